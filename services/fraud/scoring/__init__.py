@@ -1,0 +1,1 @@
+"""Scoring every intake event and case decision."""

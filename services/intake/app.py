@@ -1,0 +1,24 @@
+"""Intake: the front door for partner webhooks, the marketplace feed and seller escalations."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.intake.escalations.router import router as escalations_router
+from services.intake.models import Outbox
+from services.intake.partners.router import router as webhooks_router
+from services.intake.returns.router import router as returns_router
+from services.intake.settings import IntakeSettings
+from shared.app import create_service_app
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    return create_service_app(
+        name="intake",
+        title="disputedesk intake",
+        description="Normalises partner webhooks, the marketplace return feed and seller "
+        "escalations into canonical events on `intake.returns.v1`.",
+        settings=settings or IntakeSettings(),
+        outbox_model=Outbox,
+        routers=[webhooks_router, returns_router, escalations_router],
+    )

@@ -1,0 +1,129 @@
+"""Intake's tables: the raw request archive, the partner registry, canonical records, outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.idempotency import IdempotencyKeyMixin
+from shared.outbox import OutboxMixin
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Outbox(OutboxMixin, Base):
+    pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
+    pass
+
+
+class Partner(Base):
+    """A logistics partner and how it authenticates. A new partner is an adapter plus a row."""
+
+    __tablename__ = "partners"
+
+    partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    scheme: Mapped[str] = mapped_column(String(40))  # adapter name: swiftship | rapidroute | desipost
+    liability_cap: Mapped[int] = mapped_column(BigInteger)  # paise per shipment
+    rate_limit_per_s: Mapped[int] = mapped_column(Integer, default=50)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PartnerSecret(Base):
+    """One of a partner's credentials. Several may be active at once while a secret rotates.
+
+    HMAC schemes need the secret itself (`secret`); a plain API key is kept only as a hash
+    (`secret_hash`).
+    """
+
+    __tablename__ = "partner_secrets"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.partner_id"), index=True)
+    secret: Mapped[str | None] = mapped_column(String(500))
+    secret_hash: Mapped[str | None] = mapped_column(String(64))
+    not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RawRequest(Base):
+    """Every webhook request exactly as received, with what intake made of it."""
+
+    __tablename__ = "raw_requests"
+
+    id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(64), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    headers: Mapped[dict[str, str]] = mapped_column(JSONB)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    verdict: Mapped[str] = mapped_column(String(40))  # accepted | duplicate | partially_unmapped
+    events_emitted: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class ShipmentEventRecord(Base):
+    """Canonical partner events already emitted; the unique key is the redelivery guard."""
+
+    __tablename__ = "shipment_events"
+    __table_args__ = (UniqueConstraint("partner_id", "partner_event_id"),)
+
+    event_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    partner_event_id: Mapped[str] = mapped_column(String(200))
+    return_id: Mapped[str] = mapped_column(String(64), index=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    raw_ref: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class ReturnRecord(Base):
+    """A return as the marketplace fed it."""
+
+    __tablename__ = "returns"
+
+    return_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Escalation(Base):
+    __tablename__ = "escalations"
+
+    escalation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    return_id: Mapped[str] = mapped_column(String(64), index=True)
+    seller_id: Mapped[str] = mapped_column(String(64), index=True)
+    claim_type: Mapped[str] = mapped_column(String(20))
+    claimed_amount: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    received_weight_g: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(10))
+    filed_by: Mapped[str] = mapped_column(String(200))
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seller_email: Mapped[str | None] = mapped_column(String(254))

@@ -1,0 +1,1 @@
+"""Partner webhooks: one adapter per partner format behind the `PartnerAdapter` interface."""

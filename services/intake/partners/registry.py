@@ -1,0 +1,10 @@
+"""Which adapter speaks which scheme. Adding a partner format = one module + one line here."""
+
+from __future__ import annotations
+
+from services.intake.partners.adapter import PartnerAdapter
+from services.intake.partners.swiftship import SwiftshipAdapter
+
+ADAPTERS: dict[str, PartnerAdapter] = {
+    SwiftshipAdapter.scheme: SwiftshipAdapter(),
+}

@@ -1,0 +1,115 @@
+"""swiftship: Standard Webhooks signatures, one event per request, weights in kilograms."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from services.intake.partners.adapter import (
+    AuthenticationFailed,
+    ParsedScan,
+    PartnerCredential,
+    PayloadInvalid,
+)
+from services.intake.partners.parsing import validation_errors
+from shared.events import ShipmentEventType
+
+STATUS_MAP: dict[str, ShipmentEventType] = {
+    "return.pickup_scheduled": ShipmentEventType.PICKUP_SCHEDULED,
+    "return.pickup_failed": ShipmentEventType.PICKUP_FAILED,
+    "return.picked_up": ShipmentEventType.PICKED_UP,
+    "return.qc_passed": ShipmentEventType.QC_PASSED,
+    "return.qc_failed": ShipmentEventType.QC_FAILED,
+    "return.in_transit": ShipmentEventType.IN_TRANSIT,
+    "return.at_hub": ShipmentEventType.AT_HUB,
+    "return.out_for_delivery": ShipmentEventType.OUT_FOR_DELIVERY,
+    "return.delivered": ShipmentEventType.DELIVERED_TO_SELLER,
+    "return.lost": ShipmentEventType.LOST,
+    "return.damaged": ShipmentEventType.DAMAGED_IN_TRANSIT,
+}
+
+
+class SwiftshipEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    event: str = Field(min_length=1, max_length=100)
+    awb: str = Field(min_length=1, max_length=64)
+    return_ref: str = Field(min_length=1, max_length=64)
+    at: AwareDatetime
+    hub: str | None = Field(default=None, max_length=64)
+    agent: str | None = Field(default=None, max_length=64)
+    weight_kg: float | None = Field(default=None, ge=0, le=1000)
+    photos: list[str] = Field(default_factory=list, max_length=20)
+    otp_verified: bool | None = None
+    qc_failure_reason: str | None = Field(default=None, max_length=500)
+
+
+def sign(secret: str, webhook_id: str, timestamp: str, body: bytes) -> str:
+    """The `v1,<base64>` signature Standard Webhooks defines (used by tests and the simulator)."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+class SwiftshipAdapter:
+    scheme = "swiftship"
+    archived_headers = ("webhook-id", "webhook-timestamp", "webhook-signature", "content-type")
+
+    def authenticate(
+        self,
+        *,
+        headers: Mapping[str, str],
+        body: bytes,
+        credentials: Sequence[PartnerCredential],
+        now: datetime,
+        tolerance_s: int,
+    ) -> None:
+        webhook_id = headers.get("webhook-id")
+        timestamp = headers.get("webhook-timestamp")
+        signatures = headers.get("webhook-signature")
+        if not webhook_id or not timestamp or not signatures:
+            raise AuthenticationFailed(
+                "webhook-id, webhook-timestamp and webhook-signature headers are required"
+            )
+        if not timestamp.isdigit():
+            raise AuthenticationFailed("webhook-timestamp must be Unix seconds")
+        if abs(now.timestamp() - int(timestamp)) > tolerance_s:
+            raise AuthenticationFailed("webhook-timestamp is outside the 5-minute tolerance")
+        offered = [s.split(",", 1)[1] for s in signatures.split() if s.startswith("v1,")]
+        for cred in credentials:
+            if not cred.secret:
+                continue
+            try:
+                expected = sign(cred.secret, webhook_id, timestamp, body).split(",", 1)[1]
+            except ValueError:
+                continue  # a malformed stored secret vouches for nothing
+            if any(hmac.compare_digest(expected, o) for o in offered):
+                return
+        raise AuthenticationFailed("no webhook-signature matches an active secret")
+
+    def parse(self, *, headers: Mapping[str, str], body: bytes) -> list[ParsedScan]:
+        try:
+            event = SwiftshipEvent.model_validate_json(body)
+        except ValidationError as exc:
+            raise PayloadInvalid(validation_errors(exc)) from exc
+        return [
+            ParsedScan(
+                partner_event_id=headers["webhook-id"],
+                return_id=event.return_ref,
+                awb=event.awb,
+                status=event.event,
+                event_type=STATUS_MAP.get(event.event),
+                occurred_at=event.at,
+                hub_id=event.hub,
+                agent_id=event.agent,
+                weight_g=round(event.weight_kg * 1000) if event.weight_kg is not None else None,
+                images=event.photos,
+                pod_otp_verified=event.otp_verified,
+                qc_failure_reason=event.qc_failure_reason,
+            )
+        ]

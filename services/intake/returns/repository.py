@@ -1,0 +1,27 @@
+"""SQL of the return feed."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.models import ReturnRecord
+
+
+async def insert_return_once(
+    session: AsyncSession, *, return_id: str, seller_id: str, payload: dict[str, Any], ce_id: UUID
+) -> UUID | None:
+    """Store the return unless it is known already; returns the stored event id or None."""
+    return await session.scalar(
+        pg_insert(ReturnRecord)
+        .values(return_id=return_id, seller_id=seller_id, payload=payload, ce_id=ce_id)
+        .on_conflict_do_nothing(index_elements=["return_id"])
+        .returning(ReturnRecord.ce_id)
+    )
+
+
+async def get_return(session: AsyncSession, return_id: str) -> ReturnRecord | None:
+    return await session.get(ReturnRecord, return_id)

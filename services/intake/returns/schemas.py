@@ -1,0 +1,30 @@
+"""HTTP shapes of the marketplace feed."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.events import Id, Paise
+
+
+class ReturnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    return_id: Id
+    order_id: Id
+    seller_id: Id
+    buyer_id: Id
+    category: str = Field(min_length=1, max_length=64)
+    item_value: Paise
+    qc_required: bool
+    partner_id: Id
+    awb: Id
+    initiated_at: AwareDatetime
+    buyer_contact_hash: str | None = Field(default=None, max_length=128)
+    buyer_address_hash: str | None = Field(default=None, max_length=128)
+
+
+class ReturnAccepted(BaseModel):
+    return_id: str
+    event_id: str
+    duplicate: bool

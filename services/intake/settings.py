@@ -1,0 +1,14 @@
+"""Intake's configuration (env prefix INTAKE_)."""
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class IntakeSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "intake"
+    database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:55432/intake"
+    # Partner signatures older or newer than this are refused (replay protection).
+    signature_tolerance_s: int = 300

@@ -1,0 +1,1 @@
+"""Outgoing channels. Email over SMTP today; SMS or chat implement the same `Channel`."""

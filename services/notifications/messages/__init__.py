@@ -1,0 +1,1 @@
+"""Composing messages from case events and dispatching them through a channel."""

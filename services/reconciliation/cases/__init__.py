@@ -1,0 +1,1 @@
+"""The case aggregate: opening, merging, transitions and their timeline."""

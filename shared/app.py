@@ -1,0 +1,255 @@
+"""What every service's FastAPI app has in common: lifespan (database, producer, outbox relay,
+consumers, background loops), health and metrics endpoints, problem handlers, body limits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.auth import Keyring
+from shared.db import make_engine, make_sessionmaker, ping
+from shared.inbox import InboxMixin
+from shared.kafka.admin import ensure_topics
+from shared.kafka.consumer import ConsumerRunner, EventHandlers
+from shared.kafka.producer import make_producer
+from shared.logging import configure_logging
+from shared.metrics import red_middleware
+from shared.outbox import OutboxMixin, OutboxRelay
+from shared.problems import PROBLEM_JSON, install_problem_handlers
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ConsumerSpec:
+    group_id: str
+    topics: list[str]
+    handlers: EventHandlers
+
+
+BackgroundLoop = Callable[["ServiceRuntime"], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class ServiceRuntime:
+    """The long-lived resources of one service process, reachable as `app.state.runtime`."""
+
+    name: str
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    producer: AIOKafkaProducer
+    relay: OutboxRelay
+    consumers: list[ConsumerRunner] = field(default_factory=list)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    producer_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class BodyLimit:
+    """Answers 413 for bodies over `max_bytes`, declared or streamed, before any parsing."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(scope, send)
+            return
+        seen = 0
+        too_large = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._reject(scope, send)
+
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        body = (
+            b'{"type":"https://disputedesk.dev/problems/payload-too-large",'
+            b'"title":"Payload too large","status":413,"detail":"The body is over '
+            + str(self.max_bytes).encode()
+            + b' bytes."}'
+        )
+        await send({
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                        (b"content-length", str(len(body)).encode())],
+        })
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _start_producer(runtime: ServiceRuntime) -> None:
+    """Connect the producer, retrying while Kafka is away: HTTP keeps serving (the outbox holds
+    what it accepts) and the relay starts publishing once this succeeds."""
+    backoff = 0.5
+    while True:
+        try:
+            # Consumers subscribed to a topic that does not exist yet would only notice it at
+            # their next metadata refresh (minutes): create every topic first.
+            await ensure_topics(
+                runtime.settings.kafka_bootstrap_servers,
+                partitions=runtime.settings.kafka_topic_partitions,
+            )
+            await runtime.producer.start()
+            runtime.producer_ready.set()
+            return
+        except Exception as exc:
+            log.warning("kafka not reachable yet, retrying in %.1fs: %r", backoff, exc)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+
+async def _after_producer(runtime: ServiceRuntime, coro: Callable[[], Awaitable[None]]) -> None:
+    await runtime.producer_ready.wait()
+    await coro()
+
+
+def create_service_app(
+    *,
+    name: str,
+    title: str,
+    description: str,
+    settings: ServiceSettings,
+    outbox_model: type[OutboxMixin],
+    inbox_model: type[InboxMixin] | None = None,
+    consumers: Sequence[ConsumerSpec] = (),
+    routers: Sequence[APIRouter] = (),
+    background: Sequence[BackgroundLoop] = (),
+    keyring: Keyring | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(name, settings.log_level)
+        engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
+        sessionmaker = make_sessionmaker(engine)
+        producer = make_producer(settings.kafka_bootstrap_servers, client_id=name)
+        relay = OutboxRelay(
+            service=name,
+            sessionmaker=sessionmaker,
+            outbox_model=outbox_model,
+            producer=producer,
+            batch_size=settings.outbox_batch_size,
+            poll_interval_s=settings.outbox_poll_interval_s,
+        )
+        runtime = ServiceRuntime(name, settings, engine, sessionmaker, producer, relay)
+        app.state.runtime = runtime
+        app.state.sessionmaker = sessionmaker
+        app.state.keyring = keyring or Keyring(settings.keyring_file)
+        app.state.settings = settings
+
+        runtime.tasks.append(asyncio.create_task(_start_producer(runtime), name="producer"))
+        runtime.tasks.append(
+            asyncio.create_task(_after_producer(runtime, relay.run), name="outbox-relay")
+        )
+        for spec in consumers:
+            if inbox_model is None:
+                raise RuntimeError(f"{name}: consumers need an inbox table")
+            runner = ConsumerRunner(
+                service=name,
+                group_id=spec.group_id,
+                topics=spec.topics,
+                handlers=spec.handlers,
+                sessionmaker=sessionmaker,
+                inbox_model=inbox_model,
+                producer=producer,
+                bootstrap_servers=settings.kafka_bootstrap_servers,
+                batch_size=settings.consumer_batch_size,
+                max_backoff_s=settings.consumer_max_retry_backoff_s,
+            )
+            runtime.consumers.append(runner)
+            runtime.tasks.append(
+                asyncio.create_task(
+                    _after_producer(runtime, runner.run), name=f"consumer-{spec.group_id}"
+                )
+            )
+        for loop in background:
+            runtime.tasks.append(
+                asyncio.create_task(loop(runtime), name=getattr(loop, "__name__", "background"))
+            )
+        try:
+            yield
+        finally:
+            relay.stop()
+            for runner in runtime.consumers:
+                runner.stop()
+            for task in runtime.tasks:
+                task.cancel()
+            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            try:
+                await asyncio.wait_for(producer.stop(), 10)
+            except Exception:  # shutting down; unsent rows stay in the outbox for next time
+                log.warning("producer stop failed", exc_info=True)
+            await engine.dispose()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.middleware("http")(red_middleware(name))
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/healthz", tags=["ops"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": name}
+
+    @app.get("/readyz", tags=["ops"], summary="Database and Kafka are reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        runtime: ServiceRuntime = request.app.state.runtime
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(ping(runtime.engine), 2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        if runtime.producer_ready.is_set():
+            try:
+                await asyncio.wait_for(runtime.producer.client.fetch_all_metadata(), 2)
+                checks["kafka"] = "ok"
+            except Exception as exc:
+                checks["kafka"] = f"unreachable: {type(exc).__name__}"
+        else:
+            checks["kafka"] = "connecting"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,598 @@
+"""Event contracts: every payload that crosses Kafka, and the topic each one travels on.
+
+These models are the single source of truth for producers and consumers alike; the AsyncAPI
+document is generated from them. Each payload carries its CloudEvents type in the `type` field,
+which is also the discriminator of each topic's union.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal, get_args
+from uuid import UUID
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+)
+
+Paise = Annotated[int, Field(ge=0, description="Money in integer paise (1 rupee = 100 paise).")]
+Grams = Annotated[int, Field(ge=0, le=1_000_000, description="Weight in whole grams.")]
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
+
+
+class EventPayload(BaseModel):
+    """Base of every payload. `type` is the CloudEvents `ce_type` of the model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ce_type: ClassVar[str]
+    key_field: ClassVar[str] = "return_id"
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        field = cls.model_fields.get("type")
+        if field is not None and isinstance(field.default, str):
+            cls.ce_type = field.default
+
+    def kafka_key(self) -> str:
+        return str(getattr(self, self.key_field))
+
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------------------------
+
+
+class ShipmentEventType(StrEnum):
+    PICKUP_SCHEDULED = "PICKUP_SCHEDULED"
+    PICKUP_FAILED = "PICKUP_FAILED"
+    PICKED_UP = "PICKED_UP"
+    QC_PASSED = "QC_PASSED"
+    QC_FAILED = "QC_FAILED"
+    IN_TRANSIT = "IN_TRANSIT"
+    AT_HUB = "AT_HUB"
+    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
+    DELIVERED_TO_SELLER = "DELIVERED_TO_SELLER"
+    LOST = "LOST"
+    DAMAGED_IN_TRANSIT = "DAMAGED_IN_TRANSIT"
+
+
+class ClaimType(StrEnum):
+    DAMAGED = "DAMAGED"
+    WRONG_ITEM = "WRONG_ITEM"
+    MISSING_ITEM = "MISSING_ITEM"
+    USED_ITEM = "USED_ITEM"
+    NOT_RECEIVED = "NOT_RECEIVED"
+
+
+class EvidenceKind(StrEnum):
+    UNBOXING_VIDEO = "UNBOXING_VIDEO"
+    PHOTO = "PHOTO"
+    LABEL_PHOTO = "LABEL_PHOTO"
+    INVOICE = "INVOICE"
+    OTHER = "OTHER"
+
+
+class EscalationChannel(StrEnum):
+    PORTAL = "PORTAL"
+    EMAIL = "EMAIL"
+    CALL = "CALL"
+
+
+class FraudBand(StrEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+
+
+class CaseState(StrEnum):
+    OPEN = "OPEN"
+    AWAITING_EVIDENCE = "AWAITING_EVIDENCE"
+    UNDER_REVIEW = "UNDER_REVIEW"
+    ESCALATED = "ESCALATED"
+    DECIDED = "DECIDED"
+    REJECTED = "REJECTED"
+    APPEALED = "APPEALED"
+    CLOSED = "CLOSED"
+
+
+class CaseOrigin(StrEnum):
+    SELLER = "SELLER"
+    PROACTIVE = "PROACTIVE"
+
+
+class Outcome(StrEnum):
+    GRANTED = "GRANTED"
+    PARTIAL = "PARTIAL"
+    DENIED = "DENIED"
+
+
+class LiableParty(StrEnum):
+    PARTNER = "PARTNER"
+    BUYER = "BUYER"
+    SELLER = "SELLER"
+    MARKETPLACE = "MARKETPLACE"
+
+
+class EvidenceItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: EvidenceKind
+    uri: HttpUrl = Field(description="https URI where the evidence is stored.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Lowercase hex SHA-256 of the file.")
+    captured_at: AwareDatetime
+    perceptual_hash: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{16}$",
+        description="64-bit perceptual image hash (hex), when the portal computed one.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# intake.returns.v1 — keyed by return_id
+# ---------------------------------------------------------------------------------------------
+
+
+class ReturnInitiated(EventPayload):
+    """The marketplace accepted a return and assigned a logistics partner to carry it back."""
+
+    type: Literal["disputedesk.intake.return_initiated.v1"] = "disputedesk.intake.return_initiated.v1"
+    return_id: Id
+    order_id: Id
+    seller_id: Id
+    buyer_id: Id
+    category: str = Field(min_length=1, max_length=64)
+    item_value: Paise
+    qc_required: bool
+    partner_id: Id
+    awb: Id
+    initiated_at: AwareDatetime
+    buyer_contact_hash: str | None = Field(default=None, max_length=128)
+    buyer_address_hash: str | None = Field(default=None, max_length=128)
+
+
+class RefundIssued(EventPayload):
+    type: Literal["disputedesk.intake.refund_issued.v1"] = "disputedesk.intake.refund_issued.v1"
+    refund_id: Id
+    return_id: Id
+    order_id: Id
+    amount: Paise
+    issued_at: AwareDatetime
+
+
+class ReturnShipmentEvent(EventPayload):
+    """One partner scan, normalised to the canonical vocabulary of `partners.md`."""
+
+    type: Literal["disputedesk.intake.return_shipment_event.v1"] = (
+        "disputedesk.intake.return_shipment_event.v1"
+    )
+    event_id: UUID
+    partner_id: Id
+    partner_event_id: str = Field(min_length=1, max_length=200)
+    return_id: Id
+    awb: Id
+    event_type: ShipmentEventType
+    occurred_at: AwareDatetime
+    hub_id: str | None = Field(default=None, max_length=64)
+    agent_id: str | None = Field(default=None, max_length=64)
+    weight_g: Grams | None = None
+    images: list[str] = Field(default_factory=list, max_length=20)
+    pod_otp_verified: bool | None = None
+    qc_failure_reason: str | None = Field(default=None, max_length=500)
+    raw_ref: str = Field(description="Id of the archived raw request this event came from.")
+
+
+class SellerEscalationFiled(EventPayload):
+    type: Literal["disputedesk.intake.seller_escalation_filed.v1"] = (
+        "disputedesk.intake.seller_escalation_filed.v1"
+    )
+    escalation_id: Id
+    return_id: Id
+    seller_id: Id
+    claim_type: ClaimType
+    claimed_amount: Paise
+    description: str = Field(max_length=5000)
+    evidence: list[EvidenceItem] = Field(default_factory=list, max_length=50)
+    received_weight_g: Grams | None = None
+    channel: EscalationChannel
+    filed_at: AwareDatetime
+    filed_by: str = Field(description="Client id of the caller (seller portal or ops agent).")
+    seller_email: str | None = Field(
+        default=None, max_length=254, description="Where the desk writes to the seller. PII."
+    )
+
+
+class EvidenceAdded(EventPayload):
+    type: Literal["disputedesk.intake.evidence_added.v1"] = "disputedesk.intake.evidence_added.v1"
+    escalation_id: Id
+    return_id: Id
+    seller_id: Id
+    evidence: list[EvidenceItem] = Field(default_factory=list, max_length=50)
+    received_weight_g: Grams | None = None
+    added_at: AwareDatetime
+
+
+class AppealFiled(EventPayload):
+    type: Literal["disputedesk.intake.appeal_filed.v1"] = "disputedesk.intake.appeal_filed.v1"
+    escalation_id: Id
+    return_id: Id
+    seller_id: Id
+    reason: str = Field(max_length=5000)
+    filed_at: AwareDatetime
+
+
+IntakeReturnEvent = Annotated[
+    ReturnInitiated
+    | RefundIssued
+    | ReturnShipmentEvent
+    | SellerEscalationFiled
+    | EvidenceAdded
+    | AppealFiled,
+    Discriminator("type"),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# intake.seller-feedback.v1 — keyed by seller_id
+# ---------------------------------------------------------------------------------------------
+
+
+class SellerFeedbackReceived(EventPayload):
+    key_field: ClassVar[str] = "seller_id"
+
+    type: Literal["disputedesk.intake.seller_feedback_received.v1"] = (
+        "disputedesk.intake.seller_feedback_received.v1"
+    )
+    feedback_id: Id
+    seller_id: Id
+    rating: int = Field(ge=1, le=5)
+    text: str = Field(default="", max_length=5000)
+    return_id: Id | None = None
+    received_at: AwareDatetime
+    seller_email: str | None = Field(default=None, max_length=254)
+
+
+SellerFeedbackEvent = Annotated[SellerFeedbackReceived, Discriminator("type")]
+
+
+# ---------------------------------------------------------------------------------------------
+# fraud.assessments.v1 — keyed by return_id; fraud.alerts.v1 — keyed by entity id
+# ---------------------------------------------------------------------------------------------
+
+
+class ReasonCode(BaseModel):
+    """One reason behind a score, with the numbers a human can check."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(examples=["SELLER_CLAIM_RATE_HIGH"])
+    detail: str = Field(examples=["0.31 vs peer 0.04, p=1e-6"])
+    contribution: float = Field(ge=0, le=1)
+    numbers: dict[str, float | int | str] = Field(default_factory=dict)
+
+
+class InvolvedEntities(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seller_id: str | None = None
+    buyer_id: str | None = None
+    partner_id: str | None = None
+    hub_id: str | None = None
+    agent_id: str | None = None
+
+
+class FraudAssessed(EventPayload):
+    type: Literal["disputedesk.fraud.assessed.v1"] = "disputedesk.fraud.assessed.v1"
+    assessment_id: UUID
+    subject_event_id: UUID = Field(description="ce_id of the event that was scored.")
+    subject_type: str = Field(description="ce_type of the event that was scored.")
+    return_id: Id
+    escalation_id: str | None = None
+    entities: InvolvedEntities
+    score: float = Field(ge=0, le=1)
+    band: FraudBand
+    reasons: list[ReasonCode] = Field(default_factory=list)
+    model_version: str
+    assessed_at: AwareDatetime
+
+
+FraudAssessmentEvent = Annotated[FraudAssessed, Discriminator("type")]
+
+
+class FraudAlertRaised(EventPayload):
+    key_field: ClassVar[str] = "entity_id"
+
+    type: Literal["disputedesk.fraud.alert_raised.v1"] = "disputedesk.fraud.alert_raised.v1"
+    alert_id: UUID
+    pattern: str = Field(examples=["PILFERAGE_HUB", "COLLUSION_SELLER_BUYER"])
+    entity_type: Literal["seller", "buyer", "partner", "hub", "agent"]
+    entity_id: str
+    severity: FraudBand
+    summary: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    suggested_action: str
+    raised_at: AwareDatetime
+
+
+FraudAlertEvent = Annotated[FraudAlertRaised, Discriminator("type")]
+
+
+# ---------------------------------------------------------------------------------------------
+# reconciliation.cases.v1 — keyed by return_id
+# ---------------------------------------------------------------------------------------------
+
+
+class DecisionRecord(BaseModel):
+    """Everything a decision rests on, as the SOP requires it to be recorded."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    policy_version: str
+    rule_id: str
+    outcome: Outcome | None = None
+    reason_code: str | None = Field(default=None, description="For rejections and reviews.")
+    liable_party: LiableParty | None = None
+    payout_pct: int = Field(default=0, ge=0, le=100)
+    payout: Paise = 0
+    partner_debit: Paise = 0
+    buyer_receivable: Paise = 0
+    marketplace_cost: Paise = 0
+    facts: dict[str, Any] = Field(default_factory=dict)
+    explanation: str
+    decided_by: str = "system"
+    decided_at: AwareDatetime
+
+
+class CaseEventBase(EventPayload):
+    """Fields every case transition carries, so a consumer never needs the case's database."""
+
+    case_id: Id
+    case_version: int = Field(ge=1, description="Increases by one on every transition.")
+    return_id: Id
+    seller_id: Id
+    partner_id: str | None = None
+    claim_type: ClaimType | None = None
+    origin: CaseOrigin
+    state: CaseState
+    previous_state: CaseState | None = None
+    waiting_for: str | None = Field(default=None, examples=["PENDING_FACTS", "FRAUD_ASSESSMENT"])
+    actor: str = Field(description="User id or `system`.")
+    reason: str = Field(description="Why the transition happened, in plain words.")
+    occurred_at: AwareDatetime
+    decision: DecisionRecord | None = None
+    seller_email: str | None = Field(default=None, max_length=254)
+    claimed_amount: Paise | None = None
+
+
+class CaseOpened(CaseEventBase):
+    type: Literal["disputedesk.reconciliation.case_opened.v1"] = (
+        "disputedesk.reconciliation.case_opened.v1"
+    )
+    expected_decision_by: AwareDatetime | None = None
+
+
+class EvidenceRequested(CaseEventBase):
+    type: Literal["disputedesk.reconciliation.evidence_requested.v1"] = (
+        "disputedesk.reconciliation.evidence_requested.v1"
+    )
+    checklist: list[str]
+    reply_by: AwareDatetime
+
+
+class CaseUnderReview(CaseEventBase):
+    type: Literal["disputedesk.reconciliation.case_under_review.v1"] = (
+        "disputedesk.reconciliation.case_under_review.v1"
+    )
+
+
+class CaseDecided(CaseEventBase):
+    type: Literal["disputedesk.reconciliation.case_decided.v1"] = (
+        "disputedesk.reconciliation.case_decided.v1"
+    )
+    appeal_by: AwareDatetime | None = None
+
+
+class CaseRejected(CaseEventBase):
+    type: Literal["disputedesk.reconciliation.case_rejected.v1"] = (
+        "disputedesk.reconciliation.case_rejected.v1"
+    )
+    appeal_by: AwareDatetime | None = None
+
+
+class CaseEscalated(CaseEventBase):
+    type: Literal["disputedesk.reconciliation.case_escalated.v1"] = (
+        "disputedesk.reconciliation.case_escalated.v1"
+    )
+    escalation_reason: str = Field(examples=["SLA_BREACHED", "ABOVE_APPROVAL_CAP"])
+
+
+class CaseAppealed(CaseEventBase):
+    type: Literal["disputedesk.reconciliation.case_appealed.v1"] = (
+        "disputedesk.reconciliation.case_appealed.v1"
+    )
+
+
+class CaseSettled(CaseEventBase):
+    type: Literal["disputedesk.reconciliation.case_settled.v1"] = (
+        "disputedesk.reconciliation.case_settled.v1"
+    )
+    ledger_transaction_id: UUID | None = None
+
+
+class CaseNoteAdded(CaseEventBase):
+    type: Literal["disputedesk.reconciliation.case_note_added.v1"] = (
+        "disputedesk.reconciliation.case_note_added.v1"
+    )
+    note: str = Field(max_length=5000)
+
+
+class CaseUpdated(CaseEventBase):
+    """A fact merged into an open case (a later escalation, new evidence, an assignment)."""
+
+    type: Literal["disputedesk.reconciliation.case_updated.v1"] = (
+        "disputedesk.reconciliation.case_updated.v1"
+    )
+    change: str = Field(examples=["ESCALATION_MERGED", "EVIDENCE_ADDED", "ASSIGNED"])
+
+
+CaseEvent = Annotated[
+    CaseOpened
+    | EvidenceRequested
+    | CaseUnderReview
+    | CaseDecided
+    | CaseRejected
+    | CaseEscalated
+    | CaseAppealed
+    | CaseSettled
+    | CaseNoteAdded
+    | CaseUpdated,
+    Discriminator("type"),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# notifications.deliveries.v1 — keyed by return_id when the message is about a case
+# ---------------------------------------------------------------------------------------------
+
+
+class NotificationSent(EventPayload):
+    key_field: ClassVar[str] = "subject_key"
+
+    type: Literal["disputedesk.notifications.sent.v1"] = "disputedesk.notifications.sent.v1"
+    message_id: UUID
+    subject_key: str = Field(description="return_id for case mail, else the seller or entity id.")
+    case_id: str | None = None
+    return_id: str | None = None
+    seller_id: str | None = None
+    template: str
+    case_version: int | None = None
+    channel: str = "email"
+    subject: str
+    attempts: int = Field(ge=1)
+    sent_at: AwareDatetime
+
+
+class NotificationFailed(EventPayload):
+    key_field: ClassVar[str] = "subject_key"
+
+    type: Literal["disputedesk.notifications.failed.v1"] = "disputedesk.notifications.failed.v1"
+    message_id: UUID
+    subject_key: str
+    case_id: str | None = None
+    return_id: str | None = None
+    seller_id: str | None = None
+    template: str
+    case_version: int | None = None
+    channel: str = "email"
+    attempts: int = Field(ge=1)
+    error: str
+    permanent: bool
+    failed_at: AwareDatetime
+
+
+NotificationEvent = Annotated[NotificationSent | NotificationFailed, Discriminator("type")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Topic registry
+# ---------------------------------------------------------------------------------------------
+
+
+class Topic:
+    """A topic, the union of payloads it may carry, and what its Kafka key is."""
+
+    def __init__(self, name: str, union: Any, key_description: str, description: str) -> None:
+        self.name = name
+        self.adapter: TypeAdapter[EventPayload] = TypeAdapter(union)
+        self.key_description = key_description
+        self.description = description
+        members = get_args(get_args(union)[0]) or (get_args(union)[0],)
+        self.models: tuple[type[EventPayload], ...] = tuple(members)
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.name}.dlq"
+
+    def __repr__(self) -> str:
+        return f"Topic({self.name!r})"
+
+
+INTAKE_RETURNS = Topic(
+    "intake.returns.v1",
+    IntakeReturnEvent,
+    "return_id",
+    "Everything intake learns about a return: the marketplace feed, partner scans, escalations.",
+)
+INTAKE_SELLER_FEEDBACK = Topic(
+    "intake.seller-feedback.v1",
+    SellerFeedbackEvent,
+    "seller_id",
+    "Seller feedback about the desk, used for proactive outreach.",
+)
+FRAUD_ASSESSMENTS = Topic(
+    "fraud.assessments.v1",
+    FraudAssessmentEvent,
+    "return_id",
+    "An explained fraud score for every intake event and every case decision.",
+)
+FRAUD_ALERTS = Topic(
+    "fraud.alerts.v1",
+    FraudAlertEvent,
+    "entity id",
+    "Network-level findings: hub or agent spikes, collusion rings, evidence reuse.",
+)
+RECONCILIATION_CASES = Topic(
+    "reconciliation.cases.v1",
+    CaseEvent,
+    "return_id",
+    "Every case transition with its full decision record.",
+)
+NOTIFICATION_DELIVERIES = Topic(
+    "notifications.deliveries.v1",
+    NotificationEvent,
+    "return_id (case mail) or seller/entity id",
+    "What was sent to whom (by template), or why it could not be.",
+)
+
+TOPICS: dict[str, Topic] = {
+    t.name: t
+    for t in (
+        INTAKE_RETURNS,
+        INTAKE_SELLER_FEEDBACK,
+        FRAUD_ASSESSMENTS,
+        FRAUD_ALERTS,
+        RECONCILIATION_CASES,
+        NOTIFICATION_DELIVERIES,
+    )
+}
+
+TOPIC_OF_TYPE: dict[str, Topic] = {m.ce_type: t for t in TOPICS.values() for m in t.models}
+MODEL_OF_TYPE: dict[str, type[EventPayload]] = {
+    m.ce_type: m for t in TOPICS.values() for m in t.models
+}
+
+
+def topic_for(payload: EventPayload) -> Topic:
+    return TOPIC_OF_TYPE[payload.ce_type]
+
+
+def decode_payload(ce_type: str, body: bytes) -> EventPayload:
+    """Validate a message value against the model its `ce_type` names."""
+    model = MODEL_OF_TYPE.get(ce_type)
+    if model is None:
+        raise UnknownEventType(ce_type)
+    payload = model.model_validate_json(body)
+    return payload
+
+
+class UnknownEventType(ValueError):
+    def __init__(self, ce_type: str) -> None:
+        super().__init__(f"unknown ce_type {ce_type!r}")
+        self.ce_type = ce_type

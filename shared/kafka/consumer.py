@@ -1,0 +1,369 @@
+"""The one consumer runner: typed handlers, exactly-once effects, retries and a dead-letter topic.
+
+For every polled batch of a partition:
+1. messages are decoded into envelopes; one that is not a valid event goes to `<topic>.dlq`;
+2. in one database transaction the batch's `ce_id`s are inserted into the inbox (duplicates are
+   skipped) and each new event's handler runs;
+3. the transaction commits, then the Kafka offset is committed.
+
+A crash between 3's two steps redelivers the batch; the inbox makes that a no-op. If a handler
+fails, the batch is re-run one message per transaction so that only the poison message is
+dead-lettered. Transient failures (database or network down) are retried with backoff, forever:
+dead-lettering a good event because the database restarted would lose it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared import metrics
+from shared.envelope import Envelope, EnvelopeError, decode_envelope, header_map
+from shared.events import EventPayload, UnknownEventType
+from shared.inbox import InboxMixin
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=EventPayload)
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerContext:
+    """What a handler gets besides its event: the open transaction and the envelope."""
+
+    session: AsyncSession
+    envelope: Envelope
+    topic: str
+
+    @property
+    def ce_id(self) -> Any:
+        return self.envelope.id
+
+
+Handler = Callable[[Any, HandlerContext], Awaitable[None]]
+
+
+class EventHandlers:
+    """Maps payload models to handlers: `@handlers.on(SellerEscalationFiled)`.
+
+    An event type with no handler is acknowledged and ignored (recorded in the inbox), so a
+    topic can carry types this service does not care about.
+    """
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, Handler] = {}
+
+    def on(self, model: type[E]) -> Callable[[Callable[[E, HandlerContext], Awaitable[None]]], Any]:
+        def register(fn: Callable[[E, HandlerContext], Awaitable[None]]) -> Any:
+            self._by_type[model.ce_type] = fn
+            return fn
+
+        return register
+
+    def handler_for(self, ce_type: str) -> Handler | None:
+        return self._by_type.get(ce_type)
+
+
+class PermanentError(Exception):
+    """A handler's way of saying "this event can never be handled": dead-letter it at once."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, ConnectionError | TimeoutError | OSError | KafkaError):
+        return True
+    name = type(exc).__name__
+    # asyncpg raises these outside SQLAlchemy's wrapping when a connection dies mid-flight.
+    return name in {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError"}
+
+
+@dataclass(slots=True)
+class _Decoded:
+    record: ConsumerRecord[bytes, bytes]
+    envelope: Envelope | None
+    error: str | None
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self.runner = runner
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self.runner.commit_pending()
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        return None
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        service: str,
+        group_id: str,
+        topics: list[str],
+        handlers: EventHandlers,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        inbox_model: type[InboxMixin],
+        producer: AIOKafkaProducer,
+        bootstrap_servers: str,
+        batch_size: int = 500,
+        max_backoff_s: float = 30.0,
+    ) -> None:
+        self.service = service
+        self.group_id = group_id
+        self.topics = topics
+        self.handlers = handlers
+        self.sessionmaker = sessionmaker
+        self.inbox = inbox_model
+        self.producer = producer
+        self.bootstrap_servers = bootstrap_servers
+        self.batch_size = batch_size
+        self.max_backoff_s = max_backoff_s
+        self.consumer: AIOKafkaConsumer | None = None
+        self._pending: dict[TopicPartition, int] = {}
+        self._stopping = False
+        self.ready = asyncio.Event()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Consume until stopped; reconnects with backoff when the broker is away."""
+        backoff = 0.5
+        while not self._stopping:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap_servers,
+                group_id=self.group_id,
+                client_id=f"{self.service}-{self.group_id}",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                isolation_level="read_committed",
+                max_poll_records=self.batch_size,
+                session_timeout_ms=30_000,
+                heartbeat_interval_ms=3_000,
+                metadata_max_age_ms=30_000,
+            )
+            try:
+                await consumer.start()
+                consumer.subscribe(self.topics, listener=_CommitOnRevoke(self))
+                self.consumer = consumer
+                self.ready.set()
+                backoff = 0.5
+                await self._poll_loop(consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer %s failed, reconnecting in %.1fs: %r", self.group_id, backoff, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+            finally:
+                self.consumer = None
+                try:
+                    await consumer.stop()
+                except Exception:  # the consumer is being discarded; a failed close changes nothing
+                    log.debug("consumer stop failed", exc_info=True)
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    async def _poll_loop(self, consumer: AIOKafkaConsumer) -> None:
+        while not self._stopping:
+            batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+            for tp, records in batches.items():
+                if records:
+                    await self._handle_partition_batch(tp, records)
+            await self.commit_pending()
+            await self._export_lag(consumer)
+
+    async def commit_pending(self) -> None:
+        if not self._pending or self.consumer is None:
+            return
+        offsets, self._pending = self._pending, {}
+        await self.consumer.commit(offsets)
+
+    async def _export_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            try:
+                position = await asyncio.wait_for(consumer.position(tp), 0.5)
+            except Exception:  # revoked in between, or no position yet: nothing to report
+                continue
+            metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition), self.group_id).set(
+                max(highwater - position, 0)
+            )
+
+    # -- one partition's batch ---------------------------------------------------------------
+
+    async def _handle_partition_batch(
+        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> None:
+        started = asyncio.get_running_loop().time()
+        decoded = [self._decode(r) for r in records]
+        valid = [d for d in decoded if d.envelope is not None]
+        poison = [d for d in decoded if d.envelope is None]
+        for d in poison:
+            await self._dead_letter(d.record, d.error or "invalid message")
+
+        if valid:
+            await self._with_retry(tp.topic, lambda: self._handle_together(tp.topic, valid))
+        self._pending[tp] = records[-1].offset + 1
+        metrics.HANDLE_LATENCY.labels(self.service, tp.topic).observe(
+            asyncio.get_running_loop().time() - started
+        )
+
+    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> _Decoded:
+        try:
+            env = decode_envelope(header_map(record.headers), record.value)
+            return _Decoded(record, env, None)
+        except (EnvelopeError, UnknownEventType, ValidationError, UnicodeDecodeError) as exc:
+            return _Decoded(record, None, f"{type(exc).__name__}: {exc}")
+
+    async def _with_retry(self, topic: str, attempt: Callable[[], Awaitable[None]]) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                await attempt()
+                return
+            except Exception as exc:
+                if not is_transient(exc) or self._stopping:
+                    raise
+                metrics.CONSUMER_RETRIES.labels(self.service, topic).inc()
+                log.warning("transient failure on %s, retrying in %.1fs: %r", topic, backoff, exc)
+                await asyncio.sleep(backoff * (0.5 + random.random()))
+                backoff = min(backoff * 2, self.max_backoff_s)
+
+    async def _handle_together(self, topic: str, items: list[_Decoded]) -> None:
+        """Fast path: the whole batch in one transaction. Falls back to one by one on failure."""
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                new_ids = await self._claim(session, topic, items)
+                for d in items:
+                    assert d.envelope is not None
+                    if d.envelope.id in new_ids:
+                        await self._dispatch(session, topic, d.envelope)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            if len(items) == 1:
+                await self._handle_alone_or_dead_letter(topic, items[0], exc)
+                return
+            for d in items:
+                await self._with_retry(topic, lambda d=d: self._handle_alone(topic, d))
+            return
+        self._count(topic, items, new_ids)
+
+    async def _handle_alone(self, topic: str, item: _Decoded) -> None:
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                new_ids = await self._claim(session, topic, [item])
+                if item.envelope is not None and item.envelope.id in new_ids:
+                    await self._dispatch(session, topic, item.envelope)
+            self._count(topic, [item], new_ids)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            await self._handle_alone_or_dead_letter(topic, item, exc)
+
+    async def _handle_alone_or_dead_letter(self, topic: str, item: _Decoded, exc: Exception) -> None:
+        """The handler rejected this event: record that in the inbox and dead-letter it."""
+        assert item.envelope is not None
+        log.error(
+            "handler failed, dead-lettering",
+            extra={"ce_id": str(item.envelope.id), "ce_type": item.envelope.type},
+            exc_info=exc,
+        )
+
+        async def record() -> None:
+            async with self.sessionmaker() as session, session.begin():
+                stmt = (
+                    pg_insert(self.inbox)
+                    .values(
+                        ce_id=item.envelope.id,  # type: ignore[union-attr]
+                        ce_type=item.envelope.type,  # type: ignore[union-attr]
+                        topic=topic,
+                        outcome="dead_lettered",
+                    )
+                    .on_conflict_do_nothing()
+                )
+                await session.execute(stmt)
+                await self._dead_letter(item.record, f"{type(exc).__name__}: {exc}")
+
+        await self._with_retry(topic, record)
+
+    async def _claim(self, session: AsyncSession, topic: str, items: list[_Decoded]) -> set[Any]:
+        """Insert the batch's ce_ids into the inbox; return those that were not there before."""
+        rows = [
+            {"ce_id": d.envelope.id, "ce_type": d.envelope.type, "topic": topic, "outcome": "handled"}
+            for d in items
+            if d.envelope is not None
+        ]
+        # One event may appear twice within a batch (a producer retry); the first one wins.
+        unique = list({r["ce_id"]: r for r in reversed(rows)}.values())
+        stmt = (
+            pg_insert(self.inbox)
+            .values(unique)
+            .on_conflict_do_nothing(index_elements=["ce_id"])
+            .returning(self.inbox.ce_id)
+        )
+        return set((await session.scalars(stmt)).all())
+
+    async def _dispatch(self, session: AsyncSession, topic: str, envelope: Envelope) -> None:
+        handler = self.handlers.handler_for(envelope.type)
+        if handler is None:
+            return
+        with structlog.contextvars.bound_contextvars(
+            ce_id=str(envelope.id),
+            ce_type=envelope.type,
+            return_id=getattr(envelope.payload, "return_id", None),
+        ):
+            await handler(envelope.payload, HandlerContext(session, envelope, topic))
+
+    def _count(self, topic: str, items: list[_Decoded], new_ids: set[Any]) -> None:
+        handled = sum(1 for d in items if d.envelope is not None and d.envelope.id in new_ids)
+        if handled:
+            metrics.CONSUMED.labels(self.service, topic, "handled").inc(handled)
+        if len(items) - handled:
+            metrics.CONSUMED.labels(self.service, topic, "duplicate").inc(len(items) - handled)
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
+        headers = list(record.headers or ()) + [
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+            ("dlq_consumer_group", self.group_id.encode()),
+            ("dlq_service", self.service.encode()),
+            ("dlq_error", error[:2000].encode("utf-8", "replace")),
+            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        await self.producer.send_and_wait(
+            f"{record.topic}.dlq", value=record.value, key=record.key, headers=headers
+        )
+        metrics.DLQ_MESSAGES.labels(self.service, record.topic).inc()
+        metrics.CONSUMED.labels(self.service, record.topic, "dead_lettered").inc()
+
+
+__all__ = [
+    "ConsumerRunner",
+    "EventHandlers",
+    "HandlerContext",
+    "PermanentError",
+]

@@ -1,0 +1,96 @@
+"""Prometheus metrics every service exports: RED per route, consumers, outbox, dead letters.
+
+Labels never carry identifiers of people (seller emails, phones) or unbounded ids: routes are the
+path templates, not the concrete paths.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import Counter, Gauge, Histogram
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total", "HTTP requests handled.", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency.",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+CONSUMED = Counter(
+    "disputedesk_consumer_messages_total",
+    "Messages taken from Kafka, by what became of them.",
+    ["service", "topic", "outcome"],  # outcome: handled | duplicate | ignored | dead_lettered
+)
+CONSUMER_LAG = Gauge(
+    "disputedesk_consumer_lag",
+    "Messages behind the partition's high-water mark.",
+    ["service", "topic", "partition", "group"],
+)
+CONSUMER_RETRIES = Counter(
+    "disputedesk_consumer_retries_total",
+    "Transient failures retried with backoff.",
+    ["service", "topic"],
+)
+DLQ_MESSAGES = Counter(
+    "disputedesk_dlq_messages_total", "Messages sent to a dead-letter topic.", ["service", "topic"]
+)
+HANDLE_LATENCY = Histogram(
+    "disputedesk_consumer_batch_seconds",
+    "Time to handle one polled batch, database commit included.",
+    ["service", "topic"],
+)
+
+OUTBOX_BACKLOG = Gauge(
+    "disputedesk_outbox_backlog", "Outbox rows not yet published.", ["service"]
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "disputedesk_outbox_oldest_age_seconds",
+    "Age of the oldest unpublished outbox row.",
+    ["service"],
+)
+OUTBOX_PUBLISHED = Counter(
+    "disputedesk_outbox_published_total", "Outbox rows published to Kafka.", ["service", "topic"]
+)
+OUTBOX_FAILURES = Counter(
+    "disputedesk_outbox_publish_failures_total",
+    "Relay rounds that failed to publish and will be retried.",
+    ["service"],
+)
+
+
+def _route_template(request: Request) -> str:
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match == Match.FULL:
+            return str(getattr(route, "path", "unmatched"))
+    return "unmatched"
+
+
+def red_middleware(
+    service: str,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    async def middleware(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = _route_template(request)
+            HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
+            HTTP_LATENCY.labels(service, request.method, route).observe(
+                time.perf_counter() - started
+            )
+
+    return middleware

@@ -1,0 +1,228 @@
+"""The transactional outbox: events are written in the same transaction as the state they
+describe, and one relay per service publishes them to Kafka afterwards.
+
+A `2xx` or a committed consumer offset therefore never outruns the event it implies, and a crash
+at any point leaves either both or neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import BigInteger, DateTime, Index, String, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from shared import metrics
+from shared.envelope import Envelope
+from shared.events import EventPayload, topic_for
+
+log = logging.getLogger(__name__)
+
+
+class OutboxMixin:
+    """Columns of a service's `outbox` table. Declare `class Outbox(OutboxMixin, Base)`."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), unique=True)
+    ce_type: Mapped[str] = mapped_column(String(200))
+    ce_source: Mapped[str] = mapped_column(String(200))
+    ce_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ce_subject: Mapped[str | None] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        # The relay only ever scans unpublished rows; a partial index keeps that scan small
+        # however much history the table holds.
+        return (
+            Index(
+                f"ix_{cls.__tablename__}_unpublished",
+                "id",
+                postgresql_where=text("published_at IS NULL"),
+            ),
+        )
+
+
+def enqueue(
+    session: AsyncSession,
+    outbox_model: type[OutboxMixin],
+    payload: EventPayload,
+    *,
+    source: str,
+    subject: str | None = None,
+    ce_id: UUID | None = None,
+    time: datetime | None = None,
+) -> Envelope:
+    """Record an event to be published once the caller's transaction commits.
+
+    The `ce_id` is fixed here, when the fact is recorded, so every redelivery carries the same id.
+    """
+    kwargs: dict[str, Any] = {"payload": payload, "source": source, "subject": subject}
+    if ce_id is not None:
+        kwargs["id"] = ce_id
+    if time is not None:
+        kwargs["time"] = time
+    envelope = Envelope(**kwargs)
+    session.add(
+        outbox_model(
+            ce_id=envelope.id,
+            ce_type=envelope.type,
+            ce_source=envelope.source,
+            ce_time=envelope.time,
+            ce_subject=envelope.subject,
+            topic=topic_for(payload).name,
+            key=envelope.key,
+            payload=json.loads(envelope.value()),
+        )
+    )
+    return envelope
+
+
+def _headers(row: OutboxMixin) -> list[tuple[str, bytes]]:
+    headers = [
+        ("ce_id", str(row.ce_id).encode()),
+        ("ce_source", row.ce_source.encode()),
+        ("ce_type", row.ce_type.encode()),
+        ("ce_specversion", b"1.0"),
+        ("ce_time", row.ce_time.isoformat().encode()),
+        ("content-type", b"application/json"),
+    ]
+    if row.ce_subject:
+        headers.append(("ce_subject", row.ce_subject.encode()))
+    return headers
+
+
+class OutboxRelay:
+    """Publishes unpublished outbox rows in id order.
+
+    Rows are claimed with `FOR UPDATE SKIP LOCKED` under a transaction-scoped advisory lock: only
+    one relay per service publishes at a time, which is what keeps each key's events in order
+    when several replicas run. The rows are marked published only after Kafka acknowledged
+    them, so a crash in between re-sends them (consumers deduplicate on `ce_id`).
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        outbox_model: type[OutboxMixin],
+        producer: AIOKafkaProducer,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.05,
+        max_backoff_s: float = 10.0,
+    ) -> None:
+        self.service = service
+        self.sessionmaker = sessionmaker
+        self.model = outbox_model
+        self.producer = producer
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.max_backoff_s = max_backoff_s
+        self._lock_key = int.from_bytes(
+            hashlib.sha256(f"outbox:{service}".encode()).digest()[:8], "big", signed=True
+        )
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Tell an idle relay that new rows were committed (saves a poll interval of latency)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while not self._stopping:
+            try:
+                published = await self.publish_batch()
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure: keep the rows, count it, back off, retry
+                metrics.OUTBOX_FAILURES.labels(self.service).inc()
+                log.warning("outbox relay round failed, retrying in %.1fs: %r", backoff, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+                continue
+            if published < self.batch_size:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                except TimeoutError:
+                    pass
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def publish_batch(self) -> int:
+        model = self.model
+        async with self.sessionmaker() as session, session.begin():
+            got_lock = await session.scalar(
+                select(func.pg_try_advisory_xact_lock(self._lock_key))
+            )
+            if not got_lock:
+                return 0
+            rows = (
+                await session.scalars(
+                    select(model)
+                    .where(model.published_at.is_(None))
+                    .order_by(model.id)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            await self._export_backlog(session, rows)
+            if not rows:
+                return 0
+            futures = [
+                await self.producer.send(
+                    row.topic,
+                    value=json.dumps(row.payload, separators=(",", ":")).encode(),
+                    key=row.key.encode(),
+                    headers=_headers(row),
+                )
+                for row in rows
+            ]
+            await asyncio.gather(*futures)
+            await session.execute(
+                update(model)
+                .where(model.id.in_([r.id for r in rows]))
+                .values(published_at=datetime.now(UTC))
+            )
+        for row in rows:
+            metrics.OUTBOX_PUBLISHED.labels(self.service, row.topic).inc()
+        return len(rows)
+
+    async def _export_backlog(self, session: AsyncSession, rows: Any) -> None:
+        model = self.model
+        if len(rows) < self.batch_size:
+            backlog = len(rows)
+        else:
+            backlog = (
+                await session.scalar(
+                    select(func.count()).select_from(model).where(model.published_at.is_(None))
+                )
+                or 0
+            )
+        metrics.OUTBOX_BACKLOG.labels(self.service).set(backlog)
+        oldest = rows[0].created_at if rows else None
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+        metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(max(age, 0.0))
