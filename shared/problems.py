@@ -68,6 +68,11 @@ def field_errors(errors: list[dict[str, Any]] | Any) -> list[dict[str, str]]:
     out = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ())]
+        if err.get("type") == "json_invalid":
+            # FastAPI puts the byte offset where a field name would go; name the body instead.
+            reason = (err.get("ctx") or {}).get("error", "invalid JSON")
+            out.append({"field": "body", "message": f"Malformed JSON ({reason}) at byte {loc[-1]}"})
+            continue
         out.append({"field": ".".join(loc) or "body", "message": str(err.get("msg", "invalid"))})
     return out
 

@@ -1,0 +1,377 @@
+"""The local Kafka broker: Kafka 4.1 in KRaft combined mode (one process is broker and
+controller), its jars fetched by Maven from deploy/kafka/pom.xml into the state folder."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import re
+import shutil
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, for_code
+
+from disputedesk.stack.component import (
+    LocalComponent,
+    StackError,
+    StepListener,
+    notify_step,
+    run_blocking,
+)
+from disputedesk.stack.config import StackSettings, find_repo_root
+from disputedesk.stack.ports import first_bootstrap_address, is_free, is_listening
+from disputedesk.stack.process import (
+    find_process,
+    log_tail,
+    spawn_detached,
+    write_pid_file,
+)
+
+# Created (or found) to prove the broker accepts metadata changes, not just TCP connections.
+READINESS_TOPIC = "__disputedesk_ready"
+_TOPIC_ALREADY_EXISTS = 36
+_MIN_JAVA_MAJOR = 17
+_JARS_MARKER = ".fetched-from-pom"
+_HEAP_OPTIONS = ("-Xms256m", "-Xmx1g")
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    """What server.properties is rendered from."""
+
+    host: str
+    port: int
+    controller_port: int
+    data_dir: Path
+    node_id: int = 1
+    num_partitions: int = 6
+
+
+def render_server_properties(config: BrokerConfig) -> str:
+    """server.properties of a single-node KRaft cluster that is both broker and controller."""
+    voter = f"{config.node_id}@{config.host}:{config.controller_port}"
+    lines = [
+        "# Written by `disputedesk stack up` at every start; edits here are overwritten.",
+        "process.roles=broker,controller",
+        f"node.id={config.node_id}",
+        f"controller.quorum.voters={voter}",
+        (
+            f"listeners=PLAINTEXT://{config.host}:{config.port},"
+            f"CONTROLLER://{config.host}:{config.controller_port}"
+        ),
+        f"advertised.listeners=PLAINTEXT://{config.host}:{config.port}",
+        "controller.listener.names=CONTROLLER",
+        "inter.broker.listener.name=PLAINTEXT",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        f"log.dirs={config.data_dir}",
+        f"num.partitions={config.num_partitions}",
+        "auto.create.topics.enable=true",
+        # A single broker cannot hold more than one replica of anything.
+        "default.replication.factor=1",
+        "min.insync.replicas=1",
+        "offsets.topic.replication.factor=1",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "share.coordinator.state.topic.replication.factor=1",
+        "share.coordinator.state.topic.min.isr=1",
+        # Fewer internal partitions than production: the first consumer group and the first
+        # transaction of a test run create these topics, and 50 partitions cost seconds.
+        "offsets.topic.num.partitions=10",
+        "transaction.state.log.num.partitions=10",
+        # Tests start consumers and expect assignments at once, not after 3 s of waiting.
+        "group.initial.rebalance.delay.ms=0",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def new_cluster_id() -> str:
+    """A cluster id as `kafka-storage random-uuid` makes it: 16 random bytes, base64url."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+
+
+def java_major_version(version_output: str) -> int | None:
+    """Major version from `java -version` output (`"17.0.15"` -> 17, `"1.8.0_392"` -> 8)."""
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', version_output)
+    if match is None:
+        return None
+    major = int(match.group(1))
+    if major == 1 and match.group(2) is not None:
+        return int(match.group(2))
+    return major
+
+
+class LocalKafka(LocalComponent):
+    """The broker, or the external cluster that KAFKA_BOOTSTRAP_SERVERS names."""
+
+    name = "kafka"
+    default_start_timeout = 180.0
+    # Maven's first run downloads the broker and its dependencies (about 40 MB).
+    fetch_timeout = 900.0
+
+    def __init__(self, settings: StackSettings, *, repo_root: Path | None = None) -> None:
+        super().__init__(settings)
+        self.repo_root = repo_root or find_repo_root()
+        self.home = settings.state_dir / "kafka"
+        self.lib_dir = self.home / "lib"
+        self.data_dir = self.home / "data"
+        self.properties_path = self.home / "server.properties"
+        self.cluster_id_path = self.home / "cluster.id"
+        self.pid_file = self.home / "kafka.pid"
+        self.console_log = self.home / "console.log"
+        self.logs_dir = self.home / "logs"
+        self.pom = self.repo_root / "deploy" / "kafka" / "pom.xml"
+        self.log4j_config = self.repo_root / "deploy" / "kafka" / "log4j2.properties"
+
+    # Identity.
+    @property
+    def external(self) -> bool:
+        return self.settings.kafka_is_external
+
+    @property
+    def bootstrap_servers(self) -> str:
+        if self.settings.kafka_bootstrap_servers is not None:
+            return self.settings.kafka_bootstrap_servers
+        return f"127.0.0.1:{self.settings.kafka_port}"
+
+    @property
+    def endpoint(self) -> str:
+        return self.bootstrap_servers
+
+    @property
+    def log_path(self) -> Path:
+        return self.logs_dir / "server.log"
+
+    def env(self) -> dict[str, str]:
+        return {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers}
+
+    def process(self) -> psutil.Process | None:
+        # The properties path is unique to the state folder, so another stack's broker (other
+        # state dir) or an unrelated java process never matches.
+        return find_process(self.pid_file, marker=str(self.properties_path))
+
+    def _after_stop(self) -> None:
+        self.pid_file.unlink(missing_ok=True)
+
+    # Readiness.
+    def probe(self) -> bool:
+        host, port = first_bootstrap_address(self.bootstrap_servers)
+        return is_listening(host, port)
+
+    async def wait_ready(self, *, timeout: float = 60.0) -> None:
+        """Wait until the cluster creates (or already has) the readiness topic."""
+        deadline = time.monotonic() + timeout
+        last_error: BaseException | None = None
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            # The admin client logs every refused connection; wait for the listener first.
+            if await asyncio.to_thread(self.probe):
+                try:
+                    await asyncio.wait_for(self._ensure_readiness_topic(), timeout=remaining)
+                    return
+                except (KafkaError, OSError, TimeoutError) as error:
+                    last_error = error
+            await asyncio.sleep(0.3)
+        raise StackError(
+            f"Kafka at {self.bootstrap_servers} did not create a topic within {timeout:.0f}s"
+            + (f" (last error: {last_error!r})" if last_error else "")
+            + ("" if self.external else f"; see {self.log_path}")
+        )
+
+    def wait_ready_blocking(self, *, timeout: float = 60.0) -> None:
+        run_blocking(lambda: self.wait_ready(timeout=timeout))
+
+    async def _ensure_readiness_topic(self) -> None:
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap_servers,
+            client_id="disputedesk-stack",
+            request_timeout_ms=5_000,
+        )
+        try:
+            await admin.start()
+            response = await admin.create_topics(
+                [NewTopic(READINESS_TOPIC, num_partitions=1, replication_factor=1)]
+            )
+        finally:
+            await admin.close()
+        for topic_error in response.topic_errors:
+            code = topic_error[1]
+            if code not in (0, _TOPIC_ALREADY_EXISTS):
+                raise for_code(code)(f"creating {READINESS_TOPIC}: {topic_error}")
+
+    # Starting.
+    def _launch(self, *, deadline: float, on_step: StepListener | None) -> None:
+        java = self._require_java()
+        self._require_free_ports()
+        if not self.jars_complete():
+            notify_step(on_step, "fetching Kafka jars with Maven")
+            self.fetch_jars()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.properties_path.write_text(
+            render_server_properties(
+                BrokerConfig(
+                    host="127.0.0.1",
+                    port=self.settings.kafka_port,
+                    controller_port=self.settings.kafka_controller_port,
+                    data_dir=self.data_dir,
+                )
+            ),
+            encoding="utf-8",
+        )
+        if not (self.data_dir / "meta.properties").exists():
+            notify_step(on_step, "formatting storage")
+            self._format_storage(java)
+        notify_step(on_step, "starting broker")
+        broker = spawn_detached(
+            [java, *_HEAP_OPTIONS, *self._jvm_options(), "kafka.Kafka", str(self.properties_path)],
+            log_path=self.console_log,
+            cwd=self.home,
+        )
+        write_pid_file(self.pid_file, broker.pid)
+        notify_step(on_step, f"waiting for the broker (pid {broker.pid})")
+        while not self.probe():
+            if broker.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise StackError(
+                    f"Kafka exited with code {broker.returncode} while starting. "
+                    f"Last lines of {self.console_log}:\n{log_tail(self.console_log)}\n"
+                    f"Broker log: {self.log_path}"
+                )
+            if time.monotonic() >= deadline:
+                raise StackError(
+                    f"Kafka (pid {broker.pid}) did not listen on port {self.settings.kafka_port} "
+                    f"in time; see {self.log_path}"
+                )
+            time.sleep(0.2)
+        self.wait_ready_blocking(timeout=max(5.0, deadline - time.monotonic()))
+
+    def _jvm_options(self) -> list[str]:
+        return [
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.log4j_config}",
+            f"-Dkafka.logs.dir={self.logs_dir}",
+            "-cp",
+            # The JVM expands this wildcard itself; no shell is involved.
+            f"{self.lib_dir}/*",
+        ]
+
+    def _require_java(self) -> str:
+        java = shutil.which("java")
+        if java is None:
+            raise StackError(
+                "`java` is not on PATH, and the local Kafka broker needs Java 17 or newer. "
+                "Install a JRE (Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`), "
+                "or set KAFKA_BOOTSTRAP_SERVERS to use an existing broker instead."
+            )
+        result = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+        major = java_major_version(result.stderr + result.stdout)
+        if major is not None and major < _MIN_JAVA_MAJOR:
+            raise StackError(
+                f"{java} is Java {major}; Kafka 4 needs Java {_MIN_JAVA_MAJOR} or newer. "
+                "Put a newer `java` first on PATH, or set KAFKA_BOOTSTRAP_SERVERS."
+            )
+        return java
+
+    def _require_free_ports(self) -> None:
+        for port, variable in (
+            (self.settings.kafka_port, "DISPUTEDESK_KAFKA_PORT"),
+            (self.settings.kafka_controller_port, "DISPUTEDESK_KAFKA_PORT (controller = +1)"),
+        ):
+            if not is_free("127.0.0.1", port):
+                raise StackError(
+                    f"port {port} on 127.0.0.1 is taken by another program, so Kafka cannot "
+                    f"listen there. Stop that program, or choose another port with {variable}."
+                )
+
+    # Jars.
+    def jars_complete(self) -> bool:
+        """True when lib/ holds a complete copy made from the current pom.xml."""
+        marker = self.lib_dir / _JARS_MARKER
+        return marker.is_file() and marker.read_text(encoding="ascii") == self._pom_digest()
+
+    def fetch_jars(self) -> None:
+        """Copy the broker's jars into lib/ with Maven (into a side folder first, so an
+        interrupted download never looks complete)."""
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise StackError(
+                "`mvn` is not on PATH. Maven is needed once, to download the Kafka broker jars "
+                f"into {self.lib_dir}. Install it (Debian/Ubuntu: `apt-get install maven`), "
+                "or set KAFKA_BOOTSTRAP_SERVERS to use an existing broker instead."
+            )
+        if not self.pom.is_file():
+            raise StackError(f"{self.pom} is missing; the Kafka jars are resolved from it.")
+        partial = self.home / "lib.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        command = [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(self.pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={partial}",
+            "-DincludeScope=runtime",
+        ]
+        try:
+            result = subprocess.run(
+                command, capture_output=True, text=True, timeout=self.fetch_timeout, check=False
+            )
+        except subprocess.TimeoutExpired as error:
+            raise StackError(
+                f"Maven did not finish fetching the Kafka jars within {self.fetch_timeout:.0f}s"
+            ) from error
+        if result.returncode != 0:
+            output = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+            raise StackError(
+                f"Maven could not fetch the Kafka jars (exit {result.returncode}):\n{output}\n"
+                f"Command: {' '.join(command)}"
+            )
+        (partial / _JARS_MARKER).write_text(self._pom_digest(), encoding="ascii")
+        shutil.rmtree(self.lib_dir, ignore_errors=True)
+        partial.rename(self.lib_dir)
+
+    def _pom_digest(self) -> str:
+        return hashlib.sha256(self.pom.read_bytes()).hexdigest()
+
+    # Storage.
+    def cluster_id(self) -> str:
+        """The id the storage was (or will be) formatted with, made once per state folder."""
+        if self.cluster_id_path.is_file():
+            return self.cluster_id_path.read_text(encoding="ascii").strip()
+        cluster_id = new_cluster_id()
+        self.cluster_id_path.write_text(cluster_id + "\n", encoding="ascii")
+        return cluster_id
+
+    def _format_storage(self, java: str) -> None:
+        # Static voters (controller.quorum.voters) and --standalone exclude each other.
+        command = [
+            java,
+            *self._jvm_options(),
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            self.cluster_id(),
+            "-c",
+            str(self.properties_path),
+        ]
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, check=False, cwd=self.home
+        )
+        if result.returncode != 0:
+            raise StackError(
+                f"formatting Kafka storage in {self.data_dir} failed "
+                f"(exit {result.returncode}):\n{result.stdout}{result.stderr}"
+            )

@@ -1,0 +1,187 @@
+"""The whole local stack as one object: bring Kafka, PostgreSQL and the mail sink up or down
+together, and hand out the connection environment the services and tests need."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Protocol
+
+from disputedesk.stack.component import (
+    ComponentStatus,
+    LocalComponent,
+    StackError,
+    StartOutcome,
+)
+from disputedesk.stack.config import StackSettings, write_env_file
+from disputedesk.stack.kafka import LocalKafka
+from disputedesk.stack.mailsink import LocalMailSink
+from disputedesk.stack.postgres import LocalPostgres
+
+
+class StackReporter(Protocol):
+    """Told about each component's progress; the CLI draws it, tests pass nothing."""
+
+    def component_began(self, name: str, action: str) -> None: ...
+
+    def component_step(self, name: str, step: str) -> None: ...
+
+    def component_done(self, name: str, outcome: str) -> None: ...
+
+    def component_failed(self, name: str, error: str) -> None: ...
+
+
+class Stack:
+    """Kafka, PostgreSQL and the mail sink of one state folder."""
+
+    def __init__(self, settings: StackSettings) -> None:
+        self.settings = settings
+        self.kafka = LocalKafka(settings)
+        self.postgres = LocalPostgres(settings)
+        self.mailsink = LocalMailSink(settings)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Stack:
+        """The stack the environment describes (DISPUTEDESK_STATE_DIR, ports, endpoints).
+
+        `environ` replaces os.environ when given, which keeps tests independent of the shell.
+        """
+        if environ is None:
+            return cls(StackSettings())
+        return cls(StackSettings.model_validate(_settings_input(environ)))
+
+    @property
+    def components(self) -> tuple[LocalComponent, ...]:
+        return (self.kafka, self.postgres, self.mailsink)
+
+    def up(
+        self, *, timeout: float | None = None, reporter: StackReporter | None = None
+    ) -> dict[str, str]:
+        """Start whatever is not running yet (in parallel), wait until all serve, write
+        stack.env, and return the connection environment. Safe to call again at any time."""
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        with self._exclusive():
+
+            def start(component: LocalComponent) -> str:
+                outcome = component.start(
+                    timeout=timeout, on_step=_step_listener(reporter, component.name)
+                )
+                return _describe_start(component, outcome)
+
+            self._each_in_parallel(start, action="starting", reporter=reporter)
+            write_env_file(self.settings.env_file, self.env())
+        return self.env()
+
+    def down(self, *, timeout: float | None = None, reporter: StackReporter | None = None) -> None:
+        """Stop every local component (SIGTERM, then SIGKILL after `timeout`); data is kept.
+        External endpoints are left alone. Safe to call when nothing runs."""
+        if not self.settings.state_dir.exists():
+            return
+        with self._exclusive():
+
+            def stop(component: LocalComponent) -> str:
+                if component.external:
+                    return f"external ({component.endpoint}), left alone"
+                return "stopped" if component.stop(timeout=timeout) else "was not running"
+
+            self._each_in_parallel(stop, action="stopping", reporter=reporter)
+
+    def env(self) -> dict[str, str]:
+        """KAFKA_BOOTSTRAP_SERVERS, the four *_DATABASE_URL, SMTP_HOST, SMTP_PORT, MAIL_SINK_DIR."""
+        env: dict[str, str] = {}
+        for component in self.components:
+            env.update(component.env())
+        return env
+
+    def status(self) -> list[ComponentStatus]:
+        return [component.status() for component in self.components]
+
+    async def wait_ready(self, *, timeout: float = 60.0) -> None:
+        """Wait until every component serves clients, without blocking the event loop."""
+        await asyncio.gather(
+            *(component.wait_ready(timeout=timeout) for component in self.components)
+        )
+
+    def _each_in_parallel(
+        self,
+        work: Callable[[LocalComponent], str],
+        *,
+        action: str,
+        reporter: StackReporter | None,
+    ) -> None:
+        failures: list[str] = []
+
+        def run(component: LocalComponent) -> None:
+            if reporter is not None:
+                reporter.component_began(component.name, action)
+            # Whatever goes wrong in one component is reported on its line and raised with
+            # the others below, instead of vanishing in the worker thread.
+            try:
+                outcome = work(component)
+            except Exception as error:  # noqa: BLE001
+                failures.append(f"{component.name}: {error}")
+                if reporter is not None:
+                    reporter.component_failed(component.name, _first_line(error))
+                return
+            if reporter is not None:
+                reporter.component_done(component.name, outcome)
+
+        # Each component waits on its own process (JVM start-up, initdb), so threads overlap
+        # those waits; Kafka's readiness check runs its own event loop inside its thread.
+        with ThreadPoolExecutor(
+            max_workers=len(self.components), thread_name_prefix="stack"
+        ) as pool:
+            list(pool.map(run, self.components))
+        if failures:
+            raise StackError("\n\n".join(failures))
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        # Two `stack up` on one state folder (two terminals, parallel test workers) would
+        # otherwise both find Kafka stopped and both start it.
+        with self.settings.lock_file.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _settings_input(environ: Mapping[str, str]) -> dict[str, str]:
+    """Map environment variables to StackSettings input, as pydantic-settings would."""
+    prefixed = {
+        key.removeprefix("DISPUTEDESK_").lower(): value
+        for key, value in environ.items()
+        if key.startswith("DISPUTEDESK_")
+    }
+    aliases = {
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "INTAKE_DATABASE_URL",
+        "FRAUD_DATABASE_URL",
+        "RECONCILIATION_DATABASE_URL",
+        "NOTIFICATIONS_DATABASE_URL",
+        "SMTP_HOST",
+        "SMTP_PORT",
+    }
+    return prefixed | {key: value for key, value in environ.items() if key in aliases}
+
+
+def _describe_start(component: LocalComponent, outcome: StartOutcome) -> str:
+    if outcome is StartOutcome.EXTERNAL:
+        return f"external, {component.endpoint}"
+    pid = component.pid()
+    return f"{outcome.value} on {component.endpoint} (pid {pid})"
+
+
+def _step_listener(reporter: StackReporter | None, name: str) -> Callable[[str], None] | None:
+    if reporter is None:
+        return None
+    return lambda step: reporter.component_step(name, step)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,87 @@
+"""Session set-up: the real local stack (Kafka, PostgreSQL, SMTP sink) on test ports, fresh
+test databases migrated to head, development credentials and registered partners."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from disputedesk import credentials
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("intake", "fraud", "reconciliation", "notifications")
+
+# The test stack never shares ports or state with a developer's `make run`.
+TEST_STACK_DEFAULTS = {
+    "DISPUTEDESK_STATE_DIR": str(ROOT / ".state" / "test"),
+    "DISPUTEDESK_KAFKA_PORT": "29092",
+    "DISPUTEDESK_PG_PORT": "55433",
+    "DISPUTEDESK_SMTP_PORT": "2525",
+}
+
+
+@dataclass
+class Harness:
+    env: dict[str, str]
+    secrets: dict[str, str]
+    mail_dir: Path
+    stack: object
+
+    def key(self, role_env: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secrets[role_env]}"}
+
+
+def _unit_only(config: pytest.Config) -> bool:
+    args = [str(a) for a in config.args]
+    return bool(args) and all("tests/unit" in a for a in args)
+
+
+@pytest.fixture(scope="session")
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    from disputedesk.stack import Stack
+    from shared.migrations import upgrade
+
+    environ = dict(os.environ)
+    for k, v in TEST_STACK_DEFAULTS.items():
+        environ.setdefault(k, v)
+    stack = Stack.from_env(environ)
+    env = dict(stack.up())
+    external_db = all(f"{s.upper()}_DATABASE_URL" in os.environ for s in SERVICES)
+    if not external_db:
+        for svc in SERVICES:
+            db = f"test_{svc}"
+            stack.postgres.drop_database(db)
+            stack.postgres.create_database(db)
+            env[f"{svc.upper()}_DATABASE_URL"] = stack.postgres.database_url(db)
+    for svc in SERVICES:
+        upgrade(svc, env[f"{svc.upper()}_DATABASE_URL"])
+
+    state = Path(environ["DISPUTEDESK_STATE_DIR"])
+    creds_dir = state / "test-credentials"
+    credentials.ensure(creds_dir)
+    secrets = credentials.read_env(creds_dir / credentials.CREDENTIALS_FILE)
+    env["DISPUTEDESK_KEYRING_FILE"] = str(creds_dir / credentials.KEYRING_FILE)
+    # Fast timers for tests: nothing here waits on production-length polling.
+    env.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.update(env)
+
+    from services.intake.partners.seeding import seed_dev_partners
+
+    asyncio.run(seed_dev_partners(env["INTAKE_DATABASE_URL"], secrets))
+    mail_dir = Path(env.get("MAIL_SINK_DIR", state / "mail"))
+    yield Harness(env=env, secrets=secrets, mail_dir=mail_dir, stack=stack)
+    # The stack stays up between runs (warm starts are seconds); `make test` stops it at the end.
+
+
+@pytest.fixture(scope="session")
+async def pipeline(harness: Harness) -> AsyncIterator[dict[str, object]]:
+    """All four services running in-process for the whole session."""
+    from tests.support.services import running
+
+    async with running(*SERVICES) as services:
+        yield services  # type: ignore[misc]

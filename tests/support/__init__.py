@@ -1,0 +1,1 @@
+"""Test support: the real local stack, services run in-process, and small waiting helpers."""
