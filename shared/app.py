@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Keyring
+from shared.clock import Clock, SystemClock
 from shared.db import make_engine, make_sessionmaker, ping
 from shared.inbox import InboxMixin
 from shared.kafka.admin import ensure_topics
@@ -55,6 +56,7 @@ class ServiceRuntime:
     consumers: list[ConsumerRunner] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     producer_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    clock: Clock = field(default_factory=SystemClock)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -149,6 +151,7 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     background: Sequence[BackgroundLoop] = (),
     keyring: Keyring | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -164,7 +167,9 @@ def create_service_app(
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
         )
-        runtime = ServiceRuntime(name, settings, engine, sessionmaker, producer, relay)
+        runtime = ServiceRuntime(
+            name, settings, engine, sessionmaker, producer, relay, clock=clock or SystemClock()
+        )
         app.state.runtime = runtime
         app.state.sessionmaker = sessionmaker
         app.state.keyring = keyring or Keyring(settings.keyring_file)
