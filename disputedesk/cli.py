@@ -1,14 +1,122 @@
-"""The `disputedesk` command line: the local stack (`stack up|down|status`) and `run`."""
+"""The `disputedesk` command: run the stack and the services, migrate, generate credentials."""
 
 from __future__ import annotations
 
-import typer
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
 
+import typer
+from rich.console import Console
+
+from disputedesk import credentials
 from disputedesk.stack.cli import run_command, stack_app
 
-app = typer.Typer(help="Seller-return dispute desk: development commands.", no_args_is_help=True)
+app = typer.Typer(help="disputedesk: a marketplace's seller-return dispute desk.", no_args_is_help=True)
+console = Console()
+
+SERVICES = ("intake", "fraud", "reconciliation", "notifications")
+DEFAULT_PORTS = {"intake": 8001, "reconciliation": 8002, "fraud": 8003, "notifications": 8004}
+
+
+def _database_url(service: str) -> str:
+    from importlib import import_module
+
+    settings_cls = {
+        "intake": "IntakeSettings",
+        "fraud": "FraudSettings",
+        "reconciliation": "ReconciliationSettings",
+        "notifications": "NotificationsSettings",
+    }[service]
+    module = import_module(f"services.{service}.settings")
+    return str(getattr(module, settings_cls)().database_url)
+
+
+@app.command()
+def migrate(
+    service: Annotated[
+        list[str] | None, typer.Option("--service", "-s", help="Only these services.")
+    ] = None,
+) -> None:
+    """Upgrade each service's database to the newest schema."""
+    from shared.migrations import upgrade
+
+    for name in service or SERVICES:
+        if name not in SERVICES:
+            raise typer.BadParameter(f"unknown service {name!r}")
+        with console.status(f"migrating {name}…"):
+            upgrade(name, _database_url(name))
+        console.print(f"[green]✓[/] {name} at head")
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="intake | fraud | reconciliation | notifications")],
+    host: str = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Defaults to the service's usual port.")] = None,
+) -> None:
+    """Run one service with uvicorn."""
+    import uvicorn
+
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service!r}")
+    uvicorn.run(
+        f"services.{service}.app:create_app",
+        factory=True,
+        host=host,
+        port=port or DEFAULT_PORTS[service],
+        log_config=None,
+        access_log=False,
+    )
+
+
+@app.command()
+def asyncapi(
+    out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+) -> None:
+    """Print the AsyncAPI 3.0 document generated from the event models."""
+    from shared.asyncapi import asyncapi_document
+
+    text = json.dumps(asyncapi_document(), indent=2)
+    if out:
+        out.write_text(text + "\n")
+        console.print(f"wrote {out}")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@app.command("dev-credentials")
+def dev_credentials(
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for keyring.json and dev-credentials.env.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Regenerate even if they exist.")] = False,
+) -> None:
+    """Generate development API keys and partner secrets (once; kept in a git-ignored folder)."""
+    folder = out or credentials.default_folder()
+    made = credentials.ensure(folder, force=force)
+    verb = "generated" if made else "kept existing"
+    console.print(f"{verb} credentials in {folder / credentials.CREDENTIALS_FILE}")
+
+
+@app.command("seed-partners")
+def seed_partners() -> None:
+    """Register the development partners and their secrets in intake's database (idempotent)."""
+    from services.intake.partners.seeding import seed_dev_partners
+
+    folder = credentials.default_folder()
+    credentials.ensure(folder)
+    secrets = credentials.read_env(folder / credentials.CREDENTIALS_FILE)
+    asyncio.run(seed_dev_partners(_database_url("intake"), secrets))
+    console.print("[green]✓[/] partners registered")
+
+
 app.add_typer(stack_app, name="stack")
 app.command("run")(run_command)
 
 if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
     app()
