@@ -87,6 +87,11 @@ def render_server_properties(config: BrokerConfig) -> str:
         "transaction.state.log.num.partitions=10",
         # Tests start consumers and expect assignments at once, not after 3 s of waiting.
         "group.initial.rebalance.delay.ms=0",
+        # After a kill the restarted broker may only re-register once the session of its dead
+        # incarnation expired: 5 s instead of 9 s per fault drill, same tolerance of missed
+        # heartbeats (five) as the defaults (2 s / 9 s).
+        "broker.heartbeat.interval.ms=1000",
+        "broker.session.timeout.ms=5000",
     ]
     return "\n".join(lines) + "\n"
 

@@ -151,22 +151,27 @@ class Stack:
 
 
 def _settings_input(environ: Mapping[str, str]) -> dict[str, str]:
-    """Map environment variables to StackSettings input, as pydantic-settings would."""
-    prefixed = {
-        key.removeprefix("DISPUTEDESK_").lower(): value
-        for key, value in environ.items()
-        if key.startswith("DISPUTEDESK_")
-    }
-    aliases = {
-        "KAFKA_BOOTSTRAP_SERVERS",
-        "INTAKE_DATABASE_URL",
-        "FRAUD_DATABASE_URL",
-        "RECONCILIATION_DATABASE_URL",
-        "NOTIFICATIONS_DATABASE_URL",
-        "SMTP_HOST",
-        "SMTP_PORT",
-    }
-    return prefixed | {key: value for key, value in environ.items() if key in aliases}
+    """Environment variables as StackSettings field names, read as pydantic-settings reads
+    os.environ. Field names, not variable names: SMTP_PORT (external server) and
+    DISPUTEDESK_SMTP_PORT (local sink) would otherwise both land on `smtp_port`."""
+    fields: dict[str, str] = {}
+    for variable, value in environ.items():
+        if variable.startswith("DISPUTEDESK_"):
+            fields[variable.removeprefix("DISPUTEDESK_").lower()] = value
+        elif variable in _ENDPOINT_FIELDS:
+            fields[_ENDPOINT_FIELDS[variable]] = value
+    return fields
+
+
+_ENDPOINT_FIELDS = {
+    "KAFKA_BOOTSTRAP_SERVERS": "kafka_bootstrap_servers",
+    "INTAKE_DATABASE_URL": "intake_database_url",
+    "FRAUD_DATABASE_URL": "fraud_database_url",
+    "RECONCILIATION_DATABASE_URL": "reconciliation_database_url",
+    "NOTIFICATIONS_DATABASE_URL": "notifications_database_url",
+    "SMTP_HOST": "smtp_host",
+    "SMTP_PORT": "external_smtp_port",
+}
 
 
 def _describe_start(component: LocalComponent, outcome: StartOutcome) -> str:

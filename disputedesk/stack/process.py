@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -82,13 +83,12 @@ def terminate(process: psutil.Process, *, timeout: float) -> bool:
     """SIGTERM, then SIGKILL once `timeout` has passed; True if SIGKILL was needed."""
     try:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=timeout)
-        return False
     except psutil.NoSuchProcess:
         return False
-    except psutil.TimeoutExpired:
-        kill(process)
-        return True
+    if wait_gone(process, timeout=timeout):
+        return False
+    kill(process)
+    return True
 
 
 def kill(process: psutil.Process, *, with_children: bool = False) -> None:
@@ -102,7 +102,27 @@ def kill(process: psutil.Process, *, with_children: bool = False) -> None:
             victim.send_signal(signal.SIGKILL)
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(victims, timeout=10)
+    for victim in victims:
+        wait_gone(victim, timeout=10)
+
+
+def wait_gone(process: psutil.Process, *, timeout: float) -> bool:
+    """Wait until the process has exited; True if it did within `timeout`.
+
+    A zombie counts as gone: it holds no ports or files any more, and the detached servers
+    are orphans that only init may reap, which some container inits do only every few seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                _reap(process)
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
 
 
 def _reap(process: psutil.Process) -> None:

@@ -421,15 +421,17 @@ def _print_summary(
     stack_env: Mapping[str, str],
 ) -> None:
     table = Table(title="disputedesk services")
-    for column in ("service", "state", "API", "docs", "metrics", "log"):
-        table.add_column(column)
+    table.add_column("service", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    for column in ("API", "docs", "metrics"):
+        # URLs are copied from here: fold them on narrow terminals, never cut them short.
+        table.add_column(column, overflow="fold")
     for service in supervised:
         url = service.spec.base_url
-        state = "[green]healthy[/]" if service.healthy else "[red]not healthy, see log[/]"
-        table.add_row(
-            service.spec.name, state, url, f"{url}/docs", f"{url}/metrics", str(service.log_path)
-        )
+        state = "[green]healthy[/]" if service.healthy else "[red]not healthy yet[/]"
+        table.add_row(service.spec.name, state, url, f"{url}/docs", f"{url}/metrics")
     console.print(table)
+    console.print(f"Logs: {settings.service_logs_dir}/<service>.log", highlight=False)
     credentials = settings.dev_credentials_file
     console.print(
         f"Dev credentials: {credentials}"

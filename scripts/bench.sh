@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark against a baseline measured in the same run, on its own stack.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+export DISPUTEDESK_STATE_DIR="${DISPUTEDESK_STATE_DIR:-$PWD/.state/bench}"
+export DISPUTEDESK_KAFKA_PORT="${DISPUTEDESK_KAFKA_PORT:-39092}"
+export DISPUTEDESK_PG_PORT="${DISPUTEDESK_PG_PORT:-55434}"
+export DISPUTEDESK_SMTP_PORT="${DISPUTEDESK_SMTP_PORT:-3525}"
+
+$PY -m disputedesk.cli stack up || exit 1
+$PY -m bench "$@"
+status=$?
+if [ "${KEEP_BENCH_STACK:-0}" != "1" ]; then
+  $PY -m disputedesk.cli stack down >/dev/null || true
+fi
+exit $status

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make run`: the local stack, migrated databases, development credentials and partners, then
+# the four services under a supervisor that restarts any that dies. Ctrl-C stops the services;
+# `make stack-down` stops Kafka, PostgreSQL and the mail sink.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+$PY -m disputedesk.cli stack up
+set -a
+# shellcheck disable=SC1091
+. "${DISPUTEDESK_STATE_DIR:-.state}/stack.env"
+set +a
+$PY -m disputedesk.cli dev-credentials
+$PY -m disputedesk.cli migrate
+$PY -m disputedesk.cli seed-partners
+exec $PY -m disputedesk.cli run --no-stack

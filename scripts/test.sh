@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make test`: the whole suite against a real Kafka broker, PostgreSQL and SMTP server.
+# The test stack has its own state folder and ports, so it never disturbs `make run`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+export DISPUTEDESK_STATE_DIR="${DISPUTEDESK_STATE_DIR:-$PWD/.state/test}"
+export DISPUTEDESK_KAFKA_PORT="${DISPUTEDESK_KAFKA_PORT:-29092}"
+export DISPUTEDESK_PG_PORT="${DISPUTEDESK_PG_PORT:-55433}"
+export DISPUTEDESK_SMTP_PORT="${DISPUTEDESK_SMTP_PORT:-2525}"
+
+# Bring the stack up first so its progress shows; the test session reuses it.
+$PY -m disputedesk.cli stack up || exit 1
+
+$PY -m pytest tests -p no:cacheprovider "$@"
+status=$?
+
+if [ "${KEEP_TEST_STACK:-0}" != "1" ]; then
+  $PY -m disputedesk.cli stack down >/dev/null || true
+fi
+exit $status

@@ -1,0 +1,92 @@
+"""Which services `disputedesk run` starts, on which ports, with which environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from disputedesk.stack.config import StackSettings
+from disputedesk.stack.supervisor import (
+    ServiceSpec,
+    restart_delay,
+    service_environment,
+    service_specs,
+)
+
+
+def test_default_ports() -> None:
+    assert service_specs({}) == [
+        ServiceSpec("intake", 8001),
+        ServiceSpec("reconciliation", 8002),
+        ServiceSpec("fraud", 8003),
+        ServiceSpec("notifications", 8004),
+    ]
+
+
+def test_ports_and_selection_from_environment() -> None:
+    specs = service_specs({"FRAUD_PORT": "9103"}, ["fraud", "intake", "fraud"])
+
+    assert specs == [ServiceSpec("fraud", 9103), ServiceSpec("intake", 8001)]
+
+
+@pytest.mark.parametrize(
+    ("environ", "names", "message"),
+    [
+        ({"INTAKE_PORT": "http"}, None, "INTAKE_PORT"),
+        ({"INTAKE_PORT": "70000"}, None, "INTAKE_PORT"),
+        ({}, ["billing"], "billing"),
+        ({"FRAUD_PORT": "8001"}, None, "share a port"),
+    ],
+)
+def test_bad_choices_are_explained(
+    environ: dict[str, str], names: list[str] | None, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        service_specs(environ, names)
+
+
+def test_uvicorn_command_uses_the_app_factory() -> None:
+    command = ServiceSpec("intake", 8001).command("/venv/bin/python")
+
+    assert command == [
+        "/venv/bin/python",
+        "-m",
+        "uvicorn",
+        "services.intake.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "8001",
+    ]
+
+
+def test_service_environment_layers_stack_env_and_keyring(tmp_path: Path) -> None:
+    settings = StackSettings(state_dir=tmp_path)
+    env = service_environment(
+        {"PATH": "/usr/bin", "KAFKA_BOOTSTRAP_SERVERS": "stale:1", "PYTHONPATH": "/extra"},
+        {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092", "SMTP_HOST": "127.0.0.1"},
+        settings=settings,
+        repo_root=Path("/repo"),
+    )
+
+    assert env["PATH"] == "/usr/bin"
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:9092"
+    assert env["DISPUTEDESK_KEYRING_FILE"] == str(tmp_path / "keyring.json")
+    assert env["PYTHONPATH"] == "/repo:/extra"
+
+
+def test_an_explicit_keyring_file_is_kept(tmp_path: Path) -> None:
+    env = service_environment(
+        {"DISPUTEDESK_KEYRING_FILE": "/secrets/ring.json"},
+        {},
+        settings=StackSettings(state_dir=tmp_path),
+        repo_root=Path("/repo"),
+    )
+
+    assert env["DISPUTEDESK_KEYRING_FILE"] == "/secrets/ring.json"
+
+
+def test_restart_backs_off_for_a_crashing_service() -> None:
+    assert [restart_delay(n) for n in range(1, 9)] == [0, 1, 2, 4, 8, 16, 30, 30]
