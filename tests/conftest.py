@@ -36,11 +36,6 @@ class Harness:
         return {"Authorization": f"Bearer {self.secrets[role_env]}"}
 
 
-def _unit_only(config: pytest.Config) -> bool:
-    args = [str(a) for a in config.args]
-    return bool(args) and all("tests/unit" in a for a in args)
-
-
 @pytest.fixture(scope="session")
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     from disputedesk.stack import Stack

@@ -36,7 +36,7 @@ def up(
     """Start Kafka, PostgreSQL and the mail sink unless running; write <state>/stack.env."""
     console = Console()
     stack = Stack.from_env()
-    console.print(f"Local stack in [bold]{stack.settings.state_dir}[/]")
+    console.print(f"Local stack in [bold]{stack.settings.state_dir}[/]", soft_wrap=True)
     try:
         with ConsoleReporter(console, _component_names(stack)) as reporter:
             env = stack.up(timeout=timeout, reporter=reporter)

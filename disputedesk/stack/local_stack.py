@@ -3,6 +3,8 @@ together, and hand out the connection environment the services and tests need.""
 
 from __future__ import annotations
 
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
 import asyncio
 import fcntl
 from collections.abc import Callable, Iterator, Mapping
@@ -51,7 +53,7 @@ class Stack:
         """
         if environ is None:
             return cls(StackSettings())
-        return cls(StackSettings.model_validate(_settings_input(environ)))
+        return cls(_GivenEnvironmentSettings.model_validate(_settings_input(environ)))
 
     @property
     def components(self) -> tuple[LocalComponent, ...]:
@@ -148,6 +150,18 @@ class Stack:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class _GivenEnvironmentSettings(StackSettings):
+    """StackSettings read from the given mapping only: pydantic-settings would otherwise also
+    read os.environ, and a test process that exported a stack's URLs would see them leak in."""
+
+    @classmethod
+    def settings_customise_sources(  # type: ignore[override]
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        **_other_sources: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 def _settings_input(environ: Mapping[str, str]) -> dict[str, str]:

@@ -7,6 +7,7 @@ from typing import Self
 
 from rich.console import Console
 from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TaskID, TextColumn
+from rich.table import Column
 from rich.text import Text
 
 
@@ -23,10 +24,15 @@ class ConsoleReporter:
 
     def __init__(self, console: Console, names: list[str]) -> None:
         self._progress = Progress(
-            SpinnerColumn(finished_text=" "),
-            TextColumn("{task.fields[component]:<9}", style="bold"),
-            TextColumn("{task.description}"),
-            _SecondsColumn(),
+            SpinnerColumn(finished_text=" ", table_column=Column(no_wrap=True, width=1)),
+            TextColumn(
+                "{task.fields[component]}",
+                style="bold",
+                table_column=Column(no_wrap=True, width=9),
+            ),
+            # Error messages name files and variables: wrap them rather than cut them.
+            TextColumn("{task.description}", table_column=Column(ratio=1, overflow="fold")),
+            _SecondsColumn(table_column=Column(no_wrap=True, width=7, justify="right")),
             console=console,
         )
         self._tasks: dict[str, TaskID] = {
