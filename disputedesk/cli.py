@@ -103,13 +103,20 @@ def dev_credentials(
 
 
 @app.command("seed-partners")
-def seed_partners() -> None:
+def seed_partners(
+    credentials_file: Annotated[
+        Path | None,
+        typer.Option("--credentials", help="A dev-credentials.env; default: the state folder's."),
+    ] = None,
+) -> None:
     """Register the development partners and their secrets in intake's database (idempotent)."""
     from services.intake.partners.seeding import seed_dev_partners
 
-    folder = credentials.default_folder()
-    credentials.ensure(folder)
-    secrets = credentials.read_env(folder / credentials.CREDENTIALS_FILE)
+    if credentials_file is None:
+        folder = credentials.default_folder()
+        credentials.ensure(folder)
+        credentials_file = folder / credentials.CREDENTIALS_FILE
+    secrets = credentials.read_env(credentials_file)
     asyncio.run(seed_dev_partners(_database_url("intake"), secrets))
     console.print("[green]✓[/] partners registered")
 
