@@ -39,7 +39,9 @@ def _stack_env() -> dict[str, str]:
 
 
 def _print_backbone(console: Console, result: dict[str, Any]) -> None:
-    table = Table(title=f"backbone — {result['events_per_round']} events × {result['rounds']} rounds")
+    table = Table(
+        title=f"backbone — {result['events_per_round']} events × {result['rounds']} rounds"
+    )
     for col in ("path", "best events/s", "all rounds", "ratio to raw"):
         table.add_column(col)
     for key in ("raw", "outbox", "consumer"):

@@ -78,8 +78,12 @@ async def _topic(bootstrap: str) -> str:
 async def _drain(bootstrap: str, topic: str, n: int) -> float:
     """Consume until n messages were seen; returns the monotonic time of the last one."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
-        enable_auto_commit=False, max_poll_records=2000,
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=2000,
     )
     await consumer.start()
     seen = 0
@@ -120,18 +124,28 @@ async def outbox_rate(bootstrap: str, database_url: str, n: int) -> float:
     rows = []
     for i in range(n):
         env = Envelope(_event(i), source="bench")
-        rows.append({
-            "ce_id": env.id, "ce_type": env.type, "ce_source": env.source, "ce_time": env.time,
-            "ce_subject": None, "topic": topic, "key": env.key,
-            "payload": json.loads(env.value()),
-        })
+        rows.append(
+            {
+                "ce_id": env.id,
+                "ce_type": env.type,
+                "ce_source": env.source,
+                "ce_time": env.time,
+                "ce_subject": None,
+                "topic": topic,
+                "key": env.key,
+                "payload": json.loads(env.value()),
+            }
+        )
     async with sessionmaker() as session, session.begin():
         for start in range(0, n, 5000):
             await session.execute(insert(BenchOutbox), rows[start : start + 5000])
     producer = make_producer(bootstrap, client_id="bench-relay")
     await producer.start()
     relay = OutboxRelay(
-        service="bench", sessionmaker=sessionmaker, outbox_model=BenchOutbox, producer=producer,
+        service="bench",
+        sessionmaker=sessionmaker,
+        outbox_model=BenchOutbox,
+        producer=producer,
         batch_size=1000,
     )
     drain = asyncio.create_task(_drain(bootstrap, topic, n))
@@ -175,9 +189,15 @@ async def consumer_rate(bootstrap: str, database_url: str, n: int) -> float:
         ctx.session.add(Effect(return_id=event.return_id))
 
     runner = ConsumerRunner(
-        service="bench", group_id=f"bench-{uuid.uuid4().hex[:8]}", topics=[topic],
-        handlers=handlers, sessionmaker=sessionmaker, inbox_model=BenchInbox, producer=producer,
-        bootstrap_servers=bootstrap, batch_size=1000,
+        service="bench",
+        group_id=f"bench-{uuid.uuid4().hex[:8]}",
+        topics=[topic],
+        handlers=handlers,
+        sessionmaker=sessionmaker,
+        inbox_model=BenchInbox,
+        producer=producer,
+        bootstrap_servers=bootstrap,
+        batch_size=1000,
     )
     task = asyncio.create_task(runner.run())
     deadline = time.monotonic() + 600

@@ -15,7 +15,9 @@ from rich.console import Console
 from disputedesk import credentials
 from disputedesk.stack.cli import run_command, stack_app
 
-app = typer.Typer(help="disputedesk: a marketplace's seller-return dispute desk.", no_args_is_help=True)
+app = typer.Typer(
+    help="disputedesk: a marketplace's seller-return dispute desk.", no_args_is_help=True
+)
 console = Console()
 
 SERVICES = ("intake", "fraud", "reconciliation", "notifications")

@@ -46,8 +46,12 @@ def generate() -> tuple[dict[str, str], dict[str, object]]:
         key = new_key()
         plain[env_name] = key
         keys.append(
-            {"key_hash": hash_key(key), "client_id": client_id, "roles": [str(r) for r in roles],
-             "seller_id": seller_id}
+            {
+                "key_hash": hash_key(key),
+                "client_id": client_id,
+                "roles": [str(r) for r in roles],
+                "seller_id": seller_id,
+            }
         )
     plain["SWIFTSHIP_SECRET"] = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     plain["RAPIDROUTE_SECRET"] = "rr_live_" + secrets.token_hex(16)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +40,7 @@ class ConsumerSpec:
     handlers: EventHandlers
 
 
-BackgroundLoop = Callable[["ServiceRuntime"], Awaitable[None]]
+BackgroundLoop = Callable[["ServiceRuntime"], Coroutine[Any, Any, None]]
 
 
 @dataclass(slots=True)
@@ -100,12 +100,16 @@ class BodyLimit:
             + str(self.max_bytes).encode()
             + b' bytes."}'
         )
-        await send({
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", PROBLEM_JSON.encode()),
-                        (b"content-length", str(len(body)).encode())],
-        })
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -12,8 +12,11 @@ CE_HEADERS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time", "content-type"],
     "properties": {
-        "ce_id": {"type": "string", "format": "uuid", "description": "Assigned when the fact "
-                  "is recorded; consumers deduplicate on it."},
+        "ce_id": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Assigned when the fact is recorded; consumers deduplicate on it.",
+        },
         "ce_source": {"type": "string", "examples": ["disputedesk/intake"]},
         "ce_type": {"type": "string"},
         "ce_specversion": {"const": "1.0"},
@@ -44,8 +47,9 @@ def asyncapi_document() -> dict[str, Any]:
                 "contentType": "application/json",
                 "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
                 "payload": {"$ref": f"#/components/schemas/{model.__name__}"},
-                "bindings": {"kafka": {"key": {"type": "string",
-                                               "description": topic.key_description}}},
+                "bindings": {
+                    "kafka": {"key": {"type": "string", "description": topic.key_description}}
+                },
             }
             refs[model.__name__] = {"$ref": f"#/components/messages/{model.__name__}"}
         channels[channel_id] = {

@@ -109,13 +109,19 @@ def authenticate(request: Request) -> Principal:
     key = _presented_key(request)
     if not key:
         raise Problem(
-            401, "Unauthorized", "Send an API key as `Authorization: Bearer <key>`.",
+            401,
+            "Unauthorized",
+            "Send an API key as `Authorization: Bearer <key>`.",
             headers={"WWW-Authenticate": "Bearer"},
         )
     principal = keyring.lookup(key)
     if principal is None:
-        raise Problem(401, "Unauthorized", "Unknown or revoked API key.",
-                      headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(
+            401,
+            "Unauthorized",
+            "Unknown or revoked API key.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return principal
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -49,8 +49,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function" runs the commit as soon as the endpoint returns, before the response is sent;
 # FastAPI's default would commit after the client already saw its 2xx.
-from typing import Annotated  # noqa: E402
 
-from fastapi import Depends  # noqa: E402
 
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -143,7 +143,9 @@ class EvidenceItem(BaseModel):
 class ReturnInitiated(EventPayload):
     """The marketplace accepted a return and assigned a logistics partner to carry it back."""
 
-    type: Literal["disputedesk.intake.return_initiated.v1"] = "disputedesk.intake.return_initiated.v1"
+    type: Literal["disputedesk.intake.return_initiated.v1"] = (
+        "disputedesk.intake.return_initiated.v1"
+    )
     return_id: Id
     order_id: Id
     seller_id: Id

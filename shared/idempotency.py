@@ -87,8 +87,12 @@ async def claim(
 ) -> IdempotencyClaim | StoredResponse:
     """Claim `key` for this request, or return the response stored for an earlier identical one."""
     if not key or len(key) > 200:
-        raise Problem(422, "Validation failed", f"{HEADER} must be 1–200 characters.",
-                      errors=[{"field": f"header.{HEADER}", "message": "1–200 characters"}])
+        raise Problem(
+            422,
+            "Validation failed",
+            f"{HEADER} must be 1–200 characters.",
+            errors=[{"field": f"header.{HEADER}", "message": "1–200 characters"}],
+        )
     fingerprint = request_fingerprint(route, body)
     m = model
     async with sessionmaker() as session, session.begin():
@@ -115,7 +119,11 @@ async def claim(
         if row.completed_at is not None and row.response_status is not None:
             return StoredResponse(row.response_status, row.response_body)
         if datetime.now(UTC) - row.created_at < stale_after:
-            raise Problem(409, "Conflict", "A request with this Idempotency-Key is still in flight.",
-                          headers={"Retry-After": "1"})
+            raise Problem(
+                409,
+                "Conflict",
+                "A request with this Idempotency-Key is still in flight.",
+                headers={"Retry-After": "1"},
+            )
         row.created_at = datetime.now(UTC)  # the earlier attempt died: take the claim over
         return IdempotencyClaim(m, client_id, key)

@@ -21,6 +21,4 @@ class InboxMixin:
     topic: Mapped[str] = mapped_column(String(200))
     # "handled", or "dead_lettered" for a message the handler rejected and sent to the DLQ.
     outcome: Mapped[str] = mapped_column(String(20), default="handled")
-    handled_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    handled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

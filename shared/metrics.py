@@ -48,9 +48,7 @@ HANDLE_LATENCY = Histogram(
     ["service", "topic"],
 )
 
-OUTBOX_BACKLOG = Gauge(
-    "disputedesk_outbox_backlog", "Outbox rows not yet published.", ["service"]
-)
+OUTBOX_BACKLOG = Gauge("disputedesk_outbox_backlog", "Outbox rows not yet published.", ["service"])
 OUTBOX_OLDEST_AGE = Gauge(
     "disputedesk_outbox_oldest_age_seconds",
     "Age of the oldest unpublished outbox row.",

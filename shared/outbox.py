@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
@@ -43,9 +43,7 @@ class OutboxMixin:
     topic: Mapped[str] = mapped_column(String(200))
     key: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @declared_attr.directive
@@ -81,8 +79,9 @@ def enqueue(
     if time is not None:
         kwargs["time"] = time
     envelope = Envelope(**kwargs)
+    # The mixin has no constructor of its own; the mapped subclass the caller passes does.
     session.add(
-        outbox_model(
+        cast(Any, outbox_model)(
             ce_id=envelope.id,
             ce_type=envelope.type,
             ce_source=envelope.source,
@@ -175,9 +174,7 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         model = self.model
         async with self.sessionmaker() as session, session.begin():
-            got_lock = await session.scalar(
-                select(func.pg_try_advisory_xact_lock(self._lock_key))
-            )
+            got_lock = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key)))
             if not got_lock:
                 return 0
             rows = (

@@ -95,7 +95,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(
-            request, exc.status, exc.title, exc.detail, type_=exc.type_, headers=exc.headers,
+            request,
+            exc.status,
+            exc.title,
+            exc.detail,
+            type_=exc.type_,
+            headers=exc.headers,
             **exc.extra,
         )
 

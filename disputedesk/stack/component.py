@@ -217,7 +217,7 @@ class LocalComponent(ABC):
                 )
             time.sleep(0.2)
 
-    def _after_stop(self) -> None:
+    def _after_stop(self) -> None:  # noqa: B027 — an optional hook, empty by default
         """Clean-up after the process is gone (pid files); components may extend it."""
 
     def _refuse_if_external(self, action: str) -> None:

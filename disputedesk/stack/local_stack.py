@@ -3,14 +3,14 @@ together, and hand out the connection environment the services and tests need.""
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
-
 import asyncio
 import fcntl
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Protocol
+
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from disputedesk.stack.component import (
     ComponentStatus,
@@ -158,7 +158,9 @@ class _GivenEnvironmentSettings(StackSettings):
 
     @classmethod
     def settings_customise_sources(  # type: ignore[override]
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
         **_other_sources: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)

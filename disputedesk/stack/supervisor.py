@@ -76,7 +76,8 @@ def service_specs(
     unknown = [name for name in chosen if name not in DEFAULT_SERVICE_PORTS]
     if unknown:
         raise ValueError(
-            f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(DEFAULT_SERVICE_PORTS)}"
+            f"unknown service(s) {', '.join(unknown)}; "
+            f"choose from {', '.join(DEFAULT_SERVICE_PORTS)}"
         )
     specs: list[ServiceSpec] = []
     for name in chosen:

@@ -15,6 +15,7 @@ dead-lettering a good event because the database restarted would lose it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -91,7 +92,11 @@ def is_transient(exc: BaseException) -> bool:
         return True
     name = type(exc).__name__
     # asyncpg raises these outside SQLAlchemy's wrapping when a connection dies mid-flight.
-    return name in {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError"}
+    return name in {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "ConnectionFailureError",
+    }
 
 
 @dataclass(slots=True)
@@ -172,7 +177,9 @@ class ConsumerRunner:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("consumer %s failed, reconnecting in %.1fs: %r", self.group_id, backoff, exc)
+                log.warning(
+                    "consumer %s failed, reconnecting in %.1fs: %r", self.group_id, backoff, exc
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
             finally:
@@ -209,9 +216,9 @@ class ConsumerRunner:
                 position = await asyncio.wait_for(consumer.position(tp), 0.5)
             except Exception:  # revoked in between, or no position yet: nothing to report
                 continue
-            metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition), self.group_id).set(
-                max(highwater - position, 0)
-            )
+            metrics.CONSUMER_LAG.labels(
+                self.service, tp.topic, str(tp.partition), self.group_id
+            ).set(max(highwater - position, 0))
 
     # -- one partition's batch ---------------------------------------------------------------
 
@@ -269,7 +276,7 @@ class ConsumerRunner:
                 await self._handle_alone_or_dead_letter(topic, items[0], exc)
                 return
             for d in items:
-                await self._with_retry(topic, lambda d=d: self._handle_alone(topic, d))
+                await self._with_retry(topic, functools.partial(self._handle_alone, topic, d))
             return
         self._count(topic, items, new_ids)
 
@@ -285,7 +292,9 @@ class ConsumerRunner:
                 raise
             await self._handle_alone_or_dead_letter(topic, item, exc)
 
-    async def _handle_alone_or_dead_letter(self, topic: str, item: _Decoded, exc: Exception) -> None:
+    async def _handle_alone_or_dead_letter(
+        self, topic: str, item: _Decoded, exc: Exception
+    ) -> None:
         """The handler rejected this event: record that in the inbox and dead-letter it."""
         assert item.envelope is not None
         log.error(
@@ -314,7 +323,12 @@ class ConsumerRunner:
     async def _claim(self, session: AsyncSession, topic: str, items: list[_Decoded]) -> set[Any]:
         """Insert the batch's ce_ids into the inbox; return those that were not there before."""
         rows = [
-            {"ce_id": d.envelope.id, "ce_type": d.envelope.type, "topic": topic, "outcome": "handled"}
+            {
+                "ce_id": d.envelope.id,
+                "ce_type": d.envelope.type,
+                "topic": topic,
+                "outcome": "handled",
+            }
             for d in items
             if d.envelope is not None
         ]

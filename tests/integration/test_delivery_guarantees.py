@@ -112,7 +112,7 @@ async def test_crash_between_db_commit_and_offset_commit_has_no_second_effect(
     first = runner()
 
     async def crash_before_offset_commit() -> None:
-        if not first._pending:  # noqa: SLF001 — nothing handled yet, nothing to lose
+        if not first._pending:
             return
         first.stop()
         raise asyncio.CancelledError
@@ -134,7 +134,7 @@ async def test_crash_between_db_commit_and_offset_commit_has_no_second_effect(
         duplicates = metrics.CONSUMED.labels("reconciliation-test", topic, "duplicate")
 
         async def duplicates_seen() -> float:
-            return duplicates._value.get()  # noqa: SLF001
+            return duplicates._value.get()
 
         await eventually(
             duplicates_seen, until=lambda n: n >= 1, what="redelivery recognised as a duplicate"

@@ -38,7 +38,7 @@ async def assess_event(
         assessment_id=uuid4(),
         subject_event_id=subject_event_id,
         subject_type=payload.ce_type,
-        return_id=str(getattr(payload, "return_id")),
+        return_id=str(payload.return_id),
         escalation_id=getattr(payload, "escalation_id", None),
         entities=entities,
         score=score,

@@ -4,8 +4,8 @@ Revision ID: b7ec84138ae1
 Revises: 
 Create Date: 2026-11-26 09:50:04.679870
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 'b7ec84138ae1'
