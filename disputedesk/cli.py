@@ -114,6 +114,40 @@ def seed_partners() -> None:
     console.print("[green]✓[/] partners registered")
 
 
+@app.command()
+def drill(
+    short: Annotated[
+        bool, typer.Option("--short", help="A quick drill (about two minutes), as CI runs it.")
+    ] = False,
+    stories_per_s: Annotated[
+        float | None, typer.Option(help="Returns started per second (each: feed, scans, dispute).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON result.")] = Path(
+        "bench-results/drills.json"
+    ),
+) -> None:
+    """Fault drill: real traffic while Kafka, PostgreSQL and each service fail in turn, then
+    prove from every service's database that nothing accepted was lost or duplicated."""
+    import dataclasses
+
+    from disputedesk.drills.runner import DrillPlan, DrillRunner, DrillSetupError, render_report
+
+    plan = DrillPlan.short() if short else DrillPlan()
+    if stories_per_s is not None:
+        plan = dataclasses.replace(
+            plan, traffic=dataclasses.replace(plan.traffic, stories_per_s=stories_per_s)
+        )
+    try:
+        report = asyncio.run(DrillRunner(plan=plan, console=console).run())
+    except DrillSetupError as error:
+        console.print(f"[red]Cannot drill:[/] {error}")
+        raise typer.Exit(2) from None
+    render_report(report, console)
+    report.write_json(out)
+    console.print(f"wrote {out}")
+    raise typer.Exit(0 if report.passed else 1)
+
+
 app.add_typer(stack_app, name="stack")
 app.command("run")(run_command)
 
