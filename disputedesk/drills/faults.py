@@ -42,6 +42,20 @@ class BrokerOutage:
 
 
 @dataclass(frozen=True)
+class BrokerCrash:
+    """SIGKILL the Kafka broker (no controlled shutdown) and start it again."""
+
+    down_for_s: float
+    name: str = "kill -9 Kafka broker, restart"
+
+    async def inject(self, targets: DrillTargets) -> str:
+        await asyncio.to_thread(targets.stack.kafka.kill)
+        await asyncio.sleep(self.down_for_s)
+        await asyncio.to_thread(targets.stack.kafka.start)
+        return f"down {self.down_for_s:.0f}s"
+
+
+@dataclass(frozen=True)
 class ServiceCrash:
     """SIGKILL one service's processes mid-traffic and start it again."""
 
@@ -83,10 +97,11 @@ class PartnerReplay:
 
 
 def fault_sequence(*, broker_down_s: float, service_down_s: float, replay_share: float,
-                   services: list[str]) -> list[Fault]:
+                   services: list[str], broker_crash: bool) -> list[Fault]:
     return [
         BrokerOutage(broker_down_s),
         *(ServiceCrash(name, service_down_s) for name in services),
         DatabaseRestart(),
         PartnerReplay(replay_share),
+        *([BrokerCrash(broker_down_s)] if broker_crash else []),
     ]

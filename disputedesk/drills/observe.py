@@ -92,10 +92,13 @@ async def tally_topic(
 ) -> Counter[str]:
     """How often each `ce_id` appears on `topic` among messages whose key starts with
     `key_prefix`: the whole topic is read from the beginning to its current end."""
-    # Without a group the consumer is assigned every partition of the topic.
+    # Without a group the consumer is assigned every partition of the topic, and with no
+    # committed offsets to resume from, "earliest" starts each at its beginning. (A seek after
+    # the assignment races with the reset the assignment triggers.)
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap_servers,
+        auto_offset_reset="earliest",
         enable_auto_commit=False,
         isolation_level="read_committed",
         max_partition_fetch_bytes=4 * 1024 * 1024,
@@ -108,7 +111,6 @@ async def tally_topic(
                 raise TimeoutError(f"no partitions of {topic} assigned within 30s")
             await asyncio.sleep(0.1)
         partitions = sorted(consumer.assignment())
-        await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         remaining = {tp for tp in partitions if ends[tp] > 0}
         prefix = key_prefix.encode()

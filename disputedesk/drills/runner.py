@@ -56,6 +56,7 @@ class DrillPlan:
     broker_down_s: float = 5.0
     service_down_s: float = 2.0
     replay_share: float = 0.25
+    broker_crash: bool = True  # also SIGKILL the broker once (the short drill leaves it out)
     drain_timeout_s: float = 180.0
     give_up_after_s: float = 180.0
 
@@ -68,6 +69,7 @@ class DrillPlan:
             broker_down_s=3.0,
             service_down_s=1.0,
             replay_share=0.2,
+            broker_crash=False,
             drain_timeout_s=90.0,
         )
 
@@ -77,6 +79,7 @@ class DrillPlan:
             service_down_s=self.service_down_s,
             replay_share=self.replay_share,
             services=list(SERVICES),
+            broker_crash=self.broker_crash,
         )
 
 
