@@ -171,7 +171,7 @@ async def one_escalation_per_idempotency_key(ev: DrillEvidence) -> CheckResult:
         "intake", "SELECT escalation_id FROM escalations WHERE return_id LIKE :p", p=ev.like
     )
     found = {r[0] for r in rows}
-    answered: set[str] = set()
+    answered: set[Any] = set()
     inconsistent = set()
     for delivery in deliveries:
         ids = {a.get("escalation_id") for a in delivery.answers if isinstance(a, dict)}
@@ -386,7 +386,7 @@ async def run_checks(evidence: DrillEvidence) -> list[CheckResult]:
     for fn in CHECKS:
         try:
             results.append(await fn(evidence))
-        except Exception as error:  # a broken check must show as a failure, not stop the others
+        except Exception as error:  # noqa: BLE001 — a broken check shows as a failure, not a stop
             results.append(
                 CheckResult(fn.__name__, None, None, Verdict.MISMATCH,
                             f"check failed: {type(error).__name__}: {error}")

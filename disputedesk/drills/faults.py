@@ -21,7 +21,8 @@ class DrillTargets:
 
 
 class Fault(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     async def inject(self, targets: DrillTargets) -> str:
         """Break something and bring it back; return a short note for the report."""

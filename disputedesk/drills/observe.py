@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import email.parser
 import email.policy
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-import time
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine

@@ -379,7 +379,7 @@ class DrillRunner:
                 if idle and counts == previous:
                     return DrainOutcome(True, round(time.monotonic() - began, 1), status)
                 previous = counts if idle else None
-            except Exception as error:  # the broker or a database is still coming back
+            except Exception as error:  # noqa: BLE001 — the broker or a database is coming back
                 status = {"error": f"{type(error).__name__}: {error}"}
                 previous = None
             if time.monotonic() - began > self.plan.drain_timeout_s:
@@ -408,11 +408,12 @@ def render_report(report: DrillReport, console: Console) -> None:
 
     traffic = report.traffic
     sent = Table(title="traffic through intake's public API")
-    for column in ("request", "distinct", "accepted", "2xx answers", "sends"):
+    for column in ("request", "distinct", "accepted", "2xx answers", "sends", "longest wait"):
         sent.add_column(column, justify="right")
     for kind, figures in traffic["requests"].items():
         sent.add_row(kind, str(figures["distinct"]), str(figures["accepted_distinct"]),
-                     str(figures["accepted_answers"]), str(figures["sends"]))
+                     str(figures["accepted_answers"]), str(figures["sends"]),
+                     f"{figures['longest_wait_s']:.1f}s")
     console.print(sent)
     retries = ", ".join(f"{n} × {why}" for why, n in traffic["client_retries"].items()) or "none"
     redelivered = ", ".join(

@@ -53,6 +53,7 @@ class Delivery:
     answers: list[Any] = field(default_factory=list)  # the 2xx bodies, in order
     rejected: list[str] = field(default_factory=list)  # 4xx that no retry can fix
     gave_up: bool = False
+    waited_s: float = 0.0  # from the first send to the first 2xx
 
 
 @dataclass
@@ -106,6 +107,10 @@ class AcceptedLedger:
                     "accepted_distinct": len(self.accepted(kind)),
                     "accepted_answers": sum(d.accepted for d in self.deliveries[kind].values()),
                     "sends": sum(d.sends for d in self.deliveries[kind].values()),
+                    # How long the slowest client waited for its first 2xx, retries included.
+                    "longest_wait_s": round(
+                        max((d.waited_s for d in self.deliveries[kind].values()), default=0.0), 1
+                    ),
                 }
                 for kind in RequestKind
             },
@@ -167,7 +172,8 @@ class DrillClient:
 
     async def send(self, delivery: Delivery) -> bool:
         """True once intake answered 2xx; False if it refused for good or time ran out."""
-        deadline = time.monotonic() + self.give_up_after_s
+        began = time.monotonic()
+        deadline = began + self.give_up_after_s
         backoff = 0.2
         while True:
             delivery.sends += 1
@@ -184,6 +190,8 @@ class DrillClient:
             else:
                 status = response.status_code
                 if 200 <= status < 300:
+                    if not delivery.accepted:
+                        delivery.waited_s = time.monotonic() - began
                     delivery.accepted += 1
                     delivery.answers.append(_json_or_text(response))
                     return True
