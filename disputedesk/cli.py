@@ -127,7 +127,10 @@ def drill(
     ),
 ) -> None:
     """Fault drill: real traffic while Kafka, PostgreSQL and each service fail in turn, then
-    prove from every service's database that nothing accepted was lost or duplicated."""
+    prove from every service's database that nothing accepted was lost or duplicated.
+
+    Runs on its own stack: .state/drills with Kafka 27092, PostgreSQL 27432 and SMTP 27025,
+    unless DISPUTEDESK_STATE_DIR and DISPUTEDESK_*_PORT say otherwise."""
     import dataclasses
 
     from disputedesk.drills.runner import DrillPlan, DrillRunner, DrillSetupError, render_report

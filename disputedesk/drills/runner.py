@@ -162,10 +162,21 @@ def ports_at_risk(ports: Mapping[str, int], ephemeral: range | None) -> list[str
     return [f"{name}={port}" for name, port in ports.items() if port in ephemeral]
 
 
+# The drill's own stack unless the environment names one (scripts/drills.sh sets the same): never
+# the stack of `make run`, and ports below the ephemeral range.
+DRILL_STACK_DEFAULTS = {
+    "DISPUTEDESK_STATE_DIR": str(find_repo_root() / ".state" / "drills"),
+    "DISPUTEDESK_KAFKA_PORT": "27092",
+    "DISPUTEDESK_PG_PORT": "27432",
+    "DISPUTEDESK_SMTP_PORT": "27025",
+}
+
+
 def drill_stack_environ(environ: Mapping[str, str]) -> dict[str, str]:
     """The stack's own settings only (state folder, ports). External endpoints are dropped:
     the drill must be able to stop and kill the broker and the database it drills."""
-    return {k: v for k, v in environ.items() if k.startswith("DISPUTEDESK_")}
+    own = {k: v for k, v in environ.items() if k.startswith("DISPUTEDESK_")}
+    return {**DRILL_STACK_DEFAULTS, **own}
 
 
 class DrillRunner:

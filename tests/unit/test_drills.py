@@ -10,7 +10,12 @@ import httpx
 
 from disputedesk.drills.checks import Verdict, _set_verdict, count_verdict
 from disputedesk.drills.observe import mail_message_ids
-from disputedesk.drills.runner import ephemeral_port_range, ports_at_risk
+from disputedesk.drills.runner import (
+    DRILL_STACK_DEFAULTS,
+    drill_stack_environ,
+    ephemeral_port_range,
+    ports_at_risk,
+)
 from disputedesk.drills.traffic import (
     AcceptedLedger,
     Credentials,
@@ -119,3 +124,12 @@ def test_mail_is_counted_by_message_id(tmp_path: Path) -> None:
         )
     found = mail_message_ids(tmp_path, ["<a@d>", "<b@d>", "<c@d>"])
     assert found == {"<a@d>": 2, "<b@d>": 1}
+
+
+def test_the_drill_runs_on_its_own_stack_and_never_on_external_endpoints() -> None:
+    environ = drill_stack_environ(
+        {"DISPUTEDESK_PG_PORT": "27999", "KAFKA_BOOTSTRAP_SERVERS": "kafka.prod:9092",
+         "INTAKE_DATABASE_URL": "postgresql+asyncpg://prod/intake", "HOME": "/root"}
+    )
+    assert environ == {**DRILL_STACK_DEFAULTS, "DISPUTEDESK_PG_PORT": "27999"}
+    assert environ["DISPUTEDESK_STATE_DIR"].endswith("/.state/drills")
