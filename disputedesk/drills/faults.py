@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -36,10 +37,16 @@ class BrokerOutage:
     name: str = "Kafka broker stopped and restarted"
 
     async def inject(self, targets: DrillTargets) -> str:
+        began = time.monotonic()
         await asyncio.to_thread(targets.stack.kafka.stop)
+        stopped = time.monotonic()
         await asyncio.sleep(self.down_for_s)
+        restarting = time.monotonic()
         await asyncio.to_thread(targets.stack.kafka.start)
-        return f"down {self.down_for_s:.0f}s"
+        return (
+            f"stop {stopped - began:.0f}s, down {self.down_for_s:.0f}s, "
+            f"start {time.monotonic() - restarting:.0f}s"
+        )
 
 
 @dataclass(frozen=True)

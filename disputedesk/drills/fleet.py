@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from disputedesk.stack.ports import is_free
 from disputedesk.stack.supervisor import (
     DEFAULT_SERVICE_PORTS,
     ServiceSpec,
@@ -21,18 +23,41 @@ from disputedesk.stack.supervisor import (
 )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def free_port(*, below: int | None, rng: random.Random | None = None) -> int:
+    """A free port under `below` (the kernel's ephemeral range starts there), else any.
+
+    A port the kernel hands out for port 0 lies in the ephemeral range: while the drill keeps
+    a service down, the clients retrying it could be given that port for their own end and
+    hold it, and the service could not listen there again.
+    """
+    if below is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+    rng = rng or random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, below - 8000), below)
+        if is_free("127.0.0.1", port):
+            return port
+    raise RuntimeError(f"no free port found below {below}")
 
 
-def drill_service_specs(environ: Mapping[str, str]) -> list[ServiceSpec]:
-    """Each service on `<NAME>_PORT` when the environment sets it, else on a free port, so a
-    drill never collides with `make run` on the usual ports."""
+def drill_service_specs(
+    environ: Mapping[str, str], *, ephemeral: range | None = None
+) -> list[ServiceSpec]:
+    """Each service on `<NAME>_PORT` when the environment sets it, else on a free port below
+    the ephemeral range, so a drill never collides with `make run` on the usual ports."""
     chosen = dict(environ)
-    for name in DEFAULT_SERVICE_PORTS:
-        chosen.setdefault(f"{name.upper()}_PORT", str(free_port()))
+    variables = [f"{name.upper()}_PORT" for name in DEFAULT_SERVICE_PORTS]
+    taken = {chosen[v] for v in variables if chosen.get(v)}
+    for variable in variables:
+        if chosen.get(variable):
+            continue  # given: service_specs checks it
+        port = str(free_port(below=ephemeral.start if ephemeral else None))
+        while port in taken:
+            port = str(free_port(below=ephemeral.start if ephemeral else None))
+        chosen[variable] = port
+        taken.add(port)
     return service_specs(chosen)
 
 

@@ -63,11 +63,11 @@ class DrillPlan:
     @classmethod
     def short(cls) -> DrillPlan:
         return cls(
-            traffic=TrafficPlan(stories_per_s=2.0, concurrency=8),
+            traffic=TrafficPlan(stories_per_s=1.5, concurrency=8),
             warmup_s=2.0,
-            settle_s=2.0,
-            broker_down_s=3.0,
-            service_down_s=1.0,
+            settle_s=1.5,
+            broker_down_s=2.0,
+            service_down_s=0.5,
             replay_share=0.2,
             broker_crash=False,
             drain_timeout_s=90.0,
@@ -287,7 +287,7 @@ class DrillRunner:
         )
         env["DISPUTEDESK_KEYRING_FILE"] = str(keyring)
         fleet = ServiceFleet(
-            drill_service_specs(self.environ),
+            drill_service_specs(self.environ, ephemeral=ephemeral_port_range()),
             env=env,
             cwd=self.repo_root,
             logs_dir=self.stack.settings.service_logs_dir,

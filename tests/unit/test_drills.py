@@ -133,3 +133,13 @@ def test_the_drill_runs_on_its_own_stack_and_never_on_external_endpoints() -> No
     )
     assert environ == {**DRILL_STACK_DEFAULTS, "DISPUTEDESK_PG_PORT": "27999"}
     assert environ["DISPUTEDESK_STATE_DIR"].endswith("/.state/drills")
+
+
+def test_services_get_free_ports_below_the_ephemeral_range() -> None:
+    from disputedesk.drills.fleet import drill_service_specs
+
+    specs = drill_service_specs({"INTAKE_PORT": "27001"}, ephemeral=range(32768, 61000))
+    ports = {spec.name: spec.port for spec in specs}
+    assert ports["intake"] == 27001
+    assert len(set(ports.values())) == 4
+    assert all(1024 <= port < 32768 for port in ports.values())
