@@ -12,6 +12,7 @@ help:
 	@echo "make run    — start the local stack and all four services (Ctrl-C stops the services)"
 	@echo "make test   — run the whole test suite against a real Kafka, PostgreSQL and SMTP server"
 	@echo "make bench  — benchmarks, each against a baseline measured in the same run"
+	@echo "make drills — fault drills: broker, database and service crashes under traffic"
 	@echo "make lint   — ruff and mypy"
 
 $(STAMP): pyproject.toml
@@ -28,6 +29,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@bash scripts/bench.sh
+
+drills: $(STAMP)
+	@bash scripts/drills.sh $(DRILL_ARGS)
 
 stack-up: $(STAMP)
 	$(PY) -m disputedesk.cli stack up

@@ -1,0 +1,134 @@
+"""The four services as real uvicorn processes (the supervisor's ServiceSpec and process
+handling), which the drill can crash with SIGKILL and start again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import socket
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import httpx
+
+from disputedesk.stack.ports import is_free
+from disputedesk.stack.supervisor import (
+    DEFAULT_SERVICE_PORTS,
+    ServiceSpec,
+    SupervisedService,
+    service_specs,
+)
+
+
+def free_port(*, below: int | None, rng: random.Random | None = None) -> int:
+    """A free port under `below` (the kernel's ephemeral range starts there), else any.
+
+    A port the kernel hands out for port 0 lies in the ephemeral range: while the drill keeps
+    a service down, the clients retrying it could be given that port for their own end and
+    hold it, and the service could not listen there again.
+    """
+    if below is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+    rng = rng or random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, below - 8000), below)
+        if is_free("127.0.0.1", port):
+            return port
+    raise RuntimeError(f"no free port found below {below}")
+
+
+def drill_service_specs(
+    environ: Mapping[str, str], *, ephemeral: range | None = None
+) -> list[ServiceSpec]:
+    """Each service on `<NAME>_PORT` when the environment sets it, else on a free port below
+    the ephemeral range, so a drill never collides with `make run` on the usual ports."""
+    chosen = dict(environ)
+    variables = [f"{name.upper()}_PORT" for name in DEFAULT_SERVICE_PORTS]
+    taken = {chosen[v] for v in variables if chosen.get(v)}
+    for variable in variables:
+        if chosen.get(variable):
+            continue  # given: service_specs checks it
+        port = str(free_port(below=ephemeral.start if ephemeral else None))
+        while port in taken:
+            port = str(free_port(below=ephemeral.start if ephemeral else None))
+        chosen[variable] = port
+        taken.add(port)
+    return service_specs(chosen)
+
+
+class ServiceFleet:
+    """Starts, kills and restarts the service processes of a drill."""
+
+    def __init__(
+        self, specs: Sequence[ServiceSpec], *, env: Mapping[str, str], cwd: Path, logs_dir: Path
+    ) -> None:
+        self.services = {
+            spec.name: SupervisedService(
+                spec=spec, env=dict(env), cwd=cwd, log_path=logs_dir / f"drill-{spec.name}.log"
+            )
+            for spec in specs
+        }
+
+    def url(self, name: str) -> str:
+        return self.services[name].spec.base_url
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.services)
+
+    async def start_all(self, *, timeout: float = 120.0) -> None:
+        for service in self.services.values():
+            service.start()
+        await asyncio.gather(*(self.wait_ready(name, timeout=timeout) for name in self.services))
+
+    async def kill(self, name: str) -> None:
+        """SIGKILL the service's process group, as the kernel's OOM killer or a power cut would."""
+        process = self.services[name].process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        await asyncio.to_thread(process.wait)
+
+    async def restart(self, name: str, *, timeout: float = 120.0) -> None:
+        service = self.services[name]
+        service.restarts += 1
+        service.start()
+        await self.wait_ready(name, timeout=timeout)
+
+    async def wait_ready(self, name: str, *, timeout: float = 120.0) -> None:
+        """Until `/readyz` answers 200 (database and Kafka reachable); fails early if the
+        process exits, pointing at its log."""
+        service = self.services[name]
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(timeout=3.0) as client:
+            while True:
+                code = service.exit_code()
+                if code is not None:
+                    raise RuntimeError(
+                        f"{name} exited with code {code} while starting; see {service.log_path}"
+                    )
+                try:
+                    response = await client.get(f"{service.spec.base_url}/readyz")
+                    if response.status_code == 200:
+                        service.healthy = service.ever_healthy = True
+                        return
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(
+                        f"{name} not ready after {timeout:.0f}s; see {service.log_path}"
+                    )
+                await asyncio.sleep(0.3)
+
+    def stop_all(self) -> None:
+        """SIGTERM each service (SIGKILL after the supervisor's timeout)."""
+        for service in self.services.values():
+            service.stop()

@@ -1,0 +1,68 @@
+"""The fault drill, short: the four services as processes under traffic while the broker, each
+service and the database fail in turn; afterwards nothing intake accepted is lost or duplicated
+in any service. It runs on a stack of its own, since it stops Kafka and PostgreSQL and its
+services use the same consumer groups as the in-process pipeline of the other tests."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from rich.console import Console
+
+from disputedesk.drills.checks import Verdict
+from disputedesk.drills.runner import DrillPlan, DrillRunner, render_report
+from disputedesk.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Below the kernel's ephemeral range (see runner.ports_at_risk) and apart from `make drills`.
+DRILL_STACK = {
+    "DISPUTEDESK_STATE_DIR": os.environ.get(
+        "DISPUTEDESK_DRILL_STATE_DIR", str(ROOT / ".state" / "drills-test")
+    ),
+    "DISPUTEDESK_KAFKA_PORT": os.environ.get("DISPUTEDESK_DRILL_KAFKA_PORT", "26092"),
+    "DISPUTEDESK_PG_PORT": os.environ.get("DISPUTEDESK_DRILL_PG_PORT", "26432"),
+    "DISPUTEDESK_SMTP_PORT": os.environ.get("DISPUTEDESK_DRILL_SMTP_PORT", "26025"),
+}
+
+
+async def test_short_drill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    environ = {**os.environ, **DRILL_STACK}
+    console = Console(width=160, force_terminal=False)
+    runner = DrillRunner(plan=DrillPlan.short(), environ=environ, console=console)
+    try:
+        report = await runner.run()
+    finally:
+        if os.environ.get("KEEP_TEST_STACK") != "1":
+            Stack.from_env(DRILL_STACK).down()
+    render_report(report, console)
+
+    failing = [c for c in report.checks if c.verdict.fails]
+    assert not failing, failing
+    assert report.drain.drained, report.drain.last_status
+    assert not report.traffic["problems"]
+    assert report.passed
+
+    # Every fault was injected, and the traffic exercised every kind of redelivery.
+    names = [f.name for f in report.faults]
+    assert names[0] == "Kafka broker stopped and restarted"
+    assert {f"kill -9 {s}, restart" for s in ("intake", "fraud", "reconciliation",
+                                              "notifications")} <= set(names)
+    assert "PostgreSQL restarted" in names
+    redelivered = report.traffic["deliberate_redeliveries"]
+    assert redelivered["webhook"] > 0 and redelivered["escalation"] > 0
+    assert redelivered["replay"] > 0
+
+    by_name = {c.name: c for c in report.checks}
+    cases = by_name["reconciliation: one case per disputed return"]
+    assert cases.verdict is Verdict.OK and cases.expected and cases.found == cases.expected
+    escalations = report.traffic["requests"]["escalation"]
+    assert cases.expected == escalations["accepted_distinct"]
+    emails = by_name["mail sink: one email per message (by Message-ID)"]
+    assert emails.verdict is Verdict.OK and emails.found == cases.found
+
+    out = tmp_path / "drills.json"
+    report.write_json(out)
+    assert json.loads(out.read_text())["passed"] is True

@@ -1,0 +1,67 @@
+"""Which failures the consumer runner retries and which it dead-letters.
+
+A database that is shutting down or starting up refuses connections with SQLSTATE 57P03,
+which SQLAlchemy wraps in a plain DBAPIError that is not marked invalidated. Treated as a
+handler failure, it dead-lettered a good event (its effect lost) whenever PostgreSQL restarted
+under load; the fault drill found it.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+from sqlalchemy.exc import DBAPIError
+
+from shared.kafka.consumer import PermanentError, is_transient
+
+
+def _as_sqlalchemy_raises_it(driver_error: Exception) -> DBAPIError:
+    """asyncpg error -> SQLAlchemy's adapted Error (raised from it) -> DBAPIError."""
+    try:
+        try:
+            raise driver_error
+        except Exception as error:
+            raise AsyncAdapt_asyncpg_dbapi.Error(str(error), error) from error
+    except AsyncAdapt_asyncpg_dbapi.Error as adapted:
+        return DBAPIError("SELECT 1", None, adapted, connection_invalidated=False)
+
+
+@pytest.mark.parametrize(
+    "driver_error",
+    [
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is shutting down"),
+        asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator"),
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle"),
+        asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
+        asyncpg.exceptions.DeadlockDetectedError("deadlock detected"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_database_that_cannot_serve_right_now_is_retried(driver_error: Exception) -> None:
+    assert is_transient(_as_sqlalchemy_raises_it(driver_error))
+
+
+def test_a_refused_connection_inside_a_wrapper_is_retried() -> None:
+    assert is_transient(_as_sqlalchemy_raises_it(ConnectionRefusedError(111, "refused")))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        _as_sqlalchemy_raises_it(asyncpg.exceptions.UniqueViolationError("duplicate key")),
+        _as_sqlalchemy_raises_it(asyncpg.exceptions.UndefinedTableError("no such table")),
+        ValueError("handler bug"),
+    ],
+    ids=["unique-violation", "undefined-table", "value-error"],
+)
+def test_a_failure_of_the_handler_itself_is_not_retried(error: BaseException) -> None:
+    assert not is_transient(error)
+
+
+def test_a_permanent_error_is_never_retried_whatever_caused_it() -> None:
+    try:
+        raise PermanentError("unknown partner") from OSError("network")
+    except PermanentError as error:
+        assert not is_transient(error)
