@@ -7,8 +7,8 @@ PY=.venv/bin/python
 
 export DISPUTEDESK_STATE_DIR="${DISPUTEDESK_STATE_DIR:-$PWD/.state/test}"
 export DISPUTEDESK_KAFKA_PORT="${DISPUTEDESK_KAFKA_PORT:-29092}"
-export DISPUTEDESK_PG_PORT="${DISPUTEDESK_PG_PORT:-55433}"
-export DISPUTEDESK_SMTP_PORT="${DISPUTEDESK_SMTP_PORT:-2525}"
+export DISPUTEDESK_PG_PORT="${DISPUTEDESK_PG_PORT:-29432}"
+export DISPUTEDESK_SMTP_PORT="${DISPUTEDESK_SMTP_PORT:-29025}"
 
 # Bring the stack up first so its progress shows; the test session reuses it.
 $PY -m disputedesk.cli stack up || exit 1

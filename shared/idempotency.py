@@ -83,7 +83,8 @@ async def claim(
     key: str,
     route: str,
     body: bytes,
-    stale_after: timedelta = timedelta(minutes=2),
+    # Long enough for any real request; short, so a client retrying after a crash is not held off.
+    stale_after: timedelta = timedelta(seconds=30),
 ) -> IdempotencyClaim | StoredResponse:
     """Claim `key` for this request, or return the response stored for an earlier identical one."""
     if not key or len(key) > 200:

@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.transient import is_transient
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -127,6 +129,22 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):
+            # The database (or broker) is away for a moment: nothing was stored, and the same
+            # request (same Idempotency-Key or partner delivery id) will succeed on a retry.
+            log.warning(
+                "dependency unavailable on %s %s: %s",
+                request.method,
+                request.url.path,
+                type(exc).__name__,
+            )
+            return problem_response(
+                request,
+                503,
+                "Service unavailable",
+                "A dependency is briefly unavailable; nothing was stored. Retry shortly.",
+                headers={"Retry-After": "2"},
+            )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
             request, 500, "Internal error", "The error was logged; the request had no effect."

@@ -21,7 +21,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     service_name: str = "disputedesk"
-    database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:55432/postgres"
+    database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:15432/postgres"
     database_pool_size: int = 10
 
     kafka_bootstrap_servers: str = Field(

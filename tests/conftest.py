@@ -20,8 +20,8 @@ SERVICES = ("intake", "fraud", "reconciliation", "notifications")
 TEST_STACK_DEFAULTS = {
     "DISPUTEDESK_STATE_DIR": str(ROOT / ".state" / "test"),
     "DISPUTEDESK_KAFKA_PORT": "29092",
-    "DISPUTEDESK_PG_PORT": "55433",
-    "DISPUTEDESK_SMTP_PORT": "2525",
+    "DISPUTEDESK_PG_PORT": "29432",
+    "DISPUTEDESK_SMTP_PORT": "29025",
 }
 
 

@@ -48,7 +48,7 @@ class StackSettings(BaseSettings):
 
     state_dir: Path = Field(default_factory=lambda: find_repo_root() / ".state")
     kafka_port: int = Field(default=9092, ge=1, le=65534)
-    pg_port: int = Field(default=55432, ge=1, le=65535)
+    pg_port: int = Field(default=15432, ge=1, le=65535)
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     # The unprivileged account PostgreSQL runs as when the stack is started by root.
     pg_system_user: str = "disputedesk-pg"

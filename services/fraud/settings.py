@@ -9,4 +9,4 @@ class FraudSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FRAUD_", extra="ignore", populate_by_name=True)
 
     service_name: str = "fraud"
-    database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:55432/fraud"
+    database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:15432/fraud"

@@ -9,6 +9,6 @@ class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", populate_by_name=True)
 
     service_name: str = "intake"
-    database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:55432/intake"
+    database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:15432/intake"
     # Partner signatures older or newer than this are refused (replay protection).
     signature_tolerance_s: int = 300

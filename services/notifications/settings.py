@@ -12,7 +12,7 @@ class NotificationsSettings(ServiceSettings):
     )
 
     service_name: str = "notifications"
-    database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:55432/notifications"
+    database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:15432/notifications"
 
     smtp_host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("SMTP_HOST"))
     smtp_port: int = Field(default=1025, validation_alias=AliasChoices("SMTP_PORT"))

@@ -11,4 +11,4 @@ class ReconciliationSettings(ServiceSettings):
     )
 
     service_name: str = "reconciliation"
-    database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:55432/reconciliation"
+    database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:15432/reconciliation"

@@ -26,16 +26,15 @@ from typing import Any, TypeVar
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import metrics
 from shared.envelope import Envelope, EnvelopeError, decode_envelope, header_map
 from shared.events import EventPayload, UnknownEventType
 from shared.inbox import InboxMixin
+from shared.transient import PermanentError, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -77,54 +76,6 @@ class EventHandlers:
 
     def handler_for(self, ce_type: str) -> Handler | None:
         return self._by_type.get(ce_type)
-
-
-class PermanentError(Exception):
-    """A handler's way of saying "this event can never be handled": dead-letter it at once."""
-
-
-# SQLSTATEs that say "the database cannot serve right now", never "this event is bad":
-# connection exceptions (08), insufficient resources (53), operator intervention such as a
-# shutdown or a server still starting (57P), serialization failures and deadlocks (40001, 40P01).
-_TRANSIENT_SQLSTATES = ("08", "53", "57P", "40001", "40P01")
-
-
-def _database_errors(exc: BaseException) -> list[BaseException]:
-    """The exception and, for a SQLAlchemy DBAPIError, the driver errors it wraps: SQLAlchemy
-    wraps asyncpg's error in its adapted `Error` (carrying the SQLSTATE), raised from the
-    asyncpg error itself."""
-    errors = [exc]
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        errors.append(exc.orig)
-        if exc.orig.__cause__ is not None:
-            errors.append(exc.orig.__cause__)
-    return errors
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, PermanentError):
-        return False
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    for error in _database_errors(exc):
-        if isinstance(error, ConnectionError | TimeoutError | OSError | KafkaError):
-            return True
-        # A database going down or coming up answers connection attempts with "the database
-        # system is shutting down / starting up" (57P03), which SQLAlchemy wraps in a plain
-        # DBAPIError that is not marked invalidated: retried, not dead-lettered.
-        sqlstate = getattr(error, "sqlstate", None)
-        if isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES):
-            return True
-        # asyncpg raises these outside SQLAlchemy's wrapping when a connection dies mid-flight.
-        if type(error).__name__ in {
-            "ConnectionDoesNotExistError",
-            "CannotConnectNowError",
-            "ConnectionFailureError",
-        }:
-            return True
-    return False
 
 
 @dataclass(slots=True)

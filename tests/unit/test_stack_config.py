@@ -45,7 +45,7 @@ def test_defaults_put_state_in_repo_and_use_documented_ports(
     assert settings.state_dir == find_repo_root() / ".state"
     assert (find_repo_root() / "pyproject.toml").is_file()
     assert (settings.kafka_port, settings.kafka_controller_port) == (9092, 9093)
-    assert settings.pg_port == 55432
+    assert settings.pg_port == 15432
     assert settings.smtp_port == 1025
     assert not settings.kafka_is_external
     assert not settings.postgres_is_external
@@ -152,7 +152,7 @@ def test_external_endpoints_replace_local_ones(tmp_path: Path) -> None:
     assert stack.mailsink.external
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka-1:9092,kafka-2:9092"
     assert env["FRAUD_DATABASE_URL"] == "postgresql+asyncpg://u:p@db:6543/fraud"
-    assert env["INTAKE_DATABASE_URL"].endswith("@127.0.0.1:55432/intake")
+    assert env["INTAKE_DATABASE_URL"].endswith("@127.0.0.1:15432/intake")
     assert (env["SMTP_HOST"], env["SMTP_PORT"]) == ("mailhog", "1026")
     assert "MAIL_SINK_DIR" not in env
 

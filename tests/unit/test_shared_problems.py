@@ -1,0 +1,41 @@
+"""problem+json for what goes wrong inside a request: 503 for a dependency that is away."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
+
+from shared.problems import install_problem_handlers
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/db-down")
+    async def db_down() -> None:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
+
+    @app.get("/bug")
+    async def bug() -> None:
+        raise RuntimeError("a bug")
+
+    return app
+
+
+async def test_database_outage_is_503_with_retry_after() -> None:
+    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.get("/db-down")
+    assert r.status_code == 503
+    assert r.headers["retry-after"] == "2"
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_bug_is_a_problem_500_without_internals() -> None:
+    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.get("/bug")
+    assert r.status_code == 500
+    assert "a bug" not in r.text and r.json()["title"] == "Internal error"
