@@ -28,3 +28,20 @@ class ReturnAccepted(BaseModel):
     return_id: str
     event_id: str
     duplicate: bool
+
+
+class RefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refund_id: Id
+    return_id: Id
+    order_id: Id
+    amount: Paise
+    issued_at: AwareDatetime
+
+
+class RefundAccepted(BaseModel):
+    refund_id: str
+    return_id: str
+    event_id: str
+    duplicate: bool

@@ -1,0 +1,25 @@
+"""SQL of the return event log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.models import ReturnEventLog
+
+
+def add(session: AsyncSession, row: ReturnEventLog) -> None:
+    session.add(row)
+
+
+async def for_return(session: AsyncSession, *, return_id: str, limit: int) -> Sequence[ReturnEventLog]:
+    return (
+        await session.scalars(
+            select(ReturnEventLog)
+            .where(ReturnEventLog.return_id == return_id)
+            .order_by(ReturnEventLog.occurred_at, ReturnEventLog.recorded_at, ReturnEventLog.ce_id)
+            .limit(limit)
+        )
+    ).all()
