@@ -46,7 +46,7 @@ async def status_mappings(
             StatusMapping.partner_id == partner_id, StatusMapping.status.in_(list(statuses))
         )
     )
-    return {status: event_type for status, event_type in rows.tuples()}
+    return {status: event_type for status, event_type in rows.all()}
 
 
 def archive(
@@ -120,7 +120,7 @@ async def unresolved_raw_refs(
     query = query.group_by(UnmappedScan.raw_ref, UnmappedScan.partner_id).order_by(
         UnmappedScan.raw_ref
     )
-    return [(r, p) for r, p in (await session.execute(query.limit(limit))).tuples()]
+    return [(r, p) for r, p in (await session.execute(query.limit(limit))).all()]
 
 
 async def get_raw_request(session: AsyncSession, raw_id: UUID) -> RawRequest | None:
