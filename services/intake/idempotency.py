@@ -22,6 +22,7 @@ IdempotencyKeyHeader = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
+        pattern=r"^[!-~]+$",  # printable ASCII: it is stored and compared as sent
         description="Same key + same body → the stored response; different body → 422; "
         "still in flight → 409.",
     ),

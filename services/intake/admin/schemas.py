@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from shared.events import Id, Paise, ShipmentEventType
+from services.intake.validation import Amount, Instant, RequestModel
+from shared.events import Id, ShipmentEventType
 
 
-class PartnerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PartnerIn(RequestModel):
     partner_id: Id
     display_name: str = Field(min_length=1, max_length=200)
     scheme: str = Field(min_length=1, max_length=40, description="swiftship | rapidroute | desipost")
-    liability_cap: Paise = Field(description="Per shipment, in paise.")
+    liability_cap: Amount = Field(description="Per shipment, in paise.")
     rate_limit_per_s: int = Field(default=50, ge=1, le=10_000)
     secret: str = Field(min_length=16, max_length=500, description="Shown once; never returned.")
 
@@ -42,19 +41,15 @@ class PartnerList(BaseModel):
     partners: list[PartnerOut]
 
 
-class SecretRotation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SecretRotation(RequestModel):
     secret: str = Field(min_length=16, max_length=500, description="The new secret, active now.")
-    previous_not_after: AwareDatetime = Field(
+    previous_not_after: Instant = Field(
         description="Until when the secrets active so far stay valid (a past time revokes them "
         "now)."
     )
 
 
-class StatusMappingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StatusMappingIn(RequestModel):
     status: str = Field(min_length=1, max_length=100, description="The partner's status string.")
     event_type: ShipmentEventType
 
@@ -85,9 +80,7 @@ class UnmappedStatusList(BaseModel):
     unmapped: list[UnmappedStatusOut]
 
 
-class ReplayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReplayIn(RequestModel):
     partner_id: Id | None = None
 
 

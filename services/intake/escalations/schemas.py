@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from shared.events import ClaimType, EscalationChannel, EvidenceItem, Grams, Id, Paise
+from services.intake.validation import Amount, RequestModel
+from shared.events import ClaimType, EscalationChannel, EvidenceItem, Grams, Id
 
 
-class EscalationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EscalationIn(RequestModel):
     return_id: Id
     seller_id: Id
     claim_type: ClaimType
-    claimed_amount: Paise
+    claimed_amount: Amount
     description: str = Field(min_length=1, max_length=5000)
     evidence: list[EvidenceItem] = Field(default_factory=list, max_length=50)
     received_weight_g: Grams | None = None
@@ -50,9 +49,7 @@ class EscalationList(BaseModel):
     next_offset: int | None = Field(description="Pass as `offset` for the next page, if any.")
 
 
-class EvidenceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EvidenceIn(RequestModel):
     evidence: list[EvidenceItem] = Field(default_factory=list, max_length=50)
     received_weight_g: Grams | None = None
 
@@ -71,9 +68,7 @@ class EvidenceAccepted(BaseModel):
     event_id: str | None = Field(description="The EvidenceAdded event, if anything was new.")
 
 
-class AppealIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AppealIn(RequestModel):
     reason: str = Field(min_length=1, max_length=5000)
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from services.intake.validation import RequestModel
 from shared.events import Id
 
 
-class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FeedbackIn(RequestModel):
     seller_id: Id
     rating: int = Field(ge=1, le=5)
     text: str = Field(default="", max_length=5000)

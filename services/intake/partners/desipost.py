@@ -22,7 +22,8 @@ from services.intake.partners.adapter import (
     PartnerCredential,
     PayloadInvalid,
 )
-from services.intake.partners.parsing import ShortText, Url, validation_errors
+from services.intake.partners.parsing import Reason, ShortText, Status, Url, validation_errors
+from services.intake.validation import EARLIEST_YEAR, LATEST_YEAR
 from shared.auth import hash_key
 from shared.events import Id, ShipmentEventType
 
@@ -54,6 +55,8 @@ def india_time_to_utc(value: str) -> datetime:
     if not _DATE.match(value):
         raise ValueError("expected DD-MM-YYYY HH:MM:SS (India time)")
     local = datetime.strptime(value, "%d-%m-%Y %H:%M:%S").replace(tzinfo=INDIA)
+    if not EARLIEST_YEAR <= local.year <= LATEST_YEAR:
+        raise ValueError(f"year must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
     return local.astimezone(UTC)
 
 
@@ -86,7 +89,7 @@ Weight = Annotated[str, Field(max_length=32), AfterValidator(_check_weight)]
 class Scan(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    status: str = Field(min_length=1, max_length=60)
+    status: Status
     date: IndiaTime
     location: ShortText | None = None
     weight: Weight | None = None
@@ -96,7 +99,7 @@ class QualityCheck(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     status: Literal["PASSED", "FAILED", "NOT_REQUIRED"]
-    failure_reason: str | None = Field(default=None, max_length=500)
+    failure_reason: Reason | None = None
     image: Url | None = None
 
 
@@ -112,7 +115,7 @@ class Snapshot(BaseModel):
     awb: Id
     order_ref: Id
     is_return: bool | None = None
-    current_status: str | None = Field(default=None, max_length=60)
+    current_status: Status | None = None
     weight: Weight | None = None
     scans: list[Scan] = Field(min_length=1, max_length=MAX_SCANS)
     qc: QualityCheck | None = None

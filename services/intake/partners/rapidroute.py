@@ -16,7 +16,14 @@ from services.intake.partners.adapter import (
     PartnerCredential,
     PayloadInvalid,
 )
-from services.intake.partners.parsing import PartnerEventId, ShortText, Url, validation_errors
+from services.intake.partners.parsing import (
+    PartnerEventId,
+    Reason,
+    ShortText,
+    Status,
+    Url,
+    validation_errors,
+)
 from shared.events import Grams, Id, ShipmentEventType
 
 HEADER = "rapidroute-signature"
@@ -67,14 +74,14 @@ class RapidRouteEvent(BaseModel):
 
     id: PartnerEventId
     shipment: Shipment
-    status_code: str = Field(min_length=1, max_length=100)
+    status_code: Status
     ts: int = Field(ge=_MIN_TS_MS, le=_MAX_TS_MS, description="Epoch milliseconds, UTC.")
     location: Location | None = None
     agent: ShortText | None = None
     weight_g: Grams | None = None
     images: list[Url] = Field(default_factory=list, max_length=20)
     pod: ProofOfDelivery | None = None
-    qc_failure_reason: str | None = Field(default=None, max_length=500)
+    qc_failure_reason: Reason | None = None
 
 
 class RapidRouteBatch(BaseModel):

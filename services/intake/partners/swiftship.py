@@ -8,7 +8,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from services.intake.partners.adapter import (
     AuthenticationFailed,
@@ -16,7 +16,15 @@ from services.intake.partners.adapter import (
     PartnerCredential,
     PayloadInvalid,
 )
-from services.intake.partners.parsing import PartnerEventId, ShortText, Url, validation_errors
+from services.intake.partners.parsing import (
+    PartnerEventId,
+    Reason,
+    ShortText,
+    Status,
+    Url,
+    validation_errors,
+)
+from services.intake.validation import Instant
 from shared.events import Id, ShipmentEventType
 
 STATUS_MAP: dict[str, ShipmentEventType] = {
@@ -37,16 +45,16 @@ STATUS_MAP: dict[str, ShipmentEventType] = {
 class SwiftshipEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    event: str = Field(min_length=1, max_length=100)
+    event: Status
     awb: Id
     return_ref: Id
-    at: AwareDatetime
+    at: Instant
     hub: ShortText | None = None
     agent: ShortText | None = None
     weight_kg: float | None = Field(default=None, ge=0, le=1000)
     photos: list[Url] = Field(default_factory=list, max_length=20)
     otp_verified: bool | None = None
-    qc_failure_reason: str | None = Field(default=None, max_length=500)
+    qc_failure_reason: Reason | None = None
 
 
 def sign(secret: str, webhook_id: str, timestamp: str, body: bytes) -> str:
