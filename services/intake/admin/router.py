@@ -3,10 +3,11 @@ replay of archived requests, and the raw archive."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from services.intake.admin import service
@@ -26,6 +27,7 @@ from services.intake.admin.schemas import (
 from services.intake.api_docs import PROBLEM_RESPONSES
 from services.intake.idempotency import IdempotencyKeyHeader, idempotent
 from services.intake.partners import service as partners_service
+from services.intake.partners.router import partner_directory
 from shared.app import ServiceRuntime
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
@@ -36,18 +38,27 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=PROBLEM_RESPONS
 PartnerId = Annotated[Id, Path()]
 
 
-def _now(request: Request):  # type: ignore[no-untyped-def]
+def _now(request: Request) -> datetime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime.clock.now()
+
+
+def _registry_changed(request: Request, background: BackgroundTasks, partner_id: str) -> None:
+    """This replica reads the change at once (and again after the commit, which happens once
+    the endpoint returns); other replicas within the directory's TTL."""
+    directory = partner_directory(request.app.state.runtime)
+    directory.invalidate(partner_id)
+    background.add_task(directory.invalidate, partner_id)
 
 
 @router.post("/partners", status_code=status.HTTP_201_CREATED, response_model=PartnerOut,
              summary="Register a partner with its first secret")
 async def add_partner(
-    data: PartnerIn, request: Request, session: DbSession,
+    data: PartnerIn, request: Request, session: DbSession, background: BackgroundTasks,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.ADMIN),
 ) -> PartnerOut | JSONResponse:
+    _registry_changed(request, background, data.partner_id)
     return await idempotent(
         request, session, principal=principal, key=idempotency_key, status_code=201,
         action=lambda: service.add_partner(session, data=data, now=_now(request)),
@@ -65,9 +76,10 @@ async def list_partners(
              summary="Rotate a secret: the new one is active now, the old ones until not-after")
 async def rotate_secret(
     partner_id: PartnerId, data: SecretRotation, request: Request, session: DbSession,
-    idempotency_key: IdempotencyKeyHeader = None,
+    background: BackgroundTasks, idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.ADMIN),
 ) -> PartnerOut | JSONResponse:
+    _registry_changed(request, background, partner_id)
     return await idempotent(
         request, session, principal=principal, key=idempotency_key, status_code=200,
         action=lambda: service.rotate_secret(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ def record(
     occurred_at: datetime,
     recorded_at: datetime,
     ce_id: UUID | None = None,
+    payload_json: dict[str, Any] | None = None,
 ) -> UUID:
     """Enqueue `payload` (keyed by its return) and log it in the return's history; its ce_id."""
     return_id = str(getattr(payload, "return_id"))
@@ -37,7 +39,9 @@ def record(
             ce_type=payload.ce_type,
             occurred_at=occurred_at,
             recorded_at=recorded_at,
-            payload=json.loads(payload.model_dump_json()),
+            payload=payload_json if payload_json is not None else json.loads(
+                payload.model_dump_json()
+            ),
         ),
     )
     return envelope.id

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,14 +26,10 @@ async def get_partner(session: AsyncSession, partner_id: str) -> Partner | None:
     return await session.get(Partner, partner_id)
 
 
-async def active_credentials(
-    session: AsyncSession, *, partner_id: str, now: datetime
-) -> list[PartnerCredential]:
+async def all_credentials(session: AsyncSession, *, partner_id: str) -> list[PartnerCredential]:
+    """Every secret of the partner with its validity; callers filter by their own clock."""
     rows = await session.scalars(
-        select(PartnerSecret).where(
-            PartnerSecret.partner_id == partner_id,
-            or_(PartnerSecret.not_after.is_(None), PartnerSecret.not_after > now),
-        )
+        select(PartnerSecret).where(PartnerSecret.partner_id == partner_id)
     )
     return [PartnerCredential(r.secret, r.secret_hash, r.not_after) for r in rows]
 

@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 
 from services.intake import metrics
 from services.intake.api_docs import PROBLEM_RESPONSES, RATE_LIMITED
-from services.intake.partners import repository, service
+from services.intake.partners import service
 from services.intake.partners.adapter import AuthenticationFailed, PayloadInvalid
+from services.intake.partners.directory import PartnerDirectory
 from services.intake.partners.rate_limit import PartnerRateLimiter
 from services.intake.partners.registry import ADAPTERS
 from services.intake.partners.schemas import WebhookAccepted
@@ -30,6 +31,13 @@ def _rate_limiter(runtime: ServiceRuntime) -> PartnerRateLimiter:
     return limiter  # type: ignore[no-any-return]
 
 
+def partner_directory(runtime: ServiceRuntime) -> PartnerDirectory:
+    directory = runtime.extras.get("partner_directory")
+    if directory is None:
+        directory = runtime.extras["partner_directory"] = PartnerDirectory()
+    return directory  # type: ignore[no-any-return]
+
+
 @router.post(
     "/v1/webhooks/{partner_id}",
     status_code=status.HTTP_202_ACCEPTED,
@@ -44,7 +52,7 @@ async def receive_webhook(
 ) -> WebhookAccepted | JSONResponse:
     runtime: ServiceRuntime = request.app.state.runtime
     now = runtime.clock.now()
-    partner = await repository.get_partner(session, partner_id)
+    partner = await partner_directory(runtime).get(session, partner_id)
     adapter = ADAPTERS.get(partner.scheme) if partner is not None and partner.active else None
     if partner is None or adapter is None:
         # The label is not the path segment: callers choose it, and labels must stay bounded.
@@ -52,7 +60,7 @@ async def receive_webhook(
         raise Problem(404, "Not found", "Unknown partner.")
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
-    credentials = await repository.active_credentials(session, partner_id=partner_id, now=now)
+    credentials = partner.credentials_at(now)
     try:
         adapter.authenticate(
             headers=headers,

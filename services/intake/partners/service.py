@@ -190,13 +190,14 @@ async def _emit(
 
     new_ids = await repository.record_events_once(session, [row for _, row in events])
     accepted = 0
-    for event, _ in events:
+    for event, row in events:
         if event.partner_event_id not in new_ids:
             duplicates += 1
             continue
         # The canonical event's ce_id is its event_id: fixed when the fact is recorded.
         history.record(
-            session, event, occurred_at=event.occurred_at, recorded_at=now, ce_id=event.event_id
+            session, event, occurred_at=event.occurred_at, recorded_at=now, ce_id=event.event_id,
+            payload_json=row["payload"],  # type: ignore[arg-type]
         )
         accepted += 1
     for status in await repository.record_unmapped_once(session, unmapped_rows):
