@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import ReturnEventLog
@@ -12,6 +14,10 @@ from services.intake.models import ReturnEventLog
 
 def add(session: AsyncSession, row: ReturnEventLog) -> None:
     session.add(row)
+
+
+async def add_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    await session.execute(insert(ReturnEventLog), list(rows))
 
 
 async def for_return(session: AsyncSession, *, return_id: str, limit: int) -> Sequence[ReturnEventLog]:

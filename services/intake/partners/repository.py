@@ -81,13 +81,15 @@ async def record_events_once(
     """
     if not rows:
         return set()
-    inserted = await session.scalars(
+    # Parameters passed separately (not `.values(rows)`), so the statement compiles once and
+    # is cached whatever the batch size; the driver batches the rows.
+    inserted = await session.execute(
         pg_insert(ShipmentEventRecord)
-        .values(list(rows))
         .on_conflict_do_nothing(index_elements=["partner_id", "partner_event_id"])
-        .returning(ShipmentEventRecord.partner_event_id)
+        .returning(ShipmentEventRecord.partner_event_id),
+        list(rows),
     )
-    return set(inserted.all())
+    return set(inserted.scalars().all())
 
 
 async def record_unmapped_once(
@@ -96,13 +98,13 @@ async def record_unmapped_once(
     """Remember unmapped scans (first sighting only); the statuses of the newly seen ones."""
     if not rows:
         return []
-    inserted = await session.scalars(
+    inserted = await session.execute(
         pg_insert(UnmappedScan)
-        .values(list(rows))
         .on_conflict_do_nothing(index_elements=["partner_id", "partner_event_id"])
-        .returning(UnmappedScan.status)
+        .returning(UnmappedScan.status),
+        list(rows),
     )
-    return list(inserted.all())
+    return list(inserted.scalars().all())
 
 
 async def unresolved_raw_refs(

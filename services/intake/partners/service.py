@@ -189,17 +189,10 @@ async def _emit(
         }))
 
     new_ids = await repository.record_events_once(session, [row for _, row in events])
-    accepted = 0
-    for event, row in events:
-        if event.partner_event_id not in new_ids:
-            duplicates += 1
-            continue
-        # The canonical event's ce_id is its event_id: fixed when the fact is recorded.
-        history.record(
-            session, event, occurred_at=event.occurred_at, recorded_at=now, ce_id=event.event_id,
-            payload_json=row["payload"],  # type: ignore[arg-type]
-        )
-        accepted += 1
+    fresh = [(event, row["payload"]) for event, row in events if event.partner_event_id in new_ids]
+    duplicates += len(events) - len(fresh)
+    await history.record_shipment_events(session, fresh, recorded_at=now)  # type: ignore[arg-type]
+    accepted = len(fresh)
     for status in await repository.record_unmapped_once(session, unmapped_rows):
         metrics.UNMAPPED_STATUS.labels(partner_id, metrics.status_label(status)).inc()
     return IngestResult(str(raw_id), accepted, duplicates, unmapped)
