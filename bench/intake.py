@@ -34,11 +34,14 @@ from fastapi import Request as HttpRequest
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
 
-SATURATION_REQUESTS = int(os.environ.get("BENCH_INTAKE_REQUESTS", 1500))
-CONCURRENCY = int(os.environ.get("BENCH_INTAKE_CONCURRENCY", 32))
-OFFERED_RATE = float(os.environ.get("BENCH_INTAKE_RATE", 100))
-FIXED_RATE_SECONDS = float(os.environ.get("BENCH_INTAKE_SECONDS", 5))
-BATCHES = int(os.environ.get("BENCH_INTAKE_BATCHES", 30))
+SATURATION_REQUESTS = int(os.environ.get("BENCH_INTAKE_REQUESTS", 400))
+CONCURRENCY = int(os.environ.get("BENCH_INTAKE_CONCURRENCY", 16))
+# Saturation rounds alternate the targets; each target keeps its best round, so a burst of load
+# from elsewhere on this shared machine penalises no target more than another.
+ROUNDS = int(os.environ.get("BENCH_INTAKE_ROUNDS", 3))
+OFFERED_RATE = float(os.environ.get("BENCH_INTAKE_RATE", 50))
+FIXED_RATE_SECONDS = float(os.environ.get("BENCH_INTAKE_SECONDS", 3))
+BATCHES = int(os.environ.get("BENCH_INTAKE_BATCHES", 15))
 BATCH_SIZE = 500
 
 Request = tuple[str, bytes, dict[str, str]]
@@ -317,18 +320,21 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
             await closed_loop(intake.url, make(100), CONCURRENCY)
 
         saturation: dict[str, Stats] = {}
-        fixed: dict[str, Stats] = {}
+        all_rounds: dict[str, list[float]] = {t: [] for t in ("bare", *makers)}
+        log(f"saturation: {ROUNDS} rounds × {SATURATION_REQUESTS} requests per target at "
+            f"concurrency {CONCURRENCY}")
         fixed_n = int(OFFERED_RATE * FIXED_RATE_SECONDS)
-        log(f"saturation: {SATURATION_REQUESTS} requests at concurrency {CONCURRENCY}")
-        saturation["bare"] = await closed_loop(bare.url, makers["swiftship"](SATURATION_REQUESTS),
-                                               CONCURRENCY)
-        for partner, make in makers.items():
-            saturation[partner] = await closed_loop(intake.url, make(SATURATION_REQUESTS),
-                                                    CONCURRENCY)
-        # The baseline once more at the end: the machine is shared, so its rate drifts.
-        again = await closed_loop(bare.url, makers["swiftship"](SATURATION_REQUESTS), CONCURRENCY)
-        if again.per_s > saturation["bare"].per_s:
-            saturation["bare"] = again
+        for _ in range(ROUNDS):
+            targets: list[tuple[str, str, list[Request]]] = [
+                ("bare", bare.url, makers["swiftship"](SATURATION_REQUESTS)),
+                *((p, intake.url, make(SATURATION_REQUESTS)) for p, make in makers.items()),
+            ]
+            for target, base, requests in targets:
+                stats = await closed_loop(base, requests, CONCURRENCY)
+                all_rounds[target].append(stats.per_s)
+                if target not in saturation or stats.per_s > saturation[target].per_s:
+                    saturation[target] = stats
+        fixed: dict[str, Stats] = {}
         log(f"fixed rate: {OFFERED_RATE:g} requests/s for {FIXED_RATE_SECONDS:g} s")
         fixed["bare"] = await open_loop(bare.url, makers["swiftship"](fixed_n), OFFERED_RATE)
         for partner, make in makers.items():
@@ -345,10 +351,12 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
     return {
         "settings": {
             "saturation_requests": SATURATION_REQUESTS, "concurrency": CONCURRENCY,
+            "rounds": ROUNDS,
             "offered_rate_per_s": OFFERED_RATE, "fixed_rate_seconds": FIXED_RATE_SECONDS,
             "batches": BATCHES, "batch_size": BATCH_SIZE, "cpu_count": os.cpu_count(),
         },
         "saturation": {k: asdict(v) for k, v in saturation.items()},
+        "saturation_rounds_per_s": all_rounds,
         "fixed_rate": {k: asdict(v) for k, v in fixed.items()},
         "rapidroute_batch_500": asdict(batch),
         "ratio_to_bare": ratios,
@@ -370,7 +378,7 @@ def _print(result: dict[str, Any]) -> None:
         table.add_column(col)
     for target in ("bare", "swiftship", "rapidroute", "desipost"):
         sat, fixed = result["saturation"][target], result["fixed_rate"][target]
-        ratio = "1.00 (baseline)" if target == "bare" else f"{result['ratio_to_bare'][target]:.2f}"
+        ratio = "1.00 (base)" if target == "bare" else f"{result['ratio_to_bare'][target]:.2f}"
         table.add_row(target, f"{sat['per_s']:,.0f}", ratio, f"{sat['p99_ms']:.1f}",
                       f"{fixed['p50_ms']:.1f}", f"{fixed['p99_ms']:.1f}",
                       f"{sat['ok'] + fixed['ok']}/{sat['requests'] + fixed['requests']}")

@@ -80,7 +80,8 @@ class RawRequest(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     headers: Mapped[dict[str, str]] = mapped_column(JSONB)
     body: Mapped[bytes] = mapped_column(LargeBinary)
-    verdict: Mapped[str] = mapped_column(String(40))  # accepted, duplicate, unmapped, partially_unmapped, invalid
+    # accepted | duplicate | unmapped | partially_unmapped | invalid
+    verdict: Mapped[str] = mapped_column(String(40))
     events_emitted: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
@@ -142,7 +143,9 @@ class ReturnRecord(Base):
     seller_id: Mapped[str] = mapped_column(String(64), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class RefundRecord(Base):
@@ -154,7 +157,9 @@ class RefundRecord(Base):
     return_id: Mapped[str] = mapped_column(String(64), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class ReturnEventLog(Base):

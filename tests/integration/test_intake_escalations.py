@@ -198,7 +198,8 @@ async def test_refunds_feed_emits_once(harness: Harness, pipeline: dict[str, Any
     first = await intake.client.post("/v1/refunds", json=refund, headers=market)
     assert first.status_code == 202 and first.json()["duplicate"] is False
     again = await intake.client.post("/v1/refunds", json=refund, headers=market)
-    assert again.json()["duplicate"] is True and again.json()["event_id"] == first.json()["event_id"]
+    assert again.json()["duplicate"] is True
+    assert again.json()["event_id"] == first.json()["event_id"]
     assert await ce_types(intake, rid) == [
         "disputedesk.intake.return_initiated.v1", "disputedesk.intake.refund_issued.v1"]
     r = await intake.client.post("/v1/refunds", json={**refund, "amount": 12.5}, headers=market)
@@ -216,10 +217,12 @@ async def test_seller_feedback(harness: Harness, pipeline: dict[str, Any]) -> No
     row = await rows(intake, "SELECT topic, key, payload->>'rating' FROM outbox WHERE ce_id = :c",
                      c=uuid.UUID(r.json()["event_id"]))
     assert row == [("intake.seller-feedback.v1", "S-DEMO-1", "2")]
-    r = await intake.client.post("/v1/seller-feedback", json={**feedback, "seller_id": OTHER_SELLER},
+    r = await intake.client.post("/v1/seller-feedback",
+                                 json={**feedback, "seller_id": OTHER_SELLER},
                                  headers=portal(harness))
     assert r.status_code == 403
-    r = await intake.client.post("/v1/seller-feedback", json={**feedback, "seller_id": OTHER_SELLER},
+    r = await intake.client.post("/v1/seller-feedback",
+                                 json={**feedback, "seller_id": OTHER_SELLER},
                                  headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE"))
     assert r.status_code == 201
     for bad, field in (({"rating": 6}, "body.rating"), ({"rating": "good"}, "body.rating"),

@@ -203,7 +203,8 @@ async def test_out_of_order_events_keep_the_partner_time(
     secret = harness.secrets["RAPIDROUTE_SECRET"]
     rid = uid("RET")
     t0 = datetime.now(UTC) - timedelta(days=2)
-    for code, at in (("RDL", t0 + timedelta(days=1)), ("RPU", t0), ("RIT", t0 + timedelta(hours=5))):
+    arrivals = (("RDL", t0 + timedelta(days=1)), ("RPU", t0), ("RIT", t0 + timedelta(hours=5)))
+    for code, at in arrivals:
         body = rapidroute_batch([rapidroute_event(rid, code, ts=at)])
         r = await intake.client.post("/v1/webhooks/rapidroute", content=body,
                                      headers=rapidroute_headers(secret, body))
@@ -395,7 +396,8 @@ async def test_desipost_keys_are_stored_hashed_and_rotate(
     for payload, status in (
         ({"partner_id": partner_id, "scheme": "desipost", "secret": new}, 409),
         ({"partner_id": uid("x").lower(), "scheme": "pigeonpost", "secret": new}, 422),
-        ({"partner_id": uid("x").lower(), "scheme": "swiftship", "secret": "not-a-whsec-secret"}, 422),
+        ({"partner_id": uid("x").lower(), "scheme": "swiftship",
+          "secret": "not-a-whsec-secret"}, 422),
     ):
         r = await intake.client.post(
             "/v1/admin/partners",
@@ -431,7 +433,8 @@ async def test_rate_limit_answers_429_with_retry_after(
             assert resp.headers["content-type"].startswith(PROBLEM)
     assert codes[:2] == [202, 202] and 429 in codes[2:]
     metrics = (await intake.client.get("/metrics")).text
-    assert f'intake_webhook_requests_total{{outcome="rate_limited",partner="{partner_id}"}}' in metrics
+    sample = f'intake_webhook_requests_total{{outcome="rate_limited",partner="{partner_id}"}}'
+    assert sample in metrics
 
 
 async def test_bad_bodies_for_every_partner(harness: Harness, pipeline: dict[str, Any]) -> None:
@@ -444,7 +447,9 @@ async def test_bad_bodies_for_every_partner(harness: Harness, pipeline: dict[str
         assert r.json()["errors"]
         r = await client.post("/v1/webhooks/desipost", content=body, headers=desipost_headers(dp))
         assert r.status_code == 422, (body, r.text)
-    snapshot = json.loads(desipost_snapshot(uid("RET"), uid("DP"), [("PICKED UP", "24-11-2026 15:43:02")]))
+    snapshot = json.loads(
+        desipost_snapshot(uid("RET"), uid("DP"), [("PICKED UP", "24-11-2026 15:43:02")])
+    )
     wrong_type = json.dumps({**snapshot, "scans": "all of them"}).encode()
     r = await client.post("/v1/webhooks/desipost", content=wrong_type,
                           headers=desipost_headers(dp))

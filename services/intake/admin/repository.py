@@ -66,7 +66,7 @@ async def expire_active_secrets(
 
 async def upsert_mapping(session: AsyncSession, values: dict[str, Any]) -> StatusMapping:
     stmt = pg_insert(StatusMapping).values(**values)
-    row = await session.scalar(
+    row: StatusMapping | None = await session.scalar(
         stmt.on_conflict_do_update(
             index_elements=["partner_id", "status"],
             set_={"event_type": stmt.excluded.event_type, "created_by": stmt.excluded.created_by,

@@ -14,7 +14,9 @@ from shared.events import Id, ShipmentEventType
 class PartnerIn(RequestModel):
     partner_id: Id
     display_name: str = Field(min_length=1, max_length=200)
-    scheme: str = Field(min_length=1, max_length=40, description="swiftship | rapidroute | desipost")
+    scheme: str = Field(
+        min_length=1, max_length=40, description="swiftship | rapidroute | desipost"
+    )
     liability_cap: Amount = Field(description="Per shipment, in paise.")
     rate_limit_per_s: int = Field(default=50, ge=1, le=10_000)
     secret: str = Field(min_length=16, max_length=500, description="Shown once; never returned.")

@@ -27,6 +27,7 @@ from services.intake.partners import repository as partners_repository
 from services.intake.partners.adapter import PartnerAdapter
 from services.intake.partners.registry import ADAPTERS
 from shared.auth import hash_key
+from shared.events import ShipmentEventType
 from shared.problems import Problem
 
 
@@ -131,7 +132,8 @@ async def add_mapping(
 
 def _mapping_out(row: StatusMapping) -> StatusMappingOut:
     return StatusMappingOut(
-        partner_id=row.partner_id, status=row.status, event_type=row.event_type,  # type: ignore[arg-type]
+        partner_id=row.partner_id, status=row.status,
+        event_type=ShipmentEventType(row.event_type),
         created_by=row.created_by, created_at=row.created_at,
     )
 

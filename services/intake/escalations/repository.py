@@ -14,7 +14,9 @@ def add(session: AsyncSession, escalation: Escalation) -> None:
     session.add(escalation)
 
 
-async def get(session: AsyncSession, escalation_id: str, *, for_update: bool = False) -> Escalation | None:
+async def get(
+    session: AsyncSession, escalation_id: str, *, for_update: bool = False
+) -> Escalation | None:
     query = select(Escalation).where(Escalation.escalation_id == escalation_id)
     if for_update:
         query = query.with_for_update()

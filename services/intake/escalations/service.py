@@ -28,6 +28,7 @@ from services.intake.models import Escalation
 from shared.auth import Principal, Role
 from shared.events import (
     AppealFiled,
+    ClaimType,
     EscalationChannel,
     EvidenceAdded,
     EvidenceItem,
@@ -66,9 +67,9 @@ def _out(e: Escalation) -> EscalationOut:
         escalation_id=e.escalation_id,
         return_id=e.return_id,
         seller_id=e.seller_id,
-        claim_type=e.claim_type,  # type: ignore[arg-type]
+        claim_type=ClaimType(e.claim_type),
         claimed_amount=e.claimed_amount,
-        channel=e.channel,  # type: ignore[arg-type]
+        channel=EscalationChannel(e.channel),
         filed_at=e.filed_at,
         evidence=[EvidenceItem.model_validate(i) for i in e.evidence],
         description=e.description,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -20,7 +19,9 @@ async def add_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Non
     await session.execute(insert(ReturnEventLog), list(rows))
 
 
-async def for_return(session: AsyncSession, *, return_id: str, limit: int) -> Sequence[ReturnEventLog]:
+async def for_return(
+    session: AsyncSession, *, return_id: str, limit: int
+) -> Sequence[ReturnEventLog]:
     return (
         await session.scalars(
             select(ReturnEventLog)

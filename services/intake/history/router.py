@@ -1,4 +1,5 @@
-"""`GET /v1/returns/{return_id}/events`: what intake knows about a return, in the order it happened."""
+"""`GET /v1/returns/{return_id}/events`: what intake knows about a return, in the order it
+happened."""
 
 from __future__ import annotations
 

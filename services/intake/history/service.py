@@ -29,7 +29,7 @@ def record(
     ce_id: UUID | None = None,
 ) -> UUID:
     """Enqueue `payload` (keyed by its return) and log it in the return's history; its ce_id."""
-    return_id = str(getattr(payload, "return_id"))
+    return_id = payload.kafka_key()  # every event on intake.returns.v1 is keyed by its return
     envelope = enqueue(session, Outbox, payload, source=SOURCE, subject=return_id, ce_id=ce_id)
     repository.add(
         session,
@@ -57,7 +57,9 @@ async def record_shipment_events(
         return
     for event, _ in events:
         # The canonical event's ce_id is its event_id: fixed when the fact is recorded.
-        enqueue(session, Outbox, event, source=SOURCE, subject=event.return_id, ce_id=event.event_id)
+        enqueue(
+            session, Outbox, event, source=SOURCE, subject=event.return_id, ce_id=event.event_id
+        )
     await repository.add_many(
         session,
         [

@@ -129,7 +129,7 @@ def scan_identity(awb: str, status: str, date: str) -> str:
 class DesipostAdapter:
     scheme = "desipost"
     # The API key itself is never archived: it is a bearer credential.
-    archived_headers = ("content-type",)
+    archived_headers: Sequence[str] = ("content-type",)
     stores_secret_hash = True
 
     def check_secret(self, secret: str) -> str | None:

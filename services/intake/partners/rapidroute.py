@@ -127,7 +127,7 @@ def _pod_otp_verified(pod: ProofOfDelivery | None) -> bool | None:
 
 class RapidRouteAdapter:
     scheme = "rapidroute"
-    archived_headers = (HEADER, "content-type")
+    archived_headers: Sequence[str] = (HEADER, "content-type")
     stores_secret_hash = False
 
     def check_secret(self, secret: str) -> str | None:

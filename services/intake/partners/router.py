@@ -28,14 +28,16 @@ def _rate_limiter(runtime: ServiceRuntime) -> PartnerRateLimiter:
     limiter = runtime.extras.get("partner_rate_limiter")
     if limiter is None:
         limiter = runtime.extras["partner_rate_limiter"] = PartnerRateLimiter()
-    return limiter  # type: ignore[no-any-return]
+    assert isinstance(limiter, PartnerRateLimiter)
+    return limiter
 
 
 def partner_directory(runtime: ServiceRuntime) -> PartnerDirectory:
     directory = runtime.extras.get("partner_directory")
     if directory is None:
         directory = runtime.extras["partner_directory"] = PartnerDirectory()
-    return directory  # type: ignore[no-any-return]
+    assert isinstance(directory, PartnerDirectory)
+    return directory
 
 
 @router.post(

@@ -62,7 +62,9 @@ async def ingest(
     """The request is authenticated already; parse errors propagate as PayloadInvalid."""
     scans = adapter.parse(headers=headers, body=body)
     raw_id = uuid4()
-    result = await _emit(session, partner_id=partner_id, scans=scans, raw_id=raw_id, now=received_at)
+    result = await _emit(
+        session, partner_id=partner_id, scans=scans, raw_id=raw_id, now=received_at
+    )
     repository.archive(
         session,
         raw_id=raw_id,

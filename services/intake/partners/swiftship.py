@@ -69,7 +69,9 @@ _WEBHOOK_ID = TypeAdapter(PartnerEventId)
 
 class SwiftshipAdapter:
     scheme = "swiftship"
-    archived_headers = ("webhook-id", "webhook-timestamp", "webhook-signature", "content-type")
+    archived_headers: Sequence[str] = (
+        "webhook-id", "webhook-timestamp", "webhook-signature", "content-type"
+    )
     stores_secret_hash = False
 
     def check_secret(self, secret: str) -> str | None:

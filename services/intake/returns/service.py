@@ -30,7 +30,9 @@ async def accept_return(session: AsyncSession, *, data: ReturnIn, now: datetime)
     if stored is None:
         existing = await repository.get_return(session, data.return_id)
         return ReturnAccepted(
-            return_id=data.return_id, event_id=str(existing.ce_id if existing else ""), duplicate=True
+            return_id=data.return_id,
+            event_id=str(existing.ce_id if existing else ""),
+            duplicate=True,
         )
     history.record(session, event, occurred_at=data.initiated_at, recorded_at=now, ce_id=ce_id)
     return ReturnAccepted(return_id=data.return_id, event_id=str(ce_id), duplicate=False)

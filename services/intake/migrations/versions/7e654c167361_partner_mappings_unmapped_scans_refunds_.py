@@ -4,8 +4,8 @@ Revision ID: 7e654c167361
 Revises: b7ec84138ae1
 Create Date: 2026-11-26 10:05:37.254955
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '7e654c167361'
