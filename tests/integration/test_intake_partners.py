@@ -464,3 +464,41 @@ async def test_bad_bodies_for_every_partner(harness: Harness, pipeline: dict[str
     assert r.status_code == 422
     r = await client.post("/v1/webhooks/" + "x" * 65, content=b"{}")
     assert r.status_code in (404, 422)
+
+
+async def test_replay_cli_emits_what_became_mappable(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from disputedesk.cli import app as cli
+
+    intake = pipeline["intake"]
+    partner_id = uid("cli").lower()
+    secret = "rr_live_" + uuid.uuid4().hex
+    r = await intake.client.post(
+        "/v1/admin/partners",
+        json={"partner_id": partner_id, "display_name": "CLI", "scheme": "rapidroute",
+              "liability_cap": 1, "secret": secret},
+        headers=admin(harness),
+    )
+    assert r.status_code == 201
+    rid = uid("RET")
+    body = rapidroute_batch([rapidroute_event(rid, "RXX"), rapidroute_event(rid, "RPU")])
+    r = await intake.client.post(f"/v1/webhooks/{partner_id}", content=body,
+                                 headers=rapidroute_headers(secret, body))
+    assert r.json()["accepted"] == 1 and r.json()["unmapped"] == ["RXX"]
+    r = await intake.client.post(f"/v1/admin/partners/{partner_id}/status-mappings",
+                                 json={"status": "RXX", "event_type": "QC_FAILED"},
+                                 headers=admin(harness))
+    assert r.status_code == 201
+
+    for expected in ("1 event(s) emitted", "0 event(s) emitted"):
+        result = await asyncio.to_thread(
+            CliRunner().invoke, cli, ["replay", "--partner", partner_id]
+        )
+        assert result.exit_code == 0, result.output
+        assert expected in result.output
+    assert await outbox_types(intake, rid) == ["PICKED_UP", "QC_FAILED"]
