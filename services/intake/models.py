@@ -132,6 +132,9 @@ class ShipmentEventRecord(Base):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     raw_ref: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class ReturnRecord(Base):
@@ -163,7 +166,8 @@ class RefundRecord(Base):
 
 
 class ReturnEventLog(Base):
-    """Every canonical event intake recorded about a return: the return's history as read back."""
+    """Canonical events intake recorded about a return, except partner scans (which
+    `shipment_events` holds already); together they are the return's history as read back."""
 
     __tablename__ = "return_events"
     __table_args__ = (Index("ix_return_events_return_time", "return_id", "occurred_at"),)

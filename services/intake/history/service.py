@@ -1,12 +1,14 @@
 """Record a canonical event about a return: into the outbox (to be published) and into the
-return's history (to be read back), in the caller's transaction."""
+return's history (to be read back), in the caller's transaction.
+
+Partner scans are the exception: `shipment_events` (their dedup table) already holds each one
+with its payload, so the history reads them from there instead of storing them twice.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.history import repository
 from services.intake.history.schemas import ReturnEventOut, ReturnHistory
 from services.intake.models import Outbox, ReturnEventLog
-from shared.events import EventPayload, ReturnShipmentEvent
+from shared.events import EventPayload
 from shared.outbox import enqueue
 
 SOURCE = "disputedesk/intake"
@@ -43,31 +45,6 @@ def record(
         ),
     )
     return envelope.id
-
-
-async def record_shipment_events(
-    session: AsyncSession,
-    events: Sequence[tuple[ReturnShipmentEvent, dict[str, Any]]],
-    *,
-    recorded_at: datetime,
-) -> None:
-    """`record` for a partner batch: the history rows go in one statement (a 500-event batch
-    would otherwise be 500 ORM objects more to flush)."""
-    if not events:
-        return
-    for event, _ in events:
-        # The canonical event's ce_id is its event_id: fixed when the fact is recorded.
-        enqueue(
-            session, Outbox, event, source=SOURCE, subject=event.return_id, ce_id=event.event_id
-        )
-    await repository.add_many(
-        session,
-        [
-            {"ce_id": event.event_id, "return_id": event.return_id, "ce_type": event.ce_type,
-             "occurred_at": event.occurred_at, "recorded_at": recorded_at, "payload": payload}
-            for event, payload in events
-        ],
-    )
 
 
 async def history(session: AsyncSession, *, return_id: str, limit: int) -> ReturnHistory:

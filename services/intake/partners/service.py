@@ -17,12 +17,14 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import metrics
-from services.intake.history import service as history
+from services.intake.history.service import SOURCE
+from services.intake.models import Outbox
 from services.intake.partners import repository
 from services.intake.partners.adapter import ParsedScan, PartnerAdapter, PayloadInvalid
 from services.intake.partners.parsing import validation_errors
 from services.intake.partners.registry import ADAPTERS
 from shared.events import ReturnShipmentEvent, ShipmentEventType
+from shared.outbox import enqueue
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +190,17 @@ async def _emit(
             "occurred_at": scan.occurred_at,
             "raw_ref": raw_id,
             "payload": json.loads(event.model_dump_json()),
+            "recorded_at": now,
         }))
 
     new_ids = await repository.record_events_once(session, [row for _, row in events])
     fresh = [(event, row["payload"]) for event, row in events if event.partner_event_id in new_ids]
     duplicates += len(events) - len(fresh)
-    await history.record_shipment_events(session, fresh, recorded_at=now)  # type: ignore[arg-type]
+    for event, _ in fresh:
+        # The canonical event's ce_id is its event_id: fixed when the fact is recorded. The
+        # history reads it from shipment_events, so only the outbox needs it here.
+        enqueue(session, Outbox, event, source=SOURCE, subject=event.return_id,
+                ce_id=event.event_id)
     accepted = len(fresh)
     for status in await repository.record_unmapped_once(session, unmapped_rows):
         metrics.UNMAPPED_STATUS.labels(partner_id, metrics.status_label(status)).inc()

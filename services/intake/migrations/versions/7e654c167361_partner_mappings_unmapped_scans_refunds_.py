@@ -67,6 +67,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['partner_id'], ['partners.partner_id'], ),
     sa.PrimaryKeyConstraint('partner_id', 'status')
     )
+    op.add_column('shipment_events', sa.Column('recorded_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False))
     op.add_column('escalations', sa.Column('appeal_reason', sa.Text(), nullable=True))
     op.add_column('escalations', sa.Column('appealed_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('escalations', sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
@@ -78,6 +79,7 @@ def downgrade() -> None:
     op.drop_column('escalations', 'updated_at')
     op.drop_column('escalations', 'appealed_at')
     op.drop_column('escalations', 'appeal_reason')
+    op.drop_column('shipment_events', 'recorded_at')
     op.drop_table('partner_status_mappings')
     op.drop_index(op.f('ix_unmapped_scans_partner_id'), table_name='unmapped_scans')
     op.drop_table('unmapped_scans')
