@@ -160,6 +160,37 @@ def drill(
     raise typer.Exit(0 if report.passed else 1)
 
 
+@app.command()
+def replay(
+    partner: Annotated[
+        str | None, typer.Option("--partner", "-p", help="Only this partner's requests.")
+    ] = None,
+) -> None:
+    """Re-run archived partner requests whose scans were unmapped (after adding a mapping).
+
+    Safe to repeat: deduplication means no canonical event is emitted twice.
+    """
+    from services.intake.partners.service import replay_unmapped
+    from shared.clock import SystemClock
+    from shared.db import make_engine, make_sessionmaker
+
+    async def run() -> None:
+        engine = make_engine(_database_url("intake"), pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                result = await replay_unmapped(
+                    session, partner_id=partner, now=SystemClock().now()
+                )
+        finally:
+            await engine.dispose()
+        console.print(
+            f"replayed {result.requests_replayed} request(s): "
+            f"{result.events_emitted} event(s) emitted, {result.scans_resolved} scan(s) resolved"
+        )
+
+    asyncio.run(run())
+
+
 app.add_typer(stack_app, name="stack")
 app.command("run")(run_command)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -232,7 +232,10 @@ def create_service_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": name}
 
-    @app.get("/readyz", tags=["ops"], summary="Database and Kafka are reachable")
+    @app.get(
+        "/readyz", tags=["ops"], summary="Database and Kafka are reachable",
+        responses={503: {"description": "Database or Kafka unreachable"}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         runtime: ServiceRuntime = request.app.state.runtime
         checks: dict[str, str] = {}
@@ -255,7 +258,9 @@ def create_service_app(
             status_code=200 if ok else 503,
         )
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse
+    )
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -79,9 +80,42 @@ class RawRequest(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     headers: Mapped[dict[str, str]] = mapped_column(JSONB)
     body: Mapped[bytes] = mapped_column(LargeBinary)
-    verdict: Mapped[str] = mapped_column(String(40))  # accepted | duplicate | partially_unmapped
+    # accepted | duplicate | unmapped | partially_unmapped | invalid
+    verdict: Mapped[str] = mapped_column(String(40))
     events_emitted: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class StatusMapping(Base):
+    """A partner status string mapped to a canonical type by an admin, beside the built-in map."""
+
+    __tablename__ = "partner_status_mappings"
+
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.partner_id"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class UnmappedScan(Base):
+    """A partner scan whose status had no mapping when it arrived, and the request it came in.
+
+    One row per partner event (redeliveries do not add rows); replay re-parses `raw_ref`.
+    """
+
+    __tablename__ = "unmapped_scans"
+    __table_args__ = (UniqueConstraint("partner_id", "partner_event_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(String(64), index=True)
+    partner_event_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(100))
+    raw_ref: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ShipmentEventRecord(Base):
@@ -98,6 +132,9 @@ class ShipmentEventRecord(Base):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     raw_ref: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class ReturnRecord(Base):
@@ -109,7 +146,51 @@ class ReturnRecord(Base):
     seller_id: Mapped[str] = mapped_column(String(64), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class RefundRecord(Base):
+    """A refund the marketplace issued to the buyer of a return."""
+
+    __tablename__ = "refunds"
+
+    refund_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    return_id: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class ReturnEventLog(Base):
+    """Canonical events intake recorded about a return, except partner scans (which
+    `shipment_events` holds already); together they are the return's history as read back."""
+
+    __tablename__ = "return_events"
+    __table_args__ = (Index("ix_return_events_return_time", "return_id", "occurred_at"),)
+
+    ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    return_id: Mapped[str] = mapped_column(String(64))
+    ce_type: Mapped[str] = mapped_column(String(200))
+    # The time the fact happened (the partner's scan time, the filing time), not arrival time.
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class SellerFeedback(Base):
+    __tablename__ = "seller_feedback"
+
+    feedback_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(String(64), index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    return_id: Mapped[str | None] = mapped_column(String(64))
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Escalation(Base):
@@ -127,3 +208,6 @@ class Escalation(Base):
     filed_by: Mapped[str] = mapped_column(String(200))
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     seller_email: Mapped[str | None] = mapped_column(String(254))
+    appeal_reason: Mapped[str | None] = mapped_column(Text)
+    appealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -68,3 +68,47 @@ def swiftship_event(return_id: str, event: str = "return.delivered", **over: Any
     }
     body.update(over)
     return json.dumps(body).encode()
+
+
+def rapidroute_event(
+    return_id: str, status_code: str = "RDL", *, event_id: str | None = None,
+    ts: datetime | None = None, awb: str | None = None, **over: Any,
+) -> dict[str, Any]:
+    event = {
+        "id": event_id or uid("evt"),
+        "shipment": {"awb": awb or uid("RR"), "ref": return_id},
+        "status_code": status_code,
+        "ts": int((ts or datetime.now(UTC)).timestamp() * 1000),
+        "location": {"hub": "DEL-OKH-02", "city": "New Delhi"},
+        "weight_g": 380,
+        "images": [],
+        "pod": {"method": "OTP", "verified": True},
+    }
+    event.update(over)
+    return event
+
+
+def rapidroute_batch(events: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"events": events}, separators=(",", ":")).encode()
+
+
+def desipost_snapshot(
+    return_id: str, awb: str, scans: list[tuple[str, str]], **over: Any
+) -> bytes:
+    """A cumulative desipost snapshot; `scans` are (status, "DD-MM-YYYY HH:MM:SS" India time)."""
+    body: dict[str, Any] = {
+        "awb": awb,
+        "order_ref": return_id,
+        "is_return": True,
+        "current_status": scans[-1][0] if scans else None,
+        "weight": "0.45 kg",
+        "scans": [
+            {"status": status, "date": date, "location": "Kolkata_Hub",
+             **({"weight": "450 g"} if status in ("PICKED UP", "DELIVERED") else {})}
+            for status, date in scans
+        ],
+        "qc": {"status": "PASSED", "failure_reason": None, "image": None},
+        "pod": {"status": "OTP Based Delivery"},
+    }
+    body.update(over)
+    return json.dumps(body).encode()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import Escalation
@@ -11,5 +14,27 @@ def add(session: AsyncSession, escalation: Escalation) -> None:
     session.add(escalation)
 
 
-async def get(session: AsyncSession, escalation_id: str) -> Escalation | None:
-    return await session.get(Escalation, escalation_id)
+async def get(
+    session: AsyncSession, escalation_id: str, *, for_update: bool = False
+) -> Escalation | None:
+    query = select(Escalation).where(Escalation.escalation_id == escalation_id)
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    seller_id: str | None,
+    return_id: str | None,
+    limit: int,
+    offset: int,
+) -> Sequence[Escalation]:
+    query = select(Escalation)
+    if seller_id is not None:
+        query = query.where(Escalation.seller_id == seller_id)
+    if return_id is not None:
+        query = query.where(Escalation.return_id == return_id)
+    query = query.order_by(Escalation.filed_at.desc(), Escalation.escalation_id).limit(limit)
+    return (await session.scalars(query.offset(offset))).all()

@@ -1,18 +1,33 @@
-"""`POST /v1/escalations`: the seller portal (for its own seller) or ops agents (for any)."""
+"""Seller escalations: the seller portal (for its own seller only) and ops agents (for any
+seller, after a call or an email)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 
+from services.intake.api_docs import PROBLEM_RESPONSES
 from services.intake.escalations import service
-from services.intake.escalations.schemas import EscalationIn, EscalationOut
-from services.intake.models import IdempotencyKey
+from services.intake.escalations.schemas import (
+    AppealAccepted,
+    AppealIn,
+    EscalationIn,
+    EscalationList,
+    EscalationOut,
+    EvidenceAccepted,
+    EvidenceIn,
+)
+from services.intake.idempotency import IdempotencyKeyHeader, idempotent
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
-from shared.idempotency import StoredResponse, claim
+from shared.events import Id
 
-router = APIRouter(tags=["seller escalations"])
+router = APIRouter(tags=["seller escalations"], responses=PROBLEM_RESPONSES)
+
+EscalationId = Annotated[Id, Path()]
+SELLER_SIDE = (Role.SELLER_PORTAL, Role.OPS_AGENT, Role.OPS_MANAGER)
 
 
 @router.post(
@@ -25,27 +40,87 @@ async def post_escalation(
     data: EscalationIn,
     request: Request,
     session: DbSession,
-    principal: Principal = require(Role.SELLER_PORTAL, Role.OPS_AGENT, Role.OPS_MANAGER),
-    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal = require(*SELLER_SIDE),
 ) -> EscalationOut | JSONResponse:
-    guard = None
-    if idempotency_key is not None:
-        guard = await claim(
-            request.app.state.sessionmaker,
-            IdempotencyKey,
-            client_id=principal.client_id,
-            key=idempotency_key,
-            route="POST /v1/escalations",
-            body=await request.body(),
-        )
-        if isinstance(guard, StoredResponse):
-            return JSONResponse(guard.body, status_code=guard.status)
-    try:
-        out = await service.file_escalation(session, data=data, principal=principal)
-    except Exception:
-        if guard is not None:
-            await guard.release(request.app.state.sessionmaker)
-        raise
-    if guard is not None:
-        await guard.complete(session, 201, out.model_dump(mode="json"))
-    return out
+    now = request.app.state.runtime.clock.now()
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, status_code=201,
+        action=lambda: service.file_escalation(session, data=data, principal=principal, now=now),
+    )
+
+
+@router.get(
+    "/v1/escalations",
+    response_model=EscalationList,
+    summary="List escalations, newest first (the portal sees its own seller's only)",
+)
+async def list_escalations(
+    session: DbSession,
+    seller_id: Annotated[Id | None, Query()] = None,
+    return_id: Annotated[Id | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    principal: Principal = require(*SELLER_SIDE),
+) -> EscalationList:
+    return await service.list_escalations(
+        session, principal=principal, seller_id=seller_id, return_id=return_id, limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/v1/escalations/{escalation_id}",
+    response_model=EscalationOut,
+    summary="One escalation (404 when it is not the caller's seller's)",
+)
+async def get_escalation(
+    escalation_id: EscalationId, session: DbSession, principal: Principal = require(*SELLER_SIDE)
+) -> EscalationOut:
+    return await service.get_escalation(session, escalation_id=escalation_id, principal=principal)
+
+
+@router.post(
+    "/v1/escalations/{escalation_id}/evidence",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvidenceAccepted,
+    summary="Add evidence (and/or the weight the seller received) to an escalation",
+)
+async def post_evidence(
+    escalation_id: EscalationId,
+    data: EvidenceIn,
+    request: Request,
+    session: DbSession,
+    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal = require(*SELLER_SIDE),
+) -> EvidenceAccepted | JSONResponse:
+    now = request.app.state.runtime.clock.now()
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, status_code=201,
+        action=lambda: service.add_evidence(
+            session, escalation_id=escalation_id, data=data, principal=principal, now=now
+        ),
+    )
+
+
+@router.post(
+    "/v1/escalations/{escalation_id}/appeal",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AppealAccepted,
+    summary="Appeal the decision on an escalation",
+)
+async def post_appeal(
+    escalation_id: EscalationId,
+    data: AppealIn,
+    request: Request,
+    session: DbSession,
+    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal = require(*SELLER_SIDE),
+) -> AppealAccepted | JSONResponse:
+    now = request.app.state.runtime.clock.now()
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, status_code=201,
+        action=lambda: service.file_appeal(
+            session, escalation_id=escalation_id, data=data, principal=principal, now=now
+        ),
+    )

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, model_validator
 
-from shared.events import ClaimType, EscalationChannel, EvidenceItem, Grams, Id, Paise
+from services.intake.validation import Amount, RequestModel
+from shared.events import ClaimType, EscalationChannel, EvidenceItem, Grams, Id
 
 
-class EscalationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EscalationIn(RequestModel):
     return_id: Id
     seller_id: Id
     claim_type: ClaimType
-    claimed_amount: Paise
+    claimed_amount: Amount
     description: str = Field(min_length=1, max_length=5000)
     evidence: list[EvidenceItem] = Field(default_factory=list, max_length=50)
     received_weight_g: Grams | None = None
-    channel: EscalationChannel = EscalationChannel.PORTAL
+    channel: EscalationChannel | None = Field(
+        default=None,
+        description="PORTAL for the seller portal (the default there); CALL or EMAIL when an "
+        "agent files on the seller's behalf.",
+    )
     seller_email: str | None = Field(
         default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
     )
@@ -34,3 +37,42 @@ class EscalationOut(BaseModel):
     channel: EscalationChannel
     filed_at: datetime
     evidence: list[EvidenceItem]
+    description: str | None = None
+    received_weight_g: int | None = None
+    filed_by: str | None = None
+    appealed_at: datetime | None = None
+    appeal_reason: str | None = None
+
+
+class EscalationList(BaseModel):
+    escalations: list[EscalationOut]
+    next_offset: int | None = Field(description="Pass as `offset` for the next page, if any.")
+
+
+class EvidenceIn(RequestModel):
+    evidence: list[EvidenceItem] = Field(default_factory=list, max_length=50)
+    received_weight_g: Grams | None = None
+
+    @model_validator(mode="after")
+    def _something_to_add(self) -> EvidenceIn:
+        if not self.evidence and self.received_weight_g is None:
+            raise ValueError("send evidence items, a received_weight_g, or both")
+        return self
+
+
+class EvidenceAccepted(BaseModel):
+    escalation_id: str
+    added: int = Field(description="Items new to this escalation (resent files are skipped).")
+    evidence_total: int
+    received_weight_g: int | None
+    event_id: str | None = Field(description="The EvidenceAdded event, if anything was new.")
+
+
+class AppealIn(RequestModel):
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class AppealAccepted(BaseModel):
+    escalation_id: str
+    appealed_at: datetime
+    event_id: str

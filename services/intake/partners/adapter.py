@@ -53,6 +53,11 @@ class PartnerAdapter(Protocol):
     scheme: str
     # Headers worth archiving with the raw body (signatures included: they prove what was sent).
     archived_headers: Sequence[str]
+    # HMAC schemes need the secret itself to verify; a bearer API key is stored only as a hash.
+    stores_secret_hash: bool
+
+    def check_secret(self, secret: str) -> str | None:
+        """Why `secret` cannot serve this scheme, or None when it can."""
 
     def authenticate(
         self,

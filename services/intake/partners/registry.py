@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from services.intake.partners.adapter import PartnerAdapter
+from services.intake.partners.desipost import DesipostAdapter
+from services.intake.partners.rapidroute import RapidRouteAdapter
 from services.intake.partners.swiftship import SwiftshipAdapter
 
 ADAPTERS: dict[str, PartnerAdapter] = {
-    SwiftshipAdapter.scheme: SwiftshipAdapter(),
+    adapter.scheme: adapter
+    for adapter in (SwiftshipAdapter(), RapidRouteAdapter(), DesipostAdapter())
 }

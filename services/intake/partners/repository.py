@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.models import Partner, PartnerSecret, RawRequest, ShipmentEventRecord
+from services.intake.models import (
+    Partner,
+    PartnerSecret,
+    RawRequest,
+    ShipmentEventRecord,
+    StatusMapping,
+    UnmappedScan,
+)
 from services.intake.partners.adapter import PartnerCredential
 
 
@@ -18,16 +26,23 @@ async def get_partner(session: AsyncSession, partner_id: str) -> Partner | None:
     return await session.get(Partner, partner_id)
 
 
-async def active_credentials(
-    session: AsyncSession, *, partner_id: str, now: datetime
-) -> list[PartnerCredential]:
+async def all_credentials(session: AsyncSession, *, partner_id: str) -> list[PartnerCredential]:
+    """Every secret of the partner with its validity; callers filter by their own clock."""
     rows = await session.scalars(
-        select(PartnerSecret).where(
-            PartnerSecret.partner_id == partner_id,
-            or_(PartnerSecret.not_after.is_(None), PartnerSecret.not_after > now),
-        )
+        select(PartnerSecret).where(PartnerSecret.partner_id == partner_id)
     )
     return [PartnerCredential(r.secret, r.secret_hash, r.not_after) for r in rows]
+
+
+async def status_mappings(
+    session: AsyncSession, *, partner_id: str, statuses: Sequence[str]
+) -> dict[str, str]:
+    rows = await session.execute(
+        select(StatusMapping.status, StatusMapping.event_type).where(
+            StatusMapping.partner_id == partner_id, StatusMapping.status.in_(list(statuses))
+        )
+    )
+    return {status: event_type for status, event_type in rows.all()}
 
 
 def archive(
@@ -56,12 +71,74 @@ def archive(
     )
 
 
-async def record_event_once(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Insert the canonical event unless this partner event was seen before; True if new."""
-    inserted = await session.scalar(
+async def record_events_once(
+    session: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> set[str]:
+    """Insert canonical events unless their partner event was seen before; the new ones' ids.
+
+    One statement for the whole batch: the unique key (partner_id, partner_event_id) is the
+    redelivery guard, and concurrent deliveries of the same event race safely on it.
+    """
+    if not rows:
+        return set()
+    # Parameters passed separately (not `.values(rows)`), so the statement compiles once and
+    # is cached whatever the batch size; the driver batches the rows.
+    inserted = await session.execute(
         pg_insert(ShipmentEventRecord)
-        .values(**values)
         .on_conflict_do_nothing(index_elements=["partner_id", "partner_event_id"])
-        .returning(ShipmentEventRecord.event_id)
+        .returning(ShipmentEventRecord.partner_event_id),
+        list(rows),
     )
-    return inserted is not None
+    return set(inserted.scalars().all())
+
+
+async def record_unmapped_once(
+    session: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> list[str]:
+    """Remember unmapped scans (first sighting only); the statuses of the newly seen ones."""
+    if not rows:
+        return []
+    inserted = await session.execute(
+        pg_insert(UnmappedScan)
+        .on_conflict_do_nothing(index_elements=["partner_id", "partner_event_id"])
+        .returning(UnmappedScan.status),
+        list(rows),
+    )
+    return list(inserted.scalars().all())
+
+
+async def unresolved_raw_refs(
+    session: AsyncSession, *, partner_id: str | None, limit: int
+) -> list[tuple[UUID, str]]:
+    query = select(UnmappedScan.raw_ref, UnmappedScan.partner_id).where(
+        UnmappedScan.resolved_at.is_(None)
+    )
+    if partner_id is not None:
+        query = query.where(UnmappedScan.partner_id == partner_id)
+    query = query.group_by(UnmappedScan.raw_ref, UnmappedScan.partner_id).order_by(
+        UnmappedScan.raw_ref
+    )
+    return [(r, p) for r, p in (await session.execute(query.limit(limit))).all()]
+
+
+async def get_raw_request(session: AsyncSession, raw_id: UUID) -> RawRequest | None:
+    return await session.get(RawRequest, raw_id)
+
+
+async def resolve_emitted_unmapped(
+    session: AsyncSession, *, partner_id: str, now: datetime
+) -> int:
+    """Mark unmapped scans resolved once their partner event has a canonical event."""
+    emitted = select(ShipmentEventRecord.partner_event_id).where(
+        ShipmentEventRecord.partner_id == partner_id
+    )
+    result = await session.execute(
+        update(UnmappedScan)
+        .where(
+            UnmappedScan.partner_id == partner_id,
+            UnmappedScan.resolved_at.is_(None),
+            UnmappedScan.partner_event_id.in_(emitted),
+        )
+        .values(resolved_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Path, Request, status
+from fastapi.responses import JSONResponse
 
-from services.intake.partners import repository, service
+from services.intake import metrics
+from services.intake.api_docs import PROBLEM_RESPONSES, RATE_LIMITED
+from services.intake.partners import service
 from services.intake.partners.adapter import AuthenticationFailed, PayloadInvalid
+from services.intake.partners.directory import PartnerDirectory
+from services.intake.partners.rate_limit import PartnerRateLimiter
 from services.intake.partners.registry import ADAPTERS
 from services.intake.partners.schemas import WebhookAccepted
+from shared.app import ServiceRuntime
 from shared.db import DbSession
-from shared.problems import Problem
+from shared.problems import Problem, problem_response
 
 router = APIRouter(tags=["partner webhooks"])
+
+PartnerId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def _rate_limiter(runtime: ServiceRuntime) -> PartnerRateLimiter:
+    limiter = runtime.extras.get("partner_rate_limiter")
+    if limiter is None:
+        limiter = runtime.extras["partner_rate_limiter"] = PartnerRateLimiter()
+    assert isinstance(limiter, PartnerRateLimiter)
+    return limiter
+
+
+def partner_directory(runtime: ServiceRuntime) -> PartnerDirectory:
+    directory = runtime.extras.get("partner_directory")
+    if directory is None:
+        directory = runtime.extras["partner_directory"] = PartnerDirectory()
+    assert isinstance(directory, PartnerDirectory)
+    return directory
 
 
 @router.post(
@@ -21,20 +45,24 @@ router = APIRouter(tags=["partner webhooks"])
     status_code=status.HTTP_202_ACCEPTED,
     response_model=WebhookAccepted,
     summary="Receive a partner's return-shipment update",
-    responses={401: {"description": "Bad or stale signature"}, 404: {"description": "Unknown partner"},
-               413: {"description": "Body over 1 MiB"}, 422: {"description": "Malformed payload"}},
+    description="The body is the partner's own format (see partners.md); it is archived byte "
+    "for byte. Redeliveries are acknowledged and emit nothing new.",
+    responses={**PROBLEM_RESPONSES, **RATE_LIMITED},
 )
-async def receive_webhook(partner_id: str, request: Request, session: DbSession) -> WebhookAccepted:
-    now = datetime.now(UTC)
-    partner = await repository.get_partner(session, partner_id)
-    if partner is None or not partner.active:
-        raise Problem(404, "Not found", f"Unknown partner {partner_id!r}.")
-    adapter = ADAPTERS.get(partner.scheme)
-    if adapter is None:
-        raise Problem(404, "Not found", f"Partner {partner_id!r} has no adapter.")
+async def receive_webhook(
+    partner_id: PartnerId, request: Request, session: DbSession
+) -> WebhookAccepted | JSONResponse:
+    runtime: ServiceRuntime = request.app.state.runtime
+    now = runtime.clock.now()
+    partner = await partner_directory(runtime).get(session, partner_id)
+    adapter = ADAPTERS.get(partner.scheme) if partner is not None and partner.active else None
+    if partner is None or adapter is None:
+        # The label is not the path segment: callers choose it, and labels must stay bounded.
+        metrics.WEBHOOK_REQUESTS.labels("unknown", "unknown_partner").inc()
+        raise Problem(404, "Not found", "Unknown partner.")
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
-    credentials = await repository.active_credentials(session, partner_id=partner_id, now=now)
+    credentials = partner.credentials_at(now)
     try:
         adapter.authenticate(
             headers=headers,
@@ -44,14 +72,36 @@ async def receive_webhook(partner_id: str, request: Request, session: DbSession)
             tolerance_s=request.app.state.settings.signature_tolerance_s,
         )
     except AuthenticationFailed as exc:
+        metrics.WEBHOOK_REQUESTS.labels(partner_id, "unauthorized").inc()
         raise Problem(401, "Unauthorized", str(exc)) from exc
+    # Limited after authentication, so that anonymous traffic cannot use up a partner's quota.
+    wait = _rate_limiter(runtime).retry_after(partner_id, partner.rate_limit_per_s)
+    if wait is not None:
+        metrics.WEBHOOK_REQUESTS.labels(partner_id, "rate_limited").inc()
+        raise Problem(
+            429, "Too many requests",
+            f"Over {partner.rate_limit_per_s} requests per second; retry in {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
     try:
         result = await service.ingest(
             session, partner_id=partner_id, adapter=adapter, headers=headers, body=body,
             received_at=now,
         )
     except PayloadInvalid as exc:
-        raise Problem(422, "Validation failed", str(exc), errors=exc.errors) from exc
+        # Parsing fails before anything is written, so only the archive row commits with
+        # this answer: the partner's mistake stays on record, and no event half-exists.
+        raw_ref = service.archive_invalid(
+            session, partner_id=partner_id, adapter=adapter, headers=headers, body=body,
+            received_at=now, errors=exc.errors,
+        )
+        metrics.WEBHOOK_REQUESTS.labels(partner_id, "invalid").inc()
+        fields = ", ".join(e["field"] for e in exc.errors[:10])
+        return problem_response(
+            request, 422, "Validation failed", f"Invalid field(s): {fields}",
+            errors=exc.errors[:100], raw_ref=raw_ref,
+        )
+    metrics.WEBHOOK_REQUESTS.labels(partner_id, result.verdict).inc()
     return WebhookAccepted(
         raw_ref=result.raw_ref, accepted=result.accepted, duplicates=result.duplicates,
         unmapped=result.unmapped,

@@ -8,7 +8,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from services.intake.partners.adapter import (
     AuthenticationFailed,
@@ -16,8 +16,16 @@ from services.intake.partners.adapter import (
     PartnerCredential,
     PayloadInvalid,
 )
-from services.intake.partners.parsing import validation_errors
-from shared.events import ShipmentEventType
+from services.intake.partners.parsing import (
+    PartnerEventId,
+    Reason,
+    ShortText,
+    Status,
+    Url,
+    validation_errors,
+)
+from services.intake.validation import Instant
+from shared.events import Id, ShipmentEventType
 
 STATUS_MAP: dict[str, ShipmentEventType] = {
     "return.pickup_scheduled": ShipmentEventType.PICKUP_SCHEDULED,
@@ -37,16 +45,16 @@ STATUS_MAP: dict[str, ShipmentEventType] = {
 class SwiftshipEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    event: str = Field(min_length=1, max_length=100)
-    awb: str = Field(min_length=1, max_length=64)
-    return_ref: str = Field(min_length=1, max_length=64)
-    at: AwareDatetime
-    hub: str | None = Field(default=None, max_length=64)
-    agent: str | None = Field(default=None, max_length=64)
+    event: Status
+    awb: Id
+    return_ref: Id
+    at: Instant
+    hub: ShortText | None = None
+    agent: ShortText | None = None
     weight_kg: float | None = Field(default=None, ge=0, le=1000)
-    photos: list[str] = Field(default_factory=list, max_length=20)
+    photos: list[Url] = Field(default_factory=list, max_length=20)
     otp_verified: bool | None = None
-    qc_failure_reason: str | None = Field(default=None, max_length=500)
+    qc_failure_reason: Reason | None = None
 
 
 def sign(secret: str, webhook_id: str, timestamp: str, body: bytes) -> str:
@@ -56,9 +64,24 @@ def sign(secret: str, webhook_id: str, timestamp: str, body: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode()
 
 
+_WEBHOOK_ID = TypeAdapter(PartnerEventId)
+
+
 class SwiftshipAdapter:
     scheme = "swiftship"
-    archived_headers = ("webhook-id", "webhook-timestamp", "webhook-signature", "content-type")
+    archived_headers: Sequence[str] = (
+        "webhook-id", "webhook-timestamp", "webhook-signature", "content-type"
+    )
+    stores_secret_hash = False
+
+    def check_secret(self, secret: str) -> str | None:
+        if not secret.startswith("whsec_"):
+            return "a swiftship secret starts with whsec_"
+        try:
+            key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+        except ValueError:
+            return "the part after whsec_ must be base64"
+        return None if len(key) >= 16 else "the secret must decode to at least 16 bytes"
 
     def authenticate(
         self,
@@ -78,7 +101,7 @@ class SwiftshipAdapter:
             )
         if not timestamp.isdigit():
             raise AuthenticationFailed("webhook-timestamp must be Unix seconds")
-        if abs(now.timestamp() - int(timestamp)) > tolerance_s:
+        if len(timestamp) > 12 or abs(now.timestamp() - int(timestamp)) > tolerance_s:
             raise AuthenticationFailed("webhook-timestamp is outside the 5-minute tolerance")
         offered = [s.split(",", 1)[1] for s in signatures.split() if s.startswith("v1,")]
         for cred in credentials:
@@ -93,6 +116,10 @@ class SwiftshipAdapter:
         raise AuthenticationFailed("no webhook-signature matches an active secret")
 
     def parse(self, *, headers: Mapping[str, str], body: bytes) -> list[ParsedScan]:
+        try:
+            _WEBHOOK_ID.validate_python(headers.get("webhook-id"))
+        except ValidationError as exc:
+            raise PayloadInvalid(validation_errors(exc, "header.webhook-id")) from exc
         try:
             event = SwiftshipEvent.model_validate_json(body)
         except ValidationError as exc:

@@ -1,15 +1,18 @@
-"""`POST /v1/returns`: the marketplace feed (role `marketplace`)."""
+"""The marketplace feed (role `marketplace`): `POST /v1/returns` and `POST /v1/refunds`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
 
+from services.intake.api_docs import PROBLEM_RESPONSES
+from services.intake.idempotency import IdempotencyKeyHeader, idempotent
 from services.intake.returns import service
-from services.intake.returns.schemas import ReturnAccepted, ReturnIn
+from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 
-router = APIRouter(tags=["marketplace feed"])
+router = APIRouter(tags=["marketplace feed"], responses=PROBLEM_RESPONSES)
 
 
 @router.post(
@@ -19,6 +22,34 @@ router = APIRouter(tags=["marketplace feed"])
     summary="Record a return the marketplace accepted",
 )
 async def post_return(
-    data: ReturnIn, session: DbSession, principal: Principal = require(Role.MARKETPLACE)
-) -> ReturnAccepted:
-    return await service.accept_return(session, data=data)
+    data: ReturnIn,
+    request: Request,
+    session: DbSession,
+    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal = require(Role.MARKETPLACE),
+) -> ReturnAccepted | JSONResponse:
+    now = request.app.state.runtime.clock.now()
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, status_code=202,
+        action=lambda: service.accept_return(session, data=data, now=now),
+    )
+
+
+@router.post(
+    "/v1/refunds",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RefundAccepted,
+    summary="Record a refund the marketplace issued for a return",
+)
+async def post_refund(
+    data: RefundIn,
+    request: Request,
+    session: DbSession,
+    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal = require(Role.MARKETPLACE),
+) -> RefundAccepted | JSONResponse:
+    now = request.app.state.runtime.clock.now()
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, status_code=202,
+        action=lambda: service.accept_refund(session, data=data, now=now),
+    )

@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from shared.events import Id, Paise
+from services.intake.validation import Amount, Instant, RequestModel
+from shared.events import Id
 
 
-class ReturnIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReturnIn(RequestModel):
     return_id: Id
     order_id: Id
     seller_id: Id
     buyer_id: Id
     category: str = Field(min_length=1, max_length=64)
-    item_value: Paise
+    item_value: Amount
     qc_required: bool
     partner_id: Id
     awb: Id
-    initiated_at: AwareDatetime
+    initiated_at: Instant
     buyer_contact_hash: str | None = Field(default=None, max_length=128)
     buyer_address_hash: str | None = Field(default=None, max_length=128)
 
 
 class ReturnAccepted(BaseModel):
+    return_id: str
+    event_id: str
+    duplicate: bool
+
+
+class RefundIn(RequestModel):
+    refund_id: Id
+    return_id: Id
+    order_id: Id
+    amount: Amount
+    issued_at: Instant
+
+
+class RefundAccepted(BaseModel):
+    refund_id: str
     return_id: str
     event_id: str
     duplicate: bool

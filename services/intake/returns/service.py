@@ -1,22 +1,23 @@
-"""Accept returns from the marketplace feed and emit `ReturnInitiated` once per return."""
+"""Accept the marketplace feed: `ReturnInitiated` once per return, `RefundIssued` once per refund.
+
+The feed may resend; the id of the return or refund is the redelivery guard.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.models import Outbox
+from services.intake.history import service as history
 from services.intake.returns import repository
-from services.intake.returns.schemas import ReturnAccepted, ReturnIn
-from shared.events import ReturnInitiated
-from shared.outbox import enqueue
-
-SOURCE = "disputedesk/intake"
+from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
+from shared.events import RefundIssued, ReturnInitiated
 
 
-async def accept_return(session: AsyncSession, *, data: ReturnIn) -> ReturnAccepted:
+async def accept_return(session: AsyncSession, *, data: ReturnIn, now: datetime) -> ReturnAccepted:
     event = ReturnInitiated(**data.model_dump())
     ce_id = uuid4()
     stored = await repository.insert_return_once(
@@ -29,7 +30,33 @@ async def accept_return(session: AsyncSession, *, data: ReturnIn) -> ReturnAccep
     if stored is None:
         existing = await repository.get_return(session, data.return_id)
         return ReturnAccepted(
-            return_id=data.return_id, event_id=str(existing.ce_id if existing else ""), duplicate=True
+            return_id=data.return_id,
+            event_id=str(existing.ce_id if existing else ""),
+            duplicate=True,
         )
-    enqueue(session, Outbox, event, source=SOURCE, subject=data.return_id, ce_id=ce_id)
+    history.record(session, event, occurred_at=data.initiated_at, recorded_at=now, ce_id=ce_id)
     return ReturnAccepted(return_id=data.return_id, event_id=str(ce_id), duplicate=False)
+
+
+async def accept_refund(session: AsyncSession, *, data: RefundIn, now: datetime) -> RefundAccepted:
+    event = RefundIssued(**data.model_dump())
+    ce_id = uuid4()
+    stored = await repository.insert_refund_once(
+        session,
+        refund_id=data.refund_id,
+        return_id=data.return_id,
+        payload=json.loads(event.model_dump_json()),
+        ce_id=ce_id,
+    )
+    if stored is None:
+        existing = await repository.get_refund(session, data.refund_id)
+        return RefundAccepted(
+            refund_id=data.refund_id,
+            return_id=existing.return_id if existing else data.return_id,
+            event_id=str(existing.ce_id if existing else ""),
+            duplicate=True,
+        )
+    history.record(session, event, occurred_at=data.issued_at, recorded_at=now, ce_id=ce_id)
+    return RefundAccepted(
+        refund_id=data.refund_id, return_id=data.return_id, event_id=str(ce_id), duplicate=False
+    )

@@ -1,0 +1,411 @@
+"""Intake benchmark: partner webhook ingest (verify, validate, archive, outbox, commit) per
+partner format, beside a bare FastAPI endpoint measured in the same run on the same machine.
+
+Both apps run under uvicorn in their own subprocess on a free port, with the same settings; the
+driver is httpx in this process. Three measurements per target:
+  saturation   closed loop, fixed concurrency, bounded count → requests/s (ratio to bare);
+  fixed rate   open loop at one offered rate → p50/p99 latency, timed from each request's
+               scheduled send time so that queueing is counted;
+  batch        rapidroute batches of 500 events, one at a time → p99 latency (goal < 1 s).
+
+The outbox relay is held idle unless BENCH_INTAKE_RELAY=1 (see WITH_RELAY). Run alone: `PYTHONPATH=$PWD python bench/intake.py` (brings up the local stack from the
+DISPUTEDESK_* environment), or through `python -m bench intake`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, status
+from fastapi import Request as HttpRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench-results"
+
+SATURATION_REQUESTS = int(os.environ.get("BENCH_INTAKE_REQUESTS", 400))
+CONCURRENCY = int(os.environ.get("BENCH_INTAKE_CONCURRENCY", 16))
+# Saturation rounds alternate the targets; each target keeps its best round, so a burst of load
+# from elsewhere on this shared machine penalises no target more than another.
+ROUNDS = int(os.environ.get("BENCH_INTAKE_ROUNDS", 3))
+OFFERED_RATE = float(os.environ.get("BENCH_INTAKE_RATE", 50))
+FIXED_RATE_SECONDS = float(os.environ.get("BENCH_INTAKE_SECONDS", 3))
+BATCHES = int(os.environ.get("BENCH_INTAKE_BATCHES", 15))
+BATCH_SIZE = 500
+# What is measured is ingest up to the commit (verify, validate, archive, outbox, commit).
+# Publishing the outbox is the backbone benchmark's subject; by default the relay is held idle
+# here so that the broker's and the relay's CPU do not blur the comparison on a small machine.
+# BENCH_INTAKE_RELAY=1 measures with the relay publishing as it does in production.
+WITH_RELAY = os.environ.get("BENCH_INTAKE_RELAY", "0") == "1"
+
+Request = tuple[str, bytes, dict[str, str]]
+
+
+# ---------------------------------------------------------------------------------------------
+# The baseline: a bare FastAPI endpoint that reads the body and answers 202 with a small JSON.
+# ---------------------------------------------------------------------------------------------
+
+
+def bare_app() -> Any:
+
+    app = FastAPI()
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/webhooks/{partner_id}", status_code=status.HTTP_202_ACCEPTED)
+    async def receive(partner_id: str, request: HttpRequest) -> dict[str, Any]:
+        body = await request.body()
+        return {"raw_ref": partner_id, "accepted": 1 if body else 0, "duplicates": 0,
+                "unmapped": []}
+
+    return app
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers
+# ---------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, factory: str, env: dict[str, str]) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+        )
+
+    async def ready(self, timeout: float = 60) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"server exited with {self.process.returncode}")
+                try:
+                    if (await client.get(self.url + "/healthz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError("server did not become ready")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests, signed the way each partner signs (signing is the sender's cost, done up front)
+# ---------------------------------------------------------------------------------------------
+
+
+def _uid(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12].upper()}"
+
+
+def swiftship_requests(secret: str, n: int) -> list[Request]:
+    from services.intake.partners.swiftship import sign
+
+    out = []
+    ts = str(int(time.time()))
+    for _ in range(n):
+        body = json.dumps({
+            "event": "return.in_transit", "awb": _uid("SS"), "return_ref": _uid("RET"),
+            "at": datetime.now(UTC).isoformat(), "hub": "BLR-HSR-01", "agent": "AG-7781",
+            "weight_kg": 0.452, "photos": [], "otp_verified": None,
+        }).encode()
+        webhook_id = "msg_" + uuid.uuid4().hex
+        out.append(("swiftship", body, {
+            "webhook-id": webhook_id, "webhook-timestamp": ts,
+            "webhook-signature": sign(secret, webhook_id, ts, body),
+            "content-type": "application/json",
+        }))
+    return out
+
+
+def _rapidroute_event() -> dict[str, Any]:
+    return {
+        "id": "evt_" + uuid.uuid4().hex, "shipment": {"awb": _uid("RR"), "ref": _uid("RET")},
+        "status_code": "RIT", "ts": int(time.time() * 1000),
+        "location": {"hub": "DEL-OKH-02", "city": "New Delhi"}, "weight_g": 380, "images": [],
+        "pod": {"method": "NONE", "verified": False},
+    }
+
+
+def rapidroute_requests(secret: str, n: int, *, events: int = 1) -> list[Request]:
+    from services.intake.partners.rapidroute import signature_header
+
+    out = []
+    for _ in range(n):
+        body = json.dumps({"events": [_rapidroute_event() for _ in range(events)]},
+                          separators=(",", ":")).encode()
+        out.append(("rapidroute", body, {
+            "RapidRoute-Signature": signature_header([secret], int(time.time()), body),
+            "content-type": "application/json",
+        }))
+    return out
+
+
+def desipost_requests(api_key: str, n: int) -> list[Request]:
+    out = []
+    for _ in range(n):
+        body = json.dumps({
+            "awb": _uid("DP"), "order_ref": _uid("RET"), "is_return": True,
+            "current_status": "IN TRANSIT", "weight": "0.45 kg",
+            "scans": [{"status": "IN TRANSIT", "date": "25-11-2026 02:10:00",
+                       "location": "Kolkata_Hub", "weight": "450 g"}],
+            "qc": {"status": "NOT_REQUIRED"}, "pod": {"status": None},
+        }).encode()
+        out.append(("desipost", body, {"X-Api-Key": api_key, "content-type": "application/json"}))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Drivers
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    requests: int
+    ok: int
+    seconds: float
+    per_s: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+def _stats(latencies: list[float], ok: int, seconds: float) -> Stats:
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+    return Stats(len(latencies), ok, round(seconds, 3), round(len(latencies) / seconds, 1),
+                 round(pct(0.50), 2), round(pct(0.99), 2), round(ordered[-1] * 1000, 2))
+
+
+async def closed_loop(base: str, requests: list[Request], concurrency: int) -> Stats:
+    import httpx
+
+    latencies: list[float] = []
+    ok = 0
+    pending = iter(requests)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        async def worker() -> None:
+            nonlocal ok
+            for partner, body, headers in pending:
+                started = time.perf_counter()
+                r = await client.post(f"/v1/webhooks/{partner}", content=body, headers=headers)
+                latencies.append(time.perf_counter() - started)
+                ok += r.status_code == 202
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    return _stats(latencies, ok, elapsed)
+
+
+async def open_loop(base: str, requests: list[Request], rate: float) -> Stats:
+    import httpx
+
+    latencies: list[float] = []
+    ok = 0
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        began = time.perf_counter()
+
+        async def one(i: int, partner: str, body: bytes, headers: dict[str, str]) -> None:
+            nonlocal ok
+            due = began + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            r = await client.post(f"/v1/webhooks/{partner}", content=body, headers=headers)
+            latencies.append(time.perf_counter() - due)
+            ok += r.status_code == 202
+
+        await asyncio.gather(*(one(i, *req) for i, req in enumerate(requests)))
+        elapsed = time.perf_counter() - began
+    return _stats(latencies, ok, elapsed)
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------------------------
+
+
+async def _prepare_database(url: str, secrets: dict[str, str]) -> None:
+    from sqlalchemy import text
+
+    from services.intake.partners.seeding import seed_dev_partners
+    from shared.db import make_engine
+
+    await seed_dev_partners(url, secrets)
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:  # the rate limiter is not what is measured here
+            await conn.execute(text("UPDATE partners SET rate_limit_per_s = 1000000"))
+    finally:
+        await engine.dispose()
+
+
+async def _fresh_database(server_url: str, name: str) -> str:
+    """Drop and create `name` on the server of `server_url`; the new database's URL."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    conn = await asyncpg.connect(
+        user=url.username, password=url.password, host=url.host, port=url.port,
+        database="postgres",
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, Any]:
+    from disputedesk import credentials
+    from shared.migrations import upgrade
+
+    url = await _fresh_database(
+        env.get("BENCH_DATABASE_URL") or env["INTAKE_DATABASE_URL"], "bench_intake"
+    )
+    await asyncio.to_thread(upgrade, "intake", url)
+    secrets, _ = credentials.generate()
+    await _prepare_database(url, secrets)
+
+    server_env = {
+        "INTAKE_DATABASE_URL": url,
+        "KAFKA_BOOTSTRAP_SERVERS": env["KAFKA_BOOTSTRAP_SERVERS"],
+        "LOG_LEVEL": "WARNING",
+        **({} if WITH_RELAY else {"INTAKE_OUTBOX_POLL_INTERVAL_S": "3600"}),
+    }
+    bare = Server("bench.intake:bare_app", server_env)
+    intake = Server("services.intake.app:create_app", server_env)
+    try:
+        await asyncio.gather(bare.ready(), intake.ready())
+        makers: dict[str, Callable[[int], list[Request]]] = {
+            "swiftship": lambda n: swiftship_requests(secrets["SWIFTSHIP_SECRET"], n),
+            "rapidroute": lambda n: rapidroute_requests(secrets["RAPIDROUTE_SECRET"], n),
+            "desipost": lambda n: desipost_requests(secrets["DESIPOST_API_KEY"], n),
+        }
+        # Warm both servers (connections, pools, code paths) before anything is timed.
+        await closed_loop(bare.url, makers["swiftship"](200), CONCURRENCY)
+        for make in makers.values():
+            await closed_loop(intake.url, make(100), CONCURRENCY)
+
+        saturation: dict[str, Stats] = {}
+        all_rounds: dict[str, list[float]] = {t: [] for t in ("bare", *makers)}
+        log(f"saturation: {ROUNDS} rounds × {SATURATION_REQUESTS} requests per target at "
+            f"concurrency {CONCURRENCY}")
+        fixed_n = int(OFFERED_RATE * FIXED_RATE_SECONDS)
+        for _ in range(ROUNDS):
+            targets: list[tuple[str, str, list[Request]]] = [
+                ("bare", bare.url, makers["swiftship"](SATURATION_REQUESTS)),
+                *((p, intake.url, make(SATURATION_REQUESTS)) for p, make in makers.items()),
+            ]
+            for target, base, requests in targets:
+                stats = await closed_loop(base, requests, CONCURRENCY)
+                all_rounds[target].append(stats.per_s)
+                if target not in saturation or stats.per_s > saturation[target].per_s:
+                    saturation[target] = stats
+        fixed: dict[str, Stats] = {}
+        log(f"fixed rate: {OFFERED_RATE:g} requests/s for {FIXED_RATE_SECONDS:g} s")
+        fixed["bare"] = await open_loop(bare.url, makers["swiftship"](fixed_n), OFFERED_RATE)
+        for partner, make in makers.items():
+            fixed[partner] = await open_loop(intake.url, make(fixed_n), OFFERED_RATE)
+        log(f"batches: {BATCHES} rapidroute batches of {BATCH_SIZE} events, one at a time")
+        batches = rapidroute_requests(secrets["RAPIDROUTE_SECRET"], BATCHES, events=BATCH_SIZE)
+        batch = await closed_loop(intake.url, batches, 1)
+    finally:
+        bare.stop()
+        intake.stop()
+
+    bare_rate = saturation["bare"].per_s
+    ratios = {p: round(saturation[p].per_s / bare_rate, 3) for p in makers}
+    return {
+        "settings": {
+            "saturation_requests": SATURATION_REQUESTS, "concurrency": CONCURRENCY,
+            "rounds": ROUNDS, "relay_publishing": WITH_RELAY,
+            "offered_rate_per_s": OFFERED_RATE, "fixed_rate_seconds": FIXED_RATE_SECONDS,
+            "batches": BATCHES, "batch_size": BATCH_SIZE, "cpu_count": os.cpu_count(),
+        },
+        "saturation": {k: asdict(v) for k, v in saturation.items()},
+        "saturation_rounds_per_s": all_rounds,
+        "fixed_rate": {k: asdict(v) for k, v in fixed.items()},
+        "rapidroute_batch_500": asdict(batch),
+        "ratio_to_bare": ratios,
+        "goals": {
+            "single_event_ratio_at_least_0.5": all(r >= 0.5 for r in ratios.values()),
+            "batch_500_p99_under_1s": batch.p99_ms < 1000 and batch.ok == batch.requests,
+        },
+    }
+
+
+def _print(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="intake — webhook ingest vs a bare FastAPI endpoint")
+    for col in ("target", "sat. req/s", "ratio", "sat. p99 ms", "fixed-rate p50 ms",
+                "fixed-rate p99 ms", "2xx"):
+        table.add_column(col)
+    for target in ("bare", "swiftship", "rapidroute", "desipost"):
+        sat, fixed = result["saturation"][target], result["fixed_rate"][target]
+        ratio = "1.00 (base)" if target == "bare" else f"{result['ratio_to_bare'][target]:.2f}"
+        table.add_row(target, f"{sat['per_s']:,.0f}", ratio, f"{sat['p99_ms']:.1f}",
+                      f"{fixed['p50_ms']:.1f}", f"{fixed['p99_ms']:.1f}",
+                      f"{sat['ok'] + fixed['ok']}/{sat['requests'] + fixed['requests']}")
+    console.print(table)
+    b = result["rapidroute_batch_500"]
+    console.print(f"rapidroute 500-event batch: p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms,"
+                  f" max {b['max_ms']:.0f} ms, {b['ok']}/{b['requests']} accepted")
+    console.print(f"goals: {result['goals']}")
+
+
+def main(env: dict[str, str] | None = None) -> dict[str, Any]:
+    from disputedesk.stack import Stack
+
+    stack_env = dict(Stack.from_env().up()) if env is None else {}
+    result = asyncio.run(measure({**stack_env, **(env or {})}, print))
+    _print(result)
+    return result
+
+
+if __name__ == "__main__":
+    outcome = main()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "intake.json").write_text(json.dumps(outcome, indent=2))
+    print(f"wrote {RESULTS / 'intake.json'}")

@@ -1,0 +1,151 @@
+"""Admin endpoints (role `admin`): partners, secret rotation, status mappings, unmapped statuses,
+replay of archived requests, and the raw archive."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from services.intake.admin import service
+from services.intake.admin.schemas import (
+    PartnerIn,
+    PartnerList,
+    PartnerOut,
+    RawRequestOut,
+    ReplayIn,
+    ReplayOut,
+    SecretRotation,
+    StatusMappingIn,
+    StatusMappingList,
+    StatusMappingOut,
+    UnmappedStatusList,
+)
+from services.intake.api_docs import PROBLEM_RESPONSES
+from services.intake.idempotency import IdempotencyKeyHeader, idempotent
+from services.intake.partners import service as partners_service
+from services.intake.partners.router import partner_directory
+from shared.app import ServiceRuntime
+from shared.auth import Principal, Role, require
+from shared.db import DbSession
+from shared.events import Id
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=PROBLEM_RESPONSES)
+
+PartnerId = Annotated[Id, Path()]
+
+
+def _now(request: Request) -> datetime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime.clock.now()
+
+
+def _registry_changed(request: Request, background: BackgroundTasks, partner_id: str) -> None:
+    """This replica reads the change at once (and again after the commit, which happens once
+    the endpoint returns); other replicas within the directory's TTL."""
+    directory = partner_directory(request.app.state.runtime)
+    directory.invalidate(partner_id)
+    background.add_task(directory.invalidate, partner_id)
+
+
+@router.post("/partners", status_code=status.HTTP_201_CREATED, response_model=PartnerOut,
+             summary="Register a partner with its first secret")
+async def add_partner(
+    data: PartnerIn, request: Request, session: DbSession, background: BackgroundTasks,
+    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal = require(Role.ADMIN),
+) -> PartnerOut | JSONResponse:
+    _registry_changed(request, background, data.partner_id)
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, status_code=201,
+        action=lambda: service.add_partner(session, data=data, now=_now(request)),
+    )
+
+
+@router.get("/partners", response_model=PartnerList, summary="Partners and their secrets' validity")
+async def list_partners(
+    request: Request, session: DbSession, principal: Principal = require(Role.ADMIN)
+) -> PartnerList:
+    return await service.list_partners(session, now=_now(request))
+
+
+@router.post("/partners/{partner_id}/secrets", response_model=PartnerOut,
+             summary="Rotate a secret: the new one is active now, the old ones until not-after")
+async def rotate_secret(
+    partner_id: PartnerId, data: SecretRotation, request: Request, session: DbSession,
+    background: BackgroundTasks, idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal = require(Role.ADMIN),
+) -> PartnerOut | JSONResponse:
+    _registry_changed(request, background, partner_id)
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, status_code=200,
+        action=lambda: service.rotate_secret(
+            session, partner_id=partner_id, data=data, now=_now(request)
+        ),
+    )
+
+
+@router.post("/partners/{partner_id}/status-mappings", status_code=status.HTTP_201_CREATED,
+             response_model=StatusMappingOut,
+             summary="Map a partner status to a canonical event type (then replay)")
+async def add_status_mapping(
+    partner_id: PartnerId, data: StatusMappingIn, request: Request, session: DbSession,
+    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal = require(Role.ADMIN),
+) -> StatusMappingOut | JSONResponse:
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, status_code=201,
+        action=lambda: service.add_mapping(
+            session, partner_id=partner_id, data=data, actor=principal.client_id
+        ),
+    )
+
+
+@router.get("/partners/{partner_id}/status-mappings", response_model=StatusMappingList,
+            summary="A partner's admin-added status mappings")
+async def list_status_mappings(
+    partner_id: PartnerId, session: DbSession, principal: Principal = require(Role.ADMIN)
+) -> StatusMappingList:
+    return await service.list_mappings(session, partner_id=partner_id)
+
+
+@router.get("/unmapped-statuses", response_model=UnmappedStatusList,
+            summary="Partner statuses that arrived without a mapping and were not emitted yet")
+async def list_unmapped_statuses(
+    session: DbSession,
+    partner_id: Annotated[Id | None, Query()] = None,
+    principal: Principal = require(Role.ADMIN),
+) -> UnmappedStatusList:
+    return await service.unmapped_statuses(session, partner_id=partner_id)
+
+
+@router.post("/replay", response_model=ReplayOut,
+             summary="Re-run archived requests whose scans were unmapped (nothing emits twice)")
+async def replay(
+    data: ReplayIn, request: Request, session: DbSession,
+    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal = require(Role.ADMIN),
+) -> ReplayOut | JSONResponse:
+    async def run() -> ReplayOut:
+        result = await partners_service.replay_unmapped(
+            session, partner_id=data.partner_id, now=_now(request)
+        )
+        return ReplayOut(
+            requests_replayed=result.requests_replayed, events_emitted=result.events_emitted,
+            scans_resolved=result.scans_resolved,
+        )
+
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, status_code=200, action=run
+    )
+
+
+@router.get("/raw-requests/{raw_id}", response_model=RawRequestOut,
+            summary="An archived partner request, exactly as received")
+async def get_raw_request(
+    raw_id: UUID, session: DbSession, principal: Principal = require(Role.ADMIN)
+) -> RawRequestOut:
+    return await service.raw_request(session, raw_id=raw_id)

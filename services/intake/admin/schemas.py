@@ -1,0 +1,104 @@
+"""HTTP shapes of intake administration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from services.intake.validation import Amount, Instant, RequestModel
+from shared.events import Id, ShipmentEventType
+
+
+class PartnerIn(RequestModel):
+    partner_id: Id
+    display_name: str = Field(min_length=1, max_length=200)
+    scheme: str = Field(
+        min_length=1, max_length=40, description="swiftship | rapidroute | desipost"
+    )
+    liability_cap: Amount = Field(description="Per shipment, in paise.")
+    rate_limit_per_s: int = Field(default=50, ge=1, le=10_000)
+    secret: str = Field(min_length=16, max_length=500, description="Shown once; never returned.")
+
+
+class SecretOut(BaseModel):
+    id: int
+    created_at: datetime
+    not_after: datetime | None
+    active: bool
+
+
+class PartnerOut(BaseModel):
+    partner_id: str
+    display_name: str
+    scheme: str
+    liability_cap: int
+    rate_limit_per_s: int
+    active: bool
+    secrets: list[SecretOut]
+
+
+class PartnerList(BaseModel):
+    partners: list[PartnerOut]
+
+
+class SecretRotation(RequestModel):
+    secret: str = Field(min_length=16, max_length=500, description="The new secret, active now.")
+    previous_not_after: Instant = Field(
+        description="Until when the secrets active so far stay valid (a past time revokes them "
+        "now)."
+    )
+
+
+class StatusMappingIn(RequestModel):
+    status: str = Field(min_length=1, max_length=100, description="The partner's status string.")
+    event_type: ShipmentEventType
+
+
+class StatusMappingOut(BaseModel):
+    partner_id: str
+    status: str
+    event_type: ShipmentEventType
+    created_by: str
+    created_at: datetime
+
+
+class StatusMappingList(BaseModel):
+    mappings: list[StatusMappingOut]
+
+
+class UnmappedStatusOut(BaseModel):
+    partner_id: str
+    status: str
+    scans: int = Field(description="Distinct partner events with this status not yet emitted.")
+    first_seen: datetime
+    last_seen: datetime
+    mapped_now: bool = Field(description="A mapping exists now: a replay will emit these.")
+    raw_refs: list[str] = Field(description="Some archived requests carrying this status.")
+
+
+class UnmappedStatusList(BaseModel):
+    unmapped: list[UnmappedStatusOut]
+
+
+class ReplayIn(RequestModel):
+    partner_id: Id | None = None
+
+
+class ReplayOut(BaseModel):
+    requests_replayed: int
+    events_emitted: int
+    scans_resolved: int
+
+
+class RawRequestOut(BaseModel):
+    id: str
+    partner_id: str
+    received_at: datetime
+    headers: dict[str, str]
+    body: str = Field(description="The exact body: UTF-8 text, or base64 if it was not UTF-8.")
+    body_encoding: str = Field(description="utf-8 | base64")
+    verdict: str
+    events_emitted: int
+    detail: dict[str, Any] | None

@@ -1,0 +1,178 @@
+"""Intake administration: register partners, rotate their secrets, map statuses, replay."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.admin import repository
+from services.intake.admin.schemas import (
+    PartnerIn,
+    PartnerList,
+    PartnerOut,
+    RawRequestOut,
+    SecretOut,
+    SecretRotation,
+    StatusMappingIn,
+    StatusMappingList,
+    StatusMappingOut,
+    UnmappedStatusList,
+    UnmappedStatusOut,
+)
+from services.intake.models import Partner, PartnerSecret, StatusMapping
+from services.intake.partners import repository as partners_repository
+from services.intake.partners.adapter import PartnerAdapter
+from services.intake.partners.registry import ADAPTERS
+from shared.auth import hash_key
+from shared.events import ShipmentEventType
+from shared.problems import Problem
+
+
+def _adapter(scheme: str) -> PartnerAdapter:
+    adapter = ADAPTERS.get(scheme)
+    if adapter is None:
+        raise Problem(
+            422, "Validation failed", f"Unknown scheme; known: {', '.join(sorted(ADAPTERS))}.",
+            errors=[{"field": "body.scheme", "message": "unknown scheme"}],
+        )
+    return adapter
+
+
+def _secret_row(adapter: PartnerAdapter, partner_id: str, secret: str) -> PartnerSecret:
+    problem = adapter.check_secret(secret)
+    if problem is not None:
+        raise Problem(422, "Validation failed", problem,
+                      errors=[{"field": "body.secret", "message": problem}])
+    if adapter.stores_secret_hash:
+        return PartnerSecret(partner_id=partner_id, secret=None, secret_hash=hash_key(secret))
+    return PartnerSecret(partner_id=partner_id, secret=secret, secret_hash=None)
+
+
+def _partner_out(partner: Partner, secrets: list[PartnerSecret], now: datetime) -> PartnerOut:
+    return PartnerOut(
+        partner_id=partner.partner_id,
+        display_name=partner.display_name,
+        scheme=partner.scheme,
+        liability_cap=partner.liability_cap,
+        rate_limit_per_s=partner.rate_limit_per_s,
+        active=partner.active,
+        secrets=[
+            SecretOut(
+                id=s.id, created_at=s.created_at, not_after=s.not_after,
+                active=s.not_after is None or s.not_after > now,
+            )
+            for s in secrets
+        ],
+    )
+
+
+async def add_partner(session: AsyncSession, *, data: PartnerIn, now: datetime) -> PartnerOut:
+    adapter = _adapter(data.scheme)
+    secret = _secret_row(adapter, data.partner_id, data.secret)
+    created = await repository.insert_partner(
+        session,
+        {"partner_id": data.partner_id, "display_name": data.display_name, "scheme": data.scheme,
+         "liability_cap": data.liability_cap, "rate_limit_per_s": data.rate_limit_per_s,
+         "active": True, "created_at": now},
+    )
+    if not created:
+        raise Problem(409, "Conflict", "A partner with this id exists already.")
+    secret.created_at = now
+    repository.add_secret(session, secret)
+    await session.flush()
+    partner = await partners_repository.get_partner(session, data.partner_id)
+    assert partner is not None
+    return _partner_out(partner, [secret], now)
+
+
+async def list_partners(session: AsyncSession, *, now: datetime) -> PartnerList:
+    partners = await repository.list_partners(session)
+    secrets = await repository.secrets_of(session, [p.partner_id for p in partners])
+    return PartnerList(
+        partners=[
+            _partner_out(p, [s for s in secrets if s.partner_id == p.partner_id], now)
+            for p in partners
+        ]
+    )
+
+
+async def rotate_secret(
+    session: AsyncSession, *, partner_id: str, data: SecretRotation, now: datetime
+) -> PartnerOut:
+    """The new secret is valid from now; the ones valid so far stay valid until the given time."""
+    partner = await repository.lock_partner(session, partner_id)  # one rotation at a time
+    if partner is None:
+        raise Problem(404, "Not found", "Unknown partner.")
+    secret = _secret_row(_adapter(partner.scheme), partner_id, data.secret)
+    await repository.expire_active_secrets(
+        session, partner_id=partner_id, not_after=data.previous_not_after, now=now
+    )
+    secret.created_at = now
+    repository.add_secret(session, secret)
+    await session.flush()
+    secrets = await repository.secrets_of(session, [partner_id])
+    return _partner_out(partner, list(secrets), now)
+
+
+async def add_mapping(
+    session: AsyncSession, *, partner_id: str, data: StatusMappingIn, actor: str
+) -> StatusMappingOut:
+    if await partners_repository.get_partner(session, partner_id) is None:
+        raise Problem(404, "Not found", "Unknown partner.")
+    row = await repository.upsert_mapping(
+        session,
+        {"partner_id": partner_id, "status": data.status, "event_type": data.event_type.value,
+         "created_by": actor},
+    )
+    return _mapping_out(row)
+
+
+def _mapping_out(row: StatusMapping) -> StatusMappingOut:
+    return StatusMappingOut(
+        partner_id=row.partner_id, status=row.status,
+        event_type=ShipmentEventType(row.event_type),
+        created_by=row.created_by, created_at=row.created_at,
+    )
+
+
+async def list_mappings(session: AsyncSession, *, partner_id: str) -> StatusMappingList:
+    if await partners_repository.get_partner(session, partner_id) is None:
+        raise Problem(404, "Not found", "Unknown partner.")
+    return StatusMappingList(
+        mappings=[_mapping_out(r) for r in await repository.mappings_of(session, partner_id)]
+    )
+
+
+async def unmapped_statuses(session: AsyncSession, *, partner_id: str | None) -> UnmappedStatusList:
+    rows = await repository.unmapped_summary(session, partner_id=partner_id)
+    mapped: dict[str, set[str]] = {}
+    for pid in {r[0] for r in rows}:
+        mapped[pid] = {m.status for m in await repository.mappings_of(session, pid)}
+    return UnmappedStatusList(
+        unmapped=[
+            UnmappedStatusOut(
+                partner_id=pid, status=status, scans=count, first_seen=first, last_seen=last,
+                mapped_now=status in mapped.get(pid, set()),
+                raw_refs=[str(r) for r in refs[:20]],
+            )
+            for pid, status, count, first, last, refs in rows
+        ]
+    )
+
+
+async def raw_request(session: AsyncSession, *, raw_id: UUID) -> RawRequestOut:
+    raw = await partners_repository.get_raw_request(session, raw_id)
+    if raw is None:
+        raise Problem(404, "Not found", "No archived request with this id.")
+    try:
+        body, encoding = raw.body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        body, encoding = base64.b64encode(raw.body).decode(), "base64"
+    return RawRequestOut(
+        id=str(raw.id), partner_id=raw.partner_id, received_at=raw.received_at,
+        headers=raw.headers, body=body, body_encoding=encoding, verdict=raw.verdict,
+        events_emitted=raw.events_emitted, detail=raw.detail,
+    )

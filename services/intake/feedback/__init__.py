@@ -1,0 +1,1 @@
+"""Seller feedback about the desk, watched for proactive outreach."""

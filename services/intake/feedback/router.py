@@ -1,0 +1,37 @@
+"""`POST /v1/seller-feedback`: the seller portal (own seller), ops roles and the marketplace."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
+
+from services.intake.api_docs import PROBLEM_RESPONSES
+from services.intake.feedback import service
+from services.intake.feedback.schemas import FeedbackAccepted, FeedbackIn
+from services.intake.idempotency import IdempotencyKeyHeader, idempotent
+from shared.auth import Principal, Role, require
+from shared.db import DbSession
+
+router = APIRouter(tags=["seller feedback"], responses=PROBLEM_RESPONSES)
+
+
+@router.post(
+    "/v1/seller-feedback",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FeedbackAccepted,
+    summary="Record a seller's rating and comments about the desk",
+)
+async def post_feedback(
+    data: FeedbackIn,
+    request: Request,
+    session: DbSession,
+    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal = require(
+        Role.SELLER_PORTAL, Role.OPS_AGENT, Role.OPS_MANAGER, Role.MARKETPLACE
+    ),
+) -> FeedbackAccepted | JSONResponse:
+    now = request.app.state.runtime.clock.now()
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, status_code=201,
+        action=lambda: service.receive_feedback(session, data=data, principal=principal, now=now),
+    )

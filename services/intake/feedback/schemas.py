@@ -1,0 +1,27 @@
+"""HTTP shapes of seller feedback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from services.intake.validation import RequestModel
+from shared.events import Id
+
+
+class FeedbackIn(RequestModel):
+    seller_id: Id
+    rating: int = Field(ge=1, le=5)
+    text: str = Field(default="", max_length=5000)
+    return_id: Id | None = None
+    seller_email: str | None = Field(
+        default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    )
+
+
+class FeedbackAccepted(BaseModel):
+    feedback_id: str
+    seller_id: str
+    received_at: datetime
+    event_id: str

@@ -1,0 +1,42 @@
+"""SQL of the return event log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, String, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.models import ReturnEventLog, ShipmentEventRecord
+from shared.events import ReturnShipmentEvent
+
+
+def add(session: AsyncSession, row: ReturnEventLog) -> None:
+    session.add(row)
+
+
+async def for_return(session: AsyncSession, *, return_id: str, limit: int) -> Sequence[Row[Any]]:
+    """The return's events from the log and its partner scans, in the order they happened."""
+    log = select(
+        ReturnEventLog.ce_id.label("ce_id"),
+        ReturnEventLog.ce_type.label("ce_type"),
+        ReturnEventLog.occurred_at.label("occurred_at"),
+        ReturnEventLog.recorded_at.label("recorded_at"),
+        ReturnEventLog.payload.label("payload"),
+    ).where(ReturnEventLog.return_id == return_id)
+    scans = select(
+        ShipmentEventRecord.event_id,
+        literal(ReturnShipmentEvent.ce_type, String),
+        ShipmentEventRecord.occurred_at,
+        ShipmentEventRecord.recorded_at,
+        ShipmentEventRecord.payload,
+    ).where(ShipmentEventRecord.return_id == return_id)
+    both = union_all(log, scans).subquery()
+    return (
+        await session.execute(
+            select(both)
+            .order_by(both.c.occurred_at, both.c.recorded_at, both.c.ce_id)
+            .limit(limit)
+        )
+    ).all()

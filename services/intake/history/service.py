@@ -1,0 +1,64 @@
+"""Record a canonical event about a return: into the outbox (to be published) and into the
+return's history (to be read back), in the caller's transaction.
+
+Partner scans are the exception: `shipment_events` (their dedup table) already holds each one
+with its payload, so the history reads them from there instead of storing them twice.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.history import repository
+from services.intake.history.schemas import ReturnEventOut, ReturnHistory
+from services.intake.models import Outbox, ReturnEventLog
+from shared.events import EventPayload
+from shared.outbox import enqueue
+
+SOURCE = "disputedesk/intake"
+
+
+def record(
+    session: AsyncSession,
+    payload: EventPayload,
+    *,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    ce_id: UUID | None = None,
+) -> UUID:
+    """Enqueue `payload` (keyed by its return) and log it in the return's history; its ce_id."""
+    return_id = payload.kafka_key()  # every event on intake.returns.v1 is keyed by its return
+    envelope = enqueue(session, Outbox, payload, source=SOURCE, subject=return_id, ce_id=ce_id)
+    repository.add(
+        session,
+        ReturnEventLog(
+            ce_id=envelope.id,
+            return_id=return_id,
+            ce_type=payload.ce_type,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            payload=json.loads(payload.model_dump_json()),
+        ),
+    )
+    return envelope.id
+
+
+async def history(session: AsyncSession, *, return_id: str, limit: int) -> ReturnHistory:
+    rows = await repository.for_return(session, return_id=return_id, limit=limit)
+    return ReturnHistory(
+        return_id=return_id,
+        events=[
+            ReturnEventOut(
+                ce_id=str(r.ce_id),
+                ce_type=r.ce_type,
+                occurred_at=r.occurred_at,
+                recorded_at=r.recorded_at,
+                payload=r.payload,
+            )
+            for r in rows
+        ],
+    )

@@ -1,0 +1,232 @@
+"""Seller escalations, the refund feed and seller feedback: object-level access (BOLA),
+Idempotency-Key replay/mismatch/in-flight, and the events each change emits."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from services.intake.models import IdempotencyKey
+from shared.idempotency import claim
+from tests.conftest import Harness
+from tests.support.db import rows, scalar
+from tests.support.factories import escalation_body, return_body, uid
+
+OTHER_SELLER = "S-OTHER-2"
+
+
+def portal(harness: Harness) -> dict[str, str]:
+    return harness.key("DISPUTEDESK_KEY_SELLER_PORTAL")  # bound to S-DEMO-1
+
+
+def agent(harness: Harness) -> dict[str, str]:
+    return harness.key("DISPUTEDESK_KEY_OPS_AGENT")
+
+
+def evidence(kind: str = "PHOTO") -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "uri": "https://evidence.example/p/1.jpg",
+        "sha256": uuid.uuid4().hex + uuid.uuid4().hex,
+        "captured_at": datetime.now(UTC).isoformat(),
+    }
+
+
+async def ce_types(intake: Any, return_id: str) -> list[str]:
+    return [r[0] for r in await rows(
+        intake, "SELECT ce_type FROM outbox WHERE key = :k ORDER BY id", k=return_id)]
+
+
+async def test_seller_cannot_read_or_touch_another_sellers_escalation(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    client = pipeline["intake"].client
+    # An agent files for another seller after a call.
+    r = await client.post(
+        "/v1/escalations",
+        json=escalation_body(uid("RET"), seller_id=OTHER_SELLER, channel="CALL"),
+        headers=agent(harness),
+    )
+    assert r.status_code == 201, r.text
+    theirs = r.json()["escalation_id"]
+    assert r.json()["channel"] == "CALL" and r.json()["filed_by"] == "agent.asha"
+
+    missing = await client.get("/v1/escalations/ESC-DOESNOTEXIST", headers=portal(harness))
+    for response in (
+        await client.get(f"/v1/escalations/{theirs}", headers=portal(harness)),
+        await client.post(f"/v1/escalations/{theirs}/evidence", json={"evidence": [evidence()]},
+                          headers=portal(harness)),
+        await client.post(f"/v1/escalations/{theirs}/appeal", json={"reason": "Please re-check"},
+                          headers=portal(harness)),
+    ):
+        # Indistinguishable from an id that does not exist: ids cannot be probed.
+        assert response.status_code == 404, response.text
+        assert response.json()["detail"] == missing.json()["detail"]
+    r = await client.get(f"/v1/escalations?seller_id={OTHER_SELLER}", headers=portal(harness))
+    assert r.status_code == 403
+    r = await client.get("/v1/escalations", headers=portal(harness))
+    assert r.status_code == 200
+    assert all(e["seller_id"] == "S-DEMO-1" for e in r.json()["escalations"])
+    assert theirs not in [e["escalation_id"] for e in r.json()["escalations"]]
+    # Nothing was appended to their escalation.
+    r = await client.get(f"/v1/escalations/{theirs}", headers=agent(harness))
+    assert r.status_code == 200 and r.json()["appealed_at"] is None
+    assert len(r.json()["evidence"]) == 1
+
+
+async def test_channel_rules_for_portal_and_agents(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    client = pipeline["intake"].client
+    body = escalation_body(uid("RET"))
+    body.pop("channel")
+    r = await client.post("/v1/escalations", json=body, headers=portal(harness))
+    assert r.status_code == 201 and r.json()["channel"] == "PORTAL"
+    r = await client.post("/v1/escalations", json={**body, "channel": "CALL"},
+                          headers=portal(harness))
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "body.channel"
+    r = await client.post("/v1/escalations", json=body, headers=agent(harness))
+    assert r.status_code == 422  # an agent says whether it was a call or an email
+    r = await client.post("/v1/escalations", json={**body, "channel": "EMAIL"},
+                          headers=agent(harness))
+    assert r.status_code == 201
+    r = await client.post("/v1/escalations", json=body,
+                          headers=harness.key("DISPUTEDESK_KEY_FINANCE"))
+    assert r.status_code == 403
+
+
+async def test_evidence_and_appeal_emit_their_events(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake = pipeline["intake"]
+    rid = uid("RET")
+    r = await intake.client.post("/v1/escalations", json=escalation_body(rid),
+                                 headers=portal(harness))
+    esc = r.json()["escalation_id"]
+    items = [evidence("PHOTO"), evidence("LABEL_PHOTO")]
+    r = await intake.client.post(f"/v1/escalations/{esc}/evidence",
+                                 json={"evidence": items, "received_weight_g": 120},
+                                 headers=portal(harness))
+    assert r.status_code == 201, r.text
+    assert r.json()["added"] == 2 and r.json()["evidence_total"] == 3
+    # The same files again add nothing and emit nothing.
+    r = await intake.client.post(f"/v1/escalations/{esc}/evidence",
+                                 json={"evidence": items}, headers=portal(harness))
+    assert r.status_code == 201 and r.json()["added"] == 0 and r.json()["event_id"] is None
+    r = await intake.client.post(f"/v1/escalations/{esc}/evidence", json={},
+                                 headers=portal(harness))
+    assert r.status_code == 422
+
+    r = await intake.client.post(f"/v1/escalations/{esc}/appeal",
+                                 json={"reason": "The video clearly shows the crack."},
+                                 headers=portal(harness))
+    assert r.status_code == 201, r.text
+    r = await intake.client.post(f"/v1/escalations/{esc}/appeal", json={"reason": "again"},
+                                 headers=portal(harness))
+    assert r.status_code == 409
+
+    assert await ce_types(intake, rid) == [
+        "disputedesk.intake.seller_escalation_filed.v1",
+        "disputedesk.intake.evidence_added.v1",
+        "disputedesk.intake.appeal_filed.v1",
+    ]
+    added = json.loads(await scalar(
+        intake, "SELECT payload::text FROM outbox WHERE key = :k AND ce_type LIKE '%evidence%'",
+        k=rid))
+    assert added["received_weight_g"] == 120 and len(added["evidence"]) == 2
+    r = await intake.client.get(f"/v1/escalations/{esc}", headers=portal(harness))
+    assert r.json()["received_weight_g"] == 120 and r.json()["appeal_reason"]
+    r = await intake.client.get(f"/v1/returns/{rid}/events", headers=agent(harness))
+    assert [e["ce_type"].split(".")[2] for e in r.json()["events"]] == [
+        "seller_escalation_filed", "evidence_added", "appeal_filed"]
+
+
+async def test_idempotency_key_replay_mismatch_and_in_flight(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake = pipeline["intake"]
+    rid = uid("RET")
+    body = escalation_body(rid)
+    key = {"Idempotency-Key": uid("idem"), **portal(harness)}
+    first = await intake.client.post("/v1/escalations", json=body, headers=key)
+    again = await intake.client.post("/v1/escalations", json=body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert await scalar(intake, "SELECT count(*) FROM escalations WHERE return_id = :r",
+                        r=rid) == 1
+    changed = await intake.client.post("/v1/escalations", json={**body, "claimed_amount": 1},
+                                       headers=key)
+    assert changed.status_code == 422
+    assert changed.json()["errors"][0]["field"] == "header.Idempotency-Key"
+
+    # A request still in flight with this key: the retry is told to wait.
+    esc = first.json()["escalation_id"]
+    path = f"/v1/escalations/{esc}/appeal"
+    appeal = {"reason": "Please look again."}
+    busy_key = uid("idem")
+    await claim(intake.runtime.sessionmaker, IdempotencyKey, client_id="portal:S-DEMO-1",
+                key=busy_key, route=f"POST {path}", body=json.dumps(appeal).encode())
+    r = await intake.client.post(path, content=json.dumps(appeal).encode(),
+                                 headers={"Idempotency-Key": busy_key, **portal(harness),
+                                          "content-type": "application/json"})
+    assert r.status_code == 409 and r.headers.get("Retry-After")
+
+    # The same key on another escalation is another request, not a replay.
+    key2 = {"Idempotency-Key": uid("idem"), **portal(harness)}
+    r = await intake.client.post(path, json=appeal, headers=key2)
+    assert r.status_code == 201
+    other = await intake.client.post("/v1/escalations", json=escalation_body(uid("RET")),
+                                     headers=portal(harness))
+    r = await intake.client.post(
+        f"/v1/escalations/{other.json()['escalation_id']}/appeal", json=appeal, headers=key2)
+    assert r.status_code == 422
+    assert await ce_types(intake, rid) == [
+        "disputedesk.intake.seller_escalation_filed.v1", "disputedesk.intake.appeal_filed.v1"]
+
+
+async def test_refunds_feed_emits_once(harness: Harness, pipeline: dict[str, Any]) -> None:
+    intake = pipeline["intake"]
+    market = harness.key("DISPUTEDESK_KEY_MARKETPLACE")
+    ret = return_body()
+    rid = ret["return_id"]
+    assert (await intake.client.post("/v1/returns", json=ret, headers=market)).status_code == 202
+    refund = {"refund_id": uid("RF"), "return_id": rid, "order_id": ret["order_id"],
+              "amount": 249_900, "issued_at": datetime.now(UTC).isoformat()}
+    first = await intake.client.post("/v1/refunds", json=refund, headers=market)
+    assert first.status_code == 202 and first.json()["duplicate"] is False
+    again = await intake.client.post("/v1/refunds", json=refund, headers=market)
+    assert again.json()["duplicate"] is True
+    assert again.json()["event_id"] == first.json()["event_id"]
+    assert await ce_types(intake, rid) == [
+        "disputedesk.intake.return_initiated.v1", "disputedesk.intake.refund_issued.v1"]
+    r = await intake.client.post("/v1/refunds", json={**refund, "amount": 12.5}, headers=market)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.amount"
+    r = await intake.client.post("/v1/refunds", json=refund, headers=portal(harness))
+    assert r.status_code == 403
+
+
+async def test_seller_feedback(harness: Harness, pipeline: dict[str, Any]) -> None:
+    intake = pipeline["intake"]
+    feedback = {"seller_id": "S-DEMO-1", "rating": 2, "text": "Slow to respond.",
+                "return_id": uid("RET")}
+    r = await intake.client.post("/v1/seller-feedback", json=feedback, headers=portal(harness))
+    assert r.status_code == 201, r.text
+    row = await rows(intake, "SELECT topic, key, payload->>'rating' FROM outbox WHERE ce_id = :c",
+                     c=uuid.UUID(r.json()["event_id"]))
+    assert row == [("intake.seller-feedback.v1", "S-DEMO-1", "2")]
+    r = await intake.client.post("/v1/seller-feedback",
+                                 json={**feedback, "seller_id": OTHER_SELLER},
+                                 headers=portal(harness))
+    assert r.status_code == 403
+    r = await intake.client.post("/v1/seller-feedback",
+                                 json={**feedback, "seller_id": OTHER_SELLER},
+                                 headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE"))
+    assert r.status_code == 201
+    for bad, field in (({"rating": 6}, "body.rating"), ({"rating": "good"}, "body.rating"),
+                       ({"text": "x" * 5001}, "body.text")):
+        r = await intake.client.post("/v1/seller-feedback", json={**feedback, **bad},
+                                     headers=portal(harness))
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == field
