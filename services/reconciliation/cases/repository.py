@@ -51,7 +51,7 @@ async def queue(
 ) -> list[Case]:
     """Oldest first, keyset-paginated on (opened_at, case_id)."""
     stmt: Select[tuple[Case]] = select(Case)
-    for column in ("state", "partner_id", "claim_type", "fraud_band", "assignee", "sla_breached"):
+    for column in ("return_id", "seller_id", "state", "partner_id", "claim_type", "fraud_band", "assignee", "sla_breached"):
         value = filters.get(column)
         if value is not None:
             stmt = stmt.where(getattr(Case, column) == value)

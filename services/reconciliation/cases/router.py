@@ -81,6 +81,8 @@ async def list_cases(
     session: DbSession,
     principal: Principal = require(*READERS),
     state: CaseState | None = None,
+    return_id: str | None = Query(default=None, max_length=64),
+    seller_id: str | None = Query(default=None, max_length=64),
     partner_id: str | None = Query(default=None, max_length=64),
     claim_type: ClaimType | None = None,
     fraud_band: FraudBand | None = None,
@@ -96,6 +98,7 @@ async def list_cases(
         session,
         filters={
             "state": state.value if state else None, "partner_id": partner_id,
+            "return_id": return_id, "seller_id": seller_id,
             "claim_type": claim_type.value if claim_type else None,
             "fraud_band": fraud_band.value if fraud_band else None,
             "assignee": assignee, "sla_breached": sla_breached,

@@ -79,9 +79,9 @@ class TimerKind(StrEnum):
     APPEAL_WINDOW = "APPEAL_WINDOW"
 
 
-# Reviews the SOP itself opened for want of a fact end when the fact arrives; reviews for fraud,
-# for no matching rule, or anything a person started, stay with the desk.
-_REVIEWS_FACTS_CAN_END = frozenset({"MISSING_FACTS", "FRAUD_ASSESSMENT_MISSING"})
+# Reviews the SOP itself opened for want of a fact (or of a rule that fits the facts so far) end
+# when a fact arrives; fraud reviews and anything a person started stay with the desk.
+_REVIEWS_FACTS_CAN_END = frozenset({"MISSING_FACTS", "FRAUD_ASSESSMENT_MISSING", "NO_RULE_MATCHED"})
 # Timers whose due time follows the case (rescheduled when it moves); the others keep their
 # first due time.
 _MOVABLE_TIMERS = frozenset({TimerKind.EVIDENCE_REPLY, TimerKind.REVIEW_SLA, TimerKind.APPEAL_WINDOW})
@@ -359,7 +359,9 @@ def _reevaluable(case: Case) -> bool:
         return True
     if state is CaseState.AWAITING_EVIDENCE:
         return case.evidence_requested_by == SYSTEM
-    return state is CaseState.UNDER_REVIEW and case.reason_code in _REVIEWS_FACTS_CAN_END
+    # Once someone owns the review, facts no longer move the case under their feet.
+    return (state is CaseState.UNDER_REVIEW and case.reason_code in _REVIEWS_FACTS_CAN_END
+            and case.assignee is None)
 
 
 async def _refresh(session: AsyncSession, case: Case) -> Facts:
@@ -528,6 +530,27 @@ async def on_escalation(
         await reevaluate(session, case, now=now, p=p)
         return
 
+    previous = decision_of(case)
+    if previous is not None and previous.rule_id == "E3b" and state in (CaseState.REJECTED, CaseState.CLOSED):
+        # E3b told the seller to file again once the waiting period is over: that new filing
+        # reopens the case instead of being turned away as a duplicate.
+        record.disposition = "PRIMARY"
+        case.primary_escalation_id = escalation.escalation_id
+        case.claim_type = escalation.claim_type.value
+        case.claimed_amount = escalation.claimed_amount
+        case.seller_email = escalation.seller_email or case.seller_email
+        case.decision = None
+        case.decided_at = None
+        case.appeal_by = None
+        case.facts_wait_over = False
+        case.fraud_wait_over = False
+        await _cancel_primary(session, case)
+        _emit(session, case, CaseUpdated, state=CaseState.OPEN, actor=SYSTEM, now=now,
+              reason=f"The seller filed again ({label}) after a premature claim; the case reopens.",
+              change="REOPENED")
+        await reevaluate(session, case, now=now, p=p)
+        return
+
     duplicate = e2b_duplicate_claim(state, is_appeal=False)
     if duplicate is not None:
         record.disposition = "DUPLICATE"
@@ -540,6 +563,13 @@ async def on_escalation(
               reason_code=case.reason_code, decision=decision,
               change="DUPLICATE_CLAIM_REJECTED", data={"escalation_id": escalation.escalation_id})
         metrics.decision_made(session, "E2b", None)
+
+
+async def _cancel_primary(session: AsyncSession, case: Case) -> None:
+    """The earlier filing stops being the case's claim (it stays on record)."""
+    for e in await facts_repository.escalations(session, case.return_id):
+        if e.case_id == case.case_id and e.disposition == "PRIMARY" and e.escalation_id != case.primary_escalation_id:
+            e.disposition = "SUPERSEDED"
 
 
 async def on_evidence(session: AsyncSession, *, event: EvidenceAdded, ce_id: UUID, now: datetime,

@@ -29,8 +29,8 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
     claim = (f.claim_type.value.replace("_", " ").lower() if f.claim_type else "return")
     drop = weight_drop_g(f)
     reasons = {
-        "E1": "we do not yet have every record we need about this return (the return itself, "
-        "or the partner's delivery scan)",
+        "E1": "we do not yet have every record we need about this return (the return itself "
+        "and the partner's pickup, quality-check and delivery scans)",
         "E2b": "this return already has a decided case, and a second claim about the same "
         "return cannot be opened; you can appeal the existing decision instead",
         "E3": f"the {claim} claim was filed on {_day(f.filed_at)}, more than "

@@ -66,13 +66,32 @@ class Verdict:
 # ---------------------------------------------------------------------------------------------
 
 
+def missing_facts(f: Facts) -> list[str]:
+    """The facts a claim needs before any later rule can judge it fairly (E1).
+
+    The return itself always. Item claims need the delivery scan (E3 counts from it), the pickup
+    scan (L6 compares its weight) and, when the return required QC, the QC result (L7–L11 read
+    it); NOT_RECEIVED needs the pickup scan unless delivered (E3b, E3c and L3 count from it).
+    A partner's LOST / DAMAGED_IN_TRANSIT declaration settles liability by itself (L1/L2).
+    """
+    missing = [] if f.return_known else ["RETURN"]
+    if f.declared_lost or f.declared_damaged_in_transit:
+        return missing
+    if f.claim_type in ITEM_CLAIMS:
+        if not f.delivered:
+            missing.append("DELIVERY_SCAN")
+        if f.pickup_at is None:
+            missing.append("PICKUP_SCAN")
+        if f.qc_required and f.qc_result is None:
+            missing.append("QC_RESULT")
+    elif f.claim_type is ClaimType.NOT_RECEIVED and not f.delivered and f.pickup_at is None:
+        missing.append("PICKUP_SCAN")
+    return missing
+
+
 def e1_missing_facts(f: Facts, p: Policy, *, facts_wait_over: bool = False) -> Verdict | None:
-    """E1: the return, and for item claims the delivery scan, must be known. A partner's own
-    LOST / DAMAGED_IN_TRANSIT declaration stands in for the delivery scan (L1/L2 need no more)."""
-    missing = not f.return_known
-    if f.claim_type in ITEM_CLAIMS and not f.delivered:
-        missing = missing or not (f.declared_lost or f.declared_damaged_in_transit)
-    if not missing:
+    """E1: wait for the facts the claim needs; after the wait, a person reviews."""
+    if not missing_facts(f):
         return None
     if facts_wait_over:
         return Verdict(Step.REVIEW, "E1", "MISSING_FACTS")
