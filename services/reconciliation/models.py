@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     String,
@@ -262,6 +263,9 @@ class LedgerTransaction(Base):
     __tablename__ = "ledger_transactions"
 
     transaction_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    # Posting order, also among transactions posted at the same instant (a reversal and its
+    # replacement).
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
     case_id: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # SETTLEMENT | REVERSAL
     reverses: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))

@@ -31,6 +31,8 @@ from shared.events import (
     FraudAssessed,
     FraudBand,
     InvolvedEntities,
+    NotificationFailed,
+    NotificationSent,
     ReturnInitiated,
     ReturnShipmentEvent,
     SellerEscalationFiled,
@@ -125,8 +127,12 @@ class Engine:
         sent = []
         for item in items:
             env = item if isinstance(item, Envelope) else self.envelope(item)
-            topic = (self.settings.assessments_topic if isinstance(env.payload, FraudAssessed)
-                     else self.settings.returns_topic)
+            if isinstance(env.payload, FraudAssessed):
+                topic = self.settings.assessments_topic
+            elif isinstance(env.payload, NotificationSent | NotificationFailed):
+                topic = self.settings.deliveries_topic
+            else:
+                topic = self.settings.returns_topic
             await self.producer.send(topic, env.value(), key=env.key.encode(), headers=env.headers())
             sent.append(env)
         await self.producer.flush()

@@ -51,7 +51,7 @@ async def unreversed_settlements(session: AsyncSession, case_id: str) -> list[Le
             LedgerTransaction.kind == "SETTLEMENT",
             LedgerTransaction.transaction_id.not_in(reversed_ids),
         )
-        .order_by(LedgerTransaction.posted_at)
+        .order_by(LedgerTransaction.seq)
     )
     return list(rows)
 
@@ -67,7 +67,7 @@ async def transactions_of_case(session: AsyncSession, case_id: str) -> list[Ledg
     rows = await session.scalars(
         select(LedgerTransaction)
         .where(LedgerTransaction.case_id == case_id)
-        .order_by(LedgerTransaction.posted_at, LedgerTransaction.transaction_id)
+        .order_by(LedgerTransaction.seq)
     )
     return list(rows)
 

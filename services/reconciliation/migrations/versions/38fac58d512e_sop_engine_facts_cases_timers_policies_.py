@@ -312,13 +312,15 @@ def upgrade() -> None:
     op.create_index(op.f('ix_evidence_additions_return_id'), 'evidence_additions', ['return_id'], unique=False)
     op.create_table('ledger_transactions',
     sa.Column('transaction_id', sa.UUID(), nullable=False),
+    sa.Column('seq', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('case_id', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('reverses', sa.UUID(), nullable=True),
     sa.Column('policy_version', sa.String(length=40), nullable=True),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('posted_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('transaction_id')
+    sa.PrimaryKeyConstraint('transaction_id'),
+    sa.UniqueConstraint('seq')
     )
     op.create_index(op.f('ix_ledger_transactions_case_id'), 'ledger_transactions', ['case_id'], unique=False)
     op.create_table('policies',
