@@ -202,6 +202,9 @@ class Case(Base):
     sla_used_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sla_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sla_breached: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The one pending timer of the case, mirrored here so a transition needs no timer query.
+    timer_kind: Mapped[str | None] = mapped_column(String(30))
+    timer_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Flags set by fired timers, read by the rules (E1, E4, E5b).
     facts_wait_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     fraud_wait_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))

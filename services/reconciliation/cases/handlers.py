@@ -4,8 +4,10 @@ Handlers are built per app so they read the app's clock (a `ManualClock` in test
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from services.reconciliation.cases import service
 from services.reconciliation.cases.repository import get as get_case
@@ -25,8 +27,28 @@ from shared.events import (
 from shared.kafka.consumer import EventHandlers, HandlerContext
 
 
+class _QuietHandlers(EventHandlers):
+    """Handlers run without autoflush: a consumer batch writes its rows in a few bulk flushes at
+    commit instead of one flush before every query. Every read a handler does either targets
+    rows written by Core statements (executed at once) or rows flushed explicitly."""
+
+    def on(self, model: Any) -> Callable[[Any], Any]:
+        register = super().on(model)
+
+        def wrap(fn: Any) -> Any:
+            @functools.wraps(fn)
+            async def quiet(event: Any, ctx: HandlerContext) -> None:
+                with ctx.session.no_autoflush:
+                    await fn(event, ctx)
+
+            register(quiet)
+            return fn
+
+        return wrap
+
+
 def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
-    handlers = EventHandlers()
+    handlers = _QuietHandlers()
 
     def now() -> datetime:
         return clock().now()

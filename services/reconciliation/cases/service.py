@@ -191,16 +191,20 @@ def _desired_timer(case: Case, now: datetime, p: Policy) -> tuple[TimerKind, dat
 
 
 async def _sync_timers(session: AsyncSession, case: Case, now: datetime, p: Policy) -> None:
-    """Keep exactly the timer the case's current state needs."""
-    pending = await timers.pending_kinds(session, case.case_id)
+    """Keep exactly the timer the case's current state needs (the case row mirrors it)."""
     desired = _desired_timer(case, now, p)
-    stale = [k for k in pending if desired is None or k != desired[0]]
-    if desired is not None and desired[0] in pending and desired[0] in _MOVABLE_TIMERS:
-        if pending[desired[0]] != desired[1]:
-            stale.append(desired[0])
-    await timers.cancel(session, case_id=case.case_id, kinds=stale, now=now)
+    current = TimerKind(case.timer_kind) if case.timer_kind else None
+    if desired is not None and desired[0] is current:
+        if current not in _MOVABLE_TIMERS or case.timer_due_at == desired[1]:
+            return
+    if current is not None:
+        await timers.cancel(session, case_id=case.case_id, kinds=[current.value], now=now)
+    case.timer_kind = None
+    case.timer_due_at = None
     if desired is not None:
-        await timers.schedule(session, case_id=case.case_id, kind=desired[0], due_at=desired[1])
+        await timers.schedule(session, case_id=case.case_id, kind=desired[0].value, due_at=desired[1])
+        case.timer_kind = desired[0].value
+        case.timer_due_at = desired[1]
 
 
 # ---------------------------------------------------------------------------------------------

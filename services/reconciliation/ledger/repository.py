@@ -28,6 +28,7 @@ async def add_transaction(
         transaction_id=transaction_id, case_id=case_id, kind=kind, reverses=reverses,
         policy_version=policy_version, description=description, posted_at=posted_at,
     ))
+    # The entries reference the transaction row: it goes to the database first.
     await session.flush()
     session.add_all([
         LedgerEntry(
@@ -37,7 +38,6 @@ async def add_transaction(
         )
         for p in lines
     ])
-    await session.flush()
 
 
 async def unreversed_settlements(session: AsyncSession, case_id: str) -> list[LedgerTransaction]:

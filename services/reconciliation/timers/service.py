@@ -30,6 +30,9 @@ async def fire_due(
                     continue
                 case, timer = claimed
                 timer.fired_at = now
+                if case.timer_kind == timer.kind:
+                    case.timer_kind = None
+                    case.timer_due_at = None
                 await cases.on_timer(session, case, kind=timer.kind, now=now)
                 fired += 1
         except Exception:  # this timer stays due and is retried on the next round
