@@ -11,7 +11,7 @@ Reported: decisions/s (steady state, first to last decision, and wall time from 
 starting), raw messages/s, and their ratio (goal ≥ 0.3).
 
 Run alone: `PYTHONPATH=$PWD python bench/reconciliation.py` (brings up the local stack from the
-DISPUTEDESK_* environment). BENCH_RECON_CASES sets N (default 2000).
+DISPUTEDESK_* environment). BENCH_RECON_CASES sets N (default 1000).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
-CASES = int(os.environ.get("BENCH_RECON_CASES", 2000))
+CASES = int(os.environ.get("BENCH_RECON_CASES", "1000"))
 DATABASE = "bench_reconciliation"
 
 

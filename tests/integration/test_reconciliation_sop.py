@@ -14,7 +14,6 @@ from shared.envelope import Envelope
 from shared.events import EventPayload, FraudAssessed, ReturnInitiated, ReturnShipmentEvent
 from tests.conftest import Harness
 from tests.support.factories import uid
-from tests.support.waiting import eventually
 from tests.support.reconciliation import (
     T0,
     Engine,
@@ -24,6 +23,7 @@ from tests.support.reconciliation import (
     return_initiated,
     scan,
 )
+from tests.support.waiting import eventually
 
 DAY = timedelta(days=1)
 PICKUP = T0

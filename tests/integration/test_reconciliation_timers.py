@@ -3,12 +3,11 @@ review SLA (paused while awaiting evidence), the appeal window — and a restart
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-
-import asyncio
 
 from tests.conftest import Harness
 from tests.support.factories import uid

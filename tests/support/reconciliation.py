@@ -98,7 +98,7 @@ def assessed(subject: Envelope, band: str = "LOW", at: datetime | None = None) -
     payload = subject.payload
     return FraudAssessed(
         assessment_id=uuid.uuid4(), subject_event_id=subject.id, subject_type=subject.type,
-        return_id=str(getattr(payload, "return_id")),
+        return_id=str(payload.return_id),
         escalation_id=getattr(payload, "escalation_id", None),
         entities=InvolvedEntities(seller_id=getattr(payload, "seller_id", None)),
         score={"LOW": 0.1, "MEDIUM": 0.6, "HIGH": 0.9}[band], band=FraudBand(band), reasons=[],

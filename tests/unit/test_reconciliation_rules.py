@@ -22,13 +22,13 @@ from services.reconciliation.policy.rules import (
     Step,
     above_approval_cap,
     assign_liability,
-    liability_verdict,
     compute_amounts,
     e2_merge_into_open_case,
     e2b_duplicate_claim,
     evaluate_claim,
     evaluate_proactive,
     has_weight_drop,
+    liability_verdict,
     proactive_trigger,
 )
 from services.reconciliation.policy.sop_v1 import SOP_V1

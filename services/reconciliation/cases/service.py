@@ -194,9 +194,11 @@ async def _sync_timers(session: AsyncSession, case: Case, now: datetime, p: Poli
     """Keep exactly the timer the case's current state needs (the case row mirrors it)."""
     desired = _desired_timer(case, now, p)
     current = TimerKind(case.timer_kind) if case.timer_kind else None
-    if desired is not None and desired[0] is current:
-        if current not in _MOVABLE_TIMERS or case.timer_due_at == desired[1]:
-            return
+    unchanged = desired is not None and desired[0] is current and (
+        current not in _MOVABLE_TIMERS or case.timer_due_at == desired[1]
+    )
+    if unchanged:
+        return
     if current is not None:
         await timers.cancel(session, case_id=case.case_id, kinds=[current.value], now=now)
     case.timer_kind = None

@@ -3,7 +3,6 @@ queries that gather everything known about a return."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
@@ -33,7 +32,7 @@ from shared.events import (
 
 
 def _evidence_json(items: list[EvidenceItem]) -> list[dict[str, Any]]:
-    return json.loads(json.dumps([e.model_dump(mode="json") for e in items]))
+    return [e.model_dump(mode="json") for e in items]
 
 
 async def _insert(session: AsyncSession, model: Any, values: dict[str, Any]) -> bool:

@@ -7,10 +7,11 @@ Revision ID: 38fac58d512e
 Revises: 3bc3c14a1cde
 Create Date: 2026-11-26 10:04:49.408649
 """
-from alembic import op
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 import json
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = '38fac58d512e'
 down_revision = '3bc3c14a1cde'

@@ -4,8 +4,8 @@ Revision ID: 3bc3c14a1cde
 Revises: 
 Create Date: 2026-11-26 09:50:44.714963
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '3bc3c14a1cde'
