@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.inbox import InboxMixin
 from shared.outbox import OutboxMixin
@@ -292,5 +292,7 @@ class LedgerEntry(Base):
     counterparty_id: Mapped[str | None] = mapped_column(String(64))
     amount: Mapped[int] = mapped_column(BigInteger)
     posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # Only here so the unit of work orders INSERTs (transaction before its entries).
+    transaction: Mapped[LedgerTransaction] = relationship(lazy="raise", viewonly=False)
 
     __table_args__ = (CheckConstraint("amount <> 0", name="ck_ledger_entries_nonzero"),)

@@ -28,8 +28,8 @@ async def add_transaction(
         transaction_id=transaction_id, case_id=case_id, kind=kind, reverses=reverses,
         policy_version=policy_version, description=description, posted_at=posted_at,
     ))
-    # The entries reference the transaction row: it goes to the database first.
-    await session.flush()
+    # No flush here: the entries' relationship to their transaction makes the unit of work
+    # insert the transaction row first, and a batch's postings go out in bulk at commit.
     session.add_all([
         LedgerEntry(
             transaction_id=transaction_id, case_id=case_id, account=p.account,
