@@ -57,7 +57,8 @@ async def _seed_ready_cases(sessionmaker: Any, n: int) -> list[Any]:
     from shared.envelope import Envelope
     from tests.support.reconciliation import T0, escalation, return_initiated, scan
 
-    now = T0 + timedelta(days=3, minutes=5)
+    # Real time: the cases' fraud-wait timers (5 min) must not come due during the run.
+    now = datetime.now(UTC)
     envelopes = []
     for start in range(0, n, 250):
         async with sessionmaker() as session, session.begin():

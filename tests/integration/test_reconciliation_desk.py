@@ -13,7 +13,7 @@ import pytest
 import xlsxwriter  # noqa: F401  (the statement's writer; imported to fail early if missing)
 
 from services.reconciliation.policy.sop_v1 import SOP_V1
-from shared.events import NotificationSent
+from shared.events import NotificationSent, RefundIssued
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.reconciliation import (
@@ -118,7 +118,9 @@ async def test_case_detail_tells_the_whole_story(desk: Engine, harness: Harness)
         return_id=case["return_id"], seller_id=case["seller_id"], template="acknowledgement",
         case_version=1, subject=f"[{cid}] We have your claim", attempts=1,
         sent_at=desk.clock.now()))
-    # (NotificationSent travels on the deliveries topic.)
+    # (NotificationSent travels on the deliveries topic.) The marketplace refunds the buyer.
+    await desk.send(RefundIssued(refund_id=uid("RF"), return_id=case["return_id"], order_id="O-1",
+                                 amount=249_900, issued_at=desk.clock.now()))
 
     async def story() -> dict[str, Any]:
         r = await desk.client.get(f"/v1/cases/{cid}", headers=agent)
@@ -127,8 +129,9 @@ async def test_case_detail_tells_the_whole_story(desk: Engine, harness: Harness)
 
     from tests.support.waiting import eventually
 
-    detail = await eventually(story, until=lambda d: any(t["kind"] == "EMAIL_SENT" for t in d["timeline"]),
-                              what="email in the timeline")
+    detail = await eventually(
+        story, until=lambda d: {"EMAIL_SENT", "REFUND_ISSUED"} <= {t["kind"] for t in d["timeline"]},
+        what="email and refund in the timeline")
     kinds = [t["kind"] for t in detail["timeline"]]
     assert kinds[0] == "CaseOpened"
     assert {"CaseUnderReview", "NOTE", "CALL_LOGGED", "EMAIL_SENT"} <= set(kinds)

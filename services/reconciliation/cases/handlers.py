@@ -77,7 +77,8 @@ def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
 
     @handlers.on(RefundIssued)
     async def on_refund(event: RefundIssued, ctx: HandlerContext) -> None:
-        await facts.store_refund(ctx.session, event)
+        if await facts.store_refund(ctx.session, event):
+            await service.on_refund(ctx.session, event=event, now=now())
 
     @handlers.on(FraudAssessed)
     async def on_assessment(event: FraudAssessed, ctx: HandlerContext) -> None:

@@ -62,6 +62,7 @@ from shared.events import (
     FraudAssessed,
     LiableParty,
     Outcome,
+    RefundIssued,
     SellerEscalationFiled,
 )
 from shared.outbox import enqueue
@@ -602,6 +603,15 @@ async def on_evidence(session: AsyncSession, *, event: EvidenceAdded, ce_id: UUI
         await _sync_timers(session, case, now, p)
         return
     await reevaluate(session, case, now=now, p=p)
+
+
+async def on_refund(session: AsyncSession, *, event: RefundIssued, now: datetime) -> None:
+    """The buyer's refund is part of the return's story; the SOP does not read it."""
+    case = await repository.get_by_return(session, event.return_id)
+    if case is not None:
+        _note(session, case, kind="REFUND_ISSUED", actor="marketplace", now=now,
+              reason=f"Refund {event.refund_id} of {event.amount} paise issued to the buyer.",
+              data={"refund_id": event.refund_id, "amount": event.amount})
 
 
 async def on_assessment(session: AsyncSession, *, event: FraudAssessed, now: datetime,
