@@ -105,9 +105,14 @@ async def test_case_detail_tells_the_whole_story(desk: Engine, harness: Harness)
     case = await review_case(desk)
     cid = case["case_id"]
     agent = harness.key(AGENT)
-    r = await desk.client.post(f"/v1/cases/{cid}/notes", json={"note": "Asked the hub for CCTV."},
-                               headers=agent)
-    assert r.status_code == 200, r.text
+    key = {**agent, "Idempotency-Key": uid("idem")}
+    for _ in range(2):  # a retried request adds the note once and answers the same
+        r = await desk.client.post(f"/v1/cases/{cid}/notes", json={"note": "Asked the hub for CCTV."},
+                                   headers=key)
+        assert r.status_code == 200, r.text
+        assert r.json()["version"] == case["version"] + 1
+    r = await desk.client.post(f"/v1/cases/{cid}/notes", json={"note": "Something else"}, headers=key)
+    assert r.status_code == 422
     r = await desk.client.post(f"/v1/cases/{cid}/calls", headers=agent, json={
         "direction": "OUTBOUND", "counterpart": "SELLER", "duration_s": 185,
         "summary": "Seller confirms the box was crushed on arrival."})
@@ -135,6 +140,7 @@ async def test_case_detail_tells_the_whole_story(desk: Engine, harness: Harness)
     kinds = [t["kind"] for t in detail["timeline"]]
     assert kinds[0] == "CaseOpened"
     assert {"CaseUnderReview", "NOTE", "CALL_LOGGED", "EMAIL_SENT"} <= set(kinds)
+    assert kinds.count("NOTE") == 1
     call = next(t for t in detail["timeline"] if t["kind"] == "CALL_LOGGED")
     assert call["actor"] == "agent.asha" and "3 min 5 s" in call["reason"]
     facts = detail["facts"]

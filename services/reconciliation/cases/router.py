@@ -7,7 +7,10 @@ import binascii
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
 
 from services.reconciliation.cases import repository, service
 from services.reconciliation.cases.schemas import (
@@ -26,10 +29,11 @@ from services.reconciliation.cases.schemas import (
 )
 from services.reconciliation.facts import repository as facts
 from services.reconciliation.ledger import repository as ledger
-from services.reconciliation.models import Case
+from services.reconciliation.models import Case, IdempotencyKey
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.events import CaseState, ClaimType, FraudBand
+from shared.idempotency import IdempotencyClaim, StoredResponse, claim
 from shared.problems import Problem
 
 router = APIRouter(prefix="/v1/cases", tags=["review desk"])
@@ -40,6 +44,36 @@ READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
 
 def _now(request: Request) -> datetime:
     return request.app.state.runtime.clock.now()  # type: ignore[no-any-return]
+
+
+IdempotencyHeader = Header(default=None, alias="Idempotency-Key",
+                           description="Retry safely: the same key and body return the first answer.")
+
+
+async def _once(
+    request: Request, session: DbSession, principal: Principal, key: str | None,
+    action: Callable[[], Awaitable[Case]],
+) -> CaseSummary | JSONResponse:
+    """Run a desk action at most once per Idempotency-Key (product.md's rules)."""
+    guard: IdempotencyClaim | None = None
+    if key is not None:
+        claimed = await claim(
+            request.app.state.sessionmaker, IdempotencyKey, client_id=principal.client_id,
+            key=key, route=f"POST {request.url.path}", body=await request.body(),
+        )
+        if isinstance(claimed, StoredResponse):
+            return JSONResponse(claimed.body, status_code=claimed.status)
+        guard = claimed
+    try:
+        case = await action()
+    except Exception:
+        if guard is not None:
+            await guard.release(request.app.state.sessionmaker)
+        raise
+    out = CaseSummary(**_summary(case, _now(request)))
+    if guard is not None:
+        await guard.complete(session, 200, out.model_dump(mode="json"))
+    return out
 
 
 def _summary(case: Case, now: datetime) -> dict[str, Any]:
@@ -168,86 +202,80 @@ async def get_case(
 
 @router.post("/{case_id}/assign", response_model=CaseSummary, summary="Assign an owner")
 async def assign(case_id: str, body: AssignIn, request: Request, session: DbSession,
-                 principal: Principal = require(*DESK)) -> CaseSummary:
-    now = _now(request)
-    case = await service.assign(session, case_id=case_id, assignee=body.assignee,
-                                actor=principal.client_id, now=now)
-    return CaseSummary(**_summary(case, now))
+                 principal: Principal = require(*DESK),
+                 idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.assign(
+        session, case_id=case_id, assignee=body.assignee, actor=principal.client_id,
+        now=_now(request)))
 
 
 @router.post("/{case_id}/notes", response_model=CaseSummary, summary="Add a note")
 async def note(case_id: str, body: NoteIn, request: Request, session: DbSession,
-               principal: Principal = require(*DESK)) -> CaseSummary:
-    now = _now(request)
-    case = await service.add_note(session, case_id=case_id, note=body.note,
-                                  actor=principal.client_id, now=now)
-    return CaseSummary(**_summary(case, now))
+               principal: Principal = require(*DESK),
+               idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.add_note(
+        session, case_id=case_id, note=body.note, actor=principal.client_id, now=_now(request)))
 
 
 @router.post("/{case_id}/calls", response_model=CaseSummary, summary="Log a call")
 async def log_call(case_id: str, body: CallIn, request: Request, session: DbSession,
-                   principal: Principal = require(*DESK)) -> CaseSummary:
-    now = _now(request)
+                   principal: Principal = require(*DESK),
+                   idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
     text = (f"{body.direction.title()} call with the {body.counterpart.lower()} "
             f"({body.duration_s // 60} min {body.duration_s % 60} s): {body.summary}")
-    case = await service.add_note(session, case_id=case_id, note=text, actor=principal.client_id,
-                                  now=now, kind="CALL_LOGGED", data=body.model_dump())
-    return CaseSummary(**_summary(case, now))
+    return await _once(request, session, principal, idempotency_key, lambda: service.add_note(
+        session, case_id=case_id, note=text, actor=principal.client_id, now=_now(request),
+        kind="CALL_LOGGED", data=body.model_dump()))
 
 
 @router.post("/{case_id}/evidence-requests", response_model=CaseSummary,
              summary="Ask the seller for evidence (the SLA clock pauses)")
 async def request_evidence(case_id: str, body: EvidenceRequestIn, request: Request,
-                           session: DbSession, principal: Principal = require(*DESK)) -> CaseSummary:
-    now = _now(request)
-    case = await service.request_evidence(session, case_id=case_id, checklist=body.checklist,
-                                          reason=body.reason, actor=principal.client_id, now=now)
-    return CaseSummary(**_summary(case, now))
+                           session: DbSession, principal: Principal = require(*DESK),
+                           idempotency_key: str | None = IdempotencyHeader,
+                           ) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.request_evidence(
+        session, case_id=case_id, checklist=body.checklist, reason=body.reason,
+        actor=principal.client_id, now=_now(request)))
 
 
 @router.post("/{case_id}/decision", response_model=CaseSummary,
              summary="Decide or override, with a reason (above the approval cap: a proposal)")
 async def decide(case_id: str, body: DecisionIn, request: Request, session: DbSession,
-                 principal: Principal = require(*DESK)) -> CaseSummary:
-    now = _now(request)
-    case = await service.decide(
+                 principal: Principal = require(*DESK),
+                 idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.decide(
         session, case_id=case_id, rule_id=body.rule_id, liable_party=body.liable_party,
         payout_pct=body.payout_pct, reason=body.reason, actor=principal.client_id,
-        is_manager=principal.has(Role.OPS_MANAGER, Role.ADMIN), now=now,
-    )
-    return CaseSummary(**_summary(case, now))
+        is_manager=principal.has(Role.OPS_MANAGER, Role.ADMIN), now=_now(request)))
 
 
 @router.post("/{case_id}/escalate", response_model=CaseSummary, summary="Escalate to management")
 async def escalate(case_id: str, body: EscalateIn, request: Request, session: DbSession,
-                   principal: Principal = require(*DESK)) -> CaseSummary:
-    now = _now(request)
-    case = await service.escalate(session, case_id=case_id, reason=body.reason,
-                                  actor=principal.client_id, now=now)
-    return CaseSummary(**_summary(case, now))
+                   principal: Principal = require(*DESK),
+                   idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.escalate(
+        session, case_id=case_id, reason=body.reason, actor=principal.client_id,
+        now=_now(request)))
 
 
 @router.post("/{case_id}/approve", response_model=CaseSummary,
              summary="Approve a proposal above the cap (ops_manager, not the proposer)")
 async def approve(case_id: str, body: ApproveIn, request: Request, session: DbSession,
-                  principal: Principal = require(Role.OPS_MANAGER)) -> CaseSummary:
-    now = _now(request)
-    case = await service.approve(session, case_id=case_id, reason=body.reason,
-                                 actor=principal.client_id, now=now)
-    return CaseSummary(**_summary(case, now))
+                  principal: Principal = require(Role.OPS_MANAGER),
+                  idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.approve(
+        session, case_id=case_id, reason=body.reason, actor=principal.client_id,
+        now=_now(request)))
 
 
 @router.post("/{case_id}/appeal-decision", response_model=CaseSummary,
              summary="Decide an appeal (ops_manager, not the original decider)")
 async def decide_appeal(case_id: str, body: AppealDecisionIn, request: Request,
-                        session: DbSession,
-                        principal: Principal = require(Role.OPS_MANAGER)) -> CaseSummary:
-    now = _now(request)
-    case = await service.decide_appeal(
+                        session: DbSession, principal: Principal = require(Role.OPS_MANAGER),
+                        idempotency_key: str | None = IdempotencyHeader,
+                        ) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.decide_appeal(
         session, case_id=case_id, overturn=body.overturn, reason=body.reason,
-        actor=principal.client_id, now=now, liable_party=body.liable_party,
-        payout_pct=body.payout_pct,
-    )
-    return CaseSummary(**_summary(case, now))
-
-
+        actor=principal.client_id, now=_now(request), liable_party=body.liable_party,
+        payout_pct=body.payout_pct))
