@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
-
-from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
