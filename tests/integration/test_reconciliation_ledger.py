@@ -68,7 +68,7 @@ async def _play(sessionmaker: async_sessionmaker[AsyncSession], script: dict[str
         party, pct = script["first"]
         case = await service.decide(session, case_id=case_id, rule_id="MANUAL", liable_party=party,
                                     payout_pct=pct, reason="Reviewed.", actor="agent.prop",
-                                    is_manager=False, now=now)
+                                    now=now)
         if case.state == "ESCALATED":
             case = await service.approve(session, case_id=case_id, reason="ok",
                                          actor="manager.approver", now=now)

@@ -184,6 +184,9 @@ async def start_app(settings: Any, clock: ManualClock) -> AsyncIterator[tuple[Fa
         )
         runtime = app.state.runtime
         await runtime.producer_ready.wait()
+        # This instance's case events stay in its outbox (tests read them there): published, they
+        # would reach the shared pipeline's notifications service as thousands of seller emails.
+        runtime.relay.stop()
         for consumer in runtime.consumers:
             await consumer.ready.wait()
         yield app, client

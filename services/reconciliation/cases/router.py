@@ -246,7 +246,7 @@ async def decide(case_id: str, body: DecisionIn, request: Request, session: DbSe
     return await _once(request, session, principal, idempotency_key, lambda: service.decide(
         session, case_id=case_id, rule_id=body.rule_id, liable_party=body.liable_party,
         payout_pct=body.payout_pct, reason=body.reason, actor=principal.client_id,
-        is_manager=principal.has(Role.OPS_MANAGER, Role.ADMIN), now=_now(request)))
+        now=_now(request)))
 
 
 @router.post("/{case_id}/escalate", response_model=CaseSummary, summary="Escalate to management")

@@ -772,11 +772,11 @@ def _manual_record(case: Case, facts: Facts, *, rule_id: str, liable_party: Liab
 
 async def decide(
     session: AsyncSession, *, case_id: str, rule_id: str, liable_party: LiableParty,
-    payout_pct: int, reason: str, actor: str, is_manager: bool, now: datetime,
-    p: Policy = CURRENT,
+    payout_pct: int, reason: str, actor: str, now: datetime, p: Policy = CURRENT,
 ) -> Case:
-    """A person decides (or overrides the SOP's proposal). Above the approval cap it becomes a
-    proposal that another ops_manager must approve (four eyes)."""
+    """A person decides (or overrides the SOP's proposal). Up to the approval cap an ops_agent's
+    decision stands; above it, anyone's decision is a proposal that an ops_manager other than the
+    proposer must approve (four eyes)."""
     case = await _locked(session, case_id)
     if CaseState(case.state) not in DESK_DECIDABLE:
         raise _conflict(case, "decide")
