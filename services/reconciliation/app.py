@@ -4,24 +4,45 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.reconciliation.cases.handlers import handlers as case_handlers
+from services.reconciliation.cases.handlers import build_handlers
+from services.reconciliation.cases.router import router as cases_router
+from services.reconciliation.ledger.router import router as ledger_router
 from services.reconciliation.models import Inbox, Outbox
+from services.reconciliation.policy.router import router as policy_router
 from services.reconciliation.settings import ReconciliationSettings
+from services.reconciliation.timers.service import timer_loop
 from shared.app import ConsumerSpec, create_service_app
-from shared.events import FRAUD_ASSESSMENTS, INTAKE_RETURNS
+from shared.clock import Clock, SystemClock
 
 
-def create_app(settings: ReconciliationSettings | None = None) -> FastAPI:
-    return create_service_app(
+def create_app(settings: ReconciliationSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or ReconciliationSettings()
+    clock = clock or SystemClock()
+    holder: dict[str, FastAPI] = {}
+
+    def current_clock() -> Clock:
+        # Tests may swap `runtime.clock`; handlers follow whatever the runtime holds.
+        app = holder.get("app")
+        runtime = getattr(app.state, "runtime", None) if app is not None else None
+        return runtime.clock if runtime is not None else clock
+
+    app = create_service_app(
         name="reconciliation",
         title="disputedesk reconciliation",
         description="Runs the claim SOP: cases, liability, ledger, review desk.",
-        settings=settings or ReconciliationSettings(),
+        settings=settings,
         outbox_model=Outbox,
         inbox_model=Inbox,
         consumers=[
             ConsumerSpec(
-                "reconciliation", [INTAKE_RETURNS.name, FRAUD_ASSESSMENTS.name], case_handlers
+                settings.consumer_group,
+                [settings.returns_topic, settings.assessments_topic, settings.deliveries_topic],
+                build_handlers(current_clock),
             )
         ],
+        routers=[cases_router, ledger_router, policy_router],
+        background=[timer_loop],
+        clock=clock,
     )
+    holder["app"] = app
+    return app

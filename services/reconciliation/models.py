@@ -1,14 +1,32 @@
-"""Reconciliation's tables: cases and their timelines, plus the shared outbox and inbox."""
+"""Reconciliation's tables: the facts it has learnt per return, cases with their timelines and
+timers, the policy versions, the ledger, plus the shared outbox and inbox."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shared.idempotency import IdempotencyKeyMixin
 from shared.inbox import InboxMixin
 from shared.outbox import OutboxMixin
 
@@ -25,6 +43,138 @@ class Inbox(InboxMixin, Base):
     pass
 
 
+class IdempotencyKey(IdempotencyKeyMixin, Base):
+    """Desk actions retried with the same `Idempotency-Key` answer the stored response."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Policy versions
+# ---------------------------------------------------------------------------------------------
+
+
+class PolicyVersion(Base):
+    """A complete SOP definition; decisions name the version they were taken under."""
+
+    __tablename__ = "policies"
+
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))  # ACTIVE | DRAFT | RETIRED
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    adopted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts per return (copied from the events; this service never reads intake's database)
+# ---------------------------------------------------------------------------------------------
+
+
+class ReturnRecord(Base):
+    __tablename__ = "returns"
+
+    return_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
+    order_id: Mapped[str] = mapped_column(String(64))
+    seller_id: Mapped[str] = mapped_column(String(64))
+    buyer_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(64))
+    item_value: Mapped[int] = mapped_column(BigInteger)
+    qc_required: Mapped[bool] = mapped_column(Boolean)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    awb: Mapped[str] = mapped_column(String(64))
+    initiated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ShipmentEventRecord(Base):
+    __tablename__ = "shipment_events"
+
+    event_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
+    return_id: Mapped[str] = mapped_column(String(64), index=True)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    weight_g: Mapped[int | None] = mapped_column(Integer)
+    pod_otp_verified: Mapped[bool | None] = mapped_column(Boolean)
+    hub_id: Mapped[str | None] = mapped_column(String(64))
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    qc_failure_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class EscalationRecord(Base):
+    __tablename__ = "escalations"
+
+    escalation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), unique=True)
+    return_id: Mapped[str] = mapped_column(String(64), index=True)
+    seller_id: Mapped[str] = mapped_column(String(64))
+    claim_type: Mapped[str] = mapped_column(String(20))
+    claimed_amount: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    received_weight_g: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    filed_by: Mapped[str] = mapped_column(String(200))
+    seller_email: Mapped[str | None] = mapped_column(String(254))
+    # PRIMARY (the case's claim), MERGED (E2), DUPLICATE (E2b)
+    disposition: Mapped[str | None] = mapped_column(String(20))
+    case_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class EvidenceAddition(Base):
+    __tablename__ = "evidence_additions"
+
+    ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    escalation_id: Mapped[str] = mapped_column(String(64))
+    return_id: Mapped[str] = mapped_column(String(64), index=True)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    received_weight_g: Mapped[int | None] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AssessmentRecord(Base):
+    __tablename__ = "assessments"
+
+    assessment_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    subject_event_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), index=True)
+    subject_type: Mapped[str] = mapped_column(String(200))
+    return_id: Mapped[str] = mapped_column(String(64), index=True)
+    escalation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    band: Mapped[str] = mapped_column(String(10))
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    model_version: Mapped[str] = mapped_column(String(64))
+    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AppealRecord(Base):
+    __tablename__ = "appeals"
+
+    ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    escalation_id: Mapped[str] = mapped_column(String(64))
+    return_id: Mapped[str] = mapped_column(String(64), index=True)
+    seller_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disposition: Mapped[str] = mapped_column(String(20))  # ACCEPTED | LATE | NOTHING_TO_APPEAL
+
+
+class RefundRecord(Base):
+    __tablename__ = "refunds"
+
+    refund_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    return_id: Mapped[str] = mapped_column(String(64), index=True)
+    order_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases
+# ---------------------------------------------------------------------------------------------
+
+
 class Case(Base):
     """One case per return; `version` increases with every transition."""
 
@@ -33,20 +183,50 @@ class Case(Base):
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     return_id: Mapped[str] = mapped_column(String(64), unique=True)
     seller_id: Mapped[str] = mapped_column(String(64), index=True)
-    partner_id: Mapped[str | None] = mapped_column(String(64))
+    partner_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    buyer_id: Mapped[str | None] = mapped_column(String(64))
     claim_type: Mapped[str | None] = mapped_column(String(20))
     claimed_amount: Mapped[int | None] = mapped_column(BigInteger)
     origin: Mapped[str] = mapped_column(String(20))
+    trigger_rule: Mapped[str | None] = mapped_column(String(10))
+    trigger_ce_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    primary_escalation_id: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(20), index=True)
     waiting_for: Mapped[str | None] = mapped_column(String(40))
+    reason_code: Mapped[str | None] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
     seller_email: Mapped[str | None] = mapped_column(String(254))
+    fraud_band: Mapped[str | None] = mapped_column(String(10))
+    assignee: Mapped[str | None] = mapped_column(String(200), index=True)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # E4 / desk evidence requests; `evidence_requested_by` is "system" for the SOP's own request.
+    reply_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    evidence_requested_by: Mapped[str | None] = mapped_column(String(200))
+    # Review SLA: seconds already spent under review, and when the current stretch began.
+    sla_used_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sla_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sla_breached: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The one pending timer of the case, mirrored here so a transition needs no timer query.
+    timer_kind: Mapped[str | None] = mapped_column(String(30))
+    timer_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Flags set by fired timers, read by the rules (E1, E4, E5b).
+    facts_wait_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    fraud_wait_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The decision in force, a proposal awaiting four-eyes approval, and who decided.
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    proposal: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    proposed_by: Mapped[str | None] = mapped_column(String(200))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    appeal_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    payout: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+    __table_args__ = (Index("ix_cases_queue", "opened_at", "case_id"),)
 
 
 class TimelineEntry(Base):
-    """Who did what to a case, when and why: one row per transition or note."""
+    """Who did what to a case, when and why: one row per transition, note, call or email."""
 
     __tablename__ = "case_timeline"
 
@@ -58,3 +238,66 @@ class TimelineEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Timer(Base):
+    """A durable deadline: claimed by the timer loop once due, whatever restarted in between."""
+
+    __tablename__ = "timers"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_timers_due", "due_at", postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL")),
+        Index(
+            "uq_timers_pending_kind", "case_id", "kind", unique=True,
+            postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Ledger: double entry, integer paise, append-only (enforced by triggers in the migration)
+# ---------------------------------------------------------------------------------------------
+
+
+class LedgerTransaction(Base):
+    __tablename__ = "ledger_transactions"
+
+    transaction_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    # Posting order, also among transactions posted at the same instant (a reversal and its
+    # replacement).
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # SETTLEMENT | REVERSAL
+    reverses: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    policy_version: Mapped[str | None] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerEntry(Base):
+    """One line: `amount` > 0 is a debit, < 0 a credit; a transaction's lines sum to zero."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[UUID] = mapped_column(
+        ForeignKey("ledger_transactions.transaction_id"), index=True
+    )
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    account: Mapped[str] = mapped_column(String(120), index=True)
+    account_type: Mapped[str] = mapped_column(String(40))
+    counterparty_id: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # Only here so the unit of work orders INSERTs (transaction before its entries).
+    transaction: Mapped[LedgerTransaction] = relationship(lazy="raise", viewonly=False)
+
+    __table_args__ = (CheckConstraint("amount <> 0", name="ck_ledger_entries_nonzero"),)

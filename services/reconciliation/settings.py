@@ -2,6 +2,7 @@
 
 from pydantic_settings import SettingsConfigDict
 
+from shared.events import FRAUD_ASSESSMENTS, INTAKE_RETURNS, NOTIFICATION_DELIVERIES
 from shared.settings import ServiceSettings
 
 
@@ -12,3 +13,12 @@ class ReconciliationSettings(ServiceSettings):
 
     service_name: str = "reconciliation"
     database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:15432/reconciliation"
+    # The consumer group and topics; overridable so a second instance (a benchmark, a replay)
+    # can run beside the live one without sharing offsets.
+    consumer_group: str = "reconciliation"
+    returns_topic: str = INTAKE_RETURNS.name
+    assessments_topic: str = FRAUD_ASSESSMENTS.name
+    deliveries_topic: str = NOTIFICATION_DELIVERIES.name
+    # How often the timer loop looks for due deadlines, and how many it takes per round.
+    timer_poll_interval_s: float = 1.0
+    timer_batch_size: int = 100

@@ -1,1 +1,1 @@
-"""The case aggregate: opening, merging, transitions and their timeline."""
+"""The case aggregate: one case per return, its state machine, its timeline and the review desk."""

@@ -1,26 +1,36 @@
-"""SQL of cases."""
+"""SQL of cases and their timelines, including the review desk's queue."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.models import Case, TimelineEntry
 
 
-async def get_by_return_for_update(session: AsyncSession, return_id: str) -> Case | None:
+async def lock_by_return(session: AsyncSession, return_id: str) -> Case | None:
     return await session.scalar(
         select(Case).where(Case.return_id == return_id).with_for_update()
     )
+
+
+async def lock(session: AsyncSession, case_id: str) -> Case | None:
+    return await session.scalar(select(Case).where(Case.case_id == case_id).with_for_update())
 
 
 async def get(session: AsyncSession, case_id: str) -> Case | None:
     return await session.get(Case, case_id)
 
 
-def add(session: AsyncSession, case: Case, entry: TimelineEntry) -> None:
+async def get_by_return(session: AsyncSession, return_id: str) -> Case | None:
+    return await session.scalar(select(Case).where(Case.return_id == return_id))
+
+
+def add(session: AsyncSession, case: Case) -> None:
     session.add(case)
-    session.add(entry)
 
 
 async def timeline(session: AsyncSession, case_id: str) -> list[TimelineEntry]:
@@ -28,3 +38,29 @@ async def timeline(session: AsyncSession, case_id: str) -> list[TimelineEntry]:
         select(TimelineEntry).where(TimelineEntry.case_id == case_id).order_by(TimelineEntry.id)
     )
     return list(rows)
+
+
+async def queue(
+    session: AsyncSession,
+    *,
+    filters: dict[str, Any],
+    opened_before: datetime | None,
+    opened_after: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Case]:
+    """Oldest first, keyset-paginated on (opened_at, case_id)."""
+    stmt: Select[tuple[Case]] = select(Case)
+    for column in ("return_id", "seller_id", "state", "partner_id", "claim_type", "fraud_band", "assignee", "sla_breached"):
+        value = filters.get(column)
+        if value is not None:
+            stmt = stmt.where(getattr(Case, column) == value)
+    if opened_before is not None:
+        stmt = stmt.where(Case.opened_at <= opened_before)
+    if opened_after is not None:
+        stmt = stmt.where(Case.opened_at >= opened_after)
+    if after is not None:
+        at, case_id = after
+        stmt = stmt.where(or_(Case.opened_at > at, and_(Case.opened_at == at, Case.case_id > case_id)))
+    stmt = stmt.order_by(Case.opened_at, Case.case_id).limit(limit)
+    return list(await session.scalars(stmt))

@@ -1,0 +1,199 @@
+"""Reconciliation benchmark: decisions per second from a backlog of ready cases, beside a plain
+aiokafka consumer reading the same messages in the same run.
+
+A "ready case" has every fact stored (return, pickup and delivery scans, the seller's escalation
+with its evidence) and waits only for its fraud assessment — the last fact the SOP needs. The
+backlog is N `FraudAssessed` events pre-loaded into a fresh topic; then:
+  raw       a plain AIOKafkaConsumer reads the N messages (no decoding, no database);
+  engine    the reconciliation app consumes them: inbox, fact storage, the SOP, the decision,
+            ledger postings, case events in the outbox, all committed.
+Reported: decisions/s (steady state, first to last decision, and wall time from the consumer
+starting), raw messages/s, and their ratio (goal ≥ 0.3).
+
+Run alone: `PYTHONPATH=$PWD python bench/reconciliation.py` (brings up the local stack from the
+DISPUTEDESK_* environment). BENCH_RECON_CASES sets N (default 1000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench-results"
+CASES = int(os.environ.get("BENCH_RECON_CASES", "1000"))
+DATABASE = "bench_reconciliation"
+
+
+def _stack_env() -> dict[str, str]:
+    from disputedesk.stack import Stack
+
+    environ = dict(os.environ)
+    environ.setdefault("DISPUTEDESK_STATE_DIR", str(ROOT / ".state" / "bench"))
+    stack = Stack.from_env(environ)
+    env = dict(stack.up())
+    stack.postgres.drop_database(DATABASE)
+    stack.postgres.create_database(DATABASE)
+    env["RECONCILIATION_DATABASE_URL"] = stack.postgres.database_url(DATABASE)
+    from shared.migrations import upgrade
+
+    upgrade("reconciliation", env["RECONCILIATION_DATABASE_URL"])
+    return env
+
+
+async def _seed_ready_cases(sessionmaker: Any, n: int) -> list[Any]:
+    """Store every fact but the fraud score for n returns; return the escalation envelopes."""
+    from services.reconciliation.cases import service
+    from services.reconciliation.facts import repository as facts
+    from shared.envelope import Envelope
+    from tests.support.reconciliation import T0, escalation, return_initiated, scan
+
+    # Real time: the cases' fraud-wait timers (5 min) must not come due during the run.
+    now = datetime.now(UTC)
+    envelopes = []
+    for start in range(0, n, 250):
+        async with sessionmaker() as session, session.begin():
+            with session.no_autoflush:
+                for i in range(start, min(start + 250, n)):
+                    rid = f"RET-BENCH-{i:06d}-{uuid.uuid4().hex[:6]}"
+                    ret = return_initiated(rid, partner=("swiftship", "rapidroute", "desipost")[i % 3])
+                    await facts.store_return(session, ret, uuid.uuid4())
+                    for s in (scan(rid, "PICKED_UP", T0, weight=1000),
+                              scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000)):
+                        await facts.store_scan(session, s, uuid.uuid4())
+                    env = Envelope(escalation(rid, claim=("DAMAGED", "USED_ITEM")[i % 2]), source="bench")
+                    await service.on_escalation(session, escalation=env.payload,  # type: ignore[arg-type]
+                                                ce_id=env.id, now=now)
+                    envelopes.append(env)
+    return envelopes
+
+
+async def _produce(bootstrap: str, topic: str, envelopes: list[Any]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        for env in envelopes:
+            await producer.send(topic, env.value(), key=env.key.encode(), headers=env.headers())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _raw_consume(bootstrap: str, topic: str, n: int) -> float:
+    """Seconds a plain consumer needs to read n messages (from its first poll)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+        enable_auto_commit=False, max_poll_records=500,
+    )
+    await consumer.start()
+    try:
+        seen = 0
+        started = time.perf_counter()
+        while seen < n:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+            seen += sum(len(records) for records in batches.values())
+        return time.perf_counter() - started
+    finally:
+        await consumer.stop()
+
+
+async def run() -> dict[str, Any]:
+    env = await asyncio.to_thread(_stack_env)
+    os.environ.update(env)
+    bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
+
+    from services.reconciliation.app import create_app
+    from services.reconciliation.settings import ReconciliationSettings
+    from shared.db import make_engine, make_sessionmaker
+    from shared.kafka.admin import ensure_topics
+    from tests.support.reconciliation import assessed
+
+    suffix = uuid.uuid4().hex[:8]
+    topics = {k: f"bench.recon.{suffix}.{k}" for k in ("returns", "assessments", "deliveries")}
+    await ensure_topics(bootstrap, partitions=6, names=list(topics.values()))
+
+    engine = make_engine(env["RECONCILIATION_DATABASE_URL"], pool_size=4)
+    sessionmaker = make_sessionmaker(engine)
+    seed_started = time.perf_counter()
+    escalations = await _seed_ready_cases(sessionmaker, CASES)
+    seed_s = time.perf_counter() - seed_started
+    scores = [assessed(e) for e in escalations]
+    from shared.envelope import Envelope
+
+    await _produce(bootstrap, topics["assessments"], [Envelope(s, source="bench") for s in scores])
+
+    raw_s = await _raw_consume(bootstrap, topics["assessments"], CASES)
+
+    settings = ReconciliationSettings(
+        database_url=env["RECONCILIATION_DATABASE_URL"],
+        consumer_group=f"bench-{suffix}",
+        returns_topic=topics["returns"],
+        assessments_topic=topics["assessments"],
+        deliveries_topic=topics["deliveries"],
+        log_level="WARNING",
+    )
+    app = create_app(settings)
+    started = time.perf_counter()
+    async with app.router.lifespan_context(app):
+        deadline = started + 600
+        while time.perf_counter() < deadline:
+            async with sessionmaker() as session:
+                closed = (await session.execute(text(
+                    "SELECT count(*) FROM cases WHERE state = 'CLOSED'"))).scalar()
+            if closed == CASES:
+                break
+            await asyncio.sleep(0.1)
+        wall_s = time.perf_counter() - started
+    async with sessionmaker() as session:
+        first, last, closed = (await session.execute(text(
+            "SELECT min(decided_at), max(decided_at), count(*) FILTER (WHERE state = 'CLOSED') "
+            "FROM cases"))).one()
+        unbalanced = (await session.execute(text(
+            "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries "
+            "GROUP BY transaction_id HAVING sum(amount) <> 0) t"))).scalar()
+    await engine.dispose()
+
+    steady_s = max((last - first).total_seconds(), 1e-9) if first and last else float("inf")
+    raw_rate = CASES / raw_s
+    steady_rate = (closed - 1) / steady_s if closed > 1 else 0.0
+    wall_rate = closed / wall_s
+    result = {
+        "benchmark": "reconciliation decisions from a backlog of ready cases",
+        "measured_at": datetime.now(UTC).isoformat(),
+        "cases": CASES,
+        "decided": closed,
+        "ledger_unbalanced_transactions": unbalanced,
+        "seed_seconds": round(seed_s, 2),
+        "raw_consumer": {"seconds": round(raw_s, 3), "messages_per_s": round(raw_rate, 1)},
+        "engine": {
+            "wall_seconds_from_start": round(wall_s, 3),
+            "decisions_per_s_wall": round(wall_rate, 1),
+            "steady_seconds_first_to_last_decision": round(steady_s, 3),
+            "decisions_per_s_steady": round(steady_rate, 1),
+        },
+        "ratio_steady": round(steady_rate / raw_rate, 4),
+        "ratio_wall": round(wall_rate / raw_rate, 4),
+        "goal_ratio": 0.3,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "reconciliation.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def main() -> None:
+    print(json.dumps(asyncio.run(run()), indent=2))
+
+
+if __name__ == "__main__":
+    main()
+
+

@@ -1,0 +1,280 @@
+"""The review desk: the queue, a case's whole story, and what ops agents and managers do to it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.reconciliation.cases import repository, service
+from services.reconciliation.cases.schemas import (
+    AppealDecisionIn,
+    ApproveIn,
+    AssignIn,
+    CallIn,
+    CaseDetail,
+    CaseQueuePage,
+    CaseSummary,
+    DecisionIn,
+    EscalateIn,
+    EvidenceRequestIn,
+    NoteIn,
+    TimelineItem,
+)
+from services.reconciliation.facts import repository as facts
+from services.reconciliation.ledger import repository as ledger
+from services.reconciliation.models import Case, IdempotencyKey
+from shared.auth import Principal, Role, require
+from shared.db import DbSession
+from shared.events import CaseState, ClaimType, FraudBand
+from shared.idempotency import IdempotencyClaim, StoredResponse, claim
+from shared.problems import Problem
+
+router = APIRouter(prefix="/v1/cases", tags=["review desk"])
+
+DESK = (Role.OPS_AGENT, Role.OPS_MANAGER)
+READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
+
+
+def _now(request: Request) -> datetime:
+    return request.app.state.runtime.clock.now()  # type: ignore[no-any-return]
+
+
+IdempotencyHeader = Header(default=None, alias="Idempotency-Key",
+                           description="Retry safely: the same key and body return the first answer.")
+
+
+async def _once(
+    request: Request, session: DbSession, principal: Principal, key: str | None,
+    action: Callable[[], Awaitable[Case]],
+) -> CaseSummary | JSONResponse:
+    """Run a desk action at most once per Idempotency-Key (product.md's rules)."""
+    guard: IdempotencyClaim | None = None
+    if key is not None:
+        claimed = await claim(
+            request.app.state.sessionmaker, IdempotencyKey, client_id=principal.client_id,
+            key=key, route=f"POST {request.url.path}", body=await request.body(),
+        )
+        if isinstance(claimed, StoredResponse):
+            return JSONResponse(claimed.body, status_code=claimed.status)
+        guard = claimed
+    try:
+        case = await action()
+    except Exception:
+        if guard is not None:
+            await guard.release(request.app.state.sessionmaker)
+        raise
+    out = CaseSummary(**_summary(case, _now(request)))
+    if guard is not None:
+        await guard.complete(session, 200, out.model_dump(mode="json"))
+    return out
+
+
+def _summary(case: Case, now: datetime) -> dict[str, Any]:
+    return {
+        "case_id": case.case_id, "return_id": case.return_id, "seller_id": case.seller_id,
+        "partner_id": case.partner_id, "claim_type": case.claim_type,
+        "claimed_amount": case.claimed_amount, "origin": case.origin, "state": case.state,
+        "waiting_for": case.waiting_for, "reason_code": case.reason_code,
+        "fraud_band": case.fraud_band, "assignee": case.assignee,
+        "sla_breached": case.sla_breached, "payout": case.payout, "version": case.version,
+        "opened_at": case.opened_at, "updated_at": case.updated_at,
+        "age_hours": round((now - case.opened_at).total_seconds() / 3600, 2),
+        "reply_by": case.reply_by, "appeal_by": case.appeal_by,
+    }
+
+
+def _encode_cursor(case: Case) -> str:
+    raw = f"{case.opened_at.isoformat()}|{case.case_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, case_id = raw.split("|", 1)
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            raise ValueError("naive time")
+        return when, case_id
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise Problem(422, "Validation failed", "The cursor is not one this API returned.",
+                      type_="https://disputedesk.dev/problems/validation-failed",
+                      errors=[{"field": "query.cursor", "message": str(exc)}]) from exc
+
+
+@router.get("", response_model=CaseQueuePage, summary="The case queue, oldest first")
+async def list_cases(
+    request: Request,
+    session: DbSession,
+    principal: Principal = require(*READERS),
+    state: CaseState | None = None,
+    return_id: str | None = Query(default=None, max_length=64),
+    seller_id: str | None = Query(default=None, max_length=64),
+    partner_id: str | None = Query(default=None, max_length=64),
+    claim_type: ClaimType | None = None,
+    fraud_band: FraudBand | None = None,
+    sla_breached: bool | None = None,
+    assignee: str | None = Query(default=None, max_length=200),
+    min_age_hours: float | None = Query(default=None, ge=0),
+    max_age_hours: float | None = Query(default=None, ge=0),
+    limit: int = Query(default=50, ge=1, le=500),
+    cursor: str | None = Query(default=None, max_length=400),
+) -> CaseQueuePage:
+    now = _now(request)
+    rows = await repository.queue(
+        session,
+        filters={
+            "state": state.value if state else None, "partner_id": partner_id,
+            "return_id": return_id, "seller_id": seller_id,
+            "claim_type": claim_type.value if claim_type else None,
+            "fraud_band": fraud_band.value if fraud_band else None,
+            "assignee": assignee, "sla_breached": sla_breached,
+        },
+        opened_before=now - timedelta(hours=min_age_hours) if min_age_hours is not None else None,
+        opened_after=now - timedelta(hours=max_age_hours) if max_age_hours is not None else None,
+        after=_decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    return CaseQueuePage(
+        items=[CaseSummary(**_summary(c, now)) for c in page],
+        next_cursor=_encode_cursor(page[-1]) if len(rows) > limit else None,
+    )
+
+
+async def _detail(session: DbSession, case: Case, now: datetime) -> CaseDetail:
+    ret = await facts.get_return(session, case.return_id)
+    scans = await facts.scans(session, case.return_id)
+    escalations = await facts.escalations(session, case.return_id)
+    additions = await facts.evidence_additions(session, case.return_id)
+    assessments = await facts.all_assessments(session, case.return_id)
+    appeals = await facts.appeals(session, case.return_id)
+    refunds = await facts.refunds(session, case.return_id)
+
+    def row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key not in skip}
+
+    transactions = []
+    for tx in await ledger.transactions_of_case(session, case.case_id):
+        lines = await ledger.entries_of(session, tx.transaction_id)
+        transactions.append({
+            **row(tx), "lines": [row(e, ("transaction_id", "case_id")) for e in lines],
+        })
+    timeline = await repository.timeline(session, case.case_id)
+    return CaseDetail(
+        **_summary(case, now),
+        decision=case.decision,
+        proposal=case.proposal,
+        proposed_by=case.proposed_by,
+        decided_by=case.decided_by,
+        facts={
+            "return": row(ret) if ret else None,
+            "partner_scans": [row(s) for s in scans],
+            # The seller's address is PII: the desk sees that one is on file, not the address.
+            "escalations": [{**row(e, ("seller_email",)), "seller_email_on_file": bool(e.seller_email)}
+                            for e in escalations],
+            "evidence_added": [row(a) for a in additions],
+            "fraud_assessments": [row(a) for a in assessments],
+            "appeals": [row(a) for a in appeals],
+            "refunds": [row(r) for r in refunds],
+        },
+        timeline=[TimelineItem.model_validate(t, from_attributes=True) for t in timeline],
+        ledger=transactions,
+    )
+
+
+@router.get("/{case_id}", response_model=CaseDetail, summary="A case with its whole timeline")
+async def get_case(
+    case_id: str, request: Request, session: DbSession, principal: Principal = require(*READERS)
+) -> CaseDetail:
+    case = await repository.get(session, case_id)
+    if case is None:
+        raise Problem(404, "Not found", f"No case {case_id}.")
+    return await _detail(session, case, _now(request))
+
+
+@router.post("/{case_id}/assign", response_model=CaseSummary, summary="Assign an owner")
+async def assign(case_id: str, body: AssignIn, request: Request, session: DbSession,
+                 principal: Principal = require(*DESK),
+                 idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.assign(
+        session, case_id=case_id, assignee=body.assignee, actor=principal.client_id,
+        now=_now(request)))
+
+
+@router.post("/{case_id}/notes", response_model=CaseSummary, summary="Add a note")
+async def note(case_id: str, body: NoteIn, request: Request, session: DbSession,
+               principal: Principal = require(*DESK),
+               idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.add_note(
+        session, case_id=case_id, note=body.note, actor=principal.client_id, now=_now(request)))
+
+
+@router.post("/{case_id}/calls", response_model=CaseSummary, summary="Log a call")
+async def log_call(case_id: str, body: CallIn, request: Request, session: DbSession,
+                   principal: Principal = require(*DESK),
+                   idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
+    text = (f"{body.direction.title()} call with the {body.counterpart.lower()} "
+            f"({body.duration_s // 60} min {body.duration_s % 60} s): {body.summary}")
+    return await _once(request, session, principal, idempotency_key, lambda: service.add_note(
+        session, case_id=case_id, note=text, actor=principal.client_id, now=_now(request),
+        kind="CALL_LOGGED", data=body.model_dump()))
+
+
+@router.post("/{case_id}/evidence-requests", response_model=CaseSummary,
+             summary="Ask the seller for evidence (the SLA clock pauses)")
+async def request_evidence(case_id: str, body: EvidenceRequestIn, request: Request,
+                           session: DbSession, principal: Principal = require(*DESK),
+                           idempotency_key: str | None = IdempotencyHeader,
+                           ) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.request_evidence(
+        session, case_id=case_id, checklist=body.checklist, reason=body.reason,
+        actor=principal.client_id, now=_now(request)))
+
+
+@router.post("/{case_id}/decision", response_model=CaseSummary,
+             summary="Decide or override, with a reason (above the approval cap: a proposal)")
+async def decide(case_id: str, body: DecisionIn, request: Request, session: DbSession,
+                 principal: Principal = require(*DESK),
+                 idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.decide(
+        session, case_id=case_id, rule_id=body.rule_id, liable_party=body.liable_party,
+        payout_pct=body.payout_pct, reason=body.reason, actor=principal.client_id,
+        now=_now(request)))
+
+
+@router.post("/{case_id}/escalate", response_model=CaseSummary, summary="Escalate to management")
+async def escalate(case_id: str, body: EscalateIn, request: Request, session: DbSession,
+                   principal: Principal = require(*DESK),
+                   idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.escalate(
+        session, case_id=case_id, reason=body.reason, actor=principal.client_id,
+        now=_now(request)))
+
+
+@router.post("/{case_id}/approve", response_model=CaseSummary,
+             summary="Approve a proposal above the cap (ops_manager, not the proposer)")
+async def approve(case_id: str, body: ApproveIn, request: Request, session: DbSession,
+                  principal: Principal = require(Role.OPS_MANAGER),
+                  idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.approve(
+        session, case_id=case_id, reason=body.reason, actor=principal.client_id,
+        now=_now(request)))
+
+
+@router.post("/{case_id}/appeal-decision", response_model=CaseSummary,
+             summary="Decide an appeal (ops_manager, not the original decider)")
+async def decide_appeal(case_id: str, body: AppealDecisionIn, request: Request,
+                        session: DbSession, principal: Principal = require(Role.OPS_MANAGER),
+                        idempotency_key: str | None = IdempotencyHeader,
+                        ) -> CaseSummary | JSONResponse:
+    return await _once(request, session, principal, idempotency_key, lambda: service.decide_appeal(
+        session, case_id=case_id, overturn=body.overturn, reason=body.reason,
+        actor=principal.client_id, now=_now(request), liable_party=body.liable_party,
+        payout_pct=body.payout_pct))

@@ -1,0 +1,107 @@
+"""HTTP shapes of the review desk (not the ORM, not the events)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events import LiableParty
+
+Reason = Field(min_length=3, max_length=5000, description="Why, in plain words (mandatory).")
+
+
+class CaseSummary(BaseModel):
+    case_id: str
+    return_id: str
+    seller_id: str
+    partner_id: str | None
+    claim_type: str | None
+    claimed_amount: int | None
+    origin: str
+    state: str
+    waiting_for: str | None
+    reason_code: str | None
+    fraud_band: str | None
+    assignee: str | None
+    sla_breached: bool
+    payout: int
+    version: int
+    opened_at: datetime
+    updated_at: datetime
+    age_hours: float
+    reply_by: datetime | None
+    appeal_by: datetime | None
+
+
+class CaseQueuePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+
+
+class TimelineItem(BaseModel):
+    id: int
+    case_version: int
+    kind: str
+    actor: str
+    reason: str
+    data: dict[str, Any] | None
+    occurred_at: datetime
+
+
+class CaseDetail(CaseSummary):
+    decision: dict[str, Any] | None
+    proposal: dict[str, Any] | None
+    proposed_by: str | None
+    decided_by: str | None
+    facts: dict[str, Any]
+    timeline: list[TimelineItem]
+    ledger: list[dict[str, Any]]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AssignIn(_In):
+    assignee: str = Field(min_length=1, max_length=200)
+
+
+class NoteIn(_In):
+    note: str = Field(min_length=1, max_length=5000)
+
+
+class CallIn(_In):
+    direction: Literal["INBOUND", "OUTBOUND"]
+    counterpart: Literal["SELLER", "PARTNER", "BUYER", "INTERNAL"] = "SELLER"
+    duration_s: int = Field(ge=0, le=24 * 3600)
+    summary: str = Field(min_length=1, max_length=5000)
+
+
+class EvidenceRequestIn(_In):
+    checklist: list[str] = Field(min_length=1, max_length=20)
+    reason: str = Reason
+
+
+class DecisionIn(_In):
+    liable_party: LiableParty
+    payout_pct: int = Field(ge=0, le=100)
+    reason: str = Reason
+    rule_id: str = Field(default="MANUAL", pattern=r"^(MANUAL|OVERRIDE|L([1-9]|1[0-2]))$",
+                         description="The SOP rule the decision rests on, or MANUAL / OVERRIDE.")
+
+
+class EscalateIn(_In):
+    reason: str = Reason
+
+
+class ApproveIn(_In):
+    reason: str = Field(default="", max_length=5000)
+
+
+class AppealDecisionIn(_In):
+    overturn: bool
+    reason: str = Reason
+    liable_party: LiableParty | None = None
+    payout_pct: int | None = Field(default=None, ge=0, le=100)

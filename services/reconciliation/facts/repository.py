@@ -1,0 +1,179 @@
+"""SQL of the stored facts: one insert per event (idempotent on the event's own id) and the
+queries that gather everything known about a return."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation.models import (
+    AppealRecord,
+    AssessmentRecord,
+    EscalationRecord,
+    EvidenceAddition,
+    RefundRecord,
+    ReturnRecord,
+    ShipmentEventRecord,
+)
+from shared.events import (
+    AppealFiled,
+    EvidenceAdded,
+    EvidenceItem,
+    FraudAssessed,
+    RefundIssued,
+    ReturnInitiated,
+    ReturnShipmentEvent,
+    SellerEscalationFiled,
+)
+
+
+def _evidence_json(items: list[EvidenceItem]) -> list[dict[str, Any]]:
+    return [e.model_dump(mode="json") for e in items]
+
+
+async def _insert(session: AsyncSession, model: Any, values: dict[str, Any]) -> bool:
+    """Insert once; False when the same fact was stored before."""
+    stmt = pg_insert(model).values(**values).on_conflict_do_nothing()
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def store_return(session: AsyncSession, e: ReturnInitiated, ce_id: UUID) -> bool:
+    return await _insert(session, ReturnRecord, {
+        "return_id": e.return_id, "ce_id": ce_id, "order_id": e.order_id,
+        "seller_id": e.seller_id, "buyer_id": e.buyer_id, "category": e.category,
+        "item_value": e.item_value, "qc_required": e.qc_required, "partner_id": e.partner_id,
+        "awb": e.awb, "initiated_at": e.initiated_at,
+    })
+
+
+async def store_scan(session: AsyncSession, e: ReturnShipmentEvent, ce_id: UUID) -> bool:
+    return await _insert(session, ShipmentEventRecord, {
+        "event_id": e.event_id, "ce_id": ce_id, "return_id": e.return_id,
+        "partner_id": e.partner_id, "event_type": e.event_type.value,
+        "occurred_at": e.occurred_at, "weight_g": e.weight_g,
+        "pod_otp_verified": e.pod_otp_verified, "hub_id": e.hub_id, "agent_id": e.agent_id,
+        "qc_failure_reason": e.qc_failure_reason,
+    })
+
+
+async def store_escalation(session: AsyncSession, e: SellerEscalationFiled, ce_id: UUID) -> bool:
+    return await _insert(session, EscalationRecord, {
+        "escalation_id": e.escalation_id, "ce_id": ce_id, "return_id": e.return_id,
+        "seller_id": e.seller_id, "claim_type": e.claim_type.value,
+        "claimed_amount": e.claimed_amount, "description": e.description,
+        "evidence": _evidence_json(e.evidence), "received_weight_g": e.received_weight_g,
+        "channel": e.channel.value, "filed_at": e.filed_at, "filed_by": e.filed_by,
+        "seller_email": e.seller_email,
+    })
+
+
+async def store_evidence(session: AsyncSession, e: EvidenceAdded, ce_id: UUID) -> bool:
+    return await _insert(session, EvidenceAddition, {
+        "ce_id": ce_id, "escalation_id": e.escalation_id, "return_id": e.return_id,
+        "evidence": _evidence_json(e.evidence), "received_weight_g": e.received_weight_g,
+        "added_at": e.added_at,
+    })
+
+
+async def store_assessment(session: AsyncSession, e: FraudAssessed) -> bool:
+    return await _insert(session, AssessmentRecord, {
+        "assessment_id": e.assessment_id, "subject_event_id": e.subject_event_id,
+        "subject_type": e.subject_type, "return_id": e.return_id,
+        "escalation_id": e.escalation_id, "band": e.band.value, "score": e.score,
+        "reasons": [r.model_dump(mode="json") for r in e.reasons],
+        "model_version": e.model_version, "assessed_at": e.assessed_at,
+    })
+
+
+async def store_appeal(
+    session: AsyncSession, e: AppealFiled, ce_id: UUID, disposition: str
+) -> bool:
+    return await _insert(session, AppealRecord, {
+        "ce_id": ce_id, "escalation_id": e.escalation_id, "return_id": e.return_id,
+        "seller_id": e.seller_id, "reason": e.reason, "filed_at": e.filed_at,
+        "disposition": disposition,
+    })
+
+
+async def store_refund(session: AsyncSession, e: RefundIssued) -> bool:
+    return await _insert(session, RefundRecord, {
+        "refund_id": e.refund_id, "return_id": e.return_id, "order_id": e.order_id,
+        "amount": e.amount, "issued_at": e.issued_at,
+    })
+
+
+async def get_return(session: AsyncSession, return_id: str) -> ReturnRecord | None:
+    return await session.get(ReturnRecord, return_id)
+
+
+async def scans(session: AsyncSession, return_id: str) -> list[ShipmentEventRecord]:
+    rows = await session.scalars(
+        select(ShipmentEventRecord)
+        .where(ShipmentEventRecord.return_id == return_id)
+        .order_by(ShipmentEventRecord.occurred_at, ShipmentEventRecord.event_id)
+    )
+    return list(rows)
+
+
+async def escalations(session: AsyncSession, return_id: str) -> list[EscalationRecord]:
+    rows = await session.scalars(
+        select(EscalationRecord)
+        .where(EscalationRecord.return_id == return_id)
+        .order_by(EscalationRecord.filed_at, EscalationRecord.escalation_id)
+    )
+    return list(rows)
+
+
+async def get_escalation(session: AsyncSession, escalation_id: str) -> EscalationRecord | None:
+    return await session.get(EscalationRecord, escalation_id)
+
+
+async def evidence_additions(session: AsyncSession, return_id: str) -> list[EvidenceAddition]:
+    rows = await session.scalars(
+        select(EvidenceAddition)
+        .where(EvidenceAddition.return_id == return_id)
+        .order_by(EvidenceAddition.added_at)
+    )
+    return list(rows)
+
+
+async def assessments_for(
+    session: AsyncSession, *, return_id: str, escalation_ids: list[str], subject_ids: list[UUID]
+) -> list[AssessmentRecord]:
+    conditions = []
+    if escalation_ids:
+        conditions.append(AssessmentRecord.escalation_id.in_(escalation_ids))
+    if subject_ids:
+        conditions.append(AssessmentRecord.subject_event_id.in_(subject_ids))
+    if not conditions:
+        return []
+    rows = await session.scalars(
+        select(AssessmentRecord).where(AssessmentRecord.return_id == return_id, or_(*conditions))
+    )
+    return list(rows)
+
+
+async def all_assessments(session: AsyncSession, return_id: str) -> list[AssessmentRecord]:
+    rows = await session.scalars(
+        select(AssessmentRecord)
+        .where(AssessmentRecord.return_id == return_id)
+        .order_by(AssessmentRecord.assessed_at)
+    )
+    return list(rows)
+
+
+async def appeals(session: AsyncSession, return_id: str) -> list[AppealRecord]:
+    rows = await session.scalars(
+        select(AppealRecord).where(AppealRecord.return_id == return_id).order_by(AppealRecord.filed_at)
+    )
+    return list(rows)
+
+
+async def refunds(session: AsyncSession, return_id: str) -> list[RefundRecord]:
+    rows = await session.scalars(select(RefundRecord).where(RefundRecord.return_id == return_id))
+    return list(rows)

@@ -1,0 +1,1 @@
+"""The double-entry ledger of settlements and recoveries, and partner statements."""

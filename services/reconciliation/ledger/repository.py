@@ -1,0 +1,94 @@
+"""SQL of the ledger: inserts only (the database refuses updates and deletes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation.ledger.postings import Posting
+from services.reconciliation.models import LedgerEntry, LedgerTransaction
+
+
+async def add_transaction(
+    session: AsyncSession,
+    *,
+    transaction_id: UUID,
+    case_id: str,
+    kind: str,
+    lines: list[Posting],
+    posted_at: datetime,
+    description: str,
+    policy_version: str | None = None,
+    reverses: UUID | None = None,
+) -> None:
+    session.add(LedgerTransaction(
+        transaction_id=transaction_id, case_id=case_id, kind=kind, reverses=reverses,
+        policy_version=policy_version, description=description, posted_at=posted_at,
+    ))
+    # No flush here: the entries' relationship to their transaction makes the unit of work
+    # insert the transaction row first, and a batch's postings go out in bulk at commit.
+    session.add_all([
+        LedgerEntry(
+            transaction_id=transaction_id, case_id=case_id, account=p.account,
+            account_type=p.account_type, counterparty_id=p.counterparty_id, amount=p.amount,
+            posted_at=posted_at,
+        )
+        for p in lines
+    ])
+
+
+async def unreversed_settlements(session: AsyncSession, case_id: str) -> list[LedgerTransaction]:
+    reversed_ids = select(LedgerTransaction.reverses).where(
+        LedgerTransaction.case_id == case_id, LedgerTransaction.reverses.is_not(None)
+    )
+    rows = await session.scalars(
+        select(LedgerTransaction)
+        .where(
+            LedgerTransaction.case_id == case_id,
+            LedgerTransaction.kind == "SETTLEMENT",
+            LedgerTransaction.transaction_id.not_in(reversed_ids),
+        )
+        .order_by(LedgerTransaction.seq)
+    )
+    return list(rows)
+
+
+async def entries_of(session: AsyncSession, transaction_id: UUID) -> list[LedgerEntry]:
+    rows = await session.scalars(
+        select(LedgerEntry).where(LedgerEntry.transaction_id == transaction_id).order_by(LedgerEntry.id)
+    )
+    return list(rows)
+
+
+async def transactions_of_case(session: AsyncSession, case_id: str) -> list[LedgerTransaction]:
+    rows = await session.scalars(
+        select(LedgerTransaction)
+        .where(LedgerTransaction.case_id == case_id)
+        .order_by(LedgerTransaction.seq)
+    )
+    return list(rows)
+
+
+async def account_entries(
+    session: AsyncSession, *, account: str, start: datetime, end: datetime
+) -> list[tuple[LedgerEntry, LedgerTransaction]]:
+    rows = await session.execute(
+        select(LedgerEntry, LedgerTransaction)
+        .join(LedgerTransaction, LedgerTransaction.transaction_id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.account == account, LedgerEntry.posted_at >= start,
+               LedgerEntry.posted_at < end)
+        .order_by(LedgerEntry.posted_at, LedgerEntry.id)
+    )
+    return [(e, t) for e, t in rows.all()]
+
+
+async def balances(session: AsyncSession) -> list[tuple[str, int]]:
+    rows = await session.execute(
+        select(LedgerEntry.account, func.sum(LedgerEntry.amount))
+        .group_by(LedgerEntry.account)
+        .order_by(LedgerEntry.account)
+    )
+    return [(a, int(s)) for a, s in rows.all()]

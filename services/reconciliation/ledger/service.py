@@ -1,0 +1,75 @@
+"""Settle a decision in the ledger, and reverse earlier settlements when an appeal overturns them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation.ledger import repository
+from services.reconciliation.ledger.postings import (
+    Posting,
+    reversal_postings,
+    settlement_postings,
+)
+from shared.events import DecisionRecord
+
+
+async def settle(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    seller_id: str,
+    partner_id: str | None,
+    buyer_id: str | None,
+    decision: DecisionRecord,
+    now: datetime,
+) -> UUID | None:
+    """Post the decision's lines; None when there is nothing to move (a denial)."""
+    lines = settlement_postings(
+        seller_id=seller_id,
+        partner_id=partner_id,
+        buyer_id=buyer_id,
+        payout=decision.payout,
+        partner_debit=decision.partner_debit,
+        buyer_receivable=decision.buyer_receivable,
+    )
+    if not lines:
+        return None
+    transaction_id = uuid4()
+    await repository.add_transaction(
+        session,
+        transaction_id=transaction_id,
+        case_id=case_id,
+        kind="SETTLEMENT",
+        lines=lines,
+        posted_at=now,
+        description=f"Settlement of {case_id} by rule {decision.rule_id}",
+        policy_version=decision.policy_version,
+    )
+    return transaction_id
+
+
+async def reverse_settlements(session: AsyncSession, *, case_id: str, now: datetime) -> list[UUID]:
+    """Post the mirror of every settlement of the case that is still in force."""
+    reversed_ids: list[UUID] = []
+    for tx in await repository.unreversed_settlements(session, case_id):
+        entries = await repository.entries_of(session, tx.transaction_id)
+        lines = reversal_postings([
+            Posting(e.account, e.account_type, e.counterparty_id, e.amount) for e in entries
+        ])
+        reversal_id = uuid4()
+        await repository.add_transaction(
+            session,
+            transaction_id=reversal_id,
+            case_id=case_id,
+            kind="REVERSAL",
+            lines=lines,
+            posted_at=now,
+            description=f"Reversal of {tx.transaction_id} ({case_id}): decision overturned",
+            policy_version=tx.policy_version,
+            reverses=tx.transaction_id,
+        )
+        reversed_ids.append(reversal_id)
+    return reversed_ids

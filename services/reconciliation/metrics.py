@@ -1,0 +1,59 @@
+"""Reconciliation's domain metrics. Increments are applied only when the transaction that
+caused them commits, so a retried batch never counts twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import Counter
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+CASES = Counter(
+    "disputedesk_cases_total", "Cases entering a state.", ["state"]
+)
+DECISIONS = Counter(
+    "disputedesk_decisions_total",
+    "Decisions and rejections, by the rule that made them and the party held liable.",
+    ["rule_id", "liable_party"],
+)
+PAYOUT = Counter("disputedesk_payout_paise_total", "Paise paid out to sellers on settlement.")
+SLA_BREACHED = Counter(
+    "disputedesk_cases_sla_breached_total", "Cases whose review SLA ran out (escalated)."
+)
+
+_PENDING = "pending_metric_updates"
+
+
+def after_commit(session: AsyncSession, update: Callable[[], Any]) -> None:
+    session.sync_session.info.setdefault(_PENDING, []).append(update)
+
+
+@event.listens_for(Session, "after_commit")
+def _apply(session: Session) -> None:
+    for update in session.info.pop(_PENDING, []):
+        update()
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def case_entered(session: AsyncSession, state: str) -> None:
+    after_commit(session, lambda: CASES.labels(state).inc())
+
+
+def decision_made(session: AsyncSession, rule_id: str, liable_party: str | None) -> None:
+    after_commit(session, lambda: DECISIONS.labels(rule_id, liable_party or "NONE").inc())
+
+
+def paid_out(session: AsyncSession, paise: int) -> None:
+    if paise > 0:
+        after_commit(session, lambda: PAYOUT.inc(paise))
+
+
+def sla_breached(session: AsyncSession) -> None:
+    after_commit(session, SLA_BREACHED.inc)

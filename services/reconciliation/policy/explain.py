@@ -1,0 +1,145 @@
+"""One plain-language paragraph per decision, written for the seller; the email reuses it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from services.reconciliation.policy.facts import Facts
+from services.reconciliation.policy.rules import Verdict, weight_drop_g
+from services.reconciliation.policy.sop_v1 import Policy
+from shared.events import LiableParty
+
+_PARTY_WORDS = {
+    LiableParty.PARTNER: "the logistics partner that carried the return",
+    LiableParty.BUYER: "the buyer who sent the item back",
+    LiableParty.SELLER: "no one other than the original delivery record",
+    LiableParty.MARKETPLACE: "the marketplace",
+}
+
+
+def rupees(paise: int) -> str:
+    return f"₹{paise // 100:,}.{paise % 100:02d}"
+
+
+def _day(when: datetime | None) -> str:
+    return when.strftime("%d %b %Y") if when else "an unknown date"
+
+
+def _why(rule_id: str, f: Facts, p: Policy) -> str:
+    claim = (f.claim_type.value.replace("_", " ").lower() if f.claim_type else "return")
+    drop = weight_drop_g(f)
+    reasons = {
+        "E1": "we do not yet have every record we need about this return (the return itself "
+        "and the partner's pickup, quality-check and delivery scans)",
+        "E2b": "this return already has a decided case, and a second claim about the same "
+        "return cannot be opened; you can appeal the existing decision instead",
+        "E3": f"the {claim} claim was filed on {_day(f.filed_at)}, more than "
+        f"{p.windows.claim_window_h // 24} days after the parcel was delivered to you on "
+        f"{_day(f.delivered_at)}",
+        "E3b": "the parcel was picked up on "
+        f"{_day(f.pickup_at)}, and a not-received claim can only be filed "
+        f"{p.windows.not_received_earliest_days} days after pickup, from "
+        f"{_day(f.pickup_at + timedelta(days=p.windows.not_received_earliest_days) if f.pickup_at else None)}"
+        " — please file again from that date if the parcel has still not arrived",
+        "E3c": f"a not-received claim must be filed within {p.windows.not_received_latest_days} "
+        f"days of pickup ({_day(f.pickup_at)})",
+        "E4": "the evidence this claim type needs did not reach us by the reply-by time",
+        "E5": "the claim needs a closer look by our review team before any payment",
+        "E5b": "our routine checks on the claim are not complete yet, so a person will review it",
+        "L1": "the logistics partner declared the parcel lost in transit",
+        "L2": "the logistics partner declared the parcel damaged in transit",
+        "L3": f"the parcel was picked up on {_day(f.pickup_at)} and has no delivery record after "
+        f"more than {p.windows.not_received_earliest_days} days",
+        "L4": f"the partner's record shows the parcel was delivered to you on {_day(f.delivered_at)} "
+        "and the delivery was confirmed with the one-time password (OTP) sent to you",
+        "L5": f"the partner marked the parcel delivered on {_day(f.delivered_at)} but without an "
+        "OTP-verified proof of delivery",
+        "L6": f"the parcel weighed {f.pickup_weight_g} g at pickup and "
+        f"{(f.pickup_weight_g or 0) - (drop or 0)} g on delivery, a drop of {drop} g, which is more than the allowed "
+        f"{p.weight_drop.min_drop_g} g or {p.weight_drop.min_drop_pct} %",
+        "L7": "the partner's quality check at pickup failed, yet the parcel was picked up anyway",
+        "L8": f"the partner's quality check at pickup passed, so a {claim} claim points to what "
+        "happened in the partner's custody",
+        "L9": "the partner's quality check at pickup passed, so the damage happened in the "
+        "partner's custody",
+        "L10": f"there was no quality check at pickup, so the {claim} claim is recovered from the "
+        "buyer while we pay you from the seller protection fund",
+        "L11": "there was no quality check at pickup, so responsibility for the damage is shared "
+        "and the buyer's part is recovered from the buyer",
+        "L12": "none of our standard rules fits this return, so a person from the desk will decide",
+    }
+    return reasons.get(rule_id, "of the facts recorded on this case")
+
+
+def explain(verdict: Verdict, f: Facts, p: Policy, *, return_id: str) -> str:
+    """The paragraph recorded with a decision (and read by the seller)."""
+    why = _why(verdict.rule_id, f, p)
+    opening = f"About your return {return_id}: "
+    amounts = verdict.amounts
+    if amounts is not None and verdict.liable_party is not None:
+        if amounts.payout == 0:
+            return (
+                f"{opening}we could not approve this claim because {why}. "
+                "If you believe this is wrong, you can appeal within "
+                f"{p.windows.appeal_window_days} days and tell us what we missed."
+            )
+        party = _PARTY_WORDS[verdict.liable_party]
+        extra = ""
+        if verdict.step.value == "PROPOSE":
+            extra = (" Because the amount is above our approval limit, a manager will confirm it "
+                     "before it is paid.")
+        return (
+            f"{opening}we are paying you {rupees(amounts.payout)} "
+            f"({amounts.payout_pct} % of {rupees(amounts.base)}, the lower of your claimed amount "
+            f"and the item value) because {why}. The cost is recovered from {party}; you do not "
+            f"need to do anything else.{extra} You can appeal within "
+            f"{p.windows.appeal_window_days} days if something is not right."
+        )
+    step = verdict.step.value
+    if step == "REJECT":
+        return (
+            f"{opening}we could not accept this claim because {why}. You can appeal within "
+            f"{p.windows.appeal_window_days} days if you think we got this wrong."
+        )
+    if step == "AWAIT_EVIDENCE":
+        return (
+            f"{opening}to decide your claim we need a little more evidence: "
+            + "; ".join(verdict.checklist)
+            + f". Please send it within {p.timers.evidence_reply_h} hours; the case waits "
+            "for you in the meantime."
+        )
+    if step == "WAIT_FACTS":
+        return (
+            f"{opening}we are waiting for {why.replace('we do not yet have ', '')}. "
+            "We will continue as soon as it arrives; there is nothing you need to do."
+        )
+    if step == "WAIT_FRAUD":
+        return (
+            f"{opening}we are running our routine checks on the claim; the decision follows as "
+            "soon as they finish, and there is nothing you need to do."
+        )
+    return (
+        f"{opening}a member of our desk is reviewing your claim because {why}. "
+        f"You will hear from us within {p.timers.review_sla_h} hours."
+    )
+
+
+def explain_manual(
+    *, return_id: str, reason: str, payout: int, base: int, payout_pct: int,
+    liable_party: LiableParty | None, p: Policy,
+) -> str:
+    """The paragraph of a decision a person took: their reason, then what it means in money."""
+    opening = f"About your return {return_id}: after reviewing your claim, our desk decided: "
+    reason = reason.strip().rstrip(".")
+    if payout == 0:
+        money = "this means no payment is due on this claim"
+    else:
+        party = _PARTY_WORDS.get(liable_party, "the marketplace") if liable_party else "the marketplace"
+        money = (
+            f"we are paying you {rupees(payout)} ({payout_pct} % of {rupees(base)}), "
+            f"recovered from {party}"
+        )
+    return (
+        f"{opening}{reason}. In short, {money}. You can appeal within "
+        f"{p.windows.appeal_window_days} days if you think we got this wrong."
+    )

@@ -1,0 +1,428 @@
+"""The SOP's rules as small pure functions over a `Facts` snapshot and a `Policy`.
+
+Eligibility (E1–E5b) is checked in the SOP's order and each check returns a `Verdict` or None
+(passes); liability (L1–L11) is a table of predicates where the first match wins, L12 otherwise;
+amounts follow step 3. Proactive triggers (P1–P3) say when a case opens before any escalation.
+Nothing here reads a clock or a database: time-outs arrive as flags from the case's timers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+from services.reconciliation.policy.facts import Facts
+from services.reconciliation.policy.sop_v1 import Policy
+from shared.events import CaseState, ClaimType, FraudBand, LiableParty, Outcome
+
+ITEM_CLAIMS = frozenset(
+    {ClaimType.DAMAGED, ClaimType.WRONG_ITEM, ClaimType.MISSING_ITEM, ClaimType.USED_ITEM}
+)
+CONTENT_CLAIMS = frozenset({ClaimType.WRONG_ITEM, ClaimType.USED_ITEM, ClaimType.MISSING_ITEM})
+OPEN_STATES = frozenset(
+    {CaseState.OPEN, CaseState.AWAITING_EVIDENCE, CaseState.UNDER_REVIEW, CaseState.ESCALATED}
+)
+FINISHED_STATES = frozenset(
+    {CaseState.DECIDED, CaseState.REJECTED, CaseState.APPEALED, CaseState.CLOSED}
+)
+
+
+class Step(StrEnum):
+    WAIT_FACTS = "WAIT_FACTS"
+    AWAIT_EVIDENCE = "AWAIT_EVIDENCE"
+    WAIT_FRAUD = "WAIT_FRAUD"
+    REJECT = "REJECT"
+    REVIEW = "REVIEW"
+    DECIDE = "DECIDE"
+    PROPOSE = "PROPOSE"  # decided, but above the approval cap: an ops_manager must approve
+    MERGE = "MERGE"
+
+
+@dataclass(frozen=True, slots=True)
+class Amounts:
+    base: int
+    payout_pct: int
+    payout: int
+    partner_debit: int
+    buyer_receivable: int
+    marketplace_cost: int
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    step: Step
+    rule_id: str
+    reason_code: str | None = None
+    liable_party: LiableParty | None = None
+    amounts: Amounts | None = None
+    checklist: tuple[str, ...] = field(default=())
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 1 — eligibility
+# ---------------------------------------------------------------------------------------------
+
+
+def missing_facts(f: Facts) -> list[str]:
+    """The facts a claim needs before any later rule can judge it fairly (E1).
+
+    The return itself always. Item claims need the delivery scan (E3 counts from it), the pickup
+    scan (L6 compares its weight) and, when the return required QC, the QC result (L7–L11 read
+    it); NOT_RECEIVED needs the pickup scan unless delivered (E3b, E3c and L3 count from it).
+    A partner's LOST / DAMAGED_IN_TRANSIT declaration settles liability by itself (L1/L2).
+    """
+    missing = [] if f.return_known else ["RETURN"]
+    if f.declared_lost or f.declared_damaged_in_transit:
+        return missing
+    if f.claim_type in ITEM_CLAIMS:
+        if not f.delivered:
+            missing.append("DELIVERY_SCAN")
+        if f.pickup_at is None:
+            missing.append("PICKUP_SCAN")
+        if f.qc_required and f.qc_result is None:
+            missing.append("QC_RESULT")
+    elif f.claim_type is ClaimType.NOT_RECEIVED and not f.delivered and f.pickup_at is None:
+        missing.append("PICKUP_SCAN")
+    return missing
+
+
+def e1_missing_facts(f: Facts, p: Policy, *, facts_wait_over: bool = False) -> Verdict | None:
+    """E1: wait for the facts the claim needs; after the wait, a person reviews."""
+    if not missing_facts(f):
+        return None
+    if facts_wait_over:
+        return Verdict(Step.REVIEW, "E1", "MISSING_FACTS")
+    return Verdict(Step.WAIT_FACTS, "E1", "PENDING_FACTS")
+
+
+def e2_merge_into_open_case(case_state: CaseState | None) -> Verdict | None:
+    """E2: a return with an open case gets the escalation merged into it, not a second case."""
+    if case_state is not None and case_state in OPEN_STATES:
+        return Verdict(Step.MERGE, "E2", "ESCALATION_MERGED")
+    return None
+
+
+def e2b_duplicate_claim(case_state: CaseState | None, *, is_appeal: bool) -> Verdict | None:
+    """E2b: a decided or rejected case does not take a new escalation, only an appeal."""
+    if case_state is not None and case_state in FINISHED_STATES and not is_appeal:
+        return Verdict(Step.REJECT, "E2b", "DUPLICATE_CLAIM")
+    return None
+
+
+def e3_claim_window(f: Facts, p: Policy) -> Verdict | None:
+    """E3: item claims must be filed within the window after delivery (exactly 168 h is in)."""
+    if f.claim_type not in ITEM_CLAIMS or f.delivered_at is None or f.filed_at is None:
+        return None
+    if f.filed_at - f.delivered_at > timedelta(hours=p.windows.claim_window_h):
+        return Verdict(Step.REJECT, "E3", "CLAIM_WINDOW_EXPIRED")
+    return None
+
+
+def e3b_premature_not_received(f: Facts, p: Policy) -> Verdict | None:
+    """E3b: NOT_RECEIVED with no delivery scan needs the waiting period after pickup."""
+    if f.claim_type is not ClaimType.NOT_RECEIVED or f.delivered or f.pickup_at is None:
+        return None
+    if f.filed_at is None:
+        return None
+    if f.declared_lost or f.declared_damaged_in_transit:
+        return None  # the partner already admitted the loss: nothing to wait for
+    if f.filed_at - f.pickup_at < timedelta(days=p.windows.not_received_earliest_days):
+        return Verdict(Step.REJECT, "E3b", "PREMATURE_CLAIM")
+    return None
+
+
+def e3c_not_received_window(f: Facts, p: Policy) -> Verdict | None:
+    """E3c: NOT_RECEIVED must be filed within the outer window after pickup."""
+    if f.claim_type is not ClaimType.NOT_RECEIVED or f.pickup_at is None or f.filed_at is None:
+        return None
+    if f.filed_at - f.pickup_at > timedelta(days=p.windows.not_received_latest_days):
+        return Verdict(Step.REJECT, "E3c", "CLAIM_WINDOW_EXPIRED")
+    return None
+
+
+def evidence_satisfied(f: Facts, p: Policy) -> bool:
+    if f.claim_type is None:
+        return True
+    checklist = p.evidence.get(f.claim_type)
+    if checklist is None or not checklist.alternatives:
+        return True
+    for option in checklist.alternatives:
+        counts_ok = all(
+            f.evidence_counts.get(kind.value, 0) >= need for kind, need in option.min_counts.items()
+        )
+        weight_ok = not option.needs_received_weight or f.received_weight_g is not None
+        if counts_ok and weight_ok:
+            return True
+    return False
+
+
+def e4_evidence(f: Facts, p: Policy, *, reply_by_passed: bool = False) -> Verdict | None:
+    """E4: the claim type's evidence checklist; missing → ask, reply-by passed → reject."""
+    if evidence_satisfied(f, p):
+        return None
+    if reply_by_passed:
+        return Verdict(Step.REJECT, "E4", "EVIDENCE_NOT_PROVIDED")
+    checklist = p.evidence[f.claim_type].checklist if f.claim_type else ()
+    return Verdict(Step.AWAIT_EVIDENCE, "E4", "EVIDENCE_MISSING", checklist=checklist)
+
+
+def e5_fraud_high(f: Facts, p: Policy) -> Verdict | None:
+    """E5: a HIGH fraud band is never auto-decided."""
+    if f.fraud_band is FraudBand.HIGH:
+        return Verdict(Step.REVIEW, "E5", "FRAUD_REVIEW")
+    return None
+
+
+def e5b_fraud_assessment_missing(
+    f: Facts, p: Policy, *, fraud_wait_over: bool = False
+) -> Verdict | None:
+    """E5b: no decision without an assessment; after the wait a person reviews."""
+    if f.fraud_band is not None:
+        return None
+    if fraud_wait_over:
+        return Verdict(Step.REVIEW, "E5b", "FRAUD_ASSESSMENT_MISSING")
+    return Verdict(Step.WAIT_FRAUD, "E5b", "FRAUD_ASSESSMENT")
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 2 — liability
+# ---------------------------------------------------------------------------------------------
+
+
+def weight_drop_g(f: Facts) -> int | None:
+    """Grams lost between pickup and delivery (partner's delivery weight, else the seller's)."""
+    delivered = f.delivered_weight_g if f.delivered_weight_g is not None else f.received_weight_g
+    if f.pickup_weight_g is None or delivered is None:
+        return None
+    return f.pickup_weight_g - delivered
+
+
+def has_weight_drop(f: Facts, p: Policy) -> bool:
+    drop = weight_drop_g(f)
+    if drop is None or f.pickup_weight_g is None:
+        return False
+    # drop > max(min_g, pickup * pct / 100), kept in integers so the boundary is exact.
+    return 100 * drop > max(100 * p.weight_drop.min_drop_g,
+                            f.pickup_weight_g * p.weight_drop.min_drop_pct)
+
+
+def l1_partner_declared_lost(f: Facts, p: Policy) -> bool:
+    return f.declared_lost
+
+
+def l2_partner_declared_damaged(f: Facts, p: Policy) -> bool:
+    return f.declared_damaged_in_transit
+
+
+def l3_not_received_never_delivered(f: Facts, p: Policy) -> bool:
+    return (
+        f.claim_type is ClaimType.NOT_RECEIVED
+        and not f.delivered
+        and f.pickup_at is not None
+        and f.filed_at is not None
+        and f.filed_at - f.pickup_at >= timedelta(days=p.windows.not_received_earliest_days)
+    )
+
+
+def l4_not_received_otp_delivered(f: Facts, p: Policy) -> bool:
+    return f.claim_type is ClaimType.NOT_RECEIVED and f.delivered and f.pod_otp_verified is True
+
+
+def l5_not_received_unverified_delivery(f: Facts, p: Policy) -> bool:
+    return f.claim_type is ClaimType.NOT_RECEIVED and f.delivered and f.pod_otp_verified is not True
+
+
+def l6_weight_drop(f: Facts, p: Policy) -> bool:
+    return f.claim_type is not ClaimType.NOT_RECEIVED and has_weight_drop(f, p)
+
+
+def l7_qc_failed_but_picked_up(f: Facts, p: Policy) -> bool:
+    return f.qc_result == "FAILED" and f.pickup_at is not None
+
+
+def l8_qc_passed_content_claim(f: Facts, p: Policy) -> bool:
+    return f.qc_result == "PASSED" and f.claim_type in CONTENT_CLAIMS
+
+
+def l9_qc_passed_damage_claim(f: Facts, p: Policy) -> bool:
+    return f.qc_result == "PASSED" and f.claim_type is ClaimType.DAMAGED
+
+
+def l10_no_qc_content_claim(f: Facts, p: Policy) -> bool:
+    return f.qc_result is None and f.claim_type in CONTENT_CLAIMS
+
+
+def l11_no_qc_damage_claim(f: Facts, p: Policy) -> bool:
+    return f.qc_result is None and f.claim_type is ClaimType.DAMAGED
+
+
+LIABILITY_RULES: tuple[tuple[str, Callable[[Facts, Policy], bool]], ...] = (
+    ("L1", l1_partner_declared_lost),
+    ("L2", l2_partner_declared_damaged),
+    ("L3", l3_not_received_never_delivered),
+    ("L4", l4_not_received_otp_delivered),
+    ("L5", l5_not_received_unverified_delivery),
+    ("L6", l6_weight_drop),
+    ("L7", l7_qc_failed_but_picked_up),
+    ("L8", l8_qc_passed_content_claim),
+    ("L9", l9_qc_passed_damage_claim),
+    ("L10", l10_no_qc_content_claim),
+    ("L11", l11_no_qc_damage_claim),
+)
+
+
+def assign_liability(f: Facts, p: Policy) -> str:
+    """The first matching liability rule, or L12 when none matches."""
+    for rule_id, matches in LIABILITY_RULES:
+        if matches(f, p):
+            return rule_id
+    return "L12"
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 3 — amounts
+# ---------------------------------------------------------------------------------------------
+
+
+def outcome_for(pct: int) -> Outcome:
+    if pct >= 100:
+        return Outcome.GRANTED
+    return Outcome.PARTIAL if pct > 0 else Outcome.DENIED
+
+
+def compute_amounts(
+    *,
+    claimed_amount: int,
+    item_value: int | None,
+    payout_pct: int,
+    liable_party: LiableParty | None,
+    partner_id: str | None,
+    p: Policy,
+) -> Amounts:
+    base = claimed_amount if item_value is None else min(claimed_amount, item_value)
+    payout = base * payout_pct // 100
+    partner_debit = min(payout, p.partner_cap(partner_id)) if liable_party is LiableParty.PARTNER else 0
+    buyer_receivable = payout if liable_party is LiableParty.BUYER else 0
+    return Amounts(
+        base=base,
+        payout_pct=payout_pct,
+        payout=payout,
+        partner_debit=partner_debit,
+        buyer_receivable=buyer_receivable,
+        marketplace_cost=payout - partner_debit - buyer_receivable,
+        outcome=outcome_for(payout_pct),
+    )
+
+
+def above_approval_cap(payout: int, p: Policy) -> bool:
+    """More than the cap needs an ops_manager; exactly the cap does not."""
+    return payout > p.approval_cap_paise
+
+
+def liability_verdict(f: Facts, p: Policy) -> Verdict:
+    rule_id = assign_liability(f, p)
+    if rule_id == "L12":
+        return Verdict(Step.REVIEW, "L12", "NO_RULE_MATCHED")
+    rule = p.liability[rule_id]
+    amounts = compute_amounts(
+        claimed_amount=f.claimed_amount or 0,
+        item_value=f.item_value,
+        payout_pct=rule.payout_pct,
+        liable_party=rule.liable_party,
+        partner_id=f.partner_id,
+        p=p,
+    )
+    step = Step.PROPOSE if above_approval_cap(amounts.payout, p) else Step.DECIDE
+    reason = "ABOVE_APPROVAL_CAP" if step is Step.PROPOSE else None
+    return Verdict(step, rule_id, reason, liable_party=rule.liable_party, amounts=amounts)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole procedure
+# ---------------------------------------------------------------------------------------------
+
+
+def evaluate_claim(
+    f: Facts,
+    p: Policy,
+    *,
+    facts_wait_over: bool = False,
+    reply_by_passed: bool = False,
+    fraud_wait_over: bool = False,
+) -> Verdict:
+    """A seller's claim through eligibility (in SOP order), then liability and amounts."""
+    checks: tuple[Callable[[], Verdict | None], ...] = (
+        lambda: e1_missing_facts(f, p, facts_wait_over=facts_wait_over),
+        lambda: e3_claim_window(f, p),
+        lambda: e3b_premature_not_received(f, p),
+        lambda: e3c_not_received_window(f, p),
+        lambda: e4_evidence(f, p, reply_by_passed=reply_by_passed),
+        lambda: e5_fraud_high(f, p),
+        lambda: e5b_fraud_assessment_missing(f, p, fraud_wait_over=fraud_wait_over),
+    )
+    for check in checks:
+        verdict = check()
+        if verdict is not None:
+            return verdict
+    return liability_verdict(f, p)
+
+
+def evaluate_proactive(f: Facts, p: Policy, *, fraud_wait_over: bool = False) -> Verdict:
+    """A case the desk opened itself (P1/P3): no seller filing, so no windows or evidence;
+    the fraud gate still applies before anything is paid."""
+    if not f.return_known:
+        return Verdict(Step.WAIT_FACTS, "E1", "PENDING_FACTS")
+    for verdict in (
+        e5_fraud_high(f, p),
+        e5b_fraud_assessment_missing(f, p, fraud_wait_over=fraud_wait_over),
+    ):
+        if verdict is not None:
+            return verdict
+    return liability_verdict(f, p)
+
+
+# ---------------------------------------------------------------------------------------------
+# Proactive triggers
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProactiveTrigger:
+    rule_id: str
+    claim_type: ClaimType | None
+    awaits_evidence: bool
+
+
+def p1_partner_declared_loss(f: Facts, p: Policy) -> ProactiveTrigger | None:
+    if f.declared_lost:
+        return ProactiveTrigger("P1", ClaimType.NOT_RECEIVED, awaits_evidence=False)
+    if f.declared_damaged_in_transit:
+        return ProactiveTrigger("P1", ClaimType.DAMAGED, awaits_evidence=False)
+    return None
+
+
+def p2_delivered_with_weight_drop(f: Facts, p: Policy) -> ProactiveTrigger | None:
+    if f.delivered and f.delivered_weight_g is not None and has_weight_drop(f, p):
+        return ProactiveTrigger("P2", ClaimType.MISSING_ITEM, awaits_evidence=True)
+    return None
+
+
+def p3_picked_up_after_qc_failed(f: Facts, p: Policy) -> ProactiveTrigger | None:
+    if f.qc_result == "FAILED" and f.pickup_at is not None:
+        return ProactiveTrigger("P3", None, awaits_evidence=False)
+    return None
+
+
+def proactive_trigger(f: Facts, p: Policy) -> ProactiveTrigger | None:
+    """Which proactive rule, if any, opens a case for a return nobody has escalated yet."""
+    if not f.return_known:
+        return None
+    for rule in (p1_partner_declared_loss, p2_delivered_with_weight_drop,
+                 p3_picked_up_after_qc_failed):
+        trigger = rule(f, p)
+        if trigger is not None:
+            return trigger
+    return None
