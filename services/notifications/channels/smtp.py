@@ -1,7 +1,10 @@
-"""Email over SMTP with aiosmtplib."""
+"""Email over SMTP with aiosmtplib: STARTTLS and authentication as configured, one connection
+reused for a batch of messages, and every failure classified as temporary or permanent."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -9,13 +12,41 @@ import aiosmtplib
 
 from services.notifications.channels.base import DeliveryError, OutgoingMessage
 from services.notifications.settings import NotificationsSettings
+from shared.logging import scrub
 
+log = logging.getLogger(__name__)
 MESSAGE_ID_DOMAIN = "disputedesk.dev"
 
 
 def message_id_header(message: OutgoingMessage) -> str:
     # Stable across retries and redeliveries, so a receiving server can drop a re-send.
     return f"<{message.message_id}@{MESSAGE_ID_DOMAIN}>"
+
+
+def classify(exc: BaseException) -> DeliveryError:
+    """SMTP 5xx is permanent (5xx on RCPT: a hard bounce); 4xx, dropped connections and
+    timeouts are temporary. Error texts are scrubbed: servers echo the address back."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        refused = exc.recipients[0] if exc.recipients else None
+        code = refused.code if refused is not None else 550
+        text = refused.message if refused is not None else str(exc)
+        permanent = 500 <= code < 600
+        return DeliveryError(
+            scrub(f"SMTP {code} on RCPT: {text}"), permanent=permanent, code=code,
+            hard_bounce=permanent,
+        )
+    if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
+        permanent = 500 <= exc.code < 600
+        return DeliveryError(
+            scrub(f"SMTP {exc.code} on RCPT: {exc.message}"), permanent=permanent,
+            code=exc.code, hard_bounce=permanent,
+        )
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return DeliveryError(
+            scrub(f"SMTP {exc.code}: {exc.message}"), permanent=500 <= exc.code < 600,
+            code=exc.code,
+        )
+    return DeliveryError(scrub(f"{type(exc).__name__}: {exc}"), permanent=False)
 
 
 class SmtpChannel:
@@ -35,21 +66,67 @@ class SmtpChannel:
         email.add_alternative(message.body_html, subtype="html")
         return email
 
-    async def send(self, message: OutgoingMessage) -> None:
+    def _client(self) -> aiosmtplib.SMTP:
         s = self.settings
+        return aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            start_tls=s.smtp_starttls,
+            username=s.smtp_username,
+            password=s.smtp_password,
+            timeout=s.smtp_timeout_s,
+            validate_certs=s.smtp_validate_certs,
+        )
+
+    async def send(self, message: OutgoingMessage) -> None:
+        [error] = await self.send_many([message])
+        if error is not None:
+            raise error
+
+    async def send_many(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
+        results: list[DeliveryError | None] = []
+        client: aiosmtplib.SMTP | None = None
         try:
-            await aiosmtplib.send(
-                self.build(message),
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                start_tls=s.smtp_starttls,
-                username=s.smtp_username,
-                password=s.smtp_password,
-                timeout=s.smtp_timeout_s,
-            )
-        except aiosmtplib.SMTPResponseException as exc:
-            raise DeliveryError(
-                f"SMTP {exc.code}: {exc.message}", permanent=500 <= exc.code < 600, code=exc.code
-            ) from exc
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+            for message in messages:
+                if client is None:
+                    try:
+                        client = self._client()
+                        await client.connect()
+                    except Exception as exc:  # the server is away: the rest waits for a retry
+                        client = None
+                        error = classify(exc)
+                        if 500 <= (error.code or 0) < 600:
+                            # e.g. 535 authentication: a configuration fault, not the message's.
+                            error = DeliveryError(str(error), permanent=False, code=error.code)
+                        results.extend([error] * (len(messages) - len(results)))
+                        return results
+                try:
+                    await client.send_message(self.build(message))
+                    results.append(None)
+                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+                    results.append(classify(exc))
+                    if not client.is_connected:
+                        client = None
+                    else:
+                        try:
+                            await client.rset()
+                        except Exception:  # the session is unusable; open a fresh one
+                            client = None
+                except Exception as exc:  # connection dropped or timed out mid-message
+                    results.append(classify(exc))
+                    await _close(client)
+                    client = None
+            return results
+        finally:
+            if client is not None:
+                await _close(client, polite=True)
+
+
+async def _close(client: aiosmtplib.SMTP, *, polite: bool = False) -> None:
+    try:
+        if polite and client.is_connected:
+            await client.quit()
+        else:
+            client.close()
+    except Exception:  # closing a connection we are done with; nothing left to lose
+        log.debug("SMTP close failed", exc_info=True)
