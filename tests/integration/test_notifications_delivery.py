@@ -1,0 +1,239 @@
+"""Delivery against SMTP servers that misbehave on cue: temporary failures retried on a
+persisted backoff schedule (surviving a restart), permanent failures not retried, hard bounces
+suppressing the address, suppressed addresses getting nothing, and no address in the logs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+
+from services.notifications.catalogue import samples
+from services.notifications.messages.service import handle_case_event
+from services.notifications.settings import NotificationsSettings
+from shared.clock import ManualClock
+from shared.events import CaseEventBase
+from tests.conftest import Harness
+from tests.support.db import rows, scalar
+from tests.support.factories import uid
+from tests.support.notifications import (
+    ScriptedSmtpHandler,
+    fresh_database,
+    notifications_instance,
+    scripted_smtp,
+)
+from tests.support.services import RunningService
+from tests.support.waiting import eventually
+
+
+@pytest.fixture
+async def smtp(tmp_path: Path) -> AsyncIterator[tuple[ScriptedSmtpHandler, int]]:
+    async with scripted_smtp(tmp_path / "mail") as server:
+        yield server
+
+
+@pytest.fixture
+def database(harness: Harness) -> Iterator[str]:
+    name = f"test_notif_{uuid.uuid4().hex[:10]}"
+    url = fresh_database(harness.stack, name)
+    yield url
+    harness.stack.postgres.drop_database(name)  # type: ignore[attr-defined]
+
+
+def settings_for(database: str, port: int, **over: Any) -> NotificationsSettings:
+    values: dict[str, Any] = {
+        "database_url": database,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "consumer_enabled": False,  # this instance only delivers what the test queues
+        "retry_base_delay_s": 0.05,
+        "retry_jitter": 0.0,
+        "dispatch_poll_interval_s": 0.02,
+        "digest_poll_interval_s": 0.05,
+    }
+    values.update(over)
+    return NotificationsSettings(**values)
+
+
+async def queue(service: RunningService, event: CaseEventBase) -> None:
+    runtime = service.runtime
+    async with runtime.sessionmaker() as session, session.begin():
+        await handle_case_event(
+            session, event=event, settings=runtime.settings,  # type: ignore[arg-type]
+            now=runtime.clock.now(),
+        )
+
+
+async def status_of(service: RunningService, case_id: str, template: str) -> str | None:
+    return await scalar(  # type: ignore[no-any-return]
+        service, "SELECT status FROM messages WHERE case_id = :c AND template = :t",
+        c=case_id, t=template,
+    )
+
+
+def counter(template: str, outcome: str) -> float:
+    return REGISTRY.get_sample_value(
+        "disputedesk_notifications_total", {"template": template, "outcome": outcome}
+    ) or 0.0
+
+
+async def test_451_twice_then_accepted_delivers_once_with_every_attempt_recorded(
+    database: str, smtp: tuple[ScriptedSmtpHandler, int]
+) -> None:
+    handler, port = smtp
+    handler.data_replies = ["451 4.3.0 Mailbox busy, try later"] * 2
+    case_id = uid("CASE")
+    retried_before = counter("acknowledgement", "retried")
+    async with notifications_instance(settings=settings_for(database, port)) as service:
+        await queue(service, samples.case_opened(case_id, datetime.now(UTC)))
+        await eventually(lambda: status_of(service, case_id, "acknowledgement"),
+                         until=lambda s: s == "sent", what="message sent after two 451s")
+        attempts = await rows(
+            service,
+            "SELECT a.attempt, a.outcome, a.code, a.error, a.attempted_at, a.next_attempt_at "
+            "FROM delivery_attempts a JOIN messages m USING (message_id) "
+            "WHERE m.case_id = :c ORDER BY a.attempt", c=case_id,
+        )
+        sent_events = await rows(
+            service,
+            "SELECT payload FROM outbox WHERE ce_type = 'disputedesk.notifications.sent.v1' "
+            "AND payload->>'case_id' = :c", c=case_id,
+        )
+    assert [(a.attempt, a.outcome, a.code) for a in attempts] == [
+        (1, "retried", 451), (2, "retried", 451), (3, "sent", 250)
+    ]
+    assert "451" in attempts[0].error
+    # Exponential: the second wait is twice the first (no jitter in this test).
+    first_wait = attempts[0].next_attempt_at - attempts[0].attempted_at
+    second_wait = attempts[1].next_attempt_at - attempts[1].attempted_at
+    assert first_wait == timedelta(seconds=0.05) and second_wait == timedelta(seconds=0.1)
+    assert attempts[1].attempted_at >= attempts[0].next_attempt_at
+    assert len(handler.delivered()) == 1
+    assert handler.data_commands == 3
+    assert [e.payload["attempts"] for e in sent_events] == [3]
+    assert counter("acknowledgement", "retried") - retried_before == 2
+
+
+async def test_550_on_rcpt_fails_once_suppresses_the_address_and_later_mail_is_not_sent(
+    database: str, smtp: tuple[ScriptedSmtpHandler, int]
+) -> None:
+    handler, port = smtp
+    address = f"{uid('gone').lower()}@example.com"
+    handler.refuse_rcpt = f"550 5.1.1 <{address}>: mailbox does not exist"
+    case_id = uid("CASE")
+    async with notifications_instance(settings=settings_for(database, port)) as service:
+        await queue(service, samples.case_opened(case_id, datetime.now(UTC), seller_email=address))
+        await eventually(lambda: status_of(service, case_id, "acknowledgement"),
+                         until=lambda s: s == "failed", what="permanent failure recorded")
+        await asyncio.sleep(0.5)  # a retry, if there were one, would be due by now
+        attempts = await rows(
+            service,
+            "SELECT a.outcome, a.code, a.error FROM delivery_attempts a "
+            "JOIN messages m USING (message_id) WHERE m.case_id = :c", c=case_id,
+        )
+        assert [(a.outcome, a.code) for a in attempts] == [("failed", 550)]
+        assert address not in attempts[0].error  # scrubbed: servers echo the address
+        failed = await rows(
+            service,
+            "SELECT payload FROM outbox WHERE ce_type = 'disputedesk.notifications.failed.v1' "
+            "AND payload->>'case_id' = :c", c=case_id,
+        )
+        assert len(failed) == 1 and failed[0].payload["permanent"] is True
+        assert address not in str(failed[0].payload)
+        suppressed = await rows(service, "SELECT address_hash, reason FROM suppressions")
+        assert [s.reason for s in suppressed] == ["hard_bounce"]
+        assert address not in suppressed[0].address_hash
+
+        # The next message to that address is stopped before it reaches any server.
+        handler.refuse_rcpt = None
+        suppressed_before = counter("decision", "suppressed")
+        await queue(service, samples.case_decided(case_id, datetime.now(UTC), seller_email=address))
+        await eventually(lambda: status_of(service, case_id, "decision"),
+                         until=lambda s: s == "suppressed", what="suppressed decision")
+        assert handler.data_commands == 0 and handler.delivered() == []
+        assert counter("decision", "suppressed") - suppressed_before == 1
+        failed_events = await scalar(
+            service,
+            "SELECT count(*) FROM outbox WHERE ce_type = 'disputedesk.notifications.failed.v1' "
+            "AND payload->>'case_id' = :c", c=case_id,
+        )
+        assert failed_events == 2
+
+
+async def test_a_restart_during_backoff_still_delivers_on_the_persisted_schedule(
+    database: str, smtp: tuple[ScriptedSmtpHandler, int]
+) -> None:
+    handler, port = smtp
+    handler.data_replies = ["451 4.7.1 Greylisted, come back in a minute"]
+    clock = ManualClock(datetime(2026, 11, 26, 6, 0, tzinfo=UTC))
+    settings = settings_for(database, port, retry_base_delay_s=60.0)
+    case_id = uid("CASE")
+    async with notifications_instance(settings=settings, clock=clock) as first:
+        await queue(first, samples.case_opened(case_id, clock.now()))
+        await eventually(
+            lambda: scalar(first, "SELECT count(*) FROM delivery_attempts"),
+            until=lambda n: n == 1, what="first attempt recorded",
+        )
+        assert await status_of(first, case_id, "acknowledgement") == "pending"
+    # The first instance is gone; a new one must pick the schedule up from the database.
+    async with notifications_instance(settings=settings, clock=clock) as second:
+        await asyncio.sleep(0.5)
+        assert handler.delivered() == []  # not before the scheduled time
+        clock.advance(timedelta(seconds=61))
+        await eventually(lambda: status_of(second, case_id, "acknowledgement"),
+                         until=lambda s: s == "sent", what="delivered after the restart")
+        attempts = await rows(
+            second, "SELECT outcome, code FROM delivery_attempts ORDER BY attempt"
+        )
+    assert [(a.outcome, a.code) for a in attempts] == [("retried", 451), ("sent", 250)]
+    assert len(handler.delivered()) == 1
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_the_seller_address_never_appears_in_the_logs(
+    database: str, smtp: tuple[ScriptedSmtpHandler, int]
+) -> None:
+    handler, port = smtp
+    address = f"{uid('private').lower()}@example.com"
+    handler.data_replies = [f"451 4.2.2 <{address}> mailbox full"]
+    capture = _Capture()
+    async with notifications_instance(settings=settings_for(database, port)) as service:
+        root = logging.getLogger()
+        level = root.level
+        root.addHandler(capture)
+        root.setLevel(logging.DEBUG)
+        try:
+            case_id = uid("CASE")
+            await queue(service, samples.case_opened(case_id, datetime.now(UTC),
+                                                     seller_email=address))
+            await eventually(lambda: status_of(service, case_id, "acknowledgement"),
+                             until=lambda s: s == "sent", what="sent after a retry")
+            handler.refuse_rcpt = f"550 <{address}> no such user"
+            await queue(service, samples.case_decided(case_id, datetime.now(UTC),
+                                                      seller_email=address))
+            await eventually(lambda: status_of(service, case_id, "decision"),
+                             until=lambda s: s == "failed", what="hard bounce")
+        finally:
+            root.removeHandler(capture)
+            root.setLevel(level)
+    ours = [r for r in capture.records if not r.name.startswith("mail.log")]
+    assert any("temporary delivery failure" in r.getMessage() for r in ours)
+    assert any("delivery failed for good" in r.getMessage() for r in ours)
+    for record in ours:
+        text = record.getMessage() + repr(record.__dict__)
+        assert address not in text, f"address leaked in a log record of {record.name}"
