@@ -237,3 +237,130 @@ async def test_the_seller_address_never_appears_in_the_logs(
     for record in ours:
         text = record.getMessage() + repr(record.__dict__)
         assert address not in text, f"address leaked in a log record of {record.name}"
+
+
+async def test_lessons_go_out_as_one_daily_digest_within_the_per_seller_limit(
+    database: str, smtp: tuple[ScriptedSmtpHandler, int]
+) -> None:
+    from email import message_from_bytes
+    from email.policy import default
+
+    from services.notifications.messages.service import handle_seller_feedback
+    from tests.support.mail import html_part, text_part
+
+    handler, port = smtp
+    # 10:00 India time; digests go out at 18:00 India time; one non-essential email a day.
+    clock = ManualClock(datetime(2026, 11, 26, 4, 30, tzinfo=UTC))
+    settings = settings_for(database, port, seller_daily_non_essential_limit=1, digest_hour_ist=18)
+    seller, address = uid("S"), f"{uid('seller').lower()}@example.com"
+    no_video, too_late = uid("CASE"), uid("CASE")
+    async with notifications_instance(settings=settings, clock=clock) as service:
+        await queue(service, samples.case_rejected(no_video, clock.now(), seller_id=seller,
+                                                  seller_email=address))
+        late = samples.case_rejected(too_late, clock.now(), seller_id=seller, seller_email=address)
+        assert late.decision is not None
+        await queue(service, late.model_copy(update={"decision": late.decision.model_copy(
+            update={"reason_code": "CLAIM_WINDOW_EXPIRED",
+                    "explanation": "The claim was filed 9 days after delivery."})}))
+        runtime = service.runtime
+        async with runtime.sessionmaker() as session, session.begin():
+            await handle_seller_feedback(
+                session, event=samples.seller_feedback(
+                    clock.now(), feedback_id=uid("FB"), seller_id=seller, seller_email=address),
+                settings=settings, now=clock.now(),
+            )
+        # Both decisions and the outreach go now; the lessons wait for the digest.
+        await eventually(lambda: asyncio.to_thread(handler.delivered),
+                         until=lambda found: len(found) == 3, what="two decisions and outreach")
+        assert await scalar(service, "SELECT count(*) FROM digest_items") == 2
+
+        clock.set(datetime(2026, 11, 26, 12, 31, tzinfo=UTC))  # 18:01 India time
+        digest_status = await eventually(
+            lambda: scalar(service, "SELECT status FROM messages WHERE template = "
+                                    "'policy_education'"),
+            what="digest message queued",
+        )
+        # The outreach already used today's allowance: the digest waits for tomorrow morning.
+        assert digest_status == "pending"
+        send_at = await scalar(service, "SELECT next_attempt_at FROM messages WHERE template = "
+                                        "'policy_education'")
+        assert send_at == datetime(2026, 11, 27, 3, 30, tzinfo=UTC)  # 09:00 India time
+        await asyncio.sleep(0.3)
+        assert len(handler.delivered()) == 3
+
+        clock.set(datetime(2026, 11, 27, 3, 31, tzinfo=UTC))
+        found = await eventually(lambda: asyncio.to_thread(handler.delivered),
+                                 until=lambda f: len(f) == 4, what="digest delivered")
+    digest = message_from_bytes(found[-1].read_bytes(), policy=default)
+    assert no_video in digest["Subject"] and too_late in digest["Subject"]
+    assert "2 tips" in digest["Subject"]
+    for part in (text_part(digest), html_part(digest)):  # type: ignore[arg-type]
+        assert "Keep an unboxing video for every return" in part
+        assert "Check returns on the day they arrive" in part
+        assert "within 7 days of delivery" in part
+
+
+async def test_ops_manage_suppressions_see_attempts_and_resend(
+    harness: Harness, database: str, smtp: tuple[ScriptedSmtpHandler, int]
+) -> None:
+    handler, port = smtp
+    address = f"{uid('paused').lower()}@example.com"
+    case_id = uid("CASE")
+    manager = harness.key("DISPUTEDESK_KEY_OPS_MANAGER")
+    agent = harness.key("DISPUTEDESK_KEY_OPS_AGENT")
+    async with notifications_instance(settings=settings_for(database, port)) as service:
+        client = service.client
+        r = await client.post("/v1/suppressions", json={"address": address}, headers=agent)
+        assert r.status_code == 403
+        r = await client.post("/v1/suppressions", json={"address": "not-an-address"},
+                              headers=manager)
+        assert r.status_code == 422 and "address" in r.text
+        r = await client.post("/v1/suppressions", json={"address": address, "detail": "asked"},
+                              headers=manager)
+        assert r.status_code == 201, r.text
+        address_hash = r.json()["address_hash"]
+        assert address not in r.text
+        r = await client.post("/v1/suppressions", json={"address": address.upper()},
+                              headers=manager)
+        assert r.status_code == 200 and r.json()["address_hash"] == address_hash
+        listed = (await client.get("/v1/suppressions", headers=manager)).json()["items"]
+        assert [s["address_hash"] for s in listed] == [address_hash]
+
+        await queue(service, samples.case_opened(case_id, datetime.now(UTC),
+                                                 seller_email=address))
+        await eventually(lambda: status_of(service, case_id, "acknowledgement"),
+                         until=lambda s: s == "suppressed", what="suppressed")
+        assert handler.delivered() == []
+
+        r = await client.get("/v1/messages", params={"case_id": case_id}, headers=agent)
+        assert r.status_code == 200, r.text
+        [message] = r.json()["items"]
+        assert message["status"] == "suppressed" and address not in r.text
+        assert message["recipient"].startswith(address[0] + "***@")
+        assert [a["outcome"] for a in message["delivery_attempts"]] == ["suppressed"]
+        r = await client.post(f"/v1/messages/{message['message_id']}/resend", headers=agent)
+        assert r.status_code == 409  # still suppressed
+
+        r = await client.delete(f"/v1/suppressions/{address_hash}", headers=manager)
+        assert r.status_code == 204
+        key = {"Idempotency-Key": uid("resend")}
+        r = await client.post(f"/v1/messages/{message['message_id']}/resend",
+                              headers={**agent, **key})
+        assert r.status_code == 201, r.text
+        resent = r.json()
+        assert resent["resend_of"] == message["message_id"]
+        again = await client.post(f"/v1/messages/{message['message_id']}/resend",
+                                  headers={**agent, **key})
+        assert again.json()["message_id"] == resent["message_id"]
+        await eventually(lambda: asyncio.to_thread(handler.delivered),
+                         until=lambda f: len(f) == 1, what="resend delivered")
+        r = await client.get("/v1/messages", params={"seller_id": "S-ACME-42"}, headers=agent)
+        by_id = {m["message_id"]: m for m in r.json()["items"]}
+        assert by_id[resent["message_id"]]["status"] == "sent"
+        r = await client.get("/v1/messages", headers=agent)
+        assert r.status_code == 422 and r.headers["content-type"].startswith(
+            "application/problem+json")
+        r = await client.get("/v1/messages", params={"case_id": case_id},
+                             headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL"))
+        assert r.status_code == 403
+    assert len(handler.delivered()) == 1
