@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
 from services.notifications.catalogue.router import router as templates_router
@@ -35,7 +37,13 @@ def create_app(
             on_recorded=runtime.relay.wake,
         )
         runtime.extras["dispatcher"] = loop
-        await run_dispatcher(loop, poll_interval_s=settings.dispatch_poll_interval_s)
+        # Claims skip each other's rows (SKIP LOCKED), so workers never send the same message.
+        await asyncio.gather(
+            *(
+                run_dispatcher(loop, poll_interval_s=settings.dispatch_poll_interval_s)
+                for _ in range(max(1, settings.dispatch_workers))
+            )
+        )
 
     async def digest_flusher(runtime: ServiceRuntime) -> None:
         await run_digest_flusher(runtime.sessionmaker, settings=settings, clock=runtime.clock)

@@ -62,10 +62,11 @@ class Message(Base):
     case_id: Mapped[str | None] = mapped_column(String(64), index=True)
     case_version: Mapped[int | None] = mapped_column(Integer)
     return_id: Mapped[str | None] = mapped_column(String(64))
-    seller_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Looked up through ix_messages_seller_day (seller_id leads it).
+    seller_id: Mapped[str | None] = mapped_column(String(64))
     subject_key: Mapped[str | None] = mapped_column(String(200))
     recipient: Mapped[str] = mapped_column(String(254))  # PII: never logged
-    recipient_hash: Mapped[str] = mapped_column(String(64), server_default="", index=True)
+    recipient_hash: Mapped[str] = mapped_column(String(64), server_default="")
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)

@@ -42,6 +42,8 @@ class NotificationsSettings(ServiceSettings):
     dispatch_poll_interval_s: float = 0.05
     dispatch_batch_size: int = 200
     dispatch_connections: int = 4
+    # Dispatchers per process: while one records its batch's results, another is sending.
+    dispatch_workers: int = 2
     dispatch_lease_s: float = 300.0
 
     # Temporary failures: exponential backoff with jitter, persisted on the message row.

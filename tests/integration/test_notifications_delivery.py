@@ -354,9 +354,14 @@ async def test_ops_manage_suppressions_see_attempts_and_resend(
         assert again.json()["message_id"] == resent["message_id"]
         await eventually(lambda: asyncio.to_thread(handler.delivered),
                          until=lambda f: len(f) == 1, what="resend delivered")
-        r = await client.get("/v1/messages", params={"seller_id": "S-ACME-42"}, headers=agent)
-        by_id = {m["message_id"]: m for m in r.json()["items"]}
-        assert by_id[resent["message_id"]]["status"] == "sent"
+        async def resent_status() -> str:
+            r = await client.get("/v1/messages", params={"seller_id": "S-ACME-42"},
+                                 headers=agent)
+            by_id = {m["message_id"]: m for m in r.json()["items"]}
+            return str(by_id[resent["message_id"]]["status"])
+
+        # Recorded just after the server accepted it.
+        await eventually(resent_status, until=lambda s: s == "sent", what="resend recorded")
         r = await client.get("/v1/messages", headers=agent)
         assert r.status_code == 422 and r.headers["content-type"].startswith(
             "application/problem+json")

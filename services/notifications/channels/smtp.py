@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from email.message import EmailMessage
-from email.utils import formatdate
+from email import quoprimime
+from email.header import Header
+from email.utils import formatdate, parseaddr
 
 import aiosmtplib
 
@@ -21,6 +22,27 @@ MESSAGE_ID_DOMAIN = "disputedesk.dev"
 def message_id_header(message: OutgoingMessage) -> str:
     # Stable across retries and redeliveries, so a receiving server can drop a re-send.
     return f"<{message.message_id}@{MESSAGE_ID_DOMAIN}>"
+
+
+# Line ends as the email package writes them; aiosmtplib puts EOL on the wire.
+EOL = "\n"
+
+
+def subject_header(subject: str) -> Header:
+    """Encode only the words that need it, so `[CASE-…]` stays readable in the raw header."""
+    header = Header(charset="us-ascii")
+    run: list[str] = []
+    run_ascii = True
+    for word in subject.split(" "):
+        word_ascii = word.isascii()
+        if run and word_ascii != run_ascii:
+            header.append(" ".join(run) + " ", "us-ascii" if run_ascii else "utf-8")
+            run = []
+        run.append(word)
+        run_ascii = word_ascii
+    if run:
+        header.append(" ".join(run), "us-ascii" if run_ascii else "utf-8")
+    return header
 
 
 def classify(exc: BaseException) -> DeliveryError:
@@ -54,17 +76,40 @@ class SmtpChannel:
 
     def __init__(self, settings: NotificationsSettings) -> None:
         self.settings = settings
+        self._sender = parseaddr(settings.mail_from)[1]
+        self._from_header = (
+            settings.mail_from if settings.mail_from.isascii()
+            else Header(settings.mail_from, "utf-8").encode()
+        )
 
-    def build(self, message: OutgoingMessage) -> EmailMessage:
-        email = EmailMessage()
-        email["From"] = self.settings.mail_from
-        email["To"] = message.recipient
-        email["Subject"] = message.subject
-        email["Message-ID"] = message_id_header(message)
-        email["Date"] = formatdate(usegmt=True)
-        email.set_content(message.body_text)
-        email.add_alternative(message.body_html, subtype="html")
-        return email
+    def build(self, message: OutgoingMessage) -> bytes:
+        """The message as MIME bytes: multipart/alternative, text then HTML, both UTF-8
+        quoted-printable. Written directly rather than through `email.message`, whose header
+        folding costs about a millisecond a message, which a backlog pays N times."""
+        boundary = f"=_part_{message.message_id.hex}"
+        to = message.recipient if message.recipient.isascii() else Header(
+            message.recipient, "utf-8").encode()
+        head = [
+            f"From: {self._from_header}",
+            f"To: {to}",
+            f"Subject: {subject_header(message.subject).encode()}",
+            f"Message-ID: {message_id_header(message)}",
+            f"Date: {formatdate(usegmt=True)}",
+            "MIME-Version: 1.0",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+            "",
+        ]
+        parts = []
+        for subtype, body in (("plain", message.body_text), ("html", message.body_html)):
+            parts += [
+                f"--{boundary}",
+                f'Content-Type: text/{subtype}; charset="utf-8"',
+                "Content-Transfer-Encoding: quoted-printable",
+                "",
+                quoprimime.body_encode(body.encode("utf-8").decode("latin-1"), eol=EOL),
+            ]
+        parts += [f"--{boundary}--", ""]
+        return EOL.join(head + parts).encode("ascii")
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self.settings
@@ -101,7 +146,7 @@ class SmtpChannel:
                         results.extend([error] * (len(messages) - len(results)))
                         return results
                 try:
-                    await client.send_message(self.build(message))
+                    await client.sendmail(self._sender, [message.recipient], self.build(message))
                     results.append(None)
                 except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
                     results.append(classify(exc))

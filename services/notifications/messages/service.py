@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
+from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from services.notifications.addresses import address_hash
 from services.notifications.digests import service as digests
@@ -56,17 +60,56 @@ async def throttled_send_time(
     return candidate
 
 
+PENDING = "notifications.pending_messages"
+# Rows per multi-row INSERT: 21 columns each stays far below PostgreSQL's 32,767 parameters.
+INSERT_CHUNK = 500
+
+
+def _flush_pending_sync(sync_session: Session) -> None:
+    rows: list[dict[str, Any]] | None = sync_session.info.pop(PENDING, None)
+    for start in range(0, len(rows or ()), INSERT_CHUNK):
+        assert rows is not None
+        sync_session.execute(
+            pg_insert(Message)
+            .values(rows[start : start + INSERT_CHUNK])
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+        )
+
+
+def _buffer(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Keep a message row for one multi-row INSERT just before the transaction commits: a
+    backlog of case events then costs one round trip per consumer batch, not one per event."""
+    pending = session.info.get(PENDING)
+    if pending is None:
+        pending = session.info[PENDING] = []
+        if not session.info.get("notifications.flush_hooked"):
+            session.info["notifications.flush_hooked"] = True
+            event.listen(session.sync_session, "before_commit", _flush_pending_sync)
+    pending.append(row)
+
+
+async def flush_pending(session: AsyncSession) -> None:
+    """Write buffered rows now (before reading messages in the same transaction)."""
+    await session.run_sync(_flush_pending_sync)
+
+
 async def queue_draft(
     session: AsyncSession,
     *,
     draft: Draft,
     settings: NotificationsSettings,
     now: datetime,
+    buffered: bool = False,
 ) -> UUID | None:
-    """Render and store a draft unless its dedup key was stored before; the new id or None."""
+    """Render and store a draft unless its dedup key was stored before.
+
+    Returns the new message id, or None for a duplicate. `buffered` essential drafts are
+    written at commit (see `_buffer`) and return their prospective id.
+    """
     rendered = render(draft.template, draft.context)
     send_at = now
     if not draft.essential and draft.seller_id:
+        await flush_pending(session)  # the throttle counts what this batch queued, too
         send_at = await throttled_send_time(
             session, seller_id=draft.seller_id, now=now, settings=settings
         )
@@ -75,29 +118,30 @@ async def queue_draft(
                 "non-essential message deferred by the per-seller daily limit",
                 extra={"template": draft.template, "seller_id": draft.seller_id},
             )
-    return await repository.insert_once(
-        session,
-        {
-            "message_id": uuid4(),
-            "dedup_key": draft.dedup_key,
-            "template": draft.template,
-            "audience": draft.audience,
-            "essential": draft.essential,
-            "case_id": draft.case_id,
-            "case_version": draft.case_version,
-            "return_id": draft.return_id,
-            "seller_id": draft.seller_id,
-            "subject_key": draft.subject_key,
-            "recipient": draft.recipient,
-            "recipient_hash": address_hash(draft.recipient, settings.address_hash_key),
-            "subject": rendered.subject,
-            "body_text": rendered.text,
-            "body_html": rendered.html,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": send_at,
-        },
-    )
+    row = {
+        "message_id": uuid4(),
+        "dedup_key": draft.dedup_key,
+        "template": draft.template,
+        "audience": draft.audience,
+        "essential": draft.essential,
+        "case_id": draft.case_id,
+        "case_version": draft.case_version,
+        "return_id": draft.return_id,
+        "seller_id": draft.seller_id,
+        "subject_key": draft.subject_key,
+        "recipient": draft.recipient,
+        "recipient_hash": address_hash(draft.recipient, settings.address_hash_key),
+        "subject": rendered.subject,
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": send_at,
+    }
+    if buffered and draft.essential:
+        _buffer(session, row)
+        return row["message_id"]  # type: ignore[no-any-return]
+    return await repository.insert_once(session, row)
 
 
 async def _queue(
@@ -109,7 +153,9 @@ async def _queue(
 ) -> list[UUID]:
     queued = []
     for draft in composition.drafts:
-        new_id = await queue_draft(session, draft=draft, settings=settings, now=now)
+        new_id = await queue_draft(
+            session, draft=draft, settings=settings, now=now, buffered=True
+        )
         if new_id is not None:
             queued.append(new_id)
     for lesson in composition.lessons:

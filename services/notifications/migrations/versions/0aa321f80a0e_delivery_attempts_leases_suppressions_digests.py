@@ -69,7 +69,8 @@ def upgrade() -> None:
     op.add_column('messages', sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True))
     op.add_column('messages', sa.Column('resend_of', sa.UUID(), nullable=True))
     op.create_index('ix_messages_leased', 'messages', ['lease_until'], unique=False, postgresql_where=sa.text("status = 'sending'"))
-    op.create_index(op.f('ix_messages_recipient_hash'), 'messages', ['recipient_hash'], unique=False)
+    # The (seller_id, next_attempt_at) index serves every lookup by seller.
+    op.drop_index('ix_messages_seller_id', table_name='messages')
     op.create_index('ix_messages_seller_day', 'messages', ['seller_id', 'next_attempt_at'], unique=False)
     op.create_foreign_key('fk_messages_resend_of', 'messages', 'messages', ['resend_of'], ['message_id'])
 
@@ -77,7 +78,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_constraint('fk_messages_resend_of', 'messages', type_='foreignkey')
     op.drop_index('ix_messages_seller_day', table_name='messages')
-    op.drop_index(op.f('ix_messages_recipient_hash'), table_name='messages')
+    op.create_index('ix_messages_seller_id', 'messages', ['seller_id'], unique=False)
     op.drop_index('ix_messages_leased', table_name='messages', postgresql_where=sa.text("status = 'sending'"))
     op.drop_column('messages', 'resend_of')
     op.drop_column('messages', 'lease_until')
