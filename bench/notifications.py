@@ -125,7 +125,7 @@ async def _position_group_at_end(bootstrap: str, group: str, topics: list[str]) 
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()  # noqa: SLF001 — metadata for a new group
+    await consumer._client.force_metadata_update()
     return consumer.partitions_for_topic(topic) or {0}
 
 
@@ -240,8 +240,8 @@ def main(env: dict[str, str] | None = None) -> dict[str, Any]:
         env = dict(Stack.from_env().up())
     os.environ.update(env)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    n = int(os.environ.get("BENCH_EMAILS", 2000))
-    rounds = int(os.environ.get("BENCH_ROUNDS", 2))
+    n = int(os.environ.get("BENCH_EMAILS", "2000"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "2"))
     result = asyncio.run(run(env, n=n, rounds=rounds))
     table = Table(title=f"notifications — {n} emails × {rounds} rounds to the SMTP sink")
     for col in ("path", "best emails/s", "all rounds", "ratio to raw"):

@@ -106,10 +106,9 @@ async def notifications_instance(**create_app_kwargs: Any) -> AsyncIterator[Runn
     from services.notifications.app import create_app
 
     app = create_app(**create_app_kwargs)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://notifications.test"
-        ) as client:
-            service = RunningService(app, client)
-            await service.runtime.producer_ready.wait()
-            yield service
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://notifications.test"
+    ) as client:
+        service = RunningService(app, client)
+        await service.runtime.producer_ready.wait()
+        yield service

@@ -62,19 +62,19 @@ def decision_record(at: datetime, **over: object) -> DecisionRecord:
         "decided_at": at,
     }
     values.update(over)
-    return DecisionRecord(**values)  # type: ignore[arg-type]
+    return DecisionRecord(**values)
 
 
 def case_opened(case_id: str, at: datetime, **over: object) -> CaseOpened:
     return CaseOpened(
-        **_base(case_id, 1, CaseState.OPEN, at, **over),  # type: ignore[arg-type]
+        **_base(case_id, 1, CaseState.OPEN, at, **over),
         expected_decision_by=at + timedelta(hours=48),
     )
 
 
 def evidence_requested(case_id: str, at: datetime, **over: object) -> EvidenceRequested:
     return EvidenceRequested(
-        **_base(  # type: ignore[arg-type]
+        **_base(
             case_id, 2, CaseState.AWAITING_EVIDENCE, at,
             reason="A damage claim needs an unboxing video, or photos of the item and its label.",
             **over,
@@ -86,7 +86,7 @@ def evidence_requested(case_id: str, at: datetime, **over: object) -> EvidenceRe
 
 def case_decided(case_id: str, at: datetime, **over: object) -> CaseDecided:
     return CaseDecided(
-        **_base(  # type: ignore[arg-type]
+        **_base(
             case_id, 3, CaseState.DECIDED, at, decision=decision_record(at),
             reason="Decided by rule L6.", **over,
         ),
@@ -102,7 +102,7 @@ def case_rejected(case_id: str, at: datetime, **over: object) -> CaseRejected:
         "none had arrived when the 72-hour reply-by time passed.",
     )
     return CaseRejected(
-        **_base(  # type: ignore[arg-type]
+        **_base(
             case_id, 4, CaseState.REJECTED, at, decision=decision,
             reason="Evidence not provided in time.", **over,
         ),
@@ -117,7 +117,7 @@ def appeal_decided(case_id: str, at: datetime, **over: object) -> CaseDecided:
         "with the logistics partner's tape, so the damage happened in transit.",
     )
     return CaseDecided(
-        **_base(  # type: ignore[arg-type]
+        **_base(
             case_id, 6, CaseState.DECIDED, at, previous_state=CaseState.APPEALED,
             decision=decision, actor="ops-manager-7", reason="Appeal upheld.", **over,
         ),
@@ -131,7 +131,7 @@ def case_escalated(
     if escalation_reason == "ABOVE_APPROVAL_CAP":
         decision = decision_record(at)
     return CaseEscalated(
-        **_base(  # type: ignore[arg-type]
+        **_base(
             case_id, 5, CaseState.ESCALATED, at, previous_state=CaseState.UNDER_REVIEW,
             decision=decision,
             reason=(
@@ -159,7 +159,7 @@ def fraud_alert(at: datetime, **over: object) -> FraudAlertRaised:
         "raised_at": at,
     }
     values.update(over)
-    return FraudAlertRaised(**values)  # type: ignore[arg-type]
+    return FraudAlertRaised(**values)
 
 
 def seller_feedback(at: datetime, **over: object) -> SellerFeedbackReceived:
@@ -173,7 +173,7 @@ def seller_feedback(at: datetime, **over: object) -> SellerFeedbackReceived:
         "seller_email": SAMPLE_EMAIL,
     }
     values.update(over)
-    return SellerFeedbackReceived(**values)  # type: ignore[arg-type]
+    return SellerFeedbackReceived(**values)
 
 
 SAMPLE_TIME = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)

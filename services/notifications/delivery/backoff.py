@@ -11,8 +11,8 @@ def retry_delay_s(
 ) -> float:
     """Delay after the `attempt`-th failed attempt (1-based): base·2^(attempt−1), capped, then
     spread by ±jitter so messages that failed together do not retry in lockstep."""
-    delay = min(base_s * (2 ** max(attempt - 1, 0)), max_s)
-    spread = (rng or random).uniform(-jitter, jitter)
+    delay: float = min(base_s * 2.0 ** max(attempt - 1, 0), max_s)
+    spread: float = (rng or random).uniform(-jitter, jitter)
     return max(delay * (1 + spread), 0.0)
 
 

@@ -118,8 +118,9 @@ async def queue_draft(
                 "non-essential message deferred by the per-seller daily limit",
                 extra={"template": draft.template, "seller_id": draft.seller_id},
             )
-    row = {
-        "message_id": uuid4(),
+    message_id = uuid4()
+    row: dict[str, Any] = {
+        "message_id": message_id,
         "dedup_key": draft.dedup_key,
         "template": draft.template,
         "audience": draft.audience,
@@ -140,7 +141,7 @@ async def queue_draft(
     }
     if buffered and draft.essential:
         _buffer(session, row)
-        return row["message_id"]  # type: ignore[no-any-return]
+        return message_id
     return await repository.insert_once(session, row)
 
 

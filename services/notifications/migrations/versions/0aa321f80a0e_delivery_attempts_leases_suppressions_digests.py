@@ -4,8 +4,8 @@ Revision ID: 0aa321f80a0e
 Revises: 88a18d28a423
 Create Date: 2026-11-26 10:07:20.842779
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0aa321f80a0e'

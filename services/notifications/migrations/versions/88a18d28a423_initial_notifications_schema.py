@@ -4,8 +4,8 @@ Revision ID: 88a18d28a423
 Revises: 
 Create Date: 2026-11-26 09:51:28.196361
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '88a18d28a423'
