@@ -76,12 +76,16 @@ class ScriptedSmtpHandler(MailDirHandler):
 
 
 @asynccontextmanager
-async def scripted_smtp(directory: Path) -> AsyncIterator[tuple[ScriptedSmtpHandler, int]]:
+async def scripted_smtp(
+    directory: Path, *, port: int | None = None, **smtp_kwargs: Any
+) -> AsyncIterator[tuple[ScriptedSmtpHandler, int]]:
+    """An SMTP server on a free port (or `port`); `smtp_kwargs` go to aiosmtpd's SMTP
+    (e.g. `auth_required=True, authenticator=...`)."""
     handler = ScriptedSmtpHandler(directory)
-    port = free_port()
+    port = port or free_port()
     controller = Controller(
         handler, hostname="127.0.0.1", port=port, server_hostname="faulty-smtp",
-        ready_timeout=10,
+        ready_timeout=10, **smtp_kwargs,
     )
     await asyncio.to_thread(controller.start)
     try:
