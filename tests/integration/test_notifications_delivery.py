@@ -460,3 +460,37 @@ async def test_smtp_authentication_is_used_when_configured(
                              until=lambda s: s == "sent", what="sent with authentication")
         assert len(handler.delivered()) == 1
     assert logins and logins[0] == (b"desk", b"s3cret")
+
+
+async def test_starttls_is_used_when_configured(database: str, tmp_path: Path) -> None:
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    case_id = uid("CASE")
+    async with scripted_smtp(
+        tmp_path / "tls", tls_context=context, require_starttls=True
+    ) as (handler, port):
+        # Without STARTTLS the server refuses (530): retried, never final.
+        plain = settings_for(database, port, retry_base_delay_s=0.05)
+        async with notifications_instance(settings=plain) as service:
+            await queue(service, samples.case_opened(case_id, datetime.now(UTC)))
+            await eventually(
+                lambda: scalar(service, "SELECT count(*) FROM delivery_attempts "
+                                        "WHERE outcome = 'retried' AND code = 530"),
+                what="530 retried",
+            )
+            assert await status_of(service, case_id, "acknowledgement") in {"pending", "sending"}
+        # Reconfigured with STARTTLS (a self-signed test certificate), the same message goes.
+        tls = settings_for(database, port, smtp_starttls=True, smtp_validate_certs=False)
+        async with notifications_instance(settings=tls) as service:
+            await eventually(lambda: status_of(service, case_id, "acknowledgement"),
+                             until=lambda s: s == "sent", what="sent over STARTTLS")
+        assert len(handler.delivered()) == 1

@@ -137,3 +137,9 @@ def test_addresses_are_hashed_case_insensitively_and_masked() -> None:
     assert address_hash("Seller@Example.com ", "k") == address_hash("seller@example.com", "k")
     assert address_hash("seller@example.com", "k") != address_hash("seller@example.com", "j")
     assert mask("seller@example.com") == "s***@example.com"
+
+
+def test_refusals_about_our_connection_settings_are_retried_not_final() -> None:
+    must_starttls = classify(aiosmtplib.SMTPSenderRefused(530, "Must issue STARTTLS", "d@x"))
+    assert must_starttls.permanent is False
+    assert classify(aiosmtplib.SMTPSenderRefused(553, "sender not allowed", "d@x")).permanent

@@ -45,6 +45,11 @@ def subject_header(subject: str) -> Header:
     return header
 
 
+# Refusals about how we connect (no STARTTLS, no or bad AUTH), not about the message: a fixed
+# configuration delivers the message, so these are retried like temporary failures.
+SENDER_CONFIGURATION_CODES = frozenset({530, 534, 535, 538})
+
+
 def classify(exc: BaseException) -> DeliveryError:
     """SMTP 5xx is permanent (5xx on RCPT: a hard bounce); 4xx, dropped connections and
     timeouts are temporary. Error texts are scrubbed: servers echo the address back."""
@@ -64,9 +69,9 @@ def classify(exc: BaseException) -> DeliveryError:
             code=exc.code, hard_bounce=permanent,
         )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
+        permanent = 500 <= exc.code < 600 and exc.code not in SENDER_CONFIGURATION_CODES
         return DeliveryError(
-            scrub(f"SMTP {exc.code}: {exc.message}"), permanent=500 <= exc.code < 600,
-            code=exc.code,
+            scrub(f"SMTP {exc.code}: {exc.message}"), permanent=permanent, code=exc.code
         )
     return DeliveryError(scrub(f"{type(exc).__name__}: {exc}"), permanent=False)
 
@@ -139,10 +144,10 @@ class SmtpChannel:
                         await client.connect()
                     except Exception as exc:  # the server is away: the rest waits for a retry
                         client = None
+                        # Whatever the code (even 5xx in the greeting), the message is not at
+                        # fault: it is retried on the backoff schedule.
                         error = classify(exc)
-                        if 500 <= (error.code or 0) < 600:
-                            # e.g. 535 authentication: a configuration fault, not the message's.
-                            error = DeliveryError(str(error), permanent=False, code=error.code)
+                        error = DeliveryError(str(error), permanent=False, code=error.code)
                         results.extend([error] * (len(messages) - len(results)))
                         return results
                 try:
