@@ -143,3 +143,21 @@ def test_refusals_about_our_connection_settings_are_retried_not_final() -> None:
     must_starttls = classify(aiosmtplib.SMTPSenderRefused(530, "Must issue STARTTLS", "d@x"))
     assert must_starttls.permanent is False
     assert classify(aiosmtplib.SMTPSenderRefused(553, "sender not allowed", "d@x")).permanent
+
+
+def test_a_denied_claim_is_told_plainly_without_a_zero_payout_line() -> None:
+    from services.notifications.messages.rendering import render
+    from shared.events import LiableParty, Outcome
+
+    event = samples.case_decided("C-5", AT)
+    assert event.decision is not None
+    denied = event.model_copy(update={"decision": event.decision.model_copy(update={
+        "outcome": Outcome.DENIED, "liable_party": LiableParty.SELLER, "payout_pct": 0,
+        "payout": 0, "explanation": "The courier recorded delivery with your one-time password.",
+    })})
+    draft = compose_case_event(denied, SETTINGS, now=AT).drafts[0]
+    rendered = render(draft.template, draft.context)
+    for part in (rendered.text, rendered.html):
+        assert "we cannot pay it" in part and "₹0.00" not in part
+        assert "one-time password" in part and "3 Dec 2026, 3:00 PM IST" in part
+    assert "approved" not in rendered.subject
