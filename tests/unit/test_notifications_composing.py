@@ -161,3 +161,29 @@ def test_a_denied_claim_is_told_plainly_without_a_zero_payout_line() -> None:
         assert "we cannot pay it" in part and "₹0.00" not in part
         assert "one-time password" in part and "3 Dec 2026, 3:00 PM IST" in part
     assert "approved" not in rendered.subject
+
+
+def test_the_mime_we_write_reads_back_exactly() -> None:
+    import email
+    import uuid
+    from email.policy import default
+
+    from services.notifications.channels.base import OutgoingMessage
+    from services.notifications.channels.smtp import SmtpChannel
+
+    channel = SmtpChannel(SETTINGS)
+    cases = [preview(name, SETTINGS) for name in TEMPLATES]
+    for subject in ("₹5 first", "last ₹5", "a ₹5 b ₹6 c", "₹ ₹", "[C-1] plain"):
+        cases.append(cases[0].__class__(subject=subject, text="x\n", html="<p>y</p>\n"))
+    for rendered in cases:
+        message_id = uuid.uuid4()
+        raw = channel.build(OutgoingMessage(
+            message_id, "seller@example.com", rendered.subject, rendered.text, rendered.html
+        ))
+        parsed = email.message_from_bytes(raw, policy=default)
+        assert parsed["Subject"] == rendered.subject
+        assert parsed["Message-ID"] == f"<{message_id}@disputedesk.dev>"
+        assert parsed.get_body(("plain",)).get_content() == rendered.text  # type: ignore[union-attr]
+        assert parsed.get_body(("html",)).get_content() == rendered.html  # type: ignore[union-attr]
+        body = raw.split(b"\n\n", 1)[1]
+        assert max(len(line) for line in body.split(b"\n")) <= 76  # quoted-printable lines

@@ -3,9 +3,9 @@ reused for a batch of messages, and every failure classified as temporary or per
 
 from __future__ import annotations
 
+import binascii
 import logging
 from collections.abc import Sequence
-from email import quoprimime
 from email.header import Header
 from email.utils import formatdate, parseaddr
 
@@ -36,7 +36,8 @@ def subject_header(subject: str) -> Header:
     for word in subject.split(" "):
         word_ascii = word.isascii()
         if run and word_ascii != run_ascii:
-            header.append(" ".join(run) + " ", "us-ascii" if run_ascii else "utf-8")
+            # Header puts one space between chunks itself.
+            header.append(" ".join(run), "us-ascii" if run_ascii else "utf-8")
             run = []
         run.append(word)
         run_ascii = word_ascii
@@ -111,7 +112,8 @@ class SmtpChannel:
                 f'Content-Type: text/{subtype}; charset="utf-8"',
                 "Content-Transfer-Encoding: quoted-printable",
                 "",
-                quoprimime.body_encode(body.encode("utf-8").decode("latin-1"), eol=EOL),
+                # binascii's C encoder: the pure-Python one costs ~0.3 ms a message.
+                binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"),
             ]
         parts += [f"--{boundary}--", ""]
         return EOL.join(head + parts).encode("ascii")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,12 +52,18 @@ async def suppressed_hashes(session: AsyncSession, hashes: set[str]) -> set[str]
     )
 
 
-async def lock_claimed(session: AsyncSession, message_ids: list[object]) -> list[Message]:
-    """Re-read claimed messages for recording their results (only those still ours)."""
-    return list(
+async def still_leased(
+    session: AsyncSession, message_ids: list[UUID], *, lease_until: datetime
+) -> set[UUID]:
+    """Of the given messages, those still `sending` under this lease; locked until commit."""
+    return set(
         await session.scalars(
-            select(Message)
-            .where(Message.message_id.in_(message_ids), Message.status == "sending")
+            select(Message.message_id)
+            .where(
+                Message.message_id.in_(message_ids),
+                Message.status == "sending",
+                Message.lease_until == lease_until,
+            )
             .with_for_update()
         )
     )

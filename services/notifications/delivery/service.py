@@ -12,8 +12,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+from sqlalchemy import insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -81,14 +83,39 @@ class Dispatcher:
 
         done_at = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
-            rows = await repository.lock_claimed(session, [m.message_id for m in claimed])
-            for row in rows:
-                if row.lease_until != lease_until:
-                    continue  # our lease ran out and another round took the message over
-                if row.message_id in blocked:
-                    self._record_suppressed(session, row, done_at)
+            # Only messages still under our lease: one whose lease ran out may have been taken
+            # over by another round, whose result is the one to keep.
+            owned = await repository.still_leased(
+                session, [m.message_id for m in claimed], lease_until=lease_until
+            )
+            attempts: list[dict[str, Any]] = []
+            recorded: list[Message] = []
+            for message in claimed:
+                if message.message_id not in owned:
+                    continue
+                if message.message_id in blocked:
+                    self._record_suppressed(session, message, done_at, attempts)
                 else:
-                    await self._record(session, row, results.get(row.message_id), done_at)
+                    await self._record(
+                        session, message, results.get(message.message_id), done_at, attempts
+                    )
+                recorded.append(message)
+            # Two executemany statements for the whole batch (compiled once, cached) instead
+            # of a unit-of-work flush per row.
+            if recorded:
+                await session.execute(
+                    update(Message),
+                    [
+                        {
+                            "message_id": m.message_id, "status": m.status,
+                            "attempts": m.attempts, "lease_until": None,
+                            "next_attempt_at": m.next_attempt_at, "last_error": m.last_error,
+                            "sent_at": m.sent_at,
+                        }
+                        for m in recorded
+                    ],
+                )
+                await session.execute(insert(DeliveryAttempt), attempts)
         if self.on_recorded is not None:
             self.on_recorded()
         return len(claimed)
@@ -96,24 +123,23 @@ class Dispatcher:
     # -- recording results ---------------------------------------------------------------
 
     def _attempt(
-        self, session: AsyncSession, message: Message, *, outcome: str, at: datetime,
+        self, attempts: list[dict[str, Any]], message: Message, *, outcome: str, at: datetime,
         code: int | None = None, error: str | None = None, next_at: datetime | None = None,
     ) -> None:
         message.attempts += 1
-        message.lease_until = None
-        session.add(
-            DeliveryAttempt(
-                message_id=message.message_id, attempt=message.attempts, outcome=outcome,
-                code=code, error=error, attempted_at=at, next_attempt_at=next_at,
-            )
-        )
+        attempts.append({
+            "message_id": message.message_id, "attempt": message.attempts, "outcome": outcome,
+            "code": code, "error": error, "attempted_at": at, "next_attempt_at": next_at,
+        })
         metrics.NOTIFICATIONS.labels(message.template, outcome).inc()
 
     async def _record(
-        self, session: AsyncSession, message: Message, error: DeliveryError | None, at: datetime
+        self, session: AsyncSession, message: Message, error: DeliveryError | None,
+        at: datetime, attempts: list[dict[str, Any]],
     ) -> None:
+        """Decide the message's next state from the result (the caller writes it)."""
         if error is None:
-            self._attempt(session, message, outcome="sent", at=at, code=250)
+            self._attempt(attempts, message, outcome="sent", at=at, code=250)
             message.status = "sent"
             message.sent_at = at
             message.last_error = None
@@ -128,7 +154,8 @@ class Dispatcher:
                 ),
                 source=SOURCE,
             )
-            log.info("message sent", extra=_log_fields(message))
+            if log.isEnabledFor(logging.INFO):  # skip building the fields when not logged
+                log.info("message sent", extra=_log_fields(message))
             return
 
         s = self.settings
@@ -139,7 +166,7 @@ class Dispatcher:
                 at, message.attempts + 1, base_s=s.retry_base_delay_s,
                 max_s=s.retry_max_delay_s, jitter=s.retry_jitter,
             )
-            self._attempt(session, message, outcome="retried", at=at, code=error.code,
+            self._attempt(attempts, message, outcome="retried", at=at, code=error.code,
                           error=str(error), next_at=next_at)
             message.status = "pending"
             message.next_attempt_at = next_at
@@ -150,7 +177,7 @@ class Dispatcher:
             )
             return
 
-        self._attempt(session, message, outcome="failed", at=at, code=error.code,
+        self._attempt(attempts, message, outcome="failed", at=at, code=error.code,
                       error=str(error))
         message.status = "failed"
         if error.hard_bounce:
@@ -170,8 +197,11 @@ class Dispatcher:
                    "hard_bounce": error.hard_bounce},
         )
 
-    def _record_suppressed(self, session: AsyncSession, message: Message, at: datetime) -> None:
-        self._attempt(session, message, outcome="suppressed", at=at, error=SUPPRESSED_ERROR)
+    def _record_suppressed(
+        self, session: AsyncSession, message: Message, at: datetime,
+        attempts: list[dict[str, Any]],
+    ) -> None:
+        self._attempt(attempts, message, outcome="suppressed", at=at, error=SUPPRESSED_ERROR)
         message.status = "suppressed"
         message.last_error = SUPPRESSED_ERROR
         self._failed_event(session, message, SUPPRESSED_ERROR, permanent=True, at=at)

@@ -61,7 +61,7 @@ async def throttled_send_time(
 
 
 PENDING = "notifications.pending_messages"
-# Rows per multi-row INSERT: 21 columns each stays far below PostgreSQL's 32,767 parameters.
+# Rows per INSERT batch.
 INSERT_CHUNK = 500
 
 
@@ -69,10 +69,11 @@ def _flush_pending_sync(sync_session: Session) -> None:
     rows: list[dict[str, Any]] | None = sync_session.info.pop(PENDING, None)
     for start in range(0, len(rows or ()), INSERT_CHUNK):
         assert rows is not None
+        # Parameters passed separately (executemany): the statement compiles once and is
+        # cached, where `.values(rows)` would compile every row's parameters each time.
         sync_session.execute(
-            pg_insert(Message)
-            .values(rows[start : start + INSERT_CHUNK])
-            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            pg_insert(Message).on_conflict_do_nothing(index_elements=["dedup_key"]),
+            rows[start : start + INSERT_CHUNK],
         )
 
 
