@@ -191,6 +191,25 @@ def replay(
     asyncio.run(run())
 
 
+@app.command("preview-email")
+def preview_email(
+    template: Annotated[str, typer.Argument(help="Template name; omit to list them.")] = "",
+    html: Annotated[bool, typer.Option(help="Print the HTML part instead of the text.")] = False,
+) -> None:
+    """Show a notification template rendered with realistic sample data."""
+    from services.notifications.catalogue.registry import TEMPLATES, preview
+    from services.notifications.settings import NotificationsSettings
+
+    if template not in TEMPLATES:
+        if template:
+            console.print(f"[red]no template {template!r}[/]")
+        for info in TEMPLATES.values():
+            console.print(f"{info.name:20} {info.audience:10} {info.description}")
+        raise typer.Exit(1 if template else 0)
+    rendered = preview(template, NotificationsSettings())
+    sys.stdout.write(f"Subject: {rendered.subject}\n\n{rendered.html if html else rendered.text}")
+
+
 app.add_typer(stack_app, name="stack")
 app.command("run")(run_command)
 

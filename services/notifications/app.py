@@ -2,40 +2,71 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
+from services.notifications.catalogue.router import router as templates_router
+from services.notifications.channels.base import Channel
 from services.notifications.channels.smtp import SmtpChannel
-from services.notifications.messages.handlers import handlers as message_handlers
-from services.notifications.messages.service import run_dispatcher
+from services.notifications.delivery.service import Dispatcher, run_dispatcher
+from services.notifications.digests.service import run_digest_flusher
+from services.notifications.messages.handlers import build_handlers
+from services.notifications.messages.router import router as messages_router
 from services.notifications.models import Inbox, Outbox
 from services.notifications.settings import NotificationsSettings
+from services.notifications.suppressions.router import router as suppressions_router
 from shared.app import ConsumerSpec, ServiceRuntime, create_service_app
+from shared.clock import Clock, SystemClock
 from shared.events import FRAUD_ALERTS, INTAKE_SELLER_FEEDBACK, RECONCILIATION_CASES
 
 
-def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+def create_app(
+    settings: NotificationsSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    channel: Channel | None = None,
+) -> FastAPI:
     settings = settings or NotificationsSettings()
-    channel = SmtpChannel(settings)
+    clock = clock or SystemClock()
+    channel = channel or SmtpChannel(settings)
 
     async def dispatcher(runtime: ServiceRuntime) -> None:
-        await run_dispatcher(
-            runtime.sessionmaker, channel, poll_interval_s=settings.dispatch_poll_interval_s
+        loop = Dispatcher(
+            runtime.sessionmaker, channel, settings, runtime.clock,
+            on_recorded=runtime.relay.wake,
+        )
+        runtime.extras["dispatcher"] = loop
+        # Claims skip each other's rows (SKIP LOCKED), so workers never send the same message.
+        await asyncio.gather(
+            *(
+                run_dispatcher(loop, poll_interval_s=settings.dispatch_poll_interval_s)
+                for _ in range(max(1, settings.dispatch_workers))
+            )
         )
 
+    async def digest_flusher(runtime: ServiceRuntime) -> None:
+        await run_digest_flusher(runtime.sessionmaker, settings=settings, clock=runtime.clock)
+
+    consumers = []
+    if settings.consumer_enabled:
+        consumers.append(
+            ConsumerSpec(
+                settings.consumer_group,
+                [RECONCILIATION_CASES.name, FRAUD_ALERTS.name, INTAKE_SELLER_FEEDBACK.name],
+                build_handlers(settings, clock),
+            )
+        )
     return create_service_app(
         name="notifications",
         title="disputedesk notifications",
         description="Seller and management email: acknowledgements, evidence requests, "
-        "decisions, alerts.",
+        "decisions, escalation updates, appeal outcomes, policy education, outreach, alerts.",
         settings=settings,
         outbox_model=Outbox,
         inbox_model=Inbox,
-        consumers=[
-            ConsumerSpec(
-                "notifications",
-                [RECONCILIATION_CASES.name, FRAUD_ALERTS.name, INTAKE_SELLER_FEEDBACK.name],
-                message_handlers,
-            )
-        ],
-        background=[dispatcher],
+        consumers=consumers,
+        routers=[messages_router, templates_router, suppressions_router],
+        background=[dispatcher, digest_flusher],
+        clock=clock,
     )

@@ -1,11 +1,25 @@
-"""Notifications' tables: outgoing messages, plus the shared outbox and inbox."""
+"""Notifications' tables: outgoing messages and their delivery attempts, the suppression list,
+daily education digests, plus the shared outbox and inbox."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -26,27 +40,113 @@ class Inbox(InboxMixin, Base):
 
 
 class Message(Base):
-    """One email to send. `dedup_key` = (case, template, case version): one message each."""
+    """One email to send. `dedup_key` = (case, template, case version): one message each.
+
+    Status: pending (waiting for `next_attempt_at`) → sending (claimed by a dispatcher until
+    `lease_until`) → sent | failed | suppressed. A `sending` row whose lease ran out belongs to
+    a dispatcher that died mid-send, and is claimed again.
+    """
 
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        Index("ix_messages_leased", "lease_until", postgresql_where=text("status = 'sending'")),
+        Index("ix_messages_seller_day", "seller_id", "next_attempt_at"),
     )
 
     message_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
     template: Mapped[str] = mapped_column(String(60))
+    audience: Mapped[str] = mapped_column(String(20), server_default="seller")  # seller|management
+    essential: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     case_id: Mapped[str | None] = mapped_column(String(64), index=True)
     case_version: Mapped[int | None] = mapped_column(Integer)
     return_id: Mapped[str | None] = mapped_column(String(64))
-    seller_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Looked up through ix_messages_seller_day (seller_id leads it).
+    seller_id: Mapped[str | None] = mapped_column(String(64))
+    subject_key: Mapped[str | None] = mapped_column(String(200))
     recipient: Mapped[str] = mapped_column(String(254))  # PII: never logged
+    recipient_hash: Mapped[str] = mapped_column(String(64), server_default="")
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20))  # pending | sent | failed
+    status: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    resend_of: Mapped[UUID | None] = mapped_column(
+        PgUUID(as_uuid=True), ForeignKey("messages.message_id")
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeliveryAttempt(Base):
+    """Every attempt to hand a message to the channel, with the server's answer."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    message_id: Mapped[UUID] = mapped_column(
+        PgUUID(as_uuid=True), ForeignKey("messages.message_id"), index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))  # sent | retried | failed | suppressed
+    code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)  # scrubbed of addresses
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Suppression(Base):
+    """Addresses we must not write to, kept only as a keyed hash (the address is PII)."""
+
+    __tablename__ = "suppressions"
+
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))  # hard_bounce | manual | complaint
+    detail: Mapped[str | None] = mapped_column(Text)
+    source_message_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Digest(Base):
+    """A seller's daily education digest: items gather until `flush_at`, then one email."""
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        # At most one open digest per seller: new items join it until it is flushed.
+        Index(
+            "ux_digests_open_per_seller",
+            "seller_id",
+            unique=True,
+            postgresql_where=text("flushed_at IS NULL"),
+        ),
+        Index("ix_digests_due", "flush_at", postgresql_where=text("flushed_at IS NULL")),
+    )
+
+    digest_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(254))  # PII: never logged
+    flush_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    flushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    message_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DigestItem(Base):
+    """One lesson for a seller (e.g. after a rejection that an unboxing video would have avoided)."""
+
+    __tablename__ = "digest_items"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    digest_id: Mapped[UUID] = mapped_column(
+        PgUUID(as_uuid=True), ForeignKey("digests.digest_id"), index=True
+    )
+    dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
+    case_id: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str] = mapped_column(String(60))  # e.g. EVIDENCE_NOT_PROVIDED
+    context: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

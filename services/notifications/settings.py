@@ -19,8 +19,42 @@ class NotificationsSettings(ServiceSettings):
     smtp_starttls: bool = Field(default=False, validation_alias=AliasChoices("SMTP_STARTTLS"))
     smtp_username: str | None = Field(default=None, validation_alias=AliasChoices("SMTP_USERNAME"))
     smtp_password: str | None = Field(default=None, validation_alias=AliasChoices("SMTP_PASSWORD"))
+    smtp_validate_certs: bool = True
     smtp_timeout_s: float = 10.0
 
     mail_from: str = "Seller Dispute Desk <disputes@disputedesk.dev>"
-    # How often the dispatcher looks for messages that are due.
+    desk_signature: str = "Seller Dispute Desk"
+    seller_portal_url: str = "https://sellers.disputedesk.dev/claims"
+    # Who receives SLA-breach, approval-cap and fraud alerts.
+    management_recipients: list[str] = Field(
+        default_factory=lambda: ["dispute-desk-managers@disputedesk.dev"]
+    )
+    # Keyed hash of addresses on the suppression list (addresses are PII; we keep only this).
+    address_hash_key: str = "disputedesk-dev-address-hash-key"
+
+    # Consumers can be switched off for an instance that only delivers (tools, tests).
+    consumer_enabled: bool = True
+    consumer_group: str = "notifications"
+
+    # Dispatcher: how often it looks for due messages, how many it claims per round, how many
+    # SMTP connections each round uses in parallel, how many rounds run at once (while one
+    # records its results, another sends), and how long a claim (lease) lasts before another
+    # dispatcher may take the message over. Measured against the local sink, two workers with
+    # one reused connection each beat wider fan-outs, which only queue at the server.
     dispatch_poll_interval_s: float = 0.05
+    dispatch_batch_size: int = 200
+    dispatch_connections: int = 1
+    dispatch_workers: int = 2
+    dispatch_lease_s: float = 300.0
+
+    # Temporary failures: exponential backoff with jitter, persisted on the message row.
+    retry_base_delay_s: float = 60.0
+    retry_max_delay_s: float = 6 * 3600.0
+    retry_jitter: float = 0.25  # ± fraction of the delay
+    max_attempts: int = 8
+
+    # Per-seller throttle of non-essential mail (outreach, education digests) per India day.
+    seller_daily_non_essential_limit: int = 2
+    # Education digests go out at this hour, India time, gathering the day's lessons.
+    digest_hour_ist: int = 18
+    digest_poll_interval_s: float = 1.0

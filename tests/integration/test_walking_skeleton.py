@@ -68,10 +68,14 @@ async def test_escalation_reaches_the_seller_as_an_acknowledgement_email(
     )
     assert assessed == 3
     notifications = pipeline["notifications"]
-    sent = await scalar(
-        notifications,
-        "SELECT count(*) FROM outbox WHERE ce_type = 'disputedesk.notifications.sent.v1' "
-        "AND payload->>'case_id' = :c",
-        c=case_id,
+    # The delivery is recorded just after the SMTP server accepted the message: poll for it.
+    sent = await eventually(
+        lambda: scalar(
+            notifications,
+            "SELECT count(*) FROM outbox WHERE ce_type = 'disputedesk.notifications.sent.v1' "
+            "AND payload->>'case_id' = :c",
+            c=case_id,
+        ),
+        what="NotificationSent recorded",
     )
     assert sent == 1

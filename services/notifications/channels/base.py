@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
@@ -17,12 +18,16 @@ class OutgoingMessage:
 
 
 class DeliveryError(Exception):
-    """Sending failed. `permanent` failures are never retried (e.g. SMTP 5xx)."""
+    """Sending failed. `permanent` failures are never retried (e.g. SMTP 5xx); a `hard_bounce`
+    means the recipient address itself was refused for good (5xx on RCPT)."""
 
-    def __init__(self, message: str, *, permanent: bool, code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool, code: int | None = None, hard_bounce: bool = False
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.code = code
+        self.hard_bounce = hard_bounce
 
 
 class Channel(Protocol):
@@ -30,3 +35,7 @@ class Channel(Protocol):
 
     async def send(self, message: OutgoingMessage) -> None:
         """Deliver or raise DeliveryError."""
+
+    async def send_many(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
+        """Deliver several messages (one connection where the channel has connections);
+        one result per message, in order: None for delivered, else the error."""

@@ -1,15 +1,21 @@
-"""Email over SMTP with aiosmtplib."""
+"""Email over SMTP with aiosmtplib: STARTTLS and authentication as configured, one connection
+reused for a batch of messages, and every failure classified as temporary or permanent."""
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from email.utils import formatdate
+import binascii
+import logging
+from collections.abc import Sequence
+from email.header import Header
+from email.utils import formatdate, parseaddr
 
 import aiosmtplib
 
 from services.notifications.channels.base import DeliveryError, OutgoingMessage
 from services.notifications.settings import NotificationsSettings
+from shared.logging import scrub
 
+log = logging.getLogger(__name__)
 MESSAGE_ID_DOMAIN = "disputedesk.dev"
 
 
@@ -18,38 +24,161 @@ def message_id_header(message: OutgoingMessage) -> str:
     return f"<{message.message_id}@{MESSAGE_ID_DOMAIN}>"
 
 
+# Line ends as the email package writes them; aiosmtplib puts EOL on the wire.
+EOL = "\n"
+
+
+def subject_header(subject: str) -> Header:
+    """Encode only the words that need it, so `[CASE-…]` stays readable in the raw header."""
+    header = Header(charset="us-ascii")
+    run: list[str] = []
+    run_ascii = True
+    for word in subject.split(" "):
+        word_ascii = word.isascii()
+        if run and word_ascii != run_ascii:
+            # Header puts one space between chunks itself.
+            header.append(" ".join(run), "us-ascii" if run_ascii else "utf-8")
+            run = []
+        run.append(word)
+        run_ascii = word_ascii
+    if run:
+        header.append(" ".join(run), "us-ascii" if run_ascii else "utf-8")
+    return header
+
+
+# Refusals about how we connect (no STARTTLS, no or bad AUTH), not about the message: a fixed
+# configuration delivers the message, so these are retried like temporary failures.
+SENDER_CONFIGURATION_CODES = frozenset({530, 534, 535, 538})
+
+
+def classify(exc: BaseException) -> DeliveryError:
+    """SMTP 5xx is permanent (5xx on RCPT: a hard bounce); 4xx, dropped connections and
+    timeouts are temporary. Error texts are scrubbed: servers echo the address back."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        refused = exc.recipients[0] if exc.recipients else None
+        code = refused.code if refused is not None else 550
+        text = refused.message if refused is not None else str(exc)
+        permanent = 500 <= code < 600
+        return DeliveryError(
+            scrub(f"SMTP {code} on RCPT: {text}"), permanent=permanent, code=code,
+            hard_bounce=permanent,
+        )
+    if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
+        permanent = 500 <= exc.code < 600
+        return DeliveryError(
+            scrub(f"SMTP {exc.code} on RCPT: {exc.message}"), permanent=permanent,
+            code=exc.code, hard_bounce=permanent,
+        )
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        permanent = 500 <= exc.code < 600 and exc.code not in SENDER_CONFIGURATION_CODES
+        return DeliveryError(
+            scrub(f"SMTP {exc.code}: {exc.message}"), permanent=permanent, code=exc.code
+        )
+    return DeliveryError(scrub(f"{type(exc).__name__}: {exc}"), permanent=False)
+
+
 class SmtpChannel:
     name = "email"
 
     def __init__(self, settings: NotificationsSettings) -> None:
         self.settings = settings
+        self._sender = parseaddr(settings.mail_from)[1]
+        self._from_header = (
+            settings.mail_from if settings.mail_from.isascii()
+            else Header(settings.mail_from, "utf-8").encode()
+        )
 
-    def build(self, message: OutgoingMessage) -> EmailMessage:
-        email = EmailMessage()
-        email["From"] = self.settings.mail_from
-        email["To"] = message.recipient
-        email["Subject"] = message.subject
-        email["Message-ID"] = message_id_header(message)
-        email["Date"] = formatdate(usegmt=True)
-        email.set_content(message.body_text)
-        email.add_alternative(message.body_html, subtype="html")
-        return email
+    def build(self, message: OutgoingMessage) -> bytes:
+        """The message as MIME bytes: multipart/alternative, text then HTML, both UTF-8
+        quoted-printable. Written directly rather than through `email.message`, whose header
+        folding costs about a millisecond a message, which a backlog pays N times."""
+        boundary = f"=_part_{message.message_id.hex}"
+        to = message.recipient if message.recipient.isascii() else Header(
+            message.recipient, "utf-8").encode()
+        head = [
+            f"From: {self._from_header}",
+            f"To: {to}",
+            f"Subject: {subject_header(message.subject).encode()}",
+            f"Message-ID: {message_id_header(message)}",
+            f"Date: {formatdate(usegmt=True)}",
+            "MIME-Version: 1.0",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+            "",
+        ]
+        parts = []
+        for subtype, body in (("plain", message.body_text), ("html", message.body_html)):
+            parts += [
+                f"--{boundary}",
+                f'Content-Type: text/{subtype}; charset="utf-8"',
+                "Content-Transfer-Encoding: quoted-printable",
+                "",
+                # binascii's C encoder: the pure-Python one costs ~0.3 ms a message.
+                binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"),
+            ]
+        parts += [f"--{boundary}--", ""]
+        return EOL.join(head + parts).encode("ascii")
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        return aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            start_tls=s.smtp_starttls,
+            username=s.smtp_username,
+            password=s.smtp_password,
+            timeout=s.smtp_timeout_s,
+            validate_certs=s.smtp_validate_certs,
+        )
 
     async def send(self, message: OutgoingMessage) -> None:
-        s = self.settings
+        [error] = await self.send_many([message])
+        if error is not None:
+            raise error
+
+    async def send_many(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
+        results: list[DeliveryError | None] = []
+        client: aiosmtplib.SMTP | None = None
         try:
-            await aiosmtplib.send(
-                self.build(message),
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                start_tls=s.smtp_starttls,
-                username=s.smtp_username,
-                password=s.smtp_password,
-                timeout=s.smtp_timeout_s,
-            )
-        except aiosmtplib.SMTPResponseException as exc:
-            raise DeliveryError(
-                f"SMTP {exc.code}: {exc.message}", permanent=500 <= exc.code < 600, code=exc.code
-            ) from exc
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+            for message in messages:
+                if client is None:
+                    try:
+                        client = self._client()
+                        await client.connect()
+                    except Exception as exc:  # the server is away: the rest waits for a retry
+                        client = None
+                        # Whatever the code (even 5xx in the greeting), the message is not at
+                        # fault: it is retried on the backoff schedule.
+                        error = classify(exc)
+                        error = DeliveryError(str(error), permanent=False, code=error.code)
+                        results.extend([error] * (len(messages) - len(results)))
+                        return results
+                try:
+                    await client.sendmail(self._sender, [message.recipient], self.build(message))
+                    results.append(None)
+                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+                    results.append(classify(exc))
+                    if not client.is_connected:
+                        client = None
+                    else:
+                        try:
+                            await client.rset()
+                        except Exception:  # the session is unusable; open a fresh one
+                            client = None
+                except Exception as exc:  # connection dropped or timed out mid-message
+                    results.append(classify(exc))
+                    await _close(client)
+                    client = None
+            return results
+        finally:
+            if client is not None:
+                await _close(client, polite=True)
+
+
+async def _close(client: aiosmtplib.SMTP, *, polite: bool = False) -> None:
+    try:
+        if polite and client.is_connected:
+            await client.quit()
+        else:
+            client.close()
+    except Exception:  # closing a connection we are done with; nothing left to lose
+        log.debug("SMTP close failed", exc_info=True)

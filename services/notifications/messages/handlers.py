@@ -1,14 +1,44 @@
-"""Kafka handlers: case events become queued messages."""
+"""Kafka handlers: case transitions, fraud alerts and seller feedback become queued messages."""
 
 from __future__ import annotations
 
 from services.notifications.messages import service
-from shared.events import CaseOpened
+from services.notifications.settings import NotificationsSettings
+from shared.clock import Clock
+from shared.events import (
+    CaseDecided,
+    CaseEscalated,
+    CaseEventBase,
+    CaseOpened,
+    CaseRejected,
+    EvidenceRequested,
+    FraudAlertRaised,
+    SellerFeedbackReceived,
+)
 from shared.kafka.consumer import EventHandlers, HandlerContext
 
-handlers = EventHandlers()
 
+def build_handlers(settings: NotificationsSettings, clock: Clock) -> EventHandlers:
+    handlers = EventHandlers()
 
-@handlers.on(CaseOpened)
-async def on_case_opened(event: CaseOpened, ctx: HandlerContext) -> None:
-    await service.queue_acknowledgement(ctx.session, event=event)
+    async def on_case_event(event: CaseEventBase, ctx: HandlerContext) -> None:
+        await service.handle_case_event(
+            ctx.session, event=event, settings=settings, now=clock.now()
+        )
+
+    for model in (CaseOpened, EvidenceRequested, CaseDecided, CaseRejected, CaseEscalated):
+        handlers.on(model)(on_case_event)
+
+    @handlers.on(FraudAlertRaised)
+    async def on_fraud_alert(event: FraudAlertRaised, ctx: HandlerContext) -> None:
+        await service.handle_fraud_alert(
+            ctx.session, event=event, settings=settings, now=clock.now()
+        )
+
+    @handlers.on(SellerFeedbackReceived)
+    async def on_seller_feedback(event: SellerFeedbackReceived, ctx: HandlerContext) -> None:
+        await service.handle_seller_feedback(
+            ctx.session, event=event, settings=settings, now=clock.now()
+        )
+
+    return handlers

@@ -1,4 +1,4 @@
-"""SQL of outgoing messages."""
+"""SQL of outgoing messages and their attempts."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifications.models import Message
+from services.notifications.models import DeliveryAttempt, Message
 
 
 async def insert_once(session: AsyncSession, values: dict[str, Any]) -> UUID | None:
@@ -23,12 +23,56 @@ async def insert_once(session: AsyncSession, values: dict[str, Any]) -> UUID | N
     )
 
 
-async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[Message]:
-    rows = await session.scalars(
-        select(Message)
-        .where(Message.status == "pending", Message.next_attempt_at <= now)
-        .order_by(Message.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+async def count_non_essential(
+    session: AsyncSession, *, seller_id: str, start: datetime, end: datetime
+) -> int:
+    """Non-essential messages to a seller planned in [start, end), whatever became of them."""
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.seller_id == seller_id,
+                Message.essential.is_(False),
+                Message.resend_of.is_(None),
+                Message.next_attempt_at >= start,
+                Message.next_attempt_at < end,
+            )
+        )
+        or 0
     )
-    return list(rows)
+
+
+async def get(session: AsyncSession, message_id: UUID) -> Message | None:
+    return await session.get(Message, message_id)
+
+
+async def by_dedup_key(session: AsyncSession, dedup_key: str) -> Message | None:
+    return await session.scalar(select(Message).where(Message.dedup_key == dedup_key))
+
+
+async def search(
+    session: AsyncSession, *, seller_id: str | None, case_id: str | None, limit: int
+) -> list[Message]:
+    query = select(Message).order_by(Message.created_at.desc(), Message.message_id).limit(limit)
+    if seller_id is not None:
+        query = query.where(Message.seller_id == seller_id)
+    if case_id is not None:
+        query = query.where(Message.case_id == case_id)
+    return list(await session.scalars(query))
+
+
+async def attempts_of(
+    session: AsyncSession, message_ids: list[UUID]
+) -> dict[UUID, list[DeliveryAttempt]]:
+    out: dict[UUID, list[DeliveryAttempt]] = {m: [] for m in message_ids}
+    if not message_ids:
+        return out
+    rows = await session.scalars(
+        select(DeliveryAttempt)
+        .where(DeliveryAttempt.message_id.in_(message_ids))
+        .order_by(DeliveryAttempt.message_id, DeliveryAttempt.attempt)
+    )
+    for row in rows:
+        out[row.message_id].append(row)
+    return out

@@ -1,144 +1,226 @@
-"""Queue a message once per (case, template, version), and dispatch due messages.
+"""Queue each message once per (case, template, case version), throttling non-essential mail.
 
-Queueing happens in the consumer's transaction (so a redelivered case event queues nothing new);
-sending happens in the dispatcher, which marks a message sent in the same transaction as its
-`NotificationSent` outbox row.
+Queueing happens in the consumer's transaction, so a redelivered event queues nothing new, and
+the message is rendered then: what we store is exactly what the seller will read.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import datetime, time, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from services.notifications.channels.base import Channel, DeliveryError, OutgoingMessage
+from services.notifications.addresses import address_hash
+from services.notifications.digests import service as digests
 from services.notifications.messages import repository
-from services.notifications.messages.rendering import india_time, render
-from services.notifications.models import Message, Outbox
-from shared.events import CaseOpened, NotificationFailed, NotificationSent
-from shared.outbox import enqueue
+from services.notifications.messages.composing import (
+    Composition,
+    Draft,
+    compose_case_event,
+    compose_feedback,
+    compose_fraud_alert,
+)
+from services.notifications.messages.rendering import INDIA, render
+from services.notifications.models import Message
+from services.notifications.settings import NotificationsSettings
+from shared.events import CaseEventBase, FraudAlertRaised, SellerFeedbackReceived
 
 log = logging.getLogger(__name__)
-SOURCE = "disputedesk/notifications"
+# Deferred non-essential mail goes out at a civil hour of the seller's next day.
+MORNING = time(9, 0)
 
 
-async def queue_acknowledgement(session: AsyncSession, *, event: CaseOpened) -> bool:
-    if not event.seller_email:
-        log.info("case has no seller address; acknowledgement not queued",
-                 extra={"case_id": event.case_id})
-        return False
-    context: dict[str, Any] = {
-        "case_id": event.case_id,
-        "return_id": event.return_id,
-        "expected_decision_by": india_time(event.expected_decision_by or event.occurred_at),
-    }
-    rendered = render("acknowledgement", context)
-    new_id = await repository.insert_once(
-        session,
-        {
-            "message_id": uuid4(),
-            "dedup_key": f"{event.case_id}:acknowledgement:{event.case_version}",
-            "template": "acknowledgement",
-            "case_id": event.case_id,
-            "case_version": event.case_version,
-            "return_id": event.return_id,
-            "seller_id": event.seller_id,
-            "recipient": event.seller_email,
-            "subject": rendered.subject,
-            "body_text": rendered.text,
-            "body_html": rendered.html,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": datetime.now(UTC),
-        },
-    )
-    return new_id is not None
+def india_day_start(when: datetime) -> datetime:
+    local = when.astimezone(INDIA)
+    return datetime.combine(local.date(), time(0, 0), tzinfo=INDIA)
 
 
-async def dispatch_due(
-    sessionmaker: async_sessionmaker[AsyncSession], channel: Channel, *, limit: int = 50
-) -> int:
-    """Send every due message once; returns how many were attempted."""
-    async with sessionmaker() as session, session.begin():
-        now = datetime.now(UTC)
-        messages = await repository.claim_due(session, now=now, limit=limit)
-        for message in messages:
-            await _attempt(session, channel, message)
-    return len(messages)
+async def throttled_send_time(
+    session: AsyncSession, *, seller_id: str, now: datetime, settings: NotificationsSettings
+) -> datetime:
+    """When a non-essential message to this seller may go: now, or the first India day that
+    still has room under the per-seller daily limit."""
+    limit = settings.seller_daily_non_essential_limit
+    day = india_day_start(now)
+    candidate = now
+    for _ in range(60):
+        count = await repository.count_non_essential(
+            session, seller_id=seller_id, start=day, end=day + timedelta(days=1)
+        )
+        if count < limit:
+            return candidate
+        day = day + timedelta(days=1)
+        candidate = datetime.combine(day.date(), MORNING, tzinfo=INDIA)
+    return candidate
 
 
-async def _attempt(session: AsyncSession, channel: Channel, message: Message) -> None:
-    message.attempts += 1
-    try:
-        await channel.send(
-            OutgoingMessage(
-                message.message_id, message.recipient, message.subject, message.body_text,
-                message.body_html,
+PENDING = "notifications.pending_messages"
+# Rows per INSERT batch.
+INSERT_CHUNK = 500
+
+
+def _flush_pending_sync(sync_session: Session) -> None:
+    rows: list[dict[str, Any]] | None = sync_session.info.pop(PENDING, None)
+    for start in range(0, len(rows or ()), INSERT_CHUNK):
+        assert rows is not None
+        # Parameters passed separately (executemany): the statement compiles once and is
+        # cached, where `.values(rows)` would compile every row's parameters each time.
+        sync_session.execute(
+            pg_insert(Message).on_conflict_do_nothing(index_elements=["dedup_key"]),
+            rows[start : start + INSERT_CHUNK],
+        )
+
+
+def _buffer(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Keep a message row for one multi-row INSERT just before the transaction commits: a
+    backlog of case events then costs one round trip per consumer batch, not one per event."""
+    pending = session.info.get(PENDING)
+    if pending is None:
+        pending = session.info[PENDING] = []
+        if not session.info.get("notifications.flush_hooked"):
+            session.info["notifications.flush_hooked"] = True
+            event.listen(session.sync_session, "before_commit", _flush_pending_sync)
+    pending.append(row)
+
+
+async def flush_pending(session: AsyncSession) -> None:
+    """Write buffered rows now (before reading messages in the same transaction)."""
+    await session.run_sync(_flush_pending_sync)
+
+
+async def queue_draft(
+    session: AsyncSession,
+    *,
+    draft: Draft,
+    settings: NotificationsSettings,
+    now: datetime,
+    buffered: bool = False,
+) -> UUID | None:
+    """Render and store a draft unless its dedup key was stored before.
+
+    Returns the new message id, or None for a duplicate. `buffered` essential drafts are
+    written at commit (see `_buffer`) and return their prospective id.
+    """
+    rendered = render(draft.template, draft.context)
+    send_at = now
+    if not draft.essential and draft.seller_id:
+        await flush_pending(session)  # the throttle counts what this batch queued, too
+        send_at = await throttled_send_time(
+            session, seller_id=draft.seller_id, now=now, settings=settings
+        )
+        if send_at > now:
+            log.info(
+                "non-essential message deferred by the per-seller daily limit",
+                extra={"template": draft.template, "seller_id": draft.seller_id},
             )
+    message_id = uuid4()
+    row: dict[str, Any] = {
+        "message_id": message_id,
+        "dedup_key": draft.dedup_key,
+        "template": draft.template,
+        "audience": draft.audience,
+        "essential": draft.essential,
+        "case_id": draft.case_id,
+        "case_version": draft.case_version,
+        "return_id": draft.return_id,
+        "seller_id": draft.seller_id,
+        "subject_key": draft.subject_key,
+        "recipient": draft.recipient,
+        "recipient_hash": address_hash(draft.recipient, settings.address_hash_key),
+        "subject": rendered.subject,
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": send_at,
+    }
+    if buffered and draft.essential:
+        _buffer(session, row)
+        return message_id
+    return await repository.insert_once(session, row)
+
+
+async def _queue(
+    session: AsyncSession,
+    composition: Composition,
+    *,
+    settings: NotificationsSettings,
+    now: datetime,
+) -> list[UUID]:
+    queued = []
+    for draft in composition.drafts:
+        new_id = await queue_draft(
+            session, draft=draft, settings=settings, now=now, buffered=True
         )
-    except DeliveryError as exc:
-        message.last_error = str(exc)
-        # PLACEHOLDER retry policy: give up at once. The notifications issue adds the persisted
-        # backoff schedule, suppression and throttling.
-        message.status = "failed"
-        enqueue(
-            session,
-            Outbox,
-            NotificationFailed(
-                message_id=message.message_id,
-                subject_key=message.return_id or message.seller_id or str(message.message_id),
-                case_id=message.case_id,
-                return_id=message.return_id,
-                seller_id=message.seller_id,
-                template=message.template,
-                case_version=message.case_version,
-                attempts=message.attempts,
-                error=str(exc),
-                permanent=exc.permanent,
-                failed_at=datetime.now(UTC),
-            ),
-            source=SOURCE,
-        )
-        return
-    message.status = "sent"
-    message.sent_at = datetime.now(UTC)
-    enqueue(
-        session,
-        Outbox,
-        NotificationSent(
-            message_id=message.message_id,
-            subject_key=message.return_id or message.seller_id or str(message.message_id),
-            case_id=message.case_id,
-            return_id=message.return_id,
-            seller_id=message.seller_id,
-            template=message.template,
-            case_version=message.case_version,
-            subject=message.subject,
-            attempts=message.attempts,
-            sent_at=message.sent_at,
-        ),
-        source=SOURCE,
+        if new_id is not None:
+            queued.append(new_id)
+    for lesson in composition.lessons:
+        await digests.add_lesson(session, lesson=lesson, settings=settings, now=now)
+    return queued
+
+
+async def handle_case_event(
+    session: AsyncSession, *, event: CaseEventBase, settings: NotificationsSettings, now: datetime
+) -> list[UUID]:
+    if not event.seller_email:
+        log.info("case event has no seller address; nothing for the seller queued",
+                 extra={"case_id": event.case_id, "ce_type": event.ce_type})
+    return await _queue(
+        session, compose_case_event(event, settings, now=now), settings=settings, now=now
     )
 
 
-async def run_dispatcher(
-    sessionmaker: async_sessionmaker[AsyncSession], channel: Channel, *, poll_interval_s: float
-) -> None:
-    backoff = 0.5
-    while True:
-        try:
-            attempted = await dispatch_due(sessionmaker, channel)
-            backoff = 0.5
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("dispatcher round failed, retrying in %.1fs: %r", backoff, exc)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 10.0)
-            continue
-        if not attempted:
-            await asyncio.sleep(poll_interval_s)
+async def handle_fraud_alert(
+    session: AsyncSession, *, event: FraudAlertRaised, settings: NotificationsSettings,
+    now: datetime,
+) -> list[UUID]:
+    return await _queue(session, compose_fraud_alert(event, settings), settings=settings, now=now)
+
+
+async def handle_seller_feedback(
+    session: AsyncSession, *, event: SellerFeedbackReceived, settings: NotificationsSettings,
+    now: datetime,
+) -> list[UUID]:
+    return await _queue(session, compose_feedback(event, settings), settings=settings, now=now)
+
+
+async def resend(
+    session: AsyncSession, *, original: Message, request_key: str | None, now: datetime
+) -> tuple[Message, bool]:
+    """A new message with the original's content, linked to it. The same `request_key` (the
+    caller's Idempotency-Key) returns the same resend; returns (message, created)."""
+    dedup_key = f"resend:{original.message_id}:{request_key or uuid4()}"
+    existing = await repository.by_dedup_key(session, dedup_key)
+    if existing is not None:
+        return existing, False
+    message = Message(
+        message_id=uuid4(),
+        dedup_key=dedup_key,
+        template=original.template,
+        audience=original.audience,
+        essential=True,  # an agent asked for it: never deferred by the throttle
+        case_id=original.case_id,
+        case_version=original.case_version,
+        return_id=original.return_id,
+        seller_id=original.seller_id,
+        subject_key=original.subject_key,
+        recipient=original.recipient,
+        recipient_hash=original.recipient_hash,
+        subject=original.subject,
+        body_text=original.body_text,
+        body_html=original.body_html,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        resend_of=original.message_id,
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    return message, True

@@ -1,0 +1,103 @@
+"""Every template, who it is for, and how to render it with sample data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from services.notifications.catalogue import samples
+from services.notifications.messages.composing import (
+    MANAGEMENT,
+    NON_ESSENTIAL,
+    SELLER,
+    Composition,
+    compose_case_event,
+    compose_feedback,
+    compose_fraud_alert,
+    digest_context,
+)
+from services.notifications.messages.rendering import Rendered, render
+from services.notifications.settings import NotificationsSettings
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateInfo:
+    name: str
+    description: str
+    audience: str
+    trigger: str
+
+    @property
+    def essential(self) -> bool:
+        return self.name not in NON_ESSENTIAL
+
+
+TEMPLATES: dict[str, TemplateInfo] = {
+    t.name: t
+    for t in (
+        TemplateInfo("acknowledgement", "Claim received, what happens next and by when.",
+                     SELLER, "CaseOpened"),
+        TemplateInfo("evidence_request", "The exact evidence checklist and the reply-by time.",
+                     SELLER, "EvidenceRequested"),
+        TemplateInfo("decision", "Outcome, amount, who bears the loss, why, and how to appeal.",
+                     SELLER, "CaseDecided, CaseRejected"),
+        TemplateInfo("escalation_update", "The case moved to a senior person or a manager's "
+                     "approval; nothing is needed from the seller.", SELLER, "CaseEscalated"),
+        TemplateInfo("appeal_outcome", "The result of an appeal and why.",
+                     SELLER, "CaseDecided/CaseRejected after CaseAppealed"),
+        TemplateInfo("policy_education", "Daily digest of lessons after avoidable rejections "
+                     "(no unboxing video, claim window missed, claim filed too early).",
+                     SELLER, "CaseRejected (avoidable reason), flushed daily"),
+        TemplateInfo("feedback_outreach", "A senior person reaches out after a rating of 2 or "
+                     "less.", SELLER, "SellerFeedbackReceived"),
+        TemplateInfo("sla_breach_alert", "A case under review for more than 48 hours.",
+                     MANAGEMENT, "CaseEscalated (SLA_BREACHED)"),
+        TemplateInfo("approval_cap_alert", "A payout above the approval cap waits for a "
+                     "manager.", MANAGEMENT, "CaseEscalated (ABOVE_APPROVAL_CAP)"),
+        TemplateInfo("fraud_alert", "A network-level fraud finding.", MANAGEMENT,
+                     "FraudAlertRaised"),
+    )
+}
+
+
+def _sample_composition(name: str, settings: NotificationsSettings) -> Composition:
+    at = samples.SAMPLE_TIME
+    case_id = "CASE-SAMPLE-1"
+    builders: dict[str, Callable[[], Composition]] = {
+        "acknowledgement": lambda: compose_case_event(
+            samples.case_opened(case_id, at), settings, now=at),
+        "evidence_request": lambda: compose_case_event(
+            samples.evidence_requested(case_id, at), settings, now=at),
+        "decision": lambda: compose_case_event(
+            samples.case_decided(case_id, at), settings, now=at),
+        "escalation_update": lambda: compose_case_event(
+            samples.case_escalated(case_id, at), settings, now=at),
+        "appeal_outcome": lambda: compose_case_event(
+            samples.appeal_decided(case_id, at), settings, now=at),
+        "policy_education": lambda: compose_case_event(
+            samples.case_rejected(case_id, at), settings, now=at),
+        "feedback_outreach": lambda: compose_feedback(samples.seller_feedback(at), settings),
+        "sla_breach_alert": lambda: compose_case_event(
+            samples.case_escalated(case_id, at), settings, now=at),
+        "approval_cap_alert": lambda: compose_case_event(
+            samples.case_escalated(case_id, at, "ABOVE_APPROVAL_CAP"), settings, now=at),
+        "fraud_alert": lambda: compose_fraud_alert(samples.fraud_alert(at), settings),
+    }
+    return builders[name]()
+
+
+def sample_context(name: str, settings: NotificationsSettings) -> dict[str, Any]:
+    composition = _sample_composition(name, settings)
+    if name == "policy_education":
+        lesson = composition.lessons[0]
+        return digest_context(
+            lesson.seller_id,
+            [{"topic": lesson.topic, "case_id": lesson.case_id, **lesson.context}],
+            settings,
+        )
+    return next(d.context for d in composition.drafts if d.template == name)
+
+
+def preview(name: str, settings: NotificationsSettings) -> Rendered:
+    return render(name, sample_context(name, settings))

@@ -1,0 +1,52 @@
+"""Templates list and preview with sample data."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from services.notifications.catalogue.registry import TEMPLATES, preview
+from shared.auth import Principal, Role, require
+from shared.problems import Problem
+
+router = APIRouter(tags=["templates"])
+READERS = (Role.OPS_AGENT, Role.OPS_MANAGER)
+
+
+class TemplateOut(BaseModel):
+    name: str
+    description: str
+    audience: str
+    trigger: str
+    essential: bool
+
+
+class PreviewOut(BaseModel):
+    name: str
+    subject: str
+    body_text: str
+    body_html: str
+
+
+@router.get("/v1/templates", response_model=list[TemplateOut], summary="Every message template")
+async def list_templates(principal: Principal = require(*READERS)) -> list[TemplateOut]:
+    return [
+        TemplateOut(name=t.name, description=t.description, audience=t.audience,
+                    trigger=t.trigger, essential=t.essential)
+        for t in TEMPLATES.values()
+    ]
+
+
+@router.get("/v1/templates/{name}/preview", response_model=PreviewOut,
+            summary="A template rendered with realistic sample data")
+async def preview_template(
+    name: str, request: Request, principal: Principal = require(*READERS)
+) -> PreviewOut:
+    if name not in TEMPLATES:
+        raise Problem(
+            404, "Not Found", f"No template {name!r}; known: {', '.join(sorted(TEMPLATES))}."
+        )
+    rendered = preview(name, request.app.state.runtime.settings)
+    return PreviewOut(
+        name=name, subject=rendered.subject, body_text=rendered.text, body_html=rendered.html
+    )

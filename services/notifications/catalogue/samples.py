@@ -1,0 +1,179 @@
+"""Realistic sample events for every template: used by the preview endpoint and by tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from shared.events import (
+    CaseDecided,
+    CaseEscalated,
+    CaseOpened,
+    CaseOrigin,
+    CaseRejected,
+    CaseState,
+    ClaimType,
+    DecisionRecord,
+    EvidenceRequested,
+    FraudAlertRaised,
+    FraudBand,
+    LiableParty,
+    Outcome,
+    SellerFeedbackReceived,
+)
+
+SAMPLE_EMAIL = "seller.sample@example.com"
+
+
+def _base(
+    case_id: str, version: int, state: CaseState, at: datetime, **over: object
+) -> dict[str, object]:
+    base: dict[str, object] = {
+        "case_id": case_id,
+        "case_version": version,
+        "return_id": f"RET-{case_id}",
+        "seller_id": "S-ACME-42",
+        "partner_id": "swiftship",
+        "claim_type": ClaimType.DAMAGED,
+        "origin": CaseOrigin.SELLER,
+        "state": state,
+        "actor": "system",
+        "reason": "Claim received from the seller portal.",
+        "occurred_at": at,
+        "seller_email": SAMPLE_EMAIL,
+        "claimed_amount": 12_345_600,
+    }
+    base.update(over)
+    return base
+
+
+def decision_record(at: datetime, **over: object) -> DecisionRecord:
+    values: dict[str, object] = {
+        "policy_version": "sop-v1",
+        "rule_id": "L6",
+        "outcome": Outcome.GRANTED,
+        "liable_party": LiableParty.PARTNER,
+        "payout_pct": 100,
+        "payout": 12_345_600,
+        "partner_debit": 1_000_000,
+        "marketplace_cost": 11_345_600,
+        "explanation": "The parcel weighed 1,450 g at pickup but only 610 g when it was delivered "
+        "back to you, a drop of 840 g, which shows the item was tampered with in transit.",
+        "decided_at": at,
+    }
+    values.update(over)
+    return DecisionRecord(**values)
+
+
+def case_opened(case_id: str, at: datetime, **over: object) -> CaseOpened:
+    return CaseOpened(
+        **_base(case_id, 1, CaseState.OPEN, at, **over),
+        expected_decision_by=at + timedelta(hours=48),
+    )
+
+
+def evidence_requested(case_id: str, at: datetime, **over: object) -> EvidenceRequested:
+    return EvidenceRequested(
+        **_base(
+            case_id, 2, CaseState.AWAITING_EVIDENCE, at,
+            reason="A damage claim needs an unboxing video, or photos of the item and its label.",
+            **over,
+        ),
+        checklist=["UNBOXING_VIDEO", "LABEL_PHOTO"],
+        reply_by=at + timedelta(hours=72),
+    )
+
+
+def case_decided(case_id: str, at: datetime, **over: object) -> CaseDecided:
+    return CaseDecided(
+        **_base(
+            case_id, 3, CaseState.DECIDED, at, decision=decision_record(at),
+            reason="Decided by rule L6.", **over,
+        ),
+        appeal_by=at + timedelta(days=7),
+    )
+
+
+def case_rejected(case_id: str, at: datetime, **over: object) -> CaseRejected:
+    decision = decision_record(
+        at, rule_id="E4", outcome=None, liable_party=None, payout_pct=0, payout=0,
+        partner_debit=0, marketplace_cost=0, reason_code="EVIDENCE_NOT_PROVIDED",
+        explanation="We asked for an unboxing video or photos of the item and its label, and "
+        "none had arrived when the 72-hour reply-by time passed.",
+    )
+    return CaseRejected(
+        **_base(
+            case_id, 4, CaseState.REJECTED, at, decision=decision,
+            reason="Evidence not provided in time.", **over,
+        ),
+        appeal_by=at + timedelta(days=7),
+    )
+
+
+def appeal_decided(case_id: str, at: datetime, **over: object) -> CaseDecided:
+    decision = decision_record(
+        at, decided_by="ops-manager-7",
+        explanation="The label photo you sent with your appeal shows the parcel was resealed "
+        "with the logistics partner's tape, so the damage happened in transit.",
+    )
+    return CaseDecided(
+        **_base(
+            case_id, 6, CaseState.DECIDED, at, previous_state=CaseState.APPEALED,
+            decision=decision, actor="ops-manager-7", reason="Appeal upheld.", **over,
+        ),
+    )
+
+
+def case_escalated(
+    case_id: str, at: datetime, escalation_reason: str = "SLA_BREACHED", **over: object
+) -> CaseEscalated:
+    decision = None
+    if escalation_reason == "ABOVE_APPROVAL_CAP":
+        decision = decision_record(at)
+    return CaseEscalated(
+        **_base(
+            case_id, 5, CaseState.ESCALATED, at, previous_state=CaseState.UNDER_REVIEW,
+            decision=decision,
+            reason=(
+                "Under review for more than 48 hours without a decision."
+                if escalation_reason == "SLA_BREACHED"
+                else "The payout is above the ₹25,000.00 approval cap."
+            ),
+            **over,
+        ),
+        escalation_reason=escalation_reason,
+    )
+
+
+def fraud_alert(at: datetime, **over: object) -> FraudAlertRaised:
+    values: dict[str, object] = {
+        "alert_id": UUID("6f1c2a4e-7b1d-4c3e-9a51-0d2f3b4c5d6e"),
+        "pattern": "PILFERAGE_HUB",
+        "entity_type": "hub",
+        "entity_id": "BLR-HSR-01",
+        "severity": FraudBand.HIGH,
+        "summary": "Weight-drop claims through hub BLR-HSR-01 are 6.2 times its 8-week baseline.",
+        "evidence": {"weight_drop_claims_7d": 31, "baseline_7d": 5, "p_value": "1e-6"},
+        "suggested_action": "Audit the hub's CCTV for the last 7 days and hold its outbound "
+        "returns for re-weighing.",
+        "raised_at": at,
+    }
+    values.update(over)
+    return FraudAlertRaised(**values)
+
+
+def seller_feedback(at: datetime, **over: object) -> SellerFeedbackReceived:
+    values: dict[str, object] = {
+        "feedback_id": "FB-SAMPLE-1",
+        "seller_id": "S-ACME-42",
+        "rating": 1,
+        "text": "Nobody told me why my claim was rejected & I lost ₹4,500.",
+        "return_id": "RET-SAMPLE-9",
+        "received_at": at,
+        "seller_email": SAMPLE_EMAIL,
+    }
+    values.update(over)
+    return SellerFeedbackReceived(**values)
+
+
+SAMPLE_TIME = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)

@@ -1,0 +1,255 @@
+"""The dispatcher: claim due messages under a lease, send them outside any transaction, then
+record each result (attempt row, message state, NotificationSent/Failed event) in one commit.
+
+A dispatcher that dies mid-send leaves its messages `sending` until the lease runs out; another
+round then sends them again with the same Message-ID, so a receiving server can drop the copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.notifications import metrics
+from services.notifications.channels.base import Channel, DeliveryError, OutgoingMessage
+from services.notifications.delivery import repository
+from services.notifications.delivery.backoff import next_attempt_at
+from services.notifications.models import DeliveryAttempt, Message, Outbox, Suppression
+from services.notifications.settings import NotificationsSettings
+from shared.clock import Clock
+from shared.events import NotificationFailed, NotificationSent
+from shared.outbox import enqueue
+
+log = logging.getLogger(__name__)
+SOURCE = "disputedesk/notifications"
+SUPPRESSED_ERROR = "the recipient address is on the suppression list"
+
+
+def _outgoing(message: Message) -> OutgoingMessage:
+    return OutgoingMessage(
+        message.message_id, message.recipient, message.subject, message.body_text,
+        message.body_html,
+    )
+
+
+def _chunks(items: list[Message], n: int) -> list[list[Message]]:
+    n = max(1, min(n, len(items)))
+    return [items[i::n] for i in range(n) if items[i::n]]
+
+
+@dataclass
+class Dispatcher:
+    sessionmaker: async_sessionmaker[AsyncSession]
+    channel: Channel
+    settings: NotificationsSettings
+    clock: Clock
+    on_recorded: Callable[[], None] | None = None
+
+    async def dispatch_due(self) -> int:
+        """One round: send what is due; returns how many messages were claimed."""
+        s = self.settings
+        now = self.clock.now()
+        lease_until = now + timedelta(seconds=s.dispatch_lease_s)
+        async with self.sessionmaker() as session, session.begin():
+            claimed = await repository.claim_due(
+                session, now=now, lease_until=lease_until, limit=s.dispatch_batch_size
+            )
+            if not claimed:
+                return 0
+            suppressed = await repository.suppressed_hashes(
+                session, {m.recipient_hash for m in claimed}
+            )
+        blocked = {m.message_id for m in claimed if m.recipient_hash in suppressed}
+        to_send = [m for m in claimed if m.message_id not in blocked]
+
+        results: dict[UUID, DeliveryError | None] = {}
+        if to_send:
+            chunks = _chunks(to_send, s.dispatch_connections)
+            outcomes = await asyncio.gather(
+                *(self.channel.send_many([_outgoing(m) for m in chunk]) for chunk in chunks)
+            )
+            for chunk, chunk_results in zip(chunks, outcomes, strict=True):
+                for message, result in zip(chunk, chunk_results, strict=True):
+                    results[message.message_id] = result
+
+        done_at = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            # Only messages still under our lease: one whose lease ran out may have been taken
+            # over by another round, whose result is the one to keep.
+            owned = await repository.still_leased(
+                session, [m.message_id for m in claimed], lease_until=lease_until
+            )
+            attempts: list[dict[str, Any]] = []
+            recorded: list[Message] = []
+            for message in claimed:
+                if message.message_id not in owned:
+                    continue
+                if message.message_id in blocked:
+                    self._record_suppressed(session, message, done_at, attempts)
+                else:
+                    await self._record(
+                        session, message, results.get(message.message_id), done_at, attempts
+                    )
+                recorded.append(message)
+            # Two executemany statements for the whole batch (compiled once, cached) instead
+            # of a unit-of-work flush per row.
+            if recorded:
+                await session.execute(
+                    update(Message),
+                    [
+                        {
+                            "message_id": m.message_id, "status": m.status,
+                            "attempts": m.attempts, "lease_until": None,
+                            "next_attempt_at": m.next_attempt_at, "last_error": m.last_error,
+                            "sent_at": m.sent_at,
+                        }
+                        for m in recorded
+                    ],
+                )
+                await session.execute(insert(DeliveryAttempt), attempts)
+        if self.on_recorded is not None:
+            self.on_recorded()
+        return len(claimed)
+
+    # -- recording results ---------------------------------------------------------------
+
+    def _attempt(
+        self, attempts: list[dict[str, Any]], message: Message, *, outcome: str, at: datetime,
+        code: int | None = None, error: str | None = None, next_at: datetime | None = None,
+    ) -> None:
+        message.attempts += 1
+        attempts.append({
+            "message_id": message.message_id, "attempt": message.attempts, "outcome": outcome,
+            "code": code, "error": error, "attempted_at": at, "next_attempt_at": next_at,
+        })
+        metrics.NOTIFICATIONS.labels(message.template, outcome).inc()
+
+    async def _record(
+        self, session: AsyncSession, message: Message, error: DeliveryError | None,
+        at: datetime, attempts: list[dict[str, Any]],
+    ) -> None:
+        """Decide the message's next state from the result (the caller writes it)."""
+        if error is None:
+            self._attempt(attempts, message, outcome="sent", at=at, code=250)
+            message.status = "sent"
+            message.sent_at = at
+            message.last_error = None
+            enqueue(
+                session, Outbox,
+                NotificationSent(
+                    message_id=message.message_id, subject_key=_subject_key(message),
+                    case_id=message.case_id, return_id=message.return_id,
+                    seller_id=message.seller_id, template=message.template,
+                    case_version=message.case_version, subject=message.subject,
+                    attempts=message.attempts, sent_at=at,
+                ),
+                source=SOURCE,
+            )
+            if log.isEnabledFor(logging.INFO):  # skip building the fields when not logged
+                log.info("message sent", extra=_log_fields(message))
+            return
+
+        s = self.settings
+        message.last_error = str(error)
+        exhausted = message.attempts + 1 >= s.max_attempts
+        if not error.permanent and not exhausted:
+            next_at = next_attempt_at(
+                at, message.attempts + 1, base_s=s.retry_base_delay_s,
+                max_s=s.retry_max_delay_s, jitter=s.retry_jitter,
+            )
+            self._attempt(attempts, message, outcome="retried", at=at, code=error.code,
+                          error=str(error), next_at=next_at)
+            message.status = "pending"
+            message.next_attempt_at = next_at
+            log.warning(
+                "temporary delivery failure, will retry",
+                extra={**_log_fields(message), "code": error.code, "error": str(error),
+                       "next_attempt_at": next_at.isoformat()},
+            )
+            return
+
+        self._attempt(attempts, message, outcome="failed", at=at, code=error.code,
+                      error=str(error))
+        message.status = "failed"
+        if error.hard_bounce:
+            await session.execute(
+                pg_insert(Suppression)
+                .values(
+                    address_hash=message.recipient_hash, reason="hard_bounce",
+                    detail=str(error)[:500], source_message_id=message.message_id,
+                    created_by="system",
+                )
+                .on_conflict_do_nothing(index_elements=["address_hash"])
+            )
+        self._failed_event(session, message, str(error), permanent=error.permanent, at=at)
+        log.warning(
+            "delivery failed for good" if error.permanent else "delivery attempts exhausted",
+            extra={**_log_fields(message), "code": error.code, "error": str(error),
+                   "hard_bounce": error.hard_bounce},
+        )
+
+    def _record_suppressed(
+        self, session: AsyncSession, message: Message, at: datetime,
+        attempts: list[dict[str, Any]],
+    ) -> None:
+        self._attempt(attempts, message, outcome="suppressed", at=at, error=SUPPRESSED_ERROR)
+        message.status = "suppressed"
+        message.last_error = SUPPRESSED_ERROR
+        self._failed_event(session, message, SUPPRESSED_ERROR, permanent=True, at=at)
+        log.info("message not sent: recipient suppressed", extra=_log_fields(message))
+
+    def _failed_event(
+        self, session: AsyncSession, message: Message, error: str, *, permanent: bool,
+        at: datetime,
+    ) -> None:
+        enqueue(
+            session, Outbox,
+            NotificationFailed(
+                message_id=message.message_id, subject_key=_subject_key(message),
+                case_id=message.case_id, return_id=message.return_id,
+                seller_id=message.seller_id, template=message.template,
+                case_version=message.case_version, attempts=max(message.attempts, 1),
+                error=error, permanent=permanent, failed_at=at,
+            ),
+            source=SOURCE,
+        )
+
+
+def _subject_key(message: Message) -> str:
+    return message.subject_key or message.return_id or message.seller_id or str(message.message_id)
+
+
+def _log_fields(message: Message) -> dict[str, object]:
+    # Never the recipient: addresses are PII.
+    return {
+        "message_id": str(message.message_id),
+        "template": message.template,
+        "case_id": message.case_id,
+        "attempt": message.attempts,
+    }
+
+
+async def run_dispatcher(dispatcher: Dispatcher, *, poll_interval_s: float) -> None:
+    backoff = 0.5
+    while True:
+        try:
+            claimed = await dispatcher.dispatch_due()
+            backoff = 0.5
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # database away: claimed rows wait for their lease to run out
+            log.warning("dispatcher round failed, retrying in %.1fs: %r", backoff, exc)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+            continue
+        if claimed < dispatcher.settings.dispatch_batch_size:
+            await asyncio.sleep(poll_interval_s)

@@ -1,0 +1,1 @@
+"""Daily education digests: lessons after avoidable rejections, gathered into one email a day."""

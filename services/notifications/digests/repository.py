@@ -1,0 +1,64 @@
+"""SQL of digests and their items."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifications.models import Digest, DigestItem
+
+
+async def open_digest(
+    session: AsyncSession, *, seller_id: str, recipient: str, flush_at: datetime
+) -> Digest:
+    """The seller's open digest, created (due at `flush_at`) if there is none; row-locked."""
+    await session.execute(
+        pg_insert(Digest)
+        .values(digest_id=uuid4(), seller_id=seller_id, recipient=recipient, flush_at=flush_at)
+        .on_conflict_do_nothing(
+            index_elements=["seller_id"], index_where=text("flushed_at IS NULL")
+        )
+    )
+    digest = await session.scalar(
+        select(Digest)
+        .where(Digest.seller_id == seller_id, Digest.flushed_at.is_(None))
+        .with_for_update()
+    )
+    assert digest is not None
+    digest.recipient = recipient  # the latest address the seller gave us
+    return digest
+
+
+async def add_item(session: AsyncSession, values: dict[str, Any]) -> bool:
+    inserted = await session.scalar(
+        pg_insert(DigestItem)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(DigestItem.id)
+    )
+    return inserted is not None
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[Digest]:
+    return list(
+        await session.scalars(
+            select(Digest)
+            .where(Digest.flushed_at.is_(None), Digest.flush_at <= now)
+            .order_by(Digest.flush_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+async def items_of(session: AsyncSession, digest_id: UUID) -> list[DigestItem]:
+    return list(
+        await session.scalars(
+            select(DigestItem).where(DigestItem.digest_id == digest_id).order_by(DigestItem.id)
+        )
+    )

@@ -1,0 +1,308 @@
+"""From an event to the messages it calls for: which template, to whom, with what facts.
+
+Pure functions (no I/O): the service stores what these return, once per dedup key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.notifications.messages import wording
+from services.notifications.settings import NotificationsSettings
+from shared.events import (
+    CaseDecided,
+    CaseEscalated,
+    CaseEventBase,
+    CaseOpened,
+    CaseOrigin,
+    CaseRejected,
+    CaseState,
+    EvidenceRequested,
+    FraudAlertRaised,
+    SellerFeedbackReceived,
+)
+
+SELLER = "seller"
+MANAGEMENT = "management"
+# Outreach and lessons are welcome but not owed: they are throttled per seller per day.
+NON_ESSENTIAL = frozenset({"feedback_outreach", "policy_education"})
+NEGATIVE_RATING = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message to queue. `dedup_key` makes it happen once whatever redelivery happens."""
+
+    template: str
+    recipient: str
+    dedup_key: str
+    context: dict[str, Any]
+    audience: str = SELLER
+    case_id: str | None = None
+    case_version: int | None = None
+    return_id: str | None = None
+    seller_id: str | None = None
+    subject_key: str | None = None
+
+    @property
+    def essential(self) -> bool:
+        return self.template not in NON_ESSENTIAL
+
+
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    """A policy lesson for a seller's daily education digest."""
+
+    seller_id: str
+    recipient: str
+    dedup_key: str
+    topic: str
+    case_id: str | None
+    context: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Composition:
+    drafts: list[Draft] = field(default_factory=list)
+    lessons: list[Lesson] = field(default_factory=list)
+
+
+def _case_context(event: CaseEventBase, settings: NotificationsSettings) -> dict[str, Any]:
+    return {
+        "case_id": event.case_id,
+        "return_id": event.return_id,
+        "seller_id": event.seller_id,
+        "claim_type": event.claim_type.value if event.claim_type else None,
+        "claim_words": wording.claim_words(event.claim_type.value if event.claim_type else None),
+        "claimed_amount": event.claimed_amount,
+        "proactive": event.origin == CaseOrigin.PROACTIVE,
+        "portal_url": settings.seller_portal_url,
+        "signature": settings.desk_signature,
+    }
+
+
+def _seller_draft(template: str, event: CaseEventBase, context: dict[str, Any]) -> Draft:
+    assert event.seller_email
+    return Draft(
+        template=template,
+        recipient=event.seller_email,
+        dedup_key=f"{event.case_id}:{template}:{event.case_version}",
+        context=context,
+        case_id=event.case_id,
+        case_version=event.case_version,
+        return_id=event.return_id,
+        seller_id=event.seller_id,
+        subject_key=event.return_id,
+    )
+
+
+def _management_drafts(
+    template: str,
+    key: str,
+    context: dict[str, Any],
+    settings: NotificationsSettings,
+    *,
+    event: CaseEventBase | None = None,
+    subject_key: str,
+) -> list[Draft]:
+    return [
+        Draft(
+            template=template,
+            recipient=recipient,
+            # One message per manager, so a bounce or suppression affects only that address.
+            dedup_key=f"{key}:{template}:{index}",
+            context=context,
+            audience=MANAGEMENT,
+            case_id=event.case_id if event else None,
+            case_version=event.case_version if event else None,
+            return_id=event.return_id if event else None,
+            seller_id=event.seller_id if event else None,
+            subject_key=subject_key,
+        )
+        for index, recipient in enumerate(settings.management_recipients)
+    ]
+
+
+def _decision_context(
+    event: CaseDecided | CaseRejected, settings: NotificationsSettings
+) -> dict[str, Any]:
+    context = _case_context(event, settings)
+    decision = event.decision
+    rejected = isinstance(event, CaseRejected)
+    reason_code = decision.reason_code if decision else None
+    outcome = decision.outcome.value if decision and decision.outcome else None
+    if rejected:
+        outcome = "DENIED"
+    context.update(
+        rejected=rejected,
+        outcome=outcome,
+        outcome_headline=(
+            "closed without a payout" if rejected else wording.OUTCOME_HEADLINE.get(outcome or "", "decided")
+        ),
+        payout=decision.payout if decision else 0,
+        payout_pct=decision.payout_pct if decision else 0,
+        liable_party=decision.liable_party.value if decision and decision.liable_party else None,
+        liability_sentence=wording.LIABILITY_SENTENCE.get(
+            decision.liable_party.value if decision and decision.liable_party else "", ""
+        ),
+        explanation=decision.explanation if decision else event.reason,
+        reason_code=reason_code,
+        rejection_reason=wording.REJECTION_REASON.get(reason_code or "", "") if rejected else "",
+        appeal_by=event.appeal_by,
+        decided_at=decision.decided_at if decision else event.occurred_at,
+        decided_by_person=bool(decision and decision.decided_by != "system"),
+    )
+    return context
+
+
+def compose_case_event(
+    event: CaseEventBase, settings: NotificationsSettings, *, now: datetime
+) -> Composition:
+    out = Composition()
+    has_seller = bool(event.seller_email)
+    if isinstance(event, CaseOpened) and has_seller:
+        context = _case_context(event, settings)
+        context["expected_decision_by"] = event.expected_decision_by or (
+            event.occurred_at + timedelta(hours=48)
+        )
+        out.drafts.append(_seller_draft("acknowledgement", event, context))
+    elif isinstance(event, EvidenceRequested) and has_seller:
+        context = _case_context(event, settings)
+        context["checklist"] = [wording.checklist_item(item) for item in event.checklist]
+        context["reply_by"] = event.reply_by
+        context["reason"] = event.reason
+        out.drafts.append(_seller_draft("evidence_request", event, context))
+    elif isinstance(event, CaseDecided | CaseRejected):
+        context = _decision_context(event, settings)
+        appeal = event.previous_state == CaseState.APPEALED
+        if has_seller:
+            out.drafts.append(
+                _seller_draft("appeal_outcome" if appeal else "decision", event, context)
+            )
+        reason_code = context["reason_code"]
+        if (
+            has_seller
+            and isinstance(event, CaseRejected)
+            and not appeal
+            and reason_code in wording.EDUCATION
+        ):
+            assert event.seller_email
+            out.lessons.append(
+                Lesson(
+                    seller_id=event.seller_id,
+                    recipient=event.seller_email,
+                    dedup_key=f"{event.case_id}:policy_education:{event.case_version}",
+                    topic=reason_code,
+                    case_id=event.case_id,
+                    context={
+                        "case_id": event.case_id,
+                        "return_id": event.return_id,
+                        **wording.EDUCATION[reason_code],
+                    },
+                )
+            )
+    elif isinstance(event, CaseEscalated):
+        context = _case_context(event, settings)
+        context.update(
+            escalation_reason=event.escalation_reason,
+            seller_explanation=wording.ESCALATION_FOR_SELLER.get(
+                event.escalation_reason,
+                "A senior member of the desk is now looking at your case personally.",
+            ),
+            reason=event.reason,
+            escalated_at=event.occurred_at,
+            payout=event.decision.payout if event.decision else None,
+            explanation=event.decision.explanation if event.decision else None,
+            rule_id=event.decision.rule_id if event.decision else None,
+            partner_id=event.partner_id,
+        )
+        if has_seller:
+            out.drafts.append(_seller_draft("escalation_update", event, context))
+        alert = {
+            "SLA_BREACHED": "sla_breach_alert",
+            "ABOVE_APPROVAL_CAP": "approval_cap_alert",
+        }.get(event.escalation_reason)
+        if alert:
+            out.drafts.extend(
+                _management_drafts(
+                    alert,
+                    f"{event.case_id}:{event.case_version}",
+                    context,
+                    settings,
+                    event=event,
+                    subject_key=event.return_id,
+                )
+            )
+    return out
+
+
+def compose_fraud_alert(event: FraudAlertRaised, settings: NotificationsSettings) -> Composition:
+    context = {
+        "alert_id": str(event.alert_id),
+        "pattern": event.pattern,
+        "pattern_words": event.pattern.replace("_", " ").lower(),
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "severity": event.severity.value,
+        "summary": event.summary,
+        "evidence": {str(k): v for k, v in sorted(event.evidence.items())},
+        "suggested_action": event.suggested_action,
+        "raised_at": event.raised_at,
+        "signature": settings.desk_signature,
+    }
+    return Composition(
+        drafts=_management_drafts(
+            "fraud_alert", f"alert:{event.alert_id}", context, settings,
+            subject_key=event.entity_id,
+        )
+    )
+
+
+def compose_feedback(event: SellerFeedbackReceived, settings: NotificationsSettings) -> Composition:
+    if event.rating > NEGATIVE_RATING or not event.seller_email:
+        return Composition()
+    context = {
+        "seller_id": event.seller_id,
+        "feedback_id": event.feedback_id,
+        "rating": event.rating,
+        "feedback_text": event.text,
+        "return_id": event.return_id,
+        "received_at": event.received_at,
+        "portal_url": settings.seller_portal_url,
+        "signature": settings.desk_signature,
+    }
+    return Composition(
+        drafts=[
+            Draft(
+                template="feedback_outreach",
+                recipient=event.seller_email,
+                dedup_key=f"feedback:{event.feedback_id}:feedback_outreach",
+                context=context,
+                return_id=event.return_id,
+                seller_id=event.seller_id,
+                subject_key=event.seller_id,
+            )
+        ]
+    )
+
+
+def digest_context(
+    seller_id: str, lessons: list[dict[str, Any]], settings: NotificationsSettings
+) -> dict[str, Any]:
+    # One lesson per topic: three rejections for the same reason teach one thing.
+    by_topic: dict[str, dict[str, Any]] = {}
+    for lesson in lessons:
+        entry = by_topic.setdefault(
+            lesson["topic"],
+            {"title": lesson["title"], "tip": lesson["tip"], "case_ids": []},
+        )
+        entry["case_ids"].append(lesson["case_id"])
+    return {
+        "seller_id": seller_id,
+        "lessons": list(by_topic.values()),
+        "case_ids": [lesson["case_id"] for lesson in lessons],
+        "portal_url": settings.seller_portal_url,
+        "signature": settings.desk_signature,
+    }

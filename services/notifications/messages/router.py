@@ -1,0 +1,114 @@
+"""Messages by seller or case with their delivery attempts, and resend (ops roles)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request, status
+
+from services.notifications.addresses import mask
+from services.notifications.delivery.repository import suppressed_hashes
+from services.notifications.messages import repository, service
+from services.notifications.messages.schemas import (
+    AttemptOut,
+    MessageDetailOut,
+    MessageListOut,
+    MessageOut,
+)
+from services.notifications.models import DeliveryAttempt, Message
+from shared.auth import Principal, Role, require
+from shared.db import DbSession
+from shared.problems import Problem
+
+router = APIRouter(tags=["messages"])
+OPS = (Role.OPS_AGENT, Role.OPS_MANAGER)
+IdPattern = r"^[A-Za-z0-9._:\-]+$"
+
+
+def _out(message: Message, attempts: list[DeliveryAttempt], *, detail: bool = False) -> Any:
+    values: dict[str, Any] = {
+        "message_id": message.message_id,
+        "template": message.template,
+        "audience": message.audience,
+        "case_id": message.case_id,
+        "case_version": message.case_version,
+        "return_id": message.return_id,
+        "seller_id": message.seller_id,
+        "recipient": mask(message.recipient),
+        "subject": message.subject,
+        "status": message.status,
+        "attempts": message.attempts,
+        "next_attempt_at": message.next_attempt_at,
+        "last_error": message.last_error,
+        "resend_of": message.resend_of,
+        "created_at": message.created_at,
+        "sent_at": message.sent_at,
+        "delivery_attempts": [
+            AttemptOut(
+                attempt=a.attempt, outcome=a.outcome, code=a.code, error=a.error,
+                attempted_at=a.attempted_at, next_attempt_at=a.next_attempt_at,
+            )
+            for a in attempts
+        ],
+    }
+    if detail:
+        return MessageDetailOut(**values, body_text=message.body_text, body_html=message.body_html)
+    return MessageOut(**values)
+
+
+@router.get("/v1/messages", response_model=MessageListOut,
+            summary="Messages to a seller or about a case, newest first, with their attempts")
+async def list_messages(
+    session: DbSession,
+    seller_id: Annotated[str | None, Query(max_length=64, pattern=IdPattern)] = None,
+    case_id: Annotated[str | None, Query(max_length=64, pattern=IdPattern)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    principal: Principal = require(*OPS),
+) -> MessageListOut:
+    if seller_id is None and case_id is None:
+        raise Problem(
+            422, "Unprocessable Entity", "Filter by seller_id or case_id.",
+            errors=[{"field": "query.seller_id", "message": "give seller_id or case_id"}],
+        )
+    messages = await repository.search(session, seller_id=seller_id, case_id=case_id, limit=limit)
+    attempts = await repository.attempts_of(session, [m.message_id for m in messages])
+    return MessageListOut(items=[_out(m, attempts[m.message_id]) for m in messages])
+
+
+@router.get("/v1/messages/{message_id}", response_model=MessageDetailOut,
+            summary="One message with its content and attempts")
+async def get_message(
+    message_id: UUID, session: DbSession, principal: Principal = require(*OPS)
+) -> MessageDetailOut:
+    message = await repository.get(session, message_id)
+    if message is None:
+        raise Problem(404, "Not Found", f"No message {message_id}.")
+    attempts = await repository.attempts_of(session, [message_id])
+    return _out(message, attempts[message_id], detail=True)  # type: ignore[no-any-return]
+
+
+@router.post("/v1/messages/{message_id}/resend", response_model=MessageOut,
+             status_code=status.HTTP_201_CREATED,
+             summary="Send a message again as a new message linked to the original")
+async def resend_message(
+    message_id: UUID,
+    request: Request,
+    session: DbSession,
+    principal: Principal = require(*OPS),
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> MessageOut:
+    original = await repository.get(session, message_id)
+    if original is None:
+        raise Problem(404, "Not Found", f"No message {message_id}.")
+    if await suppressed_hashes(session, {original.recipient_hash}):
+        raise Problem(
+            409, "Conflict",
+            "The recipient is on the suppression list; remove the address from it first.",
+        )
+    now = request.app.state.runtime.clock.now()
+    message, _ = await service.resend(
+        session, original=original, request_key=idempotency_key, now=now
+    )
+    attempts = await repository.attempts_of(session, [message.message_id])
+    return _out(message, attempts[message.message_id])  # type: ignore[no-any-return]

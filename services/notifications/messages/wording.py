@@ -1,0 +1,92 @@
+"""The desk's words for domain codes: what a seller reads instead of a rule id or reason code."""
+
+from __future__ import annotations
+
+CLAIM_TYPE_WORDS = {
+    "DAMAGED": "the item came back damaged",
+    "WRONG_ITEM": "a different item came back",
+    "MISSING_ITEM": "the item or some of its parts were missing",
+    "USED_ITEM": "the item came back used",
+    "NOT_RECEIVED": "the return never reached you",
+}
+
+OUTCOME_HEADLINE = {
+    "GRANTED": "approved in full",
+    "PARTIAL": "partly approved",
+    "DENIED": "not approved",
+}
+
+# Who bears the loss, said without blame: sellers read this, not auditors.
+LIABILITY_SENTENCE = {
+    "PARTNER": "The scan records show the loss happened while the logistics partner was carrying "
+    "the return. We will recover it from them directly; you do not need to contact them.",
+    "BUYER": "The records point to the condition in which the item was handed over for return. "
+    "We pay you from the seller protection fund and take the matter up with the buyer ourselves.",
+    "SELLER": "The delivery and scan records do not show a loss that another party is "
+    "responsible for.",
+    "MARKETPLACE": "The marketplace is covering this amount itself.",
+}
+
+# Why a claim was closed without an assessment, and what the seller can do about it.
+REJECTION_REASON = {
+    "EVIDENCE_NOT_PROVIDED": "We did not receive the evidence we asked for before the reply-by "
+    "time, so we could not assess the claim on its merits.",
+    "CLAIM_WINDOW_EXPIRED": "The claim reached us after the claim window had closed: 7 days "
+    "from the return's delivery to you, or 45 days from pickup for a return that never arrived.",
+    "PREMATURE_CLAIM": "A return can take up to 10 days after pickup to reach you, so it is too "
+    "early to treat this one as lost. If it still has not arrived 10 days after pickup, please "
+    "file the claim again and we will take it up straight away.",
+    "DUPLICATE_CLAIM": "We have already decided a claim for this return. If you disagree with "
+    "that decision, please appeal it rather than filing a new claim.",
+}
+
+# Rejections a seller can avoid next time; each becomes a short lesson in the daily digest.
+EDUCATION = {
+    "EVIDENCE_NOT_PROVIDED": {
+        "title": "Keep an unboxing video for every return",
+        "tip": "Record one continuous video when you open each return, starting with the sealed "
+        "parcel and its shipping label in view and ending with the item itself. With that "
+        "video, most damage, wrong-item and used-item claims are decided within minutes. If a "
+        "video is not possible, two clear photos of the item and one of the shipping label also "
+        "work. When we ask for evidence, you have 72 hours to send it.",
+    },
+    "CLAIM_WINDOW_EXPIRED": {
+        "title": "Check returns on the day they arrive",
+        "tip": "Open and check each return on the day it reaches you, and file any claim within "
+        "7 days of delivery (or within 45 days of pickup if a return never arrives). Claims "
+        "filed in time are assessed on their merits.",
+    },
+    "PREMATURE_CLAIM": {
+        "title": "When to report a return as not received",
+        "tip": "A return can take up to 10 days after pickup to reach you. If it has not arrived "
+        "by then, file a 'not received' claim and we will take it up with the logistics partner "
+        "at once.",
+    },
+}
+
+CHECKLIST_WORDS = {
+    "UNBOXING_VIDEO": "An unboxing video: one continuous clip from the sealed parcel, with its "
+    "shipping label in view, to the item itself",
+    "PHOTO": "Clear photos of the item that show the problem (at least two)",
+    "PHOTOS": "Clear photos of the item that show the problem (at least two)",
+    "LABEL_PHOTO": "A photo of the shipping label on the parcel you received",
+    "INVOICE": "The invoice for the item",
+    "RECEIVED_WEIGHT": "The weight of the parcel as you received it, in grams",
+    "RECEIVED_WEIGHT_G": "The weight of the parcel as you received it, in grams",
+}
+
+ESCALATION_FOR_SELLER = {
+    "SLA_BREACHED": "Your case has taken longer than our 48-hour review target, and we are sorry "
+    "for the wait. A senior member of the desk now owns it and is working to close it.",
+    "ABOVE_APPROVAL_CAP": "Because of the amount involved, a desk manager approves the payout "
+    "before it is released. This is a routine check on larger claims, not a sign of a problem "
+    "with yours.",
+}
+
+
+def checklist_item(item: str) -> str:
+    return CHECKLIST_WORDS.get(item.strip().upper(), item)
+
+
+def claim_words(claim_type: str | None) -> str:
+    return CLAIM_TYPE_WORDS.get(claim_type or "", "there was a problem with the return")

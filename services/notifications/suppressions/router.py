@@ -1,0 +1,88 @@
+"""Suppression list management (admin, ops_manager). Addresses come in request bodies only and
+are kept as keyed hashes: URLs and logs never carry them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+
+from services.notifications.addresses import address_hash
+from services.notifications.models import Suppression
+from services.notifications.suppressions import repository
+from services.notifications.suppressions.schemas import (
+    SuppressionIn,
+    SuppressionListOut,
+    SuppressionOut,
+)
+from shared.auth import Principal, Role, require
+from shared.db import DbSession
+from shared.problems import Problem
+
+router = APIRouter(tags=["suppressions"])
+MANAGERS = (Role.OPS_MANAGER,)  # admin always may
+HashPath = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+
+
+def _out(row: Suppression) -> SuppressionOut:
+    return SuppressionOut(
+        address_hash=row.address_hash, reason=row.reason, detail=row.detail,
+        source_message_id=row.source_message_id, created_by=row.created_by,
+        created_at=row.created_at,
+    )
+
+
+@router.get("/v1/suppressions", response_model=SuppressionListOut,
+            summary="Suppressed addresses (as hashes), newest first")
+async def list_suppressions(
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    principal: Principal = require(*MANAGERS),
+) -> SuppressionListOut:
+    return SuppressionListOut(items=[_out(r) for r in await repository.list_all(session, limit=limit)])
+
+
+@router.post("/v1/suppressions", response_model=SuppressionOut,
+             status_code=status.HTTP_201_CREATED, summary="Suppress an address")
+async def add_suppression(
+    data: SuppressionIn,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: Principal = require(*MANAGERS),
+) -> SuppressionOut:
+    key = request.app.state.runtime.settings.address_hash_key
+    digest = address_hash(data.address, key)
+    created = await repository.add(
+        session,
+        {"address_hash": digest, "reason": data.reason, "detail": data.detail,
+         "created_by": principal.client_id},
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK  # already suppressed: nothing changed
+    row = await repository.get(session, digest)
+    assert row is not None
+    return _out(row)
+
+
+@router.post("/v1/suppressions/lookup", response_model=SuppressionOut,
+             summary="Is this address suppressed? (404 if not)")
+async def lookup_suppression(
+    data: SuppressionIn, request: Request, session: DbSession,
+    principal: Principal = require(*MANAGERS),
+) -> SuppressionOut:
+    digest = address_hash(data.address, request.app.state.runtime.settings.address_hash_key)
+    row = await repository.get(session, digest)
+    if row is None:
+        raise Problem(404, "Not Found", "That address is not on the suppression list.")
+    return _out(row)
+
+
+@router.delete("/v1/suppressions/{address_hash}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="Take an address off the suppression list")
+async def remove_suppression(
+    address_hash: HashPath, session: DbSession, principal: Principal = require(*MANAGERS)
+) -> Response:
+    if not await repository.remove(session, address_hash):
+        raise Problem(404, "Not Found", "No suppression with that hash.")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

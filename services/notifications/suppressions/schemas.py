@@ -1,0 +1,31 @@
+"""HTTP shapes of the suppression list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+
+class SuppressionIn(BaseModel):
+    address: str = Field(
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="The address to suppress. Stored only as a keyed hash.")
+    reason: Literal["manual", "complaint", "hard_bounce"] = "manual"
+    detail: str | None = Field(default=None, max_length=500)
+
+
+class SuppressionOut(BaseModel):
+    address_hash: str
+    reason: str
+    detail: str | None
+    source_message_id: UUID | None
+    created_by: str
+    created_at: datetime
+
+
+class SuppressionListOut(BaseModel):
+    items: list[SuppressionOut]

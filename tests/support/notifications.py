@@ -1,0 +1,118 @@
+"""Notifications test support: publishing events as another service would, SMTP servers that
+misbehave on cue, and a notifications instance with its own database and settings."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from disputedesk.stack.mailsink import MailDirHandler, list_messages
+from shared.envelope import Envelope as CloudEvent
+from shared.events import EventPayload, topic_for
+from tests.support.services import RunningService
+
+
+async def publish(bootstrap: str, *envelopes: CloudEvent) -> None:
+    """Put envelopes on their topics exactly as the outbox relay would."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for env in envelopes:
+            await producer.send_and_wait(
+                topic_for(env.payload).name, value=env.value(), key=env.key.encode(),
+                headers=env.headers(),
+            )
+    finally:
+        await producer.stop()
+
+
+def envelope(payload: EventPayload, *, ce_id: uuid.UUID | None = None) -> CloudEvent:
+    return CloudEvent(payload=payload, source="tests/reconciliation", id=ce_id or uuid.uuid4())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ScriptedSmtpHandler(MailDirHandler):
+    """Stores accepted mail like the sink, but first answers from a script: `data_replies`
+    are returned, in order, to the next DATA commands; `refuse_rcpt` answers every RCPT."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.data_replies: list[str] = []
+        self.refuse_rcpt: str | None = None
+        self.data_commands = 0
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if self.refuse_rcpt:
+            return self.refuse_rcpt
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.data_commands += 1
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        return await super().handle_DATA(server, session, envelope)
+
+    def delivered(self) -> list[Path]:
+        return list_messages(self.directory)
+
+
+@asynccontextmanager
+async def scripted_smtp(
+    directory: Path, *, port: int | None = None, **smtp_kwargs: Any
+) -> AsyncIterator[tuple[ScriptedSmtpHandler, int]]:
+    """An SMTP server on a free port (or `port`); `smtp_kwargs` go to aiosmtpd's SMTP
+    (e.g. `auth_required=True, authenticator=...`)."""
+    handler = ScriptedSmtpHandler(directory)
+    port = port or free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, server_hostname="faulty-smtp",
+        ready_timeout=10, **smtp_kwargs,
+    )
+    await asyncio.to_thread(controller.start)
+    try:
+        yield handler, port
+    finally:
+        await asyncio.to_thread(controller.stop)
+
+
+def fresh_database(stack: Any, name: str) -> str:
+    """A new database migrated to head, for a notifications instance of the test's own."""
+    from shared.migrations import upgrade
+
+    stack.postgres.drop_database(name)
+    stack.postgres.create_database(name)
+    url = str(stack.postgres.database_url(name))
+    upgrade("notifications", url)
+    return url
+
+
+@asynccontextmanager
+async def notifications_instance(**create_app_kwargs: Any) -> AsyncIterator[RunningService]:
+    from services.notifications.app import create_app
+
+    app = create_app(**create_app_kwargs)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://notifications.test"
+    ) as client:
+        service = RunningService(app, client)
+        await service.runtime.producer_ready.wait()
+        yield service
