@@ -305,80 +305,88 @@ async def one_email_per_message(ev: DrillEvidence) -> CheckResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# decisions and the ledger: active once reconciliation has the tables
+# decisions and the ledger
 # ---------------------------------------------------------------------------------------------
 
-DECISIONS_TABLE = "decisions"
-LEDGER_TABLE = "ledger_entries"
+DECISION_KINDS = ("CaseDecided", "CaseRejected")
 
 
 @check
 async def one_decision_per_case_version(ev: DrillEvidence) -> CheckResult:
+    """A decision is a `CaseDecided`/`CaseRejected` transition: at most one per case version,
+    in the timeline and among the published case events alike."""
     name = "reconciliation: one decision per case version"
-    if not await ev.dbs.has_table("reconciliation", DECISIONS_TABLE):
-        return CheckResult(name, None, None, Verdict.NOT_BUILT, "not built yet")
-    columns = await ev.dbs.columns("reconciliation", DECISIONS_TABLE)
-    if not {"case_id", "case_version"} <= columns:
-        return CheckResult(name, None, None, Verdict.NOT_BUILT,
-                           f"{DECISIONS_TABLE} has no (case_id, case_version) to check")
     case_ids = list(ev.facts.get("case_ids", set()))
     distinct = await ev.dbs.scalar(
         "reconciliation",
-        f"SELECT count(*) FROM (SELECT DISTINCT case_id, case_version FROM {DECISIONS_TABLE} "
-        "WHERE case_id = ANY(:ids)) d",
+        "SELECT count(*) FROM (SELECT DISTINCT case_id, case_version FROM case_timeline "
+        "WHERE kind = ANY(:kinds) AND case_id = ANY(:ids)) d",
+        kinds=list(DECISION_KINDS),
         ids=case_ids,
     )
     total = await ev.dbs.scalar(
         "reconciliation",
-        f"SELECT count(*) FROM {DECISIONS_TABLE} WHERE case_id = ANY(:ids)",
+        "SELECT count(*) FROM case_timeline WHERE kind = ANY(:kinds) AND case_id = ANY(:ids)",
+        kinds=list(DECISION_KINDS),
         ids=case_ids,
     )
-    return CheckResult(name, int(distinct or 0), int(total or 0),
-                       count_verdict(int(distinct or 0), int(total or 0)))
+    events = await ev.dbs.scalar(
+        "reconciliation",
+        "SELECT count(*) FROM outbox WHERE (ce_type LIKE '%case_decided%' "
+        "OR ce_type LIKE '%case_rejected%') AND payload->>'case_id' = ANY(:ids)",
+        ids=case_ids,
+    )
+    distinct, total, events = int(distinct or 0), int(total or 0), int(events or 0)
+    verdict = count_verdict(distinct, total)
+    detail = f"{events} decision events published"
+    if verdict is Verdict.OK and events != total:
+        verdict, detail = Verdict.MISMATCH, f"{total} decisions but {events} decision events"
+    return CheckResult(name, distinct, total, verdict, detail)
 
 
 @check
 async def ledger_balances_and_matches_decisions(ev: DrillEvidence) -> CheckResult:
-    """Debits equal credits, per posting and overall; and every decision with a payout has
-    ledger lines. Column names are read from the table, since its schema is still settling."""
+    """Every ledger transaction sums to zero, and each case's net seller_payable credit equals
+    the payout of the decision in force."""
     name = "reconciliation: ledger balances and matches the decisions"
-    if not await ev.dbs.has_table("reconciliation", LEDGER_TABLE):
-        return CheckResult(name, None, None, Verdict.NOT_BUILT, "not built yet")
-    columns = await ev.dbs.columns("reconciliation", LEDGER_TABLE)
-    debit = next((c for c in sorted(columns) if c.startswith("debit")), None)
-    credit = next((c for c in sorted(columns) if c.startswith("credit")), None)
-    if debit and credit:
-        sums = f"sum({debit}), sum({credit})"
-    elif {"direction", "amount"} <= columns or {"direction", "amount_paise"} <= columns:
-        amount = "amount_paise" if "amount_paise" in columns else "amount"
-        sums = (f"sum(CASE WHEN lower(direction) = 'debit' THEN {amount} ELSE 0 END), "
-                f"sum(CASE WHEN lower(direction) = 'credit' THEN {amount} ELSE 0 END)")
-    else:
-        return CheckResult(name, None, None, Verdict.NOT_BUILT,
-                           f"{LEDGER_TABLE}: no debit/credit columns to balance")
-    row = (await ev.dbs.rows("reconciliation", f"SELECT {sums} FROM {LEDGER_TABLE}"))[0]
-    debits, credits = int(row[0] or 0), int(row[1] or 0)
-    if debits != credits:
-        return CheckResult(name, debits, credits, Verdict.MISMATCH,
-                           f"debits {debits} paise ≠ credits {credits} paise")
-    detail = f"debits = credits = {debits} paise"
-    if "decision_id" in columns and await ev.dbs.has_table("reconciliation", DECISIONS_TABLE):
-        decision_columns = await ev.dbs.columns("reconciliation", DECISIONS_TABLE)
-        payout = next((c for c in ("payout_paise", "payout") if c in decision_columns), None)
-        if "decision_id" in decision_columns and payout:
-            unposted = int(
-                await ev.dbs.scalar(
-                    "reconciliation",
-                    f"SELECT count(*) FROM {DECISIONS_TABLE} d WHERE d.{payout} > 0 AND NOT "
-                    f"EXISTS (SELECT 1 FROM {LEDGER_TABLE} l WHERE l.decision_id = d.decision_id)",
-                )
-                or 0
-            )
-            if unposted:
-                return CheckResult(name, 0, unposted, Verdict.LOST,
-                                   f"{unposted} paid decisions without ledger lines")
-            detail += "; every paid decision posted"
-    return CheckResult(name, debits, credits, Verdict.OK, detail)
+    unbalanced = int(
+        await ev.dbs.scalar(
+            "reconciliation",
+            "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries "
+            "GROUP BY transaction_id HAVING sum(amount) <> 0) t",
+        )
+        or 0
+    )
+    if unbalanced:
+        return CheckResult(
+            name, 0, unbalanced, Verdict.MISMATCH, f"{unbalanced} unbalanced transactions"
+        )
+    mismatched = int(
+        await ev.dbs.scalar(
+            "reconciliation",
+            "SELECT count(*) FROM cases c LEFT JOIN (SELECT case_id, -sum(amount) AS paid "
+            "FROM ledger_entries WHERE account_type = 'seller_payable' GROUP BY case_id) l "
+            "ON l.case_id = c.case_id WHERE c.state = 'CLOSED' AND c.payout > 0 "
+            "AND coalesce(l.paid, 0) <> c.payout",
+        )
+        or 0
+    )
+    paid = int(
+        await ev.dbs.scalar(
+            "reconciliation",
+            "SELECT coalesce(-sum(amount), 0) FROM ledger_entries "
+            "WHERE account_type = 'seller_payable'",
+        )
+        or 0
+    )
+    if mismatched:
+        return CheckResult(
+            name, 0, mismatched, Verdict.MISMATCH,
+            f"{mismatched} settled cases whose seller_payable postings differ from the payout",
+        )
+    return CheckResult(
+        name, 0, 0, Verdict.OK, f"every transaction sums to zero; {paid} paise paid to sellers"
+    )
 
 
 async def run_checks(evidence: DrillEvidence) -> list[CheckResult]:

@@ -386,6 +386,7 @@ def _escalation_body(return_id: str, *, seller_id: str, number: int) -> dict[str
                 "captured_at": datetime.now(UTC).isoformat(),
             }
         ],
-        "channel": "PORTAL",
+        # Filed by an ops agent on the seller's behalf, after the seller wrote in.
+        "channel": "EMAIL",
         "seller_email": f"seller.{number}@drill.example",
     }

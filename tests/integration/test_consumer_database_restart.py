@@ -16,7 +16,7 @@ import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError
 
-from services.reconciliation.cases import service as cases
+from services.reconciliation.cases.handlers import handlers as case_handlers
 from services.reconciliation.models import Inbox as ReconInbox
 from shared.envelope import Envelope
 from shared.events import ClaimType, EscalationChannel, SellerEscalationFiled
@@ -65,7 +65,9 @@ async def test_an_event_met_by_a_restarting_database_is_handled_once_it_is_back(
         attempts += 1
         if attempts == 1:
             raise _database_starting_up()
-        await cases.open_case_for_escalation(ctx.session, escalation=event)
+        real_handler = case_handlers.handler_for(event.ce_type)
+        assert real_handler is not None
+        await real_handler(event, ctx)
 
     runner = ConsumerRunner(
         service="reconciliation-test", group_id=f"dbrestart-{uuid.uuid4().hex[:8]}",
