@@ -10,9 +10,10 @@ from services.intake.partners.router import router as webhooks_router
 from services.intake.returns.router import router as returns_router
 from services.intake.settings import IntakeSettings
 from shared.app import create_service_app
+from shared.clock import Clock
 
 
-def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+def create_app(settings: IntakeSettings | None = None, clock: Clock | None = None) -> FastAPI:
     return create_service_app(
         name="intake",
         title="disputedesk intake",
@@ -21,4 +22,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         settings=settings or IntakeSettings(),
         outbox_model=Outbox,
         routers=[webhooks_router, returns_router, escalations_router],
+        clock=clock,
     )

@@ -1,19 +1,5 @@
-"""Sign partner requests the way each partner does, for tests and the simulator."""
+"""Sign partner requests the way each partner does (the helpers live with the simulator)."""
 
-from __future__ import annotations
+from disputedesk.simulate.signing import swiftship_headers
 
-import time
-
-from services.intake.partners.swiftship import sign as swiftship_sign
-
-
-def swiftship_headers(
-    secret: str, body: bytes, *, webhook_id: str, timestamp: int | None = None
-) -> dict[str, str]:
-    ts = str(timestamp if timestamp is not None else int(time.time()))
-    return {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": ts,
-        "webhook-signature": swiftship_sign(secret, webhook_id, ts, body),
-        "content-type": "application/json",
-    }
+__all__ = ["swiftship_headers"]

@@ -58,10 +58,13 @@ def pilferage_findings(
                                 "days": len(days)}
     detail = f"incident rate {test.detail()}; without worst day p={fmt_p(robust.p)}"
     if baseline.handled >= min_baseline:
+        # A spike against the entity's own past is the second test; either may find it, so
+        # each is charged half the false-alarm rate (Bonferroni).
         own = shrunk_rate(baseline.incidents, baseline.handled, test.peer, t.prior_strength)
-        p_own = binomial_sf(k, n, tolerance_null(own, ratio=t.tolerance_ratio,
-                                                 min_excess=t.min_excess))
-        p = max(p, p_own)
+        own_null = tolerance_null(own, ratio=t.tolerance_ratio, min_excess=t.min_excess)
+        p_own = max(binomial_sf(k, n, own_null),
+                    binomial_sf(k - worst.incidents, n - worst.handled, own_null))
+        p = min(1.0, 2 * min(p, p_own))
         numbers |= {"baseline_rate": round(own, 4), "p_vs_baseline": float(f"{p_own:.3g}")}
         detail += f"; vs own baseline {own:.3f} p={fmt_p(p_own)}"
     contribution = contribution_from_p(p, t)

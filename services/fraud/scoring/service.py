@@ -286,7 +286,8 @@ class Assessor:
     async def qc(self, facts: ReturnFacts) -> None:
         entities = [(e, i) for e, i in (("agent", facts.qc_agent_id), ("hub", facts.qc_hub_id))
                     if i]
-        since, until = self.window(self.config.short_window + timedelta(days=14))
+        # QC contradictions are rare events: they need the long window to gather evidence.
+        since, until = self.window(self.config.long_window)
         totals = await features.window_totals(
             self.session, entities + [(NETWORK, "agent"), (NETWORK, "hub")],
             ["qc_passed", "qc_contradictions"], since, until,

@@ -41,7 +41,9 @@ async def post_escalation(
         if isinstance(guard, StoredResponse):
             return JSONResponse(guard.body, status_code=guard.status)
     try:
-        out = await service.file_escalation(session, data=data, principal=principal)
+        out = await service.file_escalation(
+            session, data=data, principal=principal, now=request.app.state.runtime.clock.now()
+        )
     except Exception:
         if guard is not None:
             await guard.release(request.app.state.sessionmaker)

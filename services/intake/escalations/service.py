@@ -20,12 +20,13 @@ SOURCE = "disputedesk/intake"
 
 
 async def file_escalation(
-    session: AsyncSession, *, data: EscalationIn, principal: Principal
+    session: AsyncSession, *, data: EscalationIn, principal: Principal, now: datetime | None = None
 ) -> EscalationOut:
     if not principal.can_act_for_seller(data.seller_id):
         raise Problem(403, "Forbidden", "This key may not file escalations for that seller.")
     escalation_id = f"ESC-{uuid4().hex[:16].upper()}"
-    filed_at = datetime.now(UTC)
+    # The runtime clock, so tests and the simulator can file claims at a chosen time.
+    filed_at = now or datetime.now(UTC)
     event = SellerEscalationFiled(
         escalation_id=escalation_id,
         return_id=data.return_id,
