@@ -118,7 +118,7 @@ def seed_partners() -> None:
 def fraud_eval(
     seeds: Annotated[int, typer.Option(help="How many seeds (1, 2, … n) to simulate.")] = 3,
     days: Annotated[int, typer.Option(help="Simulated days per seed.")] = 56,
-    returns_per_day: Annotated[float, typer.Option(help="Honest returns per simulated day.")] = 22.0,
+    returns_per_day: Annotated[float, typer.Option(help="Honest returns per simulated day.")] = 16.0,
     out: Annotated[Path, typer.Option(help="Folder for the JSON table and ground truth.")] = Path(
         "bench-results/fraud-eval"
     ),

@@ -27,7 +27,7 @@ class PartnerNetwork:
 
 @dataclass(frozen=True, slots=True)
 class HonestBehaviour:
-    returns_per_day: float = 22.0
+    returns_per_day: float = 16.0
     # Sellers' own claim rates vary: Beta(a, b) around 4 %.
     claim_rate_beta: tuple[float, float] = (4.0, 96.0)
     # Partner incidents on an honest journey.
@@ -60,7 +60,7 @@ class FraudPlan:
     pilferage_rate: float = 0.12  # extra incidents at a pilfering hub
     agent_pilferage_rate: float = 0.25  # an agent steals from more of the fewer parcels
     qc_agents: int = 2
-    qc_contradiction_rate: float = 0.35
+    qc_contradiction_rate: float = 0.4
     seller_buyer_rings: int = 2
     seller_buyer_returns: int = 7
     agent_buyer_rings: int = 2
@@ -88,7 +88,7 @@ class Marketplace:
     # Seller sizes are Pareto: a few large sellers carry much of the volume.
     seller_size_shape: float = 1.2
     categories: tuple[Category, ...] = field(default_factory=default_categories)
-    partners: tuple[PartnerNetwork, ...] = (PartnerNetwork("swiftship", hubs=6, agents_per_hub=4),)
+    partners: tuple[PartnerNetwork, ...] = (PartnerNetwork("swiftship", hubs=6, agents_per_hub=3),)
     honest: HonestBehaviour = field(default_factory=HonestBehaviour)
     fraud: FraudPlan = field(default_factory=FraudPlan)
     # Every scan of the journey (at hub, in transit, ...) or only those the detectors need

@@ -24,7 +24,7 @@ class FraudSettings(ServiceSettings):
 
     # Windows of event time over which counts are summed.
     long_window_days: int = 120  # sellers, buyers, categories
-    short_window_days: int = 42  # hubs and agents (pilferage)
+    short_window_days: int = 56  # hubs and agents (pilferage)
     baseline_days: int = 56  # a hub's or agent's own earlier window, before the short one
     # A claim is high-value from this item value on (₹10,000).
     high_value_paise: int = 1_000_000
