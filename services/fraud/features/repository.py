@@ -26,7 +26,20 @@ PairKey = tuple[str, str, str, str]  # kind, left, right, metric
 
 
 async def get_facts(session: AsyncSession, return_id: str) -> ReturnFacts | None:
-    return await session.get(ReturnFacts, return_id)
+    """The return's facts; a row created earlier in this transaction but not flushed yet is
+    found in the session's own cache (scoring runs without autoflush)."""
+    cached: dict[str, ReturnFacts] = session.info.setdefault("fraud_facts", {})
+    if return_id in cached:
+        return cached[return_id]
+    facts = await session.get(ReturnFacts, return_id)
+    if facts is not None:
+        cached[return_id] = facts
+    return facts
+
+
+def add_facts(session: AsyncSession, facts: ReturnFacts) -> None:
+    session.add(facts)
+    session.info.setdefault("fraud_facts", {})[facts.return_id] = facts
 
 
 async def add_counts(session: AsyncSession, increments: Mapping[CountKey, int]) -> None:
@@ -170,9 +183,10 @@ async def evidence_candidates(
     )).all())
 
 
-def add_evidence(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    for row in rows:
-        session.add(EvidenceFingerprintRow(**row))
+async def add_evidence(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    # A statement, not a pending object: the next claim in the same batch must see it.
+    if rows:
+        await session.execute(pg_insert(EvidenceFingerprintRow).values(list(rows)))
 
 
 def to_signed64(value: int) -> int:

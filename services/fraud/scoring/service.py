@@ -330,7 +330,7 @@ class Assessor:
         self.evaluated_entity("seller", facts.seller_id)
         self.evaluated[("seller", facts.seller_id)].extend(found)
         self.add(found, direct=True)
-        features.add_evidence(self.session, [
+        await features.add_evidence(self.session, [
             {
                 "sha256": i.sha256, "phash": features.to_signed64(p.phash) if p.phash else None,
                 **{f"b{k}": ((p.phash >> (8 * k)) & 0xFF) if p.phash is not None else None
@@ -362,13 +362,23 @@ async def assess_event(
     session: AsyncSession, *, payload: EventPayload, subject_event_id: UUID,
     config: ScoringConfig | None = None,
 ) -> FraudAssessed:
-    cfg = config or default_config()
+    # Without autoflush, this event's new rows (facts, assessment, outbox, history) are written
+    # once per consumer batch at commit instead of before every query of the next event; what
+    # later events must read is written by statements or found in the session's caches.
+    with session.no_autoflush:
+        return await _assess(session, payload=payload, subject_event_id=subject_event_id,
+                             cfg=config or default_config())
+
+
+async def _assess(
+    session: AsyncSession, *, payload: EventPayload, subject_event_id: UUID, cfg: ScoringConfig
+) -> FraudAssessed:
     a = Assessor(session, payload, cfg)
     return_id = str(getattr(payload, "return_id"))
     facts = await features.get_facts(session, return_id)
     if facts is None:
         facts = ReturnFacts(return_id=return_id, hubs=[], incident=False, pair_counted=False)
-        session.add(facts)
+        features.add_facts(session, facts)
     inc = Increments()
     escalation_id: str | None = getattr(payload, "escalation_id", None)
     claim_event = False
@@ -401,7 +411,7 @@ async def assess_event(
 
     entities = involved(payload, facts)
     keys = entity_keys(entities)
-    stored = await risk_repo.risks(session, keys)
+    stored, watched = await risk_repo.risk_and_watch(session, set(keys) | set(a.evaluated))
     # Entities not re-evaluated by this event still colour it through their stored risk.
     for key in keys:
         if key in a.evaluated or key not in stored:
@@ -424,7 +434,7 @@ async def assess_event(
                                                           f"{s.finding.entity_id}"})
         for s in sorted(a.scored, key=lambda s: -s.weight)
     ]
-    watched = await watch_repo.active_for(session, keys)
+    watched = [w for w in watched if (w.entity_type, w.entity_id) in set(keys)]
     if watched:
         score, band, extra = apply_watchlist(score, band, watched)
         reasons += extra
@@ -490,13 +500,7 @@ def apply_watchlist(
 async def refresh_risk(
     session: AsyncSession, a: Assessor, stored: dict, subject_event_id: UUID
 ) -> None:
-    from services.fraud.models import EntityRisk
-
-    if not a.evaluated:
-        return
-    missing = [k for k in a.evaluated if k not in stored]
-    if missing:
-        stored = stored | await risk_repo.risks(session, missing)
+    upserts = []
     for (etype, eid), found in a.evaluated.items():
         # Per entity, the strongest finding of each code counts once.
         best: dict[str, Finding] = {}
@@ -507,20 +511,16 @@ async def refresh_risk(
         band = band_of(score).value
         reasons = [f.reason().model_dump(mode="json") for f in
                    sorted(best.values(), key=lambda f: -f.contribution)]
-        row = stored.get((etype, eid))
-        if row is None:
-            if score == 0:
-                continue
-            session.add(EntityRisk(entity_type=etype, entity_id=eid, score=score, band=band,
-                                   reasons=reasons, as_of=a.at))
-            changed = True
-        else:
-            changed = row.band != band or abs(row.score - score) >= 0.05
-            row.score, row.band, row.reasons, row.as_of = score, band, reasons, a.at
-        if changed:
+        old = stored.get((etype, eid))
+        if old is None and score == 0:
+            continue
+        upserts.append({"entity_type": etype, "entity_id": eid, "score": score, "band": band,
+                        "reasons": reasons, "as_of": a.at})
+        if old is None or old.band != band or abs(old.score - score) >= 0.05:
             session.add(EntityRiskHistory(entity_type=etype, entity_id=eid, score=score,
                                           band=band, reasons=reasons, as_of=a.at,
                                           subject_event_id=subject_event_id))
+    await risk_repo.upsert_risks(session, upserts)
 
 
 def subject_key(f: Finding) -> str:
