@@ -118,7 +118,7 @@ def seed_partners() -> None:
 def fraud_eval(
     seeds: Annotated[int, typer.Option(help="How many seeds (1, 2, … n) to simulate.")] = 3,
     days: Annotated[int, typer.Option(help="Simulated days per seed.")] = 56,
-    returns_per_day: Annotated[float, typer.Option(help="Honest returns per simulated day.")] = 16.0,
+    returns_per_day: Annotated[float, typer.Option(help="Honest returns per simulated day.")] = 22.0,
     out: Annotated[Path, typer.Option(help="Folder for the JSON table and ground truth.")] = Path(
         "bench-results/fraud-eval"
     ),
@@ -137,8 +137,12 @@ def fraud_eval(
     market = Marketplace(days=days)
     market = replace(market, honest=replace(market.honest, returns_per_day=returns_per_day))
     state = Path(os.environ.get("DISPUTEDESK_STATE_DIR", ".state/eval")).resolve()
+    def progress(seed: int, table: dict[str, object]) -> None:
+        console.print(f"seed {seed} done: {table['_run']}")
+
     report = asyncio.run(
-        evaluate(list(range(1, seeds + 1)), market, out_dir=out, state_dir=state)
+        evaluate(list(range(1, seeds + 1)), market, out_dir=out, state_dir=state,
+                 progress=progress)
     )
     print_report(report, console)
     console.print(f"wrote {out / 'fraud-eval.json'}")

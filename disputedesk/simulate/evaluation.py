@@ -19,7 +19,7 @@ import os
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -254,6 +254,7 @@ async def run_seed(
     intake: FastAPI = intake_app(clock=clock)
     fraud: FastAPI = fraud_app()
     started = time.monotonic()
+    cpu_started = time.process_time()
     async with intake.router.lifespan_context(intake), fraud.router.lifespan_context(fraud):
         for app in (intake, fraud):
             await app.state.runtime.producer_ready.wait()
@@ -278,6 +279,7 @@ async def run_seed(
         "assessments": len(assessments), "rejected": result.rejected[:5],
         "drive_seconds": round(result.wall_seconds, 1),
         "total_seconds": round(time.monotonic() - started, 1),
+        "cpu_seconds": round(time.process_time() - cpu_started, 1),
         "escalation_assessment_latency": _latency(result, assessments),
     }
     return table
@@ -328,10 +330,11 @@ def prepare_stack(state_dir: Path) -> tuple[dict[str, str], dict[str, str], Any]
 
 
 async def evaluate(
-    seeds: list[int], market: Marketplace, *, out_dir: Path, state_dir: Path
+    seeds: list[int], market: Marketplace, *, out_dir: Path, state_dir: Path,
+    progress: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    env, secrets, prepare = await asyncio.to_thread(prepare_stack, state_dir)
+    _, secrets, prepare = await asyncio.to_thread(prepare_stack, state_dir)
     started = time.monotonic()
     per_seed = []
     for seed in seeds:
@@ -339,6 +342,8 @@ async def evaluate(
         await asyncio.to_thread(prepare)
         table = await run_seed(seed, market, secrets=secrets, out_dir=out_dir)
         per_seed.append(table)
+        if progress is not None:
+            progress(seed, table)
     pooled = pool(per_seed)
     report = {
         "seeds": seeds, "pooled": pooled,

@@ -336,9 +336,6 @@ class _Generator:
             "description": f"{claim_type.replace('_', ' ').lower()} on return {j.return_id}",
             "evidence": items, "channel": "PORTAL",
         }
-        if claim_type == "MISSING_ITEM":
-            body["received_weight_g"] = 1  # overwritten by the driver when the weight is known
-            body.pop("received_weight_g")
         self.actions.append(Action(at, "escalation", j.return_id, body))
         for pattern in planted or []:
             entity = {"claim_abuse": ("seller", j.seller.seller_id),
@@ -362,7 +359,7 @@ class _Generator:
     # --- the world -------------------------------------------------------------------------
 
     def run(self) -> World:
-        m, rng, f = self.m, self.rng, self.m.fraud
+        m, rng = self.m, self.rng
         weights = [s.size for s in self.sellers]
         honest_buyers = self.buyers[: len(self.buyers) - 100]
         spare = self.buyers[len(self.buyers) - 100:]  # accounts reserved for planted roles
@@ -414,7 +411,6 @@ class _Generator:
 
     def _plant_buyer_fraud(self, spare: list[_Buyer]) -> None:
         rng, f = self.rng, self.m.fraud
-        weights = [s.size for s in self.sellers]
         honest_sellers = [s for s in self.sellers
                           if s.seller_id not in self.claim_abusers | self.reusers]
         take = iter(spare)
@@ -478,7 +474,6 @@ class _Generator:
                     self.claim(j, rng.choice(["DAMAGED", "MISSING_ITEM"]),
                                self.honest_claim_delay())
                     self._plant_ring_event(ring, j)
-        del weights
 
     def _plant_ring_event(self, ring: dict[str, Any], j: _Journey) -> None:
         at = self.actions[-1].at

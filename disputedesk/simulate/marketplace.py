@@ -27,7 +27,7 @@ class PartnerNetwork:
 
 @dataclass(frozen=True, slots=True)
 class HonestBehaviour:
-    returns_per_day: float = 16.0
+    returns_per_day: float = 22.0
     # Sellers' own claim rates vary: Beta(a, b) around 4 %.
     claim_rate_beta: tuple[float, float] = (4.0, 96.0)
     # Partner incidents on an honest journey.
@@ -54,20 +54,20 @@ class FraudPlan:
     evidence_reusers: int = 3
     evidence_reuser_claim_rate: float = 0.12
     wrong_used_buyers: int = 5
-    wrong_used_returns_each: int = 8
+    wrong_used_returns_each: int = 10
     pilfering_hubs: int = 1
     pilfering_agents: int = 2
-    pilferage_rate: float = 0.12  # extra incidents at a pilfering hub
-    agent_pilferage_rate: float = 0.25  # an agent steals from more of the fewer parcels
+    pilferage_rate: float = 0.2  # extra incidents at a pilfering hub
+    agent_pilferage_rate: float = 0.3  # an agent steals from more of the fewer parcels
     qc_agents: int = 2
-    qc_contradiction_rate: float = 0.4
+    qc_contradiction_rate: float = 0.5
     seller_buyer_rings: int = 2
-    seller_buyer_returns: int = 7
+    seller_buyer_returns: int = 10
     agent_buyer_rings: int = 2
-    agent_buyer_returns: int = 7
+    agent_buyer_returns: int = 10
     identity_rings: int = 2
     identity_ring_buyers: int = 4
-    identity_ring_returns_each: int = 2
+    identity_ring_returns_each: int = 3
 
 
 def default_categories() -> tuple[Category, ...]:

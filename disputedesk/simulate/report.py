@@ -40,7 +40,8 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         run = t["run"]
         console.print(
             f"seed {run['seed']}: {run['events_accepted']} events, {run['assessments']} "
-            f"assessments, drive {run['drive_seconds']} s, total {run['total_seconds']} s, "
+            f"assessments, drive {run['drive_seconds']} s, total {run['total_seconds']} s "
+            f"(CPU {run.get('cpu_seconds')} s), "
             f"escalation→assessment latency {run['escalation_assessment_latency']}, "
             f"rejected {len(run['rejected'])}"
         )

@@ -141,3 +141,12 @@ def test_precision_from_labels() -> None:
     assert (fig.flagged, fig.true_positives, fig.false_positives) == (2, 1, 1)
     assert fig.precision == 0.5 and fig.recall == 0.5
     assert precision_of([]).precision is None
+
+
+def test_a_claim_on_a_parcel_that_never_arrived_stays_out_of_the_seller_claim_rate() -> None:
+    f, inc = facts(), Increments()
+    record_return(f, ret(), inc)
+    record_scan(f, scan(ShipmentEventType.LOST, T0), inc, high_value=1_000_000)
+    assert record_claim(f, claim(ClaimType.NOT_RECEIVED, T0 + timedelta(days=12)), inc,
+                        high_value=1_000_000, window_h=168, late_margin_h=12)
+    assert not any(k[0] == "seller" and k[2] == "claims" for k in inc.counts)

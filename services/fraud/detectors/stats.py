@@ -143,6 +143,7 @@ def rate_test(
     k: int, n: int, peer_k: int, peer_n: int, t: Thresholds, *, prior_rate: float
 ) -> RateTest:
     """Test k of n against the peers' pooled rate (the entity's own counts excluded)."""
+    n = max(n, k)  # counts from different events can run ahead of each other; never k > n
     peer = peer_rate(max(peer_k, 0), max(peer_n, 0), prior_rate, t.prior_strength)
     null = tolerance_null(peer, ratio=t.tolerance_ratio, min_excess=t.min_excess)
     p = binomial_sf(k, n, null)

@@ -151,7 +151,10 @@ def record_claim(
     drop = weight_drop(facts.pickup_weight_g, facts.delivered_weight_g)
     h = hours_after_delivery(facts, event.filed_at)
     late = h is not None and window_h - late_margin_h <= h <= window_h
-    for etype, eid in (("seller", seller), ("category", facts.category)):
+    # The claim rate is per delivered return: a claim about a parcel that never arrived (lost,
+    # damaged in transit) is the partner's matter and stays out of the seller's rates.
+    delivered = facts.terminal == ShipmentEventType.DELIVERED_TO_SELLER.value
+    for etype, eid in (("seller", seller), ("category", facts.category)) if delivered else ():
         inc.add(etype, eid, "claims", day)
         if hv:
             inc.add(etype, eid, "claims_high_value", day)

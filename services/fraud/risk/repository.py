@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from uuid import UUID
-
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import literal, null, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert

@@ -8,7 +8,6 @@ escalation's assessment follows it within milliseconds of its arrival.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -135,6 +134,8 @@ class Assessor:
         self.flags: list[ReasonCode] = []
         # Entities whose detectors ran on fresh counts: their stored risk is refreshed.
         self.evaluated: dict[tuple[str, str], list[Finding]] = {}
+        # Alerts from an entity's combined risk (see refresh_risk).
+        self.entity_alerts: list[Finding] = []
 
     def add(self, findings: list[Finding], *, direct: bool) -> None:
         for f in findings:
@@ -374,7 +375,7 @@ async def _assess(
     session: AsyncSession, *, payload: EventPayload, subject_event_id: UUID, cfg: ScoringConfig
 ) -> FraudAssessed:
     a = Assessor(session, payload, cfg)
-    return_id = str(getattr(payload, "return_id"))
+    return_id = str(payload.return_id)
     facts = await features.get_facts(session, return_id)
     if facts is None:
         facts = ReturnFacts(return_id=return_id, hubs=[], incident=False, pair_counted=False)
@@ -516,6 +517,17 @@ async def refresh_risk(
             continue
         upserts.append({"entity_type": etype, "entity_id": eid, "score": score, "band": band,
                         "reasons": reasons, "as_of": a.at})
+        if band == FraudBand.HIGH.value and not any(f.alert for f in best.values()):
+            # Several findings, none HIGH alone, together make the entity HIGH: that is a
+            # network-level finding too, raised under its strongest pattern.
+            top = max(best.values(), key=lambda f: f.contribution)
+            a.entity_alerts.append(Finding(
+                code=top.code, detail=f"combined risk {score:.2f}: " + "; ".join(
+                    f"{f.code} {f.detail}" for f in best.values())[:800],
+                contribution=score, pattern=top.pattern, entity_type=etype, entity_id=eid,
+                numbers={k: v for k, v in top.numbers.items() if k != "buyer_id"}, alert=True,
+                suggested_action=top.suggested_action,
+            ))
         if old is None or old.band != band or abs(old.score - score) >= 0.05:
             session.add(EntityRiskHistory(entity_type=etype, entity_id=eid, score=score,
                                           band=band, reasons=reasons, as_of=a.at,
@@ -531,8 +543,7 @@ def subject_key(f: Finding) -> str:
 
 async def raise_alerts(session: AsyncSession, a: Assessor, subject_event_id: UUID) -> None:
     seen: set[tuple[str, str]] = set()
-    for s in a.scored:
-        f = s.finding
+    for f in [s.finding for s in a.scored] + a.entity_alerts:
         if not f.alert:
             continue
         key = (f.pattern, subject_key(f))

@@ -4,8 +4,8 @@ Revision ID: 21ec34ed4654
 Revises: 
 Create Date: 2026-11-26 09:50:24.903088
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '21ec34ed4654'

@@ -4,8 +4,8 @@ Revision ID: 9f70606a290f
 Revises: 21ec34ed4654
 Create Date: 2026-11-26 10:07:27.154131
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '9f70606a290f'
