@@ -286,7 +286,7 @@ async def run_seed(
 
 
 async def _no_sync_commit(url: str, database: str) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
@@ -345,7 +345,7 @@ async def evaluate(
         if progress is not None:
             progress(seed, table)
     pooled = pool(per_seed)
-    report = {
+    report: dict[str, Any] = {
         "seeds": seeds, "pooled": pooled,
         "per_seed": [{k: v for k, v in t.items() if not k.startswith("_")}
                      | {"run": t["_run"], "honest": t["_honest"]} for t in per_seed],

@@ -149,7 +149,7 @@ class _Generator:
                     rng.betavariate(a_shape, b_shape))
             for i in range(market.sellers)
         ]
-        self.buyers = []
+        self.buyers: list[_Buyer] = []
         for i in range(market.buyers):
             if self.buyers and rng.random() < market.honest.shared_household_share:
                 housemate = rng.choice(self.buyers)
@@ -197,12 +197,12 @@ class _Generator:
                 self.truth.entities["claim_abuse"].add(("seller", s.seller_id))
             if s.seller_id in self.reusers:
                 self.truth.entities["evidence_reuse"].add(("seller", s.seller_id))
-        for h in self.pilfering_hubs:
-            self.truth.entities["pilferage"].add(("hub", h))
-        for a in self.pilfering_agents:
-            self.truth.entities["pilferage"].add(("agent", a))
-        for a in self.qc_agents:
-            self.truth.entities["qc_contradiction"].add(("agent", a))
+        for hub_id in self.pilfering_hubs:
+            self.truth.entities["pilferage"].add(("hub", hub_id))
+        for agent_id in self.pilfering_agents:
+            self.truth.entities["pilferage"].add(("agent", agent_id))
+        for agent_id in self.qc_agents:
+            self.truth.entities["qc_contradiction"].add(("agent", agent_id))
         self.reuse_pool: dict[str, list[tuple[str, str]]] = defaultdict(list)
 
     # --- building blocks -------------------------------------------------------------------

@@ -141,7 +141,7 @@ D0 = date(2026, 2, 1)
 PEERS = DayCount(handled=8_000, incidents=160)  # 2 % across the network
 
 
-def days(per_day: list[tuple[int, int]]) -> dict[object, DayCount]:
+def days(per_day: list[tuple[int, int]]) -> dict[date, DayCount]:
     return {D0 + timedelta(days=i): DayCount(h, k) for i, (h, k) in enumerate(per_day)}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import (
@@ -36,7 +37,7 @@ class DayCount:
 def pilferage_findings(
     entity_type: str,
     entity_id: str,
-    days: Mapping[object, DayCount],
+    days: Mapping[date, DayCount],
     peers: DayCount,
     baseline: DayCount,
     t: Thresholds,

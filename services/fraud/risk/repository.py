@@ -45,9 +45,8 @@ async def risk_and_watch(
         tuple_(WatchlistEntry.entity_type, WatchlistEntry.entity_id).in_(keys))
     risks: dict[tuple[str, str], StoredRisk] = {}
     watches: list[Watch] = []
-    for kind, t, i, score, band, source, reason in await session.execute(
-        union_all(risk_q, watch_q)
-    ):
+    result: Any = await session.execute(union_all(risk_q, watch_q))
+    for kind, t, i, score, band, source, reason in result:
         if kind == "risk":
             risks[(t, i)] = StoredRisk(float(score), band)
         else:

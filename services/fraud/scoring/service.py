@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +42,7 @@ from services.fraud.features.service import (
 )
 from services.fraud.models import Assessment, EntityRiskHistory, Outbox, ReturnFacts
 from services.fraud.risk import repository as risk_repo
+from services.fraud.risk.repository import StoredRisk, Watch
 from services.fraud.settings import FraudSettings
 from services.fraud.watchlists import repository as watch_repo
 from shared.events import (
@@ -375,7 +377,7 @@ async def _assess(
     session: AsyncSession, *, payload: EventPayload, subject_event_id: UUID, cfg: ScoringConfig
 ) -> FraudAssessed:
     a = Assessor(session, payload, cfg)
-    return_id = str(payload.return_id)
+    return_id = str(cast(Any, payload).return_id)  # every scored event is about a return
     facts = await features.get_facts(session, return_id)
     if facts is None:
         facts = ReturnFacts(return_id=return_id, hubs=[], incident=False, pair_counted=False)
@@ -475,7 +477,7 @@ BAND_FLOOR = {FraudBand.LOW: 0.0, FraudBand.MEDIUM: 0.5, FraudBand.HIGH: 0.8}
 
 
 def apply_watchlist(
-    score: float, band: FraudBand, watched: list
+    score: float, band: FraudBand, watched: list[Watch]
 ) -> tuple[float, FraudBand, list[ReasonCode]]:
     """A manual entry raises the band by one; an automatic one (from an alert) to MEDIUM at least."""
     reasons = []
@@ -499,7 +501,8 @@ def apply_watchlist(
 
 
 async def refresh_risk(
-    session: AsyncSession, a: Assessor, stored: dict, subject_event_id: UUID
+    session: AsyncSession, a: Assessor, stored: dict[tuple[str, str], StoredRisk],
+    subject_event_id: UUID,
 ) -> None:
     upserts = []
     for (etype, eid), found in a.evaluated.items():
@@ -569,7 +572,7 @@ async def raise_alerts(session: AsyncSession, a: Assessor, subject_event_id: UUI
             reason=f"alert {f.pattern}: {f.code}", added_by="system", added_at=raised_at,
         )
         enqueue(session, Outbox, FraudAlertRaised(
-            alert_id=alert_id, pattern=f.pattern, entity_type=f.entity_type,  # type: ignore[arg-type]
+            alert_id=alert_id, pattern=f.pattern, entity_type=f.entity_type,
             entity_id=f.entity_id, severity=FraudBand.HIGH, summary=summary, evidence=evidence,
             suggested_action=f.suggested_action, raised_at=raised_at,
         ), source=SOURCE, subject=f.entity_id)
