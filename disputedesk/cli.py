@@ -122,6 +122,10 @@ def fraud_eval(
     out: Annotated[Path, typer.Option(help="Folder for the JSON table and ground truth.")] = Path(
         "bench-results/fraud-eval"
     ),
+    rate: Annotated[
+        float | None,
+        typer.Option(help="Pace intake requests at this many per second (latency runs)."),
+    ] = None,
 ) -> None:
     """Simulate traffic with planted fraud through intake → Kafka → fraud; print detection quality.
 
@@ -142,7 +146,7 @@ def fraud_eval(
 
     report = asyncio.run(
         evaluate(list(range(1, seeds + 1)), market, out_dir=out, state_dir=state,
-                 progress=progress)
+                 progress=progress, rate=rate)
     )
     print_report(report, console)
     console.print(f"wrote {out / 'fraud-eval.json'}")

@@ -33,7 +33,7 @@ class DriveResult:
 
 async def drive(
     world: World, client: httpx.AsyncClient, *, secrets: dict[str, str], clock: ManualClock,
-    concurrency: int = 8,
+    concurrency: int = 8, rate: float | None = None,
 ) -> DriveResult:
     """Post every action. Between two escalations, actions of different returns go out
     concurrently (each return's own actions stay in order); an escalation goes alone, because
@@ -56,6 +56,16 @@ async def drive(
         await asyncio.gather(*(one_return(v) for v in by_return.values()))
         batch.clear()
 
+    if rate is not None:
+        # Paced: one request after another at `rate` per second, to measure latency at a load
+        # the services can sustain rather than at a burst.
+        for i, action in enumerate(world.actions):
+            delay = started + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await _post(world, client, secrets, clock, result, i, action)
+        result.wall_seconds = time.monotonic() - started
+        return result
     for i, action in enumerate(world.actions):
         if action.kind == "escalation":
             await flush()

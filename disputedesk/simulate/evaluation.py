@@ -238,7 +238,8 @@ def _latency(drive_result: DriveResult, rows: list[AssessmentRow]) -> dict[str, 
 
 
 async def run_seed(
-    seed: int, market: Marketplace, *, secrets: dict[str, str], out_dir: Path
+    seed: int, market: Marketplace, *, secrets: dict[str, str], out_dir: Path,
+    rate: float | None = None,
 ) -> dict[str, Any]:
     import httpx
     from fastapi import FastAPI
@@ -266,7 +267,7 @@ async def run_seed(
 
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=intake),
                                      base_url="http://intake.eval") as client:
-            result = await drive(world, client, secrets=secrets, clock=clock)
+            result = await drive(world, client, secrets=secrets, clock=clock, rate=rate)
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if await _count_assessments(_Svc) >= result.accepted_events:
@@ -331,7 +332,7 @@ def prepare_stack(state_dir: Path) -> tuple[dict[str, str], dict[str, str], Any]
 
 async def evaluate(
     seeds: list[int], market: Marketplace, *, out_dir: Path, state_dir: Path,
-    progress: Callable[[int, dict[str, Any]], None] | None = None,
+    progress: Callable[[int, dict[str, Any]], None] | None = None, rate: float | None = None,
 ) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     _, secrets, prepare = await asyncio.to_thread(prepare_stack, state_dir)
@@ -340,7 +341,7 @@ async def evaluate(
     for seed in seeds:
         # Fresh databases per seed, made in a worker thread (migrations run their own loop).
         await asyncio.to_thread(prepare)
-        table = await run_seed(seed, market, secrets=secrets, out_dir=out_dir)
+        table = await run_seed(seed, market, secrets=secrets, out_dir=out_dir, rate=rate)
         per_seed.append(table)
         if progress is not None:
             progress(seed, table)
