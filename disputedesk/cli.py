@@ -210,6 +210,44 @@ def preview_email(
     sys.stdout.write(f"Subject: {rendered.subject}\n\n{rendered.html if html else rendered.text}")
 
 
+@app.command("fraud-eval")
+def fraud_eval(
+    seeds: Annotated[int, typer.Option(help="How many seeds (1, 2, … n) to simulate.")] = 3,
+    days: Annotated[int, typer.Option(help="Simulated days per seed.")] = 56,
+    returns_per_day: Annotated[float, typer.Option(help="Honest returns per simulated day.")] = 22.0,
+    out: Annotated[Path, typer.Option(help="Folder for the JSON table and ground truth.")] = Path(
+        "bench-results/fraud-eval"
+    ),
+    rate: Annotated[
+        float | None,
+        typer.Option(help="Pace intake requests at this many per second (latency runs)."),
+    ] = None,
+) -> None:
+    """Simulate traffic with planted fraud through intake → Kafka → fraud; print detection quality.
+
+    Uses the stack named by the DISPUTEDESK_* environment (default state folder .state/eval), with
+    fresh eval_intake / eval_fraud databases per seed.
+    """
+    from dataclasses import replace
+
+    from disputedesk.simulate import Marketplace
+    from disputedesk.simulate.evaluation import evaluate
+    from disputedesk.simulate.report import print_report
+
+    market = Marketplace(days=days)
+    market = replace(market, honest=replace(market.honest, returns_per_day=returns_per_day))
+    state = Path(os.environ.get("DISPUTEDESK_STATE_DIR", ".state/eval")).resolve()
+    def progress(seed: int, table: dict[str, object]) -> None:
+        console.print(f"seed {seed} done: {table['_run']}")
+
+    report = asyncio.run(
+        evaluate(list(range(1, seeds + 1)), market, out_dir=out, state_dir=state,
+                 progress=progress, rate=rate)
+    )
+    print_report(report, console)
+    console.print(f"wrote {out / 'fraud-eval.json'}")
+
+
 app.add_typer(stack_app, name="stack")
 app.command("run")(run_command)
 

@@ -4,20 +4,31 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.fraud.alerts.router import router as alerts_router
+from services.fraud.labels.router import router as labels_router
 from services.fraud.models import Inbox, Outbox
+from services.fraud.risk.router import router as risk_router
 from services.fraud.scoring.handlers import handlers as scoring_handlers
 from services.fraud.settings import FraudSettings
+from services.fraud.watchlists.router import router as watchlist_router
 from shared.app import ConsumerSpec, create_service_app
-from shared.events import INTAKE_RETURNS
+from shared.clock import Clock
+from shared.events import INTAKE_RETURNS, RECONCILIATION_CASES
 
 
-def create_app(settings: FraudSettings | None = None) -> FastAPI:
+def create_app(settings: FraudSettings | None = None, clock: Clock | None = None) -> FastAPI:
     return create_service_app(
         name="fraud",
         title="disputedesk fraud",
-        description="Scores every intake event and case decision, with reasons.",
+        description="Scores every intake event and case decision, with reasons; watches the "
+        "network for abuse, pilferage and collusion.",
         settings=settings or FraudSettings(),
         outbox_model=Outbox,
         inbox_model=Inbox,
-        consumers=[ConsumerSpec("fraud", [INTAKE_RETURNS.name], scoring_handlers)],
+        consumers=[
+            ConsumerSpec("fraud", [INTAKE_RETURNS.name, RECONCILIATION_CASES.name],
+                         scoring_handlers)
+        ],
+        routers=[risk_router, alerts_router, watchlist_router, labels_router],
+        clock=clock,
     )

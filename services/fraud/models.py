@@ -1,12 +1,26 @@
-"""Fraud's tables: assessments, plus the shared outbox and inbox."""
+"""Fraud's tables: features kept per entity, what the detectors need about each return, evidence
+fingerprints, assessments, entity risk, watchlists, alerts and analyst labels."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import DateTime, Float, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -34,9 +48,197 @@ class Assessment(Base):
     subject_event_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), unique=True)
     subject_type: Mapped[str] = mapped_column(String(200))
     return_id: Mapped[str] = mapped_column(String(64), index=True)
+    escalation_id: Mapped[str | None] = mapped_column(String(64), index=True)
     score: Mapped[float] = mapped_column(Float)
     band: Mapped[str] = mapped_column(String(10))
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     entities: Mapped[dict[str, Any]] = mapped_column(JSONB)
     model_version: Mapped[str] = mapped_column(String(40))
     assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When the scored fact happened (its own timestamp), which is what the detectors reason on.
+    event_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReturnFacts(Base):
+    """What fraud knows about one return, gathered from its events in any order."""
+
+    __tablename__ = "return_facts"
+
+    return_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seller_id: Mapped[str | None] = mapped_column(String(64))
+    buyer_id: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64))
+    item_value: Mapped[int | None] = mapped_column(BigInteger)
+    partner_id: Mapped[str | None] = mapped_column(String(64))
+    contact_hash: Mapped[str | None] = mapped_column(String(128))
+    address_hash: Mapped[str | None] = mapped_column(String(128))
+    pickup_agent_id: Mapped[str | None] = mapped_column(String(64))
+    pickup_weight_g: Mapped[int | None] = mapped_column(Integer)
+    qc_result: Mapped[str | None] = mapped_column(String(20))
+    qc_agent_id: Mapped[str | None] = mapped_column(String(64))
+    qc_hub_id: Mapped[str | None] = mapped_column(String(64))
+    hubs: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    terminal: Mapped[str | None] = mapped_column(String(32))
+    terminal_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_weight_g: Mapped[int | None] = mapped_column(Integer)
+    incident: Mapped[bool] = mapped_column(Boolean, default=False)
+    claim_type: Mapped[str | None] = mapped_column(String(20))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalation_id: Mapped[str | None] = mapped_column(String(64))
+    # Counted once into the pair counters, whichever of delivery and claim came first.
+    pair_counted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FeatureCount(Base):
+    """A daily bucket of one metric of one entity (seller, buyer, hub, agent, category, network,
+    identity hash); windows are sums over the buckets of the last days of event time."""
+
+    __tablename__ = "feature_counts"
+
+    entity_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class PairCount(Base):
+    """Lifetime counts of a pair: seller–buyer, agent–buyer."""
+
+    __tablename__ = "pair_counts"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    left_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    right_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_pair_counts_right", "kind", "right_id", "metric"),)
+
+
+class IdentityLink(Base):
+    """A buyer account seen with a contact or address hash."""
+
+    __tablename__ = "identity_links"
+
+    hash_kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    hash_value: Mapped[str] = mapped_column(String(128), primary_key=True)
+    buyer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class EvidenceFingerprintRow(Base):
+    """One evidence file of one escalation. The eight bytes of the perceptual hash are indexed
+    separately: near-duplicates within 7 bits always share one (see detectors.stats)."""
+
+    __tablename__ = "evidence_fingerprints"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    phash: Mapped[int | None] = mapped_column(BigInteger)
+    b0: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    b1: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    b2: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    b3: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    b4: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    b5: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    b6: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    b7: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    seller_id: Mapped[str] = mapped_column(String(64))
+    return_id: Mapped[str] = mapped_column(String(64))
+    escalation_id: Mapped[str] = mapped_column(String(64))
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EntityRisk(Base):
+    __tablename__ = "entity_risk"
+
+    entity_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    band: Mapped[str] = mapped_column(String(10))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EntityRiskHistory(Base):
+    """A row whenever an entity's risk band changes or its score moves noticeably."""
+
+    __tablename__ = "entity_risk_history"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    entity_type: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
+    band: Mapped[str] = mapped_column(String(10))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    subject_event_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+
+    __table_args__ = (Index("ix_entity_risk_history_entity", "entity_type", "entity_id", "id"),)
+
+
+class WatchlistEntry(Base):
+    __tablename__ = "watchlist"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    entity_type: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(10))  # manual | automatic
+    reason: Mapped[str] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(128))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    removed_by: Mapped[str | None] = mapped_column(String(128))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("uq_watchlist_active", "entity_type", "entity_id", "source", unique=True,
+              postgresql_where=text("active")),
+    )
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+
+    alert_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    pattern: Mapped[str] = mapped_column(String(40))
+    entity_type: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    # What the alert is about, for de-duplication: the entity, or the pair for collusion.
+    subject_key: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(15))  # open | acknowledged | closed
+    severity: Mapped[str] = mapped_column(String(10))
+    summary: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    suggested_action: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    subject_event_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # One open (or acknowledged) alert per pattern and subject: repeats update nothing.
+        Index("uq_alerts_open", "pattern", "subject_key", unique=True,
+              postgresql_where=text("status IN ('open', 'acknowledged')")),
+        Index("ix_alerts_status_raised", "status", "raised_at"),
+    )
+
+
+class Label(Base):
+    """An analyst's verdict on an entity or an event: confirmed fraud or legitimate."""
+
+    __tablename__ = "labels"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    entity_type: Mapped[str | None] = mapped_column(String(20))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    event_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True), index=True)
+    verdict: Mapped[str] = mapped_column(String(20))  # confirmed_fraud | legitimate
+    note: Mapped[str] = mapped_column(Text, default="")
+    labelled_by: Mapped[str] = mapped_column(String(128))
+    labelled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index("ix_labels_entity", "entity_type", "entity_id"),)

@@ -1,4 +1,4 @@
-"""Fraud's configuration (env prefix FRAUD_)."""
+"""Fraud's configuration (env prefix FRAUD_): stated false-alarm rates and feature windows."""
 
 from pydantic_settings import SettingsConfigDict
 
@@ -10,3 +10,26 @@ class FraudSettings(ServiceSettings):
 
     service_name: str = "fraud"
     database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:15432/fraud"
+
+    # A rate test's finding is HIGH on its own when its tail probability under the tolerance null
+    # is at most alpha_high, MEDIUM at most alpha_medium: the stated false-alarm rates of one test.
+    alpha_high: float = 1e-4
+    alpha_medium: float = 1e-2
+    # The null hypothesis lets an honest entity run at `tolerance_ratio` times its peers' rate
+    # (and at least `min_excess` above it): honest sellers, hubs and buyers differ.
+    tolerance_ratio: float = 2.0
+    min_excess: float = 0.02
+    # Pseudo-observations of the peer rate in the empirical-Bayes shrinkage of small samples.
+    prior_strength: float = 20.0
+
+    # Windows of event time over which counts are summed.
+    long_window_days: int = 120  # sellers, buyers, categories
+    short_window_days: int = 56  # hubs and agents (pilferage)
+    baseline_days: int = 56  # a hub's or agent's own earlier window, before the short one
+    # A claim is high-value from this item value on (₹10,000).
+    high_value_paise: int = 1_000_000
+    # SOP E3: the claim window after delivery, and what counts as "just before it closes".
+    claim_window_h: float = 168.0
+    late_margin_h: float = 12.0
+    # Perceptual hashes this close are the same image (at most 7: see detectors.stats).
+    phash_max_distance: int = 6

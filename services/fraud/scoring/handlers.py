@@ -1,10 +1,12 @@
-"""Kafka handlers of scoring: every intake return event gets an assessment."""
+"""Kafka handlers of scoring: every intake return event and every case decision is assessed."""
 
 from __future__ import annotations
 
 from services.fraud.scoring import service
 from shared.events import (
     AppealFiled,
+    CaseDecided,
+    CaseRejected,
     EvidenceAdded,
     RefundIssued,
     ReturnInitiated,
@@ -22,5 +24,7 @@ handlers = EventHandlers()
 @handlers.on(SellerEscalationFiled)
 @handlers.on(EvidenceAdded)
 @handlers.on(AppealFiled)
-async def on_intake_event(event: object, ctx: HandlerContext) -> None:
+@handlers.on(CaseDecided)
+@handlers.on(CaseRejected)
+async def on_scored_event(event: object, ctx: HandlerContext) -> None:
     await service.assess_event(ctx.session, payload=ctx.envelope.payload, subject_event_id=ctx.ce_id)

@@ -1,65 +1,579 @@
-"""Assess an event and record the assessment with its `FraudAssessed` event.
+"""Assess one event: update the features, run the detectors that concern it, combine their
+findings into a score and band, raise network alerts, record the assessment and publish it.
 
-PLACEHOLDER: `placeholder_score` gives every event score 0.0, band LOW, until the detectors of
-the fraud issue replace it. It exists so the pipeline runs end to end.
+Per event this is a handful of indexed queries (the return's facts, two counter upserts, one or
+two window reads, pair and identity reads, evidence candidates, watchlist and risk rows), so an
+escalation's assessment follows it within milliseconds of its arrival.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.fraud.models import Assessment, Outbox
-from shared.events import EventPayload, FraudAssessed, FraudBand, InvolvedEntities
+from services.fraud import metrics
+from services.fraud.alerts import repository as alerts_repo
+from services.fraud.detectors import (
+    claim_abuse,
+    collusion,
+    evidence_reuse,
+    pilferage,
+    qc_contradiction,
+    returns_abuse,
+)
+from services.fraud.detectors.findings import Finding, band_of, combine
+from services.fraud.detectors.stats import Thresholds
+from services.fraud.features import repository as features
+from services.fraud.features.service import (
+    NAMING_CLAIMS,
+    NETWORK,
+    Increments,
+    hours_after_delivery,
+    identity_entities,
+    record_claim,
+    record_return,
+    record_scan,
+    weight_drop,
+)
+from services.fraud.models import Assessment, EntityRiskHistory, Outbox, ReturnFacts
+from services.fraud.risk import repository as risk_repo
+from services.fraud.risk.repository import StoredRisk, Watch
+from services.fraud.settings import FraudSettings
+from services.fraud.watchlists import repository as watch_repo
+from shared.events import (
+    AppealFiled,
+    CaseEventBase,
+    EventPayload,
+    EvidenceAdded,
+    EvidenceItem,
+    FraudAlertRaised,
+    FraudAssessed,
+    FraudBand,
+    InvolvedEntities,
+    ReasonCode,
+    RefundIssued,
+    ReturnInitiated,
+    ReturnShipmentEvent,
+    SellerEscalationFiled,
+)
 from shared.outbox import enqueue
 
 SOURCE = "disputedesk/fraud"
-PLACEHOLDER_MODEL_VERSION = "placeholder-0"
+MODEL_VERSION = "stat-1"
 
 
-def placeholder_score(payload: EventPayload) -> tuple[float, FraudBand]:
-    return 0.0, FraudBand.LOW
+@dataclass(frozen=True, slots=True)
+class ScoringConfig:
+    thresholds: Thresholds
+    long_window: timedelta
+    short_window: timedelta
+    baseline: timedelta
+    high_value_paise: int
+    claim_window_h: float
+    late_margin_h: float
+    phash_max_distance: int
+
+    @classmethod
+    def from_settings(cls, s: FraudSettings) -> ScoringConfig:
+        return cls(
+            thresholds=Thresholds(
+                alpha_high=s.alpha_high, alpha_medium=s.alpha_medium,
+                tolerance_ratio=s.tolerance_ratio, min_excess=s.min_excess,
+                prior_strength=s.prior_strength,
+            ),
+            long_window=timedelta(days=s.long_window_days),
+            short_window=timedelta(days=s.short_window_days),
+            baseline=timedelta(days=s.baseline_days),
+            high_value_paise=s.high_value_paise,
+            claim_window_h=s.claim_window_h,
+            late_margin_h=s.late_margin_h,
+            phash_max_distance=s.phash_max_distance,
+        )
+
+
+@lru_cache(maxsize=1)
+def default_config() -> ScoringConfig:
+    return ScoringConfig.from_settings(FraudSettings())
+
+
+def event_time(payload: EventPayload) -> datetime:
+    """The fact's own time: detectors reason in event time, never in arrival time."""
+    for attr in ("filed_at", "occurred_at", "added_at", "issued_at", "initiated_at"):
+        value = getattr(payload, attr, None)
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+    return datetime.now(UTC)
+
+
+def indirect(contribution: float) -> float:
+    """An entity's risk carried onto an event that is not itself the suspicious act (a flagged
+    hub's ordinary scans): enough for MEDIUM, never HIGH on its own."""
+    return min(0.6, 0.6 * contribution)
+
+
+@dataclass(slots=True)
+class Scored:
+    finding: Finding
+    weight: float  # the contribution this finding makes to this event's score
+
+
+class Assessor:
+    """One event's assessment; holds what the steps share."""
+
+    def __init__(self, session: AsyncSession, payload: EventPayload, config: ScoringConfig):
+        self.session = session
+        self.payload = payload
+        self.config = config
+        self.t = config.thresholds
+        self.at = event_time(payload)
+        self.day = self.at.date()
+        self.scored: list[Scored] = []
+        self.flags: list[ReasonCode] = []
+        # Entities whose detectors ran on fresh counts: their stored risk is refreshed.
+        self.evaluated: dict[tuple[str, str], list[Finding]] = {}
+        # Alerts from an entity's combined risk (see refresh_risk).
+        self.entity_alerts: list[Finding] = []
+
+    def add(self, findings: list[Finding], *, direct: bool) -> None:
+        for f in findings:
+            self.scored.append(Scored(f, f.contribution if direct else indirect(f.contribution)))
+
+    def evaluated_entity(self, entity_type: str, entity_id: str | None) -> None:
+        if entity_id:
+            self.evaluated.setdefault((entity_type, entity_id), [])
+
+    def window(self, length: timedelta) -> tuple[date, date]:
+        return (self.at - length).date(), self.day
+
+    # --- detectors -------------------------------------------------------------------------
+
+    async def pilferage(self, facts: ReturnFacts) -> None:
+        entities = [("hub", h) for h in (facts.hubs or [])]
+        if facts.pickup_agent_id:
+            entities.append(("agent", facts.pickup_agent_id))
+        if not entities:
+            return
+        since, until = self.window(self.config.short_window)
+        base_since = (self.at - self.config.short_window - self.config.baseline).date()
+        peers_keys = [(NETWORK, "hub"), (NETWORK, "agent")]
+        days = await features.window_days(
+            self.session, entities + peers_keys, ["handled", "incidents"], base_since, until
+        )
+        for etype, eid in entities:
+            own_days = days.get((etype, eid), {})
+            recent = {d: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
+                      for d, v in own_days.items() if d >= since}
+            base = [v for d, v in own_days.items() if d < since]
+            baseline = pilferage.DayCount(sum(v.get("handled", 0) for v in base),
+                                          sum(v.get("incidents", 0) for v in base))
+            net = [v for d, v in days.get((NETWORK, etype), {}).items() if d >= since]
+            peers = pilferage.DayCount(
+                sum(v.get("handled", 0) for v in net) - sum(c.handled for c in recent.values()),
+                sum(v.get("incidents", 0) for v in net)
+                - sum(c.incidents for c in recent.values()),
+            )
+            found = pilferage.pilferage_findings(etype, eid, recent, peers, baseline, self.t)
+            self.evaluated_entity(etype, eid)
+            self.evaluated[(etype, eid)].extend(found)
+            self.add(found, direct=facts.incident)
+
+    async def claim_context(
+        self, facts: ReturnFacts, claim_type: str, new_evidence: list[EvidenceItem],
+        escalation_id: str | None,
+    ) -> None:
+        """Everything that bears on a claim: the seller, the buyer, their pair, the agent's QC,
+        shared identities, the claim's own red flags and its evidence."""
+        cfg, t = self.config, self.t
+        seller, buyer, agent = facts.seller_id, facts.buyer_id, facts.pickup_agent_id
+        naming = claim_type in NAMING_CLAIMS
+        since, until = self.window(cfg.long_window)
+        idents = identity_entities(facts)
+        long_keys: list[tuple[str, str]] = [(NETWORK, "buyer"), (NETWORK, "agent_buyer")]
+        if seller:
+            long_keys.append(("seller", seller))
+        if facts.category:
+            long_keys.append(("category", facts.category))
+        if buyer:
+            long_keys.append(("buyer", buyer))
+        for kind, value in idents:
+            long_keys += [(kind, value), (NETWORK, kind)]
+        totals = await features.window_totals(
+            self.session, long_keys,
+            ["delivered", "delivered_high_value", "claims", "claims_high_value",
+             "claims_missing_intact", "claims_late", "named_claims", "handled", "disputed"],
+            since, until,
+        )
+        category = totals.get(("category", facts.category or ""), {})
+        if seller:
+            found = claim_abuse.seller_findings(seller, totals.get(("seller", seller), {}),
+                                                category, t)
+            self.evaluated_entity("seller", seller)
+            self.evaluated[("seller", seller)].extend(found)
+            self.add(found, direct=True)
+        # The claim's own red flags.
+        drop = weight_drop(facts.pickup_weight_g, facts.delivered_weight_g)
+        claim = claim_abuse.ClaimFacts(
+            claim_type=claim_type, item_value=facts.item_value,
+            weight_intact=None if drop is None else not drop,
+            hours_after_delivery=(hours_after_delivery(facts, facts.claimed_at)
+                                  if facts.claimed_at else None),
+            high_value=(facts.item_value or 0) >= cfg.high_value_paise,
+        )
+        for code, detail, c, numbers in claim_abuse.claim_flags(
+            claim, window_h=cfg.claim_window_h, late_margin_h=cfg.late_margin_h
+        ):
+            self.scored.append(Scored(Finding(code, detail, c, claim_abuse.PATTERN, "seller",
+                                              seller or "", numbers), c))
+        pair_keys = []
+        if seller and buyer:
+            pair_keys.append(("seller_buyer", seller, buyer))
+        if agent and buyer:
+            pair_keys.append(("agent_buyer", agent, buyer))
+        pairs = await features.pair_counts(self.session, pair_keys)
+        if buyer:
+            distinct = await features.distinct_lefts(
+                self.session, kind="seller_buyer", right_id=buyer, metric="named"
+            )
+            found = returns_abuse.buyer_findings(
+                buyer, totals.get(("buyer", buyer), {}), totals.get((NETWORK, "buyer"), {}),
+                distinct, t,
+            )
+            self.evaluated_entity("buyer", buyer)
+            self.evaluated[("buyer", buyer)].extend(found)
+            self.add(found, direct=naming)
+        if seller and buyer:
+            pc = pairs.get(("seller_buyer", seller, buyer), {})
+            found = collusion.seller_buyer_findings(
+                seller, buyer, pc.get("claims", 0), max(pc.get("delivered", 0),
+                                                        pc.get("claims", 0)),
+                category.get("claims", 0) - pc.get("claims", 0),
+                category.get("delivered", 0) - pc.get("delivered", 0), t,
+            )
+            self.evaluated[("seller", seller)].extend(found)
+            self.add(found, direct=True)
+        if agent and buyer and naming:
+            pc = pairs.get(("agent_buyer", agent, buyer), {})
+            net = totals.get((NETWORK, "agent_buyer"), {})
+            found = collusion.agent_buyer_findings(
+                agent, buyer, pc.get("disputed", 0), max(pc.get("handled", 0),
+                                                         pc.get("disputed", 0)),
+                net.get("disputed", 0) - pc.get("disputed", 0),
+                net.get("handled", 0) - pc.get("handled", 0), t,
+            )
+            self.evaluated_entity("agent", agent)
+            self.evaluated[("agent", agent)].extend(found)
+            self.add(found, direct=True)
+        if idents and buyer:
+            sharing = await features.buyers_sharing(self.session, idents)
+            for kind, value in idents:
+                own = totals.get((kind, value), {})
+                net = totals.get((NETWORK, kind), {})
+                found = collusion.shared_identity_findings(
+                    kind, value, buyer, sharing.get((kind, value), 1), own.get("claims", 0),
+                    max(own.get("delivered", 0), own.get("claims", 0)),
+                    net.get("claims", 0) - own.get("claims", 0),
+                    net.get("delivered", 0) - own.get("delivered", 0), t,
+                )
+                self.evaluated_entity("buyer", buyer)
+                self.evaluated[("buyer", buyer)].extend(found)
+                self.add(found, direct=True)
+        if naming and facts.qc_result == "PASSED":
+            await self.qc(facts)
+        await self.evidence(facts, new_evidence, escalation_id)
+
+    async def qc(self, facts: ReturnFacts) -> None:
+        entities = [(e, i) for e, i in (("agent", facts.qc_agent_id), ("hub", facts.qc_hub_id))
+                    if i]
+        # QC contradictions are rare events: they need the long window to gather evidence.
+        since, until = self.window(self.config.long_window)
+        totals = await features.window_totals(
+            self.session, entities + [(NETWORK, "agent"), (NETWORK, "hub")],
+            ["qc_passed", "qc_contradictions"], since, until,
+        )
+        for etype, eid in entities:
+            found = qc_contradiction.qc_findings(
+                etype, eid, totals.get((etype, eid), {}), totals.get((NETWORK, etype), {}),
+                self.t,
+            )
+            self.evaluated_entity(etype, eid)
+            self.evaluated[(etype, eid)].extend(found)
+            self.add(found, direct=True)
+
+    async def evidence(
+        self, facts: ReturnFacts, items: list[EvidenceItem], escalation_id: str | None
+    ) -> None:
+        if not items or not facts.seller_id:
+            return
+        prints = [
+            evidence_reuse.EvidenceFingerprint(
+                sha256=i.sha256, phash=int(i.perceptual_hash, 16) if i.perceptual_hash else None,
+                return_id=facts.return_id, seller_id=facts.seller_id,
+            ) for i in items
+        ]
+        rows = await features.evidence_candidates(
+            self.session, shas=[p.sha256 for p in prints],
+            phashes=[p.phash for p in prints if p.phash is not None],
+        )
+        earlier = [
+            evidence_reuse.EvidenceFingerprint(
+                sha256=r.sha256,
+                phash=features.from_signed64(r.phash) if r.phash is not None else None,
+                return_id=r.return_id, seller_id=r.seller_id,
+            ) for r in rows
+        ]
+        found = evidence_reuse.reuse_findings(
+            seller_id=facts.seller_id, return_id=facts.return_id, items=prints, earlier=earlier,
+            max_distance=self.config.phash_max_distance,
+        )
+        self.evaluated_entity("seller", facts.seller_id)
+        self.evaluated[("seller", facts.seller_id)].extend(found)
+        self.add(found, direct=True)
+        await features.add_evidence(self.session, [
+            {
+                "sha256": i.sha256, "phash": features.to_signed64(p.phash) if p.phash else None,
+                **{f"b{k}": ((p.phash >> (8 * k)) & 0xFF) if p.phash is not None else None
+                   for k in range(8)},
+                "kind": i.kind.value, "seller_id": facts.seller_id, "return_id": facts.return_id,
+                "escalation_id": escalation_id or "", "filed_at": self.at,
+            } for i, p in zip(items, prints, strict=True)
+        ])
+
+
+def involved(payload: EventPayload, facts: ReturnFacts) -> InvolvedEntities:
+    hubs = facts.hubs or []
+    return InvolvedEntities(
+        seller_id=facts.seller_id or getattr(payload, "seller_id", None),
+        buyer_id=facts.buyer_id,
+        partner_id=facts.partner_id or getattr(payload, "partner_id", None),
+        hub_id=getattr(payload, "hub_id", None) or (hubs[-1] if hubs else None),
+        agent_id=getattr(payload, "agent_id", None) or facts.pickup_agent_id,
+    )
+
+
+def entity_keys(entities: InvolvedEntities) -> list[tuple[str, str]]:
+    return [(t, i) for t, i in (("seller", entities.seller_id), ("buyer", entities.buyer_id),
+                                ("partner", entities.partner_id), ("hub", entities.hub_id),
+                                ("agent", entities.agent_id)) if i]
 
 
 async def assess_event(
-    session: AsyncSession, *, payload: EventPayload, subject_event_id: UUID
+    session: AsyncSession, *, payload: EventPayload, subject_event_id: UUID,
+    config: ScoringConfig | None = None,
 ) -> FraudAssessed:
-    score, band = placeholder_score(payload)
-    entities = InvolvedEntities(
-        seller_id=getattr(payload, "seller_id", None),
-        buyer_id=getattr(payload, "buyer_id", None),
-        partner_id=getattr(payload, "partner_id", None),
-        hub_id=getattr(payload, "hub_id", None),
-        agent_id=getattr(payload, "agent_id", None),
-    )
+    # Without autoflush, this event's new rows (facts, assessment, outbox, history) are written
+    # once per consumer batch at commit instead of before every query of the next event; what
+    # later events must read is written by statements or found in the session's caches.
+    with session.no_autoflush:
+        return await _assess(session, payload=payload, subject_event_id=subject_event_id,
+                             cfg=config or default_config())
+
+
+async def _assess(
+    session: AsyncSession, *, payload: EventPayload, subject_event_id: UUID, cfg: ScoringConfig
+) -> FraudAssessed:
+    a = Assessor(session, payload, cfg)
+    return_id = str(cast(Any, payload).return_id)  # every scored event is about a return
+    facts = await features.get_facts(session, return_id)
+    if facts is None:
+        facts = ReturnFacts(return_id=return_id, hubs=[], incident=False, pair_counted=False)
+        features.add_facts(session, facts)
+    inc = Increments()
+    escalation_id: str | None = getattr(payload, "escalation_id", None)
+    claim_event = False
+    evidence: list[EvidenceItem] = []
+
+    if isinstance(payload, ReturnInitiated):
+        record_return(facts, payload, inc)
+    elif isinstance(payload, ReturnShipmentEvent):
+        terminal = record_scan(facts, payload, inc, high_value=cfg.high_value_paise)
+        await flush(session, inc)
+        if terminal:
+            await a.pilferage(facts)
+    elif isinstance(payload, SellerEscalationFiled):
+        record_claim(facts, payload, inc, high_value=cfg.high_value_paise,
+                     window_h=cfg.claim_window_h, late_margin_h=cfg.late_margin_h)
+        claim_event = True
+        evidence = list(payload.evidence)
+    elif isinstance(payload, EvidenceAdded | AppealFiled):
+        claim_event = facts.claim_type is not None
+        if isinstance(payload, EvidenceAdded):
+            evidence = list(payload.evidence)
+    elif isinstance(payload, CaseEventBase):
+        escalation_id = escalation_id or facts.escalation_id
+        claim_event = facts.claim_type is not None
+    elif isinstance(payload, RefundIssued):
+        pass
+    await flush(session, inc)
+    if claim_event and facts.claim_type:
+        await a.claim_context(facts, facts.claim_type, evidence, escalation_id)
+
+    entities = involved(payload, facts)
+    keys = entity_keys(entities)
+    stored, watched = await risk_repo.risk_and_watch(session, set(keys) | set(a.evaluated))
+    # Entities not re-evaluated by this event still colour it through their stored risk.
+    for key in keys:
+        if key in a.evaluated or key not in stored:
+            continue
+        risk = stored[key]
+        if risk.band != FraudBand.LOW.value:
+            c = indirect(risk.score)
+            a.scored.append(Scored(Finding(
+                f"{key[0].upper()}_RISK_ELEVATED",
+                f"{key[0]} {key[1]} currently {risk.band} ({risk.score:.2f})", c,
+                "ENTITY_RISK", key[0], key[1], {"entity_score": round(risk.score, 4)},
+            ), c))
+
+    score = combine([s.weight for s in a.scored])
+    band = band_of(score)
+    reasons = [
+        ReasonCode(code=s.finding.code, detail=s.finding.detail, contribution=round(s.weight, 4),
+                   numbers=s.finding.numbers | {"pattern": s.finding.pattern,
+                                                "entity": f"{s.finding.entity_type}:"
+                                                          f"{s.finding.entity_id}"})
+        for s in sorted(a.scored, key=lambda s: -s.weight)
+    ]
+    watched = [w for w in watched if (w.entity_type, w.entity_id) in set(keys)]
+    if watched:
+        score, band, extra = apply_watchlist(score, band, watched)
+        reasons += extra
+
+    await refresh_risk(session, a, stored, subject_event_id)
+    await raise_alerts(session, a, subject_event_id)
+
+    assessed_at = datetime.now(UTC)
     assessment = FraudAssessed(
-        assessment_id=uuid4(),
-        subject_event_id=subject_event_id,
-        subject_type=payload.ce_type,
-        return_id=str(payload.return_id),
-        escalation_id=getattr(payload, "escalation_id", None),
-        entities=entities,
-        score=score,
-        band=band,
-        reasons=[],
-        model_version=PLACEHOLDER_MODEL_VERSION,
-        assessed_at=datetime.now(UTC),
+        assessment_id=uuid4(), subject_event_id=subject_event_id, subject_type=payload.ce_type,
+        return_id=return_id, escalation_id=escalation_id, entities=entities, score=score,
+        band=band, reasons=reasons, model_version=MODEL_VERSION, assessed_at=assessed_at,
     )
-    session.add(
-        Assessment(
-            assessment_id=assessment.assessment_id,
-            subject_event_id=subject_event_id,
-            subject_type=payload.ce_type,
-            return_id=assessment.return_id,
-            score=score,
-            band=band.value,
-            reasons=[],
-            entities=entities.model_dump(),
-            model_version=PLACEHOLDER_MODEL_VERSION,
-            assessed_at=assessment.assessed_at,
-        )
-    )
-    enqueue(session, Outbox, assessment, source=SOURCE, subject=assessment.return_id)
+    session.add(Assessment(
+        assessment_id=assessment.assessment_id, subject_event_id=subject_event_id,
+        subject_type=payload.ce_type, return_id=return_id, escalation_id=escalation_id,
+        score=score, band=band.value, reasons=[r.model_dump(mode="json") for r in reasons],
+        entities=entities.model_dump(), model_version=MODEL_VERSION, assessed_at=assessed_at,
+        event_time=a.at,
+    ))
+    enqueue(session, Outbox, assessment, source=SOURCE, subject=return_id)
+    metrics.ASSESSMENTS.labels(band.value).inc()
     return assessment
+
+
+async def flush(session: AsyncSession, inc: Increments) -> None:
+    await features.add_counts(session, inc.counts)
+    await features.add_pairs(session, inc.pairs)
+    await features.link_identity(session, inc.identities)
+    inc.counts.clear()
+    inc.pairs.clear()
+    inc.identities.clear()
+
+
+BANDS = [FraudBand.LOW, FraudBand.MEDIUM, FraudBand.HIGH]
+BAND_FLOOR = {FraudBand.LOW: 0.0, FraudBand.MEDIUM: 0.5, FraudBand.HIGH: 0.8}
+
+
+def apply_watchlist(
+    score: float, band: FraudBand, watched: list[Watch]
+) -> tuple[float, FraudBand, list[ReasonCode]]:
+    """A manual entry raises the band by one; an automatic one (from an alert) to MEDIUM at least."""
+    reasons = []
+    new_band = band
+    for entry in watched:
+        if entry.source == "manual":
+            candidate = BANDS[min(BANDS.index(band) + 1, 2)]
+        else:
+            candidate = FraudBand.MEDIUM
+        if BANDS.index(candidate) > BANDS.index(new_band):
+            new_band = candidate
+        reasons.append(ReasonCode(
+            code=f"WATCHLIST_{entry.source.upper()}",
+            detail=f"{entry.entity_type} {entry.entity_id} on the watchlist: {entry.reason}"[:500],
+            contribution=0.0,
+            numbers={"entity": f"{entry.entity_type}:{entry.entity_id}", "pattern": "WATCHLIST"},
+        ))
+    if new_band != band:
+        score = max(score, BAND_FLOOR[new_band])
+    return score, new_band, reasons
+
+
+async def refresh_risk(
+    session: AsyncSession, a: Assessor, stored: dict[tuple[str, str], StoredRisk],
+    subject_event_id: UUID,
+) -> None:
+    upserts = []
+    for (etype, eid), found in a.evaluated.items():
+        # Per entity, the strongest finding of each code counts once.
+        best: dict[str, Finding] = {}
+        for f in found:
+            if f.code not in best or f.contribution > best[f.code].contribution:
+                best[f.code] = f
+        score = combine([f.contribution for f in best.values()])
+        band = band_of(score).value
+        reasons = [f.reason().model_dump(mode="json") for f in
+                   sorted(best.values(), key=lambda f: -f.contribution)]
+        old = stored.get((etype, eid))
+        if old is None and score == 0:
+            continue
+        upserts.append({"entity_type": etype, "entity_id": eid, "score": score, "band": band,
+                        "reasons": reasons, "as_of": a.at})
+        if band == FraudBand.HIGH.value and not any(f.alert for f in best.values()):
+            # Several findings, none HIGH alone, together make the entity HIGH: that is a
+            # network-level finding too, raised under its strongest pattern.
+            top = max(best.values(), key=lambda f: f.contribution)
+            a.entity_alerts.append(Finding(
+                code=top.code, detail=f"combined risk {score:.2f}: " + "; ".join(
+                    f"{f.code} {f.detail}" for f in best.values())[:800],
+                contribution=score, pattern=top.pattern, entity_type=etype, entity_id=eid,
+                numbers={k: v for k, v in top.numbers.items() if k != "buyer_id"}, alert=True,
+                suggested_action=top.suggested_action,
+            ))
+        if old is None or old.band != band or abs(old.score - score) >= 0.05:
+            session.add(EntityRiskHistory(entity_type=etype, entity_id=eid, score=score,
+                                          band=band, reasons=reasons, as_of=a.at,
+                                          subject_event_id=subject_event_id))
+    await risk_repo.upsert_risks(session, upserts)
+
+
+def subject_key(f: Finding) -> str:
+    buyer = f.numbers.get("buyer_id")
+    base = f"{f.entity_type}:{f.entity_id}"
+    return f"{base}|buyer:{buyer}" if buyer else base
+
+
+async def raise_alerts(session: AsyncSession, a: Assessor, subject_event_id: UUID) -> None:
+    seen: set[tuple[str, str]] = set()
+    for f in [s.finding for s in a.scored] + a.entity_alerts:
+        if not f.alert:
+            continue
+        key = (f.pattern, subject_key(f))
+        if key in seen:
+            continue
+        seen.add(key)
+        raised_at = datetime.now(UTC)
+        alert_id = uuid4()
+        summary = f"{f.pattern} on {f.entity_type} {f.entity_id}: {f.code} {f.detail}"[:1000]
+        evidence = {"code": f.code, "detail": f.detail, "numbers": f.numbers,
+                    "event_time": a.at.isoformat(), "subject_event_id": str(subject_event_id)}
+        inserted = await alerts_repo.insert_if_none_open(session, {
+            "alert_id": alert_id, "pattern": f.pattern, "entity_type": f.entity_type,
+            "entity_id": f.entity_id, "subject_key": key[1], "status": "open",
+            "severity": FraudBand.HIGH.value, "summary": summary, "evidence": evidence,
+            "suggested_action": f.suggested_action, "raised_at": raised_at,
+            "event_time": a.at, "subject_event_id": subject_event_id,
+        })
+        if inserted is None:
+            continue
+        await watch_repo.add_once(
+            session, entity_type=f.entity_type, entity_id=f.entity_id, source="automatic",
+            reason=f"alert {f.pattern}: {f.code}", added_by="system", added_at=raised_at,
+        )
+        enqueue(session, Outbox, FraudAlertRaised(
+            alert_id=alert_id, pattern=f.pattern, entity_type=f.entity_type,
+            entity_id=f.entity_id, severity=FraudBand.HIGH, summary=summary, evidence=evidence,
+            suggested_action=f.suggested_action, raised_at=raised_at,
+        ), source=SOURCE, subject=f.entity_id)
+        metrics.ALERTS.labels(f.pattern).inc()

@@ -1,0 +1,359 @@
+"""`disputedesk fraud-eval`: simulated traffic with planted fraud through the real pipeline
+(intake over HTTP → Kafka → fraud), then detection quality per pattern against ground truth.
+
+Per pattern: precision and recall of the HIGH band per event and per entity, the false-positive
+rate on honest sellers and buyers, and the median (simulated) time from a fraudster's first
+planted event to the alert. Definitions:
+- per event: the scored events are escalations and terminal partner scans. Recall = planted
+  events of the pattern that were HIGH when assessed (in real time, on what was known then).
+  Precision = HIGH events whose strongest reason belongs to the pattern that are planted fraud.
+- per entity: an entity is flagged by an alert. Recall = planted entities (collusion: rings) with
+  an alert of the pattern; precision = alerted entities of the pattern that are planted fraudsters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from disputedesk.simulate.driver import DriveResult, drive
+from disputedesk.simulate.generator import PATTERNS, GroundTruth, World, generate
+from disputedesk.simulate.marketplace import Marketplace
+
+ESCALATION_TYPE = "disputedesk.intake.seller_escalation_filed.v1"
+SCAN_TYPE = "disputedesk.intake.return_shipment_event.v1"
+
+
+def pattern_of(code_pattern: str | None) -> str | None:
+    if not code_pattern:
+        return None
+    p = code_pattern.upper()
+    for prefix, name in (("CLAIM_ABUSE", "claim_abuse"), ("EVIDENCE_REUSE", "evidence_reuse"),
+                         ("WRONG_USED", "wrong_used_returns"), ("PILFERAGE", "pilferage"),
+                         ("QC_CONTRADICTION", "qc_contradiction"), ("COLLUSION", "collusion")):
+        if p.startswith(prefix):
+            return name
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentRow:
+    subject_type: str
+    return_id: str
+    escalation_id: str | None
+    band: str
+    reasons: list[dict[str, Any]]
+    event_time: datetime | None
+    assessed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    pattern: str
+    entity_type: str
+    entity_id: str
+    evidence: dict[str, Any]
+    event_time: datetime | None
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def event_keys(world: World, rows: Iterable[AssessmentRow]) -> dict[tuple[str, str], AssessmentRow]:
+    """The assessments of the events under evaluation, by ("escalation"|"terminal", return_id)."""
+    out: dict[tuple[str, str], AssessmentRow] = {}
+    for r in rows:
+        if r.subject_type == ESCALATION_TYPE:
+            out[("escalation", r.return_id)] = r
+        elif (r.subject_type == SCAN_TYPE and r.event_time is not None
+              and world.terminal_at.get(r.return_id) == r.event_time):
+            out[("terminal", r.return_id)] = r
+    return out
+
+
+def top_pattern(row: AssessmentRow) -> str | None:
+    best = max(row.reasons, key=lambda r: r.get("contribution", 0), default=None)
+    return pattern_of((best or {}).get("numbers", {}).get("pattern")) if best else None
+
+
+def score_world(
+    world: World, assessments: list[AssessmentRow], alerts: list[AlertRow]
+) -> dict[str, Any]:
+    truth: GroundTruth = world.truth
+    events = event_keys(world, assessments)
+    high = {k for k, r in events.items() if r.band == "HIGH"}
+    fraud_events = truth.fraud_events()
+    fraud_entities = truth.fraud_entities()
+    alerted: dict[str, dict[tuple[str, str], datetime | None]] = defaultdict(dict)
+    for a in alerts:
+        p = pattern_of(a.pattern)
+        if p is None:
+            continue
+        members = [(a.entity_type, a.entity_id)]
+        buyer = (a.evidence.get("numbers") or {}).get("buyer_id")
+        if buyer:
+            members.append(("buyer", str(buyer)))
+        for m in members:
+            prev = alerted[p].get(m)
+            if prev is None or (a.event_time and a.event_time < prev):
+                alerted[p][m] = a.event_time
+    table: dict[str, Any] = {}
+    for p in PATTERNS:
+        planted = truth.events.get(p, set())
+        flagged = {k for k in high if top_pattern(events[k]) == p}
+        ev_tp = len(flagged & fraud_events)
+        ev_recall_hits = len(planted & high)
+        ents = alerted.get(p, {})
+        # Entity precision: the alerted subjects (by their primary entity) that are fraudsters.
+        primary = {(a.entity_type, a.entity_id) for a in alerts if pattern_of(a.pattern) == p}
+        en_tp = len(primary & fraud_entities)
+        delays: list[float] = []
+        if p == "collusion":
+            units = [[tuple(m) for m in ring["members"]] for ring in truth.rings]
+        else:
+            units = [[e] for e in sorted(truth.entities.get(p, set()))]
+        detected = 0
+        for unit in units:
+            times = [ents[m] for m in unit if m in ents]
+            if not times:
+                continue
+            detected += 1
+            firsts = [truth.first_event[(p, *m)] for m in unit if (p, *m) in truth.first_event]
+            seen = [t for t in times if t is not None]
+            if firsts and seen:
+                delays.append((min(seen) - min(firsts)).total_seconds() / 86400)
+        table[p] = {
+            "events_planted": len(planted),
+            "events_flagged": len(flagged),
+            "event_precision": _ratio(ev_tp, len(flagged)),
+            "event_recall": _ratio(ev_recall_hits, len(planted)),
+            "entities_planted": len(units),
+            "entities_alerted": len(primary),
+            "entity_precision": _ratio(en_tp, len(primary)),
+            "entity_recall": _ratio(detected, len(units)),
+            "median_days_to_alert": round(statistics.median(delays), 2) if delays else None,
+            "_counts": {"ev_tp": ev_tp, "ev_flagged": len(flagged), "ev_hits": ev_recall_hits,
+                        "ev_planted": len(planted), "en_tp": en_tp, "en_alerted": len(primary),
+                        "en_detected": detected, "en_planted": len(units), "delays": delays},
+        }
+    any_alert = {(a.entity_type, a.entity_id) for a in alerts}
+    for a in alerts:
+        buyer = (a.evidence.get("numbers") or {}).get("buyer_id")
+        if buyer:
+            any_alert.add(("buyer", str(buyer)))
+    honest_sellers = {("seller", s) for s in truth.sellers} - fraud_entities
+    honest_buyers = {("buyer", b) for b in truth.buyers} - fraud_entities
+    honest_escalations = {k for k in events if k[0] == "escalation"} - fraud_events
+    table["_honest"] = {
+        "sellers": len(honest_sellers), "sellers_flagged": len(honest_sellers & any_alert),
+        "buyers": len(honest_buyers), "buyers_flagged": len(honest_buyers & any_alert),
+        "escalations": len(honest_escalations),
+        "escalations_high": len(honest_escalations & high),
+    }
+    return table
+
+
+def pool(tables: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sum the counts of several seeds and recompute the ratios."""
+    out: dict[str, Any] = {}
+    for p in PATTERNS:
+        c: dict[str, Any] = defaultdict(int)
+        delays: list[float] = []
+        for t in tables:
+            for k, v in t[p]["_counts"].items():
+                if k == "delays":
+                    delays += v
+                else:
+                    c[k] += v
+        out[p] = {
+            "events_planted": c["ev_planted"], "events_flagged": c["ev_flagged"],
+            "event_precision": _ratio(c["ev_tp"], c["ev_flagged"]),
+            "event_recall": _ratio(c["ev_hits"], c["ev_planted"]),
+            "entities_planted": c["en_planted"], "entities_alerted": c["en_alerted"],
+            "entity_precision": _ratio(c["en_tp"], c["en_alerted"]),
+            "entity_recall": _ratio(c["en_detected"], c["en_planted"]),
+            "median_days_to_alert": round(statistics.median(delays), 2) if delays else None,
+        }
+    h: dict[str, int] = defaultdict(int)
+    for t in tables:
+        for k, v in t["_honest"].items():
+            h[k] += v
+    out["honest"] = {
+        **h,
+        "seller_fp_rate": _ratio(h["sellers_flagged"], h["sellers"]),
+        "buyer_fp_rate": _ratio(h["buyers_flagged"], h["buyers"]),
+        "escalation_fp_rate": _ratio(h["escalations_high"], h["escalations"]),
+    }
+    return out
+
+
+# --- running it ------------------------------------------------------------------------------
+
+
+async def _read_results(fraud: Any) -> tuple[list[AssessmentRow], list[AlertRow]]:
+    from sqlalchemy import select
+
+    from services.fraud.models import Alert, Assessment
+
+    async with fraud.runtime.sessionmaker() as session:
+        rows = (await session.execute(select(
+            Assessment.subject_type, Assessment.return_id, Assessment.escalation_id,
+            Assessment.band, Assessment.reasons, Assessment.event_time, Assessment.assessed_at,
+        ))).all()
+        alerts = (await session.execute(select(
+            Alert.pattern, Alert.entity_type, Alert.entity_id, Alert.evidence, Alert.event_time,
+        ))).all()
+    return [AssessmentRow(*r) for r in rows], [AlertRow(*a) for a in alerts]
+
+
+async def _count_assessments(fraud: Any) -> int:
+    from sqlalchemy import func, select
+
+    from services.fraud.models import Assessment
+
+    async with fraud.runtime.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(Assessment)) or 0)
+
+
+def _latency(drive_result: DriveResult, rows: list[AssessmentRow]) -> dict[str, float | None]:
+    lat = sorted(
+        r.assessed_at.timestamp() - drive_result.escalation_posted[r.escalation_id]
+        for r in rows
+        if r.subject_type == ESCALATION_TYPE and r.escalation_id in drive_result.escalation_posted
+    )
+    if not lat:
+        return {"p50_s": None, "p95_s": None, "max_s": None}
+    return {"p50_s": round(lat[len(lat) // 2], 3), "p95_s": round(lat[int(len(lat) * 0.95)], 3),
+            "max_s": round(lat[-1], 3)}
+
+
+async def run_seed(
+    seed: int, market: Marketplace, *, secrets: dict[str, str], out_dir: Path,
+    rate: float | None = None,
+) -> dict[str, Any]:
+    import httpx
+    from fastapi import FastAPI
+
+    from services.fraud.app import create_app as fraud_app
+    from services.intake.app import create_app as intake_app
+    from shared.clock import ManualClock
+
+    world = generate(market, seed, tag=f"e{seed}x{int(time.time()) % 100000}")
+    (out_dir / f"ground-truth-seed{seed}.json").write_text(
+        json.dumps(world.truth.to_json(), indent=1))
+    clock = ManualClock(market.start)
+    intake: FastAPI = intake_app(clock=clock)
+    fraud: FastAPI = fraud_app()
+    started = time.monotonic()
+    cpu_started = time.process_time()
+    async with intake.router.lifespan_context(intake), fraud.router.lifespan_context(fraud):
+        for app in (intake, fraud):
+            await app.state.runtime.producer_ready.wait()
+        for consumer in fraud.state.runtime.consumers:
+            await consumer.ready.wait()
+
+        class _Svc:
+            runtime = fraud.state.runtime
+
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=intake),
+                                     base_url="http://intake.eval") as client:
+            result = await drive(world, client, secrets=secrets, clock=clock, rate=rate)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            if await _count_assessments(_Svc) >= result.accepted_events:
+                break
+            await asyncio.sleep(0.5)
+        assessments, alerts = await _read_results(_Svc)
+    table = score_world(world, assessments, alerts)
+    table["_run"] = {
+        "seed": seed, "actions": len(world.actions), "events_accepted": result.accepted_events,
+        "assessments": len(assessments), "rejected": result.rejected[:5],
+        "drive_seconds": round(result.wall_seconds, 1),
+        "total_seconds": round(time.monotonic() - started, 1),
+        "cpu_seconds": round(time.process_time() - cpu_started, 1),
+        "escalation_assessment_latency": _latency(result, assessments),
+    }
+    return table
+
+
+async def _no_sync_commit(url: str, database: str) -> None:
+    import asyncpg  # type: ignore[import-untyped]
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'ALTER DATABASE "{database}" SET synchronous_commit = off')
+    finally:
+        await conn.close()
+
+
+def prepare_stack(state_dir: Path) -> tuple[dict[str, str], dict[str, str], Any]:
+    """Bring the stack up (idempotent), make the eval databases and credentials."""
+    from disputedesk import credentials
+    from disputedesk.stack import Stack
+    from services.intake.partners.seeding import seed_dev_partners
+    from shared.migrations import upgrade
+
+    environ = dict(os.environ)
+    environ.setdefault("DISPUTEDESK_STATE_DIR", str(state_dir))
+    stack = Stack.from_env(environ)
+    env = dict(stack.up())
+    creds = Path(environ["DISPUTEDESK_STATE_DIR"]) / "eval-credentials"
+    credentials.ensure(creds)
+    secrets = credentials.read_env(creds / credentials.CREDENTIALS_FILE)
+    env["DISPUTEDESK_KEYRING_FILE"] = str(creds / credentials.KEYRING_FILE)
+    env["INTAKE_DATABASE_URL"] = stack.postgres.database_url("eval_intake")
+    env["FRAUD_DATABASE_URL"] = stack.postgres.database_url("eval_fraud")
+    env.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.update(env)
+
+    def prepare_databases() -> None:
+        for svc in ("intake", "fraud"):
+            stack.postgres.drop_database(f"eval_{svc}")
+            stack.postgres.create_database(f"eval_{svc}")
+            # The eval's throwaway databases need no fsync per commit; the code under test is
+            # unchanged (commit order and visibility are the same), only crash durability goes.
+            asyncio.run(_no_sync_commit(env[f"{svc.upper()}_DATABASE_URL"], f"eval_{svc}"))
+            upgrade(svc, env[f"{svc.upper()}_DATABASE_URL"])
+        # Runs in a worker thread (migrations drive their own event loop), so asyncio.run is fine.
+        asyncio.run(seed_dev_partners(env["INTAKE_DATABASE_URL"], secrets))
+
+    return env, secrets, prepare_databases
+
+
+async def evaluate(
+    seeds: list[int], market: Marketplace, *, out_dir: Path, state_dir: Path,
+    progress: Callable[[int, dict[str, Any]], None] | None = None, rate: float | None = None,
+) -> dict[str, Any]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _, secrets, prepare = await asyncio.to_thread(prepare_stack, state_dir)
+    started = time.monotonic()
+    per_seed = []
+    for seed in seeds:
+        # Fresh databases per seed, made in a worker thread (migrations run their own loop).
+        await asyncio.to_thread(prepare)
+        table = await run_seed(seed, market, secrets=secrets, out_dir=out_dir, rate=rate)
+        per_seed.append(table)
+        if progress is not None:
+            progress(seed, table)
+    pooled = pool(per_seed)
+    report: dict[str, Any] = {
+        "seeds": seeds, "pooled": pooled,
+        "per_seed": [{k: v for k, v in t.items() if not k.startswith("_")}
+                     | {"run": t["_run"], "honest": t["_honest"]} for t in per_seed],
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    for t in report["per_seed"]:
+        for p in PATTERNS:
+            t[p] = {k: v for k, v in t[p].items() if k != "_counts"}
+    (out_dir / "fraud-eval.json").write_text(json.dumps(report, indent=1, default=str))
+    return report

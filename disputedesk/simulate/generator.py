@@ -1,0 +1,500 @@
+"""Generate a simulated marketplace's return traffic, honest and fraudulent, with ground truth.
+
+The output is a list of `Action`s in event-time order (a marketplace feed entry, a partner scan,
+a seller escalation) plus a `GroundTruth` naming every planted fraudster and every planted event.
+Everything is drawn from one `random.Random(seed)`: the same seed gives the same world.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from disputedesk.simulate.marketplace import Category, Marketplace
+
+PATTERNS = ("claim_abuse", "evidence_reuse", "wrong_used_returns", "pilferage",
+            "qc_contradiction", "collusion")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    at: datetime
+    kind: str  # return | scan | escalation
+    return_id: str
+    body: dict[str, Any]
+    partner_format: str = ""
+
+
+@dataclass(slots=True)
+class GroundTruth:
+    # pattern -> planted entities ("seller", id) ...; collusion rings list all members.
+    entities: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+    # pattern -> planted events: ("escalation", return_id) or ("terminal", return_id)
+    events: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+    # (pattern, entity) -> event time of its first planted event
+    first_event: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
+    rings: list[dict[str, Any]] = field(default_factory=list)
+    sellers: set[str] = field(default_factory=set)
+    buyers: set[str] = field(default_factory=set)
+
+    def plant(self, pattern: str, entity: tuple[str, str], event: tuple[str, str] | None,
+              at: datetime | None) -> None:
+        self.entities[pattern].add(entity)
+        if event is not None:
+            self.events[pattern].add(event)
+        if at is not None:
+            key = (pattern, *entity)
+            if key not in self.first_event or at < self.first_event[key]:
+                self.first_event[key] = at
+
+    def fraud_entities(self) -> set[tuple[str, str]]:
+        return set().union(*self.entities.values()) if self.entities else set()
+
+    def fraud_events(self) -> set[tuple[str, str]]:
+        return set().union(*self.events.values()) if self.events else set()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entities": {p: sorted(map(list, e)) for p, e in self.entities.items()},
+            "events": {p: sorted(map(list, e)) for p, e in self.events.items()},
+            "first_event": {"|".join(k): v.isoformat() for k, v in self.first_event.items()},
+            "rings": self.rings,
+        }
+
+
+@dataclass(slots=True)
+class World:
+    seed: int
+    actions: list[Action]
+    truth: GroundTruth
+    # (return_id) -> event time of its terminal scan, to find that scan's assessment
+    terminal_at: dict[str, datetime]
+
+
+@dataclass(slots=True)
+class _Seller:
+    seller_id: str
+    category: Category
+    size: float
+    claim_rate: float
+
+
+@dataclass(slots=True)
+class _Buyer:
+    buyer_id: str
+    contact_hash: str
+    address_hash: str
+    home_agent: tuple[str, str]  # (hub, agent)
+
+
+@dataclass(slots=True)
+class _Journey:
+    """One return's story as the generator decides it."""
+
+    return_id: str
+    seller: _Seller
+    buyer: _Buyer
+    hub: str
+    agent: str
+    initiated_at: datetime
+    qc: bool
+    item_value: int
+    terminal: str = "DELIVERED"
+    pilfered: bool = False  # an incident caused by planted pilferage
+    incident: bool = False
+    delivered_at: datetime | None = None
+
+
+def _hex(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789abcdef") for _ in range(n))
+
+
+def _sha(rng: random.Random) -> str:
+    return hashlib.sha256(rng.randbytes(16)).hexdigest()
+
+
+def _flip_bits(phash: str, rng: random.Random, bits: int) -> str:
+    value = int(phash, 16)
+    for b in rng.sample(range(64), bits):
+        value ^= 1 << b
+    return f"{value:016x}"
+
+
+class _Generator:
+    def __init__(self, market: Marketplace, seed: int, tag: str):
+        self.m = market
+        self.rng = random.Random(seed)
+        self.tag = tag
+        self.actions: list[Action] = []
+        self.truth = GroundTruth()
+        self.terminal_at: dict[str, datetime] = {}
+        self.counter = 0
+        rng = self.rng
+        self.agents: list[tuple[str, str]] = []
+        for p in market.partners:
+            for h in range(p.hubs):
+                hub = f"H-{tag}-{h + 1:02d}"
+                for a in range(p.agents_per_hub):
+                    self.agents.append((hub, f"AG-{tag}-{h + 1:02d}{a + 1:02d}"))
+        self.hubs = sorted({h for h, _ in self.agents})
+        a_shape, b_shape = market.honest.claim_rate_beta
+        self.sellers = [
+            _Seller(f"S-{tag}-{i + 1:03d}", rng.choice(market.categories),
+                    rng.paretovariate(market.seller_size_shape),
+                    rng.betavariate(a_shape, b_shape))
+            for i in range(market.sellers)
+        ]
+        self.buyers: list[_Buyer] = []
+        for i in range(market.buyers):
+            if self.buyers and rng.random() < market.honest.shared_household_share:
+                housemate = rng.choice(self.buyers)
+                address = housemate.address_hash
+            else:
+                address = _hex(rng, 64)
+            self.buyers.append(_Buyer(f"B-{tag}-{i + 1:05d}", _hex(rng, 64), address,
+                                      rng.choice(self.agents)))
+        self.truth.sellers = {s.seller_id for s in self.sellers}
+        self.truth.buyers = {b.buyer_id for b in self.buyers}
+        # Fraud roles.
+        f = market.fraud
+        by_size = sorted(self.sellers, key=lambda s: -s.size)
+        # Planted sellers come from the middle of the size distribution: enough volume to act,
+        # not the marketplace's giants.
+        middle = by_size[5:]
+        rng.shuffle(middle)
+        self.claim_abusers = {s.seller_id for s in middle[: f.claim_abusers]}
+        pos = f.claim_abusers
+        self.reusers = {s.seller_id for s in middle[pos: pos + f.evidence_reusers]}
+        pos += f.evidence_reusers
+        self.sb_sellers = middle[pos: pos + f.seller_buyer_rings]
+        pos += f.seller_buyer_rings
+        self.id_sellers = middle[pos: pos + f.identity_rings]
+        # Fraudulent sellers trade like mid-sized sellers: `planted_seller_returns` a season.
+        total = sum(s.size for s in self.sellers)
+        expected = market.honest.returns_per_day * market.days
+        for s in middle[: pos]:
+            s.size = total * f.planted_seller_returns / expected
+        hubs = list(self.hubs)
+        rng.shuffle(hubs)
+        self.pilfering_hubs = set(hubs[: f.pilfering_hubs])
+        # One honest hub has one bad day.
+        self.bad_day_hub = hubs[f.pilfering_hubs]
+        self.bad_day = rng.randrange(market.days // 3, market.days)
+        other_agents = [a for a in self.agents if a[0] not in self.pilfering_hubs]
+        rng.shuffle(other_agents)
+        self.pilfering_agents = {a for _, a in other_agents[: f.pilfering_agents]}
+        self.qc_agents = {a for _, a in other_agents[f.pilfering_agents:
+                                                     f.pilfering_agents + f.qc_agents]}
+        self.ab_agents = other_agents[f.pilfering_agents + f.qc_agents:
+                                      f.pilfering_agents + f.qc_agents + f.agent_buyer_rings]
+        for s in self.sellers:
+            if s.seller_id in self.claim_abusers:
+                self.truth.entities["claim_abuse"].add(("seller", s.seller_id))
+            if s.seller_id in self.reusers:
+                self.truth.entities["evidence_reuse"].add(("seller", s.seller_id))
+        for hub_id in self.pilfering_hubs:
+            self.truth.entities["pilferage"].add(("hub", hub_id))
+        for agent_id in self.pilfering_agents:
+            self.truth.entities["pilferage"].add(("agent", agent_id))
+        for agent_id in self.qc_agents:
+            self.truth.entities["qc_contradiction"].add(("agent", agent_id))
+        self.reuse_pool: dict[str, list[tuple[str, str]]] = defaultdict(list)
+
+    # --- building blocks -------------------------------------------------------------------
+
+    def _rid(self) -> str:
+        self.counter += 1
+        return f"RET-{self.tag}-{self.counter:06d}"
+
+    def _value(self, c: Category) -> int:
+        rupees = c.median_rupees * math.exp(self.rng.gauss(0, c.sigma))
+        return int(rupees * 100)
+
+    def journey(self, seller: _Seller, buyer: _Buyer, at: datetime,
+                agent: tuple[str, str] | None = None, qc: bool | None = None) -> _Journey:
+        rng, h = self.rng, self.m.honest
+        if agent is None:
+            agent = buyer.home_agent if rng.random() < 0.7 else rng.choice(self.agents)
+        j = _Journey(
+            return_id=self._rid(), seller=seller, buyer=buyer, hub=agent[0], agent=agent[1],
+            initiated_at=at, qc=rng.random() < h.qc_required_share if qc is None else qc,
+            item_value=self._value(seller.category),
+        )
+        return j
+
+    def emit(self, j: _Journey, *, force_drop: bool = False) -> None:
+        """The feed entry and the partner scans of one journey."""
+        rng, h = self.rng, self.m.honest
+        c = j.seller.category
+        self.actions.append(Action(j.initiated_at, "return", j.return_id, {
+            "return_id": j.return_id, "order_id": f"ORD-{j.return_id}",
+            "seller_id": j.seller.seller_id, "buyer_id": j.buyer.buyer_id,
+            "category": c.name, "item_value": j.item_value, "qc_required": j.qc,
+            "partner_id": "swiftship", "awb": f"AWB-{j.return_id}",
+            "initiated_at": j.initiated_at.isoformat(),
+            "buyer_contact_hash": j.buyer.contact_hash,
+            "buyer_address_hash": j.buyer.address_hash,
+        }))
+        weight = rng.randint(*c.weight_g)
+        pickup_at = j.initiated_at + timedelta(hours=rng.uniform(12, 36))
+        self._scan(j, "return.qc_passed" if j.qc else "return.picked_up", pickup_at, weight)
+        hub_at = pickup_at + timedelta(hours=rng.uniform(4, 12))
+        if self.m.full_lifecycle:
+            self._scan(j, "return.at_hub", hub_at, None)
+        end_at = hub_at + timedelta(hours=rng.uniform(24, 72))
+        day = (end_at - self.m.start).days
+        pilfer_rate = 0.0
+        if j.hub in self.pilfering_hubs:
+            pilfer_rate = self.m.fraud.pilferage_rate
+        if j.agent in self.pilfering_agents:
+            pilfer_rate = self.m.fraud.agent_pilferage_rate
+        u = rng.random()
+        bad_day = j.hub == self.bad_day_hub and day == self.bad_day
+        delivered_weight = weight + int(rng.gauss(0, 8))
+        if force_drop or u < pilfer_rate:
+            j.pilfered = not force_drop
+            j.incident = True
+            if rng.random() < 0.8:
+                delivered_weight = int(weight * rng.uniform(0.3, 0.75))
+            else:
+                j.terminal = rng.choice(["LOST", "DAMAGED"])
+        elif bad_day and rng.random() < h.bad_day_incident_rate:
+            j.incident = True
+            j.terminal = "DAMAGED"
+        else:
+            v = rng.random()
+            if v < h.weight_drop_rate:
+                j.incident = True
+                delivered_weight = int(weight * rng.uniform(0.3, 0.8))
+            elif v < h.weight_drop_rate + h.lost_rate:
+                j.incident, j.terminal = True, "LOST"
+            elif v < h.weight_drop_rate + h.lost_rate + h.damaged_rate:
+                j.incident, j.terminal = True, "DAMAGED"
+        event = {"DELIVERED": "return.delivered", "LOST": "return.lost",
+                 "DAMAGED": "return.damaged"}[j.terminal]
+        self._scan(j, event, end_at, max(delivered_weight, 1) if j.terminal == "DELIVERED"
+                   else None)
+        self.terminal_at[j.return_id] = end_at
+        if j.terminal == "DELIVERED":
+            j.delivered_at = end_at
+        if j.pilfered:
+            for etype, eid in (("hub", j.hub), ("agent", j.agent)):
+                if (etype == "hub" and eid in self.pilfering_hubs) or (
+                        etype == "agent" and eid in self.pilfering_agents):
+                    self.truth.plant("pilferage", (etype, eid), ("terminal", j.return_id), end_at)
+
+    def _scan(self, j: _Journey, event: str, at: datetime, weight_g: int | None) -> None:
+        body: dict[str, Any] = {
+            "event": event, "awb": f"AWB-{j.return_id}", "return_ref": j.return_id,
+            "at": at.isoformat(), "hub": j.hub, "agent": j.agent, "photos": [],
+            "otp_verified": event == "return.delivered",
+        }
+        if weight_g is not None:
+            body["weight_kg"] = round(weight_g / 1000, 3)
+        self.actions.append(Action(at, "scan", j.return_id, body, "swiftship"))
+
+    def evidence(self, seller_id: str, *, reuse: bool) -> tuple[list[dict[str, Any]], bool]:
+        """An honest evidence set; with `reuse`, one photo repeats (exactly or nearly) one the
+        seller filed before. Returns the items and whether a reuse was planted."""
+        rng = self.rng
+        items = [{"kind": "UNBOXING_VIDEO", "uri": f"https://evidence.example/{_hex(rng, 12)}.mp4",
+                  "sha256": _sha(rng)}]
+        photos = [(_sha(rng), _hex(rng, 16)) for _ in range(2)]
+        reused = False
+        pool = self.reuse_pool[seller_id]
+        if reuse and pool:
+            old_sha, old_phash = rng.choice(pool)
+            if rng.random() < 0.5:
+                photos[0] = (old_sha, old_phash)
+            else:
+                photos[0] = (_sha(rng), _flip_bits(old_phash, rng, rng.randint(1, 4)))
+            reused = True
+        pool.extend(photos)
+        for sha, phash in photos:
+            items.append({"kind": "PHOTO", "uri": f"https://evidence.example/{_hex(rng, 12)}.jpg",
+                          "sha256": sha, "perceptual_hash": phash})
+        items.append({"kind": "LABEL_PHOTO",
+                      "uri": f"https://evidence.example/{_hex(rng, 12)}.jpg",
+                      "sha256": _sha(rng)})
+        return items, reused
+
+    def claim(self, j: _Journey, claim_type: str, after_h: float, *, reuse: bool = False,
+              planted: list[str] | None = None) -> None:
+        base = j.delivered_at or (self.terminal_at[j.return_id])
+        at = base + timedelta(hours=after_h)
+        items, reused = self.evidence(j.seller.seller_id, reuse=reuse)
+        for item in items:
+            item["captured_at"] = (at - timedelta(hours=1)).isoformat()
+        body = {
+            "return_id": j.return_id, "seller_id": j.seller.seller_id,
+            "claim_type": claim_type, "claimed_amount": j.item_value,
+            "description": f"{claim_type.replace('_', ' ').lower()} on return {j.return_id}",
+            "evidence": items, "channel": "PORTAL",
+        }
+        self.actions.append(Action(at, "escalation", j.return_id, body))
+        for pattern in planted or []:
+            entity = {"claim_abuse": ("seller", j.seller.seller_id),
+                      "evidence_reuse": ("seller", j.seller.seller_id),
+                      "wrong_used_returns": ("buyer", j.buyer.buyer_id),
+                      "qc_contradiction": ("agent", j.agent)}.get(pattern)
+            if pattern == "evidence_reuse" and not reused:
+                continue
+            if entity is not None:
+                self.truth.plant(pattern, entity, ("escalation", j.return_id), at)
+            else:
+                self.truth.events[pattern].add(("escalation", j.return_id))
+
+    def honest_claim_delay(self) -> float:
+        return min(150.0, 2 + self.rng.expovariate(1 / 30))
+
+    def honest_claim_type(self) -> str:
+        return self.rng.choices(["DAMAGED", "WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"],
+                                [0.5, 0.2, 0.15, 0.15])[0]
+
+    # --- the world -------------------------------------------------------------------------
+
+    def run(self) -> World:
+        m, rng = self.m, self.rng
+        weights = [s.size for s in self.sellers]
+        honest_buyers = self.buyers[: len(self.buyers) - 100]
+        spare = self.buyers[len(self.buyers) - 100:]  # accounts reserved for planted roles
+        for day in range(m.days):
+            n = self._poisson(m.honest.returns_per_day)
+            for _ in range(n):
+                at = m.start + timedelta(days=day, hours=rng.uniform(8, 20))
+                seller = rng.choices(self.sellers, weights)[0]
+                buyer = rng.choice(honest_buyers)
+                j = self.journey(seller, buyer, at)
+                self.emit(j)
+                self._seller_behaviour(j)
+        self._plant_buyer_fraud(spare)
+        self.actions.sort(key=lambda a: a.at)
+        return World(seed=0, actions=self.actions, truth=self.truth, terminal_at=self.terminal_at)
+
+    def _seller_behaviour(self, j: _Journey) -> None:
+        rng, h, sid = self.rng, self.m.honest, j.seller.seller_id
+        if j.terminal != "DELIVERED":
+            if rng.random() < 0.3:
+                self.claim(j, "NOT_RECEIVED" if j.terminal == "LOST" else "DAMAGED",
+                           rng.uniform(240, 300) if j.terminal == "LOST" else rng.uniform(2, 48))
+            return
+        if j.incident:
+            if rng.random() < h.claim_after_incident:
+                self.claim(j, rng.choice(["MISSING_ITEM", "DAMAGED"]), self.honest_claim_delay())
+            return
+        if sid in self.claim_abusers:
+            if rng.random() < self.m.fraud.claim_abuse_rate:
+                kind = "MISSING_ITEM" if rng.random() < 0.6 else "DAMAGED"
+                delay = rng.uniform(156, 167) if rng.random() < 0.7 else self.honest_claim_delay()
+                self.claim(j, kind, delay, planted=["claim_abuse"])
+            return
+        if sid in self.reusers:
+            if rng.random() < self.m.fraud.evidence_reuser_claim_rate:
+                self.claim(j, self.honest_claim_type(), self.honest_claim_delay(), reuse=True,
+                           planted=["evidence_reuse"])
+            return
+        if j.agent in self.qc_agents and j.qc and rng.random() < self.m.fraud.qc_contradiction_rate:
+            self.claim(j, rng.choice(["WRONG_ITEM", "USED_ITEM"]), self.honest_claim_delay(),
+                       planted=["qc_contradiction"])
+            return
+        if rng.random() < j.seller.claim_rate:
+            self.claim(j, self.honest_claim_type(), self.honest_claim_delay())
+
+    def _spread(self, count: int) -> list[datetime]:
+        m, rng = self.m, self.rng
+        return sorted(m.start + timedelta(days=rng.uniform(0, m.days - 6)) for _ in range(count))
+
+    def _plant_buyer_fraud(self, spare: list[_Buyer]) -> None:
+        rng, f = self.rng, self.m.fraud
+        honest_sellers = [s for s in self.sellers
+                          if s.seller_id not in self.claim_abusers | self.reusers]
+        take = iter(spare)
+        # Buyers returning wrong or used items to many sellers.
+        for _ in range(f.wrong_used_buyers):
+            buyer = next(take)
+            for at in self._spread(f.wrong_used_returns_each):
+                seller = rng.choices(honest_sellers, [s.size for s in honest_sellers])[0]
+                j = self.journey(seller, buyer, at, qc=False)
+                self.emit(j)
+                if j.terminal == "DELIVERED" and rng.random() < 0.85:
+                    self.claim(j, rng.choice(["WRONG_ITEM", "USED_ITEM"]),
+                               self.honest_claim_delay(), planted=["wrong_used_returns"])
+        # A seller and a buyer faking returns and claims together.
+        for seller in self.sb_sellers:
+            buyer = next(take)
+            ring = {"pattern": "collusion", "kind": "seller_buyer",
+                    "members": [["seller", seller.seller_id], ["buyer", buyer.buyer_id]]}
+            self.truth.rings.append(ring)
+            for member in ring["members"]:
+                self.truth.entities["collusion"].add((member[0], member[1]))
+            for at in self._spread(f.seller_buyer_returns):
+                j = self.journey(seller, buyer, at, qc=False)
+                self.emit(j)
+                if j.terminal == "DELIVERED":
+                    self.claim(j, rng.choice(["DAMAGED", "MISSING_ITEM"]),
+                               self.honest_claim_delay())
+                    self._plant_ring_event(ring, j)
+        # An agent passing one buyer's wrong items at pickup, again and again.
+        for hub, agent in self.ab_agents:
+            buyer = next(take)
+            ring = {"pattern": "collusion", "kind": "agent_buyer",
+                    "members": [["agent", agent], ["buyer", buyer.buyer_id]]}
+            self.truth.rings.append(ring)
+            for member in ring["members"]:
+                self.truth.entities["collusion"].add((member[0], member[1]))
+            for at in self._spread(f.agent_buyer_returns):
+                seller = rng.choices(honest_sellers, [s.size for s in honest_sellers])[0]
+                j = self.journey(seller, buyer, at, agent=(hub, agent), qc=True)
+                self.emit(j)
+                if j.terminal == "DELIVERED":
+                    self.claim(j, "WRONG_ITEM", self.honest_claim_delay())
+                    self._plant_ring_event(ring, j)
+        # Buyer accounts behind one address and phone, returning to one seller who claims.
+        for seller in self.id_sellers:
+            address, contact = _hex(rng, 64), _hex(rng, 64)
+            accounts = [next(take) for _ in range(f.identity_ring_buyers)]
+            ring = {"pattern": "collusion", "kind": "shared_identity",
+                    "members": [["seller", seller.seller_id]]
+                    + [["buyer", b.buyer_id] for b in accounts]}
+            self.truth.rings.append(ring)
+            for member in ring["members"]:
+                self.truth.entities["collusion"].add((member[0], member[1]))
+            for b in accounts:
+                b.address_hash, b.contact_hash = address, contact
+            times = self._spread(f.identity_ring_buyers * f.identity_ring_returns_each)
+            for i, at in enumerate(times):
+                j = self.journey(seller, accounts[i % len(accounts)], at, qc=False)
+                self.emit(j)
+                if j.terminal == "DELIVERED":
+                    self.claim(j, rng.choice(["DAMAGED", "MISSING_ITEM"]),
+                               self.honest_claim_delay())
+                    self._plant_ring_event(ring, j)
+
+    def _plant_ring_event(self, ring: dict[str, Any], j: _Journey) -> None:
+        at = self.actions[-1].at
+        self.truth.events["collusion"].add(("escalation", j.return_id))
+        for etype, eid in ring["members"]:
+            key = ("collusion", etype, eid)
+            if key not in self.truth.first_event or at < self.truth.first_event[key]:
+                self.truth.first_event[key] = at
+
+    def _poisson(self, mu: float) -> int:
+        # Knuth's method: fine for the small means of a day's returns.
+        limit, k, p = math.exp(-mu), 0, 1.0
+        while True:
+            p *= self.rng.random()
+            if p <= limit:
+                return k
+            k += 1
+
+
+def generate(market: Marketplace, seed: int, *, tag: str | None = None) -> World:
+    """The world of one seed; `tag` makes its ids unique (defaults to the seed)."""
+    world = _Generator(market, seed, tag or f"s{seed}").run()
+    world.seed = seed
+    return world

@@ -1,0 +1,47 @@
+"""Print the evaluation table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from disputedesk.simulate.generator import PATTERNS
+
+
+def _f(v: Any) -> str:
+    if v is None:
+        return "–"
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def print_report(report: dict[str, Any], console: Console) -> None:
+    pooled = report["pooled"]
+    table = Table(title=f"fraud-eval, seeds {report['seeds']} pooled ({report['seconds']} s)")
+    for col in ("pattern", "events planted", "event P", "event R", "entities", "entity P",
+                "entity R", "median days to alert"):
+        table.add_column(col)
+    for p in PATTERNS:
+        r = pooled[p]
+        table.add_row(p, _f(r["events_planted"]), _f(r["event_precision"]),
+                      _f(r["event_recall"]), _f(r["entities_planted"]),
+                      _f(r["entity_precision"]), _f(r["entity_recall"]),
+                      _f(r["median_days_to_alert"]))
+    console.print(table)
+    h = pooled["honest"]
+    console.print(
+        f"honest sellers flagged {h['sellers_flagged']}/{h['sellers']} "
+        f"(FPR {_f(h['seller_fp_rate'])}); honest buyers flagged {h['buyers_flagged']}/"
+        f"{h['buyers']} (FPR {_f(h['buyer_fp_rate'])}); honest escalations HIGH "
+        f"{h['escalations_high']}/{h['escalations']} (FPR {_f(h['escalation_fp_rate'])})"
+    )
+    for t in report["per_seed"]:
+        run = t["run"]
+        console.print(
+            f"seed {run['seed']}: {run['events_accepted']} events, {run['assessments']} "
+            f"assessments, drive {run['drive_seconds']} s, total {run['total_seconds']} s "
+            f"(CPU {run.get('cpu_seconds')} s), "
+            f"escalation→assessment latency {run['escalation_assessment_latency']}, "
+            f"rejected {len(run['rejected'])}"
+        )

@@ -1,0 +1,1 @@
+"""Network-level alerts: raised once per pattern and subject while open, acknowledged by analysts."""

@@ -1,0 +1,59 @@
+"""SQL of alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.fraud.models import Alert
+
+
+async def insert_if_none_open(session: AsyncSession, values: dict[str, Any]) -> UUID | None:
+    """Insert the alert unless one for the same pattern and subject is still open."""
+    stmt = (
+        pg_insert(Alert)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=["pattern", "subject_key"],
+            index_where=text("status IN ('open', 'acknowledged')"),
+        )
+        .returning(Alert.alert_id)
+    )
+    return await session.scalar(stmt)
+
+
+async def list_alerts(
+    session: AsyncSession, *, status: str | None, pattern: str | None, entity_type: str | None,
+    entity_id: str | None, limit: int, offset: int,
+) -> list[Alert]:
+    q = select(Alert)
+    if status:
+        q = q.where(Alert.status == status)
+    if pattern:
+        q = q.where(Alert.pattern == pattern)
+    if entity_type:
+        q = q.where(Alert.entity_type == entity_type)
+    if entity_id:
+        q = q.where(Alert.entity_id == entity_id)
+    q = q.order_by(Alert.raised_at.desc(), Alert.alert_id).limit(limit).offset(offset)
+    return list((await session.scalars(q)).all())
+
+
+async def get_for_update(session: AsyncSession, alert_id: UUID) -> Alert | None:
+    return await session.scalar(select(Alert).where(Alert.alert_id == alert_id).with_for_update())
+
+
+def acknowledge(alert: Alert, *, by: str, at: datetime) -> None:
+    alert.status = "acknowledged"
+    alert.acknowledged_by = by
+    alert.acknowledged_at = at
+
+
+def close(alert: Alert, *, at: datetime) -> None:
+    alert.status = "closed"
+    alert.closed_at = at

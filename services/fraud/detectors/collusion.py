@@ -1,0 +1,72 @@
+"""Collusion: a seller's claims concentrated on a few buyers, an agent repeatedly handling one
+buyer's disputed returns, buyer accounts sharing a contact or address hash whose returns end in
+claims."""
+
+from __future__ import annotations
+
+from services.fraud.detectors.findings import Finding
+from services.fraud.detectors.stats import Thresholds, contribution_from_p, rate_test
+
+
+def seller_buyer_findings(
+    seller_id: str, buyer_id: str, pair_claims: int, pair_delivered: int,
+    peer_claims: int, peer_delivered: int, t: Thresholds,
+) -> list[Finding]:
+    """The pair's claim rate against the category's (a buyer who keeps returning to one seller
+    and whose every return ends in a claim)."""
+    test = rate_test(pair_claims, pair_delivered, peer_claims, peer_delivered, t,
+                     prior_rate=0.05)
+    c = contribution_from_p(test.p, t)
+    if c <= 0:
+        return []
+    return [Finding(
+        code="COLLUSION_SELLER_BUYER",
+        detail=f"seller's claims on buyer {buyer_id}: {test.detail()}",
+        contribution=c, pattern="COLLUSION_SELLER_BUYER", entity_type="seller",
+        entity_id=seller_id, numbers=test.numbers() | {"buyer_id": buyer_id},
+        alert=test.p <= t.alpha_high,
+        suggested_action="Freeze payouts between this seller and buyer; check order history.",
+    )]
+
+
+def agent_buyer_findings(
+    agent_id: str, buyer_id: str, pair_disputed: int, pair_handled: int,
+    peer_disputed: int, peer_handled: int, t: Thresholds,
+) -> list[Finding]:
+    test = rate_test(pair_disputed, pair_handled, peer_disputed, peer_handled, t,
+                     prior_rate=0.05)
+    c = contribution_from_p(test.p, t)
+    if c <= 0:
+        return []
+    return [Finding(
+        code="COLLUSION_AGENT_BUYER",
+        detail=f"agent's pickups from buyer {buyer_id} later disputed: {test.detail()}",
+        contribution=c, pattern="COLLUSION_AGENT_BUYER", entity_type="agent",
+        entity_id=agent_id, numbers=test.numbers() | {"buyer_id": buyer_id},
+        alert=test.p <= t.alpha_high,
+        suggested_action="Assign a different agent to this buyer's pickups and audit past ones.",
+    )]
+
+
+def shared_identity_findings(
+    hash_kind: str, hash_value: str, buyer_id: str, distinct_buyers: int,
+    claims: int, delivered: int, peer_claims: int, peer_delivered: int, t: Thresholds,
+) -> list[Finding]:
+    """Returns of all buyer accounts behind one contact/address hash, against all buyers."""
+    if distinct_buyers < 2:
+        return []
+    test = rate_test(claims, delivered, peer_claims, peer_delivered, t, prior_rate=0.05)
+    c = contribution_from_p(test.p, t)
+    if c <= 0:
+        return []
+    return [Finding(
+        code="COLLUSION_SHARED_IDENTITY",
+        detail=(f"{distinct_buyers} buyer accounts share one {hash_kind} hash; their returns "
+                f"claimed {test.detail()}"),
+        contribution=c, pattern="COLLUSION_SHARED_IDENTITY", entity_type="buyer",
+        entity_id=buyer_id,
+        numbers=test.numbers() | {"distinct_buyers": distinct_buyers, "hash_kind": hash_kind,
+                                  "hash_prefix": hash_value[:8]},
+        alert=test.p <= t.alpha_high,
+        suggested_action="Link the accounts, hold their refunds and review the sellers involved.",
+    )]

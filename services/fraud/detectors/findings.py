@@ -1,0 +1,44 @@
+"""What a detector returns: a reason code with its numbers, who it is about, and whether it is a
+network-level finding that deserves an alert."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared.events import FraudBand, ReasonCode
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    detail: str
+    contribution: float
+    pattern: str
+    entity_type: str
+    entity_id: str
+    numbers: dict[str, float | int | str] = field(default_factory=dict)
+    # A network-level finding (hub/agent spike, ring, reuse) raises a FraudAlertRaised.
+    alert: bool = False
+    suggested_action: str = ""
+
+    def reason(self) -> ReasonCode:
+        return ReasonCode(
+            code=self.code, detail=self.detail, contribution=round(self.contribution, 4),
+            numbers=self.numbers,
+        )
+
+
+def band_of(score: float) -> FraudBand:
+    if score >= 0.8:
+        return FraudBand.HIGH
+    if score >= 0.5:
+        return FraudBand.MEDIUM
+    return FraudBand.LOW
+
+
+def combine(contributions: list[float]) -> float:
+    """Noisy-OR: independent reasons each explain away part of the doubt."""
+    remaining = 1.0
+    for c in contributions:
+        remaining *= 1.0 - max(0.0, min(c, 0.999))
+    return round(1.0 - remaining, 4)

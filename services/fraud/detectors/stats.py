@@ -1,0 +1,153 @@
+"""The statistics every detector shares: exact binomial and Poisson tails, empirical-Bayes
+shrinkage of small samples, the tolerance null, and the map from a p-value to a score.
+
+A detector never compares a rate with a fixed count. It asks: if this entity behaved like its
+peers (allowing a stated tolerance), how likely is a count at least this large? That tail
+probability is judged against a stated false-alarm rate (`alpha_high`, `alpha_medium`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+def binomial_sf(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), summed exactly in log space."""
+    if k <= 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    if p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    lg_n1 = math.lgamma(n + 1)
+    total = 0.0
+    for i in range(k, n + 1):
+        term = math.exp(lg_n1 - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p
+                        + (n - i) * log_q)
+        total += term
+        # Past the mode the terms shrink geometrically: stop once they no longer matter.
+        if i > n * p and term < total * 1e-15:
+            break
+    return min(1.0, total)
+
+
+def poisson_sf(k: int, mu: float) -> float:
+    """P(X >= k) for X ~ Poisson(mu)."""
+    if k <= 0:
+        return 1.0
+    if mu <= 0.0:
+        return 0.0
+    total = 0.0
+    i = k
+    log_mu = math.log(mu)
+    while True:
+        term = math.exp(i * log_mu - mu - math.lgamma(i + 1))
+        total += term
+        if i > mu and term < total * 1e-15:
+            break
+        i += 1
+    return min(1.0, total)
+
+
+def shrunk_rate(k: int, n: int, prior_rate: float, prior_strength: float) -> float:
+    """Posterior mean of a Beta-binomial rate whose prior is centred on the peer rate.
+
+    With few observations the estimate stays near the peers'; with many it follows the data.
+    """
+    return (k + prior_strength * prior_rate) / (n + prior_strength)
+
+
+def peer_rate(k: int, n: int, prior_rate: float, prior_strength: float) -> float:
+    """The peers' pooled rate, kept away from 0 while the network is young."""
+    return shrunk_rate(k, n, prior_rate, prior_strength)
+
+
+def tolerance_null(peer: float, *, ratio: float, min_excess: float) -> float:
+    """The rate an honest entity may plausibly show: `ratio` times its peers', at least
+    `min_excess` above them. Honest entities differ; the test asks for more than that."""
+    return min(0.95, max(peer * ratio, peer + min_excess))
+
+
+def hamming64(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def phash_to_int(value: str) -> int:
+    return int(value, 16)
+
+
+def phash_chunks(value: int) -> list[int]:
+    """The eight bytes of a 64-bit hash: two hashes within Hamming distance 7 share at least one
+    byte in the same position (pigeonhole), so an equality index on the bytes finds them all."""
+    return [(value >> (8 * i)) & 0xFF for i in range(8)]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Stated false-alarm rates and the tolerance of the null hypothesis."""
+
+    alpha_high: float = 1e-4
+    alpha_medium: float = 1e-2
+    tolerance_ratio: float = 2.0
+    min_excess: float = 0.02
+    prior_strength: float = 20.0
+
+
+def contribution_from_p(p: float, t: Thresholds) -> float:
+    """Map a tail probability to a score contribution, so that a single finding is HIGH exactly
+    when p <= alpha_high and MEDIUM when p <= alpha_medium (interpolated in log p)."""
+    if p > t.alpha_medium:
+        # Weak evidence still nudges the score, never past LOW.
+        return max(0.0, min(0.3, 0.3 * (1 - p) / (1 - t.alpha_medium))) if p < 0.1 else 0.0
+    lp = -math.log10(max(p, 1e-300))
+    lo, hi = -math.log10(t.alpha_medium), -math.log10(t.alpha_high)
+    if lp >= hi:
+        # Beyond alpha_high: from 0.8 towards 0.99 as the evidence keeps growing.
+        return min(0.99, 0.8 + 0.02 * (lp - hi))
+    return 0.5 + 0.3 * (lp - lo) / (hi - lo)
+
+
+def fmt_p(p: float) -> str:
+    return f"{p:.1e}" if p < 0.001 else f"{p:.3f}"
+
+
+@dataclass(frozen=True, slots=True)
+class RateTest:
+    """One entity's count against its peers: what a rate-based reason code reports."""
+
+    k: int
+    n: int
+    rate: float
+    shrunk: float
+    peer: float
+    null: float
+    p: float
+
+    def numbers(self) -> dict[str, float | int | str]:
+        return {
+            "count": self.k, "trials": self.n, "rate": round(self.rate, 4),
+            "shrunk_rate": round(self.shrunk, 4), "peer_rate": round(self.peer, 4),
+            "null_rate": round(self.null, 4), "p_value": float(f"{self.p:.3g}"),
+        }
+
+    def detail(self) -> str:
+        return (f"{self.rate:.2f} ({self.k}/{self.n}, shrunk {self.shrunk:.2f}) vs peer "
+                f"{self.peer:.3f}, p={fmt_p(self.p)}")
+
+
+def rate_test(
+    k: int, n: int, peer_k: int, peer_n: int, t: Thresholds, *, prior_rate: float
+) -> RateTest:
+    """Test k of n against the peers' pooled rate (the entity's own counts excluded)."""
+    n = max(n, k)  # counts from different events can run ahead of each other; never k > n
+    peer = peer_rate(max(peer_k, 0), max(peer_n, 0), prior_rate, t.prior_strength)
+    null = tolerance_null(peer, ratio=t.tolerance_ratio, min_excess=t.min_excess)
+    p = binomial_sf(k, n, null)
+    return RateTest(
+        k=k, n=n, rate=(k / n) if n else 0.0,
+        shrunk=shrunk_rate(k, n, peer, t.prior_strength), peer=peer, null=null, p=p,
+    )

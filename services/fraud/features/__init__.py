@@ -1,0 +1,1 @@
+"""Features kept incrementally per entity: daily counters, pairs, identities, evidence hashes."""

@@ -1,0 +1,202 @@
+"""Every SQL statement of the feature store. Counters are upserts (`n = n + excluded.n`), so each
+event's increments cost one statement whatever their number."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.fraud.models import (
+    EvidenceFingerprintRow,
+    FeatureCount,
+    IdentityLink,
+    PairCount,
+    ReturnFacts,
+)
+
+Entity = tuple[str, str]
+CountKey = tuple[str, str, str, date]  # entity_type, entity_id, metric, day
+PairKey = tuple[str, str, str, str]  # kind, left, right, metric
+
+
+async def get_facts(session: AsyncSession, return_id: str) -> ReturnFacts | None:
+    """The return's facts; a row created earlier in this transaction but not flushed yet is
+    found in the session's own cache (scoring runs without autoflush)."""
+    cached: dict[str, ReturnFacts] = session.info.setdefault("fraud_facts", {})
+    if return_id in cached:
+        return cached[return_id]
+    facts = await session.get(ReturnFacts, return_id)
+    if facts is not None:
+        cached[return_id] = facts
+    return facts
+
+
+def add_facts(session: AsyncSession, facts: ReturnFacts) -> None:
+    session.add(facts)
+    session.info.setdefault("fraud_facts", {})[facts.return_id] = facts
+
+
+async def add_counts(session: AsyncSession, increments: Mapping[CountKey, int]) -> None:
+    if not increments:
+        return
+    rows = [
+        {"entity_type": t, "entity_id": i, "metric": m, "day": d, "n": n}
+        for (t, i, m, d), n in increments.items() if n
+    ]
+    if not rows:
+        return
+    stmt = pg_insert(FeatureCount).values(rows)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["entity_type", "entity_id", "metric", "day"],
+        set_={"n": FeatureCount.n + stmt.excluded.n},
+    ))
+
+
+async def add_pairs(session: AsyncSession, increments: Mapping[PairKey, int]) -> None:
+    rows = [{"kind": k, "left_id": a, "right_id": b, "metric": m, "n": n}
+            for (k, a, b, m), n in increments.items() if n]
+    if not rows:
+        return
+    stmt = pg_insert(PairCount).values(rows)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["kind", "left_id", "right_id", "metric"],
+        set_={"n": PairCount.n + stmt.excluded.n},
+    ))
+
+
+async def window_totals(
+    session: AsyncSession, entities: Iterable[Entity], metrics: Sequence[str], since: date,
+    until: date,
+) -> dict[Entity, dict[str, int]]:
+    keys = list(set(entities))
+    out: dict[Entity, dict[str, int]] = {k: {} for k in keys}
+    if not keys:
+        return out
+    rows = await session.execute(
+        select(FeatureCount.entity_type, FeatureCount.entity_id, FeatureCount.metric,
+               func.sum(FeatureCount.n))
+        .where(tuple_(FeatureCount.entity_type, FeatureCount.entity_id).in_(keys))
+        .where(FeatureCount.metric.in_(metrics))
+        .where(FeatureCount.day >= since, FeatureCount.day <= until)
+        .group_by(FeatureCount.entity_type, FeatureCount.entity_id, FeatureCount.metric)
+    )
+    for t, i, m, n in rows:
+        out[(t, i)][m] = int(n)
+    return out
+
+
+async def window_days(
+    session: AsyncSession, entities: Iterable[Entity], metrics: Sequence[str], since: date,
+    until: date,
+) -> dict[Entity, dict[date, dict[str, int]]]:
+    keys = list(set(entities))
+    out: dict[Entity, dict[date, dict[str, int]]] = {k: defaultdict(dict) for k in keys}
+    if not keys:
+        return out
+    rows = await session.execute(
+        select(FeatureCount.entity_type, FeatureCount.entity_id, FeatureCount.day,
+               FeatureCount.metric, FeatureCount.n)
+        .where(tuple_(FeatureCount.entity_type, FeatureCount.entity_id).in_(keys))
+        .where(FeatureCount.metric.in_(metrics))
+        .where(FeatureCount.day >= since, FeatureCount.day <= until)
+    )
+    for t, i, d, m, n in rows:
+        out[(t, i)][d][m] = int(n)
+    return out
+
+
+async def pair_counts(
+    session: AsyncSession, pairs: Iterable[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], dict[str, int]]:
+    keys = list(set(pairs))
+    out: dict[tuple[str, str, str], dict[str, int]] = {k: {} for k in keys}
+    if not keys:
+        return out
+    rows = await session.execute(
+        select(PairCount.kind, PairCount.left_id, PairCount.right_id, PairCount.metric,
+               PairCount.n)
+        .where(tuple_(PairCount.kind, PairCount.left_id, PairCount.right_id).in_(keys))
+    )
+    for k, a, b, m, n in rows:
+        out[(k, a, b)][m] = int(n)
+    return out
+
+
+async def distinct_lefts(session: AsyncSession, *, kind: str, right_id: str, metric: str) -> int:
+    """How many distinct left entities have this pair metric with `right_id` (e.g. how many
+    sellers named this buyer in a claim)."""
+    return int(await session.scalar(
+        select(func.count()).select_from(PairCount).where(
+            PairCount.kind == kind, PairCount.right_id == right_id, PairCount.metric == metric,
+            PairCount.n > 0,
+        )
+    ) or 0)
+
+
+async def link_identity(session: AsyncSession, links: Sequence[tuple[str, str, str]]) -> None:
+    if not links:
+        return
+    await session.execute(
+        pg_insert(IdentityLink)
+        .values([{"hash_kind": k, "hash_value": v, "buyer_id": b} for k, v, b in links])
+        .on_conflict_do_nothing()
+    )
+
+
+async def buyers_sharing(session: AsyncSession, hashes: Sequence[tuple[str, str]]) -> dict[
+    tuple[str, str], int
+]:
+    if not hashes:
+        return {}
+    rows = await session.execute(
+        select(IdentityLink.hash_kind, IdentityLink.hash_value, func.count())
+        .where(tuple_(IdentityLink.hash_kind, IdentityLink.hash_value).in_(list(hashes)))
+        .group_by(IdentityLink.hash_kind, IdentityLink.hash_value)
+    )
+    return {(k, v): int(n) for k, v, n in rows}
+
+
+async def evidence_candidates(
+    session: AsyncSession, *, shas: Sequence[str], phashes: Sequence[int]
+) -> list[EvidenceFingerprintRow]:
+    """Earlier evidence with the same sha256, or sharing a byte position with a perceptual hash."""
+    cols = [EvidenceFingerprintRow.b0, EvidenceFingerprintRow.b1, EvidenceFingerprintRow.b2,
+            EvidenceFingerprintRow.b3, EvidenceFingerprintRow.b4, EvidenceFingerprintRow.b5,
+            EvidenceFingerprintRow.b6, EvidenceFingerprintRow.b7]
+    conditions: list[Any] = []
+    if shas:
+        conditions.append(EvidenceFingerprintRow.sha256.in_(list(shas)))
+    for i, col in enumerate(cols):
+        values = sorted({(h >> (8 * i)) & 0xFF for h in phashes})
+        if values:
+            conditions.append(col.in_(values))
+    if not conditions:
+        return []
+    return list((await session.scalars(
+        select(EvidenceFingerprintRow).where(or_(*conditions)).limit(5000)
+    )).all())
+
+
+async def add_evidence(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    # A statement, not a pending object: the next claim in the same batch must see it.
+    if rows:
+        await session.execute(pg_insert(EvidenceFingerprintRow).values(list(rows)))
+
+
+def to_signed64(value: int) -> int:
+    """PostgreSQL BIGINT is signed; store the 64-bit hash's bit pattern."""
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+def from_signed64(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+def day_of(moment: datetime) -> date:
+    return moment.date()

@@ -1,0 +1,181 @@
+"""Update the features with one event, exactly once (inside the consumer's inbox transaction).
+
+Each event adds to daily counters of every entity it concerns (and of their peer groups: the
+category, the network of hubs, agents and buyers), so detectors read windows with one query.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from services.fraud.features.repository import CountKey, PairKey
+from services.fraud.models import ReturnFacts
+from shared.events import (
+    ReturnInitiated,
+    ReturnShipmentEvent,
+    SellerEscalationFiled,
+    ShipmentEventType,
+)
+
+NAMING_CLAIMS = frozenset({"WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"})
+TERMINAL = frozenset({ShipmentEventType.DELIVERED_TO_SELLER, ShipmentEventType.LOST,
+                      ShipmentEventType.DAMAGED_IN_TRANSIT})
+# The network-wide peer group of each entity type, stored under this entity type.
+NETWORK = "network"
+
+
+@dataclass(slots=True)
+class Increments:
+    counts: Counter[CountKey] = field(default_factory=Counter)
+    pairs: Counter[PairKey] = field(default_factory=Counter)
+    identities: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def add(self, entity_type: str, entity_id: str | None, metric: str, day: date,
+            n: int = 1) -> None:
+        if entity_id:
+            self.counts[(entity_type, entity_id, metric, day)] += n
+
+    def pair(self, kind: str, left: str | None, right: str | None, metric: str) -> None:
+        if left and right:
+            self.pairs[(kind, left, right, metric)] += 1
+
+
+def weight_drop(pickup_g: int | None, delivered_g: int | None) -> bool | None:
+    """SOP: delivered below pickup − max(50 g, 10 % of pickup); None if a weight is unknown."""
+    if pickup_g is None or delivered_g is None:
+        return None
+    return delivered_g < pickup_g - max(50, pickup_g // 10)
+
+
+def identity_entities(facts: ReturnFacts) -> list[tuple[str, str]]:
+    out = []
+    if facts.contact_hash:
+        out.append(("contact", facts.contact_hash))
+    if facts.address_hash:
+        out.append(("address", facts.address_hash))
+    return out
+
+
+def record_return(facts: ReturnFacts, event: ReturnInitiated, inc: Increments) -> None:
+    facts.seller_id = event.seller_id
+    facts.buyer_id = event.buyer_id
+    facts.category = event.category
+    facts.item_value = event.item_value
+    facts.partner_id = event.partner_id
+    facts.contact_hash = event.buyer_contact_hash
+    facts.address_hash = event.buyer_address_hash
+    for kind, value in identity_entities(facts):
+        inc.identities.append((kind, value, event.buyer_id))
+
+
+def record_scan(
+    facts: ReturnFacts, event: ReturnShipmentEvent, inc: Increments, *, high_value: int
+) -> bool:
+    """Returns True when the scan ends the journey (delivery, loss, transit damage)."""
+    day = event.occurred_at.date()
+    t = event.event_type
+    if event.hub_id and event.hub_id not in (facts.hubs or []):
+        facts.hubs = [*(facts.hubs or []), event.hub_id]
+    if t in (ShipmentEventType.PICKED_UP, ShipmentEventType.QC_PASSED,
+             ShipmentEventType.QC_FAILED):
+        if event.agent_id and not facts.pickup_agent_id:
+            facts.pickup_agent_id = event.agent_id
+        if event.weight_g is not None and facts.pickup_weight_g is None:
+            facts.pickup_weight_g = event.weight_g
+    if t in (ShipmentEventType.QC_PASSED, ShipmentEventType.QC_FAILED) and facts.qc_result is None:
+        facts.qc_result = "PASSED" if t == ShipmentEventType.QC_PASSED else "FAILED"
+        facts.qc_agent_id = event.agent_id
+        facts.qc_hub_id = event.hub_id
+        if t == ShipmentEventType.QC_PASSED:
+            for etype, eid in (("agent", event.agent_id), ("hub", event.hub_id)):
+                if eid:
+                    inc.add(etype, eid, "qc_passed", day)
+                    inc.add(NETWORK, etype, "qc_passed", day)
+    if t not in TERMINAL or facts.terminal is not None:
+        return False
+    facts.terminal = t.value
+    facts.terminal_at = event.occurred_at
+    if t == ShipmentEventType.DELIVERED_TO_SELLER:
+        facts.delivered_weight_g = event.weight_g
+        facts.incident = bool(weight_drop(facts.pickup_weight_g, event.weight_g))
+        hv = (facts.item_value or 0) >= high_value
+        for etype, eid in (("seller", facts.seller_id), ("category", facts.category)):
+            inc.add(etype, eid, "delivered", day)
+            if hv:
+                inc.add(etype, eid, "delivered_high_value", day)
+        inc.add("buyer", facts.buyer_id, "delivered", day)
+        inc.add(NETWORK, "buyer", "delivered", day)
+        for kind, value in identity_entities(facts):
+            inc.add(kind, value, "delivered", day)
+            inc.add(NETWORK, kind, "delivered", day)
+        inc.pair("seller_buyer", facts.seller_id, facts.buyer_id, "delivered")
+        inc.pair("agent_buyer", facts.pickup_agent_id, facts.buyer_id, "handled")
+        inc.add(NETWORK, "agent_buyer", "handled", day)
+    else:
+        facts.incident = True
+    handlers = [("hub", h) for h in (facts.hubs or [])]
+    if facts.pickup_agent_id:
+        handlers.append(("agent", facts.pickup_agent_id))
+    for etype, eid in handlers:
+        inc.add(etype, eid, "handled", day)
+        inc.add(NETWORK, etype, "handled", day)
+        if facts.incident:
+            inc.add(etype, eid, "incidents", day)
+            inc.add(NETWORK, etype, "incidents", day)
+    return True
+
+
+def hours_after_delivery(facts: ReturnFacts, filed_at: datetime) -> float | None:
+    if facts.terminal != ShipmentEventType.DELIVERED_TO_SELLER.value or facts.terminal_at is None:
+        return None
+    return (filed_at - facts.terminal_at).total_seconds() / 3600
+
+
+def record_claim(
+    facts: ReturnFacts, event: SellerEscalationFiled, inc: Increments, *, high_value: int,
+    window_h: float, late_margin_h: float,
+) -> bool:
+    """Count the return's first claim; a later escalation on the same return is an update."""
+    if facts.claimed_at is not None:
+        return False
+    day = event.filed_at.date()
+    claim = event.claim_type.value
+    facts.claim_type = claim
+    facts.claimed_at = event.filed_at
+    facts.escalation_id = event.escalation_id
+    seller = facts.seller_id or event.seller_id
+    facts.seller_id = seller
+    hv = (facts.item_value or 0) >= high_value
+    drop = weight_drop(facts.pickup_weight_g, facts.delivered_weight_g)
+    h = hours_after_delivery(facts, event.filed_at)
+    late = h is not None and window_h - late_margin_h <= h <= window_h
+    # The claim rate is per delivered return: a claim about a parcel that never arrived (lost,
+    # damaged in transit) is the partner's matter and stays out of the seller's rates.
+    delivered = facts.terminal == ShipmentEventType.DELIVERED_TO_SELLER.value
+    for etype, eid in (("seller", seller), ("category", facts.category)) if delivered else ():
+        inc.add(etype, eid, "claims", day)
+        if hv:
+            inc.add(etype, eid, "claims_high_value", day)
+        if claim == "MISSING_ITEM" and drop is False:
+            inc.add(etype, eid, "claims_missing_intact", day)
+        if late:
+            inc.add(etype, eid, "claims_late", day)
+    inc.pair("seller_buyer", seller, facts.buyer_id, "claims")
+    for kind, value in identity_entities(facts):
+        inc.add(kind, value, "claims", day)
+        inc.add(NETWORK, kind, "claims", day)
+    if claim in NAMING_CLAIMS:
+        inc.add("buyer", facts.buyer_id, "named_claims", day)
+        inc.add(NETWORK, "buyer", "named_claims", day)
+        inc.pair("seller_buyer", seller, facts.buyer_id, "named")
+        inc.pair("agent_buyer", facts.pickup_agent_id, facts.buyer_id, "disputed")
+        if facts.pickup_agent_id:
+            inc.add(NETWORK, "agent_buyer", "disputed", day)
+        if facts.qc_result == "PASSED":
+            for etype, eid in (("agent", facts.qc_agent_id), ("hub", facts.qc_hub_id)):
+                if eid:
+                    inc.add(etype, eid, "qc_contradictions", day)
+                    inc.add(NETWORK, etype, "qc_contradictions", day)
+    return True

@@ -1,0 +1,1 @@
+"""Analyst labels (confirmed fraud / legitimate) and the precision figures computed from them."""

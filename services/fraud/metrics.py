@@ -1,0 +1,10 @@
+"""Fraud's domain metrics (labels are patterns and bands, never ids)."""
+
+from prometheus_client import Counter
+
+ALERTS = Counter(
+    "disputedesk_fraud_alerts_total", "Fraud alerts raised, by pattern.", ["pattern"]
+)
+ASSESSMENTS = Counter(
+    "disputedesk_fraud_assessments_total", "Events assessed, by band.", ["band"]
+)

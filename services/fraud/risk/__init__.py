@@ -1,0 +1,1 @@
+"""Entity risk (seller, buyer, partner, hub, agent) with its history, and assessments by event."""

@@ -1,0 +1,1 @@
+"""Watchlists: manual entries by analysts, automatic ones from alerts."""

@@ -1,0 +1,61 @@
+"""SQL of watchlists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.fraud.models import WatchlistEntry
+
+
+async def active_for(
+    session: AsyncSession, entities: Iterable[tuple[str, str]]
+) -> list[WatchlistEntry]:
+    keys = list(set(entities))
+    if not keys:
+        return []
+    return list((await session.scalars(
+        select(WatchlistEntry)
+        .where(WatchlistEntry.active)
+        .where(tuple_(WatchlistEntry.entity_type, WatchlistEntry.entity_id).in_(keys))
+    )).all())
+
+
+async def add_once(
+    session: AsyncSession, *, entity_type: str, entity_id: str, source: str, reason: str,
+    added_by: str, added_at: datetime,
+) -> WatchlistEntry | None:
+    """Add an active entry unless one from the same source is active; None if it was."""
+    entry_id = await session.scalar(
+        pg_insert(WatchlistEntry)
+        .values(entity_type=entity_type, entity_id=entity_id, source=source, reason=reason,
+                added_by=added_by, added_at=added_at, active=True)
+        .on_conflict_do_nothing(
+            index_elements=["entity_type", "entity_id", "source"], index_where=text("active")
+        )
+        .returning(WatchlistEntry.id)
+    )
+    return await session.get(WatchlistEntry, entry_id) if entry_id is not None else None
+
+
+async def list_entries(
+    session: AsyncSession, *, entity_type: str | None, active: bool | None, limit: int,
+    offset: int,
+) -> list[WatchlistEntry]:
+    q = select(WatchlistEntry)
+    if entity_type:
+        q = q.where(WatchlistEntry.entity_type == entity_type)
+    if active is not None:
+        q = q.where(WatchlistEntry.active == active)
+    q = q.order_by(WatchlistEntry.id.desc()).limit(limit).offset(offset)
+    return list((await session.scalars(q)).all())
+
+
+async def get_for_update(session: AsyncSession, entry_id: int) -> WatchlistEntry | None:
+    return await session.scalar(
+        select(WatchlistEntry).where(WatchlistEntry.id == entry_id).with_for_update()
+    )

@@ -1,0 +1,31 @@
+"""HTTP shapes of watchlists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events import Id
+
+
+class WatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entity_type: Literal["seller", "buyer", "partner", "hub", "agent"]
+    entity_id: Id
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class WatchOut(BaseModel):
+    id: int
+    entity_type: str
+    entity_id: str
+    source: str
+    reason: str
+    added_by: str
+    added_at: datetime
+    active: bool
+    removed_by: str | None
+    removed_at: datetime | None

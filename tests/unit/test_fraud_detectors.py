@@ -1,0 +1,230 @@
+"""Each detector on crafted counts: planted fraud is found, honest look-alikes stay below HIGH."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from services.fraud.detectors import (
+    claim_abuse,
+    collusion,
+    evidence_reuse,
+    pilferage,
+    qc_contradiction,
+    returns_abuse,
+)
+from services.fraud.detectors.evidence_reuse import EvidenceFingerprint
+from services.fraud.detectors.findings import band_of, combine
+from services.fraud.detectors.pilferage import DayCount
+from services.fraud.detectors.stats import Thresholds
+from shared.events import FraudBand
+
+T = Thresholds()
+CATEGORY = {"delivered": 20_000, "claims": 800, "claims_high_value": 150,
+            "delivered_high_value": 3_000, "claims_missing_intact": 60, "claims_late": 40}
+
+
+def band(findings: list) -> FraudBand:
+    return band_of(combine([f.contribution for f in findings]))
+
+
+def by_code(findings: list, code: str):
+    return next(f for f in findings if f.code == code)
+
+
+# --- claim abuse ------------------------------------------------------------------------------
+
+
+def test_seller_claiming_on_half_its_returns_is_high_with_an_alert() -> None:
+    own = {"delivered": 60, "claims": 27, "claims_missing_intact": 14, "claims_late": 15}
+    found = claim_abuse.seller_findings("S-1", own, CATEGORY, T)
+    rate = by_code(found, "SELLER_CLAIM_RATE_HIGH")
+    assert band_of(rate.contribution) is FraudBand.HIGH and rate.alert
+    assert rate.numbers["peer_rate"] < 0.05 and rate.numbers["p_value"] < 1e-4
+    assert "vs peer" in rate.detail
+    assert by_code(found, "SELLER_MISSING_ITEM_WEIGHT_INTACT").contribution >= 0.8
+    assert by_code(found, "SELLER_LATE_CLAIMS").contribution >= 0.8
+
+
+def test_large_honest_seller_with_many_returns_stays_low() -> None:
+    # 3,000 delivered returns and 150 claims: many claims, but a rate (5 %) close to its peers'.
+    own = {"delivered": 3_000, "claims": 150, "claims_high_value": 20,
+           "delivered_high_value": 500, "claims_missing_intact": 11, "claims_late": 8}
+    category = {k: v + own.get(k, 0) for k, v in CATEGORY.items()}
+    found = claim_abuse.seller_findings("S-BIG", own, category, T)
+    assert band(found) is FraudBand.LOW
+    assert not any(f.alert for f in found)
+
+
+def test_new_seller_with_one_claim_out_of_two_is_not_high() -> None:
+    found = claim_abuse.seller_findings("S-NEW", {"delivered": 2, "claims": 1}, CATEGORY, T)
+    assert band(found) is not FraudBand.HIGH
+
+
+def test_claim_flags() -> None:
+    flags = claim_abuse.claim_flags(
+        claim_abuse.ClaimFacts("MISSING_ITEM", 500_000, True, 160.0, False),
+        window_h=168, late_margin_h=12,
+    )
+    assert [f[0] for f in flags] == ["CLAIM_MISSING_ITEM_WEIGHT_INTACT",
+                                     "CLAIM_FILED_AT_WINDOW_CLOSE"]
+    assert claim_abuse.claim_flags(
+        claim_abuse.ClaimFacts("MISSING_ITEM", 500_000, False, 20.0, False),
+        window_h=168, late_margin_h=12) == []
+
+
+# --- evidence reuse ---------------------------------------------------------------------------
+
+SHA_A = "a" * 64
+SHA_B = "b" * 64
+PH = int("f0e1d2c3b4a59687", 16)
+
+
+def test_same_file_on_another_return_is_high() -> None:
+    found = evidence_reuse.reuse_findings(
+        seller_id="S-1", return_id="R-2",
+        items=[EvidenceFingerprint(SHA_A, PH, "R-2", "S-1")],
+        earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")], max_distance=6,
+    )
+    assert [f.code for f in found] == ["EVIDENCE_REUSED_EXACT"]
+    assert band(found) is FraudBand.HIGH and found[0].alert
+
+
+def test_near_duplicate_image_by_another_seller_is_high() -> None:
+    found = evidence_reuse.reuse_findings(
+        seller_id="S-2", return_id="R-9",
+        items=[EvidenceFingerprint(SHA_B, PH ^ 0b10101, "R-9", "S-2")],
+        earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")], max_distance=6,
+    )
+    assert [f.code for f in found] == ["EVIDENCE_NEAR_DUPLICATE"]
+    assert found[0].numbers["hamming"] == 3 and band(found) is FraudBand.HIGH
+
+
+def test_unrelated_images_and_the_same_return_are_not_reuse() -> None:
+    far = PH ^ int("00ff00ff00ff00ff", 16)
+    assert evidence_reuse.reuse_findings(
+        seller_id="S-1", return_id="R-2", items=[EvidenceFingerprint(SHA_B, far, "R-2", "S-1")],
+        earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")], max_distance=6,
+    ) == []
+    # Evidence added to the same return again is not reuse.
+    assert evidence_reuse.reuse_findings(
+        seller_id="S-1", return_id="R-1", items=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")],
+        earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")], max_distance=6,
+    ) == []
+
+
+# --- wrong / used returns ---------------------------------------------------------------------
+
+NETWORK_BUYERS = {"delivered": 50_000, "named_claims": 1_000}
+
+
+def test_buyer_named_by_many_sellers_is_high() -> None:
+    found = returns_abuse.buyer_findings(
+        "B-1", {"delivered": 6, "named_claims": 5}, NETWORK_BUYERS, 4, T)
+    assert band(found) is FraudBand.HIGH and found[0].alert
+
+
+def test_buyer_named_by_one_seller_only_stays_below_high() -> None:
+    found = returns_abuse.buyer_findings(
+        "B-1", {"delivered": 6, "named_claims": 5}, NETWORK_BUYERS, 1, T)
+    assert band(found) is FraudBand.MEDIUM and not found[0].alert
+
+
+def test_honest_buyer_with_one_bad_return_is_low() -> None:
+    found = returns_abuse.buyer_findings(
+        "B-2", {"delivered": 3, "named_claims": 1}, NETWORK_BUYERS, 1, T)
+    assert band(found) is FraudBand.LOW
+
+
+# --- pilferage --------------------------------------------------------------------------------
+
+D0 = date(2026, 2, 1)
+PEERS = DayCount(handled=8_000, incidents=160)  # 2 % across the network
+
+
+def days(per_day: list[tuple[int, int]]) -> dict[date, DayCount]:
+    return {D0 + timedelta(days=i): DayCount(h, k) for i, (h, k) in enumerate(per_day)}
+
+
+def test_hub_losing_parcels_every_day_is_high() -> None:
+    recent = days([(8, 1)] * 30)  # 12.5 % for a month
+    found = pilferage.pilferage_findings("hub", "H-1", recent, PEERS, DayCount(0, 0), T)
+    assert found and found[0].code == "HUB_PILFERAGE_RATE_HIGH"
+    assert band(found) is FraudBand.HIGH and found[0].alert
+    assert found[0].pattern == "PILFERAGE_HUB"
+
+
+def test_hub_with_one_bad_day_is_not_high() -> None:
+    per_day = [(8, 0)] * 30
+    per_day[12] = (10, 9)  # a truck accident: nine parcels damaged in one day
+    found = pilferage.pilferage_findings("hub", "H-2", days(per_day), PEERS,
+                                         DayCount(400, 8), T)
+    assert band(found) is not FraudBand.HIGH
+    assert not any(f.alert for f in found)
+
+
+def test_agent_spiking_against_its_own_clean_past_is_found() -> None:
+    recent = days([(3, 0), (3, 1)] * 15)  # 1 in 6 lately
+    found = pilferage.pilferage_findings("agent", "AG-1", recent, PEERS, DayCount(300, 2), T)
+    assert band(found) is FraudBand.HIGH
+    assert found[0].numbers["p_vs_baseline"] < 1e-4
+
+
+def test_hub_at_its_peers_rate_is_silent() -> None:
+    found = pilferage.pilferage_findings("hub", "H-3", days([(10, 0)] * 28 + [(10, 6)]),
+                                         PEERS, DayCount(0, 0), T)
+    assert band(found) is FraudBand.LOW
+
+
+# --- QC contradictions ------------------------------------------------------------------------
+
+
+def test_agent_whose_qc_passes_keep_being_contradicted_is_high() -> None:
+    found = qc_contradiction.qc_findings(
+        "agent", "AG-7", {"qc_passed": 25, "qc_contradictions": 8},
+        {"qc_passed": 5_000, "qc_contradictions": 60}, T)
+    assert band(found) is FraudBand.HIGH and found[0].code == "AGENT_QC_CONTRADICTION_RATE_HIGH"
+
+
+def test_agent_with_one_contradiction_is_low() -> None:
+    found = qc_contradiction.qc_findings(
+        "agent", "AG-8", {"qc_passed": 30, "qc_contradictions": 1},
+        {"qc_passed": 5_000, "qc_contradictions": 60}, T)
+    assert band(found) is FraudBand.LOW
+
+
+# --- collusion --------------------------------------------------------------------------------
+
+
+def test_seller_claiming_on_every_return_of_one_buyer_is_high() -> None:
+    found = collusion.seller_buyer_findings("S-1", "B-1", 6, 6, 800, 20_000, T)
+    assert band(found) is FraudBand.HIGH and found[0].numbers["buyer_id"] == "B-1"
+
+
+def test_repeat_buyer_with_one_claim_is_low() -> None:
+    assert band(collusion.seller_buyer_findings("S-1", "B-2", 1, 4, 800, 20_000, T)) \
+        is FraudBand.LOW
+
+
+def test_agent_repeatedly_handling_one_buyers_disputed_returns_is_high() -> None:
+    found = collusion.agent_buyer_findings("AG-1", "B-1", 6, 7, 300, 10_000, T)
+    assert band(found) is FraudBand.HIGH and found[0].entity_type == "agent"
+
+
+def test_agent_serving_a_buyer_in_its_area_is_not_suspicious() -> None:
+    # The same agent picks up a buyer's returns all the time; one was disputed.
+    assert band(collusion.agent_buyer_findings("AG-1", "B-3", 1, 12, 300, 10_000, T)) \
+        is FraudBand.LOW
+
+
+def test_shared_identity_needs_several_accounts() -> None:
+    assert collusion.shared_identity_findings(
+        "address", "ab" * 32, "B-1", 1, 6, 6, 900, 30_000, T) == []
+    found = collusion.shared_identity_findings(
+        "address", "ab" * 32, "B-1", 4, 7, 8, 900, 30_000, T)
+    assert band(found) is FraudBand.HIGH and found[0].numbers["distinct_buyers"] == 4
+
+
+def test_household_of_two_honest_buyers_is_low() -> None:
+    found = collusion.shared_identity_findings(
+        "address", "cd" * 32, "B-5", 2, 1, 5, 900, 30_000, T)
+    assert band(found) is FraudBand.LOW

@@ -1,0 +1,88 @@
+"""The shared statistics: exact tails, shrinkage, the p-value → score map, perceptual hashes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from services.fraud.detectors.evidence_reuse import chance_match_rate
+from services.fraud.detectors.findings import band_of, combine
+from services.fraud.detectors.stats import (
+    Thresholds,
+    binomial_sf,
+    contribution_from_p,
+    hamming64,
+    phash_chunks,
+    poisson_sf,
+    rate_test,
+    shrunk_rate,
+    tolerance_null,
+)
+from shared.events import FraudBand
+
+
+def test_binomial_tail_matches_the_exact_sum() -> None:
+    n, p = 12, 0.3
+    for k in range(n + 2):
+        exact = sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
+        assert binomial_sf(k, n, p) == pytest.approx(exact, rel=1e-9, abs=1e-15)
+    assert binomial_sf(0, 5, 0.1) == 1.0
+    assert binomial_sf(6, 5, 0.1) == 0.0
+
+
+def test_binomial_tail_is_accurate_far_in_the_tail_for_large_n() -> None:
+    # 100 of 1000 at p = 0.02: the log-space sum must not underflow to zero.
+    value = binomial_sf(100, 1000, 0.02)
+    assert 0 < value < 1e-30
+
+
+def test_poisson_tail() -> None:
+    mu = 2.5
+    exact = 1 - sum(math.exp(-mu) * mu**i / math.factorial(i) for i in range(4))
+    assert poisson_sf(4, mu) == pytest.approx(exact, rel=1e-9)
+
+
+def test_shrinkage_pulls_small_samples_to_the_peer_rate() -> None:
+    assert shrunk_rate(1, 1, 0.05, 20) == pytest.approx((1 + 20 * 0.05) / 21)
+    assert shrunk_rate(1, 1, 0.05, 20) < 0.1  # one claim out of one is no evidence yet
+    assert shrunk_rate(500, 1000, 0.05, 20) == pytest.approx(0.491, abs=0.001)
+
+
+def test_tolerance_null_allows_honest_spread() -> None:
+    assert tolerance_null(0.04, ratio=2.0, min_excess=0.02) == pytest.approx(0.08)
+    assert tolerance_null(0.005, ratio=2.0, min_excess=0.02) == pytest.approx(0.025)
+
+
+def test_a_single_finding_is_high_exactly_at_alpha_high() -> None:
+    t = Thresholds(alpha_high=1e-4, alpha_medium=1e-2)
+    assert band_of(contribution_from_p(1e-4, t)) is FraudBand.HIGH
+    assert band_of(contribution_from_p(1.1e-4, t)) is FraudBand.MEDIUM
+    assert band_of(contribution_from_p(1e-2, t)) is FraudBand.MEDIUM
+    assert band_of(contribution_from_p(1.1e-2, t)) is FraudBand.LOW
+    assert contribution_from_p(0.5, t) == 0.0
+
+
+def test_noisy_or_and_bands() -> None:
+    assert combine([]) == 0.0
+    assert combine([0.5, 0.5]) == pytest.approx(0.75)
+    assert band_of(0.49) is FraudBand.LOW
+    assert band_of(0.5) is FraudBand.MEDIUM
+    assert band_of(0.8) is FraudBand.HIGH
+
+
+def test_rate_test_excludes_nothing_it_is_not_told_to() -> None:
+    t = Thresholds()
+    r = rate_test(30, 60, 400, 10_000, t, prior_rate=0.05)
+    assert r.peer == pytest.approx((400 + 20 * 0.05) / (10_000 + 20))
+    assert r.p < 1e-10
+    assert "vs peer" in r.detail() and r.numbers()["count"] == 30
+
+
+def test_perceptual_hash_helpers() -> None:
+    a = int("ffff0000ffff0000", 16)
+    assert hamming64(a, a ^ 0b1011) == 3
+    # Pigeonhole: within 7 bits, at least one of the eight bytes is identical.
+    b = a ^ (1 << 0) ^ (1 << 9) ^ (1 << 18) ^ (1 << 27) ^ (1 << 36) ^ (1 << 45) ^ (1 << 54)
+    assert any(x == y for x, y in zip(phash_chunks(a), phash_chunks(b), strict=True))
+    assert chance_match_rate(6) < 1e-11
