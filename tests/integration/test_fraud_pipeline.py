@@ -94,7 +94,7 @@ async def test_reused_evidence_is_high_with_its_reason_and_raises_one_alert(
         rid, _ = await _return(harness, intake, seller_id=seller)
         await _deliver(harness, intake, rid, hub="H-CLEAN", agent="AG-CLEAN", pickup_kg=0.5,
                        delivered_kg=0.5)
-        base = escalation_body(rid, seller_id=seller)
+        base = escalation_body(rid, seller_id=seller, channel="CALL")
         r = await intake.client.post(
             "/v1/escalations", json=base | {"evidence": base["evidence"] + [photo]},
             headers=harness.key(AGENT),
@@ -244,7 +244,7 @@ async def test_watchlist_labels_precision_and_case_decisions(
     # A case decision is scored and carries the escalation it decides.
     await _deliver(harness, intake, rid, hub="H-CLEAN", agent="AG-CLEAN", pickup_kg=0.5,
                    delivered_kg=0.5)
-    r = await intake.client.post("/v1/escalations", json=escalation_body(rid, seller_id=seller),
+    r = await intake.client.post("/v1/escalations", json=escalation_body(rid, seller_id=seller, channel="CALL"),
                                  headers=harness.key(AGENT))
     escalation_id = r.json()["escalation_id"]
     await eventually(

@@ -479,7 +479,9 @@ async def test_starttls_is_used_when_configured(database: str, tmp_path: Path) -
         tmp_path / "tls", tls_context=context, require_starttls=True
     ) as (handler, port):
         # Without STARTTLS the server refuses (530): retried, never final.
-        plain = settings_for(database, port, retry_base_delay_s=0.05)
+        # A short lease: this instance may be stopped in the middle of an attempt, and the next
+        # one must be able to take the message over without waiting minutes.
+        plain = settings_for(database, port, retry_base_delay_s=0.05, dispatch_lease_s=1.0)
         async with notifications_instance(settings=plain) as service:
             await queue(service, samples.case_opened(case_id, datetime.now(UTC)))
             await eventually(
@@ -489,7 +491,9 @@ async def test_starttls_is_used_when_configured(database: str, tmp_path: Path) -
             )
             assert await status_of(service, case_id, "acknowledgement") in {"pending", "sending"}
         # Reconfigured with STARTTLS (a self-signed test certificate), the same message goes.
-        tls = settings_for(database, port, smtp_starttls=True, smtp_validate_certs=False)
+        tls = settings_for(
+            database, port, smtp_starttls=True, smtp_validate_certs=False, dispatch_lease_s=1.0
+        )
         async with notifications_instance(settings=tls) as service:
             await eventually(lambda: status_of(service, case_id, "acknowledgement"),
                              until=lambda s: s == "sent", what="sent over STARTTLS")

