@@ -37,7 +37,9 @@ DATABASE = "bench_reconciliation"
 def _stack_env() -> dict[str, str]:
     from disputedesk.stack import Stack
 
-    environ = dict(os.environ)
+    # Only the stack's own settings: connection URLs exported by `python -m bench` describe this
+    # same stack and would otherwise make it look external.
+    environ = {k: v for k, v in os.environ.items() if k.startswith("DISPUTEDESK_")}
     environ.setdefault("DISPUTEDESK_STATE_DIR", str(ROOT / ".state" / "bench"))
     stack = Stack.from_env(environ)
     env = dict(stack.up())
@@ -189,8 +191,11 @@ async def run() -> dict[str, Any]:
     return result
 
 
-def main() -> None:
-    print(json.dumps(asyncio.run(run()), indent=2))
+def main(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """`python -m bench reconciliation` passes the bench stack's env; its own stack otherwise."""
+    result = asyncio.run(run())
+    print(json.dumps(result, indent=2))
+    return result
 
 
 if __name__ == "__main__":
