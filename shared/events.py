@@ -464,10 +464,11 @@ CaseEvent = Annotated[
 # ---------------------------------------------------------------------------------------------
 
 
-class NotificationSent(EventPayload):
+class NotificationEventBase(EventPayload):
+    """What every delivery outcome says: which message, about what, after how many attempts."""
+
     key_field: ClassVar[str] = "subject_key"
 
-    type: Literal["disputedesk.notifications.sent.v1"] = "disputedesk.notifications.sent.v1"
     message_id: UUID
     subject_key: str = Field(description="return_id for case mail, else the seller or entity id.")
     case_id: str | None = None
@@ -476,24 +477,17 @@ class NotificationSent(EventPayload):
     template: str
     case_version: int | None = None
     channel: str = "email"
-    subject: str
     attempts: int = Field(ge=1)
+
+
+class NotificationSent(NotificationEventBase):
+    type: Literal["disputedesk.notifications.sent.v1"] = "disputedesk.notifications.sent.v1"
+    subject: str
     sent_at: AwareDatetime
 
 
-class NotificationFailed(EventPayload):
-    key_field: ClassVar[str] = "subject_key"
-
+class NotificationFailed(NotificationEventBase):
     type: Literal["disputedesk.notifications.failed.v1"] = "disputedesk.notifications.failed.v1"
-    message_id: UUID
-    subject_key: str
-    case_id: str | None = None
-    return_id: str | None = None
-    seller_id: str | None = None
-    template: str
-    case_version: int | None = None
-    channel: str = "email"
-    attempts: int = Field(ge=1)
     error: str
     permanent: bool
     failed_at: AwareDatetime
