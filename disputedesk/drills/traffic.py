@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from disputedesk.drills.signing import swiftship_headers
+from disputedesk.simulate.signing import swiftship_headers
 
 # Idempotency claims of a request cut off mid-flight are reclaimable after two minutes
 # (shared/idempotency.py); a client keeps retrying at least that long.

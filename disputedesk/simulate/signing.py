@@ -1,4 +1,5 @@
-"""Sign partner requests the way each partner does (used by the simulator and the tests)."""
+"""Sign partner requests the way each partner does: one implementation for the simulator,
+the fault drills and the tests."""
 
 from __future__ import annotations
 
@@ -17,3 +18,20 @@ def swiftship_headers(
         "webhook-signature": swiftship_sign(secret, webhook_id, ts, body),
         "content-type": "application/json",
     }
+
+
+def rapidroute_headers(
+    secrets: str | list[str], body: bytes, *, timestamp: int | None = None
+) -> dict[str, str]:
+    from services.intake.partners.rapidroute import signature_header
+
+    listed = [secrets] if isinstance(secrets, str) else secrets
+    ts = timestamp if timestamp is not None else int(time.time())
+    return {
+        "RapidRoute-Signature": signature_header(listed, ts, body),
+        "content-type": "application/json",
+    }
+
+
+def desipost_headers(api_key: str) -> dict[str, str]:
+    return {"X-Api-Key": api_key, "content-type": "application/json"}
