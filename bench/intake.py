@@ -68,8 +68,12 @@ def bare_app() -> Any:
     @app.post("/v1/webhooks/{partner_id}", status_code=status.HTTP_202_ACCEPTED)
     async def receive(partner_id: str, request: HttpRequest) -> dict[str, Any]:
         body = await request.body()
-        return {"raw_ref": partner_id, "accepted": 1 if body else 0, "duplicates": 0,
-                "unmapped": []}
+        return {
+            "raw_ref": partner_id,
+            "accepted": 1 if body else 0,
+            "duplicates": 0,
+            "unmapped": [],
+        }
 
     return app
 
@@ -90,8 +94,20 @@ class Server:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                factory,
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
             env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
             cwd=ROOT,
         )
@@ -135,25 +151,44 @@ def swiftship_requests(secret: str, n: int) -> list[Request]:
     out = []
     ts = str(int(time.time()))
     for _ in range(n):
-        body = json.dumps({
-            "event": "return.in_transit", "awb": _uid("SS"), "return_ref": _uid("RET"),
-            "at": datetime.now(UTC).isoformat(), "hub": "BLR-HSR-01", "agent": "AG-7781",
-            "weight_kg": 0.452, "photos": [], "otp_verified": None,
-        }).encode()
+        body = json.dumps(
+            {
+                "event": "return.in_transit",
+                "awb": _uid("SS"),
+                "return_ref": _uid("RET"),
+                "at": datetime.now(UTC).isoformat(),
+                "hub": "BLR-HSR-01",
+                "agent": "AG-7781",
+                "weight_kg": 0.452,
+                "photos": [],
+                "otp_verified": None,
+            }
+        ).encode()
         webhook_id = "msg_" + uuid.uuid4().hex
-        out.append(("swiftship", body, {
-            "webhook-id": webhook_id, "webhook-timestamp": ts,
-            "webhook-signature": sign(secret, webhook_id, ts, body),
-            "content-type": "application/json",
-        }))
+        out.append(
+            (
+                "swiftship",
+                body,
+                {
+                    "webhook-id": webhook_id,
+                    "webhook-timestamp": ts,
+                    "webhook-signature": sign(secret, webhook_id, ts, body),
+                    "content-type": "application/json",
+                },
+            )
+        )
     return out
 
 
 def _rapidroute_event() -> dict[str, Any]:
     return {
-        "id": "evt_" + uuid.uuid4().hex, "shipment": {"awb": _uid("RR"), "ref": _uid("RET")},
-        "status_code": "RIT", "ts": int(time.time() * 1000),
-        "location": {"hub": "DEL-OKH-02", "city": "New Delhi"}, "weight_g": 380, "images": [],
+        "id": "evt_" + uuid.uuid4().hex,
+        "shipment": {"awb": _uid("RR"), "ref": _uid("RET")},
+        "status_code": "RIT",
+        "ts": int(time.time() * 1000),
+        "location": {"hub": "DEL-OKH-02", "city": "New Delhi"},
+        "weight_g": 380,
+        "images": [],
         "pod": {"method": "NONE", "verified": False},
     }
 
@@ -163,25 +198,44 @@ def rapidroute_requests(secret: str, n: int, *, events: int = 1) -> list[Request
 
     out = []
     for _ in range(n):
-        body = json.dumps({"events": [_rapidroute_event() for _ in range(events)]},
-                          separators=(",", ":")).encode()
-        out.append(("rapidroute", body, {
-            "RapidRoute-Signature": signature_header([secret], int(time.time()), body),
-            "content-type": "application/json",
-        }))
+        body = json.dumps(
+            {"events": [_rapidroute_event() for _ in range(events)]}, separators=(",", ":")
+        ).encode()
+        out.append(
+            (
+                "rapidroute",
+                body,
+                {
+                    "RapidRoute-Signature": signature_header([secret], int(time.time()), body),
+                    "content-type": "application/json",
+                },
+            )
+        )
     return out
 
 
 def desipost_requests(api_key: str, n: int) -> list[Request]:
     out = []
     for _ in range(n):
-        body = json.dumps({
-            "awb": _uid("DP"), "order_ref": _uid("RET"), "is_return": True,
-            "current_status": "IN TRANSIT", "weight": "0.45 kg",
-            "scans": [{"status": "IN TRANSIT", "date": "25-11-2026 02:10:00",
-                       "location": "Kolkata_Hub", "weight": "450 g"}],
-            "qc": {"status": "NOT_REQUIRED"}, "pod": {"status": None},
-        }).encode()
+        body = json.dumps(
+            {
+                "awb": _uid("DP"),
+                "order_ref": _uid("RET"),
+                "is_return": True,
+                "current_status": "IN TRANSIT",
+                "weight": "0.45 kg",
+                "scans": [
+                    {
+                        "status": "IN TRANSIT",
+                        "date": "25-11-2026 02:10:00",
+                        "location": "Kolkata_Hub",
+                        "weight": "450 g",
+                    }
+                ],
+                "qc": {"status": "NOT_REQUIRED"},
+                "pod": {"status": None},
+            }
+        ).encode()
         out.append(("desipost", body, {"X-Api-Key": api_key, "content-type": "application/json"}))
     return out
 
@@ -208,8 +262,15 @@ def _stats(latencies: list[float], ok: int, seconds: float) -> Stats:
     def pct(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
-    return Stats(len(latencies), ok, round(seconds, 3), round(len(latencies) / seconds, 1),
-                 round(pct(0.50), 2), round(pct(0.99), 2), round(ordered[-1] * 1000, 2))
+    return Stats(
+        len(latencies),
+        ok,
+        round(seconds, 3),
+        round(len(latencies) / seconds, 1),
+        round(pct(0.50), 2),
+        round(pct(0.99), 2),
+        round(ordered[-1] * 1000, 2),
+    )
 
 
 async def closed_loop(base: str, requests: list[Request], concurrency: int) -> Stats:
@@ -220,6 +281,7 @@ async def closed_loop(base: str, requests: list[Request], concurrency: int) -> S
     pending = iter(requests)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
         async def worker() -> None:
             nonlocal ok
             for partner, body, headers in pending:
@@ -283,7 +345,10 @@ async def _fresh_database(server_url: str, name: str) -> str:
 
     url = make_url(server_url)
     conn = await asyncpg.connect(
-        user=url.username, password=url.password, host=url.host, port=url.port,
+        user=url.username,
+        password=url.password,
+        host=url.host,
+        port=url.port,
         database="postgres",
     )
     try:
@@ -327,8 +392,10 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
 
         saturation: dict[str, Stats] = {}
         all_rounds: dict[str, list[float]] = {t: [] for t in ("bare", *makers)}
-        log(f"saturation: {ROUNDS} rounds × {SATURATION_REQUESTS} requests per target at "
-            f"concurrency {CONCURRENCY}")
+        log(
+            f"saturation: {ROUNDS} rounds × {SATURATION_REQUESTS} requests per target at "
+            f"concurrency {CONCURRENCY}"
+        )
         fixed_n = int(OFFERED_RATE * FIXED_RATE_SECONDS)
         for _ in range(ROUNDS):
             targets: list[tuple[str, str, list[Request]]] = [
@@ -356,10 +423,15 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
     ratios = {p: round(saturation[p].per_s / bare_rate, 3) for p in makers}
     return {
         "settings": {
-            "saturation_requests": SATURATION_REQUESTS, "concurrency": CONCURRENCY,
-            "rounds": ROUNDS, "relay_publishing": WITH_RELAY,
-            "offered_rate_per_s": OFFERED_RATE, "fixed_rate_seconds": FIXED_RATE_SECONDS,
-            "batches": BATCHES, "batch_size": BATCH_SIZE, "cpu_count": os.cpu_count(),
+            "saturation_requests": SATURATION_REQUESTS,
+            "concurrency": CONCURRENCY,
+            "rounds": ROUNDS,
+            "relay_publishing": WITH_RELAY,
+            "offered_rate_per_s": OFFERED_RATE,
+            "fixed_rate_seconds": FIXED_RATE_SECONDS,
+            "batches": BATCHES,
+            "batch_size": BATCH_SIZE,
+            "cpu_count": os.cpu_count(),
         },
         "saturation": {k: asdict(v) for k, v in saturation.items()},
         "saturation_rounds_per_s": all_rounds,
@@ -379,19 +451,34 @@ def _print(result: dict[str, Any]) -> None:
 
     console = Console()
     table = Table(title="intake — webhook ingest vs a bare FastAPI endpoint")
-    for col in ("target", "sat. req/s", "ratio", "sat. p99 ms", "fixed-rate p50 ms",
-                "fixed-rate p99 ms", "2xx"):
+    for col in (
+        "target",
+        "sat. req/s",
+        "ratio",
+        "sat. p99 ms",
+        "fixed-rate p50 ms",
+        "fixed-rate p99 ms",
+        "2xx",
+    ):
         table.add_column(col)
     for target in ("bare", "swiftship", "rapidroute", "desipost"):
         sat, fixed = result["saturation"][target], result["fixed_rate"][target]
         ratio = "1.00 (base)" if target == "bare" else f"{result['ratio_to_bare'][target]:.2f}"
-        table.add_row(target, f"{sat['per_s']:,.0f}", ratio, f"{sat['p99_ms']:.1f}",
-                      f"{fixed['p50_ms']:.1f}", f"{fixed['p99_ms']:.1f}",
-                      f"{sat['ok'] + fixed['ok']}/{sat['requests'] + fixed['requests']}")
+        table.add_row(
+            target,
+            f"{sat['per_s']:,.0f}",
+            ratio,
+            f"{sat['p99_ms']:.1f}",
+            f"{fixed['p50_ms']:.1f}",
+            f"{fixed['p99_ms']:.1f}",
+            f"{sat['ok'] + fixed['ok']}/{sat['requests'] + fixed['requests']}",
+        )
     console.print(table)
     b = result["rapidroute_batch_500"]
-    console.print(f"rapidroute 500-event batch: p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms,"
-                  f" max {b['max_ms']:.0f} ms, {b['ok']}/{b['requests']} accepted")
+    console.print(
+        f"rapidroute 500-event batch: p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms,"
+        f" max {b['max_ms']:.0f} ms, {b['ok']}/{b['requests']} accepted"
+    )
     console.print(f"goals: {result['goals']}")
 
 

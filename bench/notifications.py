@@ -73,9 +73,13 @@ def _messages(n: int) -> list[bytes]:
         event = samples.case_opened(f"CASE-RAW-{i:06d}", now, seller_email="bench@example.com")
         draft = compose_case_event(event, settings, now=now).drafts[0]
         rendered = render(draft.template, draft.context)
-        out.append(channel.build(OutgoingMessage(
-            uuid.uuid4(), draft.recipient, rendered.subject, rendered.text, rendered.html
-        )))  # built before the clock starts: the baseline pays for sending only
+        out.append(
+            channel.build(
+                OutgoingMessage(
+                    uuid.uuid4(), draft.recipient, rendered.subject, rendered.text, rendered.html
+                )
+            )
+        )  # built before the clock starts: the baseline pays for sending only
     return out
 
 
@@ -99,9 +103,14 @@ async def raw_each_rate(env: dict[str, str], n: int, sink: Path) -> float:
     start_count = _count_mail(sink)
     started = time.monotonic()
     for message in messages:
-        await aiosmtplib.send(message, sender="disputes@disputedesk.dev",
-                              recipients=["bench@example.com"], hostname=env["SMTP_HOST"],
-                              port=int(env["SMTP_PORT"]), timeout=30)
+        await aiosmtplib.send(
+            message,
+            sender="disputes@disputedesk.dev",
+            recipients=["bench@example.com"],
+            hostname=env["SMTP_HOST"],
+            port=int(env["SMTP_PORT"]),
+            timeout=30,
+        )
     finished = await _wait_for_mail(sink, start_count + n)
     return n / (finished - started)
 
@@ -109,8 +118,9 @@ async def raw_each_rate(env: dict[str, str], n: int, sink: Path) -> float:
 async def _position_group_at_end(bootstrap: str, group: str, topics: list[str]) -> None:
     """A fresh consumer group would start at the topic's beginning; start it at the end, so
     the service sees only this round's backlog."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         partitions = [
@@ -130,7 +140,9 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
     return consumer.partitions_for_topic(topic) or {0}
 
 
-async def service_rate(env: dict[str, str], n: int, sink: Path, database_url: str) -> dict[str, float]:
+async def service_rate(
+    env: dict[str, str], n: int, sink: Path, database_url: str
+) -> dict[str, float]:
     from services.notifications.catalogue import samples
     from services.notifications.settings import NotificationsSettings
     from shared.envelope import Envelope
@@ -151,12 +163,21 @@ async def service_rate(env: dict[str, str], n: int, sink: Path, database_url: st
     try:
         futures = []
         for i in range(n):
-            event = samples.case_opened(f"CASE-B{run}-{i:06d}", now,
-                                        return_id=f"RET-B{run}-{i:06d}",
-                                        seller_email="bench@example.com")
+            event = samples.case_opened(
+                f"CASE-B{run}-{i:06d}",
+                now,
+                return_id=f"RET-B{run}-{i:06d}",
+                seller_email="bench@example.com",
+            )
             env_ = Envelope(payload=event, source="bench/reconciliation")
-            futures.append(await producer.send(RECONCILIATION_CASES.name, value=env_.value(),
-                                               key=env_.key.encode(), headers=env_.headers()))
+            futures.append(
+                await producer.send(
+                    RECONCILIATION_CASES.name,
+                    value=env_.value(),
+                    key=env_.key.encode(),
+                    headers=env_.headers(),
+                )
+            )
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
@@ -164,8 +185,11 @@ async def service_rate(env: dict[str, str], n: int, sink: Path, database_url: st
     from services.notifications.app import create_app
 
     settings = NotificationsSettings(
-        database_url=database_url, smtp_host=env["SMTP_HOST"], smtp_port=int(env["SMTP_PORT"]),
-        kafka_bootstrap_servers=bootstrap, consumer_group=group,
+        database_url=database_url,
+        smtp_host=env["SMTP_HOST"],
+        smtp_port=int(env["SMTP_PORT"]),
+        kafka_bootstrap_servers=bootstrap,
+        consumer_group=group,
     )
     app = create_app(settings=settings)
     _clear_sink(sink)
@@ -276,8 +300,12 @@ def main(env: dict[str, str] | None = None) -> dict[str, Any]:
         table.add_column(col)
     for key in ("raw", "raw_each", "service"):
         ratio = "1.00 (baseline)" if key == "raw" else f"{result['ratio_to_raw'][key]:.2f}"
-        table.add_row(key, f"{result['best_per_s'][key]:,.0f}",
-                      ", ".join(f"{r:,.0f}" for r in result["rates_per_s"][key]), ratio)
+        table.add_row(
+            key,
+            f"{result['best_per_s'][key]:,.0f}",
+            ", ".join(f"{r:,.0f}" for r in result["rates_per_s"][key]),
+            ratio,
+        )
     Console().print(table)
     paired = ", ".join(f"{r:.2f}" for r in result["service_to_raw_per_round"])
     print(f"service / raw per round (raw measured just before and after): {paired}")

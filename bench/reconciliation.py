@@ -67,14 +67,24 @@ async def _seed_ready_cases(sessionmaker: Any, n: int) -> list[Any]:
             with session.no_autoflush:
                 for i in range(start, min(start + 250, n)):
                     rid = f"RET-BENCH-{i:06d}-{uuid.uuid4().hex[:6]}"
-                    ret = return_initiated(rid, partner=("swiftship", "rapidroute", "desipost")[i % 3])
+                    ret = return_initiated(
+                        rid, partner=("swiftship", "rapidroute", "desipost")[i % 3]
+                    )
                     await facts.store_return(session, ret, uuid.uuid4())
-                    for s in (scan(rid, "PICKED_UP", T0, weight=1000),
-                              scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000)):
+                    for s in (
+                        scan(rid, "PICKED_UP", T0, weight=1000),
+                        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
+                    ):
                         await facts.store_scan(session, s, uuid.uuid4())
-                    env = Envelope(escalation(rid, claim=("DAMAGED", "USED_ITEM")[i % 2]), source="bench")
-                    await service.on_escalation(session, escalation=env.payload,  # type: ignore[arg-type]
-                                                ce_id=env.id, now=now)
+                    env = Envelope(
+                        escalation(rid, claim=("DAMAGED", "USED_ITEM")[i % 2]), source="bench"
+                    )
+                    await service.on_escalation(
+                        session,
+                        escalation=env.payload,  # type: ignore[arg-type]
+                        ce_id=env.id,
+                        now=now,
+                    )
                     envelopes.append(env)
     return envelopes
 
@@ -93,8 +103,12 @@ async def _produce(bootstrap: str, topic: str, envelopes: list[Any]) -> None:
 async def _raw_consume(bootstrap: str, topic: str, n: int) -> float:
     """Seconds a plain consumer needs to read n messages (from its first poll)."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
-        enable_auto_commit=False, max_poll_records=500,
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=500,
     )
     await consumer.start()
     try:
@@ -149,19 +163,30 @@ async def run() -> dict[str, Any]:
         deadline = started + 600
         while time.perf_counter() < deadline:
             async with sessionmaker() as session:
-                closed = (await session.execute(text(
-                    "SELECT count(*) FROM cases WHERE state = 'CLOSED'"))).scalar()
+                closed = (
+                    await session.execute(text("SELECT count(*) FROM cases WHERE state = 'CLOSED'"))
+                ).scalar()
             if closed == CASES:
                 break
             await asyncio.sleep(0.1)
         wall_s = time.perf_counter() - started
     async with sessionmaker() as session:
-        first, last, closed = (await session.execute(text(
-            "SELECT min(decided_at), max(decided_at), count(*) FILTER (WHERE state = 'CLOSED') "
-            "FROM cases"))).one()
-        unbalanced = (await session.execute(text(
-            "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries "
-            "GROUP BY transaction_id HAVING sum(amount) <> 0) t"))).scalar()
+        first, last, closed = (
+            await session.execute(
+                text(
+                    "SELECT min(decided_at), max(decided_at), count(*) FILTER (WHERE state = 'CLOSED') "
+                    "FROM cases"
+                )
+            )
+        ).one()
+        unbalanced = (
+            await session.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries "
+                    "GROUP BY transaction_id HAVING sum(amount) <> 0) t"
+                )
+            )
+        ).scalar()
     await engine.dispose()
 
     steady_s = max((last - first).total_seconds(), 1e-9) if first and last else float("inf")
@@ -200,5 +225,3 @@ def main(env: dict[str, str] | None = None) -> dict[str, Any]:
 
 if __name__ == "__main__":
     main()
-
-

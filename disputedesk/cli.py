@@ -178,9 +178,7 @@ def replay(
         engine = make_engine(_database_url("intake"), pool_size=1)
         try:
             async with make_sessionmaker(engine)() as session, session.begin():
-                result = await replay_unmapped(
-                    session, partner_id=partner, now=SystemClock().now()
-                )
+                result = await replay_unmapped(session, partner_id=partner, now=SystemClock().now())
         finally:
             await engine.dispose()
         console.print(
@@ -214,7 +212,9 @@ def preview_email(
 def fraud_eval(
     seeds: Annotated[int, typer.Option(help="How many seeds (1, 2, … n) to simulate.")] = 3,
     days: Annotated[int, typer.Option(help="Simulated days per seed.")] = 56,
-    returns_per_day: Annotated[float, typer.Option(help="Honest returns per simulated day.")] = 22.0,
+    returns_per_day: Annotated[
+        float, typer.Option(help="Honest returns per simulated day.")
+    ] = 22.0,
     out: Annotated[Path, typer.Option(help="Folder for the JSON table and ground truth.")] = Path(
         "bench-results/fraud-eval"
     ),
@@ -237,12 +237,19 @@ def fraud_eval(
     market = Marketplace(days=days)
     market = replace(market, honest=replace(market.honest, returns_per_day=returns_per_day))
     state = Path(os.environ.get("DISPUTEDESK_STATE_DIR", ".state/eval")).resolve()
+
     def progress(seed: int, table: dict[str, object]) -> None:
         console.print(f"seed {seed} done: {table['_run']}")
 
     report = asyncio.run(
-        evaluate(list(range(1, seeds + 1)), market, out_dir=out, state_dir=state,
-                 progress=progress, rate=rate)
+        evaluate(
+            list(range(1, seeds + 1)),
+            market,
+            out_dir=out,
+            state_dir=state,
+            progress=progress,
+            rate=rate,
+        )
     )
     print_report(report, console)
     console.print(f"wrote {out / 'fraud-eval.json'}")

@@ -233,7 +233,9 @@ def create_service_app(
         return {"status": "ok", "service": name}
 
     @app.get(
-        "/readyz", tags=["ops"], summary="Database and Kafka are reachable",
+        "/readyz",
+        tags=["ops"],
+        summary="Database and Kafka are reachable",
         responses={503: {"description": "Database or Kafka unreachable"}},
     )
     async def readyz(request: Request) -> JSONResponse:

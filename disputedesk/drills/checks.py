@@ -112,8 +112,9 @@ async def returns_recorded_once(ev: DrillEvidence) -> CheckResult:
     )
     found = {r[0] for r in rows}
     verdict, detail = _set_verdict(expected, found, found_count=len(rows))
-    return CheckResult("intake: one return per accepted feed request", len(expected), len(rows),
-                       verdict, detail)
+    return CheckResult(
+        "intake: one return per accepted feed request", len(expected), len(rows), verdict, detail
+    )
 
 
 @check
@@ -134,15 +135,26 @@ async def webhooks_archived(ev: DrillEvidence) -> CheckResult:
     extra = {d.key for d in deliveries if per_id[d.key] > d.accepted + d.unanswered}
     expected = sum(d.accepted for d in deliveries)
     if lost:
-        return CheckResult("intake: every accepted webhook request archived", expected, len(rows),
-                           Verdict.LOST, f"fewer archive rows than 2xx for {_sample(lost)}")
+        return CheckResult(
+            "intake: every accepted webhook request archived",
+            expected,
+            len(rows),
+            Verdict.LOST,
+            f"fewer archive rows than 2xx for {_sample(lost)}",
+        )
     if extra:
-        return CheckResult("intake: every accepted webhook request archived", expected, len(rows),
-                           Verdict.DUPLICATED, f"more archive rows than sends for {_sample(extra)}")
+        return CheckResult(
+            "intake: every accepted webhook request archived",
+            expected,
+            len(rows),
+            Verdict.DUPLICATED,
+            f"more archive rows than sends for {_sample(extra)}",
+        )
     slack = len(rows) - expected
     detail = f"+{slack} archived but cut off before the 2xx" if slack else ""
-    return CheckResult("intake: every accepted webhook request archived", expected, len(rows),
-                       Verdict.OK, detail)
+    return CheckResult(
+        "intake: every accepted webhook request archived", expected, len(rows), Verdict.OK, detail
+    )
 
 
 @check
@@ -160,8 +172,9 @@ async def one_canonical_event_per_partner_event(ev: DrillEvidence) -> CheckResul
     twice = {key for key, n in first_accepts.items() if n > 1}
     if verdict is Verdict.OK and twice:
         verdict, detail = Verdict.DUPLICATED, f"archived as 'accepted' twice: {_sample(twice)}"
-    return CheckResult("intake: one canonical event per partner event", len(expected), len(rows),
-                       verdict, detail)
+    return CheckResult(
+        "intake: one canonical event per partner event", len(expected), len(rows), verdict, detail
+    )
 
 
 @check
@@ -182,8 +195,9 @@ async def one_escalation_per_idempotency_key(ev: DrillEvidence) -> CheckResult:
     if inconsistent and verdict is Verdict.OK:
         verdict = Verdict.DUPLICATED
         detail = f"one key answered with different escalations: {_sample(inconsistent)}"
-    return CheckResult("intake: one escalation per Idempotency-Key", len(deliveries), len(rows),
-                       verdict, detail)
+    return CheckResult(
+        "intake: one escalation per Idempotency-Key", len(deliveries), len(rows), verdict, detail
+    )
 
 
 @check
@@ -192,9 +206,7 @@ async def intake_events_published(ev: DrillEvidence) -> CheckResult:
     same ce_id are at-least-once delivery and allowed; consumers deduplicate them)."""
     ledger = ev.ledger
     expected = sum(len(ledger.accepted(kind)) for kind in RequestKind)
-    rows = await ev.dbs.rows(
-        "intake", "SELECT ce_id FROM outbox WHERE key LIKE :p", p=ev.like
-    )
+    rows = await ev.dbs.rows("intake", "SELECT ce_id FROM outbox WHERE key LIKE :p", p=ev.like)
     outbox_ids = {str(r[0]) for r in rows}
     ev.facts["intake_ce_ids"] = outbox_ids
     on_topic = set(ev.topic_ce_ids)
@@ -207,8 +219,13 @@ async def intake_events_published(ev: DrillEvidence) -> CheckResult:
         verdict, detail = _set_verdict(outbox_ids, on_topic, found_count=len(on_topic))
         if detail:
             notes.insert(0, detail)
-    return CheckResult("intake → topic: every event published (distinct ce_id)", expected,
-                       len(on_topic), verdict, "; ".join(notes))
+    return CheckResult(
+        "intake → topic: every event published (distinct ce_id)",
+        expected,
+        len(on_topic),
+        verdict,
+        "; ".join(notes),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,8 +241,9 @@ async def one_assessment_per_intake_event(ev: DrillEvidence) -> CheckResult:
     )
     found = {str(r[0]) for r in rows}
     verdict, detail = _set_verdict(expected, found, found_count=len(rows))
-    return CheckResult("fraud: one assessment per intake event", len(expected), len(rows),
-                       verdict, detail)
+    return CheckResult(
+        "fraud: one assessment per intake event", len(expected), len(rows), verdict, detail
+    )
 
 
 @check
@@ -247,8 +265,13 @@ async def nothing_dead_lettered(ev: DrillEvidence) -> CheckResult:
         if n:
             where.append(f"{service}: {n}")
         found += n
-    return CheckResult("consumers: no event dead-lettered", 0, found,
-                       Verdict.OK if found == 0 else Verdict.LOST, ", ".join(where))
+    return CheckResult(
+        "consumers: no event dead-lettered",
+        0,
+        found,
+        Verdict.OK if found == 0 else Verdict.LOST,
+        ", ".join(where),
+    )
 
 
 @check
@@ -261,8 +284,9 @@ async def one_case_per_disputed_return(ev: DrillEvidence) -> CheckResult:
     )
     ev.facts["case_ids"] = {r[0] for r in rows}
     verdict, detail = _set_verdict(expected, {r[1] for r in rows}, found_count=len(rows))
-    return CheckResult("reconciliation: one case per disputed return", len(expected), len(rows),
-                       verdict, detail)
+    return CheckResult(
+        "reconciliation: one case per disputed return", len(expected), len(rows), verdict, detail
+    )
 
 
 @check
@@ -283,8 +307,13 @@ async def one_message_per_case_template_version(ev: DrillEvidence) -> CheckResul
     if unsent and verdict is Verdict.OK:
         verdict = Verdict.LOST
         detail = "not sent: " + ", ".join(f"{n} {status}" for status, n in unsent.items())
-    return CheckResult("notifications: one message per (case, template, version)",
-                       len(expected), len(rows), verdict, detail)
+    return CheckResult(
+        "notifications: one message per (case, template, version)",
+        len(expected),
+        len(rows),
+        verdict,
+        detail,
+    )
 
 
 @check
@@ -300,8 +329,13 @@ async def one_email_per_message(ev: DrillEvidence) -> CheckResult:
     resent = sum(files.values()) - len(files)
     if resent:
         detail = "; ".join(filter(None, [detail, f"{resent} re-sent with the same Message-ID"]))
-    return CheckResult("mail sink: one email per message (by Message-ID)", len(expected),
-                       len(files), verdict, detail)
+    return CheckResult(
+        "mail sink: one email per message (by Message-ID)",
+        len(expected),
+        len(files),
+        verdict,
+        detail,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,7 +415,10 @@ async def ledger_balances_and_matches_decisions(ev: DrillEvidence) -> CheckResul
     )
     if mismatched:
         return CheckResult(
-            name, 0, mismatched, Verdict.MISMATCH,
+            name,
+            0,
+            mismatched,
+            Verdict.MISMATCH,
             f"{mismatched} settled cases whose seller_payable postings differ from the payout",
         )
     return CheckResult(
@@ -396,7 +433,12 @@ async def run_checks(evidence: DrillEvidence) -> list[CheckResult]:
             results.append(await fn(evidence))
         except Exception as error:  # noqa: BLE001 — a broken check shows as a failure, not a stop
             results.append(
-                CheckResult(fn.__name__, None, None, Verdict.MISMATCH,
-                            f"check failed: {type(error).__name__}: {error}")
+                CheckResult(
+                    fn.__name__,
+                    None,
+                    None,
+                    Verdict.MISMATCH,
+                    f"check failed: {type(error).__name__}: {error}",
+                )
             )
     return results

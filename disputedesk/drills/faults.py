@@ -104,8 +104,14 @@ class PartnerReplay:
         return f"{sent} webhooks re-sent"
 
 
-def fault_sequence(*, broker_down_s: float, service_down_s: float, replay_share: float,
-                   services: list[str], broker_crash: bool) -> list[Fault]:
+def fault_sequence(
+    *,
+    broker_down_s: float,
+    service_down_s: float,
+    replay_share: float,
+    services: list[str],
+    broker_crash: bool,
+) -> list[Fault]:
     return [
         BrokerOutage(broker_down_s),
         *(ServiceCrash(name, service_down_s) for name in services),

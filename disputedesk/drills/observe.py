@@ -87,9 +87,7 @@ async def consumer_lag(bootstrap_servers: str) -> dict[str, int]:
         await admin.close()
 
 
-async def tally_topic(
-    bootstrap_servers: str, topic: str, *, key_prefix: str
-) -> Counter[str]:
+async def tally_topic(bootstrap_servers: str, topic: str, *, key_prefix: str) -> Counter[str]:
     """How often each `ce_id` appears on `topic` among messages whose key starts with
     `key_prefix`: the whole topic is read from the beginning to its current end."""
     # Without a group the consumer is assigned every partition of the topic, and with no

@@ -296,8 +296,9 @@ class DrillRunner:
         faults: list[FaultRecord] = []
         try:
             await fleet.start_all()
-            self._say(progress, "services ready: " + ", ".join(
-                f"{n} {fleet.url(n)}" for n in fleet.names))
+            self._say(
+                progress, "services ready: " + ", ".join(f"{n} {fleet.url(n)}" for n in fleet.names)
+            )
             async with httpx.AsyncClient(base_url=fleet.url("intake"), timeout=10.0) as http:
                 client = DrillClient(
                     http,
@@ -316,9 +317,11 @@ class DrillRunner:
                         began = time.monotonic()
                         note = await fault.inject(targets)
                         took = time.monotonic() - began
-                        faults.append(FaultRecord(
-                            fault.name, round(began - self._started, 1), round(took, 1), note
-                        ))
+                        faults.append(
+                            FaultRecord(
+                                fault.name, round(began - self._started, 1), round(took, 1), note
+                            )
+                        )
                         self._say(progress, f"[yellow]{fault.name}[/] ({note}, {took:.1f}s)")
                         self._phase = "traffic"
                         await asyncio.sleep(self.plan.settle_s)
@@ -333,8 +336,11 @@ class DrillRunner:
             dbs = ServiceDatabases({s: stack_env[f"{s.upper()}_DATABASE_URL"] for s in SERVICES})
             try:
                 drain = await self._drain(dbs, stack_env["KAFKA_BOOTSTRAP_SERVERS"])
-                self._say(progress, ("drained" if drain.drained else "[red]did not drain[/]")
-                          + f" after {drain.took_s:.1f}s")
+                self._say(
+                    progress,
+                    ("drained" if drain.drained else "[red]did not drain[/]")
+                    + f" after {drain.took_s:.1f}s",
+                )
                 self._phase = "reconciling"
                 prefix = f"DRL-{self.run_id}-"
                 evidence = DrillEvidence(
@@ -342,7 +348,8 @@ class DrillRunner:
                     dbs=dbs,
                     run_prefix=prefix,
                     topic_ce_ids=await tally_topic(
-                        stack_env["KAFKA_BOOTSTRAP_SERVERS"], INTAKE_RETURNS.name,
+                        stack_env["KAFKA_BOOTSTRAP_SERVERS"],
+                        INTAKE_RETURNS.name,
                         key_prefix=prefix,
                     ),
                     mail_dir=Path(stack_env.get("MAIL_SINK_DIR", self.stack.settings.mail_dir)),
@@ -379,13 +386,22 @@ class DrillRunner:
                     int(await dbs.scalar("fraud", "SELECT count(*) FROM assessments") or 0),
                     int(await dbs.scalar("reconciliation", "SELECT count(*) FROM cases") or 0),
                     int(await dbs.scalar("notifications", "SELECT count(*) FROM messages") or 0),
-                    int(await dbs.scalar(
-                        "notifications", "SELECT count(*) FROM messages WHERE status = 'pending'"
-                    ) or 0),
+                    int(
+                        await dbs.scalar(
+                            "notifications",
+                            "SELECT count(*) FROM messages WHERE status = 'pending'",
+                        )
+                        or 0
+                    ),
                 )
-                status = {"outbox_unpublished": outbox, "consumer_lag": lag,
-                          "assessments": counts[0], "cases": counts[1], "messages": counts[2],
-                          "messages_pending": counts[3]}
+                status = {
+                    "outbox_unpublished": outbox,
+                    "consumer_lag": lag,
+                    "assessments": counts[0],
+                    "cases": counts[1],
+                    "messages": counts[2],
+                    "messages_pending": counts[3],
+                }
                 idle = not any(outbox.values()) and not any(lag.values()) and counts[3] == 0
                 if idle and counts == previous:
                     return DrainOutcome(True, round(time.monotonic() - began, 1), status)
@@ -422,14 +438,19 @@ def render_report(report: DrillReport, console: Console) -> None:
     for column in ("request", "distinct", "accepted", "2xx answers", "sends", "longest wait"):
         sent.add_column(column, justify="right")
     for kind, figures in traffic["requests"].items():
-        sent.add_row(kind, str(figures["distinct"]), str(figures["accepted_distinct"]),
-                     str(figures["accepted_answers"]), str(figures["sends"]),
-                     f"{figures['longest_wait_s']:.1f}s")
+        sent.add_row(
+            kind,
+            str(figures["distinct"]),
+            str(figures["accepted_distinct"]),
+            str(figures["accepted_answers"]),
+            str(figures["sends"]),
+            f"{figures['longest_wait_s']:.1f}s",
+        )
     console.print(sent)
     retries = ", ".join(f"{n} × {why}" for why, n in traffic["client_retries"].items()) or "none"
-    redelivered = ", ".join(
-        f"{n} {kind}" for kind, n in traffic["deliberate_redeliveries"].items()
-    ) or "none"
+    redelivered = (
+        ", ".join(f"{n} {kind}" for kind, n in traffic["deliberate_redeliveries"].items()) or "none"
+    )
     console.print(f"client retries: {retries}", highlight=False)
     console.print(f"deliberate redeliveries: {redelivered}", highlight=False)
     for problem in traffic["problems"]:

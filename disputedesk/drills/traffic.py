@@ -236,9 +236,7 @@ class TrafficPlan:
 class TrafficGenerator:
     """Starts stories at the planned pace until stopped, then lets the started ones finish."""
 
-    def __init__(
-        self, client: DrillClient, *, plan: TrafficPlan, run_id: str
-    ) -> None:
+    def __init__(self, client: DrillClient, *, plan: TrafficPlan, run_id: str) -> None:
         self.client = client
         self.plan = plan
         self.run_id = run_id
@@ -290,7 +288,10 @@ class TrafficGenerator:
         now = datetime.now(UTC)
         feed = self.ledger.add(
             Delivery(
-                RequestKind.RETURN, return_id, return_id, "/v1/returns",
+                RequestKind.RETURN,
+                return_id,
+                return_id,
+                "/v1/returns",
                 _encode(_return_body(return_id, seller_id=seller_id, awb=awb, now=now)),
             )
         )
@@ -300,7 +301,10 @@ class TrafficGenerator:
             webhook_id = f"msg_{uuid.uuid4().hex}"
             scan = self.ledger.add(
                 Delivery(
-                    RequestKind.WEBHOOK, webhook_id, return_id, "/v1/webhooks/swiftship",
+                    RequestKind.WEBHOOK,
+                    webhook_id,
+                    return_id,
+                    "/v1/webhooks/swiftship",
                     _encode(_swiftship_body(return_id, awb=awb, status=status)),
                 )
             )
@@ -312,7 +316,9 @@ class TrafficGenerator:
             return
         escalation = self.ledger.add(
             Delivery(
-                RequestKind.ESCALATION, f"drill-{self.run_id}-{number:05d}", return_id,
+                RequestKind.ESCALATION,
+                f"drill-{self.run_id}-{number:05d}",
+                return_id,
                 "/v1/escalations",
                 _encode(_escalation_body(return_id, seller_id=seller_id, number=number)),
             )
@@ -325,7 +331,9 @@ class TrafficGenerator:
     async def replay(self, share: float) -> int:
         """Re-send a sample of already accepted webhooks, as a partner replaying a day does."""
         accepted = self.ledger.accepted(RequestKind.WEBHOOK)
-        sample = self.random.sample(accepted, max(1, round(len(accepted) * share))) if accepted else []
+        sample = (
+            self.random.sample(accepted, max(1, round(len(accepted) * share))) if accepted else []
+        )
         self.ledger.redeliveries["replay"] += len(sample)
         slots = asyncio.Semaphore(self.plan.concurrency)
 

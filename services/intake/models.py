@@ -46,7 +46,9 @@ class Partner(Base):
 
     partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    scheme: Mapped[str] = mapped_column(String(40))  # adapter name: swiftship | rapidroute | desipost
+    scheme: Mapped[str] = mapped_column(
+        String(40)
+    )  # adapter name: swiftship | rapidroute | desipost
     liability_cap: Mapped[int] = mapped_column(BigInteger)  # paise per shipment
     rate_limit_per_s: Mapped[int] = mapped_column(Integer, default=50)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -91,9 +93,7 @@ class StatusMapping(Base):
 
     __tablename__ = "partner_status_mappings"
 
-    partner_id: Mapped[str] = mapped_column(
-        ForeignKey("partners.partner_id"), primary_key=True
-    )
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.partner_id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(100), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(200))

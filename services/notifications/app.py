@@ -33,7 +33,10 @@ def create_app(
 
     async def dispatcher(runtime: ServiceRuntime) -> None:
         loop = Dispatcher(
-            runtime.sessionmaker, channel, settings, runtime.clock,
+            runtime.sessionmaker,
+            channel,
+            settings,
+            runtime.clock,
             on_recorded=runtime.relay.wake,
         )
         runtime.extras["dispatcher"] = loop

@@ -15,7 +15,9 @@ from shared.app import ConsumerSpec, create_service_app
 from shared.clock import Clock, SystemClock
 
 
-def create_app(settings: ReconciliationSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: ReconciliationSettings | None = None, *, clock: Clock | None = None
+) -> FastAPI:
     settings = settings or ReconciliationSettings()
     clock = clock or SystemClock()
     holder: dict[str, FastAPI] = {}

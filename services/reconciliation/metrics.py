@@ -11,9 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-CASES = Counter(
-    "disputedesk_cases_total", "Cases entering a state.", ["state"]
-)
+CASES = Counter("disputedesk_cases_total", "Cases entering a state.", ["state"])
 DECISIONS = Counter(
     "disputedesk_decisions_total",
     "Decisions and rejections, by the rule that made them and the party held liable.",

@@ -211,8 +211,12 @@ class Case(Base):
     timer_kind: Mapped[str | None] = mapped_column(String(30))
     timer_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Flags set by fired timers, read by the rules (E1, E4, E5b).
-    facts_wait_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    fraud_wait_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    facts_wait_over: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    fraud_wait_over: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     # The decision in force, a proposal awaiting four-eyes approval, and who decided.
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     proposal: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
@@ -237,7 +241,9 @@ class TimelineEntry(Base):
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class Timer(Base):
@@ -254,9 +260,16 @@ class Timer(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
-        Index("ix_timers_due", "due_at", postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL")),
         Index(
-            "uq_timers_pending_kind", "case_id", "kind", unique=True,
+            "ix_timers_due",
+            "due_at",
+            postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
+        ),
+        Index(
+            "uq_timers_pending_kind",
+            "case_id",
+            "kind",
+            unique=True,
             postgresql_where=text("fired_at IS NULL AND cancelled_at IS NULL"),
         ),
     )

@@ -52,17 +52,20 @@ async def test_returns_feed_auth_and_malformed_json(
     client = pipeline["intake"].client
     assert_problem(await client.post("/v1/returns", json=return_body()), 401)
     assert_problem(
-        await client.post("/v1/returns", json=return_body(),
-                          headers={"Authorization": "Bearer not-a-key"}),
+        await client.post(
+            "/v1/returns", json=return_body(), headers={"Authorization": "Bearer not-a-key"}
+        ),
         401,
     )
     assert_problem(
-        await client.post("/v1/returns", json=return_body(),
-                          headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL")),
+        await client.post(
+            "/v1/returns", json=return_body(), headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL")
+        ),
         403,
     )
     r = await client.post(
-        "/v1/returns", content=b'{"return_id": ',
+        "/v1/returns",
+        content=b'{"return_id": ',
         headers={**harness.key("DISPUTEDESK_KEY_MARKETPLACE"), "content-type": "application/json"},
     )
     doc = assert_problem(r, 422, "body")
@@ -118,21 +121,24 @@ async def test_webhook_errors(harness: Harness, pipeline: dict[str, Any]) -> Non
 
     broken = b'{"event": "return.delivered", "awb": '
     r = await client.post(
-        "/v1/webhooks/swiftship", content=broken,
+        "/v1/webhooks/swiftship",
+        content=broken,
         headers=swiftship_headers(secret, broken, webhook_id=uid("msg")),
     )
     assert_problem(r, 422)
 
     wrong_type = json.dumps({**json.loads(body), "weight_kg": "heavy"}).encode()
     r = await client.post(
-        "/v1/webhooks/swiftship", content=wrong_type,
+        "/v1/webhooks/swiftship",
+        content=wrong_type,
         headers=swiftship_headers(secret, wrong_type, webhook_id=uid("msg")),
     )
     assert_problem(r, 422, "body.weight_kg")
 
     huge = b'{"pad": "' + b"x" * (1024 * 1024 + 10) + b'"}'
     r = await client.post(
-        "/v1/webhooks/swiftship", content=huge,
+        "/v1/webhooks/swiftship",
+        content=huge,
         headers=swiftship_headers(secret, huge, webhook_id=uid("msg")),
     )
     assert_problem(r, 413)

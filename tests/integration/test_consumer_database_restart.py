@@ -49,9 +49,15 @@ async def test_an_event_met_by_a_restarting_database_is_handled_once_it_is_back(
     topic = f"test.dbrestart.{uuid.uuid4().hex[:8]}"
     return_id = uid("RET-PGRESTART")
     escalation = SellerEscalationFiled(
-        escalation_id=uid("ESC"), return_id=return_id, seller_id="S-PGRESTART",
-        claim_type=ClaimType.DAMAGED, claimed_amount=10_000, description="database restart",
-        channel=EscalationChannel.PORTAL, filed_at=datetime.now(UTC), filed_by="test",
+        escalation_id=uid("ESC"),
+        return_id=return_id,
+        seller_id="S-PGRESTART",
+        claim_type=ClaimType.DAMAGED,
+        claimed_amount=10_000,
+        description="database restart",
+        channel=EscalationChannel.PORTAL,
+        filed_at=datetime.now(UTC),
+        filed_by="test",
     )
     envelope = Envelope(escalation, source="test")
     await _produce(bootstrap, topic, [envelope])
@@ -70,23 +76,28 @@ async def test_an_event_met_by_a_restarting_database_is_handled_once_it_is_back(
         await real_handler(event, ctx)
 
     runner = ConsumerRunner(
-        service="reconciliation-test", group_id=f"dbrestart-{uuid.uuid4().hex[:8]}",
-        topics=[topic], handlers=handlers, sessionmaker=runtime.sessionmaker,
-        inbox_model=ReconInbox, producer=runtime.producer, bootstrap_servers=bootstrap,
+        service="reconciliation-test",
+        group_id=f"dbrestart-{uuid.uuid4().hex[:8]}",
+        topics=[topic],
+        handlers=handlers,
+        sessionmaker=runtime.sessionmaker,
+        inbox_model=ReconInbox,
+        producer=runtime.producer,
+        bootstrap_servers=bootstrap,
         max_backoff_s=0.5,
     )
     task = asyncio.create_task(runner.run())
     try:
         await eventually(
             lambda: scalar(recon, "SELECT count(*) FROM cases WHERE return_id = :r", r=return_id),
-            until=lambda n: n == 1, timeout=30, what="the case, once the database is back",
+            until=lambda n: n == 1,
+            timeout=30,
+            what="the case, once the database is back",
         )
     finally:
         runner.stop()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert attempts == 2
-    outcome = await scalar(
-        recon, "SELECT outcome FROM inbox WHERE ce_id = :c", c=envelope.id
-    )
+    outcome = await scalar(recon, "SELECT outcome FROM inbox WHERE ce_id = :c", c=envelope.id)
     assert outcome == "handled"

@@ -36,7 +36,8 @@ async def test_intake_keeps_accepting_while_kafka_is_down_and_loses_nothing(
             )
             assert r.status_code == 202, r.text
         pending = await scalar(
-            intake, "SELECT count(*) FROM outbox WHERE key LIKE :m AND published_at IS NULL",
+            intake,
+            "SELECT count(*) FROM outbox WHERE key LIKE :m AND published_at IS NULL",
             m=f"{marker}%",
         )
         assert pending == 20
@@ -103,9 +104,14 @@ async def test_crash_between_db_commit_and_offset_commit_has_no_second_effect(
 
     def runner() -> ConsumerRunner:
         return ConsumerRunner(
-            service="reconciliation-test", group_id=group, topics=[topic],
-            handlers=case_handlers, sessionmaker=runtime.sessionmaker, inbox_model=ReconInbox,
-            producer=runtime.producer, bootstrap_servers=bootstrap,
+            service="reconciliation-test",
+            group_id=group,
+            topics=[topic],
+            handlers=case_handlers,
+            sessionmaker=runtime.sessionmaker,
+            inbox_model=ReconInbox,
+            producer=runtime.producer,
+            bootstrap_servers=bootstrap,
         )
 
     # First life: the effect commits, then the process "dies" before the offset commit.
@@ -121,7 +127,8 @@ async def test_crash_between_db_commit_and_offset_commit_has_no_second_effect(
     task = asyncio.create_task(first.run())
     await eventually(
         lambda: scalar(recon, "SELECT count(*) FROM cases WHERE return_id = :r", r=rid),
-        until=lambda n: n == 1, what="case from the first delivery",
+        until=lambda n: n == 1,
+        what="case from the first delivery",
     )
     await asyncio.gather(task, return_exceptions=True)
 
@@ -143,14 +150,22 @@ async def test_crash_between_db_commit_and_offset_commit_has_no_second_effect(
         second.stop()
         await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 30)
     assert await scalar(recon, "SELECT count(*) FROM cases WHERE return_id = :r", r=rid) == 1
-    assert await scalar(
-        recon, "SELECT count(*) FROM outbox WHERE key = :r AND ce_type LIKE '%case_opened%'", r=rid
-    ) == 1
+    assert (
+        await scalar(
+            recon,
+            "SELECT count(*) FROM outbox WHERE key = :r AND ce_type LIKE '%case_opened%'",
+            r=rid,
+        )
+        == 1
+    )
 
 
 async def _dead_letters(bootstrap: str, topic: str, key: bytes, want: int) -> list[Any]:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
     await consumer.start()
@@ -177,11 +192,16 @@ async def test_poison_message_goes_to_the_dlq_and_the_consumer_goes_on(
     try:
         # Valid CloudEvents headers, but the payload breaks its contract.
         await producer.send_and_wait(
-            "intake.returns.v1", b'{"type": "disputedesk.intake.return_initiated.v1", "x": 1}',
+            "intake.returns.v1",
+            b'{"type": "disputedesk.intake.return_initiated.v1", "x": 1}',
             key=poison_key,
-            headers=[("ce_id", str(uuid.uuid4()).encode()), ("ce_source", b"test"),
-                     ("ce_type", b"disputedesk.intake.return_initiated.v1"),
-                     ("ce_specversion", b"1.0"), ("ce_time", datetime.now(UTC).isoformat().encode())],
+            headers=[
+                ("ce_id", str(uuid.uuid4()).encode()),
+                ("ce_source", b"test"),
+                ("ce_type", b"disputedesk.intake.return_initiated.v1"),
+                ("ce_specversion", b"1.0"),
+                ("ce_time", datetime.now(UTC).isoformat().encode()),
+            ],
         )
     finally:
         await producer.stop()
@@ -194,9 +214,11 @@ async def test_poison_message_goes_to_the_dlq_and_the_consumer_goes_on(
     )
     assert r.status_code == 202
     await eventually(
-        lambda: scalar(fraud, "SELECT count(*) FROM assessments WHERE return_id = :r",
-                       r=good["return_id"]),
-        until=lambda n: n == 1, what="the good event after the poison one",
+        lambda: scalar(
+            fraud, "SELECT count(*) FROM assessments WHERE return_id = :r", r=good["return_id"]
+        ),
+        until=lambda n: n == 1,
+        what="the good event after the poison one",
     )
 
     # Both consumer groups of the topic (fraud, reconciliation) dead-letter it, with origin headers.
@@ -223,8 +245,8 @@ async def test_redelivered_escalation_event_is_merged_not_duplicated(
     await _produce(bootstrap, "intake.returns.v1", [env, env])
     await eventually(
         lambda: scalar(recon, "SELECT count(*) FROM inbox WHERE ce_id = :c", c=env.id),
-        until=lambda n: n == 1, what="escalation handled",
+        until=lambda n: n == 1,
+        what="escalation handled",
     )
     await asyncio.sleep(1)
     assert await scalar(recon, "SELECT count(*) FROM cases WHERE return_id = :r", r=rid) == 1
-

@@ -48,8 +48,9 @@ async def test_short_drill_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     # Every fault was injected, and the traffic exercised every kind of redelivery.
     names = [f.name for f in report.faults]
     assert names[0] == "Kafka broker stopped and restarted"
-    assert {f"kill -9 {s}, restart" for s in ("intake", "fraud", "reconciliation",
-                                              "notifications")} <= set(names)
+    assert {
+        f"kill -9 {s}, restart" for s in ("intake", "fraud", "reconciliation", "notifications")
+    } <= set(names)
     assert "PostgreSQL restarted" in names
     redelivered = report.traffic["deliberate_redeliveries"]
     assert redelivered["webhook"] > 0 and redelivered["escalation"] > 0

@@ -35,8 +35,12 @@ def evidence(kind: str = "PHOTO") -> dict[str, Any]:
 
 
 async def ce_types(intake: Any, return_id: str) -> list[str]:
-    return [r[0] for r in await rows(
-        intake, "SELECT ce_type FROM outbox WHERE key = :k ORDER BY id", k=return_id)]
+    return [
+        r[0]
+        for r in await rows(
+            intake, "SELECT ce_type FROM outbox WHERE key = :k ORDER BY id", k=return_id
+        )
+    ]
 
 
 async def test_seller_cannot_read_or_touch_another_sellers_escalation(
@@ -56,10 +60,16 @@ async def test_seller_cannot_read_or_touch_another_sellers_escalation(
     missing = await client.get("/v1/escalations/ESC-DOESNOTEXIST", headers=portal(harness))
     for response in (
         await client.get(f"/v1/escalations/{theirs}", headers=portal(harness)),
-        await client.post(f"/v1/escalations/{theirs}/evidence", json={"evidence": [evidence()]},
-                          headers=portal(harness)),
-        await client.post(f"/v1/escalations/{theirs}/appeal", json={"reason": "Please re-check"},
-                          headers=portal(harness)),
+        await client.post(
+            f"/v1/escalations/{theirs}/evidence",
+            json={"evidence": [evidence()]},
+            headers=portal(harness),
+        ),
+        await client.post(
+            f"/v1/escalations/{theirs}/appeal",
+            json={"reason": "Please re-check"},
+            headers=portal(harness),
+        ),
     ):
         # Indistinguishable from an id that does not exist: ids cannot be probed.
         assert response.status_code == 404, response.text
@@ -84,17 +94,20 @@ async def test_channel_rules_for_portal_and_agents(
     body.pop("channel")
     r = await client.post("/v1/escalations", json=body, headers=portal(harness))
     assert r.status_code == 201 and r.json()["channel"] == "PORTAL"
-    r = await client.post("/v1/escalations", json={**body, "channel": "CALL"},
-                          headers=portal(harness))
+    r = await client.post(
+        "/v1/escalations", json={**body, "channel": "CALL"}, headers=portal(harness)
+    )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "body.channel"
     r = await client.post("/v1/escalations", json=body, headers=agent(harness))
     assert r.status_code == 422  # an agent says whether it was a call or an email
-    r = await client.post("/v1/escalations", json={**body, "channel": "EMAIL"},
-                          headers=agent(harness))
+    r = await client.post(
+        "/v1/escalations", json={**body, "channel": "EMAIL"}, headers=agent(harness)
+    )
     assert r.status_code == 201
-    r = await client.post("/v1/escalations", json=body,
-                          headers=harness.key("DISPUTEDESK_KEY_FINANCE"))
+    r = await client.post(
+        "/v1/escalations", json=body, headers=harness.key("DISPUTEDESK_KEY_FINANCE")
+    )
     assert r.status_code == 403
 
 
@@ -103,29 +116,37 @@ async def test_evidence_and_appeal_emit_their_events(
 ) -> None:
     intake = pipeline["intake"]
     rid = uid("RET")
-    r = await intake.client.post("/v1/escalations", json=escalation_body(rid),
-                                 headers=portal(harness))
+    r = await intake.client.post(
+        "/v1/escalations", json=escalation_body(rid), headers=portal(harness)
+    )
     esc = r.json()["escalation_id"]
     items = [evidence("PHOTO"), evidence("LABEL_PHOTO")]
-    r = await intake.client.post(f"/v1/escalations/{esc}/evidence",
-                                 json={"evidence": items, "received_weight_g": 120},
-                                 headers=portal(harness))
+    r = await intake.client.post(
+        f"/v1/escalations/{esc}/evidence",
+        json={"evidence": items, "received_weight_g": 120},
+        headers=portal(harness),
+    )
     assert r.status_code == 201, r.text
     assert r.json()["added"] == 2 and r.json()["evidence_total"] == 3
     # The same files again add nothing and emit nothing.
-    r = await intake.client.post(f"/v1/escalations/{esc}/evidence",
-                                 json={"evidence": items}, headers=portal(harness))
+    r = await intake.client.post(
+        f"/v1/escalations/{esc}/evidence", json={"evidence": items}, headers=portal(harness)
+    )
     assert r.status_code == 201 and r.json()["added"] == 0 and r.json()["event_id"] is None
-    r = await intake.client.post(f"/v1/escalations/{esc}/evidence", json={},
-                                 headers=portal(harness))
+    r = await intake.client.post(
+        f"/v1/escalations/{esc}/evidence", json={}, headers=portal(harness)
+    )
     assert r.status_code == 422
 
-    r = await intake.client.post(f"/v1/escalations/{esc}/appeal",
-                                 json={"reason": "The video clearly shows the crack."},
-                                 headers=portal(harness))
+    r = await intake.client.post(
+        f"/v1/escalations/{esc}/appeal",
+        json={"reason": "The video clearly shows the crack."},
+        headers=portal(harness),
+    )
     assert r.status_code == 201, r.text
-    r = await intake.client.post(f"/v1/escalations/{esc}/appeal", json={"reason": "again"},
-                                 headers=portal(harness))
+    r = await intake.client.post(
+        f"/v1/escalations/{esc}/appeal", json={"reason": "again"}, headers=portal(harness)
+    )
     assert r.status_code == 409
 
     assert await ce_types(intake, rid) == [
@@ -133,15 +154,22 @@ async def test_evidence_and_appeal_emit_their_events(
         "disputedesk.intake.evidence_added.v1",
         "disputedesk.intake.appeal_filed.v1",
     ]
-    added = json.loads(await scalar(
-        intake, "SELECT payload::text FROM outbox WHERE key = :k AND ce_type LIKE '%evidence%'",
-        k=rid))
+    added = json.loads(
+        await scalar(
+            intake,
+            "SELECT payload::text FROM outbox WHERE key = :k AND ce_type LIKE '%evidence%'",
+            k=rid,
+        )
+    )
     assert added["received_weight_g"] == 120 and len(added["evidence"]) == 2
     r = await intake.client.get(f"/v1/escalations/{esc}", headers=portal(harness))
     assert r.json()["received_weight_g"] == 120 and r.json()["appeal_reason"]
     r = await intake.client.get(f"/v1/returns/{rid}/events", headers=agent(harness))
     assert [e["ce_type"].split(".")[2] for e in r.json()["events"]] == [
-        "seller_escalation_filed", "evidence_added", "appeal_filed"]
+        "seller_escalation_filed",
+        "evidence_added",
+        "appeal_filed",
+    ]
 
 
 async def test_idempotency_key_replay_mismatch_and_in_flight(
@@ -155,10 +183,10 @@ async def test_idempotency_key_replay_mismatch_and_in_flight(
     again = await intake.client.post("/v1/escalations", json=body, headers=key)
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
-    assert await scalar(intake, "SELECT count(*) FROM escalations WHERE return_id = :r",
-                        r=rid) == 1
-    changed = await intake.client.post("/v1/escalations", json={**body, "claimed_amount": 1},
-                                       headers=key)
+    assert await scalar(intake, "SELECT count(*) FROM escalations WHERE return_id = :r", r=rid) == 1
+    changed = await intake.client.post(
+        "/v1/escalations", json={**body, "claimed_amount": 1}, headers=key
+    )
     assert changed.status_code == 422
     assert changed.json()["errors"][0]["field"] == "header.Idempotency-Key"
 
@@ -167,24 +195,40 @@ async def test_idempotency_key_replay_mismatch_and_in_flight(
     path = f"/v1/escalations/{esc}/appeal"
     appeal = {"reason": "Please look again."}
     busy_key = uid("idem")
-    await claim(intake.runtime.sessionmaker, IdempotencyKey, client_id="portal:S-DEMO-1",
-                key=busy_key, route=f"POST {path}", body=json.dumps(appeal).encode())
-    r = await intake.client.post(path, content=json.dumps(appeal).encode(),
-                                 headers={"Idempotency-Key": busy_key, **portal(harness),
-                                          "content-type": "application/json"})
+    await claim(
+        intake.runtime.sessionmaker,
+        IdempotencyKey,
+        client_id="portal:S-DEMO-1",
+        key=busy_key,
+        route=f"POST {path}",
+        body=json.dumps(appeal).encode(),
+    )
+    r = await intake.client.post(
+        path,
+        content=json.dumps(appeal).encode(),
+        headers={
+            "Idempotency-Key": busy_key,
+            **portal(harness),
+            "content-type": "application/json",
+        },
+    )
     assert r.status_code == 409 and r.headers.get("Retry-After")
 
     # The same key on another escalation is another request, not a replay.
     key2 = {"Idempotency-Key": uid("idem"), **portal(harness)}
     r = await intake.client.post(path, json=appeal, headers=key2)
     assert r.status_code == 201
-    other = await intake.client.post("/v1/escalations", json=escalation_body(uid("RET")),
-                                     headers=portal(harness))
+    other = await intake.client.post(
+        "/v1/escalations", json=escalation_body(uid("RET")), headers=portal(harness)
+    )
     r = await intake.client.post(
-        f"/v1/escalations/{other.json()['escalation_id']}/appeal", json=appeal, headers=key2)
+        f"/v1/escalations/{other.json()['escalation_id']}/appeal", json=appeal, headers=key2
+    )
     assert r.status_code == 422
     assert await ce_types(intake, rid) == [
-        "disputedesk.intake.seller_escalation_filed.v1", "disputedesk.intake.appeal_filed.v1"]
+        "disputedesk.intake.seller_escalation_filed.v1",
+        "disputedesk.intake.appeal_filed.v1",
+    ]
 
 
 async def test_refunds_feed_emits_once(harness: Harness, pipeline: dict[str, Any]) -> None:
@@ -193,15 +237,22 @@ async def test_refunds_feed_emits_once(harness: Harness, pipeline: dict[str, Any
     ret = return_body()
     rid = ret["return_id"]
     assert (await intake.client.post("/v1/returns", json=ret, headers=market)).status_code == 202
-    refund = {"refund_id": uid("RF"), "return_id": rid, "order_id": ret["order_id"],
-              "amount": 249_900, "issued_at": datetime.now(UTC).isoformat()}
+    refund = {
+        "refund_id": uid("RF"),
+        "return_id": rid,
+        "order_id": ret["order_id"],
+        "amount": 249_900,
+        "issued_at": datetime.now(UTC).isoformat(),
+    }
     first = await intake.client.post("/v1/refunds", json=refund, headers=market)
     assert first.status_code == 202 and first.json()["duplicate"] is False
     again = await intake.client.post("/v1/refunds", json=refund, headers=market)
     assert again.json()["duplicate"] is True
     assert again.json()["event_id"] == first.json()["event_id"]
     assert await ce_types(intake, rid) == [
-        "disputedesk.intake.return_initiated.v1", "disputedesk.intake.refund_issued.v1"]
+        "disputedesk.intake.return_initiated.v1",
+        "disputedesk.intake.refund_issued.v1",
+    ]
     r = await intake.client.post("/v1/refunds", json={**refund, "amount": 12.5}, headers=market)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.amount"
     r = await intake.client.post("/v1/refunds", json=refund, headers=portal(harness))
@@ -210,23 +261,36 @@ async def test_refunds_feed_emits_once(harness: Harness, pipeline: dict[str, Any
 
 async def test_seller_feedback(harness: Harness, pipeline: dict[str, Any]) -> None:
     intake = pipeline["intake"]
-    feedback = {"seller_id": "S-DEMO-1", "rating": 2, "text": "Slow to respond.",
-                "return_id": uid("RET")}
+    feedback = {
+        "seller_id": "S-DEMO-1",
+        "rating": 2,
+        "text": "Slow to respond.",
+        "return_id": uid("RET"),
+    }
     r = await intake.client.post("/v1/seller-feedback", json=feedback, headers=portal(harness))
     assert r.status_code == 201, r.text
-    row = await rows(intake, "SELECT topic, key, payload->>'rating' FROM outbox WHERE ce_id = :c",
-                     c=uuid.UUID(r.json()["event_id"]))
+    row = await rows(
+        intake,
+        "SELECT topic, key, payload->>'rating' FROM outbox WHERE ce_id = :c",
+        c=uuid.UUID(r.json()["event_id"]),
+    )
     assert row == [("intake.seller-feedback.v1", "S-DEMO-1", "2")]
-    r = await intake.client.post("/v1/seller-feedback",
-                                 json={**feedback, "seller_id": OTHER_SELLER},
-                                 headers=portal(harness))
+    r = await intake.client.post(
+        "/v1/seller-feedback", json={**feedback, "seller_id": OTHER_SELLER}, headers=portal(harness)
+    )
     assert r.status_code == 403
-    r = await intake.client.post("/v1/seller-feedback",
-                                 json={**feedback, "seller_id": OTHER_SELLER},
-                                 headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE"))
+    r = await intake.client.post(
+        "/v1/seller-feedback",
+        json={**feedback, "seller_id": OTHER_SELLER},
+        headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE"),
+    )
     assert r.status_code == 201
-    for bad, field in (({"rating": 6}, "body.rating"), ({"rating": "good"}, "body.rating"),
-                       ({"text": "x" * 5001}, "body.text")):
-        r = await intake.client.post("/v1/seller-feedback", json={**feedback, **bad},
-                                     headers=portal(harness))
+    for bad, field in (
+        ({"rating": 6}, "body.rating"),
+        ({"rating": "good"}, "body.rating"),
+        ({"text": "x" * 5001}, "body.text"),
+    ):
+        r = await intake.client.post(
+            "/v1/seller-feedback", json={**feedback, **bad}, headers=portal(harness)
+        )
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == field

@@ -55,34 +55,42 @@ async def test_rapidroute_sample_is_accepted_once_and_redelivery_emits_nothing(
     body = rapidroute_batch([event])
     secret = harness.secrets["RAPIDROUTE_SECRET"]
 
-    r = await intake.client.post("/v1/webhooks/rapidroute", content=body,
-                                 headers=rapidroute_headers(secret, body))
+    r = await intake.client.post(
+        "/v1/webhooks/rapidroute", content=body, headers=rapidroute_headers(secret, body)
+    )
     assert r.status_code == 202, r.text
     assert r.json()["accepted"] == 1 and r.json()["duplicates"] == 0
     first_raw = r.json()["raw_ref"]
 
     # The same event again, in a new (re-signed) request: acknowledged, nothing new emitted.
-    r = await intake.client.post("/v1/webhooks/rapidroute", content=body,
-                                 headers=rapidroute_headers(secret, body))
+    r = await intake.client.post(
+        "/v1/webhooks/rapidroute", content=body, headers=rapidroute_headers(secret, body)
+    )
     assert r.status_code == 202, r.text
     assert r.json()["accepted"] == 0 and r.json()["duplicates"] == 1
     assert await outbox_types(intake, rid) == ["DELIVERED_TO_SELLER"]
 
     # Both requests are archived, the redelivery with its verdict.
-    verdicts = await rows(intake, "SELECT id::text, verdict FROM raw_requests WHERE id IN "
-                          "(:a, :b)", a=first_raw, b=r.json()["raw_ref"])
+    verdicts = await rows(
+        intake,
+        "SELECT id::text, verdict FROM raw_requests WHERE id IN (:a, :b)",
+        a=first_raw,
+        b=r.json()["raw_ref"],
+    )
     assert sorted(v for _, v in verdicts) == ["accepted", "duplicate"]
     raw = await intake.client.get(f"/v1/admin/raw-requests/{first_raw}", headers=admin(harness))
     assert raw.status_code == 200
     assert raw.json()["body"].encode() == body  # byte for byte
     assert "rapidroute-signature" in raw.json()["headers"]
 
-    payload = json.loads(await scalar(
-        intake, "SELECT payload::text FROM outbox WHERE key = :k", k=rid))
+    payload = json.loads(
+        await scalar(intake, "SELECT payload::text FROM outbox WHERE key = :k", k=rid)
+    )
     assert payload["weight_g"] == 380 and payload["pod_otp_verified"] is True
     assert payload["raw_ref"] == first_raw
     assert payload["occurred_at"].startswith(
-        datetime.fromtimestamp(event["ts"] / 1000, UTC).isoformat()[:19])
+        datetime.fromtimestamp(event["ts"] / 1000, UTC).isoformat()[:19]
+    )
 
 
 async def test_rapidroute_batch_of_500_in_one_request_and_bad_batch_stores_nothing(
@@ -93,8 +101,9 @@ async def test_rapidroute_batch_of_500_in_one_request_and_bad_batch_stores_nothi
     rid = uid("RET")
     events = [rapidroute_event(rid, "RIT", event_id=f"{rid}-{i}") for i in range(500)]
     body = rapidroute_batch(events)
-    r = await intake.client.post("/v1/webhooks/rapidroute", content=body,
-                                 headers=rapidroute_headers(secret, body))
+    r = await intake.client.post(
+        "/v1/webhooks/rapidroute", content=body, headers=rapidroute_headers(secret, body)
+    )
     assert r.status_code == 202, r.text
     assert r.json()["accepted"] == 500
 
@@ -102,18 +111,28 @@ async def test_rapidroute_batch_of_500_in_one_request_and_bad_batch_stores_nothi
     good = [rapidroute_event(rid2, "RPU") for _ in range(3)]
     bad = {**rapidroute_event(rid2, "RDL"), "ts": "soon"}
     body = rapidroute_batch([*good, bad])
-    r = await intake.client.post("/v1/webhooks/rapidroute", content=body,
-                                 headers=rapidroute_headers(secret, body))
+    r = await intake.client.post(
+        "/v1/webhooks/rapidroute", content=body, headers=rapidroute_headers(secret, body)
+    )
     assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
     assert "body.events.3.ts" in [e["field"] for e in r.json()["errors"]]
-    assert await scalar(intake, "SELECT count(*) FROM shipment_events WHERE return_id = :r",
-                        r=rid2) == 0
-    assert await scalar(intake, "SELECT verdict FROM raw_requests WHERE id = :i",
-                        i=uuid.UUID(r.json()["raw_ref"])) == "invalid"
+    assert (
+        await scalar(intake, "SELECT count(*) FROM shipment_events WHERE return_id = :r", r=rid2)
+        == 0
+    )
+    assert (
+        await scalar(
+            intake,
+            "SELECT verdict FROM raw_requests WHERE id = :i",
+            i=uuid.UUID(r.json()["raw_ref"]),
+        )
+        == "invalid"
+    )
 
     too_many = rapidroute_batch([rapidroute_event(rid2) for _ in range(501)])
-    r = await intake.client.post("/v1/webhooks/rapidroute", content=too_many,
-                                 headers=rapidroute_headers(secret, too_many))
+    r = await intake.client.post(
+        "/v1/webhooks/rapidroute", content=too_many, headers=rapidroute_headers(secret, too_many)
+    )
     assert r.status_code == 422
     assert "body.events" in [e["field"] for e in r.json()["errors"]]
 
@@ -134,8 +153,11 @@ async def test_rapidroute_auth_failures(harness: Harness, pipeline: dict[str, An
         r = await client.post("/v1/webhooks/rapidroute", content=body, headers=headers)
         assert r.status_code == 401, (headers, r.text)
         assert r.headers["content-type"].startswith(PROBLEM)
-    r = await client.post("/v1/webhooks/rapidroute", content=body,
-                          headers=desipost_headers(harness.secrets["DESIPOST_API_KEY"]))
+    r = await client.post(
+        "/v1/webhooks/rapidroute",
+        content=body,
+        headers=desipost_headers(harness.secrets["DESIPOST_API_KEY"]),
+    )
     assert r.status_code == 401  # another partner's credential is no credential here
 
 
@@ -164,18 +186,30 @@ async def test_desipost_snapshot_three_times_with_growing_history_emits_each_sca
     assert r.json()["accepted"] == 0 and r.json()["duplicates"] == 5
 
     assert await outbox_types(intake, rid) == [
-        "PICKUP_SCHEDULED", "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED_TO_SELLER"
+        "PICKUP_SCHEDULED",
+        "PICKED_UP",
+        "IN_TRANSIT",
+        "OUT_FOR_DELIVERY",
+        "DELIVERED_TO_SELLER",
     ]
-    delivered = json.loads(await scalar(
-        intake, "SELECT payload::text FROM shipment_events WHERE return_id = :r "
-        "AND event_type = 'DELIVERED_TO_SELLER'", r=rid))
+    delivered = json.loads(
+        await scalar(
+            intake,
+            "SELECT payload::text FROM shipment_events WHERE return_id = :r "
+            "AND event_type = 'DELIVERED_TO_SELLER'",
+            r=rid,
+        )
+    )
     # 26-11-2026 13:30:45 in India is 08:00:45 UTC; "450 g" is 450 grams.
     assert delivered["occurred_at"] == "2026-11-26T08:00:45Z"
     assert delivered["weight_g"] == 450 and delivered["pod_otp_verified"] is True
 
     # The API key is not archived with the request (it is a bearer credential).
-    raw_headers = await scalar(intake, "SELECT headers::text FROM raw_requests WHERE id = :i",
-                               i=uuid.UUID(r.json()["raw_ref"]))
+    raw_headers = await scalar(
+        intake,
+        "SELECT headers::text FROM raw_requests WHERE id = :i",
+        i=uuid.UUID(r.json()["raw_ref"]),
+    )
     assert harness.secrets["DESIPOST_API_KEY"] not in raw_headers
 
 
@@ -187,13 +221,23 @@ async def test_desipost_weight_in_kilograms_and_bad_key(
     body = json.loads(desipost_snapshot(rid, awb, [("PICKED UP", "24-11-2026 15:43:02")]))
     body["scans"][0]["weight"] = "0.45 kg"
     raw = json.dumps(body).encode()
-    r = await intake.client.post("/v1/webhooks/desipost", content=raw,
-                                 headers=desipost_headers(harness.secrets["DESIPOST_API_KEY"]))
+    r = await intake.client.post(
+        "/v1/webhooks/desipost",
+        content=raw,
+        headers=desipost_headers(harness.secrets["DESIPOST_API_KEY"]),
+    )
     assert r.status_code == 202, r.text
-    assert await scalar(intake, "SELECT (payload->>'weight_g')::int FROM shipment_events "
-                        "WHERE return_id = :r", r=rid) == 450
-    r = await intake.client.post("/v1/webhooks/desipost", content=raw,
-                                 headers=desipost_headers("dp_guess_the_key_000000"))
+    assert (
+        await scalar(
+            intake,
+            "SELECT (payload->>'weight_g')::int FROM shipment_events WHERE return_id = :r",
+            r=rid,
+        )
+        == 450
+    )
+    r = await intake.client.post(
+        "/v1/webhooks/desipost", content=raw, headers=desipost_headers("dp_guess_the_key_000000")
+    )
     assert r.status_code == 401
 
 
@@ -207,26 +251,34 @@ async def test_out_of_order_events_keep_the_partner_time(
     arrivals = (("RDL", t0 + timedelta(days=1)), ("RPU", t0), ("RIT", t0 + timedelta(hours=5)))
     for code, at in arrivals:
         body = rapidroute_batch([rapidroute_event(rid, code, ts=at)])
-        r = await intake.client.post("/v1/webhooks/rapidroute", content=body,
-                                     headers=rapidroute_headers(secret, body))
+        r = await intake.client.post(
+            "/v1/webhooks/rapidroute", content=body, headers=rapidroute_headers(secret, body)
+        )
         assert r.status_code == 202, r.text
     assert await outbox_types(intake, rid) == ["DELIVERED_TO_SELLER", "PICKED_UP", "IN_TRANSIT"]
-    r = await intake.client.get(f"/v1/returns/{rid}/events",
-                                headers=harness.key("DISPUTEDESK_KEY_OPS_AGENT"))
+    r = await intake.client.get(
+        f"/v1/returns/{rid}/events", headers=harness.key("DISPUTEDESK_KEY_OPS_AGENT")
+    )
     assert r.status_code == 200, r.text
     history = r.json()["events"]
     assert [e["payload"]["event_type"] for e in history] == [
-        "PICKED_UP", "IN_TRANSIT", "DELIVERED_TO_SELLER"
+        "PICKED_UP",
+        "IN_TRANSIT",
+        "DELIVERED_TO_SELLER",
     ]
-    r = await intake.client.get(f"/v1/returns/{rid}/events",
-                                headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL"))
+    r = await intake.client.get(
+        f"/v1/returns/{rid}/events", headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL")
+    )
     assert r.status_code == 403
 
 
 def unmapped_count(partner: str, status: str) -> float:
-    return REGISTRY.get_sample_value(
-        "intake_unmapped_status_total", {"partner": partner, "status": status}
-    ) or 0.0
+    return (
+        REGISTRY.get_sample_value(
+            "intake_unmapped_status_total", {"partner": partner, "status": status}
+        )
+        or 0.0
+    )
 
 
 async def test_unknown_status_then_mapping_then_replay_emits_once(
@@ -242,42 +294,56 @@ async def test_unknown_status_then_mapping_then_replay_emits_once(
 
     raw_refs = []
     for _ in range(2):  # the partner retries: still one unmapped scan, counted once
-        r = await intake.client.post("/v1/webhooks/swiftship", content=body,
-                                     headers=swiftship_headers(secret, body, webhook_id=webhook_id))
+        r = await intake.client.post(
+            "/v1/webhooks/swiftship",
+            content=body,
+            headers=swiftship_headers(secret, body, webhook_id=webhook_id),
+        )
         assert r.status_code == 202, r.text
         assert r.json()["accepted"] == 0 and r.json()["unmapped"] == [status]
         raw_refs.append(r.json()["raw_ref"])
     for raw_ref in raw_refs:  # both deliveries are archived
-        assert await scalar(intake, "SELECT verdict FROM raw_requests WHERE id = :i",
-                            i=uuid.UUID(raw_ref)) == "unmapped"
+        assert (
+            await scalar(
+                intake, "SELECT verdict FROM raw_requests WHERE id = :i", i=uuid.UUID(raw_ref)
+            )
+            == "unmapped"
+        )
     assert unmapped_count("swiftship", status) == before + 1
     assert await outbox_types(intake, rid) == []
 
-    listed = await intake.client.get("/v1/admin/unmapped-statuses?partner_id=swiftship",
-                                     headers=admin(harness))
+    listed = await intake.client.get(
+        "/v1/admin/unmapped-statuses?partner_id=swiftship", headers=admin(harness)
+    )
     assert listed.status_code == 200
     [entry] = [u for u in listed.json()["unmapped"] if u["status"] == status]
     assert entry["scans"] == 1 and entry["mapped_now"] is False
 
     r = await intake.client.post(
         "/v1/admin/partners/swiftship/status-mappings",
-        json={"status": status, "event_type": "PICKUP_FAILED"}, headers=admin(harness),
+        json={"status": status, "event_type": "PICKUP_FAILED"},
+        headers=admin(harness),
     )
     assert r.status_code == 201, r.text
-    r = await intake.client.post("/v1/admin/replay", json={"partner_id": "swiftship"},
-                                 headers=admin(harness))
+    r = await intake.client.post(
+        "/v1/admin/replay", json={"partner_id": "swiftship"}, headers=admin(harness)
+    )
     assert r.status_code == 200, r.text
     assert r.json()["events_emitted"] == 1
     assert await outbox_types(intake, rid) == ["PICKUP_FAILED"]
-    raw_of_event = await scalar(intake, "SELECT payload->>'raw_ref' FROM outbox WHERE key = :k",
-                                k=rid)
+    raw_of_event = await scalar(
+        intake, "SELECT payload->>'raw_ref' FROM outbox WHERE key = :k", k=rid
+    )
     assert raw_of_event == raw_refs[0]  # the event points at the archived request it came in
 
     # Replaying again, or the partner redelivering, emits nothing more.
     r = await intake.client.post("/v1/admin/replay", json={}, headers=admin(harness))
     assert r.json()["events_emitted"] == 0
-    r = await intake.client.post("/v1/webhooks/swiftship", content=body,
-                                 headers=swiftship_headers(secret, body, webhook_id=webhook_id))
+    r = await intake.client.post(
+        "/v1/webhooks/swiftship",
+        content=body,
+        headers=swiftship_headers(secret, body, webhook_id=webhook_id),
+    )
     assert r.json()["accepted"] == 0 and r.json()["duplicates"] == 1
     assert await outbox_types(intake, rid) == ["PICKUP_FAILED"]
     listed = await intake.client.get("/v1/admin/unmapped-statuses", headers=admin(harness))
@@ -285,8 +351,11 @@ async def test_unknown_status_then_mapping_then_replay_emits_once(
 
     # A later event with that status is mapped on arrival.
     body2 = swiftship_event(rid, status)
-    r = await intake.client.post("/v1/webhooks/swiftship", content=body2,
-                                 headers=swiftship_headers(secret, body2, webhook_id=uid("msg")))
+    r = await intake.client.post(
+        "/v1/webhooks/swiftship",
+        content=body2,
+        headers=swiftship_headers(secret, body2, webhook_id=uid("msg")),
+    )
     assert r.json()["accepted"] == 1
 
 
@@ -301,18 +370,27 @@ async def test_desipost_unmapped_scan_in_a_snapshot_is_replayed_once(
     body = desipost_snapshot(rid, awb, scans)
     r = await intake.client.post("/v1/webhooks/desipost", content=body, headers=headers)
     assert r.json()["accepted"] == 1 and r.json()["unmapped"] == [odd]
-    assert await scalar(intake, "SELECT verdict FROM raw_requests WHERE id = :i",
-                        i=uuid.UUID(r.json()["raw_ref"])) == "partially_unmapped"
+    assert (
+        await scalar(
+            intake,
+            "SELECT verdict FROM raw_requests WHERE id = :i",
+            i=uuid.UUID(r.json()["raw_ref"]),
+        )
+        == "partially_unmapped"
+    )
     grown = desipost_snapshot(rid, awb, [*scans, ("DELIVERED", "26-11-2026 13:30:45")])
     r = await intake.client.post("/v1/webhooks/desipost", content=grown, headers=headers)
     assert r.json()["accepted"] == 1 and r.json()["unmapped"] == [odd]
 
-    r = await intake.client.post("/v1/admin/partners/desipost/status-mappings",
-                                 json={"status": odd, "event_type": "AT_HUB"},
-                                 headers=admin(harness))
+    r = await intake.client.post(
+        "/v1/admin/partners/desipost/status-mappings",
+        json={"status": odd, "event_type": "AT_HUB"},
+        headers=admin(harness),
+    )
     assert r.status_code == 201
-    r = await intake.client.post("/v1/admin/replay", json={"partner_id": "desipost"},
-                                 headers=admin(harness))
+    r = await intake.client.post(
+        "/v1/admin/replay", json={"partner_id": "desipost"}, headers=admin(harness)
+    )
     assert r.json()["events_emitted"] == 1
     assert await outbox_types(intake, rid) == ["PICKED_UP", "DELIVERED_TO_SELLER", "AT_HUB"]
     r = await intake.client.post("/v1/webhooks/desipost", content=grown, headers=headers)
@@ -330,8 +408,14 @@ async def test_secret_rotation_old_and_new_valid_until_not_after(
     old, new = "rr_live_" + uuid.uuid4().hex, "rr_live_" + uuid.uuid4().hex
     r = await intake.client.post(
         "/v1/admin/partners",
-        json={"partner_id": partner_id, "display_name": "RapidRoute West", "scheme": "rapidroute",
-              "liability_cap": 500_000, "rate_limit_per_s": 100, "secret": old},
+        json={
+            "partner_id": partner_id,
+            "display_name": "RapidRoute West",
+            "scheme": "rapidroute",
+            "liability_cap": 500_000,
+            "rate_limit_per_s": 100,
+            "secret": old,
+        },
         headers=admin(harness),
     )
     assert r.status_code == 201, r.text
@@ -340,18 +424,24 @@ async def test_secret_rotation_old_and_new_valid_until_not_after(
     runtime = intake.runtime
     saved, runtime.clock = runtime.clock, clock
     try:
+
         async def send(secret: str) -> int:
             body = rapidroute_batch([rapidroute_event(uid("RET"))])
             ts = int(clock.now().timestamp())
-            resp = await intake.client.post(f"/v1/webhooks/{partner_id}", content=body,
-                                            headers=rapidroute_headers(secret, body, timestamp=ts))
+            resp = await intake.client.post(
+                f"/v1/webhooks/{partner_id}",
+                content=body,
+                headers=rapidroute_headers(secret, body, timestamp=ts),
+            )
             return resp.status_code
 
         assert await send(old) == 202 and await send(new) == 401
         r = await intake.client.post(
             f"/v1/admin/partners/{partner_id}/secrets",
-            json={"secret": new,
-                  "previous_not_after": (clock.now() + timedelta(hours=24)).isoformat()},
+            json={
+                "secret": new,
+                "previous_not_after": (clock.now() + timedelta(hours=24)).isoformat(),
+            },
             headers=admin(harness),
         )
         assert r.status_code == 200, r.text
@@ -374,13 +464,21 @@ async def test_desipost_keys_are_stored_hashed_and_rotate(
     old, new = "dp_" + uuid.uuid4().hex, "dp_" + uuid.uuid4().hex
     r = await intake.client.post(
         "/v1/admin/partners",
-        json={"partner_id": partner_id, "display_name": "DesiPost East", "scheme": "desipost",
-              "liability_cap": 250_000, "secret": old},
+        json={
+            "partner_id": partner_id,
+            "display_name": "DesiPost East",
+            "scheme": "desipost",
+            "liability_cap": 250_000,
+            "secret": old,
+        },
         headers=admin(harness),
     )
     assert r.status_code == 201, r.text
-    stored = await rows(intake, "SELECT secret, secret_hash FROM partner_secrets "
-                        "WHERE partner_id = :p", p=partner_id)
+    stored = await rows(
+        intake,
+        "SELECT secret, secret_hash FROM partner_secrets WHERE partner_id = :p",
+        p=partner_id,
+    )
     assert stored == [(None, hash_key(old))]
     r = await intake.client.post(
         f"/v1/admin/partners/{partner_id}/secrets",
@@ -390,23 +488,28 @@ async def test_desipost_keys_are_stored_hashed_and_rotate(
     assert r.status_code == 200
     body = desipost_snapshot(uid("RET"), uid("DP"), [("PICKED UP", "24-11-2026 15:43:02")])
     for key, expected in ((old, 401), (new, 202)):
-        r = await intake.client.post(f"/v1/webhooks/{partner_id}", content=body,
-                                     headers=desipost_headers(key))
+        r = await intake.client.post(
+            f"/v1/webhooks/{partner_id}", content=body, headers=desipost_headers(key)
+        )
         assert r.status_code == expected, r.text
     # Admin API refuses a duplicate partner, an unknown scheme, a bad swiftship secret.
     for payload, status in (
         ({"partner_id": partner_id, "scheme": "desipost", "secret": new}, 409),
         ({"partner_id": uid("x").lower(), "scheme": "pigeonpost", "secret": new}, 422),
-        ({"partner_id": uid("x").lower(), "scheme": "swiftship",
-          "secret": "not-a-whsec-secret"}, 422),
+        (
+            {"partner_id": uid("x").lower(), "scheme": "swiftship", "secret": "not-a-whsec-secret"},
+            422,
+        ),
     ):
         r = await intake.client.post(
             "/v1/admin/partners",
-            json={"display_name": "X", "liability_cap": 1, **payload}, headers=admin(harness),
+            json={"display_name": "X", "liability_cap": 1, **payload},
+            headers=admin(harness),
         )
         assert r.status_code == status, r.text
-    r = await intake.client.get("/v1/admin/partners",
-                                headers=harness.key("DISPUTEDESK_KEY_OPS_AGENT"))
+    r = await intake.client.get(
+        "/v1/admin/partners", headers=harness.key("DISPUTEDESK_KEY_OPS_AGENT")
+    )
     assert r.status_code == 403
 
 
@@ -418,19 +521,28 @@ async def test_rate_limit_answers_429_with_retry_after(
     secret = "rr_live_" + uuid.uuid4().hex
     r = await intake.client.post(
         "/v1/admin/partners",
-        json={"partner_id": partner_id, "display_name": "Slow", "scheme": "rapidroute",
-              "liability_cap": 1, "rate_limit_per_s": 2, "secret": secret},
+        json={
+            "partner_id": partner_id,
+            "display_name": "Slow",
+            "scheme": "rapidroute",
+            "liability_cap": 1,
+            "rate_limit_per_s": 2,
+            "secret": secret,
+        },
         headers=admin(harness),
     )
     assert r.status_code == 201
     # Sent at once, so the bucket (2 tokens, refilled at 2/s) cannot refill in between however
     # slow the machine is.
     bodies = [rapidroute_batch([rapidroute_event(uid("RET"))]) for _ in range(6)]
-    responses = await asyncio.gather(*(
-        intake.client.post(f"/v1/webhooks/{partner_id}", content=body,
-                           headers=rapidroute_headers(secret, body))
-        for body in bodies
-    ))
+    responses = await asyncio.gather(
+        *(
+            intake.client.post(
+                f"/v1/webhooks/{partner_id}", content=body, headers=rapidroute_headers(secret, body)
+            )
+            for body in bodies
+        )
+    )
     codes = sorted(resp.status_code for resp in responses)
     for resp in responses:
         if resp.status_code == 429:
@@ -446,8 +558,9 @@ async def test_bad_bodies_for_every_partner(harness: Harness, pipeline: dict[str
     client = pipeline["intake"].client
     rr, dp = harness.secrets["RAPIDROUTE_SECRET"], harness.secrets["DESIPOST_API_KEY"]
     for body in (b"{not json", b"[]", b'{"events": "many"}', b"\xff\xfe"):
-        r = await client.post("/v1/webhooks/rapidroute", content=body,
-                              headers=rapidroute_headers(rr, body))
+        r = await client.post(
+            "/v1/webhooks/rapidroute", content=body, headers=rapidroute_headers(rr, body)
+        )
         assert r.status_code == 422, (body, r.text)
         assert r.json()["errors"]
         r = await client.post("/v1/webhooks/desipost", content=body, headers=desipost_headers(dp))
@@ -456,16 +569,17 @@ async def test_bad_bodies_for_every_partner(harness: Harness, pipeline: dict[str
         desipost_snapshot(uid("RET"), uid("DP"), [("PICKED UP", "24-11-2026 15:43:02")])
     )
     wrong_type = json.dumps({**snapshot, "scans": "all of them"}).encode()
-    r = await client.post("/v1/webhooks/desipost", content=wrong_type,
-                          headers=desipost_headers(dp))
+    r = await client.post("/v1/webhooks/desipost", content=wrong_type, headers=desipost_headers(dp))
     assert "body.scans" in [e["field"] for e in r.json()["errors"]]
     huge = b'{"events": [' + b" " * (1024 * 1024) + b"]}"
-    r = await client.post("/v1/webhooks/rapidroute", content=huge,
-                          headers=rapidroute_headers(rr, huge))
+    r = await client.post(
+        "/v1/webhooks/rapidroute", content=huge, headers=rapidroute_headers(rr, huge)
+    )
     assert r.status_code == 413
     long_id = rapidroute_batch([rapidroute_event(uid("RET"), event_id="e" * 300)])
-    r = await client.post("/v1/webhooks/rapidroute", content=long_id,
-                          headers=rapidroute_headers(rr, long_id))
+    r = await client.post(
+        "/v1/webhooks/rapidroute", content=long_id, headers=rapidroute_headers(rr, long_id)
+    )
     assert r.status_code == 422
     r = await client.post("/v1/webhooks/" + "x" * 65, content=b"{}")
     assert r.status_code in (404, 422)
@@ -485,19 +599,27 @@ async def test_replay_cli_emits_what_became_mappable(
     secret = "rr_live_" + uuid.uuid4().hex
     r = await intake.client.post(
         "/v1/admin/partners",
-        json={"partner_id": partner_id, "display_name": "CLI", "scheme": "rapidroute",
-              "liability_cap": 1, "secret": secret},
+        json={
+            "partner_id": partner_id,
+            "display_name": "CLI",
+            "scheme": "rapidroute",
+            "liability_cap": 1,
+            "secret": secret,
+        },
         headers=admin(harness),
     )
     assert r.status_code == 201
     rid = uid("RET")
     body = rapidroute_batch([rapidroute_event(rid, "RXX"), rapidroute_event(rid, "RPU")])
-    r = await intake.client.post(f"/v1/webhooks/{partner_id}", content=body,
-                                 headers=rapidroute_headers(secret, body))
+    r = await intake.client.post(
+        f"/v1/webhooks/{partner_id}", content=body, headers=rapidroute_headers(secret, body)
+    )
     assert r.json()["accepted"] == 1 and r.json()["unmapped"] == ["RXX"]
-    r = await intake.client.post(f"/v1/admin/partners/{partner_id}/status-mappings",
-                                 json={"status": "RXX", "event_type": "QC_FAILED"},
-                                 headers=admin(harness))
+    r = await intake.client.post(
+        f"/v1/admin/partners/{partner_id}/status-mappings",
+        json={"status": "RXX", "event_type": "QC_FAILED"},
+        headers=admin(harness),
+    )
     assert r.status_code == 201
 
     for expected in ("1 event(s) emitted", "0 event(s) emitted"):

@@ -88,8 +88,9 @@ def test_no_operation_answers_5xx_or_off_schema(harness: Harness, fuzz_app: Any)
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -99,9 +100,11 @@ def _samples() -> dict[str, dict[str, Any]]:
 
     return {
         partner: json.loads((FIXTURES / "partners" / name).read_bytes())
-        for partner, name in (("swiftship", "swiftship-qc-passed.json"),
-                              ("rapidroute", "rapidroute-batch.json"),
-                              ("desipost", "desipost-snapshot.json"))
+        for partner, name in (
+            ("swiftship", "swiftship-qc-passed.json"),
+            ("rapidroute", "rapidroute-batch.json"),
+            ("desipost", "desipost-snapshot.json"),
+        )
     }
 
 
@@ -123,8 +126,9 @@ def test_signed_partner_bodies_of_any_shape_never_answer_5xx(
 
     def sign(partner: str, body: bytes) -> dict[str, str]:
         if partner == "swiftship":
-            return swiftship_headers(harness.secrets["SWIFTSHIP_SECRET"], body,
-                                     webhook_id=f"msg_{uuid.uuid4().hex}")
+            return swiftship_headers(
+                harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=f"msg_{uuid.uuid4().hex}"
+            )
         if partner == "rapidroute":
             return rapidroute_headers(harness.secrets["RAPIDROUTE_SECRET"], body)
         return desipost_headers(harness.secrets["DESIPOST_API_KEY"])
@@ -133,14 +137,20 @@ def test_signed_partner_bodies_of_any_shape_never_answer_5xx(
         partner=st.sampled_from(sorted(samples)),
         data=st.data(),
     )
-    @settings(max_examples=150, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=150,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(partner: str, data: st.DataObject) -> None:
         body_obj = data.draw(JSON | _mutated(samples[partner]), label="body")
         body = json.dumps(body_obj).encode()
         with client:
-            response = client.post(f"/v1/webhooks/{partner}", data=body,
-                                   headers=sign(partner, body))
+            response = client.post(
+                f"/v1/webhooks/{partner}", data=body, headers=sign(partner, body)
+            )
         assert response.status_code in (202, 422), (response.status_code, response.text, body)
         assert response.headers["content-type"].startswith(
             "application/json" if response.status_code == 202 else "application/problem+json"

@@ -14,9 +14,16 @@ async def test_templates_list_and_preview(harness: Harness, pipeline: dict[str, 
     assert r.status_code == 200, r.text
     names = {t["name"]: t for t in r.json()}
     assert set(names) == {
-        "acknowledgement", "evidence_request", "decision", "escalation_update",
-        "appeal_outcome", "policy_education", "feedback_outreach", "sla_breach_alert",
-        "approval_cap_alert", "fraud_alert",
+        "acknowledgement",
+        "evidence_request",
+        "decision",
+        "escalation_update",
+        "appeal_outcome",
+        "policy_education",
+        "feedback_outreach",
+        "sla_breach_alert",
+        "approval_cap_alert",
+        "fraud_alert",
     }
     assert names["fraud_alert"]["audience"] == "management"
     assert names["policy_education"]["essential"] is False

@@ -66,22 +66,29 @@ async def queue(service: RunningService, event: CaseEventBase) -> None:
     runtime = service.runtime
     async with runtime.sessionmaker() as session, session.begin():
         await handle_case_event(
-            session, event=event, settings=runtime.settings,  # type: ignore[arg-type]
+            session,
+            event=event,
+            settings=runtime.settings,  # type: ignore[arg-type]
             now=runtime.clock.now(),
         )
 
 
 async def status_of(service: RunningService, case_id: str, template: str) -> str | None:
     return await scalar(  # type: ignore[no-any-return]
-        service, "SELECT status FROM messages WHERE case_id = :c AND template = :t",
-        c=case_id, t=template,
+        service,
+        "SELECT status FROM messages WHERE case_id = :c AND template = :t",
+        c=case_id,
+        t=template,
     )
 
 
 def counter(template: str, outcome: str) -> float:
-    return REGISTRY.get_sample_value(
-        "disputedesk_notifications_total", {"template": template, "outcome": outcome}
-    ) or 0.0
+    return (
+        REGISTRY.get_sample_value(
+            "disputedesk_notifications_total", {"template": template, "outcome": outcome}
+        )
+        or 0.0
+    )
 
 
 async def test_451_twice_then_accepted_delivers_once_with_every_attempt_recorded(
@@ -93,21 +100,28 @@ async def test_451_twice_then_accepted_delivers_once_with_every_attempt_recorded
     retried_before = counter("acknowledgement", "retried")
     async with notifications_instance(settings=settings_for(database, port)) as service:
         await queue(service, samples.case_opened(case_id, datetime.now(UTC)))
-        await eventually(lambda: status_of(service, case_id, "acknowledgement"),
-                         until=lambda s: s == "sent", what="message sent after two 451s")
+        await eventually(
+            lambda: status_of(service, case_id, "acknowledgement"),
+            until=lambda s: s == "sent",
+            what="message sent after two 451s",
+        )
         attempts = await rows(
             service,
             "SELECT a.attempt, a.outcome, a.code, a.error, a.attempted_at, a.next_attempt_at "
             "FROM delivery_attempts a JOIN messages m USING (message_id) "
-            "WHERE m.case_id = :c ORDER BY a.attempt", c=case_id,
+            "WHERE m.case_id = :c ORDER BY a.attempt",
+            c=case_id,
         )
         sent_events = await rows(
             service,
             "SELECT payload FROM outbox WHERE ce_type = 'disputedesk.notifications.sent.v1' "
-            "AND payload->>'case_id' = :c", c=case_id,
+            "AND payload->>'case_id' = :c",
+            c=case_id,
         )
     assert [(a.attempt, a.outcome, a.code) for a in attempts] == [
-        (1, "retried", 451), (2, "retried", 451), (3, "sent", 250)
+        (1, "retried", 451),
+        (2, "retried", 451),
+        (3, "sent", 250),
     ]
     assert "451" in attempts[0].error
     # Exponential: the second wait is twice the first (no jitter in this test).
@@ -130,20 +144,25 @@ async def test_550_on_rcpt_fails_once_suppresses_the_address_and_later_mail_is_n
     case_id = uid("CASE")
     async with notifications_instance(settings=settings_for(database, port)) as service:
         await queue(service, samples.case_opened(case_id, datetime.now(UTC), seller_email=address))
-        await eventually(lambda: status_of(service, case_id, "acknowledgement"),
-                         until=lambda s: s == "failed", what="permanent failure recorded")
+        await eventually(
+            lambda: status_of(service, case_id, "acknowledgement"),
+            until=lambda s: s == "failed",
+            what="permanent failure recorded",
+        )
         await asyncio.sleep(0.5)  # a retry, if there were one, would be due by now
         attempts = await rows(
             service,
             "SELECT a.outcome, a.code, a.error FROM delivery_attempts a "
-            "JOIN messages m USING (message_id) WHERE m.case_id = :c", c=case_id,
+            "JOIN messages m USING (message_id) WHERE m.case_id = :c",
+            c=case_id,
         )
         assert [(a.outcome, a.code) for a in attempts] == [("failed", 550)]
         assert address not in attempts[0].error  # scrubbed: servers echo the address
         failed = await rows(
             service,
             "SELECT payload FROM outbox WHERE ce_type = 'disputedesk.notifications.failed.v1' "
-            "AND payload->>'case_id' = :c", c=case_id,
+            "AND payload->>'case_id' = :c",
+            c=case_id,
         )
         assert len(failed) == 1 and failed[0].payload["permanent"] is True
         assert address not in str(failed[0].payload)
@@ -155,14 +174,18 @@ async def test_550_on_rcpt_fails_once_suppresses_the_address_and_later_mail_is_n
         handler.refuse_rcpt = None
         suppressed_before = counter("decision", "suppressed")
         await queue(service, samples.case_decided(case_id, datetime.now(UTC), seller_email=address))
-        await eventually(lambda: status_of(service, case_id, "decision"),
-                         until=lambda s: s == "suppressed", what="suppressed decision")
+        await eventually(
+            lambda: status_of(service, case_id, "decision"),
+            until=lambda s: s == "suppressed",
+            what="suppressed decision",
+        )
         assert handler.data_commands == 0 and handler.delivered() == []
         assert counter("decision", "suppressed") - suppressed_before == 1
         failed_events = await scalar(
             service,
             "SELECT count(*) FROM outbox WHERE ce_type = 'disputedesk.notifications.failed.v1' "
-            "AND payload->>'case_id' = :c", c=case_id,
+            "AND payload->>'case_id' = :c",
+            c=case_id,
         )
         assert failed_events == 2
 
@@ -179,7 +202,8 @@ async def test_a_restart_during_backoff_still_delivers_on_the_persisted_schedule
         await queue(first, samples.case_opened(case_id, clock.now()))
         await eventually(
             lambda: scalar(first, "SELECT count(*) FROM delivery_attempts"),
-            until=lambda n: n == 1, what="first attempt recorded",
+            until=lambda n: n == 1,
+            what="first attempt recorded",
         )
         assert await status_of(first, case_id, "acknowledgement") == "pending"
     # The first instance is gone; a new one must pick the schedule up from the database.
@@ -187,8 +211,11 @@ async def test_a_restart_during_backoff_still_delivers_on_the_persisted_schedule
         await asyncio.sleep(0.5)
         assert handler.delivered() == []  # not before the scheduled time
         clock.advance(timedelta(seconds=61))
-        await eventually(lambda: status_of(second, case_id, "acknowledgement"),
-                         until=lambda s: s == "sent", what="delivered after the restart")
+        await eventually(
+            lambda: status_of(second, case_id, "acknowledgement"),
+            until=lambda s: s == "sent",
+            what="delivered after the restart",
+        )
         attempts = await rows(
             second, "SELECT outcome, code FROM delivery_attempts ORDER BY attempt"
         )
@@ -219,15 +246,23 @@ async def test_the_seller_address_never_appears_in_the_logs(
         root.setLevel(logging.DEBUG)
         try:
             case_id = uid("CASE")
-            await queue(service, samples.case_opened(case_id, datetime.now(UTC),
-                                                     seller_email=address))
-            await eventually(lambda: status_of(service, case_id, "acknowledgement"),
-                             until=lambda s: s == "sent", what="sent after a retry")
+            await queue(
+                service, samples.case_opened(case_id, datetime.now(UTC), seller_email=address)
+            )
+            await eventually(
+                lambda: status_of(service, case_id, "acknowledgement"),
+                until=lambda s: s == "sent",
+                what="sent after a retry",
+            )
             handler.refuse_rcpt = f"550 <{address}> no such user"
-            await queue(service, samples.case_decided(case_id, datetime.now(UTC),
-                                                      seller_email=address))
-            await eventually(lambda: status_of(service, case_id, "decision"),
-                             until=lambda s: s == "failed", what="hard bounce")
+            await queue(
+                service, samples.case_decided(case_id, datetime.now(UTC), seller_email=address)
+            )
+            await eventually(
+                lambda: status_of(service, case_id, "decision"),
+                until=lambda s: s == "failed",
+                what="hard bounce",
+            )
         finally:
             root.removeHandler(capture)
             root.setLevel(level)
@@ -255,42 +290,65 @@ async def test_lessons_go_out_as_one_daily_digest_within_the_per_seller_limit(
     seller, address = uid("S"), f"{uid('seller').lower()}@example.com"
     no_video, too_late = uid("CASE"), uid("CASE")
     async with notifications_instance(settings=settings, clock=clock) as service:
-        await queue(service, samples.case_rejected(no_video, clock.now(), seller_id=seller,
-                                                  seller_email=address))
+        await queue(
+            service,
+            samples.case_rejected(no_video, clock.now(), seller_id=seller, seller_email=address),
+        )
         late = samples.case_rejected(too_late, clock.now(), seller_id=seller, seller_email=address)
         assert late.decision is not None
-        await queue(service, late.model_copy(update={"decision": late.decision.model_copy(
-            update={"reason_code": "CLAIM_WINDOW_EXPIRED",
-                    "explanation": "The claim was filed 9 days after delivery."})}))
+        await queue(
+            service,
+            late.model_copy(
+                update={
+                    "decision": late.decision.model_copy(
+                        update={
+                            "reason_code": "CLAIM_WINDOW_EXPIRED",
+                            "explanation": "The claim was filed 9 days after delivery.",
+                        }
+                    )
+                }
+            ),
+        )
         runtime = service.runtime
         async with runtime.sessionmaker() as session, session.begin():
             await handle_seller_feedback(
-                session, event=samples.seller_feedback(
-                    clock.now(), feedback_id=uid("FB"), seller_id=seller, seller_email=address),
-                settings=settings, now=clock.now(),
+                session,
+                event=samples.seller_feedback(
+                    clock.now(), feedback_id=uid("FB"), seller_id=seller, seller_email=address
+                ),
+                settings=settings,
+                now=clock.now(),
             )
         # Both decisions and the outreach go now; the lessons wait for the digest.
-        await eventually(lambda: asyncio.to_thread(handler.delivered),
-                         until=lambda found: len(found) == 3, what="two decisions and outreach")
+        await eventually(
+            lambda: asyncio.to_thread(handler.delivered),
+            until=lambda found: len(found) == 3,
+            what="two decisions and outreach",
+        )
         assert await scalar(service, "SELECT count(*) FROM digest_items") == 2
 
         clock.set(datetime(2026, 11, 26, 12, 31, tzinfo=UTC))  # 18:01 India time
         digest_status = await eventually(
-            lambda: scalar(service, "SELECT status FROM messages WHERE template = "
-                                    "'policy_education'"),
+            lambda: scalar(
+                service, "SELECT status FROM messages WHERE template = 'policy_education'"
+            ),
             what="digest message queued",
         )
         # The outreach already used today's allowance: the digest waits for tomorrow morning.
         assert digest_status == "pending"
-        send_at = await scalar(service, "SELECT next_attempt_at FROM messages WHERE template = "
-                                        "'policy_education'")
+        send_at = await scalar(
+            service, "SELECT next_attempt_at FROM messages WHERE template = 'policy_education'"
+        )
         assert send_at == datetime(2026, 11, 27, 3, 30, tzinfo=UTC)  # 09:00 India time
         await asyncio.sleep(0.3)
         assert len(handler.delivered()) == 3
 
         clock.set(datetime(2026, 11, 27, 3, 31, tzinfo=UTC))
-        found = await eventually(lambda: asyncio.to_thread(handler.delivered),
-                                 until=lambda f: len(f) == 4, what="digest delivered")
+        found = await eventually(
+            lambda: asyncio.to_thread(handler.delivered),
+            until=lambda f: len(f) == 4,
+            what="digest delivered",
+        )
     digest = message_from_bytes(found[-1].read_bytes(), policy=default)
     assert no_video in digest["Subject"] and too_late in digest["Subject"]
     assert "2 tips" in digest["Subject"]
@@ -312,24 +370,29 @@ async def test_ops_manage_suppressions_see_attempts_and_resend(
         client = service.client
         r = await client.post("/v1/suppressions", json={"address": address}, headers=agent)
         assert r.status_code == 403
-        r = await client.post("/v1/suppressions", json={"address": "not-an-address"},
-                              headers=manager)
+        r = await client.post(
+            "/v1/suppressions", json={"address": "not-an-address"}, headers=manager
+        )
         assert r.status_code == 422 and "address" in r.text
-        r = await client.post("/v1/suppressions", json={"address": address, "detail": "asked"},
-                              headers=manager)
+        r = await client.post(
+            "/v1/suppressions", json={"address": address, "detail": "asked"}, headers=manager
+        )
         assert r.status_code == 201, r.text
         address_hash = r.json()["address_hash"]
         assert address not in r.text
-        r = await client.post("/v1/suppressions", json={"address": address.upper()},
-                              headers=manager)
+        r = await client.post(
+            "/v1/suppressions", json={"address": address.upper()}, headers=manager
+        )
         assert r.status_code == 200 and r.json()["address_hash"] == address_hash
         listed = (await client.get("/v1/suppressions", headers=manager)).json()["items"]
         assert [s["address_hash"] for s in listed] == [address_hash]
 
-        await queue(service, samples.case_opened(case_id, datetime.now(UTC),
-                                                 seller_email=address))
-        await eventually(lambda: status_of(service, case_id, "acknowledgement"),
-                         until=lambda s: s == "suppressed", what="suppressed")
+        await queue(service, samples.case_opened(case_id, datetime.now(UTC), seller_email=address))
+        await eventually(
+            lambda: status_of(service, case_id, "acknowledgement"),
+            until=lambda s: s == "suppressed",
+            what="suppressed",
+        )
         assert handler.delivered() == []
 
         r = await client.get("/v1/messages", params={"case_id": case_id}, headers=agent)
@@ -344,19 +407,24 @@ async def test_ops_manage_suppressions_see_attempts_and_resend(
         r = await client.delete(f"/v1/suppressions/{address_hash}", headers=manager)
         assert r.status_code == 204
         key = {"Idempotency-Key": uid("resend")}
-        r = await client.post(f"/v1/messages/{message['message_id']}/resend",
-                              headers={**agent, **key})
+        r = await client.post(
+            f"/v1/messages/{message['message_id']}/resend", headers={**agent, **key}
+        )
         assert r.status_code == 201, r.text
         resent = r.json()
         assert resent["resend_of"] == message["message_id"]
-        again = await client.post(f"/v1/messages/{message['message_id']}/resend",
-                                  headers={**agent, **key})
+        again = await client.post(
+            f"/v1/messages/{message['message_id']}/resend", headers={**agent, **key}
+        )
         assert again.json()["message_id"] == resent["message_id"]
-        await eventually(lambda: asyncio.to_thread(handler.delivered),
-                         until=lambda f: len(f) == 1, what="resend delivered")
+        await eventually(
+            lambda: asyncio.to_thread(handler.delivered),
+            until=lambda f: len(f) == 1,
+            what="resend delivered",
+        )
+
         async def resent_status() -> str:
-            r = await client.get("/v1/messages", params={"seller_id": "S-ACME-42"},
-                                 headers=agent)
+            r = await client.get("/v1/messages", params={"seller_id": "S-ACME-42"}, headers=agent)
             by_id = {m["message_id"]: m for m in r.json()["items"]}
             return str(by_id[resent["message_id"]]["status"])
 
@@ -364,9 +432,13 @@ async def test_ops_manage_suppressions_see_attempts_and_resend(
         await eventually(resent_status, until=lambda s: s == "sent", what="resend recorded")
         r = await client.get("/v1/messages", headers=agent)
         assert r.status_code == 422 and r.headers["content-type"].startswith(
-            "application/problem+json")
-        r = await client.get("/v1/messages", params={"case_id": case_id},
-                             headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL"))
+            "application/problem+json"
+        )
+        r = await client.get(
+            "/v1/messages",
+            params={"case_id": case_id},
+            headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL"),
+        )
         assert r.status_code == 403
     assert len(handler.delivered()) == 1
 
@@ -382,11 +454,15 @@ async def test_an_unreachable_server_is_retried_until_it_comes_back(
         await queue(service, samples.case_opened(case_id, datetime.now(UTC)))
         await eventually(
             lambda: scalar(service, "SELECT count(*) FROM delivery_attempts"),
-            until=lambda n: n >= 2, what="two refused connection attempts",
+            until=lambda n: n >= 2,
+            what="two refused connection attempts",
         )
         async with scripted_smtp(tmp_path / "late", port=port) as (handler, _):
-            await eventually(lambda: status_of(service, case_id, "acknowledgement"),
-                             until=lambda s: s == "sent", what="sent once the server is up")
+            await eventually(
+                lambda: status_of(service, case_id, "acknowledgement"),
+                until=lambda s: s == "sent",
+                what="sent once the server is up",
+            )
             attempts = await rows(
                 service, "SELECT outcome, code, error FROM delivery_attempts ORDER BY attempt"
             )
@@ -413,36 +489,38 @@ async def test_a_send_whose_dispatcher_died_is_taken_over_when_its_lease_runs_ou
         # and then crashed would leave it.
         async with service.runtime.sessionmaker() as session, session.begin():
             await handle_case_event(
-                session, event=samples.case_opened(case_id, clock.now()),
+                session,
+                event=samples.case_opened(case_id, clock.now()),
                 settings=service.runtime.settings,  # type: ignore[arg-type]
                 now=clock.now(),
             )
             await flush_pending(session)
             await session.execute(
-                text("UPDATE messages SET status = 'sending', lease_until = :l "
-                     "WHERE case_id = :c"),
+                text("UPDATE messages SET status = 'sending', lease_until = :l WHERE case_id = :c"),
                 {"l": clock.now() + timedelta(seconds=120), "c": case_id},
             )
         await asyncio.sleep(0.4)
         assert handler.delivered() == []  # the lease still holds
         clock.advance(timedelta(seconds=121))
-        await eventually(lambda: status_of(service, case_id, "acknowledgement"),
-                         until=lambda s: s == "sent", what="taken over after the lease")
+        await eventually(
+            lambda: status_of(service, case_id, "acknowledgement"),
+            until=lambda s: s == "sent",
+            what="taken over after the lease",
+        )
     assert len(handler.delivered()) == 1
 
 
 # The test server offers AUTH without TLS, which aiosmtpd rightly warns about; STARTTLS is a
 # setting of the same client and needs a certificate this test does not have.
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-async def test_smtp_authentication_is_used_when_configured(
-    database: str, tmp_path: Path
-) -> None:
+async def test_smtp_authentication_is_used_when_configured(database: str, tmp_path: Path) -> None:
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     logins: list[tuple[bytes, bytes]] = []
 
-    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
-                      data: Any) -> AuthResult:
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         ok = isinstance(data, LoginPassword) and data.password == b"s3cret"
         if isinstance(data, LoginPassword):
             logins.append((data.login, data.password))
@@ -450,14 +528,19 @@ async def test_smtp_authentication_is_used_when_configured(
 
     case_id = uid("CASE")
     async with scripted_smtp(
-        tmp_path / "auth", auth_required=True, auth_require_tls=False,
+        tmp_path / "auth",
+        auth_required=True,
+        auth_require_tls=False,
         authenticator=authenticator,
     ) as (handler, port):
         settings = settings_for(database, port, smtp_username="desk", smtp_password="s3cret")
         async with notifications_instance(settings=settings) as service:
             await queue(service, samples.case_opened(case_id, datetime.now(UTC)))
-            await eventually(lambda: status_of(service, case_id, "acknowledgement"),
-                             until=lambda s: s == "sent", what="sent with authentication")
+            await eventually(
+                lambda: status_of(service, case_id, "acknowledgement"),
+                until=lambda s: s == "sent",
+                what="sent with authentication",
+            )
         assert len(handler.delivered()) == 1
     assert logins and logins[0] == (b"desk", b"s3cret")
 
@@ -468,16 +551,32 @@ async def test_starttls_is_used_when_configured(database: str, tmp_path: Path) -
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     case_id = uid("CASE")
-    async with scripted_smtp(
-        tmp_path / "tls", tls_context=context, require_starttls=True
-    ) as (handler, port):
+    async with scripted_smtp(tmp_path / "tls", tls_context=context, require_starttls=True) as (
+        handler,
+        port,
+    ):
         # Without STARTTLS the server refuses (530): retried, never final.
         # A short lease: this instance may be stopped in the middle of an attempt, and the next
         # one must be able to take the message over without waiting minutes.
@@ -485,8 +584,11 @@ async def test_starttls_is_used_when_configured(database: str, tmp_path: Path) -
         async with notifications_instance(settings=plain) as service:
             await queue(service, samples.case_opened(case_id, datetime.now(UTC)))
             await eventually(
-                lambda: scalar(service, "SELECT count(*) FROM delivery_attempts "
-                                        "WHERE outcome = 'retried' AND code = 530"),
+                lambda: scalar(
+                    service,
+                    "SELECT count(*) FROM delivery_attempts "
+                    "WHERE outcome = 'retried' AND code = 530",
+                ),
                 what="530 retried",
             )
             assert await status_of(service, case_id, "acknowledgement") in {"pending", "sending"}
@@ -495,6 +597,9 @@ async def test_starttls_is_used_when_configured(database: str, tmp_path: Path) -
             database, port, smtp_starttls=True, smtp_validate_certs=False, dispatch_lease_s=1.0
         )
         async with notifications_instance(settings=tls) as service:
-            await eventually(lambda: status_of(service, case_id, "acknowledgement"),
-                             until=lambda s: s == "sent", what="sent over STARTTLS")
+            await eventually(
+                lambda: status_of(service, case_id, "acknowledgement"),
+                until=lambda s: s == "sent",
+                what="sent over STARTTLS",
+            )
         assert len(handler.delivered()) == 1

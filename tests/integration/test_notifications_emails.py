@@ -69,13 +69,17 @@ async def test_every_seller_and_management_email_says_what_happened_and_what_com
 
     ack = _one(mails, "We have your claim", to=seller_email)
     assert case_id in ack["Subject"]
-    _in_both(ack, case_id, opened.return_id, "₹1,23,456.00",
-             india_time(at + timedelta(hours=48)))
+    _in_both(ack, case_id, opened.return_id, "₹1,23,456.00", india_time(at + timedelta(hours=48)))
 
     ev = _one(mails, "Please send evidence", to=seller_email)
     assert india_time(evidence.reply_by) in ev["Subject"]
-    _in_both(ev, "An unboxing video", "A photo of the shipping label", india_time(evidence.reply_by),
-             "close the claim without a payout")
+    _in_both(
+        ev,
+        "An unboxing video",
+        "A photo of the shipping label",
+        india_time(evidence.reply_by),
+        "close the claim without a payout",
+    )
 
     updates = [m for m in mails if "An update on your claim" in str(m["Subject"])]
     assert len(updates) == 2
@@ -128,13 +132,19 @@ async def test_rejection_and_appeal_outcome_emails_give_the_reason_and_the_way_f
     )
     [outcome] = await _mails(harness, appealed_case, 1)
     assert appealed_case in outcome["Subject"] and "appeal" in outcome["Subject"]
-    _in_both(outcome, "your appeal is successful", "₹1,23,456.00",
-             "shows the parcel was resealed", "not involved in the original decision")
+    _in_both(
+        outcome,
+        "your appeal is successful",
+        "₹1,23,456.00",
+        "shows the parcel was resealed",
+        "not involved in the original decision",
+    )
     # The lesson for the avoidable rejection waits for the seller's daily digest.
     notifications = pipeline["notifications"]
     lessons = await eventually(
         lambda: scalar(
-            notifications, "SELECT count(*) FROM digest_items WHERE case_id = :c",
+            notifications,
+            "SELECT count(*) FROM digest_items WHERE case_id = :c",
             c=rejected_case,
         ),
         what="education lesson gathered for the digest",
@@ -156,11 +166,18 @@ async def test_fraud_alert_and_negative_feedback_reach_the_right_people(
         at, feedback_id=feedback_id, seller_id=uid("S"), seller_email=seller_email
     )
     happy = samples.seller_feedback(
-        at, feedback_id=happy_id, rating=5, seller_id=uid("S"), seller_email=seller_email,
-        return_id=None, text=f"All good {happy_id}",
+        at,
+        feedback_id=happy_id,
+        rating=5,
+        seller_id=uid("S"),
+        seller_email=seller_email,
+        return_id=None,
+        text=f"All good {happy_id}",
     )
     await publish(
-        harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(alert), envelope(unhappy),
+        harness.env["KAFKA_BOOTSTRAP_SERVERS"],
+        envelope(alert),
+        envelope(unhappy),
         envelope(happy),
     )
     alerts = await _mails(harness, hub, len(MANAGERS))
@@ -188,13 +205,18 @@ async def test_redelivered_case_events_send_nothing_twice(
     # (the producer re-recorded it): one message per (case, template, case version).
     await publish(
         harness.env["KAFKA_BOOTSTRAP_SERVERS"],
-        first, first, envelope(opened), envelope(decided), envelope(decided),
+        first,
+        first,
+        envelope(opened),
+        envelope(decided),
+        envelope(decided),
     )
     notifications = pipeline["notifications"]
     await eventually(
         lambda: scalar(
             notifications,
-            "SELECT count(*) FROM messages WHERE case_id = :c AND status = 'sent'", c=case_id,
+            "SELECT count(*) FROM messages WHERE case_id = :c AND status = 'sent'",
+            c=case_id,
         ),
         until=lambda n: n == 2,
         what="both messages sent",
@@ -203,11 +225,13 @@ async def test_redelivered_case_events_send_nothing_twice(
     await asyncio.sleep(1.5)  # a duplicate would have been consumed and sent by now
     mails = await asyncio.to_thread(messages_mentioning, harness.mail_dir, case_id)
     assert sorted(str(m["Subject"]).split("] ")[1][:12] for m in mails) == [
-        "We have your", "Your claim a"
+        "We have your",
+        "Your claim a",
     ]
-    assert await scalar(
-        notifications, "SELECT count(*) FROM messages WHERE case_id = :c", c=case_id
-    ) == 2
+    assert (
+        await scalar(notifications, "SELECT count(*) FROM messages WHERE case_id = :c", c=case_id)
+        == 2
+    )
     sent_events = await scalar(
         notifications,
         "SELECT count(*) FROM outbox WHERE ce_type = 'disputedesk.notifications.sent.v1' "

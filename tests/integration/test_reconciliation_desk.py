@@ -27,8 +27,8 @@ from tests.support.reconciliation import (
     scan,
 )
 
-AGENT = "DISPUTEDESK_KEY_OPS_AGENT"          # agent.asha
-MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"      # manager.ravi
+AGENT = "DISPUTEDESK_KEY_OPS_AGENT"  # agent.asha
+MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"  # manager.ravi
 MANAGER_2 = "DISPUTEDESK_KEY_OPS_MANAGER_2"  # manager.meera
 FINANCE = "DISPUTEDESK_KEY_FINANCE"
 
@@ -39,17 +39,31 @@ async def desk(harness: Harness) -> AsyncIterator[Engine]:
         yield eng
 
 
-async def review_case(eng: Engine, *, partner: str = "rapidroute", band: str = "HIGH",
-                      claim: str = "DAMAGED", amount: int = 249_900, item_value: int = 249_900,
-                      ) -> dict[str, Any]:
+async def review_case(
+    eng: Engine,
+    *,
+    partner: str = "rapidroute",
+    band: str = "HIGH",
+    claim: str = "DAMAGED",
+    amount: int = 249_900,
+    item_value: int = 249_900,
+) -> dict[str, Any]:
     """A case the SOP hands to a person (HIGH fraud band → UNDER_REVIEW)."""
     rid = uid("RET-DESK")
     filed = eng.envelope(escalation(rid, claim=claim, amount=amount))
     await eng.send(
-        filed, return_initiated(rid, partner=partner, item_value=item_value),
-        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000, otp=False,
-             partner=partner),
-        scan(rid, "PICKED_UP", T0, weight=1000, partner=partner), assessed(filed, band),
+        filed,
+        return_initiated(rid, partner=partner, item_value=item_value),
+        scan(
+            rid,
+            "DELIVERED_TO_SELLER",
+            T0 + timedelta(days=2),
+            weight=1000,
+            otp=False,
+            partner=partner,
+        ),
+        scan(rid, "PICKED_UP", T0, weight=1000, partner=partner),
+        assessed(filed, band),
     )
     state = "UNDER_REVIEW" if band == "HIGH" else "CLOSED"
     return await eng.wait_case(rid, lambda c: c["state"] == state and c["fraud_band"] == band)
@@ -63,8 +77,13 @@ async def test_queue_filters_and_keyset_pagination(desk: Engine, harness: Harnes
     cursor = None
     pages = 0
     while True:
-        params: dict[str, Any] = {"state": "UNDER_REVIEW", "partner_id": partner,
-                                  "fraud_band": "HIGH", "claim_type": "DAMAGED", "limit": 2}
+        params: dict[str, Any] = {
+            "state": "UNDER_REVIEW",
+            "partner_id": partner,
+            "fraud_band": "HIGH",
+            "claim_type": "DAMAGED",
+            "limit": 2,
+        }
         if cursor:
             params["cursor"] = cursor
         r = await desk.client.get("/v1/cases", params=params, headers=agent)
@@ -79,17 +98,21 @@ async def test_queue_filters_and_keyset_pagination(desk: Engine, harness: Harnes
     assert sorted(seen) == sorted(created) and len(seen) == len(set(seen))
 
     # Assignee and age filters.
-    r = await desk.client.post(f"/v1/cases/{created[0]}/assign", json={"assignee": "agent.asha"},
-                               headers=agent)
+    r = await desk.client.post(
+        f"/v1/cases/{created[0]}/assign", json={"assignee": "agent.asha"}, headers=agent
+    )
     assert r.status_code == 200, r.text
-    r = await desk.client.get("/v1/cases", params={"assignee": "agent.asha", "partner_id": partner},
-                              headers=agent)
+    r = await desk.client.get(
+        "/v1/cases", params={"assignee": "agent.asha", "partner_id": partner}, headers=agent
+    )
     assert [c["case_id"] for c in r.json()["items"]] == [created[0]]
-    r = await desk.client.get("/v1/cases", params={"partner_id": partner, "min_age_hours": 1},
-                              headers=agent)
+    r = await desk.client.get(
+        "/v1/cases", params={"partner_id": partner, "min_age_hours": 1}, headers=agent
+    )
     assert r.json()["items"] == []
-    r = await desk.client.get("/v1/cases", params={"partner_id": partner, "max_age_hours": 1},
-                              headers=agent)
+    r = await desk.client.get(
+        "/v1/cases", params={"partner_id": partner, "max_age_hours": 1}, headers=agent
+    )
     assert len(r.json()["items"]) == 5
 
     r = await desk.client.get("/v1/cases", params={"cursor": "not-a-cursor"}, headers=agent)
@@ -107,25 +130,51 @@ async def test_case_detail_tells_the_whole_story(desk: Engine, harness: Harness)
     agent = harness.key(AGENT)
     key = {**agent, "Idempotency-Key": uid("idem")}
     for _ in range(2):  # a retried request adds the note once and answers the same
-        r = await desk.client.post(f"/v1/cases/{cid}/notes", json={"note": "Asked the hub for CCTV."},
-                                   headers=key)
+        r = await desk.client.post(
+            f"/v1/cases/{cid}/notes", json={"note": "Asked the hub for CCTV."}, headers=key
+        )
         assert r.status_code == 200, r.text
         assert r.json()["version"] == case["version"] + 1
-    r = await desk.client.post(f"/v1/cases/{cid}/notes", json={"note": "Something else"}, headers=key)
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/notes", json={"note": "Something else"}, headers=key
+    )
     assert r.status_code == 422
-    r = await desk.client.post(f"/v1/cases/{cid}/calls", headers=agent, json={
-        "direction": "OUTBOUND", "counterpart": "SELLER", "duration_s": 185,
-        "summary": "Seller confirms the box was crushed on arrival."})
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/calls",
+        headers=agent,
+        json={
+            "direction": "OUTBOUND",
+            "counterpart": "SELLER",
+            "duration_s": 185,
+            "summary": "Seller confirms the box was crushed on arrival.",
+        },
+    )
     assert r.status_code == 200, r.text
     # The notifications service reports an email about this case.
-    await desk.send(NotificationSent(
-        message_id=uuid.uuid4(), subject_key=case["return_id"], case_id=cid,
-        return_id=case["return_id"], seller_id=case["seller_id"], template="acknowledgement",
-        case_version=1, subject=f"[{cid}] We have your claim", attempts=1,
-        sent_at=desk.clock.now()))
+    await desk.send(
+        NotificationSent(
+            message_id=uuid.uuid4(),
+            subject_key=case["return_id"],
+            case_id=cid,
+            return_id=case["return_id"],
+            seller_id=case["seller_id"],
+            template="acknowledgement",
+            case_version=1,
+            subject=f"[{cid}] We have your claim",
+            attempts=1,
+            sent_at=desk.clock.now(),
+        )
+    )
     # (NotificationSent travels on the deliveries topic.) The marketplace refunds the buyer.
-    await desk.send(RefundIssued(refund_id=uid("RF"), return_id=case["return_id"], order_id="O-1",
-                                 amount=249_900, issued_at=desk.clock.now()))
+    await desk.send(
+        RefundIssued(
+            refund_id=uid("RF"),
+            return_id=case["return_id"],
+            order_id="O-1",
+            amount=249_900,
+            issued_at=desk.clock.now(),
+        )
+    )
 
     async def story() -> dict[str, Any]:
         r = await desk.client.get(f"/v1/cases/{cid}", headers=agent)
@@ -135,8 +184,10 @@ async def test_case_detail_tells_the_whole_story(desk: Engine, harness: Harness)
     from tests.support.waiting import eventually
 
     detail = await eventually(
-        story, until=lambda d: {"EMAIL_SENT", "REFUND_ISSUED"} <= {t["kind"] for t in d["timeline"]},
-        what="email and refund in the timeline")
+        story,
+        until=lambda d: {"EMAIL_SENT", "REFUND_ISSUED"} <= {t["kind"] for t in d["timeline"]},
+        what="email and refund in the timeline",
+    )
     kinds = [t["kind"] for t in detail["timeline"]]
     assert kinds[0] == "CaseOpened"
     assert {"CaseUnderReview", "NOTE", "CALL_LOGGED", "EMAIL_SENT"} <= set(kinds)
@@ -155,32 +206,52 @@ async def test_decide_with_reason_within_the_cap(desk: Engine, harness: Harness)
     case = await review_case(desk, partner="desipost")
     cid = case["case_id"]
     agent = harness.key(AGENT)
-    r = await desk.client.post(f"/v1/cases/{cid}/decision", headers=agent,
-                               json={"liable_party": "PARTNER", "payout_pct": 100})
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/decision",
+        headers=agent,
+        json={"liable_party": "PARTNER", "payout_pct": 100},
+    )
     assert r.status_code == 422
     assert any(e["field"] == "body.reason" for e in r.json()["errors"])
-    r = await desk.client.post(f"/v1/cases/{cid}/decision", headers=agent, json={
-        "liable_party": "PARTNER", "payout_pct": 100, "rule_id": "L9",
-        "reason": "CCTV shows the parcel dropped at the hub"})
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/decision",
+        headers=agent,
+        json={
+            "liable_party": "PARTNER",
+            "payout_pct": 100,
+            "rule_id": "L9",
+            "reason": "CCTV shows the parcel dropped at the hub",
+        },
+    )
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "CLOSED"
     closed = await desk.case(case["return_id"])
     assert closed is not None
     d = closed["decision"]
     assert (d["rule_id"], d["decided_by"], d["payout"], d["partner_debit"]) == (
-        "L9", "agent.asha", 249_900, 249_900)
+        "L9",
+        "agent.asha",
+        249_900,
+        249_900,
+    )
     assert d["explanation"].startswith(f"About your return {case['return_id']}")
     assert "CCTV shows the parcel dropped at the hub" in d["explanation"]
-    r = await desk.client.post(f"/v1/cases/{cid}/decision", headers=agent, json={
-        "liable_party": "PARTNER", "payout_pct": 100, "reason": "again please"})
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/decision",
+        headers=agent,
+        json={"liable_party": "PARTNER", "payout_pct": 100, "reason": "again please"},
+    )
     assert r.status_code == 409
 
 
 async def test_four_eyes_above_the_approval_cap(desk: Engine, harness: Harness) -> None:
     case = await review_case(desk, partner="swiftship", amount=3_000_000, item_value=3_000_000)
     cid = case["case_id"]
-    r = await desk.client.post(f"/v1/cases/{cid}/decision", headers=harness.key(MANAGER), json={
-        "liable_party": "PARTNER", "payout_pct": 100, "reason": "Partner admitted the loss"})
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/decision",
+        headers=harness.key(MANAGER),
+        json={"liable_party": "PARTNER", "payout_pct": 100, "reason": "Partner admitted the loss"},
+    )
     assert r.status_code == 200, r.text
     assert (r.json()["state"], r.json()["reason_code"]) == ("ESCALATED", "ABOVE_APPROVAL_CAP")
     # An ops_agent cannot approve above the cap; the proposer cannot approve their own proposal.
@@ -189,21 +260,36 @@ async def test_four_eyes_above_the_approval_cap(desk: Engine, harness: Harness) 
     r = await desk.client.post(f"/v1/cases/{cid}/approve", json={}, headers=harness.key(MANAGER))
     assert r.status_code == 403
     assert "Four eyes" in r.json()["detail"]
-    r = await desk.client.post(f"/v1/cases/{cid}/approve", json={"reason": "Checked the POD"},
-                               headers=harness.key(MANAGER_2))
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/approve",
+        json={"reason": "Checked the POD"},
+        headers=harness.key(MANAGER_2),
+    )
     assert r.status_code == 200, r.text
     closed = await desk.case(case["return_id"])
     assert closed is not None and closed["state"] == "CLOSED"
-    assert (closed["payout"], closed["decision"]["partner_debit"],
-            closed["decision"]["marketplace_cost"]) == (3_000_000, 1_000_000, 2_000_000)
+    assert (
+        closed["payout"],
+        closed["decision"]["partner_debit"],
+        closed["decision"]["marketplace_cost"],
+    ) == (3_000_000, 1_000_000, 2_000_000)
     assert (closed["proposed_by"], closed["decided_by"]) == ("manager.ravi", "manager.meera")
 
 
-async def test_agent_decision_above_the_cap_waits_for_a_manager(desk: Engine, harness: Harness) -> None:
+async def test_agent_decision_above_the_cap_waits_for_a_manager(
+    desk: Engine, harness: Harness
+) -> None:
     case = await review_case(desk, partner="swiftship", amount=2_600_000, item_value=2_600_000)
     cid = case["case_id"]
-    r = await desk.client.post(f"/v1/cases/{cid}/decision", headers=harness.key(AGENT), json={
-        "liable_party": "BUYER", "payout_pct": 100, "reason": "Buyer returned a different phone"})
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/decision",
+        headers=harness.key(AGENT),
+        json={
+            "liable_party": "BUYER",
+            "payout_pct": 100,
+            "reason": "Buyer returned a different phone",
+        },
+    )
     assert r.json()["state"] == "ESCALATED" and r.json()["payout"] == 0
     r = await desk.client.post(f"/v1/cases/{cid}/approve", json={}, headers=harness.key(MANAGER))
     assert r.status_code == 200 and r.json()["payout"] == 2_600_000
@@ -214,31 +300,51 @@ async def test_appeal_is_decided_by_a_different_manager_and_reversed_in_the_ledg
 ) -> None:
     rid = uid("RET-APPEAL")
     filed = desk.envelope(escalation(rid))
-    await desk.send(filed, return_initiated(rid, partner="rapidroute"),
-                    scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
-                    scan(rid, "PICKED_UP", T0, weight=1000), assessed(filed, "HIGH"))
+    await desk.send(
+        filed,
+        return_initiated(rid, partner="rapidroute"),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
+        scan(rid, "PICKED_UP", T0, weight=1000),
+        assessed(filed, "HIGH"),
+    )
     case = await desk.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")
     cid = case["case_id"]
-    r = await desk.client.post(f"/v1/cases/{cid}/decision", headers=harness.key(MANAGER), json={
-        "liable_party": "BUYER", "payout_pct": 50, "reason": "Shared responsibility"})
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/decision",
+        headers=harness.key(MANAGER),
+        json={"liable_party": "BUYER", "payout_pct": 50, "reason": "Shared responsibility"},
+    )
     assert r.json()["payout"] == 124_950
     await desk.send(appeal(filed.payload, desk.clock.now()))  # type: ignore[arg-type]
     await desk.wait_case(rid, lambda c: c["state"] == "APPEALED")
-    body = {"overturn": True, "liable_party": "PARTNER", "payout_pct": 100,
-            "reason": "The hub's scan shows the damage happened in transit"}
-    r = await desk.client.post(f"/v1/cases/{cid}/appeal-decision", json=body, headers=harness.key(MANAGER))
+    body = {
+        "overturn": True,
+        "liable_party": "PARTNER",
+        "payout_pct": 100,
+        "reason": "The hub's scan shows the damage happened in transit",
+    }
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/appeal-decision", json=body, headers=harness.key(MANAGER)
+    )
     assert r.status_code == 403  # the original decider
-    r = await desk.client.post(f"/v1/cases/{cid}/appeal-decision", json=body, headers=harness.key(AGENT))
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/appeal-decision", json=body, headers=harness.key(AGENT)
+    )
     assert r.status_code == 403  # not a manager
-    r = await desk.client.post(f"/v1/cases/{cid}/appeal-decision", json=body,
-                               headers=harness.key(MANAGER_2))
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/appeal-decision", json=body, headers=harness.key(MANAGER_2)
+    )
     assert r.status_code == 200, r.text
     assert (r.json()["state"], r.json()["payout"]) == ("CLOSED", 249_900)
     r = await desk.client.get(f"/v1/ledger/cases/{cid}", headers=harness.key(FINANCE))
     kinds = [t["kind"] for t in r.json()["transactions"]]
     assert kinds == ["SETTLEMENT", "REVERSAL", "SETTLEMENT"]
-    seller = sum(line["amount"] for t in r.json()["transactions"] for line in t["lines"]
-                 if line["account"].startswith("seller_payable"))
+    seller = sum(
+        line["amount"]
+        for t in r.json()["transactions"]
+        for line in t["lines"]
+        if line["account"].startswith("seller_payable")
+    )
     assert -seller == 249_900
     assert all(sum(line["amount"] for line in t["lines"]) == 0 for t in r.json()["transactions"])
 
@@ -247,8 +353,12 @@ async def test_appeal_is_decided_by_a_different_manager_and_reversed_in_the_ledg
     await desk.send(appeal(filed.payload, desk.clock.now()))  # type: ignore[arg-type]
     from tests.support.waiting import eventually
 
-    await eventually(lambda: desk.sql("SELECT disposition FROM appeals WHERE return_id = :r "
-                                      "AND disposition = 'LATE'", r=rid), what="late appeal recorded")
+    await eventually(
+        lambda: desk.sql(
+            "SELECT disposition FROM appeals WHERE return_id = :r AND disposition = 'LATE'", r=rid
+        ),
+        what="late appeal recorded",
+    )
     assert (await desk.case(rid) or {})["state"] == "CLOSED"
 
 
@@ -257,46 +367,67 @@ async def test_finance_reads_partner_statements(desk: Engine, harness: Harness) 
     for p in (partner, "rapidroute"):
         case = await review_case(desk, partner=p)
         r = await desk.client.post(
-            f"/v1/cases/{case['case_id']}/decision", headers=harness.key(AGENT),
-            json={"liable_party": "PARTNER", "payout_pct": 100, "reason": "Lost at the hub"})
+            f"/v1/cases/{case['case_id']}/decision",
+            headers=harness.key(AGENT),
+            json={"liable_party": "PARTNER", "payout_pct": 100, "reason": "Lost at the hub"},
+        )
         assert r.status_code == 200, r.text
-    period = {"period_start": (desk.clock.now() - timedelta(days=1)).isoformat(),
-              "period_end": (desk.clock.now() + timedelta(days=1)).isoformat()}
+    period = {
+        "period_start": (desk.clock.now() - timedelta(days=1)).isoformat(),
+        "period_end": (desk.clock.now() + timedelta(days=1)).isoformat(),
+    }
     finance = harness.key(FINANCE)
-    r = await desk.client.get(f"/v1/ledger/partners/{partner}/statement", params=period, headers=finance)
+    r = await desk.client.get(
+        f"/v1/ledger/partners/{partner}/statement", params=period, headers=finance
+    )
     assert r.status_code == 200, r.text
     statement = r.json()
     # An unknown partner has no contractual cap: nothing is recoverable, the marketplace absorbs it.
     assert statement["totals"]["net_receivable"] == 0 and statement["lines"] == []
-    r = await desk.client.get("/v1/ledger/partners/rapidroute/statement", params=period, headers=finance)
+    r = await desk.client.get(
+        "/v1/ledger/partners/rapidroute/statement", params=period, headers=finance
+    )
     totals = r.json()["totals"]
     assert totals["net_receivable"] == sum(line["amount"] for line in r.json()["lines"]) > 0
-    r = await desk.client.get("/v1/ledger/partners/rapidroute/statement",
-                              params={**period, "format": "csv"}, headers=finance)
+    r = await desk.client.get(
+        "/v1/ledger/partners/rapidroute/statement",
+        params={**period, "format": "csv"},
+        headers=finance,
+    )
     assert r.headers["content-type"].startswith("text/csv")
     assert f"net receivable,,,,,{totals['net_receivable']}" in r.text
-    r = await desk.client.get("/v1/ledger/partners/rapidroute/statement",
-                              params={**period, "format": "xlsx"}, headers=finance)
+    r = await desk.client.get(
+        "/v1/ledger/partners/rapidroute/statement",
+        params={**period, "format": "xlsx"},
+        headers=finance,
+    )
     assert r.content[:2] == b"PK"  # a zip container, as every .xlsx is
     import zipfile
 
     assert "xl/worksheets/sheet1.xml" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
-    r = await desk.client.get("/v1/ledger/partners/rapidroute/statement", params=period,
-                              headers=harness.key(AGENT))
+    r = await desk.client.get(
+        "/v1/ledger/partners/rapidroute/statement", params=period, headers=harness.key(AGENT)
+    )
     assert r.status_code == 403
     bad = {"period_start": period["period_end"], "period_end": period["period_start"]}
-    r = await desk.client.get("/v1/ledger/partners/rapidroute/statement", params=bad, headers=finance)
+    r = await desk.client.get(
+        "/v1/ledger/partners/rapidroute/statement", params=bad, headers=finance
+    )
     assert r.status_code == 422
     r = await desk.client.get("/v1/ledger/balances", headers=finance)
     assert r.json()["total"] == 0
 
 
-async def test_policy_version_is_stored_as_the_code_defines_it(desk: Engine, harness: Harness) -> None:
+async def test_policy_version_is_stored_as_the_code_defines_it(
+    desk: Engine, harness: Harness
+) -> None:
     r = await desk.client.get("/v1/policies/sop-v1", headers=harness.key(AGENT))
     assert r.status_code == 200
     assert r.json()["definition"] == SOP_V1.model_dump(mode="json")
     assert r.json()["status"] == "ACTIVE"
-    assert (await desk.client.get("/v1/policies/sop-v9", headers=harness.key(AGENT))).status_code == 404
+    assert (
+        await desk.client.get("/v1/policies/sop-v9", headers=harness.key(AGENT))
+    ).status_code == 404
 
 
 async def test_domain_metrics_are_exported(desk: Engine) -> None:

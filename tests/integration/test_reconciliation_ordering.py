@@ -39,12 +39,15 @@ async def test_every_order_and_redelivery_give_the_same_single_decision(harness:
             await eng.send(*sequence, *sequence)  # every event twice, same ce_id
 
         async def closed() -> int:
-            rows = await eng.sql("SELECT count(*) AS n FROM cases WHERE state = 'CLOSED' "
-                                 "AND return_id LIKE 'RET-ORD%'")
+            rows = await eng.sql(
+                "SELECT count(*) AS n FROM cases WHERE state = 'CLOSED' "
+                "AND return_id LIKE 'RET-ORD%'"
+            )
             return int(rows[0]["n"])
 
-        await eventually(closed, until=lambda n: n == len(returns), timeout=120,
-                         what="every permutation decided")
+        await eventually(
+            closed, until=lambda n: n == len(returns), timeout=120, what="every permutation decided"
+        )
         summary = await eng.sql(
             "SELECT c.return_id, c.decision->>'rule_id' AS rule, c.payout, "
             "(SELECT count(*) FROM cases c2 WHERE c2.return_id = c.return_id) AS cases, "
@@ -54,5 +57,7 @@ async def test_every_order_and_redelivery_give_the_same_single_decision(harness:
             "FROM cases c WHERE c.return_id LIKE 'RET-ORD%'"
         )
         assert len(summary) == len(returns)
-        outcomes = {(r["rule"], r["payout"], r["cases"], r["decisions"], r["postings"]) for r in summary}
+        outcomes = {
+            (r["rule"], r["payout"], r["cases"], r["decisions"], r["postings"]) for r in summary
+        }
         assert outcomes == {("L8", 199_900, 1, 1, 1)}

@@ -34,11 +34,15 @@ async def clocked(harness: Harness) -> AsyncIterator[Engine]:
 
 
 def scans(rid: str) -> list[object]:
-    return [scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000, otp=False),
-            scan(rid, "PICKED_UP", T0, weight=1000)]
+    return [
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000, otp=False),
+        scan(rid, "PICKED_UP", T0, weight=1000),
+    ]
 
 
-async def test_e1_missing_facts_go_to_review_after_48_hours_then_facts_decide(clocked: Engine) -> None:
+async def test_e1_missing_facts_go_to_review_after_48_hours_then_facts_decide(
+    clocked: Engine,
+) -> None:
     rid = uid("RET-E1")
     filed = clocked.envelope(escalation(rid))
     await clocked.send(filed, assessed(filed))
@@ -104,7 +108,8 @@ async def test_review_sla_pauses_while_awaiting_evidence_then_escalates(
     agent = harness.key("DISPUTEDESK_KEY_OPS_AGENT")
     await clocked.advance(40 * H)
     r = await clocked.client.post(
-        f"/v1/cases/{case['case_id']}/evidence-requests", headers=agent,
+        f"/v1/cases/{case['case_id']}/evidence-requests",
+        headers=agent,
         json={"checklist": ["A photo of the outer box"], "reason": "Box condition unclear."},
     )
     assert r.status_code == 200, r.text
@@ -123,8 +128,9 @@ async def test_review_sla_pauses_while_awaiting_evidence_then_escalates(
     last = (await clocked.events(case["case_id"]))[-1]
     assert last["ce_type"].endswith("case_escalated.v1")
     assert last["payload"]["escalation_reason"] == "SLA_BREACHED"
-    r = await clocked.client.get("/v1/cases", params={"sla_breached": "true", "return_id": rid},
-                                 headers=agent)
+    r = await clocked.client.get(
+        "/v1/cases", params={"sla_breached": "true", "return_id": rid}, headers=agent
+    )
     assert [c["case_id"] for c in r.json()["items"]] == [case["case_id"]]
     metrics = (await clocked.client.get("/metrics")).text
     assert "disputedesk_cases_sla_breached_total" in metrics
@@ -148,8 +154,9 @@ async def test_timers_fire_after_a_restart(harness: Harness) -> None:
         filed = eng.envelope(escalation(rid, items=[]))
         await eng.send(filed, return_initiated(rid), *scans(rid), assessed(filed))
         await eng.wait_case(rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
-        pending = await eng.sql("SELECT kind, due_at FROM timers WHERE fired_at IS NULL "
-                                "AND cancelled_at IS NULL")
+        pending = await eng.sql(
+            "SELECT kind, due_at FROM timers WHERE fired_at IS NULL AND cancelled_at IS NULL"
+        )
         assert [p["kind"] for p in pending] == ["EVIDENCE_REPLY"]
     # Leaving `engine` stopped the first process; a second one starts on the same database,
     # consumer group and clock.
@@ -160,9 +167,17 @@ async def test_timers_fire_after_a_restart(harness: Harness) -> None:
             async with app.state.runtime.sessionmaker() as session:
                 from sqlalchemy import text
 
-                return (await session.execute(
-                    text("SELECT state FROM cases WHERE return_id = :r"), {"r": rid})).scalar()
+                return (
+                    await session.execute(
+                        text("SELECT state FROM cases WHERE return_id = :r"), {"r": rid}
+                    )
+                ).scalar()
 
-        assert await eventually(state, until=lambda s: s == "REJECTED",
-                                what="evidence reply-by fired by the new process") == "REJECTED"
-
+        assert (
+            await eventually(
+                state,
+                until=lambda s: s == "REJECTED",
+                what="evidence reply-by fired by the new process",
+            )
+            == "REJECTED"
+        )

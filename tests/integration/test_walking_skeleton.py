@@ -38,7 +38,8 @@ async def test_escalation_reaches_the_seller_as_an_acknowledgement_email(
     assert r.json()["accepted"] == 1
 
     r = await intake.client.post(
-        "/v1/escalations", json=escalation_body(rid),
+        "/v1/escalations",
+        json=escalation_body(rid),
         headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL"),
     )
     assert r.status_code == 201, r.text

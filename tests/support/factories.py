@@ -71,8 +71,13 @@ def swiftship_event(return_id: str, event: str = "return.delivered", **over: Any
 
 
 def rapidroute_event(
-    return_id: str, status_code: str = "RDL", *, event_id: str | None = None,
-    ts: datetime | None = None, awb: str | None = None, **over: Any,
+    return_id: str,
+    status_code: str = "RDL",
+    *,
+    event_id: str | None = None,
+    ts: datetime | None = None,
+    awb: str | None = None,
+    **over: Any,
 ) -> dict[str, Any]:
     event = {
         "id": event_id or uid("evt"),
@@ -92,9 +97,7 @@ def rapidroute_batch(events: list[dict[str, Any]]) -> bytes:
     return json.dumps({"events": events}, separators=(",", ":")).encode()
 
 
-def desipost_snapshot(
-    return_id: str, awb: str, scans: list[tuple[str, str]], **over: Any
-) -> bytes:
+def desipost_snapshot(return_id: str, awb: str, scans: list[tuple[str, str]], **over: Any) -> bytes:
     """A cumulative desipost snapshot; `scans` are (status, "DD-MM-YYYY HH:MM:SS" India time)."""
     body: dict[str, Any] = {
         "awb": awb,
@@ -103,8 +106,12 @@ def desipost_snapshot(
         "current_status": scans[-1][0] if scans else None,
         "weight": "0.45 kg",
         "scans": [
-            {"status": status, "date": date, "location": "Kolkata_Hub",
-             **({"weight": "450 g"} if status in ("PICKED UP", "DELIVERED") else {})}
+            {
+                "status": status,
+                "date": date,
+                "location": "Kolkata_Hub",
+                **({"weight": "450 g"} if status in ("PICKED UP", "DELIVERED") else {}),
+            }
             for status, date in scans
         ],
         "qc": {"status": "PASSED", "failure_reason": None, "image": None},

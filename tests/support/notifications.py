@@ -29,7 +29,9 @@ async def publish(bootstrap: str, *envelopes: CloudEvent) -> None:
     try:
         for env in envelopes:
             await producer.send_and_wait(
-                topic_for(env.payload).name, value=env.value(), key=env.key.encode(),
+                topic_for(env.payload).name,
+                value=env.value(),
+                key=env.key.encode(),
                 headers=env.headers(),
             )
     finally:
@@ -57,7 +59,11 @@ class ScriptedSmtpHandler(MailDirHandler):
         self.data_commands = 0
 
     async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str,
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
         rcpt_options: list[str],
     ) -> str:
         if self.refuse_rcpt:
@@ -84,8 +90,12 @@ async def scripted_smtp(
     handler = ScriptedSmtpHandler(directory)
     port = port or free_port()
     controller = Controller(
-        handler, hostname="127.0.0.1", port=port, server_hostname="faulty-smtp",
-        ready_timeout=10, **smtp_kwargs,
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        server_hostname="faulty-smtp",
+        ready_timeout=10,
+        **smtp_kwargs,
     )
     await asyncio.to_thread(controller.start)
     try:
@@ -110,9 +120,12 @@ async def notifications_instance(**create_app_kwargs: Any) -> AsyncIterator[Runn
     from services.notifications.app import create_app
 
     app = create_app(**create_app_kwargs)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://notifications.test"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://notifications.test"
+        ) as client,
+    ):
         service = RunningService(app, client)
         await service.runtime.producer_ready.wait()
         yield service

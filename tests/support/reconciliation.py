@@ -45,64 +45,124 @@ T0 = datetime(2026, 11, 2, 4, 30, tzinfo=UTC)
 
 def evidence(kind: str = "UNBOXING_VIDEO") -> EvidenceItem:
     return EvidenceItem(
-        kind=EvidenceKind(kind), uri="https://evidence.example/e/1",  # type: ignore[arg-type]
-        sha256=uuid.uuid4().hex + uuid.uuid4().hex, captured_at=T0,
+        kind=EvidenceKind(kind),
+        uri="https://evidence.example/e/1",  # type: ignore[arg-type]
+        sha256=uuid.uuid4().hex + uuid.uuid4().hex,
+        captured_at=T0,
     )
 
 
-def return_initiated(rid: str, *, partner: str = "swiftship", item_value: int = 249_900,
-                     seller: str = "S-SOP", buyer: str = "B-SOP", qc_required: bool = False) -> ReturnInitiated:
+def return_initiated(
+    rid: str,
+    *,
+    partner: str = "swiftship",
+    item_value: int = 249_900,
+    seller: str = "S-SOP",
+    buyer: str = "B-SOP",
+    qc_required: bool = False,
+) -> ReturnInitiated:
     return ReturnInitiated(
-        return_id=rid, order_id=f"O-{rid}", seller_id=seller, buyer_id=buyer,
-        category="electronics", item_value=item_value, qc_required=qc_required, partner_id=partner,
-        awb=f"AWB-{rid}", initiated_at=T0 - timedelta(days=1),
+        return_id=rid,
+        order_id=f"O-{rid}",
+        seller_id=seller,
+        buyer_id=buyer,
+        category="electronics",
+        item_value=item_value,
+        qc_required=qc_required,
+        partner_id=partner,
+        awb=f"AWB-{rid}",
+        initiated_at=T0 - timedelta(days=1),
     )
 
 
-def scan(rid: str, kind: str, at: datetime, *, weight: int | None = None,
-         otp: bool | None = None, partner: str = "swiftship") -> ReturnShipmentEvent:
+def scan(
+    rid: str,
+    kind: str,
+    at: datetime,
+    *,
+    weight: int | None = None,
+    otp: bool | None = None,
+    partner: str = "swiftship",
+) -> ReturnShipmentEvent:
     return ReturnShipmentEvent(
-        event_id=uuid.uuid4(), partner_id=partner, partner_event_id=uuid.uuid4().hex,
-        return_id=rid, awb=f"AWB-{rid}", event_type=ShipmentEventType(kind), occurred_at=at,
-        weight_g=weight, pod_otp_verified=otp, raw_ref="test", hub_id="HUB-1", agent_id="AG-1",
+        event_id=uuid.uuid4(),
+        partner_id=partner,
+        partner_event_id=uuid.uuid4().hex,
+        return_id=rid,
+        awb=f"AWB-{rid}",
+        event_type=ShipmentEventType(kind),
+        occurred_at=at,
+        weight_g=weight,
+        pod_otp_verified=otp,
+        raw_ref="test",
+        hub_id="HUB-1",
+        agent_id="AG-1",
     )
 
 
-def escalation(rid: str, *, claim: str = "DAMAGED", amount: int = 249_900,
-               filed_at: datetime | None = None, items: list[str] | None = None,
-               received_weight_g: int | None = None, seller: str = "S-SOP") -> SellerEscalationFiled:
+def escalation(
+    rid: str,
+    *,
+    claim: str = "DAMAGED",
+    amount: int = 249_900,
+    filed_at: datetime | None = None,
+    items: list[str] | None = None,
+    received_weight_g: int | None = None,
+    seller: str = "S-SOP",
+) -> SellerEscalationFiled:
     return SellerEscalationFiled(
-        escalation_id=f"ESC-{uuid.uuid4().hex[:12].upper()}", return_id=rid, seller_id=seller,
-        claim_type=ClaimType(claim), claimed_amount=amount, description="test claim",
+        escalation_id=f"ESC-{uuid.uuid4().hex[:12].upper()}",
+        return_id=rid,
+        seller_id=seller,
+        claim_type=ClaimType(claim),
+        claimed_amount=amount,
+        description="test claim",
         evidence=[evidence(k) for k in (items if items is not None else ["UNBOXING_VIDEO"])],
-        received_weight_g=received_weight_g, channel=EscalationChannel.PORTAL,
-        filed_at=filed_at or T0 + timedelta(days=3), filed_by="test",
+        received_weight_g=received_weight_g,
+        channel=EscalationChannel.PORTAL,
+        filed_at=filed_at or T0 + timedelta(days=3),
+        filed_by="test",
         seller_email="seller.sop@example.com",
     )
 
 
-def evidence_added(esc: SellerEscalationFiled, items: list[str], at: datetime,
-                   received_weight_g: int | None = None) -> EvidenceAdded:
+def evidence_added(
+    esc: SellerEscalationFiled, items: list[str], at: datetime, received_weight_g: int | None = None
+) -> EvidenceAdded:
     return EvidenceAdded(
-        escalation_id=esc.escalation_id, return_id=esc.return_id, seller_id=esc.seller_id,
-        evidence=[evidence(k) for k in items], received_weight_g=received_weight_g, added_at=at,
+        escalation_id=esc.escalation_id,
+        return_id=esc.return_id,
+        seller_id=esc.seller_id,
+        evidence=[evidence(k) for k in items],
+        received_weight_g=received_weight_g,
+        added_at=at,
     )
 
 
 def appeal(esc: SellerEscalationFiled, at: datetime) -> AppealFiled:
-    return AppealFiled(escalation_id=esc.escalation_id, return_id=esc.return_id,
-                       seller_id=esc.seller_id, reason="Please look again.", filed_at=at)
+    return AppealFiled(
+        escalation_id=esc.escalation_id,
+        return_id=esc.return_id,
+        seller_id=esc.seller_id,
+        reason="Please look again.",
+        filed_at=at,
+    )
 
 
 def assessed(subject: Envelope, band: str = "LOW", at: datetime | None = None) -> FraudAssessed:
     payload = subject.payload
     return FraudAssessed(
-        assessment_id=uuid.uuid4(), subject_event_id=subject.id, subject_type=subject.type,
+        assessment_id=uuid.uuid4(),
+        subject_event_id=subject.id,
+        subject_type=subject.type,
         return_id=str(payload.return_id),
         escalation_id=getattr(payload, "escalation_id", None),
         entities=InvolvedEntities(seller_id=getattr(payload, "seller_id", None)),
-        score={"LOW": 0.1, "MEDIUM": 0.6, "HIGH": 0.9}[band], band=FraudBand(band), reasons=[],
-        model_version="test", assessed_at=at or T0 + timedelta(days=3, minutes=1),
+        score={"LOW": 0.1, "MEDIUM": 0.6, "HIGH": 0.9}[band],
+        band=FraudBand(band),
+        reasons=[],
+        model_version="test",
+        assessed_at=at or T0 + timedelta(days=3, minutes=1),
     )
 
 
@@ -133,7 +193,9 @@ class Engine:
                 topic = self.settings.deliveries_topic
             else:
                 topic = self.settings.returns_topic
-            await self.producer.send(topic, env.value(), key=env.key.encode(), headers=env.headers())
+            await self.producer.send(
+                topic, env.value(), key=env.key.encode(), headers=env.headers()
+            )
             sent.append(env)
         await self.producer.flush()
         return sent
@@ -146,10 +208,15 @@ class Engine:
         rows = await self.sql("SELECT * FROM cases WHERE return_id = :r", r=rid)
         return dict(rows[0]) if rows else None
 
-    async def wait_case(self, rid: str, until: Any, *, timeout: float = 30, what: str = "") -> dict[str, Any]:
+    async def wait_case(
+        self, rid: str, until: Any, *, timeout: float = 30, what: str = ""
+    ) -> dict[str, Any]:
         return await eventually(  # type: ignore[no-any-return]
-            lambda: self.case(rid), until=lambda c: c is not None and until(c), timeout=timeout,
-            interval=0.1, what=what or f"case of {rid}",
+            lambda: self.case(rid),
+            until=lambda c: c is not None and until(c),
+            timeout=timeout,
+            interval=0.1,
+            what=what or f"case of {rid}",
         )
 
     async def advance(self, delta: timedelta) -> None:
@@ -173,7 +240,9 @@ async def _migrate(harness: Any, db: str) -> str:
 
 
 @asynccontextmanager
-async def start_app(settings: Any, clock: ManualClock) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+async def start_app(
+    settings: Any, clock: ManualClock
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     from services.reconciliation.app import create_app
 
     app = create_app(settings, clock=clock)
@@ -208,9 +277,15 @@ async def engine(harness: Any, name: str) -> AsyncIterator[Engine]:
         deliveries_topic=f"test.{name}.{suffix}.deliveries",
         timer_poll_interval_s=0.1,
     )
-    await ensure_topics(bootstrap, partitions=3, names=[
-        settings.returns_topic, settings.assessments_topic, settings.deliveries_topic,
-    ])
+    await ensure_topics(
+        bootstrap,
+        partitions=3,
+        names=[
+            settings.returns_topic,
+            settings.assessments_topic,
+            settings.deliveries_topic,
+        ],
+    )
     clock = ManualClock(T0 + timedelta(days=3, minutes=5))
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()

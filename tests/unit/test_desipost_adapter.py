@@ -23,13 +23,19 @@ NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 
 def _auth(token: str | None, creds: list[PartnerCredential]) -> None:
     headers = {"x-api-key": token} if token is not None else {}
-    DesipostAdapter().authenticate(headers=headers, body=BODY, credentials=creds, now=NOW,
-                                   tolerance_s=300)
+    DesipostAdapter().authenticate(
+        headers=headers, body=BODY, credentials=creds, now=NOW, tolerance_s=300
+    )
 
 
 def test_api_key_is_checked_against_stored_hashes_only() -> None:
-    _auth(KEY, [PartnerCredential(None, hash_key("dp_old_key_987654321"), None),
-                PartnerCredential(None, hash_key(KEY), None)])
+    _auth(
+        KEY,
+        [
+            PartnerCredential(None, hash_key("dp_old_key_987654321"), None),
+            PartnerCredential(None, hash_key(KEY), None),
+        ],
+    )
     for token in ("wrong", KEY + "x", "", None):
         with pytest.raises(AuthenticationFailed):
             _auth(token, [PartnerCredential(None, hash_key(KEY), None)])
@@ -49,8 +55,16 @@ def test_india_time_becomes_utc(local: str, utc: datetime) -> None:
     assert india_time_to_utc(local) == utc
 
 
-@pytest.mark.parametrize("bad", ["2026-11-24 10:00:00", "24-11-2026", "31-02-2026 10:00:00",
-                                 "24-11-2026 25:00:00", "24/11/2026 10:00:00"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2026-11-24 10:00:00",
+        "24-11-2026",
+        "31-02-2026 10:00:00",
+        "24-11-2026 25:00:00",
+        "24/11/2026 10:00:00",
+    ],
+)
 def test_malformed_dates_are_refused(bad: str) -> None:
     with pytest.raises(ValueError):
         india_time_to_utc(bad)
@@ -58,8 +72,15 @@ def test_malformed_dates_are_refused(bad: str) -> None:
 
 @pytest.mark.parametrize(
     "text, grams",
-    [("0.45 kg", 450), ("450 g", 450), ("450g", 450), ("1.2345 KG", 1235), ("0 g", 0),
-     ("12 kg", 12000), (" 0.3 kg ", 300)],
+    [
+        ("0.45 kg", 450),
+        ("450 g", 450),
+        ("450g", 450),
+        ("1.2345 KG", 1235),
+        ("0 g", 0),
+        ("12 kg", 12000),
+        (" 0.3 kg ", 300),
+    ],
 )
 def test_weights_become_grams(text: str, grams: int) -> None:
     assert weight_to_grams(text) == grams
@@ -74,8 +95,13 @@ def test_bad_weights_are_refused(bad: str) -> None:
 def test_sample_snapshot_parses_every_scan_with_its_identity() -> None:
     scans = DesipostAdapter().parse(headers={}, body=BODY)
     assert [s.event_type for s in scans] == [
-        "PICKUP_SCHEDULED", "QC_PASSED", "PICKED_UP", "IN_TRANSIT", "AT_HUB",
-        "OUT_FOR_DELIVERY", "DELIVERED_TO_SELLER",
+        "PICKUP_SCHEDULED",
+        "QC_PASSED",
+        "PICKED_UP",
+        "IN_TRANSIT",
+        "AT_HUB",
+        "OUT_FOR_DELIVERY",
+        "DELIVERED_TO_SELLER",
     ]
     assert scans[0].partner_event_id == "DP77001234|PICKUP SCHEDULED|24-11-2026 10:00:00"
     assert len({s.partner_event_id for s in scans}) == 7

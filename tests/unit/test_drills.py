@@ -29,7 +29,9 @@ CREDENTIALS = Credentials(
 )
 
 
-def _client(handler: Callable[[httpx.Request], httpx.Response]) -> tuple[DrillClient, AcceptedLedger]:
+def _client(
+    handler: Callable[[httpx.Request], httpx.Response],
+) -> tuple[DrillClient, AcceptedLedger]:
     ledger = AcceptedLedger()
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://intake")
     return DrillClient(http, credentials=CREDENTIALS, ledger=ledger, give_up_after_s=30), ledger
@@ -91,7 +93,9 @@ async def test_a_request_intake_refuses_for_good_is_not_retried_and_is_reported(
     delivery = ledger.add(Delivery(RequestKind.RETURN, "R-1", "R-1", "/v1/returns", b"{}"))
     assert not await client.send(delivery)
     assert calls == 1
-    assert ledger.problems() == [f"return R-1: HTTP 422: {json.dumps({'title': 'Validation failed'}, separators=(',', ':'))}"]
+    assert ledger.problems() == [
+        f"return R-1: HTTP 422: {json.dumps({'title': 'Validation failed'}, separators=(',', ':'))}"
+    ]
     assert ledger.summary()["requests"]["return"]["accepted_distinct"] == 0
 
 
@@ -128,8 +132,12 @@ def test_mail_is_counted_by_message_id(tmp_path: Path) -> None:
 
 def test_the_drill_runs_on_its_own_stack_and_never_on_external_endpoints() -> None:
     environ = drill_stack_environ(
-        {"DISPUTEDESK_PG_PORT": "27999", "KAFKA_BOOTSTRAP_SERVERS": "kafka.prod:9092",
-         "INTAKE_DATABASE_URL": "postgresql+asyncpg://prod/intake", "HOME": "/root"}
+        {
+            "DISPUTEDESK_PG_PORT": "27999",
+            "KAFKA_BOOTSTRAP_SERVERS": "kafka.prod:9092",
+            "INTAKE_DATABASE_URL": "postgresql+asyncpg://prod/intake",
+            "HOME": "/root",
+        }
     )
     assert environ == {**DRILL_STACK_DEFAULTS, "DISPUTEDESK_PG_PORT": "27999"}
     assert environ["DISPUTEDESK_STATE_DIR"].endswith("/.state/drills")

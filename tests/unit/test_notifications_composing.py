@@ -57,14 +57,18 @@ def test_backoff_doubles_is_capped_and_jittered() -> None:
 
 
 def test_smtp_failures_are_classified_and_scrubbed() -> None:
-    bounce = classify(aiosmtplib.SMTPRecipientsRefused(
-        [aiosmtplib.SMTPRecipientRefused(550, "<x@y.example> unknown", "x@y.example")]
-    ))
+    bounce = classify(
+        aiosmtplib.SMTPRecipientsRefused(
+            [aiosmtplib.SMTPRecipientRefused(550, "<x@y.example> unknown", "x@y.example")]
+        )
+    )
     assert bounce.permanent and bounce.hard_bounce and bounce.code == 550
     assert "x@y.example" not in str(bounce)
-    greylisted = classify(aiosmtplib.SMTPRecipientsRefused(
-        [aiosmtplib.SMTPRecipientRefused(450, "try later", "x@y.example")]
-    ))
+    greylisted = classify(
+        aiosmtplib.SMTPRecipientsRefused(
+            [aiosmtplib.SMTPRecipientRefused(450, "try later", "x@y.example")]
+        )
+    )
     assert not greylisted.permanent and not greylisted.hard_bounce
     assert classify(aiosmtplib.SMTPDataError(451, "later")).permanent is False
     rejected = classify(aiosmtplib.SMTPDataError(554, "content rejected"))
@@ -151,10 +155,19 @@ def test_a_denied_claim_is_told_plainly_without_a_zero_payout_line() -> None:
 
     event = samples.case_decided("C-5", AT)
     assert event.decision is not None
-    denied = event.model_copy(update={"decision": event.decision.model_copy(update={
-        "outcome": Outcome.DENIED, "liable_party": LiableParty.SELLER, "payout_pct": 0,
-        "payout": 0, "explanation": "The courier recorded delivery with your one-time password.",
-    })})
+    denied = event.model_copy(
+        update={
+            "decision": event.decision.model_copy(
+                update={
+                    "outcome": Outcome.DENIED,
+                    "liable_party": LiableParty.SELLER,
+                    "payout_pct": 0,
+                    "payout": 0,
+                    "explanation": "The courier recorded delivery with your one-time password.",
+                }
+            )
+        }
+    )
     draft = compose_case_event(denied, SETTINGS, now=AT).drafts[0]
     rendered = render(draft.template, draft.context)
     for part in (rendered.text, rendered.html):
@@ -177,9 +190,11 @@ def test_the_mime_we_write_reads_back_exactly() -> None:
         cases.append(cases[0].__class__(subject=subject, text="x\n", html="<p>y</p>\n"))
     for rendered in cases:
         message_id = uuid.uuid4()
-        raw = channel.build(OutgoingMessage(
-            message_id, "seller@example.com", rendered.subject, rendered.text, rendered.html
-        ))
+        raw = channel.build(
+            OutgoingMessage(
+                message_id, "seller@example.com", rendered.subject, rendered.text, rendered.html
+            )
+        )
         parsed = email.message_from_bytes(raw, policy=default)
         assert parsed["Subject"] == rendered.subject
         assert parsed["Message-ID"] == f"<{message_id}@disputedesk.dev>"

@@ -18,10 +18,14 @@ AT_VECTOR_TIME = datetime.fromtimestamp(1795690005 + 10, UTC)
 CREDS = [PartnerCredential(SECRET, None, None)]
 
 
-def _authenticate(body: bytes, header: str, now: datetime = AT_VECTOR_TIME,
-                  creds: list[PartnerCredential] = CREDS) -> None:
+def _authenticate(
+    body: bytes, header: str, now: datetime = AT_VECTOR_TIME, creds: list[PartnerCredential] = CREDS
+) -> None:
     RapidRouteAdapter().authenticate(
-        headers={"rapidroute-signature": header}, body=body, credentials=creds, now=now,
+        headers={"rapidroute-signature": header},
+        body=body,
+        credentials=creds,
+        now=now,
         tolerance_s=300,
     )
 

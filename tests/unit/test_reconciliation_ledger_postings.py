@@ -27,12 +27,24 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "services/reconciliation/migr
 def test_every_settlement_and_its_reversal_balance(
     claimed: int, item_value: int, pct: int, party: LiableParty, partner: str
 ) -> None:
-    a = compute_amounts(claimed_amount=claimed, item_value=item_value, payout_pct=pct,
-                        liable_party=party, partner_id=partner, p=SOP_V1)
+    a = compute_amounts(
+        claimed_amount=claimed,
+        item_value=item_value,
+        payout_pct=pct,
+        liable_party=party,
+        partner_id=partner,
+        p=SOP_V1,
+    )
     assert a.payout == a.partner_debit + a.buyer_receivable + a.marketplace_cost
     assert 0 <= a.partner_debit <= SOP_V1.partner_cap(partner)
-    lines = settlement_postings(seller_id="S", partner_id=partner, buyer_id="B", payout=a.payout,
-                                partner_debit=a.partner_debit, buyer_receivable=a.buyer_receivable)
+    lines = settlement_postings(
+        seller_id="S",
+        partner_id=partner,
+        buyer_id="B",
+        payout=a.payout,
+        partner_debit=a.partner_debit,
+        buyer_receivable=a.buyer_receivable,
+    )
     assert balances(lines)
     assert all(line.amount != 0 for line in lines)
     assert -sum(line.amount for line in lines if line.account_type == "seller_payable") == a.payout

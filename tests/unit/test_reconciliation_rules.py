@@ -41,12 +41,24 @@ T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 def facts(**over: Any) -> Facts:
     """A DAMAGED claim, picked up and delivered at the same weight, with an unboxing video."""
     base = Facts(
-        return_known=True, seller_id="S1", buyer_id="B1", partner_id="swiftship",
-        category="electronics", item_value=249_900, qc_required=False,
-        claim_type=ClaimType.DAMAGED, claimed_amount=249_900, filed_at=T0 + timedelta(days=3),
-        evidence_counts={"UNBOXING_VIDEO": 1}, received_weight_g=None,
-        pickup_at=T0, pickup_weight_g=1000, qc_result=None,
-        delivered_at=T0 + timedelta(days=2), delivered_weight_g=1000, pod_otp_verified=False,
+        return_known=True,
+        seller_id="S1",
+        buyer_id="B1",
+        partner_id="swiftship",
+        category="electronics",
+        item_value=249_900,
+        qc_required=False,
+        claim_type=ClaimType.DAMAGED,
+        claimed_amount=249_900,
+        filed_at=T0 + timedelta(days=3),
+        evidence_counts={"UNBOXING_VIDEO": 1},
+        received_weight_g=None,
+        pickup_at=T0,
+        pickup_weight_g=1000,
+        qc_result=None,
+        delivered_at=T0 + timedelta(days=2),
+        delivered_weight_g=1000,
+        pod_otp_verified=False,
         fraud_band=FraudBand.LOW,
     )
     return replace(base, **over)
@@ -54,46 +66,145 @@ def facts(**over: Any) -> Facts:
 
 def not_received(**over: Any) -> Facts:
     values: dict[str, Any] = {
-        "claim_type": ClaimType.NOT_RECEIVED, "delivered_at": None, "delivered_weight_g": None,
-        "pod_otp_verified": None, "evidence_counts": {}, "filed_at": T0 + timedelta(days=12),
+        "claim_type": ClaimType.NOT_RECEIVED,
+        "delivered_at": None,
+        "delivered_weight_g": None,
+        "pod_otp_verified": None,
+        "evidence_counts": {},
+        "filed_at": T0 + timedelta(days=12),
     }
     return facts(**{**values, **over})
 
 
 # (case id, facts, expected step, expected rule, expected reason code)
 ELIGIBILITY = [
-    ("E1 return unknown", facts(return_known=False, item_value=None), Step.WAIT_FACTS, "E1", "PENDING_FACTS"),
-    ("E1 no delivery scan for an item claim", facts(delivered_at=None), Step.WAIT_FACTS, "E1", "PENDING_FACTS"),
-    ("E1 no pickup scan for an item claim", facts(pickup_at=None), Step.WAIT_FACTS, "E1", "PENDING_FACTS"),
-    ("E1 QC required but no QC scan yet", facts(qc_required=True), Step.WAIT_FACTS, "E1", "PENDING_FACTS"),
-    ("E1 a partner declaration stands in for the scans",
-     facts(delivered_at=None, pickup_at=None, declared_damaged_in_transit=True), Step.DECIDE, "L2", None),
+    (
+        "E1 return unknown",
+        facts(return_known=False, item_value=None),
+        Step.WAIT_FACTS,
+        "E1",
+        "PENDING_FACTS",
+    ),
+    (
+        "E1 no delivery scan for an item claim",
+        facts(delivered_at=None),
+        Step.WAIT_FACTS,
+        "E1",
+        "PENDING_FACTS",
+    ),
+    (
+        "E1 no pickup scan for an item claim",
+        facts(pickup_at=None),
+        Step.WAIT_FACTS,
+        "E1",
+        "PENDING_FACTS",
+    ),
+    (
+        "E1 QC required but no QC scan yet",
+        facts(qc_required=True),
+        Step.WAIT_FACTS,
+        "E1",
+        "PENDING_FACTS",
+    ),
+    (
+        "E1 a partner declaration stands in for the scans",
+        facts(delivered_at=None, pickup_at=None, declared_damaged_in_transit=True),
+        Step.DECIDE,
+        "L2",
+        None,
+    ),
     ("E1 NOT_RECEIVED needs no delivery scan", not_received(), Step.DECIDE, "L3", None),
-    ("E3 filed 168 h + 1 s after delivery", facts(filed_at=T0 + timedelta(days=9, seconds=1)),
-     Step.REJECT, "E3", "CLAIM_WINDOW_EXPIRED"),
-    ("E3 boundary: exactly 168 h is in time", facts(filed_at=T0 + timedelta(days=9)), Step.DECIDE, "L11", None),
-    ("E3b NOT_RECEIVED 9 days after pickup", not_received(filed_at=T0 + timedelta(days=9, hours=23)),
-     Step.REJECT, "E3b", "PREMATURE_CLAIM"),
-    ("E3b boundary: exactly 10 days is not premature", not_received(filed_at=T0 + timedelta(days=10)),
-     Step.DECIDE, "L3", None),
-    ("E3c NOT_RECEIVED 46 days after pickup", not_received(filed_at=T0 + timedelta(days=46)),
-     Step.REJECT, "E3c", "CLAIM_WINDOW_EXPIRED"),
-    ("E3c boundary: exactly 45 days is in time", not_received(filed_at=T0 + timedelta(days=45)),
-     Step.DECIDE, "L3", None),
-    ("E4 DAMAGED with one photo", facts(evidence_counts={"PHOTO": 1}), Step.AWAIT_EVIDENCE, "E4", "EVIDENCE_MISSING"),
-    ("E4 two photos and a label photo suffice", facts(evidence_counts={"PHOTO": 2, "LABEL_PHOTO": 1}),
-     Step.DECIDE, "L11", None),
-    ("E4 MISSING_ITEM video without weight", facts(claim_type=ClaimType.MISSING_ITEM),
-     Step.AWAIT_EVIDENCE, "E4", "EVIDENCE_MISSING"),
-    ("E4 MISSING_ITEM video and weight", facts(claim_type=ClaimType.MISSING_ITEM, received_weight_g=990),
-     Step.DECIDE, "L10", None),
-    ("E5 HIGH band goes to review", facts(fraud_band=FraudBand.HIGH), Step.REVIEW, "E5", "FRAUD_REVIEW"),
+    (
+        "E3 filed 168 h + 1 s after delivery",
+        facts(filed_at=T0 + timedelta(days=9, seconds=1)),
+        Step.REJECT,
+        "E3",
+        "CLAIM_WINDOW_EXPIRED",
+    ),
+    (
+        "E3 boundary: exactly 168 h is in time",
+        facts(filed_at=T0 + timedelta(days=9)),
+        Step.DECIDE,
+        "L11",
+        None,
+    ),
+    (
+        "E3b NOT_RECEIVED 9 days after pickup",
+        not_received(filed_at=T0 + timedelta(days=9, hours=23)),
+        Step.REJECT,
+        "E3b",
+        "PREMATURE_CLAIM",
+    ),
+    (
+        "E3b boundary: exactly 10 days is not premature",
+        not_received(filed_at=T0 + timedelta(days=10)),
+        Step.DECIDE,
+        "L3",
+        None,
+    ),
+    (
+        "E3c NOT_RECEIVED 46 days after pickup",
+        not_received(filed_at=T0 + timedelta(days=46)),
+        Step.REJECT,
+        "E3c",
+        "CLAIM_WINDOW_EXPIRED",
+    ),
+    (
+        "E3c boundary: exactly 45 days is in time",
+        not_received(filed_at=T0 + timedelta(days=45)),
+        Step.DECIDE,
+        "L3",
+        None,
+    ),
+    (
+        "E4 DAMAGED with one photo",
+        facts(evidence_counts={"PHOTO": 1}),
+        Step.AWAIT_EVIDENCE,
+        "E4",
+        "EVIDENCE_MISSING",
+    ),
+    (
+        "E4 two photos and a label photo suffice",
+        facts(evidence_counts={"PHOTO": 2, "LABEL_PHOTO": 1}),
+        Step.DECIDE,
+        "L11",
+        None,
+    ),
+    (
+        "E4 MISSING_ITEM video without weight",
+        facts(claim_type=ClaimType.MISSING_ITEM),
+        Step.AWAIT_EVIDENCE,
+        "E4",
+        "EVIDENCE_MISSING",
+    ),
+    (
+        "E4 MISSING_ITEM video and weight",
+        facts(claim_type=ClaimType.MISSING_ITEM, received_weight_g=990),
+        Step.DECIDE,
+        "L10",
+        None,
+    ),
+    (
+        "E5 HIGH band goes to review",
+        facts(fraud_band=FraudBand.HIGH),
+        Step.REVIEW,
+        "E5",
+        "FRAUD_REVIEW",
+    ),
     ("E5 MEDIUM band is decided", facts(fraud_band=FraudBand.MEDIUM), Step.DECIDE, "L11", None),
-    ("E5b no assessment yet: wait", facts(fraud_band=None), Step.WAIT_FRAUD, "E5b", "FRAUD_ASSESSMENT"),
+    (
+        "E5b no assessment yet: wait",
+        facts(fraud_band=None),
+        Step.WAIT_FRAUD,
+        "E5b",
+        "FRAUD_ASSESSMENT",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "f", "step", "rule", "reason"), ELIGIBILITY, ids=[r[0] for r in ELIGIBILITY])
+@pytest.mark.parametrize(
+    ("name", "f", "step", "rule", "reason"), ELIGIBILITY, ids=[r[0] for r in ELIGIBILITY]
+)
 def test_eligibility(name: str, f: Facts, step: Step, rule: str, reason: str | None) -> None:
     verdict = evaluate_claim(f, P)
     assert (verdict.step, verdict.rule_id, verdict.reason_code) == (step, rule, reason)
@@ -107,7 +218,10 @@ def test_e1_after_the_facts_wait_goes_to_review() -> None:
 def test_e4_reply_by_passed_rejects() -> None:
     verdict = evaluate_claim(facts(evidence_counts={}), P, reply_by_passed=True)
     assert (verdict.step, verdict.rule_id, verdict.reason_code) == (
-        Step.REJECT, "E4", "EVIDENCE_NOT_PROVIDED")
+        Step.REJECT,
+        "E4",
+        "EVIDENCE_NOT_PROVIDED",
+    )
 
 
 def test_e4_checklist_comes_from_the_policy() -> None:
@@ -118,7 +232,10 @@ def test_e4_checklist_comes_from_the_policy() -> None:
 def test_e5b_after_the_wait_goes_to_review() -> None:
     verdict = evaluate_claim(facts(fraud_band=None), P, fraud_wait_over=True)
     assert (verdict.step, verdict.rule_id, verdict.reason_code) == (
-        Step.REVIEW, "E5b", "FRAUD_ASSESSMENT_MISSING")
+        Step.REVIEW,
+        "E5b",
+        "FRAUD_ASSESSMENT_MISSING",
+    )
 
 
 def test_e3_is_checked_before_evidence() -> None:
@@ -128,8 +245,15 @@ def test_e3_is_checked_before_evidence() -> None:
 
 @pytest.mark.parametrize(
     ("state", "merged"),
-    [(CaseState.OPEN, True), (CaseState.AWAITING_EVIDENCE, True), (CaseState.UNDER_REVIEW, True),
-     (CaseState.ESCALATED, True), (CaseState.DECIDED, False), (CaseState.CLOSED, False), (None, False)],
+    [
+        (CaseState.OPEN, True),
+        (CaseState.AWAITING_EVIDENCE, True),
+        (CaseState.UNDER_REVIEW, True),
+        (CaseState.ESCALATED, True),
+        (CaseState.DECIDED, False),
+        (CaseState.CLOSED, False),
+        (None, False),
+    ],
 )
 def test_e2_merges_into_an_open_case(state: CaseState | None, merged: bool) -> None:
     verdict = e2_merge_into_open_case(state)
@@ -138,40 +262,101 @@ def test_e2_merges_into_an_open_case(state: CaseState | None, merged: bool) -> N
 
 @pytest.mark.parametrize(
     ("state", "is_appeal", "duplicate"),
-    [(CaseState.DECIDED, False, True), (CaseState.REJECTED, False, True),
-     (CaseState.CLOSED, False, True), (CaseState.DECIDED, True, False),
-     (CaseState.OPEN, False, False), (None, False, False)],
+    [
+        (CaseState.DECIDED, False, True),
+        (CaseState.REJECTED, False, True),
+        (CaseState.CLOSED, False, True),
+        (CaseState.DECIDED, True, False),
+        (CaseState.OPEN, False, False),
+        (None, False, False),
+    ],
 )
-def test_e2b_rejects_a_second_claim(state: CaseState | None, is_appeal: bool, duplicate: bool) -> None:
+def test_e2b_rejects_a_second_claim(
+    state: CaseState | None, is_appeal: bool, duplicate: bool
+) -> None:
     verdict = e2b_duplicate_claim(state, is_appeal=is_appeal)
     assert (verdict is not None and verdict.reason_code == "DUPLICATE_CLAIM") is duplicate
 
 
 # (case id, facts, rule, liable party, payout pct, payout)
 LIABILITY = [
-    ("L1 declared lost", not_received(declared_lost=True, filed_at=T0 + timedelta(days=2)),
-     "L1", LiableParty.PARTNER, 100, 249_900),
-    ("L2 declared damaged in transit", facts(declared_damaged_in_transit=True),
-     "L2", LiableParty.PARTNER, 100, 249_900),
+    (
+        "L1 declared lost",
+        not_received(declared_lost=True, filed_at=T0 + timedelta(days=2)),
+        "L1",
+        LiableParty.PARTNER,
+        100,
+        249_900,
+    ),
+    (
+        "L2 declared damaged in transit",
+        facts(declared_damaged_in_transit=True),
+        "L2",
+        LiableParty.PARTNER,
+        100,
+        249_900,
+    ),
     ("L3 never delivered, 10 days on", not_received(), "L3", LiableParty.PARTNER, 100, 249_900),
-    ("L4 delivered with OTP", not_received(delivered_at=T0 + timedelta(days=2), pod_otp_verified=True),
-     "L4", LiableParty.SELLER, 0, 0),
-    ("L5 delivered without OTP", not_received(delivered_at=T0 + timedelta(days=2), pod_otp_verified=False),
-     "L5", LiableParty.PARTNER, 100, 249_900),
+    (
+        "L4 delivered with OTP",
+        not_received(delivered_at=T0 + timedelta(days=2), pod_otp_verified=True),
+        "L4",
+        LiableParty.SELLER,
+        0,
+        0,
+    ),
+    (
+        "L5 delivered without OTP",
+        not_received(delivered_at=T0 + timedelta(days=2), pod_otp_verified=False),
+        "L5",
+        LiableParty.PARTNER,
+        100,
+        249_900,
+    ),
     ("L6 weight drop", facts(delivered_weight_g=800), "L6", LiableParty.PARTNER, 100, 249_900),
-    ("L6 seller's weight when the partner has none",
-     facts(delivered_weight_g=None, received_weight_g=800), "L6", LiableParty.PARTNER, 100, 249_900),
-    ("L7 QC failed, picked up anyway", facts(qc_result="FAILED"), "L7", LiableParty.PARTNER, 100, 249_900),
-    ("L8 QC passed, wrong item", facts(qc_result="PASSED", claim_type=ClaimType.WRONG_ITEM),
-     "L8", LiableParty.PARTNER, 100, 249_900),
+    (
+        "L6 seller's weight when the partner has none",
+        facts(delivered_weight_g=None, received_weight_g=800),
+        "L6",
+        LiableParty.PARTNER,
+        100,
+        249_900,
+    ),
+    (
+        "L7 QC failed, picked up anyway",
+        facts(qc_result="FAILED"),
+        "L7",
+        LiableParty.PARTNER,
+        100,
+        249_900,
+    ),
+    (
+        "L8 QC passed, wrong item",
+        facts(qc_result="PASSED", claim_type=ClaimType.WRONG_ITEM),
+        "L8",
+        LiableParty.PARTNER,
+        100,
+        249_900,
+    ),
     ("L9 QC passed, damaged", facts(qc_result="PASSED"), "L9", LiableParty.PARTNER, 100, 249_900),
-    ("L10 no QC, used item", facts(claim_type=ClaimType.USED_ITEM), "L10", LiableParty.BUYER, 100, 249_900),
+    (
+        "L10 no QC, used item",
+        facts(claim_type=ClaimType.USED_ITEM),
+        "L10",
+        LiableParty.BUYER,
+        100,
+        249_900,
+    ),
     ("L11 no QC, damaged: half", facts(), "L11", LiableParty.BUYER, 50, 124_950),
 ]
 
 
-@pytest.mark.parametrize(("name", "f", "rule", "party", "pct", "payout"), LIABILITY, ids=[r[0] for r in LIABILITY])
-def test_liability(name: str, f: Facts, rule: str, party: LiableParty, pct: int, payout: int) -> None:
+@pytest.mark.parametrize(
+    ("name", "f", "rule", "party", "pct", "payout"), LIABILITY, ids=[r[0] for r in LIABILITY]
+)
+def test_liability(
+    name: str, f: Facts, rule: str, party: LiableParty, pct: int, payout: int
+) -> None:
     verdict = evaluate_claim(f, P)
     assert verdict.rule_id == rule
     assert verdict.liable_party is party
@@ -190,7 +375,11 @@ def test_l12_when_nothing_matches() -> None:
     f = facts(qc_result="FAILED", pickup_at=None)
     assert assign_liability(f, P) == "L12"
     verdict = liability_verdict(f, P)
-    assert (verdict.step, verdict.rule_id, verdict.reason_code) == (Step.REVIEW, "L12", "NO_RULE_MATCHED")
+    assert (verdict.step, verdict.rule_id, verdict.reason_code) == (
+        Step.REVIEW,
+        "L12",
+        "NO_RULE_MATCHED",
+    )
 
 
 def test_first_matching_rule_wins() -> None:
@@ -202,7 +391,7 @@ def test_first_matching_rule_wins() -> None:
 @pytest.mark.parametrize(
     ("pickup", "delivered", "drop"),
     [
-        (400, 350, False),   # 50 g is max(50 g, 40 g): not more than the threshold
+        (400, 350, False),  # 50 g is max(50 g, 40 g): not more than the threshold
         (400, 349, True),
         (1000, 900, False),  # 100 g is max(50 g, 10 %): not more
         (1000, 899, True),
@@ -210,15 +399,23 @@ def test_first_matching_rule_wins() -> None:
         (2000, 1799, True),
     ],
 )
-def test_weight_drop_boundary_50_g_versus_10_percent(pickup: int, delivered: int, drop: bool) -> None:
+def test_weight_drop_boundary_50_g_versus_10_percent(
+    pickup: int, delivered: int, drop: bool
+) -> None:
     f = facts(pickup_weight_g=pickup, delivered_weight_g=delivered)
     assert has_weight_drop(f, P) is drop
     assert (assign_liability(f, P) == "L6") is drop
 
 
 def test_amounts_use_the_lower_of_claim_and_item_value() -> None:
-    a = compute_amounts(claimed_amount=300_000, item_value=200_000, payout_pct=100,
-                        liable_party=LiableParty.PARTNER, partner_id="swiftship", p=P)
+    a = compute_amounts(
+        claimed_amount=300_000,
+        item_value=200_000,
+        payout_pct=100,
+        liable_party=LiableParty.PARTNER,
+        partner_id="swiftship",
+        p=P,
+    )
     assert (a.base, a.payout, a.partner_debit, a.marketplace_cost) == (200_000, 200_000, 200_000, 0)
     assert a.outcome is Outcome.GRANTED
 
@@ -227,8 +424,14 @@ def test_amounts_use_the_lower_of_claim_and_item_value() -> None:
     ("partner", "cap"), [("swiftship", 1_000_000), ("rapidroute", 500_000), ("desipost", 250_000)]
 )
 def test_partner_cap_exceeded_marketplace_absorbs_the_rest(partner: str, cap: int) -> None:
-    a = compute_amounts(claimed_amount=1_200_000, item_value=1_500_000, payout_pct=100,
-                        liable_party=LiableParty.PARTNER, partner_id=partner, p=P)
+    a = compute_amounts(
+        claimed_amount=1_200_000,
+        item_value=1_500_000,
+        payout_pct=100,
+        liable_party=LiableParty.PARTNER,
+        partner_id=partner,
+        p=P,
+    )
     assert a.payout == 1_200_000
     assert a.partner_debit == cap
     assert a.marketplace_cost == 1_200_000 - cap
@@ -236,35 +439,63 @@ def test_partner_cap_exceeded_marketplace_absorbs_the_rest(partner: str, cap: in
 
 
 def test_buyer_liable_payout_is_receivable_from_the_buyer() -> None:
-    a = compute_amounts(claimed_amount=10_001, item_value=50_000, payout_pct=50,
-                        liable_party=LiableParty.BUYER, partner_id="swiftship", p=P)
-    assert (a.payout, a.buyer_receivable, a.partner_debit, a.marketplace_cost) == (5_000, 5_000, 0, 0)
+    a = compute_amounts(
+        claimed_amount=10_001,
+        item_value=50_000,
+        payout_pct=50,
+        liable_party=LiableParty.BUYER,
+        partner_id="swiftship",
+        p=P,
+    )
+    assert (a.payout, a.buyer_receivable, a.partner_debit, a.marketplace_cost) == (
+        5_000,
+        5_000,
+        0,
+        0,
+    )
     assert a.outcome is Outcome.PARTIAL
 
 
-@pytest.mark.parametrize(("payout", "escalates"), [(2_500_000, False), (2_500_001, True), (2_499_999, False)])
+@pytest.mark.parametrize(
+    ("payout", "escalates"), [(2_500_000, False), (2_500_001, True), (2_499_999, False)]
+)
 def test_approval_cap_boundary(payout: int, escalates: bool) -> None:
     assert above_approval_cap(payout, P) is escalates
-    f = facts(claim_type=ClaimType.WRONG_ITEM, qc_result="PASSED", claimed_amount=payout,
-              item_value=payout)
+    f = facts(
+        claim_type=ClaimType.WRONG_ITEM,
+        qc_result="PASSED",
+        claimed_amount=payout,
+        item_value=payout,
+    )
     assert evaluate_claim(f, P).step is (Step.PROPOSE if escalates else Step.DECIDE)
 
 
 # Proactive cases
 def test_p1_lost_opens_a_not_received_case_decided_by_l1() -> None:
-    f = facts(claim_type=None, claimed_amount=None, filed_at=None, declared_lost=True,
-              delivered_at=None)
+    f = facts(
+        claim_type=None, claimed_amount=None, filed_at=None, declared_lost=True, delivered_at=None
+    )
     trigger = proactive_trigger(f, P)
-    assert trigger is not None and (trigger.rule_id, trigger.claim_type) == ("P1", ClaimType.NOT_RECEIVED)
+    assert trigger is not None and (trigger.rule_id, trigger.claim_type) == (
+        "P1",
+        ClaimType.NOT_RECEIVED,
+    )
     claim = replace(f, claim_type=trigger.claim_type, claimed_amount=f.item_value, filed_at=T0)
     verdict = evaluate_proactive(claim, P)
-    assert (verdict.step, verdict.rule_id, verdict.liable_party) == (Step.DECIDE, "L1", LiableParty.PARTNER)
+    assert (verdict.step, verdict.rule_id, verdict.liable_party) == (
+        Step.DECIDE,
+        "L1",
+        LiableParty.PARTNER,
+    )
 
 
 def test_p1_damaged_in_transit_opens_a_damaged_case() -> None:
     f = facts(claim_type=None, declared_damaged_in_transit=True)
     trigger = proactive_trigger(f, P)
-    assert trigger is not None and (trigger.rule_id, trigger.claim_type) == ("P1", ClaimType.DAMAGED)
+    assert trigger is not None and (trigger.rule_id, trigger.claim_type) == (
+        "P1",
+        ClaimType.DAMAGED,
+    )
 
 
 def test_p2_delivered_with_weight_drop_awaits_evidence() -> None:
@@ -299,17 +530,33 @@ def test_facts_do_not_depend_on_arrival_order() -> None:
     ]
     ret = ReturnFact("R", "S", "B", "swiftship", "toys", 1000, True)
     claim = ClaimFact(ClaimType.DAMAGED, 1000, T0 + timedelta(days=3))
-    ev = [EvidenceFact("PHOTO", "a" * 64), EvidenceFact("PHOTO", "a" * 64), EvidenceFact("PHOTO", "b" * 64)]
+    ev = [
+        EvidenceFact("PHOTO", "a" * 64),
+        EvidenceFact("PHOTO", "a" * 64),
+        EvidenceFact("PHOTO", "b" * 64),
+    ]
     one = build_facts(ret=ret, scans=scans, claim=claim, evidence=ev)
-    two = build_facts(ret=ret, scans=list(reversed(scans)), claim=claim, evidence=list(reversed(ev)))
+    two = build_facts(
+        ret=ret, scans=list(reversed(scans)), claim=claim, evidence=list(reversed(ev))
+    )
     assert one == two
-    assert one.qc_result == "PASSED" and one.pickup_weight_g == 1000 and one.delivered_weight_g == 850
+    assert (
+        one.qc_result == "PASSED" and one.pickup_weight_g == 1000 and one.delivered_weight_g == 850
+    )
     assert one.evidence_counts == {"PHOTO": 2}  # the same file twice counts once
 
 
 def test_latest_assessment_band_wins() -> None:
-    assert band_of([AssessmentFact(FraudBand.HIGH, T0), AssessmentFact(FraudBand.LOW, T0 + timedelta(1))]) is FraudBand.LOW
-    assert band_of([AssessmentFact(FraudBand.LOW, T0), AssessmentFact(FraudBand.HIGH, T0)]) is FraudBand.HIGH
+    assert (
+        band_of(
+            [AssessmentFact(FraudBand.HIGH, T0), AssessmentFact(FraudBand.LOW, T0 + timedelta(1))]
+        )
+        is FraudBand.LOW
+    )
+    assert (
+        band_of([AssessmentFact(FraudBand.LOW, T0), AssessmentFact(FraudBand.HIGH, T0)])
+        is FraudBand.HIGH
+    )
     assert band_of([]) is None
 
 

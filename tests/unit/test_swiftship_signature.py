@@ -25,8 +25,11 @@ def test_test_vector_signature_is_reproduced() -> None:
 def test_vector_authenticates_and_parses() -> None:
     adapter = SwiftshipAdapter()
     adapter.authenticate(
-        headers=HEADERS, body=BODY, credentials=[PartnerCredential(SECRET, None, None)],
-        now=AT_VECTOR_TIME, tolerance_s=300,
+        headers=HEADERS,
+        body=BODY,
+        credentials=[PartnerCredential(SECRET, None, None)],
+        now=AT_VECTOR_TIME,
+        tolerance_s=300,
     )
     [scan] = adapter.parse(headers=HEADERS, body=BODY)
     assert scan.event_type == "QC_PASSED"
@@ -47,16 +50,24 @@ def test_vector_authenticates_and_parses() -> None:
 def test_rejections(body: bytes, headers: dict[str, str], now: datetime) -> None:
     with pytest.raises(AuthenticationFailed):
         SwiftshipAdapter().authenticate(
-            headers=headers, body=body, credentials=[PartnerCredential(SECRET, None, None)],
-            now=now, tolerance_s=300,
+            headers=headers,
+            body=body,
+            credentials=[PartnerCredential(SECRET, None, None)],
+            now=now,
+            tolerance_s=300,
         )
 
 
 def test_any_listed_signature_passes_during_rotation() -> None:
     old = "whsec_" + "A" * 43 + "="
-    rotated = {**HEADERS, "webhook-signature": "v1,bm90LXRoaXMtb25l " + HEADERS["webhook-signature"]}
+    rotated = {
+        **HEADERS,
+        "webhook-signature": "v1,bm90LXRoaXMtb25l " + HEADERS["webhook-signature"],
+    }
     SwiftshipAdapter().authenticate(
-        headers=rotated, body=BODY,
+        headers=rotated,
+        body=BODY,
         credentials=[PartnerCredential(old, None, None), PartnerCredential(SECRET, None, None)],
-        now=AT_VECTOR_TIME, tolerance_s=300,
+        now=AT_VECTOR_TIME,
+        tolerance_s=300,
     )

@@ -69,8 +69,11 @@ async def upsert_mapping(session: AsyncSession, values: dict[str, Any]) -> Statu
     row: StatusMapping | None = await session.scalar(
         stmt.on_conflict_do_update(
             index_elements=["partner_id", "status"],
-            set_={"event_type": stmt.excluded.event_type, "created_by": stmt.excluded.created_by,
-                  "created_at": func.now()},
+            set_={
+                "event_type": stmt.excluded.event_type,
+                "created_by": stmt.excluded.created_by,
+                "created_at": func.now(),
+            },
         ).returning(StatusMapping)
     )
     assert row is not None

@@ -51,16 +51,27 @@ def _registry_changed(request: Request, background: BackgroundTasks, partner_id:
     background.add_task(directory.invalidate, partner_id)
 
 
-@router.post("/partners", status_code=status.HTTP_201_CREATED, response_model=PartnerOut,
-             summary="Register a partner with its first secret")
+@router.post(
+    "/partners",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PartnerOut,
+    summary="Register a partner with its first secret",
+)
 async def add_partner(
-    data: PartnerIn, request: Request, session: DbSession, background: BackgroundTasks,
+    data: PartnerIn,
+    request: Request,
+    session: DbSession,
+    background: BackgroundTasks,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.ADMIN),
 ) -> PartnerOut | JSONResponse:
     _registry_changed(request, background, data.partner_id)
     return await idempotent(
-        request, session, principal=principal, key=idempotency_key, status_code=201,
+        request,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        status_code=201,
         action=lambda: service.add_partner(session, data=data, now=_now(request)),
     )
 
@@ -72,48 +83,75 @@ async def list_partners(
     return await service.list_partners(session, now=_now(request))
 
 
-@router.post("/partners/{partner_id}/secrets", response_model=PartnerOut,
-             summary="Rotate a secret: the new one is active now, the old ones until not-after")
+@router.post(
+    "/partners/{partner_id}/secrets",
+    response_model=PartnerOut,
+    summary="Rotate a secret: the new one is active now, the old ones until not-after",
+)
 async def rotate_secret(
-    partner_id: PartnerId, data: SecretRotation, request: Request, session: DbSession,
-    background: BackgroundTasks, idempotency_key: IdempotencyKeyHeader = None,
+    partner_id: PartnerId,
+    data: SecretRotation,
+    request: Request,
+    session: DbSession,
+    background: BackgroundTasks,
+    idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.ADMIN),
 ) -> PartnerOut | JSONResponse:
     _registry_changed(request, background, partner_id)
     return await idempotent(
-        request, session, principal=principal, key=idempotency_key, status_code=200,
+        request,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        status_code=200,
         action=lambda: service.rotate_secret(
             session, partner_id=partner_id, data=data, now=_now(request)
         ),
     )
 
 
-@router.post("/partners/{partner_id}/status-mappings", status_code=status.HTTP_201_CREATED,
-             response_model=StatusMappingOut,
-             summary="Map a partner status to a canonical event type (then replay)")
+@router.post(
+    "/partners/{partner_id}/status-mappings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StatusMappingOut,
+    summary="Map a partner status to a canonical event type (then replay)",
+)
 async def add_status_mapping(
-    partner_id: PartnerId, data: StatusMappingIn, request: Request, session: DbSession,
+    partner_id: PartnerId,
+    data: StatusMappingIn,
+    request: Request,
+    session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.ADMIN),
 ) -> StatusMappingOut | JSONResponse:
     return await idempotent(
-        request, session, principal=principal, key=idempotency_key, status_code=201,
+        request,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        status_code=201,
         action=lambda: service.add_mapping(
             session, partner_id=partner_id, data=data, actor=principal.client_id
         ),
     )
 
 
-@router.get("/partners/{partner_id}/status-mappings", response_model=StatusMappingList,
-            summary="A partner's admin-added status mappings")
+@router.get(
+    "/partners/{partner_id}/status-mappings",
+    response_model=StatusMappingList,
+    summary="A partner's admin-added status mappings",
+)
 async def list_status_mappings(
     partner_id: PartnerId, session: DbSession, principal: Principal = require(Role.ADMIN)
 ) -> StatusMappingList:
     return await service.list_mappings(session, partner_id=partner_id)
 
 
-@router.get("/unmapped-statuses", response_model=UnmappedStatusList,
-            summary="Partner statuses that arrived without a mapping and were not emitted yet")
+@router.get(
+    "/unmapped-statuses",
+    response_model=UnmappedStatusList,
+    summary="Partner statuses that arrived without a mapping and were not emitted yet",
+)
 async def list_unmapped_statuses(
     session: DbSession,
     partner_id: Annotated[Id | None, Query()] = None,
@@ -122,10 +160,15 @@ async def list_unmapped_statuses(
     return await service.unmapped_statuses(session, partner_id=partner_id)
 
 
-@router.post("/replay", response_model=ReplayOut,
-             summary="Re-run archived requests whose scans were unmapped (nothing emits twice)")
+@router.post(
+    "/replay",
+    response_model=ReplayOut,
+    summary="Re-run archived requests whose scans were unmapped (nothing emits twice)",
+)
 async def replay(
-    data: ReplayIn, request: Request, session: DbSession,
+    data: ReplayIn,
+    request: Request,
+    session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.ADMIN),
 ) -> ReplayOut | JSONResponse:
@@ -134,7 +177,8 @@ async def replay(
             session, partner_id=data.partner_id, now=_now(request)
         )
         return ReplayOut(
-            requests_replayed=result.requests_replayed, events_emitted=result.events_emitted,
+            requests_replayed=result.requests_replayed,
+            events_emitted=result.events_emitted,
             scans_resolved=result.scans_resolved,
         )
 
@@ -143,8 +187,11 @@ async def replay(
     )
 
 
-@router.get("/raw-requests/{raw_id}", response_model=RawRequestOut,
-            summary="An archived partner request, exactly as received")
+@router.get(
+    "/raw-requests/{raw_id}",
+    response_model=RawRequestOut,
+    summary="An archived partner request, exactly as received",
+)
 async def get_raw_request(
     raw_id: UUID, session: DbSession, principal: Principal = require(Role.ADMIN)
 ) -> RawRequestOut:

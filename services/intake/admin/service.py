@@ -35,7 +35,9 @@ def _adapter(scheme: str) -> PartnerAdapter:
     adapter = ADAPTERS.get(scheme)
     if adapter is None:
         raise Problem(
-            422, "Validation failed", f"Unknown scheme; known: {', '.join(sorted(ADAPTERS))}.",
+            422,
+            "Validation failed",
+            f"Unknown scheme; known: {', '.join(sorted(ADAPTERS))}.",
             errors=[{"field": "body.scheme", "message": "unknown scheme"}],
         )
     return adapter
@@ -44,8 +46,9 @@ def _adapter(scheme: str) -> PartnerAdapter:
 def _secret_row(adapter: PartnerAdapter, partner_id: str, secret: str) -> PartnerSecret:
     problem = adapter.check_secret(secret)
     if problem is not None:
-        raise Problem(422, "Validation failed", problem,
-                      errors=[{"field": "body.secret", "message": problem}])
+        raise Problem(
+            422, "Validation failed", problem, errors=[{"field": "body.secret", "message": problem}]
+        )
     if adapter.stores_secret_hash:
         return PartnerSecret(partner_id=partner_id, secret=None, secret_hash=hash_key(secret))
     return PartnerSecret(partner_id=partner_id, secret=secret, secret_hash=None)
@@ -61,7 +64,9 @@ def _partner_out(partner: Partner, secrets: list[PartnerSecret], now: datetime) 
         active=partner.active,
         secrets=[
             SecretOut(
-                id=s.id, created_at=s.created_at, not_after=s.not_after,
+                id=s.id,
+                created_at=s.created_at,
+                not_after=s.not_after,
                 active=s.not_after is None or s.not_after > now,
             )
             for s in secrets
@@ -74,9 +79,15 @@ async def add_partner(session: AsyncSession, *, data: PartnerIn, now: datetime) 
     secret = _secret_row(adapter, data.partner_id, data.secret)
     created = await repository.insert_partner(
         session,
-        {"partner_id": data.partner_id, "display_name": data.display_name, "scheme": data.scheme,
-         "liability_cap": data.liability_cap, "rate_limit_per_s": data.rate_limit_per_s,
-         "active": True, "created_at": now},
+        {
+            "partner_id": data.partner_id,
+            "display_name": data.display_name,
+            "scheme": data.scheme,
+            "liability_cap": data.liability_cap,
+            "rate_limit_per_s": data.rate_limit_per_s,
+            "active": True,
+            "created_at": now,
+        },
     )
     if not created:
         raise Problem(409, "Conflict", "A partner with this id exists already.")
@@ -124,17 +135,23 @@ async def add_mapping(
         raise Problem(404, "Not found", "Unknown partner.")
     row = await repository.upsert_mapping(
         session,
-        {"partner_id": partner_id, "status": data.status, "event_type": data.event_type.value,
-         "created_by": actor},
+        {
+            "partner_id": partner_id,
+            "status": data.status,
+            "event_type": data.event_type.value,
+            "created_by": actor,
+        },
     )
     return _mapping_out(row)
 
 
 def _mapping_out(row: StatusMapping) -> StatusMappingOut:
     return StatusMappingOut(
-        partner_id=row.partner_id, status=row.status,
+        partner_id=row.partner_id,
+        status=row.status,
         event_type=ShipmentEventType(row.event_type),
-        created_by=row.created_by, created_at=row.created_at,
+        created_by=row.created_by,
+        created_at=row.created_at,
     )
 
 
@@ -154,7 +171,11 @@ async def unmapped_statuses(session: AsyncSession, *, partner_id: str | None) ->
     return UnmappedStatusList(
         unmapped=[
             UnmappedStatusOut(
-                partner_id=pid, status=status, scans=count, first_seen=first, last_seen=last,
+                partner_id=pid,
+                status=status,
+                scans=count,
+                first_seen=first,
+                last_seen=last,
                 mapped_now=status in mapped.get(pid, set()),
                 raw_refs=[str(r) for r in refs[:20]],
             )
@@ -172,7 +193,13 @@ async def raw_request(session: AsyncSession, *, raw_id: UUID) -> RawRequestOut:
     except UnicodeDecodeError:
         body, encoding = base64.b64encode(raw.body).decode(), "base64"
     return RawRequestOut(
-        id=str(raw.id), partner_id=raw.partner_id, received_at=raw.received_at,
-        headers=raw.headers, body=body, body_encoding=encoding, verdict=raw.verdict,
-        events_emitted=raw.events_emitted, detail=raw.detail,
+        id=str(raw.id),
+        partner_id=raw.partner_id,
+        received_at=raw.received_at,
+        headers=raw.headers,
+        body=body,
+        body_encoding=encoding,
+        verdict=raw.verdict,
+        events_emitted=raw.events_emitted,
+        detail=raw.detail,
     )

@@ -45,7 +45,11 @@ async def post_escalation(
 ) -> EscalationOut | JSONResponse:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
-        request, session, principal=principal, key=idempotency_key, status_code=201,
+        request,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        status_code=201,
         action=lambda: service.file_escalation(session, data=data, principal=principal, now=now),
     )
 
@@ -64,7 +68,11 @@ async def list_escalations(
     principal: Principal = require(*SELLER_SIDE),
 ) -> EscalationList:
     return await service.list_escalations(
-        session, principal=principal, seller_id=seller_id, return_id=return_id, limit=limit,
+        session,
+        principal=principal,
+        seller_id=seller_id,
+        return_id=return_id,
+        limit=limit,
         offset=offset,
     )
 
@@ -96,7 +104,11 @@ async def post_evidence(
 ) -> EvidenceAccepted | JSONResponse:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
-        request, session, principal=principal, key=idempotency_key, status_code=201,
+        request,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        status_code=201,
         action=lambda: service.add_evidence(
             session, escalation_id=escalation_id, data=data, principal=principal, now=now
         ),
@@ -119,7 +131,11 @@ async def post_appeal(
 ) -> AppealAccepted | JSONResponse:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
-        request, session, principal=principal, key=idempotency_key, status_code=201,
+        request,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        status_code=201,
         action=lambda: service.file_appeal(
             session, escalation_id=escalation_id, data=data, principal=principal, now=now
         ),

@@ -46,13 +46,17 @@ def _channel(principal: Principal, asked: EscalationChannel | None) -> Escalatio
     if principal.has(*_OPS):
         if asked not in (EscalationChannel.CALL, EscalationChannel.EMAIL):
             raise Problem(
-                422, "Validation failed", "An agent files after a CALL or an EMAIL: say which.",
+                422,
+                "Validation failed",
+                "An agent files after a CALL or an EMAIL: say which.",
                 errors=[{"field": "body.channel", "message": "CALL or EMAIL when an agent files"}],
             )
         return asked
     if asked not in (None, EscalationChannel.PORTAL):
         raise Problem(
-            422, "Validation failed", "The seller portal files with channel PORTAL.",
+            422,
+            "Validation failed",
+            "The seller portal files with channel PORTAL.",
             errors=[{"field": "body.channel", "message": "PORTAL for the seller portal"}],
         )
     return EscalationChannel.PORTAL
@@ -177,7 +181,8 @@ async def add_evidence(
             fresh.append(item)
     if len(escalation.evidence) + len(fresh) > MAX_EVIDENCE_PER_ESCALATION:
         raise Problem(
-            422, "Validation failed",
+            422,
+            "Validation failed",
             f"An escalation holds at most {MAX_EVIDENCE_PER_ESCALATION} evidence items.",
             errors=[{"field": "body.evidence", "message": "too many items for this escalation"}],
         )

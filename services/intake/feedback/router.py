@@ -32,6 +32,10 @@ async def post_feedback(
 ) -> FeedbackAccepted | JSONResponse:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
-        request, session, principal=principal, key=idempotency_key, status_code=201,
+        request,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        status_code=201,
         action=lambda: service.receive_feedback(session, data=data, principal=principal, now=now),
     )

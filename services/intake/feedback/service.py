@@ -45,6 +45,8 @@ async def receive_feedback(
     )
     envelope = enqueue(session, Outbox, event, source=SOURCE, subject=data.seller_id)
     return FeedbackAccepted(
-        feedback_id=feedback_id, seller_id=data.seller_id, received_at=now,
+        feedback_id=feedback_id,
+        seller_id=data.seller_id,
+        received_at=now,
         event_id=str(envelope.id),
     )

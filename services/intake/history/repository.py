@@ -35,8 +35,6 @@ async def for_return(session: AsyncSession, *, return_id: str, limit: int) -> Se
     both = union_all(log, scans).subquery()
     return (
         await session.execute(
-            select(both)
-            .order_by(both.c.occurred_at, both.c.recorded_at, both.c.ce_id)
-            .limit(limit)
+            select(both).order_by(both.c.occurred_at, both.c.recorded_at, both.c.ce_id).limit(limit)
         )
     ).all()

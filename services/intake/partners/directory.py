@@ -49,7 +49,10 @@ class PartnerDirectory:
             return None
         secrets = await repository.all_credentials(session, partner_id=partner_id)
         entry = PartnerEntry(
-            partner.partner_id, partner.scheme, partner.active, partner.rate_limit_per_s,
+            partner.partner_id,
+            partner.scheme,
+            partner.active,
+            partner.rate_limit_per_s,
             tuple(secrets),
         )
         self._entries[partner_id] = (now, entry)

@@ -71,9 +71,7 @@ def archive(
     )
 
 
-async def record_events_once(
-    session: AsyncSession, rows: Sequence[dict[str, Any]]
-) -> set[str]:
+async def record_events_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Insert canonical events unless their partner event was seen before; the new ones' ids.
 
     One statement for the whole batch: the unique key (partner_id, partner_event_id) is the
@@ -92,9 +90,7 @@ async def record_events_once(
     return set(inserted.scalars().all())
 
 
-async def record_unmapped_once(
-    session: AsyncSession, rows: Sequence[dict[str, Any]]
-) -> list[str]:
+async def record_unmapped_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[str]:
     """Remember unmapped scans (first sighting only); the statuses of the newly seen ones."""
     if not rows:
         return []
@@ -125,9 +121,7 @@ async def get_raw_request(session: AsyncSession, raw_id: UUID) -> RawRequest | N
     return await session.get(RawRequest, raw_id)
 
 
-async def resolve_emitted_unmapped(
-    session: AsyncSession, *, partner_id: str, now: datetime
-) -> int:
+async def resolve_emitted_unmapped(session: AsyncSession, *, partner_id: str, now: datetime) -> int:
     """Mark unmapped scans resolved once their partner event has a canonical event."""
     emitted = select(ShipmentEventRecord.partner_event_id).where(
         ShipmentEventRecord.partner_id == partner_id

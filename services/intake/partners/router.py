@@ -79,30 +79,46 @@ async def receive_webhook(
     if wait is not None:
         metrics.WEBHOOK_REQUESTS.labels(partner_id, "rate_limited").inc()
         raise Problem(
-            429, "Too many requests",
+            429,
+            "Too many requests",
             f"Over {partner.rate_limit_per_s} requests per second; retry in {wait} s.",
             headers={"Retry-After": str(wait)},
         )
     try:
         result = await service.ingest(
-            session, partner_id=partner_id, adapter=adapter, headers=headers, body=body,
+            session,
+            partner_id=partner_id,
+            adapter=adapter,
+            headers=headers,
+            body=body,
             received_at=now,
         )
     except PayloadInvalid as exc:
         # Parsing fails before anything is written, so only the archive row commits with
         # this answer: the partner's mistake stays on record, and no event half-exists.
         raw_ref = service.archive_invalid(
-            session, partner_id=partner_id, adapter=adapter, headers=headers, body=body,
-            received_at=now, errors=exc.errors,
+            session,
+            partner_id=partner_id,
+            adapter=adapter,
+            headers=headers,
+            body=body,
+            received_at=now,
+            errors=exc.errors,
         )
         metrics.WEBHOOK_REQUESTS.labels(partner_id, "invalid").inc()
         fields = ", ".join(e["field"] for e in exc.errors[:10])
         return problem_response(
-            request, 422, "Validation failed", f"Invalid field(s): {fields}",
-            errors=exc.errors[:100], raw_ref=raw_ref,
+            request,
+            422,
+            "Validation failed",
+            f"Invalid field(s): {fields}",
+            errors=exc.errors[:100],
+            raw_ref=raw_ref,
         )
     metrics.WEBHOOK_REQUESTS.labels(partner_id, result.verdict).inc()
     return WebhookAccepted(
-        raw_ref=result.raw_ref, accepted=result.accepted, duplicates=result.duplicates,
+        raw_ref=result.raw_ref,
+        accepted=result.accepted,
+        duplicates=result.duplicates,
         unmapped=result.unmapped,
     )

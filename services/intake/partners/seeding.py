@@ -24,8 +24,14 @@ async def seed_dev_partners(database_url: str, secrets: dict[str, str]) -> None:
             for partner_id, name, scheme, cap, secret_env in KNOWN_PARTNERS:
                 await session.execute(
                     pg_insert(Partner)
-                    .values(partner_id=partner_id, display_name=name, scheme=scheme,
-                            liability_cap=cap, rate_limit_per_s=200, active=True)
+                    .values(
+                        partner_id=partner_id,
+                        display_name=name,
+                        scheme=scheme,
+                        liability_cap=cap,
+                        rate_limit_per_s=200,
+                        active=True,
+                    )
                     .on_conflict_do_nothing()
                 )
                 await session.execute(

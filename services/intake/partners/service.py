@@ -154,13 +154,15 @@ async def _emit(
         seen.add(scan.partner_event_id)
         if event_type is None:
             unmapped.append(scan.status)
-            unmapped_rows.append({
-                "partner_id": partner_id,
-                "partner_event_id": scan.partner_event_id,
-                "status": scan.status[:100],
-                "raw_ref": raw_id,
-                "seen_at": now,
-            })
+            unmapped_rows.append(
+                {
+                    "partner_id": partner_id,
+                    "partner_event_id": scan.partner_event_id,
+                    "status": scan.status[:100],
+                    "raw_ref": raw_id,
+                    "seen_at": now,
+                }
+            )
             continue
         try:
             event = ReturnShipmentEvent(
@@ -181,17 +183,22 @@ async def _emit(
             )
         except ValidationError as exc:  # an adapter let through what the contract refuses
             raise PayloadInvalid(validation_errors(exc, f"scan.{index}")) from exc
-        events.append((event, {
-            "event_id": event.event_id,
-            "partner_id": partner_id,
-            "partner_event_id": scan.partner_event_id,
-            "return_id": scan.return_id,
-            "event_type": event_type.value,
-            "occurred_at": scan.occurred_at,
-            "raw_ref": raw_id,
-            "payload": json.loads(event.model_dump_json()),
-            "recorded_at": now,
-        }))
+        events.append(
+            (
+                event,
+                {
+                    "event_id": event.event_id,
+                    "partner_id": partner_id,
+                    "partner_event_id": scan.partner_event_id,
+                    "return_id": scan.return_id,
+                    "event_type": event_type.value,
+                    "occurred_at": scan.occurred_at,
+                    "raw_ref": raw_id,
+                    "payload": json.loads(event.model_dump_json()),
+                    "recorded_at": now,
+                },
+            )
+        )
 
     new_ids = await repository.record_events_once(session, [row for _, row in events])
     fresh = [(event, row["payload"]) for event, row in events if event.partner_event_id in new_ids]
@@ -199,8 +206,9 @@ async def _emit(
     for event, _ in fresh:
         # The canonical event's ce_id is its event_id: fixed when the fact is recorded. The
         # history reads it from shipment_events, so only the outbox needs it here.
-        enqueue(session, Outbox, event, source=SOURCE, subject=event.return_id,
-                ce_id=event.event_id)
+        enqueue(
+            session, Outbox, event, source=SOURCE, subject=event.return_id, ce_id=event.event_id
+        )
     accepted = len(fresh)
     for status in await repository.record_unmapped_once(session, unmapped_rows):
         metrics.UNMAPPED_STATUS.labels(partner_id, metrics.status_label(status)).inc()
@@ -231,8 +239,11 @@ async def replay_unmapped(
             continue  # it parsed when it arrived; an adapter change since is not this run's job
         result = await _emit(session, partner_id=owner, scans=scans, raw_id=raw.id, now=now)
         raw.events_emitted += result.accepted
-        raw.detail = {**(raw.detail or {}), "replayed_at": now.isoformat(),
-                      "replay_emitted": result.accepted}
+        raw.detail = {
+            **(raw.detail or {}),
+            "replayed_at": now.isoformat(),
+            "replay_emitted": result.accepted,
+        }
         replayed += 1
         emitted += result.accepted
         partners.add(owner)

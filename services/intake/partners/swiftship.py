@@ -70,7 +70,10 @@ _WEBHOOK_ID = TypeAdapter(PartnerEventId)
 class SwiftshipAdapter:
     scheme = "swiftship"
     archived_headers: Sequence[str] = (
-        "webhook-id", "webhook-timestamp", "webhook-signature", "content-type"
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "content-type",
     )
     stores_secret_hash = False
 

@@ -30,7 +30,11 @@ async def post_return(
 ) -> ReturnAccepted | JSONResponse:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
-        request, session, principal=principal, key=idempotency_key, status_code=202,
+        request,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        status_code=202,
         action=lambda: service.accept_return(session, data=data, now=now),
     )
 
@@ -50,6 +54,10 @@ async def post_refund(
 ) -> RefundAccepted | JSONResponse:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
-        request, session, principal=principal, key=idempotency_key, status_code=202,
+        request,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        status_code=202,
         action=lambda: service.accept_refund(session, data=data, now=now),
     )

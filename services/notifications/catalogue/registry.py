@@ -36,27 +36,65 @@ class TemplateInfo:
 TEMPLATES: dict[str, TemplateInfo] = {
     t.name: t
     for t in (
-        TemplateInfo("acknowledgement", "Claim received, what happens next and by when.",
-                     SELLER, "CaseOpened"),
-        TemplateInfo("evidence_request", "The exact evidence checklist and the reply-by time.",
-                     SELLER, "EvidenceRequested"),
-        TemplateInfo("decision", "Outcome, amount, who bears the loss, why, and how to appeal.",
-                     SELLER, "CaseDecided, CaseRejected"),
-        TemplateInfo("escalation_update", "The case moved to a senior person or a manager's "
-                     "approval; nothing is needed from the seller.", SELLER, "CaseEscalated"),
-        TemplateInfo("appeal_outcome", "The result of an appeal and why.",
-                     SELLER, "CaseDecided/CaseRejected after CaseAppealed"),
-        TemplateInfo("policy_education", "Daily digest of lessons after avoidable rejections "
-                     "(no unboxing video, claim window missed, claim filed too early).",
-                     SELLER, "CaseRejected (avoidable reason), flushed daily"),
-        TemplateInfo("feedback_outreach", "A senior person reaches out after a rating of 2 or "
-                     "less.", SELLER, "SellerFeedbackReceived"),
-        TemplateInfo("sla_breach_alert", "A case under review for more than 48 hours.",
-                     MANAGEMENT, "CaseEscalated (SLA_BREACHED)"),
-        TemplateInfo("approval_cap_alert", "A payout above the approval cap waits for a "
-                     "manager.", MANAGEMENT, "CaseEscalated (ABOVE_APPROVAL_CAP)"),
-        TemplateInfo("fraud_alert", "A network-level fraud finding.", MANAGEMENT,
-                     "FraudAlertRaised"),
+        TemplateInfo(
+            "acknowledgement",
+            "Claim received, what happens next and by when.",
+            SELLER,
+            "CaseOpened",
+        ),
+        TemplateInfo(
+            "evidence_request",
+            "The exact evidence checklist and the reply-by time.",
+            SELLER,
+            "EvidenceRequested",
+        ),
+        TemplateInfo(
+            "decision",
+            "Outcome, amount, who bears the loss, why, and how to appeal.",
+            SELLER,
+            "CaseDecided, CaseRejected",
+        ),
+        TemplateInfo(
+            "escalation_update",
+            "The case moved to a senior person or a manager's "
+            "approval; nothing is needed from the seller.",
+            SELLER,
+            "CaseEscalated",
+        ),
+        TemplateInfo(
+            "appeal_outcome",
+            "The result of an appeal and why.",
+            SELLER,
+            "CaseDecided/CaseRejected after CaseAppealed",
+        ),
+        TemplateInfo(
+            "policy_education",
+            "Daily digest of lessons after avoidable rejections "
+            "(no unboxing video, claim window missed, claim filed too early).",
+            SELLER,
+            "CaseRejected (avoidable reason), flushed daily",
+        ),
+        TemplateInfo(
+            "feedback_outreach",
+            "A senior person reaches out after a rating of 2 or less.",
+            SELLER,
+            "SellerFeedbackReceived",
+        ),
+        TemplateInfo(
+            "sla_breach_alert",
+            "A case under review for more than 48 hours.",
+            MANAGEMENT,
+            "CaseEscalated (SLA_BREACHED)",
+        ),
+        TemplateInfo(
+            "approval_cap_alert",
+            "A payout above the approval cap waits for a manager.",
+            MANAGEMENT,
+            "CaseEscalated (ABOVE_APPROVAL_CAP)",
+        ),
+        TemplateInfo(
+            "fraud_alert", "A network-level fraud finding.", MANAGEMENT, "FraudAlertRaised"
+        ),
     )
 }
 
@@ -66,22 +104,28 @@ def _sample_composition(name: str, settings: NotificationsSettings) -> Compositi
     case_id = "CASE-SAMPLE-1"
     builders: dict[str, Callable[[], Composition]] = {
         "acknowledgement": lambda: compose_case_event(
-            samples.case_opened(case_id, at), settings, now=at),
+            samples.case_opened(case_id, at), settings, now=at
+        ),
         "evidence_request": lambda: compose_case_event(
-            samples.evidence_requested(case_id, at), settings, now=at),
-        "decision": lambda: compose_case_event(
-            samples.case_decided(case_id, at), settings, now=at),
+            samples.evidence_requested(case_id, at), settings, now=at
+        ),
+        "decision": lambda: compose_case_event(samples.case_decided(case_id, at), settings, now=at),
         "escalation_update": lambda: compose_case_event(
-            samples.case_escalated(case_id, at), settings, now=at),
+            samples.case_escalated(case_id, at), settings, now=at
+        ),
         "appeal_outcome": lambda: compose_case_event(
-            samples.appeal_decided(case_id, at), settings, now=at),
+            samples.appeal_decided(case_id, at), settings, now=at
+        ),
         "policy_education": lambda: compose_case_event(
-            samples.case_rejected(case_id, at), settings, now=at),
+            samples.case_rejected(case_id, at), settings, now=at
+        ),
         "feedback_outreach": lambda: compose_feedback(samples.seller_feedback(at), settings),
         "sla_breach_alert": lambda: compose_case_event(
-            samples.case_escalated(case_id, at), settings, now=at),
+            samples.case_escalated(case_id, at), settings, now=at
+        ),
         "approval_cap_alert": lambda: compose_case_event(
-            samples.case_escalated(case_id, at, "ABOVE_APPROVAL_CAP"), settings, now=at),
+            samples.case_escalated(case_id, at, "ABOVE_APPROVAL_CAP"), settings, now=at
+        ),
         "fraud_alert": lambda: compose_fraud_alert(samples.fraud_alert(at), settings),
     }
     return builders[name]()

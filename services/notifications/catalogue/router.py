@@ -31,14 +31,22 @@ class PreviewOut(BaseModel):
 @router.get("/v1/templates", response_model=list[TemplateOut], summary="Every message template")
 async def list_templates(principal: Principal = require(*READERS)) -> list[TemplateOut]:
     return [
-        TemplateOut(name=t.name, description=t.description, audience=t.audience,
-                    trigger=t.trigger, essential=t.essential)
+        TemplateOut(
+            name=t.name,
+            description=t.description,
+            audience=t.audience,
+            trigger=t.trigger,
+            essential=t.essential,
+        )
         for t in TEMPLATES.values()
     ]
 
 
-@router.get("/v1/templates/{name}/preview", response_model=PreviewOut,
-            summary="A template rendered with realistic sample data")
+@router.get(
+    "/v1/templates/{name}/preview",
+    response_model=PreviewOut,
+    summary="A template rendered with realistic sample data",
+)
 async def preview_template(
     name: str, request: Request, principal: Principal = require(*READERS)
 ) -> PreviewOut:

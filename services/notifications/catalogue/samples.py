@@ -75,7 +75,10 @@ def case_opened(case_id: str, at: datetime, **over: object) -> CaseOpened:
 def evidence_requested(case_id: str, at: datetime, **over: object) -> EvidenceRequested:
     return EvidenceRequested(
         **_base(
-            case_id, 2, CaseState.AWAITING_EVIDENCE, at,
+            case_id,
+            2,
+            CaseState.AWAITING_EVIDENCE,
+            at,
             reason="A damage claim needs an unboxing video, or photos of the item and its label.",
             **over,
         ),
@@ -87,8 +90,13 @@ def evidence_requested(case_id: str, at: datetime, **over: object) -> EvidenceRe
 def case_decided(case_id: str, at: datetime, **over: object) -> CaseDecided:
     return CaseDecided(
         **_base(
-            case_id, 3, CaseState.DECIDED, at, decision=decision_record(at),
-            reason="Decided by rule L6.", **over,
+            case_id,
+            3,
+            CaseState.DECIDED,
+            at,
+            decision=decision_record(at),
+            reason="Decided by rule L6.",
+            **over,
         ),
         appeal_by=at + timedelta(days=7),
     )
@@ -96,15 +104,27 @@ def case_decided(case_id: str, at: datetime, **over: object) -> CaseDecided:
 
 def case_rejected(case_id: str, at: datetime, **over: object) -> CaseRejected:
     decision = decision_record(
-        at, rule_id="E4", outcome=None, liable_party=None, payout_pct=0, payout=0,
-        partner_debit=0, marketplace_cost=0, reason_code="EVIDENCE_NOT_PROVIDED",
+        at,
+        rule_id="E4",
+        outcome=None,
+        liable_party=None,
+        payout_pct=0,
+        payout=0,
+        partner_debit=0,
+        marketplace_cost=0,
+        reason_code="EVIDENCE_NOT_PROVIDED",
         explanation="We asked for an unboxing video or photos of the item and its label, and "
         "none had arrived when the 72-hour reply-by time passed.",
     )
     return CaseRejected(
         **_base(
-            case_id, 4, CaseState.REJECTED, at, decision=decision,
-            reason="Evidence not provided in time.", **over,
+            case_id,
+            4,
+            CaseState.REJECTED,
+            at,
+            decision=decision,
+            reason="Evidence not provided in time.",
+            **over,
         ),
         appeal_by=at + timedelta(days=7),
     )
@@ -112,14 +132,22 @@ def case_rejected(case_id: str, at: datetime, **over: object) -> CaseRejected:
 
 def appeal_decided(case_id: str, at: datetime, **over: object) -> CaseDecided:
     decision = decision_record(
-        at, decided_by="ops-manager-7",
+        at,
+        decided_by="ops-manager-7",
         explanation="The label photo you sent with your appeal shows the parcel was resealed "
         "with the logistics partner's tape, so the damage happened in transit.",
     )
     return CaseDecided(
         **_base(
-            case_id, 6, CaseState.DECIDED, at, previous_state=CaseState.APPEALED,
-            decision=decision, actor="ops-manager-7", reason="Appeal upheld.", **over,
+            case_id,
+            6,
+            CaseState.DECIDED,
+            at,
+            previous_state=CaseState.APPEALED,
+            decision=decision,
+            actor="ops-manager-7",
+            reason="Appeal upheld.",
+            **over,
         ),
     )
 
@@ -132,7 +160,11 @@ def case_escalated(
         decision = decision_record(at)
     return CaseEscalated(
         **_base(
-            case_id, 5, CaseState.ESCALATED, at, previous_state=CaseState.UNDER_REVIEW,
+            case_id,
+            5,
+            CaseState.ESCALATED,
+            at,
+            previous_state=CaseState.UNDER_REVIEW,
             decision=decision,
             reason=(
                 "Under review for more than 48 hours without a decision."

@@ -60,14 +60,18 @@ def classify(exc: BaseException) -> DeliveryError:
         text = refused.message if refused is not None else str(exc)
         permanent = 500 <= code < 600
         return DeliveryError(
-            scrub(f"SMTP {code} on RCPT: {text}"), permanent=permanent, code=code,
+            scrub(f"SMTP {code} on RCPT: {text}"),
+            permanent=permanent,
+            code=code,
             hard_bounce=permanent,
         )
     if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
         permanent = 500 <= exc.code < 600
         return DeliveryError(
-            scrub(f"SMTP {exc.code} on RCPT: {exc.message}"), permanent=permanent,
-            code=exc.code, hard_bounce=permanent,
+            scrub(f"SMTP {exc.code} on RCPT: {exc.message}"),
+            permanent=permanent,
+            code=exc.code,
+            hard_bounce=permanent,
         )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         permanent = 500 <= exc.code < 600 and exc.code not in SENDER_CONFIGURATION_CODES
@@ -84,7 +88,8 @@ class SmtpChannel:
         self.settings = settings
         self._sender = parseaddr(settings.mail_from)[1]
         self._from_header = (
-            settings.mail_from if settings.mail_from.isascii()
+            settings.mail_from
+            if settings.mail_from.isascii()
             else Header(settings.mail_from, "utf-8").encode()
         )
 
@@ -93,8 +98,11 @@ class SmtpChannel:
         quoted-printable. Written directly rather than through `email.message`, whose header
         folding costs about a millisecond a message, which a backlog pays N times."""
         boundary = f"=_part_{message.message_id.hex}"
-        to = message.recipient if message.recipient.isascii() else Header(
-            message.recipient, "utf-8").encode()
+        to = (
+            message.recipient
+            if message.recipient.isascii()
+            else Header(message.recipient, "utf-8").encode()
+        )
         head = [
             f"From: {self._from_header}",
             f"To: {to}",

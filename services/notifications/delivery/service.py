@@ -36,7 +36,10 @@ SUPPRESSED_ERROR = "the recipient address is on the suppression list"
 
 def _outgoing(message: Message) -> OutgoingMessage:
     return OutgoingMessage(
-        message.message_id, message.recipient, message.subject, message.body_text,
+        message.message_id,
+        message.recipient,
+        message.subject,
+        message.body_text,
         message.body_html,
     )
 
@@ -107,9 +110,12 @@ class Dispatcher:
                     update(Message),
                     [
                         {
-                            "message_id": m.message_id, "status": m.status,
-                            "attempts": m.attempts, "lease_until": None,
-                            "next_attempt_at": m.next_attempt_at, "last_error": m.last_error,
+                            "message_id": m.message_id,
+                            "status": m.status,
+                            "attempts": m.attempts,
+                            "lease_until": None,
+                            "next_attempt_at": m.next_attempt_at,
+                            "last_error": m.last_error,
                             "sent_at": m.sent_at,
                         }
                         for m in recorded
@@ -123,19 +129,37 @@ class Dispatcher:
     # -- recording results ---------------------------------------------------------------
 
     def _attempt(
-        self, attempts: list[dict[str, Any]], message: Message, *, outcome: str, at: datetime,
-        code: int | None = None, error: str | None = None, next_at: datetime | None = None,
+        self,
+        attempts: list[dict[str, Any]],
+        message: Message,
+        *,
+        outcome: str,
+        at: datetime,
+        code: int | None = None,
+        error: str | None = None,
+        next_at: datetime | None = None,
     ) -> None:
         message.attempts += 1
-        attempts.append({
-            "message_id": message.message_id, "attempt": message.attempts, "outcome": outcome,
-            "code": code, "error": error, "attempted_at": at, "next_attempt_at": next_at,
-        })
+        attempts.append(
+            {
+                "message_id": message.message_id,
+                "attempt": message.attempts,
+                "outcome": outcome,
+                "code": code,
+                "error": error,
+                "attempted_at": at,
+                "next_attempt_at": next_at,
+            }
+        )
         metrics.NOTIFICATIONS.labels(message.template, outcome).inc()
 
     async def _record(
-        self, session: AsyncSession, message: Message, error: DeliveryError | None,
-        at: datetime, attempts: list[dict[str, Any]],
+        self,
+        session: AsyncSession,
+        message: Message,
+        error: DeliveryError | None,
+        at: datetime,
+        attempts: list[dict[str, Any]],
     ) -> None:
         """Decide the message's next state from the result (the caller writes it)."""
         if error is None:
@@ -144,13 +168,19 @@ class Dispatcher:
             message.sent_at = at
             message.last_error = None
             enqueue(
-                session, Outbox,
+                session,
+                Outbox,
                 NotificationSent(
-                    message_id=message.message_id, subject_key=_subject_key(message),
-                    case_id=message.case_id, return_id=message.return_id,
-                    seller_id=message.seller_id, template=message.template,
-                    case_version=message.case_version, subject=message.subject,
-                    attempts=message.attempts, sent_at=at,
+                    message_id=message.message_id,
+                    subject_key=_subject_key(message),
+                    case_id=message.case_id,
+                    return_id=message.return_id,
+                    seller_id=message.seller_id,
+                    template=message.template,
+                    case_version=message.case_version,
+                    subject=message.subject,
+                    attempts=message.attempts,
+                    sent_at=at,
                 ),
                 source=SOURCE,
             )
@@ -163,29 +193,44 @@ class Dispatcher:
         exhausted = message.attempts + 1 >= s.max_attempts
         if not error.permanent and not exhausted:
             next_at = next_attempt_at(
-                at, message.attempts + 1, base_s=s.retry_base_delay_s,
-                max_s=s.retry_max_delay_s, jitter=s.retry_jitter,
+                at,
+                message.attempts + 1,
+                base_s=s.retry_base_delay_s,
+                max_s=s.retry_max_delay_s,
+                jitter=s.retry_jitter,
             )
-            self._attempt(attempts, message, outcome="retried", at=at, code=error.code,
-                          error=str(error), next_at=next_at)
+            self._attempt(
+                attempts,
+                message,
+                outcome="retried",
+                at=at,
+                code=error.code,
+                error=str(error),
+                next_at=next_at,
+            )
             message.status = "pending"
             message.next_attempt_at = next_at
             log.warning(
                 "temporary delivery failure, will retry",
-                extra={**_log_fields(message), "code": error.code, "error": str(error),
-                       "next_attempt_at": next_at.isoformat()},
+                extra={
+                    **_log_fields(message),
+                    "code": error.code,
+                    "error": str(error),
+                    "next_attempt_at": next_at.isoformat(),
+                },
             )
             return
 
-        self._attempt(attempts, message, outcome="failed", at=at, code=error.code,
-                      error=str(error))
+        self._attempt(attempts, message, outcome="failed", at=at, code=error.code, error=str(error))
         message.status = "failed"
         if error.hard_bounce:
             await session.execute(
                 pg_insert(Suppression)
                 .values(
-                    address_hash=message.recipient_hash, reason="hard_bounce",
-                    detail=str(error)[:500], source_message_id=message.message_id,
+                    address_hash=message.recipient_hash,
+                    reason="hard_bounce",
+                    detail=str(error)[:500],
+                    source_message_id=message.message_id,
                     created_by="system",
                 )
                 .on_conflict_do_nothing(index_elements=["address_hash"])
@@ -193,12 +238,19 @@ class Dispatcher:
         self._failed_event(session, message, str(error), permanent=error.permanent, at=at)
         log.warning(
             "delivery failed for good" if error.permanent else "delivery attempts exhausted",
-            extra={**_log_fields(message), "code": error.code, "error": str(error),
-                   "hard_bounce": error.hard_bounce},
+            extra={
+                **_log_fields(message),
+                "code": error.code,
+                "error": str(error),
+                "hard_bounce": error.hard_bounce,
+            },
         )
 
     def _record_suppressed(
-        self, session: AsyncSession, message: Message, at: datetime,
+        self,
+        session: AsyncSession,
+        message: Message,
+        at: datetime,
         attempts: list[dict[str, Any]],
     ) -> None:
         self._attempt(attempts, message, outcome="suppressed", at=at, error=SUPPRESSED_ERROR)
@@ -208,17 +260,29 @@ class Dispatcher:
         log.info("message not sent: recipient suppressed", extra=_log_fields(message))
 
     def _failed_event(
-        self, session: AsyncSession, message: Message, error: str, *, permanent: bool,
+        self,
+        session: AsyncSession,
+        message: Message,
+        error: str,
+        *,
+        permanent: bool,
         at: datetime,
     ) -> None:
         enqueue(
-            session, Outbox,
+            session,
+            Outbox,
             NotificationFailed(
-                message_id=message.message_id, subject_key=_subject_key(message),
-                case_id=message.case_id, return_id=message.return_id,
-                seller_id=message.seller_id, template=message.template,
-                case_version=message.case_version, attempts=max(message.attempts, 1),
-                error=error, permanent=permanent, failed_at=at,
+                message_id=message.message_id,
+                subject_key=_subject_key(message),
+                case_id=message.case_id,
+                return_id=message.return_id,
+                seller_id=message.seller_id,
+                template=message.template,
+                case_version=message.case_version,
+                attempts=max(message.attempts, 1),
+                error=error,
+                permanent=permanent,
+                failed_at=at,
             ),
             source=SOURCE,
         )

@@ -91,4 +91,3 @@ async def run_digest_flusher(
         except Exception as exc:  # the database may be away; due digests wait for next round
             log.warning("digest flush round failed: %r", exc)
         await asyncio.sleep(settings.digest_poll_interval_s)
-

@@ -139,7 +139,9 @@ def _decision_context(
         rejected=rejected,
         outcome=outcome,
         outcome_headline=(
-            "closed without a payout" if rejected else wording.OUTCOME_HEADLINE.get(outcome or "", "decided")
+            "closed without a payout"
+            if rejected
+            else wording.OUTCOME_HEADLINE.get(outcome or "", "decided")
         ),
         payout=decision.payout if decision else 0,
         payout_pct=decision.payout_pct if decision else 0,
@@ -254,7 +256,10 @@ def compose_fraud_alert(event: FraudAlertRaised, settings: NotificationsSettings
     }
     return Composition(
         drafts=_management_drafts(
-            "fraud_alert", f"alert:{event.alert_id}", context, settings,
+            "fraud_alert",
+            f"alert:{event.alert_id}",
+            context,
+            settings,
             subject_key=event.entity_id,
         )
     )

@@ -67,9 +67,7 @@ class Rendered:
 
 def render(template: str, context: dict[str, Any]) -> Rendered:
     return Rendered(
-        subject=" ".join(
-            _env.get_template(f"{template}.subject.j2").render(context).split()
-        ),
+        subject=" ".join(_env.get_template(f"{template}.subject.j2").render(context).split()),
         text=_env.get_template(f"{template}.txt.j2").render(context),
         html=_env.get_template(f"{template}.html.j2").render(context),
     )

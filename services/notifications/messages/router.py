@@ -46,8 +46,12 @@ def _out(message: Message, attempts: list[DeliveryAttempt], *, detail: bool = Fa
         "sent_at": message.sent_at,
         "delivery_attempts": [
             AttemptOut(
-                attempt=a.attempt, outcome=a.outcome, code=a.code, error=a.error,
-                attempted_at=a.attempted_at, next_attempt_at=a.next_attempt_at,
+                attempt=a.attempt,
+                outcome=a.outcome,
+                code=a.code,
+                error=a.error,
+                attempted_at=a.attempted_at,
+                next_attempt_at=a.next_attempt_at,
             )
             for a in attempts
         ],
@@ -57,8 +61,11 @@ def _out(message: Message, attempts: list[DeliveryAttempt], *, detail: bool = Fa
     return MessageOut(**values)
 
 
-@router.get("/v1/messages", response_model=MessageListOut,
-            summary="Messages to a seller or about a case, newest first, with their attempts")
+@router.get(
+    "/v1/messages",
+    response_model=MessageListOut,
+    summary="Messages to a seller or about a case, newest first, with their attempts",
+)
 async def list_messages(
     session: DbSession,
     seller_id: Annotated[str | None, Query(max_length=64, pattern=IdPattern)] = None,
@@ -68,7 +75,9 @@ async def list_messages(
 ) -> MessageListOut:
     if seller_id is None and case_id is None:
         raise Problem(
-            422, "Unprocessable Entity", "Filter by seller_id or case_id.",
+            422,
+            "Unprocessable Entity",
+            "Filter by seller_id or case_id.",
             errors=[{"field": "query.seller_id", "message": "give seller_id or case_id"}],
         )
     messages = await repository.search(session, seller_id=seller_id, case_id=case_id, limit=limit)
@@ -76,8 +85,11 @@ async def list_messages(
     return MessageListOut(items=[_out(m, attempts[m.message_id]) for m in messages])
 
 
-@router.get("/v1/messages/{message_id}", response_model=MessageDetailOut,
-            summary="One message with its content and attempts")
+@router.get(
+    "/v1/messages/{message_id}",
+    response_model=MessageDetailOut,
+    summary="One message with its content and attempts",
+)
 async def get_message(
     message_id: UUID, session: DbSession, principal: Principal = require(*OPS)
 ) -> MessageDetailOut:
@@ -88,9 +100,12 @@ async def get_message(
     return _out(message, attempts[message_id], detail=True)  # type: ignore[no-any-return]
 
 
-@router.post("/v1/messages/{message_id}/resend", response_model=MessageOut,
-             status_code=status.HTTP_201_CREATED,
-             summary="Send a message again as a new message linked to the original")
+@router.post(
+    "/v1/messages/{message_id}/resend",
+    response_model=MessageOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Send a message again as a new message linked to the original",
+)
 async def resend_message(
     message_id: UUID,
     request: Request,
@@ -103,7 +118,8 @@ async def resend_message(
         raise Problem(404, "Not Found", f"No message {message_id}.")
     if await suppressed_hashes(session, {original.recipient_hash}):
         raise Problem(
-            409, "Conflict",
+            409,
+            "Conflict",
             "The recipient is on the suppression list; remove the address from it first.",
         )
     now = request.app.state.runtime.clock.now()

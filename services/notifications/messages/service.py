@@ -155,9 +155,7 @@ async def _queue(
 ) -> list[UUID]:
     queued = []
     for draft in composition.drafts:
-        new_id = await queue_draft(
-            session, draft=draft, settings=settings, now=now, buffered=True
-        )
+        new_id = await queue_draft(session, draft=draft, settings=settings, now=now, buffered=True)
         if new_id is not None:
             queued.append(new_id)
     for lesson in composition.lessons:
@@ -169,22 +167,30 @@ async def handle_case_event(
     session: AsyncSession, *, event: CaseEventBase, settings: NotificationsSettings, now: datetime
 ) -> list[UUID]:
     if not event.seller_email:
-        log.info("case event has no seller address; nothing for the seller queued",
-                 extra={"case_id": event.case_id, "ce_type": event.ce_type})
+        log.info(
+            "case event has no seller address; nothing for the seller queued",
+            extra={"case_id": event.case_id, "ce_type": event.ce_type},
+        )
     return await _queue(
         session, compose_case_event(event, settings, now=now), settings=settings, now=now
     )
 
 
 async def handle_fraud_alert(
-    session: AsyncSession, *, event: FraudAlertRaised, settings: NotificationsSettings,
+    session: AsyncSession,
+    *,
+    event: FraudAlertRaised,
+    settings: NotificationsSettings,
     now: datetime,
 ) -> list[UUID]:
     return await _queue(session, compose_fraud_alert(event, settings), settings=settings, now=now)
 
 
 async def handle_seller_feedback(
-    session: AsyncSession, *, event: SellerFeedbackReceived, settings: NotificationsSettings,
+    session: AsyncSession,
+    *,
+    event: SellerFeedbackReceived,
+    settings: NotificationsSettings,
     now: datetime,
 ) -> list[UUID]:
     return await _queue(session, compose_feedback(event, settings), settings=settings, now=now)

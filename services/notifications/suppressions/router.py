@@ -26,24 +26,36 @@ HashPath = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 
 def _out(row: Suppression) -> SuppressionOut:
     return SuppressionOut(
-        address_hash=row.address_hash, reason=row.reason, detail=row.detail,
-        source_message_id=row.source_message_id, created_by=row.created_by,
+        address_hash=row.address_hash,
+        reason=row.reason,
+        detail=row.detail,
+        source_message_id=row.source_message_id,
+        created_by=row.created_by,
         created_at=row.created_at,
     )
 
 
-@router.get("/v1/suppressions", response_model=SuppressionListOut,
-            summary="Suppressed addresses (as hashes), newest first")
+@router.get(
+    "/v1/suppressions",
+    response_model=SuppressionListOut,
+    summary="Suppressed addresses (as hashes), newest first",
+)
 async def list_suppressions(
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     principal: Principal = require(*MANAGERS),
 ) -> SuppressionListOut:
-    return SuppressionListOut(items=[_out(r) for r in await repository.list_all(session, limit=limit)])
+    return SuppressionListOut(
+        items=[_out(r) for r in await repository.list_all(session, limit=limit)]
+    )
 
 
-@router.post("/v1/suppressions", response_model=SuppressionOut,
-             status_code=status.HTTP_201_CREATED, summary="Suppress an address")
+@router.post(
+    "/v1/suppressions",
+    response_model=SuppressionOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Suppress an address",
+)
 async def add_suppression(
     data: SuppressionIn,
     request: Request,
@@ -55,8 +67,12 @@ async def add_suppression(
     digest = address_hash(data.address, key)
     created = await repository.add(
         session,
-        {"address_hash": digest, "reason": data.reason, "detail": data.detail,
-         "created_by": principal.client_id},
+        {
+            "address_hash": digest,
+            "reason": data.reason,
+            "detail": data.detail,
+            "created_by": principal.client_id,
+        },
     )
     if not created:
         response.status_code = status.HTTP_200_OK  # already suppressed: nothing changed
@@ -65,10 +81,15 @@ async def add_suppression(
     return _out(row)
 
 
-@router.post("/v1/suppressions/lookup", response_model=SuppressionOut,
-             summary="Is this address suppressed? (404 if not)")
+@router.post(
+    "/v1/suppressions/lookup",
+    response_model=SuppressionOut,
+    summary="Is this address suppressed? (404 if not)",
+)
 async def lookup_suppression(
-    data: SuppressionIn, request: Request, session: DbSession,
+    data: SuppressionIn,
+    request: Request,
+    session: DbSession,
     principal: Principal = require(*MANAGERS),
 ) -> SuppressionOut:
     digest = address_hash(data.address, request.app.state.runtime.settings.address_hash_key)
@@ -78,8 +99,11 @@ async def lookup_suppression(
     return _out(row)
 
 
-@router.delete("/v1/suppressions/{address_hash}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="Take an address off the suppression list")
+@router.delete(
+    "/v1/suppressions/{address_hash}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Take an address off the suppression list",
+)
 async def remove_suppression(
     address_hash: HashPath, session: DbSession, principal: Principal = require(*MANAGERS)
 ) -> Response:

@@ -13,7 +13,8 @@ class SuppressionIn(BaseModel):
     address: str = Field(
         max_length=254,
         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-        description="The address to suppress. Stored only as a keyed hash.")
+        description="The address to suppress. Stored only as a keyed hash.",
+    )
     reason: Literal["manual", "complaint", "hard_bounce"] = "manual"
     detail: str | None = Field(default=None, max_length=500)
 

@@ -86,21 +86,38 @@ def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
 
     @handlers.on(NotificationSent)
     @handlers.on(NotificationFailed)
-    async def on_delivery(event: NotificationSent | NotificationFailed, ctx: HandlerContext) -> None:
+    async def on_delivery(
+        event: NotificationSent | NotificationFailed, ctx: HandlerContext
+    ) -> None:
         if event.case_id is None:
             return
         case = await get_case(ctx.session, event.case_id)
         if case is None:
             return
         if isinstance(event, NotificationSent):
-            kind, reason, at = "EMAIL_SENT", f"Email '{event.template}' sent: {event.subject}", event.sent_at
+            kind, reason, at = (
+                "EMAIL_SENT",
+                f"Email '{event.template}' sent: {event.subject}",
+                event.sent_at,
+            )
         else:
             kind = "EMAIL_FAILED"
-            reason = f"Email '{event.template}' failed after {event.attempts} attempt(s): {event.error}"
+            reason = (
+                f"Email '{event.template}' failed after {event.attempts} attempt(s): {event.error}"
+            )
             at = event.failed_at
-        service.record_delivery(ctx.session, case, kind=kind, reason=reason, at=at,
-                                data={"template": event.template, "message_id": str(event.message_id),
-                                      "case_version": event.case_version})
+        service.record_delivery(
+            ctx.session,
+            case,
+            kind=kind,
+            reason=reason,
+            at=at,
+            data={
+                "template": event.template,
+                "message_id": str(event.message_id),
+                "case_version": event.case_version,
+            },
+        )
 
     return handlers
 

@@ -12,9 +12,7 @@ from services.reconciliation.models import Case, TimelineEntry
 
 
 async def lock_by_return(session: AsyncSession, return_id: str) -> Case | None:
-    return await session.scalar(
-        select(Case).where(Case.return_id == return_id).with_for_update()
-    )
+    return await session.scalar(select(Case).where(Case.return_id == return_id).with_for_update())
 
 
 async def lock(session: AsyncSession, case_id: str) -> Case | None:
@@ -51,7 +49,16 @@ async def queue(
 ) -> list[Case]:
     """Oldest first, keyset-paginated on (opened_at, case_id)."""
     stmt: Select[tuple[Case]] = select(Case)
-    for column in ("return_id", "seller_id", "state", "partner_id", "claim_type", "fraud_band", "assignee", "sla_breached"):
+    for column in (
+        "return_id",
+        "seller_id",
+        "state",
+        "partner_id",
+        "claim_type",
+        "fraud_band",
+        "assignee",
+        "sla_breached",
+    ):
         value = filters.get(column)
         if value is not None:
             stmt = stmt.where(getattr(Case, column) == value)
@@ -61,6 +68,8 @@ async def queue(
         stmt = stmt.where(Case.opened_at >= opened_after)
     if after is not None:
         at, case_id = after
-        stmt = stmt.where(or_(Case.opened_at > at, and_(Case.opened_at == at, Case.case_id > case_id)))
+        stmt = stmt.where(
+            or_(Case.opened_at > at, and_(Case.opened_at == at, Case.case_id > case_id))
+        )
     stmt = stmt.order_by(Case.opened_at, Case.case_id).limit(limit)
     return list(await session.scalars(stmt))

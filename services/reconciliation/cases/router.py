@@ -45,20 +45,30 @@ def _now(request: Request) -> datetime:
     return request.app.state.runtime.clock.now()  # type: ignore[no-any-return]
 
 
-IdempotencyHeader = Header(default=None, alias="Idempotency-Key",
-                           description="Retry safely: the same key and body return the first answer.")
+IdempotencyHeader = Header(
+    default=None,
+    alias="Idempotency-Key",
+    description="Retry safely: the same key and body return the first answer.",
+)
 
 
 async def _once(
-    request: Request, session: DbSession, principal: Principal, key: str | None,
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    key: str | None,
     action: Callable[[], Awaitable[Case]],
 ) -> CaseSummary | JSONResponse:
     """Run a desk action at most once per Idempotency-Key (product.md's rules)."""
     guard: IdempotencyClaim | None = None
     if key is not None:
         claimed = await claim(
-            request.app.state.sessionmaker, IdempotencyKey, client_id=principal.client_id,
-            key=key, route=f"POST {request.url.path}", body=await request.body(),
+            request.app.state.sessionmaker,
+            IdempotencyKey,
+            client_id=principal.client_id,
+            key=key,
+            route=f"POST {request.url.path}",
+            body=await request.body(),
         )
         if isinstance(claimed, StoredResponse):
             return JSONResponse(claimed.body, status_code=claimed.status)
@@ -77,15 +87,26 @@ async def _once(
 
 def _summary(case: Case, now: datetime) -> dict[str, Any]:
     return {
-        "case_id": case.case_id, "return_id": case.return_id, "seller_id": case.seller_id,
-        "partner_id": case.partner_id, "claim_type": case.claim_type,
-        "claimed_amount": case.claimed_amount, "origin": case.origin, "state": case.state,
-        "waiting_for": case.waiting_for, "reason_code": case.reason_code,
-        "fraud_band": case.fraud_band, "assignee": case.assignee,
-        "sla_breached": case.sla_breached, "payout": case.payout, "version": case.version,
-        "opened_at": case.opened_at, "updated_at": case.updated_at,
+        "case_id": case.case_id,
+        "return_id": case.return_id,
+        "seller_id": case.seller_id,
+        "partner_id": case.partner_id,
+        "claim_type": case.claim_type,
+        "claimed_amount": case.claimed_amount,
+        "origin": case.origin,
+        "state": case.state,
+        "waiting_for": case.waiting_for,
+        "reason_code": case.reason_code,
+        "fraud_band": case.fraud_band,
+        "assignee": case.assignee,
+        "sla_breached": case.sla_breached,
+        "payout": case.payout,
+        "version": case.version,
+        "opened_at": case.opened_at,
+        "updated_at": case.updated_at,
         "age_hours": round((now - case.opened_at).total_seconds() / 3600, 2),
-        "reply_by": case.reply_by, "appeal_by": case.appeal_by,
+        "reply_by": case.reply_by,
+        "appeal_by": case.appeal_by,
     }
 
 
@@ -103,9 +124,13 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
             raise ValueError("naive time")
         return when, case_id
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise Problem(422, "Validation failed", "The cursor is not one this API returned.",
-                      type_="https://disputedesk.dev/problems/validation-failed",
-                      errors=[{"field": "query.cursor", "message": str(exc)}]) from exc
+        raise Problem(
+            422,
+            "Validation failed",
+            "The cursor is not one this API returned.",
+            type_="https://disputedesk.dev/problems/validation-failed",
+            errors=[{"field": "query.cursor", "message": str(exc)}],
+        ) from exc
 
 
 @router.get("", response_model=CaseQueuePage, summary="The case queue, oldest first")
@@ -130,11 +155,14 @@ async def list_cases(
     rows = await repository.queue(
         session,
         filters={
-            "state": state.value if state else None, "partner_id": partner_id,
-            "return_id": return_id, "seller_id": seller_id,
+            "state": state.value if state else None,
+            "partner_id": partner_id,
+            "return_id": return_id,
+            "seller_id": seller_id,
             "claim_type": claim_type.value if claim_type else None,
             "fraud_band": fraud_band.value if fraud_band else None,
-            "assignee": assignee, "sla_breached": sla_breached,
+            "assignee": assignee,
+            "sla_breached": sla_breached,
         },
         opened_before=now - timedelta(hours=min_age_hours) if min_age_hours is not None else None,
         opened_after=now - timedelta(hours=max_age_hours) if max_age_hours is not None else None,
@@ -163,9 +191,12 @@ async def _detail(session: DbSession, case: Case, now: datetime) -> CaseDetail:
     transactions = []
     for tx in await ledger.transactions_of_case(session, case.case_id):
         lines = await ledger.entries_of(session, tx.transaction_id)
-        transactions.append({
-            **row(tx), "lines": [row(e, ("transaction_id", "case_id")) for e in lines],
-        })
+        transactions.append(
+            {
+                **row(tx),
+                "lines": [row(e, ("transaction_id", "case_id")) for e in lines],
+            }
+        )
     timeline = await repository.timeline(session, case.case_id)
     return CaseDetail(
         **_summary(case, now),
@@ -177,8 +208,10 @@ async def _detail(session: DbSession, case: Case, now: datetime) -> CaseDetail:
             "return": row(ret) if ret else None,
             "partner_scans": [row(s) for s in scans],
             # The seller's address is PII: the desk sees that one is on file, not the address.
-            "escalations": [{**row(e, ("seller_email",)), "seller_email_on_file": bool(e.seller_email)}
-                            for e in escalations],
+            "escalations": [
+                {**row(e, ("seller_email",)), "seller_email_on_file": bool(e.seller_email)}
+                for e in escalations
+            ],
             "evidence_added": [row(a) for a in additions],
             "fraud_assessments": [row(a) for a in assessments],
             "appeals": [row(a) for a in appeals],
@@ -200,81 +233,217 @@ async def get_case(
 
 
 @router.post("/{case_id}/assign", response_model=CaseSummary, summary="Assign an owner")
-async def assign(case_id: str, body: AssignIn, request: Request, session: DbSession,
-                 principal: Principal = require(*DESK),
-                 idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
-    return await _once(request, session, principal, idempotency_key, lambda: service.assign(
-        session, case_id=case_id, assignee=body.assignee, actor=principal.client_id,
-        now=_now(request)))
+async def assign(
+    case_id: str,
+    body: AssignIn,
+    request: Request,
+    session: DbSession,
+    principal: Principal = require(*DESK),
+    idempotency_key: str | None = IdempotencyHeader,
+) -> CaseSummary | JSONResponse:
+    return await _once(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        lambda: service.assign(
+            session,
+            case_id=case_id,
+            assignee=body.assignee,
+            actor=principal.client_id,
+            now=_now(request),
+        ),
+    )
 
 
 @router.post("/{case_id}/notes", response_model=CaseSummary, summary="Add a note")
-async def note(case_id: str, body: NoteIn, request: Request, session: DbSession,
-               principal: Principal = require(*DESK),
-               idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
-    return await _once(request, session, principal, idempotency_key, lambda: service.add_note(
-        session, case_id=case_id, note=body.note, actor=principal.client_id, now=_now(request)))
+async def note(
+    case_id: str,
+    body: NoteIn,
+    request: Request,
+    session: DbSession,
+    principal: Principal = require(*DESK),
+    idempotency_key: str | None = IdempotencyHeader,
+) -> CaseSummary | JSONResponse:
+    return await _once(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        lambda: service.add_note(
+            session, case_id=case_id, note=body.note, actor=principal.client_id, now=_now(request)
+        ),
+    )
 
 
 @router.post("/{case_id}/calls", response_model=CaseSummary, summary="Log a call")
-async def log_call(case_id: str, body: CallIn, request: Request, session: DbSession,
-                   principal: Principal = require(*DESK),
-                   idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
-    text = (f"{body.direction.title()} call with the {body.counterpart.lower()} "
-            f"({body.duration_s // 60} min {body.duration_s % 60} s): {body.summary}")
-    return await _once(request, session, principal, idempotency_key, lambda: service.add_note(
-        session, case_id=case_id, note=text, actor=principal.client_id, now=_now(request),
-        kind="CALL_LOGGED", data=body.model_dump()))
+async def log_call(
+    case_id: str,
+    body: CallIn,
+    request: Request,
+    session: DbSession,
+    principal: Principal = require(*DESK),
+    idempotency_key: str | None = IdempotencyHeader,
+) -> CaseSummary | JSONResponse:
+    text = (
+        f"{body.direction.title()} call with the {body.counterpart.lower()} "
+        f"({body.duration_s // 60} min {body.duration_s % 60} s): {body.summary}"
+    )
+    return await _once(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        lambda: service.add_note(
+            session,
+            case_id=case_id,
+            note=text,
+            actor=principal.client_id,
+            now=_now(request),
+            kind="CALL_LOGGED",
+            data=body.model_dump(),
+        ),
+    )
 
 
-@router.post("/{case_id}/evidence-requests", response_model=CaseSummary,
-             summary="Ask the seller for evidence (the SLA clock pauses)")
-async def request_evidence(case_id: str, body: EvidenceRequestIn, request: Request,
-                           session: DbSession, principal: Principal = require(*DESK),
-                           idempotency_key: str | None = IdempotencyHeader,
-                           ) -> CaseSummary | JSONResponse:
-    return await _once(request, session, principal, idempotency_key, lambda: service.request_evidence(
-        session, case_id=case_id, checklist=body.checklist, reason=body.reason,
-        actor=principal.client_id, now=_now(request)))
+@router.post(
+    "/{case_id}/evidence-requests",
+    response_model=CaseSummary,
+    summary="Ask the seller for evidence (the SLA clock pauses)",
+)
+async def request_evidence(
+    case_id: str,
+    body: EvidenceRequestIn,
+    request: Request,
+    session: DbSession,
+    principal: Principal = require(*DESK),
+    idempotency_key: str | None = IdempotencyHeader,
+) -> CaseSummary | JSONResponse:
+    return await _once(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        lambda: service.request_evidence(
+            session,
+            case_id=case_id,
+            checklist=body.checklist,
+            reason=body.reason,
+            actor=principal.client_id,
+            now=_now(request),
+        ),
+    )
 
 
-@router.post("/{case_id}/decision", response_model=CaseSummary,
-             summary="Decide or override, with a reason (above the approval cap: a proposal)")
-async def decide(case_id: str, body: DecisionIn, request: Request, session: DbSession,
-                 principal: Principal = require(*DESK),
-                 idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
-    return await _once(request, session, principal, idempotency_key, lambda: service.decide(
-        session, case_id=case_id, rule_id=body.rule_id, liable_party=body.liable_party,
-        payout_pct=body.payout_pct, reason=body.reason, actor=principal.client_id,
-        now=_now(request)))
+@router.post(
+    "/{case_id}/decision",
+    response_model=CaseSummary,
+    summary="Decide or override, with a reason (above the approval cap: a proposal)",
+)
+async def decide(
+    case_id: str,
+    body: DecisionIn,
+    request: Request,
+    session: DbSession,
+    principal: Principal = require(*DESK),
+    idempotency_key: str | None = IdempotencyHeader,
+) -> CaseSummary | JSONResponse:
+    return await _once(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        lambda: service.decide(
+            session,
+            case_id=case_id,
+            rule_id=body.rule_id,
+            liable_party=body.liable_party,
+            payout_pct=body.payout_pct,
+            reason=body.reason,
+            actor=principal.client_id,
+            now=_now(request),
+        ),
+    )
 
 
 @router.post("/{case_id}/escalate", response_model=CaseSummary, summary="Escalate to management")
-async def escalate(case_id: str, body: EscalateIn, request: Request, session: DbSession,
-                   principal: Principal = require(*DESK),
-                   idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
-    return await _once(request, session, principal, idempotency_key, lambda: service.escalate(
-        session, case_id=case_id, reason=body.reason, actor=principal.client_id,
-        now=_now(request)))
+async def escalate(
+    case_id: str,
+    body: EscalateIn,
+    request: Request,
+    session: DbSession,
+    principal: Principal = require(*DESK),
+    idempotency_key: str | None = IdempotencyHeader,
+) -> CaseSummary | JSONResponse:
+    return await _once(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        lambda: service.escalate(
+            session,
+            case_id=case_id,
+            reason=body.reason,
+            actor=principal.client_id,
+            now=_now(request),
+        ),
+    )
 
 
-@router.post("/{case_id}/approve", response_model=CaseSummary,
-             summary="Approve a proposal above the cap (ops_manager, not the proposer)")
-async def approve(case_id: str, body: ApproveIn, request: Request, session: DbSession,
-                  principal: Principal = require(Role.OPS_MANAGER),
-                  idempotency_key: str | None = IdempotencyHeader) -> CaseSummary | JSONResponse:
-    return await _once(request, session, principal, idempotency_key, lambda: service.approve(
-        session, case_id=case_id, reason=body.reason, actor=principal.client_id,
-        now=_now(request)))
+@router.post(
+    "/{case_id}/approve",
+    response_model=CaseSummary,
+    summary="Approve a proposal above the cap (ops_manager, not the proposer)",
+)
+async def approve(
+    case_id: str,
+    body: ApproveIn,
+    request: Request,
+    session: DbSession,
+    principal: Principal = require(Role.OPS_MANAGER),
+    idempotency_key: str | None = IdempotencyHeader,
+) -> CaseSummary | JSONResponse:
+    return await _once(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        lambda: service.approve(
+            session,
+            case_id=case_id,
+            reason=body.reason,
+            actor=principal.client_id,
+            now=_now(request),
+        ),
+    )
 
 
-@router.post("/{case_id}/appeal-decision", response_model=CaseSummary,
-             summary="Decide an appeal (ops_manager, not the original decider)")
-async def decide_appeal(case_id: str, body: AppealDecisionIn, request: Request,
-                        session: DbSession, principal: Principal = require(Role.OPS_MANAGER),
-                        idempotency_key: str | None = IdempotencyHeader,
-                        ) -> CaseSummary | JSONResponse:
-    return await _once(request, session, principal, idempotency_key, lambda: service.decide_appeal(
-        session, case_id=case_id, overturn=body.overturn, reason=body.reason,
-        actor=principal.client_id, now=_now(request), liable_party=body.liable_party,
-        payout_pct=body.payout_pct))
+@router.post(
+    "/{case_id}/appeal-decision",
+    response_model=CaseSummary,
+    summary="Decide an appeal (ops_manager, not the original decider)",
+)
+async def decide_appeal(
+    case_id: str,
+    body: AppealDecisionIn,
+    request: Request,
+    session: DbSession,
+    principal: Principal = require(Role.OPS_MANAGER),
+    idempotency_key: str | None = IdempotencyHeader,
+) -> CaseSummary | JSONResponse:
+    return await _once(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        lambda: service.decide_appeal(
+            session,
+            case_id=case_id,
+            overturn=body.overturn,
+            reason=body.reason,
+            actor=principal.client_id,
+            now=_now(request),
+            liable_party=body.liable_party,
+            payout_pct=body.payout_pct,
+        ),
+    )

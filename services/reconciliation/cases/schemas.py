@@ -37,7 +37,9 @@ class CaseSummary(BaseModel):
 
 class CaseQueuePage(BaseModel):
     items: list[CaseSummary]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
 
 
 class TimelineItem(BaseModel):
@@ -88,8 +90,11 @@ class DecisionIn(_In):
     liable_party: LiableParty
     payout_pct: int = Field(ge=0, le=100)
     reason: str = Reason
-    rule_id: str = Field(default="MANUAL", pattern=r"^(MANUAL|OVERRIDE|L([1-9]|1[0-2]))$",
-                         description="The SOP rule the decision rests on, or MANUAL / OVERRIDE.")
+    rule_id: str = Field(
+        default="MANUAL",
+        pattern=r"^(MANUAL|OVERRIDE|L([1-9]|1[0-2]))$",
+        description="The SOP rule the decision rests on, or MANUAL / OVERRIDE.",
+    )
 
 
 class EscalateIn(_In):

@@ -85,7 +85,9 @@ class TimerKind(StrEnum):
 _REVIEWS_FACTS_CAN_END = frozenset({"MISSING_FACTS", "FRAUD_ASSESSMENT_MISSING", "NO_RULE_MATCHED"})
 # Timers whose due time follows the case (rescheduled when it moves); the others keep their
 # first due time.
-_MOVABLE_TIMERS = frozenset({TimerKind.EVIDENCE_REPLY, TimerKind.REVIEW_SLA, TimerKind.APPEAL_WINDOW})
+_MOVABLE_TIMERS = frozenset(
+    {TimerKind.EVIDENCE_REPLY, TimerKind.REVIEW_SLA, TimerKind.APPEAL_WINDOW}
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,15 +151,17 @@ def _emit(
         **extra,
     )
     record = payload.model_dump(mode="json", exclude={"seller_email"})
-    session.add(TimelineEntry(
-        case_id=case.case_id,
-        case_version=case.version,
-        kind=kind or event_cls.__name__,
-        actor=actor,
-        reason=reason,
-        data={"event": record, **(data or {})},
-        occurred_at=now,
-    ))
+    session.add(
+        TimelineEntry(
+            case_id=case.case_id,
+            case_version=case.version,
+            kind=kind or event_cls.__name__,
+            actor=actor,
+            reason=reason,
+            data={"event": record, **(data or {})},
+            occurred_at=now,
+        )
+    )
     enqueue(session, Outbox, payload, source=SOURCE, subject=case.case_id, time=now)
     if previous is not state:
         metrics.case_entered(session, state.value)
@@ -165,14 +169,27 @@ def _emit(
 
 
 def _note(
-    session: AsyncSession, case: Case, *, kind: str, actor: str, reason: str, now: datetime,
+    session: AsyncSession,
+    case: Case,
+    *,
+    kind: str,
+    actor: str,
+    reason: str,
+    now: datetime,
     data: dict[str, Any] | None = None,
 ) -> None:
     """A timeline row that is not a transition (emails sent, late appeals, refunds)."""
-    session.add(TimelineEntry(
-        case_id=case.case_id, case_version=case.version, kind=kind, actor=actor, reason=reason,
-        data=_json(data) if data else None, occurred_at=now,
-    ))
+    session.add(
+        TimelineEntry(
+            case_id=case.case_id,
+            case_version=case.version,
+            kind=kind,
+            actor=actor,
+            reason=reason,
+            data=_json(data) if data else None,
+            occurred_at=now,
+        )
+    )
 
 
 def _desired_timer(case: Case, now: datetime, p: Policy) -> tuple[TimerKind, datetime] | None:
@@ -195,8 +212,10 @@ async def _sync_timers(session: AsyncSession, case: Case, now: datetime, p: Poli
     """Keep exactly the timer the case's current state needs (the case row mirrors it)."""
     desired = _desired_timer(case, now, p)
     current = TimerKind(case.timer_kind) if case.timer_kind else None
-    unchanged = desired is not None and desired[0] is current and (
-        current not in _MOVABLE_TIMERS or case.timer_due_at == desired[1]
+    unchanged = (
+        desired is not None
+        and desired[0] is current
+        and (current not in _MOVABLE_TIMERS or case.timer_due_at == desired[1])
     )
     if unchanged:
         return
@@ -205,7 +224,9 @@ async def _sync_timers(session: AsyncSession, case: Case, now: datetime, p: Poli
     case.timer_kind = None
     case.timer_due_at = None
     if desired is not None:
-        await timers.schedule(session, case_id=case.case_id, kind=desired[0].value, due_at=desired[1])
+        await timers.schedule(
+            session, case_id=case.case_id, kind=desired[0].value, due_at=desired[1]
+        )
         case.timer_kind = desired[0].value
         case.timer_due_at = desired[1]
 
@@ -216,8 +237,15 @@ async def _sync_timers(session: AsyncSession, case: Case, now: datetime, p: Poli
 
 
 def _decision(
-    *, p: Policy, rule_id: str, facts: Facts, explanation: str, decided_by: str, now: datetime,
-    amounts: Amounts | None = None, liable_party: LiableParty | None = None,
+    *,
+    p: Policy,
+    rule_id: str,
+    facts: Facts,
+    explanation: str,
+    decided_by: str,
+    now: datetime,
+    amounts: Amounts | None = None,
+    liable_party: LiableParty | None = None,
     reason_code: str | None = None,
 ) -> DecisionRecord:
     return DecisionRecord(
@@ -239,8 +267,15 @@ def _decision(
 
 
 async def _decide_and_settle(
-    session: AsyncSession, case: Case, record: DecisionRecord, *, actor: str, reason: str,
-    now: datetime, p: Policy, reverse_first: bool = False,
+    session: AsyncSession,
+    case: Case,
+    record: DecisionRecord,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+    p: Policy,
+    reverse_first: bool = False,
 ) -> None:
     """DECIDED, then the ledger postings and CLOSED, in one transaction."""
     appeal_by = now + timedelta(days=p.windows.appeal_window_days)
@@ -249,16 +284,32 @@ async def _decide_and_settle(
     case.decided_at = now
     case.appeal_by = appeal_by
     case.proposal = None
-    _emit(session, case, CaseDecided, state=CaseState.DECIDED, actor=actor, reason=reason,
-          now=now, decision=record, reason_code=record.reason_code, appeal_by=appeal_by)
-    metrics.decision_made(session, record.rule_id,
-                          record.liable_party.value if record.liable_party else None)
+    _emit(
+        session,
+        case,
+        CaseDecided,
+        state=CaseState.DECIDED,
+        actor=actor,
+        reason=reason,
+        now=now,
+        decision=record,
+        reason_code=record.reason_code,
+        appeal_by=appeal_by,
+    )
+    metrics.decision_made(
+        session, record.rule_id, record.liable_party.value if record.liable_party else None
+    )
     reversals: list[UUID] = []
     if reverse_first:
         reversals = await ledger.reverse_settlements(session, case_id=case.case_id, now=now)
     transaction_id = await ledger.settle(
-        session, case_id=case.case_id, seller_id=case.seller_id, partner_id=case.partner_id,
-        buyer_id=case.buyer_id, decision=record, now=now,
+        session,
+        case_id=case.case_id,
+        seller_id=case.seller_id,
+        partner_id=case.partner_id,
+        buyer_id=case.buyer_id,
+        decision=record,
+        now=now,
     )
     paid_before = case.payout if reverse_first else 0
     case.payout = record.payout
@@ -266,13 +317,26 @@ async def _decide_and_settle(
     settled = (
         f"Settled: {record.payout} paise to the seller"
         + (f", {record.partner_debit} recovered from the partner" if record.partner_debit else "")
-        + (f", {record.buyer_receivable} recovered from the buyer" if record.buyer_receivable else "")
+        + (
+            f", {record.buyer_receivable} recovered from the buyer"
+            if record.buyer_receivable
+            else ""
+        )
         + (f"; {len(reversals)} earlier settlement(s) reversed" if reversals else "")
         + "."
     )
-    _emit(session, case, CaseSettled, state=CaseState.CLOSED, actor=actor, reason=settled,
-          now=now, decision=record, ledger_transaction_id=transaction_id,
-          data={"reversals": [str(r) for r in reversals]})
+    _emit(
+        session,
+        case,
+        CaseSettled,
+        state=CaseState.CLOSED,
+        actor=actor,
+        reason=settled,
+        now=now,
+        decision=record,
+        ledger_transaction_id=transaction_id,
+        data={"reversals": [str(r) for r in reversals]},
+    )
     await _sync_timers(session, case, now, p)
 
 
@@ -287,9 +351,18 @@ async def _apply_verdict(
         waiting = "PENDING_FACTS" if step is Step.WAIT_FACTS else "FRAUD_ASSESSMENT"
         if state is CaseState.OPEN and case.waiting_for == waiting:
             return
-        _emit(session, case, CaseUpdated, state=CaseState.OPEN, actor=SYSTEM,
-              reason=explanation, now=now, waiting_for=waiting, reason_code=verdict.reason_code,
-              change=f"WAITING_FOR_{waiting}")
+        _emit(
+            session,
+            case,
+            CaseUpdated,
+            state=CaseState.OPEN,
+            actor=SYSTEM,
+            reason=explanation,
+            now=now,
+            waiting_for=waiting,
+            reason_code=verdict.reason_code,
+            change=f"WAITING_FOR_{waiting}",
+        )
     elif step is Step.AWAIT_EVIDENCE:
         if state is CaseState.AWAITING_EVIDENCE and case.reason_code == verdict.reason_code:
             return
@@ -297,47 +370,105 @@ async def _apply_verdict(
             reply_by = facts.delivered_at + timedelta(hours=p.windows.claim_window_h)
         else:
             reply_by = now + timedelta(hours=p.timers.evidence_reply_h)
-        _emit(session, case, EvidenceRequested, state=CaseState.AWAITING_EVIDENCE, actor=SYSTEM,
-              reason=explanation, now=now, waiting_for="EVIDENCE",
-              reason_code=verdict.reason_code, checklist=list(verdict.checklist),
-              reply_by=reply_by)
+        _emit(
+            session,
+            case,
+            EvidenceRequested,
+            state=CaseState.AWAITING_EVIDENCE,
+            actor=SYSTEM,
+            reason=explanation,
+            now=now,
+            waiting_for="EVIDENCE",
+            reason_code=verdict.reason_code,
+            checklist=list(verdict.checklist),
+            reply_by=reply_by,
+        )
         case.reply_by = reply_by
         case.evidence_requested_by = SYSTEM
     elif step is Step.REVIEW:
         if state is CaseState.UNDER_REVIEW and case.reason_code == verdict.reason_code:
             return
-        _emit(session, case, CaseUnderReview, state=CaseState.UNDER_REVIEW, actor=SYSTEM,
-              reason=explanation, now=now, reason_code=verdict.reason_code,
-              data={"rule_id": verdict.rule_id})
+        _emit(
+            session,
+            case,
+            CaseUnderReview,
+            state=CaseState.UNDER_REVIEW,
+            actor=SYSTEM,
+            reason=explanation,
+            now=now,
+            reason_code=verdict.reason_code,
+            data={"rule_id": verdict.rule_id},
+        )
     elif step is Step.REJECT:
-        record = _decision(p=p, rule_id=verdict.rule_id, facts=facts, explanation=explanation,
-                           decided_by=SYSTEM, now=now, reason_code=verdict.reason_code)
+        record = _decision(
+            p=p,
+            rule_id=verdict.rule_id,
+            facts=facts,
+            explanation=explanation,
+            decided_by=SYSTEM,
+            now=now,
+            reason_code=verdict.reason_code,
+        )
         appeal_by = now + timedelta(days=p.windows.appeal_window_days)
         case.decision = record.model_dump(mode="json")
         case.decided_by = SYSTEM
         case.decided_at = now
         case.appeal_by = appeal_by
-        _emit(session, case, CaseRejected, state=CaseState.REJECTED, actor=SYSTEM,
-              reason=explanation, now=now, reason_code=verdict.reason_code, decision=record,
-              appeal_by=appeal_by)
+        _emit(
+            session,
+            case,
+            CaseRejected,
+            state=CaseState.REJECTED,
+            actor=SYSTEM,
+            reason=explanation,
+            now=now,
+            reason_code=verdict.reason_code,
+            decision=record,
+            appeal_by=appeal_by,
+        )
         metrics.decision_made(session, verdict.rule_id, None)
     elif step is Step.PROPOSE:
         if state is CaseState.ESCALATED and case.proposal is not None:
             return
-        record = _decision(p=p, rule_id=verdict.rule_id, facts=facts, explanation=explanation,
-                           decided_by=SYSTEM, now=now, amounts=verdict.amounts,
-                           liable_party=verdict.liable_party, reason_code="ABOVE_APPROVAL_CAP")
+        record = _decision(
+            p=p,
+            rule_id=verdict.rule_id,
+            facts=facts,
+            explanation=explanation,
+            decided_by=SYSTEM,
+            now=now,
+            amounts=verdict.amounts,
+            liable_party=verdict.liable_party,
+            reason_code="ABOVE_APPROVAL_CAP",
+        )
         case.proposal = record.model_dump(mode="json")
         case.proposed_by = SYSTEM
-        _emit(session, case, CaseEscalated, state=CaseState.ESCALATED, actor=SYSTEM,
-              reason=explanation, now=now, reason_code="ABOVE_APPROVAL_CAP", decision=record,
-              escalation_reason="ABOVE_APPROVAL_CAP")
+        _emit(
+            session,
+            case,
+            CaseEscalated,
+            state=CaseState.ESCALATED,
+            actor=SYSTEM,
+            reason=explanation,
+            now=now,
+            reason_code="ABOVE_APPROVAL_CAP",
+            decision=record,
+            escalation_reason="ABOVE_APPROVAL_CAP",
+        )
     elif step is Step.DECIDE:
-        record = _decision(p=p, rule_id=verdict.rule_id, facts=facts, explanation=explanation,
-                           decided_by=SYSTEM, now=now, amounts=verdict.amounts,
-                           liable_party=verdict.liable_party)
-        await _decide_and_settle(session, case, record, actor=SYSTEM, reason=explanation,
-                                 now=now, p=p)
+        record = _decision(
+            p=p,
+            rule_id=verdict.rule_id,
+            facts=facts,
+            explanation=explanation,
+            decided_by=SYSTEM,
+            now=now,
+            amounts=verdict.amounts,
+            liable_party=verdict.liable_party,
+        )
+        await _decide_and_settle(
+            session, case, record, actor=SYSTEM, reason=explanation, now=now, p=p
+        )
         return
     await _sync_timers(session, case, now, p)
 
@@ -345,11 +476,15 @@ async def _apply_verdict(
 def _verdict_for(case: Case, facts: Facts, now: datetime, p: Policy) -> Verdict:
     if case.primary_escalation_id:
         reply_by_passed = (
-            case.reply_by is not None and case.evidence_requested_by == SYSTEM
+            case.reply_by is not None
+            and case.evidence_requested_by == SYSTEM
             and now >= case.reply_by
         )
         return evaluate_claim(
-            facts, p, facts_wait_over=case.facts_wait_over, reply_by_passed=reply_by_passed,
+            facts,
+            p,
+            facts_wait_over=case.facts_wait_over,
+            reply_by_passed=reply_by_passed,
             fraud_wait_over=case.fraud_wait_over,
         )
     if case.trigger_rule == "P2":
@@ -367,8 +502,11 @@ def _reevaluable(case: Case) -> bool:
     if state is CaseState.AWAITING_EVIDENCE:
         return case.evidence_requested_by == SYSTEM
     # Once someone owns the review, facts no longer move the case under their feet.
-    return (state is CaseState.UNDER_REVIEW and case.reason_code in _REVIEWS_FACTS_CAN_END
-            and case.assignee is None)
+    return (
+        state is CaseState.UNDER_REVIEW
+        and case.reason_code in _REVIEWS_FACTS_CAN_END
+        and case.assignee is None
+    )
 
 
 async def _refresh(session: AsyncSession, case: Case) -> Facts:
@@ -379,7 +517,9 @@ async def _refresh(session: AsyncSession, case: Case) -> Facts:
     return facts
 
 
-async def reevaluate(session: AsyncSession, case: Case, *, now: datetime, p: Policy = CURRENT) -> None:
+async def reevaluate(
+    session: AsyncSession, case: Case, *, now: datetime, p: Policy = CURRENT
+) -> None:
     facts = await _refresh(session, case)
     if not _reevaluable(case):
         return
@@ -446,18 +586,29 @@ async def _open_case(
     return case
 
 
-async def _start(session: AsyncSession, case: Case, *, reason: str, now: datetime, p: Policy) -> None:
+async def _start(
+    session: AsyncSession, case: Case, *, reason: str, now: datetime, p: Policy
+) -> None:
     """CaseOpened, then straight on to wherever the SOP puts the case."""
     facts = await _refresh(session, case)
     verdict = _verdict_for(case, facts, now, p)
-    _emit(session, case, CaseOpened, state=CaseState.OPEN, actor=SYSTEM, reason=reason, now=now,
-          expected_decision_by=_expected_decision_by(verdict, now, p),
-          data={"trigger_rule": case.trigger_rule})
+    _emit(
+        session,
+        case,
+        CaseOpened,
+        state=CaseState.OPEN,
+        actor=SYSTEM,
+        reason=reason,
+        now=now,
+        expected_decision_by=_expected_decision_by(verdict, now, p),
+        data={"trigger_rule": case.trigger_rule},
+    )
     await _apply_verdict(session, case, verdict, facts, now=now, p=p)
 
 
-async def on_return_fact(session: AsyncSession, *, return_id: str, now: datetime,
-                         p: Policy = CURRENT) -> None:
+async def on_return_fact(
+    session: AsyncSession, *, return_id: str, now: datetime, p: Policy = CURRENT
+) -> None:
     """A return or a partner scan arrived: re-run the case, or open a proactive one (P1–P3)."""
     case = await repository.lock_by_return(session, return_id)
     if case is not None:
@@ -469,28 +620,45 @@ async def on_return_fact(session: AsyncSession, *, return_id: str, now: datetime
         return
     ret = await facts_repository.get_return(session, return_id)
     scans = await facts_repository.scans(session, return_id)
-    trigger_types = {"P1": {"LOST", "DAMAGED_IN_TRANSIT"}, "P2": {"DELIVERED_TO_SELLER"},
-                     "P3": {"PICKED_UP"}}[trigger.rule_id]
+    trigger_types = {
+        "P1": {"LOST", "DAMAGED_IN_TRANSIT"},
+        "P2": {"DELIVERED_TO_SELLER"},
+        "P3": {"PICKED_UP"},
+    }[trigger.rule_id]
     trigger_scan = next((s for s in reversed(scans) if s.event_type in trigger_types), None)
     assert ret is not None
     case = await _open_case(
-        session, return_id=return_id, seller_id=facts.seller_id, origin=CaseOrigin.PROACTIVE,
-        reason="", now=now, p=p, claim_type=trigger.claim_type, claimed_amount=ret.item_value,
-        trigger_rule=trigger.rule_id, trigger_ce_id=trigger_scan.ce_id if trigger_scan else None,
+        session,
+        return_id=return_id,
+        seller_id=facts.seller_id,
+        origin=CaseOrigin.PROACTIVE,
+        reason="",
+        now=now,
+        p=p,
+        claim_type=trigger.claim_type,
+        claimed_amount=ret.item_value,
+        trigger_rule=trigger.rule_id,
+        trigger_ce_id=trigger_scan.ce_id if trigger_scan else None,
     )
     reasons = {
         "P1": "The logistics partner declared the return lost or damaged in transit; the desk "
-              "opened a case so the seller does not have to.",
+        "opened a case so the seller does not have to.",
         "P2": "The return reached the seller lighter than it was picked up; the desk opened a "
-              "case and asks the seller for the evidence checklist.",
+        "case and asks the seller for the evidence checklist.",
         "P3": "The partner picked the return up although its quality check failed; the desk "
-              "opened a case so the seller does not have to.",
+        "opened a case so the seller does not have to.",
     }
-    await _start(session, case, reason=f"{trigger.rule_id}: {reasons[trigger.rule_id]}", now=now, p=p)
+    await _start(
+        session, case, reason=f"{trigger.rule_id}: {reasons[trigger.rule_id]}", now=now, p=p
+    )
 
 
 async def on_escalation(
-    session: AsyncSession, *, escalation: SellerEscalationFiled, ce_id: UUID, now: datetime,
+    session: AsyncSession,
+    *,
+    escalation: SellerEscalationFiled,
+    ce_id: UUID,
+    now: datetime,
     p: Policy = CURRENT,
 ) -> None:
     if not await facts_repository.store_escalation(session, escalation, ce_id):
@@ -504,15 +672,26 @@ async def on_escalation(
     if case is None:
         record.disposition = "PRIMARY"
         case = await _open_case(
-            session, return_id=escalation.return_id, seller_id=escalation.seller_id,
-            origin=CaseOrigin.SELLER, reason="", now=now, p=p,
-            claim_type=escalation.claim_type, claimed_amount=escalation.claimed_amount,
+            session,
+            return_id=escalation.return_id,
+            seller_id=escalation.seller_id,
+            origin=CaseOrigin.SELLER,
+            reason="",
+            now=now,
+            p=p,
+            claim_type=escalation.claim_type,
+            claimed_amount=escalation.claimed_amount,
             seller_email=escalation.seller_email,
             primary_escalation_id=escalation.escalation_id,
         )
         record.case_id = case.case_id
-        await _start(session, case, now=now, p=p,
-                     reason=f"Seller filed {label} through {escalation.channel.value.lower()}.")
+        await _start(
+            session,
+            case,
+            now=now,
+            p=p,
+            reason=f"Seller filed {label} through {escalation.channel.value.lower()}.",
+        )
         return
 
     record.case_id = case.case_id
@@ -528,17 +707,29 @@ async def on_escalation(
             case.seller_email = escalation.seller_email or case.seller_email
         elif case.seller_email is None:
             case.seller_email = escalation.seller_email
-        _emit(session, case, CaseUpdated, state=state, actor=SYSTEM,  # type: ignore[arg-type]
-              reason=f"E2: {label} merged into the open case of this return.", now=now,
-              waiting_for=case.waiting_for, reason_code=case.reason_code,
-              change="ESCALATION_MERGED")
+        _emit(
+            session,
+            case,
+            CaseUpdated,
+            state=state,
+            actor=SYSTEM,  # type: ignore[arg-type]
+            reason=f"E2: {label} merged into the open case of this return.",
+            now=now,
+            waiting_for=case.waiting_for,
+            reason_code=case.reason_code,
+            change="ESCALATION_MERGED",
+        )
         if adopt and state in (CaseState.AWAITING_EVIDENCE, CaseState.OPEN):
             case.evidence_requested_by = SYSTEM if state is CaseState.AWAITING_EVIDENCE else None
         await reevaluate(session, case, now=now, p=p)
         return
 
     previous = decision_of(case)
-    if previous is not None and previous.rule_id == "E3b" and state in (CaseState.REJECTED, CaseState.CLOSED):
+    if (
+        previous is not None
+        and previous.rule_id == "E3b"
+        and state in (CaseState.REJECTED, CaseState.CLOSED)
+    ):
         # E3b told the seller to file again once the waiting period is over: that new filing
         # reopens the case instead of being turned away as a duplicate.
         record.disposition = "PRIMARY"
@@ -552,9 +743,16 @@ async def on_escalation(
         case.facts_wait_over = False
         case.fraud_wait_over = False
         await _cancel_primary(session, case)
-        _emit(session, case, CaseUpdated, state=CaseState.OPEN, actor=SYSTEM, now=now,
-              reason=f"The seller filed again ({label}) after a premature claim; the case reopens.",
-              change="REOPENED")
+        _emit(
+            session,
+            case,
+            CaseUpdated,
+            state=CaseState.OPEN,
+            actor=SYSTEM,
+            now=now,
+            reason=f"The seller filed again ({label}) after a premature claim; the case reopens.",
+            change="REOPENED",
+        )
         await reevaluate(session, case, now=now, p=p)
         return
 
@@ -563,24 +761,46 @@ async def on_escalation(
         record.disposition = "DUPLICATE"
         facts = await load_facts(session, case=case, return_id=case.return_id)
         explanation = explain(duplicate, facts, p, return_id=case.return_id)
-        decision = _decision(p=p, rule_id="E2b", facts=facts, explanation=explanation,
-                             decided_by=SYSTEM, now=now, reason_code="DUPLICATE_CLAIM")
-        _emit(session, case, CaseUpdated, state=state, actor=SYSTEM,  # type: ignore[arg-type]
-              reason=explanation, now=now, waiting_for=case.waiting_for,
-              reason_code=case.reason_code, decision=decision,
-              change="DUPLICATE_CLAIM_REJECTED", data={"escalation_id": escalation.escalation_id})
+        decision = _decision(
+            p=p,
+            rule_id="E2b",
+            facts=facts,
+            explanation=explanation,
+            decided_by=SYSTEM,
+            now=now,
+            reason_code="DUPLICATE_CLAIM",
+        )
+        _emit(
+            session,
+            case,
+            CaseUpdated,
+            state=state,
+            actor=SYSTEM,  # type: ignore[arg-type]
+            reason=explanation,
+            now=now,
+            waiting_for=case.waiting_for,
+            reason_code=case.reason_code,
+            decision=decision,
+            change="DUPLICATE_CLAIM_REJECTED",
+            data={"escalation_id": escalation.escalation_id},
+        )
         metrics.decision_made(session, "E2b", None)
 
 
 async def _cancel_primary(session: AsyncSession, case: Case) -> None:
     """The earlier filing stops being the case's claim (it stays on record)."""
     for e in await facts_repository.escalations(session, case.return_id):
-        if e.case_id == case.case_id and e.disposition == "PRIMARY" and e.escalation_id != case.primary_escalation_id:
+        if (
+            e.case_id == case.case_id
+            and e.disposition == "PRIMARY"
+            and e.escalation_id != case.primary_escalation_id
+        ):
             e.disposition = "SUPERSEDED"
 
 
-async def on_evidence(session: AsyncSession, *, event: EvidenceAdded, ce_id: UUID, now: datetime,
-                      p: Policy = CURRENT) -> None:
+async def on_evidence(
+    session: AsyncSession, *, event: EvidenceAdded, ce_id: UUID, now: datetime, p: Policy = CURRENT
+) -> None:
     if not await facts_repository.store_evidence(session, event, ce_id):
         return
     case = await repository.lock_by_return(session, event.return_id)
@@ -589,17 +809,39 @@ async def on_evidence(session: AsyncSession, *, event: EvidenceAdded, ce_id: UUI
     state = CaseState(case.state)
     kinds = ", ".join(sorted({e.kind.value for e in event.evidence})) or "a received weight"
     if state not in OPEN_STATES:
-        _note(session, case, kind="EVIDENCE_ADDED", actor=event.seller_id, now=now,
-              reason=f"Evidence added after the decision ({kinds}).")
+        _note(
+            session,
+            case,
+            kind="EVIDENCE_ADDED",
+            actor=event.seller_id,
+            now=now,
+            reason=f"Evidence added after the decision ({kinds}).",
+        )
         return
-    _emit(session, case, CaseUpdated, state=state, actor=event.seller_id, now=now,
-          reason=f"The seller added evidence: {kinds}.", waiting_for=case.waiting_for,
-          reason_code=case.reason_code, change="EVIDENCE_ADDED")
+    _emit(
+        session,
+        case,
+        CaseUpdated,
+        state=state,
+        actor=event.seller_id,
+        now=now,
+        reason=f"The seller added evidence: {kinds}.",
+        waiting_for=case.waiting_for,
+        reason_code=case.reason_code,
+        change="EVIDENCE_ADDED",
+    )
     if state is CaseState.AWAITING_EVIDENCE and case.evidence_requested_by not in (None, SYSTEM):
         requester = case.evidence_requested_by
-        _emit(session, case, CaseUnderReview, state=CaseState.UNDER_REVIEW, actor=SYSTEM, now=now,
-              reason=f"The evidence {requester} asked for arrived; the case is back with the desk.",
-              reason_code="EVIDENCE_RECEIVED")
+        _emit(
+            session,
+            case,
+            CaseUnderReview,
+            state=CaseState.UNDER_REVIEW,
+            actor=SYSTEM,
+            now=now,
+            reason=f"The evidence {requester} asked for arrived; the case is back with the desk.",
+            reason_code="EVIDENCE_RECEIVED",
+        )
         await _sync_timers(session, case, now, p)
         return
     await reevaluate(session, case, now=now, p=p)
@@ -609,13 +851,20 @@ async def on_refund(session: AsyncSession, *, event: RefundIssued, now: datetime
     """The buyer's refund is part of the return's story; the SOP does not read it."""
     case = await repository.get_by_return(session, event.return_id)
     if case is not None:
-        _note(session, case, kind="REFUND_ISSUED", actor="marketplace", now=now,
-              reason=f"Refund {event.refund_id} of {event.amount} paise issued to the buyer.",
-              data={"refund_id": event.refund_id, "amount": event.amount})
+        _note(
+            session,
+            case,
+            kind="REFUND_ISSUED",
+            actor="marketplace",
+            now=now,
+            reason=f"Refund {event.refund_id} of {event.amount} paise issued to the buyer.",
+            data={"refund_id": event.refund_id, "amount": event.amount},
+        )
 
 
-async def on_assessment(session: AsyncSession, *, event: FraudAssessed, now: datetime,
-                        p: Policy = CURRENT) -> None:
+async def on_assessment(
+    session: AsyncSession, *, event: FraudAssessed, now: datetime, p: Policy = CURRENT
+) -> None:
     if not await facts_repository.store_assessment(session, event):
         return
     case = await repository.lock_by_return(session, event.return_id)
@@ -623,32 +872,59 @@ async def on_assessment(session: AsyncSession, *, event: FraudAssessed, now: dat
         await reevaluate(session, case, now=now, p=p)
 
 
-async def on_appeal(session: AsyncSession, *, event: AppealFiled, ce_id: UUID, now: datetime,
-                    p: Policy = CURRENT) -> None:
+async def on_appeal(
+    session: AsyncSession, *, event: AppealFiled, ce_id: UUID, now: datetime, p: Policy = CURRENT
+) -> None:
     case = await repository.lock_by_return(session, event.return_id)
     state = CaseState(case.state) if case else None
     if case is None or state not in FINISHED_STATES or case.decided_at is None:
         await facts_repository.store_appeal(session, event, ce_id, "NOTHING_TO_APPEAL")
         if case is not None:
-            _note(session, case, kind="APPEAL_IGNORED", actor=event.seller_id, now=now,
-                  reason="An appeal arrived but the case has no decision to appeal yet.")
+            _note(
+                session,
+                case,
+                kind="APPEAL_IGNORED",
+                actor=event.seller_id,
+                now=now,
+                reason="An appeal arrived but the case has no decision to appeal yet.",
+            )
         return
     if state is CaseState.APPEALED:
         await facts_repository.store_appeal(session, event, ce_id, "ALREADY_APPEALED")
-        _note(session, case, kind="APPEAL_REPEATED", actor=event.seller_id, now=now,
-              reason="A further appeal arrived while the first one is open.")
+        _note(
+            session,
+            case,
+            kind="APPEAL_REPEATED",
+            actor=event.seller_id,
+            now=now,
+            reason="A further appeal arrived while the first one is open.",
+        )
         return
     if case.appeal_by is not None and event.filed_at > case.appeal_by:
         await facts_repository.store_appeal(session, event, ce_id, "LATE")
-        _note(session, case, kind="APPEAL_LATE", actor=event.seller_id, now=now,
-              reason=f"Appeal filed {event.filed_at.isoformat()}, after the appeal window "
-                     f"closed at {case.appeal_by.isoformat()}.")
+        _note(
+            session,
+            case,
+            kind="APPEAL_LATE",
+            actor=event.seller_id,
+            now=now,
+            reason=f"Appeal filed {event.filed_at.isoformat()}, after the appeal window "
+            f"closed at {case.appeal_by.isoformat()}.",
+        )
         return
     if not await facts_repository.store_appeal(session, event, ce_id, "ACCEPTED"):
         return
-    _emit(session, case, CaseAppealed, state=CaseState.APPEALED, actor=event.seller_id, now=now,
-          reason=f"The seller appealed: {event.reason}", decision=None,
-          data={"escalation_id": event.escalation_id})
+    _emit(
+        session,
+        case,
+        CaseAppealed,
+        state=CaseState.APPEALED,
+        actor=event.seller_id,
+        now=now,
+        reason=f"The seller appealed: {event.reason}",
+        decision=None,
+        data={"escalation_id": event.escalation_id},
+    )
     await _sync_timers(session, case, now, p)
 
 
@@ -657,8 +933,9 @@ async def on_appeal(session: AsyncSession, *, event: AppealFiled, ce_id: UUID, n
 # ---------------------------------------------------------------------------------------------
 
 
-async def on_timer(session: AsyncSession, case: Case, *, kind: str, now: datetime,
-                   p: Policy = CURRENT) -> None:
+async def on_timer(
+    session: AsyncSession, case: Case, *, kind: str, now: datetime, p: Policy = CURRENT
+) -> None:
     state = CaseState(case.state)
     if kind == TimerKind.FACTS_WAIT and state is CaseState.OPEN:
         case.facts_wait_over = True
@@ -670,22 +947,45 @@ async def on_timer(session: AsyncSession, case: Case, *, kind: str, now: datetim
         if case.evidence_requested_by == SYSTEM:
             await reevaluate(session, case, now=now, p=p)
         else:
-            _emit(session, case, CaseUnderReview, state=CaseState.UNDER_REVIEW, actor=SYSTEM,
-                  now=now, reason_code="EVIDENCE_NOT_PROVIDED",
-                  reason="The evidence the desk asked for did not arrive by the reply-by time.")
+            _emit(
+                session,
+                case,
+                CaseUnderReview,
+                state=CaseState.UNDER_REVIEW,
+                actor=SYSTEM,
+                now=now,
+                reason_code="EVIDENCE_NOT_PROVIDED",
+                reason="The evidence the desk asked for did not arrive by the reply-by time.",
+            )
             await _sync_timers(session, case, now, p)
     elif kind == TimerKind.REVIEW_SLA and state is CaseState.UNDER_REVIEW:
         case.sla_breached = True
-        _emit(session, case, CaseEscalated, state=CaseState.ESCALATED, actor=SYSTEM, now=now,
-              reason=f"The case was under review for {p.timers.review_sla_h} hours without a "
-                     "decision; management is alerted.",
-              reason_code="SLA_BREACHED", escalation_reason="SLA_BREACHED")
+        _emit(
+            session,
+            case,
+            CaseEscalated,
+            state=CaseState.ESCALATED,
+            actor=SYSTEM,
+            now=now,
+            reason=f"The case was under review for {p.timers.review_sla_h} hours without a "
+            "decision; management is alerted.",
+            reason_code="SLA_BREACHED",
+            escalation_reason="SLA_BREACHED",
+        )
         metrics.sla_breached(session)
         await _sync_timers(session, case, now, p)
     elif kind == TimerKind.APPEAL_WINDOW and state is CaseState.REJECTED:
-        _emit(session, case, CaseUpdated, state=CaseState.CLOSED, actor=SYSTEM, now=now,
-              reason="The appeal window ended without an appeal; the rejection is final.",
-              reason_code=case.reason_code, change="CLOSED")
+        _emit(
+            session,
+            case,
+            CaseUpdated,
+            state=CaseState.CLOSED,
+            actor=SYSTEM,
+            now=now,
+            reason="The appeal window ended without an appeal; the rejection is final.",
+            reason_code=case.reason_code,
+            change="CLOSED",
+        )
         await _sync_timers(session, case, now, p)
 
 
@@ -709,70 +1009,167 @@ def _conflict(case: Case, action: str) -> Problem:
     return Problem(409, "Conflict", f"Case {case.case_id} is {case.state}; cannot {action}.")
 
 
-async def assign(session: AsyncSession, *, case_id: str, assignee: str, actor: str,
-                 now: datetime) -> Case:
+async def assign(
+    session: AsyncSession, *, case_id: str, assignee: str, actor: str, now: datetime
+) -> Case:
     case = await _locked(session, case_id)
     case.assignee = assignee
-    _emit(session, case, CaseUpdated, state=CaseState(case.state), actor=actor, now=now,
-          reason=f"Assigned to {assignee}.", waiting_for=case.waiting_for,
-          reason_code=case.reason_code, change="ASSIGNED", data={"assignee": assignee})
+    _emit(
+        session,
+        case,
+        CaseUpdated,
+        state=CaseState(case.state),
+        actor=actor,
+        now=now,
+        reason=f"Assigned to {assignee}.",
+        waiting_for=case.waiting_for,
+        reason_code=case.reason_code,
+        change="ASSIGNED",
+        data={"assignee": assignee},
+    )
     return case
 
 
-async def add_note(session: AsyncSession, *, case_id: str, note: str, actor: str, now: datetime,
-                   kind: str = "NOTE", data: dict[str, Any] | None = None) -> Case:
+async def add_note(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    note: str,
+    actor: str,
+    now: datetime,
+    kind: str = "NOTE",
+    data: dict[str, Any] | None = None,
+) -> Case:
     case = await _locked(session, case_id)
-    _emit(session, case, CaseNoteAdded, state=CaseState(case.state), actor=actor, now=now,
-          reason=note, waiting_for=case.waiting_for, reason_code=case.reason_code, note=note,
-          kind=kind, data=data)
+    _emit(
+        session,
+        case,
+        CaseNoteAdded,
+        state=CaseState(case.state),
+        actor=actor,
+        now=now,
+        reason=note,
+        waiting_for=case.waiting_for,
+        reason_code=case.reason_code,
+        note=note,
+        kind=kind,
+        data=data,
+    )
     return case
 
 
-async def request_evidence(session: AsyncSession, *, case_id: str, checklist: list[str],
-                           reason: str, actor: str, now: datetime, p: Policy = CURRENT) -> Case:
+async def request_evidence(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    checklist: list[str],
+    reason: str,
+    actor: str,
+    now: datetime,
+    p: Policy = CURRENT,
+) -> Case:
     case = await _locked(session, case_id)
     if CaseState(case.state) not in DESK_DECIDABLE:
         raise _conflict(case, "request evidence")
     reply_by = now + timedelta(hours=p.timers.evidence_reply_h)
-    _emit(session, case, EvidenceRequested, state=CaseState.AWAITING_EVIDENCE, actor=actor,
-          now=now, reason=reason, waiting_for="EVIDENCE", reason_code="DESK_REQUEST",
-          checklist=checklist, reply_by=reply_by)
+    _emit(
+        session,
+        case,
+        EvidenceRequested,
+        state=CaseState.AWAITING_EVIDENCE,
+        actor=actor,
+        now=now,
+        reason=reason,
+        waiting_for="EVIDENCE",
+        reason_code="DESK_REQUEST",
+        checklist=checklist,
+        reply_by=reply_by,
+    )
     case.reply_by = reply_by
     case.evidence_requested_by = actor
     await _sync_timers(session, case, now, p)
     return case
 
 
-async def escalate(session: AsyncSession, *, case_id: str, reason: str, actor: str,
-                   now: datetime, p: Policy = CURRENT) -> Case:
+async def escalate(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+    p: Policy = CURRENT,
+) -> Case:
     case = await _locked(session, case_id)
     if CaseState(case.state) not in DESK_DECIDABLE - {CaseState.ESCALATED}:
         raise _conflict(case, "escalate")
-    _emit(session, case, CaseEscalated, state=CaseState.ESCALATED, actor=actor, now=now,
-          reason=reason, reason_code="MANUAL", escalation_reason="MANUAL")
+    _emit(
+        session,
+        case,
+        CaseEscalated,
+        state=CaseState.ESCALATED,
+        actor=actor,
+        now=now,
+        reason=reason,
+        reason_code="MANUAL",
+        escalation_reason="MANUAL",
+    )
     await _sync_timers(session, case, now, p)
     return case
 
 
-def _manual_record(case: Case, facts: Facts, *, rule_id: str, liable_party: LiableParty,
-                   payout_pct: int, reason: str, actor: str, now: datetime,
-                   p: Policy) -> DecisionRecord:
+def _manual_record(
+    case: Case,
+    facts: Facts,
+    *,
+    rule_id: str,
+    liable_party: LiableParty,
+    payout_pct: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+    p: Policy,
+) -> DecisionRecord:
     amounts = compute_amounts(
         claimed_amount=case.claimed_amount or facts.item_value or 0,
-        item_value=facts.item_value, payout_pct=payout_pct, liable_party=liable_party,
-        partner_id=case.partner_id, p=p,
+        item_value=facts.item_value,
+        payout_pct=payout_pct,
+        liable_party=liable_party,
+        partner_id=case.partner_id,
+        p=p,
     )
     explanation = explain_manual(
-        return_id=case.return_id, reason=reason, payout=amounts.payout, base=amounts.base,
-        payout_pct=payout_pct, liable_party=liable_party, p=p,
+        return_id=case.return_id,
+        reason=reason,
+        payout=amounts.payout,
+        base=amounts.base,
+        payout_pct=payout_pct,
+        liable_party=liable_party,
+        p=p,
     )
-    return _decision(p=p, rule_id=rule_id, facts=facts, explanation=explanation,
-                     decided_by=actor, now=now, amounts=amounts, liable_party=liable_party)
+    return _decision(
+        p=p,
+        rule_id=rule_id,
+        facts=facts,
+        explanation=explanation,
+        decided_by=actor,
+        now=now,
+        amounts=amounts,
+        liable_party=liable_party,
+    )
 
 
 async def decide(
-    session: AsyncSession, *, case_id: str, rule_id: str, liable_party: LiableParty,
-    payout_pct: int, reason: str, actor: str, now: datetime, p: Policy = CURRENT,
+    session: AsyncSession,
+    *,
+    case_id: str,
+    rule_id: str,
+    liable_party: LiableParty,
+    payout_pct: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+    p: Policy = CURRENT,
 ) -> Case:
     """A person decides (or overrides the SOP's proposal). Up to the approval cap an ops_agent's
     decision stands; above it, anyone's decision is a proposal that an ops_manager other than the
@@ -781,36 +1178,66 @@ async def decide(
     if CaseState(case.state) not in DESK_DECIDABLE:
         raise _conflict(case, "decide")
     facts = await _refresh(session, case)
-    record = _manual_record(case, facts, rule_id=rule_id, liable_party=liable_party,
-                            payout_pct=payout_pct, reason=reason, actor=actor, now=now, p=p)
+    record = _manual_record(
+        case,
+        facts,
+        rule_id=rule_id,
+        liable_party=liable_party,
+        payout_pct=payout_pct,
+        reason=reason,
+        actor=actor,
+        now=now,
+        p=p,
+    )
     if above_approval_cap(record.payout, p):
         case.proposal = record.model_dump(mode="json")
         case.proposed_by = actor
-        _emit(session, case, CaseEscalated, state=CaseState.ESCALATED, actor=actor, now=now,
-              reason=f"Proposed {record.payout} paise, above the approval cap of "
-                     f"{p.approval_cap_paise}: an ops_manager other than {actor} must approve. "
-                     f"{reason}",
-              reason_code="ABOVE_APPROVAL_CAP", decision=record,
-              escalation_reason="ABOVE_APPROVAL_CAP")
+        _emit(
+            session,
+            case,
+            CaseEscalated,
+            state=CaseState.ESCALATED,
+            actor=actor,
+            now=now,
+            reason=f"Proposed {record.payout} paise, above the approval cap of "
+            f"{p.approval_cap_paise}: an ops_manager other than {actor} must approve. "
+            f"{reason}",
+            reason_code="ABOVE_APPROVAL_CAP",
+            decision=record,
+            escalation_reason="ABOVE_APPROVAL_CAP",
+        )
         await _sync_timers(session, case, now, p)
         return case
     await _decide_and_settle(session, case, record, actor=actor, reason=reason, now=now, p=p)
     return case
 
 
-async def approve(session: AsyncSession, *, case_id: str, reason: str, actor: str,
-                  now: datetime, p: Policy = CURRENT) -> Case:
+async def approve(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+    p: Policy = CURRENT,
+) -> Case:
     case = await _locked(session, case_id)
     if CaseState(case.state) is not CaseState.ESCALATED or case.proposal is None:
         raise _conflict(case, "approve (no proposal awaits approval)")
     if case.proposed_by == actor:
-        raise Problem(403, "Forbidden",
-                      "Four eyes: the person who proposed a decision cannot approve it.")
+        raise Problem(
+            403, "Forbidden", "Four eyes: the person who proposed a decision cannot approve it."
+        )
     proposal = DecisionRecord.model_validate(case.proposal)
     record = proposal.model_copy(update={"decided_by": actor, "decided_at": now})
     proposer = case.proposed_by
     await _decide_and_settle(
-        session, case, record, actor=actor, now=now, p=p,
+        session,
+        case,
+        record,
+        actor=actor,
+        now=now,
+        p=p,
         reason=f"Approved the decision proposed by {proposer}. {reason}".strip(),
     )
     case.proposed_by = proposer
@@ -818,42 +1245,88 @@ async def approve(session: AsyncSession, *, case_id: str, reason: str, actor: st
 
 
 async def decide_appeal(
-    session: AsyncSession, *, case_id: str, overturn: bool, reason: str, actor: str,
-    now: datetime, liable_party: LiableParty | None = None, payout_pct: int | None = None,
-    rule_id: str = "APPEAL", p: Policy = CURRENT,
+    session: AsyncSession,
+    *,
+    case_id: str,
+    overturn: bool,
+    reason: str,
+    actor: str,
+    now: datetime,
+    liable_party: LiableParty | None = None,
+    payout_pct: int | None = None,
+    rule_id: str = "APPEAL",
+    p: Policy = CURRENT,
 ) -> Case:
     case = await _locked(session, case_id)
     if CaseState(case.state) is not CaseState.APPEALED:
         raise _conflict(case, "decide an appeal")
     if actor in {case.decided_by, case.proposed_by}:
-        raise Problem(403, "Forbidden",
-                      "An appeal is decided by an ops_manager other than the original decider.")
+        raise Problem(
+            403,
+            "Forbidden",
+            "An appeal is decided by an ops_manager other than the original decider.",
+        )
     facts = await _refresh(session, case)
     if overturn:
         if liable_party is None or payout_pct is None:
-            raise Problem(422, "Validation failed", "Overturning needs liable_party and payout_pct.",
-                          errors=[{"field": "liable_party", "message": "required to overturn"}])
-        record = _manual_record(case, facts, rule_id=rule_id, liable_party=liable_party,
-                                payout_pct=payout_pct, reason=reason, actor=actor, now=now, p=p)
-        await _decide_and_settle(session, case, record, actor=actor, reason=reason, now=now, p=p,
-                                 reverse_first=True)
+            raise Problem(
+                422,
+                "Validation failed",
+                "Overturning needs liable_party and payout_pct.",
+                errors=[{"field": "liable_party", "message": "required to overturn"}],
+            )
+        record = _manual_record(
+            case,
+            facts,
+            rule_id=rule_id,
+            liable_party=liable_party,
+            payout_pct=payout_pct,
+            reason=reason,
+            actor=actor,
+            now=now,
+            p=p,
+        )
+        await _decide_and_settle(
+            session, case, record, actor=actor, reason=reason, now=now, p=p, reverse_first=True
+        )
         return case
     previous = DecisionRecord.model_validate(case.decision)
-    record = previous.model_copy(update={
-        "decided_by": actor, "decided_at": now, "rule_id": previous.rule_id,
-        "explanation": f"About your return {case.return_id}: we looked at your appeal again and "
-                       f"the earlier decision stands: {reason.strip().rstrip('.')}. "
-                       + previous.explanation.split(": ", 1)[-1],
-    })
+    record = previous.model_copy(
+        update={
+            "decided_by": actor,
+            "decided_at": now,
+            "rule_id": previous.rule_id,
+            "explanation": f"About your return {case.return_id}: we looked at your appeal again and "
+            f"the earlier decision stands: {reason.strip().rstrip('.')}. "
+            + previous.explanation.split(": ", 1)[-1],
+        }
+    )
     appeal_by = case.appeal_by
     case.decision = record.model_dump(mode="json")
     case.decided_by = actor
     case.decided_at = now
-    _emit(session, case, CaseDecided, state=CaseState.DECIDED, actor=actor, now=now,
-          reason=f"Appeal dismissed: {reason}", decision=record, appeal_by=None,
-          reason_code="APPEAL_UPHELD_ORIGINAL")
-    _emit(session, case, CaseSettled, state=CaseState.CLOSED, actor=actor, now=now,
-          reason="The original settlement stands; nothing new is posted.", decision=record)
+    _emit(
+        session,
+        case,
+        CaseDecided,
+        state=CaseState.DECIDED,
+        actor=actor,
+        now=now,
+        reason=f"Appeal dismissed: {reason}",
+        decision=record,
+        appeal_by=None,
+        reason_code="APPEAL_UPHELD_ORIGINAL",
+    )
+    _emit(
+        session,
+        case,
+        CaseSettled,
+        state=CaseState.CLOSED,
+        actor=actor,
+        now=now,
+        reason="The original settlement stands; nothing new is posted.",
+        decision=record,
+    )
     case.appeal_by = appeal_by
     await _sync_timers(session, case, now, p)
     return case
@@ -868,7 +1341,8 @@ def outcome_of(case: Case) -> Outcome | None:
     return record.outcome if record else None
 
 
-def record_delivery(session: AsyncSession, case: Case, *, kind: str, reason: str, at: datetime,
-                    data: dict[str, Any]) -> None:
+def record_delivery(
+    session: AsyncSession, case: Case, *, kind: str, reason: str, at: datetime, data: dict[str, Any]
+) -> None:
     """An email about the case went out (or could not): part of the case's story, not a move."""
     _note(session, case, kind=kind, actor="notifications", reason=reason, now=at, data=data)

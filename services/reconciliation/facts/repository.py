@@ -43,68 +43,131 @@ async def _insert(session: AsyncSession, model: Any, values: dict[str, Any]) -> 
 
 
 async def store_return(session: AsyncSession, e: ReturnInitiated, ce_id: UUID) -> bool:
-    return await _insert(session, ReturnRecord, {
-        "return_id": e.return_id, "ce_id": ce_id, "order_id": e.order_id,
-        "seller_id": e.seller_id, "buyer_id": e.buyer_id, "category": e.category,
-        "item_value": e.item_value, "qc_required": e.qc_required, "partner_id": e.partner_id,
-        "awb": e.awb, "initiated_at": e.initiated_at,
-    })
+    return await _insert(
+        session,
+        ReturnRecord,
+        {
+            "return_id": e.return_id,
+            "ce_id": ce_id,
+            "order_id": e.order_id,
+            "seller_id": e.seller_id,
+            "buyer_id": e.buyer_id,
+            "category": e.category,
+            "item_value": e.item_value,
+            "qc_required": e.qc_required,
+            "partner_id": e.partner_id,
+            "awb": e.awb,
+            "initiated_at": e.initiated_at,
+        },
+    )
 
 
 async def store_scan(session: AsyncSession, e: ReturnShipmentEvent, ce_id: UUID) -> bool:
-    return await _insert(session, ShipmentEventRecord, {
-        "event_id": e.event_id, "ce_id": ce_id, "return_id": e.return_id,
-        "partner_id": e.partner_id, "event_type": e.event_type.value,
-        "occurred_at": e.occurred_at, "weight_g": e.weight_g,
-        "pod_otp_verified": e.pod_otp_verified, "hub_id": e.hub_id, "agent_id": e.agent_id,
-        "qc_failure_reason": e.qc_failure_reason,
-    })
+    return await _insert(
+        session,
+        ShipmentEventRecord,
+        {
+            "event_id": e.event_id,
+            "ce_id": ce_id,
+            "return_id": e.return_id,
+            "partner_id": e.partner_id,
+            "event_type": e.event_type.value,
+            "occurred_at": e.occurred_at,
+            "weight_g": e.weight_g,
+            "pod_otp_verified": e.pod_otp_verified,
+            "hub_id": e.hub_id,
+            "agent_id": e.agent_id,
+            "qc_failure_reason": e.qc_failure_reason,
+        },
+    )
 
 
 async def store_escalation(session: AsyncSession, e: SellerEscalationFiled, ce_id: UUID) -> bool:
-    return await _insert(session, EscalationRecord, {
-        "escalation_id": e.escalation_id, "ce_id": ce_id, "return_id": e.return_id,
-        "seller_id": e.seller_id, "claim_type": e.claim_type.value,
-        "claimed_amount": e.claimed_amount, "description": e.description,
-        "evidence": _evidence_json(e.evidence), "received_weight_g": e.received_weight_g,
-        "channel": e.channel.value, "filed_at": e.filed_at, "filed_by": e.filed_by,
-        "seller_email": e.seller_email,
-    })
+    return await _insert(
+        session,
+        EscalationRecord,
+        {
+            "escalation_id": e.escalation_id,
+            "ce_id": ce_id,
+            "return_id": e.return_id,
+            "seller_id": e.seller_id,
+            "claim_type": e.claim_type.value,
+            "claimed_amount": e.claimed_amount,
+            "description": e.description,
+            "evidence": _evidence_json(e.evidence),
+            "received_weight_g": e.received_weight_g,
+            "channel": e.channel.value,
+            "filed_at": e.filed_at,
+            "filed_by": e.filed_by,
+            "seller_email": e.seller_email,
+        },
+    )
 
 
 async def store_evidence(session: AsyncSession, e: EvidenceAdded, ce_id: UUID) -> bool:
-    return await _insert(session, EvidenceAddition, {
-        "ce_id": ce_id, "escalation_id": e.escalation_id, "return_id": e.return_id,
-        "evidence": _evidence_json(e.evidence), "received_weight_g": e.received_weight_g,
-        "added_at": e.added_at,
-    })
+    return await _insert(
+        session,
+        EvidenceAddition,
+        {
+            "ce_id": ce_id,
+            "escalation_id": e.escalation_id,
+            "return_id": e.return_id,
+            "evidence": _evidence_json(e.evidence),
+            "received_weight_g": e.received_weight_g,
+            "added_at": e.added_at,
+        },
+    )
 
 
 async def store_assessment(session: AsyncSession, e: FraudAssessed) -> bool:
-    return await _insert(session, AssessmentRecord, {
-        "assessment_id": e.assessment_id, "subject_event_id": e.subject_event_id,
-        "subject_type": e.subject_type, "return_id": e.return_id,
-        "escalation_id": e.escalation_id, "band": e.band.value, "score": e.score,
-        "reasons": [r.model_dump(mode="json") for r in e.reasons],
-        "model_version": e.model_version, "assessed_at": e.assessed_at,
-    })
+    return await _insert(
+        session,
+        AssessmentRecord,
+        {
+            "assessment_id": e.assessment_id,
+            "subject_event_id": e.subject_event_id,
+            "subject_type": e.subject_type,
+            "return_id": e.return_id,
+            "escalation_id": e.escalation_id,
+            "band": e.band.value,
+            "score": e.score,
+            "reasons": [r.model_dump(mode="json") for r in e.reasons],
+            "model_version": e.model_version,
+            "assessed_at": e.assessed_at,
+        },
+    )
 
 
 async def store_appeal(
     session: AsyncSession, e: AppealFiled, ce_id: UUID, disposition: str
 ) -> bool:
-    return await _insert(session, AppealRecord, {
-        "ce_id": ce_id, "escalation_id": e.escalation_id, "return_id": e.return_id,
-        "seller_id": e.seller_id, "reason": e.reason, "filed_at": e.filed_at,
-        "disposition": disposition,
-    })
+    return await _insert(
+        session,
+        AppealRecord,
+        {
+            "ce_id": ce_id,
+            "escalation_id": e.escalation_id,
+            "return_id": e.return_id,
+            "seller_id": e.seller_id,
+            "reason": e.reason,
+            "filed_at": e.filed_at,
+            "disposition": disposition,
+        },
+    )
 
 
 async def store_refund(session: AsyncSession, e: RefundIssued) -> bool:
-    return await _insert(session, RefundRecord, {
-        "refund_id": e.refund_id, "return_id": e.return_id, "order_id": e.order_id,
-        "amount": e.amount, "issued_at": e.issued_at,
-    })
+    return await _insert(
+        session,
+        RefundRecord,
+        {
+            "refund_id": e.refund_id,
+            "return_id": e.return_id,
+            "order_id": e.order_id,
+            "amount": e.amount,
+            "issued_at": e.issued_at,
+        },
+    )
 
 
 async def get_return(session: AsyncSession, return_id: str) -> ReturnRecord | None:
@@ -169,7 +232,9 @@ async def all_assessments(session: AsyncSession, return_id: str) -> list[Assessm
 
 async def appeals(session: AsyncSession, return_id: str) -> list[AppealRecord]:
     rows = await session.scalars(
-        select(AppealRecord).where(AppealRecord.return_id == return_id).order_by(AppealRecord.filed_at)
+        select(AppealRecord)
+        .where(AppealRecord.return_id == return_id)
+        .order_by(AppealRecord.filed_at)
     )
     return list(rows)
 

@@ -34,7 +34,8 @@ async def load_facts(session: AsyncSession, *, case: Case | None, return_id: str
     ret = await repository.get_return(session, return_id)
     scans = await repository.scans(session, return_id)
     escalations = [
-        e for e in await repository.escalations(session, return_id)
+        e
+        for e in await repository.escalations(session, return_id)
         if case is not None and e.disposition in CASE_ESCALATIONS and e.case_id == case.case_id
     ]
     additions = await repository.evidence_additions(session, return_id)
@@ -42,11 +43,15 @@ async def load_facts(session: AsyncSession, *, case: Case | None, return_id: str
     claim: ClaimFact | None = None
     primary: EscalationRecord | None = None
     if case is not None and case.primary_escalation_id:
-        primary = next((e for e in escalations if e.escalation_id == case.primary_escalation_id), None)
+        primary = next(
+            (e for e in escalations if e.escalation_id == case.primary_escalation_id), None
+        )
     if primary is not None:
         claim = ClaimFact(ClaimType(primary.claim_type), primary.claimed_amount, primary.filed_at)
     elif case is not None and ret is not None:
-        trigger_at = next((s.occurred_at for s in scans if s.ce_id == case.trigger_ce_id), case.opened_at)
+        trigger_at = next(
+            (s.occurred_at for s in scans if s.ce_id == case.trigger_ce_id), case.opened_at
+        )
         claim = ClaimFact(
             ClaimType(case.claim_type) if case.claim_type else None, ret.item_value, trigger_at
         )
@@ -66,12 +71,24 @@ async def load_facts(session: AsyncSession, *, case: Case | None, return_id: str
     band = await fraud_band(session, case=case, return_id=return_id, escalations=escalations)
     return build_facts(
         ret=ReturnFact(
-            ret.return_id, ret.seller_id, ret.buyer_id, ret.partner_id, ret.category,
-            ret.item_value, ret.qc_required,
-        ) if ret else None,
+            ret.return_id,
+            ret.seller_id,
+            ret.buyer_id,
+            ret.partner_id,
+            ret.category,
+            ret.item_value,
+            ret.qc_required,
+        )
+        if ret
+        else None,
         scans=[
-            ScanFact(ShipmentEventType(s.event_type), s.occurred_at, s.weight_g,
-                     s.pod_otp_verified, str(s.ce_id))
+            ScanFact(
+                ShipmentEventType(s.event_type),
+                s.occurred_at,
+                s.weight_g,
+                s.pod_otp_verified,
+                str(s.ce_id),
+            )
             for s in scans
         ],
         claim=claim,
@@ -82,7 +99,10 @@ async def load_facts(session: AsyncSession, *, case: Case | None, return_id: str
 
 
 async def fraud_band(
-    session: AsyncSession, *, case: Case | None, return_id: str,
+    session: AsyncSession,
+    *,
+    case: Case | None,
+    return_id: str,
     escalations: list[EscalationRecord],
 ) -> FraudBand | None:
     """The band the fraud gate reads: None until the case's own subject (its primary escalation,
@@ -94,7 +114,8 @@ async def fraud_band(
         session,
         return_id=return_id,
         escalation_ids=[e.escalation_id for e in escalations],
-        subject_ids=[e.ce_id for e in escalations] + ([case.trigger_ce_id] if case.trigger_ce_id else []),
+        subject_ids=[e.ce_id for e in escalations]
+        + ([case.trigger_ce_id] if case.trigger_ce_id else []),
     )
     per_subject: dict[str, list[AssessmentFact]] = {}
     for row in rows:

@@ -24,20 +24,33 @@ async def add_transaction(
     policy_version: str | None = None,
     reverses: UUID | None = None,
 ) -> None:
-    session.add(LedgerTransaction(
-        transaction_id=transaction_id, case_id=case_id, kind=kind, reverses=reverses,
-        policy_version=policy_version, description=description, posted_at=posted_at,
-    ))
-    # No flush here: the entries' relationship to their transaction makes the unit of work
-    # insert the transaction row first, and a batch's postings go out in bulk at commit.
-    session.add_all([
-        LedgerEntry(
-            transaction_id=transaction_id, case_id=case_id, account=p.account,
-            account_type=p.account_type, counterparty_id=p.counterparty_id, amount=p.amount,
+    session.add(
+        LedgerTransaction(
+            transaction_id=transaction_id,
+            case_id=case_id,
+            kind=kind,
+            reverses=reverses,
+            policy_version=policy_version,
+            description=description,
             posted_at=posted_at,
         )
-        for p in lines
-    ])
+    )
+    # No flush here: the entries' relationship to their transaction makes the unit of work
+    # insert the transaction row first, and a batch's postings go out in bulk at commit.
+    session.add_all(
+        [
+            LedgerEntry(
+                transaction_id=transaction_id,
+                case_id=case_id,
+                account=p.account,
+                account_type=p.account_type,
+                counterparty_id=p.counterparty_id,
+                amount=p.amount,
+                posted_at=posted_at,
+            )
+            for p in lines
+        ]
+    )
 
 
 async def unreversed_settlements(session: AsyncSession, case_id: str) -> list[LedgerTransaction]:
@@ -58,7 +71,9 @@ async def unreversed_settlements(session: AsyncSession, case_id: str) -> list[Le
 
 async def entries_of(session: AsyncSession, transaction_id: UUID) -> list[LedgerEntry]:
     rows = await session.scalars(
-        select(LedgerEntry).where(LedgerEntry.transaction_id == transaction_id).order_by(LedgerEntry.id)
+        select(LedgerEntry)
+        .where(LedgerEntry.transaction_id == transaction_id)
+        .order_by(LedgerEntry.id)
     )
     return list(rows)
 
@@ -78,8 +93,11 @@ async def account_entries(
     rows = await session.execute(
         select(LedgerEntry, LedgerTransaction)
         .join(LedgerTransaction, LedgerTransaction.transaction_id == LedgerEntry.transaction_id)
-        .where(LedgerEntry.account == account, LedgerEntry.posted_at >= start,
-               LedgerEntry.posted_at < end)
+        .where(
+            LedgerEntry.account == account,
+            LedgerEntry.posted_at >= start,
+            LedgerEntry.posted_at < end,
+        )
         .order_by(LedgerEntry.posted_at, LedgerEntry.id)
     )
     return [(e, t) for e, t in rows.all()]

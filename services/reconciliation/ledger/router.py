@@ -22,28 +22,37 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @router.get("/balances", summary="Balance of every account, in paise (debit positive)")
 async def balances(session: DbSession, principal: Principal = require(*FINANCE)) -> dict[str, Any]:
     rows = await repository.balances(session)
-    return {"accounts": [{"account": a, "balance": b} for a, b in rows],
-            "total": sum(b for _, b in rows)}
+    return {
+        "accounts": [{"account": a, "balance": b} for a, b in rows],
+        "total": sum(b for _, b in rows),
+    }
 
 
 @router.get("/cases/{case_id}", summary="Every transaction posted for a case")
-async def case_postings(case_id: str, session: DbSession,
-                        principal: Principal = require(*FINANCE)) -> dict[str, Any]:
+async def case_postings(
+    case_id: str, session: DbSession, principal: Principal = require(*FINANCE)
+) -> dict[str, Any]:
     out = []
     for tx in await repository.transactions_of_case(session, case_id):
         lines = await repository.entries_of(session, tx.transaction_id)
-        out.append({
-            "transaction_id": str(tx.transaction_id), "kind": tx.kind,
-            "reverses": str(tx.reverses) if tx.reverses else None,
-            "policy_version": tx.policy_version, "description": tx.description,
-            "posted_at": tx.posted_at.isoformat(),
-            "lines": [{"account": e.account, "amount": e.amount} for e in lines],
-        })
+        out.append(
+            {
+                "transaction_id": str(tx.transaction_id),
+                "kind": tx.kind,
+                "reverses": str(tx.reverses) if tx.reverses else None,
+                "policy_version": tx.policy_version,
+                "description": tx.description,
+                "posted_at": tx.posted_at.isoformat(),
+                "lines": [{"account": e.account, "amount": e.amount} for e in lines],
+            }
+        )
     return {"case_id": case_id, "transactions": out}
 
 
-@router.get("/partners/{partner_id}/statement",
-            summary="What a partner owes for a period (JSON, CSV or XLSX)")
+@router.get(
+    "/partners/{partner_id}/statement",
+    summary="What a partner owes for a period (JSON, CSV or XLSX)",
+)
 async def partner_statement(
     partner_id: str,
     session: DbSession,
@@ -53,20 +62,28 @@ async def partner_statement(
     principal: Principal = require(*FINANCE),
 ) -> Response:
     if period_end <= period_start:
-        raise Problem(422, "Validation failed", "period_end must be after period_start.",
-                      type_="https://disputedesk.dev/problems/validation-failed",
-                      errors=[{"field": "query.period_end", "message": "must be after period_start"}])
+        raise Problem(
+            422,
+            "Validation failed",
+            "period_end must be after period_start.",
+            type_="https://disputedesk.dev/problems/validation-failed",
+            errors=[{"field": "query.period_end", "message": "must be after period_start"}],
+        )
     rows = await repository.account_entries(
         session, account=f"partner_receivable:{partner_id}", start=period_start, end=period_end
     )
     statement = statements.build(partner_id, period_start, period_end, rows)
     filename = f"statement-{partner_id}-{period_start:%Y%m%d}-{period_end:%Y%m%d}"
     if format == "csv":
-        return Response(statements.to_csv(statement), media_type="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+        return Response(
+            statements.to_csv(statement),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        )
     if format == "xlsx":
-        return Response(statements.to_xlsx(statement), media_type=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'})
+        return Response(
+            statements.to_xlsx(statement),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
+        )
     return JSONResponse(statement.as_json())
-
-

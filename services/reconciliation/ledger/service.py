@@ -56,9 +56,9 @@ async def reverse_settlements(session: AsyncSession, *, case_id: str, now: datet
     reversed_ids: list[UUID] = []
     for tx in await repository.unreversed_settlements(session, case_id):
         entries = await repository.entries_of(session, tx.transaction_id)
-        lines = reversal_postings([
-            Posting(e.account, e.account_type, e.counterparty_id, e.amount) for e in entries
-        ])
+        lines = reversal_postings(
+            [Posting(e.account, e.account_type, e.counterparty_id, e.amount) for e in entries]
+        )
         reversal_id = uuid4()
         await repository.add_transaction(
             session,

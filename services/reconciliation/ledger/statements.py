@@ -24,8 +24,12 @@ class Statement:
     def totals(self) -> dict[str, int]:
         debits = sum(line["amount"] for line in self.lines if line["amount"] > 0)
         credits = -sum(line["amount"] for line in self.lines if line["amount"] < 0)
-        return {"debits": debits, "credits": credits, "net_receivable": debits - credits,
-                "lines": len(self.lines)}
+        return {
+            "debits": debits,
+            "credits": credits,
+            "net_receivable": debits - credits,
+            "lines": len(self.lines),
+        }
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -43,18 +47,24 @@ class Statement:
 COLUMNS = ("posted_at", "case_id", "transaction_id", "kind", "description", "amount")
 
 
-def build(partner_id: str, start: datetime, end: datetime,
-          rows: list[tuple[LedgerEntry, LedgerTransaction]]) -> Statement:
+def build(
+    partner_id: str,
+    start: datetime,
+    end: datetime,
+    rows: list[tuple[LedgerEntry, LedgerTransaction]],
+) -> Statement:
     statement = Statement(partner_id, start, end)
     for entry, tx in rows:
-        statement.lines.append({
-            "posted_at": entry.posted_at.isoformat(),
-            "case_id": entry.case_id,
-            "transaction_id": str(tx.transaction_id),
-            "kind": tx.kind,
-            "description": tx.description,
-            "amount": entry.amount,
-        })
+        statement.lines.append(
+            {
+                "posted_at": entry.posted_at.isoformat(),
+                "case_id": entry.case_id,
+                "transaction_id": str(tx.transaction_id),
+                "kind": tx.kind,
+                "description": tx.description,
+                "amount": entry.amount,
+            }
+        )
     return statement
 
 
@@ -81,7 +91,9 @@ def to_xlsx(statement: Statement) -> bytes:
     money = book.add_format({"num_format": "#,##0.00"})
     bold_money = book.add_format({"num_format": "#,##0.00", "bold": True})
     sheet.write(0, 0, f"Partner statement — {statement.partner_id}", bold)
-    sheet.write(1, 0, f"Period {statement.period_start:%d %b %Y} to {statement.period_end:%d %b %Y} (UTC)")
+    sheet.write(
+        1, 0, f"Period {statement.period_start:%d %b %Y} to {statement.period_end:%d %b %Y} (UTC)"
+    )
     header = ("Posted at (UTC)", "Case", "Transaction", "Kind", "Description", "Amount (₹)")
     for col, title in enumerate(header):
         sheet.write(3, col, title, bold)
@@ -96,8 +108,11 @@ def to_xlsx(statement: Statement) -> bytes:
         row += 1
     totals = statement.totals
     row += 1
-    for label, key in (("Total debits", "debits"), ("Total credits", "credits"),
-                       ("Net receivable", "net_receivable")):
+    for label, key in (
+        ("Total debits", "debits"),
+        ("Total credits", "credits"),
+        ("Net receivable", "net_receivable"),
+    ):
         sheet.write(row, 4, label, bold)
         sheet.write_number(row, 5, totals[key] / 100, bold_money)
         row += 1

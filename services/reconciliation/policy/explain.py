@@ -26,7 +26,7 @@ def _day(when: datetime | None) -> str:
 
 
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
-    claim = (f.claim_type.value.replace("_", " ").lower() if f.claim_type else "return")
+    claim = f.claim_type.value.replace("_", " ").lower() if f.claim_type else "return"
     drop = weight_drop_g(f)
     reasons = {
         "E1": "we do not yet have every record we need about this return (the return itself "
@@ -86,8 +86,10 @@ def explain(verdict: Verdict, f: Facts, p: Policy, *, return_id: str) -> str:
         party = _PARTY_WORDS[verdict.liable_party]
         extra = ""
         if verdict.step.value == "PROPOSE":
-            extra = (" Because the amount is above our approval limit, a manager will confirm it "
-                     "before it is paid.")
+            extra = (
+                " Because the amount is above our approval limit, a manager will confirm it "
+                "before it is paid."
+            )
         return (
             f"{opening}we are paying you {rupees(amounts.payout)} "
             f"({amounts.payout_pct} % of {rupees(amounts.base)}, the lower of your claimed amount "
@@ -125,8 +127,14 @@ def explain(verdict: Verdict, f: Facts, p: Policy, *, return_id: str) -> str:
 
 
 def explain_manual(
-    *, return_id: str, reason: str, payout: int, base: int, payout_pct: int,
-    liable_party: LiableParty | None, p: Policy,
+    *,
+    return_id: str,
+    reason: str,
+    payout: int,
+    base: int,
+    payout_pct: int,
+    liable_party: LiableParty | None,
+    p: Policy,
 ) -> str:
     """The paragraph of a decision a person took: their reason, then what it means in money."""
     opening = f"About your return {return_id}: after reviewing your claim, our desk decided: "
@@ -134,7 +142,9 @@ def explain_manual(
     if payout == 0:
         money = "this means no payment is due on this claim"
     else:
-        party = _PARTY_WORDS.get(liable_party, "the marketplace") if liable_party else "the marketplace"
+        party = (
+            _PARTY_WORDS.get(liable_party, "the marketplace") if liable_party else "the marketplace"
+        )
         money = (
             f"we are paying you {rupees(payout)} ({payout_pct} % of {rupees(base)}), "
             f"recovered from {party}"

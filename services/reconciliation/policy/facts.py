@@ -103,9 +103,7 @@ class Facts:
 
 def band_of(assessments: Iterable[AssessmentFact]) -> FraudBand | None:
     """The latest assessment's band; at equal times the more severe band wins."""
-    latest = max(
-        assessments, key=lambda a: (a.assessed_at, _BAND_SEVERITY[a.band]), default=None
-    )
+    latest = max(assessments, key=lambda a: (a.assessed_at, _BAND_SEVERITY[a.band]), default=None)
     return latest.band if latest else None
 
 

@@ -205,8 +205,9 @@ def has_weight_drop(f: Facts, p: Policy) -> bool:
     if drop is None or f.pickup_weight_g is None:
         return False
     # drop > max(min_g, pickup * pct / 100), kept in integers so the boundary is exact.
-    return 100 * drop > max(100 * p.weight_drop.min_drop_g,
-                            f.pickup_weight_g * p.weight_drop.min_drop_pct)
+    return 100 * drop > max(
+        100 * p.weight_drop.min_drop_g, f.pickup_weight_g * p.weight_drop.min_drop_pct
+    )
 
 
 def l1_partner_declared_lost(f: Facts, p: Policy) -> bool:
@@ -304,7 +305,9 @@ def compute_amounts(
 ) -> Amounts:
     base = claimed_amount if item_value is None else min(claimed_amount, item_value)
     payout = base * payout_pct // 100
-    partner_debit = min(payout, p.partner_cap(partner_id)) if liable_party is LiableParty.PARTNER else 0
+    partner_debit = (
+        min(payout, p.partner_cap(partner_id)) if liable_party is LiableParty.PARTNER else 0
+    )
     buyer_receivable = payout if liable_party is LiableParty.BUYER else 0
     return Amounts(
         base=base,
@@ -420,8 +423,11 @@ def proactive_trigger(f: Facts, p: Policy) -> ProactiveTrigger | None:
     """Which proactive rule, if any, opens a case for a return nobody has escalated yet."""
     if not f.return_known:
         return None
-    for rule in (p1_partner_declared_loss, p2_delivered_with_weight_drop,
-                 p3_picked_up_after_qc_failed):
+    for rule in (
+        p1_partner_declared_loss,
+        p2_delivered_with_weight_drop,
+        p3_picked_up_after_qc_failed,
+    ):
         trigger = rule(f, p)
         if trigger is not None:
             return trigger

@@ -52,7 +52,9 @@ async def due(session: AsyncSession, *, now: datetime, limit: int) -> list[tuple
     return [(i, c) for i, c in rows.all()]
 
 
-async def claim(session: AsyncSession, *, timer_id: int, case_id: str, now: datetime) -> tuple[Case, Timer] | None:
+async def claim(
+    session: AsyncSession, *, timer_id: int, case_id: str, now: datetime
+) -> tuple[Case, Timer] | None:
     """Lock the case, then the timer (the order every writer uses), skipping either when another
     worker holds it; None if it was fired, cancelled or moved meanwhile."""
     case = await session.scalar(

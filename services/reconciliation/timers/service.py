@@ -25,7 +25,9 @@ async def fire_due(
     for timer_id, case_id in candidates:
         try:
             async with sessionmaker() as session, session.begin():
-                claimed = await repository.claim(session, timer_id=timer_id, case_id=case_id, now=now)
+                claimed = await repository.claim(
+                    session, timer_id=timer_id, case_id=case_id, now=now
+                )
                 if claimed is None:
                     continue
                 case, timer = claimed
