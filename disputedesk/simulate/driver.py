@@ -90,7 +90,7 @@ async def _post(
             result.return_event_ids[action.return_id] = r.json()["event_id"]
     elif action.kind == "scan":
         path, headers, body = EMITTERS[action.partner_format](
-            action.body, secrets, f"msg_{world.seed}_{i}")
+            action.body, secrets, f"msg_{world.seed}_{i}", int(clock.now().timestamp()))
         r = await client.post(path, content=body, headers=headers)
         if r.status_code == 202:
             result.accepted_events += int(r.json().get("accepted", 0))

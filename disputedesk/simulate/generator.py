@@ -334,7 +334,8 @@ class _Generator:
             "return_id": j.return_id, "seller_id": j.seller.seller_id,
             "claim_type": claim_type, "claimed_amount": j.item_value,
             "description": f"{claim_type.replace('_', ' ').lower()} on return {j.return_id}",
-            "evidence": items, "channel": "PORTAL",
+            # The simulated desk agent files on the seller's behalf after the seller's email.
+            "evidence": items, "channel": "EMAIL",
         }
         self.actions.append(Action(at, "escalation", j.return_id, body))
         for pattern in planted or []:

@@ -12,12 +12,17 @@ from typing import Any
 from disputedesk.simulate.signing import swiftship_headers
 
 Request = tuple[str, dict[str, str], bytes]
-Emitter = Callable[[dict[str, Any], dict[str, str], str], Request]
+# (scan, secrets, message id, Unix time of sending): intake checks the signature's timestamp
+# against its own clock, which in a simulation is the simulated one.
+Emitter = Callable[[dict[str, Any], dict[str, str], str, int], Request]
 
 
-def swiftship_request(scan: dict[str, Any], secrets: dict[str, str], message_id: str) -> Request:
+def swiftship_request(
+    scan: dict[str, Any], secrets: dict[str, str], message_id: str, sent_at: int
+) -> Request:
     body = json.dumps(scan, separators=(",", ":")).encode()
-    headers = swiftship_headers(secrets["SWIFTSHIP_SECRET"], body, webhook_id=message_id)
+    headers = swiftship_headers(secrets["SWIFTSHIP_SECRET"], body, webhook_id=message_id,
+                                timestamp=sent_at)
     return "/v1/webhooks/swiftship", headers, body
 
 

@@ -94,7 +94,7 @@ async def test_reused_evidence_is_high_with_its_reason_and_raises_one_alert(
         rid, _ = await _return(harness, intake, seller_id=seller)
         await _deliver(harness, intake, rid, hub="H-CLEAN", agent="AG-CLEAN", pickup_kg=0.5,
                        delivered_kg=0.5)
-        base = escalation_body(rid, seller_id=seller, channel="CALL")
+        base = escalation_body(rid, seller_id=seller, channel="EMAIL")
         r = await intake.client.post(
             "/v1/escalations", json=base | {"evidence": base["evidence"] + [photo]},
             headers=harness.key(AGENT),
@@ -110,7 +110,7 @@ async def test_reused_evidence_is_high_with_its_reason_and_raises_one_alert(
         )
 
     first = await eventually(lambda: assessment_of(escalations[0]), what="first assessment")
-    assert first[0].band == "LOW"
+    assert first[0].band == "LOW", first[0].reasons
     second = (await eventually(lambda: assessment_of(escalations[1]),
                                what="second assessment"))[0]
     assert second.band == "HIGH"
@@ -244,7 +244,8 @@ async def test_watchlist_labels_precision_and_case_decisions(
     # A case decision is scored and carries the escalation it decides.
     await _deliver(harness, intake, rid, hub="H-CLEAN", agent="AG-CLEAN", pickup_kg=0.5,
                    delivered_kg=0.5)
-    r = await intake.client.post("/v1/escalations", json=escalation_body(rid, seller_id=seller, channel="CALL"),
+    r = await intake.client.post("/v1/escalations",
+                                 json=escalation_body(rid, seller_id=seller, channel="EMAIL"),
                                  headers=harness.key(AGENT))
     escalation_id = r.json()["escalation_id"]
     await eventually(

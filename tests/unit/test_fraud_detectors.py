@@ -175,6 +175,34 @@ def test_hub_at_its_peers_rate_is_silent() -> None:
     assert band(found) is FraudBand.LOW
 
 
+def test_agent_of_a_pilfering_hub_is_explained_by_its_hub_mates() -> None:
+    recent = days([(2, 1), (2, 0)] * 15)  # 25 %, like every agent at its hub
+    alone = pilferage.pilferage_findings("agent", "AG-2", recent, PEERS, DayCount(0, 0), T)
+    assert band(alone) is FraudBand.HIGH
+    found = pilferage.pilferage_findings("agent", "AG-2", recent, PEERS, DayCount(0, 0), T,
+                                         mates=DayCount(handled=60, incidents=15))
+    assert band(found) is FraudBand.LOW
+
+
+def test_pilfering_agent_among_clean_hub_mates_stays_high() -> None:
+    recent = days([(2, 1), (2, 0)] * 15)
+    found = pilferage.pilferage_findings("agent", "AG-3", recent, PEERS, DayCount(0, 0), T,
+                                         mates=DayCount(handled=120, incidents=2))
+    assert band(found) is FraudBand.HIGH
+
+
+def test_hub_without_its_standing_out_agent_is_silent() -> None:
+    agent, mates = DayCount(handled=60, incidents=28), DayCount(handled=120, incidents=2)
+    assert pilferage.stands_out(agent, mates, T)
+    assert not pilferage.stands_out(DayCount(60, 2), DayCount(120, 3), T)
+    recent = days([(6, 1)] * 30)  # 30 of 180, all but two of them the one agent's
+    assert band(pilferage.pilferage_findings("hub", "H-4", recent, PEERS, DayCount(0, 0), T)) \
+        is FraudBand.HIGH
+    found = pilferage.pilferage_findings("hub", "H-4", recent, PEERS, DayCount(0, 0), T,
+                                         excluded=agent)
+    assert band(found) is FraudBand.LOW
+
+
 # --- QC contradictions ------------------------------------------------------------------------
 
 

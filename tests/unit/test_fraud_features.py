@@ -109,12 +109,27 @@ def test_a_claim_is_counted_once_per_return_with_its_red_flags() -> None:
     assert c[("seller", "S-1", "claims_missing_intact", d)] == 1
     assert c[("seller", "S-1", "claims_late", d)] == 1
     assert c[("buyer", "B-1", "named_claims", d)] == 1
-    assert c[("agent", "AG-1", "qc_contradictions", d)] == 1
+    # A missing item can vanish after a sound pickup: it does not contradict the QC pass.
+    assert ("agent", "AG-1", "qc_contradictions", d) not in c
     assert inc.pairs[("agent_buyer", "AG-1", "B-1", "disputed")] == 1
     inc2 = Increments()
     assert not record_claim(f, claim(ClaimType.DAMAGED, filed), inc2, high_value=1_000_000,
                             window_h=168, late_margin_h=12)
     assert not inc2.counts
+
+
+def test_a_wrong_item_after_a_qc_pass_contradicts_the_agent_and_hub() -> None:
+    f, inc = facts(), Increments()
+    record_return(f, ret(), inc)
+    record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, high_value=1_000_000)
+    record_scan(f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 995),
+                inc, high_value=1_000_000)
+    filed = T0 + timedelta(days=3)
+    assert record_claim(f, claim(ClaimType.WRONG_ITEM, filed), inc, high_value=1_000_000,
+                        window_h=168, late_margin_h=12)
+    d = filed.date()
+    assert inc.counts[("agent", "AG-1", "qc_contradictions", d)] == 1
+    assert inc.counts[("hub_agent", f"{f.qc_hub_id}|AG-1", "qc_contradictions", d)] == 1
 
 
 def test_event_time_is_the_facts_own_time() -> None:

@@ -16,6 +16,7 @@ from services.fraud.detectors.stats import (
     phash_chunks,
     poisson_sf,
     rate_test,
+    robust_peer_counts,
     shrunk_rate,
     tolerance_null,
 )
@@ -86,3 +87,20 @@ def test_perceptual_hash_helpers() -> None:
     b = a ^ (1 << 0) ^ (1 << 9) ^ (1 << 18) ^ (1 << 27) ^ (1 << 36) ^ (1 << 45) ^ (1 << 54)
     assert any(x == y for x, y in zip(phash_chunks(a), phash_chunks(b), strict=True))
     assert chance_match_rate(6) < 1e-11
+
+
+def test_robust_peer_baseline_leaves_a_planted_outlier_out() -> None:
+    t = Thresholds()
+    honest = [(4, 200), (5, 210), (3, 190), (4, 205), (6, 220)]
+    pilfering = (45, 200)
+    k, n = robust_peer_counts([*honest, pilfering], t, prior_rate=0.03)
+    assert (k, n) == (sum(k for k, _ in honest), sum(n for _, n in honest))
+    # The pooled rate would have been more than twice the honest one.
+    assert (k + 45) / (n + 200) > 2 * k / n
+
+
+def test_robust_peer_baseline_keeps_honest_spread() -> None:
+    t = Thresholds()
+    peers = [(0, 30), (1, 35), (2, 28), (0, 40), (3, 33), (1, 31)]
+    assert robust_peer_counts(peers, t, prior_rate=0.03) == (7, 197)
+    assert robust_peer_counts([], t, prior_rate=0.03) == (0, 0)

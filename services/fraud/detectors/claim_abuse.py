@@ -49,30 +49,35 @@ def _finding(code: str, test: RateTest, seller_id: str, t: Thresholds, what: str
     )
 
 
+# (code, what, numerator, denominator, prior rate) of each seller-level rate test.
+RATES: tuple[tuple[str, str, str, str, float], ...] = (
+    ("SELLER_CLAIM_RATE_HIGH", "claim rate", "claims", "delivered", 0.05),
+    ("SELLER_HIGH_VALUE_CLAIMS", "high-value claim rate", "claims_high_value",
+     "delivered_high_value", 0.05),
+    ("SELLER_MISSING_ITEM_WEIGHT_INTACT", "share of claims MISSING_ITEM with intact weight",
+     "claims_missing_intact", "claims", 0.05),
+    ("SELLER_LATE_CLAIMS", "share of claims filed as the window closes", "claims_late", "claims",
+     0.07),
+)
+
+
 def seller_findings(
-    seller_id: str, own: Mapping[str, int], category: Mapping[str, int], t: Thresholds
+    seller_id: str, own: Mapping[str, int], category: Mapping[str, int], t: Thresholds,
+    *, peers: Mapping[str, tuple[int, int]] | None = None,
 ) -> list[Finding]:
-    """Seller-level tests; `category` totals include the seller, whose counts are taken out."""
+    """Seller-level tests; `category` totals include the seller, whose counts are taken out.
+    `peers`, when given, is the robust baseline per numerator metric (count, trials) of the
+    category's other sellers, and replaces the category's pooled counts."""
 
-    def peer(metric: str) -> int:
-        return category.get(metric, 0) - own.get(metric, 0)
-
-    def o(metric: str) -> int:
-        return own.get(metric, 0)
+    def peer(num: str, den: str) -> tuple[int, int]:
+        if peers is not None and num in peers:
+            return peers[num]
+        return category.get(num, 0) - own.get(num, 0), category.get(den, 0) - own.get(den, 0)
 
     tests = [
-        ("SELLER_CLAIM_RATE_HIGH", "claim rate",
-         rate_test(o("claims"), o("delivered"), peer("claims"), peer("delivered"), t,
-                   prior_rate=0.05)),
-        ("SELLER_HIGH_VALUE_CLAIMS", "high-value claim rate",
-         rate_test(o("claims_high_value"), o("delivered_high_value"), peer("claims_high_value"),
-                   peer("delivered_high_value"), t, prior_rate=0.05)),
-        ("SELLER_MISSING_ITEM_WEIGHT_INTACT", "share of claims MISSING_ITEM with intact weight",
-         rate_test(o("claims_missing_intact"), o("claims"), peer("claims_missing_intact"),
-                   peer("claims"), t, prior_rate=0.05)),
-        ("SELLER_LATE_CLAIMS", "share of claims filed as the window closes",
-         rate_test(o("claims_late"), o("claims"), peer("claims_late"), peer("claims"), t,
-                   prior_rate=0.07)),
+        (code, what, rate_test(own.get(num, 0), own.get(den, 0), *peer(num, den), t,
+                               prior_rate=prior))
+        for code, what, num, den, prior in RATES
     ]
     out = []
     for code, what, test in tests:

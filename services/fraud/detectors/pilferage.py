@@ -21,7 +21,11 @@ from services.fraud.detectors.stats import (
     shrunk_rate,
     tolerance_null,
 )
+from services.fraud.detectors.stats import (
+    stands_out as stats_stands_out,
+)
 
+PRIOR_RATE = 0.03
 ACTION = {
     "hub": "Audit the hub: CCTV on the sorting floor, weigh-in/weigh-out checks for a week.",
     "agent": "Pull the agent off high-value pickups and re-weigh their parcels at the hub.",
@@ -43,28 +47,48 @@ def pilferage_findings(
     t: Thresholds,
     *,
     min_baseline: int = 30,
+    mates: DayCount | None = None,
+    excluded: DayCount | None = None,
 ) -> list[Finding]:
     """`days`: the entity's recent window by day; `peers`: the same window for all others;
-    `baseline`: the entity's own earlier window."""
+    `baseline`: the entity's own earlier window.
+
+    A hub's parcels are its agents' parcels, so one cause lifts both. `mates` (for an agent: the
+    other agents at its hubs, same window) must look clean too: if they run as high, the hub is
+    the cause and the agent's excess is explained. `excluded` (for a hub: the parcels of agents
+    that stand out against their hub-mates) is left out of the hub's counts, so that one
+    pilfering agent does not brand its hub."""
     n = sum(d.handled for d in days.values())
     k = sum(d.incidents for d in days.values())
+    if excluded is not None:
+        n, k = max(0, n - excluded.handled), max(0, k - excluded.incidents)
     if n == 0 or k == 0:
         return []
-    test = rate_test(k, n, peers.incidents, peers.handled, t, prior_rate=0.03)
+    test = rate_test(k, n, peers.incidents, peers.handled, t, prior_rate=PRIOR_RATE)
     worst = max(days.values(), key=lambda d: d.incidents)
-    robust = rate_test(k - worst.incidents, n - worst.handled, peers.incidents, peers.handled, t,
-                       prior_rate=0.03)
+    k_rest, n_rest = max(0, k - worst.incidents), max(0, n - worst.handled)
+    robust = rate_test(k_rest, n_rest, peers.incidents, peers.handled, t, prior_rate=PRIOR_RATE)
     p = max(test.p, robust.p)
     numbers = test.numbers() | {"p_without_worst_day": float(f"{robust.p:.3g}"),
                                 "days": len(days)}
     detail = f"incident rate {test.detail()}; without worst day p={fmt_p(robust.p)}"
+    if excluded is not None and excluded.handled:
+        numbers |= {"excluded_handled": excluded.handled}
+        detail += f"; {excluded.handled} parcels of agents standing out at the hub left out"
+    if mates is not None and mates.handled > 0:
+        # Few mates' parcels shrink their rate to the prior: the test then barely bites, and
+        # grows stricter as the hub's other agents gather parcels.
+        vs_mates = rate_test(k, n, mates.incidents, mates.handled, t, prior_rate=PRIOR_RATE)
+        p = max(p, vs_mates.p)
+        numbers |= {"hub_mates_rate": round(vs_mates.peer, 4),
+                    "p_vs_hub_mates": float(f"{vs_mates.p:.3g}")}
+        detail += f"; vs the hub's other agents {vs_mates.peer:.3f} p={fmt_p(vs_mates.p)}"
     if baseline.handled >= min_baseline:
         # A spike against the entity's own past is the second test; either may find it, so
         # each is charged half the false-alarm rate (Bonferroni).
         own = shrunk_rate(baseline.incidents, baseline.handled, test.peer, t.prior_strength)
         own_null = tolerance_null(own, ratio=t.tolerance_ratio, min_excess=t.min_excess)
-        p_own = max(binomial_sf(k, n, own_null),
-                    binomial_sf(k - worst.incidents, n - worst.handled, own_null))
+        p_own = max(binomial_sf(k, n, own_null), binomial_sf(k_rest, n_rest, own_null))
         p = min(1.0, 2 * min(p, p_own))
         numbers |= {"baseline_rate": round(own, 4), "p_vs_baseline": float(f"{p_own:.3g}")}
         detail += f"; vs own baseline {own:.3f} p={fmt_p(p_own)}"
@@ -77,3 +101,10 @@ def pilferage_findings(
         entity_type=entity_type, entity_id=entity_id, numbers=numbers,
         alert=p <= t.alpha_high, suggested_action=ACTION[entity_type],
     )]
+
+
+
+def stands_out(agent: DayCount, mates: DayCount, t: Thresholds) -> bool:
+    """An agent whose incidents are significant (alpha_medium) against its hub-mates'."""
+    return stats_stands_out(agent.incidents, agent.handled, mates.incidents, mates.handled, t,
+                            prior_rate=PRIOR_RATE)

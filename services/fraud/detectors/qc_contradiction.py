@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, rate_test
 
+PRIOR_RATE = 0.03
 ACTION = {
     "agent": "Re-train or replace the agent; require photo proof with every QC pass.",
     "hub": "Spot-check QC passes at this hub; compare QC photos with seller evidence.",
@@ -18,10 +19,10 @@ def qc_findings(
     entity_type: str, entity_id: str, own: Mapping[str, int], peers: Mapping[str, int],
     t: Thresholds,
 ) -> list[Finding]:
+    """`peers`: the other entities' totals, the entity's own counts already left out."""
     test = rate_test(
         own.get("qc_contradictions", 0), own.get("qc_passed", 0),
-        peers.get("qc_contradictions", 0) - own.get("qc_contradictions", 0),
-        peers.get("qc_passed", 0) - own.get("qc_passed", 0), t, prior_rate=0.03,
+        peers.get("qc_contradictions", 0), peers.get("qc_passed", 0), t, prior_rate=PRIOR_RATE,
     )
     contribution = contribution_from_p(test.p, t)
     if contribution <= 0:

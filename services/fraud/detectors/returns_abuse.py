@@ -9,6 +9,7 @@ from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, rate_test
 
 PATTERN = "WRONG_USED_RETURNS"
+PRIOR_RATE = 0.03
 ACTION = "Require QC at pickup for this buyer's returns and recover refunds on confirmed claims."
 NAMING_CLAIMS = frozenset({"WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"})
 
@@ -16,14 +17,14 @@ NAMING_CLAIMS = frozenset({"WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"})
 def buyer_findings(
     buyer_id: str,
     own: Mapping[str, int],
-    network: Mapping[str, int],
+    peers: Mapping[str, int],
     distinct_sellers: int,
     t: Thresholds,
 ) -> list[Finding]:
+    """`peers`: the other buyers' totals, the buyer's own counts already left out."""
     test = rate_test(
         own.get("named_claims", 0), own.get("delivered", 0),
-        network.get("named_claims", 0) - own.get("named_claims", 0),
-        network.get("delivered", 0) - own.get("delivered", 0), t, prior_rate=0.03,
+        peers.get("named_claims", 0), peers.get("delivered", 0), t, prior_rate=PRIOR_RATE,
     )
     contribution = contribution_from_p(test.p, t)
     if contribution <= 0:

@@ -9,6 +9,7 @@ probability is judged against a stated false-alarm rate (`alpha_high`, `alpha_me
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -151,3 +152,42 @@ def rate_test(
         k=k, n=n, rate=(k / n) if n else 0.0,
         shrunk=shrunk_rate(k, n, peer, t.prior_strength), peer=peer, null=null, p=p,
     )
+
+
+def robust_peer_counts(
+    peers: Sequence[tuple[int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 3
+) -> tuple[int, int]:
+    """The pooled counts of the peers that themselves look like peers.
+
+    A pooled peer rate is dragged up by the very behaviour the detectors look for: a pilfering
+    hub lifts the hubs' rate, a colluding agent's buyer lifts the buyers'. So a peer whose own
+    count is significant (p <= alpha_medium) against the tolerance null of the others' pooled
+    rate is left out, and the pool is recomputed, a few rounds. An honest peer is left out with
+    probability about alpha_medium, which lowers the baseline by a negligible share; a planted
+    outlier is left out as soon as its excess is plain.
+    """
+    kept = [(max(k, 0), max(n, k, 0)) for k, n in peers if n > 0 or k > 0]
+    for _ in range(rounds):
+        total_k = sum(k for k, _ in kept)
+        total_n = sum(n for _, n in kept)
+        survivors = []
+        for k, n in kept:
+            rest = peer_rate(total_k - k, total_n - n, prior_rate, t.prior_strength)
+            null = tolerance_null(rest, ratio=t.tolerance_ratio, min_excess=t.min_excess)
+            if k == 0 or binomial_sf(k, n, null) > t.alpha_medium:
+                survivors.append((k, n))
+        if len(survivors) == len(kept):
+            break
+        kept = survivors
+    return sum(k for k, _ in kept), sum(n for _, n in kept)
+
+
+def stands_out(
+    k: int, n: int, mates_k: int, mates_n: int, t: Thresholds, *, prior_rate: float,
+    min_mates: int = 30,
+) -> bool:
+    """One part of a place (an agent at a hub) whose count is significant (alpha_medium) against
+    the rest of that place: the part, not the place, explains the place's excess."""
+    if mates_n < min_mates or k == 0:
+        return False
+    return rate_test(k, n, mates_k, mates_n, t, prior_rate=prior_rate).p <= t.alpha_medium

@@ -200,3 +200,24 @@ def from_signed64(value: int) -> int:
 
 def day_of(moment: datetime) -> date:
     return moment.date()
+
+
+async def entity_totals(
+    session: AsyncSession, entity_type: str, metrics: Sequence[str], since: date, until: date,
+    *, id_prefix: str = "",
+) -> dict[str, dict[str, int]]:
+    """Every entity of one type (whose id starts with `id_prefix`) with its window totals: the
+    peers of a robust baseline."""
+    stmt = select(FeatureCount.entity_id, FeatureCount.metric, func.sum(FeatureCount.n))
+    if id_prefix:
+        stmt = stmt.where(FeatureCount.entity_id.startswith(id_prefix, autoescape=True))
+    rows = await session.execute(
+        stmt.where(FeatureCount.entity_type == entity_type)
+        .where(FeatureCount.metric.in_(metrics))
+        .where(FeatureCount.day >= since, FeatureCount.day <= until)
+        .group_by(FeatureCount.entity_id, FeatureCount.metric)
+    )
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for i, m, n in rows:
+        out[i][m] = int(n)
+    return dict(out)

@@ -20,6 +20,9 @@ from shared.events import (
 )
 
 NAMING_CLAIMS = frozenset({"WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"})
+# QC at pickup checks the item is the one sold and unused: a wrong or used item claimed later
+# contradicts it. A missing item does not (it can vanish in transit after a sound pickup).
+QC_CONTRADICTING_CLAIMS = frozenset({"WRONG_ITEM", "USED_ITEM"})
 TERMINAL = frozenset({ShipmentEventType.DELIVERED_TO_SELLER, ShipmentEventType.LOST,
                       ShipmentEventType.DAMAGED_IN_TRANSIT})
 # The network-wide peer group of each entity type, stored under this entity type.
@@ -58,6 +61,16 @@ def identity_entities(facts: ReturnFacts) -> list[tuple[str, str]]:
     return out
 
 
+def category_seller(category: str | None, seller_id: str | None) -> str | None:
+    """One seller's counts within its category: the category's sellers are each other's peers,
+    one by one, so that a robust baseline can leave an outlier out."""
+    return f"{category}|{seller_id}" if category and seller_id else None
+
+
+def hub_agent(hub_id: str | None, agent_id: str | None) -> str | None:
+    return f"{hub_id}|{agent_id}" if hub_id and agent_id else None
+
+
 def record_return(facts: ReturnFacts, event: ReturnInitiated, inc: Increments) -> None:
     facts.seller_id = event.seller_id
     facts.buyer_id = event.buyer_id
@@ -93,6 +106,7 @@ def record_scan(
                 if eid:
                     inc.add(etype, eid, "qc_passed", day)
                     inc.add(NETWORK, etype, "qc_passed", day)
+            inc.add("hub_agent", hub_agent(event.hub_id, event.agent_id), "qc_passed", day)
     if t not in TERMINAL or facts.terminal is not None:
         return False
     facts.terminal = t.value
@@ -101,7 +115,8 @@ def record_scan(
         facts.delivered_weight_g = event.weight_g
         facts.incident = bool(weight_drop(facts.pickup_weight_g, event.weight_g))
         hv = (facts.item_value or 0) >= high_value
-        for etype, eid in (("seller", facts.seller_id), ("category", facts.category)):
+        for etype, eid in (("seller", facts.seller_id), ("category", facts.category),
+                           ("category_seller", category_seller(facts.category, facts.seller_id))):
             inc.add(etype, eid, "delivered", day)
             if hv:
                 inc.add(etype, eid, "delivered_high_value", day)
@@ -124,6 +139,13 @@ def record_scan(
         if facts.incident:
             inc.add(etype, eid, "incidents", day)
             inc.add(NETWORK, etype, "incidents", day)
+    # Each agent's share of each hub: a hub's and its agents' incidents are the same parcels, so
+    # telling which of them is the cause needs the agent's counts within the hub.
+    for hub in facts.hubs or []:
+        pair = hub_agent(hub, facts.pickup_agent_id)
+        inc.add("hub_agent", pair, "handled", day)
+        if facts.incident:
+            inc.add("hub_agent", pair, "incidents", day)
     return True
 
 
@@ -154,7 +176,9 @@ def record_claim(
     # The claim rate is per delivered return: a claim about a parcel that never arrived (lost,
     # damaged in transit) is the partner's matter and stays out of the seller's rates.
     delivered = facts.terminal == ShipmentEventType.DELIVERED_TO_SELLER.value
-    for etype, eid in (("seller", seller), ("category", facts.category)) if delivered else ():
+    sellers_rows = (("seller", seller), ("category", facts.category),
+                    ("category_seller", category_seller(facts.category, seller)))
+    for etype, eid in sellers_rows if delivered else ():
         inc.add(etype, eid, "claims", day)
         if hv:
             inc.add(etype, eid, "claims_high_value", day)
@@ -173,9 +197,11 @@ def record_claim(
         inc.pair("agent_buyer", facts.pickup_agent_id, facts.buyer_id, "disputed")
         if facts.pickup_agent_id:
             inc.add(NETWORK, "agent_buyer", "disputed", day)
-        if facts.qc_result == "PASSED":
+        if facts.qc_result == "PASSED" and claim in QC_CONTRADICTING_CLAIMS:
             for etype, eid in (("agent", facts.qc_agent_id), ("hub", facts.qc_hub_id)):
                 if eid:
                     inc.add(etype, eid, "qc_contradictions", day)
                     inc.add(NETWORK, etype, "qc_contradictions", day)
+            inc.add("hub_agent", hub_agent(facts.qc_hub_id, facts.qc_agent_id),
+                    "qc_contradictions", day)
     return True

@@ -27,12 +27,14 @@ from services.fraud.detectors import (
     returns_abuse,
 )
 from services.fraud.detectors.findings import Finding, band_of, combine
-from services.fraud.detectors.stats import Thresholds
+from services.fraud.detectors.stats import Thresholds, robust_peer_counts, stands_out
 from services.fraud.features import repository as features
 from services.fraud.features.service import (
     NAMING_CLAIMS,
     NETWORK,
+    QC_CONTRADICTING_CLAIMS,
     Increments,
+    category_seller,
     hours_after_delivery,
     identity_entities,
     record_claim,
@@ -160,24 +162,53 @@ class Assessor:
             return
         since, until = self.window(self.config.short_window)
         base_since = (self.at - self.config.short_window - self.config.baseline).date()
-        peers_keys = [(NETWORK, "hub"), (NETWORK, "agent")]
+        # Peers are every other hub (agent) in the window, outliers left out (robust baseline).
+        peer_totals: dict[str, dict[str, dict[str, int]]] = {}
         days = await features.window_days(
-            self.session, entities + peers_keys, ["handled", "incidents"], base_since, until
+            self.session, entities, ["handled", "incidents"], base_since, until
         )
+        # Each hub of this return with its agents' counts in the window.
+        at_hub: dict[str, dict[str, pilferage.DayCount]] = {}
+        for hub in facts.hubs or []:
+            rows = await features.entity_totals(
+                self.session, "hub_agent", ["handled", "incidents"], since, until,
+                id_prefix=f"{hub}|")
+            at_hub[hub] = {key.split("|", 1)[1]: pilferage.DayCount(
+                v.get("handled", 0), v.get("incidents", 0)) for key, v in rows.items()}
+
+        def others(hub: str, agent: str) -> pilferage.DayCount:
+            rest = [c for a, c in at_hub.get(hub, {}).items() if a != agent]
+            return pilferage.DayCount(sum(c.handled for c in rest),
+                                      sum(c.incidents for c in rest))
+
         for etype, eid in entities:
+            mates = excluded = None
+            if etype == "agent":
+                parts = [others(h, eid) for h in at_hub]
+                mates = pilferage.DayCount(sum(c.handled for c in parts),
+                                           sum(c.incidents for c in parts))
+            else:
+                out = [c for a, c in at_hub.get(eid, {}).items()
+                       if pilferage.stands_out(c, others(eid, a), self.t)]
+                excluded = pilferage.DayCount(sum(c.handled for c in out),
+                                              sum(c.incidents for c in out))
             own_days = days.get((etype, eid), {})
             recent = {d: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
                       for d, v in own_days.items() if d >= since}
             base = [v for d, v in own_days.items() if d < since]
             baseline = pilferage.DayCount(sum(v.get("handled", 0) for v in base),
                                           sum(v.get("incidents", 0) for v in base))
-            net = [v for d, v in days.get((NETWORK, etype), {}).items() if d >= since]
-            peers = pilferage.DayCount(
-                sum(v.get("handled", 0) for v in net) - sum(c.handled for c in recent.values()),
-                sum(v.get("incidents", 0) for v in net)
-                - sum(c.incidents for c in recent.values()),
+            if etype not in peer_totals:
+                peer_totals[etype] = await features.entity_totals(
+                    self.session, etype, ["handled", "incidents"], since, until)
+            k, n = robust_peer_counts(
+                [(v.get("incidents", 0), v.get("handled", 0))
+                 for other, v in peer_totals[etype].items() if other != eid],
+                self.t, prior_rate=pilferage.PRIOR_RATE,
             )
-            found = pilferage.pilferage_findings(etype, eid, recent, peers, baseline, self.t)
+            peers = pilferage.DayCount(handled=n, incidents=k)
+            found = pilferage.pilferage_findings(etype, eid, recent, peers, baseline, self.t,
+                                                 mates=mates, excluded=excluded)
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=facts.incident)
@@ -210,8 +241,23 @@ class Assessor:
         )
         category = totals.get(("category", facts.category or ""), {})
         if seller:
+            peers = None
+            if facts.category:
+                # The category's other sellers one by one, outliers left out: a claim abuser in
+                # the category does not raise the bar for the next one.
+                everyone = await features.entity_totals(
+                    self.session, "category_seller",
+                    sorted({m for _, _, num, den, _ in claim_abuse.RATES for m in (num, den)}),
+                    since, until, id_prefix=f"{facts.category}|")
+                own_key = category_seller(facts.category, seller)
+                peers = {
+                    num: robust_peer_counts(
+                        [(v.get(num, 0), v.get(den, 0)) for other, v in everyone.items()
+                         if other != own_key], t, prior_rate=prior)
+                    for _, _, num, den, prior in claim_abuse.RATES
+                }
             found = claim_abuse.seller_findings(seller, totals.get(("seller", seller), {}),
-                                                category, t)
+                                                category, t, peers=peers)
             self.evaluated_entity("seller", seller)
             self.evaluated[("seller", seller)].extend(found)
             self.add(found, direct=True)
@@ -239,8 +285,15 @@ class Assessor:
             distinct = await features.distinct_lefts(
                 self.session, kind="seller_buyer", right_id=buyer, metric="named"
             )
+            everyone = await features.entity_totals(
+                self.session, "buyer", ["named_claims", "delivered"], since, until)
+            k, n = robust_peer_counts(
+                [(v.get("named_claims", 0), v.get("delivered", 0))
+                 for other, v in everyone.items() if other != buyer],
+                t, prior_rate=returns_abuse.PRIOR_RATE,
+            )
             found = returns_abuse.buyer_findings(
-                buyer, totals.get(("buyer", buyer), {}), totals.get((NETWORK, "buyer"), {}),
+                buyer, totals.get(("buyer", buyer), {}), {"named_claims": k, "delivered": n},
                 distinct, t,
             )
             self.evaluated_entity("buyer", buyer)
@@ -282,7 +335,7 @@ class Assessor:
                 self.evaluated_entity("buyer", buyer)
                 self.evaluated[("buyer", buyer)].extend(found)
                 self.add(found, direct=True)
-        if naming and facts.qc_result == "PASSED":
+        if claim_type in QC_CONTRADICTING_CLAIMS and facts.qc_result == "PASSED":
             await self.qc(facts)
         await self.evidence(facts, new_evidence, escalation_id)
 
@@ -292,13 +345,34 @@ class Assessor:
         # QC contradictions are rare events: they need the long window to gather evidence.
         since, until = self.window(self.config.long_window)
         totals = await features.window_totals(
-            self.session, entities + [(NETWORK, "agent"), (NETWORK, "hub")],
-            ["qc_passed", "qc_contradictions"], since, until,
+            self.session, entities, ["qc_passed", "qc_contradictions"], since, until,
         )
+        metrics = ["qc_passed", "qc_contradictions"]
         for etype, eid in entities:
+            own = dict(totals.get((etype, eid), {}))
+            if etype == "hub":
+                # Agents standing out against the hub's other agents explain the hub's excess:
+                # their passes are left out of the hub's counts.
+                at_hub = await features.entity_totals(
+                    self.session, "hub_agent", metrics, since, until, id_prefix=f"{eid}|")
+                hub_k = sum(v.get("qc_contradictions", 0) for v in at_hub.values())
+                hub_n = sum(v.get("qc_passed", 0) for v in at_hub.values())
+                for v in at_hub.values():
+                    k_a, n_a = v.get("qc_contradictions", 0), v.get("qc_passed", 0)
+                    if stands_out(k_a, n_a, hub_k - k_a, hub_n - n_a, self.t,
+                                  prior_rate=qc_contradiction.PRIOR_RATE):
+                        own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
+                        own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
+            everyone = await features.entity_totals(
+                self.session, etype, metrics, since, until)
+            k, n = robust_peer_counts(
+                [(v.get("qc_contradictions", 0), v.get("qc_passed", 0))
+                 for other, v in everyone.items() if other != eid],
+                self.t, prior_rate=qc_contradiction.PRIOR_RATE,
+            )
             found = qc_contradiction.qc_findings(
-                etype, eid, totals.get((etype, eid), {}), totals.get((NETWORK, etype), {}),
-                self.t,
+                etype, eid, own, {"qc_contradictions": k,
+                                                            "qc_passed": n}, self.t,
             )
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
