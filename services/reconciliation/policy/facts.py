@@ -100,6 +100,29 @@ class Facts:
             out[name] = value
         return out
 
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Facts:
+        """The snapshot a decision stored, read back, so past decisions can be judged again under
+        another policy (the what-if). Unknown keys are ignored: older records stay readable."""
+        values: dict[str, Any] = {}
+        for name in cls.__dataclass_fields__:
+            if name not in record or record[name] is None:
+                continue
+            value = record[name]
+            if name in _DATETIME_FIELDS:
+                value = datetime.fromisoformat(value)
+            elif name == "claim_type":
+                value = ClaimType(value)
+            elif name == "fraud_band":
+                value = FraudBand(value)
+            elif name == "evidence_counts":
+                value = dict(value)
+            values[name] = value
+        return cls(**values)
+
+
+_DATETIME_FIELDS = frozenset({"filed_at", "pickup_at", "delivered_at"})
+
 
 def band_of(assessments: Iterable[AssessmentFact]) -> FraudBand | None:
     """The latest assessment's band; at equal times the more severe band wins."""

@@ -1,4 +1,5 @@
-"""Policy versions: the SOP definitions decisions were taken under."""
+"""Policy versions: the SOP definitions decisions were taken under, drafts of the next one, and
+what a draft would have changed over past cases."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.reconciliation.policy import repository
+from services.reconciliation.policy import repository, service
+from services.reconciliation.policy.schemas import DraftIn, WhatIfIn
+from services.reconciliation.policy.sop_v1 import Policy
+from services.reconciliation.policy.whatif import policy_changes
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.problems import Problem
 
 router = APIRouter(prefix="/v1/policies", tags=["policy"])
 READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
+# Revising the SOP is a manager's job; agents and finance may study the draft's effect.
+AUTHORS = (Role.OPS_MANAGER,)
 
 
 @router.get("", summary="Every policy version")
@@ -42,3 +48,46 @@ async def get_policy(
         "adopted_at": policy.adopted_at.isoformat() if policy.adopted_at else None,
         "definition": policy.definition,
     }
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Store a draft revision: the active (or named) policy with the given changes",
+)
+async def create_draft(
+    body: DraftIn, session: DbSession, principal: Principal = require(*AUTHORS)
+) -> dict[str, Any]:
+    base, draft = await service.create_draft(
+        session, version=body.version, based_on=body.based_on, changes=body.changes
+    )
+    return {
+        "version": draft.version,
+        "status": "DRAFT",
+        "based_on": base.version,
+        "changes": policy_changes(base, draft),
+        "definition": draft.model_dump(mode="json"),
+    }
+
+
+@router.post(
+    "/{version}/what-if",
+    summary="Judge past finished cases again under this version; totals, changes and samples",
+)
+async def what_if(
+    version: str,
+    body: WhatIfIn,
+    session: DbSession,
+    principal: Principal = require(*READERS),
+) -> dict[str, Any]:
+    row = await repository.get(session, version)
+    if row is None:
+        raise Problem(404, "Not found", f"No policy version {version}.")
+    report = await service.what_if(
+        session,
+        Policy.model_validate(row.definition),
+        since=body.decided_from,
+        until=body.decided_to,
+        limit=body.limit,
+    )
+    return report.as_dict()

@@ -1,0 +1,37 @@
+"""Request bodies of the policy API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class DraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(
+        min_length=1,
+        max_length=40,
+        pattern=r"^[a-z0-9][a-z0-9.\-]*$",
+        description="Name of the new version, e.g. `sop-v1.1-draft`.",
+    )
+    based_on: str | None = Field(
+        default=None, description="The version to start from; the active one when omitted."
+    )
+    changes: dict[str, Any] = Field(
+        description="Only what changes, nested as in the definition, e.g. "
+        '`{"windows": {"claim_window_h": 120}, "liability": {"L11": {"payout_pct": 40}}}`.'
+    )
+
+
+class WhatIfIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    decided_from: AwareDatetime | None = Field(
+        default=None, alias="from", description="Cases decided at or after this instant."
+    )
+    decided_to: AwareDatetime | None = Field(
+        default=None, alias="to", description="Cases decided before this instant."
+    )
+    limit: int = Field(default=20_000, ge=1, le=200_000, description="At most this many cases.")

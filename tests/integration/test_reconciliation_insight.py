@@ -1,0 +1,115 @@
+"""Insight for the people who run and revise the desk: a draft policy's what-if over real
+decided cases, KPI reports, recurring-problem trends and the weekly management pack."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import Harness
+from tests.support.factories import uid
+from tests.support.reconciliation import (
+    T0,
+    Engine,
+    assessed,
+    engine,
+    escalation,
+    return_initiated,
+    scan,
+)
+
+AGENT = "DISPUTEDESK_KEY_OPS_AGENT"
+MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
+
+
+@pytest.fixture(scope="module")
+async def insight(harness: Harness) -> AsyncIterator[Engine]:
+    async with engine(harness, "insight") as eng:
+        yield eng
+
+
+async def decided_damage_claim(eng: Engine, *, partner: str, amount: int) -> dict[str, Any]:
+    """No QC at pickup, no weight drop, a damage claim with a video: SOP v1's L11 (buyer, 50 %)."""
+    rid = uid("RET-INS")
+    filed = eng.envelope(escalation(rid, claim="DAMAGED", amount=amount))
+    await eng.send(
+        return_initiated(rid, partner=partner, item_value=amount),
+        scan(rid, "PICKED_UP", T0, weight=1000, partner=partner),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000, partner=partner),
+        filed,
+        assessed(filed, "LOW"),
+    )
+    return await eng.wait_case(rid, lambda c: c["state"] == "CLOSED", what=f"{rid} decided")
+
+
+async def test_draft_policy_what_if_over_decided_cases(insight: Engine, harness: Harness) -> None:
+    partner = f"p-{uuid.uuid4().hex[:6]}"
+    cases = [await decided_damage_claim(insight, partner=partner, amount=100_000) for _ in range(3)]
+    assert {c["decision"]["rule_id"] for c in cases} == {"L11"}
+    manager, agent = harness.key(MANAGER), harness.key(AGENT)
+    version = f"sop-v1.1-{uuid.uuid4().hex[:6]}"
+
+    # Agents may study drafts but not write them.
+    r = await insight.client.post(
+        "/v1/policies", json={"version": version, "changes": {}}, headers=agent
+    )
+    assert r.status_code == 403
+
+    r = await insight.client.post(
+        "/v1/policies",
+        json={"version": version, "changes": {"liability": {"L11": {"payout_pct": 30}}}},
+        headers=manager,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["changes"] == [{"field": "liability.L11.payout_pct", "from": 50, "to": 30}]
+    r = await insight.client.post(
+        "/v1/policies", json={"version": version, "changes": {}}, headers=manager
+    )
+    assert r.status_code == 409
+
+    decided_at = min(c["decided_at"] for c in cases)
+    r = await insight.client.post(
+        f"/v1/policies/{version}/what-if",
+        json={"from": decided_at.isoformat(), "to": (decided_at + timedelta(hours=1)).isoformat()},
+        headers=agent,
+    )
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["cases"] == 3 and report["changed"] == 3
+    assert report["current"]["payout"] == 3 * 50_000
+    assert report["draft"]["payout"] == 3 * 30_000
+    assert report["delta"]["buyer_receivable"] == -3 * 20_000
+    assert {s["case_id"] for s in report["samples"]} == {c["case_id"] for c in cases}
+    assert report["policy_changes"] == [
+        {"field": "liability.L11.payout_pct", "from": 50, "to": 30}
+    ]
+    # The engine keeps deciding under the active version.
+    r = await insight.client.get("/v1/policies", headers=agent)
+    statuses = {p["version"]: p["status"] for p in r.json()}
+    assert statuses["sop-v1"] == "ACTIVE" and statuses[version] == "DRAFT"
+
+
+async def test_invalid_drafts_are_problems_naming_the_field(
+    insight: Engine, harness: Harness
+) -> None:
+    manager = harness.key(MANAGER)
+    r = await insight.client.post(
+        "/v1/policies",
+        json={"version": "bad-1", "changes": {"windows": {"claim_window_h": "soon"}}},
+        headers=manager,
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"][0]["field"] == "changes.windows.claim_window_h"
+    r = await insight.client.post(
+        "/v1/policies", json={"version": "Bad Name", "changes": {}}, headers=manager
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.version"
+    r = await insight.client.post(
+        "/v1/policies/no-such-version/what-if", json={}, headers=manager
+    )
+    assert r.status_code == 404
