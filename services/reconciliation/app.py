@@ -9,6 +9,7 @@ from services.reconciliation.cases.router import router as cases_router
 from services.reconciliation.ledger.router import router as ledger_router
 from services.reconciliation.models import Inbox, Outbox
 from services.reconciliation.policy.router import router as policy_router
+from services.reconciliation.reports.router import router as reports_router
 from services.reconciliation.settings import ReconciliationSettings
 from services.reconciliation.timers.service import timer_loop
 from shared.app import ConsumerSpec, create_service_app
@@ -42,7 +43,7 @@ def create_app(
                 build_handlers(current_clock),
             )
         ],
-        routers=[cases_router, ledger_router, policy_router],
+        routers=[cases_router, ledger_router, policy_router, reports_router],
         background=[timer_loop],
         clock=clock,
     )

@@ -3,7 +3,9 @@ decided cases, KPI reports, recurring-problem trends and the weekly management p
 
 from __future__ import annotations
 
+import io
 import uuid
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -84,9 +86,7 @@ async def test_draft_policy_what_if_over_decided_cases(insight: Engine, harness:
     assert report["draft"]["payout"] == 3 * 30_000
     assert report["delta"]["buyer_receivable"] == -3 * 20_000
     assert {s["case_id"] for s in report["samples"]} == {c["case_id"] for c in cases}
-    assert report["policy_changes"] == [
-        {"field": "liability.L11.payout_pct", "from": 50, "to": 30}
-    ]
+    assert report["policy_changes"] == [{"field": "liability.L11.payout_pct", "from": 50, "to": 30}]
     # The engine keeps deciding under the active version.
     r = await insight.client.get("/v1/policies", headers=agent)
     statuses = {p["version"]: p["status"] for p in r.json()}
@@ -109,7 +109,67 @@ async def test_invalid_drafts_are_problems_naming_the_field(
         "/v1/policies", json={"version": "Bad Name", "changes": {}}, headers=manager
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.version"
-    r = await insight.client.post(
-        "/v1/policies/no-such-version/what-if", json={}, headers=manager
-    )
+    r = await insight.client.post("/v1/policies/no-such-version/what-if", json={}, headers=manager)
     assert r.status_code == 404
+
+
+async def test_kpis_trends_and_management_pack(insight: Engine, harness: Harness) -> None:
+    partner = f"p-{uuid.uuid4().hex[:6]}"
+    cases = [await decided_damage_claim(insight, partner=partner, amount=80_000) for _ in range(4)]
+    agent, finance = harness.key(AGENT), harness.key("DISPUTEDESK_KEY_FINANCE")
+    opened = min(c["opened_at"] for c in cases)
+    window = {
+        "start": (opened - timedelta(days=1)).isoformat(),
+        "end": (opened + timedelta(days=2)).isoformat(),
+    }
+
+    r = await insight.client.get(
+        "/v1/reports/kpis", params={**window, "by": "partner"}, headers=agent
+    )
+    assert r.status_code == 200, r.text
+    mine = [row for row in r.json()["rows"] if row["partner"] == partner]
+    assert sum(row["decided"] for row in mine) == 4
+    assert sum(row["escalations"] for row in mine) == 4
+    assert sum(row["payout"] for row in mine) == 4 * 40_000
+    assert sum(row["buyer_recovery"] for row in mine) == 4 * 40_000
+    assert all(row["auto_decision_rate"] == 1.0 for row in mine)
+
+    r = await insight.client.get(
+        "/v1/reports/kpis",
+        params={"start": window["end"], "end": window["start"]},
+        headers=agent,
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.end"
+    r = await insight.client.get("/v1/reports/kpis", params={"start": "yesterday"}, headers=agent)
+    assert r.status_code == 422
+    assert {e["field"] for e in r.json()["errors"]} >= {"query.start", "query.end"}
+
+    r = await insight.client.get(
+        "/v1/reports/recurring-problems",
+        params={"as_of": (opened + timedelta(hours=1)).isoformat(), "alpha": 0.01, "min_cases": 4},
+        headers=agent,
+    )
+    assert r.status_code == 200, r.text
+    spike = next(p for p in r.json()["problems"] if p["value"] == partner)
+    assert spike["dimension"] == "partner" and spike["cases"] == 4
+    assert spike["top_rule"] == "L11" and "quality check" in spike["recommendation"]
+
+    r = await insight.client.get(
+        "/v1/reports/management-pack",
+        params={"week_of": opened.date().isoformat()},
+        headers=agent,
+    )
+    assert r.status_code == 403  # managers and finance
+    r = await insight.client.get(
+        "/v1/reports/management-pack",
+        params={"week_of": opened.date().isoformat()},
+        headers=finance,
+    )
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    book = zipfile.ZipFile(io.BytesIO(r.content))
+    assert len([n for n in book.namelist() if n.startswith("xl/charts/chart")]) == 10
+    shared = book.read("xl/sharedStrings.xml").decode()
+    assert partner in shared

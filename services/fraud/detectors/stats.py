@@ -12,46 +12,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
-def binomial_sf(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p), summed exactly in log space."""
-    if k <= 0:
-        return 1.0
-    if k > n:
-        return 0.0
-    if p <= 0.0:
-        return 0.0
-    if p >= 1.0:
-        return 1.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-    lg_n1 = math.lgamma(n + 1)
-    total = 0.0
-    for i in range(k, n + 1):
-        term = math.exp(lg_n1 - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p
-                        + (n - i) * log_q)
-        total += term
-        # Past the mode the terms shrink geometrically: stop once they no longer matter.
-        if i > n * p and term < total * 1e-15:
-            break
-    return min(1.0, total)
-
-
-def poisson_sf(k: int, mu: float) -> float:
-    """P(X >= k) for X ~ Poisson(mu)."""
-    if k <= 0:
-        return 1.0
-    if mu <= 0.0:
-        return 0.0
-    total = 0.0
-    i = k
-    log_mu = math.log(mu)
-    while True:
-        term = math.exp(i * log_mu - mu - math.lgamma(i + 1))
-        total += term
-        if i > mu and term < total * 1e-15:
-            break
-        i += 1
-    return min(1.0, total)
+# Re-exported: the detectors take every statistic from this module.
+from shared.stats import binomial_sf, poisson_sf  # noqa: F401
 
 
 def shrunk_rate(k: int, n: int, prior_rate: float, prior_strength: float) -> float:

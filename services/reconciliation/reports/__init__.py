@@ -1,0 +1,1 @@
+"""KPIs, recurring problems and the weekly management pack."""

@@ -1,0 +1,92 @@
+"""Reports: KPIs per day or week, recurring problems with recommended changes, and the weekly
+management pack as an Excel workbook with native charts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import AwareDatetime
+
+from services.reconciliation.reports import service
+from shared.auth import Principal, Role, require
+from shared.db import DbSession
+from shared.problems import Problem
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A KPI report reads every case of its period; longer spans belong to a warehouse.
+MAX_SPAN = timedelta(days=400)
+
+
+@router.get("/kpis", summary="KPIs per day or week, overall or per partner/category/claim type")
+async def kpis(
+    session: DbSession,
+    start: AwareDatetime = Query(description="Inclusive, timezone-aware."),
+    end: AwareDatetime = Query(description="Exclusive, timezone-aware."),
+    period: Literal["day", "week"] = "day",
+    by: Literal["partner", "category", "claim_type"] | None = None,
+    principal: Principal = require(*READERS),
+) -> dict[str, Any]:
+    if end <= start or end - start > MAX_SPAN:
+        raise Problem(
+            422,
+            "Validation failed",
+            f"end must be after start, at most {MAX_SPAN.days} days later.",
+            type_="https://disputedesk.dev/problems/validation-failed",
+            errors=[{"field": "query.end", "message": "must be after start, within 400 days"}],
+        )
+    return await service.kpi_report(session, start=start, end=end, period=period, by=by)
+
+
+@router.get(
+    "/recurring-problems",
+    summary="Partners, hubs, categories and claim types whose cases spike against their baseline",
+)
+async def recurring_problems(
+    request: Request,
+    session: DbSession,
+    as_of: AwareDatetime | None = Query(default=None, description="End of the window; now."),
+    window_days: int = Query(default=7, ge=1, le=90),
+    baseline_days: int = Query(default=28, ge=7, le=365),
+    alpha: float = Query(default=1e-3, gt=0, lt=0.5, description="False-alarm rate per slice."),
+    min_cases: int = Query(default=5, ge=1, le=10_000),
+    principal: Principal = require(*READERS),
+) -> dict[str, Any]:
+    now = as_of or request.app.state.runtime.clock.now()
+    problems = await service.recurring(
+        session,
+        as_of=now,
+        window_days=window_days,
+        baseline_days=baseline_days,
+        alpha=alpha,
+        min_cases=min_cases,
+    )
+    return {"as_of": now.isoformat(), "window_days": window_days, "problems": problems}
+
+
+@router.get(
+    "/management-pack",
+    summary="The weekly management pack (XLSX with native charts) for the week holding week_of",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+async def management_pack(
+    session: DbSession,
+    week_of: date = Query(description="Any day of the week to report (weeks start on Monday)."),
+    principal: Principal = require(Role.OPS_MANAGER, Role.FINANCE),
+) -> Response:
+    week_start, body = await service.management_pack(session, day=week_of)
+    return Response(
+        body,
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="management-pack-{week_start.isoformat()}.xlsx"'
+            )
+        },
+    )
