@@ -189,6 +189,69 @@ def replay(
     asyncio.run(run())
 
 
+@app.command()
+def report(
+    week_of: Annotated[
+        str | None,
+        typer.Option(help="Any day (YYYY-MM-DD) of the week to report; this week by default."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write the workbook; management-pack-<week>.xlsx.")
+    ] = None,
+) -> None:
+    """Write the weekly management pack (XLSX with charts) and print its headline figures and
+    the recurring problems found, from reconciliation's database."""
+    from datetime import UTC, date, datetime
+
+    from rich.table import Table
+
+    from services.reconciliation.reports.service import management_pack
+    from services.reconciliation.reports.workbook import HEADLINE, MONEY, render
+    from shared.db import make_engine, make_sessionmaker
+
+    try:
+        day = date.fromisoformat(week_of) if week_of else datetime.now(UTC).date()
+    except ValueError:
+        console.print(f"[red]--week-of must be a date (YYYY-MM-DD), not {week_of!r}[/]")
+        raise typer.Exit(2) from None
+
+    async def run() -> None:
+        engine = make_engine(_database_url("reconciliation"), pool_size=1)
+        try:
+            with console.status("Reading 12 weeks of cases and building the workbook…"):
+                async with make_sessionmaker(engine)() as session:
+                    pack = await management_pack(session, day=day)
+                body = render(pack)
+        finally:
+            await engine.dispose()
+        target = out or Path(f"management-pack-{pack.week_start.isoformat()}.xlsx")
+        target.write_bytes(body)
+        table = Table(title=f"Week of {pack.week_start.isoformat()}")
+        for column in ("figure", "this week", "week before"):
+            table.add_column(column, justify="left" if column == "figure" else "right")
+
+        def shown(key: str, value: object) -> str:
+            if isinstance(value, int) and key in MONEY:
+                return f"₹{value / 100:,.2f}"
+            return "—" if value is None else str(value)
+
+        for key, label in HEADLINE:
+            table.add_row(
+                label, shown(key, pack.this_week.get(key)), shown(key, pack.last_week.get(key))
+            )
+        console.print(table)
+        for p in pack.problems:
+            console.print(
+                f"[yellow]{p['dimension']} {p['value']}[/]: {p['cases']} cases "
+                f"({p['ratio']}× baseline, p={p['p_value']}) — {p['recommendation']}"
+            )
+        if not pack.problems:
+            console.print("No recurring problem rose above its baseline this week.")
+        console.print(f"wrote {target}")
+
+    asyncio.run(run())
+
+
 @app.command("preview-email")
 def preview_email(
     template: Annotated[str, typer.Argument(help="Template name; omit to list them.")] = "",

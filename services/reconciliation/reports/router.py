@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 
-from services.reconciliation.reports import service
+from services.reconciliation.reports import service, workbook
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.problems import Problem
@@ -80,13 +80,13 @@ async def management_pack(
     week_of: date = Query(description="Any day of the week to report (weeks start on Monday)."),
     principal: Principal = require(Role.OPS_MANAGER, Role.FINANCE),
 ) -> Response:
-    week_start, body = await service.management_pack(session, day=week_of)
+    pack = await service.management_pack(session, day=week_of)
     return Response(
-        body,
+        workbook.render(pack),
         media_type=XLSX,
         headers={
             "Content-Disposition": (
-                f'attachment; filename="management-pack-{week_start.isoformat()}.xlsx"'
+                f'attachment; filename="management-pack-{pack.week_start.isoformat()}.xlsx"'
             )
         },
     )

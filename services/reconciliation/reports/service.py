@@ -63,7 +63,8 @@ def week_of(day: date) -> datetime:
     return datetime.combine(monday, time(), tzinfo=UTC)
 
 
-async def management_pack(session: AsyncSession, *, day: date) -> tuple[date, bytes]:
+async def management_pack(session: AsyncSession, *, day: date) -> workbook.Pack:
+    """Everything the weekly pack shows, for the week holding `day`; `workbook.render` writes it."""
     start = week_of(day)
     end = start + timedelta(days=7)
     previous = start - timedelta(days=7)
@@ -74,7 +75,7 @@ async def management_pack(session: AsyncSession, *, day: date) -> tuple[date, by
     def week(by: Dimension) -> list[dict[str, Any]]:
         return kpis(cases, escalations, start=start, end=end, period="week", by=by)
 
-    pack = workbook.Pack(
+    return workbook.Pack(
         week_start=start.date(),
         this_week=totals(cases, escalations, start=start, end=end),
         last_week=totals(cases, escalations, start=previous, end=start),
@@ -85,4 +86,3 @@ async def management_pack(session: AsyncSession, *, day: date) -> tuple[date, by
         problems=[p.as_dict() for p in recurring_problems(cases, as_of=end, window_days=7)],
         weekly_trend=kpis(cases, escalations, start=trend_start, end=end, period="week"),
     )
-    return start.date(), workbook.render(pack)
