@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.auth import Keyring
 from shared.clock import Clock, SystemClock
 from shared.db import make_engine, make_sessionmaker, ping
+from shared.idempotency import IdempotencyKeyMixin
 from shared.inbox import InboxMixin
 from shared.kafka.admin import ensure_topics
 from shared.kafka.consumer import ConsumerRunner, EventHandlers
@@ -28,6 +30,7 @@ from shared.logging import configure_logging
 from shared.metrics import red_middleware
 from shared.outbox import OutboxMixin, OutboxRelay
 from shared.problems import PROBLEM_JSON, install_problem_handlers
+from shared.retention import Retention, retention_loop
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -151,12 +154,30 @@ def create_service_app(
     settings: ServiceSettings,
     outbox_model: type[OutboxMixin],
     inbox_model: type[InboxMixin] | None = None,
+    idempotency_model: type[IdempotencyKeyMixin] | None = None,
     consumers: Sequence[ConsumerSpec] = (),
     routers: Sequence[APIRouter] = (),
     background: Sequence[BackgroundLoop] = (),
     keyring: Keyring | None = None,
     clock: Clock | None = None,
 ) -> FastAPI:
+    hours = timedelta(hours=1)
+    retentions = [
+        Retention(outbox_model.__tablename__, "published_at", settings.outbox_retention_h * hours)
+    ]
+    if inbox_model is not None:
+        retentions.append(
+            Retention(inbox_model.__tablename__, "handled_at", settings.inbox_retention_h * hours)
+        )
+    if idempotency_model is not None:
+        retentions.append(
+            Retention(
+                idempotency_model.__tablename__,
+                "created_at",
+                settings.idempotency_retention_h * hours,
+            )
+        )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(name, settings.log_level)
@@ -204,7 +225,7 @@ def create_service_app(
                     _after_producer(runtime, runner.run), name=f"consumer-{spec.group_id}"
                 )
             )
-        for loop in background:
+        for loop in (*background, retention_loop(retentions, settings.retention_interval_s)):
             runtime.tasks.append(
                 asyncio.create_task(loop(runtime), name=getattr(loop, "__name__", "background"))
             )

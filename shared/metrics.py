@@ -57,6 +57,11 @@ OUTBOX_OLDEST_AGE = Gauge(
 OUTBOX_PUBLISHED = Counter(
     "disputedesk_outbox_published_total", "Outbox rows published to Kafka.", ["service", "topic"]
 )
+RETENTION_DELETED = Counter(
+    "disputedesk_retention_deleted_rows_total",
+    "Expired bookkeeping rows (outbox, inbox, idempotency keys) deleted.",
+    ["service", "table"],
+)
 OUTBOX_FAILURES = Counter(
     "disputedesk_outbox_publish_failures_total",
     "Relay rounds that failed to publish and will be retried.",

@@ -43,5 +43,11 @@ class ServiceSettings(BaseSettings):
     # Consumers: how many messages one poll may hand to a single database transaction.
     consumer_batch_size: int = 500
     consumer_max_retry_backoff_s: float = 30.0
+    # Retention (see shared/retention.py). Inbox ids must outlive the topics' retention (Kafka's
+    # default is 7 days), or a consumer reset to the earliest offset would apply events again.
+    outbox_retention_h: int = 7 * 24
+    inbox_retention_h: int = 30 * 24
+    idempotency_retention_h: int = 7 * 24
+    retention_interval_s: float = 600.0
     # Largest request body any endpoint accepts.
     max_body_bytes: int = 1024 * 1024

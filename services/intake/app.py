@@ -8,7 +8,7 @@ from services.intake.admin.router import router as admin_router
 from services.intake.escalations.router import router as escalations_router
 from services.intake.feedback.router import router as feedback_router
 from services.intake.history.router import router as history_router
-from services.intake.models import Outbox
+from services.intake.models import IdempotencyKey, Outbox
 from services.intake.partners.router import router as webhooks_router
 from services.intake.returns.router import router as returns_router
 from services.intake.settings import IntakeSettings
@@ -24,6 +24,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         "into canonical events on `intake.returns.v1` and `intake.seller-feedback.v1`.",
         settings=settings or IntakeSettings(),
         outbox_model=Outbox,
+        idempotency_model=IdempotencyKey,
         routers=[
             webhooks_router,
             returns_router,

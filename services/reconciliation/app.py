@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from services.reconciliation.cases.handlers import build_handlers
 from services.reconciliation.cases.router import router as cases_router
 from services.reconciliation.ledger.router import router as ledger_router
-from services.reconciliation.models import Inbox, Outbox
+from services.reconciliation.models import IdempotencyKey, Inbox, Outbox
 from services.reconciliation.policy.router import router as policy_router
 from services.reconciliation.reports.router import router as reports_router
 from services.reconciliation.settings import ReconciliationSettings
@@ -36,6 +36,7 @@ def create_app(
         settings=settings,
         outbox_model=Outbox,
         inbox_model=Inbox,
+        idempotency_model=IdempotencyKey,
         consumers=[
             ConsumerSpec(
                 settings.consumer_group,

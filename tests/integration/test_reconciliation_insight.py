@@ -7,10 +7,11 @@ import io
 import uuid
 import zipfile
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import Harness
 from tests.support.factories import uid
@@ -173,3 +174,42 @@ async def test_kpis_trends_and_management_pack(insight: Engine, harness: Harness
     assert len([n for n in book.namelist() if n.startswith("xl/charts/chart")]) == 10
     shared = book.read("xl/sharedStrings.xml").decode()
     assert partner in shared
+
+
+async def test_retention_deletes_only_expired_bookkeeping(insight: Engine) -> None:
+    """Published outbox rows, inbox ids and idempotency keys past their retention go; an
+    unpublished outbox row stays however old it is."""
+    from shared.retention import Retention, purge
+
+    old = datetime.now(UTC) - timedelta(days=40)
+    marker = uuid.uuid4().hex[:8]
+    async with insight.sessionmaker() as session, session.begin():
+        for i, published in enumerate((old, None, datetime.now(UTC))):
+            await session.execute(
+                text(
+                    "INSERT INTO outbox (topic, key, ce_id, ce_type, ce_source, ce_time, payload,"
+                    " created_at, published_at) VALUES ('t', :k, :id, 'T', 's', :at, '{}', :at,"
+                    " :pub)"
+                ),
+                {"k": f"{marker}-{i}", "id": uuid.uuid4(), "at": old, "pub": published},
+            )
+        await session.execute(
+            text(
+                "INSERT INTO inbox (ce_id, ce_type, topic, outcome, handled_at) VALUES"
+                " (:id, 'T', :t, 'handled', :at)"
+            ),
+            {"id": uuid.uuid4(), "t": marker, "at": old},
+        )
+    now = datetime.now(UTC)
+    sm = insight.sessionmaker
+    assert await purge(sm, Retention("outbox", "published_at", timedelta(days=7)), now=now) >= 1
+    assert await purge(sm, Retention("inbox", "handled_at", timedelta(days=30)), now=now) >= 1
+    left = await insight.sql(
+        "SELECT key, published_at IS NULL AS pending FROM outbox WHERE key LIKE :m ORDER BY key",
+        m=f"{marker}-%",
+    )
+    assert [(r["key"], r["pending"]) for r in left] == [
+        (f"{marker}-1", True),
+        (f"{marker}-2", False),
+    ]
+    assert await insight.sql("SELECT 1 FROM inbox WHERE topic = :t", t=marker) == []
