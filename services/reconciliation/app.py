@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.reconciliation.alerts.handlers import build_alert_handlers
 from services.reconciliation.cases.handlers import build_handlers
 from services.reconciliation.cases.router import router as cases_router
 from services.reconciliation.ledger.router import router as ledger_router
@@ -42,7 +43,10 @@ def create_app(
                 settings.consumer_group,
                 [settings.returns_topic, settings.assessments_topic, settings.deliveries_topic],
                 build_handlers(current_clock),
-            )
+            ),
+            ConsumerSpec(
+                settings.alerts_consumer_group, [settings.alerts_topic], build_alert_handlers()
+            ),
         ],
         routers=[cases_router, ledger_router, policy_router, reports_router],
         background=[timer_loop],

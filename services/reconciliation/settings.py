@@ -2,7 +2,7 @@
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.events import FRAUD_ASSESSMENTS, INTAKE_RETURNS, NOTIFICATION_DELIVERIES
+from shared.events import FRAUD_ALERTS, FRAUD_ASSESSMENTS, INTAKE_RETURNS, NOTIFICATION_DELIVERIES
 from shared.settings import ServiceSettings
 
 
@@ -19,6 +19,10 @@ class ReconciliationSettings(ServiceSettings):
     returns_topic: str = INTAKE_RETURNS.name
     assessments_topic: str = FRAUD_ASSESSMENTS.name
     deliveries_topic: str = NOTIFICATION_DELIVERIES.name
+    # Fraud alerts have a consumer group of their own: a burst of alerts never queues behind
+    # (or in front of) the case events, and the two keep separate offsets.
+    alerts_consumer_group: str = "reconciliation-alerts"
+    alerts_topic: str = FRAUD_ALERTS.name
     # How often the timer loop looks for due deadlines, and how many it takes per round.
     timer_poll_interval_s: float = 1.0
     timer_batch_size: int = 100

@@ -3,6 +3,7 @@ decided cases, KPI reports, recurring-problem trends and the weekly management p
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 import zipfile
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from shared.events import FraudAlertRaised, FraudBand
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.reconciliation import (
@@ -24,6 +26,7 @@ from tests.support.reconciliation import (
     return_initiated,
     scan,
 )
+from tests.support.waiting import eventually
 
 AGENT = "DISPUTEDESK_KEY_OPS_AGENT"
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
@@ -213,3 +216,47 @@ async def test_retention_deletes_only_expired_bookkeeping(insight: Engine) -> No
         (f"{marker}-2", False),
     ]
     assert await insight.sql("SELECT 1 FROM inbox WHERE topic = :t", t=marker) == []
+
+
+async def test_fraud_alert_lands_in_the_story_of_open_cases_it_concerns(
+    insight: Engine, harness: Harness
+) -> None:
+    partner = f"p-{uuid.uuid4().hex[:6]}"
+    closed = await decided_damage_claim(insight, partner=partner, amount=50_000)
+    rid = uid("RET-ALERT")
+    filed = insight.envelope(escalation(rid, claim="DAMAGED", amount=50_000))
+    await insight.send(
+        return_initiated(rid, partner=partner, item_value=50_000),
+        scan(rid, "PICKED_UP", T0, weight=1000, partner=partner),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000, partner=partner),
+        filed,
+        assessed(filed, "HIGH"),
+    )
+    open_case = await insight.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")
+    alert = FraudAlertRaised(
+        alert_id=uuid.uuid4(),
+        pattern="PILFERAGE_PARTNER",
+        entity_type="partner",
+        entity_id=partner,
+        severity=FraudBand.HIGH,
+        summary=f"Weight drops on {partner} lanes are 6x the network rate.",
+        suggested_action="Audit the lanes and hold partner payouts.",
+        raised_at=datetime.now(UTC),
+    )
+    sent = await insight.send(alert)
+    await insight.send(sent[0])  # redelivered: still one entry
+
+    async def alert_entries(case_id: str) -> list[dict[str, Any]]:
+        r = await insight.client.get(f"/v1/cases/{case_id}", headers=harness.key(AGENT))
+        assert r.status_code == 200, r.text
+        return [t for t in r.json()["timeline"] if t["kind"] == "FRAUD_ALERT"]
+
+    entries = await eventually(
+        lambda: alert_entries(open_case["case_id"]), until=bool, what="alert on the open case"
+    )
+    await asyncio.sleep(0.5)  # time for the redelivery to be handled (and ignored)
+    entries = await alert_entries(open_case["case_id"])
+    assert len(entries) == 1
+    assert entries[0]["actor"] == "fraud" and "Audit the lanes" in entries[0]["reason"]
+    assert entries[0]["data"]["pattern"] == "PILFERAGE_PARTNER"
+    assert await alert_entries(closed["case_id"]) == []

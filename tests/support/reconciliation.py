@@ -28,6 +28,7 @@ from shared.events import (
     EvidenceAdded,
     EvidenceItem,
     EvidenceKind,
+    FraudAlertRaised,
     FraudAssessed,
     FraudBand,
     InvolvedEntities,
@@ -183,12 +184,14 @@ class Engine:
         return Envelope(payload, source="test")
 
     async def send(self, *items: EventPayload | Envelope) -> list[Envelope]:
-        """Produce in this order; FraudAssessed goes to the assessments topic, the rest to returns."""
+        """Produce in this order, each event to the topic reconciliation reads it from."""
         sent = []
         for item in items:
             env = item if isinstance(item, Envelope) else self.envelope(item)
             if isinstance(env.payload, FraudAssessed):
                 topic = self.settings.assessments_topic
+            elif isinstance(env.payload, FraudAlertRaised):
+                topic = self.settings.alerts_topic
             elif isinstance(env.payload, NotificationSent | NotificationFailed):
                 topic = self.settings.deliveries_topic
             else:
@@ -275,6 +278,8 @@ async def engine(harness: Any, name: str) -> AsyncIterator[Engine]:
         returns_topic=f"test.{name}.{suffix}.returns",
         assessments_topic=f"test.{name}.{suffix}.assessments",
         deliveries_topic=f"test.{name}.{suffix}.deliveries",
+        alerts_consumer_group=f"recon-{name}-{suffix}-alerts",
+        alerts_topic=f"test.{name}.{suffix}.alerts",
         timer_poll_interval_s=0.1,
     )
     await ensure_topics(
@@ -284,6 +289,7 @@ async def engine(harness: Any, name: str) -> AsyncIterator[Engine]:
             settings.returns_topic,
             settings.assessments_topic,
             settings.deliveries_topic,
+            settings.alerts_topic,
         ],
     )
     clock = ManualClock(T0 + timedelta(days=3, minutes=5))
