@@ -10,9 +10,9 @@ A crash between 3's two steps redelivers the batch; the inbox makes that a no-op
 register a batch handler (`@handlers.on_batch`) that receives all of a poll's new events at once,
 in partition order, so it can read and write set-wise; it must leave the same effects as calling
 the per-event handlers one after the other, because those are what the per-message fallback
-runs. If a handler fails, the batch is re-run one message per transaction so that only the poison message is
-dead-lettered. Transient failures (database or network down) are retried with backoff, forever:
-dead-lettering a good event because the database restarted would lose it.
+runs. If a handler fails, the batch is re-run one message per transaction so that only the
+poison message is dead-lettered. Transient failures (database or network down) are retried with
+backoff, forever: dead-lettering a good event because the database restarted would lose it.
 """
 
 from __future__ import annotations
