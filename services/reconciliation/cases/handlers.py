@@ -101,9 +101,7 @@ async def handle_batch(handlers: EventHandlers, contexts: list[HandlerContext]) 
         try:
             for ctx in contexts:
                 await handlers.dispatch(ctx)
-            # New cases first: their timers refer to them.
-            await session.flush()
-            await view.write_timers(session)
+            await view.write(session)
         finally:
             batch.detach(session)
 

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,8 +34,12 @@ from services.reconciliation.models import (
     Case,
     EscalationRecord,
     EvidenceAddition,
+    LedgerEntry,
+    LedgerTransaction,
+    Outbox,
     ReturnRecord,
     ShipmentEventRecord,
+    TimelineEntry,
     Timer,
 )
 
@@ -82,6 +86,11 @@ class BatchView:
     # Facts the batch tried to insert up front, and whether the insert created them.
     prepared: dict[tuple[type[Any], Any], bool] = field(default_factory=dict)
     timer_ops: list[_TimerOp] = field(default_factory=list)
+    # Rows the batch's handlers wrote, inserted together once they have all run.
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    ledger_transactions: list[dict[str, Any]] = field(default_factory=list)
+    ledger_entries: list[dict[str, Any]] = field(default_factory=list)
 
     def covers(self, return_id: str | None) -> bool:
         return return_id is not None and return_id in self.return_ids
@@ -99,6 +108,21 @@ class BatchView:
         if outcome:
             self.hidden.discard((model, key))
         return outcome
+
+    async def write(self, session: AsyncSession) -> None:
+        """Insert the rows the handlers queued, in the order they queued them (outbox ids keep
+        each case's events in order), parents before children."""
+        await session.flush()  # cases opened by the batch: timeline rows and timers refer to them
+        for table, rows in (
+            (LedgerTransaction.__table__, self.ledger_transactions),
+            (LedgerEntry.__table__, self.ledger_entries),
+            (TimelineEntry.__table__, self.timeline),
+            (Outbox.__table__, self.outbox),
+        ):
+            if rows:
+                await session.execute(insert(table), rows)
+            rows.clear()
+        await self.write_timers(session)
 
     # -- timers --------------------------------------------------------------------------------
 
