@@ -72,15 +72,14 @@ class _TimerOp:
 class BatchView:
     return_ids: set[str]
     cases: dict[str, Case | None] = field(default_factory=dict)
-    returns: dict[str, ReturnRecord] = field(default_factory=dict)
-    scans: dict[str, list[ShipmentEventRecord]] = field(default_factory=lambda: defaultdict(list))
+    # Read-only facts are plain rows with the models' attribute names (`prepare`).
+    returns: dict[str, Any] = field(default_factory=dict)
+    scans: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     escalations: dict[str, list[EscalationRecord]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    additions: dict[str, list[EvidenceAddition]] = field(default_factory=lambda: defaultdict(list))
-    assessments: dict[str, list[AssessmentRecord]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    additions: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    assessments: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     # Facts this batch inserted whose event has not been handled yet: invisible until then.
     hidden: set[tuple[type[Any], Any]] = field(default_factory=set)
     # Facts the batch tried to insert up front, and whether the insert created them.
@@ -210,12 +209,17 @@ async def prepare(
         select(Case).where(Case.return_id.in_(ids)).order_by(Case.case_id).with_for_update()
     ):
         view.cases[case.return_id] = case
-    for ret in await session.scalars(select(ReturnRecord).where(ReturnRecord.return_id.in_(ids))):
+    # Returns, scans, evidence and scores are only read by the handlers: plain rows (with the
+    # same attribute names) spare building an ORM object for each. Escalations and cases are
+    # changed by the handlers, so they are ORM objects of the session.
+    returns, scans = ReturnRecord.__table__, ShipmentEventRecord.__table__
+    additions, assessments = EvidenceAddition.__table__, AssessmentRecord.__table__
+    for ret in await session.execute(select(returns).where(returns.c.return_id.in_(ids))):
         view.returns[ret.return_id] = ret
-    for scan in await session.scalars(
-        select(ShipmentEventRecord)
-        .where(ShipmentEventRecord.return_id.in_(ids))
-        .order_by(ShipmentEventRecord.occurred_at, ShipmentEventRecord.event_id)
+    for scan in await session.execute(
+        select(scans)
+        .where(scans.c.return_id.in_(ids))
+        .order_by(scans.c.occurred_at, scans.c.event_id)
     ):
         view.scans[scan.return_id].append(scan)
     for esc in await session.scalars(
@@ -224,16 +228,14 @@ async def prepare(
         .order_by(EscalationRecord.filed_at, EscalationRecord.escalation_id)
     ):
         view.escalations[esc.return_id].append(esc)
-    for addition in await session.scalars(
-        select(EvidenceAddition)
-        .where(EvidenceAddition.return_id.in_(ids))
-        .order_by(EvidenceAddition.added_at)
+    for addition in await session.execute(
+        select(additions).where(additions.c.return_id.in_(ids)).order_by(additions.c.added_at)
     ):
         view.additions[addition.return_id].append(addition)
-    for assessment in await session.scalars(
-        select(AssessmentRecord)
-        .where(AssessmentRecord.return_id.in_(ids))
-        .order_by(AssessmentRecord.assessed_at)
+    for assessment in await session.execute(
+        select(assessments)
+        .where(assessments.c.return_id.in_(ids))
+        .order_by(assessments.c.assessed_at)
     ):
         view.assessments[assessment.return_id].append(assessment)
     return view
