@@ -1,17 +1,26 @@
-"""Reconciliation benchmark: decisions per second from a backlog of ready cases, beside a plain
-aiokafka consumer reading the same messages in the same run.
+"""Reconciliation benchmark: decisions per second from a backlog of ready cases, beside the raw
+consumer rate of the foundation benchmark (bench/backbone.py) measured in the same run.
 
 A "ready case" has every fact stored (return, pickup and delivery scans, the seller's escalation
 with its evidence) and waits only for its fraud assessment — the last fact the SOP needs. The
 backlog is N `FraudAssessed` events pre-loaded into a fresh topic; then:
-  raw       a plain AIOKafkaConsumer reads the N messages (no decoding, no database);
-  engine    the reconciliation app consumes them: inbox, fact storage, the SOP, the decision,
-            ledger postings, case events in the outbox, all committed.
-Reported: decisions/s (steady state, first to last decision, and wall time from the consumer
-starting), raw messages/s, and their ratio (goal ≥ 0.3).
+  raw       the foundation's raw baseline: aiokafka producer → consumer through one partition
+            (`bench.backbone.raw_rate`), measured before and after the engine; the better of the
+            two is the denominator, so a noisy neighbour cannot flatter the ratio;
+  engine    the reconciliation app consumes the backlog: inbox, fact storage, the SOP, the
+            decision, ledger postings, case events in the outbox, all committed. Timed like the
+            foundation's consumer: from the first batch's transaction (the inbox's earliest
+            `handled_at`) to the moment every decision is seen committed, so joining the
+            consumer group is not counted (the raw baseline joins none).
+Also reported: the old figures (first to last `decided_at`, wall time from the app's start) and
+how fast a plain consumer drains the same backlog (`backlog_drain`). That drain reads a few
+already-written fetches from six partitions, so for a couple of thousand messages it measures
+one or two fetch round trips, and moves by a factor of five between runs on a shared machine;
+it is no longer the denominator.
 
 Run alone: `PYTHONPATH=$PWD python bench/reconciliation.py` (brings up the local stack from the
-DISPUTEDESK_* environment). BENCH_RECON_CASES sets N (default 1000).
+DISPUTEDESK_* environment). BENCH_RECON_CASES sets N (default 1000); BENCH_EVENTS the raw
+baseline's message count (default 10000, as in the backbone section).
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
 CASES = int(os.environ.get("BENCH_RECON_CASES", "1000"))
+RAW_EVENTS = int(os.environ.get("BENCH_EVENTS", "10000"))
 DATABASE = "bench_reconciliation"
 
 
@@ -101,7 +111,7 @@ async def _produce(bootstrap: str, topic: str, envelopes: list[Any]) -> None:
 
 
 async def _raw_consume(bootstrap: str, topic: str, n: int) -> float:
-    """Seconds a plain consumer needs to read n messages (from its first poll)."""
+    """Seconds a plain consumer needs to drain n stored messages (from its first poll)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -147,7 +157,10 @@ async def run() -> dict[str, Any]:
 
     await _produce(bootstrap, topics["assessments"], [Envelope(s, source="bench") for s in scores])
 
-    raw_s = await _raw_consume(bootstrap, topics["assessments"], CASES)
+    from bench.backbone import raw_rate
+
+    raw_rates = [await raw_rate(bootstrap, RAW_EVENTS)]
+    drain_s = await _raw_consume(bootstrap, topics["assessments"], CASES)
 
     settings = ReconciliationSettings(
         database_url=env["RECONCILIATION_DATABASE_URL"],
@@ -159,6 +172,7 @@ async def run() -> dict[str, Any]:
     )
     app = create_app(settings)
     started = time.perf_counter()
+    all_committed_at = datetime.now(UTC)
     async with app.router.lifespan_context(app):
         deadline = started + 600
         while time.perf_counter() < deadline:
@@ -167,10 +181,13 @@ async def run() -> dict[str, Any]:
                     await session.execute(text("SELECT count(*) FROM cases WHERE state = 'CLOSED'"))
                 ).scalar()
             if closed == CASES:
+                all_committed_at = datetime.now(UTC)
                 break
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.02)
         wall_s = time.perf_counter() - started
+    raw_rates.append(await raw_rate(bootstrap, RAW_EVENTS))
     async with sessionmaker() as session:
+        first_batch_at = (await session.execute(text("SELECT min(handled_at) FROM inbox"))).scalar()
         first, last, closed = (
             await session.execute(
                 text(
@@ -190,9 +207,15 @@ async def run() -> dict[str, Any]:
     await engine.dispose()
 
     steady_s = max((last - first).total_seconds(), 1e-9) if first and last else float("inf")
-    raw_rate = CASES / raw_s
+    raw_rate_best = max(raw_rates)
     steady_rate = (closed - 1) / steady_s if closed > 1 else 0.0
     wall_rate = closed / wall_s
+    engine_s = (
+        max((all_committed_at - first_batch_at).total_seconds(), 1e-9)
+        if first_batch_at
+        else float("inf")
+    )
+    engine_rate = closed / engine_s
     result = {
         "benchmark": "reconciliation decisions from a backlog of ready cases",
         "measured_at": datetime.now(UTC).isoformat(),
@@ -200,15 +223,27 @@ async def run() -> dict[str, Any]:
         "decided": closed,
         "ledger_unbalanced_transactions": unbalanced,
         "seed_seconds": round(seed_s, 2),
-        "raw_consumer": {"seconds": round(raw_s, 3), "messages_per_s": round(raw_rate, 1)},
+        "raw_consumer": {
+            "baseline": "bench.backbone.raw_rate (producer -> consumer, one partition)",
+            "events": RAW_EVENTS,
+            "messages_per_s_before_and_after": [round(r, 1) for r in raw_rates],
+            "messages_per_s": round(raw_rate_best, 1),
+        },
+        "backlog_drain": {
+            "seconds": round(drain_s, 3),
+            "messages_per_s": round(CASES / drain_s, 1),
+        },
         "engine": {
+            "seconds_first_batch_to_all_committed": round(engine_s, 3),
+            "decisions_per_s": round(engine_rate, 1),
             "wall_seconds_from_start": round(wall_s, 3),
             "decisions_per_s_wall": round(wall_rate, 1),
             "steady_seconds_first_to_last_decision": round(steady_s, 3),
             "decisions_per_s_steady": round(steady_rate, 1),
         },
-        "ratio_steady": round(steady_rate / raw_rate, 4),
-        "ratio_wall": round(wall_rate / raw_rate, 4),
+        "ratio": round(engine_rate / raw_rate_best, 4),
+        "ratio_wall": round(wall_rate / raw_rate_best, 4),
+        "ratio_to_backlog_drain": round(engine_rate / (CASES / drain_s), 4),
         "goal_ratio": 0.3,
     }
     RESULTS.mkdir(exist_ok=True)

@@ -73,26 +73,38 @@ def enqueue(
 
     The `ce_id` is fixed here, when the fact is recorded, so every redelivery carries the same id.
     """
+    envelope, row = outbox_row(payload, source=source, subject=subject, ce_id=ce_id, time=time)
+    # The mixin has no constructor of its own; the mapped subclass the caller passes does.
+    session.add(cast(Any, outbox_model)(**row))
+    return envelope
+
+
+def outbox_row(
+    payload: EventPayload,
+    *,
+    source: str,
+    subject: str | None = None,
+    ce_id: UUID | None = None,
+    time: datetime | None = None,
+) -> tuple[Envelope, dict[str, Any]]:
+    """The envelope and the outbox row `enqueue` writes, for a caller that inserts many rows in
+    one statement (`insert(Outbox.__table__)` in the same transaction, in the order given)."""
     kwargs: dict[str, Any] = {"payload": payload, "source": source, "subject": subject}
     if ce_id is not None:
         kwargs["id"] = ce_id
     if time is not None:
         kwargs["time"] = time
     envelope = Envelope(**kwargs)
-    # The mixin has no constructor of its own; the mapped subclass the caller passes does.
-    session.add(
-        cast(Any, outbox_model)(
-            ce_id=envelope.id,
-            ce_type=envelope.type,
-            ce_source=envelope.source,
-            ce_time=envelope.time,
-            ce_subject=envelope.subject,
-            topic=topic_for(payload).name,
-            key=envelope.key,
-            payload=json.loads(envelope.value()),
-        )
-    )
-    return envelope
+    return envelope, {
+        "ce_id": envelope.id,
+        "ce_type": envelope.type,
+        "ce_source": envelope.source,
+        "ce_time": envelope.time,
+        "ce_subject": envelope.subject,
+        "topic": topic_for(payload).name,
+        "key": envelope.key,
+        "payload": json.loads(envelope.value()),
+    }
 
 
 def _headers(row: OutboxMixin) -> list[tuple[str, bytes]]:

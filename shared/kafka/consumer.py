@@ -6,10 +6,13 @@ For every polled batch of a partition:
    skipped) and each new event's handler runs;
 3. the transaction commits, then the Kafka offset is committed.
 
-A crash between 3's two steps redelivers the batch; the inbox makes that a no-op. If a handler
-fails, the batch is re-run one message per transaction so that only the poison message is
-dead-lettered. Transient failures (database or network down) are retried with backoff, forever:
-dead-lettering a good event because the database restarted would lose it.
+A crash between 3's two steps redelivers the batch; the inbox makes that a no-op. A service may
+register a batch handler (`@handlers.on_batch`) that receives all of a poll's new events at once,
+in partition order, so it can read and write set-wise; it must leave the same effects as calling
+the per-event handlers one after the other, because those are what the per-message fallback
+runs. If a handler fails, the batch is re-run one message per transaction so that only the
+poison message is dead-lettered. Transient failures (database or network down) are retried with
+backoff, forever: dead-lettering a good event because the database restarted would lose it.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ class HandlerContext:
 
 
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]
+# Receives the contexts of a batch's new events in partition order (one shared session).
+BatchHandler = Callable[[list[HandlerContext]], Awaitable[None]]
 
 
 class EventHandlers:
@@ -66,6 +71,7 @@ class EventHandlers:
 
     def __init__(self) -> None:
         self._by_type: dict[str, Handler] = {}
+        self.batch_handler: BatchHandler | None = None
 
     def on(self, model: type[E]) -> Callable[[Callable[[E, HandlerContext], Awaitable[None]]], Any]:
         def register(fn: Callable[[E, HandlerContext], Awaitable[None]]) -> Any:
@@ -74,8 +80,27 @@ class EventHandlers:
 
         return register
 
+    def on_batch(self, fn: BatchHandler) -> BatchHandler:
+        """Handle a whole batch in one call (optional). A batch that fails is re-run one event
+        per transaction through the per-event handlers, which isolates a poison message."""
+        self.batch_handler = fn
+        return fn
+
     def handler_for(self, ce_type: str) -> Handler | None:
         return self._by_type.get(ce_type)
+
+    async def dispatch(self, ctx: HandlerContext) -> None:
+        """Run the per-event handler of one event (nothing when its type has none)."""
+        envelope = ctx.envelope
+        handler = self.handler_for(envelope.type)
+        if handler is None:
+            return
+        with structlog.contextvars.bound_contextvars(
+            ce_id=str(envelope.id),
+            ce_type=envelope.type,
+            return_id=getattr(envelope.payload, "return_id", None),
+        ):
+            await handler(envelope.payload, ctx)
 
 
 @dataclass(slots=True)
@@ -244,10 +269,20 @@ class ConsumerRunner:
         try:
             async with self.sessionmaker() as session, session.begin():
                 new_ids = await self._claim(session, topic, items)
+                # Each new event once, in partition order: a copy of it later in the same batch
+                # (a producer retry) is a duplicate like any other.
+                contexts: list[HandlerContext] = []
                 for d in items:
                     assert d.envelope is not None
                     if d.envelope.id in new_ids:
-                        await self._dispatch(session, topic, d.envelope)
+                        new_ids.discard(d.envelope.id)
+                        contexts.append(HandlerContext(session, d.envelope, topic))
+                batch = self.handlers.batch_handler
+                if batch is not None and contexts:
+                    await batch(contexts)
+                else:
+                    for ctx in contexts:
+                        await self.handlers.dispatch(ctx)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -257,15 +292,15 @@ class ConsumerRunner:
             for d in items:
                 await self._with_retry(topic, functools.partial(self._handle_alone, topic, d))
             return
-        self._count(topic, items, new_ids)
+        self._count(topic, len(items), len(contexts))
 
     async def _handle_alone(self, topic: str, item: _Decoded) -> None:
         try:
             async with self.sessionmaker() as session, session.begin():
                 new_ids = await self._claim(session, topic, [item])
                 if item.envelope is not None and item.envelope.id in new_ids:
-                    await self._dispatch(session, topic, item.envelope)
-            self._count(topic, [item], new_ids)
+                    await self.handlers.dispatch(HandlerContext(session, item.envelope, topic))
+            self._count(topic, 1, len(new_ids))
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -322,23 +357,11 @@ class ConsumerRunner:
         )
         return set((await session.scalars(stmt, unique)).all())
 
-    async def _dispatch(self, session: AsyncSession, topic: str, envelope: Envelope) -> None:
-        handler = self.handlers.handler_for(envelope.type)
-        if handler is None:
-            return
-        with structlog.contextvars.bound_contextvars(
-            ce_id=str(envelope.id),
-            ce_type=envelope.type,
-            return_id=getattr(envelope.payload, "return_id", None),
-        ):
-            await handler(envelope.payload, HandlerContext(session, envelope, topic))
-
-    def _count(self, topic: str, items: list[_Decoded], new_ids: set[Any]) -> None:
-        handled = sum(1 for d in items if d.envelope is not None and d.envelope.id in new_ids)
+    def _count(self, topic: str, received: int, handled: int) -> None:
         if handled:
             metrics.CONSUMED.labels(self.service, topic, "handled").inc(handled)
-        if len(items) - handled:
-            metrics.CONSUMED.labels(self.service, topic, "duplicate").inc(len(items) - handled)
+        if received - handled:
+            metrics.CONSUMED.labels(self.service, topic, "duplicate").inc(received - handled)
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
         headers = list(record.headers or ()) + [
@@ -358,6 +381,7 @@ class ConsumerRunner:
 
 
 __all__ = [
+    "BatchHandler",
     "ConsumerRunner",
     "EventHandlers",
     "HandlerContext",

@@ -11,7 +11,15 @@ from typing import Any
 
 from services.reconciliation.cases import service
 from services.reconciliation.cases.repository import get as get_case
+from services.reconciliation.facts import batch
 from services.reconciliation.facts import repository as facts
+from services.reconciliation.models import (
+    AssessmentRecord,
+    EscalationRecord,
+    EvidenceAddition,
+    ReturnRecord,
+    ShipmentEventRecord,
+)
 from shared.clock import Clock, SystemClock
 from shared.events import (
     AppealFiled,
@@ -45,6 +53,57 @@ class _QuietHandlers(EventHandlers):
             return fn
 
         return wrap
+
+
+# Events about one return whose facts a batch reads and stores set-wise.
+_RETURN_EVENTS = (
+    ReturnInitiated,
+    ReturnShipmentEvent,
+    SellerEscalationFiled,
+    EvidenceAdded,
+    AppealFiled,
+    RefundIssued,
+    FraudAssessed,
+)
+
+
+def _fact_row(event: Any, ce_id: Any) -> tuple[type[Any], dict[str, Any]] | None:
+    """The row an event's handler will store first, when it is one the batch prepares."""
+    if isinstance(event, FraudAssessed):
+        return AssessmentRecord, facts.assessment_row(event)
+    if isinstance(event, ReturnShipmentEvent):
+        return ShipmentEventRecord, facts.scan_row(event, ce_id)
+    if isinstance(event, ReturnInitiated):
+        return ReturnRecord, facts.return_row(event, ce_id)
+    if isinstance(event, SellerEscalationFiled):
+        return EscalationRecord, facts.escalation_row(event, ce_id)
+    if isinstance(event, EvidenceAdded):
+        return EvidenceAddition, facts.evidence_row(event, ce_id)
+    return None
+
+
+async def handle_batch(handlers: EventHandlers, contexts: list[HandlerContext]) -> None:
+    """A poll's events in one go: facts stored and read set-wise (`facts.batch`), then each
+    event's own handler in partition order, then the timers of all the batch's cases."""
+    session = contexts[0].session
+    rows = []
+    return_ids: set[str] = set()
+    for ctx in contexts:
+        event = ctx.envelope.payload
+        if isinstance(event, _RETURN_EVENTS) and event.return_id is not None:
+            return_ids.add(event.return_id)
+            row = _fact_row(event, ctx.ce_id)
+            if row is not None:
+                rows.append(row)
+    with session.no_autoflush:
+        view = await batch.prepare(session, rows, return_ids)
+        batch.attach(session, view)
+        try:
+            for ctx in contexts:
+                await handlers.dispatch(ctx)
+            await view.write(session)
+        finally:
+            batch.detach(session)
 
 
 def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
@@ -118,6 +177,10 @@ def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
                 "case_version": event.case_version,
             },
         )
+
+    @handlers.on_batch
+    async def on_batch(contexts: list[HandlerContext]) -> None:
+        await handle_batch(handlers, contexts)
 
     return handlers
 

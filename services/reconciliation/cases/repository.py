@@ -8,10 +8,14 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reconciliation.facts import batch
 from services.reconciliation.models import Case, TimelineEntry
 
 
 async def lock_by_return(session: AsyncSession, return_id: str) -> Case | None:
+    view = batch.current(session)
+    if view is not None and view.covers(return_id):
+        return view.cases.get(return_id)  # locked when the batch's view was read
     return await session.scalar(select(Case).where(Case.return_id == return_id).with_for_update())
 
 
@@ -24,11 +28,17 @@ async def get(session: AsyncSession, case_id: str) -> Case | None:
 
 
 async def get_by_return(session: AsyncSession, return_id: str) -> Case | None:
+    view = batch.current(session)
+    if view is not None and view.covers(return_id):
+        return view.cases.get(return_id)
     return await session.scalar(select(Case).where(Case.return_id == return_id))
 
 
 def add(session: AsyncSession, case: Case) -> None:
     session.add(case)
+    view = batch.current(session)
+    if view is not None and view.covers(case.return_id):
+        view.cases[case.return_id] = case
 
 
 async def timeline(session: AsyncSession, case_id: str) -> list[TimelineEntry]:

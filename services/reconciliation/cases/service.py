@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
 from services.reconciliation.cases import repository
+from services.reconciliation.facts import batch
 from services.reconciliation.facts import repository as facts_repository
 from services.reconciliation.facts.service import load_facts
 from services.reconciliation.ledger import service as ledger
@@ -65,7 +66,7 @@ from shared.events import (
     RefundIssued,
     SellerEscalationFiled,
 )
-from shared.outbox import enqueue
+from shared.outbox import enqueue, outbox_row
 from shared.problems import Problem
 
 SOURCE = "disputedesk/reconciliation"
@@ -97,6 +98,14 @@ _MOVABLE_TIMERS = frozenset(
 
 def _json(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
+
+
+def _timeline(session: AsyncSession, **row: Any) -> None:
+    view = batch.current(session)
+    if view is None:
+        session.add(TimelineEntry(**row))
+    else:
+        view.timeline.append(row)  # inserted with the rest of the batch's rows
 
 
 def _emit(
@@ -151,18 +160,21 @@ def _emit(
         **extra,
     )
     record = payload.model_dump(mode="json", exclude={"seller_email"})
-    session.add(
-        TimelineEntry(
-            case_id=case.case_id,
-            case_version=case.version,
-            kind=kind or event_cls.__name__,
-            actor=actor,
-            reason=reason,
-            data={"event": record, **(data or {})},
-            occurred_at=now,
-        )
+    _timeline(
+        session,
+        case_id=case.case_id,
+        case_version=case.version,
+        kind=kind or event_cls.__name__,
+        actor=actor,
+        reason=reason,
+        data={"event": record, **(data or {})},
+        occurred_at=now,
     )
-    enqueue(session, Outbox, payload, source=SOURCE, subject=case.case_id, time=now)
+    view = batch.current(session)
+    if view is None:
+        enqueue(session, Outbox, payload, source=SOURCE, subject=case.case_id, time=now)
+    else:
+        view.outbox.append(outbox_row(payload, source=SOURCE, subject=case.case_id, time=now)[1])
     if previous is not state:
         metrics.case_entered(session, state.value)
     return payload
@@ -179,16 +191,15 @@ def _note(
     data: dict[str, Any] | None = None,
 ) -> None:
     """A timeline row that is not a transition (emails sent, late appeals, refunds)."""
-    session.add(
-        TimelineEntry(
-            case_id=case.case_id,
-            case_version=case.version,
-            kind=kind,
-            actor=actor,
-            reason=reason,
-            data=_json(data) if data else None,
-            occurred_at=now,
-        )
+    _timeline(
+        session,
+        case_id=case.case_id,
+        case_version=case.version,
+        kind=kind,
+        actor=actor,
+        reason=reason,
+        data=_json(data) if data else None,
+        occurred_at=now,
     )
 
 

@@ -1,5 +1,9 @@
 """SQL of the stored facts: one insert per event (idempotent on the event's own id) and the
-queries that gather everything known about a return."""
+queries that gather everything known about a return.
+
+While a consumer batch is being handled (`facts.batch`), the batch's facts were inserted and its
+returns' facts read up front: storing a fact then only makes it visible, and the reads answer
+from the batch's view."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reconciliation.facts import batch
 from services.reconciliation.models import (
     AppealRecord,
     AssessmentRecord,
@@ -35,107 +40,119 @@ def _evidence_json(items: list[EvidenceItem]) -> list[dict[str, Any]]:
     return [e.model_dump(mode="json") for e in items]
 
 
-async def _insert(session: AsyncSession, model: Any, values: dict[str, Any]) -> bool:
+async def _insert(
+    session: AsyncSession, model: Any, values: dict[str, Any], key: str | None = None
+) -> bool:
     """Insert once; False when the same fact was stored before."""
+    view = batch.current(session)
+    if view is not None and key is not None and view.covers(values["return_id"]):
+        claimed = view.claim_fact(model, values[key])
+        if claimed is not None:
+            return claimed
     stmt = pg_insert(model).values(**values).on_conflict_do_nothing()
     result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    created = bool(result.rowcount)  # type: ignore[attr-defined]
+    if created and view is not None and key is not None and view.covers(values["return_id"]):
+        # A fact the batch did not prepare would be missing from its view: have the runner
+        # handle this batch one event at a time instead.
+        raise batch.StaleBatchView(f"{model.__tablename__} {values[key]} not prepared")
+    return created
+
+
+def return_row(e: ReturnInitiated, ce_id: UUID) -> dict[str, Any]:
+    return {
+        "return_id": e.return_id,
+        "ce_id": ce_id,
+        "order_id": e.order_id,
+        "seller_id": e.seller_id,
+        "buyer_id": e.buyer_id,
+        "category": e.category,
+        "item_value": e.item_value,
+        "qc_required": e.qc_required,
+        "partner_id": e.partner_id,
+        "awb": e.awb,
+        "initiated_at": e.initiated_at,
+    }
 
 
 async def store_return(session: AsyncSession, e: ReturnInitiated, ce_id: UUID) -> bool:
-    return await _insert(
-        session,
-        ReturnRecord,
-        {
-            "return_id": e.return_id,
-            "ce_id": ce_id,
-            "order_id": e.order_id,
-            "seller_id": e.seller_id,
-            "buyer_id": e.buyer_id,
-            "category": e.category,
-            "item_value": e.item_value,
-            "qc_required": e.qc_required,
-            "partner_id": e.partner_id,
-            "awb": e.awb,
-            "initiated_at": e.initiated_at,
-        },
-    )
+    return await _insert(session, ReturnRecord, return_row(e, ce_id), "return_id")
+
+
+def scan_row(e: ReturnShipmentEvent, ce_id: UUID) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id,
+        "ce_id": ce_id,
+        "return_id": e.return_id,
+        "partner_id": e.partner_id,
+        "event_type": e.event_type.value,
+        "occurred_at": e.occurred_at,
+        "weight_g": e.weight_g,
+        "pod_otp_verified": e.pod_otp_verified,
+        "hub_id": e.hub_id,
+        "agent_id": e.agent_id,
+        "qc_failure_reason": e.qc_failure_reason,
+    }
 
 
 async def store_scan(session: AsyncSession, e: ReturnShipmentEvent, ce_id: UUID) -> bool:
-    return await _insert(
-        session,
-        ShipmentEventRecord,
-        {
-            "event_id": e.event_id,
-            "ce_id": ce_id,
-            "return_id": e.return_id,
-            "partner_id": e.partner_id,
-            "event_type": e.event_type.value,
-            "occurred_at": e.occurred_at,
-            "weight_g": e.weight_g,
-            "pod_otp_verified": e.pod_otp_verified,
-            "hub_id": e.hub_id,
-            "agent_id": e.agent_id,
-            "qc_failure_reason": e.qc_failure_reason,
-        },
-    )
+    return await _insert(session, ShipmentEventRecord, scan_row(e, ce_id), "event_id")
+
+
+def escalation_row(e: SellerEscalationFiled, ce_id: UUID) -> dict[str, Any]:
+    return {
+        "escalation_id": e.escalation_id,
+        "ce_id": ce_id,
+        "return_id": e.return_id,
+        "seller_id": e.seller_id,
+        "claim_type": e.claim_type.value,
+        "claimed_amount": e.claimed_amount,
+        "description": e.description,
+        "evidence": _evidence_json(e.evidence),
+        "received_weight_g": e.received_weight_g,
+        "channel": e.channel.value,
+        "filed_at": e.filed_at,
+        "filed_by": e.filed_by,
+        "seller_email": e.seller_email,
+    }
 
 
 async def store_escalation(session: AsyncSession, e: SellerEscalationFiled, ce_id: UUID) -> bool:
-    return await _insert(
-        session,
-        EscalationRecord,
-        {
-            "escalation_id": e.escalation_id,
-            "ce_id": ce_id,
-            "return_id": e.return_id,
-            "seller_id": e.seller_id,
-            "claim_type": e.claim_type.value,
-            "claimed_amount": e.claimed_amount,
-            "description": e.description,
-            "evidence": _evidence_json(e.evidence),
-            "received_weight_g": e.received_weight_g,
-            "channel": e.channel.value,
-            "filed_at": e.filed_at,
-            "filed_by": e.filed_by,
-            "seller_email": e.seller_email,
-        },
-    )
+    return await _insert(session, EscalationRecord, escalation_row(e, ce_id), "escalation_id")
+
+
+def evidence_row(e: EvidenceAdded, ce_id: UUID) -> dict[str, Any]:
+    return {
+        "ce_id": ce_id,
+        "escalation_id": e.escalation_id,
+        "return_id": e.return_id,
+        "evidence": _evidence_json(e.evidence),
+        "received_weight_g": e.received_weight_g,
+        "added_at": e.added_at,
+    }
 
 
 async def store_evidence(session: AsyncSession, e: EvidenceAdded, ce_id: UUID) -> bool:
-    return await _insert(
-        session,
-        EvidenceAddition,
-        {
-            "ce_id": ce_id,
-            "escalation_id": e.escalation_id,
-            "return_id": e.return_id,
-            "evidence": _evidence_json(e.evidence),
-            "received_weight_g": e.received_weight_g,
-            "added_at": e.added_at,
-        },
-    )
+    return await _insert(session, EvidenceAddition, evidence_row(e, ce_id), "ce_id")
+
+
+def assessment_row(e: FraudAssessed) -> dict[str, Any]:
+    return {
+        "assessment_id": e.assessment_id,
+        "subject_event_id": e.subject_event_id,
+        "subject_type": e.subject_type,
+        "return_id": e.return_id,
+        "escalation_id": e.escalation_id,
+        "band": e.band.value,
+        "score": e.score,
+        "reasons": [r.model_dump(mode="json") for r in e.reasons],
+        "model_version": e.model_version,
+        "assessed_at": e.assessed_at,
+    }
 
 
 async def store_assessment(session: AsyncSession, e: FraudAssessed) -> bool:
-    return await _insert(
-        session,
-        AssessmentRecord,
-        {
-            "assessment_id": e.assessment_id,
-            "subject_event_id": e.subject_event_id,
-            "subject_type": e.subject_type,
-            "return_id": e.return_id,
-            "escalation_id": e.escalation_id,
-            "band": e.band.value,
-            "score": e.score,
-            "reasons": [r.model_dump(mode="json") for r in e.reasons],
-            "model_version": e.model_version,
-            "assessed_at": e.assessed_at,
-        },
-    )
+    return await _insert(session, AssessmentRecord, assessment_row(e), "assessment_id")
 
 
 async def store_appeal(
@@ -171,10 +188,17 @@ async def store_refund(session: AsyncSession, e: RefundIssued) -> bool:
 
 
 async def get_return(session: AsyncSession, return_id: str) -> ReturnRecord | None:
+    view = batch.current(session)
+    if view is not None and view.covers(return_id):
+        ret = view.returns.get(return_id)
+        return ret if ret is not None and view.visible(ReturnRecord, [ret]) else None
     return await session.get(ReturnRecord, return_id)
 
 
 async def scans(session: AsyncSession, return_id: str) -> list[ShipmentEventRecord]:
+    view = batch.current(session)
+    if view is not None and view.covers(return_id):
+        return view.visible(ShipmentEventRecord, view.scans.get(return_id, ()))
     rows = await session.scalars(
         select(ShipmentEventRecord)
         .where(ShipmentEventRecord.return_id == return_id)
@@ -184,6 +208,9 @@ async def scans(session: AsyncSession, return_id: str) -> list[ShipmentEventReco
 
 
 async def escalations(session: AsyncSession, return_id: str) -> list[EscalationRecord]:
+    view = batch.current(session)
+    if view is not None and view.covers(return_id):
+        return view.visible(EscalationRecord, view.escalations.get(return_id, ()))
     rows = await session.scalars(
         select(EscalationRecord)
         .where(EscalationRecord.return_id == return_id)
@@ -197,6 +224,9 @@ async def get_escalation(session: AsyncSession, escalation_id: str) -> Escalatio
 
 
 async def evidence_additions(session: AsyncSession, return_id: str) -> list[EvidenceAddition]:
+    view = batch.current(session)
+    if view is not None and view.covers(return_id):
+        return view.visible(EvidenceAddition, view.additions.get(return_id, ()))
     rows = await session.scalars(
         select(EvidenceAddition)
         .where(EvidenceAddition.return_id == return_id)
@@ -208,6 +238,11 @@ async def evidence_additions(session: AsyncSession, return_id: str) -> list[Evid
 async def assessments_for(
     session: AsyncSession, *, return_id: str, escalation_ids: list[str], subject_ids: list[UUID]
 ) -> list[AssessmentRecord]:
+    view = batch.current(session)
+    if view is not None and view.covers(return_id):
+        return batch.assessments_for(
+            view, return_id=return_id, escalation_ids=escalation_ids, subject_ids=subject_ids
+        )
     conditions = []
     if escalation_ids:
         conditions.append(AssessmentRecord.escalation_id.in_(escalation_ids))

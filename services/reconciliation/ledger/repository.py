@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reconciliation.facts import batch
 from services.reconciliation.ledger.postings import Posting
 from services.reconciliation.models import LedgerEntry, LedgerTransaction
 
@@ -24,17 +25,33 @@ async def add_transaction(
     policy_version: str | None = None,
     reverses: UUID | None = None,
 ) -> None:
-    session.add(
-        LedgerTransaction(
-            transaction_id=transaction_id,
-            case_id=case_id,
-            kind=kind,
-            reverses=reverses,
-            policy_version=policy_version,
-            description=description,
-            posted_at=posted_at,
-        )
-    )
+    transaction = {
+        "transaction_id": transaction_id,
+        "case_id": case_id,
+        "kind": kind,
+        "reverses": reverses,
+        "policy_version": policy_version,
+        "description": description,
+        "posted_at": posted_at,
+    }
+    view = batch.current(session)
+    if view is not None:
+        # A consumer batch inserts all its transactions, then all their entries, in bulk.
+        view.ledger_transactions.append(transaction)
+        view.ledger_entries += [
+            {
+                "transaction_id": transaction_id,
+                "case_id": case_id,
+                "account": p.account,
+                "account_type": p.account_type,
+                "counterparty_id": p.counterparty_id,
+                "amount": p.amount,
+                "posted_at": posted_at,
+            }
+            for p in lines
+        ]
+        return
+    session.add(LedgerTransaction(**transaction))
     # No flush here: the entries' relationship to their transaction makes the unit of work
     # insert the transaction row first, and a batch's postings go out in bulk at commit.
     session.add_all(

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reconciliation.facts import batch
 from services.reconciliation.models import Case, Timer
 
 _PENDING = (Timer.fired_at.is_(None), Timer.cancelled_at.is_(None))
@@ -21,6 +22,10 @@ async def pending_kinds(session: AsyncSession, case_id: str) -> dict[str, dateti
 
 
 async def schedule(session: AsyncSession, *, case_id: str, kind: str, due_at: datetime) -> None:
+    view = batch.current(session)
+    if view is not None:
+        view.schedule_timer(case_id, kind, due_at)  # written with the batch's other timers
+        return
     stmt = (
         pg_insert(Timer)
         .values(case_id=case_id, kind=kind, due_at=due_at)
@@ -34,6 +39,10 @@ async def schedule(session: AsyncSession, *, case_id: str, kind: str, due_at: da
 
 async def cancel(session: AsyncSession, *, case_id: str, kinds: list[str], now: datetime) -> None:
     if not kinds:
+        return
+    view = batch.current(session)
+    if view is not None:
+        view.cancel_timer(case_id, kinds, now)
         return
     await session.execute(
         update(Timer)

@@ -1,0 +1,254 @@
+"""What one consumer batch knows about its returns, read with a few set-wise queries.
+
+Handling a batch event by event costs about eight round trips per event: store the fact, lock
+the case, read the return, its scans, escalations, evidence and assessments, cancel a timer.
+A `BatchView` does the same work per batch instead:
+
+1. every fact of the batch is inserted up front, one statement per table;
+2. the cases of the batch's returns are locked, and every stored fact of those returns is read,
+   one query per table;
+3. the per-event handlers then run in partition order exactly as they do alone, but the
+   repositories answer from the view, and timer changes are queued and written together at the
+   end.
+
+The view hides the facts inserted in step 1 until their own event's handler stores them, so an
+event never sees a fact that arrives after it in the partition: each handler sees what it
+would see if the events were handled one by one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation.models import (
+    AssessmentRecord,
+    Case,
+    EscalationRecord,
+    EvidenceAddition,
+    LedgerEntry,
+    LedgerTransaction,
+    Outbox,
+    ReturnRecord,
+    ShipmentEventRecord,
+    TimelineEntry,
+    Timer,
+)
+
+_KEY = "reconciliation_batch_view"
+
+# The fact tables a batch inserts up front, with the column that identifies a fact. Appeals and
+# refunds are not among them: no handler reads them back, so they are stored as they come.
+_FACT_KEYS: dict[type[Any], str] = {
+    ReturnRecord: "return_id",
+    ShipmentEventRecord: "event_id",
+    EscalationRecord: "escalation_id",
+    EvidenceAddition: "ce_id",
+    AssessmentRecord: "assessment_id",
+}
+
+
+class StaleBatchView(RuntimeError):
+    """A handler met a fact the batch did not prepare; the batch is re-run event by event."""
+
+
+@dataclass(slots=True)
+class _TimerOp:
+    case_id: str
+    kind: str
+    cancel_at: datetime | None = None  # a cancellation when set, else a schedule
+    due_at: datetime | None = None
+
+
+@dataclass
+class BatchView:
+    return_ids: set[str]
+    cases: dict[str, Case | None] = field(default_factory=dict)
+    # Read-only facts are plain rows with the models' attribute names (`prepare`).
+    returns: dict[str, Any] = field(default_factory=dict)
+    scans: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    escalations: dict[str, list[EscalationRecord]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    additions: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    assessments: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    # Facts this batch inserted whose event has not been handled yet: invisible until then.
+    hidden: set[tuple[type[Any], Any]] = field(default_factory=set)
+    # Facts the batch tried to insert up front, and whether the insert created them.
+    prepared: dict[tuple[type[Any], Any], bool] = field(default_factory=dict)
+    timer_ops: list[_TimerOp] = field(default_factory=list)
+    # Rows the batch's handlers wrote, inserted together once they have all run.
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    ledger_transactions: list[dict[str, Any]] = field(default_factory=list)
+    ledger_entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def covers(self, return_id: str | None) -> bool:
+        return return_id is not None and return_id in self.return_ids
+
+    def visible(self, model: type[Any], rows: Iterable[Any]) -> list[Any]:
+        if not self.hidden:
+            return list(rows)
+        key = _FACT_KEYS[model]
+        return [r for r in rows if (model, getattr(r, key)) not in self.hidden]
+
+    def claim_fact(self, model: type[Any], key: Any) -> bool | None:
+        """The event's handler stores its fact: True if the batch created it (it becomes
+        visible now), False if it was stored before, None if the batch did not prepare it."""
+        outcome = self.prepared.pop((model, key), None)
+        if outcome:
+            self.hidden.discard((model, key))
+        return outcome
+
+    async def write(self, session: AsyncSession) -> None:
+        """Insert the rows the handlers queued, in the order they queued them (outbox ids keep
+        each case's events in order), parents before children."""
+        await session.flush()  # cases opened by the batch: timeline rows and timers refer to them
+        for table, rows in (
+            (LedgerTransaction.__table__, self.ledger_transactions),
+            (LedgerEntry.__table__, self.ledger_entries),
+            (TimelineEntry.__table__, self.timeline),
+            (Outbox.__table__, self.outbox),
+        ):
+            if rows:
+                await session.execute(insert(table), rows)
+            rows.clear()
+        await self.write_timers(session)
+
+    # -- timers --------------------------------------------------------------------------------
+
+    def cancel_timer(self, case_id: str, kinds: list[str], now: datetime) -> None:
+        self.timer_ops += [_TimerOp(case_id, kind, cancel_at=now) for kind in kinds]
+
+    def schedule_timer(self, case_id: str, kind: str, due_at: datetime) -> None:
+        self.timer_ops.append(_TimerOp(case_id, kind, due_at=due_at))
+
+    async def write_timers(self, session: AsyncSession) -> None:
+        """Apply the queued timer changes, each case's in the order they were made. Changes of
+        different cases touch different rows, so the n-th change of every case goes out in one
+        statement per kind of change."""
+        per_case: dict[str, list[_TimerOp]] = defaultdict(list)
+        for op in self.timer_ops:
+            per_case[op.case_id].append(op)
+        self.timer_ops = []
+        rounds = max((len(ops) for ops in per_case.values()), default=0)
+        table = Timer.__table__
+        pending = and_(table.c.fired_at.is_(None), table.c.cancelled_at.is_(None))
+        cancel = (
+            update(table)
+            .where(table.c.case_id == bindparam("b_case_id"), table.c.kind == bindparam("b_kind"))
+            .where(pending)
+            .values(cancelled_at=bindparam("b_at"))
+        )
+        schedule = pg_insert(table).on_conflict_do_nothing(
+            index_elements=["case_id", "kind"], index_where=pending
+        )
+        for n in range(rounds):
+            ops = [ops[n] for ops in per_case.values() if len(ops) > n]
+            cancels = [
+                {"b_case_id": o.case_id, "b_kind": o.kind, "b_at": o.cancel_at}
+                for o in ops
+                if o.cancel_at is not None
+            ]
+            schedules = [
+                {"case_id": o.case_id, "kind": o.kind, "due_at": o.due_at}
+                for o in ops
+                if o.cancel_at is None
+            ]
+            if cancels:
+                await session.execute(cancel, cancels)
+            if schedules:
+                await session.execute(schedule, schedules)
+
+
+def current(session: AsyncSession) -> BatchView | None:
+    """The view of the batch this session is handling, if any."""
+    return session.sync_session.info.get(_KEY)  # type: ignore[no-any-return]
+
+
+def attach(session: AsyncSession, view: BatchView) -> None:
+    session.sync_session.info[_KEY] = view
+
+
+def detach(session: AsyncSession) -> None:
+    session.sync_session.info.pop(_KEY, None)
+
+
+async def prepare(
+    session: AsyncSession, facts: list[tuple[type[Any], dict[str, Any]]], return_ids: set[str]
+) -> BatchView:
+    """Insert the batch's facts (hidden), lock its returns' cases and read their facts."""
+    view = BatchView(return_ids=set(return_ids))
+    per_table: dict[type[Any], dict[Any, dict[str, Any]]] = defaultdict(dict)
+    for model, row in facts:
+        # The first of several events carrying the same fact stores it, as one by one.
+        per_table[model].setdefault(row[_FACT_KEYS[model]], row)
+    for model, rows in per_table.items():
+        key_column = getattr(model, _FACT_KEYS[model])
+        stmt = pg_insert(model).on_conflict_do_nothing().returning(key_column)
+        created = set((await session.scalars(stmt, list(rows.values()))).all())
+        for key in rows:
+            view.prepared[(model, key)] = key in created
+            if key in created:
+                view.hidden.add((model, key))
+    if not return_ids:
+        return view
+
+    ids = sorted(return_ids)
+    # One lock statement in case_id order: batches of different consumers never wait on each
+    # other in a cycle.
+    for case in await session.scalars(
+        select(Case).where(Case.return_id.in_(ids)).order_by(Case.case_id).with_for_update()
+    ):
+        view.cases[case.return_id] = case
+    # Returns, scans, evidence and scores are only read by the handlers: plain rows (with the
+    # same attribute names) spare building an ORM object for each. Escalations and cases are
+    # changed by the handlers, so they are ORM objects of the session.
+    returns, scans = ReturnRecord.__table__, ShipmentEventRecord.__table__
+    additions, assessments = EvidenceAddition.__table__, AssessmentRecord.__table__
+    for ret in await session.execute(select(returns).where(returns.c.return_id.in_(ids))):
+        view.returns[ret.return_id] = ret
+    for scan in await session.execute(
+        select(scans)
+        .where(scans.c.return_id.in_(ids))
+        .order_by(scans.c.occurred_at, scans.c.event_id)
+    ):
+        view.scans[scan.return_id].append(scan)
+    for esc in await session.scalars(
+        select(EscalationRecord)
+        .where(EscalationRecord.return_id.in_(ids))
+        .order_by(EscalationRecord.filed_at, EscalationRecord.escalation_id)
+    ):
+        view.escalations[esc.return_id].append(esc)
+    for addition in await session.execute(
+        select(additions).where(additions.c.return_id.in_(ids)).order_by(additions.c.added_at)
+    ):
+        view.additions[addition.return_id].append(addition)
+    for assessment in await session.execute(
+        select(assessments)
+        .where(assessments.c.return_id.in_(ids))
+        .order_by(assessments.c.assessed_at)
+    ):
+        view.assessments[assessment.return_id].append(assessment)
+    return view
+
+
+def assessments_for(
+    view: BatchView, *, return_id: str, escalation_ids: list[str], subject_ids: list[UUID]
+) -> list[AssessmentRecord]:
+    if not escalation_ids and not subject_ids:
+        return []
+    escalations, subjects = set(escalation_ids), set(subject_ids)
+    return [
+        a
+        for a in view.visible(AssessmentRecord, view.assessments.get(return_id, ()))
+        if a.escalation_id in escalations or a.subject_event_id in subjects
+    ]

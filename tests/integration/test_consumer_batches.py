@@ -1,0 +1,188 @@
+"""The consumer runner's batch hook: a batch handler gets a poll's new events once each, in
+partition order, inside the batch's transaction; a failing batch falls back to one event per
+transaction so that only the poison event is dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from sqlalchemy import BigInteger, String, insert, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import make_engine, make_sessionmaker
+from shared.envelope import Envelope
+from shared.events import ReturnInitiated
+from shared.inbox import InboxMixin
+from shared.kafka.consumer import ConsumerRunner, EventHandlers, HandlerContext
+from tests.conftest import Harness
+
+TOPIC = "test.batches.returns"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class BatchInbox(InboxMixin, Base):
+    __tablename__ = "batch_inbox"
+
+
+class Effect(Base):
+    """One row per handler call (deliberately not idempotent: a second call shows)."""
+
+    __tablename__ = "batch_effects"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    return_id: Mapped[str] = mapped_column(String(64))
+
+
+class _Producer:
+    """Stands in for the DLQ producer: records what would be dead-lettered."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, dict[str, bytes]]] = []
+
+    async def send_and_wait(self, topic: str, value: Any, key: Any, headers: Any) -> None:
+        self.sent.append((topic, key, dict(headers)))
+
+
+def _event(rid: str) -> Envelope:
+    return Envelope(
+        ReturnInitiated(
+            return_id=rid,
+            order_id=f"O-{rid}",
+            seller_id="S-1",
+            buyer_id="B-1",
+            category="electronics",
+            item_value=100_000,
+            qc_required=False,
+            partner_id="swiftship",
+            awb=f"AWB-{rid}",
+            initiated_at=datetime.now(UTC),
+        ),
+        source="test",
+    )
+
+
+def _record(env: Envelope, offset: int) -> ConsumerRecord[bytes, bytes]:
+    value = env.value()
+    key = env.key.encode()
+    return ConsumerRecord(
+        topic=TOPIC,
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=key,
+        value=value,
+        checksum=None,
+        serialized_key_size=len(key),
+        serialized_value_size=len(value),
+        headers=tuple(env.headers()),
+    )
+
+
+async def _runner(harness: Harness, handlers: EventHandlers) -> tuple[ConsumerRunner, Any]:
+    db = f"test_consumer_batches_{uuid.uuid4().hex[:6]}"
+    await asyncio.to_thread(harness.stack.postgres.create_database, db)
+    engine = make_engine(harness.stack.postgres.database_url(db))
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    runner = ConsumerRunner(
+        service="test",
+        group_id="test-batches",
+        topics=[TOPIC],
+        handlers=handlers,
+        sessionmaker=make_sessionmaker(engine),
+        inbox_model=BatchInbox,
+        producer=_Producer(),  # type: ignore[arg-type]
+        bootstrap_servers="unused:9092",
+    )
+    return runner, engine
+
+
+async def _effects(engine: Any) -> list[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT return_id FROM batch_effects ORDER BY id"))
+        return [r[0] for r in rows]
+
+
+async def test_batch_handler_gets_each_new_event_once_in_partition_order(
+    harness: Harness,
+) -> None:
+    handlers = EventHandlers()
+    batches: list[list[str]] = []
+
+    @handlers.on(ReturnInitiated)
+    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
+        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
+
+    @handlers.on_batch
+    async def together(contexts: list[HandlerContext]) -> None:
+        batches.append([ctx.envelope.payload.return_id for ctx in contexts])  # type: ignore[attr-defined]
+        assert len({id(ctx.session) for ctx in contexts}) == 1
+        for ctx in contexts:
+            await handlers.dispatch(ctx)
+
+    runner, engine = await _runner(harness, handlers)
+    try:
+        a1, a2, b1 = _event("RET-A-1"), _event("RET-A-2"), _event("RET-B-1")
+        # a1 arrives twice in the same poll (a producer retry), a2 and b1 once.
+        records = [_record(e, i) for i, e in enumerate([a1, b1, a1, a2])]
+        await runner._handle_together(TOPIC, [runner._decode(r) for r in records])
+        assert batches == [["RET-A-1", "RET-B-1", "RET-A-2"]]
+        assert await _effects(engine) == ["RET-A-1", "RET-B-1", "RET-A-2"]
+
+        # The whole poll redelivered (offsets not committed): nothing new, no handler call.
+        await runner._handle_together(TOPIC, [runner._decode(r) for r in records])
+        assert len(batches) == 1
+        assert await _effects(engine) == ["RET-A-1", "RET-B-1", "RET-A-2"]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(harness: Harness) -> None:
+    handlers = EventHandlers()
+    calls: list[int] = []
+
+    @handlers.on(ReturnInitiated)
+    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
+        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
+        if event.return_id == "RET-POISON":
+            raise ValueError("this return cannot be handled")
+
+    @handlers.on_batch
+    async def together(contexts: list[HandlerContext]) -> None:
+        calls.append(len(contexts))
+        for ctx in contexts:
+            await handlers.dispatch(ctx)
+
+    runner, engine = await _runner(harness, handlers)
+    try:
+        events = [_event("RET-GOOD-1"), _event("RET-POISON"), _event("RET-GOOD-2")]
+        records = [_record(e, i) for i, e in enumerate(events)]
+        await runner._handle_together(TOPIC, [runner._decode(r) for r in records])
+
+        # The batch ran once and rolled back; then each event alone, the poison one failing.
+        assert calls == [3]
+        assert await _effects(engine) == ["RET-GOOD-1", "RET-GOOD-2"]
+        producer = runner.producer
+        assert [(t, k) for t, k, _ in producer.sent] == [  # type: ignore[attr-defined]
+            (f"{TOPIC}.dlq", b"RET-POISON")
+        ]
+        assert b"ValueError" in producer.sent[0][2]["dlq_error"]  # type: ignore[attr-defined]
+        async with engine.connect() as conn:
+            outcomes = dict(
+                (await conn.execute(text("SELECT ce_id, outcome FROM batch_inbox"))).all()
+            )
+        assert outcomes == {
+            events[0].id: "handled",
+            events[1].id: "dead_lettered",
+            events[2].id: "handled",
+        }
+    finally:
+        await engine.dispose()
