@@ -303,7 +303,7 @@ def simulate(
     tag: Annotated[
         str | None,
         typer.Option(
-            help="Prefix of this run's ids (default: from the clock, so runs never collide)."
+            help="Part of this run's ids (default: seed and clock, so runs never collide)."
         ),
     ] = None,
     intake_url: Annotated[
@@ -328,7 +328,8 @@ def simulate(
     from disputedesk.simulate.live import SimulationSettings, demo_settings
     from disputedesk.simulate.traffic import TrafficOptions
 
-    run_tag = tag or f"T{int(_time.time()) // 60 % 10_000_000}"
+    # Seed and second of starting: two runs at once (say a demo and a manual run) never share ids.
+    run_tag = tag or f"S{seed}T{int(_time.time()) % 100_000_000}"
     traffic = TrafficOptions(
         redeliver_fraction=redeliver_fraction,
         out_of_order_fraction=out_of_order_fraction,

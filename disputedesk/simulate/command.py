@@ -27,6 +27,7 @@ from disputedesk.simulate.live import (
 from disputedesk.simulate.outbound import Reply, Tally
 from disputedesk.simulate.traffic import Send
 
+LOG_EVERY_S = 30.0
 SECRET_NAMES = ("DISPUTEDESK_KEY_MARKETPLACE", "DISPUTEDESK_KEY_OPS_AGENT", "SWIFTSHIP_SECRET",
                 "RAPIDROUTE_SECRET", "DESIPOST_API_KEY")
 
@@ -89,6 +90,7 @@ async def simulate(
     if duration_s is not None:
         loop.call_later(duration_s, stop.set)
     started = time.monotonic()
+    next_line = [started + LOG_EVERY_S]
     runs: list[tuple[LiveRun, SimulationSettings]] = []
     round_settings = settings
     progress = Progress(
@@ -105,14 +107,29 @@ async def simulate(
                 if ground_truth is not None:
                     write_ground_truth(ground_truth, runs)
                 plan = run.plan
+                if not console.is_terminal:
+                    console.print(
+                        f"seed {round_settings.seed}, tag {round_settings.tag}: "
+                        f"{len(plan.sends)} requests over about "
+                        f"{run.clock_map.wall_seconds:.0f} s", highlight=False)
                 task = progress.add_task(
                     f"seed {round_settings.seed}", total=len(plan.sends),
                     sent=tally.total_sent, accepted=tally.total_accepted,
                     rejected=tally.total_rejected)
 
-                def advance(send: Send, reply: Reply | None, task: int = task) -> None:
+                def advance(
+                    send: Send, reply: Reply | None, task: int = task,
+                    seed: int = round_settings.seed,
+                ) -> None:
                     progress.update(task, advance=1, sent=tally.total_sent,
                                     accepted=tally.total_accepted, rejected=tally.total_rejected)
+                    # A log file shows no live bar: a line now and then instead.
+                    if not console.is_terminal and time.monotonic() >= next_line[0]:
+                        next_line[0] = time.monotonic() + LOG_EVERY_S
+                        console.print(
+                            f"seed {seed}: sent {tally.total_sent}, accepted "
+                            f"{tally.total_accepted}, rejected {tally.total_rejected}",
+                            highlight=False)
 
                 await send_plan(run, client, secrets, tally=tally,
                                 concurrency=round_settings.concurrency, progress=advance,

@@ -1,8 +1,9 @@
 """`disputedesk simulate`: a simulated marketplace's traffic against running services.
 
 Intake's clock is the real one here, so simulated time is laid onto wall time. The simulator
-plays the world forward, compressed so that the requests average `--rate` per second; each
-return's story is anchored so that it ends when the simulator reaches its last step, and every
+plays the world forward one request every 1/`--rate` seconds (sooner only where the simulated
+requests themselves lie closer together), so wall time never runs faster than simulated time;
+each return's story is anchored so that it ends when the simulator reaches its last step, and every
 time written into its requests (scan times, the feed's `initiated_at`) keeps its distance from
 that end. Intake therefore sees every scan in the past, a seller's claim filed as long after
 delivery as the seller took, and a partner signature made at the moment of sending.
@@ -11,6 +12,7 @@ delivery as the seller took, and a partner signature made at the moment of sendi
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import time
 from collections.abc import Callable
@@ -64,30 +66,57 @@ class WallClockMap:
     """Simulated time onto wall time: `wall(t)` is when the request of simulated time `t` is
     sent; `__call__` is the time written into a return's requests."""
 
+    # Knots of a non-decreasing piecewise-linear map whose slope is at most 1: simulated
+    # seconds (from the first request) and wall seconds (from `wall_start`).
     sim_start: datetime
     wall_start: datetime
-    compression: float  # wall seconds per simulated second, at most 1
+    sim_s: tuple[float, ...]
+    wall_s: tuple[float, ...]
     story_end: dict[str, datetime]
 
     def wall(self, at: datetime) -> datetime:
-        return self.wall_start + (at - self.sim_start) * self.compression
+        t = (at - self.sim_start).total_seconds()
+        i = bisect.bisect_right(self.sim_s, t) - 1
+        if i < 0:
+            offset = t  # before the first request: simulated pace
+        elif i == len(self.sim_s) - 1:
+            offset = self.wall_s[i] + (t - self.sim_s[i])
+        else:
+            step = self.sim_s[i + 1] - self.sim_s[i]
+            share = (t - self.sim_s[i]) / step if step > 0 else 0.0
+            offset = self.wall_s[i] + share * (self.wall_s[i + 1] - self.wall_s[i])
+        return self.wall_start + timedelta(seconds=offset)
 
     def __call__(self, return_id: str, at: datetime) -> datetime:
         end = self.story_end.get(return_id, at)
-        # Never later than the moment it is sent (compression ≤ 1 keeps that true).
+        # Never later than the moment it is sent: the map's slope is at most 1.
         return self.wall(end) - (end - at)
+
+    @property
+    def wall_seconds(self) -> float:
+        return self.wall_s[-1] if self.wall_s else 0.0
 
 
 def wall_clock_map(
     world: World, plan: TrafficPlan, *, rate: float, wall_start: datetime
 ) -> WallClockMap:
     sim_start = plan.sends[0].at
-    span = max((plan.sends[-1].at - sim_start).total_seconds(), 1.0)
-    compression = min(1.0, len(plan.sends) / rate / span)
+    sim_s: list[float] = []
+    wall_s: list[float] = []
+    for send in plan.sends:
+        t = (send.at - sim_start).total_seconds()
+        if sim_s:
+            wall = wall_s[-1] + min(1.0 / rate, t - sim_s[-1])
+        else:
+            wall = 0.0
+        if sim_s and t == sim_s[-1]:
+            continue  # requests of the same instant leave together
+        sim_s.append(t)
+        wall_s.append(wall)
     story_end: dict[str, datetime] = {}
     for action in world.actions:
         story_end[action.return_id] = max(action.at, story_end.get(action.return_id, action.at))
-    return WallClockMap(sim_start, wall_start, compression, story_end)
+    return WallClockMap(sim_start, wall_start, tuple(sim_s), tuple(wall_s), story_end)
 
 
 @dataclass(slots=True)
