@@ -323,7 +323,7 @@ def simulate(
     import time as _time
     from dataclasses import replace
 
-    from disputedesk.simulate.command import default_intake_url, load_secrets
+    from disputedesk.simulate.command import IntakeUnreachable, default_intake_url, load_secrets
     from disputedesk.simulate.command import simulate as run_simulation
     from disputedesk.simulate.live import SimulationSettings, demo_settings
     from disputedesk.simulate.traffic import TrafficOptions
@@ -347,17 +347,21 @@ def simulate(
     except FileNotFoundError as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(2) from None
-    tally = asyncio.run(
-        run_simulation(
-            settings,
-            intake_url=intake_url or default_intake_url(),
-            secrets=secrets,
-            ground_truth=ground_truth,
-            console=console,
-            demo=demo,
-            duration_s=duration,
+    try:
+        tally = asyncio.run(
+            run_simulation(
+                settings,
+                intake_url=intake_url or default_intake_url(),
+                secrets=secrets,
+                ground_truth=ground_truth,
+                console=console,
+                demo=demo,
+                duration_s=duration,
+            )
         )
-    )
+    except IntakeUnreachable as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from None
     raise typer.Exit(1 if tally.unreachable and not tally.total_accepted else 0)
 
 

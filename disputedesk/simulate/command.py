@@ -51,6 +51,23 @@ def load_secrets(path: Path | None) -> dict[str, str]:
     return secrets
 
 
+class IntakeUnreachable(RuntimeError):
+    pass
+
+
+async def check_intake(client: httpx.AsyncClient) -> None:
+    """Fail fast with a useful message instead of retrying thousands of requests."""
+    try:
+        response = await client.get("/healthz")
+    except httpx.HTTPError as error:
+        raise IntakeUnreachable(
+            f"intake does not answer at {client.base_url} ({type(error).__name__}); start the "
+            "services with `make run`, or point --intake-url at them") from error
+    if response.status_code != 200:
+        raise IntakeUnreachable(f"intake at {client.base_url} is not healthy "
+                                f"(/healthz {response.status_code})")
+
+
 def print_summary(tally: Tally, console: Console, *, seconds: float) -> None:
     table = Table(title=f"simulated traffic, {tally.total_sent} requests in {seconds:.0f} s")
     for column in ("request", "sent", "accepted", "redelivered", "new events", "duplicates",
@@ -100,6 +117,7 @@ async def simulate(
         TimeElapsedColumn(), console=console, transient=False,
     )
     async with httpx.AsyncClient(base_url=intake_url, timeout=30.0) as client:
+        await check_intake(client)
         with progress:
             while True:
                 run = prepare(round_settings)
