@@ -10,6 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 help:
 	@echo "make run    — start the local stack and all four services (Ctrl-C stops the services)"
+	@echo "              make run DEMO=1 also sends simulated marketplace traffic"
 	@echo "make test   — run the whole test suite against a real Kafka, PostgreSQL and SMTP server"
 	@echo "make bench  — benchmarks, each against a baseline measured in the same run"
 	@echo "make drills — fault drills: broker, database and service crashes under traffic"

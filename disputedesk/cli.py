@@ -285,6 +285,13 @@ def fraud_eval(
         float | None,
         typer.Option(help="Pace intake requests at this many per second (latency runs)."),
     ] = None,
+    all_partners: Annotated[
+        bool,
+        typer.Option(
+            "--all-partners", help="Returns go to swiftship, rapidroute and desipost, not only "
+            "swiftship (a different world, so figures differ from the default's)."
+        ),
+    ] = False,
 ) -> None:
     """Simulate traffic with planted fraud through intake → Kafka → fraud; print detection quality.
 
@@ -295,9 +302,11 @@ def fraud_eval(
 
     from disputedesk.simulate import Marketplace
     from disputedesk.simulate.evaluation import evaluate
+    from disputedesk.simulate.marketplace import SWIFTSHIP_ONLY, THREE_PARTNERS
     from disputedesk.simulate.report import print_report
 
-    market = Marketplace(days=days)
+    # swiftship alone by default, so that detection figures stay comparable between runs.
+    market = Marketplace(days=days, partners=THREE_PARTNERS if all_partners else SWIFTSHIP_ONLY)
     market = replace(market, honest=replace(market.honest, returns_per_day=returns_per_day))
     state = Path(os.environ.get("DISPUTEDESK_STATE_DIR", ".state/eval")).resolve()
 
@@ -316,6 +325,107 @@ def fraud_eval(
     )
     print_report(report, console)
     console.print(f"wrote {out / 'fraud-eval.json'}")
+
+
+@app.command()
+def simulate(
+    seed: Annotated[int, typer.Option(help="Same seed (and tag), same marketplace.")] = 1,
+    sellers: Annotated[int, typer.Option(min=16, help="Planted fraud needs at least 16.")] = 60,
+    buyers: Annotated[int, typer.Option(min=150)] = 1500,
+    days: Annotated[int, typer.Option(min=1, help="Simulated days of returns.")] = 14,
+    returns_per_day: Annotated[float, typer.Option(help="Honest returns per simulated day.")] = (
+        22.0
+    ),
+    rate: Annotated[
+        float, typer.Option(min=0.1, help="Requests per second offered, on average.")
+    ] = 20.0,
+    redeliver_fraction: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of partner messages sent twice.")
+    ] = 0.05,
+    out_of_order_fraction: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of returns with a scan sent after the next."),
+    ] = 0.05,
+    feedback_fraction: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of escalations followed by feedback.")
+    ] = 0.3,
+    ground_truth: Annotated[
+        Path | None,
+        typer.Option(help="Write the planted fraudsters and events here (JSON)."),
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            help="A small marketplace at about 3 requests/s, round after round until Ctrl-C "
+            "(or --duration)."
+        ),
+    ] = False,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds.")
+    ] = None,
+    tag: Annotated[
+        str | None,
+        typer.Option(
+            help="Part of this run's ids (default: seed and clock, so runs never collide)."
+        ),
+    ] = None,
+    intake_url: Annotated[
+        str | None, typer.Option(help="Default: INTAKE_URL, else http://127.0.0.1:$INTAKE_PORT.")
+    ] = None,
+    credentials_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--credentials",
+            help="A dev-credentials.env (default: the state folder's, as `make run` writes it).",
+        ),
+    ] = None,
+) -> None:
+    """Simulated marketplace traffic against the running services (start them with `make run`):
+    the return feed, all three partners' webhooks (with redeliveries and out-of-order scans),
+    seller escalations with evidence and feedback, honest sellers and planted fraud."""
+    import time as _time
+    from dataclasses import replace
+
+    from disputedesk.simulate.command import IntakeUnreachable, default_intake_url, load_secrets
+    from disputedesk.simulate.command import simulate as run_simulation
+    from disputedesk.simulate.live import SimulationSettings, demo_settings
+    from disputedesk.simulate.traffic import TrafficOptions
+
+    # Seed and second of starting: two runs at once (say a demo and a manual run) never share ids.
+    run_tag = tag or f"S{seed}T{int(_time.time()) % 100_000_000}"
+    traffic = TrafficOptions(
+        redeliver_fraction=redeliver_fraction,
+        out_of_order_fraction=out_of_order_fraction,
+        feedback_fraction=feedback_fraction,
+    )
+    if demo:
+        settings = replace(demo_settings(seed, run_tag), traffic=traffic)
+    else:
+        settings = SimulationSettings(
+            seed=seed, sellers=sellers, buyers=buyers, days=days,
+            returns_per_day=returns_per_day, rate=rate, traffic=traffic, tag=run_tag,
+        )
+    try:
+        secrets = load_secrets(credentials_file)
+    except FileNotFoundError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from None
+    try:
+        tally = asyncio.run(
+            run_simulation(
+                settings,
+                intake_url=intake_url or default_intake_url(),
+                secrets=secrets,
+                ground_truth=ground_truth,
+                console=console,
+                demo=demo,
+                duration_s=duration,
+            )
+        )
+    except IntakeUnreachable as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from None
+    raise typer.Exit(1 if tally.unreachable and not tally.total_accepted else 0)
 
 
 app.add_typer(stack_app, name="stack")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: the local stack, migrated databases, development credentials and partners, then
 # the four services under a supervisor that restarts any that dies. Ctrl-C stops the services;
-# `make stack-down` stops Kafka, PostgreSQL and the mail sink.
+# `make stack-down` stops Kafka, PostgreSQL and the mail sink. `make run DEMO=1` also sends
+# simulated marketplace traffic (`disputedesk simulate --demo`) once the services are healthy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -14,4 +15,4 @@ set +a
 $PY -m disputedesk.cli dev-credentials
 $PY -m disputedesk.cli migrate
 $PY -m disputedesk.cli seed-partners
-exec $PY -m disputedesk.cli run --no-stack
+exec $PY -m disputedesk.cli run --no-stack ${DEMO:+--demo}

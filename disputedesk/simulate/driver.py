@@ -15,8 +15,9 @@ from datetime import datetime
 
 import httpx
 
-from disputedesk.simulate.generator import Action, World
-from disputedesk.simulate.partners import EMITTERS
+from disputedesk.simulate.generator import World
+from disputedesk.simulate.outbound import Tally, post
+from disputedesk.simulate.traffic import Send, TrafficOptions, plan_traffic
 from shared.clock import ManualClock
 
 
@@ -29,29 +30,33 @@ class DriveResult:
     escalation_posted: dict[str, float] = field(default_factory=dict)
     return_event_ids: dict[str, str] = field(default_factory=dict)
     wall_seconds: float = 0.0
+    tally: Tally = field(default_factory=Tally)
 
 
 async def drive(
     world: World, client: httpx.AsyncClient, *, secrets: dict[str, str], clock: ManualClock,
     concurrency: int = 8, rate: float | None = None,
+    traffic: TrafficOptions = TrafficOptions(),
 ) -> DriveResult:
-    """Post every action. Between two escalations, actions of different returns go out
-    concurrently (each return's own actions stay in order); an escalation goes alone, because
-    it moves the shared clock."""
+    """Post every request of the world's traffic plan. Between two escalations, requests of
+    different returns go out concurrently (each return's own requests stay in order); an
+    escalation goes alone, because it moves the shared clock, and so does a rapidroute batch
+    spanning several returns."""
+    sends = plan_traffic(world, traffic, tag=str(world.seed)).sends
     result = DriveResult()
     started = time.monotonic()
-    batch: list[tuple[int, Action]] = []
+    batch: list[Send] = []
 
     async def flush() -> None:
-        by_return: dict[str, list[tuple[int, Action]]] = defaultdict(list)
+        by_return: dict[str, list[Send]] = defaultdict(list)
         for item in batch:
-            by_return[item[1].return_id].append(item)
+            by_return[item.return_ids[0]].append(item)
         gate = asyncio.Semaphore(concurrency)
 
-        async def one_return(items: list[tuple[int, Action]]) -> None:
+        async def one_return(items: list[Send]) -> None:
             async with gate:
-                for i, a in items:
-                    await _post(world, client, secrets, clock, result, i, a)
+                for s in items:
+                    await _post(client, secrets, clock, result, s)
 
         await asyncio.gather(*(one_return(v) for v in by_return.values()))
         batch.clear()
@@ -59,50 +64,45 @@ async def drive(
     if rate is not None:
         # Paced: one request after another at `rate` per second, to measure latency at a load
         # the services can sustain rather than at a burst.
-        for i, action in enumerate(world.actions):
+        for i, send in enumerate(sends):
             delay = started + i / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await _post(world, client, secrets, clock, result, i, action)
+            await _post(client, secrets, clock, result, send)
         result.wall_seconds = time.monotonic() - started
         return result
-    for i, action in enumerate(world.actions):
-        if action.kind == "escalation":
+    for send in sends:
+        if send.kind == "escalation" or len(send.return_ids) > 1:
             await flush()
-            await _post(world, client, secrets, clock, result, i, action)
+            await _post(client, secrets, clock, result, send)
         else:
-            batch.append((i, action))
+            batch.append(send)
     await flush()
     result.wall_seconds = time.monotonic() - started
     return result
 
 
 async def _post(
-    world: World, client: httpx.AsyncClient, secrets: dict[str, str], clock: ManualClock,
-    result: DriveResult, i: int, action: Action,
+    client: httpx.AsyncClient, secrets: dict[str, str], clock: ManualClock,
+    result: DriveResult, send: Send,
 ) -> None:
-    feed = {"Authorization": f"Bearer {secrets['DISPUTEDESK_KEY_MARKETPLACE']}"}
-    agent = {"Authorization": f"Bearer {secrets['DISPUTEDESK_KEY_OPS_AGENT']}"}
-    if action.kind == "return":
-        r = await client.post("/v1/returns", json=action.body, headers=feed)
-        if r.status_code == 202:
+    if send.kind == "escalation":
+        clock.set(send.at)
+    reply = await post(client, send, secrets, sent_at=int(clock.now().timestamp()))
+    result.tally.record(send, reply)
+    if reply.ok:
+        if send.kind == "webhook":
+            result.accepted_events += int(reply.payload.get("accepted", 0))
+        elif send.kind == "return":
             result.accepted_events += 1
-            result.return_event_ids[action.return_id] = r.json()["event_id"]
-    elif action.kind == "scan":
-        path, headers, body = EMITTERS[action.partner_format](
-            action.body, secrets, f"msg_{world.seed}_{i}", int(clock.now().timestamp()))
-        r = await client.post(path, content=body, headers=headers)
-        if r.status_code == 202:
-            result.accepted_events += int(r.json().get("accepted", 0))
+            result.return_event_ids[send.return_ids[0]] = reply.payload["event_id"]
+        elif send.kind == "escalation":
+            result.accepted_events += 1
+            escalation_id = reply.payload["escalation_id"]
+            result.escalations[send.return_ids[0]] = escalation_id
+            result.escalation_posted[escalation_id] = time.time()
     else:
-        clock.set(action.at)
-        r = await client.post("/v1/escalations", json=action.body, headers=agent)
-        if r.status_code == 201:
-            result.accepted_events += 1
-            result.escalations[action.return_id] = r.json()["escalation_id"]
-            result.escalation_posted[r.json()["escalation_id"]] = time.time()
-    if r.status_code >= 300:
-        result.rejected.append((action.kind, r.status_code, r.text[:300]))
+        result.rejected.append((send.kind, reply.status, reply.problem))
 
 
 def latest(values: list[datetime]) -> datetime | None:

@@ -334,7 +334,7 @@ async def evaluate(
     seeds: list[int], market: Marketplace, *, out_dir: Path, state_dir: Path,
     progress: Callable[[int, dict[str, Any]], None] | None = None, rate: float | None = None,
 ) -> dict[str, Any]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
     _, secrets, prepare = await asyncio.to_thread(prepare_stack, state_dir)
     started = time.monotonic()
     per_seed = []

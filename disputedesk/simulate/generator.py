@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from disputedesk.simulate.marketplace import Category, Marketplace
+from disputedesk.simulate.marketplace import Category, Marketplace, PartnerNetwork
+from disputedesk.simulate.partners import partner_time
 
 PATTERNS = ("claim_abuse", "evidence_reuse", "wrong_used_returns", "pilferage",
             "qc_contradiction", "collusion")
@@ -23,11 +24,17 @@ PATTERNS = ("claim_abuse", "evidence_reuse", "wrong_used_returns", "pilferage",
 
 @dataclass(frozen=True, slots=True)
 class Action:
+    """One thing that happens in the marketplace. A scan's body is partner-neutral (canonical
+    type, UTC time, grams); `partners.py` renders it in its partner's own format."""
+
     at: datetime
     kind: str  # return | scan | escalation
     return_id: str
     body: dict[str, Any]
     partner_format: str = ""
+    partner_id: str = ""
+    # What the seller saw of the journey, for the feedback the traffic plan draws afterwards.
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -101,6 +108,7 @@ class _Journey:
     buyer: _Buyer
     hub: str
     agent: str
+    partner: PartnerNetwork
     initiated_at: datetime
     qc: bool
     item_value: int
@@ -136,11 +144,16 @@ class _Generator:
         self.counter = 0
         rng = self.rng
         self.agents: list[tuple[str, str]] = []
+        # Hubs are numbered across partners, so every hub and agent id is unique.
+        self.partner_of_hub: dict[str, PartnerNetwork] = {}
+        number = 0
         for p in market.partners:
-            for h in range(p.hubs):
-                hub = f"H-{tag}-{h + 1:02d}"
+            for _ in range(p.hubs):
+                number += 1
+                hub = f"H-{tag}-{number:02d}"
+                self.partner_of_hub[hub] = p
                 for a in range(p.agents_per_hub):
-                    self.agents.append((hub, f"AG-{tag}-{h + 1:02d}{a + 1:02d}"))
+                    self.agents.append((hub, f"AG-{tag}-{number:02d}{a + 1:02d}"))
         self.hubs = sorted({h for h, _ in self.agents})
         a_shape, b_shape = market.honest.claim_rate_beta
         self.sellers = [
@@ -185,7 +198,10 @@ class _Generator:
         # One honest hub has one bad day.
         self.bad_day_hub = hubs[f.pilfering_hubs]
         self.bad_day = rng.randrange(market.days // 3, market.days)
-        other_agents = [a for a in self.agents if a[0] not in self.pilfering_hubs]
+        # Agent-level fraud is planted only where the partner's scans name the agent: a
+        # detector cannot attribute what intake never hears.
+        other_agents = [a for a in self.agents if a[0] not in self.pilfering_hubs
+                        and self.partner_of_hub[a[0]].reports_agents]
         rng.shuffle(other_agents)
         self.pilfering_agents = {a for _, a in other_agents[: f.pilfering_agents]}
         self.qc_agents = {a for _, a in other_agents[f.pilfering_agents:
@@ -222,7 +238,8 @@ class _Generator:
             agent = buyer.home_agent if rng.random() < 0.7 else rng.choice(self.agents)
         j = _Journey(
             return_id=self._rid(), seller=seller, buyer=buyer, hub=agent[0], agent=agent[1],
-            initiated_at=at, qc=rng.random() < h.qc_required_share if qc is None else qc,
+            partner=self.partner_of_hub[agent[0]], initiated_at=at,
+            qc=rng.random() < h.qc_required_share if qc is None else qc,
             item_value=self._value(seller.category),
         )
         return j
@@ -235,17 +252,24 @@ class _Generator:
             "return_id": j.return_id, "order_id": f"ORD-{j.return_id}",
             "seller_id": j.seller.seller_id, "buyer_id": j.buyer.buyer_id,
             "category": c.name, "item_value": j.item_value, "qc_required": j.qc,
-            "partner_id": "swiftship", "awb": f"AWB-{j.return_id}",
+            "partner_id": j.partner.partner_id, "awb": f"AWB-{j.return_id}",
             "initiated_at": j.initiated_at.isoformat(),
             "buyer_contact_hash": j.buyer.contact_hash,
             "buyer_address_hash": j.buyer.address_hash,
         }))
         weight = rng.randint(*c.weight_g)
         pickup_at = j.initiated_at + timedelta(hours=rng.uniform(12, 36))
-        self._scan(j, "return.qc_passed" if j.qc else "return.picked_up", pickup_at, weight)
+        full = self.m.full_lifecycle
+        if full:
+            self._scan(j, "PICKUP_SCHEDULED",
+                       j.initiated_at + timedelta(hours=rng.uniform(1, 6)), None)
+        self._scan(j, "QC_PASSED" if j.qc else "PICKED_UP", pickup_at, weight)
         hub_at = pickup_at + timedelta(hours=rng.uniform(4, 12))
-        if self.m.full_lifecycle:
-            self._scan(j, "return.at_hub", hub_at, None)
+        if full:
+            if j.qc:
+                self._scan(j, "PICKED_UP", pickup_at + timedelta(minutes=2), weight)
+            self._scan(j, "IN_TRANSIT", pickup_at + (hub_at - pickup_at) / 2, None)
+            self._scan(j, "AT_HUB", hub_at, None)
         end_at = hub_at + timedelta(hours=rng.uniform(24, 72))
         day = (end_at - self.m.start).days
         pilfer_rate = 0.0
@@ -275,11 +299,14 @@ class _Generator:
                 j.incident, j.terminal = True, "LOST"
             elif v < h.weight_drop_rate + h.lost_rate + h.damaged_rate:
                 j.incident, j.terminal = True, "DAMAGED"
-        event = {"DELIVERED": "return.delivered", "LOST": "return.lost",
-                 "DAMAGED": "return.damaged"}[j.terminal]
+        event = {"DELIVERED": "DELIVERED_TO_SELLER", "LOST": "LOST",
+                 "DAMAGED": "DAMAGED_IN_TRANSIT"}[j.terminal]
+        if full and j.terminal == "DELIVERED":
+            self._scan(j, "OUT_FOR_DELIVERY", end_at - timedelta(hours=rng.uniform(2, 8)), None)
         self._scan(j, event, end_at, max(delivered_weight, 1) if j.terminal == "DELIVERED"
                    else None)
-        self.terminal_at[j.return_id] = end_at
+        # The time intake will record: some formats carry only milliseconds or seconds.
+        self.terminal_at[j.return_id] = partner_time(j.partner.format, end_at)
         if j.terminal == "DELIVERED":
             j.delivered_at = end_at
         if j.pilfered:
@@ -290,13 +317,13 @@ class _Generator:
 
     def _scan(self, j: _Journey, event: str, at: datetime, weight_g: int | None) -> None:
         body: dict[str, Any] = {
-            "event": event, "awb": f"AWB-{j.return_id}", "return_ref": j.return_id,
-            "at": at.isoformat(), "hub": j.hub, "agent": j.agent, "photos": [],
-            "otp_verified": event == "return.delivered",
+            "type": event, "awb": f"AWB-{j.return_id}", "return_id": j.return_id,
+            "at": at, "hub": j.hub, "agent": j.agent, "images": [],
+            "otp_verified": event == "DELIVERED_TO_SELLER", "weight_g": weight_g,
+            "qc": j.qc,
         }
-        if weight_g is not None:
-            body["weight_kg"] = round(weight_g / 1000, 3)
-        self.actions.append(Action(at, "scan", j.return_id, body, "swiftship"))
+        self.actions.append(Action(at, "scan", j.return_id, body, j.partner.format,
+                                   j.partner.partner_id))
 
     def evidence(self, seller_id: str, *, reuse: bool) -> tuple[list[dict[str, Any]], bool]:
         """An honest evidence set; with `reuse`, one photo repeats (exactly or nearly) one the
@@ -337,7 +364,9 @@ class _Generator:
             # The simulated desk agent files on the seller's behalf after the seller's email.
             "evidence": items, "channel": "EMAIL",
         }
-        self.actions.append(Action(at, "escalation", j.return_id, body))
+        self.actions.append(Action(at, "escalation", j.return_id, body, facts={
+            "incident": j.incident, "qc": j.qc, "terminal": j.terminal,
+            "seller_id": j.seller.seller_id}))
         for pattern in planted or []:
             entity = {"claim_abuse": ("seller", j.seller.seller_id),
                       "evidence_reuse": ("seller", j.seller.seller_id),

@@ -16,13 +16,21 @@ class Category:
     weight_g: tuple[int, int]  # parcel weight range
 
 
+# desipost's snapshots name the hub (`location`) but never the agent who scanned.
+FORMATS_WITHOUT_AGENT = frozenset({"desipost"})
+
+
 @dataclass(frozen=True, slots=True)
 class PartnerNetwork:
     partner_id: str
     hubs: int
     agents_per_hub: int
-    # Webhook format the emitter speaks (swiftship today; others as their adapters land).
+    # Webhook format the emitter speaks: swiftship, rapidroute or desipost.
     format: str = "swiftship"
+
+    @property
+    def reports_agents(self) -> bool:
+        return self.format not in FORMATS_WITHOUT_AGENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,18 @@ class FraudPlan:
     identity_ring_returns_each: int = 3
 
 
+SWIFTSHIP_ONLY: tuple[PartnerNetwork, ...] = (
+    PartnerNetwork("swiftship", hubs=6, agents_per_hub=3, format="swiftship"),
+)
+# The marketplace hands each return to the partner serving the buyer's area: swiftship is the
+# largest network, desipost the smallest.
+THREE_PARTNERS: tuple[PartnerNetwork, ...] = (
+    *SWIFTSHIP_ONLY,
+    PartnerNetwork("rapidroute", hubs=4, agents_per_hub=3, format="rapidroute"),
+    PartnerNetwork("desipost", hubs=3, agents_per_hub=2, format="desipost"),
+)
+
+
 def default_categories() -> tuple[Category, ...]:
     return (
         Category("electronics", 9000, 0.8, (300, 2500)),
@@ -88,10 +108,11 @@ class Marketplace:
     # Seller sizes are Pareto: a few large sellers carry much of the volume.
     seller_size_shape: float = 1.2
     categories: tuple[Category, ...] = field(default_factory=default_categories)
-    partners: tuple[PartnerNetwork, ...] = (PartnerNetwork("swiftship", hubs=6, agents_per_hub=3),)
+    partners: tuple[PartnerNetwork, ...] = field(default_factory=lambda: THREE_PARTNERS)
     honest: HonestBehaviour = field(default_factory=HonestBehaviour)
     fraud: FraudPlan = field(default_factory=FraudPlan)
-    # Every scan of the journey (at hub, in transit, ...) or only those the detectors need
+    # Every scan of the journey (scheduled, picked up, in transit, at hub, out for delivery)
+    # or only those the detectors need
     # (pickup or QC with the weight, and the end of the journey): the evaluation uses the latter
     # to keep three seeds within minutes.
     full_lifecycle: bool = False

@@ -121,6 +121,14 @@ def run_command(
     health_timeout: Annotated[
         float, typer.Option(help="Seconds each service may take to answer /healthz.")
     ] = 90.0,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Once the services are healthy, send simulated marketplace traffic "
+            "(`disputedesk simulate --demo`) until stopped.",
+        ),
+    ] = False,
 ) -> None:
     """Run the four services with uvicorn against the local stack, restarting any that dies."""
     raise typer.Exit(
@@ -129,5 +137,6 @@ def run_command(
             ensure_stack=stack,
             echo_logs=echo_logs,
             health_timeout=health_timeout,
+            demo=demo,
         )
     )

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -196,6 +196,46 @@ def _signal_group(pid: int, signal_number: signal.Signals) -> None:
         pass
 
 
+class DemoTraffic:
+    """`disputedesk simulate --demo` as a child process: started once every service is healthy,
+    interrupted (so it prints its summary) before the services stop."""
+
+    def __init__(
+        self, *, env: Mapping[str, str], cwd: Path, log_path: Path, intake_url: str,
+        credentials_file: Path,
+    ) -> None:
+        self.env = dict(env)
+        self.cwd = cwd
+        self.log_path = log_path
+        self.intake_url = intake_url
+        self.credentials_file = credentials_file
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def command(self, python: str = sys.executable) -> list[str]:
+        return [python, "-m", "disputedesk.cli", "simulate", "--demo",
+                "--intake-url", self.intake_url, "--credentials", str(self.credentials_file)]
+
+    def start(self) -> None:
+        if self.process is not None:
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        _signal_group(self.process.pid, signal.SIGINT)
+        try:
+            self.process.wait(timeout=_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            _signal_group(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
 class _StopRequest:
     """Turns SIGINT/SIGTERM into a flag the supervision loop checks."""
 
@@ -269,8 +309,10 @@ def run_services(
     echo_logs: bool = False,
     health_timeout: float = 90.0,
     console: Console | None = None,
+    demo: bool = False,
 ) -> int:
-    """Run the services until SIGINT/SIGTERM; returns the process exit code."""
+    """Run the services until SIGINT/SIGTERM; returns the process exit code. With `demo`,
+    simulated marketplace traffic flows into intake once every service is healthy."""
     console = console or Console()
     settings = settings or StackSettings()
     repo_root = find_repo_root()
@@ -323,6 +365,25 @@ def run_services(
         )
         for spec in specs
     ]
+    intake_spec = next((spec for spec in specs if spec.name == "intake"), None)
+    traffic = (
+        DemoTraffic(
+            env=env, cwd=repo_root, log_path=settings.service_logs_dir / "simulate.log",
+            intake_url=intake_spec.base_url, credentials_file=settings.dev_credentials_file,
+        )
+        if demo and intake_spec is not None
+        else None
+    )
+
+    def start_traffic() -> None:
+        if traffic is not None:
+            traffic.start()
+            console.print(
+                f"Demo traffic: `disputedesk simulate --demo` → {traffic.intake_url} "
+                f"(progress and summary in {traffic.log_path})",
+                highlight=False,
+            )
+
     stop_request = _StopRequest()
     stop_request.install()
     echo = _LogEcho(console, supervised) if echo_logs else None
@@ -339,8 +400,11 @@ def run_services(
             console=console,
             settings=settings,
             stack_env=stack_env,
+            on_all_healthy=start_traffic,
         )
     finally:
+        if traffic is not None:
+            traffic.stop()
         console.print("Stopping services…")
         for service in supervised:
             if service.process is not None and service.process.poll() is None:
@@ -372,9 +436,11 @@ def _supervise(
     console: Console,
     settings: StackSettings,
     stack_env: Mapping[str, str],
+    on_all_healthy: Callable[[], None] | None = None,
 ) -> None:
     health_deadline = time.monotonic() + health_timeout
     summary_shown = False
+    healthy_once = False
     with httpx.Client(timeout=1.0) as client:
         while not stop_request.event.wait(0.5):
             now = time.monotonic()
@@ -390,6 +456,10 @@ def _supervise(
             if not summary_shown and (all_healthy or now >= health_deadline):
                 _print_summary(supervised, console=console, settings=settings, stack_env=stack_env)
                 summary_shown = True
+            if all_healthy and not healthy_once:
+                healthy_once = True
+                if on_all_healthy is not None:
+                    on_all_healthy()
 
 
 def _restart_if_dead(service: SupervisedService, *, now: float, console: Console) -> None:

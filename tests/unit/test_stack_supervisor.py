@@ -90,3 +90,36 @@ def test_an_explicit_keyring_file_is_kept(tmp_path: Path) -> None:
 
 def test_restart_backs_off_for_a_crashing_service() -> None:
     assert [restart_delay(n) for n in range(1, 9)] == [0, 1, 2, 4, 8, 16, 30, 30]
+
+
+def test_demo_traffic_runs_the_simulator_and_is_interrupted_to_print_its_summary(
+    tmp_path: Path,
+) -> None:
+    import sys
+    import time
+
+    from disputedesk.stack.supervisor import DemoTraffic
+
+    traffic = DemoTraffic(
+        env={}, cwd=tmp_path, log_path=tmp_path / "logs" / "simulate.log",
+        intake_url="http://127.0.0.1:8001", credentials_file=tmp_path / "dev-credentials.env",
+    )
+    command = traffic.command("python")
+    assert command[1:5] == ["-m", "disputedesk.cli", "simulate", "--demo"]
+    assert command[command.index("--intake-url") + 1] == "http://127.0.0.1:8001"
+    assert command[command.index("--credentials") + 1] == str(tmp_path / "dev-credentials.env")
+
+    # A stand-in simulator that reports how it was stopped.
+    script = (
+        "import signal, sys, time\n"
+        "def done(*_):\n    print('summary after SIGINT', flush=True); sys.exit(0)\n"
+        "signal.signal(signal.SIGINT, done)\nprint('ready', flush=True)\ntime.sleep(30)\n"
+    )
+    traffic.command = lambda python=sys.executable: [python, "-c", script]  # type: ignore[method-assign]
+    traffic.start()
+    deadline = time.monotonic() + 10
+    while "ready" not in traffic.log_path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    traffic.stop()
+    assert traffic.process is not None and traffic.process.returncode == 0
+    assert "summary after SIGINT" in traffic.log_path.read_text()
