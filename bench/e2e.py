@@ -711,6 +711,38 @@ def _machine_busy() -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 
 
+class ClientPool:
+    """Several small httpx clients used in turn. One client with hundreds of requests in
+    flight spends its time matching queued requests to connections (a scan of every pending
+    request on each change), which on a small machine makes the load generator the
+    bottleneck; sixteen pools of sixteen connections keep each scan short."""
+
+    def __init__(self, base_url: str, *, clients: int = 16, connections: int = 16) -> None:
+        import httpx
+
+        # Idle connections are dropped before uvicorn's 5 s keep-alive would close them under
+        # a request in flight (a client-side artefact, not the service's answer).
+        limits = httpx.Limits(
+            max_connections=connections,
+            max_keepalive_connections=connections,
+            keepalive_expiry=3.0,
+        )
+        self.clients = [
+            httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) for _ in range(clients)
+        ]
+        self._next = 0
+
+    async def __aenter__(self) -> ClientPool:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.gather(*(c.aclose() for c in self.clients))
+
+    async def post(self, path: str, *, content: bytes, headers: dict[str, str]) -> Any:
+        self._next = (self._next + 1) % len(self.clients)
+        return await self.clients[self._next].post(path, content=content, headers=headers)
+
+
 async def _send(
     client: Any,
     obs: Observations,
@@ -1081,7 +1113,6 @@ def step_figures(
 
 
 async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, Any]:
-    import httpx
 
     settings = Settings.from_env()
     bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
@@ -1126,14 +1157,7 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
             asyncio.create_task(watch_mail(mail_dir, obs, stop)),
         ]
         traffic = Traffic(secrets, settings, uuid.uuid4().hex[:4].upper())
-        # Idle connections are dropped before uvicorn's 5 s keep-alive would close them under a
-        # request in flight (a client-side artefact, not the service's answer).
-        limits = httpx.Limits(
-            max_connections=400, max_keepalive_connections=100, keepalive_expiry=3.0
-        )
-        async with httpx.AsyncClient(
-            base_url=services.urls["intake"], limits=limits, timeout=30
-        ) as client:
+        async with ClientPool(services.urls["intake"]) as client:
             # Warm-up: connections, pools, first-use code paths, consumer groups joined.
             await run_step(client, traffic, obs, step=-1, multiplier=0.1, seconds=6)
             await _drain(probe, obs, -1, settings, log)
