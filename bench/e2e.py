@@ -133,6 +133,7 @@ def sustained_verdict(
     end_backlog: float,
     messages_per_s: float,
     completed_share: float,
+    backlog_samples: int = 3,
     rate_tolerance: float = 0.95,
     growth_tolerance: float = 0.05,
     end_backlog_seconds: float = 2.0,
@@ -143,6 +144,8 @@ def sustained_verdict(
     it ended the step below two seconds' worth of messages, and (nearly) every escalation
     reached its decision email. Each failed condition is named."""
     reasons = []
+    if backlog_samples < 3:
+        reasons.append(f"backlog sampled {backlog_samples} times only (machine too busy)")
     if achieved_per_s < rate_tolerance * offered_per_s:
         reasons.append(f"accepted {achieved_per_s:.1f}/s of {offered_per_s:.1f}/s offered")
     if backlog_slope_per_s > growth_tolerance * messages_per_s:
@@ -492,7 +495,9 @@ class BacklogProbe:
         await self.admin.start()
         self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
         await self.consumer.start()
-        self.http = httpx.AsyncClient(timeout=2.0)
+        # Short: a service too busy to answer within a second shows as a gap, and the
+        # consumer lag (asked of Kafka, not of the services) is still sampled.
+        self.http = httpx.AsyncClient(timeout=1.0)
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -1102,6 +1107,7 @@ def step_figures(
         end_backlog=end_backlog,
         messages_per_s=messages_per_s,
         completed_share=completed / total_esc if total_esc else 0.0,
+        backlog_samples=len(steady),
     )
     group_slopes = {
         group: round(
@@ -1162,6 +1168,7 @@ def step_figures(
         "case_outcomes": dict(outcomes),
         "backlog": {
             "slope_messages_per_s": round(slope, 1),
+            "samples_while_fully_loaded": len(steady),
             "end_of_step": end_backlog,
             "max": max((s.total for s in samples), default=0.0),
             "consumer_lag_slope_per_s": group_slopes,
@@ -1222,6 +1229,7 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
     probe = BacklogProbe(bootstrap, services.urls)
     watchers: list[asyncio.Task[None]] = []
     traffic: Traffic | None = None
+    idle_cpu: dict[str, float] = {}
     try:
         await services.ready()
         log(f"services healthy on {', '.join(services.urls.values())}")
@@ -1235,6 +1243,16 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
             # Warm-up: connections, pools, first-use code paths, consumer groups joined.
             await run_step(client, traffic, obs, step=-1, multiplier=0.1, seconds=6)
             await _drain(probe, obs, -1, settings, log)
+            # What the services cost with no traffic at all (relays, dispatchers and timers
+            # polling): a floor every step pays.
+            idle_meter = CpuMeter(services)
+            await asyncio.sleep(5)
+            idle_cpu = {k: round(v, 3) for k, v in idle_meter.read().items()}
+            log(
+                "idle: "
+                + ", ".join(f"{n} {idle_cpu.get(n, 0):.2f}" for n in (*SERVICES, "postgres"))
+                + " cores"
+            )
             for step, multiplier in enumerate(settings.multipliers):
                 log(
                     f"step {step + 1}/{len(settings.multipliers)}: ×{multiplier:g} — "
@@ -1323,6 +1341,7 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
             "requests_per_return": "1 feed entry + 3 partner scans (pickup, in transit, delivered)",
         },
         "baselines": baselines,
+        "idle_cores_used": idle_cpu,
         "steps": steps,
         "highest_sustained": (
             {

@@ -67,6 +67,7 @@ def test_a_step_keeping_up_is_sustained() -> None:
         ({"backlog_slope_per_s": 40.0}, "backlog grew 40.0 messages/s"),
         ({"end_backlog": 2000.0}, "backlog 2000 messages at the end of the step"),
         ({"completed_share": 0.9}, "only 90.0% of escalations reached a decision email"),
+        ({"backlog_samples": 1}, "backlog sampled 1 times only (machine too busy)"),
     ],
 )
 def test_each_way_of_falling_behind_is_named(change: dict[str, float], reason: str) -> None:
@@ -77,6 +78,7 @@ def test_each_way_of_falling_behind_is_named(change: dict[str, float], reason: s
         "end_backlog": 0.0,
         "messages_per_s": 574.0,
         "completed_share": 1.0,
+        "backlog_samples": 20,
     } | change
     verdict = sustained_verdict(**figures)
     assert not verdict.sustained
