@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from shared.transient import is_transient
 
@@ -126,6 +127,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The caller hung up before its body arrived (a client timeout under load): nothing
+        # was read or stored and nobody reads the answer. Logging it as a crash with its
+        # traceback would spend CPU exactly when the service has none to spare.
+        log.info("client disconnected during %s %s", request.method, request.url.path)
+        return problem_response(request, 400, "Client closed request", None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

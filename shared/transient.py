@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 
 class PermanentError(Exception):
@@ -34,6 +35,10 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, PermanentError):
         return False
     if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    # Every pooled connection busy for the whole checkout timeout: the service is overloaded
+    # for a moment, nothing was stored, and the same request will succeed later.
+    if isinstance(exc, PoolTimeoutError):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True

@@ -65,3 +65,12 @@ def test_a_permanent_error_is_never_retried_whatever_caused_it() -> None:
         raise PermanentError("unknown partner") from OSError("network")
     except PermanentError as error:
         assert not is_transient(error)
+
+
+def test_an_exhausted_connection_pool_is_transient() -> None:
+    # Under a load burst every pooled connection can be busy past the checkout timeout;
+    # intake answered those requests with 500 (the end-to-end benchmark found it) instead of
+    # 503 with Retry-After, and a consumer would have dead-lettered a good event.
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    assert is_transient(PoolTimeoutError("QueuePool limit of size 10 overflow 10 reached"))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
+from starlette.requests import ClientDisconnect
 
 from shared.problems import install_problem_handlers
 
@@ -16,6 +19,10 @@ def _app() -> FastAPI:
     @app.get("/db-down")
     async def db_down() -> None:
         raise OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
+
+    @app.get("/gone")
+    async def gone() -> None:
+        raise ClientDisconnect()
 
     @app.get("/bug")
     async def bug() -> None:
@@ -39,3 +46,11 @@ async def test_a_bug_is_a_problem_500_without_internals() -> None:
         r = await client.get("/bug")
     assert r.status_code == 500
     assert "a bug" not in r.text and r.json()["title"] == "Internal error"
+
+
+async def test_a_client_that_hung_up_is_not_an_internal_error(caplog: Any) -> None:
+    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.get("/gone")
+    assert r.status_code == 400
+    assert not [rec for rec in caplog.records if rec.levelname == "ERROR"]

@@ -1,0 +1,112 @@
+"""The end-to-end benchmark's pure figures: percentiles, backlog slope, the sustained verdict,
+and how a sink file is matched to its escalation."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.e2e import (
+    classify_email,
+    highest_sustained,
+    latency_summary,
+    percentile,
+    slope_per_s,
+    sustained_verdict,
+)
+
+
+def test_percentile_interpolates_between_closest_ranks() -> None:
+    values = [float(v) for v in range(1, 101)]  # 1..100, given unsorted below
+    shuffled = values[50:] + values[:50]
+    assert percentile(shuffled, 50) == pytest.approx(50.5)
+    assert percentile(shuffled, 95) == pytest.approx(95.05)
+    assert percentile(shuffled, 99) == pytest.approx(99.01)
+    assert percentile(shuffled, 100) == 100.0
+    assert percentile([3.0], 99) == 3.0
+    assert percentile([], 50) is None
+
+
+def test_latency_summary_reports_milliseconds_and_the_missing() -> None:
+    summary = latency_summary([0.1, 0.2, 0.3, 0.4, 2.0], missing=2)
+    assert summary == {
+        "count": 5,
+        "missing": 2,
+        "p50_ms": 300.0,
+        "p95_ms": 1680.0,
+        "p99_ms": 1936.0,
+        "max_ms": 2000.0,
+    }
+    assert latency_summary([], missing=3)["p95_ms"] is None
+
+
+def test_slope_of_a_growing_a_flat_and_a_draining_backlog() -> None:
+    assert slope_per_s([(t, 10.0 * t + 5) for t in range(10)]) == pytest.approx(10.0)
+    # A backlog that only jitters (40, 46, 40, ...) has a slope near zero: 15 / 82.5.
+    assert slope_per_s([(t, 40.0 + (t % 2) * 6) for t in range(10)]) == pytest.approx(15 / 82.5)
+    assert slope_per_s([(t, 100.0 - 4 * t) for t in range(10)]) == pytest.approx(-4.0)
+    assert slope_per_s([(1.0, 5.0)]) == 0.0
+    assert slope_per_s([(1.0, 5.0), (1.0, 9.0)]) == 0.0
+
+
+def test_a_step_keeping_up_is_sustained() -> None:
+    verdict = sustained_verdict(
+        offered_per_s=287,
+        achieved_per_s=283,
+        backlog_slope_per_s=3.0,
+        end_backlog=120,
+        messages_per_s=574,
+        completed_share=1.0,
+    )
+    assert verdict.sustained and verdict.reasons == []
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"achieved_per_s": 250.0}, "accepted 250.0/s of 287.0/s offered"),
+        ({"backlog_slope_per_s": 40.0}, "backlog grew 40.0 messages/s"),
+        ({"end_backlog": 2000.0}, "backlog 2000 messages at the end of the step"),
+        ({"completed_share": 0.9}, "only 90.0% of escalations reached a decision email"),
+        ({"backlog_samples": 1}, "backlog sampled 1 times only (machine too busy)"),
+    ],
+)
+def test_each_way_of_falling_behind_is_named(change: dict[str, float], reason: str) -> None:
+    figures = {
+        "offered_per_s": 287.0,
+        "achieved_per_s": 287.0,
+        "backlog_slope_per_s": 0.0,
+        "end_backlog": 0.0,
+        "messages_per_s": 574.0,
+        "completed_share": 1.0,
+        "backlog_samples": 20,
+    } | change
+    verdict = sustained_verdict(**figures)
+    assert not verdict.sustained
+    assert verdict.reasons == [reason]
+
+
+def test_highest_sustained_is_the_largest_multiplier_that_held() -> None:
+    steps = [
+        {"multiplier": 0.25, "sustained": True},
+        {"multiplier": 0.5, "sustained": False},  # a noisy neighbour's burst
+        {"multiplier": 1.0, "sustained": True},
+        {"multiplier": 1.5, "sustained": False},
+    ]
+    assert highest_sustained(steps) == {"multiplier": 1.0, "sustained": True}
+    assert highest_sustained([{"multiplier": 1.0, "sustained": False}]) is None
+
+
+def test_sink_files_are_matched_to_their_return_and_kind() -> None:
+    name = "20261126T123456.250000Z-6a1c0f5e-0000-4000-8000-000000000001.eml"
+    ack = b"From: desk\nSubject: [CASE-1A] We have your claim about return RET-E2EAB12-0000042\n"
+    decision = (
+        b"From: desk\nSubject: [CASE-1A] Your claim about return RET-E2EAB12-0000042 is "
+        b"=?utf-8?q?partly_approved=3A_=E2=82=B9450?=\n"
+    )
+    other = b"Subject: [ALERT] Hub H-01 stands out\n"
+    rid, kind, arrived = classify_email(name, ack) or ("", "", 0.0)
+    assert (rid, kind) == ("RET-E2EAB12-0000042", "ack")
+    assert arrived == pytest.approx(1795696496.25)
+    assert classify_email(name, decision)[:2] == ("RET-E2EAB12-0000042", "decision")  # type: ignore[index]
+    assert classify_email(name, other) is None
+    assert classify_email("not-a-stamp.eml", ack) is None

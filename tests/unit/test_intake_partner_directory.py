@@ -1,0 +1,92 @@
+"""The partner directory reads a partner once however many webhooks miss its cache at once."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from services.intake.partners import directory as directory_module
+from services.intake.partners.directory import PartnerDirectory
+
+
+class FakeRegistry:
+    """Stands in for the partner repository; `release` holds every read until set."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.release = asyncio.Event()
+        self.fail_next = False
+
+    async def get_partner(self, session: Any, partner_id: str) -> Any:
+        self.reads += 1
+        await self.release.wait()
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("database away")
+        if partner_id != "swiftship":
+            return None
+        return SimpleNamespace(
+            partner_id=partner_id, scheme="swiftship", active=True, rate_limit_per_s=200
+        )
+
+    async def all_credentials(self, session: Any, *, partner_id: str) -> list[Any]:
+        return []
+
+
+@pytest.fixture
+def registry(monkeypatch: pytest.MonkeyPatch) -> FakeRegistry:
+    fake = FakeRegistry()
+    monkeypatch.setattr(directory_module.repository, "get_partner", fake.get_partner)
+    monkeypatch.setattr(directory_module.repository, "all_credentials", fake.all_credentials)
+    return fake
+
+
+async def test_concurrent_misses_share_one_read(registry: FakeRegistry) -> None:
+    directory = PartnerDirectory()
+    lookups = [asyncio.create_task(directory.get(None, "swiftship")) for _ in range(50)]  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    registry.release.set()
+    entries = await asyncio.gather(*lookups)
+    assert registry.reads == 1
+    assert {e.partner_id for e in entries if e} == {"swiftship"}
+    assert await directory.get(None, "swiftship") is entries[0]  # type: ignore[arg-type]
+    assert registry.reads == 1
+
+
+async def test_waiters_read_for_themselves_when_the_shared_read_fails(
+    registry: FakeRegistry,
+) -> None:
+    directory = PartnerDirectory()
+    registry.fail_next = True
+    first = asyncio.create_task(directory.get(None, "swiftship"))  # type: ignore[arg-type]
+    second = asyncio.create_task(directory.get(None, "swiftship"))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    registry.release.set()
+    with pytest.raises(ConnectionError):
+        await first
+    entry = await second
+    assert entry is not None and entry.partner_id == "swiftship"
+    assert registry.reads == 2
+
+
+async def test_an_entry_read_across_an_admin_change_is_not_cached(
+    registry: FakeRegistry,
+) -> None:
+    directory = PartnerDirectory()
+    lookup = asyncio.create_task(directory.get(None, "swiftship"))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    directory.invalidate("swiftship")  # an admin rotated a secret meanwhile
+    registry.release.set()
+    await lookup
+    await directory.get(None, "swiftship")  # type: ignore[arg-type]
+    assert registry.reads == 2
+
+
+async def test_unknown_partners_leave_nothing_behind(registry: FakeRegistry) -> None:
+    directory = PartnerDirectory()
+    registry.release.set()
+    assert await directory.get(None, "nobody") is None  # type: ignore[arg-type]
+    assert directory._loading == {} and directory._entries == {}
