@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from disputedesk.simulate import Marketplace, generate
 from disputedesk.simulate.evaluation import AlertRow, AssessmentRow, score_world
@@ -54,3 +54,24 @@ def test_a_perfect_detector_scores_one() -> None:
         assert table[p]["entity_recall"] == 1.0, p
         assert table[p]["entity_precision"] == 1.0, p
     assert table["_honest"]["sellers_flagged"] == 0
+
+
+def test_by_case_an_event_counts_when_its_party_is_alerted_within_the_horizon() -> None:
+    world = generate(SMALL, 3)
+    # Never HIGH when assessed; every planted entity alerted at its first planted event.
+    rows = [AssessmentRow("disputedesk.intake.seller_escalation_filed.v1", a.return_id, None,
+                          "LOW", [], None, datetime.now(UTC))
+            for a in world.actions if a.kind == "escalation"]
+    in_time = [AlertRow(p.upper(), etype, eid, {}, world.truth.first_event.get((p, etype, eid)))
+               for p, ents in world.truth.entities.items() for etype, eid in ents]
+    table = score_world(world, rows, in_time)
+    for p in PATTERNS:
+        assert table[p]["event_recall"] == 0.0, p
+        assert table[p]["event_recall_by_case"] == 1.0, p
+        assert 0 < table[p]["event_precision_by_case"] <= 1.0, p
+    # Alerts that come long after the case closed catch only the entity's later events.
+    late = [AlertRow(a.pattern, a.entity_type, a.entity_id, {},
+                     a.event_time + timedelta(days=12) if a.event_time else None)
+            for a in in_time]
+    table = score_world(world, rows, late)
+    assert any(table[p]["event_recall_by_case"] < 1.0 for p in PATTERNS)
