@@ -16,7 +16,7 @@ from services.fraud.detectors.evidence_reuse import EvidenceFingerprint
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.pilferage import DayCount
 from services.fraud.detectors.stats import Thresholds, parts_standing_out, stands_out
-from services.fraud.scoring.service import Scored, event_score, indirect
+from services.fraud.scoring.service import Scored, combined_p, event_score, indirect
 from shared.events import FraudBand
 
 T = Thresholds()
@@ -324,3 +324,17 @@ def test_risky_entities_alone_never_make_an_ordinary_event_high() -> None:
 def test_evidence_about_the_event_itself_still_makes_it_high() -> None:
     scored = [_scored(0.6, direct=True), _scored(0.95, direct=False)]
     assert band_of(event_score(scored)) is FraudBand.HIGH
+
+
+def test_an_entity_alert_from_weak_findings_needs_their_combined_p() -> None:
+    # An honest seller's claim rate (p=0.003) and two claims on one ring buyer (p=0.05).
+    weak = [Finding("SELLER_CLAIM_RATE_HIGH", "", 0.72, "CLAIM_ABUSE", "seller", "S-1",
+                    {"p_value": 0.003}),
+            Finding("COLLUSION_SELLER_BUYER", "", 0.3, "COLLUSION_SELLER_BUYER", "seller",
+                    "S-1", {"p_value": 0.05})]
+    assert band_of(combine([f.contribution for f in weak])) is FraudBand.HIGH
+    assert combined_p(weak) > T.alpha_high
+    strong = [Finding("A", "", 0.75, "P", "seller", "S-1", {"p_value": 3e-4}),
+              Finding("B", "", 0.75, "P", "seller", "S-1", {"p_value": 3e-4})]
+    assert combined_p(strong) <= T.alpha_high
+    assert combined_p([*weak, Finding("RULE", "", 0.35, "P", "seller", "S-1")]) == 0.0

@@ -226,3 +226,18 @@ def parts_standing_out(
         worst = max(live, key=lambda name: (live[name][0], -live[name][1]))
         return {worst} if live[worst][0] else set()
     return out
+
+
+def fisher_combined(p_values: Sequence[float]) -> float:
+    """Fisher's combination of independent tests' p-values: P(chi-square with 2m degrees of
+    freedom >= -2 sum log p). Several weak findings together are judged by this, not by adding
+    up their scores: two findings at p=0.01 make p=1e-3, not a certainty."""
+    ps = [min(max(p, 1e-300), 1.0) for p in p_values]
+    if not ps:
+        return 1.0
+    half = -sum(math.log(p) for p in ps)  # chi-square statistic / 2
+    term, total = 1.0, 1.0
+    for i in range(1, len(ps)):
+        term *= half / i
+        total += term
+    return min(1.0, math.exp(-half) * total)

@@ -8,6 +8,7 @@ escalation's assessment follows it within milliseconds of its arrival.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -27,7 +28,12 @@ from services.fraud.detectors import (
     returns_abuse,
 )
 from services.fraud.detectors.findings import Finding, band_of, combine
-from services.fraud.detectors.stats import Thresholds, parts_standing_out, robust_peer_counts
+from services.fraud.detectors.stats import (
+    Thresholds,
+    fisher_combined,
+    parts_standing_out,
+    robust_peer_counts,
+)
 from services.fraud.features import repository as features
 from services.fraud.features.service import (
     NAMING_CLAIMS,
@@ -621,9 +627,11 @@ async def refresh_risk(
             continue
         upserts.append({"entity_type": etype, "entity_id": eid, "score": score, "band": band,
                         "reasons": reasons, "as_of": a.at})
-        if band == FraudBand.HIGH.value and not any(f.alert for f in best.values()):
+        if (band == FraudBand.HIGH.value and not any(f.alert for f in best.values())
+                and combined_p(best.values()) <= a.t.alpha_high):
             # Several findings, none HIGH alone, together make the entity HIGH: that is a
-            # network-level finding too, raised under its strongest pattern.
+            # network-level finding too, raised under its strongest pattern, when their
+            # p-values together (Fisher) meet the same false-alarm rate as one finding alone.
             top = max(best.values(), key=lambda f: f.contribution)
             a.entity_alerts.append(Finding(
                 code=top.code, detail=f"combined risk {score:.2f}: " + "; ".join(
@@ -637,6 +645,15 @@ async def refresh_risk(
                                           band=band, reasons=reasons, as_of=a.at,
                                           subject_event_id=subject_event_id))
     await risk_repo.upsert_risks(session, upserts)
+
+
+def combined_p(findings: Iterable[Finding]) -> float:
+    """Fisher's combination of the findings' p-values; a finding without one (a rule, not a
+    test) makes the combination unknown, and the scores' noisy-OR decides alone (0.0)."""
+    ps = [f.numbers.get("p_value") for f in findings]
+    if any(not isinstance(p, int | float) for p in ps):
+        return 0.0
+    return fisher_combined([float(cast(float, p)) for p in ps])
 
 
 def subject_key(f: Finding) -> str:
