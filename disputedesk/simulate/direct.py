@@ -9,12 +9,15 @@ world takes seconds instead of minutes, which is what exploring a detector chang
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from disputedesk.simulate.evaluation import AlertRow, AssessmentRow, score_world
 from disputedesk.simulate.generator import Action, World
+from disputedesk.simulate.marketplace import Marketplace
 from shared.events import (
     EventPayload,
     ReturnInitiated,
@@ -93,3 +96,41 @@ async def score_directly(world: World, database_url: str, *, batch: int = 50) ->
                      "assessments": len(assessments),
                      "seconds": round(time.monotonic() - started, 1)}
     return table
+
+
+async def evaluate_directly(
+    seeds: list[int], market: Marketplace, *, out_dir: Path, state_dir: Path,
+    progress: Callable[[int, dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """`fraud-eval --direct`: the same worlds and the same table as `evaluate`, each world
+    scored straight through fraud's scoring against a fresh fraud database."""
+    import asyncio
+    import json
+    import os
+
+    from disputedesk.simulate.evaluation import pool, prepare_stack
+    from disputedesk.simulate.generator import PATTERNS, generate
+
+    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    _, _, prepare = await asyncio.to_thread(prepare_stack, state_dir)
+    started = time.monotonic()
+    per_seed = []
+    for seed in seeds:
+        await asyncio.to_thread(prepare)
+        world = generate(market, seed)
+        table = await score_directly(world, os.environ["FRAUD_DATABASE_URL"])
+        per_seed.append(table)
+        if progress is not None:
+            progress(seed, table)
+    report: dict[str, Any] = {
+        "seeds": seeds, "mode": "direct", "pooled": pool(per_seed),
+        "per_seed": [{k: v for k, v in t.items() if not k.startswith("_")}
+                     | {"run": t["_run"], "honest": t["_honest"]} for t in per_seed],
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    for t in report["per_seed"]:
+        for p in PATTERNS:
+            t[p] = {k: v for k, v in t[p].items() if k != "_counts"}
+    await asyncio.to_thread((out_dir / "fraud-eval-direct.json").write_text,
+                            json.dumps(report, indent=1, default=str))
+    return report

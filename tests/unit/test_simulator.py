@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from disputedesk.simulate import Marketplace, generate
+from disputedesk.simulate.direct import canonical_event
 from disputedesk.simulate.evaluation import AlertRow, AssessmentRow, score_world
 from disputedesk.simulate.generator import PATTERNS
+from shared.events import ReturnShipmentEvent, SellerEscalationFiled
 
 SMALL = Marketplace(days=21, sellers=30, buyers=400)
 
@@ -75,3 +77,17 @@ def test_by_case_an_event_counts_when_its_party_is_alerted_within_the_horizon() 
             for a in in_time]
     table = score_world(world, rows, late)
     assert any(table[p]["event_recall_by_case"] < 1.0 for p in PATTERNS)
+
+
+def test_direct_scoring_sees_the_events_intake_would_publish() -> None:
+    world = generate(SMALL, 5)
+    events = [canonical_event(world, i, a) for i, a in enumerate(world.actions)]
+    assert len({event_id for event_id, _ in events}) == len(events)
+    by_kind = {type(payload).__name__ for _, payload in events}
+    assert by_kind == {"ReturnInitiated", "ReturnShipmentEvent", "SellerEscalationFiled"}
+    scan = next((a, p) for (_, p), a in zip(events, world.actions, strict=True)
+                if isinstance(p, ReturnShipmentEvent) and a.body.get("weight_kg"))
+    assert scan[1].weight_g == round(scan[0].body["weight_kg"] * 1000)
+    assert scan[1].hub_id == scan[0].body["hub"] and scan[1].agent_id == scan[0].body["agent"]
+    claim = next(p for _, p in events if isinstance(p, SellerEscalationFiled))
+    assert claim.filed_at.tzinfo is not None and claim.evidence
