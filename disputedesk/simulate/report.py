@@ -42,6 +42,10 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     )
     for t in report["per_seed"]:
         run = t["run"]
+        if report.get("mode") == "direct":
+            console.print(f"seed {run['seed']}: {run['actions']} actions, {run['assessments']} "
+                          f"assessments scored directly in {run['seconds']} s")
+            continue
         console.print(
             f"seed {run['seed']}: {run['events_accepted']} events, {run['assessments']} "
             f"assessments, drive {run['drive_seconds']} s, total {run['total_seconds']} s "
