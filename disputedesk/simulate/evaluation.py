@@ -9,6 +9,16 @@ planted event to the alert. Definitions:
   Precision = HIGH events whose strongest reason belongs to the pattern that are planted fraud.
 - per entity: an entity is flagged by an alert. Recall = planted entities (collusion: rings) with
   an alert of the pattern; precision = alerted entities of the pattern that are planted fraudsters.
+- per event, while the case is open (the "by case" columns): an event also counts as flagged for
+  a pattern when one of its parties (for an escalation its seller, buyer, pickup agent and hub;
+  for pilferage, an incident's hub and agent) has an alert of that pattern by
+  `CASE_HORIZON` after the event. The first events of a fraudster look like anyone's and cannot
+  be HIGH when they happen; what the desk needs is that they are caught while their case can
+  still be revisited (SOP v1: a decision may be appealed for 7 days, a review takes up to 48 h).
+  Precision counts every event so flagged, planted or not, so blaming all of an entity's events
+  costs what it should.
+- honest escalations: those not planted, and (stricter for the detector, fairer to it) those
+  whose parties are all honest, since a fraudster's unplanted claims are still a fraudster's.
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +40,7 @@ from disputedesk.simulate.generator import PATTERNS, GroundTruth, World, generat
 from disputedesk.simulate.marketplace import Marketplace
 
 ESCALATION_TYPE = "disputedesk.intake.seller_escalation_filed.v1"
+CASE_HORIZON = timedelta(days=7)
 SCAN_TYPE = "disputedesk.intake.return_shipment_event.v1"
 
 
@@ -86,6 +97,46 @@ def top_pattern(row: AssessmentRow) -> str | None:
     return pattern_of((best or {}).get("numbers", {}).get("pattern")) if best else None
 
 
+@dataclass(frozen=True, slots=True)
+class EventParties:
+    """Who an evaluated event involves, and when it happened."""
+
+    at: datetime
+    parties: tuple[tuple[str, str], ...]
+
+
+def event_parties(world: World) -> dict[tuple[str, str], EventParties]:
+    """Escalations with their seller, buyer, pickup agent and hubs; terminal scans that are
+    incidents (loss, transit damage, a weight drop as SOP v1 defines it) with their hub and
+    agent. Ordinary deliveries are no one's suspicious act."""
+    returns: dict[str, dict[str, Any]] = {}
+    scans: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    out: dict[tuple[str, str], EventParties] = {}
+    for a in world.actions:
+        if a.kind == "return":
+            returns[a.return_id] = a.body
+        elif a.kind == "scan":
+            scans[a.return_id].append(a.body)
+    for a in world.actions:
+        body = returns.get(a.return_id, {})
+        first = (scans.get(a.return_id) or [{}])[0]
+        handlers = tuple(x for x in (("agent", first.get("agent")), ("hub", first.get("hub")))
+                         if x[1])
+        if a.kind == "escalation":
+            people = tuple(x for x in (("seller", body.get("seller_id")),
+                                       ("buyer", body.get("buyer_id"))) if x[1])
+            out[("escalation", a.return_id)] = EventParties(a.at, people + handlers)
+        elif a.kind == "scan" and world.terminal_at.get(a.return_id) == a.at:
+            picked = first.get("weight_kg")
+            delivered = a.body.get("weight_kg")
+            drop = (picked is not None and delivered is not None and a.body["event"] ==
+                    "return.delivered" and delivered * 1000 < picked * 1000 - max(
+                        50, picked * 100))
+            if a.body["event"] != "return.delivered" or drop:
+                out[("terminal", a.return_id)] = EventParties(a.at, handlers)
+    return out
+
+
 def score_world(
     world: World, assessments: list[AssessmentRow], alerts: list[AlertRow]
 ) -> dict[str, Any]:
@@ -107,10 +158,25 @@ def score_world(
             prev = alerted[p].get(m)
             if prev is None or (a.event_time and a.event_time < prev):
                 alerted[p][m] = a.event_time
+    parties = event_parties(world)
+
+    def caught_by_case(p: str) -> set[tuple[str, str]]:
+        """Events of the pattern's kind (pilferage: incidents; the others: escalations) one of
+        whose parties has an alert of the pattern within the case horizon."""
+        times = alerted.get(p, {})
+        kind = "terminal" if p == "pilferage" else "escalation"
+        return {k for k, e in parties.items()
+                if k[0] == kind
+                and any(m in times and (times[m] is None or times[m] <= e.at + CASE_HORIZON)
+                        for m in e.parties)}
+
     table: dict[str, Any] = {}
     for p in PATTERNS:
         planted = truth.events.get(p, set())
         flagged = {k for k in high if top_pattern(events[k]) == p}
+        by_case = flagged | caught_by_case(p)
+        case_tp = len(by_case & fraud_events)
+        case_hits = len(planted & (high | by_case))
         ev_tp = len(flagged & fraud_events)
         ev_recall_hits = len(planted & high)
         ents = alerted.get(p, {})
@@ -137,12 +203,15 @@ def score_world(
             "events_flagged": len(flagged),
             "event_precision": _ratio(ev_tp, len(flagged)),
             "event_recall": _ratio(ev_recall_hits, len(planted)),
+            "event_precision_by_case": _ratio(case_tp, len(by_case)),
+            "event_recall_by_case": _ratio(case_hits, len(planted)),
             "entities_planted": len(units),
             "entities_alerted": len(primary),
             "entity_precision": _ratio(en_tp, len(primary)),
             "entity_recall": _ratio(detected, len(units)),
             "median_days_to_alert": round(statistics.median(delays), 2) if delays else None,
             "_counts": {"ev_tp": ev_tp, "ev_flagged": len(flagged), "ev_hits": ev_recall_hits,
+                        "case_tp": case_tp, "case_flagged": len(by_case), "case_hits": case_hits,
                         "ev_planted": len(planted), "en_tp": en_tp, "en_alerted": len(primary),
                         "en_detected": detected, "en_planted": len(units), "delays": delays},
         }
@@ -154,7 +223,11 @@ def score_world(
     honest_sellers = {("seller", s) for s in truth.sellers} - fraud_entities
     honest_buyers = {("buyer", b) for b in truth.buyers} - fraud_entities
     honest_escalations = {k for k in events if k[0] == "escalation"} - fraud_events
+    honest_parties = {k for k in honest_escalations
+                      if k in parties and not set(parties[k].parties) & fraud_entities}
     table["_honest"] = {
+        "escalations_honest_parties": len(honest_parties),
+        "escalations_honest_parties_high": len(honest_parties & high),
         "sellers": len(honest_sellers), "sellers_flagged": len(honest_sellers & any_alert),
         "buyers": len(honest_buyers), "buyers_flagged": len(honest_buyers & any_alert),
         "escalations": len(honest_escalations),
@@ -179,6 +252,8 @@ def pool(tables: list[dict[str, Any]]) -> dict[str, Any]:
             "events_planted": c["ev_planted"], "events_flagged": c["ev_flagged"],
             "event_precision": _ratio(c["ev_tp"], c["ev_flagged"]),
             "event_recall": _ratio(c["ev_hits"], c["ev_planted"]),
+            "event_precision_by_case": _ratio(c["case_tp"], c["case_flagged"]),
+            "event_recall_by_case": _ratio(c["case_hits"], c["ev_planted"]),
             "entities_planted": c["en_planted"], "entities_alerted": c["en_alerted"],
             "entity_precision": _ratio(c["en_tp"], c["en_alerted"]),
             "entity_recall": _ratio(c["en_detected"], c["en_planted"]),
@@ -193,6 +268,8 @@ def pool(tables: list[dict[str, Any]]) -> dict[str, Any]:
         "seller_fp_rate": _ratio(h["sellers_flagged"], h["sellers"]),
         "buyer_fp_rate": _ratio(h["buyers_flagged"], h["buyers"]),
         "escalation_fp_rate": _ratio(h["escalations_high"], h["escalations"]),
+        "honest_party_escalation_fp_rate": _ratio(h["escalations_honest_parties_high"],
+                                                  h["escalations_honest_parties"]),
     }
     return out
 

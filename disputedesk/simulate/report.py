@@ -19,13 +19,14 @@ def _f(v: Any) -> str:
 def print_report(report: dict[str, Any], console: Console) -> None:
     pooled = report["pooled"]
     table = Table(title=f"fraud-eval, seeds {report['seeds']} pooled ({report['seconds']} s)")
-    for col in ("pattern", "events planted", "event P", "event R", "entities", "entity P",
-                "entity R", "median days to alert"):
+    for col in ("pattern", "events planted", "event P", "event R", "event P by case",
+                "event R by case", "entities", "entity P", "entity R", "median days to alert"):
         table.add_column(col)
     for p in PATTERNS:
         r = pooled[p]
         table.add_row(p, _f(r["events_planted"]), _f(r["event_precision"]),
-                      _f(r["event_recall"]), _f(r["entities_planted"]),
+                      _f(r["event_recall"]), _f(r.get("event_precision_by_case")),
+                      _f(r.get("event_recall_by_case")), _f(r["entities_planted"]),
                       _f(r["entity_precision"]), _f(r["entity_recall"]),
                       _f(r["median_days_to_alert"]))
     console.print(table)
@@ -34,10 +35,17 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         f"honest sellers flagged {h['sellers_flagged']}/{h['sellers']} "
         f"(FPR {_f(h['seller_fp_rate'])}); honest buyers flagged {h['buyers_flagged']}/"
         f"{h['buyers']} (FPR {_f(h['buyer_fp_rate'])}); honest escalations HIGH "
-        f"{h['escalations_high']}/{h['escalations']} (FPR {_f(h['escalation_fp_rate'])})"
+        f"{h['escalations_high']}/{h['escalations']} (FPR {_f(h['escalation_fp_rate'])}); "
+        f"of honest parties only {h.get('escalations_honest_parties_high')}/"
+        f"{h.get('escalations_honest_parties')} "
+        f"(FPR {_f(h.get('honest_party_escalation_fp_rate'))})"
     )
     for t in report["per_seed"]:
         run = t["run"]
+        if report.get("mode") == "direct":
+            console.print(f"seed {run['seed']}: {run['actions']} actions, {run['assessments']} "
+                          f"assessments scored directly in {run['seconds']} s")
+            continue
         console.print(
             f"seed {run['seed']}: {run['events_accepted']} events, {run['assessments']} "
             f"assessments, drive {run['drive_seconds']} s, total {run['total_seconds']} s "

@@ -166,12 +166,13 @@ async def test_pilfering_hub_is_found_by_its_incident_rate(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     """Thirty journeys through one hub over a month, ten arriving light: the rate test flags it
-    (spread over days: the same losses on a single day would be one bad day, not pilferage)."""
+    (spread over days: the same losses on a single day would be one bad day, not pilferage;
+    spread over the hub's agents: the losses of one agent alone would be that agent's)."""
     intake, fraud = pipeline["intake"], pipeline["fraud"]
     hub, seller = uid("H-PILFER"), uid("S-HUB")
     for i in range(30):
         rid, _ = await _return(harness, intake, seller_id=seller)
-        await _deliver(harness, intake, rid, hub=hub, agent=f"AG-{hub}-{i % 3}", pickup_kg=1.0,
+        await _deliver(harness, intake, rid, hub=hub, agent=f"AG-{hub}-{i % 4}", pickup_kg=1.0,
                        delivered_kg=0.4 if i % 3 == 0 else 1.0, days_ago=30 - i)
     alert = await _alert_on_kafka(harness, hub, "PILFERAGE_HUB")
     assert alert["entity_type"] == "hub" and alert["severity"] == "HIGH"

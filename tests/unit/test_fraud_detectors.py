@@ -13,9 +13,10 @@ from services.fraud.detectors import (
     returns_abuse,
 )
 from services.fraud.detectors.evidence_reuse import EvidenceFingerprint
-from services.fraud.detectors.findings import band_of, combine
+from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.pilferage import DayCount
-from services.fraud.detectors.stats import Thresholds
+from services.fraud.detectors.stats import Thresholds, parts_standing_out, stands_out
+from services.fraud.scoring.service import Scored, combined_p, event_score, indirect
 from shared.events import FraudBand
 
 T = Thresholds()
@@ -256,3 +257,84 @@ def test_household_of_two_honest_buyers_is_low() -> None:
     found = collusion.shared_identity_findings(
         "address", "cd" * 32, "B-5", 2, 1, 5, 900, 30_000, T)
     assert band(found) is FraudBand.LOW
+
+
+# --- which part of a place is the cause ------------------------------------------------------
+
+
+def test_two_bad_agents_at_one_hub_both_stand_out_and_the_hub_is_cleared() -> None:
+    # Tested one by one against all their mates, each bad agent hides behind the other.
+    agents = {"AG-1": (12, 28), "AG-2": (12, 31), "AG-3": (0, 42)}
+    for bad, other in (("AG-1", "AG-2"), ("AG-2", "AG-1")):
+        k, n = agents[bad]
+        mates_k = agents[other][0] + agents["AG-3"][0]
+        mates_n = agents[other][1] + agents["AG-3"][1]
+        assert not stands_out(k, n, mates_k, mates_n, T, prior_rate=0.03)
+    assert parts_standing_out(agents, T, prior_rate=0.03) == {"AG-1", "AG-2"}
+    own = {"qc_passed": 101 - 59, "qc_contradictions": 0}
+    assert qc_contradiction.qc_findings(
+        "hub", "H-1", own, {"qc_passed": 5_000, "qc_contradictions": 60}, T) == []
+
+
+def test_hub_whose_agents_all_run_high_keeps_its_excess() -> None:
+    # A pilfering hub lifts every agent alike: no agent stands out, the hub is the cause.
+    agents = {"AG-1": DayCount(70, 14), "AG-2": DayCount(65, 15), "AG-3": DayCount(80, 15)}
+    assert pilferage.agents_standing_out(agents, T) == set()
+
+
+def test_hub_too_young_to_tell_answers_without_its_worst_agent() -> None:
+    agents = {"AG-1": DayCount(8, 5), "AG-2": DayCount(6, 0), "AG-3": DayCount(5, 1)}
+    assert pilferage.agents_standing_out(agents, T) == {"AG-1"}
+    assert pilferage.agents_standing_out({"AG-1": DayCount(8, 0), "AG-2": DayCount(6, 0)},
+                                         T) == set()
+
+
+def test_agent_serving_a_buyer_who_abuses_everywhere_is_not_high() -> None:
+    # The buyer's returns are disputed whoever picks them up: the agent is not the common factor.
+    found = collusion.agent_buyer_findings("AG-1", "B-1", 7, 7, 300, 10_000, T,
+                                           buyer_elsewhere=(3, 3))
+    assert band(found) is not FraudBand.HIGH
+    assert found[0].numbers["p_vs_buyer_elsewhere"] > 1e-4
+
+
+def test_agent_whose_buyer_is_clean_with_other_agents_stays_high() -> None:
+    found = collusion.agent_buyer_findings("AG-1", "B-1", 7, 7, 300, 10_000, T,
+                                           buyer_elsewhere=(0, 0))
+    assert band(found) is FraudBand.HIGH and found[0].alert
+    found = collusion.agent_buyer_findings("AG-1", "B-1", 7, 7, 300, 10_000, T,
+                                           buyer_elsewhere=(0, 6))
+    assert band(found) is FraudBand.HIGH
+
+
+# --- an event's score --------------------------------------------------------------------------
+
+
+def _scored(contribution: float, *, direct: bool) -> Scored:
+    finding = Finding("X", "x", contribution, "P", "hub", "H-1")
+    return Scored(finding, contribution if direct else indirect(contribution), direct)
+
+
+def test_risky_entities_alone_never_make_an_ordinary_event_high() -> None:
+    # A risky seller's ordinary delivery at a flagged hub by a flagged agent: MEDIUM at most.
+    carried = [_scored(0.95, direct=False) for _ in range(3)]
+    assert band_of(event_score(carried)) is FraudBand.MEDIUM
+    assert event_score(carried) == event_score(carried[:1])
+
+
+def test_evidence_about_the_event_itself_still_makes_it_high() -> None:
+    scored = [_scored(0.6, direct=True), _scored(0.95, direct=False)]
+    assert band_of(event_score(scored)) is FraudBand.HIGH
+
+
+def test_an_entity_alert_from_weak_findings_needs_their_combined_p() -> None:
+    # An honest seller's claim rate (p=0.003) and two claims on one ring buyer (p=0.05).
+    weak = [Finding("SELLER_CLAIM_RATE_HIGH", "", 0.72, "CLAIM_ABUSE", "seller", "S-1",
+                    {"p_value": 0.003}),
+            Finding("COLLUSION_SELLER_BUYER", "", 0.3, "COLLUSION_SELLER_BUYER", "seller",
+                    "S-1", {"p_value": 0.05})]
+    assert band_of(combine([f.contribution for f in weak])) is FraudBand.HIGH
+    assert combined_p(weak) > T.alpha_high
+    strong = [Finding("A", "", 0.75, "P", "seller", "S-1", {"p_value": 3e-4}),
+              Finding("B", "", 0.75, "P", "seller", "S-1", {"p_value": 3e-4})]
+    assert combined_p(strong) <= T.alpha_high
+    assert combined_p([*weak, Finding("RULE", "", 0.35, "P", "seller", "S-1")]) == 0.0

@@ -12,6 +12,7 @@ from services.fraud.detectors.stats import (
     Thresholds,
     binomial_sf,
     contribution_from_p,
+    fisher_combined,
     hamming64,
     phash_chunks,
     poisson_sf,
@@ -104,3 +105,13 @@ def test_robust_peer_baseline_keeps_honest_spread() -> None:
     peers = [(0, 30), (1, 35), (2, 28), (0, 40), (3, 33), (1, 31)]
     assert robust_peer_counts(peers, t, prior_rate=0.03) == (7, 197)
     assert robust_peer_counts([], t, prior_rate=0.03) == (0, 0)
+
+
+def test_fisher_combination_of_weak_findings_is_not_a_certainty() -> None:
+    # Two findings at p=0.003 and p=0.05 (an honest seller named by fraudulent buyers): a score
+    # noisy-OR would call that HIGH; together they are p ~ 1.5e-3, far from alpha_high.
+    combined = fisher_combined([0.003, 0.05])
+    assert 1e-3 < combined < 2e-3
+    assert fisher_combined([1e-3, 1e-3, 1e-3]) < 1e-4  # consistent weak evidence does add up
+    assert fisher_combined([0.5]) == pytest.approx(0.5)
+    assert fisher_combined([]) == 1.0

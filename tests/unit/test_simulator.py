@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from disputedesk.simulate import Marketplace, World, generate
+from disputedesk.simulate.direct import canonical_event
 from disputedesk.simulate.evaluation import AlertRow, AssessmentRow, score_world
 from disputedesk.simulate.generator import PATTERNS
+from shared.events import ReturnShipmentEvent, SellerEscalationFiled
 
 SMALL = Marketplace(days=21, sellers=30, buyers=400)
 
@@ -57,3 +59,38 @@ def test_a_perfect_detector_scores_one() -> None:
         assert table[p]["entity_recall"] == 1.0, p
         assert table[p]["entity_precision"] == 1.0, p
     assert table["_honest"]["sellers_flagged"] == 0
+
+
+def test_by_case_an_event_counts_when_its_party_is_alerted_within_the_horizon() -> None:
+    world = generate(SMALL, 3)
+    # Never HIGH when assessed; every planted entity alerted at its first planted event.
+    rows = [AssessmentRow("disputedesk.intake.seller_escalation_filed.v1", a.return_id, None,
+                          "LOW", [], None, datetime.now(UTC))
+            for a in world.actions if a.kind == "escalation"]
+    in_time = [AlertRow(p.upper(), etype, eid, {}, world.truth.first_event.get((p, etype, eid)))
+               for p, ents in world.truth.entities.items() for etype, eid in ents]
+    table = score_world(world, rows, in_time)
+    for p in PATTERNS:
+        assert table[p]["event_recall"] == 0.0, p
+        assert table[p]["event_recall_by_case"] == 1.0, p
+        assert 0 < table[p]["event_precision_by_case"] <= 1.0, p
+    # Alerts that come long after the case closed catch only the entity's later events.
+    late = [AlertRow(a.pattern, a.entity_type, a.entity_id, {},
+                     a.event_time + timedelta(days=12) if a.event_time else None)
+            for a in in_time]
+    table = score_world(world, rows, late)
+    assert any(table[p]["event_recall_by_case"] < 1.0 for p in PATTERNS)
+
+
+def test_direct_scoring_sees_the_events_intake_would_publish() -> None:
+    world = generate(SMALL, 5)
+    events = [canonical_event(world, i, a) for i, a in enumerate(world.actions)]
+    assert len({event_id for event_id, _ in events}) == len(events)
+    by_kind = {type(payload).__name__ for _, payload in events}
+    assert by_kind == {"ReturnInitiated", "ReturnShipmentEvent", "SellerEscalationFiled"}
+    scan = next((a, p) for (_, p), a in zip(events, world.actions, strict=True)
+                if isinstance(p, ReturnShipmentEvent) and a.body.get("weight_kg"))
+    assert scan[1].weight_g == round(scan[0].body["weight_kg"] * 1000)
+    assert scan[1].hub_id == scan[0].body["hub"] and scan[1].agent_id == scan[0].body["agent"]
+    claim = next(p for _, p in events if isinstance(p, SellerEscalationFiled))
+    assert claim.filed_at.tzinfo is not None and claim.evidence

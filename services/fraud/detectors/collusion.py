@@ -5,7 +5,9 @@ claims."""
 from __future__ import annotations
 
 from services.fraud.detectors.findings import Finding
-from services.fraud.detectors.stats import Thresholds, contribution_from_p, rate_test
+from services.fraud.detectors.stats import Thresholds, contribution_from_p, fmt_p, rate_test
+
+PRIOR_RATE = 0.05
 
 
 def seller_buyer_findings(
@@ -15,7 +17,7 @@ def seller_buyer_findings(
     """The pair's claim rate against the category's (a buyer who keeps returning to one seller
     and whose every return ends in a claim)."""
     test = rate_test(pair_claims, pair_delivered, peer_claims, peer_delivered, t,
-                     prior_rate=0.05)
+                     prior_rate=PRIOR_RATE)
     c = contribution_from_p(test.p, t)
     if c <= 0:
         return []
@@ -32,18 +34,35 @@ def seller_buyer_findings(
 def agent_buyer_findings(
     agent_id: str, buyer_id: str, pair_disputed: int, pair_handled: int,
     peer_disputed: int, peer_handled: int, t: Thresholds,
+    *, buyer_elsewhere: tuple[int, int] | None = None,
 ) -> list[Finding]:
+    """The pair's dispute rate against the network's. `buyer_elsewhere` (disputed, handled) is
+    the buyer's record with everyone else: a buyer whose returns are disputed whoever picks
+    them up abuses on their own (wrong/used returns), and the agent who happens to serve them
+    most is not the common factor. The pair must then stand out against that record too; with
+    little record elsewhere it shrinks to the network's rate and barely bites."""
     test = rate_test(pair_disputed, pair_handled, peer_disputed, peer_handled, t,
-                     prior_rate=0.05)
-    c = contribution_from_p(test.p, t)
+                     prior_rate=PRIOR_RATE)
+    p = test.p
+    numbers = test.numbers() | {"buyer_id": buyer_id}
+    detail = f"agent's pickups from buyer {buyer_id} later disputed: {test.detail()}"
+    if buyer_elsewhere is not None:
+        k_else, n_else = buyer_elsewhere
+        vs_elsewhere = rate_test(pair_disputed, pair_handled, k_else, n_else, t,
+                                 prior_rate=test.peer)
+        p = max(p, vs_elsewhere.p)
+        numbers |= {"buyer_rate_elsewhere": round(vs_elsewhere.peer, 4),
+                    "p_vs_buyer_elsewhere": float(f"{vs_elsewhere.p:.3g}")}
+        detail += (f"; vs the buyer with other agents {vs_elsewhere.peer:.3f} "
+                   f"p={fmt_p(vs_elsewhere.p)}")
+    c = contribution_from_p(p, t)
     if c <= 0:
         return []
     return [Finding(
-        code="COLLUSION_AGENT_BUYER",
-        detail=f"agent's pickups from buyer {buyer_id} later disputed: {test.detail()}",
+        code="COLLUSION_AGENT_BUYER", detail=detail,
         contribution=c, pattern="COLLUSION_AGENT_BUYER", entity_type="agent",
-        entity_id=agent_id, numbers=test.numbers() | {"buyer_id": buyer_id},
-        alert=test.p <= t.alpha_high,
+        entity_id=agent_id, numbers=numbers,
+        alert=p <= t.alpha_high,
         suggested_action="Assign a different agent to this buyer's pickups and audit past ones.",
     )]
 
@@ -55,7 +74,7 @@ def shared_identity_findings(
     """Returns of all buyer accounts behind one contact/address hash, against all buyers."""
     if distinct_buyers < 2:
         return []
-    test = rate_test(claims, delivered, peer_claims, peer_delivered, t, prior_rate=0.05)
+    test = rate_test(claims, delivered, peer_claims, peer_delivered, t, prior_rate=PRIOR_RATE)
     c = contribution_from_p(test.p, t)
     if c <= 0:
         return []

@@ -22,6 +22,9 @@ from services.fraud.detectors.stats import (
     tolerance_null,
 )
 from services.fraud.detectors.stats import (
+    parts_standing_out as stats_parts_standing_out,
+)
+from services.fraud.detectors.stats import (
     stands_out as stats_stands_out,
 )
 
@@ -108,3 +111,10 @@ def stands_out(agent: DayCount, mates: DayCount, t: Thresholds) -> bool:
     """An agent whose incidents are significant (alpha_medium) against its hub-mates'."""
     return stats_stands_out(agent.incidents, agent.handled, mates.incidents, mates.handled, t,
                             prior_rate=PRIOR_RATE)
+
+
+def agents_standing_out(agents: Mapping[str, DayCount], t: Thresholds) -> set[str]:
+    """The agents of one hub whose incidents stand out against the hub's ordinary agents (grown
+    from the lowest rates up, so several bad agents at one hub do not hide each other)."""
+    return stats_parts_standing_out({a: (c.incidents, c.handled) for a, c in agents.items()}, t,
+                                    prior_rate=PRIOR_RATE)

@@ -9,7 +9,7 @@ probability is judged against a stated false-alarm rate (`alpha_high`, `alpha_me
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 # Re-exported: the detectors take every statistic from this module.
@@ -153,3 +153,53 @@ def stands_out(
     if mates_n < min_mates or k == 0:
         return False
     return rate_test(k, n, mates_k, mates_n, t, prior_rate=prior_rate).p <= t.alpha_medium
+
+
+def parts_standing_out(
+    parts: Mapping[str, tuple[int, int]], t: Thresholds, *, prior_rate: float,
+    min_core: int = 30,
+) -> set[str]:
+    """The parts of a place (agents at a hub) that stand out against the place's ordinary parts.
+
+    Testing each part against all the others fails when a place has several bad parts: each
+    bad one hides behind the others. So the ordinary core is grown from the lowest rate up:
+    each next part is tested against the core so far (alpha_medium; a small core shrinks to
+    the prior) and joins it unless it stands out. A place whose parts all run alike (a hub
+    where every agent sees the same excess) has no part standing out: the place is the cause.
+    While the core is too small to judge (`min_core` trials), only the worst part is left out,
+    so the place's case must stand without it (as a hub's without its worst day).
+    """
+    live = {name: (max(k, 0), max(n, k, 0)) for name, (k, n) in parts.items() if n > 0}
+    if len(live) < 2:
+        return set()
+    total_k = sum(k for k, _ in live.values())
+    total_n = sum(n for _, n in live.values())
+    centre = peer_rate(total_k, total_n, prior_rate, t.prior_strength)
+    order = sorted(live, key=lambda name: shrunk_rate(*live[name], centre, t.prior_strength))
+    core_k, core_n = live[order[0]]
+    out: set[str] = set()
+    for name in order[1:]:
+        k, n = live[name]
+        if k and rate_test(k, n, core_k, core_n, t, prior_rate=prior_rate).p <= t.alpha_medium:
+            out.add(name)
+        else:
+            core_k, core_n = core_k + k, core_n + n
+    if core_n < min_core:
+        worst = max(live, key=lambda name: (live[name][0], -live[name][1]))
+        return {worst} if live[worst][0] else set()
+    return out
+
+
+def fisher_combined(p_values: Sequence[float]) -> float:
+    """Fisher's combination of independent tests' p-values: P(chi-square with 2m degrees of
+    freedom >= -2 sum log p). Several weak findings together are judged by this, not by adding
+    up their scores: two findings at p=0.01 make p=1e-3, not a certainty."""
+    ps = [min(max(p, 1e-300), 1.0) for p in p_values]
+    if not ps:
+        return 1.0
+    half = -sum(math.log(p) for p in ps)  # chi-square statistic / 2
+    term, total = 1.0, 1.0
+    for i in range(1, len(ps)):
+        term *= half / i
+        total += term
+    return min(1.0, math.exp(-half) * total)

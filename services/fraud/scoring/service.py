@@ -8,6 +8,7 @@ escalation's assessment follows it within milliseconds of its arrival.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -27,7 +28,12 @@ from services.fraud.detectors import (
     returns_abuse,
 )
 from services.fraud.detectors.findings import Finding, band_of, combine
-from services.fraud.detectors.stats import Thresholds, robust_peer_counts, stands_out
+from services.fraud.detectors.stats import (
+    Thresholds,
+    fisher_combined,
+    parts_standing_out,
+    robust_peer_counts,
+)
 from services.fraud.features import repository as features
 from services.fraud.features.service import (
     NAMING_CLAIMS,
@@ -112,6 +118,15 @@ def event_time(payload: EventPayload) -> datetime:
     return datetime.now(UTC)
 
 
+def event_score(scored: list[Scored]) -> float:
+    """Noisy-OR of the findings, where the indirect ones together count as much as the
+    strongest of them: an ordinary event of a risky seller at a flagged hub is not suspicious
+    twice over, and only evidence about the event itself can make it HIGH."""
+    carried = combine([s.weight for s in scored if not s.direct])
+    return combine([s.weight for s in scored if s.direct]
+                   + [min(carried, max((s.weight for s in scored if not s.direct), default=0))])
+
+
 def indirect(contribution: float) -> float:
     """An entity's risk carried onto an event that is not itself the suspicious act (a flagged
     hub's ordinary scans): enough for MEDIUM, never HIGH on its own."""
@@ -122,6 +137,8 @@ def indirect(contribution: float) -> float:
 class Scored:
     finding: Finding
     weight: float  # the contribution this finding makes to this event's score
+    # False when the finding is about an entity of the event, not about the event itself.
+    direct: bool = True
 
 
 class Assessor:
@@ -143,7 +160,8 @@ class Assessor:
 
     def add(self, findings: list[Finding], *, direct: bool) -> None:
         for f in findings:
-            self.scored.append(Scored(f, f.contribution if direct else indirect(f.contribution)))
+            self.scored.append(Scored(f, f.contribution if direct else indirect(f.contribution),
+                                      direct))
 
     def evaluated_entity(self, entity_type: str, entity_id: str | None) -> None:
         if entity_id:
@@ -176,22 +194,24 @@ class Assessor:
             at_hub[hub] = {key.split("|", 1)[1]: pilferage.DayCount(
                 v.get("handled", 0), v.get("incidents", 0)) for key, v in rows.items()}
 
-        def others(hub: str, agent: str) -> pilferage.DayCount:
-            rest = [c for a, c in at_hub.get(hub, {}).items() if a != agent]
-            return pilferage.DayCount(sum(c.handled for c in rest),
-                                      sum(c.incidents for c in rest))
+        # At each hub, the agents whose incidents stand out against the hub's ordinary agents.
+        standing_out = {hub: pilferage.agents_standing_out(agents, self.t)
+                        for hub, agents in at_hub.items()}
+
+        def total(counts: list[pilferage.DayCount]) -> pilferage.DayCount:
+            return pilferage.DayCount(sum(c.handled for c in counts),
+                                      sum(c.incidents for c in counts))
 
         for etype, eid in entities:
             mates = excluded = None
             if etype == "agent":
-                parts = [others(h, eid) for h in at_hub]
-                mates = pilferage.DayCount(sum(c.handled for c in parts),
-                                           sum(c.incidents for c in parts))
+                # The hub's ordinary agents: another agent standing out at the same hub is no
+                # yardstick for this one.
+                mates = total([c for h, agents in at_hub.items() for a, c in agents.items()
+                               if a != eid and a not in standing_out[h]])
             else:
-                out = [c for a, c in at_hub.get(eid, {}).items()
-                       if pilferage.stands_out(c, others(eid, a), self.t)]
-                excluded = pilferage.DayCount(sum(c.handled for c in out),
-                                              sum(c.incidents for c in out))
+                excluded = total([c for a, c in at_hub.get(eid, {}).items()
+                                  if a in standing_out.get(eid, set())])
             own_days = days.get((etype, eid), {})
             recent = {d: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
                       for d, v in own_days.items() if d >= since}
@@ -240,8 +260,8 @@ class Assessor:
             since, until,
         )
         category = totals.get(("category", facts.category or ""), {})
+        peers: dict[str, tuple[int, int]] | None = None
         if seller:
-            peers = None
             if facts.category:
                 # The category's other sellers one by one, outliers left out: a claim abuser in
                 # the category does not raise the bar for the next one.
@@ -301,22 +321,29 @@ class Assessor:
             self.add(found, direct=naming)
         if seller and buyer:
             pc = pairs.get(("seller_buyer", seller, buyer), {})
+            # The yardstick is the category's ordinary sellers (robust baseline), not the pooled
+            # category that the abusers and rings in it drag up.
+            peer_claims, peer_delivered = (peers or {}).get("claims") or (
+                category.get("claims", 0) - pc.get("claims", 0),
+                category.get("delivered", 0) - pc.get("delivered", 0))
             found = collusion.seller_buyer_findings(
                 seller, buyer, pc.get("claims", 0), max(pc.get("delivered", 0),
                                                         pc.get("claims", 0)),
-                category.get("claims", 0) - pc.get("claims", 0),
-                category.get("delivered", 0) - pc.get("delivered", 0), t,
+                peer_claims, peer_delivered, t,
             )
             self.evaluated[("seller", seller)].extend(found)
             self.add(found, direct=True)
         if agent and buyer and naming:
             pc = pairs.get(("agent_buyer", agent, buyer), {})
             net = totals.get((NETWORK, "agent_buyer"), {})
+            own = totals.get(("buyer", buyer), {})
             found = collusion.agent_buyer_findings(
                 agent, buyer, pc.get("disputed", 0), max(pc.get("handled", 0),
                                                          pc.get("disputed", 0)),
                 net.get("disputed", 0) - pc.get("disputed", 0),
                 net.get("handled", 0) - pc.get("handled", 0), t,
+                buyer_elsewhere=(max(0, own.get("named_claims", 0) - pc.get("disputed", 0)),
+                                 max(0, own.get("delivered", 0) - pc.get("handled", 0))),
             )
             self.evaluated_entity("agent", agent)
             self.evaluated[("agent", agent)].extend(found)
@@ -324,13 +351,20 @@ class Assessor:
         if idents and buyer:
             sharing = await features.buyers_sharing(self.session, idents)
             for kind, value in idents:
+                if sharing.get((kind, value), 1) < 2:
+                    continue
                 own = totals.get((kind, value), {})
-                net = totals.get((NETWORK, kind), {})
+                # Every other contact (address) one by one, outliers left out: other rings do
+                # not raise the bar for this one.
+                others = await features.entity_totals(
+                    self.session, kind, ["claims", "delivered"], since, until)
+                peer_k, peer_n = robust_peer_counts(
+                    [(v.get("claims", 0), v.get("delivered", 0))
+                     for other, v in others.items() if other != value],
+                    t, prior_rate=collusion.PRIOR_RATE)
                 found = collusion.shared_identity_findings(
                     kind, value, buyer, sharing.get((kind, value), 1), own.get("claims", 0),
-                    max(own.get("delivered", 0), own.get("claims", 0)),
-                    net.get("claims", 0) - own.get("claims", 0),
-                    net.get("delivered", 0) - own.get("delivered", 0), t,
+                    max(own.get("delivered", 0), own.get("claims", 0)), peer_k, peer_n, t,
                 )
                 self.evaluated_entity("buyer", buyer)
                 self.evaluated[("buyer", buyer)].extend(found)
@@ -355,14 +389,13 @@ class Assessor:
                 # their passes are left out of the hub's counts.
                 at_hub = await features.entity_totals(
                     self.session, "hub_agent", metrics, since, until, id_prefix=f"{eid}|")
-                hub_k = sum(v.get("qc_contradictions", 0) for v in at_hub.values())
-                hub_n = sum(v.get("qc_passed", 0) for v in at_hub.values())
-                for v in at_hub.values():
-                    k_a, n_a = v.get("qc_contradictions", 0), v.get("qc_passed", 0)
-                    if stands_out(k_a, n_a, hub_k - k_a, hub_n - n_a, self.t,
-                                  prior_rate=qc_contradiction.PRIOR_RATE):
-                        own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
-                        own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
+                out = parts_standing_out(
+                    {a: (v.get("qc_contradictions", 0), v.get("qc_passed", 0))
+                     for a, v in at_hub.items()}, self.t, prior_rate=qc_contradiction.PRIOR_RATE)
+                for a in out:
+                    k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
+                    own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
+                    own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
             everyone = await features.entity_totals(
                 self.session, etype, metrics, since, until)
             k, n = robust_peer_counts(
@@ -500,9 +533,9 @@ async def _assess(
                 f"{key[0].upper()}_RISK_ELEVATED",
                 f"{key[0]} {key[1]} currently {risk.band} ({risk.score:.2f})", c,
                 "ENTITY_RISK", key[0], key[1], {"entity_score": round(risk.score, 4)},
-            ), c))
+            ), c, direct=False))
 
-    score = combine([s.weight for s in a.scored])
+    score = event_score(a.scored)
     band = band_of(score)
     reasons = [
         ReasonCode(code=s.finding.code, detail=s.finding.detail, contribution=round(s.weight, 4),
@@ -594,9 +627,11 @@ async def refresh_risk(
             continue
         upserts.append({"entity_type": etype, "entity_id": eid, "score": score, "band": band,
                         "reasons": reasons, "as_of": a.at})
-        if band == FraudBand.HIGH.value and not any(f.alert for f in best.values()):
+        if (band == FraudBand.HIGH.value and not any(f.alert for f in best.values())
+                and combined_p(best.values()) <= a.t.alpha_high):
             # Several findings, none HIGH alone, together make the entity HIGH: that is a
-            # network-level finding too, raised under its strongest pattern.
+            # network-level finding too, raised under its strongest pattern, when their
+            # p-values together (Fisher) meet the same false-alarm rate as one finding alone.
             top = max(best.values(), key=lambda f: f.contribution)
             a.entity_alerts.append(Finding(
                 code=top.code, detail=f"combined risk {score:.2f}: " + "; ".join(
@@ -610,6 +645,15 @@ async def refresh_risk(
                                           band=band, reasons=reasons, as_of=a.at,
                                           subject_event_id=subject_event_id))
     await risk_repo.upsert_risks(session, upserts)
+
+
+def combined_p(findings: Iterable[Finding]) -> float:
+    """Fisher's combination of the findings' p-values; a finding without one (a rule, not a
+    test) makes the combination unknown, and the scores' noisy-OR decides alone (0.0)."""
+    ps = [f.numbers.get("p_value") for f in findings]
+    if any(not isinstance(p, int | float) for p in ps):
+        return 0.0
+    return fisher_combined([float(cast(float, p)) for p in ps])
 
 
 def subject_key(f: Finding) -> str:

@@ -1,0 +1,136 @@
+"""Score a simulated world straight through fraud's scoring, without intake, Kafka or HTTP.
+
+Each action becomes the canonical event intake would publish for it (the swiftship vocabulary
+mapped as intake maps it), assessed in event-time order against one fraud database. A 56-day
+world takes seconds instead of minutes, which is what exploring a detector change needs;
+`fraud-eval` through the real pipeline remains the measure that counts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from disputedesk.simulate.evaluation import AlertRow, AssessmentRow, score_world
+from disputedesk.simulate.generator import Action, World
+from disputedesk.simulate.marketplace import Marketplace
+from shared.events import (
+    EventPayload,
+    ReturnInitiated,
+    ReturnShipmentEvent,
+    SellerEscalationFiled,
+    ShipmentEventType,
+)
+
+SCAN_TYPES = {
+    "return.picked_up": ShipmentEventType.PICKED_UP,
+    "return.qc_passed": ShipmentEventType.QC_PASSED,
+    "return.qc_failed": ShipmentEventType.QC_FAILED,
+    "return.at_hub": ShipmentEventType.AT_HUB,
+    "return.delivered": ShipmentEventType.DELIVERED_TO_SELLER,
+    "return.lost": ShipmentEventType.LOST,
+    "return.damaged": ShipmentEventType.DAMAGED_IN_TRANSIT,
+}
+
+
+def canonical_event(world: World, i: int, action: Action) -> tuple[UUID, EventPayload]:
+    """The event intake publishes for one simulated action, with a stable id."""
+    event_id = uuid5(NAMESPACE_URL, f"sim/{world.seed}/{i}")
+    body = action.body
+    if action.kind == "return":
+        return event_id, ReturnInitiated.model_validate(body)
+    if action.kind == "scan":
+        weight_kg = body.get("weight_kg")
+        return event_id, ReturnShipmentEvent(
+            event_id=event_id, partner_id="swiftship", partner_event_id=f"sim-{i}",
+            return_id=body["return_ref"], awb=body["awb"],
+            event_type=SCAN_TYPES[body["event"]], occurred_at=datetime.fromisoformat(body["at"]),
+            hub_id=body.get("hub"), agent_id=body.get("agent"),
+            weight_g=round(weight_kg * 1000) if weight_kg is not None else None,
+            pod_otp_verified=body.get("otp_verified"), raw_ref=f"sim-{i}",
+        )
+    return event_id, SellerEscalationFiled(
+        escalation_id=f"ESC-{action.return_id}", filed_at=action.at, filed_by="simulator",
+        **{k: v for k, v in body.items() if k not in {"channel"}}, channel=body["channel"],
+    )
+
+
+async def score_directly(world: World, database_url: str, *, batch: int = 50) -> dict[str, Any]:
+    """Assess every action of `world` against a fresh fraud database at `database_url` and
+    score the result as fraud-eval does."""
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from services.fraud.models import Alert, Assessment
+    from services.fraud.scoring.service import assess_event
+
+    engine = create_async_engine(database_url)
+    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    started = time.monotonic()
+    try:
+        actions = list(enumerate(world.actions))
+        for start in range(0, len(actions), batch):
+            async with sessionmaker() as session, session.begin():
+                for i, action in actions[start:start + batch]:
+                    event_id, payload = canonical_event(world, i, action)
+                    await assess_event(session, payload=payload, subject_event_id=event_id)
+        async with sessionmaker() as session:
+            rows = (await session.execute(select(
+                Assessment.subject_type, Assessment.return_id, Assessment.escalation_id,
+                Assessment.band, Assessment.reasons, Assessment.event_time,
+                Assessment.assessed_at,
+            ))).all()
+            alerts = (await session.execute(select(
+                Alert.pattern, Alert.entity_type, Alert.entity_id, Alert.evidence,
+                Alert.event_time,
+            ))).all()
+    finally:
+        await engine.dispose()
+    assessments = [AssessmentRow(*r) for r in rows]
+    table = score_world(world, assessments, [AlertRow(*a) for a in alerts])
+    table["_run"] = {"seed": world.seed, "actions": len(world.actions),
+                     "assessments": len(assessments),
+                     "seconds": round(time.monotonic() - started, 1)}
+    return table
+
+
+async def evaluate_directly(
+    seeds: list[int], market: Marketplace, *, out_dir: Path, state_dir: Path,
+    progress: Callable[[int, dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """`fraud-eval --direct`: the same worlds and the same table as `evaluate`, each world
+    scored straight through fraud's scoring against a fresh fraud database."""
+    import asyncio
+    import json
+    import os
+
+    from disputedesk.simulate.evaluation import pool, prepare_stack
+    from disputedesk.simulate.generator import PATTERNS, generate
+
+    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    _, _, prepare = await asyncio.to_thread(prepare_stack, state_dir)
+    started = time.monotonic()
+    per_seed = []
+    for seed in seeds:
+        await asyncio.to_thread(prepare)
+        world = generate(market, seed)
+        table = await score_directly(world, os.environ["FRAUD_DATABASE_URL"])
+        per_seed.append(table)
+        if progress is not None:
+            progress(seed, table)
+    report: dict[str, Any] = {
+        "seeds": seeds, "mode": "direct", "pooled": pool(per_seed),
+        "per_seed": [{k: v for k, v in t.items() if not k.startswith("_")}
+                     | {"run": t["_run"], "honest": t["_honest"]} for t in per_seed],
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    for t in report["per_seed"]:
+        for p in PATTERNS:
+            t[p] = {k: v for k, v in t[p].items() if k != "_counts"}
+    await asyncio.to_thread((out_dir / "fraud-eval-direct.json").write_text,
+                            json.dumps(report, indent=1, default=str))
+    return report
