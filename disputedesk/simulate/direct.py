@@ -1,16 +1,15 @@
 """Score a simulated world straight through fraud's scoring, without intake, Kafka or HTTP.
 
-Each action becomes the canonical event intake would publish for it (the swiftship vocabulary
-mapped as intake maps it), assessed in event-time order against one fraud database. A 56-day
-world takes seconds instead of minutes, which is what exploring a detector change needs;
-`fraud-eval` through the real pipeline remains the measure that counts.
+Each action becomes the canonical event intake would publish for it (a scan's partner-neutral
+body is what every partner adapter yields), assessed in event-time order against one fraud
+database. A 56-day world takes seconds instead of minutes, which is what exploring a detector
+change needs; `fraud-eval` through the real pipeline remains the measure that counts.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -18,6 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from disputedesk.simulate.evaluation import AlertRow, AssessmentRow, score_world
 from disputedesk.simulate.generator import Action, World
 from disputedesk.simulate.marketplace import Marketplace
+from disputedesk.simulate.partners import partner_time
 from shared.events import (
     EventPayload,
     ReturnInitiated,
@@ -25,16 +25,6 @@ from shared.events import (
     SellerEscalationFiled,
     ShipmentEventType,
 )
-
-SCAN_TYPES = {
-    "return.picked_up": ShipmentEventType.PICKED_UP,
-    "return.qc_passed": ShipmentEventType.QC_PASSED,
-    "return.qc_failed": ShipmentEventType.QC_FAILED,
-    "return.at_hub": ShipmentEventType.AT_HUB,
-    "return.delivered": ShipmentEventType.DELIVERED_TO_SELLER,
-    "return.lost": ShipmentEventType.LOST,
-    "return.damaged": ShipmentEventType.DAMAGED_IN_TRANSIT,
-}
 
 
 def canonical_event(world: World, i: int, action: Action) -> tuple[UUID, EventPayload]:
@@ -44,14 +34,17 @@ def canonical_event(world: World, i: int, action: Action) -> tuple[UUID, EventPa
     if action.kind == "return":
         return event_id, ReturnInitiated.model_validate(body)
     if action.kind == "scan":
-        weight_kg = body.get("weight_kg")
+        # A partner-neutral scan (canonical type, UTC time, grams): what every adapter yields.
         return event_id, ReturnShipmentEvent(
-            event_id=event_id, partner_id="swiftship", partner_event_id=f"sim-{i}",
-            return_id=body["return_ref"], awb=body["awb"],
-            event_type=SCAN_TYPES[body["event"]], occurred_at=datetime.fromisoformat(body["at"]),
-            hub_id=body.get("hub"), agent_id=body.get("agent"),
-            weight_g=round(weight_kg * 1000) if weight_kg is not None else None,
-            pod_otp_verified=body.get("otp_verified"), raw_ref=f"sim-{i}",
+            event_id=event_id, partner_id=action.partner_id or "swiftship",
+            partner_event_id=f"sim-{i}", return_id=body["return_id"], awb=body["awb"],
+            event_type=ShipmentEventType(body["type"]),
+            occurred_at=partner_time(action.partner_format, body["at"]),
+            hub_id=body.get("hub"),
+            # desipost never names the pickup agent, so intake never hears one from it.
+            agent_id=None if action.partner_format == "desipost" else body.get("agent"),
+            weight_g=body.get("weight_g"), pod_otp_verified=body.get("otp_verified"),
+            raw_ref=f"sim-{i}",
         )
     return event_id, SellerEscalationFiled(
         escalation_id=f"ESC-{action.return_id}", filed_at=action.at, filed_by="simulator",

@@ -38,6 +38,7 @@ from typing import Any
 from disputedesk.simulate.driver import DriveResult, drive
 from disputedesk.simulate.generator import PATTERNS, GroundTruth, World, generate
 from disputedesk.simulate.marketplace import Marketplace
+from disputedesk.simulate.partners import partner_time
 
 ESCALATION_TYPE = "disputedesk.intake.seller_escalation_filed.v1"
 CASE_HORIZON = timedelta(days=7)
@@ -126,13 +127,17 @@ def event_parties(world: World) -> dict[tuple[str, str], EventParties]:
             people = tuple(x for x in (("seller", body.get("seller_id")),
                                        ("buyer", body.get("buyer_id"))) if x[1])
             out[("escalation", a.return_id)] = EventParties(a.at, people + handlers)
-        elif a.kind == "scan" and world.terminal_at.get(a.return_id) == a.at:
-            picked = first.get("weight_kg")
-            delivered = a.body.get("weight_kg")
-            drop = (picked is not None and delivered is not None and a.body["event"] ==
-                    "return.delivered" and delivered * 1000 < picked * 1000 - max(
-                        50, picked * 100))
-            if a.body["event"] != "return.delivered" or drop:
+        # terminal_at is the time as intake reads it back from the partner (its precision).
+        elif a.kind == "scan" and world.terminal_at.get(a.return_id) == partner_time(
+            a.partner_format, a.at
+        ):
+            # Scan bodies are partner-neutral: canonical type, grams (see generator.Action).
+            picked = first.get("weight_g")
+            delivered = a.body.get("weight_g")
+            is_delivery = a.body["type"] == "DELIVERED_TO_SELLER"
+            drop = (is_delivery and picked is not None and delivered is not None
+                    and delivered < picked - max(50, picked * 10 / 100))
+            if not is_delivery or drop:
                 out[("terminal", a.return_id)] = EventParties(a.at, handlers)
     return out
 

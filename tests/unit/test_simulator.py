@@ -89,8 +89,13 @@ def test_direct_scoring_sees_the_events_intake_would_publish() -> None:
     by_kind = {type(payload).__name__ for _, payload in events}
     assert by_kind == {"ReturnInitiated", "ReturnShipmentEvent", "SellerEscalationFiled"}
     scan = next((a, p) for (_, p), a in zip(events, world.actions, strict=True)
-                if isinstance(p, ReturnShipmentEvent) and a.body.get("weight_kg"))
-    assert scan[1].weight_g == round(scan[0].body["weight_kg"] * 1000)
+                if isinstance(p, ReturnShipmentEvent) and a.body.get("weight_g")
+                and a.partner_format != "desipost")
+    assert scan[1].weight_g == scan[0].body["weight_g"]
     assert scan[1].hub_id == scan[0].body["hub"] and scan[1].agent_id == scan[0].body["agent"]
+    assert scan[1].partner_id == scan[0].partner_id
+    # desipost never names the agent, so its canonical events carry none.
+    assert all(p.agent_id is None for (_, p), a in zip(events, world.actions, strict=True)
+               if isinstance(p, ReturnShipmentEvent) and a.partner_format == "desipost")
     claim = next(p for _, p in events if isinstance(p, SellerEscalationFiled))
     assert claim.filed_at.tzinfo is not None and claim.evidence
