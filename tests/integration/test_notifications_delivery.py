@@ -603,3 +603,34 @@ async def test_starttls_is_used_when_configured(database: str, tmp_path: Path) -
                 what="sent over STARTTLS",
             )
         assert len(handler.delivered()) == 1
+
+
+@pytest.mark.parametrize("smtputf8", [True, False], ids=["server-with-smtputf8", "without"])
+async def test_internationalised_address_goes_over_smtputf8_or_fails_once(
+    database: str, tmp_path: Path, smtputf8: bool
+) -> None:
+    """A non-ASCII address (RFC 6531) is sent with SMTPUTF8 when the server offers it; a server
+    without it can never take the message, so it fails once and is not retried forever."""
+    address = f"विक्रेता.{uuid.uuid4().hex[:6]}@example.com"
+    case_id = uid("CASE")
+    async with (
+        scripted_smtp(tmp_path / "mail", enable_SMTPUTF8=smtputf8) as (handler, port),
+        notifications_instance(settings=settings_for(database, port)) as service,
+    ):
+        await queue(service, samples.case_opened(case_id, datetime.now(UTC), seller_email=address))
+        final = "sent" if smtputf8 else "failed"
+        await eventually(
+            lambda: status_of(service, case_id, "acknowledgement"),
+            until=lambda s: s == final,
+            what=f"acknowledgement {final}",
+        )
+        await asyncio.sleep(0.3)  # a retry, if there were one, would be due by now
+        attempts = await rows(
+            service,
+            "SELECT a.outcome FROM delivery_attempts a JOIN messages m USING (message_id) "
+            "WHERE m.case_id = :c",
+            c=case_id,
+        )
+        assert [a.outcome for a in attempts] == [final]
+        assert len(handler.delivered()) == (1 if smtputf8 else 0)
+        assert await rows(service, "SELECT 1 FROM suppressions") == []

@@ -138,6 +138,24 @@ class SmtpChannel:
             validate_certs=s.smtp_validate_certs,
         )
 
+    @staticmethod
+    async def _mail_options(
+        client: aiosmtplib.SMTP, message: OutgoingMessage
+    ) -> list[str] | DeliveryError:
+        """An internationalised address (non-ASCII, RFC 6531) travels only over SMTPUTF8.
+        A server without it can never take the message, so that is a permanent failure rather
+        than a retry forever; it is not a bounce, so the address is not suppressed."""
+        if message.recipient.isascii():
+            return []
+        if client.is_ehlo_or_helo_needed:
+            await client.ehlo()
+        if client.supports_extension("smtputf8"):
+            return ["SMTPUTF8"]
+        return DeliveryError(
+            "the recipient address is not ASCII and the mail server does not offer SMTPUTF8",
+            permanent=True,
+        )
+
     async def send(self, message: OutgoingMessage) -> None:
         [error] = await self.send_many([message])
         if error is not None:
@@ -161,7 +179,13 @@ class SmtpChannel:
                         results.extend([error] * (len(messages) - len(results)))
                         return results
                 try:
-                    await client.sendmail(self._sender, [message.recipient], self.build(message))
+                    options = await self._mail_options(client, message)
+                    if isinstance(options, DeliveryError):
+                        results.append(options)
+                        continue
+                    await client.sendmail(
+                        self._sender, [message.recipient], self.build(message), mail_options=options
+                    )
                     results.append(None)
                 except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
                     results.append(classify(exc))
