@@ -8,8 +8,9 @@ driver is httpx in this process. Three measurements per target:
                scheduled send time so that queueing is counted;
   batch        rapidroute batches of 500 events, one at a time → p99 latency (goal < 1 s).
 
-The outbox relay is held idle unless BENCH_INTAKE_RELAY=1 (see WITH_RELAY). Run alone: `PYTHONPATH=$PWD python bench/intake.py` (brings up the local stack from the
-DISPUTEDESK_* environment), or through `python -m bench intake`.
+The outbox relay is held idle unless BENCH_INTAKE_RELAY=1 (see WITH_RELAY). Run alone:
+`PYTHONPATH=$PWD python bench/intake.py` (brings up the local stack from the DISPUTEDESK_*
+environment), or through `python -m bench intake`.
 """
 
 from __future__ import annotations

@@ -199,7 +199,8 @@ async def service_rate(
         runner = app.state.runtime.consumers[0]
         # Time from the moment the consumer owns its partitions: group joins take seconds
         # and are not what this measures.
-        while runner.consumer is None or not runner.consumer.assignment():
+        # aiokafka offers no event for "partitions assigned", so poll.
+        while runner.consumer is None or not runner.consumer.assignment():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         started = time.monotonic()
         finished = await _wait_for_mail(sink, start_count + n)

@@ -191,8 +191,8 @@ async def run() -> dict[str, Any]:
         first, last, closed = (
             await session.execute(
                 text(
-                    "SELECT min(decided_at), max(decided_at), count(*) FILTER (WHERE state = 'CLOSED') "
-                    "FROM cases"
+                    "SELECT min(decided_at), max(decided_at),"
+                    " count(*) FILTER (WHERE state = 'CLOSED') FROM cases"
                 )
             )
         ).one()

@@ -239,6 +239,8 @@ class Label(Base):
     verdict: Mapped[str] = mapped_column(String(20))  # confirmed_fraud | legitimate
     note: Mapped[str] = mapped_column(Text, default="")
     labelled_by: Mapped[str] = mapped_column(String(128))
-    labelled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    labelled_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
     __table_args__ = (Index("ix_labels_entity", "entity_type", "entity_id"),)

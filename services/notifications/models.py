@@ -137,7 +137,7 @@ class Digest(Base):
 
 
 class DigestItem(Base):
-    """One lesson for a seller (e.g. after a rejection that an unboxing video would have avoided)."""
+    """One lesson for a seller (e.g. after a rejection an unboxing video would have avoided)."""
 
     __tablename__ = "digest_items"
 

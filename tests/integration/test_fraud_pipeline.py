@@ -198,9 +198,11 @@ async def test_watchlist_labels_precision_and_case_decisions(
 ) -> None:
     intake, fraud, recon = pipeline["intake"], pipeline["fraud"], pipeline["reconciliation"]
     seller = uid("S-WATCH")
-    r = await fraud.client.post("/v1/watchlist", json={"entity_type": "seller",
-                                                       "entity_id": seller, "reason": "chargebacks"},
-                                headers=harness.key(AGENT))
+    r = await fraud.client.post(
+        "/v1/watchlist",
+        json={"entity_type": "seller", "entity_id": seller, "reason": "chargebacks"},
+        headers=harness.key(AGENT),
+    )
     assert r.status_code == 201, r.text
     entry = r.json()
     assert entry["source"] == "manual" and entry["added_by"] == "agent.asha"

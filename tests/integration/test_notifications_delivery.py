@@ -550,7 +550,8 @@ async def test_starttls_is_used_when_configured(database: str, tmp_path: Path) -
     import subprocess
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
+    await asyncio.to_thread(
+        subprocess.run,
         [
             "openssl",
             "req",

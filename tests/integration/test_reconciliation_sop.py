@@ -378,7 +378,8 @@ async def test_partner_cap_exceeded_marketplace_absorbs_the_rest(sop: Engine) ->
     lines = {
         r["account"]: r["amount"]
         for r in await sop.sql(
-            "SELECT account, sum(amount) AS amount FROM ledger_entries WHERE case_id = :c GROUP BY account",
+            "SELECT account, sum(amount) AS amount FROM ledger_entries WHERE case_id = :c"
+            " GROUP BY account",
             c=case["case_id"],
         )
     }

@@ -1,1 +1,2 @@
-"""Network-level alerts: raised once per pattern and subject while open, acknowledged by analysts."""
+"""Network-level alerts: raised once per pattern and subject while open, acknowledged by
+analysts."""

@@ -27,4 +27,6 @@ handlers = EventHandlers()
 @handlers.on(CaseDecided)
 @handlers.on(CaseRejected)
 async def on_scored_event(event: object, ctx: HandlerContext) -> None:
-    await service.assess_event(ctx.session, payload=ctx.envelope.payload, subject_event_id=ctx.ce_id)
+    await service.assess_event(
+        ctx.session, payload=ctx.envelope.payload, subject_event_id=ctx.ce_id
+    )

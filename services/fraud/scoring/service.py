@@ -586,7 +586,8 @@ BAND_FLOOR = {FraudBand.LOW: 0.0, FraudBand.MEDIUM: 0.5, FraudBand.HIGH: 0.8}
 def apply_watchlist(
     score: float, band: FraudBand, watched: list[Watch]
 ) -> tuple[float, FraudBand, list[ReasonCode]]:
-    """A manual entry raises the band by one; an automatic one (from an alert) to MEDIUM at least."""
+    """A manual entry raises the band by one; an automatic one (from an alert) to MEDIUM at
+    least."""
     reasons = []
     new_band = band
     for entry in watched:

@@ -1307,8 +1307,8 @@ async def decide_appeal(
             "decided_by": actor,
             "decided_at": now,
             "rule_id": previous.rule_id,
-            "explanation": f"About your return {case.return_id}: we looked at your appeal again and "
-            f"the earlier decision stands: {reason.strip().rstrip('.')}. "
+            "explanation": f"About your return {case.return_id}: we looked at your appeal again "
+            f"and the earlier decision stands: {reason.strip().rstrip('.')}. "
             + previous.explanation.split(": ", 1)[-1],
         }
     )

@@ -1,4 +1,5 @@
-"""Settle a decision in the ledger, and reverse earlier settlements when an appeal overturns them."""
+"""Settle a decision in the ledger, and reverse earlier settlements when an appeal overturns
+them."""
 
 from __future__ import annotations
 

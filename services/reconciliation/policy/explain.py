@@ -28,6 +28,9 @@ def _day(when: datetime | None) -> str:
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
     claim = f.claim_type.value.replace("_", " ").lower() if f.claim_type else "return"
     drop = weight_drop_g(f)
+    earliest = (
+        f.pickup_at + timedelta(days=p.windows.not_received_earliest_days) if f.pickup_at else None
+    )
     reasons = {
         "E1": "we do not yet have every record we need about this return (the return itself "
         "and the partner's pickup, quality-check and delivery scans)",
@@ -39,7 +42,7 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
         "E3b": "the parcel was picked up on "
         f"{_day(f.pickup_at)}, and a not-received claim can only be filed "
         f"{p.windows.not_received_earliest_days} days after pickup, from "
-        f"{_day(f.pickup_at + timedelta(days=p.windows.not_received_earliest_days) if f.pickup_at else None)}"
+        f"{_day(earliest)}"
         " — please file again from that date if the parcel has still not arrived",
         "E3c": f"a not-received claim must be filed within {p.windows.not_received_latest_days} "
         f"days of pickup ({_day(f.pickup_at)})",
@@ -50,13 +53,14 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
         "L2": "the logistics partner declared the parcel damaged in transit",
         "L3": f"the parcel was picked up on {_day(f.pickup_at)} and has no delivery record after "
         f"more than {p.windows.not_received_earliest_days} days",
-        "L4": f"the partner's record shows the parcel was delivered to you on {_day(f.delivered_at)} "
-        "and the delivery was confirmed with the one-time password (OTP) sent to you",
+        "L4": "the partner's record shows the parcel was delivered to you on "
+        f"{_day(f.delivered_at)} and the delivery was confirmed with the one-time password "
+        "(OTP) sent to you",
         "L5": f"the partner marked the parcel delivered on {_day(f.delivered_at)} but without an "
         "OTP-verified proof of delivery",
         "L6": f"the parcel weighed {f.pickup_weight_g} g at pickup and "
-        f"{(f.pickup_weight_g or 0) - (drop or 0)} g on delivery, a drop of {drop} g, which is more than the allowed "
-        f"{p.weight_drop.min_drop_g} g or {p.weight_drop.min_drop_pct} %",
+        f"{(f.pickup_weight_g or 0) - (drop or 0)} g on delivery, a drop of {drop} g, which is "
+        f"more than the allowed {p.weight_drop.min_drop_g} g or {p.weight_drop.min_drop_pct} %",
         "L7": "the partner's quality check at pickup failed, yet the parcel was picked up anyway",
         "L8": f"the partner's quality check at pickup passed, so a {claim} claim points to what "
         "happened in the partner's custody",
