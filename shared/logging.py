@@ -14,8 +14,11 @@ from typing import Any
 
 import structlog
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"(?<!\d)(?:\+?91[\s\-]?)?[6-9]\d{4}[\s\-]?\d{5}(?!\d)")
+# Internationalised addresses (RFC 6531) are accepted, so the local part and domain may be any
+# script: anything up to a separator, around an @, ending in a dot and a name.
+_EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[^\s@<>()\[\],;:\"'.]{2,}")
+# Not inside an identifier: CASE-919876543210 is a case id, not a phone number.
+_PHONE = re.compile(r"(?<![\w\-])(?:\+?91[\s\-]?)?[6-9]\d{4}[\s\-]?\d{5}(?!\w)")
 
 
 def scrub(text: str) -> str:

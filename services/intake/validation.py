@@ -31,6 +31,17 @@ def plausible_instant(value: datetime) -> datetime:
 SafeText = Annotated[str, AfterValidator(no_nul)]
 Instant = Annotated[AwareDatetime, AfterValidator(plausible_instant)]
 Amount = Annotated[int, Field(ge=0, le=MAX_PAISE, description="Integer paise.")]
+# Where the desk writes to the seller. Non-ASCII is allowed (RFC 6531 addresses travel over
+# SMTPUTF8); whitespace and control characters are not: no mail server takes them, and a
+# message that can never be sent should be refused here, naming the field.
+EmailAddress = Annotated[
+    str,
+    Field(
+        max_length=254,
+        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$",
+        examples=["seller@example.com"],
+    ),
+]
 
 
 class RequestModel(BaseModel):

@@ -105,6 +105,19 @@ async def test_channel_rules_for_portal_and_agents(
         "/v1/escalations", json={**body, "channel": "EMAIL"}, headers=agent(harness)
     )
     assert r.status_code == 201
+    # Addresses in any script are welcome (they travel over SMTPUTF8); control characters not.
+    r = await client.post(
+        "/v1/escalations",
+        json={**escalation_body(uid("RET")), "seller_email": "विक्रेता@example.com"},
+        headers=portal(harness),
+    )
+    assert r.status_code == 201, r.text
+    r = await client.post(
+        "/v1/escalations",
+        json={**escalation_body(uid("RET")), "seller_email": "seller\x7f@example.com"},
+        headers=portal(harness),
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.seller_email"
     r = await client.post(
         "/v1/escalations", json=body, headers=harness.key("DISPUTEDESK_KEY_FINANCE")
     )
@@ -289,6 +302,8 @@ async def test_seller_feedback(harness: Harness, pipeline: dict[str, Any]) -> No
         ({"rating": 6}, "body.rating"),
         ({"rating": "good"}, "body.rating"),
         ({"text": "x" * 5001}, "body.text"),
+        # No mail server takes a control character: refused here rather than never delivered.
+        ({"seller_email": "sel\x01ler@example.com"}, "body.seller_email"),
     ):
         r = await intake.client.post(
             "/v1/seller-feedback", json={**feedback, **bad}, headers=portal(harness)

@@ -75,6 +75,10 @@ def test_smtp_failures_are_classified_and_scrubbed() -> None:
     assert rejected.permanent and not rejected.hard_bounce
     assert classify(aiosmtplib.SMTPServerDisconnected("gone")).permanent is False
     assert classify(TimeoutError("slow")).permanent is False
+    # The client refuses a control character in an address before sending anything: retrying
+    # the same message can only fail the same way.
+    unsendable = classify(ValueError("Command arg contains a prohibited control character"))
+    assert unsendable.permanent and not unsendable.hard_bounce
 
 
 def test_each_case_event_queues_one_keyed_message_per_case_template_and_version() -> None:

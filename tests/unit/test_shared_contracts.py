@@ -80,6 +80,9 @@ def test_scrub_removes_emails_and_indian_phone_numbers() -> None:
     text = "mail seller.one@example.com or call +91 98765 43210 / 9876543210 about RET-1"
     out = scrub(text)
     assert "example.com" not in out and "98765" not in out and "RET-1" in out
+    assert scrub("to विक्रेता@उदाहरण.भारत, ok") == "to [email], ok"
+    # An identifier made of digits is not a phone number.
+    assert scrub("case CASE-919876543210 failed") == "case CASE-919876543210 failed"
 
 
 def test_log_lines_never_carry_an_email(capsys: pytest.CaptureFixture[str]) -> None:

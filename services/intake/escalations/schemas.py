@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.intake.validation import Amount, RequestModel
+from services.intake.validation import Amount, EmailAddress, RequestModel
 from shared.events import ClaimType, EscalationChannel, EvidenceItem, Grams, Id
 
 
@@ -23,9 +23,7 @@ class EscalationIn(RequestModel):
         description="PORTAL for the seller portal (the default there); CALL or EMAIL when an "
         "agent files on the seller's behalf.",
     )
-    seller_email: str | None = Field(
-        default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-    )
+    seller_email: EmailAddress | None = None
 
 
 class EscalationOut(BaseModel):

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from services.intake.validation import RequestModel
+from services.intake.validation import EmailAddress, RequestModel
 from shared.events import Id
 
 
@@ -15,9 +15,7 @@ class FeedbackIn(RequestModel):
     rating: int = Field(ge=1, le=5)
     text: str = Field(default="", max_length=5000)
     return_id: Id | None = None
-    seller_email: str | None = Field(
-        default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-    )
+    seller_email: EmailAddress | None = None
 
 
 class FeedbackAccepted(BaseModel):

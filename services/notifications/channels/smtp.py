@@ -78,6 +78,10 @@ def classify(exc: BaseException) -> DeliveryError:
         return DeliveryError(
             scrub(f"SMTP {exc.code}: {exc.message}"), permanent=permanent, code=exc.code
         )
+    if isinstance(exc, ValueError):
+        # Raised before anything is sent (a control character in an address, text that cannot
+        # be encoded): the same message fails the same way every time, so it is not retried.
+        return DeliveryError(scrub(f"{type(exc).__name__}: {exc}"), permanent=True)
     return DeliveryError(scrub(f"{type(exc).__name__}: {exc}"), permanent=False)
 
 
