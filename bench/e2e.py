@@ -2,7 +2,7 @@
 starts them) on fresh, migrated databases, driven open-loop at fixed offered rates.
 
 Traffic per second at the goal step (1×): 200 partner events (pickup, in transit, delivered to
-seller, through whatever partner formats `disputedesk.simulate.partners.EMITTERS` speaks) with a
+seller, rendered in every partner format `disputedesk.simulate.partners.SIGNERS` speaks) with a
 marketplace feed entry per return, and 20 seller escalations with evidence on delivered returns.
 Each step offers a multiple of that for a fixed time, then lets the pipeline drain.
 
@@ -51,14 +51,13 @@ GOAL = (
     "sustained 200 partner events/s plus 20 escalations/s with all four services, Kafka and "
     "PostgreSQL on this machine, escalation → decision email p95 ≤ 2 s"
 )
-# The partner scans of one return, in journey order (swiftship's vocabulary: the simulator's
-# scan shape, which every emitter translates into its own partner's format).
-JOURNEY = ("return.picked_up", "return.in_transit", "return.delivered")
-CANONICAL = {
-    "return.picked_up": "PICKED_UP",
-    "return.in_transit": "IN_TRANSIT",
-    "return.delivered": "DELIVERED_TO_SELLER",
-}
+# The partner scans of one return, in journey order, as canonical types: the simulator's
+# partner-neutral scan, which `disputedesk.simulate.partners` renders in each partner's format.
+JOURNEY = ("PICKED_UP", "IN_TRANSIT", "DELIVERED_TO_SELLER")
+# How long before the return's creation in the benchmark each scan happened: in the past, in
+# journey order, the delivery an hour before the claim. Fixed per return, so desipost's
+# cumulative snapshots repeat earlier scans exactly (intake deduplicates them by date).
+SCAN_AGES = (timedelta(hours=48), timedelta(hours=24), timedelta(hours=1))
 # Offsets (s) from a return's feed entry to each scan, and to its escalation: the escalation
 # follows the delivery after a pause, as a seller's would, so it is the case's last fact.
 SCAN_OFFSETS_S = (0.5, 1.0, 1.5)
@@ -212,32 +211,28 @@ class Journey:
     agent: str
     escalate: bool
     step: int
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class Traffic:
     """Builds requests at the moment they are sent, so signatures and scan times are fresh."""
 
     def __init__(self, secrets: dict[str, str], settings: Settings, run_tag: str) -> None:
-        from disputedesk.simulate.partners import EMITTERS
+        from disputedesk.simulate.partners import SIGNERS
 
         self.secrets = secrets
         self.settings = settings
         self.tag = run_tag
         self.rng = random.Random(settings.seed)
-        self.emitters = EMITTERS
-        self.formats = sorted(EMITTERS)
+        self.formats = sorted(SIGNERS)
         self.counter = 0
         self.feed_auth = {"Authorization": f"Bearer {secrets['DISPUTEDESK_KEY_MARKETPLACE']}"}
         self.agent_auth = {"Authorization": f"Bearer {secrets['DISPUTEDESK_KEY_OPS_AGENT']}"}
-        self._partner_ids: dict[str, str] = {}
 
-    def partner_id(self, fmt: str) -> str:
-        # The partner is the webhook path's last segment, whatever the format's name.
-        if fmt not in self._partner_ids:
-            scan = self._scan_body("RET-PROBE", JOURNEY[0], datetime.now(UTC), 500, "H", "A")
-            path, _, _ = self.emitters[fmt](scan, self.secrets, "msg_probe", int(time.time()))
-            self._partner_ids[fmt] = path.rstrip("/").rsplit("/", 1)[-1]
-        return self._partner_ids[fmt]
+    @staticmethod
+    def partner_id(fmt: str) -> str:
+        # The development partners are registered under their format's name (seed-partners).
+        return fmt
 
     def journey(self, *, escalate: bool, step: int) -> Journey:
         self.counter += 1
@@ -274,30 +269,40 @@ class Traffic:
         return "/v1/returns", headers, json.dumps(body).encode()
 
     @staticmethod
-    def _scan_body(
-        return_id: str, event: str, at: datetime, weight_g: int, hub: str, agent: str
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "event": event,
-            "awb": f"AWB-{return_id}",
-            "return_ref": return_id,
-            "at": at.isoformat(),
-            "hub": hub,
-            "agent": agent,
-            "photos": [],
-            "otp_verified": event == "return.delivered",
+    def _scan(j: Journey, index: int) -> dict[str, Any]:
+        kind = JOURNEY[index]
+        return {
+            "type": kind,
+            "awb": f"AWB-{j.return_id}",
+            "return_id": j.return_id,
+            "at": j.created - SCAN_AGES[index],
+            "hub": j.hub,
+            "agent": j.agent,
+            "images": [],
+            "otp_verified": kind == "DELIVERED_TO_SELLER",
+            "weight_g": None if kind == "IN_TRANSIT" else j.weight_g,
+            "qc": False,
         }
-        if event != "return.in_transit":
-            body["weight_kg"] = round(weight_g / 1000, 3)
-        return body
 
     def scan_request(self, j: Journey, index: int) -> tuple[str, dict[str, str], bytes]:
-        # Scan times in the recent past, in journey order, the delivery an hour before the claim.
-        now = datetime.now(UTC)
-        at = now - timedelta(hours=(48, 24, 1)[index])
-        scan = self._scan_body(j.return_id, JOURNEY[index], at, j.weight_g, j.hub, j.agent)
+        from disputedesk.simulate.partners import (
+            PartnerMessage,
+            desipost_body,
+            rapidroute_body,
+            signed_request,
+            swiftship_body,
+        )
+
         message_id = f"msg_{j.return_id}_{index}"
-        return self.emitters[j.partner_format](scan, self.secrets, message_id, int(now.timestamp()))
+        scan = self._scan(j, index)
+        if j.partner_format == "desipost":  # a snapshot of the whole history so far
+            body = desipost_body([self._scan(j, i) for i in range(index + 1)])
+        elif j.partner_format == "rapidroute":
+            body = rapidroute_body([(message_id, scan)])
+        else:
+            body = swiftship_body(scan)
+        message = PartnerMessage(j.partner_id, j.partner_format, message_id, body)
+        return signed_request(message, self.secrets, int(time.time()))
 
     def escalation_request(self, j: Journey) -> tuple[str, dict[str, str], bytes]:
         rng = self.rng
@@ -881,7 +886,7 @@ async def run_step(
         if kind == "return":
             coro = _send(client, obs, "return", step, due, traffic.feed_request(j), _ignore)
         elif kind == "scan":
-            key = (j.return_id, CANONICAL[JOURNEY[index]])
+            key = (j.return_id, JOURNEY[index])
 
             def scan_ok(at: float, _r: Any, key: tuple[str, str] = key) -> None:
                 obs.scan_accepted[key] = (at, step)
@@ -1337,7 +1342,7 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
         "measured_at": datetime.now(UTC).isoformat(),
         "machine": {
             "cpu_count": os.cpu_count(),
-            "note": "shared machine: other engineers' test suites run beside this benchmark",
+            "note": "a shared machine: other processes may run beside it; compare ratios",
         },
         "settings": {
             "multipliers": list(settings.multipliers),
