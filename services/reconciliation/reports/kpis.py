@@ -43,10 +43,7 @@ class CaseRow:
     fraud_band: str | None
 
     def dimension(self, by: Dimension | None) -> str:
-        if by is None:
-            return "all"
-        value = {"partner": self.partner_id, "category": self.category}.get(by, self.claim_type)
-        return value or "unknown"
+        return "all" if by is None else slice_of(self, by) or "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +55,21 @@ class EscalationRow:
     filed_at: datetime
 
     def dimension(self, by: Dimension | None) -> str:
-        if by is None:
-            return "all"
-        value = {"partner": self.partner_id, "category": self.category}.get(by, self.claim_type)
-        return value or "unknown"
+        return "all" if by is None else slice_of(self, by) or "unknown"
+
+
+# The row attribute each way of slicing reads; trends also slice cases by hub.
+_SLICE_FIELDS = {
+    "partner": "partner_id",
+    "category": "category",
+    "claim_type": "claim_type",
+    "hub": "hub_id",
+}
+
+
+def slice_of(row: CaseRow | EscalationRow, by: str) -> str | None:
+    """The row's value along one dimension (None when it has none, e.g. an escalation's hub)."""
+    return getattr(row, _SLICE_FIELDS[by], None)
 
 
 def bucket_of(at: datetime, period: Period) -> date:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.reconciliation.reports.kpis import CaseRow
+from services.reconciliation.reports.kpis import CaseRow, slice_of
 from shared.stats import poisson_sf
 
 DIMENSIONS = ("partner", "hub", "category", "claim_type")
@@ -86,16 +86,6 @@ class RecurringProblem:
         }
 
 
-def _value(case: CaseRow, dimension: str) -> str | None:
-    if dimension == "partner":
-        return case.partner_id
-    if dimension == "hub":
-        return case.hub_id
-    if dimension == "category":
-        return case.category
-    return case.claim_type
-
-
 def recurring_problems(
     cases: Iterable[CaseRow],
     *,
@@ -112,7 +102,7 @@ def recurring_problems(
     baseline: Counter[tuple[str, str]] = Counter()
     for case in cases:
         for dimension in DIMENSIONS:
-            value = _value(case, dimension)
+            value = slice_of(case, dimension)
             if value is None:
                 continue
             if window_start <= case.opened_at < as_of:
