@@ -303,6 +303,12 @@ class FraudAssessed(EventPayload):
     reasons: list[ReasonCode] = Field(default_factory=list)
     model_version: str
     assessed_at: AwareDatetime
+    # Fraud re-assesses an event when it learns more about a party to it while the event's case
+    # can still be revisited; consumers take the latest revision (SOP: "the latest assessment").
+    revision: int = Field(default=0, ge=0, description="0 for the assessment at arrival.")
+    revises: UUID | None = Field(
+        default=None, description="assessment_id of the revision this one supersedes."
+    )
 
 
 FraudAssessmentEvent = Annotated[FraudAssessed, Discriminator("type")]

@@ -75,7 +75,7 @@ async def score_directly(world: World, database_url: str, *, batch: int = 50) ->
             rows = (await session.execute(select(
                 Assessment.subject_type, Assessment.return_id, Assessment.escalation_id,
                 Assessment.band, Assessment.reasons, Assessment.event_time,
-                Assessment.assessed_at,
+                Assessment.assessed_at, Assessment.revision,
             ))).all()
             alerts = (await session.execute(select(
                 Alert.pattern, Alert.entity_type, Alert.entity_id, Alert.evidence,

@@ -9,14 +9,12 @@ planted event to the alert. Definitions:
   Precision = HIGH events whose strongest reason belongs to the pattern that are planted fraud.
 - per entity: an entity is flagged by an alert. Recall = planted entities (collusion: rings) with
   an alert of the pattern; precision = alerted entities of the pattern that are planted fraudsters.
-- per event, while the case is open (the "by case" columns): an event also counts as flagged for
-  a pattern when one of its parties (for an escalation its seller, buyer, pickup agent and hub;
-  for pilferage, an incident's hub and agent) has an alert of that pattern by
-  `CASE_HORIZON` after the event. The first events of a fraudster look like anyone's and cannot
-  be HIGH when they happen; what the desk needs is that they are caught while their case can
-  still be revisited (SOP v1: a decision may be appealed for 7 days, a review takes up to 48 h).
-  Precision counts every event so flagged, planted or not, so blaming all of an entity's events
-  costs what it should.
+- per event, the band is the event's current assessment: its latest revision made within
+  `CASE_HORIZON` of the event. Fraud re-assesses an entity's recent events when an alert is
+  raised on it (SOP v1 decides on the latest band; a decision may be appealed for 7 days), so a
+  fraudster's first claims, which look like anyone's when they arrive, can still be caught
+  while their case can be revisited. The band at arrival (revision 0) is reported beside it
+  ("at arrival" columns).
 - honest escalations: those not planted, and (stricter for the detector, fairer to it) those
   whose parties are all honest, since a fraudster's unplanted claims are still a fraudster's.
 """
@@ -66,6 +64,14 @@ class AssessmentRow:
     reasons: list[dict[str, Any]]
     event_time: datetime | None
     assessed_at: datetime
+    revision: int = 0
+
+    def revised_on(self) -> datetime | None:
+        """The event time of the alert that made this revision (None at arrival)."""
+        if not self.revision or not self.reasons:
+            return None
+        at = self.reasons[0].get("numbers", {}).get("revised_on_event_time")
+        return datetime.fromisoformat(at) if at else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,15 +87,29 @@ def _ratio(a: int, b: int) -> float | None:
     return round(a / b, 4) if b else None
 
 
-def event_keys(world: World, rows: Iterable[AssessmentRow]) -> dict[tuple[str, str], AssessmentRow]:
-    """The assessments of the events under evaluation, by ("escalation"|"terminal", return_id)."""
+def event_keys(
+    world: World, rows: Iterable[AssessmentRow], *, at_arrival: bool = False
+) -> dict[tuple[str, str], AssessmentRow]:
+    """The assessments of the events under evaluation, by ("escalation"|"terminal", return_id):
+    each event's latest revision made within `CASE_HORIZON` of it, or with `at_arrival` its
+    first assessment."""
     out: dict[tuple[str, str], AssessmentRow] = {}
     for r in rows:
+        if at_arrival and r.revision:
+            continue
         if r.subject_type == ESCALATION_TYPE:
-            out[("escalation", r.return_id)] = r
+            key = ("escalation", r.return_id)
         elif (r.subject_type == SCAN_TYPE and r.event_time is not None
               and world.terminal_at.get(r.return_id) == r.event_time):
-            out[("terminal", r.return_id)] = r
+            key = ("terminal", r.return_id)
+        else:
+            continue
+        revised_on = r.revised_on()
+        if (revised_on is not None and r.event_time is not None
+                and revised_on > r.event_time + CASE_HORIZON):
+            continue
+        if key not in out or r.revision > out[key].revision:
+            out[key] = r
     return out
 
 
@@ -164,24 +184,16 @@ def score_world(
             if prev is None or (a.event_time and a.event_time < prev):
                 alerted[p][m] = a.event_time
     parties = event_parties(world)
-
-    def caught_by_case(p: str) -> set[tuple[str, str]]:
-        """Events of the pattern's kind (pilferage: incidents; the others: escalations) one of
-        whose parties has an alert of the pattern within the case horizon."""
-        times = alerted.get(p, {})
-        kind = "terminal" if p == "pilferage" else "escalation"
-        return {k for k, e in parties.items()
-                if k[0] == kind
-                and any(m in times and (times[m] is None or times[m] <= e.at + CASE_HORIZON)
-                        for m in e.parties)}
+    arrival = event_keys(world, assessments, at_arrival=True)
+    high_at_arrival = {k for k, r in arrival.items() if r.band == "HIGH"}
 
     table: dict[str, Any] = {}
     for p in PATTERNS:
         planted = truth.events.get(p, set())
         flagged = {k for k in high if top_pattern(events[k]) == p}
-        by_case = flagged | caught_by_case(p)
-        case_tp = len(by_case & fraud_events)
-        case_hits = len(planted & (high | by_case))
+        first = {k for k in high_at_arrival if top_pattern(arrival[k]) == p}
+        first_tp = len(first & fraud_events)
+        first_hits = len(planted & high_at_arrival)
         ev_tp = len(flagged & fraud_events)
         ev_recall_hits = len(planted & high)
         ents = alerted.get(p, {})
@@ -208,15 +220,15 @@ def score_world(
             "events_flagged": len(flagged),
             "event_precision": _ratio(ev_tp, len(flagged)),
             "event_recall": _ratio(ev_recall_hits, len(planted)),
-            "event_precision_by_case": _ratio(case_tp, len(by_case)),
-            "event_recall_by_case": _ratio(case_hits, len(planted)),
+            "event_precision_at_arrival": _ratio(first_tp, len(first)),
+            "event_recall_at_arrival": _ratio(first_hits, len(planted)),
             "entities_planted": len(units),
             "entities_alerted": len(primary),
             "entity_precision": _ratio(en_tp, len(primary)),
             "entity_recall": _ratio(detected, len(units)),
             "median_days_to_alert": round(statistics.median(delays), 2) if delays else None,
             "_counts": {"ev_tp": ev_tp, "ev_flagged": len(flagged), "ev_hits": ev_recall_hits,
-                        "case_tp": case_tp, "case_flagged": len(by_case), "case_hits": case_hits,
+                        "first_tp": first_tp, "first_flagged": len(first), "first_hits": first_hits,
                         "ev_planted": len(planted), "en_tp": en_tp, "en_alerted": len(primary),
                         "en_detected": detected, "en_planted": len(units), "delays": delays},
         }
@@ -257,8 +269,8 @@ def pool(tables: list[dict[str, Any]]) -> dict[str, Any]:
             "events_planted": c["ev_planted"], "events_flagged": c["ev_flagged"],
             "event_precision": _ratio(c["ev_tp"], c["ev_flagged"]),
             "event_recall": _ratio(c["ev_hits"], c["ev_planted"]),
-            "event_precision_by_case": _ratio(c["case_tp"], c["case_flagged"]),
-            "event_recall_by_case": _ratio(c["case_hits"], c["ev_planted"]),
+            "event_precision_at_arrival": _ratio(c["first_tp"], c["first_flagged"]),
+            "event_recall_at_arrival": _ratio(c["first_hits"], c["ev_planted"]),
             "entities_planted": c["en_planted"], "entities_alerted": c["en_alerted"],
             "entity_precision": _ratio(c["en_tp"], c["en_alerted"]),
             "entity_recall": _ratio(c["en_detected"], c["en_planted"]),
@@ -291,6 +303,7 @@ async def _read_results(fraud: Any) -> tuple[list[AssessmentRow], list[AlertRow]
         rows = (await session.execute(select(
             Assessment.subject_type, Assessment.return_id, Assessment.escalation_id,
             Assessment.band, Assessment.reasons, Assessment.event_time, Assessment.assessed_at,
+            Assessment.revision,
         ))).all()
         alerts = (await session.execute(select(
             Alert.pattern, Alert.entity_type, Alert.entity_id, Alert.evidence, Alert.event_time,
@@ -304,14 +317,17 @@ async def _count_assessments(fraud: Any) -> int:
     from services.fraud.models import Assessment
 
     async with fraud.runtime.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(Assessment)) or 0)
+        # Events assessed on arrival; revisions are extra assessments of the same events.
+        return int(await session.scalar(
+            select(func.count()).select_from(Assessment).where(Assessment.revision == 0)) or 0)
 
 
 def _latency(drive_result: DriveResult, rows: list[AssessmentRow]) -> dict[str, float | None]:
     lat = sorted(
         r.assessed_at.timestamp() - drive_result.escalation_posted[r.escalation_id]
         for r in rows
-        if r.subject_type == ESCALATION_TYPE and r.escalation_id in drive_result.escalation_posted
+        if r.subject_type == ESCALATION_TYPE and r.revision == 0
+        and r.escalation_id in drive_result.escalation_posted
     )
     if not lat:
         return {"p50_s": None, "p95_s": None, "max_s": None}

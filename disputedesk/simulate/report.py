@@ -19,14 +19,14 @@ def _f(v: Any) -> str:
 def print_report(report: dict[str, Any], console: Console) -> None:
     pooled = report["pooled"]
     table = Table(title=f"fraud-eval, seeds {report['seeds']} pooled ({report['seconds']} s)")
-    for col in ("pattern", "events planted", "event P", "event R", "event P by case",
-                "event R by case", "entities", "entity P", "entity R", "median days to alert"):
+    for col in ("pattern", "events planted", "event P", "event R", "event P at arrival",
+                "event R at arrival", "entities", "entity P", "entity R", "median days to alert"):
         table.add_column(col)
     for p in PATTERNS:
         r = pooled[p]
         table.add_row(p, _f(r["events_planted"]), _f(r["event_precision"]),
-                      _f(r["event_recall"]), _f(r.get("event_precision_by_case")),
-                      _f(r.get("event_recall_by_case")), _f(r["entities_planted"]),
+                      _f(r["event_recall"]), _f(r.get("event_precision_at_arrival")),
+                      _f(r.get("event_recall_at_arrival")), _f(r["entities_planted"]),
                       _f(r["entity_precision"]), _f(r["entity_recall"]),
                       _f(r["median_days_to_alert"]))
     console.print(table)

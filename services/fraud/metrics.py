@@ -8,3 +8,8 @@ ALERTS = Counter(
 ASSESSMENTS = Counter(
     "disputedesk_fraud_assessments_total", "Events assessed, by band.", ["band"]
 )
+REVISIONS = Counter(
+    "disputedesk_fraud_revisions_total",
+    "Assessments raised by a later alert on one of the event's parties, by pattern.",
+    ["pattern"],
+)

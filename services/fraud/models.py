@@ -45,7 +45,9 @@ class Assessment(Base):
     __tablename__ = "assessments"
 
     assessment_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
-    subject_event_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), unique=True)
+    subject_event_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
+    # 0 at the event's arrival; each re-assessment (see scoring.revisions) adds one.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     subject_type: Mapped[str] = mapped_column(String(200))
     return_id: Mapped[str] = mapped_column(String(64), index=True)
     escalation_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -57,6 +59,10 @@ class Assessment(Base):
     assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # When the scored fact happened (its own timestamp), which is what the detectors reason on.
     event_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("uq_assessments_subject_revision", "subject_event_id", "revision", unique=True),
+    )
 
 
 class ReturnFacts(Base):
@@ -87,6 +93,16 @@ class ReturnFacts(Base):
     escalation_id: Mapped[str | None] = mapped_column(String(64))
     # Counted once into the pair counters, whichever of delivery and claim came first.
     pair_counted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # An alert looks up the recent events of its entity (scoring.revisions).
+    __table_args__ = (
+        Index("ix_return_facts_seller_claimed", "seller_id", "claimed_at"),
+        Index("ix_return_facts_buyer_claimed", "buyer_id", "claimed_at"),
+        Index("ix_return_facts_qc_agent_claimed", "qc_agent_id", "claimed_at"),
+        Index("ix_return_facts_agent_terminal", "pickup_agent_id", "terminal_at"),
+        Index("ix_return_facts_hubs", "hubs", postgresql_using="gin",
+              postgresql_ops={"hubs": "jsonb_path_ops"}),
+    )
 
 
 class FeatureCount(Base):

@@ -33,3 +33,6 @@ class FraudSettings(ServiceSettings):
     late_margin_h: float = 12.0
     # Perceptual hashes this close are the same image (at most 7: see detectors.stats).
     phash_max_distance: int = 6
+    # An alert re-assesses its entity's events of this many days before it (SOP v1's appeal
+    # window: a decision can still be revisited); 0 turns revisions off.
+    revision_window_days: int = 7

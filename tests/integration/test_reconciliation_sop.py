@@ -20,6 +20,7 @@ from tests.support.reconciliation import (
     assessed,
     engine,
     escalation,
+    evidence_added,
     return_initiated,
     scan,
 )
@@ -483,3 +484,45 @@ async def test_case_events_carry_what_notifications_need(sop: Engine) -> None:
     assert decided["decision"]["outcome"] == "PARTIAL"
     assert "₹1,249.50" in decided["decision"]["explanation"]
     assert events["case_settled"]["ledger_transaction_id"]
+
+
+async def test_a_revised_assessment_is_in_the_case_story_and_decides_an_undecided_case(
+    sop: Engine,
+) -> None:
+    """Fraud re-assesses an escalation when it learns more about a party: a decided case keeps
+    its decision and its timeline says why the desk may revisit it; an undecided case is
+    decided on the latest band."""
+    decided = uid("RET-REV")
+    items = seller_claim(sop, decided, scans=delivered(decided))
+    await send_facts_then_score(sop, decided, items)
+    before = await sop.wait_case(decided, lambda c: c["state"] == "CLOSED", what="decided case")
+    first = next(i for i in items if isinstance(i, FraudAssessed))
+    filed = next(i for i in items if isinstance(i, Envelope))
+    revision = assessed(filed, "HIGH", at=first.assessed_at + timedelta(days=2)).model_copy(
+        update={"revision": 1, "revises": first.assessment_id})
+    await sop.send(revision, revision)  # redelivered: one entry
+    notes = await eventually(
+        lambda: sop.sql("SELECT reason, data FROM case_timeline WHERE case_id = :c "
+                        "AND kind = 'FRAUD_REASSESSED'", c=before["case_id"]),
+        what="FRAUD_REASSESSED in the timeline",
+    )
+    assert len(notes) == 1 and notes[0]["data"]["band"] == "HIGH"
+    assert "revision 1" in notes[0]["reason"]
+    after = await sop.case(decided)
+    assert after is not None
+    assert (after["state"], after["payout"]) == ("CLOSED", before["payout"])
+
+    # Undecided: the claim waits for its evidence when a revision turns it HIGH.
+    waiting = uid("RET-REV")
+    items = seller_claim(sop, waiting, scans=delivered(waiting), items=["PHOTO"])
+    await send_facts_then_score(sop, waiting, items)
+    await sop.wait_case(waiting, lambda c: c["state"] == "AWAITING_EVIDENCE", what="waiting")
+    first = next(i for i in items if isinstance(i, FraudAssessed))
+    filed = next(i for i in items if isinstance(i, Envelope))
+    await sop.send(assessed(filed, "HIGH", at=first.assessed_at + timedelta(hours=1))
+                   .model_copy(update={"revision": 1, "revises": first.assessment_id}))
+    await sop.send(evidence_added(filed.payload, ["UNBOXING_VIDEO", "LABEL_PHOTO"],
+                                  first.assessed_at + timedelta(hours=2)))
+    case = await sop.wait_case(waiting, lambda c: c["state"] == "UNDER_REVIEW",
+                               what="the latest band decides")
+    assert case["reason_code"] == "FRAUD_REVIEW"

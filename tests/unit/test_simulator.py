@@ -61,25 +61,34 @@ def test_a_perfect_detector_scores_one() -> None:
     assert table["_honest"]["sellers_flagged"] == 0
 
 
-def test_by_case_an_event_counts_when_its_party_is_alerted_within_the_horizon() -> None:
+def test_an_event_counts_by_its_latest_revision_within_the_case_horizon() -> None:
     world = generate(SMALL, 3)
-    # Never HIGH when assessed; every planted entity alerted at its first planted event.
-    rows = [AssessmentRow("disputedesk.intake.seller_escalation_filed.v1", a.return_id, None,
-                          "LOW", [], None, datetime.now(UTC))
-            for a in world.actions if a.kind == "escalation"]
-    in_time = [AlertRow(p.upper(), etype, eid, {}, world.truth.first_event.get((p, etype, eid)))
-               for p, ents in world.truth.entities.items() for etype, eid in ents]
-    table = score_world(world, rows, in_time)
+    claims = [a for a in world.actions if a.kind == "escalation"]
+    planted = {rid: p for p, evs in world.truth.events.items() for kind, rid in evs
+               if kind == "escalation"}
+
+    def rows(revised_after: timedelta) -> list[AssessmentRow]:
+        # LOW on arrival; planted claims re-assessed HIGH by an alert `revised_after` later.
+        out = [AssessmentRow("disputedesk.intake.seller_escalation_filed.v1", a.return_id, None,
+                             "LOW", [], a.at, datetime.now(UTC)) for a in claims]
+        out += [AssessmentRow(
+            "disputedesk.intake.seller_escalation_filed.v1", a.return_id, None, "HIGH",
+            [{"contribution": 0.9, "numbers": {
+                "pattern": planted[a.return_id].upper(),
+                "revised_on_event_time": (a.at + revised_after).isoformat()}}],
+            a.at, datetime.now(UTC), revision=1) for a in claims if a.return_id in planted]
+        return out
+
+    in_time = score_world(world, rows(timedelta(days=2)), [])
+    late = score_world(world, rows(timedelta(days=12)), [])
     for p in PATTERNS:
-        assert table[p]["event_recall"] == 0.0, p
-        assert table[p]["event_recall_by_case"] == 1.0, p
-        assert 0 < table[p]["event_precision_by_case"] <= 1.0, p
-    # Alerts that come long after the case closed catch only the entity's later events.
-    late = [AlertRow(a.pattern, a.entity_type, a.entity_id, {},
-                     a.event_time + timedelta(days=12) if a.event_time else None)
-            for a in in_time]
-    table = score_world(world, rows, late)
-    assert any(table[p]["event_recall_by_case"] < 1.0 for p in PATTERNS)
+        if p == "pilferage":  # incidents are terminal scans, not claims
+            continue
+        assert in_time[p]["event_recall_at_arrival"] == 0.0, p
+        assert in_time[p]["event_recall"] == 1.0, p
+        assert in_time[p]["event_precision"] == 1.0, p
+        # A revision long after the case could be revisited does not count.
+        assert late[p]["event_recall"] == 0.0, p
 
 
 def test_direct_scoring_sees_the_events_intake_would_publish() -> None:

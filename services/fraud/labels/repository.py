@@ -15,7 +15,12 @@ def add(session: AsyncSession, label: Label) -> None:
 async def event_verdicts(session: AsyncSession) -> list[tuple[str, bool]]:
     rows = await session.execute(text("""
         SELECT DISTINCT ON (l.event_id) l.verdict, (a.band = 'HIGH') AS flagged
-        FROM labels l JOIN assessments a ON a.subject_event_id = l.event_id
+        FROM labels l
+        JOIN LATERAL (
+            -- The event's current assessment: its latest revision.
+            SELECT band FROM assessments x WHERE x.subject_event_id = l.event_id
+            ORDER BY x.revision DESC LIMIT 1
+        ) a ON true
         WHERE l.event_id IS NOT NULL
         ORDER BY l.event_id, l.id DESC
     """))

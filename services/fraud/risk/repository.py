@@ -89,4 +89,8 @@ async def history(
 
 
 async def assessment_by_event(session: AsyncSession, event_id: UUID) -> Assessment | None:
-    return await session.scalar(select(Assessment).where(Assessment.subject_event_id == event_id))
+    """The event's current assessment: its latest revision."""
+    return await session.scalar(
+        select(Assessment).where(Assessment.subject_event_id == event_id)
+        .order_by(Assessment.revision.desc()).limit(1)
+    )

@@ -20,7 +20,8 @@ READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
 
 
 @router.get("/v1/assessments/{event_id}", response_model=AssessmentOut,
-            summary="The assessment of one scored event (by its CloudEvent id)")
+            summary="The current assessment of one scored event (by its CloudEvent id): its "
+                    "latest revision")
 async def get_assessment(
     event_id: UUID, session: DbSession, principal: Principal = require(*READERS)
 ) -> AssessmentOut:

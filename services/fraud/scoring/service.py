@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.fraud import metrics
+from services.fraud import SOURCE, metrics
 from services.fraud.alerts import repository as alerts_repo
 from services.fraud.detectors import (
     claim_abuse,
@@ -51,6 +51,7 @@ from services.fraud.features.service import (
 from services.fraud.models import Assessment, EntityRiskHistory, Outbox, ReturnFacts
 from services.fraud.risk import repository as risk_repo
 from services.fraud.risk.repository import StoredRisk, Watch
+from services.fraud.scoring.revisions import revise_for_alert
 from services.fraud.settings import FraudSettings
 from services.fraud.watchlists import repository as watch_repo
 from shared.events import (
@@ -71,7 +72,6 @@ from shared.events import (
 )
 from shared.outbox import enqueue
 
-SOURCE = "disputedesk/fraud"
 MODEL_VERSION = "stat-1"
 
 
@@ -85,6 +85,7 @@ class ScoringConfig:
     claim_window_h: float
     late_margin_h: float
     phash_max_distance: int
+    revision_window: timedelta
 
     @classmethod
     def from_settings(cls, s: FraudSettings) -> ScoringConfig:
@@ -101,6 +102,7 @@ class ScoringConfig:
             claim_window_h=s.claim_window_h,
             late_margin_h=s.late_margin_h,
             phash_max_distance=s.phash_max_distance,
+            revision_window=timedelta(days=s.revision_window_days),
         )
 
 
@@ -696,3 +698,5 @@ async def raise_alerts(session: AsyncSession, a: Assessor, subject_event_id: UUI
             suggested_action=f.suggested_action, raised_at=raised_at,
         ), source=SOURCE, subject=f.entity_id)
         metrics.ALERTS.labels(f.pattern).inc()
+        await revise_for_alert(session, f, alert_id=alert_id, at=a.at,
+                               window=a.config.revision_window)

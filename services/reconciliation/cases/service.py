@@ -879,8 +879,25 @@ async def on_assessment(
     if not await facts_repository.store_assessment(session, event):
         return
     case = await repository.lock_by_return(session, event.return_id)
-    if case is not None:
-        await reevaluate(session, case, now=now, p=p)
+    if case is None:
+        return
+    if event.revision:
+        # Fraud learnt more about a party after the first assessment. An undecided case is
+        # decided on the new band below; a decided one keeps its decision, and the desk sees
+        # why it may want to revisit it (an appeal, a recovery).
+        top = event.reasons[0] if event.reasons else None
+        _note(
+            session,
+            case,
+            kind="FRAUD_REASSESSED",
+            actor="fraud",
+            now=now,
+            reason=f"Fraud re-assessed this return {event.band.value} (revision "
+            f"{event.revision})" + (f": {top.code} {top.detail}" if top else "."),
+            data={"assessment_id": str(event.assessment_id), "revision": event.revision,
+                  "band": event.band.value, "score": event.score},
+        )
+    await reevaluate(session, case, now=now, p=p)
 
 
 async def on_appeal(

@@ -1,0 +1,177 @@
+"""Re-assess an entity's recent events when an alert is raised on it.
+
+An event is scored on what was known when it arrived, and a fraudster's first claims look like
+anyone's: the evidence that a buyer returns wrong items, or that a hub pilfers, exists only once
+several of their events have happened. When an alert is raised, the events the finding is about
+(the seller's claims, the buyer's naming claims, the agent's or hub's incidents, the QC agent's
+contradicted passes, the pair's claims) from the last `revision_window` are assessed again: the
+alert's finding joins their reasons, and where that raises the band a new revision of the
+assessment is published. SOP v1 decides on the latest assessment band; the window is the
+appeal window, the time in which a decision can still be revisited.
+
+Revisions only raise a band. Evidence reuse is not revised: each reuse is found on the claim
+that reuses, at its own time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.fraud import SOURCE, metrics
+from services.fraud.detectors.findings import Finding, band_of, combine
+from services.fraud.features.service import NAMING_CLAIMS, QC_CONTRADICTING_CLAIMS
+from services.fraud.models import Assessment, IdentityLink, Outbox, ReturnFacts
+from shared.events import (
+    FraudAssessed,
+    FraudBand,
+    InvolvedEntities,
+    ReasonCode,
+    ReturnShipmentEvent,
+    SellerEscalationFiled,
+)
+from shared.outbox import enqueue
+
+CLAIM_TYPE = SellerEscalationFiled.ce_type
+SCAN_TYPE = ReturnShipmentEvent.ce_type
+DELIVERED = "DELIVERED_TO_SELLER"
+# One alert revises at most this many events: a bound on the work one message can cause.
+MAX_REVISIONS_PER_ALERT = 500
+_SEVERITY = {FraudBand.LOW.value: 0, FraudBand.MEDIUM.value: 1, FraudBand.HIGH.value: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """Which of an entity's events a finding is about: claims (the escalation's assessment) or
+    incidents (the terminal scan's assessment), and the conditions on the return's facts."""
+
+    subject_type: str
+    conditions: tuple[Any, ...]
+
+
+def _claims(*conditions: Any) -> Selector:
+    return Selector(CLAIM_TYPE, conditions)
+
+
+def selector_for(f: Finding) -> Selector | None:
+    facts = ReturnFacts
+    buyer = f.numbers.get("buyer_id")
+    p, eid = f.pattern, f.entity_id
+    if p == "CLAIM_ABUSE":
+        # Claims on parcels that never arrived are the partner's matter (see record_claim).
+        return _claims(facts.seller_id == eid, facts.terminal == DELIVERED)
+    if p == "WRONG_USED_RETURNS":
+        return _claims(facts.buyer_id == eid, facts.claim_type.in_(NAMING_CLAIMS))
+    if p == "COLLUSION_SELLER_BUYER" and buyer:
+        return _claims(facts.seller_id == eid, facts.buyer_id == str(buyer))
+    if p == "COLLUSION_AGENT_BUYER" and buyer:
+        return _claims(facts.pickup_agent_id == eid, facts.buyer_id == str(buyer),
+                       facts.claim_type.in_(NAMING_CLAIMS))
+    if p == "COLLUSION_SHARED_IDENTITY":
+        # Every account behind the identity the buyer shares.
+        kind = str(f.numbers.get("hash_kind", ""))
+        mine = select(IdentityLink.hash_value).where(
+            IdentityLink.buyer_id == eid, IdentityLink.hash_kind == kind)
+        accounts = select(IdentityLink.buyer_id).where(
+            IdentityLink.hash_kind == kind, IdentityLink.hash_value.in_(mine))
+        return _claims(facts.buyer_id.in_(accounts))
+    if p.startswith("QC_CONTRADICTION_"):
+        column = facts.qc_agent_id if f.entity_type == "agent" else facts.qc_hub_id
+        return _claims(column == eid, facts.qc_result == "PASSED",
+                       facts.claim_type.in_(QC_CONTRADICTING_CLAIMS))
+    if p.startswith("PILFERAGE_"):
+        where = (facts.pickup_agent_id == eid if f.entity_type == "agent"
+                 else facts.hubs.contains([eid]))
+        return Selector(SCAN_TYPE, (where, facts.incident.is_(True)))
+    return None
+
+
+def _latest_assessments(selector: Selector, since: datetime, until: datetime) -> Select[Any]:
+    facts = ReturnFacts
+    if selector.subject_type == CLAIM_TYPE:
+        when, same_event = facts.claimed_at, Assessment.escalation_id == facts.escalation_id
+    else:
+        when, same_event = facts.terminal_at, Assessment.event_time == facts.terminal_at
+    return (
+        select(Assessment)
+        .join(facts, facts.return_id == Assessment.return_id)
+        .where(*selector.conditions, when >= since, when <= until, same_event,
+               Assessment.subject_type == selector.subject_type)
+        .order_by(Assessment.subject_event_id, Assessment.revision.desc())
+        .ext(distinct_on(Assessment.subject_event_id))
+        .limit(MAX_REVISIONS_PER_ALERT)
+    )
+
+
+def revised_score(old: Sequence[ReasonCode], finding: Finding) -> tuple[float, list[ReasonCode]]:
+    """The event's reasons with the alert's finding in place of any weaker reason of the same
+    code about the same entity; risk carried from other entities counts at most as much as the
+    strongest of it, as at first assessment (scoring.service.event_score)."""
+    entity = f"{finding.entity_type}:{finding.entity_id}"
+    kept = [r for r in old
+            if not (r.code == finding.code and r.numbers.get("entity") == entity)]
+    carried = [r.contribution for r in kept if r.code.endswith("_RISK_ELEVATED")]
+    direct = [r.contribution for r in kept if not r.code.endswith("_RISK_ELEVATED")]
+    score = combine([*direct, finding.contribution,
+                     min(combine(carried), max(carried, default=0.0))])
+    return score, kept
+
+
+async def revise_for_alert(
+    session: AsyncSession, finding: Finding, *, alert_id: UUID, at: datetime, window: timedelta,
+) -> int:
+    """Publish a raised revision of each of the finding's events in the window before `at`.
+    Returns how many were revised."""
+    selector = selector_for(finding)
+    if selector is None or window <= timedelta(0):
+        return 0
+    # Assessments and facts of earlier events in this consumer batch are still in the session.
+    await session.flush()
+    rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
+    entity = f"{finding.entity_type}:{finding.entity_id}"
+    revised = 0
+    for row in rows:
+        if row.band == FraudBand.HIGH.value:
+            continue
+        old = [ReasonCode.model_validate(r) for r in row.reasons]
+        score, kept = revised_score(old, finding)
+        band = band_of(score)
+        if _SEVERITY[band.value] <= _SEVERITY[row.band]:
+            continue
+        reason = ReasonCode(
+            code=finding.code,
+            detail=f"re-assessed after alert on {finding.entity_type} {finding.entity_id}: "
+                   f"{finding.detail}"[:500],
+            contribution=round(finding.contribution, 4),
+            numbers=finding.numbers | {"pattern": finding.pattern, "entity": entity,
+                                       "alert_id": str(alert_id),
+                                       "revised_on_event_time": at.isoformat()},
+        )
+        reasons = [reason, *kept]
+        assessment = FraudAssessed(
+            assessment_id=uuid4(), subject_event_id=row.subject_event_id,
+            subject_type=row.subject_type, return_id=row.return_id,
+            escalation_id=row.escalation_id,
+            entities=InvolvedEntities.model_validate(row.entities), score=score, band=band,
+            reasons=reasons, model_version=row.model_version, assessed_at=datetime.now(UTC),
+            revision=row.revision + 1, revises=row.assessment_id,
+        )
+        session.add(Assessment(
+            assessment_id=assessment.assessment_id, subject_event_id=row.subject_event_id,
+            revision=assessment.revision, subject_type=row.subject_type,
+            return_id=row.return_id, escalation_id=row.escalation_id, score=score,
+            band=band.value, reasons=[r.model_dump(mode="json") for r in reasons],
+            entities=row.entities, model_version=row.model_version,
+            assessed_at=assessment.assessed_at, event_time=row.event_time,
+        ))
+        enqueue(session, Outbox, assessment, source=SOURCE, subject=row.return_id)
+        metrics.REVISIONS.labels(finding.pattern).inc()
+        revised += 1
+    return revised

@@ -1,0 +1,131 @@
+"""Revisions: when an alert is raised on an entity, its recent events are re-assessed (real
+PostgreSQL, fraud's own scoring, a database of this test's own so peers are known)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from services.fraud.models import Alert, Assessment, Outbox
+from services.fraud.scoring.service import assess_event
+from shared.events import (
+    EventPayload,
+    ReturnInitiated,
+    ReturnShipmentEvent,
+    SellerEscalationFiled,
+    ShipmentEventType,
+)
+from tests.conftest import Harness
+from tests.support.factories import uid
+
+DB = "test_fraud_revisions"
+START = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
+    from shared.migrations import upgrade
+
+    stack: Any = harness.stack
+    stack.postgres.drop_database(DB)
+    stack.postgres.create_database(DB)
+    url = stack.postgres.database_url(DB)
+    # Migrations drive their own event loop.
+    await asyncio.to_thread(upgrade, "fraud", url)
+    engine = create_async_engine(url)
+    try:
+        yield async_sessionmaker(engine, expire_on_commit=False)
+    finally:
+        await engine.dispose()
+
+
+def journey(rid: str, seller: str, buyer: str, delivered: datetime, claim: str | None,
+            agent: str) -> list[EventPayload]:
+    """A return delivered intact, and the seller's claim an hour later."""
+    out: list[EventPayload] = [ReturnInitiated(
+        return_id=rid, order_id=f"O-{rid}", seller_id=seller, buyer_id=buyer,
+        category="fashion", item_value=150_000, qc_required=False, partner_id="swiftship",
+        awb=f"AWB-{rid}", initiated_at=delivered - timedelta(days=3),
+    )]
+    for kind, at in ((ShipmentEventType.PICKED_UP, delivered - timedelta(days=2)),
+                     (ShipmentEventType.DELIVERED_TO_SELLER, delivered)):
+        out.append(ReturnShipmentEvent(
+            event_id=uuid.uuid4(), partner_id="swiftship", partner_event_id=uid("pe"),
+            return_id=rid, awb=f"AWB-{rid}", event_type=kind, occurred_at=at, hub_id="H-REV",
+            agent_id=agent, weight_g=800, pod_otp_verified=True, raw_ref=uid("raw"),
+        ))
+    if claim:
+        out.append(SellerEscalationFiled(
+            escalation_id=f"ESC-{rid}", return_id=rid, seller_id=seller, claim_type=claim,
+            claimed_amount=150_000, description="wrong item came back", channel="EMAIL",
+            filed_at=delivered + timedelta(hours=1), filed_by="test",
+            evidence=[{"kind": "PHOTO", "uri": f"https://evidence.example/{rid}.jpg",
+                       "sha256": uuid.uuid4().hex * 2, "captured_at": delivered.isoformat()}],
+        ))
+    return out
+
+
+async def test_an_alert_raises_the_band_of_its_entitys_recent_claims(
+    sessions: async_sessionmaker[Any],
+) -> None:
+    buyer = uid("B-WRONG")
+    # An ordinary marketplace first: 120 deliveries to 12 sellers, one in ten claimed as the
+    # wrong item, so a buyer's first few such claims are nothing unusual.
+    events: list[EventPayload] = []
+    for i in range(120):
+        events += journey(uid("R-OK"), f"S-OK-{i % 12}", uid("B-OK"),
+                          START + timedelta(hours=3 * i), "WRONG_ITEM" if i % 10 == 0 else None,
+                          f"AG-{i % 6}")
+    # The buyer: one wrong-item claim long before, then one a day by a new seller each time.
+    days = [0, 12, 13, 14, 15, 16, 17, 18]
+    claims = []
+    for n, day in enumerate(days):
+        rid = uid("R-BUY")
+        claims.append(f"ESC-{rid}")
+        events += journey(rid, f"S-NEW-{n}", buyer, START + timedelta(days=day, hours=20),
+                          "WRONG_ITEM", f"AG-{n % 6}")
+    events.sort(key=lambda e: getattr(e, "filed_at", None) or getattr(e, "occurred_at", None)
+                or e.initiated_at)  # type: ignore[attr-defined]
+    async with sessions() as session, session.begin():
+        for e in events:
+            await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+
+    async with sessions() as session:
+        alert = await session.scalar(select(Alert).where(
+            Alert.entity_id == buyer, Alert.pattern == "WRONG_USED_RETURNS"))
+        assert alert is not None
+        rows = (await session.scalars(select(Assessment).where(
+            Assessment.escalation_id.in_(claims)).order_by(Assessment.revision))).all()
+        published = (await session.scalars(select(Outbox.payload).where(
+            Outbox.ce_type == "disputedesk.fraud.assessed.v1"))).all()
+    by_claim: dict[str, list[Assessment]] = {}
+    for r in rows:
+        by_claim.setdefault(r.escalation_id or "", []).append(r)
+    alert_day = alert.event_time
+    assert alert_day is not None
+    revised = [c for c in claims if len(by_claim[c]) > 1]
+    assert revised, "no earlier claim was re-assessed"
+    for c in revised:
+        first, last = by_claim[c][0], by_claim[c][-1]
+        assert first.band != "HIGH" and last.band == "HIGH"
+        assert [r.revision for r in by_claim[c]] == list(range(len(by_claim[c])))
+        assert last.reasons[0]["code"] == "BUYER_WRONG_USED_RATE_HIGH"
+        assert last.reasons[0]["numbers"]["alert_id"] == str(alert.alert_id)
+        # Only events within the window before the alert are revisited.
+        assert alert_day - timedelta(days=7) <= first.event_time <= alert_day
+        out = [p for p in published if p["subject_event_id"] == str(last.subject_event_id)
+               and p["revision"] == last.revision]
+        assert len(out) == 1 and out[0]["revises"] == str(by_claim[c][-2].assessment_id)
+    # The first claim is from long before the alert: it stays as it was assessed.
+    assert len(by_claim[claims[0]]) == 1
+    # No claim of the buyer's is revised twice to the same band, and none goes down.
+    for c in claims:
+        bands = [r.band for r in by_claim[c]]
+        assert bands == sorted(bands, key=["LOW", "MEDIUM", "HIGH"].index)
