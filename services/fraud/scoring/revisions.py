@@ -65,8 +65,10 @@ def selector_for(f: Finding) -> Selector | None:
     buyer = f.numbers.get("buyer_id")
     p, eid = f.pattern, f.entity_id
     if p == "CLAIM_ABUSE":
-        # Claims on parcels that never arrived are the partner's matter (see record_claim).
-        return _claims(facts.seller_id == eid, facts.terminal == DELIVERED)
+        # Claims on parcels that never arrived or arrived light are the partner's matter
+        # (see record_claim and Assessor.claim_context).
+        return _claims(facts.seller_id == eid, facts.terminal == DELIVERED,
+                       facts.incident.is_(False))
     if p == "WRONG_USED_RETURNS":
         return _claims(facts.buyer_id == eid, facts.claim_type.in_(NAMING_CLAIMS))
     if p == "COLLUSION_SELLER_BUYER" and buyer:

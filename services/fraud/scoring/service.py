@@ -282,7 +282,10 @@ class Assessor:
                                                 category, t, peers=peers)
             self.evaluated_entity("seller", seller)
             self.evaluated[("seller", seller)].extend(found)
-            self.add(found, direct=True)
+            # A claim on a parcel the partner lost, damaged or delivered light has its own
+            # explanation: the seller's record colours it, as any entity's risk does, but does
+            # not make it HIGH.
+            self.add(found, direct=not facts.incident)
         # The claim's own red flags.
         drop = weight_drop(facts.pickup_weight_g, facts.delivered_weight_g)
         claim = claim_abuse.ClaimFacts(
