@@ -338,3 +338,33 @@ def test_an_entity_alert_from_weak_findings_needs_their_combined_p() -> None:
               Finding("B", "", 0.75, "P", "seller", "S-1", {"p_value": 3e-4})]
     assert combined_p(strong) <= T.alpha_high
     assert combined_p([*weak, Finding("RULE", "", 0.35, "P", "seller", "S-1")]) == 0.0
+
+
+def test_a_buyer_who_returns_only_to_one_claiming_seller_is_high_sooner() -> None:
+    # Three returns, three claims: the claim rate alone is not yet HIGH ...
+    alone = collusion.seller_buyer_findings("S-1", "B-1", 3, 3, 800, 20_000, T)
+    assert band(alone) is not FraudBand.HIGH
+    # ... but every one of the buyer's returns went to a seller with 2 % of the network's.
+    loyal = collusion.seller_buyer_findings(
+        "S-1", "B-1", 3, 3, 800, 20_000, T,
+        loyalty=collusion.Loyalty(pair_delivered=3, buyer_delivered=3, seller_share=0.02))
+    assert band(loyal) is FraudBand.HIGH and loyal[0].alert
+    assert loyal[0].numbers["p_concentration"] < 1e-3
+
+
+def test_a_loyal_buyer_without_unusual_claims_gains_nothing_from_loyalty() -> None:
+    loyalty = collusion.Loyalty(pair_delivered=6, buyer_delivered=6, seller_share=0.02)
+    found = collusion.seller_buyer_findings("S-1", "B-2", 1, 6, 800, 20_000, T, loyalty=loyalty)
+    assert band(found) is FraudBand.LOW
+    # A loyal buyer of the marketplace's largest seller is nothing unusual either.
+    big = collusion.Loyalty(pair_delivered=3, buyer_delivered=3, seller_share=0.4)
+    found = collusion.seller_buyer_findings("S-1", "B-3", 3, 3, 800, 20_000, T, loyalty=big)
+    assert band(found) is not FraudBand.HIGH
+
+
+def test_a_claimed_buyer_who_also_shops_elsewhere_gains_nothing_from_loyalty() -> None:
+    spread = collusion.Loyalty(pair_delivered=2, buyer_delivered=3, seller_share=0.06)
+    with_loyalty = collusion.seller_buyer_findings("S-1", "B-4", 2, 2, 800, 20_000, T,
+                                                   loyalty=spread)
+    without = collusion.seller_buyer_findings("S-1", "B-4", 2, 2, 800, 20_000, T)
+    assert with_loyalty[0].numbers["p_value"] == without[0].numbers["p_value"]

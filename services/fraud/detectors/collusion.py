@@ -4,29 +4,71 @@ claims."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from services.fraud.detectors.findings import Finding
-from services.fraud.detectors.stats import Thresholds, contribution_from_p, fmt_p, rate_test
+from services.fraud.detectors.stats import (
+    Thresholds,
+    binomial_sf,
+    contribution_from_p,
+    fisher_combined,
+    fmt_p,
+    rate_test,
+    tolerance_null,
+)
 
 PRIOR_RATE = 0.05
 
 
+@dataclass(frozen=True, slots=True)
+class Loyalty:
+    """Where a buyer's returns go: how many to this seller, how many in all, and the seller's
+    share of all returns in the network (what an ordinary buyer's returns would follow)."""
+
+    pair_delivered: int
+    buyer_delivered: int
+    seller_share: float
+
+
 def seller_buyer_findings(
     seller_id: str, buyer_id: str, pair_claims: int, pair_delivered: int,
-    peer_claims: int, peer_delivered: int, t: Thresholds,
+    peer_claims: int, peer_delivered: int, t: Thresholds, *, loyalty: Loyalty | None = None,
 ) -> list[Finding]:
     """The pair's claim rate against the category's (a buyer who keeps returning to one seller
-    and whose every return ends in a claim)."""
+    and whose every return ends in a claim).
+
+    With `loyalty`, the buyer's returns are also judged by how concentrated they are on this
+    seller against the seller's share of the network: a fake buyer serves one seller, an
+    ordinary one spreads over many. Where both tests are significant on their own
+    (alpha_medium), they combine by Fisher's method: they are independent under the null
+    (where a buyer returns, and whether its seller claims). A loyal buyer whose returns are
+    not claimed, or a claimed buyer who also shops elsewhere, gets nothing from loyalty."""
     test = rate_test(pair_claims, pair_delivered, peer_claims, peer_delivered, t,
                      prior_rate=PRIOR_RATE)
-    c = contribution_from_p(test.p, t)
+    p = test.p
+    numbers = test.numbers() | {"buyer_id": buyer_id}
+    detail = f"seller's claims on buyer {buyer_id}: {test.detail()}"
+    if loyalty is not None and test.p <= t.alpha_medium:
+        returns = max(loyalty.buyer_delivered, loyalty.pair_delivered)
+        null = tolerance_null(loyalty.seller_share, ratio=t.tolerance_ratio,
+                              min_excess=t.min_excess)
+        p_loyal = binomial_sf(loyalty.pair_delivered, returns, null)
+        if p_loyal <= t.alpha_medium:
+            p = min(p, fisher_combined([test.p, p_loyal]))
+        numbers |= {"p_claims": numbers["p_value"], "p_value": float(f"{p:.3g}"),
+                    "buyer_returns": returns, "returns_to_seller": loyalty.pair_delivered,
+                    "seller_share": round(loyalty.seller_share, 4),
+                    "p_concentration": float(f"{p_loyal:.3g}")}
+        detail += (f"; {loyalty.pair_delivered} of the buyer's {returns} returns went to this "
+                   f"seller (share {loyalty.seller_share:.3f}, p={fmt_p(p_loyal)}); "
+                   f"combined p={fmt_p(p)}")
+    c = contribution_from_p(p, t)
     if c <= 0:
         return []
     return [Finding(
-        code="COLLUSION_SELLER_BUYER",
-        detail=f"seller's claims on buyer {buyer_id}: {test.detail()}",
+        code="COLLUSION_SELLER_BUYER", detail=detail,
         contribution=c, pattern="COLLUSION_SELLER_BUYER", entity_type="seller",
-        entity_id=seller_id, numbers=test.numbers() | {"buyer_id": buyer_id},
-        alert=test.p <= t.alpha_high,
+        entity_id=seller_id, numbers=numbers, alert=p <= t.alpha_high,
         suggested_action="Freeze payouts between this seller and buyer; check order history.",
     )]
 

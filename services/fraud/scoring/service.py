@@ -331,10 +331,17 @@ class Assessor:
             peer_claims, peer_delivered = (peers or {}).get("claims") or (
                 category.get("claims", 0) - pc.get("claims", 0),
                 category.get("delivered", 0) - pc.get("delivered", 0))
+            network = totals.get((NETWORK, "buyer"), {}).get("delivered", 0)
+            seller_delivered = totals.get(("seller", seller), {}).get("delivered", 0)
             found = collusion.seller_buyer_findings(
                 seller, buyer, pc.get("claims", 0), max(pc.get("delivered", 0),
                                                         pc.get("claims", 0)),
                 peer_claims, peer_delivered, t,
+                loyalty=collusion.Loyalty(
+                    pair_delivered=pc.get("delivered", 0),
+                    buyer_delivered=totals.get(("buyer", buyer), {}).get("delivered", 0),
+                    seller_share=seller_delivered / network,
+                ) if network else None,
             )
             self.evaluated[("seller", seller)].extend(found)
             self.add(found, direct=True)
