@@ -99,6 +99,7 @@ class ReturnFacts(Base):
         Index("ix_return_facts_seller_claimed", "seller_id", "claimed_at"),
         Index("ix_return_facts_buyer_claimed", "buyer_id", "claimed_at"),
         Index("ix_return_facts_qc_agent_claimed", "qc_agent_id", "claimed_at"),
+        Index("ix_return_facts_qc_hub_claimed", "qc_hub_id", "claimed_at"),
         Index("ix_return_facts_agent_terminal", "pickup_agent_id", "terminal_at"),
         Index("ix_return_facts_hubs", "hubs", postgresql_using="gin",
               postgresql_ops={"hubs": "jsonb_path_ops"}),

@@ -114,15 +114,14 @@ def _latest_assessments(selector: Selector, since: datetime, until: datetime) ->
 
 def revised_score(old: Sequence[ReasonCode], finding: Finding) -> tuple[float, list[ReasonCode]]:
     """The event's reasons with the alert's finding in place of any weaker reason of the same
-    code about the same entity; risk carried from other entities counts at most as much as the
+    code about the same entity; risk carried from other entities counts as much as the
     strongest of it, as at first assessment (scoring.service.event_score)."""
     entity = f"{finding.entity_type}:{finding.entity_id}"
     kept = [r for r in old
             if not (r.code == finding.code and r.numbers.get("entity") == entity)]
     carried = [r.contribution for r in kept if r.code.endswith("_RISK_ELEVATED")]
     direct = [r.contribution for r in kept if not r.code.endswith("_RISK_ELEVATED")]
-    score = combine([*direct, finding.contribution,
-                     min(combine(carried), max(carried, default=0.0))])
+    score = combine([*direct, finding.contribution, max(carried, default=0.0)])
     return score, kept
 
 

@@ -25,6 +25,7 @@ def upgrade() -> None:
     op.create_index('ix_return_facts_buyer_claimed', 'return_facts', ['buyer_id', 'claimed_at'])
     op.create_index('ix_return_facts_qc_agent_claimed', 'return_facts',
                     ['qc_agent_id', 'claimed_at'])
+    op.create_index('ix_return_facts_qc_hub_claimed', 'return_facts', ['qc_hub_id', 'claimed_at'])
     op.create_index('ix_return_facts_agent_terminal', 'return_facts',
                     ['pickup_agent_id', 'terminal_at'])
     op.create_index('ix_return_facts_hubs', 'return_facts', ['hubs'], postgresql_using='gin',
@@ -33,6 +34,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for name in ('ix_return_facts_hubs', 'ix_return_facts_agent_terminal',
+                 'ix_return_facts_qc_hub_claimed',
                  'ix_return_facts_qc_agent_claimed', 'ix_return_facts_buyer_claimed',
                  'ix_return_facts_seller_claimed'):
         op.drop_index(name, table_name='return_facts')
