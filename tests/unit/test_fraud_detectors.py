@@ -289,6 +289,13 @@ def test_hub_too_young_to_tell_answers_without_its_worst_agent() -> None:
                                          T) == set()
 
 
+def test_young_hub_whose_agents_run_alike_keeps_its_whole_excess() -> None:
+    # Thirty parcels, ten light, spread evenly over four agents: no agent is the cause.
+    agents = {"AG-0": DayCount(8, 3), "AG-1": DayCount(7, 2), "AG-2": DayCount(8, 2),
+              "AG-3": DayCount(7, 3)}
+    assert pilferage.agents_standing_out(agents, T) == set()
+
+
 def test_agent_serving_a_buyer_who_abuses_everywhere_is_not_high() -> None:
     # The buyer's returns are disputed whoever picks them up: the agent is not the common factor.
     found = collusion.agent_buyer_findings("AG-1", "B-1", 7, 7, 300, 10_000, T,

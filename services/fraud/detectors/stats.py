@@ -166,8 +166,9 @@ def parts_standing_out(
     each next part is tested against the core so far (alpha_medium; a small core shrinks to
     the prior) and joins it unless it stands out. A place whose parts all run alike (a hub
     where every agent sees the same excess) has no part standing out: the place is the cause.
-    While the core is too small to judge (`min_core` trials), only the worst part is left out,
-    so the place's case must stand without it (as a hub's without its worst day).
+    While the core is small (`min_core` trials) and no part stood out against it, the worst
+    part is also tested against all the others together. A young place whose parts run alike
+    keeps its whole excess.
     """
     live = {name: (max(k, 0), max(n, k, 0)) for name, (k, n) in parts.items() if n > 0}
     if len(live) < 2:
@@ -184,9 +185,15 @@ def parts_standing_out(
             out.add(name)
         else:
             core_k, core_n = core_k + k, core_n + n
-    if core_n < min_core:
+    if core_n < min_core and not out:
+        # A core this small barely bites; the worst part gets a second chance to stand out,
+        # against all the others together.
         worst = max(live, key=lambda name: (live[name][0], -live[name][1]))
-        return {worst} if live[worst][0] else set()
+        k, n = live[worst]
+        if k and rate_test(k, n, total_k - k, total_n - n, t,
+                           prior_rate=prior_rate).p <= t.alpha_medium:
+            return {worst}
+        return set()
     return out
 
 
