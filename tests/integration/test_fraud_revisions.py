@@ -129,3 +129,43 @@ async def test_an_alert_raises_the_band_of_its_entitys_recent_claims(
     for c in claims:
         bands = [r.band for r in by_claim[c]]
         assert bands == sorted(bands, key=["LOW", "MEDIUM", "HIGH"].index)
+
+
+async def test_a_reuse_assessed_before_the_original_is_revised_when_the_original_arrives(
+    sessions: async_sessionmaker[Any],
+) -> None:
+    """Claims travel on different partitions: the reusing claim may be assessed first. The
+    original is not blamed for it, and the reuser's assessment is revised."""
+    photo = uuid.uuid4().hex * 2
+    original, reuser = uid("R-ORIG"), uid("R-COPY")
+    seller = uid("S-COPY")
+
+    def claim(rid: str, day: int) -> list[EventPayload]:
+        events = journey(rid, seller, uid("B-ANY"), START + timedelta(days=day), None, "AG-0")
+        return [*events, SellerEscalationFiled(
+            escalation_id=f"ESC-{rid}", return_id=rid, seller_id=seller, claim_type="DAMAGED",
+            claimed_amount=150_000, description="cracked screen", channel="EMAIL",
+            filed_at=START + timedelta(days=day, hours=2), filed_by="test",
+            evidence=[{"kind": "PHOTO", "uri": f"https://evidence.example/{rid}.jpg",
+                       "sha256": photo, "captured_at": START.isoformat()}],
+        )]
+
+    first, second = claim(original, 1), claim(reuser, 3)
+    # The reusing claim's events are assessed before the original's.
+    async with sessions() as session, session.begin():
+        for e in [*second, *first]:
+            await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+    async with sessions() as session:
+        rows = (await session.scalars(select(Assessment).where(
+            Assessment.escalation_id.in_([f"ESC-{original}", f"ESC-{reuser}"]))
+            .order_by(Assessment.revision))).all()
+        alerts = (await session.scalars(select(Alert).where(Alert.entity_id == seller))).all()
+    mine = [r for r in rows if r.escalation_id == f"ESC-{original}"]
+    theirs = [r for r in rows if r.escalation_id == f"ESC-{reuser}"]
+    assert len(mine) == 1 and mine[0].band != "HIGH"
+    assert not any(r["code"].startswith("EVIDENCE_") for r in mine[0].reasons)
+    assert [r.revision for r in theirs] == [0, 1] and theirs[0].band != "HIGH"
+    assert theirs[1].band == "HIGH"
+    assert theirs[1].reasons[0]["code"] == "EVIDENCE_REUSED_EXACT"
+    assert theirs[1].reasons[0]["numbers"]["matched_return"] == original
+    assert [a.pattern for a in alerts] == ["EVIDENCE_REUSE"]

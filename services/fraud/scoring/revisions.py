@@ -9,8 +9,9 @@ alert's finding joins their reasons, and where that raises the band a new revisi
 assessment is published. SOP v1 decides on the latest assessment band; the window is the
 appeal window, the time in which a decision can still be revisited.
 
-Revisions only raise a band. Evidence reuse is not revised: each reuse is found on the claim
-that reuses, at its own time.
+Revisions only raise a band. Evidence reuse is found on the claim that reuses; when that claim
+was assessed before the earlier one arrived (the two travel on different partitions), the
+earlier one's arrival revises it (`revise_claim`).
 """
 
 from __future__ import annotations
@@ -136,43 +137,64 @@ async def revise_for_alert(
     # Assessments and facts of earlier events in this consumer batch are still in the session.
     await session.flush()
     rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
-    entity = f"{finding.entity_type}:{finding.entity_id}"
-    revised = 0
-    for row in rows:
-        if row.band == FraudBand.HIGH.value:
-            continue
-        old = [ReasonCode.model_validate(r) for r in row.reasons]
-        score, kept = revised_score(old, finding)
-        band = band_of(score)
-        if _SEVERITY[band.value] <= _SEVERITY[row.band]:
-            continue
-        reason = ReasonCode(
-            code=finding.code,
-            detail=f"re-assessed after alert on {finding.entity_type} {finding.entity_id}: "
-                   f"{finding.detail}"[:500],
-            contribution=round(finding.contribution, 4),
-            numbers=finding.numbers | {"pattern": finding.pattern, "entity": entity,
-                                       "alert_id": str(alert_id),
-                                       "revised_on_event_time": at.isoformat()},
-        )
-        reasons = [reason, *kept]
-        assessment = FraudAssessed(
-            assessment_id=uuid4(), subject_event_id=row.subject_event_id,
-            subject_type=row.subject_type, return_id=row.return_id,
-            escalation_id=row.escalation_id,
-            entities=InvolvedEntities.model_validate(row.entities), score=score, band=band,
-            reasons=reasons, model_version=row.model_version, assessed_at=datetime.now(UTC),
-            revision=row.revision + 1, revises=row.assessment_id,
-        )
-        session.add(Assessment(
-            assessment_id=assessment.assessment_id, subject_event_id=row.subject_event_id,
-            revision=assessment.revision, subject_type=row.subject_type,
-            return_id=row.return_id, escalation_id=row.escalation_id, score=score,
-            band=band.value, reasons=[r.model_dump(mode="json") for r in reasons],
-            entities=row.entities, model_version=row.model_version,
-            assessed_at=assessment.assessed_at, event_time=row.event_time,
-        ))
-        enqueue(session, Outbox, assessment, source=SOURCE, subject=row.return_id)
-        metrics.REVISIONS.labels(finding.pattern).inc()
-        revised += 1
-    return revised
+    why = f"re-assessed after alert on {finding.entity_type} {finding.entity_id}"
+    return sum([revise(session, row, finding, why=why, at=at, alert_id=alert_id)
+                for row in rows])
+
+
+async def revise_claim(
+    session: AsyncSession, escalation_id: str, finding: Finding, *, at: datetime,
+    alert_id: UUID | None,
+) -> bool:
+    """Revise one claim's assessment with a finding about the claim itself that only a later
+    arrival revealed (its evidence reused an earlier claim's that arrived after it)."""
+    await session.flush()
+    row = await session.scalar(
+        select(Assessment)
+        .where(Assessment.escalation_id == escalation_id, Assessment.subject_type == CLAIM_TYPE)
+        .order_by(Assessment.revision.desc()).limit(1)
+    )
+    if row is None:
+        return False
+    return revise(session, row, finding, why="re-assessed when the earlier claim arrived",
+                  at=at, alert_id=alert_id)
+
+
+def revise(
+    session: AsyncSession, row: Assessment, finding: Finding, *, why: str, at: datetime,
+    alert_id: UUID | None,
+) -> bool:
+    """Publish the next revision of `row` with `finding` among its reasons, if that raises its
+    band."""
+    if row.band == FraudBand.HIGH.value:
+        return False
+    old = [ReasonCode.model_validate(r) for r in row.reasons]
+    score, kept = revised_score(old, finding)
+    band = band_of(score)
+    if _SEVERITY[band.value] <= _SEVERITY[row.band]:
+        return False
+    numbers = finding.numbers | {
+        "pattern": finding.pattern, "entity": f"{finding.entity_type}:{finding.entity_id}",
+        "revised_on_event_time": at.isoformat()}
+    if alert_id is not None:
+        numbers["alert_id"] = str(alert_id)
+    reasons = [ReasonCode(code=finding.code, detail=f"{why}: {finding.detail}"[:500],
+                          contribution=round(finding.contribution, 4), numbers=numbers), *kept]
+    assessment = FraudAssessed(
+        assessment_id=uuid4(), subject_event_id=row.subject_event_id,
+        subject_type=row.subject_type, return_id=row.return_id, escalation_id=row.escalation_id,
+        entities=InvolvedEntities.model_validate(row.entities), score=score, band=band,
+        reasons=reasons, model_version=row.model_version, assessed_at=datetime.now(UTC),
+        revision=row.revision + 1, revises=row.assessment_id,
+    )
+    session.add(Assessment(
+        assessment_id=assessment.assessment_id, subject_event_id=row.subject_event_id,
+        revision=assessment.revision, subject_type=row.subject_type, return_id=row.return_id,
+        escalation_id=row.escalation_id, score=score, band=band.value,
+        reasons=[r.model_dump(mode="json") for r in reasons], entities=row.entities,
+        model_version=row.model_version, assessed_at=assessment.assessed_at,
+        event_time=row.event_time,
+    ))
+    enqueue(session, Outbox, assessment, source=SOURCE, subject=row.return_id)
+    metrics.REVISIONS.labels(finding.pattern).inc()
+    return True

@@ -51,7 +51,7 @@ from services.fraud.features.service import (
 from services.fraud.models import Assessment, EntityRiskHistory, Outbox, ReturnFacts
 from services.fraud.risk import repository as risk_repo
 from services.fraud.risk.repository import StoredRisk, Watch
-from services.fraud.scoring.revisions import revise_for_alert
+from services.fraud.scoring.revisions import revise_claim, revise_for_alert
 from services.fraud.settings import FraudSettings
 from services.fraud.watchlists import repository as watch_repo
 from shared.events import (
@@ -159,6 +159,8 @@ class Assessor:
         self.evaluated: dict[tuple[str, str], list[Finding]] = {}
         # Alerts from an entity's combined risk (see refresh_risk).
         self.entity_alerts: list[Finding] = []
+        # Reuse of this claim's evidence by claims assessed before it: (escalation, finding).
+        self.late_reuses: list[tuple[str, Finding]] = []
 
     def add(self, findings: list[Finding], *, direct: bool) -> None:
         for f in findings:
@@ -438,17 +440,27 @@ class Assessor:
             self.session, shas=[p.sha256 for p in prints],
             phashes=[p.phash for p in prints if p.phash is not None],
         )
-        earlier = [
-            evidence_reuse.EvidenceFingerprint(
+        def fingerprint(r: Any) -> evidence_reuse.EvidenceFingerprint:
+            return evidence_reuse.EvidenceFingerprint(
                 sha256=r.sha256,
                 phash=features.from_signed64(r.phash) if r.phash is not None else None,
                 return_id=r.return_id, seller_id=r.seller_id,
-            ) for r in rows
-        ]
+            )
+
         found = evidence_reuse.reuse_findings(
-            seller_id=facts.seller_id, return_id=facts.return_id, items=prints, earlier=earlier,
+            seller_id=facts.seller_id, return_id=facts.return_id, items=prints,
+            earlier=[fingerprint(r) for r in rows if r.filed_at <= self.at],
             max_distance=self.config.phash_max_distance,
         )
+        # Evidence filed after this claim in event time, but assessed first (claims travel on
+        # different partitions): that claim reused this one's evidence, not the reverse.
+        for r in rows:
+            if r.filed_at > self.at and r.escalation_id and r.return_id != facts.return_id:
+                theirs = evidence_reuse.reuse_findings(
+                    seller_id=r.seller_id, return_id=r.return_id, items=[fingerprint(r)],
+                    earlier=prints, max_distance=self.config.phash_max_distance,
+                )
+                self.late_reuses += [(r.escalation_id, f) for f in theirs]
         self.evaluated_entity("seller", facts.seller_id)
         self.evaluated[("seller", facts.seller_id)].extend(found)
         self.add(found, direct=True)
@@ -562,7 +574,10 @@ async def _assess(
         reasons += extra
 
     await refresh_risk(session, a, stored, subject_event_id)
-    await raise_alerts(session, a, subject_event_id)
+    alert_ids = await raise_alerts(session, a, subject_event_id)
+    for escalation, finding in a.late_reuses:
+        await revise_claim(session, escalation, finding, at=a.at,
+                           alert_id=alert_ids.get((finding.pattern, subject_key(finding))))
 
     assessed_at = datetime.now(UTC)
     assessment = FraudAssessed(
@@ -675,9 +690,15 @@ def subject_key(f: Finding) -> str:
     return f"{base}|buyer:{buyer}" if buyer else base
 
 
-async def raise_alerts(session: AsyncSession, a: Assessor, subject_event_id: UUID) -> None:
+async def raise_alerts(
+    session: AsyncSession, a: Assessor, subject_event_id: UUID
+) -> dict[tuple[str, str], UUID]:
+    """Raise an alert for each network-level finding unless one is open for its subject;
+    returns the new alerts' ids by (pattern, subject)."""
+    raised: dict[tuple[str, str], UUID] = {}
     seen: set[tuple[str, str]] = set()
-    for f in [s.finding for s in a.scored] + a.entity_alerts:
+    for f in ([s.finding for s in a.scored] + a.entity_alerts
+              + [f for _, f in a.late_reuses]):
         if not f.alert:
             continue
         key = (f.pattern, subject_key(f))
@@ -698,6 +719,7 @@ async def raise_alerts(session: AsyncSession, a: Assessor, subject_event_id: UUI
         })
         if inserted is None:
             continue
+        raised[key] = alert_id
         await watch_repo.add_once(
             session, entity_type=f.entity_type, entity_id=f.entity_id, source="automatic",
             reason=f"alert {f.pattern}: {f.code}", added_by="system", added_at=raised_at,
@@ -710,3 +732,4 @@ async def raise_alerts(session: AsyncSession, a: Assessor, subject_event_id: UUI
         metrics.ALERTS.labels(f.pattern).inc()
         await revise_for_alert(session, f, alert_id=alert_id, at=a.at,
                                window=a.config.revision_window)
+    return raised
