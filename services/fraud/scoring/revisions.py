@@ -26,10 +26,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.fraud import SOURCE, metrics
+from services.fraud import metrics
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.features.service import NAMING_CLAIMS, QC_CONTRADICTING_CLAIMS
-from services.fraud.models import Assessment, IdentityLink, Outbox, ReturnFacts
+from services.fraud.models import Assessment, IdentityLink, ReturnFacts
+from services.fraud.scoring import repository as assessments
 from shared.events import (
     FraudAssessed,
     FraudBand,
@@ -38,7 +39,6 @@ from shared.events import (
     ReturnShipmentEvent,
     SellerEscalationFiled,
 )
-from shared.outbox import enqueue
 
 CLAIM_TYPE = SellerEscalationFiled.ce_type
 SCAN_TYPE = ReturnShipmentEvent.ce_type
@@ -187,14 +187,6 @@ def revise(
         reasons=reasons, model_version=row.model_version, assessed_at=datetime.now(UTC),
         revision=row.revision + 1, revises=row.assessment_id,
     )
-    session.add(Assessment(
-        assessment_id=assessment.assessment_id, subject_event_id=row.subject_event_id,
-        revision=assessment.revision, subject_type=row.subject_type, return_id=row.return_id,
-        escalation_id=row.escalation_id, score=score, band=band.value,
-        reasons=[r.model_dump(mode="json") for r in reasons], entities=row.entities,
-        model_version=row.model_version, assessed_at=assessment.assessed_at,
-        event_time=row.event_time,
-    ))
-    enqueue(session, Outbox, assessment, source=SOURCE, subject=row.return_id)
+    assessments.record(session, assessment, event_time=row.event_time)
     metrics.REVISIONS.labels(finding.pattern).inc()
     return True

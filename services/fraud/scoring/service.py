@@ -48,9 +48,10 @@ from services.fraud.features.service import (
     record_scan,
     weight_drop,
 )
-from services.fraud.models import Assessment, EntityRiskHistory, Outbox, ReturnFacts
+from services.fraud.models import EntityRiskHistory, Outbox, ReturnFacts
 from services.fraud.risk import repository as risk_repo
 from services.fraud.risk.repository import StoredRisk, Watch
+from services.fraud.scoring import repository as assessments
 from services.fraud.scoring.revisions import revise_claim, revise_for_alert
 from services.fraud.settings import FraudSettings
 from services.fraud.watchlists import repository as watch_repo
@@ -440,6 +441,7 @@ class Assessor:
             self.session, shas=[p.sha256 for p in prints],
             phashes=[p.phash for p in prints if p.phash is not None],
         )
+
         def fingerprint(r: Any) -> evidence_reuse.EvidenceFingerprint:
             return evidence_reuse.EvidenceFingerprint(
                 sha256=r.sha256,
@@ -585,14 +587,7 @@ async def _assess(
         return_id=return_id, escalation_id=escalation_id, entities=entities, score=score,
         band=band, reasons=reasons, model_version=MODEL_VERSION, assessed_at=assessed_at,
     )
-    session.add(Assessment(
-        assessment_id=assessment.assessment_id, subject_event_id=subject_event_id,
-        subject_type=payload.ce_type, return_id=return_id, escalation_id=escalation_id,
-        score=score, band=band.value, reasons=[r.model_dump(mode="json") for r in reasons],
-        entities=entities.model_dump(), model_version=MODEL_VERSION, assessed_at=assessed_at,
-        event_time=a.at,
-    ))
-    enqueue(session, Outbox, assessment, source=SOURCE, subject=return_id)
+    assessments.record(session, assessment, event_time=a.at)
     metrics.ASSESSMENTS.labels(band.value).inc()
     return assessment
 
