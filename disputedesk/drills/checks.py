@@ -236,8 +236,12 @@ async def intake_events_published(ev: DrillEvidence) -> CheckResult:
 @check
 async def one_assessment_per_intake_event(ev: DrillEvidence) -> CheckResult:
     expected: set[str] = ev.facts.get("intake_ce_ids", set())
+    # Each event's assessment at arrival; later revisions (an alert re-assessing the entity's
+    # recent events) are further rows of the same event by design, not duplicates.
     rows = await ev.dbs.rows(
-        "fraud", "SELECT subject_event_id FROM assessments WHERE return_id LIKE :p", p=ev.like
+        "fraud",
+        "SELECT subject_event_id FROM assessments WHERE return_id LIKE :p AND revision = 0",
+        p=ev.like,
     )
     found = {str(r[0]) for r in rows}
     verdict, detail = _set_verdict(expected, found, found_count=len(rows))

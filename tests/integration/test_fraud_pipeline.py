@@ -104,8 +104,10 @@ async def test_reused_evidence_is_high_with_its_reason_and_raises_one_alert(
 
     async def assessment_of(escalation_id: str) -> list[Any]:
         return await rows(
+            # The claim's current assessment first: its latest revision.
             fraud, "SELECT subject_event_id, band, reasons, escalation_id FROM assessments "
-            "WHERE escalation_id = :e AND subject_type LIKE '%seller_escalation_filed%'",
+            "WHERE escalation_id = :e AND subject_type LIKE '%seller_escalation_filed%' "
+            "ORDER BY revision DESC",
             e=escalation_id,
         )
 
