@@ -101,8 +101,8 @@ async def evaluate_directly(
     import json
     import os
 
-    from disputedesk.simulate.evaluation import pool, prepare_stack
-    from disputedesk.simulate.generator import PATTERNS, generate
+    from disputedesk.simulate.evaluation import prepare_stack, report_of
+    from disputedesk.simulate.generator import generate
 
     await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
     _, _, prepare = await asyncio.to_thread(prepare_stack, state_dir)
@@ -115,15 +115,7 @@ async def evaluate_directly(
         per_seed.append(table)
         if progress is not None:
             progress(seed, table)
-    report: dict[str, Any] = {
-        "seeds": seeds, "mode": "direct", "pooled": pool(per_seed),
-        "per_seed": [{k: v for k, v in t.items() if not k.startswith("_")}
-                     | {"run": t["_run"], "honest": t["_honest"]} for t in per_seed],
-        "seconds": round(time.monotonic() - started, 1),
-    }
-    for t in report["per_seed"]:
-        for p in PATTERNS:
-            t[p] = {k: v for k, v in t[p].items() if k != "_counts"}
+    report = report_of(seeds, per_seed, seconds=time.monotonic() - started, mode="direct")
     await asyncio.to_thread((out_dir / "fraud-eval-direct.json").write_text,
                             json.dumps(report, indent=1, default=str))
     return report

@@ -443,15 +443,24 @@ async def evaluate(
         per_seed.append(table)
         if progress is not None:
             progress(seed, table)
-    pooled = pool(per_seed)
+    report = report_of(seeds, per_seed, seconds=time.monotonic() - started)
+    (out_dir / "fraud-eval.json").write_text(json.dumps(report, indent=1, default=str))
+    return report
+
+
+def report_of(
+    seeds: list[int], per_seed: list[dict[str, Any]], *, seconds: float, mode: str | None = None
+) -> dict[str, Any]:
+    """The evaluation's report: the seeds pooled, and each seed's table without its counts."""
     report: dict[str, Any] = {
-        "seeds": seeds, "pooled": pooled,
+        "seeds": seeds, "pooled": pool(per_seed),
         "per_seed": [{k: v for k, v in t.items() if not k.startswith("_")}
                      | {"run": t["_run"], "honest": t["_honest"]} for t in per_seed],
-        "seconds": round(time.monotonic() - started, 1),
+        "seconds": round(seconds, 1),
     }
+    if mode:
+        report["mode"] = mode
     for t in report["per_seed"]:
         for p in PATTERNS:
             t[p] = {k: v for k, v in t[p].items() if k != "_counts"}
-    (out_dir / "fraud-eval.json").write_text(json.dumps(report, indent=1, default=str))
     return report
