@@ -115,3 +115,13 @@ def test_fisher_combination_of_weak_findings_is_not_a_certainty() -> None:
     assert fisher_combined([1e-3, 1e-3, 1e-3]) < 1e-4  # consistent weak evidence does add up
     assert fisher_combined([0.5]) == pytest.approx(0.5)
     assert fisher_combined([]) == 1.0
+
+
+def test_robust_peer_baseline_holds_when_abusers_are_a_large_minority() -> None:
+    t = Thresholds()
+    honest = [(8, 200), (7, 190), (9, 210), (8, 200), (10, 220), (6, 180)]
+    abusers = [(30, 100)] * 6
+    k, n = robust_peer_counts([*honest, *abusers], t, prior_rate=0.05)
+    # Pooled, the abusers lift the baseline to about 13 %, and against twice that none of
+    # them stands out: the baseline must start from the cleaner half.
+    assert (k, n) == (sum(k for k, _ in honest), sum(n for _, n in honest))

@@ -117,31 +117,38 @@ def rate_test(
 
 
 def robust_peer_counts(
-    peers: Sequence[tuple[int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 3
+    peers: Sequence[tuple[int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 5
 ) -> tuple[int, int]:
     """The pooled counts of the peers that themselves look like peers.
 
-    A pooled peer rate is dragged up by the very behaviour the detectors look for: a pilfering
-    hub lifts the hubs' rate, a colluding agent's buyer lifts the buyers'. So a peer whose own
-    count is significant (p <= alpha_medium) against the tolerance null of the others' pooled
-    rate is left out, and the pool is recomputed, a few rounds. An honest peer is left out with
-    probability about alpha_medium, which lowers the baseline by a negligible share; a planted
-    outlier is left out as soon as its excess is plain.
+    A pooled peer rate is dragged up by the very behaviour the detectors look for: claim
+    abusers lift their category's claim rate, a pilfering hub lifts the hubs'. Where fraud is
+    common it can lift the pool so far that no abuser stands out against it. So the baseline
+    starts from the cleaner half of the peers (the lower half of all trials, ordered by shrunk
+    rate), and each round keeps every peer whose own count is not significant
+    (p <= alpha_medium) against the tolerance null of the kept peers' rate, until the kept set
+    settles. An honest peer is left out with probability about alpha_medium, which lowers the
+    baseline by a negligible share; a planted outlier is left out as soon as its excess is
+    plain, however many there are, as long as they carry less than half of the trials.
     """
-    kept = [(max(k, 0), max(n, k, 0)) for k, n in peers if n > 0 or k > 0]
+    live = [(max(k, 0), max(n, k, 0)) for k, n in peers if n > 0 or k > 0]
+    total_k, total_n = sum(k for k, _ in live), sum(n for _, n in live)
+    centre = peer_rate(total_k, total_n, prior_rate, t.prior_strength)
+    kept_k = kept_n = 0
+    for k, n in sorted(live, key=lambda c: shrunk_rate(c[0], c[1], centre, t.prior_strength)):
+        if kept_n >= total_n / 2:
+            break
+        kept_k, kept_n = kept_k + k, kept_n + n
+    kept: list[tuple[int, int]] = []
     for _ in range(rounds):
-        total_k = sum(k for k, _ in kept)
-        total_n = sum(n for _, n in kept)
-        survivors = []
-        for k, n in kept:
-            rest = peer_rate(total_k - k, total_n - n, prior_rate, t.prior_strength)
-            null = tolerance_null(rest, ratio=t.tolerance_ratio, min_excess=t.min_excess)
-            if k == 0 or binomial_sf(k, n, null) > t.alpha_medium:
-                survivors.append((k, n))
-        if len(survivors) == len(kept):
+        rate = peer_rate(kept_k, kept_n, prior_rate, t.prior_strength)
+        null = tolerance_null(rate, ratio=t.tolerance_ratio, min_excess=t.min_excess)
+        survivors = [(k, n) for k, n in live if k == 0 or binomial_sf(k, n, null) > t.alpha_medium]
+        if survivors == kept:
             break
         kept = survivors
-    return sum(k for k, _ in kept), sum(n for _, n in kept)
+        kept_k, kept_n = sum(k for k, _ in kept), sum(n for _, n in kept)
+    return kept_k, kept_n
 
 
 def stands_out(
