@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,32 +42,48 @@ def add_facts(session: AsyncSession, facts: ReturnFacts) -> None:
     session.info.setdefault("fraud_facts", {})[facts.return_id] = facts
 
 
+# One statement of a fixed shape for any number of rows (arrays unnested): compiled once and
+# prepared once, where a multi-row VALUES of a varying length is compiled again for every event.
+_ADD_COUNTS = text(f"""
+    INSERT INTO {FeatureCount.__tablename__} AS c (entity_type, entity_id, metric, day, n)
+    SELECT * FROM unnest(CAST(:entity_types AS varchar[]), CAST(:entity_ids AS varchar[]),
+                         CAST(:metrics AS varchar[]), CAST(:days AS date[]),
+                         CAST(:ns AS integer[]))
+    ON CONFLICT (entity_type, entity_id, metric, day) DO UPDATE SET n = c.n + excluded.n
+""")
+_ADD_PAIRS = text(f"""
+    INSERT INTO {PairCount.__tablename__} AS c (kind, left_id, right_id, metric, n)
+    SELECT * FROM unnest(CAST(:kinds AS varchar[]), CAST(:left_ids AS varchar[]),
+                         CAST(:right_ids AS varchar[]), CAST(:metrics AS varchar[]),
+                         CAST(:ns AS integer[]))
+    ON CONFLICT (kind, left_id, right_id, metric) DO UPDATE SET n = c.n + excluded.n
+""")
+
+
 async def add_counts(session: AsyncSession, increments: Mapping[CountKey, int]) -> None:
-    if not increments:
-        return
-    rows = [
-        {"entity_type": t, "entity_id": i, "metric": m, "day": d, "n": n}
-        for (t, i, m, d), n in increments.items() if n
-    ]
+    rows = [(key, n) for key, n in increments.items() if n]
     if not rows:
         return
-    stmt = pg_insert(FeatureCount).values(rows)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["entity_type", "entity_id", "metric", "day"],
-        set_={"n": FeatureCount.n + stmt.excluded.n},
-    ))
+    await session.execute(_ADD_COUNTS, {
+        "entity_types": [t for (t, _, _, _), _ in rows],
+        "entity_ids": [i for (_, i, _, _), _ in rows],
+        "metrics": [m for (_, _, m, _), _ in rows],
+        "days": [d for (_, _, _, d), _ in rows],
+        "ns": [n for _, n in rows],
+    })
 
 
 async def add_pairs(session: AsyncSession, increments: Mapping[PairKey, int]) -> None:
-    rows = [{"kind": k, "left_id": a, "right_id": b, "metric": m, "n": n}
-            for (k, a, b, m), n in increments.items() if n]
+    rows = [(key, n) for key, n in increments.items() if n]
     if not rows:
         return
-    stmt = pg_insert(PairCount).values(rows)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["kind", "left_id", "right_id", "metric"],
-        set_={"n": PairCount.n + stmt.excluded.n},
-    ))
+    await session.execute(_ADD_PAIRS, {
+        "kinds": [k for (k, _, _, _), _ in rows],
+        "left_ids": [a for (_, a, _, _), _ in rows],
+        "right_ids": [b for (_, _, b, _), _ in rows],
+        "metrics": [m for (_, _, _, m), _ in rows],
+        "ns": [n for _, n in rows],
+    })
 
 
 async def window_totals(
