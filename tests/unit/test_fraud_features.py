@@ -165,3 +165,44 @@ def test_a_claim_on_a_parcel_that_never_arrived_stays_out_of_the_seller_claim_ra
     assert record_claim(f, claim(ClaimType.NOT_RECEIVED, T0 + timedelta(days=12)), inc,
                         high_value=1_000_000, window_h=168, late_margin_h=12)
     assert not any(k[0] == "seller" and k[2] == "claims" for k in inc.counts)
+
+
+def test_a_naming_claim_on_a_parcel_that_lost_weight_does_not_name_the_buyer() -> None:
+    def named(delivered_weight: int) -> Increments:
+        f, inc = facts(), Increments()
+        record_return(f, ret(), inc)
+        record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, high_value=1_000_000)
+        record_scan(f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2),
+                            delivered_weight), inc, high_value=1_000_000)
+        out = Increments()
+        record_claim(f, claim(ClaimType.MISSING_ITEM, T0 + timedelta(days=2, hours=5)), out,
+                     high_value=1_000_000, window_h=168, late_margin_h=12)
+        return out
+
+    d = (T0 + timedelta(days=2, hours=5)).date()
+    intact, light = named(995), named(600)
+    assert intact.counts[("buyer", "B-1", "named_claims", d)] == 1
+    assert intact.pairs[("seller_buyer", "S-1", "B-1", "named")] == 1
+    # The QC agent who passed the parcel: what its passes said of this buyer.
+    assert intact.pairs[("qc_agent_buyer", "AG-1", "B-1", "named")] == 1
+    # 600 g of 1000 g arrived: the partner's handling explains the missing item.
+    assert ("buyer", "B-1", "named_claims", d) not in light.counts
+    assert ("seller_buyer", "S-1", "B-1", "named") not in light.pairs
+    assert ("qc_agent_buyer", "AG-1", "B-1", "named") not in light.pairs
+    # It is still a dispute of the agent's pickup.
+    assert light.pairs[("agent_buyer", "AG-1", "B-1", "disputed")] == 1
+
+
+def test_a_qc_passed_delivery_counts_for_its_qc_agent_and_buyer() -> None:
+    f, inc = facts(), Increments()
+    record_return(f, ret(), inc)
+    record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, high_value=1_000_000)
+    record_scan(f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 990), inc,
+                high_value=1_000_000)
+    assert inc.pairs[("qc_agent_buyer", "AG-1", "B-1", "delivered")] == 1
+    g, plain = facts(), Increments()
+    record_return(g, ret(), plain)
+    record_scan(g, scan(ShipmentEventType.PICKED_UP, T0, 1000), plain, high_value=1_000_000)
+    record_scan(g, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 990),
+                plain, high_value=1_000_000)
+    assert not any(k[0] == "qc_agent_buyer" for k in plain.pairs)

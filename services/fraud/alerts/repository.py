@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,6 +12,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud.models import Alert
+
+# An alert counts against its entity until it is closed (the unique index's condition too).
+OPEN_STATUSES = ("open", "acknowledged")
 
 
 async def insert_if_none_open(session: AsyncSession, values: dict[str, Any]) -> UUID | None:
@@ -42,6 +46,19 @@ async def list_alerts(
         q = q.where(Alert.entity_id == entity_id)
     q = q.order_by(Alert.raised_at.desc(), Alert.alert_id).limit(limit).offset(offset)
     return list((await session.scalars(q)).all())
+
+
+async def alerted(
+    session: AsyncSession, entity_type: str, patterns: Collection[str]
+) -> list[str]:
+    """The entities of a type under an open (or acknowledged) alert of any of `patterns`; a
+    closed alert no longer counts against its entity."""
+    rows = await session.scalars(
+        select(Alert.entity_id).distinct().where(
+            Alert.entity_type == entity_type, Alert.pattern.in_(list(patterns)),
+            Alert.status.in_(OPEN_STATUSES))
+    )
+    return sorted(rows)
 
 
 async def get_for_update(session: AsyncSession, alert_id: UUID) -> Alert | None:

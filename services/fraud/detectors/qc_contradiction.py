@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, rate_test
 
+PATTERN_PREFIX = "QC_CONTRADICTION_"  # + the entity type: AGENT or HUB
 PRIOR_RATE = 0.03
 ACTION = {
     "agent": "Re-train or replace the agent; require photo proof with every QC pass.",
@@ -30,7 +31,7 @@ def qc_findings(
     return [Finding(
         code=f"{entity_type.upper()}_QC_CONTRADICTION_RATE_HIGH",
         detail=f"QC passes later contradicted by claims {test.detail()}",
-        contribution=contribution, pattern=f"QC_CONTRADICTION_{entity_type.upper()}",
+        contribution=contribution, pattern=f"{PATTERN_PREFIX}{entity_type.upper()}",
         entity_type=entity_type, entity_id=entity_id, numbers=test.numbers(),
         alert=test.p <= t.alpha_high, suggested_action=ACTION[entity_type],
     )]

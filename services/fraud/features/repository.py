@@ -144,15 +144,38 @@ async def pair_counts(
     return out
 
 
-async def distinct_lefts(session: AsyncSession, *, kind: str, right_id: str, metric: str) -> int:
-    """How many distinct left entities have this pair metric with `right_id` (e.g. how many
-    sellers named this buyer in a claim)."""
-    return int(await session.scalar(
-        select(func.count()).select_from(PairCount).where(
-            PairCount.kind == kind, PairCount.right_id == right_id, PairCount.metric == metric,
-            PairCount.n > 0,
-        )
-    ) or 0)
+async def distinct_lefts(
+    session: AsyncSession, *, kind: str, right_id: str, metric: str,
+    except_lefts: Sequence[str] = (),
+) -> int:
+    """How many distinct left entities (other than `except_lefts`) have this pair metric with
+    `right_id` (e.g. how many sellers named this buyer in a claim)."""
+    stmt = select(func.count()).select_from(PairCount).where(
+        PairCount.kind == kind, PairCount.right_id == right_id, PairCount.metric == metric,
+        PairCount.n > 0,
+    )
+    if except_lefts:
+        stmt = stmt.where(PairCount.left_id.not_in(list(except_lefts)))
+    return int(await session.scalar(stmt) or 0)
+
+
+async def pair_totals_by_right(
+    session: AsyncSession, *, kind: str, lefts: Sequence[str], metrics: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """For each right entity, its pair counts summed over `lefts` (e.g. what the given sellers'
+    claims said of each buyer)."""
+    if not lefts:
+        return {}
+    rows = await session.execute(
+        select(PairCount.right_id, PairCount.metric, func.sum(PairCount.n))
+        .where(PairCount.kind == kind, PairCount.left_id.in_(list(lefts)),
+               PairCount.metric.in_(list(metrics)))
+        .group_by(PairCount.right_id, PairCount.metric)
+    )
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for right, metric, n in rows:
+        out[right][metric] = int(n)
+    return dict(out)
 
 
 async def link_identity(session: AsyncSession, links: Sequence[tuple[str, str, str]]) -> None:

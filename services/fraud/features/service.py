@@ -126,6 +126,8 @@ def record_scan(
             inc.add(kind, value, "delivered", day)
             inc.add(NETWORK, kind, "delivered", day)
         inc.pair("seller_buyer", facts.seller_id, facts.buyer_id, "delivered")
+        if facts.qc_result == "PASSED":
+            inc.pair("qc_agent_buyer", facts.qc_agent_id, facts.buyer_id, "delivered")
         inc.pair("agent_buyer", facts.pickup_agent_id, facts.buyer_id, "handled")
         inc.add(NETWORK, "agent_buyer", "handled", day)
     else:
@@ -191,9 +193,14 @@ def record_claim(
         inc.add(kind, value, "claims", day)
         inc.add(NETWORK, kind, "claims", day)
     if claim in NAMING_CLAIMS:
-        inc.add("buyer", facts.buyer_id, "named_claims", day)
-        inc.add(NETWORK, "buyer", "named_claims", day)
-        inc.pair("seller_buyer", seller, facts.buyer_id, "named")
+        if not facts.incident:
+            # A parcel that lost weight (or worse) in transit explains a missing or swapped
+            # item: such a claim names the partner's handling, not the buyer.
+            inc.add("buyer", facts.buyer_id, "named_claims", day)
+            inc.add(NETWORK, "buyer", "named_claims", day)
+            inc.pair("seller_buyer", seller, facts.buyer_id, "named")
+            if facts.qc_result == "PASSED":
+                inc.pair("qc_agent_buyer", facts.qc_agent_id, facts.buyer_id, "named")
         inc.pair("agent_buyer", facts.pickup_agent_id, facts.buyer_id, "disputed")
         if facts.pickup_agent_id:
             inc.add(NETWORK, "agent_buyer", "disputed", day)

@@ -71,7 +71,10 @@ def selector_for(f: Finding) -> Selector | None:
         return _claims(facts.seller_id == eid, facts.terminal == DELIVERED,
                        facts.incident.is_(False))
     if p == "WRONG_USED_RETURNS":
-        return _claims(facts.buyer_id == eid, facts.claim_type.in_(NAMING_CLAIMS))
+        # A naming claim on a parcel that lost weight in transit is the partner's matter
+        # (see record_claim).
+        return _claims(facts.buyer_id == eid, facts.claim_type.in_(NAMING_CLAIMS),
+                       facts.incident.is_not(True))
     if p == "COLLUSION_SELLER_BUYER" and buyer:
         return _claims(facts.seller_id == eid, facts.buyer_id == str(buyer))
     if p == "COLLUSION_AGENT_BUYER" and buyer:

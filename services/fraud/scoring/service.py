@@ -74,6 +74,10 @@ from shared.events import (
 from shared.outbox import enqueue
 
 MODEL_VERSION = "stat-1"
+# Sellers whose claims are not evidence against the buyers they name, while alerted.
+UNTRUSTED_CLAIMANTS = (claim_abuse.PATTERN, evidence_reuse.PATTERN)
+# QC agents whose passes are not evidence that the buyer returned the item sold, while alerted.
+UNTRUSTED_QC = (f"{qc_contradiction.PATTERN_PREFIX}AGENT",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,23 +314,33 @@ class Assessor:
             pair_keys.append(("agent_buyer", agent, buyer))
         pairs = await features.pair_counts(self.session, pair_keys)
         if buyer:
+            abusers, explained = await self.explained_naming()
             distinct = await features.distinct_lefts(
-                self.session, kind="seller_buyer", right_id=buyer, metric="named"
+                self.session, kind="seller_buyer", right_id=buyer, metric="named",
+                except_lefts=abusers,
             )
             everyone = await features.entity_totals(
                 self.session, "buyer", ["named_claims", "delivered"], since, until)
+
+            def unexplained(buyer_id: str, counts: dict[str, int]) -> tuple[int, int]:
+                less = explained.get(buyer_id, {})
+                return (max(0, counts.get("named_claims", 0) - less.get("named", 0)),
+                        max(0, counts.get("delivered", 0) - less.get("delivered", 0)))
+
             k, n = robust_peer_counts(
-                [(v.get("named_claims", 0), v.get("delivered", 0))
-                 for other, v in everyone.items() if other != buyer],
+                [unexplained(other, v) for other, v in everyone.items() if other != buyer],
                 t, prior_rate=returns_abuse.PRIOR_RATE,
             )
+            own_k, own_n = unexplained(buyer, totals.get(("buyer", buyer), {}))
             found = returns_abuse.buyer_findings(
-                buyer, totals.get(("buyer", buyer), {}), {"named_claims": k, "delivered": n},
-                distinct, t,
+                buyer, {"named_claims": own_k, "delivered": own_n},
+                {"named_claims": k, "delivered": n}, distinct, t,
             )
             self.evaluated_entity("buyer", buyer)
             self.evaluated[("buyer", buyer)].extend(found)
-            self.add(found, direct=naming)
+            # A naming claim on a parcel that lost weight in transit names the partner's
+            # handling: the buyer's record colours it but does not make it HIGH.
+            self.add(found, direct=naming and not facts.incident)
         if seller and buyer:
             pc = pairs.get(("seller_buyer", seller, buyer), {})
             # The yardstick is the category's ordinary sellers (robust baseline), not the pooled
@@ -387,6 +401,24 @@ class Assessor:
         if claim_type in QC_CONTRADICTING_CLAIMS and facts.qc_result == "PASSED":
             await self.qc(facts)
         await self.evidence(facts, new_evidence, escalation_id)
+
+    async def explained_naming(self) -> tuple[list[str], dict[str, dict[str, int]]]:
+        """The claims that say nothing of the buyers they name: those of sellers under a claim
+        abuse or evidence reuse alert, and those on parcels passed by a QC agent under a QC
+        contradiction alert. They leave each buyer's counts, and the baseline they would lift.
+        Returns the alerted sellers and, per buyer, the named claims and deliveries to leave
+        out (pair counts are lifetime, so they may exceed a window's: callers clamp at 0)."""
+        abusers = await alerts_repo.alerted(self.session, "seller", UNTRUSTED_CLAIMANTS)
+        passers = await alerts_repo.alerted(self.session, "agent", UNTRUSTED_QC)
+        explained: dict[str, dict[str, int]] = {}
+        for kind, lefts in (("seller_buyer", abusers), ("qc_agent_buyer", passers)):
+            by_buyer = await features.pair_totals_by_right(
+                self.session, kind=kind, lefts=lefts, metrics=["named", "delivered"])
+            for buyer, counts in by_buyer.items():
+                mine = explained.setdefault(buyer, {})
+                for metric, n in counts.items():
+                    mine[metric] = mine.get(metric, 0) + n
+        return abusers, explained
 
     async def qc(self, facts: ReturnFacts) -> None:
         entities = [(e, i) for e, i in (("agent", facts.qc_agent_id), ("hub", facts.qc_hub_id))
