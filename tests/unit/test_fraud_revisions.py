@@ -46,3 +46,40 @@ def test_every_pattern_but_evidence_reuse_has_events_to_revise() -> None:
     assert selector_for(f("EVIDENCE_REUSE", "seller")) is None
     pilferage = selector_for(f("PILFERAGE_HUB", "hub"))
     assert pilferage is not None and pilferage.subject_type.endswith("return_shipment_event.v1")
+
+
+def test_an_open_alert_is_about_the_events_its_revisions_would_select() -> None:
+    from services.fraud.models import ReturnFacts
+    from services.fraud.scoring.revisions import CLAIM_TYPE, SCAN_TYPE, is_about
+
+    def facts(**kw: object) -> ReturnFacts:
+        base: dict[str, object] = {
+            "return_id": "R-1", "seller_id": "S-1", "buyer_id": "B-1", "hubs": ["H-1", "H-2"],
+            "pickup_agent_id": "AG-1", "qc_agent_id": "AG-1", "qc_hub_id": "H-1",
+            "qc_result": "PASSED", "terminal": "DELIVERED_TO_SELLER", "incident": False,
+            "claim_type": "WRONG_ITEM", "pair_counted": True}
+        return ReturnFacts(**(base | kw))
+
+    def about(pattern: str, etype: str, eid: str, f: ReturnFacts, *, buyer: str | None = None,
+              subject: str = CLAIM_TYPE, terminal: bool = False) -> bool:
+        return is_about(pattern, etype, eid, buyer, f, subject, terminal_scan=terminal)
+
+    intact, light = facts(), facts(incident=True)
+    assert about("CLAIM_ABUSE", "seller", "S-1", intact)
+    assert not about("CLAIM_ABUSE", "seller", "S-1", light)  # the partner's matter
+    assert not about("CLAIM_ABUSE", "seller", "S-2", intact)
+    assert not about("CLAIM_ABUSE", "seller", "S-1", intact, subject=SCAN_TYPE)
+    assert about("WRONG_USED_RETURNS", "buyer", "B-1", intact)
+    assert not about("WRONG_USED_RETURNS", "buyer", "B-1", facts(claim_type="DAMAGED"))
+    assert about("COLLUSION_SELLER_BUYER", "seller", "S-1", intact, buyer="B-1")
+    assert not about("COLLUSION_SELLER_BUYER", "seller", "S-1", intact, buyer="B-9")
+    assert about("COLLUSION_AGENT_BUYER", "agent", "AG-1", intact, buyer="B-1")
+    assert about("QC_CONTRADICTION_AGENT", "agent", "AG-1", intact)
+    assert about("QC_CONTRADICTION_HUB", "hub", "H-1", intact)
+    assert not about("QC_CONTRADICTION_AGENT", "agent", "AG-1", facts(qc_result="FAILED"))
+    # Pilferage: the incident itself (the terminal scan), at any hub the parcel passed.
+    assert about("PILFERAGE_HUB", "hub", "H-2", light, subject=SCAN_TYPE, terminal=True)
+    assert about("PILFERAGE_AGENT", "agent", "AG-1", light, subject=SCAN_TYPE, terminal=True)
+    assert not about("PILFERAGE_HUB", "hub", "H-2", intact, subject=SCAN_TYPE, terminal=True)
+    assert not about("PILFERAGE_HUB", "hub", "H-2", light, subject=SCAN_TYPE, terminal=False)
+    assert not about("EVIDENCE_REUSE", "seller", "S-1", intact)

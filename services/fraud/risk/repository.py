@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import literal, null, select, tuple_, union_all
+from sqlalchemy import DateTime, bindparam, literal, null, select, tuple_, union_all
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.fraud.models import Assessment, EntityRisk, EntityRiskHistory, WatchlistEntry
+from services.fraud.alerts.repository import OPEN_STATUSES
+from services.fraud.models import (
+    Alert,
+    Assessment,
+    EntityRisk,
+    EntityRiskHistory,
+    WatchlistEntry,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,30 +38,73 @@ class Watch:
     reason: str
 
 
-async def risk_and_watch(
-    session: AsyncSession, entities: Iterable[tuple[str, str]]
-) -> tuple[dict[tuple[str, str], StoredRisk], list[Watch]]:
-    """Stored risk and active watchlist entries of the entities, in one round trip."""
-    keys = list(set(entities))
-    if not keys:
-        return {}, []
-    risk_q = select(literal("risk").label("kind"), EntityRisk.entity_type, EntityRisk.entity_id,
-                    EntityRisk.score, EntityRisk.band, null().label("source"),
-                    null().label("reason")).where(
+@dataclass(frozen=True, slots=True)
+class OpenAlert:
+    alert_id: UUID
+    pattern: str
+    entity_type: str
+    entity_id: str
+    summary: str
+    evidence: dict[str, Any]
+    event_time: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What is already known of some entities: stored risk, active watchlist entries and open
+    (or acknowledged) alerts."""
+
+    risks: dict[tuple[str, str], StoredRisk]
+    watches: list[Watch]
+    alerts: list[OpenAlert]
+
+
+def _standing_query() -> Any:
+    """Built once: the three reads of `standing` as one statement over an expanding list of
+    (entity_type, entity_id) keys."""
+    keys = bindparam("keys", expanding=True)
+
+    def row(kind: str, t: Any, i: Any, **columns: Any) -> list[Any]:
+        cols = {"score": null(), "band": null(), "source": null(), "reason": null(),
+                "evidence": null().cast(JSONB), "alert_id": null().cast(PgUUID),
+                "at": null().cast(DateTime(timezone=True))} | columns
+        return [literal(kind).label("kind"), t, i,
+                *(cols[c].label(c) for c in ("score", "band", "source", "reason", "evidence",
+                                             "alert_id", "at"))]
+
+    risk_q = select(*row("risk", EntityRisk.entity_type, EntityRisk.entity_id,
+                         score=EntityRisk.score, band=EntityRisk.band)).where(
         tuple_(EntityRisk.entity_type, EntityRisk.entity_id).in_(keys))
-    watch_q = select(literal("watch"), WatchlistEntry.entity_type, WatchlistEntry.entity_id,
-                     null(), null(), WatchlistEntry.source, WatchlistEntry.reason).where(
+    watch_q = select(*row("watch", WatchlistEntry.entity_type, WatchlistEntry.entity_id,
+                          source=WatchlistEntry.source, reason=WatchlistEntry.reason)).where(
         WatchlistEntry.active,
         tuple_(WatchlistEntry.entity_type, WatchlistEntry.entity_id).in_(keys))
-    risks: dict[tuple[str, str], StoredRisk] = {}
-    watches: list[Watch] = []
-    result: Any = await session.execute(union_all(risk_q, watch_q))
-    for kind, t, i, score, band, source, reason in result:
+    alert_q = select(*row("alert", Alert.entity_type, Alert.entity_id, source=Alert.pattern,
+                          reason=Alert.summary, evidence=Alert.evidence,
+                          alert_id=Alert.alert_id, at=Alert.event_time)).where(
+        Alert.status.in_(OPEN_STATUSES), tuple_(Alert.entity_type, Alert.entity_id).in_(keys))
+    return union_all(risk_q, watch_q, alert_q)
+
+
+_STANDING = _standing_query()
+
+
+async def standing(session: AsyncSession, entities: Iterable[tuple[str, str]]) -> Standing:
+    """Stored risk, active watchlist entries and open alerts of the entities, in one round
+    trip."""
+    keys = list(set(entities))
+    out = Standing({}, [], [])
+    if not keys:
+        return out
+    result: Any = await session.execute(_STANDING, {"keys": keys})
+    for kind, t, i, score, band, source, reason, evidence, alert_id, at in result:
         if kind == "risk":
-            risks[(t, i)] = StoredRisk(float(score), band)
+            out.risks[(t, i)] = StoredRisk(float(score), band)
+        elif kind == "watch":
+            out.watches.append(Watch(t, i, source, reason))
         else:
-            watches.append(Watch(t, i, source, reason))
-    return risks, watches
+            out.alerts.append(OpenAlert(alert_id, source, t, i, reason, evidence or {}, at))
+    return out
 
 
 async def upsert_risks(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -99,6 +99,38 @@ def selector_for(f: Finding) -> Selector | None:
     return None
 
 
+def is_about(
+    pattern: str, entity_type: str, entity_id: str, buyer: str | None, facts: ReturnFacts,
+    subject_type: str, *, terminal_scan: bool,
+) -> bool:
+    """Whether one event is among those a finding is about: `selector_for` for a single event
+    already in hand (the two must agree), used for the events that follow an open alert."""
+    claim = subject_type == CLAIM_TYPE and facts.claim_type is not None
+    naming = facts.claim_type in NAMING_CLAIMS
+    if pattern == "CLAIM_ABUSE":
+        return (claim and facts.seller_id == entity_id and facts.terminal == DELIVERED
+                and facts.incident is False)
+    if pattern == "WRONG_USED_RETURNS":
+        return claim and facts.buyer_id == entity_id and naming and facts.incident is not True
+    if pattern == "COLLUSION_SELLER_BUYER":
+        return claim and buyer is not None and (facts.seller_id, facts.buyer_id) == (
+            entity_id, buyer)
+    if pattern == "COLLUSION_AGENT_BUYER":
+        return claim and naming and buyer is not None and (
+            facts.pickup_agent_id, facts.buyer_id) == (entity_id, buyer)
+    if pattern == "COLLUSION_SHARED_IDENTITY":
+        return claim and facts.buyer_id == entity_id
+    if pattern.startswith("QC_CONTRADICTION_"):
+        qc = facts.qc_agent_id if entity_type == "agent" else facts.qc_hub_id
+        return (claim and qc == entity_id and facts.qc_result == "PASSED"
+                and facts.claim_type in QC_CONTRADICTING_CLAIMS)
+    if pattern.startswith("PILFERAGE_"):
+        at = (facts.pickup_agent_id == entity_id if entity_type == "agent"
+              else entity_id in (facts.hubs or []))
+        return terminal_scan and at and facts.incident is True
+    return False
+
+
 def _latest_assessments(selector: Selector, since: datetime, until: datetime) -> Select[Any]:
     facts = ReturnFacts
     if selector.subject_type == CLAIM_TYPE:

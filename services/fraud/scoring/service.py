@@ -30,6 +30,7 @@ from services.fraud.detectors import (
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.stats import (
     Thresholds,
+    contribution_from_p,
     fisher_combined,
     parts_standing_out,
     robust_peer_counts,
@@ -50,9 +51,9 @@ from services.fraud.features.service import (
 )
 from services.fraud.models import EntityRiskHistory, Outbox, ReturnFacts
 from services.fraud.risk import repository as risk_repo
-from services.fraud.risk.repository import StoredRisk, Watch
+from services.fraud.risk.repository import OpenAlert, StoredRisk, Watch
 from services.fraud.scoring import repository as assessments
-from services.fraud.scoring.revisions import revise_claim, revise_for_alert
+from services.fraud.scoring.revisions import is_about, revise_claim, revise_for_alert
 from services.fraud.settings import FraudSettings
 from services.fraud.watchlists import repository as watch_repo
 from shared.events import (
@@ -78,6 +79,8 @@ MODEL_VERSION = "stat-1"
 UNTRUSTED_CLAIMANTS = (claim_abuse.PATTERN, evidence_reuse.PATTERN)
 # QC agents whose passes are not evidence that the buyer returned the item sold, while alerted.
 UNTRUSTED_QC = (f"{qc_contradiction.PATTERN_PREFIX}AGENT",)
+# An open alert's finding carries at least the HIGH floor onto the events it is about.
+ALERT_FLOOR = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,6 +405,36 @@ class Assessor:
             await self.qc(facts)
         await self.evidence(facts, new_evidence, escalation_id)
 
+    def open_alerts(
+        self, facts: ReturnFacts, alerts: list[OpenAlert], *, terminal_scan: bool
+    ) -> None:
+        """An open alert's finding stands for the events of its pattern that follow it, as it
+        does for those just before it (revisions), until an analyst closes it: the live test
+        may weaken meanwhile (a hub's excess re-attributed to one of its agents, a window
+        moving on), the finding does not. Where it is stronger, it replaces the live finding
+        of the same code."""
+        for alert in alerts:
+            numbers = dict((alert.evidence or {}).get("numbers") or {})
+            buyer = numbers.get("buyer_id")
+            if not is_about(alert.pattern, alert.entity_type, alert.entity_id,
+                            str(buyer) if buyer else None, facts, self.payload.ce_type,
+                            terminal_scan=terminal_scan):
+                continue
+            p = numbers.get("p_value")
+            strength = max(ALERT_FLOOR, contribution_from_p(float(p), self.t)
+                           if isinstance(p, int | float) else 0.0)
+            code = str(alert.evidence.get("code") or alert.pattern)
+            since = alert.event_time.isoformat() if alert.event_time else "earlier"
+            finding = Finding(
+                code=code, detail=f"open alert since {since}: {alert.summary}"[:500],
+                contribution=strength, pattern=alert.pattern, entity_type=alert.entity_type,
+                entity_id=alert.entity_id, numbers=numbers | {"alert_id": str(alert.alert_id)},
+            )
+            self.scored = [s for s in self.scored if not (
+                s.finding.code == code and s.finding.entity_type == alert.entity_type
+                and s.finding.entity_id == alert.entity_id and s.weight <= strength)]
+            self.scored.append(Scored(finding, strength))
+
     async def explained_naming(self) -> tuple[list[str], dict[str, dict[str, int]]]:
         """The claims that say nothing of the buyers they name: those of sellers under a claim
         abuse or evidence reuse alert, and those on parcels passed by a QC agent under a QC
@@ -520,6 +553,17 @@ def involved(payload: EventPayload, facts: ReturnFacts) -> InvolvedEntities:
     )
 
 
+def concerned_entities(facts: ReturnFacts, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The event's entities and the return's other handlers: every hub it passed, its pickup
+    agent, and its QC agent and hub."""
+    out = set(keys) | {("hub", h) for h in facts.hubs or []}
+    for etype, eid in (("agent", facts.pickup_agent_id), ("agent", facts.qc_agent_id),
+                       ("hub", facts.qc_hub_id)):
+        if eid:
+            out.add((etype, eid))
+    return out
+
+
 def entity_keys(entities: InvolvedEntities) -> list[tuple[str, str]]:
     return [(t, i) for t, i in (("seller", entities.seller_id), ("buyer", entities.buyer_id),
                                 ("partner", entities.partner_id), ("hub", entities.hub_id),
@@ -549,13 +593,14 @@ async def _assess(
         features.add_facts(session, facts)
     inc = Increments()
     escalation_id: str | None = getattr(payload, "escalation_id", None)
-    claim_event = False
+    claim_event = terminal_scan = False
     evidence: list[EvidenceItem] = []
 
     if isinstance(payload, ReturnInitiated):
         record_return(facts, payload, inc)
     elif isinstance(payload, ReturnShipmentEvent):
         terminal = record_scan(facts, payload, inc, high_value=cfg.high_value_paise)
+        terminal_scan = terminal
         await flush(session, inc)
         if terminal:
             await a.pilferage(facts)
@@ -579,7 +624,10 @@ async def _assess(
 
     entities = involved(payload, facts)
     keys = entity_keys(entities)
-    stored, watched = await risk_repo.risk_and_watch(session, set(keys) | set(a.evaluated))
+    known = await risk_repo.standing(
+        session, set(keys) | set(a.evaluated) | concerned_entities(facts, keys))
+    stored, watched = known.risks, known.watches
+    a.open_alerts(facts, known.alerts, terminal_scan=terminal_scan)
     # Entities not re-evaluated by this event still colour it through their stored risk.
     for key in keys:
         if key in a.evaluated or key not in stored:
