@@ -86,6 +86,38 @@ async def add_pairs(session: AsyncSession, increments: Mapping[PairKey, int]) ->
     })
 
 
+# Reads of a fixed shape as well: the entities travel as arrays, so each statement is prepared
+# once per connection however many entities an event touches.
+_WINDOW_TOTALS = text(f"""
+    SELECT f.entity_type, f.entity_id, f.metric, sum(f.n)
+    FROM {FeatureCount.__tablename__} AS f
+    JOIN unnest(CAST(:entity_types AS varchar[]), CAST(:entity_ids AS varchar[])) AS k(t, i)
+      ON f.entity_type = k.t AND f.entity_id = k.i
+    WHERE f.metric = ANY(CAST(:metrics AS varchar[])) AND f.day BETWEEN :since AND :until
+    GROUP BY f.entity_type, f.entity_id, f.metric
+""")
+_WINDOW_DAYS = text(f"""
+    SELECT f.entity_type, f.entity_id, f.day, f.metric, f.n
+    FROM {FeatureCount.__tablename__} AS f
+    JOIN unnest(CAST(:entity_types AS varchar[]), CAST(:entity_ids AS varchar[])) AS k(t, i)
+      ON f.entity_type = k.t AND f.entity_id = k.i
+    WHERE f.metric = ANY(CAST(:metrics AS varchar[])) AND f.day BETWEEN :since AND :until
+""")
+# Every entity of one type whose id starts with a prefix ("%" alone for all): the peers of a
+# baseline. One type per statement keeps the plan an index range scan on the type.
+_ENTITY_TOTALS = text(f"""
+    SELECT entity_id, metric, sum(n) FROM {FeatureCount.__tablename__}
+    WHERE entity_type = :entity_type AND entity_id LIKE :pattern
+      AND metric = ANY(CAST(:metrics AS varchar[])) AND day BETWEEN :since AND :until
+    GROUP BY entity_id, metric
+""")
+
+
+
+def _entity_arrays(keys: Sequence[Entity]) -> dict[str, list[str]]:
+    return {"entity_types": [t for t, _ in keys], "entity_ids": [i for _, i in keys]}
+
+
 async def window_totals(
     session: AsyncSession, entities: Iterable[Entity], metrics: Sequence[str], since: date,
     until: date,
@@ -94,14 +126,8 @@ async def window_totals(
     out: dict[Entity, dict[str, int]] = {k: {} for k in keys}
     if not keys:
         return out
-    rows = await session.execute(
-        select(FeatureCount.entity_type, FeatureCount.entity_id, FeatureCount.metric,
-               func.sum(FeatureCount.n))
-        .where(tuple_(FeatureCount.entity_type, FeatureCount.entity_id).in_(keys))
-        .where(FeatureCount.metric.in_(metrics))
-        .where(FeatureCount.day >= since, FeatureCount.day <= until)
-        .group_by(FeatureCount.entity_type, FeatureCount.entity_id, FeatureCount.metric)
-    )
+    rows = await session.execute(_WINDOW_TOTALS, {
+        **_entity_arrays(keys), "metrics": list(metrics), "since": since, "until": until})
     for t, i, m, n in rows:
         out[(t, i)][m] = int(n)
     return out
@@ -115,13 +141,8 @@ async def window_days(
     out: dict[Entity, dict[date, dict[str, int]]] = {k: defaultdict(dict) for k in keys}
     if not keys:
         return out
-    rows = await session.execute(
-        select(FeatureCount.entity_type, FeatureCount.entity_id, FeatureCount.day,
-               FeatureCount.metric, FeatureCount.n)
-        .where(tuple_(FeatureCount.entity_type, FeatureCount.entity_id).in_(keys))
-        .where(FeatureCount.metric.in_(metrics))
-        .where(FeatureCount.day >= since, FeatureCount.day <= until)
-    )
+    rows = await session.execute(_WINDOW_DAYS, {
+        **_entity_arrays(keys), "metrics": list(metrics), "since": since, "until": until})
     for t, i, d, m, n in rows:
         out[(t, i)][d][m] = int(n)
     return out
@@ -241,21 +262,21 @@ def day_of(moment: datetime) -> date:
     return moment.date()
 
 
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
 async def entity_totals(
     session: AsyncSession, entity_type: str, metrics: Sequence[str], since: date, until: date,
     *, id_prefix: str = "",
 ) -> dict[str, dict[str, int]]:
     """Every entity of one type (whose id starts with `id_prefix`) with its window totals: the
     peers of a robust baseline."""
-    stmt = select(FeatureCount.entity_id, FeatureCount.metric, func.sum(FeatureCount.n))
-    if id_prefix:
-        stmt = stmt.where(FeatureCount.entity_id.startswith(id_prefix, autoescape=True))
-    rows = await session.execute(
-        stmt.where(FeatureCount.entity_type == entity_type)
-        .where(FeatureCount.metric.in_(metrics))
-        .where(FeatureCount.day >= since, FeatureCount.day <= until)
-        .group_by(FeatureCount.entity_id, FeatureCount.metric)
-    )
+    rows = await session.execute(_ENTITY_TOTALS, {
+        "entity_type": entity_type, "pattern": _like_prefix(id_prefix),
+        "metrics": list(metrics), "since": since, "until": until,
+    })
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for i, m, n in rows:
         out[i][m] = int(n)

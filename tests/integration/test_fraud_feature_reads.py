@@ -1,0 +1,68 @@
+"""The feature store's window reads on a real PostgreSQL: fixed-shape statements whose entities
+travel as arrays must count exactly what the windows hold, once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from services.fraud.features import repository as features
+from tests.conftest import Harness
+
+DAY = date(2026, 5, 10)
+
+
+async def test_window_and_scope_totals_count_each_bucket_once(harness: Harness) -> None:
+    from shared.migrations import upgrade
+
+    stack: Any = harness.stack
+    db = "test_fraud_feature_reads"
+    stack.postgres.drop_database(db)
+    stack.postgres.create_database(db)
+    url = stack.postgres.database_url(db)
+    await asyncio.to_thread(upgrade, "fraud", url)
+    engine = create_async_engine(url)
+    counts = {
+        # Two days inside the window, one before it.
+        ("hub", "H_1", "handled", DAY): 10, ("hub", "H_1", "handled", DAY + timedelta(1)): 5,
+        ("hub", "H_1", "handled", DAY - timedelta(1)): 100,
+        ("hub", "H_1", "incidents", DAY): 2,
+        ("hub", "HX1", "handled", DAY): 7,
+        # Agents at hub H_1, and one at HX1|: "_" in a prefix is a character, not a wildcard.
+        ("hub_agent", "H_1|A-1", "handled", DAY): 4,
+        ("hub_agent", "H_1|A-2", "handled", DAY): 6,
+        ("hub_agent", "HX1|A-9", "handled", DAY): 50,
+        ("hub_agent", "H%1|A-7", "handled", DAY): 70,
+        ("agent", "A-1", "handled", DAY): 4,
+    }
+    try:
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        async with sessions() as session, session.begin():
+            await features.add_counts(session, counts)
+            # The same increments twice: the upsert adds.
+            await features.add_counts(session, {("agent", "A-1", "handled", DAY): 1})
+        async with sessions() as session:
+            until = DAY + timedelta(1)
+            totals = await features.window_totals(
+                session, [("hub", "H_1"), ("hub", "H_1"), ("agent", "A-1"), ("agent", "none")],
+                ["handled", "incidents"], DAY, until)
+            days = await features.window_days(
+                session, [("hub", "H_1")], ["handled"], DAY - timedelta(1), DAY)
+            hubs = await features.entity_totals(session, "hub", ["handled"], DAY, until)
+            at_hub = await features.entity_totals(
+                session, "hub_agent", ["handled"], DAY, until, id_prefix="H_1|")
+            odd = await features.entity_totals(
+                session, "hub_agent", ["handled"], DAY, until, id_prefix="H%1|")
+    finally:
+        await engine.dispose()
+
+    assert totals == {("hub", "H_1"): {"handled": 15, "incidents": 2},
+                      ("agent", "A-1"): {"handled": 5}, ("agent", "none"): {}}
+    assert days == {("hub", "H_1"): {DAY - timedelta(1): {"handled": 100}, DAY: {"handled": 10}}}
+    assert hubs == {"H_1": {"handled": 15}, "HX1": {"handled": 7}}
+    # A prefix is matched literally: other hubs' agents stay out.
+    assert at_hub == {"H_1|A-1": {"handled": 4}, "H_1|A-2": {"handled": 6}}
+    assert odd == {"H%1|A-7": {"handled": 70}}
