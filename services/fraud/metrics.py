@@ -13,3 +13,8 @@ REVISIONS = Counter(
     "Assessments raised by a later alert on one of the event's parties, by pattern.",
     ["pattern"],
 )
+PEER_BASELINES = Counter(
+    "disputedesk_fraud_peer_baselines_total",
+    "Peer baselines used, by population type: read from every peer's counts, or reused.",
+    ["population", "outcome"],
+)

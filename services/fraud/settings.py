@@ -36,3 +36,9 @@ class FraudSettings(ServiceSettings):
     # An alert re-assesses its entity's events of this many days before it (SOP v1's appeal
     # window: a decision can still be revisited); 0 turns revisions off.
     revision_window_days: int = 7
+    # A population of at least this many peers (all buyers, all agents) has its robust baseline
+    # reused between events until it is this old or the event time has moved this far from it;
+    # smaller ones are read for every event (see scoring.baselines).
+    peer_cache_min_peers: int = 1000
+    peer_cache_max_age_s: float = 60.0
+    peer_cache_max_drift_h: float = 1.0

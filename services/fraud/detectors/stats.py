@@ -116,9 +116,38 @@ def rate_test(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RobustBaseline:
+    """The kept peers' pooled counts, and the tolerance null they were kept under."""
+
+    k: int
+    n: int
+    null: float
+
+    def keeps(self, k: int, n: int, t: Thresholds) -> bool:
+        """Whether a peer with these counts is among the kept ones (the rule of the last
+        round)."""
+        return k == 0 or binomial_sf(k, max(n, k), self.null) > t.alpha_medium
+
+    def without(self, k: int, n: int, t: Thresholds) -> tuple[int, int]:
+        """The baseline of everyone but one entity that was counted in it: its counts come out
+        when it was kept."""
+        if (k > 0 or n > 0) and self.keeps(k, n, t):
+            return max(self.k - k, 0), max(self.n - max(n, k), 0)
+        return self.k, self.n
+
+
 def robust_peer_counts(
     peers: Sequence[tuple[int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 5
 ) -> tuple[int, int]:
+    """The counts of `robust_baseline`."""
+    baseline = robust_baseline(peers, t, prior_rate=prior_rate, rounds=rounds)
+    return baseline.k, baseline.n
+
+
+def robust_baseline(
+    peers: Sequence[tuple[int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 5
+) -> RobustBaseline:
     """The pooled counts of the peers that themselves look like peers.
 
     A pooled peer rate is dragged up by the very behaviour the detectors look for: claim
@@ -140,6 +169,7 @@ def robust_peer_counts(
             break
         kept_k, kept_n = kept_k + k, kept_n + n
     kept: list[tuple[int, int]] = []
+    null = t.min_excess
     for _ in range(rounds):
         rate = peer_rate(kept_k, kept_n, prior_rate, t.prior_strength)
         null = tolerance_null(rate, ratio=t.tolerance_ratio, min_excess=t.min_excess)
@@ -148,7 +178,7 @@ def robust_peer_counts(
             break
         kept = survivors
         kept_k, kept_n = sum(k for k, _ in kept), sum(n for _, n in kept)
-    return kept_k, kept_n
+    return RobustBaseline(kept_k, kept_n, null)
 
 
 def stands_out(

@@ -8,7 +8,8 @@ escalation's assessment follows it within milliseconds of its arrival.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -33,7 +34,6 @@ from services.fraud.detectors.stats import (
     contribution_from_p,
     fisher_combined,
     parts_standing_out,
-    robust_peer_counts,
 )
 from services.fraud.features import repository as features
 from services.fraud.features.service import (
@@ -53,6 +53,7 @@ from services.fraud.models import EntityRiskHistory, Outbox, ReturnFacts
 from services.fraud.risk import repository as risk_repo
 from services.fraud.risk.repository import OpenAlert, StoredRisk, Watch
 from services.fraud.scoring import repository as assessments
+from services.fraud.scoring.baselines import BaselinePolicy, Counts, Rate, peer_baselines
 from services.fraud.scoring.revisions import is_about, revise_claim, revise_for_alert
 from services.fraud.settings import FraudSettings
 from services.fraud.watchlists import repository as watch_repo
@@ -94,6 +95,7 @@ class ScoringConfig:
     late_margin_h: float
     phash_max_distance: int
     revision_window: timedelta
+    baselines: BaselinePolicy
 
     @classmethod
     def from_settings(cls, s: FraudSettings) -> ScoringConfig:
@@ -111,6 +113,11 @@ class ScoringConfig:
             late_margin_h=s.late_margin_h,
             phash_max_distance=s.phash_max_distance,
             revision_window=timedelta(days=s.revision_window_days),
+            baselines=BaselinePolicy(
+                min_peers=s.peer_cache_min_peers,
+                max_age=timedelta(seconds=s.peer_cache_max_age_s),
+                max_drift=timedelta(hours=s.peer_cache_max_drift_h),
+            ),
         )
 
 
@@ -182,6 +189,15 @@ class Assessor:
     def window(self, length: timedelta) -> tuple[date, date]:
         return (self.at - length).date(), self.day
 
+    async def peers(
+        self, population: tuple[str, ...], rates: list[Rate], *, own_id: str, own: Counts,
+        load: Callable[[], Awaitable[Mapping[str, Counts]]],
+    ) -> dict[str, tuple[int, int]]:
+        """The robust baseline of each rate among the population's other members."""
+        return await peer_baselines(
+            self.session, population=population, rates=rates, own_id=own_id, own=own,
+            at=self.at, t=self.t, policy=self.config.baselines, load=load)
+
     # --- detectors -------------------------------------------------------------------------
 
     async def pilferage(self, facts: ReturnFacts) -> None:
@@ -192,8 +208,6 @@ class Assessor:
             return
         since, until = self.window(self.config.short_window)
         base_since = (self.at - self.config.short_window - self.config.baseline).date()
-        # Peers are every other hub (agent) in the window, outliers left out (robust baseline).
-        peer_totals: dict[str, dict[str, dict[str, int]]] = {}
         days = await features.window_days(
             self.session, entities, ["handled", "incidents"], base_since, until
         )
@@ -230,14 +244,14 @@ class Assessor:
             base = [v for d, v in own_days.items() if d < since]
             baseline = pilferage.DayCount(sum(v.get("handled", 0) for v in base),
                                           sum(v.get("incidents", 0) for v in base))
-            if etype not in peer_totals:
-                peer_totals[etype] = await features.entity_totals(
-                    self.session, etype, ["handled", "incidents"], since, until)
-            k, n = robust_peer_counts(
-                [(v.get("incidents", 0), v.get("handled", 0))
-                 for other, v in peer_totals[etype].items() if other != eid],
-                self.t, prior_rate=pilferage.PRIOR_RATE,
-            )
+            # Peers are every other hub (agent) in the window, outliers left out.
+            k, n = (await self.peers(
+                (etype, "", "short"), [("incidents", "handled", pilferage.PRIOR_RATE)],
+                own_id=eid, own={"incidents": sum(c.incidents for c in recent.values()),
+                                 "handled": sum(c.handled for c in recent.values())},
+                load=functools.partial(features.entity_totals, self.session, etype,
+                                       ["handled", "incidents"], since, until),
+            ))["incidents"]
             peers = pilferage.DayCount(handled=n, incidents=k)
             found = pilferage.pilferage_findings(etype, eid, recent, peers, baseline, self.t,
                                                  mates=mates, excluded=excluded)
@@ -259,8 +273,11 @@ class Assessor:
         long_keys: list[tuple[str, str]] = [(NETWORK, "buyer"), (NETWORK, "agent_buyer")]
         if seller:
             long_keys.append(("seller", seller))
+        own_key = category_seller(facts.category, seller)
         if facts.category:
             long_keys.append(("category", facts.category))
+        if own_key:
+            long_keys.append(("category_seller", own_key))
         if buyer:
             long_keys.append(("buyer", buyer))
         for kind, value in idents:
@@ -274,20 +291,18 @@ class Assessor:
         category = totals.get(("category", facts.category or ""), {})
         peers: dict[str, tuple[int, int]] | None = None
         if seller:
-            if facts.category:
+            if facts.category and own_key:
                 # The category's other sellers one by one, outliers left out: a claim abuser in
                 # the category does not raise the bar for the next one.
-                everyone = await features.entity_totals(
-                    self.session, "category_seller",
-                    sorted({m for _, _, num, den, _ in claim_abuse.RATES for m in (num, den)}),
-                    since, until, id_prefix=f"{facts.category}|")
-                own_key = category_seller(facts.category, seller)
-                peers = {
-                    num: robust_peer_counts(
-                        [(v.get(num, 0), v.get(den, 0)) for other, v in everyone.items()
-                         if other != own_key], t, prior_rate=prior)
-                    for _, _, num, den, prior in claim_abuse.RATES
-                }
+                peers = await self.peers(
+                    ("category_seller", f"{facts.category}|", "long"),
+                    [(num, den, prior) for _, _, num, den, prior in claim_abuse.RATES],
+                    own_id=own_key, own=totals.get(("category_seller", own_key), {}),
+                    load=functools.partial(
+                        features.entity_totals, self.session, "category_seller",
+                        sorted({m for _, _, num, den, _ in claim_abuse.RATES
+                                for m in (num, den)}),
+                        since, until, id_prefix=f"{facts.category}|"))
             found = claim_abuse.seller_findings(seller, totals.get(("seller", seller), {}),
                                                 category, t, peers=peers)
             self.evaluated_entity("seller", seller)
@@ -322,22 +337,27 @@ class Assessor:
                 self.session, kind="seller_buyer", right_id=buyer, metric="named",
                 except_lefts=abusers,
             )
-            everyone = await features.entity_totals(
-                self.session, "buyer", ["named_claims", "delivered"], since, until)
 
-            def unexplained(buyer_id: str, counts: dict[str, int]) -> tuple[int, int]:
+            def unexplained(buyer_id: str, counts: Counts) -> dict[str, int]:
                 less = explained.get(buyer_id, {})
-                return (max(0, counts.get("named_claims", 0) - less.get("named", 0)),
-                        max(0, counts.get("delivered", 0) - less.get("delivered", 0)))
+                return {
+                    "named_claims": max(0, counts.get("named_claims", 0) - less.get("named", 0)),
+                    "delivered": max(0, counts.get("delivered", 0) - less.get("delivered", 0)),
+                }
 
-            k, n = robust_peer_counts(
-                [unexplained(other, v) for other, v in everyone.items() if other != buyer],
-                t, prior_rate=returns_abuse.PRIOR_RATE,
-            )
-            own_k, own_n = unexplained(buyer, totals.get(("buyer", buyer), {}))
+            async def every_buyer() -> Mapping[str, Counts]:
+                rows = await features.entity_totals(
+                    self.session, "buyer", ["named_claims", "delivered"], since, until)
+                return {other: unexplained(other, v) for other, v in rows.items()}
+
+            own = unexplained(buyer, totals.get(("buyer", buyer), {}))
+            k, n = (await self.peers(
+                ("buyer", "", "long", "unexplained"),
+                [("named_claims", "delivered", returns_abuse.PRIOR_RATE)],
+                own_id=buyer, own=own, load=every_buyer,
+            ))["named_claims"]
             found = returns_abuse.buyer_findings(
-                buyer, {"named_claims": own_k, "delivered": own_n},
-                {"named_claims": k, "delivered": n}, distinct, t,
+                buyer, own, {"named_claims": k, "delivered": n}, distinct, t,
             )
             self.evaluated_entity("buyer", buyer)
             self.evaluated[("buyer", buyer)].extend(found)
@@ -388,12 +408,12 @@ class Assessor:
                 own = totals.get((kind, value), {})
                 # Every other contact (address) one by one, outliers left out: other rings do
                 # not raise the bar for this one.
-                others = await features.entity_totals(
-                    self.session, kind, ["claims", "delivered"], since, until)
-                peer_k, peer_n = robust_peer_counts(
-                    [(v.get("claims", 0), v.get("delivered", 0))
-                     for other, v in others.items() if other != value],
-                    t, prior_rate=collusion.PRIOR_RATE)
+                peer_k, peer_n = (await self.peers(
+                    (kind, "", "long"), [("claims", "delivered", collusion.PRIOR_RATE)],
+                    own_id=value, own=own,
+                    load=functools.partial(features.entity_totals, self.session, kind,
+                                           ["claims", "delivered"], since, until),
+                ))["claims"]
                 found = collusion.shared_identity_findings(
                     kind, value, buyer, sharing.get((kind, value), 1), own.get("claims", 0),
                     max(own.get("delivered", 0), own.get("claims", 0)), peer_k, peer_n, t,
@@ -476,13 +496,13 @@ class Assessor:
                     k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
                     own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
                     own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
-            everyone = await features.entity_totals(
-                self.session, etype, metrics, since, until)
-            k, n = robust_peer_counts(
-                [(v.get("qc_contradictions", 0), v.get("qc_passed", 0))
-                 for other, v in everyone.items() if other != eid],
-                self.t, prior_rate=qc_contradiction.PRIOR_RATE,
-            )
+            k, n = (await self.peers(
+                (etype, "", "long"),
+                [("qc_contradictions", "qc_passed", qc_contradiction.PRIOR_RATE)],
+                own_id=eid, own=totals.get((etype, eid), {}),
+                load=functools.partial(features.entity_totals, self.session, etype, metrics,
+                                       since, until),
+            ))["qc_contradictions"]
             found = qc_contradiction.qc_findings(
                 etype, eid, own, {"qc_contradictions": k,
                                                             "qc_passed": n}, self.t,
