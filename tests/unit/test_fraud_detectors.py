@@ -375,3 +375,21 @@ def test_a_claimed_buyer_who_also_shops_elsewhere_gains_nothing_from_loyalty() -
                                                    loyalty=spread)
     without = collusion.seller_buyer_findings("S-1", "B-4", 2, 2, 800, 20_000, T)
     assert with_loyalty[0].numbers["p_value"] == without[0].numbers["p_value"]
+
+
+def test_agent_stealing_steadily_is_high_though_one_day_had_three_thefts() -> None:
+    # One parcel in four, over a month of one or two parcels a day; one day four parcels, three
+    # of them short: like the agent's other days, not an accident.
+    per_day = [(2, 1), (1, 0), (2, 0), (1, 0)] * 7
+    per_day[5] = (4, 3)  # 10 of 45 in all
+    found = pilferage.pilferage_findings("agent", "AG-3", days(per_day), PEERS, DayCount(0, 0), T)
+    assert found[0].numbers["worst_day_stands_apart"] is False
+    assert band(found) is FraudBand.HIGH and found[0].alert
+
+
+def test_a_day_stands_apart_only_against_enough_other_days() -> None:
+    assert pilferage.stands_apart(DayCount(10, 9), DayCount(240, 2), T)
+    assert not pilferage.stands_apart(DayCount(4, 3), DayCount(41, 9), T)
+    # Too few other parcels to tell: the day is set aside as a possible accident.
+    assert pilferage.stands_apart(DayCount(4, 3), DayCount(12, 3), T)
+    assert not pilferage.stands_apart(DayCount(6, 0), DayCount(12, 3), T)

@@ -1,8 +1,10 @@
 """Pilferage at a hub or pickup agent: weight drops and `LOST`/`DAMAGED_IN_TRANSIT` concentrated
 at one place compared with its peers and with its own baseline.
 
-Robust to one bad day: the excess must stay significant after the worst day is dropped, so a
-single truck accident or a mis-calibrated scale for a day does not brand a hub.
+Robust to one bad day: when the worst day stands apart from the entity's other days, the excess
+must stay significant without it, so a single truck accident or a mis-calibrated scale for a day
+does not brand a hub. A worst day like the others (an agent stealing from one parcel in four has
+days with two thefts) is no accident, and the whole window counts.
 """
 
 from __future__ import annotations
@@ -71,10 +73,12 @@ def pilferage_findings(
     worst = max(days.values(), key=lambda d: d.incidents)
     k_rest, n_rest = max(0, k - worst.incidents), max(0, n - worst.handled)
     robust = rate_test(k_rest, n_rest, peers.incidents, peers.handled, t, prior_rate=PRIOR_RATE)
-    p = max(test.p, robust.p)
+    bad_day = stands_apart(worst, DayCount(n_rest, k_rest), t)
+    p = max(test.p, robust.p) if bad_day else test.p
     numbers = test.numbers() | {"p_without_worst_day": float(f"{robust.p:.3g}"),
-                                "days": len(days)}
-    detail = f"incident rate {test.detail()}; without worst day p={fmt_p(robust.p)}"
+                                "worst_day_stands_apart": bad_day, "days": len(days)}
+    detail = (f"incident rate {test.detail()}; without worst day p={fmt_p(robust.p)}"
+              + (" (the worst day stands apart)" if bad_day else ""))
     if excluded is not None and excluded.handled:
         numbers |= {"excluded_handled": excluded.handled}
         detail += f"; {excluded.handled} parcels of agents standing out at the hub left out"
@@ -91,7 +95,9 @@ def pilferage_findings(
         # each is charged half the false-alarm rate (Bonferroni).
         own = shrunk_rate(baseline.incidents, baseline.handled, test.peer, t.prior_strength)
         own_null = tolerance_null(own, ratio=t.tolerance_ratio, min_excess=t.min_excess)
-        p_own = max(binomial_sf(k, n, own_null), binomial_sf(k_rest, n_rest, own_null))
+        p_own = binomial_sf(k, n, own_null)
+        if bad_day:
+            p_own = max(p_own, binomial_sf(k_rest, n_rest, own_null))
         p = min(1.0, 2 * min(p, p_own))
         numbers |= {"baseline_rate": round(own, 4), "p_vs_baseline": float(f"{p_own:.3g}")}
         detail += f"; vs own baseline {own:.3f} p={fmt_p(p_own)}"
@@ -105,6 +111,18 @@ def pilferage_findings(
         alert=p <= t.alpha_high, suggested_action=ACTION[entity_type],
     )]
 
+
+def stands_apart(day: DayCount, other_days: DayCount, t: Thresholds, *,
+                 min_other: int = 30) -> bool:
+    """Whether one day's incidents are significant (alpha_medium) against the same entity's
+    other days. Until those hold `min_other` parcels nobody can tell, and the day is set aside
+    as a possible accident."""
+    if day.incidents == 0:
+        return False
+    if other_days.handled < min_other:
+        return True
+    return rate_test(day.incidents, day.handled, other_days.incidents, other_days.handled, t,
+                     prior_rate=PRIOR_RATE).p <= t.alpha_medium
 
 
 def stands_out(agent: DayCount, mates: DayCount, t: Thresholds) -> bool:
