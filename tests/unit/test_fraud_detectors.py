@@ -16,7 +16,13 @@ from services.fraud.detectors.evidence_reuse import EvidenceFingerprint
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.pilferage import DayCount
 from services.fraud.detectors.stats import Thresholds, parts_standing_out, stands_out
-from services.fraud.scoring.service import Scored, combined_p, event_score, indirect
+from services.fraud.scoring.service import (
+    Scored,
+    combined_alert,
+    combined_p,
+    event_score,
+    indirect,
+)
 from shared.events import FraudBand
 
 T = Thresholds()
@@ -345,6 +351,29 @@ def test_an_entity_alert_from_weak_findings_needs_their_combined_p() -> None:
               Finding("B", "", 0.75, "P", "seller", "S-1", {"p_value": 3e-4})]
     assert combined_p(strong) <= T.alpha_high
     assert combined_p([*weak, Finding("RULE", "", 0.35, "P", "seller", "S-1")]) == 0.0
+
+
+def test_findings_resting_on_the_same_claims_are_not_combined_into_an_alert() -> None:
+    # An honest seller who claimed, rightly, on both returns of a ring buyer: the two claims lift
+    # its claim rate (p=0.001) and make the pair stand out (p=0.006). Fisher would take them
+    # for independent evidence (p=7.8e-5); they are one piece of evidence, seen twice.
+    shared = [Finding("SELLER_CLAIM_RATE_HIGH", "", 0.65, "CLAIM_ABUSE", "seller", "S-1",
+                      {"p_value": 0.001}),
+              Finding("COLLUSION_SELLER_BUYER", "", 0.55, "COLLUSION_SELLER_BUYER", "seller",
+                      "S-1", {"p_value": 0.006})]
+    assert combined_p(shared) <= T.alpha_high
+    assert band_of(combine([f.contribution for f in shared])) is FraudBand.HIGH
+    assert combined_alert(shared, T) is None
+    # One pattern's tests on different aspects of the claims do combine.
+    abuse = [Finding("SELLER_CLAIM_RATE_HIGH", "", 0.72, "CLAIM_ABUSE", "seller", "S-2",
+                     {"p_value": 3.7e-4}),
+             Finding("SELLER_MISSING_ITEM_WEIGHT_INTACT", "", 0.55, "CLAIM_ABUSE", "seller",
+                     "S-2", {"p_value": 0.007})]
+    assert combined_alert([*abuse, shared[1]], T) == abuse
+    # Nothing is raised again for an entity whose own finding already alerts.
+    alerting = Finding("SELLER_LATE_CLAIMS", "", 0.85, "CLAIM_ABUSE", "seller", "S-2",
+                       {"p_value": 1e-5}, alert=True)
+    assert combined_alert([*abuse, alerting], T) is None
 
 
 def test_a_buyer_who_returns_only_to_one_claiming_seller_is_high_sooner() -> None:

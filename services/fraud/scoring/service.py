@@ -750,15 +750,12 @@ async def refresh_risk(
             continue
         upserts.append({"entity_type": etype, "entity_id": eid, "score": score, "band": band,
                         "reasons": reasons, "as_of": a.at})
-        if (band == FraudBand.HIGH.value and not any(f.alert for f in best.values())
-                and combined_p(best.values()) <= a.t.alpha_high):
-            # Several findings, none HIGH alone, together make the entity HIGH: that is a
-            # network-level finding too, raised under its strongest pattern, when their
-            # p-values together (Fisher) meet the same false-alarm rate as one finding alone.
-            top = max(best.values(), key=lambda f: f.contribution)
+        together = combined_alert(best.values(), a.t) if band == FraudBand.HIGH.value else None
+        if together is not None:
+            top = max(together, key=lambda f: f.contribution)
             a.entity_alerts.append(Finding(
                 code=top.code, detail=f"combined risk {score:.2f}: " + "; ".join(
-                    f"{f.code} {f.detail}" for f in best.values())[:800],
+                    f"{f.code} {f.detail}" for f in together)[:800],
                 contribution=score, pattern=top.pattern, entity_type=etype, entity_id=eid,
                 numbers={k: v for k, v in top.numbers.items() if k != "buyer_id"}, alert=True,
                 suggested_action=top.suggested_action,
@@ -768,6 +765,26 @@ async def refresh_risk(
                                           band=band, reasons=reasons, as_of=a.at,
                                           subject_event_id=subject_event_id))
     await risk_repo.upsert_risks(session, upserts)
+
+
+def combined_alert(findings: Iterable[Finding], t: Thresholds) -> list[Finding] | None:
+    """Several findings of one entity, none HIGH alone, that together are a network-level
+    finding: those of one pattern that together make the entity HIGH, when their p-values
+    together (Fisher) meet the same false-alarm rate as one finding alone. Fisher's method
+    needs independent tests, and findings of different patterns often rest on the same claims
+    (a seller's claim rate and its claims on one buyer), so only one pattern's findings are
+    combined."""
+    found = list(findings)
+    if any(f.alert for f in found):
+        return None
+    by_pattern: dict[str, list[Finding]] = {}
+    for f in found:
+        by_pattern.setdefault(f.pattern, []).append(f)
+    for group in sorted(by_pattern.values(), key=lambda g: -max(f.contribution for f in g)):
+        high = band_of(combine([f.contribution for f in group])) == FraudBand.HIGH
+        if high and combined_p(group) <= t.alpha_high:
+            return group
+    return None
 
 
 def combined_p(findings: Iterable[Finding]) -> float:
