@@ -4,55 +4,29 @@ a wrong/used-returns abuser (real PostgreSQL, fraud's own scoring, a database pe
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.fraud.models import Alert, Assessment
 from services.fraud.scoring.service import assess_event
 from shared.events import (
     EventPayload,
-    ReturnInitiated,
-    ReturnShipmentEvent,
-    SellerEscalationFiled,
-    ShipmentEventType,
 )
 from tests.conftest import Harness
 from tests.support.factories import uid
+from tests.support.fraud import fresh_fraud_db, intact_journey
 
 START = datetime(2026, 4, 6, 9, tzinfo=UTC)
 ABUSER = "S-ABUSER"
 
 
-def journey(rid: str, seller: str, buyer: str, delivered: datetime, claim: str | None,
-            agent: str) -> list[EventPayload]:
-    """A return delivered intact, and the seller's claim an hour later."""
-    out: list[EventPayload] = [ReturnInitiated(
-        return_id=rid, order_id=f"O-{rid}", seller_id=seller, buyer_id=buyer,
-        category="home", item_value=250_000, qc_required=False, partner_id="swiftship",
-        awb=f"AWB-{rid}", initiated_at=delivered - timedelta(days=3),
-    )]
-    for kind, at in ((ShipmentEventType.PICKED_UP, delivered - timedelta(days=2)),
-                     (ShipmentEventType.DELIVERED_TO_SELLER, delivered)):
-        out.append(ReturnShipmentEvent(
-            event_id=uuid.uuid4(), partner_id="swiftship", partner_event_id=uid("pe"),
-            return_id=rid, awb=f"AWB-{rid}", event_type=kind, occurred_at=at, hub_id="H-EXP",
-            agent_id=agent, weight_g=900, pod_otp_verified=True, raw_ref=uid("raw"),
-        ))
-    if claim:
-        out.append(SellerEscalationFiled(
-            escalation_id=f"ESC-{rid}", return_id=rid, seller_id=seller, claim_type=claim,
-            claimed_amount=250_000, description="not the item we sold", channel="EMAIL",
-            filed_at=delivered + timedelta(hours=1), filed_by="test",
-            evidence=[{"kind": "PHOTO", "uri": f"https://evidence.example/{rid}.jpg",
-                       "sha256": uuid.uuid4().hex * 2, "captured_at": delivered.isoformat()}],
-        ))
-    return out
+# A return delivered intact, and the seller's claim an hour later.
+journey = functools.partial(intact_journey, hub="H-EXP", category="home", item_value=250_000,
+                            description="not the item we sold")
 
 
 async def score(harness: Harness, *, abuser_alerted: bool) -> tuple[list[Alert], str]:
@@ -60,15 +34,7 @@ async def score(harness: Harness, *, abuser_alerted: bool) -> tuple[list[Alert],
     all naming the same buyer; with `abuser_alerted`, the first seller is under an open
     claim-abuse alert before its claims arrive. Returns the buyer's alerts and the band of the
     last claim."""
-    from shared.migrations import upgrade
-
-    stack: Any = harness.stack
     db = f"test_fraud_explained_{'alerted' if abuser_alerted else 'plain'}"
-    stack.postgres.drop_database(db)
-    stack.postgres.create_database(db)
-    url = stack.postgres.database_url(db)
-    await asyncio.to_thread(upgrade, "fraud", url)
-    engine = create_async_engine(url)
     buyer = uid("B-NAMED")
     # 260 deliveries to 10 sellers and the abuser (one in thirteen, unclaimed), with about one
     # in twenty claimed as the wrong item, by every seller in turn.
@@ -86,18 +52,15 @@ async def score(harness: Harness, *, abuser_alerted: bool) -> tuple[list[Alert],
     events += journey(last, "S-OK-1", buyer, named_at + timedelta(days=6), "WRONG_ITEM", "AG-5")
     events.sort(key=lambda e: getattr(e, "filed_at", None) or getattr(e, "occurred_at", None)
                 or e.initiated_at)  # type: ignore[attr-defined]
-    try:
-        async with engine.begin() as conn:
-            if abuser_alerted:
-                await conn.execute(Alert.__table__.insert().values(
+    async with fresh_fraud_db(harness, db) as sessions:
+        if abuser_alerted:
+            async with sessions() as session, session.begin():
+                await session.execute(Alert.__table__.insert().values(
                     alert_id=uuid.uuid4(), pattern="CLAIM_ABUSE", entity_type="seller",
                     entity_id=ABUSER, subject_key=f"seller:{ABUSER}", status="open",
                     severity="HIGH", summary="claim abuse", evidence={},
                     suggested_action="review", raised_at=named_at, event_time=named_at,
                 ))
-        from sqlalchemy.ext.asyncio import async_sessionmaker
-
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
         async with sessions() as session, session.begin():
             for e in events:
                 await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
@@ -107,8 +70,6 @@ async def score(harness: Harness, *, abuser_alerted: bool) -> tuple[list[Alert],
             band = await session.scalar(
                 select(Assessment.band).where(Assessment.escalation_id == f"ESC-{last}")
                 .order_by(Assessment.revision.desc()).limit(1))
-    finally:
-        await engine.dispose()
     return alerts, str(band)
 
 

@@ -3,28 +3,16 @@ travel as arrays must count exactly what the windows hold, once."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
-from typing import Any
-
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from services.fraud.features import repository as features
 from tests.conftest import Harness
+from tests.support.fraud import fresh_fraud_db
 
 DAY = date(2026, 5, 10)
 
 
 async def test_window_and_scope_totals_count_each_bucket_once(harness: Harness) -> None:
-    from shared.migrations import upgrade
-
-    stack: Any = harness.stack
-    db = "test_fraud_feature_reads"
-    stack.postgres.drop_database(db)
-    stack.postgres.create_database(db)
-    url = stack.postgres.database_url(db)
-    await asyncio.to_thread(upgrade, "fraud", url)
-    engine = create_async_engine(url)
     counts = {
         # Two days inside the window, one before it.
         ("hub", "H_1", "handled", DAY): 10, ("hub", "H_1", "handled", DAY + timedelta(1)): 5,
@@ -38,8 +26,7 @@ async def test_window_and_scope_totals_count_each_bucket_once(harness: Harness) 
         ("hub_agent", "H%1|A-7", "handled", DAY): 70,
         ("agent", "A-1", "handled", DAY): 4,
     }
-    try:
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with fresh_fraud_db(harness, "test_fraud_feature_reads") as sessions:
         async with sessions() as session, session.begin():
             await features.add_counts(session, counts)
             # The same increments twice: the upsert adds.
@@ -56,8 +43,6 @@ async def test_window_and_scope_totals_count_each_bucket_once(harness: Harness) 
                 session, "hub_agent", ["handled"], DAY, until, id_prefix="H_1|")
             odd = await features.entity_totals(
                 session, "hub_agent", ["handled"], DAY, until, id_prefix="H%1|")
-    finally:
-        await engine.dispose()
 
     assert totals == {("hub", "H_1"): {"handled": 15, "incidents": 2},
                       ("agent", "A-1"): {"handled": 5}, ("agent", "none"): {}}

@@ -3,7 +3,6 @@ PostgreSQL, fraud's own scoring, a database of this test's own)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.fraud.models import Alert
 from services.fraud.scoring.service import assess_event
@@ -25,6 +24,7 @@ from shared.events import (
 )
 from tests.conftest import Harness
 from tests.support.factories import uid
+from tests.support.fraud import fresh_fraud_db
 
 DB = "test_fraud_open_alerts"
 START = datetime(2026, 5, 4, 9, tzinfo=UTC)
@@ -33,18 +33,8 @@ HUB = "H-ALERTED"
 
 @pytest.fixture
 async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
-    from shared.migrations import upgrade
-
-    stack: Any = harness.stack
-    stack.postgres.drop_database(DB)
-    stack.postgres.create_database(DB)
-    url = stack.postgres.database_url(DB)
-    await asyncio.to_thread(upgrade, "fraud", url)
-    engine = create_async_engine(url)
-    try:
-        yield async_sessionmaker(engine, expire_on_commit=False)
-    finally:
-        await engine.dispose()
+    async with fresh_fraud_db(harness, DB) as sessions:
+        yield sessions
 
 
 def journey(rid: str, delivered: datetime, delivered_g: int) -> list[EventPayload]:

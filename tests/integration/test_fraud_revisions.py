@@ -3,7 +3,7 @@ PostgreSQL, fraud's own scoring, a database of this test's own so peers are know
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,19 +11,17 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.fraud.models import Alert, Assessment, Outbox
 from services.fraud.scoring.service import assess_event
 from shared.events import (
     EventPayload,
-    ReturnInitiated,
-    ReturnShipmentEvent,
     SellerEscalationFiled,
-    ShipmentEventType,
 )
 from tests.conftest import Harness
 from tests.support.factories import uid
+from tests.support.fraud import fresh_fraud_db, intact_journey
 
 DB = "test_fraud_revisions"
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -31,45 +29,13 @@ START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 @pytest.fixture
 async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
-    from shared.migrations import upgrade
-
-    stack: Any = harness.stack
-    stack.postgres.drop_database(DB)
-    stack.postgres.create_database(DB)
-    url = stack.postgres.database_url(DB)
-    # Migrations drive their own event loop.
-    await asyncio.to_thread(upgrade, "fraud", url)
-    engine = create_async_engine(url)
-    try:
-        yield async_sessionmaker(engine, expire_on_commit=False)
-    finally:
-        await engine.dispose()
+    async with fresh_fraud_db(harness, DB) as sessions:
+        yield sessions
 
 
-def journey(rid: str, seller: str, buyer: str, delivered: datetime, claim: str | None,
-            agent: str) -> list[EventPayload]:
-    """A return delivered intact, and the seller's claim an hour later."""
-    out: list[EventPayload] = [ReturnInitiated(
-        return_id=rid, order_id=f"O-{rid}", seller_id=seller, buyer_id=buyer,
-        category="fashion", item_value=150_000, qc_required=False, partner_id="swiftship",
-        awb=f"AWB-{rid}", initiated_at=delivered - timedelta(days=3),
-    )]
-    for kind, at in ((ShipmentEventType.PICKED_UP, delivered - timedelta(days=2)),
-                     (ShipmentEventType.DELIVERED_TO_SELLER, delivered)):
-        out.append(ReturnShipmentEvent(
-            event_id=uuid.uuid4(), partner_id="swiftship", partner_event_id=uid("pe"),
-            return_id=rid, awb=f"AWB-{rid}", event_type=kind, occurred_at=at, hub_id="H-REV",
-            agent_id=agent, weight_g=800, pod_otp_verified=True, raw_ref=uid("raw"),
-        ))
-    if claim:
-        out.append(SellerEscalationFiled(
-            escalation_id=f"ESC-{rid}", return_id=rid, seller_id=seller, claim_type=claim,
-            claimed_amount=150_000, description="wrong item came back", channel="EMAIL",
-            filed_at=delivered + timedelta(hours=1), filed_by="test",
-            evidence=[{"kind": "PHOTO", "uri": f"https://evidence.example/{rid}.jpg",
-                       "sha256": uuid.uuid4().hex * 2, "captured_at": delivered.isoformat()}],
-        ))
-    return out
+# A return delivered intact, and the seller's claim an hour later.
+journey = functools.partial(intact_journey, hub="H-REV", category="fashion", item_value=150_000,
+                            description="wrong item came back")
 
 
 async def test_an_alert_raises_the_band_of_its_entitys_recent_claims(

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, tuple_
+from sqlalchemy import TextClause, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,48 +42,43 @@ def add_facts(session: AsyncSession, facts: ReturnFacts) -> None:
     session.info.setdefault("fraud_facts", {})[facts.return_id] = facts
 
 
-# One statement of a fixed shape for any number of rows (arrays unnested): compiled once and
-# prepared once, where a multi-row VALUES of a varying length is compiled again for every event.
-_ADD_COUNTS = text(f"""
-    INSERT INTO {FeatureCount.__tablename__} AS c (entity_type, entity_id, metric, day, n)
-    SELECT * FROM unnest(CAST(:entity_types AS varchar[]), CAST(:entity_ids AS varchar[]),
-                         CAST(:metrics AS varchar[]), CAST(:days AS date[]),
-                         CAST(:ns AS integer[]))
-    ON CONFLICT (entity_type, entity_id, metric, day) DO UPDATE SET n = c.n + excluded.n
-""")
-_ADD_PAIRS = text(f"""
-    INSERT INTO {PairCount.__tablename__} AS c (kind, left_id, right_id, metric, n)
-    SELECT * FROM unnest(CAST(:kinds AS varchar[]), CAST(:left_ids AS varchar[]),
-                         CAST(:right_ids AS varchar[]), CAST(:metrics AS varchar[]),
-                         CAST(:ns AS integer[]))
-    ON CONFLICT (kind, left_id, right_id, metric) DO UPDATE SET n = c.n + excluded.n
-""")
+# Each event's counters cost one statement of a fixed shape for any number of rows (arrays
+# unnested): compiled once and prepared once, where a multi-row VALUES of a varying length is
+# compiled again for every event.
+_COUNT_COLUMNS = (("entity_type", "varchar"), ("entity_id", "varchar"), ("metric", "varchar"),
+                  ("day", "date"), ("n", "integer"))
+_PAIR_COLUMNS = (("kind", "varchar"), ("left_id", "varchar"), ("right_id", "varchar"),
+                 ("metric", "varchar"), ("n", "integer"))
+
+
+def _counter_upsert(table: str, columns: Sequence[tuple[str, str]]) -> TextClause:
+    """Add each row's `n` to its counter (the other columns are the key), creating it at 0."""
+    names = ", ".join(name for name, _ in columns)
+    arrays = ", ".join(f"CAST(:{name} AS {sql_type}[])" for name, sql_type in columns)
+    key = ", ".join(name for name, _ in columns[:-1])
+    return text(f"INSERT INTO {table} AS c ({names}) SELECT * FROM unnest({arrays}) "
+                f"ON CONFLICT ({key}) DO UPDATE SET n = c.n + excluded.n")
+
+
+_ADD_COUNTS = _counter_upsert(FeatureCount.__tablename__, _COUNT_COLUMNS)
+_ADD_PAIRS = _counter_upsert(PairCount.__tablename__, _PAIR_COLUMNS)
+
+
+async def _add(session: AsyncSession, statement: TextClause,
+               columns: Sequence[tuple[str, str]], increments: Mapping[Any, int]) -> None:
+    rows = [(*key, n) for key, n in increments.items() if n]
+    if rows:
+        arrays = zip(*rows, strict=True)  # one array per column
+        await session.execute(statement, {
+            name: list(values) for (name, _), values in zip(columns, arrays, strict=True)})
 
 
 async def add_counts(session: AsyncSession, increments: Mapping[CountKey, int]) -> None:
-    rows = [(key, n) for key, n in increments.items() if n]
-    if not rows:
-        return
-    await session.execute(_ADD_COUNTS, {
-        "entity_types": [t for (t, _, _, _), _ in rows],
-        "entity_ids": [i for (_, i, _, _), _ in rows],
-        "metrics": [m for (_, _, m, _), _ in rows],
-        "days": [d for (_, _, _, d), _ in rows],
-        "ns": [n for _, n in rows],
-    })
+    await _add(session, _ADD_COUNTS, _COUNT_COLUMNS, increments)
 
 
 async def add_pairs(session: AsyncSession, increments: Mapping[PairKey, int]) -> None:
-    rows = [(key, n) for key, n in increments.items() if n]
-    if not rows:
-        return
-    await session.execute(_ADD_PAIRS, {
-        "kinds": [k for (k, _, _, _), _ in rows],
-        "left_ids": [a for (_, a, _, _), _ in rows],
-        "right_ids": [b for (_, _, b, _), _ in rows],
-        "metrics": [m for (_, _, _, m), _ in rows],
-        "ns": [n for _, n in rows],
-    })
+    await _add(session, _ADD_PAIRS, _PAIR_COLUMNS, increments)
 
 
 # Reads of a fixed shape as well: the entities travel as arrays, so each statement is prepared

@@ -1,0 +1,70 @@
+"""Fraud's scoring on a database of a test's own (real PostgreSQL), and the return journeys the
+scoring tests feed it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from shared.events import (
+    EventPayload,
+    ReturnInitiated,
+    ReturnShipmentEvent,
+    SellerEscalationFiled,
+    ShipmentEventType,
+)
+from tests.conftest import Harness
+from tests.support.factories import uid
+
+
+@asynccontextmanager
+async def fresh_fraud_db(harness: Harness, name: str) -> AsyncIterator[async_sessionmaker[Any]]:
+    """A new, migrated fraud database: the test knows every peer its detectors compare with."""
+    from shared.migrations import upgrade
+
+    stack: Any = harness.stack
+    stack.postgres.drop_database(name)
+    stack.postgres.create_database(name)
+    url = stack.postgres.database_url(name)
+    # Migrations drive their own event loop.
+    await asyncio.to_thread(upgrade, "fraud", url)
+    engine = create_async_engine(url)
+    try:
+        yield async_sessionmaker(engine, expire_on_commit=False)
+    finally:
+        await engine.dispose()
+
+
+def intact_journey(
+    rid: str, seller: str, buyer: str, delivered: datetime, claim: str | None, agent: str, *,
+    hub: str, category: str, item_value: int, description: str,
+) -> list[EventPayload]:
+    """A return picked up and delivered intact, and the seller's claim (if any) an hour later,
+    with one photo of its own."""
+    out: list[EventPayload] = [ReturnInitiated(
+        return_id=rid, order_id=f"O-{rid}", seller_id=seller, buyer_id=buyer,
+        category=category, item_value=item_value, qc_required=False, partner_id="swiftship",
+        awb=f"AWB-{rid}", initiated_at=delivered - timedelta(days=3),
+    )]
+    for kind, at in ((ShipmentEventType.PICKED_UP, delivered - timedelta(days=2)),
+                     (ShipmentEventType.DELIVERED_TO_SELLER, delivered)):
+        out.append(ReturnShipmentEvent(
+            event_id=uuid.uuid4(), partner_id="swiftship", partner_event_id=uid("pe"),
+            return_id=rid, awb=f"AWB-{rid}", event_type=kind, occurred_at=at, hub_id=hub,
+            agent_id=agent, weight_g=800, pod_otp_verified=True, raw_ref=uid("raw"),
+        ))
+    if claim:
+        out.append(SellerEscalationFiled(
+            escalation_id=f"ESC-{rid}", return_id=rid, seller_id=seller, claim_type=claim,
+            claimed_amount=item_value, description=description, channel="EMAIL",
+            filed_at=delivered + timedelta(hours=1), filed_by="test",
+            evidence=[{"kind": "PHOTO", "uri": f"https://evidence.example/{rid}.jpg",
+                       "sha256": uuid.uuid4().hex * 2, "captured_at": delivered.isoformat()}],
+        ))
+    return out
