@@ -108,7 +108,6 @@ _ENTITY_TOTALS = text(f"""
 """)
 
 
-
 def _entity_arrays(keys: Sequence[Entity]) -> dict[str, list[str]]:
     return {"entity_types": [t for t, _ in keys], "entity_ids": [i for _, i in keys]}
 

@@ -8,11 +8,10 @@ escalation's assessment follows it within milliseconds of its arrival.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, cast
 from uuid import UUID, uuid4
 
@@ -249,8 +248,8 @@ class Assessor:
                 (etype, "", "short"), [("incidents", "handled", pilferage.PRIOR_RATE)],
                 own_id=eid, own={"incidents": sum(c.incidents for c in recent.values()),
                                  "handled": sum(c.handled for c in recent.values())},
-                load=functools.partial(features.entity_totals, self.session, etype,
-                                       ["handled", "incidents"], since, until),
+                load=partial(features.entity_totals, self.session, etype,
+                             ["handled", "incidents"], since, until),
             ))["incidents"]
             peers = pilferage.DayCount(handled=n, incidents=k)
             found = pilferage.pilferage_findings(etype, eid, recent, peers, baseline, self.t,
@@ -298,7 +297,7 @@ class Assessor:
                     ("category_seller", f"{facts.category}|", "long"),
                     [(num, den, prior) for _, _, num, den, prior in claim_abuse.RATES],
                     own_id=own_key, own=totals.get(("category_seller", own_key), {}),
-                    load=functools.partial(
+                    load=partial(
                         features.entity_totals, self.session, "category_seller",
                         sorted({m for _, _, num, den, _ in claim_abuse.RATES
                                 for m in (num, den)}),
@@ -411,8 +410,8 @@ class Assessor:
                 peer_k, peer_n = (await self.peers(
                     (kind, "", "long"), [("claims", "delivered", collusion.PRIOR_RATE)],
                     own_id=value, own=own,
-                    load=functools.partial(features.entity_totals, self.session, kind,
-                                           ["claims", "delivered"], since, until),
+                    load=partial(features.entity_totals, self.session, kind,
+                                 ["claims", "delivered"], since, until),
                 ))["claims"]
                 found = collusion.shared_identity_findings(
                     kind, value, buyer, sharing.get((kind, value), 1), own.get("claims", 0),
@@ -500,8 +499,8 @@ class Assessor:
                 (etype, "", "long"),
                 [("qc_contradictions", "qc_passed", qc_contradiction.PRIOR_RATE)],
                 own_id=eid, own=totals.get((etype, eid), {}),
-                load=functools.partial(features.entity_totals, self.session, etype, metrics,
-                                       since, until),
+                load=partial(features.entity_totals, self.session, etype, metrics,
+                             since, until),
             ))["qc_contradictions"]
             found = qc_contradiction.qc_findings(
                 etype, eid, own, {"qc_contradictions": k,
@@ -750,7 +749,7 @@ async def refresh_risk(
             continue
         upserts.append({"entity_type": etype, "entity_id": eid, "score": score, "band": band,
                         "reasons": reasons, "as_of": a.at})
-        together = combined_alert(best.values(), a.t) if band == FraudBand.HIGH.value else None
+        together = combined_alert(best.values(), a.t)
         if together is not None:
             top = max(together, key=lambda f: f.contribution)
             a.entity_alerts.append(Finding(
