@@ -23,18 +23,23 @@ from tests.conftest import Harness
 from tests.support.factories import uid
 
 
-@asynccontextmanager
-async def fresh_fraud_db(harness: Harness, name: str) -> AsyncIterator[async_sessionmaker[Any]]:
-    """A new, migrated fraud database: the test knows every peer its detectors compare with."""
+async def new_fraud_db(harness: Harness, name: str, revision: str = "head") -> str:
+    """Create the database afresh and migrate it to `revision`; its URL."""
     from shared.migrations import upgrade
 
     stack: Any = harness.stack
     stack.postgres.drop_database(name)
     stack.postgres.create_database(name)
-    url = stack.postgres.database_url(name)
+    url: str = stack.postgres.database_url(name)
     # Migrations drive their own event loop.
-    await asyncio.to_thread(upgrade, "fraud", url)
-    engine = create_async_engine(url)
+    await asyncio.to_thread(upgrade, "fraud", url, revision)
+    return url
+
+
+@asynccontextmanager
+async def fresh_fraud_db(harness: Harness, name: str) -> AsyncIterator[async_sessionmaker[Any]]:
+    """A new, migrated fraud database: the test knows every peer its detectors compare with."""
+    engine = create_async_engine(await new_fraud_db(harness, name))
     try:
         yield async_sessionmaker(engine, expire_on_commit=False)
     finally:
