@@ -27,7 +27,7 @@ import os
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -162,6 +162,30 @@ def event_parties(world: World) -> dict[tuple[str, str], EventParties]:
     return out
 
 
+# Why a planted event was not HIGH within the horizon, by its fraudster's first alert: it came
+# more than CASE_HORIZON before that alert (detection was too slow for it), no alert of the
+# pattern came on its parties (the fraudster was not found), or otherwise (an alert came in
+# time, the event stayed below HIGH).
+MISSED_CAUSES = ("before_alert_horizon", "never_alerted", "otherwise")
+
+
+def missed_by_cause(
+    missed: set[tuple[str, str]], parties: Mapping[tuple[str, str], EventParties],
+    first_alerts: Mapping[tuple[str, str], datetime | None],
+) -> dict[str, int]:
+    out = dict.fromkeys(MISSED_CAUSES, 0)
+    for key in missed:
+        event = parties.get(key)
+        times = [t for m in (event.parties if event else ()) if (t := first_alerts.get(m))]
+        if not times:
+            out["never_alerted"] += 1
+        elif event is not None and event.at < min(times) - CASE_HORIZON:
+            out["before_alert_horizon"] += 1
+        else:
+            out["otherwise"] += 1
+    return out
+
+
 def score_world(
     world: World, assessments: list[AssessmentRow], alerts: list[AlertRow]
 ) -> dict[str, Any]:
@@ -200,6 +224,7 @@ def score_world(
         # Entity precision: the alerted subjects (by their primary entity) that are fraudsters.
         primary = {(a.entity_type, a.entity_id) for a in alerts if pattern_of(a.pattern) == p}
         en_tp = len(primary & fraud_entities)
+        missed = missed_by_cause(planted - high, parties, ents)
         delays: list[float] = []
         if p == "collusion":
             units = [[tuple(m) for m in ring["members"]] for ring in truth.rings]
@@ -227,10 +252,12 @@ def score_world(
             "entity_precision": _ratio(en_tp, len(primary)),
             "entity_recall": _ratio(detected, len(units)),
             "median_days_to_alert": round(statistics.median(delays), 2) if delays else None,
+            "events_missed": missed,
             "_counts": {"ev_tp": ev_tp, "ev_flagged": len(flagged), "ev_hits": ev_recall_hits,
                         "first_tp": first_tp, "first_flagged": len(first), "first_hits": first_hits,
                         "ev_planted": len(planted), "en_tp": en_tp, "en_alerted": len(primary),
-                        "en_detected": detected, "en_planted": len(units), "delays": delays},
+                        "en_detected": detected, "en_planted": len(units), "delays": delays,
+                        **{f"missed_{cause}": n for cause, n in missed.items()}},
         }
     any_alert = {(a.entity_type, a.entity_id) for a in alerts}
     for a in alerts:
@@ -275,6 +302,7 @@ def pool(tables: list[dict[str, Any]]) -> dict[str, Any]:
             "entity_precision": _ratio(c["en_tp"], c["en_alerted"]),
             "entity_recall": _ratio(c["en_detected"], c["en_planted"]),
             "median_days_to_alert": round(statistics.median(delays), 2) if delays else None,
+            "events_missed": {cause: c[f"missed_{cause}"] for cause in MISSED_CAUSES},
         }
     h: dict[str, int] = defaultdict(int)
     for t in tables:

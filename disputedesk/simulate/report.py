@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from disputedesk.simulate.evaluation import CASE_HORIZON, MISSED_CAUSES
 from disputedesk.simulate.generator import PATTERNS
 
 
@@ -20,16 +21,22 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     pooled = report["pooled"]
     table = Table(title=f"fraud-eval, seeds {report['seeds']} pooled ({report['seconds']} s)")
     for col in ("pattern", "events planted", "event P", "event R", "event P at arrival",
-                "event R at arrival", "entities", "entity P", "entity R", "median days to alert"):
+                "event R at arrival", "entities", "entity P", "entity R", "median days to alert",
+                "missed: early / unfound / other"):
         table.add_column(col)
     for p in PATTERNS:
         r = pooled[p]
+        missed = r.get("events_missed") or {}
         table.add_row(p, _f(r["events_planted"]), _f(r["event_precision"]),
                       _f(r["event_recall"]), _f(r.get("event_precision_at_arrival")),
                       _f(r.get("event_recall_at_arrival")), _f(r["entities_planted"]),
                       _f(r["entity_precision"]), _f(r["entity_recall"]),
-                      _f(r["median_days_to_alert"]))
+                      _f(r["median_days_to_alert"]),
+                      " / ".join(_f(missed.get(c)) for c in MISSED_CAUSES))
     console.print(table)
+    console.print(f"missed planted events: early = more than {CASE_HORIZON.days} days before "
+                  "their fraudster's first alert, unfound = no alert of the pattern on their "
+                  "parties, other = alerted in time, still not HIGH")
     h = pooled["honest"]
     console.print(
         f"honest sellers flagged {h['sellers_flagged']}/{h['sellers']} "

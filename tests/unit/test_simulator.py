@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from disputedesk.simulate import Marketplace, World, generate
 from disputedesk.simulate.direct import canonical_event
-from disputedesk.simulate.evaluation import AlertRow, AssessmentRow, score_world
+from disputedesk.simulate.evaluation import (
+    AlertRow,
+    AssessmentRow,
+    EventParties,
+    missed_by_cause,
+    score_world,
+)
 from disputedesk.simulate.generator import PATTERNS
 from shared.events import ReturnShipmentEvent, SellerEscalationFiled
 
@@ -89,6 +95,23 @@ def test_an_event_counts_by_its_latest_revision_within_the_case_horizon() -> Non
         assert in_time[p]["event_precision"] == 1.0, p
         # A revision long after the case could be revisited does not count.
         assert late[p]["event_recall"] == 0.0, p
+        # With no alert at all, every miss is a fraudster never found.
+        assert late[p]["events_missed"]["never_alerted"] == late[p]["events_planted"], p
+
+
+def test_a_missed_event_is_told_by_its_fraudsters_first_alert() -> None:
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    seller, buyer = ("seller", "S-1"), ("buyer", "B-9")
+    parties = {
+        ("escalation", "R-1"): EventParties(t0, (seller, buyer)),
+        ("escalation", "R-2"): EventParties(t0 + timedelta(days=10), (seller,)),
+        ("escalation", "R-3"): EventParties(t0, (buyer,)),
+    }
+    alerted = {seller: t0 + timedelta(days=9)}  # R-1 came 9 days before it: too early
+    assert missed_by_cause(set(parties), parties, alerted) == {
+        "before_alert_horizon": 1, "never_alerted": 1, "otherwise": 1}
+    alerted = {seller: t0 + timedelta(days=6)}  # within the horizon: R-1 should have been HIGH
+    assert missed_by_cause(set(parties), parties, alerted)["otherwise"] == 2
 
 
 def test_direct_scoring_sees_the_events_intake_would_publish() -> None:
