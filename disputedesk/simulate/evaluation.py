@@ -9,12 +9,12 @@ planted event to the alert. Definitions:
   Precision = HIGH events whose strongest reason belongs to the pattern that are planted fraud.
 - per entity: an entity is flagged by an alert. Recall = planted entities (collusion: rings) with
   an alert of the pattern; precision = alerted entities of the pattern that are planted fraudsters.
-- per event, the band is the event's current assessment: its latest revision made within
-  `CASE_HORIZON` of the event. Fraud re-assesses an entity's recent events when an alert is
-  raised on it (SOP v1 decides on the latest band; a decision may be appealed for 7 days), so a
-  fraudster's first claims, which look like anyone's when they arrive, can still be caught
-  while their case can be revisited. The band at arrival (revision 0) is reported beside it
-  ("at arrival" columns).
+- per event, the band is the event's latest assessment: fraud re-assesses the events an alert's
+  finding rests on when the alert is raised, so a fraudster's first claims, which look like
+  anyone's when they arrive, end up HIGH once the fraudster is found. Beside it: the band "by
+  decision", the latest revision made within `CASE_HORIZON` of the event (SOP v1 decides on
+  the latest band and a decision may be appealed for 7 days: the revisions that can still
+  change a decision), and the band at arrival (revision 0).
 - honest escalations: those not planted, and (stricter for the detector, fairer to it) those
   whose parties are all honest, since a fraudster's unplanted claims are still a fraudster's.
 """
@@ -40,6 +40,9 @@ from disputedesk.simulate.partners import partner_time
 
 ESCALATION_TYPE = "disputedesk.intake.seller_escalation_filed.v1"
 CASE_HORIZON = timedelta(days=7)
+# The event figures' views, as suffixes of their names: the latest assessment, the latest made
+# within CASE_HORIZON of the event, the first.
+VIEWS = ("", "_by_decision", "_at_arrival")
 SCAN_TYPE = "disputedesk.intake.return_shipment_event.v1"
 
 
@@ -88,11 +91,12 @@ def _ratio(a: int, b: int) -> float | None:
 
 
 def event_keys(
-    world: World, rows: Iterable[AssessmentRow], *, at_arrival: bool = False
+    world: World, rows: Iterable[AssessmentRow], *, horizon: timedelta | None = None,
+    at_arrival: bool = False,
 ) -> dict[tuple[str, str], AssessmentRow]:
     """The assessments of the events under evaluation, by ("escalation"|"terminal", return_id):
-    each event's latest revision made within `CASE_HORIZON` of it, or with `at_arrival` its
-    first assessment."""
+    each event's latest revision (made within `horizon` of it, if given), or with `at_arrival`
+    its first assessment."""
     out: dict[tuple[str, str], AssessmentRow] = {}
     for r in rows:
         if at_arrival and r.revision:
@@ -105,8 +109,8 @@ def event_keys(
         else:
             continue
         revised_on = r.revised_on()
-        if (revised_on is not None and r.event_time is not None
-                and revised_on > r.event_time + CASE_HORIZON):
+        if (horizon is not None and revised_on is not None and r.event_time is not None
+                and revised_on > r.event_time + horizon):
             continue
         if key not in out or r.revision > out[key].revision:
             out[key] = r
@@ -162,16 +166,17 @@ def event_parties(world: World) -> dict[tuple[str, str], EventParties]:
     return out
 
 
-# Why a planted event was not HIGH within the horizon, by its fraudster's first alert: it came
-# more than CASE_HORIZON before that alert (detection was too slow for it), no alert of the
-# pattern came on its parties (the fraudster was not found), or otherwise (an alert came in
-# time, the event stayed below HIGH).
+# Why a planted event was not HIGH (by decision: within CASE_HORIZON), by its fraudster's first
+# alert: it came more than the horizon before that alert (detection was too slow for it), no
+# alert of the pattern came on its parties (the fraudster was not found), or otherwise (an
+# alert came in time, the event stayed below HIGH).
 MISSED_CAUSES = ("before_alert_horizon", "never_alerted", "otherwise")
 
 
 def missed_by_cause(
     missed: set[tuple[str, str]], parties: Mapping[tuple[str, str], EventParties],
-    first_alerts: Mapping[tuple[str, str], datetime | None],
+    first_alerts: Mapping[tuple[str, str], datetime | None], *,
+    horizon: timedelta | None = CASE_HORIZON,
 ) -> dict[str, int]:
     out = dict.fromkeys(MISSED_CAUSES, 0)
     for key in missed:
@@ -179,7 +184,7 @@ def missed_by_cause(
         times = [t for m in (event.parties if event else ()) if (t := first_alerts.get(m))]
         if not times:
             out["never_alerted"] += 1
-        elif event is not None and event.at < min(times) - CASE_HORIZON:
+        elif horizon is not None and event is not None and event.at < min(times) - horizon:
             out["before_alert_horizon"] += 1
         else:
             out["otherwise"] += 1
@@ -190,8 +195,10 @@ def score_world(
     world: World, assessments: list[AssessmentRow], alerts: list[AlertRow]
 ) -> dict[str, Any]:
     truth: GroundTruth = world.truth
-    events = event_keys(world, assessments)
-    high = {k for k, r in events.items() if r.band == "HIGH"}
+    views = dict(zip(VIEWS, (event_keys(world, assessments),
+                             event_keys(world, assessments, horizon=CASE_HORIZON),
+                             event_keys(world, assessments, at_arrival=True)), strict=True))
+    highs = {v: {k for k, r in rows.items() if r.band == "HIGH"} for v, rows in views.items()}
     fraud_events = truth.fraud_events()
     fraud_entities = truth.fraud_entities()
     alerted: dict[str, dict[tuple[str, str], datetime | None]] = defaultdict(dict)
@@ -208,23 +215,22 @@ def score_world(
             if prev is None or (a.event_time and a.event_time < prev):
                 alerted[p][m] = a.event_time
     parties = event_parties(world)
-    arrival = event_keys(world, assessments, at_arrival=True)
-    high_at_arrival = {k for k, r in arrival.items() if r.band == "HIGH"}
 
     table: dict[str, Any] = {}
     for p in PATTERNS:
         planted = truth.events.get(p, set())
-        flagged = {k for k in high if top_pattern(events[k]) == p}
-        first = {k for k in high_at_arrival if top_pattern(arrival[k]) == p}
-        first_tp = len(first & fraud_events)
-        first_hits = len(planted & high_at_arrival)
-        ev_tp = len(flagged & fraud_events)
-        ev_recall_hits = len(planted & high)
+        # Per view: events flagged HIGH for this pattern, those that are planted, planted hits.
+        counts: dict[str, int] = {}
+        for v, rows in views.items():
+            flagged = {k for k in highs[v] if top_pattern(rows[k]) == p}
+            counts |= {f"ev_flagged{v}": len(flagged), f"ev_tp{v}": len(flagged & fraud_events),
+                       f"ev_hits{v}": len(planted & highs[v])}
         ents = alerted.get(p, {})
         # Entity precision: the alerted subjects (by their primary entity) that are fraudsters.
         primary = {(a.entity_type, a.entity_id) for a in alerts if pattern_of(a.pattern) == p}
         en_tp = len(primary & fraud_entities)
-        missed = missed_by_cause(planted - high, parties, ents)
+        missed = missed_by_cause(planted - highs[""], parties, ents, horizon=None)
+        missed_by_decision = missed_by_cause(planted - highs["_by_decision"], parties, ents)
         delays: list[float] = []
         if p == "collusion":
             units = [[tuple(m) for m in ring["members"]] for ring in truth.rings]
@@ -240,25 +246,12 @@ def score_world(
             seen = [t for t in times if t is not None]
             if firsts and seen:
                 delays.append((min(seen) - min(firsts)).total_seconds() / 86400)
-        table[p] = {
-            "events_planted": len(planted),
-            "events_flagged": len(flagged),
-            "event_precision": _ratio(ev_tp, len(flagged)),
-            "event_recall": _ratio(ev_recall_hits, len(planted)),
-            "event_precision_at_arrival": _ratio(first_tp, len(first)),
-            "event_recall_at_arrival": _ratio(first_hits, len(planted)),
-            "entities_planted": len(units),
-            "entities_alerted": len(primary),
-            "entity_precision": _ratio(en_tp, len(primary)),
-            "entity_recall": _ratio(detected, len(units)),
-            "median_days_to_alert": round(statistics.median(delays), 2) if delays else None,
-            "events_missed": missed,
-            "_counts": {"ev_tp": ev_tp, "ev_flagged": len(flagged), "ev_hits": ev_recall_hits,
-                        "first_tp": first_tp, "first_flagged": len(first), "first_hits": first_hits,
-                        "ev_planted": len(planted), "en_tp": en_tp, "en_alerted": len(primary),
-                        "en_detected": detected, "en_planted": len(units), "delays": delays,
-                        **{f"missed_{cause}": n for cause, n in missed.items()}},
-        }
+        c: dict[str, Any] = counts | {
+            "ev_planted": len(planted), "en_tp": en_tp, "en_alerted": len(primary),
+            "en_detected": detected, "en_planted": len(units), "delays": delays,
+            **{f"missed_{cause}": n for cause, n in missed.items()},
+            **{f"missed_by_decision_{cause}": n for cause, n in missed_by_decision.items()}}
+        table[p] = {**_pattern_figures(c), "_counts": c}
     any_alert = {(a.entity_type, a.entity_id) for a in alerts}
     for a in alerts:
         buyer = (a.evidence.get("numbers") or {}).get("buyer_id")
@@ -266,9 +259,10 @@ def score_world(
             any_alert.add(("buyer", str(buyer)))
     honest_sellers = {("seller", s) for s in truth.sellers} - fraud_entities
     honest_buyers = {("buyer", b) for b in truth.buyers} - fraud_entities
-    honest_escalations = {k for k in events if k[0] == "escalation"} - fraud_events
+    honest_escalations = {k for k in views[""] if k[0] == "escalation"} - fraud_events
     honest_parties = {k for k in honest_escalations
                       if k in parties and not set(parties[k].parties) & fraud_entities}
+    high = highs[""]
     table["_honest"] = {
         "escalations_honest_parties": len(honest_parties),
         "escalations_honest_parties_high": len(honest_parties & high),
@@ -280,30 +274,34 @@ def score_world(
     return table
 
 
+def _pattern_figures(c: Mapping[str, Any]) -> dict[str, Any]:
+    """One pattern's figures from its counts (one seed's, or several seeds' summed)."""
+    delays = c["delays"]
+    return {
+        "events_planted": c["ev_planted"], "events_flagged": c["ev_flagged"],
+        # event_precision, event_recall and the same _by_decision and _at_arrival.
+        **{k: v for view in VIEWS for k, v in (
+            (f"event_precision{view}", _ratio(c[f"ev_tp{view}"], c[f"ev_flagged{view}"])),
+            (f"event_recall{view}", _ratio(c[f"ev_hits{view}"], c["ev_planted"])))},
+        "entities_planted": c["en_planted"], "entities_alerted": c["en_alerted"],
+        "entity_precision": _ratio(c["en_tp"], c["en_alerted"]),
+        "entity_recall": _ratio(c["en_detected"], c["en_planted"]),
+        "median_days_to_alert": round(statistics.median(delays), 2) if delays else None,
+        "events_missed": {cause: c[f"missed_{cause}"] for cause in MISSED_CAUSES},
+        "events_missed_by_decision": {cause: c[f"missed_by_decision_{cause}"]
+                                      for cause in MISSED_CAUSES},
+    }
+
+
 def pool(tables: list[dict[str, Any]]) -> dict[str, Any]:
     """Sum the counts of several seeds and recompute the ratios."""
     out: dict[str, Any] = {}
     for p in PATTERNS:
-        c: dict[str, Any] = defaultdict(int)
-        delays: list[float] = []
+        c: dict[str, Any] = defaultdict(int, delays=[])
         for t in tables:
             for k, v in t[p]["_counts"].items():
-                if k == "delays":
-                    delays += v
-                else:
-                    c[k] += v
-        out[p] = {
-            "events_planted": c["ev_planted"], "events_flagged": c["ev_flagged"],
-            "event_precision": _ratio(c["ev_tp"], c["ev_flagged"]),
-            "event_recall": _ratio(c["ev_hits"], c["ev_planted"]),
-            "event_precision_at_arrival": _ratio(c["first_tp"], c["first_flagged"]),
-            "event_recall_at_arrival": _ratio(c["first_hits"], c["ev_planted"]),
-            "entities_planted": c["en_planted"], "entities_alerted": c["en_alerted"],
-            "entity_precision": _ratio(c["en_tp"], c["en_alerted"]),
-            "entity_recall": _ratio(c["en_detected"], c["en_planted"]),
-            "median_days_to_alert": round(statistics.median(delays), 2) if delays else None,
-            "events_missed": {cause: c[f"missed_{cause}"] for cause in MISSED_CAUSES},
-        }
+                c[k] += v
+        out[p] = _pattern_figures(c)
     h: dict[str, int] = defaultdict(int)
     for t in tables:
         for k, v in t["_honest"].items():

@@ -19,23 +19,38 @@ def _f(v: Any) -> str:
 
 def print_report(report: dict[str, Any], console: Console) -> None:
     pooled = report["pooled"]
-    table = Table(title=f"fraud-eval, seeds {report['seeds']} pooled ({report['seconds']} s)")
-    for col in ("pattern", "events planted", "event P", "event R", "event P at arrival",
-                "event R at arrival", "entities", "entity P", "entity R", "median days to alert",
-                "missed: early / unfound / other"):
+    table = Table(title=f"fraud-eval, seeds {report['seeds']} pooled ({report['seconds']} s): "
+                        "each event by its latest assessment")
+    for col in ("pattern", "events planted", "event P", "event R", "entities", "entity P",
+                "entity R", "median days to alert", "missed: unfound / other"):
         table.add_column(col)
     for p in PATTERNS:
         r = pooled[p]
         missed = r.get("events_missed") or {}
         table.add_row(p, _f(r["events_planted"]), _f(r["event_precision"]),
-                      _f(r["event_recall"]), _f(r.get("event_precision_at_arrival")),
-                      _f(r.get("event_recall_at_arrival")), _f(r["entities_planted"]),
+                      _f(r["event_recall"]), _f(r["entities_planted"]),
                       _f(r["entity_precision"]), _f(r["entity_recall"]),
                       _f(r["median_days_to_alert"]),
-                      " / ".join(_f(missed.get(c)) for c in MISSED_CAUSES))
+                      " / ".join(_f(missed.get(c)) for c in ("never_alerted", "otherwise")))
     console.print(table)
-    console.print(f"missed planted events: early = more than {CASE_HORIZON.days} days before "
-                  "their fraudster's first alert, unfound = no alert of the pattern on their "
+    console.print("missed: unfound = no alert of the pattern on the event's parties, other = "
+                  "alerted, the event still not HIGH")
+    sooner = Table(title=f"the same events by decision (latest assessment made within "
+                         f"{CASE_HORIZON.days} days of the event) and at arrival")
+    for col in ("pattern", "P by decision", "R by decision", "P at arrival", "R at arrival",
+                "missed by decision: early / unfound / other"):
+        sooner.add_column(col)
+    for p in PATTERNS:
+        r = pooled[p]
+        missed = r.get("events_missed_by_decision") or {}
+        sooner.add_row(p, _f(r.get("event_precision_by_decision")),
+                       _f(r.get("event_recall_by_decision")),
+                       _f(r.get("event_precision_at_arrival")),
+                       _f(r.get("event_recall_at_arrival")),
+                       " / ".join(_f(missed.get(c)) for c in MISSED_CAUSES))
+    console.print(sooner)
+    console.print(f"missed by decision: early = more than {CASE_HORIZON.days} days before their "
+                  "fraudster's first alert, unfound = no alert of the pattern on their "
                   "parties, other = alerted in time, still not HIGH")
     h = pooled["honest"]
     console.print(

@@ -33,9 +33,11 @@ class FraudSettings(ServiceSettings):
     late_margin_h: float = 12.0
     # Perceptual hashes this close are the same image (at most 7: see detectors.stats).
     phash_max_distance: int = 6
-    # An alert re-assesses its entity's events of this many days before it (SOP v1's appeal
-    # window: a decision can still be revisited); 0 turns revisions off.
-    revision_window_days: int = 7
+    # An alert re-assesses the events its finding counted: its entity's events in the detector's
+    # window before it (the long window; the short one for pilferage), so the desk sees every
+    # claim or incident the finding rests on (to revisit or recover it), not only the latest.
+    # A number of days caps that look-back; 0 turns revisions off.
+    revision_window_days: int | None = None
     # A population of at least this many peers (all buyers, all agents) has its robust baseline
     # reused between events until it is this old or the event time has moved this far from it;
     # smaller ones are read for every event (see scoring.baselines).

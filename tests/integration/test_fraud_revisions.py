@@ -49,8 +49,9 @@ async def test_an_alert_raises_the_band_of_its_entitys_recent_claims(
         events += journey(uid("R-OK"), f"S-OK-{i % 12}", uid("B-OK"),
                           START + timedelta(hours=3 * i), "WRONG_ITEM" if i % 10 == 0 else None,
                           f"AG-{i % 6}")
-    # The buyer: one wrong-item claim long before, then one a day by a new seller each time.
-    days = [0, 12, 13, 14, 15, 16, 17, 18]
+    # The buyer: one wrong-item claim long before (before the 120 days the detector counts),
+    # one twelve days before the rest, then one a day by a new seller each time.
+    days = [-130, 0, 12, 13, 14, 15, 16, 17, 18]
     claims = []
     for n, day in enumerate(days):
         rid = uid("R-BUY")
@@ -84,12 +85,14 @@ async def test_an_alert_raises_the_band_of_its_entitys_recent_claims(
         assert [r.revision for r in by_claim[c]] == list(range(len(by_claim[c])))
         assert last.reasons[0]["code"] == "BUYER_WRONG_USED_RATE_HIGH"
         assert last.reasons[0]["numbers"]["alert_id"] == str(alert.alert_id)
-        # Only events within the window before the alert are revisited.
-        assert alert_day - timedelta(days=7) <= first.event_time <= alert_day
+        # Only events within the window the finding counted are revisited.
+        assert alert_day - timedelta(days=120) <= first.event_time <= alert_day
         out = [p for p in published if p["subject_event_id"] == str(last.subject_event_id)
                and p["revision"] == last.revision]
         assert len(out) == 1 and out[0]["revises"] == str(by_claim[c][-2].assessment_id)
-    # The first claim is from long before the alert: it stays as it was assessed.
+    # The claim twelve days before the others is part of the finding: it is revised, though
+    # its case is long decided. The first is older than the window: it stays as assessed.
+    assert claims[1] in revised
     assert len(by_claim[claims[0]]) == 1
     # No claim of the buyer's is revised twice to the same band, and none goes down.
     for c in claims:

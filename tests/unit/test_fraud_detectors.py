@@ -282,6 +282,27 @@ def test_two_bad_agents_at_one_hub_both_stand_out_and_the_hub_is_cleared() -> No
         "hub", "H-1", own, {"qc_passed": 5_000, "qc_contradictions": 60}, T) == []
 
 
+def test_a_hub_whose_agents_each_pass_wrong_items_is_explained_by_its_agents() -> None:
+    # Every agent at the hub passes wrong items far above all agents' rate: they run alike, so
+    # none stands out against its mates, but each does on its own. QC is an agent's act.
+    agents = {"AG-1": (7, 29), "AG-2": (6, 24), "AG-3": (5, 22)}
+    network = (60, 5_000)
+    assert parts_standing_out(agents, T, prior_rate=0.03) == set()
+    assert qc_contradiction.agents_explaining_hub(agents, network, T) == {"AG-1", "AG-2", "AG-3"}
+
+
+def test_a_hub_whose_agents_are_each_a_little_off_keeps_its_excess() -> None:
+    # Eight agents, each three contradictions in thirty passes: none enough to blame, the
+    # hub's practice together is.
+    agents = {f"AG-{i}": (3, 30) for i in range(8)}
+    network = (60, 5_000)
+    assert qc_contradiction.agents_explaining_hub(agents, network, T) == set()
+    found = qc_contradiction.qc_findings(
+        "hub", "H-1", {"qc_passed": 240, "qc_contradictions": 24},
+        {"qc_passed": 5_000, "qc_contradictions": 60}, T)
+    assert band(found) is FraudBand.HIGH
+
+
 def test_hub_whose_agents_all_run_high_keeps_its_excess() -> None:
     # A pilfering hub lifts every agent alike: no agent stands out, the hub is the cause.
     agents = {"AG-1": DayCount(70, 14), "AG-2": DayCount(65, 15), "AG-3": DayCount(80, 15)}

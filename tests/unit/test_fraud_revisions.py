@@ -3,8 +3,12 @@ stays capped (pure logic; the database path is in tests/integration/test_fraud_r
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from services.fraud.detectors.findings import Finding, band_of
 from services.fraud.scoring.revisions import revised_score, selector_for
+from services.fraud.scoring.service import ScoringConfig
+from services.fraud.settings import FraudSettings
 from shared.events import FraudBand, ReasonCode
 
 BUYER = "buyer:B-1"
@@ -83,3 +87,15 @@ def test_an_open_alert_is_about_the_events_its_revisions_would_select() -> None:
     assert not about("PILFERAGE_HUB", "hub", "H-2", intact, subject=SCAN_TYPE, terminal=True)
     assert not about("PILFERAGE_HUB", "hub", "H-2", light, subject=SCAN_TYPE, terminal=False)
     assert not about("EVIDENCE_REUSE", "seller", "S-1", intact)
+
+
+def test_an_alert_revises_the_window_its_detector_counted_at_most_the_cap() -> None:
+    config = ScoringConfig.from_settings(FraudSettings(long_window_days=120, short_window_days=56))
+    assert config.revision_window("WRONG_USED_RETURNS") == timedelta(days=120)
+    assert config.revision_window("QC_CONTRADICTION_AGENT") == timedelta(days=120)
+    assert config.revision_window("PILFERAGE_HUB") == timedelta(days=56)
+    capped = ScoringConfig.from_settings(FraudSettings(revision_window_days=7))
+    assert capped.revision_window("CLAIM_ABUSE") == timedelta(days=7)
+    assert capped.revision_window("PILFERAGE_AGENT") == timedelta(days=7)
+    off = ScoringConfig.from_settings(FraudSettings(revision_window_days=0))
+    assert off.revision_window("CLAIM_ABUSE") == timedelta(0)

@@ -67,7 +67,7 @@ def test_a_perfect_detector_scores_one() -> None:
     assert table["_honest"]["sellers_flagged"] == 0
 
 
-def test_an_event_counts_by_its_latest_revision_within_the_case_horizon() -> None:
+def test_an_event_counts_by_its_latest_revision_and_by_decision_within_the_horizon() -> None:
     world = generate(SMALL, 3)
     claims = [a for a in world.actions if a.kind == "escalation"]
     planted = {rid: p for p, evs in world.truth.events.items() for kind, rid in evs
@@ -92,11 +92,17 @@ def test_an_event_counts_by_its_latest_revision_within_the_case_horizon() -> Non
             continue
         assert in_time[p]["event_recall_at_arrival"] == 0.0, p
         assert in_time[p]["event_recall"] == 1.0, p
+        assert in_time[p]["event_recall_by_decision"] == 1.0, p
         assert in_time[p]["event_precision"] == 1.0, p
-        # A revision long after the case could be revisited does not count.
-        assert late[p]["event_recall"] == 0.0, p
-        # With no alert at all, every miss is a fraudster never found.
-        assert late[p]["events_missed"]["never_alerted"] == late[p]["events_planted"], p
+        # A revision long after the case could be revisited is the event's latest band, but
+        # came too late for its decision.
+        assert late[p]["event_recall"] == 1.0, p
+        assert late[p]["event_recall_by_decision"] == 0.0, p
+        assert late[p]["event_precision_by_decision"] is None, p
+        # With no alert at all, every miss by decision is a fraudster never found.
+        assert (late[p]["events_missed_by_decision"]["never_alerted"]
+                == late[p]["events_planted"]), p
+        assert sum(late[p]["events_missed"].values()) == 0, p
 
 
 def test_a_missed_event_is_told_by_its_fraudsters_first_alert() -> None:
@@ -112,6 +118,10 @@ def test_a_missed_event_is_told_by_its_fraudsters_first_alert() -> None:
         "before_alert_horizon": 1, "never_alerted": 1, "otherwise": 1}
     alerted = {seller: t0 + timedelta(days=6)}  # within the horizon: R-1 should have been HIGH
     assert missed_by_cause(set(parties), parties, alerted)["otherwise"] == 2
+    # Judged by the latest band, an event is never too early for its alert's revisions.
+    alerted = {seller: t0 + timedelta(days=9)}
+    assert missed_by_cause(set(parties), parties, alerted, horizon=None) == {
+        "before_alert_horizon": 0, "never_alerted": 1, "otherwise": 2}
 
 
 def test_direct_scoring_sees_the_events_intake_would_publish() -> None:

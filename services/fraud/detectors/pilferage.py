@@ -30,6 +30,7 @@ from services.fraud.detectors.stats import (
     stands_out as stats_stands_out,
 )
 
+PATTERN_PREFIX = "PILFERAGE_"  # + the entity type: HUB or AGENT
 PRIOR_RATE = 0.03
 ACTION = {
     "hub": "Audit the hub: CCTV on the sorting floor, weigh-in/weigh-out checks for a week.",
@@ -106,7 +107,7 @@ def pilferage_findings(
         return []
     return [Finding(
         code=f"{entity_type.upper()}_PILFERAGE_RATE_HIGH", detail=detail,
-        contribution=contribution, pattern=f"PILFERAGE_{entity_type.upper()}",
+        contribution=contribution, pattern=f"{PATTERN_PREFIX}{entity_type.upper()}",
         entity_type=entity_type, entity_id=entity_id, numbers=numbers,
         alert=p <= t.alpha_high, suggested_action=ACTION[entity_type],
     )]

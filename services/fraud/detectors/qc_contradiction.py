@@ -1,12 +1,24 @@
 """QC contradictions: `QC_PASSED` at pickup followed by a wrong/used/missing-item claim,
-concentrated on one agent (or hub) compared with its peers."""
+concentrated on one agent (or hub) compared with its peers.
+
+A QC pass is an agent's act, so a hub is judged on what its agents do not explain: the passes of
+agents that stand out (against the hub's other agents, or on their own against all agents) are
+left out of the hub's counts. A hub is the cause when what is left still runs high: many agents
+each a little off, none enough to blame (a hub's QC practice, not one agent's).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from services.fraud.detectors.findings import Finding
-from services.fraud.detectors.stats import Thresholds, contribution_from_p, rate_test
+from services.fraud.detectors.stats import (
+    Thresholds,
+    contribution_from_p,
+    parts_standing_out,
+    rate_test,
+    stands_out,
+)
 
 PATTERN_PREFIX = "QC_CONTRADICTION_"  # + the entity type: AGENT or HUB
 PRIOR_RATE = 0.03
@@ -35,3 +47,15 @@ def qc_findings(
         entity_type=entity_type, entity_id=entity_id, numbers=test.numbers(),
         alert=test.p <= t.alpha_high, suggested_action=ACTION[entity_type],
     )]
+
+
+def agents_explaining_hub(
+    at_hub: Mapping[str, tuple[int, int]], agents_baseline: tuple[int, int], t: Thresholds,
+) -> set[str]:
+    """The agents whose (contradictions, passes) at the hub explain its excess: those standing
+    out against the hub's other agents, and those standing out (alpha_medium) against the
+    robust baseline of all agents."""
+    base_k, base_n = agents_baseline
+    on_their_own = {a for a, (k, n) in at_hub.items()
+                    if stands_out(k, n, base_k, base_n, t, prior_rate=PRIOR_RATE)}
+    return parts_standing_out(at_hub, t, prior_rate=PRIOR_RATE) | on_their_own

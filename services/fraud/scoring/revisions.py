@@ -4,10 +4,13 @@ An event is scored on what was known when it arrived, and a fraudster's first cl
 anyone's: the evidence that a buyer returns wrong items, or that a hub pilfers, exists only once
 several of their events have happened. When an alert is raised, the events the finding is about
 (the seller's claims, the buyer's naming claims, the agent's or hub's incidents, the QC agent's
-contradicted passes, the pair's claims) from the last `revision_window` are assessed again: the
-alert's finding joins their reasons, and where that raises the band a new revision of the
-assessment is published. SOP v1 decides on the latest assessment band; the window is the
-appeal window, the time in which a decision can still be revisited.
+contradicted passes, the pair's claims) within the window its detector counted them over
+(`ScoringConfig.revision_window`) are assessed again: the alert's finding joins their reasons,
+and where that raises the band a new revision of the assessment is published. The finding rests
+on those very events, so each of them is marked, the earliest too: SOP v1 decides an undecided
+case on the latest band, and a decided one keeps its decision while the desk sees, on its
+timeline, a claim it may want to revisit or recover. The most recent events come first when an
+alert's events exceed `MAX_REVISIONS_PER_ALERT`.
 
 Revisions only raise a band. Evidence reuse is found on the claim that reuses; when that claim
 was assessed before the earlier one arrived (the two travel on different partitions), the
@@ -25,8 +28,10 @@ from uuid import UUID, uuid4
 from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from services.fraud import metrics
+from services.fraud.detectors import pilferage
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.features.service import NAMING_CLAIMS, QC_CONTRADICTING_CLAIMS
 from services.fraud.models import Assessment, IdentityLink, ReturnFacts
@@ -92,7 +97,7 @@ def selector_for(f: Finding) -> Selector | None:
         column = facts.qc_agent_id if f.entity_type == "agent" else facts.qc_hub_id
         return _claims(column == eid, facts.qc_result == "PASSED",
                        facts.claim_type.in_(QC_CONTRADICTING_CLAIMS))
-    if p.startswith("PILFERAGE_"):
+    if p.startswith(pilferage.PATTERN_PREFIX):
         where = (facts.pickup_agent_id == eid if f.entity_type == "agent"
                  else facts.hubs.contains([eid]))
         return Selector(SCAN_TYPE, (where, facts.incident.is_(True)))
@@ -124,7 +129,7 @@ def is_about(
         qc = facts.qc_agent_id if entity_type == "agent" else facts.qc_hub_id
         return (claim and qc == entity_id and facts.qc_result == "PASSED"
                 and facts.claim_type in QC_CONTRADICTING_CLAIMS)
-    if pattern.startswith("PILFERAGE_"):
+    if pattern.startswith(pilferage.PATTERN_PREFIX):
         at = (facts.pickup_agent_id == entity_id if entity_type == "agent"
               else entity_id in (facts.hubs or []))
         return terminal_scan and at and facts.incident is True
@@ -137,15 +142,17 @@ def _latest_assessments(selector: Selector, since: datetime, until: datetime) ->
         when, same_event = facts.claimed_at, Assessment.escalation_id == facts.escalation_id
     else:
         when, same_event = facts.terminal_at, Assessment.event_time == facts.terminal_at
-    return (
+    latest = (
         select(Assessment)
         .join(facts, facts.return_id == Assessment.return_id)
         .where(*selector.conditions, when >= since, when <= until, same_event,
                Assessment.subject_type == selector.subject_type)
         .order_by(Assessment.subject_event_id, Assessment.revision.desc())
         .ext(distinct_on(Assessment.subject_event_id))
-        .limit(MAX_REVISIONS_PER_ALERT)
+        .subquery()
     )
+    row = aliased(Assessment, latest)
+    return select(row).order_by(row.event_time.desc()).limit(MAX_REVISIONS_PER_ALERT)
 
 
 def revised_score(old: Sequence[ReasonCode], finding: Finding) -> tuple[float, list[ReasonCode]]:

@@ -32,7 +32,6 @@ from services.fraud.detectors.stats import (
     Thresholds,
     contribution_from_p,
     fisher_combined,
-    parts_standing_out,
 )
 from services.fraud.features import repository as features
 from services.fraud.features.service import (
@@ -93,7 +92,7 @@ class ScoringConfig:
     claim_window_h: float
     late_margin_h: float
     phash_max_distance: int
-    revision_window: timedelta
+    revision_cap: timedelta | None
     baselines: BaselinePolicy
 
     @classmethod
@@ -111,13 +110,21 @@ class ScoringConfig:
             claim_window_h=s.claim_window_h,
             late_margin_h=s.late_margin_h,
             phash_max_distance=s.phash_max_distance,
-            revision_window=timedelta(days=s.revision_window_days),
+            revision_cap=(None if s.revision_window_days is None
+                          else timedelta(days=s.revision_window_days)),
             baselines=BaselinePolicy(
                 min_peers=s.peer_cache_min_peers,
                 max_age=timedelta(seconds=s.peer_cache_max_age_s),
                 max_drift=timedelta(hours=s.peer_cache_max_drift_h),
             ),
         )
+
+    def revision_window(self, pattern: str) -> timedelta:
+        """How far back an alert of `pattern` re-assesses its entity's events: the window its
+        detector counted them over, at most `revision_cap`."""
+        counted = (self.short_window if pattern.startswith(pilferage.PATTERN_PREFIX)
+                   else self.long_window)
+        return counted if self.revision_cap is None else min(counted, self.revision_cap)
 
 
 @lru_cache(maxsize=1)
@@ -481,27 +488,29 @@ class Assessor:
             self.session, entities, ["qc_passed", "qc_contradictions"], since, until,
         )
         metrics = ["qc_passed", "qc_contradictions"]
-        for etype, eid in entities:
-            own = dict(totals.get((etype, eid), {}))
-            if etype == "hub":
-                # Agents standing out against the hub's other agents explain the hub's excess:
-                # their passes are left out of the hub's counts.
-                at_hub = await features.entity_totals(
-                    self.session, "hub_agent", metrics, since, until, id_prefix=f"{eid}|")
-                out = parts_standing_out(
-                    {a: (v.get("qc_contradictions", 0), v.get("qc_passed", 0))
-                     for a, v in at_hub.items()}, self.t, prior_rate=qc_contradiction.PRIOR_RATE)
-                for a in out:
-                    k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
-                    own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
-                    own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
-            k, n = (await self.peers(
-                (etype, "", "long"),
-                [("qc_contradictions", "qc_passed", qc_contradiction.PRIOR_RATE)],
-                own_id=eid, own=totals.get((etype, eid), {}),
+        rates: list[Rate] = [("qc_contradictions", "qc_passed", qc_contradiction.PRIOR_RATE)]
+
+        async def baseline(etype: str, eid: str) -> tuple[int, int]:
+            return (await self.peers(
+                (etype, "", "long"), rates, own_id=eid, own=totals.get((etype, eid), {}),
                 load=partial(features.entity_totals, self.session, etype, metrics,
                              since, until),
             ))["qc_contradictions"]
+
+        for etype, eid in entities:
+            own = dict(totals.get((etype, eid), {}))
+            if etype == "hub":
+                # The agents that explain the hub's excess: their passes leave its counts.
+                at_hub = await features.entity_totals(
+                    self.session, "hub_agent", metrics, since, until, id_prefix=f"{eid}|")
+                explaining = qc_contradiction.agents_explaining_hub(
+                    {a: (v.get("qc_contradictions", 0), v.get("qc_passed", 0))
+                     for a, v in at_hub.items()}, await baseline("agent", ""), self.t)
+                for a in explaining:
+                    k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
+                    own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
+                    own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
+            k, n = await baseline(etype, eid)
             found = qc_contradiction.qc_findings(
                 etype, eid, own, {"qc_contradictions": k,
                                                             "qc_passed": n}, self.t,
@@ -842,5 +851,5 @@ async def raise_alerts(
         ), source=SOURCE, subject=f.entity_id)
         metrics.ALERTS.labels(f.pattern).inc()
         await revise_for_alert(session, f, alert_id=alert_id, at=a.at,
-                               window=a.config.revision_window)
+                               window=a.config.revision_window(f.pattern))
     return raised
