@@ -511,6 +511,8 @@ async def test_a_revised_assessment_is_in_the_case_story_and_decides_an_undecide
     after = await sop.case(decided)
     assert after is not None
     assert (after["state"], after["payout"]) == ("CLOSED", before["payout"])
+    # The queue's fraud band follows the revision: the desk finds paid claims found HIGH later.
+    assert (before["fraud_band"], after["fraud_band"]) == ("LOW", "HIGH")
 
     # Undecided: the claim waits for its evidence when a revision turns it HIGH.
     waiting = uid("RET-REV")
