@@ -3,9 +3,14 @@ travel as arrays must count exactly what the windows hold, once."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import event
 
 from services.fraud.features import repository as features
+from services.fraud.models import ReturnFacts
 from tests.conftest import Harness
 from tests.support.fraud import fresh_fraud_db
 
@@ -51,3 +56,35 @@ async def test_window_and_scope_totals_count_each_bucket_once(harness: Harness) 
     # A prefix is matched literally: other hubs' agents stay out.
     assert at_hub == {"H_1|A-1": {"handled": 4}, "H_1|A-2": {"handled": 6}}
     assert odd == {"H%1|A-7": {"handled": 70}}
+
+
+async def test_a_batchs_facts_are_read_once_and_a_new_return_is_known_absent(
+    harness: Harness,
+) -> None:
+    async with fresh_fraud_db(harness, "test_fraud_facts_prefetch") as sessions:
+        async with sessions() as session, session.begin():
+            features.add_facts(session, ReturnFacts(return_id="R-OLD", seller_id="S-1", hubs=[],
+                                                    incident=False, pair_counted=False))
+        async with sessions() as session, session.begin():
+            statements: list[str] = []
+            listen = functools.partial(_count, statements)
+            sync_engine = session.bind.sync_engine  # type: ignore[union-attr]
+            event.listen(sync_engine, "before_cursor_execute", listen)
+            try:
+                await features.prefetch_facts(session, ["R-OLD", "R-NEW", "R-NEW"])
+                old = await features.get_facts(session, "R-OLD")
+                new = await features.get_facts(session, "R-NEW")
+                assert len(statements) == 1  # one read for the batch, none per event
+                # The batch's first event creates the return's facts; the next ones find them.
+                features.add_facts(session, ReturnFacts(return_id="R-NEW", hubs=[],
+                                                        incident=False, pair_counted=False))
+                again = await features.get_facts(session, "R-NEW")
+            finally:
+                event.remove(sync_engine, "before_cursor_execute", listen)
+    assert old is not None and old.seller_id == "S-1"
+    assert new is None
+    assert again is not None and again.return_id == "R-NEW"
+
+
+def _count(statements: list[str], conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+    statements.append(statement)
