@@ -3,16 +3,12 @@ travel as arrays must count exactly what the windows hold, once."""
 
 from __future__ import annotations
 
-import functools
 from datetime import date, timedelta
-from typing import Any
-
-from sqlalchemy import event
 
 from services.fraud.features import repository as features
 from services.fraud.models import ReturnFacts
 from tests.conftest import Harness
-from tests.support.fraud import fresh_fraud_db
+from tests.support.fraud import fresh_fraud_db, statements_of
 
 DAY = date(2026, 5, 10)
 
@@ -66,11 +62,7 @@ async def test_a_batchs_facts_are_read_once_and_a_new_return_is_known_absent(
             features.add_facts(session, ReturnFacts(return_id="R-OLD", seller_id="S-1", hubs=[],
                                                     incident=False, pair_counted=False))
         async with sessions() as session, session.begin():
-            statements: list[str] = []
-            listen = functools.partial(_count, statements)
-            sync_engine = session.bind.sync_engine  # type: ignore[union-attr]
-            event.listen(sync_engine, "before_cursor_execute", listen)
-            try:
+            with statements_of(session) as statements:
                 await features.prefetch_facts(session, ["R-OLD", "R-NEW", "R-NEW"])
                 old = await features.get_facts(session, "R-OLD")
                 new = await features.get_facts(session, "R-NEW")
@@ -79,12 +71,7 @@ async def test_a_batchs_facts_are_read_once_and_a_new_return_is_known_absent(
                 features.add_facts(session, ReturnFacts(return_id="R-NEW", hubs=[],
                                                         incident=False, pair_counted=False))
                 again = await features.get_facts(session, "R-NEW")
-            finally:
-                event.remove(sync_engine, "before_cursor_execute", listen)
     assert old is not None and old.seller_id == "S-1"
     assert new is None
     assert again is not None and again.return_id == "R-NEW"
 
-
-def _count(statements: list[str], conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-    statements.append(statement)

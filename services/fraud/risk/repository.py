@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,8 @@ from services.fraud.models import (
     EntityRiskHistory,
     WatchlistEntry,
 )
+
+Key = tuple[str, str]  # (entity_type, entity_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,22 +92,65 @@ def _standing_query() -> Any:
 _STANDING = _standing_query()
 
 
-async def standing(session: AsyncSession, entities: Iterable[tuple[str, str]]) -> Standing:
-    """Stored risk, active watchlist entries and open alerts of the entities, in one round
-    trip."""
-    keys = list(set(entities))
-    out = Standing({}, [], [])
-    if not keys:
-        return out
-    result: Any = await session.execute(_STANDING, {"keys": keys})
-    for kind, t, i, score, band, source, reason, evidence, alert_id, at in result:
-        if kind == "risk":
-            out.risks[(t, i)] = StoredRisk(float(score), band)
-        elif kind == "watch":
-            out.watches.append(Watch(t, i, source, reason))
-        else:
-            out.alerts.append(OpenAlert(alert_id, source, t, i, reason, evidence or {}, at))
-    return out
+@dataclass(slots=True)
+class _Known:
+    """The standing of the entities a session has read, kept current by the session's own
+    writes (`upsert_risks`, `remember_alert`, `remember_watch`): one consumer batch's events
+    share their hubs, agents and sellers, and each would otherwise read them again."""
+
+    risks: dict[Key, StoredRisk] = field(default_factory=dict)
+    watches: dict[Key, list[Watch]] = field(default_factory=lambda: defaultdict(list))
+    alerts: dict[Key, list[OpenAlert]] = field(default_factory=lambda: defaultdict(list))
+    read: set[Key] = field(default_factory=set)
+
+
+def _known(session: AsyncSession) -> _Known:
+    known: _Known = session.info.setdefault("fraud_standing", _Known())
+    return known
+
+
+async def standing(session: AsyncSession, entities: Iterable[Key]) -> Standing:
+    """Stored risk, active watchlist entries and open alerts of the entities: those not read
+    yet in this session in one round trip, the others from what the session knows.
+
+    Whatever the scoring transaction writes of risks, watches and alerts must reach the
+    session's knowledge through the functions named in `_Known`."""
+    known = _known(session)
+    keys = set(entities)
+    unread = sorted(keys - known.read)
+    if unread:
+        result: Any = await session.execute(_STANDING, {"keys": unread})
+        for kind, t, i, score, band, source, reason, evidence, alert_id, at in result:
+            if kind == "risk":
+                known.risks[(t, i)] = StoredRisk(float(score), band)
+            elif kind == "watch":
+                known.watches[(t, i)].append(Watch(t, i, source, reason))
+            else:
+                known.alerts[(t, i)].append(
+                    OpenAlert(alert_id, source, t, i, reason, evidence or {}, at))
+        known.read.update(unread)
+    ordered = sorted(keys)
+    return Standing(
+        {k: known.risks[k] for k in ordered if k in known.risks},
+        [w for k in ordered for w in known.watches.get(k, ())],
+        [a for k in ordered for a in known.alerts.get(k, ())],
+    )
+
+
+def remember_alert(session: AsyncSession, alert: OpenAlert) -> None:
+    """An alert this session raised, for its later `standing` reads."""
+    key = (alert.entity_type, alert.entity_id)
+    known = _known(session)
+    if key in known.read:
+        known.alerts[key].append(alert)
+
+
+def remember_watch(session: AsyncSession, watch: Watch) -> None:
+    """A watchlist entry this session added, for its later `standing` reads."""
+    key = (watch.entity_type, watch.entity_id)
+    known = _known(session)
+    if key in known.read:
+        known.watches[key].append(watch)
 
 
 async def upsert_risks(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -116,6 +162,11 @@ async def upsert_risks(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
         set_={"score": stmt.excluded.score, "band": stmt.excluded.band,
               "reasons": stmt.excluded.reasons, "as_of": stmt.excluded.as_of},
     ))
+    known = _known(session)
+    for r in rows:
+        key = (r["entity_type"], r["entity_id"])
+        if key in known.read:
+            known.risks[key] = StoredRisk(float(r["score"]), r["band"])
 
 
 async def risks(

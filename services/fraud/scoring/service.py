@@ -840,10 +840,15 @@ async def raise_alerts(
         if inserted is None:
             continue
         raised[key] = alert_id
-        await watch_repo.add_once(
+        risk_repo.remember_alert(session, OpenAlert(
+            alert_id, f.pattern, f.entity_type, f.entity_id, summary, evidence, a.at))
+        reason = f"alert {f.pattern}: {f.code}"
+        if await watch_repo.add_once(
             session, entity_type=f.entity_type, entity_id=f.entity_id, source="automatic",
-            reason=f"alert {f.pattern}: {f.code}", added_by="system", added_at=raised_at,
-        )
+            reason=reason, added_by="system", added_at=raised_at,
+        ) is not None:
+            risk_repo.remember_watch(session, Watch(f.entity_type, f.entity_id, "automatic",
+                                                    reason))
         enqueue(session, Outbox, FraudAlertRaised(
             alert_id=alert_id, pattern=f.pattern, entity_type=f.entity_type,
             entity_id=f.entity_id, severity=FraudBand.HIGH, summary=summary, evidence=evidence,
