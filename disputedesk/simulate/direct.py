@@ -58,9 +58,8 @@ async def score_directly(world: World, database_url: str, *, batch: int = 50) ->
     from sqlalchemy import select
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    from services.fraud.features.repository import prefetch_facts
     from services.fraud.models import Alert, Assessment
-    from services.fraud.scoring.service import assess_event
+    from services.fraud.scoring.service import assess_event, prepare_batch
 
     engine = create_async_engine(database_url)
     sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
@@ -68,11 +67,11 @@ async def score_directly(world: World, database_url: str, *, batch: int = 50) ->
     try:
         actions = list(enumerate(world.actions))
         for start in range(0, len(actions), batch):
-            # One transaction per batch, its facts read first, as fraud's consumer does.
+            # One transaction per batch, prepared as fraud's consumer prepares its batches.
             events = [canonical_event(world, i, action) for i, action in
                       actions[start:start + batch]]
             async with sessionmaker() as session, session.begin():
-                await prefetch_facts(session, [str(p.return_id) for _, p in events])
+                await prepare_batch(session, [p for _, p in events])
                 for event_id, payload in events:
                     await assess_event(session, payload=payload, subject_event_id=event_id)
         async with sessionmaker() as session:

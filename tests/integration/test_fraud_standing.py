@@ -9,8 +9,9 @@ from typing import Any
 
 from services.fraud.risk import repository as risk_repo
 from services.fraud.risk.repository import OpenAlert, StoredRisk, Watch
+from services.fraud.scoring.service import assess_event, prepare_batch
 from tests.conftest import Harness
-from tests.support.fraud import fresh_fraud_db, statements_of
+from tests.support.fraud import fresh_fraud_db, intact_journey, statements_of
 
 AT = datetime(2026, 5, 10, 12, tzinfo=UTC)
 HUB, SELLER = ("hub", "H-1"), ("seller", "S-1")
@@ -47,3 +48,23 @@ async def test_standing_is_read_once_and_follows_the_sessions_own_writes(
     assert later.alerts == [alert]
     assert later.watches == [Watch(*HUB, "automatic", "alert")]
 
+
+
+async def test_a_prepared_batch_reads_facts_and_standing_once_for_all_its_events(
+    harness: Harness,
+) -> None:
+    journey = intact_journey("R-PREP", "S-PREP", "B-PREP", AT, None, "AG-PREP", hub="H-PREP",
+                             category="fashion", item_value=150_000, description="")
+    initiated, picked_up, delivered = journey
+    async with fresh_fraud_db(harness, "test_fraud_prepared_batch") as sessions:
+        async with sessions() as session, session.begin():
+            await assess_event(session, payload=initiated, subject_event_id=uuid.uuid4())
+        async with sessions() as session, session.begin():
+            with statements_of(session) as statements:
+                await prepare_batch(session, [picked_up, delivered])
+                prepared = len(statements)
+                for e in (picked_up, delivered):
+                    await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+            assessed = statements[prepared:]
+    assert prepared == 2  # the facts, then the standing of seller, buyer, partner, hub, agent
+    assert not [s for s in assessed if "FROM return_facts" in s or "AS kind" in s]

@@ -30,16 +30,19 @@ _FACTS_OF = select(ReturnFacts).where(
     ReturnFacts.return_id == any_(bindparam("return_ids", type_=ARRAY(String))))
 
 
-async def prefetch_facts(session: AsyncSession, return_ids: Iterable[str]) -> None:
+async def prefetch_facts(
+    session: AsyncSession, return_ids: Iterable[str]
+) -> Mapping[str, ReturnFacts]:
     """Read the facts of a consumer batch's returns in one statement, so that the batch's events
-    find them (or that there are none yet) in the session's cache instead of one read each."""
+    find them (or that there are none yet) in the session's cache instead of one read each.
+    Returns the session's facts by return id."""
     cached: dict[str, ReturnFacts] = session.info.setdefault("fraud_facts", {})
     wanted = {r for r in return_ids if r and r not in cached}
-    if not wanted:
-        return
-    for facts in await session.scalars(_FACTS_OF, {"return_ids": sorted(wanted)}):
-        cached[facts.return_id] = facts
-    session.info.setdefault("fraud_facts_absent", set()).update(wanted - cached.keys())
+    if wanted:
+        for facts in await session.scalars(_FACTS_OF, {"return_ids": sorted(wanted)}):
+            cached[facts.return_id] = facts
+        session.info.setdefault("fraud_facts_absent", set()).update(wanted - cached.keys())
+    return cached
 
 
 async def get_facts(session: AsyncSession, return_id: str) -> ReturnFacts | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from services.fraud.features import repository as features
 from services.fraud.scoring import service
 from shared.events import (
     AppealFiled,
@@ -35,8 +34,7 @@ async def on_scored_event(event: object, ctx: HandlerContext) -> None:
 
 @handlers.on_batch
 async def on_batch(contexts: list[HandlerContext]) -> None:
-    """A batch's events in partition order, their returns' facts read together first."""
-    await features.prefetch_facts(contexts[0].session, [
-        str(rid) for c in contexts if (rid := getattr(c.envelope.payload, "return_id", None))])
+    """A batch's events in partition order, what they need read together first."""
+    await service.prepare_batch(contexts[0].session, [c.envelope.payload for c in contexts])
     for ctx in contexts:
         await handlers.dispatch(ctx)

@@ -8,7 +8,7 @@ escalation's assessment follows it within milliseconds of its arrival.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache, partial
@@ -596,6 +596,29 @@ def entity_keys(entities: InvolvedEntities) -> list[tuple[str, str]]:
     return [(t, i) for t, i in (("seller", entities.seller_id), ("buyer", entities.buyer_id),
                                 ("partner", entities.partner_id), ("hub", entities.hub_id),
                                 ("agent", entities.agent_id)) if i]
+
+
+async def prepare_batch(session: AsyncSession, payloads: Sequence[EventPayload]) -> None:
+    """Read up front what a consumer batch's events will need, in two statements: their
+    returns' facts, and the standing of the entities those facts and the events name. Each
+    event then finds them in the session (`features.get_facts`, `risk_repo.standing`) instead
+    of reading its own; what an event adds or changes reaches the next through the session."""
+    return_ids = [str(rid) for p in payloads if (rid := getattr(p, "return_id", None))]
+    known = await features.prefetch_facts(session, return_ids)
+    keys: set[tuple[str, str]] = set()
+    for p in payloads:
+        facts = known.get(str(getattr(p, "return_id", "")))
+        if facts is not None:
+            keys |= concerned_entities(facts, entity_keys(involved(p, facts)))
+        else:
+            keys |= {(etype, str(v)) for etype, attr in _NAMED_BY_PAYLOAD
+                     if (v := getattr(p, attr, None))}
+    await risk_repo.standing(session, keys)
+
+
+# The entities an event names itself, before its return has facts.
+_NAMED_BY_PAYLOAD = (("seller", "seller_id"), ("buyer", "buyer_id"), ("partner", "partner_id"),
+                     ("hub", "hub_id"), ("agent", "agent_id"))
 
 
 async def assess_event(
