@@ -75,3 +75,34 @@ async def test_a_batchs_facts_are_read_once_and_a_new_return_is_known_absent(
     assert new is None
     assert again is not None and again.return_id == "R-NEW"
 
+
+
+async def test_a_sessions_peer_totals_follow_its_own_increments_without_a_new_read(
+    harness: Harness,
+) -> None:
+    until = DAY + timedelta(1)
+    async with fresh_fraud_db(harness, "test_fraud_totals_kept") as sessions:
+        async with sessions() as session, session.begin():
+            await features.add_counts(session, {("hub_agent", "H-1|A-1", "handled", DAY): 4,
+                                                ("hub_agent", "H-1|A-1", "incidents", DAY): 1})
+        async with sessions() as session, session.begin():
+            with statements_of(session) as statements:
+                first = await features.entity_totals(
+                    session, "hub_agent", ["handled", "incidents"], DAY, until, id_prefix="H-1|")
+                first["H-1|A-1"]["handled"] = 999  # a caller's copy: the kept read is apart
+                await features.add_counts(session, {
+                    ("hub_agent", "H-1|A-1", "handled", DAY): 1,  # counted
+                    ("hub_agent", "H-1|A-2", "incidents", until): 2,  # a new agent, counted
+                    ("hub_agent", "H-1|A-2", "handled", DAY - timedelta(1)): 5,  # before
+                    ("hub_agent", "H-2|A-9", "handled", DAY): 7,  # another hub
+                    ("hub", "H-1", "handled", DAY): 1,  # another entity type
+                })
+                kept = await features.entity_totals(
+                    session, "hub_agent", ["handled", "incidents"], DAY, until, id_prefix="H-1|")
+                reads = [s for s in statements if "LIKE" in s]
+        async with sessions() as session:
+            fresh = await features.entity_totals(
+                session, "hub_agent", ["handled", "incidents"], DAY, until, id_prefix="H-1|")
+    assert len(reads) == 1
+    assert kept == fresh == {"H-1|A-1": {"handled": 5, "incidents": 1},
+                             "H-1|A-2": {"incidents": 2}}

@@ -98,6 +98,7 @@ async def _add(session: AsyncSession, statement: TextClause,
 
 async def add_counts(session: AsyncSession, increments: Mapping[CountKey, int]) -> None:
     await _add(session, _ADD_COUNTS, _COUNT_COLUMNS, increments)
+    _count_into_reads(session, increments)
 
 
 async def add_pairs(session: AsyncSession, increments: Mapping[PairKey, int]) -> None:
@@ -284,17 +285,52 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
+# (entity_type, id_prefix, metrics, since, until) of an `entity_totals` read in this session.
+_TotalsKey = tuple[str, str, tuple[str, ...], date, date]
+
+
+def _read_totals(session: AsyncSession) -> dict[_TotalsKey, dict[str, dict[str, int]]]:
+    read: dict[_TotalsKey, dict[str, dict[str, int]]] = session.info.setdefault(
+        "fraud_entity_totals", {})
+    return read
+
+
 async def entity_totals(
     session: AsyncSession, entity_type: str, metrics: Sequence[str], since: date, until: date,
     *, id_prefix: str = "",
 ) -> dict[str, dict[str, int]]:
     """Every entity of one type (whose id starts with `id_prefix`) with its window totals: the
-    peers of a robust baseline."""
-    rows = await session.execute(_ENTITY_TOTALS, {
-        "entity_type": entity_type, "pattern": _like_prefix(id_prefix),
-        "metrics": list(metrics), "since": since, "until": until,
-    })
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    for i, m, n in rows:
-        out[i][m] = int(n)
-    return dict(out)
+    peers of a robust baseline.
+
+    A consumer batch's terminal scans each weigh their hub and agent against all the others; a
+    read is kept for the session and `add_counts` adds the session's own increments to it, so
+    the next event of the batch gets the same totals without reading them again. (Another
+    replica's increments committed meanwhile show from the next batch on, as they would at the
+    next read.)"""
+    key = (entity_type, id_prefix, tuple(metrics), since, until)
+    read = _read_totals(session)
+    if key not in read:
+        rows = await session.execute(_ENTITY_TOTALS, {
+            "entity_type": entity_type, "pattern": _like_prefix(id_prefix),
+            "metrics": list(metrics), "since": since, "until": until,
+        })
+        totals: dict[str, dict[str, int]] = defaultdict(dict)
+        for i, m, n in rows:
+            totals[i][m] = int(n)
+        read[key] = dict(totals)
+    return {i: dict(m) for i, m in read[key].items()}
+
+
+def _count_into_reads(session: AsyncSession, increments: Mapping[CountKey, int]) -> None:
+    """Add the increments just written to every `entity_totals` read they fall in."""
+    read = _read_totals(session)
+    if not read:
+        return
+    for (etype, eid, metric, day), n in increments.items():
+        if not n:
+            continue
+        for (t, prefix, metrics, since, until), totals in read.items():
+            if t == etype and eid.startswith(prefix) and metric in metrics and (
+                    since <= day <= until):
+                row = totals.setdefault(eid, {})
+                row[metric] = row.get(metric, 0) + n
