@@ -512,9 +512,7 @@ class Assessor:
                     own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
             k, n = await baseline(etype, eid)
             found = qc_contradiction.qc_findings(
-                etype, eid, own, {"qc_contradictions": k,
-                                                            "qc_passed": n}, self.t,
-            )
+                etype, eid, own, {"qc_contradictions": k, "qc_passed": n}, self.t)
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=True)
@@ -598,6 +596,11 @@ def entity_keys(entities: InvolvedEntities) -> list[tuple[str, str]]:
                                 ("agent", entities.agent_id)) if i]
 
 
+# The entities an event names itself, before its return has facts.
+_NAMED_BY_PAYLOAD = (("seller", "seller_id"), ("buyer", "buyer_id"), ("partner", "partner_id"),
+                     ("hub", "hub_id"), ("agent", "agent_id"))
+
+
 async def prepare_batch(session: AsyncSession, payloads: Sequence[EventPayload]) -> None:
     """Read up front what a consumer batch's events will need, in two statements: their
     returns' facts, and the standing of the entities those facts and the events name. Each
@@ -614,11 +617,6 @@ async def prepare_batch(session: AsyncSession, payloads: Sequence[EventPayload])
             keys |= {(etype, str(v)) for etype, attr in _NAMED_BY_PAYLOAD
                      if (v := getattr(p, attr, None))}
     await risk_repo.standing(session, keys)
-
-
-# The entities an event names itself, before its return has facts.
-_NAMED_BY_PAYLOAD = (("seller", "seller_id"), ("buyer", "buyer_id"), ("partner", "partner_id"),
-                     ("hub", "hub_id"), ("agent", "agent_id"))
 
 
 async def assess_event(
