@@ -262,7 +262,7 @@ def score_world(
     honest_escalations = {k for k in views[""] if k[0] == "escalation"} - fraud_events
     honest_parties = {k for k in honest_escalations
                       if k in parties and not set(parties[k].parties) & fraud_entities}
-    high = highs[""]
+    high = highs[""]  # honest figures are judged on each event's latest assessment
     table["_honest"] = {
         "escalations_honest_parties": len(honest_parties),
         "escalations_honest_parties_high": len(honest_parties & high),
@@ -277,12 +277,12 @@ def score_world(
 def _pattern_figures(c: Mapping[str, Any]) -> dict[str, Any]:
     """One pattern's figures from its counts (one seed's, or several seeds' summed)."""
     delays = c["delays"]
+    events: dict[str, float | None] = {}
+    for view in VIEWS:  # event_precision, event_recall, and the same _by_decision, _at_arrival
+        events[f"event_precision{view}"] = _ratio(c[f"ev_tp{view}"], c[f"ev_flagged{view}"])
+        events[f"event_recall{view}"] = _ratio(c[f"ev_hits{view}"], c["ev_planted"])
     return {
-        "events_planted": c["ev_planted"], "events_flagged": c["ev_flagged"],
-        # event_precision, event_recall and the same _by_decision and _at_arrival.
-        **{k: v for view in VIEWS for k, v in (
-            (f"event_precision{view}", _ratio(c[f"ev_tp{view}"], c[f"ev_flagged{view}"])),
-            (f"event_recall{view}", _ratio(c[f"ev_hits{view}"], c["ev_planted"])))},
+        "events_planted": c["ev_planted"], "events_flagged": c["ev_flagged"], **events,
         "entities_planted": c["en_planted"], "entities_alerted": c["en_alerted"],
         "entity_precision": _ratio(c["en_tp"], c["en_alerted"]),
         "entity_recall": _ratio(c["en_detected"], c["en_planted"]),
