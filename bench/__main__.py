@@ -22,7 +22,9 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
 # Sections in the order they run; a section whose module is absent is reported as such.
-SECTIONS = ["backbone", "intake", "reconciliation", "notifications", "fraud", "e2e"]
+SECTIONS = [
+    "backbone", "intake", "reconciliation", "notifications", "fraud", "fraud_latency", "e2e",
+]
 
 
 def _stack_env() -> dict[str, str]:

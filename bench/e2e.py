@@ -499,9 +499,13 @@ class BacklogProbe:
     """Consumer-group lag from Kafka (end offsets minus committed offsets: what a restart
     would re-read) and the outbox backlog each service exports on /metrics."""
 
-    def __init__(self, bootstrap: str, service_urls: dict[str, str]) -> None:
+    def __init__(
+        self, bootstrap: str, service_urls: dict[str, str],
+        groups: Sequence[str] = CONSUMER_GROUPS,
+    ) -> None:
         self.bootstrap = bootstrap
         self.service_urls = service_urls
+        self.groups = tuple(groups)
 
     async def start(self) -> None:
         import httpx
@@ -542,11 +546,11 @@ class BacklogProbe:
 
     async def sample(self) -> BacklogSample:
         # All at once: on a busy machine one slow answer must not stretch the sampling period.
-        lags = await asyncio.gather(*(self._group_lag(g) for g in CONSUMER_GROUPS))
+        lags = await asyncio.gather(*(self._group_lag(g) for g in self.groups))
         backlogs = await asyncio.gather(*(self._outbox(u) for u in self.service_urls.values()))
         return BacklogSample(
             time.time(),
-            dict(zip(CONSUMER_GROUPS, lags, strict=True)),
+            dict(zip(self.groups, lags, strict=True)),
             {n: b for n, b in zip(self.service_urls, backlogs, strict=True) if b is not None},
         )
 
@@ -612,10 +616,12 @@ async def prepare_system(env: dict[str, str], log: Callable[[str], None]) -> dic
 
 
 class Services:
-    """The four services as `disputedesk run` starts them: uvicorn processes, own process
-    groups, logs under <state>/e2e/logs."""
+    """Services as `disputedesk run` starts them (uvicorn processes, own process groups, logs
+    under <state>/logs), one per entry of `ports`: the four, or one under study alone."""
 
-    def __init__(self, env: dict[str, str], system: dict[str, Any], settings: Settings) -> None:
+    def __init__(
+        self, env: dict[str, str], system: dict[str, Any], ports: dict[str, int]
+    ) -> None:
         from disputedesk.stack.config import StackSettings, find_repo_root
         from disputedesk.stack.supervisor import (
             ServiceSpec,
@@ -639,7 +645,7 @@ class Services:
                 cwd=ROOT,
                 log_path=logs / f"{name}.log",
             )
-            for name, port in settings.ports().items()
+            for name, port in ports.items()
         ]
 
     @property
@@ -1253,7 +1259,7 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
     mail_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
     _clear_sink(mail_dir)
 
-    services = Services(env, system, settings)
+    services = Services(env, system, settings.ports())
     services.start()
     obs = Observations()
     stop = asyncio.Event()

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from services.fraud.alerts import repository as alerts_repo
 from services.fraud.risk import repository as risk_repo
 from services.fraud.risk.repository import OpenAlert, StoredRisk, Watch
 from services.fraud.scoring.service import assess_event, prepare_batch
@@ -48,6 +49,40 @@ async def test_standing_is_read_once_and_follows_the_sessions_own_writes(
     assert later.alerts == [alert]
     assert later.watches == [Watch(*HUB, "automatic", "alert")]
 
+
+def _alert(pattern: str, entity: tuple[str, str], status: str = "open") -> dict[str, Any]:
+    return {"alert_id": uuid.uuid4(), "pattern": pattern, "entity_type": entity[0],
+            "entity_id": entity[1], "subject_key": f"{entity[0]}:{entity[1]}", "status": status,
+            "severity": "HIGH", "summary": "test", "evidence": {}, "suggested_action": "look",
+            "raised_at": AT, "event_time": AT}
+
+
+async def test_alerted_entities_are_read_once_and_follow_the_sessions_own_alerts(
+    harness: Harness,
+) -> None:
+    claimants = ("CLAIM_ABUSE", "EVIDENCE_REUSE")
+    async with fresh_fraud_db(harness, "test_fraud_alerted") as sessions:
+        async with sessions() as session, session.begin():
+            await alerts_repo.insert_if_none_open(session, _alert("CLAIM_ABUSE", ("seller", "S-A")))
+            await alerts_repo.insert_if_none_open(session, _alert("PILFERAGE", ("seller", "S-P")))
+        async with sessions() as session, session.begin():
+            with statements_of(session) as statements:
+                first = await alerts_repo.alerted(session, "seller", claimants)
+                reads = len(statements)
+                await alerts_repo.insert_if_none_open(
+                    session, _alert("EVIDENCE_REUSE", ("seller", "S-E")))
+                await alerts_repo.insert_if_none_open(
+                    session, _alert("PILFERAGE", ("seller", "S-Q")))
+                await alerts_repo.insert_if_none_open(
+                    session, _alert("CLAIM_ABUSE", ("agent", "AG-1")))
+                writes = len(statements)
+                later = await alerts_repo.alerted(session, "seller", claimants)
+                assert len(statements) == writes  # not read again
+        async with sessions() as session:
+            fresh = await alerts_repo.alerted(session, "seller", claimants)
+    assert reads == 1
+    assert first == ["S-A"]
+    assert later == fresh == ["S-A", "S-E"]
 
 
 async def test_a_prepared_batch_reads_facts_and_standing_once_for_all_its_events(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import pytest
 
@@ -17,6 +18,7 @@ from services.fraud.detectors.stats import (
     phash_chunks,
     poisson_sf,
     rate_test,
+    robust_baseline,
     robust_peer_counts,
     shrunk_rate,
     tolerance_null,
@@ -125,3 +127,55 @@ def test_robust_peer_baseline_holds_when_abusers_are_a_large_minority() -> None:
     # Pooled, the abusers lift the baseline to about 13 %, and against twice that none of
     # them stands out: the baseline must start from the cleaner half.
     assert (k, n) == (sum(k for k, _ in honest), sum(n for _, n in honest))
+
+
+@pytest.mark.parametrize(("n", "p"), [(1, 0.5), (40, 0.02), (300, 0.07), (200, 0.3), (57, 0.9)])
+def test_binomial_tail_is_exact_on_both_sides_of_the_mean(n: int, p: float) -> None:
+    # Below the mean the lower tail is summed instead; both must agree with the exact sum.
+    ks = {0, 1, 2, int(n * p) - 1, int(n * p), int(n * p) + 1, int(n * p) + 3, n}
+    for k in sorted(k for k in ks if 0 <= k <= n):
+        q = Fraction(p)
+        exact = float(sum(math.comb(n, i) * q**i * (1 - q) ** (n - i) for i in range(k, n + 1)))
+        assert binomial_sf(k, n, p) == pytest.approx(exact, rel=1e-9, abs=1e-15), (k, n, p)
+
+
+def _robust_one_by_one(
+    peers: list[tuple[int, int]], t: Thresholds, prior_rate: float
+) -> tuple[int, int, float]:
+    """The robust baseline computed peer by peer, as the rule reads: the reference."""
+    from services.fraud.detectors.stats import peer_rate
+
+    live = [(max(k, 0), max(n, k, 0)) for k, n in peers if n > 0 or k > 0]
+    total_n = sum(n for _, n in live)
+    centre = peer_rate(sum(k for k, _ in live), total_n, prior_rate, t.prior_strength)
+    kept_k = kept_n = 0
+    for k, n in sorted(live, key=lambda c: shrunk_rate(c[0], c[1], centre, t.prior_strength)):
+        if kept_n >= total_n / 2:
+            break
+        kept_k, kept_n = kept_k + k, kept_n + n
+    kept: list[tuple[int, int]] = []
+    null = t.min_excess
+    for _ in range(5):
+        rate = peer_rate(kept_k, kept_n, prior_rate, t.prior_strength)
+        null = tolerance_null(rate, ratio=t.tolerance_ratio, min_excess=t.min_excess)
+        survivors = [(k, n) for k, n in live if k == 0 or binomial_sf(k, n, null) > t.alpha_medium]
+        if survivors == kept:
+            break
+        kept = survivors
+        kept_k, kept_n = sum(k for k, _ in kept), sum(n for _, n in kept)
+    return kept_k, kept_n, null
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_robust_baseline_over_grouped_counts_equals_peer_by_peer(seed: int) -> None:
+    # Many peers share counts (most buyers have one or two deliveries and no claim); the
+    # baseline works over the distinct counts, and must keep exactly what the rule keeps.
+    import random
+
+    rng = random.Random(seed)
+    t = Thresholds()
+    peers = [(rng.choice((0, 0, 0, 1, 2)), rng.randint(0, 6)) for _ in range(rng.randint(1, 400))]
+    peers += [(rng.randint(5, 30), rng.randint(10, 60)) for _ in range(rng.randint(0, 8))]
+    rng.shuffle(peers)
+    b = robust_baseline(peers, t, prior_rate=0.03)
+    assert (b.k, b.n, b.null) == _robust_one_by_one(peers, t, 0.03)

@@ -17,6 +17,10 @@ from services.fraud.models import Alert
 OPEN_STATUSES = ("open", "acknowledged")
 
 
+# session.info key of `alerted`'s reads: (entity type, patterns) → entity ids.
+_ALERTED = "fraud_alerted"
+
+
 async def insert_if_none_open(session: AsyncSession, values: dict[str, Any]) -> UUID | None:
     """Insert the alert unless one for the same pattern and subject is still open."""
     stmt = (
@@ -28,7 +32,13 @@ async def insert_if_none_open(session: AsyncSession, values: dict[str, Any]) -> 
         )
         .returning(Alert.alert_id)
     )
-    return await session.scalar(stmt)
+    alert_id = await session.scalar(stmt)
+    if alert_id is not None and values.get("status", "open") in OPEN_STATUSES:
+        kept: dict[tuple[str, frozenset[str]], set[str]] = session.info.get(_ALERTED, {})
+        for (entity_type, patterns), ids in kept.items():
+            if entity_type == values["entity_type"] and values["pattern"] in patterns:
+                ids.add(values["entity_id"])
+    return alert_id
 
 
 async def list_alerts(
@@ -52,13 +62,20 @@ async def alerted(
     session: AsyncSession, entity_type: str, patterns: Collection[str]
 ) -> list[str]:
     """The entities of a type under an open (or acknowledged) alert of any of `patterns`; a
-    closed alert no longer counts against its entity."""
-    rows = await session.scalars(
-        select(Alert.entity_id).distinct().where(
-            Alert.entity_type == entity_type, Alert.pattern.in_(list(patterns)),
-            Alert.status.in_(OPEN_STATUSES))
-    )
-    return sorted(rows)
+    closed alert no longer counts against its entity.
+
+    Read once per session (a scoring transaction asks for every claim of its batch) and kept
+    current by `insert_if_none_open`, the only way scoring raises alerts; closing one is the
+    desk's act, in a session of its own."""
+    kept: dict[tuple[str, frozenset[str]], set[str]] = session.info.setdefault(_ALERTED, {})
+    key = (entity_type, frozenset(patterns))
+    if key not in kept:
+        kept[key] = set(await session.scalars(
+            select(Alert.entity_id).distinct().where(
+                Alert.entity_type == entity_type, Alert.pattern.in_(list(patterns)),
+                Alert.status.in_(OPEN_STATUSES))
+        ))
+    return sorted(kept[key])
 
 
 async def get_for_update(session: AsyncSession, alert_id: UUID) -> Alert | None:

@@ -9,6 +9,7 @@ probability is judged against a stated false-alarm rate (`alpha_high`, `alpha_me
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -160,24 +161,32 @@ def robust_baseline(
     baseline by a negligible share; a planted outlier is left out as soon as its excess is
     plain, however many there are, as long as they carry less than half of the trials.
     """
-    live = [(max(k, 0), max(n, k, 0)) for k, n in peers if n > 0 or k > 0]
-    total_k, total_n = sum(k for k, _ in live), sum(n for _, n in live)
+    # Peers with the same counts are kept or left out together, so the work runs over the
+    # distinct counts with their multiplicity: a few dozen pairs, however many peers.
+    live = Counter((max(k, 0), max(n, k, 0)) for k, n in peers if n > 0 or k > 0)
+    total_k = sum(k * m for (k, _), m in live.items())
+    total_n = sum(n * m for (_, n), m in live.items())
     centre = peer_rate(total_k, total_n, prior_rate, t.prior_strength)
     kept_k = kept_n = 0
-    for k, n in sorted(live, key=lambda c: shrunk_rate(c[0], c[1], centre, t.prior_strength)):
-        if kept_n >= total_n / 2:
+    # Every live peer has n >= 1. Peers join in order of shrunk rate until they hold half of
+    # all trials; of a group, as many as that takes.
+    for (k, n), m in sorted(live.items(),
+                            key=lambda c: shrunk_rate(c[0][0], c[0][1], centre, t.prior_strength)):
+        if 2 * kept_n >= total_n:
             break
-        kept_k, kept_n = kept_k + k, kept_n + n
-    kept: list[tuple[int, int]] = []
+        joining = min(m, -(-(total_n - 2 * kept_n) // (2 * n)))
+        kept_k, kept_n = kept_k + k * joining, kept_n + n * joining
+    kept: list[tuple[int, int, int]] = []
     null = t.min_excess
     for _ in range(rounds):
         rate = peer_rate(kept_k, kept_n, prior_rate, t.prior_strength)
         null = tolerance_null(rate, ratio=t.tolerance_ratio, min_excess=t.min_excess)
-        survivors = [(k, n) for k, n in live if k == 0 or binomial_sf(k, n, null) > t.alpha_medium]
+        survivors = [(k, n, m) for (k, n), m in live.items()
+                     if k == 0 or binomial_sf(k, n, null) > t.alpha_medium]
         if survivors == kept:
             break
         kept = survivors
-        kept_k, kept_n = sum(k for k, _ in kept), sum(n for _, n in kept)
+        kept_k, kept_n = sum(k * m for k, _, m in kept), sum(n * m for _, n, m in kept)
     return RobustBaseline(kept_k, kept_n, null)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, TextClause, any_, bindparam, func, or_, select, text, tuple_
+from sqlalchemy import String, TextClause, any_, bindparam, func, insert, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -262,9 +262,10 @@ async def evidence_candidates(
 
 
 async def add_evidence(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    # A statement, not a pending object: the next claim in the same batch must see it.
+    # A statement, not a pending object: the next claim in the same batch must see it. Rows
+    # as parameters, not VALUES literals: one cached statement whatever their number.
     if rows:
-        await session.execute(pg_insert(EvidenceFingerprintRow).values(list(rows)))
+        await session.execute(insert(EvidenceFingerprintRow.__table__), list(rows))
 
 
 def to_signed64(value: int) -> int:

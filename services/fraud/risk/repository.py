@@ -153,15 +153,19 @@ def remember_watch(session: AsyncSession, watch: Watch) -> None:
         known.watches[key].append(watch)
 
 
+_insert_risk = pg_insert(EntityRisk.__table__)
+_UPSERT_RISK = _insert_risk.on_conflict_do_update(
+    index_elements=["entity_type", "entity_id"],
+    set_={"score": _insert_risk.excluded.score, "band": _insert_risk.excluded.band,
+          "reasons": _insert_risk.excluded.reasons, "as_of": _insert_risk.excluded.as_of},
+)
+
+
 async def upsert_risks(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    stmt = pg_insert(EntityRisk).values(rows)
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["entity_type", "entity_id"],
-        set_={"score": stmt.excluded.score, "band": stmt.excluded.band,
-              "reasons": stmt.excluded.reasons, "as_of": stmt.excluded.as_of},
-    ))
+    # Rows as parameters, not VALUES literals: one cached statement whatever their number.
+    await session.execute(_UPSERT_RISK, list(rows))
     known = _known(session)
     for r in rows:
         key = (r["entity_type"], r["entity_id"])
