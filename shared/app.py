@@ -218,6 +218,9 @@ def create_service_app(
                 bootstrap_servers=settings.kafka_bootstrap_servers,
                 batch_size=settings.consumer_batch_size,
                 max_backoff_s=settings.consumer_max_retry_backoff_s,
+                # What a handler enqueued is published as soon as its batch commits, not at the
+                # relay's next poll.
+                on_committed=relay.wake,
             )
             runtime.consumers.append(runner)
             runtime.tasks.append(

@@ -135,6 +135,7 @@ class ConsumerRunner:
         bootstrap_servers: str,
         batch_size: int = 500,
         max_backoff_s: float = 30.0,
+        on_committed: Callable[[], None] | None = None,
     ) -> None:
         self.service = service
         self.group_id = group_id
@@ -146,6 +147,8 @@ class ConsumerRunner:
         self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
         self.max_backoff_s = max_backoff_s
+        # Called after a transaction that handled new events commits (the outbox relay's wake).
+        self.on_committed = on_committed
         self.consumer: AIOKafkaConsumer | None = None
         self._pending: dict[TopicPartition, int] = {}
         self._stopping = False
@@ -293,6 +296,8 @@ class ConsumerRunner:
                 await self._with_retry(topic, functools.partial(self._handle_alone, topic, d))
             return
         self._count(topic, len(items), len(contexts))
+        if contexts and self.on_committed is not None:
+            self.on_committed()
 
     async def _handle_alone(self, topic: str, item: _Decoded) -> None:
         try:
@@ -301,6 +306,8 @@ class ConsumerRunner:
                 if item.envelope is not None and item.envelope.id in new_ids:
                     await self.handlers.dispatch(HandlerContext(session, item.envelope, topic))
             self._count(topic, 1, len(new_ids))
+            if new_ids and self.on_committed is not None:
+                self.on_committed()
         except Exception as exc:
             if is_transient(exc):
                 raise

@@ -186,3 +186,41 @@ async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(harness: Harness
         }
     finally:
         await engine.dispose()
+
+
+async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
+    harness: Harness,
+) -> None:
+    # The services pass their outbox relay's wake: it must run once the effects are visible to
+    # another connection (the relay's), and not for a batch of duplicates only.
+    handlers = EventHandlers()
+
+    @handlers.on(ReturnInitiated)
+    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
+        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
+
+    runner, engine = await _runner(harness, handlers)
+    seen_at_wake: list[list[str]] = []
+    wakes: list[asyncio.Task[None]] = []
+
+    async def look() -> None:
+        seen_at_wake.append(await _effects(engine))
+
+    def wake() -> None:
+        wakes.append(asyncio.create_task(look()))
+
+    runner.on_committed = wake
+    try:
+        first = [_record(_event("RET-W-1"), 0), _record(_event("RET-W-2"), 1)]
+        await runner._handle_together(TOPIC, [runner._decode(r) for r in first])
+        await asyncio.gather(*wakes)
+        assert seen_at_wake == [["RET-W-1", "RET-W-2"]]
+        # Redelivered: nothing new was committed, so nothing to wake the relay for.
+        await runner._handle_together(TOPIC, [runner._decode(r) for r in first])
+        assert len(wakes) == 1
+        # The one-by-one path (after a failed batch) wakes it too.
+        await runner._handle_alone(TOPIC, runner._decode(_record(_event("RET-W-3"), 2)))
+        await asyncio.gather(*wakes)
+        assert seen_at_wake[-1] == ["RET-W-1", "RET-W-2", "RET-W-3"]
+    finally:
+        await engine.dispose()
