@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared.outbox import took_enqueued
+
 
 def make_engine(url: str, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(
@@ -40,11 +42,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the endpoint returns, rolled back if it raises.
 
     Endpoints never call commit(). The commit happens before the response is sent, so a `2xx`
-    always means the change is durable.
+    always means the change is durable. A request that enqueued events wakes the service's
+    outbox relay once it has committed, so they are published now rather than at its next poll.
     """
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session, session.begin():
-        yield session
+    async with sessionmaker() as session:
+        async with session.begin():
+            yield session
+        runtime = getattr(request.app.state, "runtime", None)
+        if took_enqueued(session) and runtime is not None:
+            runtime.relay.wake()
 
 
 # scope="function" runs the commit as soon as the endpoint returns, before the response is sent;

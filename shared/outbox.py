@@ -76,7 +76,17 @@ def enqueue(
     envelope, row = outbox_row(payload, source=source, subject=subject, ce_id=ce_id, time=time)
     # The mixin has no constructor of its own; the mapped subclass the caller passes does.
     session.add(cast(Any, outbox_model)(**row))
+    session.info[_ENQUEUED] = True
     return envelope
+
+
+# session.info key: the session enqueued an event (its request wakes the relay on commit).
+_ENQUEUED = "outbox_enqueued"
+
+
+def took_enqueued(session: AsyncSession) -> bool:
+    """Whether `enqueue` recorded an event in this session since the last call."""
+    return bool(session.info.pop(_ENQUEUED, False))
 
 
 def outbox_row(
