@@ -168,6 +168,11 @@ def highest_sustained(steps: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------------------------
 
 
+def multipliers_from_env(name: str, default: str = "0.25,0.5,1,1.5") -> tuple[float, ...]:
+    """The steps' multiples of the goal load, from a comma-separated variable."""
+    return tuple(float(m) for m in os.environ.get(name, default).split(",") if m.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     multipliers: tuple[float, ...] = (0.25, 0.5, 1.0, 1.5)
@@ -181,9 +186,8 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
-        multipliers = env.get("BENCH_E2E_MULTIPLIERS", "0.25,0.5,1,1.5")
         return cls(
-            multipliers=tuple(float(m) for m in multipliers.split(",") if m.strip()),
+            multipliers=multipliers_from_env("BENCH_E2E_MULTIPLIERS"),
             step_s=float(env.get("BENCH_E2E_STEP_S", 25)),
             port_base=int(env.get("BENCH_E2E_PORT_BASE", 28801)),
             timeout_s=float(env.get("BENCH_E2E_TIMEOUT_S", 60)),

@@ -47,6 +47,7 @@ from bench.e2e import (
     CpuMeter,
     Services,
     latency_summary,
+    multipliers_from_env,
     slope_per_s,
 )
 
@@ -75,9 +76,8 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
-        multipliers = env.get("BENCH_FRAUD_LATENCY_MULTIPLIERS", "0.25,0.5,1,1.5")
         return cls(
-            multipliers=tuple(float(m) for m in multipliers.split(",") if m.strip()),
+            multipliers=multipliers_from_env("BENCH_FRAUD_LATENCY_MULTIPLIERS"),
             step_s=float(env.get("BENCH_FRAUD_LATENCY_STEP_S", 25)),
             port=int(env.get("BENCH_FRAUD_LATENCY_PORT", 28813)),
         )
