@@ -13,6 +13,10 @@ the per-event handlers one after the other, because those are what the per-messa
 runs. If a handler fails, the batch is re-run one message per transaction so that only the
 poison message is dead-lettered. Transient failures (database or network down) are retried with
 backoff, forever: dead-lettering a good event because the database restarted would lose it.
+
+Event types a service expedites (`handlers.expedite`) go first: the poll's events of their keys,
+per partition and in partition order, are handled and committed before the rest of any
+partition's batch, and a partition's offset moves once both parts are handled.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class EventHandlers:
     def __init__(self) -> None:
         self._by_type: dict[str, Handler] = {}
         self.batch_handler: BatchHandler | None = None
+        self.expedited: frozenset[str] = frozenset()
 
     def on(self, model: type[E]) -> Callable[[Callable[[E, HandlerContext], Awaitable[None]]], Any]:
         def register(fn: Callable[[E, HandlerContext], Awaitable[None]]) -> Any:
@@ -85,6 +90,14 @@ class EventHandlers:
         per transaction through the per-event handlers, which isolates a poison message."""
         self.batch_handler = fn
         return fn
+
+    def expedite(self, *models: type[EventPayload]) -> None:
+        """Handle these events ahead of the rest of their poll: each, with the other events of
+        its key in that poll (in partition order), in a transaction committed first. Whoever
+        waits on their effects (an escalation's fraud assessment) does not wait for a backlog
+        of unrelated events; per key the order is kept, across keys it is not, as it never is
+        across partitions."""
+        self.expedited = self.expedited | {m.ce_type for m in models}
 
     def handler_for(self, ce_type: str) -> Handler | None:
         return self._by_type.get(ce_type)
@@ -202,9 +215,7 @@ class ConsumerRunner:
     async def _poll_loop(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping:
             batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
-            for tp, records in batches.items():
-                if records:
-                    await self._handle_partition_batch(tp, records)
+            await self._handle_poll(batches)
             await self.commit_pending()
             await self._export_lag(consumer)
 
@@ -227,6 +238,41 @@ class ConsumerRunner:
                 self.service, tp.topic, str(tp.partition), self.group_id
             ).set(max(highwater - position, 0))
 
+    # -- one poll: expedited keys first, then each partition's batch -------------------------
+
+    async def _handle_poll(
+        self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        later: list[tuple[TopicPartition, list[ConsumerRecord[bytes, bytes]], int]] = []
+        for tp, records in batches.items():
+            if not records:
+                continue
+            first, rest = self._expedited(records)
+            if first:
+                await self._handle_partition_batch(tp, first)
+            later.append((tp, rest, records[-1].offset + 1))
+        for tp, rest, next_offset in later:
+            if rest:
+                await self._handle_partition_batch(tp, rest)
+            # Only now is every record up to there handled (an expedited one may be the last).
+            self._pending[tp] = next_offset
+
+    def _expedited(
+        self, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> tuple[list[ConsumerRecord[bytes, bytes]], list[ConsumerRecord[bytes, bytes]]]:
+        """(the records of keys with an expedited event, the others), each in partition order;
+        nothing to expedite when either would be empty."""
+        types = self.handlers.expedited
+        if not types:
+            return [], records
+        keys = {r.key for r in records
+                if any(k == "ce_type" and v.decode("utf-8", "replace") in types
+                       for k, v in r.headers or ())}
+        first = [r for r in records if r.key in keys]
+        if not first or len(first) == len(records):
+            return [], records
+        return first, [r for r in records if r.key not in keys]
+
     # -- one partition's batch ---------------------------------------------------------------
 
     async def _handle_partition_batch(
@@ -241,7 +287,6 @@ class ConsumerRunner:
 
         if valid:
             await self._with_retry(tp.topic, lambda: self._handle_together(tp.topic, valid))
-        self._pending[tp] = records[-1].offset + 1
         metrics.HANDLE_LATENCY.labels(self.service, tp.topic).observe(
             asyncio.get_running_loop().time() - started
         )

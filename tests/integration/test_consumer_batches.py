@@ -9,13 +9,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from sqlalchemy import BigInteger, String, insert, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import make_engine, make_sessionmaker
 from shared.envelope import Envelope
-from shared.events import ReturnInitiated
+from shared.events import ReturnInitiated, SellerEscalationFiled
 from shared.inbox import InboxMixin
 from shared.kafka.consumer import ConsumerRunner, EventHandlers, HandlerContext
 from tests.conftest import Harness
@@ -68,12 +68,12 @@ def _event(rid: str) -> Envelope:
     )
 
 
-def _record(env: Envelope, offset: int) -> ConsumerRecord[bytes, bytes]:
+def _record(env: Envelope, offset: int, partition: int = 0) -> ConsumerRecord[bytes, bytes]:
     value = env.value()
     key = env.key.encode()
     return ConsumerRecord(
         topic=TOPIC,
-        partition=0,
+        partition=partition,
         offset=offset,
         timestamp=0,
         timestamp_type=0,
@@ -222,5 +222,59 @@ async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
         await runner._handle_alone(TOPIC, runner._decode(_record(_event("RET-W-3"), 2)))
         await asyncio.gather(*wakes)
         assert seen_at_wake[-1] == ["RET-W-1", "RET-W-2", "RET-W-3"]
+    finally:
+        await engine.dispose()
+
+
+def _escalation(rid: str) -> Envelope:
+    return Envelope(
+        SellerEscalationFiled(
+            escalation_id=f"ESC-{rid}", return_id=rid, seller_id="S-1", claim_type="DAMAGED",
+            claimed_amount=100_000, description="arrived broken", channel="PORTAL",
+            filed_at=datetime.now(UTC), filed_by="seller-portal",
+        ),
+        source="test",
+    )
+
+
+async def test_expedited_events_and_their_keys_go_first_across_partitions(
+    harness: Harness,
+) -> None:
+    handlers = EventHandlers()
+    handlers.expedite(SellerEscalationFiled)
+    batches: list[list[str]] = []
+
+    @handlers.on(ReturnInitiated)
+    @handlers.on(SellerEscalationFiled)
+    async def write(event: Any, ctx: HandlerContext) -> None:
+        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
+
+    @handlers.on_batch
+    async def together(contexts: list[HandlerContext]) -> None:
+        batches.append([f"{ctx.envelope.payload.return_id}:{ctx.envelope.type.split('.')[-2]}"  # type: ignore[attr-defined]
+                        for ctx in contexts])
+        for ctx in contexts:
+            await handlers.dispatch(ctx)
+
+    runner, engine = await _runner(harness, handlers)
+    p0, p1, p2 = (TopicPartition(TOPIC, i) for i in range(3))
+    polled = {
+        p0: [_event("A"), _event("B"), _escalation("A"), _event("C")],
+        p1: [_event("D"), _event("E"), _escalation("E")],
+        p2: [_event("F"), _escalation("F")],  # nothing else to go before: one batch as ever
+    }
+    try:
+        await runner._handle_poll({tp: [_record(e, i, tp.partition) for i, e in enumerate(es)]
+                                   for tp, es in polled.items()})
+        assert batches == [
+            ["A:return_initiated", "A:seller_escalation_filed"],  # expedited, in key order
+            ["E:return_initiated", "E:seller_escalation_filed"],
+            ["B:return_initiated", "C:return_initiated"],  # then the rest, partition by partition
+            ["D:return_initiated"],
+            ["F:return_initiated", "F:seller_escalation_filed"],
+        ]
+        # Each partition's offset moves past its whole poll, the expedited last record included.
+        assert runner._pending == {p0: 4, p1: 3, p2: 2}
+        assert sorted(await _effects(engine)) == sorted("AABCDEEFF")
     finally:
         await engine.dispose()

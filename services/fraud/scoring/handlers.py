@@ -16,6 +16,9 @@ from shared.events import (
 from shared.kafka.consumer import EventHandlers, HandlerContext
 
 handlers = EventHandlers()
+# An escalation's assessment is promised within a second: it (with its return's other events in
+# the poll) is scored and committed before the rest of a backlog.
+handlers.expedite(SellerEscalationFiled)
 
 
 @handlers.on(ReturnInitiated)
