@@ -1,22 +1,24 @@
 """The one consumer runner: typed handlers, exactly-once effects, retries and a dead-letter topic.
 
-For every polled batch of a partition:
+For every poll, topic by topic (a batch: the poll's records of the topic, all partitions, each
+partition's in order):
 1. messages are decoded into envelopes; one that is not a valid event goes to `<topic>.dlq`;
 2. in one database transaction the batch's `ce_id`s are inserted into the inbox (duplicates are
    skipped) and each new event's handler runs;
-3. the transaction commits, then the Kafka offset is committed.
+3. the transaction commits, then the partitions' Kafka offsets are committed.
 
 A crash between 3's two steps redelivers the batch; the inbox makes that a no-op. A service may
-register a batch handler (`@handlers.on_batch`) that receives all of a poll's new events at once,
-in partition order, so it can read and write set-wise; it must leave the same effects as calling
-the per-event handlers one after the other, because those are what the per-message fallback
-runs. If a handler fails, the batch is re-run one message per transaction so that only the
-poison message is dead-lettered. Transient failures (database or network down) are retried with
-backoff, forever: dead-lettering a good event because the database restarted would lose it.
+register a batch handler (`@handlers.on_batch`) that receives a batch's new events at once (each
+partition's in partition order), so it can read and write set-wise; it must leave the same
+effects as calling the per-event handlers one after the other, because those are what the
+per-message fallback runs. If a handler fails, the batch is re-run one message per transaction
+so that only the poison message is dead-lettered. Transient failures (database or network down)
+are retried with backoff, forever: dead-lettering a good event because the database restarted
+would lose it.
 
-Event types a service expedites (`handlers.expedite`) go first: the poll's events of their keys,
-per partition and in partition order, are handled and committed before the rest of any
-partition's batch, and a partition's offset moves once both parts are handled.
+Event types a service expedites (`handlers.expedite`) go first: the poll's events of their keys
+are a batch of their own, handled and committed before the rest; a partition's offsets move once
+both are.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ class HandlerContext:
 
 
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]
-# Receives the contexts of a batch's new events in partition order (one shared session).
+# Receives the contexts of a batch's new events, each partition's in partition order (one shared
+# session).
 BatchHandler = Callable[[list[HandlerContext]], Awaitable[None]]
 
 
@@ -238,45 +241,46 @@ class ConsumerRunner:
                 self.service, tp.topic, str(tp.partition), self.group_id
             ).set(max(highwater - position, 0))
 
-    # -- one poll: expedited keys first, then each partition's batch -------------------------
+    # -- one poll: per topic, expedited keys first, then the rest ---------------------------
 
     async def _handle_poll(
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
     ) -> None:
-        later: list[tuple[TopicPartition, list[ConsumerRecord[bytes, bytes]], int]] = []
+        """A poll's records, topic by topic, every partition's together: a transaction costs
+        the same for ten events as for a hundred, and partitions only multiply them."""
+        by_topic: dict[str, list[tuple[TopicPartition, list[ConsumerRecord[bytes, bytes]]]]] = {}
         for tp, records in batches.items():
-            if not records:
-                continue
-            first, rest = self._expedited(records)
-            if first:
-                await self._handle_partition_batch(tp, first)
-            later.append((tp, rest, records[-1].offset + 1))
-        for tp, rest, next_offset in later:
-            if rest:
-                await self._handle_partition_batch(tp, rest)
-            # Only now is every record up to there handled (an expedited one may be the last).
-            self._pending[tp] = next_offset
+            if records:
+                by_topic.setdefault(tp.topic, []).append((tp, records))
+        for topic, parts in by_topic.items():
+            first: list[ConsumerRecord[bytes, bytes]] = []
+            rest: list[ConsumerRecord[bytes, bytes]] = []
+            for _, records in parts:
+                expedited, others = self._expedited(records)
+                first += expedited
+                rest += others
+            for records in (first, rest):
+                if records:
+                    await self._handle_records(topic, records)
+            for tp, records in parts:
+                self._pending[tp] = records[-1].offset + 1
 
     def _expedited(
         self, records: list[ConsumerRecord[bytes, bytes]]
     ) -> tuple[list[ConsumerRecord[bytes, bytes]], list[ConsumerRecord[bytes, bytes]]]:
-        """(the records of keys with an expedited event, the others), each in partition order;
-        nothing to expedite when either would be empty."""
+        """(the records of keys with an expedited event, the others), each in partition order."""
         types = self.handlers.expedited
         if not types:
             return [], records
         keys = {r.key for r in records
                 if any(k == "ce_type" and v.decode("utf-8", "replace") in types
                        for k, v in r.headers or ())}
-        first = [r for r in records if r.key in keys]
-        if not first or len(first) == len(records):
+        if not keys:
             return [], records
-        return first, [r for r in records if r.key not in keys]
+        return [r for r in records if r.key in keys], [r for r in records if r.key not in keys]
 
-    # -- one partition's batch ---------------------------------------------------------------
-
-    async def _handle_partition_batch(
-        self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
+    async def _handle_records(
+        self, topic: str, records: list[ConsumerRecord[bytes, bytes]]
     ) -> None:
         started = asyncio.get_running_loop().time()
         decoded = [self._decode(r) for r in records]
@@ -286,8 +290,8 @@ class ConsumerRunner:
             await self._dead_letter(d.record, d.error or "invalid message")
 
         if valid:
-            await self._with_retry(tp.topic, lambda: self._handle_together(tp.topic, valid))
-        metrics.HANDLE_LATENCY.labels(self.service, tp.topic).observe(
+            await self._with_retry(topic, lambda: self._handle_together(topic, valid))
+        metrics.HANDLE_LATENCY.labels(self.service, topic).observe(
             asyncio.get_running_loop().time() - started
         )
 

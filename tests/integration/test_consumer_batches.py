@@ -237,7 +237,7 @@ def _escalation(rid: str) -> Envelope:
     )
 
 
-async def test_expedited_events_and_their_keys_go_first_across_partitions(
+async def test_a_poll_is_one_batch_per_topic_with_expedited_keys_first(
     harness: Harness,
 ) -> None:
     handlers = EventHandlers()
@@ -261,17 +261,18 @@ async def test_expedited_events_and_their_keys_go_first_across_partitions(
     polled = {
         p0: [_event("A"), _event("B"), _escalation("A"), _event("C")],
         p1: [_event("D"), _event("E"), _escalation("E")],
-        p2: [_event("F"), _escalation("F")],  # nothing else to go before: one batch as ever
+        p2: [_event("F"), _escalation("F")],
     }
     try:
         await runner._handle_poll({tp: [_record(e, i, tp.partition) for i, e in enumerate(es)]
                                    for tp, es in polled.items()})
         assert batches == [
-            ["A:return_initiated", "A:seller_escalation_filed"],  # expedited, in key order
-            ["E:return_initiated", "E:seller_escalation_filed"],
-            ["B:return_initiated", "C:return_initiated"],  # then the rest, partition by partition
-            ["D:return_initiated"],
-            ["F:return_initiated", "F:seller_escalation_filed"],
+            # The expedited keys of every partition first, each key's events in order ...
+            ["A:return_initiated", "A:seller_escalation_filed",
+             "E:return_initiated", "E:seller_escalation_filed",
+             "F:return_initiated", "F:seller_escalation_filed"],
+            # ... then the rest of every partition: one transaction each, not one per partition.
+            ["B:return_initiated", "C:return_initiated", "D:return_initiated"],
         ]
         # Each partition's offset moves past its whole poll, the expedited last record included.
         assert runner._pending == {p0: 4, p1: 3, p2: 2}
