@@ -311,17 +311,8 @@ async def _drain(probe: BacklogProbe, seen: Seen, step: int, settings: Settings)
     return time.monotonic() - began
 
 
-async def _sample(probe: BacklogProbe, samples: list[BacklogSample]) -> None:
-    while True:
-        try:
-            samples.append(await probe.sample())
-        except Exception:
-            pass  # a missed sample is a gap, not a failed run
-        await asyncio.sleep(1.0)
-
-
 async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, Any]:
-    from bench.e2e import kafka_round_trip
+    from bench.e2e import _sample_until, kafka_round_trip
     from shared.kafka.producer import make_producer
 
     settings = Settings.from_env()
@@ -357,7 +348,7 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
                 f"{rate:.0f} events/s ({GOAL_ESCALATIONS_PER_S * multiplier:g} escalations/s) "
                 f"for {settings.step_s:g} s")
             samples: list[BacklogSample] = []
-            sampler = asyncio.create_task(_sample(probe, samples))
+            sampler = asyncio.create_task(_sample_until(probe, samples, stop_after=None))
             meter = CpuMeter(services)
             _, _, sent = await offer_step(
                 producer, stream, seen, step=step, multiplier=multiplier, seconds=settings.step_s)

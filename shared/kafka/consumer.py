@@ -95,8 +95,8 @@ class EventHandlers:
         return fn
 
     def expedite(self, *models: type[EventPayload]) -> None:
-        """Handle these events ahead of the rest of their poll: each, with the other events of
-        its key in that poll (in partition order), in a transaction committed first. Whoever
+        """Handle these events ahead of the rest of their poll: they and the other events of
+        their keys in that poll (in partition order) are a batch committed first. Whoever
         waits on their effects (an escalation's fraud assessment) does not wait for a backlog
         of unrelated events; per key the order is kept, across keys it is not, as it never is
         across partitions."""
@@ -272,9 +272,7 @@ class ConsumerRunner:
         types = self.handlers.expedited
         if not types:
             return [], records
-        keys = {r.key for r in records
-                if any(k == "ce_type" and v.decode("utf-8", "replace") in types
-                       for k, v in r.headers or ())}
+        keys = {r.key for r in records if header_map(r.headers or ()).get("ce_type") in types}
         if not keys:
             return [], records
         return [r for r in records if r.key in keys], [r for r in records if r.key not in keys]
