@@ -1,4 +1,4 @@
-"""`Idempotency-Key` for mutating POSTs, as `product.md` defines it:
+"""`Idempotency-Key` for mutating POSTs, as docs/architecture.md describes it:
 same key + same body → the stored response; same key + different body → 422; in flight → 409.
 
 The key is claimed in its own short transaction (so a concurrent retry sees "in flight" at once

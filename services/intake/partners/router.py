@@ -45,7 +45,7 @@ def partner_directory(runtime: ServiceRuntime) -> PartnerDirectory:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=WebhookAccepted,
     summary="Receive a partner's return-shipment update",
-    description="The body is the partner's own format (see partners.md); it is archived byte "
+    description="The body is the partner's own format (see docs/partners.md); it is archived byte "
     "for byte. Redeliveries are acknowledged and emit nothing new.",
     responses={**PROBLEM_RESPONSES, **RATE_LIMITED},
 )

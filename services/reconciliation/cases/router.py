@@ -59,7 +59,7 @@ async def _once(
     key: str | None,
     action: Callable[[], Awaitable[Case]],
 ) -> CaseSummary | JSONResponse:
-    """Run a desk action at most once per Idempotency-Key (product.md's rules)."""
+    """Run a desk action at most once per Idempotency-Key (docs/architecture.md)."""
     guard: IdempotencyClaim | None = None
     if key is not None:
         claimed = await claim(
