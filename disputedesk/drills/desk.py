@@ -10,6 +10,7 @@ story and the case as the desk's queue shows it (`next_action`); `CaseFollowUp` 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,6 +21,9 @@ from disputedesk.drills.traffic import RequestKind, TrafficGenerator
 from shared.events import LiableParty
 
 ABOVE_APPROVAL_CAP = "ABOVE_APPROVAL_CAP"
+# A case that does not move is looked at less and less often, up to this: while a fault holds
+# the pipeline up, a hundred follow-ups polling every second would only add to the load.
+MAX_POLL_S = 5.0
 
 
 class Action(StrEnum):
@@ -159,11 +163,13 @@ class CaseFollowUp:
         # The clock restarts whenever the case moves: a fault slows a case, it does not end it.
         deadline = time.monotonic() + self.give_up_after_s
         case: dict[str, Any] | None = None
+        wait = self.poll_s
         while True:
             case = await self.client.look(script.return_id)
             if case is not None and (case["state"], case["version"]) != seen:
                 seen = (case["state"], case["version"])
                 deadline = time.monotonic() + self.give_up_after_s
+                wait = self.poll_s
             action = next_action(script, case, frozenset(done))
             if action is Action.DONE:
                 self.ledger.desk[Action.DONE.value] += 1
@@ -190,4 +196,5 @@ class CaseFollowUp:
                     f"for {self.give_up_after_s:.0f}s"
                 )
                 return
-            await asyncio.sleep(self.poll_s)
+            await asyncio.sleep(wait * (0.75 + random.random() / 2))
+            wait = min(wait * 1.5, MAX_POLL_S)

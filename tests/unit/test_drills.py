@@ -305,3 +305,85 @@ def test_each_request_carries_the_key_of_the_client_that_makes_it() -> None:
     assert credentials.key_for("manager") == "m1"
     assert credentials.key_for("second_manager") == "m2"
     assert credentials.key_for("agent") == "ak"
+
+
+def _desk_client(
+    states: list[str], posts: list[httpx.Request]
+) -> tuple[DrillClient, AcceptedLedger]:
+    """Reconciliation's queue showing `states` one look after another (the last one stays)."""
+    looks = iter(states)
+    last = {"state": states[-1]}
+
+    def reconciliation(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            last["state"] = next(looks, last["state"])
+            state = last["state"]
+            reason = "ABOVE_APPROVAL_CAP" if state == "ESCALATED" else None
+            case = {"case_id": "C1", "state": state, "reason_code": reason, "version": 1}
+            return httpx.Response(200, json={"items": [case], "next_cursor": None})
+        posts.append(request)
+        return httpx.Response(200, json={"case_id": "C1", "state": "CLOSED"})
+
+    ledger = AcceptedLedger()
+    credentials = Credentials(
+        marketplace_key="mk",
+        agent_key="ak",
+        swiftship_secret=CREDENTIALS.swiftship_secret,
+        manager_key="m1",
+        second_manager_key="m2",
+    )
+    desk = httpx.AsyncClient(transport=httpx.MockTransport(reconciliation), base_url="http://r")
+    intake = httpx.AsyncClient(transport=httpx.MockTransport(reconciliation), base_url="http://i")
+    client = DrillClient(intake, credentials=credentials, ledger=ledger, desk=desk)
+    return client, ledger
+
+
+async def test_a_proposal_is_approved_once_by_a_manager_and_the_case_followed_to_its_end() -> None:
+    import random
+    from datetime import UTC, datetime
+
+    from disputedesk.drills.desk import CaseFollowUp
+    from disputedesk.drills.stories import Scenario, script_story
+    from disputedesk.drills.traffic import TrafficGenerator, TrafficPlan
+
+    posts: list[httpx.Request] = []
+    client, ledger = _desk_client(["OPEN", "ESCALATED", "ESCALATED", "CLOSED"], posts)
+    traffic = TrafficGenerator(client, plan=TrafficPlan(redelivery_share=0.0), run_id="T")
+    script = script_story(
+        2,
+        run_id="T",
+        now=datetime(2026, 11, 24, tzinfo=UTC),
+        sellers=("S-1",),
+        rng=random.Random(1),
+        scenario=Scenario.ABOVE_CAP,
+    )
+    await CaseFollowUp(traffic, poll_s=0.01, give_up_after_s=5).follow(script)
+    assert [p.url.path for p in posts] == ["/v1/cases/C1/approve"]
+    assert posts[0].headers["authorization"] == "Bearer m1"
+    assert posts[0].headers["idempotency-key"] == "drill-T-00002-approve"
+    assert ledger.desk == {"approved": 1, "closed": 1}
+    assert ledger.problems() == []
+
+
+async def test_a_case_that_never_moves_is_reported_stuck() -> None:
+    import random
+    from datetime import UTC, datetime
+
+    from disputedesk.drills.desk import CaseFollowUp
+    from disputedesk.drills.stories import Scenario, script_story
+    from disputedesk.drills.traffic import TrafficGenerator, TrafficPlan
+
+    posts: list[httpx.Request] = []
+    client, ledger = _desk_client(["OPEN"], posts)
+    traffic = TrafficGenerator(client, plan=TrafficPlan(), run_id="T")
+    script = script_story(
+        1,
+        run_id="T",
+        now=datetime(2026, 11, 24, tzinfo=UTC),
+        sellers=("S-1",),
+        rng=random.Random(1),
+        scenario=Scenario.PARTNER_DAMAGE,
+    )
+    await CaseFollowUp(traffic, poll_s=0.01, give_up_after_s=0.1).follow(script)
+    assert posts == []
+    assert len(ledger.problems()) == 1 and "stayed at OPEN" in ledger.problems()[0]
