@@ -39,8 +39,9 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
     def can_act_for_seller(self, seller_id: str) -> bool:
-        """Ops roles act for any seller; a seller portal key only for its own seller."""
-        if self.has(Role.OPS_AGENT, Role.OPS_MANAGER, Role.ADMIN):
+        """Ops roles act for any seller; a seller portal key only for its own seller. Admin
+        manages keys and partners: it acts for no seller."""
+        if self.has(Role.OPS_AGENT, Role.OPS_MANAGER):
             return True
         return self.has(Role.SELLER_PORTAL) and self.seller_id == seller_id
 
@@ -125,14 +126,25 @@ def authenticate(request: Request) -> Principal:
     return principal
 
 
-def require(*roles: str) -> Any:
-    """Dependency: the caller must hold one of `roles` (admin always may)."""
+@dataclass(frozen=True, slots=True)
+class RoleCheck:
+    """The dependency `require` builds; it keeps its roles so the route tables can list them
+    (`shared/access.py`, the matrix in docs/security.md)."""
 
-    def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        if not principal.has(*roles, Role.ADMIN):
+    roles: frozenset[str]
+
+    def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if not principal.has(*self.roles):
             raise Problem(
-                403, "Forbidden", f"This needs one of the roles: {', '.join(sorted(roles))}."
+                403, "Forbidden", f"This needs one of the roles: {', '.join(sorted(self.roles))}."
             )
         return principal
 
-    return Depends(dependency)
+
+def require(*roles: str) -> Any:
+    """Dependency: the caller must hold one of `roles`, named. Roles are separate duties: no role
+    implies another, and `admin` (keys, partners) is no exception (docs/security.md has the
+    matrix of every endpoint)."""
+    if not roles:
+        raise ValueError("require() needs at least one role")
+    return Depends(RoleCheck(frozenset(str(r) for r in roles)))

@@ -1,4 +1,4 @@
-"""Suppression list management (admin, ops_manager). Addresses come in request bodies only and
+"""Suppression list management (ops_manager). Addresses come in request bodies only and
 are kept as keyed hashes: URLs and logs never carry them."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from shared.db import DbSession
 from shared.problems import Problem
 
 router = APIRouter(tags=["suppressions"])
-MANAGERS = (Role.OPS_MANAGER,)  # admin always may
+MANAGERS = (Role.OPS_MANAGER,)
 HashPath = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 
 
