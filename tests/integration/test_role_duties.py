@@ -106,9 +106,7 @@ async def test_admin_cannot_approve_a_payout_above_the_cap(desk: Engine, harness
 async def test_four_eyes_hold_for_a_client_with_agent_and_manager_roles(
     desk: Engine, harness: Harness
 ) -> None:
-    both = add_key(
-        harness.env, f"dual.{uuid.uuid4().hex[:6]}", [Role.OPS_AGENT, Role.OPS_MANAGER]
-    )
+    both = add_key(harness.env, f"dual.{uuid.uuid4().hex[:6]}", [Role.OPS_AGENT, Role.OPS_MANAGER])
     case = await review_case(desk, partner="swiftship", amount=3_000_000, item_value=3_000_000)
     cid = case["case_id"]
     r = await desk.client.post(
@@ -121,4 +119,3 @@ async def test_four_eyes_hold_for_a_client_with_agent_and_manager_roles(
     assert r.status_code == 403 and "Four eyes" in r.json()["detail"]
     r = await desk.client.post(f"/v1/cases/{cid}/approve", json={}, headers=harness.key(MANAGER_2))
     assert r.status_code == 200, r.text
-
