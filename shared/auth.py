@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from shared.problems import Problem
+from shared.rate_limit import RateLimiter, RateLimitExceeded
 
 
 class Role(StrEnum):
@@ -105,9 +106,40 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def authenticate(request: Request) -> Principal:
+async def authenticate(request: Request) -> Principal:
+    """The caller's principal, within its rate limit (shared/rate_limit.py): one shared-bucket
+    statement per request. An address that failed authentication too often is answered 429
+    before its key counts, valid or not."""
     keyring: Keyring = request.app.state.keyring
     key = _presented_key(request)
+    principal = keyring.lookup(key) if key else None
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        settings = request.app.state.settings
+        address = request.client.host if request.client else "unknown"
+        failures = settings.auth_failure_limit()
+        try:
+            if principal is None:
+                await limiter.spend(f"auth-failures:{address}", failures, kind="auth_failures")
+            else:
+                await limiter.spend_caller(
+                    principal.client_id,
+                    settings.caller_limit(principal.client_id),
+                    address=address,
+                    failures=failures,
+                )
+        except RateLimitExceeded as exc:
+            detail = (
+                "Too many failed authentications from this address"
+                if exc.reason == "auth_failures"
+                else "Over this key's request rate"
+            )
+            raise Problem(
+                429,
+                "Too many requests",
+                f"{detail}; retry in {exc.retry_after_s} s.",
+                headers={"Retry-After": str(exc.retry_after_s)},
+            ) from exc
     if not key:
         raise Problem(
             401,
@@ -115,7 +147,6 @@ def authenticate(request: Request) -> Principal:
             "Send an API key as `Authorization: Bearer <key>`.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = keyring.lookup(key)
     if principal is None:
         raise Problem(
             401,
@@ -133,7 +164,8 @@ class RoleCheck:
 
     roles: frozenset[str]
 
-    def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    # async: a plain function would be run on the thread pool, a hop per request for nothing.
+    async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not principal.has(*self.roles):
             raise Problem(
                 403, "Forbidden", f"This needs one of the roles: {', '.join(sorted(self.roles))}."

@@ -25,13 +25,13 @@ from services.intake.admin.schemas import (
     UnmappedStatusList,
 )
 from services.intake.api_docs import PROBLEM_RESPONSES
-from services.intake.idempotency import IdempotencyKeyHeader, idempotent
 from services.intake.partners import service as partners_service
 from services.intake.partners.router import partner_directory
 from shared.app import ServiceRuntime
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.events import Id
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=PROBLEM_RESPONSES)
 

@@ -19,10 +19,10 @@ from services.intake.escalations.schemas import (
     EvidenceAccepted,
     EvidenceIn,
 )
-from services.intake.idempotency import IdempotencyKeyHeader, idempotent
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.events import Id
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 
 router = APIRouter(tags=["seller escalations"], responses=PROBLEM_RESPONSES)
 

@@ -8,9 +8,9 @@ from fastapi.responses import JSONResponse
 from services.intake.api_docs import PROBLEM_RESPONSES
 from services.intake.feedback import service
 from services.intake.feedback.schemas import FeedbackAccepted, FeedbackIn
-from services.intake.idempotency import IdempotencyKeyHeader, idempotent
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 
 router = APIRouter(tags=["seller feedback"], responses=PROBLEM_RESPONSES)
 

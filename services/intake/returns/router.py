@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from services.intake.api_docs import PROBLEM_RESPONSES
-from services.intake.idempotency import IdempotencyKeyHeader, idempotent
 from services.intake.returns import service
 from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 
 router = APIRouter(tags=["marketplace feed"], responses=PROBLEM_RESPONSES)
 
