@@ -52,6 +52,6 @@ def route_access(app: FastAPI) -> list[RouteAccess]:
         route = ctx.route
         if not isinstance(route, APIRoute):
             continue
-        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
             out.append(RouteAccess(method, route.path, _roles(route.dependant), route))
     return out

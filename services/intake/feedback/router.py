@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from services.intake.api_docs import PROBLEM_RESPONSES
 from services.intake.feedback import service
@@ -29,7 +29,7 @@ async def post_feedback(
     principal: Principal = require(
         Role.SELLER_PORTAL, Role.OPS_AGENT, Role.OPS_MANAGER, Role.MARKETPLACE
     ),
-) -> FeedbackAccepted | JSONResponse:
+) -> FeedbackAccepted | Response:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
         request,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from services.intake.api_docs import PROBLEM_RESPONSES
 from services.intake.returns import service
@@ -27,7 +27,7 @@ async def post_return(
     session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.MARKETPLACE),
-) -> ReturnAccepted | JSONResponse:
+) -> ReturnAccepted | Response:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
         request,
@@ -51,7 +51,7 @@ async def post_refund(
     session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.MARKETPLACE),
-) -> RefundAccepted | JSONResponse:
+) -> RefundAccepted | Response:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
         request,
