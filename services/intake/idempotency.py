@@ -35,10 +35,11 @@ async def idempotent(
     *,
     principal: Principal,
     key: str | None,
-    status_code: int,
+    status_code: int | Callable[[M], int],
     action: Callable[[], Awaitable[M]],
 ) -> M | JSONResponse:
-    """Run `action` once per (client, key): a repeat gets the response stored with the effect."""
+    """Run `action` once per (client, key): a repeat gets the response stored with the effect.
+    `status_code` may depend on the outcome (a held escalation is 202, a filed one 201)."""
     if key is None:
         return await action()
     guard = await claim(
@@ -57,5 +58,6 @@ async def idempotent(
     except BaseException:
         await guard.release(request.app.state.sessionmaker)
         raise
-    await guard.complete(session, status_code, out.model_dump(mode="json"))
+    status = status_code(out) if callable(status_code) else status_code
+    await guard.complete(session, status, out.model_dump(mode="json"))
     return out
