@@ -48,7 +48,6 @@ async def test_a_cross_partner_lost_fed_straight_onto_kafka_is_refused(eng: Engi
         scan(rid, "LOST", T0 + timedelta(days=1), partner="desipost"),
         scan(rid, "IN_TRANSIT", T0 + timedelta(days=1, hours=1), partner="swiftship"),
     )
-    await eng.wait_case  # (the engine's own waits poll the database)
     rows = await _eventually_scans(eng, rid, 2)
     assert sorted(r["partner_id"] for r in rows) == ["swiftship", "swiftship"]
     assert await eng.case(rid) is None
