@@ -503,15 +503,11 @@ async def test_a_revised_assessment_is_in_the_case_story_and_decides_an_undecide
     first = next(i for i in items if isinstance(i, FraudAssessed))
     filed = next(i for i in items if isinstance(i, Envelope))
     revision = assessed(filed, "HIGH", at=first.assessed_at + timedelta(days=2)).model_copy(
-        update={"revision": 1, "revises": first.assessment_id}
-    )
+        update={"revision": 1, "revises": first.assessment_id})
     await sop.send(revision, revision)  # redelivered: one entry
     notes = await eventually(
-        lambda: sop.sql(
-            "SELECT reason, data FROM case_timeline WHERE case_id = :c "
-            "AND kind = 'FRAUD_REASSESSED'",
-            c=before["case_id"],
-        ),
+        lambda: sop.sql("SELECT reason, data FROM case_timeline WHERE case_id = :c "
+                        "AND kind = 'FRAUD_REASSESSED'", c=before["case_id"]),
         what="FRAUD_REASSESSED in the timeline",
     )
     assert len(notes) == 1 and notes[0]["data"]["band"] == "HIGH"
@@ -529,17 +525,10 @@ async def test_a_revised_assessment_is_in_the_case_story_and_decides_an_undecide
     await sop.wait_case(waiting, lambda c: c["state"] == "AWAITING_EVIDENCE", what="waiting")
     first = next(i for i in items if isinstance(i, FraudAssessed))
     filed = next(i for i in items if isinstance(i, Envelope))
-    await sop.send(
-        assessed(filed, "HIGH", at=first.assessed_at + timedelta(hours=1)).model_copy(
-            update={"revision": 1, "revises": first.assessment_id}
-        )
-    )
-    await sop.send(
-        evidence_added(
-            filed.payload, ["UNBOXING_VIDEO", "LABEL_PHOTO"], first.assessed_at + timedelta(hours=2)
-        )
-    )
-    case = await sop.wait_case(
-        waiting, lambda c: c["state"] == "UNDER_REVIEW", what="the latest band decides"
-    )
+    await sop.send(assessed(filed, "HIGH", at=first.assessed_at + timedelta(hours=1))
+                   .model_copy(update={"revision": 1, "revises": first.assessment_id}))
+    await sop.send(evidence_added(filed.payload, ["UNBOXING_VIDEO", "LABEL_PHOTO"],
+                                  first.assessed_at + timedelta(hours=2)))
+    case = await sop.wait_case(waiting, lambda c: c["state"] == "UNDER_REVIEW",
+                               what="the latest band decides")
     assert case["reason_code"] == "FRAUD_REVIEW"

@@ -1005,12 +1005,8 @@ async def on_assessment(
             now=now,
             reason=f"Fraud re-assessed this return {event.band.value} (revision "
             f"{event.revision})" + (f": {top.code} {top.detail}" if top else "."),
-            data={
-                "assessment_id": str(event.assessment_id),
-                "revision": event.revision,
-                "band": event.band.value,
-                "score": event.score,
-            },
+            data={"assessment_id": str(event.assessment_id), "revision": event.revision,
+                  "band": event.band.value, "score": event.score},
         )
     await reevaluate(session, case, now=now, p=p)
 
