@@ -425,3 +425,41 @@ async def test_scan_before_the_feed_is_held_then_emitted_once_on_bind(
     assert (
         await scalar(recon, "SELECT count(*) FROM shipment_events WHERE return_id = :r", r=rid) == 1
     )
+
+
+async def test_a_scan_racing_its_feed_entry_is_never_left_waiting(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The feed entry and a scan (or escalation) of the same return, at the same moment: either
+    the hold commits first and the feed entry binds it, or the scan sees the return."""
+    import asyncio
+
+    intake = pipeline["intake"]
+    rids = [uid("RET") for _ in range(12)]
+
+    async def race(rid: str) -> None:
+        await asyncio.gather(
+            feed(intake, harness, rid),
+            swiftship(intake, harness, swiftship_event(rid, "return.picked_up")),
+            intake.client.post(
+                "/v1/escalations", json=escalation_body(rid), headers=portal(harness)
+            ),
+        )
+
+    await asyncio.gather(*(race(rid) for rid in rids))
+    for rid in rids:
+        assert sorted(await ce_types(intake, rid)) == sorted(
+            ["disputedesk.intake.return_initiated.v1", SCAN, ESCALATION_FILED]
+        ), rid
+        assert (
+            await scalar(
+                intake,
+                "SELECT count(*) FROM held_scans WHERE return_id = :r AND state = 'held'",
+                r=rid,
+            )
+            == 0
+        )
+        assert (
+            await scalar(intake, "SELECT state FROM escalations WHERE return_id = :r", r=rid)
+            == "filed"
+        )

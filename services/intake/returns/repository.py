@@ -24,13 +24,20 @@ class Owner:
     awb: str
 
 
+# The first key of the two-key advisory lock space taken by return ids: apart from the one-key
+# locks (the outbox relay's) and from any other two-key user that picks another number.
+_RETURN_LOCK_CLASS = 0x5245  # "RE"
+
+
 async def lock_return_id(session: AsyncSession, return_id: str) -> None:
     """Serialise, until commit, everyone who decides on this return id before its feed entry
     exists: the feed binding what is held, and a scan or escalation deciding to be held. Without
     it, a hold committed while the feed entry commits would wait for a feed that came already.
     A transaction-level advisory lock: no row needed, released at commit or rollback; two ids
     sharing a hash merely wait for each other."""
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(return_id, 0))))
+    await session.execute(
+        select(func.pg_advisory_xact_lock(_RETURN_LOCK_CLASS, func.hashtext(return_id)))
+    )
 
 
 async def insert_return_once(
