@@ -89,6 +89,12 @@ def print_summary(tally: Tally, console: Console, *, seconds: float) -> None:
         console.print(f"[red]{tally.unreachable} request(s) never reached intake[/]")
     for reason, n in tally.rejected.most_common(10):
         console.print(f"  [yellow]rejected ×{n}[/] {reason}", highlight=False)
+    for name, n in sorted((+tally.held).items()):
+        console.print(f"  [yellow]held ×{n}[/] {name}: sent before the feed announced the return",
+                      highlight=False)
+    for name, n in sorted((+tally.refused).items()):
+        console.print(f"  [red]refused ×{n}[/] {name}: scans of shipments not the partner's",
+                      highlight=False)
     console.print("new events: canonical events intake made / partner events sent for the "
                   "first time; duplicates: partner events intake recognised as already seen")
 

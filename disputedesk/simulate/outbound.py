@@ -77,6 +77,10 @@ class Tally:
     duplicates: Counter[str] = field(default_factory=Counter)
     expected_new: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)  # "label: status title: detail"
+    # Scans and escalations intake held because the feed had not announced their return yet,
+    # and scans it refused as another partner's shipment: honest traffic in order has none.
+    held: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
     unreachable: int = 0
 
     @property
@@ -105,6 +109,10 @@ class Tally:
         if send.kind == "webhook":
             self.events_accepted[name] += int(reply.payload.get("accepted", 0))
             self.duplicates[name] += int(reply.payload.get("duplicates", 0))
+            self.held[name] += int(reply.payload.get("held", 0))
+            self.refused[name] += int(reply.payload.get("refused", 0))
+        elif send.kind == "escalation" and reply.payload.get("state") == "pending_return":
+            self.held[name] += 1
 
     def record_unreachable(self, send: Send) -> None:
         self.sent[label(send)] += 1
@@ -116,5 +124,6 @@ class Tally:
             "redeliveries": dict(self.redeliveries),
             "events_accepted": dict(self.events_accepted), "duplicates": dict(self.duplicates),
             "expected_new_events": dict(self.expected_new), "rejected": dict(self.rejected),
+            "held": dict(+self.held), "refused": dict(+self.refused),
             "unreachable": self.unreachable,
         }

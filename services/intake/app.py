@@ -8,6 +8,7 @@ from services.intake.admin.router import router as admin_router
 from services.intake.escalations.router import router as escalations_router
 from services.intake.feedback.router import router as feedback_router
 from services.intake.history.router import router as history_router
+from services.intake.holds.service import hold_sweep_loop
 from services.intake.models import IdempotencyKey, Outbox
 from services.intake.partners.router import router as webhooks_router
 from services.intake.returns.router import router as returns_router
@@ -33,5 +34,6 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
             feedback_router,
             admin_router,
         ],
+        background=[hold_sweep_loop],
         clock=clock,
     )

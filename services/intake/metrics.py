@@ -19,6 +19,24 @@ UNMAPPED_STATUS = Counter(
     "Partner scans whose status had no canonical mapping (each scan counted once).",
     ["partner", "status"],
 )
+SECURITY_EVENTS = Counter(
+    "disputedesk_intake_security_events",
+    "Escalations and partner scans refused because the return is not theirs (or never came).",
+    # kind: escalation | scan; partner: the reporting partner of a scan, `none` for escalations;
+    # reason: seller_mismatch | return_unknown | partner_mismatch | awb_mismatch
+    #         | unknown_shipment
+    ["kind", "partner", "reason"],
+)
+HELD = Counter(
+    "disputedesk_intake_held",
+    "Escalations and partner scans held until the feed announces their return.",
+    ["kind", "partner"],
+)
+
+
+def security_event(kind: str, reason: str, partner: str | None = None) -> None:
+    SECURITY_EVENTS.labels(kind, partner or "none", reason).inc()
+
 
 _LABEL_SAFE = re.compile(r"^[A-Za-z0-9 ._\-]{1,40}$")
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
@@ -87,7 +88,8 @@ class RawRequest(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     headers: Mapped[dict[str, str]] = mapped_column(JSONB)
     body: Mapped[bytes] = mapped_column(LargeBinary)
-    # accepted | duplicate | unmapped | partially_unmapped | invalid
+    # accepted | duplicate | unmapped | partially_unmapped | held | partially_held
+    # | foreign_shipment | partially_foreign | invalid
     verdict: Mapped[str] = mapped_column(String(40))
     events_emitted: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
@@ -143,12 +145,15 @@ class ShipmentEventRecord(Base):
 
 
 class ReturnRecord(Base):
-    """A return as the marketplace fed it."""
+    """A return as the marketplace fed it, bound to the one seller who may escalate it and the
+    one partner (and AWB) that may report scans on it."""
 
     __tablename__ = "returns"
 
     return_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seller_id: Mapped[str] = mapped_column(String(64), index=True)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    awb: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     ce_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
     received_at: Mapped[datetime] = mapped_column(
@@ -199,7 +204,19 @@ class SellerFeedback(Base):
 
 
 class Escalation(Base):
+    """A seller's escalation. `state`: `filed` (its event emitted), `pending_return` (held until
+    the feed names the return's seller; nothing emitted) or `refused` (`refused_reason` says why;
+    nothing emitted, ever)."""
+
     __tablename__ = "escalations"
+    __table_args__ = (
+        # The hold-window sweep reads only the pending few, oldest first.
+        Index(
+            "ix_escalations_pending_filed_at",
+            "filed_at",
+            postgresql_where=text("state = 'pending_return'"),
+        ),
+    )
 
     escalation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     return_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -216,3 +233,34 @@ class Escalation(Base):
     appeal_reason: Mapped[str | None] = mapped_column(Text)
     appealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(20), server_default="filed")
+    refused_reason: Mapped[str | None] = mapped_column(String(40))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HeldScan(Base):
+    """A partner scan whose return the feed had not announced when it arrived, kept until the
+    feed names the return's partner and AWB (then emitted or refused) or the hold window ends
+    (refused `unknown_shipment`). One row per partner event: redeliveries are not held twice.
+
+    `payload` is the canonical event as built on arrival, so binding emits exactly that event.
+    """
+
+    __tablename__ = "held_scans"
+    __table_args__ = (
+        UniqueConstraint("partner_id", "partner_event_id"),
+        Index("ix_held_scans_held_at", "held_at", postgresql_where=text("state = 'held'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    partner_event_id: Mapped[str] = mapped_column(String(200))
+    return_id: Mapped[str] = mapped_column(String(64), index=True)
+    awb: Mapped[str] = mapped_column(String(64))
+    raw_ref: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # held | emitted | refused
+    state: Mapped[str] = mapped_column(String(20), server_default="held")
+    refused_reason: Mapped[str | None] = mapped_column(String(40))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

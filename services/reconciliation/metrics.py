@@ -22,6 +22,14 @@ SLA_BREACHED = Counter(
     "disputedesk_cases_sla_breached_total", "Cases whose review SLA ran out (escalated)."
 )
 
+REFUSED_FACTS = Counter(
+    "disputedesk_reconciliation_refused_facts",
+    "Facts refused because they do not belong to their return: a scan from a partner other "
+    "than the return's, an escalation, evidence or appeal from a seller other than its.",
+    # kind: scan | escalation | evidence | appeal; reason: partner_mismatch | seller_mismatch
+    ["kind", "reason"],
+)
+
 _PENDING = "pending_metric_updates"
 
 
@@ -55,3 +63,7 @@ def paid_out(session: AsyncSession, paise: int) -> None:
 
 def sla_breached(session: AsyncSession) -> None:
     after_commit(session, SLA_BREACHED.inc)
+
+
+def fact_refused(session: AsyncSession, kind: str, reason: str) -> None:
+    after_commit(session, lambda: REFUSED_FACTS.labels(kind, reason).inc())

@@ -13,6 +13,7 @@ from shared.idempotency import claim
 from tests.conftest import Harness
 from tests.support.db import rows, scalar
 from tests.support.factories import escalation_body, return_body, uid
+from tests.support.feed import feed_return
 
 OTHER_SELLER = "S-OTHER-2"
 
@@ -47,10 +48,11 @@ async def test_seller_cannot_read_or_touch_another_sellers_escalation(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     client = pipeline["intake"].client
+    theirs_return = await feed_return(pipeline["intake"], harness, seller_id=OTHER_SELLER)
     # An agent files for another seller after a call.
     r = await client.post(
         "/v1/escalations",
-        json=escalation_body(uid("RET"), seller_id=OTHER_SELLER, channel="CALL"),
+        json=escalation_body(theirs_return["return_id"], seller_id=OTHER_SELLER, channel="CALL"),
         headers=agent(harness),
     )
     assert r.status_code == 201, r.text
@@ -90,7 +92,7 @@ async def test_channel_rules_for_portal_and_agents(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     client = pipeline["intake"].client
-    body = escalation_body(uid("RET"))
+    body = escalation_body((await feed_return(pipeline["intake"], harness))["return_id"])
     body.pop("channel")
     r = await client.post("/v1/escalations", json=body, headers=portal(harness))
     assert r.status_code == 201 and r.json()["channel"] == "PORTAL"
@@ -106,9 +108,10 @@ async def test_channel_rules_for_portal_and_agents(
     )
     assert r.status_code == 201
     # Addresses in any script are welcome (they travel over SMTPUTF8); control characters not.
+    fed = (await feed_return(pipeline["intake"], harness))["return_id"]
     r = await client.post(
         "/v1/escalations",
-        json={**escalation_body(uid("RET")), "seller_email": "विक्रेता@example.com"},
+        json={**escalation_body(fed), "seller_email": "विक्रेता@example.com"},
         headers=portal(harness),
     )
     assert r.status_code == 201, r.text
@@ -128,7 +131,7 @@ async def test_evidence_and_appeal_emit_their_events(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake = pipeline["intake"]
-    rid = uid("RET")
+    rid = (await feed_return(intake, harness))["return_id"]
     r = await intake.client.post(
         "/v1/escalations", json=escalation_body(rid), headers=portal(harness)
     )
@@ -163,6 +166,7 @@ async def test_evidence_and_appeal_emit_their_events(
     assert r.status_code == 409
 
     assert await ce_types(intake, rid) == [
+        "disputedesk.intake.return_initiated.v1",
         "disputedesk.intake.seller_escalation_filed.v1",
         "disputedesk.intake.evidence_added.v1",
         "disputedesk.intake.appeal_filed.v1",
@@ -179,6 +183,7 @@ async def test_evidence_and_appeal_emit_their_events(
     assert r.json()["received_weight_g"] == 120 and r.json()["appeal_reason"]
     r = await intake.client.get(f"/v1/returns/{rid}/events", headers=agent(harness))
     assert [e["ce_type"].split(".")[2] for e in r.json()["events"]] == [
+        "return_initiated",
         "seller_escalation_filed",
         "evidence_added",
         "appeal_filed",
@@ -189,7 +194,7 @@ async def test_idempotency_key_replay_mismatch_and_in_flight(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake = pipeline["intake"]
-    rid = uid("RET")
+    rid = (await feed_return(intake, harness))["return_id"]
     body = escalation_body(rid)
     key = {"Idempotency-Key": uid("idem"), **portal(harness)}
     first = await intake.client.post("/v1/escalations", json=body, headers=key)
@@ -231,14 +236,16 @@ async def test_idempotency_key_replay_mismatch_and_in_flight(
     key2 = {"Idempotency-Key": uid("idem"), **portal(harness)}
     r = await intake.client.post(path, json=appeal, headers=key2)
     assert r.status_code == 201
+    other_rid = (await feed_return(intake, harness))["return_id"]
     other = await intake.client.post(
-        "/v1/escalations", json=escalation_body(uid("RET")), headers=portal(harness)
+        "/v1/escalations", json=escalation_body(other_rid), headers=portal(harness)
     )
     r = await intake.client.post(
         f"/v1/escalations/{other.json()['escalation_id']}/appeal", json=appeal, headers=key2
     )
     assert r.status_code == 422
     assert await ce_types(intake, rid) == [
+        "disputedesk.intake.return_initiated.v1",
         "disputedesk.intake.seller_escalation_filed.v1",
         "disputedesk.intake.appeal_filed.v1",
     ]

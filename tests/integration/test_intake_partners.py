@@ -23,6 +23,7 @@ from tests.support.factories import (
     swiftship_event,
     uid,
 )
+from tests.support.feed import feed_return
 from tests.support.signing import desipost_headers, rapidroute_headers, swiftship_headers
 
 PROBLEM = "application/problem+json"
@@ -51,7 +52,8 @@ async def test_rapidroute_sample_is_accepted_once_and_redelivery_emits_nothing(
     rid = uid("RET")
     sample = json.loads((FIXTURES / "partners" / "rapidroute-batch.json").read_bytes())
     event = sample["events"][0]
-    event.update(id=uid("evt"), shipment={"awb": uid("RR"), "ref": rid})
+    ret = await feed_return(intake, harness, rid, partner_id="rapidroute", awb=uid("RR"))
+    event.update(id=uid("evt"), shipment={"awb": ret["awb"], "ref": rid})
     body = rapidroute_batch([event])
     secret = harness.secrets["RAPIDROUTE_SECRET"]
 
@@ -84,7 +86,12 @@ async def test_rapidroute_sample_is_accepted_once_and_redelivery_emits_nothing(
     assert "rapidroute-signature" in raw.json()["headers"]
 
     payload = json.loads(
-        await scalar(intake, "SELECT payload::text FROM outbox WHERE key = :k", k=rid)
+        await scalar(
+            intake,
+            "SELECT payload::text FROM outbox WHERE key = :k AND ce_type = :t",
+            k=rid,
+            t="disputedesk.intake.return_shipment_event.v1",
+        )
     )
     assert payload["weight_g"] == 380 and payload["pod_otp_verified"] is True
     assert payload["raw_ref"] == first_raw
@@ -98,7 +105,7 @@ async def test_rapidroute_batch_of_500_in_one_request_and_bad_batch_stores_nothi
 ) -> None:
     intake = pipeline["intake"]
     secret = harness.secrets["RAPIDROUTE_SECRET"]
-    rid = uid("RET")
+    rid = (await feed_return(intake, harness, partner_id="rapidroute"))["return_id"]
     events = [rapidroute_event(rid, "RIT", event_id=f"{rid}-{i}") for i in range(500)]
     body = rapidroute_batch(events)
     r = await intake.client.post(
@@ -167,6 +174,7 @@ async def test_desipost_snapshot_three_times_with_growing_history_emits_each_sca
     intake = pipeline["intake"]
     headers = desipost_headers(harness.secrets["DESIPOST_API_KEY"])
     rid, awb = uid("RET"), uid("DP")
+    await feed_return(intake, harness, rid, partner_id="desipost", awb=awb)
     history = [
         ("PICKUP SCHEDULED", "24-11-2026 10:00:00"),
         ("PICKED UP", "24-11-2026 15:43:02"),
@@ -218,6 +226,7 @@ async def test_desipost_weight_in_kilograms_and_bad_key(
 ) -> None:
     intake = pipeline["intake"]
     rid, awb = uid("RET"), uid("DP")
+    await feed_return(intake, harness, rid, partner_id="desipost", awb=awb)
     body = json.loads(desipost_snapshot(rid, awb, [("PICKED UP", "24-11-2026 15:43:02")]))
     body["scans"][0]["weight"] = "0.45 kg"
     raw = json.dumps(body).encode()
@@ -246,7 +255,7 @@ async def test_out_of_order_events_keep_the_partner_time(
 ) -> None:
     intake = pipeline["intake"]
     secret = harness.secrets["RAPIDROUTE_SECRET"]
-    rid = uid("RET")
+    rid = (await feed_return(intake, harness, partner_id="rapidroute"))["return_id"]
     t0 = datetime.now(UTC) - timedelta(days=2)
     arrivals = (("RDL", t0 + timedelta(days=1)), ("RPU", t0), ("RIT", t0 + timedelta(hours=5)))
     for code, at in arrivals:
@@ -261,7 +270,8 @@ async def test_out_of_order_events_keep_the_partner_time(
     )
     assert r.status_code == 200, r.text
     history = r.json()["events"]
-    assert [e["payload"]["event_type"] for e in history] == [
+    assert [e["payload"].get("event_type") for e in history] == [
+        None,  # the return itself, fed before its scans
         "PICKED_UP",
         "IN_TRANSIT",
         "DELIVERED_TO_SELLER",
@@ -286,7 +296,7 @@ async def test_unknown_status_then_mapping_then_replay_emits_once(
 ) -> None:
     intake = pipeline["intake"]
     secret = harness.secrets["SWIFTSHIP_SECRET"]
-    rid = uid("RET")
+    rid = (await feed_return(intake, harness))["return_id"]
     status = f"return.rto_{uuid.uuid4().hex[:6]}"
     webhook_id = uid("msg")
     body = swiftship_event(rid, status)
@@ -332,7 +342,9 @@ async def test_unknown_status_then_mapping_then_replay_emits_once(
     assert r.json()["events_emitted"] == 1
     assert await outbox_types(intake, rid) == ["PICKUP_FAILED"]
     raw_of_event = await scalar(
-        intake, "SELECT payload->>'raw_ref' FROM outbox WHERE key = :k", k=rid
+        intake,
+        "SELECT payload->>'raw_ref' FROM outbox WHERE key = :k AND ce_type LIKE '%shipment%'",
+        k=rid,
     )
     assert raw_of_event == raw_refs[0]  # the event points at the archived request it came in
 
@@ -365,6 +377,7 @@ async def test_desipost_unmapped_scan_in_a_snapshot_is_replayed_once(
     intake = pipeline["intake"]
     headers = desipost_headers(harness.secrets["DESIPOST_API_KEY"])
     rid, awb = uid("RET"), uid("DP")
+    await feed_return(intake, harness, rid, partner_id="desipost", awb=awb)
     odd = f"RTO {uuid.uuid4().hex[:6].upper()}"
     scans = [("PICKED UP", "24-11-2026 15:43:02"), (odd, "25-11-2026 11:00:00")]
     body = desipost_snapshot(rid, awb, scans)
@@ -609,7 +622,7 @@ async def test_replay_cli_emits_what_became_mappable(
         headers=admin(harness),
     )
     assert r.status_code == 201
-    rid = uid("RET")
+    rid = (await feed_return(intake, harness, partner_id=partner_id))["return_id"]
     body = rapidroute_batch([rapidroute_event(rid, "RXX"), rapidroute_event(rid, "RPU")])
     r = await intake.client.post(
         f"/v1/webhooks/{partner_id}", content=body, headers=rapidroute_headers(secret, body)

@@ -57,8 +57,12 @@ def _scenario() -> tuple[list[Envelope], list[Envelope]]:
     esc_b = _env(escalation(b, claim="DAMAGED"))
     first += [
         _env(return_initiated(b, partner="rapidroute")),
-        _env(scan(b, "PICKED_UP", T0, weight=1000)),
-        _env(scan(b, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000)),
+        _env(scan(b, "PICKED_UP", T0, weight=1000, partner="rapidroute")),
+        _env(
+            scan(
+                b, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000, partner="rapidroute"
+            )
+        ),
         esc_b,
     ]
     score_b = assessed(esc_b)
@@ -68,8 +72,8 @@ def _scenario() -> tuple[list[Envelope], list[Envelope]]:
     c = uid("RET-BC")
     second += [
         _env(return_initiated(c, partner="desipost")),
-        _env(scan(c, "PICKED_UP", T0, weight=800)),
-        _env(scan(c, "LOST", T0 + timedelta(days=1))),
+        _env(scan(c, "PICKED_UP", T0, weight=800, partner="desipost")),
+        _env(scan(c, "LOST", T0 + timedelta(days=1), partner="desipost")),
     ]
 
     # D: the score arrives before the claim it scores, in the same batch; then a second claim
@@ -101,6 +105,14 @@ def _scenario() -> tuple[list[Envelope], list[Envelope]]:
         _env(scan(e, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000)),
         esc_e,
         _env(assessed(esc_e, band="HIGH")),
+    ]
+
+    # F: another partner declares the return lost: refused (and discarded) in the batch too.
+    f = uid("RET-BF")
+    second += [
+        _env(return_initiated(f)),
+        _env(scan(f, "LOST", T0 + timedelta(days=1), partner="desipost")),
+        _env(scan(f, "PICKED_UP", T0, weight=1000)),
     ]
     return first, second
 

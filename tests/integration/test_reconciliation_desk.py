@@ -303,8 +303,8 @@ async def test_appeal_is_decided_by_a_different_manager_and_reversed_in_the_ledg
     await desk.send(
         filed,
         return_initiated(rid, partner="rapidroute"),
-        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
-        scan(rid, "PICKED_UP", T0, weight=1000),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000, partner="rapidroute"),
+        scan(rid, "PICKED_UP", T0, weight=1000, partner="rapidroute"),
         assessed(filed, "HIGH"),
     )
     case = await desk.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")

@@ -56,7 +56,11 @@ def seller_claim(
         items.append(
             return_initiated(rid, item_value=item_value, partner=partner, qc_required=qc_done)
         )
-    items += scans
+    # The scans come from the return's own partner (another partner's would be refused).
+    items += [
+        s.model_copy(update={"partner_id": partner}) if isinstance(s, ReturnShipmentEvent) else s
+        for s in scans
+    ]
     items.append(assessed(filed, band))
     return items
 

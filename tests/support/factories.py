@@ -15,9 +15,16 @@ def uid(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
 
 
+def awb_of(return_id: str) -> str:
+    """The AWB the factories give a return unless told otherwise: a fed return and its partner's
+    scans then agree on it, as they do in real traffic (intake refuses a scan whose AWB differs)."""
+    return f"AWB-{return_id}"
+
+
 def return_body(return_id: str | None = None, **over: Any) -> dict[str, Any]:
+    return_id = return_id or uid("RET")
     body = {
-        "return_id": return_id or uid("RET"),
+        "return_id": return_id,
         "order_id": uid("ORD"),
         "seller_id": "S-DEMO-1",
         "buyer_id": uid("B"),
@@ -25,7 +32,7 @@ def return_body(return_id: str | None = None, **over: Any) -> dict[str, Any]:
         "item_value": 249_900,
         "qc_required": True,
         "partner_id": "swiftship",
-        "awb": uid("SS"),
+        "awb": awb_of(return_id),
         "initiated_at": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
     }
     body.update(over)
@@ -57,7 +64,7 @@ def escalation_body(return_id: str, **over: Any) -> dict[str, Any]:
 def swiftship_event(return_id: str, event: str = "return.delivered", **over: Any) -> bytes:
     body = {
         "event": event,
-        "awb": uid("SS"),
+        "awb": awb_of(return_id),
         "return_ref": return_id,
         "at": datetime.now(UTC).isoformat(),
         "hub": "BLR-HSR-01",
@@ -81,7 +88,7 @@ def rapidroute_event(
 ) -> dict[str, Any]:
     event = {
         "id": event_id or uid("evt"),
-        "shipment": {"awb": awb or uid("RR"), "ref": return_id},
+        "shipment": {"awb": awb or awb_of(return_id), "ref": return_id},
         "status_code": status_code,
         "ts": int((ts or datetime.now(UTC)).timestamp() * 1000),
         "location": {"hub": "DEL-OKH-02", "city": "New Delhi"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,3 +39,29 @@ async def search(
         query = query.where(Escalation.return_id == return_id)
     query = query.order_by(Escalation.filed_at.desc(), Escalation.escalation_id).limit(limit)
     return (await session.scalars(query.offset(offset))).all()
+
+
+async def pending_for_return(session: AsyncSession, return_id: str) -> Sequence[Escalation]:
+    """The return's escalations held for its feed entry, locked, oldest first."""
+    query = (
+        select(Escalation)
+        .where(Escalation.return_id == return_id, Escalation.state == "pending_return")
+        .order_by(Escalation.filed_at, Escalation.escalation_id)
+        .with_for_update()
+    )
+    return (await session.scalars(query)).all()
+
+
+async def pending_before(
+    session: AsyncSession, filed_before: datetime, *, limit: int = 500
+) -> Sequence[Escalation]:
+    """Held escalations filed before `filed_before`, locked; rows another transaction holds
+    (a feed entry binding them right now) are skipped, not waited for."""
+    query = (
+        select(Escalation)
+        .where(Escalation.state == "pending_return", Escalation.filed_at < filed_before)
+        .order_by(Escalation.filed_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.scalars(query)).all()

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, status
-from fastapi.responses import Response
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from services.intake.api_docs import PROBLEM_RESPONSES
 from services.intake.escalations import service
@@ -30,28 +29,43 @@ EscalationId = Annotated[Id, Path()]
 SELLER_SIDE = (Role.SELLER_PORTAL, Role.OPS_AGENT, Role.OPS_MANAGER)
 
 
+def _filing_status(out: EscalationOut) -> int:
+    return 202 if out.state == service.PENDING_RETURN else 201
+
+
 @router.post(
     "/v1/escalations",
     status_code=status.HTTP_201_CREATED,
     response_model=EscalationOut,
     summary="File a seller escalation about a return",
+    description="201 when filed. 202 (`state: pending_return`) when the marketplace feed has "
+    "not announced the return yet: it is held, and filed once the feed names this seller as "
+    "the return's seller (refused otherwise). A return of another seller answers 404, as an "
+    "unknown id does.",
+    responses={
+        202: {"model": EscalationOut, "description": "Held until the feed announces the return"}
+    },
 )
 async def post_escalation(
     data: EscalationIn,
     request: Request,
+    response: Response,
     session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(*SELLER_SIDE),
 ) -> EscalationOut | Response:
     now = request.app.state.runtime.clock.now()
-    return await idempotent(
+    out = await idempotent(
         request,
         session,
         principal=principal,
         key=idempotency_key,
-        status_code=201,
+        status_code=_filing_status,
         action=lambda: service.file_escalation(session, data=data, principal=principal, now=now),
     )
+    if isinstance(out, EscalationOut):
+        response.status_code = _filing_status(out)
+    return out
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -40,6 +41,15 @@ class EscalationOut(BaseModel):
     filed_by: str | None = None
     appealed_at: datetime | None = None
     appeal_reason: str | None = None
+    state: Literal["filed", "pending_return", "refused"] = Field(
+        default="filed",
+        description="`filed`: on its way to a case. `pending_return`: the marketplace feed has "
+        "not announced the return yet; it is filed when it does (for this seller's return) and "
+        "refused otherwise or when the hold window ends. `refused`: never filed.",
+    )
+    refused_reason: str | None = Field(
+        default=None, description="Why it was refused (shown to ops roles only)."
+    )
 
 
 class EscalationList(BaseModel):

@@ -2,17 +2,26 @@
 
 Object-level access: a seller portal key sees and touches only its own seller's escalations;
 anything else answers 404 exactly as a missing id does, so escalation ids cannot be probed.
+
+A return belongs to the seller the marketplace feed names. An escalation on another seller's
+return answers the same 404. One that arrives before the return's feed entry is held
+(`pending_return`, nothing emitted) and bound when the feed entry arrives: filed then for the
+same seller, refused for another (`bind_pending`); the hold ends after `hold_window_h`
+(`expire_pending`). See docs/return-ownership.md.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake import metrics
 from services.intake.escalations import repository
 from services.intake.escalations.schemas import (
     AppealAccepted,
@@ -25,6 +34,7 @@ from services.intake.escalations.schemas import (
 )
 from services.intake.history import service as history
 from services.intake.models import Escalation
+from services.intake.returns import repository as returns
 from shared.auth import Principal, Role
 from shared.events import (
     AppealFiled,
@@ -36,9 +46,17 @@ from shared.events import (
 )
 from shared.problems import Problem
 
+log = logging.getLogger(__name__)
+
 MAX_EVIDENCE_PER_ESCALATION = 200
 _OPS = (Role.OPS_AGENT, Role.OPS_MANAGER)
-_NOT_FOUND = "No escalation with this id."
+# One answer for an id that does not exist, an escalation of another seller and a return of
+# another seller: none of them tells the caller whose the thing is.
+_NOT_FOUND = "Nothing with this id for this seller."
+
+FILED = "filed"
+PENDING_RETURN = "pending_return"
+REFUSED = "refused"
 
 
 def _channel(principal: Principal, asked: EscalationChannel | None) -> EscalationChannel:
@@ -66,7 +84,7 @@ def _evidence_json(items: list[EvidenceItem]) -> list[dict[str, Any]]:
     return json.loads(json.dumps([e.model_dump(mode="json") for e in items]))  # type: ignore[no-any-return]
 
 
-def _out(e: Escalation) -> EscalationOut:
+def _out(e: Escalation, principal: Principal | None = None) -> EscalationOut:
     return EscalationOut(
         escalation_id=e.escalation_id,
         return_id=e.return_id,
@@ -81,6 +99,42 @@ def _out(e: Escalation) -> EscalationOut:
         filed_by=e.filed_by,
         appealed_at=e.appealed_at,
         appeal_reason=e.appeal_reason,
+        state=e.state,
+        # Why a filing was refused tells whether the return is another seller's: ops only.
+        refused_reason=e.refused_reason if principal is None or principal.has(*_OPS) else None,
+    )
+
+
+def _filed_event(e: Escalation) -> SellerEscalationFiled:
+    """The event of a stored escalation, as filed (a held one keeps its original filing time)."""
+    return SellerEscalationFiled(
+        escalation_id=e.escalation_id,
+        return_id=e.return_id,
+        seller_id=e.seller_id,
+        claim_type=ClaimType(e.claim_type),
+        claimed_amount=e.claimed_amount,
+        description=e.description,
+        evidence=[EvidenceItem.model_validate(i) for i in e.evidence],
+        received_weight_g=e.received_weight_g,
+        channel=EscalationChannel(e.channel),
+        filed_at=e.filed_at,
+        filed_by=e.filed_by,
+        seller_email=e.seller_email,
+    )
+
+
+def _refuse(e: Escalation, *, reason: str, now: datetime) -> None:
+    e.state = REFUSED
+    e.refused_reason = reason
+    e.resolved_at = now
+    e.updated_at = now
+    metrics.security_event("escalation", reason)
+    # Ids only: the seller's contact details never reach the logs.
+    log.warning(
+        "escalation refused (%s): escalation %s, return %s",
+        reason,
+        e.escalation_id,
+        e.return_id,
     )
 
 
@@ -90,21 +144,21 @@ async def file_escalation(
     if not principal.can_act_for_seller(data.seller_id):
         raise Problem(403, "Forbidden", "This key may not file escalations for that seller.")
     channel = _channel(principal, data.channel)
+    owner = (await returns.owners(session, [data.return_id])).get(data.return_id)
+    if owner is None:
+        # Not fed yet: decide under the return's lock, so the feed entry cannot commit between
+        # this check and the hold (it would never bind what is held).
+        await returns.lock_return_id(session, data.return_id)
+        owner = (await returns.owners(session, [data.return_id])).get(data.return_id)
+    if owner is not None and owner.seller_id != data.seller_id:
+        metrics.security_event("escalation", "seller_mismatch")
+        log.warning(
+            "escalation refused (seller_mismatch): return %s, filed by %s",
+            data.return_id,
+            principal.client_id,
+        )
+        raise Problem(404, "Not found", _NOT_FOUND)
     escalation_id = f"ESC-{uuid4().hex[:16].upper()}"
-    event = SellerEscalationFiled(
-        escalation_id=escalation_id,
-        return_id=data.return_id,
-        seller_id=data.seller_id,
-        claim_type=data.claim_type,
-        claimed_amount=data.claimed_amount,
-        description=data.description,
-        evidence=data.evidence,
-        received_weight_g=data.received_weight_g,
-        channel=channel,
-        filed_at=now,
-        filed_by=principal.client_id,
-        seller_email=data.seller_email,
-    )
     escalation = Escalation(
         escalation_id=escalation_id,
         return_id=data.return_id,
@@ -118,10 +172,40 @@ async def file_escalation(
         filed_by=principal.client_id,
         filed_at=now,
         seller_email=data.seller_email,
+        state=FILED if owner is not None else PENDING_RETURN,
     )
     repository.add(session, escalation)
-    history.record(session, event, occurred_at=now, recorded_at=now)
-    return _out(escalation)
+    if owner is None:
+        metrics.HELD.labels("escalation", "none").inc()
+    else:
+        history.record(session, _filed_event(escalation), occurred_at=now, recorded_at=now)
+    return _out(escalation, principal)
+
+
+async def bind_pending(
+    session: AsyncSession, *, return_id: str, seller_id: str, now: datetime
+) -> int:
+    """The feed named the return's seller: file its held escalations of that seller (with their
+    original filing time), refuse those of any other. Runs in the feed entry's transaction.
+    Returns how many were filed."""
+    filed = 0
+    for e in await repository.pending_for_return(session, return_id):
+        if e.seller_id != seller_id:
+            _refuse(e, reason="seller_mismatch", now=now)
+            continue
+        e.state = FILED
+        e.resolved_at = now
+        history.record(session, _filed_event(e), occurred_at=e.filed_at, recorded_at=now)
+        filed += 1
+    return filed
+
+
+async def expire_pending(session: AsyncSession, *, filed_before: datetime, now: datetime) -> int:
+    """Refuse (`return_unknown`) held escalations the feed never announced in time."""
+    expired: Sequence[Escalation] = await repository.pending_before(session, filed_before)
+    for e in expired:
+        _refuse(e, reason="return_unknown", now=now)
+    return len(expired)
 
 
 async def _visible(
@@ -136,7 +220,7 @@ async def _visible(
 async def get_escalation(
     session: AsyncSession, *, escalation_id: str, principal: Principal
 ) -> EscalationOut:
-    return _out(await _visible(session, escalation_id, principal))
+    return _out(await _visible(session, escalation_id, principal), principal)
 
 
 async def list_escalations(
@@ -159,7 +243,7 @@ async def list_escalations(
         session, seller_id=seller_id, return_id=return_id, limit=limit + 1, offset=offset
     )
     return EscalationList(
-        escalations=[_out(r) for r in rows[:limit]],
+        escalations=[_out(r, principal) for r in rows[:limit]],
         next_offset=offset + limit if len(rows) > limit else None,
     )
 
@@ -173,6 +257,8 @@ async def add_evidence(
     now: datetime,
 ) -> EvidenceAccepted:
     escalation = await _visible(session, escalation_id, principal, for_update=True)
+    if escalation.state == REFUSED:
+        raise Problem(409, "Conflict", "This escalation was refused; it takes no evidence.")
     known = {item["sha256"] for item in escalation.evidence}
     fresh: list[EvidenceItem] = []
     for item in data.evidence:
@@ -196,6 +282,8 @@ async def add_evidence(
         if weight_changed:
             escalation.received_weight_g = data.received_weight_g
         escalation.updated_at = now
+    if (fresh or weight_changed) and escalation.state == FILED:
+        # A held escalation carries what was added to it in the event it is filed with.
         event = EvidenceAdded(
             escalation_id=escalation.escalation_id,
             return_id=escalation.return_id,
@@ -224,6 +312,8 @@ async def file_appeal(
 ) -> AppealAccepted:
     """Record the seller's appeal; whether it is in time is the case's decision, not intake's."""
     escalation = await _visible(session, escalation_id, principal, for_update=True)
+    if escalation.state != FILED:
+        raise Problem(409, "Conflict", "Nothing has been decided on this escalation to appeal.")
     if escalation.appealed_at is not None:
         raise Problem(409, "Conflict", "This escalation has been appealed already.")
     escalation.appealed_at = now

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import (
+    HeldScan,
     Partner,
     PartnerSecret,
     RawRequest,
@@ -136,3 +137,50 @@ async def resolve_emitted_unmapped(session: AsyncSession, *, partner_id: str, no
         .values(resolved_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def hold_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Hold scans whose return is not known yet (first sighting only); the newly held ids."""
+    if not rows:
+        return []
+    inserted = await session.execute(
+        pg_insert(HeldScan)
+        .on_conflict_do_nothing(index_elements=["partner_id", "partner_event_id"])
+        .returning(HeldScan.partner_event_id),
+        list(rows),
+    )
+    return list(inserted.scalars().all())
+
+
+async def held_for_return(session: AsyncSession, return_id: str) -> Sequence[HeldScan]:
+    query = (
+        select(HeldScan)
+        .where(HeldScan.return_id == return_id, HeldScan.state == "held")
+        .order_by(HeldScan.id)
+        .with_for_update()
+    )
+    return (await session.scalars(query)).all()
+
+
+async def held_before(
+    session: AsyncSession, held_before: datetime, *, limit: int = 500
+) -> Sequence[HeldScan]:
+    """Scans held since before `held_before`, locked; those a feed entry is binding right now
+    are skipped, not waited for."""
+    query = (
+        select(HeldScan)
+        .where(HeldScan.state == "held", HeldScan.held_at < held_before)
+        .order_by(HeldScan.held_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def count_emitted(session: AsyncSession, raw_id: UUID, n: int) -> None:
+    """Add events emitted later (a held scan bound) to the archived request they came in."""
+    await session.execute(
+        update(RawRequest)
+        .where(RawRequest.id == raw_id)
+        .values(events_emitted=RawRequest.events_emitted + n)
+    )

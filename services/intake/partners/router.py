@@ -119,4 +119,6 @@ async def receive_webhook(
         accepted=result.accepted,
         duplicates=result.duplicates,
         unmapped=result.unmapped,
+        held=len(result.held),
+        refused=len(result.refused),
     )

@@ -3,13 +3,22 @@
 Never commits: the request's unit of work commits the archive row and the outbox rows together,
 so a `202` always means both are stored. A batch is parsed and validated whole before anything
 is written, so a bad event rejects the whole batch and nothing is half-stored.
+
+A partner reports only on shipments assigned to it: the return's feed entry must name this
+partner and the scan's AWB. A scan of another partner's shipment (or with another AWB) is
+refused and counted, never emitted; the request is archived with verdict `foreign_shipment`
+(every scan foreign) or `partially_foreign` (the partner's own scans of the batch go through).
+A scan whose return the feed has not announced yet is held (`held_scans`) and bound when the
+feed entry arrives (`bind_held`), or refused `unknown_shipment` after the hold window
+(`expire_held`). See docs/return-ownership.md.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -23,8 +32,18 @@ from services.intake.partners import repository
 from services.intake.partners.adapter import ParsedScan, PartnerAdapter, PayloadInvalid
 from services.intake.partners.parsing import validation_errors
 from services.intake.partners.registry import ADAPTERS
+from services.intake.returns import repository as returns
+from services.intake.returns.repository import Owner
 from shared.events import ReturnShipmentEvent, ShipmentEventType
 from shared.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    partner_event_id: str
+    reason: str  # partner_mismatch | awb_mismatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +52,19 @@ class IngestResult:
     accepted: int
     duplicates: int
     unmapped: list[str]
+    held: list[str] = field(default_factory=list)  # partner event ids newly held
+    refused: list[Refusal] = field(default_factory=list)
+    # Duplicates of events stored before (not repeats inside this request): scans of this
+    # partner's own, so a request carrying them besides foreign ones is only partly foreign.
+    known: int = 0
 
     @property
     def verdict(self) -> str:
+        if self.refused:
+            own = self.accepted or self.unmapped or self.held or self.known
+            return "partially_foreign" if own else "foreign_shipment"
+        if self.held:
+            return "partially_held" if (self.accepted or self.unmapped) else "held"
         if self.accepted and self.unmapped:
             return "partially_unmapped"
         if self.accepted:
@@ -76,13 +105,58 @@ async def ingest(
         body=body,
         verdict=result.verdict,
         events_emitted=result.accepted,
-        detail=(
-            {"duplicates": result.duplicates, "unmapped": result.unmapped}
-            if (result.duplicates or result.unmapped)
-            else None
-        ),
+        detail=_detail(result),
     )
     return result
+
+
+def _detail(result: IngestResult) -> dict[str, object] | None:
+    detail: dict[str, object] = {}
+    if result.duplicates or result.unmapped:
+        detail.update(duplicates=result.duplicates, unmapped=result.unmapped)
+    if result.held:
+        detail["held"] = result.held
+    if result.refused:
+        # Which scans were refused and why, for the operator; the partner's answer says only
+        # how many, never whose shipment it is.
+        detail["refused"] = [
+            {"partner_event_id": r.partner_event_id, "reason": r.reason} for r in result.refused
+        ]
+    return detail or None
+
+
+def refusal(owner: Owner, *, partner_id: str, awb: str) -> str | None:
+    """Why this partner may not report this scan on the return, or None when it may."""
+    if owner.partner_id != partner_id:
+        return "partner_mismatch"
+    if owner.awb != awb:
+        return "awb_mismatch"
+    return None
+
+
+def _refused(partner_id: str, return_id: str, partner_event_id: str, reason: str) -> None:
+    metrics.security_event("scan", reason, partner_id)
+    log.warning(
+        "partner scan refused (%s): partner %s, event %s, return %s",
+        reason,
+        partner_id,
+        partner_event_id[:200],
+        return_id,
+    )
+
+
+def _shipment_row(event: ReturnShipmentEvent, *, raw_id: UUID, now: datetime) -> dict[str, object]:
+    return {
+        "event_id": event.event_id,
+        "partner_id": event.partner_id,
+        "partner_event_id": event.partner_event_id,
+        "return_id": event.return_id,
+        "event_type": event.event_type.value,
+        "occurred_at": event.occurred_at,
+        "raw_ref": raw_id,
+        "payload": json.loads(event.model_dump_json()),
+        "recorded_at": now,
+    }
 
 
 def archived_headers(adapter: PartnerAdapter, headers: Mapping[str, str]) -> dict[str, str]:
@@ -183,36 +257,104 @@ async def _emit(
             )
         except ValidationError as exc:  # an adapter let through what the contract refuses
             raise PayloadInvalid(validation_errors(exc, f"scan.{index}")) from exc
-        events.append(
-            (
-                event,
-                {
-                    "event_id": event.event_id,
-                    "partner_id": partner_id,
-                    "partner_event_id": scan.partner_event_id,
-                    "return_id": scan.return_id,
-                    "event_type": event_type.value,
-                    "occurred_at": scan.occurred_at,
-                    "raw_ref": raw_id,
-                    "payload": json.loads(event.model_dump_json()),
-                    "recorded_at": now,
-                },
-            )
-        )
+        events.append((event, _shipment_row(event, raw_id=raw_id, now=now)))
 
-    new_ids = await repository.record_events_once(session, [row for _, row in events])
-    fresh = [(event, row["payload"]) for event, row in events if event.partner_event_id in new_ids]
-    duplicates += len(events) - len(fresh)
-    for event, _ in fresh:
+    owners = await returns.owners(session, {event.return_id for event, _ in events})
+    unknown = sorted({event.return_id for event, _ in events} - owners.keys())
+    for return_id in unknown:  # sorted: two requests never wait on each other in a cycle
+        # Decide to hold under the return's lock: the feed entry cannot commit in between.
+        await returns.lock_return_id(session, return_id)
+    if unknown:
+        owners |= await returns.owners(session, unknown)
+    own: list[tuple[ReturnShipmentEvent, dict[str, object]]] = []
+    to_hold: list[dict[str, object]] = []
+    refused: list[Refusal] = []
+    for event, row in events:
+        owner = owners.get(event.return_id)
+        if owner is None:
+            to_hold.append(
+                {
+                    "partner_id": partner_id,
+                    "partner_event_id": event.partner_event_id,
+                    "return_id": event.return_id,
+                    "awb": event.awb,
+                    "raw_ref": raw_id,
+                    "payload": row["payload"],
+                    "held_at": now,
+                }
+            )
+            continue
+        reason = refusal(owner, partner_id=partner_id, awb=event.awb)
+        if reason is not None:
+            refused.append(Refusal(event.partner_event_id, reason))
+            _refused(partner_id, event.return_id, event.partner_event_id, reason)
+            continue
+        own.append((event, row))
+
+    new_ids = await repository.record_events_once(session, [row for _, row in own])
+    fresh = [event for event, _ in own if event.partner_event_id in new_ids]
+    known = len(own) - len(fresh)
+    for event in fresh:
         # The canonical event's ce_id is its event_id: fixed when the fact is recorded. The
         # history reads it from shipment_events, so only the outbox needs it here.
         enqueue(
             session, Outbox, event, source=SOURCE, subject=event.return_id, ce_id=event.event_id
         )
-    accepted = len(fresh)
+    held = await repository.hold_once(session, to_hold)
+    known += len(to_hold) - len(held)  # held before: a redelivery, not held twice
+    if held:
+        metrics.HELD.labels("scan", partner_id).inc(len(held))
     for status in await repository.record_unmapped_once(session, unmapped_rows):
         metrics.UNMAPPED_STATUS.labels(partner_id, metrics.status_label(status)).inc()
-    return IngestResult(str(raw_id), accepted, duplicates, unmapped)
+    return IngestResult(
+        str(raw_id),
+        len(fresh),
+        duplicates + known,
+        unmapped,
+        held=held,
+        refused=refused,
+        known=known,
+    )
+
+
+async def bind_held(session: AsyncSession, *, return_id: str, owner: Owner, now: datetime) -> int:
+    """The feed named the return's partner and AWB: emit its held scans that match them, refuse
+    the others. Runs in the feed entry's transaction. Returns how many were emitted."""
+    rows = await repository.held_for_return(session, return_id)
+    emit: list[tuple[ReturnShipmentEvent, dict[str, object]]] = []
+    for held in rows:
+        held.resolved_at = now
+        reason = refusal(owner, partner_id=held.partner_id, awb=held.awb)
+        if reason is not None:
+            held.state, held.refused_reason = "refused", reason
+            _refused(held.partner_id, return_id, held.partner_event_id, reason)
+            continue
+        held.state = "emitted"
+        event = ReturnShipmentEvent.model_validate(held.payload)
+        emit.append((event, _shipment_row(event, raw_id=held.raw_ref, now=now)))
+    new_ids = await repository.record_events_once(session, [row for _, row in emit])
+    emitted: dict[UUID, int] = {}
+    for event, row in emit:
+        if event.partner_event_id not in new_ids:
+            continue  # emitted already (a scan from before holding existed)
+        enqueue(
+            session, Outbox, event, source=SOURCE, subject=event.return_id, ce_id=event.event_id
+        )
+        raw_ref = row["raw_ref"]
+        assert isinstance(raw_ref, UUID)
+        emitted[raw_ref] = emitted.get(raw_ref, 0) + 1
+    for raw_ref, n in emitted.items():
+        await repository.count_emitted(session, raw_ref, n)
+    return sum(emitted.values())
+
+
+async def expire_held(session: AsyncSession, *, held_before: datetime, now: datetime) -> int:
+    """Refuse (`unknown_shipment`) held scans whose return the feed never announced in time."""
+    rows = await repository.held_before(session, held_before)
+    for held in rows:
+        held.state, held.refused_reason, held.resolved_at = "refused", "unknown_shipment", now
+        _refused(held.partner_id, held.return_id, held.partner_event_id, "unknown_shipment")
+    return len(rows)
 
 
 async def replay_unmapped(
@@ -243,6 +385,17 @@ async def replay_unmapped(
             **(raw.detail or {}),
             "replayed_at": now.isoformat(),
             "replay_emitted": result.accepted,
+            **({"replay_held": result.held} if result.held else {}),
+            **(
+                {
+                    "replay_refused": [
+                        {"partner_event_id": r.partner_event_id, "reason": r.reason}
+                        for r in result.refused
+                    ]
+                }
+                if result.refused
+                else {}
+            ),
         }
         replayed += 1
         emitted += result.accepted

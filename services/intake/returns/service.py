@@ -1,6 +1,7 @@
 """Accept the marketplace feed: `ReturnInitiated` once per return, `RefundIssued` once per refund.
 
-The feed may resend; the id of the return or refund is the redelivery guard.
+The feed may resend; the id of the return or refund is the redelivery guard. A new return binds
+whatever was held for it (escalations, partner scans), in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from uuid import uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.history import service as history
+from services.intake.holds import service as holds
 from services.intake.returns import repository
 from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
 from shared.events import RefundIssued, ReturnInitiated
@@ -20,10 +22,15 @@ from shared.events import RefundIssued, ReturnInitiated
 async def accept_return(session: AsyncSession, *, data: ReturnIn, now: datetime) -> ReturnAccepted:
     event = ReturnInitiated(**data.model_dump())
     ce_id = uuid4()
+    # Taken before the insert: an escalation or scan deciding to be held for this return either
+    # commits first (and is bound below) or waits and then sees the return.
+    await repository.lock_return_id(session, data.return_id)
     stored = await repository.insert_return_once(
         session,
         return_id=data.return_id,
         seller_id=data.seller_id,
+        partner_id=data.partner_id,
+        awb=data.awb,
         payload=json.loads(event.model_dump_json()),
         ce_id=ce_id,
     )
@@ -35,6 +42,12 @@ async def accept_return(session: AsyncSession, *, data: ReturnIn, now: datetime)
             duplicate=True,
         )
     history.record(session, event, occurred_at=data.initiated_at, recorded_at=now, ce_id=ce_id)
+    await holds.bind_return(
+        session,
+        return_id=data.return_id,
+        owner=repository.Owner(data.seller_id, data.partner_id, data.awb),
+        now=now,
+    )
     return ReturnAccepted(return_id=data.return_id, event_id=str(ce_id), duplicate=False)
 
 

@@ -119,6 +119,8 @@ def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
 
     @handlers.on(ReturnShipmentEvent)
     async def on_scan(event: ReturnShipmentEvent, ctx: HandlerContext) -> None:
+        if await service.refuse_foreign_scan(ctx.session, event=event, now=now()):
+            return
         if await facts.store_scan(ctx.session, event, ctx.ce_id):
             await service.on_return_fact(ctx.session, return_id=event.return_id, now=now())
 

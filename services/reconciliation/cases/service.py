@@ -10,6 +10,7 @@ case closes; a rejection closes when its appeal window ends. Callers hold the ca
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -21,7 +22,7 @@ from services.reconciliation import metrics
 from services.reconciliation.cases import repository
 from services.reconciliation.facts import batch
 from services.reconciliation.facts import repository as facts_repository
-from services.reconciliation.facts.service import load_facts
+from services.reconciliation.facts.service import REFUSED, load_facts, own_scans
 from services.reconciliation.ledger import service as ledger
 from services.reconciliation.models import Case, Outbox, TimelineEntry
 from services.reconciliation.policy.explain import explain, explain_manual
@@ -64,10 +65,13 @@ from shared.events import (
     LiableParty,
     Outcome,
     RefundIssued,
+    ReturnShipmentEvent,
     SellerEscalationFiled,
 )
 from shared.outbox import enqueue, outbox_row
 from shared.problems import Problem
+
+log = logging.getLogger(__name__)
 
 SOURCE = "disputedesk/reconciliation"
 SYSTEM = "system"
@@ -623,6 +627,8 @@ async def on_return_fact(
     """A return or a partner scan arrived: re-run the case, or open a proactive one (P1–P3)."""
     case = await repository.lock_by_return(session, return_id)
     if case is not None:
+        if await _claimed_by_another_seller(session, case, now=now):
+            return
         await reevaluate(session, case, now=now, p=p)
         return
     facts = await load_facts(session, case=None, return_id=return_id)
@@ -630,7 +636,7 @@ async def on_return_fact(
     if trigger is None or facts.seller_id is None:
         return
     ret = await facts_repository.get_return(session, return_id)
-    scans = await facts_repository.scans(session, return_id)
+    scans = own_scans(ret, await facts_repository.scans(session, return_id))
     trigger_types = {
         "P1": {"LOST", "DAMAGED_IN_TRANSIT"},
         "P2": {"DELIVERED_TO_SELLER"},
@@ -664,6 +670,81 @@ async def on_return_fact(
     )
 
 
+def _refused(
+    session: AsyncSession,
+    case: Case | None,
+    *,
+    kind: str,
+    reason: str,
+    detail: str,
+    now: datetime,
+    data: dict[str, Any],
+) -> None:
+    """Count, log (ids only) and, when the return has a case, note a fact that is not its
+    return's: defence in depth behind intake's own checks."""
+    metrics.fact_refused(session, kind, reason)
+    log.warning("%s refused (%s): %s", kind, reason, json.dumps(data, default=str))
+    if case is not None:
+        _note(
+            session,
+            case,
+            kind="FACT_REFUSED",
+            actor=SYSTEM,
+            now=now,
+            reason=detail,
+            data={"kind": kind, "reason": reason, **data},
+        )
+
+
+async def refuse_foreign_scan(
+    session: AsyncSession, *, event: ReturnShipmentEvent, now: datetime
+) -> bool:
+    """True (and the scan discarded) when the return is known and another partner's."""
+    ret = await facts_repository.get_return(session, event.return_id)
+    if ret is None or ret.partner_id == event.partner_id:
+        return False
+    await facts_repository.discard_scan(session, event)
+    _refused(
+        session,
+        await repository.lock_by_return(session, event.return_id),
+        kind="scan",
+        reason="partner_mismatch",
+        detail=f"A {event.event_type.value} scan from {event.partner_id} was refused: the "
+        f"return is assigned to {ret.partner_id}.",
+        now=now,
+        data={
+            "event_id": str(event.event_id),
+            "partner_id": event.partner_id,
+            "return_id": event.return_id,
+        },
+    )
+    return True
+
+
+async def _claimed_by_another_seller(session: AsyncSession, case: Case, *, now: datetime) -> bool:
+    """The return arrived after a claim opened its case, and names another seller: the case
+    goes to the desk (facts no longer move it) instead of paying the claimant."""
+    ret = await facts_repository.get_return(session, case.return_id)
+    if ret is None or ret.seller_id == case.seller_id:
+        return False
+    if CaseState(case.state) in OPEN_STATES and case.reason_code != "SELLER_MISMATCH":
+        metrics.fact_refused(session, "escalation", "seller_mismatch")
+        log.warning("case %s: claimant is not the return's seller", case.case_id)
+        _emit(
+            session,
+            case,
+            CaseUnderReview,
+            state=CaseState.UNDER_REVIEW,
+            actor=SYSTEM,
+            now=now,
+            reason="The claim on this case was filed by a seller other than the return's; "
+            "the desk checks it before anything is paid.",
+            reason_code="SELLER_MISMATCH",
+        )
+        await _sync_timers(session, case, now, CURRENT)
+    return True
+
+
 async def on_escalation(
     session: AsyncSession,
     *,
@@ -677,6 +758,20 @@ async def on_escalation(
     record = await facts_repository.get_escalation(session, escalation.escalation_id)
     assert record is not None
     case = await repository.lock_by_return(session, escalation.return_id)
+    ret = await facts_repository.get_return(session, escalation.return_id)
+    if ret is not None and ret.seller_id != escalation.seller_id:
+        record.disposition = REFUSED
+        _refused(
+            session,
+            case,
+            kind="escalation",
+            reason="seller_mismatch",
+            detail=f"Escalation {escalation.escalation_id} was refused: it was filed by a seller "
+            "other than the return's.",
+            now=now,
+            data={"escalation_id": escalation.escalation_id, "return_id": escalation.return_id},
+        )
+        return
     state = CaseState(case.state) if case else None
     label = f"{escalation.claim_type.value} claim {escalation.escalation_id}"
 
@@ -815,6 +910,22 @@ async def on_evidence(
     if not await facts_repository.store_evidence(session, event, ce_id):
         return
     case = await repository.lock_by_return(session, event.return_id)
+    escalation = await facts_repository.get_escalation(session, event.escalation_id)
+    if escalation is not None and (
+        escalation.disposition == REFUSED or escalation.seller_id != event.seller_id
+    ):
+        # Kept on record, never read as a fact (`load_facts` skips refused escalations').
+        _refused(
+            session,
+            case,
+            kind="evidence",
+            reason="seller_mismatch",
+            detail=f"Evidence for escalation {event.escalation_id} was refused: it is not a "
+            "claim of this return's seller.",
+            now=now,
+            data={"escalation_id": event.escalation_id, "return_id": event.return_id},
+        )
+        return
     if case is None:
         return  # kept; the case that opens later reads it
     state = CaseState(case.state)
@@ -905,6 +1016,22 @@ async def on_appeal(
 ) -> None:
     case = await repository.lock_by_return(session, event.return_id)
     state = CaseState(case.state) if case else None
+    escalation = await facts_repository.get_escalation(session, event.escalation_id)
+    if (escalation is not None and escalation.disposition == REFUSED) or (
+        case is not None and event.seller_id != case.seller_id
+    ):
+        await facts_repository.store_appeal(session, event, ce_id, REFUSED)
+        _refused(
+            session,
+            case,
+            kind="appeal",
+            reason="seller_mismatch",
+            detail=f"An appeal on escalation {event.escalation_id} was refused: it is not by "
+            "this case's seller.",
+            now=now,
+            data={"escalation_id": event.escalation_id, "return_id": event.return_id},
+        )
+        return
     if case is None or state not in FINISHED_STATES or case.decided_at is None:
         await facts_repository.store_appeal(session, event, ce_id, "NOTHING_TO_APPEAL")
         if case is not None:

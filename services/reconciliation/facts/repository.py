@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,6 +97,17 @@ def scan_row(e: ReturnShipmentEvent, ce_id: UUID) -> dict[str, Any]:
 
 async def store_scan(session: AsyncSession, e: ReturnShipmentEvent, ce_id: UUID) -> bool:
     return await _insert(session, ShipmentEventRecord, scan_row(e, ce_id), "event_id")
+
+
+async def discard_scan(session: AsyncSession, e: ReturnShipmentEvent) -> None:
+    """Remove a refused scan a consumer batch stored up front (it stays hidden in the batch's
+    view, as it was never claimed); outside a batch there is nothing to remove."""
+    await session.execute(
+        delete(ShipmentEventRecord).where(
+            ShipmentEventRecord.event_id == e.event_id,
+            ShipmentEventRecord.partner_id == e.partner_id,
+        )
+    )
 
 
 def escalation_row(e: SellerEscalationFiled, ce_id: UUID) -> dict[str, Any]:

@@ -23,22 +23,39 @@ from services.reconciliation.policy.facts import (
 from shared.events import ClaimType, FraudBand, ShipmentEventType
 
 CASE_ESCALATIONS = ("PRIMARY", "MERGED")
+# An escalation by a seller other than its return's: kept on record, never part of a case.
+REFUSED = "REFUSED"
 
 
 def _evidence(items: list[dict[str, Any]]) -> list[EvidenceFact]:
     return [EvidenceFact(kind=i["kind"], sha256=i["sha256"]) for i in items]
 
 
+def own_scans(ret: Any, scans: list[Any]) -> list[Any]:
+    """The scans of the return's own partner. A scan from another partner is refused when it
+    arrives after the return; one that came before its return is ignored here, so it never
+    becomes a fact either."""
+    if ret is None:
+        return scans
+    return [s for s in scans if s.partner_id == ret.partner_id]
+
+
 async def load_facts(session: AsyncSession, *, case: Case | None, return_id: str) -> Facts:
     """Everything known about the return, seen through the case's claim (if any)."""
     ret = await repository.get_return(session, return_id)
-    scans = await repository.scans(session, return_id)
+    scans = own_scans(ret, await repository.scans(session, return_id))
+    every_escalation = await repository.escalations(session, return_id)
     escalations = [
         e
-        for e in await repository.escalations(session, return_id)
+        for e in every_escalation
         if case is not None and e.disposition in CASE_ESCALATIONS and e.case_id == case.case_id
     ]
-    additions = await repository.evidence_additions(session, return_id)
+    refused = {e.escalation_id for e in every_escalation if e.disposition == REFUSED}
+    additions = [
+        a
+        for a in await repository.evidence_additions(session, return_id)
+        if a.escalation_id not in refused
+    ]
 
     claim: ClaimFact | None = None
     primary: EscalationRecord | None = None
