@@ -1,8 +1,9 @@
 """The fault drill, short: the four services as processes under traffic while the broker, each
 service and the database fail in turn; afterwards nothing intake accepted is lost or duplicated
 in any service, and the money path was exercised: every case decided, sellers paid, partners
-debited, proposals above the cap approved, appeals decided, every decision emailed once. It runs on a stack of its own, since it stops Kafka and PostgreSQL and its
-services use the same consumer groups as the in-process pipeline of the other tests."""
+debited, proposals above the cap approved, appeals decided, every decision emailed once. It
+runs on a stack of its own, since it stops Kafka and PostgreSQL and its services use the same
+consumer groups as the in-process pipeline of the other tests."""
 
 from __future__ import annotations
 
