@@ -406,8 +406,8 @@ async def _review_case(w: World, amount: int = 249_900) -> tuple[str, Any]:
     await w.desk.send(
         filed,
         return_initiated(rid, partner="rapidroute", item_value=amount),
-        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
-        scan(rid, "PICKED_UP", T0, weight=1000),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000, partner="rapidroute"),
+        scan(rid, "PICKED_UP", T0, weight=1000, partner="rapidroute"),
         assessed(filed, "HIGH"),
     )
     case = await w.desk.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")
