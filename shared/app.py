@@ -28,6 +28,7 @@ from shared.kafka.consumer import ConsumerRunner, EventHandlers
 from shared.kafka.producer import make_producer
 from shared.logging import configure_logging
 from shared.metrics import red_middleware
+from shared.openapi import install_docs, install_openapi
 from shared.outbox import OutboxMixin, OutboxRelay
 from shared.problems import PROBLEM_JSON, install_problem_handlers
 from shared.retention import Retention, retention_loop
@@ -261,7 +262,16 @@ def create_service_app(
                 log.warning("producer stop failed", exc_info=True)
             await engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_openapi(app)
+    install_docs(app)
     install_problem_handlers(app)
     app.middleware("http")(red_middleware(name))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
