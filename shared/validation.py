@@ -43,6 +43,8 @@ MAX_HOURS = 24 * 366 * 10
 # Offsets and ids that reach SQL as BIGINT parameters.
 MAX_OFFSET = 1_000_000
 MAX_BIGINT = 2**63 - 1
+# Free-form request data (policy changes) is a few levels deep; anything far deeper is an attack.
+MAX_NESTING = 32
 
 # Free text may hold tabs and line breaks; ids, paths and query values hold no control character.
 # Lone surrogates (JSON "\ud800") are refused too: they cannot be stored as UTF-8.
@@ -69,21 +71,27 @@ def plain_token(value: str) -> str:
 
 
 def _json_safe(value: Any) -> Any:
-    """Walk free-form data (dicts, lists) for what PostgreSQL's text and JSONB refuse."""
-    if isinstance(value, str):
-        plain_text(value)
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("NaN and infinities are not numbers JSON can carry")
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_BIGINT:
-        raise ValueError("integer out of range")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str):
-                plain_text(key)
-            _json_safe(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _json_safe(item)
+    """Walk free-form data (dicts, lists) for what PostgreSQL's text and JSONB refuse, and for
+    nesting deeper than any document of ours (which would exhaust recursion further on)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            plain_text(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("NaN and infinities are not numbers JSON can carry")
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_BIGINT:
+            raise ValueError("integer out of range")
+        elif isinstance(item, dict | list | tuple):
+            if depth >= MAX_NESTING:
+                raise ValueError(f"nested deeper than {MAX_NESTING} levels")
+            if isinstance(item, dict):
+                for key in item:
+                    if isinstance(key, str):
+                        plain_text(key)
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
     return value
 
 

@@ -421,3 +421,33 @@ async def test_unknown_fields_answer_422(
     doc = assert_problem(r, 422)
     unknown = next(k for k in body if k not in ("address",))
     assert f"body.{unknown}" in [e["field"] for e in doc["errors"]], doc
+
+
+# --- free-form data -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth, status", [(40, 422), (5000, 400)])
+async def test_deeply_nested_free_form_data_is_refused(
+    harness: Harness, pipeline: dict[str, Any], depth: int, status: int
+) -> None:
+    # 40 levels parse but are refused by the request model; 5000 cannot even be parsed.
+    changes = '{"a":' * depth + "1" + "}" * depth
+    body = ('{"version": "sop-deep-draft", "changes": ' + changes + "}").encode()
+    r = await pipeline["reconciliation"].client.post(
+        "/v1/policies",
+        content=body,
+        headers={**harness.key(MANAGER), "content-type": "application/json"},
+    )
+    assert_problem(r, status, "body.changes" if status == 422 else None)
+
+
+async def test_nan_in_free_form_data_answers_422(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    body = b'{"version": "sop-nan-draft", "changes": {"windows": {"claim_window_h": NaN}}}'
+    r = await pipeline["reconciliation"].client.post(
+        "/v1/policies",
+        content=body,
+        headers={**harness.key(MANAGER), "content-type": "application/json"},
+    )
+    assert_problem(r, 422, "body.changes")
