@@ -5,7 +5,7 @@ shipped in a Python package (no CDN: the docs work offline and load no third-par
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -160,60 +160,37 @@ def install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _asset_folder() -> Path | None:
+def _asset_folder() -> Path:
     """Swagger UI and ReDoc bundles shipped inside the `fastapi-offline` wheel."""
-    try:
-        import fastapi_offline
-    except ImportError:
-        return None
-    folder = Path(fastapi_offline.__file__).parent / "static"
-    return folder if (folder / "swagger-ui-bundle.js").exists() else None
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
 
 
 def install_docs(app: FastAPI) -> None:
-    """/docs and /redoc from local assets. Requires the app to be built with docs_url=None and
-    redoc_url=None; without the asset package the pages fall back to FastAPI's CDN defaults."""
-    folder = _asset_folder()
+    """/docs and /redoc from local assets (the app is built with docs_url=None, redoc_url=None)."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=_asset_folder()), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
-    if folder is None:
-        swagger: dict[str, str] = {}
-        redoc: dict[str, str] = {}
-    else:
-        app.mount(DOCS_ASSETS, StaticFiles(directory=folder), name="docs-assets")
-        swagger = {
-            "swagger_js_url": f"{DOCS_ASSETS}/swagger-ui-bundle.js",
-            "swagger_css_url": f"{DOCS_ASSETS}/swagger-ui.css",
-            "swagger_favicon_url": f"{DOCS_ASSETS}/favicon.png",
-        }
-        redoc = {
-            "redoc_js_url": f"{DOCS_ASSETS}/redoc.standalone.js",
-            "redoc_favicon_url": f"{DOCS_ASSETS}/favicon.png",
-        }
+    title = f"{app.title} - API"
 
-    def page(render: Callable[[], HTMLResponse]) -> Callable[[], Any]:
-        async def handler() -> HTMLResponse:
-            return render()
-
-        return handler
-
-    app.get("/docs", include_in_schema=False)(
-        page(
-            lambda: get_swagger_ui_html(
-                openapi_url=openapi_url,
-                title=f"{app.title} - API",
-                # The key typed into "Authorize" survives a reload of the page.
-                swagger_ui_parameters={"persistAuthorization": True},
-                **swagger,
-            )
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=title,
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            # The key typed into "Authorize" survives a reload of the page.
+            swagger_ui_parameters={"persistAuthorization": True},
         )
-    )
-    app.get("/redoc", include_in_schema=False)(
-        page(
-            lambda: get_redoc_html(
-                openapi_url=openapi_url,
-                title=f"{app.title} - API",
-                with_google_fonts=False,
-                **redoc,
-            )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=title,
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
         )
-    )

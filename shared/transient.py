@@ -5,7 +5,6 @@ and dead-letter the second; HTTP answers the first kind with 503 and Retry-After
 from __future__ import annotations
 
 from aiokafka.errors import KafkaError
-from asyncpg.exceptions import DataError as DriverDataError
 from sqlalchemy.exc import DataError as WrappedDataError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -70,7 +69,7 @@ def is_refused_value(exc: BaseException) -> bool:
     if isinstance(exc, OverflowError):
         return True
     return any(
-        isinstance(e, DriverDataError | WrappedDataError)
-        or str(getattr(e, "sqlstate", "") or "").startswith("22")
+        # asyncpg's DataError (also raised when it cannot encode a parameter) carries 22000.
+        isinstance(e, WrappedDataError) or str(getattr(e, "sqlstate", "") or "").startswith("22")
         for e in _database_errors(exc)
     )
