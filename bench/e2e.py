@@ -637,7 +637,19 @@ class Services:
             **{k: v for k, v in env.items() if not k.startswith("BENCH_")},
             **{f"{n.upper()}_DATABASE_URL": u for n, u in system["urls"].items()},
         }
-        base = {**os.environ, "DISPUTEDESK_KEYRING_FILE": str(system["keyring_file"])}
+        base = {
+            **os.environ,
+            "DISPUTEDESK_KEYRING_FILE": str(system["keyring_file"]),
+            # As with the partners' limits: the load is the subject, so the feed's and the
+            # agent's keys get room above every step (the limiter itself still runs and costs
+            # what it costs in production).
+            "RATE_LIMIT_OVERRIDES": json.dumps(
+                {
+                    client: {"per_s": 100_000, "burst": 100_000}
+                    for client in ("marketplace", "agent.asha")
+                }
+            ),
+        }
         process_env = service_environment(
             base, stack_env, settings=StackSettings(), repo_root=find_repo_root()
         )

@@ -19,7 +19,8 @@ KEYRING_FILE = "keyring.json"
 DEMO_SELLER = "S-DEMO-1"
 
 # (env name, client id, roles, seller id)
-DEV_CLIENTS: list[tuple[str, str, list[str], str | None]] = [
+Client = tuple[str, str, list[str], str | None]
+DEV_CLIENTS: list[Client] = [
     ("DISPUTEDESK_KEY_MARKETPLACE", "marketplace", [Role.MARKETPLACE], None),
     ("DISPUTEDESK_KEY_SELLER_PORTAL", f"portal:{DEMO_SELLER}", [Role.SELLER_PORTAL], DEMO_SELLER),
     ("DISPUTEDESK_KEY_OPS_AGENT", "agent.asha", [Role.OPS_AGENT], None),
@@ -38,11 +39,17 @@ def default_folder() -> Path:
     return Path(os.environ.get("DISPUTEDESK_STATE_DIR") or repo_root() / ".state")
 
 
-def generate() -> tuple[dict[str, str], dict[str, object]]:
+def portal_client(seller_id: str) -> Client:
+    """A seller portal key bound to `seller_id` (the fault drill gives each of its sellers one)."""
+    env_name = "DISPUTEDESK_KEY_PORTAL_" + "".join(c if c.isalnum() else "_" for c in seller_id)
+    return (env_name.upper(), f"portal:{seller_id}", [Role.SELLER_PORTAL], seller_id)
+
+
+def generate(clients: list[Client] = DEV_CLIENTS) -> tuple[dict[str, str], dict[str, object]]:
     """Fresh plaintext values and the matching keyring (hashes only)."""
     plain: dict[str, str] = {}
     keys = []
-    for env_name, client_id, roles, seller_id in DEV_CLIENTS:
+    for env_name, client_id, roles, seller_id in clients:
         key = new_key()
         plain[env_name] = key
         keys.append(
@@ -59,13 +66,13 @@ def generate() -> tuple[dict[str, str], dict[str, object]]:
     return plain, {"keys": keys}
 
 
-def ensure(folder: Path, *, force: bool = False) -> bool:
+def ensure(folder: Path, *, force: bool = False, clients: list[Client] = DEV_CLIENTS) -> bool:
     """Create the credential files unless present; True if they were (re)generated."""
     env_path, ring_path = folder / CREDENTIALS_FILE, folder / KEYRING_FILE
     if env_path.exists() and ring_path.exists() and not force:
         return False
     folder.mkdir(parents=True, exist_ok=True)
-    plain, ring = generate()
+    plain, ring = generate(clients)
     lines = ["# disputedesk development credentials (generated; never commit)"]
     lines += [f"{k}={v}" for k, v in plain.items()]
     env_path.write_text("\n".join(lines) + "\n")

@@ -31,6 +31,8 @@ from shared.metrics import red_middleware
 from shared.openapi import install_docs, install_openapi
 from shared.outbox import OutboxMixin, OutboxRelay
 from shared.problems import PROBLEM_JSON, install_problem_handlers
+from shared.rate_limit import TABLE as RATE_LIMIT_TABLE
+from shared.rate_limit import RateLimiter
 from shared.retention import Retention, retention_loop
 from shared.settings import ServiceSettings
 from shared.validation import UrlCharacters
@@ -180,6 +182,9 @@ def create_service_app(
     retentions = [
         Retention(outbox_model.__tablename__, "published_at", settings.outbox_retention_h * hours)
     ]
+    retentions.append(
+        Retention(RATE_LIMIT_TABLE, "updated_at", settings.rate_limit_retention_h * hours)
+    )
     if inbox_model is not None:
         retentions.append(
             Retention(inbox_model.__tablename__, "handled_at", settings.inbox_retention_h * hours)
@@ -214,6 +219,11 @@ def create_service_app(
         app.state.sessionmaker = sessionmaker
         app.state.keyring = keyring or Keyring(settings.keyring_file)
         app.state.settings = settings
+        limiter: RateLimiter | None = None
+        if settings.rate_limit_enabled:
+            limiter = RateLimiter(name, settings.database_url)
+            await limiter.start()
+        app.state.rate_limiter = limiter
 
         runtime.tasks.append(asyncio.create_task(_start_producer(runtime), name="producer"))
         runtime.tasks.append(
@@ -260,6 +270,8 @@ def create_service_app(
                 await asyncio.wait_for(producer.stop(), 10)
             except Exception:  # shutting down; unsent rows stay in the outbox for next time
                 log.warning("producer stop failed", exc_info=True)
+            if limiter is not None:
+                await limiter.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -272,6 +284,8 @@ def create_service_app(
     )
     install_openapi(app)
     install_docs(app)
+    # Read by shared/idempotency.py: each service keeps its keys in its own database.
+    app.state.idempotency_model = idempotency_model
     install_problem_handlers(app)
     app.middleware("http")(red_middleware(name))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

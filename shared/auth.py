@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from shared.problems import Problem
+from shared.rate_limit import RateLimiter, RateLimitExceeded
 
 
 class Role(StrEnum):
@@ -39,8 +40,9 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
     def can_act_for_seller(self, seller_id: str) -> bool:
-        """Ops roles act for any seller; a seller portal key only for its own seller."""
-        if self.has(Role.OPS_AGENT, Role.OPS_MANAGER, Role.ADMIN):
+        """Ops roles act for any seller; a seller portal key only for its own seller. Admin
+        manages keys and partners: it acts for no seller."""
+        if self.has(Role.OPS_AGENT, Role.OPS_MANAGER):
             return True
         return self.has(Role.SELLER_PORTAL) and self.seller_id == seller_id
 
@@ -104,9 +106,40 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def authenticate(request: Request) -> Principal:
+async def authenticate(request: Request) -> Principal:
+    """The caller's principal, within its rate limit (shared/rate_limit.py): one shared-bucket
+    statement per request. An address that failed authentication too often is answered 429
+    before its key counts, valid or not."""
     keyring: Keyring = request.app.state.keyring
     key = _presented_key(request)
+    principal = keyring.lookup(key) if key else None
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        settings = request.app.state.settings
+        address = request.client.host if request.client else "unknown"
+        failures = settings.auth_failure_limit()
+        try:
+            if principal is None:
+                await limiter.spend(f"auth-failures:{address}", failures, kind="auth_failures")
+            else:
+                await limiter.spend_caller(
+                    principal.client_id,
+                    settings.caller_limit(principal.client_id),
+                    address=address,
+                    failures=failures,
+                )
+        except RateLimitExceeded as exc:
+            detail = (
+                "Too many failed authentications from this address"
+                if exc.reason == "auth_failures"
+                else "Over this key's request rate"
+            )
+            raise Problem(
+                429,
+                "Too many requests",
+                f"{detail}; retry in {exc.retry_after_s} s.",
+                headers={"Retry-After": str(exc.retry_after_s)},
+            ) from exc
     if not key:
         raise Problem(
             401,
@@ -114,7 +147,6 @@ def authenticate(request: Request) -> Principal:
             "Send an API key as `Authorization: Bearer <key>`.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = keyring.lookup(key)
     if principal is None:
         raise Problem(
             401,
@@ -125,14 +157,26 @@ def authenticate(request: Request) -> Principal:
     return principal
 
 
-def require(*roles: str) -> Any:
-    """Dependency: the caller must hold one of `roles` (admin always may)."""
+@dataclass(frozen=True, slots=True)
+class RoleCheck:
+    """The dependency `require` builds; it keeps its roles so the route tables can list them
+    (`shared/access.py`, the matrix in docs/security.md)."""
 
-    def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        if not principal.has(*roles, Role.ADMIN):
+    roles: frozenset[str]
+
+    # async: a plain function would be run on the thread pool, a hop per request for nothing.
+    async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if not principal.has(*self.roles):
             raise Problem(
-                403, "Forbidden", f"This needs one of the roles: {', '.join(sorted(roles))}."
+                403, "Forbidden", f"This needs one of the roles: {', '.join(sorted(self.roles))}."
             )
         return principal
 
-    return Depends(dependency)
+
+def require(*roles: str) -> Any:
+    """Dependency: the caller must hold one of `roles`, named. Roles are separate duties: no role
+    implies another, and `admin` (keys, partners) is no exception (docs/security.md has the
+    matrix of every endpoint)."""
+    if not roles:
+        raise ValueError("require() needs at least one role")
+    return Depends(RoleCheck(frozenset(str(r) for r in roles)))

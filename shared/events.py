@@ -171,7 +171,7 @@ class RefundIssued(EventPayload):
 
 
 class ReturnShipmentEvent(EventPayload):
-    """One partner scan, normalised to the canonical vocabulary of `partners.md`."""
+    """One partner scan, normalised to the canonical vocabulary of docs/partners.md."""
 
     type: Literal["disputedesk.intake.return_shipment_event.v1"] = (
         "disputedesk.intake.return_shipment_event.v1"

@@ -1,27 +1,56 @@
-"""`Idempotency-Key` for mutating POSTs, as `product.md` defines it:
-same key + same body → the stored response; same key + different body → 422; in flight → 409.
+"""`Idempotency-Key`: the one implementation every mutating endpoint of every service uses.
+
+Per caller (the key's `client_id`): same key + same method, path and body → the stored response
+(status and body), no second effect; same key + another body or route → 422; the first request
+still in flight → 409 with Retry-After. The header is 1–255 visible ASCII characters (`!` to
+`~`); anything else is a 422 naming `header.Idempotency-Key`. Without the header a request simply
+runs. docs/security.md says the same for callers.
 
 The key is claimed in its own short transaction (so a concurrent retry sees "in flight" at once
 instead of blocking), and the response is stored in the request's own transaction, so it is kept
-exactly when the effect is. A claim whose request died is reclaimable after `stale_after`.
+exactly when the effect is. A claim whose request died is reclaimable after `stale_after`. A
+request that fails (4xx or 5xx) releases its claim: nothing happened, so a retry may run.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import DateTime, Integer, String, delete, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.auth import Principal
 from shared.problems import Problem
 
+T = TypeVar("T")
+
 HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+# Visible ASCII: the key is stored and compared exactly as sent, so no spaces or encodings.
+KEY_PATTERN = r"^[!-~]+$"
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=KEY_PATTERN,
+        description="Retry safely: the same key and body return the first answer (status and "
+        "body) without acting twice; the same key with another body → 422; while the first "
+        "request is in flight → 409. 1–255 visible ASCII characters, scoped to your API key.",
+    ),
+]
 
 
 class IdempotencyKeyMixin:
@@ -30,7 +59,7 @@ class IdempotencyKeyMixin:
     __tablename__ = "idempotency_keys"
 
     client_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH), primary_key=True)
     route: Mapped[str] = mapped_column(String(300))
     request_hash: Mapped[str] = mapped_column(String(64))
     response_status: Mapped[int | None] = mapped_column(Integer)
@@ -87,12 +116,13 @@ async def claim(
     stale_after: timedelta = timedelta(seconds=30),
 ) -> IdempotencyClaim | StoredResponse:
     """Claim `key` for this request, or return the response stored for an earlier identical one."""
-    if not key or len(key) > 200:
+    if not key or len(key) > MAX_KEY_LENGTH:
         raise Problem(
             422,
             "Validation failed",
-            f"{HEADER} must be 1–200 characters.",
-            errors=[{"field": f"header.{HEADER}", "message": "1–200 characters"}],
+            f"{HEADER} must be 1–{MAX_KEY_LENGTH} characters.",
+            type_="https://disputedesk.dev/problems/validation-failed",
+            errors=[{"field": f"header.{HEADER}", "message": f"1–{MAX_KEY_LENGTH} characters"}],
         )
     fingerprint = request_fingerprint(route, body)
     m = model
@@ -109,12 +139,18 @@ async def claim(
             select(m).where(m.client_id == client_id, m.key == key).with_for_update()
         )
         if row is None:  # released between our insert and select: let the caller retry
-            raise Problem(409, "Conflict", "A request with this Idempotency-Key is in flight.")
+            raise Problem(
+                409,
+                "Conflict",
+                f"A request with this {HEADER} is in flight.",
+                headers={"Retry-After": "1"},
+            )
         if row.request_hash != fingerprint:
             raise Problem(
                 422,
                 "Idempotency key reused",
                 f"This {HEADER} was used with a different request body or route.",
+                type_="https://disputedesk.dev/problems/idempotency-key-reused",
                 errors=[{"field": f"header.{HEADER}", "message": "reused with a different body"}],
             )
         if row.completed_at is not None and row.response_status is not None:
@@ -123,8 +159,53 @@ async def claim(
             raise Problem(
                 409,
                 "Conflict",
-                "A request with this Idempotency-Key is still in flight.",
+                f"A request with this {HEADER} is still in flight.",
                 headers={"Retry-After": "1"},
             )
         row.created_at = datetime.now(UTC)  # the earlier attempt died: take the claim over
         return IdempotencyClaim(m, client_id, key)
+
+
+def replay(stored: StoredResponse) -> Response:
+    headers = {"Idempotent-Replayed": "true"}
+    if stored.body is None:
+        return Response(status_code=stored.status, headers=headers)
+    return JSONResponse(stored.body, status_code=stored.status, headers=headers)
+
+
+async def idempotent(
+    request: Request,
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    key: str | None,
+    action: Callable[[], Awaitable[T]],
+    status_code: int | Callable[[T], int] = 200,
+) -> T | Response:
+    """Run `action` once per (client, key): a repeat gets the response stored with the effect.
+
+    `action` returns what the endpoint returns (a model, a dict, or None for an empty answer);
+    `status_code` is the endpoint's status, or a function of the result when it varies."""
+    if key is None:
+        return await action()
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    guard = await claim(
+        sessionmaker,
+        request.app.state.idempotency_model,
+        client_id=principal.client_id,
+        key=key,
+        # The concrete path: the same key on another case is a different request.
+        route=f"{request.method} {request.url.path}",
+        body=await request.body(),
+    )
+    if isinstance(guard, StoredResponse):
+        return replay(guard)
+    try:
+        out = await action()
+    except BaseException:
+        await guard.release(sessionmaker)
+        raise
+    status = status_code(out) if callable(status_code) else status_code
+    body = None if out is None else jsonable_encoder(out)
+    await guard.complete(session, status, body)
+    return out

@@ -68,6 +68,18 @@ OUTBOX_FAILURES = Counter(
     ["service"],
 )
 
+RATE_LIMITED = Counter(
+    "disputedesk_rate_limited_total",
+    "Requests answered 429: kind is caller (a key over its limit), auth_failures (an address "
+    "over its failed-authentication limit) or partner (a partner over its webhook limit).",
+    ["service", "kind"],
+)
+RATE_LIMIT_ERRORS = Counter(
+    "disputedesk_rate_limit_errors_total",
+    "Requests let through because the rate limiter's database did not answer.",
+    ["service"],
+)
+
 
 def _route_template(request: Request) -> str:
     for route in request.app.router.routes:

@@ -122,6 +122,14 @@ def document(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
             if (path, method) in authenticated:
                 op["security"] = [{BEARER: []}]
                 _add(responses, _AUTH)
+                if "429" not in responses:
+                    responses["429"] = {
+                        **problem_response_doc(
+                            "Over the key's request rate, or too many failed authentications "
+                            "from this address; retry after `Retry-After` seconds"
+                        ),
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    }
             if op.get("parameters") or op.get("requestBody"):
                 _add(responses, _INPUT)
             if op.get("requestBody"):

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.rate_limit import Limit
 
 
 def _shared(name: str) -> AliasChoices:
     # Accept both the unprefixed shared name and nothing else: these are deployment-wide.
     return AliasChoices(name)
+
+
+class CallerLimit(BaseModel):
+    per_s: float = Field(gt=0)
+    burst: float = Field(ge=1)
 
 
 class ServiceSettings(BaseSettings):
@@ -51,3 +58,31 @@ class ServiceSettings(BaseSettings):
     retention_interval_s: float = 600.0
     # Largest request body any endpoint accepts.
     max_body_bytes: int = 1024 * 1024
+
+    # Rate limits (shared/rate_limit.py; docs/security.md), deployment-wide. Per calling client:
+    # `per_s` sustained with bursts of `burst`; RATE_LIMIT_OVERRIDES gives named clients their
+    # own, e.g. '{"marketplace": {"per_s": 400, "burst": 800}}'. Failed authentications per
+    # client address and minute before the address is throttled.
+    rate_limit_enabled: bool = Field(default=True, validation_alias=_shared("RATE_LIMIT_ENABLED"))
+    rate_limit_per_s: float = Field(
+        default=100.0, gt=0, validation_alias=_shared("RATE_LIMIT_PER_S")
+    )
+    rate_limit_burst: float = Field(
+        default=200.0, ge=1, validation_alias=_shared("RATE_LIMIT_BURST")
+    )
+    rate_limit_overrides: dict[str, CallerLimit] = Field(
+        default_factory=dict, validation_alias=_shared("RATE_LIMIT_OVERRIDES")
+    )
+    auth_failures_per_minute: float = Field(
+        default=100.0, ge=1, validation_alias=_shared("AUTH_FAILURE_LIMIT_PER_MIN")
+    )
+    rate_limit_retention_h: int = 24
+
+    def caller_limit(self, client_id: str) -> Limit:
+        own = self.rate_limit_overrides.get(client_id)
+        if own is not None:
+            return Limit(own.per_s, own.burst)
+        return Limit(self.rate_limit_per_s, self.rate_limit_burst)
+
+    def auth_failure_limit(self) -> Limit:
+        return Limit(self.auth_failures_per_minute / 60.0, self.auth_failures_per_minute)

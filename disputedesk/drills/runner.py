@@ -20,7 +20,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from disputedesk import credentials
-from disputedesk.drills.checks import CheckResult, DrillEvidence, Verdict, run_checks
+from disputedesk.drills.checks import (
+    CheckResult,
+    DrillEvidence,
+    Verdict,
+    money_path_figures,
+    run_checks,
+)
+from disputedesk.drills.desk import CaseFollowUp
 from disputedesk.drills.faults import DrillTargets, Fault, fault_sequence
 from disputedesk.drills.fleet import ServiceFleet, drill_service_specs
 from disputedesk.drills.observe import (
@@ -31,6 +38,7 @@ from disputedesk.drills.observe import (
     unpublished_outbox_rows,
 )
 from disputedesk.drills.traffic import (
+    DRILL_SELLERS,
     AcceptedLedger,
     Credentials,
     DrillClient,
@@ -43,6 +51,7 @@ from disputedesk.stack.supervisor import service_environment
 from shared.events import INTAKE_RETURNS
 
 DRILL_DATABASE_PREFIX = "drill_"
+PROGRESS_EVERY_S = 15.0
 CREDENTIALS_FOLDER = "drill-credentials"
 
 
@@ -109,6 +118,7 @@ class DrillReport:
     traffic: dict[str, Any]
     drain: DrainOutcome
     checks: list[CheckResult]
+    figures: dict[str, int] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -130,6 +140,7 @@ class DrillReport:
             "traffic": self.traffic,
             "drain": asdict(self.drain),
             "checks": [c.as_json() for c in self.checks],
+            "figures": self.figures,
         }
 
     def write_json(self, path: Path) -> None:
@@ -234,7 +245,12 @@ class DrillRunner:
             stack_env[f"{service.upper()}_DATABASE_URL"] = url
             upgrade(service, url)
         folder = self.stack.settings.state_dir / CREDENTIALS_FOLDER
-        credentials.ensure(folder)
+        # Fresh each run: the development clients plus a portal key for each drill seller.
+        credentials.ensure(
+            folder,
+            force=True,
+            clients=[*credentials.DEV_CLIENTS, *map(credentials.portal_client, DRILL_SELLERS)],
+        )
         secrets = credentials.read_env(folder / credentials.CREDENTIALS_FILE)
         asyncio.run(seed_dev_partners(stack_env["INTAKE_DATABASE_URL"], secrets))
         return stack_env, secrets, folder / credentials.KEYRING_FILE
@@ -263,14 +279,23 @@ class DrillRunner:
 
     def _status_line(self) -> str:
         ledger = self.ledger
+        desk = ledger.desk
         return (
             f"{self._phase} · {ledger.stories} stories, {ledger.accepted_requests} accepted, "
-            f"{ledger.total_retries} client retries"
+            f"{ledger.total_retries} client retries · cases closed {desk['closed']}, "
+            f"approvals {desk['approved']}, appeals {desk['appealed']}/"
+            f"{desk['appeal decided']} decided"
         )
 
     async def _tick(self, progress: Progress, task: Any) -> None:
+        """The live line, and the same as a log line every PROGRESS_EVERY_S (a log file or a
+        CI job shows no live line, and the drill runs for minutes)."""
+        last_said = time.monotonic()
         while True:
             progress.update(task, description=self._status_line())
+            if time.monotonic() - last_said >= PROGRESS_EVERY_S:
+                last_said = time.monotonic()
+                self._say(progress, f"[dim]{self._status_line()}[/]")
             await asyncio.sleep(0.25)
 
     def _say(self, progress: Progress, text: str) -> None:
@@ -299,14 +324,23 @@ class DrillRunner:
             self._say(
                 progress, "services ready: " + ", ".join(f"{n} {fleet.url(n)}" for n in fleet.names)
             )
-            async with httpx.AsyncClient(base_url=fleet.url("intake"), timeout=10.0) as http:
+            async with (
+                httpx.AsyncClient(base_url=fleet.url("intake"), timeout=10.0) as http,
+                httpx.AsyncClient(base_url=fleet.url("reconciliation"), timeout=10.0) as desk,
+            ):
                 client = DrillClient(
                     http,
-                    credentials=Credentials.from_env(secrets),
+                    credentials=Credentials.from_env(secrets, DRILL_SELLERS),
                     ledger=self.ledger,
                     give_up_after_s=self.plan.give_up_after_s,
+                    desk=desk,
                 )
                 traffic = TrafficGenerator(client, plan=self.plan.traffic, run_id=self.run_id)
+                traffic.follow_up = CaseFollowUp(
+                    traffic,
+                    poll_s=self.plan.traffic.poll_s,
+                    give_up_after_s=self.plan.give_up_after_s,
+                )
                 flowing = asyncio.create_task(traffic.run(), name="traffic")
                 self._phase = "traffic"
                 await asyncio.sleep(self.plan.warmup_s)
@@ -329,7 +363,7 @@ class DrillRunner:
                     flowing.cancel()
                     await asyncio.gather(flowing, return_exceptions=True)
                     raise
-                self._phase = "finishing started stories (clients retry what failed)"
+                self._phase = "finishing started stories and following their cases to the end"
                 traffic.stop()
                 await flowing
             self._phase = "waiting for the pipeline to drain"
@@ -355,6 +389,7 @@ class DrillRunner:
                     mail_dir=Path(stack_env.get("MAIL_SINK_DIR", self.stack.settings.mail_dir)),
                 )
                 checks = await run_checks(evidence)
+                figures = await money_path_figures(evidence)
             finally:
                 await dbs.dispose()
         finally:
@@ -370,6 +405,7 @@ class DrillRunner:
             traffic=self.ledger.summary(),
             drain=drain,
             checks=checks,
+            figures=figures,
         )
 
     async def _drain(self, dbs: ServiceDatabases, bootstrap: str) -> DrainOutcome:
@@ -385,6 +421,10 @@ class DrillRunner:
                 counts = (
                     int(await dbs.scalar("fraud", "SELECT count(*) FROM assessments") or 0),
                     int(await dbs.scalar("reconciliation", "SELECT count(*) FROM cases") or 0),
+                    int(
+                        await dbs.scalar("reconciliation", "SELECT count(*) FROM case_timeline")
+                        or 0
+                    ),
                     int(await dbs.scalar("notifications", "SELECT count(*) FROM messages") or 0),
                     int(
                         await dbs.scalar(
@@ -399,10 +439,11 @@ class DrillRunner:
                     "consumer_lag": lag,
                     "assessments": counts[0],
                     "cases": counts[1],
-                    "messages": counts[2],
-                    "messages_pending": counts[3],
+                    "timeline": counts[2],
+                    "messages": counts[3],
+                    "messages_pending": counts[4],
                 }
-                idle = not any(outbox.values()) and not any(lag.values()) and counts[3] == 0
+                idle = not any(outbox.values()) and not any(lag.values()) and counts[4] == 0
                 if idle and counts == previous:
                     return DrainOutcome(True, round(time.monotonic() - began, 1), status)
                 previous = counts if idle else None
@@ -471,6 +512,13 @@ def render_report(report: DrillReport, console: Console) -> None:
             c.detail,
         )
     console.print(checks)
+    if report.figures:
+        money = Table(title=f"drill {report.run_id}: the money path")
+        money.add_column("figure")
+        money.add_column("count", justify="right")
+        for label, value in report.figures.items():
+            money.add_row(label, f"{value:,}")
+        console.print(money)
     if not report.drain.drained:
         console.print(f"[red]The pipeline did not drain:[/] {report.drain.last_status}")
     verdict = "[bold green]PASSED[/]" if report.passed else "[bold red]FAILED[/]"

@@ -23,7 +23,7 @@ Request = tuple[str, dict[str, str], bytes]
 
 INDIA = ZoneInfo("Asia/Kolkata")
 
-# Each partner's own words for the canonical event types (partners.md).
+# Each partner's own words for the canonical event types (docs/partners.md).
 SWIFTSHIP_EVENTS = {
     "PICKUP_SCHEDULED": "return.pickup_scheduled", "PICKUP_FAILED": "return.pickup_failed",
     "PICKED_UP": "return.picked_up", "QC_PASSED": "return.qc_passed",

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.fraud.alerts.router import router as alerts_router
 from services.fraud.labels.router import router as labels_router
-from services.fraud.models import Inbox, Outbox
+from services.fraud.models import IdempotencyKey, Inbox, Outbox
 from services.fraud.risk.router import router as risk_router
 from services.fraud.scoring.handlers import handlers as scoring_handlers
 from services.fraud.settings import FraudSettings
@@ -25,9 +25,11 @@ def create_app(settings: FraudSettings | None = None, clock: Clock | None = None
         settings=settings or FraudSettings(),
         outbox_model=Outbox,
         inbox_model=Inbox,
+        idempotency_model=IdempotencyKey,
         consumers=[
-            ConsumerSpec("fraud", [INTAKE_RETURNS.name, RECONCILIATION_CASES.name],
-                         scoring_handlers)
+            ConsumerSpec(
+                "fraud", [INTAKE_RETURNS.name, RECONCILIATION_CASES.name], scoring_handlers
+            )
         ],
         routers=[risk_router, alerts_router, watchlist_router, labels_router],
         clock=clock,

@@ -25,8 +25,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.idempotency import IdempotencyKeyMixin
 from shared.inbox import InboxMixin
 from shared.outbox import OutboxMixin
+from shared.rate_limit import RateLimitBucketMixin
 
 
 class Base(DeclarativeBase):
@@ -35,6 +37,14 @@ class Base(DeclarativeBase):
 
 class Outbox(OutboxMixin, Base):
     pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
+    """Mutating requests retried with the same `Idempotency-Key` answer the stored response."""
+
+
+class RateLimitBucket(RateLimitBucketMixin, Base):
+    """Shared request budgets of callers, failing addresses (and partners): all replicas."""
 
 
 class Inbox(InboxMixin, Base):
@@ -101,8 +111,12 @@ class ReturnFacts(Base):
         Index("ix_return_facts_qc_agent_claimed", "qc_agent_id", "claimed_at"),
         Index("ix_return_facts_qc_hub_claimed", "qc_hub_id", "claimed_at"),
         Index("ix_return_facts_agent_terminal", "pickup_agent_id", "terminal_at"),
-        Index("ix_return_facts_hubs", "hubs", postgresql_using="gin",
-              postgresql_ops={"hubs": "jsonb_path_ops"}),
+        Index(
+            "ix_return_facts_hubs",
+            "hubs",
+            postgresql_using="gin",
+            postgresql_ops={"hubs": "jsonb_path_ops"},
+        ),
     )
 
 
@@ -210,8 +224,14 @@ class WatchlistEntry(Base):
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        Index("uq_watchlist_active", "entity_type", "entity_id", "source", unique=True,
-              postgresql_where=text("active")),
+        Index(
+            "uq_watchlist_active",
+            "entity_type",
+            "entity_id",
+            "source",
+            unique=True,
+            postgresql_where=text("active"),
+        ),
     )
 
 
@@ -238,8 +258,13 @@ class Alert(Base):
 
     __table_args__ = (
         # One open (or acknowledged) alert per pattern and subject: repeats update nothing.
-        Index("uq_alerts_open", "pattern", "subject_key", unique=True,
-              postgresql_where=text("status IN ('open', 'acknowledged')")),
+        Index(
+            "uq_alerts_open",
+            "pattern",
+            "subject_key",
+            unique=True,
+            postgresql_where=text("status IN ('open', 'acknowledged')"),
+        ),
         Index("ix_alerts_status_raised", "status", "raised_at"),
     )
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.idempotency import IdempotencyKeyMixin
 from shared.outbox import OutboxMixin
+from shared.rate_limit import RateLimitBucketMixin
 
 
 class Base(DeclarativeBase):
@@ -33,6 +34,10 @@ class Base(DeclarativeBase):
 
 class Outbox(OutboxMixin, Base):
     pass
+
+
+class RateLimitBucket(RateLimitBucketMixin, Base):
+    """Shared request budgets of callers, failing addresses (and partners): all replicas."""
 
 
 class IdempotencyKey(IdempotencyKeyMixin, Base):

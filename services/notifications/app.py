@@ -13,7 +13,7 @@ from services.notifications.delivery.service import Dispatcher, run_dispatcher
 from services.notifications.digests.service import run_digest_flusher
 from services.notifications.messages.handlers import build_handlers
 from services.notifications.messages.router import router as messages_router
-from services.notifications.models import Inbox, Outbox
+from services.notifications.models import IdempotencyKey, Inbox, Outbox
 from services.notifications.settings import NotificationsSettings
 from services.notifications.suppressions.router import router as suppressions_router
 from shared.app import ConsumerSpec, ServiceRuntime, create_service_app
@@ -68,6 +68,7 @@ def create_app(
         settings=settings,
         outbox_model=Outbox,
         inbox_model=Inbox,
+        idempotency_model=IdempotencyKey,
         consumers=consumers,
         routers=[messages_router, templates_router, suppressions_router],
         background=[dispatcher, digest_flusher],

@@ -23,8 +23,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.idempotency import IdempotencyKeyMixin
 from shared.inbox import InboxMixin
 from shared.outbox import OutboxMixin
+from shared.rate_limit import RateLimitBucketMixin
 
 
 class Base(DeclarativeBase):
@@ -33,6 +35,14 @@ class Base(DeclarativeBase):
 
 class Outbox(OutboxMixin, Base):
     pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
+    """Mutating requests retried with the same `Idempotency-Key` answer the stored response."""
+
+
+class RateLimitBucket(RateLimitBucketMixin, Base):
+    """Shared request budgets of callers, failing addresses (and partners): all replicas."""
 
 
 class Inbox(InboxMixin, Base):

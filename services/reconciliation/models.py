@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from shared.idempotency import IdempotencyKeyMixin
 from shared.inbox import InboxMixin
 from shared.outbox import OutboxMixin
+from shared.rate_limit import RateLimitBucketMixin
 
 
 class Base(DeclarativeBase):
@@ -37,6 +38,10 @@ class Base(DeclarativeBase):
 
 class Outbox(OutboxMixin, Base):
     pass
+
+
+class RateLimitBucket(RateLimitBucketMixin, Base):
+    """Shared request budgets of callers, failing addresses (and partners): all replicas."""
 
 
 class Inbox(InboxMixin, Base):

@@ -98,6 +98,8 @@ def _scratch_app(harness: Harness, service: str, keyring: Path) -> Any:
         kafka_bootstrap_servers=NO_KAFKA,
         keyring_file=keyring,
         outbox_poll_interval_s=3600.0,
+        # The subject here is input, not rate; the limits have their own tests.
+        rate_limit_enabled=False,
         **extra,
     )
     return import_module(f"services.{service}.app").create_app(service_settings)

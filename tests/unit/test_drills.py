@@ -151,3 +151,239 @@ def test_services_get_free_ports_below_the_ephemeral_range() -> None:
     assert ports["intake"] == 27001
     assert len(set(ports.values())) == 4
     assert all(1024 <= port < 32768 for port in ports.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# The money path: what the follow-ups do, and checks that cannot pass on nothing
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_check_with_nothing_to_count_fails_as_not_exercised() -> None:
+    from disputedesk.drills.checks import CheckResult, require_exercise
+
+    empty = require_exercise(CheckResult("ledger balances", 0, 0, Verdict.OK, "0 paise"))
+    assert empty.verdict is Verdict.NOT_EXERCISED and empty.verdict.fails
+    assert "never reached" in empty.detail
+    unknown = require_exercise(CheckResult("x", None, None, Verdict.OK))
+    assert unknown.verdict is Verdict.NOT_EXERCISED
+    counted = require_exercise(CheckResult("x", 3, 3, Verdict.OK))
+    assert counted.verdict is Verdict.OK
+    # A failure keeps its own verdict: it says more than "nothing counted".
+    lost = require_exercise(CheckResult("x", 0, 1, Verdict.DUPLICATED))
+    assert lost.verdict is Verdict.DUPLICATED
+
+
+def _row(case: str, version: int, kind: str, **event: object) -> object:
+    from disputedesk.drills.checks import TimelineRow
+
+    return TimelineRow(case, version, kind, str(event.pop("actor", "system")), dict(event))
+
+
+def test_the_emails_a_case_owes_follow_its_transitions() -> None:
+    from disputedesk.drills.checks import expected_messages
+
+    timeline = [
+        _row("C1", 1, "CaseOpened"),
+        _row("C1", 2, "EvidenceRequested"),
+        _row("C1", 3, "CaseDecided", previous_state="AWAITING_EVIDENCE"),
+        _row("C1", 4, "CaseSettled"),
+        _row("C1", 5, "CaseAppealed"),
+        _row("C1", 6, "CaseDecided", previous_state="APPEALED"),
+        _row("C2", 1, "CaseOpened"),
+        _row("C2", 2, "CaseEscalated", escalation_reason="ABOVE_APPROVAL_CAP"),
+        _row("C3", 1, "CaseOpened"),  # proactive: no seller address
+        _row("C3", 2, "CaseEscalated", escalation_reason="ABOVE_APPROVAL_CAP"),
+        _row("C3", 3, "CaseRejected", previous_state="OPEN"),
+    ]
+    assert expected_messages(timeline, {"C1", "C2"}) == {  # type: ignore[arg-type]
+        "C1:acknowledgement:1",
+        "C1:evidence_request:2",
+        "C1:decision:3",
+        "C1:appeal_outcome:6",
+        "C2:acknowledgement:1",
+        "C2:escalation_update:2",
+        "C2:approval_cap_alert:2",
+        "C3:approval_cap_alert:2",  # managers are alerted whoever the seller is
+    }
+
+
+def test_an_appeal_that_changes_nothing_is_told_from_one_that_overturns() -> None:
+    from disputedesk.drills.checks import upheld_appeals
+
+    partial = {"rule_id": "L11", "payout": 124_950, "liable_party": "BUYER"}
+    late = {"rule_id": "E3", "payout": 0, "liable_party": None}
+    timeline = [
+        _row("C1", 2, "CaseDecided", previous_state="OPEN", decision=partial),
+        _row("C1", 5, "CaseDecided", previous_state="APPEALED", decision={**partial}),
+        _row("C2", 2, "CaseRejected", previous_state="OPEN", decision=late),
+        _row("C2", 4, "CaseDecided", previous_state="APPEALED", decision={**late}),
+        _row("C3", 2, "CaseDecided", previous_state="OPEN", decision=partial),
+        _row(
+            "C3",
+            5,
+            "CaseDecided",
+            previous_state="APPEALED",
+            decision={"rule_id": "APPEAL", "payout": 249_900, "liable_party": "PARTNER"},
+        ),
+    ]
+    assert upheld_appeals(timeline) == {("C1", 5), ("C2", 4)}  # type: ignore[arg-type]
+
+
+def test_a_follow_up_acts_when_the_people_around_the_case_would() -> None:
+    import random
+    from datetime import UTC, datetime
+
+    from disputedesk.drills.desk import Action, next_action, request_for
+    from disputedesk.drills.stories import Scenario, script_story
+
+    def script(scenario: Scenario):  # type: ignore[no-untyped-def]
+        return script_story(
+            4,
+            run_id="T",
+            now=datetime(2026, 11, 24, tzinfo=UTC),
+            sellers=("S-1", "S-2"),
+            rng=random.Random(1),
+            scenario=scenario,
+        )
+
+    def case(state: str, reason_code: str | None = None) -> dict[str, object]:
+        return {"case_id": "C1", "state": state, "reason_code": reason_code, "version": 3}
+
+    none: frozenset[Action] = frozenset()
+    cap = script(Scenario.ABOVE_CAP)
+    assert next_action(cap, None, none) is None
+    assert next_action(cap, case("OPEN"), none) is None
+    assert next_action(cap, case("ESCALATED", "ABOVE_APPROVAL_CAP"), none) is Action.APPROVE
+    assert next_action(cap, case("ESCALATED", "SLA_BREACHED"), none) is None
+    assert next_action(cap, case("CLOSED"), frozenset({Action.APPROVE})) is Action.DONE
+    approve = request_for(Action.APPROVE, cap, case("ESCALATED"), "ESC-1")
+    assert approve.path == "/v1/cases/C1/approve" and approve.client == "manager"
+
+    later = script(Scenario.EVIDENCE_LATER)
+    assert next_action(later, case("AWAITING_EVIDENCE"), none) is Action.ADD_EVIDENCE
+    evidence = request_for(Action.ADD_EVIDENCE, later, case("AWAITING_EVIDENCE"), "ESC-1")
+    assert evidence.path == "/v1/escalations/ESC-1/evidence"
+    assert evidence.client == f"seller:{later.seller_id}" and evidence.body["evidence"]
+    assert next_action(later, case("AWAITING_EVIDENCE"), frozenset({Action.ADD_EVIDENCE})) is None
+
+    appealed = script(Scenario.NO_QC_DAMAGE)
+    assert next_action(appealed, case("CLOSED"), none) is Action.APPEAL
+    assert next_action(appealed, case("CLOSED"), frozenset({Action.APPEAL})) is None
+    assert next_action(appealed, case("APPEALED"), frozenset({Action.APPEAL})) is (
+        Action.DECIDE_APPEAL
+    )
+    decision = request_for(Action.DECIDE_APPEAL, appealed, case("APPEALED"), "ESC-1")
+    # Four eyes: the second manager decides appeals, the first approves proposals.
+    assert decision.client == "second_manager"
+    assert decision.body == {
+        "overturn": True,
+        "reason": appealed.appeal.decision_reason,  # type: ignore[union-attr]
+        "liable_party": "PARTNER",
+        "payout_pct": 100,
+    }
+    done = frozenset({Action.APPEAL, Action.DECIDE_APPEAL})
+    assert next_action(appealed, case("CLOSED"), done) is Action.DONE
+
+    plain = script(Scenario.PARTNER_DAMAGE)
+    assert next_action(plain, case("CLOSED"), none) is Action.DONE
+    assert next_action(plain, case("UNDER_REVIEW"), none) is Action.DECIDE_REVIEW
+    review = request_for(Action.DECIDE_REVIEW, plain, case("UNDER_REVIEW"), "ESC-1")
+    assert review.body["rule_id"] == "L9" and review.body["payout_pct"] == 100
+    assert review.client == "agent"
+
+
+def test_each_request_carries_the_key_of_the_client_that_makes_it() -> None:
+    credentials = Credentials(
+        marketplace_key="mk",
+        agent_key="ak",
+        swiftship_secret="whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
+        manager_key="m1",
+        second_manager_key="m2",
+        seller_keys={"S-1": "pk1"},
+    )
+    assert credentials.key_for("seller:S-1") == "pk1"
+    assert credentials.key_for("manager") == "m1"
+    assert credentials.key_for("second_manager") == "m2"
+    assert credentials.key_for("agent") == "ak"
+
+
+def _desk_client(
+    states: list[str], posts: list[httpx.Request]
+) -> tuple[DrillClient, AcceptedLedger]:
+    """Reconciliation's queue showing `states` one look after another (the last one stays)."""
+    looks = iter(states)
+    last = {"state": states[-1]}
+
+    def reconciliation(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            last["state"] = next(looks, last["state"])
+            state = last["state"]
+            reason = "ABOVE_APPROVAL_CAP" if state == "ESCALATED" else None
+            case = {"case_id": "C1", "state": state, "reason_code": reason, "version": 1}
+            return httpx.Response(200, json={"items": [case], "next_cursor": None})
+        posts.append(request)
+        return httpx.Response(200, json={"case_id": "C1", "state": "CLOSED"})
+
+    ledger = AcceptedLedger()
+    credentials = Credentials(
+        marketplace_key="mk",
+        agent_key="ak",
+        swiftship_secret=CREDENTIALS.swiftship_secret,
+        manager_key="m1",
+        second_manager_key="m2",
+    )
+    desk = httpx.AsyncClient(transport=httpx.MockTransport(reconciliation), base_url="http://r")
+    intake = httpx.AsyncClient(transport=httpx.MockTransport(reconciliation), base_url="http://i")
+    client = DrillClient(intake, credentials=credentials, ledger=ledger, desk=desk)
+    return client, ledger
+
+
+async def test_a_proposal_is_approved_once_by_a_manager_and_the_case_followed_to_its_end() -> None:
+    import random
+    from datetime import UTC, datetime
+
+    from disputedesk.drills.desk import CaseFollowUp
+    from disputedesk.drills.stories import Scenario, script_story
+    from disputedesk.drills.traffic import TrafficGenerator, TrafficPlan
+
+    posts: list[httpx.Request] = []
+    client, ledger = _desk_client(["OPEN", "ESCALATED", "ESCALATED", "CLOSED"], posts)
+    traffic = TrafficGenerator(client, plan=TrafficPlan(redelivery_share=0.0), run_id="T")
+    script = script_story(
+        2,
+        run_id="T",
+        now=datetime(2026, 11, 24, tzinfo=UTC),
+        sellers=("S-1",),
+        rng=random.Random(1),
+        scenario=Scenario.ABOVE_CAP,
+    )
+    await CaseFollowUp(traffic, poll_s=0.01, give_up_after_s=5).follow(script)
+    assert [p.url.path for p in posts] == ["/v1/cases/C1/approve"]
+    assert posts[0].headers["authorization"] == "Bearer m1"
+    assert posts[0].headers["idempotency-key"] == "drill-T-00002-approve"
+    assert ledger.desk == {"approved": 1, "closed": 1}
+    assert ledger.problems() == []
+
+
+async def test_a_case_that_never_moves_is_reported_stuck() -> None:
+    import random
+    from datetime import UTC, datetime
+
+    from disputedesk.drills.desk import CaseFollowUp
+    from disputedesk.drills.stories import Scenario, script_story
+    from disputedesk.drills.traffic import TrafficGenerator, TrafficPlan
+
+    posts: list[httpx.Request] = []
+    client, ledger = _desk_client(["OPEN"], posts)
+    traffic = TrafficGenerator(client, plan=TrafficPlan(), run_id="T")
+    script = script_story(
+        1,
+        run_id="T",
+        now=datetime(2026, 11, 24, tzinfo=UTC),
+        sellers=("S-1",),
+        rng=random.Random(1),
+        scenario=Scenario.PARTNER_DAMAGE,
+    )
+    await CaseFollowUp(traffic, poll_s=0.01, give_up_after_s=0.1).follow(script)
+    assert posts == []
+    assert len(ledger.problems()) == 1 and "stayed at OPEN" in ledger.problems()[0]

@@ -30,7 +30,7 @@ def test_openapi_declares_bearer_auth_and_problem_answers(service: str) -> None:
             public = path.startswith(PUBLIC)
             assert (op.get("security") == [{"bearerAuth": []}]) != public, (method, path)
             if not public:
-                assert {"401", "403", "503"} <= set(op["responses"]), (method, path)
+                assert {"401", "403", "429", "503"} <= set(op["responses"]), (method, path)
             if op.get("requestBody"):
                 assert {"413", "422"} <= set(op["responses"]), (method, path)
             for status, answer in op["responses"].items():

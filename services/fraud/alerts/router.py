@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from services.fraud.alerts import repository
 from services.fraud.alerts.schemas import AcknowledgeIn, AlertOut, AlertPage
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.problems import Problem
 from shared.validation import Offset
 
@@ -30,31 +32,49 @@ async def list_alerts(
     principal: Principal = require(Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE),
 ) -> AlertPage:
     rows = await repository.list_alerts(
-        session, status=status, pattern=pattern, entity_type=entity_type, entity_id=entity_id,
-        limit=limit, offset=offset,
+        session,
+        status=status,
+        pattern=pattern,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        limit=limit,
+        offset=offset,
     )
-    return AlertPage(items=[AlertOut.model_validate(r, from_attributes=True) for r in rows],
-                     limit=limit, offset=offset)
+    return AlertPage(
+        items=[AlertOut.model_validate(r, from_attributes=True) for r in rows],
+        limit=limit,
+        offset=offset,
+    )
 
 
-@router.post("/v1/alerts/{alert_id}/acknowledge", response_model=AlertOut,
-             summary="Acknowledge (or close) an alert")
+@router.post(
+    "/v1/alerts/{alert_id}/acknowledge",
+    response_model=AlertOut,
+    summary="Acknowledge (or close) an alert",
+)
 async def acknowledge_alert(
-    alert_id: UUID, data: AcknowledgeIn, session: DbSession,
+    alert_id: UUID,
+    data: AcknowledgeIn,
+    request: Request,
+    session: DbSession,
     principal: Principal = require(Role.OPS_AGENT, Role.OPS_MANAGER),
-) -> AlertOut:
-    alert = await repository.get_for_update(session, alert_id)
-    if alert is None:
-        raise Problem(404, "Not found", f"No alert {alert_id}.")
-    if alert.status == "closed":
-        raise Problem(409, "Conflict", "The alert is closed already.")
-    now = datetime.now(UTC)
-    if data.close:
-        repository.close(alert, at=now)
-        if alert.acknowledged_by is None:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> AlertOut | Response:
+    async def run() -> AlertOut:
+        alert = await repository.get_for_update(session, alert_id)
+        if alert is None:
+            raise Problem(404, "Not found", f"No alert {alert_id}.")
+        if alert.status == "closed":
+            raise Problem(409, "Conflict", "The alert is closed already.")
+        now = datetime.now(UTC)
+        if data.close:
+            repository.close(alert, at=now)
+            if alert.acknowledged_by is None:
+                repository.acknowledge(alert, by=principal.client_id, at=now)
+                alert.status = "closed"
+        else:
             repository.acknowledge(alert, by=principal.client_id, at=now)
-            alert.status = "closed"
-    else:
-        repository.acknowledge(alert, by=principal.client_id, at=now)
-    await session.flush()
-    return AlertOut.model_validate(alert, from_attributes=True)
+        await session.flush()
+        return AlertOut.model_validate(alert, from_attributes=True)
+
+    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)

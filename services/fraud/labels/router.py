@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
+from fastapi.responses import Response
 
 from services.fraud.labels import repository
 from services.fraud.labels.schemas import LabelIn, LabelOut, PrecisionOut
@@ -12,26 +13,48 @@ from services.fraud.labels.service import precision_of
 from services.fraud.models import Label
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 
 router = APIRouter(tags=["fraud labels"])
 
 
-@router.post("/v1/labels", response_model=LabelOut, status_code=status.HTTP_201_CREATED,
-             summary="Label an entity or an event as confirmed fraud or legitimate")
+@router.post(
+    "/v1/labels",
+    response_model=LabelOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Label an entity or an event as confirmed fraud or legitimate",
+)
 async def add_label(
-    data: LabelIn, session: DbSession,
+    data: LabelIn,
+    request: Request,
+    session: DbSession,
     principal: Principal = require(Role.OPS_AGENT, Role.OPS_MANAGER),
-) -> LabelOut:
-    label = Label(entity_type=data.entity_type, entity_id=data.entity_id, event_id=data.event_id,
-                  verdict=data.verdict, note=data.note, labelled_by=principal.client_id,
-                  labelled_at=datetime.now(UTC))
-    repository.add(session, label)
-    await session.flush()
-    return LabelOut.model_validate(label, from_attributes=True)
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> LabelOut | Response:
+    async def run() -> LabelOut:
+        label = Label(
+            entity_type=data.entity_type,
+            entity_id=data.entity_id,
+            event_id=data.event_id,
+            verdict=data.verdict,
+            note=data.note,
+            labelled_by=principal.client_id,
+            labelled_at=datetime.now(UTC),
+        )
+        repository.add(session, label)
+        await session.flush()
+        return LabelOut.model_validate(label, from_attributes=True)
+
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, action=run, status_code=201
+    )
 
 
-@router.get("/v1/labels/precision", response_model=PrecisionOut,
-            summary="Precision (and recall) of the HIGH band against analyst labels")
+@router.get(
+    "/v1/labels/precision",
+    response_model=PrecisionOut,
+    summary="Precision (and recall) of the HIGH band against analyst labels",
+)
 async def label_precision(
     session: DbSession,
     principal: Principal = require(Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE),

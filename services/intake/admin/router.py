@@ -8,7 +8,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from services.intake.admin import service
 from services.intake.admin.schemas import (
@@ -25,13 +25,13 @@ from services.intake.admin.schemas import (
     UnmappedStatusList,
 )
 from services.intake.api_docs import PROBLEM_RESPONSES
-from services.intake.idempotency import IdempotencyKeyHeader, idempotent
 from services.intake.partners import service as partners_service
 from services.intake.partners.router import partner_directory
 from shared.app import ServiceRuntime
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.events import Id
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=PROBLEM_RESPONSES)
 
@@ -64,7 +64,7 @@ async def add_partner(
     background: BackgroundTasks,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.ADMIN),
-) -> PartnerOut | JSONResponse:
+) -> PartnerOut | Response:
     _registry_changed(request, background, data.partner_id)
     return await idempotent(
         request,
@@ -96,7 +96,7 @@ async def rotate_secret(
     background: BackgroundTasks,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.ADMIN),
-) -> PartnerOut | JSONResponse:
+) -> PartnerOut | Response:
     _registry_changed(request, background, partner_id)
     return await idempotent(
         request,
@@ -123,7 +123,7 @@ async def add_status_mapping(
     session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.ADMIN),
-) -> StatusMappingOut | JSONResponse:
+) -> StatusMappingOut | Response:
     return await idempotent(
         request,
         session,
@@ -171,7 +171,7 @@ async def replay(
     session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.ADMIN),
-) -> ReplayOut | JSONResponse:
+) -> ReplayOut | Response:
     async def run() -> ReplayOut:
         result = await partners_service.replay_unmapped(
             session, partner_id=data.partner_id, now=_now(request)

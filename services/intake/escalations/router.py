@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from services.intake.api_docs import PROBLEM_RESPONSES
 from services.intake.escalations import service
@@ -19,10 +19,10 @@ from services.intake.escalations.schemas import (
     EvidenceAccepted,
     EvidenceIn,
 )
-from services.intake.idempotency import IdempotencyKeyHeader, idempotent
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.events import Id
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 
 router = APIRouter(tags=["seller escalations"], responses=PROBLEM_RESPONSES)
 
@@ -42,7 +42,7 @@ async def post_escalation(
     session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(*SELLER_SIDE),
-) -> EscalationOut | JSONResponse:
+) -> EscalationOut | Response:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
         request,
@@ -101,7 +101,7 @@ async def post_evidence(
     session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(*SELLER_SIDE),
-) -> EvidenceAccepted | JSONResponse:
+) -> EvidenceAccepted | Response:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
         request,
@@ -128,7 +128,7 @@ async def post_appeal(
     session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(*SELLER_SIDE),
-) -> AppealAccepted | JSONResponse:
+) -> AppealAccepted | Response:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
         request,

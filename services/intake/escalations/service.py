@@ -37,7 +37,7 @@ from shared.events import (
 from shared.problems import Problem
 
 MAX_EVIDENCE_PER_ESCALATION = 200
-_OPS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.ADMIN)
+_OPS = (Role.OPS_AGENT, Role.OPS_MANAGER)
 _NOT_FOUND = "No escalation with this id."
 
 

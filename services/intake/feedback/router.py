@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from services.intake.api_docs import PROBLEM_RESPONSES
 from services.intake.feedback import service
 from services.intake.feedback.schemas import FeedbackAccepted, FeedbackIn
-from services.intake.idempotency import IdempotencyKeyHeader, idempotent
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 
 router = APIRouter(tags=["seller feedback"], responses=PROBLEM_RESPONSES)
 
@@ -29,7 +29,7 @@ async def post_feedback(
     principal: Principal = require(
         Role.SELLER_PORTAL, Role.OPS_AGENT, Role.OPS_MANAGER, Role.MARKETPLACE
     ),
-) -> FeedbackAccepted | JSONResponse:
+) -> FeedbackAccepted | Response:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
         request,

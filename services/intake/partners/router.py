@@ -12,24 +12,16 @@ from services.intake.api_docs import PROBLEM_RESPONSES, RATE_LIMITED
 from services.intake.partners import service
 from services.intake.partners.adapter import AuthenticationFailed, PayloadInvalid
 from services.intake.partners.directory import PartnerDirectory
-from services.intake.partners.rate_limit import PartnerRateLimiter
 from services.intake.partners.registry import ADAPTERS
 from services.intake.partners.schemas import WebhookAccepted
 from shared.app import ServiceRuntime
 from shared.db import DbSession
 from shared.problems import Problem, problem_response
+from shared.rate_limit import Limit, RateLimiter, RateLimitExceeded
 
 router = APIRouter(tags=["partner webhooks"])
 
 PartnerId = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-def _rate_limiter(runtime: ServiceRuntime) -> PartnerRateLimiter:
-    limiter = runtime.extras.get("partner_rate_limiter")
-    if limiter is None:
-        limiter = runtime.extras["partner_rate_limiter"] = PartnerRateLimiter()
-    assert isinstance(limiter, PartnerRateLimiter)
-    return limiter
 
 
 def partner_directory(runtime: ServiceRuntime) -> PartnerDirectory:
@@ -45,7 +37,7 @@ def partner_directory(runtime: ServiceRuntime) -> PartnerDirectory:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=WebhookAccepted,
     summary="Receive a partner's return-shipment update",
-    description="The body is the partner's own format (see partners.md); it is archived byte "
+    description="The body is the partner's own format (see docs/partners.md); it is archived byte "
     "for byte. Redeliveries are acknowledged and emit nothing new.",
     responses={**PROBLEM_RESPONSES, **RATE_LIMITED},
 )
@@ -74,16 +66,22 @@ async def receive_webhook(
     except AuthenticationFailed as exc:
         metrics.WEBHOOK_REQUESTS.labels(partner_id, "unauthorized").inc()
         raise Problem(401, "Unauthorized", str(exc)) from exc
-    # Limited after authentication, so that anonymous traffic cannot use up a partner's quota.
-    wait = _rate_limiter(runtime).retry_after(partner_id, partner.rate_limit_per_s)
-    if wait is not None:
-        metrics.WEBHOOK_REQUESTS.labels(partner_id, "rate_limited").inc()
-        raise Problem(
-            429,
-            "Too many requests",
-            f"Over {partner.rate_limit_per_s} requests per second; retry in {wait} s.",
-            headers={"Retry-After": str(wait)},
-        )
+    # Limited after authentication, so that anonymous traffic cannot use up a partner's quota;
+    # one bucket per partner shared by every replica, a burst of one second's worth.
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None:
+        rate = float(max(partner.rate_limit_per_s, 1))
+        try:
+            await limiter.spend(f"partner:{partner_id}", Limit(rate, rate), kind="partner")
+        except RateLimitExceeded as exc:
+            metrics.WEBHOOK_REQUESTS.labels(partner_id, "rate_limited").inc()
+            raise Problem(
+                429,
+                "Too many requests",
+                f"Over {partner.rate_limit_per_s} requests per second; "
+                f"retry in {exc.retry_after_s} s.",
+                headers={"Retry-After": str(exc.retry_after_s)},
+            ) from exc
     try:
         result = await service.ingest(
             session,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from services.intake.api_docs import PROBLEM_RESPONSES
-from services.intake.idempotency import IdempotencyKeyHeader, idempotent
 from services.intake.returns import service
 from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 
 router = APIRouter(tags=["marketplace feed"], responses=PROBLEM_RESPONSES)
 
@@ -27,7 +27,7 @@ async def post_return(
     session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.MARKETPLACE),
-) -> ReturnAccepted | JSONResponse:
+) -> ReturnAccepted | Response:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
         request,
@@ -51,7 +51,7 @@ async def post_refund(
     session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.MARKETPLACE),
-) -> RefundAccepted | JSONResponse:
+) -> RefundAccepted | Response:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
         request,

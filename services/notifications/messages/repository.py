@@ -47,10 +47,6 @@ async def get(session: AsyncSession, message_id: UUID) -> Message | None:
     return await session.get(Message, message_id)
 
 
-async def by_dedup_key(session: AsyncSession, dedup_key: str) -> Message | None:
-    return await session.scalar(select(Message).where(Message.dedup_key == dedup_key))
-
-
 async def search(
     session: AsyncSession, *, seller_id: str | None, case_id: str | None, limit: int
 ) -> list[Message]:

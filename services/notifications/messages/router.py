@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import Response
 
 from services.notifications.addresses import mask
 from services.notifications.delivery.repository import suppressed_hashes
@@ -19,6 +20,7 @@ from services.notifications.messages.schemas import (
 from services.notifications.models import DeliveryAttempt, Message
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.problems import Problem
 
 router = APIRouter(tags=["messages"])
@@ -111,20 +113,28 @@ async def resend_message(
     request: Request,
     session: DbSession,
     principal: Principal = require(*OPS),
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
-) -> MessageOut:
-    original = await repository.get(session, message_id)
-    if original is None:
-        raise Problem(404, "Not Found", f"No message {message_id}.")
-    if await suppressed_hashes(session, {original.recipient_hash}):
-        raise Problem(
-            409,
-            "Conflict",
-            "The recipient is on the suppression list; remove the address from it first.",
-        )
-    now = request.app.state.runtime.clock.now()
-    message, _ = await service.resend(
-        session, original=original, request_key=idempotency_key, now=now
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> MessageOut | Response:
+    async def run() -> MessageOut:
+        original = await repository.get(session, message_id)
+        if original is None:
+            raise Problem(404, "Not Found", f"No message {message_id}.")
+        if await suppressed_hashes(session, {original.recipient_hash}):
+            raise Problem(
+                409,
+                "Conflict",
+                "The recipient is on the suppression list; remove the address from it first.",
+            )
+        now = request.app.state.runtime.clock.now()
+        message = await service.resend(session, original=original, now=now)
+        attempts = await repository.attempts_of(session, [message.message_id])
+        return _out(message, attempts[message.message_id])  # type: ignore[no-any-return]
+
+    return await idempotent(
+        request,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        action=run,
+        status_code=status.HTTP_201_CREATED,
     )
-    attempts = await repository.attempts_of(session, [message.message_id])
-    return _out(message, attempts[message.message_id])  # type: ignore[no-any-return]

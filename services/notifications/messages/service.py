@@ -196,15 +196,10 @@ async def handle_seller_feedback(
     return await _queue(session, compose_feedback(event, settings), settings=settings, now=now)
 
 
-async def resend(
-    session: AsyncSession, *, original: Message, request_key: str | None, now: datetime
-) -> tuple[Message, bool]:
-    """A new message with the original's content, linked to it. The same `request_key` (the
-    caller's Idempotency-Key) returns the same resend; returns (message, created)."""
-    dedup_key = f"resend:{original.message_id}:{request_key or uuid4()}"
-    existing = await repository.by_dedup_key(session, dedup_key)
-    if existing is not None:
-        return existing, False
+async def resend(session: AsyncSession, *, original: Message, now: datetime) -> Message:
+    """A new message with the original's content, linked to it. Every call is a new resend: a
+    retried request is recognised by its Idempotency-Key (shared/idempotency.py)."""
+    dedup_key = f"resend:{original.message_id}:{uuid4()}"
     message = Message(
         message_id=uuid4(),
         dedup_key=dedup_key,
@@ -229,4 +224,4 @@ async def resend(
     )
     session.add(message)
     await session.flush()
-    return message, True
+    return message

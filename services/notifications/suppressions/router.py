@@ -1,4 +1,4 @@
-"""Suppression list management (admin, ops_manager). Addresses come in request bodies only and
+"""Suppression list management (ops_manager). Addresses come in request bodies only and
 are kept as keyed hashes: URLs and logs never carry them."""
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from services.notifications.suppressions.schemas import (
 )
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.problems import Problem
 
 router = APIRouter(tags=["suppressions"])
-MANAGERS = (Role.OPS_MANAGER,)  # admin always may
+MANAGERS = (Role.OPS_MANAGER,)
 HashPath = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -63,23 +64,39 @@ async def add_suppression(
     response: Response,
     session: DbSession,
     principal: Principal = require(*MANAGERS),
-) -> SuppressionOut:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> SuppressionOut | Response:
     key = request.app.state.runtime.settings.address_hash_key
     digest = address_hash(data.address, key)
-    created = await repository.add(
+    created = False
+
+    async def run() -> SuppressionOut:
+        nonlocal created
+        created = await repository.add(
+            session,
+            {
+                "address_hash": digest,
+                "reason": data.reason,
+                "detail": data.detail,
+                "created_by": principal.client_id,
+            },
+        )
+        row = await repository.get(session, digest)
+        assert row is not None
+        return _out(row)
+
+    out = await idempotent(
+        request,
         session,
-        {
-            "address_hash": digest,
-            "reason": data.reason,
-            "detail": data.detail,
-            "created_by": principal.client_id,
-        },
+        principal=principal,
+        key=idempotency_key,
+        action=run,
+        # Already suppressed: nothing changed, so 200 rather than 201.
+        status_code=lambda _: status.HTTP_201_CREATED if created else status.HTTP_200_OK,
     )
     if not created:
-        response.status_code = status.HTTP_200_OK  # already suppressed: nothing changed
-    row = await repository.get(session, digest)
-    assert row is not None
-    return _out(row)
+        response.status_code = status.HTTP_200_OK
+    return out
 
 
 @router.post(
@@ -107,8 +124,24 @@ async def lookup_suppression(
     summary="Take an address off the suppression list",
 )
 async def remove_suppression(
-    address_hash: HashPath, session: DbSession, principal: Principal = require(*MANAGERS)
+    address_hash: HashPath,
+    request: Request,
+    session: DbSession,
+    principal: Principal = require(*MANAGERS),
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    if not await repository.remove(session, address_hash):
-        raise Problem(404, "Not Found", "No suppression with that hash.")
+    async def run() -> None:
+        if not await repository.remove(session, address_hash):
+            raise Problem(404, "Not Found", "No suppression with that hash.")
+
+    out = await idempotent(
+        request,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        action=run,
+        status_code=status.HTTP_204_NO_CONTENT,
+    )
+    if isinstance(out, Response):
+        return out
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from services.reconciliation.cases import repository, service
 from services.reconciliation.cases.schemas import (
@@ -28,11 +28,11 @@ from services.reconciliation.cases.schemas import (
 )
 from services.reconciliation.facts import repository as facts
 from services.reconciliation.ledger import repository as ledger
-from services.reconciliation.models import Case, IdempotencyKey
+from services.reconciliation.models import Case
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.events import CaseState, ClaimType, FraudBand
-from shared.idempotency import IdempotencyClaim, StoredResponse, claim
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.problems import Problem
 from shared.validation import Hours
 
@@ -46,44 +46,19 @@ def _now(request: Request) -> datetime:
     return request.app.state.runtime.clock.now()  # type: ignore[no-any-return]
 
 
-IdempotencyHeader = Header(
-    default=None,
-    alias="Idempotency-Key",
-    description="Retry safely: the same key and body return the first answer.",
-)
-
-
 async def _once(
     request: Request,
     session: DbSession,
     principal: Principal,
     key: str | None,
     action: Callable[[], Awaitable[Case]],
-) -> CaseSummary | JSONResponse:
-    """Run a desk action at most once per Idempotency-Key (product.md's rules)."""
-    guard: IdempotencyClaim | None = None
-    if key is not None:
-        claimed = await claim(
-            request.app.state.sessionmaker,
-            IdempotencyKey,
-            client_id=principal.client_id,
-            key=key,
-            route=f"POST {request.url.path}",
-            body=await request.body(),
-        )
-        if isinstance(claimed, StoredResponse):
-            return JSONResponse(claimed.body, status_code=claimed.status)
-        guard = claimed
-    try:
-        case = await action()
-    except Exception:
-        if guard is not None:
-            await guard.release(request.app.state.sessionmaker)
-        raise
-    out = CaseSummary(**_summary(case, _now(request)))
-    if guard is not None:
-        await guard.complete(session, 200, out.model_dump(mode="json"))
-    return out
+) -> CaseSummary | Response:
+    """Run a desk action at most once per Idempotency-Key (shared/idempotency.py)."""
+
+    async def run() -> CaseSummary:
+        return CaseSummary(**_summary(await action(), _now(request)))
+
+    return await idempotent(request, session, principal=principal, key=key, action=run)
 
 
 def _summary(case: Case, now: datetime) -> dict[str, Any]:
@@ -240,8 +215,8 @@ async def assign(
     request: Request,
     session: DbSession,
     principal: Principal = require(*DESK),
-    idempotency_key: str | None = IdempotencyHeader,
-) -> CaseSummary | JSONResponse:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> CaseSummary | Response:
     return await _once(
         request,
         session,
@@ -264,8 +239,8 @@ async def note(
     request: Request,
     session: DbSession,
     principal: Principal = require(*DESK),
-    idempotency_key: str | None = IdempotencyHeader,
-) -> CaseSummary | JSONResponse:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> CaseSummary | Response:
     return await _once(
         request,
         session,
@@ -284,8 +259,8 @@ async def log_call(
     request: Request,
     session: DbSession,
     principal: Principal = require(*DESK),
-    idempotency_key: str | None = IdempotencyHeader,
-) -> CaseSummary | JSONResponse:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> CaseSummary | Response:
     text = (
         f"{body.direction.title()} call with the {body.counterpart.lower()} "
         f"({body.duration_s // 60} min {body.duration_s % 60} s): {body.summary}"
@@ -318,8 +293,8 @@ async def request_evidence(
     request: Request,
     session: DbSession,
     principal: Principal = require(*DESK),
-    idempotency_key: str | None = IdempotencyHeader,
-) -> CaseSummary | JSONResponse:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> CaseSummary | Response:
     return await _once(
         request,
         session,
@@ -347,8 +322,8 @@ async def decide(
     request: Request,
     session: DbSession,
     principal: Principal = require(*DESK),
-    idempotency_key: str | None = IdempotencyHeader,
-) -> CaseSummary | JSONResponse:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> CaseSummary | Response:
     return await _once(
         request,
         session,
@@ -374,8 +349,8 @@ async def escalate(
     request: Request,
     session: DbSession,
     principal: Principal = require(*DESK),
-    idempotency_key: str | None = IdempotencyHeader,
-) -> CaseSummary | JSONResponse:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> CaseSummary | Response:
     return await _once(
         request,
         session,
@@ -402,8 +377,8 @@ async def approve(
     request: Request,
     session: DbSession,
     principal: Principal = require(Role.OPS_MANAGER),
-    idempotency_key: str | None = IdempotencyHeader,
-) -> CaseSummary | JSONResponse:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> CaseSummary | Response:
     return await _once(
         request,
         session,
@@ -430,8 +405,8 @@ async def decide_appeal(
     request: Request,
     session: DbSession,
     principal: Principal = require(Role.OPS_MANAGER),
-    idempotency_key: str | None = IdempotencyHeader,
-) -> CaseSummary | JSONResponse:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> CaseSummary | Response:
     return await _once(
         request,
         session,

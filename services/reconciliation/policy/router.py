@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from services.reconciliation.policy import repository, service
 from services.reconciliation.policy.schemas import DraftIn, WhatIfIn
@@ -13,6 +14,7 @@ from services.reconciliation.policy.sop_v1 import Policy
 from services.reconciliation.policy.whatif import policy_changes
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.problems import Problem
 
 router = APIRouter(prefix="/v1/policies", tags=["policy"])
@@ -53,21 +55,31 @@ async def get_policy(
 @router.post(
     "",
     status_code=201,
+    response_model=dict[str, Any],
     summary="Store a draft revision: the active (or named) policy with the given changes",
 )
 async def create_draft(
-    body: DraftIn, session: DbSession, principal: Principal = require(*AUTHORS)
-) -> dict[str, Any]:
-    base, draft = await service.create_draft(
-        session, version=body.version, based_on=body.based_on, changes=body.changes
+    body: DraftIn,
+    request: Request,
+    session: DbSession,
+    principal: Principal = require(*AUTHORS),
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any] | Response:
+    async def run() -> dict[str, Any]:
+        base, draft = await service.create_draft(
+            session, version=body.version, based_on=body.based_on, changes=body.changes
+        )
+        return {
+            "version": draft.version,
+            "status": "DRAFT",
+            "based_on": base.version,
+            "changes": policy_changes(base, draft),
+            "definition": draft.model_dump(mode="json"),
+        }
+
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, action=run, status_code=201
     )
-    return {
-        "version": draft.version,
-        "status": "DRAFT",
-        "based_on": base.version,
-        "changes": policy_changes(base, draft),
-        "definition": draft.model_dump(mode="json"),
-    }
 
 
 @router.post(

@@ -1,0 +1,57 @@
+"""The routes of a service app with who may call them: the source of the role matrix in
+docs/security.md and of the tests that hold every mutating route to the same rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from shared.auth import RoleCheck, authenticate
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True, slots=True)
+class RouteAccess:
+    method: str
+    path: str
+    # The roles that may call it; empty when any authenticated key may, None when the route
+    # does not authenticate with an API key (health, metrics, docs, partner webhooks).
+    roles: frozenset[str] | None
+    route: APIRoute
+
+    @property
+    def mutating(self) -> bool:
+        return self.method in MUTATING
+
+
+def _walk(dependant: Dependant) -> Iterator[Dependant]:
+    yield dependant
+    for sub in dependant.dependencies:
+        yield from _walk(sub)
+
+
+def _roles(dependant: Dependant) -> frozenset[str] | None:
+    roles: frozenset[str] | None = None
+    for dep in _walk(dependant):
+        if isinstance(dep.call, RoleCheck):
+            roles = (roles or frozenset()) | dep.call.roles
+        elif dep.call is authenticate and roles is None:
+            roles = frozenset()
+    return roles
+
+
+def route_access(app: FastAPI) -> list[RouteAccess]:
+    """Every API route of `app` (one row per method), in the order they were added."""
+    out = []
+    for ctx in iter_route_contexts(app.router.routes):
+        route = ctx.route
+        if not isinstance(route, APIRoute):
+            continue
+        for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
+            out.append(RouteAccess(method, route.path, _roles(route.dependant), route))
+    return out

@@ -1,0 +1,158 @@
+"""Rate limits that hold across replicas: token buckets in the service's own PostgreSQL.
+
+Every authenticated caller spends a token of its client's bucket per request; requests that
+present no valid key spend a token of their address's bucket, and while that bucket is empty the
+address gets 429 whatever key it presents (a throttled address learns nothing about keys);
+partner webhooks spend their partner's bucket. Docs: docs/security.md.
+
+Why PostgreSQL: every service already has it, so the limit holds across replicas without another
+moving part, and one atomic upsert per request needs no lock held past the statement. The table
+is UNLOGGED (no WAL: a write costs little, and a crash only refills the buckets) and the
+statement runs on its own small asyncpg pool in autocommit, so it is one round trip and never
+holds a row lock for the length of a request. Times are the database's, so replicas with skewed
+clocks still share one budget. If the database does not answer, the request is let through: the
+request itself will meet the same database and say so.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import Boolean, DateTime, Float, String
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.metrics import RATE_LIMIT_ERRORS, RATE_LIMITED
+
+log = logging.getLogger(__name__)
+
+TABLE = "rate_limit_buckets"
+
+
+class RateLimitBucketMixin:
+    """Columns of a service's `rate_limit_buckets` table (UNLOGGED; see the module docstring)."""
+
+    __tablename__ = TABLE
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    bucket: Mapped[str] = mapped_column(String(300), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Refill by the time since the last request (the database's clock), take a token if there is a
+# whole one, and say whether there was. Every SET expression reads the row as it was.
+_REFILLED = (
+    "LEAST($3::float8, b.tokens + $2::float8 * EXTRACT(EPOCH FROM now() - b.updated_at)::float8)"
+)
+_SPEND = f"""
+INSERT INTO {TABLE} AS b (bucket, tokens, allowed, updated_at)
+VALUES ($1, $3::float8 - 1, true, now())
+ON CONFLICT (bucket) DO UPDATE SET
+    tokens = {_REFILLED} - CASE WHEN {_REFILLED} >= 1 THEN 1 ELSE 0 END,
+    allowed = {_REFILLED} >= 1,
+    updated_at = now()
+RETURNING allowed, tokens
+"""
+# A caller with a valid key: spend from its bucket and, in the same round trip, read whether its
+# address is throttled for failed authentication.
+_SPEND_AND_PEEK = f"""
+WITH spent AS ({_SPEND})
+SELECT spent.allowed, spent.tokens,
+       (SELECT LEAST($6::float8, f.tokens + $5::float8
+                     * EXTRACT(EPOCH FROM now() - f.updated_at)::float8)
+          FROM {TABLE} f WHERE f.bucket = $4) AS address_tokens
+  FROM spent
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    per_s: float
+    burst: float
+
+    def wait_s(self, tokens: float) -> int:
+        """Whole seconds until the bucket holds a token again (at least 1)."""
+        return max(1, math.ceil((1.0 - tokens) / self.per_s))
+
+
+class RateLimitExceeded(Exception):
+    def __init__(self, retry_after_s: int, reason: str) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
+        self.reason = reason
+
+
+class RateLimiter:
+    """Spends tokens of shared buckets; raises `RateLimitExceeded` with the wait."""
+
+    def __init__(self, service: str, database_url: str, *, pool_size: int = 4) -> None:
+        self.service = service
+        url = make_url(database_url).set(drivername="postgresql")
+        self._dsn = url.render_as_string(hide_password=False)
+        self._pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+
+    async def start(self) -> None:
+        # min_size=0: nothing connects until the first request, so a database that is down at
+        # start-up does not hold the service back.
+        self._pool = await asyncpg.create_pool(
+            self._dsn,
+            min_size=0,
+            max_size=self._pool_size,
+            timeout=2,
+            command_timeout=2,
+            # A small fixed statement: let asyncpg prepare it once per connection.
+            statement_cache_size=16,
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+
+    async def _fetch(self, sql: str, *args: object) -> asyncpg.Record | None:
+        if self._pool is None:
+            return None
+        try:
+            async with self._pool.acquire() as conn:
+                return await conn.fetchrow(sql, *args)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            RATE_LIMIT_ERRORS.labels(self.service).inc()
+            log.warning("rate limiter unavailable, letting the request through: %r", exc)
+            return None
+
+    async def spend(self, bucket: str, limit: Limit, *, kind: str) -> None:
+        """Take a token from `bucket`, or raise with the seconds until there is one."""
+        row = await self._fetch(_SPEND, bucket, limit.per_s, limit.burst)
+        if row is not None and not row["allowed"]:
+            RATE_LIMITED.labels(self.service, kind).inc()
+            raise RateLimitExceeded(limit.wait_s(row["tokens"]), kind)
+
+    async def spend_caller(
+        self, client_id: str, limit: Limit, *, address: str, failures: Limit
+    ) -> None:
+        """A caller with a valid key: its address must not be throttled, and its own bucket
+        must hold a token. One round trip."""
+        row = await self._fetch(
+            _SPEND_AND_PEEK,
+            f"client:{client_id}",
+            limit.per_s,
+            limit.burst,
+            f"auth-failures:{address}",
+            failures.per_s,
+            failures.burst,
+        )
+        if row is None:
+            return
+        address_tokens = row["address_tokens"]
+        if address_tokens is not None and address_tokens < 1:
+            RATE_LIMITED.labels(self.service, "auth_failures").inc()
+            raise RateLimitExceeded(failures.wait_s(address_tokens), "auth_failures")
+        if not row["allowed"]:
+            RATE_LIMITED.labels(self.service, "caller").inc()
+            raise RateLimitExceeded(limit.wait_s(row["tokens"]), "caller")

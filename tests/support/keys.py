@@ -1,0 +1,26 @@
+"""Extra API keys for a test: appended to the session's keyring file, which every service
+re-reads when it changes (the same path as a key rotation in production)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from shared.auth import hash_key, new_key
+
+
+def add_key(
+    env: dict[str, str], client_id: str, roles: list[str], seller_id: str | None = None
+) -> dict[str, str]:
+    """A fresh key for `client_id` with `roles`; the Authorization header that presents it."""
+    path = Path(env["DISPUTEDESK_KEYRING_FILE"])
+    ring: dict[str, Any] = json.loads(path.read_text())
+    key = new_key("test")
+    ring["keys"].append(
+        {"key_hash": hash_key(key), "client_id": client_id, "roles": roles, "seller_id": seller_id}
+    )
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(ring, indent=2) + "\n")
+    tmp.replace(path)  # atomic: a service reading it mid-write never sees half a file
+    return {"Authorization": f"Bearer {key}"}
