@@ -28,12 +28,14 @@ from shared.kafka.consumer import ConsumerRunner, EventHandlers
 from shared.kafka.producer import make_producer
 from shared.logging import configure_logging
 from shared.metrics import red_middleware
+from shared.openapi import install_docs, install_openapi
 from shared.outbox import OutboxMixin, OutboxRelay
 from shared.problems import PROBLEM_JSON, install_problem_handlers
 from shared.rate_limit import TABLE as RATE_LIMIT_TABLE
 from shared.rate_limit import RateLimiter
 from shared.retention import Retention, retention_loop
 from shared.settings import ServiceSettings
+from shared.validation import UrlCharacters
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,13 @@ class ServiceRuntime:
 
 
 class BodyLimit:
-    """Answers 413 for bodies over `max_bytes`, declared or streamed, before any parsing."""
+    """Answers 413 for bodies over `max_bytes`, declared or streamed, before any parsing.
+
+    A body sent without Content-Length (chunked) is counted as it arrives. When it passes the
+    limit, the 413 goes out from here at once and the app below is told the client left, so
+    whatever it does with that (an exception, a 400) never reaches the wire: the answer is the
+    same 413 with and without Content-Length, whichever route or middleware was reading.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -78,27 +86,36 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(scope, send)
+            await self._reject(send)
             return
         seen = 0
-        too_large = False
+        rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal seen, too_large
+            nonlocal seen, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    too_large = True
-                    raise _BodyTooLarge
+                    rejected = True
+                    await self._reject(send)
+                    return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await self._reject(scope, send)
+        async def guarded_send(message: Message) -> None:
+            if not rejected:
+                await send(message)
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not rejected:
+                raise
+            # The app failed on the cut-off body; the client already has its 413.
+
+    async def _reject(self, send: Send) -> None:
         body = (
             b'{"type":"https://disputedesk.dev/problems/payload-too-large",'
             b'"title":"Payload too large","status":413,"detail":"The body is over '
@@ -112,14 +129,12 @@ class BodyLimit:
                 "headers": [
                     (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(body)).encode()),
+                    # The rest of the body is never read: the connection cannot be reused.
+                    (b"connection", b"close"),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 async def _start_producer(runtime: ServiceRuntime) -> None:
@@ -259,12 +274,23 @@ def create_service_app(
                 await limiter.close()
             await engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_openapi(app)
+    install_docs(app)
     # Read by shared/idempotency.py: each service keeps its keys in its own database.
     app.state.idempotency_model = idempotency_model
     install_problem_handlers(app)
     app.middleware("http")(red_middleware(name))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Outermost, so that no route, dependency or metric label ever sees a control character.
+    app.add_middleware(UrlCharacters)
 
     @app.get("/healthz", tags=["ops"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

@@ -21,7 +21,8 @@ from pydantic import (
     TypeAdapter,
 )
 
-Paise = Annotated[int, Field(ge=0, description="Money in integer paise (1 rupee = 100 paise).")]
+from shared.validation import Instant, Paise
+
 Grams = Annotated[int, Field(ge=0, le=1_000_000, description="Weight in whole grams.")]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
 
@@ -127,7 +128,7 @@ class EvidenceItem(BaseModel):
     kind: EvidenceKind
     uri: HttpUrl = Field(description="https URI where the evidence is stored.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Lowercase hex SHA-256 of the file.")
-    captured_at: AwareDatetime
+    captured_at: Instant
     perceptual_hash: str | None = Field(
         default=None,
         pattern=r"^[0-9a-f]{16}$",

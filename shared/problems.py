@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from shared.transient import is_transient
+from shared.transient import is_refused_value, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +153,24 @@ def install_problem_handlers(app: FastAPI) -> None:
                 "Service unavailable",
                 "A dependency is briefly unavailable; nothing was stored. Retry shortly.",
                 headers={"Retry-After": "2"},
+            )
+        if is_refused_value(exc):
+            # A value passed every declared check yet lies outside what PostgreSQL or date
+            # arithmetic can hold: the request's fault, nothing was stored. Logged, because it
+            # means a bound is missing from the request's types.
+            log.warning(
+                "value out of range on %s %s: %s",
+                request.method,
+                request.url.path,
+                type(exc).__name__,
+            )
+            return problem_response(
+                request,
+                422,
+                "Validation failed",
+                "A value in the request is outside the range that can be stored or computed.",
+                type_=f"{TYPE_BASE}validation-failed",
+                errors=[{"field": "request", "message": "value out of range"}],
             )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(

@@ -5,6 +5,7 @@ and dead-letter the second; HTTP answers the first kind with 503 and Retry-After
 from __future__ import annotations
 
 from aiokafka.errors import KafkaError
+from sqlalchemy.exc import DataError as WrappedDataError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -59,3 +60,16 @@ def is_transient(exc: BaseException) -> bool:
         }:
             return True
     return False
+
+
+def is_refused_value(exc: BaseException) -> bool:
+    """A value the database refused as data (SQLSTATE class 22: out of range, untranslatable
+    character, bad text representation, or asyncpg refusing to encode a parameter), or one
+    too large for Python's date and integer arithmetic: never worth retrying."""
+    if isinstance(exc, OverflowError):
+        return True
+    return any(
+        # asyncpg's DataError (also raised when it cannot encode a parameter) carries 22000.
+        isinstance(e, WrappedDataError) or str(getattr(e, "sqlstate", "") or "").startswith("22")
+        for e in _database_errors(exc)
+    )

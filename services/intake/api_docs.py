@@ -4,30 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from shared.problems import PROBLEM_JSON
-
-
-class ProblemDocument(BaseModel):
-    """RFC 9457 problem details."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    # Each failing field as {"field": "body.events.3.ts", "message": ...}.
-    errors: list[dict[str, str]] | None = None
+from shared.openapi import problem_response_doc
 
 
 def _problem(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {PROBLEM_JSON: {"schema": ProblemDocument.model_json_schema()}},
-    }
+    return problem_response_doc(description)
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

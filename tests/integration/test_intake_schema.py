@@ -1,29 +1,21 @@
-"""Property-based run over intake's OpenAPI schema: no 5xx, every answer as documented.
+"""Signed partner webhooks of any shape never answer 5xx (the schema-driven run over every
+service's OpenAPI document is in test_api_schemas.py).
 
 The app under test is a second intake instance on its own scratch database (so generated
-partners and secret rotations never touch the shared test data), with an idle outbox relay
-(so generated events never reach Kafka). Requests carry the admin key, which every route accepts.
+requests never touch the shared test data), with an idle outbox relay (so generated events never
+reach Kafka).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from services.intake.app import create_app
 from services.intake.partners.seeding import seed_dev_partners
@@ -32,15 +24,6 @@ from shared.migrations import upgrade
 from tests.conftest import Harness
 from tests.support.factories import FIXTURES
 from tests.support.signing import desipost_headers, rapidroute_headers, swiftship_headers
-
-EXAMPLES_PER_OPERATION = int(os.environ.get("INTAKE_FUZZ_EXAMPLES", "40"))
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    response_headers_conformance,
-]
 
 
 @pytest.fixture(scope="module")
@@ -54,36 +37,6 @@ def fuzz_app(harness: Harness) -> Iterator[Any]:
     app = create_app(IntakeSettings(database_url=url, outbox_poll_interval_s=3600.0))
     yield app
     asgi.shutdown_lifespans()
-
-
-def test_no_operation_answers_5xx_or_off_schema(harness: Harness, fuzz_app: Any) -> None:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", fuzz_app)
-    headers = harness.key("DISPUTEDESK_KEY_ADMIN")
-    failures: list[str] = []
-    operations = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        operations += 1
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        def run(case: Any) -> None:
-            response = case.call(headers=headers)
-            case.validate_response(response, checks=CHECKS, headers=headers)
-
-        try:
-            run()
-        except Exception as exc:  # collect every operation's failure, then report them together
-            failures.append(f"{operation.label}: {exc}")
-    assert operations >= 15
-    assert not failures, "\n\n".join(failures)
 
 
 JSON = st.recursive(

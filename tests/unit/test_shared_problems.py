@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.requests import ClientDisconnect
 
 from shared.problems import install_problem_handlers
@@ -23,6 +24,16 @@ def _app() -> FastAPI:
     @app.get("/gone")
     async def gone() -> None:
         raise ClientDisconnect()
+
+    @app.get("/out-of-range")
+    async def out_of_range() -> None:
+        # What asyncpg raises for a parameter past BIGINT, as SQLAlchemy wraps it.
+        driver = type("DataError", (Exception,), {"sqlstate": "22000"})("value out of int64 range")
+        raise DBAPIError("SELECT $1", (10**25,), driver)
+
+    @app.get("/overflow")
+    async def overflow() -> None:
+        raise OverflowError("date value out of range")
 
     @app.get("/bug")
     async def bug() -> None:
@@ -54,3 +65,12 @@ async def test_a_client_that_hung_up_is_not_an_internal_error(caplog: Any) -> No
         r = await client.get("/gone")
     assert r.status_code == 400
     assert not [rec for rec in caplog.records if rec.levelname == "ERROR"]
+
+
+@pytest.mark.parametrize("path", ["/out-of-range", "/overflow"])
+async def test_a_value_past_what_can_be_stored_is_422_not_500(path: str) -> None:
+    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.get(path)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")

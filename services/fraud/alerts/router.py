@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -15,6 +15,7 @@ from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.problems import Problem
+from shared.validation import Offset
 
 router = APIRouter(tags=["fraud alerts"])
 
@@ -27,7 +28,7 @@ async def list_alerts(
     entity_type: Literal["seller", "buyer", "partner", "hub", "agent"] | None = None,
     entity_id: str | None = Query(None, max_length=64),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Annotated[Offset, Query()] = 0,
     principal: Principal = require(Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE),
 ) -> AlertPage:
     rows = await repository.list_alerts(

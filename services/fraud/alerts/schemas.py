@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from shared.validation import RequestModel
 
 
 class AlertOut(BaseModel):
@@ -32,8 +34,6 @@ class AlertPage(BaseModel):
     offset: int
 
 
-class AcknowledgeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AcknowledgeIn(RequestModel):
     note: str = Field(default="", max_length=2000)
     close: bool = Field(default=False, description="Close the alert instead of acknowledging it.")

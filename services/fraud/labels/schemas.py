@@ -6,16 +6,15 @@ from datetime import datetime
 from typing import Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from shared.events import Id
+from shared.validation import RequestModel
 
 Verdict = Literal["confirmed_fraud", "legitimate"]
 
 
-class LabelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LabelIn(RequestModel):
     entity_type: Literal["seller", "buyer", "partner", "hub", "agent"] | None = None
     entity_id: Id | None = None
     event_id: UUID | None = None

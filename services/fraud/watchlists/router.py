@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import Response
@@ -14,6 +14,7 @@ from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.problems import Problem
+from shared.validation import Offset, RowId
 
 router = APIRouter(tags=["fraud watchlists"])
 EDITORS = (Role.OPS_AGENT, Role.OPS_MANAGER)
@@ -25,7 +26,7 @@ async def list_watchlist(
     entity_type: Literal["seller", "buyer", "partner", "hub", "agent"] | None = None,
     active: bool | None = True,
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Annotated[Offset, Query()] = 0,
     principal: Principal = require(*EDITORS),
 ) -> list[WatchOut]:
     rows = await repository.list_entries(
@@ -72,7 +73,7 @@ async def add_to_watchlist(
     "/v1/watchlist/{entry_id}", response_model=WatchOut, summary="Take an entry off the watchlist"
 )
 async def remove_from_watchlist(
-    entry_id: int,
+    entry_id: RowId,
     request: Request,
     session: DbSession,
     principal: Principal = require(*EDITORS),

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from shared.events import Id
+from shared.validation import RequestModel
 
 
-class WatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WatchIn(RequestModel):
     entity_type: Literal["seller", "buyer", "partner", "hub", "agent"]
     entity_id: Id
     reason: str = Field(min_length=1, max_length=2000)

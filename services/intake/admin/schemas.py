@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.intake.validation import Amount, Instant, RequestModel
 from shared.events import Id, ShipmentEventType
+from shared.validation import Instant, Paise, RequestModel
 
 
 class PartnerIn(RequestModel):
@@ -17,7 +17,7 @@ class PartnerIn(RequestModel):
     scheme: str = Field(
         min_length=1, max_length=40, description="swiftship | rapidroute | desipost"
     )
-    liability_cap: Amount = Field(description="Per shipment, in paise.")
+    liability_cap: Paise = Field(description="Per shipment, in paise.")
     rate_limit_per_s: int = Field(default=50, ge=1, le=10_000)
     secret: str = Field(min_length=16, max_length=500, description="Shown once; never returned.")
 

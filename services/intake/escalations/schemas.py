@@ -7,15 +7,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.intake.validation import Amount, EmailAddress, RequestModel
 from shared.events import ClaimType, EscalationChannel, EvidenceItem, Grams, Id
+from shared.validation import EmailAddress, Paise, RequestModel
 
 
 class EscalationIn(RequestModel):
     return_id: Id
     seller_id: Id
     claim_type: ClaimType
-    claimed_amount: Amount
+    claimed_amount: Paise
     description: str = Field(min_length=1, max_length=5000)
     evidence: list[EvidenceItem] = Field(default_factory=list, max_length=50)
     received_weight_g: Grams | None = None

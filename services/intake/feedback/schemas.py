@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from services.intake.validation import EmailAddress, RequestModel
 from shared.events import Id
+from shared.validation import EmailAddress, RequestModel
 
 
 class FeedbackIn(RequestModel):

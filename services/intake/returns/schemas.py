@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from services.intake.validation import Amount, Instant, RequestModel
 from shared.events import Id
+from shared.validation import Paise, PastInstant, RequestModel
 
 
 class ReturnIn(RequestModel):
@@ -14,11 +14,11 @@ class ReturnIn(RequestModel):
     seller_id: Id
     buyer_id: Id
     category: str = Field(min_length=1, max_length=64)
-    item_value: Amount
+    item_value: Paise
     qc_required: bool
     partner_id: Id
     awb: Id
-    initiated_at: Instant
+    initiated_at: PastInstant
     buyer_contact_hash: str | None = Field(default=None, max_length=128)
     buyer_address_hash: str | None = Field(default=None, max_length=128)
 
@@ -33,8 +33,8 @@ class RefundIn(RequestModel):
     refund_id: Id
     return_id: Id
     order_id: Id
-    amount: Amount
-    issued_at: Instant
+    amount: Paise
+    issued_at: PastInstant
 
 
 class RefundAccepted(BaseModel):

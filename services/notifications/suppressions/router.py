@@ -56,6 +56,7 @@ async def list_suppressions(
     response_model=SuppressionOut,
     status_code=status.HTTP_201_CREATED,
     summary="Suppress an address",
+    responses={200: {"model": SuppressionOut, "description": "Already suppressed: unchanged"}},
 )
 async def add_suppression(
     data: SuppressionIn,
@@ -102,6 +103,7 @@ async def add_suppression(
     "/v1/suppressions/lookup",
     response_model=SuppressionOut,
     summary="Is this address suppressed? (404 if not)",
+    responses={404: {"description": "The address is not on the suppression list"}},
 )
 async def lookup_suppression(
     data: SuppressionIn,

@@ -8,12 +8,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared.validation import EmailAddress, RequestModel
 
-class SuppressionIn(BaseModel):
-    address: str = Field(
-        max_length=254,
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-        description="The address to suppress. Stored only as a keyed hash.",
+
+class SuppressionIn(RequestModel):
+    address: EmailAddress = Field(
+        description="The address to suppress. Stored only as a keyed hash."
     )
     reason: Literal["manual", "complaint", "hard_bounce"] = "manual"
     detail: str | None = Field(default=None, max_length=500)

@@ -6,7 +6,7 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -34,6 +34,7 @@ from shared.db import DbSession
 from shared.events import CaseState, ClaimType, FraudBand
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.problems import Problem
+from shared.validation import Hours
 
 router = APIRouter(prefix="/v1/cases", tags=["review desk"])
 
@@ -121,8 +122,8 @@ async def list_cases(
     fraud_band: FraudBand | None = None,
     sla_breached: bool | None = None,
     assignee: str | None = Query(default=None, max_length=200),
-    min_age_hours: float | None = Query(default=None, ge=0),
-    max_age_hours: float | None = Query(default=None, ge=0),
+    min_age_hours: Annotated[Hours | None, Query()] = None,
+    max_age_hours: Annotated[Hours | None, Query()] = None,
     limit: int = Query(default=50, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=400),
 ) -> CaseQueuePage:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from shared.events import LiableParty
+from shared.validation import RequestModel
 
 Reason = Field(min_length=3, max_length=5000, description="Why, in plain words (mandatory).")
 
@@ -62,8 +63,8 @@ class CaseDetail(CaseSummary):
     ledger: list[dict[str, Any]]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(RequestModel):
+    pass
 
 
 class AssignIn(_In):

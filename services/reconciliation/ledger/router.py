@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime
 
 from services.reconciliation.ledger import repository, statements
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.problems import Problem
+from shared.validation import Instant
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 
@@ -56,8 +56,8 @@ async def case_postings(
 async def partner_statement(
     partner_id: str,
     session: DbSession,
-    period_start: AwareDatetime = Query(description="Inclusive, timezone-aware."),
-    period_end: AwareDatetime = Query(description="Exclusive, timezone-aware."),
+    period_start: Annotated[Instant, Query(description="Inclusive, timezone-aware.")],
+    period_end: Annotated[Instant, Query(description="Exclusive, timezone-aware.")],
     format: Literal["json", "csv", "xlsx"] = "json",
     principal: Principal = require(*FINANCE),
 ) -> Response:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from shared.validation import Instant, RequestModel
 
 
-class DraftIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DraftIn(RequestModel):
     version: str = Field(
         min_length=1,
         max_length=40,
@@ -25,13 +25,13 @@ class DraftIn(BaseModel):
     )
 
 
-class WhatIfIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class WhatIfIn(RequestModel):
+    model_config = ConfigDict(populate_by_name=True)
 
-    decided_from: AwareDatetime | None = Field(
+    decided_from: Instant | None = Field(
         default=None, alias="from", description="Cases decided at or after this instant."
     )
-    decided_to: AwareDatetime | None = Field(
+    decided_to: Instant | None = Field(
         default=None, alias="to", description="Cases decided before this instant."
     )
     limit: int = Field(default=20_000, ge=1, le=200_000, description="At most this many cases.")

@@ -3,17 +3,17 @@ management pack as an Excel workbook with native charts."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any, Literal
+from datetime import timedelta
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from services.reconciliation.reports import service, workbook
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.problems import Problem
+from shared.validation import Day, Instant
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -26,8 +26,8 @@ MAX_SPAN = timedelta(days=400)
 @router.get("/kpis", summary="KPIs per day or week, overall or per partner/category/claim type")
 async def kpis(
     session: DbSession,
-    start: AwareDatetime = Query(description="Inclusive, timezone-aware."),
-    end: AwareDatetime = Query(description="Exclusive, timezone-aware."),
+    start: Annotated[Instant, Query(description="Inclusive, timezone-aware.")],
+    end: Annotated[Instant, Query(description="Exclusive, timezone-aware.")],
     period: Literal["day", "week"] = "day",
     by: Literal["partner", "category", "claim_type"] | None = None,
     principal: Principal = require(*READERS),
@@ -50,7 +50,7 @@ async def kpis(
 async def recurring_problems(
     request: Request,
     session: DbSession,
-    as_of: AwareDatetime | None = Query(default=None, description="End of the window; now."),
+    as_of: Annotated[Instant | None, Query(description="End of the window; now.")] = None,
     window_days: int = Query(default=7, ge=1, le=90),
     baseline_days: int = Query(default=28, ge=7, le=365),
     alpha: float = Query(default=1e-3, gt=0, lt=0.5, description="False-alarm rate per slice."),
@@ -77,7 +77,9 @@ async def recurring_problems(
 )
 async def management_pack(
     session: DbSession,
-    week_of: date = Query(description="Any day of the week to report (weeks start on Monday)."),
+    week_of: Annotated[
+        Day, Query(description="Any day of the week to report (weeks start on Monday).")
+    ],
     principal: Principal = require(Role.OPS_MANAGER, Role.FINANCE),
 ) -> Response:
     pack = await service.management_pack(session, day=week_of)

@@ -1,0 +1,204 @@
+"""The OpenAPI document and API docs every service serves: the bearer scheme on every route that
+takes an API key, every error as RFC 9457 problem+json, and Swagger UI / ReDoc from assets
+shipped in a Python package (no CDN: the docs work offline and load no third-party script).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict
+
+from shared.auth import authenticate
+from shared.problems import PROBLEM_JSON
+
+BEARER = "bearerAuth"
+DOCS_ASSETS = "/docs-assets"
+# Routes anyone may call: probes and Prometheus. They answer neither 401 nor 503 as a problem.
+PUBLIC_OPS = {"/healthz", "/readyz", "/metrics"}
+
+
+class ProblemDocument(BaseModel):
+    """RFC 9457 problem details."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    # Each failing field as {"field": "body.events.3.ts", "message": ...}.
+    errors: list[dict[str, str]] | None = None
+
+
+def problem_response_doc(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+# What any route may answer besides its own outcomes; a route's own description wins.
+_AUTH = {
+    "401": "No, unknown or revoked API key",
+    "403": "The key's roles may not do this (or act for this seller)",
+}
+_INPUT = {"422": "Malformed or invalid request; `errors` names each failing field"}
+_BODY = {
+    "400": "The body could not be read (not UTF-8 text, or cut off)",
+    "413": "Body over the service's limit (with or without Content-Length)",
+}
+_PATH = {"404": "No such resource (or not the caller's to see)"}
+_WRITE = {"409": "Conflict with the current state, or the same Idempotency-Key still in flight"}
+_ALWAYS = {"503": "A dependency is briefly unavailable; nothing was stored, retry shortly"}
+_FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+
+
+def _route_contexts(app: FastAPI) -> Iterator[Any]:
+    """Every API route with its effective path, across FastAPI's router representations."""
+    try:
+        from fastapi.routing import iter_route_contexts  # type: ignore[attr-defined]
+    except ImportError:  # FastAPI before included routers kept their own route objects
+        yield from app.routes
+        return
+    yield from iter_route_contexts(app.routes)
+
+
+def _takes_api_key(dependant: Any) -> bool:
+    if getattr(dependant, "call", None) is authenticate:
+        return True
+    return any(_takes_api_key(d) for d in getattr(dependant, "dependencies", ()))
+
+
+def _authenticated_operations(app: FastAPI) -> set[tuple[str, str]]:
+    found = set()
+    for route in _route_contexts(app):
+        dependant = getattr(route, "dependant", None)
+        path = getattr(route, "path_format", None)
+        if dependant is None or path is None or not _takes_api_key(dependant):
+            continue
+        for method in getattr(route, "methods", None) or ():
+            found.add((path, method.lower()))
+    return found
+
+
+def _add(responses: dict[str, Any], statuses: dict[str, str]) -> None:
+    for status, description in statuses.items():
+        existing = responses.get(status)
+        if existing is None:
+            responses[status] = problem_response_doc(description)
+        elif PROBLEM_JSON not in existing.get("content", {}):
+            # FastAPI's own 422 (a JSON list of pydantic errors) is not what we answer, and a
+            # route that documents an error by description alone answers it as a problem too.
+            existing["content"] = problem_response_doc(description)["content"]
+
+
+def document(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare the bearer scheme and the problem answers on an OpenAPI document."""
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[BEARER] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key issued to the client: `Authorization: Bearer <key>`.",
+    }
+    schemas = components.setdefault("schemas", {})
+    schemas["Problem"] = ProblemDocument.model_json_schema()
+    authenticated = _authenticated_operations(app)
+    for path, item in schema.get("paths", {}).items():
+        for method, op in item.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            responses: dict[str, Any] = op["responses"]
+            if path in PUBLIC_OPS:
+                continue
+            if (path, method) in authenticated:
+                op["security"] = [{BEARER: []}]
+                _add(responses, _AUTH)
+                if "429" not in responses:
+                    responses["429"] = {
+                        **problem_response_doc(
+                            "Over the key's request rate, or too many failed authentications "
+                            "from this address; retry after `Retry-After` seconds"
+                        ),
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    }
+            if op.get("parameters") or op.get("requestBody"):
+                _add(responses, _INPUT)
+            if op.get("requestBody"):
+                _add(responses, _BODY)
+            if any(p.get("in") == "path" for p in op.get("parameters", [])):
+                _add(responses, _PATH)
+            if method in ("post", "put", "patch", "delete"):
+                _add(responses, _WRITE)
+            _add(responses, _ALWAYS)
+            declared = {
+                status: str(answer.get("description", ""))
+                for status, answer in responses.items()
+                if status.startswith(("4", "5"))
+            }
+            _add(responses, declared)
+    if _FASTAPI_422 not in str(schema.get("paths")):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Replace `app.openapi` with the documented version (generated once, then cached)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            base = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = document(app, base)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _asset_folder() -> Path:
+    """Swagger UI and ReDoc bundles shipped inside the `fastapi-offline` wheel."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
+def install_docs(app: FastAPI) -> None:
+    """/docs and /redoc from local assets (the app is built with docs_url=None, redoc_url=None)."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=_asset_folder()), name="docs-assets")
+    openapi_url = app.openapi_url or "/openapi.json"
+    title = f"{app.title} - API"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=title,
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            # The key typed into "Authorize" survives a reload of the page.
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=title,
+            redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )

@@ -1,0 +1,258 @@
+"""What every service's HTTP input must satisfy beyond its types: printable strings, bounded
+numbers, money as strict integer paise, plausible timezone-aware instants, no unknown fields.
+
+Each rule exists because the alternative is a 500 or silently lost data: PostgreSQL refuses NUL
+in text and JSONB, a lone surrogate cannot be encoded as UTF-8, NaN is not JSON, an integer past
+BIGINT or a date past year 9999 overflows, and an unknown (misspelt) field would be dropped. A bad
+value answers 422 problem+json naming its field instead.
+
+Path and query strings are checked by `UrlCharacters` before routing; bodies by the types here
+(`RequestModel` checks every string, however deeply nested, so a model cannot forget one).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, quote
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+)
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+# ₹100 billion: above any claim, refund or cap, and well inside a BIGINT.
+MAX_PAISE = 10**13
+# No return, scan, payment or report of this desk predates 2000; nothing is scheduled past 2099.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+# How far ahead of our clock a caller's clock may run when it reports something that happened.
+CLOCK_SKEW = timedelta(days=1)
+# A queue filter or report window counted in hours: ten years is beyond any case's age.
+MAX_HOURS = 24 * 366 * 10
+# Offsets and ids that reach SQL as BIGINT parameters.
+MAX_OFFSET = 1_000_000
+MAX_BIGINT = 2**63 - 1
+# Free-form request data (policy changes) is a few levels deep; anything far deeper is an attack.
+MAX_NESTING = 32
+
+# Free text may hold tabs and line breaks; ids, paths and query values hold no control character.
+# Lone surrogates (JSON "\ud800") are refused too: they cannot be stored as UTF-8.
+_TEXT_REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_TOKEN_REFUSED = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def _refusal(match: re.Match[str]) -> str:
+    return f"control or unencodable character U+{ord(match.group()):04X} is not accepted"
+
+
+def plain_text(value: str) -> str:
+    """Free text: printable, with tabs and line breaks allowed."""
+    if found := _TEXT_REFUSED.search(value):
+        raise ValueError(_refusal(found))
+    return value
+
+
+def plain_token(value: str) -> str:
+    """An id, a name, a filter value: no control character at all."""
+    if found := _TOKEN_REFUSED.search(value):
+        raise ValueError(_refusal(found))
+    return value
+
+
+def _json_safe(value: Any) -> Any:
+    """Walk free-form data (dicts, lists) for what PostgreSQL's text and JSONB refuse, and for
+    nesting deeper than any document of ours (which would exhaust recursion further on)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            plain_text(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("NaN and infinities are not numbers JSON can carry")
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_BIGINT:
+            raise ValueError("integer out of range")
+        elif isinstance(item, dict | list | tuple):
+            if depth >= MAX_NESTING:
+                raise ValueError(f"nested deeper than {MAX_NESTING} levels")
+            if isinstance(item, dict):
+                for key in item:
+                    if isinstance(key, str):
+                        plain_text(key)
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
+    return value
+
+
+def _timestamp_text(value: Any) -> Any:
+    # A bare number would be read as seconds (or milliseconds) since 1970: `0` or `1e9` is far
+    # more likely a client bug than a moment, so instants travel as RFC 3339 text only.
+    if isinstance(value, bool | int | float):
+        raise ValueError("send an RFC 3339 timestamp with its offset, e.g. 2026-11-24T10:00:00Z")
+    return value
+
+
+def plausible_instant(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return value
+
+
+def not_in_future(value: datetime) -> datetime:
+    if value > datetime.now(UTC) + CLOCK_SKEW:
+        raise ValueError("a fact reported as past may not lie in the future")
+    return value
+
+
+def plausible_day(value: date) -> date:
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return value
+
+
+Text = Annotated[str, AfterValidator(plain_text)]
+Token = Annotated[str, AfterValidator(plain_token)]
+# Integer paise, strictly: `true`, `"249900"` and `249900.0` are refused rather than coerced, so
+# a client that sends rupees as a float or a string learns it at once.
+Paise = Annotated[
+    int, Strict(), Field(ge=0, le=MAX_PAISE, description="Integer paise (1 rupee = 100 paise).")
+]
+# A timezone-aware instant between 2000 and 2099, sent as text.
+Instant = Annotated[
+    AwareDatetime, BeforeValidator(_timestamp_text), AfterValidator(plausible_instant)
+]
+# Something that has already happened (a return initiated, a refund issued, a photo taken).
+PastInstant = Annotated[Instant, AfterValidator(not_in_future)]
+Day = Annotated[date, AfterValidator(plausible_day)]
+Hours = Annotated[float, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False)]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
+# Where the desk writes to the seller. Non-ASCII is allowed (RFC 6531 addresses travel over
+# SMTPUTF8); whitespace and control characters are not: no mail server takes them, and a
+# message that can never be sent should be refused here, naming the field.
+EmailAddress = Annotated[
+    str,
+    Field(
+        max_length=254,
+        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$",
+        examples=["seller@example.com"],
+    ),
+    AfterValidator(plain_token),
+]
+
+
+class RequestModel(BaseModel):
+    """Base of every HTTP request body: unknown fields refused (a misspelt optional field would
+    otherwise vanish), no NaN, and every string — nested in lists and free-form dicts too — free
+    of control characters other than tab and line breaks."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return value  # a nested model checks its own fields
+        return _json_safe(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths and query strings
+# ---------------------------------------------------------------------------------------------
+
+
+class UrlCharacters:
+    """Answers 422 before routing when a path segment or a query name or value holds a control
+    character (percent-encoded or not), naming the path parameter or query field."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            errors = _url_errors(scope)
+            if errors:
+                await _send_422(scope, send, errors)
+                return
+        await self.app(scope, receive, send)
+
+
+def _url_errors(scope: Scope) -> list[dict[str, str]]:
+    errors: list[dict[str, str]] = []
+    path: str = scope.get("path", "")
+    if found := _TOKEN_REFUSED.search(path):
+        names = _path_params_refused(scope)
+        for name in names or ["path"]:
+            errors.append({"field": name, "message": _refusal(found)})
+    raw_query: bytes = scope.get("query_string", b"")
+    if raw_query:
+        for name, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True):
+            found = _TOKEN_REFUSED.search(name) or _TOKEN_REFUSED.search(value)
+            if found:
+                label = name if not _TOKEN_REFUSED.search(name) else _visible(name)
+                errors.append({"field": f"query.{label}", "message": _refusal(found)})
+    return errors
+
+
+_TEMPLATE_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def _path_params_refused(scope: Scope) -> list[str]:
+    """The parameters of the documented path template that hold the refused characters."""
+    app = scope.get("app")
+    openapi = getattr(app, "openapi", None)
+    if openapi is None:
+        return []
+    path = scope.get("path", "")
+    for template in openapi().get("paths", {}):
+        # "/v1/cases/{case_id}" → literal pieces escaped, each parameter one named segment.
+        pieces = _TEMPLATE_PARAM.split(template)
+        pattern = "".join(
+            re.escape(piece) if i % 2 == 0 else f"(?P<{piece}>[^/]+)"
+            for i, piece in enumerate(pieces)
+        )
+        if found := re.fullmatch(pattern, path):
+            return [f"path.{k}" for k, v in found.groupdict().items() if _TOKEN_REFUSED.search(v)]
+    return []
+
+
+def _visible(text: str) -> str:
+    return quote(text, safe="/", errors="backslashreplace")
+
+
+async def _send_422(scope: Scope, send: Send, errors: list[dict[str, str]]) -> None:
+    from shared.problems import PROBLEM_JSON, TYPE_BASE
+
+    body = json.dumps(
+        {
+            "type": f"{TYPE_BASE}validation-failed",
+            "title": "Validation failed",
+            "status": 422,
+            "detail": "Invalid field(s): " + ", ".join(e["field"] for e in errors[:10]),
+            # The path as sent, percent-encoded: the refused characters stay visible, not raw.
+            "instance": _visible(scope.get("path", "")),
+            "errors": errors,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
