@@ -637,7 +637,13 @@ class Services:
             **{k: v for k, v in env.items() if not k.startswith("BENCH_")},
             **{f"{n.upper()}_DATABASE_URL": u for n, u in system["urls"].items()},
         }
-        base = {**os.environ, "DISPUTEDESK_KEYRING_FILE": str(system["keyring_file"])}
+        from disputedesk import credentials
+
+        base = {
+            **os.environ,
+            **credentials.at_rest_environment(os.environ, system["secrets"]),
+            "DISPUTEDESK_KEYRING_FILE": str(system["keyring_file"]),
+        }
         process_env = service_environment(
             base, stack_env, settings=StackSettings(), repo_root=find_repo_root()
         )

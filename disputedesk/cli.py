@@ -46,6 +46,9 @@ def migrate(
     """Upgrade each service's database to the newest schema."""
     from shared.migrations import upgrade
 
+    # A migration that encrypts or seals existing rows reads the operator's keys from the
+    # environment; in development, the state folder's.
+    credentials.export_dev_keys(credentials.default_folder())
     for name in service or SERVICES:
         if name not in SERVICES:
             raise typer.BadParameter(f"unknown service {name!r}")
@@ -119,7 +122,8 @@ def seed_partners(
         credentials.ensure(folder)
         credentials_file = folder / credentials.CREDENTIALS_FILE
     secrets = credentials.read_env(credentials_file)
-    asyncio.run(seed_dev_partners(_database_url("intake"), secrets))
+    environ = {**os.environ, **credentials.at_rest_environment(os.environ, secrets)}
+    asyncio.run(seed_dev_partners(_database_url("intake"), secrets, environ=environ))
     console.print("[green]✓[/] partners registered")
 
 

@@ -115,5 +115,10 @@ def generate_pair() -> tuple[bytes, bytes]:
     return raw_private, _raw_public(private.public_key())
 
 
+def public_key_of(private_key: bytes) -> bytes:
+    """The public half of a raw private key: its holder may seal as well as open."""
+    return _raw_public(X25519PrivateKey.from_private_bytes(private_key).public_key())
+
+
 def _associated(key_id: str) -> bytes:
     return f"{VERSION}.{key_id}".encode()

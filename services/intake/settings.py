@@ -12,3 +12,6 @@ class IntakeSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:15432/intake"
     # Partner signatures older or newer than this are refused (replay protection).
     signature_tolerance_s: int = 300
+    # A partner secret whose validity ended (rotation or revocation) is deleted this long after
+    # its not-after: long enough to investigate a disputed signature, not kept for ever.
+    revoked_secret_grace_h: int = 7 * 24

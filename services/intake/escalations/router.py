@@ -50,7 +50,13 @@ async def post_escalation(
         principal=principal,
         key=idempotency_key,
         status_code=201,
-        action=lambda: service.file_escalation(session, data=data, principal=principal, now=now),
+        action=lambda: service.file_escalation(
+            session,
+            data=data,
+            principal=principal,
+            now=now,
+            sealer=request.app.state.contact_sealer,
+        ),
     )
 
 

@@ -34,6 +34,7 @@ from shared.events import (
     EvidenceItem,
     SellerEscalationFiled,
 )
+from shared.pii import ContactSealer
 from shared.problems import Problem
 
 MAX_EVIDENCE_PER_ESCALATION = 200
@@ -85,7 +86,12 @@ def _out(e: Escalation) -> EscalationOut:
 
 
 async def file_escalation(
-    session: AsyncSession, *, data: EscalationIn, principal: Principal, now: datetime
+    session: AsyncSession,
+    *,
+    data: EscalationIn,
+    principal: Principal,
+    now: datetime,
+    sealer: ContactSealer,
 ) -> EscalationOut:
     if not principal.can_act_for_seller(data.seller_id):
         raise Problem(403, "Forbidden", "This key may not file escalations for that seller.")
@@ -103,7 +109,8 @@ async def file_escalation(
         channel=channel,
         filed_at=now,
         filed_by=principal.client_id,
-        seller_email=data.seller_email,
+        # The address travels sealed for notifications; intake keeps no copy.
+        seller_contact=sealer.seal(data.seller_email) if data.seller_email else None,
     )
     escalation = Escalation(
         escalation_id=escalation_id,
@@ -117,7 +124,6 @@ async def file_escalation(
         channel=channel.value,
         filed_by=principal.client_id,
         filed_at=now,
-        seller_email=data.seller_email,
     )
     repository.add(session, escalation)
     history.record(session, event, occurred_at=now, recorded_at=now)

@@ -1,0 +1,56 @@
+"""Partner secrets at rest: encrypted with the operator's key, opened only to verify webhooks.
+
+HMAC schemes need each secret itself, so it is stored encrypted (AES-256-GCM, shared/secretbox.py)
+with the partner id as associated data: a ciphertext moved onto another partner's row does not
+open. Plain API keys never reach this module; they are kept only as a hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from services.intake.models import PartnerSecret
+from services.intake.partners.adapter import PartnerCredential
+from shared.keys import SECRETS_KEYS, load_key_list
+from shared.retention import Retention
+from shared.secretbox import SecretBox
+
+
+def _context(partner_id: str) -> str:
+    return f"partner_secret:{partner_id}"
+
+
+class PartnerSecrets:
+    def __init__(self, box: SecretBox) -> None:
+        self.box = box
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> PartnerSecrets:
+        """Raises `MissingKeyError` naming DISPUTEDESK_SECRETS_KEYS(_FILE) when there is none."""
+        purpose = "intake keeps partner secrets encrypted at rest"
+        return cls(SecretBox(load_key_list(SECRETS_KEYS, purpose=purpose, environ=environ)))
+
+    def encrypt(self, *, partner_id: str, secret: str) -> str:
+        return self.box.encrypt(secret, context=_context(partner_id))
+
+    def credential(self, row: PartnerSecret) -> PartnerCredential:
+        secret = (
+            self.box.decrypt(row.secret_encrypted, context=_context(row.partner_id))
+            if row.secret_encrypted is not None
+            else None
+        )
+        return PartnerCredential(secret, row.secret_hash, row.not_after)
+
+    def reencrypted(self, row: PartnerSecret) -> str | None:
+        """The row's secret under the current key, or None when it is current already."""
+        if row.secret_encrypted is None or not self.box.needs_rotation(row.secret_encrypted):
+            return None
+        plain = self.box.decrypt(row.secret_encrypted, context=_context(row.partner_id))
+        return self.encrypt(partner_id=row.partner_id, secret=plain)
+
+
+def revoked_secret_retention(grace: timedelta) -> Retention:
+    """Secrets whose validity ended more than `grace` ago are deleted (shared/retention.py); a
+    secret without an end date never matches, so it stays."""
+    return Retention(PartnerSecret.__tablename__, "not_after", grace)
