@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.intake.models import PartnerSecret
+from services.intake.partners import repository
 from services.intake.partners.adapter import PartnerCredential
 from shared.keys import SECRETS_KEYS, load_key_list
 from shared.retention import Retention
@@ -48,6 +51,18 @@ class PartnerSecrets:
             return None
         plain = self.box.decrypt(row.secret_encrypted, context=_context(row.partner_id))
         return self.encrypt(partner_id=row.partner_id, secret=plain)
+
+
+async def reencrypt_all(session: AsyncSession, *, secrets: PartnerSecrets) -> int:
+    """Rewrite every secret made with a retired key under the current key; how many. The
+    step between adding a new key (first in the list) and dropping the old one."""
+    changed = 0
+    for row in await repository.secrets_to_reencrypt(session):
+        fresh = secrets.reencrypted(row)
+        if fresh is not None:
+            row.secret_encrypted = fresh
+            changed += 1
+    return changed
 
 
 def revoked_secret_retention(grace: timedelta) -> Retention:

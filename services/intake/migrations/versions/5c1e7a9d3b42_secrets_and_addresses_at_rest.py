@@ -57,7 +57,7 @@ def upgrade() -> None:
     op.drop_column("escalations", "seller_email")
     bind.execute(
         sa.text(
-            "UPDATE return_event_log SET payload = payload - 'seller_email' "
+            "UPDATE return_events SET payload = payload - 'seller_email' "
             "WHERE payload ? 'seller_email'"
         )
     )
