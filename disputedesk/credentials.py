@@ -95,6 +95,7 @@ def ensure(folder: Path, *, force: bool = False) -> bool:
     env_path, ring_path = folder / CREDENTIALS_FILE, folder / KEYRING_FILE
     if env_path.exists() and ring_path.exists() and not force:
         _add_missing_at_rest_keys(env_path)
+        _write_key_files(folder, read_env(env_path))
         return False
     folder.mkdir(parents=True, exist_ok=True)
     plain, ring = generate()
@@ -103,7 +104,24 @@ def ensure(folder: Path, *, force: bool = False) -> bool:
     env_path.write_text("\n".join(lines) + "\n")
     env_path.chmod(0o600)
     ring_path.write_text(json.dumps(ring, indent=2) + "\n")
+    _write_key_files(folder, plain)
     return True
+
+
+# The at-rest keys also as one file each, the form a deployment mounts them in
+# (`DISPUTEDESK_*_FILE`, see deploy/docker-compose.yml); same values as dev-credentials.env.
+KEY_FILES = {
+    at_rest.SECRETS_KEYS: "secrets.keys",
+    at_rest.PII_PRIVATE_KEYS: "pii-private.keys",
+    at_rest.PII_PUBLIC_KEY: "pii-public.key",
+}
+
+
+def _write_key_files(folder: Path, plain: Mapping[str, str]) -> None:
+    for name, file_name in KEY_FILES.items():
+        if name in plain:
+            path = folder / file_name
+            path.write_text(f"# {name} (development; current key first)\n{plain[name]}\n")
 
 
 def _add_missing_at_rest_keys(env_path: Path) -> None:

@@ -33,15 +33,16 @@ SealedContact = Annotated[
         description="Where the desk writes to the seller, sealed: only notifications opens it.",
     ),
 ]
-# Until release 1.1 events carried the plaintext address. Consumers still accept it, for events
-# written before the upgrade; nothing produces it any more (docs/secrets-and-pii.md).
+# Before addresses were sealed, events carried them in clear. Consumers accept that field for one
+# more release, for events written before the upgrade; nothing produces it.
+# (docs/secrets-and-pii.md)
 LegacyEmail = Annotated[
     str | None,
     Field(
         default=None,
         max_length=254,
         exclude=True,  # read from old events, never written
-        description="Deprecated: plaintext address of events written before 1.1. Never sent.",
+        description="Deprecated: plaintext address of events from before sealing. Never sent.",
     ),
 ]
 

@@ -62,7 +62,7 @@ RETENTION_DELETED = Counter(
     "Expired rows deleted (outbox, inbox, idempotency keys; intake's revoked partner secrets).",
     ["service", "table"],
 )
-# Events from before release 1.1 carried the seller's address in clear (docs/secrets-and-pii.md).
+# Events written before addresses were sealed carry them in clear (docs/secrets-and-pii.md).
 LEGACY_ADDRESSES = Counter(
     "disputedesk_legacy_plaintext_addresses_total",
     "Plaintext seller addresses met on events written before addresses were sealed, by what "

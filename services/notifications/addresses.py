@@ -17,7 +17,7 @@ def open_contact(
     opener: ContactOpener, *, sealed: str | None, legacy: str | None, ref: str
 ) -> str | None:
     """The seller's address for this send: the sealed contact opened, or the plaintext of an
-    event written before addresses were sealed (accepted for release 1.1 only); None when there
+    event written before addresses were sealed (accepted for this release only); None when there
     is none or it cannot be opened (`ref`, an id, goes to the log: never the address)."""
     if sealed:
         try:

@@ -137,8 +137,8 @@ async def rotate_secret(
     secret.created_at = now
     repository.add_secret(session, secret)
     await session.flush()
-    secrets = await repository.secrets_of(session, [partner_id])
-    return _partner_out(partner, list(secrets), now)
+    stored = await repository.secrets_of(session, [partner_id])
+    return _partner_out(partner, list(stored), now)
 
 
 async def add_mapping(

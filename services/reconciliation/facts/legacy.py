@@ -1,10 +1,10 @@
 """Escalations written before addresses were sealed: seal their plaintext address on arrival.
 
-Until release 1.1 intake put the seller's address in clear on `SellerEscalationFiled`. Such an
-event may still be in the topic when this release starts. Reconciliation never stores the
+Before addresses were sealed, intake put the seller's address in clear on `SellerEscalationFiled`.
+Such an event may still be in the topic when this release starts. Reconciliation never stores the
 plaintext: with the public key (DISPUTEDESK_PII_PUBLIC_KEY, which reveals nothing) it seals the
 address as intake now does; without it, the address is dropped and the case records no contact.
-Remove this module, and the legacy field, in the release after 1.1.
+Remove this module, and the legacy field, in the release after this one.
 """
 
 from __future__ import annotations
