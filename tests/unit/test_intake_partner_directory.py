@@ -95,3 +95,24 @@ async def test_unknown_partners_leave_nothing_behind(registry: FakeRegistry) -> 
     registry.release.set()
     assert await directory.get(None, "nobody") is None  # type: ignore[arg-type]
     assert directory._loading == {} and directory._entries == {}
+
+
+def test_a_secret_made_with_a_key_no_longer_listed_is_skipped_not_an_error() -> None:
+    from datetime import UTC, datetime
+
+    from services.intake.models import PartnerSecret
+
+    other = PartnerSecrets(SecretBox(parse_key_list(format_entry("k0", bytes([7]) * 32), name="t")))
+    lost = PartnerSecret(
+        partner_id="swiftship",
+        secret_encrypted=other.encrypt(partner_id="swiftship", secret="whsec_lost"),
+        not_after=datetime.now(UTC),
+    )
+    kept = PartnerSecret(
+        partner_id="swiftship",
+        secret_encrypted=SECRETS.encrypt(partner_id="swiftship", secret="whsec_kept"),
+    )
+    hashed = PartnerSecret(partner_id="desipost", secret_hash="ab" * 32)
+    assert SECRETS.credential(lost) is None
+    assert SECRETS.credential(kept).secret == "whsec_kept"  # type: ignore[union-attr]
+    assert SECRETS.credential(hashed).secret_hash == "ab" * 32  # type: ignore[union-attr]

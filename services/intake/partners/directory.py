@@ -92,7 +92,7 @@ class PartnerDirectory:
             partner.scheme,
             partner.active,
             partner.rate_limit_per_s,
-            tuple(self._secrets.credential(row) for row in stored),
+            tuple(c for c in map(self._secrets.credential, stored) if c is not None),
         )
         if generation == self._generation:  # not read across an admin change
             self._entries[partner_id] = (now, entry)

@@ -7,6 +7,7 @@ open. Plain API keys never reach this module; they are kept only as a hash.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -17,7 +18,9 @@ from services.intake.partners import repository
 from services.intake.partners.adapter import PartnerCredential
 from shared.keys import SECRETS_KEYS, load_key_list
 from shared.retention import Retention
-from shared.secretbox import SecretBox
+from shared.secretbox import SecretBox, UndecryptableError
+
+log = logging.getLogger(__name__)
 
 
 def _context(partner_id: str) -> str:
@@ -37,12 +40,22 @@ class PartnerSecrets:
     def encrypt(self, *, partner_id: str, secret: str) -> str:
         return self.box.encrypt(secret, context=_context(partner_id))
 
-    def credential(self, row: PartnerSecret) -> PartnerCredential:
-        secret = (
-            self.box.decrypt(row.secret_encrypted, context=_context(row.partner_id))
-            if row.secret_encrypted is not None
-            else None
-        )
+    def credential(self, row: PartnerSecret) -> PartnerCredential | None:
+        """The row as the webhook path uses it; None when it cannot be decrypted (made with a
+        key no longer in the list), so the partner's other secrets still work and a request
+        signed with this one gets 401, not 500."""
+        secret = None
+        if row.secret_encrypted is not None:
+            try:
+                secret = self.box.decrypt(row.secret_encrypted, context=_context(row.partner_id))
+            except UndecryptableError as exc:
+                log.error(
+                    "partner secret %s cannot be decrypted: %s",
+                    row.id,
+                    exc,
+                    extra={"partner_id": row.partner_id},
+                )
+                return None
         return PartnerCredential(secret, row.secret_hash, row.not_after)
 
     def reencrypted(self, row: PartnerSecret) -> str | None:
