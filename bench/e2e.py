@@ -637,8 +637,11 @@ class Services:
             **{k: v for k, v in env.items() if not k.startswith("BENCH_")},
             **{f"{n.upper()}_DATABASE_URL": u for n, u in system["urls"].items()},
         }
+        from disputedesk import credentials
+
         base = {
             **os.environ,
+            **credentials.at_rest_environment(os.environ, system["secrets"]),
             "DISPUTEDESK_KEYRING_FILE": str(system["keyring_file"]),
             # As with the partners' limits: the load is the subject, so the feed's and the
             # agent's keys get room above every step (the limiter itself still runs and costs

@@ -327,10 +327,12 @@ async def open_loop(base: str, requests: list[Request], rate: float) -> Stats:
 async def _prepare_database(url: str, secrets: dict[str, str]) -> None:
     from sqlalchemy import text
 
+    from disputedesk import credentials
     from services.intake.partners.seeding import seed_dev_partners
     from shared.db import make_engine
 
-    await seed_dev_partners(url, secrets)
+    environ = {**os.environ, **credentials.at_rest_environment(os.environ, secrets)}
+    await seed_dev_partners(url, secrets, environ=environ)
     engine = make_engine(url, pool_size=1)
     try:
         async with engine.begin() as conn:  # the rate limiter is not what is measured here
@@ -376,6 +378,8 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
         "KAFKA_BOOTSTRAP_SERVERS": env["KAFKA_BOOTSTRAP_SERVERS"],
         "LOG_LEVEL": "WARNING",
         **({} if WITH_RELAY else {"INTAKE_OUTBOX_POLL_INTERVAL_S": "3600"}),
+        # The keys the partners were seeded with.
+        **credentials.at_rest_environment(os.environ, secrets),
     }
     bare = Server("bench.intake:bare_app", server_env)
     intake = Server("services.intake.app:create_app", server_env)

@@ -71,7 +71,9 @@ def _messages(n: int) -> list[bytes]:
     out = []
     for i in range(n):
         event = samples.case_opened(f"CASE-RAW-{i:06d}", now, seller_email="bench@example.com")
-        draft = compose_case_event(event, settings, now=now).drafts[0]
+        draft = compose_case_event(
+            event, settings, now=now, seller_address="bench@example.com"
+        ).drafts[0]
         rendered = render(draft.template, draft.context)
         out.append(
             channel.build(
@@ -293,6 +295,10 @@ def main(env: dict[str, str] | None = None) -> dict[str, Any]:
         env = dict(Stack.from_env().up())
     os.environ.update(env)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # Notifications opens sealed seller contacts: throwaway keys unless the caller set some.
+    from disputedesk import credentials
+
+    os.environ.update(credentials.at_rest_environment(os.environ, credentials.generate()[0]))
     n = int(os.environ.get("BENCH_EMAILS", "2000"))
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     result = asyncio.run(run(env, n=n, rounds=rounds))

@@ -46,6 +46,9 @@ def migrate(
     """Upgrade each service's database to the newest schema."""
     from shared.migrations import upgrade
 
+    # A migration that encrypts or seals existing rows reads the operator's keys from the
+    # environment; in development, the state folder's.
+    credentials.export_dev_keys(credentials.default_folder())
     for name in service or SERVICES:
         if name not in SERVICES:
             raise typer.BadParameter(f"unknown service {name!r}")
@@ -119,8 +122,32 @@ def seed_partners(
         credentials.ensure(folder)
         credentials_file = folder / credentials.CREDENTIALS_FILE
     secrets = credentials.read_env(credentials_file)
-    asyncio.run(seed_dev_partners(_database_url("intake"), secrets))
+    environ = {**os.environ, **credentials.at_rest_environment(os.environ, secrets)}
+    asyncio.run(seed_dev_partners(_database_url("intake"), secrets, environ=environ))
     console.print("[green]✓[/] partners registered")
+
+
+@app.command("reencrypt-partner-secrets")
+def reencrypt_partner_secrets() -> None:
+    """Re-encrypt partner secrets made with a retired key under the current one (the step
+    between putting a new key first in DISPUTEDESK_SECRETS_KEYS and dropping the old one)."""
+    from services.intake.partners.secrets import PartnerSecrets, reencrypt_all
+    from shared.db import make_engine, make_sessionmaker
+
+    credentials.export_dev_keys(credentials.default_folder())
+    secrets = PartnerSecrets.from_environment()
+
+    async def run() -> int:
+        engine = make_engine(_database_url("intake"), pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await reencrypt_all(session, secrets=secrets)
+        finally:
+            await engine.dispose()
+
+    changed = asyncio.run(run())
+    key_id = secrets.box.current_key_id
+    console.print(f"[green]✓[/] {changed} partner secret(s) re-encrypted with key {key_id}")
 
 
 @app.command()

@@ -25,6 +25,27 @@ from shared.validation import Instant, Paise
 
 Grams = Annotated[int, Field(ge=0, le=1_000_000, description="Weight in whole grams.")]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
+# A seller's address sealed for notifications (shared/pii.py): opaque to every other service.
+SealedContact = Annotated[
+    str,
+    Field(
+        max_length=512,
+        pattern=r"^sc1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]+$",
+        description="Where the desk writes to the seller, sealed: only notifications opens it.",
+    ),
+]
+# Before addresses were sealed, events carried them in clear. Consumers accept that field for one
+# more release, for events written before the upgrade; nothing produces it.
+# (docs/secrets-and-pii.md)
+LegacyEmail = Annotated[
+    str | None,
+    Field(
+        default=None,
+        max_length=254,
+        exclude=True,  # read from old events, never written
+        description="Deprecated: plaintext address of events from before sealing. Never sent.",
+    ),
+]
 
 
 class EventPayload(BaseModel):
@@ -207,9 +228,8 @@ class SellerEscalationFiled(EventPayload):
     channel: EscalationChannel
     filed_at: AwareDatetime
     filed_by: str = Field(description="Client id of the caller (seller portal or ops agent).")
-    seller_email: str | None = Field(
-        default=None, max_length=254, description="Where the desk writes to the seller. PII."
-    )
+    seller_contact: SealedContact | None = None
+    seller_email: LegacyEmail = None
 
 
 class EvidenceAdded(EventPayload):
@@ -259,7 +279,8 @@ class SellerFeedbackReceived(EventPayload):
     text: str = Field(default="", max_length=5000)
     return_id: Id | None = None
     received_at: AwareDatetime
-    seller_email: str | None = Field(default=None, max_length=254)
+    seller_contact: SealedContact | None = None
+    seller_email: LegacyEmail = None
 
 
 SellerFeedbackEvent = Annotated[SellerFeedbackReceived, Discriminator("type")]
@@ -376,7 +397,8 @@ class CaseEventBase(EventPayload):
     reason: str = Field(description="Why the transition happened, in plain words.")
     occurred_at: AwareDatetime
     decision: DecisionRecord | None = None
-    seller_email: str | None = Field(default=None, max_length=254)
+    seller_contact: SealedContact | None = None
+    seller_email: LegacyEmail = None
     claimed_amount: Paise | None = None
 
 

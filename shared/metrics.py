@@ -59,8 +59,20 @@ OUTBOX_PUBLISHED = Counter(
 )
 RETENTION_DELETED = Counter(
     "disputedesk_retention_deleted_rows_total",
-    "Expired bookkeeping rows (outbox, inbox, idempotency keys) deleted.",
+    "Expired rows deleted (outbox, inbox, idempotency keys; intake's revoked partner secrets).",
     ["service", "table"],
+)
+# Events written before addresses were sealed carry them in clear (docs/secrets-and-pii.md).
+LEGACY_ADDRESSES = Counter(
+    "disputedesk_legacy_plaintext_addresses_total",
+    "Plaintext seller addresses met on events written before addresses were sealed, by what "
+    "was done with them (sealed, dropped, used).",
+    ["service", "action"],
+)
+SEALED_CONTACT_FAILURES = Counter(
+    "disputedesk_sealed_contact_failures_total",
+    "Sealed seller contacts that could not be opened (a key pair missing from the list).",
+    ["service"],
 )
 OUTBOX_FAILURES = Counter(
     "disputedesk_outbox_publish_failures_total",

@@ -61,6 +61,8 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     credentials.ensure(creds_dir)
     secrets = credentials.read_env(creds_dir / credentials.CREDENTIALS_FILE)
     env["DISPUTEDESK_KEYRING_FILE"] = str(creds_dir / credentials.KEYRING_FILE)
+    # Keys for data at rest: the test credentials' own, unless the caller supplies keys.
+    env.update(credentials.at_rest_environment(environ, secrets))
     # Fast timers for tests: nothing here waits on production-length polling.
     env.setdefault("LOG_LEVEL", "WARNING")
     os.environ.update(env)

@@ -374,7 +374,7 @@ async def one_message_per_case_template_version(ev: DrillEvidence) -> CheckResul
         r[0]
         for r in await ev.dbs.rows(
             "reconciliation",
-            "SELECT case_id FROM cases WHERE return_id LIKE :p AND seller_email IS NOT NULL",
+            "SELECT case_id FROM cases WHERE return_id LIKE :p AND seller_contact IS NOT NULL",
             p=ev.like,
         )
     }

@@ -252,7 +252,8 @@ class DrillRunner:
             clients=[*credentials.DEV_CLIENTS, *map(credentials.portal_client, DRILL_SELLERS)],
         )
         secrets = credentials.read_env(folder / credentials.CREDENTIALS_FILE)
-        asyncio.run(seed_dev_partners(stack_env["INTAKE_DATABASE_URL"], secrets))
+        environ = {**self.environ, **credentials.at_rest_environment(self.environ, secrets)}
+        asyncio.run(seed_dev_partners(stack_env["INTAKE_DATABASE_URL"], secrets, environ=environ))
         return stack_env, secrets, folder / credentials.KEYRING_FILE
 
     # -- the drill ---------------------------------------------------------------------------
@@ -311,6 +312,8 @@ class DrillRunner:
             self.environ, stack_env, settings=self.stack.settings, repo_root=self.repo_root
         )
         env["DISPUTEDESK_KEYRING_FILE"] = str(keyring)
+        # The keys the partners were seeded with (the drill credentials' unless supplied).
+        env.update(credentials.at_rest_environment(self.environ, secrets))
         fleet = ServiceFleet(
             drill_service_specs(self.environ, ephemeral=ephemeral_port_range()),
             env=env,

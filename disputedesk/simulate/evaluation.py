@@ -435,6 +435,7 @@ def prepare_stack(state_dir: Path) -> tuple[dict[str, str], dict[str, str], Any]
     credentials.ensure(creds)
     secrets = credentials.read_env(creds / credentials.CREDENTIALS_FILE)
     env["DISPUTEDESK_KEYRING_FILE"] = str(creds / credentials.KEYRING_FILE)
+    env.update(credentials.at_rest_environment(environ, secrets))
     env["INTAKE_DATABASE_URL"] = stack.postgres.database_url("eval_intake")
     env["FRAUD_DATABASE_URL"] = stack.postgres.database_url("eval_fraud")
     env.setdefault("LOG_LEVEL", "WARNING")

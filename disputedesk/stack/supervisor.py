@@ -426,6 +426,8 @@ def _ensure_dev_credentials(settings: StackSettings, console: Console) -> None:
 
     if credentials.ensure(settings.state_dir):
         console.print(f"Generated development credentials in {settings.dev_credentials_file}")
+    # The services need keys for data at rest; keys the operator set in the environment win.
+    credentials.export_dev_keys(settings.state_dir)
 
 
 def _supervise(

@@ -64,15 +64,16 @@ class Partner(Base):
 class PartnerSecret(Base):
     """One of a partner's credentials. Several may be active at once while a secret rotates.
 
-    HMAC schemes need the secret itself (`secret`); a plain API key is kept only as a hash
-    (`secret_hash`).
+    HMAC schemes need the secret itself: it is kept encrypted (`secret_encrypted`, see
+    shared/secretbox.py; never the plaintext). A plain API key is kept only as a hash
+    (`secret_hash`). A secret past its `not_after` plus a grace period is deleted.
     """
 
     __tablename__ = "partner_secrets"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     partner_id: Mapped[str] = mapped_column(ForeignKey("partners.partner_id"), index=True)
-    secret: Mapped[str | None] = mapped_column(String(500))
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)
     secret_hash: Mapped[str | None] = mapped_column(String(64))
     not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -229,7 +230,10 @@ class Escalation(Base):
     channel: Mapped[str] = mapped_column(String(10))
     filed_by: Mapped[str] = mapped_column(String(200))
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    seller_email: Mapped[str | None] = mapped_column(String(254))
+    # The seller's reply address for this case, sealed for notifications (shared/pii.py): intake
+    # can seal but not open it. A held escalation's event is built from this row when it binds.
+    seller_contact: Mapped[str | None] = mapped_column(Text)
+    # No seller address here: it left in the event, sealed for notifications (shared/pii.py).
     appeal_reason: Mapped[str | None] = mapped_column(Text)
     appealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -17,3 +17,6 @@ class IntakeSettings(ServiceSettings):
     hold_window_h: float = 72.0
     # How often the background sweep refuses what has waited past the hold window.
     hold_sweep_interval_s: float = 60.0
+    # A partner secret whose validity ended (rotation or revocation) is deleted this long after
+    # its not-after: long enough to investigate a disputed signature, not kept for ever.
+    revoked_secret_grace_h: int = 7 * 24

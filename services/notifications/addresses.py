@@ -1,9 +1,36 @@
-"""Email addresses are PII: we compare them by keyed hash and show them only masked."""
+"""Email addresses are PII: they arrive sealed, we compare them by keyed hash and show them only
+masked."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+
+from shared.metrics import LEGACY_ADDRESSES, SEALED_CONTACT_FAILURES
+from shared.pii import ContactOpener, UnsealError
+
+log = logging.getLogger(__name__)
+
+
+def open_contact(
+    opener: ContactOpener, *, sealed: str | None, legacy: str | None, ref: str
+) -> str | None:
+    """The seller's address for this send: the sealed contact opened, or the plaintext of an
+    event written before addresses were sealed (accepted for this release only); None when there
+    is none or it cannot be opened (`ref`, an id, goes to the log: never the address)."""
+    if sealed:
+        try:
+            return opener.unseal(sealed)
+        except UnsealError as exc:
+            # A token nobody can open will not open on a retry; say so and send nothing.
+            SEALED_CONTACT_FAILURES.labels("notifications").inc()
+            log.error("sealed seller contact cannot be opened: %s", exc, extra={"ref": ref})
+            return None
+    if legacy:
+        LEGACY_ADDRESSES.labels("notifications", "used").inc()
+        return legacy
+    return None
 
 
 def normalise(address: str) -> str:

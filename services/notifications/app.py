@@ -19,6 +19,8 @@ from services.notifications.suppressions.router import router as suppressions_ro
 from shared.app import ConsumerSpec, ServiceRuntime, create_service_app
 from shared.clock import Clock, SystemClock
 from shared.events import FRAUD_ALERTS, INTAKE_SELLER_FEEDBACK, RECONCILIATION_CASES
+from shared.keys import PII_PRIVATE_KEYS, load_key_list
+from shared.pii import ContactOpener
 
 
 def create_app(
@@ -29,6 +31,10 @@ def create_app(
 ) -> FastAPI:
     settings = settings or NotificationsSettings()
     clock = clock or SystemClock()
+    # Read now, so a missing key stops the start with a message naming it (shared/keys.py).
+    opener = ContactOpener(
+        load_key_list(PII_PRIVATE_KEYS, purpose="notifications opens sealed seller addresses")
+    )
     channel = channel or SmtpChannel(settings)
 
     async def dispatcher(runtime: ServiceRuntime) -> None:
@@ -57,7 +63,7 @@ def create_app(
             ConsumerSpec(
                 settings.consumer_group,
                 [RECONCILIATION_CASES.name, FRAUD_ALERTS.name, INTAKE_SELLER_FEEDBACK.name],
-                build_handlers(settings, clock),
+                build_handlers(settings, clock, opener),
             )
         )
     return create_service_app(

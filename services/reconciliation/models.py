@@ -121,7 +121,8 @@ class EscalationRecord(Base):
     channel: Mapped[str] = mapped_column(String(20))
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     filed_by: Mapped[str] = mapped_column(String(200))
-    seller_email: Mapped[str | None] = mapped_column(String(254))
+    # Sealed for notifications (shared/pii.py); reconciliation cannot read it, only pass it on.
+    seller_contact: Mapped[str | None] = mapped_column(String(512))
     # PRIMARY (the case's claim), MERGED (E2), DUPLICATE (E2b)
     disposition: Mapped[str | None] = mapped_column(String(20))
     case_id: Mapped[str | None] = mapped_column(String(64))
@@ -200,7 +201,8 @@ class Case(Base):
     waiting_for: Mapped[str | None] = mapped_column(String(40))
     reason_code: Mapped[str | None] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
-    seller_email: Mapped[str | None] = mapped_column(String(254))
+    # The seller's address sealed for notifications, carried on every case event; opaque here.
+    seller_contact: Mapped[str | None] = mapped_column(String(512))
     fraud_band: Mapped[str | None] = mapped_column(String(10))
     assignee: Mapped[str | None] = mapped_column(String(200), index=True)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -489,7 +489,7 @@ async def test_desipost_keys_are_stored_hashed_and_rotate(
     assert r.status_code == 201, r.text
     stored = await rows(
         intake,
-        "SELECT secret, secret_hash FROM partner_secrets WHERE partner_id = :p",
+        "SELECT secret_encrypted, secret_hash FROM partner_secrets WHERE partner_id = :p",
         p=partner_id,
     )
     assert stored == [(None, hash_key(old))]

@@ -25,6 +25,7 @@ from tests.support.db import rows, scalar
 from tests.support.factories import uid
 from tests.support.notifications import (
     ScriptedSmtpHandler,
+    contact_opener,
     fresh_database,
     notifications_instance,
     scripted_smtp,
@@ -70,6 +71,7 @@ async def queue(service: RunningService, event: CaseEventBase) -> None:
             event=event,
             settings=runtime.settings,  # type: ignore[arg-type]
             now=runtime.clock.now(),
+            opener=contact_opener(),
         )
 
 
@@ -318,6 +320,7 @@ async def test_lessons_go_out_as_one_daily_digest_within_the_per_seller_limit(
                 ),
                 settings=settings,
                 now=clock.now(),
+                opener=contact_opener(),
             )
         # Both decisions and the outreach go now; the lessons wait for the digest.
         await eventually(
@@ -493,6 +496,7 @@ async def test_a_send_whose_dispatcher_died_is_taken_over_when_its_lease_runs_ou
                 event=samples.case_opened(case_id, clock.now()),
                 settings=service.runtime.settings,  # type: ignore[arg-type]
                 now=clock.now(),
+                opener=contact_opener(),
             )
             await flush_pending(session)
             await session.execute(

@@ -199,6 +199,7 @@ async def test_case_detail_tells_the_whole_story(desk: Engine, harness: Harness)
     assert facts["fraud_assessments"][0]["band"] == "HIGH"
     assert facts["escalations"][0]["evidence"][0]["kind"] == "UNBOXING_VIDEO"
     assert "seller_email" not in facts["escalations"][0]
+    assert "seller_contact" not in facts["escalations"][0]
     assert facts["return"]["item_value"] == 249_900
 
 

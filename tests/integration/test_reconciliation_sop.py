@@ -14,7 +14,9 @@ from shared.envelope import Envelope
 from shared.events import EventPayload, FraudAssessed, ReturnInitiated, ReturnShipmentEvent
 from tests.conftest import Harness
 from tests.support.factories import uid
+from tests.support.notifications import contact_opener
 from tests.support.reconciliation import (
+    SOP_SELLER_EMAIL,
     T0,
     Engine,
     assessed,
@@ -482,7 +484,9 @@ async def test_case_events_carry_what_notifications_need(sop: Engine) -> None:
     events = {e["ce_type"].split(".")[2]: e["payload"] for e in await sop.events(case["case_id"])}
     assert events["case_opened"]["expected_decision_by"]
     decided = events["case_decided"]
-    assert decided["seller_email"] == "seller.sop@example.com"
+    # The address travels sealed, for notifications alone to open.
+    assert "seller_email" not in decided and "@" not in decided["seller_contact"]
+    assert contact_opener().unseal(decided["seller_contact"]) == SOP_SELLER_EMAIL
     assert decided["claimed_amount"] == 249_900
     assert decided["appeal_by"]
     assert decided["decision"]["outcome"] == "PARTIAL"
@@ -503,11 +507,15 @@ async def test_a_revised_assessment_is_in_the_case_story_and_decides_an_undecide
     first = next(i for i in items if isinstance(i, FraudAssessed))
     filed = next(i for i in items if isinstance(i, Envelope))
     revision = assessed(filed, "HIGH", at=first.assessed_at + timedelta(days=2)).model_copy(
-        update={"revision": 1, "revises": first.assessment_id})
+        update={"revision": 1, "revises": first.assessment_id}
+    )
     await sop.send(revision, revision)  # redelivered: one entry
     notes = await eventually(
-        lambda: sop.sql("SELECT reason, data FROM case_timeline WHERE case_id = :c "
-                        "AND kind = 'FRAUD_REASSESSED'", c=before["case_id"]),
+        lambda: sop.sql(
+            "SELECT reason, data FROM case_timeline WHERE case_id = :c "
+            "AND kind = 'FRAUD_REASSESSED'",
+            c=before["case_id"],
+        ),
         what="FRAUD_REASSESSED in the timeline",
     )
     assert len(notes) == 1 and notes[0]["data"]["band"] == "HIGH"
@@ -525,10 +533,17 @@ async def test_a_revised_assessment_is_in_the_case_story_and_decides_an_undecide
     await sop.wait_case(waiting, lambda c: c["state"] == "AWAITING_EVIDENCE", what="waiting")
     first = next(i for i in items if isinstance(i, FraudAssessed))
     filed = next(i for i in items if isinstance(i, Envelope))
-    await sop.send(assessed(filed, "HIGH", at=first.assessed_at + timedelta(hours=1))
-                   .model_copy(update={"revision": 1, "revises": first.assessment_id}))
-    await sop.send(evidence_added(filed.payload, ["UNBOXING_VIDEO", "LABEL_PHOTO"],
-                                  first.assessed_at + timedelta(hours=2)))
-    case = await sop.wait_case(waiting, lambda c: c["state"] == "UNDER_REVIEW",
-                               what="the latest band decides")
+    await sop.send(
+        assessed(filed, "HIGH", at=first.assessed_at + timedelta(hours=1)).model_copy(
+            update={"revision": 1, "revises": first.assessment_id}
+        )
+    )
+    await sop.send(
+        evidence_added(
+            filed.payload, ["UNBOXING_VIDEO", "LABEL_PHOTO"], first.assessed_at + timedelta(hours=2)
+        )
+    )
+    case = await sop.wait_case(
+        waiting, lambda c: c["state"] == "UNDER_REVIEW", what="the latest band decides"
+    )
     assert case["reason_code"] == "FRAUD_REVIEW"

@@ -19,6 +19,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from disputedesk.stack.mailsink import MailDirHandler, list_messages
 from shared.envelope import Envelope as CloudEvent
 from shared.events import EventPayload, topic_for
+from shared.keys import PII_PRIVATE_KEYS, PII_PUBLIC_KEY, load_key_list
+from shared.pii import ContactOpener, ContactSealer
 from tests.support.services import RunningService
 
 
@@ -129,3 +131,13 @@ async def notifications_instance(**create_app_kwargs: Any) -> AsyncIterator[Runn
         service = RunningService(app, client)
         await service.runtime.producer_ready.wait()
         yield service
+
+
+def contact_opener() -> ContactOpener:
+    """Notifications' opener of sealed seller contacts, with the harness's keys."""
+    return ContactOpener(load_key_list(PII_PRIVATE_KEYS, purpose="tests"))
+
+
+def seal_contact(address: str) -> str:
+    """An address sealed as intake seals it, with the harness's keys."""
+    return ContactSealer.from_keys(load_key_list(PII_PUBLIC_KEY, purpose="tests")).seal(address)

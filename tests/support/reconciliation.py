@@ -39,7 +39,10 @@ from shared.events import (
     SellerEscalationFiled,
     ShipmentEventType,
 )
+from tests.support.notifications import seal_contact
 from tests.support.waiting import eventually
+
+SOP_SELLER_EMAIL = "seller.sop@example.com"
 
 T0 = datetime(2026, 11, 2, 4, 30, tzinfo=UTC)
 
@@ -123,7 +126,7 @@ def escalation(
         channel=EscalationChannel.PORTAL,
         filed_at=filed_at or T0 + timedelta(days=3),
         filed_by="test",
-        seller_email="seller.sop@example.com",
+        seller_contact=seal_contact(SOP_SELLER_EMAIL),
     )
 
 

@@ -10,6 +10,11 @@ import pytest
 
 from services.intake.partners import directory as directory_module
 from services.intake.partners.directory import PartnerDirectory
+from services.intake.partners.secrets import PartnerSecrets
+from shared.keys import format_entry, parse_key_list
+from shared.secretbox import SecretBox
+
+SECRETS = PartnerSecrets(SecretBox(parse_key_list(format_entry("k1", bytes(32)), name="test")))
 
 
 class FakeRegistry:
@@ -32,7 +37,7 @@ class FakeRegistry:
             partner_id=partner_id, scheme="swiftship", active=True, rate_limit_per_s=200
         )
 
-    async def all_credentials(self, session: Any, *, partner_id: str) -> list[Any]:
+    async def all_secrets(self, session: Any, *, partner_id: str) -> list[Any]:
         return []
 
 
@@ -40,12 +45,12 @@ class FakeRegistry:
 def registry(monkeypatch: pytest.MonkeyPatch) -> FakeRegistry:
     fake = FakeRegistry()
     monkeypatch.setattr(directory_module.repository, "get_partner", fake.get_partner)
-    monkeypatch.setattr(directory_module.repository, "all_credentials", fake.all_credentials)
+    monkeypatch.setattr(directory_module.repository, "all_secrets", fake.all_secrets)
     return fake
 
 
 async def test_concurrent_misses_share_one_read(registry: FakeRegistry) -> None:
-    directory = PartnerDirectory()
+    directory = PartnerDirectory(SECRETS)
     lookups = [asyncio.create_task(directory.get(None, "swiftship")) for _ in range(50)]  # type: ignore[arg-type]
     await asyncio.sleep(0)
     registry.release.set()
@@ -59,7 +64,7 @@ async def test_concurrent_misses_share_one_read(registry: FakeRegistry) -> None:
 async def test_waiters_read_for_themselves_when_the_shared_read_fails(
     registry: FakeRegistry,
 ) -> None:
-    directory = PartnerDirectory()
+    directory = PartnerDirectory(SECRETS)
     registry.fail_next = True
     first = asyncio.create_task(directory.get(None, "swiftship"))  # type: ignore[arg-type]
     second = asyncio.create_task(directory.get(None, "swiftship"))  # type: ignore[arg-type]
@@ -75,7 +80,7 @@ async def test_waiters_read_for_themselves_when_the_shared_read_fails(
 async def test_an_entry_read_across_an_admin_change_is_not_cached(
     registry: FakeRegistry,
 ) -> None:
-    directory = PartnerDirectory()
+    directory = PartnerDirectory(SECRETS)
     lookup = asyncio.create_task(directory.get(None, "swiftship"))  # type: ignore[arg-type]
     await asyncio.sleep(0)
     directory.invalidate("swiftship")  # an admin rotated a secret meanwhile
@@ -86,7 +91,28 @@ async def test_an_entry_read_across_an_admin_change_is_not_cached(
 
 
 async def test_unknown_partners_leave_nothing_behind(registry: FakeRegistry) -> None:
-    directory = PartnerDirectory()
+    directory = PartnerDirectory(SECRETS)
     registry.release.set()
     assert await directory.get(None, "nobody") is None  # type: ignore[arg-type]
     assert directory._loading == {} and directory._entries == {}
+
+
+def test_a_secret_made_with_a_key_no_longer_listed_is_skipped_not_an_error() -> None:
+    from datetime import UTC, datetime
+
+    from services.intake.models import PartnerSecret
+
+    other = PartnerSecrets(SecretBox(parse_key_list(format_entry("k0", bytes([7]) * 32), name="t")))
+    lost = PartnerSecret(
+        partner_id="swiftship",
+        secret_encrypted=other.encrypt(partner_id="swiftship", secret="whsec_lost"),
+        not_after=datetime.now(UTC),
+    )
+    kept = PartnerSecret(
+        partner_id="swiftship",
+        secret_encrypted=SECRETS.encrypt(partner_id="swiftship", secret="whsec_kept"),
+    )
+    hashed = PartnerSecret(partner_id="desipost", secret_hash="ab" * 32)
+    assert SECRETS.credential(lost) is None
+    assert SECRETS.credential(kept).secret == "whsec_kept"  # type: ignore[union-attr]
+    assert SECRETS.credential(hashed).secret_hash == "ab" * 32  # type: ignore[union-attr]

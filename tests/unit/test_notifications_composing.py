@@ -82,25 +82,33 @@ def test_smtp_failures_are_classified_and_scrubbed() -> None:
 
 
 def test_each_case_event_queues_one_keyed_message_per_case_template_and_version() -> None:
-    opened = compose_case_event(samples.case_opened("C-1", AT), SETTINGS, now=AT)
+    opened = compose_case_event(
+        samples.case_opened("C-1", AT), SETTINGS, now=AT, seller_address=samples.SAMPLE_EMAIL
+    )
     assert [(d.template, d.dedup_key) for d in opened.drafts] == [
         ("acknowledgement", "C-1:acknowledgement:1")
     ]
     no_address = samples.case_opened("C-1", AT, seller_email=None)
-    assert compose_case_event(no_address, SETTINGS, now=AT).drafts == []
-    escalated = compose_case_event(samples.case_escalated("C-1", AT), SETTINGS, now=AT)
+    assert compose_case_event(no_address, SETTINGS, now=AT, seller_address=None).drafts == []
+    escalated = compose_case_event(
+        samples.case_escalated("C-1", AT), SETTINGS, now=AT, seller_address=samples.SAMPLE_EMAIL
+    )
     assert [(d.template, d.recipient, d.audience) for d in escalated.drafts] == [
         ("escalation_update", samples.SAMPLE_EMAIL, "seller"),
         ("sla_breach_alert", "a@desk.dev", "management"),
         ("sla_breach_alert", "b@desk.dev", "management"),
     ]
     assert len({d.dedup_key for d in escalated.drafts}) == 3
-    appeal = compose_case_event(samples.appeal_decided("C-1", AT), SETTINGS, now=AT)
+    appeal = compose_case_event(
+        samples.appeal_decided("C-1", AT), SETTINGS, now=AT, seller_address=samples.SAMPLE_EMAIL
+    )
     assert [d.template for d in appeal.drafts] == ["appeal_outcome"]
 
 
 def test_only_avoidable_rejections_become_lessons() -> None:
-    rejected = compose_case_event(samples.case_rejected("C-2", AT), SETTINGS, now=AT)
+    rejected = compose_case_event(
+        samples.case_rejected("C-2", AT), SETTINGS, now=AT, seller_address=samples.SAMPLE_EMAIL
+    )
     assert [d.template for d in rejected.drafts] == ["decision"]
     assert [(lesson.topic, lesson.dedup_key) for lesson in rejected.lessons] == [
         ("EVIDENCE_NOT_PROVIDED", "C-2:policy_education:4")
@@ -110,16 +118,29 @@ def test_only_avoidable_rejections_become_lessons() -> None:
     duplicate = event.model_copy(
         update={"decision": event.decision.model_copy(update={"reason_code": "DUPLICATE_CLAIM"})}
     )
-    assert compose_case_event(duplicate, SETTINGS, now=AT).lessons == []
-    granted = compose_case_event(samples.case_decided("C-4", AT), SETTINGS, now=AT)
+    assert (
+        compose_case_event(duplicate, SETTINGS, now=AT, seller_address=samples.SAMPLE_EMAIL).lessons
+        == []
+    )
+    granted = compose_case_event(
+        samples.case_decided("C-4", AT), SETTINGS, now=AT, seller_address=samples.SAMPLE_EMAIL
+    )
     assert granted.lessons == []
 
 
 def test_outreach_only_after_negative_feedback_and_alerts_to_every_manager() -> None:
-    assert [d.template for d in compose_feedback(samples.seller_feedback(AT), SETTINGS).drafts] == [
-        "feedback_outreach"
-    ]
-    assert compose_feedback(samples.seller_feedback(AT, rating=3), SETTINGS).drafts == []
+    assert [
+        d.template
+        for d in compose_feedback(
+            samples.seller_feedback(AT), SETTINGS, seller_address=samples.SAMPLE_EMAIL
+        ).drafts
+    ] == ["feedback_outreach"]
+    assert (
+        compose_feedback(
+            samples.seller_feedback(AT, rating=3), SETTINGS, seller_address=samples.SAMPLE_EMAIL
+        ).drafts
+        == []
+    )
     alert = compose_fraud_alert(samples.fraud_alert(AT), SETTINGS)
     assert [d.recipient for d in alert.drafts] == ["a@desk.dev", "b@desk.dev"]
     assert all(d.essential for d in alert.drafts)
@@ -172,7 +193,9 @@ def test_a_denied_claim_is_told_plainly_without_a_zero_payout_line() -> None:
             )
         }
     )
-    draft = compose_case_event(denied, SETTINGS, now=AT).drafts[0]
+    draft = compose_case_event(
+        denied, SETTINGS, now=AT, seller_address=samples.SAMPLE_EMAIL
+    ).drafts[0]
     rendered = render(draft.template, draft.context)
     for part in (rendered.text, rendered.html):
         assert "we cannot pay it" in part and "₹0.00" not in part

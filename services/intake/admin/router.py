@@ -46,7 +46,7 @@ def _now(request: Request) -> datetime:
 def _registry_changed(request: Request, background: BackgroundTasks, partner_id: str) -> None:
     """This replica reads the change at once (and again after the commit, which happens once
     the endpoint returns); other replicas within the directory's TTL."""
-    directory = partner_directory(request.app.state.runtime)
+    directory = partner_directory(request)
     directory.invalidate(partner_id)
     background.add_task(directory.invalidate, partner_id)
 
@@ -72,7 +72,9 @@ async def add_partner(
         principal=principal,
         key=idempotency_key,
         status_code=201,
-        action=lambda: service.add_partner(session, data=data, now=_now(request)),
+        action=lambda: service.add_partner(
+            session, data=data, now=_now(request), secrets=request.app.state.partner_secrets
+        ),
     )
 
 
@@ -105,7 +107,11 @@ async def rotate_secret(
         key=idempotency_key,
         status_code=200,
         action=lambda: service.rotate_secret(
-            session, partner_id=partner_id, data=data, now=_now(request)
+            session,
+            partner_id=partner_id,
+            data=data,
+            now=_now(request),
+            secrets=request.app.state.partner_secrets,
         ),
     )
 

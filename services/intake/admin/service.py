@@ -26,6 +26,7 @@ from services.intake.models import Partner, PartnerSecret, StatusMapping
 from services.intake.partners import repository as partners_repository
 from services.intake.partners.adapter import PartnerAdapter
 from services.intake.partners.registry import ADAPTERS
+from services.intake.partners.secrets import PartnerSecrets
 from shared.auth import hash_key
 from shared.events import ShipmentEventType
 from shared.problems import Problem
@@ -43,15 +44,20 @@ def _adapter(scheme: str) -> PartnerAdapter:
     return adapter
 
 
-def _secret_row(adapter: PartnerAdapter, partner_id: str, secret: str) -> PartnerSecret:
+def _secret_row(
+    adapter: PartnerAdapter, partner_id: str, secret: str, secrets: PartnerSecrets
+) -> PartnerSecret:
     problem = adapter.check_secret(secret)
     if problem is not None:
         raise Problem(
             422, "Validation failed", problem, errors=[{"field": "body.secret", "message": problem}]
         )
     if adapter.stores_secret_hash:
-        return PartnerSecret(partner_id=partner_id, secret=None, secret_hash=hash_key(secret))
-    return PartnerSecret(partner_id=partner_id, secret=secret, secret_hash=None)
+        return PartnerSecret(partner_id=partner_id, secret_hash=hash_key(secret))
+    return PartnerSecret(
+        partner_id=partner_id,
+        secret_encrypted=secrets.encrypt(partner_id=partner_id, secret=secret),
+    )
 
 
 def _partner_out(partner: Partner, secrets: list[PartnerSecret], now: datetime) -> PartnerOut:
@@ -74,9 +80,11 @@ def _partner_out(partner: Partner, secrets: list[PartnerSecret], now: datetime) 
     )
 
 
-async def add_partner(session: AsyncSession, *, data: PartnerIn, now: datetime) -> PartnerOut:
+async def add_partner(
+    session: AsyncSession, *, data: PartnerIn, now: datetime, secrets: PartnerSecrets
+) -> PartnerOut:
     adapter = _adapter(data.scheme)
-    secret = _secret_row(adapter, data.partner_id, data.secret)
+    secret = _secret_row(adapter, data.partner_id, data.secret, secrets)
     created = await repository.insert_partner(
         session,
         {
@@ -111,21 +119,26 @@ async def list_partners(session: AsyncSession, *, now: datetime) -> PartnerList:
 
 
 async def rotate_secret(
-    session: AsyncSession, *, partner_id: str, data: SecretRotation, now: datetime
+    session: AsyncSession,
+    *,
+    partner_id: str,
+    data: SecretRotation,
+    now: datetime,
+    secrets: PartnerSecrets,
 ) -> PartnerOut:
     """The new secret is valid from now; the ones valid so far stay valid until the given time."""
     partner = await repository.lock_partner(session, partner_id)  # one rotation at a time
     if partner is None:
         raise Problem(404, "Not found", "Unknown partner.")
-    secret = _secret_row(_adapter(partner.scheme), partner_id, data.secret)
+    secret = _secret_row(_adapter(partner.scheme), partner_id, data.secret, secrets)
     await repository.expire_active_secrets(
         session, partner_id=partner_id, not_after=data.previous_not_after, now=now
     )
     secret.created_at = now
     repository.add_secret(session, secret)
     await session.flush()
-    secrets = await repository.secrets_of(session, [partner_id])
-    return _partner_out(partner, list(secrets), now)
+    stored = await repository.secrets_of(session, [partner_id])
+    return _partner_out(partner, list(stored), now)
 
 
 async def add_mapping(

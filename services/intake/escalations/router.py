@@ -61,7 +61,13 @@ async def post_escalation(
         principal=principal,
         key=idempotency_key,
         status_code=_filing_status,
-        action=lambda: service.file_escalation(session, data=data, principal=principal, now=now),
+        action=lambda: service.file_escalation(
+            session,
+            data=data,
+            principal=principal,
+            now=now,
+            sealer=request.app.state.contact_sealer,
+        ),
     )
     if isinstance(out, EscalationOut):
         response.status_code = _filing_status(out)

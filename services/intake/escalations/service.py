@@ -44,6 +44,7 @@ from shared.events import (
     EvidenceItem,
     SellerEscalationFiled,
 )
+from shared.pii import ContactSealer
 from shared.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def _filed_event(e: Escalation) -> SellerEscalationFiled:
         channel=EscalationChannel(e.channel),
         filed_at=e.filed_at,
         filed_by=e.filed_by,
-        seller_email=e.seller_email,
+        seller_contact=e.seller_contact,
     )
 
 
@@ -139,7 +140,12 @@ def _refuse(e: Escalation, *, reason: str, now: datetime) -> None:
 
 
 async def file_escalation(
-    session: AsyncSession, *, data: EscalationIn, principal: Principal, now: datetime
+    session: AsyncSession,
+    *,
+    data: EscalationIn,
+    principal: Principal,
+    now: datetime,
+    sealer: ContactSealer,
 ) -> EscalationOut:
     if not principal.can_act_for_seller(data.seller_id):
         raise Problem(403, "Forbidden", "This key may not file escalations for that seller.")
@@ -171,7 +177,9 @@ async def file_escalation(
         channel=channel.value,
         filed_by=principal.client_id,
         filed_at=now,
-        seller_email=data.seller_email,
+        # Sealed for notifications: intake can seal an address but never read one back. A held
+        # escalation needs it when the feed binds it; a filed one's event carries it onward.
+        seller_contact=sealer.seal(data.seller_email) if data.seller_email else None,
         state=FILED if owner is not None else PENDING_RETURN,
     )
     repository.add(session, escalation)

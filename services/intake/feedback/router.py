@@ -37,5 +37,11 @@ async def post_feedback(
         principal=principal,
         key=idempotency_key,
         status_code=201,
-        action=lambda: service.receive_feedback(session, data=data, principal=principal, now=now),
+        action=lambda: service.receive_feedback(
+            session,
+            data=data,
+            principal=principal,
+            now=now,
+            sealer=request.app.state.contact_sealer,
+        ),
     )

@@ -13,11 +13,17 @@ from services.intake.models import Outbox, SellerFeedback
 from shared.auth import Principal, Role
 from shared.events import SellerFeedbackReceived
 from shared.outbox import enqueue
+from shared.pii import ContactSealer
 from shared.problems import Problem
 
 
 async def receive_feedback(
-    session: AsyncSession, *, data: FeedbackIn, principal: Principal, now: datetime
+    session: AsyncSession,
+    *,
+    data: FeedbackIn,
+    principal: Principal,
+    now: datetime,
+    sealer: ContactSealer,
 ) -> FeedbackAccepted:
     # The marketplace relays feedback for any seller; a portal key only for its own.
     if not principal.has(Role.MARKETPLACE) and not principal.can_act_for_seller(data.seller_id):
@@ -41,7 +47,8 @@ async def receive_feedback(
         text=data.text,
         return_id=data.return_id,
         received_at=now,
-        seller_email=data.seller_email,
+        # Sealed for notifications, which writes back on a low rating; intake keeps no copy.
+        seller_contact=sealer.seal(data.seller_email) if data.seller_email else None,
     )
     envelope = enqueue(session, Outbox, event, source=SOURCE, subject=data.seller_id)
     return FeedbackAccepted(

@@ -41,7 +41,8 @@ def record(
             ce_type=payload.ce_type,
             occurred_at=occurred_at,
             recorded_at=recorded_at,
-            payload=json.loads(payload.model_dump_json()),
+            # The sealed seller address is for notifications only; the history has no use for it.
+            payload=json.loads(payload.model_dump_json(exclude={"seller_contact"})),
         ),
     )
     return envelope.id

@@ -3,7 +3,8 @@
 Every webhook needs its partner's scheme, limit and secrets; reading them from PostgreSQL on
 each request would cost two round trips. Admin changes made through this process invalidate the
 cache at once; other replicas see them within `ttl_s`. Secrets are cached with their not-after
-times and filtered against the request's own clock, so rotation windows stay exact.
+times and filtered against the request's own clock, so rotation windows stay exact. They are
+decrypted when read (services/intake/partners/secrets.py) and held in memory only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.partners import repository
 from services.intake.partners.adapter import PartnerCredential
+from services.intake.partners.secrets import PartnerSecrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +35,13 @@ class PartnerEntry:
 
 
 class PartnerDirectory:
-    def __init__(self, ttl_s: float = 2.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        secrets: PartnerSecrets,
+        ttl_s: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._secrets = secrets
         self.ttl_s = ttl_s
         self._monotonic = monotonic
         self._entries: dict[str, tuple[float, PartnerEntry]] = {}
@@ -78,13 +86,13 @@ class PartnerDirectory:
             # Unknown ids are not cached: callers choose them, and the cache must stay bounded.
             self._entries.pop(partner_id, None)
             return None
-        secrets = await repository.all_credentials(session, partner_id=partner_id)
+        stored = await repository.all_secrets(session, partner_id=partner_id)
         entry = PartnerEntry(
             partner.partner_id,
             partner.scheme,
             partner.active,
             partner.rate_limit_per_s,
-            tuple(secrets),
+            tuple(c for c in map(self._secrets.credential, stored) if c is not None),
         )
         if generation == self._generation:  # not read across an admin change
             self._entries[partner_id] = (now, entry)

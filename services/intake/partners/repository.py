@@ -20,19 +20,29 @@ from services.intake.models import (
     StatusMapping,
     UnmappedScan,
 )
-from services.intake.partners.adapter import PartnerCredential
 
 
 async def get_partner(session: AsyncSession, partner_id: str) -> Partner | None:
     return await session.get(Partner, partner_id)
 
 
-async def all_credentials(session: AsyncSession, *, partner_id: str) -> list[PartnerCredential]:
-    """Every secret of the partner with its validity; callers filter by their own clock."""
-    rows = await session.scalars(
-        select(PartnerSecret).where(PartnerSecret.partner_id == partner_id)
-    )
-    return [PartnerCredential(r.secret, r.secret_hash, r.not_after) for r in rows]
+async def all_secrets(session: AsyncSession, *, partner_id: str) -> Sequence[PartnerSecret]:
+    """Every stored secret of the partner with its validity; callers filter by their own clock."""
+    return (
+        await session.scalars(select(PartnerSecret).where(PartnerSecret.partner_id == partner_id))
+    ).all()
+
+
+async def secrets_to_reencrypt(session: AsyncSession) -> Sequence[PartnerSecret]:
+    """Every encrypted secret, locked: a key rotation rewrites those made with a retired key."""
+    return (
+        await session.scalars(
+            select(PartnerSecret)
+            .where(PartnerSecret.secret_encrypted.is_not(None))
+            .order_by(PartnerSecret.id)
+            .with_for_update()
+        )
+    ).all()
 
 
 async def status_mappings(

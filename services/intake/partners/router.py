@@ -24,10 +24,13 @@ router = APIRouter(tags=["partner webhooks"])
 PartnerId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def partner_directory(runtime: ServiceRuntime) -> PartnerDirectory:
+def partner_directory(request: Request) -> PartnerDirectory:
+    runtime: ServiceRuntime = request.app.state.runtime
     directory = runtime.extras.get("partner_directory")
     if directory is None:
-        directory = runtime.extras["partner_directory"] = PartnerDirectory()
+        directory = runtime.extras["partner_directory"] = PartnerDirectory(
+            request.app.state.partner_secrets
+        )
     assert isinstance(directory, PartnerDirectory)
     return directory
 
@@ -46,7 +49,7 @@ async def receive_webhook(
 ) -> WebhookAccepted | JSONResponse:
     runtime: ServiceRuntime = request.app.state.runtime
     now = runtime.clock.now()
-    partner = await partner_directory(runtime).get(session, partner_id)
+    partner = await partner_directory(request).get(session, partner_id)
     adapter = ADAPTERS.get(partner.scheme) if partner is not None and partner.active else None
     if partner is None or adapter is None:
         # The label is not the path segment: callers choose it, and labels must stay bounded.

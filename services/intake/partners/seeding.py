@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.intake.models import Partner, PartnerSecret
+from services.intake.partners.secrets import PartnerSecrets
 from shared.auth import hash_key
 from shared.db import make_engine, make_sessionmaker
 
@@ -17,7 +20,12 @@ KNOWN_PARTNERS = [
 ]
 
 
-async def seed_dev_partners(database_url: str, secrets: dict[str, str]) -> None:
+async def seed_dev_partners(
+    database_url: str, secrets: dict[str, str], *, environ: Mapping[str, str] | None = None
+) -> None:
+    """`environ` (the process environment by default) names the key that encrypts the HMAC
+    secrets; the services reading them must be given the same."""
+    at_rest = PartnerSecrets.from_environment(environ)
     engine = make_engine(database_url, pool_size=1)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
@@ -42,7 +50,9 @@ async def seed_dev_partners(database_url: str, secrets: dict[str, str]) -> None:
                 session.add(
                     PartnerSecret(
                         partner_id=partner_id,
-                        secret=None if hashed_only else secret,
+                        secret_encrypted=None
+                        if hashed_only
+                        else at_rest.encrypt(partner_id=partner_id, secret=secret),
                         secret_hash=hash_key(secret) if hashed_only else None,
                     )
                 )

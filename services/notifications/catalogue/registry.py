@@ -102,29 +102,37 @@ TEMPLATES: dict[str, TemplateInfo] = {
 def _sample_composition(name: str, settings: NotificationsSettings) -> Composition:
     at = samples.SAMPLE_TIME
     case_id = "CASE-SAMPLE-1"
+    seller = samples.SAMPLE_EMAIL
     builders: dict[str, Callable[[], Composition]] = {
         "acknowledgement": lambda: compose_case_event(
-            samples.case_opened(case_id, at), settings, now=at
+            samples.case_opened(case_id, at), settings, now=at, seller_address=seller
         ),
         "evidence_request": lambda: compose_case_event(
-            samples.evidence_requested(case_id, at), settings, now=at
+            samples.evidence_requested(case_id, at), settings, now=at, seller_address=seller
         ),
-        "decision": lambda: compose_case_event(samples.case_decided(case_id, at), settings, now=at),
+        "decision": lambda: compose_case_event(
+            samples.case_decided(case_id, at), settings, now=at, seller_address=seller
+        ),
         "escalation_update": lambda: compose_case_event(
-            samples.case_escalated(case_id, at), settings, now=at
+            samples.case_escalated(case_id, at), settings, now=at, seller_address=seller
         ),
         "appeal_outcome": lambda: compose_case_event(
-            samples.appeal_decided(case_id, at), settings, now=at
+            samples.appeal_decided(case_id, at), settings, now=at, seller_address=seller
         ),
         "policy_education": lambda: compose_case_event(
-            samples.case_rejected(case_id, at), settings, now=at
+            samples.case_rejected(case_id, at), settings, now=at, seller_address=seller
         ),
-        "feedback_outreach": lambda: compose_feedback(samples.seller_feedback(at), settings),
+        "feedback_outreach": lambda: compose_feedback(
+            samples.seller_feedback(at), settings, seller_address=seller
+        ),
         "sla_breach_alert": lambda: compose_case_event(
-            samples.case_escalated(case_id, at), settings, now=at
+            samples.case_escalated(case_id, at), settings, now=at, seller_address=seller
         ),
         "approval_cap_alert": lambda: compose_case_event(
-            samples.case_escalated(case_id, at, "ABOVE_APPROVAL_CAP"), settings, now=at
+            samples.case_escalated(case_id, at, "ABOVE_APPROVAL_CAP"),
+            settings,
+            now=at,
+            seller_address=seller,
         ),
         "fraud_alert": lambda: compose_fraud_alert(samples.fraud_alert(at), settings),
     }

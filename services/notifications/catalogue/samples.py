@@ -1,8 +1,14 @@
-"""Realistic sample events for every template: used by the preview endpoint and by tests."""
+"""Realistic sample events for every template: used by the preview endpoint and by tests.
+
+A sample names its seller's address as `seller_email=` for convenience; the event carries it as
+real events do, sealed (`seller_contact`), when this process has notifications' keys, and as the
+legacy plaintext field otherwise (the preview endpoint passes the address itself).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from shared.events import (
@@ -21,8 +27,25 @@ from shared.events import (
     Outcome,
     SellerFeedbackReceived,
 )
+from shared.keys import PII_PRIVATE_KEYS, optional_key_list
+from shared.pii import ContactSealer, public_key_of
 
 SAMPLE_EMAIL = "seller.sample@example.com"
+
+
+def _sealer() -> ContactSealer | None:
+    keys = optional_key_list(PII_PRIVATE_KEYS)
+    return None if keys is None else ContactSealer(keys.current_id, public_key_of(keys.current))
+
+
+def _with_contact(values: dict[str, Any]) -> dict[str, Any]:
+    address = values.pop("seller_email", None)
+    sealer = _sealer() if address else None
+    if sealer is not None:
+        values.setdefault("seller_contact", sealer.seal(str(address)))
+    elif address:
+        values["seller_email"] = address
+    return values
 
 
 def _base(
@@ -44,7 +67,7 @@ def _base(
         "claimed_amount": 12_345_600,
     }
     base.update(over)
-    return base
+    return _with_contact(base)
 
 
 def decision_record(at: datetime, **over: object) -> DecisionRecord:
@@ -205,7 +228,7 @@ def seller_feedback(at: datetime, **over: object) -> SellerFeedbackReceived:
         "seller_email": SAMPLE_EMAIL,
     }
     values.update(over)
-    return SellerFeedbackReceived(**values)
+    return SellerFeedbackReceived(**_with_contact(values))
 
 
 SAMPLE_TIME = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)

@@ -1,6 +1,7 @@
 """From an event to the messages it calls for: which template, to whom, with what facts.
 
-Pure functions (no I/O): the service stores what these return, once per dedup key.
+Pure functions (no I/O): the service stores what these return, once per dedup key. The seller's
+address is given apart from the event, which carries it only sealed (`seller_address`).
 """
 
 from __future__ import annotations
@@ -83,11 +84,12 @@ def _case_context(event: CaseEventBase, settings: NotificationsSettings) -> dict
     }
 
 
-def _seller_draft(template: str, event: CaseEventBase, context: dict[str, Any]) -> Draft:
-    assert event.seller_email
+def _seller_draft(
+    template: str, event: CaseEventBase, context: dict[str, Any], recipient: str
+) -> Draft:
     return Draft(
         template=template,
-        recipient=event.seller_email,
+        recipient=recipient,
         dedup_key=f"{event.case_id}:{template}:{event.case_version}",
         context=context,
         case_id=event.case_id,
@@ -160,41 +162,45 @@ def _decision_context(
 
 
 def compose_case_event(
-    event: CaseEventBase, settings: NotificationsSettings, *, now: datetime
+    event: CaseEventBase,
+    settings: NotificationsSettings,
+    *,
+    now: datetime,
+    seller_address: str | None,
 ) -> Composition:
     out = Composition()
-    has_seller = bool(event.seller_email)
-    if isinstance(event, CaseOpened) and has_seller:
+    if isinstance(event, CaseOpened) and seller_address:
         context = _case_context(event, settings)
         context["expected_decision_by"] = event.expected_decision_by or (
             event.occurred_at + timedelta(hours=48)
         )
-        out.drafts.append(_seller_draft("acknowledgement", event, context))
-    elif isinstance(event, EvidenceRequested) and has_seller:
+        out.drafts.append(_seller_draft("acknowledgement", event, context, seller_address))
+    elif isinstance(event, EvidenceRequested) and seller_address:
         context = _case_context(event, settings)
         context["checklist"] = [wording.checklist_item(item) for item in event.checklist]
         context["reply_by"] = event.reply_by
         context["reason"] = event.reason
-        out.drafts.append(_seller_draft("evidence_request", event, context))
+        out.drafts.append(_seller_draft("evidence_request", event, context, seller_address))
     elif isinstance(event, CaseDecided | CaseRejected):
         context = _decision_context(event, settings)
         appeal = event.previous_state == CaseState.APPEALED
-        if has_seller:
+        if seller_address:
             out.drafts.append(
-                _seller_draft("appeal_outcome" if appeal else "decision", event, context)
+                _seller_draft(
+                    "appeal_outcome" if appeal else "decision", event, context, seller_address
+                )
             )
         reason_code = context["reason_code"]
         if (
-            has_seller
+            seller_address
             and isinstance(event, CaseRejected)
             and not appeal
             and reason_code in wording.EDUCATION
         ):
-            assert event.seller_email
             out.lessons.append(
                 Lesson(
                     seller_id=event.seller_id,
-                    recipient=event.seller_email,
+                    recipient=seller_address,
                     dedup_key=f"{event.case_id}:policy_education:{event.case_version}",
                     topic=reason_code,
                     case_id=event.case_id,
@@ -220,8 +226,8 @@ def compose_case_event(
             rule_id=event.decision.rule_id if event.decision else None,
             partner_id=event.partner_id,
         )
-        if has_seller:
-            out.drafts.append(_seller_draft("escalation_update", event, context))
+        if seller_address:
+            out.drafts.append(_seller_draft("escalation_update", event, context, seller_address))
         alert = {
             "SLA_BREACHED": "sla_breach_alert",
             "ABOVE_APPROVAL_CAP": "approval_cap_alert",
@@ -265,8 +271,10 @@ def compose_fraud_alert(event: FraudAlertRaised, settings: NotificationsSettings
     )
 
 
-def compose_feedback(event: SellerFeedbackReceived, settings: NotificationsSettings) -> Composition:
-    if event.rating > NEGATIVE_RATING or not event.seller_email:
+def compose_feedback(
+    event: SellerFeedbackReceived, settings: NotificationsSettings, *, seller_address: str | None
+) -> Composition:
+    if event.rating > NEGATIVE_RATING or not seller_address:
         return Composition()
     context = {
         "seller_id": event.seller_id,
@@ -282,7 +290,7 @@ def compose_feedback(event: SellerFeedbackReceived, settings: NotificationsSetti
         drafts=[
             Draft(
                 template="feedback_outreach",
-                recipient=event.seller_email,
+                recipient=seller_address,
                 dedup_key=f"feedback:{event.feedback_id}:feedback_outreach",
                 context=context,
                 return_id=event.return_id,

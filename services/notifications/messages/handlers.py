@@ -16,14 +16,17 @@ from shared.events import (
     SellerFeedbackReceived,
 )
 from shared.kafka.consumer import EventHandlers, HandlerContext
+from shared.pii import ContactOpener
 
 
-def build_handlers(settings: NotificationsSettings, clock: Clock) -> EventHandlers:
+def build_handlers(
+    settings: NotificationsSettings, clock: Clock, opener: ContactOpener
+) -> EventHandlers:
     handlers = EventHandlers()
 
     async def on_case_event(event: CaseEventBase, ctx: HandlerContext) -> None:
         await service.handle_case_event(
-            ctx.session, event=event, settings=settings, now=clock.now()
+            ctx.session, event=event, settings=settings, now=clock.now(), opener=opener
         )
 
     for model in (CaseOpened, EvidenceRequested, CaseDecided, CaseRejected, CaseEscalated):
@@ -38,7 +41,7 @@ def build_handlers(settings: NotificationsSettings, clock: Clock) -> EventHandle
     @handlers.on(SellerFeedbackReceived)
     async def on_seller_feedback(event: SellerFeedbackReceived, ctx: HandlerContext) -> None:
         await service.handle_seller_feedback(
-            ctx.session, event=event, settings=settings, now=clock.now()
+            ctx.session, event=event, settings=settings, now=clock.now(), opener=opener
         )
 
     return handlers

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from services.notifications.addresses import address_hash
+from services.notifications.addresses import address_hash, open_contact
 from services.notifications.digests import service as digests
 from services.notifications.messages import repository
 from services.notifications.messages.composing import (
@@ -30,6 +30,7 @@ from services.notifications.messages.rendering import INDIA, render
 from services.notifications.models import Message
 from services.notifications.settings import NotificationsSettings
 from shared.events import CaseEventBase, FraudAlertRaised, SellerFeedbackReceived
+from shared.pii import ContactOpener
 
 log = logging.getLogger(__name__)
 # Deferred non-essential mail goes out at a civil hour of the seller's next day.
@@ -164,16 +165,25 @@ async def _queue(
 
 
 async def handle_case_event(
-    session: AsyncSession, *, event: CaseEventBase, settings: NotificationsSettings, now: datetime
+    session: AsyncSession,
+    *,
+    event: CaseEventBase,
+    settings: NotificationsSettings,
+    now: datetime,
+    opener: ContactOpener,
 ) -> list[UUID]:
-    if not event.seller_email:
+    # Opened here, at the last moment: the address exists in clear only in this transaction
+    # and in the message row that will be sent.
+    address = open_contact(
+        opener, sealed=event.seller_contact, legacy=event.seller_email, ref=event.case_id
+    )
+    if address is None:
         log.info(
             "case event has no seller address; nothing for the seller queued",
             extra={"case_id": event.case_id, "ce_type": event.ce_type},
         )
-    return await _queue(
-        session, compose_case_event(event, settings, now=now), settings=settings, now=now
-    )
+    composition = compose_case_event(event, settings, now=now, seller_address=address)
+    return await _queue(session, composition, settings=settings, now=now)
 
 
 async def handle_fraud_alert(
@@ -192,8 +202,13 @@ async def handle_seller_feedback(
     event: SellerFeedbackReceived,
     settings: NotificationsSettings,
     now: datetime,
+    opener: ContactOpener,
 ) -> list[UUID]:
-    return await _queue(session, compose_feedback(event, settings), settings=settings, now=now)
+    address = open_contact(
+        opener, sealed=event.seller_contact, legacy=event.seller_email, ref=event.feedback_id
+    )
+    composition = compose_feedback(event, settings, seller_address=address)
+    return await _queue(session, composition, settings=settings, now=now)
 
 
 async def resend(session: AsyncSession, *, original: Message, now: datetime) -> Message:

@@ -183,9 +183,10 @@ async def _detail(session: DbSession, case: Case, now: datetime) -> CaseDetail:
         facts={
             "return": row(ret) if ret else None,
             "partner_scans": [row(s) for s in scans],
-            # The seller's address is PII: the desk sees that one is on file, not the address.
+            # The seller's address is PII, and sealed besides: the desk sees that one is on
+            # file, not the address nor its sealed form.
             "escalations": [
-                {**row(e, ("seller_email",)), "seller_email_on_file": bool(e.seller_email)}
+                {**row(e, ("seller_contact",)), "seller_contact_on_file": bool(e.seller_contact)}
                 for e in escalations
             ],
             "evidence_added": [row(a) for a in additions],

@@ -159,11 +159,11 @@ def _emit(
         reason=reason,
         occurred_at=now,
         decision=decision,
-        seller_email=case.seller_email,
+        seller_contact=case.seller_contact,
         claimed_amount=case.claimed_amount,
         **extra,
     )
-    record = payload.model_dump(mode="json", exclude={"seller_email"})
+    record = payload.model_dump(mode="json", exclude={"seller_contact"})
     _timeline(
         session,
         case_id=case.case_id,
@@ -570,7 +570,7 @@ async def _open_case(
     p: Policy,
     claim_type: ClaimType | None,
     claimed_amount: int | None,
-    seller_email: str | None = None,
+    seller_contact: str | None = None,
     primary_escalation_id: str | None = None,
     trigger_rule: str | None = None,
     trigger_ce_id: UUID | None = None,
@@ -587,7 +587,7 @@ async def _open_case(
         primary_escalation_id=primary_escalation_id,
         state=CaseState.OPEN.value,
         version=0,
-        seller_email=seller_email,
+        seller_contact=seller_contact,
         opened_at=now,
         updated_at=now,
         sla_used_s=0,
@@ -787,7 +787,7 @@ async def on_escalation(
             p=p,
             claim_type=escalation.claim_type,
             claimed_amount=escalation.claimed_amount,
-            seller_email=escalation.seller_email,
+            seller_contact=record.seller_contact,
             primary_escalation_id=escalation.escalation_id,
         )
         record.case_id = case.case_id
@@ -810,9 +810,9 @@ async def on_escalation(
             case.primary_escalation_id = escalation.escalation_id
             case.claim_type = escalation.claim_type.value
             case.claimed_amount = escalation.claimed_amount
-            case.seller_email = escalation.seller_email or case.seller_email
-        elif case.seller_email is None:
-            case.seller_email = escalation.seller_email
+            case.seller_contact = record.seller_contact or case.seller_contact
+        elif case.seller_contact is None:
+            case.seller_contact = record.seller_contact
         _emit(
             session,
             case,
@@ -842,7 +842,7 @@ async def on_escalation(
         case.primary_escalation_id = escalation.escalation_id
         case.claim_type = escalation.claim_type.value
         case.claimed_amount = escalation.claimed_amount
-        case.seller_email = escalation.seller_email or case.seller_email
+        case.seller_contact = record.seller_contact or case.seller_contact
         case.decision = None
         case.decided_at = None
         case.appeal_by = None

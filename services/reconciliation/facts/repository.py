@@ -14,7 +14,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reconciliation.facts import batch
+from services.reconciliation.facts import batch, legacy
 from services.reconciliation.models import (
     AppealRecord,
     AssessmentRecord,
@@ -124,7 +124,7 @@ def escalation_row(e: SellerEscalationFiled, ce_id: UUID) -> dict[str, Any]:
         "channel": e.channel.value,
         "filed_at": e.filed_at,
         "filed_by": e.filed_by,
-        "seller_email": e.seller_email,
+        "seller_contact": legacy.sealed_contact(e),
     }
 
 
