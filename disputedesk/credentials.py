@@ -67,11 +67,11 @@ def generate(clients: list[Client] = DEV_CLIENTS) -> tuple[dict[str, str], dict[
     plain["SWIFTSHIP_SECRET"] = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     plain["RAPIDROUTE_SECRET"] = "rr_live_" + secrets.token_hex(16)
     plain["DESIPOST_API_KEY"] = "dp_" + secrets.token_urlsafe(24)
-    plain.update(_at_rest_keys())
+    plain.update(development_at_rest_keys())
     return plain, {"keys": keys}
 
 
-def _at_rest_keys() -> dict[str, str]:
+def development_at_rest_keys() -> dict[str, str]:
     """Development keys for data at rest, in the form an operator supplies them."""
     private, public = generate_pair()
     return {
@@ -134,7 +134,7 @@ def _write_key_files(folder: Path, plain: Mapping[str, str]) -> None:
 def _add_missing_at_rest_keys(env_path: Path) -> None:
     # Credentials made before data at rest was encrypted lack its keys: add them, keep the rest.
     present = read_env(env_path)
-    missing = {k: v for k, v in _at_rest_keys().items() if k not in present}
+    missing = {k: v for k, v in development_at_rest_keys().items() if k not in present}
     if missing:
         with env_path.open("a") as out:
             out.writelines(f"{k}={v}\n" for k, v in missing.items())

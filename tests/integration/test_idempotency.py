@@ -38,6 +38,7 @@ from tests.support.reconciliation import (
     return_initiated,
     scan,
 )
+from tests.support.routes import service_apps
 from tests.support.services import RunningService
 
 PROBLEM = "application/problem+json"
@@ -92,13 +93,12 @@ def scenario(service: str, method: str, path: str) -> Callable[[Scenario], Scena
 
 
 def mutating_routes() -> list[tuple[str, str, str]]:
-    from importlib import import_module
-
-    out = []
-    for name in ("intake", "fraud", "reconciliation", "notifications"):
-        app = import_module(f"services.{name}.app").create_app()
-        out += [(name, r.method, r.path) for r in route_access(app) if r.mutating]
-    return out
+    return [
+        (name, r.method, r.path)
+        for name, app in service_apps().items()
+        for r in route_access(app)
+        if r.mutating
+    ]
 
 
 MUTATING = mutating_routes()
@@ -106,10 +106,7 @@ KEYED = [r for r in MUTATING if r not in EXEMPT]
 
 
 def test_every_mutating_route_takes_the_shared_header_and_has_a_scenario() -> None:
-    from importlib import import_module
-
-    for name in ("intake", "fraud", "reconciliation", "notifications"):
-        app = import_module(f"services.{name}.app").create_app()
+    for name, app in service_apps().items():
         for r in route_access(app):
             if not r.mutating or (name, r.method, r.path) in EXEMPT:
                 continue

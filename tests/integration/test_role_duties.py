@@ -16,6 +16,7 @@ from tests.conftest import ROOT, Harness
 from tests.integration.test_reconciliation_desk import MANAGER_2, review_case
 from tests.support.keys import add_key
 from tests.support.reconciliation import Engine, engine
+from tests.support.routes import service_apps
 
 # One development key per duty (disputedesk/credentials.py).
 DUTY_KEYS = {
@@ -64,16 +65,13 @@ def test_admin_holds_no_ops_role() -> None:
 
 def test_docs_matrix_matches_the_route_tables() -> None:
     """docs/security.md lists every authenticated endpoint with the roles that may call it."""
-    from importlib import import_module
-
     text = (ROOT / "docs" / "security.md").read_text()
     documented = set()
     for m in re.finditer(r"^\| (\w+) \| `(\w+) ([^`]+)` \| ([^|]+)\|", text, re.M):
         roles = frozenset(r.strip() for r in m.group(4).replace("`", "").split(","))
         documented.add((m.group(1), m.group(2), m.group(3), roles))
     actual = set()
-    for name in ("intake", "fraud", "reconciliation", "notifications"):
-        app = import_module(f"services.{name}.app").create_app()
+    for name, app in service_apps().items():
         for route in route_access(app):
             if route.roles:
                 actual.add((name, route.method, route.path, route.roles))

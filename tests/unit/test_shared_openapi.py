@@ -3,11 +3,12 @@ key (and only there), answers errors as problem+json, and its docs pages load no
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
 import httpx
 import pytest
+
+from tests.support.routes import service_apps
 
 SERVICES = ["intake", "fraud", "reconciliation", "notifications"]
 # Probes and Prometheus are public; partner webhooks authenticate by their partner's signature.
@@ -16,7 +17,7 @@ PUBLIC = ("/healthz", "/readyz", "/metrics", "/v1/webhooks/")
 
 def _app(service: str) -> Any:
     # No lifespan runs: building the app and its document touches no database or broker.
-    return import_module(f"services.{service}.app").create_app()
+    return service_apps()[service]
 
 
 @pytest.mark.parametrize("service", SERVICES)
