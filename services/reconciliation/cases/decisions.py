@@ -12,6 +12,7 @@ from services.reconciliation import metrics
 from services.reconciliation.cases import repository
 from services.reconciliation.cases.deadlines import sync_timers
 from services.reconciliation.cases.timeline import SYSTEM, emit
+from services.reconciliation.cases.transitions import Move
 from services.reconciliation.facts.service import load_facts
 from services.reconciliation.ledger import service as ledger
 from services.reconciliation.models import Case
@@ -99,7 +100,7 @@ async def decide_and_settle(
         session,
         case,
         CaseDecided,
-        state=CaseState.DECIDED,
+        move=Move.DECIDE,
         actor=actor,
         reason=reason,
         now=now,
@@ -140,7 +141,7 @@ async def decide_and_settle(
         session,
         case,
         CaseSettled,
-        state=CaseState.CLOSED,
+        move=Move.SETTLE,
         actor=actor,
         reason=settled,
         now=now,
@@ -166,7 +167,7 @@ async def apply_verdict(
             session,
             case,
             CaseUpdated,
-            state=CaseState.OPEN,
+            move=Move.WAIT,
             actor=SYSTEM,
             reason=explanation,
             now=now,
@@ -185,7 +186,7 @@ async def apply_verdict(
             session,
             case,
             EvidenceRequested,
-            state=CaseState.AWAITING_EVIDENCE,
+            move=Move.REQUEST_EVIDENCE,
             actor=SYSTEM,
             reason=explanation,
             now=now,
@@ -203,7 +204,7 @@ async def apply_verdict(
             session,
             case,
             CaseUnderReview,
-            state=CaseState.UNDER_REVIEW,
+            move=Move.SEND_TO_REVIEW,
             actor=SYSTEM,
             reason=explanation,
             now=now,
@@ -229,7 +230,7 @@ async def apply_verdict(
             session,
             case,
             CaseRejected,
-            state=CaseState.REJECTED,
+            move=Move.REJECT,
             actor=SYSTEM,
             reason=explanation,
             now=now,
@@ -258,7 +259,7 @@ async def apply_verdict(
             session,
             case,
             CaseEscalated,
-            state=CaseState.ESCALATED,
+            move=Move.ESCALATE,
             actor=SYSTEM,
             reason=explanation,
             now=now,
@@ -402,7 +403,7 @@ async def start(
         session,
         case,
         CaseOpened,
-        state=CaseState.OPEN,
+        move=Move.OPEN,
         actor=SYSTEM,
         reason=reason,
         now=now,

@@ -16,6 +16,7 @@ from services.reconciliation.cases.decisions import (
     refresh_facts,
 )
 from services.reconciliation.cases.timeline import emit
+from services.reconciliation.cases.transitions import Move
 from services.reconciliation.models import Case
 from services.reconciliation.policy.explain import explain_manual
 from services.reconciliation.policy.facts import Facts
@@ -62,7 +63,7 @@ async def assign(
         session,
         case,
         CaseUpdated,
-        state=CaseState(case.state),
+        move=Move.ASSIGN,
         actor=actor,
         now=now,
         reason=f"Assigned to {assignee}.",
@@ -89,7 +90,7 @@ async def add_note(
         session,
         case,
         CaseNoteAdded,
-        state=CaseState(case.state),
+        move=Move.NOTE,
         actor=actor,
         now=now,
         reason=note,
@@ -120,7 +121,7 @@ async def request_evidence(
         session,
         case,
         EvidenceRequested,
-        state=CaseState.AWAITING_EVIDENCE,
+        move=Move.REQUEST_EVIDENCE,
         actor=actor,
         now=now,
         reason=reason,
@@ -151,7 +152,7 @@ async def escalate(
         session,
         case,
         CaseEscalated,
-        state=CaseState.ESCALATED,
+        move=Move.ESCALATE,
         actor=actor,
         now=now,
         reason=reason,
@@ -240,7 +241,7 @@ async def decide(
             session,
             case,
             CaseEscalated,
-            state=CaseState.ESCALATED,
+            move=Move.ESCALATE,
             actor=actor,
             now=now,
             reason=f"Proposed {record.payout} paise, above the approval cap of "
@@ -353,7 +354,7 @@ async def decide_appeal(
         session,
         case,
         CaseDecided,
-        state=CaseState.DECIDED,
+        move=Move.DECIDE,
         actor=actor,
         now=now,
         reason=f"Appeal dismissed: {reason}",
@@ -365,7 +366,7 @@ async def decide_appeal(
         session,
         case,
         CaseSettled,
-        state=CaseState.CLOSED,
+        move=Move.SETTLE,
         actor=actor,
         now=now,
         reason="The original settlement stands; nothing new is posted.",

@@ -22,6 +22,7 @@ from services.reconciliation.cases.decisions import (
     start,
 )
 from services.reconciliation.cases.timeline import SYSTEM, emit, note
+from services.reconciliation.cases.transitions import Move
 from services.reconciliation.facts import repository as facts_repository
 from services.reconciliation.facts.service import REFUSED, load_facts, own_scans
 from services.reconciliation.models import Case
@@ -164,7 +165,7 @@ async def _claimed_by_another_seller(session: AsyncSession, case: Case, *, now: 
             session,
             case,
             CaseUnderReview,
-            state=CaseState.UNDER_REVIEW,
+            move=Move.SEND_TO_REVIEW,
             actor=SYSTEM,
             now=now,
             reason="The claim on this case was filed by a seller other than the return's; "
@@ -247,8 +248,8 @@ async def on_escalation(
             session,
             case,
             CaseUpdated,
-            state=state,
-            actor=SYSTEM,  # type: ignore[arg-type]
+            move=Move.MERGE_ESCALATION,
+            actor=SYSTEM,
             reason=f"E2: {label} merged into the open case of this return.",
             now=now,
             waiting_for=case.waiting_for,
@@ -273,22 +274,23 @@ async def on_escalation(
         case.claim_type = escalation.claim_type.value
         case.claimed_amount = escalation.claimed_amount
         case.seller_contact = record.seller_contact or case.seller_contact
-        case.decision = None
-        case.decided_at = None
-        case.appeal_by = None
-        case.facts_wait_over = False
-        case.fraud_wait_over = False
         await _cancel_primary(session, case)
         emit(
             session,
             case,
             CaseUpdated,
-            state=CaseState.OPEN,
+            move=Move.REOPEN,
             actor=SYSTEM,
             now=now,
             reason=f"The seller filed again ({label}) after a premature claim; the case reopens.",
             change="REOPENED",
         )
+        # Cleared after the move: the table's guard reads the E3b decision being reopened.
+        case.decision = None
+        case.decided_at = None
+        case.appeal_by = None
+        case.facts_wait_over = False
+        case.fraud_wait_over = False
         await reevaluate(session, case, now=now, p=p)
         return
 
@@ -310,8 +312,8 @@ async def on_escalation(
             session,
             case,
             CaseUpdated,
-            state=state,
-            actor=SYSTEM,  # type: ignore[arg-type]
+            move=Move.REFUSE_DUPLICATE,
+            actor=SYSTEM,
             reason=explanation,
             now=now,
             waiting_for=case.waiting_for,
@@ -374,7 +376,7 @@ async def on_evidence(
         session,
         case,
         CaseUpdated,
-        state=state,
+        move=Move.ADD_EVIDENCE,
         actor=event.seller_id,
         now=now,
         reason=f"The seller added evidence: {kinds}.",
@@ -388,7 +390,7 @@ async def on_evidence(
             session,
             case,
             CaseUnderReview,
-            state=CaseState.UNDER_REVIEW,
+            move=Move.SEND_TO_REVIEW,
             actor=SYSTEM,
             now=now,
             reason=f"The evidence {requester} asked for arrived; the case is back with the desk.",
@@ -507,7 +509,7 @@ async def on_appeal(
         session,
         case,
         CaseAppealed,
-        state=CaseState.APPEALED,
+        move=Move.APPEAL,
         actor=event.seller_id,
         now=now,
         reason=f"The seller appealed: {event.reason}",

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
+from services.reconciliation.cases.transitions import Move, next_state
 from services.reconciliation.facts import batch
 from services.reconciliation.models import Case, Outbox, TimelineEntry
 from shared.events import (
@@ -23,8 +24,6 @@ from shared.events import (
 from shared.outbox import enqueue, outbox_row
 
 SOURCE = "disputedesk/reconciliation"
-
-
 SYSTEM = "system"
 
 
@@ -45,7 +44,7 @@ def emit(
     case: Case,
     event_cls: type[CaseEventBase],
     *,
-    state: CaseState,
+    move: Move,
     actor: str,
     reason: str,
     now: datetime,
@@ -56,8 +55,11 @@ def emit(
     data: dict[str, Any] | None = None,
     **extra: Any,
 ) -> CaseEventBase:
-    """Move the case (version + 1), record the timeline row and enqueue the case event."""
+    """Move the case (version + 1), record the timeline row and enqueue the case event. The one
+    way a case changes: the transition table names the state `move` leads to, and a move it
+    does not allow raises `IllegalTransition` before anything is changed."""
     previous = CaseState(case.state) if case.version > 0 else None
+    state = next_state(previous, move, case)
     if previous is CaseState.UNDER_REVIEW and state is not CaseState.UNDER_REVIEW:
         if case.sla_started_at is not None:
             case.sla_used_s += int((now - case.sla_started_at).total_seconds())

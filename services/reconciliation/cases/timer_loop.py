@@ -14,6 +14,7 @@ from services.reconciliation import metrics
 from services.reconciliation.cases.deadlines import TimerKind, sync_timers
 from services.reconciliation.cases.decisions import reevaluate
 from services.reconciliation.cases.timeline import SYSTEM, emit
+from services.reconciliation.cases.transitions import Move
 from services.reconciliation.models import Case
 from services.reconciliation.policy.sop_v1 import CURRENT, Policy
 from services.reconciliation.timers import repository
@@ -46,7 +47,7 @@ async def on_timer(
                 session,
                 case,
                 CaseUnderReview,
-                state=CaseState.UNDER_REVIEW,
+                move=Move.SEND_TO_REVIEW,
                 actor=SYSTEM,
                 now=now,
                 reason_code="EVIDENCE_NOT_PROVIDED",
@@ -59,7 +60,7 @@ async def on_timer(
             session,
             case,
             CaseEscalated,
-            state=CaseState.ESCALATED,
+            move=Move.ESCALATE,
             actor=SYSTEM,
             now=now,
             reason=f"The case was under review for {p.timers.review_sla_h} hours without a "
@@ -74,7 +75,7 @@ async def on_timer(
             session,
             case,
             CaseUpdated,
-            state=CaseState.CLOSED,
+            move=Move.CLOSE_UNAPPEALED,
             actor=SYSTEM,
             now=now,
             reason="The appeal window ended without an appeal; the rejection is final.",
