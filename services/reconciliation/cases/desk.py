@@ -15,6 +15,13 @@ from services.reconciliation.cases.decisions import (
     decision_record,
     refresh_facts,
 )
+from services.reconciliation.cases.errors import (
+    AppealNeedsAnotherDecider,
+    CaseNotFound,
+    CaseStateConflict,
+    OverturnIncomplete,
+    ProposerCannotApprove,
+)
 from services.reconciliation.cases.timeline import emit
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.models import Case
@@ -36,7 +43,6 @@ from shared.events import (
     EvidenceRequested,
     LiableParty,
 )
-from shared.problems import Problem
 
 DESK_DECIDABLE = frozenset(
     {CaseState.OPEN, CaseState.AWAITING_EVIDENCE, CaseState.UNDER_REVIEW, CaseState.ESCALATED}
@@ -46,12 +52,12 @@ DESK_DECIDABLE = frozenset(
 async def _locked(session: AsyncSession, case_id: str) -> Case:
     case = await repository.lock(session, case_id)
     if case is None:
-        raise Problem(404, "Not found", f"No case {case_id}.")
+        raise CaseNotFound(case_id)
     return case
 
 
-def _conflict(case: Case, action: str) -> Problem:
-    return Problem(409, "Conflict", f"Case {case.case_id} is {case.state}; cannot {action}.")
+def _conflict(case: Case, action: str) -> CaseStateConflict:
+    return CaseStateConflict(case.case_id, case.state, action)
 
 
 async def assign(
@@ -270,9 +276,7 @@ async def approve(
     if CaseState(case.state) is not CaseState.ESCALATED or case.proposal is None:
         raise _conflict(case, "approve (no proposal awaits approval)")
     if case.proposed_by == actor:
-        raise Problem(
-            403, "Forbidden", "Four eyes: the person who proposed a decision cannot approve it."
-        )
+        raise ProposerCannotApprove()
     proposal = DecisionRecord.model_validate(case.proposal)
     record = proposal.model_copy(update={"decided_by": actor, "decided_at": now})
     proposer = case.proposed_by
@@ -306,20 +310,11 @@ async def decide_appeal(
     if CaseState(case.state) is not CaseState.APPEALED:
         raise _conflict(case, "decide an appeal")
     if actor in {case.decided_by, case.proposed_by}:
-        raise Problem(
-            403,
-            "Forbidden",
-            "An appeal is decided by an ops_manager other than the original decider.",
-        )
+        raise AppealNeedsAnotherDecider()
     facts = await refresh_facts(session, case)
     if overturn:
         if liable_party is None or payout_pct is None:
-            raise Problem(
-                422,
-                "Validation failed",
-                "Overturning needs liable_party and payout_pct.",
-                errors=[{"field": "liable_party", "message": "required to overturn"}],
-            )
+            raise OverturnIncomplete()
         record = _manual_record(
             case,
             facts,
