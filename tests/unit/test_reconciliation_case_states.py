@@ -16,7 +16,7 @@ from services.reconciliation.cases.errors import IllegalTransition
 from services.reconciliation.cases.timeline import emit
 from services.reconciliation.cases.transitions import TABLE, TRANSITIONS, Move, next_state
 from services.reconciliation.models import Case
-from shared.events import CaseState, CaseUpdated
+from shared.events import CaseDecided, CaseState, CaseUpdated
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES: list[CaseState | None] = [None, *CaseState]
@@ -102,3 +102,26 @@ def test_emit_refuses_a_move_the_table_does_not_allow_before_touching_the_case()
 def test_the_committed_diagram_is_the_generated_one() -> None:
     committed = (ROOT / "docs" / "case-states.md").read_text()
     assert committed == transitions.document(), "run `disputedesk case-states --write`"
+
+
+def test_every_move_has_its_case_event_and_emit_refuses_another() -> None:
+    assert set(transitions.EVENT_OF) == set(Move)
+    case = Case(
+        case_id="CASE-X",
+        return_id="RET-X",
+        seller_id="S-1",
+        origin="SELLER",
+        state=CaseState.OPEN.value,
+        version=1,
+    )
+    with pytest.raises(IllegalTransition, match="published as CaseDecided"):
+        emit(
+            None,  # type: ignore[arg-type]  # refused before the session is used
+            case,
+            CaseDecided,
+            move=Move.NOTE,
+            actor="system",
+            reason="x",
+            now=datetime.now(UTC),
+        )
+    assert (case.state, case.version) == ("OPEN", 1)

@@ -54,9 +54,17 @@ class IllegalTransition(CaseError):
     """A move the transition table does not allow from the case's state (or whose guard does
     not hold): a bug in the caller, never written to the case."""
 
-    def __init__(self, state: CaseState | None, move: str, *, guard: str | None = None) -> None:
+    def __init__(
+        self,
+        state: CaseState | None,
+        move: str,
+        *,
+        guard: str | None = None,
+        event: str | None = None,
+    ) -> None:
         source = state.value if state is not None else "no case"
         why = f" (guard not met: {guard})" if guard else ""
+        why += f" (published as {event}, not its own event)" if event else ""
         super().__init__(f"{move} is not allowed from {source}{why}.")
         self.state = state
         self.move = move

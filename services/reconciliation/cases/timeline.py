@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
-from services.reconciliation.cases.transitions import Move, next_state
+from services.reconciliation.cases.errors import IllegalTransition
+from services.reconciliation.cases.transitions import EVENT_OF, Move, next_state
 from services.reconciliation.facts import batch
 from services.reconciliation.models import Case, Outbox, TimelineEntry
 from shared.events import (
@@ -59,6 +60,8 @@ def emit(
     way a case changes: the transition table names the state `move` leads to, and a move it
     does not allow raises `IllegalTransition` before anything is changed."""
     previous = CaseState(case.state) if case.version > 0 else None
+    if event_cls is not EVENT_OF[move]:
+        raise IllegalTransition(previous, move.value, event=event_cls.__name__)
     state = next_state(previous, move, case)
     if previous is CaseState.UNDER_REVIEW and state is not CaseState.UNDER_REVIEW:
         if case.sla_started_at is not None:

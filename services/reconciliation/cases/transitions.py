@@ -14,7 +14,20 @@ from enum import StrEnum
 from typing import Protocol
 
 from services.reconciliation.cases.errors import IllegalTransition
-from shared.events import CaseState
+from shared.events import (
+    CaseAppealed,
+    CaseDecided,
+    CaseEscalated,
+    CaseEventBase,
+    CaseNoteAdded,
+    CaseOpened,
+    CaseRejected,
+    CaseSettled,
+    CaseState,
+    CaseUnderReview,
+    CaseUpdated,
+    EvidenceRequested,
+)
 
 OPEN = CaseState.OPEN
 AWAITING_EVIDENCE = CaseState.AWAITING_EVIDENCE
@@ -54,6 +67,27 @@ class Move(StrEnum):
     REFUSE_DUPLICATE = "REFUSE_DUPLICATE"  # E2b (CaseUpdated DUPLICATE_CLAIM_REJECTED)
     ASSIGN = "ASSIGN"  # the desk assigns the case (CaseUpdated ASSIGNED)
     NOTE = "NOTE"  # a note or logged call (CaseNoteAdded)
+
+
+# The case event each move is published as: a move cannot be dressed as another's event.
+EVENT_OF: dict[Move, type[CaseEventBase]] = {
+    Move.OPEN: CaseOpened,
+    Move.WAIT: CaseUpdated,
+    Move.REQUEST_EVIDENCE: EvidenceRequested,
+    Move.SEND_TO_REVIEW: CaseUnderReview,
+    Move.ESCALATE: CaseEscalated,
+    Move.REJECT: CaseRejected,
+    Move.DECIDE: CaseDecided,
+    Move.SETTLE: CaseSettled,
+    Move.CLOSE_UNAPPEALED: CaseUpdated,
+    Move.APPEAL: CaseAppealed,
+    Move.REOPEN: CaseUpdated,
+    Move.MERGE_ESCALATION: CaseUpdated,
+    Move.ADD_EVIDENCE: CaseUpdated,
+    Move.REFUSE_DUPLICATE: CaseUpdated,
+    Move.ASSIGN: CaseUpdated,
+    Move.NOTE: CaseNoteAdded,
+}
 
 
 class CaseView(Protocol):
