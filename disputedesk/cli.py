@@ -93,6 +93,24 @@ def asyncapi(
         sys.stdout.write(text + "\n")
 
 
+@app.command("case-states")
+def case_states(
+    write: Annotated[
+        bool, typer.Option("--write", help="Rewrite docs/case-states.md instead of printing.")
+    ] = False,
+) -> None:
+    """Print the case state diagram (Mermaid) generated from the transition table."""
+    from services.reconciliation.cases.transitions import document
+
+    text = document()
+    if write:
+        out = Path(__file__).resolve().parents[1] / "docs" / "case-states.md"
+        out.write_text(text)
+        console.print(f"wrote {out}")
+    else:
+        sys.stdout.write(text)
+
+
 @app.command("dev-credentials")
 def dev_credentials(
     out: Annotated[

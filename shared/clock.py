@@ -1,12 +1,15 @@
 """Time as a dependency: services ask a `Clock` for now, so tests move time instead of sleeping.
 
-`app.state.runtime.clock` is the clock of a running service; timer loops and handlers use it.
+`app.state.runtime.clock` is the clock of a running service; timer loops and handlers use it,
+and an endpoint takes it as `clock: RequestClock` (the one way an HTTP request reads time).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
 
 
 class Clock(Protocol):
@@ -35,3 +38,12 @@ class ManualClock:
         if when.tzinfo is None:
             raise ValueError("ManualClock needs a timezone-aware datetime")
         self._now = when
+
+
+def clock_of(request: Request) -> Clock:
+    """The running service's clock, read per request so a test that swaps it is followed."""
+    clock: Clock = request.app.state.runtime.clock
+    return clock
+
+
+RequestClock = Annotated[Clock, Depends(clock_of)]

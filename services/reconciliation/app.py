@@ -7,14 +7,16 @@ from fastapi import FastAPI
 from services.reconciliation.alerts.handlers import build_alert_handlers
 from services.reconciliation.cases.handlers import build_handlers
 from services.reconciliation.cases.router import router as cases_router
+from services.reconciliation.cases.timer_loop import timer_loop
 from services.reconciliation.ledger.router import router as ledger_router
 from services.reconciliation.models import IdempotencyKey, Inbox, Outbox
 from services.reconciliation.policy.router import router as policy_router
+from services.reconciliation.problem_types import PROBLEM_TYPES
 from services.reconciliation.reports.router import router as reports_router
 from services.reconciliation.settings import ReconciliationSettings
-from services.reconciliation.timers.service import timer_loop
 from shared.app import ConsumerSpec, create_service_app
 from shared.clock import Clock, SystemClock
+from shared.errors import install_domain_errors
 
 
 def create_app(
@@ -52,5 +54,6 @@ def create_app(
         background=[timer_loop],
         clock=clock,
     )
+    install_domain_errors(app, PROBLEM_TYPES)
     holder["app"] = app
     return app

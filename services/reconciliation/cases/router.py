@@ -30,6 +30,7 @@ from services.reconciliation.facts import repository as facts
 from services.reconciliation.ledger import repository as ledger
 from services.reconciliation.models import Case
 from shared.auth import Principal, Role, require
+from shared.clock import Clock, RequestClock
 from shared.db import DbSession
 from shared.events import CaseState, ClaimType, FraudBand
 from shared.idempotency import IdempotencyKeyHeader, idempotent
@@ -42,12 +43,9 @@ DESK = (Role.OPS_AGENT, Role.OPS_MANAGER)
 READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
 
 
-def _now(request: Request) -> datetime:
-    return request.app.state.runtime.clock.now()  # type: ignore[no-any-return]
-
-
 async def _once(
     request: Request,
+    clock: Clock,
     session: DbSession,
     principal: Principal,
     key: str | None,
@@ -56,7 +54,7 @@ async def _once(
     """Run a desk action at most once per Idempotency-Key (shared/idempotency.py)."""
 
     async def run() -> CaseSummary:
-        return CaseSummary(**_summary(await action(), _now(request)))
+        return CaseSummary(**_summary(await action(), clock.now()))
 
     return await idempotent(request, session, principal=principal, key=key, action=run)
 
@@ -112,6 +110,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 @router.get("", response_model=CaseQueuePage, summary="The case queue, oldest first")
 async def list_cases(
     request: Request,
+    clock: RequestClock,
     session: DbSession,
     principal: Principal = require(*READERS),
     state: CaseState | None = None,
@@ -127,7 +126,7 @@ async def list_cases(
     limit: int = Query(default=50, ge=1, le=500),
     cursor: str | None = Query(default=None, max_length=400),
 ) -> CaseQueuePage:
-    now = _now(request)
+    now = clock.now()
     rows = await repository.queue(
         session,
         filters={
@@ -201,12 +200,12 @@ async def _detail(session: DbSession, case: Case, now: datetime) -> CaseDetail:
 
 @router.get("/{case_id}", response_model=CaseDetail, summary="A case with its whole timeline")
 async def get_case(
-    case_id: str, request: Request, session: DbSession, principal: Principal = require(*READERS)
+    case_id: str, clock: RequestClock, session: DbSession, principal: Principal = require(*READERS)
 ) -> CaseDetail:
     case = await repository.get(session, case_id)
     if case is None:
         raise Problem(404, "Not found", f"No case {case_id}.")
-    return await _detail(session, case, _now(request))
+    return await _detail(session, case, clock.now())
 
 
 @router.post("/{case_id}/assign", response_model=CaseSummary, summary="Assign an owner")
@@ -214,12 +213,14 @@ async def assign(
     case_id: str,
     body: AssignIn,
     request: Request,
+    clock: RequestClock,
     session: DbSession,
     principal: Principal = require(*DESK),
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
         request,
+        clock,
         session,
         principal,
         idempotency_key,
@@ -228,7 +229,7 @@ async def assign(
             case_id=case_id,
             assignee=body.assignee,
             actor=principal.client_id,
-            now=_now(request),
+            now=clock.now(),
         ),
     )
 
@@ -238,17 +239,19 @@ async def note(
     case_id: str,
     body: NoteIn,
     request: Request,
+    clock: RequestClock,
     session: DbSession,
     principal: Principal = require(*DESK),
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
         request,
+        clock,
         session,
         principal,
         idempotency_key,
         lambda: service.add_note(
-            session, case_id=case_id, note=body.note, actor=principal.client_id, now=_now(request)
+            session, case_id=case_id, note=body.note, actor=principal.client_id, now=clock.now()
         ),
     )
 
@@ -258,6 +261,7 @@ async def log_call(
     case_id: str,
     body: CallIn,
     request: Request,
+    clock: RequestClock,
     session: DbSession,
     principal: Principal = require(*DESK),
     idempotency_key: IdempotencyKeyHeader = None,
@@ -268,6 +272,7 @@ async def log_call(
     )
     return await _once(
         request,
+        clock,
         session,
         principal,
         idempotency_key,
@@ -276,7 +281,7 @@ async def log_call(
             case_id=case_id,
             note=text,
             actor=principal.client_id,
-            now=_now(request),
+            now=clock.now(),
             kind="CALL_LOGGED",
             data=body.model_dump(),
         ),
@@ -292,12 +297,14 @@ async def request_evidence(
     case_id: str,
     body: EvidenceRequestIn,
     request: Request,
+    clock: RequestClock,
     session: DbSession,
     principal: Principal = require(*DESK),
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
         request,
+        clock,
         session,
         principal,
         idempotency_key,
@@ -307,7 +314,7 @@ async def request_evidence(
             checklist=body.checklist,
             reason=body.reason,
             actor=principal.client_id,
-            now=_now(request),
+            now=clock.now(),
         ),
     )
 
@@ -321,12 +328,14 @@ async def decide(
     case_id: str,
     body: DecisionIn,
     request: Request,
+    clock: RequestClock,
     session: DbSession,
     principal: Principal = require(*DESK),
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
         request,
+        clock,
         session,
         principal,
         idempotency_key,
@@ -338,7 +347,7 @@ async def decide(
             payout_pct=body.payout_pct,
             reason=body.reason,
             actor=principal.client_id,
-            now=_now(request),
+            now=clock.now(),
         ),
     )
 
@@ -348,12 +357,14 @@ async def escalate(
     case_id: str,
     body: EscalateIn,
     request: Request,
+    clock: RequestClock,
     session: DbSession,
     principal: Principal = require(*DESK),
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
         request,
+        clock,
         session,
         principal,
         idempotency_key,
@@ -362,7 +373,7 @@ async def escalate(
             case_id=case_id,
             reason=body.reason,
             actor=principal.client_id,
-            now=_now(request),
+            now=clock.now(),
         ),
     )
 
@@ -376,12 +387,14 @@ async def approve(
     case_id: str,
     body: ApproveIn,
     request: Request,
+    clock: RequestClock,
     session: DbSession,
     principal: Principal = require(Role.OPS_MANAGER),
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
         request,
+        clock,
         session,
         principal,
         idempotency_key,
@@ -390,7 +403,7 @@ async def approve(
             case_id=case_id,
             reason=body.reason,
             actor=principal.client_id,
-            now=_now(request),
+            now=clock.now(),
         ),
     )
 
@@ -404,12 +417,14 @@ async def decide_appeal(
     case_id: str,
     body: AppealDecisionIn,
     request: Request,
+    clock: RequestClock,
     session: DbSession,
     principal: Principal = require(Role.OPS_MANAGER),
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
         request,
+        clock,
         session,
         principal,
         idempotency_key,
@@ -419,7 +434,7 @@ async def decide_appeal(
             overturn=body.overturn,
             reason=body.reason,
             actor=principal.client_id,
-            now=_now(request),
+            now=clock.now(),
             liable_party=body.liable_party,
             payout_pct=body.payout_pct,
         ),

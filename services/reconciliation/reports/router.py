@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.reconciliation.reports import service, workbook
 from shared.auth import Principal, Role, require
+from shared.clock import RequestClock
 from shared.db import DbSession
 from shared.problems import Problem
 from shared.validation import Day, Instant
@@ -48,7 +49,7 @@ async def kpis(
     summary="Partners, hubs, categories and claim types whose cases spike against their baseline",
 )
 async def recurring_problems(
-    request: Request,
+    clock: RequestClock,
     session: DbSession,
     as_of: Annotated[Instant | None, Query(description="End of the window; now.")] = None,
     window_days: int = Query(default=7, ge=1, le=90),
@@ -57,7 +58,7 @@ async def recurring_problems(
     min_cases: int = Query(default=5, ge=1, le=10_000),
     principal: Principal = require(*READERS),
 ) -> dict[str, Any]:
-    now = as_of or request.app.state.runtime.clock.now()
+    now = as_of or clock.now()
     problems = await service.recurring(
         session,
         as_of=now,

@@ -1,0 +1,70 @@
+"""The deadline each case state needs (facts wait, evidence reply-by, fraud wait, review SLA,
+appeal window), kept as exactly one durable timer row per case."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation.models import Case
+from services.reconciliation.policy.sop_v1 import Policy
+from services.reconciliation.timers import repository as timers
+from shared.events import (
+    CaseState,
+)
+
+
+class TimerKind(StrEnum):
+    FACTS_WAIT = "FACTS_WAIT"
+    EVIDENCE_REPLY = "EVIDENCE_REPLY"
+    FRAUD_WAIT = "FRAUD_WAIT"
+    REVIEW_SLA = "REVIEW_SLA"
+    APPEAL_WINDOW = "APPEAL_WINDOW"
+
+
+# Timers whose due time follows the case (rescheduled when it moves); the others keep their
+# first due time.
+_MOVABLE_TIMERS = frozenset(
+    {TimerKind.EVIDENCE_REPLY, TimerKind.REVIEW_SLA, TimerKind.APPEAL_WINDOW}
+)
+
+
+def desired_timer(case: Case, now: datetime, p: Policy) -> tuple[TimerKind, datetime] | None:
+    state = CaseState(case.state)
+    if state is CaseState.OPEN and case.waiting_for == "PENDING_FACTS":
+        return TimerKind.FACTS_WAIT, now + timedelta(hours=p.timers.facts_wait_h)
+    if state is CaseState.OPEN and case.waiting_for == "FRAUD_ASSESSMENT":
+        return TimerKind.FRAUD_WAIT, now + timedelta(minutes=p.timers.fraud_wait_min)
+    if state is CaseState.AWAITING_EVIDENCE and case.reply_by is not None:
+        return TimerKind.EVIDENCE_REPLY, case.reply_by
+    if state is CaseState.UNDER_REVIEW and case.sla_started_at is not None:
+        remaining = timedelta(hours=p.timers.review_sla_h) - timedelta(seconds=case.sla_used_s)
+        return TimerKind.REVIEW_SLA, case.sla_started_at + remaining
+    if state is CaseState.REJECTED and case.appeal_by is not None:
+        return TimerKind.APPEAL_WINDOW, case.appeal_by
+    return None
+
+
+async def sync_timers(session: AsyncSession, case: Case, now: datetime, p: Policy) -> None:
+    """Keep exactly the timer the case's current state needs (the case row mirrors it)."""
+    desired = desired_timer(case, now, p)
+    current = TimerKind(case.timer_kind) if case.timer_kind else None
+    unchanged = (
+        desired is not None
+        and desired[0] is current
+        and (current not in _MOVABLE_TIMERS or case.timer_due_at == desired[1])
+    )
+    if unchanged:
+        return
+    if current is not None:
+        await timers.cancel(session, case_id=case.case_id, kinds=[current.value], now=now)
+    case.timer_kind = None
+    case.timer_due_at = None
+    if desired is not None:
+        await timers.schedule(
+            session, case_id=case.case_id, kind=desired[0].value, due_at=desired[1]
+        )
+        case.timer_kind = desired[0].value
+        case.timer_due_at = desired[1]

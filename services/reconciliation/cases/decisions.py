@@ -1,0 +1,422 @@
+"""The SOP applied to a case: re-run the rules on its facts and make the case what the verdict
+says; a decision is settled in the ledger in the same transaction and the case closes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation import metrics
+from services.reconciliation.cases import repository
+from services.reconciliation.cases.deadlines import sync_timers
+from services.reconciliation.cases.timeline import SYSTEM, emit
+from services.reconciliation.cases.transitions import Move
+from services.reconciliation.facts.service import load_facts
+from services.reconciliation.ledger import service as ledger
+from services.reconciliation.models import Case
+from services.reconciliation.policy.explain import explain
+from services.reconciliation.policy.facts import Facts
+from services.reconciliation.policy.rules import (
+    Amounts,
+    Step,
+    Verdict,
+    evaluate_claim,
+    evaluate_proactive,
+)
+from services.reconciliation.policy.sop_v1 import CURRENT, Policy
+from shared.events import (
+    CaseDecided,
+    CaseEscalated,
+    CaseOpened,
+    CaseOrigin,
+    CaseRejected,
+    CaseSettled,
+    CaseState,
+    CaseUnderReview,
+    CaseUpdated,
+    ClaimType,
+    DecisionRecord,
+    EvidenceRequested,
+    LiableParty,
+    Outcome,
+)
+
+# Reviews the SOP itself opened for want of a fact (or of a rule that fits the facts so far) end
+# when a fact arrives; fraud reviews and anything a person started stay with the desk.
+_REVIEWS_FACTS_CAN_END = frozenset({"MISSING_FACTS", "FRAUD_ASSESSMENT_MISSING", "NO_RULE_MATCHED"})
+
+
+def decision_record(
+    *,
+    p: Policy,
+    rule_id: str,
+    facts: Facts,
+    explanation: str,
+    decided_by: str,
+    now: datetime,
+    amounts: Amounts | None = None,
+    liable_party: LiableParty | None = None,
+    reason_code: str | None = None,
+) -> DecisionRecord:
+    return DecisionRecord(
+        policy_version=p.version,
+        rule_id=rule_id,
+        outcome=amounts.outcome if amounts else None,
+        reason_code=reason_code,
+        liable_party=liable_party,
+        payout_pct=amounts.payout_pct if amounts else 0,
+        payout=amounts.payout if amounts else 0,
+        partner_debit=amounts.partner_debit if amounts else 0,
+        buyer_receivable=amounts.buyer_receivable if amounts else 0,
+        marketplace_cost=amounts.marketplace_cost if amounts else 0,
+        facts=facts.as_record(),
+        explanation=explanation,
+        decided_by=decided_by,
+        decided_at=now,
+    )
+
+
+async def decide_and_settle(
+    session: AsyncSession,
+    case: Case,
+    record: DecisionRecord,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+    p: Policy,
+    reverse_first: bool = False,
+) -> None:
+    """DECIDED, then the ledger postings and CLOSED, in one transaction."""
+    appeal_by = now + timedelta(days=p.windows.appeal_window_days)
+    case.decision = record.model_dump(mode="json")
+    case.decided_by = actor
+    case.decided_at = now
+    case.appeal_by = appeal_by
+    case.proposal = None
+    emit(
+        session,
+        case,
+        CaseDecided,
+        move=Move.DECIDE,
+        actor=actor,
+        reason=reason,
+        now=now,
+        decision=record,
+        reason_code=record.reason_code,
+        appeal_by=appeal_by,
+    )
+    metrics.decision_made(
+        session, record.rule_id, record.liable_party.value if record.liable_party else None
+    )
+    reversals: list[UUID] = []
+    if reverse_first:
+        reversals = await ledger.reverse_settlements(session, case_id=case.case_id, now=now)
+    transaction_id = await ledger.settle(
+        session,
+        case_id=case.case_id,
+        seller_id=case.seller_id,
+        partner_id=case.partner_id,
+        buyer_id=case.buyer_id,
+        decision=record,
+        now=now,
+    )
+    paid_before = case.payout if reverse_first else 0
+    case.payout = record.payout
+    metrics.paid_out(session, record.payout - paid_before if record.payout > paid_before else 0)
+    settled = (
+        f"Settled: {record.payout} paise to the seller"
+        + (f", {record.partner_debit} recovered from the partner" if record.partner_debit else "")
+        + (
+            f", {record.buyer_receivable} recovered from the buyer"
+            if record.buyer_receivable
+            else ""
+        )
+        + (f"; {len(reversals)} earlier settlement(s) reversed" if reversals else "")
+        + "."
+    )
+    emit(
+        session,
+        case,
+        CaseSettled,
+        move=Move.SETTLE,
+        actor=actor,
+        reason=settled,
+        now=now,
+        decision=record,
+        ledger_transaction_id=transaction_id,
+        data={"reversals": [str(r) for r in reversals]},
+    )
+    await sync_timers(session, case, now, p)
+
+
+async def apply_verdict(
+    session: AsyncSession, case: Case, verdict: Verdict, facts: Facts, *, now: datetime, p: Policy
+) -> None:
+    """Make the case what the SOP says it should be; nothing happens when it already is."""
+    state = CaseState(case.state)
+    explanation = explain(verdict, facts, p, return_id=case.return_id)
+    step = verdict.step
+    if step in (Step.WAIT_FACTS, Step.WAIT_FRAUD):
+        waiting = "PENDING_FACTS" if step is Step.WAIT_FACTS else "FRAUD_ASSESSMENT"
+        if state is CaseState.OPEN and case.waiting_for == waiting:
+            return
+        emit(
+            session,
+            case,
+            CaseUpdated,
+            move=Move.WAIT,
+            actor=SYSTEM,
+            reason=explanation,
+            now=now,
+            waiting_for=waiting,
+            reason_code=verdict.reason_code,
+            change=f"WAITING_FOR_{waiting}",
+        )
+    elif step is Step.AWAIT_EVIDENCE:
+        if state is CaseState.AWAITING_EVIDENCE and case.reason_code == verdict.reason_code:
+            return
+        if verdict.rule_id == "P2" and facts.delivered_at is not None:
+            reply_by = facts.delivered_at + timedelta(hours=p.windows.claim_window_h)
+        else:
+            reply_by = now + timedelta(hours=p.timers.evidence_reply_h)
+        emit(
+            session,
+            case,
+            EvidenceRequested,
+            move=Move.REQUEST_EVIDENCE,
+            actor=SYSTEM,
+            reason=explanation,
+            now=now,
+            waiting_for="EVIDENCE",
+            reason_code=verdict.reason_code,
+            checklist=list(verdict.checklist),
+            reply_by=reply_by,
+        )
+        case.reply_by = reply_by
+        case.evidence_requested_by = SYSTEM
+    elif step is Step.REVIEW:
+        if state is CaseState.UNDER_REVIEW and case.reason_code == verdict.reason_code:
+            return
+        emit(
+            session,
+            case,
+            CaseUnderReview,
+            move=Move.SEND_TO_REVIEW,
+            actor=SYSTEM,
+            reason=explanation,
+            now=now,
+            reason_code=verdict.reason_code,
+            data={"rule_id": verdict.rule_id},
+        )
+    elif step is Step.REJECT:
+        record = decision_record(
+            p=p,
+            rule_id=verdict.rule_id,
+            facts=facts,
+            explanation=explanation,
+            decided_by=SYSTEM,
+            now=now,
+            reason_code=verdict.reason_code,
+        )
+        appeal_by = now + timedelta(days=p.windows.appeal_window_days)
+        case.decision = record.model_dump(mode="json")
+        case.decided_by = SYSTEM
+        case.decided_at = now
+        case.appeal_by = appeal_by
+        emit(
+            session,
+            case,
+            CaseRejected,
+            move=Move.REJECT,
+            actor=SYSTEM,
+            reason=explanation,
+            now=now,
+            reason_code=verdict.reason_code,
+            decision=record,
+            appeal_by=appeal_by,
+        )
+        metrics.decision_made(session, verdict.rule_id, None)
+    elif step is Step.PROPOSE:
+        if state is CaseState.ESCALATED and case.proposal is not None:
+            return
+        record = decision_record(
+            p=p,
+            rule_id=verdict.rule_id,
+            facts=facts,
+            explanation=explanation,
+            decided_by=SYSTEM,
+            now=now,
+            amounts=verdict.amounts,
+            liable_party=verdict.liable_party,
+            reason_code="ABOVE_APPROVAL_CAP",
+        )
+        case.proposal = record.model_dump(mode="json")
+        case.proposed_by = SYSTEM
+        emit(
+            session,
+            case,
+            CaseEscalated,
+            move=Move.ESCALATE,
+            actor=SYSTEM,
+            reason=explanation,
+            now=now,
+            reason_code="ABOVE_APPROVAL_CAP",
+            decision=record,
+            escalation_reason="ABOVE_APPROVAL_CAP",
+        )
+    elif step is Step.DECIDE:
+        record = decision_record(
+            p=p,
+            rule_id=verdict.rule_id,
+            facts=facts,
+            explanation=explanation,
+            decided_by=SYSTEM,
+            now=now,
+            amounts=verdict.amounts,
+            liable_party=verdict.liable_party,
+        )
+        await decide_and_settle(
+            session, case, record, actor=SYSTEM, reason=explanation, now=now, p=p
+        )
+        return
+    await sync_timers(session, case, now, p)
+
+
+def verdict_for(case: Case, facts: Facts, now: datetime, p: Policy) -> Verdict:
+    if case.primary_escalation_id:
+        reply_by_passed = (
+            case.reply_by is not None
+            and case.evidence_requested_by == SYSTEM
+            and now >= case.reply_by
+        )
+        return evaluate_claim(
+            facts,
+            p,
+            facts_wait_over=case.facts_wait_over,
+            reply_by_passed=reply_by_passed,
+            fraud_wait_over=case.fraud_wait_over,
+        )
+    if case.trigger_rule == "P2":
+        if case.reply_by is not None and now >= case.reply_by:
+            return Verdict(Step.REJECT, "P2", "CLAIM_WINDOW_EXPIRED")
+        checklist = p.evidence[ClaimType.MISSING_ITEM].checklist
+        return Verdict(Step.AWAIT_EVIDENCE, "P2", "WEIGHT_DROP_CHECKLIST", checklist=checklist)
+    return evaluate_proactive(facts, p, fraud_wait_over=case.fraud_wait_over)
+
+
+def reevaluable(case: Case) -> bool:
+    state = CaseState(case.state)
+    if state is CaseState.OPEN:
+        return True
+    if state is CaseState.AWAITING_EVIDENCE:
+        return case.evidence_requested_by == SYSTEM
+    # Once someone owns the review, facts no longer move the case under their feet.
+    return (
+        state is CaseState.UNDER_REVIEW
+        and case.reason_code in _REVIEWS_FACTS_CAN_END
+        and case.assignee is None
+    )
+
+
+async def refresh_facts(session: AsyncSession, case: Case) -> Facts:
+    facts = await load_facts(session, case=case, return_id=case.return_id)
+    case.partner_id = facts.partner_id or case.partner_id
+    case.buyer_id = facts.buyer_id or case.buyer_id
+    case.fraud_band = facts.fraud_band.value if facts.fraud_band else None
+    return facts
+
+
+async def reevaluate(
+    session: AsyncSession, case: Case, *, now: datetime, p: Policy = CURRENT
+) -> None:
+    facts = await refresh_facts(session, case)
+    if not reevaluable(case):
+        return
+    await apply_verdict(session, case, verdict_for(case, facts, now, p), facts, now=now, p=p)
+
+
+def expected_decision_by(verdict: Verdict, now: datetime, p: Policy) -> datetime:
+    auto = timedelta(minutes=p.timers.auto_decision_min)
+    if verdict.step in (Step.DECIDE, Step.REJECT):
+        return now + auto
+    if verdict.step is Step.WAIT_FRAUD:
+        return now + timedelta(minutes=p.timers.fraud_wait_min) + auto
+    if verdict.step is Step.AWAIT_EVIDENCE:
+        return now + timedelta(hours=p.timers.evidence_reply_h) + auto
+    if verdict.step is Step.WAIT_FACTS:
+        return now + timedelta(hours=p.timers.facts_wait_h + p.timers.review_sla_h)
+    return now + timedelta(hours=p.timers.review_sla_h)
+
+
+async def open_case(
+    session: AsyncSession,
+    *,
+    return_id: str,
+    seller_id: str,
+    origin: CaseOrigin,
+    reason: str,
+    now: datetime,
+    p: Policy,
+    claim_type: ClaimType | None,
+    claimed_amount: int | None,
+    seller_contact: str | None = None,
+    primary_escalation_id: str | None = None,
+    trigger_rule: str | None = None,
+    trigger_ce_id: UUID | None = None,
+) -> Case:
+    case = Case(
+        case_id=f"CASE-{uuid4().hex[:12].upper()}",
+        return_id=return_id,
+        seller_id=seller_id,
+        claim_type=claim_type.value if claim_type else None,
+        claimed_amount=claimed_amount,
+        origin=origin.value,
+        trigger_rule=trigger_rule,
+        trigger_ce_id=trigger_ce_id,
+        primary_escalation_id=primary_escalation_id,
+        state=CaseState.OPEN.value,
+        version=0,
+        seller_contact=seller_contact,
+        opened_at=now,
+        updated_at=now,
+        sla_used_s=0,
+        sla_breached=False,
+        facts_wait_over=False,
+        fraud_wait_over=False,
+        payout=0,
+    )
+    repository.add(session, case)
+    await session.flush()
+    return case
+
+
+async def start(
+    session: AsyncSession, case: Case, *, reason: str, now: datetime, p: Policy
+) -> None:
+    """CaseOpened, then straight on to wherever the SOP puts the case."""
+    facts = await refresh_facts(session, case)
+    verdict = verdict_for(case, facts, now, p)
+    emit(
+        session,
+        case,
+        CaseOpened,
+        move=Move.OPEN,
+        actor=SYSTEM,
+        reason=reason,
+        now=now,
+        expected_decision_by=expected_decision_by(verdict, now, p),
+        data={"trigger_rule": case.trigger_rule},
+    )
+    await apply_verdict(session, case, verdict, facts, now=now, p=p)
+
+
+def decision_of(case: Case) -> DecisionRecord | None:
+    return DecisionRecord.model_validate(case.decision) if case.decision else None
+
+
+def outcome_of(case: Case) -> Outcome | None:
+    record = decision_of(case)
+    return record.outcome if record else None

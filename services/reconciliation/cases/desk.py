@@ -1,0 +1,372 @@
+"""The review desk's actions on a case: assign, note, request evidence, escalate, decide,
+approve (four eyes) and decide appeals. Each locks the case row first; nothing here commits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation.cases import repository
+from services.reconciliation.cases.deadlines import sync_timers
+from services.reconciliation.cases.decisions import (
+    decide_and_settle,
+    decision_record,
+    refresh_facts,
+)
+from services.reconciliation.cases.errors import (
+    AppealNeedsAnotherDecider,
+    CaseNotFound,
+    CaseStateConflict,
+    OverturnIncomplete,
+    ProposerCannotApprove,
+)
+from services.reconciliation.cases.timeline import emit
+from services.reconciliation.cases.transitions import Move
+from services.reconciliation.models import Case
+from services.reconciliation.policy.explain import explain_manual
+from services.reconciliation.policy.facts import Facts
+from services.reconciliation.policy.rules import (
+    above_approval_cap,
+    compute_amounts,
+)
+from services.reconciliation.policy.sop_v1 import CURRENT, Policy
+from shared.events import (
+    CaseDecided,
+    CaseEscalated,
+    CaseNoteAdded,
+    CaseSettled,
+    CaseState,
+    CaseUpdated,
+    DecisionRecord,
+    EvidenceRequested,
+    LiableParty,
+)
+
+DESK_DECIDABLE = frozenset(
+    {CaseState.OPEN, CaseState.AWAITING_EVIDENCE, CaseState.UNDER_REVIEW, CaseState.ESCALATED}
+)
+
+
+async def _locked(session: AsyncSession, case_id: str) -> Case:
+    case = await repository.lock(session, case_id)
+    if case is None:
+        raise CaseNotFound(case_id)
+    return case
+
+
+def _conflict(case: Case, action: str) -> CaseStateConflict:
+    return CaseStateConflict(case.case_id, case.state, action)
+
+
+async def assign(
+    session: AsyncSession, *, case_id: str, assignee: str, actor: str, now: datetime
+) -> Case:
+    case = await _locked(session, case_id)
+    case.assignee = assignee
+    emit(
+        session,
+        case,
+        CaseUpdated,
+        move=Move.ASSIGN,
+        actor=actor,
+        now=now,
+        reason=f"Assigned to {assignee}.",
+        waiting_for=case.waiting_for,
+        reason_code=case.reason_code,
+        change="ASSIGNED",
+        data={"assignee": assignee},
+    )
+    return case
+
+
+async def add_note(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    note: str,
+    actor: str,
+    now: datetime,
+    kind: str = "NOTE",
+    data: dict[str, Any] | None = None,
+) -> Case:
+    case = await _locked(session, case_id)
+    emit(
+        session,
+        case,
+        CaseNoteAdded,
+        move=Move.NOTE,
+        actor=actor,
+        now=now,
+        reason=note,
+        waiting_for=case.waiting_for,
+        reason_code=case.reason_code,
+        note=note,
+        kind=kind,
+        data=data,
+    )
+    return case
+
+
+async def request_evidence(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    checklist: list[str],
+    reason: str,
+    actor: str,
+    now: datetime,
+    p: Policy = CURRENT,
+) -> Case:
+    case = await _locked(session, case_id)
+    if CaseState(case.state) not in DESK_DECIDABLE:
+        raise _conflict(case, "request evidence")
+    reply_by = now + timedelta(hours=p.timers.evidence_reply_h)
+    emit(
+        session,
+        case,
+        EvidenceRequested,
+        move=Move.REQUEST_EVIDENCE,
+        actor=actor,
+        now=now,
+        reason=reason,
+        waiting_for="EVIDENCE",
+        reason_code="DESK_REQUEST",
+        checklist=checklist,
+        reply_by=reply_by,
+    )
+    case.reply_by = reply_by
+    case.evidence_requested_by = actor
+    await sync_timers(session, case, now, p)
+    return case
+
+
+async def escalate(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+    p: Policy = CURRENT,
+) -> Case:
+    case = await _locked(session, case_id)
+    if CaseState(case.state) not in DESK_DECIDABLE - {CaseState.ESCALATED}:
+        raise _conflict(case, "escalate")
+    emit(
+        session,
+        case,
+        CaseEscalated,
+        move=Move.ESCALATE,
+        actor=actor,
+        now=now,
+        reason=reason,
+        reason_code="MANUAL",
+        escalation_reason="MANUAL",
+    )
+    await sync_timers(session, case, now, p)
+    return case
+
+
+def _manual_record(
+    case: Case,
+    facts: Facts,
+    *,
+    rule_id: str,
+    liable_party: LiableParty,
+    payout_pct: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+    p: Policy,
+) -> DecisionRecord:
+    amounts = compute_amounts(
+        claimed_amount=case.claimed_amount or facts.item_value or 0,
+        item_value=facts.item_value,
+        payout_pct=payout_pct,
+        liable_party=liable_party,
+        partner_id=case.partner_id,
+        p=p,
+    )
+    explanation = explain_manual(
+        return_id=case.return_id,
+        reason=reason,
+        payout=amounts.payout,
+        base=amounts.base,
+        payout_pct=payout_pct,
+        liable_party=liable_party,
+        p=p,
+    )
+    return decision_record(
+        p=p,
+        rule_id=rule_id,
+        facts=facts,
+        explanation=explanation,
+        decided_by=actor,
+        now=now,
+        amounts=amounts,
+        liable_party=liable_party,
+    )
+
+
+async def decide(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    rule_id: str,
+    liable_party: LiableParty,
+    payout_pct: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+    p: Policy = CURRENT,
+) -> Case:
+    """A person decides (or overrides the SOP's proposal). Up to the approval cap an ops_agent's
+    decision stands; above it, anyone's decision is a proposal that an ops_manager other than the
+    proposer must approve (four eyes)."""
+    case = await _locked(session, case_id)
+    if CaseState(case.state) not in DESK_DECIDABLE:
+        raise _conflict(case, "decide")
+    facts = await refresh_facts(session, case)
+    record = _manual_record(
+        case,
+        facts,
+        rule_id=rule_id,
+        liable_party=liable_party,
+        payout_pct=payout_pct,
+        reason=reason,
+        actor=actor,
+        now=now,
+        p=p,
+    )
+    if above_approval_cap(record.payout, p):
+        case.proposal = record.model_dump(mode="json")
+        case.proposed_by = actor
+        emit(
+            session,
+            case,
+            CaseEscalated,
+            move=Move.ESCALATE,
+            actor=actor,
+            now=now,
+            reason=f"Proposed {record.payout} paise, above the approval cap of "
+            f"{p.approval_cap_paise}: an ops_manager other than {actor} must approve. "
+            f"{reason}",
+            reason_code="ABOVE_APPROVAL_CAP",
+            decision=record,
+            escalation_reason="ABOVE_APPROVAL_CAP",
+        )
+        await sync_timers(session, case, now, p)
+        return case
+    await decide_and_settle(session, case, record, actor=actor, reason=reason, now=now, p=p)
+    return case
+
+
+async def approve(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+    p: Policy = CURRENT,
+) -> Case:
+    case = await _locked(session, case_id)
+    if CaseState(case.state) is not CaseState.ESCALATED or case.proposal is None:
+        raise _conflict(case, "approve (no proposal awaits approval)")
+    if case.proposed_by == actor:
+        raise ProposerCannotApprove()
+    proposal = DecisionRecord.model_validate(case.proposal)
+    record = proposal.model_copy(update={"decided_by": actor, "decided_at": now})
+    proposer = case.proposed_by
+    await decide_and_settle(
+        session,
+        case,
+        record,
+        actor=actor,
+        now=now,
+        p=p,
+        reason=f"Approved the decision proposed by {proposer}. {reason}".strip(),
+    )
+    case.proposed_by = proposer
+    return case
+
+
+async def decide_appeal(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    overturn: bool,
+    reason: str,
+    actor: str,
+    now: datetime,
+    liable_party: LiableParty | None = None,
+    payout_pct: int | None = None,
+    rule_id: str = "APPEAL",
+    p: Policy = CURRENT,
+) -> Case:
+    case = await _locked(session, case_id)
+    if CaseState(case.state) is not CaseState.APPEALED:
+        raise _conflict(case, "decide an appeal")
+    if actor in {case.decided_by, case.proposed_by}:
+        raise AppealNeedsAnotherDecider()
+    facts = await refresh_facts(session, case)
+    if overturn:
+        if liable_party is None or payout_pct is None:
+            raise OverturnIncomplete()
+        record = _manual_record(
+            case,
+            facts,
+            rule_id=rule_id,
+            liable_party=liable_party,
+            payout_pct=payout_pct,
+            reason=reason,
+            actor=actor,
+            now=now,
+            p=p,
+        )
+        await decide_and_settle(
+            session, case, record, actor=actor, reason=reason, now=now, p=p, reverse_first=True
+        )
+        return case
+    previous = DecisionRecord.model_validate(case.decision)
+    record = previous.model_copy(
+        update={
+            "decided_by": actor,
+            "decided_at": now,
+            "rule_id": previous.rule_id,
+            "explanation": f"About your return {case.return_id}: we looked at your appeal again "
+            f"and the earlier decision stands: {reason.strip().rstrip('.')}. "
+            + previous.explanation.split(": ", 1)[-1],
+        }
+    )
+    appeal_by = case.appeal_by
+    case.decision = record.model_dump(mode="json")
+    case.decided_by = actor
+    case.decided_at = now
+    emit(
+        session,
+        case,
+        CaseDecided,
+        move=Move.DECIDE,
+        actor=actor,
+        now=now,
+        reason=f"Appeal dismissed: {reason}",
+        decision=record,
+        appeal_by=None,
+        reason_code="APPEAL_UPHELD_ORIGINAL",
+    )
+    emit(
+        session,
+        case,
+        CaseSettled,
+        move=Move.SETTLE,
+        actor=actor,
+        now=now,
+        reason="The original settlement stands; nothing new is posted.",
+        decision=record,
+    )
+    case.appeal_by = appeal_by
+    await sync_timers(session, case, now, p)
+    return case

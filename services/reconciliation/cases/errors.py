@@ -1,0 +1,71 @@
+"""Named errors of the case domain. Services raise these and know nothing of HTTP;
+`services/reconciliation/problem_types.py` maps each to its problem type in one place."""
+
+from __future__ import annotations
+
+from shared.errors import DomainError
+from shared.events import CaseState
+
+
+class CaseError(DomainError):
+    """Base of every refusal the case domain raises."""
+
+
+class CaseNotFound(CaseError):
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"No case {case_id}.")
+        self.case_id = case_id
+
+
+class CaseStateConflict(CaseError):
+    """The desk asked for something the case's state does not allow now."""
+
+    def __init__(self, case_id: str, state: str, action: str) -> None:
+        super().__init__(f"Case {case_id} is {state}; cannot {action}.")
+        self.case_id = case_id
+        self.state = state
+
+
+class ProposerCannotApprove(CaseError):
+    """Four eyes: a proposal above the approval cap needs someone else's approval."""
+
+    def __init__(self) -> None:
+        super().__init__("Four eyes: the person who proposed a decision cannot approve it.")
+
+
+class AppealNeedsAnotherDecider(CaseError):
+    """Whoever decided (or proposed) the decision cannot decide its appeal."""
+
+    def __init__(self) -> None:
+        super().__init__("An appeal is decided by an ops_manager other than the original decider.")
+
+
+class OverturnIncomplete(CaseError):
+    """Overturning an appeal names who is liable and how much is paid."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Overturning needs liable_party and payout_pct.",
+            errors=[{"field": "liable_party", "message": "required to overturn"}],
+        )
+
+
+class IllegalTransition(CaseError):
+    """A move the transition table does not allow from the case's state (or whose guard does
+    not hold): a bug in the caller, never written to the case."""
+
+    def __init__(
+        self,
+        state: CaseState | None,
+        move: str,
+        *,
+        guard: str | None = None,
+        event: str | None = None,
+    ) -> None:
+        source = state.value if state is not None else "no case"
+        why = f" (guard not met: {guard})" if guard else ""
+        why += f" (published as {event}, not its own event)" if event else ""
+        super().__init__(f"{move} is not allowed from {source}{why}.")
+        self.state = state
+        self.move = move
+        self.guard = guard

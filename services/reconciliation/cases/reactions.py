@@ -1,0 +1,526 @@
+"""How a case reacts to facts arriving from Kafka (returns, scans, escalations, evidence,
+refunds, fraud assessments, appeals, email deliveries). Callers own the transaction."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation import metrics
+from services.reconciliation.cases import repository
+from services.reconciliation.cases.deadlines import sync_timers
+from services.reconciliation.cases.decisions import (
+    decision_of,
+    decision_record,
+    open_case,
+    reevaluate,
+    start,
+)
+from services.reconciliation.cases.timeline import SYSTEM, emit, note
+from services.reconciliation.cases.transitions import Move
+from services.reconciliation.facts import repository as facts_repository
+from services.reconciliation.facts.service import REFUSED, load_facts, own_scans
+from services.reconciliation.models import Case
+from services.reconciliation.policy.explain import explain
+from services.reconciliation.policy.rules import (
+    FINISHED_STATES,
+    OPEN_STATES,
+    e2_merge_into_open_case,
+    e2b_duplicate_claim,
+    proactive_trigger,
+)
+from services.reconciliation.policy.sop_v1 import CURRENT, Policy
+from shared.events import (
+    AppealFiled,
+    CaseAppealed,
+    CaseOrigin,
+    CaseState,
+    CaseUnderReview,
+    CaseUpdated,
+    EvidenceAdded,
+    FraudAssessed,
+    RefundIssued,
+    ReturnShipmentEvent,
+    SellerEscalationFiled,
+)
+
+log = logging.getLogger(__name__)
+
+
+async def on_return_fact(
+    session: AsyncSession, *, return_id: str, now: datetime, p: Policy = CURRENT
+) -> None:
+    """A return or a partner scan arrived: re-run the case, or open a proactive one (P1–P3)."""
+    case = await repository.lock_by_return(session, return_id)
+    if case is not None:
+        if await _claimed_by_another_seller(session, case, now=now):
+            return
+        await reevaluate(session, case, now=now, p=p)
+        return
+    facts = await load_facts(session, case=None, return_id=return_id)
+    trigger = proactive_trigger(facts, p)
+    if trigger is None or facts.seller_id is None:
+        return
+    ret = await facts_repository.get_return(session, return_id)
+    scans = own_scans(ret, await facts_repository.scans(session, return_id))
+    trigger_types = {
+        "P1": {"LOST", "DAMAGED_IN_TRANSIT"},
+        "P2": {"DELIVERED_TO_SELLER"},
+        "P3": {"PICKED_UP"},
+    }[trigger.rule_id]
+    trigger_scan = next((s for s in reversed(scans) if s.event_type in trigger_types), None)
+    assert ret is not None
+    case = await open_case(
+        session,
+        return_id=return_id,
+        seller_id=facts.seller_id,
+        origin=CaseOrigin.PROACTIVE,
+        reason="",
+        now=now,
+        p=p,
+        claim_type=trigger.claim_type,
+        claimed_amount=ret.item_value,
+        trigger_rule=trigger.rule_id,
+        trigger_ce_id=trigger_scan.ce_id if trigger_scan else None,
+    )
+    reasons = {
+        "P1": "The logistics partner declared the return lost or damaged in transit; the desk "
+        "opened a case so the seller does not have to.",
+        "P2": "The return reached the seller lighter than it was picked up; the desk opened a "
+        "case and asks the seller for the evidence checklist.",
+        "P3": "The partner picked the return up although its quality check failed; the desk "
+        "opened a case so the seller does not have to.",
+    }
+    await start(
+        session, case, reason=f"{trigger.rule_id}: {reasons[trigger.rule_id]}", now=now, p=p
+    )
+
+
+def _refused(
+    session: AsyncSession,
+    case: Case | None,
+    *,
+    kind: str,
+    reason: str,
+    detail: str,
+    now: datetime,
+    data: dict[str, Any],
+) -> None:
+    """Count, log (ids only) and, when the return has a case, note a fact that is not its
+    return's: defence in depth behind intake's own checks."""
+    metrics.fact_refused(session, kind, reason)
+    log.warning("%s refused (%s): %s", kind, reason, json.dumps(data, default=str))
+    if case is not None:
+        note(
+            session,
+            case,
+            kind="FACT_REFUSED",
+            actor=SYSTEM,
+            now=now,
+            reason=detail,
+            data={"kind": kind, "reason": reason, **data},
+        )
+
+
+async def refuse_foreign_scan(
+    session: AsyncSession, *, event: ReturnShipmentEvent, now: datetime
+) -> bool:
+    """True (and the scan discarded) when the return is known and another partner's."""
+    ret = await facts_repository.get_return(session, event.return_id)
+    if ret is None or ret.partner_id == event.partner_id:
+        return False
+    await facts_repository.discard_scan(session, event)
+    _refused(
+        session,
+        await repository.lock_by_return(session, event.return_id),
+        kind="scan",
+        reason="partner_mismatch",
+        detail=f"A {event.event_type.value} scan from {event.partner_id} was refused: the "
+        f"return is assigned to {ret.partner_id}.",
+        now=now,
+        data={
+            "event_id": str(event.event_id),
+            "partner_id": event.partner_id,
+            "return_id": event.return_id,
+        },
+    )
+    return True
+
+
+async def _claimed_by_another_seller(session: AsyncSession, case: Case, *, now: datetime) -> bool:
+    """The return arrived after a claim opened its case, and names another seller: the case
+    goes to the desk (facts no longer move it) instead of paying the claimant."""
+    ret = await facts_repository.get_return(session, case.return_id)
+    if ret is None or ret.seller_id == case.seller_id:
+        return False
+    if CaseState(case.state) in OPEN_STATES and case.reason_code != "SELLER_MISMATCH":
+        metrics.fact_refused(session, "escalation", "seller_mismatch")
+        log.warning("case %s: claimant is not the return's seller", case.case_id)
+        emit(
+            session,
+            case,
+            CaseUnderReview,
+            move=Move.SEND_TO_REVIEW,
+            actor=SYSTEM,
+            now=now,
+            reason="The claim on this case was filed by a seller other than the return's; "
+            "the desk checks it before anything is paid.",
+            reason_code="SELLER_MISMATCH",
+        )
+        await sync_timers(session, case, now, CURRENT)
+    return True
+
+
+async def on_escalation(
+    session: AsyncSession,
+    *,
+    escalation: SellerEscalationFiled,
+    ce_id: UUID,
+    now: datetime,
+    p: Policy = CURRENT,
+) -> None:
+    if not await facts_repository.store_escalation(session, escalation, ce_id):
+        return
+    record = await facts_repository.get_escalation(session, escalation.escalation_id)
+    assert record is not None
+    case = await repository.lock_by_return(session, escalation.return_id)
+    ret = await facts_repository.get_return(session, escalation.return_id)
+    if ret is not None and ret.seller_id != escalation.seller_id:
+        record.disposition = REFUSED
+        _refused(
+            session,
+            case,
+            kind="escalation",
+            reason="seller_mismatch",
+            detail=f"Escalation {escalation.escalation_id} was refused: it was filed by a seller "
+            "other than the return's.",
+            now=now,
+            data={"escalation_id": escalation.escalation_id, "return_id": escalation.return_id},
+        )
+        return
+    state = CaseState(case.state) if case else None
+    label = f"{escalation.claim_type.value} claim {escalation.escalation_id}"
+
+    if case is None:
+        record.disposition = "PRIMARY"
+        case = await open_case(
+            session,
+            return_id=escalation.return_id,
+            seller_id=escalation.seller_id,
+            origin=CaseOrigin.SELLER,
+            reason="",
+            now=now,
+            p=p,
+            claim_type=escalation.claim_type,
+            claimed_amount=escalation.claimed_amount,
+            seller_contact=record.seller_contact,
+            primary_escalation_id=escalation.escalation_id,
+        )
+        record.case_id = case.case_id
+        await start(
+            session,
+            case,
+            now=now,
+            p=p,
+            reason=f"Seller filed {label} through {escalation.channel.value.lower()}.",
+        )
+        return
+
+    record.case_id = case.case_id
+    merge = e2_merge_into_open_case(state)
+    if merge is not None:
+        adopt = case.primary_escalation_id is None
+        record.disposition = "PRIMARY" if adopt else "MERGED"
+        if adopt:
+            # A proactive case meets the seller's own claim: the claim governs from now on.
+            case.primary_escalation_id = escalation.escalation_id
+            case.claim_type = escalation.claim_type.value
+            case.claimed_amount = escalation.claimed_amount
+            case.seller_contact = record.seller_contact or case.seller_contact
+        elif case.seller_contact is None:
+            case.seller_contact = record.seller_contact
+        emit(
+            session,
+            case,
+            CaseUpdated,
+            move=Move.MERGE_ESCALATION,
+            actor=SYSTEM,
+            reason=f"E2: {label} merged into the open case of this return.",
+            now=now,
+            waiting_for=case.waiting_for,
+            reason_code=case.reason_code,
+            change="ESCALATION_MERGED",
+        )
+        if adopt and state in (CaseState.AWAITING_EVIDENCE, CaseState.OPEN):
+            case.evidence_requested_by = SYSTEM if state is CaseState.AWAITING_EVIDENCE else None
+        await reevaluate(session, case, now=now, p=p)
+        return
+
+    previous = decision_of(case)
+    if (
+        previous is not None
+        and previous.rule_id == "E3b"
+        and state in (CaseState.REJECTED, CaseState.CLOSED)
+    ):
+        # E3b told the seller to file again once the waiting period is over: that new filing
+        # reopens the case instead of being turned away as a duplicate.
+        record.disposition = "PRIMARY"
+        case.primary_escalation_id = escalation.escalation_id
+        case.claim_type = escalation.claim_type.value
+        case.claimed_amount = escalation.claimed_amount
+        case.seller_contact = record.seller_contact or case.seller_contact
+        await _cancel_primary(session, case)
+        emit(
+            session,
+            case,
+            CaseUpdated,
+            move=Move.REOPEN,
+            actor=SYSTEM,
+            now=now,
+            reason=f"The seller filed again ({label}) after a premature claim; the case reopens.",
+            change="REOPENED",
+        )
+        # Cleared after the move: the table's guard reads the E3b decision being reopened.
+        case.decision = None
+        case.decided_at = None
+        case.appeal_by = None
+        case.facts_wait_over = False
+        case.fraud_wait_over = False
+        await reevaluate(session, case, now=now, p=p)
+        return
+
+    duplicate = e2b_duplicate_claim(state, is_appeal=False)
+    if duplicate is not None:
+        record.disposition = "DUPLICATE"
+        facts = await load_facts(session, case=case, return_id=case.return_id)
+        explanation = explain(duplicate, facts, p, return_id=case.return_id)
+        decision = decision_record(
+            p=p,
+            rule_id="E2b",
+            facts=facts,
+            explanation=explanation,
+            decided_by=SYSTEM,
+            now=now,
+            reason_code="DUPLICATE_CLAIM",
+        )
+        emit(
+            session,
+            case,
+            CaseUpdated,
+            move=Move.REFUSE_DUPLICATE,
+            actor=SYSTEM,
+            reason=explanation,
+            now=now,
+            waiting_for=case.waiting_for,
+            reason_code=case.reason_code,
+            decision=decision,
+            change="DUPLICATE_CLAIM_REJECTED",
+            data={"escalation_id": escalation.escalation_id},
+        )
+        metrics.decision_made(session, "E2b", None)
+
+
+async def _cancel_primary(session: AsyncSession, case: Case) -> None:
+    """The earlier filing stops being the case's claim (it stays on record)."""
+    for e in await facts_repository.escalations(session, case.return_id):
+        if (
+            e.case_id == case.case_id
+            and e.disposition == "PRIMARY"
+            and e.escalation_id != case.primary_escalation_id
+        ):
+            e.disposition = "SUPERSEDED"
+
+
+async def on_evidence(
+    session: AsyncSession, *, event: EvidenceAdded, ce_id: UUID, now: datetime, p: Policy = CURRENT
+) -> None:
+    if not await facts_repository.store_evidence(session, event, ce_id):
+        return
+    case = await repository.lock_by_return(session, event.return_id)
+    escalation = await facts_repository.get_escalation(session, event.escalation_id)
+    if escalation is not None and (
+        escalation.disposition == REFUSED or escalation.seller_id != event.seller_id
+    ):
+        # Kept on record, never read as a fact (`load_facts` skips refused escalations').
+        _refused(
+            session,
+            case,
+            kind="evidence",
+            reason="seller_mismatch",
+            detail=f"Evidence for escalation {event.escalation_id} was refused: it is not a "
+            "claim of this return's seller.",
+            now=now,
+            data={"escalation_id": event.escalation_id, "return_id": event.return_id},
+        )
+        return
+    if case is None:
+        return  # kept; the case that opens later reads it
+    state = CaseState(case.state)
+    kinds = ", ".join(sorted({e.kind.value for e in event.evidence})) or "a received weight"
+    if state not in OPEN_STATES:
+        note(
+            session,
+            case,
+            kind="EVIDENCE_ADDED",
+            actor=event.seller_id,
+            now=now,
+            reason=f"Evidence added after the decision ({kinds}).",
+        )
+        return
+    emit(
+        session,
+        case,
+        CaseUpdated,
+        move=Move.ADD_EVIDENCE,
+        actor=event.seller_id,
+        now=now,
+        reason=f"The seller added evidence: {kinds}.",
+        waiting_for=case.waiting_for,
+        reason_code=case.reason_code,
+        change="EVIDENCE_ADDED",
+    )
+    if state is CaseState.AWAITING_EVIDENCE and case.evidence_requested_by not in (None, SYSTEM):
+        requester = case.evidence_requested_by
+        emit(
+            session,
+            case,
+            CaseUnderReview,
+            move=Move.SEND_TO_REVIEW,
+            actor=SYSTEM,
+            now=now,
+            reason=f"The evidence {requester} asked for arrived; the case is back with the desk.",
+            reason_code="EVIDENCE_RECEIVED",
+        )
+        await sync_timers(session, case, now, p)
+        return
+    await reevaluate(session, case, now=now, p=p)
+
+
+async def on_refund(session: AsyncSession, *, event: RefundIssued, now: datetime) -> None:
+    """The buyer's refund is part of the return's story; the SOP does not read it."""
+    case = await repository.get_by_return(session, event.return_id)
+    if case is not None:
+        note(
+            session,
+            case,
+            kind="REFUND_ISSUED",
+            actor="marketplace",
+            now=now,
+            reason=f"Refund {event.refund_id} of {event.amount} paise issued to the buyer.",
+            data={"refund_id": event.refund_id, "amount": event.amount},
+        )
+
+
+async def on_assessment(
+    session: AsyncSession, *, event: FraudAssessed, now: datetime, p: Policy = CURRENT
+) -> None:
+    if not await facts_repository.store_assessment(session, event):
+        return
+    case = await repository.lock_by_return(session, event.return_id)
+    if case is None:
+        return
+    if event.revision:
+        # Fraud learnt more about a party after the first assessment. An undecided case is
+        # decided on the new band below; a decided one keeps its decision, and the desk sees
+        # why it may want to revisit it (an appeal, a recovery).
+        top = event.reasons[0] if event.reasons else None
+        note(
+            session,
+            case,
+            kind="FRAUD_REASSESSED",
+            actor="fraud",
+            now=now,
+            reason=f"Fraud re-assessed this return {event.band.value} (revision "
+            f"{event.revision})" + (f": {top.code} {top.detail}" if top else "."),
+            data={
+                "assessment_id": str(event.assessment_id),
+                "revision": event.revision,
+                "band": event.band.value,
+                "score": event.score,
+            },
+        )
+    await reevaluate(session, case, now=now, p=p)
+
+
+async def on_appeal(
+    session: AsyncSession, *, event: AppealFiled, ce_id: UUID, now: datetime, p: Policy = CURRENT
+) -> None:
+    case = await repository.lock_by_return(session, event.return_id)
+    state = CaseState(case.state) if case else None
+    escalation = await facts_repository.get_escalation(session, event.escalation_id)
+    if (escalation is not None and escalation.disposition == REFUSED) or (
+        case is not None and event.seller_id != case.seller_id
+    ):
+        await facts_repository.store_appeal(session, event, ce_id, REFUSED)
+        _refused(
+            session,
+            case,
+            kind="appeal",
+            reason="seller_mismatch",
+            detail=f"An appeal on escalation {event.escalation_id} was refused: it is not by "
+            "this case's seller.",
+            now=now,
+            data={"escalation_id": event.escalation_id, "return_id": event.return_id},
+        )
+        return
+    if case is None or state not in FINISHED_STATES or case.decided_at is None:
+        await facts_repository.store_appeal(session, event, ce_id, "NOTHING_TO_APPEAL")
+        if case is not None:
+            note(
+                session,
+                case,
+                kind="APPEAL_IGNORED",
+                actor=event.seller_id,
+                now=now,
+                reason="An appeal arrived but the case has no decision to appeal yet.",
+            )
+        return
+    if state is CaseState.APPEALED:
+        await facts_repository.store_appeal(session, event, ce_id, "ALREADY_APPEALED")
+        note(
+            session,
+            case,
+            kind="APPEAL_REPEATED",
+            actor=event.seller_id,
+            now=now,
+            reason="A further appeal arrived while the first one is open.",
+        )
+        return
+    if case.appeal_by is not None and event.filed_at > case.appeal_by:
+        await facts_repository.store_appeal(session, event, ce_id, "LATE")
+        note(
+            session,
+            case,
+            kind="APPEAL_LATE",
+            actor=event.seller_id,
+            now=now,
+            reason=f"Appeal filed {event.filed_at.isoformat()}, after the appeal window "
+            f"closed at {case.appeal_by.isoformat()}.",
+        )
+        return
+    if not await facts_repository.store_appeal(session, event, ce_id, "ACCEPTED"):
+        return
+    emit(
+        session,
+        case,
+        CaseAppealed,
+        move=Move.APPEAL,
+        actor=event.seller_id,
+        now=now,
+        reason=f"The seller appealed: {event.reason}",
+        decision=None,
+        data={"escalation_id": event.escalation_id},
+    )
+    await sync_timers(session, case, now, p)
+
+
+def record_delivery(
+    session: AsyncSession, case: Case, *, kind: str, reason: str, at: datetime, data: dict[str, Any]
+) -> None:
+    """An email about the case went out (or could not): part of the case's story, not a move."""
+    note(session, case, kind=kind, actor="notifications", reason=reason, now=at, data=data)

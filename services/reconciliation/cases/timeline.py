@@ -1,0 +1,140 @@
+"""Every change of a case passes here: `emit` moves it (the transition table decides whether
+it may), writes its timeline row and enqueues its case event; `note` adds a timeline row that is
+not a move. Callers hold the case row lock and own the transaction; nothing here commits."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation import metrics
+from services.reconciliation.cases.errors import IllegalTransition
+from services.reconciliation.cases.transitions import EVENT_OF, Move, next_state
+from services.reconciliation.facts import batch
+from services.reconciliation.models import Case, Outbox, TimelineEntry
+from shared.events import (
+    CaseEventBase,
+    CaseOrigin,
+    CaseState,
+    ClaimType,
+    DecisionRecord,
+)
+from shared.outbox import enqueue, outbox_row
+
+SOURCE = "disputedesk/reconciliation"
+SYSTEM = "system"
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def timeline(session: AsyncSession, **row: Any) -> None:
+    view = batch.current(session)
+    if view is None:
+        session.add(TimelineEntry(**row))
+    else:
+        view.timeline.append(row)  # inserted with the rest of the batch's rows
+
+
+def emit(
+    session: AsyncSession,
+    case: Case,
+    event_cls: type[CaseEventBase],
+    *,
+    move: Move,
+    actor: str,
+    reason: str,
+    now: datetime,
+    waiting_for: str | None = None,
+    reason_code: str | None = None,
+    decision: DecisionRecord | None = None,
+    kind: str | None = None,
+    data: dict[str, Any] | None = None,
+    **extra: Any,
+) -> CaseEventBase:
+    """Move the case (version + 1), record the timeline row and enqueue the case event. The one
+    way a case changes: the transition table names the state `move` leads to, and a move it
+    does not allow raises `IllegalTransition` before anything is changed."""
+    previous = CaseState(case.state) if case.version > 0 else None
+    if event_cls is not EVENT_OF[move]:
+        raise IllegalTransition(previous, move.value, event=event_cls.__name__)
+    state = next_state(previous, move, case)
+    if previous is CaseState.UNDER_REVIEW and state is not CaseState.UNDER_REVIEW:
+        if case.sla_started_at is not None:
+            case.sla_used_s += int((now - case.sla_started_at).total_seconds())
+        case.sla_started_at = None
+    if state is CaseState.UNDER_REVIEW and previous is not CaseState.UNDER_REVIEW:
+        case.sla_started_at = now
+    if previous is CaseState.AWAITING_EVIDENCE and state is not CaseState.AWAITING_EVIDENCE:
+        case.reply_by = None
+        case.evidence_requested_by = None
+    case.version += 1
+    case.state = state.value
+    case.waiting_for = waiting_for
+    case.reason_code = reason_code
+    case.updated_at = now
+    payload = event_cls(
+        case_id=case.case_id,
+        case_version=case.version,
+        return_id=case.return_id,
+        seller_id=case.seller_id,
+        partner_id=case.partner_id,
+        claim_type=ClaimType(case.claim_type) if case.claim_type else None,
+        origin=CaseOrigin(case.origin),
+        state=state,
+        previous_state=previous,
+        waiting_for=waiting_for,
+        actor=actor,
+        reason=reason,
+        occurred_at=now,
+        decision=decision,
+        seller_contact=case.seller_contact,
+        claimed_amount=case.claimed_amount,
+        **extra,
+    )
+    record = payload.model_dump(mode="json", exclude={"seller_contact"})
+    timeline(
+        session,
+        case_id=case.case_id,
+        case_version=case.version,
+        kind=kind or event_cls.__name__,
+        actor=actor,
+        reason=reason,
+        data={"event": record, **(data or {})},
+        occurred_at=now,
+    )
+    view = batch.current(session)
+    if view is None:
+        enqueue(session, Outbox, payload, source=SOURCE, subject=case.case_id, time=now)
+    else:
+        view.outbox.append(outbox_row(payload, source=SOURCE, subject=case.case_id, time=now)[1])
+    if previous is not state:
+        metrics.case_entered(session, state.value)
+    return payload
+
+
+def note(
+    session: AsyncSession,
+    case: Case,
+    *,
+    kind: str,
+    actor: str,
+    reason: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """A timeline row that is not a transition (emails sent, late appeals, refunds)."""
+    timeline(
+        session,
+        case_id=case.case_id,
+        case_version=case.version,
+        kind=kind,
+        actor=actor,
+        reason=reason,
+        data=as_json(data) if data else None,
+        occurred_at=now,
+    )

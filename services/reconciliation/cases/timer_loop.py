@@ -1,0 +1,128 @@
+"""Deadlines firing: the loop that finds due timers and what each timer does to its case.
+Each timer fires in its own transaction, case row locked first, then the timer row, both with
+SKIP LOCKED so several replicas (or a busy consumer) never block one another."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.reconciliation import metrics
+from services.reconciliation.cases.deadlines import TimerKind, sync_timers
+from services.reconciliation.cases.decisions import reevaluate
+from services.reconciliation.cases.timeline import SYSTEM, emit
+from services.reconciliation.cases.transitions import Move
+from services.reconciliation.models import Case
+from services.reconciliation.policy.sop_v1 import CURRENT, Policy
+from services.reconciliation.timers import repository
+from shared.app import ServiceRuntime
+from shared.events import (
+    CaseEscalated,
+    CaseState,
+    CaseUnderReview,
+    CaseUpdated,
+)
+
+log = logging.getLogger(__name__)
+
+
+async def on_timer(
+    session: AsyncSession, case: Case, *, kind: str, now: datetime, p: Policy = CURRENT
+) -> None:
+    state = CaseState(case.state)
+    if kind == TimerKind.FACTS_WAIT and state is CaseState.OPEN:
+        case.facts_wait_over = True
+        await reevaluate(session, case, now=now, p=p)
+    elif kind == TimerKind.FRAUD_WAIT and state is CaseState.OPEN:
+        case.fraud_wait_over = True
+        await reevaluate(session, case, now=now, p=p)
+    elif kind == TimerKind.EVIDENCE_REPLY and state is CaseState.AWAITING_EVIDENCE:
+        if case.evidence_requested_by == SYSTEM:
+            await reevaluate(session, case, now=now, p=p)
+        else:
+            emit(
+                session,
+                case,
+                CaseUnderReview,
+                move=Move.SEND_TO_REVIEW,
+                actor=SYSTEM,
+                now=now,
+                reason_code="EVIDENCE_NOT_PROVIDED",
+                reason="The evidence the desk asked for did not arrive by the reply-by time.",
+            )
+            await sync_timers(session, case, now, p)
+    elif kind == TimerKind.REVIEW_SLA and state is CaseState.UNDER_REVIEW:
+        case.sla_breached = True
+        emit(
+            session,
+            case,
+            CaseEscalated,
+            move=Move.ESCALATE,
+            actor=SYSTEM,
+            now=now,
+            reason=f"The case was under review for {p.timers.review_sla_h} hours without a "
+            "decision; management is alerted.",
+            reason_code="SLA_BREACHED",
+            escalation_reason="SLA_BREACHED",
+        )
+        metrics.sla_breached(session)
+        await sync_timers(session, case, now, p)
+    elif kind == TimerKind.APPEAL_WINDOW and state is CaseState.REJECTED:
+        emit(
+            session,
+            case,
+            CaseUpdated,
+            move=Move.CLOSE_UNAPPEALED,
+            actor=SYSTEM,
+            now=now,
+            reason="The appeal window ended without an appeal; the rejection is final.",
+            reason_code=case.reason_code,
+            change="CLOSED",
+        )
+        await sync_timers(session, case, now, p)
+
+
+async def fire_due(
+    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime, limit: int = 100
+) -> int:
+    async with sessionmaker() as session:
+        candidates = await repository.due(session, now=now, limit=limit)
+    fired = 0
+    for timer_id, case_id in candidates:
+        try:
+            async with sessionmaker() as session, session.begin():
+                claimed = await repository.claim(
+                    session, timer_id=timer_id, case_id=case_id, now=now
+                )
+                if claimed is None:
+                    continue
+                case, timer = claimed
+                timer.fired_at = now
+                if case.timer_kind == timer.kind:
+                    case.timer_kind = None
+                    case.timer_due_at = None
+                await on_timer(session, case, kind=timer.kind, now=now)
+                fired += 1
+        except Exception:  # this timer stays due and is retried on the next round
+            log.exception("timer failed", extra={"timer_id": timer_id, "case_id": case_id})
+    return fired
+
+
+async def timer_loop(runtime: ServiceRuntime) -> None:
+    """Background loop of the app: wake up every interval, fire what the clock says is due."""
+    interval = float(getattr(runtime.settings, "timer_poll_interval_s", 1.0))
+    batch = int(getattr(runtime.settings, "timer_batch_size", 100))
+    while True:
+        try:
+            fired = await fire_due(runtime.sessionmaker, now=runtime.clock.now(), limit=batch)
+            if fired:
+                runtime.relay.wake()
+                continue
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # database away: try again next round
+            log.warning("timer round failed", exc_info=True)
+        await asyncio.sleep(interval)

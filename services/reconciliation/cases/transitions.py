@@ -1,0 +1,212 @@
+"""The case state machine as a table: (state, move) → state, with guards. Pure: no database,
+no clock. `timeline.emit` asks `next_state` before it changes any case, so a move the table does
+not list is refused (`IllegalTransition`) instead of being written.
+
+`docs/case-states.md` is generated from this table (`disputedesk case-states`); a unit test
+keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from services.reconciliation.cases.errors import IllegalTransition
+from shared.events import (
+    CaseAppealed,
+    CaseDecided,
+    CaseEscalated,
+    CaseEventBase,
+    CaseNoteAdded,
+    CaseOpened,
+    CaseRejected,
+    CaseSettled,
+    CaseState,
+    CaseUnderReview,
+    CaseUpdated,
+    EvidenceRequested,
+)
+
+OPEN = CaseState.OPEN
+AWAITING_EVIDENCE = CaseState.AWAITING_EVIDENCE
+UNDER_REVIEW = CaseState.UNDER_REVIEW
+ESCALATED = CaseState.ESCALATED
+DECIDED = CaseState.DECIDED
+REJECTED = CaseState.REJECTED
+APPEALED = CaseState.APPEALED
+CLOSED = CaseState.CLOSED
+
+# The states the SOP or the desk still works on, and the states after a decision; the same sets
+# as the SOP's rules E2 (merge) and E2b (duplicate).
+_WORKING = (OPEN, AWAITING_EVIDENCE, UNDER_REVIEW, ESCALATED)
+_FINISHED = (DECIDED, REJECTED, APPEALED, CLOSED)
+# States in which a fact arriving re-runs the SOP (see `decisions.reevaluable`): the SOP's own
+# verdicts start only from these.
+_SOP_OWNED = (OPEN, AWAITING_EVIDENCE, UNDER_REVIEW)
+
+
+class Move(StrEnum):
+    """What happens to a case. A move either takes the case to another state or records
+    something on it in place (`stays`)."""
+
+    OPEN = "OPEN"  # the case is created (CaseOpened)
+    WAIT = "WAIT"  # the SOP waits for facts or for fraud's assessment (CaseUpdated)
+    REQUEST_EVIDENCE = "REQUEST_EVIDENCE"  # the SOP or the desk asks the seller (EvidenceRequested)
+    SEND_TO_REVIEW = "SEND_TO_REVIEW"  # to the desk (CaseUnderReview)
+    ESCALATE = "ESCALATE"  # above the cap, SLA breached, or by hand (CaseEscalated)
+    REJECT = "REJECT"  # the SOP rejects the claim (CaseRejected)
+    DECIDE = "DECIDE"  # a decision, by the SOP, the desk or on appeal (CaseDecided)
+    SETTLE = "SETTLE"  # the decision is settled and the case closes (CaseSettled)
+    CLOSE_UNAPPEALED = "CLOSE_UNAPPEALED"  # the appeal window ended (CaseUpdated CLOSED)
+    APPEAL = "APPEAL"  # the seller appeals in time (CaseAppealed)
+    REOPEN = "REOPEN"  # the seller files again after a premature claim (CaseUpdated REOPENED)
+    MERGE_ESCALATION = "MERGE_ESCALATION"  # E2 (CaseUpdated ESCALATION_MERGED)
+    ADD_EVIDENCE = "ADD_EVIDENCE"  # the seller adds evidence (CaseUpdated EVIDENCE_ADDED)
+    REFUSE_DUPLICATE = "REFUSE_DUPLICATE"  # E2b (CaseUpdated DUPLICATE_CLAIM_REJECTED)
+    ASSIGN = "ASSIGN"  # the desk assigns the case (CaseUpdated ASSIGNED)
+    NOTE = "NOTE"  # a note or logged call (CaseNoteAdded)
+
+
+# The case event each move is published as: a move cannot be dressed as another's event.
+EVENT_OF: dict[Move, type[CaseEventBase]] = {
+    Move.OPEN: CaseOpened,
+    Move.WAIT: CaseUpdated,
+    Move.REQUEST_EVIDENCE: EvidenceRequested,
+    Move.SEND_TO_REVIEW: CaseUnderReview,
+    Move.ESCALATE: CaseEscalated,
+    Move.REJECT: CaseRejected,
+    Move.DECIDE: CaseDecided,
+    Move.SETTLE: CaseSettled,
+    Move.CLOSE_UNAPPEALED: CaseUpdated,
+    Move.APPEAL: CaseAppealed,
+    Move.REOPEN: CaseUpdated,
+    Move.MERGE_ESCALATION: CaseUpdated,
+    Move.ADD_EVIDENCE: CaseUpdated,
+    Move.REFUSE_DUPLICATE: CaseUpdated,
+    Move.ASSIGN: CaseUpdated,
+    Move.NOTE: CaseNoteAdded,
+}
+
+
+class CaseView(Protocol):
+    """What guards read of a case (the ORM row satisfies it; tests pass a plain object)."""
+
+    @property
+    def decision(self) -> dict[str, object] | None: ...
+
+    @property
+    def decided_at(self) -> object | None: ...
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A condition on the case besides its state; `label` is what the diagram shows."""
+
+    label: str
+    holds: Callable[[CaseView], bool]
+
+
+HAS_DECISION = Guard("decision recorded", lambda case: case.decision is not None)
+WAS_DECIDED = Guard("has a decision", lambda case: case.decided_at is not None)
+PREMATURE_CLAIM = Guard(
+    "decided by E3b",
+    lambda case: case.decision is not None and case.decision.get("rule_id") == "E3b",
+)
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: CaseState | None  # None: the case does not exist yet
+    move: Move
+    target: CaseState
+    guard: Guard | None = None
+
+
+def _to(
+    sources: tuple[CaseState, ...], move: Move, target: CaseState, guard: Guard | None = None
+) -> list[Transition]:
+    return [Transition(s, move, target, guard) for s in sources]
+
+
+def _stays(sources: tuple[CaseState, ...], move: Move) -> list[Transition]:
+    return [Transition(s, move, s) for s in sources]
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(None, Move.OPEN, OPEN),
+    *_to(_SOP_OWNED, Move.WAIT, OPEN),
+    *_to(_WORKING, Move.REQUEST_EVIDENCE, AWAITING_EVIDENCE),
+    *_to(_WORKING, Move.SEND_TO_REVIEW, UNDER_REVIEW),
+    *_to(_WORKING, Move.ESCALATE, ESCALATED),
+    *_to(_SOP_OWNED, Move.REJECT, REJECTED, HAS_DECISION),
+    *_to((*_WORKING, APPEALED), Move.DECIDE, DECIDED, HAS_DECISION),
+    Transition(DECIDED, Move.SETTLE, CLOSED, HAS_DECISION),
+    Transition(REJECTED, Move.CLOSE_UNAPPEALED, CLOSED),
+    *_to((DECIDED, REJECTED, CLOSED), Move.APPEAL, APPEALED, WAS_DECIDED),
+    *_to((REJECTED, CLOSED), Move.REOPEN, OPEN, PREMATURE_CLAIM),
+    *_stays(_WORKING, Move.MERGE_ESCALATION),
+    *_stays(_WORKING, Move.ADD_EVIDENCE),
+    *_stays(_FINISHED, Move.REFUSE_DUPLICATE),
+    *_stays(tuple(CaseState), Move.ASSIGN),
+    *_stays(tuple(CaseState), Move.NOTE),
+)
+
+TABLE: dict[tuple[CaseState | None, Move], Transition] = {
+    (t.source, t.move): t for t in TRANSITIONS
+}
+assert len(TABLE) == len(TRANSITIONS), "a (state, move) pair is listed twice"
+
+
+def next_state(state: CaseState | None, move: Move, case: CaseView) -> CaseState:
+    """The state `move` takes the case to, or `IllegalTransition` when the table does not allow
+    it from `state` (or its guard does not hold)."""
+    transition = TABLE.get((state, move))
+    if transition is None:
+        raise IllegalTransition(state, move.value)
+    if transition.guard is not None and not transition.guard.holds(case):
+        raise IllegalTransition(state, move.value, guard=transition.guard.label)
+    return transition.target
+
+
+# ---------------------------------------------------------------------------------------------
+# The diagram
+# ---------------------------------------------------------------------------------------------
+
+
+def _edges() -> Iterator[tuple[str, str, str]]:
+    """(from, to, label) per arrow: moves sharing both ends share an arrow."""
+    labels: dict[tuple[str, str], list[str]] = {}
+    for t in TRANSITIONS:
+        source = "[*]" if t.source is None else t.source.value
+        label = t.move.value + (f" [{t.guard.label}]" if t.guard else "")
+        labels.setdefault((source, t.target.value), [])
+        if label not in labels[(source, t.target.value)]:
+            labels[(source, t.target.value)].append(label)
+    for (source, target), names in labels.items():
+        yield source, target, ", ".join(names)
+
+
+def mermaid() -> str:
+    """The Mermaid state diagram of `TRANSITIONS`, as committed in `docs/case-states.md`."""
+    lines = ["stateDiagram-v2"]
+    lines += [f"    {source} --> {target}: {label}" for source, target, label in _edges()]
+    return "\n".join(lines) + "\n"
+
+
+def document() -> str:
+    """The whole of `docs/case-states.md`."""
+    return (
+        "# Case states\n\n"
+        "<!-- Generated from services/reconciliation/cases/transitions.py by\n"
+        "     `disputedesk case-states --write`; do not edit by hand. -->\n\n"
+        "Every change of a case goes through one function, `emit` in\n"
+        "`services/reconciliation/cases/timeline.py`. It asks the transition table which state\n"
+        "the move leads to from the case's state, checks the move's guard (in brackets), and\n"
+        "refuses anything the table does not list (`IllegalTransition`). Moves that record\n"
+        "something without changing the state are arrows from a state to itself. `DECIDED` is\n"
+        "never a resting state: `SETTLE` follows in the same transaction. The SOP's rules and\n"
+        "the desk's own checks decide which allowed move happens; see [sop.md](sop.md).\n\n"
+        "```mermaid\n" + mermaid() + "```\n"
+    )

@@ -1,0 +1,29 @@
+"""Every named domain error of reconciliation and the problem type it answers with: the one
+place where a domain refusal becomes HTTP (installed by `app.py`)."""
+
+from __future__ import annotations
+
+from services.reconciliation.cases.errors import (
+    AppealNeedsAnotherDecider,
+    CaseNotFound,
+    CaseStateConflict,
+    IllegalTransition,
+    OverturnIncomplete,
+    ProposerCannotApprove,
+)
+from shared.errors import DomainError, ProblemType
+
+NOT_FOUND = ProblemType(404, "Not found")
+CONFLICT = ProblemType(409, "Conflict")
+FORBIDDEN = ProblemType(403, "Forbidden")
+VALIDATION_FAILED = ProblemType(422, "Validation failed")
+
+PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
+    CaseNotFound: NOT_FOUND,
+    CaseStateConflict: CONFLICT,
+    # Refused before anything was written; the case moved under the caller's feet.
+    IllegalTransition: CONFLICT,
+    ProposerCannotApprove: FORBIDDEN,
+    AppealNeedsAnotherDecider: FORBIDDEN,
+    OverturnIncomplete: VALIDATION_FAILED,
+}
