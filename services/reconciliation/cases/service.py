@@ -616,6 +616,7 @@ async def _start(
         reason=reason,
         now=now,
         expected_decision_by=_expected_decision_by(verdict, now, p),
+        trigger_rule=case.trigger_rule,
         data={"trigger_rule": case.trigger_rule},
     )
     await _apply_verdict(session, case, verdict, facts, now=now, p=p)
@@ -888,6 +889,7 @@ async def on_escalation(
             reason_code=case.reason_code,
             decision=decision,
             change="DUPLICATE_CLAIM_REJECTED",
+            appeal_by=case.appeal_by,  # the seller's next date on the first case
             data={"escalation_id": escalation.escalation_id},
         )
         metrics.decision_made(session, "E2b", None)
