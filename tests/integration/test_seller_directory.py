@@ -347,3 +347,34 @@ async def test_directory_refuses_other_roles_and_bad_profiles_and_replays_a_key(
     assert first.json() == replay.json()
     r = await notifications.client.put(path, json=_profile(_address()), headers=key)
     assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM), r.text
+
+
+async def test_outreach_after_a_low_rating_follows_the_directory_and_its_preferences(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, notifications = pipeline["intake"], pipeline["notifications"]
+    welcome, declined = uid("S-FB"), uid("S-FB")
+    welcome_at, declined_at = _address(), _address()
+    await _put_seller(harness, notifications, welcome, _profile(welcome_at))
+    await _put_seller(
+        harness,
+        notifications,
+        declined,
+        _profile(declined_at, preferences={"feedback_outreach": False}),
+    )
+    for seller in (declined, welcome):
+        r = await intake.client.post(
+            "/v1/seller-feedback",
+            json={"seller_id": seller, "rating": 1, "text": "Nobody answered my claim."},
+            headers=harness.key(MARKETPLACE),
+        )
+        assert r.status_code in (201, 202), r.text
+    # No address came with the feedback: the directory's is used, for the seller who wants it.
+    [mail] = await eventually(
+        lambda: asyncio.to_thread(messages_mentioning, harness.mail_dir, welcome_at),
+        until=lambda found: len(found) >= 1,
+        what="outreach to the directory address",
+    )
+    assert mail["To"] == welcome_at
+    await asyncio.sleep(2)  # the declined seller's feedback went first; nothing came of it
+    assert messages_mentioning(harness.mail_dir, declined_at) == []

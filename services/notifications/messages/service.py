@@ -32,6 +32,7 @@ from services.notifications.messages.rendering import INDIA, render
 from services.notifications.metrics import SELLER_UNTOLD
 from services.notifications.models import Message, Outbox
 from services.notifications.sellers import service as sellers
+from services.notifications.sellers.service import EDUCATION, OUTREACH
 from services.notifications.settings import NotificationsSettings
 from shared.events import (
     CaseEventBase,
@@ -236,6 +237,8 @@ async def handle_case_event(
     if address is None:
         address = await sellers.primary_address(session, event.seller_id) or NO_ADDRESS
     composition = compose_case_event(event, settings, now=now, seller_address=address)
+    if composition.lessons and not await sellers.wants(session, event.seller_id, EDUCATION):
+        composition.lessons.clear()  # the seller opted out of the education digest
     return await _queue(session, composition, settings=settings, now=now)
 
 
@@ -261,6 +264,8 @@ async def handle_seller_feedback(
         opener, sealed=event.seller_contact, legacy=event.seller_email, ref=event.feedback_id
     ) or await sellers.primary_address(session, event.seller_id)
     composition = compose_feedback(event, settings, seller_address=address)
+    if composition.drafts and not await sellers.wants(session, event.seller_id, OUTREACH):
+        return []  # the seller asked not to be contacted after its ratings
     return await _queue(session, composition, settings=settings, now=now)
 
 

@@ -20,6 +20,9 @@ from services.notifications.sellers.schemas import SellerProfileIn
 
 log = logging.getLogger(__name__)
 FIELDS = ("emails", "display_name", "language", "phone", "preferences")
+# Preferences that switch off mail the desk does not owe the seller (schemas.py).
+EDUCATION = "education_digest"
+OUTREACH = "feedback_outreach"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +109,11 @@ async def primary_address(session: AsyncSession, seller_id: str) -> str | None:
     if profile is None or not profile.emails:
         return None
     return profile.emails[0]
+
+
+async def wants(session: AsyncSession, seller_id: str, preference: str) -> bool:
+    """Whether the seller wants this optional mail: yes unless its profile says no."""
+    profile = await repository.get(session, seller_id)
+    if profile is None:
+        return True
+    return bool(profile.preferences.get(preference, True))
