@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.models import Message, SellerProfile, SellerProfileChange
+
+# Advisory-lock namespace of the seller directory (the first key of the two-key form).
+LOCK_NAMESPACE = 0x5E11
+
+
+async def lock_seller(session: AsyncSession, seller_id: str, *, exclusive: bool) -> None:
+    """A transaction-scoped lock on one seller's directory entry. A directory update takes it
+    exclusively and a consumer about to hold a message takes it shared (consumers never wait
+    on each other): a message is then either held before the update, which releases it, or
+    queued after it, with the new address; never held unseen by the update that would free it."""
+    lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+    await session.execute(select(lock(LOCK_NAMESPACE, func.hashtext(seller_id))))
 
 
 async def get(session: AsyncSession, seller_id: str, *, lock: bool = False) -> SellerProfile | None:

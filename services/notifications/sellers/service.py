@@ -58,6 +58,7 @@ async def save(
     hash_key: str,
 ) -> Saved:
     values = _values(data)
+    await repository.lock_seller(session, seller_id, exclusive=True)
     profile = await repository.get(session, seller_id, lock=True)
     created = profile is None
     if profile is None:
@@ -104,7 +105,10 @@ async def save(
 
 
 async def primary_address(session: AsyncSession, seller_id: str) -> str | None:
-    """Where the desk writes to this seller when a case names no reply address of its own."""
+    """Where the desk writes to this seller when a case names no reply address of its own.
+    Read under the seller's shared lock (repository.lock_seller), as a None here holds
+    the message until a directory update releases it."""
+    await repository.lock_seller(session, seller_id, exclusive=False)
     profile = await repository.get(session, seller_id)
     if profile is None or not profile.emails:
         return None
