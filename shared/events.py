@@ -407,6 +407,13 @@ class CaseOpened(CaseEventBase):
         "disputedesk.reconciliation.case_opened.v1"
     )
     expected_decision_by: AwareDatetime | None = None
+    trigger_rule: str | None = Field(
+        default=None,
+        max_length=16,
+        examples=["P1", "P2", "P3"],
+        description="For a case the desk opened itself, the SOP rule that opened it: tells "
+        "notifications whether the seller has something to do.",
+    )
 
 
 class EvidenceRequested(CaseEventBase):
@@ -471,6 +478,11 @@ class CaseUpdated(CaseEventBase):
         "disputedesk.reconciliation.case_updated.v1"
     )
     change: str = Field(examples=["ESCALATION_MERGED", "EVIDENCE_ADDED", "ASSIGNED"])
+    appeal_by: AwareDatetime | None = Field(
+        default=None,
+        description="On a duplicate filing of a decided case: until when the first case's "
+        "decision may still be appealed (the seller's next date).",
+    )
 
 
 CaseEvent = Annotated[

@@ -14,6 +14,7 @@ from services.notifications.digests.service import run_digest_flusher
 from services.notifications.messages.handlers import build_handlers
 from services.notifications.messages.router import router as messages_router
 from services.notifications.models import IdempotencyKey, Inbox, Outbox
+from services.notifications.sellers.router import router as sellers_router
 from services.notifications.settings import NotificationsSettings
 from services.notifications.suppressions.router import router as suppressions_router
 from shared.app import ConsumerSpec, ServiceRuntime, create_service_app
@@ -76,7 +77,7 @@ def create_app(
         inbox_model=Inbox,
         idempotency_model=IdempotencyKey,
         consumers=consumers,
-        routers=[messages_router, templates_router, suppressions_router],
+        routers=[messages_router, templates_router, suppressions_router, sellers_router],
         background=[dispatcher, digest_flusher],
         clock=clock,
     )

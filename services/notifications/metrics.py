@@ -7,3 +7,14 @@ NOTIFICATIONS = Counter(
     "Emails by template and what became of each attempt.",
     ["template", "outcome"],  # outcome: sent | failed | suppressed | retried
 )
+
+SELLER_UNTOLD = Counter(
+    "disputedesk_seller_untold_total",
+    "Seller messages held because neither the case nor the seller directory had an address "
+    "(the seller could not be told), by template.",
+    ["template"],
+)
+SELLER_RELEASED = Counter(
+    "disputedesk_seller_untold_released_total",
+    "Held seller messages released when the seller directory learnt an address.",
+)

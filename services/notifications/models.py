@@ -54,7 +54,9 @@ class Message(Base):
 
     Status: pending (waiting for `next_attempt_at`) → sending (claimed by a dispatcher until
     `lease_until`) → sent | failed | suppressed. A `sending` row whose lease ran out belongs to
-    a dispatcher that died mid-send, and is claimed again.
+    a dispatcher that died mid-send, and is claimed again. A seller message with no address
+    (none on the case, none in the seller directory) is `held` with an empty recipient until
+    the directory learns one, then becomes pending: the seller is told once, late.
     """
 
     __tablename__ = "messages"
@@ -62,6 +64,7 @@ class Message(Base):
         Index("ix_messages_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
         Index("ix_messages_leased", "lease_until", postgresql_where=text("status = 'sending'")),
         Index("ix_messages_seller_day", "seller_id", "next_attempt_at"),
+        Index("ix_messages_held_seller", "seller_id", postgresql_where=text("status = 'held'")),
     )
 
     message_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
@@ -160,3 +163,37 @@ class DigestItem(Base):
     topic: Mapped[str] = mapped_column(String(60))  # e.g. EVIDENCE_NOT_PROVIDED
     context: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SellerProfile(Base):
+    """The seller directory: where and how the desk writes to a seller. Addresses rest here,
+    in notifications' database only (the one service that may read them); every other
+    service knows the seller by `seller_id`."""
+
+    __tablename__ = "seller_profiles"
+
+    seller_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    emails: Mapped[list[str]] = mapped_column(JSONB)  # PII: never logged; first one is primary
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8), server_default="en")
+    phone: Mapped[str | None] = mapped_column(String(20))  # PII: never logged
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SellerProfileChange(Base):
+    """One row per directory version: who changed which fields, when, and the profile as it
+    then stood (so any earlier version can be read back)."""
+
+    __tablename__ = "seller_profile_changes"
+
+    seller_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("seller_profiles.seller_id"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    changed_by: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_fields: Mapped[list[str]] = mapped_column(JSONB)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)  # PII: never logged

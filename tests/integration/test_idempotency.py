@@ -548,3 +548,20 @@ async def _unsuppress(w: World) -> Call:
     return _notifications_call(
         w, MANAGER, f"/v1/suppressions/{a}", None, f"/v1/suppressions/{b}", None
     )
+
+
+def _seller_profile() -> dict[str, Any]:
+    return {"emails": [f"{uuid.uuid4().hex}@example.com"], "language": "en"}
+
+
+@scenario("notifications", "PUT", "/v1/sellers/{seller_id}")
+async def _seller(w: World) -> Call:
+    a, b = f"S-IDEM-{uuid.uuid4().hex[:8]}", f"S-IDEM-{uuid.uuid4().hex[:8]}"
+    return _notifications_call(
+        w,
+        MARKETPLACE,
+        f"/v1/sellers/{a}",
+        _seller_profile(),
+        f"/v1/sellers/{b}",
+        _seller_profile(),
+    )

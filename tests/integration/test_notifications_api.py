@@ -15,6 +15,8 @@ async def test_templates_list_and_preview(harness: Harness, pipeline: dict[str, 
     names = {t["name"]: t for t in r.json()}
     assert set(names) == {
         "acknowledgement",
+        "merge_acknowledgement",
+        "duplicate_filing",
         "evidence_request",
         "decision",
         "escalation_update",

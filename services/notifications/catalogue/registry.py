@@ -43,6 +43,19 @@ TEMPLATES: dict[str, TemplateInfo] = {
             "CaseOpened",
         ),
         TemplateInfo(
+            "merge_acknowledgement",
+            "The seller's filing joined the case already open for the return; where it stands.",
+            SELLER,
+            "CaseUpdated (ESCALATION_MERGED)",
+        ),
+        TemplateInfo(
+            "duplicate_filing",
+            "A second filing about a decided case: the first case's number, state and "
+            "appeal-by date.",
+            SELLER,
+            "CaseUpdated (DUPLICATE_CLAIM_REJECTED)",
+        ),
+        TemplateInfo(
             "evidence_request",
             "The exact evidence checklist and the reply-by time.",
             SELLER,
@@ -109,6 +122,12 @@ def _sample_composition(name: str, settings: NotificationsSettings) -> Compositi
         ),
         "evidence_request": lambda: compose_case_event(
             samples.evidence_requested(case_id, at), settings, now=at, seller_address=seller
+        ),
+        "merge_acknowledgement": lambda: compose_case_event(
+            samples.escalation_merged(case_id, at), settings, now=at, seller_address=seller
+        ),
+        "duplicate_filing": lambda: compose_case_event(
+            samples.duplicate_filing(case_id, at), settings, now=at, seller_address=seller
         ),
         "decision": lambda: compose_case_event(
             samples.case_decided(case_id, at), settings, now=at, seller_address=seller

@@ -18,6 +18,7 @@ from shared.events import (
     CaseOrigin,
     CaseRejected,
     CaseState,
+    CaseUpdated,
     ClaimType,
     DecisionRecord,
     EvidenceRequested,
@@ -172,6 +173,47 @@ def appeal_decided(case_id: str, at: datetime, **over: object) -> CaseDecided:
             reason="Appeal upheld.",
             **over,
         ),
+    )
+
+
+def escalation_merged(case_id: str, at: datetime, **over: object) -> CaseUpdated:
+    """A seller's filing joins the case the desk opened itself (E2)."""
+    values = {"origin": CaseOrigin.PROACTIVE, **over}
+    return CaseUpdated(
+        **_base(case_id, 3, CaseState.AWAITING_EVIDENCE, at, **values),
+        change="ESCALATION_MERGED",
+    )
+
+
+def duplicate_filing(case_id: str, at: datetime, **over: object) -> CaseUpdated:
+    """A seller files again about a decided case (E2b): refused, the case unchanged."""
+    return CaseUpdated(
+        **_base(
+            case_id,
+            5,
+            CaseState.CLOSED,
+            at,
+            **{
+                "reason": "This return already has a decided case; appeal it instead.",
+                "decision": decision_record(
+                    at,
+                    rule_id="E2b",
+                    outcome=None,
+                    liable_party=None,
+                    payout_pct=0,
+                    payout=0,
+                    partner_debit=0,
+                    marketplace_cost=0,
+                    reason_code="DUPLICATE_CLAIM",
+                    explanation="This return already has a decided case, and a second claim "
+                    "about the same return cannot be opened; you can appeal the existing "
+                    "decision instead.",
+                ),
+                **over,
+            },
+        ),
+        change="DUPLICATE_CLAIM_REJECTED",
+        appeal_by=at + timedelta(days=7),
     )
 
 

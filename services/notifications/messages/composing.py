@@ -1,7 +1,9 @@
 """From an event to the messages it calls for: which template, to whom, with what facts.
 
 Pure functions (no I/O): the service stores what these return, once per dedup key. The seller's
-address is given apart from the event, which carries it only sealed (`seller_address`).
+address is given apart from the event, which carries it only sealed (`seller_address`): None
+writes nothing to the seller, `NO_ADDRESS` composes the seller's messages with no recipient, to
+be held until the seller directory learns one (the seller could not be told, yet).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from shared.events import (
     CaseOrigin,
     CaseRejected,
     CaseState,
+    CaseUpdated,
     EvidenceRequested,
     FraudAlertRaised,
     SellerFeedbackReceived,
@@ -30,6 +33,15 @@ MANAGEMENT = "management"
 # Outreach and lessons are welcome but not owed: they are throttled per seller per day.
 NON_ESSENTIAL = frozenset({"feedback_outreach", "policy_education"})
 NEGATIVE_RATING = 2
+# The seller is owed the message but no address is known: compose it, hold it.
+NO_ADDRESS = ""
+# Proactive cases whose opening asks the seller for something: the evidence request that follows
+# is their first email, with the checklist and the reply-by time (SOP P2).
+PROACTIVE_ASKING = frozenset({"P2"})
+# Case updates a seller hears about: its own filing merged into the open case, or refused as a
+# duplicate of the case's claim (E2, E2b).
+MERGED = "ESCALATION_MERGED"
+DUPLICATE = "DUPLICATE_CLAIM_REJECTED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +173,25 @@ def _decision_context(
     return context
 
 
+def _filing_answer(
+    event: CaseUpdated, settings: NotificationsSettings, seller_address: str
+) -> Draft:
+    """The answer to a seller's filing that opened nothing new: merged into the open case
+    (acknowledged), or a duplicate of a decided one (where the first case stands, and its next
+    date)."""
+    context = _case_context(event, settings)
+    decision = event.decision
+    context.update(
+        state=event.state.value,
+        state_words=wording.STATE_FOR_SELLER.get(event.state.value, "being worked on"),
+        decided=event.state.value in wording.DECIDED_STATES,
+        appeal_by=event.appeal_by,
+        explanation=decision.explanation if decision else event.reason,
+    )
+    template = "merge_acknowledgement" if event.change == MERGED else "duplicate_filing"
+    return _seller_draft(template, event, context, seller_address)
+
+
 def compose_case_event(
     event: CaseEventBase,
     settings: NotificationsSettings,
@@ -169,26 +200,30 @@ def compose_case_event(
     seller_address: str | None,
 ) -> Composition:
     out = Composition()
-    if isinstance(event, CaseOpened) and seller_address:
+    owed = seller_address is not None
+    to = NO_ADDRESS if seller_address is None else seller_address
+    if isinstance(event, CaseOpened) and owed and event.trigger_rule not in PROACTIVE_ASKING:
         context = _case_context(event, settings)
         context["expected_decision_by"] = event.expected_decision_by or (
             event.occurred_at + timedelta(hours=48)
         )
-        out.drafts.append(_seller_draft("acknowledgement", event, context, seller_address))
-    elif isinstance(event, EvidenceRequested) and seller_address:
+        out.drafts.append(_seller_draft("acknowledgement", event, context, to))
+    elif isinstance(event, EvidenceRequested) and owed:
         context = _case_context(event, settings)
         context["checklist"] = [wording.checklist_item(item) for item in event.checklist]
         context["reply_by"] = event.reply_by
         context["reason"] = event.reason
-        out.drafts.append(_seller_draft("evidence_request", event, context, seller_address))
+        # A proactive case's request is the seller's first word of it (P2): say why we wrote.
+        context["first_word"] = event.origin == CaseOrigin.PROACTIVE and event.case_version <= 2
+        out.drafts.append(_seller_draft("evidence_request", event, context, to))
+    elif isinstance(event, CaseUpdated) and owed and event.change in (MERGED, DUPLICATE):
+        out.drafts.append(_filing_answer(event, settings, to))
     elif isinstance(event, CaseDecided | CaseRejected):
         context = _decision_context(event, settings)
         appeal = event.previous_state == CaseState.APPEALED
-        if seller_address:
+        if owed:
             out.drafts.append(
-                _seller_draft(
-                    "appeal_outcome" if appeal else "decision", event, context, seller_address
-                )
+                _seller_draft("appeal_outcome" if appeal else "decision", event, context, to)
             )
         reason_code = context["reason_code"]
         if (
@@ -226,8 +261,8 @@ def compose_case_event(
             rule_id=event.decision.rule_id if event.decision else None,
             partner_id=event.partner_id,
         )
-        if seller_address:
-            out.drafts.append(_seller_draft("escalation_update", event, context, seller_address))
+        if owed:
+            out.drafts.append(_seller_draft("escalation_update", event, context, to))
         alert = {
             "SLA_BREACHED": "sla_breach_alert",
             "ABOVE_APPROVAL_CAP": "approval_cap_alert",

@@ -11,6 +11,7 @@ from shared.events import (
     CaseEventBase,
     CaseOpened,
     CaseRejected,
+    CaseUpdated,
     EvidenceRequested,
     FraudAlertRaised,
     SellerFeedbackReceived,
@@ -29,7 +30,14 @@ def build_handlers(
             ctx.session, event=event, settings=settings, now=clock.now(), opener=opener
         )
 
-    for model in (CaseOpened, EvidenceRequested, CaseDecided, CaseRejected, CaseEscalated):
+    for model in (
+        CaseOpened,
+        EvidenceRequested,
+        CaseDecided,
+        CaseRejected,
+        CaseEscalated,
+        CaseUpdated,  # merged or duplicate filings: the seller hears what became of them
+    ):
         handlers.on(model)(on_case_event)
 
     @handlers.on(FraudAlertRaised)

@@ -20,6 +20,8 @@ from services.notifications.addresses import address_hash, open_contact
 from services.notifications.digests import service as digests
 from services.notifications.messages import repository
 from services.notifications.messages.composing import (
+    NO_ADDRESS,
+    SELLER,
     Composition,
     Draft,
     compose_case_event,
@@ -27,12 +29,27 @@ from services.notifications.messages.composing import (
     compose_fraud_alert,
 )
 from services.notifications.messages.rendering import INDIA, render
-from services.notifications.models import Message
+from services.notifications.metrics import SELLER_UNTOLD
+from services.notifications.models import Message, Outbox
+from services.notifications.sellers import service as sellers
+from services.notifications.sellers.service import EDUCATION, OUTREACH
 from services.notifications.settings import NotificationsSettings
-from shared.events import CaseEventBase, FraudAlertRaised, SellerFeedbackReceived
+from shared.events import (
+    CaseEventBase,
+    FraudAlertRaised,
+    NotificationFailed,
+    SellerFeedbackReceived,
+)
+from shared.outbox import enqueue
 from shared.pii import ContactOpener
 
 log = logging.getLogger(__name__)
+SOURCE = "disputedesk/notifications"
+# Said on the case's timeline (reconciliation records NotificationFailed there) and in the API.
+UNTOLD = (
+    "seller could not be told: no reply address on the case and the seller is not in the "
+    "seller directory; the message is held and goes out once the directory has an address"
+)
 # Deferred non-essential mail goes out at a civil hour of the seller's next day.
 MORNING = time(9, 0)
 
@@ -141,10 +158,48 @@ async def queue_draft(
         "attempts": 0,
         "next_attempt_at": send_at,
     }
-    if buffered and draft.essential:
+    held = draft.audience == SELLER and draft.recipient == NO_ADDRESS
+    if held:
+        row.update(status="held", recipient_hash="", last_error=UNTOLD)
+    elif buffered and draft.essential:
         _buffer(session, row)
         return message_id
-    return await repository.insert_once(session, row)
+    inserted = await repository.insert_once(session, row)
+    if inserted is not None and held:
+        _record_untold(session, row, now=now)
+    return inserted
+
+
+def _record_untold(session: AsyncSession, row: dict[str, Any], *, now: datetime) -> None:
+    """Once per held message (its insert is the dedup): counted, logged by id, and published
+    so the case's timeline says the seller could not be told."""
+    SELLER_UNTOLD.labels(row["template"]).inc()
+    log.warning(
+        "seller could not be told; message held until the seller directory has an address",
+        extra={
+            "case_id": row["case_id"],
+            "seller_id": row["seller_id"],
+            "template": row["template"],
+        },
+    )
+    enqueue(
+        session,
+        Outbox,
+        NotificationFailed(
+            message_id=row["message_id"],
+            subject_key=row["subject_key"] or row["seller_id"] or str(row["message_id"]),
+            case_id=row["case_id"],
+            return_id=row["return_id"],
+            seller_id=row["seller_id"],
+            template=row["template"],
+            case_version=row["case_version"],
+            attempts=1,
+            error=UNTOLD,
+            permanent=False,  # not final: the directory may learn an address
+            failed_at=now,
+        ),
+        source=SOURCE,
+    )
 
 
 async def _queue(
@@ -177,12 +232,13 @@ async def handle_case_event(
     address = open_contact(
         opener, sealed=event.seller_contact, legacy=event.seller_email, ref=event.case_id
     )
+    # The case's own reply address first (the seller named it for this case), else the
+    # directory's; else the seller's messages are held (NO_ADDRESS) until it has one.
     if address is None:
-        log.info(
-            "case event has no seller address; nothing for the seller queued",
-            extra={"case_id": event.case_id, "ce_type": event.ce_type},
-        )
+        address = await sellers.primary_address(session, event.seller_id) or NO_ADDRESS
     composition = compose_case_event(event, settings, now=now, seller_address=address)
+    if composition.lessons and not await sellers.wants(session, event.seller_id, EDUCATION):
+        composition.lessons.clear()  # the seller opted out of the education digest
     return await _queue(session, composition, settings=settings, now=now)
 
 
@@ -206,8 +262,10 @@ async def handle_seller_feedback(
 ) -> list[UUID]:
     address = open_contact(
         opener, sealed=event.seller_contact, legacy=event.seller_email, ref=event.feedback_id
-    )
+    ) or await sellers.primary_address(session, event.seller_id)
     composition = compose_feedback(event, settings, seller_address=address)
+    if composition.drafts and not await sellers.wants(session, event.seller_id, OUTREACH):
+        return []  # the seller asked not to be contacted after its ratings
     return await _queue(session, composition, settings=settings, now=now)
 
 

@@ -90,3 +90,17 @@ def checklist_item(item: str) -> str:
 
 def claim_words(claim_type: str | None) -> str:
     return CLAIM_TYPE_WORDS.get(claim_type or "", "there was a problem with the return")
+
+
+# Where a case stands, for a seller who asks again.
+STATE_FOR_SELLER = {
+    "OPEN": "open, and we are checking the facts",
+    "AWAITING_EVIDENCE": "waiting for the evidence we asked you for",
+    "UNDER_REVIEW": "being reviewed by the desk",
+    "ESCALATED": "with a senior member of the desk",
+    "DECIDED": "decided",
+    "REJECTED": "closed without a payout",
+    "APPEALED": "under appeal",
+    "CLOSED": "closed",
+}
+DECIDED_STATES = frozenset({"DECIDED", "REJECTED", "CLOSED"})

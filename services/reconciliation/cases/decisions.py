@@ -408,6 +408,7 @@ async def start(
         reason=reason,
         now=now,
         expected_decision_by=expected_decision_by(verdict, now, p),
+        trigger_rule=case.trigger_rule,
         data={"trigger_rule": case.trigger_rule},
     )
     await apply_verdict(session, case, verdict, facts, now=now, p=p)

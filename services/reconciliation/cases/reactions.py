@@ -320,6 +320,7 @@ async def on_escalation(
             reason_code=case.reason_code,
             decision=decision,
             change="DUPLICATE_CLAIM_REJECTED",
+            appeal_by=case.appeal_by,  # the seller's next date on the first case
             data={"escalation_id": escalation.escalation_id},
         )
         metrics.decision_made(session, "E2b", None)

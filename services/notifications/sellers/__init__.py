@@ -1,0 +1,1 @@
+"""The seller directory: each seller's addresses, language and preferences, versioned."""

@@ -1,0 +1,123 @@
+"""The seller directory's rules: a PUT that changes something makes a new version and a history
+row naming who changed which fields; a new address releases the seller's held messages.
+
+Never commits: the request's session does (shared/db.py)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifications.addresses import address_hash
+from services.notifications.metrics import SELLER_RELEASED
+from services.notifications.models import SellerProfile, SellerProfileChange
+from services.notifications.sellers import repository
+from services.notifications.sellers.schemas import SellerProfileIn
+
+log = logging.getLogger(__name__)
+FIELDS = ("emails", "display_name", "language", "phone", "preferences")
+# Preferences that switch off mail the desk does not owe the seller (schemas.py).
+EDUCATION = "education_digest"
+OUTREACH = "feedback_outreach"
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    profile: SellerProfile
+    created: bool
+    changed: bool
+    released: int
+
+
+def _values(data: SellerProfileIn) -> dict[str, Any]:
+    values = data.model_dump(mode="json")
+    # Addresses compare case-insensitively; keep one of each, first one first.
+    emails: list[str] = []
+    for address in values["emails"]:
+        if address.lower() not in {e.lower() for e in emails}:
+            emails.append(address)
+    values["emails"] = emails
+    return values
+
+
+def snapshot(profile: SellerProfile) -> dict[str, Any]:
+    return {name: getattr(profile, name) for name in FIELDS}
+
+
+async def save(
+    session: AsyncSession,
+    *,
+    seller_id: str,
+    data: SellerProfileIn,
+    actor: str,
+    now: datetime,
+    hash_key: str,
+) -> Saved:
+    values = _values(data)
+    await repository.lock_seller(session, seller_id, exclusive=True)
+    profile = await repository.get(session, seller_id, lock=True)
+    created = profile is None
+    if profile is None:
+        profile = SellerProfile(seller_id=seller_id, version=0, **values)
+        changed_fields = [name for name in FIELDS if values[name] not in (None, [], {})]
+        repository.add(session, profile)
+    else:
+        changed_fields = [name for name in FIELDS if getattr(profile, name) != values[name]]
+        if not changed_fields:
+            # The same profile again: no new version, nothing in the history.
+            return Saved(profile, created=False, changed=False, released=0)
+        for name in FIELDS:
+            setattr(profile, name, values[name])
+    profile.version += 1
+    profile.updated_by = actor
+    profile.updated_at = now
+    await session.flush()
+    repository.add(
+        session,
+        SellerProfileChange(
+            seller_id=seller_id,
+            version=profile.version,
+            changed_by=actor,
+            changed_at=now,
+            changed_fields=changed_fields,
+            snapshot=snapshot(profile),
+        ),
+    )
+    primary = profile.emails[0]
+    released = await repository.release_held(
+        session,
+        seller_id=seller_id,
+        recipient=primary,
+        recipient_hash=address_hash(primary, hash_key),
+        now=now,
+    )
+    if released:
+        SELLER_RELEASED.inc(released)
+        log.info(
+            "held seller messages released by a directory update",
+            extra={"seller_id": seller_id, "released": released},
+        )
+    return Saved(profile, created=created, changed=True, released=released)
+
+
+async def primary_address(session: AsyncSession, seller_id: str) -> str | None:
+    """Where the desk writes to this seller when a case names no reply address of its own.
+    Read under the seller's shared lock (repository.lock_seller), as a None here holds
+    the message until a directory update releases it."""
+    await repository.lock_seller(session, seller_id, exclusive=False)
+    profile = await repository.get(session, seller_id)
+    if profile is None or not profile.emails:
+        return None
+    return profile.emails[0]
+
+
+async def wants(session: AsyncSession, seller_id: str, preference: str) -> bool:
+    """Whether the seller wants this optional mail: yes unless its profile says no."""
+    profile = await repository.get(session, seller_id)
+    if profile is None:
+        return True
+    return bool(profile.preferences.get(preference, True))

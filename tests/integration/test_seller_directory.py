@@ -1,0 +1,380 @@
+"""The seller directory and what every seller hears, end to end: the marketplace keeps a
+seller's profile in notifications, partner scans and seller filings go in through intake's
+HTTP API, reconciliation opens, merges and refuses cases on the real topics, and the emails are
+read back from the SMTP sink's `.eml` files."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+from typing import Any
+
+from services.notifications.messages.rendering import india_time
+from services.notifications.metrics import SELLER_UNTOLD
+from tests.conftest import Harness
+from tests.support.factories import escalation_body, return_body, swiftship_event, uid
+from tests.support.mail import html_part, messages_mentioning, text_part
+from tests.support.signing import swiftship_headers
+from tests.support.waiting import eventually
+
+MARKETPLACE = "DISPUTEDESK_KEY_MARKETPLACE"
+AGENT = "DISPUTEDESK_KEY_OPS_AGENT"
+PORTAL = "DISPUTEDESK_KEY_SELLER_PORTAL"
+PORTAL_SELLER = "S-DEMO-1"  # the development seller-portal key acts for this seller only
+PROBLEM = "application/problem+json"
+
+
+def _address() -> str:
+    return f"{uid('seller').lower()}@example.com"
+
+
+def _profile(email: str, **over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "emails": [email],
+        "display_name": "Asha Electronics",
+        "language": "en",
+        "phone": "+919876543210",
+        "preferences": {"education_digest": True},
+    }
+    body.update(over)
+    return body
+
+
+async def _put_seller(
+    harness: Harness, notifications: Any, seller_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    r = await notifications.client.put(
+        f"/v1/sellers/{seller_id}", json=body, headers=harness.key(MARKETPLACE)
+    )
+    assert r.status_code in (200, 201), r.text
+    return dict(r.json())
+
+
+async def _feed(harness: Harness, intake: Any, seller_id: str, **over: Any) -> str:
+    ret = return_body(seller_id=seller_id, partner_id="swiftship", **over)
+    r = await intake.client.post("/v1/returns", json=ret, headers=harness.key(MARKETPLACE))
+    assert r.status_code == 202, r.text
+    return str(ret["return_id"])
+
+
+async def _scan(
+    harness: Harness, intake: Any, rid: str, event: str, at: datetime, weight_kg: float = 1.2
+) -> None:
+    body = swiftship_event(rid, event, at=at.isoformat(), weight_kg=weight_kg)
+    r = await intake.client.post(
+        "/v1/webhooks/swiftship",
+        content=body,
+        headers=swiftship_headers(harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=uid("msg")),
+    )
+    assert r.status_code == 202, r.text
+
+
+async def _file(harness: Harness, intake: Any, rid: str, **over: Any) -> None:
+    r = await intake.client.post(
+        "/v1/escalations", json=escalation_body(rid, **over), headers=harness.key(PORTAL)
+    )
+    assert r.status_code == 201, r.text
+
+
+async def _case(harness: Harness, recon: Any, rid: str, until: Any) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        r = await recon.client.get(
+            "/v1/cases", params={"return_id": rid}, headers=harness.key(AGENT)
+        )
+        items = r.json()["items"]
+        if not items:
+            return None
+        r = await recon.client.get(f"/v1/cases/{items[0]['case_id']}", headers=harness.key(AGENT))
+        return dict(r.json())
+
+    found = await eventually(
+        probe, until=lambda c: c is not None and until(c), timeout=60, what=f"case of {rid}"
+    )
+    assert found is not None
+    return found
+
+
+def _about(harness: Harness, rid: str, subject_part: str) -> list[Message]:
+    """Emails about a return whose subject says `subject_part` (a raw search could miss a
+    folded or encoded subject line)."""
+    return [
+        m for m in messages_mentioning(harness.mail_dir, rid) if subject_part in str(m["Subject"])
+    ]
+
+
+async def _mails(
+    harness: Harness, rid: str, subject_part: str, count: int = 1, timeout: float = 60
+) -> list[Message]:
+    return await eventually(
+        lambda: asyncio.to_thread(_about, harness, rid, subject_part),
+        until=lambda found: len(found) >= count,
+        timeout=timeout,
+        what=f"{count} emails about {rid} saying {subject_part!r}",
+    )
+
+
+def _trigger(case: dict[str, Any]) -> str:
+    opened = next(t for t in case["timeline"] if t["kind"] == "CaseOpened")
+    return str(opened["data"]["trigger_rule"])
+
+
+def _subjects(mails: list[Message]) -> list[str]:
+    return [str(m["Subject"]) for m in mails]
+
+
+def _in_both(mail: Message, *needles: str) -> None:
+    text, html = text_part(mail), html_part(mail)
+    for needle in needles:
+        assert needle in text, f"{needle!r} missing from the text part:\n{text}"
+        assert needle in html, f"{needle!r} missing from the HTML part:\n{html}"
+
+
+async def test_p1_lost_parcel_tells_the_directory_seller_no_action_is_needed(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon, notifications = (
+        pipeline[n] for n in ("intake", "reconciliation", "notifications")
+    )
+    seller, address = uid("S-DIR"), _address()
+    await _put_seller(harness, notifications, seller, _profile(address))
+    rid = await _feed(harness, intake, seller)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2))
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1))
+    case = await _case(harness, recon, rid, lambda c: c["origin"] == "PROACTIVE")
+    assert _trigger(case) == "P1"
+
+    [mail] = await _mails(harness, rid, "We spotted a problem")
+    assert mail["To"] == address
+    assert case["case_id"] in mail["Subject"] and "no action needed" in mail["Subject"]
+    _in_both(mail, case["case_id"], "You do not need to file a claim or send anything")
+
+
+async def test_p2_weight_drop_sends_the_directory_seller_the_checklist_and_the_window(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon, notifications = (
+        pipeline[n] for n in ("intake", "reconciliation", "notifications")
+    )
+    seller, address = uid("S-DIR"), _address()
+    await _put_seller(harness, notifications, seller, _profile(address))
+    rid = await _feed(harness, intake, seller, qc_required=False)
+    now = datetime.now(UTC)
+    delivered = (now - timedelta(days=1)).replace(microsecond=0)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", delivered, 0.9)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+    assert _trigger(case) == "P2"
+    reply_by = datetime.fromisoformat(case["reply_by"])
+    assert reply_by == delivered + timedelta(days=7)
+
+    [mail] = await _mails(harness, rid, "Please send evidence")
+    assert mail["To"] == address and "Please send evidence" in mail["Subject"]
+    _in_both(
+        mail,
+        "we have opened case",
+        case["case_id"],
+        "An unboxing video",
+        india_time(reply_by),
+        "close the claim without a payout",
+    )
+    # One email: the opening itself asks for nothing the checklist does not say.
+    await asyncio.sleep(2)
+    assert _subjects(messages_mentioning(harness.mail_dir, rid)) == [str(mail["Subject"])]
+
+
+async def test_a_filing_merged_into_the_open_case_is_acknowledged_at_its_reply_address(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    rid = await _feed(harness, intake, PORTAL_SELLER, qc_required=False)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 0.9)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+    # The seller is not in the directory; its filing names a reply address for this case.
+    reply_to = _address()
+    await _file(harness, intake, rid, claim_type="MISSING_ITEM", seller_email=reply_to, evidence=[])
+    [mail] = await _mails(harness, rid, "it joins the case already open")
+    assert mail["To"] == reply_to
+    assert case["case_id"] in mail["Subject"] and rid in mail["Subject"]
+    _in_both(mail, case["case_id"], "which we opened ourselves", "you do not need to file again")
+
+
+async def test_a_duplicate_filing_hears_where_the_first_case_stands_and_its_next_date(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    reply_to = _address()
+    rid = await _feed(harness, intake, PORTAL_SELLER, qc_required=False, item_value=180_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 0.9)
+    await _file(
+        harness,
+        intake,
+        rid,
+        claim_type="MISSING_ITEM",
+        claimed_amount=150_000,
+        received_weight_g=900,
+        seller_email=reply_to,
+    )
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["appeal_by"]
+    appeal_by = datetime.fromisoformat(case["appeal_by"])
+
+    await _file(harness, intake, rid, claimed_amount=150_000, seller_email=reply_to)
+    [mail] = await _mails(harness, rid, "already has a case: here is where it stands")
+    assert mail["To"] == reply_to and case["case_id"] in mail["Subject"]
+    _in_both(mail, case["case_id"], "stands: it is", india_time(appeal_by), "appeal")
+    assert "it is closed" in text_part(mail)
+    assert "E2b" not in text_part(mail)  # no rule ids for sellers
+
+
+async def test_a_seller_unknown_to_the_directory_is_told_once_its_address_arrives(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon, notifications = (
+        pipeline[n] for n in ("intake", "reconciliation", "notifications")
+    )
+    seller, address = uid("S-NEW"), _address()
+    untold_before = SELLER_UNTOLD.labels("acknowledgement")._value.get()
+    rid = await _feed(harness, intake, seller)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2))
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1))
+
+    # The desk opens the case and decides it (L1); the seller is told of neither. The case's
+    # timeline says so, once per email, and so does the metric.
+    def untold(c: dict[str, Any]) -> list[str]:
+        return [t["kind"] for t in c["timeline"] if "seller could not be told" in t["reason"]]
+
+    case = await _case(
+        harness, recon, rid, lambda c: c["state"] == "CLOSED" and len(untold(c)) == 2
+    )
+    assert untold(case) == ["EMAIL_FAILED", "EMAIL_FAILED"]
+    assert SELLER_UNTOLD.labels("acknowledgement")._value.get() == untold_before + 1
+    assert messages_mentioning(harness.mail_dir, rid) == []
+
+    # The marketplace adds the seller: the held emails go out, each once.
+    saved = await _put_seller(harness, notifications, seller, _profile(address))
+    assert saved["released_messages"] == 2
+    [opened] = await _mails(harness, rid, "We spotted a problem")
+    [decided] = await _mails(harness, rid, "approved in full")
+    assert opened["To"] == decided["To"] == address
+    assert case["case_id"] in opened["Subject"] and case["case_id"] in decided["Subject"]
+    again = await _put_seller(harness, notifications, seller, _profile(address, language="hi"))
+    assert (again["version"], again["released_messages"]) == (2, 0)
+    await _case(
+        harness,
+        recon,
+        rid,
+        lambda c: [t["kind"] for t in c["timeline"]].count("EMAIL_SENT") == 2,
+    )
+    await asyncio.sleep(2)
+    assert len(messages_mentioning(harness.mail_dir, rid)) == 2
+
+
+async def test_directory_updates_are_versioned_with_who_changed_what(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    notifications = pipeline["notifications"]
+    seller, address = uid("S-VER"), _address()
+    path = f"/v1/sellers/{seller}"
+    r = await notifications.client.put(
+        path, json=_profile(address), headers=harness.key(MARKETPLACE)
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["version"], r.json()["emails"]) == (1, [address])
+    # The same profile again changes nothing: no new version.
+    r = await notifications.client.put(
+        path, json=_profile(address), headers=harness.key(MARKETPLACE)
+    )
+    assert (r.status_code, r.json()["version"]) == (200, 1)
+    second = _address()
+    r = await notifications.client.put(
+        path, json=_profile(second, language="hi"), headers=harness.key(MARKETPLACE)
+    )
+    assert (r.status_code, r.json()["version"]) == (200, 2)
+    history = r.json()["history"]
+    assert [(h["version"], h["changed_by"]) for h in history] == [
+        (2, "marketplace"),
+        (1, "marketplace"),
+    ]
+    assert history[0]["changed_fields"] == ["emails", "language"]
+
+    # The desk reads it with the addresses masked; the marketplace in full.
+    r = await notifications.client.get(path, headers=harness.key(AGENT))
+    assert r.status_code == 200, r.text
+    assert r.json()["emails"] == [f"{second[0]}***@example.com"] and second not in r.text
+    assert r.json()["phone"] == "***210"
+    r = await notifications.client.get(path, headers=harness.key(MARKETPLACE))
+    assert r.json()["emails"] == [second] and r.json()["language"] == "hi"
+
+    r = await notifications.client.get(f"/v1/sellers/{uid('S-NONE')}", headers=harness.key(AGENT))
+    assert r.status_code == 404 and r.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_directory_refuses_other_roles_and_bad_profiles_and_replays_a_key(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    notifications = pipeline["notifications"]
+    seller = uid("S-BAD")
+    path = f"/v1/sellers/{seller}"
+    for env in (PORTAL, AGENT, "DISPUTEDESK_KEY_ADMIN"):
+        r = await notifications.client.put(
+            path, json=_profile(_address()), headers=harness.key(env)
+        )
+        assert r.status_code == 403, (env, r.text)
+    r = await notifications.client.get(path, headers=harness.key(PORTAL))
+    assert r.status_code == 403
+    for bad in (
+        _profile(_address(), language="fr"),
+        _profile("not-an-address"),
+        _profile(_address(), phone="98765"),
+        _profile(_address(), nickname="x"),
+        {**_profile(_address()), "emails": []},
+    ):
+        r = await notifications.client.put(path, json=bad, headers=harness.key(MARKETPLACE))
+        assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM), r.text
+    key = {"Idempotency-Key": uuid.uuid4().hex, **harness.key(MARKETPLACE)}
+    body = _profile(_address())
+    first = await notifications.client.put(path, json=body, headers=key)
+    replay = await notifications.client.put(path, json=body, headers=key)
+    assert (first.status_code, replay.status_code) == (201, 201)
+    assert first.json() == replay.json()
+    r = await notifications.client.put(path, json=_profile(_address()), headers=key)
+    assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM), r.text
+
+
+async def test_outreach_after_a_low_rating_follows_the_directory_and_its_preferences(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, notifications = pipeline["intake"], pipeline["notifications"]
+    welcome, declined = uid("S-FB"), uid("S-FB")
+    welcome_at, declined_at = _address(), _address()
+    await _put_seller(harness, notifications, welcome, _profile(welcome_at))
+    await _put_seller(
+        harness,
+        notifications,
+        declined,
+        _profile(declined_at, preferences={"feedback_outreach": False}),
+    )
+    for seller in (declined, welcome):
+        r = await intake.client.post(
+            "/v1/seller-feedback",
+            json={"seller_id": seller, "rating": 1, "text": "Nobody answered my claim."},
+            headers=harness.key(MARKETPLACE),
+        )
+        assert r.status_code in (201, 202), r.text
+    # No address came with the feedback: the directory's is used, for the seller who wants it.
+    [mail] = await eventually(
+        lambda: asyncio.to_thread(messages_mentioning, harness.mail_dir, welcome_at),
+        until=lambda found: len(found) >= 1,
+        what="outreach to the directory address",
+    )
+    assert mail["To"] == welcome_at
+    await asyncio.sleep(2)  # the declined seller's feedback went first; nothing came of it
+    assert messages_mentioning(harness.mail_dir, declined_at) == []

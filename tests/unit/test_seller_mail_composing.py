@@ -1,0 +1,68 @@
+"""Which seller messages the case events of issue 17 call for: proactive openings, merged and
+duplicate filings, and messages for a seller nobody can write to yet (pure, no I/O)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.notifications.catalogue import samples
+from services.notifications.catalogue.registry import TEMPLATES, preview
+from services.notifications.messages.composing import NO_ADDRESS, compose_case_event
+from services.notifications.messages.rendering import india_time
+from services.notifications.settings import NotificationsSettings
+from shared.events import CaseOrigin
+
+SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
+AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+TO = "seller@example.com"
+
+
+def _templates(event: object, address: str | None = TO) -> list[str]:
+    out = compose_case_event(event, SETTINGS, now=AT, seller_address=address)  # type: ignore[arg-type]
+    return [d.template for d in out.drafts]
+
+
+def test_a_proactive_opening_says_no_action_unless_the_rule_asks_for_evidence() -> None:
+    for rule in ("P1", "P3", None):
+        opened = samples.case_opened("C-1", AT, origin=CaseOrigin.PROACTIVE).model_copy(
+            update={"trigger_rule": rule}
+        )
+        assert _templates(opened) == ["acknowledgement"], rule
+    p2 = samples.case_opened("C-1", AT, origin=CaseOrigin.PROACTIVE).model_copy(
+        update={"trigger_rule": "P2"}
+    )
+    assert _templates(p2) == []  # the evidence request that follows is its first email
+    request = samples.evidence_requested("C-1", AT, origin=CaseOrigin.PROACTIVE)
+    [draft] = compose_case_event(request, SETTINGS, now=AT, seller_address=TO).drafts
+    assert draft.context["first_word"] is True
+
+
+def test_merged_and_duplicate_filings_are_answered_and_other_updates_are_not() -> None:
+    assert _templates(samples.escalation_merged("C-1", AT)) == ["merge_acknowledgement"]
+    assert _templates(samples.duplicate_filing("C-1", AT)) == ["duplicate_filing"]
+    assigned = samples.escalation_merged("C-1", AT).model_copy(update={"change": "ASSIGNED"})
+    assert _templates(assigned) == []
+
+
+def test_an_unknown_seller_gets_its_messages_composed_without_a_recipient() -> None:
+    drafts = compose_case_event(
+        samples.case_decided("C-1", AT), SETTINGS, now=AT, seller_address=NO_ADDRESS
+    ).drafts
+    assert [(d.template, d.recipient) for d in drafts] == [("decision", "")]
+    # No address and none owed (None): nothing for the seller, as before.
+    assert _templates(samples.case_decided("C-1", AT), None) == []
+    # Lessons need a real address: the digest is not owed.
+    rejected = samples.case_rejected("C-1", AT)
+    assert compose_case_event(rejected, SETTINGS, now=AT, seller_address=NO_ADDRESS).lessons == []
+
+
+def test_the_duplicate_filing_email_names_the_first_case_and_its_next_date() -> None:
+    assert {"merge_acknowledgement", "duplicate_filing"} <= set(TEMPLATES)
+    rendered = preview("duplicate_filing", SETTINGS)
+    assert "CASE-SAMPLE-1" in rendered.subject
+    assert "it is closed" in rendered.text
+    event = samples.duplicate_filing("CASE-SAMPLE-1", samples.SAMPLE_TIME)
+    assert event.appeal_by is not None and india_time(event.appeal_by) in rendered.text
+    assert "E2b" not in rendered.text
+    merged = preview("merge_acknowledgement", SETTINGS)
+    assert "you do not need to file again" in merged.text and "CASE-SAMPLE-1" in merged.html
