@@ -123,7 +123,7 @@ class EscalationRecord(Base):
     filed_by: Mapped[str] = mapped_column(String(200))
     # Sealed for notifications (shared/pii.py); reconciliation cannot read it, only pass it on.
     seller_contact: Mapped[str | None] = mapped_column(String(512))
-    # PRIMARY (the case's claim), MERGED (E2), DUPLICATE (E2b)
+    # PRIMARY (the case's claim), MERGED (E2), DUPLICATE (E2b), REFUSED (not the return's seller)
     disposition: Mapped[str | None] = mapped_column(String(20))
     case_id: Mapped[str | None] = mapped_column(String(64))
 
@@ -163,7 +163,8 @@ class AppealRecord(Base):
     seller_id: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    disposition: Mapped[str] = mapped_column(String(20))  # ACCEPTED | LATE | NOTHING_TO_APPEAL
+    # ACCEPTED | LATE | NOTHING_TO_APPEAL | ALREADY_APPEALED | REFUSED (not the case's seller)
+    disposition: Mapped[str] = mapped_column(String(20))
 
 
 class RefundRecord(Base):
