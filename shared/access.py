@@ -1,5 +1,6 @@
 """The routes of a service app with who may call them: the source of the role matrix in
-docs/security.md and of the tests that hold every mutating route to the same rules."""
+docs/security.md, of the bearer scheme in the OpenAPI document (shared/openapi.py) and of the
+tests that hold every mutating route to the same rules."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute
 
 from shared.auth import RoleCheck, authenticate
 
@@ -28,6 +29,11 @@ class RouteAccess:
     def mutating(self) -> bool:
         return self.method in MUTATING
 
+    @property
+    def authenticated(self) -> bool:
+        """It takes an API key (`Authorization: Bearer`), whatever the roles."""
+        return self.roles is not None
+
 
 def _walk(dependant: Dependant) -> Iterator[Dependant]:
     yield dependant
@@ -45,13 +51,22 @@ def _roles(dependant: Dependant) -> frozenset[str] | None:
     return roles
 
 
+def _api_routes(app: FastAPI) -> Iterator[APIRoute]:
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before route contexts: included routes are the app's own
+        routes = list(app.router.routes)
+    else:
+        routes = [ctx.route for ctx in iter_route_contexts(app.router.routes)]
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+
+
 def route_access(app: FastAPI) -> list[RouteAccess]:
     """Every API route of `app` (one row per method), in the order they were added."""
     out = []
-    for ctx in iter_route_contexts(app.router.routes):
-        route = ctx.route
-        if not isinstance(route, APIRoute):
-            continue
+    for route in _api_routes(app):
         for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
             out.append(RouteAccess(method, route.path, _roles(route.dependant), route))
     return out

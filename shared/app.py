@@ -175,6 +175,8 @@ def create_service_app(
     consumers: Sequence[ConsumerSpec] = (),
     routers: Sequence[APIRouter] = (),
     background: Sequence[BackgroundLoop] = (),
+    # The service's own expiring rows, purged by the same loop as the bookkeeping tables.
+    own_retentions: Sequence[Retention] = (),
     keyring: Keyring | None = None,
     clock: Clock | None = None,
 ) -> FastAPI:
@@ -197,6 +199,7 @@ def create_service_app(
                 settings.idempotency_retention_h * hours,
             )
         )
+    retentions.extend(own_retentions)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

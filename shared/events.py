@@ -21,6 +21,7 @@ from pydantic import (
     TypeAdapter,
 )
 
+from shared.pii import MAX_TOKEN_LENGTH
 from shared.validation import Instant, Paise
 
 Grams = Annotated[int, Field(ge=0, le=1_000_000, description="Weight in whole grams.")]
@@ -29,7 +30,7 @@ Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\
 SealedContact = Annotated[
     str,
     Field(
-        max_length=512,
+        max_length=MAX_TOKEN_LENGTH,
         pattern=r"^sc1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]+$",
         description="Where the desk writes to the seller, sealed: only notifications opens it.",
     ),

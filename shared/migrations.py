@@ -27,6 +27,11 @@ def upgrade(service: str, database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service, database_url), revision)
 
 
+def downgrade(service: str, database_url: str, revision: str) -> None:
+    """Blocking, like `upgrade`: roll the service's database back to `revision`."""
+    command.downgrade(alembic_config(service, database_url), revision)
+
+
 def run_env(target_metadata: MetaData) -> None:
     """The body of every service's `migrations/env.py`."""
     url = context.config.get_main_option("sqlalchemy.url")

@@ -5,7 +5,6 @@ shipped in a Python package (no CDN: the docs work offline and load no third-par
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict
 
-from shared.auth import authenticate
+from shared.access import route_access
 from shared.problems import PROBLEM_JSON
 
 BEARER = "bearerAuth"
@@ -62,32 +61,12 @@ _ALWAYS = {"503": "A dependency is briefly unavailable; nothing was stored, retr
 _FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 
 
-def _route_contexts(app: FastAPI) -> Iterator[Any]:
-    """Every API route with its effective path, across FastAPI's router representations."""
-    try:
-        from fastapi.routing import iter_route_contexts  # type: ignore[attr-defined]
-    except ImportError:  # FastAPI before included routers kept their own route objects
-        yield from app.routes
-        return
-    yield from iter_route_contexts(app.routes)
-
-
-def _takes_api_key(dependant: Any) -> bool:
-    if getattr(dependant, "call", None) is authenticate:
-        return True
-    return any(_takes_api_key(d) for d in getattr(dependant, "dependencies", ()))
-
-
 def _authenticated_operations(app: FastAPI) -> set[tuple[str, str]]:
-    found = set()
-    for route in _route_contexts(app):
-        dependant = getattr(route, "dependant", None)
-        path = getattr(route, "path_format", None)
-        if dependant is None or path is None or not _takes_api_key(dependant):
-            continue
-        for method in getattr(route, "methods", None) or ():
-            found.add((path, method.lower()))
-    return found
+    return {
+        (route.route.path_format, route.method.lower())
+        for route in route_access(app)
+        if route.authenticated
+    }
 
 
 def _add(responses: dict[str, Any], statuses: dict[str, str]) -> None:

@@ -121,8 +121,6 @@ def plausible_day(value: date) -> date:
     return value
 
 
-Text = Annotated[str, AfterValidator(plain_text)]
-Token = Annotated[str, AfterValidator(plain_token)]
 # Integer paise, strictly: `true`, `"249900"` and `249900.0` are refused rather than coerced, so
 # a client that sends rupees as a float or a string learns it at once.
 Paise = Annotated[

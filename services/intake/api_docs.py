@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.openapi import problem_response_doc
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return problem_response_doc(description)
-
+from shared.openapi import problem_response_doc as _problem
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _problem("No, unknown or revoked credentials"),

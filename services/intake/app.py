@@ -20,7 +20,6 @@ from shared.app import create_service_app
 from shared.clock import Clock
 from shared.keys import PII_PUBLIC_KEY, load_key_list
 from shared.pii import ContactSealer
-from shared.retention import retention_loop
 
 
 def create_app(settings: IntakeSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -30,10 +29,6 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     partner_secrets = PartnerSecrets.from_environment()
     contact_sealer = ContactSealer.from_keys(
         load_key_list(PII_PUBLIC_KEY, purpose="intake seals seller addresses for notifications")
-    )
-    purge_revoked_secrets = retention_loop(
-        [revoked_secret_retention(timedelta(hours=settings.revoked_secret_grace_h))],
-        settings.retention_interval_s,
     )
     app = create_service_app(
         name="intake",
@@ -51,7 +46,8 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
             feedback_router,
             admin_router,
         ],
-        background=[hold_sweep_loop, purge_revoked_secrets],
+        background=[hold_sweep_loop],
+        own_retentions=[revoked_secret_retention(timedelta(hours=settings.revoked_secret_grace_h))],
         clock=clock,
     )
     app.state.partner_secrets = partner_secrets

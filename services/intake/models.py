@@ -233,7 +233,6 @@ class Escalation(Base):
     # The seller's reply address for this case, sealed for notifications (shared/pii.py): intake
     # can seal but not open it. A held escalation's event is built from this row when it binds.
     seller_contact: Mapped[str | None] = mapped_column(Text)
-    # No seller address here: it left in the event, sealed for notifications (shared/pii.py).
     appeal_reason: Mapped[str | None] = mapped_column(Text)
     appealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from shared.idempotency import IdempotencyKeyMixin
 from shared.inbox import InboxMixin
 from shared.outbox import OutboxMixin
+from shared.pii import MAX_TOKEN_LENGTH
 from shared.rate_limit import RateLimitBucketMixin
 
 
@@ -122,8 +123,8 @@ class EscalationRecord(Base):
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     filed_by: Mapped[str] = mapped_column(String(200))
     # Sealed for notifications (shared/pii.py); reconciliation cannot read it, only pass it on.
-    seller_contact: Mapped[str | None] = mapped_column(String(512))
-    # PRIMARY (the case's claim), MERGED (E2), DUPLICATE (E2b)
+    seller_contact: Mapped[str | None] = mapped_column(String(MAX_TOKEN_LENGTH))
+    # PRIMARY (the case's claim), MERGED (E2), DUPLICATE (E2b), REFUSED (not the return's seller)
     disposition: Mapped[str | None] = mapped_column(String(20))
     case_id: Mapped[str | None] = mapped_column(String(64))
 
@@ -163,7 +164,8 @@ class AppealRecord(Base):
     seller_id: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    disposition: Mapped[str] = mapped_column(String(20))  # ACCEPTED | LATE | NOTHING_TO_APPEAL
+    # ACCEPTED | LATE | NOTHING_TO_APPEAL | ALREADY_APPEALED | REFUSED (not the case's seller)
+    disposition: Mapped[str] = mapped_column(String(20))
 
 
 class RefundRecord(Base):
@@ -202,7 +204,7 @@ class Case(Base):
     reason_code: Mapped[str | None] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer)
     # The seller's address sealed for notifications, carried on every case event; opaque here.
-    seller_contact: Mapped[str | None] = mapped_column(String(512))
+    seller_contact: Mapped[str | None] = mapped_column(String(MAX_TOKEN_LENGTH))
     fraud_band: Mapped[str | None] = mapped_column(String(10))
     assignee: Mapped[str | None] = mapped_column(String(200), index=True)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

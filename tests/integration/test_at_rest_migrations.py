@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.intake.models import PartnerSecret
 from services.intake.partners.secrets import PartnerSecrets
 from shared import keys
-from shared.db import make_engine
 from shared.keys import MissingKeyError
 from shared.migrations import upgrade
 from tests.conftest import Harness
+from tests.support.db import scratch_database
 from tests.support.notifications import contact_opener
 
 ADDRESS = "asha.legacy@example.com"
@@ -33,16 +33,8 @@ ADDRESS = "asha.legacy@example.com"
 
 @pytest.fixture
 async def scratch(harness: Harness) -> AsyncIterator[tuple[str, AsyncEngine]]:
-    stack: Any = harness.stack
-    name = f"test_at_rest_{uuid.uuid4().hex[:8]}"
-    await asyncio.to_thread(stack.postgres.create_database, name)
-    url = stack.postgres.database_url(name)
-    engine = make_engine(url, pool_size=1)
-    try:
-        yield url, engine
-    finally:
-        await engine.dispose()
-        await asyncio.to_thread(stack.postgres.drop_database, name)
+    async with scratch_database(harness, "test_at_rest") as database:
+        yield database
 
 
 async def _exec(engine: AsyncEngine, sql: str, **params: Any) -> list[Any]:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.db import make_engine
 from tests.support.services import RunningService
 
 
@@ -17,3 +23,19 @@ async def scalar(service: RunningService, sql: str, **params: Any) -> Any:
 async def rows(service: RunningService, sql: str, **params: Any) -> list[Any]:
     async with service.runtime.sessionmaker() as session:
         return list((await session.execute(text(sql), params)).all())
+
+
+@asynccontextmanager
+async def scratch_database(harness: Any, prefix: str) -> AsyncIterator[tuple[str, AsyncEngine]]:
+    """A database of the test's own on the stack's PostgreSQL (its URL and an engine on it),
+    dropped afterwards: for migrations, which must not touch the services' databases."""
+    stack: Any = harness.stack
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    await asyncio.to_thread(stack.postgres.create_database, name)
+    url = stack.postgres.database_url(name)
+    engine = make_engine(url, pool_size=1)
+    try:
+        yield url, engine
+    finally:
+        await engine.dispose()
+        await asyncio.to_thread(stack.postgres.drop_database, name)

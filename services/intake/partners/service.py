@@ -117,12 +117,14 @@ def _detail(result: IngestResult) -> dict[str, object] | None:
     if result.held:
         detail["held"] = result.held
     if result.refused:
-        # Which scans were refused and why, for the operator; the partner's answer says only
-        # how many, never whose shipment it is.
-        detail["refused"] = [
-            {"partner_event_id": r.partner_event_id, "reason": r.reason} for r in result.refused
-        ]
+        detail["refused"] = _refusals(result)
     return detail or None
+
+
+def _refusals(result: IngestResult) -> list[dict[str, str]]:
+    """Which scans were refused and why, for the operator's archive; the partner's answer says
+    only how many, never whose shipment it is."""
+    return [{"partner_event_id": r.partner_event_id, "reason": r.reason} for r in result.refused]
 
 
 def refusal(owner: Owner, *, partner_id: str, awb: str) -> str | None:
@@ -386,16 +388,7 @@ async def replay_unmapped(
             "replayed_at": now.isoformat(),
             "replay_emitted": result.accepted,
             **({"replay_held": result.held} if result.held else {}),
-            **(
-                {
-                    "replay_refused": [
-                        {"partner_event_id": r.partner_event_id, "reason": r.reason}
-                        for r in result.refused
-                    ]
-                }
-                if result.refused
-                else {}
-            ),
+            **({"replay_refused": _refusals(result)} if result.refused else {}),
         }
         replayed += 1
         emitted += result.accepted
