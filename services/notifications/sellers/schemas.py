@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.validation import EmailAddress, RequestModel, Text
+from shared.validation import EmailAddress, RequestModel
 
 Phone = Annotated[
     str,
@@ -38,7 +38,8 @@ class SellerProfileIn(RequestModel):
     """The whole profile: a PUT replaces it. The first address is where the desk writes."""
 
     emails: list[EmailAddress] = Field(min_length=1, max_length=5)
-    display_name: Text | None = Field(default=None, max_length=200)
+    # RequestModel checks every string of the body (control characters refused).
+    display_name: str | None = Field(default=None, max_length=200)
     language: Language = "en"
     phone: Phone | None = None
     preferences: NotificationPreferences = Field(default_factory=NotificationPreferences)
