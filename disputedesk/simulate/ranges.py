@@ -83,7 +83,8 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
     factor = rng.uniform(*r.value_factor)
     categories = tuple(
         Category(c.name, c.median_rupees * factor, c.sigma * rng.uniform(0.8, 1.3), c.weight_g)
-        for c in default_categories())
+        for c in default_categories()
+    )
     per_hub = rng.randint(*r.agents_per_hub)
     partners = (
         PartnerNetwork("swiftship", rng.randint(*r.swiftship_hubs), per_hub, "swiftship"),
@@ -93,15 +94,20 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
     honest = HonestBehaviour(
         returns_per_day=per_day,
         claim_rate_beta=(mean * strength, (1 - mean) * strength),
-        weight_drop_rate=incidents * 0.6, lost_rate=incidents * 0.2,
+        weight_drop_rate=incidents * 0.6,
+        lost_rate=incidents * 0.2,
         damaged_rate=incidents * 0.2,
         qc_required_share=rng.uniform(*r.qc_required_share),
         claim_mix=(mix[0], mix[1], mix[2], mix[3]),
         lookalikes=LookAlikes(
-            large_seller_share=rng.uniform(0.08, 0.2), large_seller_ratio=rng.uniform(1.2, 1.6),
-            household_accounts=rng.randint(2, 4), small_town_buyers=rng.randint(5, 12),
-            small_town_returns_each=rng.randint(4, 8), multi_item_share=rng.uniform(0.03, 0.1),
-            early_claims_seller=True),
+            large_seller_share=rng.uniform(0.08, 0.2),
+            large_seller_ratio=rng.uniform(1.2, 1.6),
+            household_accounts=rng.randint(2, 4),
+            small_town_buyers=rng.randint(5, 12),
+            small_town_returns_each=rng.randint(4, 8),
+            multi_item_share=rng.uniform(0.03, 0.1),
+            early_claims_seller=True,
+        ),
     )
     fraud = replace(
         FraudPlan(),
@@ -117,8 +123,15 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
     )
     sellers = rng.randint(*r.sellers)
     buyers = max(400, int(per_day * days / rng.uniform(*r.returns_per_buyer)))
-    return Marketplace(days=days, sellers=sellers, buyers=buyers, categories=categories,
-                       partners=partners, honest=honest, fraud=fraud)
+    return Marketplace(
+        days=days,
+        sellers=sellers,
+        buyers=buyers,
+        categories=categories,
+        partners=partners,
+        honest=honest,
+        fraud=fraud,
+    )
 
 
 def describe(market: Marketplace) -> dict[str, float | int | str]:
@@ -126,13 +139,16 @@ def describe(market: Marketplace) -> dict[str, float | int | str]:
     h = market.honest
     a, b = h.claim_rate_beta
     return {
-        "days": market.days, "returns_per_day": round(h.returns_per_day, 1),
-        "sellers": market.sellers, "buyers": market.buyers,
+        "days": market.days,
+        "returns_per_day": round(h.returns_per_day, 1),
+        "sellers": market.sellers,
+        "buyers": market.buyers,
         "claim_rate_mean": round(h.mean_claim_rate, 4),
         "claim_rate_concentration": round(a + b, 1),
         "incident_rate": round(h.incident_rate, 4),
-        "partners": ", ".join(f"{p.partner_id} {p.hubs}x{p.agents_per_hub}"
-                              for p in market.partners),
+        "partners": ", ".join(
+            f"{p.partner_id} {p.hubs}x{p.agents_per_hub}" for p in market.partners
+        ),
         "claim_abusers": market.fraud.claim_abusers,
         "planted_seller_returns": market.fraud.planted_seller_returns,
         "abuser_red_flags": round(market.fraud.abuser_red_flags, 2),
