@@ -178,14 +178,18 @@ class _Generator:
             for i in range(market.sellers)
         ]
         self.buyers: list[_Buyer] = []
+        workload = ([rng.lognormvariate(0, market.agent_workload_spread) for _ in self.agents]
+                    if market.agent_workload_spread > 0 else None)
         for i in range(market.buyers):
             if self.buyers and rng.random() < market.honest.shared_household_share:
                 housemate = rng.choice(self.buyers)
                 address = housemate.address_hash
             else:
                 address = _hex(rng, 64)
-            self.buyers.append(_Buyer(f"B-{tag}-{i + 1:05d}", _hex(rng, 64), address,
-                                      rng.choice(self.agents)))
+            contact = _hex(rng, 64)
+            home = (rng.choices(self.agents, workload)[0] if workload is not None
+                    else rng.choice(self.agents))
+            self.buyers.append(_Buyer(f"B-{tag}-{i + 1:05d}", contact, address, home))
         self.truth.sellers = {s.seller_id for s in self.sellers}
         self.truth.buyers = {b.buyer_id for b in self.buyers}
         # Fraud roles.

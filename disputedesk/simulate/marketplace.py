@@ -159,6 +159,9 @@ class Marketplace:
     seller_size_shape: float = 1.2
     categories: tuple[Category, ...] = field(default_factory=default_categories)
     partners: tuple[PartnerNetwork, ...] = field(default_factory=lambda: THREE_PARTNERS)
+    # Agents' workloads: log-normal with this spread of the log (0: every agent serves as many
+    # buyers). Busy agents gather evidence faster, for and against them.
+    agent_workload_spread: float = 0.0
     honest: HonestBehaviour = field(default_factory=HonestBehaviour)
     fraud: FraudPlan = field(default_factory=FraudPlan)
     # Every scan of the journey (scheduled, picked up, in transit, at hub, out for delivery)

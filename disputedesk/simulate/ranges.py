@@ -52,6 +52,7 @@ class WorldRanges:
     rapidroute_hubs: tuple[int, int] = (2, 5)
     desipost_hubs: tuple[int, int] = (1, 3)
     agents_per_hub: tuple[int, int] = (2, 4)
+    agent_workload_spread: Span = (0.3, 1.0)
     # Planted intensities, per entity.
     claim_abuse_intensity: Span = (2.0, 5.0)
     pilferage_intensity: Span = (2.0, 5.0)
@@ -124,6 +125,7 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
     sellers = rng.randint(*r.sellers)
     buyers = max(400, int(per_day * days / rng.uniform(*r.returns_per_buyer)))
     return Marketplace(
+        agent_workload_spread=rng.uniform(*r.agent_workload_spread),
         days=days,
         sellers=sellers,
         buyers=buyers,
