@@ -222,6 +222,11 @@ class _Generator:
         other_agents = [a for a in self.agents if a[0] not in self.pilfering_hubs
                         and self.partner_of_hub[a[0]].reports_agents]
         rng.shuffle(other_agents)
+        if workload is not None:
+            # Where workloads differ, planted roles go to busy agents more often than to idle
+            # ones (a weighted draw without replacement): more parcels, more to take.
+            load = dict(zip(self.agents, workload, strict=True))
+            other_agents.sort(key=lambda a: -(rng.random() ** (1 / load[a])))
         self.pilfering_agents = {a for _, a in other_agents[: f.pilfering_agents]}
         self.qc_agents = {a for _, a in other_agents[f.pilfering_agents:
                                                      f.pilfering_agents + f.qc_agents]}

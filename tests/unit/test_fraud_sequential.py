@@ -148,3 +148,14 @@ def test_the_same_invoice_on_another_order_or_by_another_seller_is_still_reuse()
             earlier=[earlier], max_distance=6,
         )
         assert [f.code for f in found] == ["EVIDENCE_REUSED_EXACT"]
+
+
+def test_fraudsters_among_the_peers_do_not_widen_the_honest_spread() -> None:
+    # Alike hubs at 2 % and three at 3x: the three would make the hubs look unalike and the
+    # test ask for more of each of them; trimmed, the honest hubs' spread is what it is.
+    rng = random.Random(5)
+    honest = [(sum(rng.random() < 0.02 for _ in range(700)), 700, 1) for _ in range(12)]
+    bad = [(sum(rng.random() < 0.06 for _ in range(700)), 700, 1) for _ in range(3)]
+    spread = peer_spread(honest + bad, prior_rate=0.03, max_concentration=2000)
+    assert spread.concentration >= 1000
+    assert spread.rate < 0.03

@@ -59,6 +59,9 @@ class Thresholds:
     tolerance_ratio: float = 2.0
     min_excess: float = 0.02
     prior_strength: float = 20.0
+    # The bound on how alike honest peers are taken to be (see `Sequential`), with which the
+    # robust baseline estimates its kept peers' spread.
+    max_concentration: float = 2000.0
 
 
 def contribution_from_p(p: float, t: Thresholds) -> float:
@@ -150,7 +153,6 @@ def robust_peer_counts(
 
 def robust_baseline(
     peers: Sequence[tuple[int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 5,
-    max_concentration: float = 2000.0,
 ) -> RobustBaseline:
     """The pooled counts of the peers that themselves look like peers.
 
@@ -192,7 +194,7 @@ def robust_baseline(
         kept_k, kept_n = sum(k * m for k, _, m in kept), sum(n * m for _, n, m in kept)
     return RobustBaseline(kept_k, kept_n, null,
                           peer_spread(kept, prior_rate=prior_rate,
-                                      max_concentration=max_concentration))
+                                      max_concentration=t.max_concentration))
 
 
 def stands_out(
@@ -297,19 +299,30 @@ def peer_spread(
     peers: Sequence[tuple[int, int, int]], *, prior_rate: float, max_concentration: float,
     min_trials: int = 5,
 ) -> PeerSpread:
-    """The Beta distribution of honest rates, from peers' (count, trials, multiplicity), by the
-    method of moments on the beta-binomial: the peers' rates scatter more than binomial noise
-    alone would scatter them by the intra-class correlation rho = 1 / (a + b + 1). Peers with
+    """The Beta distribution of honest rates, from peers' (count, trials, multiplicity).
+
+    Under a beta-binomial with intra-class correlation rho = 1 / (a + b + 1), a peer's
+    standardised rate z = (k/n - p) / sqrt(p (1 - p) / n) has variance 1 + (n - 1) rho:
+    the peers scatter more than binomial noise alone would scatter them (method of moments).
+    Fraudsters among the peers would widen that variance and hide each other (a pilfering
+    agent lifts its hub above the other hubs), so peers whose z lies more than three robust
+    standard deviations (1.4826 times the median absolute deviation, at least the binomial
+    one) from the median leave the estimate first: an honest peer does so rarely. Peers with
     fewer than `min_trials` trials say nothing of the spread and are left out of it."""
     used = [(k, n, m) for k, n, m in peers if n >= min_trials]
-    total_k = sum(k * m for k, _, m in used)
-    total_n = sum(n * m for _, n, m in used)
+    rate = _pooled(used, prior_rate)
+    if sum(m for _, _, m in used) >= 5:
+        sd = math.sqrt(rate * (1 - rate))
+        z = [((k / n - rate) / (sd / math.sqrt(n)), (k, n, m)) for k, n, m in used]
+        centre = _weighted_median([(v, c[2]) for v, c in z])
+        mad = _weighted_median([(abs(v - centre), c[2]) for v, c in z])
+        reach = 3 * max(1.4826 * mad, 1.0)
+        used = [c for v, c in z if abs(v - centre) <= reach]
+        rate = _pooled(used, prior_rate)
     count = sum(m for _, _, m in used)
-    rate = (total_k + 1.0 * prior_rate) / (total_n + 1.0) if total_n else prior_rate
-    rate = min(max(rate, 1e-6), 0.5)
-    if count < 3 or total_n <= 0:
+    total_n = sum(n * m for _, n, m in used)
+    if count < 5 or total_n <= 0:
         return PeerSpread(rate, max_concentration)
-    # Between-peer sum of squares against the pooled rate, weighted by trials.
     ss = sum(m * n * (k / n - rate) ** 2 for k, n, m in used)
     sum_n2 = sum(m * n * n for _, n, m in used)
     denominator = total_n - sum_n2 / total_n
@@ -319,6 +332,24 @@ def peer_spread(
     if rho <= 1.0 / (max_concentration + 1):
         return PeerSpread(rate, max_concentration)
     return PeerSpread(rate, max(1.0 / min(rho, 0.5) - 1, 2.0))
+
+
+def _pooled(peers: Sequence[tuple[int, int, int]], prior_rate: float) -> float:
+    total_k = sum(k * m for k, _, m in peers)
+    total_n = sum(n * m for _, n, m in peers)
+    rate = (total_k + prior_rate) / (total_n + 1.0) if total_n else prior_rate
+    return min(max(rate, 1e-6), 0.5)
+
+
+def _weighted_median(values: Sequence[tuple[float, int]]) -> float:
+    ordered = sorted(values)
+    half = sum(m for _, m in ordered) / 2
+    seen = 0
+    for v, m in ordered:
+        seen += m
+        if seen >= half:
+            return v
+    return ordered[-1][0] if ordered else 0.0
 
 
 def _log_beta(a: float, b: float) -> float:

@@ -107,7 +107,7 @@ class ScoringConfig:
             thresholds=Thresholds(
                 alpha_high=s.alpha_high, alpha_medium=s.alpha_medium,
                 tolerance_ratio=s.tolerance_ratio, min_excess=s.min_excess,
-                prior_strength=s.prior_strength,
+                prior_strength=s.prior_strength, max_concentration=s.seq_max_concentration,
             ),
             long_window=timedelta(days=s.long_window_days),
             short_window=timedelta(days=s.short_window_days),
