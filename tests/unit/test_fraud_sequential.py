@@ -159,3 +159,24 @@ def test_fraudsters_among_the_peers_do_not_widen_the_honest_spread() -> None:
     spread = peer_spread(honest + bad, prior_rate=0.03, max_concentration=2000)
     assert spread.concentration >= 1000
     assert spread.rate < 0.03
+
+
+# --- an agent serving a buyer who abuses on their own -------------------------------------
+
+
+def test_home_agent_of_a_buyer_who_disputes_elsewhere_too_is_not_high() -> None:
+    # Seven of seven pickups by the buyer's area agent disputed, two of the buyer's three
+    # returns with other agents disputed too: shrunk to the network, the short record
+    # elsewhere looked clean (p ~ 3e-5); as a share of the buyer's disputes it is ordinary.
+    from services.fraud.detectors import collusion
+    from services.fraud.detectors.findings import band_of, combine
+    from shared.events import FraudBand
+
+    found = collusion.agent_buyer_findings("AG-1", "B-1", 7, 7, 300, 10_000, Thresholds(),
+                                           buyer_elsewhere=(2, 3))
+    assert band_of(combine([f.contribution for f in found])) is not FraudBand.HIGH
+    assert not any(f.alert for f in found)
+    # A ring buyer seen by no other agent is still the agent's.
+    ring = collusion.agent_buyer_findings("AG-1", "B-1", 7, 7, 300, 10_000, Thresholds(),
+                                          buyer_elsewhere=(0, 0))
+    assert ring and ring[0].alert

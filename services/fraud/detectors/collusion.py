@@ -13,6 +13,7 @@ from services.fraud.detectors.stats import (
     contribution_from_p,
     fisher_combined,
     fmt_p,
+    hypergeometric_sf,
     rate_test,
     tolerance_null,
 )
@@ -97,6 +98,16 @@ def agent_buyer_findings(
                     "p_vs_buyer_elsewhere": float(f"{vs_elsewhere.p:.3g}")}
         detail += (f"; vs the buyer with other agents {vs_elsewhere.peer:.3f} "
                    f"p={fmt_p(vs_elsewhere.p)}")
+        if k_else > 0:
+            # The buyer disputes with other agents too: the agent who serves them most (their
+            # area's) sees most of their disputes by that alone. Shrunk to the network, a short
+            # record elsewhere would hide that; the exact two-sample test asks whether this
+            # agent holds more of the buyer's disputes than of the buyer's returns.
+            p_share = hypergeometric_sf(pair_disputed, pair_handled, pair_disputed + k_else,
+                                        pair_handled + n_else)
+            p = max(p, p_share)
+            numbers |= {"p_share_of_buyer_disputes": float(f"{p_share:.3g}")}
+            detail += f"; share of the buyer's disputes p={fmt_p(p_share)}"
     c = contribution_from_p(p, t)
     if c <= 0:
         return []

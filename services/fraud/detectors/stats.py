@@ -416,3 +416,17 @@ def sequential_contribution(test: SequentialTest, s: Sequential) -> float:
         return 0.0
     p = math.exp(-min(test.log_bf, 690.0))
     return contribution_from_p(p, Thresholds(alpha_high=s.alpha, alpha_medium=s.alpha_medium))
+
+
+def hypergeometric_sf(k: int, n: int, successes: int, total: int) -> float:
+    """P(at least k of the n drawn are successes) when n are drawn without replacement from
+    `total` of which `successes` are: the exact one-sided two-sample test of whether one part
+    of an entity's record (n trials, k events) holds more of its events than its share."""
+    if k <= 0:
+        return 1.0
+    hi = min(n, successes)
+    if k > hi:
+        return 0.0
+    whole = math.comb(total, n)
+    return min(1.0, sum(math.comb(successes, i) * math.comb(total - successes, n - i)
+                        for i in range(k, hi + 1)) / whole)
