@@ -31,7 +31,7 @@ class FraudSettings(ServiceSettings):
     seq_alpha: float = 5e-3
     seq_alpha_medium: float = 0.05
     seq_clear_at: float = 1.0
-    seq_max_concentration: float = 2000.0
+    seq_max_concentration: float = 1000.0
 
     # Windows of event time over which counts are summed.
     long_window_days: int = 120  # sellers, buyers, categories

@@ -61,7 +61,7 @@ class Thresholds:
     prior_strength: float = 20.0
     # The bound on how alike honest peers are taken to be (see `Sequential`), with which the
     # robust baseline estimates its kept peers' spread.
-    max_concentration: float = 2000.0
+    max_concentration: float = 1000.0
 
 
 def contribution_from_p(p: float, t: Thresholds) -> float:
@@ -283,7 +283,7 @@ class Sequential:
     clear_at: float = 1.0
     # Most pseudo-observations the honest spread may hold: a spread estimated as nil (peers
     # alike) still allows honest entities to differ a little.
-    max_concentration: float = 2000.0
+    max_concentration: float = 1000.0
 
 
 @dataclass(frozen=True, slots=True)
