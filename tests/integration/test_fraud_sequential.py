@@ -47,8 +47,18 @@ async def score(sessions: async_sessionmaker[Any], events: list[EventPayload]) -
 
 
 def returns_of(seller: str, day: float, claim: str | None) -> list[EventPayload]:
-    return intact_journey(uid("R"), seller, uid("B"), START + timedelta(days=day), claim, "AG-1",
-                          hub="H-1", category="home", item_value=90_000, description="broken")
+    return intact_journey(
+        uid("R"),
+        seller,
+        uid("B"),
+        START + timedelta(days=day),
+        claim,
+        "AG-1",
+        hub="H-1",
+        category="home",
+        item_value=90_000,
+        description="broken",
+    )
 
 
 async def category_of_ordinary_sellers(sessions: async_sessionmaker[Any]) -> None:
@@ -67,17 +77,25 @@ async def test_a_seller_at_three_times_its_category_is_found_and_its_claims_re_a
     # 15 % of deliveries claimed, no tell-tale signs: plain DAMAGED claims an hour after.
     bands: list[FraudBand] = []
     for i in range(160):
-        last = await score(sessions, returns_of("S-ABUSER", i * 0.25,
-                                                "DAMAGED" if i % 20 in (3, 9, 15) else None))
+        last = await score(
+            sessions, returns_of("S-ABUSER", i * 0.25, "DAMAGED" if i % 20 in (3, 9, 15) else None)
+        )
         if last.escalation_id:
             bands.append(last.band)
     async with sessions() as session:
-        alerts = (await session.scalars(select(Alert).where(
-            Alert.entity_id == "S-ABUSER", Alert.pattern == "CLAIM_ABUSE"))).all()
+        alerts = (
+            await session.scalars(
+                select(Alert).where(Alert.entity_id == "S-ABUSER", Alert.pattern == "CLAIM_ABUSE")
+            )
+        ).all()
         assert alerts, "the seller's evidence never reached the alert"
-        revised = await session.scalar(select(Assessment).where(
-            Assessment.escalation_id.like("ESC-%"), Assessment.revision > 0,
-            Assessment.band == "HIGH"))
+        revised = await session.scalar(
+            select(Assessment).where(
+                Assessment.escalation_id.like("ESC-%"),
+                Assessment.revision > 0,
+                Assessment.band == "HIGH",
+            )
+        )
     assert alerts[0].evidence["code"] == "SELLER_CLAIM_RATE_SEQUENTIAL"
     # Found as its claims accumulate (24 in all): not on the first ones, before the last.
     assert bands[0] is not FraudBand.HIGH and bands[-1] is FraudBand.HIGH
@@ -91,17 +109,37 @@ async def test_a_flag_on_a_small_sellers_first_claims_is_cleared_when_it_proves_
     alert_id = uuid.uuid4()
     async with sessions() as session, session.begin():
         # Flagged on its first three deliveries, all claimed.
-        session.add(Alert(
-            alert_id=alert_id, pattern="CLAIM_ABUSE", entity_type="seller",
-            entity_id="S-SMALL", subject_key="seller:S-SMALL", status="open", severity="HIGH",
-            summary="CLAIM_ABUSE on seller S-SMALL", suggested_action="hold claims",
-            evidence={"code": "SELLER_CLAIM_RATE_HIGH", "detail": "3/3",
-                      "numbers": {"p_value": 5e-5}},
-            raised_at=START, event_time=START,
-        ))
-        session.add(WatchlistEntry(entity_type="seller", entity_id="S-SMALL",
-                                   source="automatic", reason="alert CLAIM_ABUSE",
-                                   added_by="system", added_at=START, active=True))
+        session.add(
+            Alert(
+                alert_id=alert_id,
+                pattern="CLAIM_ABUSE",
+                entity_type="seller",
+                entity_id="S-SMALL",
+                subject_key="seller:S-SMALL",
+                status="open",
+                severity="HIGH",
+                summary="CLAIM_ABUSE on seller S-SMALL",
+                suggested_action="hold claims",
+                evidence={
+                    "code": "SELLER_CLAIM_RATE_HIGH",
+                    "detail": "3/3",
+                    "numbers": {"p_value": 5e-5},
+                },
+                raised_at=START,
+                event_time=START,
+            )
+        )
+        session.add(
+            WatchlistEntry(
+                entity_type="seller",
+                entity_id="S-SMALL",
+                source="automatic",
+                reason="alert CLAIM_ABUSE",
+                added_by="system",
+                added_at=START,
+                active=True,
+            )
+        )
     for i in range(3):
         await score(sessions, returns_of("S-SMALL", i * 0.1, "DAMAGED"))
     # Sixty ordinary deliveries, then one more claim: 4 of 63 is its category's rate.
@@ -114,8 +152,9 @@ async def test_a_flag_on_a_small_sellers_first_claims_is_cleared_when_it_proves_
     assert all(r.numbers.get("alert_id") != str(alert_id) for r in claim.reasons)
     async with sessions() as session:
         alert = await session.get(Alert, alert_id)
-        watch = await session.scalar(select(WatchlistEntry).where(
-            WatchlistEntry.entity_id == "S-SMALL"))
+        watch = await session.scalar(
+            select(WatchlistEntry).where(WatchlistEntry.entity_id == "S-SMALL")
+        )
     assert alert is not None and alert.status == "closed"
     assert "cleared" in alert.evidence and alert.closed_at is not None
     assert watch is not None and not watch.active and watch.removed_by == "system"
@@ -125,15 +164,36 @@ def claim_with_invoice(rid: str, order: str, invoice: str, day: int) -> list[Eve
     at = START + timedelta(days=day)
     return [
         ReturnInitiated(
-            return_id=rid, order_id=order, seller_id="S-MULTI", buyer_id="B-1",
-            category="home", item_value=90_000, qc_required=False, partner_id="swiftship",
-            awb=f"AWB-{rid}", initiated_at=at - timedelta(days=3)),
+            return_id=rid,
+            order_id=order,
+            seller_id="S-MULTI",
+            buyer_id="B-1",
+            category="home",
+            item_value=90_000,
+            qc_required=False,
+            partner_id="swiftship",
+            awb=f"AWB-{rid}",
+            initiated_at=at - timedelta(days=3),
+        ),
         SellerEscalationFiled(
-            escalation_id=f"ESC-{rid}", return_id=rid, seller_id="S-MULTI",
-            claim_type="DAMAGED", claimed_amount=90_000, description="dented", channel="EMAIL",
-            filed_at=at, filed_by="test",
-            evidence=[{"kind": "INVOICE", "uri": f"https://evidence.example/{order}.pdf",
-                       "sha256": invoice, "captured_at": at.isoformat()}]),
+            escalation_id=f"ESC-{rid}",
+            return_id=rid,
+            seller_id="S-MULTI",
+            claim_type="DAMAGED",
+            claimed_amount=90_000,
+            description="dented",
+            channel="EMAIL",
+            filed_at=at,
+            filed_by="test",
+            evidence=[
+                {
+                    "kind": "INVOICE",
+                    "uri": f"https://evidence.example/{order}.pdf",
+                    "sha256": invoice,
+                    "captured_at": at.isoformat(),
+                }
+            ],
+        ),
     ]
 
 

@@ -88,8 +88,7 @@ def test_a_flag_on_three_early_claims_is_cleared_once_the_seller_proves_ordinary
     early = sequential_test(3, 3, spread, S)
     assert early.log_bf > 0
     later = sequential_test(4, 60, spread, S)
-    alert = Finding("SELLER_CLAIM_RATE_HIGH", "", 0.8, "CLAIM_ABUSE", "seller", "S-1",
-                    alert=True)
+    alert = Finding("SELLER_CLAIM_RATE_HIGH", "", 0.8, "CLAIM_ABUSE", "seller", "S-1", alert=True)
     assert clears("CLAIM_ABUSE", later, [], S)
     # Not while a live finding of the pattern still alerts, nor while evidence stands.
     assert not clears("CLAIM_ABUSE", later, [alert], S)
@@ -100,10 +99,17 @@ def test_a_flag_on_three_early_claims_is_cleared_once_the_seller_proves_ordinary
 
 def test_sequential_finding_alerts_exactly_at_one_over_alpha() -> None:
     spread = PeerSpread(0.05, 2000)
-    kwargs = dict(code="X_SEQUENTIAL", what="rate", pattern="CLAIM_ABUSE", entity_type="seller",
-                  entity_id="S-1", spread=spread, s=S, action="")
-    below = next(k for k in range(40) if sequential_test(k + 1, 120, spread, S).log_bf
-                 >= ALERT_AT)
+    kwargs = dict(
+        code="X_SEQUENTIAL",
+        what="rate",
+        pattern="CLAIM_ABUSE",
+        entity_type="seller",
+        entity_id="S-1",
+        spread=spread,
+        s=S,
+        action="",
+    )
+    below = next(k for k in range(40) if sequential_test(k + 1, 120, spread, S).log_bf >= ALERT_AT)
     _, quiet = sequential_findings(k=below, n=120, **kwargs)  # type: ignore[arg-type]
     test, loud = sequential_findings(k=below + 1, n=120, **kwargs)  # type: ignore[arg-type]
     assert not any(f.alert for f in quiet)
@@ -132,21 +138,30 @@ SHA = "c" * 64
 
 
 def test_one_invoice_on_two_returns_of_one_order_is_not_reuse() -> None:
-    assert evidence_reuse.reuse_findings(
-        seller_id="S-1", return_id="R-2",
-        items=[EvidenceFingerprint(SHA, None, "R-2", "S-1", order_id="O-1")],
-        earlier=[EvidenceFingerprint(SHA, None, "R-1", "S-1", order_id="O-1")], max_distance=6,
-    ) == []
+    assert (
+        evidence_reuse.reuse_findings(
+            seller_id="S-1",
+            return_id="R-2",
+            items=[EvidenceFingerprint(SHA, None, "R-2", "S-1", order_id="O-1")],
+            earlier=[EvidenceFingerprint(SHA, None, "R-1", "S-1", order_id="O-1")],
+            max_distance=6,
+        )
+        == []
+    )
 
 
 def test_the_same_invoice_on_another_order_or_by_another_seller_is_still_reuse() -> None:
-    for earlier in (EvidenceFingerprint(SHA, None, "R-1", "S-1", order_id="O-9"),
-                    EvidenceFingerprint(SHA, None, "R-1", "S-2", order_id="O-1"),
-                    EvidenceFingerprint(SHA, None, "R-1", "S-1")):
+    for earlier in (
+        EvidenceFingerprint(SHA, None, "R-1", "S-1", order_id="O-9"),
+        EvidenceFingerprint(SHA, None, "R-1", "S-2", order_id="O-1"),
+        EvidenceFingerprint(SHA, None, "R-1", "S-1"),
+    ):
         found = evidence_reuse.reuse_findings(
-            seller_id="S-1", return_id="R-2",
+            seller_id="S-1",
+            return_id="R-2",
             items=[EvidenceFingerprint(SHA, None, "R-2", "S-1", order_id="O-1")],
-            earlier=[earlier], max_distance=6,
+            earlier=[earlier],
+            max_distance=6,
         )
         assert [f.code for f in found] == ["EVIDENCE_REUSED_EXACT"]
 
@@ -173,11 +188,13 @@ def test_home_agent_of_a_buyer_who_disputes_elsewhere_too_is_not_high() -> None:
     from services.fraud.detectors.findings import band_of, combine
     from shared.events import FraudBand
 
-    found = collusion.agent_buyer_findings("AG-1", "B-1", 7, 7, 300, 10_000, Thresholds(),
-                                           buyer_elsewhere=(2, 3))
+    found = collusion.agent_buyer_findings(
+        "AG-1", "B-1", 7, 7, 300, 10_000, Thresholds(), buyer_elsewhere=(2, 3)
+    )
     assert band_of(combine([f.contribution for f in found])) is not FraudBand.HIGH
     assert not any(f.alert for f in found)
     # A ring buyer seen by no other agent is still the agent's.
-    ring = collusion.agent_buyer_findings("AG-1", "B-1", 7, 7, 300, 10_000, Thresholds(),
-                                          buyer_elsewhere=(0, 0))
+    ring = collusion.agent_buyer_findings(
+        "AG-1", "B-1", 7, 7, 300, 10_000, Thresholds(), buyer_elsewhere=(0, 0)
+    )
     assert ring and ring[0].alert

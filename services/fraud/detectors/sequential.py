@@ -21,8 +21,17 @@ CLEARABLE_PREFIXES = ("CLAIM_ABUSE", "PILFERAGE_", "QC_CONTRADICTION_")
 
 
 def sequential_findings(
-    *, code: str, what: str, pattern: str, entity_type: str, entity_id: str, k: int, n: int,
-    spread: PeerSpread, s: Sequential, action: str,
+    *,
+    code: str,
+    what: str,
+    pattern: str,
+    entity_type: str,
+    entity_id: str,
+    k: int,
+    n: int,
+    spread: PeerSpread,
+    s: Sequential,
+    action: str,
 ) -> tuple[SequentialTest, list[Finding]]:
     """The test of k events in n trials against the peers' honest spread, and its finding
     when it tips towards the alternative (an alert once it reaches 1/alpha)."""
@@ -30,15 +39,24 @@ def sequential_findings(
     contribution = sequential_contribution(test, s)
     if contribution <= 0:
         return test, []
-    return test, [Finding(
-        code=code, detail=f"{what} {test.detail()}", contribution=contribution,
-        pattern=pattern, entity_type=entity_type, entity_id=entity_id, numbers=test.numbers(),
-        alert=test.log_bf >= math.log(1 / s.alpha), suggested_action=action,
-    )]
+    return test, [
+        Finding(
+            code=code,
+            detail=f"{what} {test.detail()}",
+            contribution=contribution,
+            pattern=pattern,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            numbers=test.numbers(),
+            alert=test.log_bf >= math.log(1 / s.alpha),
+            suggested_action=action,
+        )
+    ]
 
 
-def clears(pattern: str, test: SequentialTest | None, findings: list[Finding],
-           s: Sequential) -> bool:
+def clears(
+    pattern: str, test: SequentialTest | None, findings: list[Finding], s: Sequential
+) -> bool:
     """Whether an open alert of `pattern` on the entity is cleared: the pattern rests on a
     rate, its sequential evidence has drained back to `clear_at` (the entity's record is now
     as likely ordinary as at `ratio` times its peers) and no live finding of the pattern is

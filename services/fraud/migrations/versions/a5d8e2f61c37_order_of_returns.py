@@ -5,20 +5,21 @@ Revision ID: a5d8e2f61c37
 Revises: e7a41c9d2b60
 Create Date: 2026-12-03 07:30:00+00:00
 """
+
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'a5d8e2f61c37'
-down_revision = 'e7a41c9d2b60'
+revision = "a5d8e2f61c37"
+down_revision = "e7a41c9d2b60"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('return_facts', sa.Column('order_id', sa.String(64), nullable=True))
-    op.add_column('evidence_fingerprints', sa.Column('order_id', sa.String(64), nullable=True))
+    op.add_column("return_facts", sa.Column("order_id", sa.String(64), nullable=True))
+    op.add_column("evidence_fingerprints", sa.Column("order_id", sa.String(64), nullable=True))
 
 
 def downgrade() -> None:
-    op.drop_column('evidence_fingerprints', 'order_id')
-    op.drop_column('return_facts', 'order_id')
+    op.drop_column("evidence_fingerprints", "order_id")
+    op.drop_column("return_facts", "order_id")
