@@ -326,7 +326,11 @@ def planted_entities(truth: GroundTruth, alerts: list[AlertRow]) -> list[dict[st
             at = first_alert.get(key)
             out.append({
                 "pattern": p, "entity": f"{etype}:{eid}",
-                "intensity": truth.intensity.get(key), "events": truth.relevant.get(key, 0),
+                # Binned by what the entity showed against its honest peers; the drawn
+                # intensity beside it.
+                "intensity": truth.realized.get(key) if truth.intensity.get(key) else None,
+                "drawn_intensity": truth.intensity.get(key),
+                "events": truth.relevant.get(key, 0),
                 "detected": found,
                 "days_to_alert": (round((at - first).total_seconds() / 86400, 2)
                                   if found and at and first else None),

@@ -59,6 +59,12 @@ class GroundTruth:
     relevant: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     # look-alike name -> the honest entities that play it.
     lookalikes: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+    # (pattern, entity type, id) -> the intensity the planted entity showed: its relevant
+    # events per trial over the honest peers' (a seller's category's honest sellers, the
+    # honest hubs, the honest agents). What a detector can see, which the drawn intensity
+    # only aims at (the honest peers' rate also holds claims after incidents and claims on
+    # fraudulent buyers' returns).
+    realized: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
     def plant(self, pattern: str, entity: tuple[str, str], event: tuple[str, str] | None,
               at: datetime | None) -> None:
@@ -85,6 +91,7 @@ class GroundTruth:
             "intensity": {"|".join(k): v for k, v in self.intensity.items()},
             "relevant": {"|".join(k): v for k, v in self.relevant.items()},
             "lookalikes": {k: sorted(map(list, v)) for k, v in self.lookalikes.items()},
+            "realized": {"|".join(k): v for k, v in self.realized.items()},
         }
 
 
@@ -246,12 +253,15 @@ class _Generator:
         self.reuse_pool: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self.order_invoice: dict[str, str] = {}
         self.order_claims: Counter[str] = Counter()
+        # The denominators of `truth.relevant`: delivered returns, handled parcels, QC passes.
+        self.trials: Counter[tuple[str, str, str]] = Counter()
         self.truth.hubs = set(self.hubs)
         self.truth.agents = {a for _, a in self.agents}
         # Each planted entity's rate: fixed, or its intensity times the honest rate.
         h = market.honest
         self.abuse_rate = {s: self._intensity("claim_abuse", ("seller", s),
-                                              f.claim_abuse_intensity, h.mean_claim_rate,
+                                              f.claim_abuse_intensity,
+                                              self._category_claim_rate(),
                                               f.claim_abuse_rate)
                            for s in sorted(self.claim_abusers)}
         self.pilfer_rate = {e: self._intensity("pilferage", e, f.pilferage_intensity,
@@ -265,6 +275,18 @@ class _Generator:
                                            extra=True)
                         for a in sorted(self.qc_agents)}
         self._lookalike_roles(by_size)
+
+    def _category_claim_rate(self) -> float:
+        """What an honest seller's claims per delivered return come to, roughly: its own
+        claims, claims after partner incidents, and the claims on fraudulent buyers' returns
+        that land on honest sellers. An abuser's intensity is a multiple of this, as a
+        detector sees it against its category."""
+        m, h, f = self.m, self.m.honest, self.m.fraud
+        delivered = max(h.returns_per_day * m.days, 1.0)
+        on_buyers = (f.wrong_used_buyers * f.wrong_used_returns_each * 0.85
+                     + f.agent_buyer_rings * f.agent_buyer_returns) / delivered
+        return (h.mean_claim_rate * (1 - h.incident_rate)
+                + h.weight_drop_rate * h.claim_after_incident + on_buyers)
 
     def _intensity(self, pattern: str, entity: tuple[str, str],
                    span: tuple[float, float] | None, honest: float, fixed: float, *,
@@ -388,6 +410,12 @@ class _Generator:
         self.terminal_at[j.return_id] = partner_time(j.partner.format, end_at)
         if j.terminal == "DELIVERED":
             j.delivered_at = end_at
+        for etype, eid in (("hub", j.hub), ("agent", j.agent)):
+            self.trials[("pilferage", etype, eid)] += 1
+        if j.terminal == "DELIVERED":
+            self.trials[("claim_abuse", "seller", j.seller.seller_id)] += 1
+            if j.qc:
+                self.trials[("qc_contradiction", "agent", j.agent)] += 1
         if j.incident:
             for etype, eid in (("hub", j.hub), ("agent", j.agent)):
                 self.truth.relevant[("pilferage", etype, eid)] += 1
@@ -513,8 +541,28 @@ class _Generator:
                     self._more_items(j)
         self._plant_lookalike_buyers(honest_buyers)
         self._plant_buyer_fraud(spare)
+        self._realized_intensities()
         self.actions.sort(key=lambda a: a.at)
         return World(seed=0, actions=self.actions, truth=self.truth, terminal_at=self.terminal_at)
+
+    def _realized_intensities(self) -> None:
+        fraud = self.truth.fraud_entities()
+        category = {s.seller_id: s.category.name for s in self.sellers}
+        touched = ({a for h, a in self.agents if h in self.pilfering_hubs}
+                   | {h for h, a in self.agents if a in self.pilfering_agents})
+        relevant, trials = self.truth.relevant, self.trials
+        for pattern in ("claim_abuse", "pilferage", "qc_contradiction"):
+            for etype, eid in sorted(self.truth.entities.get(pattern, set())):
+                key = (pattern, etype, eid)
+                # Honest peers, and none whose counts a planted entity lifts: no agent of a
+                # pilfering hub, no hub of a pilfering agent.
+                peers = [k for k in trials if k[0] == pattern and k[1] == etype
+                         and (k[1], k[2]) not in fraud and k[2] not in touched
+                         and (etype != "seller" or category[k[2]] == category[eid])]
+                peer_rate = (sum(relevant[k] for k in peers)
+                             / max(sum(trials[k] for k in peers), 1))
+                if trials[key] and peer_rate > 0:
+                    self.truth.realized[key] = round(relevant[key] / trials[key] / peer_rate, 2)
 
     def _more_items(self, first: _Journey) -> None:
         """One or two more items of `first`'s order, returned with it: same seller, buyer,

@@ -52,7 +52,7 @@ class WorldRanges:
     rapidroute_hubs: tuple[int, int] = (2, 5)
     desipost_hubs: tuple[int, int] = (1, 3)
     agents_per_hub: tuple[int, int] = (2, 4)
-    agent_workload_spread: Span = (0.3, 1.0)
+    agent_workload_spread: Span = (0.5, 1.2)
     # Planted intensities, per entity.
     claim_abuse_intensity: Span = (2.0, 5.0)
     pilferage_intensity: Span = (2.0, 5.0)
