@@ -142,10 +142,10 @@ async def test_a_flag_on_a_small_sellers_first_claims_is_cleared_when_it_proves_
         )
     for i in range(3):
         await score(sessions, returns_of("S-SMALL", i * 0.1, "DAMAGED"))
-    # Sixty ordinary deliveries, then one more claim: 4 of 63 is its category's rate.
+    # A hundred ordinary deliveries, then one more claim: 4 of 104 is its category's rate.
     events: list[EventPayload] = []
-    for i in range(60):
-        events += returns_of("S-SMALL", 1 + i * 0.5, None)
+    for i in range(100):
+        events += returns_of("S-SMALL", 1 + i * 0.3, None)
     await score(sessions, events)
     claim = await score(sessions, returns_of("S-SMALL", 40, "DAMAGED"))
     assert claim.band is not FraudBand.HIGH

@@ -87,12 +87,15 @@ def test_a_flag_on_three_early_claims_is_cleared_once_the_seller_proves_ordinary
     spread = PeerSpread(0.05, 2000)
     early = sequential_test(3, 3, spread, S)
     assert early.log_bf > 0
-    later = sequential_test(4, 60, spread, S)
+    later = sequential_test(4, 100, spread, S)
+    # Nothing known yet, or a record not yet telling: not cleared.
+    assert not clears("CLAIM_ABUSE", sequential_test(0, 0, spread, S), [], S)
+    assert not clears("CLAIM_ABUSE", sequential_test(4, 60, spread, S), [], S)
     alert = Finding("SELLER_CLAIM_RATE_HIGH", "", 0.8, "CLAIM_ABUSE", "seller", "S-1", alert=True)
     assert clears("CLAIM_ABUSE", later, [], S)
     # Not while a live finding of the pattern still alerts, nor while evidence stands.
     assert not clears("CLAIM_ABUSE", later, [alert], S)
-    assert not clears("CLAIM_ABUSE", sequential_test(12, 60, spread, S), [], S)
+    assert not clears("CLAIM_ABUSE", sequential_test(12, 100, spread, S), [], S)
     # Evidence reuse rests on a fact, not a rate: never cleared this way.
     assert not clears("EVIDENCE_REUSE", later, [], S)
 

@@ -58,9 +58,10 @@ def clears(
     pattern: str, test: SequentialTest | None, findings: list[Finding], s: Sequential
 ) -> bool:
     """Whether an open alert of `pattern` on the entity is cleared: the pattern rests on a
-    rate, its sequential evidence has drained back to `clear_at` (the entity's record is now
-    as likely ordinary as at `ratio` times its peers) and no live finding of the pattern is
-    alert-worthy. A flag raised on a few early events is re-examined with every event."""
+    rate, its sequential evidence has drained to `clear_at` (the entity's record now favours
+    an ordinary entity over one at `ratio` times its peers, ten to one by default) and no live
+    finding of the pattern is alert-worthy. A flag raised on a few early events is
+    re-examined with every event."""
     if test is None or not pattern.startswith(CLEARABLE_PREFIXES):
         return False
     if any(f.alert for f in findings if f.pattern == pattern):

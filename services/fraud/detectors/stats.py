@@ -279,8 +279,9 @@ class Sequential:
     alpha: float = 1e-3
     # MEDIUM from a Bayes factor of 1/alpha_medium on.
     alpha_medium: float = 0.05
-    # An alert of the test is cleared once the Bayes factor has fallen back to this.
-    clear_at: float = 1.0
+    # An alert of the test is cleared once the Bayes factor has fallen to this: the record
+    # favours an ordinary entity ten to one (an empty record, a factor of 1, clears nothing).
+    clear_at: float = 0.1
     # Most pseudo-observations the honest spread may hold: a spread estimated as nil (peers
     # alike) still allows honest entities to differ a little.
     max_concentration: float = 1000.0
