@@ -201,3 +201,18 @@ def test_home_agent_of_a_buyer_who_disputes_elsewhere_too_is_not_high() -> None:
         "AG-1", "B-1", 7, 7, 300, 10_000, Thresholds(), buyer_elsewhere=(0, 0)
     )
     assert ring and ring[0].alert
+
+
+def test_an_agent_who_vouched_for_none_of_a_buyers_disputes_raises_no_alert() -> None:
+    # All of a buyer's returns carried by their area agent, all disputed, none QC-passed by
+    # it: a buyer abusing on their own looks the same, so the agent stays below HIGH.
+    from services.fraud.detectors import collusion
+
+    carried = collusion.agent_buyer_findings(
+        "AG-1", "B-1", 7, 7, 300, 10_000, Thresholds(), buyer_elsewhere=(0, 0), vouched=0
+    )
+    assert carried and not carried[0].alert and carried[0].contribution < 0.8
+    passed = collusion.agent_buyer_findings(
+        "AG-1", "B-1", 7, 7, 300, 10_000, Thresholds(), buyer_elsewhere=(0, 0), vouched=7
+    )
+    assert passed[0].alert

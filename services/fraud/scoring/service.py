@@ -8,6 +8,7 @@ escalation's assessment follows it within milliseconds of its arrival.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -37,6 +38,7 @@ from services.fraud.detectors.stats import (
     contribution_from_p,
     fisher_combined,
     peer_rate,
+    sequential_test,
 )
 from services.fraud.features import repository as features
 from services.fraud.features.service import (
@@ -219,6 +221,16 @@ class Assessor:
             self.session, population=population, rates=rates, own_id=own_id, own=own,
             at=self.at, t=self.t, policy=self.config.baselines, load=load, spreads=spreads)
 
+    def telling(self, k: int, n: int, peers: tuple[int, int], spread: PeerSpread | None, *,
+                prior_rate: float) -> bool:
+        """Whether k of n is MEDIUM sequential evidence against peers (without recording it):
+        enough to say a part explains its place's excess."""
+        s = self.config.sequential
+        rate = peer_rate(*peers, prior_rate, self.t.prior_strength)
+        concentration = spread.concentration if spread is not None else s.max_concentration
+        test = sequential_test(k, n, PeerSpread(rate, concentration), s)
+        return test.log_bf >= math.log(1 / s.alpha_medium)
+
     def sequential_test(
         self, *, code: str, what: str, pattern: str, entity: tuple[str, str], k: int, n: int,
         peers: tuple[int, int], spread: PeerSpread | None, prior_rate: float, action: str,
@@ -238,9 +250,9 @@ class Assessor:
     # --- detectors -------------------------------------------------------------------------
 
     async def pilferage(self, facts: ReturnFacts) -> None:
-        entities = [("hub", h) for h in (facts.hubs or [])]
-        if facts.pickup_agent_id:
-            entities.append(("agent", facts.pickup_agent_id))
+        # The agent first: its peers' baseline also tells which agents explain a hub.
+        entities = [("agent", facts.pickup_agent_id)] if facts.pickup_agent_id else []
+        entities += [("hub", h) for h in (facts.hubs or [])]
         if not entities:
             return
         since, until = self.window(self.config.short_window)
@@ -265,6 +277,7 @@ class Assessor:
             return pilferage.DayCount(sum(c.handled for c in counts),
                                       sum(c.incidents for c in counts))
 
+        agent_peers: tuple[tuple[int, int], PeerSpread | None] | None = None
         for etype, eid in entities:
             mates = excluded = None
             if etype == "agent":
@@ -273,6 +286,14 @@ class Assessor:
                 mates = total([c for h, agents in at_hub.items() for a, c in agents.items()
                                if a != eid and a not in standing_out[h]])
             else:
+                # Agents whose own evidence against all agents is telling (MEDIUM) explain
+                # their share of the hub too: several moderately bad agents at one hub do not
+                # stand out against each other, and must not brand their hub.
+                if agent_peers is not None:
+                    standing_out[eid] = standing_out.get(eid, set()) | {
+                        a for a, c in at_hub.get(eid, {}).items()
+                        if self.telling(c.incidents, c.handled, *agent_peers,
+                                        prior_rate=pilferage.PRIOR_RATE)}
                 excluded = total([c for a, c in at_hub.get(eid, {}).items()
                                   if a in standing_out.get(eid, set())])
             own_days = days.get((etype, eid), {})
@@ -292,6 +313,8 @@ class Assessor:
                 spreads=spreads,
             ))["incidents"]
             peers = pilferage.DayCount(handled=n, incidents=k)
+            if etype == "agent":
+                agent_peers = ((k, n), spreads.get("incidents"))
             found = pilferage.pilferage_findings(etype, eid, recent, peers, baseline, self.t,
                                                  mates=mates, excluded=excluded)
             own_k, own_n = pilferage.counted(recent, excluded, self.t)
@@ -389,7 +412,7 @@ class Assessor:
         if seller and buyer:
             pair_keys.append(("seller_buyer", seller, buyer))
         if agent and buyer:
-            pair_keys.append(("agent_buyer", agent, buyer))
+            pair_keys += [("agent_buyer", agent, buyer), ("qc_agent_buyer", agent, buyer)]
         pairs = await features.pair_counts(self.session, pair_keys)
         if buyer:
             abusers, explained = await self.explained_naming()
@@ -456,6 +479,7 @@ class Assessor:
                 net.get("handled", 0) - pc.get("handled", 0), t,
                 buyer_elsewhere=(max(0, own.get("named_claims", 0) - pc.get("disputed", 0)),
                                  max(0, own.get("delivered", 0) - pc.get("handled", 0))),
+                vouched=pairs.get(("qc_agent_buyer", agent, buyer), {}).get("named", 0),
             )
             self.evaluated_entity("agent", agent)
             self.evaluated[("agent", agent)].extend(found)
@@ -560,9 +584,15 @@ class Assessor:
                 # The agents that explain the hub's excess: their passes leave its counts.
                 at_hub = await features.entity_totals(
                     self.session, "hub_agent", metrics, since, until, id_prefix=f"{eid}|")
+                agents_baseline = await baseline("agent", "")
+                agents_spread = spreads.get("qc_contradictions")
                 explaining = qc_contradiction.agents_explaining_hub(
                     {a: (v.get("qc_contradictions", 0), v.get("qc_passed", 0))
-                     for a, v in at_hub.items()}, await baseline("agent", ""), self.t)
+                     for a, v in at_hub.items()}, agents_baseline, self.t)
+                # And those whose own sequential evidence against all agents is telling.
+                explaining |= {a for a, v in at_hub.items() if self.telling(
+                    v.get("qc_contradictions", 0), v.get("qc_passed", 0), agents_baseline,
+                    agents_spread, prior_rate=qc_contradiction.PRIOR_RATE)}
                 for a in explaining:
                     k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
                     own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
