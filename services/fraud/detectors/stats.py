@@ -192,9 +192,35 @@ def robust_baseline(
             break
         kept = survivors
         kept_k, kept_n = sum(k * m for k, _, m in kept), sum(n * m for _, n, m in kept)
-    return RobustBaseline(kept_k, kept_n, null,
-                          peer_spread(kept, prior_rate=prior_rate,
-                                      max_concentration=t.max_concentration))
+    return RobustBaseline(kept_k, kept_n, null, sequential_peers(kept, t, prior_rate=prior_rate))
+
+
+def sequential_peers(
+    kept: Sequence[tuple[int, int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 3
+) -> PeerSpread:
+    """The honest population a sequential test weighs an entity against: the rate and spread
+    of the kept peers, less those whose own sequential evidence is telling (MEDIUM).
+
+    The rate tests' rule keeps every peer within twice the peers' rate, so moderate fraudsters
+    (2.5-4x) stay among the kept peers; where they are many in one category they lift its rate
+    and widen its spread until none of them stands out. Peers whose evidence for 2.5x reaches
+    1/alpha_medium under the current estimate leave it, and it is estimated again; an honest
+    peer does so with probability at most alpha_medium."""
+    s = Sequential(max_concentration=t.max_concentration)
+    peers = list(kept)
+    spread = peer_spread(peers, prior_rate=prior_rate, max_concentration=t.max_concentration)
+    for _ in range(rounds):
+        rate = peer_rate(sum(k * m for k, _, m in peers), sum(n * m for _, n, m in peers),
+                         prior_rate, t.prior_strength)
+        trimmed = [(k, n, m) for k, n, m in peers if k == 0 or sequential_test(
+            k, n, PeerSpread(rate, spread.concentration), s).log_bf < math.log(1 / s.alpha_medium)]
+        if len(trimmed) == len(peers):
+            break
+        peers = trimmed
+        spread = peer_spread(peers, prior_rate=prior_rate, max_concentration=t.max_concentration)
+    rate = peer_rate(sum(k * m for k, _, m in peers), sum(n * m for _, n, m in peers),
+                     prior_rate, t.prior_strength)
+    return PeerSpread(rate, spread.concentration)
 
 
 def stands_out(
@@ -290,7 +316,8 @@ class Sequential:
 @dataclass(frozen=True, slots=True)
 class PeerSpread:
     """The honest population of a rate: its mean and how much honest entities differ (a Beta
-    distribution with this mean and concentration a + b)."""
+    distribution with this mean and concentration a + b). `sequential_peers` gives the one a
+    sequential test weighs against."""
 
     rate: float
     concentration: float

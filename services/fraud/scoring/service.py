@@ -226,7 +226,8 @@ class Assessor:
         """Whether k of n is MEDIUM sequential evidence against peers (without recording it):
         enough to say a part explains its place's excess."""
         s = self.config.sequential
-        rate = peer_rate(*peers, prior_rate, self.t.prior_strength)
+        rate = spread.rate if spread is not None else peer_rate(*peers, prior_rate,
+                                                                self.t.prior_strength)
         concentration = spread.concentration if spread is not None else s.max_concentration
         test = sequential_test(k, n, PeerSpread(rate, concentration), s)
         return test.log_bf >= math.log(1 / s.alpha_medium)
@@ -239,7 +240,10 @@ class Assessor:
         """Run one entity's sequential test against its peers' robust rate (at least
         `floor_rate`) and their honest spread; keep the test for the clearing rule."""
         s = self.config.sequential
-        rate = max(peer_rate(*peers, prior_rate, self.t.prior_strength), floor_rate)
+        # The peers' sequential baseline (moderate fraudsters left out) where it was read.
+        rate = spread.rate if spread is not None else peer_rate(*peers, prior_rate,
+                                                                self.t.prior_strength)
+        rate = max(rate, floor_rate)
         concentration = spread.concentration if spread is not None else s.max_concentration
         test, found = sequential_findings(
             code=code, what=what, pattern=pattern, entity_type=entity[0], entity_id=entity[1],
