@@ -58,7 +58,10 @@ class WorldRanges:
     pilferage_intensity: Span = (2.0, 5.0)
     qc_intensity: Span = (2.0, 6.0)
     abuser_red_flags: Span = (0.0, 0.5)
-    planted_seller_returns: tuple[int, int] = (60, 400)
+    # Each planted seller's returns, as a share of the world's: a dozen planted sellers
+    # (abusers, reusers, rings) then carry a tenth to a quarter of the marketplace, not most
+    # of it (where fraud holds most of a category, no peer baseline is honest).
+    planted_seller_share: Span = (0.006, 0.02)
     claim_abusers: tuple[int, int] = (3, 6)
     pilfering_hubs: tuple[int, int] = (1, 2)
     pilfering_agents: tuple[int, int] = (2, 3)
@@ -113,7 +116,7 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
     fraud = replace(
         FraudPlan(),
         claim_abusers=rng.randint(*r.claim_abusers),
-        planted_seller_returns=rng.randint(*r.planted_seller_returns),
+        planted_seller_returns=max(30, int(rng.uniform(*r.planted_seller_share) * per_day * days)),
         claim_abuse_intensity=r.claim_abuse_intensity,
         abuser_red_flags=rng.uniform(*r.abuser_red_flags),
         pilfering_hubs=rng.randint(*r.pilfering_hubs),

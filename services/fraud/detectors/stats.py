@@ -338,7 +338,10 @@ def peer_spread(
     one) from the median leave the estimate first: an honest peer does so rarely. Peers with
     fewer than `min_trials` trials say nothing of the spread and are left out of it."""
     used = [(k, n, m) for k, n, m in peers if n >= min_trials]
-    rate = _pooled(used, prior_rate)
+    # The centre is the trial-weighted median rate, not the pooled one: large fraudsters
+    # among the peers would pull a pooled rate towards themselves.
+    rate = min(max(_weighted_median([(k / n, n * m) for k, n, m in used]), 1e-4), 0.5) \
+        if used else prior_rate
     if sum(m for _, _, m in used) >= 5:
         sd = math.sqrt(rate * (1 - rate))
         z = [((k / n - rate) / (sd / math.sqrt(n)), (k, n, m)) for k, n, m in used]
