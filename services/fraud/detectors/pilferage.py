@@ -131,10 +131,10 @@ def counted(days: Mapping[date, DayCount], excluded: DayCount | None,
     return k, n
 
 
-def mates_rate(mates: DayCount | None, t: Thresholds, *, min_handled: int = 100) -> float:
-    """The rate of an agent's hub-mates once they have handled enough parcels to tell (else
-    0): an agent is not blamed for what its whole hub does."""
-    if mates is None or mates.handled < min_handled:
+def mates_rate(mates: DayCount | None, t: Thresholds) -> float:
+    """The rate of an agent's hub-mates, shrunk to the prior while they have handled few
+    parcels (0 without mates): an agent is not blamed for what its whole hub does."""
+    if mates is None or mates.handled <= 0:
         return 0.0
     return shrunk_rate(mates.incidents, mates.handled, PRIOR_RATE, t.prior_strength)
 
