@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -342,6 +343,13 @@ def fraud_eval(
         typer.Option(help="Score each world straight through fraud's scoring (no intake, "
                           "no Kafka): the same table in a fraction of the time."),
     ] = False,
+    ranges: Annotated[
+        str | None,
+        typer.Option(help="Draw each seed's marketplace from ranges (intensity, volumes, "
+                          "partner mix, claim mix, look-alikes, duration), on the 'dev' seeds "
+                          "or the 'held-out' ones (the first --seeds of the set); prints "
+                          "power curves."),
+    ] = None,
 ) -> None:
     """Simulate traffic with planted fraud through intake → Kafka → fraud; print detection quality.
 
@@ -363,16 +371,25 @@ def fraud_eval(
     def progress(seed: int, table: dict[str, object]) -> None:
         console.print(f"seed {seed} done: {table['_run']}")
 
+    seed_list = list(range(1, seeds + 1))
+    chosen: Marketplace | Callable[[int], Marketplace] = market
+    if ranges is not None:
+        from disputedesk.simulate.ranges import DEV_SEEDS, HELD_OUT_SEEDS, draw_market
+
+        sets = {"dev": DEV_SEEDS, "held-out": HELD_OUT_SEEDS}
+        if ranges not in sets:
+            raise typer.BadParameter("--ranges is 'dev' or 'held-out'")
+        seed_list, chosen = list(sets[ranges][:seeds]), draw_market
     if direct:
         from disputedesk.simulate.direct import evaluate_directly
 
         report = asyncio.run(evaluate_directly(
-            list(range(1, seeds + 1)), market, out_dir=out, state_dir=state, progress=progress))
+            seed_list, chosen, out_dir=out, state_dir=state, progress=progress))
     else:
         report = asyncio.run(
             evaluate(
-                list(range(1, seeds + 1)),
-                market,
+                seed_list,
+                chosen,
                 out_dir=out,
                 state_dir=state,
                 progress=progress,

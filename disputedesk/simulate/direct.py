@@ -82,7 +82,7 @@ async def score_directly(world: World, database_url: str, *, batch: int = 50) ->
             ))).all()
             alerts = (await session.execute(select(
                 Alert.pattern, Alert.entity_type, Alert.entity_id, Alert.evidence,
-                Alert.event_time,
+                Alert.event_time, Alert.status,
             ))).all()
     finally:
         await engine.dispose()
@@ -95,17 +95,19 @@ async def score_directly(world: World, database_url: str, *, batch: int = 50) ->
 
 
 async def evaluate_directly(
-    seeds: list[int], market: Marketplace, *, out_dir: Path, state_dir: Path,
-    progress: Callable[[int, dict[str, Any]], None] | None = None,
+    seeds: list[int], market: Marketplace | Callable[[int], Marketplace], *, out_dir: Path,
+    state_dir: Path, progress: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """`fraud-eval --direct`: the same worlds and the same table as `evaluate`, each world
-    scored straight through fraud's scoring against a fresh fraud database."""
+    scored straight through fraud's scoring against a fresh fraud database. `market` may be a
+    function of the seed (`--ranges`: each seed draws its own marketplace)."""
     import asyncio
     import json
     import os
 
     from disputedesk.simulate.evaluation import prepare_stack, report_of
     from disputedesk.simulate.generator import generate
+    from disputedesk.simulate.ranges import describe
 
     await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
     _, _, prepare = await asyncio.to_thread(prepare_stack, state_dir)
@@ -113,8 +115,10 @@ async def evaluate_directly(
     per_seed = []
     for seed in seeds:
         await asyncio.to_thread(prepare)
-        world = generate(market, seed)
+        drawn = market(seed) if callable(market) else market
+        world = generate(drawn, seed)
         table = await score_directly(world, os.environ["FRAUD_DATABASE_URL"])
+        table["_world"] = describe(drawn)
         per_seed.append(table)
         if progress is not None:
             progress(seed, table)

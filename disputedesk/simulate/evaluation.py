@@ -84,6 +84,9 @@ class AlertRow:
     entity_id: str
     evidence: dict[str, Any]
     event_time: datetime | None
+    # open | acknowledged | closed; fraud closes a sequential alert itself when its entity
+    # proves ordinary (cleared).
+    status: str = "open"
 
 
 def _ratio(a: int, b: int) -> float | None:
@@ -257,13 +260,31 @@ def score_world(
         buyer = (a.evidence.get("numbers") or {}).get("buyer_id")
         if buyer:
             any_alert.add(("buyer", str(buyer)))
+    still_open = {(a.entity_type, a.entity_id) for a in alerts if a.status != "closed"}
+    for a in alerts:
+        buyer = (a.evidence.get("numbers") or {}).get("buyer_id")
+        if buyer and a.status != "closed":
+            still_open.add(("buyer", str(buyer)))
+    per_type: dict[str, int] = {}
+    for etype, everyone in (("seller", truth.sellers), ("buyer", truth.buyers),
+                            ("hub", truth.hubs), ("agent", truth.agents)):
+        honest = {(etype, e) for e in everyone} - fraud_entities
+        per_type |= {f"{etype}s": len(honest), f"{etype}s_ever_flagged": len(honest & any_alert),
+                     f"{etype}s_flagged_at_end": len(honest & still_open)}
+    for name in LOOKALIKES:
+        cast_ = set(truth.lookalikes.get(name, set())) - fraud_entities
+        per_type |= {f"lookalike_{name}": len(cast_),
+                     f"lookalike_{name}_ever_flagged": len(cast_ & any_alert),
+                     f"lookalike_{name}_flagged_at_end": len(cast_ & still_open)}
     honest_sellers = {("seller", s) for s in truth.sellers} - fraud_entities
     honest_buyers = {("buyer", b) for b in truth.buyers} - fraud_entities
     honest_escalations = {k for k in views[""] if k[0] == "escalation"} - fraud_events
     honest_parties = {k for k in honest_escalations
                       if k in parties and not set(parties[k].parties) & fraud_entities}
     high = highs[""]  # honest figures are judged on each event's latest assessment
+    table["_entities"] = planted_entities(truth, alerts)
     table["_honest"] = {
+        **per_type,
         "escalations_honest_parties": len(honest_parties),
         "escalations_honest_parties_high": len(honest_parties & high),
         "sellers": len(honest_sellers), "sellers_flagged": len(honest_sellers & any_alert),
@@ -272,6 +293,76 @@ def score_world(
         "escalations_high": len(honest_escalations & high),
     }
     return table
+
+
+# The honest look-alikes a world may cast (generator.GroundTruth.lookalikes).
+LOOKALIKES = ("large_seller", "early_claims_seller", "multi_item_order", "household",
+              "small_town_agent")
+# The patterns whose planted entities have an intensity and a count of relevant events.
+RATE_PATTERNS = ("claim_abuse", "pilferage", "qc_contradiction")
+INTENSITY_BINS = ((0.0, 2.5), (2.5, 3.0), (3.0, 4.0), (4.0, float("inf")))
+EVENT_BINS = ((0, 15), (15, 30), (30, 1_000_000))
+
+
+def planted_entities(truth: GroundTruth, alerts: list[AlertRow]) -> list[dict[str, Any]]:
+    """Each planted entity of a rate pattern: its intensity, its relevant events over the
+    world, whether an alert of its pattern came, and how many days after its first planted
+    event."""
+    first_alert: dict[tuple[str, str, str], datetime | None] = {}
+    for a in alerts:
+        p = pattern_of(a.pattern)
+        if p not in RATE_PATTERNS:
+            continue
+        key = (p, a.entity_type, a.entity_id)
+        prev = first_alert.get(key)
+        if key not in first_alert or (a.event_time and (prev is None or a.event_time < prev)):
+            first_alert[key] = a.event_time
+    out = []
+    for p in RATE_PATTERNS:
+        for etype, eid in sorted(truth.entities.get(p, set())):
+            key = (p, etype, eid)
+            found = key in first_alert
+            first = truth.first_event.get(key)
+            at = first_alert.get(key)
+            out.append({
+                "pattern": p, "entity": f"{etype}:{eid}",
+                # Binned by what the entity showed against its honest peers; the drawn
+                # intensity beside it.
+                "intensity": truth.realized.get(key) if truth.intensity.get(key) else None,
+                "drawn_intensity": truth.intensity.get(key),
+                "events": truth.relevant.get(key, 0),
+                "detected": found,
+                "days_to_alert": (round((at - first).total_seconds() / 86400, 2)
+                                  if found and at and first else None),
+            })
+    return out
+
+
+def power_curves(entities: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per rate pattern: entity recall by intensity and number of relevant events, and the
+    goal's figure (intensity >= 2.5, >= 15 events)."""
+    out: dict[str, Any] = {}
+    for p in RATE_PATTERNS:
+        mine = [e for e in entities if e["pattern"] == p and e["intensity"] is not None]
+        cells = []
+        for lo, hi in INTENSITY_BINS:
+            for elo, ehi in EVENT_BINS:
+                cell = [e for e in mine if lo <= e["intensity"] < hi and elo <= e["events"] < ehi]
+                found = [e for e in cell if e["detected"]]
+                delays = [e["days_to_alert"] for e in found if e["days_to_alert"] is not None]
+                cells.append({"intensity": f"{lo:g}-{hi:g}", "events": f"{elo}-{ehi - 1}",
+                              "planted": len(cell), "detected": len(found),
+                              "recall": _ratio(len(found), len(cell)),
+                              "median_days_to_alert": (round(statistics.median(delays), 1)
+                                                       if delays else None)})
+        goal = [e for e in mine if e["intensity"] >= 2.5 and e["events"] >= 15]
+        found = [e for e in goal if e["detected"]]
+        delays = [e["days_to_alert"] for e in found if e["days_to_alert"] is not None]
+        out[p] = {"cells": cells, "goal_planted": len(goal), "goal_detected": len(found),
+                  "goal_recall": _ratio(len(found), len(goal)),
+                  "goal_median_days_to_alert": (round(statistics.median(delays), 1)
+                                                if delays else None)}
+    return out
 
 
 def _pattern_figures(c: Mapping[str, Any]) -> dict[str, Any]:
@@ -306,8 +397,13 @@ def pool(tables: list[dict[str, Any]]) -> dict[str, Any]:
     for t in tables:
         for k, v in t["_honest"].items():
             h[k] += v
+    out["power"] = power_curves([e for t in tables for e in t.get("_entities", [])])
     out["honest"] = {
         **h,
+        **{f"{e}_fp_rate_ever": _ratio(h[f"{e}s_ever_flagged"], h[f"{e}s"])
+           for e in ("seller", "buyer", "hub", "agent") if f"{e}s" in h},
+        **{f"{e}_fp_rate_at_end": _ratio(h[f"{e}s_flagged_at_end"], h[f"{e}s"])
+           for e in ("seller", "buyer", "hub", "agent") if f"{e}s" in h},
         "seller_fp_rate": _ratio(h["sellers_flagged"], h["sellers"]),
         "buyer_fp_rate": _ratio(h["buyers_flagged"], h["buyers"]),
         "escalation_fp_rate": _ratio(h["escalations_high"], h["escalations"]),
@@ -333,6 +429,7 @@ async def _read_results(fraud: Any) -> tuple[list[AssessmentRow], list[AlertRow]
         ))).all()
         alerts = (await session.execute(select(
             Alert.pattern, Alert.entity_type, Alert.entity_id, Alert.evidence, Alert.event_time,
+            Alert.status,
         ))).all()
     return [AssessmentRow(*r) for r in rows], [AlertRow(*a) for a in alerts]
 
@@ -456,7 +553,8 @@ def prepare_stack(state_dir: Path) -> tuple[dict[str, str], dict[str, str], Any]
 
 
 async def evaluate(
-    seeds: list[int], market: Marketplace, *, out_dir: Path, state_dir: Path,
+    seeds: list[int], market: Marketplace | Callable[[int], Marketplace], *, out_dir: Path,
+    state_dir: Path,
     progress: Callable[[int, dict[str, Any]], None] | None = None, rate: float | None = None,
 ) -> dict[str, Any]:
     await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
@@ -466,7 +564,11 @@ async def evaluate(
     for seed in seeds:
         # Fresh databases per seed, made in a worker thread (migrations run their own loop).
         await asyncio.to_thread(prepare)
-        table = await run_seed(seed, market, secrets=secrets, out_dir=out_dir, rate=rate)
+        from disputedesk.simulate.ranges import describe
+
+        drawn = market(seed) if callable(market) else market
+        table = await run_seed(seed, drawn, secrets=secrets, out_dir=out_dir, rate=rate)
+        table["_world"] = describe(drawn)
         per_seed.append(table)
         if progress is not None:
             progress(seed, table)
@@ -481,8 +583,11 @@ def report_of(
     """The evaluation's report: the seeds pooled, and each seed's table without its counts."""
     report: dict[str, Any] = {
         "seeds": seeds, "pooled": pool(per_seed),
+        "entities": [e | {"seed": t["_run"]["seed"]} for t in per_seed
+                     for e in t.get("_entities", [])],
         "per_seed": [{k: v for k, v in t.items() if not k.startswith("_")}
-                     | {"run": t["_run"], "honest": t["_honest"]} for t in per_seed],
+                     | {"run": t["_run"], "honest": t["_honest"]}
+                     | ({"world": t["_world"]} if "_world" in t else {}) for t in per_seed],
         "seconds": round(seconds, 1),
     }
     if mode:

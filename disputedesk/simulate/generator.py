@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +48,23 @@ class GroundTruth:
     rings: list[dict[str, Any]] = field(default_factory=list)
     sellers: set[str] = field(default_factory=set)
     buyers: set[str] = field(default_factory=set)
+    hubs: set[str] = field(default_factory=set)
+    agents: set[str] = field(default_factory=set)
+    # (pattern, entity type, id) -> the planted entity's intensity: its rate as a multiple of
+    # an honest entity's (None in worlds with fixed rates).
+    intensity: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    # (pattern, entity type, id) -> the events its detector counts against it over the world:
+    # a seller's claims on delivered returns, a hub's or agent's incidents, a QC agent's passes
+    # later claimed as wrong or used items (planted or not).
+    relevant: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    # look-alike name -> the honest entities that play it.
+    lookalikes: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+    # (pattern, entity type, id) -> the intensity the planted entity showed: its relevant
+    # events per trial over the honest peers' (a seller's category's honest sellers, the
+    # honest hubs, the honest agents). What a detector can see, which the drawn intensity
+    # only aims at (the honest peers' rate also holds claims after incidents and claims on
+    # fraudulent buyers' returns).
+    realized: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
     def plant(self, pattern: str, entity: tuple[str, str], event: tuple[str, str] | None,
               at: datetime | None) -> None:
@@ -71,6 +88,10 @@ class GroundTruth:
             "events": {p: sorted(map(list, e)) for p, e in self.events.items()},
             "first_event": {"|".join(k): v.isoformat() for k, v in self.first_event.items()},
             "rings": self.rings,
+            "intensity": {"|".join(k): v for k, v in self.intensity.items()},
+            "relevant": {"|".join(k): v for k, v in self.relevant.items()},
+            "lookalikes": {k: sorted(map(list, v)) for k, v in self.lookalikes.items()},
+            "realized": {"|".join(k): v for k, v in self.realized.items()},
         }
 
 
@@ -116,6 +137,7 @@ class _Journey:
     pilfered: bool = False  # an incident caused by planted pilferage
     incident: bool = False
     delivered_at: datetime | None = None
+    order_id: str | None = None
 
 
 def _hex(rng: random.Random, n: int) -> str:
@@ -163,14 +185,18 @@ class _Generator:
             for i in range(market.sellers)
         ]
         self.buyers: list[_Buyer] = []
+        workload = ([rng.lognormvariate(0, market.agent_workload_spread) for _ in self.agents]
+                    if market.agent_workload_spread > 0 else None)
         for i in range(market.buyers):
             if self.buyers and rng.random() < market.honest.shared_household_share:
                 housemate = rng.choice(self.buyers)
                 address = housemate.address_hash
             else:
                 address = _hex(rng, 64)
-            self.buyers.append(_Buyer(f"B-{tag}-{i + 1:05d}", _hex(rng, 64), address,
-                                      rng.choice(self.agents)))
+            contact = _hex(rng, 64)
+            home = (rng.choices(self.agents, workload)[0] if workload is not None
+                    else rng.choice(self.agents))
+            self.buyers.append(_Buyer(f"B-{tag}-{i + 1:05d}", contact, address, home))
         self.truth.sellers = {s.seller_id for s in self.sellers}
         self.truth.buyers = {b.buyer_id for b in self.buyers}
         # Fraud roles.
@@ -203,6 +229,11 @@ class _Generator:
         other_agents = [a for a in self.agents if a[0] not in self.pilfering_hubs
                         and self.partner_of_hub[a[0]].reports_agents]
         rng.shuffle(other_agents)
+        if workload is not None:
+            # Where workloads differ, planted roles go to busy agents more often than to idle
+            # ones (a weighted draw without replacement): more parcels, more to take.
+            load = dict(zip(self.agents, workload, strict=True))
+            other_agents.sort(key=lambda a: -(rng.random() ** (1 / load[a])))
         self.pilfering_agents = {a for _, a in other_agents[: f.pilfering_agents]}
         self.qc_agents = {a for _, a in other_agents[f.pilfering_agents:
                                                      f.pilfering_agents + f.qc_agents]}
@@ -220,6 +251,76 @@ class _Generator:
         for agent_id in self.qc_agents:
             self.truth.entities["qc_contradiction"].add(("agent", agent_id))
         self.reuse_pool: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.order_invoice: dict[str, str] = {}
+        self.order_claims: Counter[str] = Counter()
+        # The denominators of `truth.relevant`: delivered returns, handled parcels, QC passes.
+        self.trials: Counter[tuple[str, str, str]] = Counter()
+        self.truth.hubs = set(self.hubs)
+        self.truth.agents = {a for _, a in self.agents}
+        # Each planted entity's rate: fixed, or its intensity times the honest rate.
+        h = market.honest
+        self.abuse_rate = {s: self._intensity("claim_abuse", ("seller", s),
+                                              f.claim_abuse_intensity,
+                                              self._category_claim_rate(),
+                                              f.claim_abuse_rate)
+                           for s in sorted(self.claim_abusers)}
+        self.pilfer_rate = {e: self._intensity("pilferage", e, f.pilferage_intensity,
+                                               h.incident_rate, rate, extra=True)
+                            for e, rate in sorted(
+                                [(("hub", x), f.pilferage_rate) for x in self.pilfering_hubs]
+                                + [(("agent", x), f.agent_pilferage_rate)
+                                   for x in self.pilfering_agents])}
+        self.qc_rate = {a: self._intensity("qc_contradiction", ("agent", a), f.qc_intensity,
+                                           h.qc_contradiction_rate, f.qc_contradiction_rate,
+                                           extra=True)
+                        for a in sorted(self.qc_agents)}
+        self._lookalike_roles(by_size)
+
+    def _category_claim_rate(self) -> float:
+        """What an honest seller's claims per delivered return come to, roughly: its own
+        claims, claims after partner incidents, and the claims on fraudulent buyers' returns
+        that land on honest sellers. An abuser's intensity is a multiple of this, as a
+        detector sees it against its category."""
+        m, h, f = self.m, self.m.honest, self.m.fraud
+        delivered = max(h.returns_per_day * m.days, 1.0)
+        on_buyers = (f.wrong_used_buyers * f.wrong_used_returns_each * 0.85
+                     + f.agent_buyer_rings * f.agent_buyer_returns) / delivered
+        return (h.mean_claim_rate * (1 - h.incident_rate)
+                + h.weight_drop_rate * h.claim_after_incident + on_buyers)
+
+    def _intensity(self, pattern: str, entity: tuple[str, str],
+                   span: tuple[float, float] | None, honest: float, fixed: float, *,
+                   extra: bool = False) -> float:
+        """The planted entity's rate. With `span`, its intensity is drawn from it and recorded;
+        `extra` rates come on top of the honest ones (pilferage on top of honest incidents), so
+        that the entity's whole rate is the intensity times the honest rate."""
+        if span is None:
+            return fixed
+        intensity = self.rng.uniform(*span)
+        self.truth.intensity[(pattern, *entity)] = round(intensity, 3)
+        rate = intensity * honest
+        return min(0.95, (rate - honest) / (1 - honest) if extra else rate)
+
+    def _lookalike_roles(self, by_size: list[_Seller]) -> None:
+        """Honest sellers, buyers and agents cast in the look-alike roles."""
+        la = self.m.honest.lookalikes
+        planted = self.claim_abusers | self.reusers | {
+            s.seller_id for s in self.sb_sellers + self.id_sellers}
+        honest = [s for s in by_size if s.seller_id not in planted]
+        self.large_seller: _Seller | None = None
+        if la.large_seller_share > 0 and honest:
+            big = honest[0]
+            others = sum(s.size for s in self.sellers if s is not big)
+            big.size = others * la.large_seller_share / (1 - la.large_seller_share)
+            big.claim_rate = la.large_seller_ratio * self.m.honest.mean_claim_rate
+            self.large_seller = big
+            self.truth.lookalikes["large_seller"].add(("seller", big.seller_id))
+        self.early_seller: _Seller | None = None
+        if la.early_claims_seller and len(honest) > 2:
+            self.early_seller = honest[-1]  # the smallest honest seller
+            self.early_claims_left = 3
+            self.truth.lookalikes["early_claims_seller"].add(
+                ("seller", self.early_seller.seller_id))
 
     # --- building blocks -------------------------------------------------------------------
 
@@ -249,7 +350,7 @@ class _Generator:
         rng, h = self.rng, self.m.honest
         c = j.seller.category
         self.actions.append(Action(j.initiated_at, "return", j.return_id, {
-            "return_id": j.return_id, "order_id": f"ORD-{j.return_id}",
+            "return_id": j.return_id, "order_id": j.order_id or f"ORD-{j.return_id}",
             "seller_id": j.seller.seller_id, "buyer_id": j.buyer.buyer_id,
             "category": c.name, "item_value": j.item_value, "qc_required": j.qc,
             "partner_id": j.partner.partner_id, "awb": f"AWB-{j.return_id}",
@@ -274,9 +375,9 @@ class _Generator:
         day = (end_at - self.m.start).days
         pilfer_rate = 0.0
         if j.hub in self.pilfering_hubs:
-            pilfer_rate = self.m.fraud.pilferage_rate
+            pilfer_rate = self.pilfer_rate[("hub", j.hub)]
         if j.agent in self.pilfering_agents:
-            pilfer_rate = self.m.fraud.agent_pilferage_rate
+            pilfer_rate = self.pilfer_rate[("agent", j.agent)]
         u = rng.random()
         bad_day = j.hub == self.bad_day_hub and day == self.bad_day
         delivered_weight = weight + int(rng.gauss(0, 8))
@@ -309,6 +410,15 @@ class _Generator:
         self.terminal_at[j.return_id] = partner_time(j.partner.format, end_at)
         if j.terminal == "DELIVERED":
             j.delivered_at = end_at
+        for etype, eid in (("hub", j.hub), ("agent", j.agent)):
+            self.trials[("pilferage", etype, eid)] += 1
+        if j.terminal == "DELIVERED":
+            self.trials[("claim_abuse", "seller", j.seller.seller_id)] += 1
+            if j.qc:
+                self.trials[("qc_contradiction", "agent", j.agent)] += 1
+        if j.incident:
+            for etype, eid in (("hub", j.hub), ("agent", j.agent)):
+                self.truth.relevant[("pilferage", etype, eid)] += 1
         if j.pilfered:
             for etype, eid in (("hub", j.hub), ("agent", j.agent)):
                 if (etype == "hub" and eid in self.pilfering_hubs) or (
@@ -325,15 +435,18 @@ class _Generator:
         self.actions.append(Action(at, "scan", j.return_id, body, j.partner.format,
                                    j.partner.partner_id))
 
-    def evidence(self, seller_id: str, *, reuse: bool) -> tuple[list[dict[str, Any]], bool]:
+    def evidence(self, seller_id: str, *, reuse: bool, order_id: str | None = None
+                 ) -> tuple[list[dict[str, Any]], bool]:
         """An honest evidence set; with `reuse`, one photo repeats (exactly or nearly) one the
-        seller filed before. Returns the items and whether a reuse was planted."""
+        seller filed before. A return of a multi-item order carries the order's one invoice.
+        Returns the items and whether a reuse was planted."""
         rng = self.rng
         items = [{"kind": "UNBOXING_VIDEO", "uri": f"https://evidence.example/{_hex(rng, 12)}.mp4",
                   "sha256": _sha(rng)}]
         photos = [(_sha(rng), _hex(rng, 16)) for _ in range(2)]
         reused = False
         pool = self.reuse_pool[seller_id]
+        invoice = self.order_invoice.get(order_id or "")
         if reuse and pool:
             old_sha, old_phash = rng.choice(pool)
             if rng.random() < 0.5:
@@ -348,13 +461,24 @@ class _Generator:
         items.append({"kind": "LABEL_PHOTO",
                       "uri": f"https://evidence.example/{_hex(rng, 12)}.jpg",
                       "sha256": _sha(rng)})
+        if invoice is not None:
+            items.append({"kind": "INVOICE", "uri": f"https://evidence.example/{invoice[:12]}.pdf",
+                          "sha256": invoice})
         return items, reused
 
     def claim(self, j: _Journey, claim_type: str, after_h: float, *, reuse: bool = False,
               planted: list[str] | None = None) -> None:
         base = j.delivered_at or (self.terminal_at[j.return_id])
         at = base + timedelta(hours=after_h)
-        items, reused = self.evidence(j.seller.seller_id, reuse=reuse)
+        items, reused = self.evidence(j.seller.seller_id, reuse=reuse, order_id=j.order_id)
+        if j.order_id in self.order_invoice:
+            self.order_claims[j.order_id] += 1
+            if self.order_claims[j.order_id] == 2:
+                self.truth.lookalikes["multi_item_order"].add(("seller", j.seller.seller_id))
+        if j.terminal == "DELIVERED":
+            self.truth.relevant[("claim_abuse", "seller", j.seller.seller_id)] += 1
+            if j.qc and claim_type in ("WRONG_ITEM", "USED_ITEM"):
+                self.truth.relevant[("qc_contradiction", "agent", j.agent)] += 1
         for item in items:
             item["captured_at"] = (at - timedelta(hours=1)).isoformat()
         body = {
@@ -384,12 +508,19 @@ class _Generator:
 
     def honest_claim_type(self) -> str:
         return self.rng.choices(["DAMAGED", "WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"],
-                                [0.5, 0.2, 0.15, 0.15])[0]
+                                self.m.honest.claim_mix)[0]
 
     # --- the world -------------------------------------------------------------------------
 
     def run(self) -> World:
         m, rng = self.m, self.rng
+        la = m.honest.lookalikes
+        if self.early_seller is not None:
+            # Enough returns over the period for the early claims to be followed by ordinary
+            # ones: about fifteen.
+            total = sum(s.size for s in self.sellers if s is not self.early_seller)
+            expected = m.honest.returns_per_day * m.days
+            self.early_seller.size = total * 15 / max(expected - 15, 1)
         weights = [s.size for s in self.sellers]
         honest_buyers = self.buyers[: len(self.buyers) - 100]
         spare = self.buyers[len(self.buyers) - 100:]  # accounts reserved for planted roles
@@ -400,11 +531,87 @@ class _Generator:
                 seller = rng.choices(self.sellers, weights)[0]
                 buyer = rng.choice(honest_buyers)
                 j = self.journey(seller, buyer, at)
+                multi = bool(la.multi_item_share) and rng.random() < la.multi_item_share
+                if multi:
+                    j.order_id = f"ORD-{j.return_id}"
+                    self.order_invoice[j.order_id] = _sha(rng)
                 self.emit(j)
                 self._seller_behaviour(j)
+                if multi:
+                    self._more_items(j)
+        self._plant_lookalike_buyers(honest_buyers)
         self._plant_buyer_fraud(spare)
+        self._realized_intensities()
         self.actions.sort(key=lambda a: a.at)
         return World(seed=0, actions=self.actions, truth=self.truth, terminal_at=self.terminal_at)
+
+    def _realized_intensities(self) -> None:
+        fraud = self.truth.fraud_entities()
+        category = {s.seller_id: s.category.name for s in self.sellers}
+        touched = ({a for h, a in self.agents if h in self.pilfering_hubs}
+                   | {h for h, a in self.agents if a in self.pilfering_agents})
+        relevant, trials = self.truth.relevant, self.trials
+        for pattern in ("claim_abuse", "pilferage", "qc_contradiction"):
+            for etype, eid in sorted(self.truth.entities.get(pattern, set())):
+                key = (pattern, etype, eid)
+                # Honest peers, and none whose counts a planted entity lifts: no agent of a
+                # pilfering hub, no hub of a pilfering agent.
+                peers = [k for k in trials if k[0] == pattern and k[1] == etype
+                         and (k[1], k[2]) not in fraud and k[2] not in touched
+                         and (etype != "seller" or category[k[2]] == category[eid])]
+                peer_rate = (sum(relevant[k] for k in peers)
+                             / max(sum(trials[k] for k in peers), 1))
+                if trials[key] and peer_rate > 0:
+                    self.truth.realized[key] = round(relevant[key] / trials[key] / peer_rate, 2)
+
+    def _more_items(self, first: _Journey) -> None:
+        """One or two more items of `first`'s order, returned with it: same seller, buyer,
+        agent and order, and when claimed, the same invoice."""
+        for _ in range(self.rng.choice([1, 1, 2])):
+            j = self.journey(first.seller, first.buyer, first.initiated_at
+                             + timedelta(minutes=self.rng.uniform(1, 30)),
+                             agent=(first.hub, first.agent), qc=first.qc)
+            j.order_id = first.order_id
+            self.emit(j)
+            self._seller_behaviour(j)
+
+    def _plant_lookalike_buyers(self, honest_buyers: list[_Buyer]) -> None:
+        """A household of accounts sharing an address and a phone, and a small town's buyers
+        served by one agent, all returning as anyone does."""
+        la, rng = self.m.honest.lookalikes, self.rng
+        weights = [s.size for s in self.sellers]
+        groups: list[tuple[str, list[_Buyer], tuple[str, str] | None, int]] = []
+        if la.household_accounts < 2 and not la.small_town_buyers:
+            return
+        pool = list(honest_buyers)
+        rng.shuffle(pool)
+        if la.household_accounts >= 2:
+            home = pool[: la.household_accounts]
+            pool = pool[la.household_accounts:]
+            address, contact = _hex(rng, 64), _hex(rng, 64)
+            for b in home:
+                b.address_hash, b.contact_hash = address, contact
+                self.truth.lookalikes["household"].add(("buyer", b.buyer_id))
+            groups.append(("household", home, None, 5))
+        if la.small_town_buyers:
+            planted = self.pilfering_agents | self.qc_agents | {a for _, a in self.ab_agents}
+            candidates = [a for a in self.agents if a[1] not in planted
+                          and a[0] not in self.pilfering_hubs
+                          and self.partner_of_hub[a[0]].reports_agents]
+            if candidates:
+                agent = rng.choice(candidates)
+                town = pool[: la.small_town_buyers]
+                for b in town:
+                    b.home_agent = agent
+                self.truth.lookalikes["small_town_agent"].add(("agent", agent[1]))
+                groups.append(("town", town, agent, la.small_town_returns_each))
+        for _, buyers, agent, each in groups:
+            for b in buyers:
+                for at in self._spread(each):
+                    seller = rng.choices(self.sellers, weights)[0]
+                    j = self.journey(seller, b, at, agent=agent or b.home_agent)
+                    self.emit(j)
+                    self._seller_behaviour(j)
 
     def _seller_behaviour(self, j: _Journey) -> None:
         rng, h, sid = self.rng, self.m.honest, j.seller.seller_id
@@ -418,17 +625,27 @@ class _Generator:
                 self.claim(j, rng.choice(["MISSING_ITEM", "DAMAGED"]), self.honest_claim_delay())
             return
         if sid in self.claim_abusers:
-            if rng.random() < self.m.fraud.claim_abuse_rate:
-                kind = "MISSING_ITEM" if rng.random() < 0.6 else "DAMAGED"
-                delay = rng.uniform(156, 167) if rng.random() < 0.7 else self.honest_claim_delay()
+            if rng.random() < self.abuse_rate[sid]:
+                red = self.m.fraud.abuser_red_flags
+                if red >= 1 or rng.random() < red:
+                    kind = "MISSING_ITEM" if rng.random() < 0.6 else "DAMAGED"
+                    delay = (rng.uniform(156, 167) if rng.random() < 0.7
+                             else self.honest_claim_delay())
+                else:
+                    # A moderate abuser's claims look like anyone's: only their number shows.
+                    kind, delay = self.honest_claim_type(), self.honest_claim_delay()
                 self.claim(j, kind, delay, planted=["claim_abuse"])
+            return
+        if j.seller is self.early_seller and self.early_claims_left > 0:
+            self.early_claims_left -= 1
+            self.claim(j, self.honest_claim_type(), self.honest_claim_delay())
             return
         if sid in self.reusers:
             if rng.random() < self.m.fraud.evidence_reuser_claim_rate:
                 self.claim(j, self.honest_claim_type(), self.honest_claim_delay(), reuse=True,
                            planted=["evidence_reuse"])
             return
-        if j.agent in self.qc_agents and j.qc and rng.random() < self.m.fraud.qc_contradiction_rate:
+        if j.agent in self.qc_agents and j.qc and rng.random() < self.qc_rate[j.agent]:
             self.claim(j, rng.choice(["WRONG_ITEM", "USED_ITEM"]), self.honest_claim_delay(),
                        planted=["qc_contradiction"])
             return

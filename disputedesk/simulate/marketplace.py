@@ -34,6 +34,27 @@ class PartnerNetwork:
 
 
 @dataclass(frozen=True, slots=True)
+class LookAlikes:
+    """Honest behaviour that resembles fraud: what a detector must not flag. All off by
+    default, so the default world stays the one the figures in the README were measured on."""
+
+    # One honest seller receives this share of all returns, claiming at `large_seller_ratio`
+    # times the honest mean (a big seller with a somewhat worse product line).
+    large_seller_share: float = 0.0
+    large_seller_ratio: float = 1.5
+    # Buyer accounts of one household: one address and one phone, each returning as anyone.
+    household_accounts: int = 0
+    # Buyers of a small town served by one agent only, each returning this many times.
+    small_town_buyers: int = 0
+    small_town_returns_each: int = 6
+    # The share of orders with two or three items returned together; when more than one of
+    # them is claimed, the claims carry the order's one invoice (the same file).
+    multi_item_share: float = 0.0
+    # A small honest seller whose first three delivered returns are all claimed.
+    early_claims_seller: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class HonestBehaviour:
     returns_per_day: float = 22.0
     # Sellers' own claim rates vary: Beta(a, b) around 4 %.
@@ -49,6 +70,26 @@ class HonestBehaviour:
     shared_household_share: float = 0.04
     # One honest hub has one bad day (an accident, a broken scale): many incidents that day.
     bad_day_incident_rate: float = 0.5
+    # Honest claims by type: DAMAGED, WRONG_ITEM, USED_ITEM, MISSING_ITEM.
+    claim_mix: tuple[float, float, float, float] = (0.5, 0.2, 0.15, 0.15)
+    lookalikes: LookAlikes = field(default_factory=lambda: LookAlikes())
+
+    @property
+    def mean_claim_rate(self) -> float:
+        """The honest sellers' mean claim rate per delivered, unharmed return."""
+        a, b = self.claim_rate_beta
+        return a / (a + b)
+
+    @property
+    def incident_rate(self) -> float:
+        """The honest partner incidents per journey (weight drop, loss, transit damage)."""
+        return self.weight_drop_rate + self.lost_rate + self.damaged_rate
+
+    @property
+    def qc_contradiction_rate(self) -> float:
+        """The honest rate of a QC-passed, delivered return later claimed as wrong or used."""
+        _, wrong, used, _ = self.claim_mix
+        return self.mean_claim_rate * (wrong + used) / sum(self.claim_mix)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +117,15 @@ class FraudPlan:
     identity_rings: int = 2
     identity_ring_buyers: int = 4
     identity_ring_returns_each: int = 3
+    # Moderate worlds: each planted entity draws its intensity from a range, as a multiple of
+    # what an honest one does (the honest mean claim rate, incident rate, QC contradiction
+    # rate). None keeps the fixed rates above.
+    claim_abuse_intensity: tuple[float, float] | None = None
+    # The share of an abuser's claims that carry the tell-tale signs (MISSING_ITEM, filed as
+    # the window closes); the others look like anyone's claims.
+    abuser_red_flags: float = 1.0
+    pilferage_intensity: tuple[float, float] | None = None
+    qc_intensity: tuple[float, float] | None = None
 
 
 SWIFTSHIP_ONLY: tuple[PartnerNetwork, ...] = (
@@ -109,6 +159,9 @@ class Marketplace:
     seller_size_shape: float = 1.2
     categories: tuple[Category, ...] = field(default_factory=default_categories)
     partners: tuple[PartnerNetwork, ...] = field(default_factory=lambda: THREE_PARTNERS)
+    # Agents' workloads: log-normal with this spread of the log (0: every agent serves as many
+    # buyers). Busy agents gather evidence faster, for and against them.
+    agent_workload_spread: float = 0.0
     honest: HonestBehaviour = field(default_factory=HonestBehaviour)
     fraud: FraudPlan = field(default_factory=FraudPlan)
     # Every scan of the journey (scheduled, picked up, in transit, at hub, out for delivery)

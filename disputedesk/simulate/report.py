@@ -62,6 +62,33 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         f"{h.get('escalations_honest_parties')} "
         f"(FPR {_f(h.get('honest_party_escalation_fp_rate'))})"
     )
+    for etype in ("seller", "buyer", "hub", "agent"):
+        if f"{etype}s" in h:
+            console.print(f"honest {etype}s: ever alerted {h[f'{etype}s_ever_flagged']}/"
+                          f"{h[f'{etype}s']} ({_f(h.get(f'{etype}_fp_rate_ever'))}), alerted "
+                          f"at the end {h[f'{etype}s_flagged_at_end']} "
+                          f"({_f(h.get(f'{etype}_fp_rate_at_end'))})")
+    looks = [(k.removeprefix("lookalike_"), v) for k, v in h.items()
+             if k.startswith("lookalike_") and not k.endswith(("flagged", "at_end"))]
+    if any(v for _, v in looks):
+        console.print("look-alikes (honest): " + "; ".join(
+            f"{name} {h[f'lookalike_{name}_ever_flagged']} ever / "
+            f"{h[f'lookalike_{name}_flagged_at_end']} at end of {n}" for name, n in looks if n))
+    power = pooled.get("power") or {}
+    for p, curve in power.items():
+        if not any(c["planted"] for c in curve["cells"]):
+            continue
+        t = Table(title=f"{p}: entity recall by intensity and relevant events (goal: >= 2.5x and "
+                        f">= 15 events: {curve['goal_detected']}/{curve['goal_planted']} = "
+                        f"{_f(curve['goal_recall'])}, median days to alert "
+                        f"{_f(curve['goal_median_days_to_alert'])})")
+        for col in ("intensity", "events", "detected / planted", "recall", "median days"):
+            t.add_column(col)
+        for c in curve["cells"]:
+            if c["planted"]:
+                t.add_row(c["intensity"], c["events"], f"{c['detected']}/{c['planted']}",
+                          _f(c["recall"]), _f(c["median_days_to_alert"]))
+        console.print(t)
     for t in report["per_seed"]:
         run = t["run"]
         if report.get("mode") == "direct":

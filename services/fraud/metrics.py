@@ -18,3 +18,8 @@ PEER_BASELINES = Counter(
     "Peer baselines used, by population type: read from every peer's counts, or reused.",
     ["population", "outcome"],
 )
+ALERTS_CLEARED = Counter(
+    "disputedesk_fraud_alerts_cleared_total",
+    "Alerts closed by fraud itself when their entity's record proved ordinary, by pattern.",
+    ["pattern"],
+)

@@ -81,6 +81,8 @@ class ReturnFacts(Base):
     __tablename__ = "return_facts"
 
     return_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Returns of one order may share evidence (its invoice) without reusing it.
+    order_id: Mapped[str | None] = mapped_column(String(64))
     seller_id: Mapped[str | None] = mapped_column(String(64))
     buyer_id: Mapped[str | None] = mapped_column(String(64))
     category: Mapped[str | None] = mapped_column(String(64))
@@ -177,6 +179,7 @@ class EvidenceFingerprintRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     seller_id: Mapped[str] = mapped_column(String(64))
     return_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[str | None] = mapped_column(String(64))
     escalation_id: Mapped[str] = mapped_column(String(64))
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

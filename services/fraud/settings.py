@@ -21,6 +21,18 @@ class FraudSettings(ServiceSettings):
     min_excess: float = 0.02
     # Pseudo-observations of the peer rate in the empirical-Bayes shrinkage of small samples.
     prior_strength: float = 20.0
+    # Sequential tests (claim rate, pilferage, QC contradictions): the alternative is an entity
+    # at `seq_ratio` times its peers, weighed against the peers' honest spread. An alert when
+    # the Bayes factor reaches 1/seq_alpha (at most seq_alpha of honest entities ever do, per
+    # window), MEDIUM from 1/seq_alpha_medium; an alert of the test is cleared when the factor
+    # falls to seq_clear_at (the record favours ordinary ten to one: the SPRT's lower
+    # boundary for a 10 % miss rate). seq_max_concentration bounds how alike honest peers are
+    # taken to be (a Beta's a + b).
+    seq_ratio: float = 2.5
+    seq_alpha: float = 5e-3
+    seq_alpha_medium: float = 0.05
+    seq_clear_at: float = 0.1
+    seq_max_concentration: float = 1000.0
 
     # Windows of event time over which counts are summed.
     long_window_days: int = 120  # sellers, buyers, categories

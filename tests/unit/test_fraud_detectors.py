@@ -328,7 +328,9 @@ def test_agent_serving_a_buyer_who_abuses_everywhere_is_not_high() -> None:
     found = collusion.agent_buyer_findings("AG-1", "B-1", 7, 7, 300, 10_000, T,
                                            buyer_elsewhere=(3, 3))
     assert band(found) is not FraudBand.HIGH
-    assert found[0].numbers["p_vs_buyer_elsewhere"] > 1e-4
+    # All ten of the buyer's returns disputed, seven with this agent: its share of the buyer's
+    # disputes is its share of the buyer's returns, so nothing is left to find.
+    assert found == []
 
 
 def test_agent_whose_buyer_is_clean_with_other_agents_stays_high() -> None:

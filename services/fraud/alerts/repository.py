@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import cast, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,6 +87,25 @@ def acknowledge(alert: Alert, *, by: str, at: datetime) -> None:
     alert.status = "acknowledged"
     alert.acknowledged_by = by
     alert.acknowledged_at = at
+
+
+async def clear(
+    session: AsyncSession, alert_id: UUID, *, at: datetime, why: dict[str, Any]
+) -> bool:
+    """Close an open alert that scoring no longer supports, with why in its evidence. Only an
+    `open` one: an acknowledged alert is an analyst's to close. Returns whether it was."""
+    closed = await session.scalar(
+        update(Alert)
+        .where(Alert.alert_id == alert_id, Alert.status == "open")
+        .values(status="closed", closed_at=at,
+                evidence=Alert.evidence.op("||")(cast(why, JSONB)))
+        .returning(Alert.alert_id)
+    )
+    if closed is None:
+        return False
+    # `alerted`'s reads may count the entity under this alert: read them again when asked.
+    session.info.pop(_ALERTED, None)
+    return True
 
 
 def close(alert: Alert, *, at: datetime) -> None:

@@ -13,6 +13,7 @@ from services.fraud.detectors.stats import (
     contribution_from_p,
     fisher_combined,
     fmt_p,
+    hypergeometric_sf,
     rate_test,
     tolerance_null,
 )
@@ -76,13 +77,18 @@ def seller_buyer_findings(
 def agent_buyer_findings(
     agent_id: str, buyer_id: str, pair_disputed: int, pair_handled: int,
     peer_disputed: int, peer_handled: int, t: Thresholds,
-    *, buyer_elsewhere: tuple[int, int] | None = None,
+    *, buyer_elsewhere: tuple[int, int] | None = None, vouched: int | None = None,
 ) -> list[Finding]:
     """The pair's dispute rate against the network's. `buyer_elsewhere` (disputed, handled) is
     the buyer's record with everyone else: a buyer whose returns are disputed whoever picks
     them up abuses on their own (wrong/used returns), and the agent who happens to serve them
     most is not the common factor. The pair must then stand out against that record too; with
-    little record elsewhere it shrinks to the network's rate and barely bites."""
+    little record elsewhere it shrinks to the network's rate and barely bites.
+
+    `vouched` is how many of the buyer's disputed returns this agent passed at QC. An agent
+    who vouched for none of them only carried the buyer's parcels, which is what the agent of
+    the buyer's area does: a buyer abusing on their own looks the same. The finding then stays
+    below HIGH and raises no alert; passing the buyer's wrong items at QC is the agent's act."""
     test = rate_test(pair_disputed, pair_handled, peer_disputed, peer_handled, t,
                      prior_rate=PRIOR_RATE)
     p = test.p
@@ -97,14 +103,28 @@ def agent_buyer_findings(
                     "p_vs_buyer_elsewhere": float(f"{vs_elsewhere.p:.3g}")}
         detail += (f"; vs the buyer with other agents {vs_elsewhere.peer:.3f} "
                    f"p={fmt_p(vs_elsewhere.p)}")
+        if k_else > 0:
+            # The buyer disputes with other agents too: the agent who serves them most (their
+            # area's) sees most of their disputes by that alone. Shrunk to the network, a short
+            # record elsewhere would hide that; the exact two-sample test asks whether this
+            # agent holds more of the buyer's disputes than of the buyer's returns.
+            p_share = hypergeometric_sf(pair_disputed, pair_handled, pair_disputed + k_else,
+                                        pair_handled + n_else)
+            p = max(p, p_share)
+            numbers |= {"p_share_of_buyer_disputes": float(f"{p_share:.3g}")}
+            detail += f"; share of the buyer's disputes p={fmt_p(p_share)}"
     c = contribution_from_p(p, t)
     if c <= 0:
         return []
+    alert = p <= t.alpha_high
+    if vouched == 0:
+        c, alert = min(c, 0.79), False
+        numbers |= {"vouched_at_qc": 0}
+        detail += "; none of them passed by the agent at QC"
     return [Finding(
         code="COLLUSION_AGENT_BUYER", detail=detail,
         contribution=c, pattern="COLLUSION_AGENT_BUYER", entity_type="agent",
-        entity_id=agent_id, numbers=numbers,
-        alert=p <= t.alpha_high,
+        entity_id=agent_id, numbers=numbers, alert=alert,
         suggested_action="Assign a different agent to this buyer's pickups and audit past ones.",
     )]
 

@@ -1,5 +1,10 @@
 """Evidence reuse: the same file (sha256) or a near-duplicate image (perceptual hash within a small
-Hamming distance) on a different return, by the same seller or another one."""
+Hamming distance) on a different return, by the same seller or another one.
+
+Returns of the same order are not different returns in this sense: a multi-item order has one
+invoice, and each item's claim may carry it. Evidence shared between returns with the same
+order id and seller is not reuse; the same file on a return of another order, or of another
+seller, still is."""
 
 from __future__ import annotations
 
@@ -20,6 +25,15 @@ class EvidenceFingerprint:
     phash: int | None
     return_id: str
     seller_id: str
+    # The order the return belongs to, when known.
+    order_id: str | None = None
+
+    def same_order(self, other: EvidenceFingerprint) -> bool:
+        """Whether two returns are items of one order of one seller: evidence shared between
+        them (the order's invoice, a photo of the whole parcel) is the order's, not reused.
+        Unknown orders are never the same."""
+        return (self.order_id is not None and self.order_id == other.order_id
+                and self.seller_id == other.seller_id)
 
 
 def chance_match_rate(max_distance: int) -> float:
@@ -41,7 +55,7 @@ def reuse_findings(
     seen: set[tuple[str, str]] = set()
     for item in items:
         for old in earlier:
-            if old.return_id == return_id:
+            if old.return_id == return_id or item.same_order(old):
                 continue
             other_seller = old.seller_id != seller_id
             if old.sha256 == item.sha256:

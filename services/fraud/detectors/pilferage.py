@@ -113,6 +113,32 @@ def pilferage_findings(
     )]
 
 
+def counted(days: Mapping[date, DayCount], excluded: DayCount | None,
+            t: Thresholds) -> tuple[int, int]:
+    """The (incidents, handled) a sequential test weighs: the window's, less the parcels of
+    agents explaining the hub (`excluded`), less the worst day when it stands apart from the
+    entity's other days (one bad day is an accident, not a practice)."""
+    n = sum(d.handled for d in days.values())
+    k = sum(d.incidents for d in days.values())
+    if excluded is not None:
+        n, k = max(0, n - excluded.handled), max(0, k - excluded.incidents)
+    if not days or k == 0:
+        return k, n
+    worst = max(days.values(), key=lambda d: d.incidents)
+    rest = DayCount(max(0, n - worst.handled), max(0, k - worst.incidents))
+    if stands_apart(worst, rest, t):
+        return rest.incidents, rest.handled
+    return k, n
+
+
+def mates_rate(mates: DayCount | None, t: Thresholds) -> float:
+    """The rate of an agent's hub-mates, shrunk to the prior while they have handled few
+    parcels (0 without mates): an agent is not blamed for what its whole hub does."""
+    if mates is None or mates.handled <= 0:
+        return 0.0
+    return shrunk_rate(mates.incidents, mates.handled, PRIOR_RATE, t.prior_strength)
+
+
 def stands_apart(day: DayCount, other_days: DayCount, t: Thresholds, *,
                  min_other: int = 30) -> bool:
     """Whether one day's incidents are significant (alpha_medium) against the same entity's

@@ -59,6 +59,9 @@ class Thresholds:
     tolerance_ratio: float = 2.0
     min_excess: float = 0.02
     prior_strength: float = 20.0
+    # The bound on how alike honest peers are taken to be (see `Sequential`), with which the
+    # robust baseline estimates its kept peers' spread.
+    max_concentration: float = 1000.0
 
 
 def contribution_from_p(p: float, t: Thresholds) -> float:
@@ -124,6 +127,8 @@ class RobustBaseline:
     k: int
     n: int
     null: float
+    # How much the kept peers differ from each other (sequential tests' honest population).
+    spread: PeerSpread | None = None
 
     def keeps(self, k: int, n: int, t: Thresholds) -> bool:
         """Whether a peer with these counts is among the kept ones (the rule of the last
@@ -147,7 +152,7 @@ def robust_peer_counts(
 
 
 def robust_baseline(
-    peers: Sequence[tuple[int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 5
+    peers: Sequence[tuple[int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 5,
 ) -> RobustBaseline:
     """The pooled counts of the peers that themselves look like peers.
 
@@ -187,7 +192,35 @@ def robust_baseline(
             break
         kept = survivors
         kept_k, kept_n = sum(k * m for k, _, m in kept), sum(n * m for _, n, m in kept)
-    return RobustBaseline(kept_k, kept_n, null)
+    return RobustBaseline(kept_k, kept_n, null, sequential_peers(kept, t, prior_rate=prior_rate))
+
+
+def sequential_peers(
+    kept: Sequence[tuple[int, int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 3
+) -> PeerSpread:
+    """The honest population a sequential test weighs an entity against: the rate and spread
+    of the kept peers, less those whose own sequential evidence is telling (MEDIUM).
+
+    The rate tests' rule keeps every peer within twice the peers' rate, so moderate fraudsters
+    (2.5-4x) stay among the kept peers; where they are many in one category they lift its rate
+    and widen its spread until none of them stands out. Peers whose evidence for 2.5x reaches
+    1/alpha_medium under the current estimate leave it, and it is estimated again; an honest
+    peer does so with probability at most alpha_medium."""
+    s = Sequential(max_concentration=t.max_concentration)
+    peers = list(kept)
+    spread = peer_spread(peers, prior_rate=prior_rate, max_concentration=t.max_concentration)
+    for _ in range(rounds):
+        rate = peer_rate(sum(k * m for k, _, m in peers), sum(n * m for _, n, m in peers),
+                         prior_rate, t.prior_strength)
+        trimmed = [(k, n, m) for k, n, m in peers if k == 0 or sequential_test(
+            k, n, PeerSpread(rate, spread.concentration), s).log_bf < math.log(1 / s.alpha_medium)]
+        if len(trimmed) == len(peers):
+            break
+        peers = trimmed
+        spread = peer_spread(peers, prior_rate=prior_rate, max_concentration=t.max_concentration)
+    rate = peer_rate(sum(k * m for k, _, m in peers), sum(n * m for _, n, m in peers),
+                     prior_rate, t.prior_strength)
+    return PeerSpread(rate, spread.concentration)
 
 
 def stands_out(
@@ -256,3 +289,175 @@ def fisher_combined(p_values: Sequence[float]) -> float:
         term *= half / i
         total += term
     return min(1.0, math.exp(-half) * total)
+
+
+# --- sequential tests -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sequential:
+    """The sequential test's hypotheses and stated error rates (see `sequential_test`)."""
+
+    # The alternative: the entity runs at `ratio` times its peers' rate.
+    ratio: float = 2.5
+    # Alert when the Bayes factor for the alternative reaches 1/alpha: by Ville's inequality an
+    # entity drawn from the honest population ever gets there with probability at most alpha.
+    alpha: float = 1e-3
+    # MEDIUM from a Bayes factor of 1/alpha_medium on.
+    alpha_medium: float = 0.05
+    # An alert of the test is cleared once the Bayes factor has fallen to this: the record
+    # favours an ordinary entity ten to one (an empty record, a factor of 1, clears nothing).
+    clear_at: float = 0.1
+    # Most pseudo-observations the honest spread may hold: a spread estimated as nil (peers
+    # alike) still allows honest entities to differ a little.
+    max_concentration: float = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class PeerSpread:
+    """The honest population of a rate: its mean and how much honest entities differ (a Beta
+    distribution with this mean and concentration a + b). `sequential_peers` gives the one a
+    sequential test weighs against."""
+
+    rate: float
+    concentration: float
+
+
+def peer_spread(
+    peers: Sequence[tuple[int, int, int]], *, prior_rate: float, max_concentration: float,
+    min_trials: int = 5,
+) -> PeerSpread:
+    """The Beta distribution of honest rates, from peers' (count, trials, multiplicity).
+
+    Under a beta-binomial with intra-class correlation rho = 1 / (a + b + 1), a peer's
+    standardised rate z = (k/n - p) / sqrt(p (1 - p) / n) has variance 1 + (n - 1) rho:
+    the peers scatter more than binomial noise alone would scatter them (method of moments).
+    Fraudsters among the peers would widen that variance and hide each other (a pilfering
+    agent lifts its hub above the other hubs), so peers whose z lies more than three robust
+    standard deviations (1.4826 times the median absolute deviation, at least the binomial
+    one) from the median leave the estimate first: an honest peer does so rarely. Peers with
+    fewer than `min_trials` trials say nothing of the spread and are left out of it."""
+    used = [(k, n, m) for k, n, m in peers if n >= min_trials]
+    # The centre is the trial-weighted median rate, not the pooled one: large fraudsters
+    # among the peers would pull a pooled rate towards themselves.
+    rate = min(max(_weighted_median([(k / n, n * m) for k, n, m in used]), 1e-4), 0.5) \
+        if used else prior_rate
+    if sum(m for _, _, m in used) >= 5:
+        sd = math.sqrt(rate * (1 - rate))
+        z = [((k / n - rate) / (sd / math.sqrt(n)), (k, n, m)) for k, n, m in used]
+        centre = _weighted_median([(v, c[2]) for v, c in z])
+        mad = _weighted_median([(abs(v - centre), c[2]) for v, c in z])
+        reach = 3 * max(1.4826 * mad, 1.0)
+        used = [c for v, c in z if abs(v - centre) <= reach]
+        rate = _pooled(used, prior_rate)
+    count = sum(m for _, _, m in used)
+    total_n = sum(n * m for _, n, m in used)
+    if count < 5 or total_n <= 0:
+        return PeerSpread(rate, max_concentration)
+    ss = sum(m * n * (k / n - rate) ** 2 for k, n, m in used)
+    sum_n2 = sum(m * n * n for _, n, m in used)
+    denominator = total_n - sum_n2 / total_n
+    if denominator <= 0:
+        return PeerSpread(rate, max_concentration)
+    rho = (ss / (rate * (1 - rate)) - (count - 1)) / denominator
+    if rho <= 1.0 / (max_concentration + 1):
+        return PeerSpread(rate, max_concentration)
+    return PeerSpread(rate, max(1.0 / min(rho, 0.5) - 1, 2.0))
+
+
+def _pooled(peers: Sequence[tuple[int, int, int]], prior_rate: float) -> float:
+    total_k = sum(k * m for k, _, m in peers)
+    total_n = sum(n * m for _, n, m in peers)
+    rate = (total_k + prior_rate) / (total_n + 1.0) if total_n else prior_rate
+    return min(max(rate, 1e-6), 0.5)
+
+
+def _weighted_median(values: Sequence[tuple[float, int]]) -> float:
+    ordered = sorted(values)
+    half = sum(m for _, m in ordered) / 2
+    seen = 0
+    for v, m in ordered:
+        seen += m
+        if seen >= half:
+            return v
+    return ordered[-1][0] if ordered else 0.0
+
+
+def _log_beta(a: float, b: float) -> float:
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+@dataclass(frozen=True, slots=True)
+class SequentialTest:
+    """One entity's evidence for running at `ratio` times its peers: the log Bayes factor of
+    the alternative against the honest population."""
+
+    k: int
+    n: int
+    peer: float
+    concentration: float
+    ratio: float
+    log_bf: float
+
+    @property
+    def bayes_factor(self) -> float:
+        return math.exp(min(self.log_bf, 700.0))
+
+    def numbers(self) -> dict[str, float | int | str]:
+        return {
+            "test": "sequential", "count": self.k, "trials": self.n,
+            "rate": round(self.k / self.n, 4) if self.n else 0.0,
+            "peer_rate": round(self.peer, 4), "peer_concentration": round(self.concentration, 1),
+            "alternative_ratio": self.ratio, "log_bayes_factor": round(self.log_bf, 3),
+        }
+
+    def detail(self) -> str:
+        rate = self.k / self.n if self.n else 0.0
+        return (f"{rate:.3f} ({self.k}/{self.n}) vs peers {self.peer:.3f}: Bayes factor "
+                f"{self.bayes_factor:.3g} for {self.ratio:g}x the peers over honest spread "
+                f"(concentration {self.concentration:.0f})")
+
+
+def sequential_test(k: int, n: int, spread: PeerSpread, s: Sequential) -> SequentialTest:
+    """The sequential probability ratio of k events in n trials: the alternative (every trial
+    an event with probability `ratio` times the peers' rate) against the honest population
+    (the entity's own rate drawn from the peers' Beta spread, then binomial).
+
+    The statistic is a function of the running counts alone, so it is updated as the entity's
+    counters are, event by event, and re-read whenever the entity is scored. Under the honest
+    population the Bayes factor is a non-negative martingale: the share of honest entities whose
+    factor ever reaches 1/alpha is at most alpha (Ville's inequality), however often it is
+    looked at. Each event of an entity at 2.5x moves it up by about log 2.5 and each ordinary
+    trial down by a little, so the evidence of a moderate fraudster accumulates until it
+    crosses, and that of an ordinary entity flagged on a few early events drains away."""
+    n = max(n, k)
+    p = min(max(spread.rate, 1e-6), 0.5)
+    q = min(s.ratio * p, 0.95)
+    alt = k * math.log(q) + (n - k) * math.log1p(-q)
+    a, b = p * spread.concentration, (1 - p) * spread.concentration
+    null = _log_beta(k + a, n - k + b) - _log_beta(a, b)
+    return SequentialTest(k=k, n=n, peer=p, concentration=spread.concentration, ratio=s.ratio,
+                          log_bf=alt - null)
+
+
+def sequential_contribution(test: SequentialTest, s: Sequential) -> float:
+    """The score contribution of a sequential test: HIGH exactly when its Bayes factor reaches
+    1/alpha, MEDIUM from 1/alpha_medium (1/BF is a valid p-value by Ville's inequality)."""
+    if test.log_bf <= 0:
+        return 0.0
+    p = math.exp(-min(test.log_bf, 690.0))
+    return contribution_from_p(p, Thresholds(alpha_high=s.alpha, alpha_medium=s.alpha_medium))
+
+
+def hypergeometric_sf(k: int, n: int, successes: int, total: int) -> float:
+    """P(at least k of the n drawn are successes) when n are drawn without replacement from
+    `total` of which `successes` are: the exact one-sided two-sample test of whether one part
+    of an entity's record (n trials, k events) holds more of its events than its share."""
+    if k <= 0:
+        return 1.0
+    hi = min(n, successes)
+    if k > hi:
+        return 0.0
+    whole = math.comb(total, n)
+    return min(1.0, sum(math.comb(successes, i) * math.comb(total - successes, n - i)
+                        for i in range(k, hi + 1)) / whole)

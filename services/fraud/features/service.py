@@ -72,6 +72,7 @@ def hub_agent(hub_id: str | None, agent_id: str | None) -> str | None:
 
 
 def record_return(facts: ReturnFacts, event: ReturnInitiated, inc: Increments) -> None:
+    facts.order_id = event.order_id
     facts.seller_id = event.seller_id
     facts.buyer_id = event.buyer_id
     facts.category = event.category

@@ -145,6 +145,20 @@ def remember_alert(session: AsyncSession, alert: OpenAlert) -> None:
         known.alerts[key].append(alert)
 
 
+def forget_alert(session: AsyncSession, alert_id: UUID, key: Key) -> None:
+    """An alert this session closed, out of its later `standing` reads."""
+    known = _known(session)
+    if key in known.alerts:
+        known.alerts[key] = [a for a in known.alerts[key] if a.alert_id != alert_id]
+
+
+def forget_automatic_watch(session: AsyncSession, key: Key) -> None:
+    """The automatic watchlist entry this session removed, out of its later reads."""
+    known = _known(session)
+    if key in known.watches:
+        known.watches[key] = [w for w in known.watches[key] if w.source != "automatic"]
+
+
 def remember_watch(session: AsyncSession, watch: Watch) -> None:
     """A watchlist entry this session added, for its later `standing` reads."""
     key = (watch.entity_type, watch.entity_id)

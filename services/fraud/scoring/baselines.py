@@ -25,7 +25,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud import metrics
-from services.fraud.detectors.stats import RobustBaseline, Thresholds, robust_baseline
+from services.fraud.detectors.stats import (
+    PeerSpread,
+    RobustBaseline,
+    Thresholds,
+    robust_baseline,
+)
 
 Counts = Mapping[str, int]
 # (numerator, denominator, prior rate) of one rate.
@@ -65,12 +70,15 @@ async def peer_baselines(
     session: AsyncSession, *, population: tuple[str, ...], rates: list[Rate],
     own_id: str, own: Counts, at: datetime, t: Thresholds, policy: BaselinePolicy,
     load: Callable[[], Awaitable[Mapping[str, Counts]]],
+    spreads: dict[str, PeerSpread] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """The robust baseline (count, trials) of each rate among the population's other members.
 
     `population` names the peers (an entity type, a prefix, the window, any adjustment of the
     counts); `load` reads every member's counts. `own` are the scored entity's counts, used to
-    take it out of a reused baseline."""
+    take it out of a reused baseline. `spreads`, when given, receives how much the kept peers
+    differ from each other, per rate (what a sequential test takes as the honest population);
+    one entity more or less barely moves it, so a reused baseline's serves as it is."""
     cache = _cache_of(session)
     key = (*population, *(num for num, _, _ in rates))
     kept = cache.get(key) if cache is not None else None
@@ -78,6 +86,7 @@ async def peer_baselines(
             and time.monotonic() - kept.wall <= policy.max_age.total_seconds()
             and abs(at - kept.event_time) <= policy.max_drift):
         metrics.PEER_BASELINES.labels(population[0], "reused").inc()
+        _spreads(spreads, kept.by_rate)
         return {num: kept.by_rate[num].without(own.get(num, 0), own.get(den, 0), t)
                 for num, den, _ in rates}
     everyone = await load()
@@ -88,6 +97,7 @@ async def peer_baselines(
                                          for v in everyone.values()], t, prior_rate=prior)
                    for num, den, prior in rates}
         cache[key] = _Kept(by_rate, len(everyone), time.monotonic(), at)
+        _spreads(spreads, by_rate)
         out = {num: by_rate[num].without(own.get(num, 0), own.get(den, 0), t)
                for num, den, _ in rates}
     else:
@@ -95,6 +105,12 @@ async def peer_baselines(
             b = robust_baseline([(v.get(num, 0), v.get(den, 0))
                                  for other, v in everyone.items() if other != own_id],
                                 t, prior_rate=prior)
+            _spreads(spreads, {num: b})
             out[num] = (b.k, b.n)
     metrics.PEER_BASELINES.labels(population[0], "read").inc()
     return out
+
+
+def _spreads(into: dict[str, PeerSpread] | None, by_rate: Mapping[str, RobustBaseline]) -> None:
+    if into is not None:
+        into.update({num: b.spread for num, b in by_rate.items() if b.spread is not None})

@@ -8,6 +8,7 @@ escalation's assessment follows it within milliseconds of its arrival.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,10 +29,16 @@ from services.fraud.detectors import (
     returns_abuse,
 )
 from services.fraud.detectors.findings import Finding, band_of, combine
+from services.fraud.detectors.sequential import clears, sequential_findings, stronger_of
 from services.fraud.detectors.stats import (
+    PeerSpread,
+    Sequential,
+    SequentialTest,
     Thresholds,
     contribution_from_p,
     fisher_combined,
+    peer_rate,
+    sequential_test,
 )
 from services.fraud.features import repository as features
 from services.fraud.features.service import (
@@ -94,6 +101,7 @@ class ScoringConfig:
     phash_max_distance: int
     revision_cap: timedelta | None
     baselines: BaselinePolicy
+    sequential: Sequential
 
     @classmethod
     def from_settings(cls, s: FraudSettings) -> ScoringConfig:
@@ -101,7 +109,7 @@ class ScoringConfig:
             thresholds=Thresholds(
                 alpha_high=s.alpha_high, alpha_medium=s.alpha_medium,
                 tolerance_ratio=s.tolerance_ratio, min_excess=s.min_excess,
-                prior_strength=s.prior_strength,
+                prior_strength=s.prior_strength, max_concentration=s.seq_max_concentration,
             ),
             long_window=timedelta(days=s.long_window_days),
             short_window=timedelta(days=s.short_window_days),
@@ -116,6 +124,10 @@ class ScoringConfig:
                 min_peers=s.peer_cache_min_peers,
                 max_age=timedelta(seconds=s.peer_cache_max_age_s),
                 max_drift=timedelta(hours=s.peer_cache_max_drift_h),
+            ),
+            sequential=Sequential(
+                ratio=s.seq_ratio, alpha=s.seq_alpha, alpha_medium=s.seq_alpha_medium,
+                clear_at=s.seq_clear_at, max_concentration=s.seq_max_concentration,
             ),
         )
 
@@ -182,6 +194,9 @@ class Assessor:
         self.entity_alerts: list[Finding] = []
         # Reuse of this claim's evidence by claims assessed before it: (escalation, finding).
         self.late_reuses: list[tuple[str, Finding]] = []
+        # The sequential tests run for this event, by (pattern, entity type, entity id): what
+        # decides whether an open alert of the pattern is cleared.
+        self.sequential: dict[tuple[str, str, str], SequentialTest] = {}
 
     def add(self, findings: list[Finding], *, direct: bool) -> None:
         for f in findings:
@@ -198,18 +213,50 @@ class Assessor:
     async def peers(
         self, population: tuple[str, ...], rates: list[Rate], *, own_id: str, own: Counts,
         load: Callable[[], Awaitable[Mapping[str, Counts]]],
+        spreads: dict[str, PeerSpread] | None = None,
     ) -> dict[str, tuple[int, int]]:
-        """The robust baseline of each rate among the population's other members."""
+        """The robust baseline of each rate among the population's other members (and, into
+        `spreads`, how much those peers differ)."""
         return await peer_baselines(
             self.session, population=population, rates=rates, own_id=own_id, own=own,
-            at=self.at, t=self.t, policy=self.config.baselines, load=load)
+            at=self.at, t=self.t, policy=self.config.baselines, load=load, spreads=spreads)
+
+    def telling(self, k: int, n: int, peers: tuple[int, int], spread: PeerSpread | None, *,
+                prior_rate: float) -> bool:
+        """Whether k of n is MEDIUM sequential evidence against peers (without recording it):
+        enough to say a part explains its place's excess."""
+        s = self.config.sequential
+        rate = spread.rate if spread is not None else peer_rate(*peers, prior_rate,
+                                                                self.t.prior_strength)
+        concentration = spread.concentration if spread is not None else s.max_concentration
+        test = sequential_test(k, n, PeerSpread(rate, concentration), s)
+        return test.log_bf >= math.log(1 / s.alpha_medium)
+
+    def sequential_test(
+        self, *, code: str, what: str, pattern: str, entity: tuple[str, str], k: int, n: int,
+        peers: tuple[int, int], spread: PeerSpread | None, prior_rate: float, action: str,
+        floor_rate: float = 0.0,
+    ) -> list[Finding]:
+        """Run one entity's sequential test against its peers' robust rate (at least
+        `floor_rate`) and their honest spread; keep the test for the clearing rule."""
+        s = self.config.sequential
+        # The peers' sequential baseline (moderate fraudsters left out) where it was read.
+        rate = spread.rate if spread is not None else peer_rate(*peers, prior_rate,
+                                                                self.t.prior_strength)
+        rate = max(rate, floor_rate)
+        concentration = spread.concentration if spread is not None else s.max_concentration
+        test, found = sequential_findings(
+            code=code, what=what, pattern=pattern, entity_type=entity[0], entity_id=entity[1],
+            k=k, n=n, spread=PeerSpread(rate, concentration), s=s, action=action)
+        self.sequential[(pattern, *entity)] = test
+        return found
 
     # --- detectors -------------------------------------------------------------------------
 
     async def pilferage(self, facts: ReturnFacts) -> None:
-        entities = [("hub", h) for h in (facts.hubs or [])]
-        if facts.pickup_agent_id:
-            entities.append(("agent", facts.pickup_agent_id))
+        # The agent first: its peers' baseline also tells which agents explain a hub.
+        entities = [("agent", facts.pickup_agent_id)] if facts.pickup_agent_id else []
+        entities += [("hub", h) for h in (facts.hubs or [])]
         if not entities:
             return
         since, until = self.window(self.config.short_window)
@@ -234,6 +281,7 @@ class Assessor:
             return pilferage.DayCount(sum(c.handled for c in counts),
                                       sum(c.incidents for c in counts))
 
+        agent_peers: tuple[tuple[int, int], PeerSpread | None] | None = None
         for etype, eid in entities:
             mates = excluded = None
             if etype == "agent":
@@ -242,6 +290,14 @@ class Assessor:
                 mates = total([c for h, agents in at_hub.items() for a, c in agents.items()
                                if a != eid and a not in standing_out[h]])
             else:
+                # Agents whose own evidence against all agents is telling (MEDIUM) explain
+                # their share of the hub too: several moderately bad agents at one hub do not
+                # stand out against each other, and must not brand their hub.
+                if agent_peers is not None:
+                    standing_out[eid] = standing_out.get(eid, set()) | {
+                        a for a, c in at_hub.get(eid, {}).items()
+                        if self.telling(c.incidents, c.handled, *agent_peers,
+                                        prior_rate=pilferage.PRIOR_RATE)}
                 excluded = total([c for a, c in at_hub.get(eid, {}).items()
                                   if a in standing_out.get(eid, set())])
             own_days = days.get((etype, eid), {})
@@ -251,16 +307,29 @@ class Assessor:
             baseline = pilferage.DayCount(sum(v.get("handled", 0) for v in base),
                                           sum(v.get("incidents", 0) for v in base))
             # Peers are every other hub (agent) in the window, outliers left out.
+            spreads: dict[str, PeerSpread] = {}
             k, n = (await self.peers(
                 (etype, "", "short"), [("incidents", "handled", pilferage.PRIOR_RATE)],
                 own_id=eid, own={"incidents": sum(c.incidents for c in recent.values()),
                                  "handled": sum(c.handled for c in recent.values())},
                 load=partial(features.entity_totals, self.session, etype,
                              ["handled", "incidents"], since, until),
+                spreads=spreads,
             ))["incidents"]
             peers = pilferage.DayCount(handled=n, incidents=k)
+            if etype == "agent":
+                agent_peers = ((k, n), spreads.get("incidents"))
             found = pilferage.pilferage_findings(etype, eid, recent, peers, baseline, self.t,
                                                  mates=mates, excluded=excluded)
+            own_k, own_n = pilferage.counted(recent, excluded, self.t)
+            found += self.sequential_test(
+                code=f"{etype.upper()}_PILFERAGE_SEQUENTIAL", what="incident rate",
+                pattern=f"{pilferage.PATTERN_PREFIX}{etype.upper()}", entity=(etype, eid),
+                k=own_k, n=own_n, peers=(k, n), spread=spreads.get("incidents"),
+                prior_rate=pilferage.PRIOR_RATE, action=pilferage.ACTION[etype],
+                floor_rate=pilferage.mates_rate(mates, self.t))
+            found = stronger_of(found, f"{etype.upper()}_PILFERAGE_RATE_HIGH",
+                                f"{etype.upper()}_PILFERAGE_SEQUENTIAL")
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=facts.incident)
@@ -296,6 +365,7 @@ class Assessor:
         )
         category = totals.get(("category", facts.category or ""), {})
         peers: dict[str, tuple[int, int]] | None = None
+        spreads: dict[str, PeerSpread] = {}
         if seller:
             if facts.category and own_key:
                 # The category's other sellers one by one, outliers left out: a claim abuser in
@@ -308,9 +378,20 @@ class Assessor:
                         features.entity_totals, self.session, "category_seller",
                         sorted({m for _, _, num, den, _ in claim_abuse.RATES
                                 for m in (num, den)}),
-                        since, until, id_prefix=f"{facts.category}|"))
+                        since, until, id_prefix=f"{facts.category}|"),
+                    spreads=spreads)
             found = claim_abuse.seller_findings(seller, totals.get(("seller", seller), {}),
                                                 category, t, peers=peers)
+            if peers is not None and own_key:
+                mine = totals.get(("category_seller", own_key), {})
+                found += self.sequential_test(
+                    code="SELLER_CLAIM_RATE_SEQUENTIAL", what="claim rate in the category",
+                    pattern=claim_abuse.PATTERN, entity=("seller", seller),
+                    k=mine.get("claims", 0), n=mine.get("delivered", 0), peers=peers["claims"],
+                    spread=spreads.get("claims"), prior_rate=claim_abuse.RATES[0][4],
+                    action=claim_abuse.ACTION)
+                found = stronger_of(found, "SELLER_CLAIM_RATE_HIGH",
+                                    "SELLER_CLAIM_RATE_SEQUENTIAL")
             self.evaluated_entity("seller", seller)
             self.evaluated[("seller", seller)].extend(found)
             # A claim on a parcel the partner lost, damaged or delivered light has its own
@@ -335,7 +416,7 @@ class Assessor:
         if seller and buyer:
             pair_keys.append(("seller_buyer", seller, buyer))
         if agent and buyer:
-            pair_keys.append(("agent_buyer", agent, buyer))
+            pair_keys += [("agent_buyer", agent, buyer), ("qc_agent_buyer", agent, buyer)]
         pairs = await features.pair_counts(self.session, pair_keys)
         if buyer:
             abusers, explained = await self.explained_naming()
@@ -402,6 +483,7 @@ class Assessor:
                 net.get("handled", 0) - pc.get("handled", 0), t,
                 buyer_elsewhere=(max(0, own.get("named_claims", 0) - pc.get("disputed", 0)),
                                  max(0, own.get("delivered", 0) - pc.get("handled", 0))),
+                vouched=pairs.get(("qc_agent_buyer", agent, buyer), {}).get("named", 0),
             )
             self.evaluated_entity("agent", agent)
             self.evaluated[("agent", agent)].extend(found)
@@ -490,11 +572,14 @@ class Assessor:
         metrics = ["qc_passed", "qc_contradictions"]
         rates: list[Rate] = [("qc_contradictions", "qc_passed", qc_contradiction.PRIOR_RATE)]
 
+        spreads: dict[str, PeerSpread] = {}
+
         async def baseline(etype: str, eid: str) -> tuple[int, int]:
             return (await self.peers(
                 (etype, "", "long"), rates, own_id=eid, own=totals.get((etype, eid), {}),
                 load=partial(features.entity_totals, self.session, etype, metrics,
                              since, until),
+                spreads=spreads,
             ))["qc_contradictions"]
 
         for etype, eid in entities:
@@ -503,9 +588,15 @@ class Assessor:
                 # The agents that explain the hub's excess: their passes leave its counts.
                 at_hub = await features.entity_totals(
                     self.session, "hub_agent", metrics, since, until, id_prefix=f"{eid}|")
+                agents_baseline = await baseline("agent", "")
+                agents_spread = spreads.get("qc_contradictions")
                 explaining = qc_contradiction.agents_explaining_hub(
                     {a: (v.get("qc_contradictions", 0), v.get("qc_passed", 0))
-                     for a, v in at_hub.items()}, await baseline("agent", ""), self.t)
+                     for a, v in at_hub.items()}, agents_baseline, self.t)
+                # And those whose own sequential evidence against all agents is telling.
+                explaining |= {a for a, v in at_hub.items() if self.telling(
+                    v.get("qc_contradictions", 0), v.get("qc_passed", 0), agents_baseline,
+                    agents_spread, prior_rate=qc_contradiction.PRIOR_RATE)}
                 for a in explaining:
                     k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
                     own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
@@ -513,6 +604,15 @@ class Assessor:
             k, n = await baseline(etype, eid)
             found = qc_contradiction.qc_findings(
                 etype, eid, own, {"qc_contradictions": k, "qc_passed": n}, self.t)
+            found += self.sequential_test(
+                code=f"{etype.upper()}_QC_CONTRADICTION_SEQUENTIAL",
+                what="QC passes later contradicted by claims",
+                pattern=f"{qc_contradiction.PATTERN_PREFIX}{etype.upper()}", entity=(etype, eid),
+                k=own.get("qc_contradictions", 0), n=own.get("qc_passed", 0), peers=(k, n),
+                spread=spreads.get("qc_contradictions"), prior_rate=qc_contradiction.PRIOR_RATE,
+                action=qc_contradiction.ACTION[etype])
+            found = stronger_of(found, f"{etype.upper()}_QC_CONTRADICTION_RATE_HIGH",
+                                f"{etype.upper()}_QC_CONTRADICTION_SEQUENTIAL")
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=True)
@@ -525,7 +625,7 @@ class Assessor:
         prints = [
             evidence_reuse.EvidenceFingerprint(
                 sha256=i.sha256, phash=int(i.perceptual_hash, 16) if i.perceptual_hash else None,
-                return_id=facts.return_id, seller_id=facts.seller_id,
+                return_id=facts.return_id, seller_id=facts.seller_id, order_id=facts.order_id,
             ) for i in items
         ]
         rows = await features.evidence_candidates(
@@ -537,7 +637,7 @@ class Assessor:
             return evidence_reuse.EvidenceFingerprint(
                 sha256=r.sha256,
                 phash=features.from_signed64(r.phash) if r.phash is not None else None,
-                return_id=r.return_id, seller_id=r.seller_id,
+                return_id=r.return_id, seller_id=r.seller_id, order_id=r.order_id,
             )
 
         found = evidence_reuse.reuse_findings(
@@ -563,6 +663,7 @@ class Assessor:
                 **{f"b{k}": ((p.phash >> (8 * k)) & 0xFF) if p.phash is not None else None
                    for k in range(8)},
                 "kind": i.kind.value, "seller_id": facts.seller_id, "return_id": facts.return_id,
+                "order_id": facts.order_id,
                 "escalation_id": escalation_id or "", "filed_at": self.at,
             } for i, p in zip(items, prints, strict=True)
         ])
@@ -676,7 +777,10 @@ async def _assess(
     known = await risk_repo.standing(
         session, set(keys) | set(a.evaluated) | concerned_entities(facts, keys))
     stored, watched = known.risks, known.watches
-    a.open_alerts(facts, known.alerts, terminal_scan=terminal_scan)
+    cleared = await clear_alerts(session, a, known.alerts)
+    watched = [w for w in watched if (w.entity_type, w.entity_id) not in cleared.unwatched]
+    a.open_alerts(facts, [x for x in known.alerts if x.alert_id not in cleared.alert_ids],
+                  terminal_scan=terminal_scan)
     # Entities not re-evaluated by this event still colour it through their stored risk.
     for key in keys:
         if key in a.evaluated or key not in stored:
@@ -719,6 +823,44 @@ async def _assess(
     assessments.record(session, assessment, event_time=a.at)
     metrics.ASSESSMENTS.labels(band.value).inc()
     return assessment
+
+
+@dataclass(frozen=True, slots=True)
+class Cleared:
+    alert_ids: set[UUID]
+    # Entities whose automatic watch went with their last open alert.
+    unwatched: set[tuple[str, str]]
+
+
+async def clear_alerts(session: AsyncSession, a: Assessor, alerts: list[OpenAlert]) -> Cleared:
+    """Close the open alerts that this event's sequential tests no longer support (see
+    `detectors.sequential.clears`): a flag raised on a few early events is re-examined as the
+    entity's events accumulate, and cleared when it proves ordinary. An acknowledged alert is
+    in an analyst's hands and stays. The entity's automatic watch goes with its last open
+    alert."""
+    ids: set[UUID] = set()
+    unwatched: set[tuple[str, str]] = set()
+    for alert in alerts:
+        key = (alert.pattern, alert.entity_type, alert.entity_id)
+        test = a.sequential.get(key)
+        findings = a.evaluated.get((alert.entity_type, alert.entity_id), [])
+        if not clears(alert.pattern, test, findings, a.config.sequential):
+            continue
+        assert test is not None  # clears() is False without a test
+        why = {"cleared": {"event_time": a.at.isoformat(), "numbers": test.numbers(),
+                           "detail": f"the entity's record now looks ordinary: {test.detail()}"}}
+        if not await alerts_repo.clear(session, alert.alert_id, at=datetime.now(UTC), why=why):
+            continue
+        ids.add(alert.alert_id)
+        metrics.ALERTS_CLEARED.labels(alert.pattern).inc()
+        entity = (alert.entity_type, alert.entity_id)
+        risk_repo.forget_alert(session, alert.alert_id, entity)
+        if not (await risk_repo.standing(session, [entity])).alerts:
+            await watch_repo.remove_automatic(session, entity_type=entity[0],
+                                              entity_id=entity[1], at=datetime.now(UTC))
+            risk_repo.forget_automatic_watch(session, entity)
+            unwatched.add(entity)
+    return Cleared(ids, unwatched)
 
 
 async def flush(session: AsyncSession, inc: Increments) -> None:
@@ -803,7 +945,9 @@ def combined_alert(findings: Iterable[Finding], t: Thresholds) -> list[Finding] 
     needs independent tests, and findings of different patterns often rest on the same claims
     (a seller's claim rate and its claims on one buyer), so only one pattern's findings are
     combined."""
-    found = list(findings)
+    # A sequential test alerts on its own, and reads the same counts as its pattern's rate
+    # test: it is no independent witness to combine.
+    found = [f for f in findings if f.numbers.get("test") != "sequential"]
     if any(f.alert for f in found):
         return None
     by_pattern: dict[str, list[Finding]] = {}

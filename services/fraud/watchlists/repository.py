@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +40,18 @@ async def add_once(
         .returning(WatchlistEntry.id)
     )
     return await session.get(WatchlistEntry, entry_id) if entry_id is not None else None
+
+
+async def remove_automatic(
+    session: AsyncSession, *, entity_type: str, entity_id: str, at: datetime
+) -> None:
+    """Deactivate the entity's automatic entry (its alerts are all closed)."""
+    await session.execute(
+        update(WatchlistEntry)
+        .where(WatchlistEntry.entity_type == entity_type, WatchlistEntry.entity_id == entity_id,
+               WatchlistEntry.source == "automatic", WatchlistEntry.active)
+        .values(active=False, removed_by="system", removed_at=at)
+    )
 
 
 async def list_entries(

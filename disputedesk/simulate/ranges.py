@@ -1,0 +1,160 @@
+"""Worlds drawn from ranges: `fraud-eval --ranges` judges the detectors over a space of
+marketplaces, not at the one point they were developed on.
+
+Each seed draws its own marketplace: volumes and duration, sellers and buyers, how much honest
+sellers differ from each other, item values, the honest claim mix, the partner mix (all three
+partners, each with its own hubs and agents), the honest look-alikes, and, for every planted
+entity, its intensity (a multiple of what an honest one does). Two fixed seed sets: development
+seeds to work with, held-out seeds looked at only for the final figures.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, replace
+
+from disputedesk.simulate.marketplace import (
+    Category,
+    FraudPlan,
+    HonestBehaviour,
+    LookAlikes,
+    Marketplace,
+    PartnerNetwork,
+    default_categories,
+)
+
+# Development seeds: tune and explore on these. Held-out seeds: run once, for the figures that
+# are reported; a detector change judged on them is no longer judged on unseen worlds.
+DEV_SEEDS = tuple(range(101, 113))
+HELD_OUT_SEEDS = tuple(range(9001, 9013))
+
+Span = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class WorldRanges:
+    days: tuple[int, int] = (28, 56)
+    returns_per_day: Span = (40.0, 140.0)
+    sellers: tuple[int, int] = (50, 160)
+    returns_per_buyer: Span = (2.0, 5.0)
+    # Honest claim rates: Beta with this mean and concentration (a + b); a low concentration
+    # is a marketplace whose honest sellers differ widely.
+    claim_rate_mean: Span = (0.03, 0.08)
+    claim_rate_concentration: Span = (100.0, 1000.0)  # drawn log-uniformly
+    # Item values: each category's median times a factor.
+    value_factor: Span = (0.5, 2.0)
+    # Honest partner incidents per journey.
+    incident_rate: Span = (0.012, 0.03)
+    qc_required_share: Span = (0.3, 0.8)
+    # Per partner: hubs and agents per hub.
+    swiftship_hubs: tuple[int, int] = (4, 7)
+    rapidroute_hubs: tuple[int, int] = (2, 5)
+    desipost_hubs: tuple[int, int] = (1, 3)
+    agents_per_hub: tuple[int, int] = (2, 4)
+    agent_workload_spread: Span = (0.5, 1.2)
+    # Planted intensities, per entity.
+    claim_abuse_intensity: Span = (2.0, 5.0)
+    pilferage_intensity: Span = (2.0, 5.0)
+    qc_intensity: Span = (2.0, 6.0)
+    abuser_red_flags: Span = (0.0, 0.5)
+    # Each planted seller's returns, as a share of the world's: a dozen planted sellers
+    # (abusers, reusers, rings) then carry a tenth to a quarter of the marketplace, not most
+    # of it (where fraud holds most of a category, no peer baseline is honest).
+    planted_seller_share: Span = (0.006, 0.02)
+    claim_abusers: tuple[int, int] = (3, 6)
+    pilfering_hubs: tuple[int, int] = (1, 2)
+    pilfering_agents: tuple[int, int] = (2, 3)
+    qc_agents: tuple[int, int] = (2, 3)
+
+
+def _log_uniform(rng: random.Random, span: Span) -> float:
+    return math.exp(rng.uniform(math.log(span[0]), math.log(span[1])))
+
+
+def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
+    """The marketplace of one seed, drawn from `ranges` (its own random stream: the world's
+    traffic is then drawn by the generator from the same seed)."""
+    r = ranges or WorldRanges()
+    rng = random.Random(f"ranges/{seed}")
+    days = rng.randint(*r.days)
+    per_day = rng.uniform(*r.returns_per_day)
+    mean = rng.uniform(*r.claim_rate_mean)
+    strength = _log_uniform(rng, r.claim_rate_concentration)
+    incidents = rng.uniform(*r.incident_rate)
+    # The honest claim mix: each type's weight varies around the usual one.
+    mix = tuple(w * rng.uniform(0.5, 1.5) for w in (0.5, 0.2, 0.15, 0.15))
+    factor = rng.uniform(*r.value_factor)
+    categories = tuple(
+        Category(c.name, c.median_rupees * factor, c.sigma * rng.uniform(0.8, 1.3), c.weight_g)
+        for c in default_categories()
+    )
+    per_hub = rng.randint(*r.agents_per_hub)
+    partners = (
+        PartnerNetwork("swiftship", rng.randint(*r.swiftship_hubs), per_hub, "swiftship"),
+        PartnerNetwork("rapidroute", rng.randint(*r.rapidroute_hubs), per_hub, "rapidroute"),
+        PartnerNetwork("desipost", rng.randint(*r.desipost_hubs), max(per_hub, 2), "desipost"),
+    )
+    honest = HonestBehaviour(
+        returns_per_day=per_day,
+        claim_rate_beta=(mean * strength, (1 - mean) * strength),
+        weight_drop_rate=incidents * 0.6,
+        lost_rate=incidents * 0.2,
+        damaged_rate=incidents * 0.2,
+        qc_required_share=rng.uniform(*r.qc_required_share),
+        claim_mix=(mix[0], mix[1], mix[2], mix[3]),
+        lookalikes=LookAlikes(
+            large_seller_share=rng.uniform(0.08, 0.2),
+            large_seller_ratio=rng.uniform(1.2, 1.6),
+            household_accounts=rng.randint(2, 4),
+            small_town_buyers=rng.randint(5, 12),
+            small_town_returns_each=rng.randint(4, 8),
+            multi_item_share=rng.uniform(0.03, 0.1),
+            early_claims_seller=True,
+        ),
+    )
+    fraud = replace(
+        FraudPlan(),
+        claim_abusers=rng.randint(*r.claim_abusers),
+        planted_seller_returns=max(30, int(rng.uniform(*r.planted_seller_share) * per_day * days)),
+        claim_abuse_intensity=r.claim_abuse_intensity,
+        abuser_red_flags=rng.uniform(*r.abuser_red_flags),
+        pilfering_hubs=rng.randint(*r.pilfering_hubs),
+        pilfering_agents=rng.randint(*r.pilfering_agents),
+        pilferage_intensity=r.pilferage_intensity,
+        qc_agents=rng.randint(*r.qc_agents),
+        qc_intensity=r.qc_intensity,
+    )
+    sellers = rng.randint(*r.sellers)
+    buyers = max(400, int(per_day * days / rng.uniform(*r.returns_per_buyer)))
+    return Marketplace(
+        agent_workload_spread=rng.uniform(*r.agent_workload_spread),
+        days=days,
+        sellers=sellers,
+        buyers=buyers,
+        categories=categories,
+        partners=partners,
+        honest=honest,
+        fraud=fraud,
+    )
+
+
+def describe(market: Marketplace) -> dict[str, float | int | str]:
+    """The drawn parameters a report shows beside each world's figures."""
+    h = market.honest
+    a, b = h.claim_rate_beta
+    return {
+        "days": market.days,
+        "returns_per_day": round(h.returns_per_day, 1),
+        "sellers": market.sellers,
+        "buyers": market.buyers,
+        "claim_rate_mean": round(h.mean_claim_rate, 4),
+        "claim_rate_concentration": round(a + b, 1),
+        "incident_rate": round(h.incident_rate, 4),
+        "partners": ", ".join(
+            f"{p.partner_id} {p.hubs}x{p.agents_per_hub}" for p in market.partners
+        ),
+        "claim_abusers": market.fraud.claim_abusers,
+        "planted_seller_returns": market.fraud.planted_seller_returns,
+        "abuser_red_flags": round(market.fraud.abuser_red_flags, 2),
+    }
