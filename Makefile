@@ -26,7 +26,7 @@ run: $(STAMP)
 	@bash scripts/run.sh
 
 test: $(STAMP)
-	@bash scripts/test.sh
+	@bash scripts/test.sh $(ARGS)
 
 bench: $(STAMP)
 	@bash scripts/bench.sh

@@ -13,7 +13,13 @@ export DISPUTEDESK_SMTP_PORT="${DISPUTEDESK_SMTP_PORT:-29025}"
 # Bring the stack up first so its progress shows; the test session reuses it.
 $PY -m disputedesk.cli stack up || exit 1
 
-$PY -m pytest tests -p no:cacheprovider "$@"
+# The whole suite by default; `make test ARGS=...` or `bash scripts/test.sh tests/unit/x.py -x`
+# runs only the paths given.
+targets=(tests)
+for arg in "$@"; do
+  case "$arg" in tests|tests/*) targets=(); break ;; esac
+done
+$PY -m pytest "${targets[@]}" -p no:cacheprovider "$@"
 status=$?
 
 if [ "${KEEP_TEST_STACK:-0}" != "1" ]; then
