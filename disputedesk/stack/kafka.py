@@ -97,8 +97,12 @@ def render_server_properties(config: BrokerConfig) -> str:
 
 
 def new_cluster_id() -> str:
-    """A cluster id as `kafka-storage random-uuid` makes it: 16 random bytes, base64url."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+    """A cluster id as `kafka-storage random-uuid` makes it: 16 random bytes, base64url, and
+    (as Kafka's own ids) never starting with `-`, which a command line would read as an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def java_major_version(version_output: str) -> int | None:
@@ -367,8 +371,8 @@ class LocalKafka(LocalComponent):
             *self._jvm_options(),
             "kafka.tools.StorageTool",
             "format",
-            "-t",
-            self.cluster_id(),
+            # One argument with `=`: an id kept from before may still start with `-`.
+            f"--cluster-id={self.cluster_id()}",
             "-c",
             str(self.properties_path),
         ]

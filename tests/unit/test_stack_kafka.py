@@ -64,6 +64,17 @@ def test_cluster_id_is_sixteen_bytes_base64url_without_padding() -> None:
     assert new_cluster_id() != cluster_id
 
 
+def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kafka-storage format` reads an id starting with `-` as an option (a fresh stack failed to
+    start once in 64): such draws are redrawn."""
+    import uuid
+
+    draws = iter([uuid.UUID(bytes=b"\xfb" + bytes(15)), uuid.UUID(bytes=bytes(16))])
+    monkeypatch.setattr("disputedesk.stack.kafka.uuid.uuid4", lambda: next(draws))
+
+    assert new_cluster_id() == base64.urlsafe_b64encode(bytes(16)).decode().rstrip("=")
+
+
 @pytest.mark.parametrize(
     ("output", "major"),
     [
