@@ -181,13 +181,25 @@ async def idempotent(
     key: str | None,
     action: Callable[[], Awaitable[T]],
     status_code: int | Callable[[T], int] = 200,
+    response: Response | None = None,
 ) -> T | Response:
     """Run `action` once per (client, key): a repeat gets the response stored with the effect.
 
     `action` returns what the endpoint returns (a model, a dict, or None for an empty answer);
-    `status_code` is the endpoint's status, or a function of the result when it varies."""
+    `status_code` is the endpoint's status, or a function of the result when it varies — then
+    pass the endpoint's `response`, and a fresh answer gets that status too (a replay has its
+    stored one)."""
+
+    def answer(out: T) -> int:
+        status = status_code(out) if callable(status_code) else status_code
+        if response is not None:
+            response.status_code = status
+        return status
+
     if key is None:
-        return await action()
+        out = await action()
+        answer(out)
+        return out
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     guard = await claim(
         sessionmaker,
@@ -205,7 +217,6 @@ async def idempotent(
     except BaseException:
         await guard.release(sessionmaker)
         raise
-    status = status_code(out) if callable(status_code) else status_code
     body = None if out is None else jsonable_encoder(out)
-    await guard.complete(session, status, body)
+    await guard.complete(session, answer(out), body)
     return out

@@ -61,6 +61,7 @@ async def post_escalation(
         principal=principal,
         key=idempotency_key,
         status_code=_filing_status,
+        response=response,
         action=lambda: service.file_escalation(
             session,
             data=data,
@@ -69,8 +70,6 @@ async def post_escalation(
             sealer=request.app.state.contact_sealer,
         ),
     )
-    if isinstance(out, EscalationOut):
-        response.status_code = _filing_status(out)
     return out
 
 

@@ -90,9 +90,8 @@ async def put_seller(
         key=idempotency_key,
         action=run,
         status_code=lambda _: status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        response=response,
     )
-    if created:
-        response.status_code = status.HTTP_201_CREATED
     return out
 
 

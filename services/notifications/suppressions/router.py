@@ -93,9 +93,8 @@ async def add_suppression(
         action=run,
         # Already suppressed: nothing changed, so 200 rather than 201.
         status_code=lambda _: status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        response=response,
     )
-    if not created:
-        response.status_code = status.HTTP_200_OK
     return out
 
 
