@@ -23,7 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
 # Sections in the order they run; a section whose module is absent is reported as such.
 SECTIONS = [
-    "backbone", "intake", "reconciliation", "notifications", "fraud", "fraud_latency", "e2e",
+    "backbone",
+    "intake",
+    "reconciliation",
+    "notifications",
+    "fraud",
+    "fraud_latency",
+    "e2e",
 ]
 
 

@@ -409,14 +409,19 @@ async def watch_topics(bootstrap: str, obs: Observations, stop: asyncio.Event) -
             seen = time.time()
             for records in batches.values():
                 for record in records:
-                    _note_event(obs, record.topic, record.value, seen,
-                                published=record.timestamp / 1000)
+                    _note_event(
+                        obs, record.topic, record.value, seen, published=record.timestamp / 1000
+                    )
     finally:
         await consumer.stop()
 
 
 def _note_event(
-    obs: Observations, topic: str, value: bytes | None, seen: float, *,
+    obs: Observations,
+    topic: str,
+    value: bytes | None,
+    seen: float,
+    *,
     published: float | None = None,
 ) -> None:
     if value is None:
@@ -504,7 +509,9 @@ class BacklogProbe:
     would re-read) and the outbox backlog each service exports on /metrics."""
 
     def __init__(
-        self, bootstrap: str, service_urls: dict[str, str],
+        self,
+        bootstrap: str,
+        service_urls: dict[str, str],
         groups: Sequence[str] = CONSUMER_GROUPS,
     ) -> None:
         self.bootstrap = bootstrap
@@ -623,9 +630,7 @@ class Services:
     """Services as `disputedesk run` starts them (uvicorn processes, own process groups, logs
     under <state>/logs), one per entry of `ports`: the four, or one under study alone."""
 
-    def __init__(
-        self, env: dict[str, str], system: dict[str, Any], ports: dict[str, int]
-    ) -> None:
+    def __init__(self, env: dict[str, str], system: dict[str, Any], ports: dict[str, int]) -> None:
         from disputedesk.stack.config import StackSettings, find_repo_root
         from disputedesk.stack.supervisor import (
             ServiceSpec,
@@ -1125,9 +1130,14 @@ def step_figures(
         "accepted→decision_email": _between(accepted_esc, obs.decision_email, step),
         # Fraud's own promise: the assessment published within 1 s of the escalation event.
         "escalation_event→assessment_published": _between(
-            {rid: (t, s) for rid, (_, s) in accepted_esc.items()
-             if (t := obs.escalation_published.get(rid)) is not None},
-            obs.assessment_published, step),
+            {
+                rid: (t, s)
+                for rid, (_, s) in accepted_esc.items()
+                if (t := obs.escalation_published.get(rid)) is not None
+            },
+            obs.assessment_published,
+            step,
+        ),
     }
     scans, scans_missing = _between(obs.scan_accepted, obs.scan_canonical, step)  # type: ignore[arg-type]
     outcomes: dict[str, int] = defaultdict(int)
@@ -1505,8 +1515,10 @@ def print_table(result: dict[str, Any]) -> None:
         )
     console.print(table)
 
-    stages = Table(title="where the time goes — p50 / p95 from escalation accepted, or (⇢) "
-                         "from the escalation event's publication")
+    stages = Table(
+        title="where the time goes — p50 / p95 from escalation accepted, or (⇢) "
+        "from the escalation event's publication"
+    )
     stages.add_column("offered")
     names = list(result["steps"][0]["escalation_stages"]) if result["steps"] else []
     for name in names:

@@ -62,22 +62,51 @@ def _journey(i: int, buyers: int, rng: random.Random, at: datetime) -> list[Any]
     buyer = f"B-{rng.randint(1, buyers):07d}"
     seller = f"S-{rng.randint(1, 200):04d}"
     agent, hub = f"AG-{rng.randint(1, 30)}", f"H-{rng.randint(1, 10)}"
-    events: list[Any] = [ReturnInitiated(
-        return_id=rid, order_id=f"O-{rid}", seller_id=seller, buyer_id=buyer,
-        category="home", item_value=250_000, qc_required=False, partner_id="swiftship",
-        awb=f"AWB-{rid}", initiated_at=at,
-    )]
+    events: list[Any] = [
+        ReturnInitiated(
+            return_id=rid,
+            order_id=f"O-{rid}",
+            seller_id=seller,
+            buyer_id=buyer,
+            category="home",
+            item_value=250_000,
+            qc_required=False,
+            partner_id="swiftship",
+            awb=f"AWB-{rid}",
+            initiated_at=at,
+        )
+    ]
     for kind in (ShipmentEventType.PICKED_UP, ShipmentEventType.DELIVERED_TO_SELLER):
-        events.append(ReturnShipmentEvent(
-            event_id=uuid.uuid4(), partner_id="swiftship", partner_event_id=f"pe-{rid}-{kind}",
-            return_id=rid, awb=f"AWB-{rid}", event_type=kind, occurred_at=at, hub_id=hub,
-            agent_id=agent, weight_g=900, pod_otp_verified=True, raw_ref=f"raw-{rid}-{kind}",
-        ))
-    events.append(SellerEscalationFiled(
-        escalation_id=f"ESC-{rid}", return_id=rid, seller_id=seller, claim_type="WRONG_ITEM",
-        claimed_amount=250_000, description="not the item we sold", channel="EMAIL",
-        filed_at=at, filed_by="bench", evidence=[],
-    ))
+        events.append(
+            ReturnShipmentEvent(
+                event_id=uuid.uuid4(),
+                partner_id="swiftship",
+                partner_event_id=f"pe-{rid}-{kind}",
+                return_id=rid,
+                awb=f"AWB-{rid}",
+                event_type=kind,
+                occurred_at=at,
+                hub_id=hub,
+                agent_id=agent,
+                weight_g=900,
+                pod_otp_verified=True,
+                raw_ref=f"raw-{rid}-{kind}",
+            )
+        )
+    events.append(
+        SellerEscalationFiled(
+            escalation_id=f"ESC-{rid}",
+            return_id=rid,
+            seller_id=seller,
+            claim_type="WRONG_ITEM",
+            claimed_amount=250_000,
+            description="not the item we sold",
+            channel="EMAIL",
+            filed_at=at,
+            filed_by="bench",
+            evidence=[],
+        )
+    )
     return events
 
 
@@ -101,14 +130,18 @@ async def _score(url: str, journeys: int, buyers: int, *, cached: bool) -> dict[
             for payload in _journey(i, buyers, rng, datetime.now(UTC)):
                 t0 = time.perf_counter()
                 async with sessions() as session, session.begin():
-                    await assess_event(session, payload=payload, subject_event_id=uuid.uuid4(),
-                                       config=config)
+                    await assess_event(
+                        session, payload=payload, subject_event_id=uuid.uuid4(), config=config
+                    )
                 events += 1
                 if isinstance(payload, SellerEscalationFiled):
                     claim_ms.append((time.perf_counter() - t0) * 1000)
             if (i + 1) % 50 == 0:
-                print(f"  {'reuse_baseline' if cached else 'read_every_claim'}: "
-                      f"{i + 1}/{journeys} journeys", flush=True)
+                print(
+                    f"  {'reuse_baseline' if cached else 'read_every_claim'}: "
+                    f"{i + 1}/{journeys} journeys",
+                    flush=True,
+                )
     finally:
         await engine.dispose()
     wall = time.perf_counter() - started
@@ -157,9 +190,14 @@ async def run() -> dict[str, Any]:
     result = {
         "benchmark": "fraud: a claim's assessment against the baseline of every other buyer",
         "measured_at": datetime.now(UTC).isoformat(),
-        "settings": {"buyers": buyers, "feature_rows": rows, "journeys": journeys,
-                     "events_per_journey": 4, "seed_seconds": round(seed_s, 1),
-                     "transaction": "one per event"},
+        "settings": {
+            "buyers": buyers,
+            "feature_rows": rows,
+            "journeys": journeys,
+            "events_per_journey": 4,
+            "seed_seconds": round(seed_s, 1),
+            "transaction": "one per event",
+        },
         "read_every_claim": every,
         "reuse_baseline": reuse,
         "ratios": {

@@ -127,48 +127,116 @@ class Stream:
         hub = rng.randrange(HUBS)
         hub_id, agent_id = f"H-FL-{hub:02d}", f"AG-FL-{hub:02d}{rng.randrange(AGENTS_PER_HUB):02d}"
         value, weight = rng.randrange(30_000, 900_000), rng.randrange(200, 2500)
-        out: list[tuple[float, Any]] = [(0.0, ReturnInitiated(
-            return_id=rid, order_id=f"ORD-{rid}", seller_id=seller, buyer_id=f"B-{rid}",
-            category="home", item_value=value, qc_required=False, partner_id="swiftship",
-            awb=f"AWB-{rid}", initiated_at=now - timedelta(days=3),
-        ))]
+        out: list[tuple[float, Any]] = [
+            (
+                0.0,
+                ReturnInitiated(
+                    return_id=rid,
+                    order_id=f"ORD-{rid}",
+                    seller_id=seller,
+                    buyer_id=f"B-{rid}",
+                    category="home",
+                    item_value=value,
+                    qc_required=False,
+                    partner_id="swiftship",
+                    awb=f"AWB-{rid}",
+                    initiated_at=now - timedelta(days=3),
+                ),
+            )
+        ]
         for index, (kind, offset) in enumerate(zip(JOURNEY, SCAN_OFFSETS_S, strict=True)):
             event_id = uuid.uuid4()
-            out.append((offset, ReturnShipmentEvent(
-                event_id=event_id, partner_id="swiftship", partner_event_id=f"pe-{rid}-{index}",
-                return_id=rid, awb=f"AWB-{rid}", event_type=ShipmentEventType(kind),
-                occurred_at=now - SCAN_AGES[index], hub_id=hub_id, agent_id=agent_id,
-                weight_g=None if kind == "IN_TRANSIT" else weight,
-                pod_otp_verified=kind == "DELIVERED_TO_SELLER", raw_ref=f"raw-{event_id}",
-            )))
+            out.append(
+                (
+                    offset,
+                    ReturnShipmentEvent(
+                        event_id=event_id,
+                        partner_id="swiftship",
+                        partner_event_id=f"pe-{rid}-{index}",
+                        return_id=rid,
+                        awb=f"AWB-{rid}",
+                        event_type=ShipmentEventType(kind),
+                        occurred_at=now - SCAN_AGES[index],
+                        hub_id=hub_id,
+                        agent_id=agent_id,
+                        weight_g=None if kind == "IN_TRANSIT" else weight,
+                        pod_otp_verified=kind == "DELIVERED_TO_SELLER",
+                        raw_ref=f"raw-{event_id}",
+                    ),
+                )
+            )
         if not escalate:
             return out
         claim = rng.choice((ClaimType.DAMAGED, ClaimType.WRONG_ITEM, ClaimType.USED_ITEM))
         captured = now - timedelta(minutes=30)
-        evidence = [EvidenceItem(
-            kind=EvidenceKind.UNBOXING_VIDEO if i == 0 else EvidenceKind.PHOTO,
-            uri=f"https://evidence.example/{uuid.uuid4().hex}",  # type: ignore[arg-type]
-            sha256=uuid.uuid4().hex + uuid.uuid4().hex, captured_at=captured,
-            perceptual_hash=None if i == 0 else f"{rng.getrandbits(64):016x}",
-        ) for i in range(3)]
-        out.append((ESCALATION_OFFSET_S, SellerEscalationFiled(
-            escalation_id=f"ESC-{rid}", return_id=rid, seller_id=seller, claim_type=claim,
-            claimed_amount=value, description=f"{claim.lower()} on {rid}", evidence=evidence,
-            channel=EscalationChannel.EMAIL, filed_at=now, filed_by="bench",
-        )))
-        case = {"case_id": f"CASE-{rid}", "return_id": rid, "seller_id": seller,
-                "partner_id": "swiftship", "claim_type": claim, "origin": CaseOrigin.SELLER,
-                "actor": "system", "claimed_amount": value}
-        out.append((CASE_OPENED_OFFSET_S, CaseOpened(
-            **case, case_version=1, state=CaseState.OPEN, reason="seller escalation",
-            occurred_at=now,
-        )))
-        out.append((CASE_DECIDED_OFFSET_S, CaseDecided(
-            **case, case_version=2, state=CaseState.DECIDED, previous_state=CaseState.OPEN,
-            reason="decided by the SOP", occurred_at=now,
-            decision=DecisionRecord(policy_version="bench", rule_id="bench",
-                                    explanation="bench decision", decided_at=now),
-        )))
+        evidence = [
+            EvidenceItem(
+                kind=EvidenceKind.UNBOXING_VIDEO if i == 0 else EvidenceKind.PHOTO,
+                uri=f"https://evidence.example/{uuid.uuid4().hex}",  # type: ignore[arg-type]
+                sha256=uuid.uuid4().hex + uuid.uuid4().hex,
+                captured_at=captured,
+                perceptual_hash=None if i == 0 else f"{rng.getrandbits(64):016x}",
+            )
+            for i in range(3)
+        ]
+        out.append(
+            (
+                ESCALATION_OFFSET_S,
+                SellerEscalationFiled(
+                    escalation_id=f"ESC-{rid}",
+                    return_id=rid,
+                    seller_id=seller,
+                    claim_type=claim,
+                    claimed_amount=value,
+                    description=f"{claim.lower()} on {rid}",
+                    evidence=evidence,
+                    channel=EscalationChannel.EMAIL,
+                    filed_at=now,
+                    filed_by="bench",
+                ),
+            )
+        )
+        case = {
+            "case_id": f"CASE-{rid}",
+            "return_id": rid,
+            "seller_id": seller,
+            "partner_id": "swiftship",
+            "claim_type": claim,
+            "origin": CaseOrigin.SELLER,
+            "actor": "system",
+            "claimed_amount": value,
+        }
+        out.append(
+            (
+                CASE_OPENED_OFFSET_S,
+                CaseOpened(
+                    **case,
+                    case_version=1,
+                    state=CaseState.OPEN,
+                    reason="seller escalation",
+                    occurred_at=now,
+                ),
+            )
+        )
+        out.append(
+            (
+                CASE_DECIDED_OFFSET_S,
+                CaseDecided(
+                    **case,
+                    case_version=2,
+                    state=CaseState.DECIDED,
+                    previous_state=CaseState.OPEN,
+                    reason="decided by the SOP",
+                    occurred_at=now,
+                    decision=DecisionRecord(
+                        policy_version="bench",
+                        rule_id="bench",
+                        explanation="bench decision",
+                        decided_at=now,
+                    ),
+                ),
+            )
+        )
         return out
 
 
@@ -205,17 +273,24 @@ async def offer_step(
         delay = began + offset - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        source = "disputedesk/intake" if topic_for(payload).name.startswith("intake") else (
-            "disputedesk/reconciliation")
+        source = (
+            "disputedesk/intake"
+            if topic_for(payload).name.startswith("intake")
+            else ("disputedesk/reconciliation")
+        )
         envelope = Envelope(payload=payload, source=source, subject=payload.return_id)
         sent = await producer.send(
-            topic_for(payload).name, value=envelope.value(), key=envelope.key.encode(),
+            topic_for(payload).name,
+            value=envelope.value(),
+            key=envelope.key.encode(),
             headers=envelope.headers(),
         )
         if isinstance(payload, SellerEscalationFiled):
+
             def noted(f: asyncio.Future[Any], ce_id: uuid.UUID = envelope.id) -> None:
                 if not f.cancelled() and f.exception() is None:
                     seen.escalations[ce_id] = (step, f.result().timestamp / 1000)
+
             sent.add_done_callback(noted)
         pending.append(sent)
     await asyncio.gather(*pending)
@@ -228,8 +303,12 @@ async def watch_assessments(bootstrap: str, seen: Seen, stop: asyncio.Event) -> 
     from shared.events import FRAUD_ASSESSMENTS
 
     consumer = AIOKafkaConsumer(
-        FRAUD_ASSESSMENTS.name, bootstrap_servers=bootstrap, group_id=None,
-        auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=2000,
+        FRAUD_ASSESSMENTS.name,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=2000,
     )
     await consumer.start()
     try:
@@ -322,8 +401,10 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
     log("fraud database fresh and migrated, topics recreated")
     goal_rate = events_per_s(1.0)
     kafka = await kafka_round_trip(bootstrap, rate=goal_rate)
-    log(f"baseline: Kafka round trip at {goal_rate:.0f} msg/s p50 "
-        f"{kafka['round_trip']['p50_ms']} ms, p95 {kafka['round_trip']['p95_ms']} ms")
+    log(
+        f"baseline: Kafka round trip at {goal_rate:.0f} msg/s p50 "
+        f"{kafka['round_trip']['p50_ms']} ms, p95 {kafka['round_trip']['p95_ms']} ms"
+    )
 
     services = Services(env, system, {"fraud": settings.port})
     services.start()
@@ -344,31 +425,39 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
         await _drain(probe, seen, -1, settings)
         for step, multiplier in enumerate(settings.multipliers):
             rate = events_per_s(multiplier)
-            log(f"step {step + 1}/{len(settings.multipliers)}: ×{multiplier:g} — "
+            log(
+                f"step {step + 1}/{len(settings.multipliers)}: ×{multiplier:g} — "
                 f"{rate:.0f} events/s ({GOAL_ESCALATIONS_PER_S * multiplier:g} escalations/s) "
-                f"for {settings.step_s:g} s")
+                f"for {settings.step_s:g} s"
+            )
             samples: list[BacklogSample] = []
             sampler = asyncio.create_task(_sample_until(probe, samples, stop_after=None))
             meter = CpuMeter(services)
             _, _, sent = await offer_step(
-                producer, stream, seen, step=step, multiplier=multiplier, seconds=settings.step_s)
+                producer, stream, seen, step=step, multiplier=multiplier, seconds=settings.step_s
+            )
             drained = await _drain(probe, seen, step, settings)
             cores = meter.read()
             sampler.cancel()
             latencies, missing = escalation_latencies(seen, step)
             latency = latency_summary(latencies, missing=missing)
             reasons = step_verdict(latency, samples, rate)
-            cpu_s = {k: round(cores.get(k, 0.0) * cores["elapsed_s"], 2)
-                     for k in ("fraud", "postgres", "kafka", "load_generator")}
+            cpu_s = {
+                k: round(cores.get(k, 0.0) * cores["elapsed_s"], 2)
+                for k in ("fraud", "postgres", "kafka", "load_generator")
+            }
             figures = {
-                "step": step + 1, "multiplier": multiplier, "events": sent,
+                "step": step + 1,
+                "multiplier": multiplier,
+                "events": sent,
                 "offered_events_per_s": round(rate, 1),
                 "escalation_event_to_assessment_published": latency,
                 "ratio_p95_to_kafka_round_trip": (
                     round(latency["p95_ms"] / kafka["round_trip"]["p95_ms"], 1)
-                    if latency.get("p95_ms") and kafka["round_trip"].get("p95_ms") else None),
-                "fraud_lag_max": max((s.consumer_lag.get("fraud", 0) for s in samples),
-                                     default=0),
+                    if latency.get("p95_ms") and kafka["round_trip"].get("p95_ms")
+                    else None
+                ),
+                "fraud_lag_max": max((s.consumer_lag.get("fraud", 0) for s in samples), default=0),
                 "drain_seconds": round(drained, 1),
                 "cpu_seconds": cpu_s,
                 "fraud_cpu_ms_per_event": round(cpu_s["fraud"] * 1000 / max(sent, 1), 2),
@@ -377,11 +466,13 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
                 "short_because": reasons,
             }
             steps.append(figures)
-            log(f"  p50 {latency['p50_ms']} ms, p95 {latency['p95_ms']} ms, "
+            log(
+                f"  p50 {latency['p50_ms']} ms, p95 {latency['p95_ms']} ms, "
                 f"max lag {figures['fraud_lag_max']}, fraud "
                 f"{figures['fraud_cpu_ms_per_event']} ms CPU/event, machine "
                 f"{figures['machine_busy_cores']} cores busy"
-                + ("" if not reasons else f" — short: {'; '.join(reasons)}"))
+                + ("" if not reasons else f" — short: {'; '.join(reasons)}")
+            )
     finally:
         stop.set()
         if watcher is not None:
@@ -396,8 +487,11 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
     return {
         "benchmark": "fraud_latency",
         "measured_at": datetime.now(UTC).isoformat(),
-        "settings": {"multipliers": list(settings.multipliers), "step_s": settings.step_s,
-                     "events_per_s_at_1x": round(goal_rate, 1)},
+        "settings": {
+            "multipliers": list(settings.multipliers),
+            "step_s": settings.step_s,
+            "events_per_s_at_1x": round(goal_rate, 1),
+        },
         "baseline": {"kafka": kafka},
         "steps": steps,
         "highest_multiplier_kept": max(kept) if kept else None,
@@ -412,19 +506,34 @@ def print_table(result: dict[str, Any]) -> None:
     from rich.table import Table
 
     kafka = result["baseline"]["kafka"]["round_trip"]
-    table = Table(title="fraud alone: escalation event → assessment published (records' own "
-                        f"timestamps); Kafka round trip p95 {kafka['p95_ms']} ms (baseline)")
-    for col in ("offered", "events/s", "p50 / p95 / p99", "p95 ÷ Kafka", "missing",
-                "max lag", "fraud CPU/event", "busy cores", "1 s kept"):
+    table = Table(
+        title="fraud alone: escalation event → assessment published (records' own "
+        f"timestamps); Kafka round trip p95 {kafka['p95_ms']} ms (baseline)"
+    )
+    for col in (
+        "offered",
+        "events/s",
+        "p50 / p95 / p99",
+        "p95 ÷ Kafka",
+        "missing",
+        "max lag",
+        "fraud CPU/event",
+        "busy cores",
+        "1 s kept",
+    ):
         table.add_column(col)
     for s in result["steps"]:
         lat = s["escalation_event_to_assessment_published"]
         table.add_row(
-            f"×{s['multiplier']:g}", f"{s['offered_events_per_s']:.0f}",
+            f"×{s['multiplier']:g}",
+            f"{s['offered_events_per_s']:.0f}",
             f"{lat['p50_ms']} / {lat['p95_ms']} / {lat['p99_ms']} ms",
-            str(s["ratio_p95_to_kafka_round_trip"]), str(lat["missing"]),
-            str(s["fraud_lag_max"]), f"{s['fraud_cpu_ms_per_event']} ms",
-            f"{s['machine_busy_cores']}", "yes" if s["promise_kept"] else "no",
+            str(s["ratio_p95_to_kafka_round_trip"]),
+            str(lat["missing"]),
+            str(s["fraud_lag_max"]),
+            f"{s['fraud_cpu_ms_per_event']} ms",
+            f"{s['machine_busy_cores']}",
+            "yes" if s["promise_kept"] else "no",
         )
     Console().print(table)
     print(f"goal: {result['goal']} — {'met' if result['goal_met'] else 'not met'}")

@@ -334,21 +334,26 @@ def fraud_eval(
     all_partners: Annotated[
         bool,
         typer.Option(
-            "--all-partners", help="Returns go to swiftship, rapidroute and desipost, not only "
-            "swiftship (a different world, so figures differ from the default's)."
+            "--all-partners",
+            help="Returns go to swiftship, rapidroute and desipost, not only "
+            "swiftship (a different world, so figures differ from the default's).",
         ),
     ] = False,
     direct: Annotated[
         bool,
-        typer.Option(help="Score each world straight through fraud's scoring (no intake, "
-                          "no Kafka): the same table in a fraction of the time."),
+        typer.Option(
+            help="Score each world straight through fraud's scoring (no intake, "
+            "no Kafka): the same table in a fraction of the time."
+        ),
     ] = False,
     ranges: Annotated[
         str | None,
-        typer.Option(help="Draw each seed's marketplace from ranges (intensity, volumes, "
-                          "partner mix, claim mix, look-alikes, duration), on the 'dev' seeds "
-                          "or the 'held-out' ones (the first --seeds of the set); prints "
-                          "power curves."),
+        typer.Option(
+            help="Draw each seed's marketplace from ranges (intensity, volumes, "
+            "partner mix, claim mix, look-alikes, duration), on the 'dev' seeds "
+            "or the 'held-out' ones (the first --seeds of the set); prints "
+            "power curves."
+        ),
     ] = None,
 ) -> None:
     """Simulate traffic with planted fraud through intake → Kafka → fraud; print detection quality.
@@ -383,8 +388,9 @@ def fraud_eval(
     if direct:
         from disputedesk.simulate.direct import evaluate_directly
 
-        report = asyncio.run(evaluate_directly(
-            seed_list, chosen, out_dir=out, state_dir=state, progress=progress))
+        report = asyncio.run(
+            evaluate_directly(seed_list, chosen, out_dir=out, state_dir=state, progress=progress)
+        )
     else:
         report = asyncio.run(
             evaluate(
@@ -433,9 +439,7 @@ def simulate(
             "(or --duration)."
         ),
     ] = False,
-    duration: Annotated[
-        float | None, typer.Option(help="Stop after this many seconds.")
-    ] = None,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     tag: Annotated[
         str | None,
         typer.Option(
@@ -475,8 +479,14 @@ def simulate(
         settings = replace(demo_settings(seed, run_tag), traffic=traffic)
     else:
         settings = SimulationSettings(
-            seed=seed, sellers=sellers, buyers=buyers, days=days,
-            returns_per_day=returns_per_day, rate=rate, traffic=traffic, tag=run_tag,
+            seed=seed,
+            sellers=sellers,
+            buyers=buyers,
+            days=days,
+            returns_per_day=returns_per_day,
+            rate=rate,
+            traffic=traffic,
+            tag=run_tag,
         )
     try:
         secrets = load_secrets(credentials_file)

@@ -21,8 +21,9 @@ def binomial_sf(k: int, n: int, p: float) -> float:
     lg_n1 = math.lgamma(n + 1)
     total = 0.0
     for i in range(k, n + 1):
-        term = math.exp(lg_n1 - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p
-                        + (n - i) * log_q)
+        term = math.exp(
+            lg_n1 - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
+        )
         total += term
         # Past the mode the terms shrink geometrically: stop once they no longer matter.
         if i > n * p and term < total * 1e-15:

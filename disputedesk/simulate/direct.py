@@ -36,19 +36,26 @@ def canonical_event(world: World, i: int, action: Action) -> tuple[UUID, EventPa
     if action.kind == "scan":
         # A partner-neutral scan (canonical type, UTC time, grams): what every adapter yields.
         return event_id, ReturnShipmentEvent(
-            event_id=event_id, partner_id=action.partner_id or "swiftship",
-            partner_event_id=f"sim-{i}", return_id=body["return_id"], awb=body["awb"],
+            event_id=event_id,
+            partner_id=action.partner_id or "swiftship",
+            partner_event_id=f"sim-{i}",
+            return_id=body["return_id"],
+            awb=body["awb"],
             event_type=ShipmentEventType(body["type"]),
             occurred_at=partner_time(action.partner_format, body["at"]),
             hub_id=body.get("hub"),
             # desipost never names the pickup agent, so intake never hears one from it.
             agent_id=None if action.partner_format == "desipost" else body.get("agent"),
-            weight_g=body.get("weight_g"), pod_otp_verified=body.get("otp_verified"),
+            weight_g=body.get("weight_g"),
+            pod_otp_verified=body.get("otp_verified"),
             raw_ref=f"sim-{i}",
         )
     return event_id, SellerEscalationFiled(
-        escalation_id=f"ESC-{action.return_id}", filed_at=action.at, filed_by="simulator",
-        **{k: v for k, v in body.items() if k not in {"channel"}}, channel=body["channel"],
+        escalation_id=f"ESC-{action.return_id}",
+        filed_at=action.at,
+        filed_by="simulator",
+        **{k: v for k, v in body.items() if k not in {"channel"}},
+        channel=body["channel"],
     )
 
 
@@ -68,35 +75,60 @@ async def score_directly(world: World, database_url: str, *, batch: int = 50) ->
         actions = list(enumerate(world.actions))
         for start in range(0, len(actions), batch):
             # One transaction per batch, prepared as fraud's consumer prepares its batches.
-            events = [canonical_event(world, i, action) for i, action in
-                      actions[start:start + batch]]
+            events = [
+                canonical_event(world, i, action) for i, action in actions[start : start + batch]
+            ]
             async with sessionmaker() as session, session.begin():
                 await prepare_batch(session, [p for _, p in events])
                 for event_id, payload in events:
                     await assess_event(session, payload=payload, subject_event_id=event_id)
         async with sessionmaker() as session:
-            rows = (await session.execute(select(
-                Assessment.subject_type, Assessment.return_id, Assessment.escalation_id,
-                Assessment.band, Assessment.reasons, Assessment.event_time,
-                Assessment.assessed_at, Assessment.revision,
-            ))).all()
-            alerts = (await session.execute(select(
-                Alert.pattern, Alert.entity_type, Alert.entity_id, Alert.evidence,
-                Alert.event_time, Alert.status,
-            ))).all()
+            rows = (
+                await session.execute(
+                    select(
+                        Assessment.subject_type,
+                        Assessment.return_id,
+                        Assessment.escalation_id,
+                        Assessment.band,
+                        Assessment.reasons,
+                        Assessment.event_time,
+                        Assessment.assessed_at,
+                        Assessment.revision,
+                    )
+                )
+            ).all()
+            alerts = (
+                await session.execute(
+                    select(
+                        Alert.pattern,
+                        Alert.entity_type,
+                        Alert.entity_id,
+                        Alert.evidence,
+                        Alert.event_time,
+                        Alert.status,
+                    )
+                )
+            ).all()
     finally:
         await engine.dispose()
     assessments = [AssessmentRow(*r) for r in rows]
     table = score_world(world, assessments, [AlertRow(*a) for a in alerts])
-    table["_run"] = {"seed": world.seed, "actions": len(world.actions),
-                     "assessments": len(assessments),
-                     "seconds": round(time.monotonic() - started, 1)}
+    table["_run"] = {
+        "seed": world.seed,
+        "actions": len(world.actions),
+        "assessments": len(assessments),
+        "seconds": round(time.monotonic() - started, 1),
+    }
     return table
 
 
 async def evaluate_directly(
-    seeds: list[int], market: Marketplace | Callable[[int], Marketplace], *, out_dir: Path,
-    state_dir: Path, progress: Callable[[int, dict[str, Any]], None] | None = None,
+    seeds: list[int],
+    market: Marketplace | Callable[[int], Marketplace],
+    *,
+    out_dir: Path,
+    state_dir: Path,
+    progress: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """`fraud-eval --direct`: the same worlds and the same table as `evaluate`, each world
     scored straight through fraud's scoring against a fresh fraud database. `market` may be a
@@ -123,6 +155,7 @@ async def evaluate_directly(
         if progress is not None:
             progress(seed, table)
     report = report_of(seeds, per_seed, seconds=time.monotonic() - started, mode="direct")
-    await asyncio.to_thread((out_dir / "fraud-eval-direct.json").write_text,
-                            json.dumps(report, indent=1, default=str))
+    await asyncio.to_thread(
+        (out_dir / "fraud-eval-direct.json").write_text, json.dumps(report, indent=1, default=str)
+    )
     return report

@@ -34,8 +34,13 @@ class DriveResult:
 
 
 async def drive(
-    world: World, client: httpx.AsyncClient, *, secrets: dict[str, str], clock: ManualClock,
-    concurrency: int = 8, rate: float | None = None,
+    world: World,
+    client: httpx.AsyncClient,
+    *,
+    secrets: dict[str, str],
+    clock: ManualClock,
+    concurrency: int = 8,
+    rate: float | None = None,
     traffic: TrafficOptions = TrafficOptions(),
 ) -> DriveResult:
     """Post every request of the world's traffic plan. Between two escalations, requests of
@@ -83,8 +88,11 @@ async def drive(
 
 
 async def _post(
-    client: httpx.AsyncClient, secrets: dict[str, str], clock: ManualClock,
-    result: DriveResult, send: Send,
+    client: httpx.AsyncClient,
+    secrets: dict[str, str],
+    clock: ManualClock,
+    result: DriveResult,
+    send: Send,
 ) -> None:
     if send.kind == "escalation":
         clock.set(send.at)

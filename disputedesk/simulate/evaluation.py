@@ -50,9 +50,14 @@ def pattern_of(code_pattern: str | None) -> str | None:
     if not code_pattern:
         return None
     p = code_pattern.upper()
-    for prefix, name in (("CLAIM_ABUSE", "claim_abuse"), ("EVIDENCE_REUSE", "evidence_reuse"),
-                         ("WRONG_USED", "wrong_used_returns"), ("PILFERAGE", "pilferage"),
-                         ("QC_CONTRADICTION", "qc_contradiction"), ("COLLUSION", "collusion")):
+    for prefix, name in (
+        ("CLAIM_ABUSE", "claim_abuse"),
+        ("EVIDENCE_REUSE", "evidence_reuse"),
+        ("WRONG_USED", "wrong_used_returns"),
+        ("PILFERAGE", "pilferage"),
+        ("QC_CONTRADICTION", "qc_contradiction"),
+        ("COLLUSION", "collusion"),
+    ):
         if p.startswith(prefix):
             return name
     return None
@@ -94,7 +99,10 @@ def _ratio(a: int, b: int) -> float | None:
 
 
 def event_keys(
-    world: World, rows: Iterable[AssessmentRow], *, horizon: timedelta | None = None,
+    world: World,
+    rows: Iterable[AssessmentRow],
+    *,
+    horizon: timedelta | None = None,
     at_arrival: bool = False,
 ) -> dict[tuple[str, str], AssessmentRow]:
     """The assessments of the events under evaluation, by ("escalation"|"terminal", return_id):
@@ -106,14 +114,21 @@ def event_keys(
             continue
         if r.subject_type == ESCALATION_TYPE:
             key = ("escalation", r.return_id)
-        elif (r.subject_type == SCAN_TYPE and r.event_time is not None
-              and world.terminal_at.get(r.return_id) == r.event_time):
+        elif (
+            r.subject_type == SCAN_TYPE
+            and r.event_time is not None
+            and world.terminal_at.get(r.return_id) == r.event_time
+        ):
             key = ("terminal", r.return_id)
         else:
             continue
         revised_on = r.revised_on()
-        if (horizon is not None and revised_on is not None and r.event_time is not None
-                and revised_on > r.event_time + horizon):
+        if (
+            horizon is not None
+            and revised_on is not None
+            and r.event_time is not None
+            and revised_on > r.event_time + horizon
+        ):
             continue
         if key not in out or r.revision > out[key].revision:
             out[key] = r
@@ -148,11 +163,15 @@ def event_parties(world: World) -> dict[tuple[str, str], EventParties]:
     for a in world.actions:
         body = returns.get(a.return_id, {})
         first = (scans.get(a.return_id) or [{}])[0]
-        handlers = tuple(x for x in (("agent", first.get("agent")), ("hub", first.get("hub")))
-                         if x[1])
+        handlers = tuple(
+            x for x in (("agent", first.get("agent")), ("hub", first.get("hub"))) if x[1]
+        )
         if a.kind == "escalation":
-            people = tuple(x for x in (("seller", body.get("seller_id")),
-                                       ("buyer", body.get("buyer_id"))) if x[1])
+            people = tuple(
+                x
+                for x in (("seller", body.get("seller_id")), ("buyer", body.get("buyer_id")))
+                if x[1]
+            )
             out[("escalation", a.return_id)] = EventParties(a.at, people + handlers)
         # terminal_at is the time as intake reads it back from the partner (its precision).
         elif a.kind == "scan" and world.terminal_at.get(a.return_id) == partner_time(
@@ -162,8 +181,12 @@ def event_parties(world: World) -> dict[tuple[str, str], EventParties]:
             picked = first.get("weight_g")
             delivered = a.body.get("weight_g")
             is_delivery = a.body["type"] == "DELIVERED_TO_SELLER"
-            drop = (is_delivery and picked is not None and delivered is not None
-                    and delivered < picked - max(50, picked * 10 / 100))
+            drop = (
+                is_delivery
+                and picked is not None
+                and delivered is not None
+                and delivered < picked - max(50, picked * 10 / 100)
+            )
             if not is_delivery or drop:
                 out[("terminal", a.return_id)] = EventParties(a.at, handlers)
     return out
@@ -177,8 +200,10 @@ MISSED_CAUSES = ("before_alert_horizon", "never_alerted", "otherwise")
 
 
 def missed_by_cause(
-    missed: set[tuple[str, str]], parties: Mapping[tuple[str, str], EventParties],
-    first_alerts: Mapping[tuple[str, str], datetime | None], *,
+    missed: set[tuple[str, str]],
+    parties: Mapping[tuple[str, str], EventParties],
+    first_alerts: Mapping[tuple[str, str], datetime | None],
+    *,
     horizon: timedelta | None = CASE_HORIZON,
 ) -> dict[str, int]:
     out = dict.fromkeys(MISSED_CAUSES, 0)
@@ -198,9 +223,17 @@ def score_world(
     world: World, assessments: list[AssessmentRow], alerts: list[AlertRow]
 ) -> dict[str, Any]:
     truth: GroundTruth = world.truth
-    views = dict(zip(VIEWS, (event_keys(world, assessments),
-                             event_keys(world, assessments, horizon=CASE_HORIZON),
-                             event_keys(world, assessments, at_arrival=True)), strict=True))
+    views = dict(
+        zip(
+            VIEWS,
+            (
+                event_keys(world, assessments),
+                event_keys(world, assessments, horizon=CASE_HORIZON),
+                event_keys(world, assessments, at_arrival=True),
+            ),
+            strict=True,
+        )
+    )
     highs = {v: {k for k, r in rows.items() if r.band == "HIGH"} for v, rows in views.items()}
     fraud_events = truth.fraud_events()
     fraud_entities = truth.fraud_entities()
@@ -226,8 +259,11 @@ def score_world(
         counts: dict[str, int] = {}
         for v, rows in views.items():
             flagged = {k for k in highs[v] if top_pattern(rows[k]) == p}
-            counts |= {f"ev_flagged{v}": len(flagged), f"ev_tp{v}": len(flagged & fraud_events),
-                       f"ev_hits{v}": len(planted & highs[v])}
+            counts |= {
+                f"ev_flagged{v}": len(flagged),
+                f"ev_tp{v}": len(flagged & fraud_events),
+                f"ev_hits{v}": len(planted & highs[v]),
+            }
         ents = alerted.get(p, {})
         # Entity precision: the alerted subjects (by their primary entity) that are fraudsters.
         primary = {(a.entity_type, a.entity_id) for a in alerts if pattern_of(a.pattern) == p}
@@ -250,10 +286,15 @@ def score_world(
             if firsts and seen:
                 delays.append((min(seen) - min(firsts)).total_seconds() / 86400)
         c: dict[str, Any] = counts | {
-            "ev_planted": len(planted), "en_tp": en_tp, "en_alerted": len(primary),
-            "en_detected": detected, "en_planted": len(units), "delays": delays,
+            "ev_planted": len(planted),
+            "en_tp": en_tp,
+            "en_alerted": len(primary),
+            "en_detected": detected,
+            "en_planted": len(units),
+            "delays": delays,
             **{f"missed_{cause}": n for cause, n in missed.items()},
-            **{f"missed_by_decision_{cause}": n for cause, n in missed_by_decision.items()}}
+            **{f"missed_by_decision_{cause}": n for cause, n in missed_by_decision.items()},
+        }
         table[p] = {**_pattern_figures(c), "_counts": c}
     any_alert = {(a.entity_type, a.entity_id) for a in alerts}
     for a in alerts:
@@ -266,29 +307,43 @@ def score_world(
         if buyer and a.status != "closed":
             still_open.add(("buyer", str(buyer)))
     per_type: dict[str, int] = {}
-    for etype, everyone in (("seller", truth.sellers), ("buyer", truth.buyers),
-                            ("hub", truth.hubs), ("agent", truth.agents)):
+    for etype, everyone in (
+        ("seller", truth.sellers),
+        ("buyer", truth.buyers),
+        ("hub", truth.hubs),
+        ("agent", truth.agents),
+    ):
         honest = {(etype, e) for e in everyone} - fraud_entities
-        per_type |= {f"{etype}s": len(honest), f"{etype}s_ever_flagged": len(honest & any_alert),
-                     f"{etype}s_flagged_at_end": len(honest & still_open)}
+        per_type |= {
+            f"{etype}s": len(honest),
+            f"{etype}s_ever_flagged": len(honest & any_alert),
+            f"{etype}s_flagged_at_end": len(honest & still_open),
+        }
     for name in LOOKALIKES:
         cast_ = set(truth.lookalikes.get(name, set())) - fraud_entities
-        per_type |= {f"lookalike_{name}": len(cast_),
-                     f"lookalike_{name}_ever_flagged": len(cast_ & any_alert),
-                     f"lookalike_{name}_flagged_at_end": len(cast_ & still_open)}
+        per_type |= {
+            f"lookalike_{name}": len(cast_),
+            f"lookalike_{name}_ever_flagged": len(cast_ & any_alert),
+            f"lookalike_{name}_flagged_at_end": len(cast_ & still_open),
+        }
     honest_sellers = {("seller", s) for s in truth.sellers} - fraud_entities
     honest_buyers = {("buyer", b) for b in truth.buyers} - fraud_entities
     honest_escalations = {k for k in views[""] if k[0] == "escalation"} - fraud_events
-    honest_parties = {k for k in honest_escalations
-                      if k in parties and not set(parties[k].parties) & fraud_entities}
+    honest_parties = {
+        k
+        for k in honest_escalations
+        if k in parties and not set(parties[k].parties) & fraud_entities
+    }
     high = highs[""]  # honest figures are judged on each event's latest assessment
     table["_entities"] = planted_entities(truth, alerts)
     table["_honest"] = {
         **per_type,
         "escalations_honest_parties": len(honest_parties),
         "escalations_honest_parties_high": len(honest_parties & high),
-        "sellers": len(honest_sellers), "sellers_flagged": len(honest_sellers & any_alert),
-        "buyers": len(honest_buyers), "buyers_flagged": len(honest_buyers & any_alert),
+        "sellers": len(honest_sellers),
+        "sellers_flagged": len(honest_sellers & any_alert),
+        "buyers": len(honest_buyers),
+        "buyers_flagged": len(honest_buyers & any_alert),
         "escalations": len(honest_escalations),
         "escalations_high": len(honest_escalations & high),
     }
@@ -296,8 +351,13 @@ def score_world(
 
 
 # The honest look-alikes a world may cast (generator.GroundTruth.lookalikes).
-LOOKALIKES = ("large_seller", "early_claims_seller", "multi_item_order", "household",
-              "small_town_agent")
+LOOKALIKES = (
+    "large_seller",
+    "early_claims_seller",
+    "multi_item_order",
+    "household",
+    "small_town_agent",
+)
 # The patterns whose planted entities have an intensity and a count of relevant events.
 RATE_PATTERNS = ("claim_abuse", "pilferage", "qc_contradiction")
 INTENSITY_BINS = ((0.0, 2.5), (2.5, 3.0), (3.0, 4.0), (4.0, float("inf")))
@@ -324,17 +384,23 @@ def planted_entities(truth: GroundTruth, alerts: list[AlertRow]) -> list[dict[st
             found = key in first_alert
             first = truth.first_event.get(key)
             at = first_alert.get(key)
-            out.append({
-                "pattern": p, "entity": f"{etype}:{eid}",
-                # Binned by what the entity showed against its honest peers; the drawn
-                # intensity beside it.
-                "intensity": truth.realized.get(key) if truth.intensity.get(key) else None,
-                "drawn_intensity": truth.intensity.get(key),
-                "events": truth.relevant.get(key, 0),
-                "detected": found,
-                "days_to_alert": (round((at - first).total_seconds() / 86400, 2)
-                                  if found and at and first else None),
-            })
+            out.append(
+                {
+                    "pattern": p,
+                    "entity": f"{etype}:{eid}",
+                    # Binned by what the entity showed against its honest peers; the drawn
+                    # intensity beside it.
+                    "intensity": truth.realized.get(key) if truth.intensity.get(key) else None,
+                    "drawn_intensity": truth.intensity.get(key),
+                    "events": truth.relevant.get(key, 0),
+                    "detected": found,
+                    "days_to_alert": (
+                        round((at - first).total_seconds() / 86400, 2)
+                        if found and at and first
+                        else None
+                    ),
+                }
+            )
     return out
 
 
@@ -350,18 +416,28 @@ def power_curves(entities: list[dict[str, Any]]) -> dict[str, Any]:
                 cell = [e for e in mine if lo <= e["intensity"] < hi and elo <= e["events"] < ehi]
                 found = [e for e in cell if e["detected"]]
                 delays = [e["days_to_alert"] for e in found if e["days_to_alert"] is not None]
-                cells.append({"intensity": f"{lo:g}-{hi:g}", "events": f"{elo}-{ehi - 1}",
-                              "planted": len(cell), "detected": len(found),
-                              "recall": _ratio(len(found), len(cell)),
-                              "median_days_to_alert": (round(statistics.median(delays), 1)
-                                                       if delays else None)})
+                cells.append(
+                    {
+                        "intensity": f"{lo:g}-{hi:g}",
+                        "events": f"{elo}-{ehi - 1}",
+                        "planted": len(cell),
+                        "detected": len(found),
+                        "recall": _ratio(len(found), len(cell)),
+                        "median_days_to_alert": (
+                            round(statistics.median(delays), 1) if delays else None
+                        ),
+                    }
+                )
         goal = [e for e in mine if e["intensity"] >= 2.5 and e["events"] >= 15]
         found = [e for e in goal if e["detected"]]
         delays = [e["days_to_alert"] for e in found if e["days_to_alert"] is not None]
-        out[p] = {"cells": cells, "goal_planted": len(goal), "goal_detected": len(found),
-                  "goal_recall": _ratio(len(found), len(goal)),
-                  "goal_median_days_to_alert": (round(statistics.median(delays), 1)
-                                                if delays else None)}
+        out[p] = {
+            "cells": cells,
+            "goal_planted": len(goal),
+            "goal_detected": len(found),
+            "goal_recall": _ratio(len(found), len(goal)),
+            "goal_median_days_to_alert": (round(statistics.median(delays), 1) if delays else None),
+        }
     return out
 
 
@@ -373,14 +449,18 @@ def _pattern_figures(c: Mapping[str, Any]) -> dict[str, Any]:
         events[f"event_precision{view}"] = _ratio(c[f"ev_tp{view}"], c[f"ev_flagged{view}"])
         events[f"event_recall{view}"] = _ratio(c[f"ev_hits{view}"], c["ev_planted"])
     return {
-        "events_planted": c["ev_planted"], "events_flagged": c["ev_flagged"], **events,
-        "entities_planted": c["en_planted"], "entities_alerted": c["en_alerted"],
+        "events_planted": c["ev_planted"],
+        "events_flagged": c["ev_flagged"],
+        **events,
+        "entities_planted": c["en_planted"],
+        "entities_alerted": c["en_alerted"],
         "entity_precision": _ratio(c["en_tp"], c["en_alerted"]),
         "entity_recall": _ratio(c["en_detected"], c["en_planted"]),
         "median_days_to_alert": round(statistics.median(delays), 2) if delays else None,
         "events_missed": {cause: c[f"missed_{cause}"] for cause in MISSED_CAUSES},
-        "events_missed_by_decision": {cause: c[f"missed_by_decision_{cause}"]
-                                      for cause in MISSED_CAUSES},
+        "events_missed_by_decision": {
+            cause: c[f"missed_by_decision_{cause}"] for cause in MISSED_CAUSES
+        },
     }
 
 
@@ -400,15 +480,22 @@ def pool(tables: list[dict[str, Any]]) -> dict[str, Any]:
     out["power"] = power_curves([e for t in tables for e in t.get("_entities", [])])
     out["honest"] = {
         **h,
-        **{f"{e}_fp_rate_ever": _ratio(h[f"{e}s_ever_flagged"], h[f"{e}s"])
-           for e in ("seller", "buyer", "hub", "agent") if f"{e}s" in h},
-        **{f"{e}_fp_rate_at_end": _ratio(h[f"{e}s_flagged_at_end"], h[f"{e}s"])
-           for e in ("seller", "buyer", "hub", "agent") if f"{e}s" in h},
+        **{
+            f"{e}_fp_rate_ever": _ratio(h[f"{e}s_ever_flagged"], h[f"{e}s"])
+            for e in ("seller", "buyer", "hub", "agent")
+            if f"{e}s" in h
+        },
+        **{
+            f"{e}_fp_rate_at_end": _ratio(h[f"{e}s_flagged_at_end"], h[f"{e}s"])
+            for e in ("seller", "buyer", "hub", "agent")
+            if f"{e}s" in h
+        },
         "seller_fp_rate": _ratio(h["sellers_flagged"], h["sellers"]),
         "buyer_fp_rate": _ratio(h["buyers_flagged"], h["buyers"]),
         "escalation_fp_rate": _ratio(h["escalations_high"], h["escalations"]),
-        "honest_party_escalation_fp_rate": _ratio(h["escalations_honest_parties_high"],
-                                                  h["escalations_honest_parties"]),
+        "honest_party_escalation_fp_rate": _ratio(
+            h["escalations_honest_parties_high"], h["escalations_honest_parties"]
+        ),
     }
     return out
 
@@ -422,15 +509,32 @@ async def _read_results(fraud: Any) -> tuple[list[AssessmentRow], list[AlertRow]
     from services.fraud.models import Alert, Assessment
 
     async with fraud.runtime.sessionmaker() as session:
-        rows = (await session.execute(select(
-            Assessment.subject_type, Assessment.return_id, Assessment.escalation_id,
-            Assessment.band, Assessment.reasons, Assessment.event_time, Assessment.assessed_at,
-            Assessment.revision,
-        ))).all()
-        alerts = (await session.execute(select(
-            Alert.pattern, Alert.entity_type, Alert.entity_id, Alert.evidence, Alert.event_time,
-            Alert.status,
-        ))).all()
+        rows = (
+            await session.execute(
+                select(
+                    Assessment.subject_type,
+                    Assessment.return_id,
+                    Assessment.escalation_id,
+                    Assessment.band,
+                    Assessment.reasons,
+                    Assessment.event_time,
+                    Assessment.assessed_at,
+                    Assessment.revision,
+                )
+            )
+        ).all()
+        alerts = (
+            await session.execute(
+                select(
+                    Alert.pattern,
+                    Alert.entity_type,
+                    Alert.entity_id,
+                    Alert.evidence,
+                    Alert.event_time,
+                    Alert.status,
+                )
+            )
+        ).all()
     return [AssessmentRow(*r) for r in rows], [AlertRow(*a) for a in alerts]
 
 
@@ -441,25 +545,37 @@ async def _count_assessments(fraud: Any) -> int:
 
     async with fraud.runtime.sessionmaker() as session:
         # Events assessed on arrival; revisions are extra assessments of the same events.
-        return int(await session.scalar(
-            select(func.count()).select_from(Assessment).where(Assessment.revision == 0)) or 0)
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(Assessment).where(Assessment.revision == 0)
+            )
+            or 0
+        )
 
 
 def _latency(drive_result: DriveResult, rows: list[AssessmentRow]) -> dict[str, float | None]:
     lat = sorted(
         r.assessed_at.timestamp() - drive_result.escalation_posted[r.escalation_id]
         for r in rows
-        if r.subject_type == ESCALATION_TYPE and r.revision == 0
+        if r.subject_type == ESCALATION_TYPE
+        and r.revision == 0
         and r.escalation_id in drive_result.escalation_posted
     )
     if not lat:
         return {"p50_s": None, "p95_s": None, "max_s": None}
-    return {"p50_s": round(lat[len(lat) // 2], 3), "p95_s": round(lat[int(len(lat) * 0.95)], 3),
-            "max_s": round(lat[-1], 3)}
+    return {
+        "p50_s": round(lat[len(lat) // 2], 3),
+        "p95_s": round(lat[int(len(lat) * 0.95)], 3),
+        "max_s": round(lat[-1], 3),
+    }
 
 
 async def run_seed(
-    seed: int, market: Marketplace, *, secrets: dict[str, str], out_dir: Path,
+    seed: int,
+    market: Marketplace,
+    *,
+    secrets: dict[str, str],
+    out_dir: Path,
     rate: float | None = None,
 ) -> dict[str, Any]:
     import httpx
@@ -471,7 +587,8 @@ async def run_seed(
 
     world = generate(market, seed, tag=f"e{seed}x{int(time.time()) % 100000}")
     (out_dir / f"ground-truth-seed{seed}.json").write_text(
-        json.dumps(world.truth.to_json(), indent=1))
+        json.dumps(world.truth.to_json(), indent=1)
+    )
     clock = ManualClock(market.start)
     intake: FastAPI = intake_app(clock=clock)
     fraud: FastAPI = fraud_app()
@@ -486,8 +603,9 @@ async def run_seed(
         class _Svc:
             runtime = fraud.state.runtime
 
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=intake),
-                                     base_url="http://intake.eval") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=intake), base_url="http://intake.eval"
+        ) as client:
             result = await drive(world, client, secrets=secrets, clock=clock, rate=rate)
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
@@ -497,8 +615,11 @@ async def run_seed(
         assessments, alerts = await _read_results(_Svc)
     table = score_world(world, assessments, alerts)
     table["_run"] = {
-        "seed": seed, "actions": len(world.actions), "events_accepted": result.accepted_events,
-        "assessments": len(assessments), "rejected": result.rejected[:5],
+        "seed": seed,
+        "actions": len(world.actions),
+        "events_accepted": result.accepted_events,
+        "assessments": len(assessments),
+        "rejected": result.rejected[:5],
         "drive_seconds": round(result.wall_seconds, 1),
         "total_seconds": round(time.monotonic() - started, 1),
         "cpu_seconds": round(time.process_time() - cpu_started, 1),
@@ -553,9 +674,13 @@ def prepare_stack(state_dir: Path) -> tuple[dict[str, str], dict[str, str], Any]
 
 
 async def evaluate(
-    seeds: list[int], market: Marketplace | Callable[[int], Marketplace], *, out_dir: Path,
+    seeds: list[int],
+    market: Marketplace | Callable[[int], Marketplace],
+    *,
+    out_dir: Path,
     state_dir: Path,
-    progress: Callable[[int, dict[str, Any]], None] | None = None, rate: float | None = None,
+    progress: Callable[[int, dict[str, Any]], None] | None = None,
+    rate: float | None = None,
 ) -> dict[str, Any]:
     await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
     _, secrets, prepare = await asyncio.to_thread(prepare_stack, state_dir)
@@ -582,12 +707,17 @@ def report_of(
 ) -> dict[str, Any]:
     """The evaluation's report: the seeds pooled, and each seed's table without its counts."""
     report: dict[str, Any] = {
-        "seeds": seeds, "pooled": pool(per_seed),
-        "entities": [e | {"seed": t["_run"]["seed"]} for t in per_seed
-                     for e in t.get("_entities", [])],
-        "per_seed": [{k: v for k, v in t.items() if not k.startswith("_")}
-                     | {"run": t["_run"], "honest": t["_honest"]}
-                     | ({"world": t["_world"]} if "_world" in t else {}) for t in per_seed],
+        "seeds": seeds,
+        "pooled": pool(per_seed),
+        "entities": [
+            e | {"seed": t["_run"]["seed"]} for t in per_seed for e in t.get("_entities", [])
+        ],
+        "per_seed": [
+            {k: v for k, v in t.items() if not k.startswith("_")}
+            | {"run": t["_run"], "honest": t["_honest"]}
+            | ({"world": t["_world"]} if "_world" in t else {})
+            for t in per_seed
+        ],
         "seconds": round(seconds, 1),
     }
     if mode:

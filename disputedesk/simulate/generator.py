@@ -18,8 +18,14 @@ from typing import Any
 from disputedesk.simulate.marketplace import Category, Marketplace, PartnerNetwork
 from disputedesk.simulate.partners import partner_time
 
-PATTERNS = ("claim_abuse", "evidence_reuse", "wrong_used_returns", "pilferage",
-            "qc_contradiction", "collusion")
+PATTERNS = (
+    "claim_abuse",
+    "evidence_reuse",
+    "wrong_used_returns",
+    "pilferage",
+    "qc_contradiction",
+    "collusion",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +72,13 @@ class GroundTruth:
     # fraudulent buyers' returns).
     realized: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
-    def plant(self, pattern: str, entity: tuple[str, str], event: tuple[str, str] | None,
-              at: datetime | None) -> None:
+    def plant(
+        self,
+        pattern: str,
+        entity: tuple[str, str],
+        event: tuple[str, str] | None,
+        at: datetime | None,
+    ) -> None:
         self.entities[pattern].add(entity)
         if event is not None:
             self.events[pattern].add(event)
@@ -179,14 +190,20 @@ class _Generator:
         self.hubs = sorted({h for h, _ in self.agents})
         a_shape, b_shape = market.honest.claim_rate_beta
         self.sellers = [
-            _Seller(f"S-{tag}-{i + 1:03d}", rng.choice(market.categories),
-                    rng.paretovariate(market.seller_size_shape),
-                    rng.betavariate(a_shape, b_shape))
+            _Seller(
+                f"S-{tag}-{i + 1:03d}",
+                rng.choice(market.categories),
+                rng.paretovariate(market.seller_size_shape),
+                rng.betavariate(a_shape, b_shape),
+            )
             for i in range(market.sellers)
         ]
         self.buyers: list[_Buyer] = []
-        workload = ([rng.lognormvariate(0, market.agent_workload_spread) for _ in self.agents]
-                    if market.agent_workload_spread > 0 else None)
+        workload = (
+            [rng.lognormvariate(0, market.agent_workload_spread) for _ in self.agents]
+            if market.agent_workload_spread > 0
+            else None
+        )
         for i in range(market.buyers):
             if self.buyers and rng.random() < market.honest.shared_household_share:
                 housemate = rng.choice(self.buyers)
@@ -194,8 +211,11 @@ class _Generator:
             else:
                 address = _hex(rng, 64)
             contact = _hex(rng, 64)
-            home = (rng.choices(self.agents, workload)[0] if workload is not None
-                    else rng.choice(self.agents))
+            home = (
+                rng.choices(self.agents, workload)[0]
+                if workload is not None
+                else rng.choice(self.agents)
+            )
             self.buyers.append(_Buyer(f"B-{tag}-{i + 1:05d}", contact, address, home))
         self.truth.sellers = {s.seller_id for s in self.sellers}
         self.truth.buyers = {b.buyer_id for b in self.buyers}
@@ -208,15 +228,15 @@ class _Generator:
         rng.shuffle(middle)
         self.claim_abusers = {s.seller_id for s in middle[: f.claim_abusers]}
         pos = f.claim_abusers
-        self.reusers = {s.seller_id for s in middle[pos: pos + f.evidence_reusers]}
+        self.reusers = {s.seller_id for s in middle[pos : pos + f.evidence_reusers]}
         pos += f.evidence_reusers
-        self.sb_sellers = middle[pos: pos + f.seller_buyer_rings]
+        self.sb_sellers = middle[pos : pos + f.seller_buyer_rings]
         pos += f.seller_buyer_rings
-        self.id_sellers = middle[pos: pos + f.identity_rings]
+        self.id_sellers = middle[pos : pos + f.identity_rings]
         # Fraudulent sellers trade like mid-sized sellers: `planted_seller_returns` a season.
         total = sum(s.size for s in self.sellers)
         expected = market.honest.returns_per_day * market.days
-        for s in middle[: pos]:
+        for s in middle[:pos]:
             s.size = total * f.planted_seller_returns / expected
         hubs = list(self.hubs)
         rng.shuffle(hubs)
@@ -226,8 +246,11 @@ class _Generator:
         self.bad_day = rng.randrange(market.days // 3, market.days)
         # Agent-level fraud is planted only where the partner's scans name the agent: a
         # detector cannot attribute what intake never hears.
-        other_agents = [a for a in self.agents if a[0] not in self.pilfering_hubs
-                        and self.partner_of_hub[a[0]].reports_agents]
+        other_agents = [
+            a
+            for a in self.agents
+            if a[0] not in self.pilfering_hubs and self.partner_of_hub[a[0]].reports_agents
+        ]
         rng.shuffle(other_agents)
         if workload is not None:
             # Where workloads differ, planted roles go to busy agents more often than to idle
@@ -235,10 +258,14 @@ class _Generator:
             load = dict(zip(self.agents, workload, strict=True))
             other_agents.sort(key=lambda a: -(rng.random() ** (1 / load[a])))
         self.pilfering_agents = {a for _, a in other_agents[: f.pilfering_agents]}
-        self.qc_agents = {a for _, a in other_agents[f.pilfering_agents:
-                                                     f.pilfering_agents + f.qc_agents]}
-        self.ab_agents = other_agents[f.pilfering_agents + f.qc_agents:
-                                      f.pilfering_agents + f.qc_agents + f.agent_buyer_rings]
+        self.qc_agents = {
+            a for _, a in other_agents[f.pilfering_agents : f.pilfering_agents + f.qc_agents]
+        }
+        self.ab_agents = other_agents[
+            f.pilfering_agents + f.qc_agents : f.pilfering_agents
+            + f.qc_agents
+            + f.agent_buyer_rings
+        ]
         for s in self.sellers:
             if s.seller_id in self.claim_abusers:
                 self.truth.entities["claim_abuse"].add(("seller", s.seller_id))
@@ -259,21 +286,36 @@ class _Generator:
         self.truth.agents = {a for _, a in self.agents}
         # Each planted entity's rate: fixed, or its intensity times the honest rate.
         h = market.honest
-        self.abuse_rate = {s: self._intensity("claim_abuse", ("seller", s),
-                                              f.claim_abuse_intensity,
-                                              self._category_claim_rate(),
-                                              f.claim_abuse_rate)
-                           for s in sorted(self.claim_abusers)}
-        self.pilfer_rate = {e: self._intensity("pilferage", e, f.pilferage_intensity,
-                                               h.incident_rate, rate, extra=True)
-                            for e, rate in sorted(
-                                [(("hub", x), f.pilferage_rate) for x in self.pilfering_hubs]
-                                + [(("agent", x), f.agent_pilferage_rate)
-                                   for x in self.pilfering_agents])}
-        self.qc_rate = {a: self._intensity("qc_contradiction", ("agent", a), f.qc_intensity,
-                                           h.qc_contradiction_rate, f.qc_contradiction_rate,
-                                           extra=True)
-                        for a in sorted(self.qc_agents)}
+        self.abuse_rate = {
+            s: self._intensity(
+                "claim_abuse",
+                ("seller", s),
+                f.claim_abuse_intensity,
+                self._category_claim_rate(),
+                f.claim_abuse_rate,
+            )
+            for s in sorted(self.claim_abusers)
+        }
+        self.pilfer_rate = {
+            e: self._intensity(
+                "pilferage", e, f.pilferage_intensity, h.incident_rate, rate, extra=True
+            )
+            for e, rate in sorted(
+                [(("hub", x), f.pilferage_rate) for x in self.pilfering_hubs]
+                + [(("agent", x), f.agent_pilferage_rate) for x in self.pilfering_agents]
+            )
+        }
+        self.qc_rate = {
+            a: self._intensity(
+                "qc_contradiction",
+                ("agent", a),
+                f.qc_intensity,
+                h.qc_contradiction_rate,
+                f.qc_contradiction_rate,
+                extra=True,
+            )
+            for a in sorted(self.qc_agents)
+        }
         self._lookalike_roles(by_size)
 
     def _category_claim_rate(self) -> float:
@@ -283,14 +325,26 @@ class _Generator:
         detector sees it against its category."""
         m, h, f = self.m, self.m.honest, self.m.fraud
         delivered = max(h.returns_per_day * m.days, 1.0)
-        on_buyers = (f.wrong_used_buyers * f.wrong_used_returns_each * 0.85
-                     + f.agent_buyer_rings * f.agent_buyer_returns) / delivered
-        return (h.mean_claim_rate * (1 - h.incident_rate)
-                + h.weight_drop_rate * h.claim_after_incident + on_buyers)
+        on_buyers = (
+            f.wrong_used_buyers * f.wrong_used_returns_each * 0.85
+            + f.agent_buyer_rings * f.agent_buyer_returns
+        ) / delivered
+        return (
+            h.mean_claim_rate * (1 - h.incident_rate)
+            + h.weight_drop_rate * h.claim_after_incident
+            + on_buyers
+        )
 
-    def _intensity(self, pattern: str, entity: tuple[str, str],
-                   span: tuple[float, float] | None, honest: float, fixed: float, *,
-                   extra: bool = False) -> float:
+    def _intensity(
+        self,
+        pattern: str,
+        entity: tuple[str, str],
+        span: tuple[float, float] | None,
+        honest: float,
+        fixed: float,
+        *,
+        extra: bool = False,
+    ) -> float:
         """The planted entity's rate. With `span`, its intensity is drawn from it and recorded;
         `extra` rates come on top of the honest ones (pilferage on top of honest incidents), so
         that the entity's whole rate is the intensity times the honest rate."""
@@ -304,8 +358,11 @@ class _Generator:
     def _lookalike_roles(self, by_size: list[_Seller]) -> None:
         """Honest sellers, buyers and agents cast in the look-alike roles."""
         la = self.m.honest.lookalikes
-        planted = self.claim_abusers | self.reusers | {
-            s.seller_id for s in self.sb_sellers + self.id_sellers}
+        planted = (
+            self.claim_abusers
+            | self.reusers
+            | {s.seller_id for s in self.sb_sellers + self.id_sellers}
+        )
         honest = [s for s in by_size if s.seller_id not in planted]
         self.large_seller: _Seller | None = None
         if la.large_seller_share > 0 and honest:
@@ -320,7 +377,8 @@ class _Generator:
             self.early_seller = honest[-1]  # the smallest honest seller
             self.early_claims_left = 3
             self.truth.lookalikes["early_claims_seller"].add(
-                ("seller", self.early_seller.seller_id))
+                ("seller", self.early_seller.seller_id)
+            )
 
     # --- building blocks -------------------------------------------------------------------
 
@@ -332,14 +390,25 @@ class _Generator:
         rupees = c.median_rupees * math.exp(self.rng.gauss(0, c.sigma))
         return int(rupees * 100)
 
-    def journey(self, seller: _Seller, buyer: _Buyer, at: datetime,
-                agent: tuple[str, str] | None = None, qc: bool | None = None) -> _Journey:
+    def journey(
+        self,
+        seller: _Seller,
+        buyer: _Buyer,
+        at: datetime,
+        agent: tuple[str, str] | None = None,
+        qc: bool | None = None,
+    ) -> _Journey:
         rng, h = self.rng, self.m.honest
         if agent is None:
             agent = buyer.home_agent if rng.random() < 0.7 else rng.choice(self.agents)
         j = _Journey(
-            return_id=self._rid(), seller=seller, buyer=buyer, hub=agent[0], agent=agent[1],
-            partner=self.partner_of_hub[agent[0]], initiated_at=at,
+            return_id=self._rid(),
+            seller=seller,
+            buyer=buyer,
+            hub=agent[0],
+            agent=agent[1],
+            partner=self.partner_of_hub[agent[0]],
+            initiated_at=at,
             qc=rng.random() < h.qc_required_share if qc is None else qc,
             item_value=self._value(seller.category),
         )
@@ -349,21 +418,34 @@ class _Generator:
         """The feed entry and the partner scans of one journey."""
         rng, h = self.rng, self.m.honest
         c = j.seller.category
-        self.actions.append(Action(j.initiated_at, "return", j.return_id, {
-            "return_id": j.return_id, "order_id": j.order_id or f"ORD-{j.return_id}",
-            "seller_id": j.seller.seller_id, "buyer_id": j.buyer.buyer_id,
-            "category": c.name, "item_value": j.item_value, "qc_required": j.qc,
-            "partner_id": j.partner.partner_id, "awb": f"AWB-{j.return_id}",
-            "initiated_at": j.initiated_at.isoformat(),
-            "buyer_contact_hash": j.buyer.contact_hash,
-            "buyer_address_hash": j.buyer.address_hash,
-        }))
+        self.actions.append(
+            Action(
+                j.initiated_at,
+                "return",
+                j.return_id,
+                {
+                    "return_id": j.return_id,
+                    "order_id": j.order_id or f"ORD-{j.return_id}",
+                    "seller_id": j.seller.seller_id,
+                    "buyer_id": j.buyer.buyer_id,
+                    "category": c.name,
+                    "item_value": j.item_value,
+                    "qc_required": j.qc,
+                    "partner_id": j.partner.partner_id,
+                    "awb": f"AWB-{j.return_id}",
+                    "initiated_at": j.initiated_at.isoformat(),
+                    "buyer_contact_hash": j.buyer.contact_hash,
+                    "buyer_address_hash": j.buyer.address_hash,
+                },
+            )
+        )
         weight = rng.randint(*c.weight_g)
         pickup_at = j.initiated_at + timedelta(hours=rng.uniform(12, 36))
         full = self.m.full_lifecycle
         if full:
-            self._scan(j, "PICKUP_SCHEDULED",
-                       j.initiated_at + timedelta(hours=rng.uniform(1, 6)), None)
+            self._scan(
+                j, "PICKUP_SCHEDULED", j.initiated_at + timedelta(hours=rng.uniform(1, 6)), None
+            )
         self._scan(j, "QC_PASSED" if j.qc else "PICKED_UP", pickup_at, weight)
         hub_at = pickup_at + timedelta(hours=rng.uniform(4, 12))
         if full:
@@ -400,12 +482,16 @@ class _Generator:
                 j.incident, j.terminal = True, "LOST"
             elif v < h.weight_drop_rate + h.lost_rate + h.damaged_rate:
                 j.incident, j.terminal = True, "DAMAGED"
-        event = {"DELIVERED": "DELIVERED_TO_SELLER", "LOST": "LOST",
-                 "DAMAGED": "DAMAGED_IN_TRANSIT"}[j.terminal]
+        event = {
+            "DELIVERED": "DELIVERED_TO_SELLER",
+            "LOST": "LOST",
+            "DAMAGED": "DAMAGED_IN_TRANSIT",
+        }[j.terminal]
         if full and j.terminal == "DELIVERED":
             self._scan(j, "OUT_FOR_DELIVERY", end_at - timedelta(hours=rng.uniform(2, 8)), None)
-        self._scan(j, event, end_at, max(delivered_weight, 1) if j.terminal == "DELIVERED"
-                   else None)
+        self._scan(
+            j, event, end_at, max(delivered_weight, 1) if j.terminal == "DELIVERED" else None
+        )
         # The time intake will record: some formats carry only milliseconds or seconds.
         self.terminal_at[j.return_id] = partner_time(j.partner.format, end_at)
         if j.terminal == "DELIVERED":
@@ -422,27 +508,41 @@ class _Generator:
         if j.pilfered:
             for etype, eid in (("hub", j.hub), ("agent", j.agent)):
                 if (etype == "hub" and eid in self.pilfering_hubs) or (
-                        etype == "agent" and eid in self.pilfering_agents):
+                    etype == "agent" and eid in self.pilfering_agents
+                ):
                     self.truth.plant("pilferage", (etype, eid), ("terminal", j.return_id), end_at)
 
     def _scan(self, j: _Journey, event: str, at: datetime, weight_g: int | None) -> None:
         body: dict[str, Any] = {
-            "type": event, "awb": f"AWB-{j.return_id}", "return_id": j.return_id,
-            "at": at, "hub": j.hub, "agent": j.agent, "images": [],
-            "otp_verified": event == "DELIVERED_TO_SELLER", "weight_g": weight_g,
+            "type": event,
+            "awb": f"AWB-{j.return_id}",
+            "return_id": j.return_id,
+            "at": at,
+            "hub": j.hub,
+            "agent": j.agent,
+            "images": [],
+            "otp_verified": event == "DELIVERED_TO_SELLER",
+            "weight_g": weight_g,
             "qc": j.qc,
         }
-        self.actions.append(Action(at, "scan", j.return_id, body, j.partner.format,
-                                   j.partner.partner_id))
+        self.actions.append(
+            Action(at, "scan", j.return_id, body, j.partner.format, j.partner.partner_id)
+        )
 
-    def evidence(self, seller_id: str, *, reuse: bool, order_id: str | None = None
-                 ) -> tuple[list[dict[str, Any]], bool]:
+    def evidence(
+        self, seller_id: str, *, reuse: bool, order_id: str | None = None
+    ) -> tuple[list[dict[str, Any]], bool]:
         """An honest evidence set; with `reuse`, one photo repeats (exactly or nearly) one the
         seller filed before. A return of a multi-item order carries the order's one invoice.
         Returns the items and whether a reuse was planted."""
         rng = self.rng
-        items = [{"kind": "UNBOXING_VIDEO", "uri": f"https://evidence.example/{_hex(rng, 12)}.mp4",
-                  "sha256": _sha(rng)}]
+        items = [
+            {
+                "kind": "UNBOXING_VIDEO",
+                "uri": f"https://evidence.example/{_hex(rng, 12)}.mp4",
+                "sha256": _sha(rng),
+            }
+        ]
         photos = [(_sha(rng), _hex(rng, 16)) for _ in range(2)]
         reused = False
         pool = self.reuse_pool[seller_id]
@@ -456,18 +556,40 @@ class _Generator:
             reused = True
         pool.extend(photos)
         for sha, phash in photos:
-            items.append({"kind": "PHOTO", "uri": f"https://evidence.example/{_hex(rng, 12)}.jpg",
-                          "sha256": sha, "perceptual_hash": phash})
-        items.append({"kind": "LABEL_PHOTO",
-                      "uri": f"https://evidence.example/{_hex(rng, 12)}.jpg",
-                      "sha256": _sha(rng)})
+            items.append(
+                {
+                    "kind": "PHOTO",
+                    "uri": f"https://evidence.example/{_hex(rng, 12)}.jpg",
+                    "sha256": sha,
+                    "perceptual_hash": phash,
+                }
+            )
+        items.append(
+            {
+                "kind": "LABEL_PHOTO",
+                "uri": f"https://evidence.example/{_hex(rng, 12)}.jpg",
+                "sha256": _sha(rng),
+            }
+        )
         if invoice is not None:
-            items.append({"kind": "INVOICE", "uri": f"https://evidence.example/{invoice[:12]}.pdf",
-                          "sha256": invoice})
+            items.append(
+                {
+                    "kind": "INVOICE",
+                    "uri": f"https://evidence.example/{invoice[:12]}.pdf",
+                    "sha256": invoice,
+                }
+            )
         return items, reused
 
-    def claim(self, j: _Journey, claim_type: str, after_h: float, *, reuse: bool = False,
-              planted: list[str] | None = None) -> None:
+    def claim(
+        self,
+        j: _Journey,
+        claim_type: str,
+        after_h: float,
+        *,
+        reuse: bool = False,
+        planted: list[str] | None = None,
+    ) -> None:
         base = j.delivered_at or (self.terminal_at[j.return_id])
         at = base + timedelta(hours=after_h)
         items, reused = self.evidence(j.seller.seller_id, reuse=reuse, order_id=j.order_id)
@@ -482,20 +604,36 @@ class _Generator:
         for item in items:
             item["captured_at"] = (at - timedelta(hours=1)).isoformat()
         body = {
-            "return_id": j.return_id, "seller_id": j.seller.seller_id,
-            "claim_type": claim_type, "claimed_amount": j.item_value,
+            "return_id": j.return_id,
+            "seller_id": j.seller.seller_id,
+            "claim_type": claim_type,
+            "claimed_amount": j.item_value,
             "description": f"{claim_type.replace('_', ' ').lower()} on return {j.return_id}",
             # The simulated desk agent files on the seller's behalf after the seller's email.
-            "evidence": items, "channel": "EMAIL",
+            "evidence": items,
+            "channel": "EMAIL",
         }
-        self.actions.append(Action(at, "escalation", j.return_id, body, facts={
-            "incident": j.incident, "qc": j.qc, "terminal": j.terminal,
-            "seller_id": j.seller.seller_id}))
+        self.actions.append(
+            Action(
+                at,
+                "escalation",
+                j.return_id,
+                body,
+                facts={
+                    "incident": j.incident,
+                    "qc": j.qc,
+                    "terminal": j.terminal,
+                    "seller_id": j.seller.seller_id,
+                },
+            )
+        )
         for pattern in planted or []:
-            entity = {"claim_abuse": ("seller", j.seller.seller_id),
-                      "evidence_reuse": ("seller", j.seller.seller_id),
-                      "wrong_used_returns": ("buyer", j.buyer.buyer_id),
-                      "qc_contradiction": ("agent", j.agent)}.get(pattern)
+            entity = {
+                "claim_abuse": ("seller", j.seller.seller_id),
+                "evidence_reuse": ("seller", j.seller.seller_id),
+                "wrong_used_returns": ("buyer", j.buyer.buyer_id),
+                "qc_contradiction": ("agent", j.agent),
+            }.get(pattern)
             if pattern == "evidence_reuse" and not reused:
                 continue
             if entity is not None:
@@ -507,8 +645,9 @@ class _Generator:
         return min(150.0, 2 + self.rng.expovariate(1 / 30))
 
     def honest_claim_type(self) -> str:
-        return self.rng.choices(["DAMAGED", "WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"],
-                                self.m.honest.claim_mix)[0]
+        return self.rng.choices(
+            ["DAMAGED", "WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"], self.m.honest.claim_mix
+        )[0]
 
     # --- the world -------------------------------------------------------------------------
 
@@ -523,7 +662,7 @@ class _Generator:
             self.early_seller.size = total * 15 / max(expected - 15, 1)
         weights = [s.size for s in self.sellers]
         honest_buyers = self.buyers[: len(self.buyers) - 100]
-        spare = self.buyers[len(self.buyers) - 100:]  # accounts reserved for planted roles
+        spare = self.buyers[len(self.buyers) - 100 :]  # accounts reserved for planted roles
         for day in range(m.days):
             n = self._poisson(m.honest.returns_per_day)
             for _ in range(n):
@@ -548,19 +687,25 @@ class _Generator:
     def _realized_intensities(self) -> None:
         fraud = self.truth.fraud_entities()
         category = {s.seller_id: s.category.name for s in self.sellers}
-        touched = ({a for h, a in self.agents if h in self.pilfering_hubs}
-                   | {h for h, a in self.agents if a in self.pilfering_agents})
+        touched = {a for h, a in self.agents if h in self.pilfering_hubs} | {
+            h for h, a in self.agents if a in self.pilfering_agents
+        }
         relevant, trials = self.truth.relevant, self.trials
         for pattern in ("claim_abuse", "pilferage", "qc_contradiction"):
             for etype, eid in sorted(self.truth.entities.get(pattern, set())):
                 key = (pattern, etype, eid)
                 # Honest peers, and none whose counts a planted entity lifts: no agent of a
                 # pilfering hub, no hub of a pilfering agent.
-                peers = [k for k in trials if k[0] == pattern and k[1] == etype
-                         and (k[1], k[2]) not in fraud and k[2] not in touched
-                         and (etype != "seller" or category[k[2]] == category[eid])]
-                peer_rate = (sum(relevant[k] for k in peers)
-                             / max(sum(trials[k] for k in peers), 1))
+                peers = [
+                    k
+                    for k in trials
+                    if k[0] == pattern
+                    and k[1] == etype
+                    and (k[1], k[2]) not in fraud
+                    and k[2] not in touched
+                    and (etype != "seller" or category[k[2]] == category[eid])
+                ]
+                peer_rate = sum(relevant[k] for k in peers) / max(sum(trials[k] for k in peers), 1)
                 if trials[key] and peer_rate > 0:
                     self.truth.realized[key] = round(relevant[key] / trials[key] / peer_rate, 2)
 
@@ -568,9 +713,13 @@ class _Generator:
         """One or two more items of `first`'s order, returned with it: same seller, buyer,
         agent and order, and when claimed, the same invoice."""
         for _ in range(self.rng.choice([1, 1, 2])):
-            j = self.journey(first.seller, first.buyer, first.initiated_at
-                             + timedelta(minutes=self.rng.uniform(1, 30)),
-                             agent=(first.hub, first.agent), qc=first.qc)
+            j = self.journey(
+                first.seller,
+                first.buyer,
+                first.initiated_at + timedelta(minutes=self.rng.uniform(1, 30)),
+                agent=(first.hub, first.agent),
+                qc=first.qc,
+            )
             j.order_id = first.order_id
             self.emit(j)
             self._seller_behaviour(j)
@@ -587,7 +736,7 @@ class _Generator:
         rng.shuffle(pool)
         if la.household_accounts >= 2:
             home = pool[: la.household_accounts]
-            pool = pool[la.household_accounts:]
+            pool = pool[la.household_accounts :]
             address, contact = _hex(rng, 64), _hex(rng, 64)
             for b in home:
                 b.address_hash, b.contact_hash = address, contact
@@ -595,9 +744,13 @@ class _Generator:
             groups.append(("household", home, None, 5))
         if la.small_town_buyers:
             planted = self.pilfering_agents | self.qc_agents | {a for _, a in self.ab_agents}
-            candidates = [a for a in self.agents if a[1] not in planted
-                          and a[0] not in self.pilfering_hubs
-                          and self.partner_of_hub[a[0]].reports_agents]
+            candidates = [
+                a
+                for a in self.agents
+                if a[1] not in planted
+                and a[0] not in self.pilfering_hubs
+                and self.partner_of_hub[a[0]].reports_agents
+            ]
             if candidates:
                 agent = rng.choice(candidates)
                 town = pool[: la.small_town_buyers]
@@ -617,8 +770,11 @@ class _Generator:
         rng, h, sid = self.rng, self.m.honest, j.seller.seller_id
         if j.terminal != "DELIVERED":
             if rng.random() < 0.3:
-                self.claim(j, "NOT_RECEIVED" if j.terminal == "LOST" else "DAMAGED",
-                           rng.uniform(240, 300) if j.terminal == "LOST" else rng.uniform(2, 48))
+                self.claim(
+                    j,
+                    "NOT_RECEIVED" if j.terminal == "LOST" else "DAMAGED",
+                    rng.uniform(240, 300) if j.terminal == "LOST" else rng.uniform(2, 48),
+                )
             return
         if j.incident:
             if rng.random() < h.claim_after_incident:
@@ -629,8 +785,9 @@ class _Generator:
                 red = self.m.fraud.abuser_red_flags
                 if red >= 1 or rng.random() < red:
                     kind = "MISSING_ITEM" if rng.random() < 0.6 else "DAMAGED"
-                    delay = (rng.uniform(156, 167) if rng.random() < 0.7
-                             else self.honest_claim_delay())
+                    delay = (
+                        rng.uniform(156, 167) if rng.random() < 0.7 else self.honest_claim_delay()
+                    )
                 else:
                     # A moderate abuser's claims look like anyone's: only their number shows.
                     kind, delay = self.honest_claim_type(), self.honest_claim_delay()
@@ -642,12 +799,21 @@ class _Generator:
             return
         if sid in self.reusers:
             if rng.random() < self.m.fraud.evidence_reuser_claim_rate:
-                self.claim(j, self.honest_claim_type(), self.honest_claim_delay(), reuse=True,
-                           planted=["evidence_reuse"])
+                self.claim(
+                    j,
+                    self.honest_claim_type(),
+                    self.honest_claim_delay(),
+                    reuse=True,
+                    planted=["evidence_reuse"],
+                )
             return
         if j.agent in self.qc_agents and j.qc and rng.random() < self.qc_rate[j.agent]:
-            self.claim(j, rng.choice(["WRONG_ITEM", "USED_ITEM"]), self.honest_claim_delay(),
-                       planted=["qc_contradiction"])
+            self.claim(
+                j,
+                rng.choice(["WRONG_ITEM", "USED_ITEM"]),
+                self.honest_claim_delay(),
+                planted=["qc_contradiction"],
+            )
             return
         if rng.random() < j.seller.claim_rate:
             self.claim(j, self.honest_claim_type(), self.honest_claim_delay())
@@ -658,8 +824,9 @@ class _Generator:
 
     def _plant_buyer_fraud(self, spare: list[_Buyer]) -> None:
         rng, f = self.rng, self.m.fraud
-        honest_sellers = [s for s in self.sellers
-                          if s.seller_id not in self.claim_abusers | self.reusers]
+        honest_sellers = [
+            s for s in self.sellers if s.seller_id not in self.claim_abusers | self.reusers
+        ]
         take = iter(spare)
         # Buyers returning wrong or used items to many sellers.
         for _ in range(f.wrong_used_buyers):
@@ -669,13 +836,20 @@ class _Generator:
                 j = self.journey(seller, buyer, at, qc=False)
                 self.emit(j)
                 if j.terminal == "DELIVERED" and rng.random() < 0.85:
-                    self.claim(j, rng.choice(["WRONG_ITEM", "USED_ITEM"]),
-                               self.honest_claim_delay(), planted=["wrong_used_returns"])
+                    self.claim(
+                        j,
+                        rng.choice(["WRONG_ITEM", "USED_ITEM"]),
+                        self.honest_claim_delay(),
+                        planted=["wrong_used_returns"],
+                    )
         # A seller and a buyer faking returns and claims together.
         for seller in self.sb_sellers:
             buyer = next(take)
-            ring = {"pattern": "collusion", "kind": "seller_buyer",
-                    "members": [["seller", seller.seller_id], ["buyer", buyer.buyer_id]]}
+            ring = {
+                "pattern": "collusion",
+                "kind": "seller_buyer",
+                "members": [["seller", seller.seller_id], ["buyer", buyer.buyer_id]],
+            }
             self.truth.rings.append(ring)
             for member in ring["members"]:
                 self.truth.entities["collusion"].add((member[0], member[1]))
@@ -683,14 +857,18 @@ class _Generator:
                 j = self.journey(seller, buyer, at, qc=False)
                 self.emit(j)
                 if j.terminal == "DELIVERED":
-                    self.claim(j, rng.choice(["DAMAGED", "MISSING_ITEM"]),
-                               self.honest_claim_delay())
+                    self.claim(
+                        j, rng.choice(["DAMAGED", "MISSING_ITEM"]), self.honest_claim_delay()
+                    )
                     self._plant_ring_event(ring, j)
         # An agent passing one buyer's wrong items at pickup, again and again.
         for hub, agent in self.ab_agents:
             buyer = next(take)
-            ring = {"pattern": "collusion", "kind": "agent_buyer",
-                    "members": [["agent", agent], ["buyer", buyer.buyer_id]]}
+            ring = {
+                "pattern": "collusion",
+                "kind": "agent_buyer",
+                "members": [["agent", agent], ["buyer", buyer.buyer_id]],
+            }
             self.truth.rings.append(ring)
             for member in ring["members"]:
                 self.truth.entities["collusion"].add((member[0], member[1]))
@@ -705,9 +883,12 @@ class _Generator:
         for seller in self.id_sellers:
             address, contact = _hex(rng, 64), _hex(rng, 64)
             accounts = [next(take) for _ in range(f.identity_ring_buyers)]
-            ring = {"pattern": "collusion", "kind": "shared_identity",
-                    "members": [["seller", seller.seller_id]]
-                    + [["buyer", b.buyer_id] for b in accounts]}
+            ring = {
+                "pattern": "collusion",
+                "kind": "shared_identity",
+                "members": [["seller", seller.seller_id]]
+                + [["buyer", b.buyer_id] for b in accounts],
+            }
             self.truth.rings.append(ring)
             for member in ring["members"]:
                 self.truth.entities["collusion"].add((member[0], member[1]))
@@ -718,8 +899,9 @@ class _Generator:
                 j = self.journey(seller, accounts[i % len(accounts)], at, qc=False)
                 self.emit(j)
                 if j.terminal == "DELIVERED":
-                    self.claim(j, rng.choice(["DAMAGED", "MISSING_ITEM"]),
-                               self.honest_claim_delay())
+                    self.claim(
+                        j, rng.choice(["DAMAGED", "MISSING_ITEM"]), self.honest_claim_delay()
+                    )
                     self._plant_ring_event(ring, j)
 
     def _plant_ring_event(self, ring: dict[str, Any], j: _Journey) -> None:

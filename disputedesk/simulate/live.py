@@ -41,24 +41,35 @@ class SimulationSettings:
     days: int = 14
     returns_per_day: float = 22.0
     rate: float = 20.0  # requests per second offered, on average
-    traffic: TrafficOptions = field(default_factory=lambda: TrafficOptions(
-        redeliver_fraction=0.05, out_of_order_fraction=0.05, feedback_fraction=0.3))
+    traffic: TrafficOptions = field(
+        default_factory=lambda: TrafficOptions(
+            redeliver_fraction=0.05, out_of_order_fraction=0.05, feedback_fraction=0.3
+        )
+    )
     # Makes the ids of this run's sellers, buyers and returns unique in a database that has
     # seen earlier runs; the same seed and tag give the same world.
     tag: str = "sim"
     concurrency: int = 8
 
     def marketplace(self) -> Marketplace:
-        market = Marketplace(days=self.days, sellers=self.sellers, buyers=self.buyers,
-                             full_lifecycle=True)
-        return replace(market, honest=replace(market.honest,
-                                              returns_per_day=self.returns_per_day))
+        market = Marketplace(
+            days=self.days, sellers=self.sellers, buyers=self.buyers, full_lifecycle=True
+        )
+        return replace(market, honest=replace(market.honest, returns_per_day=self.returns_per_day))
 
 
 def demo_settings(seed: int, tag: str) -> SimulationSettings:
     """A small marketplace at a gentle pace: something to watch in the services' dashboards."""
-    return SimulationSettings(seed=seed, sellers=20, buyers=300, days=7, returns_per_day=10.0,
-                              rate=3.0, tag=tag, concurrency=4)
+    return SimulationSettings(
+        seed=seed,
+        sellers=20,
+        buyers=300,
+        days=7,
+        returns_per_day=10.0,
+        rate=3.0,
+        tag=tag,
+        concurrency=4,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +138,9 @@ class LiveRun:
 
 
 def prepare(
-    settings: SimulationSettings, *, wall_start: datetime | None = None,
+    settings: SimulationSettings,
+    *,
+    wall_start: datetime | None = None,
     market: Marketplace | None = None,
 ) -> LiveRun:
     """Generate the world (of `market`, else the settings' own) and lay its traffic onto wall
@@ -144,11 +157,16 @@ def prepare(
 def ground_truth_json(run: LiveRun, settings: SimulationSettings) -> dict[str, Any]:
     truth = run.world.truth.to_json()
     return {
-        "seed": settings.seed, "tag": settings.tag,
-        "marketplace": {"sellers": settings.sellers, "buyers": settings.buyers,
-                        "days": settings.days, "returns_per_day": settings.returns_per_day},
+        "seed": settings.seed,
+        "tag": settings.tag,
+        "marketplace": {
+            "sellers": settings.sellers,
+            "buyers": settings.buyers,
+            "days": settings.days,
+            "returns_per_day": settings.returns_per_day,
+        },
         "note": "first_event times are simulated; the requests carry them moved onto wall "
-                "time, each return's story ending when it was sent",
+        "time, each return's story ending when it was sent",
         "sellers": sorted(run.world.truth.sellers),
         "buyers": len(run.world.truth.buyers),
         **truth,
@@ -165,9 +183,15 @@ Progress = Callable[[Send, Reply | None], None]
 
 
 async def send_plan(
-    run: LiveRun, client: httpx.AsyncClient, secrets: dict[str, str], *,
-    tally: Tally, concurrency: int = 8, paced: bool = True,
-    progress: Progress | None = None, stop: asyncio.Event | None = None,
+    run: LiveRun,
+    client: httpx.AsyncClient,
+    secrets: dict[str, str],
+    *,
+    tally: Tally,
+    concurrency: int = 8,
+    paced: bool = True,
+    progress: Progress | None = None,
+    stop: asyncio.Event | None = None,
 ) -> None:
     """Send the plan, each request at its wall time (or at once, unpaced). Requests of different
     returns overlap, up to `concurrency` in flight; a return's own requests keep their order."""

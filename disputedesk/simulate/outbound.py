@@ -44,16 +44,27 @@ async def post(
         path, headers, body = signed_request(send.message, secrets, sent_at)
         response = await client.post(path, content=body, headers=headers)
     elif send.kind == "return":
-        response = await client.post("/v1/returns", json=send.body, headers={
-            "Authorization": f"Bearer {secrets['DISPUTEDESK_KEY_MARKETPLACE']}"})
+        response = await client.post(
+            "/v1/returns",
+            json=send.body,
+            headers={"Authorization": f"Bearer {secrets['DISPUTEDESK_KEY_MARKETPLACE']}"},
+        )
     else:
         path = "/v1/escalations" if send.kind == "escalation" else "/v1/seller-feedback"
         # The desk agent files on the seller's behalf; the marketplace relays feedback.
-        key = secrets["DISPUTEDESK_KEY_OPS_AGENT" if send.kind == "escalation"
-                      else "DISPUTEDESK_KEY_MARKETPLACE"]
-        response = await client.post(path, json=send.body, headers={
-            "Authorization": f"Bearer {key}",
-            "Idempotency-Key": f"sim-{send.kind}-{send.return_ids[0]}"})
+        key = secrets[
+            "DISPUTEDESK_KEY_OPS_AGENT"
+            if send.kind == "escalation"
+            else "DISPUTEDESK_KEY_MARKETPLACE"
+        ]
+        response = await client.post(
+            path,
+            json=send.body,
+            headers={
+                "Authorization": f"Bearer {key}",
+                "Idempotency-Key": f"sim-{send.kind}-{send.return_ids[0]}",
+            },
+        )
     try:
         payload = response.json()
     except ValueError:
@@ -120,10 +131,14 @@ class Tally:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "sent": dict(self.sent), "accepted": dict(self.accepted),
+            "sent": dict(self.sent),
+            "accepted": dict(self.accepted),
             "redeliveries": dict(self.redeliveries),
-            "events_accepted": dict(self.events_accepted), "duplicates": dict(self.duplicates),
-            "expected_new_events": dict(self.expected_new), "rejected": dict(self.rejected),
-            "held": dict(+self.held), "refused": dict(+self.refused),
+            "events_accepted": dict(self.events_accepted),
+            "duplicates": dict(self.duplicates),
+            "expected_new_events": dict(self.expected_new),
+            "rejected": dict(self.rejected),
+            "held": dict(+self.held),
+            "refused": dict(+self.refused),
             "unreachable": self.unreachable,
         }

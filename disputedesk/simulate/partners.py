@@ -25,23 +25,42 @@ INDIA = ZoneInfo("Asia/Kolkata")
 
 # Each partner's own words for the canonical event types (docs/partners.md).
 SWIFTSHIP_EVENTS = {
-    "PICKUP_SCHEDULED": "return.pickup_scheduled", "PICKUP_FAILED": "return.pickup_failed",
-    "PICKED_UP": "return.picked_up", "QC_PASSED": "return.qc_passed",
-    "QC_FAILED": "return.qc_failed", "IN_TRANSIT": "return.in_transit",
-    "AT_HUB": "return.at_hub", "OUT_FOR_DELIVERY": "return.out_for_delivery",
-    "DELIVERED_TO_SELLER": "return.delivered", "LOST": "return.lost",
+    "PICKUP_SCHEDULED": "return.pickup_scheduled",
+    "PICKUP_FAILED": "return.pickup_failed",
+    "PICKED_UP": "return.picked_up",
+    "QC_PASSED": "return.qc_passed",
+    "QC_FAILED": "return.qc_failed",
+    "IN_TRANSIT": "return.in_transit",
+    "AT_HUB": "return.at_hub",
+    "OUT_FOR_DELIVERY": "return.out_for_delivery",
+    "DELIVERED_TO_SELLER": "return.delivered",
+    "LOST": "return.lost",
     "DAMAGED_IN_TRANSIT": "return.damaged",
 }
 RAPIDROUTE_CODES = {
-    "PICKUP_SCHEDULED": "RPS", "PICKUP_FAILED": "RPF", "PICKED_UP": "RPU", "QC_PASSED": "RQP",
-    "QC_FAILED": "RQF", "IN_TRANSIT": "RIT", "AT_HUB": "RAH", "OUT_FOR_DELIVERY": "ROD",
-    "DELIVERED_TO_SELLER": "RDL", "LOST": "RLS", "DAMAGED_IN_TRANSIT": "RDM",
+    "PICKUP_SCHEDULED": "RPS",
+    "PICKUP_FAILED": "RPF",
+    "PICKED_UP": "RPU",
+    "QC_PASSED": "RQP",
+    "QC_FAILED": "RQF",
+    "IN_TRANSIT": "RIT",
+    "AT_HUB": "RAH",
+    "OUT_FOR_DELIVERY": "ROD",
+    "DELIVERED_TO_SELLER": "RDL",
+    "LOST": "RLS",
+    "DAMAGED_IN_TRANSIT": "RDM",
 }
 DESIPOST_STATUSES = {
-    "PICKUP_SCHEDULED": "PICKUP SCHEDULED", "PICKUP_FAILED": "PICKUP EXCEPTION",
-    "PICKED_UP": "PICKED UP", "QC_PASSED": "QC PASSED", "QC_FAILED": "QC FAILED",
-    "IN_TRANSIT": "IN TRANSIT", "AT_HUB": "REACHED AT DESTINATION HUB",
-    "OUT_FOR_DELIVERY": "OUT FOR DELIVERY", "DELIVERED_TO_SELLER": "DELIVERED", "LOST": "LOST",
+    "PICKUP_SCHEDULED": "PICKUP SCHEDULED",
+    "PICKUP_FAILED": "PICKUP EXCEPTION",
+    "PICKED_UP": "PICKED UP",
+    "QC_PASSED": "QC PASSED",
+    "QC_FAILED": "QC FAILED",
+    "IN_TRANSIT": "IN TRANSIT",
+    "AT_HUB": "REACHED AT DESTINATION HUB",
+    "OUT_FOR_DELIVERY": "OUT FOR DELIVERY",
+    "DELIVERED_TO_SELLER": "DELIVERED",
+    "LOST": "LOST",
     "DAMAGED_IN_TRANSIT": "DAMAGED",
 }
 RAPIDROUTE_MAX_BATCH = 500
@@ -64,9 +83,13 @@ def _json(value: Any) -> bytes:
 def swiftship_body(scan: Scan) -> bytes:
     """One event per request; `at` ISO 8601 with offset, `weight_kg` a float in kilograms."""
     body: dict[str, Any] = {
-        "event": SWIFTSHIP_EVENTS[scan["type"]], "awb": scan["awb"],
-        "return_ref": scan["return_id"], "at": scan["at"].isoformat(), "hub": scan["hub"],
-        "agent": scan["agent"], "photos": list(scan.get("images") or []),
+        "event": SWIFTSHIP_EVENTS[scan["type"]],
+        "awb": scan["awb"],
+        "return_ref": scan["return_id"],
+        "at": scan["at"].isoformat(),
+        "hub": scan["hub"],
+        "agent": scan["agent"],
+        "photos": list(scan.get("images") or []),
         "otp_verified": scan["otp_verified"],
     }
     if scan.get("weight_g") is not None:
@@ -114,7 +137,8 @@ def desipost_body(history: Sequence[Scan]) -> bytes:
     scans = []
     for scan in history:
         entry: dict[str, Any] = {
-            "status": DESIPOST_STATUSES[scan["type"]], "date": desipost_date(scan["at"]),
+            "status": DESIPOST_STATUSES[scan["type"]],
+            "date": desipost_date(scan["at"]),
             "location": scan["hub"],
         }
         if scan.get("weight_g") is not None:
@@ -122,12 +146,17 @@ def desipost_body(history: Sequence[Scan]) -> bytes:
         scans.append(entry)
     latest = max(history, key=lambda s: s["at"])
     body: dict[str, Any] = {
-        "awb": first["awb"], "order_ref": first["return_id"], "is_return": True,
+        "awb": first["awb"],
+        "order_ref": first["return_id"],
+        "is_return": True,
         "current_status": DESIPOST_STATUSES[latest["type"]],
         "scans": scans,
         "qc": {"status": "PASSED" if first.get("qc") else "NOT_REQUIRED", "failure_reason": None},
-        "pod": {"status": "OTP Based Delivery" if any(
-            s["type"] == "DELIVERED_TO_SELLER" and s["otp_verified"] for s in history) else None},
+        "pod": {
+            "status": "OTP Based Delivery"
+            if any(s["type"] == "DELIVERED_TO_SELLER" and s["otp_verified"] for s in history)
+            else None
+        },
     }
     weighed = [s for s in history if s.get("weight_g") is not None]
     if weighed:
@@ -146,22 +175,24 @@ class PartnerMessage:
 
 
 def _swiftship_request(message: PartnerMessage, secrets: dict[str, str], sent_at: int) -> Request:
-    headers = swiftship_headers(secrets["SWIFTSHIP_SECRET"], message.body,
-                                webhook_id=message.message_id, timestamp=sent_at)
+    headers = swiftship_headers(
+        secrets["SWIFTSHIP_SECRET"], message.body, webhook_id=message.message_id, timestamp=sent_at
+    )
     return f"/v1/webhooks/{message.partner_id}", headers, message.body
 
 
-def _rapidroute_request(
-    message: PartnerMessage, secrets: dict[str, str], sent_at: int
-) -> Request:
+def _rapidroute_request(message: PartnerMessage, secrets: dict[str, str], sent_at: int) -> Request:
     headers = rapidroute_headers(secrets["RAPIDROUTE_SECRET"], message.body, timestamp=sent_at)
     return f"/v1/webhooks/{message.partner_id}", headers, message.body
 
 
 def _desipost_request(message: PartnerMessage, secrets: dict[str, str], sent_at: int) -> Request:
     # No signature and no timestamp: desipost's replays are caught only by deduplication.
-    return f"/v1/webhooks/{message.partner_id}", desipost_headers(secrets["DESIPOST_API_KEY"]), \
-        message.body
+    return (
+        f"/v1/webhooks/{message.partner_id}",
+        desipost_headers(secrets["DESIPOST_API_KEY"]),
+        message.body,
+    )
 
 
 # (message, secrets, Unix time of sending): intake checks a signature's timestamp against its own

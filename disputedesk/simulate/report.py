@@ -19,39 +19,71 @@ def _f(v: Any) -> str:
 
 def print_report(report: dict[str, Any], console: Console) -> None:
     pooled = report["pooled"]
-    table = Table(title=f"fraud-eval, seeds {report['seeds']} pooled ({report['seconds']} s): "
-                        "each event by its latest assessment")
-    for col in ("pattern", "events planted", "event P", "event R", "entities", "entity P",
-                "entity R", "median days to alert", "missed: unfound / other"):
+    table = Table(
+        title=f"fraud-eval, seeds {report['seeds']} pooled ({report['seconds']} s): "
+        "each event by its latest assessment"
+    )
+    for col in (
+        "pattern",
+        "events planted",
+        "event P",
+        "event R",
+        "entities",
+        "entity P",
+        "entity R",
+        "median days to alert",
+        "missed: unfound / other",
+    ):
         table.add_column(col)
     for p in PATTERNS:
         r = pooled[p]
         missed = r.get("events_missed") or {}
-        table.add_row(p, _f(r["events_planted"]), _f(r["event_precision"]),
-                      _f(r["event_recall"]), _f(r["entities_planted"]),
-                      _f(r["entity_precision"]), _f(r["entity_recall"]),
-                      _f(r["median_days_to_alert"]),
-                      " / ".join(_f(missed.get(c)) for c in ("never_alerted", "otherwise")))
+        table.add_row(
+            p,
+            _f(r["events_planted"]),
+            _f(r["event_precision"]),
+            _f(r["event_recall"]),
+            _f(r["entities_planted"]),
+            _f(r["entity_precision"]),
+            _f(r["entity_recall"]),
+            _f(r["median_days_to_alert"]),
+            " / ".join(_f(missed.get(c)) for c in ("never_alerted", "otherwise")),
+        )
     console.print(table)
-    console.print("missed: unfound = no alert of the pattern on the event's parties, other = "
-                  "alerted, the event still not HIGH")
-    sooner = Table(title=f"the same events by decision (latest assessment made within "
-                         f"{CASE_HORIZON.days} days of the event) and at arrival")
-    for col in ("pattern", "P by decision", "R by decision", "P at arrival", "R at arrival",
-                "missed by decision: early / unfound / other"):
+    console.print(
+        "missed: unfound = no alert of the pattern on the event's parties, other = "
+        "alerted, the event still not HIGH"
+    )
+    sooner = Table(
+        title=f"the same events by decision (latest assessment made within "
+        f"{CASE_HORIZON.days} days of the event) and at arrival"
+    )
+    for col in (
+        "pattern",
+        "P by decision",
+        "R by decision",
+        "P at arrival",
+        "R at arrival",
+        "missed by decision: early / unfound / other",
+    ):
         sooner.add_column(col)
     for p in PATTERNS:
         r = pooled[p]
         missed = r.get("events_missed_by_decision") or {}
-        sooner.add_row(p, _f(r.get("event_precision_by_decision")),
-                       _f(r.get("event_recall_by_decision")),
-                       _f(r.get("event_precision_at_arrival")),
-                       _f(r.get("event_recall_at_arrival")),
-                       " / ".join(_f(missed.get(c)) for c in MISSED_CAUSES))
+        sooner.add_row(
+            p,
+            _f(r.get("event_precision_by_decision")),
+            _f(r.get("event_recall_by_decision")),
+            _f(r.get("event_precision_at_arrival")),
+            _f(r.get("event_recall_at_arrival")),
+            " / ".join(_f(missed.get(c)) for c in MISSED_CAUSES),
+        )
     console.print(sooner)
-    console.print(f"missed by decision: early = more than {CASE_HORIZON.days} days before their "
-                  "fraudster's first alert, unfound = no alert of the pattern on their "
-                  "parties, other = alerted in time, still not HIGH")
+    console.print(
+        f"missed by decision: early = more than {CASE_HORIZON.days} days before their "
+        "fraudster's first alert, unfound = no alert of the pattern on their "
+        "parties, other = alerted in time, still not HIGH"
+    )
     h = pooled["honest"]
     console.print(
         f"honest sellers flagged {h['sellers_flagged']}/{h['sellers']} "
@@ -64,36 +96,56 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     )
     for etype in ("seller", "buyer", "hub", "agent"):
         if f"{etype}s" in h:
-            console.print(f"honest {etype}s: ever alerted {h[f'{etype}s_ever_flagged']}/"
-                          f"{h[f'{etype}s']} ({_f(h.get(f'{etype}_fp_rate_ever'))}), alerted "
-                          f"at the end {h[f'{etype}s_flagged_at_end']} "
-                          f"({_f(h.get(f'{etype}_fp_rate_at_end'))})")
-    looks = [(k.removeprefix("lookalike_"), v) for k, v in h.items()
-             if k.startswith("lookalike_") and not k.endswith(("flagged", "at_end"))]
+            console.print(
+                f"honest {etype}s: ever alerted {h[f'{etype}s_ever_flagged']}/"
+                f"{h[f'{etype}s']} ({_f(h.get(f'{etype}_fp_rate_ever'))}), alerted "
+                f"at the end {h[f'{etype}s_flagged_at_end']} "
+                f"({_f(h.get(f'{etype}_fp_rate_at_end'))})"
+            )
+    looks = [
+        (k.removeprefix("lookalike_"), v)
+        for k, v in h.items()
+        if k.startswith("lookalike_") and not k.endswith(("flagged", "at_end"))
+    ]
     if any(v for _, v in looks):
-        console.print("look-alikes (honest): " + "; ".join(
-            f"{name} {h[f'lookalike_{name}_ever_flagged']} ever / "
-            f"{h[f'lookalike_{name}_flagged_at_end']} at end of {n}" for name, n in looks if n))
+        console.print(
+            "look-alikes (honest): "
+            + "; ".join(
+                f"{name} {h[f'lookalike_{name}_ever_flagged']} ever / "
+                f"{h[f'lookalike_{name}_flagged_at_end']} at end of {n}"
+                for name, n in looks
+                if n
+            )
+        )
     power = pooled.get("power") or {}
     for p, curve in power.items():
         if not any(c["planted"] for c in curve["cells"]):
             continue
-        t = Table(title=f"{p}: entity recall by intensity and relevant events (goal: >= 2.5x and "
-                        f">= 15 events: {curve['goal_detected']}/{curve['goal_planted']} = "
-                        f"{_f(curve['goal_recall'])}, median days to alert "
-                        f"{_f(curve['goal_median_days_to_alert'])})")
+        t = Table(
+            title=f"{p}: entity recall by intensity and relevant events (goal: >= 2.5x and "
+            f">= 15 events: {curve['goal_detected']}/{curve['goal_planted']} = "
+            f"{_f(curve['goal_recall'])}, median days to alert "
+            f"{_f(curve['goal_median_days_to_alert'])})"
+        )
         for col in ("intensity", "events", "detected / planted", "recall", "median days"):
             t.add_column(col)
         for c in curve["cells"]:
             if c["planted"]:
-                t.add_row(c["intensity"], c["events"], f"{c['detected']}/{c['planted']}",
-                          _f(c["recall"]), _f(c["median_days_to_alert"]))
+                t.add_row(
+                    c["intensity"],
+                    c["events"],
+                    f"{c['detected']}/{c['planted']}",
+                    _f(c["recall"]),
+                    _f(c["median_days_to_alert"]),
+                )
         console.print(t)
     for t in report["per_seed"]:
         run = t["run"]
         if report.get("mode") == "direct":
-            console.print(f"seed {run['seed']}: {run['actions']} actions, {run['assessments']} "
-                          f"assessments scored directly in {run['seconds']} s")
+            console.print(
+                f"seed {run['seed']}: {run['actions']} actions, {run['assessments']} "
+                f"assessments scored directly in {run['seconds']} s"
+            )
             continue
         console.print(
             f"seed {run['seed']}: {run['events_accepted']} events, {run['assessments']} "

@@ -103,9 +103,14 @@ def _return_body(action: Action, time_map: TimeMap) -> dict[str, Any]:
 
 def _escalation_body(action: Action, time_map: TimeMap) -> dict[str, Any]:
     evidence = [
-        item | {"captured_at": time_map(
-            action.return_id, datetime.fromisoformat(item["captured_at"])).isoformat()}
-        if "captured_at" in item else item
+        item
+        | {
+            "captured_at": time_map(
+                action.return_id, datetime.fromisoformat(item["captured_at"])
+            ).isoformat()
+        }
+        if "captured_at" in item
+        else item
         for item in action.body["evidence"]
     ]
     return action.body | {"evidence": evidence}
@@ -123,12 +128,24 @@ class _Planner:
         escalations: list[Action] = []
         for action in self.world.actions:
             if action.kind == "return":
-                self.sends.append(Send(action.at, "return", (action.return_id,),
-                                       body=_return_body(action, self.time_map)))
+                self.sends.append(
+                    Send(
+                        action.at,
+                        "return",
+                        (action.return_id,),
+                        body=_return_body(action, self.time_map),
+                    )
+                )
             elif action.kind == "escalation":
                 escalations.append(action)
-                self.sends.append(Send(action.at, "escalation", (action.return_id,),
-                                       body=_escalation_body(action, self.time_map)))
+                self.sends.append(
+                    Send(
+                        action.at,
+                        "escalation",
+                        (action.return_id,),
+                        body=_escalation_body(action, self.time_map),
+                    )
+                )
             else:
                 scans_by_return[action.return_id].append(action)
         scans = [s for rid in scans_by_return for s in self._journey(scans_by_return[rid])]
@@ -167,10 +184,19 @@ class _Planner:
 
     def _swiftship(self, scans: list[_Scan]) -> None:
         for s in scans:
-            message = PartnerMessage(s.partner_id, "swiftship", self._message_id("msg", s),
-                                     swiftship_body(s.scan))
-            self.sends.append(Send(s.send_at, "webhook", (s.scan["return_id"],), s.partner_id,
-                                   message=message, partner_events=(s.event_key,)))
+            message = PartnerMessage(
+                s.partner_id, "swiftship", self._message_id("msg", s), swiftship_body(s.scan)
+            )
+            self.sends.append(
+                Send(
+                    s.send_at,
+                    "webhook",
+                    (s.scan["return_id"],),
+                    s.partner_id,
+                    message=message,
+                    partner_events=(s.event_key,),
+                )
+            )
 
     def _rapidroute(self, scans: list[_Scan]) -> None:
         """Scans sent within one window leave together, as one batch, at the window's last."""
@@ -180,14 +206,21 @@ class _Planner:
             buckets[(s.partner_id, int(s.send_at.timestamp() // window))].append(s)
         for (partner_id, _), bucket in sorted(buckets.items(), key=lambda kv: kv[0][1]):
             for start in range(0, len(bucket), RAPIDROUTE_MAX_BATCH):
-                batch = bucket[start:start + RAPIDROUTE_MAX_BATCH]
+                batch = bucket[start : start + RAPIDROUTE_MAX_BATCH]
                 body = rapidroute_body([(self._message_id("evt", s), s.scan) for s in batch])
-                message = PartnerMessage(partner_id, "rapidroute",
-                                         f"batch_{self._message_id('evt', batch[0])}", body)
-                self.sends.append(Send(
-                    max(s.send_at for s in batch), "webhook",
-                    tuple(dict.fromkeys(s.scan["return_id"] for s in batch)), partner_id,
-                    message=message, partner_events=tuple(s.event_key for s in batch)))
+                message = PartnerMessage(
+                    partner_id, "rapidroute", f"batch_{self._message_id('evt', batch[0])}", body
+                )
+                self.sends.append(
+                    Send(
+                        max(s.send_at for s in batch),
+                        "webhook",
+                        tuple(dict.fromkeys(s.scan["return_id"] for s in batch)),
+                        partner_id,
+                        message=message,
+                        partner_events=tuple(s.event_key for s in batch),
+                    )
+                )
 
     def _desipost(self, scans: list[_Scan]) -> None:
         """Each scan triggers a snapshot of the whole history up to it; a snapshot sent late
@@ -198,19 +231,39 @@ class _Planner:
         for rid, history in by_return.items():
             for s in history:
                 so_far = [h for h in history if h.index <= s.index]
-                message = PartnerMessage(s.partner_id, "desipost", self._message_id("snap", s),
-                                         desipost_body([h.scan for h in so_far]))
-                self.sends.append(Send(s.send_at, "webhook", (rid,), s.partner_id,
-                                       message=message,
-                                       partner_events=tuple(h.event_key for h in so_far)))
+                message = PartnerMessage(
+                    s.partner_id,
+                    "desipost",
+                    self._message_id("snap", s),
+                    desipost_body([h.scan for h in so_far]),
+                )
+                self.sends.append(
+                    Send(
+                        s.send_at,
+                        "webhook",
+                        (rid,),
+                        s.partner_id,
+                        message=message,
+                        partner_events=tuple(h.event_key for h in so_far),
+                    )
+                )
 
     def _redeliveries(self) -> None:
         again = []
         for s in self.sends:
             if s.kind == "webhook" and self.rng.random() < self.options.redeliver_fraction:
                 later = s.at + timedelta(minutes=self.rng.uniform(1, 60))
-                again.append(Send(later, s.kind, s.return_ids, s.partner_id, message=s.message,
-                                  redelivery=True, partner_events=s.partner_events))
+                again.append(
+                    Send(
+                        later,
+                        s.kind,
+                        s.return_ids,
+                        s.partner_id,
+                        message=s.message,
+                        redelivery=True,
+                        partner_events=s.partner_events,
+                    )
+                )
         self.sends.extend(again)
 
     def _feedback(self, escalations: list[Action]) -> None:
@@ -223,17 +276,27 @@ class _Planner:
             facts = action.facts
             claim = action.body["claim_type"]
             if ("escalation", action.return_id) in fraud_events or (
-                    facts.get("qc") and claim in ("WRONG_ITEM", "USED_ITEM")):
+                facts.get("qc") and claim in ("WRONG_ITEM", "USED_ITEM")
+            ):
                 rating = self.rng.choice([1, 1, 2, 2, 3])
             elif facts.get("incident"):
                 rating = self.rng.choice([3, 4, 5, 5, 5])
             else:
                 rating = self.rng.choice([2, 3, 3, 4, 5])
             at = action.at + timedelta(days=self.rng.uniform(1, 4))
-            self.sends.append(Send(at, "feedback", (action.return_id,), body={
-                "seller_id": action.body["seller_id"], "rating": rating,
-                "text": FEEDBACK_TEXT[rating], "return_id": action.return_id,
-            }))
+            self.sends.append(
+                Send(
+                    at,
+                    "feedback",
+                    (action.return_id,),
+                    body={
+                        "seller_id": action.body["seller_id"],
+                        "rating": rating,
+                        "text": FEEDBACK_TEXT[rating],
+                        "return_id": action.return_id,
+                    },
+                )
+            )
 
     def _count_new_events(self) -> list[Send]:
         seen: set[str] = set()
@@ -242,8 +305,17 @@ class _Planner:
             if s.kind == "webhook":
                 new = {e for e in s.partner_events if e not in seen}
                 seen |= new
-                s = Send(s.at, s.kind, s.return_ids, s.partner_id, s.body, s.message,
-                         s.redelivery, s.partner_events, len(new))
+                s = Send(
+                    s.at,
+                    s.kind,
+                    s.return_ids,
+                    s.partner_id,
+                    s.body,
+                    s.message,
+                    s.redelivery,
+                    s.partner_events,
+                    len(new),
+                )
             out.append(s)
         return out
 
@@ -258,7 +330,10 @@ FEEDBACK_TEXT = {
 
 
 def plan_traffic(
-    world: World, options: TrafficOptions = TrafficOptions(), *,
-    time_map: TimeMap = same_time, tag: str = "",
+    world: World,
+    options: TrafficOptions = TrafficOptions(),
+    *,
+    time_map: TimeMap = same_time,
+    tag: str = "",
 ) -> TrafficPlan:
     return _Planner(world, options, time_map, tag).plan()

@@ -201,7 +201,12 @@ class DemoTraffic:
     interrupted (so it prints its summary) before the services stop."""
 
     def __init__(
-        self, *, env: Mapping[str, str], cwd: Path, log_path: Path, intake_url: str,
+        self,
+        *,
+        env: Mapping[str, str],
+        cwd: Path,
+        log_path: Path,
+        intake_url: str,
         credentials_file: Path,
     ) -> None:
         self.env = dict(env)
@@ -212,8 +217,17 @@ class DemoTraffic:
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self, python: str = sys.executable) -> list[str]:
-        return [python, "-m", "disputedesk.cli", "simulate", "--demo",
-                "--intake-url", self.intake_url, "--credentials", str(self.credentials_file)]
+        return [
+            python,
+            "-m",
+            "disputedesk.cli",
+            "simulate",
+            "--demo",
+            "--intake-url",
+            self.intake_url,
+            "--credentials",
+            str(self.credentials_file),
+        ]
 
     def start(self) -> None:
         if self.process is not None:
@@ -221,8 +235,13 @@ class DemoTraffic:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                self.command(), cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                self.command(),
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def stop(self) -> None:
@@ -368,8 +387,11 @@ def run_services(
     intake_spec = next((spec for spec in specs if spec.name == "intake"), None)
     traffic = (
         DemoTraffic(
-            env=env, cwd=repo_root, log_path=settings.service_logs_dir / "simulate.log",
-            intake_url=intake_spec.base_url, credentials_file=settings.dev_credentials_file,
+            env=env,
+            cwd=repo_root,
+            log_path=settings.service_logs_dir / "simulate.log",
+            intake_url=intake_spec.base_url,
+            credentials_file=settings.dev_credentials_file,
         )
         if demo and intake_spec is not None
         else None

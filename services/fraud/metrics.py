@@ -2,12 +2,8 @@
 
 from prometheus_client import Counter
 
-ALERTS = Counter(
-    "disputedesk_fraud_alerts_total", "Fraud alerts raised, by pattern.", ["pattern"]
-)
-ASSESSMENTS = Counter(
-    "disputedesk_fraud_assessments_total", "Events assessed, by band.", ["band"]
-)
+ALERTS = Counter("disputedesk_fraud_alerts_total", "Fraud alerts raised, by pattern.", ["pattern"])
+ASSESSMENTS = Counter("disputedesk_fraud_assessments_total", "Events assessed, by band.", ["band"])
 REVISIONS = Counter(
     "disputedesk_fraud_revisions_total",
     "Assessments raised by a later alert on one of the event's parties, by pattern.",

@@ -229,9 +229,15 @@ async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
 def _escalation(rid: str) -> Envelope:
     return Envelope(
         SellerEscalationFiled(
-            escalation_id=f"ESC-{rid}", return_id=rid, seller_id="S-1", claim_type="DAMAGED",
-            claimed_amount=100_000, description="arrived broken", channel="PORTAL",
-            filed_at=datetime.now(UTC), filed_by="seller-portal",
+            escalation_id=f"ESC-{rid}",
+            return_id=rid,
+            seller_id="S-1",
+            claim_type="DAMAGED",
+            claimed_amount=100_000,
+            description="arrived broken",
+            channel="PORTAL",
+            filed_at=datetime.now(UTC),
+            filed_by="seller-portal",
         ),
         source="test",
     )
@@ -251,8 +257,12 @@ async def test_a_poll_is_one_batch_per_topic_with_expedited_keys_first(
 
     @handlers.on_batch
     async def together(contexts: list[HandlerContext]) -> None:
-        batches.append([f"{ctx.envelope.payload.return_id}:{ctx.envelope.type.split('.')[-2]}"  # type: ignore[attr-defined]
-                        for ctx in contexts])
+        batches.append(
+            [
+                f"{ctx.envelope.payload.return_id}:{ctx.envelope.type.split('.')[-2]}"  # type: ignore[attr-defined]
+                for ctx in contexts
+            ]
+        )
         for ctx in contexts:
             await handlers.dispatch(ctx)
 
@@ -264,13 +274,22 @@ async def test_a_poll_is_one_batch_per_topic_with_expedited_keys_first(
         p2: [_event("F"), _escalation("F")],
     }
     try:
-        await runner._handle_poll({tp: [_record(e, i, tp.partition) for i, e in enumerate(es)]
-                                   for tp, es in polled.items()})
+        await runner._handle_poll(
+            {
+                tp: [_record(e, i, tp.partition) for i, e in enumerate(es)]
+                for tp, es in polled.items()
+            }
+        )
         assert batches == [
             # The expedited keys of every partition first, each key's events in order ...
-            ["A:return_initiated", "A:seller_escalation_filed",
-             "E:return_initiated", "E:seller_escalation_filed",
-             "F:return_initiated", "F:seller_escalation_filed"],
+            [
+                "A:return_initiated",
+                "A:seller_escalation_filed",
+                "E:return_initiated",
+                "E:seller_escalation_filed",
+                "F:return_initiated",
+                "F:seller_escalation_filed",
+            ],
             # ... then the rest of every partition: one transaction each, not one per partition.
             ["B:return_initiated", "C:return_initiated", "D:return_initiated"],
         ]

@@ -47,7 +47,8 @@ async def test_intake_keeps_accepting_while_kafka_is_down_and_loses_nothing(
     # Each accepted return is scored exactly once downstream, however often the relay retried.
     count = await eventually(
         lambda: scalar(
-            fraud, "SELECT count(*) FROM assessments WHERE return_id LIKE :m AND revision = 0",
+            fraud,
+            "SELECT count(*) FROM assessments WHERE return_id LIKE :m AND revision = 0",
             m=f"{marker}%",
         ),
         until=lambda n: n >= 20,
@@ -217,7 +218,8 @@ async def test_poison_message_goes_to_the_dlq_and_the_consumer_goes_on(
     assert r.status_code == 202
     await eventually(
         lambda: scalar(
-            fraud, "SELECT count(*) FROM assessments WHERE return_id = :r AND revision = 0",
+            fraud,
+            "SELECT count(*) FROM assessments WHERE return_id = :r AND revision = 0",
             r=good["return_id"],
         ),
         until=lambda n: n == 1,

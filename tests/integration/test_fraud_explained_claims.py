@@ -25,8 +25,13 @@ ABUSER = "S-ABUSER"
 
 
 # A return delivered intact, and the seller's claim an hour later.
-journey = functools.partial(intact_journey, hub="H-EXP", category="home", item_value=250_000,
-                            description="not the item we sold")
+journey = functools.partial(
+    intact_journey,
+    hub="H-EXP",
+    category="home",
+    item_value=250_000,
+    description="not the item we sold",
+)
 
 
 async def score(harness: Harness, *, abuser_alerted: bool) -> tuple[list[Alert], str]:
@@ -42,40 +47,60 @@ async def score(harness: Harness, *, abuser_alerted: bool) -> tuple[list[Alert],
     for i in range(260):
         seller = ABUSER if i % 13 == 0 else f"S-OK-{i % 10}"
         claim = "WRONG_ITEM" if i % 21 == 1 else None
-        events += journey(uid("R-OK"), seller, uid("B-OK"), START + timedelta(hours=2 * i),
-                          claim, f"AG-{i % 6}")
+        events += journey(
+            uid("R-OK"), seller, uid("B-OK"), START + timedelta(hours=2 * i), claim, f"AG-{i % 6}"
+        )
     named_at = START + timedelta(days=22)
     for n in range(5):
-        events += journey(uid("R-ABU"), ABUSER, buyer, named_at + timedelta(days=n),
-                          "WRONG_ITEM", f"AG-{n % 6}")
+        events += journey(
+            uid("R-ABU"), ABUSER, buyer, named_at + timedelta(days=n), "WRONG_ITEM", f"AG-{n % 6}"
+        )
     last = uid("R-LAST")
     events += journey(last, "S-OK-1", buyer, named_at + timedelta(days=6), "WRONG_ITEM", "AG-5")
-    events.sort(key=lambda e: getattr(e, "filed_at", None) or getattr(e, "occurred_at", None)
-                or e.initiated_at)  # type: ignore[attr-defined]
+    events.sort(
+        key=lambda e: (
+            getattr(e, "filed_at", None) or getattr(e, "occurred_at", None) or e.initiated_at
+        )
+    )  # type: ignore[attr-defined]
     async with fresh_fraud_db(harness, db) as sessions:
         if abuser_alerted:
             async with sessions() as session, session.begin():
-                await session.execute(Alert.__table__.insert().values(
-                    alert_id=uuid.uuid4(), pattern="CLAIM_ABUSE", entity_type="seller",
-                    entity_id=ABUSER, subject_key=f"seller:{ABUSER}", status="open",
-                    severity="HIGH", summary="claim abuse", evidence={},
-                    suggested_action="review", raised_at=named_at, event_time=named_at,
-                ))
+                await session.execute(
+                    Alert.__table__.insert().values(
+                        alert_id=uuid.uuid4(),
+                        pattern="CLAIM_ABUSE",
+                        entity_type="seller",
+                        entity_id=ABUSER,
+                        subject_key=f"seller:{ABUSER}",
+                        status="open",
+                        severity="HIGH",
+                        summary="claim abuse",
+                        evidence={},
+                        suggested_action="review",
+                        raised_at=named_at,
+                        event_time=named_at,
+                    )
+                )
         async with sessions() as session, session.begin():
             for e in events:
                 await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
         async with sessions() as session:
-            alerts = list((await session.scalars(select(Alert).where(
-                Alert.entity_id == buyer))).all())
+            alerts = list(
+                (await session.scalars(select(Alert).where(Alert.entity_id == buyer))).all()
+            )
             band = await session.scalar(
-                select(Assessment.band).where(Assessment.escalation_id == f"ESC-{last}")
-                .order_by(Assessment.revision.desc()).limit(1))
+                select(Assessment.band)
+                .where(Assessment.escalation_id == f"ESC-{last}")
+                .order_by(Assessment.revision.desc())
+                .limit(1)
+            )
     return alerts, str(band)
 
 
 @pytest.mark.parametrize("abuser_alerted", [False, True])
 async def test_an_alerted_claim_abusers_claims_do_not_brand_the_buyer_they_name(
-    harness: Harness, abuser_alerted: bool,
+    harness: Harness,
+    abuser_alerted: bool,
 ) -> None:
     alerts, band = await score(harness, abuser_alerted=abuser_alerted)
     wrong_used = [a for a in alerts if a.pattern == "WRONG_USED_RETURNS"]

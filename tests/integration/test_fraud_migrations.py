@@ -34,16 +34,26 @@ async def test_qc_agent_buyer_counters_are_recomputed_from_the_facts(harness: Ha
         async with engine.begin() as conn:
             await conn.execute(text(FACTS))
             # What the counters held before: only the returns scored since they came.
-            await conn.execute(text(
-                "INSERT INTO pair_counts (kind, left_id, right_id, metric, n) "
-                "VALUES ('qc_agent_buyer', 'QA', 'B1', 'delivered', 1)"))
+            await conn.execute(
+                text(
+                    "INSERT INTO pair_counts (kind, left_id, right_id, metric, n) "
+                    "VALUES ('qc_agent_buyer', 'QA', 'B1', 'delivered', 1)"
+                )
+            )
         await asyncio.to_thread(upgrade, "fraud", url)
         async with engine.connect() as conn:
-            rows = (await conn.execute(text(
-                "SELECT left_id, right_id, metric, n FROM pair_counts "
-                "WHERE kind = 'qc_agent_buyer' ORDER BY 1, 2, 3"))).all()
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT left_id, right_id, metric, n FROM pair_counts "
+                        "WHERE kind = 'qc_agent_buyer' ORDER BY 1, 2, 3"
+                    )
+                )
+            ).all()
     finally:
         await engine.dispose()
     assert [tuple(r) for r in rows] == [
-        ("QA", "B1", "delivered", 3), ("QA", "B1", "named", 1), ("QA", "B2", "delivered", 1),
+        ("QA", "B1", "delivered", 3),
+        ("QA", "B1", "named", 1),
+        ("QA", "B2", "delivered", 1),
     ]

@@ -39,18 +39,40 @@ async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
 
 def journey(rid: str, delivered: datetime, delivered_g: int) -> list[EventPayload]:
     """A return through the hub: picked up at 1000 g, delivered at `delivered_g`."""
-    out: list[EventPayload] = [ReturnInitiated(
-        return_id=rid, order_id=f"O-{rid}", seller_id="S-1", buyer_id=uid("B"),
-        category="home", item_value=90_000, qc_required=False, partner_id="swiftship",
-        awb=f"AWB-{rid}", initiated_at=delivered - timedelta(days=3),
-    )]
-    for kind, at, weight in ((ShipmentEventType.PICKED_UP, delivered - timedelta(days=2), 1000),
-                             (ShipmentEventType.DELIVERED_TO_SELLER, delivered, delivered_g)):
-        out.append(ReturnShipmentEvent(
-            event_id=uuid.uuid4(), partner_id="swiftship", partner_event_id=uid("pe"),
-            return_id=rid, awb=f"AWB-{rid}", event_type=kind, occurred_at=at, hub_id=HUB,
-            agent_id="AG-1", weight_g=weight, pod_otp_verified=True, raw_ref=uid("raw"),
-        ))
+    out: list[EventPayload] = [
+        ReturnInitiated(
+            return_id=rid,
+            order_id=f"O-{rid}",
+            seller_id="S-1",
+            buyer_id=uid("B"),
+            category="home",
+            item_value=90_000,
+            qc_required=False,
+            partner_id="swiftship",
+            awb=f"AWB-{rid}",
+            initiated_at=delivered - timedelta(days=3),
+        )
+    ]
+    for kind, at, weight in (
+        (ShipmentEventType.PICKED_UP, delivered - timedelta(days=2), 1000),
+        (ShipmentEventType.DELIVERED_TO_SELLER, delivered, delivered_g),
+    ):
+        out.append(
+            ReturnShipmentEvent(
+                event_id=uuid.uuid4(),
+                partner_id="swiftship",
+                partner_event_id=uid("pe"),
+                return_id=rid,
+                awb=f"AWB-{rid}",
+                event_type=kind,
+                occurred_at=at,
+                hub_id=HUB,
+                agent_id="AG-1",
+                weight_g=weight,
+                pod_otp_verified=True,
+                raw_ref=uid("raw"),
+            )
+        )
     return out
 
 
@@ -69,14 +91,26 @@ async def test_an_open_pilferage_alert_makes_the_hubs_next_incidents_high_until_
 ) -> None:
     alert_id = uuid.uuid4()
     async with sessions() as session, session.begin():
-        session.add(Alert(
-            alert_id=alert_id, pattern="PILFERAGE_HUB", entity_type="hub", entity_id=HUB,
-            subject_key=f"hub:{HUB}", status="open", severity="HIGH",
-            summary=f"PILFERAGE_HUB on hub {HUB}", suggested_action="audit the hub",
-            evidence={"code": "HUB_PILFERAGE_RATE_HIGH", "detail": "incident rate 0.30",
-                      "numbers": {"p_value": 1e-6}},
-            raised_at=START, event_time=START,
-        ))
+        session.add(
+            Alert(
+                alert_id=alert_id,
+                pattern="PILFERAGE_HUB",
+                entity_type="hub",
+                entity_id=HUB,
+                subject_key=f"hub:{HUB}",
+                status="open",
+                severity="HIGH",
+                summary=f"PILFERAGE_HUB on hub {HUB}",
+                suggested_action="audit the hub",
+                evidence={
+                    "code": "HUB_PILFERAGE_RATE_HIGH",
+                    "detail": "incident rate 0.30",
+                    "numbers": {"p_value": 1e-6},
+                },
+                raised_at=START,
+                event_time=START,
+            )
+        )
     # One parcel delivered light: on its own, a hub with one incident is nobody special.
     light = await delivery(sessions, 1, 600)
     assert light.band is FraudBand.HIGH
@@ -90,11 +124,15 @@ async def test_an_open_pilferage_alert_makes_the_hubs_next_incidents_high_until_
     assert all(r.numbers.get("alert_id") != str(alert_id) for r in intact.reasons)
     # Closed (an analyst found nothing): the next incident is judged on its own again.
     async with sessions() as session, session.begin():
-        await session.execute(update(Alert).where(Alert.alert_id == alert_id)
-                              .values(status="closed", closed_at=START + timedelta(days=3)))
+        await session.execute(
+            update(Alert)
+            .where(Alert.alert_id == alert_id)
+            .values(status="closed", closed_at=START + timedelta(days=3))
+        )
     after = await delivery(sessions, 4, 600)
     assert after.band is not FraudBand.HIGH
     assert all(r.numbers.get("alert_id") != str(alert_id) for r in after.reasons)
     async with sessions() as session:
-        assert await session.scalar(select(Alert.status).where(Alert.alert_id == alert_id)) \
-            == "closed"
+        assert (
+            await session.scalar(select(Alert.status).where(Alert.alert_id == alert_id)) == "closed"
+        )

@@ -30,32 +30,48 @@ from tests.support.waiting import eventually
 AGENT = "DISPUTEDESK_KEY_OPS_AGENT"
 
 
-async def _deliver(harness: Harness, intake: Any, rid: str, *, hub: str, agent: str,
-                   pickup_kg: float, delivered_kg: float, days_ago: int = 0) -> None:
+async def _deliver(
+    harness: Harness,
+    intake: Any,
+    rid: str,
+    *,
+    hub: str,
+    agent: str,
+    pickup_kg: float,
+    delivered_kg: float,
+    days_ago: int = 0,
+) -> None:
     now = datetime.now(UTC) - timedelta(days=days_ago)
-    for event, kg, at in (("return.picked_up", pickup_kg, now - timedelta(days=2)),
-                          ("return.delivered", delivered_kg, now - timedelta(hours=2))):
+    for event, kg, at in (
+        ("return.picked_up", pickup_kg, now - timedelta(days=2)),
+        ("return.delivered", delivered_kg, now - timedelta(hours=2)),
+    ):
         body = swiftship_event(rid, event, hub=hub, agent=agent, weight_kg=kg, at=at.isoformat())
         r = await intake.client.post(
-            "/v1/webhooks/swiftship", content=body,
-            headers=swiftship_headers(harness.secrets["SWIFTSHIP_SECRET"], body,
-                                      webhook_id=uid("msg")),
+            "/v1/webhooks/swiftship",
+            content=body,
+            headers=swiftship_headers(
+                harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=uid("msg")
+            ),
         )
         assert r.status_code == 202, r.text
 
 
 async def _return(harness: Harness, intake: Any, **over: Any) -> tuple[str, str]:
     body = return_body(**over)
-    r = await intake.client.post("/v1/returns", json=body,
-                                 headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE"))
+    r = await intake.client.post(
+        "/v1/returns", json=body, headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE")
+    )
     assert r.status_code == 202, r.text
     return body["return_id"], r.json()["event_id"]
 
 
 async def _alert_on_kafka(harness: Harness, entity_id: str, pattern: str) -> dict[str, Any]:
     consumer = AIOKafkaConsumer(
-        "fraud.alerts.v1", bootstrap_servers=harness.env["KAFKA_BOOTSTRAP_SERVERS"],
-        group_id=f"test-{uuid.uuid4().hex}", auto_offset_reset="earliest",
+        "fraud.alerts.v1",
+        bootstrap_servers=harness.env["KAFKA_BOOTSTRAP_SERVERS"],
+        group_id=f"test-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
     await consumer.start()
@@ -85,18 +101,22 @@ async def test_reused_evidence_is_high_with_its_reason_and_raises_one_alert(
     intake, fraud = pipeline["intake"], pipeline["fraud"]
     seller = uid("S-REUSE")
     photo = {
-        "kind": "PHOTO", "uri": "https://evidence.example/p/cracked.jpg",
+        "kind": "PHOTO",
+        "uri": "https://evidence.example/p/cracked.jpg",
         "sha256": uuid.uuid4().hex + uuid.uuid4().hex,
-        "captured_at": datetime.now(UTC).isoformat(), "perceptual_hash": "0f1e2d3c4b5a6978",
+        "captured_at": datetime.now(UTC).isoformat(),
+        "perceptual_hash": "0f1e2d3c4b5a6978",
     }
     escalations = []
     for _ in range(3):
         rid, _ = await _return(harness, intake, seller_id=seller)
-        await _deliver(harness, intake, rid, hub="H-CLEAN", agent="AG-CLEAN", pickup_kg=0.5,
-                       delivered_kg=0.5)
+        await _deliver(
+            harness, intake, rid, hub="H-CLEAN", agent="AG-CLEAN", pickup_kg=0.5, delivered_kg=0.5
+        )
         base = escalation_body(rid, seller_id=seller, channel="EMAIL")
         r = await intake.client.post(
-            "/v1/escalations", json=base | {"evidence": base["evidence"] + [photo]},
+            "/v1/escalations",
+            json=base | {"evidence": base["evidence"] + [photo]},
             headers=harness.key(AGENT),
         )
         assert r.status_code == 201, r.text
@@ -105,7 +125,8 @@ async def test_reused_evidence_is_high_with_its_reason_and_raises_one_alert(
     async def assessment_of(escalation_id: str) -> list[Any]:
         return await rows(
             # The claim's current assessment first: its latest revision.
-            fraud, "SELECT subject_event_id, band, reasons, escalation_id FROM assessments "
+            fraud,
+            "SELECT subject_event_id, band, reasons, escalation_id FROM assessments "
             "WHERE escalation_id = :e AND subject_type LIKE '%seller_escalation_filed%' "
             "ORDER BY revision DESC",
             e=escalation_id,
@@ -115,19 +136,26 @@ async def test_reused_evidence_is_high_with_its_reason_and_raises_one_alert(
     assert first[0].band == "LOW", first[0].reasons
     # Claims on different returns travel on different partitions: the copy may be assessed
     # before the claim it copies, and is then revised HIGH when that one arrives.
-    second = (await eventually(lambda: assessment_of(escalations[1]),
-                               until=lambda found: bool(found) and found[0].band == "HIGH",
-                               what="second assessment HIGH"))[0]
+    second = (
+        await eventually(
+            lambda: assessment_of(escalations[1]),
+            until=lambda found: bool(found) and found[0].band == "HIGH",
+            what="second assessment HIGH",
+        )
+    )[0]
     reason = next(r for r in second.reasons if r["code"] == "EVIDENCE_REUSED_EXACT")
     assert reason["numbers"]["matched_return"] and reason["contribution"] >= 0.8
 
     # The assessment went out on Kafka carrying the escalation id reconciliation matches on.
     published = await eventually(
-        lambda: scalar(fraud, "SELECT payload FROM outbox WHERE ce_type = "
-                       "'disputedesk.fraud.assessed.v1' AND payload->>'escalation_id' = :e "
-                       "AND published_at IS NOT NULL "
-                       "ORDER BY coalesce((payload->>'revision')::int, 0) DESC LIMIT 1",
-                       e=escalations[1]),
+        lambda: scalar(
+            fraud,
+            "SELECT payload FROM outbox WHERE ce_type = "
+            "'disputedesk.fraud.assessed.v1' AND payload->>'escalation_id' = :e "
+            "AND published_at IS NOT NULL "
+            "ORDER BY coalesce((payload->>'revision')::int, 0) DESC LIMIT 1",
+            e=escalations[1],
+        ),
         until=lambda payload: bool(payload) and payload["band"] == "HIGH",
         what="published HIGH assessment",
     )
@@ -137,8 +165,9 @@ async def test_reused_evidence_is_high_with_its_reason_and_raises_one_alert(
     assert alert["suggested_action"] and alert["evidence"]["code"] == "EVIDENCE_REUSED_EXACT"
 
     # Assessment by event id, through the API.
-    r = await fraud.client.get(f"/v1/assessments/{second.subject_event_id}",
-                               headers=harness.key(AGENT))
+    r = await fraud.client.get(
+        f"/v1/assessments/{second.subject_event_id}", headers=harness.key(AGENT)
+    )
     assert r.status_code == 200 and r.json()["band"] == "HIGH"
     assert r.json()["escalation_id"] == escalations[1]
     r = await fraud.client.get(f"/v1/assessments/{uuid.uuid4()}", headers=harness.key(AGENT))
@@ -146,17 +175,22 @@ async def test_reused_evidence_is_high_with_its_reason_and_raises_one_alert(
 
     # The third reuse is scored HIGH too, but the open alert is not raised again.
     await eventually(lambda: assessment_of(escalations[2]), what="third assessment")
-    r = await fraud.client.get("/v1/alerts", params={"entity_id": seller},
-                               headers=harness.key(AGENT))
+    r = await fraud.client.get(
+        "/v1/alerts", params={"entity_id": seller}, headers=harness.key(AGENT)
+    )
     assert r.status_code == 200
     items = r.json()["items"]
     assert [a["pattern"] for a in items] == ["EVIDENCE_REUSE"] and items[0]["status"] == "open"
-    r = await fraud.client.post(f"/v1/alerts/{items[0]['alert_id']}/acknowledge", json={},
-                                headers=harness.key(AGENT))
+    r = await fraud.client.post(
+        f"/v1/alerts/{items[0]['alert_id']}/acknowledge", json={}, headers=harness.key(AGENT)
+    )
     assert r.status_code == 200 and r.json()["status"] == "acknowledged"
     assert r.json()["acknowledged_by"] == "agent.asha"
-    r = await fraud.client.get("/v1/alerts", params={"entity_id": seller},
-                               headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL"))
+    r = await fraud.client.get(
+        "/v1/alerts",
+        params={"entity_id": seller},
+        headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL"),
+    )
     assert r.status_code == 403
 
     # Entity risk with history; the alert put the seller on the automatic watchlist.
@@ -179,19 +213,32 @@ async def test_pilfering_hub_is_found_by_its_incident_rate(
     hub, seller = uid("H-PILFER"), uid("S-HUB")
     for i in range(30):
         rid, _ = await _return(harness, intake, seller_id=seller)
-        await _deliver(harness, intake, rid, hub=hub, agent=f"AG-{hub}-{i % 4}", pickup_kg=1.0,
-                       delivered_kg=0.4 if i % 3 == 0 else 1.0, days_ago=30 - i)
+        await _deliver(
+            harness,
+            intake,
+            rid,
+            hub=hub,
+            agent=f"AG-{hub}-{i % 4}",
+            pickup_kg=1.0,
+            delivered_kg=0.4 if i % 3 == 0 else 1.0,
+            days_ago=30 - i,
+        )
     alert = await _alert_on_kafka(harness, hub, "PILFERAGE_HUB")
     assert alert["entity_type"] == "hub" and alert["severity"] == "HIGH"
     assert alert["evidence"]["numbers"]["p_value"] < 1e-4
+
     # Assessments commit one batch at a time, and other reasons (an agent's, the watchlist's) may
     # name the hub too: wait for the shipment assessment that carries the hub's own reason.
     def hub_reason(found: list[Any]) -> bool:
         return any(r["code"] == "HUB_PILFERAGE_RATE_HIGH" for row in found for r in row.reasons)
 
     found = await eventually(
-        lambda: rows(fraud, "SELECT band, reasons FROM assessments WHERE subject_type LIKE "
-                     "'%shipment%' AND reasons::text LIKE :h", h=f"%{hub}%"),
+        lambda: rows(
+            fraud,
+            "SELECT band, reasons FROM assessments WHERE subject_type LIKE "
+            "'%shipment%' AND reasons::text LIKE :h",
+            h=f"%{hub}%",
+        ),
         until=hub_reason,
         what="a shipment assessment with the hub's pilferage reason",
     )
@@ -213,39 +260,52 @@ async def test_watchlist_labels_precision_and_case_decisions(
     assert r.status_code == 201, r.text
     entry = r.json()
     assert entry["source"] == "manual" and entry["added_by"] == "agent.asha"
-    again = await fraud.client.post("/v1/watchlist", json={"entity_type": "seller",
-                                                           "entity_id": seller, "reason": "x"},
-                                    headers=harness.key(AGENT))
+    again = await fraud.client.post(
+        "/v1/watchlist",
+        json={"entity_type": "seller", "entity_id": seller, "reason": "x"},
+        headers=harness.key(AGENT),
+    )
     assert again.status_code == 409
-    r = await fraud.client.post("/v1/watchlist", json={"entity_type": "seller",
-                                                       "entity_id": seller, "reason": "x"},
-                                headers=harness.key("DISPUTEDESK_KEY_FINANCE"))
+    r = await fraud.client.post(
+        "/v1/watchlist",
+        json={"entity_type": "seller", "entity_id": seller, "reason": "x"},
+        headers=harness.key("DISPUTEDESK_KEY_FINANCE"),
+    )
     assert r.status_code == 403
-    r = await fraud.client.post("/v1/watchlist", json={"entity_type": "seller"},
-                                headers=harness.key(AGENT))
+    r = await fraud.client.post(
+        "/v1/watchlist", json={"entity_type": "seller"}, headers=harness.key(AGENT)
+    )
     assert r.status_code == 422 and {e["field"] for e in r.json()["errors"]} >= {
-        "body.entity_id", "body.reason"}
+        "body.entity_id",
+        "body.reason",
+    }
 
     rid, event_id = await _return(harness, intake, seller_id=seller)
     assessed = await eventually(
         lambda: fraud.client.get(f"/v1/assessments/{event_id}", headers=harness.key(AGENT)),
-        until=lambda resp: resp.status_code == 200, what="assessment of the return",
+        until=lambda resp: resp.status_code == 200,
+        what="assessment of the return",
     )
     body = assessed.json()
     assert body["band"] == "MEDIUM"  # LOW raised by one for the manual entry
     assert body["reasons"][0]["code"] == "WATCHLIST_MANUAL"
 
     # Labels feed precision.
-    r = await fraud.client.post("/v1/labels", json={"event_id": event_id,
-                                                    "verdict": "legitimate"},
-                                headers=harness.key(AGENT))
+    r = await fraud.client.post(
+        "/v1/labels",
+        json={"event_id": event_id, "verdict": "legitimate"},
+        headers=harness.key(AGENT),
+    )
     assert r.status_code == 201, r.text
-    r = await fraud.client.post("/v1/labels", json={"entity_type": "seller", "entity_id": seller,
-                                                    "verdict": "confirmed_fraud"},
-                                headers=harness.key(AGENT))
+    r = await fraud.client.post(
+        "/v1/labels",
+        json={"entity_type": "seller", "entity_id": seller, "verdict": "confirmed_fraud"},
+        headers=harness.key(AGENT),
+    )
     assert r.status_code == 201
-    r = await fraud.client.post("/v1/labels", json={"verdict": "legitimate"},
-                                headers=harness.key(AGENT))
+    r = await fraud.client.post(
+        "/v1/labels", json={"verdict": "legitimate"}, headers=harness.key(AGENT)
+    )
     assert r.status_code == 422
     r = await fraud.client.get("/v1/labels/precision", headers=harness.key(AGENT))
     assert r.status_code == 200
@@ -257,31 +317,57 @@ async def test_watchlist_labels_precision_and_case_decisions(
     assert r.status_code == 200 and r.json()["active"] is False
 
     # A case decision is scored and carries the escalation it decides.
-    await _deliver(harness, intake, rid, hub="H-CLEAN", agent="AG-CLEAN", pickup_kg=0.5,
-                   delivered_kg=0.5)
-    r = await intake.client.post("/v1/escalations",
-                                 json=escalation_body(rid, seller_id=seller, channel="EMAIL"),
-                                 headers=harness.key(AGENT))
+    await _deliver(
+        harness, intake, rid, hub="H-CLEAN", agent="AG-CLEAN", pickup_kg=0.5, delivered_kg=0.5
+    )
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(rid, seller_id=seller, channel="EMAIL"),
+        headers=harness.key(AGENT),
+    )
     escalation_id = r.json()["escalation_id"]
     await eventually(
-        lambda: scalar(fraud, "SELECT count(*) FROM assessments WHERE escalation_id = :e",
-                       e=escalation_id), what="escalation assessed")
+        lambda: scalar(
+            fraud, "SELECT count(*) FROM assessments WHERE escalation_id = :e", e=escalation_id
+        ),
+        what="escalation assessed",
+    )
     now = datetime.now(UTC)
     decided = CaseDecided(
-        case_id=uid("CASE"), case_version=2, return_id=rid, seller_id=seller,
-        partner_id="swiftship", claim_type=ClaimType.DAMAGED, origin=CaseOrigin.SELLER,
-        state=CaseState.DECIDED, previous_state=CaseState.OPEN, actor="system",
-        reason="L9", occurred_at=now,
-        decision=DecisionRecord(policy_version="sop-v1", rule_id="L9", outcome=Outcome.GRANTED,
-                                liable_party=LiableParty.PARTNER, payout_pct=100, payout=249_900,
-                                explanation="QC passed at pickup.", decided_at=now),
+        case_id=uid("CASE"),
+        case_version=2,
+        return_id=rid,
+        seller_id=seller,
+        partner_id="swiftship",
+        claim_type=ClaimType.DAMAGED,
+        origin=CaseOrigin.SELLER,
+        state=CaseState.DECIDED,
+        previous_state=CaseState.OPEN,
+        actor="system",
+        reason="L9",
+        occurred_at=now,
+        decision=DecisionRecord(
+            policy_version="sop-v1",
+            rule_id="L9",
+            outcome=Outcome.GRANTED,
+            liable_party=LiableParty.PARTNER,
+            payout_pct=100,
+            payout=249_900,
+            explanation="QC passed at pickup.",
+            decided_at=now,
+        ),
     )
     async with recon.runtime.sessionmaker() as session, session.begin():
         enqueue(session, ReconOutbox, decided, source="disputedesk/reconciliation", subject=rid)
     recon.runtime.relay.wake()
     row = await eventually(
-        lambda: rows(fraud, "SELECT escalation_id, band FROM assessments WHERE return_id = :r "
-                     "AND subject_type = :t", r=rid, t=CaseDecided.ce_type),
+        lambda: rows(
+            fraud,
+            "SELECT escalation_id, band FROM assessments WHERE return_id = :r "
+            "AND subject_type = :t",
+            r=rid,
+            t=CaseDecided.ce_type,
+        ),
         what="decision assessed",
     )
     assert row[0].escalation_id == escalation_id

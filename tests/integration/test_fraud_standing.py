@@ -19,8 +19,14 @@ HUB, SELLER = ("hub", "H-1"), ("seller", "S-1")
 
 
 def _risk(key: tuple[str, str], score: float, band: str) -> dict[str, Any]:
-    return {"entity_type": key[0], "entity_id": key[1], "score": score, "band": band,
-            "reasons": [], "as_of": AT}
+    return {
+        "entity_type": key[0],
+        "entity_id": key[1],
+        "score": score,
+        "band": band,
+        "reasons": [],
+        "as_of": AT,
+    }
 
 
 async def test_standing_is_read_once_and_follows_the_sessions_own_writes(
@@ -33,8 +39,9 @@ async def test_standing_is_read_once_and_follows_the_sessions_own_writes(
             with statements_of(session) as statements:
                 first = await risk_repo.standing(session, [HUB, SELLER])
                 reads = len(statements)
-                await risk_repo.upsert_risks(session, [_risk(HUB, 0.85, "HIGH"),
-                                                       _risk(SELLER, 0.3, "LOW")])
+                await risk_repo.upsert_risks(
+                    session, [_risk(HUB, 0.85, "HIGH"), _risk(SELLER, 0.3, "LOW")]
+                )
                 alert = OpenAlert(uuid.uuid4(), "PILFERAGE_HUB", *HUB, "spike", {}, AT)
                 risk_repo.remember_alert(session, alert)
                 risk_repo.remember_watch(session, Watch(*HUB, "automatic", "alert"))
@@ -51,10 +58,20 @@ async def test_standing_is_read_once_and_follows_the_sessions_own_writes(
 
 
 def _alert(pattern: str, entity: tuple[str, str], status: str = "open") -> dict[str, Any]:
-    return {"alert_id": uuid.uuid4(), "pattern": pattern, "entity_type": entity[0],
-            "entity_id": entity[1], "subject_key": f"{entity[0]}:{entity[1]}", "status": status,
-            "severity": "HIGH", "summary": "test", "evidence": {}, "suggested_action": "look",
-            "raised_at": AT, "event_time": AT}
+    return {
+        "alert_id": uuid.uuid4(),
+        "pattern": pattern,
+        "entity_type": entity[0],
+        "entity_id": entity[1],
+        "subject_key": f"{entity[0]}:{entity[1]}",
+        "status": status,
+        "severity": "HIGH",
+        "summary": "test",
+        "evidence": {},
+        "suggested_action": "look",
+        "raised_at": AT,
+        "event_time": AT,
+    }
 
 
 async def test_alerted_entities_are_read_once_and_follow_the_sessions_own_alerts(
@@ -70,11 +87,14 @@ async def test_alerted_entities_are_read_once_and_follow_the_sessions_own_alerts
                 first = await alerts_repo.alerted(session, "seller", claimants)
                 reads = len(statements)
                 await alerts_repo.insert_if_none_open(
-                    session, _alert("EVIDENCE_REUSE", ("seller", "S-E")))
+                    session, _alert("EVIDENCE_REUSE", ("seller", "S-E"))
+                )
                 await alerts_repo.insert_if_none_open(
-                    session, _alert("PILFERAGE", ("seller", "S-Q")))
+                    session, _alert("PILFERAGE", ("seller", "S-Q"))
+                )
                 await alerts_repo.insert_if_none_open(
-                    session, _alert("CLAIM_ABUSE", ("agent", "AG-1")))
+                    session, _alert("CLAIM_ABUSE", ("agent", "AG-1"))
+                )
                 writes = len(statements)
                 later = await alerts_repo.alerted(session, "seller", claimants)
                 assert len(statements) == writes  # not read again
@@ -88,8 +108,18 @@ async def test_alerted_entities_are_read_once_and_follow_the_sessions_own_alerts
 async def test_a_prepared_batch_reads_facts_and_standing_once_for_all_its_events(
     harness: Harness,
 ) -> None:
-    journey = intact_journey("R-PREP", "S-PREP", "B-PREP", AT, None, "AG-PREP", hub="H-PREP",
-                             category="fashion", item_value=150_000, description="")
+    journey = intact_journey(
+        "R-PREP",
+        "S-PREP",
+        "B-PREP",
+        AT,
+        None,
+        "AG-PREP",
+        hub="H-PREP",
+        category="fashion",
+        item_value=150_000,
+        description="",
+    )
     initiated, picked_up, delivered = journey
     async with fresh_fraud_db(harness, "test_fraud_prepared_batch") as sessions:
         async with sessions() as session, session.begin():

@@ -32,9 +32,16 @@ class WakeOutbox(OutboxMixin, Base):
 def _event() -> ReturnInitiated:
     rid = f"RET-WAKE-{uuid.uuid4().hex[:6]}"
     return ReturnInitiated(
-        return_id=rid, order_id=f"O-{rid}", seller_id="S-1", buyer_id="B-1",
-        category="electronics", item_value=100_000, qc_required=False, partner_id="swiftship",
-        awb=f"AWB-{rid}", initiated_at=datetime.now(UTC),
+        return_id=rid,
+        order_id=f"O-{rid}",
+        seller_id="S-1",
+        buyer_id="B-1",
+        category="electronics",
+        item_value=100_000,
+        qc_required=False,
+        partner_id="swiftship",
+        awb=f"AWB-{rid}",
+        initiated_at=datetime.now(UTC),
     )
 
 
@@ -51,7 +58,8 @@ class _Relay:
         # What the relay would find: only committed rows are visible to its connection.
         async with self.engine.connect() as conn:
             self.rows_seen.append(
-                (await conn.execute(text("SELECT count(*) FROM wake_outbox"))).scalar_one())
+                (await conn.execute(text("SELECT count(*) FROM wake_outbox"))).scalar_one()
+            )
 
 
 async def test_a_committed_request_that_enqueued_wakes_the_relay(harness: Harness) -> None:

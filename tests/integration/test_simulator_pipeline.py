@@ -16,12 +16,23 @@ from tests.conftest import Harness
 from tests.support.db import scalar
 
 TINY = Marketplace(
-    days=4, sellers=16, buyers=200, full_lifecycle=True,
+    days=4,
+    sellers=16,
+    buyers=200,
+    full_lifecycle=True,
     honest=HonestBehaviour(returns_per_day=5.0),
-    fraud=FraudPlan(planted_seller_returns=6, wrong_used_buyers=1, wrong_used_returns_each=3,
-                    seller_buyer_rings=1, seller_buyer_returns=3, agent_buyer_rings=1,
-                    agent_buyer_returns=2, identity_rings=1, identity_ring_buyers=2,
-                    identity_ring_returns_each=1),
+    fraud=FraudPlan(
+        planted_seller_returns=6,
+        wrong_used_buyers=1,
+        wrong_used_returns_each=3,
+        seller_buyer_rings=1,
+        seller_buyer_returns=3,
+        agent_buyer_rings=1,
+        agent_buyer_returns=2,
+        identity_rings=1,
+        identity_ring_buyers=2,
+        identity_ring_returns_each=1,
+    ),
 )
 
 
@@ -31,9 +42,12 @@ async def test_simulated_traffic_is_accepted_once_in_every_partner_format(
     intake = pipeline["intake"]
     tag = f"it{uuid.uuid4().hex[:6]}"
     settings = SimulationSettings(
-        seed=11, rate=10_000, tag=tag,
-        traffic=TrafficOptions(redeliver_fraction=0.25, out_of_order_fraction=0.3,
-                               feedback_fraction=0.5),
+        seed=11,
+        rate=10_000,
+        tag=tag,
+        traffic=TrafficOptions(
+            redeliver_fraction=0.25, out_of_order_fraction=0.3, feedback_fraction=0.5
+        ),
     )
     # The plan's wall times all lie just behind us: every request leaves at once, and every
     # time it carries is in the past, as intake's real clock requires.
@@ -59,17 +73,32 @@ async def test_simulated_traffic_is_accepted_once_in_every_partner_format(
         assert tally.events_accepted[name] == tally.expected_new[name] > 0, name
         assert tally.duplicates[name] > 0, name
     like = f"RET-{tag}-%"
-    stored = await scalar(intake, "SELECT count(*) FROM shipment_events WHERE return_id LIKE :p",
-                          p=like)
+    stored = await scalar(
+        intake, "SELECT count(*) FROM shipment_events WHERE return_id LIKE :p", p=like
+    )
     distinct = await scalar(
-        intake, "SELECT count(DISTINCT (partner_id, partner_event_id)) FROM shipment_events "
-        "WHERE return_id LIKE :p", p=like)
+        intake,
+        "SELECT count(DISTINCT (partner_id, partner_event_id)) FROM shipment_events "
+        "WHERE return_id LIKE :p",
+        p=like,
+    )
     assert stored == distinct == plan.scans
-    assert await scalar(intake, "SELECT count(*) FROM returns WHERE return_id LIKE :p",
-                        p=like) == plan.by_kind["return"]
-    assert await scalar(intake, "SELECT count(*) FROM escalations WHERE return_id LIKE :p "
-                        "AND state = 'filed'", p=like) == plan.by_kind["escalation"]
-    assert await scalar(intake, "SELECT count(*) FROM held_scans WHERE return_id LIKE :p",
-                        p=like) == 0
-    assert await scalar(intake, "SELECT count(*) FROM seller_feedback WHERE return_id LIKE :p",
-                        p=like) == plan.by_kind["feedback"]
+    assert (
+        await scalar(intake, "SELECT count(*) FROM returns WHERE return_id LIKE :p", p=like)
+        == plan.by_kind["return"]
+    )
+    assert (
+        await scalar(
+            intake,
+            "SELECT count(*) FROM escalations WHERE return_id LIKE :p AND state = 'filed'",
+            p=like,
+        )
+        == plan.by_kind["escalation"]
+    )
+    assert (
+        await scalar(intake, "SELECT count(*) FROM held_scans WHERE return_id LIKE :p", p=like) == 0
+    )
+    assert (
+        await scalar(intake, "SELECT count(*) FROM seller_feedback WHERE return_id LIKE :p", p=like)
+        == plan.by_kind["feedback"]
+    )

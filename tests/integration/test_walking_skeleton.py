@@ -63,8 +63,9 @@ async def test_escalation_reaches_the_seller_as_an_acknowledgement_email(
     # Every event on the way was scored, and the delivery was reported back on Kafka.
     fraud = pipeline["fraud"]
     assessed = await eventually(
-        lambda: scalar(fraud, "SELECT count(*) FROM assessments WHERE return_id = :r "
-                       "AND revision = 0", r=rid),
+        lambda: scalar(
+            fraud, "SELECT count(*) FROM assessments WHERE return_id = :r AND revision = 0", r=rid
+        ),
         until=lambda n: n == 3,
         what="three assessments (return, scan, escalation)",
     )

@@ -64,29 +64,74 @@ async def fresh_fraud_db(harness: Harness, name: str) -> AsyncIterator[async_ses
 
 
 def intact_journey(
-    rid: str, seller: str, buyer: str, delivered: datetime, claim: str | None, agent: str, *,
-    hub: str, category: str, item_value: int, description: str,
+    rid: str,
+    seller: str,
+    buyer: str,
+    delivered: datetime,
+    claim: str | None,
+    agent: str,
+    *,
+    hub: str,
+    category: str,
+    item_value: int,
+    description: str,
 ) -> list[EventPayload]:
     """A return picked up and delivered intact, and the seller's claim (if any) an hour later,
     with one photo of its own."""
-    out: list[EventPayload] = [ReturnInitiated(
-        return_id=rid, order_id=f"O-{rid}", seller_id=seller, buyer_id=buyer,
-        category=category, item_value=item_value, qc_required=False, partner_id="swiftship",
-        awb=f"AWB-{rid}", initiated_at=delivered - timedelta(days=3),
-    )]
-    for kind, at in ((ShipmentEventType.PICKED_UP, delivered - timedelta(days=2)),
-                     (ShipmentEventType.DELIVERED_TO_SELLER, delivered)):
-        out.append(ReturnShipmentEvent(
-            event_id=uuid.uuid4(), partner_id="swiftship", partner_event_id=uid("pe"),
-            return_id=rid, awb=f"AWB-{rid}", event_type=kind, occurred_at=at, hub_id=hub,
-            agent_id=agent, weight_g=800, pod_otp_verified=True, raw_ref=uid("raw"),
-        ))
+    out: list[EventPayload] = [
+        ReturnInitiated(
+            return_id=rid,
+            order_id=f"O-{rid}",
+            seller_id=seller,
+            buyer_id=buyer,
+            category=category,
+            item_value=item_value,
+            qc_required=False,
+            partner_id="swiftship",
+            awb=f"AWB-{rid}",
+            initiated_at=delivered - timedelta(days=3),
+        )
+    ]
+    for kind, at in (
+        (ShipmentEventType.PICKED_UP, delivered - timedelta(days=2)),
+        (ShipmentEventType.DELIVERED_TO_SELLER, delivered),
+    ):
+        out.append(
+            ReturnShipmentEvent(
+                event_id=uuid.uuid4(),
+                partner_id="swiftship",
+                partner_event_id=uid("pe"),
+                return_id=rid,
+                awb=f"AWB-{rid}",
+                event_type=kind,
+                occurred_at=at,
+                hub_id=hub,
+                agent_id=agent,
+                weight_g=800,
+                pod_otp_verified=True,
+                raw_ref=uid("raw"),
+            )
+        )
     if claim:
-        out.append(SellerEscalationFiled(
-            escalation_id=f"ESC-{rid}", return_id=rid, seller_id=seller, claim_type=claim,
-            claimed_amount=item_value, description=description, channel="EMAIL",
-            filed_at=delivered + timedelta(hours=1), filed_by="test",
-            evidence=[{"kind": "PHOTO", "uri": f"https://evidence.example/{rid}.jpg",
-                       "sha256": uuid.uuid4().hex * 2, "captured_at": delivered.isoformat()}],
-        ))
+        out.append(
+            SellerEscalationFiled(
+                escalation_id=f"ESC-{rid}",
+                return_id=rid,
+                seller_id=seller,
+                claim_type=claim,
+                claimed_amount=item_value,
+                description=description,
+                channel="EMAIL",
+                filed_at=delivered + timedelta(hours=1),
+                filed_by="test",
+                evidence=[
+                    {
+                        "kind": "PHOTO",
+                        "uri": f"https://evidence.example/{rid}.jpg",
+                        "sha256": uuid.uuid4().hex * 2,
+                        "captured_at": delivered.isoformat(),
+                    }
+                ],
+            )
+        )
     return out

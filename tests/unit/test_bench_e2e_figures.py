@@ -118,14 +118,16 @@ def test_sink_files_are_matched_to_their_return_and_kind() -> None:
 def test_fraud_latency_is_taken_from_the_records_own_timestamps() -> None:
     obs = e2e.Observations()
     obs.escalation_accepted["R-1"] = (100.0, 0)
-    escalation = json.dumps({"type": "disputedesk.intake.seller_escalation_filed.v1",
-                             "return_id": "R-1"}).encode()
+    escalation = json.dumps(
+        {"type": "disputedesk.intake.seller_escalation_filed.v1", "return_id": "R-1"}
+    ).encode()
     assessment = json.dumps({"return_id": "R-1", "escalation_id": "E-1"}).encode()
     # The reader saw both late and together; the relays published them 0.3 s apart.
     e2e._note_event(obs, "intake.returns.v1", escalation, 105.0, published=100.2)
     e2e._note_event(obs, "fraud.assessments.v1", assessment, 105.0, published=100.5)
-    figures = e2e.step_figures(obs, step=0, multiplier=1.0, seconds=10.0, window=(100.0, 110.0),
-                               samples=[], cpu={})
+    figures = e2e.step_figures(
+        obs, step=0, multiplier=1.0, seconds=10.0, window=(100.0, 110.0), samples=[], cpu={}
+    )
     stage = figures["escalation_stages"]["escalation_event→assessment_published"]
     assert stage["count"] == 1 and abs(stage["p50_ms"] - 300.0) < 1e-6
     assert figures["escalation_stages"]["accepted→fraud_assessed"]["p50_ms"] == 5000.0

@@ -33,8 +33,13 @@ def test_a_journey_is_what_intake_and_reconciliation_publish_in_order() -> None:
     assert [type(p) for _, p in quiet] == [ReturnInitiated, *[ReturnShipmentEvent] * 3]
     claimed = stream.journey(escalate=True)
     kinds = [type(p) for _, p in claimed]
-    assert kinds == [ReturnInitiated, *[ReturnShipmentEvent] * 3, SellerEscalationFiled,
-                     CaseOpened, CaseDecided]
+    assert kinds == [
+        ReturnInitiated,
+        *[ReturnShipmentEvent] * 3,
+        SellerEscalationFiled,
+        CaseOpened,
+        CaseDecided,
+    ]
     offsets = [o for o, _ in claimed]
     assert offsets == sorted(offsets)  # the escalation follows the delivery, the case follows it
     escalation = claimed[4][1]
@@ -42,8 +47,10 @@ def test_a_journey_is_what_intake_and_reconciliation_publish_in_order() -> None:
     assert {p.return_id for _, p in claimed} == {escalation.return_id}
     assert quiet[0][1].return_id != escalation.return_id
     # Every event lands on a topic fraud consumes, and fraud scores all but the case's opening.
-    assert {topic_for(p).name for _, p in claimed} == {"intake.returns.v1",
-                                                       "reconciliation.cases.v1"}
+    assert {topic_for(p).name for _, p in claimed} == {
+        "intake.returns.v1",
+        "reconciliation.cases.v1",
+    }
     assert [handlers.handler_for(p.ce_type) is not None for _, p in claimed].count(False) == 1
 
 

@@ -26,7 +26,8 @@ class Population:
 
     def __init__(self, size: int) -> None:
         self.counts: dict[str, dict[str, int]] = {
-            f"B{i}": {"claims": 2, "delivered": 40} for i in range(size)}
+            f"B{i}": {"claims": 2, "delivered": 40} for i in range(size)
+        }
         self.counts["ABUSER"] = {"claims": 30, "delivered": 40}
         self.reads = 0
 
@@ -37,15 +38,28 @@ class Population:
 
 def ask(engine: Any, pop: Population, own_id: str, at: datetime = AT) -> tuple[int, int]:
     session: Any = SimpleNamespace(bind=SimpleNamespace(sync_engine=engine))
-    out = asyncio.run(peer_baselines(
-        session, population=("buyer", "", "long"), rates=RATES, own_id=own_id,
-        own=pop.counts.get(own_id, {}), at=at, t=T, policy=POLICY, load=pop.load))
+    out = asyncio.run(
+        peer_baselines(
+            session,
+            population=("buyer", "", "long"),
+            rates=RATES,
+            own_id=own_id,
+            own=pop.counts.get(own_id, {}),
+            at=at,
+            t=T,
+            policy=POLICY,
+            load=pop.load,
+        )
+    )
     return out["claims"]
 
 
 def exact(pop: Population, own_id: str) -> tuple[int, int]:
-    return robust_peer_counts([(v["claims"], v["delivered"]) for k, v in pop.counts.items()
-                               if k != own_id], T, prior_rate=0.05)
+    return robust_peer_counts(
+        [(v["claims"], v["delivered"]) for k, v in pop.counts.items() if k != own_id],
+        T,
+        prior_rate=0.05,
+    )
 
 
 def test_a_large_population_is_read_once_and_each_entity_is_taken_out_of_it() -> None:

@@ -26,8 +26,14 @@ from services.fraud.scoring.service import (
 from shared.events import FraudBand
 
 T = Thresholds()
-CATEGORY = {"delivered": 20_000, "claims": 800, "claims_high_value": 150,
-            "delivered_high_value": 3_000, "claims_missing_intact": 60, "claims_late": 40}
+CATEGORY = {
+    "delivered": 20_000,
+    "claims": 800,
+    "claims_high_value": 150,
+    "delivered_high_value": 3_000,
+    "claims_missing_intact": 60,
+    "claims_late": 40,
+}
 
 
 def band(findings: list) -> FraudBand:
@@ -54,8 +60,14 @@ def test_seller_claiming_on_half_its_returns_is_high_with_an_alert() -> None:
 
 def test_large_honest_seller_with_many_returns_stays_low() -> None:
     # 3,000 delivered returns and 150 claims: many claims, but a rate (5 %) close to its peers'.
-    own = {"delivered": 3_000, "claims": 150, "claims_high_value": 20,
-           "delivered_high_value": 500, "claims_missing_intact": 11, "claims_late": 8}
+    own = {
+        "delivered": 3_000,
+        "claims": 150,
+        "claims_high_value": 20,
+        "delivered_high_value": 500,
+        "claims_missing_intact": 11,
+        "claims_late": 8,
+    }
     category = {k: v + own.get(k, 0) for k, v in CATEGORY.items()}
     found = claim_abuse.seller_findings("S-BIG", own, category, T)
     assert band(found) is FraudBand.LOW
@@ -70,13 +82,21 @@ def test_new_seller_with_one_claim_out_of_two_is_not_high() -> None:
 def test_claim_flags() -> None:
     flags = claim_abuse.claim_flags(
         claim_abuse.ClaimFacts("MISSING_ITEM", 500_000, True, 160.0, False),
-        window_h=168, late_margin_h=12,
+        window_h=168,
+        late_margin_h=12,
     )
-    assert [f[0] for f in flags] == ["CLAIM_MISSING_ITEM_WEIGHT_INTACT",
-                                     "CLAIM_FILED_AT_WINDOW_CLOSE"]
-    assert claim_abuse.claim_flags(
-        claim_abuse.ClaimFacts("MISSING_ITEM", 500_000, False, 20.0, False),
-        window_h=168, late_margin_h=12) == []
+    assert [f[0] for f in flags] == [
+        "CLAIM_MISSING_ITEM_WEIGHT_INTACT",
+        "CLAIM_FILED_AT_WINDOW_CLOSE",
+    ]
+    assert (
+        claim_abuse.claim_flags(
+            claim_abuse.ClaimFacts("MISSING_ITEM", 500_000, False, 20.0, False),
+            window_h=168,
+            late_margin_h=12,
+        )
+        == []
+    )
 
 
 # --- evidence reuse ---------------------------------------------------------------------------
@@ -88,9 +108,11 @@ PH = int("f0e1d2c3b4a59687", 16)
 
 def test_same_file_on_another_return_is_high() -> None:
     found = evidence_reuse.reuse_findings(
-        seller_id="S-1", return_id="R-2",
+        seller_id="S-1",
+        return_id="R-2",
         items=[EvidenceFingerprint(SHA_A, PH, "R-2", "S-1")],
-        earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")], max_distance=6,
+        earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")],
+        max_distance=6,
     )
     assert [f.code for f in found] == ["EVIDENCE_REUSED_EXACT"]
     assert band(found) is FraudBand.HIGH and found[0].alert
@@ -98,9 +120,11 @@ def test_same_file_on_another_return_is_high() -> None:
 
 def test_near_duplicate_image_by_another_seller_is_high() -> None:
     found = evidence_reuse.reuse_findings(
-        seller_id="S-2", return_id="R-9",
+        seller_id="S-2",
+        return_id="R-9",
         items=[EvidenceFingerprint(SHA_B, PH ^ 0b10101, "R-9", "S-2")],
-        earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")], max_distance=6,
+        earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")],
+        max_distance=6,
     )
     assert [f.code for f in found] == ["EVIDENCE_NEAR_DUPLICATE"]
     assert found[0].numbers["hamming"] == 3 and band(found) is FraudBand.HIGH
@@ -108,15 +132,27 @@ def test_near_duplicate_image_by_another_seller_is_high() -> None:
 
 def test_unrelated_images_and_the_same_return_are_not_reuse() -> None:
     far = PH ^ int("00ff00ff00ff00ff", 16)
-    assert evidence_reuse.reuse_findings(
-        seller_id="S-1", return_id="R-2", items=[EvidenceFingerprint(SHA_B, far, "R-2", "S-1")],
-        earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")], max_distance=6,
-    ) == []
+    assert (
+        evidence_reuse.reuse_findings(
+            seller_id="S-1",
+            return_id="R-2",
+            items=[EvidenceFingerprint(SHA_B, far, "R-2", "S-1")],
+            earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")],
+            max_distance=6,
+        )
+        == []
+    )
     # Evidence added to the same return again is not reuse.
-    assert evidence_reuse.reuse_findings(
-        seller_id="S-1", return_id="R-1", items=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")],
-        earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")], max_distance=6,
-    ) == []
+    assert (
+        evidence_reuse.reuse_findings(
+            seller_id="S-1",
+            return_id="R-1",
+            items=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")],
+            earlier=[EvidenceFingerprint(SHA_A, PH, "R-1", "S-1")],
+            max_distance=6,
+        )
+        == []
+    )
 
 
 # --- wrong / used returns ---------------------------------------------------------------------
@@ -126,19 +162,22 @@ NETWORK_BUYERS = {"delivered": 50_000, "named_claims": 1_000}
 
 def test_buyer_named_by_many_sellers_is_high() -> None:
     found = returns_abuse.buyer_findings(
-        "B-1", {"delivered": 6, "named_claims": 5}, NETWORK_BUYERS, 4, T)
+        "B-1", {"delivered": 6, "named_claims": 5}, NETWORK_BUYERS, 4, T
+    )
     assert band(found) is FraudBand.HIGH and found[0].alert
 
 
 def test_buyer_named_by_one_seller_only_stays_below_high() -> None:
     found = returns_abuse.buyer_findings(
-        "B-1", {"delivered": 6, "named_claims": 5}, NETWORK_BUYERS, 1, T)
+        "B-1", {"delivered": 6, "named_claims": 5}, NETWORK_BUYERS, 1, T
+    )
     assert band(found) is FraudBand.MEDIUM and not found[0].alert
 
 
 def test_honest_buyer_with_one_bad_return_is_low() -> None:
     found = returns_abuse.buyer_findings(
-        "B-2", {"delivered": 3, "named_claims": 1}, NETWORK_BUYERS, 1, T)
+        "B-2", {"delivered": 3, "named_claims": 1}, NETWORK_BUYERS, 1, T
+    )
     assert band(found) is FraudBand.LOW
 
 
@@ -163,8 +202,7 @@ def test_hub_losing_parcels_every_day_is_high() -> None:
 def test_hub_with_one_bad_day_is_not_high() -> None:
     per_day = [(8, 0)] * 30
     per_day[12] = (10, 9)  # a truck accident: nine parcels damaged in one day
-    found = pilferage.pilferage_findings("hub", "H-2", days(per_day), PEERS,
-                                         DayCount(400, 8), T)
+    found = pilferage.pilferage_findings("hub", "H-2", days(per_day), PEERS, DayCount(400, 8), T)
     assert band(found) is not FraudBand.HIGH
     assert not any(f.alert for f in found)
 
@@ -177,8 +215,9 @@ def test_agent_spiking_against_its_own_clean_past_is_found() -> None:
 
 
 def test_hub_at_its_peers_rate_is_silent() -> None:
-    found = pilferage.pilferage_findings("hub", "H-3", days([(10, 0)] * 28 + [(10, 6)]),
-                                         PEERS, DayCount(0, 0), T)
+    found = pilferage.pilferage_findings(
+        "hub", "H-3", days([(10, 0)] * 28 + [(10, 6)]), PEERS, DayCount(0, 0), T
+    )
     assert band(found) is FraudBand.LOW
 
 
@@ -186,15 +225,17 @@ def test_agent_of_a_pilfering_hub_is_explained_by_its_hub_mates() -> None:
     recent = days([(2, 1), (2, 0)] * 15)  # 25 %, like every agent at its hub
     alone = pilferage.pilferage_findings("agent", "AG-2", recent, PEERS, DayCount(0, 0), T)
     assert band(alone) is FraudBand.HIGH
-    found = pilferage.pilferage_findings("agent", "AG-2", recent, PEERS, DayCount(0, 0), T,
-                                         mates=DayCount(handled=60, incidents=15))
+    found = pilferage.pilferage_findings(
+        "agent", "AG-2", recent, PEERS, DayCount(0, 0), T, mates=DayCount(handled=60, incidents=15)
+    )
     assert band(found) is FraudBand.LOW
 
 
 def test_pilfering_agent_among_clean_hub_mates_stays_high() -> None:
     recent = days([(2, 1), (2, 0)] * 15)
-    found = pilferage.pilferage_findings("agent", "AG-3", recent, PEERS, DayCount(0, 0), T,
-                                         mates=DayCount(handled=120, incidents=2))
+    found = pilferage.pilferage_findings(
+        "agent", "AG-3", recent, PEERS, DayCount(0, 0), T, mates=DayCount(handled=120, incidents=2)
+    )
     assert band(found) is FraudBand.HIGH
 
 
@@ -203,10 +244,13 @@ def test_hub_without_its_standing_out_agent_is_silent() -> None:
     assert pilferage.stands_out(agent, mates, T)
     assert not pilferage.stands_out(DayCount(60, 2), DayCount(120, 3), T)
     recent = days([(6, 1)] * 30)  # 30 of 180, all but two of them the one agent's
-    assert band(pilferage.pilferage_findings("hub", "H-4", recent, PEERS, DayCount(0, 0), T)) \
+    assert (
+        band(pilferage.pilferage_findings("hub", "H-4", recent, PEERS, DayCount(0, 0), T))
         is FraudBand.HIGH
-    found = pilferage.pilferage_findings("hub", "H-4", recent, PEERS, DayCount(0, 0), T,
-                                         excluded=agent)
+    )
+    found = pilferage.pilferage_findings(
+        "hub", "H-4", recent, PEERS, DayCount(0, 0), T, excluded=agent
+    )
     assert band(found) is FraudBand.LOW
 
 
@@ -215,15 +259,23 @@ def test_hub_without_its_standing_out_agent_is_silent() -> None:
 
 def test_agent_whose_qc_passes_keep_being_contradicted_is_high() -> None:
     found = qc_contradiction.qc_findings(
-        "agent", "AG-7", {"qc_passed": 25, "qc_contradictions": 8},
-        {"qc_passed": 5_000, "qc_contradictions": 60}, T)
+        "agent",
+        "AG-7",
+        {"qc_passed": 25, "qc_contradictions": 8},
+        {"qc_passed": 5_000, "qc_contradictions": 60},
+        T,
+    )
     assert band(found) is FraudBand.HIGH and found[0].code == "AGENT_QC_CONTRADICTION_RATE_HIGH"
 
 
 def test_agent_with_one_contradiction_is_low() -> None:
     found = qc_contradiction.qc_findings(
-        "agent", "AG-8", {"qc_passed": 30, "qc_contradictions": 1},
-        {"qc_passed": 5_000, "qc_contradictions": 60}, T)
+        "agent",
+        "AG-8",
+        {"qc_passed": 30, "qc_contradictions": 1},
+        {"qc_passed": 5_000, "qc_contradictions": 60},
+        T,
+    )
     assert band(found) is FraudBand.LOW
 
 
@@ -236,8 +288,9 @@ def test_seller_claiming_on_every_return_of_one_buyer_is_high() -> None:
 
 
 def test_repeat_buyer_with_one_claim_is_low() -> None:
-    assert band(collusion.seller_buyer_findings("S-1", "B-2", 1, 4, 800, 20_000, T)) \
-        is FraudBand.LOW
+    assert (
+        band(collusion.seller_buyer_findings("S-1", "B-2", 1, 4, 800, 20_000, T)) is FraudBand.LOW
+    )
 
 
 def test_agent_repeatedly_handling_one_buyers_disputed_returns_is_high() -> None:
@@ -247,21 +300,22 @@ def test_agent_repeatedly_handling_one_buyers_disputed_returns_is_high() -> None
 
 def test_agent_serving_a_buyer_in_its_area_is_not_suspicious() -> None:
     # The same agent picks up a buyer's returns all the time; one was disputed.
-    assert band(collusion.agent_buyer_findings("AG-1", "B-3", 1, 12, 300, 10_000, T)) \
-        is FraudBand.LOW
+    assert (
+        band(collusion.agent_buyer_findings("AG-1", "B-3", 1, 12, 300, 10_000, T)) is FraudBand.LOW
+    )
 
 
 def test_shared_identity_needs_several_accounts() -> None:
-    assert collusion.shared_identity_findings(
-        "address", "ab" * 32, "B-1", 1, 6, 6, 900, 30_000, T) == []
-    found = collusion.shared_identity_findings(
-        "address", "ab" * 32, "B-1", 4, 7, 8, 900, 30_000, T)
+    assert (
+        collusion.shared_identity_findings("address", "ab" * 32, "B-1", 1, 6, 6, 900, 30_000, T)
+        == []
+    )
+    found = collusion.shared_identity_findings("address", "ab" * 32, "B-1", 4, 7, 8, 900, 30_000, T)
     assert band(found) is FraudBand.HIGH and found[0].numbers["distinct_buyers"] == 4
 
 
 def test_household_of_two_honest_buyers_is_low() -> None:
-    found = collusion.shared_identity_findings(
-        "address", "cd" * 32, "B-5", 2, 1, 5, 900, 30_000, T)
+    found = collusion.shared_identity_findings("address", "cd" * 32, "B-5", 2, 1, 5, 900, 30_000, T)
     assert band(found) is FraudBand.LOW
 
 
@@ -278,8 +332,12 @@ def test_two_bad_agents_at_one_hub_both_stand_out_and_the_hub_is_cleared() -> No
         assert not stands_out(k, n, mates_k, mates_n, T, prior_rate=0.03)
     assert parts_standing_out(agents, T, prior_rate=0.03) == {"AG-1", "AG-2"}
     own = {"qc_passed": 101 - 59, "qc_contradictions": 0}
-    assert qc_contradiction.qc_findings(
-        "hub", "H-1", own, {"qc_passed": 5_000, "qc_contradictions": 60}, T) == []
+    assert (
+        qc_contradiction.qc_findings(
+            "hub", "H-1", own, {"qc_passed": 5_000, "qc_contradictions": 60}, T
+        )
+        == []
+    )
 
 
 def test_a_hub_whose_agents_each_pass_wrong_items_is_explained_by_its_agents() -> None:
@@ -298,8 +356,12 @@ def test_a_hub_whose_agents_are_each_a_little_off_keeps_its_excess() -> None:
     network = (60, 5_000)
     assert qc_contradiction.agents_explaining_hub(agents, network, T) == set()
     found = qc_contradiction.qc_findings(
-        "hub", "H-1", {"qc_passed": 240, "qc_contradictions": 24},
-        {"qc_passed": 5_000, "qc_contradictions": 60}, T)
+        "hub",
+        "H-1",
+        {"qc_passed": 240, "qc_contradictions": 24},
+        {"qc_passed": 5_000, "qc_contradictions": 60},
+        T,
+    )
     assert band(found) is FraudBand.HIGH
 
 
@@ -312,21 +374,27 @@ def test_hub_whose_agents_all_run_high_keeps_its_excess() -> None:
 def test_hub_too_young_to_tell_answers_without_its_worst_agent() -> None:
     agents = {"AG-1": DayCount(8, 5), "AG-2": DayCount(6, 0), "AG-3": DayCount(5, 1)}
     assert pilferage.agents_standing_out(agents, T) == {"AG-1"}
-    assert pilferage.agents_standing_out({"AG-1": DayCount(8, 0), "AG-2": DayCount(6, 0)},
-                                         T) == set()
+    assert (
+        pilferage.agents_standing_out({"AG-1": DayCount(8, 0), "AG-2": DayCount(6, 0)}, T) == set()
+    )
 
 
 def test_young_hub_whose_agents_run_alike_keeps_its_whole_excess() -> None:
     # Thirty parcels, ten light, spread evenly over four agents: no agent is the cause.
-    agents = {"AG-0": DayCount(8, 3), "AG-1": DayCount(7, 2), "AG-2": DayCount(8, 2),
-              "AG-3": DayCount(7, 3)}
+    agents = {
+        "AG-0": DayCount(8, 3),
+        "AG-1": DayCount(7, 2),
+        "AG-2": DayCount(8, 2),
+        "AG-3": DayCount(7, 3),
+    }
     assert pilferage.agents_standing_out(agents, T) == set()
 
 
 def test_agent_serving_a_buyer_who_abuses_everywhere_is_not_high() -> None:
     # The buyer's returns are disputed whoever picks them up: the agent is not the common factor.
-    found = collusion.agent_buyer_findings("AG-1", "B-1", 7, 7, 300, 10_000, T,
-                                           buyer_elsewhere=(3, 3))
+    found = collusion.agent_buyer_findings(
+        "AG-1", "B-1", 7, 7, 300, 10_000, T, buyer_elsewhere=(3, 3)
+    )
     assert band(found) is not FraudBand.HIGH
     # All ten of the buyer's returns disputed, seven with this agent: its share of the buyer's
     # disputes is its share of the buyer's returns, so nothing is left to find.
@@ -334,11 +402,13 @@ def test_agent_serving_a_buyer_who_abuses_everywhere_is_not_high() -> None:
 
 
 def test_agent_whose_buyer_is_clean_with_other_agents_stays_high() -> None:
-    found = collusion.agent_buyer_findings("AG-1", "B-1", 7, 7, 300, 10_000, T,
-                                           buyer_elsewhere=(0, 0))
+    found = collusion.agent_buyer_findings(
+        "AG-1", "B-1", 7, 7, 300, 10_000, T, buyer_elsewhere=(0, 0)
+    )
     assert band(found) is FraudBand.HIGH and found[0].alert
-    found = collusion.agent_buyer_findings("AG-1", "B-1", 7, 7, 300, 10_000, T,
-                                           buyer_elsewhere=(0, 6))
+    found = collusion.agent_buyer_findings(
+        "AG-1", "B-1", 7, 7, 300, 10_000, T, buyer_elsewhere=(0, 6)
+    )
     assert band(found) is FraudBand.HIGH
 
 
@@ -364,14 +434,26 @@ def test_evidence_about_the_event_itself_still_makes_it_high() -> None:
 
 def test_an_entity_alert_from_weak_findings_needs_their_combined_p() -> None:
     # An honest seller's claim rate (p=0.003) and two claims on one ring buyer (p=0.05).
-    weak = [Finding("SELLER_CLAIM_RATE_HIGH", "", 0.72, "CLAIM_ABUSE", "seller", "S-1",
-                    {"p_value": 0.003}),
-            Finding("COLLUSION_SELLER_BUYER", "", 0.3, "COLLUSION_SELLER_BUYER", "seller",
-                    "S-1", {"p_value": 0.05})]
+    weak = [
+        Finding(
+            "SELLER_CLAIM_RATE_HIGH", "", 0.72, "CLAIM_ABUSE", "seller", "S-1", {"p_value": 0.003}
+        ),
+        Finding(
+            "COLLUSION_SELLER_BUYER",
+            "",
+            0.3,
+            "COLLUSION_SELLER_BUYER",
+            "seller",
+            "S-1",
+            {"p_value": 0.05},
+        ),
+    ]
     assert band_of(combine([f.contribution for f in weak])) is FraudBand.HIGH
     assert combined_p(weak) > T.alpha_high
-    strong = [Finding("A", "", 0.75, "P", "seller", "S-1", {"p_value": 3e-4}),
-              Finding("B", "", 0.75, "P", "seller", "S-1", {"p_value": 3e-4})]
+    strong = [
+        Finding("A", "", 0.75, "P", "seller", "S-1", {"p_value": 3e-4}),
+        Finding("B", "", 0.75, "P", "seller", "S-1", {"p_value": 3e-4}),
+    ]
     assert combined_p(strong) <= T.alpha_high
     assert combined_p([*weak, Finding("RULE", "", 0.35, "P", "seller", "S-1")]) == 0.0
 
@@ -380,22 +462,50 @@ def test_findings_resting_on_the_same_claims_are_not_combined_into_an_alert() ->
     # An honest seller who claimed, rightly, on both returns of a ring buyer: the two claims lift
     # its claim rate (p=0.001) and make the pair stand out (p=0.006). Fisher would take them
     # for independent evidence (p=7.8e-5); they are one piece of evidence, seen twice.
-    shared = [Finding("SELLER_CLAIM_RATE_HIGH", "", 0.65, "CLAIM_ABUSE", "seller", "S-1",
-                      {"p_value": 0.001}),
-              Finding("COLLUSION_SELLER_BUYER", "", 0.55, "COLLUSION_SELLER_BUYER", "seller",
-                      "S-1", {"p_value": 0.006})]
+    shared = [
+        Finding(
+            "SELLER_CLAIM_RATE_HIGH", "", 0.65, "CLAIM_ABUSE", "seller", "S-1", {"p_value": 0.001}
+        ),
+        Finding(
+            "COLLUSION_SELLER_BUYER",
+            "",
+            0.55,
+            "COLLUSION_SELLER_BUYER",
+            "seller",
+            "S-1",
+            {"p_value": 0.006},
+        ),
+    ]
     assert combined_p(shared) <= T.alpha_high
     assert band_of(combine([f.contribution for f in shared])) is FraudBand.HIGH
     assert combined_alert(shared, T) is None
     # One pattern's tests on different aspects of the claims do combine.
-    abuse = [Finding("SELLER_CLAIM_RATE_HIGH", "", 0.72, "CLAIM_ABUSE", "seller", "S-2",
-                     {"p_value": 3.7e-4}),
-             Finding("SELLER_MISSING_ITEM_WEIGHT_INTACT", "", 0.55, "CLAIM_ABUSE", "seller",
-                     "S-2", {"p_value": 0.007})]
+    abuse = [
+        Finding(
+            "SELLER_CLAIM_RATE_HIGH", "", 0.72, "CLAIM_ABUSE", "seller", "S-2", {"p_value": 3.7e-4}
+        ),
+        Finding(
+            "SELLER_MISSING_ITEM_WEIGHT_INTACT",
+            "",
+            0.55,
+            "CLAIM_ABUSE",
+            "seller",
+            "S-2",
+            {"p_value": 0.007},
+        ),
+    ]
     assert combined_alert([*abuse, shared[1]], T) == abuse
     # Nothing is raised again for an entity whose own finding already alerts.
-    alerting = Finding("SELLER_LATE_CLAIMS", "", 0.85, "CLAIM_ABUSE", "seller", "S-2",
-                       {"p_value": 1e-5}, alert=True)
+    alerting = Finding(
+        "SELLER_LATE_CLAIMS",
+        "",
+        0.85,
+        "CLAIM_ABUSE",
+        "seller",
+        "S-2",
+        {"p_value": 1e-5},
+        alert=True,
+    )
     assert combined_alert([*abuse, alerting], T) is None
 
 
@@ -405,8 +515,15 @@ def test_a_buyer_who_returns_only_to_one_claiming_seller_is_high_sooner() -> Non
     assert band(alone) is not FraudBand.HIGH
     # ... but every one of the buyer's returns went to a seller with 2 % of the network's.
     loyal = collusion.seller_buyer_findings(
-        "S-1", "B-1", 3, 3, 800, 20_000, T,
-        loyalty=collusion.Loyalty(pair_delivered=3, buyer_delivered=3, seller_share=0.02))
+        "S-1",
+        "B-1",
+        3,
+        3,
+        800,
+        20_000,
+        T,
+        loyalty=collusion.Loyalty(pair_delivered=3, buyer_delivered=3, seller_share=0.02),
+    )
     assert band(loyal) is FraudBand.HIGH and loyal[0].alert
     assert loyal[0].numbers["p_concentration"] < 1e-3
 
@@ -423,8 +540,9 @@ def test_a_loyal_buyer_without_unusual_claims_gains_nothing_from_loyalty() -> No
 
 def test_a_claimed_buyer_who_also_shops_elsewhere_gains_nothing_from_loyalty() -> None:
     spread = collusion.Loyalty(pair_delivered=2, buyer_delivered=3, seller_share=0.06)
-    with_loyalty = collusion.seller_buyer_findings("S-1", "B-4", 2, 2, 800, 20_000, T,
-                                                   loyalty=spread)
+    with_loyalty = collusion.seller_buyer_findings(
+        "S-1", "B-4", 2, 2, 800, 20_000, T, loyalty=spread
+    )
     without = collusion.seller_buyer_findings("S-1", "B-4", 2, 2, 800, 20_000, T)
     assert with_loyalty[0].numbers["p_value"] == without[0].numbers["p_value"]
 

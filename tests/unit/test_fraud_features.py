@@ -35,25 +35,48 @@ def facts() -> ReturnFacts:
 
 def ret() -> ReturnInitiated:
     return ReturnInitiated(
-        return_id="R-1", order_id="O-1", seller_id="S-1", buyer_id="B-1", category="fashion",
-        item_value=1_500_000, qc_required=True, partner_id="swiftship", awb="A-1",
-        initiated_at=T0, buyer_contact_hash="c" * 64, buyer_address_hash="a" * 64,
+        return_id="R-1",
+        order_id="O-1",
+        seller_id="S-1",
+        buyer_id="B-1",
+        category="fashion",
+        item_value=1_500_000,
+        qc_required=True,
+        partner_id="swiftship",
+        awb="A-1",
+        initiated_at=T0,
+        buyer_contact_hash="c" * 64,
+        buyer_address_hash="a" * 64,
     )
 
 
 def scan(kind: ShipmentEventType, at: datetime, weight: int | None = None) -> ReturnShipmentEvent:
     return ReturnShipmentEvent(
-        event_id=uuid4(), partner_id="swiftship", partner_event_id=str(uuid4()), return_id="R-1",
-        awb="A-1", event_type=kind, occurred_at=at, hub_id="H-1", agent_id="AG-1",
-        weight_g=weight, raw_ref="raw",
+        event_id=uuid4(),
+        partner_id="swiftship",
+        partner_event_id=str(uuid4()),
+        return_id="R-1",
+        awb="A-1",
+        event_type=kind,
+        occurred_at=at,
+        hub_id="H-1",
+        agent_id="AG-1",
+        weight_g=weight,
+        raw_ref="raw",
     )
 
 
 def claim(kind: ClaimType, at: datetime) -> SellerEscalationFiled:
     return SellerEscalationFiled(
-        escalation_id="ESC-1", return_id="R-1", seller_id="S-1", claim_type=kind,
-        claimed_amount=1_500_000, description="x", channel=EscalationChannel.PORTAL,
-        filed_at=at, filed_by="portal",
+        escalation_id="ESC-1",
+        return_id="R-1",
+        seller_id="S-1",
+        claim_type=kind,
+        claimed_amount=1_500_000,
+        description="x",
+        channel=EscalationChannel.PORTAL,
+        filed_at=at,
+        filed_by="portal",
     )
 
 
@@ -68,11 +91,16 @@ def test_a_journey_counts_in_event_time_for_every_entity_and_peer_group() -> Non
     f, inc = facts(), Increments()
     record_return(f, ret(), inc)
     assert inc.identities == [("contact", "c" * 64, "B-1"), ("address", "a" * 64, "B-1")]
-    record_scan(f, scan(ShipmentEventType.QC_PASSED, T0 + timedelta(days=1), 1000), inc,
-                high_value=1_000_000)
+    record_scan(
+        f,
+        scan(ShipmentEventType.QC_PASSED, T0 + timedelta(days=1), 1000),
+        inc,
+        high_value=1_000_000,
+    )
     delivered_at = T0 + timedelta(days=3)
-    ended = record_scan(f, scan(ShipmentEventType.DELIVERED_TO_SELLER, delivered_at, 600), inc,
-                        high_value=1_000_000)
+    ended = record_scan(
+        f, scan(ShipmentEventType.DELIVERED_TO_SELLER, delivered_at, 600), inc, high_value=1_000_000
+    )
     assert ended and f.incident  # 600 g of 1000 g arrived: a weight drop
     d = delivered_at.date()
     c = inc.counts
@@ -89,8 +117,9 @@ def test_a_second_terminal_scan_counts_nothing() -> None:
     record_return(f, ret(), inc)
     record_scan(f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0, 500), inc, high_value=1)
     before = dict(inc.counts)
-    assert not record_scan(f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0, 500), inc,
-                           high_value=1)
+    assert not record_scan(
+        f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0, 500), inc, high_value=1
+    )
     assert dict(inc.counts) == before
 
 
@@ -98,11 +127,21 @@ def test_a_claim_is_counted_once_per_return_with_its_red_flags() -> None:
     f, inc = facts(), Increments()
     record_return(f, ret(), inc)
     record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, high_value=1_000_000)
-    record_scan(f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 995),
-                inc, high_value=1_000_000)
+    record_scan(
+        f,
+        scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 995),
+        inc,
+        high_value=1_000_000,
+    )
     filed = T0 + timedelta(days=2, hours=160)
-    assert record_claim(f, claim(ClaimType.MISSING_ITEM, filed), inc, high_value=1_000_000,
-                        window_h=168, late_margin_h=12)
+    assert record_claim(
+        f,
+        claim(ClaimType.MISSING_ITEM, filed),
+        inc,
+        high_value=1_000_000,
+        window_h=168,
+        late_margin_h=12,
+    )
     d = filed.date()
     c = inc.counts
     assert c[("seller", "S-1", "claims", d)] == 1
@@ -113,8 +152,14 @@ def test_a_claim_is_counted_once_per_return_with_its_red_flags() -> None:
     assert ("agent", "AG-1", "qc_contradictions", d) not in c
     assert inc.pairs[("agent_buyer", "AG-1", "B-1", "disputed")] == 1
     inc2 = Increments()
-    assert not record_claim(f, claim(ClaimType.DAMAGED, filed), inc2, high_value=1_000_000,
-                            window_h=168, late_margin_h=12)
+    assert not record_claim(
+        f,
+        claim(ClaimType.DAMAGED, filed),
+        inc2,
+        high_value=1_000_000,
+        window_h=168,
+        late_margin_h=12,
+    )
     assert not inc2.counts
 
 
@@ -122,11 +167,21 @@ def test_a_wrong_item_after_a_qc_pass_contradicts_the_agent_and_hub() -> None:
     f, inc = facts(), Increments()
     record_return(f, ret(), inc)
     record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, high_value=1_000_000)
-    record_scan(f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 995),
-                inc, high_value=1_000_000)
+    record_scan(
+        f,
+        scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 995),
+        inc,
+        high_value=1_000_000,
+    )
     filed = T0 + timedelta(days=3)
-    assert record_claim(f, claim(ClaimType.WRONG_ITEM, filed), inc, high_value=1_000_000,
-                        window_h=168, late_margin_h=12)
+    assert record_claim(
+        f,
+        claim(ClaimType.WRONG_ITEM, filed),
+        inc,
+        high_value=1_000_000,
+        window_h=168,
+        late_margin_h=12,
+    )
     d = filed.date()
     assert inc.counts[("agent", "AG-1", "qc_contradictions", d)] == 1
     assert inc.counts[("hub_agent", f"{f.qc_hub_id}|AG-1", "qc_contradictions", d)] == 1
@@ -134,8 +189,9 @@ def test_a_wrong_item_after_a_qc_pass_contradicts_the_agent_and_hub() -> None:
 
 def test_event_time_is_the_facts_own_time() -> None:
     assert event_time(claim(ClaimType.DAMAGED, T0)) == T0
-    assert event_time(scan(ShipmentEventType.PICKED_UP, T0 + timedelta(hours=1))) == \
-        T0 + timedelta(hours=1)
+    assert event_time(scan(ShipmentEventType.PICKED_UP, T0 + timedelta(hours=1))) == T0 + timedelta(
+        hours=1
+    )
     assert event_time(ret()) == T0
 
 
@@ -151,8 +207,14 @@ def test_manual_watchlist_raises_the_band_by_one() -> None:
 
 
 def test_precision_from_labels() -> None:
-    fig = precision_of([("confirmed_fraud", True), ("legitimate", True), ("confirmed_fraud", False),
-                        ("legitimate", False)])
+    fig = precision_of(
+        [
+            ("confirmed_fraud", True),
+            ("legitimate", True),
+            ("confirmed_fraud", False),
+            ("legitimate", False),
+        ]
+    )
     assert (fig.flagged, fig.true_positives, fig.false_positives) == (2, 1, 1)
     assert fig.precision == 0.5 and fig.recall == 0.5
     assert precision_of([]).precision is None
@@ -162,8 +224,14 @@ def test_a_claim_on_a_parcel_that_never_arrived_stays_out_of_the_seller_claim_ra
     f, inc = facts(), Increments()
     record_return(f, ret(), inc)
     record_scan(f, scan(ShipmentEventType.LOST, T0), inc, high_value=1_000_000)
-    assert record_claim(f, claim(ClaimType.NOT_RECEIVED, T0 + timedelta(days=12)), inc,
-                        high_value=1_000_000, window_h=168, late_margin_h=12)
+    assert record_claim(
+        f,
+        claim(ClaimType.NOT_RECEIVED, T0 + timedelta(days=12)),
+        inc,
+        high_value=1_000_000,
+        window_h=168,
+        late_margin_h=12,
+    )
     assert not any(k[0] == "seller" and k[2] == "claims" for k in inc.counts)
 
 
@@ -172,11 +240,21 @@ def test_a_naming_claim_on_a_parcel_that_lost_weight_does_not_name_the_buyer() -
         f, inc = facts(), Increments()
         record_return(f, ret(), inc)
         record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, high_value=1_000_000)
-        record_scan(f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2),
-                            delivered_weight), inc, high_value=1_000_000)
+        record_scan(
+            f,
+            scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), delivered_weight),
+            inc,
+            high_value=1_000_000,
+        )
         out = Increments()
-        record_claim(f, claim(ClaimType.MISSING_ITEM, T0 + timedelta(days=2, hours=5)), out,
-                     high_value=1_000_000, window_h=168, late_margin_h=12)
+        record_claim(
+            f,
+            claim(ClaimType.MISSING_ITEM, T0 + timedelta(days=2, hours=5)),
+            out,
+            high_value=1_000_000,
+            window_h=168,
+            late_margin_h=12,
+        )
         return out
 
     d = (T0 + timedelta(days=2, hours=5)).date()
@@ -197,12 +275,20 @@ def test_a_qc_passed_delivery_counts_for_its_qc_agent_and_buyer() -> None:
     f, inc = facts(), Increments()
     record_return(f, ret(), inc)
     record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, high_value=1_000_000)
-    record_scan(f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 990), inc,
-                high_value=1_000_000)
+    record_scan(
+        f,
+        scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 990),
+        inc,
+        high_value=1_000_000,
+    )
     assert inc.pairs[("qc_agent_buyer", "AG-1", "B-1", "delivered")] == 1
     g, plain = facts(), Increments()
     record_return(g, ret(), plain)
     record_scan(g, scan(ShipmentEventType.PICKED_UP, T0, 1000), plain, high_value=1_000_000)
-    record_scan(g, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 990),
-                plain, high_value=1_000_000)
+    record_scan(
+        g,
+        scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 990),
+        plain,
+        high_value=1_000_000,
+    )
     assert not any(k[0] == "qc_agent_buyer" for k in plain.pairs)

@@ -12,8 +12,16 @@ from services.fraud.settings import FraudSettings
 from shared.events import FraudBand, ReasonCode
 
 BUYER = "buyer:B-1"
-FINDING = Finding("BUYER_WRONG_USED_RATE_HIGH", "named by 6 sellers", 0.82,
-                  "WRONG_USED_RETURNS", "buyer", "B-1", {"p_value": 5e-5}, alert=True)
+FINDING = Finding(
+    "BUYER_WRONG_USED_RATE_HIGH",
+    "named by 6 sellers",
+    0.82,
+    "WRONG_USED_RETURNS",
+    "buyer",
+    "B-1",
+    {"p_value": 5e-5},
+    alert=True,
+)
 
 
 def reason(code: str, c: float, entity: str = BUYER) -> ReasonCode:
@@ -29,8 +37,10 @@ def test_the_finding_replaces_its_weaker_self_and_makes_the_event_high() -> None
 
 
 def test_carried_risk_counts_as_much_as_its_strongest_part() -> None:
-    old = [reason("HUB_RISK_ELEVATED", 0.3, "hub:H-1"), reason("SELLER_RISK_ELEVATED", 0.3,
-                                                                 "seller:S-1")]
+    old = [
+        reason("HUB_RISK_ELEVATED", 0.3, "hub:H-1"),
+        reason("SELLER_RISK_ELEVATED", 0.3, "seller:S-1"),
+    ]
     weak = Finding("X", "", 0.2, "WRONG_USED_RETURNS", "buyer", "B-1")
     score, _ = revised_score(old, weak)
     assert abs(score - (1 - 0.8 * 0.7)) < 1e-3
@@ -40,10 +50,15 @@ def test_every_pattern_but_evidence_reuse_has_events_to_revise() -> None:
     def f(pattern: str, etype: str, numbers: dict[str, str] | None = None) -> Finding:
         return Finding("C", "", 0.9, pattern, etype, "E-1", dict(numbers or {}))
 
-    for pattern, etype in (("CLAIM_ABUSE", "seller"), ("WRONG_USED_RETURNS", "buyer"),
-                           ("PILFERAGE_HUB", "hub"), ("PILFERAGE_AGENT", "agent"),
-                           ("QC_CONTRADICTION_AGENT", "agent"), ("QC_CONTRADICTION_HUB", "hub"),
-                           ("COLLUSION_SHARED_IDENTITY", "buyer")):
+    for pattern, etype in (
+        ("CLAIM_ABUSE", "seller"),
+        ("WRONG_USED_RETURNS", "buyer"),
+        ("PILFERAGE_HUB", "hub"),
+        ("PILFERAGE_AGENT", "agent"),
+        ("QC_CONTRADICTION_AGENT", "agent"),
+        ("QC_CONTRADICTION_HUB", "hub"),
+        ("COLLUSION_SHARED_IDENTITY", "buyer"),
+    ):
         assert selector_for(f(pattern, etype)) is not None, pattern
     assert selector_for(f("COLLUSION_SELLER_BUYER", "seller", {"buyer_id": "B-2"})) is not None
     assert selector_for(f("COLLUSION_AGENT_BUYER", "agent")) is None  # no buyer named
@@ -58,14 +73,31 @@ def test_an_open_alert_is_about_the_events_its_revisions_would_select() -> None:
 
     def facts(**kw: object) -> ReturnFacts:
         base: dict[str, object] = {
-            "return_id": "R-1", "seller_id": "S-1", "buyer_id": "B-1", "hubs": ["H-1", "H-2"],
-            "pickup_agent_id": "AG-1", "qc_agent_id": "AG-1", "qc_hub_id": "H-1",
-            "qc_result": "PASSED", "terminal": "DELIVERED_TO_SELLER", "incident": False,
-            "claim_type": "WRONG_ITEM", "pair_counted": True}
+            "return_id": "R-1",
+            "seller_id": "S-1",
+            "buyer_id": "B-1",
+            "hubs": ["H-1", "H-2"],
+            "pickup_agent_id": "AG-1",
+            "qc_agent_id": "AG-1",
+            "qc_hub_id": "H-1",
+            "qc_result": "PASSED",
+            "terminal": "DELIVERED_TO_SELLER",
+            "incident": False,
+            "claim_type": "WRONG_ITEM",
+            "pair_counted": True,
+        }
         return ReturnFacts(**(base | kw))
 
-    def about(pattern: str, etype: str, eid: str, f: ReturnFacts, *, buyer: str | None = None,
-              subject: str = CLAIM_TYPE, terminal: bool = False) -> bool:
+    def about(
+        pattern: str,
+        etype: str,
+        eid: str,
+        f: ReturnFacts,
+        *,
+        buyer: str | None = None,
+        subject: str = CLAIM_TYPE,
+        terminal: bool = False,
+    ) -> bool:
         return is_about(pattern, etype, eid, buyer, f, subject, terminal_scan=terminal)
 
     intact, light = facts(), facts(incident=True)

@@ -21,6 +21,7 @@ SMALL = Marketplace(days=21, sellers=30, buyers=400)
 
 def test_same_seed_same_world_and_different_seed_different_world() -> None:
     a, b, c = generate(SMALL, 7), generate(SMALL, 7), generate(SMALL, 8)
+
     def story(world: World) -> list[tuple[object, ...]]:
         return [(x.at, x.kind, x.body) for x in world.actions]
 
@@ -44,21 +45,32 @@ def test_a_perfect_detector_scores_one() -> None:
     world = generate(SMALL, 3)
     fraud_events = world.truth.fraud_events()
     rows = []
-    for kind, rid in {("escalation", a.return_id) for a in world.actions
-                      if a.kind == "escalation"} | {("terminal", r) for r in world.terminal_at}:
+    for kind, rid in {
+        ("escalation", a.return_id) for a in world.actions if a.kind == "escalation"
+    } | {("terminal", r) for r in world.terminal_at}:
         planted = [p for p, evs in world.truth.events.items() if (kind, rid) in evs]
-        rows.append(AssessmentRow(
-            subject_type=("disputedesk.intake.seller_escalation_filed.v1" if kind == "escalation"
-                          else "disputedesk.intake.return_shipment_event.v1"),
-            return_id=rid, escalation_id=None,
-            band="HIGH" if (kind, rid) in fraud_events else "LOW",
-            reasons=[{"contribution": 0.9, "numbers": {"pattern": planted[0].upper()}}]
-            if planted else [],
-            event_time=world.terminal_at.get(rid) if kind == "terminal" else None,
-            assessed_at=datetime.now(UTC),
-        ))
-    alerts = [AlertRow(p.upper(), etype, eid, {}, world.truth.first_event.get((p, etype, eid)))
-              for p, ents in world.truth.entities.items() for etype, eid in ents]
+        rows.append(
+            AssessmentRow(
+                subject_type=(
+                    "disputedesk.intake.seller_escalation_filed.v1"
+                    if kind == "escalation"
+                    else "disputedesk.intake.return_shipment_event.v1"
+                ),
+                return_id=rid,
+                escalation_id=None,
+                band="HIGH" if (kind, rid) in fraud_events else "LOW",
+                reasons=[{"contribution": 0.9, "numbers": {"pattern": planted[0].upper()}}]
+                if planted
+                else [],
+                event_time=world.terminal_at.get(rid) if kind == "terminal" else None,
+                assessed_at=datetime.now(UTC),
+            )
+        )
+    alerts = [
+        AlertRow(p.upper(), etype, eid, {}, world.truth.first_event.get((p, etype, eid)))
+        for p, ents in world.truth.entities.items()
+        for etype, eid in ents
+    ]
     table = score_world(world, rows, alerts)
     for p in PATTERNS:
         assert table[p]["event_recall"] == 1.0, p
@@ -70,19 +82,46 @@ def test_a_perfect_detector_scores_one() -> None:
 def test_an_event_counts_by_its_latest_revision_and_by_decision_within_the_horizon() -> None:
     world = generate(SMALL, 3)
     claims = [a for a in world.actions if a.kind == "escalation"]
-    planted = {rid: p for p, evs in world.truth.events.items() for kind, rid in evs
-               if kind == "escalation"}
+    planted = {
+        rid: p for p, evs in world.truth.events.items() for kind, rid in evs if kind == "escalation"
+    }
 
     def rows(revised_after: timedelta) -> list[AssessmentRow]:
         # LOW on arrival; planted claims re-assessed HIGH by an alert `revised_after` later.
-        out = [AssessmentRow("disputedesk.intake.seller_escalation_filed.v1", a.return_id, None,
-                             "LOW", [], a.at, datetime.now(UTC)) for a in claims]
-        out += [AssessmentRow(
-            "disputedesk.intake.seller_escalation_filed.v1", a.return_id, None, "HIGH",
-            [{"contribution": 0.9, "numbers": {
-                "pattern": planted[a.return_id].upper(),
-                "revised_on_event_time": (a.at + revised_after).isoformat()}}],
-            a.at, datetime.now(UTC), revision=1) for a in claims if a.return_id in planted]
+        out = [
+            AssessmentRow(
+                "disputedesk.intake.seller_escalation_filed.v1",
+                a.return_id,
+                None,
+                "LOW",
+                [],
+                a.at,
+                datetime.now(UTC),
+            )
+            for a in claims
+        ]
+        out += [
+            AssessmentRow(
+                "disputedesk.intake.seller_escalation_filed.v1",
+                a.return_id,
+                None,
+                "HIGH",
+                [
+                    {
+                        "contribution": 0.9,
+                        "numbers": {
+                            "pattern": planted[a.return_id].upper(),
+                            "revised_on_event_time": (a.at + revised_after).isoformat(),
+                        },
+                    }
+                ],
+                a.at,
+                datetime.now(UTC),
+                revision=1,
+            )
+            for a in claims
+            if a.return_id in planted
+        ]
         return out
 
     in_time = score_world(world, rows(timedelta(days=2)), [])
@@ -100,8 +139,7 @@ def test_an_event_counts_by_its_latest_revision_and_by_decision_within_the_horiz
         assert late[p]["event_recall_by_decision"] == 0.0, p
         assert late[p]["event_precision_by_decision"] is None, p
         # With no alert at all, every miss by decision is a fraudster never found.
-        assert (late[p]["events_missed_by_decision"]["never_alerted"]
-                == late[p]["events_planted"]), p
+        assert late[p]["events_missed_by_decision"]["never_alerted"] == late[p]["events_planted"], p
         assert sum(late[p]["events_missed"].values()) == 0, p
 
 
@@ -115,13 +153,19 @@ def test_a_missed_event_is_told_by_its_fraudsters_first_alert() -> None:
     }
     alerted = {seller: t0 + timedelta(days=9)}  # R-1 came 9 days before it: too early
     assert missed_by_cause(set(parties), parties, alerted) == {
-        "before_alert_horizon": 1, "never_alerted": 1, "otherwise": 1}
+        "before_alert_horizon": 1,
+        "never_alerted": 1,
+        "otherwise": 1,
+    }
     alerted = {seller: t0 + timedelta(days=6)}  # within the horizon: R-1 should have been HIGH
     assert missed_by_cause(set(parties), parties, alerted)["otherwise"] == 2
     # Judged by the latest band, an event is never too early for its alert's revisions.
     alerted = {seller: t0 + timedelta(days=9)}
     assert missed_by_cause(set(parties), parties, alerted, horizon=None) == {
-        "before_alert_horizon": 0, "never_alerted": 1, "otherwise": 2}
+        "before_alert_horizon": 0,
+        "never_alerted": 1,
+        "otherwise": 2,
+    }
 
 
 def test_direct_scoring_sees_the_events_intake_would_publish() -> None:
@@ -130,14 +174,21 @@ def test_direct_scoring_sees_the_events_intake_would_publish() -> None:
     assert len({event_id for event_id, _ in events}) == len(events)
     by_kind = {type(payload).__name__ for _, payload in events}
     assert by_kind == {"ReturnInitiated", "ReturnShipmentEvent", "SellerEscalationFiled"}
-    scan = next((a, p) for (_, p), a in zip(events, world.actions, strict=True)
-                if isinstance(p, ReturnShipmentEvent) and a.body.get("weight_g")
-                and a.partner_format != "desipost")
+    scan = next(
+        (a, p)
+        for (_, p), a in zip(events, world.actions, strict=True)
+        if isinstance(p, ReturnShipmentEvent)
+        and a.body.get("weight_g")
+        and a.partner_format != "desipost"
+    )
     assert scan[1].weight_g == scan[0].body["weight_g"]
     assert scan[1].hub_id == scan[0].body["hub"] and scan[1].agent_id == scan[0].body["agent"]
     assert scan[1].partner_id == scan[0].partner_id
     # desipost never names the agent, so its canonical events carry none.
-    assert all(p.agent_id is None for (_, p), a in zip(events, world.actions, strict=True)
-               if isinstance(p, ReturnShipmentEvent) and a.partner_format == "desipost")
+    assert all(
+        p.agent_id is None
+        for (_, p), a in zip(events, world.actions, strict=True)
+        if isinstance(p, ReturnShipmentEvent) and a.partner_format == "desipost"
+    )
     claim = next(p for _, p in events if isinstance(p, SellerEscalationFiled))
     assert claim.filed_at.tzinfo is not None and claim.evidence

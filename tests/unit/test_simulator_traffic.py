@@ -46,10 +46,13 @@ def _verify_and_parse(send: Send, sent_at: int = SENT_AT, arrives: int | None = 
     assert path == f"/v1/webhooks/{send.partner_id}"
     adapter = ADAPTERS[send.message.partner_format]
     lowered = {k.lower(): v for k, v in headers.items()}
-    adapter.authenticate(headers=lowered, body=body,
-                         credentials=CREDENTIALS[send.message.partner_format],
-                         now=datetime.fromtimestamp(arrives or sent_at + 5, UTC),
-                         tolerance_s=300)
+    adapter.authenticate(
+        headers=lowered,
+        body=body,
+        credentials=CREDENTIALS[send.message.partner_format],
+        now=datetime.fromtimestamp(arrives or sent_at + 5, UTC),
+        tolerance_s=300,
+    )
     scans = adapter.parse(headers=lowered, body=body)
     assert all(s.event_type is not None for s in scans)
     return [s.partner_event_id for s in scans]
@@ -100,8 +103,9 @@ def test_desipost_snapshots_are_cumulative_and_new_scans_counted_once(plan: list
 
 
 def test_a_redelivery_is_the_same_message_id_and_bytes(plan: list[Send]) -> None:
-    originals = {s.message.message_id: s for s in plan
-                 if s.message is not None and not s.redelivery}
+    originals = {
+        s.message.message_id: s for s in plan if s.message is not None and not s.redelivery
+    }
     again = [s for s in plan if s.redelivery]
     assert {s.partner_id for s in again} == {"swiftship", "rapidroute", "desipost"}
     for s in again:
@@ -117,10 +121,16 @@ def test_out_of_order_scans_are_sent_after_the_scan_that_followed_them(plan: lis
         if send.kind == "webhook" and send.partner_id == "swiftship" and not send.redelivery:
             assert send.message is not None
             index = int(send.message.message_id.rsplit("_", 1)[1])
-            later = [s for s in plan if s.kind == "webhook" and s.partner_id == "swiftship"
-                     and s.message is not None and not s.redelivery
-                     and s.return_ids == send.return_ids
-                     and int(s.message.message_id.rsplit("_", 1)[1]) == index + 1]
+            later = [
+                s
+                for s in plan
+                if s.kind == "webhook"
+                and s.partner_id == "swiftship"
+                and s.message is not None
+                and not s.redelivery
+                and s.return_ids == send.return_ids
+                and int(s.message.message_id.rsplit("_", 1)[1]) == index + 1
+            ]
             reordered += bool(later) and later[0].at < send.at
     assert reordered > 0
 
@@ -148,7 +158,8 @@ def test_a_plain_plan_sends_exactly_the_worlds_actions() -> None:
     plan = plan_traffic(world)
     assert len(plan.sends) == len(world.actions) and plan.expected_duplicates == 0
     assert [s.kind for s in plan.sends] == [
-        "webhook" if a.kind == "scan" else a.kind for a in world.actions]
+        "webhook" if a.kind == "scan" else a.kind for a in world.actions
+    ]
 
 
 def test_agent_fraud_is_planted_only_where_scans_name_the_agent() -> None:
@@ -159,8 +170,9 @@ def test_agent_fraud_is_planted_only_where_scans_name_the_agent() -> None:
 
 
 def test_live_times_are_in_the_past_when_sent_and_keep_each_claims_delay() -> None:
-    settings = SimulationSettings(seed=3, days=10, sellers=20, buyers=300, rate=50,
-                                  traffic=MESSY, tag="w")
+    settings = SimulationSettings(
+        seed=3, days=10, sellers=20, buyers=300, rate=50, traffic=MESSY, tag="w"
+    )
     start = datetime(2026, 11, 26, 9, tzinfo=UTC)
     run = prepare(settings, wall_start=start, market=SMALL)
     cmap = run.clock_map
@@ -179,8 +191,11 @@ def test_live_times_are_in_the_past_when_sent_and_keep_each_claims_delay() -> No
             assert datetime.fromisoformat(send.body["initiated_at"]) <= cmap.wall(send.at)
     # A claim is filed (at the real time it is sent) as long after delivery as in the story.
     world = run.world
-    delivered = {a.return_id: a.at for a in world.actions
-                 if a.kind == "scan" and a.body["type"] == "DELIVERED_TO_SELLER"}
+    delivered = {
+        a.return_id: a.at
+        for a in world.actions
+        if a.kind == "scan" and a.body["type"] == "DELIVERED_TO_SELLER"
+    }
     for a in world.actions:
         if a.kind == "escalation" and a.return_id in delivered:
             filed = cmap.wall(a.at)

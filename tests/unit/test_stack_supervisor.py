@@ -101,8 +101,11 @@ def test_demo_traffic_runs_the_simulator_and_is_interrupted_to_print_its_summary
     from disputedesk.stack.supervisor import DemoTraffic
 
     traffic = DemoTraffic(
-        env={}, cwd=tmp_path, log_path=tmp_path / "logs" / "simulate.log",
-        intake_url="http://127.0.0.1:8001", credentials_file=tmp_path / "dev-credentials.env",
+        env={},
+        cwd=tmp_path,
+        log_path=tmp_path / "logs" / "simulate.log",
+        intake_url="http://127.0.0.1:8001",
+        credentials_file=tmp_path / "dev-credentials.env",
     )
     command = traffic.command("python")
     assert command[1:5] == ["-m", "disputedesk.cli", "simulate", "--demo"]

@@ -43,8 +43,14 @@ async def insert_if_none_open(session: AsyncSession, values: dict[str, Any]) -> 
 
 
 async def list_alerts(
-    session: AsyncSession, *, status: str | None, pattern: str | None, entity_type: str | None,
-    entity_id: str | None, limit: int, offset: int,
+    session: AsyncSession,
+    *,
+    status: str | None,
+    pattern: str | None,
+    entity_type: str | None,
+    entity_id: str | None,
+    limit: int,
+    offset: int,
 ) -> list[Alert]:
     q = select(Alert)
     if status:
@@ -59,9 +65,7 @@ async def list_alerts(
     return list((await session.scalars(q)).all())
 
 
-async def alerted(
-    session: AsyncSession, entity_type: str, patterns: Collection[str]
-) -> list[str]:
+async def alerted(session: AsyncSession, entity_type: str, patterns: Collection[str]) -> list[str]:
     """The entities of a type under an open (or acknowledged) alert of any of `patterns`; a
     closed alert no longer counts against its entity.
 
@@ -71,11 +75,17 @@ async def alerted(
     kept: dict[tuple[str, frozenset[str]], set[str]] = session.info.setdefault(_ALERTED, {})
     key = (entity_type, frozenset(patterns))
     if key not in kept:
-        kept[key] = set(await session.scalars(
-            select(Alert.entity_id).distinct().where(
-                Alert.entity_type == entity_type, Alert.pattern.in_(list(patterns)),
-                Alert.status.in_(OPEN_STATUSES))
-        ))
+        kept[key] = set(
+            await session.scalars(
+                select(Alert.entity_id)
+                .distinct()
+                .where(
+                    Alert.entity_type == entity_type,
+                    Alert.pattern.in_(list(patterns)),
+                    Alert.status.in_(OPEN_STATUSES),
+                )
+            )
+        )
     return sorted(kept[key])
 
 
@@ -97,8 +107,7 @@ async def clear(
     closed = await session.scalar(
         update(Alert)
         .where(Alert.alert_id == alert_id, Alert.status == "open")
-        .values(status="closed", closed_at=at,
-                evidence=Alert.evidence.op("||")(cast(why, JSONB)))
+        .values(status="closed", closed_at=at, evidence=Alert.evidence.op("||")(cast(why, JSONB)))
         .returning(Alert.alert_id)
     )
     if closed is None:

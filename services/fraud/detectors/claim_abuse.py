@@ -30,40 +30,75 @@ def claim_flags(
     """Red flags of this one claim (code, detail, contribution, numbers)."""
     flags: list[tuple[str, str, float, dict[str, float | int | str]]] = []
     if claim.claim_type == "MISSING_ITEM" and claim.weight_intact:
-        flags.append(("CLAIM_MISSING_ITEM_WEIGHT_INTACT",
-                      "MISSING_ITEM claimed but the delivered weight matches the pickup weight",
-                      0.35, {}))
+        flags.append(
+            (
+                "CLAIM_MISSING_ITEM_WEIGHT_INTACT",
+                "MISSING_ITEM claimed but the delivered weight matches the pickup weight",
+                0.35,
+                {},
+            )
+        )
     h = claim.hours_after_delivery
     if h is not None and window_h - late_margin_h <= h <= window_h:
-        flags.append(("CLAIM_FILED_AT_WINDOW_CLOSE",
-                      f"filed {h:.1f} h after delivery, window closes at {window_h:.0f} h",
-                      0.15, {"hours_after_delivery": round(h, 1)}))
+        flags.append(
+            (
+                "CLAIM_FILED_AT_WINDOW_CLOSE",
+                f"filed {h:.1f} h after delivery, window closes at {window_h:.0f} h",
+                0.15,
+                {"hours_after_delivery": round(h, 1)},
+            )
+        )
     return flags
 
 
 def _finding(code: str, test: RateTest, seller_id: str, t: Thresholds, what: str) -> Finding:
     return Finding(
-        code=code, detail=f"{what} {test.detail()}", contribution=contribution_from_p(test.p, t),
-        pattern=PATTERN, entity_type="seller", entity_id=seller_id, numbers=test.numbers(),
-        alert=test.p <= t.alpha_high, suggested_action=ACTION,
+        code=code,
+        detail=f"{what} {test.detail()}",
+        contribution=contribution_from_p(test.p, t),
+        pattern=PATTERN,
+        entity_type="seller",
+        entity_id=seller_id,
+        numbers=test.numbers(),
+        alert=test.p <= t.alpha_high,
+        suggested_action=ACTION,
     )
 
 
 # (code, what, numerator, denominator, prior rate) of each seller-level rate test.
 RATES: tuple[tuple[str, str, str, str, float], ...] = (
     ("SELLER_CLAIM_RATE_HIGH", "claim rate", "claims", "delivered", 0.05),
-    ("SELLER_HIGH_VALUE_CLAIMS", "high-value claim rate", "claims_high_value",
-     "delivered_high_value", 0.05),
-    ("SELLER_MISSING_ITEM_WEIGHT_INTACT", "share of claims MISSING_ITEM with intact weight",
-     "claims_missing_intact", "claims", 0.05),
-    ("SELLER_LATE_CLAIMS", "share of claims filed as the window closes", "claims_late", "claims",
-     0.07),
+    (
+        "SELLER_HIGH_VALUE_CLAIMS",
+        "high-value claim rate",
+        "claims_high_value",
+        "delivered_high_value",
+        0.05,
+    ),
+    (
+        "SELLER_MISSING_ITEM_WEIGHT_INTACT",
+        "share of claims MISSING_ITEM with intact weight",
+        "claims_missing_intact",
+        "claims",
+        0.05,
+    ),
+    (
+        "SELLER_LATE_CLAIMS",
+        "share of claims filed as the window closes",
+        "claims_late",
+        "claims",
+        0.07,
+    ),
 )
 
 
 def seller_findings(
-    seller_id: str, own: Mapping[str, int], category: Mapping[str, int], t: Thresholds,
-    *, peers: Mapping[str, tuple[int, int]] | None = None,
+    seller_id: str,
+    own: Mapping[str, int],
+    category: Mapping[str, int],
+    t: Thresholds,
+    *,
+    peers: Mapping[str, tuple[int, int]] | None = None,
 ) -> list[Finding]:
     """Seller-level tests; `category` totals include the seller, whose counts are taken out.
     `peers`, when given, is the robust baseline per numerator metric (count, trials) of the
@@ -75,8 +110,11 @@ def seller_findings(
         return category.get(num, 0) - own.get(num, 0), category.get(den, 0) - own.get(den, 0)
 
     tests = [
-        (code, what, rate_test(own.get(num, 0), own.get(den, 0), *peer(num, den), t,
-                               prior_rate=prior))
+        (
+            code,
+            what,
+            rate_test(own.get(num, 0), own.get(den, 0), *peer(num, den), t, prior_rate=prior),
+        )
         for code, what, num, den, prior in RATES
     ]
     out = []

@@ -32,8 +32,15 @@ class Loyalty:
 
 
 def seller_buyer_findings(
-    seller_id: str, buyer_id: str, pair_claims: int, pair_delivered: int,
-    peer_claims: int, peer_delivered: int, t: Thresholds, *, loyalty: Loyalty | None = None,
+    seller_id: str,
+    buyer_id: str,
+    pair_claims: int,
+    pair_delivered: int,
+    peer_claims: int,
+    peer_delivered: int,
+    t: Thresholds,
+    *,
+    loyalty: Loyalty | None = None,
 ) -> list[Finding]:
     """The pair's claim rate against the category's (a buyer who keeps returning to one seller
     and whose every return ends in a claim).
@@ -44,40 +51,62 @@ def seller_buyer_findings(
     (alpha_medium), they combine by Fisher's method: they are independent under the null
     (where a buyer returns, and whether its seller claims). A loyal buyer whose returns are
     not claimed, or a claimed buyer who also shops elsewhere, gets nothing from loyalty."""
-    test = rate_test(pair_claims, pair_delivered, peer_claims, peer_delivered, t,
-                     prior_rate=PRIOR_RATE)
+    test = rate_test(
+        pair_claims, pair_delivered, peer_claims, peer_delivered, t, prior_rate=PRIOR_RATE
+    )
     p = test.p
     numbers = test.numbers() | {"buyer_id": buyer_id}
     detail = f"seller's claims on buyer {buyer_id}: {test.detail()}"
     if loyalty is not None and test.p <= t.alpha_medium:
         returns = max(loyalty.buyer_delivered, loyalty.pair_delivered)
-        null = tolerance_null(loyalty.seller_share, ratio=t.tolerance_ratio,
-                              min_excess=t.min_excess)
+        null = tolerance_null(
+            loyalty.seller_share, ratio=t.tolerance_ratio, min_excess=t.min_excess
+        )
         p_loyal = binomial_sf(loyalty.pair_delivered, returns, null)
         if p_loyal <= t.alpha_medium:
             p = min(p, fisher_combined([test.p, p_loyal]))
-        numbers |= {"p_claims": numbers["p_value"], "p_value": float(f"{p:.3g}"),
-                    "buyer_returns": returns, "returns_to_seller": loyalty.pair_delivered,
-                    "seller_share": round(loyalty.seller_share, 4),
-                    "p_concentration": float(f"{p_loyal:.3g}")}
-        detail += (f"; {loyalty.pair_delivered} of the buyer's {returns} returns went to this "
-                   f"seller (share {loyalty.seller_share:.3f}, p={fmt_p(p_loyal)}); "
-                   f"combined p={fmt_p(p)}")
+        numbers |= {
+            "p_claims": numbers["p_value"],
+            "p_value": float(f"{p:.3g}"),
+            "buyer_returns": returns,
+            "returns_to_seller": loyalty.pair_delivered,
+            "seller_share": round(loyalty.seller_share, 4),
+            "p_concentration": float(f"{p_loyal:.3g}"),
+        }
+        detail += (
+            f"; {loyalty.pair_delivered} of the buyer's {returns} returns went to this "
+            f"seller (share {loyalty.seller_share:.3f}, p={fmt_p(p_loyal)}); "
+            f"combined p={fmt_p(p)}"
+        )
     c = contribution_from_p(p, t)
     if c <= 0:
         return []
-    return [Finding(
-        code="COLLUSION_SELLER_BUYER", detail=detail,
-        contribution=c, pattern="COLLUSION_SELLER_BUYER", entity_type="seller",
-        entity_id=seller_id, numbers=numbers, alert=p <= t.alpha_high,
-        suggested_action="Freeze payouts between this seller and buyer; check order history.",
-    )]
+    return [
+        Finding(
+            code="COLLUSION_SELLER_BUYER",
+            detail=detail,
+            contribution=c,
+            pattern="COLLUSION_SELLER_BUYER",
+            entity_type="seller",
+            entity_id=seller_id,
+            numbers=numbers,
+            alert=p <= t.alpha_high,
+            suggested_action="Freeze payouts between this seller and buyer; check order history.",
+        )
+    ]
 
 
 def agent_buyer_findings(
-    agent_id: str, buyer_id: str, pair_disputed: int, pair_handled: int,
-    peer_disputed: int, peer_handled: int, t: Thresholds,
-    *, buyer_elsewhere: tuple[int, int] | None = None, vouched: int | None = None,
+    agent_id: str,
+    buyer_id: str,
+    pair_disputed: int,
+    pair_handled: int,
+    peer_disputed: int,
+    peer_handled: int,
+    t: Thresholds,
+    *,
+    buyer_elsewhere: tuple[int, int] | None = None,
+    vouched: int | None = None,
 ) -> list[Finding]:
     """The pair's dispute rate against the network's. `buyer_elsewhere` (disputed, handled) is
     the buyer's record with everyone else: a buyer whose returns are disputed whoever picks
@@ -89,27 +118,33 @@ def agent_buyer_findings(
     who vouched for none of them only carried the buyer's parcels, which is what the agent of
     the buyer's area does: a buyer abusing on their own looks the same. The finding then stays
     below HIGH and raises no alert; passing the buyer's wrong items at QC is the agent's act."""
-    test = rate_test(pair_disputed, pair_handled, peer_disputed, peer_handled, t,
-                     prior_rate=PRIOR_RATE)
+    test = rate_test(
+        pair_disputed, pair_handled, peer_disputed, peer_handled, t, prior_rate=PRIOR_RATE
+    )
     p = test.p
     numbers = test.numbers() | {"buyer_id": buyer_id}
     detail = f"agent's pickups from buyer {buyer_id} later disputed: {test.detail()}"
     if buyer_elsewhere is not None:
         k_else, n_else = buyer_elsewhere
-        vs_elsewhere = rate_test(pair_disputed, pair_handled, k_else, n_else, t,
-                                 prior_rate=test.peer)
+        vs_elsewhere = rate_test(
+            pair_disputed, pair_handled, k_else, n_else, t, prior_rate=test.peer
+        )
         p = max(p, vs_elsewhere.p)
-        numbers |= {"buyer_rate_elsewhere": round(vs_elsewhere.peer, 4),
-                    "p_vs_buyer_elsewhere": float(f"{vs_elsewhere.p:.3g}")}
-        detail += (f"; vs the buyer with other agents {vs_elsewhere.peer:.3f} "
-                   f"p={fmt_p(vs_elsewhere.p)}")
+        numbers |= {
+            "buyer_rate_elsewhere": round(vs_elsewhere.peer, 4),
+            "p_vs_buyer_elsewhere": float(f"{vs_elsewhere.p:.3g}"),
+        }
+        detail += (
+            f"; vs the buyer with other agents {vs_elsewhere.peer:.3f} p={fmt_p(vs_elsewhere.p)}"
+        )
         if k_else > 0:
             # The buyer disputes with other agents too: the agent who serves them most (their
             # area's) sees most of their disputes by that alone. Shrunk to the network, a short
             # record elsewhere would hide that; the exact two-sample test asks whether this
             # agent holds more of the buyer's disputes than of the buyer's returns.
-            p_share = hypergeometric_sf(pair_disputed, pair_handled, pair_disputed + k_else,
-                                        pair_handled + n_else)
+            p_share = hypergeometric_sf(
+                pair_disputed, pair_handled, pair_disputed + k_else, pair_handled + n_else
+            )
             p = max(p, p_share)
             numbers |= {"p_share_of_buyer_disputes": float(f"{p_share:.3g}")}
             detail += f"; share of the buyer's disputes p={fmt_p(p_share)}"
@@ -121,17 +156,33 @@ def agent_buyer_findings(
         c, alert = min(c, 0.79), False
         numbers |= {"vouched_at_qc": 0}
         detail += "; none of them passed by the agent at QC"
-    return [Finding(
-        code="COLLUSION_AGENT_BUYER", detail=detail,
-        contribution=c, pattern="COLLUSION_AGENT_BUYER", entity_type="agent",
-        entity_id=agent_id, numbers=numbers, alert=alert,
-        suggested_action="Assign a different agent to this buyer's pickups and audit past ones.",
-    )]
+    return [
+        Finding(
+            code="COLLUSION_AGENT_BUYER",
+            detail=detail,
+            contribution=c,
+            pattern="COLLUSION_AGENT_BUYER",
+            entity_type="agent",
+            entity_id=agent_id,
+            numbers=numbers,
+            alert=alert,
+            suggested_action=(
+                "Assign a different agent to this buyer's pickups and audit past ones."
+            ),
+        )
+    ]
 
 
 def shared_identity_findings(
-    hash_kind: str, hash_value: str, buyer_id: str, distinct_buyers: int,
-    claims: int, delivered: int, peer_claims: int, peer_delivered: int, t: Thresholds,
+    hash_kind: str,
+    hash_value: str,
+    buyer_id: str,
+    distinct_buyers: int,
+    claims: int,
+    delivered: int,
+    peer_claims: int,
+    peer_delivered: int,
+    t: Thresholds,
 ) -> list[Finding]:
     """Returns of all buyer accounts behind one contact/address hash, against all buyers."""
     if distinct_buyers < 2:
@@ -140,14 +191,26 @@ def shared_identity_findings(
     c = contribution_from_p(test.p, t)
     if c <= 0:
         return []
-    return [Finding(
-        code="COLLUSION_SHARED_IDENTITY",
-        detail=(f"{distinct_buyers} buyer accounts share one {hash_kind} hash; their returns "
-                f"claimed {test.detail()}"),
-        contribution=c, pattern="COLLUSION_SHARED_IDENTITY", entity_type="buyer",
-        entity_id=buyer_id,
-        numbers=test.numbers() | {"distinct_buyers": distinct_buyers, "hash_kind": hash_kind,
-                                  "hash_prefix": hash_value[:8]},
-        alert=test.p <= t.alpha_high,
-        suggested_action="Link the accounts, hold their refunds and review the sellers involved.",
-    )]
+    return [
+        Finding(
+            code="COLLUSION_SHARED_IDENTITY",
+            detail=(
+                f"{distinct_buyers} buyer accounts share one {hash_kind} hash; their returns "
+                f"claimed {test.detail()}"
+            ),
+            contribution=c,
+            pattern="COLLUSION_SHARED_IDENTITY",
+            entity_type="buyer",
+            entity_id=buyer_id,
+            numbers=test.numbers()
+            | {
+                "distinct_buyers": distinct_buyers,
+                "hash_kind": hash_kind,
+                "hash_prefix": hash_value[:8],
+            },
+            alert=test.p <= t.alpha_high,
+            suggested_action=(
+                "Link the accounts, hold their refunds and review the sellers involved."
+            ),
+        )
+    ]

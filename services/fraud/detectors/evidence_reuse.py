@@ -32,8 +32,11 @@ class EvidenceFingerprint:
         """Whether two returns are items of one order of one seller: evidence shared between
         them (the order's invoice, a photo of the whole parcel) is the order's, not reused.
         Unknown orders are never the same."""
-        return (self.order_id is not None and self.order_id == other.order_id
-                and self.seller_id == other.seller_id)
+        return (
+            self.order_id is not None
+            and self.order_id == other.order_id
+            and self.seller_id == other.seller_id
+        )
 
 
 def chance_match_rate(max_distance: int) -> float:
@@ -63,15 +66,25 @@ def reuse_findings(
                 if key in seen:
                     continue
                 seen.add(key)
-                out.append(Finding(
-                    code="EVIDENCE_REUSED_EXACT",
-                    detail=(f"sha256 {item.sha256[:12]}… already filed on {old.return_id}"
-                            + (f" by seller {old.seller_id}" if other_seller else "")),
-                    contribution=0.95 if other_seller else 0.9,
-                    pattern=PATTERN, entity_type="seller", entity_id=seller_id,
-                    numbers={"matched_return": old.return_id, "other_seller": int(other_seller)},
-                    alert=True, suggested_action=ACTION,
-                ))
+                out.append(
+                    Finding(
+                        code="EVIDENCE_REUSED_EXACT",
+                        detail=(
+                            f"sha256 {item.sha256[:12]}… already filed on {old.return_id}"
+                            + (f" by seller {old.seller_id}" if other_seller else "")
+                        ),
+                        contribution=0.95 if other_seller else 0.9,
+                        pattern=PATTERN,
+                        entity_type="seller",
+                        entity_id=seller_id,
+                        numbers={
+                            "matched_return": old.return_id,
+                            "other_seller": int(other_seller),
+                        },
+                        alert=True,
+                        suggested_action=ACTION,
+                    )
+                )
             elif item.phash is not None and old.phash is not None:
                 d = hamming64(item.phash, old.phash)
                 if d <= max_distance:
@@ -80,14 +93,24 @@ def reuse_findings(
                         continue
                     seen.add(key)
                     fa = chance_match_rate(max_distance)
-                    out.append(Finding(
-                        code="EVIDENCE_NEAR_DUPLICATE",
-                        detail=(f"image within Hamming {d} of one on {old.return_id}"
-                                f" (chance match {fa:.1e})"),
-                        contribution=0.9 if other_seller else 0.85,
-                        pattern=PATTERN, entity_type="seller", entity_id=seller_id,
-                        numbers={"hamming": d, "matched_return": old.return_id,
-                                 "chance_match": float(f"{fa:.3g}")},
-                        alert=True, suggested_action=ACTION,
-                    ))
+                    out.append(
+                        Finding(
+                            code="EVIDENCE_NEAR_DUPLICATE",
+                            detail=(
+                                f"image within Hamming {d} of one on {old.return_id}"
+                                f" (chance match {fa:.1e})"
+                            ),
+                            contribution=0.9 if other_seller else 0.85,
+                            pattern=PATTERN,
+                            entity_type="seller",
+                            entity_id=seller_id,
+                            numbers={
+                                "hamming": d,
+                                "matched_return": old.return_id,
+                                "chance_match": float(f"{fa:.3g}"),
+                            },
+                            alert=True,
+                            suggested_action=ACTION,
+                        )
+                    )
     return out

@@ -23,7 +23,9 @@ class Finding:
 
     def reason(self) -> ReasonCode:
         return ReasonCode(
-            code=self.code, detail=self.detail, contribution=round(self.contribution, 4),
+            code=self.code,
+            detail=self.detail,
+            contribution=round(self.contribution, 4),
             numbers=self.numbers,
         )
 

@@ -76,10 +76,14 @@ def pilferage_findings(
     robust = rate_test(k_rest, n_rest, peers.incidents, peers.handled, t, prior_rate=PRIOR_RATE)
     bad_day = stands_apart(worst, DayCount(n_rest, k_rest), t)
     p = max(test.p, robust.p) if bad_day else test.p
-    numbers = test.numbers() | {"p_without_worst_day": float(f"{robust.p:.3g}"),
-                                "worst_day_stands_apart": bad_day, "days": len(days)}
-    detail = (f"incident rate {test.detail()}; without worst day p={fmt_p(robust.p)}"
-              + (" (the worst day stands apart)" if bad_day else ""))
+    numbers = test.numbers() | {
+        "p_without_worst_day": float(f"{robust.p:.3g}"),
+        "worst_day_stands_apart": bad_day,
+        "days": len(days),
+    }
+    detail = f"incident rate {test.detail()}; without worst day p={fmt_p(robust.p)}" + (
+        " (the worst day stands apart)" if bad_day else ""
+    )
     if excluded is not None and excluded.handled:
         numbers |= {"excluded_handled": excluded.handled}
         detail += f"; {excluded.handled} parcels of agents standing out at the hub left out"
@@ -88,8 +92,10 @@ def pilferage_findings(
         # grows stricter as the hub's other agents gather parcels.
         vs_mates = rate_test(k, n, mates.incidents, mates.handled, t, prior_rate=PRIOR_RATE)
         p = max(p, vs_mates.p)
-        numbers |= {"hub_mates_rate": round(vs_mates.peer, 4),
-                    "p_vs_hub_mates": float(f"{vs_mates.p:.3g}")}
+        numbers |= {
+            "hub_mates_rate": round(vs_mates.peer, 4),
+            "p_vs_hub_mates": float(f"{vs_mates.p:.3g}"),
+        }
         detail += f"; vs the hub's other agents {vs_mates.peer:.3f} p={fmt_p(vs_mates.p)}"
     if baseline.handled >= min_baseline:
         # A spike against the entity's own past is the second test; either may find it, so
@@ -105,16 +111,24 @@ def pilferage_findings(
     contribution = contribution_from_p(p, t)
     if contribution <= 0:
         return []
-    return [Finding(
-        code=f"{entity_type.upper()}_PILFERAGE_RATE_HIGH", detail=detail,
-        contribution=contribution, pattern=f"{PATTERN_PREFIX}{entity_type.upper()}",
-        entity_type=entity_type, entity_id=entity_id, numbers=numbers,
-        alert=p <= t.alpha_high, suggested_action=ACTION[entity_type],
-    )]
+    return [
+        Finding(
+            code=f"{entity_type.upper()}_PILFERAGE_RATE_HIGH",
+            detail=detail,
+            contribution=contribution,
+            pattern=f"{PATTERN_PREFIX}{entity_type.upper()}",
+            entity_type=entity_type,
+            entity_id=entity_id,
+            numbers=numbers,
+            alert=p <= t.alpha_high,
+            suggested_action=ACTION[entity_type],
+        )
+    ]
 
 
-def counted(days: Mapping[date, DayCount], excluded: DayCount | None,
-            t: Thresholds) -> tuple[int, int]:
+def counted(
+    days: Mapping[date, DayCount], excluded: DayCount | None, t: Thresholds
+) -> tuple[int, int]:
     """The (incidents, handled) a sequential test weighs: the window's, less the parcels of
     agents explaining the hub (`excluded`), less the worst day when it stands apart from the
     entity's other days (one bad day is an accident, not a practice)."""
@@ -139,8 +153,9 @@ def mates_rate(mates: DayCount | None, t: Thresholds) -> float:
     return shrunk_rate(mates.incidents, mates.handled, PRIOR_RATE, t.prior_strength)
 
 
-def stands_apart(day: DayCount, other_days: DayCount, t: Thresholds, *,
-                 min_other: int = 30) -> bool:
+def stands_apart(
+    day: DayCount, other_days: DayCount, t: Thresholds, *, min_other: int = 30
+) -> bool:
     """Whether one day's incidents are significant (alpha_medium) against the same entity's
     other days. Until those hold `min_other` parcels nobody can tell, and the day is set aside
     as a possible accident."""
@@ -148,18 +163,29 @@ def stands_apart(day: DayCount, other_days: DayCount, t: Thresholds, *,
         return False
     if other_days.handled < min_other:
         return True
-    return rate_test(day.incidents, day.handled, other_days.incidents, other_days.handled, t,
-                     prior_rate=PRIOR_RATE).p <= t.alpha_medium
+    return (
+        rate_test(
+            day.incidents,
+            day.handled,
+            other_days.incidents,
+            other_days.handled,
+            t,
+            prior_rate=PRIOR_RATE,
+        ).p
+        <= t.alpha_medium
+    )
 
 
 def stands_out(agent: DayCount, mates: DayCount, t: Thresholds) -> bool:
     """An agent whose incidents are significant (alpha_medium) against its hub-mates'."""
-    return stats_stands_out(agent.incidents, agent.handled, mates.incidents, mates.handled, t,
-                            prior_rate=PRIOR_RATE)
+    return stats_stands_out(
+        agent.incidents, agent.handled, mates.incidents, mates.handled, t, prior_rate=PRIOR_RATE
+    )
 
 
 def agents_standing_out(agents: Mapping[str, DayCount], t: Thresholds) -> set[str]:
     """The agents of one hub whose incidents stand out against the hub's ordinary agents (grown
     from the lowest rates up, so several bad agents at one hub do not hide each other)."""
-    return stats_parts_standing_out({a: (c.incidents, c.handled) for a, c in agents.items()}, t,
-                                    prior_rate=PRIOR_RATE)
+    return stats_parts_standing_out(
+        {a: (c.incidents, c.handled) for a, c in agents.items()}, t, prior_rate=PRIOR_RATE
+    )

@@ -29,33 +29,51 @@ ACTION = {
 
 
 def qc_findings(
-    entity_type: str, entity_id: str, own: Mapping[str, int], peers: Mapping[str, int],
+    entity_type: str,
+    entity_id: str,
+    own: Mapping[str, int],
+    peers: Mapping[str, int],
     t: Thresholds,
 ) -> list[Finding]:
     """`peers`: the other entities' totals, the entity's own counts already left out."""
     test = rate_test(
-        own.get("qc_contradictions", 0), own.get("qc_passed", 0),
-        peers.get("qc_contradictions", 0), peers.get("qc_passed", 0), t, prior_rate=PRIOR_RATE,
+        own.get("qc_contradictions", 0),
+        own.get("qc_passed", 0),
+        peers.get("qc_contradictions", 0),
+        peers.get("qc_passed", 0),
+        t,
+        prior_rate=PRIOR_RATE,
     )
     contribution = contribution_from_p(test.p, t)
     if contribution <= 0:
         return []
-    return [Finding(
-        code=f"{entity_type.upper()}_QC_CONTRADICTION_RATE_HIGH",
-        detail=f"QC passes later contradicted by claims {test.detail()}",
-        contribution=contribution, pattern=f"{PATTERN_PREFIX}{entity_type.upper()}",
-        entity_type=entity_type, entity_id=entity_id, numbers=test.numbers(),
-        alert=test.p <= t.alpha_high, suggested_action=ACTION[entity_type],
-    )]
+    return [
+        Finding(
+            code=f"{entity_type.upper()}_QC_CONTRADICTION_RATE_HIGH",
+            detail=f"QC passes later contradicted by claims {test.detail()}",
+            contribution=contribution,
+            pattern=f"{PATTERN_PREFIX}{entity_type.upper()}",
+            entity_type=entity_type,
+            entity_id=entity_id,
+            numbers=test.numbers(),
+            alert=test.p <= t.alpha_high,
+            suggested_action=ACTION[entity_type],
+        )
+    ]
 
 
 def agents_explaining_hub(
-    at_hub: Mapping[str, tuple[int, int]], agents_baseline: tuple[int, int], t: Thresholds,
+    at_hub: Mapping[str, tuple[int, int]],
+    agents_baseline: tuple[int, int],
+    t: Thresholds,
 ) -> set[str]:
     """The agents whose (contradictions, passes) at the hub explain its excess: those standing
     out against the hub's other agents, and those standing out (alpha_medium) against the
     robust baseline of all agents."""
     base_k, base_n = agents_baseline
-    on_their_own = {a for a, (k, n) in at_hub.items()
-                    if stands_out(k, n, base_k, base_n, t, prior_rate=PRIOR_RATE)}
+    on_their_own = {
+        a
+        for a, (k, n) in at_hub.items()
+        if stands_out(k, n, base_k, base_n, t, prior_rate=PRIOR_RATE)
+    }
     return parts_standing_out(at_hub, t, prior_rate=PRIOR_RATE) | on_their_own

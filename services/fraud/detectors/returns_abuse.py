@@ -23,8 +23,12 @@ def buyer_findings(
 ) -> list[Finding]:
     """`peers`: the other buyers' totals, the buyer's own counts already left out."""
     test = rate_test(
-        own.get("named_claims", 0), own.get("delivered", 0),
-        peers.get("named_claims", 0), peers.get("delivered", 0), t, prior_rate=PRIOR_RATE,
+        own.get("named_claims", 0),
+        own.get("delivered", 0),
+        peers.get("named_claims", 0),
+        peers.get("delivered", 0),
+        t,
+        prior_rate=PRIOR_RATE,
     )
     contribution = contribution_from_p(test.p, t)
     if contribution <= 0:
@@ -34,9 +38,16 @@ def buyer_findings(
         # buyer abusing the network: keep it below HIGH.
         contribution = min(contribution, 0.79)
     numbers = test.numbers() | {"distinct_sellers": distinct_sellers}
-    return [Finding(
-        code="BUYER_WRONG_USED_RATE_HIGH",
-        detail=f"named in claims {test.detail()}, by {distinct_sellers} sellers",
-        contribution=contribution, pattern=PATTERN, entity_type="buyer", entity_id=buyer_id,
-        numbers=numbers, alert=contribution >= 0.8, suggested_action=ACTION,
-    )]
+    return [
+        Finding(
+            code="BUYER_WRONG_USED_RATE_HIGH",
+            detail=f"named in claims {test.detail()}, by {distinct_sellers} sellers",
+            contribution=contribution,
+            pattern=PATTERN,
+            entity_type="buyer",
+            entity_id=buyer_id,
+            numbers=numbers,
+            alert=contribution >= 0.8,
+            suggested_action=ACTION,
+        )
+    ]

@@ -96,14 +96,20 @@ class RateTest:
 
     def numbers(self) -> dict[str, float | int | str]:
         return {
-            "count": self.k, "trials": self.n, "rate": round(self.rate, 4),
-            "shrunk_rate": round(self.shrunk, 4), "peer_rate": round(self.peer, 4),
-            "null_rate": round(self.null, 4), "p_value": float(f"{self.p:.3g}"),
+            "count": self.k,
+            "trials": self.n,
+            "rate": round(self.rate, 4),
+            "shrunk_rate": round(self.shrunk, 4),
+            "peer_rate": round(self.peer, 4),
+            "null_rate": round(self.null, 4),
+            "p_value": float(f"{self.p:.3g}"),
         }
 
     def detail(self) -> str:
-        return (f"{self.rate:.2f} ({self.k}/{self.n}, shrunk {self.shrunk:.2f}) vs peer "
-                f"{self.peer:.3f}, p={fmt_p(self.p)}")
+        return (
+            f"{self.rate:.2f} ({self.k}/{self.n}, shrunk {self.shrunk:.2f}) vs peer "
+            f"{self.peer:.3f}, p={fmt_p(self.p)}"
+        )
 
 
 def rate_test(
@@ -115,8 +121,13 @@ def rate_test(
     null = tolerance_null(peer, ratio=t.tolerance_ratio, min_excess=t.min_excess)
     p = binomial_sf(k, n, null)
     return RateTest(
-        k=k, n=n, rate=(k / n) if n else 0.0,
-        shrunk=shrunk_rate(k, n, peer, t.prior_strength), peer=peer, null=null, p=p,
+        k=k,
+        n=n,
+        rate=(k / n) if n else 0.0,
+        shrunk=shrunk_rate(k, n, peer, t.prior_strength),
+        peer=peer,
+        null=null,
+        p=p,
     )
 
 
@@ -152,7 +163,11 @@ def robust_peer_counts(
 
 
 def robust_baseline(
-    peers: Sequence[tuple[int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 5,
+    peers: Sequence[tuple[int, int]],
+    t: Thresholds,
+    *,
+    prior_rate: float,
+    rounds: int = 5,
 ) -> RobustBaseline:
     """The pooled counts of the peers that themselves look like peers.
 
@@ -175,8 +190,9 @@ def robust_baseline(
     kept_k = kept_n = 0
     # Every live peer has n >= 1. Peers join in order of shrunk rate until they hold half of
     # all trials; of a group, as many as that takes.
-    for (k, n), m in sorted(live.items(),
-                            key=lambda c: shrunk_rate(c[0][0], c[0][1], centre, t.prior_strength)):
+    for (k, n), m in sorted(
+        live.items(), key=lambda c: shrunk_rate(c[0][0], c[0][1], centre, t.prior_strength)
+    ):
         if 2 * kept_n >= total_n:
             break
         joining = min(m, -(-(total_n - 2 * kept_n) // (2 * n)))
@@ -186,8 +202,11 @@ def robust_baseline(
     for _ in range(rounds):
         rate = peer_rate(kept_k, kept_n, prior_rate, t.prior_strength)
         null = tolerance_null(rate, ratio=t.tolerance_ratio, min_excess=t.min_excess)
-        survivors = [(k, n, m) for (k, n), m in live.items()
-                     if k == 0 or binomial_sf(k, n, null) > t.alpha_medium]
+        survivors = [
+            (k, n, m)
+            for (k, n), m in live.items()
+            if k == 0 or binomial_sf(k, n, null) > t.alpha_medium
+        ]
         if survivors == kept:
             break
         kept = survivors
@@ -210,21 +229,40 @@ def sequential_peers(
     peers = list(kept)
     spread = peer_spread(peers, prior_rate=prior_rate, max_concentration=t.max_concentration)
     for _ in range(rounds):
-        rate = peer_rate(sum(k * m for k, _, m in peers), sum(n * m for _, n, m in peers),
-                         prior_rate, t.prior_strength)
-        trimmed = [(k, n, m) for k, n, m in peers if k == 0 or sequential_test(
-            k, n, PeerSpread(rate, spread.concentration), s).log_bf < math.log(1 / s.alpha_medium)]
+        rate = peer_rate(
+            sum(k * m for k, _, m in peers),
+            sum(n * m for _, n, m in peers),
+            prior_rate,
+            t.prior_strength,
+        )
+        trimmed = [
+            (k, n, m)
+            for k, n, m in peers
+            if k == 0
+            or sequential_test(k, n, PeerSpread(rate, spread.concentration), s).log_bf
+            < math.log(1 / s.alpha_medium)
+        ]
         if len(trimmed) == len(peers):
             break
         peers = trimmed
         spread = peer_spread(peers, prior_rate=prior_rate, max_concentration=t.max_concentration)
-    rate = peer_rate(sum(k * m for k, _, m in peers), sum(n * m for _, n, m in peers),
-                     prior_rate, t.prior_strength)
+    rate = peer_rate(
+        sum(k * m for k, _, m in peers),
+        sum(n * m for _, n, m in peers),
+        prior_rate,
+        t.prior_strength,
+    )
     return PeerSpread(rate, spread.concentration)
 
 
 def stands_out(
-    k: int, n: int, mates_k: int, mates_n: int, t: Thresholds, *, prior_rate: float,
+    k: int,
+    n: int,
+    mates_k: int,
+    mates_n: int,
+    t: Thresholds,
+    *,
+    prior_rate: float,
     min_mates: int = 30,
 ) -> bool:
     """One part of a place (an agent at a hub) whose count is significant (alpha_medium) against
@@ -235,7 +273,10 @@ def stands_out(
 
 
 def parts_standing_out(
-    parts: Mapping[str, tuple[int, int]], t: Thresholds, *, prior_rate: float,
+    parts: Mapping[str, tuple[int, int]],
+    t: Thresholds,
+    *,
+    prior_rate: float,
     min_core: int = 30,
 ) -> set[str]:
     """The parts of a place (agents at a hub) that stand out against the place's ordinary parts.
@@ -269,8 +310,11 @@ def parts_standing_out(
         # against all the others together.
         worst = max(live, key=lambda name: (live[name][0], -live[name][1]))
         k, n = live[worst]
-        if k and rate_test(k, n, total_k - k, total_n - n, t,
-                           prior_rate=prior_rate).p <= t.alpha_medium:
+        if (
+            k
+            and rate_test(k, n, total_k - k, total_n - n, t, prior_rate=prior_rate).p
+            <= t.alpha_medium
+        ):
             return {worst}
         return set()
     return out
@@ -324,7 +368,10 @@ class PeerSpread:
 
 
 def peer_spread(
-    peers: Sequence[tuple[int, int, int]], *, prior_rate: float, max_concentration: float,
+    peers: Sequence[tuple[int, int, int]],
+    *,
+    prior_rate: float,
+    max_concentration: float,
     min_trials: int = 5,
 ) -> PeerSpread:
     """The Beta distribution of honest rates, from peers' (count, trials, multiplicity).
@@ -340,8 +387,11 @@ def peer_spread(
     used = [(k, n, m) for k, n, m in peers if n >= min_trials]
     # The centre is the trial-weighted median rate, not the pooled one: large fraudsters
     # among the peers would pull a pooled rate towards themselves.
-    rate = min(max(_weighted_median([(k / n, n * m) for k, n, m in used]), 1e-4), 0.5) \
-        if used else prior_rate
+    rate = (
+        min(max(_weighted_median([(k / n, n * m) for k, n, m in used]), 1e-4), 0.5)
+        if used
+        else prior_rate
+    )
     if sum(m for _, _, m in used) >= 5:
         sd = math.sqrt(rate * (1 - rate))
         z = [((k / n - rate) / (sd / math.sqrt(n)), (k, n, m)) for k, n, m in used]
@@ -405,17 +455,23 @@ class SequentialTest:
 
     def numbers(self) -> dict[str, float | int | str]:
         return {
-            "test": "sequential", "count": self.k, "trials": self.n,
+            "test": "sequential",
+            "count": self.k,
+            "trials": self.n,
             "rate": round(self.k / self.n, 4) if self.n else 0.0,
-            "peer_rate": round(self.peer, 4), "peer_concentration": round(self.concentration, 1),
-            "alternative_ratio": self.ratio, "log_bayes_factor": round(self.log_bf, 3),
+            "peer_rate": round(self.peer, 4),
+            "peer_concentration": round(self.concentration, 1),
+            "alternative_ratio": self.ratio,
+            "log_bayes_factor": round(self.log_bf, 3),
         }
 
     def detail(self) -> str:
         rate = self.k / self.n if self.n else 0.0
-        return (f"{rate:.3f} ({self.k}/{self.n}) vs peers {self.peer:.3f}: Bayes factor "
-                f"{self.bayes_factor:.3g} for {self.ratio:g}x the peers over honest spread "
-                f"(concentration {self.concentration:.0f})")
+        return (
+            f"{rate:.3f} ({self.k}/{self.n}) vs peers {self.peer:.3f}: Bayes factor "
+            f"{self.bayes_factor:.3g} for {self.ratio:g}x the peers over honest spread "
+            f"(concentration {self.concentration:.0f})"
+        )
 
 
 def sequential_test(k: int, n: int, spread: PeerSpread, s: Sequential) -> SequentialTest:
@@ -436,8 +492,9 @@ def sequential_test(k: int, n: int, spread: PeerSpread, s: Sequential) -> Sequen
     alt = k * math.log(q) + (n - k) * math.log1p(-q)
     a, b = p * spread.concentration, (1 - p) * spread.concentration
     null = _log_beta(k + a, n - k + b) - _log_beta(a, b)
-    return SequentialTest(k=k, n=n, peer=p, concentration=spread.concentration, ratio=s.ratio,
-                          log_bf=alt - null)
+    return SequentialTest(
+        k=k, n=n, peer=p, concentration=spread.concentration, ratio=s.ratio, log_bf=alt - null
+    )
 
 
 def sequential_contribution(test: SequentialTest, s: Sequential) -> float:
@@ -459,5 +516,8 @@ def hypergeometric_sf(k: int, n: int, successes: int, total: int) -> float:
     if k > hi:
         return 0.0
     whole = math.comb(total, n)
-    return min(1.0, sum(math.comb(successes, i) * math.comb(total - successes, n - i)
-                        for i in range(k, hi + 1)) / whole)
+    return min(
+        1.0,
+        sum(math.comb(successes, i) * math.comb(total - successes, n - i) for i in range(k, hi + 1))
+        / whole,
+    )

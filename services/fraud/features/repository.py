@@ -27,7 +27,8 @@ PairKey = tuple[str, str, str, str]  # kind, left, right, metric
 
 
 _FACTS_OF = select(ReturnFacts).where(
-    ReturnFacts.return_id == any_(bindparam("return_ids", type_=ARRAY(String))))
+    ReturnFacts.return_id == any_(bindparam("return_ids", type_=ARRAY(String)))
+)
 
 
 async def prefetch_facts(
@@ -68,10 +69,20 @@ def add_facts(session: AsyncSession, facts: ReturnFacts) -> None:
 # Each event's counters cost one statement of a fixed shape for any number of rows (arrays
 # unnested): compiled once and prepared once, where a multi-row VALUES of a varying length is
 # compiled again for every event.
-_COUNT_COLUMNS = (("entity_type", "varchar"), ("entity_id", "varchar"), ("metric", "varchar"),
-                  ("day", "date"), ("n", "integer"))
-_PAIR_COLUMNS = (("kind", "varchar"), ("left_id", "varchar"), ("right_id", "varchar"),
-                 ("metric", "varchar"), ("n", "integer"))
+_COUNT_COLUMNS = (
+    ("entity_type", "varchar"),
+    ("entity_id", "varchar"),
+    ("metric", "varchar"),
+    ("day", "date"),
+    ("n", "integer"),
+)
+_PAIR_COLUMNS = (
+    ("kind", "varchar"),
+    ("left_id", "varchar"),
+    ("right_id", "varchar"),
+    ("metric", "varchar"),
+    ("n", "integer"),
+)
 
 
 def _counter_upsert(table: str, columns: Sequence[tuple[str, str]]) -> TextClause:
@@ -79,21 +90,29 @@ def _counter_upsert(table: str, columns: Sequence[tuple[str, str]]) -> TextClaus
     names = ", ".join(name for name, _ in columns)
     arrays = ", ".join(f"CAST(:{name} AS {sql_type}[])" for name, sql_type in columns)
     key = ", ".join(name for name, _ in columns[:-1])
-    return text(f"INSERT INTO {table} AS c ({names}) SELECT * FROM unnest({arrays}) "
-                f"ON CONFLICT ({key}) DO UPDATE SET n = c.n + excluded.n")
+    return text(
+        f"INSERT INTO {table} AS c ({names}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET n = c.n + excluded.n"
+    )
 
 
 _ADD_COUNTS = _counter_upsert(FeatureCount.__tablename__, _COUNT_COLUMNS)
 _ADD_PAIRS = _counter_upsert(PairCount.__tablename__, _PAIR_COLUMNS)
 
 
-async def _add(session: AsyncSession, statement: TextClause,
-               columns: Sequence[tuple[str, str]], increments: Mapping[Any, int]) -> None:
+async def _add(
+    session: AsyncSession,
+    statement: TextClause,
+    columns: Sequence[tuple[str, str]],
+    increments: Mapping[Any, int],
+) -> None:
     rows = [(*key, n) for key, n in increments.items() if n]
     if rows:
         arrays = zip(*rows, strict=True)  # one array per column
-        await session.execute(statement, {
-            name: list(values) for (name, _), values in zip(columns, arrays, strict=True)})
+        await session.execute(
+            statement,
+            {name: list(values) for (name, _), values in zip(columns, arrays, strict=True)},
+        )
 
 
 async def add_counts(session: AsyncSession, increments: Mapping[CountKey, int]) -> None:
@@ -137,30 +156,40 @@ def _entity_arrays(keys: Sequence[Entity]) -> dict[str, list[str]]:
 
 
 async def window_totals(
-    session: AsyncSession, entities: Iterable[Entity], metrics: Sequence[str], since: date,
+    session: AsyncSession,
+    entities: Iterable[Entity],
+    metrics: Sequence[str],
+    since: date,
     until: date,
 ) -> dict[Entity, dict[str, int]]:
     keys = list(set(entities))
     out: dict[Entity, dict[str, int]] = {k: {} for k in keys}
     if not keys:
         return out
-    rows = await session.execute(_WINDOW_TOTALS, {
-        **_entity_arrays(keys), "metrics": list(metrics), "since": since, "until": until})
+    rows = await session.execute(
+        _WINDOW_TOTALS,
+        {**_entity_arrays(keys), "metrics": list(metrics), "since": since, "until": until},
+    )
     for t, i, m, n in rows:
         out[(t, i)][m] = int(n)
     return out
 
 
 async def window_days(
-    session: AsyncSession, entities: Iterable[Entity], metrics: Sequence[str], since: date,
+    session: AsyncSession,
+    entities: Iterable[Entity],
+    metrics: Sequence[str],
+    since: date,
     until: date,
 ) -> dict[Entity, dict[date, dict[str, int]]]:
     keys = list(set(entities))
     out: dict[Entity, dict[date, dict[str, int]]] = {k: defaultdict(dict) for k in keys}
     if not keys:
         return out
-    rows = await session.execute(_WINDOW_DAYS, {
-        **_entity_arrays(keys), "metrics": list(metrics), "since": since, "until": until})
+    rows = await session.execute(
+        _WINDOW_DAYS,
+        {**_entity_arrays(keys), "metrics": list(metrics), "since": since, "until": until},
+    )
     for t, i, d, m, n in rows:
         out[(t, i)][d][m] = int(n)
     return out
@@ -174,9 +203,9 @@ async def pair_counts(
     if not keys:
         return out
     rows = await session.execute(
-        select(PairCount.kind, PairCount.left_id, PairCount.right_id, PairCount.metric,
-               PairCount.n)
-        .where(tuple_(PairCount.kind, PairCount.left_id, PairCount.right_id).in_(keys))
+        select(
+            PairCount.kind, PairCount.left_id, PairCount.right_id, PairCount.metric, PairCount.n
+        ).where(tuple_(PairCount.kind, PairCount.left_id, PairCount.right_id).in_(keys))
     )
     for k, a, b, m, n in rows:
         out[(k, a, b)][m] = int(n)
@@ -184,14 +213,24 @@ async def pair_counts(
 
 
 async def distinct_lefts(
-    session: AsyncSession, *, kind: str, right_id: str, metric: str,
+    session: AsyncSession,
+    *,
+    kind: str,
+    right_id: str,
+    metric: str,
     except_lefts: Sequence[str] = (),
 ) -> int:
     """How many distinct left entities (other than `except_lefts`) have this pair metric with
     `right_id` (e.g. how many sellers named this buyer in a claim)."""
-    stmt = select(func.count()).select_from(PairCount).where(
-        PairCount.kind == kind, PairCount.right_id == right_id, PairCount.metric == metric,
-        PairCount.n > 0,
+    stmt = (
+        select(func.count())
+        .select_from(PairCount)
+        .where(
+            PairCount.kind == kind,
+            PairCount.right_id == right_id,
+            PairCount.metric == metric,
+            PairCount.n > 0,
+        )
     )
     if except_lefts:
         stmt = stmt.where(PairCount.left_id.not_in(list(except_lefts)))
@@ -207,8 +246,11 @@ async def pair_totals_by_right(
         return {}
     rows = await session.execute(
         select(PairCount.right_id, PairCount.metric, func.sum(PairCount.n))
-        .where(PairCount.kind == kind, PairCount.left_id.in_(list(lefts)),
-               PairCount.metric.in_(list(metrics)))
+        .where(
+            PairCount.kind == kind,
+            PairCount.left_id.in_(list(lefts)),
+            PairCount.metric.in_(list(metrics)),
+        )
         .group_by(PairCount.right_id, PairCount.metric)
     )
     out: dict[str, dict[str, int]] = defaultdict(dict)
@@ -227,9 +269,9 @@ async def link_identity(session: AsyncSession, links: Sequence[tuple[str, str, s
     )
 
 
-async def buyers_sharing(session: AsyncSession, hashes: Sequence[tuple[str, str]]) -> dict[
-    tuple[str, str], int
-]:
+async def buyers_sharing(
+    session: AsyncSession, hashes: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
     if not hashes:
         return {}
     rows = await session.execute(
@@ -244,9 +286,16 @@ async def evidence_candidates(
     session: AsyncSession, *, shas: Sequence[str], phashes: Sequence[int]
 ) -> list[EvidenceFingerprintRow]:
     """Earlier evidence with the same sha256, or sharing a byte position with a perceptual hash."""
-    cols = [EvidenceFingerprintRow.b0, EvidenceFingerprintRow.b1, EvidenceFingerprintRow.b2,
-            EvidenceFingerprintRow.b3, EvidenceFingerprintRow.b4, EvidenceFingerprintRow.b5,
-            EvidenceFingerprintRow.b6, EvidenceFingerprintRow.b7]
+    cols = [
+        EvidenceFingerprintRow.b0,
+        EvidenceFingerprintRow.b1,
+        EvidenceFingerprintRow.b2,
+        EvidenceFingerprintRow.b3,
+        EvidenceFingerprintRow.b4,
+        EvidenceFingerprintRow.b5,
+        EvidenceFingerprintRow.b6,
+        EvidenceFingerprintRow.b7,
+    ]
     conditions: list[Any] = []
     if shas:
         conditions.append(EvidenceFingerprintRow.sha256.in_(list(shas)))
@@ -256,9 +305,13 @@ async def evidence_candidates(
             conditions.append(col.in_(values))
     if not conditions:
         return []
-    return list((await session.scalars(
-        select(EvidenceFingerprintRow).where(or_(*conditions)).limit(5000)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(EvidenceFingerprintRow).where(or_(*conditions)).limit(5000)
+            )
+        ).all()
+    )
 
 
 async def add_evidence(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -292,13 +345,19 @@ _TotalsKey = tuple[str, str, tuple[str, ...], date, date]
 
 def _read_totals(session: AsyncSession) -> dict[_TotalsKey, dict[str, dict[str, int]]]:
     read: dict[_TotalsKey, dict[str, dict[str, int]]] = session.info.setdefault(
-        "fraud_entity_totals", {})
+        "fraud_entity_totals", {}
+    )
     return read
 
 
 async def entity_totals(
-    session: AsyncSession, entity_type: str, metrics: Sequence[str], since: date, until: date,
-    *, id_prefix: str = "",
+    session: AsyncSession,
+    entity_type: str,
+    metrics: Sequence[str],
+    since: date,
+    until: date,
+    *,
+    id_prefix: str = "",
 ) -> dict[str, dict[str, int]]:
     """Every entity of one type (whose id starts with `id_prefix`) with its window totals: the
     peers of a robust baseline.
@@ -311,10 +370,16 @@ async def entity_totals(
     key = (entity_type, id_prefix, tuple(metrics), since, until)
     read = _read_totals(session)
     if key not in read:
-        rows = await session.execute(_ENTITY_TOTALS, {
-            "entity_type": entity_type, "pattern": _like_prefix(id_prefix),
-            "metrics": list(metrics), "since": since, "until": until,
-        })
+        rows = await session.execute(
+            _ENTITY_TOTALS,
+            {
+                "entity_type": entity_type,
+                "pattern": _like_prefix(id_prefix),
+                "metrics": list(metrics),
+                "since": since,
+                "until": until,
+            },
+        )
         totals: dict[str, dict[str, int]] = defaultdict(dict)
         for i, m, n in rows:
             totals[i][m] = int(n)
@@ -331,7 +396,11 @@ def _count_into_reads(session: AsyncSession, increments: Mapping[CountKey, int])
         if not n:
             continue
         for (t, prefix, metrics, since, until), totals in read.items():
-            if t == etype and eid.startswith(prefix) and metric in metrics and (
-                    since <= day <= until):
+            if (
+                t == etype
+                and eid.startswith(prefix)
+                and metric in metrics
+                and (since <= day <= until)
+            ):
                 row = totals.setdefault(eid, {})
                 row[metric] = row.get(metric, 0) + n

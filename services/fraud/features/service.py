@@ -23,8 +23,13 @@ NAMING_CLAIMS = frozenset({"WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"})
 # QC at pickup checks the item is the one sold and unused: a wrong or used item claimed later
 # contradicts it. A missing item does not (it can vanish in transit after a sound pickup).
 QC_CONTRADICTING_CLAIMS = frozenset({"WRONG_ITEM", "USED_ITEM"})
-TERMINAL = frozenset({ShipmentEventType.DELIVERED_TO_SELLER, ShipmentEventType.LOST,
-                      ShipmentEventType.DAMAGED_IN_TRANSIT})
+TERMINAL = frozenset(
+    {
+        ShipmentEventType.DELIVERED_TO_SELLER,
+        ShipmentEventType.LOST,
+        ShipmentEventType.DAMAGED_IN_TRANSIT,
+    }
+)
 # The network-wide peer group of each entity type, stored under this entity type.
 NETWORK = "network"
 
@@ -35,8 +40,9 @@ class Increments:
     pairs: Counter[PairKey] = field(default_factory=Counter)
     identities: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def add(self, entity_type: str, entity_id: str | None, metric: str, day: date,
-            n: int = 1) -> None:
+    def add(
+        self, entity_type: str, entity_id: str | None, metric: str, day: date, n: int = 1
+    ) -> None:
         if entity_id:
             self.counts[(entity_type, entity_id, metric, day)] += n
 
@@ -92,8 +98,7 @@ def record_scan(
     t = event.event_type
     if event.hub_id and event.hub_id not in (facts.hubs or []):
         facts.hubs = [*(facts.hubs or []), event.hub_id]
-    if t in (ShipmentEventType.PICKED_UP, ShipmentEventType.QC_PASSED,
-             ShipmentEventType.QC_FAILED):
+    if t in (ShipmentEventType.PICKED_UP, ShipmentEventType.QC_PASSED, ShipmentEventType.QC_FAILED):
         if event.agent_id and not facts.pickup_agent_id:
             facts.pickup_agent_id = event.agent_id
         if event.weight_g is not None and facts.pickup_weight_g is None:
@@ -116,8 +121,11 @@ def record_scan(
         facts.delivered_weight_g = event.weight_g
         facts.incident = bool(weight_drop(facts.pickup_weight_g, event.weight_g))
         hv = (facts.item_value or 0) >= high_value
-        for etype, eid in (("seller", facts.seller_id), ("category", facts.category),
-                           ("category_seller", category_seller(facts.category, facts.seller_id))):
+        for etype, eid in (
+            ("seller", facts.seller_id),
+            ("category", facts.category),
+            ("category_seller", category_seller(facts.category, facts.seller_id)),
+        ):
             inc.add(etype, eid, "delivered", day)
             if hv:
                 inc.add(etype, eid, "delivered_high_value", day)
@@ -159,8 +167,13 @@ def hours_after_delivery(facts: ReturnFacts, filed_at: datetime) -> float | None
 
 
 def record_claim(
-    facts: ReturnFacts, event: SellerEscalationFiled, inc: Increments, *, high_value: int,
-    window_h: float, late_margin_h: float,
+    facts: ReturnFacts,
+    event: SellerEscalationFiled,
+    inc: Increments,
+    *,
+    high_value: int,
+    window_h: float,
+    late_margin_h: float,
 ) -> bool:
     """Count the return's first claim; a later escalation on the same return is an update."""
     if facts.claimed_at is not None:
@@ -179,8 +192,11 @@ def record_claim(
     # The claim rate is per delivered return: a claim about a parcel that never arrived (lost,
     # damaged in transit) is the partner's matter and stays out of the seller's rates.
     delivered = facts.terminal == ShipmentEventType.DELIVERED_TO_SELLER.value
-    sellers_rows = (("seller", seller), ("category", facts.category),
-                    ("category_seller", category_seller(facts.category, seller)))
+    sellers_rows = (
+        ("seller", seller),
+        ("category", facts.category),
+        ("category_seller", category_seller(facts.category, seller)),
+    )
     for etype, eid in sellers_rows if delivered else ():
         inc.add(etype, eid, "claims", day)
         if hv:
@@ -210,6 +226,7 @@ def record_claim(
                 if eid:
                     inc.add(etype, eid, "qc_contradictions", day)
                     inc.add(NETWORK, etype, "qc_contradictions", day)
-            inc.add("hub_agent", hub_agent(facts.qc_hub_id, facts.qc_agent_id),
-                    "qc_contradictions", day)
+            inc.add(
+                "hub_agent", hub_agent(facts.qc_hub_id, facts.qc_agent_id), "qc_contradictions", day
+            )
     return True

@@ -13,7 +13,8 @@ def add(session: AsyncSession, label: Label) -> None:
 
 
 async def event_verdicts(session: AsyncSession) -> list[tuple[str, bool]]:
-    rows = await session.execute(text("""
+    rows = await session.execute(
+        text("""
         SELECT DISTINCT ON (l.event_id) l.verdict, (a.band = 'HIGH') AS flagged
         FROM labels l
         JOIN LATERAL (
@@ -23,13 +24,15 @@ async def event_verdicts(session: AsyncSession) -> list[tuple[str, bool]]:
         ) a ON true
         WHERE l.event_id IS NOT NULL
         ORDER BY l.event_id, l.id DESC
-    """))
+    """)
+    )
     return [(v, bool(f)) for v, f in rows]
 
 
 async def entity_verdicts(session: AsyncSession) -> list[tuple[str, bool]]:
     # An entity counts as flagged when its risk is HIGH or an alert was ever raised on it.
-    rows = await session.execute(text("""
+    rows = await session.execute(
+        text("""
         SELECT DISTINCT ON (l.entity_type, l.entity_id) l.verdict,
                (coalesce(r.band, 'LOW') = 'HIGH' OR EXISTS (
                     SELECT 1 FROM alerts x
@@ -39,5 +42,6 @@ async def entity_verdicts(session: AsyncSession) -> list[tuple[str, bool]]:
         LEFT JOIN entity_risk r ON r.entity_type = l.entity_type AND r.entity_id = l.entity_id
         WHERE l.entity_id IS NOT NULL
         ORDER BY l.entity_type, l.entity_id, l.id DESC
-    """))
+    """)
+    )
     return [(v, bool(f)) for v, f in rows]

@@ -17,7 +17,10 @@ def precision_of(pairs: Iterable[tuple[str, bool]]) -> PrecisionFigure:
         fp += int(flagged and not fraud)
         fn += int(fraud and not flagged)
     return PrecisionFigure(
-        labelled=labelled, flagged=tp + fp, true_positives=tp, false_positives=fp,
+        labelled=labelled,
+        flagged=tp + fp,
+        true_positives=tp,
+        false_positives=fp,
         precision=round(tp / (tp + fp), 4) if tp + fp else None,
         recall=round(tp / (tp + fn), 4) if tp + fn else None,
     )

@@ -68,24 +68,58 @@ def _standing_query() -> Any:
     keys = bindparam("keys", expanding=True)
 
     def row(kind: str, t: Any, i: Any, **columns: Any) -> list[Any]:
-        cols = {"score": null(), "band": null(), "source": null(), "reason": null(),
-                "evidence": null().cast(JSONB), "alert_id": null().cast(PgUUID),
-                "at": null().cast(DateTime(timezone=True))} | columns
-        return [literal(kind).label("kind"), t, i,
-                *(cols[c].label(c) for c in ("score", "band", "source", "reason", "evidence",
-                                             "alert_id", "at"))]
+        cols = {
+            "score": null(),
+            "band": null(),
+            "source": null(),
+            "reason": null(),
+            "evidence": null().cast(JSONB),
+            "alert_id": null().cast(PgUUID),
+            "at": null().cast(DateTime(timezone=True)),
+        } | columns
+        return [
+            literal(kind).label("kind"),
+            t,
+            i,
+            *(
+                cols[c].label(c)
+                for c in ("score", "band", "source", "reason", "evidence", "alert_id", "at")
+            ),
+        ]
 
-    risk_q = select(*row("risk", EntityRisk.entity_type, EntityRisk.entity_id,
-                         score=EntityRisk.score, band=EntityRisk.band)).where(
-        tuple_(EntityRisk.entity_type, EntityRisk.entity_id).in_(keys))
-    watch_q = select(*row("watch", WatchlistEntry.entity_type, WatchlistEntry.entity_id,
-                          source=WatchlistEntry.source, reason=WatchlistEntry.reason)).where(
+    risk_q = select(
+        *row(
+            "risk",
+            EntityRisk.entity_type,
+            EntityRisk.entity_id,
+            score=EntityRisk.score,
+            band=EntityRisk.band,
+        )
+    ).where(tuple_(EntityRisk.entity_type, EntityRisk.entity_id).in_(keys))
+    watch_q = select(
+        *row(
+            "watch",
+            WatchlistEntry.entity_type,
+            WatchlistEntry.entity_id,
+            source=WatchlistEntry.source,
+            reason=WatchlistEntry.reason,
+        )
+    ).where(
         WatchlistEntry.active,
-        tuple_(WatchlistEntry.entity_type, WatchlistEntry.entity_id).in_(keys))
-    alert_q = select(*row("alert", Alert.entity_type, Alert.entity_id, source=Alert.pattern,
-                          reason=Alert.summary, evidence=Alert.evidence,
-                          alert_id=Alert.alert_id, at=Alert.event_time)).where(
-        Alert.status.in_(OPEN_STATUSES), tuple_(Alert.entity_type, Alert.entity_id).in_(keys))
+        tuple_(WatchlistEntry.entity_type, WatchlistEntry.entity_id).in_(keys),
+    )
+    alert_q = select(
+        *row(
+            "alert",
+            Alert.entity_type,
+            Alert.entity_id,
+            source=Alert.pattern,
+            reason=Alert.summary,
+            evidence=Alert.evidence,
+            alert_id=Alert.alert_id,
+            at=Alert.event_time,
+        )
+    ).where(Alert.status.in_(OPEN_STATUSES), tuple_(Alert.entity_type, Alert.entity_id).in_(keys))
     return union_all(risk_q, watch_q, alert_q)
 
 
@@ -127,7 +161,8 @@ async def standing(session: AsyncSession, entities: Iterable[Key]) -> Standing:
                 known.watches[(t, i)].append(Watch(t, i, source, reason))
             else:
                 known.alerts[(t, i)].append(
-                    OpenAlert(alert_id, source, t, i, reason, evidence or {}, at))
+                    OpenAlert(alert_id, source, t, i, reason, evidence or {}, at)
+                )
         known.read.update(unread)
     ordered = sorted(keys)
     return Standing(
@@ -170,8 +205,12 @@ def remember_watch(session: AsyncSession, watch: Watch) -> None:
 _insert_risk = pg_insert(EntityRisk.__table__)
 _UPSERT_RISK = _insert_risk.on_conflict_do_update(
     index_elements=["entity_type", "entity_id"],
-    set_={"score": _insert_risk.excluded.score, "band": _insert_risk.excluded.band,
-          "reasons": _insert_risk.excluded.reasons, "as_of": _insert_risk.excluded.as_of},
+    set_={
+        "score": _insert_risk.excluded.score,
+        "band": _insert_risk.excluded.band,
+        "reasons": _insert_risk.excluded.reasons,
+        "as_of": _insert_risk.excluded.as_of,
+    },
 )
 
 
@@ -202,17 +241,26 @@ async def risks(
 async def history(
     session: AsyncSession, entity_type: str, entity_id: str, limit: int
 ) -> list[EntityRiskHistory]:
-    return list((await session.scalars(
-        select(EntityRiskHistory)
-        .where(EntityRiskHistory.entity_type == entity_type,
-               EntityRiskHistory.entity_id == entity_id)
-        .order_by(EntityRiskHistory.id.desc()).limit(limit)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(EntityRiskHistory)
+                .where(
+                    EntityRiskHistory.entity_type == entity_type,
+                    EntityRiskHistory.entity_id == entity_id,
+                )
+                .order_by(EntityRiskHistory.id.desc())
+                .limit(limit)
+            )
+        ).all()
+    )
 
 
 async def assessment_by_event(session: AsyncSession, event_id: UUID) -> Assessment | None:
     """The event's current assessment: its latest revision."""
     return await session.scalar(
-        select(Assessment).where(Assessment.subject_event_id == event_id)
-        .order_by(Assessment.revision.desc()).limit(1)
+        select(Assessment)
+        .where(Assessment.subject_event_id == event_id)
+        .order_by(Assessment.revision.desc())
+        .limit(1)
     )

@@ -53,9 +53,7 @@ class _Kept:
 
 
 # One cache per engine (weakly held: a disposed engine's cache goes with it).
-_CACHES: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], _Kept]] = (
-    weakref.WeakKeyDictionary()
-)
+_CACHES: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], _Kept]] = weakref.WeakKeyDictionary()
 
 
 def _cache_of(session: AsyncSession) -> dict[tuple[str, ...], _Kept] | None:
@@ -67,8 +65,15 @@ def _cache_of(session: AsyncSession) -> dict[tuple[str, ...], _Kept] | None:
 
 
 async def peer_baselines(
-    session: AsyncSession, *, population: tuple[str, ...], rates: list[Rate],
-    own_id: str, own: Counts, at: datetime, t: Thresholds, policy: BaselinePolicy,
+    session: AsyncSession,
+    *,
+    population: tuple[str, ...],
+    rates: list[Rate],
+    own_id: str,
+    own: Counts,
+    at: datetime,
+    t: Thresholds,
+    policy: BaselinePolicy,
     load: Callable[[], Awaitable[Mapping[str, Counts]]],
     spreads: dict[str, PeerSpread] | None = None,
 ) -> dict[str, tuple[int, int]]:
@@ -82,29 +87,44 @@ async def peer_baselines(
     cache = _cache_of(session)
     key = (*population, *(num for num, _, _ in rates))
     kept = cache.get(key) if cache is not None else None
-    if (kept is not None and kept.population >= policy.min_peers
-            and time.monotonic() - kept.wall <= policy.max_age.total_seconds()
-            and abs(at - kept.event_time) <= policy.max_drift):
+    if (
+        kept is not None
+        and kept.population >= policy.min_peers
+        and time.monotonic() - kept.wall <= policy.max_age.total_seconds()
+        and abs(at - kept.event_time) <= policy.max_drift
+    ):
         metrics.PEER_BASELINES.labels(population[0], "reused").inc()
         _spreads(spreads, kept.by_rate)
-        return {num: kept.by_rate[num].without(own.get(num, 0), own.get(den, 0), t)
-                for num, den, _ in rates}
+        return {
+            num: kept.by_rate[num].without(own.get(num, 0), own.get(den, 0), t)
+            for num, den, _ in rates
+        }
     everyone = await load()
     out: dict[str, tuple[int, int]] = {}
     if len(everyone) >= policy.min_peers and cache is not None:
         # Large: the baseline of everyone, reused by the next events; this entity comes out.
-        by_rate = {num: robust_baseline([(v.get(num, 0), v.get(den, 0))
-                                         for v in everyone.values()], t, prior_rate=prior)
-                   for num, den, prior in rates}
+        by_rate = {
+            num: robust_baseline(
+                [(v.get(num, 0), v.get(den, 0)) for v in everyone.values()], t, prior_rate=prior
+            )
+            for num, den, prior in rates
+        }
         cache[key] = _Kept(by_rate, len(everyone), time.monotonic(), at)
         _spreads(spreads, by_rate)
-        out = {num: by_rate[num].without(own.get(num, 0), own.get(den, 0), t)
-               for num, den, _ in rates}
+        out = {
+            num: by_rate[num].without(own.get(num, 0), own.get(den, 0), t) for num, den, _ in rates
+        }
     else:
         for num, den, prior in rates:
-            b = robust_baseline([(v.get(num, 0), v.get(den, 0))
-                                 for other, v in everyone.items() if other != own_id],
-                                t, prior_rate=prior)
+            b = robust_baseline(
+                [
+                    (v.get(num, 0), v.get(den, 0))
+                    for other, v in everyone.items()
+                    if other != own_id
+                ],
+                t,
+                prior_rate=prior,
+            )
             _spreads(spreads, {num: b})
             out[num] = (b.k, b.n)
     metrics.PEER_BASELINES.labels(population[0], "read").inc()

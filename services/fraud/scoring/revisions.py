@@ -73,65 +73,98 @@ def selector_for(f: Finding) -> Selector | None:
     if p == "CLAIM_ABUSE":
         # Claims on parcels that never arrived or arrived light are the partner's matter
         # (see record_claim and Assessor.claim_context).
-        return _claims(facts.seller_id == eid, facts.terminal == DELIVERED,
-                       facts.incident.is_(False))
+        return _claims(
+            facts.seller_id == eid, facts.terminal == DELIVERED, facts.incident.is_(False)
+        )
     if p == "WRONG_USED_RETURNS":
         # A naming claim on a parcel that lost weight in transit is the partner's matter
         # (see record_claim).
-        return _claims(facts.buyer_id == eid, facts.claim_type.in_(NAMING_CLAIMS),
-                       facts.incident.is_not(True))
+        return _claims(
+            facts.buyer_id == eid, facts.claim_type.in_(NAMING_CLAIMS), facts.incident.is_not(True)
+        )
     if p == "COLLUSION_SELLER_BUYER" and buyer:
         return _claims(facts.seller_id == eid, facts.buyer_id == str(buyer))
     if p == "COLLUSION_AGENT_BUYER" and buyer:
-        return _claims(facts.pickup_agent_id == eid, facts.buyer_id == str(buyer),
-                       facts.claim_type.in_(NAMING_CLAIMS))
+        return _claims(
+            facts.pickup_agent_id == eid,
+            facts.buyer_id == str(buyer),
+            facts.claim_type.in_(NAMING_CLAIMS),
+        )
     if p == "COLLUSION_SHARED_IDENTITY":
         # Every account behind the identity the buyer shares.
         kind = str(f.numbers.get("hash_kind", ""))
         mine = select(IdentityLink.hash_value).where(
-            IdentityLink.buyer_id == eid, IdentityLink.hash_kind == kind)
+            IdentityLink.buyer_id == eid, IdentityLink.hash_kind == kind
+        )
         accounts = select(IdentityLink.buyer_id).where(
-            IdentityLink.hash_kind == kind, IdentityLink.hash_value.in_(mine))
+            IdentityLink.hash_kind == kind, IdentityLink.hash_value.in_(mine)
+        )
         return _claims(facts.buyer_id.in_(accounts))
     if p.startswith("QC_CONTRADICTION_"):
         column = facts.qc_agent_id if f.entity_type == "agent" else facts.qc_hub_id
-        return _claims(column == eid, facts.qc_result == "PASSED",
-                       facts.claim_type.in_(QC_CONTRADICTING_CLAIMS))
+        return _claims(
+            column == eid,
+            facts.qc_result == "PASSED",
+            facts.claim_type.in_(QC_CONTRADICTING_CLAIMS),
+        )
     if p.startswith(pilferage.PATTERN_PREFIX):
-        where = (facts.pickup_agent_id == eid if f.entity_type == "agent"
-                 else facts.hubs.contains([eid]))
+        where = (
+            facts.pickup_agent_id == eid if f.entity_type == "agent" else facts.hubs.contains([eid])
+        )
         return Selector(SCAN_TYPE, (where, facts.incident.is_(True)))
     return None
 
 
 def is_about(
-    pattern: str, entity_type: str, entity_id: str, buyer: str | None, facts: ReturnFacts,
-    subject_type: str, *, terminal_scan: bool,
+    pattern: str,
+    entity_type: str,
+    entity_id: str,
+    buyer: str | None,
+    facts: ReturnFacts,
+    subject_type: str,
+    *,
+    terminal_scan: bool,
 ) -> bool:
     """Whether one event is among those a finding is about: `selector_for` for a single event
     already in hand (the two must agree), used for the events that follow an open alert."""
     claim = subject_type == CLAIM_TYPE and facts.claim_type is not None
     naming = facts.claim_type in NAMING_CLAIMS
     if pattern == "CLAIM_ABUSE":
-        return (claim and facts.seller_id == entity_id and facts.terminal == DELIVERED
-                and facts.incident is False)
+        return (
+            claim
+            and facts.seller_id == entity_id
+            and facts.terminal == DELIVERED
+            and facts.incident is False
+        )
     if pattern == "WRONG_USED_RETURNS":
         return claim and facts.buyer_id == entity_id and naming and facts.incident is not True
     if pattern == "COLLUSION_SELLER_BUYER":
-        return claim and buyer is not None and (facts.seller_id, facts.buyer_id) == (
-            entity_id, buyer)
+        return (
+            claim and buyer is not None and (facts.seller_id, facts.buyer_id) == (entity_id, buyer)
+        )
     if pattern == "COLLUSION_AGENT_BUYER":
-        return claim and naming and buyer is not None and (
-            facts.pickup_agent_id, facts.buyer_id) == (entity_id, buyer)
+        return (
+            claim
+            and naming
+            and buyer is not None
+            and (facts.pickup_agent_id, facts.buyer_id) == (entity_id, buyer)
+        )
     if pattern == "COLLUSION_SHARED_IDENTITY":
         return claim and facts.buyer_id == entity_id
     if pattern.startswith("QC_CONTRADICTION_"):
         qc = facts.qc_agent_id if entity_type == "agent" else facts.qc_hub_id
-        return (claim and qc == entity_id and facts.qc_result == "PASSED"
-                and facts.claim_type in QC_CONTRADICTING_CLAIMS)
+        return (
+            claim
+            and qc == entity_id
+            and facts.qc_result == "PASSED"
+            and facts.claim_type in QC_CONTRADICTING_CLAIMS
+        )
     if pattern.startswith(pilferage.PATTERN_PREFIX):
-        at = (facts.pickup_agent_id == entity_id if entity_type == "agent"
-              else entity_id in (facts.hubs or []))
+        at = (
+            facts.pickup_agent_id == entity_id
+            if entity_type == "agent"
+            else entity_id in (facts.hubs or [])
+        )
         return terminal_scan and at and facts.incident is True
     return False
 
@@ -145,8 +178,13 @@ def _latest_assessments(selector: Selector, since: datetime, until: datetime) ->
     latest = (
         select(Assessment)
         .join(facts, facts.return_id == Assessment.return_id)
-        .where(*selector.conditions, when >= since, when <= until, same_event,
-               Assessment.subject_type == selector.subject_type)
+        .where(
+            *selector.conditions,
+            when >= since,
+            when <= until,
+            same_event,
+            Assessment.subject_type == selector.subject_type,
+        )
         .order_by(Assessment.subject_event_id, Assessment.revision.desc())
         .ext(distinct_on(Assessment.subject_event_id))
         .subquery()
@@ -160,8 +198,7 @@ def revised_score(old: Sequence[ReasonCode], finding: Finding) -> tuple[float, l
     code about the same entity; risk carried from other entities counts as much as the
     strongest of it, as at first assessment (scoring.service.event_score)."""
     entity = f"{finding.entity_type}:{finding.entity_id}"
-    kept = [r for r in old
-            if not (r.code == finding.code and r.numbers.get("entity") == entity)]
+    kept = [r for r in old if not (r.code == finding.code and r.numbers.get("entity") == entity)]
     carried = [r.contribution for r in kept if r.code.endswith("_RISK_ELEVATED")]
     direct = [r.contribution for r in kept if not r.code.endswith("_RISK_ELEVATED")]
     score = combine([*direct, finding.contribution, max(carried, default=0.0)])
@@ -169,7 +206,12 @@ def revised_score(old: Sequence[ReasonCode], finding: Finding) -> tuple[float, l
 
 
 async def revise_for_alert(
-    session: AsyncSession, finding: Finding, *, alert_id: UUID, at: datetime, window: timedelta,
+    session: AsyncSession,
+    finding: Finding,
+    *,
+    alert_id: UUID,
+    at: datetime,
+    window: timedelta,
 ) -> int:
     """Publish a raised revision of each of the finding's events in the window before `at`.
     Returns how many were revised."""
@@ -180,12 +222,15 @@ async def revise_for_alert(
     await session.flush()
     rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
     why = f"re-assessed after alert on {finding.entity_type} {finding.entity_id}"
-    return sum([revise(session, row, finding, why=why, at=at, alert_id=alert_id)
-                for row in rows])
+    return sum([revise(session, row, finding, why=why, at=at, alert_id=alert_id) for row in rows])
 
 
 async def revise_claim(
-    session: AsyncSession, escalation_id: str, finding: Finding, *, at: datetime,
+    session: AsyncSession,
+    escalation_id: str,
+    finding: Finding,
+    *,
+    at: datetime,
     alert_id: UUID | None,
 ) -> bool:
     """Revise one claim's assessment with a finding about the claim itself that only a later
@@ -194,16 +239,28 @@ async def revise_claim(
     row = await session.scalar(
         select(Assessment)
         .where(Assessment.escalation_id == escalation_id, Assessment.subject_type == CLAIM_TYPE)
-        .order_by(Assessment.revision.desc()).limit(1)
+        .order_by(Assessment.revision.desc())
+        .limit(1)
     )
     if row is None:
         return False
-    return revise(session, row, finding, why="re-assessed when the earlier claim arrived",
-                  at=at, alert_id=alert_id)
+    return revise(
+        session,
+        row,
+        finding,
+        why="re-assessed when the earlier claim arrived",
+        at=at,
+        alert_id=alert_id,
+    )
 
 
 def revise(
-    session: AsyncSession, row: Assessment, finding: Finding, *, why: str, at: datetime,
+    session: AsyncSession,
+    row: Assessment,
+    finding: Finding,
+    *,
+    why: str,
+    at: datetime,
     alert_id: UUID | None,
 ) -> bool:
     """Publish the next revision of `row` with `finding` among its reasons, if that raises its
@@ -216,18 +273,35 @@ def revise(
     if _SEVERITY[band.value] <= _SEVERITY[row.band]:
         return False
     numbers = finding.numbers | {
-        "pattern": finding.pattern, "entity": f"{finding.entity_type}:{finding.entity_id}",
-        "revised_on_event_time": at.isoformat()}
+        "pattern": finding.pattern,
+        "entity": f"{finding.entity_type}:{finding.entity_id}",
+        "revised_on_event_time": at.isoformat(),
+    }
     if alert_id is not None:
         numbers["alert_id"] = str(alert_id)
-    reasons = [ReasonCode(code=finding.code, detail=f"{why}: {finding.detail}"[:500],
-                          contribution=round(finding.contribution, 4), numbers=numbers), *kept]
+    reasons = [
+        ReasonCode(
+            code=finding.code,
+            detail=f"{why}: {finding.detail}"[:500],
+            contribution=round(finding.contribution, 4),
+            numbers=numbers,
+        ),
+        *kept,
+    ]
     assessment = FraudAssessed(
-        assessment_id=uuid4(), subject_event_id=row.subject_event_id,
-        subject_type=row.subject_type, return_id=row.return_id, escalation_id=row.escalation_id,
-        entities=InvolvedEntities.model_validate(row.entities), score=score, band=band,
-        reasons=reasons, model_version=row.model_version, assessed_at=datetime.now(UTC),
-        revision=row.revision + 1, revises=row.assessment_id,
+        assessment_id=uuid4(),
+        subject_event_id=row.subject_event_id,
+        subject_type=row.subject_type,
+        return_id=row.return_id,
+        escalation_id=row.escalation_id,
+        entities=InvolvedEntities.model_validate(row.entities),
+        score=score,
+        band=band,
+        reasons=reasons,
+        model_version=row.model_version,
+        assessed_at=datetime.now(UTC),
+        revision=row.revision + 1,
+        revises=row.assessment_id,
     )
     assessments.record(session, assessment, event_time=row.event_time)
     metrics.REVISIONS.labels(finding.pattern).inc()

@@ -107,9 +107,12 @@ class ScoringConfig:
     def from_settings(cls, s: FraudSettings) -> ScoringConfig:
         return cls(
             thresholds=Thresholds(
-                alpha_high=s.alpha_high, alpha_medium=s.alpha_medium,
-                tolerance_ratio=s.tolerance_ratio, min_excess=s.min_excess,
-                prior_strength=s.prior_strength, max_concentration=s.seq_max_concentration,
+                alpha_high=s.alpha_high,
+                alpha_medium=s.alpha_medium,
+                tolerance_ratio=s.tolerance_ratio,
+                min_excess=s.min_excess,
+                prior_strength=s.prior_strength,
+                max_concentration=s.seq_max_concentration,
             ),
             long_window=timedelta(days=s.long_window_days),
             short_window=timedelta(days=s.short_window_days),
@@ -118,24 +121,29 @@ class ScoringConfig:
             claim_window_h=s.claim_window_h,
             late_margin_h=s.late_margin_h,
             phash_max_distance=s.phash_max_distance,
-            revision_cap=(None if s.revision_window_days is None
-                          else timedelta(days=s.revision_window_days)),
+            revision_cap=(
+                None if s.revision_window_days is None else timedelta(days=s.revision_window_days)
+            ),
             baselines=BaselinePolicy(
                 min_peers=s.peer_cache_min_peers,
                 max_age=timedelta(seconds=s.peer_cache_max_age_s),
                 max_drift=timedelta(hours=s.peer_cache_max_drift_h),
             ),
             sequential=Sequential(
-                ratio=s.seq_ratio, alpha=s.seq_alpha, alpha_medium=s.seq_alpha_medium,
-                clear_at=s.seq_clear_at, max_concentration=s.seq_max_concentration,
+                ratio=s.seq_ratio,
+                alpha=s.seq_alpha,
+                alpha_medium=s.seq_alpha_medium,
+                clear_at=s.seq_clear_at,
+                max_concentration=s.seq_max_concentration,
             ),
         )
 
     def revision_window(self, pattern: str) -> timedelta:
         """How far back an alert of `pattern` re-assesses its entity's events: the window its
         detector counted them over, at most `revision_cap`."""
-        counted = (self.short_window if pattern.startswith(pilferage.PATTERN_PREFIX)
-                   else self.long_window)
+        counted = (
+            self.short_window if pattern.startswith(pilferage.PATTERN_PREFIX) else self.long_window
+        )
         return counted if self.revision_cap is None else min(counted, self.revision_cap)
 
 
@@ -158,8 +166,10 @@ def event_score(scored: list[Scored]) -> float:
     strongest of them: an ordinary event of a risky seller at a flagged hub is not suspicious
     twice over, and only evidence about the event itself can make it HIGH."""
     carried = combine([s.weight for s in scored if not s.direct])
-    return combine([s.weight for s in scored if s.direct]
-                   + [min(carried, max((s.weight for s in scored if not s.direct), default=0))])
+    return combine(
+        [s.weight for s in scored if s.direct]
+        + [min(carried, max((s.weight for s in scored if not s.direct), default=0))]
+    )
 
 
 def indirect(contribution: float) -> float:
@@ -200,8 +210,9 @@ class Assessor:
 
     def add(self, findings: list[Finding], *, direct: bool) -> None:
         for f in findings:
-            self.scored.append(Scored(f, f.contribution if direct else indirect(f.contribution),
-                                      direct))
+            self.scored.append(
+                Scored(f, f.contribution if direct else indirect(f.contribution), direct)
+            )
 
     def evaluated_entity(self, entity_type: str, entity_id: str | None) -> None:
         if entity_id:
@@ -211,43 +222,89 @@ class Assessor:
         return (self.at - length).date(), self.day
 
     async def peers(
-        self, population: tuple[str, ...], rates: list[Rate], *, own_id: str, own: Counts,
+        self,
+        population: tuple[str, ...],
+        rates: list[Rate],
+        *,
+        own_id: str,
+        own: Counts,
         load: Callable[[], Awaitable[Mapping[str, Counts]]],
         spreads: dict[str, PeerSpread] | None = None,
     ) -> dict[str, tuple[int, int]]:
         """The robust baseline of each rate among the population's other members (and, into
         `spreads`, how much those peers differ)."""
         return await peer_baselines(
-            self.session, population=population, rates=rates, own_id=own_id, own=own,
-            at=self.at, t=self.t, policy=self.config.baselines, load=load, spreads=spreads)
+            self.session,
+            population=population,
+            rates=rates,
+            own_id=own_id,
+            own=own,
+            at=self.at,
+            t=self.t,
+            policy=self.config.baselines,
+            load=load,
+            spreads=spreads,
+        )
 
-    def telling(self, k: int, n: int, peers: tuple[int, int], spread: PeerSpread | None, *,
-                prior_rate: float) -> bool:
+    def telling(
+        self,
+        k: int,
+        n: int,
+        peers: tuple[int, int],
+        spread: PeerSpread | None,
+        *,
+        prior_rate: float,
+    ) -> bool:
         """Whether k of n is MEDIUM sequential evidence against peers (without recording it):
         enough to say a part explains its place's excess."""
         s = self.config.sequential
-        rate = spread.rate if spread is not None else peer_rate(*peers, prior_rate,
-                                                                self.t.prior_strength)
+        rate = (
+            spread.rate
+            if spread is not None
+            else peer_rate(*peers, prior_rate, self.t.prior_strength)
+        )
         concentration = spread.concentration if spread is not None else s.max_concentration
         test = sequential_test(k, n, PeerSpread(rate, concentration), s)
         return test.log_bf >= math.log(1 / s.alpha_medium)
 
     def sequential_test(
-        self, *, code: str, what: str, pattern: str, entity: tuple[str, str], k: int, n: int,
-        peers: tuple[int, int], spread: PeerSpread | None, prior_rate: float, action: str,
+        self,
+        *,
+        code: str,
+        what: str,
+        pattern: str,
+        entity: tuple[str, str],
+        k: int,
+        n: int,
+        peers: tuple[int, int],
+        spread: PeerSpread | None,
+        prior_rate: float,
+        action: str,
         floor_rate: float = 0.0,
     ) -> list[Finding]:
         """Run one entity's sequential test against its peers' robust rate (at least
         `floor_rate`) and their honest spread; keep the test for the clearing rule."""
         s = self.config.sequential
         # The peers' sequential baseline (moderate fraudsters left out) where it was read.
-        rate = spread.rate if spread is not None else peer_rate(*peers, prior_rate,
-                                                                self.t.prior_strength)
+        rate = (
+            spread.rate
+            if spread is not None
+            else peer_rate(*peers, prior_rate, self.t.prior_strength)
+        )
         rate = max(rate, floor_rate)
         concentration = spread.concentration if spread is not None else s.max_concentration
         test, found = sequential_findings(
-            code=code, what=what, pattern=pattern, entity_type=entity[0], entity_id=entity[1],
-            k=k, n=n, spread=PeerSpread(rate, concentration), s=s, action=action)
+            code=code,
+            what=what,
+            pattern=pattern,
+            entity_type=entity[0],
+            entity_id=entity[1],
+            k=k,
+            n=n,
+            spread=PeerSpread(rate, concentration),
+            s=s,
+            action=action,
+        )
         self.sequential[(pattern, *entity)] = test
         return found
 
@@ -268,18 +325,27 @@ class Assessor:
         at_hub: dict[str, dict[str, pilferage.DayCount]] = {}
         for hub in facts.hubs or []:
             rows = await features.entity_totals(
-                self.session, "hub_agent", ["handled", "incidents"], since, until,
-                id_prefix=f"{hub}|")
-            at_hub[hub] = {key.split("|", 1)[1]: pilferage.DayCount(
-                v.get("handled", 0), v.get("incidents", 0)) for key, v in rows.items()}
+                self.session,
+                "hub_agent",
+                ["handled", "incidents"],
+                since,
+                until,
+                id_prefix=f"{hub}|",
+            )
+            at_hub[hub] = {
+                key.split("|", 1)[1]: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
+                for key, v in rows.items()
+            }
 
         # At each hub, the agents whose incidents stand out against the hub's ordinary agents.
-        standing_out = {hub: pilferage.agents_standing_out(agents, self.t)
-                        for hub, agents in at_hub.items()}
+        standing_out = {
+            hub: pilferage.agents_standing_out(agents, self.t) for hub, agents in at_hub.items()
+        }
 
         def total(counts: list[pilferage.DayCount]) -> pilferage.DayCount:
-            return pilferage.DayCount(sum(c.handled for c in counts),
-                                      sum(c.incidents for c in counts))
+            return pilferage.DayCount(
+                sum(c.handled for c in counts), sum(c.incidents for c in counts)
+            )
 
         agent_peers: tuple[tuple[int, int], PeerSpread | None] | None = None
         for etype, eid in entities:
@@ -287,55 +353,95 @@ class Assessor:
             if etype == "agent":
                 # The hub's ordinary agents: another agent standing out at the same hub is no
                 # yardstick for this one.
-                mates = total([c for h, agents in at_hub.items() for a, c in agents.items()
-                               if a != eid and a not in standing_out[h]])
+                mates = total(
+                    [
+                        c
+                        for h, agents in at_hub.items()
+                        for a, c in agents.items()
+                        if a != eid and a not in standing_out[h]
+                    ]
+                )
             else:
                 # Agents whose own evidence against all agents is telling (MEDIUM) explain
                 # their share of the hub too: several moderately bad agents at one hub do not
                 # stand out against each other, and must not brand their hub.
                 if agent_peers is not None:
                     standing_out[eid] = standing_out.get(eid, set()) | {
-                        a for a, c in at_hub.get(eid, {}).items()
-                        if self.telling(c.incidents, c.handled, *agent_peers,
-                                        prior_rate=pilferage.PRIOR_RATE)}
-                excluded = total([c for a, c in at_hub.get(eid, {}).items()
-                                  if a in standing_out.get(eid, set())])
+                        a
+                        for a, c in at_hub.get(eid, {}).items()
+                        if self.telling(
+                            c.incidents, c.handled, *agent_peers, prior_rate=pilferage.PRIOR_RATE
+                        )
+                    }
+                excluded = total(
+                    [c for a, c in at_hub.get(eid, {}).items() if a in standing_out.get(eid, set())]
+                )
             own_days = days.get((etype, eid), {})
-            recent = {d: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
-                      for d, v in own_days.items() if d >= since}
+            recent = {
+                d: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
+                for d, v in own_days.items()
+                if d >= since
+            }
             base = [v for d, v in own_days.items() if d < since]
-            baseline = pilferage.DayCount(sum(v.get("handled", 0) for v in base),
-                                          sum(v.get("incidents", 0) for v in base))
+            baseline = pilferage.DayCount(
+                sum(v.get("handled", 0) for v in base), sum(v.get("incidents", 0) for v in base)
+            )
             # Peers are every other hub (agent) in the window, outliers left out.
             spreads: dict[str, PeerSpread] = {}
-            k, n = (await self.peers(
-                (etype, "", "short"), [("incidents", "handled", pilferage.PRIOR_RATE)],
-                own_id=eid, own={"incidents": sum(c.incidents for c in recent.values()),
-                                 "handled": sum(c.handled for c in recent.values())},
-                load=partial(features.entity_totals, self.session, etype,
-                             ["handled", "incidents"], since, until),
-                spreads=spreads,
-            ))["incidents"]
+            k, n = (
+                await self.peers(
+                    (etype, "", "short"),
+                    [("incidents", "handled", pilferage.PRIOR_RATE)],
+                    own_id=eid,
+                    own={
+                        "incidents": sum(c.incidents for c in recent.values()),
+                        "handled": sum(c.handled for c in recent.values()),
+                    },
+                    load=partial(
+                        features.entity_totals,
+                        self.session,
+                        etype,
+                        ["handled", "incidents"],
+                        since,
+                        until,
+                    ),
+                    spreads=spreads,
+                )
+            )["incidents"]
             peers = pilferage.DayCount(handled=n, incidents=k)
             if etype == "agent":
                 agent_peers = ((k, n), spreads.get("incidents"))
-            found = pilferage.pilferage_findings(etype, eid, recent, peers, baseline, self.t,
-                                                 mates=mates, excluded=excluded)
+            found = pilferage.pilferage_findings(
+                etype, eid, recent, peers, baseline, self.t, mates=mates, excluded=excluded
+            )
             own_k, own_n = pilferage.counted(recent, excluded, self.t)
             found += self.sequential_test(
-                code=f"{etype.upper()}_PILFERAGE_SEQUENTIAL", what="incident rate",
-                pattern=f"{pilferage.PATTERN_PREFIX}{etype.upper()}", entity=(etype, eid),
-                k=own_k, n=own_n, peers=(k, n), spread=spreads.get("incidents"),
-                prior_rate=pilferage.PRIOR_RATE, action=pilferage.ACTION[etype],
-                floor_rate=pilferage.mates_rate(mates, self.t))
-            found = stronger_of(found, f"{etype.upper()}_PILFERAGE_RATE_HIGH",
-                                f"{etype.upper()}_PILFERAGE_SEQUENTIAL")
+                code=f"{etype.upper()}_PILFERAGE_SEQUENTIAL",
+                what="incident rate",
+                pattern=f"{pilferage.PATTERN_PREFIX}{etype.upper()}",
+                entity=(etype, eid),
+                k=own_k,
+                n=own_n,
+                peers=(k, n),
+                spread=spreads.get("incidents"),
+                prior_rate=pilferage.PRIOR_RATE,
+                action=pilferage.ACTION[etype],
+                floor_rate=pilferage.mates_rate(mates, self.t),
+            )
+            found = stronger_of(
+                found,
+                f"{etype.upper()}_PILFERAGE_RATE_HIGH",
+                f"{etype.upper()}_PILFERAGE_SEQUENTIAL",
+            )
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=facts.incident)
 
     async def claim_context(
-        self, facts: ReturnFacts, claim_type: str, new_evidence: list[EvidenceItem],
+        self,
+        facts: ReturnFacts,
+        claim_type: str,
+        new_evidence: list[EvidenceItem],
         escalation_id: str | None,
     ) -> None:
         """Everything that bears on a claim: the seller, the buyer, their pair, the agent's QC,
@@ -358,10 +464,21 @@ class Assessor:
         for kind, value in idents:
             long_keys += [(kind, value), (NETWORK, kind)]
         totals = await features.window_totals(
-            self.session, long_keys,
-            ["delivered", "delivered_high_value", "claims", "claims_high_value",
-             "claims_missing_intact", "claims_late", "named_claims", "handled", "disputed"],
-            since, until,
+            self.session,
+            long_keys,
+            [
+                "delivered",
+                "delivered_high_value",
+                "claims",
+                "claims_high_value",
+                "claims_missing_intact",
+                "claims_late",
+                "named_claims",
+                "handled",
+                "disputed",
+            ],
+            since,
+            until,
         )
         category = totals.get(("category", facts.category or ""), {})
         peers: dict[str, tuple[int, int]] | None = None
@@ -373,25 +490,37 @@ class Assessor:
                 peers = await self.peers(
                     ("category_seller", f"{facts.category}|", "long"),
                     [(num, den, prior) for _, _, num, den, prior in claim_abuse.RATES],
-                    own_id=own_key, own=totals.get(("category_seller", own_key), {}),
+                    own_id=own_key,
+                    own=totals.get(("category_seller", own_key), {}),
                     load=partial(
-                        features.entity_totals, self.session, "category_seller",
-                        sorted({m for _, _, num, den, _ in claim_abuse.RATES
-                                for m in (num, den)}),
-                        since, until, id_prefix=f"{facts.category}|"),
-                    spreads=spreads)
-            found = claim_abuse.seller_findings(seller, totals.get(("seller", seller), {}),
-                                                category, t, peers=peers)
+                        features.entity_totals,
+                        self.session,
+                        "category_seller",
+                        sorted({m for _, _, num, den, _ in claim_abuse.RATES for m in (num, den)}),
+                        since,
+                        until,
+                        id_prefix=f"{facts.category}|",
+                    ),
+                    spreads=spreads,
+                )
+            found = claim_abuse.seller_findings(
+                seller, totals.get(("seller", seller), {}), category, t, peers=peers
+            )
             if peers is not None and own_key:
                 mine = totals.get(("category_seller", own_key), {})
                 found += self.sequential_test(
-                    code="SELLER_CLAIM_RATE_SEQUENTIAL", what="claim rate in the category",
-                    pattern=claim_abuse.PATTERN, entity=("seller", seller),
-                    k=mine.get("claims", 0), n=mine.get("delivered", 0), peers=peers["claims"],
-                    spread=spreads.get("claims"), prior_rate=claim_abuse.RATES[0][4],
-                    action=claim_abuse.ACTION)
-                found = stronger_of(found, "SELLER_CLAIM_RATE_HIGH",
-                                    "SELLER_CLAIM_RATE_SEQUENTIAL")
+                    code="SELLER_CLAIM_RATE_SEQUENTIAL",
+                    what="claim rate in the category",
+                    pattern=claim_abuse.PATTERN,
+                    entity=("seller", seller),
+                    k=mine.get("claims", 0),
+                    n=mine.get("delivered", 0),
+                    peers=peers["claims"],
+                    spread=spreads.get("claims"),
+                    prior_rate=claim_abuse.RATES[0][4],
+                    action=claim_abuse.ACTION,
+                )
+                found = stronger_of(found, "SELLER_CLAIM_RATE_HIGH", "SELLER_CLAIM_RATE_SEQUENTIAL")
             self.evaluated_entity("seller", seller)
             self.evaluated[("seller", seller)].extend(found)
             # A claim on a parcel the partner lost, damaged or delivered light has its own
@@ -401,17 +530,23 @@ class Assessor:
         # The claim's own red flags.
         drop = weight_drop(facts.pickup_weight_g, facts.delivered_weight_g)
         claim = claim_abuse.ClaimFacts(
-            claim_type=claim_type, item_value=facts.item_value,
+            claim_type=claim_type,
+            item_value=facts.item_value,
             weight_intact=None if drop is None else not drop,
-            hours_after_delivery=(hours_after_delivery(facts, facts.claimed_at)
-                                  if facts.claimed_at else None),
+            hours_after_delivery=(
+                hours_after_delivery(facts, facts.claimed_at) if facts.claimed_at else None
+            ),
             high_value=(facts.item_value or 0) >= cfg.high_value_paise,
         )
         for code, detail, c, numbers in claim_abuse.claim_flags(
             claim, window_h=cfg.claim_window_h, late_margin_h=cfg.late_margin_h
         ):
-            self.scored.append(Scored(Finding(code, detail, c, claim_abuse.PATTERN, "seller",
-                                              seller or "", numbers), c))
+            self.scored.append(
+                Scored(
+                    Finding(code, detail, c, claim_abuse.PATTERN, "seller", seller or "", numbers),
+                    c,
+                )
+            )
         pair_keys = []
         if seller and buyer:
             pair_keys.append(("seller_buyer", seller, buyer))
@@ -421,7 +556,10 @@ class Assessor:
         if buyer:
             abusers, explained = await self.explained_naming()
             distinct = await features.distinct_lefts(
-                self.session, kind="seller_buyer", right_id=buyer, metric="named",
+                self.session,
+                kind="seller_buyer",
+                right_id=buyer,
+                metric="named",
                 except_lefts=abusers,
             )
 
@@ -434,17 +572,26 @@ class Assessor:
 
             async def every_buyer() -> Mapping[str, Counts]:
                 rows = await features.entity_totals(
-                    self.session, "buyer", ["named_claims", "delivered"], since, until)
+                    self.session, "buyer", ["named_claims", "delivered"], since, until
+                )
                 return {other: unexplained(other, v) for other, v in rows.items()}
 
             own = unexplained(buyer, totals.get(("buyer", buyer), {}))
-            k, n = (await self.peers(
-                ("buyer", "", "long", "unexplained"),
-                [("named_claims", "delivered", returns_abuse.PRIOR_RATE)],
-                own_id=buyer, own=own, load=every_buyer,
-            ))["named_claims"]
+            k, n = (
+                await self.peers(
+                    ("buyer", "", "long", "unexplained"),
+                    [("named_claims", "delivered", returns_abuse.PRIOR_RATE)],
+                    own_id=buyer,
+                    own=own,
+                    load=every_buyer,
+                )
+            )["named_claims"]
             found = returns_abuse.buyer_findings(
-                buyer, own, {"named_claims": k, "delivered": n}, distinct, t,
+                buyer,
+                own,
+                {"named_claims": k, "delivered": n},
+                distinct,
+                t,
             )
             self.evaluated_entity("buyer", buyer)
             self.evaluated[("buyer", buyer)].extend(found)
@@ -457,18 +604,25 @@ class Assessor:
             # category that the abusers and rings in it drag up.
             peer_claims, peer_delivered = (peers or {}).get("claims") or (
                 category.get("claims", 0) - pc.get("claims", 0),
-                category.get("delivered", 0) - pc.get("delivered", 0))
+                category.get("delivered", 0) - pc.get("delivered", 0),
+            )
             network = totals.get((NETWORK, "buyer"), {}).get("delivered", 0)
             seller_delivered = totals.get(("seller", seller), {}).get("delivered", 0)
             found = collusion.seller_buyer_findings(
-                seller, buyer, pc.get("claims", 0), max(pc.get("delivered", 0),
-                                                        pc.get("claims", 0)),
-                peer_claims, peer_delivered, t,
+                seller,
+                buyer,
+                pc.get("claims", 0),
+                max(pc.get("delivered", 0), pc.get("claims", 0)),
+                peer_claims,
+                peer_delivered,
+                t,
                 loyalty=collusion.Loyalty(
                     pair_delivered=pc.get("delivered", 0),
                     buyer_delivered=totals.get(("buyer", buyer), {}).get("delivered", 0),
                     seller_share=seller_delivered / network,
-                ) if network else None,
+                )
+                if network
+                else None,
             )
             self.evaluated[("seller", seller)].extend(found)
             self.add(found, direct=True)
@@ -477,12 +631,17 @@ class Assessor:
             net = totals.get((NETWORK, "agent_buyer"), {})
             own = totals.get(("buyer", buyer), {})
             found = collusion.agent_buyer_findings(
-                agent, buyer, pc.get("disputed", 0), max(pc.get("handled", 0),
-                                                         pc.get("disputed", 0)),
+                agent,
+                buyer,
+                pc.get("disputed", 0),
+                max(pc.get("handled", 0), pc.get("disputed", 0)),
                 net.get("disputed", 0) - pc.get("disputed", 0),
-                net.get("handled", 0) - pc.get("handled", 0), t,
-                buyer_elsewhere=(max(0, own.get("named_claims", 0) - pc.get("disputed", 0)),
-                                 max(0, own.get("delivered", 0) - pc.get("handled", 0))),
+                net.get("handled", 0) - pc.get("handled", 0),
+                t,
+                buyer_elsewhere=(
+                    max(0, own.get("named_claims", 0) - pc.get("disputed", 0)),
+                    max(0, own.get("delivered", 0) - pc.get("handled", 0)),
+                ),
                 vouched=pairs.get(("qc_agent_buyer", agent, buyer), {}).get("named", 0),
             )
             self.evaluated_entity("agent", agent)
@@ -496,15 +655,32 @@ class Assessor:
                 own = totals.get((kind, value), {})
                 # Every other contact (address) one by one, outliers left out: other rings do
                 # not raise the bar for this one.
-                peer_k, peer_n = (await self.peers(
-                    (kind, "", "long"), [("claims", "delivered", collusion.PRIOR_RATE)],
-                    own_id=value, own=own,
-                    load=partial(features.entity_totals, self.session, kind,
-                                 ["claims", "delivered"], since, until),
-                ))["claims"]
+                peer_k, peer_n = (
+                    await self.peers(
+                        (kind, "", "long"),
+                        [("claims", "delivered", collusion.PRIOR_RATE)],
+                        own_id=value,
+                        own=own,
+                        load=partial(
+                            features.entity_totals,
+                            self.session,
+                            kind,
+                            ["claims", "delivered"],
+                            since,
+                            until,
+                        ),
+                    )
+                )["claims"]
                 found = collusion.shared_identity_findings(
-                    kind, value, buyer, sharing.get((kind, value), 1), own.get("claims", 0),
-                    max(own.get("delivered", 0), own.get("claims", 0)), peer_k, peer_n, t,
+                    kind,
+                    value,
+                    buyer,
+                    sharing.get((kind, value), 1),
+                    own.get("claims", 0),
+                    max(own.get("delivered", 0), own.get("claims", 0)),
+                    peer_k,
+                    peer_n,
+                    t,
                 )
                 self.evaluated_entity("buyer", buyer)
                 self.evaluated[("buyer", buyer)].extend(found)
@@ -524,23 +700,42 @@ class Assessor:
         for alert in alerts:
             numbers = dict((alert.evidence or {}).get("numbers") or {})
             buyer = numbers.get("buyer_id")
-            if not is_about(alert.pattern, alert.entity_type, alert.entity_id,
-                            str(buyer) if buyer else None, facts, self.payload.ce_type,
-                            terminal_scan=terminal_scan):
+            if not is_about(
+                alert.pattern,
+                alert.entity_type,
+                alert.entity_id,
+                str(buyer) if buyer else None,
+                facts,
+                self.payload.ce_type,
+                terminal_scan=terminal_scan,
+            ):
                 continue
             p = numbers.get("p_value")
-            strength = max(ALERT_FLOOR, contribution_from_p(float(p), self.t)
-                           if isinstance(p, int | float) else 0.0)
+            strength = max(
+                ALERT_FLOOR,
+                contribution_from_p(float(p), self.t) if isinstance(p, int | float) else 0.0,
+            )
             code = str(alert.evidence.get("code") or alert.pattern)
             since = alert.event_time.isoformat() if alert.event_time else "earlier"
             finding = Finding(
-                code=code, detail=f"open alert since {since}: {alert.summary}"[:500],
-                contribution=strength, pattern=alert.pattern, entity_type=alert.entity_type,
-                entity_id=alert.entity_id, numbers=numbers | {"alert_id": str(alert.alert_id)},
+                code=code,
+                detail=f"open alert since {since}: {alert.summary}"[:500],
+                contribution=strength,
+                pattern=alert.pattern,
+                entity_type=alert.entity_type,
+                entity_id=alert.entity_id,
+                numbers=numbers | {"alert_id": str(alert.alert_id)},
             )
-            self.scored = [s for s in self.scored if not (
-                s.finding.code == code and s.finding.entity_type == alert.entity_type
-                and s.finding.entity_id == alert.entity_id and s.weight <= strength)]
+            self.scored = [
+                s
+                for s in self.scored
+                if not (
+                    s.finding.code == code
+                    and s.finding.entity_type == alert.entity_type
+                    and s.finding.entity_id == alert.entity_id
+                    and s.weight <= strength
+                )
+            ]
             self.scored.append(Scored(finding, strength))
 
     async def explained_naming(self) -> tuple[list[str], dict[str, dict[str, int]]]:
@@ -554,7 +749,8 @@ class Assessor:
         explained: dict[str, dict[str, int]] = {}
         for kind, lefts in (("seller_buyer", abusers), ("qc_agent_buyer", passers)):
             by_buyer = await features.pair_totals_by_right(
-                self.session, kind=kind, lefts=lefts, metrics=["named", "delivered"])
+                self.session, kind=kind, lefts=lefts, metrics=["named", "delivered"]
+            )
             for buyer, counts in by_buyer.items():
                 mine = explained.setdefault(buyer, {})
                 for metric, n in counts.items():
@@ -562,12 +758,17 @@ class Assessor:
         return abusers, explained
 
     async def qc(self, facts: ReturnFacts) -> None:
-        entities = [(e, i) for e, i in (("agent", facts.qc_agent_id), ("hub", facts.qc_hub_id))
-                    if i]
+        entities = [
+            (e, i) for e, i in (("agent", facts.qc_agent_id), ("hub", facts.qc_hub_id)) if i
+        ]
         # QC contradictions are rare events: they need the long window to gather evidence.
         since, until = self.window(self.config.long_window)
         totals = await features.window_totals(
-            self.session, entities, ["qc_passed", "qc_contradictions"], since, until,
+            self.session,
+            entities,
+            ["qc_passed", "qc_contradictions"],
+            since,
+            until,
         )
         metrics = ["qc_passed", "qc_contradictions"]
         rates: list[Rate] = [("qc_contradictions", "qc_passed", qc_contradiction.PRIOR_RATE)]
@@ -575,44 +776,73 @@ class Assessor:
         spreads: dict[str, PeerSpread] = {}
 
         async def baseline(etype: str, eid: str) -> tuple[int, int]:
-            return (await self.peers(
-                (etype, "", "long"), rates, own_id=eid, own=totals.get((etype, eid), {}),
-                load=partial(features.entity_totals, self.session, etype, metrics,
-                             since, until),
-                spreads=spreads,
-            ))["qc_contradictions"]
+            return (
+                await self.peers(
+                    (etype, "", "long"),
+                    rates,
+                    own_id=eid,
+                    own=totals.get((etype, eid), {}),
+                    load=partial(
+                        features.entity_totals, self.session, etype, metrics, since, until
+                    ),
+                    spreads=spreads,
+                )
+            )["qc_contradictions"]
 
         for etype, eid in entities:
             own = dict(totals.get((etype, eid), {}))
             if etype == "hub":
                 # The agents that explain the hub's excess: their passes leave its counts.
                 at_hub = await features.entity_totals(
-                    self.session, "hub_agent", metrics, since, until, id_prefix=f"{eid}|")
+                    self.session, "hub_agent", metrics, since, until, id_prefix=f"{eid}|"
+                )
                 agents_baseline = await baseline("agent", "")
                 agents_spread = spreads.get("qc_contradictions")
                 explaining = qc_contradiction.agents_explaining_hub(
-                    {a: (v.get("qc_contradictions", 0), v.get("qc_passed", 0))
-                     for a, v in at_hub.items()}, agents_baseline, self.t)
+                    {
+                        a: (v.get("qc_contradictions", 0), v.get("qc_passed", 0))
+                        for a, v in at_hub.items()
+                    },
+                    agents_baseline,
+                    self.t,
+                )
                 # And those whose own sequential evidence against all agents is telling.
-                explaining |= {a for a, v in at_hub.items() if self.telling(
-                    v.get("qc_contradictions", 0), v.get("qc_passed", 0), agents_baseline,
-                    agents_spread, prior_rate=qc_contradiction.PRIOR_RATE)}
+                explaining |= {
+                    a
+                    for a, v in at_hub.items()
+                    if self.telling(
+                        v.get("qc_contradictions", 0),
+                        v.get("qc_passed", 0),
+                        agents_baseline,
+                        agents_spread,
+                        prior_rate=qc_contradiction.PRIOR_RATE,
+                    )
+                }
                 for a in explaining:
                     k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
                     own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
                     own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
             k, n = await baseline(etype, eid)
             found = qc_contradiction.qc_findings(
-                etype, eid, own, {"qc_contradictions": k, "qc_passed": n}, self.t)
+                etype, eid, own, {"qc_contradictions": k, "qc_passed": n}, self.t
+            )
             found += self.sequential_test(
                 code=f"{etype.upper()}_QC_CONTRADICTION_SEQUENTIAL",
                 what="QC passes later contradicted by claims",
-                pattern=f"{qc_contradiction.PATTERN_PREFIX}{etype.upper()}", entity=(etype, eid),
-                k=own.get("qc_contradictions", 0), n=own.get("qc_passed", 0), peers=(k, n),
-                spread=spreads.get("qc_contradictions"), prior_rate=qc_contradiction.PRIOR_RATE,
-                action=qc_contradiction.ACTION[etype])
-            found = stronger_of(found, f"{etype.upper()}_QC_CONTRADICTION_RATE_HIGH",
-                                f"{etype.upper()}_QC_CONTRADICTION_SEQUENTIAL")
+                pattern=f"{qc_contradiction.PATTERN_PREFIX}{etype.upper()}",
+                entity=(etype, eid),
+                k=own.get("qc_contradictions", 0),
+                n=own.get("qc_passed", 0),
+                peers=(k, n),
+                spread=spreads.get("qc_contradictions"),
+                prior_rate=qc_contradiction.PRIOR_RATE,
+                action=qc_contradiction.ACTION[etype],
+            )
+            found = stronger_of(
+                found,
+                f"{etype.upper()}_QC_CONTRADICTION_RATE_HIGH",
+                f"{etype.upper()}_QC_CONTRADICTION_SEQUENTIAL",
+            )
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=True)
@@ -624,12 +854,17 @@ class Assessor:
             return
         prints = [
             evidence_reuse.EvidenceFingerprint(
-                sha256=i.sha256, phash=int(i.perceptual_hash, 16) if i.perceptual_hash else None,
-                return_id=facts.return_id, seller_id=facts.seller_id, order_id=facts.order_id,
-            ) for i in items
+                sha256=i.sha256,
+                phash=int(i.perceptual_hash, 16) if i.perceptual_hash else None,
+                return_id=facts.return_id,
+                seller_id=facts.seller_id,
+                order_id=facts.order_id,
+            )
+            for i in items
         ]
         rows = await features.evidence_candidates(
-            self.session, shas=[p.sha256 for p in prints],
+            self.session,
+            shas=[p.sha256 for p in prints],
             phashes=[p.phash for p in prints if p.phash is not None],
         )
 
@@ -637,11 +872,15 @@ class Assessor:
             return evidence_reuse.EvidenceFingerprint(
                 sha256=r.sha256,
                 phash=features.from_signed64(r.phash) if r.phash is not None else None,
-                return_id=r.return_id, seller_id=r.seller_id, order_id=r.order_id,
+                return_id=r.return_id,
+                seller_id=r.seller_id,
+                order_id=r.order_id,
             )
 
         found = evidence_reuse.reuse_findings(
-            seller_id=facts.seller_id, return_id=facts.return_id, items=prints,
+            seller_id=facts.seller_id,
+            return_id=facts.return_id,
+            items=prints,
             earlier=[fingerprint(r) for r in rows if r.filed_at <= self.at],
             max_distance=self.config.phash_max_distance,
         )
@@ -650,23 +889,36 @@ class Assessor:
         for r in rows:
             if r.filed_at > self.at and r.escalation_id and r.return_id != facts.return_id:
                 theirs = evidence_reuse.reuse_findings(
-                    seller_id=r.seller_id, return_id=r.return_id, items=[fingerprint(r)],
-                    earlier=prints, max_distance=self.config.phash_max_distance,
+                    seller_id=r.seller_id,
+                    return_id=r.return_id,
+                    items=[fingerprint(r)],
+                    earlier=prints,
+                    max_distance=self.config.phash_max_distance,
                 )
                 self.late_reuses += [(r.escalation_id, f) for f in theirs]
         self.evaluated_entity("seller", facts.seller_id)
         self.evaluated[("seller", facts.seller_id)].extend(found)
         self.add(found, direct=True)
-        await features.add_evidence(self.session, [
-            {
-                "sha256": i.sha256, "phash": features.to_signed64(p.phash) if p.phash else None,
-                **{f"b{k}": ((p.phash >> (8 * k)) & 0xFF) if p.phash is not None else None
-                   for k in range(8)},
-                "kind": i.kind.value, "seller_id": facts.seller_id, "return_id": facts.return_id,
-                "order_id": facts.order_id,
-                "escalation_id": escalation_id or "", "filed_at": self.at,
-            } for i, p in zip(items, prints, strict=True)
-        ])
+        await features.add_evidence(
+            self.session,
+            [
+                {
+                    "sha256": i.sha256,
+                    "phash": features.to_signed64(p.phash) if p.phash else None,
+                    **{
+                        f"b{k}": ((p.phash >> (8 * k)) & 0xFF) if p.phash is not None else None
+                        for k in range(8)
+                    },
+                    "kind": i.kind.value,
+                    "seller_id": facts.seller_id,
+                    "return_id": facts.return_id,
+                    "order_id": facts.order_id,
+                    "escalation_id": escalation_id or "",
+                    "filed_at": self.at,
+                }
+                for i, p in zip(items, prints, strict=True)
+            ],
+        )
 
 
 def involved(payload: EventPayload, facts: ReturnFacts) -> InvolvedEntities:
@@ -684,22 +936,38 @@ def concerned_entities(facts: ReturnFacts, keys: list[tuple[str, str]]) -> set[t
     """The event's entities and the return's other handlers: every hub it passed, its pickup
     agent, and its QC agent and hub."""
     out = set(keys) | {("hub", h) for h in facts.hubs or []}
-    for etype, eid in (("agent", facts.pickup_agent_id), ("agent", facts.qc_agent_id),
-                       ("hub", facts.qc_hub_id)):
+    for etype, eid in (
+        ("agent", facts.pickup_agent_id),
+        ("agent", facts.qc_agent_id),
+        ("hub", facts.qc_hub_id),
+    ):
         if eid:
             out.add((etype, eid))
     return out
 
 
 def entity_keys(entities: InvolvedEntities) -> list[tuple[str, str]]:
-    return [(t, i) for t, i in (("seller", entities.seller_id), ("buyer", entities.buyer_id),
-                                ("partner", entities.partner_id), ("hub", entities.hub_id),
-                                ("agent", entities.agent_id)) if i]
+    return [
+        (t, i)
+        for t, i in (
+            ("seller", entities.seller_id),
+            ("buyer", entities.buyer_id),
+            ("partner", entities.partner_id),
+            ("hub", entities.hub_id),
+            ("agent", entities.agent_id),
+        )
+        if i
+    ]
 
 
 # The entities an event names itself, before its return has facts.
-_NAMED_BY_PAYLOAD = (("seller", "seller_id"), ("buyer", "buyer_id"), ("partner", "partner_id"),
-                     ("hub", "hub_id"), ("agent", "agent_id"))
+_NAMED_BY_PAYLOAD = (
+    ("seller", "seller_id"),
+    ("buyer", "buyer_id"),
+    ("partner", "partner_id"),
+    ("hub", "hub_id"),
+    ("agent", "agent_id"),
+)
 
 
 async def prepare_batch(session: AsyncSession, payloads: Sequence[EventPayload]) -> None:
@@ -715,21 +983,31 @@ async def prepare_batch(session: AsyncSession, payloads: Sequence[EventPayload])
         if facts is not None:
             keys |= concerned_entities(facts, entity_keys(involved(p, facts)))
         else:
-            keys |= {(etype, str(v)) for etype, attr in _NAMED_BY_PAYLOAD
-                     if (v := getattr(p, attr, None))}
+            keys |= {
+                (etype, str(v))
+                for etype, attr in _NAMED_BY_PAYLOAD
+                if (v := getattr(p, attr, None))
+            }
     await risk_repo.standing(session, keys)
 
 
 async def assess_event(
-    session: AsyncSession, *, payload: EventPayload, subject_event_id: UUID,
+    session: AsyncSession,
+    *,
+    payload: EventPayload,
+    subject_event_id: UUID,
     config: ScoringConfig | None = None,
 ) -> FraudAssessed:
     # Without autoflush, this event's new rows (facts, assessment, outbox, history) are written
     # once per consumer batch at commit instead of before every query of the next event; what
     # later events must read is written by statements or found in the session's caches.
     with session.no_autoflush:
-        return await _assess(session, payload=payload, subject_event_id=subject_event_id,
-                             cfg=config or default_config())
+        return await _assess(
+            session,
+            payload=payload,
+            subject_event_id=subject_event_id,
+            cfg=config or default_config(),
+        )
 
 
 async def _assess(
@@ -755,8 +1033,14 @@ async def _assess(
         if terminal:
             await a.pilferage(facts)
     elif isinstance(payload, SellerEscalationFiled):
-        record_claim(facts, payload, inc, high_value=cfg.high_value_paise,
-                     window_h=cfg.claim_window_h, late_margin_h=cfg.late_margin_h)
+        record_claim(
+            facts,
+            payload,
+            inc,
+            high_value=cfg.high_value_paise,
+            window_h=cfg.claim_window_h,
+            late_margin_h=cfg.late_margin_h,
+        )
         claim_event = True
         evidence = list(payload.evidence)
     elif isinstance(payload, EvidenceAdded | AppealFiled):
@@ -775,12 +1059,16 @@ async def _assess(
     entities = involved(payload, facts)
     keys = entity_keys(entities)
     known = await risk_repo.standing(
-        session, set(keys) | set(a.evaluated) | concerned_entities(facts, keys))
+        session, set(keys) | set(a.evaluated) | concerned_entities(facts, keys)
+    )
     stored, watched = known.risks, known.watches
     cleared = await clear_alerts(session, a, known.alerts)
     watched = [w for w in watched if (w.entity_type, w.entity_id) not in cleared.unwatched]
-    a.open_alerts(facts, [x for x in known.alerts if x.alert_id not in cleared.alert_ids],
-                  terminal_scan=terminal_scan)
+    a.open_alerts(
+        facts,
+        [x for x in known.alerts if x.alert_id not in cleared.alert_ids],
+        terminal_scan=terminal_scan,
+    )
     # Entities not re-evaluated by this event still colour it through their stored risk.
     for key in keys:
         if key in a.evaluated or key not in stored:
@@ -788,19 +1076,35 @@ async def _assess(
         risk = stored[key]
         if risk.band != FraudBand.LOW.value:
             c = indirect(risk.score)
-            a.scored.append(Scored(Finding(
-                f"{key[0].upper()}_RISK_ELEVATED",
-                f"{key[0]} {key[1]} currently {risk.band} ({risk.score:.2f})", c,
-                "ENTITY_RISK", key[0], key[1], {"entity_score": round(risk.score, 4)},
-            ), c, direct=False))
+            a.scored.append(
+                Scored(
+                    Finding(
+                        f"{key[0].upper()}_RISK_ELEVATED",
+                        f"{key[0]} {key[1]} currently {risk.band} ({risk.score:.2f})",
+                        c,
+                        "ENTITY_RISK",
+                        key[0],
+                        key[1],
+                        {"entity_score": round(risk.score, 4)},
+                    ),
+                    c,
+                    direct=False,
+                )
+            )
 
     score = event_score(a.scored)
     band = band_of(score)
     reasons = [
-        ReasonCode(code=s.finding.code, detail=s.finding.detail, contribution=round(s.weight, 4),
-                   numbers=s.finding.numbers | {"pattern": s.finding.pattern,
-                                                "entity": f"{s.finding.entity_type}:"
-                                                          f"{s.finding.entity_id}"})
+        ReasonCode(
+            code=s.finding.code,
+            detail=s.finding.detail,
+            contribution=round(s.weight, 4),
+            numbers=s.finding.numbers
+            | {
+                "pattern": s.finding.pattern,
+                "entity": f"{s.finding.entity_type}:{s.finding.entity_id}",
+            },
+        )
         for s in sorted(a.scored, key=lambda s: -s.weight)
     ]
     watched = [w for w in watched if (w.entity_type, w.entity_id) in set(keys)]
@@ -811,14 +1115,27 @@ async def _assess(
     await refresh_risk(session, a, stored, subject_event_id)
     alert_ids = await raise_alerts(session, a, subject_event_id)
     for escalation, finding in a.late_reuses:
-        await revise_claim(session, escalation, finding, at=a.at,
-                           alert_id=alert_ids.get((finding.pattern, subject_key(finding))))
+        await revise_claim(
+            session,
+            escalation,
+            finding,
+            at=a.at,
+            alert_id=alert_ids.get((finding.pattern, subject_key(finding))),
+        )
 
     assessed_at = datetime.now(UTC)
     assessment = FraudAssessed(
-        assessment_id=uuid4(), subject_event_id=subject_event_id, subject_type=payload.ce_type,
-        return_id=return_id, escalation_id=escalation_id, entities=entities, score=score,
-        band=band, reasons=reasons, model_version=MODEL_VERSION, assessed_at=assessed_at,
+        assessment_id=uuid4(),
+        subject_event_id=subject_event_id,
+        subject_type=payload.ce_type,
+        return_id=return_id,
+        escalation_id=escalation_id,
+        entities=entities,
+        score=score,
+        band=band,
+        reasons=reasons,
+        model_version=MODEL_VERSION,
+        assessed_at=assessed_at,
     )
     assessments.record(session, assessment, event_time=a.at)
     metrics.ASSESSMENTS.labels(band.value).inc()
@@ -847,8 +1164,13 @@ async def clear_alerts(session: AsyncSession, a: Assessor, alerts: list[OpenAler
         if not clears(alert.pattern, test, findings, a.config.sequential):
             continue
         assert test is not None  # clears() is False without a test
-        why = {"cleared": {"event_time": a.at.isoformat(), "numbers": test.numbers(),
-                           "detail": f"the entity's record now looks ordinary: {test.detail()}"}}
+        why = {
+            "cleared": {
+                "event_time": a.at.isoformat(),
+                "numbers": test.numbers(),
+                "detail": f"the entity's record now looks ordinary: {test.detail()}",
+            }
+        }
         if not await alerts_repo.clear(session, alert.alert_id, at=datetime.now(UTC), why=why):
             continue
         ids.add(alert.alert_id)
@@ -856,8 +1178,9 @@ async def clear_alerts(session: AsyncSession, a: Assessor, alerts: list[OpenAler
         entity = (alert.entity_type, alert.entity_id)
         risk_repo.forget_alert(session, alert.alert_id, entity)
         if not (await risk_repo.standing(session, [entity])).alerts:
-            await watch_repo.remove_automatic(session, entity_type=entity[0],
-                                              entity_id=entity[1], at=datetime.now(UTC))
+            await watch_repo.remove_automatic(
+                session, entity_type=entity[0], entity_id=entity[1], at=datetime.now(UTC)
+            )
             risk_repo.forget_automatic_watch(session, entity)
             unwatched.add(entity)
     return Cleared(ids, unwatched)
@@ -890,19 +1213,28 @@ def apply_watchlist(
             candidate = FraudBand.MEDIUM
         if BANDS.index(candidate) > BANDS.index(new_band):
             new_band = candidate
-        reasons.append(ReasonCode(
-            code=f"WATCHLIST_{entry.source.upper()}",
-            detail=f"{entry.entity_type} {entry.entity_id} on the watchlist: {entry.reason}"[:500],
-            contribution=0.0,
-            numbers={"entity": f"{entry.entity_type}:{entry.entity_id}", "pattern": "WATCHLIST"},
-        ))
+        reasons.append(
+            ReasonCode(
+                code=f"WATCHLIST_{entry.source.upper()}",
+                detail=f"{entry.entity_type} {entry.entity_id} on the watchlist: {entry.reason}"[
+                    :500
+                ],
+                contribution=0.0,
+                numbers={
+                    "entity": f"{entry.entity_type}:{entry.entity_id}",
+                    "pattern": "WATCHLIST",
+                },
+            )
+        )
     if new_band != band:
         score = max(score, BAND_FLOOR[new_band])
     return score, new_band, reasons
 
 
 async def refresh_risk(
-    session: AsyncSession, a: Assessor, stored: dict[tuple[str, str], StoredRisk],
+    session: AsyncSession,
+    a: Assessor,
+    stored: dict[tuple[str, str], StoredRisk],
     subject_event_id: UUID,
 ) -> None:
     upserts = []
@@ -914,27 +1246,52 @@ async def refresh_risk(
                 best[f.code] = f
         score = combine([f.contribution for f in best.values()])
         band = band_of(score).value
-        reasons = [f.reason().model_dump(mode="json") for f in
-                   sorted(best.values(), key=lambda f: -f.contribution)]
+        reasons = [
+            f.reason().model_dump(mode="json")
+            for f in sorted(best.values(), key=lambda f: -f.contribution)
+        ]
         old = stored.get((etype, eid))
         if old is None and score == 0:
             continue
-        upserts.append({"entity_type": etype, "entity_id": eid, "score": score, "band": band,
-                        "reasons": reasons, "as_of": a.at})
+        upserts.append(
+            {
+                "entity_type": etype,
+                "entity_id": eid,
+                "score": score,
+                "band": band,
+                "reasons": reasons,
+                "as_of": a.at,
+            }
+        )
         together = combined_alert(best.values(), a.t)
         if together is not None:
             top = max(together, key=lambda f: f.contribution)
-            a.entity_alerts.append(Finding(
-                code=top.code, detail=f"combined risk {score:.2f}: " + "; ".join(
-                    f"{f.code} {f.detail}" for f in together)[:800],
-                contribution=score, pattern=top.pattern, entity_type=etype, entity_id=eid,
-                numbers={k: v for k, v in top.numbers.items() if k != "buyer_id"}, alert=True,
-                suggested_action=top.suggested_action,
-            ))
+            a.entity_alerts.append(
+                Finding(
+                    code=top.code,
+                    detail=f"combined risk {score:.2f}: "
+                    + "; ".join(f"{f.code} {f.detail}" for f in together)[:800],
+                    contribution=score,
+                    pattern=top.pattern,
+                    entity_type=etype,
+                    entity_id=eid,
+                    numbers={k: v for k, v in top.numbers.items() if k != "buyer_id"},
+                    alert=True,
+                    suggested_action=top.suggested_action,
+                )
+            )
         if old is None or old.band != band or abs(old.score - score) >= 0.05:
-            session.add(EntityRiskHistory(entity_type=etype, entity_id=eid, score=score,
-                                          band=band, reasons=reasons, as_of=a.at,
-                                          subject_event_id=subject_event_id))
+            session.add(
+                EntityRiskHistory(
+                    entity_type=etype,
+                    entity_id=eid,
+                    score=score,
+                    band=band,
+                    reasons=reasons,
+                    as_of=a.at,
+                    subject_event_id=subject_event_id,
+                )
+            )
     await risk_repo.upsert_risks(session, upserts)
 
 
@@ -982,8 +1339,7 @@ async def raise_alerts(
     returns the new alerts' ids by (pattern, subject)."""
     raised: dict[tuple[str, str], UUID] = {}
     seen: set[tuple[str, str]] = set()
-    for f in ([s.finding for s in a.scored] + a.entity_alerts
-              + [f for _, f in a.late_reuses]):
+    for f in [s.finding for s in a.scored] + a.entity_alerts + [f for _, f in a.late_reuses]:
         if not f.alert:
             continue
         key = (f.pattern, subject_key(f))
@@ -993,33 +1349,73 @@ async def raise_alerts(
         raised_at = datetime.now(UTC)
         alert_id = uuid4()
         summary = f"{f.pattern} on {f.entity_type} {f.entity_id}: {f.code} {f.detail}"[:1000]
-        evidence = {"code": f.code, "detail": f.detail, "numbers": f.numbers,
-                    "event_time": a.at.isoformat(), "subject_event_id": str(subject_event_id)}
-        inserted = await alerts_repo.insert_if_none_open(session, {
-            "alert_id": alert_id, "pattern": f.pattern, "entity_type": f.entity_type,
-            "entity_id": f.entity_id, "subject_key": key[1], "status": "open",
-            "severity": FraudBand.HIGH.value, "summary": summary, "evidence": evidence,
-            "suggested_action": f.suggested_action, "raised_at": raised_at,
-            "event_time": a.at, "subject_event_id": subject_event_id,
-        })
+        evidence = {
+            "code": f.code,
+            "detail": f.detail,
+            "numbers": f.numbers,
+            "event_time": a.at.isoformat(),
+            "subject_event_id": str(subject_event_id),
+        }
+        inserted = await alerts_repo.insert_if_none_open(
+            session,
+            {
+                "alert_id": alert_id,
+                "pattern": f.pattern,
+                "entity_type": f.entity_type,
+                "entity_id": f.entity_id,
+                "subject_key": key[1],
+                "status": "open",
+                "severity": FraudBand.HIGH.value,
+                "summary": summary,
+                "evidence": evidence,
+                "suggested_action": f.suggested_action,
+                "raised_at": raised_at,
+                "event_time": a.at,
+                "subject_event_id": subject_event_id,
+            },
+        )
         if inserted is None:
             continue
         raised[key] = alert_id
-        risk_repo.remember_alert(session, OpenAlert(
-            alert_id, f.pattern, f.entity_type, f.entity_id, summary, evidence, a.at))
+        risk_repo.remember_alert(
+            session,
+            OpenAlert(alert_id, f.pattern, f.entity_type, f.entity_id, summary, evidence, a.at),
+        )
         reason = f"alert {f.pattern}: {f.code}"
-        if await watch_repo.add_once(
-            session, entity_type=f.entity_type, entity_id=f.entity_id, source="automatic",
-            reason=reason, added_by="system", added_at=raised_at,
-        ) is not None:
-            risk_repo.remember_watch(session, Watch(f.entity_type, f.entity_id, "automatic",
-                                                    reason))
-        enqueue(session, Outbox, FraudAlertRaised(
-            alert_id=alert_id, pattern=f.pattern, entity_type=f.entity_type,
-            entity_id=f.entity_id, severity=FraudBand.HIGH, summary=summary, evidence=evidence,
-            suggested_action=f.suggested_action, raised_at=raised_at,
-        ), source=SOURCE, subject=f.entity_id)
+        if (
+            await watch_repo.add_once(
+                session,
+                entity_type=f.entity_type,
+                entity_id=f.entity_id,
+                source="automatic",
+                reason=reason,
+                added_by="system",
+                added_at=raised_at,
+            )
+            is not None
+        ):
+            risk_repo.remember_watch(
+                session, Watch(f.entity_type, f.entity_id, "automatic", reason)
+            )
+        enqueue(
+            session,
+            Outbox,
+            FraudAlertRaised(
+                alert_id=alert_id,
+                pattern=f.pattern,
+                entity_type=f.entity_type,
+                entity_id=f.entity_id,
+                severity=FraudBand.HIGH,
+                summary=summary,
+                evidence=evidence,
+                suggested_action=f.suggested_action,
+                raised_at=raised_at,
+            ),
+            source=SOURCE,
+            subject=f.entity_id,
+        )
         metrics.ALERTS.labels(f.pattern).inc()
-        await revise_for_alert(session, f, alert_id=alert_id, at=a.at,
-                               window=a.config.revision_window(f.pattern))
+        await revise_for_alert(
+            session, f, alert_id=alert_id, at=a.at, window=a.config.revision_window(f.pattern)
+        )
     return raised

@@ -18,22 +18,39 @@ async def active_for(
     keys = list(set(entities))
     if not keys:
         return []
-    return list((await session.scalars(
-        select(WatchlistEntry)
-        .where(WatchlistEntry.active)
-        .where(tuple_(WatchlistEntry.entity_type, WatchlistEntry.entity_id).in_(keys))
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(WatchlistEntry)
+                .where(WatchlistEntry.active)
+                .where(tuple_(WatchlistEntry.entity_type, WatchlistEntry.entity_id).in_(keys))
+            )
+        ).all()
+    )
 
 
 async def add_once(
-    session: AsyncSession, *, entity_type: str, entity_id: str, source: str, reason: str,
-    added_by: str, added_at: datetime,
+    session: AsyncSession,
+    *,
+    entity_type: str,
+    entity_id: str,
+    source: str,
+    reason: str,
+    added_by: str,
+    added_at: datetime,
 ) -> WatchlistEntry | None:
     """Add an active entry unless one from the same source is active; None if it was."""
     entry_id = await session.scalar(
         pg_insert(WatchlistEntry)
-        .values(entity_type=entity_type, entity_id=entity_id, source=source, reason=reason,
-                added_by=added_by, added_at=added_at, active=True)
+        .values(
+            entity_type=entity_type,
+            entity_id=entity_id,
+            source=source,
+            reason=reason,
+            added_by=added_by,
+            added_at=added_at,
+            active=True,
+        )
         .on_conflict_do_nothing(
             index_elements=["entity_type", "entity_id", "source"], index_where=text("active")
         )
@@ -48,14 +65,22 @@ async def remove_automatic(
     """Deactivate the entity's automatic entry (its alerts are all closed)."""
     await session.execute(
         update(WatchlistEntry)
-        .where(WatchlistEntry.entity_type == entity_type, WatchlistEntry.entity_id == entity_id,
-               WatchlistEntry.source == "automatic", WatchlistEntry.active)
+        .where(
+            WatchlistEntry.entity_type == entity_type,
+            WatchlistEntry.entity_id == entity_id,
+            WatchlistEntry.source == "automatic",
+            WatchlistEntry.active,
+        )
         .values(active=False, removed_by="system", removed_at=at)
     )
 
 
 async def list_entries(
-    session: AsyncSession, *, entity_type: str | None, active: bool | None, limit: int,
+    session: AsyncSession,
+    *,
+    entity_type: str | None,
+    active: bool | None,
+    limit: int,
     offset: int,
 ) -> list[WatchlistEntry]:
     q = select(WatchlistEntry)

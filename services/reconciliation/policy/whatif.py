@@ -128,8 +128,7 @@ class WhatIfReport:
 
     def as_dict(self) -> dict[str, Any]:
         deltas = {
-            key: self.draft.as_dict()[key] - value
-            for key, value in self.current.as_dict().items()
+            key: self.draft.as_dict()[key] - value for key, value in self.current.as_dict().items()
         }
         return {
             "draft_version": self.draft_version,

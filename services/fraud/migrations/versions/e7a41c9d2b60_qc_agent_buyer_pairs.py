@@ -11,10 +11,11 @@ Revision ID: e7a41c9d2b60
 Revises: c3b1d2e4f5a6
 Create Date: 2026-11-27 01:45:00+00:00
 """
+
 from alembic import op
 
-revision = 'e7a41c9d2b60'
-down_revision = 'c3b1d2e4f5a6'
+revision = "e7a41c9d2b60"
+down_revision = "c3b1d2e4f5a6"
 branch_labels = None
 depends_on = None
 
