@@ -5,8 +5,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# Every package, with its version and hashes, for run, test, lint and bench alike. pyproject.toml
+# stays the source of what the project needs; `make lock` derives this file from it.
+LOCK   := requirements.lock
 
-.PHONY: run test bench drills stack-up stack-down lint clean help
+.PHONY: run test bench drills stack-up stack-down lint lock clean help
 
 help:
 	@echo "make run    — start the local stack and all four services (Ctrl-C stops the services)"
@@ -14,12 +17,16 @@ help:
 	@echo "make test   — run the whole test suite against a real Kafka, PostgreSQL and SMTP server"
 	@echo "make bench  — benchmarks, each against a baseline measured in the same run"
 	@echo "make drills — fault drills: broker, database and service crashes under traffic"
-	@echo "make lint   — ruff and mypy"
+	@echo "make lint   — ruff check, ruff format --check, mypy --strict on shared/ and services/"
+	@echo "make lock   — refresh $(LOCK) from pyproject.toml (UPGRADE=1: newest versions)"
 
-$(STAMP): pyproject.toml
+# The lock is installed with hashes checked; the project itself then goes in editable, without
+# resolving anything more. -qq there: setuptools' notice about editable installs is not news.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev,bench]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install -qq --no-deps -e .
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -40,9 +47,21 @@ stack-up: $(STAMP)
 stack-down: $(STAMP)
 	$(PY) -m disputedesk.cli stack down
 
+LINT_PATHS := shared services disputedesk tests bench
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check shared services disputedesk tests
-	$(VENV)/bin/mypy shared
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy
+
+# pip-tools lives in its own virtualenv: it is a tool for maintainers, not a project dependency.
+LOCK_TOOLS := .venv-lock
+lock:
+	@test -x $(LOCK_TOOLS)/bin/pip-compile || \
+	  ($(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install --quiet pip-tools)
+	$(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-find-links \
+	  --extra test --extra dev --extra bench $(if $(UPGRADE),--upgrade) \
+	  --output-file $(LOCK) pyproject.toml
 
 clean: stack-down
 	rm -rf .state

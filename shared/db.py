@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import text
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -31,6 +31,15 @@ def make_engine(url: str, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def table_of(model: type[Any]) -> Table:
+    """The Core table of a mapped class, typed as one. Declarative mapping types `__table__` as
+    any FromClause, while `insert()` and `update()` want a Table; every model here maps one."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -478,7 +478,7 @@ def _supervise(
                     console.print(f"[green]{service.spec.name} is healthy[/]")
             all_healthy = all(service.healthy for service in supervised)
             if not summary_shown and (all_healthy or now >= health_deadline):
-                _print_summary(supervised, console=console, settings=settings, stack_env=stack_env)
+                print_summary(supervised, console=console, settings=settings, stack_env=stack_env)
                 summary_shown = True
             if all_healthy and not healthy_once:
                 healthy_once = True
@@ -508,36 +508,43 @@ def _restart_if_dead(service: SupervisedService, *, now: float, console: Console
         console.print(f"{service.spec.name} restarted (restart #{service.restarts})")
 
 
-def _print_summary(
+def print_summary(
     supervised: Sequence[SupervisedService],
     *,
     console: Console,
     settings: StackSettings,
     stack_env: Mapping[str, str],
 ) -> None:
-    table = Table(title="disputedesk services")
+    # Three narrow columns fit an 80-column terminal with every URL whole (URLs are copied from
+    # here); the docs and metrics paths, the same for every service, go under the table.
+    table = Table(
+        title="disputedesk services",
+        caption="Swagger UI: <URL>/docs   metrics: <URL>/metrics",
+    )
     table.add_column("service", no_wrap=True)
     table.add_column("state", no_wrap=True)
-    for column in ("API", "docs", "metrics"):
-        # URLs are copied from here: fold them on narrow terminals, never cut them short.
-        table.add_column(column, overflow="fold")
+    table.add_column("URL", no_wrap=True)
     for service in supervised:
-        url = service.spec.base_url
         state = "[green]healthy[/]" if service.healthy else "[red]not healthy yet[/]"
-        table.add_row(service.spec.name, state, url, f"{url}/docs", f"{url}/metrics")
+        table.add_row(service.spec.name, state, service.spec.base_url)
     console.print(table)
-    console.print(f"Logs: {settings.service_logs_dir}/<service>.log", highlight=False)
+    # Paths stay on one line (soft wrap): a path broken by a newline cannot be pasted.
+    console.print(
+        f"Logs: {settings.service_logs_dir}/<service>.log", highlight=False, soft_wrap=True
+    )
     credentials = settings.dev_credentials_file
     console.print(
         f"Dev credentials: {credentials}"
         + ("" if credentials.exists() else " [dim](not written yet)[/]"),
         highlight=False,
+        soft_wrap=True,
     )
     mail_dir = stack_env.get("MAIL_SINK_DIR")
     smtp = f"{stack_env.get('SMTP_HOST', '?')}:{stack_env.get('SMTP_PORT', '?')}"
     console.print(
         f"Mail: {mail_dir} (SMTP {smtp})" if mail_dir else f"Mail: external SMTP {smtp}",
         highlight=False,
+        soft_wrap=True,
     )
-    console.print(f"Stack settings: {settings.env_file}", highlight=False)
+    console.print(f"Stack settings: {settings.env_file}", highlight=False, soft_wrap=True)
     console.print("Press Ctrl-C to stop.")

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from disputedesk.stack.config import StackSettings
 from disputedesk.stack.supervisor import (
     ServiceSpec,
+    SupervisedService,
+    print_summary,
     restart_delay,
     service_environment,
     service_specs,
@@ -126,3 +129,23 @@ def test_demo_traffic_runs_the_simulator_and_is_interrupted_to_print_its_summary
     traffic.stop()
     assert traffic.process is not None and traffic.process.returncode == 0
     assert "summary after SIGINT" in traffic.log_path.read_text()
+
+
+def test_service_table_fits_an_80_column_terminal_with_every_url_whole(tmp_path: Path) -> None:
+    settings = StackSettings(state_dir=tmp_path)
+    supervised = [
+        SupervisedService(spec, env={}, cwd=tmp_path, log_path=tmp_path / f"{spec.name}.log")
+        for spec in service_specs({})
+    ]
+    supervised[0].healthy = True  # both states, so the state column takes its widest value
+    console = Console(width=80, record=True, color_system=None)
+
+    print_summary(supervised, console=console, settings=settings, stack_env={})
+
+    output = console.export_text().splitlines()
+    lines = output[: next(n for n, line in enumerate(output) if line.startswith("Logs:"))]
+    assert all(len(line) <= 80 for line in lines)
+    for spec in service_specs({}):
+        assert any(spec.base_url in line for line in lines), spec.base_url
+    assert any("<URL>/docs" in line and "<URL>/metrics" in line for line in lines)
+    assert f"Logs: {tmp_path}/logs/<service>.log" in output  # whole, to be pasted

@@ -20,6 +20,7 @@ from services.fraud.models import (
     PairCount,
     ReturnFacts,
 )
+from shared.db import table_of
 
 Entity = tuple[str, str]
 CountKey = tuple[str, str, str, date]  # entity_type, entity_id, metric, day
@@ -318,7 +319,7 @@ async def add_evidence(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     # A statement, not a pending object: the next claim in the same batch must see it. Rows
     # as parameters, not VALUES literals: one cached statement whatever their number.
     if rows:
-        await session.execute(insert(EvidenceFingerprintRow.__table__), list(rows))
+        await session.execute(insert(table_of(EvidenceFingerprintRow)), list(rows))
 
 
 def to_signed64(value: int) -> int:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import DateTime, bindparam, literal, null, select, tuple_, union_all
+from sqlalchemy import BindParameter, DateTime, bindparam, literal, null, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,6 +23,7 @@ from services.fraud.models import (
     EntityRiskHistory,
     WatchlistEntry,
 )
+from shared.db import table_of
 
 Key = tuple[str, str]  # (entity_type, entity_id)
 
@@ -65,7 +66,7 @@ class Standing:
 def _standing_query() -> Any:
     """Built once: the three reads of `standing` as one statement over an expanding list of
     (entity_type, entity_id) keys."""
-    keys = bindparam("keys", expanding=True)
+    keys: BindParameter[Any] = bindparam("keys", expanding=True)
 
     def row(kind: str, t: Any, i: Any, **columns: Any) -> list[Any]:
         cols = {
@@ -202,7 +203,7 @@ def remember_watch(session: AsyncSession, watch: Watch) -> None:
         known.watches[key].append(watch)
 
 
-_insert_risk = pg_insert(EntityRisk.__table__)
+_insert_risk = pg_insert(table_of(EntityRisk))
 _UPSERT_RISK = _insert_risk.on_conflict_do_update(
     index_elements=["entity_type", "entity_id"],
     set_={

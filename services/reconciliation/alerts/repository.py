@@ -48,4 +48,4 @@ async def annotate_open_cases(
             ["case_id", "case_version", "kind", "actor", "reason", "data", "occurred_at"], rows
         )
     )
-    return result.rowcount or 0  # type: ignore[attr-defined,no-any-return]
+    return result.rowcount or 0  # type: ignore[attr-defined]

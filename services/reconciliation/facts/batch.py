@@ -42,6 +42,7 @@ from services.reconciliation.models import (
     TimelineEntry,
     Timer,
 )
+from shared.db import table_of
 
 _KEY = "reconciliation_batch_view"
 
@@ -113,10 +114,10 @@ class BatchView:
         each case's events in order), parents before children."""
         await session.flush()  # cases opened by the batch: timeline rows and timers refer to them
         for table, rows in (
-            (LedgerTransaction.__table__, self.ledger_transactions),
-            (LedgerEntry.__table__, self.ledger_entries),
-            (TimelineEntry.__table__, self.timeline),
-            (Outbox.__table__, self.outbox),
+            (table_of(LedgerTransaction), self.ledger_transactions),
+            (table_of(LedgerEntry), self.ledger_entries),
+            (table_of(TimelineEntry), self.timeline),
+            (table_of(Outbox), self.outbox),
         ):
             if rows:
                 await session.execute(insert(table), rows)
@@ -140,7 +141,7 @@ class BatchView:
             per_case[op.case_id].append(op)
         self.timer_ops = []
         rounds = max((len(ops) for ops in per_case.values()), default=0)
-        table = Timer.__table__
+        table = table_of(Timer)
         pending = and_(table.c.fired_at.is_(None), table.c.cancelled_at.is_(None))
         cancel = (
             update(table)
@@ -171,7 +172,7 @@ class BatchView:
 
 def current(session: AsyncSession) -> BatchView | None:
     """The view of the batch this session is handling, if any."""
-    return session.sync_session.info.get(_KEY)  # type: ignore[no-any-return]
+    return session.sync_session.info.get(_KEY)
 
 
 def attach(session: AsyncSession, view: BatchView) -> None:
