@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from shared import metrics
 from shared.envelope import Envelope
 from shared.events import EventPayload, topic_for
+from shared.unit_of_work import unit_of
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +77,15 @@ def enqueue(
     envelope, row = outbox_row(payload, source=source, subject=subject, ce_id=ce_id, time=time)
     # The mixin has no constructor of its own; the mapped subclass the caller passes does.
     session.add(cast(Any, outbox_model)(**row))
-    session.info[_ENQUEUED] = True
+    unit_of(session).enqueued = True  # its request wakes the relay once it has committed
     return envelope
-
-
-# session.info key: the session enqueued an event (its request wakes the relay on commit).
-_ENQUEUED = "outbox_enqueued"
 
 
 def took_enqueued(session: AsyncSession) -> bool:
     """Whether `enqueue` recorded an event in this session since the last call."""
-    return bool(session.info.pop(_ENQUEUED, False))
+    unit = unit_of(session)
+    enqueued, unit.enqueued = unit.enqueued, False
+    return enqueued
 
 
 def outbox_row(

@@ -4,12 +4,15 @@ caused them commits, so a retried batch never counts twice."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import Counter
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+
+from shared.unit_of_work import unit_of
 
 CASES = Counter("disputedesk_cases_total", "Cases entering a state.", ["state"])
 DECISIONS = Counter(
@@ -30,22 +33,28 @@ REFUSED_FACTS = Counter(
     ["kind", "reason"],
 )
 
-_PENDING = "pending_metric_updates"
+
+@dataclass(slots=True)
+class _PendingUpdates:
+    """Metric updates of a transaction: counted once it commits, forgotten if it rolls back."""
+
+    updates: list[Callable[[], Any]] = field(default_factory=list)
 
 
 def after_commit(session: AsyncSession, update: Callable[[], Any]) -> None:
-    session.sync_session.info.setdefault(_PENDING, []).append(update)
+    unit_of(session).get(_PendingUpdates).updates.append(update)
 
 
 @event.listens_for(Session, "after_commit")
 def _apply(session: Session) -> None:
-    for update in session.info.pop(_PENDING, []):
+    pending = unit_of(session).pop(_PendingUpdates)
+    for update in pending.updates if pending else ():
         update()
 
 
 @event.listens_for(Session, "after_rollback")
 def _discard(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+    unit_of(session).pop(_PendingUpdates)
 
 
 def case_entered(session: AsyncSession, state: str) -> None:

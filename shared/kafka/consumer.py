@@ -44,6 +44,7 @@ from shared.envelope import Envelope, EnvelopeError, decode_envelope, header_map
 from shared.events import EventPayload, UnknownEventType
 from shared.inbox import InboxMixin
 from shared.transient import PermanentError, is_transient
+from shared.unit_of_work import UnitOfWork, unit_of
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ E = TypeVar("E", bound=EventPayload)
 
 @dataclass(frozen=True, slots=True)
 class HandlerContext:
-    """What a handler gets besides its event: the open transaction and the envelope."""
+    """What a handler gets besides its event: the open transaction, its unit of work (typed
+    per-batch state) and the envelope."""
 
     session: AsyncSession
     envelope: Envelope
@@ -61,6 +63,11 @@ class HandlerContext:
     @property
     def ce_id(self) -> Any:
         return self.envelope.id
+
+    @property
+    def unit(self) -> UnitOfWork:
+        """The transaction's unit of work, shared by every event of the batch."""
+        return unit_of(self.session)
 
 
 Handler = Callable[[Any, HandlerContext], Awaitable[None]]

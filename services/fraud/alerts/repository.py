@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -13,13 +14,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud.models import Alert
+from shared.unit_of_work import unit_of
 
 # An alert counts against its entity until it is closed (the unique index's condition too).
 OPEN_STATUSES = ("open", "acknowledged")
 
 
-# session.info key of `alerted`'s reads: (entity type, patterns) → entity ids.
-_ALERTED = "fraud_alerted"
+@dataclass(slots=True)
+class _Alerted:
+    """`alerted`'s reads in a session: (entity type, patterns) → entity ids."""
+
+    kept: dict[tuple[str, frozenset[str]], set[str]] = field(default_factory=dict)
 
 
 async def insert_if_none_open(session: AsyncSession, values: dict[str, Any]) -> UUID | None:
@@ -35,7 +40,8 @@ async def insert_if_none_open(session: AsyncSession, values: dict[str, Any]) -> 
     )
     alert_id = await session.scalar(stmt)
     if alert_id is not None and values.get("status", "open") in OPEN_STATUSES:
-        kept: dict[tuple[str, frozenset[str]], set[str]] = session.info.get(_ALERTED, {})
+        alerted_read = unit_of(session).find(_Alerted)
+        kept = alerted_read.kept if alerted_read else {}
         for (entity_type, patterns), ids in kept.items():
             if entity_type == values["entity_type"] and values["pattern"] in patterns:
                 ids.add(values["entity_id"])
@@ -72,7 +78,7 @@ async def alerted(session: AsyncSession, entity_type: str, patterns: Collection[
     Read once per session (a scoring transaction asks for every claim of its batch) and kept
     current by `insert_if_none_open`, the only way scoring raises alerts; closing one is the
     desk's act, in a session of its own."""
-    kept: dict[tuple[str, frozenset[str]], set[str]] = session.info.setdefault(_ALERTED, {})
+    kept = unit_of(session).get(_Alerted).kept
     key = (entity_type, frozenset(patterns))
     if key not in kept:
         kept[key] = set(
@@ -113,7 +119,7 @@ async def clear(
     if closed is None:
         return False
     # `alerted`'s reads may count the entity under this alert: read them again when asked.
-    session.info.pop(_ALERTED, None)
+    unit_of(session).pop(_Alerted)
     return True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from services.fraud.models import (
     ReturnFacts,
 )
 from shared.db import table_of
+from shared.unit_of_work import unit_of
 
 Entity = tuple[str, str]
 CountKey = tuple[str, str, str, date]  # entity_type, entity_id, metric, day
@@ -32,18 +34,27 @@ _FACTS_OF = select(ReturnFacts).where(
 )
 
 
+@dataclass(slots=True)
+class _KnownFacts:
+    """The facts a session has read or added, and the returns it found to have none yet."""
+
+    facts: dict[str, ReturnFacts] = field(default_factory=dict)
+    absent: set[str] = field(default_factory=set)
+
+
 async def prefetch_facts(
     session: AsyncSession, return_ids: Iterable[str]
 ) -> Mapping[str, ReturnFacts]:
     """Read the facts of a consumer batch's returns in one statement, so that the batch's events
     find them (or that there are none yet) in the session's cache instead of one read each.
     Returns the session's facts by return id."""
-    cached: dict[str, ReturnFacts] = session.info.setdefault("fraud_facts", {})
+    known = unit_of(session).get(_KnownFacts)
+    cached = known.facts
     wanted = {r for r in return_ids if r and r not in cached}
     if wanted:
         for facts in await session.scalars(_FACTS_OF, {"return_ids": sorted(wanted)}):
             cached[facts.return_id] = facts
-        session.info.setdefault("fraud_facts_absent", set()).update(wanted - cached.keys())
+        known.absent.update(wanted - cached.keys())
     return cached
 
 
@@ -51,10 +62,11 @@ async def get_facts(session: AsyncSession, return_id: str) -> ReturnFacts | None
     """The return's facts; a row created earlier in this transaction but not flushed yet is
     found in the session's own cache (scoring runs without autoflush), as is what
     `prefetch_facts` read."""
-    cached: dict[str, ReturnFacts] = session.info.setdefault("fraud_facts", {})
+    known = unit_of(session).get(_KnownFacts)
+    cached = known.facts
     if return_id in cached:
         return cached[return_id]
-    if return_id in session.info.get("fraud_facts_absent", ()):
+    if return_id in known.absent:
         return None
     facts = await session.get(ReturnFacts, return_id)
     if facts is not None:
@@ -64,7 +76,7 @@ async def get_facts(session: AsyncSession, return_id: str) -> ReturnFacts | None
 
 def add_facts(session: AsyncSession, facts: ReturnFacts) -> None:
     session.add(facts)
-    session.info.setdefault("fraud_facts", {})[facts.return_id] = facts
+    unit_of(session).get(_KnownFacts).facts[facts.return_id] = facts
 
 
 # Each event's counters cost one statement of a fixed shape for any number of rows (arrays
@@ -344,11 +356,15 @@ def _like_prefix(prefix: str) -> str:
 _TotalsKey = tuple[str, str, tuple[str, ...], date, date]
 
 
+@dataclass(slots=True)
+class _TotalsRead:
+    """The `entity_totals` reads of a session, by what was asked."""
+
+    read: dict[_TotalsKey, dict[str, dict[str, int]]] = field(default_factory=dict)
+
+
 def _read_totals(session: AsyncSession) -> dict[_TotalsKey, dict[str, dict[str, int]]]:
-    read: dict[_TotalsKey, dict[str, dict[str, int]]] = session.info.setdefault(
-        "fraud_entity_totals", {}
-    )
-    return read
+    return unit_of(session).get(_TotalsRead).read
 
 
 async def entity_totals(

@@ -24,6 +24,7 @@ from services.fraud.models import (
     WatchlistEntry,
 )
 from shared.db import table_of
+from shared.unit_of_work import unit_of
 
 Key = tuple[str, str]  # (entity_type, entity_id)
 
@@ -140,8 +141,7 @@ class _Known:
 
 
 def _known(session: AsyncSession) -> _Known:
-    known: _Known = session.info.setdefault("fraud_standing", _Known())
-    return known
+    return unit_of(session).get(_Known)
 
 
 async def standing(session: AsyncSession, entities: Iterable[Key]) -> Standing:

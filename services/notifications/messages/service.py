@@ -7,6 +7,7 @@ the message is rendered then: what we store is exactly what the seller will read
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -42,6 +43,7 @@ from shared.events import (
 )
 from shared.outbox import enqueue
 from shared.pii import ContactOpener
+from shared.unit_of_work import unit_of
 
 log = logging.getLogger(__name__)
 SOURCE = "disputedesk/notifications"
@@ -78,15 +80,25 @@ async def throttled_send_time(
     return candidate
 
 
-PENDING = "notifications.pending_messages"
 # Rows per INSERT batch.
 INSERT_CHUNK = 500
 
 
+@dataclass(slots=True)
+class _Buffered:
+    """A transaction's message rows waiting for its commit, and whether its session already
+    flushes them before committing."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    hooked: bool = False
+
+
 def _flush_pending_sync(sync_session: Session) -> None:
-    rows: list[dict[str, Any]] | None = sync_session.info.pop(PENDING, None)
-    for start in range(0, len(rows or ()), INSERT_CHUNK):
-        assert rows is not None
+    buffered = unit_of(sync_session).find(_Buffered)
+    if buffered is None:
+        return
+    rows, buffered.rows = buffered.rows, []
+    for start in range(0, len(rows), INSERT_CHUNK):
         # Parameters passed separately (executemany): the statement compiles once and is
         # cached, where `.values(rows)` would compile every row's parameters each time.
         sync_session.execute(
@@ -98,13 +110,11 @@ def _flush_pending_sync(sync_session: Session) -> None:
 def _buffer(session: AsyncSession, row: dict[str, Any]) -> None:
     """Keep a message row for one multi-row INSERT just before the transaction commits: a
     backlog of case events then costs one round trip per consumer batch, not one per event."""
-    pending = session.info.get(PENDING)
-    if pending is None:
-        pending = session.info[PENDING] = []
-        if not session.info.get("notifications.flush_hooked"):
-            session.info["notifications.flush_hooked"] = True
-            event.listen(session.sync_session, "before_commit", _flush_pending_sync)
-    pending.append(row)
+    buffered = unit_of(session).get(_Buffered)
+    if not buffered.hooked:
+        buffered.hooked = True
+        event.listen(session.sync_session, "before_commit", _flush_pending_sync)
+    buffered.rows.append(row)
 
 
 async def flush_pending(session: AsyncSession) -> None:

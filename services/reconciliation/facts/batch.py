@@ -43,8 +43,7 @@ from services.reconciliation.models import (
     Timer,
 )
 from shared.db import table_of
-
-_KEY = "reconciliation_batch_view"
+from shared.unit_of_work import unit_of
 
 # The fact tables a batch inserts up front, with the column that identifies a fact. Appeals and
 # refunds are not among them: no handler reads them back, so they are stored as they come.
@@ -172,15 +171,15 @@ class BatchView:
 
 def current(session: AsyncSession) -> BatchView | None:
     """The view of the batch this session is handling, if any."""
-    return session.sync_session.info.get(_KEY)
+    return unit_of(session).find(BatchView)
 
 
 def attach(session: AsyncSession, view: BatchView) -> None:
-    session.sync_session.info[_KEY] = view
+    unit_of(session).put(view)
 
 
 def detach(session: AsyncSession) -> None:
-    session.sync_session.info.pop(_KEY, None)
+    unit_of(session).pop(BatchView)
 
 
 async def prepare(
