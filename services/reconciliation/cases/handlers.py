@@ -95,15 +95,16 @@ async def handle_batch(handlers: EventHandlers, contexts: list[HandlerContext]) 
             row = _fact_row(event, ctx.ce_id)
             if row is not None:
                 rows.append(row)
+    unit = contexts[0].unit  # the batch's transaction: every context shares it
     with session.no_autoflush:
         view = await batch.prepare(session, rows, return_ids)
-        batch.attach(session, view)
+        unit.put(view)  # what `batch.current` finds for the repositories below
         try:
             for ctx in contexts:
                 await handlers.dispatch(ctx)
             await view.write(session)
         finally:
-            batch.detach(session)
+            unit.pop(batch.BatchView)
 
 
 def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:

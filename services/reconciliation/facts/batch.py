@@ -174,14 +174,6 @@ def current(session: AsyncSession) -> BatchView | None:
     return unit_of(session).find(BatchView)
 
 
-def attach(session: AsyncSession, view: BatchView) -> None:
-    unit_of(session).put(view)
-
-
-def detach(session: AsyncSession) -> None:
-    unit_of(session).pop(BatchView)
-
-
 async def prepare(
     session: AsyncSession, facts: list[tuple[type[Any], dict[str, Any]]], return_ids: set[str]
 ) -> BatchView:
