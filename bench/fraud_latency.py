@@ -1,7 +1,7 @@
 """Fraud's promise at the benchmark load: an escalation's assessment is published within 1 s of
 the escalation event.
 
-The end-to-end section (bench/e2e.py) measures this stage inside the whole pipeline, where on a
+The end-to-end section (bench/e2e/) measures this stage inside the whole pipeline, where on a
 2-core machine intake saturates the machine long before fraud sees the goal's load. This section
 hands the fraud service alone the stream the pipeline would hand it at the goal: per second at
 ×1, 66.7 returns (the marketplace feed's return, then pickup, in transit and delivery to the
