@@ -10,7 +10,7 @@ from services.notifications.catalogue.router import router as templates_router
 from services.notifications.channels.base import Channel
 from services.notifications.channels.smtp import SmtpChannel
 from services.notifications.delivery.service import Dispatcher, run_dispatcher
-from services.notifications.digests.service import run_digest_flusher
+from services.notifications.messages.digest_flush import run_digest_flusher
 from services.notifications.messages.handlers import build_handlers
 from services.notifications.messages.router import router as messages_router
 from services.notifications.models import IdempotencyKey, Inbox, Outbox

@@ -1,9 +1,14 @@
 """Notifications' configuration (env prefix NOTIFICATIONS_; SMTP_* shared with the deployment)."""
 
+from zoneinfo import ZoneInfo
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+# Sellers' time zone: emails show India time, and digests go out at an India hour.
+INDIA = ZoneInfo("Asia/Kolkata")
 
 
 class NotificationsSettings(ServiceSettings):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from services.notifications.digests.lessons import Lesson
 from services.notifications.messages import wording
 from services.notifications.settings import NotificationsSettings
 from shared.events import (
@@ -62,18 +63,6 @@ class Draft:
     @property
     def essential(self) -> bool:
         return self.template not in NON_ESSENTIAL
-
-
-@dataclass(frozen=True, slots=True)
-class Lesson:
-    """A policy lesson for a seller's daily education digest."""
-
-    seller_id: str
-    recipient: str
-    dedup_key: str
-    topic: str
-    case_id: str | None
-    context: dict[str, Any]
 
 
 @dataclass(slots=True)

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.notifications.settings import INDIA as INDIA
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-INDIA = ZoneInfo("Asia/Kolkata")
 
 
 def india_time(value: datetime) -> str:
