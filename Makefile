@@ -27,6 +27,8 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
 	$(PY) -m pip install -qq --no-deps -e .
+	@$(PY) -m pip check >/dev/null || { $(PY) -m pip check; \
+	  echo "$(LOCK) does not cover pyproject.toml's dependencies: run 'make lock'"; exit 1; }
 	@touch $(STAMP)
 
 run: $(STAMP)

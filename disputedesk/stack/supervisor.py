@@ -478,7 +478,7 @@ def _supervise(
                     console.print(f"[green]{service.spec.name} is healthy[/]")
             all_healthy = all(service.healthy for service in supervised)
             if not summary_shown and (all_healthy or now >= health_deadline):
-                print_summary(supervised, console=console, settings=settings, stack_env=stack_env)
+                _print_summary(supervised, console=console, settings=settings, stack_env=stack_env)
                 summary_shown = True
             if all_healthy and not healthy_once:
                 healthy_once = True
@@ -508,7 +508,7 @@ def _restart_if_dead(service: SupervisedService, *, now: float, console: Console
         console.print(f"{service.spec.name} restarted (restart #{service.restarts})")
 
 
-def print_summary(
+def _print_summary(
     supervised: Sequence[SupervisedService],
     *,
     console: Console,

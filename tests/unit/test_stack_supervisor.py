@@ -11,7 +11,7 @@ from disputedesk.stack.config import StackSettings
 from disputedesk.stack.supervisor import (
     ServiceSpec,
     SupervisedService,
-    print_summary,
+    _print_summary,
     restart_delay,
     service_environment,
     service_specs,
@@ -140,7 +140,7 @@ def test_service_table_fits_an_80_column_terminal_with_every_url_whole(tmp_path:
     supervised[0].healthy = True  # both states, so the state column takes its widest value
     console = Console(width=80, record=True, color_system=None)
 
-    print_summary(supervised, console=console, settings=settings, stack_env={})
+    _print_summary(supervised, console=console, settings=settings, stack_env={})
 
     output = console.export_text().splitlines()
     lines = output[: next(n for n, line in enumerate(output) if line.startswith("Logs:"))]
