@@ -35,6 +35,7 @@ from shared.rate_limit import TABLE as RATE_LIMIT_TABLE
 from shared.rate_limit import RateLimiter
 from shared.retention import Retention, retention_loop
 from shared.settings import ServiceSettings
+from shared.tracing import TraceRequests, configure_tracing
 from shared.validation import UrlCharacters
 
 log = logging.getLogger(__name__)
@@ -204,6 +205,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(name, settings.log_level)
+        configure_tracing(name, settings.otel_exporter_otlp_endpoint)
         engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
         sessionmaker = make_sessionmaker(engine)
         producer = make_producer(settings.kafka_bootstrap_servers, client_id=name)
@@ -292,6 +294,8 @@ def create_service_app(
     install_problem_handlers(app)
     app.middleware("http")(red_middleware(name))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Outside the body limit, so that even a 413 belongs to the request's trace.
+    app.add_middleware(TraceRequests, service=name)
     # Outermost, so that no route, dependency or metric label ever sees a control character.
     app.add_middleware(UrlCharacters)
 

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from shared.tracing import SCOPE_TRACE_ID, current_trace_id
 from shared.transient import is_refused_value, is_transient
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,10 @@ def problem_response(
     if detail:
         body["detail"] = detail
     body.update(extra)
+    # An extension member naming the request's trace, so a caller's report leads to its spans.
+    trace_id = current_trace_id() or request.scope.get(SCOPE_TRACE_ID)
+    if trace_id:
+        body["trace_id"] = trace_id
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
