@@ -109,6 +109,13 @@ def document(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
                         ),
                         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                     }
+            if any(p.get("name") == "cursor" for p in op.get("parameters", [])):
+                ok = responses.get("200", {})
+                ok.setdefault("headers", {})["Link"] = {
+                    "description": 'The next page, as `<url>; rel="next"` (RFC 8288); absent on '
+                    "the last page.",
+                    "schema": {"type": "string"},
+                }
             if op.get("parameters") or op.get("requestBody"):
                 _add(responses, _INPUT)
             if op.get("requestBody"):
