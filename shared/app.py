@@ -48,6 +48,14 @@ class ConsumerSpec:
     handlers: EventHandlers
 
 
+# Examples for the probes' documentation.
+_READY = {"status": "ready", "checks": {"database": "ok", "kafka": "ok"}}
+_METRICS = (
+    "# HELP disputedesk_outbox_backlog Unpublished outbox rows.\n"
+    "# TYPE disputedesk_outbox_backlog gauge\n"
+    'disputedesk_outbox_backlog{service="intake"} 0.0\n'
+)
+
 BackgroundLoop = Callable[["ServiceRuntime"], Coroutine[Any, Any, None]]
 
 
@@ -289,6 +297,8 @@ def create_service_app(
     )
     install_openapi(app)
     install_docs(app)
+    # What the service consumes, for the AsyncAPI document's contract test (shared/asyncapi.py).
+    app.state.consumer_specs = list(consumers)
     # Read by shared/idempotency.py: each service keeps its keys in its own database.
     app.state.idempotency_model = idempotency_model
     install_problem_handlers(app)
@@ -299,7 +309,14 @@ def create_service_app(
     # Outermost, so that no route, dependency or metric label ever sees a control character.
     app.add_middleware(UrlCharacters)
 
-    @app.get("/healthz", tags=["ops"], summary="The process is alive")
+    @app.get(
+        "/healthz",
+        tags=["ops"],
+        summary="The process is alive",
+        responses={
+            200: {"content": {"application/json": {"example": {"status": "ok", "service": name}}}}
+        },
+    )
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": name}
 
@@ -307,7 +324,10 @@ def create_service_app(
         "/readyz",
         tags=["ops"],
         summary="Database and Kafka are reachable",
-        responses={503: {"description": "Database or Kafka unreachable"}},
+        responses={
+            200: {"content": {"application/json": {"example": _READY}}},
+            503: {"description": "Database or Kafka unreachable (the same shape, `not ready`)"},
+        },
     )
     async def readyz(request: Request) -> JSONResponse:
         runtime: ServiceRuntime = request.app.state.runtime
@@ -332,7 +352,11 @@ def create_service_app(
         )
 
     @app.get(
-        "/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"example": _METRICS}}}},
     )
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

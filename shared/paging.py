@@ -123,3 +123,20 @@ def link_next(request: Request, response: Response, next_cursor: str | None) -> 
 def order_by(order: Sequence[tuple[Any, bool]]) -> list[Any]:
     """The ORDER BY of `order` ((column, descending) pairs), the same one `after` pages along."""
     return [column.desc() if descending else column.asc() for column, descending in order]
+
+
+def page_of_list(
+    items: Sequence[T],
+    *,
+    limit: int,
+    cursor: str | None,
+    key: Callable[[T], tuple[str, ...]],
+) -> tuple[list[T], str | None]:
+    """The same convention over a short list held in memory (a catalogue of templates, the
+    partner registry): sorted by `key` (strings), the page after the cursor's key."""
+    ordered = sorted(items, key=key)
+    if cursor is not None:
+        width = len(key(ordered[0])) if ordered else 1
+        start = decode_cursor(cursor, (str,) * width)
+        ordered = [item for item in ordered if key(item) > start]
+    return page(ordered, limit, key)
