@@ -85,7 +85,7 @@ def field_errors(errors: list[dict[str, Any]] | Any) -> list[dict[str, str]]:
     return out
 
 
-_STATUS_TITLES = {
+STATUS_TITLES = {
     400: "Bad request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -127,7 +127,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = _STATUS_TITLES.get(exc.status_code, "Error")
+        title = STATUS_TITLES.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(
             request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
