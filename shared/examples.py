@@ -72,11 +72,13 @@ def _fits(value: str, schema: dict[str, Any]) -> bool:
     pattern = schema.get("pattern")
     if pattern is not None and re.search(pattern, value) is None:
         return False
-    return schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", 10**9)
+    low: int = schema.get("minLength", 0)
+    high: int = schema.get("maxLength", 10**9)
+    return low <= len(value) <= high
 
 
 def _string(schema: dict[str, Any], name: str) -> str:
-    fmt = schema.get("format")
+    fmt = str(schema.get("format"))
     if fmt in _FORMATS:
         return _FORMATS[fmt]
     candidates = [_BY_NAME[name]] if name in _BY_NAME else []
@@ -85,7 +87,8 @@ def _string(schema: dict[str, Any], name: str) -> str:
     for value in (*candidates, *_FALLBACKS):
         if _fits(value, schema):
             return value
-    return "x" * max(1, schema.get("minLength", 1))
+    shortest: int = schema.get("minLength", 1)
+    return "x" * max(1, shortest)
 
 
 def _number(schema: dict[str, Any], name: str, integer: bool) -> int | float:

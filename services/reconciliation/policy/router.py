@@ -57,7 +57,7 @@ async def list_policies(
         for p in await repository.all_versions(session)
     ]
     items, next_cursor = paging.page_of_list(
-        versions, limit=limit, cursor=cursor, key=lambda p: (p["version"],)
+        versions, limit=limit, cursor=cursor, key=lambda p: (str(p["version"]),)
     )
     link_next(request, response, next_cursor)
     return PolicyPage(items=items, next=next_cursor)
