@@ -35,6 +35,7 @@ from shared.rate_limit import TABLE as RATE_LIMIT_TABLE
 from shared.rate_limit import RateLimiter
 from shared.retention import Retention, retention_loop
 from shared.settings import ServiceSettings
+from shared.tracing import TraceRequests, configure_tracing
 from shared.validation import UrlCharacters
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,14 @@ class ConsumerSpec:
     topics: list[str]
     handlers: EventHandlers
 
+
+# Examples for the probes' documentation.
+_READY = {"status": "ready", "checks": {"database": "ok", "kafka": "ok"}}
+_METRICS = (
+    "# HELP disputedesk_outbox_backlog Unpublished outbox rows.\n"
+    "# TYPE disputedesk_outbox_backlog gauge\n"
+    'disputedesk_outbox_backlog{service="intake"} 0.0\n'
+)
 
 BackgroundLoop = Callable[["ServiceRuntime"], Coroutine[Any, Any, None]]
 
@@ -204,6 +213,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(name, settings.log_level)
+        configure_tracing(name, settings.otel_exporter_otlp_endpoint)
         engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
         sessionmaker = make_sessionmaker(engine)
         producer = make_producer(settings.kafka_bootstrap_servers, client_id=name)
@@ -287,15 +297,26 @@ def create_service_app(
     )
     install_openapi(app)
     install_docs(app)
+    # What the service consumes, for the AsyncAPI document's contract test (shared/asyncapi.py).
+    app.state.consumer_specs = list(consumers)
     # Read by shared/idempotency.py: each service keeps its keys in its own database.
     app.state.idempotency_model = idempotency_model
     install_problem_handlers(app)
     app.middleware("http")(red_middleware(name))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Outside the body limit, so that even a 413 belongs to the request's trace.
+    app.add_middleware(TraceRequests, service=name)
     # Outermost, so that no route, dependency or metric label ever sees a control character.
     app.add_middleware(UrlCharacters)
 
-    @app.get("/healthz", tags=["ops"], summary="The process is alive")
+    @app.get(
+        "/healthz",
+        tags=["ops"],
+        summary="The process is alive",
+        responses={
+            200: {"content": {"application/json": {"example": {"status": "ok", "service": name}}}}
+        },
+    )
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": name}
 
@@ -303,7 +324,10 @@ def create_service_app(
         "/readyz",
         tags=["ops"],
         summary="Database and Kafka are reachable",
-        responses={503: {"description": "Database or Kafka unreachable"}},
+        responses={
+            200: {"content": {"application/json": {"example": _READY}}},
+            503: {"description": "Database or Kafka unreachable (the same shape, `not ready`)"},
+        },
     )
     async def readyz(request: Request) -> JSONResponse:
         runtime: ServiceRuntime = request.app.state.runtime
@@ -328,7 +352,11 @@ def create_service_app(
         )
 
     @app.get(
-        "/metrics", tags=["ops"], summary="Prometheus metrics", response_class=PlainTextResponse
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"example": _METRICS}}}},
     )
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -23,6 +23,9 @@ class Envelope:
     id: UUID = field(default_factory=uuid4)
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     subject: str | None = None
+    # CloudEvents distributed-tracing extension: the W3C trace context of the span that
+    # published the event. Optional, so events written before tracing still parse.
+    traceparent: str | None = None
 
     @property
     def type(self) -> str:
@@ -43,6 +46,8 @@ class Envelope:
         ]
         if self.subject:
             headers.append(("ce_subject", self.subject.encode()))
+        if self.traceparent:
+            headers.append(("ce_traceparent", self.traceparent.encode()))
         return headers
 
     def value(self) -> bytes:
@@ -74,4 +79,5 @@ def decode_envelope(headers: dict[str, str], value: bytes | None) -> Envelope:
         id=ce_id,
         time=ce_time,
         subject=headers.get("ce_subject"),
+        traceparent=headers.get("ce_traceparent"),
     )

@@ -14,6 +14,8 @@ from typing import Any
 
 import structlog
 
+from shared.tracing import add_trace_ids
+
 # Internationalised addresses (RFC 6531) are accepted, so the local part and domain may be any
 # script: anything up to a separator, around an @, ending in a dot and a name.
 _EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[^\s@<>()\[\],;:\"'.]{2,}")
@@ -39,6 +41,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
+        add_trace_ids,
         _scrub_event,
     ]
     structlog.configure(

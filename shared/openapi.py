@@ -13,10 +13,11 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.access import route_access
-from shared.problems import PROBLEM_JSON
+from shared.examples import example
+from shared.problems import PROBLEM_JSON, STATUS_TITLES, TYPE_BASE
 
 BEARER = "bearerAuth"
 DOCS_ASSETS = "/docs-assets"
@@ -36,6 +37,11 @@ class ProblemDocument(BaseModel):
     instance: str | None = None
     # Each failing field as {"field": "body.events.3.ts", "message": ...}.
     errors: list[dict[str, str]] | None = None
+    trace_id: str | None = Field(
+        default=None,
+        description="The request's trace (32 hex digits): its spans and log lines carry it.",
+        examples=["0af7651916cd43dd8448eb211c80319c"],
+    )
 
 
 def problem_response_doc(description: str) -> dict[str, Any]:
@@ -109,6 +115,13 @@ def document(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
                         ),
                         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                     }
+            if any(p.get("name") == "cursor" for p in op.get("parameters", [])):
+                ok = responses.get("200", {})
+                ok.setdefault("headers", {})["Link"] = {
+                    "description": 'The next page, as `<url>; rel="next"` (RFC 8288); absent on '
+                    "the last page.",
+                    "schema": {"type": "string"},
+                }
             if op.get("parameters") or op.get("requestBody"):
                 _add(responses, _INPUT)
             if op.get("requestBody"):
@@ -124,10 +137,55 @@ def document(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
                 if status.startswith(("4", "5"))
             }
             _add(responses, declared)
+    _add_examples(schema)
     if _FASTAPI_422 not in str(schema.get("paths")):
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
     return schema
+
+
+def _problem_example(status: int, path: str) -> dict[str, Any]:
+    title = {**STATUS_TITLES, 500: "Internal error", 503: "Service unavailable"}.get(
+        status, "Error"
+    )
+    out: dict[str, Any] = {
+        "type": f"{TYPE_BASE}{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "instance": path,
+        "trace_id": "0af7651916cd43dd8448eb211c80319c",
+    }
+    if status == 422:
+        out.update(
+            type=f"{TYPE_BASE}validation-failed",
+            title="Validation failed",
+            detail="Invalid field(s): body.return_id",
+            errors=[{"field": "body.return_id", "message": "Field required"}],
+        )
+    return out
+
+
+def _add_examples(schema: dict[str, Any]) -> None:
+    """An example on every JSON request body and response that has none of its own, made from
+    its schema (shared/examples.py); every problem answer gets one of its status."""
+    components = schema.get("components", {}).get("schemas", {})
+    for path, item in schema.get("paths", {}).items():
+        for op in item.values():
+            if not isinstance(op, dict):
+                continue
+            bodies = [op.get("requestBody", {})]
+            for status, answer in op.get("responses", {}).items():
+                problem = answer.get("content", {}).get(PROBLEM_JSON)
+                if problem is not None and "example" not in problem and status.isdigit():
+                    problem["example"] = _problem_example(int(status), path)
+                if status.startswith("2"):
+                    bodies.append(answer)
+            for body in bodies:
+                media = body.get("content", {}).get("application/json")
+                if media is None or "example" in media or "examples" in media:
+                    continue
+                if media.get("schema"):
+                    media["example"] = example(media["schema"], components)
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -16,6 +16,7 @@ from typing import Any, cast
 from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
+from opentelemetry.trace import SpanKind
 from sqlalchemy import BigInteger, DateTime, Index, String, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
@@ -26,6 +27,7 @@ from shared import metrics
 from shared.envelope import Envelope
 from shared.events import EventPayload, topic_for
 from shared.unit_of_work import unit_of
+from shared.tracing import current_traceparent, span_from
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,9 @@ class OutboxMixin:
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # W3C trace context of the span that recorded the event (the request or the consumed
+    # event): the relay's publish span continues that trace (shared/tracing.py).
+    traceparent: Mapped[str | None] = mapped_column(String(64))
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
@@ -113,10 +118,11 @@ def outbox_row(
         "topic": topic_for(payload).name,
         "key": envelope.key,
         "payload": json.loads(envelope.value()),
+        "traceparent": current_traceparent(),
     }
 
 
-def _headers(row: OutboxMixin) -> list[tuple[str, bytes]]:
+def _headers(row: OutboxMixin, traceparent: str | None) -> list[tuple[str, bytes]]:
     headers = [
         ("ce_id", str(row.ce_id).encode()),
         ("ce_source", row.ce_source.encode()),
@@ -127,6 +133,8 @@ def _headers(row: OutboxMixin) -> list[tuple[str, bytes]]:
     ]
     if row.ce_subject:
         headers.append(("ce_subject", row.ce_subject.encode()))
+    if traceparent:
+        headers.append(("ce_traceparent", traceparent.encode()))
     return headers
 
 
@@ -210,15 +218,7 @@ class OutboxRelay:
             await self._export_backlog(session, rows)
             if not rows:
                 return 0
-            futures = [
-                await self.producer.send(
-                    row.topic,
-                    value=json.dumps(row.payload, separators=(",", ":")).encode(),
-                    key=row.key.encode(),
-                    headers=_headers(row),
-                )
-                for row in rows
-            ]
+            futures = [await self._send(row) for row in rows]
             await asyncio.gather(*futures)
             await session.execute(
                 update(model)
@@ -228,6 +228,28 @@ class OutboxRelay:
         for row in rows:
             metrics.OUTBOX_PUBLISHED.labels(self.service, row.topic).inc()
         return len(rows)
+
+    async def _send(self, row: OutboxMixin) -> Any:
+        """Hand one row to the producer inside a PRODUCER span that continues the row's trace;
+        the span's own context travels with the message as `ce_traceparent`."""
+        with span_from(
+            self.service,
+            f"publish {row.topic}",
+            row.traceparent,
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": row.topic,
+                "messaging.message.id": str(row.ce_id),
+                "cloudevents.event_type": row.ce_type,
+            },
+        ):
+            return await self.producer.send(
+                row.topic,
+                value=json.dumps(row.payload, separators=(",", ":")).encode(),
+                key=row.key.encode(),
+                headers=_headers(row, current_traceparent()),
+            )
 
     async def _export_backlog(self, session: AsyncSession, rows: Any) -> None:
         model = self.model

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from shared.tracing import SCOPE_TRACE_ID, current_trace_id
 from shared.transient import is_refused_value, is_transient
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,10 @@ def problem_response(
     if detail:
         body["detail"] = detail
     body.update(extra)
+    # An extension member naming the request's trace, so a caller's report leads to its spans.
+    trace_id = current_trace_id() or request.scope.get(SCOPE_TRACE_ID)
+    if trace_id:
+        body["trace_id"] = trace_id
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -80,7 +85,7 @@ def field_errors(errors: list[dict[str, Any]] | Any) -> list[dict[str, str]]:
     return out
 
 
-_STATUS_TITLES = {
+STATUS_TITLES = {
     400: "Bad request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -122,7 +127,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = _STATUS_TITLES.get(exc.status_code, "Error")
+        title = STATUS_TITLES.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(
             request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)

@@ -43,6 +43,11 @@ class ServiceSettings(BaseSettings):
         default=None, validation_alias=_shared("DISPUTEDESK_KEYRING_FILE")
     )
     log_level: str = Field(default="INFO", validation_alias=_shared("LOG_LEVEL"))
+    # Traces leave the process only when this is set, e.g. http://otel-collector:4318 (OTLP over
+    # HTTP; docs/operations.md). Spans are made either way: logs and problems name trace ids.
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias=_shared("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
 
     # Outbox relay: how often an idle relay looks for new rows, and how many it claims at once.
     outbox_poll_interval_s: float = 0.05

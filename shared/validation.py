@@ -40,8 +40,7 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(days=1)
 # A queue filter or report window counted in hours: ten years is beyond any case's age.
 MAX_HOURS = 24 * 366 * 10
-# Offsets and ids that reach SQL as BIGINT parameters.
-MAX_OFFSET = 1_000_000
+# Ids that reach SQL as BIGINT parameters.
 MAX_BIGINT = 2**63 - 1
 # Free-form request data (policy changes) is a few levels deep; anything far deeper is an attack.
 MAX_NESTING = 32
@@ -134,7 +133,6 @@ Instant = Annotated[
 PastInstant = Annotated[Instant, AfterValidator(not_in_future)]
 Day = Annotated[date, AfterValidator(plausible_day)]
 Hours = Annotated[float, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False)]
-Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
 RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
 # Where the desk writes to the seller. Non-ASCII is allowed (RFC 6531 addresses travel over
 # SMTPUTF8); whitespace and control characters are not: no mail server takes them, and a

@@ -88,6 +88,8 @@ class Message(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # W3C trace context of the event that queued the message: the SMTP send continues its trace.
+    traceparent: Mapped[str | None] = mapped_column(String(64))
     resend_of: Mapped[UUID | None] = mapped_column(
         PgUUID(as_uuid=True), ForeignKey("messages.message_id")
     )

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,6 +44,7 @@ from shared import metrics
 from shared.envelope import Envelope, EnvelopeError, decode_envelope, header_map
 from shared.events import EventPayload, UnknownEventType
 from shared.inbox import InboxMixin
+from shared.tracing import span_from
 from shared.transient import PermanentError, is_transient
 from shared.unit_of_work import UnitOfWork, unit_of
 
@@ -59,6 +61,8 @@ class HandlerContext:
     session: AsyncSession
     envelope: Envelope
     topic: str
+    # The consuming service: names the tracer of the event's span (shared/tracing.py).
+    service: str = "disputedesk"
 
     @property
     def ce_id(self) -> Any:
@@ -118,10 +122,26 @@ class EventHandlers:
         handler = self.handler_for(envelope.type)
         if handler is None:
             return
-        with structlog.contextvars.bound_contextvars(
-            ce_id=str(envelope.id),
-            ce_type=envelope.type,
-            return_id=getattr(envelope.payload, "return_id", None),
+        # A CONSUMER span continuing the publisher's trace: what the handler enqueues or logs
+        # belongs to that trace (batch handlers dispatch each event through here too).
+        with (
+            span_from(
+                ctx.service,
+                f"consume {envelope.type}",
+                envelope.traceparent,
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.source.name": ctx.topic,
+                    "messaging.message.id": str(envelope.id),
+                    "cloudevents.event_type": envelope.type,
+                },
+            ),
+            structlog.contextvars.bound_contextvars(
+                ce_id=str(envelope.id),
+                ce_type=envelope.type,
+                return_id=getattr(envelope.payload, "return_id", None),
+            ),
         ):
             await handler(envelope.payload, ctx)
 
@@ -333,7 +353,7 @@ class ConsumerRunner:
                     assert d.envelope is not None
                     if d.envelope.id in new_ids:
                         new_ids.discard(d.envelope.id)
-                        contexts.append(HandlerContext(session, d.envelope, topic))
+                        contexts.append(HandlerContext(session, d.envelope, topic, self.service))
                 batch = self.handlers.batch_handler
                 if batch is not None and contexts:
                     await batch(contexts)
@@ -358,7 +378,9 @@ class ConsumerRunner:
             async with self.sessionmaker() as session, session.begin():
                 new_ids = await self._claim(session, topic, [item])
                 if item.envelope is not None and item.envelope.id in new_ids:
-                    await self.handlers.dispatch(HandlerContext(session, item.envelope, topic))
+                    await self.handlers.dispatch(
+                        HandlerContext(session, item.envelope, topic, self.service)
+                    )
             self._count(topic, 1, len(new_ids))
             if new_ids and self.on_committed is not None:
                 self.on_committed()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from shared.paging import encode_cursor
 from tests.conftest import Harness
 from tests.support.factories import escalation_body, return_body, uid
 
@@ -252,10 +253,14 @@ BOUNDS = [
         MANAGER,
         "query.period_start",
     ),
-    ("fraud", "/v1/alerts?offset=1e25", MANAGER, "query.offset"),
-    ("fraud", "/v1/alerts?offset=10000000000000000000000000", MANAGER, "query.offset"),
-    ("fraud", "/v1/watchlist?offset=10000000000000000000000000", MANAGER, "query.offset"),
-    ("intake", "/v1/escalations?offset=10000000000000000000000000", PORTAL, "query.offset"),
+    # Cursors: only what a page handed out, and never a key past what the database holds.
+    ("fraud", "/v1/alerts?cursor=not-a-cursor", MANAGER, "query.cursor"),
+    ("fraud", f"/v1/watchlist?cursor={encode_cursor([10**25])}", MANAGER, "query.cursor"),
+    ("intake", f"/v1/escalations?cursor={encode_cursor(['x', 'y'])}", PORTAL, "query.cursor"),
+    ("intake", "/v1/returns/RET-1/events?cursor=e30", MANAGER, "query.cursor"),
+    ("reconciliation", f"/v1/cases?cursor={encode_cursor([1, 2])}", MANAGER, "query.cursor"),
+    ("notifications", "/v1/messages?case_id=C-1&cursor=%21", MANAGER, "query.cursor"),
+    ("notifications", "/v1/suppressions?cursor=W10", MANAGER, "query.cursor"),
 ]
 
 

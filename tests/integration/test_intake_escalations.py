@@ -14,6 +14,7 @@ from tests.conftest import Harness
 from tests.support.db import rows, scalar
 from tests.support.factories import escalation_body, return_body, uid
 from tests.support.feed import feed_return
+from tests.support.paging import all_pages
 
 OTHER_SELLER = "S-OTHER-2"
 
@@ -80,8 +81,8 @@ async def test_seller_cannot_read_or_touch_another_sellers_escalation(
     assert r.status_code == 403
     r = await client.get("/v1/escalations", headers=portal(harness))
     assert r.status_code == 200
-    assert all(e["seller_id"] == "S-DEMO-1" for e in r.json()["escalations"])
-    assert theirs not in [e["escalation_id"] for e in r.json()["escalations"]]
+    assert all(e["seller_id"] == "S-DEMO-1" for e in r.json()["items"])
+    assert theirs not in [e["escalation_id"] for e in r.json()["items"]]
     # Nothing was appended to their escalation.
     r = await client.get(f"/v1/escalations/{theirs}", headers=agent(harness))
     assert r.status_code == 200 and r.json()["appealed_at"] is None
@@ -181,8 +182,10 @@ async def test_evidence_and_appeal_emit_their_events(
     assert added["received_weight_g"] == 120 and len(added["evidence"]) == 2
     r = await intake.client.get(f"/v1/escalations/{esc}", headers=portal(harness))
     assert r.json()["received_weight_g"] == 120 and r.json()["appeal_reason"]
-    r = await intake.client.get(f"/v1/returns/{rid}/events", headers=agent(harness))
-    assert [e["ce_type"].split(".")[2] for e in r.json()["events"]] == [
+    events = await all_pages(
+        intake.client, f"/v1/returns/{rid}/events", params={"limit": 1}, headers=agent(harness)
+    )
+    assert [str(e["ce_type"]).split(".")[2] for e in events] == [
         "return_initiated",
         "seller_escalation_filed",
         "evidence_added",

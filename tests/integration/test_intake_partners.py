@@ -24,6 +24,7 @@ from tests.support.factories import (
     uid,
 )
 from tests.support.feed import feed_return
+from tests.support.paging import all_pages
 from tests.support.signing import desipost_headers, rapidroute_headers, swiftship_headers
 
 PROBLEM = "application/problem+json"
@@ -269,7 +270,7 @@ async def test_out_of_order_events_keep_the_partner_time(
         f"/v1/returns/{rid}/events", headers=harness.key("DISPUTEDESK_KEY_OPS_AGENT")
     )
     assert r.status_code == 200, r.text
-    history = r.json()["events"]
+    history = r.json()["items"]
     assert [e["payload"].get("event_type") for e in history] == [
         None,  # the return itself, fed before its scans
         "PICKED_UP",
@@ -322,11 +323,13 @@ async def test_unknown_status_then_mapping_then_replay_emits_once(
     assert unmapped_count("swiftship", status) == before + 1
     assert await outbox_types(intake, rid) == []
 
-    listed = await intake.client.get(
-        "/v1/admin/unmapped-statuses?partner_id=swiftship", headers=admin(harness)
+    listed = await all_pages(
+        intake.client,
+        "/v1/admin/unmapped-statuses",
+        params={"partner_id": "swiftship"},
+        headers=admin(harness),
     )
-    assert listed.status_code == 200
-    [entry] = [u for u in listed.json()["unmapped"] if u["status"] == status]
+    [entry] = [u for u in listed if u["status"] == status]
     assert entry["scans"] == 1 and entry["mapped_now"] is False
 
     r = await intake.client.post(
@@ -358,8 +361,10 @@ async def test_unknown_status_then_mapping_then_replay_emits_once(
     )
     assert r.json()["accepted"] == 0 and r.json()["duplicates"] == 1
     assert await outbox_types(intake, rid) == ["PICKUP_FAILED"]
-    listed = await intake.client.get("/v1/admin/unmapped-statuses", headers=admin(harness))
-    assert status not in [u["status"] for u in listed.json()["unmapped"]]
+    listed = await all_pages(
+        intake.client, "/v1/admin/unmapped-statuses", params={"limit": 2}, headers=admin(harness)
+    )
+    assert status not in [u["status"] for u in listed]
 
     # A later event with that status is mapped on arrival.
     body2 = swiftship_event(rid, status)
@@ -464,8 +469,10 @@ async def test_secret_rotation_old_and_new_valid_until_not_after(
         assert await send(old) == 401 and await send(new) == 202
     finally:
         runtime.clock = saved
-    listed = await intake.client.get("/v1/admin/partners", headers=admin(harness))
-    [mine] = [p for p in listed.json()["partners"] if p["partner_id"] == partner_id]
+    listed = await all_pages(
+        intake.client, "/v1/admin/partners", params={"limit": 2}, headers=admin(harness)
+    )
+    [mine] = [p for p in listed if p["partner_id"] == partner_id]
     assert len(mine["secrets"]) == 2 and mine["scheme"] == "rapidroute"
 
 

@@ -12,7 +12,7 @@ async def test_templates_list_and_preview(harness: Harness, pipeline: dict[str, 
     agent = harness.key("DISPUTEDESK_KEY_OPS_AGENT")
     r = await client.get("/v1/templates", headers=agent)
     assert r.status_code == 200, r.text
-    names = {t["name"]: t for t in r.json()}
+    names = {t["name"]: t for t in r.json()["items"]}
     assert set(names) == {
         "acknowledgement",
         "merge_acknowledgement",

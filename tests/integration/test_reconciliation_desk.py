@@ -16,6 +16,7 @@ from services.reconciliation.policy.sop_v1 import SOP_V1
 from shared.events import NotificationSent, RefundIssued
 from tests.conftest import Harness
 from tests.support.factories import uid
+from tests.support.paging import next_link
 from tests.support.reconciliation import (
     T0,
     Engine,
@@ -91,9 +92,13 @@ async def test_queue_filters_and_keyset_pagination(desk: Engine, harness: Harnes
         body = r.json()
         seen += [c["case_id"] for c in body["items"]]
         pages += 1
-        cursor = body["next_cursor"]
+        cursor = body["next"]
         if cursor is None:
+            assert "link" not in r.headers
             break
+        # The next page is also announced as a Link header: the same query, the new cursor.
+        assert next_link(r) == {**{k: str(v) for k, v in params.items()}, "cursor": cursor}
+
     assert pages == 3
     assert sorted(seen) == sorted(created) and len(seen) == len(set(seen))
 

@@ -93,7 +93,7 @@ async def test_draft_policy_what_if_over_decided_cases(insight: Engine, harness:
     assert report["policy_changes"] == [{"field": "liability.L11.payout_pct", "from": 50, "to": 30}]
     # The engine keeps deciding under the active version.
     r = await insight.client.get("/v1/policies", headers=agent)
-    statuses = {p["version"]: p["status"] for p in r.json()}
+    statuses = {p["version"]: p["status"] for p in r.json()["items"]}
     assert statuses["sop-v1"] == "ACTIVE" and statuses[version] == "DRAFT"
 
 

@@ -70,7 +70,7 @@ def test_asyncapi_document_names_every_topic_and_message() -> None:
     doc = asyncapi_document()
     assert doc["asyncapi"].startswith("3.")
     addresses = {c["address"] for c in doc["channels"].values()}
-    assert addresses == set(TOPICS)
+    assert addresses == set(TOPICS) | {t.dlq for t in TOPICS.values()}
     for model in MODEL_OF_TYPE.values():
         assert model.__name__ in doc["components"]["messages"]
         assert model.__name__ in doc["components"]["schemas"]

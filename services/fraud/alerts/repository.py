@@ -15,7 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud.models import Alert
 from shared.unit_of_work import unit_of
+from shared import paging
 
+# Newest first; the id breaks ties, so that a cursor names one position.
+ALERT_ORDER = ((Alert.raised_at, True), (Alert.alert_id, False))
 # An alert counts against its entity until it is closed (the unique index's condition too).
 OPEN_STATUSES = ("open", "acknowledged")
 
@@ -56,7 +59,7 @@ async def list_alerts(
     entity_type: str | None,
     entity_id: str | None,
     limit: int,
-    offset: int,
+    after: tuple[datetime, UUID] | None,
 ) -> list[Alert]:
     q = select(Alert)
     if status:
@@ -67,7 +70,9 @@ async def list_alerts(
         q = q.where(Alert.entity_type == entity_type)
     if entity_id:
         q = q.where(Alert.entity_id == entity_id)
-    q = q.order_by(Alert.raised_at.desc(), Alert.alert_id).limit(limit).offset(offset)
+    if after is not None:
+        q = q.where(paging.after(ALERT_ORDER, after))
+    q = q.order_by(*paging.order_by(ALERT_ORDER)).limit(limit)
     return list((await session.scalars(q)).all())
 
 

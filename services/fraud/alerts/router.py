@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -11,24 +11,27 @@ from fastapi.responses import Response
 
 from services.fraud.alerts import repository
 from services.fraud.alerts.schemas import AcknowledgeIn, AlertOut, AlertPage
+from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
-from shared.validation import Offset
 
 router = APIRouter(tags=["fraud alerts"])
 
 
 @router.get("/v1/alerts", response_model=AlertPage, summary="Network alerts, newest first")
 async def list_alerts(
+    request: Request,
+    response: Response,
     session: DbSession,
     status: Literal["open", "acknowledged", "closed"] | None = None,
     pattern: str | None = Query(None, max_length=40),
     entity_type: Literal["seller", "buyer", "partner", "hub", "agent"] | None = None,
     entity_id: str | None = Query(None, max_length=64),
-    limit: int = Query(50, ge=1, le=500),
-    offset: Annotated[Offset, Query()] = 0,
+    limit: int = Limit(50, 500),
+    cursor: Cursor = None,
     principal: Principal = require(Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE),
 ) -> AlertPage:
     rows = await repository.list_alerts(
@@ -37,13 +40,13 @@ async def list_alerts(
         pattern=pattern,
         entity_type=entity_type,
         entity_id=entity_id,
-        limit=limit,
-        offset=offset,
+        limit=limit + 1,
+        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
     )
+    items, next_cursor = paging.page(rows, limit, lambda r: (r.raised_at, r.alert_id))
+    link_next(request, response, next_cursor)
     return AlertPage(
-        items=[AlertOut.model_validate(r, from_attributes=True) for r in rows],
-        limit=limit,
-        offset=offset,
+        items=[AlertOut.model_validate(r, from_attributes=True) for r in items], next=next_cursor
     )
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared.paging import PageOf
 from shared.validation import RequestModel
 
 
@@ -28,10 +29,10 @@ class AlertOut(BaseModel):
     closed_at: datetime | None
 
 
-class AlertPage(BaseModel):
+class AlertPage(PageOf):
+    """A page of alerts, newest first (docs/api.md, "Paging")."""
+
     items: list[AlertOut]
-    limit: int
-    offset: int
 
 
 class AcknowledgeIn(RequestModel):

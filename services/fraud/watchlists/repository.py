@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud.models import WatchlistEntry
+from shared import paging
 
 
 async def active_for(
@@ -75,20 +76,26 @@ async def remove_automatic(
     )
 
 
+# Newest entry first.
+WATCH_ORDER = ((WatchlistEntry.id, True),)
+
+
 async def list_entries(
     session: AsyncSession,
     *,
     entity_type: str | None,
     active: bool | None,
     limit: int,
-    offset: int,
+    after: tuple[int] | None,
 ) -> list[WatchlistEntry]:
     q = select(WatchlistEntry)
     if entity_type:
         q = q.where(WatchlistEntry.entity_type == entity_type)
     if active is not None:
         q = q.where(WatchlistEntry.active == active)
-    q = q.order_by(WatchlistEntry.id.desc()).limit(limit).offset(offset)
+    if after is not None:
+        q = q.where(paging.after(WATCH_ORDER, after))
+    q = q.order_by(*paging.order_by(WATCH_ORDER)).limit(limit)
     return list((await session.scalars(q)).all())
 
 

@@ -3,36 +3,48 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
 
 from services.fraud.watchlists import repository
-from services.fraud.watchlists.schemas import WatchIn, WatchOut
+from services.fraud.watchlists.schemas import WatchIn, WatchOut, WatchPage
+from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
-from shared.validation import Offset, RowId
+from shared.validation import RowId
 
 router = APIRouter(tags=["fraud watchlists"])
 EDITORS = (Role.OPS_AGENT, Role.OPS_MANAGER)
 
 
-@router.get("/v1/watchlist", response_model=list[WatchOut], summary="Watchlist entries")
+@router.get("/v1/watchlist", response_model=WatchPage, summary="Watchlist entries, newest first")
 async def list_watchlist(
+    request: Request,
+    response: Response,
     session: DbSession,
     entity_type: Literal["seller", "buyer", "partner", "hub", "agent"] | None = None,
     active: bool | None = True,
-    limit: int = Query(100, ge=1, le=500),
-    offset: Annotated[Offset, Query()] = 0,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
     principal: Principal = require(*EDITORS),
-) -> list[WatchOut]:
+) -> WatchPage:
     rows = await repository.list_entries(
-        session, entity_type=entity_type, active=active, limit=limit, offset=offset
+        session,
+        entity_type=entity_type,
+        active=active,
+        limit=limit + 1,
+        after=paging.decode_cursor(cursor, (int,)) if cursor else None,
     )
-    return [WatchOut.model_validate(r, from_attributes=True) for r in rows]
+    items, next_cursor = paging.page(rows, limit, lambda r: (r.id,))
+    link_next(request, response, next_cursor)
+    return WatchPage(
+        items=[WatchOut.model_validate(r, from_attributes=True) for r in items], next=next_cursor
+    )
 
 
 @router.post(

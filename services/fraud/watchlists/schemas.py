@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from shared.events import Id
+from shared.paging import PageOf
 from shared.validation import RequestModel
 
 
@@ -28,3 +29,9 @@ class WatchOut(BaseModel):
     active: bool
     removed_by: str | None
     removed_at: datetime | None
+
+
+class WatchPage(PageOf):
+    """A page of watchlist entries, newest first (docs/api.md, "Paging")."""
+
+    items: list[WatchOut]

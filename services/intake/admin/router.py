@@ -27,11 +27,13 @@ from services.intake.admin.schemas import (
 from services.intake.api_docs import PROBLEM_RESPONSES
 from services.intake.partners import service as partners_service
 from services.intake.partners.router import partner_directory
+from shared import paging
 from shared.app import ServiceRuntime
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.events import Id
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.paging import Cursor, Limit, link_next
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=PROBLEM_RESPONSES)
 
@@ -80,9 +82,19 @@ async def add_partner(
 
 @router.get("/partners", response_model=PartnerList, summary="Partners and their secrets' validity")
 async def list_partners(
-    request: Request, session: DbSession, principal: Principal = require(Role.ADMIN)
+    request: Request,
+    response: Response,
+    session: DbSession,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
+    principal: Principal = require(Role.ADMIN),
 ) -> PartnerList:
-    return await service.list_partners(session, now=_now(request))
+    everything = await service.list_partners(session, now=_now(request))
+    items, next_cursor = paging.page_of_list(
+        everything.items, limit=limit, cursor=cursor, key=lambda p: (p.partner_id,)
+    )
+    link_next(request, response, next_cursor)
+    return PartnerList(items=items, next=next_cursor)
 
 
 @router.post(
@@ -148,9 +160,20 @@ async def add_status_mapping(
     summary="A partner's admin-added status mappings",
 )
 async def list_status_mappings(
-    partner_id: PartnerId, session: DbSession, principal: Principal = require(Role.ADMIN)
+    partner_id: PartnerId,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
+    principal: Principal = require(Role.ADMIN),
 ) -> StatusMappingList:
-    return await service.list_mappings(session, partner_id=partner_id)
+    everything = await service.list_mappings(session, partner_id=partner_id)
+    items, next_cursor = paging.page_of_list(
+        everything.items, limit=limit, cursor=cursor, key=lambda m: (m.status,)
+    )
+    link_next(request, response, next_cursor)
+    return StatusMappingList(items=items, next=next_cursor)
 
 
 @router.get(
@@ -159,11 +182,20 @@ async def list_status_mappings(
     summary="Partner statuses that arrived without a mapping and were not emitted yet",
 )
 async def list_unmapped_statuses(
+    request: Request,
+    response: Response,
     session: DbSession,
     partner_id: Annotated[Id | None, Query()] = None,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
     principal: Principal = require(Role.ADMIN),
 ) -> UnmappedStatusList:
-    return await service.unmapped_statuses(session, partner_id=partner_id)
+    everything = await service.unmapped_statuses(session, partner_id=partner_id)
+    items, next_cursor = paging.page_of_list(
+        everything.items, limit=limit, cursor=cursor, key=lambda u: (u.partner_id, u.status)
+    )
+    link_next(request, response, next_cursor)
+    return UnmappedStatusList(items=items, next=next_cursor)
 
 
 @router.post(

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.events import Id, ShipmentEventType
+from shared.paging import PageOf
 from shared.validation import Instant, Paise, RequestModel
 
 
@@ -39,8 +40,10 @@ class PartnerOut(BaseModel):
     secrets: list[SecretOut]
 
 
-class PartnerList(BaseModel):
-    partners: list[PartnerOut]
+class PartnerList(PageOf):
+    """A page of the partner registry, by partner id (docs/api.md, "Paging")."""
+
+    items: list[PartnerOut]
 
 
 class SecretRotation(RequestModel):
@@ -64,8 +67,10 @@ class StatusMappingOut(BaseModel):
     created_at: datetime
 
 
-class StatusMappingList(BaseModel):
-    mappings: list[StatusMappingOut]
+class StatusMappingList(PageOf):
+    """A page of a partner's status mappings, by status (docs/api.md, "Paging")."""
+
+    items: list[StatusMappingOut]
 
 
 class UnmappedStatusOut(BaseModel):
@@ -78,8 +83,10 @@ class UnmappedStatusOut(BaseModel):
     raw_refs: list[str] = Field(description="Some archived requests carrying this status.")
 
 
-class UnmappedStatusList(BaseModel):
-    unmapped: list[UnmappedStatusOut]
+class UnmappedStatusList(PageOf):
+    """A page of unmapped statuses, by partner and status (docs/api.md, "Paging")."""
+
+    items: list[UnmappedStatusOut]
 
 
 class ReplayIn(RequestModel):

@@ -111,7 +111,7 @@ async def list_partners(session: AsyncSession, *, now: datetime) -> PartnerList:
     partners = await repository.list_partners(session)
     secrets = await repository.secrets_of(session, [p.partner_id for p in partners])
     return PartnerList(
-        partners=[
+        items=[
             _partner_out(p, [s for s in secrets if s.partner_id == p.partner_id], now)
             for p in partners
         ]
@@ -172,7 +172,7 @@ async def list_mappings(session: AsyncSession, *, partner_id: str) -> StatusMapp
     if await partners_repository.get_partner(session, partner_id) is None:
         raise Problem(404, "Not found", "Unknown partner.")
     return StatusMappingList(
-        mappings=[_mapping_out(r) for r in await repository.mappings_of(session, partner_id)]
+        items=[_mapping_out(r) for r in await repository.mappings_of(session, partner_id)]
     )
 
 
@@ -182,7 +182,7 @@ async def unmapped_statuses(session: AsyncSession, *, partner_id: str | None) ->
     for pid in {r[0] for r in rows}:
         mapped[pid] = {m.status for m in await repository.mappings_of(session, pid)}
     return UnmappedStatusList(
-        unmapped=[
+        items=[
             UnmappedStatusOut(
                 partner_id=pid,
                 status=status,

@@ -9,6 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import Escalation
+from shared import paging
+
+# Newest first; the id breaks ties, so that a cursor names one position.
+ORDER = ((Escalation.filed_at, True), (Escalation.escalation_id, False))
 
 
 def add(session: AsyncSession, escalation: Escalation) -> None:
@@ -30,15 +34,17 @@ async def search(
     seller_id: str | None,
     return_id: str | None,
     limit: int,
-    offset: int,
+    after: tuple[datetime, str] | None,
 ) -> Sequence[Escalation]:
     query = select(Escalation)
     if seller_id is not None:
         query = query.where(Escalation.seller_id == seller_id)
     if return_id is not None:
         query = query.where(Escalation.return_id == return_id)
-    query = query.order_by(Escalation.filed_at.desc(), Escalation.escalation_id).limit(limit)
-    return (await session.scalars(query.offset(offset))).all()
+    if after is not None:
+        query = query.where(paging.after(ORDER, after))
+    query = query.order_by(*paging.order_by(ORDER)).limit(limit)
+    return (await session.scalars(query)).all()
 
 
 async def pending_for_return(session: AsyncSession, return_id: str) -> Sequence[Escalation]:

@@ -22,6 +22,7 @@ from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.events import Id
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.paging import Cursor, Limit, link_next
 
 router = APIRouter(tags=["seller escalations"], responses=PROBLEM_RESPONSES)
 
@@ -79,21 +80,25 @@ async def post_escalation(
     summary="List escalations, newest first (the portal sees its own seller's only)",
 )
 async def list_escalations(
+    request: Request,
+    response: Response,
     session: DbSession,
     seller_id: Annotated[Id | None, Query()] = None,
     return_id: Annotated[Id | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    limit: int = Limit(50, 200),
+    cursor: Cursor = None,
     principal: Principal = require(*SELLER_SIDE),
 ) -> EscalationList:
-    return await service.list_escalations(
+    out = await service.list_escalations(
         session,
         principal=principal,
         seller_id=seller_id,
         return_id=return_id,
         limit=limit,
-        offset=offset,
+        cursor=cursor,
     )
+    link_next(request, response, out.next)
+    return out
 
 
 @router.get(

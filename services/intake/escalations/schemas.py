@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from shared.events import ClaimType, EscalationChannel, EvidenceItem, Grams, Id
+from shared.paging import PageOf
 from shared.validation import EmailAddress, Paise, RequestModel
 
 
@@ -52,9 +53,10 @@ class EscalationOut(BaseModel):
     )
 
 
-class EscalationList(BaseModel):
-    escalations: list[EscalationOut]
-    next_offset: int | None = Field(description="Pass as `offset` for the next page, if any.")
+class EscalationList(PageOf):
+    """A page of escalations, newest first (docs/api.md, "Paging")."""
+
+    items: list[EscalationOut]
 
 
 class EvidenceIn(RequestModel):

@@ -35,6 +35,7 @@ from services.intake.escalations.schemas import (
 from services.intake.history import service as history
 from services.intake.models import Escalation
 from services.intake.returns import repository as returns
+from shared import paging
 from shared.auth import Principal, Role
 from shared.events import (
     AppealFiled,
@@ -238,7 +239,7 @@ async def list_escalations(
     seller_id: str | None,
     return_id: str | None,
     limit: int,
-    offset: int,
+    cursor: str | None,
 ) -> EscalationList:
     if not principal.has(*_OPS):
         # A portal key lists its own seller's escalations, and only those.
@@ -248,12 +249,14 @@ async def list_escalations(
         if seller_id is None:
             raise Problem(403, "Forbidden", "This key is not bound to a seller.")
     rows = await repository.search(
-        session, seller_id=seller_id, return_id=return_id, limit=limit + 1, offset=offset
+        session,
+        seller_id=seller_id,
+        return_id=return_id,
+        limit=limit + 1,
+        after=paging.decode_cursor(cursor, (datetime, str)) if cursor else None,
     )
-    return EscalationList(
-        escalations=[_out(r, principal) for r in rows[:limit]],
-        next_offset=offset + limit if len(rows) > limit else None,
-    )
+    items, next_cursor = paging.page(rows, limit, lambda r: (r.filed_at, r.escalation_id))
+    return EscalationList(items=[_out(r, principal) for r in items], next=next_cursor)
 
 
 async def add_evidence(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Row, String, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import ReturnEventLog, ShipmentEventRecord
+from shared import paging
 from shared.events import ReturnShipmentEvent
 
 
@@ -16,7 +19,13 @@ def add(session: AsyncSession, row: ReturnEventLog) -> None:
     session.add(row)
 
 
-async def for_return(session: AsyncSession, *, return_id: str, limit: int) -> Sequence[Row[Any]]:
+async def for_return(
+    session: AsyncSession,
+    *,
+    return_id: str,
+    limit: int,
+    after: tuple[datetime, datetime, UUID] | None = None,
+) -> Sequence[Row[Any]]:
     """The return's events from the log and its partner scans, in the order they happened."""
     log = select(
         ReturnEventLog.ce_id.label("ce_id"),
@@ -33,8 +42,9 @@ async def for_return(session: AsyncSession, *, return_id: str, limit: int) -> Se
         ShipmentEventRecord.payload,
     ).where(ShipmentEventRecord.return_id == return_id)
     both = union_all(log, scans).subquery()
-    return (
-        await session.execute(
-            select(both).order_by(both.c.occurred_at, both.c.recorded_at, both.c.ce_id).limit(limit)
-        )
-    ).all()
+    # Recording time and then the id break ties, so that a cursor names one position.
+    order = ((both.c.occurred_at, False), (both.c.recorded_at, False), (both.c.ce_id, False))
+    query = select(both).order_by(*paging.order_by(order)).limit(limit)
+    if after is not None:
+        query = query.where(paging.after(order, after))
+    return (await session.execute(query)).all()

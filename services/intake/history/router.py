@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Request, Response
 
 from services.intake.api_docs import PROBLEM_RESPONSES
 from services.intake.history import service
@@ -13,6 +13,7 @@ from services.intake.history.schemas import ReturnHistory
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.events import Id
+from shared.paging import Cursor, Limit, link_next
 
 router = APIRouter(tags=["returns"], responses=PROBLEM_RESPONSES)
 
@@ -23,9 +24,14 @@ router = APIRouter(tags=["returns"], responses=PROBLEM_RESPONSES)
     summary="A return's canonical events, ordered by when they happened",
 )
 async def get_return_events(
+    request: Request,
+    response: Response,
     return_id: Annotated[Id, Path()],
     session: DbSession,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    limit: int = Limit(500, 1000),
+    cursor: Cursor = None,
     principal: Principal = require(Role.OPS_AGENT, Role.OPS_MANAGER),
 ) -> ReturnHistory:
-    return await service.history(session, return_id=return_id, limit=limit)
+    out = await service.history(session, return_id=return_id, limit=limit, cursor=cursor)
+    link_next(request, response, out.next)
+    return out

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.paging import PageOf
+
 
 class ReturnEventOut(BaseModel):
     ce_id: str
@@ -16,6 +18,8 @@ class ReturnEventOut(BaseModel):
     payload: dict[str, Any]
 
 
-class ReturnHistory(BaseModel):
+class ReturnHistory(PageOf):
+    """A page of a return's events, in the order they happened (docs/api.md, "Paging")."""
+
     return_id: str
-    events: list[ReturnEventOut]
+    items: list[ReturnEventOut]

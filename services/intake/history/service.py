@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.history import repository
 from services.intake.history.schemas import ReturnEventOut, ReturnHistory
 from services.intake.models import Outbox, ReturnEventLog
+from shared import paging
 from shared.events import EventPayload
 from shared.outbox import enqueue
 
@@ -48,11 +49,20 @@ def record(
     return envelope.id
 
 
-async def history(session: AsyncSession, *, return_id: str, limit: int) -> ReturnHistory:
-    rows = await repository.for_return(session, return_id=return_id, limit=limit)
+async def history(
+    session: AsyncSession, *, return_id: str, limit: int, cursor: str | None
+) -> ReturnHistory:
+    rows = await repository.for_return(
+        session,
+        return_id=return_id,
+        limit=limit + 1,
+        after=paging.decode_cursor(cursor, (datetime, datetime, UUID)) if cursor else None,
+    )
+    page, next_cursor = paging.page(rows, limit, lambda r: (r.occurred_at, r.recorded_at, r.ce_id))
     return ReturnHistory(
         return_id=return_id,
-        events=[
+        next=next_cursor,
+        items=[
             ReturnEventOut(
                 ce_id=str(r.ce_id),
                 ce_type=r.ce_type,
@@ -60,6 +70,6 @@ async def history(session: AsyncSession, *, return_id: str, limit: int) -> Retur
                 recorded_at=r.recorded_at,
                 payload=r.payload,
             )
-            for r in rows
+            for r in page
         ],
     )

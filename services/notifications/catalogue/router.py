@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from services.notifications.catalogue.registry import TEMPLATES, preview
+from shared import paging
 from shared.auth import Principal, Role, require
+from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
 
 router = APIRouter(tags=["templates"])
@@ -21,6 +23,12 @@ class TemplateOut(BaseModel):
     essential: bool
 
 
+class TemplatePage(PageOf):
+    """A page of the template catalogue, by name (docs/api.md, "Paging")."""
+
+    items: list[TemplateOut]
+
+
 class PreviewOut(BaseModel):
     name: str
     subject: str
@@ -28,9 +36,15 @@ class PreviewOut(BaseModel):
     body_html: str
 
 
-@router.get("/v1/templates", response_model=list[TemplateOut], summary="Every message template")
-async def list_templates(principal: Principal = require(*READERS)) -> list[TemplateOut]:
-    return [
+@router.get("/v1/templates", response_model=TemplatePage, summary="Every message template")
+async def list_templates(
+    request: Request,
+    response: Response,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
+    principal: Principal = require(*READERS),
+) -> TemplatePage:
+    catalogue = [
         TemplateOut(
             name=t.name,
             description=t.description,
@@ -40,6 +54,11 @@ async def list_templates(principal: Principal = require(*READERS)) -> list[Templ
         )
         for t in TEMPLATES.values()
     ]
+    items, next_cursor = paging.page_of_list(
+        catalogue, limit=limit, cursor=cursor, key=lambda t: (t.name,)
+    )
+    link_next(request, response, next_cursor)
+    return TemplatePage(items=items, next=next_cursor)
 
 
 @router.get(

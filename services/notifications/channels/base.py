@@ -15,6 +15,8 @@ class OutgoingMessage:
     subject: str
     body_text: str
     body_html: str
+    # W3C trace context of the event that asked for this message (shared/tracing.py).
+    traceparent: str | None = None
 
 
 class DeliveryError(Exception):

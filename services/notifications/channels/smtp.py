@@ -10,10 +10,12 @@ from email.header import Header
 from email.utils import formatdate, parseaddr
 
 import aiosmtplib
+from opentelemetry.trace import SpanKind, StatusCode
 
 from services.notifications.channels.base import DeliveryError, OutgoingMessage
 from services.notifications.settings import NotificationsSettings
 from shared.logging import scrub
+from shared.tracing import span_from
 
 log = logging.getLogger(__name__)
 MESSAGE_ID_DOMAIN = "disputedesk.dev"
@@ -182,28 +184,44 @@ class SmtpChannel:
                         error = DeliveryError(str(error), permanent=False, code=error.code)
                         results.extend([error] * (len(messages) - len(results)))
                         return results
-                try:
-                    options = await self._mail_options(client, message)
-                    if isinstance(options, DeliveryError):
-                        results.append(options)
-                        continue
-                    await client.sendmail(
-                        self._sender, [message.recipient], self.build(message), mail_options=options
-                    )
-                    results.append(None)
-                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
-                    results.append(classify(exc))
-                    if not client.is_connected:
-                        client = None
-                    else:
-                        try:
-                            await client.rset()
-                        except Exception:  # the session is unusable; open a fresh one
+                # A CLIENT span per message, in the trace of the event that asked for it.
+                with span_from(
+                    "notifications",
+                    "smtp send",
+                    message.traceparent,
+                    kind=SpanKind.CLIENT,
+                    attributes={"messaging.message.id": str(message.message_id)},
+                ) as span:
+                    try:
+                        options = await self._mail_options(client, message)
+                        if isinstance(options, DeliveryError):
+                            results.append(options)
+                            continue
+                        await client.sendmail(
+                            self._sender,
+                            [message.recipient],
+                            self.build(message),
+                            mail_options=options,
+                        )
+                        results.append(None)
+                    except (
+                        aiosmtplib.SMTPRecipientsRefused,
+                        aiosmtplib.SMTPResponseException,
+                    ) as exc:
+                        results.append(classify(exc))
+                        if not client.is_connected:
                             client = None
-                except Exception as exc:  # connection dropped or timed out mid-message
-                    results.append(classify(exc))
-                    await _close(client)
-                    client = None
+                        else:
+                            try:
+                                await client.rset()
+                            except Exception:  # the session is unusable; open a fresh one
+                                client = None
+                    except Exception as exc:  # connection dropped or timed out mid-message
+                        results.append(classify(exc))
+                        await _close(client)
+                        client = None
+                    if results[-1] is not None:
+                        span.set_status(StatusCode.ERROR, str(results[-1]))
             return results
         finally:
             if client is not None:

@@ -41,6 +41,7 @@ def _outgoing(message: Message) -> OutgoingMessage:
         message.subject,
         message.body_text,
         message.body_html,
+        message.traceparent,
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.models import DeliveryAttempt, Message
+from shared import paging
 
 
 async def insert_once(session: AsyncSession, values: dict[str, Any]) -> UUID | None:
@@ -47,10 +48,21 @@ async def get(session: AsyncSession, message_id: UUID) -> Message | None:
     return await session.get(Message, message_id)
 
 
+# Newest first; the id breaks ties, so that a cursor names one position.
+ORDER = ((Message.created_at, True), (Message.message_id, False))
+
+
 async def search(
-    session: AsyncSession, *, seller_id: str | None, case_id: str | None, limit: int
+    session: AsyncSession,
+    *,
+    seller_id: str | None,
+    case_id: str | None,
+    limit: int,
+    after: tuple[datetime, UUID] | None = None,
 ) -> list[Message]:
-    query = select(Message).order_by(Message.created_at.desc(), Message.message_id).limit(limit)
+    query = select(Message).order_by(*paging.order_by(ORDER)).limit(limit)
+    if after is not None:
+        query = query.where(paging.after(ORDER, after))
     if seller_id is not None:
         query = query.where(Message.seller_id == seller_id)
     if case_id is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,9 +19,11 @@ from services.notifications.messages.schemas import (
     MessageOut,
 )
 from services.notifications.models import DeliveryAttempt, Message
+from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
 
 router = APIRouter(tags=["messages"])
@@ -69,10 +72,13 @@ def _out(message: Message, attempts: list[DeliveryAttempt], *, detail: bool = Fa
     summary="Messages to a seller or about a case, newest first, with their attempts",
 )
 async def list_messages(
+    request: Request,
+    response: Response,
     session: DbSession,
     seller_id: Annotated[str | None, Query(max_length=64, pattern=IdPattern)] = None,
     case_id: Annotated[str | None, Query(max_length=64, pattern=IdPattern)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
     principal: Principal = require(*OPS),
 ) -> MessageListOut:
     if seller_id is None and case_id is None:
@@ -82,9 +88,19 @@ async def list_messages(
             "Filter by seller_id or case_id.",
             errors=[{"field": "query.seller_id", "message": "give seller_id or case_id"}],
         )
-    messages = await repository.search(session, seller_id=seller_id, case_id=case_id, limit=limit)
+    rows = await repository.search(
+        session,
+        seller_id=seller_id,
+        case_id=case_id,
+        limit=limit + 1,
+        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
+    )
+    messages, next_cursor = paging.page(rows, limit, lambda m: (m.created_at, m.message_id))
     attempts = await repository.attempts_of(session, [m.message_id for m in messages])
-    return MessageListOut(items=[_out(m, attempts[m.message_id]) for m in messages])
+    link_next(request, response, next_cursor)
+    return MessageListOut(
+        items=[_out(m, attempts[m.message_id]) for m in messages], next=next_cursor
+    )
 
 
 @router.get(

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from shared.paging import PageOf
+
 
 class AttemptOut(BaseModel):
     attempt: int
@@ -42,5 +44,7 @@ class MessageDetailOut(MessageOut):
     body_html: str
 
 
-class MessageListOut(BaseModel):
+class MessageListOut(PageOf):
+    """A page of messages, newest first (docs/api.md, "Paging")."""
+
     items: list[MessageOut]

@@ -44,6 +44,7 @@ from shared.events import (
 from shared.outbox import enqueue
 from shared.pii import ContactOpener
 from shared.unit_of_work import unit_of
+from shared.tracing import current_traceparent
 
 log = logging.getLogger(__name__)
 SOURCE = "disputedesk/notifications"
@@ -167,6 +168,7 @@ async def queue_draft(
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": send_at,
+        "traceparent": current_traceparent(),
     }
     held = draft.audience == SELLER and draft.recipient == NO_ADDRESS
     if held:
@@ -304,6 +306,7 @@ async def resend(session: AsyncSession, *, original: Message, now: datetime) -> 
         next_attempt_at=now,
         resend_of=original.message_id,
         created_at=now,
+        traceparent=current_traceparent(),
     )
     session.add(message)
     await session.flush()

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.models import Suppression
+from shared import paging
+
+# Newest first; the hash breaks ties, so that a cursor names one position.
+ORDER = ((Suppression.created_at, True), (Suppression.address_hash, False))
 
 
-async def list_all(session: AsyncSession, *, limit: int) -> list[Suppression]:
-    return list(
-        await session.scalars(
-            select(Suppression).order_by(Suppression.created_at.desc()).limit(limit)
-        )
-    )
+async def list_all(
+    session: AsyncSession, *, limit: int, after: tuple[datetime, str] | None = None
+) -> list[Suppression]:
+    query = select(Suppression).order_by(*paging.order_by(ORDER)).limit(limit)
+    if after is not None:
+        query = query.where(paging.after(ORDER, after))
+    return list(await session.scalars(query))
 
 
 async def add(session: AsyncSession, values: dict[str, object]) -> bool:

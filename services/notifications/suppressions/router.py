@@ -3,9 +3,10 @@ are kept as keyed hashes: URLs and logs never carry them."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 
 from services.notifications.addresses import address_hash
 from services.notifications.models import Suppression
@@ -15,9 +16,11 @@ from services.notifications.suppressions.schemas import (
     SuppressionListOut,
     SuppressionOut,
 )
+from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
 
 router = APIRouter(tags=["suppressions"])
@@ -42,13 +45,21 @@ def _out(row: Suppression) -> SuppressionOut:
     summary="Suppressed addresses (as hashes), newest first",
 )
 async def list_suppressions(
+    request: Request,
+    response: Response,
     session: DbSession,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: int = Limit(200, 1000),
+    cursor: Cursor = None,
     principal: Principal = require(*MANAGERS),
 ) -> SuppressionListOut:
-    return SuppressionListOut(
-        items=[_out(r) for r in await repository.list_all(session, limit=limit)]
+    rows = await repository.list_all(
+        session,
+        limit=limit + 1,
+        after=paging.decode_cursor(cursor, (datetime, str)) if cursor else None,
     )
+    items, next_cursor = paging.page(rows, limit, lambda r: (r.created_at, r.address_hash))
+    link_next(request, response, next_cursor)
+    return SuppressionListOut(items=[_out(r) for r in items], next=next_cursor)
 
 
 @router.post(

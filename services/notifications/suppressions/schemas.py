@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from shared.paging import PageOf
 from shared.validation import EmailAddress, RequestModel
 
 
@@ -28,5 +29,7 @@ class SuppressionOut(BaseModel):
     created_at: datetime
 
 
-class SuppressionListOut(BaseModel):
+class SuppressionListOut(PageOf):
+    """A page of suppressed addresses, newest first (docs/api.md, "Paging")."""
+
     items: list[SuppressionOut]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -29,11 +27,13 @@ from services.reconciliation.cases.schemas import (
 from services.reconciliation.facts import repository as facts
 from services.reconciliation.ledger import repository as ledger
 from services.reconciliation.models import Case
+from shared import paging
 from shared.auth import Principal, Role, require
 from shared.clock import Clock, RequestClock
 from shared.db import DbSession
 from shared.events import CaseState, ClaimType, FraudBand
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
 from shared.validation import Hours
 
@@ -84,32 +84,10 @@ def _summary(case: Case, now: datetime) -> dict[str, Any]:
     }
 
 
-def _encode_cursor(case: Case) -> str:
-    raw = f"{case.opened_at.isoformat()}|{case.case_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, case_id = raw.split("|", 1)
-        when = datetime.fromisoformat(at)
-        if when.tzinfo is None:
-            raise ValueError("naive time")
-        return when, case_id
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise Problem(
-            422,
-            "Validation failed",
-            "The cursor is not one this API returned.",
-            type_="https://disputedesk.dev/problems/validation-failed",
-            errors=[{"field": "query.cursor", "message": str(exc)}],
-        ) from exc
-
-
 @router.get("", response_model=CaseQueuePage, summary="The case queue, oldest first")
 async def list_cases(
     request: Request,
+    response: Response,
     clock: RequestClock,
     session: DbSession,
     principal: Principal = require(*READERS),
@@ -123,8 +101,8 @@ async def list_cases(
     assignee: str | None = Query(default=None, max_length=200),
     min_age_hours: Annotated[Hours | None, Query()] = None,
     max_age_hours: Annotated[Hours | None, Query()] = None,
-    limit: int = Query(default=50, ge=1, le=500),
-    cursor: str | None = Query(default=None, max_length=400),
+    limit: int = Limit(50, 500),
+    cursor: Cursor = None,
 ) -> CaseQueuePage:
     now = clock.now()
     rows = await repository.queue(
@@ -141,14 +119,12 @@ async def list_cases(
         },
         opened_before=now - timedelta(hours=min_age_hours) if min_age_hours is not None else None,
         opened_after=now - timedelta(hours=max_age_hours) if max_age_hours is not None else None,
-        after=_decode_cursor(cursor) if cursor else None,
+        after=paging.decode_cursor(cursor, (datetime, str)) if cursor else None,
         limit=limit + 1,
     )
-    page = rows[:limit]
-    return CaseQueuePage(
-        items=[CaseSummary(**_summary(c, now)) for c in page],
-        next_cursor=_encode_cursor(page[-1]) if len(rows) > limit else None,
-    )
+    items, next_cursor = paging.page(rows, limit, lambda c: (c.opened_at, c.case_id))
+    link_next(request, response, next_cursor)
+    return CaseQueuePage(items=[CaseSummary(**_summary(c, now)) for c in items], next=next_cursor)
 
 
 async def _detail(session: DbSession, case: Case, now: datetime) -> CaseDetail:

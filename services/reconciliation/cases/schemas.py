@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from shared.events import LiableParty
+from shared.paging import PageOf
 from shared.validation import RequestModel
 
 Reason = Field(min_length=3, max_length=5000, description="Why, in plain words (mandatory).")
@@ -36,11 +37,10 @@ class CaseSummary(BaseModel):
     appeal_by: datetime | None
 
 
-class CaseQueuePage(BaseModel):
+class CaseQueuePage(PageOf):
+    """A page of the case queue, oldest first (docs/api.md, "Paging")."""
+
     items: list[CaseSummary]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null at the end."
-    )
 
 
 class TimelineItem(BaseModel):

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
+from services.reconciliation import api_examples as ex
+from services.reconciliation.api_examples import json_example
 from services.reconciliation.ledger import repository, statements
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
@@ -17,9 +19,18 @@ router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 
 FINANCE = (Role.FINANCE, Role.OPS_MANAGER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STATEMENT_CSV = (
+    "posted_at,case_id,transaction_id,kind,description,amount\n"
+    "2026-11-26T09:30:00+00:00,CASE-RET-1001,3f1c2e8a-5b7d-4c1e-9a2f-6d8b0e4c7a15,DECISION,"
+    "L6: damaged in transit,249900\n"
+)
 
 
-@router.get("/balances", summary="Balance of every account, in paise (debit positive)")
+@router.get(
+    "/balances",
+    summary="Balance of every account, in paise (debit positive)",
+    responses=json_example(ex.BALANCES),
+)
 async def balances(session: DbSession, principal: Principal = require(*FINANCE)) -> dict[str, Any]:
     rows = await repository.balances(session)
     return {
@@ -28,7 +39,11 @@ async def balances(session: DbSession, principal: Principal = require(*FINANCE))
     }
 
 
-@router.get("/cases/{case_id}", summary="Every transaction posted for a case")
+@router.get(
+    "/cases/{case_id}",
+    summary="Every transaction posted for a case",
+    responses=json_example(ex.CASE_POSTINGS),
+)
 async def case_postings(
     case_id: str, session: DbSession, principal: Principal = require(*FINANCE)
 ) -> dict[str, Any]:
@@ -52,6 +67,15 @@ async def case_postings(
 @router.get(
     "/partners/{partner_id}/statement",
     summary="What a partner owes for a period (JSON, CSV or XLSX)",
+    responses={
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}, "example": ex.STATEMENT},
+                "text/csv": {"schema": {"type": "string"}, "example": STATEMENT_CSV},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
 )
 async def partner_statement(
     partner_id: str,

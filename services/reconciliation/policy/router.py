@@ -8,14 +8,25 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from services.reconciliation import api_examples as ex
+from services.reconciliation.api_examples import json_example
 from services.reconciliation.policy import repository, service
 from services.reconciliation.policy.schemas import DraftIn, WhatIfIn
 from services.reconciliation.policy.sop_v1 import Policy
 from services.reconciliation.policy.whatif import policy_changes
+from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
+
+
+class PolicyPage(PageOf):
+    """A page of policy versions, by version name (docs/api.md, "Paging")."""
+
+    items: list[dict[str, Any]]
+
 
 router = APIRouter(prefix="/v1/policies", tags=["policy"])
 READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
@@ -23,11 +34,21 @@ READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
 AUTHORS = (Role.OPS_MANAGER,)
 
 
-@router.get("", summary="Every policy version")
+@router.get(
+    "",
+    response_model=PolicyPage,
+    summary="Every policy version, by version name",
+    responses=json_example({"items": ex.POLICIES, "next": None}),
+)
 async def list_policies(
-    session: DbSession, principal: Principal = require(*READERS)
-) -> list[dict[str, Any]]:
-    return [
+    request: Request,
+    response: Response,
+    session: DbSession,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
+    principal: Principal = require(*READERS),
+) -> PolicyPage:
+    versions = [
         {
             "version": p.version,
             "status": p.status,
@@ -35,9 +56,18 @@ async def list_policies(
         }
         for p in await repository.all_versions(session)
     ]
+    items, next_cursor = paging.page_of_list(
+        versions, limit=limit, cursor=cursor, key=lambda p: (str(p["version"]),)
+    )
+    link_next(request, response, next_cursor)
+    return PolicyPage(items=items, next=next_cursor)
 
 
-@router.get("/{version}", summary="One policy version with its full definition")
+@router.get(
+    "/{version}",
+    summary="One policy version with its full definition",
+    responses=json_example(ex.POLICY),
+)
 async def get_policy(
     version: str, session: DbSession, principal: Principal = require(*READERS)
 ) -> dict[str, Any]:
@@ -57,6 +87,7 @@ async def get_policy(
     status_code=201,
     response_model=dict[str, Any],
     summary="Store a draft revision: the active (or named) policy with the given changes",
+    responses={201: {"content": {"application/json": {"example": ex.DRAFT}}}},
 )
 async def create_draft(
     body: DraftIn,
@@ -85,6 +116,7 @@ async def create_draft(
 @router.post(
     "/{version}/what-if",
     summary="Judge past finished cases again under this version; totals, changes and samples",
+    responses=json_example(ex.WHAT_IF),
 )
 async def what_if(
     version: str,

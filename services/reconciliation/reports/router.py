@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from services.reconciliation import api_examples as ex
+from services.reconciliation.api_examples import json_example
 from services.reconciliation.reports import service, workbook
 from shared.auth import Principal, Role, require
 from shared.clock import RequestClock
@@ -24,7 +26,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_SPAN = timedelta(days=400)
 
 
-@router.get("/kpis", summary="KPIs per day or week, overall or per partner/category/claim type")
+@router.get(
+    "/kpis",
+    summary="KPIs per day or week, overall or per partner/category/claim type",
+    responses=json_example(ex.KPIS),
+)
 async def kpis(
     session: DbSession,
     start: Annotated[Instant, Query(description="Inclusive, timezone-aware.")],
@@ -47,6 +53,7 @@ async def kpis(
 @router.get(
     "/recurring-problems",
     summary="Partners, hubs, categories and claim types whose cases spike against their baseline",
+    responses=json_example(ex.RECURRING),
 )
 async def recurring_problems(
     clock: RequestClock,
@@ -74,7 +81,7 @@ async def recurring_problems(
     "/management-pack",
     summary="The weekly management pack (XLSX with native charts) for the week holding week_of",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}}},
+    responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
 )
 async def management_pack(
     session: DbSession,

@@ -1,0 +1,23 @@
+"""Outbox rows keep the W3C trace context of the span that recorded them, so the relay's
+publish span continues the request's or the consumed event's trace (shared/tracing.py).
+
+Revision ID: c3d2e9a5f123
+Revises: 9d4b2e6f8a10
+Create Date: 2026-12-03 09:45:00+00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "c3d2e9a5f123"
+down_revision = "9d4b2e6f8a10"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("outbox", sa.Column("traceparent", sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("outbox", "traceparent")

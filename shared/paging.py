@@ -1,0 +1,142 @@
+"""The one paging convention of every list endpoint (docs/api.md, "Paging").
+
+A request gives `limit` (how many items at most) and, for every page after the first, the
+`cursor` the previous page returned. A page answers `{"items": [...], "next": "<cursor>"}`,
+`next` null on the last page, and the same cursor as a `Link: <url>; rel="next"` header.
+
+Cursors are keyset positions (the sort key of the page's last item), opaque to the caller:
+pages stay consistent while rows are added, and reading page 1,000 costs what page 1 does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from fastapi import Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from shared.problems import TYPE_BASE, Problem
+from shared.validation import MAX_BIGINT
+
+T = TypeVar("T")
+
+CURSOR_MAX_LENGTH = 400
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=CURSOR_MAX_LENGTH,
+        description="Where the page starts: the `next` of the previous page (opaque). Leave "
+        "it out for the first page.",
+    ),
+]
+
+
+def Limit(default: int, maximum: int) -> Any:  # noqa: N802 - reads as a type in signatures
+    """The `limit` query parameter: at most this many items on a page."""
+    return Query(default, ge=1, le=maximum, description="At most this many items on the page.")
+
+
+class PageOf(BaseModel):
+    """Fields every page has besides its `items` (each page model declares its own)."""
+
+    next: str | None = Field(
+        default=None,
+        description="Cursor of the next page (pass it as `cursor`); null on the last page. "
+        'Also sent as a `Link: <…>; rel="next"` header.',
+    )
+
+
+KeyPart = datetime | str | int | UUID
+
+
+def encode_cursor(key: Sequence[KeyPart]) -> str:
+    parts = [v.isoformat() if isinstance(v, datetime) else str(v) for v in key]
+    raw = json.dumps(parts, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
+    """The key a cursor holds, typed as `kinds`; 422 for anything this API did not hand out."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        parts = json.loads(raw)
+        if not isinstance(parts, list) or len(parts) != len(kinds):
+            raise ValueError("wrong shape")
+        out: list[Any] = []
+        for kind, part in zip(kinds, parts, strict=True):
+            if not isinstance(part, str):
+                raise ValueError("wrong shape")
+            if kind is int and not -MAX_BIGINT <= int(part) <= MAX_BIGINT:
+                raise ValueError("past the range of a stored id")
+            if kind is datetime:
+                when = datetime.fromisoformat(part)
+                if when.tzinfo is None:
+                    raise ValueError("naive time")
+                out.append(when)
+            else:
+                out.append(kind(part))
+        return tuple(out)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise Problem(
+            422,
+            "Validation failed",
+            "The cursor is not one this API returned.",
+            type_=f"{TYPE_BASE}validation-failed",
+            errors=[{"field": "query.cursor", "message": str(exc)}],
+        ) from exc
+
+
+def after(order: Sequence[tuple[Any, bool]], key: Sequence[Any]) -> ColumnElement[bool]:
+    """The rows that sort after `key` under `order` ((column, descending) pairs, the last one
+    unique): (a, b) after (x, y) is a past x, or a equal to x and b past y."""
+    clauses = []
+    for i, (column, descending) in enumerate(order):
+        equal = [c == v for (c, _), v in zip(order[:i], key[:i], strict=True)]
+        past = column < key[i] if descending else column > key[i]
+        clauses.append(and_(*equal, past))
+    return or_(*clauses)
+
+
+def page(
+    rows: Sequence[T], limit: int, key: Callable[[T], Sequence[KeyPart]]
+) -> tuple[list[T], str | None]:
+    """Split `limit + 1` fetched rows into the page and the cursor of the next one."""
+    items = list(rows[:limit])
+    return items, encode_cursor(key(items[-1])) if len(rows) > limit and items else None
+
+
+def link_next(request: Request, response: Response, next_cursor: str | None) -> None:
+    """Announce the next page as an RFC 8288 `Link` header (nothing on the last page)."""
+    if next_cursor is not None:
+        url = request.url.include_query_params(cursor=next_cursor)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+def order_by(order: Sequence[tuple[Any, bool]]) -> list[Any]:
+    """The ORDER BY of `order` ((column, descending) pairs), the same one `after` pages along."""
+    return [column.desc() if descending else column.asc() for column, descending in order]
+
+
+def page_of_list(
+    items: Sequence[T],
+    *,
+    limit: int,
+    cursor: str | None,
+    key: Callable[[T], tuple[str, ...]],
+) -> tuple[list[T], str | None]:
+    """The same convention over a short list held in memory (a catalogue of templates, the
+    partner registry): sorted by `key` (strings), the page after the cursor's key."""
+    ordered = sorted(items, key=key)
+    if cursor is not None:
+        width = len(key(ordered[0])) if ordered else 1
+        start = decode_cursor(cursor, (str,) * width)
+        ordered = [item for item in ordered if key(item) > start]
+    return page(ordered, limit, key)

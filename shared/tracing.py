@@ -1,0 +1,207 @@
+"""OpenTelemetry traces across the services: one trace from an HTTP request through each outbox
+row, Kafka message and consumer to the email it causes (docs/operations.md, "Tracing").
+
+Spans are always made, so that logs and problem documents can name a trace id; they leave the
+process only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (OTLP over HTTP). Each service has its
+own tracer provider, so spans carry their service's name even when several services share one
+process (the tests run all four in one).
+
+How the context crosses each gap:
+- HTTP: `TraceRequests` continues an incoming W3C `traceparent` header, or starts a trace;
+- outbox: the row stores the `traceparent` of the span that enqueued it;
+- Kafka: the relay's publish span travels as the CloudEvents `traceparent` extension attribute
+  (`ce_traceparent` in binary mode, shared/envelope.py); the consumer continues it;
+- background work (the email dispatcher): the row it works from stores the `traceparent`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.trace import SpanKind, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+# Where the HTTP middleware leaves the request's trace id for handlers that run outside its
+# span (Starlette answers unhandled exceptions from its outermost layer).
+SCOPE_TRACE_ID = "disputedesk.trace_id"
+
+
+class _Listeners(SpanProcessor):
+    """Hands finished spans to processors added at run time (`add_listener`): a test's
+    in-memory exporter sees the spans of services that were started before it."""
+
+    def __init__(self) -> None:
+        self.processors: list[SpanProcessor] = []
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        for p in list(self.processors):
+            p.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        for p in list(self.processors):
+            p.on_end(span)
+
+    def shutdown(self) -> None:
+        for p in list(self.processors):
+            p.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return all(p.force_flush(timeout_millis) for p in list(self.processors))
+
+
+_LISTENERS = _Listeners()
+_providers: dict[str, TracerProvider] = {}
+_exporting: dict[str, str] = {}
+_lock = threading.Lock()
+
+
+def _provider(service: str) -> TracerProvider:
+    with _lock:
+        provider = _providers.get(service)
+        if provider is None:
+            provider = TracerProvider(resource=Resource.create({"service.name": service}))
+            provider.add_span_processor(_LISTENERS)
+            _providers[service] = provider
+        return provider
+
+
+def configure_tracing(service: str, otlp_endpoint: str | None) -> None:
+    """Export this service's spans to an OTLP/HTTP collector when an endpoint is given (once
+    per service and endpoint; restarting a service in the same process adds no second one)."""
+    if not otlp_endpoint:
+        return
+    provider = _provider(service)
+    with _lock:
+        if _exporting.get(service) == otlp_endpoint:
+            return
+        _exporting[service] = otlp_endpoint
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    endpoint = otlp_endpoint.rstrip("/")
+    if not endpoint.endswith("/v1/traces"):
+        endpoint += "/v1/traces"
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    log.info("exporting traces over OTLP", extra={"endpoint": endpoint})
+
+
+def add_listener(processor: SpanProcessor) -> None:
+    """Also hand every service's finished spans to `processor` (tests: an in-memory exporter)."""
+    _LISTENERS.processors.append(processor)
+
+
+def remove_listener(processor: SpanProcessor) -> None:
+    _LISTENERS.processors.remove(processor)
+
+
+def tracer(service: str) -> Tracer:
+    return _provider(service).get_tracer(f"disputedesk.{service}")
+
+
+def current_traceparent() -> str | None:
+    """The W3C `traceparent` of the current span, or None outside any span."""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def context_from(traceparent: str | None) -> Context | None:
+    """The context a `traceparent` names (None when absent or malformed: a new trace starts)."""
+    if not traceparent:
+        return None
+    ctx = _PROPAGATOR.extract({"traceparent": traceparent})
+    if not trace.get_current_span(ctx).get_span_context().is_valid:
+        return None
+    return ctx
+
+
+def current_trace_id() -> str | None:
+    """The current trace id as 32 hex digits, or None outside any span."""
+    span_context = trace.get_current_span().get_span_context()
+    if not span_context.is_valid:
+        return None
+    return format(span_context.trace_id, "032x")
+
+
+def add_trace_ids(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: every log line written inside a span names its trace and span."""
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        event_dict.setdefault("trace_id", format(span_context.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(span_context.span_id, "016x"))
+    return event_dict
+
+
+@contextmanager
+def span_from(
+    service: str,
+    name: str,
+    traceparent: str | None,
+    *,
+    kind: SpanKind = SpanKind.INTERNAL,
+    attributes: dict[str, Any] | None = None,
+) -> Iterator[trace.Span]:
+    """A span continuing the trace `traceparent` names (a new trace when there is none)."""
+    with tracer(service).start_as_current_span(
+        name, context=context_from(traceparent), kind=kind, attributes=attributes
+    ) as span:
+        yield span
+
+
+class TraceRequests:
+    """A SERVER span around each HTTP request, continuing the caller's `traceparent` header;
+    the answer names the trace in its own `traceparent` header, so a caller can find it."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        method = scope["method"]
+        with tracer(self.service).start_as_current_span(
+            f"{method} {scope['path']}",
+            context=context_from(headers.get("traceparent")),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "url.path": scope["path"]},
+        ) as span:
+            scope[SCOPE_TRACE_ID] = current_trace_id()
+            traceparent = current_traceparent()
+
+            async def traced_send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status = int(message["status"])
+                    span.set_attribute("http.response.status_code", status)
+                    route = scope.get("route")
+                    template = getattr(route, "path", None)
+                    if template:  # low-cardinality name once routing has matched
+                        span.update_name(f"{method} {template}")
+                        span.set_attribute("http.route", template)
+                    if status >= 500:
+                        span.set_status(trace.StatusCode.ERROR)
+                    if traceparent:
+                        message.setdefault("headers", [])
+                        message["headers"] = [
+                            *message["headers"],
+                            (b"traceparent", traceparent.encode()),
+                        ]
+                await send(message)
+
+            await self.app(scope, receive, traced_send)
