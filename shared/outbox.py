@@ -26,8 +26,8 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from shared import metrics
 from shared.envelope import Envelope
 from shared.events import EventPayload, topic_for
-from shared.unit_of_work import unit_of
 from shared.tracing import current_traceparent, span_from
+from shared.unit_of_work import unit_of
 
 log = logging.getLogger(__name__)
 

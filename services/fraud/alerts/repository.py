@@ -14,8 +14,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud.models import Alert
-from shared.unit_of_work import unit_of
 from shared import paging
+from shared.unit_of_work import unit_of
 
 # Newest first; the id breaks ties, so that a cursor names one position.
 ALERT_ORDER = ((Alert.raised_at, True), (Alert.alert_id, False))

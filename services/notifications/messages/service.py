@@ -43,8 +43,8 @@ from shared.events import (
 )
 from shared.outbox import enqueue
 from shared.pii import ContactOpener
-from shared.unit_of_work import unit_of
 from shared.tracing import current_traceparent
+from shared.unit_of_work import unit_of
 
 log = logging.getLogger(__name__)
 SOURCE = "disputedesk/notifications"
