@@ -17,6 +17,7 @@ from services.reconciliation.cases.schemas import (
     ApproveIn,
     AssignIn,
     CallIn,
+    CaseCounts,
     CaseDetail,
     CaseQueuePage,
     CaseSummary,
@@ -149,6 +150,12 @@ async def list_cases(
         items=[CaseSummary(**_summary(c, now)) for c in page],
         next_cursor=_encode_cursor(page[-1]) if len(rows) > limit else None,
     )
+
+
+@router.get("/counts", response_model=CaseCounts, summary="How many cases are in each state")
+async def count_cases(session: DbSession, principal: Principal = require(*READERS)) -> CaseCounts:
+    counts = await repository.count_by_state(session)
+    return CaseCounts(by_state={s.value: counts.get(s.value, 0) for s in CaseState})
 
 
 async def _detail(session: DbSession, case: Case, now: datetime) -> CaseDetail:
