@@ -74,7 +74,8 @@ def _legs(scans: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for s in sorted(scans, key=lambda s: str(s.get("occurred_at"))):
         weight = s.get("weight_g")
         change = weight - previous if weight is not None and previous is not None else None
-        out.append({**s, "weight_change_g": change})
+        shown = f"{change:+d} g".replace("-", "−") if change else None  # a true minus sign
+        out.append({**s, "weight_change_g": change, "weight_change": shown})
         if weight is not None:
             previous = weight
     return out
@@ -112,7 +113,7 @@ async def _case_page(
         facts=case["facts"],
         scans=_legs(case["facts"].get("partner_scans", [])),
         evidence=_evidence(case),
-        notes=[t for t in case["timeline"] if t["kind"] in ("NOTE_ADDED", "CALL_LOGGED")],
+        notes=[t for t in case["timeline"] if t["kind"] in ("NOTE", "CALL_LOGGED")],
         messages=messages,
         messages_note=messages_note,
         offers=_offers(desk, case),
