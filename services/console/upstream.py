@@ -4,6 +4,7 @@ person can act on, addressed to the form field they name."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -40,8 +41,8 @@ class UpstreamUnavailable(Exception):
     def sentence(self) -> str:
         if self.slow:
             return (
-                f"The {self.service} service is slow to answer right now; nothing was changed "
-                "by this page. Try again in a moment."
+                f"The {self.service} service is slow to answer right now. Try again in a "
+                "moment (an action sent again is applied only once)."
             )
         return f"The {self.service} service cannot be reached right now. Try again in a moment."
 
@@ -107,6 +108,7 @@ class Upstream:
             "fraud": settings.fraud_url,
             "notifications": settings.notifications_url,
         }
+        self._deadline_s = settings.upstream_timeout_s
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.upstream_timeout_s),
             transport=transport,
@@ -134,10 +136,13 @@ class Upstream:
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         try:
-            response = await self._client.request(
-                method, self._bases[service] + path, params=clean, json=json, headers=headers
-            )
-        except httpx.TimeoutException as exc:
+            # httpx's timeouts bound each phase (connect, each read); this bounds the whole
+            # exchange, so a service trickling its answer still gets the "slow" page in time.
+            async with asyncio.timeout(self._deadline_s):
+                response = await self._client.request(
+                    method, self._bases[service] + path, params=clean, json=json, headers=headers
+                )
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise UpstreamUnavailable(service, slow=True) from exc
         except httpx.TransportError as exc:
             raise UpstreamUnavailable(service, slow=False) from exc

@@ -126,3 +126,14 @@ def test_demo_traffic_runs_the_simulator_and_is_interrupted_to_print_its_summary
     traffic.stop()
     assert traffic.process is not None and traffic.process.returncode == 0
     assert "summary after SIGINT" in traffic.log_path.read_text()
+
+
+def test_run_starts_the_console_with_the_four_services() -> None:
+    from disputedesk.stack.supervisor import run_specs
+
+    assert run_specs({})[-1] == ServiceSpec("console", 8005)
+    assert [s.name for s in run_specs({})[:4]] == [s.name for s in service_specs({})]
+    assert run_specs({"CONSOLE_PORT": "9105"}, ["console"]) == [ServiceSpec("console", 9105)]
+    assert [s.name for s in run_specs({}, ["intake"])] == ["intake"]
+    with pytest.raises(ValueError, match="share a port"):
+        run_specs({"CONSOLE_PORT": "8001"})
