@@ -510,3 +510,36 @@ async def test_a_what_if_is_run_and_read(desk: Desk, browser: Any) -> None:
     assert "past cases would end differently" in seen["result"]
     assert int(seen["changed"]) >= 0
     assert all("/cases/" in link for link in seen["links"])
+
+
+async def test_the_queue_refreshes_itself_without_a_reload_under_the_strict_csp(
+    desk: Desk, browser: Any
+) -> None:
+    url = desk.console.url
+
+    def open_queue() -> None:
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(AGENT))
+        browser.get(f"{url}/?state=UNDER_REVIEW")
+        browser.get_log("browser")  # start the console log afresh
+        # Gone if the page reloads: proves the new row arrives by partial refresh.
+        browser.execute_script("window.stillTheSamePage = true;")
+
+    await in_browser(open_queue)
+    case = await review_case(desk.recon)
+
+    def wait_for_row() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(browser, 20).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, f"tr[data-case='{case['case_id']}']")
+        )
+        return {
+            "same": browser.execute_script("return window.stillTheSamePage === true;"),
+            "log": [e["message"] for e in browser.get_log("browser")],
+        }
+
+    seen = await in_browser(wait_for_row)
+    assert seen["same"] is True
+    assert not [m for m in seen["log"] if "Content Security Policy" in m], seen["log"]
