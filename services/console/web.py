@@ -32,7 +32,7 @@ def rupees(paise: int | None) -> str:
     digits = str(whole)
     if len(digits) > 3:
         head, tail = digits[:-3], digits[-3:]
-        groups = []
+        groups: list[str] = []
         while len(head) > 2:
             groups.insert(0, head[-2:])
             head = head[:-2]
@@ -99,9 +99,8 @@ async def checked_form(
 ) -> dict[str, str]:
     """The posted form, once its CSRF token matched the session's; refused otherwise."""
     form = await request.form()
-    if not desk.csrf_ok(
-        form.get("csrf_token") if isinstance(form.get("csrf_token"), str) else None
-    ):  # type: ignore[arg-type]
+    token = form.get("csrf_token")
+    if not desk.csrf_ok(token if isinstance(token, str) else None):
         raise CsrfRefused()
     return {k: v for k, v in form.items() if isinstance(v, str)}
 

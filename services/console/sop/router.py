@@ -138,7 +138,8 @@ async def create_draft(request: Request, desk: Desk, form: Form) -> Response:
             },
             submitted=form,
         )
-    body = {"version": form.get("version", "").strip(), "changes": changes}
+    version = form.get("version", "").strip()
+    body = {"version": version, "changes": changes}
     try:
         await upstream_of(request).post(
             desk, "reconciliation", "/v1/policies", body, idempotency_key=form.get("idem") or None
@@ -152,4 +153,4 @@ async def create_draft(request: Request, desk: Desk, form: Form) -> Response:
             errors={"_": problem.sentence, **problem.fields},
             submitted=form,
         )
-    return RedirectResponse(f"/sop/{quote(body['version'], safe='')}", status_code=303)
+    return RedirectResponse(f"/sop/{quote(version, safe='')}", status_code=303)
