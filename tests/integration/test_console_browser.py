@@ -543,3 +543,33 @@ async def test_the_queue_refreshes_itself_without_a_reload_under_the_strict_csp(
     seen = await in_browser(wait_for_row)
     assert seen["same"] is True
     assert not [m for m in seen["log"] if "Content Security Policy" in m], seen["log"]
+
+
+async def test_kpi_trends_are_drawn_in_the_browser_from_the_kpi_api(
+    desk: Desk, browser: Any
+) -> None:
+    await review_case(desk.recon)  # at least one escalation in the period shown
+    url = desk.console.url
+
+    def scenario() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(MANAGER))
+        # The test engine's clock lives in November 2026.
+        browser.get(f"{url}/reports?start=2026-10-20&end=2026-11-30")
+        chart = "[data-testid=chart-escalations] svg"
+        WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, chart))
+        svg = browser.find_element(By.CSS_SELECTOR, chart)
+        return {
+            "label": svg.get_attribute("aria-label"),
+            "points": len(svg.find_elements(By.TAG_NAME, "circle")),
+            "downloads": [
+                f.get_attribute("action") for f in browser.find_elements(By.CSS_SELECTOR, "form")
+            ],
+        }
+
+    seen = await in_browser(scenario)
+    assert seen["label"].startswith("Escalations per day:") and seen["points"] >= 1
+    assert any(a.endswith("/reports/pack") for a in seen["downloads"])

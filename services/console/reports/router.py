@@ -32,8 +32,12 @@ def _day(raw: str, fallback: date) -> date:
 
 
 @router.get("")
-async def reports_page(request: Request, desk: Desk) -> Response:
+async def reports_page(request: Request, desk: Desk, start: str = "", end: str = "") -> Response:
     today = datetime.now(UTC).date()
+    last = _day(end, today)
+    first = _day(start, last - timedelta(days=27))
+    if first > last or (last - first).days > 366:
+        first = last - timedelta(days=27)
     problem = None
     try:
         recurring = await upstream_of(request).get(
@@ -47,8 +51,8 @@ async def reports_page(request: Request, desk: Desk) -> Response:
         charts=CHARTS,
         recurring=recurring["problems"],
         problem=problem,
-        start=(today - timedelta(days=27)).isoformat(),
-        end=today.isoformat(),
+        start=first.isoformat(),
+        end=last.isoformat(),
         partners=PARTNERS,
     )
 

@@ -18,17 +18,21 @@
     return String(value);
   }
 
-  function draw(figure, rows) {
+  function dayNumber(iso) { return Math.round(Date.parse(iso.slice(0, 10) + "T00:00:00Z") / 86400000); }
+
+  function draw(figure, rows, firstDay, lastDay) {
     var metric = figure.getAttribute("data-metric");
     var points = rows.map(function (r) { return { day: String(r.bucket).slice(0, 10), v: r[metric] }; })
       .filter(function (p) { return p.v !== null && p.v !== undefined; });
     var status = figure.querySelector(".chart-status");
     if (!points.length) { status.textContent = "No figures in this period."; return; }
-    var w = 360, h = 160, left = 56, bottom = 24, top = 10, right = 8;
+    var w = 360, h = 160, left = 72, bottom = 24, top = 10, right = 8;
     var max = Math.max.apply(null, points.map(function (p) { return p.v; }));
     var min = Math.min(0, Math.min.apply(null, points.map(function (p) { return p.v; })));
     var span = (max - min) || 1;
-    var x = function (i) { return left + (points.length === 1 ? 0 : i * (w - left - right) / (points.length - 1)); };
+    // Days sit at their place on the whole period, so a quiet day shows as a gap, not a squeeze.
+    var first = dayNumber(firstDay), span_days = Math.max(1, dayNumber(lastDay) - first);
+    var x = function (i) { return left + (dayNumber(points[i].day) - first) * (w - left - right) / span_days; };
     var y = function (v) { return top + (h - top - bottom) * (1 - (v - min) / span); };
     var label = figure.querySelector("figcaption").textContent;
     var svg = el("svg", { viewBox: "0 0 " + w + " " + h, role: "img",
@@ -37,8 +41,8 @@
     svg.appendChild(el("line", { "class": "axis", x1: left, y1: h - bottom, x2: w - right, y2: h - bottom }));
     svg.appendChild(el("text", { x: left - 4, y: top + 8, "text-anchor": "end" }, shown(metric, max)));
     svg.appendChild(el("text", { x: left - 4, y: h - bottom, "text-anchor": "end" }, shown(metric, min)));
-    svg.appendChild(el("text", { x: left, y: h - 6 }, points[0].day));
-    svg.appendChild(el("text", { x: w - right, y: h - 6, "text-anchor": "end" }, points[points.length - 1].day));
+    svg.appendChild(el("text", { x: left, y: h - 6 }, firstDay));
+    svg.appendChild(el("text", { x: w - right, y: h - 6, "text-anchor": "end" }, lastDay));
     var d = points.map(function (p, i) { return (i ? "L" : "M") + x(i).toFixed(1) + " " + y(p.v).toFixed(1); }).join(" ");
     svg.appendChild(el("path", { "class": "line", d: d }));
     points.forEach(function (p, i) {
@@ -59,7 +63,11 @@
         if (!r.ok) { throw new Error(r.status === 503 ? "The reports service is slow or down right now." : "The KPI figures could not be read (" + r.status + ")."); }
         return r.json();
       })
-      .then(function (report) { figures.forEach(function (f) { draw(f, report.rows || []); }); })
+      .then(function (report) {
+        figures.forEach(function (f) {
+          draw(f, report.rows || [], holder.getAttribute("data-start"), holder.getAttribute("data-end"));
+        });
+      })
       .catch(function (e) { figures.forEach(function (f) { f.querySelector(".chart-status").textContent = e.message; }); });
   }
 
