@@ -56,6 +56,7 @@ class SessionStore:
         return self._clock()  # type: ignore[operator,no-any-return]
 
     def open(self, key: str, principal: Principal) -> DeskSession:
+        self._forget_idle()
         session = DeskSession(
             session_id=secrets.token_urlsafe(32),
             key=key,
@@ -80,6 +81,14 @@ class SessionStore:
             return None
         session.last_seen = now
         return session
+
+    def _forget_idle(self) -> None:
+        # Sessions nobody comes back to would otherwise keep their keys in memory for ever.
+        now = self._now()
+        for session_id in [
+            sid for sid, s in self._sessions.items() if now - s.last_seen > self._idle_timeout_s
+        ]:
+            del self._sessions[session_id]
 
     def close(self, session_id: str | None) -> None:
         if session_id:

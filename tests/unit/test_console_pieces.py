@@ -62,6 +62,15 @@ def test_a_session_ends_after_its_idle_time_and_not_before() -> None:
     assert store.touch("forged") is None
 
 
+def test_abandoned_sessions_do_not_keep_their_keys() -> None:
+    now = [0.0]
+    store = SessionStore(idle_timeout_s=60, clock=lambda: now[0])
+    store.open("ddk_gone", Principal("agent.asha", frozenset({"ops_agent"})))
+    now[0] += 61
+    store.open("ddk_new", Principal("manager.ravi", frozenset({"ops_manager"})))
+    assert len(store) == 1
+
+
 def test_the_draft_diff_names_dotted_fields() -> None:
     base = {"windows": {"claim_window_h": 72, "appeal_days": 7}, "version": "a"}
     draft = {"windows": {"claim_window_h": 24, "appeal_days": 7}, "version": "b"}
