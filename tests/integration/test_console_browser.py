@@ -118,17 +118,33 @@ async def review_case(
 
 
 def click_and_wait(driver: Any, element: Any) -> None:
-    """Click something that loads a new page, and wait for that page."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    """Click something that loads a new page, and wait until that page is the one loaded: a
+    mark left on the old page's window is gone only once the new document has replaced it (a
+    stale element alone can be seen while the old document is still being torn down)."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("window.consoleTestOldPage = true;")
     element.click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
     WebDriverWait(driver, 20).until(
-        lambda d: d.execute_script("return document.readyState") == "complete"
+        lambda d: d.execute_script(
+            "return window.consoleTestOldPage === undefined && document.readyState === 'complete'"
+        )
     )
+
+
+def follow_link(driver: Any, label: str) -> None:
+    """Follow a link in the queue, whose rows htmx replaces every few seconds: a row found just
+    before a refresh is stale by the time of the click, so find it again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    for _ in range(5):
+        try:
+            click_and_wait(driver, driver.find_element(By.LINK_TEXT, label))
+            return
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError(f"could not follow {label!r}")
 
 
 def sign_in(driver: Any, url: str, key: str) -> None:
@@ -314,7 +330,7 @@ async def test_work_a_case_from_the_queue_to_a_decision(desk: Desk, browser: Any
         queue_text = text(browser)
         browser.save_screenshot(str(OUT / "queue.png"))
         queue_axe = serious(axe_violations(browser))
-        click_and_wait(browser, browser.find_element(By.LINK_TEXT, cid))
+        follow_link(browser, cid)
         case_text = text(browser)
         submit(browser, "assign", assignee="agent.asha")
         assigned = text(browser)
