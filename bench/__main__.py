@@ -30,6 +30,7 @@ SECTIONS = [
     "fraud",
     "fraud_latency",
     "e2e",
+    "console",
 ]
 
 

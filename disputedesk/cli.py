@@ -23,6 +23,8 @@ console = Console()
 
 SERVICES = ("intake", "fraud", "reconciliation", "notifications")
 DEFAULT_PORTS = {"intake": 8001, "reconciliation": 8002, "fraud": 8003, "notifications": 8004}
+# The desk console serves pages over the four services' APIs; `serve console` runs it alone.
+WEB_APPS = {"console": 8005}
 
 
 def _database_url(service: str) -> str:
@@ -60,20 +62,22 @@ def migrate(
 
 @app.command()
 def serve(
-    service: Annotated[str, typer.Argument(help="intake | fraud | reconciliation | notifications")],
+    service: Annotated[
+        str, typer.Argument(help="intake | fraud | reconciliation | notifications | console")
+    ],
     host: str = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Defaults to the service's usual port.")] = None,
 ) -> None:
     """Run one service with uvicorn."""
     import uvicorn
 
-    if service not in SERVICES:
+    if service not in SERVICES and service not in WEB_APPS:
         raise typer.BadParameter(f"unknown service {service!r}")
     uvicorn.run(
         f"services.{service}.app:create_app",
         factory=True,
         host=host,
-        port=port or DEFAULT_PORTS[service],
+        port=port or {**DEFAULT_PORTS, **WEB_APPS}[service],
         log_config=None,
         access_log=False,
     )

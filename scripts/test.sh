@@ -10,6 +10,9 @@ export DISPUTEDESK_KAFKA_PORT="${DISPUTEDESK_KAFKA_PORT:-29092}"
 export DISPUTEDESK_PG_PORT="${DISPUTEDESK_PG_PORT:-29432}"
 export DISPUTEDESK_SMTP_PORT="${DISPUTEDESK_SMTP_PORT:-29025}"
 
+# The console's browser tests need Debian's chromium and chromedriver (installed when missing).
+bash scripts/ensure-chromium.sh
+
 # Bring the stack up first so its progress shows; the test session reuses it.
 $PY -m disputedesk.cli stack up || exit 1
 

@@ -109,7 +109,9 @@ def run_command(
     service: Annotated[
         list[str] | None,
         typer.Option(
-            "--service", "-s", help="Run only these services (repeatable); default all four."
+            "--service",
+            "-s",
+            help="Run only these services (repeatable); default all four and the console.",
         ),
     ] = None,
     stack: Annotated[

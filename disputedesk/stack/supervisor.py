@@ -35,6 +35,9 @@ DEFAULT_SERVICE_PORTS: dict[str, int] = {
     "fraud": 8003,
     "notifications": 8004,
 }
+# Web apps over the services' APIs (no database, no Kafka): started with them by default, but
+# not part of `service_specs`, whose four services are what the drills crash and count.
+WEB_APP_PORTS: dict[str, int] = {"console": 8005}
 # A service that stayed up this long before dying is considered healthy again: its next
 # restart is immediate instead of backing off further.
 _STABLE_AFTER_S = 30.0
@@ -86,6 +89,26 @@ def service_specs(
         if not raw:
             specs.append(ServiceSpec(name, DEFAULT_SERVICE_PORTS[name]))
             continue
+        if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+            raise ValueError(f"{variable}={raw!r} is not a TCP port (1-65535)")
+        specs.append(ServiceSpec(name, int(raw)))
+    ports = [spec.port for spec in specs]
+    if len(set(ports)) != len(ports):
+        raise ValueError(f"two services would share a port: {ports}")
+    return specs
+
+
+def run_specs(environ: Mapping[str, str], names: Sequence[str] | None = None) -> list[ServiceSpec]:
+    """What `disputedesk run` starts: the four services and the web apps by default, or the
+    named ones (services and web apps alike), each on `<NAME>_PORT` or its default port."""
+    chosen = list(dict.fromkeys(names)) if names else None
+    apis = None if chosen is None else [n for n in chosen if n not in WEB_APP_PORTS]
+    specs = service_specs(environ, apis) if apis is None or apis else []
+    for name, default_port in WEB_APP_PORTS.items():
+        if chosen is not None and name not in chosen:
+            continue
+        variable = f"{name.upper()}_PORT"
+        raw = environ.get(variable, "").strip() or str(default_port)
         if not raw.isdigit() or not 1 <= int(raw) <= 65535:
             raise ValueError(f"{variable}={raw!r} is not a TCP port (1-65535)")
         specs.append(ServiceSpec(name, int(raw)))
@@ -337,7 +360,7 @@ def run_services(
     repo_root = find_repo_root()
 
     try:
-        specs = service_specs(os.environ, services)
+        specs = run_specs(os.environ, services)
     except ValueError as error:
         console.print(f"[red]{error}[/]")
         return 2
@@ -526,8 +549,19 @@ def _print_summary(
     table.add_column("URL", no_wrap=True)
     for service in supervised:
         state = "[green]healthy[/]" if service.healthy else "[red]not healthy yet[/]"
-        table.add_row(service.spec.name, state, service.spec.base_url)
+        # A browser app's page is the address to open; it has no API docs or metrics.
+        url = service.spec.base_url
+        table.add_row(
+            service.spec.name, state, f"{url}/" if service.spec.name in WEB_APP_PORTS else url
+        )
     console.print(table)
+    for service in supervised:
+        if service.spec.name in WEB_APP_PORTS:
+            console.print(
+                f"Desk console: {service.spec.base_url}/ (sign in with a desk key)",
+                highlight=False,
+                soft_wrap=True,
+            )
     # Paths stay on one line (soft wrap): a path broken by a newline cannot be pasted.
     console.print(
         f"Logs: {settings.service_logs_dir}/<service>.log", highlight=False, soft_wrap=True

@@ -149,3 +149,14 @@ def test_service_table_fits_an_80_column_terminal_with_every_url_whole(tmp_path:
         assert any(spec.base_url in line for line in lines), spec.base_url
     assert any("<URL>/docs" in line and "<URL>/metrics" in line for line in lines)
     assert f"Logs: {tmp_path}/logs/<service>.log" in output  # whole, to be pasted
+
+
+def test_run_starts_the_console_with_the_four_services() -> None:
+    from disputedesk.stack.supervisor import run_specs
+
+    assert run_specs({})[-1] == ServiceSpec("console", 8005)
+    assert [s.name for s in run_specs({})[:4]] == [s.name for s in service_specs({})]
+    assert run_specs({"CONSOLE_PORT": "9105"}, ["console"]) == [ServiceSpec("console", 9105)]
+    assert [s.name for s in run_specs({}, ["intake"])] == ["intake"]
+    with pytest.raises(ValueError, match="share a port"):
+        run_specs({"CONSOLE_PORT": "8001"})

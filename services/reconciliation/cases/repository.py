@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.facts import batch
@@ -46,6 +46,12 @@ async def timeline(session: AsyncSession, case_id: str) -> list[TimelineEntry]:
         select(TimelineEntry).where(TimelineEntry.case_id == case_id).order_by(TimelineEntry.id)
     )
     return list(rows)
+
+
+async def count_by_state(session: AsyncSession) -> dict[str, int]:
+    """How many cases are in each state (one grouped scan of the cases table)."""
+    rows = await session.execute(select(Case.state, func.count()).group_by(Case.state))
+    return {state: int(n) for state, n in rows.all()}
 
 
 async def queue(

@@ -15,6 +15,7 @@ from services.reconciliation.cases.schemas import (
     ApproveIn,
     AssignIn,
     CallIn,
+    CaseCounts,
     CaseDetail,
     CaseQueuePage,
     CaseSummary,
@@ -125,6 +126,12 @@ async def list_cases(
     items, next_cursor = paging.page(rows, limit, lambda c: (c.opened_at, c.case_id))
     link_next(request, response, next_cursor)
     return CaseQueuePage(items=[CaseSummary(**_summary(c, now)) for c in items], next=next_cursor)
+
+
+@router.get("/counts", response_model=CaseCounts, summary="How many cases are in each state")
+async def count_cases(session: DbSession, principal: Principal = require(*READERS)) -> CaseCounts:
+    counts = await repository.count_by_state(session)
+    return CaseCounts(by_state={s.value: counts.get(s.value, 0) for s in CaseState})
 
 
 async def _detail(session: DbSession, case: Case, now: datetime) -> CaseDetail:

@@ -43,6 +43,10 @@ class CaseQueuePage(PageOf):
     items: list[CaseSummary]
 
 
+class CaseCounts(BaseModel):
+    by_state: dict[str, int] = Field(description="Every case state with its number of cases.")
+
+
 class TimelineItem(BaseModel):
     id: int
     case_version: int

@@ -1,0 +1,125 @@
+"""The desk console: server-rendered pages over the four services' public APIs.
+
+It owns no business data and no keys of its own: each request to a service carries the
+signed-in person's key, so the services authorise and audit the person, as with curl."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from services.console.auth.router import router as auth_router
+from services.console.cases.router import router as cases_router
+from services.console.fraud.router import router as fraud_router
+from services.console.queue.router import router as queue_router
+from services.console.reports.router import router as reports_router
+from services.console.session import SessionStore
+from services.console.settings import ConsoleSettings
+from services.console.sop.router import router as sop_router
+from services.console.upstream import Upstream, UpstreamProblem, UpstreamUnavailable
+from services.console.web import HERE, CsrfRefused, SignInRequired, render
+from shared.auth import Keyring
+
+# No inline script or style anywhere: everything the page runs comes from /static. Evidence
+# thumbnails may come from any https host the seller's evidence points at.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+    "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        if not request.url.path.startswith("/static/"):
+            # Pages carry other people's data and CSRF tokens: never cached, never shared.
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def create_app(
+    settings: ConsoleSettings | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    settings = settings or ConsoleSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.upstream.aclose()
+
+    app = FastAPI(
+        title="disputedesk console",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.sessions = SessionStore(settings.idle_timeout_s)
+    app.state.upstream = Upstream(settings, transport=transport)
+    app.state.keyring = Keyring(settings.keyring_file)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        target = "/sign-in?expired=1" if request.cookies.get(settings.cookie_name) else "/sign-in"
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(CsrfRefused)
+    async def _csrf(request: Request, exc: CsrfRefused) -> Response:
+        return render(
+            request,
+            "error.html",
+            status_code=403,
+            title="Form refused",
+            sentence="This form was not sent from a page of this console (its security token "
+            "is missing or stale). Go back, reload the page and try again.",
+        )
+
+    @app.exception_handler(UpstreamUnavailable)
+    async def _unavailable(request: Request, exc: UpstreamUnavailable) -> Response:
+        return render(
+            request,
+            "error.html",
+            status_code=503,
+            title="Service unavailable",
+            sentence=exc.sentence,
+        )
+
+    @app.exception_handler(UpstreamProblem)
+    async def _problem(request: Request, exc: UpstreamProblem) -> Response:
+        return render(
+            request,
+            "error.html",
+            status_code=exc.status if exc.status >= 400 else 502,
+            title="Refused",
+            sentence=exc.sentence,
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    app.include_router(auth_router)
+    app.include_router(queue_router)
+    app.include_router(cases_router)
+    app.include_router(fraud_router)
+    app.include_router(sop_router)
+    app.include_router(reports_router)
+    return app

@@ -1,0 +1,115 @@
+"""Reports: KPI trends (the browser draws the charts from the KPI API's figures, fetched through
+the console with the person's key), recurring problems, the weekly pack and partner statements
+as downloads."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from services.console.upstream import UpstreamProblem
+from services.console.web import Desk, render, upstream_of
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+CHARTS = (
+    ("escalations", "Escalations per day"),
+    ("auto_decision_rate", "Share decided automatically"),
+    ("sla_adherence", "SLA adherence"),
+    ("payout", "Payout (₹)"),
+)
+PARTNERS = ("swiftship", "rapidroute", "desipost")
+
+
+def _day(raw: str, fallback: date) -> date:
+    try:
+        return date.fromisoformat(raw) if raw else fallback
+    except ValueError:
+        return fallback
+
+
+@router.get("")
+async def reports_page(request: Request, desk: Desk, start: str = "", end: str = "") -> Response:
+    today = datetime.now(UTC).date()
+    last = _day(end, today)
+    first = _day(start, last - timedelta(days=27))
+    if first > last or (last - first).days > 366:
+        first = last - timedelta(days=27)
+    problem = None
+    try:
+        recurring = await upstream_of(request).get(
+            desk, "reconciliation", "/v1/reports/recurring-problems"
+        )
+    except UpstreamProblem as refused:
+        recurring, problem = {"problems": []}, refused.sentence
+    return render(
+        request,
+        "reports.html",
+        charts=CHARTS,
+        recurring=recurring["problems"],
+        problem=problem,
+        start=first.isoformat(),
+        end=last.isoformat(),
+        partners=PARTNERS,
+    )
+
+
+@router.get("/kpis.json")
+async def kpis_json(request: Request, desk: Desk, start: str = "", end: str = "") -> Response:
+    """The KPI API's daily figures for the charts (JSON the page's script reads)."""
+    today = datetime.now(UTC).date()
+    first = _day(start, today - timedelta(days=27))
+    last = _day(end, today)
+    report = await upstream_of(request).get(
+        desk,
+        "reconciliation",
+        "/v1/reports/kpis",
+        start=datetime.combine(first, datetime.min.time(), tzinfo=UTC).isoformat(),
+        end=datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=UTC).isoformat(),
+        period="day",
+    )
+    return JSONResponse(report)
+
+
+async def _download(request: Request, desk: Desk, path: str, **params: str) -> Response:
+    upstream = await upstream_of(request).request(
+        desk, "GET", "reconciliation", path, params=params
+    )
+    headers = {}
+    if "content-disposition" in upstream.headers:
+        headers["Content-Disposition"] = upstream.headers["content-disposition"]
+    return Response(
+        upstream.content, media_type=upstream.headers.get("content-type"), headers=headers
+    )
+
+
+@router.get("/pack")
+async def weekly_pack(request: Request, desk: Desk, week_of: str = "") -> Response:
+    day = _day(week_of, datetime.now(UTC).date())
+    return await _download(request, desk, "/v1/reports/management-pack", week_of=day.isoformat())
+
+
+@router.get("/statement")
+async def partner_statement(
+    request: Request,
+    desk: Desk,
+    partner_id: str,
+    start: str = "",
+    end: str = "",
+    format: str = "json",
+) -> Response:
+    today = datetime.now(UTC).date()
+    first, last = _day(start, today - timedelta(days=30)), _day(end, today)
+    return await _download(
+        request,
+        desk,
+        f"/v1/ledger/partners/{quote(partner_id, safe='')}/statement",
+        period_start=datetime.combine(first, datetime.min.time(), tzinfo=UTC).isoformat(),
+        period_end=datetime.combine(
+            last + timedelta(days=1), datetime.min.time(), tzinfo=UTC
+        ).isoformat(),
+        format=format if format in ("json", "csv", "xlsx") else "json",
+    )

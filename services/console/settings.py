@@ -1,0 +1,46 @@
+"""The console's configuration (env prefix CONSOLE_): where the four services answer, how long a
+session lives, and how long the console waits for an upstream before saying it is slow."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _local(service: str, default_port: int) -> str:
+    # `make run` gives each service <NAME>_PORT; the console finds them the same way.
+    port = os.environ.get(f"{service.upper()}_PORT", "").strip() or str(default_port)
+    return f"http://127.0.0.1:{port}"
+
+
+class ConsoleSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONSOLE_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "console"
+    intake_url: str = Field(default_factory=lambda: _local("intake", 8001))
+    reconciliation_url: str = Field(default_factory=lambda: _local("reconciliation", 8002))
+    fraud_url: str = Field(default_factory=lambda: _local("fraud", 8003))
+    notifications_url: str = Field(default_factory=lambda: _local("notifications", 8004))
+
+    # The same keyring the services read: the console learns who a key belongs to (and so which
+    # pages and actions to offer) without holding any key of its own.
+    keyring_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("DISPUTEDESK_KEYRING_FILE", "keyring_file")
+    )
+
+    # A session ends after this long without a request; the key is then forgotten.
+    idle_timeout_s: int = 30 * 60
+    # `Secure` cookies: browsers accept them from http://127.0.0.1 and localhost too, so this
+    # stays on everywhere except behind a plain-HTTP proxy on another host name.
+    cookie_secure: bool = True
+    cookie_name: str = "dd_console"
+
+    # Past this an upstream counts as slow and the page says so instead of hanging.
+    upstream_timeout_s: float = 5.0
+    # Queue rows per page, and how often the open queue refreshes itself.
+    page_size: int = 25
+    refresh_s: int = 15
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))

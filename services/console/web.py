@@ -1,0 +1,119 @@
+"""What every page shares: the templates, the signed-in session as a dependency, the CSRF check
+on every form, and the few filters that turn API values into words (paise into rupees, times
+into India time for people, hours left on a clock)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from services.console.session import DeskSession, SessionStore
+from services.console.settings import ConsoleSettings
+from services.console.upstream import Upstream
+
+HERE = Path(__file__).resolve().parent
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def rupees(paise: int | None) -> str:
+    """₹ with Indian digit grouping (12,34,567.89); money stays integer paise until here."""
+    if paise is None:
+        return "—"
+    sign = "−" if paise < 0 else ""
+    whole, fraction = divmod(abs(int(paise)), 100)
+    digits = str(whole)
+    if len(digits) > 3:
+        head, tail = digits[:-3], digits[-3:]
+        groups: list[str] = []
+        while len(head) > 2:
+            groups.insert(0, head[-2:])
+            head = head[:-2]
+        if head:
+            groups.insert(0, head)
+        digits = ",".join(groups) + "," + tail
+    return f"{sign}₹{digits}.{fraction:02d}"
+
+
+def when(value: str | datetime | None) -> str:
+    """A time as the desk reads it: India time, to the minute."""
+    if not value:
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(IST).strftime("%d %b %Y %H:%M IST")
+
+
+def words(code: str | None) -> str:
+    """UNDER_REVIEW → Under review."""
+    if not code:
+        return "—"
+    return code.replace("_", " ").capitalize()
+
+
+templates.env.filters["rupees"] = rupees
+templates.env.filters["when"] = when
+templates.env.filters["words"] = words
+templates.env.filters["urlquote"] = lambda s: quote(str(s), safe="")
+
+
+class SignInRequired(Exception):
+    """No live session: the page sends the browser to sign in (htmx: a full redirect)."""
+
+
+class CsrfRefused(Exception):
+    """A form came without this session's CSRF token."""
+
+
+def settings_of(request: Request) -> ConsoleSettings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def upstream_of(request: Request) -> Upstream:
+    return request.app.state.upstream  # type: ignore[no-any-return]
+
+
+def store_of(request: Request) -> SessionStore:
+    return request.app.state.sessions  # type: ignore[no-any-return]
+
+
+async def current_desk(request: Request) -> DeskSession:
+    settings = settings_of(request)
+    desk = store_of(request).touch(request.cookies.get(settings.cookie_name))
+    if desk is None:
+        raise SignInRequired()
+    request.state.desk = desk
+    return desk
+
+
+async def checked_form(
+    request: Request, desk: DeskSession = Depends(current_desk)
+) -> dict[str, str]:
+    """The posted form, once its CSRF token matched the session's; refused otherwise."""
+    form = await request.form()
+    token = form.get("csrf_token")
+    if not desk.csrf_ok(token if isinstance(token, str) else None):
+        raise CsrfRefused()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+Desk = Annotated[DeskSession, Depends(current_desk)]
+Form = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    desk = getattr(request.state, "desk", None)
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"desk": desk, "settings": settings_of(request), **context},
+        status_code=status_code,
+    )

@@ -1,0 +1,117 @@
+"""The console's pure pieces: money and problem sentences, session idle expiry, the draft diff,
+and what happens when a service is slow (a fake transport stands in for it)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from services.console.session import SessionStore
+from services.console.sop.router import differences
+from services.console.upstream import problem_from
+from services.console.web import rupees
+from shared.auth import Principal
+
+
+def test_rupees_use_indian_grouping_and_integer_paise() -> None:
+    assert rupees(249_900) == "₹2,499.00"
+    assert rupees(1_234_567_89) == "₹12,34,567.89"
+    assert rupees(-5) == "−₹0.05"
+    assert rupees(None) == "—"
+
+
+def test_a_validation_problem_becomes_sentences_beside_its_fields() -> None:
+    response = httpx.Response(
+        422,
+        json={
+            "title": "Validation failed",
+            "detail": "Invalid field(s): body.reason",
+            "errors": [
+                {"field": "body.reason", "message": "String should have at least 3 characters"},
+                {"field": "body.checklist.0", "message": "Field required"},
+            ],
+        },
+    )
+    problem = problem_from(response)
+    assert problem.fields == {
+        "reason": "Should have at least 3 characters.",
+        "checklist": "Field required.",
+    }
+    assert "beside them" in problem.sentence
+
+
+def test_a_refusal_without_fields_keeps_the_services_own_sentence() -> None:
+    response = httpx.Response(403, json={"detail": "Four eyes: the proposer cannot approve"})
+    assert problem_from(response).sentence == "Four eyes: the proposer cannot approve."
+    assert problem_from(httpx.Response(404, text="nope")).sentence.startswith("That no longer")
+
+
+def test_a_session_ends_after_its_idle_time_and_not_before() -> None:
+    now = [1000.0]
+    store = SessionStore(idle_timeout_s=60, clock=lambda: now[0])
+    session = store.open("ddk_x", Principal("agent.asha", frozenset({"ops_agent"})))
+    now[0] += 59
+    assert store.touch(session.session_id) is session  # activity restarts the idle clock
+    now[0] += 59
+    assert store.touch(session.session_id) is session
+    now[0] += 61
+    assert store.touch(session.session_id) is None
+    assert len(store) == 0
+    assert store.touch("forged") is None
+
+
+def test_abandoned_sessions_do_not_keep_their_keys() -> None:
+    now = [0.0]
+    store = SessionStore(idle_timeout_s=60, clock=lambda: now[0])
+    store.open("ddk_gone", Principal("agent.asha", frozenset({"ops_agent"})))
+    now[0] += 61
+    store.open("ddk_new", Principal("manager.ravi", frozenset({"ops_manager"})))
+    assert len(store) == 1
+
+
+def test_the_draft_diff_names_dotted_fields() -> None:
+    base = {"windows": {"claim_window_h": 72, "appeal_days": 7}, "version": "a"}
+    draft = {"windows": {"claim_window_h": 24, "appeal_days": 7}, "version": "b"}
+    assert differences(base, draft) == [
+        {"field": "version", "from": "a", "to": "b"},
+        {"field": "windows.claim_window_h", "from": 72, "to": 24},
+    ]
+
+
+async def test_a_slow_service_gives_a_clear_page_not_a_hang() -> None:
+    from services.console.app import create_app
+    from services.console.settings import ConsoleSettings
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(1.0)
+        return httpx.Response(200, json={})
+
+    app = create_app(
+        ConsoleSettings(upstream_timeout_s=0.1, cookie_secure=False),
+        transport=httpx.MockTransport(slow),
+    )
+    desk = app.state.sessions.open("ddk_x", Principal("agent.asha", frozenset({"ops_agent"})))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://console.test"
+    ) as client:
+        client.cookies.set("dd_console", desk.session_id)
+        response = await client.get("/")
+    assert response.status_code == 503
+    assert "slow to answer right now" in response.text
+
+
+@pytest.mark.parametrize("path", ["/", "/cases/C-1", "/fraud", "/sop", "/reports"])
+async def test_every_page_wants_a_session(path: str) -> None:
+    from services.console.app import create_app
+
+    app = create_app()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://console.test"
+    ) as client:
+        response = await client.get(path)
+        rows = await client.get("/queue/rows", headers={"HX-Request": "true"})
+    assert response.status_code == 303 and response.headers["location"] == "/sign-in"
+    assert rows.status_code == 401 and rows.headers["HX-Redirect"] == "/sign-in"
+    assert "script-src 'self'" in response.headers["content-security-policy"]
