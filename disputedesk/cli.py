@@ -15,6 +15,7 @@ from rich.console import Console
 
 from disputedesk import credentials
 from disputedesk.stack.cli import run_command, stack_app
+from disputedesk.topics import topics_app
 
 app = typer.Typer(
     help="disputedesk: a marketplace's seller-return dispute desk.", no_args_is_help=True
@@ -512,6 +513,7 @@ def simulate(
 
 
 app.add_typer(stack_app, name="stack")
+app.add_typer(topics_app, name="topics")
 app.command("run")(run_command)
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ export DISPUTEDESK_PG_PORT="${DISPUTEDESK_PG_PORT:-27432}"
 export DISPUTEDESK_SMTP_PORT="${DISPUTEDESK_SMTP_PORT:-27025}"
 
 $PY -m disputedesk.cli stack up || exit 1
+$PY -m disputedesk.cli topics apply >/dev/null || exit 1
 $PY -m disputedesk.cli drill "$@"
 status=$?
 if [ "${KEEP_DRILL_STACK:-0}" != "1" ]; then

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 
 $PY -m disputedesk.cli stack up
+# Services check their topics at start-up and create none; this makes them (idempotent).
+$PY -m disputedesk.cli topics apply
 set -a
 # shellcheck disable=SC1091
 . "${DISPUTEDESK_STATE_DIR:-.state}/stack.env"

@@ -34,10 +34,18 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS")
     )
-    # Partitions for topics this service creates when they are missing (a broker default
-    # otherwise); 6 gives two cores' worth of consumers room to scale out.
+    # What `disputedesk topics apply` creates topics with (services only check that they
+    # exist): 6 partitions give two cores' worth of consumers room to scale out; three copies
+    # with two acknowledged writes on a cluster (`stack up --brokers 3` sets both), one on a
+    # single broker.
     kafka_topic_partitions: int = Field(
-        default=6, validation_alias=_shared("KAFKA_TOPIC_PARTITIONS")
+        default=6, ge=1, validation_alias=_shared("KAFKA_TOPIC_PARTITIONS")
+    )
+    kafka_topic_replication_factor: int = Field(
+        default=1, ge=1, validation_alias=_shared("KAFKA_TOPIC_REPLICATION_FACTOR")
+    )
+    kafka_topic_min_insync_replicas: int = Field(
+        default=1, ge=1, validation_alias=_shared("KAFKA_TOPIC_MIN_INSYNC_REPLICAS")
     )
     keyring_file: Path | None = Field(
         default=None, validation_alias=_shared("DISPUTEDESK_KEYRING_FILE")

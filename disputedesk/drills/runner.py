@@ -237,6 +237,7 @@ class DrillRunner:
         from shared.migrations import upgrade
 
         stack_env = dict(self.stack.up())
+        self.stack.apply_topics(stack_env)
         for service in SERVICES:
             database = f"{DRILL_DATABASE_PREFIX}{service}"
             self.stack.postgres.drop_database(database)
