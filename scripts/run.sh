@@ -2,7 +2,8 @@
 # `make run`: the local stack, migrated databases, development credentials and partners, then
 # the four services under a supervisor that restarts any that dies. Ctrl-C stops the services;
 # `make stack-down` stops Kafka, PostgreSQL and the mail sink. `make run DEMO=1` also sends
-# simulated marketplace traffic (`disputedesk simulate --demo`) once the services are healthy.
+# simulated marketplace traffic (`disputedesk simulate --demo`) once the services are healthy;
+# `make run REPLICAS=2` runs two processes of each service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -17,4 +18,4 @@ set +a
 $PY -m disputedesk.cli dev-credentials
 $PY -m disputedesk.cli migrate
 $PY -m disputedesk.cli seed-partners
-exec $PY -m disputedesk.cli run --no-stack ${DEMO:+--demo}
+exec $PY -m disputedesk.cli run --no-stack ${DEMO:+--demo} ${REPLICAS:+--replicas "$REPLICAS"}

@@ -140,6 +140,14 @@ def run_command(
             "(`disputedesk simulate --demo`) until stopped.",
         ),
     ] = False,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=9,
+            help="Processes of each service; replica r listens on the service's port + 10(r-1).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the four services with uvicorn against the local stack, restarting any that dies."""
     raise typer.Exit(
@@ -149,5 +157,6 @@ def run_command(
             echo_logs=echo_logs,
             health_timeout=health_timeout,
             demo=demo,
+            replicas=replicas,
         )
     )
