@@ -36,6 +36,7 @@ from shared.rate_limit import RateLimiter
 from shared.retention import Retention, retention_loop
 from shared.settings import ServiceSettings
 from shared.validation import UrlCharacters
+from shared.wakeups import OUTBOX_CHANNEL, Wakeups
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class ServiceRuntime:
     producer_ready: asyncio.Event = field(default_factory=asyncio.Event)
     clock: Clock = field(default_factory=SystemClock)
     extras: dict[str, Any] = field(default_factory=dict)
+    # LISTEN/NOTIFY wake-ups of this process's loops (shared/wakeups.py); set in the lifespan.
+    wakeups: Wakeups | None = None
     # Topics the start-up check found missing (reported by /readyz until they exist).
     missing_topics: list[str] = field(default_factory=list)
 
@@ -227,6 +230,10 @@ def create_service_app(
             name, settings, engine, sessionmaker, producer, relay, clock=clock or SystemClock()
         )
         app.state.runtime = runtime
+        runtime.wakeups = Wakeups(settings.database_url)
+        # Any replica's committed event wakes every replica's relay (one of them publishes).
+        runtime.wakeups.on(OUTBOX_CHANNEL, relay.wake)
+        runtime.tasks.append(asyncio.create_task(runtime.wakeups.run(), name="listen"))
         app.state.sessionmaker = sessionmaker
         app.state.keyring = keyring or Keyring(settings.keyring_file)
         app.state.settings = settings

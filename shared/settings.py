@@ -52,8 +52,10 @@ class ServiceSettings(BaseSettings):
     )
     log_level: str = Field(default="INFO", validation_alias=_shared("LOG_LEVEL"))
 
-    # Outbox relay: how often an idle relay looks for new rows, and how many it claims at once.
-    outbox_poll_interval_s: float = 0.05
+    # Outbox relay: how many rows it claims at once, and how long an idle relay sleeps at most.
+    # It wakes on the outbox trigger's NOTIFY (shared/wakeups.py) and when this process
+    # commits an event, so the interval is only a safety net for a lost LISTEN connection.
+    outbox_poll_interval_s: float = 5.0
     outbox_batch_size: int = 500
     # Consumers: how many messages one poll may hand to a single database transaction.
     consumer_batch_size: int = 500
