@@ -1,7 +1,7 @@
 """Wake-ups from PostgreSQL, so that idle loops sleep instead of polling.
 
-A statement-level trigger NOTIFYs a channel when rows a loop waits for are written (outbox rows,
-messages to send, timers), and one LISTEN connection per process sets an asyncio.Event per
+A row trigger NOTIFYs a channel when rows a loop waits for are written (outbox rows, messages
+to send, pending timers), and one LISTEN connection per process sets an asyncio.Event per
 channel. A loop waits for its event or for the next due time it knows of, whichever comes first,
 with a long safety interval on top. Notifications are only a hint: every loop still claims its
 rows with SKIP LOCKED, so a lost or doubled notification costs a round, never a row. Every
@@ -28,9 +28,13 @@ TIMERS_CHANNEL = "disputedesk_timers"
 _FUNCTION = "disputedesk_notify_channel"
 
 
-def notify_trigger_ddl(table: str, channel: str, *, events: str = "INSERT") -> list[str]:
-    """Statements a migration runs to make writes to `table` notify `channel` (once per
-    statement and transaction: PostgreSQL folds identical notifications of a transaction)."""
+def notify_trigger_ddl(
+    table: str, channel: str, *, events: str = "INSERT", when: str | None = None
+) -> list[str]:
+    """Statements a migration runs to make writes to `table` (rows matching `when`) notify
+    `channel`, once per transaction however many rows: PostgreSQL folds identical
+    notifications of a transaction. A row trigger, not a statement trigger: those fire for
+    statements that change nothing, and a loop's own empty claim would wake it again."""
     return [
         f"""
         CREATE OR REPLACE FUNCTION {_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -40,8 +44,9 @@ def notify_trigger_ddl(table: str, channel: str, *, events: str = "INSERT") -> l
         END $$
         """,
         f"DROP TRIGGER IF EXISTS {table}_notify ON {table}",
-        f"CREATE TRIGGER {table}_notify AFTER {events} ON {table} "
-        f"FOR EACH STATEMENT EXECUTE FUNCTION {_FUNCTION}('{channel}')",
+        f"CREATE TRIGGER {table}_notify AFTER {events} ON {table} FOR EACH ROW "
+        + (f"WHEN ({when}) " if when else "")
+        + f"EXECUTE FUNCTION {_FUNCTION}('{channel}')",
     ]
 
 

@@ -100,3 +100,28 @@ async def test_listeners_hear_a_notify_and_wait_no_longer_than_asked(harness: Ha
     finally:
         listening.cancel()
         await asyncio.gather(listening, return_exceptions=True)
+
+
+async def test_idle_services_leave_the_database_alone(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """With nothing to do, the four services send next to no statements: no loop polls, and no
+    loop's own write wakes it again (a statement trigger would fire on an empty claim)."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    engines = [service.runtime.engine.sync_engine for service in pipeline.values()]
+    await asyncio.sleep(1.0)  # what earlier tests left behind settles
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
+    try:
+        await asyncio.sleep(3.0)
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
+    # 50 ms polls would be hundreds; the safety intervals allow a handful.
+    assert len(sent) <= 12, sent

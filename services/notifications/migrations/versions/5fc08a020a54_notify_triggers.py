@@ -24,8 +24,12 @@ depends_on = None
 def upgrade() -> None:
     for statement in notify_trigger_ddl("outbox", OUTBOX_CHANNEL, events="INSERT"):
         op.execute(statement)
+    # Pending rows only: a dispatcher's claim (to `sending`) and its results wake nobody.
     for statement in notify_trigger_ddl(
-        "messages", MESSAGES_CHANNEL, events="INSERT OR UPDATE OF status, next_attempt_at"
+        "messages",
+        MESSAGES_CHANNEL,
+        events="INSERT OR UPDATE OF status, next_attempt_at",
+        when="NEW.status = 'pending'",
     ):
         op.execute(statement)
 

@@ -24,7 +24,13 @@ depends_on = None
 def upgrade() -> None:
     for statement in notify_trigger_ddl("outbox", OUTBOX_CHANNEL, events="INSERT"):
         op.execute(statement)
-    for statement in notify_trigger_ddl("timers", TIMERS_CHANNEL, events="INSERT OR UPDATE"):
+    # Pending timers only: the loop's own firing (fired_at set) wakes nobody.
+    for statement in notify_trigger_ddl(
+        "timers",
+        TIMERS_CHANNEL,
+        events="INSERT OR UPDATE",
+        when="NEW.fired_at IS NULL AND NEW.cancelled_at IS NULL",
+    ):
         op.execute(statement)
 
 
