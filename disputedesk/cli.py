@@ -181,9 +181,31 @@ def drill(
     out: Annotated[Path, typer.Option(help="Where to write the JSON result.")] = Path(
         "bench-results/drills.json"
     ),
+    brokers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=9,
+            help="Kafka brokers of the drill's stack; with 3 the drill kills the broker "
+            "leading the busiest partitions instead of stopping the only one.",
+        ),
+    ] = 1,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=9,
+            help="Processes of each service; with 2 the drill kills one replica of each and "
+            "restarts every process in turn (a rolling restart).",
+        ),
+    ] = 1,
 ) -> None:
     """Fault drill: real traffic while Kafka, PostgreSQL and each service fail in turn, then
     prove from every service's database that nothing accepted was lost or duplicated.
+
+    With --brokers 3 --replicas 2 it drills the fleet instead: the broker leading the busiest
+    partitions killed, one replica of each service killed, a rolling restart of every process,
+    a partner replay; the same reconciliation afterwards.
 
     Runs on its own stack: .state/drills with Kafka 27092, PostgreSQL 27432 and SMTP 27025,
     unless DISPUTEDESK_STATE_DIR and DISPUTEDESK_*_PORT say otherwise."""
@@ -192,6 +214,7 @@ def drill(
     from disputedesk.drills.runner import DrillPlan, DrillRunner, DrillSetupError, render_report
 
     plan = DrillPlan.short() if short else DrillPlan()
+    plan = dataclasses.replace(plan, brokers=brokers, replicas=replicas)
     if stories_per_s is not None:
         plan = dataclasses.replace(
             plan, traffic=dataclasses.replace(plan.traffic, stories_per_s=stories_per_s)

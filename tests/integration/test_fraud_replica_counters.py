@@ -24,17 +24,18 @@ from tests.support.fraud import fresh_fraud_db, intact_journey
 START = datetime(2026, 6, 1, 9, tzinfo=UTC)
 
 
-def journeys(count: int, *, seller: str = "S-HOT") -> list[EventPayload]:
-    """Returns of one seller through one hub, half of them claimed: every event of every
-    journey touches the same partner, hub, category and seller rows."""
+def journeys(count: int, *, sellers: str = "S-HOT", buyers: str = "B") -> list[EventPayload]:
+    """Returns of two sellers through one hub, from three buyers, most of them claimed: every
+    event touches the same partner, hub and category rows, and a claim names a buyer another
+    seller named earlier in the batch (the pairs a deferred batch has not written yet)."""
     events: list[EventPayload] = []
     for n in range(count):
         events += intact_journey(
             uid("R"),
-            seller,
-            f"B-{n % 3}",
+            f"{sellers}-{n % 2}",
+            f"{buyers}-{n % 3}",
             START + timedelta(hours=n),
-            "DAMAGED" if n % 2 else None,
+            "DAMAGED" if n % 3 else None,
             "AG-HOT",
             hub="H-HOT",
             category="electronics",
@@ -101,7 +102,10 @@ async def test_a_replica_is_not_held_behind_another_replicas_open_batch(
 ) -> None:
     async with fresh_fraud_db(harness, "test_fraud_counters_replicas") as sessions:
         # Seed the shared rows, so both replicas update rows that exist.
-        seed, first, second, control = journeys(1), journeys(3), journeys(3), journeys(3)
+        # The other replica's returns come from other sellers and buyers (Kafka spreads returns
+        # by id): what both share are the partner's, hub's, agent's and category's rows.
+        seed, first, control = journeys(1), journeys(3), journeys(3)
+        second = journeys(3, sellers="S-OTHER", buyers="B-OTHER")
         async with sessions() as session, session.begin():
             await _score(session, seed)
 

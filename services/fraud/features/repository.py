@@ -312,18 +312,15 @@ async def distinct_lefts(
     if not added:
         return counted
     # A left counts when its stored count plus the pending one is above 0.
-    stored = dict(
-        (
-            await session.execute(
-                select(PairCount.left_id, PairCount.n).where(
-                    PairCount.kind == kind,
-                    PairCount.right_id == right_id,
-                    PairCount.metric == metric,
-                    PairCount.left_id.in_(list(added)),
-                )
-            )
-        ).tuples()
+    rows = await session.execute(
+        select(PairCount.left_id, PairCount.n).where(
+            PairCount.kind == kind,
+            PairCount.right_id == right_id,
+            PairCount.metric == metric,
+            PairCount.left_id.in_(list(added)),
+        )
     )
+    stored = {left: int(n) for left, n in rows}
     for left, n in added.items():
         before = stored.get(left, 0)
         counted += int(before + n > 0) - int(before > 0)
@@ -481,6 +478,13 @@ async def entity_totals(
         totals: dict[str, dict[str, int]] = defaultdict(dict)
         for i, m, n in rows:
             totals[i][m] = int(n)
+        # A deferred batch's increments are not in the table yet; later ones reach this read
+        # through `_count_into_reads`.
+        pending = _pending(session)
+        for (t, i, m, day), n in pending.counts.items() if pending is not None else ():
+            if t == entity_type and i.startswith(id_prefix) and m in metrics and n:
+                if since <= day <= until:
+                    totals[i][m] = totals[i].get(m, 0) + n
         read[key] = dict(totals)
     return {i: dict(m) for i, m in read[key].items()}
 
