@@ -39,6 +39,7 @@ def _stack_env() -> dict[str, str]:
 
     stack = Stack.from_env()
     env = dict(stack.up())
+    stack.apply_topics(env)
     db = "bench"
     stack.postgres.drop_database(db)
     stack.postgres.create_database(db)

@@ -490,7 +490,10 @@ def _print(result: dict[str, Any]) -> None:
 def main(env: dict[str, str] | None = None) -> dict[str, Any]:
     from disputedesk.stack import Stack
 
-    stack_env = dict(Stack.from_env().up()) if env is None else {}
+    stack = Stack.from_env()
+    stack_env = dict(stack.up()) if env is None else {}
+    if env is None:
+        stack.apply_topics(stack_env)
     result = asyncio.run(measure({**stack_env, **(env or {})}, print))
     _print(result)
     return result

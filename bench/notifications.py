@@ -292,7 +292,9 @@ def main(env: dict[str, str] | None = None) -> dict[str, Any]:
     if env is None:
         from disputedesk.stack import Stack
 
-        env = dict(Stack.from_env().up())
+        stack = Stack.from_env()
+        env = dict(stack.up())
+        stack.apply_topics(env)
     os.environ.update(env)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # Notifications opens sealed seller contacts: throwaway keys unless the caller set some.

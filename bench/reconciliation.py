@@ -53,6 +53,7 @@ def _stack_env() -> dict[str, str]:
     environ.setdefault("DISPUTEDESK_STATE_DIR", str(ROOT / ".state" / "bench"))
     stack = Stack.from_env(environ)
     env = dict(stack.up())
+    stack.apply_topics(env)
     stack.postgres.drop_database(DATABASE)
     stack.postgres.create_database(DATABASE)
     env["RECONCILIATION_DATABASE_URL"] = stack.postgres.database_url(DATABASE)

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from disputedesk import credentials
 from disputedesk.stack.cli import run_command, stack_app
+from disputedesk.topics import topics_app
 
 app = typer.Typer(
     help="disputedesk: a marketplace's seller-return dispute desk.", no_args_is_help=True
@@ -184,9 +185,31 @@ def drill(
     out: Annotated[Path, typer.Option(help="Where to write the JSON result.")] = Path(
         "bench-results/drills.json"
     ),
+    brokers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=9,
+            help="Kafka brokers of the drill's stack; with 3 the drill kills the broker "
+            "leading the busiest partitions instead of stopping the only one.",
+        ),
+    ] = 1,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=9,
+            help="Processes of each service; with 2 the drill kills one replica of each and "
+            "restarts every process in turn (a rolling restart).",
+        ),
+    ] = 1,
 ) -> None:
     """Fault drill: real traffic while Kafka, PostgreSQL and each service fail in turn, then
     prove from every service's database that nothing accepted was lost or duplicated.
+
+    With --brokers 3 --replicas 2 it drills the fleet instead: the broker leading the busiest
+    partitions killed, one replica of each service killed, a rolling restart of every process,
+    a partner replay; the same reconciliation afterwards.
 
     Runs on its own stack: .state/drills with Kafka 27092, PostgreSQL 27432 and SMTP 27025,
     unless DISPUTEDESK_STATE_DIR and DISPUTEDESK_*_PORT say otherwise."""
@@ -195,6 +218,7 @@ def drill(
     from disputedesk.drills.runner import DrillPlan, DrillRunner, DrillSetupError, render_report
 
     plan = DrillPlan.short() if short else DrillPlan()
+    plan = dataclasses.replace(plan, brokers=brokers, replicas=replicas)
     if stories_per_s is not None:
         plan = dataclasses.replace(
             plan, traffic=dataclasses.replace(plan.traffic, stories_per_s=stories_per_s)
@@ -516,6 +540,7 @@ def simulate(
 
 
 app.add_typer(stack_app, name="stack")
+app.add_typer(topics_app, name="topics")
 app.command("run")(run_command)
 
 if __name__ == "__main__":

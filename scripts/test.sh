@@ -15,6 +15,7 @@ bash scripts/ensure-chromium.sh
 
 # Bring the stack up first so its progress shows; the test session reuses it.
 $PY -m disputedesk.cli stack up || exit 1
+$PY -m disputedesk.cli topics apply >/dev/null || exit 1
 
 # The whole suite by default; `make test ARGS=...` or `bash scripts/test.sh tests/unit/x.py -x`
 # runs only the paths given.

@@ -23,7 +23,7 @@ from shared.clock import Clock, SystemClock
 from shared.db import make_engine, make_sessionmaker, ping
 from shared.idempotency import IdempotencyKeyMixin
 from shared.inbox import InboxMixin
-from shared.kafka.admin import ensure_topics
+from shared.kafka.admin import MissingTopicsError, missing_topics, registry_topic_names
 from shared.kafka.consumer import ConsumerRunner, EventHandlers
 from shared.kafka.producer import make_producer
 from shared.logging import configure_logging
@@ -37,6 +37,7 @@ from shared.retention import Retention, retention_loop
 from shared.settings import ServiceSettings
 from shared.tracing import TraceRequests, configure_tracing
 from shared.validation import UrlCharacters
+from shared.wakeups import OUTBOX_CHANNEL, Wakeups
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,10 @@ class ServiceRuntime:
     producer_ready: asyncio.Event = field(default_factory=asyncio.Event)
     clock: Clock = field(default_factory=SystemClock)
     extras: dict[str, Any] = field(default_factory=dict)
+    # LISTEN/NOTIFY wake-ups of this process's loops (shared/wakeups.py); set in the lifespan.
+    wakeups: Wakeups | None = None
+    # Topics the start-up check found missing (reported by /readyz until they exist).
+    missing_topics: list[str] = field(default_factory=list)
 
 
 class BodyLimit:
@@ -146,25 +151,31 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-async def _start_producer(runtime: ServiceRuntime) -> None:
+async def _start_producer(runtime: ServiceRuntime, topics: list[str]) -> None:
     """Connect the producer, retrying while Kafka is away: HTTP keeps serving (the outbox holds
-    what it accepts) and the relay starts publishing once this succeeds."""
+    what it accepts) and the relay starts publishing once this succeeds.
+
+    Topics are checked, never created: `disputedesk topics apply` makes them with the
+    replication the deployment wants. Until they exist the service says which are missing (in
+    its log and in /readyz) and neither consumes nor publishes, and it goes on once they do.
+    """
     backoff = 0.5
     while True:
         try:
-            # Consumers subscribed to a topic that does not exist yet would only notice it at
-            # their next metadata refresh (minutes): create every topic first.
-            await ensure_topics(
-                runtime.settings.kafka_bootstrap_servers,
-                partitions=runtime.settings.kafka_topic_partitions,
-            )
+            missing = await missing_topics(runtime.settings.kafka_bootstrap_servers, names=topics)
+            if missing:
+                raise MissingTopicsError(missing)
+            runtime.missing_topics = []
             await runtime.producer.start()
             runtime.producer_ready.set()
             return
+        except MissingTopicsError as exc:
+            runtime.missing_topics = exc.names
+            log.error("%s Retrying in %.1fs.", exc, backoff)
         except Exception as exc:
             log.warning("kafka not reachable yet, retrying in %.1fs: %r", backoff, exc)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 10.0)
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, 10.0)
 
 
 async def _after_producer(runtime: ServiceRuntime, coro: Callable[[], Awaitable[None]]) -> None:
@@ -229,6 +240,10 @@ def create_service_app(
             name, settings, engine, sessionmaker, producer, relay, clock=clock or SystemClock()
         )
         app.state.runtime = runtime
+        runtime.wakeups = Wakeups(settings.database_url)
+        # Any replica's committed event wakes every replica's relay (one of them publishes).
+        runtime.wakeups.on(OUTBOX_CHANNEL, relay.wake)
+        runtime.tasks.append(asyncio.create_task(runtime.wakeups.run(), name="listen"))
         app.state.sessionmaker = sessionmaker
         app.state.keyring = keyring or Keyring(settings.keyring_file)
         app.state.settings = settings
@@ -238,7 +253,16 @@ def create_service_app(
             await limiter.start()
         app.state.rate_limiter = limiter
 
-        runtime.tasks.append(asyncio.create_task(_start_producer(runtime), name="producer"))
+        # The registry's topics (the outbox may publish to any) and whatever the consumers read,
+        # with the dead-letter twins a bad message goes to.
+        needed = registry_topic_names()
+        for spec in consumers:
+            needed += [name for topic in spec.topics for name in (topic, f"{topic}.dlq")]
+        runtime.tasks.append(
+            asyncio.create_task(
+                _start_producer(runtime, list(dict.fromkeys(needed))), name="producer"
+            )
+        )
         runtime.tasks.append(
             asyncio.create_task(_after_producer(runtime, relay.run), name="outbox-relay")
         )
@@ -343,6 +367,8 @@ def create_service_app(
                 checks["kafka"] = "ok"
             except Exception as exc:
                 checks["kafka"] = f"unreachable: {type(exc).__name__}"
+        elif runtime.missing_topics:
+            checks["kafka"] = "topics missing: " + ", ".join(runtime.missing_topics)
         else:
             checks["kafka"] = "connecting"
         ok = all(v == "ok" for v in checks.values())

@@ -147,6 +147,10 @@ class OutboxRelay:
     them, so a crash in between re-sends them (consumers deduplicate on `ce_id`).
     """
 
+    # While another replica holds the publishing lock, try again this soon: it may have read
+    # its batch before our rows committed.
+    LOCK_RETRY_S = 0.05
+
     def __init__(
         self,
         *,
@@ -170,6 +174,7 @@ class OutboxRelay:
         )
         self._wake = asyncio.Event()
         self._stopping = False
+        self._lock_missed = False
 
     def wake(self) -> None:
         """Tell an idle relay that new rows were committed (saves a poll interval of latency)."""
@@ -178,6 +183,9 @@ class OutboxRelay:
     async def run(self) -> None:
         backoff = 0.2
         while not self._stopping:
+            # Cleared before the round, not after: a wake-up arriving while it runs (rows
+            # committed after its read) starts another round instead of being lost.
+            self._wake.clear()
             try:
                 published = await self.publish_batch()
                 backoff = 0.2
@@ -190,9 +198,9 @@ class OutboxRelay:
                 backoff = min(backoff * 2, self.max_backoff_s)
                 continue
             if published < self.batch_size:
-                self._wake.clear()
+                idle = self.LOCK_RETRY_S if self._lock_missed else self.poll_interval_s
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                    await asyncio.wait_for(self._wake.wait(), idle)
                 except TimeoutError:
                     pass
 
@@ -204,6 +212,7 @@ class OutboxRelay:
         model = self.model
         async with self.sessionmaker() as session, session.begin():
             got_lock = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key)))
+            self._lock_missed = not got_lock
             if not got_lock:
                 return 0
             rows = (

@@ -34,10 +34,18 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias=_shared("KAFKA_BOOTSTRAP_SERVERS")
     )
-    # Partitions for topics this service creates when they are missing (a broker default
-    # otherwise); 6 gives two cores' worth of consumers room to scale out.
+    # What `disputedesk topics apply` creates topics with (services only check that they
+    # exist): 6 partitions give two cores' worth of consumers room to scale out; three copies
+    # with two acknowledged writes on a cluster (`stack up --brokers 3` sets both), one on a
+    # single broker.
     kafka_topic_partitions: int = Field(
-        default=6, validation_alias=_shared("KAFKA_TOPIC_PARTITIONS")
+        default=6, ge=1, validation_alias=_shared("KAFKA_TOPIC_PARTITIONS")
+    )
+    kafka_topic_replication_factor: int = Field(
+        default=1, ge=1, validation_alias=_shared("KAFKA_TOPIC_REPLICATION_FACTOR")
+    )
+    kafka_topic_min_insync_replicas: int = Field(
+        default=1, ge=1, validation_alias=_shared("KAFKA_TOPIC_MIN_INSYNC_REPLICAS")
     )
     keyring_file: Path | None = Field(
         default=None, validation_alias=_shared("DISPUTEDESK_KEYRING_FILE")
@@ -49,8 +57,10 @@ class ServiceSettings(BaseSettings):
         default=None, validation_alias=_shared("OTEL_EXPORTER_OTLP_ENDPOINT")
     )
 
-    # Outbox relay: how often an idle relay looks for new rows, and how many it claims at once.
-    outbox_poll_interval_s: float = 0.05
+    # Outbox relay: how many rows it claims at once, and how long an idle relay sleeps at most.
+    # It wakes on the outbox trigger's NOTIFY (shared/wakeups.py) and when this process
+    # commits an event, so the interval is only a safety net for a lost LISTEN connection.
+    outbox_poll_interval_s: float = 5.0
     outbox_batch_size: int = 500
     # Consumers: how many messages one poll may hand to a single database transaction.
     consumer_batch_size: int = 500

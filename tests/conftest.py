@@ -46,6 +46,8 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
         environ.setdefault(k, v)
     stack = Stack.from_env(environ)
     env = dict(stack.up())
+    # Services check their topics at start-up and create none: `topics apply` is ours to run.
+    stack.apply_topics(env)
     external_db = all(f"{s.upper()}_DATABASE_URL" in os.environ for s in SERVICES)
     if not external_db:
         for svc in SERVICES:

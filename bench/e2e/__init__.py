@@ -118,7 +118,9 @@ def main(env: dict[str, str] | None = None) -> dict[str, Any]:
     if env is None:
         from disputedesk.stack import Stack
 
-        env = dict(Stack.from_env().up())
+        stack = Stack.from_env()
+        env = dict(stack.up())
+        stack.apply_topics(env)
     stamp = time.strftime
     result = asyncio.run(
         measure(env, lambda line: print(f"[{stamp('%H:%M:%S')}] {line}", flush=True))

@@ -82,10 +82,13 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
             # Warm-up: connections, pools, first-use code paths, consumer groups joined.
             await run_step(client, traffic, obs, step=-1, multiplier=0.1, seconds=6)
             await _drain(probe, obs, -1, settings, log)
-            # What the services cost with no traffic at all (relays, dispatchers and timers
-            # polling): a floor every step pays.
+            # What the services cost with no traffic at all: a floor every step pays. Relays,
+            # dispatchers and timers sleep until NOTIFY or their due time (safety intervals of
+            # 5-30 s), so the window is long enough to include a few of those wake-ups, after
+            # the warm-up's last work settled.
+            await asyncio.sleep(3)
             idle_meter = CpuMeter(services)
-            await asyncio.sleep(5)
+            await asyncio.sleep(20)
             idle_cpu = {k: round(v, 3) for k, v in idle_meter.read().items()}
             log(
                 "idle: "

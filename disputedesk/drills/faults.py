@@ -104,6 +104,56 @@ class PartnerReplay:
         return f"{sent} webhooks re-sent"
 
 
+@dataclass(frozen=True)
+class BusiestLeaderCrash:
+    """SIGKILL the broker of the cluster that leads the partitions holding the most messages,
+    keep it down while traffic flows (the others take over its partitions: with three replicas
+    and min.insync.replicas 2 no acknowledged event is lost, no write refused), start it again."""
+
+    down_for_s: float
+    name: str = "kill -9 the broker leading the busiest partitions, restart"
+
+    async def inject(self, targets: DrillTargets) -> str:
+        from disputedesk.drills.observe import busiest_leader
+        from shared.kafka.admin import registry_topic_names
+
+        stack = targets.stack
+        node_id, messages = await busiest_leader(
+            stack.kafka.bootstrap_servers, registry_topic_names()
+        )
+        broker = next(node for node in stack.kafka_nodes if node.node_id == node_id)
+        await asyncio.to_thread(broker.kill)
+        await asyncio.sleep(self.down_for_s)
+        await asyncio.to_thread(broker.start)
+        return f"broker {node_id} led {messages} messages; down {self.down_for_s:.0f}s"
+
+
+@dataclass(frozen=True)
+class RollingRestart:
+    """Restart every service process in turn (SIGTERM, start, ready), as a deploy does."""
+
+    name: str = "rolling restart of every service"
+
+    async def inject(self, targets: DrillTargets) -> str:
+        labels = targets.fleet.names
+        for label in labels:
+            await targets.fleet.graceful_restart(label)
+        return f"{len(labels)} processes, one at a time"
+
+
+def fleet_sequence(
+    *, broker_down_s: float, service_down_s: float, replay_share: float, replicas: list[str]
+) -> list[Fault]:
+    """The fleet drill: the busiest leader broker killed, one replica of each service killed,
+    a rolling restart of all, and a partner replay."""
+    return [
+        BusiestLeaderCrash(broker_down_s),
+        *(ServiceCrash(label, service_down_s) for label in replicas),
+        RollingRestart(),
+        PartnerReplay(replay_share),
+    ]
+
+
 def fault_sequence(
     *,
     broker_down_s: float,

@@ -43,10 +43,13 @@ def free_port(*, below: int | None, rng: random.Random | None = None) -> int:
 
 
 def drill_service_specs(
-    environ: Mapping[str, str], *, ephemeral: range | None = None
+    environ: Mapping[str, str], *, ephemeral: range | None = None, replicas: int = 1
 ) -> list[ServiceSpec]:
     """Each service on `<NAME>_PORT` when the environment sets it, else on a free port below
-    the ephemeral range, so a drill never collides with `make run` on the usual ports."""
+    the ephemeral range, so a drill never collides with `make run` on the usual ports; with
+    `replicas`, further processes of each service on ports of their own."""
+    if replicas > 1:
+        return _replica_specs(ephemeral, replicas)
     chosen = dict(environ)
     variables = [f"{name.upper()}_PORT" for name in DEFAULT_SERVICE_PORTS]
     taken = {chosen[v] for v in variables if chosen.get(v)}
@@ -61,15 +64,29 @@ def drill_service_specs(
     return service_specs(chosen)
 
 
+def _replica_specs(ephemeral: range | None, replicas: int) -> list[ServiceSpec]:
+    taken: set[int] = set()
+    specs: list[ServiceSpec] = []
+    for name in DEFAULT_SERVICE_PORTS:
+        for replica in range(1, replicas + 1):
+            port = free_port(below=ephemeral.start if ephemeral else None)
+            while port in taken:
+                port = free_port(below=ephemeral.start if ephemeral else None)
+            taken.add(port)
+            specs.append(ServiceSpec(name, port, replica=replica))
+    return specs
+
+
 class ServiceFleet:
     """Starts, kills and restarts the service processes of a drill."""
 
     def __init__(
         self, specs: Sequence[ServiceSpec], *, env: Mapping[str, str], cwd: Path, logs_dir: Path
     ) -> None:
+        # Keyed by label: `intake`, and `intake-2`… for further replicas.
         self.services = {
-            spec.name: SupervisedService(
-                spec=spec, env=dict(env), cwd=cwd, log_path=logs_dir / f"drill-{spec.name}.log"
+            spec.label: SupervisedService(
+                spec=spec, env=dict(env), cwd=cwd, log_path=logs_dir / f"drill-{spec.label}.log"
             )
             for spec in specs
         }
@@ -102,6 +119,14 @@ class ServiceFleet:
         service.restarts += 1
         service.start()
         await self.wait_ready(name, timeout=timeout)
+
+    async def graceful_restart(self, name: str, *, timeout: float = 120.0) -> None:
+        """SIGTERM (uvicorn drains requests, the lifespan stops consumers and relay), start."""
+        await asyncio.to_thread(self.services[name].stop)
+        await self.restart(name, timeout=timeout)
+
+    def replicas_of(self, service: str) -> list[str]:
+        return [label for label, s in self.services.items() if s.spec.name == service]
 
     async def wait_ready(self, name: str, *, timeout: float = 120.0) -> None:
         """Until `/readyz` answers 200 (database and Kafka reachable); fails early if the

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -143,3 +143,29 @@ def mail_message_ids(mail_dir: Path, wanted: Iterable[str]) -> Counter[str]:
         if message_id in wanted_set:
             found[message_id] += 1
     return found
+
+
+async def busiest_leader(bootstrap_servers: str, topics: list[str]) -> tuple[int, int]:
+    """The broker leading the partitions that hold the most messages of `topics`, and that
+    many messages: the broker whose loss moves the most traffic to new leaders."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=5_000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, request_timeout_ms=5_000)
+    await admin.start()
+    await consumer.start()
+    try:
+        leaders: dict[TopicPartition, int] = {}
+        for description in await admin.describe_topics(topics):
+            for partition in description["partitions"]:
+                tp = TopicPartition(description["topic"], partition["partition"])
+                leaders[tp] = partition["leader"]
+        ends = await consumer.end_offsets(list(leaders))
+        load: Counter[int] = Counter()
+        for tp, leader in leaders.items():
+            load[leader] += ends.get(tp, 0)
+        if not load:
+            raise RuntimeError(f"no partition leaders found for {topics}")
+        node, messages = load.most_common(1)[0]
+        return node, messages
+    finally:
+        await consumer.stop()
+        await admin.close()

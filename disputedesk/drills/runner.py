@@ -4,6 +4,7 @@ processes, traffic, faults in turn, drain, reconciliation checks, report."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import time
@@ -28,7 +29,7 @@ from disputedesk.drills.checks import (
     run_checks,
 )
 from disputedesk.drills.desk import CaseFollowUp
-from disputedesk.drills.faults import DrillTargets, Fault, fault_sequence
+from disputedesk.drills.faults import DrillTargets, Fault, fault_sequence, fleet_sequence
 from disputedesk.drills.fleet import ServiceFleet, drill_service_specs
 from disputedesk.drills.observe import (
     SERVICES,
@@ -68,6 +69,10 @@ class DrillPlan:
     broker_crash: bool = True  # also SIGKILL the broker once (the short drill leaves it out)
     drain_timeout_s: float = 180.0
     give_up_after_s: float = 180.0
+    # The fleet drill: a Kafka cluster of `brokers` and `replicas` processes of each service;
+    # either above 1 swaps the faults for the fleet's (see `faults`).
+    brokers: int = 1
+    replicas: int = 1
 
     @classmethod
     def short(cls) -> DrillPlan:
@@ -82,7 +87,26 @@ class DrillPlan:
             drain_timeout_s=90.0,
         )
 
+    @classmethod
+    def fleet_short(cls) -> DrillPlan:
+        """The short drill on three brokers with two replicas of each service, as CI runs it."""
+        return dataclasses.replace(cls.short(), brokers=3, replicas=2, broker_down_s=3.0)
+
+    @property
+    def is_fleet(self) -> bool:
+        return self.brokers > 1 or self.replicas > 1
+
     def faults(self) -> list[Fault]:
+        if self.is_fleet:
+            return fleet_sequence(
+                broker_down_s=self.broker_down_s,
+                service_down_s=self.service_down_s,
+                replay_share=self.replay_share,
+                # The last replica of each: the first one takes the drill's traffic.
+                replicas=[
+                    name if self.replicas == 1 else f"{name}-{self.replicas}" for name in SERVICES
+                ],
+            )
         return fault_sequence(
             broker_down_s=self.broker_down_s,
             service_down_s=self.service_down_s,
@@ -201,7 +225,9 @@ class DrillRunner:
         self.plan = plan
         self.environ = dict(os.environ if environ is None else environ)
         self.console = console or Console()
-        self.stack = Stack.from_env(drill_stack_environ(self.environ))
+        self.stack = Stack.from_env(
+            {**drill_stack_environ(self.environ), "DISPUTEDESK_KAFKA_BROKERS": str(plan.brokers)}
+        )
         self.repo_root = find_repo_root()
         self.run_id = uuid.uuid4().hex[:8].upper()
         self.ledger = AcceptedLedger()
@@ -212,13 +238,13 @@ class DrillRunner:
 
     def check_ports(self) -> None:
         settings = self.stack.settings
+        brokers = {
+            f"{node.name} port (DISPUTEDESK_KAFKA_PORT+{2 * (node.node_id - 1) + offset})": port
+            for node in self.stack.kafka_nodes
+            for offset, port in ((0, node.port), (1, node.controller_port))
+        }
         risky = ports_at_risk(
-            {
-                "DISPUTEDESK_KAFKA_PORT": settings.kafka_port,
-                "DISPUTEDESK_KAFKA_PORT+1 (controller)": settings.kafka_controller_port,
-                "DISPUTEDESK_PG_PORT": settings.pg_port,
-            },
-            ephemeral_port_range(),
+            {**brokers, "DISPUTEDESK_PG_PORT": settings.pg_port}, ephemeral_port_range()
         )
         if risky:
             ephemeral = ephemeral_port_range()
@@ -237,6 +263,7 @@ class DrillRunner:
         from shared.migrations import upgrade
 
         stack_env = dict(self.stack.up())
+        self.stack.apply_topics(stack_env)
         for service in SERVICES:
             database = f"{DRILL_DATABASE_PREFIX}{service}"
             self.stack.postgres.drop_database(database)
@@ -312,15 +339,25 @@ class DrillRunner:
             self.environ, stack_env, settings=self.stack.settings, repo_root=self.repo_root
         )
         env["DISPUTEDESK_KEYRING_FILE"] = str(keyring)
+        # A dispatcher killed mid-send leaves its messages leased (`sending`) until the lease
+        # runs out, when another dispatcher takes them over: 20 s instead of 5 min, so the
+        # drill sees the take-over (sending one email takes milliseconds).
+        env.setdefault("NOTIFICATIONS_DISPATCH_LEASE_S", "20")
         # The keys the partners were seeded with (the drill credentials' unless supplied).
         env.update(credentials.at_rest_environment(self.environ, secrets))
         fleet = ServiceFleet(
-            drill_service_specs(self.environ, ephemeral=ephemeral_port_range()),
+            drill_service_specs(
+                self.environ, ephemeral=ephemeral_port_range(), replicas=self.plan.replicas
+            ),
             env=env,
             cwd=self.repo_root,
             logs_dir=self.stack.settings.service_logs_dir,
         )
-        self._phase = "starting the four services"
+        self._phase = (
+            "starting the four services"
+            if self.plan.replicas == 1
+            else f"starting {self.plan.replicas} replicas of each service"
+        )
         faults: list[FaultRecord] = []
         try:
             await fleet.start_all()
@@ -432,7 +469,7 @@ class DrillRunner:
                     int(
                         await dbs.scalar(
                             "notifications",
-                            "SELECT count(*) FROM messages WHERE status = 'pending'",
+                            "SELECT count(*) FROM messages WHERE status IN ('pending', 'sending')",
                         )
                         or 0
                     ),
@@ -444,7 +481,7 @@ class DrillRunner:
                     "cases": counts[1],
                     "timeline": counts[2],
                     "messages": counts[3],
-                    "messages_pending": counts[4],
+                    "messages_pending_or_sending": counts[4],
                 }
                 idle = not any(outbox.values()) and not any(lag.values()) and counts[4] == 0
                 if idle and counts == previous:

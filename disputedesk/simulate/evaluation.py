@@ -649,6 +649,7 @@ def prepare_stack(state_dir: Path) -> tuple[dict[str, str], dict[str, str], Any]
     environ.setdefault("DISPUTEDESK_STATE_DIR", str(state_dir))
     stack = Stack.from_env(environ)
     env = dict(stack.up())
+    stack.apply_topics(env)
     creds = Path(environ["DISPUTEDESK_STATE_DIR"]) / "eval-credentials"
     credentials.ensure(creds)
     secrets = credentials.read_env(creds / credentials.CREDENTIALS_FILE)

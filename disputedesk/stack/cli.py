@@ -32,10 +32,21 @@ def up(
         float,
         typer.Option(help="Seconds each component may take to start (Maven's fetch excluded)."),
     ] = 180.0,
+    brokers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=9,
+            help="Kafka brokers: 3 runs a KRaft cluster (ports DISPUTEDESK_KAFKA_PORT upward, "
+            "two per broker). Default: as this state folder was last brought up, else 1.",
+        ),
+    ] = None,
 ) -> None:
-    """Start Kafka, PostgreSQL and the mail sink unless running; write <state>/stack.env."""
+    """Start Kafka, PostgreSQL and the mail sink unless running; write <state>/stack.env.
+
+    Then create the topics with `disputedesk topics apply`."""
     console = Console()
-    stack = Stack.from_env()
+    stack = Stack.from_env() if brokers is None else Stack.with_brokers(brokers)
     console.print(f"Local stack in [bold]{stack.settings.state_dir}[/]", soft_wrap=True)
     try:
         with ConsoleReporter(console, _component_names(stack)) as reporter:
@@ -131,6 +142,14 @@ def run_command(
             "(`disputedesk simulate --demo`) until stopped.",
         ),
     ] = False,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=9,
+            help="Processes of each service; replica r listens on the service's port + 10(r-1).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the four services with uvicorn against the local stack, restarting any that dies."""
     raise typer.Exit(
@@ -140,5 +159,6 @@ def run_command(
             echo_logs=echo_logs,
             health_timeout=health_timeout,
             demo=demo,
+            replicas=replicas,
         )
     )

@@ -48,6 +48,9 @@ class StackSettings(BaseSettings):
 
     state_dir: Path = Field(default_factory=lambda: find_repo_root() / ".state")
     kafka_port: int = Field(default=9092, ge=1, le=65534)
+    # Brokers of the local Kafka cluster (`stack up --brokers 3`); unset: as the state folder
+    # was last brought up, else one.
+    kafka_brokers: int | None = Field(default=None, ge=1, le=9)
     pg_port: int = Field(default=15432, ge=1, le=65535)
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     # The unprivileged account PostgreSQL runs as when the stack is started by root.
@@ -144,6 +147,10 @@ class StackSettings(BaseSettings):
     @property
     def service_logs_dir(self) -> Path:
         return self.state_dir / "logs"
+
+    @property
+    def kafka_brokers_file(self) -> Path:
+        return self.state_dir / "kafka" / "brokers"
 
     @property
     def lock_file(self) -> Path:

@@ -1,5 +1,6 @@
-"""The local Kafka broker: Kafka 4.1 in KRaft combined mode (one process is broker and
-controller), its jars fetched by Maven from deploy/kafka/pom.xml into the state folder."""
+"""The local Kafka brokers: Kafka 4.1 in KRaft combined mode (each process is broker and
+controller), one or a cluster of several, their jars fetched by Maven from deploy/kafka/pom.xml
+into the state folder."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import hashlib
 import re
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -40,6 +42,18 @@ _TOPIC_ALREADY_EXISTS = 36
 _MIN_JAVA_MAJOR = 17
 _JARS_MARKER = ".fetched-from-pom"
 _HEAP_OPTIONS = ("-Xms256m", "-Xmx1g")
+# Three brokers on a developer's machine: each gets less, the cluster still fits in 2 GB.
+_CLUSTER_HEAP_OPTIONS = ("-Xms128m", "-Xmx512m")
+# The nodes of a cluster start in parallel threads; one Maven fetch and one cluster id for all.
+_SHARED_FILES_LOCK = threading.Lock()
+
+
+def cluster_durability(brokers: int) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) of topics on `brokers` brokers: three copies
+    and two acknowledged writes on a cluster, so one broker may die without losing an acked
+    event or refusing writes; whatever fits below three brokers."""
+    replication = min(brokers, 3)
+    return replication, 2 if replication >= 3 else 1
 
 
 @dataclass(frozen=True)
@@ -52,11 +66,20 @@ class BrokerConfig:
     data_dir: Path
     node_id: int = 1
     num_partitions: int = 6
+    # (node id, controller port) of every controller of the cluster; empty: this node alone.
+    voters: tuple[tuple[int, int], ...] = ()
+    # Internal topics (offsets, transactions) and the broker defaults follow the cluster size.
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
 
 
 def render_server_properties(config: BrokerConfig) -> str:
-    """server.properties of a single-node KRaft cluster that is both broker and controller."""
-    voter = f"{config.node_id}@{config.host}:{config.controller_port}"
+    """server.properties of one node of a KRaft cluster in which every node is both broker
+    and controller (one node, or a small local cluster)."""
+    voters = config.voters or ((config.node_id, config.controller_port),)
+    voter = ",".join(f"{node}@{config.host}:{port}" for node, port in voters)
+    replicas = str(config.replication_factor)
+    min_isr = str(config.min_insync_replicas)
     lines = [
         "# Written by `disputedesk stack up` at every start; edits here are overwritten.",
         "process.roles=broker,controller",
@@ -72,15 +95,16 @@ def render_server_properties(config: BrokerConfig) -> str:
         "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         f"log.dirs={config.data_dir}",
         f"num.partitions={config.num_partitions}",
-        "auto.create.topics.enable=true",
-        # A single broker cannot hold more than one replica of anything.
-        "default.replication.factor=1",
-        "min.insync.replicas=1",
-        "offsets.topic.replication.factor=1",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
+        # Topics exist because `disputedesk topics apply` made them, with the replication the
+        # settings ask for; a mistyped name must fail, not appear with broker defaults.
+        "auto.create.topics.enable=false",
+        f"default.replication.factor={replicas}",
+        f"min.insync.replicas={min_isr}",
+        f"offsets.topic.replication.factor={replicas}",
+        f"transaction.state.log.replication.factor={replicas}",
+        f"transaction.state.log.min.isr={min_isr}",
+        f"share.coordinator.state.topic.replication.factor={replicas}",
+        f"share.coordinator.state.topic.min.isr={min_isr}",
         # Fewer internal partitions than production: the first consumer group and the first
         # transaction of a test run create these topics, and 50 partitions cost seconds.
         "offsets.topic.num.partitions=10",
@@ -117,21 +141,38 @@ def java_major_version(version_output: str) -> int | None:
 
 
 class LocalKafka(LocalComponent):
-    """The broker, or the external cluster that KAFKA_BOOTSTRAP_SERVERS names."""
+    """One broker (node `node_id` of a local cluster of `brokers`), or the external cluster
+    that KAFKA_BOOTSTRAP_SERVERS names.
+
+    A single broker lives in <state>/kafka; node i of a cluster in <state>/kafka/node-i, on
+    DISPUTEDESK_KAFKA_PORT + 2(i-1) (its controller one above). Jars and cluster id are shared.
+    """
 
     name = "kafka"
     default_start_timeout = 180.0
     # Maven's first run downloads the broker and its dependencies (about 40 MB).
     fetch_timeout = 900.0
 
-    def __init__(self, settings: StackSettings, *, repo_root: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: StackSettings,
+        *,
+        repo_root: Path | None = None,
+        node_id: int = 1,
+        brokers: int = 1,
+    ) -> None:
         super().__init__(settings)
         self.repo_root = repo_root or find_repo_root()
-        self.home = settings.state_dir / "kafka"
-        self.lib_dir = self.home / "lib"
+        self.node_id = node_id
+        self.brokers = brokers
+        root = settings.state_dir / "kafka"
+        if brokers > 1:
+            self.name = f"kafka-{node_id}"
+        self.home = root if brokers == 1 else root / f"node-{node_id}"
+        self.lib_dir = root / "lib"
         self.data_dir = self.home / "data"
         self.properties_path = self.home / "server.properties"
-        self.cluster_id_path = self.home / "cluster.id"
+        self.cluster_id_path = root / "cluster.id"
         self.pid_file = self.home / "kafka.pid"
         self.console_log = self.home / "console.log"
         self.logs_dir = self.home / "logs"
@@ -144,21 +185,39 @@ class LocalKafka(LocalComponent):
         return self.settings.kafka_is_external
 
     @property
+    def port(self) -> int:
+        return self.settings.kafka_port + 2 * (self.node_id - 1)
+
+    @property
+    def controller_port(self) -> int:
+        return self.port + 1
+
+    @property
     def bootstrap_servers(self) -> str:
         if self.settings.kafka_bootstrap_servers is not None:
             return self.settings.kafka_bootstrap_servers
-        return f"127.0.0.1:{self.settings.kafka_port}"
+        return ",".join(
+            f"127.0.0.1:{self.settings.kafka_port + 2 * i}" for i in range(self.brokers)
+        )
 
     @property
     def endpoint(self) -> str:
-        return self.bootstrap_servers
+        return self.bootstrap_servers if self.external else f"127.0.0.1:{self.port}"
 
     @property
     def log_path(self) -> Path:
         return self.logs_dir / "server.log"
 
     def env(self) -> dict[str, str]:
-        return {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers}
+        if self.external:
+            # The operator of an external cluster sets the topic durability variables.
+            return {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers}
+        replication, min_isr = cluster_durability(self.brokers)
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "KAFKA_TOPIC_REPLICATION_FACTOR": str(replication),
+            "KAFKA_TOPIC_MIN_INSYNC_REPLICAS": str(min_isr),
+        }
 
     def process(self) -> psutil.Process | None:
         # The properties path is unique to the state folder, so another stack's broker (other
@@ -170,6 +229,8 @@ class LocalKafka(LocalComponent):
 
     # Readiness.
     def probe(self) -> bool:
+        if not self.external:
+            return is_listening("127.0.0.1", self.port)
         host, port = first_bootstrap_address(self.bootstrap_servers)
         return is_listening(host, port)
 
@@ -220,18 +281,28 @@ class LocalKafka(LocalComponent):
     def _launch(self, *, deadline: float, on_step: StepListener | None) -> None:
         java = self._require_java()
         self._require_free_ports()
-        if not self.jars_complete():
-            notify_step(on_step, "fetching Kafka jars with Maven")
-            self.fetch_jars()
+        with _SHARED_FILES_LOCK:
+            if not self.jars_complete():
+                notify_step(on_step, "fetching Kafka jars with Maven")
+                self.fetch_jars()
+            self.cluster_id()
         self.home.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
+        replication, min_isr = cluster_durability(self.brokers)
         self.properties_path.write_text(
             render_server_properties(
                 BrokerConfig(
                     host="127.0.0.1",
-                    port=self.settings.kafka_port,
-                    controller_port=self.settings.kafka_controller_port,
+                    port=self.port,
+                    controller_port=self.controller_port,
                     data_dir=self.data_dir,
+                    node_id=self.node_id,
+                    voters=tuple(
+                        (node, self.settings.kafka_port + 2 * (node - 1) + 1)
+                        for node in range(1, self.brokers + 1)
+                    ),
+                    replication_factor=replication,
+                    min_insync_replicas=min_isr,
                 )
             ),
             encoding="utf-8",
@@ -240,8 +311,9 @@ class LocalKafka(LocalComponent):
             notify_step(on_step, "formatting storage")
             self._format_storage(java)
         notify_step(on_step, "starting broker")
+        heap = _HEAP_OPTIONS if self.brokers == 1 else _CLUSTER_HEAP_OPTIONS
         broker = spawn_detached(
-            [java, *_HEAP_OPTIONS, *self._jvm_options(), "kafka.Kafka", str(self.properties_path)],
+            [java, *heap, *self._jvm_options(), "kafka.Kafka", str(self.properties_path)],
             log_path=self.console_log,
             cwd=self.home,
         )
@@ -257,7 +329,7 @@ class LocalKafka(LocalComponent):
                 )
             if time.monotonic() >= deadline:
                 raise StackError(
-                    f"Kafka (pid {broker.pid}) did not listen on port {self.settings.kafka_port} "
+                    f"Kafka (pid {broker.pid}) did not listen on port {self.port} "
                     f"in time; see {self.log_path}"
                 )
             time.sleep(0.2)
@@ -294,8 +366,8 @@ class LocalKafka(LocalComponent):
 
     def _require_free_ports(self) -> None:
         for port, variable in (
-            (self.settings.kafka_port, "DISPUTEDESK_KAFKA_PORT"),
-            (self.settings.kafka_controller_port, "DISPUTEDESK_KAFKA_PORT (controller = +1)"),
+            (self.port, "DISPUTEDESK_KAFKA_PORT"),
+            (self.controller_port, "DISPUTEDESK_KAFKA_PORT (controller = +1)"),
         ):
             if not is_free("127.0.0.1", port):
                 raise StackError(
@@ -361,6 +433,7 @@ class LocalKafka(LocalComponent):
         if self.cluster_id_path.is_file():
             return self.cluster_id_path.read_text(encoding="ascii").strip()
         cluster_id = new_cluster_id()
+        self.cluster_id_path.parent.mkdir(parents=True, exist_ok=True)
         self.cluster_id_path.write_text(cluster_id + "\n", encoding="ascii")
         return cluster_id
 

@@ -17,6 +17,7 @@ from disputedesk.stack.component import (
     LocalComponent,
     StackError,
     StartOutcome,
+    run_blocking,
 )
 from disputedesk.stack.config import StackSettings, write_env_file
 from disputedesk.stack.kafka import LocalKafka
@@ -41,7 +42,12 @@ class Stack:
 
     def __init__(self, settings: StackSettings) -> None:
         self.settings = settings
-        self.kafka = LocalKafka(settings)
+        brokers = settings.kafka_brokers or _recorded_brokers(settings)
+        self.kafka_nodes = [
+            LocalKafka(settings, node_id=node, brokers=brokers) for node in range(1, brokers + 1)
+        ]
+        # The first broker: the whole of Kafka on one broker, and the bootstrap of a cluster.
+        self.kafka = self.kafka_nodes[0]
         self.postgres = LocalPostgres(settings)
         self.mailsink = LocalMailSink(settings)
 
@@ -55,9 +61,22 @@ class Stack:
             return cls(StackSettings())
         return cls(_GivenEnvironmentSettings.model_validate(_settings_input(environ)))
 
+    @classmethod
+    def with_brokers(cls, brokers: int) -> Stack:
+        """The environment's stack, with `brokers` Kafka brokers."""
+        return cls(StackSettings().model_copy(update={"kafka_brokers": brokers}))
+
     @property
     def components(self) -> tuple[LocalComponent, ...]:
-        return (self.kafka, self.postgres, self.mailsink)
+        return (*self.kafka_nodes, self.postgres, self.mailsink)
+
+    def record_layout(self) -> None:
+        """Remember the number of brokers, so `down` and `status` find them all later."""
+        if self.kafka.external:
+            return
+        path = self.settings.kafka_brokers_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{len(self.kafka_nodes)}\n", encoding="ascii")
 
     def up(
         self, *, timeout: float | None = None, reporter: StackReporter | None = None
@@ -66,6 +85,8 @@ class Stack:
         stack.env, and return the connection environment. Safe to call again at any time."""
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
         with self._exclusive():
+            self._refuse_other_layout()
+            self.record_layout()
 
             def start(component: LocalComponent) -> str:
                 outcome = component.start(
@@ -92,11 +113,39 @@ class Stack:
             self._each_in_parallel(stop, action="stopping", reporter=reporter)
 
     def env(self) -> dict[str, str]:
-        """KAFKA_BOOTSTRAP_SERVERS, the four *_DATABASE_URL, SMTP_HOST, SMTP_PORT, MAIL_SINK_DIR."""
+        """KAFKA_BOOTSTRAP_SERVERS with the topics' replication factor and min.insync.replicas,
+        the four *_DATABASE_URL, SMTP_HOST, SMTP_PORT, MAIL_SINK_DIR."""
         env: dict[str, str] = {}
         for component in self.components:
             env.update(component.env())
         return env
+
+    def apply_topics(self, env: Mapping[str, str] | None = None) -> None:
+        """`disputedesk topics apply` against this stack: every topic, with the replication
+        its brokers allow (what tests, drills and benchmarks do right after `up`)."""
+        from shared.kafka.admin import apply_topics
+
+        env = self.env() if env is None else env
+        run_blocking(
+            lambda: apply_topics(
+                env["KAFKA_BOOTSTRAP_SERVERS"],
+                replication_factor=int(env.get("KAFKA_TOPIC_REPLICATION_FACTOR", "1")),
+                min_insync_replicas=int(env.get("KAFKA_TOPIC_MIN_INSYNC_REPLICAS", "1")),
+            )
+        )
+
+    def _refuse_other_layout(self) -> None:
+        # One broker and a cluster of the same state folder share ports: the one running
+        # must be stopped before the other starts, or the second would find its ports taken.
+        recorded = _recorded_brokers(self.settings)
+        if recorded == len(self.kafka_nodes) or self.kafka.external:
+            return
+        running = Stack(self.settings.model_copy(update={"kafka_brokers": recorded}))
+        if any(node.is_running() for node in running.kafka_nodes):
+            raise StackError(
+                f"Kafka runs here with {recorded} broker(s); stop the stack "
+                f"(`disputedesk stack down`) before bringing it up with {len(self.kafka_nodes)}"
+            )
 
     def status(self) -> list[ComponentStatus]:
         return [component.status() for component in self.components]
@@ -188,6 +237,13 @@ _ENDPOINT_FIELDS = {
     "SMTP_HOST": "smtp_host",
     "SMTP_PORT": "external_smtp_port",
 }
+
+
+def _recorded_brokers(settings: StackSettings) -> int:
+    try:
+        return max(1, int(settings.kafka_brokers_file.read_text(encoding="ascii").strip()))
+    except (OSError, ValueError):
+        return 1
 
 
 def _describe_start(component: LocalComponent, outcome: StartOutcome) -> str:

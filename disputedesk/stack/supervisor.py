@@ -43,6 +43,8 @@ WEB_APP_PORTS: dict[str, int] = {"console": 8005}
 _STABLE_AFTER_S = 30.0
 _MAX_RESTART_DELAY_S = 30.0
 _STOP_TIMEOUT_S = 10.0
+# Replica r of a service listens on its port + REPLICA_PORT_STEP * (r - 1): 8001, 8011, 8021…
+REPLICA_PORT_STEP = 10
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,13 @@ class ServiceSpec:
     name: str
     port: int
     host: str = "127.0.0.1"
+    # 1 for the first (or only) process of the service, 2… for the further replicas.
+    replica: int = 1
+
+    @property
+    def label(self) -> str:
+        """`intake` for the first replica, `intake-2` for the second: log file and console name."""
+        return self.name if self.replica == 1 else f"{self.name}-{self.replica}"
 
     @property
     def base_url(self) -> str:
@@ -72,9 +81,12 @@ class ServiceSpec:
 
 
 def service_specs(
-    environ: Mapping[str, str], names: Sequence[str] | None = None
+    environ: Mapping[str, str], names: Sequence[str] | None = None, *, replicas: int = 1
 ) -> list[ServiceSpec]:
-    """The services to run, each on `<NAME>_PORT` from the environment or its default port."""
+    """The services to run, each on `<NAME>_PORT` from the environment or its default port,
+    and `replicas` processes of each, the further ones REPLICA_PORT_STEP ports apart."""
+    if replicas < 1:
+        raise ValueError(f"replicas must be at least 1, not {replicas}")
     chosen = list(DEFAULT_SERVICE_PORTS) if not names else list(dict.fromkeys(names))
     unknown = [name for name in chosen if name not in DEFAULT_SERVICE_PORTS]
     if unknown:
@@ -92,18 +104,28 @@ def service_specs(
         if not raw.isdigit() or not 1 <= int(raw) <= 65535:
             raise ValueError(f"{variable}={raw!r} is not a TCP port (1-65535)")
         specs.append(ServiceSpec(name, int(raw)))
+    specs = [
+        ServiceSpec(spec.name, spec.port + REPLICA_PORT_STEP * (replica - 1), replica=replica)
+        for spec in specs
+        for replica in range(1, replicas + 1)
+    ]
+    if any(spec.port > 65535 for spec in specs):
+        raise ValueError("a replica's port would lie above 65535; choose lower <NAME>_PORT")
     ports = [spec.port for spec in specs]
     if len(set(ports)) != len(ports):
         raise ValueError(f"two services would share a port: {ports}")
     return specs
 
 
-def run_specs(environ: Mapping[str, str], names: Sequence[str] | None = None) -> list[ServiceSpec]:
+def run_specs(
+    environ: Mapping[str, str], names: Sequence[str] | None = None, *, replicas: int = 1
+) -> list[ServiceSpec]:
     """What `disputedesk run` starts: the four services and the web apps by default, or the
-    named ones (services and web apps alike), each on `<NAME>_PORT` or its default port."""
+    named ones (services and web apps alike), each on `<NAME>_PORT` or its default port.
+    `replicas` applies to the four services; a web app holds no state and runs once."""
     chosen = list(dict.fromkeys(names)) if names else None
     apis = None if chosen is None else [n for n in chosen if n not in WEB_APP_PORTS]
-    specs = service_specs(environ, apis) if apis is None or apis else []
+    specs = service_specs(environ, apis, replicas=replicas) if apis is None or apis else []
     for name, default_port in WEB_APP_PORTS.items():
         if chosen is not None and name not in chosen:
             continue
@@ -339,7 +361,7 @@ class _LogEcho:
         service._log_offset += len(complete) + 1
         for line in complete.decode("utf-8", errors="replace").splitlines():
             self._console.print(
-                f"[cyan]{service.spec.name:<14}[/]| {escape(line)}", highlight=False
+                f"[cyan]{service.spec.label:<16}[/]| {escape(line)}", highlight=False
             )
 
 
@@ -352,15 +374,18 @@ def run_services(
     health_timeout: float = 90.0,
     console: Console | None = None,
     demo: bool = False,
+    replicas: int = 1,
 ) -> int:
     """Run the services until SIGINT/SIGTERM; returns the process exit code. With `demo`,
-    simulated marketplace traffic flows into intake once every service is healthy."""
+    simulated marketplace traffic flows into intake once every service is healthy. With
+    `replicas` > 1, that many processes of each service (consumer groups, outbox relays,
+    timers and dispatchers share the work; see docs/operations.md)."""
     console = console or Console()
     settings = settings or StackSettings()
     repo_root = find_repo_root()
 
     try:
-        specs = run_specs(os.environ, services)
+        specs = run_specs(os.environ, services, replicas=replicas)
     except ValueError as error:
         console.print(f"[red]{error}[/]")
         return 2
@@ -375,7 +400,7 @@ def run_services(
     if taken:
         for spec in taken:
             console.print(
-                f"[red]Port {spec.port} for {spec.name} is taken[/] (another `disputedesk run`?). "
+                f"[red]Port {spec.port} for {spec.label} is taken[/] (another `disputedesk run`?). "
                 f"Stop it, or set {spec.name.upper()}_PORT."
             )
         return 1
@@ -385,6 +410,8 @@ def run_services(
         try:
             with ConsoleReporter(console, [c.name for c in stack.components]) as reporter:
                 stack.up(reporter=reporter)
+            # Services check their topics and create none (`disputedesk topics apply`).
+            stack.apply_topics()
         except StackError as error:
             console.print(f"[red]The local stack did not come up:[/]\n{error}")
             return 1
@@ -403,7 +430,7 @@ def run_services(
             spec=spec,
             env=env,
             cwd=repo_root,
-            log_path=settings.service_logs_dir / f"{spec.name}.log",
+            log_path=settings.service_logs_dir / f"{spec.label}.log",
         )
         for spec in specs
     ]
@@ -437,7 +464,7 @@ def run_services(
             echo.start()
         for service in supervised:
             service.start()
-        console.print(f"Starting {', '.join(spec.name for spec in specs)}…")
+        console.print(f"Starting {', '.join(spec.label for spec in specs)}…")
         _supervise(
             supervised,
             stop_request=stop_request,
@@ -498,7 +525,7 @@ def _supervise(
                 alive = service.process is not None and service.exit_code() is None
                 newly_healthy = alive and not service.healthy and service.check_health(client)
                 if newly_healthy and summary_shown:
-                    console.print(f"[green]{service.spec.name} is healthy[/]")
+                    console.print(f"[green]{service.spec.label} is healthy[/]")
             all_healthy = all(service.healthy for service in supervised)
             if not summary_shown and (all_healthy or now >= health_deadline):
                 _print_summary(supervised, console=console, settings=settings, stack_env=stack_env)
@@ -522,13 +549,13 @@ def _restart_if_dead(service: SupervisedService, *, now: float, console: Console
         service.restart_at = now + delay
         service.healthy = False
         console.print(
-            f"[yellow]{service.spec.name} exited with code {code} after {lived:.1f}s; "
+            f"[yellow]{service.spec.label} exited with code {code} after {lived:.1f}s; "
             f"restarting{f' in {delay:.0f}s' if delay else ''}[/] (log: {service.log_path})"
         )
     if now >= service.restart_at:
         service.restarts += 1
         service.start()
-        console.print(f"{service.spec.name} restarted (restart #{service.restarts})")
+        console.print(f"{service.spec.label} restarted (restart #{service.restarts})")
 
 
 def _print_summary(
@@ -552,7 +579,7 @@ def _print_summary(
         # A browser app's page is the address to open; it has no API docs or metrics.
         url = service.spec.base_url
         table.add_row(
-            service.spec.name, state, f"{url}/" if service.spec.name in WEB_APP_PORTS else url
+            service.spec.label, state, f"{url}/" if service.spec.name in WEB_APP_PORTS else url
         )
     console.print(table)
     for service in supervised:

@@ -22,6 +22,7 @@ from shared.clock import Clock, SystemClock
 from shared.events import FRAUD_ALERTS, INTAKE_SELLER_FEEDBACK, RECONCILIATION_CASES
 from shared.keys import PII_PRIVATE_KEYS, load_key_list
 from shared.pii import ContactOpener
+from shared.wakeups import MESSAGES_CHANNEL
 
 
 def create_app(
@@ -47,10 +48,16 @@ def create_app(
             on_recorded=runtime.relay.wake,
         )
         runtime.extras["dispatcher"] = loop
-        # Claims skip each other's rows (SKIP LOCKED), so workers never send the same message.
+        # Claims skip each other's rows (SKIP LOCKED), so workers (and replicas) never send the
+        # same message; each sleeps until the next due time or the messages table's NOTIFY.
+        wakeups = runtime.wakeups
         await asyncio.gather(
             *(
-                run_dispatcher(loop, poll_interval_s=settings.dispatch_poll_interval_s)
+                run_dispatcher(
+                    loop,
+                    poll_interval_s=settings.dispatch_poll_interval_s,
+                    wakeup=wakeups.event(MESSAGES_CHANNEL) if wakeups is not None else None,
+                )
                 for _ in range(max(1, settings.dispatch_workers))
             )
         )

@@ -46,7 +46,9 @@ class NotificationsSettings(ServiceSettings):
     # records its results, another sends), and how long a claim (lease) lasts before another
     # dispatcher may take the message over. Measured against the local sink, two workers with
     # one reused connection each beat wider fan-outs, which only queue at the server.
-    dispatch_poll_interval_s: float = 0.05
+    # The longest an idle dispatcher sleeps: it wakes at the next due time and on the messages
+    # table's NOTIFY, so this is only a safety net.
+    dispatch_poll_interval_s: float = 10.0
     dispatch_batch_size: int = 200
     dispatch_connections: int = 1
     dispatch_workers: int = 2
@@ -62,4 +64,5 @@ class NotificationsSettings(ServiceSettings):
     seller_daily_non_essential_limit: int = 2
     # Education digests go out at this hour, India time, gathering the day's lessons.
     digest_hour_ist: int = 18
-    digest_poll_interval_s: float = 1.0
+    # The longest the digest loop sleeps; it wakes when the next open digest falls due.
+    digest_poll_interval_s: float = 30.0

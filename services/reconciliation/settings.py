@@ -23,6 +23,7 @@ class ReconciliationSettings(ServiceSettings):
     # (or in front of) the case events, and the two keep separate offsets.
     alerts_consumer_group: str = "reconciliation-alerts"
     alerts_topic: str = FRAUD_ALERTS.name
-    # How often the timer loop looks for due deadlines, and how many it takes per round.
-    timer_poll_interval_s: float = 1.0
+    # The longest the timer loop sleeps (it wakes at the next due time and on the timers
+    # table's NOTIFY, so this is a safety net), and how many timers it takes per round.
+    timer_poll_interval_s: float = 30.0
     timer_batch_size: int = 100

@@ -20,6 +20,7 @@ from services.reconciliation.cases.handlers import handlers as case_handlers
 from services.reconciliation.models import Inbox as ReconInbox
 from shared.envelope import Envelope
 from shared.events import ClaimType, EscalationChannel, SellerEscalationFiled
+from shared.kafka.admin import ensure_topics
 from shared.kafka.consumer import ConsumerRunner, EventHandlers, HandlerContext
 from tests.conftest import Harness
 from tests.integration.test_delivery_guarantees import _produce
@@ -47,6 +48,7 @@ async def test_an_event_met_by_a_restarting_database_is_handled_once_it_is_back(
     runtime = recon.runtime
     bootstrap = harness.env["KAFKA_BOOTSTRAP_SERVERS"]
     topic = f"test.dbrestart.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, names=[topic, f"{topic}.dlq"])
     return_id = uid("RET-PGRESTART")
     escalation = SellerEscalationFiled(
         escalation_id=uid("ESC"),

@@ -14,6 +14,7 @@ from services.reconciliation.cases.handlers import handlers as case_handlers
 from services.reconciliation.models import Inbox as ReconInbox
 from shared.envelope import Envelope
 from shared.events import ClaimType, EscalationChannel, SellerEscalationFiled
+from shared.kafka.admin import ensure_topics
 from shared.kafka.consumer import ConsumerRunner
 from tests.conftest import Harness
 from tests.support.db import scalar
@@ -101,6 +102,7 @@ async def test_crash_between_db_commit_and_offset_commit_has_no_second_effect(
     runtime = recon.runtime
     bootstrap = harness.env["KAFKA_BOOTSTRAP_SERVERS"]
     topic = f"test.crash.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, names=[topic, f"{topic}.dlq"])
     group = f"crash-{uuid.uuid4().hex[:8]}"
     rid = uid("RET-CRASH")
     await _produce(bootstrap, topic, [Envelope(_escalation(rid), source="test")])

@@ -289,10 +289,14 @@ async def engine(harness: Any, name: str) -> AsyncIterator[Engine]:
         bootstrap,
         partitions=3,
         names=[
-            settings.returns_topic,
-            settings.assessments_topic,
-            settings.deliveries_topic,
-            settings.alerts_topic,
+            name
+            for topic in (
+                settings.returns_topic,
+                settings.assessments_topic,
+                settings.deliveries_topic,
+                settings.alerts_topic,
+            )
+            for name in (topic, f"{topic}.dlq")
         ],
     )
     clock = ManualClock(T0 + timedelta(days=3, minutes=5))

@@ -121,6 +121,8 @@ def test_local_environment_points_at_the_configured_ports(tmp_path: Path) -> Non
 
     assert stack.env() == {
         "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:29092",
+        "KAFKA_TOPIC_REPLICATION_FACTOR": "1",
+        "KAFKA_TOPIC_MIN_INSYNC_REPLICAS": "1",
         "INTAKE_DATABASE_URL": "postgresql+asyncpg://postgres:postgres@127.0.0.1:55433/intake",
         "FRAUD_DATABASE_URL": "postgresql+asyncpg://postgres:postgres@127.0.0.1:55433/fraud",
         "RECONCILIATION_DATABASE_URL": (

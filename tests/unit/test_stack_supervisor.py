@@ -33,6 +33,25 @@ def test_ports_and_selection_from_environment() -> None:
     assert specs == [ServiceSpec("fraud", 9103), ServiceSpec("intake", 8001)]
 
 
+def test_replicas_of_each_service_listen_ten_ports_apart() -> None:
+    specs = service_specs({"FRAUD_PORT": "9103"}, ["intake", "fraud"], replicas=3)
+
+    assert [(s.label, s.port) for s in specs] == [
+        ("intake", 8001),
+        ("intake-2", 8011),
+        ("intake-3", 8021),
+        ("fraud", 9103),
+        ("fraud-2", 9113),
+        ("fraud-3", 9123),
+    ]
+
+
+def test_replica_ports_must_not_collide_with_another_service() -> None:
+    # INTAKE_PORT=8012 puts intake's first replica on reconciliation's second one.
+    with pytest.raises(ValueError, match="share a port"):
+        service_specs({"INTAKE_PORT": "8012"}, ["intake", "reconciliation"], replicas=2)
+
+
 @pytest.mark.parametrize(
     ("environ", "names", "message"),
     [

@@ -1,10 +1,17 @@
 """Every SQL statement of the feature store. Counters are upserts (`n = n + excluded.n`), so each
-event's increments cost one statement whatever their number."""
+event's increments cost one statement whatever their number.
+
+Inside `deferred_counters` (a consumer batch) the increments are kept in the session and written
+once, in key order, when the batch ends, and every read adds them meanwhile: the batch sees what
+it would have seen with each write made at once, and the counter rows every replica touches
+(a partner's, a hub's, a category's) are locked only from that last write to the commit, not
+for the whole batch, so replicas on other partitions do not queue behind each other."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -128,13 +135,57 @@ async def _add(
         )
 
 
+_PENDING = "fraud_pending_counters"
+
+
+class _Pending:
+    """Increments of a deferred batch, not yet written."""
+
+    def __init__(self) -> None:
+        self.counts: dict[CountKey, int] = defaultdict(int)
+        self.pairs: dict[PairKey, int] = defaultdict(int)
+
+
+def _pending(session: AsyncSession) -> _Pending | None:
+    pending: _Pending | None = session.info.get(_PENDING)
+    return pending
+
+
+@asynccontextmanager
+async def deferred_counters(session: AsyncSession) -> AsyncIterator[None]:
+    """Keep the counter increments made inside in the session; write them when the block ends
+    (not when it raises: the transaction is rolled back then anyway)."""
+    if _pending(session) is not None:  # nested: the outer block writes
+        yield
+        return
+    pending = session.info[_PENDING] = _Pending()
+    try:
+        yield
+        del session.info[_PENDING]
+        # Sorted: every replica locks shared rows in one order, so two batches never deadlock.
+        await _add(session, _ADD_COUNTS, _COUNT_COLUMNS, dict(sorted(pending.counts.items())))
+        await _add(session, _ADD_PAIRS, _PAIR_COLUMNS, dict(sorted(pending.pairs.items())))
+    finally:
+        session.info.pop(_PENDING, None)
+
+
 async def add_counts(session: AsyncSession, increments: Mapping[CountKey, int]) -> None:
-    await _add(session, _ADD_COUNTS, _COUNT_COLUMNS, increments)
+    pending = _pending(session)
+    if pending is None:
+        await _add(session, _ADD_COUNTS, _COUNT_COLUMNS, increments)
+    else:
+        for key, n in increments.items():
+            pending.counts[key] += n
     _count_into_reads(session, increments)
 
 
 async def add_pairs(session: AsyncSession, increments: Mapping[PairKey, int]) -> None:
-    await _add(session, _ADD_PAIRS, _PAIR_COLUMNS, increments)
+    pending = _pending(session)
+    if pending is None:
+        await _add(session, _ADD_PAIRS, _PAIR_COLUMNS, increments)
+        return
+    for key, n in increments.items():
+        pending.pairs[key] += n
 
 
 # Reads of a fixed shape as well: the entities travel as arrays, so each statement is prepared
@@ -185,6 +236,11 @@ async def window_totals(
     )
     for t, i, m, n in rows:
         out[(t, i)][m] = int(n)
+    pending = _pending(session)
+    if pending is not None:
+        for (t, i, m, day), n in pending.counts.items():
+            if (t, i) in out and m in metrics and since <= day <= until and n:
+                out[(t, i)][m] = out[(t, i)].get(m, 0) + n
     return out
 
 
@@ -205,6 +261,11 @@ async def window_days(
     )
     for t, i, d, m, n in rows:
         out[(t, i)][d][m] = int(n)
+    pending = _pending(session)
+    if pending is not None:
+        for (t, i, m, day), n in pending.counts.items():
+            if (t, i) in out and m in metrics and since <= day <= until and n:
+                out[(t, i)][day][m] = out[(t, i)][day].get(m, 0) + n
     return out
 
 
@@ -222,6 +283,11 @@ async def pair_counts(
     )
     for k, a, b, m, n in rows:
         out[(k, a, b)][m] = int(n)
+    pending = _pending(session)
+    if pending is not None:
+        for (k, a, b, m), n in pending.pairs.items():
+            if (k, a, b) in out and n:
+                out[(k, a, b)][m] = out[(k, a, b)].get(m, 0) + n
     return out
 
 
@@ -247,7 +313,31 @@ async def distinct_lefts(
     )
     if except_lefts:
         stmt = stmt.where(PairCount.left_id.not_in(list(except_lefts)))
-    return int(await session.scalar(stmt) or 0)
+    counted = int(await session.scalar(stmt) or 0)
+    pending = _pending(session)
+    if pending is None:
+        return counted
+    added = {
+        left: n
+        for (k, left, right, m), n in pending.pairs.items()
+        if k == kind and right == right_id and m == metric and left not in except_lefts and n
+    }
+    if not added:
+        return counted
+    # A left counts when its stored count plus the pending one is above 0.
+    rows = await session.execute(
+        select(PairCount.left_id, PairCount.n).where(
+            PairCount.kind == kind,
+            PairCount.right_id == right_id,
+            PairCount.metric == metric,
+            PairCount.left_id.in_(list(added)),
+        )
+    )
+    stored = {left: int(n) for left, n in rows}
+    for left, n in added.items():
+        before = stored.get(left, 0)
+        counted += int(before + n > 0) - int(before > 0)
+    return counted
 
 
 async def pair_totals_by_right(
@@ -269,6 +359,11 @@ async def pair_totals_by_right(
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for right, metric, n in rows:
         out[right][metric] = int(n)
+    pending = _pending(session)
+    if pending is not None:
+        for (k, left, right, m), n in pending.pairs.items():
+            if k == kind and left in lefts and m in metrics and n:
+                out[right][m] = out[right].get(m, 0) + n
     return dict(out)
 
 
@@ -400,6 +495,13 @@ async def entity_totals(
         totals: dict[str, dict[str, int]] = defaultdict(dict)
         for i, m, n in rows:
             totals[i][m] = int(n)
+        # A deferred batch's increments are not in the table yet; later ones reach this read
+        # through `_count_into_reads`.
+        pending = _pending(session)
+        for (t, i, m, day), n in pending.counts.items() if pending is not None else ():
+            if t == entity_type and i.startswith(id_prefix) and m in metrics and n:
+                if since <= day <= until:
+                    totals[i][m] = totals[i].get(m, 0) + n
         read[key] = dict(totals)
     return {i: dict(m) for i, m in read[key].items()}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.fraud.features import repository as features
 from services.fraud.scoring import service
 from shared.events import (
     AppealFiled,
@@ -37,7 +38,11 @@ async def on_scored_event(event: object, ctx: HandlerContext) -> None:
 
 @handlers.on_batch
 async def on_batch(contexts: list[HandlerContext]) -> None:
-    """A batch's events in partition order, what they need read together first."""
-    await service.prepare_batch(contexts[0].session, [c.envelope.payload for c in contexts])
-    for ctx in contexts:
-        await handlers.dispatch(ctx)
+    """A batch's events in partition order, what they need read together first; the counters
+    they add are written once at the batch's end (`deferred_counters`), so replicas consuming
+    other partitions do not wait on each other's partner, hub and category rows."""
+    session = contexts[0].session
+    await service.prepare_batch(session, [c.envelope.payload for c in contexts])
+    async with features.deferred_counters(session):
+        for ctx in contexts:
+            await handlers.dispatch(ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.models import Message, Suppression
@@ -40,6 +40,15 @@ async def claim_due(
         .execution_options(synchronize_session=False)
     )
     return sorted(rows, key=lambda m: m.next_attempt_at)
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the next message falls due: the earliest pending attempt or running-out lease."""
+    pending = select(func.min(Message.next_attempt_at)).where(Message.status == "pending")
+    leased = select(func.min(Message.lease_until)).where(Message.status == "sending")
+    times = [await session.scalar(pending), await session.scalar(leased)]
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
 
 
 async def suppressed_hashes(session: AsyncSession, hashes: set[str]) -> set[str]:

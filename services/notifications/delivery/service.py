@@ -28,6 +28,7 @@ from services.notifications.settings import NotificationsSettings
 from shared.clock import Clock
 from shared.events import NotificationFailed, NotificationSent
 from shared.outbox import enqueue
+from shared.wakeups import wait_for_wakeup
 
 log = logging.getLogger(__name__)
 SOURCE = "disputedesk/notifications"
@@ -57,6 +58,14 @@ class Dispatcher:
     settings: NotificationsSettings
     clock: Clock
     on_recorded: Callable[[], None] | None = None
+
+    async def seconds_to_next_due(self, at_most: float) -> float:
+        async with self.sessionmaker() as session:
+            due = await repository.next_due(session)
+        if due is None:
+            return at_most
+        # Not below 0.05 s: a due message another worker holds stays due until it commits.
+        return min(at_most, max(0.05, (due - self.clock.now()).total_seconds()))
 
     async def dispatch_due(self) -> int:
         """One round: send what is due; returns how many messages were claimed."""
@@ -303,7 +312,12 @@ def _log_fields(message: Message) -> dict[str, object]:
     }
 
 
-async def run_dispatcher(dispatcher: Dispatcher, *, poll_interval_s: float) -> None:
+async def run_dispatcher(
+    dispatcher: Dispatcher, *, poll_interval_s: float, wakeup: asyncio.Event | None = None
+) -> None:
+    """Rounds of `dispatch_due`. Between rounds it sleeps until the next message falls due or
+    `wakeup` is set (the messages table's NOTIFY: one queued, released or rescheduled), at most
+    `poll_interval_s`; without `wakeup`, `poll_interval_s` exactly."""
     backoff = 0.5
     while True:
         try:
@@ -316,5 +330,15 @@ async def run_dispatcher(dispatcher: Dispatcher, *, poll_interval_s: float) -> N
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10.0)
             continue
-        if claimed < dispatcher.settings.dispatch_batch_size:
+        if claimed >= dispatcher.settings.dispatch_batch_size:
+            continue
+        if wakeup is None:
             await asyncio.sleep(poll_interval_s)
+            continue
+        try:
+            await wait_for_wakeup(wakeup, await dispatcher.seconds_to_next_due(poll_interval_s))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # database away: the round above reports it
+            log.warning("dispatcher could not read the next due time: %r", exc)
+            await asyncio.sleep(backoff)

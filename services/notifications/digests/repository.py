@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +54,14 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list
             .with_for_update(skip_locked=True)
         )
     )
+
+
+async def next_flush_at(session: AsyncSession) -> datetime | None:
+    """When the earliest open digest falls due (None: no digest open)."""
+    result: datetime | None = await session.scalar(
+        select(func.min(Digest.flush_at)).where(Digest.flushed_at.is_(None))
+    )
+    return result
 
 
 async def items_of(session: AsyncSession, digest_id: UUID) -> list[DigestItem]:

@@ -52,12 +52,19 @@ async def run_digest_flusher(
     settings: NotificationsSettings,
     clock: Clock,
 ) -> None:
+    # Sleeps until the next digest falls due, at most `digest_poll_interval_s` (a digest opened
+    # meanwhile is due hours later, at the digest hour, so it never needs an earlier wake-up).
     while True:
+        sleep_s = settings.digest_poll_interval_s
         try:
             async with sessionmaker() as session, session.begin():
                 await flush_due(session, settings=settings, now=clock.now())
+                due = await repository.next_flush_at(session)
+            if due is not None:
+                # Not below 0.1 s: a due digest another replica holds stays due until it commits.
+                sleep_s = min(sleep_s, max(0.1, (due - clock.now()).total_seconds()))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the database may be away; due digests wait for next round
             log.warning("digest flush round failed: %r", exc)
-        await asyncio.sleep(settings.digest_poll_interval_s)
+        await asyncio.sleep(sleep_s)

@@ -47,6 +47,10 @@ class _QuietHandlers(EventHandlers):
             @functools.wraps(fn)
             async def quiet(event: Any, ctx: HandlerContext) -> None:
                 with ctx.session.no_autoflush:
+                    # An event handled on its own (a batch took all its locks up front).
+                    return_id = getattr(event, "return_id", None)
+                    if return_id:
+                        await facts.lock_returns(ctx.session, [return_id])
                     await fn(event, ctx)
 
             register(quiet)
@@ -86,6 +90,10 @@ async def handle_batch(handlers: EventHandlers, contexts: list[HandlerContext]) 
     """A poll's events in one go: facts stored and read set-wise (`facts.batch`), then each
     event's own handler in partition order, then the timers of all the batch's cases."""
     session = contexts[0].session
+    # Every return the batch touches, on whichever topic, locked before anything is read.
+    await facts.lock_returns(
+        session, (getattr(ctx.envelope.payload, "return_id", None) or "" for ctx in contexts)
+    )
     rows = []
     return_ids: set[str] = set()
     for ctx in contexts:

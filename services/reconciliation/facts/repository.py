@@ -7,10 +7,12 @@ from the batch's view."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -288,3 +290,32 @@ async def appeals(session: AsyncSession, return_id: str) -> list[AppealRecord]:
 async def refunds(session: AsyncSession, return_id: str) -> list[RefundRecord]:
     rows = await session.scalars(select(RefundRecord).where(RefundRecord.return_id == return_id))
     return list(rows)
+
+
+_LOCKED_RETURNS = "reconciliation_locked_returns"
+_LOCK_RETURNS = text(
+    "SELECT pg_advisory_xact_lock(k) "
+    "FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, n) ORDER BY n"
+)
+
+
+def _return_lock_key(return_id: str) -> int:
+    digest = hashlib.sha256(f"return:{return_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def lock_returns(session: AsyncSession, return_ids: Iterable[str]) -> None:
+    """Hold each return's lock until the transaction ends (taken once per transaction).
+
+    A return's events arrive on several topics (intake's facts, fraud's assessments), which
+    replicas may consume at the same time: without this, a case opened by one replica and the
+    assessment stored by another each miss the other's uncommitted row, and the case waits for
+    an assessment it already has. Locks are taken in key order, so two batches never deadlock.
+    """
+    held: set[str] = session.info.setdefault(_LOCKED_RETURNS, set())
+    wanted = {r for r in return_ids if r and r not in held}
+    if not wanted:
+        return
+    keys = sorted({_return_lock_key(r) for r in wanted})
+    await session.execute(_LOCK_RETURNS, {"keys": keys})
+    held.update(wanted)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,6 +59,12 @@ async def due(session: AsyncSession, *, now: datetime, limit: int) -> list[tuple
         .limit(limit)
     )
     return [(i, c) for i, c in rows.all()]
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """The earliest due time of a pending timer (None: no timer pending)."""
+    result: datetime | None = await session.scalar(select(func.min(Timer.due_at)).where(*_PENDING))
+    return result
 
 
 async def claim(

@@ -1,0 +1,155 @@
+"""Wake-ups from PostgreSQL, so that idle loops sleep instead of polling.
+
+A row trigger NOTIFYs a channel when rows a loop waits for are written (outbox rows, messages
+to send, pending timers), and one LISTEN connection per process sets an asyncio.Event per
+channel. A loop waits for its event or for the next due time it knows of, whichever comes first,
+with a long safety interval on top. Notifications are only a hint: every loop still claims its
+rows with SKIP LOCKED, so a lost or doubled notification costs a round, never a row. Every
+replica listens, so work committed by one replica wakes all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+OUTBOX_CHANNEL = "disputedesk_outbox"
+MESSAGES_CHANNEL = "disputedesk_messages"
+TIMERS_CHANNEL = "disputedesk_timers"
+
+# One trigger function for every table: it notifies the channel given as trigger argument.
+_FUNCTION = "disputedesk_notify_channel"
+
+
+def notify_trigger_ddl(
+    table: str, channel: str, *, events: str = "INSERT", when: str | None = None
+) -> list[str]:
+    """Statements a migration runs to make writes to `table` (rows matching `when`) notify
+    `channel`, once per transaction however many rows: PostgreSQL folds identical
+    notifications of a transaction. A row trigger, not a statement trigger: those fire for
+    statements that change nothing, and a loop's own empty claim would wake it again."""
+    return [
+        f"""
+        CREATE OR REPLACE FUNCTION {_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify(TG_ARGV[0], '');
+            RETURN NULL;
+        END $$
+        """,
+        f"DROP TRIGGER IF EXISTS {table}_notify ON {table}",
+        f"CREATE TRIGGER {table}_notify AFTER {events} ON {table} FOR EACH ROW "
+        + (f"WHEN ({when}) " if when else "")
+        + f"EXECUTE FUNCTION {_FUNCTION}('{channel}')",
+    ]
+
+
+def drop_notify_trigger_ddl(table: str, *, last: bool) -> list[str]:
+    """The downgrade of `notify_trigger_ddl`; `last` also drops the shared function."""
+    statements = [f"DROP TRIGGER IF EXISTS {table}_notify ON {table}"]
+    if last:
+        statements.append(f"DROP FUNCTION IF EXISTS {_FUNCTION}()")
+    return statements
+
+
+def _asyncpg_dsn(database_url: str) -> str:
+    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+class Wakeups:
+    """The process's LISTEN connection and an event per channel."""
+
+    def __init__(self, database_url: str, *, max_backoff_s: float = 10.0) -> None:
+        self.dsn = _asyncpg_dsn(database_url)
+        self.max_backoff_s = max_backoff_s
+        self._events: dict[str, list[asyncio.Event]] = defaultdict(list)
+        self._callbacks: dict[str, list[Callable[[], None]]] = defaultdict(list)
+        self._connection: asyncpg.Connection | None = None
+        self.connected = asyncio.Event()
+
+    def event(self, channel: str) -> asyncio.Event:
+        """A new event of the caller's own (one per waiting loop), set by each notification of
+        `channel` and at every (re)connection, for what was written while nobody listened."""
+        event = asyncio.Event()
+        self._subscribe(channel)
+        self._events[channel].append(event)
+        return event
+
+    def on(self, channel: str, callback: Callable[[], None]) -> None:
+        """Call `callback` at each notification of `channel`."""
+        self._subscribe(channel)
+        self._callbacks[channel].append(callback)
+
+    def _subscribe(self, channel: str) -> None:
+        new = channel not in self._events and channel not in self._callbacks
+        if new and self._connection is not None and not self._connection.is_closed():
+            asyncio.get_running_loop().create_task(self._listen(self._connection, channel))
+
+    def _channels(self) -> list[str]:
+        return list(dict.fromkeys([*self._events, *self._callbacks]))
+
+    def _fire(self, channel: str) -> None:
+        for event in self._events.get(channel, []):
+            event.set()
+        for callback in self._callbacks.get(channel, []):
+            callback()
+
+    def _notified(self, _conn: Any, _pid: int, channel: str, _payload: str) -> None:
+        self._fire(channel)
+
+    async def _listen(self, connection: asyncpg.Connection, channel: str) -> None:
+        await connection.add_listener(channel, self._notified)
+
+    async def run(self) -> None:
+        """Keep a LISTEN connection open, reconnecting with backoff while the database is away."""
+        backoff = 0.5
+        while True:
+            lost = asyncio.Event()
+            try:
+                connection = await asyncpg.connect(self.dsn, timeout=10)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database away: loops fall back on their safety interval
+                log.warning("LISTEN connection failed, retrying in %.1fs: %r", backoff, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+                continue
+            backoff = 0.5
+            connection.add_termination_listener(lambda _conn, lost=lost: lost.set())
+            try:
+                for channel in self._channels():
+                    await self._listen(connection, channel)
+                self._connection = connection
+                self.connected.set()
+                # Whatever was written while nobody listened is found by one round now.
+                for channel in self._channels():
+                    self._fire(channel)
+                await lost.wait()
+                log.warning("LISTEN connection lost; reconnecting")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("LISTEN connection failed: %r", exc)
+                await asyncio.sleep(backoff)
+            finally:
+                self.connected.clear()
+                self._connection = None
+                if not connection.is_closed():
+                    connection.terminate()
+
+
+async def wait_for_wakeup(event: asyncio.Event, timeout_s: float) -> None:
+    """Until `event` is set or `timeout_s` passed; clears it, so what is notified during the
+    round that follows wakes the next wait at once."""
+    if timeout_s > 0:
+        try:
+            await asyncio.wait_for(event.wait(), timeout_s)
+        except TimeoutError:
+            pass
+    event.clear()

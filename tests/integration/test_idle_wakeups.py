@@ -1,0 +1,127 @@
+"""Idle loops sleep and are woken by PostgreSQL: a row another process writes to a service's
+outbox is published within a fraction of the relay's (seconds long) safety interval, because the
+table's trigger NOTIFYs every replica's LISTEN connection; and the loops' waits follow due times."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from shared.events import ReturnInitiated
+from shared.outbox import outbox_row
+from shared.wakeups import OUTBOX_CHANNEL, Wakeups, wait_for_wakeup
+from tests.conftest import Harness
+from tests.support.db import scalar
+from tests.support.waiting import eventually
+
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def test_a_row_written_elsewhere_wakes_the_idle_relay(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake = pipeline["intake"]
+    assert intake.runtime.relay.poll_interval_s >= 5  # polling alone would take seconds
+    rid = f"RET-NOTIFY-{uuid.uuid4().hex[:6]}"
+    _, row = outbox_row(
+        ReturnInitiated(
+            return_id=rid,
+            order_id=f"O-{rid}",
+            seller_id="S-NOTIFY",
+            buyer_id="B-1",
+            category="electronics",
+            item_value=100_000,
+            qc_required=False,
+            partner_id="swiftship",
+            awb=f"AWB-{rid}",
+            initiated_at=datetime.now(UTC),
+        ),
+        source="test",
+    )
+    # Let the relay go idle first.
+    await asyncio.sleep(0.5)
+    conn = await asyncpg.connect(_dsn(harness.env["INTAKE_DATABASE_URL"]))
+    try:
+        began = time.monotonic()
+        await conn.execute(
+            "INSERT INTO outbox (ce_id, ce_type, ce_source, ce_time, ce_subject, topic, key, "
+            "payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)",
+            row["ce_id"],
+            row["ce_type"],
+            row["ce_source"],
+            row["ce_time"],
+            row["ce_subject"],
+            row["topic"],
+            row["key"],
+            json.dumps(row["payload"]),
+        )
+    finally:
+        await conn.close()
+    await eventually(
+        lambda: scalar(
+            intake,
+            "SELECT published_at IS NOT NULL FROM outbox WHERE ce_id = :c",
+            c=row["ce_id"],
+        ),
+        timeout=4,
+        interval=0.02,
+        what="published",
+    )
+    assert time.monotonic() - began < 2.0
+
+
+async def test_listeners_hear_a_notify_and_wait_no_longer_than_asked(harness: Harness) -> None:
+    url = harness.env["INTAKE_DATABASE_URL"]
+    wakeups = Wakeups(url)
+    heard = wakeups.event(OUTBOX_CHANNEL)
+    listening = asyncio.create_task(wakeups.run())
+    try:
+        await asyncio.wait_for(wakeups.connected.wait(), 10)
+        await wait_for_wakeup(heard, 0.01)  # the connection's catch-up wake-up
+        began = time.monotonic()
+        await wait_for_wakeup(heard, 0.3)  # nothing notified: the full wait, then on
+        assert 0.25 <= time.monotonic() - began < 1.5
+        conn = await asyncpg.connect(_dsn(url))
+        try:
+            began = time.monotonic()
+            await conn.execute(f"NOTIFY {OUTBOX_CHANNEL}")
+            await wait_for_wakeup(heard, 5)
+        finally:
+            await conn.close()
+        assert time.monotonic() - began < 1.0
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+
+
+async def test_idle_services_leave_the_database_alone(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """With nothing to do, the four services send next to no statements: no loop polls, and no
+    loop's own write wakes it again (a statement trigger would fire on an empty claim)."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    engines = [service.runtime.engine.sync_engine for service in pipeline.values()]
+    await asyncio.sleep(1.0)  # what earlier tests left behind settles
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
+    try:
+        await asyncio.sleep(3.0)
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
+    # 50 ms polls would be hundreds; the safety intervals allow a handful.
+    assert len(sent) <= 12, sent
