@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 from sqlalchemy import Boolean, DateTime, Float, String
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapped, mapped_column
