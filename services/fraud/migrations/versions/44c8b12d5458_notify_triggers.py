@@ -1,7 +1,7 @@
 """NOTIFY triggers that wake its outbox relay instead of polling.
 
 Revision ID: 44c8b12d5458
-Revises: a5d8e2f61c37
+Revises: b2e1d8f4e012
 Create Date: 2026-12-03 09:45:00+00:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from shared.wakeups import OUTBOX_CHANNEL, drop_notify_trigger_ddl, notify_trigger_ddl
 
 revision = "44c8b12d5458"
-down_revision = "a5d8e2f61c37"
+down_revision = "b2e1d8f4e012"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 hold or rescheduled) instead of polling.
 
 Revision ID: 5fc08a020a54
-Revises: 4e7b1c9d2a53
+Revises: d4e3f0b6a234
 Create Date: 2026-12-03 09:45:00+00:00
 """
 
@@ -16,7 +16,7 @@ from shared.wakeups import (
 )
 
 revision = "5fc08a020a54"
-down_revision = "4e7b1c9d2a53"
+down_revision = "d4e3f0b6a234"
 branch_labels = None
 depends_on = None
 

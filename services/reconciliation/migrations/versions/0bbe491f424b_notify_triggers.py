@@ -2,7 +2,7 @@
 earlier than the loop's next wake-up) instead of polling.
 
 Revision ID: 0bbe491f424b
-Revises: 9d4b2e6f8a10
+Revises: c3d2e9a5f123
 Create Date: 2026-12-03 09:45:00+00:00
 """
 
@@ -16,7 +16,7 @@ from shared.wakeups import (
 )
 
 revision = "0bbe491f424b"
-down_revision = "9d4b2e6f8a10"
+down_revision = "c3d2e9a5f123"
 branch_labels = None
 depends_on = None
 
