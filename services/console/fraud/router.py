@@ -27,7 +27,7 @@ async def fraud_page(
     alerts = await upstream.get(desk, "fraud", "/v1/alerts", status=status, limit=100)
     watchlist: list[dict[str, Any]] = []
     if desk.can_work_cases:
-        watchlist = await upstream.get(desk, "fraud", "/v1/watchlist")
+        watchlist = (await upstream.get(desk, "fraud", "/v1/watchlist", limit=100))["items"]
     return render(
         request,
         "fraud.html",

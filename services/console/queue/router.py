@@ -35,7 +35,7 @@ async def review_sla_hours(request: Request, desk: DeskSession) -> int:
         return int(cached[0])
     upstream: Upstream = upstream_of(request)
     hours = 48
-    versions = await upstream.get(desk, "reconciliation", "/v1/policies")
+    versions = (await upstream.get(desk, "reconciliation", "/v1/policies"))["items"]
     active = next((v["version"] for v in versions if v.get("status") == "ACTIVE"), None)
     if active:
         policy = await upstream.get(desk, "reconciliation", f"/v1/policies/{active}")

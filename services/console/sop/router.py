@@ -29,7 +29,8 @@ def differences(base: Any, draft: Any, path: str = "") -> list[dict[str, Any]]:
 
 
 async def _versions(request: Request, desk: DeskSession) -> list[dict[str, Any]]:
-    return await upstream_of(request).get(desk, "reconciliation", "/v1/policies")  # type: ignore[no-any-return]
+    page = await upstream_of(request).get(desk, "reconciliation", "/v1/policies", limit=200)
+    return page["items"]  # type: ignore[no-any-return]
 
 
 @router.get("")
