@@ -42,7 +42,12 @@ class Stack:
 
     def __init__(self, settings: StackSettings) -> None:
         self.settings = settings
-        brokers = settings.kafka_brokers or _recorded_brokers(settings)
+        # An external cluster is one endpoint, however many brokers it has.
+        brokers = (
+            1
+            if settings.kafka_is_external
+            else settings.kafka_brokers or _recorded_brokers(settings)
+        )
         self.kafka_nodes = [
             LocalKafka(settings, node_id=node, brokers=brokers) for node in range(1, brokers + 1)
         ]
