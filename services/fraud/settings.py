@@ -29,6 +29,8 @@ class FraudSettings(ServiceSettings):
     # boundary for a 10 % miss rate). seq_max_concentration bounds how alike honest peers are
     # taken to be (a Beta's a + b).
     seq_ratio: float = 2.5
+    # Stronger alternatives mixed in, (ratio, prior weight); seq_ratio holds the rest.
+    seq_stronger: tuple[tuple[float, float], ...] = ((4.0, 0.3), (6.0, 0.2))
     seq_alpha: float = 5e-3
     seq_alpha_medium: float = 0.05
     seq_clear_at: float = 0.1

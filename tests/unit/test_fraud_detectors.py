@@ -563,3 +563,25 @@ def test_a_day_stands_apart_only_against_enough_other_days() -> None:
     # Too few other parcels to tell: the day is set aside as a possible accident.
     assert pilferage.stands_apart(DayCount(4, 3), DayCount(12, 3), T)
     assert not pilferage.stands_apart(DayCount(6, 0), DayCount(12, 3), T)
+
+
+def test_a_qc_entity_counts_each_buyers_contradictions_once() -> None:
+    # The honest hub of one drawn world: 9 of 49 passes contradicted, 7 of them by two buyers
+    # who kept returning wrong items (their own pattern). Counted once per buyer, 4 of 42.
+    own = {"qc_passed": 49, "qc_contradictions": 9}
+    capped = qc_contradiction.one_per_buyer(own, repeats=5)
+    assert capped == {"qc_passed": 44, "qc_contradictions": 4}
+    assert not [
+        f
+        for f in qc_contradiction.qc_findings(
+            "hub", "H-1", capped, {"qc_passed": 5_000, "qc_contradictions": 150}, T
+        )
+        if f.alert
+    ]
+    # Repeats never take more than the contradictions there are, nor passes below zero.
+    assert qc_contradiction.one_per_buyer({"qc_passed": 2, "qc_contradictions": 3}, 9) == {
+        "qc_passed": 0,
+        "qc_contradictions": 0,
+    }
+    # An agent passing wrong items of many buyers loses nothing.
+    assert qc_contradiction.one_per_buyer(own, repeats=0) == own

@@ -131,6 +131,7 @@ class ScoringConfig:
             ),
             sequential=Sequential(
                 ratio=s.seq_ratio,
+                stronger=s.seq_stronger,
                 alpha=s.seq_alpha,
                 alpha_medium=s.seq_alpha_medium,
                 clear_at=s.seq_clear_at,
@@ -789,6 +790,13 @@ class Assessor:
                 )
             )["qc_contradictions"]
 
+        # Contradictions beyond each buyer's first, per QC entity (lifetime pair counts: in a
+        # window shorter than the record they may exceed it, and the counts are clamped).
+        repeats = await features.repeats_by_left(
+            self.session,
+            lefts=[(f"qc_{etype}_buyer", eid) for etype, eid in entities],
+            metric="contradicted",
+        )
         for etype, eid in entities:
             own = dict(totals.get((etype, eid), {}))
             if etype == "hub":
@@ -822,6 +830,7 @@ class Assessor:
                     k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
                     own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
                     own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
+            own = qc_contradiction.one_per_buyer(own, repeats.get((f"qc_{etype}_buyer", eid), 0))
             k, n = await baseline(etype, eid)
             found = qc_contradiction.qc_findings(
                 etype, eid, own, {"qc_contradictions": k, "qc_passed": n}, self.t
