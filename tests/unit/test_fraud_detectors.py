@@ -20,6 +20,7 @@ from services.fraud.scoring.service import (
     Scored,
     combined_alert,
     combined_p,
+    corroborated,
     event_score,
     indirect,
 )
@@ -585,3 +586,35 @@ def test_a_qc_entity_counts_each_buyers_contradictions_once() -> None:
     }
     # An agent passing wrong items of many buyers loses nothing.
     assert qc_contradiction.one_per_buyer(own, repeats=0) == own
+
+
+def _finding(code: str, c: float, *, p: float | None = None, direct: bool = True) -> Scored:
+    numbers: dict[str, float | int | str] = {} if p is None else {"p_value": p}
+    return Scored(Finding(code, "", c, "CLAIM_ABUSE", "seller", "S-1", numbers), c, direct)
+
+
+def test_weak_findings_together_stay_below_high() -> None:
+    # A seller's claim rate at MEDIUM (sequential, no p-value to combine), a claim near the
+    # window's end and an elevated buyer: the noisy-OR passes 0.8, none is HIGH on its own.
+    weak = [
+        _finding("SELLER_CLAIM_RATE_SEQUENTIAL", 0.6),
+        _finding("CLAIM_FILED_LATE", 0.35),
+        _finding("BUYER_RISK_ELEVATED", 0.45, direct=False),
+    ]
+    score = event_score(weak)
+    assert band_of(score) == FraudBand.HIGH
+    assert band_of(corroborated(score, weak, T)) == FraudBand.MEDIUM
+
+
+def test_one_finding_high_alone_or_a_combination_meeting_alpha_keeps_high() -> None:
+    strong = [_finding("SELLER_CLAIM_RATE_SEQUENTIAL", 0.85), _finding("CLAIM_FILED_LATE", 0.35)]
+    assert corroborated(event_score(strong), strong, T) == event_score(strong)
+    # Two independent rate tests of one pattern at p = 1e-3 each: Fisher's p is about 1e-4.6.
+    pair = [
+        _finding("SELLER_CLAIM_RATE_HIGH", 0.65, p=1e-3),
+        _finding("SELLER_HIGH_VALUE_CLAIMS", 0.65, p=1e-3),
+    ]
+    assert band_of(corroborated(event_score(pair), pair, T)) == FraudBand.HIGH
+    # An indirect HIGH (an entity's stored risk) never corroborates the event on its own.
+    carried = [_finding("SELLER_RISK_ELEVATED", 0.9, direct=False), _finding("X", 0.6)]
+    assert band_of(corroborated(event_score(carried), carried, T)) != FraudBand.HIGH

@@ -257,6 +257,23 @@ async def repeats_by_left(
     return {(kind, left): int(n) for kind, left, n in rows}
 
 
+async def right_totals(
+    session: AsyncSession, *, kind: str, right_id: str, metrics: Sequence[str]
+) -> dict[str, int]:
+    """One right entity's pair counts summed over every left (e.g. a buyer's claims and
+    deliveries with all sellers)."""
+    rows = await session.execute(
+        select(PairCount.metric, func.sum(PairCount.n))
+        .where(
+            PairCount.kind == kind,
+            PairCount.right_id == right_id,
+            PairCount.metric.in_(list(metrics)),
+        )
+        .group_by(PairCount.metric)
+    )
+    return {metric: int(n) for metric, n in rows}
+
+
 async def pair_totals_by_right(
     session: AsyncSession, *, kind: str, lefts: Sequence[str], metrics: Sequence[str]
 ) -> dict[str, dict[str, int]]:

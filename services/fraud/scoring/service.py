@@ -173,6 +173,26 @@ def event_score(scored: list[Scored]) -> float:
     )
 
 
+def corroborated(score: float, scored: list[Scored], t: Thresholds) -> float:
+    """The event's score, held below HIGH unless one piece of direct evidence is HIGH on its own
+    (a finding at its alert level, an open alert about the event, a red flag that is a fact)
+    or the direct findings of one pattern together meet the alert's false-alarm rate (Fisher).
+
+    The noisy-OR of a few weak findings (a seller's claim rate at MEDIUM, a claim filed near
+    the window's end, an entity's elevated risk) easily passes 0.8; each of them is common
+    among honest parties, and HIGH is what sends a case to an analyst as probable fraud. So
+    weak findings add up to MEDIUM at most; the entity's sequential test must have crossed
+    (or a rate test be HIGH alone) for the band to be HIGH."""
+    if score < BAND_FLOOR[FraudBand.HIGH]:
+        return score
+    direct = [s for s in scored if s.direct]
+    if any(s.weight >= BAND_FLOOR[FraudBand.HIGH] for s in direct):
+        return score
+    if combined_alert([s.finding for s in direct], t) is not None:
+        return score
+    return min(score, BELOW_HIGH)
+
+
 def indirect(contribution: float) -> float:
     """An entity's risk carried onto an event that is not itself the suspicious act (a flagged
     hub's ordinary scans): enough for MEDIUM, never HIGH on its own."""
@@ -609,22 +629,43 @@ class Assessor:
             )
             network = totals.get((NETWORK, "buyer"), {}).get("delivered", 0)
             seller_delivered = totals.get(("seller", seller), {}).get("delivered", 0)
-            found = collusion.seller_buyer_findings(
-                seller,
-                buyer,
-                pc.get("claims", 0),
-                max(pc.get("delivered", 0), pc.get("claims", 0)),
-                peer_claims,
-                peer_delivered,
-                t,
-                loyalty=collusion.Loyalty(
-                    pair_delivered=pc.get("delivered", 0),
-                    buyer_delivered=totals.get(("buyer", buyer), {}).get("delivered", 0),
-                    seller_share=seller_delivered / network,
+
+            def pair_findings(elsewhere: tuple[int, int] | None) -> list[Finding]:
+                return collusion.seller_buyer_findings(
+                    seller,
+                    buyer,
+                    pc.get("claims", 0),
+                    max(pc.get("delivered", 0), pc.get("claims", 0)),
+                    peer_claims,
+                    peer_delivered,
+                    t,
+                    loyalty=collusion.Loyalty(
+                        pair_delivered=pc.get("delivered", 0),
+                        buyer_delivered=totals.get(("buyer", buyer), {}).get("delivered", 0),
+                        seller_share=seller_delivered / network,
+                    )
+                    if network
+                    else None,
+                    buyer_elsewhere=elsewhere,
                 )
-                if network
-                else None,
-            )
+
+            found = pair_findings(None)
+            if found:
+                # The buyer's claims and deliveries with every seller (lifetime pair counts, as
+                # the pair's own), less this pair's: the buyer's record elsewhere. Read only
+                # when the pair stands out, so an ordinary claim costs no query.
+                everywhere = await features.right_totals(
+                    self.session,
+                    kind="seller_buyer",
+                    right_id=buyer,
+                    metrics=["claims", "delivered"],
+                )
+                found = pair_findings(
+                    (
+                        max(0, everywhere.get("claims", 0) - pc.get("claims", 0)),
+                        max(0, everywhere.get("delivered", 0) - pc.get("delivered", 0)),
+                    )
+                )
             self.evaluated[("seller", seller)].extend(found)
             self.add(found, direct=True)
         if agent and buyer and naming:
@@ -1101,7 +1142,7 @@ async def _assess(
                 )
             )
 
-    score = event_score(a.scored)
+    score = corroborated(event_score(a.scored), a.scored, a.t)
     band = band_of(score)
     reasons = [
         ReasonCode(
@@ -1206,6 +1247,8 @@ async def flush(session: AsyncSession, inc: Increments) -> None:
 
 BANDS = [FraudBand.LOW, FraudBand.MEDIUM, FraudBand.HIGH]
 BAND_FLOOR = {FraudBand.LOW: 0.0, FraudBand.MEDIUM: 0.5, FraudBand.HIGH: 0.8}
+# The highest MEDIUM score: where uncorroborated weak findings stop.
+BELOW_HIGH = 0.79
 
 
 def apply_watchlist(
