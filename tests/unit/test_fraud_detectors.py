@@ -618,3 +618,21 @@ def test_one_finding_high_alone_or_a_combination_meeting_alpha_keeps_high() -> N
     # An indirect HIGH (an entity's stored risk) never corroborates the event on its own.
     carried = [_finding("SELLER_RISK_ELEVATED", 0.9, direct=False), _finding("X", 0.6)]
     assert band_of(corroborated(event_score(carried), carried, T)) != FraudBand.HIGH
+
+
+def test_a_buyer_claimed_by_other_sellers_too_is_not_the_large_sellers_accomplice() -> None:
+    # Five of five of a buyer's returns to the large seller claimed, against a category at 4 %:
+    # alone, an alert. But the buyer's returns to others are claimed as often (4 of 5): the
+    # large seller holds its share of the buyer's claims, no more.
+    alone = collusion.seller_buyer_findings("S-BIG", "B-1", 5, 5, 800, 20_000, T)
+    assert any(f.alert for f in alone)
+    shared = collusion.seller_buyer_findings(
+        "S-BIG", "B-1", 5, 5, 800, 20_000, T, buyer_elsewhere=(4, 5)
+    )
+    assert not any(f.alert for f in shared)
+    assert band(shared) is not FraudBand.HIGH
+    # A ring buyer claimed by no other seller is judged as before.
+    ring = collusion.seller_buyer_findings(
+        "S-1", "B-2", 5, 5, 800, 20_000, T, buyer_elsewhere=(0, 3)
+    )
+    assert [f.contribution for f in ring] == [f.contribution for f in alone]
