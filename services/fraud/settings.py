@@ -33,6 +33,8 @@ class FraudSettings(ServiceSettings):
     seq_stronger: tuple[tuple[float, float], ...] = ((4.0, 0.3), (6.0, 0.2))
     seq_alpha: float = 5e-3
     seq_alpha_medium: float = 0.05
+    # No sequential alert on fewer events than this (see stats.Sequential.min_events).
+    seq_min_events: int = 5
     seq_clear_at: float = 0.1
     seq_max_concentration: float = 1000.0
 

@@ -259,3 +259,37 @@ def test_the_mixture_keeps_the_stated_false_alarm_rate_on_a_spread_population() 
                 alarms += 1
                 break
     assert alarms / 600 <= S.alpha
+
+
+def test_a_small_sellers_first_claims_stay_below_the_alert_until_five_events() -> None:
+    # Four claims on a small seller's first four deliveries: under the mixture the factor
+    # passes 1/alpha (the 6x alternative fits 4 of 4 well), but four events are no basis for an
+    # alert; the fifth claim in a row is.
+    spread = PeerSpread(0.05, S.max_concentration)
+    test, found = sequential_findings(
+        code="C",
+        what="w",
+        pattern="CLAIM_ABUSE",
+        entity_type="seller",
+        entity_id="S-1",
+        k=4,
+        n=4,
+        spread=spread,
+        s=Sequential(alpha=0.005),
+        action="",
+    )
+    assert test.log_bf >= math.log(200)
+    assert found and not found[0].alert and found[0].contribution < 0.8
+    _, found = sequential_findings(
+        code="C",
+        what="w",
+        pattern="CLAIM_ABUSE",
+        entity_type="seller",
+        entity_id="S-1",
+        k=5,
+        n=5,
+        spread=spread,
+        s=Sequential(alpha=0.005),
+        action="",
+    )
+    assert found[0].alert

@@ -354,6 +354,11 @@ class Sequential:
     alpha: float = 1e-3
     # MEDIUM from a Bayes factor of 1/alpha_medium on.
     alpha_medium: float = 0.05
+    # No alert (and no HIGH) on fewer events than this, whatever the factor: the strong
+    # alternatives of the mixture make three claims on a small seller's first three deliveries
+    # look like 6x, and an entity that rare among honest ones is the honest look-alike the
+    # bound allows for. It stays MEDIUM, and is re-examined with every event.
+    min_events: int = 5
     # An alert of the test is cleared once the Bayes factor has fallen to this: the record
     # favours an ordinary entity ten to one (an empty record, a factor of 1, clears nothing).
     clear_at: float = 0.1

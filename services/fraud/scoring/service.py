@@ -134,6 +134,7 @@ class ScoringConfig:
                 stronger=s.seq_stronger,
                 alpha=s.seq_alpha,
                 alpha_medium=s.seq_alpha_medium,
+                min_events=s.seq_min_events,
                 clear_at=s.seq_clear_at,
                 max_concentration=s.seq_max_concentration,
             ),
