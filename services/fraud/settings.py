@@ -29,8 +29,12 @@ class FraudSettings(ServiceSettings):
     # boundary for a 10 % miss rate). seq_max_concentration bounds how alike honest peers are
     # taken to be (a Beta's a + b).
     seq_ratio: float = 2.5
+    # Stronger alternatives mixed in, (ratio, prior weight); seq_ratio holds the rest.
+    seq_stronger: tuple[tuple[float, float], ...] = ((4.0, 0.3), (6.0, 0.2))
     seq_alpha: float = 5e-3
     seq_alpha_medium: float = 0.05
+    # No sequential alert on fewer events than this (see stats.Sequential.min_events).
+    seq_min_events: int = 5
     seq_clear_at: float = 0.1
     seq_max_concentration: float = 1000.0
 

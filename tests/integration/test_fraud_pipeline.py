@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -225,12 +226,22 @@ async def test_pilfering_hub_is_found_by_its_incident_rate(
         )
     alert = await _alert_on_kafka(harness, hub, "PILFERAGE_HUB")
     assert alert["entity_type"] == "hub" and alert["severity"] == "HIGH"
-    assert alert["evidence"]["numbers"]["p_value"] < 1e-4
+    # Either reading of the hub's incident rate, whichever is stronger: the rate test at
+    # p <= 1e-4, or the sequential test's Bayes factor at 1/alpha (200).
+    numbers = alert["evidence"]["numbers"]
+    if numbers.get("test") == "sequential":
+        assert numbers["log_bayes_factor"] >= math.log(200)
+    else:
+        assert numbers["p_value"] < 1e-4
 
     # Assessments commit one batch at a time, and other reasons (an agent's, the watchlist's) may
     # name the hub too: wait for the shipment assessment that carries the hub's own reason.
     def hub_reason(found: list[Any]) -> bool:
-        return any(r["code"] == "HUB_PILFERAGE_RATE_HIGH" for row in found for r in row.reasons)
+        return any(
+            r["code"] in ("HUB_PILFERAGE_RATE_HIGH", "HUB_PILFERAGE_SEQUENTIAL")
+            for row in found
+            for r in row.reasons
+        )
 
     found = await eventually(
         lambda: rows(

@@ -20,6 +20,7 @@ from services.fraud.scoring.service import (
     Scored,
     combined_alert,
     combined_p,
+    corroborated,
     event_score,
     indirect,
 )
@@ -563,3 +564,75 @@ def test_a_day_stands_apart_only_against_enough_other_days() -> None:
     # Too few other parcels to tell: the day is set aside as a possible accident.
     assert pilferage.stands_apart(DayCount(4, 3), DayCount(12, 3), T)
     assert not pilferage.stands_apart(DayCount(6, 0), DayCount(12, 3), T)
+
+
+def test_a_qc_entity_counts_each_buyers_contradictions_once() -> None:
+    # The honest hub of one drawn world: 9 of 49 passes contradicted, 7 of them by two buyers
+    # who kept returning wrong items (their own pattern). Counted once per buyer, 4 of 42.
+    own = {"qc_passed": 49, "qc_contradictions": 9}
+    capped = qc_contradiction.one_per_buyer(own, repeats=5)
+    assert capped == {"qc_passed": 44, "qc_contradictions": 4}
+    assert not [
+        f
+        for f in qc_contradiction.qc_findings(
+            "hub", "H-1", capped, {"qc_passed": 5_000, "qc_contradictions": 150}, T
+        )
+        if f.alert
+    ]
+    # Repeats never take more than the contradictions there are, nor passes below zero.
+    assert qc_contradiction.one_per_buyer({"qc_passed": 2, "qc_contradictions": 3}, 9) == {
+        "qc_passed": 0,
+        "qc_contradictions": 0,
+    }
+    # An agent passing wrong items of many buyers loses nothing.
+    assert qc_contradiction.one_per_buyer(own, repeats=0) == own
+
+
+def _finding(code: str, c: float, *, p: float | None = None, direct: bool = True) -> Scored:
+    numbers: dict[str, float | int | str] = {} if p is None else {"p_value": p}
+    return Scored(Finding(code, "", c, "CLAIM_ABUSE", "seller", "S-1", numbers), c, direct)
+
+
+def test_weak_findings_together_stay_below_high() -> None:
+    # A seller's claim rate at MEDIUM (sequential, no p-value to combine), a claim near the
+    # window's end and an elevated buyer: the noisy-OR passes 0.8, none is HIGH on its own.
+    weak = [
+        _finding("SELLER_CLAIM_RATE_SEQUENTIAL", 0.6),
+        _finding("CLAIM_FILED_LATE", 0.35),
+        _finding("BUYER_RISK_ELEVATED", 0.45, direct=False),
+    ]
+    score = event_score(weak)
+    assert band_of(score) == FraudBand.HIGH
+    assert band_of(corroborated(score, weak, T)) == FraudBand.MEDIUM
+
+
+def test_one_finding_high_alone_or_a_combination_meeting_alpha_keeps_high() -> None:
+    strong = [_finding("SELLER_CLAIM_RATE_SEQUENTIAL", 0.85), _finding("CLAIM_FILED_LATE", 0.35)]
+    assert corroborated(event_score(strong), strong, T) == event_score(strong)
+    # Two independent rate tests of one pattern at p = 1e-3 each: Fisher's p is about 1e-4.6.
+    pair = [
+        _finding("SELLER_CLAIM_RATE_HIGH", 0.65, p=1e-3),
+        _finding("SELLER_HIGH_VALUE_CLAIMS", 0.65, p=1e-3),
+    ]
+    assert band_of(corroborated(event_score(pair), pair, T)) == FraudBand.HIGH
+    # An indirect HIGH (an entity's stored risk) never corroborates the event on its own.
+    carried = [_finding("SELLER_RISK_ELEVATED", 0.9, direct=False), _finding("X", 0.6)]
+    assert band_of(corroborated(event_score(carried), carried, T)) != FraudBand.HIGH
+
+
+def test_a_buyer_claimed_by_other_sellers_too_is_not_the_large_sellers_accomplice() -> None:
+    # Five of five of a buyer's returns to the large seller claimed, against a category at 4 %:
+    # alone, an alert. But the buyer's returns to others are claimed as often (4 of 5): the
+    # large seller holds its share of the buyer's claims, no more.
+    alone = collusion.seller_buyer_findings("S-BIG", "B-1", 5, 5, 800, 20_000, T)
+    assert any(f.alert for f in alone)
+    shared = collusion.seller_buyer_findings(
+        "S-BIG", "B-1", 5, 5, 800, 20_000, T, buyer_elsewhere=(4, 5)
+    )
+    assert not any(f.alert for f in shared)
+    assert band(shared) is not FraudBand.HIGH
+    # A ring buyer claimed by no other seller is judged as before.
+    ring = collusion.seller_buyer_findings(
+        "S-1", "B-2", 5, 5, 800, 20_000, T, buyer_elsewhere=(0, 3)
+    )
+    assert [f.contribution for f in ring] == [f.contribution for f in alone]

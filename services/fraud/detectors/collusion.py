@@ -41,9 +41,17 @@ def seller_buyer_findings(
     t: Thresholds,
     *,
     loyalty: Loyalty | None = None,
+    buyer_elsewhere: tuple[int, int] | None = None,
 ) -> list[Finding]:
     """The pair's claim rate against the category's (a buyer who keeps returning to one seller
     and whose every return ends in a claim).
+
+    `buyer_elsewhere` (claims, deliveries) is the buyer's record with every other seller. A
+    buyer whose returns are claimed by other sellers too abuses on their own (wrong/used
+    returns), and the seller who sells them most (a large seller) holds most of their claims
+    by that alone. When the buyer is claimed elsewhere, the pair must also hold more of the
+    buyer's claims than of the buyer's deliveries (the exact two-sample test); a ring buyer
+    claimed by no one else is judged as before.
 
     With `loyalty`, the buyer's returns are also judged by how concentrated they are on this
     seller against the seller's share of the network: a fake buyer serves one seller, an
@@ -78,6 +86,21 @@ def seller_buyer_findings(
             f"seller (share {loyalty.seller_share:.3f}, p={fmt_p(p_loyal)}); "
             f"combined p={fmt_p(p)}"
         )
+    if buyer_elsewhere is not None and buyer_elsewhere[0] > 0:
+        k_else, n_else = buyer_elsewhere
+        p_share = hypergeometric_sf(
+            pair_claims,
+            pair_delivered,
+            pair_claims + k_else,
+            pair_delivered + max(n_else, k_else),
+        )
+        p = max(p, p_share)
+        numbers |= {
+            "p_value": float(f"{p:.3g}"),
+            "buyer_claims_elsewhere": k_else,
+            "p_share_of_buyer_claims": float(f"{p_share:.3g}"),
+        }
+        detail += f"; share of the buyer's claims p={fmt_p(p_share)}"
     c = contribution_from_p(p, t)
     if c <= 0:
         return []

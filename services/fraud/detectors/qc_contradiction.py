@@ -77,3 +77,19 @@ def agents_explaining_hub(
         if stands_out(k, n, base_k, base_n, t, prior_rate=PRIOR_RATE)
     }
     return parts_standing_out(at_hub, t, prior_rate=PRIOR_RATE) | on_their_own
+
+
+def one_per_buyer(own: Mapping[str, int], repeats: int) -> dict[str, int]:
+    """An entity's QC counts with each buyer's contradictions counted once: `repeats` (the
+    contradictions beyond a buyer's first) leave both the contradictions and the passes.
+
+    A QC failure is the agent's (or hub's) practice showing on the parcels of many buyers. One
+    buyer who keeps returning wrong or used items (an abusing buyer, a buyer colluding with the
+    agent) contradicts the same agent's passes again and again; that is the buyer's pattern, or
+    the pair's, and each has its own detector. Counted per buyer, an honest hub whose agent
+    serves such a buyer no longer looks like a hub with a QC problem, while an agent who passes
+    wrong items of many buyers loses nothing."""
+    k = own.get("qc_contradictions", 0)
+    n = own.get("qc_passed", 0)
+    drop = min(max(repeats, 0), k)
+    return {**own, "qc_contradictions": k - drop, "qc_passed": max(n - drop, 0)}

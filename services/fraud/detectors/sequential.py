@@ -39,6 +39,9 @@ def sequential_findings(
     contribution = sequential_contribution(test, s)
     if contribution <= 0:
         return test, []
+    enough = k >= s.min_events
+    if not enough:
+        contribution = min(contribution, 0.79)
     return test, [
         Finding(
             code=code,
@@ -48,7 +51,7 @@ def sequential_findings(
             entity_type=entity_type,
             entity_id=entity_id,
             numbers=test.numbers(),
-            alert=test.log_bf >= math.log(1 / s.alpha),
+            alert=enough and test.log_bf >= math.log(1 / s.alpha),
             suggested_action=action,
         )
     ]

@@ -340,6 +340,43 @@ async def distinct_lefts(
     return counted
 
 
+async def repeats_by_left(
+    session: AsyncSession, *, lefts: Sequence[tuple[str, str]], metric: str
+) -> dict[tuple[str, str], int]:
+    """For each (kind, left) pair, how many of its `metric` counts repeat a right entity already
+    counted once: the sum over rights of n - 1 (e.g. a QC agent's contradictions beyond the
+    first of each buyer)."""
+    if not lefts:
+        return {}
+    rows = await session.execute(
+        select(PairCount.kind, PairCount.left_id, func.sum(PairCount.n - 1))
+        .where(
+            tuple_(PairCount.kind, PairCount.left_id).in_(list(lefts)),
+            PairCount.metric == metric,
+            PairCount.n > 1,
+        )
+        .group_by(PairCount.kind, PairCount.left_id)
+    )
+    return {(kind, left): int(n) for kind, left, n in rows}
+
+
+async def right_totals(
+    session: AsyncSession, *, kind: str, right_id: str, metrics: Sequence[str]
+) -> dict[str, int]:
+    """One right entity's pair counts summed over every left (e.g. a buyer's claims and
+    deliveries with all sellers)."""
+    rows = await session.execute(
+        select(PairCount.metric, func.sum(PairCount.n))
+        .where(
+            PairCount.kind == kind,
+            PairCount.right_id == right_id,
+            PairCount.metric.in_(list(metrics)),
+        )
+        .group_by(PairCount.metric)
+    )
+    return {metric: int(n) for metric, n in rows}
+
+
 async def pair_totals_by_right(
     session: AsyncSession, *, kind: str, lefts: Sequence[str], metrics: Sequence[str]
 ) -> dict[str, dict[str, int]]:

@@ -229,4 +229,8 @@ def record_claim(
             inc.add(
                 "hub_agent", hub_agent(facts.qc_hub_id, facts.qc_agent_id), "qc_contradictions", day
             )
+            # Per buyer, so that a QC entity is judged on how many buyers' passes were
+            # contradicted, not how often one buyer disputes (see scoring's qc step).
+            inc.pair("qc_agent_buyer", facts.qc_agent_id, facts.buyer_id, "contradicted")
+            inc.pair("qc_hub_buyer", facts.qc_hub_id, facts.buyer_id, "contradicted")
     return True

@@ -131,8 +131,10 @@ class ScoringConfig:
             ),
             sequential=Sequential(
                 ratio=s.seq_ratio,
+                stronger=s.seq_stronger,
                 alpha=s.seq_alpha,
                 alpha_medium=s.seq_alpha_medium,
+                min_events=s.seq_min_events,
                 clear_at=s.seq_clear_at,
                 max_concentration=s.seq_max_concentration,
             ),
@@ -170,6 +172,26 @@ def event_score(scored: list[Scored]) -> float:
         [s.weight for s in scored if s.direct]
         + [min(carried, max((s.weight for s in scored if not s.direct), default=0))]
     )
+
+
+def corroborated(score: float, scored: list[Scored], t: Thresholds) -> float:
+    """The event's score, held below HIGH unless one piece of direct evidence is HIGH on its own
+    (a finding at its alert level, an open alert about the event, a red flag that is a fact)
+    or the direct findings of one pattern together meet the alert's false-alarm rate (Fisher).
+
+    The noisy-OR of a few weak findings (a seller's claim rate at MEDIUM, a claim filed near
+    the window's end, an entity's elevated risk) easily passes 0.8; each of them is common
+    among honest parties, and HIGH is what sends a case to an analyst as probable fraud. So
+    weak findings add up to MEDIUM at most; the entity's sequential test must have crossed
+    (or a rate test be HIGH alone) for the band to be HIGH."""
+    if score < BAND_FLOOR[FraudBand.HIGH]:
+        return score
+    direct = [s for s in scored if s.direct]
+    if any(s.weight >= BAND_FLOOR[FraudBand.HIGH] for s in direct):
+        return score
+    if combined_alert([s.finding for s in direct], t) is not None:
+        return score
+    return min(score, BELOW_HIGH)
 
 
 def indirect(contribution: float) -> float:
@@ -608,22 +630,43 @@ class Assessor:
             )
             network = totals.get((NETWORK, "buyer"), {}).get("delivered", 0)
             seller_delivered = totals.get(("seller", seller), {}).get("delivered", 0)
-            found = collusion.seller_buyer_findings(
-                seller,
-                buyer,
-                pc.get("claims", 0),
-                max(pc.get("delivered", 0), pc.get("claims", 0)),
-                peer_claims,
-                peer_delivered,
-                t,
-                loyalty=collusion.Loyalty(
-                    pair_delivered=pc.get("delivered", 0),
-                    buyer_delivered=totals.get(("buyer", buyer), {}).get("delivered", 0),
-                    seller_share=seller_delivered / network,
+
+            def pair_findings(elsewhere: tuple[int, int] | None) -> list[Finding]:
+                return collusion.seller_buyer_findings(
+                    seller,
+                    buyer,
+                    pc.get("claims", 0),
+                    max(pc.get("delivered", 0), pc.get("claims", 0)),
+                    peer_claims,
+                    peer_delivered,
+                    t,
+                    loyalty=collusion.Loyalty(
+                        pair_delivered=pc.get("delivered", 0),
+                        buyer_delivered=totals.get(("buyer", buyer), {}).get("delivered", 0),
+                        seller_share=seller_delivered / network,
+                    )
+                    if network
+                    else None,
+                    buyer_elsewhere=elsewhere,
                 )
-                if network
-                else None,
-            )
+
+            found = pair_findings(None)
+            if found:
+                # The buyer's claims and deliveries with every seller (lifetime pair counts, as
+                # the pair's own), less this pair's: the buyer's record elsewhere. Read only
+                # when the pair stands out, so an ordinary claim costs no query.
+                everywhere = await features.right_totals(
+                    self.session,
+                    kind="seller_buyer",
+                    right_id=buyer,
+                    metrics=["claims", "delivered"],
+                )
+                found = pair_findings(
+                    (
+                        max(0, everywhere.get("claims", 0) - pc.get("claims", 0)),
+                        max(0, everywhere.get("delivered", 0) - pc.get("delivered", 0)),
+                    )
+                )
             self.evaluated[("seller", seller)].extend(found)
             self.add(found, direct=True)
         if agent and buyer and naming:
@@ -789,6 +832,13 @@ class Assessor:
                 )
             )["qc_contradictions"]
 
+        # Contradictions beyond each buyer's first, per QC entity (lifetime pair counts: in a
+        # window shorter than the record they may exceed it, and the counts are clamped).
+        repeats = await features.repeats_by_left(
+            self.session,
+            lefts=[(f"qc_{etype}_buyer", eid) for etype, eid in entities],
+            metric="contradicted",
+        )
         for etype, eid in entities:
             own = dict(totals.get((etype, eid), {}))
             if etype == "hub":
@@ -822,6 +872,7 @@ class Assessor:
                     k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
                     own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
                     own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
+            own = qc_contradiction.one_per_buyer(own, repeats.get((f"qc_{etype}_buyer", eid), 0))
             k, n = await baseline(etype, eid)
             found = qc_contradiction.qc_findings(
                 etype, eid, own, {"qc_contradictions": k, "qc_passed": n}, self.t
@@ -1092,7 +1143,7 @@ async def _assess(
                 )
             )
 
-    score = event_score(a.scored)
+    score = corroborated(event_score(a.scored), a.scored, a.t)
     band = band_of(score)
     reasons = [
         ReasonCode(
@@ -1197,6 +1248,8 @@ async def flush(session: AsyncSession, inc: Increments) -> None:
 
 BANDS = [FraudBand.LOW, FraudBand.MEDIUM, FraudBand.HIGH]
 BAND_FLOOR = {FraudBand.LOW: 0.0, FraudBand.MEDIUM: 0.5, FraudBand.HIGH: 0.8}
+# The highest MEDIUM score: where uncorroborated weak findings stop.
+BELOW_HIGH = 0.79
 
 
 def apply_watchlist(
