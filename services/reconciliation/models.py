@@ -68,6 +68,30 @@ class PolicyVersion(Base):
     definition: Mapped[dict[str, Any]] = mapped_column(JSONB)
     adopted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    based_on: Mapped[str | None] = mapped_column(String(40))
+    # In force for decisions taken at or after this instant; NULL: since the beginning.
+    effective_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    proposed_by: Mapped[str | None] = mapped_column(String(120))
+    proposed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(120))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The what-if computed when the draft was proposed: what the approver reads first.
+    what_if: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class PolicyChange(Base):
+    """One step in a policy version's life, with its reason and diff; append-only (a trigger)."""
+
+    __tablename__ = "policy_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), ForeignKey("policies.version"))
+    action: Mapped[str] = mapped_column(String(20))  # DRAFTED | PROPOSED | APPROVED | RETIRED
+    actor: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text)
+    diff: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    effective_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,13 @@ from services.reconciliation.cases.errors import (
     OverturnIncomplete,
     ProposerCannotApprove,
 )
+from services.reconciliation.policy.errors import (
+    EffectiveTimeInPast,
+    InForceCannotRetire,
+    PolicyNotFound,
+    PolicyStateConflict,
+    ProposerCannotAdopt,
+)
 from shared.errors import DomainError, ProblemType
 
 NOT_FOUND = ProblemType(404, "Not found")
@@ -26,4 +33,9 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     ProposerCannotApprove: FORBIDDEN,
     AppealNeedsAnotherDecider: FORBIDDEN,
     OverturnIncomplete: VALIDATION_FAILED,
+    PolicyNotFound: NOT_FOUND,
+    PolicyStateConflict: CONFLICT,
+    ProposerCannotAdopt: FORBIDDEN,
+    EffectiveTimeInPast: CONFLICT,
+    InForceCannotRetire: CONFLICT,
 }

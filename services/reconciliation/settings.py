@@ -26,3 +26,7 @@ class ReconciliationSettings(ServiceSettings):
     # How often the timer loop looks for due deadlines, and how many it takes per round.
     timer_poll_interval_s: float = 1.0
     timer_batch_size: int = 100
+    # The what-if stored with a policy proposal judges the cases decided in the last this-many
+    # days again (at most `policy_what_if_limit` of them), so the approver sees a recent picture.
+    policy_what_if_days: int = 90
+    policy_what_if_limit: int = 20_000

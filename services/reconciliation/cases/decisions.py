@@ -16,6 +16,7 @@ from services.reconciliation.cases.transitions import Move
 from services.reconciliation.facts.service import load_facts
 from services.reconciliation.ledger import service as ledger
 from services.reconciliation.models import Case
+from services.reconciliation.policy import service as policies
 from services.reconciliation.policy.explain import explain
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import (
@@ -25,7 +26,7 @@ from services.reconciliation.policy.rules import (
     evaluate_claim,
     evaluate_proactive,
 )
-from services.reconciliation.policy.sop_v1 import CURRENT, Policy
+from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import (
     CaseDecided,
     CaseEscalated,
@@ -330,11 +331,12 @@ async def refresh_facts(session: AsyncSession, case: Case) -> Facts:
 
 
 async def reevaluate(
-    session: AsyncSession, case: Case, *, now: datetime, p: Policy = CURRENT
+    session: AsyncSession, case: Case, *, now: datetime, p: Policy | None = None
 ) -> None:
     facts = await refresh_facts(session, case)
     if not reevaluable(case):
         return
+    p = p or await policies.for_case(session, case, now)
     await apply_verdict(session, case, verdict_for(case, facts, now, p), facts, now=now, p=p)
 
 
