@@ -8,6 +8,8 @@ from services.reconciliation.alerts.handlers import build_alert_handlers
 from services.reconciliation.cases.handlers import build_handlers
 from services.reconciliation.cases.router import router as cases_router
 from services.reconciliation.cases.timer_loop import timer_loop
+from services.reconciliation.disputes.delivery import notice_loop
+from services.reconciliation.disputes.router import router as disputes_router
 from services.reconciliation.ledger.router import router as ledger_router
 from services.reconciliation.models import IdempotencyKey, Inbox, Outbox
 from services.reconciliation.policy.router import router as policy_router
@@ -50,8 +52,8 @@ def create_app(
                 settings.alerts_consumer_group, [settings.alerts_topic], build_alert_handlers()
             ),
         ],
-        routers=[cases_router, ledger_router, policy_router, reports_router],
-        background=[timer_loop],
+        routers=[cases_router, ledger_router, policy_router, reports_router, disputes_router],
+        background=[timer_loop, notice_loop],
         clock=clock,
     )
     install_domain_errors(app, PROBLEM_TYPES)

@@ -347,3 +347,82 @@ class LedgerEntry(Base):
     transaction: Mapped[LedgerTransaction] = relationship(lazy="raise", viewonly=False)
 
     __table_args__ = (CheckConstraint("amount <> 0", name="ck_ledger_entries_nonzero"),)
+
+
+# ---------------------------------------------------------------------------------------------
+# Partner disputes: where notices go, the notices with their delivery, the partners' contests
+# ---------------------------------------------------------------------------------------------
+
+
+class PartnerEndpoint(Base):
+    __tablename__ = "partner_endpoints"
+
+    partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    scheme: Mapped[str] = mapped_column(String(30))  # shared.partner_signing.SigningScheme
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    # Disabled: notices wait PARKED and are delivered once it is enabled again.
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    finance_contact: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DebitNotice(Base):
+    """What a partner is told it is debited for, and where that stands: `delivery` is the
+    webhook's (PENDING | DELIVERED | PARKED | DEAD), `dispute` the money's (OPEN | CONTESTED |
+    FINAL | UPHELD | REVERSED | PARTIAL)."""
+
+    __tablename__ = "debit_notices"
+
+    notice_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64))
+    partner_id: Mapped[str] = mapped_column(String(64))
+    settlement_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    rule_id: Mapped[str] = mapped_column(String(10))
+    policy_version: Mapped[str] = mapped_column(String(40))
+    contest_window_days: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    delivery: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispute: Mapped[str] = mapped_column(String(20))
+    contest_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    final_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reversed_amount: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NoticeAttempt(Base):
+    __tablename__ = "notice_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    notice_id: Mapped[UUID] = mapped_column(
+        PgUUID(as_uuid=True), ForeignKey("debit_notices.notice_id")
+    )
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    url: Mapped[str] = mapped_column(String(2000))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class NoticeContest(Base):
+    __tablename__ = "notice_contests"
+
+    contest_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    notice_id: Mapped[UUID] = mapped_column(
+        PgUUID(as_uuid=True), ForeignKey("debit_notices.notice_id"), unique=True
+    )
+    partner_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    filed_by: Mapped[str] = mapped_column(String(120))
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # UPHELD | REVERSED | PARTIAL
+    reversed_amount: Mapped[int | None] = mapped_column(BigInteger)
+    ruling: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reversal_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))

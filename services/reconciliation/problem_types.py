@@ -11,6 +11,15 @@ from services.reconciliation.cases.errors import (
     OverturnIncomplete,
     ProposerCannotApprove,
 )
+from services.reconciliation.disputes.errors import (
+    ContestWindowClosed,
+    EndpointNotFound,
+    NoContestToRule,
+    NotDeadLettered,
+    NoticeNotContestable,
+    NoticeNotFound,
+    ReversalOutOfRange,
+)
 from services.reconciliation.policy.errors import (
     EffectiveTimeInPast,
     InForceCannotRetire,
@@ -38,4 +47,11 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     ProposerCannotAdopt: FORBIDDEN,
     EffectiveTimeInPast: CONFLICT,
     InForceCannotRetire: CONFLICT,
+    NoticeNotFound: NOT_FOUND,
+    EndpointNotFound: NOT_FOUND,
+    ContestWindowClosed: CONFLICT,
+    NoticeNotContestable: CONFLICT,
+    NoContestToRule: CONFLICT,
+    NotDeadLettered: CONFLICT,
+    ReversalOutOfRange: VALIDATION_FAILED,
 }

@@ -13,6 +13,7 @@ from services.reconciliation.cases import repository
 from services.reconciliation.cases.deadlines import sync_timers
 from services.reconciliation.cases.timeline import SYSTEM, emit
 from services.reconciliation.cases.transitions import Move
+from services.reconciliation.disputes import service as partner_disputes
 from services.reconciliation.facts.service import load_facts
 from services.reconciliation.ledger import service as ledger
 from services.reconciliation.models import Case
@@ -124,6 +125,15 @@ async def decide_and_settle(
         decision=record,
         now=now,
     )
+    if transaction_id is not None and record.partner_debit > 0 and case.partner_id:
+        await partner_disputes.issue_notice(
+            session,
+            case=case,
+            record=record,
+            settlement_id=transaction_id,
+            contest_window_days=p.windows.partner_contest_window_days,
+            now=now,
+        )
     paid_before = case.payout if reverse_first else 0
     case.payout = record.payout
     metrics.paid_out(session, record.payout - paid_before if record.payout > paid_before else 0)

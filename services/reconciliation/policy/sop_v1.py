@@ -37,6 +37,10 @@ class Windows(_Frozen):
     not_received_earliest_days: int = Field(description="E3b/L3: days after pickup.")
     not_received_latest_days: int = Field(description="E3c: days after pickup.")
     appeal_window_days: int
+    # Versions stored before partners could contest read as 7 days.
+    partner_contest_window_days: int = Field(
+        default=7, ge=1, le=90, description="Days a partner has to contest a debit notice."
+    )
 
 
 class Timers(_Frozen):
