@@ -426,3 +426,46 @@ class NoticeContest(Base):
     decided_by: Mapped[str | None] = mapped_column(String(120))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reversal_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross-team tasks on a case
+# ---------------------------------------------------------------------------------------------
+
+
+class CaseTask(Base):
+    """Something another team must do for a case; `blocks_settlement` holds the case DECIDED
+    until it is done."""
+
+    __tablename__ = "case_tasks"
+    __table_args__ = (
+        Index("ix_case_tasks_open_due", "due_at", postgresql_where=text("status = 'OPEN'")),
+    )
+
+    task_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    team: Mapped[str] = mapped_column(String(40))
+    ask: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(120))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20))  # OPEN | DONE | CANCELLED
+    blocks_settlement: Mapped[bool] = mapped_column(Boolean)
+    hold_kind: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(120))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    overdue_alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TaskComment(Base):
+    __tablename__ = "task_comments"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    task_id: Mapped[UUID] = mapped_column(
+        PgUUID(as_uuid=True), ForeignKey("case_tasks.task_id"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

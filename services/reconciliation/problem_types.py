@@ -27,6 +27,12 @@ from services.reconciliation.policy.errors import (
     PolicyStateConflict,
     ProposerCannotAdopt,
 )
+from services.reconciliation.tasks.errors import (
+    BlockingTaskCannotBeCancelled,
+    FinanceMustConfirm,
+    TaskNotFound,
+    TaskNotOpen,
+)
 from shared.errors import DomainError, ProblemType
 
 NOT_FOUND = ProblemType(404, "Not found")
@@ -54,4 +60,8 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     NoContestToRule: CONFLICT,
     NotDeadLettered: CONFLICT,
     ReversalOutOfRange: VALIDATION_FAILED,
+    TaskNotFound: NOT_FOUND,
+    TaskNotOpen: CONFLICT,
+    BlockingTaskCannotBeCancelled: CONFLICT,
+    FinanceMustConfirm: FORBIDDEN,
 }

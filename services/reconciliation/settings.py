@@ -37,3 +37,5 @@ class ReconciliationSettings(ServiceSettings):
     notice_max_attempts: int = 8
     notice_backoff_base_s: float = 30.0
     notice_backoff_max_s: float = 3600.0
+    # How often the task loop looks for overdue cross-team tasks to alert management about.
+    task_poll_interval_s: float = 5.0

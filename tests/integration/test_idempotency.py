@@ -615,6 +615,50 @@ async def _contest(w: World) -> Call:
     return _desk_call(w, PARTNER_SWIFTSHIP, path, body, {"reason": "Photographed at pickup"})
 
 
+async def _task_on_case(w: World) -> str:
+    case_id, _ = await _review_case(w)
+    r = await w.desk.client.post(
+        f"/v1/cases/{case_id}/tasks",
+        json={"team": "warehouse", "ask": "Weigh the box"},
+        headers=w.auth(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["task_id"])
+
+
+@scenario("reconciliation", "POST", "/v1/cases/{case_id}/tasks")
+async def _tasks(w: World) -> Call:
+    case_id, _ = await _review_case(w)
+    body = {"team": "warehouse", "ask": "Weigh the box"}
+    path = f"/v1/cases/{case_id}/tasks"
+    return _desk_call(w, AGENT, path, body, {**body, "ask": "Photograph the box"})
+
+
+@scenario("reconciliation", "POST", "/v1/tasks/{task_id}/comments")
+async def _task_comments(w: World) -> Call:
+    path = f"/v1/tasks/{await _task_on_case(w)}/comments"
+    return _desk_call(w, AGENT, path, {"body": "Weighed: 900 g"}, {"body": "Weighed: 800 g"})
+
+
+@scenario("reconciliation", "POST", "/v1/tasks/{task_id}/complete")
+async def _task_complete(w: World) -> Call:
+    path = f"/v1/tasks/{await _task_on_case(w)}/complete"
+    return _desk_call(w, AGENT, path, {"resolution": "Weighed"}, {"resolution": "Done"})
+
+
+@scenario("reconciliation", "POST", "/v1/tasks/{task_id}/cancel")
+async def _task_cancel(w: World) -> Call:
+    path = f"/v1/tasks/{await _task_on_case(w)}/cancel"
+    return _desk_call(w, AGENT, path, {"resolution": "Not needed"}, {"resolution": "Moot"})
+
+
+@scenario("reconciliation", "POST", "/v1/cases/{case_id}/escalate-to-management")
+async def _escalate_to_management(w: World) -> Call:
+    case_id, _ = await _review_case(w)
+    path = f"/v1/cases/{case_id}/escalate-to-management"
+    return _desk_call(w, AGENT, path, {"reason": "Repeat offender"}, {"reason": "Big money"})
+
+
 async def _message(w: World) -> str:
     message_id = uuid.uuid4()
     now = datetime.now(UTC)

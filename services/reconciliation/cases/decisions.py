@@ -28,6 +28,7 @@ from services.reconciliation.policy.rules import (
     evaluate_proactive,
 )
 from services.reconciliation.policy.sop_v1 import Policy
+from services.reconciliation.tasks import holds
 from shared.events import (
     CaseDecided,
     CaseEscalated,
@@ -116,6 +117,36 @@ async def decide_and_settle(
     reversals: list[UUID] = []
     if reverse_first:
         reversals = await ledger.reverse_settlements(session, case_id=case.case_id, now=now)
+    paid_before = case.payout if reverse_first else 0
+    if await holds.hold_settlement(session, case=case, record=record, p=p, now=now, actor=actor):
+        # A team must confirm first (finance for a large payout, the warehouse for a wrong
+        # item): the case rests DECIDED and settles when the last blocking task is done.
+        return
+    await settle_decision(
+        session,
+        case,
+        record,
+        actor=actor,
+        now=now,
+        p=p,
+        reversals=reversals,
+        paid_before=paid_before,
+    )
+
+
+async def settle_decision(
+    session: AsyncSession,
+    case: Case,
+    record: DecisionRecord,
+    *,
+    actor: str,
+    now: datetime,
+    p: Policy,
+    reversals: list[UUID] | None = None,
+    paid_before: int = 0,
+) -> None:
+    """The ledger postings (and a partner's debit notice) of a decision, then CLOSED."""
+    reversals = reversals or []
     transaction_id = await ledger.settle(
         session,
         case_id=case.case_id,
@@ -134,7 +165,6 @@ async def decide_and_settle(
             contest_window_days=p.windows.partner_contest_window_days,
             now=now,
         )
-    paid_before = case.payout if reverse_first else 0
     case.payout = record.payout
     metrics.paid_out(session, record.payout - paid_before if record.payout > paid_before else 0)
     settled = (
