@@ -183,6 +183,9 @@ async def test_overdue_task_alerts_management_and_metrics_count_it(
     mine = [n for n in notes if n["reason"].startswith("The technology task is overdue")]
     assert len(mine) == 1 and "Management is alerted" in mine[0]["reason"]
 
+    exposition = (await desk.client.get("/metrics")).text
+    assert 'disputedesk_tasks_overdue_total{team="technology"}' in exposition
+    assert 'disputedesk_task_hours_to_close_count{team="brand_management"}' in exposition
     r = await desk.client.get("/v1/tasks/metrics", headers=harness.key(FINANCE))
     teams = {t["team"]: t for t in r.json()["teams"]}
     assert teams["technology"]["overdue"] >= 1 and teams["technology"]["open"] >= 1

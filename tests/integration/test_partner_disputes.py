@@ -282,6 +282,10 @@ async def test_contests_upheld_reversed_partial_window_and_statement(
         assert r.status_code == 201, r.text
     r = await eng.client.post(f"/v1/partner/notices/{ids[0]}/contest", json=contest, headers=swift)
     assert r.status_code == 409
+    # Each contest opened a review task for logistics partner ops on its case.
+    r = await eng.client.get(f"/v1/cases/{cases[0]['case_id']}/tasks", headers=agent)
+    (review,) = [t for t in r.json() if t["team"] == "logistics_partner_ops"]
+    assert review["status"] == "OPEN" and ids[0] in review["ask"]
 
     seller_before = [await account(eng, c["case_id"], "seller_payable") for c in cases]
     ruling = {"outcome": "UPHELD", "reason": "The scans show the QC passed"}
@@ -290,6 +294,8 @@ async def test_contests_upheld_reversed_partial_window_and_statement(
     r = await eng.client.post(f"/v1/partner-notices/{ids[0]}/ruling", json=ruling, headers=manager)
     assert r.status_code == 200 and r.json()["reversal_id"] is None
     assert await account(eng, cases[0]["case_id"], "partner_receivable") == 100_000
+    r = await eng.client.get(f"/v1/cases/{cases[0]['case_id']}/tasks", headers=agent)
+    assert [t["status"] for t in r.json() if t["team"] == "logistics_partner_ops"] == ["DONE"]
     await ledger_balanced(eng)
 
     ruling = {"outcome": "REVERSED", "reason": "Their pickup photo shows the right item"}

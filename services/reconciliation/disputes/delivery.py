@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.reconciliation import metrics
 from services.reconciliation.disputes import repository
 from services.reconciliation.disputes.service import contest_by, endpoint_secret
 from services.reconciliation.models import DebitNotice, NoticeAttempt
@@ -49,6 +50,7 @@ async def _deliver_one(
     endpoint = await repository.endpoint(session, notice.partner_id)
     if endpoint is None or not endpoint.enabled:
         notice.delivery, notice.next_attempt_at = "PARKED", None
+        metrics.notice_attempt(session, notice.partner_id, "parked")
         return
     body = notice_body(notice)
     headers = signed_headers(
@@ -83,14 +85,17 @@ async def _deliver_one(
         notice.delivery, notice.delivered_at, notice.next_attempt_at = "DELIVERED", now, None
         # The window opens when the partner has the notice in hand, not when we wrote it.
         notice.contest_by = contest_by(now, notice.contest_window_days)
+        metrics.notice_attempt(session, notice.partner_id, "delivered")
         return
     if notice.attempts >= settings.notice_max_attempts:
         notice.delivery, notice.next_attempt_at = "DEAD", None
+        metrics.notice_attempt(session, notice.partner_id, "dead")
         log.warning(
             "debit notice dead-lettered",
             extra={"notice_id": str(notice.notice_id), "partner_id": notice.partner_id},
         )
         return
+    metrics.notice_attempt(session, notice.partner_id, "retried")
     notice.next_attempt_at = now + backoff(
         notice.attempts,
         base_s=settings.notice_backoff_base_s,

@@ -10,19 +10,23 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.reconciliation.disputes import repository, service, statements
-from services.reconciliation.disputes.errors import NoticeNotFound
 from services.reconciliation.disputes.schemas import ContestIn, EnabledIn, EndpointIn, RulingIn
 from services.reconciliation.models import DebitNotice, NoticeContest, PartnerEndpoint
 from shared.auth import Principal, Role, require
 from shared.clock import RequestClock
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.problems import Problem
 
 router = APIRouter(tags=["partner disputes"])
 
 DESK_READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
 RULERS = (Role.OPS_MANAGER,)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# `format` picks one of these for a statement's 200 answer.
+STATEMENT_FORMATS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}, "text/csv": {}, XLSX: {}}}
+}
 PartnerId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Month = Annotated[str, Path(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
@@ -99,8 +103,9 @@ async def _detail(session: Any, row: DebitNotice) -> dict[str, Any]:
 
 
 def _own_partner(principal: Principal) -> str:
-    if principal.partner_id is None:  # a partner key always names its partner
-        raise NoticeNotFound("(no partner bound to this key)")
+    if principal.partner_id is None:
+        # A partner key names its partner in the keyring; one that does not acts for nobody.
+        raise Problem(403, "Forbidden", "This key holds the partner role but no partner_id.")
     return principal.partner_id
 
 
@@ -260,6 +265,8 @@ async def rule(
 @router.get(
     "/v1/partner-statements/{partner_id}/{month}",
     summary="A partner's monthly debit statement (JSON, CSV or XLSX)",
+    response_class=Response,
+    responses=STATEMENT_FORMATS,
 )
 async def desk_statement(
     partner_id: PartnerId,
@@ -327,6 +334,8 @@ async def contest(
 @router.get(
     "/v1/partner/statements/{month}",
     summary="This partner's monthly debit statement (JSON, CSV or XLSX)",
+    response_class=Response,
+    responses=STATEMENT_FORMATS,
 )
 async def my_statement(
     month: Month,

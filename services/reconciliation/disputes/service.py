@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reconciliation import metrics
 from services.reconciliation.cases import repository as cases
 from services.reconciliation.cases.timeline import note
 from services.reconciliation.disputes import repository
@@ -31,12 +32,17 @@ from services.reconciliation.facts import repository as facts
 from services.reconciliation.ledger import repository as ledger
 from services.reconciliation.ledger.postings import Posting
 from services.reconciliation.models import Case, DebitNotice, NoticeContest, PartnerEndpoint
+from services.reconciliation.policy import service as policies
+from services.reconciliation.tasks import repository as task_repository
+from services.reconciliation.tasks.holds import new_task
+from services.reconciliation.tasks.teams import Team
 from shared.events import DecisionRecord
 from shared.keys import SECRETS_KEYS, load_key_list
 from shared.partner_signing import SigningScheme
 from shared.secretbox import SecretBox
 
 NOTICE_TYPE = "partner.debit_notice.v1"
+CONTEST_REVIEW = "PARTNER_CONTEST"
 MARKETPLACE_COST = "marketplace_cost"
 
 
@@ -234,6 +240,20 @@ async def contest(
             now=now,
             data={"notice_id": str(notice.notice_id), "evidence": len(evidence)},
         )
+        # The review is a task of the team that deals with partners, due by its SLA.
+        new_task(
+            session,
+            case=case,
+            team=Team.LOGISTICS_PARTNER_OPS,
+            ask=f"Review {partner_id}'s contest of debit notice {notice.notice_id} "
+            f"({notice.amount} paise, rule {notice.rule_id}) and rule on it.",
+            owner=None,
+            blocks_settlement=False,
+            hold_kind=CONTEST_REVIEW,
+            actor=actor,
+            now=now,
+            p=await policies.for_case(session, case, now),
+        )
     return row
 
 
@@ -282,6 +302,16 @@ async def rule(
     notice.dispute = outcome
     notice.reversed_amount = amount
     notice.final_at = now
+    for task in await task_repository.of_case(session, notice.case_id):
+        if (
+            task.hold_kind == CONTEST_REVIEW
+            and task.status == "OPEN"
+            and str(notice.notice_id) in task.ask
+        ):
+            task.status, task.closed_by, task.closed_at = "DONE", actor, now
+            task.resolution = f"Ruled {outcome}: {reason}"
+            hours = (now - task.created_at).total_seconds() / 3600
+            metrics.task_closed(session, task.team, "DONE", hours)
     case = await cases.get(session, notice.case_id)
     if case is not None:
         note(

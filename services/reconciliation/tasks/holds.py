@@ -9,6 +9,7 @@ from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reconciliation import metrics
 from services.reconciliation.cases.timeline import note
 from services.reconciliation.models import Case, CaseTask
 from services.reconciliation.policy.sop_v1 import Policy
@@ -47,6 +48,7 @@ def new_task(
         created_at=now,
     )
     session.add(task)
+    metrics.task_opened(session, team.value)
     note(
         session,
         case,

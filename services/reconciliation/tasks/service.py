@@ -11,6 +11,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reconciliation import metrics
 from services.reconciliation.cases import repository as cases
 from services.reconciliation.cases.decisions import settle_decision
 from services.reconciliation.cases.errors import CaseNotFound
@@ -99,6 +100,8 @@ async def close(
         raise FinanceMustConfirm()
     task.status = "DONE" if done else "CANCELLED"
     task.closed_by, task.closed_at, task.resolution = actor, now, resolution
+    hours = (now - task.created_at).total_seconds() / 3600
+    metrics.task_closed(session, task.team, task.status, hours)
     note(
         session,
         case,
@@ -129,6 +132,7 @@ async def alert_overdue(
     overdue = await repository.claim_overdue(session, now=now, limit=limit)
     for task in overdue:
         task.overdue_alerted_at = now
+        metrics.task_overdue(session, task.team)
         case = await cases.get(session, task.case_id)
         if case is not None:
             note(
