@@ -32,6 +32,10 @@ DEV_CLIENTS: list[Client] = [
     ("DISPUTEDESK_KEY_OPS_MANAGER_2", "manager.meera", [Role.OPS_MANAGER], None),
     ("DISPUTEDESK_KEY_FINANCE", "finance.kiran", [Role.FINANCE], None),
     ("DISPUTEDESK_KEY_ADMIN", "admin", [Role.ADMIN], None),
+    # Each logistics partner's own key (client id `partner:<id>`, bound to that partner).
+    ("DISPUTEDESK_KEY_PARTNER_SWIFTSHIP", "partner:swiftship", [Role.PARTNER], None),
+    ("DISPUTEDESK_KEY_PARTNER_RAPIDROUTE", "partner:rapidroute", [Role.PARTNER], None),
+    ("DISPUTEDESK_KEY_PARTNER_DESIPOST", "partner:desipost", [Role.PARTNER], None),
 ]
 
 
@@ -49,21 +53,27 @@ def portal_client(seller_id: str) -> Client:
     return (env_name.upper(), f"portal:{seller_id}", [Role.SELLER_PORTAL], seller_id)
 
 
+def _keyring_entry(key: str, client: Client) -> dict[str, object]:
+    _, client_id, roles, seller_id = client
+    entry: dict[str, object] = {
+        "key_hash": hash_key(key),
+        "client_id": client_id,
+        "roles": [str(r) for r in roles],
+        "seller_id": seller_id,
+    }
+    if Role.PARTNER in roles:
+        entry["partner_id"] = client_id.removeprefix("partner:")
+    return entry
+
+
 def generate(clients: list[Client] = DEV_CLIENTS) -> tuple[dict[str, str], dict[str, object]]:
     """Fresh plaintext values and the matching keyring (hashes only)."""
     plain: dict[str, str] = {}
     keys = []
-    for env_name, client_id, roles, seller_id in clients:
+    for client in clients:
         key = new_key()
-        plain[env_name] = key
-        keys.append(
-            {
-                "key_hash": hash_key(key),
-                "client_id": client_id,
-                "roles": [str(r) for r in roles],
-                "seller_id": seller_id,
-            }
-        )
+        plain[client[0]] = key
+        keys.append(_keyring_entry(key, client))
     plain["SWIFTSHIP_SECRET"] = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     plain["RAPIDROUTE_SECRET"] = "rr_live_" + secrets.token_hex(16)
     plain["DESIPOST_API_KEY"] = "dp_" + secrets.token_urlsafe(24)
@@ -102,6 +112,7 @@ def ensure(folder: Path, *, force: bool = False, clients: list[Client] = DEV_CLI
     env_path, ring_path = folder / CREDENTIALS_FILE, folder / KEYRING_FILE
     if env_path.exists() and ring_path.exists() and not force:
         _add_missing_at_rest_keys(env_path)
+        _add_missing_clients(env_path, ring_path, clients)
         _write_key_files(folder, read_env(env_path))
         return False
     folder.mkdir(parents=True, exist_ok=True)
@@ -138,6 +149,21 @@ def _add_missing_at_rest_keys(env_path: Path) -> None:
     if missing:
         with env_path.open("a") as out:
             out.writelines(f"{k}={v}\n" for k, v in missing.items())
+
+
+def _add_missing_clients(env_path: Path, ring_path: Path, clients: list[Client]) -> None:
+    # Credentials made before a role existed (the partner keys) lack its clients: add them.
+    present = read_env(env_path)
+    missing = [c for c in clients if c[0] not in present]
+    if not missing:
+        return
+    ring = json.loads(ring_path.read_text())
+    with env_path.open("a") as out:
+        for client in missing:
+            key = new_key()
+            out.write(f"{client[0]}={key}\n")
+            ring["keys"].append(_keyring_entry(key, client))
+    ring_path.write_text(json.dumps(ring, indent=2) + "\n")
 
 
 def export_dev_keys(folder: Path, environ: dict[str, str] | None = None) -> None:

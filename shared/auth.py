@@ -28,6 +28,8 @@ class Role(StrEnum):
     OPS_MANAGER = "ops_manager"
     FINANCE = "finance"
     ADMIN = "admin"
+    # A logistics partner's own key: reads and contests only that partner's debit notices.
+    PARTNER = "partner"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class Principal:
     client_id: str
     roles: frozenset[str]
     seller_id: str | None = None
+    partner_id: str | None = None
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -45,6 +48,10 @@ class Principal:
         if self.has(Role.OPS_AGENT, Role.OPS_MANAGER):
             return True
         return self.has(Role.SELLER_PORTAL) and self.seller_id == seller_id
+
+    def is_partner(self, partner_id: str) -> bool:
+        """A partner key is bound to exactly one partner; no other role acts as a partner."""
+        return self.has(Role.PARTNER) and self.partner_id == partner_id
 
 
 def hash_key(key: str) -> str:
@@ -92,7 +99,10 @@ class Keyring:
 def _parse(entries: list[dict[str, Any]]) -> dict[str, Principal]:
     return {
         e["key_hash"]: Principal(
-            client_id=e["client_id"], roles=frozenset(e["roles"]), seller_id=e.get("seller_id")
+            client_id=e["client_id"],
+            roles=frozenset(e["roles"]),
+            seller_id=e.get("seller_id"),
+            partner_id=e.get("partner_id"),
         )
         for e in entries
         if not e.get("revoked")

@@ -56,8 +56,43 @@ STATEMENT = {
     "totals": {"debits": 249_900, "credits": 0, "net_receivable": 249_900, "lines": 1},
 }
 POLICIES = [
-    {"version": "sop-v1", "status": "ACTIVE", "adopted_at": "2026-11-01T00:00:00+00:00"},
-    {"version": "sop-v1.1-draft", "status": "DRAFT", "adopted_at": None},
+    {
+        "version": "sop-v1",
+        "status": "ACTIVE",
+        "in_force": True,
+        "based_on": None,
+        "effective_at": "2026-11-01T00:00:00+00:00",
+        "proposed_by": None,
+        "proposed_at": None,
+        "approved_by": None,
+        "adopted_at": "2026-11-01T00:00:00+00:00",
+        "retired_at": None,
+        "what_if_summary": None,
+    },
+    {
+        "version": "sop-v1.1-draft",
+        "status": "DRAFT",
+        "in_force": False,
+        "based_on": "sop-v1",
+        "effective_at": None,
+        "proposed_by": None,
+        "proposed_at": None,
+        "approved_by": None,
+        "adopted_at": None,
+        "retired_at": None,
+        "what_if_summary": None,
+    },
+]
+POLICY_CHANGES = [
+    {
+        "version": "sop-v1.1-draft",
+        "action": "DRAFTED",
+        "actor": "manager.ravi",
+        "reason": "Sellers in remote pin codes need more time to file",
+        "diff": [{"field": "windows.claim_window_h", "from": 72, "to": 120}],
+        "effective_at": None,
+        "at": "2026-11-20T10:00:00+00:00",
+    }
 ]
 POLICY = {
     "version": "sop-v1.1-draft",

@@ -8,12 +8,16 @@ from services.reconciliation.alerts.handlers import build_alert_handlers
 from services.reconciliation.cases.handlers import build_handlers
 from services.reconciliation.cases.router import router as cases_router
 from services.reconciliation.cases.timer_loop import timer_loop
+from services.reconciliation.disputes.delivery import notice_loop
+from services.reconciliation.disputes.router import router as disputes_router
 from services.reconciliation.ledger.router import router as ledger_router
 from services.reconciliation.models import IdempotencyKey, Inbox, Outbox
 from services.reconciliation.policy.router import router as policy_router
 from services.reconciliation.problem_types import PROBLEM_TYPES
 from services.reconciliation.reports.router import router as reports_router
 from services.reconciliation.settings import ReconciliationSettings
+from services.reconciliation.tasks.loop import task_loop
+from services.reconciliation.tasks.router import router as tasks_router
 from shared.app import ConsumerSpec, create_service_app
 from shared.clock import Clock, SystemClock
 from shared.errors import install_domain_errors
@@ -50,8 +54,15 @@ def create_app(
                 settings.alerts_consumer_group, [settings.alerts_topic], build_alert_handlers()
             ),
         ],
-        routers=[cases_router, ledger_router, policy_router, reports_router],
-        background=[timer_loop],
+        routers=[
+            cases_router,
+            ledger_router,
+            policy_router,
+            reports_router,
+            disputes_router,
+            tasks_router,
+        ],
+        background=[timer_loop, notice_loop, task_loop],
         clock=clock,
     )
     install_domain_errors(app, PROBLEM_TYPES)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -31,6 +31,26 @@ REFUSED_FACTS = Counter(
     "than the return's, an escalation, evidence or appeal from a seller other than its.",
     # kind: scan | escalation | evidence | appeal; reason: partner_mismatch | seller_mismatch
     ["kind", "reason"],
+)
+
+# Cross-team tasks per team (six fixed values) and partner notice deliveries per partner.
+TASKS_OPENED = Counter("disputedesk_tasks_opened_total", "Cross-team tasks opened.", ["team"])
+TASKS_CLOSED = Counter(
+    "disputedesk_tasks_closed_total", "Cross-team tasks done or cancelled.", ["team", "status"]
+)
+TASKS_OVERDUE = Counter(
+    "disputedesk_tasks_overdue_total", "Tasks that passed their due time (alerted once).", ["team"]
+)
+TASK_HOURS_TO_CLOSE = Histogram(
+    "disputedesk_task_hours_to_close",
+    "Hours from a task's opening to its completion.",
+    ["team"],
+    buckets=(1, 4, 8, 24, 48, 72, 168, 336),
+)
+NOTICE_ATTEMPTS = Counter(
+    "disputedesk_partner_notice_attempts_total",
+    "Debit notice deliveries to partners, by result (delivered, retried, dead, parked).",
+    ["partner_id", "outcome"],
 )
 
 
@@ -76,3 +96,24 @@ def sla_breached(session: AsyncSession) -> None:
 
 def fact_refused(session: AsyncSession, kind: str, reason: str) -> None:
     after_commit(session, lambda: REFUSED_FACTS.labels(kind, reason).inc())
+
+
+def task_opened(session: AsyncSession, team: str) -> None:
+    after_commit(session, lambda: TASKS_OPENED.labels(team).inc())
+
+
+def task_closed(session: AsyncSession, team: str, status: str, hours: float) -> None:
+    def update() -> None:
+        TASKS_CLOSED.labels(team, status).inc()
+        if status == "DONE":
+            TASK_HOURS_TO_CLOSE.labels(team).observe(hours)
+
+    after_commit(session, update)
+
+
+def task_overdue(session: AsyncSession, team: str) -> None:
+    after_commit(session, lambda: TASKS_OVERDUE.labels(team).inc())
+
+
+def notice_attempt(session: AsyncSession, partner_id: str, outcome: str) -> None:
+    after_commit(session, lambda: NOTICE_ATTEMPTS.labels(partner_id, outcome).inc())

@@ -68,6 +68,30 @@ class PolicyVersion(Base):
     definition: Mapped[dict[str, Any]] = mapped_column(JSONB)
     adopted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    based_on: Mapped[str | None] = mapped_column(String(40))
+    # In force for decisions taken at or after this instant; NULL: since the beginning.
+    effective_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    proposed_by: Mapped[str | None] = mapped_column(String(120))
+    proposed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(120))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The what-if computed when the draft was proposed: what the approver reads first.
+    what_if: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class PolicyChange(Base):
+    """One step in a policy version's life, with its reason and diff; append-only (a trigger)."""
+
+    __tablename__ = "policy_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), ForeignKey("policies.version"))
+    action: Mapped[str] = mapped_column(String(20))  # DRAFTED | PROPOSED | APPROVED | RETIRED
+    actor: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text)
+    diff: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    effective_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,3 +347,125 @@ class LedgerEntry(Base):
     transaction: Mapped[LedgerTransaction] = relationship(lazy="raise", viewonly=False)
 
     __table_args__ = (CheckConstraint("amount <> 0", name="ck_ledger_entries_nonzero"),)
+
+
+# ---------------------------------------------------------------------------------------------
+# Partner disputes: where notices go, the notices with their delivery, the partners' contests
+# ---------------------------------------------------------------------------------------------
+
+
+class PartnerEndpoint(Base):
+    __tablename__ = "partner_endpoints"
+
+    partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    scheme: Mapped[str] = mapped_column(String(30))  # shared.partner_signing.SigningScheme
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    # Disabled: notices wait PARKED and are delivered once it is enabled again.
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    finance_contact: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DebitNotice(Base):
+    """What a partner is told it is debited for, and where that stands: `delivery` is the
+    webhook's (PENDING | DELIVERED | PARKED | DEAD), `dispute` the money's (OPEN | CONTESTED |
+    FINAL | UPHELD | REVERSED | PARTIAL)."""
+
+    __tablename__ = "debit_notices"
+
+    notice_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64))
+    partner_id: Mapped[str] = mapped_column(String(64))
+    settlement_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    rule_id: Mapped[str] = mapped_column(String(10))
+    policy_version: Mapped[str] = mapped_column(String(40))
+    contest_window_days: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    delivery: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispute: Mapped[str] = mapped_column(String(20))
+    contest_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    final_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reversed_amount: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NoticeAttempt(Base):
+    __tablename__ = "notice_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    notice_id: Mapped[UUID] = mapped_column(
+        PgUUID(as_uuid=True), ForeignKey("debit_notices.notice_id")
+    )
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    url: Mapped[str] = mapped_column(String(2000))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class NoticeContest(Base):
+    __tablename__ = "notice_contests"
+
+    contest_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    notice_id: Mapped[UUID] = mapped_column(
+        PgUUID(as_uuid=True), ForeignKey("debit_notices.notice_id"), unique=True
+    )
+    partner_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    filed_by: Mapped[str] = mapped_column(String(120))
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # UPHELD | REVERSED | PARTIAL
+    reversed_amount: Mapped[int | None] = mapped_column(BigInteger)
+    ruling: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reversal_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross-team tasks on a case
+# ---------------------------------------------------------------------------------------------
+
+
+class CaseTask(Base):
+    """Something another team must do for a case; `blocks_settlement` holds the case DECIDED
+    until it is done."""
+
+    __tablename__ = "case_tasks"
+    __table_args__ = (
+        Index("ix_case_tasks_open_due", "due_at", postgresql_where=text("status = 'OPEN'")),
+    )
+
+    task_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    team: Mapped[str] = mapped_column(String(40))
+    ask: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(120))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20))  # OPEN | DONE | CANCELLED
+    blocks_settlement: Mapped[bool] = mapped_column(Boolean)
+    hold_kind: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(120))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    overdue_alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TaskComment(Base):
+    __tablename__ = "task_comments"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    task_id: Mapped[UUID] = mapped_column(
+        PgUUID(as_uuid=True), ForeignKey("case_tasks.task_id"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -11,6 +11,28 @@ from services.reconciliation.cases.errors import (
     OverturnIncomplete,
     ProposerCannotApprove,
 )
+from services.reconciliation.disputes.errors import (
+    ContestWindowClosed,
+    EndpointNotFound,
+    NoContestToRule,
+    NotDeadLettered,
+    NoticeNotContestable,
+    NoticeNotFound,
+    ReversalOutOfRange,
+)
+from services.reconciliation.policy.errors import (
+    EffectiveTimeInPast,
+    InForceCannotRetire,
+    PolicyNotFound,
+    PolicyStateConflict,
+    ProposerCannotAdopt,
+)
+from services.reconciliation.tasks.errors import (
+    BlockingTaskCannotBeCancelled,
+    FinanceMustConfirm,
+    TaskNotFound,
+    TaskNotOpen,
+)
 from shared.errors import DomainError, ProblemType
 
 NOT_FOUND = ProblemType(404, "Not found")
@@ -26,4 +48,20 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     ProposerCannotApprove: FORBIDDEN,
     AppealNeedsAnotherDecider: FORBIDDEN,
     OverturnIncomplete: VALIDATION_FAILED,
+    PolicyNotFound: NOT_FOUND,
+    PolicyStateConflict: CONFLICT,
+    ProposerCannotAdopt: FORBIDDEN,
+    EffectiveTimeInPast: CONFLICT,
+    InForceCannotRetire: CONFLICT,
+    NoticeNotFound: NOT_FOUND,
+    EndpointNotFound: NOT_FOUND,
+    ContestWindowClosed: CONFLICT,
+    NoticeNotContestable: CONFLICT,
+    NoContestToRule: CONFLICT,
+    NotDeadLettered: CONFLICT,
+    ReversalOutOfRange: VALIDATION_FAILED,
+    TaskNotFound: NOT_FOUND,
+    TaskNotOpen: CONFLICT,
+    BlockingTaskCannotBeCancelled: CONFLICT,
+    FinanceMustConfirm: FORBIDDEN,
 }

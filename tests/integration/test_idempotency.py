@@ -222,6 +222,7 @@ AGENT = "DISPUTEDESK_KEY_OPS_AGENT"
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
 MANAGER_2 = "DISPUTEDESK_KEY_OPS_MANAGER_2"
 ADMIN = "DISPUTEDESK_KEY_ADMIN"
+PARTNER_SWIFTSHIP = "DISPUTEDESK_KEY_PARTNER_SWIFTSHIP"
 
 
 def _intake_call(
@@ -483,6 +484,179 @@ async def _policies(w: World) -> Call:
         }
 
     return _desk_call(w, MANAGER, "/v1/policies", draft(), draft())
+
+
+async def _draft(w: World) -> str:
+    version = f"sop-idem-{uuid.uuid4().hex[:8]}"
+    r = await w.desk.client.post(
+        "/v1/policies",
+        json={"version": version, "changes": {"windows": {"claim_window_h": 121}}},
+        headers=w.auth(MANAGER),
+    )
+    assert r.status_code == 201, r.text
+    return version
+
+
+def _far_future(w: World) -> str:
+    # Far beyond any clock this engine reaches: an adopted test draft never decides a case.
+    return (w.desk.clock.now() + timedelta(days=3650)).isoformat()
+
+
+@scenario("reconciliation", "POST", "/v1/policies/{version}/propose")
+async def _propose(w: World) -> Call:
+    path = f"/v1/policies/{await _draft(w)}/propose"
+    body = {"effective_at": _far_future(w), "reason": "Agreed at review"}
+    return _desk_call(w, MANAGER, path, body, {**body, "reason": "Agreed again"})
+
+
+@scenario("reconciliation", "POST", "/v1/policies/{version}/approve")
+async def _adopt(w: World) -> Call:
+    version = await _draft(w)
+    r = await w.desk.client.post(
+        f"/v1/policies/{version}/propose",
+        json={"effective_at": _far_future(w), "reason": "Agreed at review"},
+        headers=w.auth(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    path = f"/v1/policies/{version}/approve"
+    return _desk_call(w, MANAGER_2, path, {"reason": "Read it"}, {"reason": "Read it twice"})
+
+
+@scenario("reconciliation", "POST", "/v1/policies/{version}/retire")
+async def _retire(w: World) -> Call:
+    path = f"/v1/policies/{await _draft(w)}/retire"
+    return _desk_call(w, MANAGER, path, {"reason": "Not needed"}, {"reason": "Not wanted"})
+
+
+def _endpoint_body(url: str) -> dict[str, Any]:
+    return {"url": url, "scheme": "timestamped_hmac", "secret": "rr_idem_" + uuid.uuid4().hex}
+
+
+@scenario("reconciliation", "PUT", "/v1/partner-endpoints/{partner_id}")
+async def _endpoint(w: World) -> Call:
+    path = f"/v1/partner-endpoints/{uid('idem').lower()}"
+    body = _endpoint_body("http://127.0.0.1:9/notices")
+    return _desk_call(w, ADMIN, path, body, _endpoint_body("http://127.0.0.1:9/other"))
+
+
+@scenario("reconciliation", "POST", "/v1/partner-endpoints/{partner_id}/enabled")
+async def _endpoint_enabled(w: World) -> Call:
+    partner = uid("idem").lower()
+    r = await w.desk.client.put(
+        f"/v1/partner-endpoints/{partner}",
+        json=_endpoint_body("http://127.0.0.1:9/notices"),
+        headers=w.auth(ADMIN),
+    )
+    assert r.status_code == 200, r.text
+    path = f"/v1/partner-endpoints/{partner}/enabled"
+    return _desk_call(w, ADMIN, path, {"enabled": False}, {"enabled": True})
+
+
+async def _notice(w: World, *, partner: str, delivery: str, dispute: str) -> uuid.UUID:
+    """A debit notice written straight into the desk's database, in the state the route needs."""
+    from services.reconciliation.models import DebitNotice, NoticeContest
+
+    notice_id, now = uuid.uuid4(), w.desk.clock.now()
+    async with w.desk.sessionmaker() as session, session.begin():
+        session.add(
+            DebitNotice(
+                notice_id=notice_id,
+                case_id=uid("CASE-IDEM"),
+                partner_id=partner,
+                settlement_id=uuid.uuid4(),
+                amount=1000,
+                rule_id="L6",
+                policy_version="sop-v1",
+                contest_window_days=7,
+                payload={},
+                delivery=delivery,
+                attempts=8 if delivery == "DEAD" else 1,
+                dispute=dispute,
+                reversed_amount=0,
+                created_at=now,
+            )
+        )
+        if dispute == "CONTESTED":
+            await session.flush()
+            session.add(
+                NoticeContest(
+                    contest_id=uuid.uuid4(),
+                    notice_id=notice_id,
+                    partner_id=partner,
+                    reason="Weighed at pickup",
+                    evidence=[],
+                    filed_by=f"partner:{partner}",
+                    filed_at=now,
+                )
+            )
+    return notice_id
+
+
+@scenario("reconciliation", "POST", "/v1/partner-notices/{notice_id}/redeliver")
+async def _redeliver(w: World) -> Call:
+    notice_id = await _notice(w, partner=uid("idem").lower(), delivery="DEAD", dispute="OPEN")
+    path = f"/v1/partner-notices/{notice_id}/redeliver"
+    return _desk_call(w, MANAGER, path, None, {"again": True})
+
+
+@scenario("reconciliation", "POST", "/v1/partner-notices/{notice_id}/ruling")
+async def _ruling(w: World) -> Call:
+    notice_id = await _notice(w, partner="swiftship", delivery="DELIVERED", dispute="CONTESTED")
+    path = f"/v1/partner-notices/{notice_id}/ruling"
+    body = {"outcome": "UPHELD", "reason": "The scans stand"}
+    return _desk_call(w, MANAGER, path, body, {**body, "reason": "They stand"})
+
+
+@scenario("reconciliation", "POST", "/v1/partner/notices/{notice_id}/contest")
+async def _contest(w: World) -> Call:
+    notice_id = await _notice(w, partner="swiftship", delivery="DELIVERED", dispute="OPEN")
+    path = f"/v1/partner/notices/{notice_id}/contest"
+    body = {"reason": "Weighed at pickup"}
+    return _desk_call(w, PARTNER_SWIFTSHIP, path, body, {"reason": "Photographed at pickup"})
+
+
+async def _task_on_case(w: World) -> str:
+    case_id, _ = await _review_case(w)
+    r = await w.desk.client.post(
+        f"/v1/cases/{case_id}/tasks",
+        json={"team": "warehouse", "ask": "Weigh the box"},
+        headers=w.auth(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["task_id"])
+
+
+@scenario("reconciliation", "POST", "/v1/cases/{case_id}/tasks")
+async def _tasks(w: World) -> Call:
+    case_id, _ = await _review_case(w)
+    body = {"team": "warehouse", "ask": "Weigh the box"}
+    path = f"/v1/cases/{case_id}/tasks"
+    return _desk_call(w, AGENT, path, body, {**body, "ask": "Photograph the box"})
+
+
+@scenario("reconciliation", "POST", "/v1/tasks/{task_id}/comments")
+async def _task_comments(w: World) -> Call:
+    path = f"/v1/tasks/{await _task_on_case(w)}/comments"
+    return _desk_call(w, AGENT, path, {"body": "Weighed: 900 g"}, {"body": "Weighed: 800 g"})
+
+
+@scenario("reconciliation", "POST", "/v1/tasks/{task_id}/complete")
+async def _task_complete(w: World) -> Call:
+    path = f"/v1/tasks/{await _task_on_case(w)}/complete"
+    return _desk_call(w, AGENT, path, {"resolution": "Weighed"}, {"resolution": "Done"})
+
+
+@scenario("reconciliation", "POST", "/v1/tasks/{task_id}/cancel")
+async def _task_cancel(w: World) -> Call:
+    path = f"/v1/tasks/{await _task_on_case(w)}/cancel"
+    return _desk_call(w, AGENT, path, {"resolution": "Not needed"}, {"resolution": "Moot"})
+
+
+@scenario("reconciliation", "POST", "/v1/cases/{case_id}/escalate-to-management")
+async def _escalate_to_management(w: World) -> Call:
+    case_id, _ = await _review_case(w)
+    path = f"/v1/cases/{case_id}/escalate-to-management"
+    return _desk_call(w, AGENT, path, {"reason": "Repeat offender"}, {"reason": "Big money"})
 
 
 async def _message(w: World) -> str:

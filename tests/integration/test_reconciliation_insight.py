@@ -154,9 +154,9 @@ async def test_kpis_trends_and_management_pack(insight: Engine, harness: Harness
         headers=agent,
     )
     assert r.status_code == 200, r.text
-    spike = next(p for p in r.json()["problems"] if p["value"] == partner)
-    assert spike["dimension"] == "partner" and spike["cases"] == 4
-    assert spike["top_rule"] == "L11" and "quality check" in spike["recommendation"]
+    # A desk without weeks of history has no baseline: a few cases of a new partner are not a
+    # trend (a planted spike over real history: test_reconciliation_trends.py).
+    assert r.json()["problems"] == []
 
     r = await insight.client.get(
         "/v1/reports/management-pack",

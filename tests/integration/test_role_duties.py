@@ -26,6 +26,8 @@ DUTY_KEYS = {
     Role.OPS_MANAGER: "DISPUTEDESK_KEY_OPS_MANAGER",
     Role.FINANCE: "DISPUTEDESK_KEY_FINANCE",
     Role.ADMIN: "DISPUTEDESK_KEY_ADMIN",
+    # A partner key (bound to swiftship): refused everywhere but the partner's own routes.
+    Role.PARTNER: "DISPUTEDESK_KEY_PARTNER_SWIFTSHIP",
 }
 
 

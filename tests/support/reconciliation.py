@@ -268,7 +268,7 @@ async def start_app(
 
 
 @asynccontextmanager
-async def engine(harness: Any, name: str) -> AsyncIterator[Engine]:
+async def engine(harness: Any, name: str, **overrides: Any) -> AsyncIterator[Engine]:
     from services.reconciliation.settings import ReconciliationSettings
     from shared.kafka.admin import ensure_topics
 
@@ -284,6 +284,7 @@ async def engine(harness: Any, name: str) -> AsyncIterator[Engine]:
         alerts_consumer_group=f"recon-{name}-{suffix}-alerts",
         alerts_topic=f"test.{name}.{suffix}.alerts",
         timer_poll_interval_s=0.1,
+        **overrides,
     )
     await ensure_topics(
         bootstrap,

@@ -7,6 +7,8 @@ import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from services.reconciliation.reports import workbook
 from services.reconciliation.reports.kpis import (
     CaseRow,
@@ -17,6 +19,7 @@ from services.reconciliation.reports.kpis import (
     totals,
 )
 from services.reconciliation.reports.trends import RECOMMENDATIONS, recurring_problems
+from tests.support import xlsx
 
 MON = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)  # a Monday
 
@@ -76,9 +79,13 @@ def test_figures_of_a_day() -> None:
         esc("S1", MON + timedelta(hours=3)),
         esc("S2", MON + timedelta(hours=4)),
     ]
-    (monday, tuesday) = kpis(
-        cases, escalations, start=MON, end=MON + timedelta(days=7), period="day"
-    )
+    days = kpis(cases, escalations, start=MON, end=MON + timedelta(days=7), period="day")
+    # Every day of the week has its row; the quiet ones are zeros, not gaps.
+    assert [d["bucket"] for d in days] == [
+        (MON + timedelta(days=i)).date().isoformat() for i in range(7)
+    ]
+    assert all(d["escalations"] == 0 and d["decided"] == 0 for d in days[2:])
+    monday, tuesday = days[0], days[1]
     assert monday["bucket"] == "2026-11-16" and tuesday["bucket"] == "2026-11-17"
     assert monday["escalations"] == 3
     assert monday["repeat_sellers"] == 1 and monday["repeat_escalations"] == 1
@@ -161,9 +168,53 @@ def test_a_hub_spiking_against_its_baseline_is_flagged_with_its_remedy() -> None
     assert ("hub", "HUB-BAD") in flagged
     assert ("hub", "HUB-STEADY") not in flagged
     hub = next(p for p in found if p.value == "HUB-BAD")
-    assert hub.cases == 20 and hub.top_rule == "L6" and hub.p_value < 1e-3
+    assert hub.cases == 20 and hub.top_rule == "L6" and hub.p_value < 0.01
     assert hub.recommendation == RECOMMENDATIONS["L6"]
-    assert hub.expected == (12 + 1) * 7 / 28
+    # Normalised by volume: its 12 baseline cases scaled by this window's volume over the
+    # baseline's (10 + 20 cases now against 40 + 12 then).
+    assert hub.expected == pytest.approx(12 * 30 / 52)
+    assert hub.q_value <= 0.01 and hub.baseline_cases == 12
+
+
+def test_volume_growing_everywhere_flags_no_slice() -> None:
+    """Every slice doubles together: the desk got busier, no slice has a problem."""
+    as_of = MON + timedelta(days=35)
+    cases = history("HUB-A", 5, 5, end=as_of, rule="L11") + history(
+        "HUB-B", 5, 5, end=as_of, rule="L9"
+    )
+    last_week = as_of - timedelta(days=7)
+    for hub, rule in (("HUB-A", "L11"), ("HUB-B", "L9")):
+        cases += [
+            row(
+                2000 + len(cases) + i,
+                hub_id=hub,
+                partner_id=f"p-{hub}",
+                category=f"cat-{hub}",
+                opened_at=last_week + timedelta(hours=1 + i),
+                rule_id=rule,
+            )
+            for i in range(5)
+        ]
+    assert recurring_problems(cases, as_of=as_of) == []
+
+
+def test_without_history_nothing_is_flagged() -> None:
+    """A fresh desk: every slice is new, so every count would look like a spike."""
+    as_of = MON + timedelta(days=7)
+    burst = [
+        row(i, hub_id="HUB-NEW", opened_at=as_of - timedelta(hours=2 + i), rule_id="L6")
+        for i in range(30)
+    ]
+    assert recurring_problems(burst, as_of=as_of) == []
+
+
+def test_benjamini_hochberg_matches_the_step_up_rule() -> None:
+    from services.reconciliation.reports.trends import benjamini_hochberg
+
+    # Ranked 0.01, 0.03, 0.04, 0.2 of m = 4: p * m / rank is 0.04, 0.06, 0.0533, 0.2, then
+    # each q is the smallest of those from its rank upwards.
+    q = benjamini_hochberg([0.01, 0.04, 0.03, 0.2])
+    assert q == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.2])
 
 
 def test_one_bad_day_of_a_small_slice_is_not_a_trend() -> None:
@@ -196,3 +247,30 @@ def test_management_pack_is_a_workbook_with_native_charts() -> None:
     sheets = zipfile.ZipFile(io.BytesIO(body)).read("xl/workbook.xml").decode()
     for title in ("Summary", "Daily", "By partner", "Recurring problems", "12-week trend"):
         assert f'name="{title}"' in sheets
+
+    # Charts sit beside the tables: no anchor covers a cell holding a figure.
+    laid_out = xlsx.sheets(body)
+    assert sum(len(anchors) for _, anchors, _ in laid_out.values()) == 10
+    assert xlsx.charts_over_cells(body) == []
+    # Printable: A4 landscape, one page wide, the header row on every page.
+    for name in ("Summary", "Daily", "By partner", "Recurring problems", "12-week trend"):
+        xml = laid_out[name][2]
+        assert 'orientation="landscape"' in xml and 'paperSize="9"' in xml, name
+        assert 'fitToWidth="1"' in xml or "fitToPage" in xml, name
+    assert "_xlnm.Print_Titles" in sheets
+
+
+def test_the_old_layout_would_have_covered_money_columns() -> None:
+    """The check is a real one: a chart at J2 over a table 16 columns wide is caught."""
+    import xlsxwriter  # type: ignore[import-untyped]
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet("Daily")
+    for col in range(16):
+        sheet.write(1, col, col)
+    chart = book.add_chart({"type": "column"})
+    chart.add_series({"values": ["Daily", 1, 0, 1, 15]})
+    sheet.insert_chart("J2", chart)
+    book.close()
+    assert xlsx.charts_over_cells(out.getvalue())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from services.intake.partners.parsing import (
     validation_errors,
 )
 from shared.events import Grams, Id, ShipmentEventType
+from shared.partner_signing import timestamped_hmac, timestamped_hmac_header
 
 HEADER = "rapidroute-signature"
 MAX_BATCH = 500
@@ -90,15 +90,9 @@ class RapidRouteBatch(BaseModel):
     events: list[RapidRouteEvent] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """Lowercase hex HMAC-SHA256 of `{t}.{body}` keyed with the secret's UTF-8 bytes."""
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-
-
-def signature_header(secrets: Sequence[str], timestamp: int, body: bytes) -> str:
-    """The header value a rapidroute sender produces (one `v1` per secret during rotation)."""
-    t = str(timestamp)
-    return ",".join([f"t={t}", *(f"v1={sign(s, t, body)}" for s in secrets)])
+# One implementation for checking rapidroute's requests and signing our notices to it.
+sign = timestamped_hmac
+signature_header = timestamped_hmac_header
 
 
 def _parse_header(value: str) -> tuple[str, list[str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -26,6 +25,7 @@ from services.intake.partners.parsing import (
 )
 from services.intake.validation import Instant
 from shared.events import Id, ShipmentEventType
+from shared.partner_signing import standard_webhooks_signature
 
 STATUS_MAP: dict[str, ShipmentEventType] = {
     "return.pickup_scheduled": ShipmentEventType.PICKUP_SCHEDULED,
@@ -57,11 +57,8 @@ class SwiftshipEvent(BaseModel):
     qc_failure_reason: Reason | None = None
 
 
-def sign(secret: str, webhook_id: str, timestamp: str, body: bytes) -> str:
-    """The `v1,<base64>` signature Standard Webhooks defines (used by tests and the simulator)."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    mac = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(mac).decode()
+# One implementation for checking swiftship's requests and signing our notices to it.
+sign = standard_webhooks_signature
 
 
 _WEBHOOK_ID = TypeAdapter(PartnerEventId)

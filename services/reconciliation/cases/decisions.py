@@ -13,9 +13,11 @@ from services.reconciliation.cases import repository
 from services.reconciliation.cases.deadlines import sync_timers
 from services.reconciliation.cases.timeline import SYSTEM, emit
 from services.reconciliation.cases.transitions import Move
+from services.reconciliation.disputes import service as partner_disputes
 from services.reconciliation.facts.service import load_facts
 from services.reconciliation.ledger import service as ledger
 from services.reconciliation.models import Case
+from services.reconciliation.policy import service as policies
 from services.reconciliation.policy.explain import explain
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import (
@@ -25,7 +27,8 @@ from services.reconciliation.policy.rules import (
     evaluate_claim,
     evaluate_proactive,
 )
-from services.reconciliation.policy.sop_v1 import CURRENT, Policy
+from services.reconciliation.policy.sop_v1 import Policy
+from services.reconciliation.tasks import holds
 from shared.events import (
     CaseDecided,
     CaseEscalated,
@@ -114,6 +117,36 @@ async def decide_and_settle(
     reversals: list[UUID] = []
     if reverse_first:
         reversals = await ledger.reverse_settlements(session, case_id=case.case_id, now=now)
+    paid_before = case.payout if reverse_first else 0
+    if await holds.hold_settlement(session, case=case, record=record, p=p, now=now, actor=actor):
+        # A team must confirm first (finance for a large payout, the warehouse for a wrong
+        # item): the case rests DECIDED and settles when the last blocking task is done.
+        return
+    await settle_decision(
+        session,
+        case,
+        record,
+        actor=actor,
+        now=now,
+        p=p,
+        reversals=reversals,
+        paid_before=paid_before,
+    )
+
+
+async def settle_decision(
+    session: AsyncSession,
+    case: Case,
+    record: DecisionRecord,
+    *,
+    actor: str,
+    now: datetime,
+    p: Policy,
+    reversals: list[UUID] | None = None,
+    paid_before: int = 0,
+) -> None:
+    """The ledger postings (and a partner's debit notice) of a decision, then CLOSED."""
+    reversals = reversals or []
     transaction_id = await ledger.settle(
         session,
         case_id=case.case_id,
@@ -123,7 +156,15 @@ async def decide_and_settle(
         decision=record,
         now=now,
     )
-    paid_before = case.payout if reverse_first else 0
+    if transaction_id is not None and record.partner_debit > 0 and case.partner_id:
+        await partner_disputes.issue_notice(
+            session,
+            case=case,
+            record=record,
+            settlement_id=transaction_id,
+            contest_window_days=p.windows.partner_contest_window_days,
+            now=now,
+        )
     case.payout = record.payout
     metrics.paid_out(session, record.payout - paid_before if record.payout > paid_before else 0)
     settled = (
@@ -330,11 +371,12 @@ async def refresh_facts(session: AsyncSession, case: Case) -> Facts:
 
 
 async def reevaluate(
-    session: AsyncSession, case: Case, *, now: datetime, p: Policy = CURRENT
+    session: AsyncSession, case: Case, *, now: datetime, p: Policy | None = None
 ) -> None:
     facts = await refresh_facts(session, case)
     if not reevaluable(case):
         return
+    p = p or await policies.for_case(session, case, now)
     await apply_verdict(session, case, verdict_for(case, facts, now, p), facts, now=now, p=p)
 
 

@@ -25,13 +25,14 @@ from services.reconciliation.cases.errors import (
 from services.reconciliation.cases.timeline import emit
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.models import Case
+from services.reconciliation.policy import service as policies
 from services.reconciliation.policy.explain import explain_manual
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import (
     above_approval_cap,
     compute_amounts,
 )
-from services.reconciliation.policy.sop_v1 import CURRENT, Policy
+from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import (
     CaseDecided,
     CaseEscalated,
@@ -117,9 +118,10 @@ async def request_evidence(
     reason: str,
     actor: str,
     now: datetime,
-    p: Policy = CURRENT,
+    p: Policy | None = None,
 ) -> Case:
     case = await _locked(session, case_id)
+    p = p or await policies.for_case(session, case, now)
     if CaseState(case.state) not in DESK_DECIDABLE:
         raise _conflict(case, "request evidence")
     reply_by = now + timedelta(hours=p.timers.evidence_reply_h)
@@ -149,9 +151,10 @@ async def escalate(
     reason: str,
     actor: str,
     now: datetime,
-    p: Policy = CURRENT,
+    p: Policy | None = None,
 ) -> Case:
     case = await _locked(session, case_id)
+    p = p or await policies.for_case(session, case, now)
     if CaseState(case.state) not in DESK_DECIDABLE - {CaseState.ESCALATED}:
         raise _conflict(case, "escalate")
     emit(
@@ -220,12 +223,13 @@ async def decide(
     reason: str,
     actor: str,
     now: datetime,
-    p: Policy = CURRENT,
+    p: Policy | None = None,
 ) -> Case:
     """A person decides (or overrides the SOP's proposal). Up to the approval cap an ops_agent's
     decision stands; above it, anyone's decision is a proposal that an ops_manager other than the
     proposer must approve (four eyes)."""
     case = await _locked(session, case_id)
+    p = p or await policies.for_case(session, case, now)
     if CaseState(case.state) not in DESK_DECIDABLE:
         raise _conflict(case, "decide")
     facts = await refresh_facts(session, case)
@@ -270,9 +274,10 @@ async def approve(
     reason: str,
     actor: str,
     now: datetime,
-    p: Policy = CURRENT,
+    p: Policy | None = None,
 ) -> Case:
     case = await _locked(session, case_id)
+    p = p or await policies.for_case(session, case, now)
     if CaseState(case.state) is not CaseState.ESCALATED or case.proposal is None:
         raise _conflict(case, "approve (no proposal awaits approval)")
     if case.proposed_by == actor:
@@ -304,9 +309,10 @@ async def decide_appeal(
     liable_party: LiableParty | None = None,
     payout_pct: int | None = None,
     rule_id: str = "APPEAL",
-    p: Policy = CURRENT,
+    p: Policy | None = None,
 ) -> Case:
     case = await _locked(session, case_id)
+    p = p or await policies.for_case(session, case, now)
     if CaseState(case.state) is not CaseState.APPEALED:
         raise _conflict(case, "decide an appeal")
     if actor in {case.decided_by, case.proposed_by}:

@@ -26,6 +26,7 @@ from services.reconciliation.cases.transitions import Move
 from services.reconciliation.facts import repository as facts_repository
 from services.reconciliation.facts.service import REFUSED, load_facts, own_scans
 from services.reconciliation.models import Case
+from services.reconciliation.policy import service as policies
 from services.reconciliation.policy.explain import explain
 from services.reconciliation.policy.rules import (
     FINISHED_STATES,
@@ -34,7 +35,7 @@ from services.reconciliation.policy.rules import (
     e2b_duplicate_claim,
     proactive_trigger,
 )
-from services.reconciliation.policy.sop_v1 import CURRENT, Policy
+from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import (
     AppealFiled,
     CaseAppealed,
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 
 
 async def on_return_fact(
-    session: AsyncSession, *, return_id: str, now: datetime, p: Policy = CURRENT
+    session: AsyncSession, *, return_id: str, now: datetime, p: Policy | None = None
 ) -> None:
     """A return or a partner scan arrived: re-run the case, or open a proactive one (P1–P3)."""
     case = await repository.lock_by_return(session, return_id)
@@ -62,6 +63,7 @@ async def on_return_fact(
             return
         await reevaluate(session, case, now=now, p=p)
         return
+    p = p or await policies.in_force(session, now)
     facts = await load_facts(session, case=None, return_id=return_id)
     trigger = proactive_trigger(facts, p)
     if trigger is None or facts.seller_id is None:
@@ -172,7 +174,7 @@ async def _claimed_by_another_seller(session: AsyncSession, case: Case, *, now: 
             "the desk checks it before anything is paid.",
             reason_code="SELLER_MISMATCH",
         )
-        await sync_timers(session, case, now, CURRENT)
+        await sync_timers(session, case, now, await policies.for_case(session, case, now))
     return True
 
 
@@ -182,10 +184,12 @@ async def on_escalation(
     escalation: SellerEscalationFiled,
     ce_id: UUID,
     now: datetime,
-    p: Policy = CURRENT,
+    p: Policy | None = None,
 ) -> None:
     if not await facts_repository.store_escalation(session, escalation, ce_id):
         return
+    # New decisions on this escalation are taken under the version in force now.
+    p = p or await policies.in_force(session, now)
     record = await facts_repository.get_escalation(session, escalation.escalation_id)
     assert record is not None
     case = await repository.lock_by_return(session, escalation.return_id)
@@ -338,7 +342,12 @@ async def _cancel_primary(session: AsyncSession, case: Case) -> None:
 
 
 async def on_evidence(
-    session: AsyncSession, *, event: EvidenceAdded, ce_id: UUID, now: datetime, p: Policy = CURRENT
+    session: AsyncSession,
+    *,
+    event: EvidenceAdded,
+    ce_id: UUID,
+    now: datetime,
+    p: Policy | None = None,
 ) -> None:
     if not await facts_repository.store_evidence(session, event, ce_id):
         return
@@ -397,7 +406,7 @@ async def on_evidence(
             reason=f"The evidence {requester} asked for arrived; the case is back with the desk.",
             reason_code="EVIDENCE_RECEIVED",
         )
-        await sync_timers(session, case, now, p)
+        await sync_timers(session, case, now, p or await policies.for_case(session, case, now))
         return
     await reevaluate(session, case, now=now, p=p)
 
@@ -418,7 +427,7 @@ async def on_refund(session: AsyncSession, *, event: RefundIssued, now: datetime
 
 
 async def on_assessment(
-    session: AsyncSession, *, event: FraudAssessed, now: datetime, p: Policy = CURRENT
+    session: AsyncSession, *, event: FraudAssessed, now: datetime, p: Policy | None = None
 ) -> None:
     if not await facts_repository.store_assessment(session, event):
         return
@@ -449,7 +458,12 @@ async def on_assessment(
 
 
 async def on_appeal(
-    session: AsyncSession, *, event: AppealFiled, ce_id: UUID, now: datetime, p: Policy = CURRENT
+    session: AsyncSession,
+    *,
+    event: AppealFiled,
+    ce_id: UUID,
+    now: datetime,
+    p: Policy | None = None,
 ) -> None:
     case = await repository.lock_by_return(session, event.return_id)
     state = CaseState(case.state) if case else None
@@ -517,7 +531,8 @@ async def on_appeal(
         decision=None,
         data={"escalation_id": event.escalation_id},
     )
-    await sync_timers(session, case, now, p)
+    # The appeal is judged under the version that decided the case, whatever is in force now.
+    await sync_timers(session, case, now, p or await policies.for_case(session, case, now))
 
 
 def record_delivery(

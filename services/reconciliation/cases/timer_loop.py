@@ -16,7 +16,8 @@ from services.reconciliation.cases.decisions import reevaluate
 from services.reconciliation.cases.timeline import SYSTEM, emit
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.models import Case
-from services.reconciliation.policy.sop_v1 import CURRENT, Policy
+from services.reconciliation.policy import service as policies
+from services.reconciliation.policy.sop_v1 import Policy
 from services.reconciliation.timers import repository
 from shared.app import ServiceRuntime
 from shared.events import (
@@ -31,8 +32,9 @@ log = logging.getLogger(__name__)
 
 
 async def on_timer(
-    session: AsyncSession, case: Case, *, kind: str, now: datetime, p: Policy = CURRENT
+    session: AsyncSession, case: Case, *, kind: str, now: datetime, p: Policy | None = None
 ) -> None:
+    p = p or await policies.for_case(session, case, now)
     state = CaseState(case.state)
     if kind == TimerKind.FACTS_WAIT and state is CaseState.OPEN:
         case.facts_wait_over = True

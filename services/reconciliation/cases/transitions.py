@@ -205,8 +205,9 @@ def document() -> str:
         "`services/reconciliation/cases/timeline.py`. It asks the transition table which state\n"
         "the move leads to from the case's state, checks the move's guard (in brackets), and\n"
         "refuses anything the table does not list (`IllegalTransition`). Moves that record\n"
-        "something without changing the state are arrows from a state to itself. `DECIDED` is\n"
-        "never a resting state: `SETTLE` follows in the same transaction. The SOP's rules and\n"
+        "something without changing the state are arrows from a state to itself. `DECIDED`\n"
+        "rests only while a blocking task holds the settlement (docs/tasks.md); otherwise\n"
+        "`SETTLE` follows in the same transaction. The SOP's rules and\n"
         "the desk's own checks decide which allowed move happens; see [sop.md](sop.md).\n\n"
         "```mermaid\n" + mermaid() + "```\n"
     )

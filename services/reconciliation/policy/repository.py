@@ -1,4 +1,4 @@
-"""SQL of policy versions, and the finished cases a what-if judges again."""
+"""SQL of policy versions, their change log, and the finished cases a what-if judges again."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reconciliation.models import Case, PolicyVersion
+from services.reconciliation.models import Case, PolicyChange, PolicyVersion
 from shared.events import CaseState
 
 FINISHED = (CaseState.DECIDED, CaseState.REJECTED, CaseState.APPEALED, CaseState.CLOSED)
@@ -23,19 +23,68 @@ async def get(session: AsyncSession, version: str) -> PolicyVersion | None:
     return await session.get(PolicyVersion, version)
 
 
-async def active(session: AsyncSession) -> PolicyVersion | None:
+async def lock(session: AsyncSession, version: str) -> PolicyVersion | None:
     return await session.scalar(
-        select(PolicyVersion)
-        .where(PolicyVersion.status == "ACTIVE")
-        .order_by(PolicyVersion.adopted_at.desc())
+        select(PolicyVersion).where(PolicyVersion.version == version).with_for_update()
+    )
+
+
+async def in_force_version(session: AsyncSession, at: datetime) -> str | None:
+    """The adopted version with the latest effective time at or before `at` (NULL: always)."""
+    return await session.scalar(
+        select(PolicyVersion.version)
+        .where(
+            PolicyVersion.status == "ACTIVE",
+            or_(PolicyVersion.effective_at.is_(None), PolicyVersion.effective_at <= at),
+        )
+        .order_by(PolicyVersion.effective_at.desc().nulls_last(), PolicyVersion.created_at.desc())
         .limit(1)
     )
 
 
-def add(session: AsyncSession, *, version: str, definition: dict[str, Any]) -> PolicyVersion:
-    row = PolicyVersion(version=version, status="DRAFT", definition=definition)
+async def definition_of(session: AsyncSession, version: str) -> dict[str, Any] | None:
+    return await session.scalar(
+        select(PolicyVersion.definition).where(PolicyVersion.version == version)
+    )
+
+
+def add(
+    session: AsyncSession, *, version: str, definition: dict[str, Any], based_on: str
+) -> PolicyVersion:
+    row = PolicyVersion(version=version, status="DRAFT", definition=definition, based_on=based_on)
     session.add(row)
     return row
+
+
+def log_change(
+    session: AsyncSession,
+    *,
+    version: str,
+    action: str,
+    actor: str,
+    reason: str,
+    diff: list[dict[str, Any]],
+    at: datetime,
+    effective_at: datetime | None = None,
+) -> None:
+    session.add(
+        PolicyChange(
+            version=version,
+            action=action,
+            actor=actor,
+            reason=reason,
+            diff=diff,
+            at=at,
+            effective_at=effective_at,
+        )
+    )
+
+
+async def changes(session: AsyncSession, version: str | None = None) -> list[PolicyChange]:
+    query = select(PolicyChange).order_by(PolicyChange.id)
+    if version is not None:
+        query = query.where(PolicyChange.version == version)
+    return list(await session.scalars(query))
 
 
 async def decided_cases(

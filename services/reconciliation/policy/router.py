@@ -1,5 +1,5 @@
-"""Policy versions: the SOP definitions decisions were taken under, drafts of the next one, and
-what a draft would have changed over past cases."""
+"""Policy versions: the SOP definitions decisions were taken under, drafts of the next one, what
+a draft would have changed over past cases, and its adoption under four eyes."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from fastapi.responses import Response
 
 from services.reconciliation import api_examples as ex
 from services.reconciliation.api_examples import json_example
-from services.reconciliation.policy import repository, service
-from services.reconciliation.policy.schemas import DraftIn, WhatIfIn
+from services.reconciliation.models import PolicyVersion
+from services.reconciliation.policy import lifecycle, repository, service
+from services.reconciliation.policy.schemas import ApproveIn, DraftIn, ProposeIn, RetireIn, WhatIfIn
 from services.reconciliation.policy.sop_v1 import Policy
 from services.reconciliation.policy.whatif import policy_changes
 from shared import paging
 from shared.auth import Principal, Role, require
+from shared.clock import RequestClock
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, PageOf, link_next
@@ -34,28 +36,43 @@ READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
 AUTHORS = (Role.OPS_MANAGER,)
 
 
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _summary(p: PolicyVersion, in_force: str | None) -> dict[str, Any]:
+    return {
+        "version": p.version,
+        "status": p.status,
+        "in_force": p.version == in_force,
+        "based_on": p.based_on,
+        "effective_at": _iso(p.effective_at),
+        "proposed_by": p.proposed_by,
+        "proposed_at": _iso(p.proposed_at),
+        "approved_by": p.approved_by,
+        "adopted_at": _iso(p.adopted_at),
+        "retired_at": _iso(p.retired_at),
+        "what_if_summary": (p.what_if or {}).get("summary"),
+    }
+
+
 @router.get(
     "",
     response_model=PolicyPage,
-    summary="Every policy version, by version name",
+    summary="Every policy version, by version name, and which one is in force now",
     responses=json_example({"items": ex.POLICIES, "next": None}),
 )
 async def list_policies(
     request: Request,
     response: Response,
     session: DbSession,
+    clock: RequestClock,
     limit: int = Limit(100, 500),
     cursor: Cursor = None,
     principal: Principal = require(*READERS),
 ) -> PolicyPage:
-    versions = [
-        {
-            "version": p.version,
-            "status": p.status,
-            "adopted_at": p.adopted_at.isoformat() if p.adopted_at else None,
-        }
-        for p in await repository.all_versions(session)
-    ]
+    in_force = await repository.in_force_version(session, clock.now())
+    versions = [_summary(p, in_force) for p in await repository.all_versions(session)]
     items, next_cursor = paging.page_of_list(
         versions, limit=limit, cursor=cursor, key=lambda p: (str(p["version"]),)
     )
@@ -64,21 +81,59 @@ async def list_policies(
 
 
 @router.get(
+    "/changes",
+    response_model=PolicyPage,
+    summary="The change log of every version: who, why, what changed",
+    responses=json_example({"items": ex.POLICY_CHANGES, "next": None}),
+)
+async def list_changes(
+    request: Request,
+    response: Response,
+    session: DbSession,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
+    principal: Principal = require(*READERS),
+) -> PolicyPage:
+    changes = [_change(c) for c in await repository.changes(session)]
+    items, next_cursor = paging.page_of_list(
+        changes, limit=limit, cursor=cursor, key=lambda c: (str(c["at"]), str(c["version"]))
+    )
+    link_next(request, response, next_cursor)
+    return PolicyPage(items=items, next=next_cursor)
+
+
+def _change(c: Any) -> dict[str, Any]:
+    return {
+        "version": c.version,
+        "action": c.action,
+        "actor": c.actor,
+        "reason": c.reason,
+        "diff": c.diff,
+        "effective_at": _iso(c.effective_at),
+        "at": c.at.isoformat(),
+    }
+
+
+@router.get(
     "/{version}",
-    summary="One policy version with its full definition",
+    summary="One policy version: definition, proposal with its what-if, log",
     responses=json_example(ex.POLICY),
 )
 async def get_policy(
-    version: str, session: DbSession, principal: Principal = require(*READERS)
+    version: str,
+    session: DbSession,
+    clock: RequestClock,
+    principal: Principal = require(*READERS),
 ) -> dict[str, Any]:
     policy = await repository.get(session, version)
     if policy is None:
         raise Problem(404, "Not found", f"No policy version {version}.")
+    in_force = await repository.in_force_version(session, clock.now())
     return {
-        "version": policy.version,
-        "status": policy.status,
-        "adopted_at": policy.adopted_at.isoformat() if policy.adopted_at else None,
+        **_summary(policy, in_force),
         "definition": policy.definition,
+        "what_if": policy.what_if,
+        "changes": [_change(c) for c in await repository.changes(session, version)],
     }
 
 
@@ -93,12 +148,19 @@ async def create_draft(
     body: DraftIn,
     request: Request,
     session: DbSession,
+    clock: RequestClock,
     principal: Principal = require(*AUTHORS),
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
         base, draft = await service.create_draft(
-            session, version=body.version, based_on=body.based_on, changes=body.changes
+            session,
+            version=body.version,
+            based_on=body.based_on,
+            changes=body.changes,
+            actor=principal.client_id,
+            reason=body.reason,
+            now=clock.now(),
         )
         return {
             "version": draft.version,
@@ -122,6 +184,7 @@ async def what_if(
     version: str,
     body: WhatIfIn,
     session: DbSession,
+    clock: RequestClock,
     principal: Principal = require(*READERS),
 ) -> dict[str, Any]:
     row = await repository.get(session, version)
@@ -133,5 +196,86 @@ async def what_if(
         since=body.decided_from,
         until=body.decided_to,
         limit=body.limit,
+        now=clock.now(),
     )
     return report.as_dict()
+
+
+@router.post(
+    "/{version}/propose",
+    response_model=dict[str, Any],
+    summary="Propose adopting a draft from an effective time; its what-if is stored with it",
+)
+async def propose(
+    version: str,
+    body: ProposeIn,
+    request: Request,
+    session: DbSession,
+    clock: RequestClock,
+    principal: Principal = require(*AUTHORS),
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any] | Response:
+    settings = request.app.state.runtime.settings
+
+    async def run() -> dict[str, Any]:
+        row = await lifecycle.propose(
+            session,
+            version=version,
+            effective_at=body.effective_at,
+            reason=body.reason,
+            actor=principal.client_id,
+            now=clock.now(),
+            what_if_days=settings.policy_what_if_days,
+            what_if_limit=settings.policy_what_if_limit,
+        )
+        return {**_summary(row, None), "what_if": row.what_if}
+
+    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+
+
+@router.post(
+    "/{version}/approve",
+    response_model=dict[str, Any],
+    summary="Adopt a proposed version (an ops_manager other than the proposer: four eyes)",
+)
+async def approve(
+    version: str,
+    body: ApproveIn,
+    request: Request,
+    session: DbSession,
+    clock: RequestClock,
+    principal: Principal = require(*AUTHORS),
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any] | Response:
+    async def run() -> dict[str, Any]:
+        now = clock.now()
+        row = await lifecycle.approve(
+            session, version=version, reason=body.reason, actor=principal.client_id, now=now
+        )
+        return _summary(row, await repository.in_force_version(session, now))
+
+    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+
+
+@router.post(
+    "/{version}/retire",
+    response_model=dict[str, Any],
+    summary="Retire a version: no longer adoptable or in force; its definition stays, unchanged",
+)
+async def retire(
+    version: str,
+    body: RetireIn,
+    request: Request,
+    session: DbSession,
+    clock: RequestClock,
+    principal: Principal = require(*AUTHORS),
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any] | Response:
+    async def run() -> dict[str, Any]:
+        now = clock.now()
+        row = await lifecycle.retire(
+            session, version=version, reason=body.reason, actor=principal.client_id, now=now
+        )
+        return _summary(row, await repository.in_force_version(session, now))
+
+    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)

@@ -23,6 +23,24 @@ class DraftIn(RequestModel):
         description="Only what changes, nested as in the definition, e.g. "
         '`{"windows": {"claim_window_h": 120}, "liability": {"L11": {"payout_pct": 40}}}`.'
     )
+    reason: str = Field(
+        default="", max_length=2000, description="Why the SOP should change; kept forever."
+    )
+
+
+class ProposeIn(RequestModel):
+    effective_at: Instant = Field(
+        description="From this instant new decisions use the version; not in the past."
+    )
+    reason: str = Field(min_length=3, max_length=2000, description="Why adopt it; kept forever.")
+
+
+class ApproveIn(RequestModel):
+    reason: str = Field(default="", max_length=2000)
+
+
+class RetireIn(RequestModel):
+    reason: str = Field(min_length=3, max_length=2000)
 
 
 class WhatIfIn(RequestModel):

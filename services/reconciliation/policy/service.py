@@ -1,7 +1,10 @@
-"""Draft policy revisions and their what-if over past cases.
+"""Policy versions: which one decides a case, drafts, their what-if, and the lifecycle.
 
-A draft is the active definition with a reviewer's changes laid over it, validated as a whole, so
-a draft can never be stored half-formed; the engine keeps deciding under the active version.
+A draft is a definition with a reviewer's changes laid over it, validated as a whole, so a draft
+can never be stored half-formed. It becomes policy only through four eyes: one ops_manager
+proposes it with an effective time (the what-if is computed then and stored with it), another
+approves. From that time new decisions use it; a case that carries a decision stays with the
+version that decided it, appeals included. Versions are never edited, only retired.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reconciliation.models import Case
 from services.reconciliation.policy import repository
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.sop_v1 import POLICIES, Policy
@@ -25,12 +29,39 @@ from services.reconciliation.policy.whatif import (
 from shared.events import CaseOrigin
 from shared.problems import Problem
 
+# Parsed definitions by version. A stored version never changes (a database trigger refuses
+# edits), so an entry can never go stale and only the cheap "which version" query runs per event.
+_PARSED: dict[str, Policy] = {}
 
-async def active_policy(session: AsyncSession) -> Policy:
-    row = await repository.active(session)
-    if row is None:  # a database migrated without its seed row: the code's own definition
-        return next(iter(POLICIES.values()))
-    return Policy.model_validate(row.definition)
+
+async def named(session: AsyncSession, version: str) -> Policy | None:
+    cached = _PARSED.get(version)
+    if cached is not None:
+        return cached
+    definition = await repository.definition_of(session, version)
+    if definition is None:
+        return POLICIES.get(version)
+    policy = _PARSED[version] = Policy.model_validate(definition)
+    return policy
+
+
+async def in_force(session: AsyncSession, at: datetime) -> Policy:
+    """The version new decisions taken at `at` use."""
+    version = await repository.in_force_version(session, at)
+    policy = await named(session, version) if version else None
+    # A database migrated without its seed row: the code's own definition.
+    return policy or next(iter(POLICIES.values()))
+
+
+async def for_case(session: AsyncSession, case: Case, at: datetime) -> Policy:
+    """A case that carries a decision is judged (appeals too) under the version that decided
+    it; any other case under the version in force at `at`."""
+    decided_under = (case.decision or {}).get("policy_version")
+    if decided_under:
+        policy = await named(session, decided_under)
+        if policy is not None:
+            return policy
+    return await in_force(session, at)
 
 
 def build_draft(base: Policy, *, version: str, changes: dict[str, Any]) -> Policy:
@@ -56,13 +87,20 @@ def build_draft(base: Policy, *, version: str, changes: dict[str, Any]) -> Polic
 
 
 async def create_draft(
-    session: AsyncSession, *, version: str, based_on: str | None, changes: dict[str, Any]
+    session: AsyncSession,
+    *,
+    version: str,
+    based_on: str | None,
+    changes: dict[str, Any],
+    actor: str,
+    reason: str,
+    now: datetime,
 ) -> tuple[Policy, Policy]:
     """Store a draft; returns (base, draft)."""
     if await repository.get(session, version) is not None:
         raise Problem(409, "Conflict", f"Policy version {version} already exists.")
     if based_on is None:
-        base = await active_policy(session)
+        base = await in_force(session, now)
     else:
         row = await repository.get(session, based_on)
         if row is None:
@@ -74,7 +112,19 @@ async def create_draft(
             )
         base = Policy.model_validate(row.definition)
     draft = build_draft(base, version=version, changes=changes)
-    repository.add(session, version=version, definition=draft.model_dump(mode="json"))
+    repository.add(
+        session, version=version, definition=draft.model_dump(mode="json"), based_on=base.version
+    )
+    await session.flush()  # the change log's row names the version
+    repository.log_change(
+        session,
+        version=version,
+        action="DRAFTED",
+        actor=actor,
+        reason=reason or f"Drafted from {base.version}.",
+        diff=policy_changes(base, draft),
+        at=now,
+    )
     return base, draft
 
 
@@ -85,6 +135,7 @@ async def what_if(
     since: datetime | None,
     until: datetime | None,
     limit: int,
+    now: datetime,
 ) -> WhatIfReport:
     policies = {
         row.version: Policy.model_validate(row.definition)
@@ -102,5 +153,5 @@ async def what_if(
         )
     ]
     report = compare(cases, policies, draft)
-    report.changes = policy_changes(await active_policy(session), draft)
+    report.changes = policy_changes(await in_force(session, now), draft)
     return report

@@ -37,6 +37,10 @@ class Windows(_Frozen):
     not_received_earliest_days: int = Field(description="E3b/L3: days after pickup.")
     not_received_latest_days: int = Field(description="E3c: days after pickup.")
     appeal_window_days: int
+    # Versions stored before partners could contest read as 7 days.
+    partner_contest_window_days: int = Field(
+        default=7, ge=1, le=90, description="Days a partner has to contest a debit notice."
+    )
 
 
 class Timers(_Frozen):
@@ -61,6 +65,29 @@ class LiabilityRule(_Frozen):
     summary: str
 
 
+# Cross-team tasks: a team's SLA (hours) for what a case asks of it.
+TASK_SLA_H = {
+    "logistics_partner_ops": 48,
+    "warehouse": 24,
+    "finance": 24,
+    "brand_management": 72,
+    "technology": 48,
+    "management": 24,
+}
+
+
+class SettlementHolds(_Frozen):
+    """Decisions a team must confirm before they are settled; none in a version stored before
+    holds existed."""
+
+    finance_confirmation_above_paise: int | None = Field(
+        default=None, ge=0, description="Finance confirms any payout above this."
+    )
+    warehouse_receipt_claim_types: tuple[ClaimType, ...] = Field(
+        default=(), description="The warehouse confirms receipt of returns claimed as these."
+    )
+
+
 class Policy(_Frozen):
     version: str
     windows: Windows
@@ -72,6 +99,11 @@ class Policy(_Frozen):
     partner_caps_paise: dict[str, int] = Field(description="Liability cap per shipment.")
     unknown_partner_cap_paise: int = Field(
         description="Cap for a partner without a contract entry: nothing is recoverable."
+    )
+    settlement_holds: SettlementHolds = Field(default_factory=SettlementHolds)
+    task_sla_h: dict[str, int] = Field(
+        default_factory=lambda: dict(TASK_SLA_H),
+        description="Hours each team has to do what a case asks of it.",
     )
 
     def partner_cap(self, partner_id: str | None) -> int:

@@ -125,6 +125,8 @@ class WhatIfReport:
     transitions: dict[str, dict[str, int]] = field(default_factory=dict)
     samples: list[dict[str, Any]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
+    # partner -> cases changed and the change in what that partner is debited
+    partners: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         deltas = {
@@ -146,6 +148,10 @@ class WhatIfReport:
             ],
             "samples": self.samples,
             "skipped": self.skipped,
+            "partners": [
+                {"partner_id": partner, **figures}
+                for partner, figures in sorted(self.partners.items())
+            ],
         }
 
 
@@ -156,6 +162,7 @@ def compare(
     report = WhatIfReport(draft_version=draft.version, changes=[])
     transitions: dict[str, Counter[str]] = defaultdict(Counter)
     skipped: Counter[str] = Counter()
+    partners: dict[str, Counter[str]] = defaultdict(Counter)
     for case in cases:
         current_policy = policies.get(case.policy_version)
         if current_policy is None:
@@ -167,6 +174,9 @@ def compare(
         if before == after:
             continue
         report.changed += 1
+        partner = partners[case.facts.partner_id or "unknown"]
+        partner["cases_changed"] += 1
+        partner["partner_debit_delta"] += after.partner_debit - before.partner_debit
         change = f"{before.label} → {after.label}"
         transitions[change]["cases"] += 1
         transitions[change]["payout_delta"] += after.payout - before.payout
@@ -179,6 +189,7 @@ def compare(
             )
     report.transitions = {k: dict(v) for k, v in transitions.items()}
     report.skipped = dict(skipped)
+    report.partners = {k: dict(v) for k, v in partners.items()}
     return report
 
 

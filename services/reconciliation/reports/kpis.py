@@ -77,6 +77,17 @@ def bucket_of(at: datetime, period: Period) -> date:
     return day if period == "day" else day - timedelta(days=day.weekday())
 
 
+def buckets(start: datetime, end: datetime, period: Period) -> list[date]:
+    """Every day (or Monday-based week) that [start, end) touches."""
+    step = timedelta(days=1 if period == "day" else 7)
+    out, bucket = [], bucket_of(start, period)
+    last = bucket_of(end - timedelta(microseconds=1), period)
+    while bucket <= last:
+        out.append(bucket)
+        bucket += step
+    return out
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """Linear-interpolated percentile (q in [0, 1]); None for no values."""
     if not values:
@@ -147,12 +158,17 @@ def kpis(
     period: Period,
     by: Dimension | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per (bucket, dimension value) with activity in [start, end), oldest first."""
+    """One row per (bucket, dimension value) with activity in [start, end), oldest first.
+    Overall (`by` None), every bucket of the span has its row, zeros included: a quiet day is
+    a fact a reader (and a chart's axis) must see, not a gap."""
 
     def key(at: datetime, value: str) -> tuple[str, str]:
         return bucket_of(at, period).isoformat(), value
 
     tallies = _tally(cases, escalations, start, end, key, by)
+    if by is None:
+        for bucket in buckets(start, end, period):
+            tallies[(bucket.isoformat(), "all")]  # noqa: B018  (the defaultdict adds a zero row)
     return [
         {"bucket": bucket, by or "scope": value, **tally.figures()}
         for (bucket, value), tally in sorted(tallies.items())

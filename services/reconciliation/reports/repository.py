@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.models import Case, EscalationRecord, ReturnRecord, ShipmentEventRecord
@@ -81,6 +81,11 @@ async def case_rows(session: AsyncSession, *, since: datetime, until: datetime) 
         )
         for r in rows.all()
     ]
+
+
+async def first_case_at(session: AsyncSession) -> datetime | None:
+    """When the desk's first case opened: how much history a trend can lean on."""
+    return await session.scalar(select(func.min(Case.opened_at)))
 
 
 async def escalation_rows(

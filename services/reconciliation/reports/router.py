@@ -61,7 +61,15 @@ async def recurring_problems(
     as_of: Annotated[Instant | None, Query(description="End of the window; now.")] = None,
     window_days: int = Query(default=7, ge=1, le=90),
     baseline_days: int = Query(default=28, ge=7, le=365),
-    alpha: float = Query(default=1e-3, gt=0, lt=0.5, description="False-alarm rate per slice."),
+    alpha: float = Query(
+        default=0.01,
+        gt=0,
+        lt=0.5,
+        description="False discovery rate across all slices tested (Benjamini–Hochberg).",
+    ),
+    min_history_days: int = Query(
+        default=14, ge=0, le=365, description="History the desk needs before the window."
+    ),
     min_cases: int = Query(default=5, ge=1, le=10_000),
     principal: Principal = require(*READERS),
 ) -> dict[str, Any]:
@@ -73,6 +81,7 @@ async def recurring_problems(
         baseline_days=baseline_days,
         alpha=alpha,
         min_cases=min_cases,
+        min_history_days=min_history_days,
     )
     return {"as_of": now.isoformat(), "window_days": window_days, "problems": problems}
 
@@ -85,12 +94,17 @@ async def recurring_problems(
 )
 async def management_pack(
     session: DbSession,
+    clock: RequestClock,
     week_of: Annotated[
-        Day, Query(description="Any day of the week to report (weeks start on Monday).")
-    ],
+        Day | None,
+        Query(
+            description="Any day of the week to report (weeks start on Monday); this week "
+            "(UTC) when omitted, as `disputedesk report` does."
+        ),
+    ] = None,
     principal: Principal = require(Role.OPS_MANAGER, Role.FINANCE),
 ) -> Response:
-    pack = await service.management_pack(session, day=week_of)
+    pack = await service.management_pack(session, day=week_of or clock.now().date())
     return Response(
         workbook.render(pack),
         media_type=XLSX,

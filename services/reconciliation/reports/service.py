@@ -43,6 +43,7 @@ async def recurring(
     baseline_days: int,
     alpha: float,
     min_cases: int,
+    min_history_days: int = 14,
 ) -> list[dict[str, Any]]:
     since = as_of - timedelta(days=window_days + baseline_days)
     cases = await repository.case_rows(session, since=since, until=as_of)
@@ -53,6 +54,8 @@ async def recurring(
         baseline_days=baseline_days,
         alpha=alpha,
         min_cases=min_cases,
+        min_history_days=min_history_days,
+        history_start=await repository.first_case_at(session),
     )
     return [p.as_dict() for p in found]
 
@@ -83,6 +86,14 @@ async def management_pack(session: AsyncSession, *, day: date) -> workbook.Pack:
         by_partner=week("partner"),
         by_category=week("category"),
         by_claim_type=week("claim_type"),
-        problems=[p.as_dict() for p in recurring_problems(cases, as_of=end, window_days=7)],
+        problems=[
+            p.as_dict()
+            for p in recurring_problems(
+                cases,
+                as_of=end,
+                window_days=7,
+                history_start=await repository.first_case_at(session),
+            )
+        ],
         weekly_trend=kpis(cases, escalations, start=trend_start, end=end, period="week"),
     )

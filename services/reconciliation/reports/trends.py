@@ -1,11 +1,16 @@
 """Recurring problems: where cases spike against their own baseline, and what to change.
 
 For each partner, hub, category and claim type, the cases opened in the recent window are
-compared with the rate of the baseline window before it. The question is the Poisson one: if
-this slice kept its baseline rate, how likely would a count at least this large be? Slices under
-`alpha` are reported, with the rule most of their cases were decided by and the process change
-that rule points at. One plus-one in the baseline keeps a slice never seen before from looking
-infinitely surprising after a handful of cases.
+compared with the baseline window before it, **normalised by volume**: under "nothing changed",
+a slice keeps its share of all cases, so of its k recent + b baseline cases the recent ones are
+Binomial(k + b, q) with q the recent window's share of all cases. A desk whose whole volume
+doubles raises no slice; a slice that doubles while the rest stays flat does.
+
+Two guards against false alarms:
+- **minimum history**: nothing is flagged until the desk has seen cases for `min_history_days`
+  before the window (a fresh database, where every slice is new, flags nothing);
+- **Benjamini–Hochberg** across every slice tested: of the slices flagged, the expected share
+  of false alarms is at most `alpha`, however many partners, hubs and categories there are.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.reconciliation.reports.kpis import CaseRow, slice_of
-from shared.stats import poisson_sf
+from shared.stats import binomial_sf
 
 DIMENSIONS = ("partner", "hub", "category", "claim_type")
 
@@ -63,9 +68,11 @@ class RecurringProblem:
     dimension: str
     value: str
     cases: int
+    baseline_cases: int
     expected: float
-    ratio: float
+    ratio: float | None
     p_value: float
+    q_value: float
     top_rule: str | None
     top_rule_share: float
     payout: int
@@ -76,14 +83,29 @@ class RecurringProblem:
             "dimension": self.dimension,
             "value": self.value,
             "cases": self.cases,
+            "baseline_cases": self.baseline_cases,
             "expected": round(self.expected, 2),
-            "ratio": round(self.ratio, 2),
+            "ratio": round(self.ratio, 2) if self.ratio is not None else None,
             "p_value": float(f"{self.p_value:.3g}"),
+            "q_value": float(f"{self.q_value:.3g}"),
             "top_rule": self.top_rule,
             "top_rule_share": round(self.top_rule_share, 3),
             "payout": self.payout,
             "recommendation": self.recommendation,
         }
+
+
+def benjamini_hochberg(p_values: list[float]) -> list[float]:
+    """BH-adjusted q-values, in the input's order: flag where q <= alpha."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    adjusted = [0.0] * m
+    running = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        running = min(running, p_values[i] * m / rank)
+        adjusted[i] = running
+    return adjusted
 
 
 def recurring_problems(
@@ -92,34 +114,55 @@ def recurring_problems(
     as_of: datetime,
     window_days: int = 7,
     baseline_days: int = 28,
-    alpha: float = 1e-3,
+    alpha: float = 0.01,
     min_cases: int = 5,
+    min_history_days: int = 14,
+    history_start: datetime | None = None,
 ) -> list[RecurringProblem]:
-    """Slices whose recent case count is improbable under their baseline rate, worst first."""
+    """Slices whose recent count is improbable given their share of the baseline, worst first.
+
+    `history_start` is when the desk's first case opened (the earliest of `cases` when not
+    given); with less than `min_history_days` of history before the window, nothing is flagged.
+    """
+    cases = list(cases)
     window_start = as_of - timedelta(days=window_days)
     baseline_start = window_start - timedelta(days=baseline_days)
+    first = history_start or min((c.opened_at for c in cases), default=None)
+    if first is None or first > window_start - timedelta(days=min_history_days):
+        return []
     recent: dict[tuple[str, str], list[CaseRow]] = defaultdict(list)
     baseline: Counter[tuple[str, str]] = Counter()
+    recent_total = baseline_total = 0
     for case in cases:
+        in_recent = window_start <= case.opened_at < as_of
+        in_baseline = baseline_start <= case.opened_at < window_start
+        recent_total += in_recent
+        baseline_total += in_baseline
         for dimension in DIMENSIONS:
             value = slice_of(case, dimension)
             if value is None:
                 continue
-            if window_start <= case.opened_at < as_of:
+            if in_recent:
                 recent[(dimension, value)].append(case)
-            elif baseline_start <= case.opened_at < window_start:
+            elif in_baseline:
                 baseline[(dimension, value)] += 1
+    if not recent_total or not baseline_total:
+        return []
 
-    found = []
-    scale = window_days / baseline_days
-    for (dimension, value), slice_cases in recent.items():
-        k = len(slice_cases)
+    share = recent_total / (recent_total + baseline_total)
+    tested = []
+    for key, slice_cases in recent.items():
+        k, b = len(slice_cases), baseline[key]
         if k < min_cases:
             continue
-        expected = (baseline[(dimension, value)] + 1) * scale
-        p = poisson_sf(k, expected)
-        if p >= alpha:
+        tested.append((key, slice_cases, b, binomial_sf(k, k + b, share)))
+    q_values = benjamini_hochberg([p for *_, p in tested])
+    found = []
+    for ((dimension, value), slice_cases, b, p), q in zip(tested, q_values, strict=True):
+        if q > alpha:
             continue
+        k = len(slice_cases)
+        expected = b * recent_total / baseline_total
         rules = Counter(c.rule_id for c in slice_cases if c.rule_id)
         top_rule, top_count = rules.most_common(1)[0] if rules else (None, 0)
         found.append(
@@ -127,9 +170,11 @@ def recurring_problems(
                 dimension=dimension,
                 value=value,
                 cases=k,
+                baseline_cases=b,
                 expected=expected,
-                ratio=k / expected,
+                ratio=k / expected if expected else None,
                 p_value=p,
+                q_value=q,
                 top_rule=top_rule,
                 top_rule_share=top_count / k,
                 payout=sum(c.payout for c in slice_cases),

@@ -36,6 +36,10 @@ HEADLINE = (
     ("fraud_hits", "Cases with a HIGH fraud band"),
 )
 TABLE_COLUMNS = tuple(key for key, _ in HEADLINE)
+# Charts sit to the right of a table, one empty column after its last (the table has the key
+# column and one per headline figure), the second below the first: never over a figure.
+CHART_COLUMN = len(TABLE_COLUMNS) + 2
+TOP, LOWER = 1, 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +61,9 @@ def render(pack: Pack) -> bytes:
     fmt = _Formats(book)
     _summary(book, fmt, pack)
     daily = _table(book, fmt, "Daily", pack.daily, "bucket", "Day")
+    _column_chart(book, daily, "Escalations and decisions per day", ["escalations", "decided"], TOP)
     _column_chart(
-        book, daily, "Escalations and decisions per day", ["escalations", "decided"], "J2"
-    )
-    _column_chart(
-        book, daily, "Paid and recovered per day (₹)", ["payout", "partner_recovery"], "J20"
+        book, daily, "Paid and recovered per day (₹)", ["payout", "partner_recovery"], LOWER
     )
     for title, rows, key in (
         ("By partner", pack.by_partner, "partner"),
@@ -69,23 +71,23 @@ def render(pack: Pack) -> bytes:
         ("By claim type", pack.by_claim_type, "claim_type"),
     ):
         sheet = _table(book, fmt, title, rows, key, title.removeprefix("By ").capitalize())
-        _column_chart(book, sheet, f"Escalations {title.lower()}", ["escalations"], "J2")
+        _column_chart(book, sheet, f"Escalations {title.lower()}", ["escalations"], TOP)
         _column_chart(
             book,
             sheet,
             f"Paid and recovered {title.lower()} (₹)",
             ["payout", "partner_recovery", "buyer_recovery"],
-            "J20",
+            LOWER,
         )
     _problems(book, fmt, pack.problems)
     trend = _table(book, fmt, "12-week trend", pack.weekly_trend, "bucket", "Week of")
-    _line_chart(book, trend, "Escalations per week", ["escalations", "decided"], "J2", False)
+    _line_chart(book, trend, "Escalations per week", ["escalations", "decided"], TOP, False)
     _line_chart(
         book,
         trend,
         "Approval and auto-decision rates",
         ["approval_rate", "auto_decision_rate"],
-        "J20",
+        LOWER,
         True,
     )
     book.close()
@@ -140,6 +142,7 @@ def _summary(book: Any, fmt: _Formats, pack: Pack) -> None:
     )
     sheet.set_column(0, 0, 36)
     sheet.set_column(1, 3, 16)
+    _print_setup(sheet, header_rows=False)
 
 
 def _table(
@@ -157,7 +160,19 @@ def _table(
     sheet.set_column(0, 0, 16)
     sheet.set_column(1, len(columns) - 1, 14)
     sheet.freeze_panes(1, 1)
+    _print_setup(sheet, header_rows=True)
     return _Sheet(name, columns, len(rows))
+
+
+def _print_setup(sheet: Any, *, header_rows: bool) -> None:
+    """A4 landscape, one page wide, the header row repeated on every page, page numbers."""
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    sheet.set_footer("&L&A&RPage &P of &N")
+    if header_rows:
+        sheet.repeat_rows(0)
 
 
 def _series(chart: Any, sheet: _Sheet, column: str) -> None:
@@ -172,17 +187,17 @@ def _series(chart: Any, sheet: _Sheet, column: str) -> None:
     )
 
 
-def _column_chart(book: Any, sheet: _Sheet, title: str, columns: list[str], at: str) -> None:
+def _column_chart(book: Any, sheet: _Sheet, title: str, columns: list[str], row: int) -> None:
     chart = book.add_chart({"type": "column"})
     for column in columns:
         _series(chart, sheet, column)
     chart.set_title({"name": title})
     chart.set_size({"width": 620, "height": 300})
-    book.get_worksheet_by_name(sheet.name).insert_chart(at, chart)
+    book.get_worksheet_by_name(sheet.name).insert_chart(row, CHART_COLUMN, chart)
 
 
 def _line_chart(
-    book: Any, sheet: _Sheet, title: str, columns: list[str], at: str, rates: bool
+    book: Any, sheet: _Sheet, title: str, columns: list[str], row: int, rates: bool
 ) -> None:
     chart = book.add_chart({"type": "line"})
     for column in columns:
@@ -191,7 +206,7 @@ def _line_chart(
     if rates:
         chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
     chart.set_size({"width": 620, "height": 300})
-    book.get_worksheet_by_name(sheet.name).insert_chart(at, chart)
+    book.get_worksheet_by_name(sheet.name).insert_chart(row, CHART_COLUMN, chart)
 
 
 def _problems(book: Any, fmt: _Formats, problems: list[dict[str, Any]]) -> None:
@@ -203,6 +218,7 @@ def _problems(book: Any, fmt: _Formats, problems: list[dict[str, Any]]) -> None:
         ("expected", "Expected"),
         ("ratio", "× baseline"),
         ("p_value", "p-value"),
+        ("q_value", "q-value (BH)"),
         ("top_rule", "Main rule"),
         ("payout", "Paid (₹)"),
         ("recommendation", "Recommended change"),
@@ -220,5 +236,6 @@ def _problems(book: Any, fmt: _Formats, problems: list[dict[str, Any]]) -> None:
                 sheet.write(r, c, value)
     if not problems:
         sheet.write(1, 0, "No slice of cases rose above its baseline this week.")
-    sheet.set_column(0, 7, 13)
-    sheet.set_column(8, 8, 70)
+    sheet.set_column(0, len(headers) - 2, 13)
+    sheet.set_column(len(headers) - 1, len(headers) - 1, 70)
+    _print_setup(sheet, header_rows=True)

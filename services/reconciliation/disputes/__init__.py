@@ -1,0 +1,1 @@
+"""Partner disputes: debit notices, their signed delivery, contests, rulings, statements."""

@@ -1,0 +1,146 @@
+"""Delivering debit notices: each partner's endpoint, signed with that partner's own scheme.
+
+An outbox of its own rather than Kafka's: the receiver is the partner's HTTP server. A round
+claims due notices (FOR UPDATE SKIP LOCKED), posts each one, and records the attempt whatever
+happened. A 2xx delivers it and starts the contest window; anything else is retried with
+exponential backoff until `notice_max_attempts`, then the notice is DEAD (the dead-letter list,
+resent by hand). A notice whose endpoint is missing or disabled is PARKED, never dropped. The
+same round makes uncontested notices final once their window has passed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.reconciliation import metrics
+from services.reconciliation.disputes import repository
+from services.reconciliation.disputes.service import contest_by, endpoint_secret
+from services.reconciliation.models import DebitNotice, NoticeAttempt
+from shared.app import ServiceRuntime
+from shared.partner_signing import SigningScheme, signed_headers
+
+log = logging.getLogger(__name__)
+
+
+def backoff(attempts: int, *, base_s: float, max_s: float) -> timedelta:
+    """Delay before the next try after `attempts` failed ones: base, 2×base, 4×base, … capped."""
+    return timedelta(seconds=min(max_s, base_s * 2 ** max(0, attempts - 1)))
+
+
+def notice_body(notice: DebitNotice) -> bytes:
+    # Signed bytes are exactly the bytes sent: one canonical serialisation.
+    return json.dumps(notice.payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+async def _deliver_one(
+    session: AsyncSession,
+    notice: DebitNotice,
+    *,
+    http: httpx.AsyncClient,
+    now: datetime,
+    settings: Any,
+) -> None:
+    endpoint = await repository.endpoint(session, notice.partner_id)
+    if endpoint is None or not endpoint.enabled:
+        notice.delivery, notice.next_attempt_at = "PARKED", None
+        metrics.notice_attempt(session, notice.partner_id, "parked")
+        return
+    body = notice_body(notice)
+    headers = signed_headers(
+        SigningScheme(endpoint.scheme),
+        secret=endpoint_secret(endpoint),
+        # The notice id is the message id: a partner deduplicates our retries by it.
+        message_id=f"msg_{notice.notice_id.hex}",
+        timestamp=int(now.timestamp()),
+        body=body,
+    )
+    headers["content-type"] = "application/json"
+    started = time.monotonic()
+    status: int | None = None
+    error: str | None = None
+    try:
+        response = await http.post(endpoint.url, content=body, headers=headers)
+        status = response.status_code
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    session.add(
+        NoticeAttempt(
+            notice_id=notice.notice_id,
+            attempted_at=now,
+            url=endpoint.url,
+            status_code=status,
+            error=error,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+    )
+    notice.attempts += 1
+    if status is not None and 200 <= status < 300:
+        notice.delivery, notice.delivered_at, notice.next_attempt_at = "DELIVERED", now, None
+        # The window opens when the partner has the notice in hand, not when we wrote it.
+        notice.contest_by = contest_by(now, notice.contest_window_days)
+        metrics.notice_attempt(session, notice.partner_id, "delivered")
+        return
+    if notice.attempts >= settings.notice_max_attempts:
+        notice.delivery, notice.next_attempt_at = "DEAD", None
+        metrics.notice_attempt(session, notice.partner_id, "dead")
+        log.warning(
+            "debit notice dead-lettered",
+            extra={"notice_id": str(notice.notice_id), "partner_id": notice.partner_id},
+        )
+        return
+    metrics.notice_attempt(session, notice.partner_id, "retried")
+    notice.next_attempt_at = now + backoff(
+        notice.attempts,
+        base_s=settings.notice_backoff_base_s,
+        max_s=settings.notice_backoff_max_s,
+    )
+
+
+async def deliver_due(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    http: httpx.AsyncClient,
+    now: datetime,
+    settings: Any,
+) -> int:
+    """One round: deliver what is due (one transaction per notice), then finalise expired
+    windows. Returns how many notices were attempted or finalised."""
+    done = 0
+    async with sessionmaker() as session, session.begin():
+        ids = [n.notice_id for n in await repository.claim_due(session, now=now, limit=50)]
+    for notice_id in ids:
+        async with sessionmaker() as session, session.begin():
+            notice = await repository.notice(session, notice_id, lock=True)
+            if notice is None or notice.delivery != "PENDING":
+                continue  # another replica took it, or it was parked meanwhile
+            await _deliver_one(session, notice, http=http, now=now, settings=settings)
+            done += 1
+    async with sessionmaker() as session, session.begin():
+        done += await repository.finalize_expired(session, now=now)
+    return done
+
+
+async def notice_loop(runtime: ServiceRuntime) -> None:
+    """Background loop of the app: deliver due notices and close expired contest windows."""
+    settings = runtime.settings
+    interval = float(getattr(settings, "notice_poll_interval_s", 1.0))
+    timeout = float(getattr(settings, "notice_timeout_s", 10.0))
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+        while True:
+            try:
+                if await deliver_due(
+                    runtime.sessionmaker, http=http, now=runtime.clock.now(), settings=settings
+                ):
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # database away: the notices stay due, try next round
+                log.warning("notice round failed", exc_info=True)
+            await asyncio.sleep(interval)

@@ -1,0 +1,131 @@
+"""SQL of partner disputes: endpoints, notices, delivery attempts, contests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation.models import (
+    DebitNotice,
+    LedgerEntry,
+    NoticeAttempt,
+    NoticeContest,
+    PartnerEndpoint,
+)
+
+
+async def endpoint(session: AsyncSession, partner_id: str) -> PartnerEndpoint | None:
+    return await session.get(PartnerEndpoint, partner_id)
+
+
+async def endpoints(session: AsyncSession) -> list[PartnerEndpoint]:
+    return list(await session.scalars(select(PartnerEndpoint).order_by(PartnerEndpoint.partner_id)))
+
+
+async def notice(
+    session: AsyncSession, notice_id: UUID, *, lock: bool = False
+) -> DebitNotice | None:
+    query = select(DebitNotice).where(DebitNotice.notice_id == notice_id)
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def notices(
+    session: AsyncSession,
+    *,
+    partner_id: str | None = None,
+    delivery: str | None = None,
+    dispute: str | None = None,
+    limit: int = 200,
+) -> list[DebitNotice]:
+    query = select(DebitNotice).order_by(DebitNotice.created_at.desc()).limit(limit)
+    if partner_id is not None:
+        query = query.where(DebitNotice.partner_id == partner_id)
+    if delivery is not None:
+        query = query.where(DebitNotice.delivery == delivery)
+    if dispute is not None:
+        query = query.where(DebitNotice.dispute == dispute)
+    return list(await session.scalars(query))
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[DebitNotice]:
+    """Due notices, locked; SKIP LOCKED so replicas never deliver the same notice at once."""
+    return list(
+        await session.scalars(
+            select(DebitNotice)
+            .where(DebitNotice.delivery == "PENDING", DebitNotice.next_attempt_at <= now)
+            .order_by(DebitNotice.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+async def finalize_expired(session: AsyncSession, *, now: datetime) -> int:
+    """Uncontested notices whose window has passed become final: the window's durable timer is
+    the `contest_by` column itself, so a restart loses nothing."""
+    result = await session.execute(
+        update(DebitNotice)
+        .where(DebitNotice.dispute == "OPEN", DebitNotice.contest_by <= now)
+        .values(dispute="FINAL", final_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def park(session: AsyncSession, partner_id: str) -> None:
+    await session.execute(
+        update(DebitNotice)
+        .where(DebitNotice.partner_id == partner_id, DebitNotice.delivery == "PENDING")
+        .values(delivery="PARKED", next_attempt_at=None)
+    )
+
+
+async def unpark(session: AsyncSession, partner_id: str, now: datetime) -> None:
+    await session.execute(
+        update(DebitNotice)
+        .where(DebitNotice.partner_id == partner_id, DebitNotice.delivery == "PARKED")
+        .values(delivery="PENDING", next_attempt_at=now)
+    )
+
+
+async def attempts(session: AsyncSession, notice_id: UUID) -> list[NoticeAttempt]:
+    return list(
+        await session.scalars(
+            select(NoticeAttempt)
+            .where(NoticeAttempt.notice_id == notice_id)
+            .order_by(NoticeAttempt.id)
+        )
+    )
+
+
+async def contest_of(session: AsyncSession, notice_id: UUID) -> NoticeContest | None:
+    return await session.scalar(select(NoticeContest).where(NoticeContest.notice_id == notice_id))
+
+
+async def balance_before(session: AsyncSession, account: str, before: datetime) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.account == account, LedgerEntry.posted_at < before
+        )
+    )
+    return int(total or 0)
+
+
+async def contests_filed(
+    session: AsyncSession, partner_id: str, start: datetime, end: datetime
+) -> list[tuple[NoticeContest, DebitNotice]]:
+    rows = await session.execute(
+        select(NoticeContest, DebitNotice)
+        .join(DebitNotice, DebitNotice.notice_id == NoticeContest.notice_id)
+        .where(
+            NoticeContest.partner_id == partner_id,
+            NoticeContest.filed_at >= start,
+            NoticeContest.filed_at < end,
+        )
+        .order_by(NoticeContest.filed_at)
+    )
+    return [(c, n) for c, n in rows]

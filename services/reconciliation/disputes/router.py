@@ -1,0 +1,346 @@
+"""HTTP of partner disputes: the notice endpoints (admin), the desk's view and rulings, and the
+partner's own view (its key sees and contests only its own notices and statements)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from services.reconciliation.disputes import repository, service, statements
+from services.reconciliation.disputes.schemas import ContestIn, EnabledIn, EndpointIn, RulingIn
+from services.reconciliation.models import DebitNotice, NoticeContest, PartnerEndpoint
+from shared.auth import Principal, Role, require
+from shared.clock import RequestClock
+from shared.db import DbSession
+from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.problems import Problem
+
+router = APIRouter(tags=["partner disputes"])
+
+DESK_READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
+RULERS = (Role.OPS_MANAGER,)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# `format` picks one of these for a statement's 200 answer.
+STATEMENT_FORMATS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}, "text/csv": {}, XLSX: {}}}
+}
+PartnerId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Month = Annotated[str, Path(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _endpoint(row: PartnerEndpoint) -> dict[str, Any]:
+    return {
+        "partner_id": row.partner_id,
+        "url": row.url,
+        "scheme": row.scheme,
+        "enabled": row.enabled,
+        "has_finance_contact": row.finance_contact is not None,
+        "updated_at": _iso(row.updated_at),
+    }
+
+
+def _notice(row: DebitNotice) -> dict[str, Any]:
+    return {
+        "notice_id": str(row.notice_id),
+        "case_id": row.case_id,
+        "partner_id": row.partner_id,
+        "amount": row.amount,
+        "rule_id": row.rule_id,
+        "policy_version": row.policy_version,
+        "delivery": row.delivery,
+        "attempts": row.attempts,
+        "next_attempt_at": _iso(row.next_attempt_at),
+        "delivered_at": _iso(row.delivered_at),
+        "dispute": row.dispute,
+        "contest_by": _iso(row.contest_by),
+        "final_at": _iso(row.final_at),
+        "reversed_amount": row.reversed_amount,
+        "created_at": _iso(row.created_at),
+    }
+
+
+def _contest(row: NoticeContest | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "contest_id": str(row.contest_id),
+        "reason": row.reason,
+        "evidence": row.evidence,
+        "filed_by": row.filed_by,
+        "filed_at": _iso(row.filed_at),
+        "outcome": row.outcome,
+        "reversed_amount": row.reversed_amount,
+        "ruling": row.ruling,
+        "decided_by": row.decided_by,
+        "decided_at": _iso(row.decided_at),
+        "reversal_id": str(row.reversal_id) if row.reversal_id else None,
+    }
+
+
+async def _detail(session: Any, row: DebitNotice) -> dict[str, Any]:
+    return {
+        **_notice(row),
+        "payload": row.payload,
+        "attempts_log": [
+            {
+                "attempted_at": _iso(a.attempted_at),
+                "url": a.url,
+                "status_code": a.status_code,
+                "error": a.error,
+                "duration_ms": a.duration_ms,
+            }
+            for a in await repository.attempts(session, row.notice_id)
+        ],
+        "contest": _contest(await repository.contest_of(session, row.notice_id)),
+    }
+
+
+def _own_partner(principal: Principal) -> str:
+    if principal.partner_id is None:
+        # A partner key names its partner in the keyring; one that does not acts for nobody.
+        raise Problem(403, "Forbidden", "This key holds the partner role but no partner_id.")
+    return principal.partner_id
+
+
+async def _statement_response(session: Any, partner_id: str, month: str, format: str) -> Response:
+    statement = await statements.build(session, partner_id, month)
+    name = f"debit-statement-{partner_id}-{month}"
+    if format == "csv":
+        return Response(
+            statements.to_csv(statement),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if format == "xlsx":
+        return Response(
+            statements.to_xlsx(statement),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return JSONResponse(statement.as_json())
+
+
+# --- notice endpoints (admin) -----------------------------------------------------------------
+
+
+@router.put(
+    "/v1/partner-endpoints/{partner_id}",
+    response_model=dict[str, Any],
+    summary="Register where a partner receives debit notices and how they are signed",
+)
+async def put_endpoint(
+    partner_id: PartnerId,
+    body: EndpointIn,
+    request: Request,
+    session: DbSession,
+    clock: RequestClock,
+    principal: Principal = require(Role.ADMIN),
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any] | Response:
+    async def run() -> dict[str, Any]:
+        row = await service.register_endpoint(
+            session,
+            partner_id=partner_id,
+            url=str(body.url),
+            scheme=body.scheme,
+            secret=body.secret,
+            enabled=body.enabled,
+            finance_contact=body.finance_contact,
+            now=clock.now(),
+        )
+        return _endpoint(row)
+
+    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+
+
+@router.post(
+    "/v1/partner-endpoints/{partner_id}/enabled",
+    response_model=dict[str, Any],
+    summary="Enable or disable an endpoint: disabling parks its notices, enabling resumes them",
+)
+async def set_enabled(
+    partner_id: PartnerId,
+    body: EnabledIn,
+    request: Request,
+    session: DbSession,
+    clock: RequestClock,
+    principal: Principal = require(Role.ADMIN),
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any] | Response:
+    async def run() -> dict[str, Any]:
+        row = await service.set_enabled(
+            session, partner_id=partner_id, enabled=body.enabled, now=clock.now()
+        )
+        return _endpoint(row)
+
+    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+
+
+@router.get("/v1/partner-endpoints", summary="Every notice endpoint (secrets never shown)")
+async def list_endpoints(
+    session: DbSession, principal: Principal = require(Role.ADMIN)
+) -> list[dict[str, Any]]:
+    return [_endpoint(r) for r in await repository.endpoints(session)]
+
+
+# --- the desk ---------------------------------------------------------------------------------
+
+
+@router.get("/v1/partner-notices", summary="Debit notices, filtered (DEAD: the dead-letter list)")
+async def list_notices(
+    session: DbSession,
+    partner_id: Annotated[str | None, Query(max_length=64)] = None,
+    delivery: Literal["PENDING", "DELIVERED", "PARKED", "DEAD"] | None = None,
+    dispute: Literal["OPEN", "CONTESTED", "FINAL", "UPHELD", "REVERSED", "PARTIAL"] | None = None,
+    principal: Principal = require(*DESK_READERS),
+) -> list[dict[str, Any]]:
+    rows = await repository.notices(
+        session, partner_id=partner_id, delivery=delivery, dispute=dispute
+    )
+    return [_notice(r) for r in rows]
+
+
+@router.get("/v1/partner-notices/{notice_id}", summary="A notice, every delivery attempt, contest")
+async def get_notice(
+    notice_id: UUID, session: DbSession, principal: Principal = require(*DESK_READERS)
+) -> dict[str, Any]:
+    return await _detail(session, await service.owned_notice(session, notice_id, partner_id=None))
+
+
+@router.post(
+    "/v1/partner-notices/{notice_id}/redeliver",
+    response_model=dict[str, Any],
+    summary="Put a dead-lettered notice back in the queue",
+)
+async def redeliver(
+    notice_id: UUID,
+    request: Request,
+    session: DbSession,
+    clock: RequestClock,
+    principal: Principal = require(*RULERS),
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any] | Response:
+    async def run() -> dict[str, Any]:
+        return _notice(await service.redeliver(session, notice_id=notice_id, now=clock.now()))
+
+    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+
+
+@router.post(
+    "/v1/partner-notices/{notice_id}/ruling",
+    response_model=dict[str, Any],
+    summary="Rule on a partner's contest: UPHELD, REVERSED or PARTIAL (with a ledger reversal)",
+)
+async def rule(
+    notice_id: UUID,
+    body: RulingIn,
+    request: Request,
+    session: DbSession,
+    clock: RequestClock,
+    principal: Principal = require(*RULERS),
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any] | Response:
+    async def run() -> dict[str, Any]:
+        row = await service.rule(
+            session,
+            notice_id=notice_id,
+            outcome=body.outcome,
+            reversed_amount=body.reversed_amount,
+            reason=body.reason,
+            actor=principal.client_id,
+            now=clock.now(),
+        )
+        return _contest(row) or {}
+
+    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+
+
+@router.get(
+    "/v1/partner-statements/{partner_id}/{month}",
+    summary="A partner's monthly debit statement (JSON, CSV or XLSX)",
+    response_class=Response,
+    responses=STATEMENT_FORMATS,
+)
+async def desk_statement(
+    partner_id: PartnerId,
+    month: Month,
+    session: DbSession,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    principal: Principal = require(Role.FINANCE, Role.OPS_MANAGER),
+) -> Response:
+    return await _statement_response(session, partner_id, month, format)
+
+
+# --- the partner's own view -------------------------------------------------------------------
+
+
+@router.get("/v1/partner/notices", summary="This partner's debit notices")
+async def my_notices(
+    session: DbSession, principal: Principal = require(Role.PARTNER)
+) -> list[dict[str, Any]]:
+    rows = await repository.notices(session, partner_id=_own_partner(principal))
+    return [_notice(r) for r in rows]
+
+
+@router.get("/v1/partner/notices/{notice_id}", summary="One of this partner's notices")
+async def my_notice(
+    notice_id: UUID, session: DbSession, principal: Principal = require(Role.PARTNER)
+) -> dict[str, Any]:
+    row = await service.owned_notice(session, notice_id, partner_id=_own_partner(principal))
+    detail = await _detail(session, row)
+    detail.pop("attempts_log")  # our delivery log is ours; the partner saw the requests
+    return detail
+
+
+@router.post(
+    "/v1/partner/notices/{notice_id}/contest",
+    status_code=201,
+    response_model=dict[str, Any],
+    summary="Contest a debit within the window, with a reason and evidence",
+)
+async def contest(
+    notice_id: UUID,
+    body: ContestIn,
+    request: Request,
+    session: DbSession,
+    clock: RequestClock,
+    principal: Principal = require(Role.PARTNER),
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any] | Response:
+    async def run() -> dict[str, Any]:
+        row = await service.contest(
+            session,
+            notice_id=notice_id,
+            partner_id=_own_partner(principal),
+            reason=body.reason,
+            evidence=[e.model_dump(mode="json") for e in body.evidence],
+            actor=principal.client_id,
+            now=clock.now(),
+        )
+        return _contest(row) or {}
+
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, action=run, status_code=201
+    )
+
+
+@router.get(
+    "/v1/partner/statements/{month}",
+    summary="This partner's monthly debit statement (JSON, CSV or XLSX)",
+    response_class=Response,
+    responses=STATEMENT_FORMATS,
+)
+async def my_statement(
+    month: Month,
+    session: DbSession,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    principal: Principal = require(Role.PARTNER),
+) -> Response:
+    return await _statement_response(session, _own_partner(principal), month, format)

@@ -1,0 +1,50 @@
+"""HTTP bodies of partner disputes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, HttpUrl
+
+from shared.partner_signing import SigningScheme
+from shared.validation import EmailAddress, Paise, RequestModel
+
+
+class EndpointIn(RequestModel):
+    url: HttpUrl = Field(description="Where the partner receives debit notices (POST).")
+    scheme: SigningScheme = Field(
+        description="How notices are signed: the partner's own scheme (standard_webhooks for "
+        "swiftship, timestamped_hmac for rapidroute, api_key for desipost)."
+    )
+    secret: str = Field(
+        min_length=16,
+        max_length=500,
+        description="The signing secret (`whsec_…` for standard_webhooks) or the API key; "
+        "stored encrypted, never returned.",
+    )
+    enabled: bool = True
+    finance_contact: EmailAddress | None = Field(
+        default=None, description="Where the monthly statement is emailed."
+    )
+
+
+class EnabledIn(RequestModel):
+    enabled: bool
+
+
+class EvidenceRef(RequestModel):
+    uri: HttpUrl
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class ContestIn(RequestModel):
+    reason: str = Field(min_length=5, max_length=4000)
+    evidence: list[EvidenceRef] = Field(default_factory=list, max_length=20)
+
+
+class RulingIn(RequestModel):
+    outcome: Literal["UPHELD", "REVERSED", "PARTIAL"]
+    reversed_amount: Paise | None = Field(
+        default=None, description="PARTIAL only: how much comes off the partner's debit."
+    )
+    reason: str = Field(min_length=3, max_length=4000)

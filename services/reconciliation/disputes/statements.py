@@ -1,0 +1,153 @@
+"""A partner's monthly statement: opening balance, debits, contests, reversals, closing balance,
+as JSON, CSV or an Excel workbook. Amounts are integer paise (the workbook shows rupees)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import xlsxwriter  # type: ignore[import-untyped]
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation.disputes import repository
+from services.reconciliation.ledger import repository as ledger
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    year, mon = (int(p) for p in month.split("-"))
+    start = datetime(year, mon, 1, tzinfo=UTC)
+    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+@dataclass(slots=True)
+class MonthlyStatement:
+    partner_id: str
+    month: str
+    opening: int
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    contests: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def debits(self) -> int:
+        return sum(int(line["amount"]) for line in self.lines if line["amount"] > 0)
+
+    @property
+    def reversals(self) -> int:
+        return -sum(int(line["amount"]) for line in self.lines if line["amount"] < 0)
+
+    @property
+    def closing(self) -> int:
+        return self.opening + self.debits - self.reversals
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "partner_id": self.partner_id,
+            "month": self.month,
+            "currency": "INR",
+            "amounts_in": "paise",
+            "opening_balance": self.opening,
+            "debits": self.debits,
+            "contests": {
+                "filed": len(self.contests),
+                "amount": sum(c["amount"] for c in self.contests),
+            },
+            "reversals": self.reversals,
+            "closing_balance": self.closing,
+            "lines": self.lines,
+            "contest_lines": self.contests,
+        }
+
+
+async def build(session: AsyncSession, partner_id: str, month: str) -> MonthlyStatement:
+    start, end = month_bounds(month)
+    account = f"partner_receivable:{partner_id}"
+    statement = MonthlyStatement(
+        partner_id, month, await repository.balance_before(session, account, start)
+    )
+    for entry, tx in await ledger.account_entries(session, account=account, start=start, end=end):
+        statement.lines.append(
+            {
+                "posted_at": entry.posted_at.isoformat(),
+                "case_id": entry.case_id,
+                "transaction_id": str(tx.transaction_id),
+                "kind": tx.kind,
+                "description": tx.description,
+                "amount": entry.amount,
+            }
+        )
+    for contest, notice in await repository.contests_filed(session, partner_id, start, end):
+        statement.contests.append(
+            {
+                "filed_at": contest.filed_at.isoformat(),
+                "notice_id": str(notice.notice_id),
+                "case_id": notice.case_id,
+                "amount": notice.amount,
+                "outcome": contest.outcome or "PENDING",
+                "reversed_amount": contest.reversed_amount or 0,
+            }
+        )
+    return statement
+
+
+_LINE_COLUMNS = ("posted_at", "case_id", "transaction_id", "kind", "description", "amount")
+
+
+def to_csv(s: MonthlyStatement) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["partner", s.partner_id, "month", s.month, "amounts in paise"])
+    writer.writerow(["opening balance", s.opening])
+    writer.writerow([])
+    writer.writerow(_LINE_COLUMNS)
+    for line in s.lines:
+        writer.writerow([line[c] for c in _LINE_COLUMNS])
+    writer.writerow([])
+    writer.writerow(["debits", s.debits])
+    writer.writerow(["contests filed", len(s.contests)])
+    writer.writerow(["reversals", s.reversals])
+    writer.writerow(["closing balance", s.closing])
+    return out.getvalue()
+
+
+def to_xlsx(s: MonthlyStatement) -> bytes:
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet("Statement")
+    bold = book.add_format({"bold": True})
+    money = book.add_format({"num_format": "#,##0.00"})
+    bold_money = book.add_format({"num_format": "#,##0.00", "bold": True})
+    sheet.write(0, 0, f"Debit statement — {s.partner_id} — {s.month}", bold)
+    sheet.write(2, 0, "Opening balance (₹)", bold)
+    sheet.write_number(2, 5, s.opening / 100, bold_money)
+    header = ("Posted at (UTC)", "Case", "Transaction", "Kind", "Description", "Amount (₹)")
+    for col, title in enumerate(header):
+        sheet.write(4, col, title, bold)
+    row = 5
+    for line in s.lines:
+        for col, key in enumerate(_LINE_COLUMNS[:5]):
+            sheet.write(row, col, line[key])
+        sheet.write_number(row, 5, line["amount"] / 100, money)
+        row += 1
+    row += 1
+    for label, value in (
+        ("Debits", s.debits),
+        ("Reversals", s.reversals),
+        ("Closing balance", s.closing),
+    ):
+        sheet.write(row, 4, label, bold)
+        sheet.write_number(row, 5, value / 100, bold_money)
+        row += 1
+    sheet.write(row, 4, "Contests filed", bold)
+    sheet.write_number(row, 5, len(s.contests))
+    sheet.set_column(0, 0, 26)
+    sheet.set_column(1, 2, 38)
+    sheet.set_column(4, 4, 50)
+    sheet.set_column(5, 5, 14)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    book.close()
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""Cross-team tasks on a case: asks of other teams, their SLAs, settlement holds, reports."""

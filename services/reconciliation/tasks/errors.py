@@ -1,0 +1,31 @@
+"""Named refusals of cross-team tasks; `problem_types.py` maps each to its problem type."""
+
+from __future__ import annotations
+
+from shared.errors import DomainError
+
+
+class TaskError(DomainError):
+    """Base of every refusal of the task room."""
+
+
+class TaskNotFound(TaskError):
+    def __init__(self, task_id: object) -> None:
+        super().__init__(f"No task {task_id}.")
+
+
+class TaskNotOpen(TaskError):
+    def __init__(self, task_id: object, status: str) -> None:
+        super().__init__(f"Task {task_id} is {status}; only an open task can change.")
+
+
+class BlockingTaskCannotBeCancelled(TaskError):
+    def __init__(self, task_id: object) -> None:
+        super().__init__(
+            f"Task {task_id} holds a settlement: it is completed (confirmed), never cancelled."
+        )
+
+
+class FinanceMustConfirm(TaskError):
+    def __init__(self) -> None:
+        super().__init__("A finance task is completed by a finance key.")

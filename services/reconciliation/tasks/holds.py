@@ -1,0 +1,119 @@
+"""Settlement holds: the decisions a team must confirm before money moves (the policy says
+which), opened as blocking tasks on the case. No import of the settling code here: completing
+the last blocking task settles (`tasks/service.py`)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import uuid4
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation import metrics
+from services.reconciliation.cases.timeline import note
+from services.reconciliation.models import Case, CaseTask
+from services.reconciliation.policy.sop_v1 import Policy
+from services.reconciliation.tasks import repository
+from services.reconciliation.tasks.teams import Team
+from shared.events import DecisionRecord
+
+FINANCE_PAYOUT = "FINANCE_PAYOUT"
+WAREHOUSE_RECEIPT = "WAREHOUSE_RECEIPT"
+
+
+def new_task(
+    session: AsyncSession,
+    *,
+    case: Case,
+    team: Team,
+    ask: str,
+    owner: str | None,
+    blocks_settlement: bool,
+    hold_kind: str | None,
+    actor: str,
+    now: datetime,
+    p: Policy,
+) -> CaseTask:
+    task = CaseTask(
+        task_id=uuid4(),
+        case_id=case.case_id,
+        team=team.value,
+        ask=ask,
+        owner=owner,
+        due_at=now + timedelta(hours=p.task_sla_h.get(team.value, 24)),
+        status="OPEN",
+        blocks_settlement=blocks_settlement,
+        hold_kind=hold_kind,
+        created_by=actor,
+        created_at=now,
+    )
+    session.add(task)
+    metrics.task_opened(session, team.value)
+    note(
+        session,
+        case,
+        kind="TASK_OPENED",
+        actor=actor,
+        reason=f"Asked {team.value}: {ask}"
+        + (" Settlement waits for it." if blocks_settlement else ""),
+        now=now,
+        data={"task_id": str(task.task_id), "team": team.value, "due_at": task.due_at.isoformat()},
+    )
+    return task
+
+
+async def hold_settlement(
+    session: AsyncSession,
+    *,
+    case: Case,
+    record: DecisionRecord,
+    p: Policy,
+    now: datetime,
+    actor: str,
+) -> bool:
+    """True when the decision must wait for a team: its blocking tasks are open (opened now if
+    needed). A hold confirmed once for the case (a task DONE) is not asked again."""
+    rules = p.settlement_holds
+    needed: list[tuple[str, Team, str]] = []
+    limit = rules.finance_confirmation_above_paise
+    if limit is not None and record.payout > limit:
+        needed.append(
+            (
+                FINANCE_PAYOUT,
+                Team.FINANCE,
+                f"Confirm the payout of {record.payout} paise on case {case.case_id} "
+                f"(above {limit} paise) before it is paid.",
+            )
+        )
+    claim = case.claim_type
+    if claim is not None and record.payout > 0 and claim in rules.warehouse_receipt_claim_types:
+        needed.append(
+            (
+                WAREHOUSE_RECEIPT,
+                Team.WAREHOUSE,
+                f"Confirm receipt of return {case.return_id} ({claim}) and what is in it.",
+            )
+        )
+    if not needed:
+        return False
+    existing = await repository.of_case(session, case.case_id)
+    held = False
+    for kind, team, ask in needed:
+        prior = [t for t in existing if t.hold_kind == kind]
+        if any(t.status == "DONE" for t in prior):
+            continue
+        held = True
+        if not any(t.status == "OPEN" for t in prior):
+            new_task(
+                session,
+                case=case,
+                team=team,
+                ask=ask,
+                owner=None,
+                blocks_settlement=True,
+                hold_kind=kind,
+                actor=actor,
+                now=now,
+                p=p,
+            )
+    return held

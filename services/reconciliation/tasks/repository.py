@@ -1,0 +1,67 @@
+"""SQL of cross-team tasks and their comments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation.models import CaseTask, TaskComment
+
+
+async def of_case(session: AsyncSession, case_id: str) -> list[CaseTask]:
+    return list(
+        await session.scalars(
+            select(CaseTask).where(CaseTask.case_id == case_id).order_by(CaseTask.created_at)
+        )
+    )
+
+
+async def get(session: AsyncSession, task_id: UUID, *, lock: bool = False) -> CaseTask | None:
+    query = select(CaseTask).where(CaseTask.task_id == task_id)
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def listing(
+    session: AsyncSession, *, team: str | None, status: str | None, limit: int = 500
+) -> list[CaseTask]:
+    query = select(CaseTask).order_by(CaseTask.due_at).limit(limit)
+    if team is not None:
+        query = query.where(CaseTask.team == team)
+    if status is not None:
+        query = query.where(CaseTask.status == status)
+    return list(await session.scalars(query))
+
+
+async def all_tasks(session: AsyncSession) -> list[CaseTask]:
+    return list(await session.scalars(select(CaseTask)))
+
+
+async def claim_overdue(session: AsyncSession, *, now: datetime, limit: int) -> list[CaseTask]:
+    return list(
+        await session.scalars(
+            select(CaseTask)
+            .where(
+                CaseTask.status == "OPEN",
+                CaseTask.due_at <= now,
+                CaseTask.overdue_alerted_at.is_(None),
+            )
+            .order_by(CaseTask.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+async def comments(session: AsyncSession, task_ids: list[UUID]) -> list[TaskComment]:
+    if not task_ids:
+        return []
+    return list(
+        await session.scalars(
+            select(TaskComment).where(TaskComment.task_id.in_(task_ids)).order_by(TaskComment.id)
+        )
+    )

@@ -1,0 +1,189 @@
+"""Cross-team tasks: the desk asks a team, the team comments and completes, the last blocking
+task settles the decision it held, an overdue task alerts management, and per-team figures."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reconciliation import metrics
+from services.reconciliation.cases import repository as cases
+from services.reconciliation.cases.decisions import settle_decision
+from services.reconciliation.cases.errors import CaseNotFound
+from services.reconciliation.cases.timeline import SYSTEM, note
+from services.reconciliation.models import CaseTask, TaskComment
+from services.reconciliation.policy import service as policies
+from services.reconciliation.tasks import repository
+from services.reconciliation.tasks.errors import (
+    BlockingTaskCannotBeCancelled,
+    FinanceMustConfirm,
+    TaskNotFound,
+    TaskNotOpen,
+)
+from services.reconciliation.tasks.holds import new_task
+from services.reconciliation.tasks.teams import Team
+from shared.events import CaseState, DecisionRecord
+
+
+async def open_task(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    team: Team,
+    ask: str,
+    owner: str | None,
+    blocks_settlement: bool,
+    actor: str,
+    now: datetime,
+) -> CaseTask:
+    case = await cases.lock(session, case_id)
+    if case is None:
+        raise CaseNotFound(case_id)
+    p = await policies.for_case(session, case, now)
+    return new_task(
+        session,
+        case=case,
+        team=team,
+        ask=ask,
+        owner=owner,
+        blocks_settlement=blocks_settlement,
+        hold_kind="DESK" if blocks_settlement else None,
+        actor=actor,
+        now=now,
+        p=p,
+    )
+
+
+async def _task(session: AsyncSession, task_id: UUID) -> CaseTask:
+    task = await repository.get(session, task_id)
+    if task is None:
+        raise TaskNotFound(task_id)
+    return task
+
+
+async def comment(
+    session: AsyncSession, *, task_id: UUID, body: str, actor: str, now: datetime
+) -> TaskComment:
+    await _task(session, task_id)
+    row = TaskComment(task_id=task_id, author=actor, body=body, at=now)
+    session.add(row)
+    return row
+
+
+async def close(
+    session: AsyncSession,
+    *,
+    task_id: UUID,
+    done: bool,
+    resolution: str,
+    actor: str,
+    is_finance: bool,
+    now: datetime,
+) -> CaseTask:
+    """DONE or CANCELLED. The case is locked before the task, so two teams finishing the last
+    two blocking tasks at once settle the case exactly once."""
+    case_id = (await _task(session, task_id)).case_id
+    case = await cases.lock(session, case_id)
+    task = await repository.get(session, task_id, lock=True)
+    if case is None or task is None:
+        raise TaskNotFound(task_id)
+    if task.status != "OPEN":
+        raise TaskNotOpen(task_id, task.status)
+    if task.blocks_settlement and not done:
+        raise BlockingTaskCannotBeCancelled(task_id)
+    if task.team == Team.FINANCE and done and not is_finance:
+        raise FinanceMustConfirm()
+    task.status = "DONE" if done else "CANCELLED"
+    task.closed_by, task.closed_at, task.resolution = actor, now, resolution
+    hours = (now - task.created_at).total_seconds() / 3600
+    metrics.task_closed(session, task.team, task.status, hours)
+    note(
+        session,
+        case,
+        kind="TASK_DONE" if done else "TASK_CANCELLED",
+        actor=actor,
+        reason=f"{task.team}: {resolution}",
+        now=now,
+        data={"task_id": str(task.task_id)},
+    )
+    if not task.blocks_settlement:
+        return task
+    others = [
+        t
+        for t in await repository.of_case(session, case_id)
+        if t.blocks_settlement and t.status == "OPEN" and t.task_id != task.task_id
+    ]
+    if not others and CaseState(case.state) is CaseState.DECIDED and case.decision:
+        record = DecisionRecord.model_validate(case.decision)
+        p = await policies.for_case(session, case, now)
+        await settle_decision(session, case, record, actor=actor, now=now, p=p)
+    return task
+
+
+async def alert_overdue(
+    session: AsyncSession, *, now: datetime, limit: int = 100
+) -> list[CaseTask]:
+    """Open tasks past their due time, each alerted once (the mark is the durable part)."""
+    overdue = await repository.claim_overdue(session, now=now, limit=limit)
+    for task in overdue:
+        task.overdue_alerted_at = now
+        metrics.task_overdue(session, task.team)
+        case = await cases.get(session, task.case_id)
+        if case is not None:
+            note(
+                session,
+                case,
+                kind="TASK_OVERDUE",
+                actor=SYSTEM,
+                reason=f"The {task.team} task is overdue (due {task.due_at.isoformat()}): "
+                f"{task.ask}. Management is alerted.",
+                now=now,
+                data={"task_id": str(task.task_id), "team": task.team},
+            )
+    return overdue
+
+
+def team_metrics(tasks: list[CaseTask], now: datetime) -> list[dict[str, Any]]:
+    by_team: dict[str, list[CaseTask]] = defaultdict(list)
+    for task in tasks:
+        by_team[task.team].append(task)
+    out = []
+    for team in Team:
+        rows = by_team.get(team.value, [])
+        hours = [
+            (t.closed_at - t.created_at).total_seconds() / 3600
+            for t in rows
+            if t.status == "DONE" and t.closed_at is not None
+        ]
+        out.append(
+            {
+                "team": team.value,
+                "open": sum(1 for t in rows if t.status == "OPEN"),
+                "overdue": sum(1 for t in rows if t.status == "OPEN" and t.due_at <= now),
+                "done": len(hours),
+                "median_hours_to_close": round(statistics.median(hours), 2) if hours else None,
+                "mean_hours_to_close": round(statistics.fmean(hours), 2) if hours else None,
+            }
+        )
+    return out
+
+
+async def escalate_to_management(
+    session: AsyncSession, *, case_id: str, reason: str, actor: str, now: datetime
+) -> CaseTask:
+    """A management task on the case; the report goes with the management email."""
+    return await open_task(
+        session,
+        case_id=case_id,
+        team=Team.MANAGEMENT,
+        ask=f"Escalated by {actor}: {reason}",
+        owner=None,
+        blocks_settlement=False,
+        actor=actor,
+        now=now,
+    )

@@ -1,0 +1,215 @@
+"""Cross-team tasks on the real stack: settlement held by blocking tasks (finance above a
+threshold, the warehouse for a wrong item) and released by the last one; an overdue task
+alerting management; per-team figures; the escalation report."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import Harness
+from tests.support.factories import uid
+from tests.support.reconciliation import (
+    T0,
+    Engine,
+    assessed,
+    engine,
+    escalation,
+    return_initiated,
+    scan,
+)
+from tests.support.waiting import eventually
+
+AGENT = "DISPUTEDESK_KEY_OPS_AGENT"
+MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
+MANAGER_2 = "DISPUTEDESK_KEY_OPS_MANAGER_2"
+FINANCE = "DISPUTEDESK_KEY_FINANCE"
+
+
+@pytest.fixture(scope="module")
+async def desk(harness: Harness) -> AsyncIterator[Engine]:
+    async with engine(harness, "tasks", task_poll_interval_s=0.1) as eng:
+        # Every case of this module is decided under a version whose holds need confirming.
+        await adopt_holds(eng, harness)
+        yield eng
+
+
+async def wrong_item_case(eng: Engine, amount: int = 100_000) -> dict[str, Any]:
+    """A wrong item although the partner's QC passed at pickup: decided for the seller."""
+    rid = uid("RET-TASK")
+    filed = eng.envelope(escalation(rid, claim="WRONG_ITEM", amount=amount))
+    await eng.send(
+        filed,
+        return_initiated(rid, partner="swiftship", item_value=amount, qc_required=True),
+        scan(rid, "QC_PASSED", T0 - timedelta(minutes=10), weight=1000),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
+        scan(rid, "PICKED_UP", T0, weight=1000),
+    )
+    await eventually(
+        lambda: eng.sql("SELECT count(*) AS n FROM shipment_events WHERE return_id = :r", r=rid),
+        until=lambda rows: rows[0]["n"] == 3,
+        what="scans stored",
+    )
+    await eng.send(assessed(filed, "LOW"))
+    return await eng.wait_case(rid, lambda c: c["state"] in ("DECIDED", "CLOSED"), what=rid)
+
+
+async def adopt_holds(eng: Engine, harness: Harness) -> None:
+    version = f"sop-holds-{uuid.uuid4().hex[:6]}"
+    changes = {
+        "settlement_holds": {
+            "finance_confirmation_above_paise": 50_000,
+            "warehouse_receipt_claim_types": ["WRONG_ITEM"],
+        }
+    }
+    r = await eng.client.post(
+        "/v1/policies",
+        json={"version": version, "changes": changes, "reason": "Confirm before paying"},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 201, r.text
+    effective = (eng.clock.now() + timedelta(minutes=1)).isoformat()
+    r = await eng.client.post(
+        f"/v1/policies/{version}/propose",
+        json={"effective_at": effective, "reason": "Finance asked for it"},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    r = await eng.client.post(
+        f"/v1/policies/{version}/approve", json={}, headers=harness.key(MANAGER_2)
+    )
+    assert r.status_code == 200, r.text
+    eng.clock.advance(timedelta(minutes=2))
+
+
+async def test_blocking_tasks_hold_settlement_until_the_last_is_done(
+    desk: Engine, harness: Harness
+) -> None:
+    case = await wrong_item_case(desk)
+    cid = case["case_id"]
+    assert case["state"] == "DECIDED" and case["decision"]["payout"] == 100_000
+    r = await desk.client.get(f"/v1/cases/{cid}/tasks", headers=harness.key(AGENT))
+    tasks = {t["team"]: t for t in r.json()}
+    assert set(tasks) == {"finance", "warehouse"}
+    assert all(t["blocks_settlement"] and t["status"] == "OPEN" for t in tasks.values())
+    no_money = await desk.sql("SELECT count(*) AS n FROM ledger_entries WHERE case_id = :c", c=cid)
+    assert no_money[0]["n"] == 0
+
+    # A blocking task is confirmed, never cancelled; the warehouse's confirmation alone does
+    # not release the money.
+    finance_task, warehouse_task = tasks["finance"]["task_id"], tasks["warehouse"]["task_id"]
+    r = await desk.client.post(
+        f"/v1/tasks/{warehouse_task}/cancel", json={"resolution": "no"}, headers=harness.key(AGENT)
+    )
+    assert r.status_code == 409
+    r = await desk.client.post(
+        f"/v1/tasks/{warehouse_task}/comments",
+        json={"body": "Box arrived, it is a phone case not a phone"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201
+    r = await desk.client.post(
+        f"/v1/tasks/{warehouse_task}/complete",
+        json={"resolution": "Received: wrong item confirmed"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200 and r.json()["status"] == "DONE"
+    assert (await desk.case(case["return_id"]))["state"] == "DECIDED"  # type: ignore[index]
+
+    # Finance confirms the payout (not an agent); then the case settles and closes.
+    r = await desk.client.post(
+        f"/v1/tasks/{finance_task}/complete", json={"resolution": "ok"}, headers=harness.key(AGENT)
+    )
+    assert r.status_code == 403
+    r = await desk.client.post(
+        f"/v1/tasks/{finance_task}/complete",
+        json={"resolution": "Payout confirmed"},
+        headers=harness.key(FINANCE),
+    )
+    assert r.status_code == 200, r.text
+    closed = await desk.case(case["return_id"])
+    assert closed is not None and closed["state"] == "CLOSED" and closed["payout"] == 100_000
+    paid = await desk.sql(
+        "SELECT -sum(amount) AS paid FROM ledger_entries WHERE case_id = :c "
+        "AND account_type = 'seller_payable'",
+        c=cid,
+    )
+    assert paid[0]["paid"] == 100_000
+
+
+async def test_overdue_task_alerts_management_and_metrics_count_it(
+    desk: Engine, harness: Harness
+) -> None:
+    case = await wrong_item_case(desk)
+    cid = case["case_id"]
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/tasks",
+        json={"team": "technology", "ask": "Why did the scan feed lag by a day?", "owner": "dev"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    task = r.json()
+    assert task["due_at"] == (desk.clock.now() + timedelta(hours=48)).isoformat()
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/tasks",
+        json={"team": "brand_management", "ask": "Is this seller's catalogue mislabelled?"},
+        headers=harness.key(AGENT),
+    )
+    brand_task = r.json()["task_id"]
+    desk.clock.advance(timedelta(hours=3))
+    r = await desk.client.post(
+        f"/v1/tasks/{brand_task}/complete",
+        json={"resolution": "Labels fixed"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200
+
+    desk.clock.advance(timedelta(hours=46))
+    alerted = await eventually(
+        lambda: desk.sql(
+            "SELECT overdue_alerted_at FROM case_tasks WHERE task_id = :t", t=task["task_id"]
+        ),
+        until=lambda rows: rows[0]["overdue_alerted_at"] is not None,
+        what="overdue alert",
+    )
+    assert alerted
+    notes = await desk.sql(
+        "SELECT reason FROM case_timeline WHERE case_id = :c AND kind = 'TASK_OVERDUE'", c=cid
+    )
+    mine = [n for n in notes if n["reason"].startswith("The technology task is overdue")]
+    assert len(mine) == 1 and "Management is alerted" in mine[0]["reason"]
+
+    exposition = (await desk.client.get("/metrics")).text
+    assert 'disputedesk_tasks_overdue_total{team="technology"}' in exposition
+    assert 'disputedesk_task_hours_to_close_count{team="brand_management"}' in exposition
+    r = await desk.client.get("/v1/tasks/metrics", headers=harness.key(FINANCE))
+    teams = {t["team"]: t for t in r.json()["teams"]}
+    assert teams["technology"]["overdue"] >= 1 and teams["technology"]["open"] >= 1
+    assert teams["brand_management"]["done"] >= 1
+    assert teams["brand_management"]["median_hours_to_close"] == 3.0
+
+
+async def test_escalation_to_management_produces_the_case_report(
+    desk: Engine, harness: Harness
+) -> None:
+    case = await wrong_item_case(desk)
+    cid = case["case_id"]
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/escalate-to-management",
+        json={"reason": "Third wrong item from this hub this week"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["team"] == "management"
+    r = await desk.client.get(f"/v1/cases/{cid}/report", headers=harness.key(MANAGER))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    page = r.text
+    for heading in ("Facts", "Scans", "Fraud assessments", "Timeline", "Ledger", "Tasks"):
+        assert f"<h2>{heading}</h2>" in page
+    assert cid in page and "Third wrong item from this hub this week" in page
+    # The module's holds keep this case's money waiting: the report says so.
+    assert "QC_PASSED" in page and "(holds settlement)" in page

@@ -1,0 +1,350 @@
+"""The partner dispute loop on the real stack: a debit notice for every partner debit, delivered
+to a local HTTP receiver that checks each partner's own signature scheme (with intake's own
+verifiers), retried after a 500, parked while the endpoint is disabled; contests upheld,
+reversed and partial with the ledger balanced after each; the window expiring; statements."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import threading
+import zipfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from services.intake.partners.adapter import AuthenticationFailed, PartnerCredential
+from services.intake.partners.desipost import DesipostAdapter
+from services.intake.partners.rapidroute import RapidRouteAdapter
+from services.intake.partners.swiftship import SwiftshipAdapter
+from shared.auth import hash_key
+from tests.conftest import Harness
+from tests.support.factories import uid
+from tests.support.reconciliation import (
+    T0,
+    Engine,
+    assessed,
+    engine,
+    escalation,
+    return_initiated,
+    scan,
+)
+from tests.support.waiting import eventually
+
+ADMIN = "DISPUTEDESK_KEY_ADMIN"
+AGENT = "DISPUTEDESK_KEY_OPS_AGENT"
+MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
+FINANCE = "DISPUTEDESK_KEY_FINANCE"
+SWIFTSHIP = "DISPUTEDESK_KEY_PARTNER_SWIFTSHIP"
+RAPIDROUTE = "DISPUTEDESK_KEY_PARTNER_RAPIDROUTE"
+
+SECRETS = {
+    "swiftship": "whsec_" + base64.b64encode(b"notice-test-secret-32-bytes-long").decode(),
+    "rapidroute": "rr_notice_test_secret_0001",
+    "desipost": "dp_notice_test_api_key_0001",
+}
+SCHEMES = {
+    "swiftship": "standard_webhooks",
+    "rapidroute": "timestamped_hmac",
+    "desipost": "api_key",
+}
+ADAPTERS = {
+    "swiftship": SwiftshipAdapter(),
+    "rapidroute": RapidRouteAdapter(),
+    "desipost": DesipostAdapter(),
+}
+
+
+@dataclass
+class Receiver:
+    """A partner's webhook server: records every request, answers from a script per path."""
+
+    url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    script: dict[str, list[int]] = field(default_factory=dict)
+
+    def of(self, partner: str) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["path"] == f"/{partner}"]
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    box = Receiver(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            box.requests.append({"path": self.path, "headers": headers, "body": body})
+            statuses = box.script.get(self.path) or []
+            status = statuses.pop(0) if statuses else 200
+            self.send_response(status)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    box.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield box
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+async def disputes(harness: Harness, receiver: Receiver) -> AsyncIterator[Engine]:
+    async with engine(
+        harness, "disputes", notice_poll_interval_s=0.1, notice_backoff_base_s=600
+    ) as eng:
+        for partner in SECRETS:
+            r = await eng.client.put(
+                f"/v1/partner-endpoints/{partner}",
+                json={
+                    "url": f"{receiver.url}/{partner}",
+                    "scheme": SCHEMES[partner],
+                    "secret": SECRETS[partner],
+                    "finance_contact": f"finance@{partner}.example",
+                },
+                headers=harness.key(ADMIN),
+            )
+            assert r.status_code == 200, r.text
+        yield eng
+
+
+async def partner_debit_case(eng: Engine, partner: str, amount: int = 100_000) -> dict[str, Any]:
+    """A wrong item although the partner's QC passed at pickup: the partner is liable."""
+    rid = uid(f"RET-DEBIT-{partner[:4].upper()}")
+    filed = eng.envelope(escalation(rid, claim="WRONG_ITEM", amount=amount))
+    pickup = T0
+    await eng.send(
+        filed,
+        return_initiated(rid, partner=partner, item_value=amount, qc_required=True),
+        scan(rid, "QC_PASSED", pickup - timedelta(minutes=10), weight=1000, partner=partner),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000, partner=partner),
+        scan(rid, "PICKED_UP", pickup, weight=1000, partner=partner),
+    )
+    await eventually(
+        lambda: eng.sql("SELECT count(*) AS n FROM shipment_events WHERE return_id = :r", r=rid),
+        until=lambda rows: rows[0]["n"] == 3,
+        what="scans stored",
+    )
+    await eng.send(assessed(filed, "LOW"))
+    case = await eng.wait_case(rid, lambda c: c["state"] == "CLOSED", what=f"{rid} settled")
+    assert case["decision"]["partner_debit"] == amount, case["decision"]
+    return case
+
+
+async def notice_of(eng: Engine, case_id: str, until: Any = None) -> dict[str, Any]:
+    rows = await eventually(
+        lambda: eng.sql("SELECT * FROM debit_notices WHERE case_id = :c", c=case_id),
+        until=lambda rows: bool(rows) and (until is None or until(rows[0])),
+        what=f"notice of {case_id}",
+    )
+    return dict(rows[0])
+
+
+async def ledger_balanced(eng: Engine) -> None:
+    rows = await eng.sql(
+        "SELECT transaction_id, sum(amount) AS total FROM ledger_entries GROUP BY transaction_id"
+    )
+    assert rows and all(r["total"] == 0 for r in rows)
+
+
+async def account(eng: Engine, case_id: str, prefix: str) -> int:
+    rows = await eng.sql(
+        "SELECT coalesce(sum(amount), 0) AS total FROM ledger_entries WHERE case_id = :c "
+        "AND account LIKE :p",
+        c=case_id,
+        p=prefix + "%",
+    )
+    return int(rows[0]["total"])
+
+
+async def test_notices_are_signed_per_partner_and_retried_after_a_500(
+    disputes: Engine, receiver: Receiver, harness: Harness
+) -> None:
+    eng = disputes
+    receiver.script["/rapidroute"] = [500]
+    cases = {p: await partner_debit_case(eng, p) for p in SECRETS}
+
+    for partner in ("swiftship", "desipost"):
+        notice = await notice_of(
+            eng, cases[partner]["case_id"], lambda n: n["delivery"] == "DELIVERED"
+        )
+        assert notice["attempts"] == 1
+        (request,) = [
+            r
+            for r in receiver.of(partner)
+            if json.loads(r["body"])["case_id"] == cases[partner]["case_id"]
+        ]
+        credential = PartnerCredential(SECRETS[partner], hash_key(SECRETS[partner]), None)
+        ADAPTERS[partner].authenticate(
+            headers=request["headers"],
+            body=request["body"],
+            credentials=[credential],
+            now=eng.clock.now(),
+            tolerance_s=300,
+        )
+        # A wrong secret does not verify: the check above is a real one.
+        with pytest.raises(AuthenticationFailed):
+            ADAPTERS[partner].authenticate(
+                headers=request["headers"],
+                body=request["body"],
+                credentials=[PartnerCredential(SECRETS["rapidroute"] + "x", hash_key("x"), None)],
+                now=eng.clock.now(),
+                tolerance_s=300,
+            )
+        body = json.loads(request["body"])
+        assert body["amount"] == 100_000 and body["rule"]["rule_id"] == notice["rule_id"]
+        assert {s["type"] for s in body["facts"]["scans"]} >= {"PICKED_UP", "QC_PASSED"}
+        assert body["facts"]["qc_result"] == "PASSED"
+        assert all(len(e["sha256"]) == 64 for e in body["facts"]["evidence"])
+
+    # rapidroute answered 500 first: attempt recorded, retried after the backoff, then signed.
+    rr_case = cases["rapidroute"]["case_id"]
+    first = await notice_of(eng, rr_case, lambda n: n["attempts"] == 1)
+    assert first["delivery"] == "PENDING" and first["next_attempt_at"] > eng.clock.now()
+    eng.clock.advance(timedelta(seconds=601))
+    delivered = await notice_of(eng, rr_case, lambda n: n["delivery"] == "DELIVERED")
+    r = await eng.client.get(
+        f"/v1/partner-notices/{delivered['notice_id']}", headers=harness.key(AGENT)
+    )
+    assert [a["status_code"] for a in r.json()["attempts_log"]] == [500, 200]
+    last = [r for r in receiver.of("rapidroute") if json.loads(r["body"])["case_id"] == rr_case][-1]
+    ADAPTERS["rapidroute"].authenticate(
+        headers=last["headers"],
+        body=last["body"],
+        credentials=[PartnerCredential(SECRETS["rapidroute"], None, None)],
+        now=eng.clock.now(),
+        tolerance_s=300,
+    )
+
+
+async def test_disabling_an_endpoint_parks_notices_until_enabled(
+    disputes: Engine, receiver: Receiver, harness: Harness
+) -> None:
+    eng, admin = disputes, harness.key(ADMIN)
+    r = await eng.client.post(
+        "/v1/partner-endpoints/desipost/enabled", json={"enabled": False}, headers=admin
+    )
+    assert r.status_code == 200 and r.json()["enabled"] is False
+    case = await partner_debit_case(eng, "desipost")
+    parked = await notice_of(eng, case["case_id"], lambda n: n["delivery"] == "PARKED")
+    assert parked["attempts"] == 0
+    assert not [
+        r for r in receiver.of("desipost") if json.loads(r["body"])["case_id"] == case["case_id"]
+    ]
+    r = await eng.client.post(
+        "/v1/partner-endpoints/desipost/enabled", json={"enabled": True}, headers=admin
+    )
+    assert r.status_code == 200
+    await notice_of(eng, case["case_id"], lambda n: n["delivery"] == "DELIVERED")
+
+
+async def test_contests_upheld_reversed_partial_window_and_statement(
+    disputes: Engine, harness: Harness
+) -> None:
+    eng = disputes
+    swift, rapid = harness.key(SWIFTSHIP), harness.key(RAPIDROUTE)
+    manager, agent = harness.key(MANAGER), harness.key(AGENT)
+    cases = [await partner_debit_case(eng, "swiftship", amount=100_000) for _ in range(4)]
+    notices = [
+        await notice_of(eng, c["case_id"], lambda n: n["delivery"] == "DELIVERED") for c in cases
+    ]
+    ids = [str(n["notice_id"]) for n in notices]
+    contest = {
+        "reason": "Our hub weighed and photographed the item at pickup",
+        "evidence": [{"uri": "https://swiftship.example/p/1", "sha256": "ab" * 32}],
+    }
+
+    # A partner sees and contests only its own notices.
+    r = await eng.client.get("/v1/partner/notices", headers=swift)
+    assert set(ids) <= {n["notice_id"] for n in r.json()}
+    assert all(n["partner_id"] == "swiftship" for n in r.json())
+    r = await eng.client.get(f"/v1/partner/notices/{ids[0]}", headers=rapid)
+    assert r.status_code == 404
+    r = await eng.client.post(f"/v1/partner/notices/{ids[0]}/contest", json=contest, headers=rapid)
+    assert r.status_code == 404
+    r = await eng.client.get("/v1/partner/notices", headers=agent)
+    assert r.status_code == 403
+
+    for notice_id in ids[:3]:
+        r = await eng.client.post(
+            f"/v1/partner/notices/{notice_id}/contest", json=contest, headers=swift
+        )
+        assert r.status_code == 201, r.text
+    r = await eng.client.post(f"/v1/partner/notices/{ids[0]}/contest", json=contest, headers=swift)
+    assert r.status_code == 409
+    # Each contest opened a review task for logistics partner ops on its case.
+    r = await eng.client.get(f"/v1/cases/{cases[0]['case_id']}/tasks", headers=agent)
+    (review,) = [t for t in r.json() if t["team"] == "logistics_partner_ops"]
+    assert review["status"] == "OPEN" and ids[0] in review["ask"]
+
+    seller_before = [await account(eng, c["case_id"], "seller_payable") for c in cases]
+    ruling = {"outcome": "UPHELD", "reason": "The scans show the QC passed"}
+    r = await eng.client.post(f"/v1/partner-notices/{ids[0]}/ruling", json=ruling, headers=agent)
+    assert r.status_code == 403
+    r = await eng.client.post(f"/v1/partner-notices/{ids[0]}/ruling", json=ruling, headers=manager)
+    assert r.status_code == 200 and r.json()["reversal_id"] is None
+    assert await account(eng, cases[0]["case_id"], "partner_receivable") == 100_000
+    r = await eng.client.get(f"/v1/cases/{cases[0]['case_id']}/tasks", headers=agent)
+    assert [t["status"] for t in r.json() if t["team"] == "logistics_partner_ops"] == ["DONE"]
+    await ledger_balanced(eng)
+
+    ruling = {"outcome": "REVERSED", "reason": "Their pickup photo shows the right item"}
+    r = await eng.client.post(f"/v1/partner-notices/{ids[1]}/ruling", json=ruling, headers=manager)
+    assert r.status_code == 200 and r.json()["reversed_amount"] == 100_000
+    assert await account(eng, cases[1]["case_id"], "partner_receivable") == 0
+    assert await account(eng, cases[1]["case_id"], "marketplace_cost") == 100_000
+    await ledger_balanced(eng)
+
+    ruling = {"outcome": "PARTIAL", "reversed_amount": 150_000, "reason": "Shared"}
+    r = await eng.client.post(f"/v1/partner-notices/{ids[2]}/ruling", json=ruling, headers=manager)
+    assert r.status_code == 422
+    ruling["reversed_amount"] = 40_000
+    r = await eng.client.post(f"/v1/partner-notices/{ids[2]}/ruling", json=ruling, headers=manager)
+    assert r.status_code == 200, r.text
+    assert await account(eng, cases[2]["case_id"], "partner_receivable") == 60_000
+    assert await account(eng, cases[2]["case_id"], "marketplace_cost") == 40_000
+    await ledger_balanced(eng)
+    # The seller's payout never changes.
+    assert [await account(eng, c["case_id"], "seller_payable") for c in cases] == seller_before
+
+    # The fourth is not contested: final once its window (7 days from delivery) has passed.
+    eng.clock.advance(timedelta(days=7, minutes=1))
+    final = await notice_of(eng, cases[3]["case_id"], lambda n: n["dispute"] == "FINAL")
+    assert final["final_at"] is not None
+    r = await eng.client.post(f"/v1/partner/notices/{ids[3]}/contest", json=contest, headers=swift)
+    assert r.status_code == 409
+
+    # The month's statement, through the partner's own key, in all three formats.
+    month = notices[0]["created_at"].strftime("%Y-%m")
+    r = await eng.client.get(f"/v1/partner/statements/{month}", headers=swift)
+    assert r.status_code == 200, r.text
+    statement = r.json()
+    assert statement["partner_id"] == "swiftship"
+    assert statement["closing_balance"] == (
+        statement["opening_balance"] + statement["debits"] - statement["reversals"]
+    )
+    assert statement["reversals"] >= 140_000 and statement["contests"]["filed"] >= 3
+    mine = {line["case_id"] for line in statement["lines"]}
+    assert {c["case_id"] for c in cases} <= mine
+    r = await eng.client.get(
+        f"/v1/partner/statements/{month}", params={"format": "csv"}, headers=swift
+    )
+    assert r.status_code == 200 and "closing balance" in r.text
+    r = await eng.client.get(
+        f"/v1/partner/statements/{month}", params={"format": "xlsx"}, headers=swift
+    )
+    assert r.status_code == 200
+    assert "xl/worksheets/sheet1.xml" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    r = await eng.client.get(f"/v1/partner/statements/{month}", headers=rapid)
+    assert r.json()["partner_id"] == "rapidroute"
+    assert not {line["case_id"] for line in r.json()["lines"]} & mine
