@@ -8,7 +8,7 @@ numbers they were decided with. `policy_changes` is the reason and diff of every
 The versions already ACTIVE keep `effective_at` NULL: in force from the beginning of time.
 
 Revision ID: c7a1e0f4b2d9
-Revises: 9d4b2e6f8a10
+Revises: 0bbe491f424b
 Create Date: 2026-12-03 09:40:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "c7a1e0f4b2d9"
-down_revision = "9d4b2e6f8a10"
+down_revision = "0bbe491f424b"
 branch_labels = None
 depends_on = None
 
