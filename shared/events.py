@@ -429,6 +429,11 @@ class CaseUnderReview(CaseEventBase):
     type: Literal["disputedesk.reconciliation.case_under_review.v1"] = (
         "disputedesk.reconciliation.case_under_review.v1"
     )
+    decision_due_by: AwareDatetime | None = Field(
+        default=None,
+        description="When the review's SLA ends: the date a seller whose timeline moved is "
+        "given for the decision.",
+    )
 
 
 class CaseDecided(CaseEventBase):
@@ -470,6 +475,12 @@ class CaseNoteAdded(CaseEventBase):
         "disputedesk.reconciliation.case_note_added.v1"
     )
     note: str = Field(max_length=5000)
+    call_counterpart: str | None = Field(
+        default=None,
+        examples=["SELLER", "PARTNER"],
+        description="Set when the note is a logged call: who the desk spoke with (a call with "
+        "the seller is summarised in the seller's next email, if the seller asked for that).",
+    )
 
 
 class CaseUpdated(CaseEventBase):

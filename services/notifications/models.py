@@ -197,3 +197,21 @@ class SellerProfileChange(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     changed_fields: Mapped[list[str]] = mapped_column(JSONB)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)  # PII: never logged
+
+
+class CaseCall(Base):
+    """A call the desk logged with the seller on a case, kept until the seller's next email
+    about the case carries its summary (when the seller asked for call summaries)."""
+
+    __tablename__ = "case_calls"
+    __table_args__ = (
+        Index("ix_case_calls_untold", "case_id", postgresql_where=text("told_in IS NULL")),
+    )
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_id: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)
+    logged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The dedup key of the message whose summary carried the call (None: not told yet).
+    told_in: Mapped[str | None] = mapped_column(String(300))

@@ -53,6 +53,10 @@ class NotificationsSettings(ServiceSettings):
     retry_jitter: float = 0.25  # ± fraction of the delay
     max_attempts: int = 8
 
+    # The seller is reminded of an evidence request this long before its reply-by time (the
+    # reminder is stored with the request and cancelled if the case moves on first).
+    evidence_reminder_lead_h: float = 24.0
+
     # Per-seller throttle of non-essential mail (outreach, education digests) per India day.
     seller_daily_non_essential_limit: int = 2
     # Education digests go out at this hour, India time, gathering the day's lessons.

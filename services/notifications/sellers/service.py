@@ -23,6 +23,7 @@ FIELDS = ("emails", "display_name", "language", "phone", "preferences")
 # Preferences that switch off mail the desk does not owe the seller (schemas.py).
 EDUCATION = "education_digest"
 OUTREACH = "feedback_outreach"
+CALL_SUMMARIES = "call_summaries"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +122,9 @@ async def wants(session: AsyncSession, seller_id: str, preference: str) -> bool:
     if profile is None:
         return True
     return bool(profile.preferences.get(preference, True))
+
+
+async def asked_for(session: AsyncSession, seller_id: str, preference: str) -> bool:
+    """Whether the seller asked for this extra: no unless its profile says yes."""
+    profile = await repository.get(session, seller_id)
+    return profile is not None and bool(profile.preferences.get(preference, False))

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
 from services.reconciliation.cases import repository
-from services.reconciliation.cases.deadlines import sync_timers
+from services.reconciliation.cases.deadlines import review_due_by, sync_timers
 from services.reconciliation.cases.decisions import (
     decision_of,
     decision_record,
@@ -171,6 +171,7 @@ async def _claimed_by_another_seller(session: AsyncSession, case: Case, *, now: 
             reason="The claim on this case was filed by a seller other than the return's; "
             "the desk checks it before anything is paid.",
             reason_code="SELLER_MISMATCH",
+            decision_due_by=review_due_by(case, now, CURRENT),
         )
         await sync_timers(session, case, now, CURRENT)
     return True
@@ -308,6 +309,10 @@ async def on_escalation(
             now=now,
             reason_code="DUPLICATE_CLAIM",
         )
+        if case.seller_contact is None:
+            # A case with no reply address (one the desk opened itself) takes the filing's,
+            # so the duplicate's answer reaches the seller who just wrote.
+            case.seller_contact = record.seller_contact
         emit(
             session,
             case,
@@ -396,6 +401,7 @@ async def on_evidence(
             now=now,
             reason=f"The evidence {requester} asked for arrived; the case is back with the desk.",
             reason_code="EVIDENCE_RECEIVED",
+            decision_due_by=review_due_by(case, now, p),
         )
         await sync_timers(session, case, now, p)
         return
