@@ -15,6 +15,7 @@ class OutgoingMessage:
     subject: str
     body_text: str
     body_html: str
+    reply_to: str | None = None  # the signed reply address of seller mail about a case
 
 
 class DeliveryError(Exception):
