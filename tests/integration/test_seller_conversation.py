@@ -180,3 +180,27 @@ async def test_a_decision_before_the_reminder_cancels_it_and_carries_the_logged_
     # The call is told once: the settlement that followed does not repeat it.
     [settled] = await _mails(harness, rid, "is settled")
     assert "Your calls with us" not in text_part(settled)
+
+
+async def test_a_seller_who_reads_hindi_gets_its_decision_in_hindi(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon, notifications = (
+        pipeline[n] for n in ("intake", "reconciliation", "notifications")
+    )
+    seller, address = uid("S-HI"), _address()
+    await _put_seller(harness, notifications, seller, _profile(address, language="hi"))
+    rid = await _feed(harness, intake, seller, item_value=1_234_500)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2))
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1))
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+
+    [mail] = await _mails(harness, rid, "पूरा स्वीकृत")
+    assert mail["To"] == address and case["case_id"] in mail["Subject"]
+    assert inr(case["payout"]) in str(mail["Subject"]) and "₹12,345.00" in str(mail["Subject"])
+    _in_both(mail, "नमस्ते", "हम आपको यह राशि देंगे", "सादर")
+    assert "approved" not in text_part(mail) and "Warm regards" not in text_part(mail)
+    # The settlement and the opening speak Hindi too.
+    [settled] = await _mails(harness, rid, "भुगतान संदर्भ")
+    assert "भुगतान संदर्भ: DD-" in text_part(settled)

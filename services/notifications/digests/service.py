@@ -50,6 +50,7 @@ async def flush_due(
 ) -> int:
     """Turn every due digest into a `policy_education` message; returns how many."""
     from services.notifications.messages.service import queue_draft
+    from services.notifications.sellers import service as sellers
 
     digests = await repository.claim_due(session, now=now, limit=limit)
     for digest in digests:
@@ -67,6 +68,7 @@ async def flush_due(
                 return_id=items[0].context.get("return_id") if len(items) == 1 else None,
                 seller_id=digest.seller_id,
                 subject_key=digest.seller_id,
+                language=await sellers.language(session, digest.seller_id),
             ),
             settings=settings,
             now=now,

@@ -8,7 +8,7 @@ be held until the seller directory learns one (the seller could not be told, yet
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -67,6 +67,8 @@ class Draft:
     subject_key: str | None = None
     # A message due later (the evidence reminder): stored now, sent then, unless cancelled.
     send_at: datetime | None = None
+    # The seller's language from the directory (management mail stays English).
+    language: str = "en"
 
     @property
     def essential(self) -> bool:
@@ -264,6 +266,14 @@ def cancels_reminder(event: CaseEventBase) -> bool:
     return not isinstance(event, CaseNoteAdded)
 
 
+def in_language(composition: Composition, language: str) -> Composition:
+    """The seller's drafts in its language; management drafts stay English."""
+    composition.drafts = [
+        replace(d, language=language) if d.audience == SELLER else d for d in composition.drafts
+    ]
+    return composition
+
+
 def compose_case_event(
     event: CaseEventBase,
     settings: NotificationsSettings,
@@ -311,6 +321,7 @@ def compose_case_event(
         context.update(
             review_reason=wording.review_reason(event.previous_state),
             decision_due_by=event.decision_due_by,
+            previous_state=event.previous_state.value if event.previous_state else None,
         )
         out.drafts.append(_seller_draft("timeline_change", event, context, to))
     elif isinstance(event, CaseDecided | CaseRejected):
@@ -439,7 +450,12 @@ def digest_context(
     for lesson in lessons:
         entry = by_topic.setdefault(
             lesson["topic"],
-            {"title": lesson["title"], "tip": lesson["tip"], "case_ids": []},
+            {
+                "topic": lesson["topic"],
+                "title": lesson["title"],
+                "tip": lesson["tip"],
+                "case_ids": [],
+            },
         )
         entry["case_ids"].append(lesson["case_id"])
     return {

@@ -29,6 +29,7 @@ from services.notifications.messages.composing import (
     compose_case_event,
     compose_feedback,
     compose_fraud_alert,
+    in_language,
 )
 from services.notifications.messages.rendering import INDIA, render
 from services.notifications.metrics import SELLER_UNTOLD
@@ -130,7 +131,7 @@ async def queue_draft(
     Returns the new message id, or None for a duplicate. `buffered` essential drafts are
     written at commit (see `_buffer`) and return their prospective id.
     """
-    rendered = render(draft.template, draft.context)
+    rendered = render(draft.template, draft.context, draft.language)
     send_at = draft.send_at or now
     if not draft.essential and draft.seller_id:
         await flush_pending(session)  # the throttle counts what this batch queued, too
@@ -257,7 +258,10 @@ async def handle_case_event(
             summary=event.note,
             logged_at=event.occurred_at,
         )
-    composition = compose_case_event(event, settings, now=now, seller_address=address)
+    composition = in_language(
+        compose_case_event(event, settings, now=now, seller_address=address),
+        await sellers.language(session, event.seller_id),
+    )
     if composition.lessons and not await sellers.wants(session, event.seller_id, EDUCATION):
         composition.lessons.clear()  # the seller opted out of the education digest
     summarised = await _with_call_summary(session, event=event, composition=composition)
@@ -320,7 +324,10 @@ async def handle_seller_feedback(
     address = open_contact(
         opener, sealed=event.seller_contact, legacy=event.seller_email, ref=event.feedback_id
     ) or await sellers.primary_address(session, event.seller_id)
-    composition = compose_feedback(event, settings, seller_address=address)
+    composition = in_language(
+        compose_feedback(event, settings, seller_address=address),
+        await sellers.language(session, event.seller_id),
+    )
     if composition.drafts and not await sellers.wants(session, event.seller_id, OUTREACH):
         return []  # the seller asked not to be contacted after its ratings
     return await _queue(session, composition, settings=settings, now=now)

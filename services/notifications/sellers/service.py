@@ -132,3 +132,9 @@ async def asked_for(session: AsyncSession, seller_id: str, preference: str) -> b
     """Whether the seller asked for this extra: no unless its profile says yes."""
     profile = await repository.get(session, seller_id)
     return profile is not None and bool(profile.preferences.get(preference, False))
+
+
+async def language(session: AsyncSession, seller_id: str) -> str:
+    """The language the seller reads (the directory's), English when unknown."""
+    profile = await repository.get(session, seller_id)
+    return profile.language if profile is not None else "en"
