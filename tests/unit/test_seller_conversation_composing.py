@@ -55,7 +55,9 @@ def test_the_reminder_is_scheduled_before_reply_by_unless_the_request_is_that_la
     at = request.reply_by - timedelta(hours=SETTINGS.evidence_reminder_lead_h)
     assert _drafts(request) == [("evidence_request", None), ("evidence_reminder", at)]
     late = request.model_copy(update={"reply_by": AT + timedelta(hours=20)})
-    assert reminder_time(late, SETTINGS) is None
+    assert reminder_time(late, SETTINGS, now=AT) is None
+    # Processed after the reminder's time (a backlog): no reminder either.
+    assert reminder_time(request, SETTINGS, now=at) is None
     assert _drafts(late) == [("evidence_request", None)]
 
 

@@ -228,17 +228,25 @@ def timeline_moved(event: CaseUnderReview) -> bool:
     return not (previous == CaseState.OPEN and event.case_version <= 2)
 
 
-def reminder_time(event: EvidenceRequested, settings: NotificationsSettings) -> datetime | None:
+def reminder_time(
+    event: EvidenceRequested, settings: NotificationsSettings, *, now: datetime
+) -> datetime | None:
     """When to remind the seller of the reply-by time, or None when the request itself comes
-    that late (it is the reminder then)."""
+    that late, or reaches us that late (it is the reminder then: two emails at once would say
+    the same thing twice)."""
     at = event.reply_by - timedelta(hours=settings.evidence_reminder_lead_h)
-    return at if at > event.occurred_at else None
+    return at if at > max(event.occurred_at, now) else None
 
 
 def _evidence_reminder(
-    event: EvidenceRequested, settings: NotificationsSettings, context: dict[str, Any], to: str
+    event: EvidenceRequested,
+    settings: NotificationsSettings,
+    context: dict[str, Any],
+    to: str,
+    *,
+    now: datetime,
 ) -> Draft | None:
-    at = reminder_time(event, settings)
+    at = reminder_time(event, settings, now=now)
     if at is None:
         return None
     draft = _seller_draft(EVIDENCE_REMINDER, event, {**context, "reminder": True}, to)
@@ -298,7 +306,7 @@ def compose_case_event(
         # A proactive case's request is the seller's first word of it (P2): say why we wrote.
         context["first_word"] = event.origin == CaseOrigin.PROACTIVE and event.case_version <= 2
         out.drafts.append(_seller_draft("evidence_request", event, context, to))
-        reminder = _evidence_reminder(event, settings, context, to)
+        reminder = _evidence_reminder(event, settings, context, to, now=now)
         if reminder is not None:
             out.drafts.append(reminder)
     elif isinstance(event, CaseUpdated) and owed and event.change in (MERGED, DUPLICATE):

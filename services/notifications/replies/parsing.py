@@ -64,6 +64,14 @@ class InboundEmail:
         return list(dict.fromkeys(number.upper() for number in found))
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Control characters out (a NUL cannot be stored as text, and none belongs in a reply)."""
+    return _CONTROL.sub("", text)
+
+
 def strip_quoted(text: str) -> str:
     """The seller's new words: everything before the first quoted line or reply header, with
     trailing blank lines and a `-- ` signature removed."""
@@ -138,19 +146,25 @@ def parse(raw: bytes) -> InboundEmail:
         data = part.get_payload(decode=True) or b""
         attachments.append(
             Attachment(
-                filename=(part.get_filename() or "attachment")[:255],
+                filename=clean(part.get_filename() or "attachment")[:255] or "attachment",
                 content_type=part.get_content_type(),
                 data=data if isinstance(data, bytes) else b"",
             )
         )
     bounced = _quoted_message_ids(message, raw) if auto == "bounce" else []
     return InboundEmail(
-        message_id=str(message.get("Message-ID", "")).strip(),
-        sender=sender,
-        recipients=recipients,
-        subject=str(message.get("Subject", "")),
-        text=strip_quoted(text),
+        message_id=clean(str(message.get("Message-ID", ""))).strip(),
+        sender=clean(sender),
+        recipients=[clean(r) for r in recipients],
+        subject=clean(str(message.get("Subject", ""))),
+        text=strip_quoted(clean(text)),
         attachments=[] if auto else attachments,
         auto=auto,
         bounced_message_ids=list(dict.fromkeys(bounced)),
     )
+
+
+def looks_like_email(raw: bytes) -> bool:
+    """Headers naming a sender and a recipient: anything else is not mail to act on."""
+    parsed = parse(raw)
+    return bool(parsed.sender) and bool(parsed.recipients)

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from services.notifications.models import InboundEmail
 from services.notifications.replies import repository, service
+from services.notifications.replies.parsing import looks_like_email
 from services.notifications.replies.schemas import (
     ConversationEntry,
     ConversationOut,
@@ -20,6 +21,7 @@ from services.notifications.replies.schemas import (
 )
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.openapi import problem_response_doc
 from shared.problems import Problem
 
 router = APIRouter(tags=["replies"])
@@ -50,6 +52,21 @@ def _out(row: InboundEmail) -> InboundOut:
     "/v1/inbound/email",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=InboundOut,
+    responses={
+        413: problem_response_doc("Message over the body limit"),
+        415: problem_response_doc("Not sent as message/rfc822 or application/octet-stream"),
+        422: problem_response_doc("An empty message, or not an email (no From or To)"),
+    },
+    # The body is the message itself, not JSON. Declared as octet-stream, which every client
+    # and schema checker can send; `message/rfc822` is accepted alike.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
     summary="Hand over one received email as raw MIME (the operator's mail gateway)",
     description="Body: the message exactly as received (`Content-Type: message/rfc822`). A "
     "reply whose address carries a valid signed token goes on its case; any other reply waits "
@@ -65,6 +82,10 @@ async def inbound_email(
     raw = await request.body()
     if not raw.strip():
         raise Problem(422, "Unprocessable Content", "The message is empty.")
+    if not looks_like_email(raw):
+        raise Problem(
+            422, "Unprocessable Content", "The body is not an email: it has no From or To header."
+        )
     runtime = request.app.state.runtime
     row = await service.receive(
         session, raw=raw, now=runtime.clock.now(), settings=runtime.settings
