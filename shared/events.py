@@ -429,6 +429,11 @@ class CaseUnderReview(CaseEventBase):
     type: Literal["disputedesk.reconciliation.case_under_review.v1"] = (
         "disputedesk.reconciliation.case_under_review.v1"
     )
+    decision_due_by: AwareDatetime | None = Field(
+        default=None,
+        description="When the review's SLA ends: the date a seller whose timeline moved is "
+        "given for the decision.",
+    )
 
 
 class CaseDecided(CaseEventBase):
@@ -470,6 +475,12 @@ class CaseNoteAdded(CaseEventBase):
         "disputedesk.reconciliation.case_note_added.v1"
     )
     note: str = Field(max_length=5000)
+    call_counterpart: str | None = Field(
+        default=None,
+        examples=["SELLER", "PARTNER"],
+        description="Set when the note is a logged call: who the desk spoke with (a call with "
+        "the seller is summarised in the seller's next email, if the seller asked for that).",
+    )
 
 
 class CaseUpdated(CaseEventBase):
@@ -535,7 +546,40 @@ class NotificationFailed(NotificationEventBase):
     failed_at: AwareDatetime
 
 
-NotificationEvent = Annotated[NotificationSent | NotificationFailed, Discriminator("type")]
+class ReplyAttachment(BaseModel):
+    """One attachment of a seller's reply: what it was, and whether it became evidence."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=127)
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    perceptual_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$")
+    accepted: bool
+    refused_because: str | None = Field(default=None, max_length=200)
+
+
+class SellerReplyReceived(EventPayload):
+    """A seller answered one of our emails, and its signed reply address ties the answer to
+    this case and this seller. The text has the quoted history removed; accepted attachments
+    travel on as evidence (`EvidenceAdded`, like the seller portal's)."""
+
+    type: Literal["disputedesk.notifications.seller_reply_received.v1"] = (
+        "disputedesk.notifications.seller_reply_received.v1"
+    )
+    reply_id: UUID
+    case_id: Id
+    return_id: Id
+    seller_id: Id
+    text: str = Field(max_length=5000)
+    attachments: list[ReplyAttachment] = Field(default_factory=list, max_length=20)
+    received_at: AwareDatetime
+
+
+NotificationEvent = Annotated[
+    NotificationSent | NotificationFailed | SellerReplyReceived, Discriminator("type")
+]
 
 
 # ---------------------------------------------------------------------------------------------

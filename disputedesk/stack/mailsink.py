@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import os
 import signal
+import smtplib
 import sys
 import time
 import uuid
@@ -38,6 +39,9 @@ from disputedesk.stack.process import (
 )
 
 MESSAGE_SUFFIX = ".eml"
+# Sellers' replies go to reply+<token>@ this domain (notifications' `reply_domain`): the sink
+# relays them to notifications instead of only storing them, so the loop runs on one machine.
+REPLY_DOMAIN = "replies.disputedesk.dev"
 _SERVER_NAME = "disputedesk-mailsink"
 
 
@@ -55,12 +59,38 @@ class MailDirHandler:
     the message itself may not show (Bcc recipients): X-Envelope-From and X-Envelope-To.
     """
 
-    def __init__(self, directory: Path | str) -> None:
+    def __init__(
+        self,
+        directory: Path | str,
+        *,
+        relay_domain: str | None = None,
+        relay_port: int | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.relay_domain = relay_domain.lower() if relay_domain else None
+        self.relay_port = relay_port
+
+    def _replies(self, envelope: Envelope) -> list[str]:
+        if not self.relay_domain or not self.relay_port:
+            return []
+        return [r for r in envelope.rcpt_tos if r.lower().endswith("@" + self.relay_domain)]
+
+    def relay(self, mail_from: str, recipients: list[str], content: bytes) -> None:
+        """Hand a seller's reply to notifications' reply listener, as a real MX would."""
+        assert self.relay_port is not None
+        with smtplib.SMTP("127.0.0.1", self.relay_port, timeout=30) as client:
+            client.sendmail(mail_from, recipients, content)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
+        replies = self._replies(envelope)
+        if replies:
+            try:
+                await asyncio.to_thread(self.relay, envelope.mail_from or "", replies, content)
+            except (OSError, smtplib.SMTPException) as exc:
+                # Not stored either: the sender retries, and the reply arrives once.
+                return f"451 4.4.1 reply listener not reachable: {type(exc).__name__}"
         envelope_headers = (
             f"X-Envelope-From: {envelope.mail_from or ''}\r\n"
             f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n"
@@ -86,10 +116,17 @@ def list_messages(directory: Path) -> list[Path]:
     return sorted(directory.glob(f"*{MESSAGE_SUFFIX}"))
 
 
-async def serve(directory: Path, host: str, port: int) -> None:
+async def serve(
+    directory: Path,
+    host: str,
+    port: int,
+    *,
+    relay_domain: str | None = None,
+    relay_port: int | None = None,
+) -> None:
     """Serve SMTP on host:port until SIGTERM or SIGINT."""
     loop = asyncio.get_running_loop()
-    handler = MailDirHandler(directory)
+    handler = MailDirHandler(directory, relay_domain=relay_domain, relay_port=relay_port)
     server = await loop.create_server(
         # A fixed hostname: the default looks up the machine's FQDN, which can stall on DNS.
         lambda: SMTP(handler, hostname=_SERVER_NAME, enable_SMTPUTF8=True, loop=loop),
@@ -110,8 +147,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--dir", type=Path, required=True, help="folder for the .eml files")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=1025)
+    parser.add_argument("--relay-domain", help="mail for this domain is relayed (replies)")
+    parser.add_argument("--relay-port", type=int, help="loopback SMTP port to relay it to")
     arguments = parser.parse_args(argv)
-    asyncio.run(serve(arguments.dir.absolute(), arguments.host, arguments.port))
+    asyncio.run(
+        serve(
+            arguments.dir.absolute(),
+            arguments.host,
+            arguments.port,
+            relay_domain=arguments.relay_domain,
+            relay_port=arguments.relay_port,
+        )
+    )
 
 
 class LocalMailSink(LocalComponent):
@@ -150,10 +197,17 @@ class LocalMailSink(LocalComponent):
     def log_path(self) -> Path:
         return self.home / "mailsink.log"
 
+    @property
+    def reply_port(self) -> int:
+        """Where notifications listens for replies the sink relays (the port after SMTP's)."""
+        return self.settings.smtp_port + 1
+
     def env(self) -> dict[str, str]:
         env = {"SMTP_HOST": self.host, "SMTP_PORT": str(self.port)}
         if not self.external:
             env["MAIL_SINK_DIR"] = str(self.mail_dir)
+            env["NOTIFICATIONS_INBOUND_SMTP_PORT"] = str(self.reply_port)
+            env["NOTIFICATIONS_REPLY_DOMAIN"] = REPLY_DOMAIN
         return env
 
     def process(self) -> psutil.Process | None:
@@ -189,6 +243,10 @@ class LocalMailSink(LocalComponent):
                 "127.0.0.1",
                 "--port",
                 str(self.port),
+                "--relay-domain",
+                REPLY_DOMAIN,
+                "--relay-port",
+                str(self.reply_port),
             ],
             log_path=self.log_path,
             cwd=self.repo_root,

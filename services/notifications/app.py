@@ -14,6 +14,8 @@ from services.notifications.messages.digest_flush import run_digest_flusher
 from services.notifications.messages.handlers import build_handlers
 from services.notifications.messages.router import router as messages_router
 from services.notifications.models import IdempotencyKey, Inbox, Outbox
+from services.notifications.replies.listener import run_listener
+from services.notifications.replies.router import router as replies_router
 from services.notifications.sellers.router import router as sellers_router
 from services.notifications.settings import NotificationsSettings
 from services.notifications.suppressions.router import router as suppressions_router
@@ -65,6 +67,13 @@ def create_app(
     async def digest_flusher(runtime: ServiceRuntime) -> None:
         await run_digest_flusher(runtime.sessionmaker, settings=settings, clock=runtime.clock)
 
+    async def reply_listener(runtime: ServiceRuntime) -> None:
+        await run_listener(runtime, settings)
+
+    background = [dispatcher, digest_flusher]
+    if settings.inbound_smtp_port:
+        background.append(reply_listener)
+
     consumers = []
     if settings.consumer_enabled:
         consumers.append(
@@ -84,7 +93,13 @@ def create_app(
         inbox_model=Inbox,
         idempotency_model=IdempotencyKey,
         consumers=consumers,
-        routers=[messages_router, templates_router, suppressions_router, sellers_router],
-        background=[dispatcher, digest_flusher],
+        routers=[
+            messages_router,
+            templates_router,
+            suppressions_router,
+            sellers_router,
+            replies_router,
+        ],
+        background=background,
         clock=clock,
     )

@@ -18,3 +18,13 @@ SELLER_RELEASED = Counter(
     "disputedesk_seller_untold_released_total",
     "Held seller messages released when the seller directory learnt an address.",
 )
+INBOUND = Counter(
+    "disputedesk_inbound_emails_total",
+    "Inbound emails by what became of them: attached to a case, triage (by token state), "
+    "auto_reply or bounce (ignored).",
+    ["outcome"],
+)
+SELLER_ADDRESS_FAILING = Counter(
+    "disputedesk_seller_address_failing_total",
+    "Directory addresses a delivery report of our own mail marked as failing.",
+)

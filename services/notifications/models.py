@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     func,
@@ -183,6 +184,9 @@ class SellerProfile(Base):
     preferences: Mapped[dict[str, Any]] = mapped_column(JSONB)
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Addresses a delivery report said do not take our mail (PII: never logged). Kept apart
+    # from `emails`, which only the marketplace changes; a PUT that drops an address clears it.
+    failing_emails: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
 
 
 class SellerProfileChange(Base):
@@ -199,3 +203,73 @@ class SellerProfileChange(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     changed_fields: Mapped[list[str]] = mapped_column(JSONB)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)  # PII: never logged
+
+
+class CaseCall(Base):
+    """A call the desk logged with the seller on a case, kept until the seller's next email
+    about the case carries its summary (when the seller asked for call summaries)."""
+
+    __tablename__ = "case_calls"
+    __table_args__ = (
+        Index("ix_case_calls_untold", "case_id", postgresql_where=text("told_in IS NULL")),
+    )
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seller_id: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)
+    logged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The dedup key of the message whose summary carried the call (None: not told yet).
+    told_in: Mapped[str | None] = mapped_column(String(300))
+
+
+class InboundEmail(Base):
+    """One email that came in: a seller's reply tied to its case by the signed reply address
+    (`attached`), one the desk must place by hand (`triage`, with the best guess and its
+    confidence), or one a machine wrote (`ignored`: auto-replies and delivery reports)."""
+
+    __tablename__ = "inbound_emails"
+    __table_args__ = (
+        Index("ix_inbound_case", "case_id", "received_at"),
+        Index("ix_inbound_unread", "case_id", postgresql_where=text("read_at IS NULL")),
+    )
+
+    reply_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(300), unique=True)  # Message-ID or raw sha256
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(20))  # reply | auto_reply | bounce
+    status: Mapped[str] = mapped_column(String(20))  # attached | triage | ignored
+    token: Mapped[str] = mapped_column(String(20))  # valid | invalid | absent
+    case_id: Mapped[str | None] = mapped_column(String(64))
+    seller_id: Mapped[str | None] = mapped_column(String(64))
+    return_id: Mapped[str | None] = mapped_column(String(64))
+    candidate_case_id: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float] = mapped_column(server_default=text("0"))
+    match_reasons: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    sender_hash: Mapped[str] = mapped_column(String(64))  # the sender only as a keyed hash
+    subject: Mapped[str] = mapped_column(String(300))
+    # The seller's new words, quoted history removed (`text` would shadow sqlalchemy's).
+    body: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class InboundAttachment(Base):
+    """An accepted attachment's bytes: the evidence URI points here."""
+
+    __tablename__ = "inbound_attachments"
+
+    attachment_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    reply_id: Mapped[UUID] = mapped_column(
+        PgUUID(as_uuid=True), ForeignKey("inbound_emails.reply_id"), index=True
+    )
+    case_id: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    perceptual_hash: Mapped[str | None] = mapped_column(String(16))
+    content: Mapped[bytes] = mapped_column(LargeBinary)

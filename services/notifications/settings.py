@@ -60,6 +60,33 @@ class NotificationsSettings(ServiceSettings):
     retry_jitter: float = 0.25  # ± fraction of the delay
     max_attempts: int = 8
 
+    # The seller is reminded of an evidence request this long before its reply-by time (the
+    # reminder is stored with the request and cancelled if the case moves on first).
+    evidence_reminder_lead_h: float = 24.0
+
+    # Replies (docs/seller-conversation.md). Each seller email's Reply-To is
+    # reply+<case>.<mac>@reply_domain, the MAC keyed with reply_token_key over case and seller.
+    reply_domain: str = "replies.disputedesk.dev"
+    reply_token_key: str = "disputedesk-dev-reply-token-key"
+    # The local SMTP listener for replies (the stack's mail sink relays the reply domain to it);
+    # 0 leaves it off. The authenticated `POST /v1/inbound/email` takes raw MIME either way.
+    inbound_smtp_port: int = 0
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_max_bytes: int = 25 * 1024 * 1024
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachment_types: list[str] = Field(
+        default_factory=lambda: [
+            "image/jpeg",
+            "image/png",
+            "image/webp",
+            "application/pdf",
+            "video/mp4",
+            "video/quicktime",
+        ]
+    )
+    # Where evidence from replies can be fetched (EvidenceItem.uri must be https).
+    attachment_base_url: str = "https://notifications.disputedesk.dev/v1/inbound/attachments"
+
     # Per-seller throttle of non-essential mail (outreach, education digests) per India day.
     seller_daily_non_essential_limit: int = 2
     # Education digests go out at this hour, India time, gathering the day's lessons.

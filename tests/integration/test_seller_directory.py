@@ -246,24 +246,25 @@ async def test_a_seller_unknown_to_the_directory_is_told_once_its_address_arrive
     await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2))
     await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1))
 
-    # The desk opens the case and decides it (L1); the seller is told of neither. The case's
-    # timeline says so, once per email, and so does the metric.
+    # The desk opens the case, decides it (L1) and pays; the seller is told of none of it. The
+    # case's timeline says so, once per email, and so does the metric.
     def untold(c: dict[str, Any]) -> list[str]:
         return [t["kind"] for t in c["timeline"] if "seller could not be told" in t["reason"]]
 
     case = await _case(
-        harness, recon, rid, lambda c: c["state"] == "CLOSED" and len(untold(c)) == 2
+        harness, recon, rid, lambda c: c["state"] == "CLOSED" and len(untold(c)) == 3
     )
-    assert untold(case) == ["EMAIL_FAILED", "EMAIL_FAILED"]
+    assert untold(case) == ["EMAIL_FAILED"] * 3
     assert SELLER_UNTOLD.labels("acknowledgement")._value.get() == untold_before + 1
     assert messages_mentioning(harness.mail_dir, rid) == []
 
     # The marketplace adds the seller: the held emails go out, each once.
     saved = await _put_seller(harness, notifications, seller, _profile(address))
-    assert saved["released_messages"] == 2
+    assert saved["released_messages"] == 3
     [opened] = await _mails(harness, rid, "We spotted a problem")
     [decided] = await _mails(harness, rid, "approved in full")
-    assert opened["To"] == decided["To"] == address
+    [settled] = await _mails(harness, rid, "is settled")
+    assert opened["To"] == decided["To"] == settled["To"] == address
     assert case["case_id"] in opened["Subject"] and case["case_id"] in decided["Subject"]
     again = await _put_seller(harness, notifications, seller, _profile(address, language="hi"))
     assert (again["version"], again["released_messages"]) == (2, 0)
@@ -271,10 +272,10 @@ async def test_a_seller_unknown_to_the_directory_is_told_once_its_address_arrive
         harness,
         recon,
         rid,
-        lambda c: [t["kind"] for t in c["timeline"]].count("EMAIL_SENT") == 2,
+        lambda c: [t["kind"] for t in c["timeline"]].count("EMAIL_SENT") == 3,
     )
     await asyncio.sleep(2)
-    assert len(messages_mentioning(harness.mail_dir, rid)) == 2
+    assert len(messages_mentioning(harness.mail_dir, rid)) == 3
 
 
 async def test_directory_updates_are_versioned_with_who_changed_what(

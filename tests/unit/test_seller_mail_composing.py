@@ -33,7 +33,7 @@ def test_a_proactive_opening_says_no_action_unless_the_rule_asks_for_evidence() 
     )
     assert _templates(p2) == []  # the evidence request that follows is its first email
     request = samples.evidence_requested("C-1", AT, origin=CaseOrigin.PROACTIVE)
-    [draft] = compose_case_event(request, SETTINGS, now=AT, seller_address=TO).drafts
+    draft, _reminder = compose_case_event(request, SETTINGS, now=AT, seller_address=TO).drafts
     assert draft.context["first_word"] is True
 
 

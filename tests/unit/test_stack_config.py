@@ -134,6 +134,9 @@ def test_local_environment_points_at_the_configured_ports(tmp_path: Path) -> Non
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": "2525",
         "MAIL_SINK_DIR": str(tmp_path / "mail"),
+        # The sink relays sellers' replies to notifications' listener on the next port.
+        "NOTIFICATIONS_INBOUND_SMTP_PORT": "2526",
+        "NOTIFICATIONS_REPLY_DOMAIN": "replies.disputedesk.dev",
     }
 
 

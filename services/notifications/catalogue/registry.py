@@ -62,6 +62,19 @@ TEMPLATES: dict[str, TemplateInfo] = {
             "EvidenceRequested",
         ),
         TemplateInfo(
+            "evidence_reminder",
+            "The checklist again, a day before the reply-by time, unless the seller sent "
+            "evidence or the case moved on first.",
+            SELLER,
+            "EvidenceRequested (scheduled, cancelled by the next move)",
+        ),
+        TemplateInfo(
+            "timeline_change",
+            "A person now decides the case: the new date for the decision.",
+            SELLER,
+            "CaseUnderReview (not straight after opening)",
+        ),
+        TemplateInfo(
             "decision",
             "Outcome, amount, who bears the loss, why, and how to appeal.",
             SELLER,
@@ -73,6 +86,18 @@ TEMPLATES: dict[str, TemplateInfo] = {
             "approval; nothing is needed from the seller.",
             SELLER,
             "CaseEscalated",
+        ),
+        TemplateInfo(
+            "settlement",
+            "The payout is credited: amount and payment reference (the ledger transaction).",
+            SELLER,
+            "CaseSettled (payout above zero)",
+        ),
+        TemplateInfo(
+            "appeal_received",
+            "The appeal is received; who looks at it and what happens meanwhile.",
+            SELLER,
+            "CaseAppealed",
         ),
         TemplateInfo(
             "appeal_outcome",
@@ -128,6 +153,18 @@ def _sample_composition(name: str, settings: NotificationsSettings) -> Compositi
         ),
         "duplicate_filing": lambda: compose_case_event(
             samples.duplicate_filing(case_id, at), settings, now=at, seller_address=seller
+        ),
+        "evidence_reminder": lambda: compose_case_event(
+            samples.evidence_requested(case_id, at), settings, now=at, seller_address=seller
+        ),
+        "timeline_change": lambda: compose_case_event(
+            samples.case_under_review(case_id, at), settings, now=at, seller_address=seller
+        ),
+        "settlement": lambda: compose_case_event(
+            samples.case_settled(case_id, at), settings, now=at, seller_address=seller
+        ),
+        "appeal_received": lambda: compose_case_event(
+            samples.case_appealed(case_id, at), settings, now=at, seller_address=seller
         ),
         "decision": lambda: compose_case_event(
             samples.case_decided(case_id, at), settings, now=at, seller_address=seller

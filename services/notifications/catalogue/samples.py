@@ -12,12 +12,15 @@ from typing import Any
 from uuid import UUID
 
 from shared.events import (
+    CaseAppealed,
     CaseDecided,
     CaseEscalated,
     CaseOpened,
     CaseOrigin,
     CaseRejected,
+    CaseSettled,
     CaseState,
+    CaseUnderReview,
     CaseUpdated,
     ClaimType,
     DecisionRecord,
@@ -274,3 +277,50 @@ def seller_feedback(at: datetime, **over: object) -> SellerFeedbackReceived:
 
 
 SAMPLE_TIME = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+
+
+def case_appealed(case_id: str, at: datetime, **over: object) -> CaseAppealed:
+    return CaseAppealed(
+        **_base(
+            case_id,
+            5,
+            CaseState.APPEALED,
+            at,
+            previous_state=CaseState.CLOSED,
+            actor="S-ACME-42",
+            reason="The seller appealed: the label photo shows the partner's tape.",
+            **over,
+        )
+    )
+
+
+def case_settled(case_id: str, at: datetime, **over: object) -> CaseSettled:
+    return CaseSettled(
+        **_base(
+            case_id,
+            4,
+            CaseState.CLOSED,
+            at,
+            previous_state=CaseState.DECIDED,
+            decision=decision_record(at),
+            reason="Settled: 12345600 paise to the seller.",
+            **over,
+        ),
+        ledger_transaction_id=UUID("5f0c2a8e-7d1b-4c3e-9a6f-2b8d4e1c7a90"),
+    )
+
+
+def case_under_review(case_id: str, at: datetime, **over: object) -> CaseUnderReview:
+    """A person now decides a case that was waiting for the seller's evidence."""
+    return CaseUnderReview(
+        **_base(
+            case_id,
+            4,
+            CaseState.UNDER_REVIEW,
+            at,
+            previous_state=CaseState.AWAITING_EVIDENCE,
+            reason="The evidence the desk asked for arrived; the case is back with the desk.",
+            **over,
+        ),
+        decision_due_by=at + timedelta(hours=48),
+    )

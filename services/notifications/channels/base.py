@@ -17,6 +17,7 @@ class OutgoingMessage:
     body_html: str
     # W3C trace context of the event that asked for this message (shared/tracing.py).
     traceparent: str | None = None
+    reply_to: str | None = None  # the signed reply address of seller mail about a case
 
 
 class DeliveryError(Exception):

@@ -114,6 +114,7 @@ class SmtpChannel:
             f"To: {to}",
             f"Subject: {subject_header(message.subject).encode()}",
             f"Message-ID: {message_id_header(message)}",
+            *([f"Reply-To: {message.reply_to}"] if message.reply_to else []),
             f"Date: {formatdate(usegmt=True)}",
             "MIME-Version: 1.0",
             f'Content-Type: multipart/alternative; boundary="{boundary}"',

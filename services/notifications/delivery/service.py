@@ -24,6 +24,7 @@ from services.notifications.channels.base import Channel, DeliveryError, Outgoin
 from services.notifications.delivery import repository
 from services.notifications.delivery.backoff import next_attempt_at
 from services.notifications.models import DeliveryAttempt, Message, Outbox, Suppression
+from services.notifications.replies.tokens import reply_address
 from services.notifications.settings import NotificationsSettings
 from shared.clock import Clock
 from shared.events import NotificationFailed, NotificationSent
@@ -35,7 +36,16 @@ SOURCE = "disputedesk/notifications"
 SUPPRESSED_ERROR = "the recipient address is on the suppression list"
 
 
-def _outgoing(message: Message) -> OutgoingMessage:
+def _outgoing(message: Message, settings: NotificationsSettings) -> OutgoingMessage:
+    reply_to = None
+    if message.audience == "seller" and message.case_id and message.seller_id:
+        # A reply comes back to this case and this seller only (replies/tokens.py).
+        reply_to = reply_address(
+            message.case_id,
+            message.seller_id,
+            key=settings.reply_token_key,
+            domain=settings.reply_domain,
+        )
     return OutgoingMessage(
         message.message_id,
         message.recipient,
@@ -43,6 +53,7 @@ def _outgoing(message: Message) -> OutgoingMessage:
         message.body_text,
         message.body_html,
         message.traceparent,
+        reply_to=reply_to,
     )
 
 
@@ -88,7 +99,7 @@ class Dispatcher:
         if to_send:
             chunks = _chunks(to_send, s.dispatch_connections)
             outcomes = await asyncio.gather(
-                *(self.channel.send_many([_outgoing(m) for m in chunk]) for chunk in chunks)
+                *(self.channel.send_many([_outgoing(m, s) for m in chunk]) for chunk in chunks)
             )
             for chunk, chunk_results in zip(chunks, outcomes, strict=True):
                 for message, result in zip(chunk, chunk_results, strict=True):

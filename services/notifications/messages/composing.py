@@ -8,21 +8,26 @@ be held until the seller directory learns one (the seller could not be told, yet
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from services.notifications.digests.lessons import Lesson
 from services.notifications.messages import wording
 from services.notifications.settings import NotificationsSettings
 from shared.events import (
+    CaseAppealed,
     CaseDecided,
     CaseEscalated,
     CaseEventBase,
+    CaseNoteAdded,
     CaseOpened,
     CaseOrigin,
     CaseRejected,
+    CaseSettled,
     CaseState,
+    CaseUnderReview,
     CaseUpdated,
     EvidenceRequested,
     FraudAlertRaised,
@@ -43,6 +48,8 @@ PROACTIVE_ASKING = frozenset({"P2"})
 # duplicate of the case's claim (E2, E2b).
 MERGED = "ESCALATION_MERGED"
 DUPLICATE = "DUPLICATE_CLAIM_REJECTED"
+EVIDENCE_ADDED = "EVIDENCE_ADDED"
+EVIDENCE_REMINDER = "evidence_reminder"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,10 @@ class Draft:
     return_id: str | None = None
     seller_id: str | None = None
     subject_key: str | None = None
+    # A message due later (the evidence reminder): stored now, sent then, unless cancelled.
+    send_at: datetime | None = None
+    # The seller's language from the directory (management mail stays English).
+    language: str = "en"
 
     @property
     def essential(self) -> bool:
@@ -181,6 +192,85 @@ def _filing_answer(
     return _seller_draft(template, event, context, seller_address)
 
 
+def payment_reference(transaction_id: UUID) -> str:
+    """The ledger transaction that paid the seller, as the seller and finance quote it: the
+    transaction id is what `GET /v1/ledger/cases/{case_id}` lists."""
+    return f"DD-{str(transaction_id).upper()}"
+
+
+def _pays(event: CaseSettled) -> bool:
+    """A settlement the seller is told of: money moved to the seller. A rejection or an appeal
+    dismissed (the original settlement stands, nothing new posted) is said by the decision."""
+    return (
+        event.ledger_transaction_id is not None
+        and event.decision is not None
+        and event.decision.payout > 0
+    )
+
+
+def timeline_moved(event: CaseUnderReview) -> bool:
+    """Review means a person decides, on a later date than the one the seller holds. The move
+    straight after opening is not news: the acknowledgement already gave the review's date."""
+    previous = event.previous_state
+    if previous is None or previous == CaseState.UNDER_REVIEW:
+        return False
+    return not (previous == CaseState.OPEN and event.case_version <= 2)
+
+
+def reminder_time(
+    event: EvidenceRequested, settings: NotificationsSettings, *, now: datetime
+) -> datetime | None:
+    """When to remind the seller of the reply-by time, or None when the request itself comes
+    that late, or reaches us that late (it is the reminder then: two emails at once would say
+    the same thing twice)."""
+    at = event.reply_by - timedelta(hours=settings.evidence_reminder_lead_h)
+    return at if at > max(event.occurred_at, now) else None
+
+
+def _evidence_reminder(
+    event: EvidenceRequested,
+    settings: NotificationsSettings,
+    context: dict[str, Any],
+    to: str,
+    *,
+    now: datetime,
+) -> Draft | None:
+    at = reminder_time(event, settings, now=now)
+    if at is None:
+        return None
+    draft = _seller_draft(EVIDENCE_REMINDER, event, {**context, "reminder": True}, to)
+    return Draft(
+        template=draft.template,
+        recipient=draft.recipient,
+        dedup_key=draft.dedup_key,
+        context=draft.context,
+        case_id=draft.case_id,
+        case_version=draft.case_version,
+        return_id=draft.return_id,
+        seller_id=draft.seller_id,
+        subject_key=draft.subject_key,
+        send_at=at,
+    )
+
+
+def cancels_reminder(event: CaseEventBase) -> bool:
+    """The case left the wait for evidence, the seller sent some, or the desk asked anew:
+    a pending reminder of the earlier request would be wrong or noise."""
+    if event.previous_state != CaseState.AWAITING_EVIDENCE:
+        return False
+    if isinstance(event, CaseUpdated):
+        return event.change == EVIDENCE_ADDED
+    return not isinstance(event, CaseNoteAdded)
+
+
+def in_language(composition: Composition, language: str) -> Composition:
+    """The seller's drafts in its language; management drafts stay English."""
+    composition.drafts = [
+        replace(d, language=language) if d.audience == SELLER else d for d in composition.drafts
+    ]
+    return composition
+
+
 def compose_case_event(
     event: CaseEventBase,
     settings: NotificationsSettings,
@@ -205,8 +295,32 @@ def compose_case_event(
         # A proactive case's request is the seller's first word of it (P2): say why we wrote.
         context["first_word"] = event.origin == CaseOrigin.PROACTIVE and event.case_version <= 2
         out.drafts.append(_seller_draft("evidence_request", event, context, to))
+        reminder = _evidence_reminder(event, settings, context, to, now=now)
+        if reminder is not None:
+            out.drafts.append(reminder)
     elif isinstance(event, CaseUpdated) and owed and event.change in (MERGED, DUPLICATE):
         out.drafts.append(_filing_answer(event, settings, to))
+    elif isinstance(event, CaseAppealed) and owed:
+        context = _case_context(event, settings)
+        context["appealed_at"] = event.occurred_at
+        out.drafts.append(_seller_draft("appeal_received", event, context, to))
+    elif isinstance(event, CaseSettled) and owed and _pays(event):
+        assert event.decision is not None and event.ledger_transaction_id is not None
+        context = _case_context(event, settings)
+        context.update(
+            payout=event.decision.payout,
+            payment_reference=payment_reference(event.ledger_transaction_id),
+            settled_at=event.occurred_at,
+        )
+        out.drafts.append(_seller_draft("settlement", event, context, to))
+    elif isinstance(event, CaseUnderReview) and owed and timeline_moved(event):
+        context = _case_context(event, settings)
+        context.update(
+            review_reason=wording.review_reason(event.previous_state),
+            decision_due_by=event.decision_due_by,
+            previous_state=event.previous_state.value if event.previous_state else None,
+        )
+        out.drafts.append(_seller_draft("timeline_change", event, context, to))
     elif isinstance(event, CaseDecided | CaseRejected):
         context = _decision_context(event, settings)
         appeal = event.previous_state == CaseState.APPEALED
@@ -333,7 +447,12 @@ def digest_context(
     for lesson in lessons:
         entry = by_topic.setdefault(
             lesson["topic"],
-            {"title": lesson["title"], "tip": lesson["tip"], "case_ids": []},
+            {
+                "topic": lesson["topic"],
+                "title": lesson["title"],
+                "tip": lesson["tip"],
+                "case_ids": [],
+            },
         )
         entry["case_ids"].append(lesson["case_id"])
     return {

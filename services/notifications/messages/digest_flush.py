@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notifications.digests import repository
 from services.notifications.messages.composing import Draft, digest_context
 from services.notifications.messages.service import queue_draft
+from services.notifications.sellers import service as sellers
 from services.notifications.settings import NotificationsSettings
 from shared.clock import Clock
 
@@ -37,6 +38,7 @@ async def flush_due(
                 return_id=items[0].context.get("return_id") if len(items) == 1 else None,
                 seller_id=digest.seller_id,
                 subject_key=digest.seller_id,
+                language=await sellers.language(session, digest.seller_id),
             ),
             settings=settings,
             now=now,

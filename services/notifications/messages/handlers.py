@@ -6,11 +6,15 @@ from services.notifications.messages import service
 from services.notifications.settings import NotificationsSettings
 from shared.clock import Clock
 from shared.events import (
+    CaseAppealed,
     CaseDecided,
     CaseEscalated,
     CaseEventBase,
+    CaseNoteAdded,
     CaseOpened,
     CaseRejected,
+    CaseSettled,
+    CaseUnderReview,
     CaseUpdated,
     EvidenceRequested,
     FraudAlertRaised,
@@ -37,6 +41,10 @@ def build_handlers(
         CaseRejected,
         CaseEscalated,
         CaseUpdated,  # merged or duplicate filings: the seller hears what became of them
+        CaseAppealed,  # the appeal is acknowledged
+        CaseSettled,  # the payout, with its payment reference
+        CaseUnderReview,  # a later decision date (timeline change)
+        CaseNoteAdded,  # a call with the seller, summarised in its next email
     ):
         handlers.on(model)(on_case_event)
 

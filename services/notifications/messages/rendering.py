@@ -57,6 +57,21 @@ _env.filters["inr"] = inr
 _env.filters["india_time"] = india_time
 _env.filters["india_date"] = india_date
 
+ENGLISH, HINDI = "en", "hi"
+LANGUAGES = (ENGLISH, HINDI)
+
+
+def _install_hindi() -> None:
+    # Imported here: wording_hi reads INDIA from this module.
+    from services.notifications.messages import wording_hi
+
+    _env.filters["hi_time"] = wording_hi.time_hi
+    _env.filters["hi_date"] = wording_hi.date_hi
+    _env.filters["hi_claim"] = wording_hi.claim
+    _env.filters["hi_state"] = wording_hi.state
+    _env.filters["hi_checklist"] = wording_hi.checklist_item
+    _env.globals["hi"] = wording_hi
+
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
@@ -65,9 +80,31 @@ class Rendered:
     html: str
 
 
-def render(template: str, context: dict[str, Any]) -> Rendered:
+def has_translation(template: str, language: str) -> bool:
+    names = _env.list_templates()
+    return all(f"{template}.{language}.{part}.j2" in names for part in ("subject", "txt"))
+
+
+def render(template: str, context: dict[str, Any], language: str = ENGLISH) -> Rendered:
+    """The message in the seller's language. A translation is a subject and a text template
+    (`name.hi.txt.j2`); its HTML part is that text in the shared layout, so the two parts can
+    never say different things."""
+    if language != ENGLISH and has_translation(template, language):
+        text = _env.get_template(f"{template}.{language}.txt.j2").render(context)
+        return Rendered(
+            subject=" ".join(
+                _env.get_template(f"{template}.{language}.subject.j2").render(context).split()
+            ),
+            text=text,
+            html=_env.get_template(f"_text_as_html.{language}.j2").render(
+                paragraphs=[p.strip() for p in text.split("\n\n") if p.strip()]
+            ),
+        )
     return Rendered(
         subject=" ".join(_env.get_template(f"{template}.subject.j2").render(context).split()),
         text=_env.get_template(f"{template}.txt.j2").render(context),
         html=_env.get_template(f"{template}.html.j2").render(context),
     )
+
+
+_install_hindi()

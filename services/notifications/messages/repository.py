@@ -6,12 +6,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifications.models import DeliveryAttempt, Message
+from services.notifications.models import CaseCall, DeliveryAttempt, Message
 from shared import paging
+
+REMINDER = "evidence_reminder"
+# Said on a reminder the case made unnecessary (the API shows it as the message's last error).
+REMINDER_CANCELLED = "not sent: the case moved on before the reminder was due"
 
 
 async def insert_once(session: AsyncSession, values: dict[str, Any]) -> UUID | None:
@@ -84,3 +88,67 @@ async def attempts_of(
     for row in rows:
         out[row.message_id].append(row)
     return out
+
+
+async def cancel_reminders(session: AsyncSession, *, case_id: str, before_version: int) -> int:
+    """Reminders of earlier evidence requests on this case that have not gone out, cancelled."""
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.case_id == case_id,
+            Message.template == REMINDER,
+            Message.status.in_(("pending", "held")),
+            Message.case_version < before_version,
+        )
+        .values(status="cancelled", last_error=REMINDER_CANCELLED)
+        .returning(Message.message_id)
+    )
+    return len(result.all())
+
+
+async def add_call(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    case_version: int,
+    seller_id: str,
+    summary: str,
+    logged_at: datetime,
+) -> None:
+    await session.execute(
+        pg_insert(CaseCall)
+        .values(
+            case_id=case_id,
+            case_version=case_version,
+            seller_id=seller_id,
+            summary=summary,
+            logged_at=logged_at,
+        )
+        .on_conflict_do_nothing(index_elements=["case_id", "case_version"])
+    )
+
+
+async def untold_calls(
+    session: AsyncSession, *, case_id: str, before_version: int
+) -> list[CaseCall]:
+    return list(
+        await session.scalars(
+            select(CaseCall)
+            .where(
+                CaseCall.case_id == case_id,
+                CaseCall.told_in.is_(None),
+                CaseCall.case_version < before_version,
+            )
+            .order_by(CaseCall.case_version)
+        )
+    )
+
+
+async def mark_calls_told(
+    session: AsyncSession, *, case_id: str, versions: list[int], dedup_key: str
+) -> None:
+    await session.execute(
+        update(CaseCall)
+        .where(CaseCall.case_id == case_id, CaseCall.case_version.in_(versions))
+        .values(told_in=dedup_key)
+    )

@@ -25,18 +25,21 @@ from services.notifications.messages.composing import (
     SELLER,
     Composition,
     Draft,
+    cancels_reminder,
     compose_case_event,
     compose_feedback,
     compose_fraud_alert,
+    in_language,
 )
 from services.notifications.messages.rendering import INDIA, render
 from services.notifications.metrics import SELLER_UNTOLD
 from services.notifications.models import Message, Outbox
 from services.notifications.sellers import service as sellers
-from services.notifications.sellers.service import EDUCATION, OUTREACH
+from services.notifications.sellers.service import CALL_SUMMARIES, EDUCATION, OUTREACH
 from services.notifications.settings import NotificationsSettings
 from shared.events import (
     CaseEventBase,
+    CaseNoteAdded,
     FraudAlertRaised,
     NotificationFailed,
     SellerFeedbackReceived,
@@ -53,6 +56,8 @@ UNTOLD = (
     "seller could not be told: no reply address on the case and the seller is not in the "
     "seller directory; the message is held and goes out once the directory has an address"
 )
+# Logged calls with this counterpart are summarised to the seller (CaseNoteAdded.call_counterpart).
+CALL_WITH_SELLER = "SELLER"
 # Deferred non-essential mail goes out at a civil hour of the seller's next day.
 MORNING = time(9, 0)
 
@@ -136,8 +141,8 @@ async def queue_draft(
     Returns the new message id, or None for a duplicate. `buffered` essential drafts are
     written at commit (see `_buffer`) and return their prospective id.
     """
-    rendered = render(draft.template, draft.context)
-    send_at = now
+    rendered = render(draft.template, draft.context, draft.language)
+    send_at = draft.send_at or now
     if not draft.essential and draft.seller_id:
         await flush_pending(session)  # the throttle counts what this batch queued, too
         send_at = await throttled_send_time(
@@ -177,7 +182,9 @@ async def queue_draft(
         _buffer(session, row)
         return message_id
     inserted = await repository.insert_once(session, row)
-    if inserted is not None and held:
+    if inserted is not None and held and send_at <= now:
+        # A held reminder is not owed yet: if the directory learns an address first, it goes
+        # out on time; the seller's earlier held message already says it could not be told.
         _record_untold(session, row, now=now)
     return inserted
 
@@ -248,10 +255,63 @@ async def handle_case_event(
     # directory's; else the seller's messages are held (NO_ADDRESS) until it has one.
     if address is None:
         address = await sellers.primary_address(session, event.seller_id) or NO_ADDRESS
-    composition = compose_case_event(event, settings, now=now, seller_address=address)
+    if cancels_reminder(event):
+        await flush_pending(session)  # a reminder queued earlier in this batch, too
+        await repository.cancel_reminders(
+            session, case_id=event.case_id, before_version=event.case_version
+        )
+    if isinstance(event, CaseNoteAdded) and event.call_counterpart == CALL_WITH_SELLER:
+        await repository.add_call(
+            session,
+            case_id=event.case_id,
+            case_version=event.case_version,
+            seller_id=event.seller_id,
+            summary=event.note,
+            logged_at=event.occurred_at,
+        )
+    composition = in_language(
+        compose_case_event(event, settings, now=now, seller_address=address),
+        await sellers.language(session, event.seller_id),
+    )
     if composition.lessons and not await sellers.wants(session, event.seller_id, EDUCATION):
         composition.lessons.clear()  # the seller opted out of the education digest
-    return await _queue(session, composition, settings=settings, now=now)
+    summarised = await _with_call_summary(session, event=event, composition=composition)
+    queued = await _queue(session, composition, settings=settings, now=now)
+    if summarised is not None:
+        await repository.mark_calls_told(
+            session,
+            case_id=event.case_id,
+            versions=summarised.versions,
+            dedup_key=summarised.dedup_key,
+        )
+    return queued
+
+
+@dataclass(frozen=True, slots=True)
+class _CallSummary:
+    versions: list[int]
+    dedup_key: str  # of the message that carries the summary
+
+
+async def _with_call_summary(
+    session: AsyncSession, *, event: CaseEventBase, composition: Composition
+) -> _CallSummary | None:
+    """Calls logged with the seller since its last email ride on the next one sent now, if the
+    seller asked for call summaries (off unless asked: a call is already a conversation)."""
+    draft = next(
+        (d for d in composition.drafts if d.audience == SELLER and d.send_at is None), None
+    )
+    if draft is None or not await sellers.asked_for(session, event.seller_id, CALL_SUMMARIES):
+        return None
+    calls = await repository.untold_calls(
+        session, case_id=event.case_id, before_version=event.case_version
+    )
+    if not calls:
+        return None
+    draft.context["calls"] = [
+        {"logged_at": call.logged_at, "summary": call.summary} for call in calls
+    ]
+    return _CallSummary(versions=[call.case_version for call in calls], dedup_key=draft.dedup_key)
 
 
 async def handle_fraud_alert(
@@ -275,7 +335,10 @@ async def handle_seller_feedback(
     address = open_contact(
         opener, sealed=event.seller_contact, legacy=event.seller_email, ref=event.feedback_id
     ) or await sellers.primary_address(session, event.seller_id)
-    composition = compose_feedback(event, settings, seller_address=address)
+    composition = in_language(
+        compose_feedback(event, settings, seller_address=address),
+        await sellers.language(session, event.seller_id),
+    )
     if composition.drafts and not await sellers.wants(session, event.seller_id, OUTREACH):
         return []  # the seller asked not to be contacted after its ratings
     return await _queue(session, composition, settings=settings, now=now)

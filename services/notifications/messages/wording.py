@@ -104,3 +104,16 @@ STATE_FOR_SELLER = {
     "CLOSED": "closed",
 }
 DECIDED_STATES = frozenset({"DECIDED", "REJECTED", "CLOSED"})
+
+
+def review_reason(previous_state: str | None) -> str:
+    """Why the date moves, in the seller's terms (no rule ids)."""
+    if previous_state == "AWAITING_EVIDENCE":
+        return (
+            "The wait for evidence on this case is over, and a member of the desk now decides "
+            "it personally, which takes a little longer than our automatic checks."
+        )
+    return (
+        "Your case needs a member of the desk to decide it personally, which takes a little "
+        "longer than our automatic checks."
+    )

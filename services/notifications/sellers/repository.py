@@ -54,7 +54,8 @@ async def release_held(
             status="pending",
             recipient=recipient,
             recipient_hash=recipient_hash,
-            next_attempt_at=now,
+            # A held reminder keeps its own time; everything else was due already.
+            next_attempt_at=func.greatest(Message.next_attempt_at, now),
         )
         .returning(Message.message_id)
     )

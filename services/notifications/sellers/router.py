@@ -32,6 +32,7 @@ async def _out(
         seller_id=profile.seller_id,
         version=profile.version,
         emails=list(profile.emails) if full else [mask(e) for e in profile.emails],
+        failing_emails=[e if full else mask(e) for e in profile.failing_emails or []],
         display_name=profile.display_name,
         language=profile.language,
         phone=profile.phone if full or profile.phone is None else f"***{profile.phone[-3:]}",

@@ -56,6 +56,11 @@ class SellerProfileOut(BaseModel):
     seller_id: str
     version: int
     emails: list[str] = Field(description="In full for the marketplace, masked for the desk.")
+    failing_emails: list[str] = Field(
+        default_factory=list,
+        description="Addresses a delivery report of our mail marked as failing (masked for the "
+        "desk). The desk writes to the first address not failing.",
+    )
     display_name: str | None
     language: str
     phone: str | None

@@ -23,6 +23,7 @@ FIELDS = ("emails", "display_name", "language", "phone", "preferences")
 # Preferences that switch off mail the desk does not owe the seller (schemas.py).
 EDUCATION = "education_digest"
 OUTREACH = "feedback_outreach"
+CALL_SUMMARIES = "call_summaries"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ async def save(
     profile = await repository.get(session, seller_id, lock=True)
     created = profile is None
     if profile is None:
-        profile = SellerProfile(seller_id=seller_id, version=0, **values)
+        profile = SellerProfile(seller_id=seller_id, version=0, failing_emails=[], **values)
         changed_fields = [name for name in FIELDS if values[name] not in (None, [], {})]
         repository.add(session, profile)
     else:
@@ -72,6 +73,8 @@ async def save(
             return Saved(profile, created=False, changed=False, released=0)
         for name in FIELDS:
             setattr(profile, name, values[name])
+        # An address the marketplace dropped is no longer failing; one it kept still is.
+        profile.failing_emails = [e for e in profile.failing_emails or [] if e in profile.emails]
     profile.version += 1
     profile.updated_by = actor
     profile.updated_at = now
@@ -112,7 +115,9 @@ async def primary_address(session: AsyncSession, seller_id: str) -> str | None:
     profile = await repository.get(session, seller_id)
     if profile is None or not profile.emails:
         return None
-    return profile.emails[0]
+    # A delivery report marked some addresses as failing: the first one still taking mail.
+    working = [e for e in profile.emails if e not in (profile.failing_emails or [])]
+    return (working or profile.emails)[0]
 
 
 async def wants(session: AsyncSession, seller_id: str, preference: str) -> bool:
@@ -121,3 +126,15 @@ async def wants(session: AsyncSession, seller_id: str, preference: str) -> bool:
     if profile is None:
         return True
     return bool(profile.preferences.get(preference, True))
+
+
+async def asked_for(session: AsyncSession, seller_id: str, preference: str) -> bool:
+    """Whether the seller asked for this extra: no unless its profile says yes."""
+    profile = await repository.get(session, seller_id)
+    return profile is not None and bool(profile.preferences.get(preference, False))
+
+
+async def language(session: AsyncSession, seller_id: str) -> str:
+    """The language the seller reads (the directory's), English when unknown."""
+    profile = await repository.get(session, seller_id)
+    return profile.language if profile is not None else "en"

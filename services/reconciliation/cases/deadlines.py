@@ -47,6 +47,12 @@ def desired_timer(case: Case, now: datetime, p: Policy) -> tuple[TimerKind, date
     return None
 
 
+def review_due_by(case: Case, now: datetime, p: Policy) -> datetime:
+    """When a review starting now must end: the SLA minus what earlier reviews used. Told to
+    the seller as the new date for the decision."""
+    return now + timedelta(hours=p.timers.review_sla_h) - timedelta(seconds=case.sla_used_s)
+
+
 async def sync_timers(session: AsyncSession, case: Case, now: datetime, p: Policy) -> None:
     """Keep exactly the timer the case's current state needs (the case row mirrors it)."""
     desired = desired_timer(case, now, p)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
 from services.reconciliation.cases import repository
-from services.reconciliation.cases.deadlines import sync_timers
+from services.reconciliation.cases.deadlines import review_due_by, sync_timers
 from services.reconciliation.cases.timeline import SYSTEM, emit
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.disputes import service as partner_disputes
@@ -251,6 +251,7 @@ async def apply_verdict(
             now=now,
             reason_code=verdict.reason_code,
             data={"rule_id": verdict.rule_id},
+            decision_due_by=review_due_by(case, now, p),
         )
     elif step is Step.REJECT:
         record = decision_record(

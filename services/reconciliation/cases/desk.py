@@ -104,6 +104,7 @@ async def add_note(
         waiting_for=case.waiting_for,
         reason_code=case.reason_code,
         note=note,
+        call_counterpart=(data or {}).get("counterpart") if kind == "CALL_LOGGED" else None,
         kind=kind,
         data=data,
     )

@@ -31,6 +31,7 @@ from shared.events import (
     ReturnInitiated,
     ReturnShipmentEvent,
     SellerEscalationFiled,
+    SellerReplyReceived,
 )
 from shared.kafka.consumer import EventHandlers, HandlerContext
 
@@ -186,6 +187,23 @@ def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
                 "template": event.template,
                 "message_id": str(event.message_id),
                 "case_version": event.case_version,
+            },
+        )
+
+    @handlers.on(SellerReplyReceived)
+    async def on_seller_reply(event: SellerReplyReceived, ctx: HandlerContext) -> None:
+        case = await get_case(ctx.session, event.case_id)
+        if case is None or case.seller_id != event.seller_id:
+            return  # notifications checked the signed token; a mismatch here is not ours
+        service.record_delivery(
+            ctx.session,
+            case,
+            kind="SELLER_MESSAGE",
+            reason=event.text or "(the seller's reply had no text)",
+            at=event.received_at,
+            data={
+                "reply_id": str(event.reply_id),
+                "attachments": [a.model_dump(mode="json") for a in event.attachments],
             },
         )
 

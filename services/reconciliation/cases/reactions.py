@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
 from services.reconciliation.cases import repository
-from services.reconciliation.cases.deadlines import sync_timers
+from services.reconciliation.cases.deadlines import review_due_by, sync_timers
 from services.reconciliation.cases.decisions import (
     decision_of,
     decision_record,
@@ -163,6 +163,7 @@ async def _claimed_by_another_seller(session: AsyncSession, case: Case, *, now: 
     if CaseState(case.state) in OPEN_STATES and case.reason_code != "SELLER_MISMATCH":
         metrics.fact_refused(session, "escalation", "seller_mismatch")
         log.warning("case %s: claimant is not the return's seller", case.case_id)
+        p = await policies.for_case(session, case, now)
         emit(
             session,
             case,
@@ -173,8 +174,9 @@ async def _claimed_by_another_seller(session: AsyncSession, case: Case, *, now: 
             reason="The claim on this case was filed by a seller other than the return's; "
             "the desk checks it before anything is paid.",
             reason_code="SELLER_MISMATCH",
+            decision_due_by=review_due_by(case, now, p),
         )
-        await sync_timers(session, case, now, await policies.for_case(session, case, now))
+        await sync_timers(session, case, now, p)
     return True
 
 
@@ -312,6 +314,10 @@ async def on_escalation(
             now=now,
             reason_code="DUPLICATE_CLAIM",
         )
+        if case.seller_contact is None:
+            # A case with no reply address (one the desk opened itself) takes the filing's,
+            # so the duplicate's answer reaches the seller who just wrote.
+            case.seller_contact = record.seller_contact
         emit(
             session,
             case,
@@ -396,6 +402,7 @@ async def on_evidence(
     )
     if state is CaseState.AWAITING_EVIDENCE and case.evidence_requested_by not in (None, SYSTEM):
         requester = case.evidence_requested_by
+        p = p or await policies.for_case(session, case, now)
         emit(
             session,
             case,
@@ -405,8 +412,9 @@ async def on_evidence(
             now=now,
             reason=f"The evidence {requester} asked for arrived; the case is back with the desk.",
             reason_code="EVIDENCE_RECEIVED",
+            decision_due_by=review_due_by(case, now, p),
         )
-        await sync_timers(session, case, now, p or await policies.for_case(session, case, now))
+        await sync_timers(session, case, now, p)
         return
     await reevaluate(session, case, now=now, p=p)
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reconciliation import metrics
-from services.reconciliation.cases.deadlines import TimerKind, sync_timers
+from services.reconciliation.cases.deadlines import TimerKind, review_due_by, sync_timers
 from services.reconciliation.cases.decisions import reevaluate
 from services.reconciliation.cases.timeline import SYSTEM, emit
 from services.reconciliation.cases.transitions import Move
@@ -55,6 +55,7 @@ async def on_timer(
                 now=now,
                 reason_code="EVIDENCE_NOT_PROVIDED",
                 reason="The evidence the desk asked for did not arrive by the reply-by time.",
+                decision_due_by=review_due_by(case, now, p),
             )
             await sync_timers(session, case, now, p)
     elif kind == TimerKind.REVIEW_SLA and state is CaseState.UNDER_REVIEW:

@@ -1,0 +1,118 @@
+"""The seller-facing words in Hindi (Devanagari), keyed like `wording.py` by the codes the
+context carries, and the Hindi forms of dates, times and plurals. Amounts keep the Indian
+grouping of `rendering.inr` (₹1,23,456.00). Text that reaches us in English from the desk (a
+decision's explanation) is quoted as it is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.notifications.messages.rendering import INDIA
+
+MONTHS = (
+    "जनवरी", "फ़रवरी", "मार्च", "अप्रैल", "मई", "जून",
+    "जुलाई", "अगस्त", "सितंबर", "अक्टूबर", "नवंबर", "दिसंबर",
+)  # fmt: skip
+
+CLAIM = {
+    "DAMAGED": "सामान क्षतिग्रस्त होकर लौटा",
+    "WRONG_ITEM": "कोई दूसरा सामान लौटा",
+    "MISSING_ITEM": "सामान या उसके कुछ हिस्से गायब थे",
+    "USED_ITEM": "सामान इस्तेमाल किया हुआ लौटा",
+    "NOT_RECEIVED": "वापसी आप तक पहुँची ही नहीं",
+}
+STATE = {
+    "OPEN": "खुला है, और हम तथ्यों की जाँच कर रहे हैं",
+    "AWAITING_EVIDENCE": "उस सबूत की प्रतीक्षा में है जो हमने आपसे माँगा है",
+    "UNDER_REVIEW": "डेस्क की समीक्षा में है",
+    "ESCALATED": "डेस्क के एक वरिष्ठ सदस्य के पास है",
+    "DECIDED": "तय हो चुका है",
+    "REJECTED": "बिना भुगतान के बंद हो गया है",
+    "APPEALED": "अपील में है",
+    "CLOSED": "बंद हो चुका है",
+}
+OUTCOME = {"GRANTED": "पूरा स्वीकृत", "PARTIAL": "आंशिक रूप से स्वीकृत", "DENIED": "स्वीकृत नहीं"}
+LIABILITY = {
+    "PARTNER": "स्कैन रिकॉर्ड दिखाते हैं कि नुकसान लॉजिस्टिक्स पार्टनर के पास रहते हुए हुआ। हम यह "
+    "राशि सीधे उनसे वसूल करेंगे; आपको उनसे संपर्क करने की ज़रूरत नहीं है।",
+    "BUYER": "रिकॉर्ड बताते हैं कि सामान वापसी के लिए उसी हालत में सौंपा गया था। हम आपको विक्रेता "
+    "सुरक्षा कोष से भुगतान करते हैं और खरीदार से बात हम स्वयं करेंगे।",
+    "SELLER": "डिलीवरी और स्कैन रिकॉर्ड में ऐसा कोई नुकसान नहीं दिखता जिसके लिए कोई दूसरा पक्ष ज़िम्मेदार हो।",
+    "MARKETPLACE": "यह राशि मार्केटप्लेस स्वयं वहन कर रहा है।",
+}
+REJECTION = {
+    "EVIDENCE_NOT_PROVIDED": "जवाब की समय-सीमा तक हमें माँगा गया सबूत नहीं मिला, इसलिए हम दावे का "
+    "आकलन नहीं कर सके।",
+    "CLAIM_WINDOW_EXPIRED": "दावा दावे की समय-सीमा बीतने के बाद पहुँचा: वापसी की डिलीवरी से 7 दिन, "
+    "या जो वापसी कभी नहीं पहुँची उसके लिए पिकअप से 45 दिन।",
+    "PREMATURE_CLAIM": "पिकअप के बाद वापसी को पहुँचने में 10 दिन तक लग सकते हैं, इसलिए इसे अभी खोया "
+    "हुआ मानना जल्दी है। अगर पिकअप के 10 दिन बाद भी यह न पहुँचे, तो कृपया दावा फिर से दर्ज करें।",
+    "DUPLICATE_CLAIM": "इस वापसी पर हम एक दावा पहले ही तय कर चुके हैं। अगर आप उस फ़ैसले से असहमत "
+    "हैं, तो नया दावा करने के बजाय अपील करें।",
+}
+EDUCATION = {
+    "EVIDENCE_NOT_PROVIDED": (
+        "हर वापसी का अनबॉक्सिंग वीडियो रखें",
+        "हर वापसी खोलते समय एक लगातार वीडियो बनाएँ: सील पार्सल और उसका शिपिंग लेबल दिखाते हुए "
+        "शुरू करें और सामान पर खत्म करें। ऐसे वीडियो से ज़्यादातर दावे मिनटों में तय हो जाते हैं। "
+        "जब हम सबूत माँगें, तो आपके पास भेजने के लिए 72 घंटे होते हैं।",
+    ),
+    "CLAIM_WINDOW_EXPIRED": (
+        "वापसी उसी दिन जाँचें जिस दिन वह पहुँचे",
+        "हर वापसी उसी दिन खोलकर जाँचें और कोई भी दावा डिलीवरी के 7 दिन के भीतर करें (जो वापसी "
+        "कभी न पहुँचे, उसके लिए पिकअप के 45 दिन के भीतर)।",
+    ),
+    "PREMATURE_CLAIM": (
+        "वापसी न मिलने की शिकायत कब करें",
+        "पिकअप के बाद वापसी को पहुँचने में 10 दिन तक लग सकते हैं। तब तक न पहुँचे, तो 'नहीं मिला' "
+        "दावा दर्ज करें और हम तुरंत लॉजिस्टिक्स पार्टनर से बात करेंगे।",
+    ),
+}
+ESCALATION = {
+    "SLA_BREACHED": "आपके मामले में हमारे 48 घंटे के समीक्षा लक्ष्य से ज़्यादा समय लग गया है, और इस "
+    "देरी के लिए हमें खेद है। अब डेस्क का एक वरिष्ठ सदस्य इसे देख रहा है।",
+    "ABOVE_APPROVAL_CAP": "राशि के कारण, भुगतान जारी होने से पहले डेस्क मैनेजर उसे स्वीकृत करते हैं। यह "
+    "बड़े दावों की सामान्य जाँच है, आपके दावे में किसी समस्या का संकेत नहीं।",
+}
+# Checklist items reach us as words (the SOP's or a desk member's); matched by what they name.
+CHECKLIST = (
+    ("video", "अनबॉक्सिंग वीडियो: सील पार्सल से, शिपिंग लेबल दिखाते हुए, सामान तक एक लगातार क्लिप"),
+    ("weight", "पार्सल मिलने के समय उसका वज़न, ग्राम में"),
+    ("label", "आपको मिले पार्सल पर लगे शिपिंग लेबल की फ़ोटो"),
+    ("photo", "सामान की साफ़ फ़ोटो जिनमें समस्या दिखे (कम से कम दो)"),
+    ("invoice", "सामान का बिल (इनवॉइस)"),
+)
+
+
+def claim(code: str | None) -> str:
+    return CLAIM.get(code or "", "वापसी में कोई समस्या थी")
+
+
+def state(code: str | None) -> str:
+    return STATE.get(code or "", "पर काम चल रहा है")
+
+
+def checklist_item(item: str) -> str:
+    lowered = item.lower()
+    for needle, words in CHECKLIST:
+        if needle in lowered:
+            return words
+    return item
+
+
+def time_hi(value: datetime) -> str:
+    """`28 नवंबर 2026, 3:05 अपराह्न IST` in India time."""
+    local = value.astimezone(INDIA)
+    half = "पूर्वाह्न" if local.hour < 12 else "अपराह्न"
+    hour = local.hour % 12 or 12
+    return f"{date_hi(value)}, {hour}:{local.minute:02d} {half} IST"
+
+
+def date_hi(value: datetime) -> str:
+    local = value.astimezone(INDIA)
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """Hindi nouns change in the direct plural (मामला → मामले, सुझाव stays): `2 मामले`."""
+    return f"{count} {one if count == 1 else many}"

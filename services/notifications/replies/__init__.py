@@ -1,0 +1,1 @@
+"""Seller replies coming back in: signed reply addresses, parsing, triage and evidence."""

@@ -1,0 +1,170 @@
+"""Reading an inbound email (pure, no I/O): who wrote, to which address, the new text without
+the quoted history, the attachments, and whether a machine wrote it (RFC 3834 auto-replies,
+out-of-office notes, delivery reports)."""
+
+from __future__ import annotations
+
+import email
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default
+from email.utils import getaddresses, parseaddr
+
+# Our own Message-IDs (channels/smtp.py): a delivery report quoting one is a bounce of our mail.
+OUR_MESSAGE_ID = re.compile(r"<([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@")
+CASE_NUMBER = re.compile(r"\bCASE-[0-9A-F]{12}\b", re.IGNORECASE)
+# Where the quoted history of common mail clients starts.
+_QUOTE_STARTS = (
+    re.compile(r"^On .+ wrote:\s*$"),
+    re.compile(r"^-+ ?Original Message ?-+\s*$", re.IGNORECASE),
+    re.compile(r"^-+ ?Forwarded message ?-+\s*$", re.IGNORECASE),
+    re.compile(r"^From: .+$"),
+    re.compile(r"^_{10,}\s*$"),
+)
+_AUTO_SUBJECTS = re.compile(
+    r"^(auto(matic)? ?(reply|response)|out of (the )?office|autoreply|auto:|abwesenheit)",
+    re.IGNORECASE,
+)
+# "it weighed 900 g", "weight: 0.9 kg": a seller answering the checklist's weight question.
+_WEIGHT = re.compile(r"\b(\d{1,6}(?:[.,]\d{1,3})?)\s*(kg|kgs|kilograms?|g|gms?|grams?)\b", re.I)
+_BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(slots=True)
+class InboundEmail:
+    message_id: str
+    sender: str
+    recipients: list[str]
+    subject: str
+    text: str
+    attachments: list[Attachment] = field(default_factory=list)
+    auto: str | None = None  # None, "auto_reply" or "bounce"
+    bounced_message_ids: list[str] = field(default_factory=list)
+
+    def stated_weight_g(self) -> int | None:
+        """The parcel's weight when the text states exactly one (else None: ambiguous)."""
+        found = _WEIGHT.findall(self.text)
+        if len(found) != 1:
+            return None
+        number, unit = found[0]
+        value = float(number.replace(",", "."))
+        grams = value * 1000 if unit.lower().startswith("k") else value
+        return round(grams) if 0 < grams <= 1_000_000 else None
+
+    def case_numbers(self) -> list[str]:
+        found = CASE_NUMBER.findall(f"{self.subject}\n{self.text}")
+        return list(dict.fromkeys(number.upper() for number in found))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Control characters out (a NUL cannot be stored as text, and none belongs in a reply)."""
+    return _CONTROL.sub("", text)
+
+
+def strip_quoted(text: str) -> str:
+    """The seller's new words: everything before the first quoted line or reply header, with
+    trailing blank lines and a `-- ` signature removed."""
+    kept: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.startswith(">") or any(p.match(line.strip()) for p in _QUOTE_STARTS):
+            break
+        if line.rstrip() == "--":
+            break
+        kept.append(line.rstrip())
+    return "\n".join(kept).strip()
+
+
+def _auto_kind(message: EmailMessage, sender: str) -> str | None:
+    content_type = message.get_content_type()
+    if content_type == "multipart/report" or _BOUNCE_SENDERS.match(sender):
+        return "bounce"
+    auto_submitted = str(message.get("Auto-Submitted", "no")).strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return "auto_reply"
+    if message.get("X-Autoreply") or message.get("X-Autorespond"):
+        return "auto_reply"
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    if precedence in ("bulk", "junk", "list", "auto_reply"):
+        return "auto_reply"
+    if _AUTO_SUBJECTS.match(str(message.get("Subject", "")).strip()):
+        return "auto_reply"
+    return None
+
+
+def _quoted_message_ids(message: EmailMessage, raw: bytes) -> list[str]:
+    """Our Message-IDs a delivery report quotes, wherever it put them (the returned headers
+    are often a base64 part)."""
+    texts = [raw.decode("utf-8", "replace")]
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            texts.append(payload.decode("utf-8", "replace"))
+        elif isinstance(part.get_payload(), list):  # message/rfc822: the returned message
+            texts.extend(str(inner) for inner in part.get_payload())
+    return [m for t in texts for m in OUR_MESSAGE_ID.findall(t)]
+
+
+def parse(raw: bytes) -> InboundEmail:
+    message = email.message_from_bytes(raw, policy=default)
+    assert isinstance(message, EmailMessage)
+    sender = parseaddr(str(message.get("From", "")))[1]
+    recipients = [
+        address
+        for _, address in getaddresses(
+            [
+                str(v)
+                for header in ("X-Envelope-To", "Delivered-To", "To", "Cc")
+                for v in message.get_all(header, [])
+            ]
+        )
+        if address
+    ]
+    auto = _auto_kind(message, sender)
+    body = message.get_body(preferencelist=("plain",))
+    text = ""
+    if body is not None:
+        text = str(body.get_content())
+    elif (html := message.get_body(preferencelist=("html",))) is not None:
+        text = re.sub(r"<[^>]+>", " ", str(html.get_content()))
+    attachments = []
+    for part in message.iter_attachments():
+        if part.get_content_type() in ("message/rfc822", "message/delivery-status"):
+            continue
+        data = part.get_payload(decode=True) or b""
+        attachments.append(
+            Attachment(
+                filename=clean(part.get_filename() or "attachment")[:255] or "attachment",
+                content_type=part.get_content_type(),
+                data=data if isinstance(data, bytes) else b"",
+            )
+        )
+    bounced = _quoted_message_ids(message, raw) if auto == "bounce" else []
+    return InboundEmail(
+        message_id=clean(str(message.get("Message-ID", ""))).strip(),
+        sender=clean(sender),
+        recipients=[clean(r) for r in recipients],
+        subject=clean(str(message.get("Subject", ""))),
+        text=strip_quoted(clean(text)),
+        attachments=[] if auto else attachments,
+        auto=auto,
+        bounced_message_ids=list(dict.fromkeys(bounced)),
+    )
+
+
+def looks_like_email(raw: bytes) -> bool:
+    """Headers naming a sender and a recipient: anything else is not mail to act on."""
+    parsed = parse(raw)
+    return bool(parsed.sender) and bool(parsed.recipients)

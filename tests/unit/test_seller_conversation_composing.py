@@ -1,0 +1,104 @@
+"""Which emails the later steps of a case call for (issue 17, pure, no I/O): settlement with its
+payment reference, appeal received, the evidence reminder and what cancels it, the timeline
+change, and a logged call summarised in the next email."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from services.notifications.catalogue import samples
+from services.notifications.messages.composing import (
+    cancels_reminder,
+    compose_case_event,
+    payment_reference,
+    reminder_time,
+)
+from services.notifications.messages.rendering import render
+from services.notifications.settings import NotificationsSettings
+from shared.events import CaseNoteAdded, CaseState, CaseUpdated
+
+SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
+AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+TO = "seller@example.com"
+
+
+def _drafts(event: object) -> list[tuple[str, datetime | None]]:
+    out = compose_case_event(event, SETTINGS, now=AT, seller_address=TO)  # type: ignore[arg-type]
+    return [(d.template, d.send_at) for d in out.drafts]
+
+
+def test_a_paying_settlement_is_told_with_its_ledger_reference_and_one_paying_nothing_is_not() -> (
+    None
+):
+    settled = samples.case_settled("C-1", AT)
+    [draft] = compose_case_event(settled, SETTINGS, now=AT, seller_address=TO).drafts
+    assert draft.template == "settlement"
+    tx = UUID("5f0c2a8e-7d1b-4c3e-9a6f-2b8d4e1c7a90")
+    assert draft.context["payment_reference"] == payment_reference(tx)
+    rendered = render("settlement", draft.context)
+    assert "₹1,23,456.00" in rendered.subject and payment_reference(tx) in rendered.text
+    # Nothing paid (a rejection) or nothing posted (an appeal dismissed): the decision says it.
+    unpaid = settled.model_copy(
+        update={"decision": samples.decision_record(AT, payout=0, payout_pct=0)}
+    )
+    assert _drafts(unpaid) == []
+    assert _drafts(settled.model_copy(update={"ledger_transaction_id": None})) == []
+
+
+def test_an_appeal_is_acknowledged() -> None:
+    assert _drafts(samples.case_appealed("C-1", AT)) == [("appeal_received", None)]
+
+
+def test_the_reminder_is_scheduled_before_reply_by_unless_the_request_is_that_late() -> None:
+    request = samples.evidence_requested("C-1", AT)  # reply-by in 72 hours
+    at = request.reply_by - timedelta(hours=SETTINGS.evidence_reminder_lead_h)
+    assert _drafts(request) == [("evidence_request", None), ("evidence_reminder", at)]
+    late = request.model_copy(update={"reply_by": AT + timedelta(hours=20)})
+    assert reminder_time(late, SETTINGS, now=AT) is None
+    # Processed after the reminder's time (a backlog): no reminder either.
+    assert reminder_time(request, SETTINGS, now=at) is None
+    assert _drafts(late) == [("evidence_request", None)]
+
+
+def test_leaving_the_wait_or_sending_evidence_cancels_the_reminder_and_a_note_does_not() -> None:
+    waiting = {"previous_state": CaseState.AWAITING_EVIDENCE}
+    assert cancels_reminder(samples.case_decided("C-1", AT, **waiting))
+    assert cancels_reminder(samples.case_under_review("C-1", AT))
+    added = samples.escalation_merged("C-1", AT, **waiting)
+    assert cancels_reminder(added.model_copy(update={"change": "EVIDENCE_ADDED"}))
+    assert not cancels_reminder(added.model_copy(update={"change": "ASSIGNED"}))
+    base = samples.case_decided("C-1", AT, **waiting).model_dump(
+        exclude={"type", "appeal_by", "seller_contact", "seller_email"}
+    )
+    note = CaseNoteAdded(**{**base, "state": CaseState.AWAITING_EVIDENCE}, note="called")
+    assert not cancels_reminder(note)
+    assert not cancels_reminder(samples.case_decided("C-1", AT))  # never waited
+    assert isinstance(added, CaseUpdated)
+
+
+def test_review_after_the_opening_is_a_timeline_change_with_its_new_date() -> None:
+    review = samples.case_under_review("C-1", AT)
+    [draft] = compose_case_event(review, SETTINGS, now=AT, seller_address=TO).drafts
+    assert draft.template == "timeline_change"
+    rendered = render("timeline_change", draft.context)
+    assert "28 Nov 2026" in rendered.subject and "decides it personally" in rendered.text
+    # Straight after the opening the acknowledgement already gave the review's date.
+    first = review.model_copy(update={"previous_state": CaseState.OPEN, "case_version": 2})
+    assert _drafts(first) == []
+    later = review.model_copy(update={"previous_state": CaseState.OPEN, "case_version": 4})
+    assert [t for t, _ in _drafts(later)] == ["timeline_change"]
+    again = review.model_copy(update={"previous_state": CaseState.UNDER_REVIEW})
+    assert _drafts(again) == []
+
+
+def test_calls_render_in_the_next_email_only_when_given() -> None:
+    [draft] = compose_case_event(
+        samples.case_decided("C-1", AT), SETTINGS, now=AT, seller_address=TO
+    ).drafts
+    plain = render("decision", draft.context)
+    assert "Your calls with us" not in plain.text + plain.html
+    calls = [{"logged_at": AT, "summary": "Seller will send photos."}]
+    told = render("decision", {**draft.context, "calls": calls})
+    for part in (told.text, told.html):
+        assert "Your calls with us about this case" in part and "Seller will send photos." in part
