@@ -166,11 +166,11 @@ async def test_a_reply_with_attachments_through_the_local_mail_path_resumes_the_
     [inbound] = [e for e in entries if e["direction"] == "in"]
     assert inbound["read"] is False and "quoted" not in inbound["text"]
     r = await notifications.client.get("/v1/conversations/unread", headers=agent)
-    assert cid in [c["case_id"] for c in r.json()]
+    assert cid in [c["case_id"] for c in r.json()["items"]]
     r = await notifications.client.post(f"/v1/cases/{cid}/conversation/read", headers=agent)
     assert r.json()["marked_read"] == 1
     r = await notifications.client.get("/v1/conversations/unread", headers=agent)
-    assert cid not in [c["case_id"] for c in r.json()]
+    assert cid not in [c["case_id"] for c in r.json()["items"]]
 
 
 async def test_a_forged_token_goes_to_triage_and_touches_no_case(
@@ -195,7 +195,7 @@ async def test_a_forged_token_goes_to_triage_and_touches_no_case(
     assert out["candidate_case_id"] == cid and out["confidence"] <= 0.5
     assert "reply token invalid" in out["match_reasons"]
     r = await notifications.client.get("/v1/inbound/triage", headers=harness.key(AGENT))
-    assert out["reply_id"] in [t["reply_id"] for t in r.json()]
+    assert out["reply_id"] in [t["reply_id"] for t in r.json()["items"]]
     # The same message again is the same record; other roles and other bodies are refused.
     again = await notifications.client.post(
         "/v1/inbound/email",

@@ -15,6 +15,7 @@ from services.notifications.models import (
     Message,
     SellerProfile,
 )
+from shared import paging
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,29 +110,45 @@ async def messages_of_case(session: AsyncSession, case_id: str) -> list[Message]
     )
 
 
-async def triage(session: AsyncSession, *, limit: int) -> list[InboundEmail]:
+# Triage: newest first; the id breaks ties so that a cursor names one position.
+TRIAGE_ORDER = ((InboundEmail.received_at, True), (InboundEmail.reply_id, False))
+
+
+async def triage(
+    session: AsyncSession, *, limit: int, after: tuple[datetime, UUID] | None = None
+) -> list[InboundEmail]:
+    """Up to `limit + 1` replies waiting in triage (the extra one tells there is a next page)."""
+    query = select(InboundEmail).where(InboundEmail.status == "triage")
+    if after is not None:
+        query = query.where(paging.after(TRIAGE_ORDER, after))
     return list(
-        await session.scalars(
-            select(InboundEmail)
-            .where(InboundEmail.status == "triage")
-            .order_by(InboundEmail.received_at.desc())
-            .limit(limit)
-        )
+        await session.scalars(query.order_by(*paging.order_by(TRIAGE_ORDER)).limit(limit + 1))
     )
 
 
-async def unread_by_case(session: AsyncSession, *, limit: int) -> list[tuple[str, int, datetime]]:
-    rows = await session.execute(
-        select(InboundEmail.case_id, func.count(), func.max(InboundEmail.received_at))
+async def unread_by_case(
+    session: AsyncSession, *, limit: int, after: tuple[datetime, str] | None = None
+) -> list[tuple[str, int, datetime]]:
+    """Up to `limit + 1` cases with unread seller replies, by their latest reply, oldest first."""
+    unread = (
+        select(
+            InboundEmail.case_id.label("case_id"),
+            func.count().label("replies"),
+            func.max(InboundEmail.received_at).label("latest"),
+        )
         .where(
             InboundEmail.status == "attached",
             InboundEmail.read_at.is_(None),
             InboundEmail.case_id.is_not(None),
         )
         .group_by(InboundEmail.case_id)
-        .order_by(func.max(InboundEmail.received_at))
-        .limit(limit)
+        .subquery()
     )
+    order = ((unread.c.latest, False), (unread.c.case_id, False))
+    query = select(unread.c.case_id, unread.c.replies, unread.c.latest)
+    if after is not None:
+        query = query.where(paging.after(order, after))
+    rows = await session.execute(query.order_by(*paging.order_by(order)).limit(limit + 1))
     return [(str(r[0]), int(r[1]), r[2]) for r in rows]
 
 

@@ -3,10 +3,11 @@ case's conversation with its seller (out and in, with delivery state)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import Response
 
 from services.notifications.models import InboundEmail
@@ -19,9 +20,11 @@ from services.notifications.replies.schemas import (
     ReadOut,
     UnreadCase,
 )
+from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.openapi import problem_response_doc
+from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
 
 router = APIRouter(tags=["replies"])
@@ -63,7 +66,16 @@ def _out(row: InboundEmail) -> InboundOut:
         "requestBody": {
             "required": True,
             "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                "application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": (
+                        "From: Asha Traders <asha@example.com>\r\n"
+                        "To: reply+CASE-7F3A.k3j9x2m4q8w1c5v7@replies.disputedesk.dev\r\n"
+                        "Subject: Re: Your claim CASE-7F3A\r\n"
+                        "Message-ID: <a1b2c3@example.com>\r\n\r\n"
+                        "The parcel weighed 900 g when it reached us; photos attached.\r\n"
+                    ),
+                }
             },
         }
     },
@@ -93,33 +105,65 @@ async def inbound_email(
     return _out(row)
 
 
+class TriagePage(PageOf):
+    """A page of replies waiting in triage, newest first (docs/api.md, "Paging")."""
+
+    items: list[InboundOut]
+
+
+class UnreadPage(PageOf):
+    """A page of cases with unread seller replies (docs/api.md, "Paging")."""
+
+    items: list[UnreadCase]
+
+
 @router.get(
     "/v1/inbound/triage",
-    response_model=list[InboundOut],
+    response_model=TriagePage,
     summary="Replies no signed token tied to a case, newest first, with the best guess",
 )
 async def triage(
+    request: Request,
+    response: Response,
     session: DbSession,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
     principal: Principal = require(*DESK),
-) -> list[InboundOut]:
-    return [_out(r) for r in await repository.triage(session, limit=limit)]
+) -> TriagePage:
+    rows = await repository.triage(
+        session,
+        limit=limit,
+        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
+    )
+    replies, next_cursor = paging.page(rows, limit, lambda r: (r.received_at, r.reply_id))
+    link_next(request, response, next_cursor)
+    return TriagePage(items=[_out(r) for r in replies], next=next_cursor)
 
 
 @router.get(
     "/v1/conversations/unread",
-    response_model=list[UnreadCase],
-    summary="Cases whose seller replied and nobody has read it yet, longest waiting first",
+    response_model=UnreadPage,
+    summary="Cases whose seller replied and nobody has read it yet, by latest reply, oldest first",
 )
 async def unread(
+    request: Request,
+    response: Response,
     session: DbSession,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
     principal: Principal = require(*DESK),
-) -> list[UnreadCase]:
-    return [
-        UnreadCase(case_id=c, unread_replies=n, latest_reply_at=at)
-        for c, n, at in await repository.unread_by_case(session, limit=limit)
-    ]
+) -> UnreadPage:
+    rows = await repository.unread_by_case(
+        session,
+        limit=limit,
+        after=paging.decode_cursor(cursor, (datetime, str)) if cursor else None,
+    )
+    cases, next_cursor = paging.page(rows, limit, lambda r: (r[2], r[0]))
+    link_next(request, response, next_cursor)
+    return UnreadPage(
+        items=[UnreadCase(case_id=c, unread_replies=n, latest_reply_at=at) for c, n, at in cases],
+        next=next_cursor,
+    )
 
 
 @router.get(
