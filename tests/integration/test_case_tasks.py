@@ -93,7 +93,7 @@ async def test_blocking_tasks_hold_settlement_until_the_last_is_done(
     cid = case["case_id"]
     assert case["state"] == "DECIDED" and case["decision"]["payout"] == 100_000
     r = await desk.client.get(f"/v1/cases/{cid}/tasks", headers=harness.key(AGENT))
-    tasks = {t["team"]: t for t in r.json()}
+    tasks = {t["team"]: t for t in r.json()["items"]}
     assert set(tasks) == {"finance", "warehouse"}
     assert all(t["blocks_settlement"] and t["status"] == "OPEN" for t in tasks.values())
     no_money = await desk.sql("SELECT count(*) AS n FROM ledger_entries WHERE case_id = :c", c=cid)
