@@ -12,8 +12,13 @@ from pathlib import Path
 import pytest
 
 from disputedesk import credentials
+from services.reconciliation import wiring
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Tests drive reconciliation's handlers without its app too: the rooms are wired as the app does.
+wiring.install()
+
 SERVICES = ("intake", "fraud", "reconciliation", "notifications")
 
 # The test stack never shares ports or state with a developer's `make run`.

@@ -18,6 +18,7 @@ from services.reconciliation.reports.router import router as reports_router
 from services.reconciliation.settings import ReconciliationSettings
 from services.reconciliation.tasks.loop import task_loop
 from services.reconciliation.tasks.router import router as tasks_router
+from services.reconciliation.wiring import install as install_rooms
 from shared.app import ConsumerSpec, create_service_app
 from shared.clock import Clock, SystemClock
 from shared.errors import install_domain_errors
@@ -26,6 +27,7 @@ from shared.errors import install_domain_errors
 def create_app(
     settings: ReconciliationSettings | None = None, *, clock: Clock | None = None
 ) -> FastAPI:
+    install_rooms()
     settings = settings or ReconciliationSettings()
     clock = clock or SystemClock()
     holder: dict[str, FastAPI] = {}

@@ -93,9 +93,30 @@ async def test_blocking_tasks_hold_settlement_until_the_last_is_done(
     cid = case["case_id"]
     assert case["state"] == "DECIDED" and case["decision"]["payout"] == 100_000
     r = await desk.client.get(f"/v1/cases/{cid}/tasks", headers=harness.key(AGENT))
-    tasks = {t["team"]: t for t in r.json()}
+    tasks = {t["team"]: t for t in r.json()["items"]}
     assert set(tasks) == {"finance", "warehouse"}
     assert all(t["blocks_settlement"] and t["status"] == "OPEN" for t in tasks.values())
+    # The list pages like every other (docs/api.md, "Paging"); both tasks share created_at, the
+    # task id breaks the tie.
+    r = await desk.client.get(
+        f"/v1/cases/{cid}/tasks", params={"limit": 1}, headers=harness.key(AGENT)
+    )
+    first = r.json()
+    assert len(first["items"]) == 1 and first["next"] and 'rel="next"' in r.headers["link"]
+    r = await desk.client.get(
+        f"/v1/cases/{cid}/tasks",
+        params={"limit": 1, "cursor": first["next"]},
+        headers=harness.key(AGENT),
+    )
+    second = r.json()
+    assert second["next"] is None and "link" not in r.headers
+    assert {t["team"] for t in first["items"] + second["items"]} == {"finance", "warehouse"}
+    r = await desk.client.get("/v1/tasks", params={"limit": 1}, headers=harness.key(AGENT))
+    page = r.json()
+    r = await desk.client.get(
+        "/v1/tasks", params={"limit": 1, "cursor": page["next"]}, headers=harness.key(AGENT)
+    )
+    assert r.status_code == 200 and r.json()["items"][0]["task_id"] != page["items"][0]["task_id"]
     no_money = await desk.sql("SELECT count(*) AS n FROM ledger_entries WHERE case_id = :c", c=cid)
     assert no_money[0]["n"] == 0
 

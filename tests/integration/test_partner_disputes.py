@@ -266,8 +266,8 @@ async def test_contests_upheld_reversed_partial_window_and_statement(
 
     # A partner sees and contests only its own notices.
     r = await eng.client.get("/v1/partner/notices", headers=swift)
-    assert set(ids) <= {n["notice_id"] for n in r.json()}
-    assert all(n["partner_id"] == "swiftship" for n in r.json())
+    assert set(ids) <= {n["notice_id"] for n in r.json()["items"]}
+    assert all(n["partner_id"] == "swiftship" for n in r.json()["items"])
     r = await eng.client.get(f"/v1/partner/notices/{ids[0]}", headers=rapid)
     assert r.status_code == 404
     r = await eng.client.post(f"/v1/partner/notices/{ids[0]}/contest", json=contest, headers=rapid)
@@ -284,7 +284,7 @@ async def test_contests_upheld_reversed_partial_window_and_statement(
     assert r.status_code == 409
     # Each contest opened a review task for logistics partner ops on its case.
     r = await eng.client.get(f"/v1/cases/{cases[0]['case_id']}/tasks", headers=agent)
-    (review,) = [t for t in r.json() if t["team"] == "logistics_partner_ops"]
+    (review,) = [t for t in r.json()["items"] if t["team"] == "logistics_partner_ops"]
     assert review["status"] == "OPEN" and ids[0] in review["ask"]
 
     seller_before = [await account(eng, c["case_id"], "seller_payable") for c in cases]
@@ -295,7 +295,9 @@ async def test_contests_upheld_reversed_partial_window_and_statement(
     assert r.status_code == 200 and r.json()["reversal_id"] is None
     assert await account(eng, cases[0]["case_id"], "partner_receivable") == 100_000
     r = await eng.client.get(f"/v1/cases/{cases[0]['case_id']}/tasks", headers=agent)
-    assert [t["status"] for t in r.json() if t["team"] == "logistics_partner_ops"] == ["DONE"]
+    assert [t["status"] for t in r.json()["items"] if t["team"] == "logistics_partner_ops"] == [
+        "DONE"
+    ]
     await ledger_balanced(eng)
 
     ruling = {"outcome": "REVERSED", "reason": "Their pickup photo shows the right item"}

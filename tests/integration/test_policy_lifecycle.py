@@ -112,7 +112,7 @@ async def test_draft_adopted_under_four_eyes_takes_effect_and_old_appeals_keep_t
 
     eng.clock.advance(timedelta(days=1, minutes=1))
     r = await eng.client.get("/v1/policies", headers=agent)
-    in_force = [p["version"] for p in r.json() if p["in_force"]]
+    in_force = [p["version"] for p in r.json()["items"] if p["in_force"]]
     assert in_force == [version]
     _, after = await damage_claim(eng, partner=partner)
     assert after["decision"]["policy_version"] == version and after["payout"] == 30_000

@@ -9,11 +9,10 @@ from uuid import UUID, uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
-from services.reconciliation.cases import repository
+from services.reconciliation.cases import repository, settlement
 from services.reconciliation.cases.deadlines import review_due_by, sync_timers
 from services.reconciliation.cases.timeline import SYSTEM, emit
 from services.reconciliation.cases.transitions import Move
-from services.reconciliation.disputes import service as partner_disputes
 from services.reconciliation.facts.service import load_facts
 from services.reconciliation.ledger import service as ledger
 from services.reconciliation.models import Case
@@ -28,7 +27,6 @@ from services.reconciliation.policy.rules import (
     evaluate_proactive,
 )
 from services.reconciliation.policy.sop_v1 import Policy
-from services.reconciliation.tasks import holds
 from shared.events import (
     CaseDecided,
     CaseEscalated,
@@ -118,7 +116,7 @@ async def decide_and_settle(
     if reverse_first:
         reversals = await ledger.reverse_settlements(session, case_id=case.case_id, now=now)
     paid_before = case.payout if reverse_first else 0
-    if await holds.hold_settlement(session, case=case, record=record, p=p, now=now, actor=actor):
+    if await settlement.hooks().hold(session, case=case, record=record, p=p, now=now, actor=actor):
         # A team must confirm first (finance for a large payout, the warehouse for a wrong
         # item): the case rests DECIDED and settles when the last blocking task is done.
         return
@@ -157,7 +155,7 @@ async def settle_decision(
         now=now,
     )
     if transaction_id is not None and record.partner_debit > 0 and case.partner_id:
-        await partner_disputes.issue_notice(
+        await settlement.hooks().notify_partner_debit(
             session,
             case=case,
             record=record,

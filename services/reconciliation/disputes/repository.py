@@ -15,6 +15,7 @@ from services.reconciliation.models import (
     NoticeContest,
     PartnerEndpoint,
 )
+from shared import paging
 
 
 async def endpoint(session: AsyncSession, partner_id: str) -> PartnerEndpoint | None:
@@ -40,15 +41,20 @@ async def notices(
     partner_id: str | None = None,
     delivery: str | None = None,
     dispute: str | None = None,
+    after: tuple[datetime, UUID] | None = None,
     limit: int = 200,
 ) -> list[DebitNotice]:
-    query = select(DebitNotice).order_by(DebitNotice.created_at.desc()).limit(limit)
+    """Newest first, keyset-paginated on (created_at, notice_id)."""
+    order = [(DebitNotice.created_at, True), (DebitNotice.notice_id, True)]
+    query = select(DebitNotice).order_by(*paging.order_by(order)).limit(limit)
     if partner_id is not None:
         query = query.where(DebitNotice.partner_id == partner_id)
     if delivery is not None:
         query = query.where(DebitNotice.delivery == delivery)
     if dispute is not None:
         query = query.where(DebitNotice.dispute == dispute)
+    if after is not None:
+        query = query.where(paging.after(order, after))
     return list(await session.scalars(query))
 
 

@@ -3,19 +3,24 @@ partner's own view (its key sees and contests only its own notices and statement
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from services.reconciliation import api_examples as ex
+from services.reconciliation.api_examples import json_example
 from services.reconciliation.disputes import repository, service, statements
 from services.reconciliation.disputes.schemas import ContestIn, EnabledIn, EndpointIn, RulingIn
 from services.reconciliation.models import DebitNotice, NoticeContest, PartnerEndpoint
+from shared import paging
 from shared.auth import Principal, Role, require
 from shared.clock import RequestClock
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
 
 router = APIRouter(tags=["partner disputes"])
@@ -25,10 +30,28 @@ RULERS = (Role.OPS_MANAGER,)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # `format` picks one of these for a statement's 200 answer.
 STATEMENT_FORMATS: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/json": {}, "text/csv": {}, XLSX: {}}}
+    200: {
+        "content": {
+            "application/json": {"example": ex.DEBIT_STATEMENT},
+            "text/csv": {"example": ex.DEBIT_STATEMENT_CSV},
+            XLSX: {},
+        }
+    }
 }
 PartnerId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Month = Annotated[str, Path(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+class EndpointPage(PageOf):
+    """A page of notice endpoints, by partner id (docs/api.md, "Paging")."""
+
+    items: list[dict[str, Any]]
+
+
+class NoticePage(PageOf):
+    """A page of debit notices, newest first (docs/api.md, "Paging")."""
+
+    items: list[dict[str, Any]]
 
 
 def _iso(value: Any) -> str | None:
@@ -134,6 +157,7 @@ async def _statement_response(session: Any, partner_id: str, month: str, format:
     "/v1/partner-endpoints/{partner_id}",
     response_model=dict[str, Any],
     summary="Register where a partner receives debit notices and how they are signed",
+    responses=json_example(ex.PARTNER_ENDPOINT),
 )
 async def put_endpoint(
     partner_id: PartnerId,
@@ -164,6 +188,7 @@ async def put_endpoint(
     "/v1/partner-endpoints/{partner_id}/enabled",
     response_model=dict[str, Any],
     summary="Enable or disable an endpoint: disabling parks its notices, enabling resumes them",
+    responses=json_example(ex.PARTNER_ENDPOINT),
 )
 async def set_enabled(
     partner_id: PartnerId,
@@ -183,31 +208,89 @@ async def set_enabled(
     return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
 
 
-@router.get("/v1/partner-endpoints", summary="Every notice endpoint (secrets never shown)")
+@router.get(
+    "/v1/partner-endpoints",
+    response_model=EndpointPage,
+    summary="Every notice endpoint, by partner id (secrets never shown)",
+    responses=json_example({"items": [ex.PARTNER_ENDPOINT], "next": None}),
+)
 async def list_endpoints(
-    session: DbSession, principal: Principal = require(Role.ADMIN)
-) -> list[dict[str, Any]]:
-    return [_endpoint(r) for r in await repository.endpoints(session)]
+    request: Request,
+    response: Response,
+    session: DbSession,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
+    principal: Principal = require(Role.ADMIN),
+) -> EndpointPage:
+    endpoints = [_endpoint(r) for r in await repository.endpoints(session)]
+    items, next_cursor = paging.page_of_list(
+        endpoints, limit=limit, cursor=cursor, key=lambda e: (str(e["partner_id"]),)
+    )
+    link_next(request, response, next_cursor)
+    return EndpointPage(items=items, next=next_cursor)
+
+
+async def _notice_page(
+    request: Request,
+    response: Response,
+    session: Any,
+    *,
+    limit: int,
+    cursor: str | None,
+    partner_id: str | None,
+    delivery: str | None = None,
+    dispute: str | None = None,
+) -> NoticePage:
+    rows = await repository.notices(
+        session,
+        partner_id=partner_id,
+        delivery=delivery,
+        dispute=dispute,
+        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
+        limit=limit + 1,
+    )
+    items, next_cursor = paging.page(rows, limit, lambda n: (n.created_at, n.notice_id))
+    link_next(request, response, next_cursor)
+    return NoticePage(items=[_notice(r) for r in items], next=next_cursor)
 
 
 # --- the desk ---------------------------------------------------------------------------------
 
 
-@router.get("/v1/partner-notices", summary="Debit notices, filtered (DEAD: the dead-letter list)")
+@router.get(
+    "/v1/partner-notices",
+    response_model=NoticePage,
+    summary="Debit notices, filtered, newest first (DEAD: the dead-letter list)",
+    responses=json_example({"items": [ex.NOTICE], "next": None}),
+)
 async def list_notices(
+    request: Request,
+    response: Response,
     session: DbSession,
     partner_id: Annotated[str | None, Query(max_length=64)] = None,
     delivery: Literal["PENDING", "DELIVERED", "PARKED", "DEAD"] | None = None,
     dispute: Literal["OPEN", "CONTESTED", "FINAL", "UPHELD", "REVERSED", "PARTIAL"] | None = None,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
     principal: Principal = require(*DESK_READERS),
-) -> list[dict[str, Any]]:
-    rows = await repository.notices(
-        session, partner_id=partner_id, delivery=delivery, dispute=dispute
+) -> NoticePage:
+    return await _notice_page(
+        request,
+        response,
+        session,
+        limit=limit,
+        cursor=cursor,
+        partner_id=partner_id,
+        delivery=delivery,
+        dispute=dispute,
     )
-    return [_notice(r) for r in rows]
 
 
-@router.get("/v1/partner-notices/{notice_id}", summary="A notice, every delivery attempt, contest")
+@router.get(
+    "/v1/partner-notices/{notice_id}",
+    summary="A notice, every delivery attempt, contest",
+    responses=json_example(ex.NOTICE_DETAIL),
+)
 async def get_notice(
     notice_id: UUID, session: DbSession, principal: Principal = require(*DESK_READERS)
 ) -> dict[str, Any]:
@@ -218,6 +301,7 @@ async def get_notice(
     "/v1/partner-notices/{notice_id}/redeliver",
     response_model=dict[str, Any],
     summary="Put a dead-lettered notice back in the queue",
+    responses=json_example({**ex.NOTICE, "delivery": "PENDING", "delivered_at": None}),
 )
 async def redeliver(
     notice_id: UUID,
@@ -237,6 +321,7 @@ async def redeliver(
     "/v1/partner-notices/{notice_id}/ruling",
     response_model=dict[str, Any],
     summary="Rule on a partner's contest: UPHELD, REVERSED or PARTIAL (with a ledger reversal)",
+    responses=json_example(ex.RULED),
 )
 async def rule(
     notice_id: UUID,
@@ -281,15 +366,30 @@ async def desk_statement(
 # --- the partner's own view -------------------------------------------------------------------
 
 
-@router.get("/v1/partner/notices", summary="This partner's debit notices")
+@router.get(
+    "/v1/partner/notices",
+    response_model=NoticePage,
+    summary="This partner's debit notices, newest first",
+    responses=json_example({"items": [ex.NOTICE], "next": None}),
+)
 async def my_notices(
-    session: DbSession, principal: Principal = require(Role.PARTNER)
-) -> list[dict[str, Any]]:
-    rows = await repository.notices(session, partner_id=_own_partner(principal))
-    return [_notice(r) for r in rows]
+    request: Request,
+    response: Response,
+    session: DbSession,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
+    principal: Principal = require(Role.PARTNER),
+) -> NoticePage:
+    return await _notice_page(
+        request, response, session, limit=limit, cursor=cursor, partner_id=_own_partner(principal)
+    )
 
 
-@router.get("/v1/partner/notices/{notice_id}", summary="One of this partner's notices")
+@router.get(
+    "/v1/partner/notices/{notice_id}",
+    summary="One of this partner's notices",
+    responses=json_example(ex.PARTNER_NOTICE),
+)
 async def my_notice(
     notice_id: UUID, session: DbSession, principal: Principal = require(Role.PARTNER)
 ) -> dict[str, Any]:
@@ -304,6 +404,7 @@ async def my_notice(
     status_code=201,
     response_model=dict[str, Any],
     summary="Contest a debit within the window, with a reason and evidence",
+    responses=json_example(ex.CONTEST, status=201),
 )
 async def contest(
     notice_id: UUID,

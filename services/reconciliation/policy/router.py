@@ -205,6 +205,7 @@ async def what_if(
     "/{version}/propose",
     response_model=dict[str, Any],
     summary="Propose adopting a draft from an effective time; its what-if is stored with it",
+    responses=json_example(ex.PROPOSED),
 )
 async def propose(
     version: str,
@@ -237,6 +238,7 @@ async def propose(
     "/{version}/approve",
     response_model=dict[str, Any],
     summary="Adopt a proposed version (an ops_manager other than the proposer: four eyes)",
+    responses=json_example(ex.ADOPTED),
 )
 async def approve(
     version: str,
@@ -261,6 +263,7 @@ async def approve(
     "/{version}/retire",
     response_model=dict[str, Any],
     summary="Retire a version: no longer adoptable or in force; its definition stays, unchanged",
+    responses=json_example(ex.RETIRED),
 )
 async def retire(
     version: str,

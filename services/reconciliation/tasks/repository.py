@@ -9,14 +9,24 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.models import CaseTask, TaskComment
+from shared import paging
 
 
-async def of_case(session: AsyncSession, case_id: str) -> list[CaseTask]:
-    return list(
-        await session.scalars(
-            select(CaseTask).where(CaseTask.case_id == case_id).order_by(CaseTask.created_at)
-        )
-    )
+async def of_case(
+    session: AsyncSession,
+    case_id: str,
+    *,
+    after: tuple[datetime, UUID] | None = None,
+    limit: int | None = None,
+) -> list[CaseTask]:
+    """Oldest first, keyset-paginated on (created_at, task_id); every task without a limit."""
+    order = [(CaseTask.created_at, False), (CaseTask.task_id, False)]
+    query = select(CaseTask).where(CaseTask.case_id == case_id).order_by(*paging.order_by(order))
+    if after is not None:
+        query = query.where(paging.after(order, after))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(await session.scalars(query))
 
 
 async def get(session: AsyncSession, task_id: UUID, *, lock: bool = False) -> CaseTask | None:
@@ -27,13 +37,22 @@ async def get(session: AsyncSession, task_id: UUID, *, lock: bool = False) -> Ca
 
 
 async def listing(
-    session: AsyncSession, *, team: str | None, status: str | None, limit: int = 500
+    session: AsyncSession,
+    *,
+    team: str | None,
+    status: str | None,
+    after: tuple[datetime, UUID] | None = None,
+    limit: int = 500,
 ) -> list[CaseTask]:
-    query = select(CaseTask).order_by(CaseTask.due_at).limit(limit)
+    """Soonest due first, keyset-paginated on (due_at, task_id)."""
+    order = [(CaseTask.due_at, False), (CaseTask.task_id, False)]
+    query = select(CaseTask).order_by(*paging.order_by(order)).limit(limit)
     if team is not None:
         query = query.where(CaseTask.team == team)
     if status is not None:
         query = query.where(CaseTask.status == status)
+    if after is not None:
+        query = query.where(paging.after(order, after))
     return list(await session.scalars(query))
 
 

@@ -3,27 +3,38 @@ figures, and "escalate to management" with its case report."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from services.reconciliation import api_examples as ex
+from services.reconciliation.api_examples import json_example
 from services.reconciliation.models import CaseTask, TaskComment
 from services.reconciliation.tasks import repository, service
 from services.reconciliation.tasks.report import case_report
 from services.reconciliation.tasks.schemas import CloseIn, CommentIn, EscalateIn, TaskIn
 from services.reconciliation.tasks.teams import Team
+from shared import paging
 from shared.auth import Principal, Role, require
 from shared.clock import RequestClock
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.paging import Cursor, Limit, PageOf, link_next
 
 router = APIRouter(tags=["tasks"])
 
 DESK = (Role.OPS_AGENT, Role.OPS_MANAGER)
 # Finance confirms payouts: it comments on and completes tasks too.
 WORKERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
+
+
+class TaskPage(PageOf):
+    """A page of tasks (docs/api.md, "Paging")."""
+
+    items: list[dict[str, Any]]
 
 
 def _task(t: CaseTask, comments: list[TaskComment] | None = None) -> dict[str, Any]:
@@ -58,6 +69,7 @@ def _task(t: CaseTask, comments: list[TaskComment] | None = None) -> dict[str, A
     status_code=201,
     response_model=dict[str, Any],
     summary="Ask a team for something on a case; due by the team's SLA",
+    responses=json_example(ex.TASK, status=201),
 )
 async def create_task(
     case_id: str,
@@ -86,29 +98,66 @@ async def create_task(
     )
 
 
-@router.get("/v1/cases/{case_id}/tasks", summary="Every task of a case, with its comments")
+@router.get(
+    "/v1/cases/{case_id}/tasks",
+    response_model=TaskPage,
+    summary="The tasks of a case, oldest first, with their comments",
+    responses=json_example({"items": [ex.TASK_WITH_COMMENTS], "next": None}),
+)
 async def case_tasks(
-    case_id: str, session: DbSession, principal: Principal = require(*WORKERS)
-) -> list[dict[str, Any]]:
-    rows = await repository.of_case(session, case_id)
-    comments = await repository.comments(session, [t.task_id for t in rows])
-    return [_task(t, comments) for t in rows]
+    case_id: str,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
+    principal: Principal = require(*WORKERS),
+) -> TaskPage:
+    rows = await repository.of_case(
+        session,
+        case_id,
+        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
+        limit=limit + 1,
+    )
+    items, next_cursor = paging.page(rows, limit, lambda t: (t.created_at, t.task_id))
+    comments = await repository.comments(session, [t.task_id for t in items])
+    link_next(request, response, next_cursor)
+    return TaskPage(items=[_task(t, comments) for t in items], next=next_cursor)
 
 
-@router.get("/v1/tasks", summary="Tasks by team and status, soonest due first")
+@router.get(
+    "/v1/tasks",
+    response_model=TaskPage,
+    summary="Tasks by team and status, soonest due first",
+    responses=json_example({"items": [ex.TASK], "next": None}),
+)
 async def list_tasks(
+    request: Request,
+    response: Response,
     session: DbSession,
     team: Team | None = None,
     status: Literal["OPEN", "DONE", "CANCELLED"] | None = None,
+    limit: int = Limit(100, 500),
+    cursor: Cursor = None,
     principal: Principal = require(*WORKERS),
-) -> list[dict[str, Any]]:
-    return [
-        _task(t)
-        for t in await repository.listing(session, team=team.value if team else None, status=status)
-    ]
+) -> TaskPage:
+    rows = await repository.listing(
+        session,
+        team=team.value if team else None,
+        status=status,
+        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
+        limit=limit + 1,
+    )
+    items, next_cursor = paging.page(rows, limit, lambda t: (t.due_at, t.task_id))
+    link_next(request, response, next_cursor)
+    return TaskPage(items=[_task(t) for t in items], next=next_cursor)
 
 
-@router.get("/v1/tasks/metrics", summary="Per team: open, overdue, done, time to close")
+@router.get(
+    "/v1/tasks/metrics",
+    summary="Per team: open, overdue, done, time to close",
+    responses=json_example(ex.TASK_METRICS),
+)
 async def metrics(
     session: DbSession, clock: RequestClock, principal: Principal = require(*WORKERS)
 ) -> dict[str, Any]:
@@ -124,6 +173,7 @@ async def metrics(
     status_code=201,
     response_model=dict[str, Any],
     summary="Comment on a task",
+    responses=json_example(ex.TASK_COMMENT, status=201),
 )
 async def add_comment(
     task_id: UUID,
@@ -174,6 +224,7 @@ async def _close(
     "/v1/tasks/{task_id}/complete",
     response_model=dict[str, Any],
     summary="Done: the last blocking task of a decided case settles it",
+    responses=json_example(ex.TASK_DONE),
 )
 async def complete(
     task_id: UUID,
@@ -191,6 +242,7 @@ async def complete(
     "/v1/tasks/{task_id}/cancel",
     response_model=dict[str, Any],
     summary="No longer needed (a task that holds a settlement cannot be cancelled)",
+    responses=json_example(ex.TASK_CANCELLED),
 )
 async def cancel(
     task_id: UUID,
@@ -209,6 +261,7 @@ async def cancel(
     status_code=201,
     response_model=dict[str, Any],
     summary="A management task with the case report (facts, timeline, fraud, ledger, tasks)",
+    responses=json_example(ex.MANAGEMENT_TASK, status=201),
 )
 async def escalate_to_management(
     case_id: str,
@@ -234,6 +287,7 @@ async def escalate_to_management(
     "/v1/cases/{case_id}/report",
     response_class=HTMLResponse,
     summary="The case report as one HTML page",
+    responses={200: {"content": {"text/html": {"example": ex.CASE_REPORT_HTML}}}},
 )
 async def report(
     case_id: str,

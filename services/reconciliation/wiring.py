@@ -1,0 +1,14 @@
+"""The composition root of reconciliation's rooms: what the cases call but may not import."""
+
+from __future__ import annotations
+
+from services.reconciliation.cases import settlement
+from services.reconciliation.disputes.service import issue_notice
+from services.reconciliation.tasks.holds import hold_settlement
+
+
+def install() -> None:
+    """Idempotent; `create_app` runs it, and so may anything driving the cases without the app."""
+    settlement.install(
+        settlement.SettlementHooks(hold=hold_settlement, notify_partner_debit=issue_notice)
+    )
