@@ -16,14 +16,8 @@ from services.fraud.detectors.evidence_reuse import EvidenceFingerprint
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.pilferage import DayCount
 from services.fraud.detectors.stats import Thresholds, parts_standing_out, stands_out
-from services.fraud.scoring.service import (
-    Scored,
-    combined_alert,
-    combined_p,
-    corroborated,
-    event_score,
-    indirect,
-)
+from services.fraud.scoring.base import Scored, indirect
+from services.fraud.scoring.service import combined_alert, combined_p, corroborated, event_score
 from shared.events import FraudBand
 
 T = Thresholds()

@@ -15,7 +15,8 @@ from services.fraud.features.service import (
 )
 from services.fraud.labels.service import precision_of
 from services.fraud.models import ReturnFacts
-from services.fraud.scoring.service import apply_watchlist, event_time
+from services.fraud.scoring.base import event_time
+from services.fraud.scoring.service import apply_watchlist
 from shared.events import (
     ClaimType,
     EscalationChannel,

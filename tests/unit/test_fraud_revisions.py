@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.fraud.detectors.findings import Finding, band_of
+from services.fraud.scoring.base import ScoringConfig
 from services.fraud.scoring.revisions import revised_score, selector_for
-from services.fraud.scoring.service import ScoringConfig
 from services.fraud.settings import FraudSettings
 from shared.events import FraudBand, ReasonCode
 

@@ -1,0 +1,240 @@
+"""What the assessment of one event and each detector's inputs share: the scoring
+configuration, the scored findings, and the assessor's state and common reads (peer
+baselines, sequential tests). The detectors' I/O halves build on `AssessorBase`, each in its
+own module beside the name of its detector; `service` assembles them into `Assessor`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.fraud.detectors import pilferage
+from services.fraud.detectors.findings import Finding
+from services.fraud.detectors.sequential import sequential_findings
+from services.fraud.detectors.stats import (
+    PeerSpread,
+    Sequential,
+    SequentialTest,
+    Thresholds,
+    peer_rate,
+    sequential_test,
+)
+from services.fraud.scoring.baselines import BaselinePolicy, Counts, Rate, peer_baselines
+from services.fraud.settings import FraudSettings
+from shared.events import EventPayload, ReasonCode
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringConfig:
+    thresholds: Thresholds
+    long_window: timedelta
+    short_window: timedelta
+    baseline: timedelta
+    high_value_paise: int
+    claim_window_h: float
+    late_margin_h: float
+    phash_max_distance: int
+    revision_cap: timedelta | None
+    baselines: BaselinePolicy
+    sequential: Sequential
+
+    @classmethod
+    def from_settings(cls, s: FraudSettings) -> ScoringConfig:
+        return cls(
+            thresholds=Thresholds(
+                alpha_high=s.alpha_high,
+                alpha_medium=s.alpha_medium,
+                tolerance_ratio=s.tolerance_ratio,
+                min_excess=s.min_excess,
+                prior_strength=s.prior_strength,
+                max_concentration=s.seq_max_concentration,
+            ),
+            long_window=timedelta(days=s.long_window_days),
+            short_window=timedelta(days=s.short_window_days),
+            baseline=timedelta(days=s.baseline_days),
+            high_value_paise=s.high_value_paise,
+            claim_window_h=s.claim_window_h,
+            late_margin_h=s.late_margin_h,
+            phash_max_distance=s.phash_max_distance,
+            revision_cap=(
+                None if s.revision_window_days is None else timedelta(days=s.revision_window_days)
+            ),
+            baselines=BaselinePolicy(
+                min_peers=s.peer_cache_min_peers,
+                max_age=timedelta(seconds=s.peer_cache_max_age_s),
+                max_drift=timedelta(hours=s.peer_cache_max_drift_h),
+            ),
+            sequential=Sequential(
+                ratio=s.seq_ratio,
+                stronger=s.seq_stronger,
+                alpha=s.seq_alpha,
+                alpha_medium=s.seq_alpha_medium,
+                min_events=s.seq_min_events,
+                clear_at=s.seq_clear_at,
+                max_concentration=s.seq_max_concentration,
+            ),
+        )
+
+    def revision_window(self, pattern: str) -> timedelta:
+        """How far back an alert of `pattern` re-assesses its entity's events: the window its
+        detector counted them over, at most `revision_cap`."""
+        counted = (
+            self.short_window if pattern.startswith(pilferage.PATTERN_PREFIX) else self.long_window
+        )
+        return counted if self.revision_cap is None else min(counted, self.revision_cap)
+
+
+@lru_cache(maxsize=1)
+def default_config() -> ScoringConfig:
+    return ScoringConfig.from_settings(FraudSettings())
+
+
+def event_time(payload: EventPayload) -> datetime:
+    """The fact's own time: detectors reason in event time, never in arrival time."""
+    for attr in ("filed_at", "occurred_at", "added_at", "issued_at", "initiated_at"):
+        value = getattr(payload, attr, None)
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+    return datetime.now(UTC)
+
+
+def indirect(contribution: float) -> float:
+    """An entity's risk carried onto an event that is not itself the suspicious act (a flagged
+    hub's ordinary scans): enough for MEDIUM, never HIGH on its own."""
+    return min(0.6, 0.6 * contribution)
+
+
+@dataclass(slots=True)
+class Scored:
+    finding: Finding
+    weight: float  # the contribution this finding makes to this event's score
+    # False when the finding is about an entity of the event, not about the event itself.
+    direct: bool = True
+
+
+class AssessorBase:
+    """One event's assessment; holds what the steps share."""
+
+    def __init__(self, session: AsyncSession, payload: EventPayload, config: ScoringConfig):
+        self.session = session
+        self.payload = payload
+        self.config = config
+        self.t = config.thresholds
+        self.at = event_time(payload)
+        self.day = self.at.date()
+        self.scored: list[Scored] = []
+        self.flags: list[ReasonCode] = []
+        # Entities whose detectors ran on fresh counts: their stored risk is refreshed.
+        self.evaluated: dict[tuple[str, str], list[Finding]] = {}
+        # Alerts from an entity's combined risk (see refresh_risk).
+        self.entity_alerts: list[Finding] = []
+        # Reuse of this claim's evidence by claims assessed before it: (escalation, finding).
+        self.late_reuses: list[tuple[str, Finding]] = []
+        # The sequential tests run for this event, by (pattern, entity type, entity id): what
+        # decides whether an open alert of the pattern is cleared.
+        self.sequential: dict[tuple[str, str, str], SequentialTest] = {}
+
+    def add(self, findings: list[Finding], *, direct: bool) -> None:
+        for f in findings:
+            self.scored.append(
+                Scored(f, f.contribution if direct else indirect(f.contribution), direct)
+            )
+
+    def evaluated_entity(self, entity_type: str, entity_id: str | None) -> None:
+        if entity_id:
+            self.evaluated.setdefault((entity_type, entity_id), [])
+
+    def window(self, length: timedelta) -> tuple[date, date]:
+        return (self.at - length).date(), self.day
+
+    async def peers(
+        self,
+        population: tuple[str, ...],
+        rates: list[Rate],
+        *,
+        own_id: str,
+        own: Counts,
+        load: Callable[[], Awaitable[Mapping[str, Counts]]],
+        spreads: dict[str, PeerSpread] | None = None,
+    ) -> dict[str, tuple[int, int]]:
+        """The robust baseline of each rate among the population's other members (and, into
+        `spreads`, how much those peers differ)."""
+        return await peer_baselines(
+            self.session,
+            population=population,
+            rates=rates,
+            own_id=own_id,
+            own=own,
+            at=self.at,
+            t=self.t,
+            policy=self.config.baselines,
+            load=load,
+            spreads=spreads,
+        )
+
+    def telling(
+        self,
+        k: int,
+        n: int,
+        peers: tuple[int, int],
+        spread: PeerSpread | None,
+        *,
+        prior_rate: float,
+    ) -> bool:
+        """Whether k of n is MEDIUM sequential evidence against peers (without recording it):
+        enough to say a part explains its place's excess."""
+        s = self.config.sequential
+        rate = (
+            spread.rate
+            if spread is not None
+            else peer_rate(*peers, prior_rate, self.t.prior_strength)
+        )
+        concentration = spread.concentration if spread is not None else s.max_concentration
+        test = sequential_test(k, n, PeerSpread(rate, concentration), s)
+        return test.log_bf >= math.log(1 / s.alpha_medium)
+
+    def sequential_test(
+        self,
+        *,
+        code: str,
+        what: str,
+        pattern: str,
+        entity: tuple[str, str],
+        k: int,
+        n: int,
+        peers: tuple[int, int],
+        spread: PeerSpread | None,
+        prior_rate: float,
+        action: str,
+        floor_rate: float = 0.0,
+    ) -> list[Finding]:
+        """Run one entity's sequential test against its peers' robust rate (at least
+        `floor_rate`) and their honest spread; keep the test for the clearing rule."""
+        s = self.config.sequential
+        # The peers' sequential baseline (moderate fraudsters left out) where it was read.
+        rate = (
+            spread.rate
+            if spread is not None
+            else peer_rate(*peers, prior_rate, self.t.prior_strength)
+        )
+        rate = max(rate, floor_rate)
+        concentration = spread.concentration if spread is not None else s.max_concentration
+        test, found = sequential_findings(
+            code=code,
+            what=what,
+            pattern=pattern,
+            entity_type=entity[0],
+            entity_id=entity[1],
+            k=k,
+            n=n,
+            spread=PeerSpread(rate, concentration),
+            s=s,
+            action=action,
+        )
+        self.sequential[(pattern, *entity)] = test
+        return found

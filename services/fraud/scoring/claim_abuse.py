@@ -1,0 +1,307 @@
+"""The I/O half of the claim abuse detector (`detectors.claim_abuse`) and of the detectors that
+read the same claim context: the seller's, buyer's (`detectors.returns_abuse`), pairs' and
+shared identities' (`detectors.collusion`) counts, then the QC and evidence reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+
+from services.fraud.detectors import claim_abuse, collusion, returns_abuse
+from services.fraud.detectors.findings import Finding
+from services.fraud.detectors.sequential import stronger_of
+from services.fraud.detectors.stats import PeerSpread
+from services.fraud.features import repository as features
+from services.fraud.features.service import (
+    NAMING_CLAIMS,
+    NETWORK,
+    QC_CONTRADICTING_CLAIMS,
+    category_seller,
+    hours_after_delivery,
+    identity_entities,
+    weight_drop,
+)
+from services.fraud.models import ReturnFacts
+from services.fraud.scoring.base import Scored
+from services.fraud.scoring.baselines import Counts
+from services.fraud.scoring.evidence_reuse import EvidenceInputs
+from services.fraud.scoring.qc_contradiction import QcInputs
+from services.fraud.scoring.returns_abuse import ReturnsInputs
+from shared.events import EvidenceItem
+
+
+class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
+    """Builds a claim's context from the features and runs the detectors that concern it."""
+
+    async def claim_context(
+        self,
+        facts: ReturnFacts,
+        claim_type: str,
+        new_evidence: list[EvidenceItem],
+        escalation_id: str | None,
+    ) -> None:
+        """Everything that bears on a claim: the seller, the buyer, their pair, the agent's QC,
+        shared identities, the claim's own red flags and its evidence."""
+        cfg, t = self.config, self.t
+        seller, buyer, agent = facts.seller_id, facts.buyer_id, facts.pickup_agent_id
+        naming = claim_type in NAMING_CLAIMS
+        since, until = self.window(cfg.long_window)
+        idents = identity_entities(facts)
+        long_keys: list[tuple[str, str]] = [(NETWORK, "buyer"), (NETWORK, "agent_buyer")]
+        if seller:
+            long_keys.append(("seller", seller))
+        own_key = category_seller(facts.category, seller)
+        if facts.category:
+            long_keys.append(("category", facts.category))
+        if own_key:
+            long_keys.append(("category_seller", own_key))
+        if buyer:
+            long_keys.append(("buyer", buyer))
+        for kind, value in idents:
+            long_keys += [(kind, value), (NETWORK, kind)]
+        totals = await features.window_totals(
+            self.session,
+            long_keys,
+            [
+                "delivered",
+                "delivered_high_value",
+                "claims",
+                "claims_high_value",
+                "claims_missing_intact",
+                "claims_late",
+                "named_claims",
+                "handled",
+                "disputed",
+            ],
+            since,
+            until,
+        )
+        category = totals.get(("category", facts.category or ""), {})
+        peers: dict[str, tuple[int, int]] | None = None
+        spreads: dict[str, PeerSpread] = {}
+        if seller:
+            if facts.category and own_key:
+                # The category's other sellers one by one, outliers left out: a claim abuser in
+                # the category does not raise the bar for the next one.
+                peers = await self.peers(
+                    ("category_seller", f"{facts.category}|", "long"),
+                    [(num, den, prior) for _, _, num, den, prior in claim_abuse.RATES],
+                    own_id=own_key,
+                    own=totals.get(("category_seller", own_key), {}),
+                    load=partial(
+                        features.entity_totals,
+                        self.session,
+                        "category_seller",
+                        sorted({m for _, _, num, den, _ in claim_abuse.RATES for m in (num, den)}),
+                        since,
+                        until,
+                        id_prefix=f"{facts.category}|",
+                    ),
+                    spreads=spreads,
+                )
+            found = claim_abuse.seller_findings(
+                seller, totals.get(("seller", seller), {}), category, t, peers=peers
+            )
+            if peers is not None and own_key:
+                mine = totals.get(("category_seller", own_key), {})
+                found += self.sequential_test(
+                    code="SELLER_CLAIM_RATE_SEQUENTIAL",
+                    what="claim rate in the category",
+                    pattern=claim_abuse.PATTERN,
+                    entity=("seller", seller),
+                    k=mine.get("claims", 0),
+                    n=mine.get("delivered", 0),
+                    peers=peers["claims"],
+                    spread=spreads.get("claims"),
+                    prior_rate=claim_abuse.RATES[0][4],
+                    action=claim_abuse.ACTION,
+                )
+                found = stronger_of(found, "SELLER_CLAIM_RATE_HIGH", "SELLER_CLAIM_RATE_SEQUENTIAL")
+            self.evaluated_entity("seller", seller)
+            self.evaluated[("seller", seller)].extend(found)
+            # A claim on a parcel the partner lost, damaged or delivered light has its own
+            # explanation: the seller's record colours it, as any entity's risk does, but does
+            # not make it HIGH.
+            self.add(found, direct=not facts.incident)
+        # The claim's own red flags.
+        drop = weight_drop(facts.pickup_weight_g, facts.delivered_weight_g)
+        claim = claim_abuse.ClaimFacts(
+            claim_type=claim_type,
+            item_value=facts.item_value,
+            weight_intact=None if drop is None else not drop,
+            hours_after_delivery=(
+                hours_after_delivery(facts, facts.claimed_at) if facts.claimed_at else None
+            ),
+            high_value=(facts.item_value or 0) >= cfg.high_value_paise,
+        )
+        for code, detail, c, numbers in claim_abuse.claim_flags(
+            claim, window_h=cfg.claim_window_h, late_margin_h=cfg.late_margin_h
+        ):
+            self.scored.append(
+                Scored(
+                    Finding(code, detail, c, claim_abuse.PATTERN, "seller", seller or "", numbers),
+                    c,
+                )
+            )
+        pair_keys = []
+        if seller and buyer:
+            pair_keys.append(("seller_buyer", seller, buyer))
+        if agent and buyer:
+            pair_keys += [("agent_buyer", agent, buyer), ("qc_agent_buyer", agent, buyer)]
+        pairs = await features.pair_counts(self.session, pair_keys)
+        if buyer:
+            abusers, explained = await self.explained_naming()
+            distinct = await features.distinct_lefts(
+                self.session,
+                kind="seller_buyer",
+                right_id=buyer,
+                metric="named",
+                except_lefts=abusers,
+            )
+
+            def unexplained(buyer_id: str, counts: Counts) -> dict[str, int]:
+                less = explained.get(buyer_id, {})
+                return {
+                    "named_claims": max(0, counts.get("named_claims", 0) - less.get("named", 0)),
+                    "delivered": max(0, counts.get("delivered", 0) - less.get("delivered", 0)),
+                }
+
+            async def every_buyer() -> Mapping[str, Counts]:
+                rows = await features.entity_totals(
+                    self.session, "buyer", ["named_claims", "delivered"], since, until
+                )
+                return {other: unexplained(other, v) for other, v in rows.items()}
+
+            own = unexplained(buyer, totals.get(("buyer", buyer), {}))
+            k, n = (
+                await self.peers(
+                    ("buyer", "", "long", "unexplained"),
+                    [("named_claims", "delivered", returns_abuse.PRIOR_RATE)],
+                    own_id=buyer,
+                    own=own,
+                    load=every_buyer,
+                )
+            )["named_claims"]
+            found = returns_abuse.buyer_findings(
+                buyer,
+                own,
+                {"named_claims": k, "delivered": n},
+                distinct,
+                t,
+            )
+            self.evaluated_entity("buyer", buyer)
+            self.evaluated[("buyer", buyer)].extend(found)
+            # A naming claim on a parcel that lost weight in transit names the partner's
+            # handling: the buyer's record colours it but does not make it HIGH.
+            self.add(found, direct=naming and not facts.incident)
+        if seller and buyer:
+            pc = pairs.get(("seller_buyer", seller, buyer), {})
+            # The yardstick is the category's ordinary sellers (robust baseline), not the pooled
+            # category that the abusers and rings in it drag up.
+            peer_claims, peer_delivered = (peers or {}).get("claims") or (
+                category.get("claims", 0) - pc.get("claims", 0),
+                category.get("delivered", 0) - pc.get("delivered", 0),
+            )
+            network = totals.get((NETWORK, "buyer"), {}).get("delivered", 0)
+            seller_delivered = totals.get(("seller", seller), {}).get("delivered", 0)
+
+            def pair_findings(elsewhere: tuple[int, int] | None) -> list[Finding]:
+                return collusion.seller_buyer_findings(
+                    seller,
+                    buyer,
+                    pc.get("claims", 0),
+                    max(pc.get("delivered", 0), pc.get("claims", 0)),
+                    peer_claims,
+                    peer_delivered,
+                    t,
+                    loyalty=collusion.Loyalty(
+                        pair_delivered=pc.get("delivered", 0),
+                        buyer_delivered=totals.get(("buyer", buyer), {}).get("delivered", 0),
+                        seller_share=seller_delivered / network,
+                    )
+                    if network
+                    else None,
+                    buyer_elsewhere=elsewhere,
+                )
+
+            found = pair_findings(None)
+            if found:
+                # The buyer's claims and deliveries with every seller (lifetime pair counts, as
+                # the pair's own), less this pair's: the buyer's record elsewhere. Read only
+                # when the pair stands out, so an ordinary claim costs no query.
+                everywhere = await features.right_totals(
+                    self.session,
+                    kind="seller_buyer",
+                    right_id=buyer,
+                    metrics=["claims", "delivered"],
+                )
+                found = pair_findings(
+                    (
+                        max(0, everywhere.get("claims", 0) - pc.get("claims", 0)),
+                        max(0, everywhere.get("delivered", 0) - pc.get("delivered", 0)),
+                    )
+                )
+            self.evaluated[("seller", seller)].extend(found)
+            self.add(found, direct=True)
+        if agent and buyer and naming:
+            pc = pairs.get(("agent_buyer", agent, buyer), {})
+            net = totals.get((NETWORK, "agent_buyer"), {})
+            own = totals.get(("buyer", buyer), {})
+            found = collusion.agent_buyer_findings(
+                agent,
+                buyer,
+                pc.get("disputed", 0),
+                max(pc.get("handled", 0), pc.get("disputed", 0)),
+                net.get("disputed", 0) - pc.get("disputed", 0),
+                net.get("handled", 0) - pc.get("handled", 0),
+                t,
+                buyer_elsewhere=(
+                    max(0, own.get("named_claims", 0) - pc.get("disputed", 0)),
+                    max(0, own.get("delivered", 0) - pc.get("handled", 0)),
+                ),
+                vouched=pairs.get(("qc_agent_buyer", agent, buyer), {}).get("named", 0),
+            )
+            self.evaluated_entity("agent", agent)
+            self.evaluated[("agent", agent)].extend(found)
+            self.add(found, direct=True)
+        if idents and buyer:
+            sharing = await features.buyers_sharing(self.session, idents)
+            for kind, value in idents:
+                if sharing.get((kind, value), 1) < 2:
+                    continue
+                own = totals.get((kind, value), {})
+                # Every other contact (address) one by one, outliers left out: other rings do
+                # not raise the bar for this one.
+                peer_k, peer_n = (
+                    await self.peers(
+                        (kind, "", "long"),
+                        [("claims", "delivered", collusion.PRIOR_RATE)],
+                        own_id=value,
+                        own=own,
+                        load=partial(
+                            features.entity_totals,
+                            self.session,
+                            kind,
+                            ["claims", "delivered"],
+                            since,
+                            until,
+                        ),
+                    )
+                )["claims"]
+                found = collusion.shared_identity_findings(
+                    kind,
+                    value,
+                    buyer,
+                    sharing.get((kind, value), 1),
+                    own.get("claims", 0),
+                    max(own.get("delivered", 0), own.get("claims", 0)),
+                    peer_k,
+                    peer_n,
+                    t,
+                )
+                self.evaluated_entity("buyer", buyer)
+                self.evaluated[("buyer", buyer)].extend(found)
+                self.add(found, direct=True)
+        if claim_type in QC_CONTRADICTING_CLAIMS and facts.qc_result == "PASSED":
+            await self.qc(facts)
+        await self.evidence(facts, new_evidence, escalation_id)

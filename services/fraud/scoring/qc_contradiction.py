@@ -1,0 +1,116 @@
+"""The I/O half of the QC contradiction detector (`detectors.qc_contradiction`): the QC agent's
+and hub's passes and contradictions, and the agents that explain a hub's excess."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from services.fraud.detectors import qc_contradiction
+from services.fraud.detectors.sequential import stronger_of
+from services.fraud.detectors.stats import PeerSpread
+from services.fraud.features import repository as features
+from services.fraud.models import ReturnFacts
+from services.fraud.scoring.base import AssessorBase
+from services.fraud.scoring.baselines import Rate
+
+
+class QcInputs(AssessorBase):
+    """Reads a return's QC agent's and hub's counts and runs the QC contradiction tests on them."""
+
+    async def qc(self, facts: ReturnFacts) -> None:
+        entities = [
+            (e, i) for e, i in (("agent", facts.qc_agent_id), ("hub", facts.qc_hub_id)) if i
+        ]
+        # QC contradictions are rare events: they need the long window to gather evidence.
+        since, until = self.window(self.config.long_window)
+        totals = await features.window_totals(
+            self.session,
+            entities,
+            ["qc_passed", "qc_contradictions"],
+            since,
+            until,
+        )
+        metrics = ["qc_passed", "qc_contradictions"]
+        rates: list[Rate] = [("qc_contradictions", "qc_passed", qc_contradiction.PRIOR_RATE)]
+
+        spreads: dict[str, PeerSpread] = {}
+
+        async def baseline(etype: str, eid: str) -> tuple[int, int]:
+            return (
+                await self.peers(
+                    (etype, "", "long"),
+                    rates,
+                    own_id=eid,
+                    own=totals.get((etype, eid), {}),
+                    load=partial(
+                        features.entity_totals, self.session, etype, metrics, since, until
+                    ),
+                    spreads=spreads,
+                )
+            )["qc_contradictions"]
+
+        # Contradictions beyond each buyer's first, per QC entity (lifetime pair counts: in a
+        # window shorter than the record they may exceed it, and the counts are clamped).
+        repeats = await features.repeats_by_left(
+            self.session,
+            lefts=[(f"qc_{etype}_buyer", eid) for etype, eid in entities],
+            metric="contradicted",
+        )
+        for etype, eid in entities:
+            own = dict(totals.get((etype, eid), {}))
+            if etype == "hub":
+                # The agents that explain the hub's excess: their passes leave its counts.
+                at_hub = await features.entity_totals(
+                    self.session, "hub_agent", metrics, since, until, id_prefix=f"{eid}|"
+                )
+                agents_baseline = await baseline("agent", "")
+                agents_spread = spreads.get("qc_contradictions")
+                explaining = qc_contradiction.agents_explaining_hub(
+                    {
+                        a: (v.get("qc_contradictions", 0), v.get("qc_passed", 0))
+                        for a, v in at_hub.items()
+                    },
+                    agents_baseline,
+                    self.t,
+                )
+                # And those whose own sequential evidence against all agents is telling.
+                explaining |= {
+                    a
+                    for a, v in at_hub.items()
+                    if self.telling(
+                        v.get("qc_contradictions", 0),
+                        v.get("qc_passed", 0),
+                        agents_baseline,
+                        agents_spread,
+                        prior_rate=qc_contradiction.PRIOR_RATE,
+                    )
+                }
+                for a in explaining:
+                    k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
+                    own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
+                    own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
+            own = qc_contradiction.one_per_buyer(own, repeats.get((f"qc_{etype}_buyer", eid), 0))
+            k, n = await baseline(etype, eid)
+            found = qc_contradiction.qc_findings(
+                etype, eid, own, {"qc_contradictions": k, "qc_passed": n}, self.t
+            )
+            found += self.sequential_test(
+                code=f"{etype.upper()}_QC_CONTRADICTION_SEQUENTIAL",
+                what="QC passes later contradicted by claims",
+                pattern=f"{qc_contradiction.PATTERN_PREFIX}{etype.upper()}",
+                entity=(etype, eid),
+                k=own.get("qc_contradictions", 0),
+                n=own.get("qc_passed", 0),
+                peers=(k, n),
+                spread=spreads.get("qc_contradictions"),
+                prior_rate=qc_contradiction.PRIOR_RATE,
+                action=qc_contradiction.ACTION[etype],
+            )
+            found = stronger_of(
+                found,
+                f"{etype.upper()}_QC_CONTRADICTION_RATE_HIGH",
+                f"{etype.upper()}_QC_CONTRADICTION_SEQUENTIAL",
+            )
+            self.evaluated_entity(etype, eid)
+            self.evaluated[(etype, eid)].extend(found)
+            self.add(found, direct=True)
