@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image
 
-from services.notifications.replies.tokens import mac
+from services.notifications.reply_tokens import mac
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import (
     AGENT,

@@ -7,7 +7,8 @@ from email.message import EmailMessage
 
 from PIL import Image
 
-from services.notifications.replies import attachments, tokens
+from services.notifications import reply_tokens as tokens
+from services.notifications.replies import attachments
 from services.notifications.replies.parsing import parse, strip_quoted
 
 KEY, DOMAIN = "k", "replies.example"

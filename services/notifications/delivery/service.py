@@ -24,7 +24,7 @@ from services.notifications.channels.base import Channel, DeliveryError, Outgoin
 from services.notifications.delivery import repository
 from services.notifications.delivery.backoff import next_attempt_at
 from services.notifications.models import DeliveryAttempt, Message, Outbox, Suppression
-from services.notifications.replies.tokens import reply_address
+from services.notifications.reply_tokens import reply_address
 from services.notifications.settings import NotificationsSettings
 from shared.clock import Clock
 from shared.events import NotificationFailed, NotificationSent
@@ -39,7 +39,7 @@ SUPPRESSED_ERROR = "the recipient address is on the suppression list"
 def _outgoing(message: Message, settings: NotificationsSettings) -> OutgoingMessage:
     reply_to = None
     if message.audience == "seller" and message.case_id and message.seller_id:
-        # A reply comes back to this case and this seller only (replies/tokens.py).
+        # A reply comes back to this case and this seller only (reply_tokens.py).
         reply_to = reply_address(
             message.case_id,
             message.seller_id,

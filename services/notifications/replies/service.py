@@ -14,12 +14,13 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifications import reply_tokens as tokens
 from services.notifications.addresses import address_hash
 from services.notifications.messages import repository as messages
 from services.notifications.metrics import INBOUND, SELLER_ADDRESS_FAILING
 from services.notifications.models import InboundAttachment, InboundEmail, Outbox
 from services.notifications.replies import attachments as checks
-from services.notifications.replies import repository, tokens
+from services.notifications.replies import repository
 from services.notifications.replies.parsing import InboundEmail as Parsed
 from services.notifications.replies.parsing import parse
 from services.notifications.settings import NotificationsSettings
