@@ -50,6 +50,8 @@ EXEMPT = {
     ("intake", "POST", "/v1/webhooks/{partner_id}"),
     # Reads that take a body (an address kept out of URLs and logs; a what-if that stores nothing).
     ("notifications", "POST", "/v1/suppressions/lookup"),
+    # Raw MIME from the mail gateway: an email is recorded once per Message-ID, whatever retries.
+    ("notifications", "POST", "/v1/inbound/email"),
     ("reconciliation", "POST", "/v1/policies/{version}/what-if"),
 }
 
@@ -694,6 +696,19 @@ async def _resend(w: World) -> Call:
     a, b = await _message(w), await _message(w)
     return _notifications_call(
         w, AGENT, f"/v1/messages/{a}/resend", None, f"/v1/messages/{b}/resend", None
+    )
+
+
+@scenario("notifications", "POST", "/v1/cases/{case_id}/conversation/read")
+async def _conversation_read(w: World) -> Call:
+    a, b = uid("CASE"), uid("CASE")
+    return _notifications_call(
+        w,
+        AGENT,
+        f"/v1/cases/{a}/conversation/read",
+        None,
+        f"/v1/cases/{b}/conversation/read",
+        None,
     )
 
 

@@ -23,6 +23,7 @@ from services.notifications.replies.schemas import (
 from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.openapi import problem_response_doc
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
@@ -215,15 +216,22 @@ async def conversation(
     summary="Mark the seller's replies on this case as read by the caller",
 )
 async def mark_read(
-    case_id: CaseId, request: Request, session: DbSession, principal: Principal = require(*DESK)
-) -> ReadOut:
-    count = await service.mark_read(
-        session,
-        case_id=case_id,
-        by=principal.client_id,
-        now=request.app.state.runtime.clock.now(),
-    )
-    return ReadOut(case_id=case_id, marked_read=count)
+    case_id: CaseId,
+    request: Request,
+    session: DbSession,
+    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal = require(*DESK),
+) -> ReadOut | Response:
+    async def run() -> ReadOut:
+        count = await service.mark_read(
+            session,
+            case_id=case_id,
+            by=principal.client_id,
+            now=request.app.state.runtime.clock.now(),
+        )
+        return ReadOut(case_id=case_id, marked_read=count)
+
+    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
 
 
 @router.get(
