@@ -135,11 +135,9 @@ async def _add(
         )
 
 
-_PENDING = "fraud_pending_counters"
-
-
 class _Pending:
-    """Increments of a deferred batch, not yet written."""
+    """Increments of a deferred batch, not yet written (a part of the transaction's unit of
+    work, shared/unit_of_work.py)."""
 
     def __init__(self) -> None:
         self.counts: dict[CountKey, int] = defaultdict(int)
@@ -147,8 +145,7 @@ class _Pending:
 
 
 def _pending(session: AsyncSession) -> _Pending | None:
-    pending: _Pending | None = session.info.get(_PENDING)
-    return pending
+    return unit_of(session).find(_Pending)
 
 
 @asynccontextmanager
@@ -158,15 +155,16 @@ async def deferred_counters(session: AsyncSession) -> AsyncIterator[None]:
     if _pending(session) is not None:  # nested: the outer block writes
         yield
         return
-    pending = session.info[_PENDING] = _Pending()
+    pending = _Pending()
+    unit_of(session).put(pending)
     try:
         yield
-        del session.info[_PENDING]
+        unit_of(session).pop(_Pending)
         # Sorted: every replica locks shared rows in one order, so two batches never deadlock.
         await _add(session, _ADD_COUNTS, _COUNT_COLUMNS, dict(sorted(pending.counts.items())))
         await _add(session, _ADD_PAIRS, _PAIR_COLUMNS, dict(sorted(pending.pairs.items())))
     finally:
-        session.info.pop(_PENDING, None)
+        unit_of(session).pop(_Pending)
 
 
 async def add_counts(session: AsyncSession, increments: Mapping[CountKey, int]) -> None:
@@ -357,7 +355,32 @@ async def repeats_by_left(
         )
         .group_by(PairCount.kind, PairCount.left_id)
     )
-    return {(kind, left): int(n) for kind, left, n in rows}
+    out = {(kind, left): int(n) for kind, left, n in rows}
+    pending = _pending(session)
+    if pending is None:
+        return out
+    wanted = set(lefts)
+    added = {
+        (k, left, right): n
+        for (k, left, right, m), n in pending.pairs.items()
+        if (k, left) in wanted and m == metric and n
+    }
+    if not added:
+        return out
+    # A pending count changes a right's repeats from max(stored - 1, 0) to max(stored + n - 1, 0).
+    stored_rows = await session.execute(
+        select(PairCount.kind, PairCount.left_id, PairCount.right_id, PairCount.n).where(
+            tuple_(PairCount.kind, PairCount.left_id, PairCount.right_id).in_(list(added)),
+            PairCount.metric == metric,
+        )
+    )
+    stored = {(k, left, right): int(n) for k, left, right, n in stored_rows}
+    for (k, left, right), n in added.items():
+        before = stored.get((k, left, right), 0)
+        delta = max(before + n - 1, 0) - max(before - 1, 0)
+        if delta:
+            out[(k, left)] = out.get((k, left), 0) + delta
+    return out
 
 
 async def right_totals(
@@ -374,7 +397,13 @@ async def right_totals(
         )
         .group_by(PairCount.metric)
     )
-    return {metric: int(n) for metric, n in rows}
+    out = {metric: int(n) for metric, n in rows}
+    pending = _pending(session)
+    if pending is not None:
+        for (k, _left, right, m), n in pending.pairs.items():
+            if k == kind and right == right_id and m in metrics and n:
+                out[m] = out.get(m, 0) + n
+    return out
 
 
 async def pair_totals_by_right(

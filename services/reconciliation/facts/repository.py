@@ -36,6 +36,7 @@ from shared.events import (
     ReturnShipmentEvent,
     SellerEscalationFiled,
 )
+from shared.unit_of_work import unit_of
 
 
 def _evidence_json(items: list[EvidenceItem]) -> list[dict[str, Any]]:
@@ -292,7 +293,10 @@ async def refunds(session: AsyncSession, return_id: str) -> list[RefundRecord]:
     return list(rows)
 
 
-_LOCKED_RETURNS = "reconciliation_locked_returns"
+class _LockedReturns(set[str]):
+    """Returns whose advisory lock this transaction holds (a part of its unit of work)."""
+
+
 _LOCK_RETURNS = text(
     "SELECT pg_advisory_xact_lock(k) "
     "FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, n) ORDER BY n"
@@ -312,7 +316,7 @@ async def lock_returns(session: AsyncSession, return_ids: Iterable[str]) -> None
     assessment stored by another each miss the other's uncommitted row, and the case waits for
     an assessment it already has. Locks are taken in key order, so two batches never deadlock.
     """
-    held: set[str] = session.info.setdefault(_LOCKED_RETURNS, set())
+    held = unit_of(session).get(_LockedReturns)
     wanted = {r for r in return_ids if r and r not in held}
     if not wanted:
         return
