@@ -384,7 +384,11 @@ async def one_message_per_case_template_version(ev: DrillEvidence) -> CheckResul
     rows = await ev.dbs.rows(
         "notifications",
         "SELECT message_id, case_id, template, case_version, status, recipient_hash "
-        "FROM messages WHERE return_id LIKE :p AND status <> 'held'",
+        "FROM messages WHERE return_id LIKE :p AND status <> 'held' "
+        # An evidence reminder falls due a day before reply-by, days after a drill ends, and is
+        # cancelled when the case moves on: its exactly-once is tested on its own
+        # (tests/integration/test_seller_conversation.py), not counted here.
+        "AND template <> 'evidence_reminder'",
         p=ev.like,
     )
     found = {f"{r[1]}:{r[2]}:{r[3]}" for r in rows}
@@ -487,6 +491,16 @@ SELLER_TEMPLATES = {
 DECISION_TEMPLATES = ("decision", "appeal_outcome")
 
 
+def _review_moves_the_date(t: TimelineRow) -> bool:
+    """A review the seller is told of (docs/seller-conversation.md, "timeline change"): not a
+    review that goes on, nor the move straight after opening, whose date the acknowledgement
+    already gave."""
+    previous = t.event.get("previous_state")
+    if previous in (None, "UNDER_REVIEW"):
+        return False
+    return not (previous == "OPEN" and t.case_version <= 2)
+
+
 def expected_messages(timeline: list[TimelineRow], with_email: set[str]) -> set[str]:
     """`case:template:version` of every message the transitions owe."""
     out = set()
@@ -497,6 +511,14 @@ def expected_messages(timeline: list[TimelineRow], with_email: set[str]) -> set[
             continue
         if t.kind in SELLER_TEMPLATES:
             out.add(f"{t.case_id}:{SELLER_TEMPLATES[t.kind]}:{t.case_version}")
+        elif t.kind == "CaseAppealed":
+            out.add(f"{t.case_id}:appeal_received:{t.case_version}")
+        elif t.kind == "CaseSettled" and t.event.get("ledger_transaction_id"):
+            # Told when money moved to the seller; a rejection is said by the decision alone.
+            if int(t.decision.get("payout") or 0) > 0:
+                out.add(f"{t.case_id}:settlement:{t.case_version}")
+        elif t.kind == "CaseUnderReview" and _review_moves_the_date(t):
+            out.add(f"{t.case_id}:timeline_change:{t.case_version}")
         elif t.kind in DECISION_KINDS:
             appeal = t.event.get("previous_state") == "APPEALED"
             template = "appeal_outcome" if appeal else "decision"
