@@ -186,20 +186,28 @@ def test_the_emails_a_case_owes_follow_its_transitions() -> None:
         _row("C1", 1, "CaseOpened"),
         _row("C1", 2, "EvidenceRequested"),
         _row("C1", 3, "CaseDecided", previous_state="AWAITING_EVIDENCE"),
-        _row("C1", 4, "CaseSettled"),
+        _row("C1", 4, "CaseSettled"),  # nothing paid: the decision said it
         _row("C1", 5, "CaseAppealed"),
         _row("C1", 6, "CaseDecided", previous_state="APPEALED"),
+        _row("C1", 7, "CaseSettled", ledger_transaction_id="T1", decision={"payout": 50_000}),
+        _row("C1", 8, "CaseUnderReview", previous_state="DECIDED"),
+        _row("C4", 1, "CaseOpened"),
+        _row("C4", 2, "CaseUnderReview", previous_state="OPEN"),  # the acknowledgement's date
         _row("C2", 1, "CaseOpened"),
         _row("C2", 2, "CaseEscalated", escalation_reason="ABOVE_APPROVAL_CAP"),
         _row("C3", 1, "CaseOpened"),  # proactive: no seller address
         _row("C3", 2, "CaseEscalated", escalation_reason="ABOVE_APPROVAL_CAP"),
         _row("C3", 3, "CaseRejected", previous_state="OPEN"),
     ]
-    assert expected_messages(timeline, {"C1", "C2"}) == {  # type: ignore[arg-type]
+    assert expected_messages(timeline, {"C1", "C2", "C4"}) == {  # type: ignore[arg-type]
         "C1:acknowledgement:1",
         "C1:evidence_request:2",
         "C1:decision:3",
+        "C1:appeal_received:5",
         "C1:appeal_outcome:6",
+        "C1:settlement:7",
+        "C1:timeline_change:8",
+        "C4:acknowledgement:1",
         "C2:acknowledgement:1",
         "C2:escalation_update:2",
         "C2:approval_cap_alert:2",
