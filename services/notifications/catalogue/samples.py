@@ -20,6 +20,8 @@ from shared.events import (
     CaseRejected,
     CaseSettled,
     CaseState,
+    CaseTaskOpened,
+    CaseTaskOverdue,
     CaseUnderReview,
     CaseUpdated,
     ClaimType,
@@ -260,6 +262,47 @@ def fraud_alert(at: datetime, **over: object) -> FraudAlertRaised:
     }
     values.update(over)
     return FraudAlertRaised(**values)
+
+
+def _task_values(case_id: str, at: datetime) -> dict[str, object]:
+    return {
+        "task_id": UUID("0c9d7e1a-5b2f-4e3a-8c61-2f4a6b8d0e13"),
+        "case_id": case_id,
+        "return_id": "R-SAMPLE-1",
+        "team": "finance",
+        "ask": f"Confirm the payout of 3000000 paise on case {case_id} (above 2500000 paise) "
+        "before it is paid.",
+        "owner": None,
+        "due_at": at + timedelta(hours=24),
+        "blocks_settlement": True,
+        "opened_by": "system",
+        "occurred_at": at,
+    }
+
+
+def task_opened(case_id: str, at: datetime, **over: object) -> CaseTaskOpened:
+    values = _task_values(case_id, at)
+    values.update(over)
+    return CaseTaskOpened(**values)
+
+
+def management_escalation(case_id: str, at: datetime) -> CaseTaskOpened:
+    return task_opened(
+        case_id,
+        at,
+        team="management",
+        ask="Escalated by agent-7: the partner disputes three debits on this hub.",
+        blocks_settlement=False,
+        opened_by="agent-7",
+        escalation_reason="The partner disputes three debits on this hub.",
+        report_html=f"<!doctype html><html><body><h1>Case {case_id}</h1></body></html>",
+    )
+
+
+def task_overdue(case_id: str, at: datetime) -> CaseTaskOverdue:
+    values = _task_values(case_id, at - timedelta(hours=30))
+    values["occurred_at"] = at
+    return CaseTaskOverdue(**values)
 
 
 def seller_feedback(at: datetime, **over: object) -> SellerFeedbackReceived:

@@ -1,4 +1,5 @@
-"""Kafka handlers: case transitions, fraud alerts and seller feedback become queued messages."""
+"""Kafka handlers: case transitions, cross-team tasks, fraud alerts and seller feedback become
+queued messages."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from shared.events import (
     CaseOpened,
     CaseRejected,
     CaseSettled,
+    CaseTaskEventBase,
+    CaseTaskOpened,
+    CaseTaskOverdue,
     CaseUnderReview,
     CaseUpdated,
     EvidenceRequested,
@@ -53,6 +57,14 @@ def build_handlers(
         await service.handle_fraud_alert(
             ctx.session, event=event, settings=settings, now=clock.now()
         )
+
+    async def on_task_event(event: CaseTaskEventBase, ctx: HandlerContext) -> None:
+        await service.handle_task_event(
+            ctx.session, event=event, settings=settings, now=clock.now()
+        )
+
+    for task_model in (CaseTaskOpened, CaseTaskOverdue):  # teams and management, by email
+        handlers.on(task_model)(on_task_event)
 
     @handlers.on(SellerFeedbackReceived)
     async def on_seller_feedback(event: SellerFeedbackReceived, ctx: HandlerContext) -> None:

@@ -29,6 +29,7 @@ from services.notifications.messages.composing import (
     compose_case_event,
     compose_feedback,
     compose_fraud_alert,
+    compose_task_event,
     in_language,
 )
 from services.notifications.messages.rendering import INDIA, render
@@ -40,6 +41,7 @@ from services.notifications.settings import NotificationsSettings
 from shared.events import (
     CaseEventBase,
     CaseNoteAdded,
+    CaseTaskEventBase,
     FraudAlertRaised,
     NotificationFailed,
     SellerFeedbackReceived,
@@ -170,6 +172,7 @@ async def queue_draft(
         "subject": rendered.subject,
         "body_text": rendered.text,
         "body_html": rendered.html,
+        "attachments": [dict(a) for a in draft.attachments],
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": send_at,
@@ -324,6 +327,16 @@ async def handle_fraud_alert(
     return await _queue(session, compose_fraud_alert(event, settings), settings=settings, now=now)
 
 
+async def handle_task_event(
+    session: AsyncSession,
+    *,
+    event: CaseTaskEventBase,
+    settings: NotificationsSettings,
+    now: datetime,
+) -> list[UUID]:
+    return await _queue(session, compose_task_event(event, settings), settings=settings, now=now)
+
+
 async def handle_seller_feedback(
     session: AsyncSession,
     *,
@@ -364,6 +377,7 @@ async def resend(session: AsyncSession, *, original: Message, now: datetime) -> 
         subject=original.subject,
         body_text=original.body_text,
         body_html=original.body_html,
+        attachments=original.attachments,
         status="pending",
         attempts=0,
         next_attempt_at=now,
