@@ -566,6 +566,45 @@ CaseEvent = Annotated[
 
 
 # ---------------------------------------------------------------------------------------------
+# reconciliation.partner-statements.v1 — keyed by partner_id
+# ---------------------------------------------------------------------------------------------
+
+# A month's statement as CSV travels inside its event: kept well under Kafka's 1 MB message.
+STATEMENT_CSV_MAX_CHARS = 600_000
+
+
+class PartnerStatementIssued(EventPayload):
+    """Finance issued a partner's monthly debit statement: notifications emails it to the
+    partner's finance contact (its own setting; no address travels here). Amounts in paise."""
+
+    key_field: ClassVar[str] = "partner_id"
+
+    type: Literal["disputedesk.reconciliation.partner_statement_issued.v1"] = (
+        "disputedesk.reconciliation.partner_statement_issued.v1"
+    )
+    statement_id: UUID
+    partner_id: Id
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
+    opening_balance: int
+    debits: Paise
+    reversals: Paise
+    contests_filed: int = Field(ge=0)
+    contests_amount: Paise
+    closing_balance: int
+    lines: int = Field(ge=0, description="Debit and reversal lines in the month.")
+    statement_csv: str | None = Field(
+        default=None,
+        max_length=STATEMENT_CSV_MAX_CHARS,
+        description="The statement as CSV (paise); None when too large to carry.",
+    )
+    issued_by: str
+    issued_at: AwareDatetime
+
+
+PartnerStatementEvent = Annotated[PartnerStatementIssued, Discriminator("type")]
+
+
+# ---------------------------------------------------------------------------------------------
 # notifications.deliveries.v1 — keyed by return_id when the message is about a case
 # ---------------------------------------------------------------------------------------------
 
@@ -689,6 +728,12 @@ RECONCILIATION_CASES = Topic(
     "return_id",
     "Every case transition with its full decision record, and the cross-team tasks on cases.",
 )
+RECONCILIATION_PARTNER_STATEMENTS = Topic(
+    "reconciliation.partner-statements.v1",
+    PartnerStatementEvent,
+    "partner_id",
+    "A partner's monthly debit statement, issued by finance, for its finance contact.",
+)
 NOTIFICATION_DELIVERIES = Topic(
     "notifications.deliveries.v1",
     NotificationEvent,
@@ -704,6 +749,7 @@ TOPICS: dict[str, Topic] = {
         FRAUD_ASSESSMENTS,
         FRAUD_ALERTS,
         RECONCILIATION_CASES,
+        RECONCILIATION_PARTNER_STATEMENTS,
         NOTIFICATION_DELIVERIES,
     )
 }

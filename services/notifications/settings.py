@@ -46,6 +46,16 @@ class NotificationsSettings(ServiceSettings):
             "technology": ["technology@disputedesk.dev"],
         }
     )
+    # Each partner's finance contact for its monthly debit statement (JSON in
+    # NOTIFICATIONS_PARTNER_FINANCE_CONTACTS). A partner missing here gets no statement email
+    # (a warning is logged); the statement stays available through the API.
+    partner_finance_contacts: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "swiftship": ["finance@swiftship.example"],
+            "rapidroute": ["accounts@rapidroute.example"],
+            "desipost": ["finance@desipost.example"],
+        }
+    )
     # Keyed hash of addresses on the suppression list (addresses are PII; we keep only this).
     address_hash_key: str = "disputedesk-dev-address-hash-key"
 

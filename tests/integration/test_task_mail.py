@@ -111,3 +111,43 @@ async def test_escalation_emails_management_with_the_case_report_attached(
     await asyncio.sleep(2)
     assert len(_mails_to_case(harness, cid, "Escalated to management")) == len(mails)
     assert _mails_to_case(harness, cid, "Task for management") == []
+
+
+async def test_an_issued_statement_is_emailed_to_the_partner_finance_contact(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    recon = pipeline["reconciliation"]
+    finance = harness.key("DISPUTEDESK_KEY_FINANCE")
+    this_month = datetime.now(UTC).strftime("%Y-%m")
+    r = await recon.client.post(
+        f"/v1/partner-statements/swiftship/{this_month}/issue", headers=finance
+    )
+    assert r.status_code == 409, r.text  # a month is issued once it is over
+    r = await recon.client.post("/v1/partner-statements/swiftship/2026-01/issue", headers=finance)
+    assert r.status_code == 202, r.text
+    issued = r.json()
+    assert issued["partner_id"] == "swiftship" and "statement_csv" not in issued
+
+    def statements() -> list[EmailMessage]:
+        found = []
+        for path in sorted(harness.mail_dir.glob("*.eml")):
+            mail = email.message_from_bytes(path.read_bytes(), policy=default)
+            if "Debit statement 2026-01 for swiftship" in str(mail["Subject"]):
+                assert isinstance(mail, EmailMessage)
+                found.append(mail)
+        return found
+
+    [mail] = await eventually(
+        lambda: asyncio.to_thread(statements), until=bool, timeout=60, what="statement email"
+    )
+    assert mail["To"] == SETTINGS.partner_finance_contacts["swiftship"][0]
+    _in_both(mail, "Closing balance", "attached as CSV")
+    [csv_part] = list(mail.iter_attachments())
+    assert csv_part.get_content_type() == "text/csv"
+    assert csv_part.get_filename() == "debit-statement-swiftship-2026-01.csv"
+    assert str(csv_part.get_content()).startswith("partner,swiftship,month,2026-01")
+    # Issued twice (a retry, a second click): the partner is emailed once.
+    r = await recon.client.post("/v1/partner-statements/swiftship/2026-01/issue", headers=finance)
+    assert r.status_code == 202, r.text
+    await asyncio.sleep(3)
+    assert len(statements()) == 1

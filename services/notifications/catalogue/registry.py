@@ -10,12 +10,14 @@ from services.notifications.catalogue import samples
 from services.notifications.messages.composing import (
     MANAGEMENT,
     NON_ESSENTIAL,
+    PARTNER,
     SELLER,
     TEAM,
     Composition,
     compose_case_event,
     compose_feedback,
     compose_fraud_alert,
+    compose_partner_statement,
     compose_task_event,
     digest_context,
 )
@@ -155,6 +157,13 @@ TEMPLATES: dict[str, TemplateInfo] = {
             MANAGEMENT,
             "CaseTaskOverdue",
         ),
+        TemplateInfo(
+            "partner_statement",
+            "A partner's monthly debit statement (balances, debits, contests, reversals), the "
+            "CSV attached; to its finance contact (NOTIFICATIONS_PARTNER_FINANCE_CONTACTS).",
+            PARTNER,
+            "PartnerStatementIssued",
+        ),
     )
 }
 
@@ -213,6 +222,9 @@ def _sample_composition(name: str, settings: NotificationsSettings) -> Compositi
             seller_address=seller,
         ),
         "fraud_alert": lambda: compose_fraud_alert(samples.fraud_alert(at), settings),
+        "partner_statement": lambda: compose_partner_statement(
+            samples.partner_statement(at), settings
+        ),
         "task_opened": lambda: compose_task_event(samples.task_opened(case_id, at), settings),
         "management_escalation": lambda: compose_task_event(
             samples.management_escalation(case_id, at), settings

@@ -31,6 +31,7 @@ from shared.events import (
     FraudBand,
     LiableParty,
     Outcome,
+    PartnerStatementIssued,
     SellerFeedbackReceived,
 )
 from shared.keys import PII_PRIVATE_KEYS, optional_key_list
@@ -303,6 +304,24 @@ def task_overdue(case_id: str, at: datetime) -> CaseTaskOverdue:
     values = _task_values(case_id, at - timedelta(hours=30))
     values["occurred_at"] = at
     return CaseTaskOverdue(**values)
+
+
+def partner_statement(at: datetime) -> PartnerStatementIssued:
+    return PartnerStatementIssued(
+        statement_id=UUID("5a0e4c2b-9d1f-4b7a-8e36-1c2d3e4f5a6b"),
+        partner_id="swiftship",
+        month="2026-11",
+        opening_balance=1_250_000,
+        debits=480_000,
+        reversals=90_000,
+        contests_filed=2,
+        contests_amount=150_000,
+        closing_balance=1_640_000,
+        lines=7,
+        statement_csv="partner,swiftship,month,2026-11,amounts in paise\r\n",
+        issued_by="finance-1",
+        issued_at=at,
+    )
 
 
 def seller_feedback(at: datetime, **over: object) -> SellerFeedbackReceived:

@@ -34,11 +34,13 @@ from shared.events import (
     CaseUpdated,
     EvidenceRequested,
     FraudAlertRaised,
+    PartnerStatementIssued,
     SellerFeedbackReceived,
 )
 
 SELLER = "seller"
 MANAGEMENT = "management"
+PARTNER = "partner"  # a logistics partner's finance contact
 TEAM = "team"  # a team asked for something on a case (finance, warehouse, ...)
 MANAGEMENT_TEAM = "management"
 # Outreach and lessons are welcome but not owed: they are throttled per seller per day.
@@ -487,6 +489,52 @@ def compose_task_event(event: CaseTaskEventBase, settings: NotificationsSettings
                 attachments=attachments,
             )
             for index, recipient in enumerate(recipients)
+        ]
+    )
+
+
+def compose_partner_statement(
+    event: PartnerStatementIssued, settings: NotificationsSettings
+) -> Composition:
+    """The month's statement to the partner's finance contact (settings), the CSV attached;
+    once per partner and month."""
+    context = {
+        "partner_id": event.partner_id,
+        "month": event.month,
+        "opening_balance": event.opening_balance,
+        "debits": event.debits,
+        "reversals": event.reversals,
+        "contests_filed": event.contests_filed,
+        "contests_amount": event.contests_amount,
+        "closing_balance": event.closing_balance,
+        "lines": event.lines,
+        "has_csv": event.statement_csv is not None,
+        "issued_at": event.issued_at,
+        "signature": settings.desk_signature,
+    }
+    attachments: tuple[dict[str, str], ...] = ()
+    if event.statement_csv is not None:
+        attachments = (
+            {
+                "filename": f"debit-statement-{event.partner_id}-{event.month}.csv",
+                "content_type": "text/csv",
+                "content": event.statement_csv,
+            },
+        )
+    return Composition(
+        drafts=[
+            Draft(
+                template="partner_statement",
+                recipient=recipient,
+                dedup_key=f"statement:{event.partner_id}:{event.month}:partner_statement:{i}",
+                context=context,
+                audience=PARTNER,
+                subject_key=event.partner_id,
+                attachments=attachments,
+            )
+            for i, recipient in enumerate(
+                settings.partner_finance_contacts.get(event.partner_id, [])
+            )
         ]
     )
 

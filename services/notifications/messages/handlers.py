@@ -22,6 +22,7 @@ from shared.events import (
     CaseUpdated,
     EvidenceRequested,
     FraudAlertRaised,
+    PartnerStatementIssued,
     SellerFeedbackReceived,
 )
 from shared.kafka.consumer import EventHandlers, HandlerContext
@@ -65,6 +66,12 @@ def build_handlers(
 
     for task_model in (CaseTaskOpened, CaseTaskOverdue):  # teams and management, by email
         handlers.on(task_model)(on_task_event)
+
+    @handlers.on(PartnerStatementIssued)
+    async def on_partner_statement(event: PartnerStatementIssued, ctx: HandlerContext) -> None:
+        await service.handle_partner_statement(
+            ctx.session, event=event, settings=settings, now=clock.now()
+        )
 
     @handlers.on(SellerFeedbackReceived)
     async def on_seller_feedback(event: SellerFeedbackReceived, ctx: HandlerContext) -> None:

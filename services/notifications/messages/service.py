@@ -29,6 +29,7 @@ from services.notifications.messages.composing import (
     compose_case_event,
     compose_feedback,
     compose_fraud_alert,
+    compose_partner_statement,
     compose_task_event,
     in_language,
 )
@@ -44,6 +45,7 @@ from shared.events import (
     CaseTaskEventBase,
     FraudAlertRaised,
     NotificationFailed,
+    PartnerStatementIssued,
     SellerFeedbackReceived,
 )
 from shared.outbox import enqueue
@@ -335,6 +337,22 @@ async def handle_task_event(
     now: datetime,
 ) -> list[UUID]:
     return await _queue(session, compose_task_event(event, settings), settings=settings, now=now)
+
+
+async def handle_partner_statement(
+    session: AsyncSession,
+    *,
+    event: PartnerStatementIssued,
+    settings: NotificationsSettings,
+    now: datetime,
+) -> list[UUID]:
+    composition = compose_partner_statement(event, settings)
+    if not composition.drafts:
+        log.warning(
+            "partner statement not emailed: no finance contact configured for the partner",
+            extra={"partner_id": event.partner_id, "month": event.month},
+        )
+    return await _queue(session, composition, settings=settings, now=now)
 
 
 async def handle_seller_feedback(
