@@ -32,6 +32,7 @@ SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "notifications": {
         "notifications": (
             "reconciliation.cases.v1",
+            "reconciliation.partner-statements.v1",
             "fraud.alerts.v1",
             "intake.seller-feedback.v1",
         )

@@ -360,6 +360,10 @@ FraudAlertEvent = Annotated[FraudAlertRaised, Discriminator("type")]
 # ---------------------------------------------------------------------------------------------
 
 
+# An escalation's case report travels inside its event: kept well under Kafka's 1 MB message.
+REPORT_MAX_CHARS = 600_000
+
+
 class DecisionRecord(BaseModel):
     """Everything a decision rests on, as the SOP requires it to be recorded."""
 
@@ -497,6 +501,53 @@ class CaseUpdated(CaseEventBase):
     )
 
 
+class CaseTaskEventBase(EventPayload):
+    """A cross-team task on a case (reconciliation `tasks/`). Not a transition of the case: the
+    case's version is the one the task was opened or found overdue under. No addresses: the
+    notifications service maps `team` to its own recipients."""
+
+    task_id: UUID
+    case_id: Id
+    return_id: Id
+    team: str = Field(
+        max_length=40,
+        examples=["finance", "warehouse", "logistics_partner_ops", "management"],
+    )
+    ask: str = Field(max_length=4000, description="What the team is asked to do.")
+    owner: str | None = Field(default=None, max_length=120)
+    due_at: AwareDatetime = Field(description="From the team's SLA in the case's policy.")
+    blocks_settlement: bool = False
+    opened_by: str = Field(description="User id or `system` (a settlement hold).")
+    occurred_at: AwareDatetime
+
+
+class CaseTaskOpened(CaseTaskEventBase):
+    """A team is asked for something on a case; an escalation to management carries the case
+    report (facts, timeline, fraud reasons, ledger, tasks) as one HTML page."""
+
+    type: Literal["disputedesk.reconciliation.case_task_opened.v1"] = (
+        "disputedesk.reconciliation.case_task_opened.v1"
+    )
+    escalation_reason: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="Set when the desk escalated the case to management.",
+    )
+    report_html: str | None = Field(
+        default=None,
+        max_length=REPORT_MAX_CHARS,
+        description="The case report of an escalation to management (no seller contacts).",
+    )
+
+
+class CaseTaskOverdue(CaseTaskEventBase):
+    """An open task passed its due time: management is alerted, once per task."""
+
+    type: Literal["disputedesk.reconciliation.case_task_overdue.v1"] = (
+        "disputedesk.reconciliation.case_task_overdue.v1"
+    )
+
+
 CaseEvent = Annotated[
     CaseOpened
     | EvidenceRequested
@@ -507,9 +558,50 @@ CaseEvent = Annotated[
     | CaseAppealed
     | CaseSettled
     | CaseNoteAdded
-    | CaseUpdated,
+    | CaseUpdated
+    | CaseTaskOpened
+    | CaseTaskOverdue,
     Discriminator("type"),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# reconciliation.partner-statements.v1 — keyed by partner_id
+# ---------------------------------------------------------------------------------------------
+
+# A month's statement as CSV travels inside its event: kept well under Kafka's 1 MB message.
+STATEMENT_CSV_MAX_CHARS = 600_000
+
+
+class PartnerStatementIssued(EventPayload):
+    """Finance issued a partner's monthly debit statement: notifications emails it to the
+    partner's finance contact (its own setting; no address travels here). Amounts in paise."""
+
+    key_field: ClassVar[str] = "partner_id"
+
+    type: Literal["disputedesk.reconciliation.partner_statement_issued.v1"] = (
+        "disputedesk.reconciliation.partner_statement_issued.v1"
+    )
+    statement_id: UUID
+    partner_id: Id
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
+    opening_balance: int
+    debits: Paise
+    reversals: Paise
+    contests_filed: int = Field(ge=0)
+    contests_amount: Paise
+    closing_balance: int
+    lines: int = Field(ge=0, description="Debit and reversal lines in the month.")
+    statement_csv: str | None = Field(
+        default=None,
+        max_length=STATEMENT_CSV_MAX_CHARS,
+        description="The statement as CSV (paise); None when too large to carry.",
+    )
+    issued_by: str
+    issued_at: AwareDatetime
+
+
+PartnerStatementEvent = Annotated[PartnerStatementIssued, Discriminator("type")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -634,7 +726,13 @@ RECONCILIATION_CASES = Topic(
     "reconciliation.cases.v1",
     CaseEvent,
     "return_id",
-    "Every case transition with its full decision record.",
+    "Every case transition with its full decision record, and the cross-team tasks on cases.",
+)
+RECONCILIATION_PARTNER_STATEMENTS = Topic(
+    "reconciliation.partner-statements.v1",
+    PartnerStatementEvent,
+    "partner_id",
+    "A partner's monthly debit statement, issued by finance, for its finance contact.",
 )
 NOTIFICATION_DELIVERIES = Topic(
     "notifications.deliveries.v1",
@@ -651,6 +749,7 @@ TOPICS: dict[str, Topic] = {
         FRAUD_ASSESSMENTS,
         FRAUD_ALERTS,
         RECONCILIATION_CASES,
+        RECONCILIATION_PARTNER_STATEMENTS,
         NOTIFICATION_DELIVERIES,
     )
 }

@@ -21,7 +21,12 @@ from services.notifications.settings import NotificationsSettings
 from services.notifications.suppressions.router import router as suppressions_router
 from shared.app import ConsumerSpec, ServiceRuntime, create_service_app
 from shared.clock import Clock, SystemClock
-from shared.events import FRAUD_ALERTS, INTAKE_SELLER_FEEDBACK, RECONCILIATION_CASES
+from shared.events import (
+    FRAUD_ALERTS,
+    INTAKE_SELLER_FEEDBACK,
+    RECONCILIATION_CASES,
+    RECONCILIATION_PARTNER_STATEMENTS,
+)
 from shared.keys import PII_PRIVATE_KEYS, load_key_list
 from shared.pii import ContactOpener
 from shared.wakeups import MESSAGES_CHANNEL
@@ -79,7 +84,12 @@ def create_app(
         consumers.append(
             ConsumerSpec(
                 settings.consumer_group,
-                [RECONCILIATION_CASES.name, FRAUD_ALERTS.name, INTAKE_SELLER_FEEDBACK.name],
+                [
+                    RECONCILIATION_CASES.name,
+                    RECONCILIATION_PARTNER_STATEMENTS.name,
+                    FRAUD_ALERTS.name,
+                    INTAKE_SELLER_FEEDBACK.name,
+                ],
                 build_handlers(settings, clock, opener),
             )
         )

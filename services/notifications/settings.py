@@ -34,6 +34,28 @@ class NotificationsSettings(ServiceSettings):
     management_recipients: list[str] = Field(
         default_factory=lambda: ["dispute-desk-managers@disputedesk.dev"]
     )
+    # Who each team of cross-team tasks is (reconciliation `tasks/teams.py`): a task opened for
+    # a team emails these addresses. JSON in NOTIFICATIONS_TEAM_RECIPIENTS; a team missing here
+    # is written to `management_recipients`, which also receive escalations and overdue tasks.
+    team_recipients: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "logistics_partner_ops": ["partner-ops@disputedesk.dev"],
+            "warehouse": ["warehouse@disputedesk.dev"],
+            "finance": ["finance@disputedesk.dev"],
+            "brand_management": ["brand-management@disputedesk.dev"],
+            "technology": ["technology@disputedesk.dev"],
+        }
+    )
+    # Each partner's finance contact for its monthly debit statement (JSON in
+    # NOTIFICATIONS_PARTNER_FINANCE_CONTACTS). A partner missing here gets no statement email
+    # (a warning is logged); the statement stays available through the API.
+    partner_finance_contacts: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "swiftship": ["finance@swiftship.example"],
+            "rapidroute": ["accounts@rapidroute.example"],
+            "desipost": ["finance@desipost.example"],
+        }
+    )
     # Keyed hash of addresses on the suppression list (addresses are PII; we keep only this).
     address_hash_key: str = "disputedesk-dev-address-hash-key"
 

@@ -19,6 +19,7 @@ from services.reconciliation.disputes.errors import (
     NoticeNotContestable,
     NoticeNotFound,
     ReversalOutOfRange,
+    StatementMonthNotOver,
 )
 from services.reconciliation.policy.errors import (
     EffectiveTimeInPast,
@@ -60,6 +61,7 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     NoContestToRule: CONFLICT,
     NotDeadLettered: CONFLICT,
     ReversalOutOfRange: VALIDATION_FAILED,
+    StatementMonthNotOver: CONFLICT,
     TaskNotFound: NOT_FOUND,
     TaskNotOpen: CONFLICT,
     BlockingTaskCannotBeCancelled: CONFLICT,

@@ -661,6 +661,13 @@ async def _escalate_to_management(w: World) -> Call:
     return _desk_call(w, AGENT, path, {"reason": "Repeat offender"}, {"reason": "Big money"})
 
 
+@scenario("reconciliation", "POST", "/v1/partner-statements/{partner_id}/{month}/issue")
+async def _issue_statement(w: World) -> Call:
+    a = "/v1/partner-statements/swiftship/2026-01/issue"
+    b = "/v1/partner-statements/rapidroute/2026-01/issue"
+    return Call(w.desk.client, w.desk, "DISPUTEDESK_KEY_FINANCE", a, None, b, None)
+
+
 async def _message(w: World) -> str:
     message_id = uuid.uuid4()
     now = datetime.now(UTC)

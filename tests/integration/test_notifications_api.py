@@ -30,8 +30,14 @@ async def test_templates_list_and_preview(harness: Harness, pipeline: dict[str, 
         "sla_breach_alert",
         "approval_cap_alert",
         "fraud_alert",
+        "task_opened",
+        "management_escalation",
+        "task_overdue_alert",
+        "partner_statement",
     }
     assert names["fraud_alert"]["audience"] == "management"
+    assert names["task_opened"]["audience"] == "team"
+    assert names["partner_statement"]["audience"] == "partner"
     assert names["policy_education"]["essential"] is False
 
     r = await client.get("/v1/templates/decision/preview", headers=agent)

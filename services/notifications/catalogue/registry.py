@@ -10,11 +10,15 @@ from services.notifications.catalogue import samples
 from services.notifications.messages.composing import (
     MANAGEMENT,
     NON_ESSENTIAL,
+    PARTNER,
     SELLER,
+    TEAM,
     Composition,
     compose_case_event,
     compose_feedback,
     compose_fraud_alert,
+    compose_partner_statement,
+    compose_task_event,
     digest_context,
 )
 from services.notifications.messages.rendering import Rendered, render
@@ -133,6 +137,33 @@ TEMPLATES: dict[str, TemplateInfo] = {
         TemplateInfo(
             "fraud_alert", "A network-level fraud finding.", MANAGEMENT, "FraudAlertRaised"
         ),
+        TemplateInfo(
+            "task_opened",
+            "A team (finance, warehouse, ...) is asked for something on a case, with its due "
+            "time; to the team's addresses (NOTIFICATIONS_TEAM_RECIPIENTS).",
+            TEAM,
+            "CaseTaskOpened",
+        ),
+        TemplateInfo(
+            "management_escalation",
+            "The desk escalated a case to management: why, with the case report attached "
+            "as an HTML page.",
+            MANAGEMENT,
+            "CaseTaskOpened (escalation to management)",
+        ),
+        TemplateInfo(
+            "task_overdue_alert",
+            "A task on a case passed its due time.",
+            MANAGEMENT,
+            "CaseTaskOverdue",
+        ),
+        TemplateInfo(
+            "partner_statement",
+            "A partner's monthly debit statement (balances, debits, contests, reversals), the "
+            "CSV attached; to its finance contact (NOTIFICATIONS_PARTNER_FINANCE_CONTACTS).",
+            PARTNER,
+            "PartnerStatementIssued",
+        ),
     )
 }
 
@@ -191,6 +222,16 @@ def _sample_composition(name: str, settings: NotificationsSettings) -> Compositi
             seller_address=seller,
         ),
         "fraud_alert": lambda: compose_fraud_alert(samples.fraud_alert(at), settings),
+        "partner_statement": lambda: compose_partner_statement(
+            samples.partner_statement(at), settings
+        ),
+        "task_opened": lambda: compose_task_event(samples.task_opened(case_id, at), settings),
+        "management_escalation": lambda: compose_task_event(
+            samples.management_escalation(case_id, at), settings
+        ),
+        "task_overdue_alert": lambda: compose_task_event(
+            samples.task_overdue(case_id, at), settings
+        ),
     }
     return builders[name]()
 

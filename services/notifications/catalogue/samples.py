@@ -20,6 +20,8 @@ from shared.events import (
     CaseRejected,
     CaseSettled,
     CaseState,
+    CaseTaskOpened,
+    CaseTaskOverdue,
     CaseUnderReview,
     CaseUpdated,
     ClaimType,
@@ -29,6 +31,7 @@ from shared.events import (
     FraudBand,
     LiableParty,
     Outcome,
+    PartnerStatementIssued,
     SellerFeedbackReceived,
 )
 from shared.keys import PII_PRIVATE_KEYS, optional_key_list
@@ -260,6 +263,65 @@ def fraud_alert(at: datetime, **over: object) -> FraudAlertRaised:
     }
     values.update(over)
     return FraudAlertRaised(**values)
+
+
+def _task_values(case_id: str, at: datetime) -> dict[str, object]:
+    return {
+        "task_id": UUID("0c9d7e1a-5b2f-4e3a-8c61-2f4a6b8d0e13"),
+        "case_id": case_id,
+        "return_id": "R-SAMPLE-1",
+        "team": "finance",
+        "ask": f"Confirm the payout of 3000000 paise on case {case_id} (above 2500000 paise) "
+        "before it is paid.",
+        "owner": None,
+        "due_at": at + timedelta(hours=24),
+        "blocks_settlement": True,
+        "opened_by": "system",
+        "occurred_at": at,
+    }
+
+
+def task_opened(case_id: str, at: datetime, **over: object) -> CaseTaskOpened:
+    values = _task_values(case_id, at)
+    values.update(over)
+    return CaseTaskOpened(**values)
+
+
+def management_escalation(case_id: str, at: datetime) -> CaseTaskOpened:
+    return task_opened(
+        case_id,
+        at,
+        team="management",
+        ask="Escalated by agent-7: the partner disputes three debits on this hub.",
+        blocks_settlement=False,
+        opened_by="agent-7",
+        escalation_reason="The partner disputes three debits on this hub.",
+        report_html=f"<!doctype html><html><body><h1>Case {case_id}</h1></body></html>",
+    )
+
+
+def task_overdue(case_id: str, at: datetime) -> CaseTaskOverdue:
+    values = _task_values(case_id, at - timedelta(hours=30))
+    values["occurred_at"] = at
+    return CaseTaskOverdue(**values)
+
+
+def partner_statement(at: datetime) -> PartnerStatementIssued:
+    return PartnerStatementIssued(
+        statement_id=UUID("5a0e4c2b-9d1f-4b7a-8e36-1c2d3e4f5a6b"),
+        partner_id="swiftship",
+        month="2026-11",
+        opening_balance=1_250_000,
+        debits=480_000,
+        reversals=90_000,
+        contests_filed=2,
+        contests_amount=150_000,
+        closing_balance=1_640_000,
+        lines=7,
+        statement_csv="partner,swiftship,month,2026-11,amounts in paise\r\n",
+        issued_by="finance-1",
+        issued_at=at,
+    )
 
 
 def seller_feedback(at: datetime, **over: object) -> SellerFeedbackReceived:

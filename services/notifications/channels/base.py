@@ -9,6 +9,15 @@ from uuid import UUID
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A text file sent with a message (a case report as HTML, a statement as CSV)."""
+
+    filename: str
+    content_type: str  # e.g. text/html, text/csv
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMessage:
     message_id: UUID
     recipient: str
@@ -18,6 +27,7 @@ class OutgoingMessage:
     # W3C trace context of the event that asked for this message (shared/tracing.py).
     traceparent: str | None = None
     reply_to: str | None = None  # the signed reply address of seller mail about a case
+    attachments: tuple[Attachment, ...] = ()
 
 
 class DeliveryError(Exception):

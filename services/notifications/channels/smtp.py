@@ -3,8 +3,10 @@ reused for a batch of messages, and every failure classified as temporary or per
 
 from __future__ import annotations
 
+import base64
 import binascii
 import logging
+import re
 from collections.abc import Sequence
 from email.header import Header
 from email.utils import formatdate, parseaddr
@@ -24,6 +26,12 @@ MESSAGE_ID_DOMAIN = "disputedesk.dev"
 def message_id_header(message: OutgoingMessage) -> str:
     # Stable across retries and redeliveries, so a receiving server can drop a re-send.
     return f"<{message.message_id}@{MESSAGE_ID_DOMAIN}>"
+
+
+def attachment_filename(name: str) -> str:
+    """A filename safe inside a quoted header parameter: ASCII letters, digits, `.-_` only."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100]
+    return safe or "attachment"
 
 
 # Line ends as the email package writes them; aiosmtplib puts EOL on the wire.
@@ -101,14 +109,18 @@ class SmtpChannel:
 
     def build(self, message: OutgoingMessage) -> bytes:
         """The message as MIME bytes: multipart/alternative, text then HTML, both UTF-8
-        quoted-printable. Written directly rather than through `email.message`, whose header
-        folding costs about a millisecond a message, which a backlog pays N times."""
+        quoted-printable; with attachments, that alternative is the first part of a
+        multipart/mixed and each file follows in base64. Written directly rather than through
+        `email.message`, whose header folding costs about a millisecond a message, which a
+        backlog pays N times."""
         boundary = f"=_part_{message.message_id.hex}"
         to = (
             message.recipient
             if message.recipient.isascii()
             else Header(message.recipient, "utf-8").encode()
         )
+        alternative = f'Content-Type: multipart/alternative; boundary="{boundary}"'
+        mixed = f"=_mixed_{message.message_id.hex}"
         head = [
             f"From: {self._from_header}",
             f"To: {to}",
@@ -117,10 +129,14 @@ class SmtpChannel:
             *([f"Reply-To: {message.reply_to}"] if message.reply_to else []),
             f"Date: {formatdate(usegmt=True)}",
             "MIME-Version: 1.0",
-            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+            f'Content-Type: multipart/mixed; boundary="{mixed}"'
+            if message.attachments
+            else alternative,
             "",
         ]
         parts = []
+        if message.attachments:
+            parts += [f"--{mixed}", alternative, ""]
         for subtype, body in (("plain", message.body_text), ("html", message.body_html)):
             parts += [
                 f"--{boundary}",
@@ -130,7 +146,21 @@ class SmtpChannel:
                 # binascii's C encoder: the pure-Python one costs ~0.3 ms a message.
                 binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"),
             ]
-        parts += [f"--{boundary}--", ""]
+        parts += [f"--{boundary}--"]
+        for attachment in message.attachments:
+            name = attachment_filename(attachment.filename)
+            encoded = base64.b64encode(attachment.content.encode("utf-8")).decode("ascii")
+            parts += [
+                f"--{mixed}",
+                f'Content-Type: {attachment.content_type}; charset="utf-8"; name="{name}"',
+                "Content-Transfer-Encoding: base64",
+                f'Content-Disposition: attachment; filename="{name}"',
+                "",
+                *(encoded[i : i + 76] for i in range(0, len(encoded), 76)),
+            ]
+        if message.attachments:
+            parts += [f"--{mixed}--"]
+        parts += [""]
         return EOL.join(head + parts).encode("ascii")
 
     def _client(self) -> aiosmtplib.SMTP:

@@ -20,7 +20,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifications import metrics
-from services.notifications.channels.base import Channel, DeliveryError, OutgoingMessage
+from services.notifications.channels.base import (
+    Attachment,
+    Channel,
+    DeliveryError,
+    OutgoingMessage,
+)
 from services.notifications.delivery import repository
 from services.notifications.delivery.backoff import next_attempt_at
 from services.notifications.models import DeliveryAttempt, Message, Outbox, Suppression
@@ -54,6 +59,10 @@ def _outgoing(message: Message, settings: NotificationsSettings) -> OutgoingMess
         message.body_html,
         message.traceparent,
         reply_to=reply_to,
+        attachments=tuple(
+            Attachment(a["filename"], a["content_type"], a["content"])
+            for a in message.attachments or ()
+        ),
     )
 
 

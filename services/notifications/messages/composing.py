@@ -27,15 +27,22 @@ from shared.events import (
     CaseRejected,
     CaseSettled,
     CaseState,
+    CaseTaskEventBase,
+    CaseTaskOpened,
+    CaseTaskOverdue,
     CaseUnderReview,
     CaseUpdated,
     EvidenceRequested,
     FraudAlertRaised,
+    PartnerStatementIssued,
     SellerFeedbackReceived,
 )
 
 SELLER = "seller"
 MANAGEMENT = "management"
+PARTNER = "partner"  # a logistics partner's finance contact
+TEAM = "team"  # a team asked for something on a case (finance, warehouse, ...)
+MANAGEMENT_TEAM = "management"
 # Outreach and lessons are welcome but not owed: they are throttled per seller per day.
 NON_ESSENTIAL = frozenset({"feedback_outreach", "policy_education"})
 NEGATIVE_RATING = 2
@@ -70,6 +77,8 @@ class Draft:
     send_at: datetime | None = None
     # The seller's language from the directory (management mail stays English).
     language: str = "en"
+    # Files sent with the message: {"filename", "content_type", "content"} (text content).
+    attachments: tuple[dict[str, str], ...] = ()
 
     @property
     def essential(self) -> bool:
@@ -406,6 +415,127 @@ def compose_fraud_alert(event: FraudAlertRaised, settings: NotificationsSettings
             settings,
             subject_key=event.entity_id,
         )
+    )
+
+
+def team_recipients(team: str, settings: NotificationsSettings) -> list[str]:
+    """The team's addresses from settings; management, and a team with none configured, are
+    written to the management recipients."""
+    return settings.team_recipients.get(team) or settings.management_recipients
+
+
+def _task_context(event: CaseTaskEventBase, settings: NotificationsSettings) -> dict[str, Any]:
+    return {
+        "task_id": str(event.task_id),
+        "case_id": event.case_id,
+        "return_id": event.return_id,
+        "team": event.team,
+        "team_words": event.team.replace("_", " "),
+        "ask": event.ask,
+        "owner": event.owner,
+        "due_at": event.due_at,
+        "blocks_settlement": event.blocks_settlement,
+        "opened_by": event.opened_by,
+        "occurred_at": event.occurred_at,
+        "escalation_reason": getattr(event, "escalation_reason", None),
+        "has_report": bool(getattr(event, "report_html", None)),
+        "signature": settings.desk_signature,
+    }
+
+
+def compose_task_event(event: CaseTaskEventBase, settings: NotificationsSettings) -> Composition:
+    """A task opened emails its team; an escalation emails management with the case report
+    attached; an overdue task alerts management. Once per task and template (dedup key)."""
+    context = _task_context(event, settings)
+    attachments: tuple[dict[str, str], ...] = ()
+    if isinstance(event, CaseTaskOverdue):
+        template, recipients, audience = (
+            "task_overdue_alert",
+            settings.management_recipients,
+            MANAGEMENT,
+        )
+    elif isinstance(event, CaseTaskOpened) and event.escalation_reason is not None:
+        template, recipients, audience = (
+            "management_escalation",
+            team_recipients(MANAGEMENT_TEAM, settings),
+            MANAGEMENT,
+        )
+        if event.report_html:
+            attachments = (
+                {
+                    "filename": f"case-{event.case_id}-report.html",
+                    "content_type": "text/html",
+                    "content": event.report_html,
+                },
+            )
+    else:
+        template, recipients, audience = (
+            "task_opened",
+            team_recipients(event.team, settings),
+            MANAGEMENT if event.team == MANAGEMENT_TEAM else TEAM,
+        )
+    return Composition(
+        drafts=[
+            Draft(
+                template=template,
+                recipient=recipient,
+                # One message per address, so a bounce or suppression affects only that one.
+                dedup_key=f"task:{event.task_id}:{template}:{index}",
+                context=context,
+                audience=audience,
+                case_id=event.case_id,
+                return_id=event.return_id,
+                subject_key=event.return_id,
+                attachments=attachments,
+            )
+            for index, recipient in enumerate(recipients)
+        ]
+    )
+
+
+def compose_partner_statement(
+    event: PartnerStatementIssued, settings: NotificationsSettings
+) -> Composition:
+    """The month's statement to the partner's finance contact (settings), the CSV attached;
+    once per partner and month."""
+    context = {
+        "partner_id": event.partner_id,
+        "month": event.month,
+        "opening_balance": event.opening_balance,
+        "debits": event.debits,
+        "reversals": event.reversals,
+        "contests_filed": event.contests_filed,
+        "contests_amount": event.contests_amount,
+        "closing_balance": event.closing_balance,
+        "lines": event.lines,
+        "has_csv": event.statement_csv is not None,
+        "issued_at": event.issued_at,
+        "signature": settings.desk_signature,
+    }
+    attachments: tuple[dict[str, str], ...] = ()
+    if event.statement_csv is not None:
+        attachments = (
+            {
+                "filename": f"debit-statement-{event.partner_id}-{event.month}.csv",
+                "content_type": "text/csv",
+                "content": event.statement_csv,
+            },
+        )
+    return Composition(
+        drafts=[
+            Draft(
+                template="partner_statement",
+                recipient=recipient,
+                dedup_key=f"statement:{event.partner_id}:{event.month}:partner_statement:{i}",
+                context=context,
+                audience=PARTNER,
+                subject_key=event.partner_id,
+                attachments=attachments,
+            )
+            for i, recipient in enumerate(
+                settings.partner_finance_contacts.get(event.partner_id, [])
+            )
+        ]
     )
 
 

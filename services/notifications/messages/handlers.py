@@ -1,4 +1,5 @@
-"""Kafka handlers: case transitions, fraud alerts and seller feedback become queued messages."""
+"""Kafka handlers: case transitions, cross-team tasks, fraud alerts and seller feedback become
+queued messages."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from shared.events import (
     CaseOpened,
     CaseRejected,
     CaseSettled,
+    CaseTaskEventBase,
+    CaseTaskOpened,
+    CaseTaskOverdue,
     CaseUnderReview,
     CaseUpdated,
     EvidenceRequested,
     FraudAlertRaised,
+    PartnerStatementIssued,
     SellerFeedbackReceived,
 )
 from shared.kafka.consumer import EventHandlers, HandlerContext
@@ -51,6 +56,20 @@ def build_handlers(
     @handlers.on(FraudAlertRaised)
     async def on_fraud_alert(event: FraudAlertRaised, ctx: HandlerContext) -> None:
         await service.handle_fraud_alert(
+            ctx.session, event=event, settings=settings, now=clock.now()
+        )
+
+    async def on_task_event(event: CaseTaskEventBase, ctx: HandlerContext) -> None:
+        await service.handle_task_event(
+            ctx.session, event=event, settings=settings, now=clock.now()
+        )
+
+    for task_model in (CaseTaskOpened, CaseTaskOverdue):  # teams and management, by email
+        handlers.on(task_model)(on_task_event)
+
+    @handlers.on(PartnerStatementIssued)
+    async def on_partner_statement(event: PartnerStatementIssued, ctx: HandlerContext) -> None:
+        await service.handle_partner_statement(
             ctx.session, event=event, settings=settings, now=clock.now()
         )
 

@@ -29,6 +29,8 @@ from services.notifications.messages.composing import (
     compose_case_event,
     compose_feedback,
     compose_fraud_alert,
+    compose_partner_statement,
+    compose_task_event,
     in_language,
 )
 from services.notifications.messages.rendering import INDIA, render
@@ -40,8 +42,10 @@ from services.notifications.settings import NotificationsSettings
 from shared.events import (
     CaseEventBase,
     CaseNoteAdded,
+    CaseTaskEventBase,
     FraudAlertRaised,
     NotificationFailed,
+    PartnerStatementIssued,
     SellerFeedbackReceived,
 )
 from shared.outbox import enqueue
@@ -170,6 +174,7 @@ async def queue_draft(
         "subject": rendered.subject,
         "body_text": rendered.text,
         "body_html": rendered.html,
+        "attachments": [dict(a) for a in draft.attachments],
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": send_at,
@@ -324,6 +329,32 @@ async def handle_fraud_alert(
     return await _queue(session, compose_fraud_alert(event, settings), settings=settings, now=now)
 
 
+async def handle_task_event(
+    session: AsyncSession,
+    *,
+    event: CaseTaskEventBase,
+    settings: NotificationsSettings,
+    now: datetime,
+) -> list[UUID]:
+    return await _queue(session, compose_task_event(event, settings), settings=settings, now=now)
+
+
+async def handle_partner_statement(
+    session: AsyncSession,
+    *,
+    event: PartnerStatementIssued,
+    settings: NotificationsSettings,
+    now: datetime,
+) -> list[UUID]:
+    composition = compose_partner_statement(event, settings)
+    if not composition.drafts:
+        log.warning(
+            "partner statement not emailed: no finance contact configured for the partner",
+            extra={"partner_id": event.partner_id, "month": event.month},
+        )
+    return await _queue(session, composition, settings=settings, now=now)
+
+
 async def handle_seller_feedback(
     session: AsyncSession,
     *,
@@ -364,6 +395,7 @@ async def resend(session: AsyncSession, *, original: Message, now: datetime) -> 
         subject=original.subject,
         body_text=original.body_text,
         body_html=original.body_html,
+        attachments=original.attachments,
         status="pending",
         attempts=0,
         next_attempt_at=now,

@@ -21,6 +21,7 @@ from shared.events import (
     CaseState,
     ClaimType,
     DecisionRecord,
+    EventPayload,
 )
 from shared.outbox import enqueue, outbox_row
 
@@ -107,14 +108,19 @@ def emit(
         data={"event": record, **(data or {})},
         occurred_at=now,
     )
-    view = batch.current(session)
-    if view is None:
-        enqueue(session, Outbox, payload, source=SOURCE, subject=case.case_id, time=now)
-    else:
-        view.outbox.append(outbox_row(payload, source=SOURCE, subject=case.case_id, time=now)[1])
+    publish(session, payload, subject=case.case_id, now=now)
     if previous is not state:
         metrics.case_entered(session, state.value)
     return payload
+
+
+def publish(session: AsyncSession, payload: EventPayload, *, subject: str, now: datetime) -> None:
+    """Enqueue an event on the outbox, with the batch's rows when a consumer batch is open."""
+    view = batch.current(session)
+    if view is None:
+        enqueue(session, Outbox, payload, source=SOURCE, subject=subject, time=now)
+    else:
+        view.outbox.append(outbox_row(payload, source=SOURCE, subject=subject, time=now)[1])
 
 
 def note(

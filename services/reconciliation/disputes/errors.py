@@ -49,3 +49,8 @@ class EndpointNotFound(DisputeError):
 class NotDeadLettered(DisputeError):
     def __init__(self, notice_id: object, delivery: str) -> None:
         super().__init__(f"Debit notice {notice_id} is {delivery}; only DEAD notices are resent.")
+
+
+class StatementMonthNotOver(DisputeError):
+    def __init__(self, month: str) -> None:
+        super().__init__(f"The statement of {month} is issued once the month is over.")

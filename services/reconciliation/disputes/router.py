@@ -54,6 +54,22 @@ class NoticePage(PageOf):
     items: list[dict[str, Any]]
 
 
+ISSUED_EXAMPLE: dict[str, Any] = {
+    "statement_id": "5a0e4c2b-9d1f-5b7a-8e36-1c2d3e4f5a6b",
+    "partner_id": "swiftship",
+    "month": "2026-11",
+    "opening_balance": 1_250_000,
+    "debits": 480_000,
+    "reversals": 90_000,
+    "contests_filed": 2,
+    "contests_amount": 150_000,
+    "closing_balance": 1_640_000,
+    "lines": 7,
+    "issued_by": "finance-1",
+    "issued_at": "2026-12-01T04:30:00+00:00",
+}
+
+
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -361,6 +377,37 @@ async def desk_statement(
     principal: Principal = require(Role.FINANCE, Role.OPS_MANAGER),
 ) -> Response:
     return await _statement_response(session, partner_id, month, format)
+
+
+@router.post(
+    "/v1/partner-statements/{partner_id}/{month}/issue",
+    status_code=202,
+    response_model=dict[str, Any],
+    summary="Issue a finished month's statement: emailed (CSV) to the partner's finance contact",
+    responses={202: {"content": {"application/json": {"example": ISSUED_EXAMPLE}}}},
+)
+async def issue_statement(
+    partner_id: PartnerId,
+    month: Month,
+    request: Request,
+    session: DbSession,
+    clock: RequestClock,
+    principal: Principal = require(Role.FINANCE),
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any] | Response:
+    async def run() -> dict[str, Any]:
+        event = await statements.issue(
+            session,
+            partner_id=partner_id,
+            month=month,
+            actor=principal.client_id,
+            now=clock.now(),
+        )
+        return event.model_dump(mode="json", exclude={"statement_csv", "type"})
+
+    return await idempotent(
+        request, session, principal=principal, key=idempotency_key, action=run, status_code=202
+    )
 
 
 # --- the partner's own view -------------------------------------------------------------------

@@ -8,12 +8,19 @@ import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import xlsxwriter  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.disputes import repository
+from services.reconciliation.disputes.errors import StatementMonthNotOver
 from services.reconciliation.ledger import repository as ledger
+from services.reconciliation.models import Outbox
+from shared.events import STATEMENT_CSV_MAX_CHARS, PartnerStatementIssued
+from shared.outbox import enqueue
+
+SOURCE = "disputedesk/reconciliation"
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
@@ -151,3 +158,31 @@ def to_xlsx(s: MonthlyStatement) -> bytes:
     sheet.fit_to_pages(1, 0)
     book.close()
     return out.getvalue()
+
+
+async def issue(
+    session: AsyncSession, *, partner_id: str, month: str, actor: str, now: datetime
+) -> PartnerStatementIssued:
+    """Finance issues a finished month's statement: published for notifications, which emails
+    it (CSV attached) to the partner's finance contact, once per partner and month."""
+    if now < month_bounds(month)[1]:
+        raise StatementMonthNotOver(month)
+    s = await build(session, partner_id, month)
+    csv_text = to_csv(s)
+    event = PartnerStatementIssued(
+        statement_id=uuid5(NAMESPACE_URL, f"disputedesk:statement:{partner_id}:{month}"),
+        partner_id=partner_id,
+        month=month,
+        opening_balance=s.opening,
+        debits=s.debits,
+        reversals=s.reversals,
+        contests_filed=len(s.contests),
+        contests_amount=sum(int(c["amount"]) for c in s.contests),
+        closing_balance=s.closing,
+        lines=len(s.lines),
+        statement_csv=csv_text if len(csv_text) <= STATEMENT_CSV_MAX_CHARS else None,
+        issued_by=actor,
+        issued_at=now,
+    )
+    enqueue(session, Outbox, event, source=SOURCE, subject=partner_id, time=now)
+    return event

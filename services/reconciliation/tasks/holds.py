@@ -5,17 +5,18 @@ the last blocking task settles (`tasks/service.py`)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
-from services.reconciliation.cases.timeline import note
+from services.reconciliation.cases.timeline import note, publish
 from services.reconciliation.models import Case, CaseTask
 from services.reconciliation.policy.sop_v1 import Policy
 from services.reconciliation.tasks import repository
 from services.reconciliation.tasks.teams import Team
-from shared.events import DecisionRecord
+from shared.events import CaseTaskOpened, DecisionRecord
 
 FINANCE_PAYOUT = "FINANCE_PAYOUT"
 WAREHOUSE_RECEIPT = "WAREHOUSE_RECEIPT"
@@ -33,7 +34,11 @@ def new_task(
     actor: str,
     now: datetime,
     p: Policy,
+    escalation_reason: str | None = None,
+    report_html: str | None = None,
 ) -> CaseTask:
+    """Open a task, note it on the timeline and publish it (notifications emails the team;
+    an escalation's event carries the case report for the management email)."""
     task = CaseTask(
         task_id=uuid4(),
         case_id=case.case_id,
@@ -59,7 +64,32 @@ def new_task(
         now=now,
         data={"task_id": str(task.task_id), "team": team.value, "due_at": task.due_at.isoformat()},
     )
+    publish(
+        session,
+        CaseTaskOpened(
+            **task_event_fields(task, case),
+            escalation_reason=escalation_reason,
+            report_html=report_html,
+        ),
+        subject=case.case_id,
+        now=now,
+    )
     return task
+
+
+def task_event_fields(task: CaseTask, case: Case) -> dict[str, Any]:
+    return {
+        "task_id": task.task_id,
+        "case_id": case.case_id,
+        "return_id": case.return_id,
+        "team": task.team,
+        "ask": task.ask,
+        "owner": task.owner,
+        "due_at": task.due_at,
+        "blocks_settlement": task.blocks_settlement,
+        "opened_by": task.created_by,
+        "occurred_at": task.overdue_alerted_at or task.created_at,
+    }
 
 
 async def hold_settlement(

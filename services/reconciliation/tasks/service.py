@@ -15,7 +15,7 @@ from services.reconciliation import metrics
 from services.reconciliation.cases import repository as cases
 from services.reconciliation.cases.decisions import settle_decision
 from services.reconciliation.cases.errors import CaseNotFound
-from services.reconciliation.cases.timeline import SYSTEM, note
+from services.reconciliation.cases.timeline import SYSTEM, note, publish
 from services.reconciliation.models import CaseTask, TaskComment
 from services.reconciliation.policy import service as policies
 from services.reconciliation.tasks import repository
@@ -25,9 +25,10 @@ from services.reconciliation.tasks.errors import (
     TaskNotFound,
     TaskNotOpen,
 )
-from services.reconciliation.tasks.holds import new_task
+from services.reconciliation.tasks.holds import new_task, task_event_fields
+from services.reconciliation.tasks.report import case_report
 from services.reconciliation.tasks.teams import Team
-from shared.events import CaseState, DecisionRecord
+from shared.events import REPORT_MAX_CHARS, CaseState, CaseTaskOverdue, DecisionRecord
 
 
 async def open_task(
@@ -145,6 +146,12 @@ async def alert_overdue(
                 now=now,
                 data={"task_id": str(task.task_id), "team": task.team},
             )
+            publish(
+                session,
+                CaseTaskOverdue(**task_event_fields(task, case)),
+                subject=case.case_id,
+                now=now,
+            )
     return overdue
 
 
@@ -176,14 +183,24 @@ def team_metrics(tasks: list[CaseTask], now: datetime) -> list[dict[str, Any]]:
 async def escalate_to_management(
     session: AsyncSession, *, case_id: str, reason: str, actor: str, now: datetime
 ) -> CaseTask:
-    """A management task on the case; the report goes with the management email."""
-    return await open_task(
+    """A management task on the case; its event carries the case report, which the management
+    email attaches (a report too large for an event is left to `GET /v1/cases/{id}/report`)."""
+    html = await case_report(session, case_id=case_id, reason=reason, actor=actor, now=now)
+    case = await cases.lock(session, case_id)
+    if case is None:
+        raise CaseNotFound(case_id)
+    p = await policies.for_case(session, case, now)
+    return new_task(
         session,
-        case_id=case_id,
+        case=case,
         team=Team.MANAGEMENT,
         ask=f"Escalated by {actor}: {reason}",
         owner=None,
         blocks_settlement=False,
+        hold_kind=None,
         actor=actor,
         now=now,
+        p=p,
+        escalation_reason=reason,
+        report_html=html if len(html) <= REPORT_MAX_CHARS else None,
     )
