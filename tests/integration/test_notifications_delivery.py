@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from prometheus_client import REGISTRY
 
 from services.notifications.catalogue import samples
@@ -26,6 +27,7 @@ from tests.support.factories import uid
 from tests.support.notifications import (
     ScriptedSmtpHandler,
     contact_opener,
+    free_port,
     fresh_database,
     notifications_instance,
     scripted_smtp,
@@ -512,6 +514,64 @@ async def test_a_send_whose_dispatcher_died_is_taken_over_when_its_lease_runs_ou
             what="taken over after the lease",
         )
     assert len(handler.delivered()) == 1
+
+
+class SlowSmtpHandler(ScriptedSmtpHandler):
+    """A mail server that takes `delay_s` over each DATA, as a degraded relay does."""
+
+    def __init__(self, directory: Path, delay_s: float) -> None:
+        super().__init__(directory)
+        self.delay_s = delay_s
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.delay_s)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_batch_slower_than_its_lease_is_still_sent_once(
+    database: str, tmp_path: Path
+) -> None:
+    """A dispatcher whose sends outlast the lease keeps it renewed while it works, so no other
+    round takes its messages over and sends them a second time (a slow relay, a big batch)."""
+    handler = SlowSmtpHandler(tmp_path / "slow", delay_s=0.4)
+    cases = [uid("CASE") for _ in range(4)]
+    # Four messages in one claim, 0.4 s each over one connection, under a 0.6 s lease.
+    port = free_port()
+    settings = settings_for(
+        database,
+        port,
+        dispatch_lease_s=0.6,
+        dispatch_batch_size=10,
+        dispatch_workers=2,
+        dispatch_connections=1,
+    )
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ready_timeout=10)
+    await asyncio.to_thread(controller.start)
+    try:
+        async with notifications_instance(settings=settings) as service:
+            runtime = service.runtime
+            async with runtime.sessionmaker() as session, session.begin():
+                for case_id in cases:
+                    await handle_case_event(
+                        session,
+                        event=samples.case_opened(case_id, datetime.now(UTC)),
+                        settings=runtime.settings,  # type: ignore[arg-type]
+                        now=runtime.clock.now(),
+                        opener=contact_opener(),
+                    )
+            await eventually(
+                lambda: scalar(service, "SELECT count(*) FROM messages WHERE status = 'sent'"),
+                until=lambda n: n == len(cases),
+                what="every message sent",
+                timeout=30,
+            )
+            await asyncio.sleep(1.0)  # a second round, if there were one, would have sent by now
+            outcomes = await rows(service, "SELECT outcome FROM delivery_attempts")
+    finally:
+        await asyncio.to_thread(controller.stop)
+    assert handler.data_commands == len(cases)
+    assert len(handler.delivered()) == len(cases)
+    assert [o.outcome for o in outcomes] == ["sent"] * len(cases)
 
 
 # The test server offers AUTH without TLS, which aiosmtpd rightly warns about; STARTTLS is a

@@ -76,3 +76,21 @@ async def still_leased(
             .with_for_update()
         )
     )
+
+
+async def renew_lease(
+    session: AsyncSession, message_ids: list[UUID], *, held: datetime, until: datetime
+) -> int:
+    """Extend the lease of the given messages still `sending` under `held` to `until`; returns
+    how many were extended (a message whose lease ran out and was taken over is not)."""
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.message_id.in_(message_ids),
+            Message.status == "sending",
+            Message.lease_until == held,
+        )
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -72,6 +72,13 @@ def _chunks(items: list[Message], n: int) -> list[list[Message]]:
 
 
 @dataclass
+class _Lease:
+    """Until when a round holds the messages it claimed; moved on as the round renews it."""
+
+    until: datetime
+
+
+@dataclass
 class Dispatcher:
     sessionmaker: async_sessionmaker[AsyncSession]
     channel: Channel
@@ -105,11 +112,22 @@ class Dispatcher:
         to_send = [m for m in claimed if m.message_id not in blocked]
 
         results: dict[UUID, DeliveryError | None] = {}
+        lease = _Lease(lease_until)
         if to_send:
-            chunks = _chunks(to_send, s.dispatch_connections)
-            outcomes = await asyncio.gather(
-                *(self.channel.send_many([_outgoing(m, s) for m in chunk]) for chunk in chunks)
+            # A slow relay or a big batch can take longer than the lease: renew it while the
+            # round sends, or another round would take the messages over and send them again.
+            stop = asyncio.Event()
+            keeper = asyncio.create_task(
+                self._keep_leased([m.message_id for m in claimed], lease, stop)
             )
+            try:
+                chunks = _chunks(to_send, s.dispatch_connections)
+                outcomes = await asyncio.gather(
+                    *(self.channel.send_many([_outgoing(m, s) for m in chunk]) for chunk in chunks)
+                )
+            finally:
+                stop.set()
+                await keeper
             for chunk, chunk_results in zip(chunks, outcomes, strict=True):
                 for message, result in zip(chunk, chunk_results, strict=True):
                     results[message.message_id] = result
@@ -119,7 +137,7 @@ class Dispatcher:
             # Only messages still under our lease: one whose lease ran out may have been taken
             # over by another round, whose result is the one to keep.
             owned = await repository.still_leased(
-                session, [m.message_id for m in claimed], lease_until=lease_until
+                session, [m.message_id for m in claimed], lease_until=lease.until
             )
             attempts: list[dict[str, Any]] = []
             recorded: list[Message] = []
@@ -155,6 +173,29 @@ class Dispatcher:
         if self.on_recorded is not None:
             self.on_recorded()
         return len(claimed)
+
+    async def _keep_leased(
+        self, message_ids: list[UUID], lease: _Lease, stop: asyncio.Event
+    ) -> None:
+        """Renew the round's lease every third of its length until `stop` is set. A dispatcher
+        that dies stops renewing, so its messages still fall due to another one in time."""
+        period = self.settings.dispatch_lease_s / 3
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=period)
+                return
+            except TimeoutError:
+                pass
+            until = self.clock.now() + timedelta(seconds=self.settings.dispatch_lease_s)
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    await repository.renew_lease(
+                        session, message_ids, held=lease.until, until=until
+                    )
+            except Exception:  # the next period tries again; the lease still runs meanwhile
+                log.warning("renewing a delivery lease failed", exc_info=True)
+                continue
+            lease.until = until
 
     # -- recording results ---------------------------------------------------------------
 
