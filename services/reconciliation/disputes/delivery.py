@@ -118,8 +118,13 @@ async def deliver_due(
     for notice_id in ids:
         async with sessionmaker() as session, session.begin():
             notice = await repository.notice(session, notice_id, lock=True)
-            if notice is None or notice.delivery != "PENDING":
-                continue  # another replica took it, or it was parked meanwhile
+            due = notice is not None and (
+                notice.next_attempt_at is None or notice.next_attempt_at <= now
+            )
+            if notice is None or notice.delivery != "PENDING" or not due:
+                # Another replica delivered it, parked it, or tried it and set its next
+                # attempt while this round waited for the lock: not due any more.
+                continue
             await _deliver_one(session, notice, http=http, now=now, settings=settings)
             done += 1
     async with sessionmaker() as session, session.begin():
