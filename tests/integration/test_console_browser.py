@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
 
 from services.console.app import create_app
 from services.console.settings import ConsoleSettings
+from shared.events import SellerRepliesRead, SellerReplyReceived
 from tests.conftest import Harness
 from tests.support.console import (
     RoutingTransport,
@@ -589,3 +591,73 @@ async def test_kpi_trends_are_drawn_in_the_browser_from_the_kpi_api(
     seen = await in_browser(scenario)
     assert seen["label"].startswith("Escalations per day:") and seen["points"] >= 1
     assert any(a.endswith("/reports/pack") for a in seen["downloads"])
+
+
+async def test_the_seller_replied_filter_shows_unread_replies_with_a_badge(
+    desk: Desk, browser: Any
+) -> None:
+    replied, quiet = await review_case(desk.recon), await review_case(desk.recon)
+    cid, url = replied["case_id"], desk.console.url
+    at = T0 + timedelta(days=3)
+    await desk.recon.send(
+        SellerReplyReceived(
+            reply_id=uuid4(),
+            case_id=cid,
+            return_id=replied["return_id"],
+            seller_id=replied["seller_id"],
+            text="The box was light when it reached me.",
+            received_at=at,
+        )
+    )
+    await desk.recon.wait_case(replied["return_id"], lambda c: c["seller_unread_since"] == at)
+
+    def filtered() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(AGENT))
+        browser.get(f"{url}/?replied=unread")
+        # The rows are replaced every 2 s here: read them in one go in the page.
+        rows, badge = browser.execute_script(
+            "const rows = [...document.querySelectorAll('tr[data-case]')];"
+            "const b = document.querySelector("
+            "`tr[data-case='${arguments[0]}'] [data-testid=replied]`);"
+            "return [rows.map(r => r.dataset.case), b ? b.textContent : ''];",
+            cid,
+        )
+        follow_link(browser, cid)
+        notice = browser.find_element(By.CSS_SELECTOR, "[data-testid=unread-replies]").text
+        click_and_wait(
+            browser,
+            browser.find_element(By.CSS_SELECTOR, f"form[action='/cases/{cid}/read'] button"),
+        )
+        return {"rows": rows, "badge": badge, "notice": notice, "after": text(browser)}
+
+    seen = await in_browser(filtered)
+    assert cid in seen["rows"] and quiet["case_id"] not in seen["rows"]
+    assert seen["badge"].startswith("Seller replied")
+    assert "nobody at the desk has read it" in seen["notice"]
+    assert "The seller's replies are marked read." in seen["after"]
+    # What notifications publishes when the desk reads a conversation; the case leaves the filter.
+    await desk.recon.send(
+        SellerRepliesRead(
+            case_id=cid,
+            return_id=replied["return_id"],
+            replies_read=1,
+            read_through=at,
+            read_by="agent.asha",
+            read_at=at + timedelta(minutes=5),
+        )
+    )
+    await desk.recon.wait_case(replied["return_id"], lambda c: c["seller_unread_since"] is None)
+
+    def refiltered() -> list[str]:
+        from selenium.webdriver.common.by import By
+
+        browser.get(f"{url}/?replied=unread")
+        return [
+            r.get_attribute("data-case")
+            for r in browser.find_elements(By.CSS_SELECTOR, "tr[data-case]")
+        ]
+
+    assert cid not in await in_browser(refiltered)

@@ -31,6 +31,7 @@ DONE = {
     "approve": "Proposal approved.",
     "escalate": "Escalated to management.",
     "appeal": "Appeal decided.",
+    "read": "The seller's replies are marked read.",
 }
 
 
@@ -50,6 +51,8 @@ def _offers(desk: DeskSession, case: dict[str, Any]) -> dict[str, bool]:
         "approve": desk.is_manager and proposal_waiting and case.get("proposed_by") != desk.actor,
         "own_proposal": proposal_waiting and case.get("proposed_by") == desk.actor,
         "appeal": desk.is_manager and state == "APPEALED" and case.get("decided_by") != desk.actor,
+        # Notifications keeps the conversation; reading it clears the queue's "seller replied".
+        "read": worker and case.get("seller_unread_since") is not None,
     }
 
 
@@ -197,12 +200,17 @@ async def case_action(
             title="Not found",
             sentence="The console has no such action.",
         )
-    path, body = _body(action, form)
+    if action == "read":
+        service, path, body = "notifications", "/conversation/read", None
+    else:
+        service = "reconciliation"
+        path, body = _body(action, form)
+        path = f"/{path}"
     try:
         await upstream_of(request).post(
             desk,
-            "reconciliation",
-            f"/v1/cases/{case_id}/{path}",
+            service,
+            f"/v1/cases/{case_id}{path}",
             body,
             idempotency_key=form.get("idem") or None,
         )
