@@ -389,7 +389,7 @@ class DebitNotice(Base):
     __tablename__ = "debit_notices"
 
     notice_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
-    case_id: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str] = mapped_column(String(64), index=True)  # the case page lists them
     partner_id: Mapped[str] = mapped_column(String(64))
     settlement_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), unique=True)
     amount: Mapped[int] = mapped_column(BigInteger)

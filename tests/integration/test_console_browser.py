@@ -22,6 +22,7 @@ from services.console.app import create_app
 from services.console.settings import ConsoleSettings
 from shared.events import SellerRepliesRead, SellerReplyReceived
 from tests.conftest import Harness
+from tests.integration.test_partner_disputes import notice_of, partner_debit_case
 from tests.support.console import (
     RoutingTransport,
     ServedConsole,
@@ -47,6 +48,8 @@ MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"  # manager.ravi
 MANAGER_2 = "DISPUTEDESK_KEY_OPS_MANAGER_2"  # manager.meera
 SELLER_PORTAL = "DISPUTEDESK_KEY_SELLER_PORTAL"
 MARKETPLACE = "DISPUTEDESK_KEY_MARKETPLACE"
+FINANCE = "DISPUTEDESK_KEY_FINANCE"
+SWIFTSHIP = "DISPUTEDESK_KEY_PARTNER_SWIFTSHIP"
 
 OUT = Path(__file__).resolve().parents[2] / "test-output" / "console"
 
@@ -661,3 +664,53 @@ async def test_the_seller_replied_filter_shows_unread_replies_with_a_badge(
         ]
 
     assert cid not in await in_browser(refiltered)
+
+
+async def test_the_case_page_shows_tasks_and_a_partner_contest_a_manager_rules_on(
+    desk: Desk, browser: Any
+) -> None:
+    case = await partner_debit_case(desk.recon, "swiftship")
+    cid, url = case["case_id"], desk.console.url
+    notice = await notice_of(desk.recon, cid)
+    r = await desk.recon.client.post(
+        f"/v1/partner/notices/{notice['notice_id']}/contest",
+        json={"reason": "Our hub photographed the item at pickup", "evidence": []},
+        headers={"Authorization": f"Bearer {desk.key(SWIFTSHIP)}"},
+    )
+    assert r.status_code == 201, r.text
+
+    def scenario() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+
+        seen: dict[str, Any] = {}
+        for who in (AGENT, FINANCE):
+            browser.delete_all_cookies()
+            sign_in(browser, url, desk.key(who))
+            browser.get(f"{url}/cases/{cid}")
+            seen[who] = {
+                "tasks": browser.find_element(By.CSS_SELECTOR, "[data-testid=tasks]").text,
+                "notices": browser.find_element(By.CSS_SELECTOR, "[data-testid=notices]").text,
+                "ruling": bool(browser.find_elements(By.ID, "form-ruling")),
+                "task_done": bool(browser.find_elements(By.ID, "form-task-done")),
+                "axe": serious(axe_violations(browser)),
+            }
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(MANAGER))
+        browser.get(f"{url}/cases/{cid}")
+        submit(browser, "ruling", outcome="UPHELD", reason="The QC scan at pickup passed.")
+        seen["ruled"] = text(browser)
+        seen["ruled_notices"] = browser.find_element(By.CSS_SELECTOR, "[data-testid=notices]").text
+        seen["ruled_tasks"] = browser.find_element(By.CSS_SELECTOR, "[data-testid=tasks]").text
+        return seen
+
+    seen = await in_browser(scenario)
+    agent, finance = seen[AGENT], seen[FINANCE]
+    assert "Logistics partner ops" in agent["tasks"] and "Open" in agent["tasks"]
+    assert "Contested" in agent["notices"] and "photographed the item" in agent["notices"]
+    assert "Logistics partner ops" in finance["tasks"] and "Contested" in finance["notices"]
+    # Only an ops manager rules; finance may close tasks, as the API lets it.
+    assert not agent["ruling"] and not finance["ruling"] and finance["task_done"]
+    assert agent["axe"] == [] and finance["axe"] == [], (agent["axe"], finance["axe"])
+    assert "Ruling recorded." in seen["ruled"]
+    assert "Upheld" in seen["ruled_notices"] and "manager.ravi" in seen["ruled_notices"]
+    assert "Done" in seen["ruled_tasks"]

@@ -115,3 +115,26 @@ async def test_every_page_wants_a_session(path: str) -> None:
     assert response.status_code == 303 and response.headers["location"] == "/sign-in"
     assert rows.status_code == 401 and rows.headers["HX-Redirect"] == "/sign-in"
     assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_rupees_typed_in_a_form_become_integer_paise_and_anything_else_goes_to_the_api() -> None:
+    from services.console.cases.router import _paise
+
+    assert _paise("1234") == 123_400
+    assert _paise("1234.5") == 123_450
+    assert _paise("0.05") == 5
+    assert _paise("12,00") == "12,00"  # the API's refusal names the field
+
+
+def test_case_page_actions_reach_the_api_that_owns_them() -> None:
+    from services.console.cases.router import _call
+
+    assert _call("C-1", "read", {})[:2] == ("notifications", "/v1/cases/C-1/conversation/read")
+    assert _call("C-1", "task-done", {"task_id": "t/1", "resolution": "ok"})[1] == (
+        "/v1/tasks/t%2F1/complete"
+    )
+    service, path, body = _call(
+        "C-1", "ruling", {"notice_id": "n1", "outcome": "PARTIAL", "reversed_amount": "500"}
+    )
+    assert path == "/v1/partner-notices/n1/ruling" and body["reversed_amount"] == 50_000
+    assert _call("C-1", "note", {"note": "x"})[1] == "/v1/cases/C-1/notes"
