@@ -714,3 +714,84 @@ async def test_the_case_page_shows_tasks_and_a_partner_contest_a_manager_rules_o
     assert "Ruling recorded." in seen["ruled"]
     assert "Upheld" in seen["ruled_notices"] and "manager.ravi" in seen["ruled_notices"]
     assert "Done" in seen["ruled_tasks"]
+
+
+async def test_a_draft_is_proposed_approved_by_a_second_manager_and_retired(
+    desk: Desk, browser: Any
+) -> None:
+    name = f"sop-adopt-{uid('d').lower()[-6:]}"
+    r = await desk.recon.client.post(
+        "/v1/policies",
+        json={"version": name, "changes": {"windows": {"claim_window_h": 96}}},
+        headers={"Authorization": f"Bearer {desk.key(MANAGER)}"},
+    )
+    assert r.status_code == 201, r.text
+    url = desk.console.url
+
+    def propose() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(MANAGER))
+        browser.get(f"{url}/sop/{name}")
+        form = browser.find_element(By.ID, "form-propose")
+        form.find_element(By.NAME, "effective_at").send_keys("2030-01-01 00:00")
+        form.find_element(By.NAME, "reason").send_keys("Sellers need four days to file.")
+        click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        return {
+            "page": text(browser),
+            "approve": bool(browser.find_elements(By.ID, "form-approve")),
+            "axe": serious(axe_violations(browser)),
+        }
+
+    proposed = await in_browser(propose)
+    assert "Proposed. A second ops manager must approve it." in proposed["page"]
+    assert "You proposed this version; a second ops manager must approve it." in proposed["page"]
+    assert "The what-if stored with the proposal" in proposed["page"]
+    assert not proposed["approve"] and proposed["axe"] == [], proposed["axe"]
+
+    # The page only mirrors four eyes: the proposer's forced approval is the API's refusal.
+    client = SignedClient(url)
+    try:
+        await client.sign_in(desk.key(MANAGER))
+        csrf = await client.csrf(f"/sop/{name}")
+        forced = await client.post(f"/sop/{name}/approve", {"csrf_token": csrf, "reason": ""})
+    finally:
+        await client.aclose()
+    assert forced.status_code == 403 and 'data-testid="problem-approve"' in forced.text
+
+    def approve_and_retire() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(MANAGER_2))
+        browser.get(f"{url}/sop/{name}")
+        form = browser.find_element(By.ID, "form-approve")
+        click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        approved = browser.find_element(By.CSS_SELECTOR, "[data-testid=policy-status]").text
+        form = browser.find_element(By.ID, "form-retire")
+        form.find_element(By.NAME, "reason").send_keys("Superseded before it took effect.")
+        click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        retired = browser.find_element(By.CSS_SELECTOR, "[data-testid=policy-status]").text
+        browser.get(f"{url}/sop")
+        log = browser.execute_script(
+            "return [...document.querySelectorAll('[data-testid=changes] tbody tr')]"
+            ".map(r => [...r.cells].map(c => c.innerText.replace(/\\s+/g, ' ')).join(' | '));"
+        )
+        return {"approved": approved, "retired": retired, "log": log}
+
+    seen = await in_browser(approve_and_retire)
+    assert seen["approved"] == "Active" and seen["retired"] == "Retired"
+    steps = [row.split(" | ")[2:4] for row in seen["log"] if f"| {name} |" in row]
+    assert [step[0].split(" from ")[0] for step in steps] == [
+        "Retired",
+        "Approved",
+        "Proposed",
+        "Drafted",
+    ], steps
+    assert [step[1] for step in steps] == [
+        "manager.meera",
+        "manager.meera",
+        "manager.ravi",
+        "manager.ravi",
+    ], steps

@@ -37,7 +37,7 @@ async def review_sla_hours(request: Request, desk: DeskSession) -> int:
     upstream: Upstream = upstream_of(request)
     hours = 48
     versions = (await upstream.get(desk, "reconciliation", "/v1/policies"))["items"]
-    active = next((v["version"] for v in versions if v.get("status") == "ACTIVE"), None)
+    active = next((v["version"] for v in versions if v.get("in_force")), None)
     if active:
         policy = await upstream.get(desk, "reconciliation", f"/v1/policies/{active}")
         found = _find(policy.get("definition") or {}, "review_sla_h")
