@@ -20,7 +20,7 @@ import pytest
 
 from services.console.app import create_app
 from services.console.settings import ConsoleSettings
-from shared.events import SellerRepliesRead, SellerReplyReceived
+from shared.events import SellerEscalationFiled, SellerRepliesRead, SellerReplyReceived
 from tests.conftest import Harness
 from tests.integration.test_partner_disputes import notice_of, partner_debit_case
 from tests.support.console import (
@@ -36,6 +36,7 @@ from tests.support.factories import uid
 from tests.support.reconciliation import (
     T0,
     Engine,
+    appeal,
     assessed,
     engine,
     escalation,
@@ -100,6 +101,14 @@ async def review_case(
     recon: Engine, *, partner: str = "rapidroute", amount: int = 249_900
 ) -> dict[str, Any]:
     """A case the SOP hands to a person (HIGH fraud band → UNDER_REVIEW)."""
+    case, _ = await review_case_filed(recon, partner=partner, amount=amount)
+    return case
+
+
+async def review_case_filed(
+    recon: Engine, *, partner: str = "rapidroute", amount: int = 249_900
+) -> tuple[dict[str, Any], SellerEscalationFiled]:
+    """`review_case`, with the seller's escalation (an appeal names it)."""
     rid = uid("RET-CON")
     filed = recon.envelope(escalation(rid, amount=amount))
     await recon.send(
@@ -116,7 +125,8 @@ async def review_case(
         ),
         assessed(filed, "HIGH"),
     )
-    return await recon.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")
+    case = await recon.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")
+    return case, filed.payload  # type: ignore[return-value]
 
 
 # --- browser steps (run in a worker thread) -------------------------------------------------
@@ -795,3 +805,64 @@ async def test_a_draft_is_proposed_approved_by_a_second_manager_and_retired(
         "manager.ravi",
         "manager.ravi",
     ], steps
+
+
+async def test_a_decided_case_is_appealed_escalated_and_the_appeal_decided(
+    desk: Desk, browser: Any
+) -> None:
+    case, filed = await review_case_filed(desk.recon)
+    cid, url = case["case_id"], desk.console.url
+
+    def decide() -> None:
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(AGENT))
+        browser.get(f"{url}/cases/{cid}")
+        submit(
+            browser,
+            "decide",
+            liable_party="PARTNER",
+            payout_pct="50",
+            reason="Half the weight loss is on the partner's leg.",
+        )
+
+    await in_browser(decide)
+    await desk.recon.wait_case(case["return_id"], lambda c: c["decided_by"] == "agent.asha")
+    await desk.recon.send(appeal(filed, desk.recon.clock.now()))
+    await desk.recon.wait_case(case["return_id"], lambda c: c["state"] == "APPEALED")
+
+    def appealed() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+
+        seen: dict[str, Any] = {}
+        browser.get(f"{url}/cases/{cid}")
+        seen["agent_page"] = text(browser)
+        seen["agent_decides"] = bool(browser.find_elements(By.ID, "form-appeal"))
+        submit(browser, "escalate-appeal", reason="The seller disputes the 50 % split.")
+        seen["escalated"] = text(browser)
+        seen["tasks"] = browser.find_element(By.CSS_SELECTOR, "[data-testid=tasks]").text
+        sign_out(browser)
+        sign_in(browser, url, desk.key(MANAGER))
+        browser.get(f"{url}/cases/{cid}")
+        seen["manager_axe"] = serious(axe_violations(browser))
+        form = browser.find_element(By.ID, "form-appeal")
+        form.find_element(By.CSS_SELECTOR, "input[name=overturn][value=yes]").click()
+        submit(
+            browser,
+            "appeal",
+            liable_party="PARTNER",
+            payout_pct="100",
+            reason="The hub's own scale shows the whole loss in transit.",
+        )
+        seen["decided"] = text(browser)
+        return seen
+
+    seen = await in_browser(appealed)
+    assert "Appealed" in seen["agent_page"]
+    assert not seen["agent_decides"]  # only an ops manager who did not decide it
+    assert "Appeal escalated to management." in seen["escalated"]
+    assert "Management" in seen["tasks"]
+    assert seen["manager_axe"] == [], seen["manager_axe"]
+    assert "Appeal decided." in seen["decided"]
+    done = await desk.recon.case(case["return_id"])
+    assert done is not None and done["state"] != "APPEALED"
+    assert done["payout"] == 249_900  # overturned to a full payout

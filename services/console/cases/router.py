@@ -37,6 +37,7 @@ DONE = {
     "appeal": "Appeal decided.",
     "read": "The seller's replies are marked read.",
     "task": "Task opened.",
+    "escalate-appeal": "Appeal escalated to management.",
     "task-done": "Task done.",
     "ruling": "Ruling recorded.",
 }
@@ -73,6 +74,9 @@ def _offers(
         "approve": desk.is_manager and proposal_waiting and case.get("proposed_by") != desk.actor,
         "own_proposal": proposal_waiting and case.get("proposed_by") == desk.actor,
         "appeal": desk.is_manager and state == "APPEALED" and case.get("decided_by") != desk.actor,
+        # An appeal goes to management as a task with the case report; whoever cannot decide
+        # it (an agent, or the manager who decided the case) hands it on this way.
+        "escalate_appeal": worker and state == "APPEALED",
         # Notifications keeps the conversation; reading it clears the queue's "seller replied".
         "read": worker and case.get("seller_unread_since") is not None,
         # Tasks: the desk opens them; whoever the task asks (finance too) marks them done.
@@ -211,6 +215,12 @@ def _call(case_id: str, action: str, form: dict[str, str]) -> tuple[str, str, An
                 "ask": form.get("ask", ""),
                 "blocks_settlement": form.get("blocks_settlement") == "yes",
             },
+        )
+    if action == "escalate-appeal":
+        return (
+            "reconciliation",
+            f"/v1/cases/{case_id}/escalate-to-management",
+            {"reason": form.get("reason", "")},
         )
     if action == "task-done":
         task_id = quote(form.get("task_id", ""), safe="")
