@@ -866,3 +866,39 @@ async def test_a_decided_case_is_appealed_escalated_and_the_appeal_decided(
     done = await desk.recon.case(case["return_id"])
     assert done is not None and done["state"] != "APPEALED"
     assert done["payout"] == 249_900  # overturned to a full payout
+
+
+async def test_every_page_has_no_serious_accessibility_violation(desk: Desk, browser: Any) -> None:
+    case = await review_case(desk.recon)
+    url = desk.console.url
+
+    def scenario() -> dict[str, list[str]]:
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        found: dict[str, list[str]] = {}
+        browser.delete_all_cookies()
+        browser.get(f"{url}/sign-in")
+        found["sign-in"] = serious(axe_violations(browser))
+        sign_in(browser, url, desk.key(MANAGER))
+        pages = {
+            "queue": "/?replied=unread",
+            "case": f"/cases/{case['case_id']}",
+            "fraud": "/fraud",
+            "risk": f"/fraud/risk/seller/{case['seller_id']}",
+            "sop": "/sop",
+            "sop version": "/sop/sop-v1",
+            "reports": "/reports?start=2026-10-20&end=2026-11-30",
+            "error": "/cases/CASE-NOT-THERE",
+        }
+        for name, path in pages.items():
+            browser.get(f"{url}{path}")
+            if name == "reports":  # the charts are drawn by script: check them drawn
+                WebDriverWait(browser, 20).until(
+                    lambda d: d.execute_script("return !!document.querySelector('svg')")
+                )
+            found[name] = serious(axe_violations(browser))
+        return found
+
+    found = await in_browser(scenario)
+    assert len(found) == 9
+    assert all(v == [] for v in found.values()), {k: v for k, v in found.items() if v}
