@@ -133,9 +133,7 @@ async def _case_page(
     (messages, messages_note), (tasks, tasks_note), (notices, notices_note) = await asyncio.gather(
         _items(upstream.get(desk, "notifications", "/v1/messages", case_id=case_id, limit=100)),
         _items(upstream.get(desk, "reconciliation", f"/v1/cases/{case_id}/tasks", limit=100)),
-        _items(
-            upstream.get(desk, "reconciliation", "/v1/partner-notices", case_id=case_id, limit=20)
-        ),
+        _notices(request, desk, case),
     )
     if notices:
         details = await asyncio.gather(
@@ -175,6 +173,27 @@ async def _case_page(
         rules=RULES,
         done=done,
         idem=str(uuid.uuid4()),
+    )
+
+
+async def _notices(
+    request: Request, desk: DeskSession, case: dict[str, Any]
+) -> tuple[Any, str | None]:
+    """A debit notice follows only a posting to the partner's receivable: a case whose ledger
+    never had one has no notice, and the page spares the call (it counts against the 300 ms
+    render budget). The ledger, not the decision, because an overturned decision keeps its
+    old notice."""
+    debited = any(
+        str(line.get("account", "")).startswith("partner_receivable")
+        for tx in case.get("ledger") or []
+        for line in tx.get("lines") or []
+    )
+    if not debited:
+        return [], None
+    return await _items(
+        upstream_of(request).get(
+            desk, "reconciliation", "/v1/partner-notices", case_id=case["case_id"], limit=20
+        )
     )
 
 
