@@ -41,6 +41,7 @@ DONE = {
     "task-done": "Task done.",
     "ruling": "Ruling recorded.",
 }
+# The tasks API's teams (its `team` enum); the console imports no service's code.
 TEAMS = (
     "logistics_partner_ops",
     "warehouse",
@@ -73,7 +74,9 @@ def _offers(
         "escalate": worker and state in {"OPEN", "UNDER_REVIEW", "AWAITING_EVIDENCE"},
         "approve": desk.is_manager and proposal_waiting and case.get("proposed_by") != desk.actor,
         "own_proposal": proposal_waiting and case.get("proposed_by") == desk.actor,
-        "appeal": desk.is_manager and state == "APPEALED" and case.get("decided_by") != desk.actor,
+        "appeal": desk.is_manager
+        and state == "APPEALED"
+        and desk.actor not in {case.get("decided_by"), case.get("proposed_by")},
         # An appeal goes to management as a task with the case report; whoever cannot decide
         # it (an agent, or the manager who decided the case) hands it on this way.
         "escalate_appeal": worker and state == "APPEALED",
