@@ -92,6 +92,9 @@ async def _seed(sessionmaker: Any, n: int) -> str:
                         assignee="agent.asha" if i % 7 == 0 else None,
                         opened_at=opened,
                         updated_at=opened,
+                        # One case in 40 has a seller reply nobody has read yet.
+                        seller_unread_since=opened if i % 40 == 0 else None,
+                        seller_last_reply_at=opened if i % 40 == 0 else None,
                     )
                 )
     async with sessionmaker() as session, session.begin():
@@ -215,7 +218,11 @@ async def run() -> dict[str, Any]:
 
     suffix = uuid.uuid4().hex[:8]
     topics = {k: f"bench.console.{suffix}.{k}" for k in ("returns", "assessments", "deliveries")}
-    await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"], partitions=1, names=list(topics.values()))
+    await ensure_topics(
+        env["KAFKA_BOOTSTRAP_SERVERS"],
+        partitions=1,
+        names=[*topics.values(), *(f"{t}.dlq" for t in topics.values())],
+    )
     recon = create_reconciliation(
         ReconciliationSettings(
             database_url=env["RECONCILIATION_DATABASE_URL"],
@@ -266,6 +273,7 @@ async def run() -> dict[str, Any]:
     paths = {
         "queue": "/",
         "queue_filtered": "/?state=UNDER_REVIEW&partner_id=swiftship&fraud_band=HIGH",
+        "queue_seller_replied": "/?replied=unread",
         "case": f"/cases/{story}",
     }
     samples: dict[str, list[float]] = {name: [] for name in [*paths, "bare_fastapi"]}

@@ -669,8 +669,27 @@ class SellerReplyReceived(EventPayload):
     received_at: AwareDatetime
 
 
+class SellerRepliesRead(EventPayload):
+    """Someone at the desk read the seller's replies on a case (`POST
+    /v1/cases/{id}/conversation/read`). Published only when it marked at least one reply, on
+    the same key as the replies, so a consumer sees replies and reads in the order they
+    happened. `read_through` is the newest reply it covered: a reply newer than that is still
+    unread."""
+
+    type: Literal["disputedesk.notifications.seller_replies_read.v1"] = (
+        "disputedesk.notifications.seller_replies_read.v1"
+    )
+    case_id: Id
+    return_id: Id
+    replies_read: int = Field(ge=1)
+    read_through: AwareDatetime = Field(description="received_at of the newest reply read.")
+    read_by: str = Field(max_length=200, description="The desk user's id (an actor, not PII).")
+    read_at: AwareDatetime
+
+
 NotificationEvent = Annotated[
-    NotificationSent | NotificationFailed | SellerReplyReceived, Discriminator("type")
+    NotificationSent | NotificationFailed | SellerReplyReceived | SellerRepliesRead,
+    Discriminator("type"),
 ]
 
 

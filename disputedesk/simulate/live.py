@@ -50,6 +50,11 @@ class SimulationSettings:
     # seen earlier runs; the same seed and tag give the same world.
     tag: str = "sim"
     concurrency: int = 8
+    # Requests before the first seller escalation (the feed and the scans of returns whose
+    # claims come days later in the story) leave at this rate instead, when set: the desk has
+    # nothing to decide until a claim arrives, and at `rate` the demo's first claim came only
+    # after some 190 s of history.
+    warmup_rate: float | None = None
 
     def marketplace(self) -> Marketplace:
         market = Marketplace(
@@ -67,6 +72,9 @@ def demo_settings(seed: int, tag: str) -> SimulationSettings:
         days=7,
         returns_per_day=10.0,
         rate=3.0,
+        # About 580 requests of history: some 25 s at this rate, so the desk console shows
+        # decided cases within the first minute (the "living desk within a minute").
+        warmup_rate=25.0,
         tag=tag,
         concurrency=4,
     )
@@ -109,15 +117,23 @@ class WallClockMap:
 
 
 def wall_clock_map(
-    world: World, plan: TrafficPlan, *, rate: float, wall_start: datetime
+    world: World,
+    plan: TrafficPlan,
+    *,
+    rate: float,
+    wall_start: datetime,
+    warmup_rate: float | None = None,
 ) -> WallClockMap:
     sim_start = plan.sends[0].at
     sim_s: list[float] = []
     wall_s: list[float] = []
+    warming = warmup_rate is not None
     for send in plan.sends:
+        warming = warming and send.kind != "escalation"
+        pace = warmup_rate if warming and warmup_rate else rate
         t = (send.at - sim_start).total_seconds()
         if sim_s:
-            wall = wall_s[-1] + min(1.0 / rate, t - sim_s[-1])
+            wall = wall_s[-1] + min(1.0 / pace, t - sim_s[-1])
         else:
             wall = 0.0
         if sim_s and t == sim_s[-1]:
@@ -149,7 +165,9 @@ def prepare(
     # Planned once on simulated time to learn its size and span, then again with the map.
     draft = plan_traffic(world, settings.traffic, tag=settings.tag)
     start = wall_start or datetime.now(UTC) + timedelta(seconds=1)
-    clock_map = wall_clock_map(world, draft, rate=settings.rate, wall_start=start)
+    clock_map = wall_clock_map(
+        world, draft, rate=settings.rate, wall_start=start, warmup_rate=settings.warmup_rate
+    )
     plan = plan_traffic(world, settings.traffic, time_map=clock_map, tag=settings.tag)
     return LiveRun(world, plan, clock_map)
 

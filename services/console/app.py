@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from services.console.auth.router import router as auth_router
+from services.console.auth.throttle import SignInThrottle
 from services.console.cases.router import router as cases_router
 from services.console.fraud.router import router as fraud_router
 from services.console.queue.router import router as queue_router
@@ -71,6 +72,7 @@ def create_app(
     app.state.sessions = SessionStore(settings.idle_timeout_s)
     app.state.upstream = Upstream(settings, transport=transport)
     app.state.keyring = Keyring(settings.keyring_file)
+    app.state.sign_in_throttle = SignInThrottle(settings.sign_in_failures_per_min)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

@@ -38,6 +38,9 @@ class ConsoleSettings(BaseSettings):
     cookie_secure: bool = True
     cookie_name: str = "dd_console"
 
+    # Failed sign-ins a client address may make per minute (also the burst); past it, every
+    # sign-in from that address is refused until its bucket refills (auth/throttle.py).
+    sign_in_failures_per_min: int = 10
     # Past this an upstream counts as slow and the page says so instead of hanging.
     upstream_timeout_s: float = 5.0
     # Queue rows per page, and how often the open queue refreshes itself.

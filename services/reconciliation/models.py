@@ -258,8 +258,22 @@ class Case(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     appeal_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     payout: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The seller's replies as notifications reports them (SellerReplyReceived and
+    # SellerRepliesRead): the oldest reply nobody at the desk has read yet (None when all
+    # are read), and the newest reply seen, which tells whether a read covered every reply.
+    seller_unread_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    seller_last_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_cases_queue", "opened_at", "case_id"),)
+    __table_args__ = (
+        Index("ix_cases_queue", "opened_at", "case_id"),
+        # The queue's "seller replied" filter: few cases at a time, in queue order.
+        Index(
+            "ix_cases_seller_unread",
+            "opened_at",
+            "case_id",
+            postgresql_where=text("seller_unread_since IS NOT NULL"),
+        ),
+    )
 
 
 class TimelineEntry(Base):
@@ -375,7 +389,7 @@ class DebitNotice(Base):
     __tablename__ = "debit_notices"
 
     notice_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
-    case_id: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str] = mapped_column(String(64), index=True)  # the case page lists them
     partner_id: Mapped[str] = mapped_column(String(64))
     settlement_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), unique=True)
     amount: Mapped[int] = mapped_column(BigInteger)

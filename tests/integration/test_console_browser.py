@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
 
 from services.console.app import create_app
 from services.console.settings import ConsoleSettings
+from shared.events import SellerEscalationFiled, SellerRepliesRead, SellerReplyReceived
 from tests.conftest import Harness
+from tests.integration.test_partner_disputes import notice_of, partner_debit_case
 from tests.support.console import (
     RoutingTransport,
     ServedConsole,
@@ -33,6 +36,7 @@ from tests.support.factories import uid
 from tests.support.reconciliation import (
     T0,
     Engine,
+    appeal,
     assessed,
     engine,
     escalation,
@@ -45,6 +49,8 @@ MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"  # manager.ravi
 MANAGER_2 = "DISPUTEDESK_KEY_OPS_MANAGER_2"  # manager.meera
 SELLER_PORTAL = "DISPUTEDESK_KEY_SELLER_PORTAL"
 MARKETPLACE = "DISPUTEDESK_KEY_MARKETPLACE"
+FINANCE = "DISPUTEDESK_KEY_FINANCE"
+SWIFTSHIP = "DISPUTEDESK_KEY_PARTNER_SWIFTSHIP"
 
 OUT = Path(__file__).resolve().parents[2] / "test-output" / "console"
 
@@ -95,6 +101,14 @@ async def review_case(
     recon: Engine, *, partner: str = "rapidroute", amount: int = 249_900
 ) -> dict[str, Any]:
     """A case the SOP hands to a person (HIGH fraud band → UNDER_REVIEW)."""
+    case, _ = await review_case_filed(recon, partner=partner, amount=amount)
+    return case
+
+
+async def review_case_filed(
+    recon: Engine, *, partner: str = "rapidroute", amount: int = 249_900
+) -> tuple[dict[str, Any], SellerEscalationFiled]:
+    """`review_case`, with the seller's escalation (an appeal names it)."""
     rid = uid("RET-CON")
     filed = recon.envelope(escalation(rid, amount=amount))
     await recon.send(
@@ -111,7 +125,8 @@ async def review_case(
         ),
         assessed(filed, "HIGH"),
     )
-    return await recon.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")
+    case = await recon.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")
+    return case, filed.payload  # type: ignore[return-value]
 
 
 # --- browser steps (run in a worker thread) -------------------------------------------------
@@ -589,3 +604,301 @@ async def test_kpi_trends_are_drawn_in_the_browser_from_the_kpi_api(
     seen = await in_browser(scenario)
     assert seen["label"].startswith("Escalations per day:") and seen["points"] >= 1
     assert any(a.endswith("/reports/pack") for a in seen["downloads"])
+
+
+async def test_the_seller_replied_filter_shows_unread_replies_with_a_badge(
+    desk: Desk, browser: Any
+) -> None:
+    replied, quiet = await review_case(desk.recon), await review_case(desk.recon)
+    cid, url = replied["case_id"], desk.console.url
+    at = T0 + timedelta(days=3)
+    await desk.recon.send(
+        SellerReplyReceived(
+            reply_id=uuid4(),
+            case_id=cid,
+            return_id=replied["return_id"],
+            seller_id=replied["seller_id"],
+            text="The box was light when it reached me.",
+            received_at=at,
+        )
+    )
+    await desk.recon.wait_case(replied["return_id"], lambda c: c["seller_unread_since"] == at)
+
+    def filtered() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(AGENT))
+        browser.get(f"{url}/?replied=unread")
+        # The rows are replaced every 2 s here: read them in one go in the page.
+        rows, badge = browser.execute_script(
+            "const rows = [...document.querySelectorAll('tr[data-case]')];"
+            "const b = document.querySelector("
+            "`tr[data-case='${arguments[0]}'] [data-testid=replied]`);"
+            "return [rows.map(r => r.dataset.case), b ? b.textContent : ''];",
+            cid,
+        )
+        follow_link(browser, cid)
+        notice = browser.find_element(By.CSS_SELECTOR, "[data-testid=unread-replies]").text
+        click_and_wait(
+            browser,
+            browser.find_element(By.CSS_SELECTOR, f"form[action='/cases/{cid}/read'] button"),
+        )
+        return {"rows": rows, "badge": badge, "notice": notice, "after": text(browser)}
+
+    seen = await in_browser(filtered)
+    assert cid in seen["rows"] and quiet["case_id"] not in seen["rows"]
+    assert seen["badge"].startswith("Seller replied")
+    assert "nobody at the desk has read it" in seen["notice"]
+    assert "The seller's replies are marked read." in seen["after"]
+    # What notifications publishes when the desk reads a conversation; the case leaves the filter.
+    await desk.recon.send(
+        SellerRepliesRead(
+            case_id=cid,
+            return_id=replied["return_id"],
+            replies_read=1,
+            read_through=at,
+            read_by="agent.asha",
+            read_at=at + timedelta(minutes=5),
+        )
+    )
+    await desk.recon.wait_case(replied["return_id"], lambda c: c["seller_unread_since"] is None)
+
+    def refiltered() -> list[str]:
+        from selenium.webdriver.common.by import By
+
+        browser.get(f"{url}/?replied=unread")
+        return [
+            r.get_attribute("data-case")
+            for r in browser.find_elements(By.CSS_SELECTOR, "tr[data-case]")
+        ]
+
+    assert cid not in await in_browser(refiltered)
+
+
+async def test_the_case_page_shows_tasks_and_a_partner_contest_a_manager_rules_on(
+    desk: Desk, browser: Any
+) -> None:
+    case = await partner_debit_case(desk.recon, "swiftship")
+    cid, url = case["case_id"], desk.console.url
+    notice = await notice_of(desk.recon, cid)
+    r = await desk.recon.client.post(
+        f"/v1/partner/notices/{notice['notice_id']}/contest",
+        json={"reason": "Our hub photographed the item at pickup", "evidence": []},
+        headers={"Authorization": f"Bearer {desk.key(SWIFTSHIP)}"},
+    )
+    assert r.status_code == 201, r.text
+
+    def scenario() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+
+        seen: dict[str, Any] = {}
+        for who in (AGENT, FINANCE):
+            browser.delete_all_cookies()
+            sign_in(browser, url, desk.key(who))
+            browser.get(f"{url}/cases/{cid}")
+            seen[who] = {
+                "tasks": browser.find_element(By.CSS_SELECTOR, "[data-testid=tasks]").text,
+                "notices": browser.find_element(By.CSS_SELECTOR, "[data-testid=notices]").text,
+                "ruling": bool(browser.find_elements(By.ID, "form-ruling")),
+                "task_done": bool(browser.find_elements(By.ID, "form-task-done")),
+                "axe": serious(axe_violations(browser)),
+            }
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(MANAGER))
+        browser.get(f"{url}/cases/{cid}")
+        submit(browser, "ruling", outcome="UPHELD", reason="The QC scan at pickup passed.")
+        seen["ruled"] = text(browser)
+        seen["ruled_notices"] = browser.find_element(By.CSS_SELECTOR, "[data-testid=notices]").text
+        seen["ruled_tasks"] = browser.find_element(By.CSS_SELECTOR, "[data-testid=tasks]").text
+        return seen
+
+    seen = await in_browser(scenario)
+    agent, finance = seen[AGENT], seen[FINANCE]
+    assert "Logistics partner ops" in agent["tasks"] and "Open" in agent["tasks"]
+    assert "Contested" in agent["notices"] and "photographed the item" in agent["notices"]
+    assert "Logistics partner ops" in finance["tasks"] and "Contested" in finance["notices"]
+    # Only an ops manager rules; finance may close tasks, as the API lets it.
+    assert not agent["ruling"] and not finance["ruling"] and finance["task_done"]
+    assert agent["axe"] == [] and finance["axe"] == [], (agent["axe"], finance["axe"])
+    assert "Ruling recorded." in seen["ruled"]
+    assert "Upheld" in seen["ruled_notices"] and "manager.ravi" in seen["ruled_notices"]
+    assert "Done" in seen["ruled_tasks"]
+
+
+async def test_a_draft_is_proposed_approved_by_a_second_manager_and_retired(
+    desk: Desk, browser: Any
+) -> None:
+    name = f"sop-adopt-{uid('d').lower()[-6:]}"
+    r = await desk.recon.client.post(
+        "/v1/policies",
+        json={"version": name, "changes": {"windows": {"claim_window_h": 96}}},
+        headers={"Authorization": f"Bearer {desk.key(MANAGER)}"},
+    )
+    assert r.status_code == 201, r.text
+    url = desk.console.url
+
+    def propose() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(MANAGER))
+        browser.get(f"{url}/sop/{name}")
+        form = browser.find_element(By.ID, "form-propose")
+        form.find_element(By.NAME, "effective_at").send_keys("2030-01-01 00:00")
+        form.find_element(By.NAME, "reason").send_keys("Sellers need four days to file.")
+        click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        return {
+            "page": text(browser),
+            "approve": bool(browser.find_elements(By.ID, "form-approve")),
+            "axe": serious(axe_violations(browser)),
+        }
+
+    proposed = await in_browser(propose)
+    assert "Proposed. A second ops manager must approve it." in proposed["page"]
+    assert "You proposed this version; a second ops manager must approve it." in proposed["page"]
+    assert "The what-if stored with the proposal" in proposed["page"]
+    assert not proposed["approve"] and proposed["axe"] == [], proposed["axe"]
+
+    # The page only mirrors four eyes: the proposer's forced approval is the API's refusal.
+    client = SignedClient(url)
+    try:
+        await client.sign_in(desk.key(MANAGER))
+        csrf = await client.csrf(f"/sop/{name}")
+        forced = await client.post(f"/sop/{name}/approve", {"csrf_token": csrf, "reason": ""})
+    finally:
+        await client.aclose()
+    assert forced.status_code == 403 and 'data-testid="problem-approve"' in forced.text
+
+    def approve_and_retire() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(MANAGER_2))
+        browser.get(f"{url}/sop/{name}")
+        form = browser.find_element(By.ID, "form-approve")
+        click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        approved = browser.find_element(By.CSS_SELECTOR, "[data-testid=policy-status]").text
+        form = browser.find_element(By.ID, "form-retire")
+        form.find_element(By.NAME, "reason").send_keys("Superseded before it took effect.")
+        click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        retired = browser.find_element(By.CSS_SELECTOR, "[data-testid=policy-status]").text
+        browser.get(f"{url}/sop")
+        log = browser.execute_script(
+            "return [...document.querySelectorAll('[data-testid=changes] tbody tr')]"
+            ".map(r => [...r.cells].map(c => c.innerText.replace(/\\s+/g, ' ')).join(' | '));"
+        )
+        return {"approved": approved, "retired": retired, "log": log}
+
+    seen = await in_browser(approve_and_retire)
+    assert seen["approved"] == "Active" and seen["retired"] == "Retired"
+    steps = [row.split(" | ")[2:4] for row in seen["log"] if f"| {name} |" in row]
+    assert [step[0].split(" from ")[0] for step in steps] == [
+        "Retired",
+        "Approved",
+        "Proposed",
+        "Drafted",
+    ], steps
+    assert [step[1] for step in steps] == [
+        "manager.meera",
+        "manager.meera",
+        "manager.ravi",
+        "manager.ravi",
+    ], steps
+
+
+async def test_a_decided_case_is_appealed_escalated_and_the_appeal_decided(
+    desk: Desk, browser: Any
+) -> None:
+    case, filed = await review_case_filed(desk.recon)
+    cid, url = case["case_id"], desk.console.url
+
+    def decide() -> None:
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(AGENT))
+        browser.get(f"{url}/cases/{cid}")
+        submit(
+            browser,
+            "decide",
+            liable_party="PARTNER",
+            payout_pct="50",
+            reason="Half the weight loss is on the partner's leg.",
+        )
+
+    await in_browser(decide)
+    await desk.recon.wait_case(case["return_id"], lambda c: c["decided_by"] == "agent.asha")
+    await desk.recon.send(appeal(filed, desk.recon.clock.now()))
+    await desk.recon.wait_case(case["return_id"], lambda c: c["state"] == "APPEALED")
+
+    def appealed() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+
+        seen: dict[str, Any] = {}
+        browser.get(f"{url}/cases/{cid}")
+        seen["agent_page"] = text(browser)
+        seen["agent_decides"] = bool(browser.find_elements(By.ID, "form-appeal"))
+        submit(browser, "escalate-appeal", reason="The seller disputes the 50 % split.")
+        seen["escalated"] = text(browser)
+        seen["tasks"] = browser.find_element(By.CSS_SELECTOR, "[data-testid=tasks]").text
+        sign_out(browser)
+        sign_in(browser, url, desk.key(MANAGER))
+        browser.get(f"{url}/cases/{cid}")
+        seen["manager_axe"] = serious(axe_violations(browser))
+        form = browser.find_element(By.ID, "form-appeal")
+        form.find_element(By.CSS_SELECTOR, "input[name=overturn][value=yes]").click()
+        submit(
+            browser,
+            "appeal",
+            liable_party="PARTNER",
+            payout_pct="100",
+            reason="The hub's own scale shows the whole loss in transit.",
+        )
+        seen["decided"] = text(browser)
+        return seen
+
+    seen = await in_browser(appealed)
+    assert "Appealed" in seen["agent_page"]
+    assert not seen["agent_decides"]  # only an ops manager who did not decide it
+    assert "Appeal escalated to management." in seen["escalated"]
+    assert "Management" in seen["tasks"]
+    assert seen["manager_axe"] == [], seen["manager_axe"]
+    assert "Appeal decided." in seen["decided"]
+    done = await desk.recon.case(case["return_id"])
+    assert done is not None and done["state"] != "APPEALED"
+    assert done["payout"] == 249_900  # overturned to a full payout
+
+
+async def test_every_page_has_no_serious_accessibility_violation(desk: Desk, browser: Any) -> None:
+    case = await review_case(desk.recon)
+    url = desk.console.url
+
+    def scenario() -> dict[str, list[str]]:
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        found: dict[str, list[str]] = {}
+        browser.delete_all_cookies()
+        browser.get(f"{url}/sign-in")
+        found["sign-in"] = serious(axe_violations(browser))
+        sign_in(browser, url, desk.key(MANAGER))
+        pages = {
+            "queue": "/?replied=unread",
+            "case": f"/cases/{case['case_id']}",
+            "fraud": "/fraud",
+            "risk": f"/fraud/risk/seller/{case['seller_id']}",
+            "sop": "/sop",
+            "sop version": "/sop/sop-v1",
+            "reports": "/reports?start=2026-10-20&end=2026-11-30",
+            "error": "/cases/CASE-NOT-THERE",
+        }
+        for name, path in pages.items():
+            browser.get(f"{url}{path}")
+            if name == "reports":  # the charts are drawn by script: check them drawn
+                WebDriverWait(browser, 20).until(
+                    lambda d: d.execute_script("return !!document.querySelector('svg')")
+                )
+            found[name] = serious(axe_violations(browser))
+        return found
+
+    found = await in_browser(scenario)
+    assert len(found) == 9
+    assert all(v == [] for v in found.values()), {k: v for k, v in found.items() if v}

@@ -37,6 +37,8 @@ from shared.events import (
     ReturnInitiated,
     ReturnShipmentEvent,
     SellerEscalationFiled,
+    SellerRepliesRead,
+    SellerReplyReceived,
     ShipmentEventType,
 )
 from tests.support.notifications import seal_contact
@@ -195,7 +197,10 @@ class Engine:
                 topic = self.settings.assessments_topic
             elif isinstance(env.payload, FraudAlertRaised):
                 topic = self.settings.alerts_topic
-            elif isinstance(env.payload, NotificationSent | NotificationFailed):
+            elif isinstance(
+                env.payload,
+                NotificationSent | NotificationFailed | SellerReplyReceived | SellerRepliesRead,
+            ):
                 topic = self.settings.deliveries_topic
             else:
                 topic = self.settings.returns_topic

@@ -4,6 +4,7 @@ and what happens when a service is slow (a fake transport stands in for it)."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 import pytest
@@ -115,3 +116,100 @@ async def test_every_page_wants_a_session(path: str) -> None:
     assert response.status_code == 303 and response.headers["location"] == "/sign-in"
     assert rows.status_code == 401 and rows.headers["HX-Redirect"] == "/sign-in"
     assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_rupees_typed_in_a_form_become_integer_paise_and_anything_else_goes_to_the_api() -> None:
+    from services.console.cases.router import _paise
+
+    assert _paise("1234") == 123_400
+    assert _paise("1234.5") == 123_450
+    assert _paise("0.05") == 5
+    assert _paise("12,00") == "12,00"  # the API's refusal names the field
+
+
+def test_case_page_actions_reach_the_api_that_owns_them() -> None:
+    from services.console.cases.router import _call
+
+    assert _call("C-1", "read", {})[:2] == ("notifications", "/v1/cases/C-1/conversation/read")
+    assert _call("C-1", "task-done", {"task_id": "t/1", "resolution": "ok"})[1] == (
+        "/v1/tasks/t%2F1/complete"
+    )
+    service, path, body = _call(
+        "C-1", "ruling", {"notice_id": "n1", "outcome": "PARTIAL", "reversed_amount": "500"}
+    )
+    assert path == "/v1/partner-notices/n1/ruling" and body["reversed_amount"] == 50_000
+    assert _call("C-1", "note", {"note": "x"})[1] == "/v1/cases/C-1/notes"
+
+
+def test_failed_sign_ins_empty_an_addresses_bucket_which_refills_over_a_minute() -> None:
+    from services.console.auth.throttle import SignInThrottle
+
+    now = [0.0]
+    throttle = SignInThrottle(3, clock=lambda: now[0])
+    for _ in range(3):
+        assert throttle.retry_after_s("10.0.0.1") is None
+        throttle.failed("10.0.0.1")
+    assert throttle.retry_after_s("10.0.0.1") == 20  # one token every 20 s at 3 a minute
+    assert throttle.retry_after_s("10.0.0.2") is None  # another address is not affected
+    now[0] += 20
+    assert throttle.retry_after_s("10.0.0.1") is None
+
+
+def test_the_throttle_forgets_refilled_addresses_rather_than_grow_without_bound() -> None:
+    from services.console.auth.throttle import SignInThrottle
+
+    now = [0.0]
+    throttle = SignInThrottle(3, clock=lambda: now[0])
+    throttle.MAX_TRACKED = 5
+    for n in range(5):
+        throttle.failed(f"10.0.0.{n}")
+    now[0] += 60
+    throttle.failed("10.0.1.1")
+    assert len(throttle) == 1
+
+
+async def test_a_guessing_client_is_throttled_with_an_html_page_even_for_a_valid_key(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from services.console.app import create_app
+    from services.console.settings import ConsoleSettings
+    from shared.auth import hash_key
+
+    good = "ddk_the_real_agent_key"
+    ring = tmp_path / "keyring.json"
+    ring.write_text(
+        json.dumps(
+            {
+                "keys": [
+                    {"key_hash": hash_key(good), "client_id": "agent.asha", "roles": ["ops_agent"]}
+                ]
+            }
+        )
+    )
+    app = create_app(
+        ConsoleSettings(keyring_file=ring, sign_in_failures_per_min=3, cookie_secure=False)
+    )
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4711))
+    async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
+
+        async def attempt(key: str) -> httpx.Response:
+            page = await client.get("/sign-in")
+            token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+            return await client.post("/sign-in", data={"key": key, "csrf_token": token})
+
+        statuses = [(await attempt(f"guess-{n}")).status_code for n in range(3)]
+        refused = await attempt(good)
+    assert statuses == [401, 401, 401]
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "20"
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "Too many failed sign-ins from your address. Wait 20 seconds" in refused.text
+    assert "dd_console=" not in refused.headers.get("set-cookie", "")
+    # Another address signs in meanwhile.
+    other = httpx.ASGITransport(app=app, client=("198.51.100.9", 4711))
+    async with httpx.AsyncClient(transport=other, base_url="http://console") as client:
+        page = await client.get("/sign-in")
+        token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        ok = await client.post("/sign-in", data={"key": good, "csrf_token": token})
+    assert ok.status_code == 303

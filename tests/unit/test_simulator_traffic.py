@@ -208,3 +208,20 @@ def test_live_times_are_in_the_past_when_sent_and_keep_each_claims_delay() -> No
 def test_desipost_weights_read_back_exactly() -> None:
     for grams in (1, 45, 450, 453, 999, 1000, 1234, 4999):
         assert weight_to_grams(desipost_weight(grams)) == grams
+
+
+def test_the_demo_sends_its_history_quickly_so_the_first_claim_comes_within_a_minute() -> None:
+    from disputedesk.simulate.live import demo_settings
+
+    start = datetime(2026, 11, 26, 9, tzinfo=UTC)
+    run = prepare(demo_settings(7, "demo"), wall_start=start)
+    sends, cmap = run.plan.sends, run.clock_map
+    first = next(i for i, s in enumerate(sends) if s.kind == "escalation")
+    assert (cmap.wall(sends[first].at) - start).total_seconds() < 40
+    # From the first claim on, the demo's own gentle pace (3 requests a second, on average).
+    after = sends[first:]
+    span = (cmap.wall(after[-1].at) - cmap.wall(after[0].at)).total_seconds()
+    assert span >= 0.8 * (len(after) - 1) / 3.0
+    # Wall time still never runs ahead of simulated time.
+    for a, b in zip(sends, sends[1:], strict=False):
+        assert cmap.wall(b.at) - cmap.wall(a.at) <= b.at - a.at

@@ -9,6 +9,7 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from services.console.auth.throttle import SignInThrottle
 from services.console.session import DESK_ROLES
 from services.console.web import Form, render, settings_of, store_of
 
@@ -44,8 +45,26 @@ async def sign_in_page(request: Request, expired: int = 0) -> Response:
     return _sign_in_page(request, notice=notice)
 
 
+def _address(request: Request) -> str:
+    # The connection's peer; behind a proxy, uvicorn's --proxy-headers makes it the client's.
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/sign-in")
 async def sign_in(request: Request) -> Response:
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    address = _address(request)
+    wait_s = throttle.retry_after_s(address)
+    if wait_s is not None:
+        # Checked before the key is even read: a throttled address learns nothing about keys.
+        response = _sign_in_page(
+            request,
+            status_code=429,
+            key_error=f"Too many failed sign-ins from your address. Wait {wait_s} seconds, "
+            "then try again with your own desk key.",
+        )
+        response.headers["Retry-After"] = str(wait_s)
+        return response
     form = await request.form()
     token = form.get("csrf_token")
     cookie = request.cookies.get(PRE_SIGN_IN_COOKIE)
@@ -62,10 +81,12 @@ async def sign_in(request: Request) -> Response:
     key = key.strip() if isinstance(key, str) else ""
     principal = request.app.state.keyring.lookup(key) if key else None
     if principal is None:
+        throttle.failed(address)
         return _sign_in_page(
             request, status_code=401, key_error="This key is not known (or was revoked)."
         )
     if not principal.has(*DESK_ROLES):
+        throttle.failed(address)
         return _sign_in_page(
             request,
             status_code=403,

@@ -4,7 +4,10 @@ refuse is not offered, and when the API refuses anyway its sentence appears besi
 
 from __future__ import annotations
 
+import asyncio
+import re
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from services.console.session import DeskSession
 from services.console.upstream import UpstreamProblem, UpstreamUnavailable
 from services.console.web import Desk, Form, render, upstream_of
+from shared.auth import Role
 from shared.events import LiableParty
 
 router = APIRouter(prefix="/cases", tags=["case"])
@@ -31,10 +35,31 @@ DONE = {
     "approve": "Proposal approved.",
     "escalate": "Escalated to management.",
     "appeal": "Appeal decided.",
+    "read": "The seller's replies are marked read.",
+    "task": "Task opened.",
+    "escalate-appeal": "Appeal escalated to management.",
+    "task-done": "Task done.",
+    "ruling": "Ruling recorded.",
 }
+# The tasks API's teams (its `team` enum); the console imports no service's code.
+TEAMS = (
+    "logistics_partner_ops",
+    "warehouse",
+    "finance",
+    "brand_management",
+    "technology",
+    "management",
+)
+# A notice in these dispute states has a contest behind it (the list does not carry it).
+CONTESTED = {"CONTESTED", "UPHELD", "REVERSED", "PARTIAL"}
 
 
-def _offers(desk: DeskSession, case: dict[str, Any]) -> dict[str, bool]:
+def _offers(
+    desk: DeskSession,
+    case: dict[str, Any],
+    tasks: list[dict[str, Any]] | None = None,
+    notices: list[dict[str, Any]] | None = None,
+) -> dict[str, bool]:
     """What this person may do to this case now: the API's role and four-eyes rules, so a
     button never leads to a certain refusal."""
     worker = desk.can_work_cases
@@ -49,7 +74,20 @@ def _offers(desk: DeskSession, case: dict[str, Any]) -> dict[str, bool]:
         "escalate": worker and state in {"OPEN", "UNDER_REVIEW", "AWAITING_EVIDENCE"},
         "approve": desk.is_manager and proposal_waiting and case.get("proposed_by") != desk.actor,
         "own_proposal": proposal_waiting and case.get("proposed_by") == desk.actor,
-        "appeal": desk.is_manager and state == "APPEALED" and case.get("decided_by") != desk.actor,
+        "appeal": desk.is_manager
+        and state == "APPEALED"
+        and desk.actor not in {case.get("decided_by"), case.get("proposed_by")},
+        # An appeal goes to management as a task with the case report; whoever cannot decide
+        # it (an agent, or the manager who decided the case) hands it on this way.
+        "escalate_appeal": worker and state == "APPEALED",
+        # Notifications keeps the conversation; reading it clears the queue's "seller replied".
+        "read": worker and case.get("seller_unread_since") is not None,
+        # Tasks: the desk opens them; whoever the task asks (finance too) marks them done.
+        "task": worker,
+        "task_done": (worker or desk.is_(Role.FINANCE))
+        and any(t["status"] == "OPEN" for t in tasks or []),
+        # Only an ops manager rules on a partner's contest.
+        "ruling": desk.is_manager and any(n["dispute"] == "CONTESTED" for n in notices or []),
     }
 
 
@@ -93,17 +131,26 @@ async def _case_page(
 ) -> Response:
     upstream = upstream_of(request)
     case = await upstream.get(desk, "reconciliation", f"/v1/cases/{case_id}")
-    messages: list[dict[str, Any]] | None
-    messages_note = None
-    try:
-        found = await upstream.get(
-            desk, "notifications", "/v1/messages", case_id=case_id, limit=100
+    # The rest of the story comes from other APIs, side by side; each may fail on its own
+    # (a role that may not read it, or a slow service) and says so in its own section.
+    (messages, messages_note), (tasks, tasks_note), (notices, notices_note) = await asyncio.gather(
+        _items(upstream.get(desk, "notifications", "/v1/messages", case_id=case_id, limit=100)),
+        _items(upstream.get(desk, "reconciliation", f"/v1/cases/{case_id}/tasks", limit=100)),
+        _notices(request, desk, case),
+    )
+    if notices:
+        details = await asyncio.gather(
+            *(
+                _items(
+                    upstream.get(desk, "reconciliation", f"/v1/partner-notices/{n['notice_id']}")
+                )
+                for n in notices
+                if n["dispute"] in CONTESTED
+            )
         )
-        messages = found["items"]
-    except UpstreamProblem as problem:
-        messages, messages_note = None, problem.sentence
-    except UpstreamUnavailable as slow:
-        messages, messages_note = None, slow.sentence
+        contests = {d["notice_id"]: d.get("contest") for d, _ in details if d is not None}
+        for n in notices:
+            n["contest"] = contests.get(n["notice_id"])
     done = DONE.get(request.query_params.get("done", ""))
     return render(
         request,
@@ -116,7 +163,12 @@ async def _case_page(
         notes=[t for t in case["timeline"] if t["kind"] in ("NOTE", "CALL_LOGGED")],
         messages=messages,
         messages_note=messages_note,
-        offers=_offers(desk, case),
+        tasks=tasks,
+        tasks_note=tasks_note,
+        notices=notices,
+        notices_note=notices_note,
+        teams=TEAMS,
+        offers=_offers(desk, case, tasks, notices),
         parties=[p.value for p in LiableParty],
         errors=errors or {},
         submitted=submitted or {},
@@ -127,9 +179,90 @@ async def _case_page(
     )
 
 
+async def _notices(
+    request: Request, desk: DeskSession, case: dict[str, Any]
+) -> tuple[Any, str | None]:
+    """A debit notice follows only a posting to the partner's receivable: a case whose ledger
+    never had one has no notice, and the page spares the call (it counts against the 300 ms
+    render budget). The ledger, not the decision, because an overturned decision keeps its
+    old notice."""
+    debited = any(
+        str(line.get("account", "")).startswith("partner_receivable")
+        for tx in case.get("ledger") or []
+        for line in tx.get("lines") or []
+    )
+    if not debited:
+        return [], None
+    return await _items(
+        upstream_of(request).get(
+            desk, "reconciliation", "/v1/partner-notices", case_id=case["case_id"], limit=20
+        )
+    )
+
+
+async def _items(call: Awaitable[Any]) -> tuple[Any, str | None]:
+    """A list page's items (or a detail), or None and the sentence saying why not."""
+    try:
+        found = await call
+    except (UpstreamProblem, UpstreamUnavailable) as failed:
+        return None, failed.sentence
+    return (found["items"] if "items" in found else found), None
+
+
 @router.get("/{case_id}")
 async def case_page(request: Request, case_id: str, desk: Desk) -> Response:
     return await _case_page(request, desk, case_id)
+
+
+def _paise(rupees: str) -> Any:
+    """₹ as typed (1234 or 1234.50) to integer paise; anything else goes to the API as it is,
+    and its refusal names the field."""
+    if re.fullmatch(r"\d{1,12}(\.\d{1,2})?", rupees):
+        whole, _, fraction = rupees.partition(".")
+        return int(whole) * 100 + int((fraction + "00")[:2])
+    return rupees
+
+
+def _call(case_id: str, action: str, form: dict[str, str]) -> tuple[str, str, Any]:
+    """The service, path and JSON body of an action on the case page."""
+    if action == "read":
+        # Notifications keeps the conversation, and tells reconciliation it was read.
+        return "notifications", f"/v1/cases/{case_id}/conversation/read", None
+    if action == "task":
+        return (
+            "reconciliation",
+            f"/v1/cases/{case_id}/tasks",
+            {
+                "team": form.get("team", ""),
+                "ask": form.get("ask", ""),
+                "blocks_settlement": form.get("blocks_settlement") == "yes",
+            },
+        )
+    if action == "escalate-appeal":
+        return (
+            "reconciliation",
+            f"/v1/cases/{case_id}/escalate-to-management",
+            {"reason": form.get("reason", "")},
+        )
+    if action == "task-done":
+        task_id = quote(form.get("task_id", ""), safe="")
+        return (
+            "reconciliation",
+            f"/v1/tasks/{task_id}/complete",
+            {"resolution": form.get("resolution", "")},
+        )
+    if action == "ruling":
+        notice_id = quote(form.get("notice_id", ""), safe="")
+        amount = form.get("reversed_amount", "").strip()
+        body: dict[str, Any] = {
+            "outcome": form.get("outcome", ""),
+            "reason": form.get("reason", ""),
+        }
+        if amount:
+            body["reversed_amount"] = _paise(amount)
+        return "reconciliation", f"/v1/partner-notices/{notice_id}/ruling", body
+    path, body = _body(action, form)
+    return "reconciliation", f"/v1/cases/{case_id}/{path}", body
 
 
 def _body(action: str, form: dict[str, str]) -> tuple[str, dict[str, Any]]:
@@ -197,12 +330,12 @@ async def case_action(
             title="Not found",
             sentence="The console has no such action.",
         )
-    path, body = _body(action, form)
+    service, path, body = _call(case_id, action, form)
     try:
         await upstream_of(request).post(
             desk,
-            "reconciliation",
-            f"/v1/cases/{case_id}/{path}",
+            service,
+            path,
             body,
             idempotency_key=form.get("idem") or None,
         )

@@ -24,7 +24,8 @@ SLA_CHOICES = {
     "12": "Under 12 h left",
     "24": "Under 24 h left",
 }
-FILTERS = ("state", "claim_type", "partner_id", "fraud_band", "sla", "assignee")
+REPLIED_CHOICES = {"": "Any", "unread": "Replied, not read yet", "none": "Nothing unread"}
+FILTERS = ("state", "claim_type", "partner_id", "fraud_band", "sla", "assignee", "replied")
 _SLA_CACHE_S = 60.0
 
 
@@ -36,7 +37,7 @@ async def review_sla_hours(request: Request, desk: DeskSession) -> int:
     upstream: Upstream = upstream_of(request)
     hours = 48
     versions = (await upstream.get(desk, "reconciliation", "/v1/policies"))["items"]
-    active = next((v["version"] for v in versions if v.get("status") == "ACTIVE"), None)
+    active = next((v["version"] for v in versions if v.get("in_force")), None)
     if active:
         policy = await upstream.get(desk, "reconciliation", f"/v1/policies/{active}")
         found = _find(policy.get("definition") or {}, "review_sla_h")
@@ -74,6 +75,10 @@ async def _page(request: Request, desk: DeskSession) -> dict[str, Any]:
         "limit": settings.page_size,
         "cursor": request.query_params.get("cursor", "")[:400],
     }
+    if chosen["replied"] in ("unread", "none"):
+        # The review desk API filters on it (notifications tells reconciliation of replies
+        # and reads), so paging and SLA order stay the API's.
+        params["seller_replied"] = "true" if chosen["replied"] == "unread" else "false"
     if chosen["sla"] == "breached":
         params["sla_breached"] = "true"
     elif chosen["sla"].isdigit():
@@ -109,6 +114,7 @@ async def queue_page(request: Request, desk: Desk) -> Response:
         bands=[b.value for b in FraudBand],
         partners=PARTNERS,
         sla_choices=SLA_CHOICES,
+        replied_choices=REPLIED_CHOICES,
         **context,
     )
 

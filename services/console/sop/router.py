@@ -1,5 +1,7 @@
 """The SOP as the desk reads it: versions, a draft's differences from the policy in force, and a
-what-if over past cases (payout delta, changed cases with links). Managers store drafts."""
+what-if over past cases (payout delta, changed cases with links), the change log. Managers store
+drafts, propose one for adoption from an effective time, approve another manager's proposal
+(four eyes, enforced by the policy API) and retire versions."""
 
 from __future__ import annotations
 
@@ -33,9 +35,26 @@ async def _versions(request: Request, desk: DeskSession) -> list[dict[str, Any]]
     return page["items"]  # type: ignore[no-any-return]
 
 
+def _in_force(versions: list[dict[str, Any]]) -> str | None:
+    # Several versions can be ACTIVE (one adopted from a later effective time); the API says
+    # which one decides now.
+    return next((v["version"] for v in versions if v.get("in_force")), None)
+
+
+async def _changes(request: Request, desk: DeskSession) -> list[dict[str, Any]]:
+    page = await upstream_of(request).get(desk, "reconciliation", "/v1/policies/changes", limit=500)
+    return list(reversed(page["items"]))  # newest first
+
+
 @router.get("")
 async def sop_index(request: Request, desk: Desk) -> Response:
-    return render(request, "sop.html", versions=await _versions(request, desk), errors={})
+    return render(
+        request,
+        "sop.html",
+        versions=await _versions(request, desk),
+        changes=await _changes(request, desk),
+        errors={},
+    )
 
 
 async def _version_page(
@@ -47,11 +66,12 @@ async def _version_page(
     what_if: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     submitted: dict[str, str] | None = None,
+    failed: str | None = None,
 ) -> Response:
     upstream = upstream_of(request)
     versions = await _versions(request, desk)
     policy = await upstream.get(desk, "reconciliation", f"/v1/policies/{quote(version, safe='')}")
-    active = next((v["version"] for v in versions if v.get("status") == "ACTIVE"), None)
+    active = _in_force(versions)
     changes: list[dict[str, Any]] = []
     if active and active != version:
         in_force = await upstream.get(desk, "reconciliation", f"/v1/policies/{active}")
@@ -70,7 +90,43 @@ async def _version_page(
         what_if=what_if,
         errors=errors or {},
         submitted=submitted or {},
+        failed=failed,
+        offers=_lifecycle_offers(desk, policy),
+        done=LIFECYCLE_DONE.get(request.query_params.get("done", "")),
     )
+
+
+LIFECYCLE_DONE = {
+    "propose": "Proposed. A second ops manager must approve it.",
+    "approve": "Approved: the version is adopted from its effective time.",
+    "retire": "Retired.",
+}
+
+
+def _lifecycle_offers(desk: DeskSession, policy: dict[str, Any]) -> dict[str, bool]:
+    """The policy API's lifecycle rules, so the page offers only what it would accept: only
+    ops managers act; the proposer never approves their own proposal (four eyes); the version
+    in force is not retired (its successor is adopted first)."""
+    manager, status = desk.is_manager, policy.get("status")
+    own = policy.get("proposed_by") == desk.actor
+    return {
+        "propose": manager and status == "DRAFT",
+        "approve": manager and status == "PROPOSED" and not own,
+        "own_proposal": status == "PROPOSED" and own,
+        "retire": manager and status in ("DRAFT", "PROPOSED", "ACTIVE") and not policy["in_force"],
+    }
+
+
+def _effective_at(raw: str) -> str:
+    """The form's "YYYY-MM-DD HH:MM" in UTC as an instant; anything else goes to the API as
+    typed, and its refusal names the field."""
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return raw
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()
 
 
 @router.get("/{version}")
@@ -155,3 +211,42 @@ async def create_draft(request: Request, desk: Desk, form: Form) -> Response:
             submitted=form,
         )
     return RedirectResponse(f"/sop/{quote(version, safe='')}", status_code=303)
+
+
+# Last: the fixed paths above (what-if) must match before this catch-all of steps.
+@router.post("/{version}/{step}")
+async def lifecycle_step(
+    request: Request, version: str, step: str, desk: Desk, form: Form
+) -> Response:
+    if step not in LIFECYCLE_DONE:
+        return render(
+            request,
+            "error.html",
+            status_code=404,
+            title="Not found",
+            sentence="The console has no such step.",
+        )
+    body: dict[str, Any] = {"reason": form.get("reason", "")}
+    if step == "propose":
+        body["effective_at"] = _effective_at(form.get("effective_at", ""))
+    try:
+        await upstream_of(request).post(
+            desk,
+            "reconciliation",
+            f"/v1/policies/{quote(version, safe='')}/{step}",
+            body,
+            idempotency_key=form.get("idem") or None,
+        )
+    except UpstreamProblem as problem:
+        return await _version_page(
+            request,
+            desk,
+            version,
+            status_code=422 if problem.status in (400, 422) else problem.status,
+            errors={"_": problem.sentence, **problem.fields},
+            submitted=form,
+            failed=step,
+        )
+    return RedirectResponse(
+        f"/sop/{quote(version, safe='')}?done={step}#lifecycle", status_code=303
+    )

@@ -152,14 +152,24 @@ async def unread_by_case(
     return [(str(r[0]), int(r[1]), r[2]) for r in rows]
 
 
-async def mark_read(session: AsyncSession, *, case_id: str, by: str, now: datetime) -> int:
+@dataclass(frozen=True, slots=True)
+class ReadReply:
+    reply_id: UUID
+    return_id: str | None
+    received_at: datetime
+
+
+async def mark_read(
+    session: AsyncSession, *, case_id: str, by: str, now: datetime
+) -> list[ReadReply]:
+    """Mark the case's unread replies read; the ones it marked."""
     result = await session.execute(
         update(InboundEmail)
         .where(InboundEmail.case_id == case_id, InboundEmail.read_at.is_(None))
         .values(read_at=now, read_by=by)
-        .returning(InboundEmail.reply_id)
+        .returning(InboundEmail.reply_id, InboundEmail.return_id, InboundEmail.received_at)
     )
-    return len(result.all())
+    return [ReadReply(r[0], r[1], r[2]) for r in result.all()]
 
 
 async def mark_failing(session: AsyncSession, *, seller_id: str, address: str) -> bool:

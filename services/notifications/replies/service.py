@@ -29,6 +29,7 @@ from shared.events import (
     EvidenceItem,
     EvidenceKind,
     ReplyAttachment,
+    SellerRepliesRead,
     SellerReplyReceived,
 )
 from shared.outbox import enqueue
@@ -244,4 +245,22 @@ async def _bounced(session: AsyncSession, parsed: Parsed, *, now: datetime) -> N
 
 
 async def mark_read(session: AsyncSession, *, case_id: str, by: str, now: datetime) -> int:
-    return await repository.mark_read(session, case_id=case_id, by=by, now=now)
+    """Mark the case's replies read and tell reconciliation, whose queue filters on cases
+    with unread replies (`SellerRepliesRead`, only when something was unread)."""
+    read = await repository.mark_read(session, case_id=case_id, by=by, now=now)
+    if read:
+        enqueue(
+            session,
+            Outbox,
+            SellerRepliesRead(
+                case_id=case_id,
+                # The reply event's key, so both land on one partition in order.
+                return_id=next((r.return_id for r in read if r.return_id), case_id),
+                replies_read=len(read),
+                read_through=max(r.received_at for r in read),
+                read_by=by,
+                read_at=now,
+            ),
+            source=SOURCE,
+        )
+    return len(read)

@@ -31,6 +31,7 @@ from shared.events import (
     ReturnInitiated,
     ReturnShipmentEvent,
     SellerEscalationFiled,
+    SellerRepliesRead,
     SellerReplyReceived,
 )
 from shared.kafka.consumer import EventHandlers, HandlerContext
@@ -206,6 +207,14 @@ def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
                 "attachments": [a.model_dump(mode="json") for a in event.attachments],
             },
         )
+        service.seller_replied(case, received_at=event.received_at)
+
+    @handlers.on(SellerRepliesRead)
+    async def on_replies_read(event: SellerRepliesRead, ctx: HandlerContext) -> None:
+        case = await get_case(ctx.session, event.case_id)
+        if case is None:
+            return
+        service.seller_replies_read(case, read_through=event.read_through)
 
     @handlers.on_batch
     async def on_batch(contexts: list[HandlerContext]) -> None:

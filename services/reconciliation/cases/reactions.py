@@ -543,6 +543,25 @@ async def on_appeal(
     await sync_timers(session, case, now, p or await policies.for_case(session, case, now))
 
 
+def seller_replied(case: Case, *, received_at: datetime) -> None:
+    """A seller's reply on the case: unread until the desk reads it (the queue filters on it)."""
+    if case.seller_unread_since is None or received_at < case.seller_unread_since:
+        case.seller_unread_since = received_at
+    if case.seller_last_reply_at is None or received_at > case.seller_last_reply_at:
+        case.seller_last_reply_at = received_at
+
+
+def seller_replies_read(case: Case, *, read_through: datetime) -> None:
+    """The desk read the replies up to `read_through`. A reply newer than that (one that came
+    in while the desk was reading) stays unread; its exact time is not known here, so the
+    newest reply's time stands for it."""
+    last = case.seller_last_reply_at
+    if last is None or last <= read_through:
+        case.seller_unread_since = None
+    elif case.seller_unread_since is None or case.seller_unread_since <= read_through:
+        case.seller_unread_since = last
+
+
 def record_delivery(
     session: AsyncSession, case: Case, *, kind: str, reason: str, at: datetime, data: dict[str, Any]
 ) -> None:

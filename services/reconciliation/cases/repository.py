@@ -78,6 +78,9 @@ async def queue(
         value = filters.get(column)
         if value is not None:
             stmt = stmt.where(getattr(Case, column) == value)
+    if filters.get("seller_replied") is not None:
+        unread = Case.seller_unread_since.is_not(None)
+        stmt = stmt.where(unread if filters["seller_replied"] else ~unread)
     if opened_before is not None:
         stmt = stmt.where(Case.opened_at <= opened_before)
     if opened_after is not None:

@@ -82,6 +82,7 @@ def _summary(case: Case, now: datetime) -> dict[str, Any]:
         "age_hours": round((now - case.opened_at).total_seconds() / 3600, 2),
         "reply_by": case.reply_by,
         "appeal_by": case.appeal_by,
+        "seller_unread_since": case.seller_unread_since,
     }
 
 
@@ -99,6 +100,11 @@ async def list_cases(
     claim_type: ClaimType | None = None,
     fraud_band: FraudBand | None = None,
     sla_breached: bool | None = None,
+    seller_replied: bool | None = Query(
+        default=None,
+        description="true: only cases whose seller replied and nobody at the desk has read it "
+        "yet (notifications' `POST /v1/cases/{id}/conversation/read` clears it); false: the rest.",
+    ),
     assignee: str | None = Query(default=None, max_length=200),
     min_age_hours: Annotated[Hours | None, Query()] = None,
     max_age_hours: Annotated[Hours | None, Query()] = None,
@@ -117,6 +123,7 @@ async def list_cases(
             "fraud_band": fraud_band.value if fraud_band else None,
             "assignee": assignee,
             "sla_breached": sla_breached,
+            "seller_replied": seller_replied,
         },
         opened_before=now - timedelta(hours=min_age_hours) if min_age_hours is not None else None,
         opened_after=now - timedelta(hours=max_age_hours) if max_age_hours is not None else None,

@@ -35,6 +35,11 @@ class CaseSummary(BaseModel):
     age_hours: float
     reply_by: datetime | None
     appeal_by: datetime | None
+    seller_unread_since: datetime | None = Field(
+        default=None,
+        description="When the seller's oldest reply nobody at the desk has read came in; "
+        "null when every reply is read (or none came).",
+    )
 
 
 class CaseQueuePage(PageOf):

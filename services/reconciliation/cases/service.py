@@ -32,6 +32,8 @@ from services.reconciliation.cases.reactions import (
     on_return_fact,
     record_delivery,
     refuse_foreign_scan,
+    seller_replied,
+    seller_replies_read,
 )
 from services.reconciliation.cases.timeline import SOURCE, SYSTEM
 from services.reconciliation.cases.timer_loop import on_timer
@@ -59,5 +61,7 @@ __all__ = [
     "reevaluate",
     "record_delivery",
     "refuse_foreign_scan",
+    "seller_replied",
+    "seller_replies_read",
     "request_evidence",
 ]

@@ -41,6 +41,7 @@ async def notices(
     partner_id: str | None = None,
     delivery: str | None = None,
     dispute: str | None = None,
+    case_id: str | None = None,
     after: tuple[datetime, UUID] | None = None,
     limit: int = 200,
 ) -> list[DebitNotice]:
@@ -53,6 +54,8 @@ async def notices(
         query = query.where(DebitNotice.delivery == delivery)
     if dispute is not None:
         query = query.where(DebitNotice.dispute == dispute)
+    if case_id is not None:
+        query = query.where(DebitNotice.case_id == case_id)
     if after is not None:
         query = query.where(paging.after(order, after))
     return list(await session.scalars(query))

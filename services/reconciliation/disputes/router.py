@@ -256,12 +256,14 @@ async def _notice_page(
     partner_id: str | None,
     delivery: str | None = None,
     dispute: str | None = None,
+    case_id: str | None = None,
 ) -> NoticePage:
     rows = await repository.notices(
         session,
         partner_id=partner_id,
         delivery=delivery,
         dispute=dispute,
+        case_id=case_id,
         after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
         limit=limit + 1,
     )
@@ -286,6 +288,9 @@ async def list_notices(
     partner_id: Annotated[str | None, Query(max_length=64)] = None,
     delivery: Literal["PENDING", "DELIVERED", "PARKED", "DEAD"] | None = None,
     dispute: Literal["OPEN", "CONTESTED", "FINAL", "UPHELD", "REVERSED", "PARTIAL"] | None = None,
+    case_id: Annotated[
+        str | None, Query(max_length=64, description="The notices of one case (its page).")
+    ] = None,
     limit: int = Limit(100, 500),
     cursor: Cursor = None,
     principal: Principal = require(*DESK_READERS),
@@ -299,6 +304,7 @@ async def list_notices(
         partner_id=partner_id,
         delivery=delivery,
         dispute=dispute,
+        case_id=case_id,
     )
 
 
