@@ -609,9 +609,11 @@ class _Generator:
             "claim_type": claim_type,
             "claimed_amount": j.item_value,
             "description": f"{claim_type.replace('_', ' ').lower()} on return {j.return_id}",
-            # The simulated desk agent files on the seller's behalf after the seller's email.
+            # The simulated desk agent files on the seller's behalf after the seller's email,
+            # and gives the address it came from, so the seller's case mail has somewhere to go.
             "evidence": items,
             "channel": "EMAIL",
+            "seller_email": f"{j.seller.seller_id.lower()}@sellers.example.com",
         }
         self.actions.append(
             Action(
