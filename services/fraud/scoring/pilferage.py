@@ -130,52 +130,58 @@ class PilferageInputs(AssessorBase):
             baseline = pilferage.DayCount(
                 sum(v.get("handled", 0) for v in base), sum(v.get("incidents", 0) for v in base)
             )
-            # Peers are every other hub (agent) in the window, outliers left out.
-            spreads: dict[str, PeerSpread] = {}
-            k, n = (
-                await self.peers(
-                    (etype, "", "short"),
-                    [("incidents", "handled", pilferage.PRIOR_RATE)],
-                    own_id=eid,
-                    own={
-                        "incidents": sum(c.incidents for c in recent.values()),
-                        "handled": sum(c.handled for c in recent.values()),
-                    },
-                    load=(
-                        partial(_loaded, agent_counts)
-                        if etype == "agent"
-                        else partial(
-                            features.entity_totals,
-                            self.session,
-                            etype,
-                            ["handled", "incidents"],
-                            since,
-                            until,
-                        )
-                    ),
-                    spreads=spreads,
-                )
-            )["incidents"]
-            peers = pilferage.DayCount(handled=n, incidents=k)
+            own_k, own_n = pilferage.counted(recent, excluded, self.t)
+            raw_n = sum(c.handled for c in recent.values())
+            if etype == "agent" and eid in std and std_peers is not None:
+                # An agent's peers are the other agents measured against their own hub-mates
+                # (outliers left out): their pooled rate, carried into this agent's raw units
+                # (its trials scale by its mates' rate relative to the reference), for the rate
+                # test; the standardised population's spread, in standardised units, for the
+                # sequential test.
+                scale = std[eid][1] / raw_n if raw_n > 0 else 1.0
+                k, n = std_peers
+                peers = pilferage.DayCount(handled=round(n / scale) if scale else n, incidents=k)
+                seq_n = max(round(own_n * scale), own_k)
+                seq_peers, seq_spread = std_peers, std_spread
+            else:
+                # Peers are every other hub (agent) in the window, outliers left out.
+                spreads: dict[str, PeerSpread] = {}
+                k, n = (
+                    await self.peers(
+                        (etype, "", "short"),
+                        [("incidents", "handled", pilferage.PRIOR_RATE)],
+                        own_id=eid,
+                        own={
+                            "incidents": sum(c.incidents for c in recent.values()),
+                            "handled": raw_n,
+                        },
+                        load=(
+                            partial(_loaded, agent_counts)
+                            if etype == "agent"
+                            else partial(
+                                features.entity_totals,
+                                self.session,
+                                etype,
+                                ["handled", "incidents"],
+                                since,
+                                until,
+                            )
+                        ),
+                        spreads=spreads,
+                    )
+                )["incidents"]
+                peers = pilferage.DayCount(handled=n, incidents=k)
+                seq_n, seq_peers, seq_spread = own_n, (k, n), spreads.get("incidents")
             found = pilferage.pilferage_findings(
                 etype, eid, recent, peers, baseline, self.t, mates=mates, excluded=excluded
             )
-            own_k, own_n = pilferage.counted(recent, excluded, self.t)
-            seq_peers, seq_spread = (k, n), spreads.get("incidents")
-            if etype == "agent" and eid in std and std_peers is not None:
-                # Its trials in the unit of the standardised population (its mates' rate
-                # relative to the reference), weighed against that population's spread.
-                raw_n = agent_counts.get(eid, {}).get("handled", 0)
-                if raw_n > 0:
-                    own_n = max(round(own_n * std[eid][1] / raw_n), own_k)
-                seq_peers, seq_spread = std_peers, std_spread
             found += self.sequential_test(
                 code=f"{etype.upper()}_PILFERAGE_SEQUENTIAL",
                 what="incident rate",
                 pattern=pattern,
                 entity=(etype, eid),
                 k=own_k,
-                n=own_n,
+                n=seq_n,
                 peers=seq_peers,
                 spread=seq_spread,
                 prior_rate=pilferage.PRIOR_RATE,
