@@ -19,6 +19,7 @@ from services.fraud.detectors.stats import (
     binomial_sf,
     contribution_from_p,
     fmt_p,
+    peer_rate,
     rate_test,
     shrunk_rate,
     tolerance_null,
@@ -189,3 +190,51 @@ def agents_standing_out(agents: Mapping[str, DayCount], t: Thresholds) -> set[st
     return stats_parts_standing_out(
         {a: (c.incidents, c.handled) for a, c in agents.items()}, t, prior_rate=PRIOR_RATE
     )
+
+
+def standardised(
+    agents: Mapping[str, DayCount],
+    at_hubs: Mapping[str, Mapping[str, DayCount]],
+    t: Thresholds,
+) -> tuple[dict[str, tuple[int, int]], float]:
+    """Each agent's (incidents, trials) measured against its own hub-mates, and the reference
+    rate those trials are expressed in.
+
+    A hub's parcels are its agents' parcels, so a pilfering hub lifts every agent feeding it:
+    judged on raw rates those agents look like pilferers, and they make the agents' honest
+    population look unalike (a wide spread, in which a real pilferer at 2.5-3x hardly stands
+    out). Indirect standardisation takes the hub out: an agent's expected rate is its
+    hub-mates' rate (the ordinary ones, `agents_standing_out` left out; shrunk to the
+    reference while they have handled few parcels), averaged over its hubs by its parcels
+    there, and its trials are rescaled so that an agent running exactly like its mates runs
+    at the reference rate (the pooled rate of all agents). The standardised ratio k / n' is the
+    agent's rate relative to its mates times the reference: a population of these is what the
+    honest spread is estimated from, and what each agent's sequential test weighs. An agent
+    seen at no hub keeps its raw counts (judged against all agents)."""
+    total_k = sum(c.incidents for c in agents.values())
+    total_n = sum(c.handled for c in agents.values())
+    ref = peer_rate(total_k, total_n, PRIOR_RATE, t.prior_strength)
+    weighted: dict[str, float] = {}
+    weights: dict[str, int] = {}
+    for at_hub in at_hubs.values():
+        standing = agents_standing_out(at_hub, t)
+        ordinary = [(a, c) for a, c in at_hub.items() if a not in standing]
+        ord_k = sum(c.incidents for _, c in ordinary)
+        ord_n = sum(c.handled for _, c in ordinary)
+        for a, c in at_hub.items():
+            if c.handled <= 0:
+                continue
+            mine = a not in standing
+            mates_k = ord_k - (c.incidents if mine else 0)
+            mates_n = ord_n - (c.handled if mine else 0)
+            expected = shrunk_rate(mates_k, mates_n, ref, t.prior_strength)
+            weighted[a] = weighted.get(a, 0.0) + c.handled * expected
+            weights[a] = weights.get(a, 0) + c.handled
+    out: dict[str, tuple[int, int]] = {}
+    for a, c in agents.items():
+        if weights.get(a):
+            expected = weighted[a] / weights[a]
+            out[a] = (c.incidents, max(round(c.handled * expected / ref), c.incidents))
+        else:
+            out[a] = (c.incidents, c.handled)
+    return out, ref

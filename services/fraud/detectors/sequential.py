@@ -5,6 +5,8 @@ contradictions), and the rule that clears an alert once its entity proves ordina
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import replace
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import (
@@ -80,3 +82,57 @@ def stronger_of(findings: list[Finding], rate_code: str, sequential_code: str) -
         return findings
     keep = max(pair, key=lambda f: (f.contribution, f.code == sequential_code))
     return [f for f in findings if f not in pair or f is keep]
+
+
+def without_worst_part(
+    k: int,
+    n: int,
+    parts: Mapping[str, tuple[int, int]],
+    spread: PeerSpread,
+    s: Sequential,
+) -> tuple[str | None, SequentialTest]:
+    """A place's (a hub's) sequential test with the part (an agent) whose leaving out weakens
+    it most left out, and that part's name (None, and the whole place's test, when it has no
+    named part: desipost never names its agents).
+
+    A hub's excess that one agent carries is that agent's, whether or not the agent's own test
+    has crossed yet; a hub's own practice shows on the parcels of several agents, and survives
+    leaving any one of them out."""
+    best: tuple[str | None, SequentialTest] = (None, sequential_test(k, n, spread, s))
+    for name, (k_a, n_a) in parts.items():
+        rest = sequential_test(max(k - k_a, 0), max(n - n_a, 0), spread, s)
+        if best[0] is None or rest.log_bf < best[1].log_bf:
+            best = (name, rest)
+    return best
+
+
+def held_by_one_part(
+    findings: list[Finding],
+    pattern: str,
+    worst: str | None,
+    rest: SequentialTest,
+    s: Sequential,
+) -> list[Finding]:
+    """A place's alert-worthy findings of `pattern`, demoted to MEDIUM (no alert) when without
+    its worst part (`without_worst_part`) the evidence is no longer telling (a Bayes factor
+    below 1/alpha_medium). The alert itself still needs its own test at its false-alarm rate;
+    this only adds a condition, so the stated rate still bounds it."""
+    if worst is None or rest.log_bf >= math.log(1 / s.alpha_medium):
+        return findings
+    out = []
+    for f in findings:
+        if f.pattern == pattern and (f.alert or f.contribution >= 0.8):
+            f = replace(
+                f,
+                alert=False,
+                contribution=min(f.contribution, 0.79),
+                detail=f"{f.detail}; carried by one agent ({worst}): without it "
+                f"Bayes factor {rest.bayes_factor:.3g}",
+                numbers=f.numbers
+                | {
+                    "worst_part": worst,
+                    "log_bayes_factor_without_worst_part": round(rest.log_bf, 3),
+                },
+            )
+        out.append(f)
+    return out

@@ -6,7 +6,11 @@ from __future__ import annotations
 from functools import partial
 
 from services.fraud.detectors import pilferage
-from services.fraud.detectors.sequential import stronger_of
+from services.fraud.detectors.sequential import (
+    held_by_one_part,
+    stronger_of,
+    without_worst_part,
+)
 from services.fraud.detectors.stats import PeerSpread
 from services.fraud.features import repository as features
 from services.fraud.models import ReturnFacts
@@ -27,21 +31,18 @@ class PilferageInputs(AssessorBase):
         days = await features.window_days(
             self.session, entities, ["handled", "incidents"], base_since, until
         )
-        # Each hub of this return with its agents' counts in the window.
-        at_hub: dict[str, dict[str, pilferage.DayCount]] = {}
-        for hub in facts.hubs or []:
-            rows = await features.entity_totals(
-                self.session,
-                "hub_agent",
-                ["handled", "incidents"],
-                since,
-                until,
-                id_prefix=f"{hub}|",
+        # Every hub's agents' counts in the window (one read): this return's hubs with their
+        # agents, and every agent's hub-mates, against whom agents are standardised.
+        rows = await features.entity_totals(
+            self.session, "hub_agent", ["handled", "incidents"], since, until
+        )
+        all_hubs: dict[str, dict[str, pilferage.DayCount]] = {}
+        for key, v in rows.items():
+            hub, _, agent = key.partition("|")
+            all_hubs.setdefault(hub, {})[agent] = pilferage.DayCount(
+                v.get("handled", 0), v.get("incidents", 0)
             )
-            at_hub[hub] = {
-                key.split("|", 1)[1]: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
-                for key, v in rows.items()
-            }
+        at_hub = {hub: all_hubs.get(hub, {}) for hub in facts.hubs or []}
 
         # At each hub, the agents whose incidents stand out against the hub's ordinary agents.
         standing_out = {
@@ -53,8 +54,44 @@ class PilferageInputs(AssessorBase):
                 sum(c.handled for c in counts), sum(c.incidents for c in counts)
             )
 
-        agent_peers: tuple[tuple[int, int], PeerSpread | None] | None = None
+        # Every agent's counts (one read, shared by the agents' rate baseline), and each
+        # agent measured against its own hub-mates (`pilferage.standardised`): the population
+        # whose honest spread an agent's sequential test weighs it against, and what tells
+        # which agents explain a hub. A pilfering hub then neither widens that spread nor
+        # makes its agents look like pilferers.
+        agent_counts: dict[str, dict[str, int]] = {}
+        std: dict[str, tuple[int, int]] = {}
+        std_peers: tuple[int, int] | None = None
+        std_spread: PeerSpread | None = None
+        if facts.pickup_agent_id or any(at_hub.values()):
+            agent_counts = await features.entity_totals(
+                self.session, "agent", ["handled", "incidents"], since, until
+            )
+            std, _ = pilferage.standardised(
+                {
+                    a: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
+                    for a, v in agent_counts.items()
+                },
+                all_hubs,
+                self.t,
+            )
+            own_std = std.get(facts.pickup_agent_id or "", (0, 0))
+            std_spreads: dict[str, PeerSpread] = {}
+            std_peers = (
+                await self.peers(
+                    ("agent", "", "short", "vs_mates"),
+                    [("incidents", "handled", pilferage.PRIOR_RATE)],
+                    own_id=facts.pickup_agent_id or "",
+                    own={"incidents": own_std[0], "handled": own_std[1]},
+                    load=partial(_as_counts, std),
+                    spreads=std_spreads,
+                )
+            )["incidents"]
+            std_spread = std_spreads.get("incidents")
+
+        s = self.config.sequential
         for etype, eid in entities:
+            pattern = f"{pilferage.PATTERN_PREFIX}{etype.upper()}"
             mates = excluded = None
             if etype == "agent":
                 # The hub's ordinary agents: another agent standing out at the same hub is no
@@ -68,15 +105,16 @@ class PilferageInputs(AssessorBase):
                     ]
                 )
             else:
-                # Agents whose own evidence against all agents is telling (MEDIUM) explain
+                # Agents whose own evidence against their hub-mates is telling (MEDIUM) explain
                 # their share of the hub too: several moderately bad agents at one hub do not
                 # stand out against each other, and must not brand their hub.
-                if agent_peers is not None:
+                if std_peers is not None:
                     standing_out[eid] = standing_out.get(eid, set()) | {
                         a
-                        for a, c in at_hub.get(eid, {}).items()
-                        if self.telling(
-                            c.incidents, c.handled, *agent_peers, prior_rate=pilferage.PRIOR_RATE
+                        for a in at_hub.get(eid, {})
+                        if a in std
+                        and self.telling(
+                            *std[a], std_peers, std_spread, prior_rate=pilferage.PRIOR_RATE
                         )
                     }
                 excluded = total(
@@ -92,53 +130,94 @@ class PilferageInputs(AssessorBase):
             baseline = pilferage.DayCount(
                 sum(v.get("handled", 0) for v in base), sum(v.get("incidents", 0) for v in base)
             )
-            # Peers are every other hub (agent) in the window, outliers left out.
-            spreads: dict[str, PeerSpread] = {}
-            k, n = (
-                await self.peers(
-                    (etype, "", "short"),
-                    [("incidents", "handled", pilferage.PRIOR_RATE)],
-                    own_id=eid,
-                    own={
-                        "incidents": sum(c.incidents for c in recent.values()),
-                        "handled": sum(c.handled for c in recent.values()),
-                    },
-                    load=partial(
-                        features.entity_totals,
-                        self.session,
-                        etype,
-                        ["handled", "incidents"],
-                        since,
-                        until,
-                    ),
-                    spreads=spreads,
-                )
-            )["incidents"]
-            peers = pilferage.DayCount(handled=n, incidents=k)
-            if etype == "agent":
-                agent_peers = ((k, n), spreads.get("incidents"))
+            own_k, own_n = pilferage.counted(recent, excluded, self.t)
+            raw_n = sum(c.handled for c in recent.values())
+            if etype == "agent" and eid in std and std_peers is not None:
+                # An agent's peers are the other agents measured against their own hub-mates
+                # (outliers left out): their pooled rate, carried into this agent's raw units
+                # (its trials scale by its mates' rate relative to the reference), for the rate
+                # test; the standardised population's spread, in standardised units, for the
+                # sequential test.
+                scale = std[eid][1] / raw_n if raw_n > 0 else 1.0
+                k, n = std_peers
+                peers = pilferage.DayCount(handled=round(n / scale) if scale else n, incidents=k)
+                seq_n = max(round(own_n * scale), own_k)
+                seq_peers, seq_spread = std_peers, std_spread
+            else:
+                # Peers are every other hub (agent) in the window, outliers left out.
+                spreads: dict[str, PeerSpread] = {}
+                k, n = (
+                    await self.peers(
+                        (etype, "", "short"),
+                        [("incidents", "handled", pilferage.PRIOR_RATE)],
+                        own_id=eid,
+                        own={
+                            "incidents": sum(c.incidents for c in recent.values()),
+                            "handled": raw_n,
+                        },
+                        load=(
+                            partial(_loaded, agent_counts)
+                            if etype == "agent"
+                            else partial(
+                                features.entity_totals,
+                                self.session,
+                                etype,
+                                ["handled", "incidents"],
+                                since,
+                                until,
+                            )
+                        ),
+                        spreads=spreads,
+                    )
+                )["incidents"]
+                peers = pilferage.DayCount(handled=n, incidents=k)
+                seq_n, seq_peers, seq_spread = own_n, (k, n), spreads.get("incidents")
             found = pilferage.pilferage_findings(
                 etype, eid, recent, peers, baseline, self.t, mates=mates, excluded=excluded
             )
-            own_k, own_n = pilferage.counted(recent, excluded, self.t)
             found += self.sequential_test(
                 code=f"{etype.upper()}_PILFERAGE_SEQUENTIAL",
                 what="incident rate",
-                pattern=f"{pilferage.PATTERN_PREFIX}{etype.upper()}",
+                pattern=pattern,
                 entity=(etype, eid),
                 k=own_k,
-                n=own_n,
-                peers=(k, n),
-                spread=spreads.get("incidents"),
+                n=seq_n,
+                peers=seq_peers,
+                spread=seq_spread,
                 prior_rate=pilferage.PRIOR_RATE,
                 action=pilferage.ACTION[etype],
-                floor_rate=pilferage.mates_rate(mates, self.t),
             )
             found = stronger_of(
                 found,
                 f"{etype.upper()}_PILFERAGE_RATE_HIGH",
                 f"{etype.upper()}_PILFERAGE_SEQUENTIAL",
             )
+            if etype == "hub":
+                # A hub's alert only when its excess is not one agent's: it must stay telling
+                # without its worst remaining agent.
+                test = self.sequential[(pattern, etype, eid)]
+                worst, rest = without_worst_part(
+                    own_k,
+                    own_n,
+                    {
+                        a: (c.incidents, c.handled)
+                        for a, c in at_hub.get(eid, {}).items()
+                        if a not in standing_out.get(eid, set())
+                    },
+                    PeerSpread(test.peer, test.concentration),
+                    s,
+                )
+                found = held_by_one_part(found, pattern, worst, rest, s)
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=facts.incident)
+
+
+async def _loaded(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Counts already read, as a population's loader."""
+    return counts
+
+
+async def _as_counts(std: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
+    """The standardised agents as a population's loader."""
+    return {a: {"incidents": k, "handled": n} for a, (k, n) in std.items()}

@@ -6,7 +6,11 @@ from __future__ import annotations
 from functools import partial
 
 from services.fraud.detectors import qc_contradiction
-from services.fraud.detectors.sequential import stronger_of
+from services.fraud.detectors.sequential import (
+    held_by_one_part,
+    stronger_of,
+    without_worst_part,
+)
 from services.fraud.detectors.stats import PeerSpread
 from services.fraud.features import repository as features
 from services.fraud.models import ReturnFacts
@@ -56,8 +60,10 @@ class QcInputs(AssessorBase):
             lefts=[(f"qc_{etype}_buyer", eid) for etype, eid in entities],
             metric="contradicted",
         )
+        s = self.config.sequential
         for etype, eid in entities:
             own = dict(totals.get((etype, eid), {}))
+            parts: dict[str, tuple[int, int]] = {}
             if etype == "hub":
                 # The agents that explain the hub's excess: their passes leave its counts.
                 at_hub = await features.entity_totals(
@@ -89,6 +95,11 @@ class QcInputs(AssessorBase):
                     k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
                     own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
                     own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
+                parts = {
+                    a: (v.get("qc_contradictions", 0), v.get("qc_passed", 0))
+                    for a, v in at_hub.items()
+                    if a not in explaining
+                }
             own = qc_contradiction.one_per_buyer(own, repeats.get((f"qc_{etype}_buyer", eid), 0))
             k, n = await baseline(etype, eid)
             found = qc_contradiction.qc_findings(
@@ -111,6 +122,21 @@ class QcInputs(AssessorBase):
                 f"{etype.upper()}_QC_CONTRADICTION_RATE_HIGH",
                 f"{etype.upper()}_QC_CONTRADICTION_SEQUENTIAL",
             )
+            if etype == "hub":
+                # A hub's alert only when its excess is not one agent's: it must stay telling
+                # without its worst remaining agent. (The agents' counts are not per buyer, so
+                # leaving one out may take out a little more than it added: a miss, never a
+                # false alarm.)
+                pattern = f"{qc_contradiction.PATTERN_PREFIX}HUB"
+                test = self.sequential[(pattern, etype, eid)]
+                worst, rest = without_worst_part(
+                    own.get("qc_contradictions", 0),
+                    own.get("qc_passed", 0),
+                    parts,
+                    PeerSpread(test.peer, test.concentration),
+                    s,
+                )
+                found = held_by_one_part(found, pattern, worst, rest, s)
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=True)

@@ -1,0 +1,204 @@
+"""Hubs and their agents: an agent judged against its hub-mates (a pilfering hub does not widen
+the agents' honest spread, nor make its agents look like pilferers), and a hub alert only when
+its excess is not one agent's."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from services.fraud.detectors import pilferage
+from services.fraud.detectors.findings import Finding
+from services.fraud.detectors.sequential import held_by_one_part, without_worst_part
+from services.fraud.detectors.stats import (
+    PeerSpread,
+    Thresholds,
+    robust_baseline,
+    sequential_test,
+)
+from services.fraud.scoring.base import default_config
+
+# The configured test (FRAUD_SEQ_ALPHA and the rest), as scoring runs it.
+S = default_config().sequential
+T = Thresholds()
+ALERT_AT = math.log(1 / S.alpha)
+MEDIUM_AT = math.log(1 / S.alpha_medium)
+
+
+def _network(
+    rng: random.Random,
+    *,
+    hubs: int,
+    agents_per_hub: int,
+    parcels: int,
+    base: float,
+    hub_ratio: dict[int, float],
+    agent_ratio: dict[tuple[int, int], float],
+) -> tuple[dict[str, pilferage.DayCount], dict[str, dict[str, pilferage.DayCount]]]:
+    """Each agent picks up at one hub; a pilfering hub multiplies every one of its agents'
+    incident rate, a pilfering agent its own."""
+    agents: dict[str, pilferage.DayCount] = {}
+    at_hubs: dict[str, dict[str, pilferage.DayCount]] = {}
+    for h in range(hubs):
+        at_hubs[f"H{h}"] = {}
+        for a in range(agents_per_hub):
+            n = max(20, int(parcels * rng.lognormvariate(0, 0.5)))
+            rate = base * hub_ratio.get(h, 1.0) * agent_ratio.get((h, a), 1.0)
+            k = sum(rng.random() < rate for _ in range(n))
+            agents[f"A{h}.{a}"] = at_hubs[f"H{h}"][f"A{h}.{a}"] = pilferage.DayCount(n, k)
+    return agents, at_hubs
+
+
+def _spread(counts: dict[str, tuple[int, int]]) -> PeerSpread:
+    spread = robust_baseline(list(counts.values()), T, prior_rate=pilferage.PRIOR_RATE).spread
+    assert spread is not None
+    return spread
+
+
+def test_a_pilfering_hub_does_not_make_its_agents_look_like_pilferers() -> None:
+    # Two of eight hubs pilfer (3x): every agent there runs at 3x all agents. Against all
+    # agents' raw rates they would stand out; against their hub-mates they are ordinary.
+    rng = random.Random(3)
+    agents, at_hubs = _network(
+        rng,
+        hubs=8,
+        agents_per_hub=3,
+        parcels=400,
+        base=0.02,
+        hub_ratio={0: 3.0, 1: 3.0},
+        agent_ratio={},
+    )
+    std, _ = pilferage.standardised(agents, at_hubs, T)
+    spread = _spread(std)
+    for a in ("A0.0", "A0.1", "A1.2"):
+        k, n = std[a]
+        assert sequential_test(k, n, spread, S).log_bf < MEDIUM_AT
+
+
+def test_honest_spread_of_agents_is_not_widened_by_pilfering_hubs() -> None:
+    # Raw agent rates with pilfering hubs among the hubs look unalike (a wide spread, so an
+    # agent at 2.5-3x its mates hardly stands out); standardised to their hub-mates the
+    # agents are as alike as they are.
+    rng = random.Random(5)
+    agents, at_hubs = _network(
+        rng,
+        hubs=8,
+        agents_per_hub=3,
+        parcels=500,
+        base=0.02,
+        hub_ratio={0: 3.0, 1: 2.5, 2: 3.5},
+        agent_ratio={},
+    )
+    raw = _spread({a: (c.incidents, c.handled) for a, c in agents.items()})
+    std, _ = pilferage.standardised(agents, at_hubs, T)
+    assert _spread(std).concentration > 2 * raw.concentration
+
+
+def test_an_agent_at_three_times_its_hub_mates_is_found_at_a_pilfering_hub_too() -> None:
+    # An agent pilfering (3x) at an honest hub, with 700 parcels: found against its mates.
+    rng = random.Random(8)
+    agents, at_hubs = _network(
+        rng,
+        hubs=8,
+        agents_per_hub=3,
+        parcels=500,
+        base=0.02,
+        hub_ratio={1: 3.0, 2: 2.5},
+        agent_ratio={(4, 0): 3.0},
+    )
+    agents["A4.0"] = at_hubs["H4"]["A4.0"] = pilferage.DayCount(700, 42)
+    std, _ = pilferage.standardised(agents, at_hubs, T)
+    k, n = std["A4.0"]
+    others = {a: c for a, c in std.items() if a != "A4.0"}
+    assert sequential_test(k, n, _spread(others), S).log_bf >= ALERT_AT
+
+
+def test_standardised_agents_keep_the_stated_false_alarm_rate() -> None:
+    # Honest agents at hubs whose rates differ (some pilfer), judged against their mates and
+    # the standardised spread of the others: fewer than alpha ever reach the alert.
+    rng = random.Random(13)
+    alarms = tested = 0
+    for _ in range(40):
+        agents, at_hubs = _network(
+            rng,
+            hubs=6,
+            agents_per_hub=3,
+            parcels=400,
+            base=0.02,
+            hub_ratio={0: 3.0, 1: 2.0},
+            agent_ratio={},
+        )
+        std, _ = pilferage.standardised(agents, at_hubs, T)
+        for a, (k, n) in std.items():
+            spread = _spread({b: c for b, c in std.items() if b != a})
+            tested += 1
+            alarms += sequential_test(k, n, spread, S).log_bf >= ALERT_AT
+    assert alarms / tested <= S.alpha
+
+
+def test_an_agent_without_hub_mates_is_judged_against_all_agents() -> None:
+    agents = {"A": pilferage.DayCount(300, 6), "B": pilferage.DayCount(300, 6)}
+    std, ref = pilferage.standardised(agents, {}, T)
+    assert std["A"] == (6, 300)
+    assert 0.01 < ref < 0.03
+
+
+# --- a hub alert that one agent carries -----------------------------------------------------
+
+
+def test_a_hubs_excess_carried_by_one_agent_does_not_survive_leaving_it_out() -> None:
+    spread = PeerSpread(0.02, 1000)
+    parts = {"bad": (36, 300), "a": (5, 300), "b": (6, 300)}
+    k, n = 47, 900
+    assert sequential_test(k, n, spread, S).log_bf >= ALERT_AT
+    worst, rest = without_worst_part(k, n, parts, spread, S)
+    assert worst == "bad"
+    assert rest.log_bf < MEDIUM_AT
+
+
+def test_a_hubs_excess_spread_over_its_agents_survives_leaving_the_worst_out() -> None:
+    spread = PeerSpread(0.02, 1000)
+    parts = {"a": (14, 300), "b": (15, 300), "c": (16, 300)}
+    worst, rest = without_worst_part(45, 900, parts, spread, S)
+    assert worst == "c"
+    assert rest.log_bf >= MEDIUM_AT
+
+
+def test_without_named_parts_the_place_is_judged_whole() -> None:
+    # desipost never names the agent: no part to leave out.
+    spread = PeerSpread(0.02, 1000)
+    worst, rest = without_worst_part(27, 900, {}, spread, S)
+    assert worst is None
+    assert rest == sequential_test(27, 900, spread, S)
+
+
+def _finding(alert: bool, contribution: float, pattern: str = "PILFERAGE_HUB") -> Finding:
+    return Finding(
+        code="HUB_PILFERAGE_SEQUENTIAL",
+        detail="incident rate",
+        contribution=contribution,
+        pattern=pattern,
+        entity_type="hub",
+        entity_id="H1",
+        numbers={"test": "sequential"},
+        alert=alert,
+    )
+
+
+def test_an_alert_held_by_one_agent_is_demoted_to_medium() -> None:
+    spread = PeerSpread(0.02, 1000)
+    rest = sequential_test(9, 600, spread, S)
+    [kept] = held_by_one_part([_finding(True, 0.95)], "PILFERAGE_HUB", "bad", rest, S)
+    assert not kept.alert
+    assert kept.contribution < 0.8
+    assert kept.numbers["worst_part"] == "bad"
+
+
+def test_an_alert_that_survives_keeps_its_strength_and_others_are_untouched() -> None:
+    spread = PeerSpread(0.02, 1000)
+    rest = sequential_test(30, 600, spread, S)
+    other = _finding(True, 0.95, pattern="QC_CONTRADICTION_HUB")
+    out = held_by_one_part([_finding(True, 0.95), other], "PILFERAGE_HUB", "c", rest, S)
+    assert [f.alert for f in out] == [True, True]
+    assert out[0].contribution == 0.95
+    assert out[1] is other
