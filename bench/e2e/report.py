@@ -157,7 +157,7 @@ def _print_side_by_side(console: Any, rows: list[dict[str, Any]]) -> None:
         return
     table = Table(
         title="side by side — escalation → decision email p50 / p95 / p99, accepted share, "
-        "CPU ms per request (system under test); × = ratio to the mix's first pass"
+        "CPU per request and per event (system under test); × = ratio to the mix's first pass"
     )
     table.add_column("offered")
     heads = [(q["mix"], q["replicas"]) for q in rows[0]["passes"]]
@@ -168,7 +168,8 @@ def _print_side_by_side(console: Any, rows: list[dict[str, Any]]) -> None:
         for q in row["passes"]:
             cells.append(
                 f"{_fmt_s(q['p50_ms'])} / {_fmt_s(q['p95_ms'])} / {_fmt_s(q['p99_ms'])}\n"
-                f"{q['accepted_share']:.0%} accepted, {q['cpu_ms_per_request'] or 0:.1f} ms"
+                f"{q['accepted_share']:.0%} accepted, CPU {q['cpu_ms_per_request'] or 0:.1f} ms/req "
+                f"{q.get('cpu_ms_per_event') or 0:.1f} ms/event"
                 + (
                     f" (p95 ×{q['p95_to_first_pass_of_mix']}, CPU ×{q['cpu_to_first_pass_of_mix']})"
                     if q["replicas"] != rows[0]["passes"][0]["replicas"]
