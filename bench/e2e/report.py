@@ -168,7 +168,8 @@ def _print_side_by_side(console: Any, rows: list[dict[str, Any]]) -> None:
         for q in row["passes"]:
             cells.append(
                 f"{_fmt_s(q['p50_ms'])} / {_fmt_s(q['p95_ms'])} / {_fmt_s(q['p99_ms'])}\n"
-                f"{q['accepted_share']:.0%} accepted, CPU {q['cpu_ms_per_request'] or 0:.1f} ms/req "
+                f"{q['accepted_share']:.0%} accepted, CPU "
+                f"{q['cpu_ms_per_request'] or 0:.1f} ms/req "
                 f"{q.get('cpu_ms_per_event') or 0:.1f} ms/event"
                 + (
                     f" (p95 ×{q['p95_to_first_pass_of_mix']}, CPU ×{q['cpu_to_first_pass_of_mix']})"
