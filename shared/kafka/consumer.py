@@ -17,8 +17,8 @@ are retried with backoff, forever: dead-lettering a good event because the datab
 would lose it.
 
 Event types a service expedites (`handlers.expedite`) go first: the poll's events of their keys
-are a batch of their own, handled and committed before the rest; a partition's offsets move once
-both are.
+are a batch of their own per topic, handled and committed before the rest of any topic; a
+partition's offsets move once both are.
 """
 
 from __future__ import annotations
