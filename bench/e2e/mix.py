@@ -16,8 +16,9 @@ tells intake about them:
   several rounds fall in one step.
 
 In both mixes a seller escalates `ESCALATION_AFTER_DELIVERY_S` after the request that
-carried the delivery was sent: a seller cannot complain of a parcel the desk does not know
-arrived, and the escalation stays the case's last fact.
+carried the delivery: a seller cannot complain of a parcel the desk does not know arrived, and
+the escalation stays the case's last fact. The plan counts from the request's sending; the
+generator (`traffic.run_step`) also waits for its acceptance.
 """
 
 from __future__ import annotations

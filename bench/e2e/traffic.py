@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.e2e.mix import PlannedJourney, ProductionShape, describe, plan_step
+from bench.e2e.mix import (
+    ESCALATION_AFTER_DELIVERY_S,
+    PlannedJourney,
+    ProductionShape,
+    describe,
+    plan_step,
+)
 from bench.e2e.settings import (
     GOAL_ESCALATIONS_PER_S,
     GOAL_PARTNER_EVENTS_PER_S,
@@ -306,6 +312,11 @@ async def run_step(
         rng=traffic.rng,
     )
     tasks: set[asyncio.Task[None]] = set()
+    # A seller escalates once the desk knows the parcel arrived: after the request carrying
+    # the delivery was accepted (not merely sent: on a starved machine intake may answer the
+    # small escalation before the batch or snapshot sent earlier, and the case would then wait
+    # for its delivery, which is the generator's ordering, not the pipeline's latency).
+    delivered: dict[str, asyncio.Event] = {j.return_id: asyncio.Event() for j in journeys}
     began_wall, began = time.time(), time.monotonic()
     for send in plan:
         delay = began + send.at - time.monotonic()
@@ -322,6 +333,8 @@ async def run_step(
                 # A snapshot repeats earlier scans: each counts from its first acceptance.
                 for key in keys:
                     obs.scan_accepted.setdefault(key, (at, step))
+                    if key[1] == JOURNEY[-1]:
+                        delivered[key[0]].set()
 
             request = traffic.partner_request(journeys, send.scans, send.form)
             coro = _send(client, obs, "scan", step, due, request, scan_ok)
@@ -331,8 +344,8 @@ async def run_step(
             def escalation_ok(at: float, _r: Any, rid: str = rid) -> None:
                 obs.escalation_accepted[rid] = (at, step)
 
-            coro = _send(
-                client, obs, "escalation", step, due, traffic.escalation_request(j), escalation_ok
+            coro = _escalate(
+                client, traffic, obs, step, j, delivered[rid], (rid, JOURNEY[-1]), escalation_ok
             )
         task = asyncio.create_task(coro)
         tasks.add(task)
@@ -346,6 +359,31 @@ async def run_step(
         obs.errors["given up at the end of the step"] += len(stragglers)
         await asyncio.gather(*stragglers, return_exceptions=True)
     return StepRun(began_wall, time.time(), {"mix": mix, **describe(plan)})
+
+
+async def _escalate(
+    client: Any,
+    traffic: Traffic,
+    obs: Observations,
+    step: int,
+    j: Journey,
+    delivered: asyncio.Event,
+    delivery_key: tuple[str, str],
+    on_accepted: Callable[[float, Any], None],
+) -> None:
+    """The escalation, ESCALATION_AFTER_DELIVERY_S after the delivery was accepted (or at its
+    planned time, when that is later); none when the delivery never was."""
+    try:
+        await asyncio.wait_for(delivered.wait(), timeout=60)
+    except TimeoutError:
+        obs.errors["escalation not sent: its delivery was not accepted"] += 1
+        return
+    wait = obs.scan_accepted[delivery_key][0] + ESCALATION_AFTER_DELIVERY_S - time.time()
+    if wait > 0:
+        await asyncio.sleep(wait)
+    await _send(
+        client, obs, "escalation", step, time.time(), traffic.escalation_request(j), on_accepted
+    )
 
 
 def _ignore(_at: float, _response: Any) -> None:
