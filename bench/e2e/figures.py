@@ -258,6 +258,9 @@ def step_figures(
             "offered_requests": sum(
                 obs.offered[(k, step)] for k in ("return", "scan", "escalation")
             ),
+            # Sent: an escalation waits for its delivery's acceptance, and is never sent when
+            # that does not come (a starved intake).
+            "offered_escalations": obs.offered[("escalation", step)],
         },
         "http_ms_from_scheduled_send": {
             kind: latency_summary(obs.http_latency[(kind, step)])

@@ -185,7 +185,9 @@ async def _one_pass(
                     f"  accepted {figures['accepted']['requests_per_s']:.0f}/"
                     f"{figures['offered']['requests_per_s']:.0f} req/s; escalation→email p50 "
                     f"{_fmt_s(e['p50_ms'])} p95 {_fmt_s(e['p95_ms'])} p99 {_fmt_s(e['p99_ms'])} "
-                    f"({e['count']} done, {e['missing']} missing); backlog slope "
+                    f"({e['count']} done, {e['missing']} missing; escalations sent "
+                    f"{figures['accepted']['offered_escalations']} of "
+                    f"{sent.plan.get('escalations')} planned); backlog slope "
                     f"{figures['backlog']['slope_messages_per_s']:+.1f}/s; "
                     f"{'sustained' if figures['sustained'] else 'NOT sustained'}"
                 )
