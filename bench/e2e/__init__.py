@@ -21,12 +21,16 @@ commits. Output: a table, bench-results/e2e.json and bench-results/e2e.png.
 Run: `make bench` (section e2e), or `python -m bench e2e` (or `python -m bench.e2e`) against
 the stack in $DISPUTEDESK_STATE_DIR. Settings (environment): BENCH_E2E_MULTIPLIERS (default
 "0.25,0.5,1,1.5"), BENCH_E2E_STEP_S (25), BENCH_E2E_PORT_BASE (28801: intake, then
-reconciliation, fraud, notifications on the next ports), BENCH_E2E_TIMEOUT_S (60).
+reconciliation, fraud, notifications on the next ports; replica r 10·(r−1) above),
+BENCH_E2E_TIMEOUT_S (60), BENCH_E2E_MIX ("even,production": how partners send, see `mix`),
+BENCH_E2E_REPLICAS ("1,2": processes per service), BENCH_E2E_IDLE_S (30: the idle line after
+the steps). Every mix runs with every process count, each pass on fresh databases and topics.
 
-The package's rooms: `settings` (goal, journey, environment), `traffic` (requests and one step
-of open-loop load), `watchers` (topics, mail sink, backlog), `system` (databases, topics,
-service processes), `cpu`, `baselines`, `figures` (the pure figures of a step), `run` (one
-whole run) and `report` (table and chart).
+The package's rooms: `settings` (goal, journey, environment), `mix` (when each request of a
+step is sent, per traffic mix: pure), `traffic` (requests and one step of open-loop load),
+`watchers` (topics, mail sink, backlog), `system` (databases, topics, service processes),
+`cpu`, `baselines`, `figures` (the pure figures of a step), `run` (the passes, the idle line,
+the passes side by side) and `report` (tables and chart).
 """
 
 from __future__ import annotations

@@ -138,6 +138,7 @@ def step_figures(
     samples: list[BacklogSample],
     cpu: dict[str, float],
     cpu_whole_step: dict[str, float] | None = None,
+    plan: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     # The decision's own time (reconciliation's clock, the same machine's): the benchmark's
     # topic reader is starved with everything else on a busy machine and would add its delay.
@@ -169,11 +170,29 @@ def step_figures(
 
     partner_offered = GOAL_PARTNER_EVENTS_PER_S * multiplier
     escalations_offered = GOAL_ESCALATIONS_PER_S * multiplier
-    requests_offered = partner_offered * 4 / 3 + escalations_offered
     accepted_total = sum(obs.accepted[(k, step)] for k in ("return", "scan", "escalation"))
-    # Over the step, or longer when the last acceptance came after it (a queue in front).
     last = max((t for t, s_ in _acceptances(obs, step)), default=window[0] + seconds)
-    achieved = accepted_total / max(seconds, last - window[0])
+    if plan:
+        # The plan's requests over the plan's span (its last send: the last escalation comes
+        # after the last feed entry, a production mix's last batch or snapshot later still),
+        # and the accepted ones over the same span or longer when the last acceptance came
+        # after it (a queue in front). Events, not requests, make the consumers' messages: a
+        # batch of 300 is 300 of them.
+        span = max(seconds, float(plan["span_s"]))
+        requests_offered = plan["requests"] / span
+        events = plan["partner_events"] + plan["returns"] + plan["escalations"]
+        messages_per_s = 2 * events / span
+    else:
+        span = seconds
+        requests_offered = partner_offered * 4 / 3 + escalations_offered
+        # Each request makes one event on intake.returns.v1, read by fraud and reconciliation.
+        messages_per_s = requests_offered * 2
+    achieved = accepted_total / max(span, last - window[0])
+    events_accepted = (
+        sum(1 for _, s_ in obs.scan_accepted.values() if s_ == step)
+        + obs.accepted[("return", step)]
+        + obs.accepted[("escalation", step)]
+    )
 
     # The backlog's trend while the full load is on: from the moment escalations join the
     # scans until the last return's feed entry (ramp-up and tail left out).
@@ -184,9 +203,6 @@ def step_figures(
     slope = slope_per_s(steady)
     full = [s for s in samples if s.t - t0 <= seconds]
     end_backlog = full[-1].total if full else 0.0
-    # Messages the consumers handle per second at this step: each request makes one event on
-    # intake.returns.v1, read by fraud and reconciliation; the rest is small beside it.
-    messages_per_s = requests_offered * 2
     completed = len(escalation_stages["accepted→decision_email"][0])
     total_esc = sum(outcomes.values())
     verdict = sustained_verdict(
@@ -233,6 +249,7 @@ def step_figures(
             "escalations_per_s": escalations_offered,
             "requests_per_s": round(requests_offered, 1),
         },
+        "plan": plan or {},
         "accepted": {
             "returns": obs.accepted[("return", step)],
             "scans": obs.accepted[("scan", step)],
@@ -241,6 +258,9 @@ def step_figures(
             "offered_requests": sum(
                 obs.offered[(k, step)] for k in ("return", "scan", "escalation")
             ),
+            # Sent: an escalation waits for its delivery's acceptance, and is never sent when
+            # that does not come (a starved intake).
+            "offered_escalations": obs.offered[("escalation", step)],
         },
         "http_ms_from_scheduled_send": {
             kind: latency_summary(obs.http_latency[(kind, step)])
@@ -272,6 +292,10 @@ def step_figures(
         # work had drained: on a shared machine this holds much better than rates do, and
         # it says what a dedicated machine would need for the goal.
         "cpu_ms_per_request": cpu_ms_per_request(cpu_whole_step or {}, accepted_total),
+        # And per event accepted (feed entries, partner events, escalations): a rapidroute
+        # batch is one request and hundreds of events, so across mixes this is the fair one.
+        "events_accepted": events_accepted,
+        "cpu_ms_per_event": cpu_ms_per_request(cpu_whole_step or {}, events_accepted),
         "sustained": verdict.sustained,
         "not_sustained_because": verdict.reasons,
     }

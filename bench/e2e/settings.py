@@ -13,6 +13,8 @@ RESULTS = ROOT / "bench-results"
 GOAL_PARTNER_EVENTS_PER_S = 200.0
 GOAL_ESCALATIONS_PER_S = 20.0
 GOAL_P95_S = 2.0
+# The idle line's goal: the four services and PostgreSQL together, no traffic.
+IDLE_GOAL_CORES = 0.05
 GOAL = (
     "sustained 200 partner events/s plus 20 escalations/s with all four services, Kafka and "
     "PostgreSQL on this machine, escalation → decision email p95 ≤ 2 s"
@@ -48,6 +50,10 @@ def multipliers_from_env(name: str, default: str = "0.25,0.5,1,1.5") -> tuple[fl
     return tuple(float(m) for m in os.environ.get(name, default).split(",") if m.strip())
 
 
+def names_from_env(name: str, default: str) -> tuple[str, ...]:
+    return tuple(m.strip() for m in os.environ.get(name, default).split(",") if m.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     multipliers: tuple[float, ...] = (0.25, 0.5, 1.0, 1.5)
@@ -57,6 +63,12 @@ class Settings:
     max_drain_s: float = 45.0
     sellers: int = 2000
     seed: int = 7
+    # Each pass is one traffic mix with one process count per service, on fresh databases
+    # and topics; every mix runs with every count, a mix's counts next to each other.
+    mixes: tuple[str, ...] = ("even", "production")
+    replicas: tuple[int, ...] = (1, 2)
+    # Seconds of no traffic after the last step over which the idle line's CPU is measured.
+    idle_s: float = 30.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,7 +79,14 @@ class Settings:
             port_base=int(env.get("BENCH_E2E_PORT_BASE", 28801)),
             timeout_s=float(env.get("BENCH_E2E_TIMEOUT_S", 60)),
             max_drain_s=float(env.get("BENCH_E2E_MAX_DRAIN_S", 45)),
+            mixes=names_from_env("BENCH_E2E_MIX", "even,production"),
+            replicas=tuple(int(r) for r in names_from_env("BENCH_E2E_REPLICAS", "1,2")),
+            idle_s=float(env.get("BENCH_E2E_IDLE_S", 30)),
         )
+
+    def passes(self) -> list[tuple[str, int]]:
+        """(mix, replicas) of each pass, in the order they run."""
+        return [(mix, n) for mix in self.mixes for n in self.replicas]
 
     def ports(self) -> dict[str, int]:
         return {name: self.port_base + i for i, name in enumerate(SERVICES)}

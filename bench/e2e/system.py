@@ -74,11 +74,21 @@ async def prepare_system(env: dict[str, str], log: Callable[[str], None]) -> dic
 
 class Services:
     """Services as `disputedesk run` starts them (uvicorn processes, own process groups, logs
-    under <state>/logs), one per entry of `ports`: the four, or one under study alone."""
+    under <state>/logs), one per entry of `ports`: the four, or one under study alone. With
+    `replicas` > 1, that many processes of each, as `disputedesk run --replicas N` starts them
+    (one environment for all; replica r on the port + REPLICA_PORT_STEP·(r−1))."""
 
-    def __init__(self, env: dict[str, str], system: dict[str, Any], ports: dict[str, int]) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        system: dict[str, Any],
+        ports: dict[str, int],
+        *,
+        replicas: int = 1,
+    ) -> None:
         from disputedesk.stack.config import StackSettings, find_repo_root
         from disputedesk.stack.supervisor import (
+            REPLICA_PORT_STEP,
             ServiceSpec,
             SupervisedService,
             service_environment,
@@ -110,17 +120,29 @@ class Services:
         logs = system["state"] / "logs"
         self.services = [
             SupervisedService(
-                spec=ServiceSpec(name, port),
+                spec=spec,
                 env=process_env,
                 cwd=ROOT,
-                log_path=logs / f"{name}.log",
+                log_path=logs / f"{spec.label}.log",
             )
             for name, port in ports.items()
+            for r in range(1, replicas + 1)
+            for spec in [ServiceSpec(name, port + REPLICA_PORT_STEP * (r - 1), replica=r)]
         ]
+        self.replicas = replicas
 
     @property
     def urls(self) -> dict[str, str]:
-        return {s.spec.name: s.spec.base_url for s in self.services}
+        """The first replica's URL of each service."""
+        return {s.spec.name: s.spec.base_url for s in self.services if s.spec.replica == 1}
+
+    @property
+    def replica_urls(self) -> dict[str, list[str]]:
+        """Every replica's URL, per service."""
+        out: dict[str, list[str]] = {}
+        for s in self.services:
+            out.setdefault(s.spec.name, []).append(s.spec.base_url)
+        return out
 
     def start(self) -> None:
         for service in self.services:
@@ -147,11 +169,13 @@ class Services:
     def cpu_seconds(self) -> dict[str, float]:
         import psutil
 
-        out = {}
-        for s in self.services:
+        out: dict[str, float] = {}
+        for s in self.services:  # replicas of a service are summed under its name
             try:
                 times = psutil.Process(s.process.pid).cpu_times() if s.process else None
             except psutil.Error:
                 times = None
-            out[s.spec.name] = (times.user + times.system) if times else 0.0
+            out[s.spec.name] = out.get(s.spec.name, 0.0) + (
+                (times.user + times.system) if times else 0.0
+            )
         return out

@@ -7,18 +7,23 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.e2e.mix import (
+    ESCALATION_AFTER_DELIVERY_S,
+    PlannedJourney,
+    ProductionShape,
+    describe,
+    plan_step,
+)
 from bench.e2e.settings import (
-    ESCALATION_OFFSET_S,
     GOAL_ESCALATIONS_PER_S,
     GOAL_PARTNER_EVENTS_PER_S,
     JOURNEY,
     SCAN_AGES,
-    SCAN_OFFSETS_S,
     Settings,
 )
 from bench.e2e.watchers import Observations
@@ -55,6 +60,7 @@ class Traffic:
         self.rng = random.Random(settings.seed)
         self.formats = sorted(SIGNERS)
         self.counter = 0
+        self.batch_counter = 0
         self.feed_auth = {"Authorization": f"Bearer {secrets['DISPUTEDESK_KEY_MARKETPLACE']}"}
         self.agent_auth = {"Authorization": f"Bearer {secrets['DISPUTEDESK_KEY_OPS_AGENT']}"}
 
@@ -113,7 +119,12 @@ class Traffic:
             "qc": False,
         }
 
-    def scan_request(self, j: Journey, index: int) -> tuple[str, dict[str, str], bytes]:
+    def partner_request(
+        self, journeys: Sequence[Journey], scans: Sequence[tuple[int, int]], form: str
+    ) -> tuple[str, dict[str, str], bytes]:
+        """One partner request carrying `scans` ((journey, scan index) pairs, all of one
+        partner's journeys), in that partner's format: a single event, a rapidroute batch or
+        a desipost snapshot of one shipment's history so far."""
         from disputedesk.simulate.partners import (
             PartnerMessage,
             desipost_body,
@@ -122,15 +133,21 @@ class Traffic:
             swiftship_body,
         )
 
-        message_id = f"msg_{j.return_id}_{index}"
-        scan = self._scan(j, index)
-        if j.partner_format == "desipost":  # a snapshot of the whole history so far
-            body = desipost_body([self._scan(j, i) for i in range(index + 1)])
-        elif j.partner_format == "rapidroute":
-            body = rapidroute_body([(message_id, scan)])
+        first = journeys[scans[0][0]]
+        last_index = scans[-1][1]
+        message_id = f"msg_{first.return_id}_{last_index}"
+        if first.partner_format == "desipost":
+            body = desipost_body([self._scan(journeys[i], k) for i, k in scans])
+        elif first.partner_format == "rapidroute":
+            if form == "batch":
+                self.batch_counter += 1
+                message_id = f"batch_{self.tag}_{self.batch_counter:06d}"
+            body = rapidroute_body(
+                [(f"msg_{journeys[i].return_id}_{k}", self._scan(journeys[i], k)) for i, k in scans]
+            )
         else:
-            body = swiftship_body(scan)
-        message = PartnerMessage(j.partner_id, j.partner_format, message_id, body)
+            body = swiftship_body(self._scan(first, last_index))
+        message = PartnerMessage(first.partner_id, first.partner_format, message_id, body)
         return signed_request(message, self.secrets, int(time.time()))
 
     def escalation_request(self, j: Journey) -> tuple[str, dict[str, str], bytes]:
@@ -184,10 +201,15 @@ class ClientPool:
     pending request on each change, so a pool with thousands waiting (an open loop ahead of
     the system) spends the load generator's CPU there and stops sending; waiting on a
     semaphore instead costs nothing. The wait still counts in every latency, which is taken
-    from the request's scheduled send time."""
+    from the request's scheduled send time. With several intake replicas (`base_urls`), the
+    clients are spread over them, so requests take each replica in turn."""
 
-    def __init__(self, base_url: str, *, clients: int = 16, connections: int = 16) -> None:
+    def __init__(
+        self, base_urls: str | Sequence[str], *, clients: int = 16, connections: int = 16
+    ) -> None:
         import httpx
+
+        urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
 
         # Idle connections are dropped before uvicorn's 5 s keep-alive would close them under
         # a request in flight (a client-side artefact, not the service's answer).
@@ -198,10 +220,10 @@ class ClientPool:
         )
         self.clients = [
             (
-                httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30),
+                httpx.AsyncClient(base_url=urls[i % len(urls)], limits=limits, timeout=30),
                 asyncio.Semaphore(connections),
             )
-            for _ in range(clients)
+            for i in range(clients)
         ]
         self._next = 0
 
@@ -243,6 +265,19 @@ async def _send(
         obs.errors[f"{kind}: HTTP {response.status_code}"] += 1
 
 
+@dataclass(frozen=True)
+class StepRun:
+    """A step as sent: its wall-clock window and what its plan offered (`mix.describe`)."""
+
+    began: float
+    ended: float
+    plan: dict[str, Any]
+
+    @property
+    def window(self) -> tuple[float, float]:
+        return self.began, self.ended
+
+
 async def run_step(
     client: Any,
     traffic: Traffic,
@@ -251,51 +286,66 @@ async def run_step(
     step: int,
     multiplier: float,
     seconds: float,
-) -> tuple[float, float]:
+    mix: str = "even",
+    shape: ProductionShape | None = None,
+) -> StepRun:
     """Offer the step's load: returns at R/s, each with its three scans and, for E/R of them,
-    an escalation. Every request is sent at its scheduled time whatever the earlier ones are
-    doing (open loop). Returns the step's (start, end) wall times."""
+    an escalation, the partner requests shaped by `mix` (`bench.e2e.mix`). Every request is
+    sent at its scheduled time whatever the earlier ones are doing (open loop)."""
     partner_rate = GOAL_PARTNER_EVENTS_PER_S * multiplier
     returns_rate = partner_rate / len(JOURNEY)
     escalate_share = GOAL_ESCALATIONS_PER_S / (GOAL_PARTNER_EVENTS_PER_S / len(JOURNEY))
-    schedule: list[tuple[float, int, str, Journey, int]] = []
+    journeys: list[Journey] = []
     owed = 0.0
-    for i in range(int(returns_rate * seconds)):
+    for _ in range(int(returns_rate * seconds)):
         owed += escalate_share
         escalate = owed >= 1.0
         owed -= 1.0 if escalate else 0.0
-        j = traffic.journey(escalate=escalate, step=step)
-        start = i / returns_rate
-        schedule.append((start, len(schedule), "return", j, 0))
-        for index, offset in enumerate(SCAN_OFFSETS_S):
-            schedule.append((start + offset, len(schedule), "scan", j, index))
-        if escalate:
-            schedule.append((start + ESCALATION_OFFSET_S, len(schedule), "escalation", j, 0))
-    schedule.sort()
+        journeys.append(traffic.journey(escalate=escalate, step=step))
+    plan = plan_step(
+        [
+            PlannedJourney(i / returns_rate, j.partner_format, j.escalate)
+            for i, j in enumerate(journeys)
+        ],
+        mix=mix,
+        shape=shape or ProductionShape.for_step(seconds),
+        rng=traffic.rng,
+    )
     tasks: set[asyncio.Task[None]] = set()
+    # A seller escalates once the desk knows the parcel arrived: after the request carrying
+    # the delivery was accepted (not merely sent: on a starved machine intake may answer the
+    # small escalation before the batch or snapshot sent earlier, and the case would then wait
+    # for its delivery, which is the generator's ordering, not the pipeline's latency).
+    delivered: dict[str, asyncio.Event] = {j.return_id: asyncio.Event() for j in journeys}
     began_wall, began = time.time(), time.monotonic()
-    for offset, _, kind, j, index in schedule:
-        delay = began + offset - time.monotonic()
+    for send in plan:
+        delay = began + send.at - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        due = began_wall + offset
-        if kind == "return":
+        due = began_wall + send.at
+        j = journeys[send.journey]
+        if send.kind == "return":
             coro = _send(client, obs, "return", step, due, traffic.feed_request(j), _ignore)
-        elif kind == "scan":
-            key = (j.return_id, JOURNEY[index])
+        elif send.kind == "scan":
+            keys = [(journeys[i].return_id, JOURNEY[k]) for i, k in send.scans]
 
-            def scan_ok(at: float, _r: Any, key: tuple[str, str] = key) -> None:
-                obs.scan_accepted[key] = (at, step)
+            def scan_ok(at: float, _r: Any, keys: list[tuple[str, str]] = keys) -> None:
+                # A snapshot repeats earlier scans: each counts from its first acceptance.
+                for key in keys:
+                    obs.scan_accepted.setdefault(key, (at, step))
+                    if key[1] == JOURNEY[-1]:
+                        delivered[key[0]].set()
 
-            coro = _send(client, obs, "scan", step, due, traffic.scan_request(j, index), scan_ok)
+            request = traffic.partner_request(journeys, send.scans, send.form)
+            coro = _send(client, obs, "scan", step, due, request, scan_ok)
         else:
             rid = j.return_id
 
             def escalation_ok(at: float, _r: Any, rid: str = rid) -> None:
                 obs.escalation_accepted[rid] = (at, step)
 
-            coro = _send(
-                client, obs, "escalation", step, due, traffic.escalation_request(j), escalation_ok
+            coro = _escalate(
+                client, traffic, obs, step, j, delivered[rid], (rid, JOURNEY[-1]), escalation_ok
             )
         task = asyncio.create_task(coro)
         tasks.add(task)
@@ -308,7 +358,32 @@ async def run_step(
             task.cancel()
         obs.errors["given up at the end of the step"] += len(stragglers)
         await asyncio.gather(*stragglers, return_exceptions=True)
-    return began_wall, time.time()
+    return StepRun(began_wall, time.time(), {"mix": mix, **describe(plan)})
+
+
+async def _escalate(
+    client: Any,
+    traffic: Traffic,
+    obs: Observations,
+    step: int,
+    j: Journey,
+    delivered: asyncio.Event,
+    delivery_key: tuple[str, str],
+    on_accepted: Callable[[float, Any], None],
+) -> None:
+    """The escalation, ESCALATION_AFTER_DELIVERY_S after the delivery was accepted (or at its
+    planned time, when that is later); none when the delivery never was."""
+    try:
+        await asyncio.wait_for(delivered.wait(), timeout=60)
+    except TimeoutError:
+        obs.errors["escalation not sent: its delivery was not accepted"] += 1
+        return
+    wait = obs.scan_accepted[delivery_key][0] + ESCALATION_AFTER_DELIVERY_S - time.time()
+    if wait > 0:
+        await asyncio.sleep(wait)
+    await _send(
+        client, obs, "escalation", step, time.time(), traffic.escalation_request(j), on_accepted
+    )
 
 
 def _ignore(_at: float, _response: Any) -> None:

@@ -9,7 +9,7 @@ import os
 import re
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,23 +97,26 @@ def _note_event(
     payload = json.loads(value)
     kind = payload.get("type", "")
     rid = payload.get("return_id", "")
+    # Each stage at its record's own timestamp (the producing relay's send time) when there
+    # is one: this reader shares the machine's cores and would add its own delays otherwise.
+    at = published if published is not None else seen
     if topic == "intake.returns.v1":
         if kind.endswith("return_shipment_event.v1"):
-            obs.scan_canonical.setdefault((rid, payload.get("event_type", "")), seen)
+            obs.scan_canonical.setdefault((rid, payload.get("event_type", "")), at)
         elif kind.endswith("seller_escalation_filed.v1"):
-            obs.escalation_canonical.setdefault(rid, seen)
+            obs.escalation_canonical.setdefault(rid, at)
             if published is not None:
                 obs.escalation_published.setdefault(rid, published)
     elif topic == "fraud.assessments.v1":
         if payload.get("escalation_id"):
-            obs.assessed.setdefault(rid, seen)
+            obs.assessed.setdefault(rid, at)
             if published is not None:
                 obs.assessment_published.setdefault(rid, published)
     elif kind.endswith("case_opened.v1"):
-        obs.opened.setdefault(rid, seen)
+        obs.opened.setdefault(rid, at)
     elif kind in DECIDED_TYPES and rid not in obs.decided:
         occurred = datetime.fromisoformat(payload["occurred_at"]).timestamp()
-        obs.decided[rid] = (seen, occurred, DECIDED_TYPES[kind])
+        obs.decided[rid] = (at, occurred, DECIDED_TYPES[kind])
 
 
 _SUBJECT = re.compile(rb"^Subject: (.*)$", re.MULTILINE)
@@ -174,16 +177,21 @@ class BacklogSample:
 
 class BacklogProbe:
     """Consumer-group lag from Kafka (end offsets minus committed offsets: what a restart
-    would re-read) and the outbox backlog each service exports on /metrics."""
+    would re-read) and the outbox backlog each service exports on /metrics. With replicas
+    (several URLs per service) a service's backlog is the largest its replicas report: they
+    share one outbox table, and only the replica holding the relay's lock refreshes it."""
 
     def __init__(
         self,
         bootstrap: str,
-        service_urls: dict[str, str],
+        service_urls: Mapping[str, str | Sequence[str]],
         groups: Sequence[str] = CONSUMER_GROUPS,
     ) -> None:
         self.bootstrap = bootstrap
-        self.service_urls = service_urls
+        self.service_urls = {
+            name: [urls] if isinstance(urls, str) else list(urls)
+            for name, urls in service_urls.items()
+        }
         self.groups = tuple(groups)
 
     async def start(self) -> None:
@@ -226,9 +234,12 @@ class BacklogProbe:
     async def sample(self) -> BacklogSample:
         # All at once: on a busy machine one slow answer must not stretch the sampling period.
         lags = await asyncio.gather(*(self._group_lag(g) for g in self.groups))
-        backlogs = await asyncio.gather(*(self._outbox(u) for u in self.service_urls.values()))
-        return BacklogSample(
-            time.time(),
-            dict(zip(self.groups, lags, strict=True)),
-            {n: b for n, b in zip(self.service_urls, backlogs, strict=True) if b is not None},
+        names = [n for n, urls in self.service_urls.items() for _ in urls]
+        answers = await asyncio.gather(
+            *(self._outbox(u) for urls in self.service_urls.values() for u in urls)
         )
+        backlogs: dict[str, float] = {}
+        for name, backlog in zip(names, answers, strict=True):
+            if backlog is not None:
+                backlogs[name] = max(backlogs.get(name, 0.0), backlog)
+        return BacklogSample(time.time(), dict(zip(self.groups, lags, strict=True)), backlogs)

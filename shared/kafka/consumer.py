@@ -17,8 +17,8 @@ are retried with backoff, forever: dead-lettering a good event because the datab
 would lose it.
 
 Event types a service expedites (`handlers.expedite`) go first: the poll's events of their keys
-are a batch of their own, handled and committed before the rest; a partition's offsets move once
-both are.
+are a batch of their own per topic, handled and committed before the rest of any topic; a
+partition's offsets move once both are.
 """
 
 from __future__ import annotations
@@ -274,21 +274,25 @@ class ConsumerRunner:
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
     ) -> None:
         """A poll's records, topic by topic, every partition's together: a transaction costs
-        the same for ten events as for a hundred, and partitions only multiply them."""
+        the same for ten events as for a hundred, and partitions only multiply them. The
+        expedited keys of every topic go before the rest of any topic: what waits on them
+        (a case's decision on its fraud assessment) does not wait for another topic's backlog."""
         by_topic: dict[str, list[tuple[TopicPartition, list[ConsumerRecord[bytes, bytes]]]]] = {}
         for tp, records in batches.items():
             if records:
                 by_topic.setdefault(tp.topic, []).append((tp, records))
+        first: dict[str, list[ConsumerRecord[bytes, bytes]]] = {}
+        rest: dict[str, list[ConsumerRecord[bytes, bytes]]] = {}
         for topic, parts in by_topic.items():
-            first: list[ConsumerRecord[bytes, bytes]] = []
-            rest: list[ConsumerRecord[bytes, bytes]] = []
             for _, records in parts:
                 expedited, others = self._expedited(records)
-                first += expedited
-                rest += others
-            for records in (first, rest):
+                first.setdefault(topic, []).extend(expedited)
+                rest.setdefault(topic, []).extend(others)
+        for stage in (first, rest):
+            for topic, records in stage.items():
                 if records:
                     await self._handle_records(topic, records)
+        for parts in by_topic.values():
             for tp, records in parts:
                 self._pending[tp] = records[-1].offset + 1
 

@@ -68,11 +68,13 @@ def _event(rid: str) -> Envelope:
     )
 
 
-def _record(env: Envelope, offset: int, partition: int = 0) -> ConsumerRecord[bytes, bytes]:
+def _record(
+    env: Envelope, offset: int, partition: int = 0, topic: str = TOPIC
+) -> ConsumerRecord[bytes, bytes]:
     value = env.value()
     key = env.key.encode()
     return ConsumerRecord(
-        topic=TOPIC,
+        topic=topic,
         partition=partition,
         offset=offset,
         timestamp=0,
@@ -296,5 +298,49 @@ async def test_a_poll_is_one_batch_per_topic_with_expedited_keys_first(
         # Each partition's offset moves past its whole poll, the expedited last record included.
         assert runner._pending == {p0: 4, p1: 3, p2: 2}
         assert sorted(await _effects(engine)) == sorted("AABCDEEFF")
+    finally:
+        await engine.dispose()
+
+
+async def test_expedited_keys_of_every_topic_go_before_the_rest_of_any_topic(
+    harness: Harness,
+) -> None:
+    """A poll of two topics: the second topic's expedited keys are not held behind the first
+    topic's ordinary events (reconciliation's decision on an escalation waits for the fraud
+    assessment on its own topic, not for a poll's worth of scans on the returns topic)."""
+    handlers = EventHandlers()
+    handlers.expedite(SellerEscalationFiled)
+    batches: list[list[str]] = []
+
+    @handlers.on(ReturnInitiated)
+    @handlers.on(SellerEscalationFiled)
+    async def write(event: Any, ctx: HandlerContext) -> None:
+        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
+
+    @handlers.on_batch
+    async def together(contexts: list[HandlerContext]) -> None:
+        batches.append([f"{ctx.topic}:{ctx.envelope.payload.return_id}" for ctx in contexts])  # type: ignore[attr-defined]
+        for ctx in contexts:
+            await handlers.dispatch(ctx)
+
+    runner, engine = await _runner(harness, handlers)
+    other = "test.batches.other"
+    busy, quick = TopicPartition(TOPIC, 0), TopicPartition(other, 0)
+    try:
+        await runner._handle_poll(
+            {
+                busy: [_record(_event(r), i) for i, r in enumerate("ABC")],
+                quick: [
+                    _record(_event("D"), 0, topic=other),
+                    _record(_escalation("E"), 1, topic=other),
+                ],
+            }
+        )
+        assert batches == [
+            [f"{other}:E"],  # the expedited key, though its topic came second in the poll
+            [f"{TOPIC}:A", f"{TOPIC}:B", f"{TOPIC}:C"],
+            [f"{other}:D"],
+        ]
+        assert runner._pending == {busy: 3, quick: 2}
     finally:
         await engine.dispose()

@@ -130,4 +130,39 @@ def test_fraud_latency_is_taken_from_the_records_own_timestamps() -> None:
     )
     stage = figures["escalation_stages"]["escalation_event→assessment_published"]
     assert stage["count"] == 1 and abs(stage["p50_ms"] - 300.0) < 1e-6
-    assert figures["escalation_stages"]["accepted→fraud_assessed"]["p50_ms"] == 5000.0
+    # Every stage is taken at its record's timestamp, not when this (starved) reader saw it.
+    assert figures["escalation_stages"]["accepted→fraud_assessed"]["p50_ms"] == 500.0
+    assert figures["escalation_stages"]["accepted→on_intake_topic"]["p50_ms"] == 200.0
+
+
+def test_a_plan_is_judged_over_its_own_span_and_cpu_is_also_per_event() -> None:
+    """The last escalation comes 4 s after the last feed entry (a production mix's last batch
+    later still): a pipeline that answers every request on time accepts at the offered rate,
+    not at step/span of it (25/29 = 86 % for an idle pipeline, before)."""
+    obs = e2e.Observations()
+    t0 = 1000.0
+    for i in range(90):  # 90 requests, the last accepted when the plan sent it, at 14 s
+        obs.accepted[("scan", 0)] += 1
+        obs.scan_accepted[(f"R-{i // 3}", ("A", "B", "C")[i % 3])] = (t0 + i * 14 / 89, 0)
+    obs.accepted[("return", 0)] = 30
+    obs.accepted[("escalation", 0)] = 10
+    plan = {"requests": 130, "span_s": 14.0, "partner_events": 90, "returns": 30, "escalations": 10}
+    cpu = {"intake": 0.5, "elapsed_s": 20.0, "machine_busy_cores": 1.0}
+    figures = e2e.step_figures(
+        obs,
+        step=0,
+        multiplier=1.0,
+        seconds=10.0,
+        window=(t0, t0 + 14.0),
+        samples=[],
+        cpu={},
+        cpu_whole_step=cpu,
+        plan=plan,
+    )
+    assert figures["offered"]["requests_per_s"] == round(130 / 14, 1)
+    assert figures["accepted"]["requests_per_s"] == round(130 / 14, 1)
+    assert not any("accepted" in r for r in figures["not_sustained_because"])
+    # 10 s of CPU: 76.9 ms per request, 76.9 per event here (one event per request).
+    assert figures["cpu_ms_per_request"]["intake"] == round(10_000 / 130, 2)
+    assert figures["events_accepted"] == 130
+    assert figures["cpu_ms_per_event"]["intake"] == round(10_000 / 130, 2)

@@ -119,6 +119,9 @@ async def handle_batch(handlers: EventHandlers, contexts: list[HandlerContext]) 
 
 def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
     handlers = _QuietHandlers()
+    # A case opens on its escalation and is decided on its fraud assessment: those go ahead
+    # of a poll's scans and feed entries, so a decision does not queue behind them.
+    handlers.expedite(SellerEscalationFiled, FraudAssessed)
 
     def now() -> datetime:
         return clock().now()
