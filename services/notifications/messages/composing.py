@@ -57,6 +57,9 @@ MERGED = "ESCALATION_MERGED"
 DUPLICATE = "DUPLICATE_CLAIM_REJECTED"
 EVIDENCE_ADDED = "EVIDENCE_ADDED"
 EVIDENCE_REMINDER = "evidence_reminder"
+# An appeal dismissed: the decision record is the original one (its payout included), so only
+# this code tells the seller that the appeal failed.
+APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,7 @@ def _decision_context(
         appeal_by=event.appeal_by,
         decided_at=decision.decided_at if decision else event.occurred_at,
         decided_by_person=bool(decision and decision.decided_by != "system"),
+        appeal_upheld=reason_code == APPEAL_UPHELD_ORIGINAL,
     )
     return context
 

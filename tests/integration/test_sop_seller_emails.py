@@ -1,0 +1,65 @@
+"""SOP outcomes as the seller reads them, end to end: requests through intake's and
+reconciliation's HTTP APIs, the case on the real topics, the email read back from the SMTP
+sink (the places where the words once diverged from the SOP)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.notifications.messages.rendering import inr
+from tests.conftest import Harness
+from tests.integration.test_seller_directory import (
+    PORTAL,
+    PORTAL_SELLER,
+    _address,
+    _case,
+    _feed,
+    _in_both,
+    _mails,
+    _scan,
+)
+from tests.support.factories import escalation_body
+from tests.support.mail import text_part
+
+MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
+
+
+async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to = _address()
+    # No QC at pickup, same weight on delivery, damage claimed: L11, the buyer bears 50 %.
+    rid = await _feed(harness, intake, PORTAL_SELLER, qc_required=False, item_value=180_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(rid, claimed_amount=150_000, seller_email=to),
+        headers=harness.key(PORTAL),
+    )
+    assert r.status_code == 201, r.text
+    escalation_id = r.json()["escalation_id"]
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["payout"] == 75_000, case  # L11: half of the lower of claim and item value
+
+    r = await intake.client.post(
+        f"/v1/escalations/{escalation_id}/appeal",
+        json={"reason": "The buyer broke it; I should get the whole amount."},
+        headers=harness.key(PORTAL),
+    )
+    assert r.status_code == 201, r.text
+    await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
+    r = await recon.client.post(
+        f"/v1/cases/{case['case_id']}/appeal-decision",
+        json={"overturn": False, "reason": "The scans show no loss in the partner's custody"},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+
+    [outcome] = await _mails(harness, rid, "The result of your appeal")
+    assert outcome["To"] == to and case["case_id"] in outcome["Subject"]
+    _in_both(outcome, "keep the original decision", inr(75_000), "stands")
+    assert "successful" not in text_part(outcome)

@@ -1,0 +1,48 @@
+"""Seller emails where the SOP's words were once wrong (pure: compose, then render)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.notifications.catalogue import samples
+from services.notifications.messages.composing import compose_case_event
+from services.notifications.messages.rendering import inr, render
+from services.notifications.settings import NotificationsSettings
+
+SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
+AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+TO = "seller@example.com"
+
+
+def _appeal_outcome(**decision_over: object) -> tuple[str, str]:
+    event = samples.appeal_decided("C-APPEAL", AT)
+    assert event.decision is not None
+    event = event.model_copy(update={"decision": event.decision.model_copy(update=decision_over)})
+    [draft] = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+    assert draft.template == "appeal_outcome"
+    out = render(draft.template, draft.context)
+    hindi = render(draft.template, draft.context, language="hi")
+    return out.text + out.html, hindi.text
+
+
+@pytest.mark.parametrize("payout", [0, 61_728, 123_456])
+def test_a_dismissed_appeal_says_the_original_decision_stands_whatever_it_paid(
+    payout: int,
+) -> None:
+    # A PARTIAL decision (say L11's 50 %) appealed and dismissed still pays its original amount:
+    # the seller must read that the appeal failed, not that it succeeded.
+    english, hindi = _appeal_outcome(reason_code="APPEAL_UPHELD_ORIGINAL", payout=payout)
+    assert "keep the original decision" in english
+    assert "successful" not in english
+    assert "मूल फ़ैसला बनाए रखना पड़ा" in hindi and "सफल रही" not in hindi
+    if payout:
+        assert inr(payout) in english
+        assert "no payout" not in english
+
+
+def test_an_overturned_appeal_that_pays_says_it_succeeded() -> None:
+    english, hindi = _appeal_outcome()
+    assert "your appeal is successful" in english and "₹1,23,456.00" in english
+    assert "सफल रही" in hindi
