@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.notifications.messages.rendering import inr
+from services.notifications.messages.rendering import india_time, inr
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import (
     PORTAL,
@@ -63,3 +63,28 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     assert outcome["To"] == to and case["case_id"] in outcome["Subject"]
     _in_both(outcome, "keep the original decision", inr(75_000), "stands")
     assert "successful" not in text_part(outcome)
+
+
+async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_filed(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to = _address()
+    rid = await _feed(harness, intake, PORTAL_SELLER, qc_required=False, item_value=90_000)
+    picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, claim_type="NOT_RECEIVED", claimed_amount=90_000, evidence=[], seller_email=to
+        ),
+        headers=harness.key(PORTAL),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    assert case["reason_code"] == "PREMATURE_CLAIM"
+
+    [closed] = await _mails(harness, rid, "was closed")
+    assert closed["To"] == to and case["case_id"] in closed["Subject"]
+    # E3b: the seller may file again 10 days after pickup, to the minute, in India time.
+    _in_both(closed, f"from {india_time(picked_up + timedelta(days=10))}", case["case_id"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import Verdict, weight_drop_g
@@ -17,12 +18,39 @@ _PARTY_WORDS = {
 }
 
 
+# Sellers are in India: every email states times in India time, so the paragraph the decision
+# email quotes does too (a scan at 20:00 UTC happened the next day for the seller).
+SELLER_TIME_ZONE = ZoneInfo("Asia/Kolkata")
+
+
 def rupees(paise: int) -> str:
-    return f"₹{paise // 100:,}.{paise % 100:02d}"
+    """Integer paise as rupees with the Indian digit grouping the emails use (₹1,80,000.00)."""
+    sign = "-" if paise < 0 else ""
+    whole, rest = divmod(abs(paise), 100)
+    digits = str(whole)
+    head, tail = digits[:-3], digits[-3:]
+    groups = []
+    while head:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    return f"{sign}₹{','.join([*groups, tail])}.{rest:02d}"
 
 
 def _day(when: datetime | None) -> str:
-    return when.strftime("%d %b %Y") if when else "an unknown date"
+    """`21 Nov 2026`, the seller's (India) date."""
+    if when is None:
+        return "an unknown date"
+    local = when.astimezone(SELLER_TIME_ZONE)
+    return f"{local.day} {local.strftime('%b %Y')}"
+
+
+def _moment(when: datetime | None) -> str:
+    """`1 Dec 2026, 1:30 AM IST`: where a day alone would let the seller act too early."""
+    if when is None:
+        return "an unknown time"
+    local = when.astimezone(SELLER_TIME_ZONE)
+    hour = local.strftime("%I").lstrip("0")
+    return f"{_day(when)}, {hour}:{local.strftime('%M %p')} IST"
 
 
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
@@ -42,7 +70,7 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
         "E3b": "the parcel was picked up on "
         f"{_day(f.pickup_at)}, and a not-received claim can only be filed "
         f"{p.windows.not_received_earliest_days} days after pickup, from "
-        f"{_day(earliest)}"
+        f"{_moment(earliest)}"
         " — please file again from that date if the parcel has still not arrived",
         "E3c": f"a not-received claim must be filed within {p.windows.not_received_latest_days} "
         f"days of pickup ({_day(f.pickup_at)})",
