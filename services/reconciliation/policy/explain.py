@@ -29,7 +29,7 @@ def rupees(paise: int) -> str:
     whole, rest = divmod(abs(paise), 100)
     digits = str(whole)
     head, tail = digits[:-3], digits[-3:]
-    groups = []
+    groups: list[str] = []
     while head:
         groups.insert(0, head[-2:])
         head = head[:-2]
