@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time, inr
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import (
@@ -19,8 +20,9 @@ from tests.integration.test_seller_directory import (
     _mails,
     _scan,
 )
-from tests.support.factories import escalation_body
+from tests.support.factories import escalation_body, uid
 from tests.support.mail import text_part
+from tests.support.notifications import envelope, publish
 
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
 
@@ -88,3 +90,21 @@ async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_f
     assert closed["To"] == to and case["case_id"] in closed["Subject"]
     # E3b: the seller may file again 10 days after pickup, to the minute, in India time.
     _in_both(closed, f"from {india_time(picked_up + timedelta(days=10))}", case["case_id"])
+
+
+async def test_a_duplicate_filing_after_the_appeal_window_is_told_the_case_is_final(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    # E2b as reconciliation publishes it ten days after the first decision: the first case's
+    # appeal-by is past. The seller must not read that an appeal is still open.
+    at = datetime.now(UTC).replace(microsecond=0)
+    to = _address()
+    event = samples.duplicate_filing(
+        uid("CASE"), at, seller_email=to, return_id=uid("RET")
+    ).model_copy(update={"appeal_by": at - timedelta(days=3)})
+    await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(event))
+
+    [mail] = await _mails(harness, event.return_id, "already has a case")
+    assert mail["To"] == to and event.case_id in mail["Subject"]
+    _in_both(mail, "the time for an appeal has passed", event.case_id)
+    assert "you can appeal it until" not in text_part(mail)

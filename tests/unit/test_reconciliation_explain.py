@@ -79,3 +79,16 @@ def test_e3_names_the_delivery_day_as_the_seller_lived_it() -> None:
     assert rule == "E3"
     assert "delivered to you on 21 Nov 2026" in text
     assert "20 Nov" not in text
+
+
+def test_e2b_points_to_the_first_case_without_promising_a_fresh_appeal_window() -> None:
+    # The appeal window runs from the first decision, not from the duplicate filing: the email
+    # gives the first case's appeal-by (or says it has passed), so the paragraph must not.
+    from services.reconciliation.policy.rules import e2b_duplicate_claim
+    from shared.events import CaseState
+
+    verdict = e2b_duplicate_claim(CaseState.CLOSED, is_appeal=False)
+    assert verdict is not None
+    text = explain(verdict, _facts(), P, return_id="RET-1")
+    assert "already has a decided case" in text
+    assert "within 7 days" not in text and "appeal" not in text.lower()

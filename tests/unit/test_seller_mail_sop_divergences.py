@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.notifications.catalogue import samples
 from services.notifications.messages.composing import compose_case_event
-from services.notifications.messages.rendering import inr, render
+from services.notifications.messages.rendering import india_time, inr, render
 from services.notifications.settings import NotificationsSettings
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
@@ -46,3 +46,23 @@ def test_an_overturned_appeal_that_pays_says_it_succeeded() -> None:
     english, hindi = _appeal_outcome()
     assert "your appeal is successful" in english and "₹1,23,456.00" in english
     assert "सफल रही" in hindi
+
+
+def _duplicate_filing_text(appeal_by_offset: timedelta) -> str:
+    event = samples.duplicate_filing("C-DUP", AT)
+    event = event.model_copy(update={"appeal_by": AT + appeal_by_offset})
+    [draft] = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+    out = render(draft.template, draft.context)
+    return out.text + out.html
+
+
+def test_a_duplicate_filing_after_the_appeal_window_does_not_offer_an_appeal() -> None:
+    # E2b ten days after the first decision: its appeal-by is three days gone.
+    text = _duplicate_filing_text(-timedelta(days=3))
+    assert "the time for an appeal has passed" in text
+    assert "you can appeal it until" not in text
+
+
+def test_a_duplicate_filing_inside_the_appeal_window_gives_the_appeal_by_time() -> None:
+    text = _duplicate_filing_text(timedelta(days=3))
+    assert f"you can appeal it until {india_time(AT + timedelta(days=3))}" in text

@@ -198,7 +198,13 @@ def _filing_answer(
         state=event.state.value,
         state_words=wording.STATE_FOR_SELLER.get(event.state.value, "being worked on"),
         decided=event.state.value in wording.DECIDED_STATES,
-        appeal_by=event.appeal_by,
+        # The first case's appeal-by, only while it is still ahead: a filing after it must not
+        # be told it may appeal until a time already gone.
+        appeal_by=(
+            event.appeal_by
+            if event.appeal_by is not None and event.appeal_by > event.occurred_at
+            else None
+        ),
         explanation=decision.explanation if decision else event.reason,
     )
     template = "merge_acknowledgement" if event.change == MERGED else "duplicate_filing"

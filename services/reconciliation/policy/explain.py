@@ -63,7 +63,7 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
         "E1": "we do not yet have every record we need about this return (the return itself "
         "and the partner's pickup, quality-check and delivery scans)",
         "E2b": "this return already has a decided case, and a second claim about the same "
-        "return cannot be opened; you can appeal the existing decision instead",
+        "return cannot be opened",
         "E3": f"the {claim} claim was filed on {_day(f.filed_at)}, more than "
         f"{p.windows.claim_window_h // 24} days after the parcel was delivered to you on "
         f"{_day(f.delivered_at)}",
@@ -130,6 +130,10 @@ def explain(verdict: Verdict, f: Facts, p: Policy, *, return_id: str) -> str:
             f"{p.windows.appeal_window_days} days if something is not right."
         )
     step = verdict.step.value
+    if step == "REJECT" and verdict.rule_id == "E2b":
+        # The appeal window is the first decision's, already running (or over): the email
+        # states its date, so no fresh "7 days" here.
+        return f"{opening}we could not accept this claim because {why}."
     if step == "REJECT":
         return (
             f"{opening}we could not accept this claim because {why}. You can appeal within "
