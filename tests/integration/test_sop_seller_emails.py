@@ -4,6 +4,7 @@ sink (the places where the words once diverged from the SOP)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -108,3 +109,37 @@ async def test_a_duplicate_filing_after_the_appeal_window_is_told_the_case_is_fi
     assert mail["To"] == to and event.case_id in mail["Subject"]
     _in_both(mail, "the time for an appeal has passed", event.case_id)
     assert "you can appeal it until" not in text_part(mail)
+
+
+async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_decided(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to = _address()
+    rid = await _feed(harness, intake, PORTAL_SELLER, qc_required=False, item_value=90_000)
+    # Picked up 10 days ago less 30 s: a claim now is premature (E3b), one a minute later is not.
+    picked_up = datetime.now(UTC) - timedelta(days=10) + timedelta(seconds=30)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    body = escalation_body(
+        rid, claim_type="NOT_RECEIVED", claimed_amount=90_000, evidence=[], seller_email=to
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(PORTAL))
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    assert case["reason_code"] == "PREMATURE_CLAIM"
+    await _mails(harness, rid, "was closed")
+
+    await asyncio.sleep(
+        max(0.0, (picked_up + timedelta(days=10) - datetime.now(UTC)).total_seconds()) + 2
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(PORTAL))
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["payout"] == 90_000  # L3: picked up, never delivered, filed after 10 days
+
+    acks = await _mails(harness, rid, "We have your claim", count=2)
+    reopened = [m for m in acks if "reopened case" in text_part(m)]
+    assert len(reopened) == 1 and reopened[0]["To"] == to
+    _in_both(reopened[0], case["case_id"], inr(90_000))
+    [decided] = await _mails(harness, rid, "approved in full")
+    _in_both(decided, inr(90_000), case["case_id"])

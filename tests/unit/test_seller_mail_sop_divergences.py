@@ -10,6 +10,7 @@ from services.notifications.catalogue import samples
 from services.notifications.messages.composing import compose_case_event
 from services.notifications.messages.rendering import india_time, inr, render
 from services.notifications.settings import NotificationsSettings
+from shared.events import CaseOrigin, CaseState
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
 AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -66,3 +67,35 @@ def test_a_duplicate_filing_after_the_appeal_window_does_not_offer_an_appeal() -
 def test_a_duplicate_filing_inside_the_appeal_window_gives_the_appeal_by_time() -> None:
     text = _duplicate_filing_text(timedelta(days=3))
     assert f"you can appeal it until {india_time(AT + timedelta(days=3))}" in text
+
+
+def test_a_filing_that_reopens_a_premature_claim_is_acknowledged() -> None:
+    # E3b told the seller to file again after the waiting period; that filing reopens the case
+    # (CaseUpdated REOPENED, no CaseOpened), and the seller is owed an acknowledgement for it.
+    reopened = samples.escalation_merged("C-REOPEN", AT, origin=CaseOrigin.SELLER).model_copy(
+        update={"change": "REOPENED", "claimed_amount": 90_000, "state": CaseState.OPEN}
+    )
+    drafts = compose_case_event(reopened, SETTINGS, now=AT, seller_address=TO).drafts
+    assert [d.template for d in drafts] == ["acknowledgement"]
+    out = render(drafts[0].template, drafts[0].context)
+    assert "reopened case C-REOPEN" in out.text
+    assert "reopened case <strong>C-REOPEN</strong>" in out.html
+    for part in (out.text, out.html):
+        assert "₹900.00" in part
+        assert india_time(AT + timedelta(hours=48)) in part
+    assert "C-REOPEN" in out.subject
+    hindi = render(drafts[0].template, drafts[0].context, language="hi")
+    assert "C-REOPEN" in hindi.text and "फिर से खोला" in hindi.text
+
+
+def test_messages_composed_before_these_fields_existed_still_render() -> None:
+    # Held messages (no address yet) are rendered from their stored context later.
+    ack = compose_case_event(samples.case_opened("C-OLD", AT), SETTINGS, now=AT, seller_address=TO)
+    context = dict(ack.drafts[0].context)
+    del context["reopened"]
+    assert "opened case C-OLD" in render("acknowledgement", context).text
+    event = samples.appeal_decided("C-OLD", AT)
+    [draft] = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+    context = dict(draft.context)
+    del context["appeal_upheld"]
+    assert "your appeal is successful" in render("appeal_outcome", context).text

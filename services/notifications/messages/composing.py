@@ -56,6 +56,9 @@ PROACTIVE_ASKING = frozenset({"P2"})
 MERGED = "ESCALATION_MERGED"
 DUPLICATE = "DUPLICATE_CLAIM_REJECTED"
 EVIDENCE_ADDED = "EVIDENCE_ADDED"
+# The seller filed again after a premature claim (E3b) and the case reopened: a new filing,
+# owed an acknowledgement like the first.
+REOPENED = "REOPENED"
 EVIDENCE_REMINDER = "evidence_reminder"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
@@ -305,6 +308,13 @@ def compose_case_event(
         context["expected_decision_by"] = event.expected_decision_by or (
             event.occurred_at + timedelta(hours=48)
         )
+        context["reopened"] = False
+        out.drafts.append(_seller_draft("acknowledgement", event, context, to))
+    elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
+        context = _case_context(event, settings)
+        # The review target is the latest a reopened claim waits; most are decided at once.
+        context["expected_decision_by"] = event.occurred_at + timedelta(hours=48)
+        context["reopened"] = True
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, EvidenceRequested) and owed:
         context = _case_context(event, settings)
