@@ -19,6 +19,8 @@ from tests.integration.test_seller_directory import (
     _feed,
     _in_both,
     _mails,
+    _profile,
+    _put_seller,
     _scan,
 )
 from tests.support.factories import escalation_body, uid
@@ -143,3 +145,30 @@ async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_
     _in_both(reopened[0], case["case_id"], inr(90_000))
     [decided] = await _mails(harness, rid, "approved in full")
     _in_both(decided, inr(90_000), case["case_id"])
+
+
+async def test_a_p2_weight_drop_email_gives_the_checklist_and_the_7_day_window(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    # The desk writes first (no filing, so no address on it): the seller directory has one.
+    seller, to = uid("S-P2"), _address()
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    delivered = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", delivered, 0.9)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+
+    [request] = await _mails(harness, rid, "Please send evidence")
+    window_end = india_time(delivered + timedelta(days=7))
+    assert request["To"] == to and case["case_id"] in request["Subject"]
+    assert window_end in request["Subject"]
+    _in_both(
+        request,
+        "reached you lighter",
+        "7 days from its delivery to you",
+        window_end,
+        "An unboxing video",
+        "The weight of the parcel as you received it",
+    )

@@ -92,3 +92,13 @@ def test_e2b_points_to_the_first_case_without_promising_a_fresh_appeal_window() 
     text = explain(verdict, _facts(), P, return_id="RET-1")
     assert "already has a decided case" in text
     assert "within 7 days" not in text and "appeal" not in text.lower()
+
+
+def test_p2_asks_for_evidence_within_the_claim_window_not_the_72_hour_reply_time() -> None:
+    from services.reconciliation.policy.rules import Step, Verdict
+
+    checklist = P.evidence[ClaimType.MISSING_ITEM].checklist
+    verdict = Verdict(Step.AWAIT_EVIDENCE, "P2", "WEIGHT_DROP_CHECKLIST", checklist=checklist)
+    text = explain(verdict, _facts(claim_type=ClaimType.MISSING_ITEM), P, return_id="RET-1")
+    assert "within 7 days of the delivery to you (by 28 Nov 2026, 1:30 AM IST)" in text
+    assert "72 hours" not in text

@@ -99,3 +99,15 @@ def test_messages_composed_before_these_fields_existed_still_render() -> None:
     context = dict(draft.context)
     del context["appeal_upheld"]
     assert "your appeal is successful" in render("appeal_outcome", context).text
+
+
+def test_the_p2_evidence_request_states_the_7_day_window_from_delivery() -> None:
+    # SOP P2: email the seller the evidence checklist and the 7-day window.
+    request = samples.evidence_requested("C-P2", AT, origin=CaseOrigin.PROACTIVE)
+    draft = compose_case_event(request, SETTINGS, now=AT, seller_address=TO).drafts[0]
+    assert draft.context["first_word"] is True
+    out = render(draft.template, draft.context)
+    for part in (out.text, out.html):
+        assert "7 days from its delivery to you" in part
+        assert india_time(request.reply_by) in part
+    assert "डिलीवरी के 7 दिन" in render(draft.template, draft.context, language="hi").text

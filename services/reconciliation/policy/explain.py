@@ -139,6 +139,17 @@ def explain(verdict: Verdict, f: Facts, p: Policy, *, return_id: str) -> str:
             f"{opening}we could not accept this claim because {why}. You can appeal within "
             f"{p.windows.appeal_window_days} days if you think we got this wrong."
         )
+    if step == "AWAIT_EVIDENCE" and verdict.rule_id == "P2":
+        # P2's reply-by is the claim window from delivery, not the 72-hour evidence reply time.
+        window_days = p.windows.claim_window_h // 24
+        by = f.delivered_at + timedelta(hours=p.windows.claim_window_h) if f.delivered_at else None
+        return (
+            f"{opening}the partner's records show the parcel reached you lighter than it was "
+            "picked up. To decide it we need: "
+            + "; ".join(verdict.checklist)
+            + f". Please send it within {window_days} days of the delivery to you "
+            f"(by {_moment(by)}); the case waits for you in the meantime."
+        )
     if step == "AWAIT_EVIDENCE":
         return (
             f"{opening}to decide your claim we need a little more evidence: "
