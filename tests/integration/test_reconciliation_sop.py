@@ -275,14 +275,14 @@ TABLE: list[tuple[str, Scenario, str, str, str | None, int]] = [
         124_950,
     ),
     (
-        "E1 waits for the QC result a QC return needs",
+        "E1 waits briefly for the QC result a QC return needs",
         lambda e, r: [
             *seller_claim(e, r, scans=delivered(r), ret=False),
             return_initiated(r, qc_required=True),
         ],
         "OPEN",
         "",
-        "PENDING_FACTS",
+        "PENDING_SCANS",
         0,
     ),
     (

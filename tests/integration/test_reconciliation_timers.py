@@ -61,6 +61,48 @@ async def test_e1_missing_facts_go_to_review_after_48_hours_then_facts_decide(
     assert case["decision"]["rule_id"] == "L11"
 
 
+async def test_e1_a_qc_result_never_scanned_is_waited_for_2_minutes_then_l10_decides(
+    clocked: Engine,
+) -> None:
+    # The return asked for QC; the partner scanned pickup and delivery but no QC. The SOP needs
+    # only the return and the delivery: after the short scan wait, "no QC at pickup" (L10).
+    rid = uid("RET-E1-QC")
+    filed = clocked.envelope(escalation(rid, claim="WRONG_ITEM"))
+    await clocked.send(filed, return_initiated(rid, qc_required=True), *scans(rid))
+    await clocked.send(assessed(filed))
+    case = await clocked.wait_case(
+        rid, lambda c: c["waiting_for"] == "PENDING_SCANS" and c["fraud_band"]
+    )
+    assert case["state"] == "OPEN" and case["timer_kind"] == "SCAN_WAIT"
+    await clocked.advance(timedelta(minutes=1))
+    await asyncio.sleep(0.3)  # a few timer rounds at the new time
+    case = await clocked.case(rid)
+    assert case is not None and case["state"] == "OPEN"
+    await clocked.advance(timedelta(minutes=1, seconds=1))
+    case = await clocked.wait_case(rid, lambda c: c["state"] == "CLOSED")
+    assert (case["decision"]["rule_id"], case["decision"]["liable_party"]) == ("L10", "BUYER")
+    assert case["payout"] == 249_900
+
+
+async def test_e1_a_pickup_scan_arriving_after_the_delivery_scan_still_decides(
+    clocked: Engine,
+) -> None:
+    # Out of order: the delivery scan (light) lands first, the pickup scan (heavy) a moment
+    # later, inside the scan wait: the weight drop decides (L6), not "no QC" (L11).
+    rid = uid("RET-E1-OOO")
+    filed = clocked.envelope(escalation(rid))
+    await clocked.send(
+        filed,
+        return_initiated(rid),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=600, otp=False),
+        assessed(filed),
+    )
+    await clocked.wait_case(rid, lambda c: c["waiting_for"] == "PENDING_SCANS" and c["fraud_band"])
+    await clocked.send(scan(rid, "PICKED_UP", T0, weight=1000))
+    case = await clocked.wait_case(rid, lambda c: c["state"] == "CLOSED")
+    assert (case["decision"]["rule_id"], case["decision"]["liable_party"]) == ("L6", "PARTNER")
+
+
 async def test_e5b_no_assessment_after_5_minutes_goes_to_review(clocked: Engine) -> None:
     rid = uid("RET-E5B")
     filed = clocked.envelope(escalation(rid))

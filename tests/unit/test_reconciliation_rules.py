@@ -93,18 +93,18 @@ ELIGIBILITY = [
         "PENDING_FACTS",
     ),
     (
-        "E1 no pickup scan for an item claim",
+        "E1 no pickup scan for an item claim: a short wait for it",
         facts(pickup_at=None),
         Step.WAIT_FACTS,
         "E1",
-        "PENDING_FACTS",
+        "PENDING_SCANS",
     ),
     (
-        "E1 QC required but no QC scan yet",
+        "E1 QC required but no QC scan yet: a short wait for it",
         facts(qc_required=True),
         Step.WAIT_FACTS,
         "E1",
-        "PENDING_FACTS",
+        "PENDING_SCANS",
     ),
     (
         "E1 a partner declaration stands in for the scans",
@@ -213,6 +213,51 @@ def test_eligibility(name: str, f: Facts, step: Step, rule: str, reason: str | N
 def test_e1_after_the_facts_wait_goes_to_review() -> None:
     verdict = evaluate_claim(facts(delivered_at=None), P, facts_wait_over=True)
     assert (verdict.step, verdict.reason_code) == (Step.REVIEW, "MISSING_FACTS")
+
+
+@pytest.mark.parametrize(
+    ("name", "f", "rule", "party", "pct"),
+    [
+        # The SOP needs only the return and the delivery scan for an item claim: "no QC at
+        # pickup" is L10/L11 even when the return asked for QC and the partner never scanned it.
+        ("QC required, never scanned, wrong item", "qc_wrong", "L10", LiableParty.BUYER, 100),
+        ("QC required, never scanned, damaged", "qc_damaged", "L11", LiableParty.BUYER, 50),
+        ("no pickup scan, damaged", "no_pickup", "L11", LiableParty.BUYER, 50),
+        ("no pickup scan, seller's weight only", "no_pickup_weight", "L11", LiableParty.BUYER, 50),
+    ],
+)
+def test_e1_after_the_short_scan_wait_decides_with_what_is_known(
+    name: str, f: str, rule: str, party: LiableParty, pct: int
+) -> None:
+    snapshot = {
+        "qc_wrong": facts(qc_required=True, claim_type=ClaimType.WRONG_ITEM),
+        "qc_damaged": facts(qc_required=True),
+        "no_pickup": facts(pickup_at=None, pickup_weight_g=None),
+        "no_pickup_weight": facts(
+            pickup_at=None, pickup_weight_g=None, delivered_weight_g=None, received_weight_g=10
+        ),
+    }[f]
+    assert evaluate_claim(snapshot, P).reason_code == "PENDING_SCANS"
+    verdict = evaluate_claim(snapshot, P, facts_wait_over=True)
+    assert (verdict.step, verdict.rule_id, verdict.liable_party) == (Step.DECIDE, rule, party)
+    assert verdict.amounts is not None and verdict.amounts.payout_pct == pct
+
+
+def test_e1_not_received_without_any_scan_goes_to_review_after_the_scan_wait() -> None:
+    f = not_received(pickup_at=None, pickup_weight_g=None)
+    assert evaluate_claim(f, P).reason_code == "PENDING_SCANS"
+    # Neither E3b/E3c nor L3 can be judged without the pickup: nothing matches (L12).
+    verdict = evaluate_claim(f, P, facts_wait_over=True)
+    assert (verdict.step, verdict.rule_id, verdict.reason_code) == (
+        Step.REVIEW,
+        "L12",
+        "NO_RULE_MATCHED",
+    )
+
+
+def test_the_scan_wait_is_policy_data_well_inside_the_auto_decision_target() -> None:
+    assert 0 < P.timers.scan_wait_min
+    assert P.timers.scan_wait_min + P.timers.fraud_wait_min <= P.timers.auto_decision_min
 
 
 def test_e4_reply_by_passed_rejects() -> None:
@@ -367,6 +412,7 @@ def test_liability(
 def test_e1_not_received_without_a_pickup_scan_waits() -> None:
     verdict = evaluate_claim(not_received(pickup_at=None, pickup_weight_g=None), P)
     assert (verdict.step, verdict.rule_id) == (Step.WAIT_FACTS, "E1")
+    assert verdict.reason_code == "PENDING_SCANS"
 
 
 def test_l12_when_nothing_matches() -> None:

@@ -56,7 +56,13 @@ PROACTIVE_ASKING = frozenset({"P2"})
 MERGED = "ESCALATION_MERGED"
 DUPLICATE = "DUPLICATE_CLAIM_REJECTED"
 EVIDENCE_ADDED = "EVIDENCE_ADDED"
+# The seller filed again after a premature claim (E3b) and the case reopened: a new filing,
+# owed an acknowledgement like the first.
+REOPENED = "REOPENED"
 EVIDENCE_REMINDER = "evidence_reminder"
+# An appeal dismissed: the decision record is the original one (its payout included), so only
+# this code tells the seller that the appeal failed.
+APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +184,7 @@ def _decision_context(
         appeal_by=event.appeal_by,
         decided_at=decision.decided_at if decision else event.occurred_at,
         decided_by_person=bool(decision and decision.decided_by != "system"),
+        appeal_upheld=reason_code == APPEAL_UPHELD_ORIGINAL,
     )
     return context
 
@@ -194,7 +201,13 @@ def _filing_answer(
         state=event.state.value,
         state_words=wording.STATE_FOR_SELLER.get(event.state.value, "being worked on"),
         decided=event.state.value in wording.DECIDED_STATES,
-        appeal_by=event.appeal_by,
+        # The first case's appeal-by, only while it is still ahead: a filing after it must not
+        # be told it may appeal until a time already gone.
+        appeal_by=(
+            event.appeal_by
+            if event.appeal_by is not None and event.appeal_by > event.occurred_at
+            else None
+        ),
         explanation=decision.explanation if decision else event.reason,
     )
     template = "merge_acknowledgement" if event.change == MERGED else "duplicate_filing"
@@ -295,6 +308,13 @@ def compose_case_event(
         context["expected_decision_by"] = event.expected_decision_by or (
             event.occurred_at + timedelta(hours=48)
         )
+        context["reopened"] = False
+        out.drafts.append(_seller_draft("acknowledgement", event, context, to))
+    elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
+        context = _case_context(event, settings)
+        # The review target is the latest a reopened claim waits; most are decided at once.
+        context["expected_decision_by"] = event.occurred_at + timedelta(hours=48)
+        context["reopened"] = True
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, EvidenceRequested) and owed:
         context = _case_context(event, settings)

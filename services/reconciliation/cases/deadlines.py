@@ -18,6 +18,7 @@ from shared.events import (
 
 class TimerKind(StrEnum):
     FACTS_WAIT = "FACTS_WAIT"
+    SCAN_WAIT = "SCAN_WAIT"
     EVIDENCE_REPLY = "EVIDENCE_REPLY"
     FRAUD_WAIT = "FRAUD_WAIT"
     REVIEW_SLA = "REVIEW_SLA"
@@ -35,6 +36,8 @@ def desired_timer(case: Case, now: datetime, p: Policy) -> tuple[TimerKind, date
     state = CaseState(case.state)
     if state is CaseState.OPEN and case.waiting_for == "PENDING_FACTS":
         return TimerKind.FACTS_WAIT, now + timedelta(hours=p.timers.facts_wait_h)
+    if state is CaseState.OPEN and case.waiting_for == "PENDING_SCANS":
+        return TimerKind.SCAN_WAIT, now + timedelta(minutes=p.timers.scan_wait_min)
     if state is CaseState.OPEN and case.waiting_for == "FRAUD_ASSESSMENT":
         return TimerKind.FRAUD_WAIT, now + timedelta(minutes=p.timers.fraud_wait_min)
     if state is CaseState.AWAITING_EVIDENCE and case.reply_by is not None:

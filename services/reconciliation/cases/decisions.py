@@ -199,7 +199,12 @@ async def apply_verdict(
     explanation = explain(verdict, facts, p, return_id=case.return_id)
     step = verdict.step
     if step in (Step.WAIT_FACTS, Step.WAIT_FRAUD):
-        waiting = "PENDING_FACTS" if step is Step.WAIT_FACTS else "FRAUD_ASSESSMENT"
+        # E1 waits for PENDING_FACTS or PENDING_SCANS (each its own timer), E5b for fraud.
+        waiting = (
+            verdict.reason_code or "PENDING_FACTS"
+            if step is Step.WAIT_FACTS
+            else "FRAUD_ASSESSMENT"
+        )
         if state is CaseState.OPEN and case.waiting_for == waiting:
             return
         emit(
@@ -387,6 +392,8 @@ def expected_decision_by(verdict: Verdict, now: datetime, p: Policy) -> datetime
         return now + timedelta(minutes=p.timers.fraud_wait_min) + auto
     if verdict.step is Step.AWAIT_EVIDENCE:
         return now + timedelta(hours=p.timers.evidence_reply_h) + auto
+    if verdict.step is Step.WAIT_FACTS and verdict.reason_code == "PENDING_SCANS":
+        return now + timedelta(minutes=p.timers.scan_wait_min + p.timers.fraud_wait_min) + auto
     if verdict.step is Step.WAIT_FACTS:
         return now + timedelta(hours=p.timers.facts_wait_h + p.timers.review_sla_h)
     return now + timedelta(hours=p.timers.review_sla_h)

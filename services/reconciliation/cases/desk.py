@@ -343,6 +343,9 @@ async def decide_appeal(
             "decided_by": actor,
             "decided_at": now,
             "rule_id": previous.rule_id,
+            # The record keeps the original payout; the code tells the seller's email (and any
+            # reader of the record) that the appeal failed rather than succeeded.
+            "reason_code": "APPEAL_UPHELD_ORIGINAL",
             "explanation": f"About your return {case.return_id}: we looked at your appeal again "
             f"and the earlier decision stands: {reason.strip().rstrip('.')}. "
             + previous.explanation.split(": ", 1)[-1],

@@ -36,7 +36,9 @@ async def on_timer(
 ) -> None:
     p = p or await policies.for_case(session, case, now)
     state = CaseState(case.state)
-    if kind == TimerKind.FACTS_WAIT and state is CaseState.OPEN:
+    if kind in (TimerKind.FACTS_WAIT, TimerKind.SCAN_WAIT) and state is CaseState.OPEN:
+        # One flag for both E1 waits: the scan wait is armed only once the needed facts are
+        # known (and facts are never unlearned), so after it only the scans go unwaited for.
         case.facts_wait_over = True
         await reevaluate(session, case, now=now, p=p)
     elif kind == TimerKind.FRAUD_WAIT and state is CaseState.OPEN:

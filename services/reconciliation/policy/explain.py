@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import Verdict, weight_drop_g
@@ -17,12 +18,39 @@ _PARTY_WORDS = {
 }
 
 
+# Sellers are in India: every email states times in India time, so the paragraph the decision
+# email quotes does too (a scan at 20:00 UTC happened the next day for the seller).
+SELLER_TIME_ZONE = ZoneInfo("Asia/Kolkata")
+
+
 def rupees(paise: int) -> str:
-    return f"₹{paise // 100:,}.{paise % 100:02d}"
+    """Integer paise as rupees with the Indian digit grouping the emails use (₹1,80,000.00)."""
+    sign = "-" if paise < 0 else ""
+    whole, rest = divmod(abs(paise), 100)
+    digits = str(whole)
+    head, tail = digits[:-3], digits[-3:]
+    groups: list[str] = []
+    while head:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    return f"{sign}₹{','.join([*groups, tail])}.{rest:02d}"
 
 
 def _day(when: datetime | None) -> str:
-    return when.strftime("%d %b %Y") if when else "an unknown date"
+    """`21 Nov 2026`, the seller's (India) date."""
+    if when is None:
+        return "an unknown date"
+    local = when.astimezone(SELLER_TIME_ZONE)
+    return f"{local.day} {local.strftime('%b %Y')}"
+
+
+def _moment(when: datetime | None) -> str:
+    """`1 Dec 2026, 1:30 AM IST`: where a day alone would let the seller act too early."""
+    if when is None:
+        return "an unknown time"
+    local = when.astimezone(SELLER_TIME_ZONE)
+    hour = local.strftime("%I").lstrip("0")
+    return f"{_day(when)}, {hour}:{local.strftime('%M %p')} IST"
 
 
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
@@ -35,14 +63,14 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
         "E1": "we do not yet have every record we need about this return (the return itself "
         "and the partner's pickup, quality-check and delivery scans)",
         "E2b": "this return already has a decided case, and a second claim about the same "
-        "return cannot be opened; you can appeal the existing decision instead",
+        "return cannot be opened",
         "E3": f"the {claim} claim was filed on {_day(f.filed_at)}, more than "
         f"{p.windows.claim_window_h // 24} days after the parcel was delivered to you on "
         f"{_day(f.delivered_at)}",
         "E3b": "the parcel was picked up on "
         f"{_day(f.pickup_at)}, and a not-received claim can only be filed "
         f"{p.windows.not_received_earliest_days} days after pickup, from "
-        f"{_day(earliest)}"
+        f"{_moment(earliest)}"
         " — please file again from that date if the parcel has still not arrived",
         "E3c": f"a not-received claim must be filed within {p.windows.not_received_latest_days} "
         f"days of pickup ({_day(f.pickup_at)})",
@@ -102,10 +130,25 @@ def explain(verdict: Verdict, f: Facts, p: Policy, *, return_id: str) -> str:
             f"{p.windows.appeal_window_days} days if something is not right."
         )
     step = verdict.step.value
+    if step == "REJECT" and verdict.rule_id == "E2b":
+        # The appeal window is the first decision's, already running (or over): the email
+        # states its date, so no fresh "7 days" here.
+        return f"{opening}we could not accept this claim because {why}."
     if step == "REJECT":
         return (
             f"{opening}we could not accept this claim because {why}. You can appeal within "
             f"{p.windows.appeal_window_days} days if you think we got this wrong."
+        )
+    if step == "AWAIT_EVIDENCE" and verdict.rule_id == "P2":
+        # P2's reply-by is the claim window from delivery, not the 72-hour evidence reply time.
+        window_days = p.windows.claim_window_h // 24
+        by = f.delivered_at + timedelta(hours=p.windows.claim_window_h) if f.delivered_at else None
+        return (
+            f"{opening}the partner's records show the parcel reached you lighter than it was "
+            "picked up. To decide it we need: "
+            + "; ".join(verdict.checklist)
+            + f". Please send it within {window_days} days of the delivery to you "
+            f"(by {_moment(by)}); the case waits for you in the meantime."
         )
     if step == "AWAIT_EVIDENCE":
         return (

@@ -67,35 +67,49 @@ class Verdict:
 
 
 def missing_facts(f: Facts) -> list[str]:
-    """The facts a claim needs before any later rule can judge it fairly (E1).
-
-    The return itself always. Item claims need the delivery scan (E3 counts from it), the pickup
-    scan (L6 compares its weight) and, when the return required QC, the QC result (L7–L11 read
-    it); NOT_RECEIVED needs the pickup scan unless delivered (E3b, E3c and L3 count from it).
-    A partner's LOST / DAMAGED_IN_TRANSIT declaration settles liability by itself (L1/L2).
-    """
+    """The facts the SOP names as needed (E1): always the return; for an item claim the
+    delivery scan (E3 counts from it). A partner's LOST / DAMAGED_IN_TRANSIT declaration settles
+    liability by itself (L1/L2). Waited for up to `facts_wait_h`, then a person reviews."""
     missing = [] if f.return_known else ["RETURN"]
     if f.declared_lost or f.declared_damaged_in_transit:
         return missing
-    if f.claim_type in ITEM_CLAIMS:
-        if not f.delivered:
-            missing.append("DELIVERY_SCAN")
-        if f.pickup_at is None:
-            missing.append("PICKUP_SCAN")
-        if f.qc_required and f.qc_result is None:
-            missing.append("QC_RESULT")
-    elif f.claim_type is ClaimType.NOT_RECEIVED and not f.delivered and f.pickup_at is None:
-        missing.append("PICKUP_SCAN")
+    if f.claim_type in ITEM_CLAIMS and not f.delivered:
+        missing.append("DELIVERY_SCAN")
     return missing
 
 
+def awaited_scans(f: Facts) -> list[str]:
+    """Scans later rules read that may still be in flight: the pickup (its weight for L6, its
+    time for E3b, E3c and L3) and, when the return required QC, the QC result (L7-L11).
+
+    Partners' scans arrive out of order, so deciding the moment the delivery scan lands could
+    judge a weight drop or a QC result that is a few seconds behind. The SOP does not need them,
+    though: they are waited for only `scan_wait_min`, well inside the auto-decision target, and
+    then the rules run on what is known ("no QC at pickup" is then L10/L11)."""
+    if f.declared_lost or f.declared_damaged_in_transit:
+        return []
+    awaited = []
+    if f.claim_type in ITEM_CLAIMS:
+        if f.pickup_at is None:
+            awaited.append("PICKUP_SCAN")
+        if f.qc_required and f.qc_result is None:
+            awaited.append("QC_RESULT")
+    elif f.claim_type is ClaimType.NOT_RECEIVED and not f.delivered and f.pickup_at is None:
+        awaited.append("PICKUP_SCAN")
+    return awaited
+
+
 def e1_missing_facts(f: Facts, p: Policy, *, facts_wait_over: bool = False) -> Verdict | None:
-    """E1: wait for the facts the claim needs; after the wait, a person reviews."""
-    if not missing_facts(f):
-        return None
-    if facts_wait_over:
-        return Verdict(Step.REVIEW, "E1", "MISSING_FACTS")
-    return Verdict(Step.WAIT_FACTS, "E1", "PENDING_FACTS")
+    """E1: wait for the facts the claim needs (after the wait, a person reviews); then, briefly,
+    for scans still in flight (after that wait, judge without them). `facts_wait_over` says the
+    case's current wait has ended, whichever of the two it was."""
+    if missing_facts(f):
+        if facts_wait_over:
+            return Verdict(Step.REVIEW, "E1", "MISSING_FACTS")
+        return Verdict(Step.WAIT_FACTS, "E1", "PENDING_FACTS")
+    if awaited_scans(f) and not facts_wait_over:
+        return Verdict(Step.WAIT_FACTS, "E1", "PENDING_SCANS")
+    return None
 
 
 def e2_merge_into_open_case(case_state: CaseState | None) -> Verdict | None:

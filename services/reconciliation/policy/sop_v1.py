@@ -45,6 +45,13 @@ class Windows(_Frozen):
 
 class Timers(_Frozen):
     facts_wait_h: int = Field(description="E1: how long a case waits for missing facts.")
+    # Versions stored before this wait existed read as 2 minutes.
+    scan_wait_min: int = Field(
+        default=2,
+        ge=0,
+        description="E1: how long a case whose needed facts are known waits for pickup and QC "
+        "scans still in flight before it is judged without them.",
+    )
     evidence_reply_h: int = Field(description="E4: reply-by for requested evidence.")
     fraud_wait_min: int = Field(description="E5b: wait for a fraud assessment.")
     review_sla_h: int = Field(description="UNDER_REVIEW must be decided within this.")

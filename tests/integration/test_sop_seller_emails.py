@@ -1,0 +1,174 @@
+"""SOP outcomes as the seller reads them, end to end: requests through intake's and
+reconciliation's HTTP APIs, the case on the real topics, the email read back from the SMTP
+sink (the places where the words once diverged from the SOP)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.notifications.catalogue import samples
+from services.notifications.messages.rendering import india_time, inr
+from tests.conftest import Harness
+from tests.integration.test_seller_directory import (
+    PORTAL,
+    PORTAL_SELLER,
+    _address,
+    _case,
+    _feed,
+    _in_both,
+    _mails,
+    _profile,
+    _put_seller,
+    _scan,
+)
+from tests.support.factories import escalation_body, uid
+from tests.support.mail import text_part
+from tests.support.notifications import envelope, publish
+
+MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
+
+
+async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to = _address()
+    # No QC at pickup, same weight on delivery, damage claimed: L11, the buyer bears 50 %.
+    rid = await _feed(harness, intake, PORTAL_SELLER, qc_required=False, item_value=180_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(rid, claimed_amount=150_000, seller_email=to),
+        headers=harness.key(PORTAL),
+    )
+    assert r.status_code == 201, r.text
+    escalation_id = r.json()["escalation_id"]
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["payout"] == 75_000, case  # L11: half of the lower of claim and item value
+
+    r = await intake.client.post(
+        f"/v1/escalations/{escalation_id}/appeal",
+        json={"reason": "The buyer broke it; I should get the whole amount."},
+        headers=harness.key(PORTAL),
+    )
+    assert r.status_code == 201, r.text
+    await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
+    r = await recon.client.post(
+        f"/v1/cases/{case['case_id']}/appeal-decision",
+        json={"overturn": False, "reason": "The scans show no loss in the partner's custody"},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+
+    [outcome] = await _mails(harness, rid, "The result of your appeal")
+    assert outcome["To"] == to and case["case_id"] in outcome["Subject"]
+    _in_both(outcome, "keep the original decision", inr(75_000), "stands")
+    assert "successful" not in text_part(outcome)
+
+
+async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_filed(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to = _address()
+    rid = await _feed(harness, intake, PORTAL_SELLER, qc_required=False, item_value=90_000)
+    picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, claim_type="NOT_RECEIVED", claimed_amount=90_000, evidence=[], seller_email=to
+        ),
+        headers=harness.key(PORTAL),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    assert case["reason_code"] == "PREMATURE_CLAIM"
+
+    [closed] = await _mails(harness, rid, "was closed")
+    assert closed["To"] == to and case["case_id"] in closed["Subject"]
+    # E3b: the seller may file again 10 days after pickup, to the minute, in India time.
+    _in_both(closed, f"from {india_time(picked_up + timedelta(days=10))}", case["case_id"])
+
+
+async def test_a_duplicate_filing_after_the_appeal_window_is_told_the_case_is_final(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    # E2b as reconciliation publishes it ten days after the first decision: the first case's
+    # appeal-by is past. The seller must not read that an appeal is still open.
+    at = datetime.now(UTC).replace(microsecond=0)
+    to = _address()
+    event = samples.duplicate_filing(
+        uid("CASE"), at, seller_email=to, return_id=uid("RET")
+    ).model_copy(update={"appeal_by": at - timedelta(days=3)})
+    await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(event))
+
+    [mail] = await _mails(harness, event.return_id, "already has a case")
+    assert mail["To"] == to and event.case_id in mail["Subject"]
+    _in_both(mail, "the time for an appeal has passed", event.case_id)
+    assert "you can appeal it until" not in text_part(mail)
+
+
+async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_decided(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to = _address()
+    rid = await _feed(harness, intake, PORTAL_SELLER, qc_required=False, item_value=90_000)
+    # Picked up 10 days ago less 30 s: a claim now is premature (E3b), one a minute later is not.
+    picked_up = datetime.now(UTC) - timedelta(days=10) + timedelta(seconds=30)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    body = escalation_body(
+        rid, claim_type="NOT_RECEIVED", claimed_amount=90_000, evidence=[], seller_email=to
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(PORTAL))
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    assert case["reason_code"] == "PREMATURE_CLAIM"
+    await _mails(harness, rid, "was closed")
+
+    await asyncio.sleep(
+        max(0.0, (picked_up + timedelta(days=10) - datetime.now(UTC)).total_seconds()) + 2
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(PORTAL))
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["payout"] == 90_000  # L3: picked up, never delivered, filed after 10 days
+
+    acks = await _mails(harness, rid, "We have your claim", count=2)
+    reopened = [m for m in acks if "reopened case" in text_part(m)]
+    assert len(reopened) == 1 and reopened[0]["To"] == to
+    _in_both(reopened[0], case["case_id"], inr(90_000))
+    [decided] = await _mails(harness, rid, "approved in full")
+    _in_both(decided, inr(90_000), case["case_id"])
+
+
+async def test_a_p2_weight_drop_email_gives_the_checklist_and_the_7_day_window(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    # The desk writes first (no filing, so no address on it): the seller directory has one.
+    seller, to = uid("S-P2"), _address()
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    delivered = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", delivered, 0.9)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+
+    [request] = await _mails(harness, rid, "Please send evidence")
+    window_end = india_time(delivered + timedelta(days=7))
+    assert request["To"] == to and case["case_id"] in request["Subject"]
+    assert window_end in request["Subject"]
+    _in_both(
+        request,
+        "reached you lighter",
+        "7 days from its delivery to you",
+        window_end,
+        "An unboxing video",
+        "The weight of the parcel as you received it",
+    )

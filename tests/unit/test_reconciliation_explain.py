@@ -1,0 +1,104 @@
+"""The plain-language paragraph a decision records and the seller's email quotes: amounts and
+dates as the seller reads everything else we send (Indian digit grouping, India time)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from services.reconciliation.policy.explain import explain, rupees
+from services.reconciliation.policy.facts import Facts
+from services.reconciliation.policy.rules import evaluate_claim
+from services.reconciliation.policy.sop_v1 import SOP_V1
+from shared.events import ClaimType, FraudBand
+
+P = SOP_V1
+# 20:00 UTC is 01:30 the next day in India: a date printed in UTC is a day early for the seller.
+LATE_EVENING_UTC = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
+
+
+def _facts(**over: object) -> Facts:
+    base = Facts(
+        return_known=True,
+        seller_id="S1",
+        buyer_id="B1",
+        partner_id="swiftship",
+        category="electronics",
+        item_value=18_000_000,
+        qc_required=False,
+        claim_type=ClaimType.DAMAGED,
+        claimed_amount=18_000_000,
+        filed_at=LATE_EVENING_UTC + timedelta(days=3),
+        evidence_counts={"UNBOXING_VIDEO": 1},
+        pickup_at=LATE_EVENING_UTC - timedelta(days=1),
+        pickup_weight_g=1000,
+        delivered_at=LATE_EVENING_UTC,
+        delivered_weight_g=1000,
+        fraud_band=FraudBand.LOW,
+    )
+    return replace(base, **over)  # type: ignore[arg-type]
+
+
+def _explained(f: Facts) -> tuple[str, str]:
+    verdict = evaluate_claim(f, P)
+    return verdict.rule_id, explain(verdict, f, P, return_id="RET-1")
+
+
+def test_rupees_use_the_indian_grouping_the_emails_use() -> None:
+    assert rupees(18_000_000) == "₹1,80,000.00"
+    assert rupees(123_456_789) == "₹12,34,567.89"
+    assert rupees(2_500_000) == "₹25,000.00"
+    assert rupees(5) == "₹0.05"
+
+
+def test_a_partial_payout_names_its_amounts_in_indian_grouping() -> None:
+    rule, text = _explained(_facts())
+    assert rule == "L11"
+    assert "we are paying you ₹90,000.00 (50 % of ₹1,80,000.00" in text
+
+
+def test_e3b_says_exactly_when_the_seller_may_file_again_in_india_time() -> None:
+    pickup = LATE_EVENING_UTC
+    f = _facts(
+        claim_type=ClaimType.NOT_RECEIVED,
+        pickup_at=pickup,
+        delivered_at=None,
+        delivered_weight_g=None,
+        filed_at=pickup + timedelta(days=5),
+    )
+    rule, text = _explained(f)
+    assert rule == "E3b"
+    # pickup + 10 days = 30 Nov 20:00 UTC = 1 Dec 01:30 IST: filing on 30 Nov would be refused.
+    assert "from 1 Dec 2026, 1:30 AM IST" in text
+    assert "picked up on 21 Nov 2026" in text
+    assert "30 Nov" not in text
+
+
+def test_e3_names_the_delivery_day_as_the_seller_lived_it() -> None:
+    rule, text = _explained(_facts(filed_at=LATE_EVENING_UTC + timedelta(hours=169)))
+    assert rule == "E3"
+    assert "delivered to you on 21 Nov 2026" in text
+    assert "20 Nov" not in text
+
+
+def test_e2b_points_to_the_first_case_without_promising_a_fresh_appeal_window() -> None:
+    # The appeal window runs from the first decision, not from the duplicate filing: the email
+    # gives the first case's appeal-by (or says it has passed), so the paragraph must not.
+    from services.reconciliation.policy.rules import e2b_duplicate_claim
+    from shared.events import CaseState
+
+    verdict = e2b_duplicate_claim(CaseState.CLOSED, is_appeal=False)
+    assert verdict is not None
+    text = explain(verdict, _facts(), P, return_id="RET-1")
+    assert "already has a decided case" in text
+    assert "within 7 days" not in text and "appeal" not in text.lower()
+
+
+def test_p2_asks_for_evidence_within_the_claim_window_not_the_72_hour_reply_time() -> None:
+    from services.reconciliation.policy.rules import Step, Verdict
+
+    checklist = P.evidence[ClaimType.MISSING_ITEM].checklist
+    verdict = Verdict(Step.AWAIT_EVIDENCE, "P2", "WEIGHT_DROP_CHECKLIST", checklist=checklist)
+    text = explain(verdict, _facts(claim_type=ClaimType.MISSING_ITEM), P, return_id="RET-1")
+    assert "within 7 days of the delivery to you (by 28 Nov 2026, 1:30 AM IST)" in text
+    assert "72 hours" not in text
