@@ -45,9 +45,10 @@ class Windows(_Frozen):
 
 class Timers(_Frozen):
     facts_wait_h: int = Field(description="E1: how long a case waits for missing facts.")
-    # Versions stored before this wait existed read as 2 minutes.
+    # Versions stored before this wait existed read as 1 minute: scans a few seconds behind the
+    # delivery are caught, and a return the partner never QC-scanned is not held up for long.
     scan_wait_min: int = Field(
-        default=2,
+        default=1,
         ge=0,
         description="E1: how long a case whose needed facts are known waits for pickup and QC "
         "scans still in flight before it is judged without them.",
