@@ -165,6 +165,8 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class ConsumerRunner:
+    LAG_EXPORT_INTERVAL_S = 1.0
+
     def __init__(
         self,
         *,
@@ -195,6 +197,7 @@ class ConsumerRunner:
         self.consumer: AIOKafkaConsumer | None = None
         self._pending: dict[TopicPartition, int] = {}
         self._stopping = False
+        self._lag_exported_at = float("-inf")
         self.ready = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -247,13 +250,21 @@ class ConsumerRunner:
             batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
             await self._handle_poll(batches)
             await self.commit_pending()
-            await self._export_lag(consumer)
+            await self.export_lag_if_due(consumer, now=asyncio.get_running_loop().time())
 
     async def commit_pending(self) -> None:
         if not self._pending or self.consumer is None:
             return
         offsets, self._pending = self._pending, {}
         await self.consumer.commit(offsets)
+
+    async def export_lag_if_due(self, consumer: AIOKafkaConsumer, *, now: float) -> None:
+        """The lag gauge, at most once per LAG_EXPORT_INTERVAL_S: a gauge scraped every few
+        seconds needs no fresher value, and under load polls return every few milliseconds."""
+        if now - self._lag_exported_at < self.LAG_EXPORT_INTERVAL_S:
+            return
+        self._lag_exported_at = now
+        await self._export_lag(consumer)
 
     async def _export_lag(self, consumer: AIOKafkaConsumer) -> None:
         for tp in consumer.assignment():
