@@ -298,3 +298,46 @@ async def test_a_poll_is_one_batch_per_topic_with_expedited_keys_first(
         assert sorted(await _effects(engine)) == sorted("AABCDEEFF")
     finally:
         await engine.dispose()
+
+
+def _escalation(rid: str) -> Envelope:
+    return Envelope(
+        SellerEscalationFiled(
+            escalation_id=f"ESC-{rid}",
+            return_id=rid,
+            seller_id="S-1",
+            claim_type="DAMAGED",
+            claimed_amount=10_000,
+            description="not handled here",
+            channel="PORTAL",
+            filed_at=datetime.now(UTC),
+            filed_by="seller-portal",
+        ),
+        source="test",
+    )
+
+
+async def test_a_known_event_type_without_a_handler_costs_no_decoding_and_no_inbox_row(
+    harness: Harness,
+) -> None:
+    """A service subscribes to whole topics and handles some of their types: the others are
+    skipped before validation and leave no inbox row (there is no effect to guard), while
+    their offsets move on with the poll's."""
+    handlers = EventHandlers()
+
+    @handlers.on(ReturnInitiated)
+    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
+        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
+
+    runner, engine = await _runner(harness, handlers)
+    try:
+        handled, skipped = _event("RET-H-1"), _escalation("RET-S-1")
+        tp = TopicPartition(TOPIC, 0)
+        await runner._handle_poll({tp: [_record(handled, 0), _record(skipped, 1)]})
+        assert await _effects(engine) == ["RET-H-1"]
+        async with engine.connect() as conn:
+            inbox = (await conn.execute(text("SELECT ce_id FROM batch_inbox"))).scalars().all()
+        assert [str(i) for i in inbox] == [str(handled.id)]
+        assert runner._pending[tp] == 2  # the skipped record's offset is committed too
+    finally:
+        await engine.dispose()
