@@ -5,7 +5,8 @@ processes) for one load step, `BENCH_PROFILE_MULTIPLIER` (1) × the goal load fo
 `BENCH_PROFILE_STEP_S` (20) seconds, and attaches py-spy to each service process for exactly
 that step. py-spy samples without pausing the process (`--nonblocking`), so the profile costs the
 service almost nothing; only threads that are running are sampled (no `--idle`), so the sample
-counts are CPU, not wall time.
+counts are CPU, not wall time. `BENCH_PROFILE_NATIVE=1` adds the C frames (the event loop,
+asyncpg's and uvloop's own code), pausing the process per sample to read them.
 
 Per service it writes, under `bench-results/profiles/<LABEL>/`:
   <service>.svg        the flame graph (py-spy's own SVG, open in a browser);
@@ -36,6 +37,7 @@ from typing import Any
 from bench.e2e.settings import RESULTS, SERVICES, Settings
 
 RATE_HZ = 100
+NATIVE = os.environ.get("BENCH_PROFILE_NATIVE", "0") == "1"
 TOP = 12
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 # Frames of this project's own code (the rest is the interpreter, libraries, the event loop).
@@ -112,7 +114,11 @@ def _record(pid: int, seconds: float, out: Path, fmt: str) -> subprocess.Popen[b
             str(max(int(seconds), 1)),
             "--rate",
             str(RATE_HZ),
-            "--nonblocking",
+            *(
+                # Native frames (the event loop's and the drivers' C code) need the process
+                # paused per sample: py-spy cannot unwind them without.
+                ["--native"] if NATIVE else ["--nonblocking"]
+            ),
             "--threads",
             "--format",
             fmt,
