@@ -42,7 +42,6 @@ TOP = 12
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 # Frames of this project's own code (the rest is the interpreter, libraries, the event loop).
 _OURS = ("services/", "shared/")
-NO_PYTHON_FRAME = "(no Python frame: native code only)"
 
 
 def _py_spy() -> str:
@@ -75,11 +74,18 @@ def _frame_key(frame: str) -> str:
     return f"{m['func']} ({m['file']})" if m else frame
 
 
+def _in_the_loop(frames: list[str]) -> bool:
+    """A sample in the event loop's own C code (uvloop's, or the drivers' Cython called from
+    it): waiting in epoll as often as working, so it is reported apart, not ranked."""
+    return not frames or frames[-1].startswith("Runner.run ") or "(libc" in frames[-1]
+
+
 def summarise(collapsed: str) -> dict[str, Any]:
-    """Self and inclusive samples per function from py-spy's collapsed stacks."""
+    """Self and inclusive samples per function from py-spy's collapsed stacks, as shares of the
+    samples that ran Python code (`busy`); the event loop's own share is reported apart."""
     own: Counter[str] = Counter()
     inclusive_ours: Counter[str] = Counter()
-    total = 0
+    total = busy = 0
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
@@ -87,20 +93,29 @@ def summarise(collapsed: str) -> dict[str, Any]:
         n = int(count)
         total += n
         # `--threads` puts the thread first; a sample with no Python frame at all is a thread
-        # running native code only (the garbage collector, a library's own thread).
+        # running native code only (the event loop between callbacks, the garbage collector).
         frames = [_frame_key(f) for f in stack.split(";") if f and not f.startswith("thread (")]
-        own[frames[-1] if frames else NO_PYTHON_FRAME] += n
+        if _in_the_loop(frames):
+            continue
+        busy += n
+        own[frames[-1]] += n
         for key in set(frames):
             if any(part in key for part in _OURS):
                 inclusive_ours[key] += n
 
     def top(counter: Counter[str]) -> list[dict[str, Any]]:
         return [
-            {"frame": k, "samples": v, "share": round(v / total, 3) if total else 0.0}
+            {"frame": k, "samples": v, "share": round(v / busy, 3) if busy else 0.0}
             for k, v in counter.most_common(TOP)
         ]
 
-    return {"samples": total, "self": top(own), "inclusive_ours": top(inclusive_ours)}
+    return {
+        "samples": total,
+        "busy_samples": busy,
+        "event_loop_share": round(1 - busy / total, 3) if total else 0.0,
+        "self": top(own),
+        "inclusive_ours": top(inclusive_ours),
+    }
 
 
 def _record(pid: int, seconds: float, out: Path, fmt: str) -> subprocess.Popen[bytes]:
@@ -133,7 +148,12 @@ def _record(pid: int, seconds: float, out: Path, fmt: str) -> subprocess.Popen[b
 def _markdown(label: str, summaries: dict[str, Any]) -> str:
     lines = [f"# Profiles `{label}`", ""]
     for name, s in summaries.items():
-        lines += [f"## {name} ({s['samples']} samples at {RATE_HZ} Hz)", ""]
+        lines += [
+            f"## {name} ({s['samples']} samples at {RATE_HZ} Hz; {s['event_loop_share']:.0%} "
+            f"in the event loop's own code, the shares below are of the other "
+            f"{s['busy_samples']})",
+            "",
+        ]
         lines += ["| self | frame |", "|---|---|"]
         lines += [f"| {r['share']:.1%} | `{r['frame']}` |" for r in s["self"]]
         lines += ["", "| inclusive | our frame |", "|---|---|"]
@@ -211,5 +231,25 @@ def main(label: str) -> dict[str, Any]:
     return summary
 
 
+def resummarise(label: str) -> None:
+    """Rewrite summary.md of a profile folder from its collapsed stacks."""
+    out_dir = RESULTS / "profiles" / label
+    summaries = {
+        name: summarise((out_dir / f"{name}.txt").read_text())
+        for name in SERVICES
+        if (out_dir / f"{name}.txt").exists()
+    }
+    (out_dir / "summary.md").write_text(_markdown(label, summaries))
+    summary_file = out_dir / "summary.json"
+    if summary_file.exists():
+        summary = json.loads(summary_file.read_text())
+        summary["profiles"] = summaries
+        summary_file.write_text(json.dumps(summary, indent=2))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else time.strftime("%Y%m%d-%H%M%S"))
+    if sys.argv[1:2] == ["--summarise"]:
+        for folder in sys.argv[2:]:
+            resummarise(folder)
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else time.strftime("%Y%m%d-%H%M%S"))
