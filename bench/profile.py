@@ -1,4 +1,6 @@
-"""Flame graphs of each service under the end-to-end load: `bash scripts/profile.sh [LABEL]`.
+"""Flame graphs of each service under the end-to-end load: `bash scripts/profile.sh [LABEL]`,
+or the `profile` section of `make bench` (after `e2e`; folder `latest` unless
+`BENCH_PROFILE_LABEL` names another).
 
 Runs the e2e benchmark's own system (fresh databases, topics, the four services as uvicorn
 processes) for one load step, `BENCH_PROFILE_MULTIPLIER` (1) × the goal load for
@@ -162,9 +164,13 @@ def _markdown(label: str, summaries: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(label: str) -> dict[str, Any]:
+def main(env: dict[str, str] | None = None, label: str | None = None) -> dict[str, Any]:
+    """One profiled e2e step; `env` is the stack's (as `python -m bench` passes it), or the
+    stack is brought up here. The folder is `label`, by default `latest`."""
     from bench.e2e.run import measure
     from disputedesk.stack import Stack
+
+    label = label or os.environ.get("BENCH_PROFILE_LABEL") or "latest"
 
     multiplier = float(os.environ.get("BENCH_PROFILE_MULTIPLIER", "1"))
     step_s = float(os.environ.get("BENCH_PROFILE_STEP_S", "20"))
@@ -190,9 +196,10 @@ def main(label: str) -> dict[str, Any]:
                 )
                 recorders.append((name, _record(pid, step_s, out_dir / f"{name}.txt", "raw")))
 
-    stack = Stack.from_env()
-    env = dict(stack.up())
-    stack.apply_topics(env)
+    if env is None:
+        stack = Stack.from_env()
+        env = dict(stack.up())
+        stack.apply_topics(env)
     result = asyncio.run(measure(env, log))
     failed = []
     for name, proc in recorders:
@@ -252,4 +259,4 @@ if __name__ == "__main__":
         for folder in sys.argv[2:]:
             resummarise(folder)
     else:
-        main(sys.argv[1] if len(sys.argv) > 1 else time.strftime("%Y%m%d-%H%M%S"))
+        main(label=sys.argv[1] if len(sys.argv) > 1 else None)
