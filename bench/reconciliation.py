@@ -146,7 +146,9 @@ async def run() -> dict[str, Any]:
 
     suffix = uuid.uuid4().hex[:8]
     topics = {k: f"bench.recon.{suffix}.{k}" for k in ("returns", "assessments", "deliveries")}
-    await ensure_topics(bootstrap, partitions=6, names=list(topics.values()))
+    # With their dead-letter topics: the service creates none, and waits until they exist.
+    names = [n for t in topics.values() for n in (t, f"{t}.dlq")]
+    await ensure_topics(bootstrap, partitions=6, names=names)
 
     engine = make_engine(env["RECONCILIATION_DATABASE_URL"], pool_size=4)
     sessionmaker = make_sessionmaker(engine)
