@@ -30,6 +30,8 @@ SECTIONS = [
     "fraud",
     "fraud_latency",
     "e2e",
+    # py-spy flame graphs of each service under one e2e step (bench/profile.py).
+    "profile",
     "console",
 ]
 

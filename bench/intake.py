@@ -113,6 +113,13 @@ class Server:
             cwd=ROOT,
         )
 
+    def cpu_seconds(self) -> float:
+        """CPU (user and system) the server process has used so far."""
+        import psutil
+
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
+
     async def ready(self, timeout: float = 60) -> None:
         import httpx
 
@@ -397,6 +404,10 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
 
         saturation: dict[str, Stats] = {}
         all_rounds: dict[str, list[float]] = {t: [] for t in ("bare", *makers)}
+        # CPU the serving process used per request, over every saturation round: on a shared
+        # machine throughput follows whatever CPU the neighbours leave, CPU per request much less.
+        cpu_s: dict[str, float] = {t: 0.0 for t in all_rounds}
+        served: dict[str, int] = {t: 0 for t in all_rounds}
         log(
             f"saturation: {ROUNDS} rounds × {SATURATION_REQUESTS} requests per target at "
             f"concurrency {CONCURRENCY}"
@@ -408,7 +419,11 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
                 *((p, intake.url, make(SATURATION_REQUESTS)) for p, make in makers.items()),
             ]
             for target, base, requests in targets:
+                server = bare if target == "bare" else intake
+                cpu_before = server.cpu_seconds()
                 stats = await closed_loop(base, requests, CONCURRENCY)
+                cpu_s[target] += server.cpu_seconds() - cpu_before
+                served[target] += stats.requests
                 all_rounds[target].append(stats.per_s)
                 if target not in saturation or stats.per_s > saturation[target].per_s:
                     saturation[target] = stats
@@ -426,6 +441,8 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
 
     bare_rate = saturation["bare"].per_s
     ratios = {p: round(saturation[p].per_s / bare_rate, 3) for p in makers}
+    cpu_ms = {t: round(cpu_s[t] * 1000 / served[t], 3) for t in cpu_s if served[t]}
+    cpu_ratios = {p: round(cpu_ms[p] / cpu_ms["bare"], 2) for p in makers if cpu_ms.get("bare")}
     return {
         "settings": {
             "saturation_requests": SATURATION_REQUESTS,
@@ -443,6 +460,8 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
         "fixed_rate": {k: asdict(v) for k, v in fixed.items()},
         "rapidroute_batch_500": asdict(batch),
         "ratio_to_bare": ratios,
+        "cpu_ms_per_request": cpu_ms,
+        "cpu_per_request_to_bare": cpu_ratios,
         "goals": {
             "single_event_ratio_at_least_0.5": all(r >= 0.5 for r in ratios.values()),
             "batch_500_p99_under_1s": batch.p99_ms < 1000 and batch.ok == batch.requests,
@@ -483,6 +502,12 @@ def _print(result: dict[str, Any]) -> None:
     console.print(
         f"rapidroute 500-event batch: p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms,"
         f" max {b['max_ms']:.0f} ms, {b['ok']}/{b['requests']} accepted"
+    )
+    console.print(
+        "CPU per request (serving process, all saturation rounds): "
+        + ", ".join(f"{t} {ms:.2f} ms" for t, ms in result["cpu_ms_per_request"].items())
+        + "; to bare: "
+        + ", ".join(f"{t} {r:.2f}×" for t, r in result["cpu_per_request_to_bare"].items())
     )
     console.print(f"goals: {result['goals']}")
 

@@ -27,7 +27,7 @@ from shared.kafka.admin import MissingTopicsError, missing_topics, registry_topi
 from shared.kafka.consumer import ConsumerRunner, EventHandlers
 from shared.kafka.producer import make_producer
 from shared.logging import configure_logging
-from shared.metrics import red_middleware
+from shared.metrics import RedMetrics
 from shared.openapi import install_docs, install_openapi
 from shared.outbox import OutboxMixin, OutboxRelay
 from shared.problems import PROBLEM_JSON, install_problem_handlers
@@ -326,7 +326,7 @@ def create_service_app(
     # Read by shared/idempotency.py: each service keeps its keys in its own database.
     app.state.idempotency_model = idempotency_model
     install_problem_handlers(app)
-    app.middleware("http")(red_middleware(name))
+    app.add_middleware(RedMetrics, service=name)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     # Outside the body limit, so that even a 413 belongs to the request's trace.
     app.add_middleware(TraceRequests, service=name)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Table, text
+from sqlalchemy import Table, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,17 +18,50 @@ from sqlalchemy.ext.asyncio import (
 
 from shared.outbox import took_enqueued
 
+# A connection back in the pool for longer than this is pinged before its next use.
+PING_IDLE_S = 1.0
 
-def make_engine(url: str, *, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
-    return create_async_engine(
+
+def make_engine(
+    url: str, *, pool_size: int = 10, ping_idle_s: float = PING_IDLE_S, **kwargs: Any
+) -> AsyncEngine:
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         # A dead connection after a database restart surfaces as a retryable error, not a hang.
         connect_args={"timeout": 10, "command_timeout": 60},
         **kwargs,
     )
+    _ping_when_idle(engine, ping_idle_s)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_s: float) -> None:
+    """SQLAlchemy's `pool_pre_ping`, but only for a connection that sat in the pool for
+    `idle_s`: pinging every checkout costs a round trip per request and per consumer batch,
+    while under load a connection is back in use within milliseconds. A connection found dead
+    is replaced before anyone uses it (DisconnectionError makes the pool connect anew); one
+    that dies while in use invalidates the whole pool, as it always did."""
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("checked_in_at")
+        if since is None or time.monotonic() - since < idle_s:
+            return  # fresh from connect, or back in use at once
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("connection found dead after idling") from exc
+        if alive is False:
+            raise DisconnectionError("connection found dead after idling")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import DateTime, Integer, String, delete, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.auth import Principal
@@ -126,15 +126,25 @@ async def claim(
         )
     fingerprint = request_fingerprint(route, body)
     m = model
+    # The usual case, a new key, is one autocommitted statement: no BEGIN and COMMIT round
+    # trips around it, and it is visible to a concurrent retry as soon as it returns.
+    insert = (
+        pg_insert(m)
+        .values(client_id=client_id, key=key, route=route, request_hash=fingerprint)
+        .on_conflict_do_nothing()
+        .returning(m.key)
+    )
+    bind = sessionmaker.kw.get("bind")
+    if isinstance(bind, AsyncEngine):
+        async with bind.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            inserted = await autocommit.scalar(insert)
+    else:  # bound to something else (a test's connection): a transaction of its own
+        async with sessionmaker() as session, session.begin():
+            inserted = await session.scalar(insert)
+    if inserted is not None:
+        return IdempotencyClaim(m, client_id, key)
     async with sessionmaker() as session, session.begin():
-        inserted = await session.scalar(
-            pg_insert(m)
-            .values(client_id=client_id, key=key, route=route, request_hash=fingerprint)
-            .on_conflict_do_nothing()
-            .returning(m.key)
-        )
-        if inserted is not None:
-            return IdempotencyClaim(m, client_id, key)
         row = await session.scalar(
             select(m).where(m.client_id == client_id, m.key == key).with_for_update()
         )

@@ -106,8 +106,16 @@ def remove_listener(processor: SpanProcessor) -> None:
     _LISTENERS.processors.remove(processor)
 
 
+_tracers: dict[str, Tracer] = {}
+
+
 def tracer(service: str) -> Tracer:
-    return _provider(service).get_tracer(f"disputedesk.{service}")
+    """The service's tracer, made once: every request, consumed event and published row starts
+    a span, and `get_tracer` builds a new tracer (and its scope) at each call."""
+    found = _tracers.get(service)
+    if found is None:
+        found = _tracers[service] = _provider(service).get_tracer(f"disputedesk.{service}")
+    return found
 
 
 def current_traceparent() -> str | None:

@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import metrics
 from shared.envelope import Envelope, EnvelopeError, decode_envelope, header_map
-from shared.events import EventPayload, UnknownEventType
+from shared.events import MODEL_OF_TYPE, EventPayload, UnknownEventType
 from shared.inbox import InboxMixin
 from shared.tracing import span_from
 from shared.transient import PermanentError, is_transient
@@ -83,8 +83,9 @@ BatchHandler = Callable[[list[HandlerContext]], Awaitable[None]]
 class EventHandlers:
     """Maps payload models to handlers: `@handlers.on(SellerEscalationFiled)`.
 
-    An event type with no handler is acknowledged and ignored (recorded in the inbox), so a
-    topic can carry types this service does not care about.
+    An event of a known type with no handler is acknowledged and skipped before it is even
+    validated (no inbox row: there is no effect to guard), so a topic can carry types this
+    service does not care about. A batch handler sees only the types that have a handler.
     """
 
     def __init__(self) -> None:
@@ -165,6 +166,8 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class ConsumerRunner:
+    LAG_EXPORT_INTERVAL_S = 1.0
+
     def __init__(
         self,
         *,
@@ -195,6 +198,7 @@ class ConsumerRunner:
         self.consumer: AIOKafkaConsumer | None = None
         self._pending: dict[TopicPartition, int] = {}
         self._stopping = False
+        self._lag_exported_at = float("-inf")
         self.ready = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -247,13 +251,21 @@ class ConsumerRunner:
             batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
             await self._handle_poll(batches)
             await self.commit_pending()
-            await self._export_lag(consumer)
+            await self.export_lag_if_due(consumer, now=asyncio.get_running_loop().time())
 
     async def commit_pending(self) -> None:
         if not self._pending or self.consumer is None:
             return
         offsets, self._pending = self._pending, {}
         await self.consumer.commit(offsets)
+
+    async def export_lag_if_due(self, consumer: AIOKafkaConsumer, *, now: float) -> None:
+        """The lag gauge, at most once per LAG_EXPORT_INTERVAL_S: a gauge scraped every few
+        seconds needs no fresher value, and under load polls return every few milliseconds."""
+        if now - self._lag_exported_at < self.LAG_EXPORT_INTERVAL_S:
+            return
+        self._lag_exported_at = now
+        await self._export_lag(consumer)
 
     async def _export_lag(self, consumer: AIOKafkaConsumer) -> None:
         for tp in consumer.assignment():
@@ -312,7 +324,10 @@ class ConsumerRunner:
         self, topic: str, records: list[ConsumerRecord[bytes, bytes]]
     ) -> None:
         started = asyncio.get_running_loop().time()
-        decoded = [self._decode(r) for r in records]
+        wanted = [r for r in records if self._wanted(r)]
+        if len(wanted) < len(records):
+            metrics.CONSUMED.labels(self.service, topic, "ignored").inc(len(records) - len(wanted))
+        decoded = [self._decode(r) for r in wanted]
         valid = [d for d in decoded if d.envelope is not None]
         poison = [d for d in decoded if d.envelope is None]
         for d in poison:
@@ -323,6 +338,19 @@ class ConsumerRunner:
         metrics.HANDLE_LATENCY.labels(self.service, topic).observe(
             asyncio.get_running_loop().time() - started
         )
+
+    def _wanted(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        """False for an event of a known type this service has no handler for: a service
+        subscribes to whole topics and handles some of their types, and validating the others
+        and guarding them in the inbox would cost as much as a handled event, for no effect.
+        A type no contract knows is still decoded, so that it is dead-lettered."""
+        for name, value in record.headers or ():
+            if name == "ce_type":
+                ce_type = value.decode("utf-8", "replace")
+                return (
+                    ce_type not in MODEL_OF_TYPE or self.handlers.handler_for(ce_type) is not None
+                )
+        return True
 
     def _decode(self, record: ConsumerRecord[bytes, bytes]) -> _Decoded:
         try:

@@ -344,3 +344,29 @@ async def test_expedited_keys_of_every_topic_go_before_the_rest_of_any_topic(
         assert runner._pending == {busy: 3, quick: 2}
     finally:
         await engine.dispose()
+
+
+async def test_a_known_event_type_without_a_handler_costs_no_decoding_and_no_inbox_row(
+    harness: Harness,
+) -> None:
+    """A service subscribes to whole topics and handles some of their types: the others are
+    skipped before validation and leave no inbox row (there is no effect to guard), while
+    their offsets move on with the poll's."""
+    handlers = EventHandlers()
+
+    @handlers.on(ReturnInitiated)
+    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
+        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
+
+    runner, engine = await _runner(harness, handlers)
+    try:
+        handled, skipped = _event("RET-H-1"), _escalation("RET-S-1")
+        tp = TopicPartition(TOPIC, 0)
+        await runner._handle_poll({tp: [_record(handled, 0), _record(skipped, 1)]})
+        assert await _effects(engine) == ["RET-H-1"]
+        async with engine.connect() as conn:
+            inbox = (await conn.execute(text("SELECT ce_id FROM batch_inbox"))).scalars().all()
+        assert [str(i) for i in inbox] == [str(handled.id)]
+        assert runner._pending[tp] == 2  # the skipped record's offset is committed too
+    finally:
+        await engine.dispose()

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.escalations import service as escalations
+from services.intake.holds import repository
 from services.intake.partners import service as partners
 from services.intake.returns.repository import Owner
 from shared.app import ServiceRuntime
@@ -36,7 +37,12 @@ async def bind_return(
 ) -> Bound:
     """The feed entry of `return_id` is being stored (its lock held): file or refuse the
     escalations held for it, emit or refuse its held scans. The escalations go first, so a
-    seller's own claim opens the case rather than a proactive one."""
+    seller's own claim opens the case rather than a proactive one.
+
+    Whoever decides to hold for this return does so under the return's lock, which the caller
+    holds: nothing can be held in between the check below and the commit."""
+    if not await repository.anything_held(session, return_id):
+        return Bound(0, 0)
     filed = await escalations.bind_pending(
         session, return_id=return_id, seller_id=owner.seller_id, now=now
     )

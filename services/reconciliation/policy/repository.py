@@ -42,6 +42,17 @@ async def in_force_version(session: AsyncSession, at: datetime) -> str | None:
     )
 
 
+async def active_versions(session: AsyncSession) -> list[tuple[str, datetime | None, datetime]]:
+    """Every adopted version as (version, effective_at, created_at): a handful of rows, which
+    `in_force_version`'s choice can then be made from for any time."""
+    rows = await session.execute(
+        select(PolicyVersion.version, PolicyVersion.effective_at, PolicyVersion.created_at).where(
+            PolicyVersion.status == "ACTIVE"
+        )
+    )
+    return [(v, e, c) for v, e, c in rows.all()]
+
+
 async def definition_of(session: AsyncSession, version: str) -> dict[str, Any] | None:
     return await session.scalar(
         select(PolicyVersion.definition).where(PolicyVersion.version == version)

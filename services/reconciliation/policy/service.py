@@ -28,6 +28,7 @@ from services.reconciliation.policy.whatif import (
 )
 from shared.events import CaseOrigin
 from shared.problems import Problem
+from shared.unit_of_work import unit_of
 
 # Parsed definitions by version. A stored version never changes (a database trigger refuses
 # edits), so an entry can never go stale and only the cheap "which version" query runs per event.
@@ -45,9 +46,34 @@ async def named(session: AsyncSession, version: str) -> Policy | None:
     return policy
 
 
+class _ActiveVersions:
+    """The adopted versions as one transaction read them (a unit-of-work part): a consumer
+    batch asks which version is in force once per event, and the answer cannot change inside
+    the transaction but by the transaction's own adoption, which goes through `lifecycle`
+    (reading `repository.in_force_version` afresh), never through `in_force`."""
+
+    def __init__(self) -> None:
+        self.transaction: object | None = None
+        self.rows: list[tuple[str, datetime | None, datetime]] = []
+
+
+def _chosen(rows: list[tuple[str, datetime | None, datetime]], at: datetime) -> str | None:
+    """`repository.in_force_version`'s choice: the latest effective time at or before `at`, a
+    version effective always (NULL) only after those, the latest created first on a tie."""
+    due = [r for r in rows if r[1] is None or r[1] <= at]
+    if not due:
+        return None
+    return max(due, key=lambda r: (1, r[1], r[2]) if r[1] is not None else (0, r[2], r[2]))[0]
+
+
 async def in_force(session: AsyncSession, at: datetime) -> Policy:
-    """The version new decisions taken at `at` use."""
-    version = await repository.in_force_version(session, at)
+    """The version new decisions taken at `at` use (the versions read once per transaction)."""
+    known = unit_of(session).get(_ActiveVersions)
+    transaction = session.sync_session.get_transaction()
+    if transaction is None or known.transaction is not transaction:
+        known.rows = await repository.active_versions(session)
+        known.transaction = session.sync_session.get_transaction()
+    version = _chosen(known.rows, at)
     policy = await named(session, version) if version else None
     # A database migrated without its seed row: the code's own definition.
     return policy or next(iter(POLICIES.values()))

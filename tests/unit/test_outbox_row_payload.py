@@ -1,0 +1,24 @@
+"""The outbox row's payload is exactly the JSON the event serialises to: the relay publishes it
+as is, so building it from `model_dump(mode="json")` (without the text round trip it replaced)
+must give the same document for every event type."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.events import MODEL_OF_TYPE
+from shared.examples import example
+from shared.outbox import outbox_row
+
+
+@pytest.mark.parametrize("ce_type", sorted(MODEL_OF_TYPE))
+def test_outbox_payload_is_the_events_json(ce_type: str) -> None:
+    model = MODEL_OF_TYPE[ce_type]
+    schema = model.model_json_schema()
+    payload = model.model_validate(example(schema, schema.get("$defs", {})))
+    envelope, row = outbox_row(payload, source="test", time=datetime(2026, 12, 3, tzinfo=UTC))
+    assert row["payload"] == json.loads(envelope.value())
+    assert json.dumps(row["payload"]) == json.dumps(json.loads(envelope.value()))
