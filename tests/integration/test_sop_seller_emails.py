@@ -12,8 +12,7 @@ from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time, inr
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import (
-    PORTAL,
-    PORTAL_SELLER,
+    AGENT,
     _address,
     _case,
     _feed,
@@ -30,20 +29,30 @@ from tests.support.notifications import envelope, publish
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
 
 
+def _new_seller() -> str:
+    """A seller of the test's own, filed for by the desk agent: the development portal seller
+    has filed claims all through the suite, and its claim rate alone would send these cases
+    to fraud review instead of the SOP outcome under test."""
+    return uid("S-SOP")
+
+
 async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
     to = _address()
     # No QC at pickup, same weight on delivery, damage claimed: L11, the buyer bears 50 %.
-    rid = await _feed(harness, intake, PORTAL_SELLER, qc_required=False, item_value=180_000)
+    seller = _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
     now = datetime.now(UTC)
     await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
     await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
     r = await intake.client.post(
         "/v1/escalations",
-        json=escalation_body(rid, claimed_amount=150_000, seller_email=to),
-        headers=harness.key(PORTAL),
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
     escalation_id = r.json()["escalation_id"]
@@ -53,7 +62,7 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     r = await intake.client.post(
         f"/v1/escalations/{escalation_id}/appeal",
         json={"reason": "The buyer broke it; I should get the whole amount."},
-        headers=harness.key(PORTAL),
+        headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
     await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
@@ -75,15 +84,22 @@ async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_f
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
     to = _address()
-    rid = await _feed(harness, intake, PORTAL_SELLER, qc_required=False, item_value=90_000)
+    seller = _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
     r = await intake.client.post(
         "/v1/escalations",
         json=escalation_body(
-            rid, claim_type="NOT_RECEIVED", claimed_amount=90_000, evidence=[], seller_email=to
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claim_type="NOT_RECEIVED",
+            claimed_amount=90_000,
+            evidence=[],
+            seller_email=to,
         ),
-        headers=harness.key(PORTAL),
+        headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
     case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
@@ -118,14 +134,21 @@ async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
     to = _address()
-    rid = await _feed(harness, intake, PORTAL_SELLER, qc_required=False, item_value=90_000)
+    seller = _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     # Picked up 10 days ago less 30 s: a claim now is premature (E3b), one a minute later is not.
     picked_up = datetime.now(UTC) - timedelta(days=10) + timedelta(seconds=30)
     await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
     body = escalation_body(
-        rid, claim_type="NOT_RECEIVED", claimed_amount=90_000, evidence=[], seller_email=to
+        rid,
+        seller_id=seller,
+        channel="EMAIL",
+        claim_type="NOT_RECEIVED",
+        claimed_amount=90_000,
+        evidence=[],
+        seller_email=to,
     )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(PORTAL))
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
     assert r.status_code == 201, r.text
     case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
     assert case["reason_code"] == "PREMATURE_CLAIM"
@@ -134,7 +157,7 @@ async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_
     await asyncio.sleep(
         max(0.0, (picked_up + timedelta(days=10) - datetime.now(UTC)).total_seconds()) + 2
     )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(PORTAL))
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
     assert r.status_code == 201, r.text
     case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
     assert case["payout"] == 90_000  # L3: picked up, never delivered, filed after 10 days
