@@ -146,14 +146,6 @@ def counted(
     return k, n
 
 
-def mates_rate(mates: DayCount | None, t: Thresholds) -> float:
-    """The rate of an agent's hub-mates, shrunk to the prior while they have handled few
-    parcels (0 without mates): an agent is not blamed for what its whole hub does."""
-    if mates is None or mates.handled <= 0:
-        return 0.0
-    return shrunk_rate(mates.incidents, mates.handled, PRIOR_RATE, t.prior_strength)
-
-
 def stands_apart(
     day: DayCount, other_days: DayCount, t: Thresholds, *, min_other: int = 30
 ) -> bool:
