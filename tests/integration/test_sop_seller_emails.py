@@ -195,3 +195,46 @@ async def test_a_p2_weight_drop_email_gives_the_checklist_and_the_7_day_window(
         "An unboxing video",
         "The weight of the parcel as you received it",
     )
+
+
+async def test_a_p1_decision_says_the_partner_declared_it_lost_not_that_the_seller_claimed(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = uid("S-P1"), _address()
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1), 1.2)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["decision"]["rule_id"] == "L1" and case["payout"] == 90_000
+
+    [decided] = await _mails(harness, rid, "approved in full")
+    assert decided["To"] == to and case["case_id"] in decided["Subject"]
+    # No seller claim exists: the email says what happened and that nothing is asked of them.
+    _in_both(decided, inr(90_000), "declared the parcel lost", "no action is needed")
+    assert "claim" not in str(decided["Subject"]).lower(), decided["Subject"]
+    for wrong in ("you claimed", "your claim", "your claimed amount"):
+        assert wrong not in text_part(decided).lower(), text_part(decided)
+
+
+async def test_a_p3_decision_says_the_quality_check_failed_at_pickup(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = uid("S-P3"), _address()
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    rid = await _feed(harness, intake, seller, qc_required=True, item_value=60_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.qc_failed", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2, hours=-1), 1.2)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["decision"]["rule_id"] == "L7" and case["payout"] == 60_000
+
+    [decided] = await _mails(harness, rid, "approved in full")
+    assert decided["To"] == to and case["case_id"] in decided["Subject"]
+    _in_both(decided, inr(60_000), "quality check at pickup failed", "no action is needed")
+    assert "claim" not in str(decided["Subject"]).lower(), decided["Subject"]
+    for wrong in ("you claimed", "your claim", "your claimed amount"):
+        assert wrong not in text_part(decided).lower(), text_part(decided)

@@ -106,6 +106,9 @@ def _case_context(event: CaseEventBase, settings: NotificationsSettings) -> dict
         "claim_words": wording.claim_words(event.claim_type.value if event.claim_type else None),
         "claimed_amount": event.claimed_amount,
         "proactive": event.origin == CaseOrigin.PROACTIVE,
+        # Reconciliation leaves the claimed amount out of a proactive case's events until the
+        # seller files on it: until then no sentence may say "you claimed" (P1, P3).
+        "seller_claimed": event.origin != CaseOrigin.PROACTIVE or event.claimed_amount is not None,
         "portal_url": settings.seller_portal_url,
         "signature": settings.desk_signature,
     }

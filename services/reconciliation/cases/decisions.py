@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reconciliation import metrics
 from services.reconciliation.cases import repository, settlement
 from services.reconciliation.cases.deadlines import review_due_by, sync_timers
-from services.reconciliation.cases.timeline import SYSTEM, emit
+from services.reconciliation.cases.timeline import SYSTEM, emit, seller_claimed
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.facts.service import load_facts
 from services.reconciliation.ledger import service as ledger
@@ -196,7 +196,9 @@ async def apply_verdict(
 ) -> None:
     """Make the case what the SOP says it should be; nothing happens when it already is."""
     state = CaseState(case.state)
-    explanation = explain(verdict, facts, p, return_id=case.return_id)
+    explanation = explain(
+        verdict, facts, p, return_id=case.return_id, seller_claimed=seller_claimed(case)
+    )
     step = verdict.step
     if step in (Step.WAIT_FACTS, Step.WAIT_FRAUD):
         # E1 waits for PENDING_FACTS or PENDING_SCANS (each its own timer), E5b for fraud.

@@ -103,11 +103,25 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
     return reasons.get(rule_id, "of the facts recorded on this case")
 
 
-def explain(verdict: Verdict, f: Facts, p: Policy, *, return_id: str) -> str:
-    """The paragraph recorded with a decision (and read by the seller)."""
+def explain(
+    verdict: Verdict, f: Facts, p: Policy, *, return_id: str, seller_claimed: bool = True
+) -> str:
+    """The paragraph recorded with a decision (and read by the seller). `seller_claimed` is
+    false for a case the desk opened itself (P1-P3): the seller claimed nothing, so the
+    paragraph speaks of the item value and asks nothing of them."""
     why = _why(verdict.rule_id, f, p)
     opening = f"About your return {return_id}: "
     amounts = verdict.amounts
+    if amounts is not None and verdict.liable_party is not None and not seller_claimed:
+        if amounts.payout > 0:
+            party = _PARTY_WORDS[verdict.liable_party]
+            return (
+                f"{opening}we opened this case ourselves, without waiting for a claim from you, "
+                f"because {why}. We are paying you {rupees(amounts.payout)} "
+                f"({amounts.payout_pct} % of the item value, {rupees(amounts.base)}), and the "
+                f"cost is recovered from {party}. No action is needed from you. You can appeal "
+                f"within {p.windows.appeal_window_days} days if something is not right."
+            )
     if amounts is not None and verdict.liable_party is not None:
         if amounts.payout == 0:
             return (
