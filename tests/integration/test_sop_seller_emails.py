@@ -10,6 +10,7 @@ from typing import Any
 
 from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time, inr
+from shared.events import AppealFiled
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import (
     AGENT,
@@ -238,3 +239,45 @@ async def test_a_p3_decision_says_the_quality_check_failed_at_pickup(
     assert "claim" not in str(decided["Subject"]).lower(), decided["Subject"]
     for wrong in ("you claimed", "your claim", "your claimed amount"):
         assert wrong not in text_part(decided).lower(), text_part(decided)
+
+
+async def test_a_late_appeal_is_told_kindly_when_the_window_closed(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to = _address()
+    seller = _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    escalation_id = r.json()["escalation_id"]
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    appeal_by = datetime.fromisoformat(case["appeal_by"])
+
+    # Intake's clock is the real one: the appeal it would record eight days from now is put on
+    # the topic as intake would publish it then.
+    late = AppealFiled(
+        escalation_id=escalation_id,
+        return_id=rid,
+        seller_id=seller,
+        reason="I only saw the decision now.",
+        filed_at=appeal_by + timedelta(days=1),
+    )
+    await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(late))
+
+    [mail] = await _mails(harness, rid, "appeal")
+    assert mail["To"] == to and case["case_id"] in mail["Subject"]
+    # The window's end in India time with its UTC, and no promise of a review.
+    _in_both(mail, india_time(appeal_by), "closed", case["case_id"], "sorry")
+    assert "will review the appeal" not in text_part(mail)
+    after = await _case(harness, recon, rid, lambda c: True)
+    assert after["state"] == "CLOSED"  # the decision stands; nothing reopened

@@ -60,6 +60,9 @@ EVIDENCE_ADDED = "EVIDENCE_ADDED"
 # owed an acknowledgement like the first.
 REOPENED = "REOPENED"
 EVIDENCE_REMINDER = "evidence_reminder"
+# An appeal filed after the window: the decision stands, and the seller is told when the window
+# closed rather than hearing nothing.
+APPEAL_LATE = "APPEAL_LATE"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
 APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
@@ -332,6 +335,10 @@ def compose_case_event(
             out.drafts.append(reminder)
     elif isinstance(event, CaseUpdated) and owed and event.change in (MERGED, DUPLICATE):
         out.drafts.append(_filing_answer(event, settings, to))
+    elif isinstance(event, CaseUpdated) and owed and event.change == APPEAL_LATE:
+        context = _case_context(event, settings)
+        context["appeal_closed_at"] = event.appeal_by
+        out.drafts.append(_seller_draft("appeal_late", event, context, to))
     elif isinstance(event, CaseAppealed) and owed:
         context = _case_context(event, settings)
         context["appealed_at"] = event.occurred_at

@@ -4,7 +4,7 @@ seller-facing formats: rupees in the Indian grouping, times in India time."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,12 @@ def india_time(value: datetime) -> str:
     local = value.astimezone(INDIA)
     hour = local.strftime("%I").lstrip("0")
     return f"{local.day} {local.strftime('%b %Y')}, {hour}:{local.strftime('%M %p')} IST"
+
+
+def utc_time(value: datetime) -> str:
+    """The same moment in UTC, `28 Nov 2026, 09:35 UTC`: said beside India time where a seller
+    may need to match it against a record kept in UTC (a deadline that has passed)."""
+    return f"{value.astimezone(UTC).strftime('%d %b %Y, %H:%M').lstrip('0')} UTC"
 
 
 def india_date(value: datetime) -> str:
@@ -56,6 +62,7 @@ _env = Environment(
 _env.filters["inr"] = inr
 _env.filters["india_time"] = india_time
 _env.filters["india_date"] = india_date
+_env.filters["utc_time"] = utc_time
 
 ENGLISH, HINDI = "en", "hi"
 LANGUAGES = (ENGLISH, HINDI)

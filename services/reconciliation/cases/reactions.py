@@ -515,15 +515,25 @@ async def on_appeal(
         )
         return
     if case.appeal_by is not None and event.filed_at > case.appeal_by:
-        await facts_repository.store_appeal(session, event, ce_id, "LATE")
-        note(
+        if not await facts_repository.store_appeal(session, event, ce_id, "LATE"):
+            return
+        # A move in place rather than a note: the seller is owed an answer (the window's end),
+        # and the event is what notifications writes it from. The decision stands.
+        emit(
             session,
             case,
-            kind="APPEAL_LATE",
+            CaseUpdated,
+            move=Move.REFUSE_LATE_APPEAL,
             actor=event.seller_id,
             now=now,
+            kind="APPEAL_LATE",
             reason=f"Appeal filed {event.filed_at.isoformat()}, after the appeal window "
             f"closed at {case.appeal_by.isoformat()}.",
+            waiting_for=case.waiting_for,
+            reason_code=case.reason_code,
+            change="APPEAL_LATE",
+            appeal_by=case.appeal_by,
+            data={"escalation_id": event.escalation_id, "filed_at": event.filed_at.isoformat()},
         )
         return
     if not await facts_repository.store_appeal(session, event, ce_id, "ACCEPTED"):

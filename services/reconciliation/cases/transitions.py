@@ -65,6 +65,7 @@ class Move(StrEnum):
     MERGE_ESCALATION = "MERGE_ESCALATION"  # E2 (CaseUpdated ESCALATION_MERGED)
     ADD_EVIDENCE = "ADD_EVIDENCE"  # the seller adds evidence (CaseUpdated EVIDENCE_ADDED)
     REFUSE_DUPLICATE = "REFUSE_DUPLICATE"  # E2b (CaseUpdated DUPLICATE_CLAIM_REJECTED)
+    REFUSE_LATE_APPEAL = "REFUSE_LATE_APPEAL"  # appeal after the window (CaseUpdated APPEAL_LATE)
     ASSIGN = "ASSIGN"  # the desk assigns the case (CaseUpdated ASSIGNED)
     NOTE = "NOTE"  # a note or logged call (CaseNoteAdded)
 
@@ -85,6 +86,7 @@ EVENT_OF: dict[Move, type[CaseEventBase]] = {
     Move.MERGE_ESCALATION: CaseUpdated,
     Move.ADD_EVIDENCE: CaseUpdated,
     Move.REFUSE_DUPLICATE: CaseUpdated,
+    Move.REFUSE_LATE_APPEAL: CaseUpdated,
     Move.ASSIGN: CaseUpdated,
     Move.NOTE: CaseNoteAdded,
 }
@@ -149,6 +151,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     *_stays(_WORKING, Move.MERGE_ESCALATION),
     *_stays(_WORKING, Move.ADD_EVIDENCE),
     *_stays(_FINISHED, Move.REFUSE_DUPLICATE),
+    *_stays((DECIDED, REJECTED, CLOSED), Move.REFUSE_LATE_APPEAL),
     *_stays(tuple(CaseState), Move.ASSIGN),
     *_stays(tuple(CaseState), Move.NOTE),
 )
