@@ -8,10 +8,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time, inr
 from shared.events import AppealFiled
 from tests.conftest import Harness
+from tests.integration.test_return_ownership import security_events
 from tests.integration.test_seller_directory import (
     AGENT,
     _address,
@@ -23,11 +26,14 @@ from tests.integration.test_seller_directory import (
     _put_seller,
     _scan,
 )
-from tests.support.factories import escalation_body, uid
-from tests.support.mail import text_part
+from tests.support.db import scalar
+from tests.support.factories import escalation_body, return_body, uid
+from tests.support.mail import messages_mentioning, text_part
 from tests.support.notifications import envelope, publish
+from tests.support.waiting import eventually
 
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
+MARKETPLACE = "DISPUTEDESK_KEY_MARKETPLACE"
 
 
 def _new_seller() -> str:
@@ -281,3 +287,159 @@ async def test_a_late_appeal_is_told_kindly_when_the_window_closed(
     assert "will review the appeal" not in text_part(mail)
     after = await _case(harness, recon, rid, lambda c: True)
     assert after["state"] == "CLOSED"  # the decision stands; nothing reopened
+
+
+async def execute(service: Any, sql: str, **params: Any) -> None:
+    async with service.runtime.sessionmaker() as session, session.begin():
+        await session.execute(text(sql), params)
+
+
+async def _feed_as(harness: Harness, intake: Any, rid: str, seller: str, **over: Any) -> None:
+    """The marketplace feed entry of a return whose id a seller already used."""
+    body = return_body(rid, seller_id=seller, partner_id="swiftship", **over)
+    r = await intake.client.post("/v1/returns", json=body, headers=harness.key(MARKETPLACE))
+    assert r.status_code == 202, r.text
+
+
+async def _case_where(harness: Harness, recon: Any, rid: str, until: Any) -> dict[str, Any]:
+    """A case of the return (a return may have a closed foreign claim besides its own case)."""
+
+    async def probe() -> dict[str, Any] | None:
+        r = await recon.client.get(
+            "/v1/cases", params={"return_id": rid}, headers=harness.key(AGENT)
+        )
+        for item in r.json()["items"]:
+            r = await recon.client.get(f"/v1/cases/{item['case_id']}", headers=harness.key(AGENT))
+            if until(r.json()):
+                return dict(r.json())
+        return None
+
+    found = await eventually(probe, until=lambda c: c is not None, timeout=60, what=rid)
+    assert found is not None
+    return found
+
+
+async def _fire_facts_wait(recon: Any, case_id: str) -> None:
+    """The 48 hours of E1 pass: the case's pending FACTS_WAIT timer falls due now (the timer
+    loop polls every second; reconciliation's clock is the real one)."""
+    await execute(
+        recon,
+        "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = 'FACTS_WAIT' "
+        "AND fired_at IS NULL AND cancelled_at IS NULL",
+        c=case_id,
+    )
+
+
+async def test_e1_a_claim_before_its_return_is_acknowledged_waits_then_decides_for_its_seller(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-E1")
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202 and r.json()["state"] == "pending_return", r.text
+    filed_at, escalation_id = (
+        datetime.fromisoformat(r.json()["filed_at"]),
+        r.json()["escalation_id"],
+    )
+
+    # E1: the return itself is not known: OPEN, waiting PENDING_FACTS, for 48 hours.
+    case = await _case(
+        harness, recon, rid, lambda c: (c["state"], c["waiting_for"]) == ("OPEN", "PENDING_FACTS")
+    )
+    due = await scalar(
+        recon,
+        "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'FACTS_WAIT'",
+        c=case["case_id"],
+    )
+    assert abs(due - (filed_at + timedelta(hours=48))) < timedelta(minutes=1)
+    [ack] = await _mails(harness, rid, "We have your claim")
+    assert ack["To"] == to and case["case_id"] in ack["Subject"]
+
+    # Nothing that pays while the feed has not named the claimant as the return's seller.
+    r = await recon.client.post(
+        f"/v1/cases/{case['case_id']}/decision",
+        json={"liable_party": "PARTNER", "payout_pct": 100, "reason": "Looks genuine"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+    await _fire_facts_wait(recon, case["case_id"])
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    assert case["reason_code"] == "MISSING_FACTS"
+
+    # The feed names this seller: the case re-evaluates normally (held scans come with it).
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    await _feed_as(harness, intake, rid, seller, qc_required=False, item_value=180_000)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["payout"] == 75_000  # L11: half of the lower of claim and item value
+    r = await intake.client.get(f"/v1/escalations/{escalation_id}", headers=harness.key(AGENT))
+    assert r.json()["state"] == "filed"
+    [decided] = await _mails(harness, rid, "partly approved")
+    _in_both(decided, inr(75_000), case["case_id"])
+
+
+async def test_e1_a_claim_on_a_return_the_feed_gives_another_seller_is_closed_unpaid(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon, notifications = (
+        pipeline[n] for n in ("intake", "reconciliation", "notifications")
+    )
+    claimant, claimant_to, rid = _new_seller(), _address(), uid("RET-E1X")
+    owner, owner_to = uid("S-OWNER"), _address()
+    await _put_seller(harness, notifications, owner, _profile(owner_to))
+    before = security_events("escalation", "seller_mismatch")
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=claimant,
+            channel="EMAIL",
+            claimed_amount=90_000,
+            seller_email=claimant_to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202, r.text
+    escalation_id = r.json()["escalation_id"]
+    claim = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    await _mails(harness, rid, "We have your claim")
+
+    # The feed names another seller; that seller's partner then declares the parcel lost.
+    now = datetime.now(UTC)
+    await _feed_as(harness, intake, rid, owner, qc_required=False, item_value=90_000)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1), 1.2)
+
+    closed = await _case_where(
+        harness, recon, rid, lambda c: c["case_id"] == claim["case_id"] and c["state"] == "REJECTED"
+    )
+    assert (closed["reason_code"], closed["payout"]) == ("SELLER_MISMATCH", 0)
+    [told] = await _mails(harness, rid, "was closed")
+    assert told["To"] == claimant_to and claim["case_id"] in told["Subject"]
+    _in_both(told, "does not list it among your returns")
+    r = await intake.client.get(f"/v1/escalations/{escalation_id}", headers=harness.key(AGENT))
+    assert (r.json()["state"], r.json()["refused_reason"]) == ("refused", "seller_mismatch")
+    assert security_events("escalation", "seller_mismatch") == before + 1
+
+    # The owner's own case opens (P1) and pays the owner; the owner never hears of the claim.
+    owners = await _case_where(
+        harness, recon, rid, lambda c: c["state"] == "CLOSED" and c["seller_id"] == owner
+    )
+    assert owners["case_id"] != claim["case_id"] and owners["payout"] == 90_000
+    r = await recon.client.get(f"/v1/ledger/cases/{claim['case_id']}", headers=harness.key(MANAGER))
+    assert r.json()["transactions"] == []
+    await _mails(harness, rid, "approved in full")
+    for mail in messages_mentioning(harness.mail_dir, rid):
+        if mail["To"] == owner_to:
+            assert claim["case_id"] not in text_part(mail) + str(mail["Subject"])
+        else:
+            assert mail["To"] == claimant_to and owners["case_id"] not in text_part(mail)

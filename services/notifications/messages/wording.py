@@ -36,6 +36,9 @@ REJECTION_REASON = {
     "PREMATURE_CLAIM": "A return can take up to 10 days after pickup to reach you, so it is too "
     "early to treat this one as lost. If it still has not arrived 10 days after pickup, please "
     "file the claim again and we will take it up straight away.",
+    "SELLER_MISMATCH": "The marketplace's record of this return, which reached us after your "
+    "claim, does not list it among your returns, so we cannot pay a claim on it to your account. "
+    "Please check the return id: if it was mistyped, file again with the right one.",
     "DUPLICATE_CLAIM": "We have already decided a claim for this return. If you disagree with "
     "that decision, please appeal it rather than filing a new claim.",
 }

@@ -13,6 +13,7 @@ from services.reconciliation.cases.deadlines import sync_timers
 from services.reconciliation.cases.decisions import (
     decide_and_settle,
     decision_record,
+    ensure_owner_verified,
     refresh_facts,
 )
 from services.reconciliation.cases.errors import (
@@ -245,6 +246,8 @@ async def decide(
         now=now,
         p=p,
     )
+    if record.payout > 0:
+        await ensure_owner_verified(session, case)  # a proposal that pays, refused as early
     if above_approval_cap(record.payout, p):
         case.proposal = record.model_dump(mode="json")
         case.proposed_by = actor
