@@ -4,6 +4,7 @@ classification, and which messages each event calls for."""
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import aiosmtplib
@@ -230,3 +231,17 @@ def test_the_mime_we_write_reads_back_exactly() -> None:
         assert parsed.get_body(("html",)).get_content() == rendered.html  # type: ignore[union-attr]
         body = raw.split(b"\n\n", 1)[1]
         assert max(len(line) for line in body.split(b"\n")) <= 76  # quoted-printable lines
+
+
+def test_every_seller_email_states_a_time_in_india_time_with_the_utc_beside_it() -> None:
+    seen = 0
+    for name, info in TEMPLATES.items():
+        if info.audience != "seller" or name == "policy_education":
+            continue
+        rendered = preview(name, SETTINGS)
+        for part in (rendered.text, rendered.html):
+            for match in re.finditer(r"\d{1,2}:\d{2} [AP]M IST", part):
+                seen += 1
+                after = part[match.end() : match.end() + 40]
+                assert re.match(r" \(\d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC\)", after), (name, after)
+    assert seen > 10

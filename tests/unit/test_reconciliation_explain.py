@@ -69,9 +69,10 @@ def test_e3b_says_exactly_when_the_seller_may_file_again_in_india_time() -> None
     rule, text = _explained(f)
     assert rule == "E3b"
     # pickup + 10 days = 30 Nov 20:00 UTC = 1 Dec 01:30 IST: filing on 30 Nov would be refused.
-    assert "from 1 Dec 2026, 1:30 AM IST" in text
+    # The UTC moment beside it (as in every seller email) is the only place 30 Nov may appear.
+    assert "from 1 Dec 2026, 1:30 AM IST (30 Nov 2026, 20:00 UTC)" in text
     assert "picked up on 21 Nov 2026" in text
-    assert "30 Nov" not in text
+    assert "30 Nov" not in text.replace("(30 Nov 2026, 20:00 UTC)", "")
 
 
 def test_e3_names_the_delivery_day_as_the_seller_lived_it() -> None:
@@ -100,5 +101,5 @@ def test_p2_asks_for_evidence_within_the_claim_window_not_the_72_hour_reply_time
     checklist = P.evidence[ClaimType.MISSING_ITEM].checklist
     verdict = Verdict(Step.AWAIT_EVIDENCE, "P2", "WEIGHT_DROP_CHECKLIST", checklist=checklist)
     text = explain(verdict, _facts(claim_type=ClaimType.MISSING_ITEM), P, return_id="RET-1")
-    assert "within 7 days of the delivery to you (by 28 Nov 2026, 1:30 AM IST)" in text
+    assert "within 7 days of the delivery to you, by 28 Nov 2026, 1:30 AM IST" in text
     assert "72 hours" not in text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.reconciliation.policy.facts import Facts
@@ -50,7 +50,12 @@ def _moment(when: datetime | None) -> str:
         return "an unknown time"
     local = when.astimezone(SELLER_TIME_ZONE)
     hour = local.strftime("%I").lstrip("0")
-    return f"{_day(when)}, {hour}:{local.strftime('%M %p')} IST"
+    at = when.astimezone(UTC)
+    # With the same moment in UTC, as every seller email states a time.
+    return (
+        f"{_day(when)}, {hour}:{local.strftime('%M %p')} IST "
+        f"({at.day} {at.strftime('%b %Y, %H:%M')} UTC)"
+    )
 
 
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
@@ -161,8 +166,8 @@ def explain(
             f"{opening}the partner's records show the parcel reached you lighter than it was "
             "picked up. To decide it we need: "
             + "; ".join(verdict.checklist)
-            + f". Please send it within {window_days} days of the delivery to you "
-            f"(by {_moment(by)}); the case waits for you in the meantime."
+            + f". Please send it within {window_days} days of the delivery to you, "
+            f"by {_moment(by)}; the case waits for you in the meantime."
         )
     if step == "AWAIT_EVIDENCE":
         return (
