@@ -438,6 +438,12 @@ class CaseUnderReview(CaseEventBase):
         description="When the review's SLA ends: the date a seller whose timeline moved is "
         "given for the decision.",
     )
+    reason_code: str | None = Field(
+        default=None,
+        max_length=40,
+        examples=["MISSING_FACTS", "NO_RULE_MATCHED", "EVIDENCE_RECEIVED"],
+        description="Why a person decides now: tells the seller's email what to say.",
+    )
 
 
 class CaseDecided(CaseEventBase):

@@ -373,6 +373,9 @@ async def test_e1_a_claim_before_its_return_is_acknowledged_waits_then_decides_f
     await _fire_facts_wait(recon, case["case_id"])
     case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
     assert case["reason_code"] == "MISSING_FACTS"
+    # The seller is told why the date moves (the return's record never came) and the new date.
+    [moved] = await _mails(harness, rid, "A new date for the decision")
+    _in_both(moved, "record of this return", "has not reached us", case["case_id"])
 
     # The feed names this seller: the case re-evaluates normally (held scans come with it).
     now = datetime.now(UTC)

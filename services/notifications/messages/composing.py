@@ -355,7 +355,7 @@ def compose_case_event(
     elif isinstance(event, CaseUnderReview) and owed and timeline_moved(event):
         context = _case_context(event, settings)
         context.update(
-            review_reason=wording.review_reason(event.previous_state),
+            review_reason=wording.review_reason(event.previous_state, event.reason_code),
             decision_due_by=event.decision_due_by,
             previous_state=event.previous_state.value if event.previous_state else None,
         )

@@ -109,8 +109,19 @@ STATE_FOR_SELLER = {
 DECIDED_STATES = frozenset({"DECIDED", "REJECTED", "CLOSED"})
 
 
-def review_reason(previous_state: str | None) -> str:
-    """Why the date moves, in the seller's terms (no rule ids)."""
+def review_reason(previous_state: str | None, reason_code: str | None = None) -> str:
+    """Why the date moves, in the seller's terms (no rule ids; a fraud review is not named)."""
+    if reason_code == "MISSING_FACTS":
+        return (
+            "A record we need to decide your claim (the marketplace's record of this return, or "
+            "the logistics partner's delivery scan) has not reached us within 48 hours, so a "
+            "member of the desk now takes the case over personally instead of waiting for it."
+        )
+    if reason_code == "NO_RULE_MATCHED":
+        return (
+            "Your case does not fit any of our standard rules, so a member of the desk now "
+            "decides it personally, which takes a little longer than our automatic checks."
+        )
     if previous_state == "AWAITING_EVIDENCE":
         return (
             "The wait for evidence on this case is over, and a member of the desk now decides "

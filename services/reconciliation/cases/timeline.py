@@ -70,6 +70,8 @@ def emit(
     if event_cls is not EVENT_OF[move]:
         raise IllegalTransition(previous, move.value, event=event_cls.__name__)
     state = next_state(previous, move, case)
+    if "reason_code" in event_cls.model_fields:
+        extra.setdefault("reason_code", reason_code)
     if previous is CaseState.UNDER_REVIEW and state is not CaseState.UNDER_REVIEW:
         if case.sla_started_at is not None:
             case.sla_used_s += int((now - case.sla_started_at).total_seconds())
