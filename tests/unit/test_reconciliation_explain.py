@@ -103,3 +103,21 @@ def test_p2_asks_for_evidence_within_the_claim_window_not_the_72_hour_reply_time
     text = explain(verdict, _facts(claim_type=ClaimType.MISSING_ITEM), P, return_id="RET-1")
     assert "within 7 days of the delivery to you, by 28 Nov 2026, 1:30 AM IST" in text
     assert "72 hours" not in text
+
+
+def test_a_desk_decision_on_a_case_the_desk_opened_itself_does_not_speak_of_a_claim() -> None:
+    from services.reconciliation.policy.explain import explain_manual
+    from shared.events import LiableParty
+
+    text = explain_manual(
+        return_id="RET-P1",
+        reason="The partner confirmed the loss at its hub",
+        payout=90_000,
+        base=90_000,
+        payout_pct=100,
+        liable_party=LiableParty.PARTNER,
+        p=P,
+        seller_claimed=False,
+    )
+    assert "claim" not in text.lower()
+    assert "the case we opened" in text and "no action is needed" in text.lower()

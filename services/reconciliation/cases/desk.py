@@ -23,7 +23,7 @@ from services.reconciliation.cases.errors import (
     OverturnIncomplete,
     ProposerCannotApprove,
 )
-from services.reconciliation.cases.timeline import emit
+from services.reconciliation.cases.timeline import emit, seller_claimed
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.models import Case
 from services.reconciliation.policy import service as policies
@@ -202,6 +202,7 @@ def _manual_record(
         payout_pct=payout_pct,
         liable_party=liable_party,
         p=p,
+        seller_claimed=seller_claimed(case),
     )
     return decision_record(
         p=p,

@@ -201,12 +201,15 @@ def explain_manual(
     payout_pct: int,
     liable_party: LiableParty | None,
     p: Policy,
+    seller_claimed: bool = True,
 ) -> str:
-    """The paragraph of a decision a person took: their reason, then what it means in money."""
-    opening = f"About your return {return_id}: after reviewing your claim, our desk decided: "
+    """The paragraph of a decision a person took: their reason, then what it means in money.
+    A case the desk opened itself (P1-P3, `seller_claimed` false) had no claim to review."""
+    subject = "your claim" if seller_claimed else "the case we opened for this return ourselves"
+    opening = f"About your return {return_id}: after reviewing {subject}, our desk decided: "
     reason = reason.strip().rstrip(".")
     if payout == 0:
-        money = "this means no payment is due on this claim"
+        money = "this means no payment is due on this " + ("claim" if seller_claimed else "case")
     else:
         party = (
             _PARTY_WORDS.get(liable_party, "the marketplace") if liable_party else "the marketplace"
@@ -215,7 +218,8 @@ def explain_manual(
             f"we are paying you {rupees(payout)} ({payout_pct} % of {rupees(base)}), "
             f"recovered from {party}"
         )
+    no_action = "" if seller_claimed else " No action is needed from you."
     return (
-        f"{opening}{reason}. In short, {money}. You can appeal within "
+        f"{opening}{reason}. In short, {money}.{no_action} You can appeal within "
         f"{p.windows.appeal_window_days} days if you think we got this wrong."
     )
