@@ -419,6 +419,11 @@ class CaseOpened(CaseEventBase):
         description="For a case the desk opened itself, the SOP rule that opened it: tells "
         "notifications whether the seller has something to do.",
     )
+    awaiting_return_until: AwareDatetime | None = Field(
+        default=None,
+        description="A claim filed before the marketplace feed named its return (SOP E1): "
+        "until when the case waits for the return's record before the desk takes it over.",
+    )
 
 
 class EvidenceRequested(CaseEventBase):

@@ -360,6 +360,12 @@ async def test_e1_a_claim_before_its_return_is_acknowledged_waits_then_decides_f
     assert abs(due - (filed_at + timedelta(hours=48))) < timedelta(minutes=1)
     [ack] = await _mails(harness, rid, "We have your claim")
     assert ack["To"] == to and case["case_id"] in ack["Subject"]
+    # The acknowledgement says what the case waits for, and for how long before the desk acts.
+    _in_both(
+        ack,
+        "not yet received the marketplace's record of this return",
+        india_time(datetime.fromisoformat(case["opened_at"]) + timedelta(hours=48)),
+    )
 
     # Nothing that pays while the feed has not named the claimant as the return's seller.
     r = await recon.client.post(

@@ -315,6 +315,7 @@ def compose_case_event(
             event.occurred_at + timedelta(hours=48)
         )
         context["reopened"] = False
+        context["awaiting_return_until"] = event.awaiting_return_until
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
         context = _case_context(event, settings)

@@ -471,6 +471,9 @@ async def start(
         now=now,
         expected_decision_by=expected_decision_by(verdict, now, p),
         trigger_rule=case.trigger_rule,
+        awaiting_return_until=(
+            None if facts.return_known else now + timedelta(hours=p.timers.facts_wait_h)
+        ),
         data={"trigger_rule": case.trigger_rule},
     )
     await apply_verdict(session, case, verdict, facts, now=now, p=p)
