@@ -245,3 +245,13 @@ def test_every_seller_email_states_a_time_in_india_time_with_the_utc_beside_it()
                 after = part[match.end() : match.end() + 40]
                 assert re.match(r" \(\d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC\)", after), (name, after)
     assert seen > 10
+
+
+def test_a_review_after_the_sop_could_not_decide_says_why_in_the_sellers_terms() -> None:
+    from services.notifications.messages.wording import review_reason
+
+    assert "has not reached us within 48 hours" in review_reason("OPEN", "MISSING_FACTS")
+    assert "routine checks" in review_reason("OPEN", "FRAUD_ASSESSMENT_MISSING")
+    assert "standard rules" in review_reason("OPEN", "NO_RULE_MATCHED")
+    # A fraud review is never named to the seller.
+    assert "fraud" not in review_reason("OPEN", "FRAUD_REVIEW").lower()

@@ -117,6 +117,11 @@ def review_reason(previous_state: str | None, reason_code: str | None = None) ->
             "the logistics partner's delivery scan) has not reached us within 48 hours, so a "
             "member of the desk now takes the case over personally instead of waiting for it."
         )
+    if reason_code == "FRAUD_ASSESSMENT_MISSING":
+        return (
+            "Our routine checks on your claim did not finish in time, so a member of the desk "
+            "now decides it personally rather than keep you waiting for them."
+        )
     if reason_code == "NO_RULE_MATCHED":
         return (
             "Your case does not fit any of our standard rules, so a member of the desk now "
