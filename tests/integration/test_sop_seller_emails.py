@@ -452,3 +452,60 @@ async def test_e1_a_claim_on_a_return_the_feed_gives_another_seller_is_closed_un
             assert claim["case_id"] not in text_part(mail) + str(mail["Subject"])
         else:
             assert mail["To"] == claimant_to and owners["case_id"] not in text_part(mail)
+
+
+async def test_e1_two_sellers_claim_an_unknown_return_and_the_feed_decides_whose_it_is(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    first, first_to = _new_seller(), _address()
+    owner, owner_to = _new_seller(), _address()
+    rid = uid("RET-E1Y")
+    for seller, to in ((first, first_to), (owner, owner_to)):
+        r = await intake.client.post(
+            "/v1/escalations",
+            json=escalation_body(
+                rid,
+                seller_id=seller,
+                channel="EMAIL",
+                claim_type="NOT_RECEIVED",
+                claimed_amount=90_000,
+                evidence=[],
+                seller_email=to,
+            ),
+            headers=harness.key(AGENT),
+        )
+        assert r.status_code == 202, r.text
+        if seller == first:
+            claim = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    # The second filing joins nothing, and neither seller hears of the other.
+    held = await eventually(
+        lambda: scalar(
+            recon,
+            "SELECT disposition FROM escalations WHERE return_id = :r AND seller_id = :s",
+            r=rid,
+            s=owner,
+        ),
+        until=lambda d: d is not None,
+        what="the second claim stored",
+    )
+    assert held == "HELD"
+
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=12), 1.2)
+    await _feed_as(harness, intake, rid, owner, qc_required=False, item_value=90_000)
+    owners = await _case_where(
+        harness, recon, rid, lambda c: c["seller_id"] == owner and c["state"] == "CLOSED"
+    )
+    assert owners["payout"] == 90_000  # L3: picked up 12 days ago, never delivered
+    closed = await _case_where(harness, recon, rid, lambda c: c["case_id"] == claim["case_id"])
+    assert (closed["state"], closed["reason_code"], closed["payout"]) == (
+        "REJECTED",
+        "SELLER_MISMATCH",
+        0,
+    )
+    await _mails(harness, rid, "approved in full")
+    for mail in messages_mentioning(harness.mail_dir, rid):
+        assert mail["To"] in (first_to, owner_to)
+        other = owners["case_id"] if mail["To"] == first_to else claim["case_id"]
+        assert other not in text_part(mail) + str(mail["Subject"]), mail["Subject"]
