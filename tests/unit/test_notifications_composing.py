@@ -255,3 +255,19 @@ def test_a_review_after_the_sop_could_not_decide_says_why_in_the_sellers_terms()
     assert "standard rules" in review_reason("OPEN", "NO_RULE_MATCHED")
     # A fraud review is never named to the seller.
     assert "fraud" not in review_reason("OPEN", "FRAUD_REVIEW").lower()
+
+
+def test_a_p2_case_closed_for_want_of_evidence_does_not_speak_of_a_claim() -> None:
+    from services.notifications.messages.rendering import render
+    from shared.events import CaseOrigin
+
+    event = samples.case_rejected("CASE-P2", AT, origin=CaseOrigin.PROACTIVE, claimed_amount=None)
+    [draft] = [
+        d
+        for d in compose_case_event(event, SETTINGS, now=AT, seller_address="s@x.dev").drafts
+        if d.template == "decision"
+    ]
+    rendered = render("decision", draft.context)
+    for part in (rendered.subject, rendered.text, rendered.html):
+        assert "your claim" not in part.lower(), part
+    assert "we opened" in rendered.text.lower() and "without a payout" in rendered.text

@@ -121,3 +121,14 @@ def test_a_desk_decision_on_a_case_the_desk_opened_itself_does_not_speak_of_a_cl
     )
     assert "claim" not in text.lower()
     assert "the case we opened" in text and "no action is needed" in text.lower()
+
+
+def test_a_p2_case_closed_when_the_window_passed_says_what_did_not_arrive_and_by_when() -> None:
+    from services.reconciliation.policy.rules import Step, Verdict
+
+    verdict = Verdict(Step.REJECT, "P2", "CLAIM_WINDOW_EXPIRED")
+    f = _facts(claim_type=ClaimType.MISSING_ITEM)
+    text = explain(verdict, f, P, return_id="RET-1", seller_claimed=False)
+    assert "claim" not in text.lower()
+    assert "evidence we asked for did not reach us" in text
+    assert "by 28 Nov 2026, 1:30 AM IST" in text and "facts recorded" not in text

@@ -64,6 +64,9 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
     earliest = (
         f.pickup_at + timedelta(days=p.windows.not_received_earliest_days) if f.pickup_at else None
     )
+    window_end = (
+        f.delivered_at + timedelta(hours=p.windows.claim_window_h) if f.delivered_at else None
+    )
     reasons = {
         "E1": "we do not yet have every record we need about this return (the return itself "
         "and the partner's pickup, quality-check and delivery scans)",
@@ -80,6 +83,9 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
         "E3c": f"a not-received claim must be filed within {p.windows.not_received_latest_days} "
         f"days of pickup ({_day(f.pickup_at)})",
         "E4": "the evidence this claim type needs did not reach us by the reply-by time",
+        "P2": "the evidence we asked for did not reach us within "
+        f"{p.windows.claim_window_h // 24} days of the parcel's delivery to you, that is by "
+        f"{_moment(window_end)}",
         "E5": "the claim needs a closer look by our review team before any payment",
         "E5b": "our routine checks on the claim are not complete yet, so a person will review it",
         "L1": "the logistics partner declared the parcel lost in transit",
@@ -153,6 +159,12 @@ def explain(
         # The appeal window is the first decision's, already running (or over): the email
         # states its date, so no fresh "7 days" here.
         return f"{opening}we could not accept this claim because {why}."
+    if step == "REJECT" and not seller_claimed:
+        return (
+            f"{opening}we closed the case we had opened for this return without a payout "
+            f"because {why}. You can appeal within {p.windows.appeal_window_days} days if you "
+            "think we got this wrong."
+        )
     if step == "REJECT":
         return (
             f"{opening}we could not accept this claim because {why}. You can appeal within "
