@@ -7,8 +7,9 @@ real handlers, in consumer-sized batches of one transaction each, on a fresh dat
 real PostgreSQL, and measures the process's CPU (`time.process_time`) and the statements sent.
 No Kafka: what the consumer runner does around the handlers is the same for both codes.
 
-`python bench/consumer_cpu.py compare --base DIR --rounds 3` runs the code checked out in DIR
-(e.g. `git archive <commit> | tar -x -C DIR`) and this tree's, alternately, `rounds` times
+`python bench/consumer_cpu.py compare --base DIR [--new DIR] --rounds 3` runs the code checked
+out in the base DIR (e.g. `git archive <commit> | tar -x -C DIR`) and the new one's (this
+tree's by default), alternately, `rounds` times
 each, in subprocesses, and prints the medians and the ratio new / base per service. One
 measurement alone: `python bench/consumer_cpu.py run fraud|notifications [--code DIR]`.
 
@@ -311,12 +312,12 @@ def _run_in(code: Path, service: str) -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def compare(base: Path, services: list[str], rounds: int) -> dict[str, Any]:
+def compare(base: Path, new: Path, services: list[str], rounds: int) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for service in services:
         runs: dict[str, list[dict[str, Any]]] = {"base": [], "new": []}
         for _ in range(rounds):
-            for label, code in (("base", base), ("new", ROOT)):
+            for label, code in (("base", base), ("new", new)):
                 runs[label].append(_run_in(code, service))
                 print(service, label, json.dumps(runs[label][-1]), file=sys.stderr)
         med = {
@@ -344,6 +345,7 @@ def main() -> None:
     one.add_argument("--code", type=Path, default=ROOT)
     both = sub.add_parser("compare")
     both.add_argument("--base", type=Path, required=True)
+    both.add_argument("--new", type=Path, default=ROOT)
     both.add_argument("--rounds", type=int, default=3)
     both.add_argument("services", nargs="*", default=["fraud", "notifications"])
     args = parser.parse_args()
@@ -362,7 +364,7 @@ def main() -> None:
             result = asyncio.run(_measure(args.service))
         print(json.dumps(result))
     else:
-        report = compare(args.base.resolve(), args.services, args.rounds)
+        report = compare(args.base.resolve(), args.new.resolve(), args.services, args.rounds)
         print(json.dumps(report, indent=2))
         out = ROOT / "bench-results" / "consumer_cpu.json"
         out.write_text(json.dumps(report, indent=2) + "\n")
