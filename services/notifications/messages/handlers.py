@@ -51,7 +51,7 @@ def build_handlers(
         CaseUnderReview,  # a later decision date (timeline change)
         CaseNoteAdded,  # a call with the seller, summarised in its next email
     ):
-        handlers.on(model)(on_case_event)
+        handlers.on(model, acts_on=service.acts_on_case_event)(on_case_event)
 
     @handlers.on(FraudAlertRaised)
     async def on_fraud_alert(event: FraudAlertRaised, ctx: HandlerContext) -> None:
@@ -73,7 +73,7 @@ def build_handlers(
             ctx.session, event=event, settings=settings, now=clock.now()
         )
 
-    @handlers.on(SellerFeedbackReceived)
+    @handlers.on(SellerFeedbackReceived, acts_on=service.acts_on_feedback)
     async def on_seller_feedback(event: SellerFeedbackReceived, ctx: HandlerContext) -> None:
         await service.handle_seller_feedback(
             ctx.session, event=event, settings=settings, now=clock.now(), opener=opener

@@ -21,6 +21,7 @@ from services.notifications.addresses import address_hash, open_contact
 from services.notifications.digests import service as digests
 from services.notifications.messages import repository
 from services.notifications.messages.composing import (
+    NEGATIVE_RATING,
     NO_ADDRESS,
     SELLER,
     Composition,
@@ -32,6 +33,7 @@ from services.notifications.messages.composing import (
     compose_partner_statement,
     compose_task_event,
     in_language,
+    may_compose,
 )
 from services.notifications.messages.rendering import INDIA, render
 from services.notifications.metrics import SELLER_UNTOLD
@@ -241,6 +243,22 @@ async def _queue(
     for lesson in composition.lessons:
         await digests.add_lesson(session, lesson=lesson, settings=settings, now=now)
     return queued
+
+
+def acts_on_case_event(event: CaseEventBase) -> bool:
+    """Whether `handle_case_event` would write anything for this event: a message, a lesson,
+    a logged call with the seller, or a reminder it cancels. The consumer skips the others
+    before opening a transaction (`EventHandlers.on(..., acts_on=...)`)."""
+    if cancels_reminder(event):
+        return True
+    if isinstance(event, CaseNoteAdded):
+        return event.call_counterpart == CALL_WITH_SELLER
+    return may_compose(event)
+
+
+def acts_on_feedback(event: SellerFeedbackReceived) -> bool:
+    """Only a negative rating may lead to outreach (`compose_feedback`)."""
+    return event.rating <= NEGATIVE_RATING
 
 
 async def handle_case_event(
