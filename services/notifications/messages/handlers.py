@@ -79,4 +79,14 @@ def build_handlers(
             ctx.session, event=event, settings=settings, now=clock.now(), opener=opener
         )
 
+    @handlers.on_batch
+    async def on_batch(contexts: list[HandlerContext]) -> None:
+        """The batch's sellers' profiles are read once up front (`sellers.prefetch`); the
+        events then find them in the transaction instead of reading them each."""
+        await service.prefetch_sellers(
+            contexts[0].session, [ctx.envelope.payload for ctx in contexts]
+        )
+        for ctx in contexts:
+            await handlers.dispatch(ctx)
+
     return handlers

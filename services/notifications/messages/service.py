@@ -7,6 +7,7 @@ the message is rendered then: what we store is exactly what the seller will read
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -45,6 +46,7 @@ from shared.events import (
     CaseEventBase,
     CaseNoteAdded,
     CaseTaskEventBase,
+    EventPayload,
     FraudAlertRaised,
     NotificationFailed,
     PartnerStatementIssued,
@@ -243,6 +245,22 @@ async def _queue(
     for lesson in composition.lessons:
         await digests.add_lesson(session, lesson=lesson, settings=settings, now=now)
     return queued
+
+
+async def prefetch_sellers(session: AsyncSession, payloads: Sequence[EventPayload]) -> None:
+    """Read the directory entries a consumer batch's case events and ratings will ask for, in
+    one statement (and lock first, in one more, the sellers of those events that name no
+    address of their own: `sellers.primary_address` reads theirs under the lock)."""
+    about_sellers = [p for p in payloads if isinstance(p, CaseEventBase | SellerFeedbackReceived)]
+    await sellers.prefetch(
+        session,
+        seller_ids=[p.seller_id for p in about_sellers],
+        addresses_for=[
+            p.seller_id
+            for p in about_sellers
+            if p.seller_contact is None and p.seller_email is None
+        ],
+    )
 
 
 def acts_on_case_event(event: CaseEventBase) -> bool:
