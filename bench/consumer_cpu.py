@@ -7,10 +7,10 @@ real handlers, in consumer-sized batches of one transaction each, on a fresh dat
 real PostgreSQL, and measures the process's CPU (`time.process_time`) and the statements sent.
 No Kafka: what the consumer runner does around the handlers is the same for both codes.
 
-`python bench/consumer_cpu.py compare --base DIR [--new DIR] --rounds 3` runs the code checked
-out in the base DIR (e.g. `git archive <commit> | tar -x -C DIR`) and the new one's (this
-tree's by default), alternately, `rounds` times
-each, in subprocesses, and prints the medians and the ratio new / base per service. One
+`python bench/consumer_cpu.py compare --code base=DIR --code cut=DIR ... --rounds 3` runs the
+code checked out in each DIR (e.g. `git archive <commit> | tar -x -C DIR`), alternately,
+`rounds` times each, in subprocesses, and writes the medians and each code's ratio to the
+first's per service (bench-results/consumer_cpu.json, or --out). One
 measurement alone: `python bench/consumer_cpu.py run fraud|notifications [--code DIR]`.
 
 Stream sizes: BENCH_CPU_FRAUD_RETURNS (default 400 returns, about 1,700 events),
@@ -312,12 +312,14 @@ def _run_in(code: Path, service: str) -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def compare(base: Path, new: Path, services: list[str], rounds: int) -> dict[str, Any]:
+def compare(codes: list[tuple[str, Path]], services: list[str], rounds: int) -> dict[str, Any]:
+    """Each code `rounds` times, alternating, per service; medians and each code's ratio to the
+    first's."""
     report: dict[str, Any] = {}
     for service in services:
-        runs: dict[str, list[dict[str, Any]]] = {"base": [], "new": []}
+        runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in codes}
         for _ in range(rounds):
-            for label, code in (("base", base), ("new", new)):
+            for label, code in codes:
                 runs[label].append(_run_in(code, service))
                 print(service, label, json.dumps(runs[label][-1]), file=sys.stderr)
         med = {
@@ -328,12 +330,15 @@ def compare(base: Path, new: Path, services: list[str], rounds: int) -> dict[str
             }
             for label, results in runs.items()
         }
-        med["ratio_new_over_base"] = {
-            k: round(med["new"][k] / med["base"][k], 3)
-            for k in med["new"]
-            if k in med["base"] and med["base"][k]
+        first = med[codes[0][0]]
+        report[service] = {
+            "median": med,
+            "ratio_to_" + codes[0][0]: {
+                label: {k: round(v / first[k], 3) for k, v in m.items() if first.get(k)}
+                for label, m in med.items()
+            },
+            "runs": runs,
         }
-        report[service] = med
     return report
 
 
@@ -344,9 +349,15 @@ def main() -> None:
     one.add_argument("service", choices=["fraud", "notifications"])
     one.add_argument("--code", type=Path, default=ROOT)
     both = sub.add_parser("compare")
-    both.add_argument("--base", type=Path, required=True)
-    both.add_argument("--new", type=Path, default=ROOT)
+    both.add_argument(
+        "--code",
+        action="append",
+        required=True,
+        metavar="LABEL=DIR",
+        help="a checkout to measure; the first is the baseline the others are divided by",
+    )
     both.add_argument("--rounds", type=int, default=3)
+    both.add_argument("--out", type=Path, default=ROOT / "bench-results" / "consumer_cpu.json")
     both.add_argument("services", nargs="*", default=["fraud", "notifications"])
     args = parser.parse_args()
     if args.command == "run":
@@ -364,10 +375,11 @@ def main() -> None:
             result = asyncio.run(_measure(args.service))
         print(json.dumps(result))
     else:
-        report = compare(args.base.resolve(), args.new.resolve(), args.services, args.rounds)
-        print(json.dumps(report, indent=2))
-        out = ROOT / "bench-results" / "consumer_cpu.json"
-        out.write_text(json.dumps(report, indent=2) + "\n")
+        codes = [(c.partition("=")[0], Path(c.partition("=")[2]).resolve()) for c in args.code]
+        report = compare(codes, args.services, args.rounds)
+        print(json.dumps({s: r["ratio_to_" + codes[0][0]] for s, r in report.items()}, indent=2))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
