@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import (
@@ -179,8 +180,17 @@ def stands_out(agent: DayCount, mates: DayCount, t: Thresholds) -> bool:
 def agents_standing_out(agents: Mapping[str, DayCount], t: Thresholds) -> set[str]:
     """The agents of one hub whose incidents stand out against the hub's ordinary agents (grown
     from the lowest rates up, so several bad agents at one hub do not hide each other)."""
-    return stats_parts_standing_out(
-        {a: (c.incidents, c.handled) for a, c in agents.items()}, t, prior_rate=PRIOR_RATE
+    return set(_standing_out(tuple((a, c.incidents, c.handled) for a, c in agents.items()), t))
+
+
+# Every terminal scan weighs its agent against every hub's agents (`standardised`), and between
+# two scans only the hubs they passed have new counts: the others' answer is remembered. Keyed
+# by the counts in their order (ties in the growing order are broken by it), so the answer is
+# the one computed afresh.
+@lru_cache(maxsize=8192)
+def _standing_out(counts: tuple[tuple[str, int, int], ...], t: Thresholds) -> frozenset[str]:
+    return frozenset(
+        stats_parts_standing_out({a: (k, n) for a, k, n in counts}, t, prior_rate=PRIOR_RATE)
     )
 
 

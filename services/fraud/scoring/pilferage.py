@@ -3,6 +3,7 @@ and incident counts it tests, read from the features."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 
 from services.fraud.detectors import pilferage
@@ -59,7 +60,7 @@ class PilferageInputs(AssessorBase):
         # whose honest spread an agent's sequential test weighs it against, and what tells
         # which agents explain a hub. A pilfering hub then neither widens that spread nor
         # makes its agents look like pilferers.
-        agent_counts: dict[str, dict[str, int]] = {}
+        agent_counts: Mapping[str, Mapping[str, int]] = {}
         std: dict[str, tuple[int, int]] = {}
         std_peers: tuple[int, int] | None = None
         std_spread: PeerSpread | None = None
@@ -213,7 +214,7 @@ class PilferageInputs(AssessorBase):
             self.add(found, direct=facts.incident)
 
 
-async def _loaded(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+async def _loaded(counts: Mapping[str, Mapping[str, int]]) -> Mapping[str, Mapping[str, int]]:
     """Counts already read, as a population's loader."""
     return counts
 

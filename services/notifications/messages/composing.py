@@ -291,6 +291,25 @@ def cancels_reminder(event: CaseEventBase) -> bool:
     return not isinstance(event, CaseNoteAdded)
 
 
+def may_compose(event: CaseEventBase) -> bool:
+    """Whether `compose_case_event` can draft anything for this event once the seller's address
+    is settled (known or held): decided from the event alone, so the consumer skips the others
+    (an evidence note, a review that moves no date, a proactive case opened to ask for
+    evidence) before it opens a transaction. Kept beside the composer it must agree with
+    (`tests/unit/test_notifications_acts_on.py` holds them together)."""
+    if isinstance(event, CaseOpened):
+        return event.trigger_rule not in PROACTIVE_ASKING
+    if isinstance(event, CaseUpdated):
+        return event.change in (REOPENED, MERGED, DUPLICATE)
+    if isinstance(event, CaseSettled):
+        return _pays(event)
+    if isinstance(event, CaseUnderReview):
+        return timeline_moved(event)
+    return isinstance(
+        event, EvidenceRequested | CaseAppealed | CaseDecided | CaseRejected | CaseEscalated
+    )
+
+
 def in_language(composition: Composition, language: str) -> Composition:
     """The seller's drafts in its language; management drafts stay English."""
     composition.drafts = [
