@@ -35,7 +35,7 @@ def _variants() -> list[CaseEventBase]:
     """Every case event type notifications handles, across the fields that decide whether it
     is news: previous state, version, change, trigger rule, payout, call counterpart."""
     base = samples.case_opened("CASE-ACTS", AT).model_dump()
-    for key in ("type", "expected_decision_by", "trigger_rule"):
+    for key in ("type", "expected_decision_by", "trigger_rule", "awaiting_return_until"):
         base.pop(key)
     out: list[CaseEventBase] = []
     for previous, version in itertools.product(STATES, (1, 2, 5)):
@@ -61,6 +61,7 @@ def _variants() -> list[CaseEventBase]:
             "REOPENED",
             "ESCALATION_MERGED",
             "DUPLICATE_CLAIM_REJECTED",
+            "APPEAL_LATE",
         ):
             out.append(CaseUpdated(**base | over | {"change": change}))
         for counterpart in (None, CALL_WITH_SELLER, "PARTNER"):

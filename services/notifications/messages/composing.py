@@ -300,7 +300,7 @@ def may_compose(event: CaseEventBase) -> bool:
     if isinstance(event, CaseOpened):
         return event.trigger_rule not in PROACTIVE_ASKING
     if isinstance(event, CaseUpdated):
-        return event.change in (REOPENED, MERGED, DUPLICATE)
+        return event.change in (REOPENED, MERGED, DUPLICATE, APPEAL_LATE)
     if isinstance(event, CaseSettled):
         return _pays(event)
     if isinstance(event, CaseUnderReview):
