@@ -184,6 +184,23 @@ def agents_standing_out(agents: Mapping[str, DayCount], t: Thresholds) -> set[st
     )
 
 
+def hub_effect(mates_k: int, mates_n: int, ref: float, t: Thresholds) -> float:
+    """The rate an agent is expected to run at, given its hub-mates' (k of n) and all agents'
+    (`ref`): its mates' rate (shrunk to `ref` while they have handled few parcels), but never
+    below `ref`.
+
+    Hubs have two to four agents, so an agent's mates are often one other agent with a hundred
+    parcels and two or three incidents. Rescaled by that one mate's luck, an agent next to a
+    lucky mate looked like a pilferer at two or three times its real rate, the standardised
+    agents looked far less alike than they are, and the honest spread a pilferer is weighed
+    against widened until one at 3x hardly stood out. A hub running high (a pilfering hub)
+    still lifts its agents' expectation, so its excess is not laid on them; a hub running low
+    is no reason to expect more of an agent than of anyone, so a low mate changes nothing.
+    Either way the expectation only rises, which can only lower an agent's evidence: a miss,
+    never a false alarm."""
+    return max(shrunk_rate(mates_k, mates_n, ref, t.prior_strength), ref)
+
+
 def standardised(
     agents: Mapping[str, DayCount],
     at_hubs: Mapping[str, Mapping[str, DayCount]],
@@ -219,7 +236,7 @@ def standardised(
             mine = a not in standing
             mates_k = ord_k - (c.incidents if mine else 0)
             mates_n = ord_n - (c.handled if mine else 0)
-            expected = shrunk_rate(mates_k, mates_n, ref, t.prior_strength)
+            expected = hub_effect(mates_k, mates_n, ref, t)
             weighted[a] = weighted.get(a, 0.0) + c.handled * expected
             weights[a] = weights.get(a, 0) + c.handled
     out: dict[str, tuple[int, int]] = {}
