@@ -155,3 +155,60 @@ def test_a_qc_agent_at_three_times_is_found_against_peers_counted_per_buyer() ->
 
     assert log_bf(everyone) < ALERT_AT
     assert log_bf(qc_contradiction.per_buyer_population(everyone, repeats)) >= ALERT_AT
+
+
+# --- pilferage: hubs weighed against hubs counted as they are --------------------------------
+
+
+def _hubs_with_pilfering_agents(
+    rng: random.Random,
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, pilferage.DayCount]]]:
+    """Ten hubs of three agents (base rate 2 %); four of them carry one agent pilfering at 5x."""
+    totals: dict[str, dict[str, int]] = {}
+    at_hubs: dict[str, dict[str, pilferage.DayCount]] = {}
+    for h in range(10):
+        at_hubs[f"H{h}"] = {}
+        for a in range(3):
+            n = rng.randint(120, 200)
+            rate = 0.02 * (5.0 if a == 0 and h < 4 else 1.0)
+            k = sum(rng.random() < rate for _ in range(n))
+            at_hubs[f"H{h}"][f"A{h}.{a}"] = pilferage.DayCount(n, k)
+        totals[f"H{h}"] = {
+            "handled": sum(c.handled for c in at_hubs[f"H{h}"].values()),
+            "incidents": sum(c.incidents for c in at_hubs[f"H{h}"].values()),
+        }
+    return totals, at_hubs
+
+
+def test_hub_peers_leave_out_the_agents_explaining_them() -> None:
+    totals = {"H1": {"handled": 500, "incidents": 30}, "DESI": {"handled": 300, "incidents": 6}}
+    at_hubs = {
+        "H1": {"bad": pilferage.DayCount(150, 20), "ok": pilferage.DayCount(350, 10)},
+        "DESI": {},
+    }
+    peers = pilferage.hubs_without_explaining(totals, at_hubs, lambda hub: {"bad"})
+    assert peers == {
+        "H1": {"handled": 350, "incidents": 10},
+        "DESI": {"handled": 300, "incidents": 6},
+    }
+
+
+def test_a_pilfering_hub_stands_out_against_hubs_counted_without_their_pilfering_agents() -> None:
+    # A hub pilfering at 3.5x (1,500 parcels) among ten hubs, four of them carrying a pilfering
+    # agent: against the raw hubs it hardly stands out, against the hubs without the agents
+    # that explain them it does.
+    rng = random.Random(89)
+    totals, at_hubs = _hubs_with_pilfering_agents(rng)
+    k, n = sum(rng.random() < 0.07 for _ in range(1500)), 1500
+
+    def explaining(hub: str) -> set[str]:
+        return pilferage.agents_standing_out(at_hubs[hub], T)
+
+    def log_bf(hubs: dict[str, dict[str, int]]) -> float:
+        spread = _spread(
+            [(v["incidents"], v["handled"]) for v in hubs.values()], pilferage.PRIOR_RATE
+        )
+        return sequential_test(k, n, spread, S).log_bf
+
+    assert log_bf(totals) < ALERT_AT
+    assert log_bf(pilferage.hubs_without_explaining(totals, at_hubs, explaining)) >= ALERT_AT
