@@ -184,10 +184,23 @@ def agents_standing_out(agents: Mapping[str, DayCount], t: Thresholds) -> set[st
     )
 
 
+def ordinary_hub_rate(hubs: list[tuple[int, int]], default: float) -> float:
+    """The rate of an ordinary hub's ordinary agents: the parcel-weighted median over hubs of
+    their agents' rate, the agents standing out left out (`default` with no hub). A median, not
+    the pooled rate: one or two pilfering hubs must not lift what an ordinary hub is."""
+    rates = sorted((k / n, n) for k, n in hubs if n > 0)
+    half, seen = sum(n for _, n in rates) / 2, 0
+    for rate, n in rates:
+        seen += n
+        if seen >= half:
+            return max(rate, 1e-4)
+    return default
+
+
 def hub_effect(mates_k: int, mates_n: int, ref: float, t: Thresholds) -> float:
-    """The rate an agent is expected to run at, given its hub-mates' (k of n) and all agents'
-    (`ref`): its mates' rate (shrunk to `ref` while they have handled few parcels), but never
-    below `ref`.
+    """The rate an agent is expected to run at, given its hub-mates' (k of n) and an ordinary
+    hub's (`ref`, `ordinary_hub_rate`): its mates' rate (shrunk to `ref` while they have handled
+    few parcels), but never below `ref`.
 
     Hubs have two to four agents, so an agent's mates are often one other agent with a hundred
     parcels and two or three incidents. Rescaled by that one mate's luck, an agent next to a
@@ -196,8 +209,8 @@ def hub_effect(mates_k: int, mates_n: int, ref: float, t: Thresholds) -> float:
     against widened until one at 3x hardly stood out. A hub running high (a pilfering hub)
     still lifts its agents' expectation, so its excess is not laid on them; a hub running low
     is no reason to expect more of an agent than of anyone, so a low mate changes nothing.
-    Either way the expectation only rises, which can only lower an agent's evidence: a miss,
-    never a false alarm."""
+    Against rescaling by the mates alone the expectation only rises, which can only lower an
+    agent's evidence: a miss, never a false alarm."""
     return max(shrunk_rate(mates_k, mates_n, ref, t.prior_strength), ref)
 
 
@@ -218,34 +231,40 @@ def standardised(
     there, and its trials are rescaled so that an agent running exactly like its mates runs
     at the reference rate (the pooled rate of all agents). The standardised ratio k / n' is the
     agent's rate relative to its mates times the reference: a population of these is what the
-    honest spread is estimated from, and what each agent's sequential test weighs. An agent
-    seen at no hub keeps its raw counts (judged against all agents)."""
+    honest spread is estimated from, and what each agent's sequential test weighs. The mates'
+    rate counts only where it runs above an ordinary hub's (`hub_effect`): one lucky mate is no
+    hub effect. An agent seen at no hub is expected to run like an ordinary hub's agents (with
+    no hub at all, its raw counts: judged against all agents)."""
     total_k = sum(c.incidents for c in agents.values())
     total_n = sum(c.handled for c in agents.values())
     ref = peer_rate(total_k, total_n, PRIOR_RATE, t.prior_strength)
+    ordinary: dict[str, tuple[set[str], int, int]] = {}
+    for hub, at_hub in at_hubs.items():
+        standing = agents_standing_out(at_hub, t)
+        ordinary[hub] = (
+            standing,
+            sum(c.incidents for a, c in at_hub.items() if a not in standing),
+            sum(c.handled for a, c in at_hub.items() if a not in standing),
+        )
+    floor = ordinary_hub_rate([(k, n) for _, k, n in ordinary.values()], ref)
     weighted: dict[str, float] = {}
     weights: dict[str, int] = {}
-    for at_hub in at_hubs.values():
-        standing = agents_standing_out(at_hub, t)
-        ordinary = [(a, c) for a, c in at_hub.items() if a not in standing]
-        ord_k = sum(c.incidents for _, c in ordinary)
-        ord_n = sum(c.handled for _, c in ordinary)
+    for hub, at_hub in at_hubs.items():
+        standing, ord_k, ord_n = ordinary[hub]
         for a, c in at_hub.items():
             if c.handled <= 0:
                 continue
             mine = a not in standing
             mates_k = ord_k - (c.incidents if mine else 0)
             mates_n = ord_n - (c.handled if mine else 0)
-            expected = hub_effect(mates_k, mates_n, ref, t)
+            expected = hub_effect(mates_k, mates_n, floor, t)
             weighted[a] = weighted.get(a, 0.0) + c.handled * expected
             weights[a] = weights.get(a, 0) + c.handled
     out: dict[str, tuple[int, int]] = {}
     for a, c in agents.items():
-        if weights.get(a):
-            expected = weighted[a] / weights[a]
-            out[a] = (c.incidents, max(round(c.handled * expected / ref), c.incidents))
-        else:
-            out[a] = (c.incidents, c.handled)
+        # An agent seen at no hub is expected to run like an ordinary hub's agents.
+        expected = weighted[a] / weights[a] if weights.get(a) else floor
+        out[a] = (c.incidents, max(round(c.handled * expected / ref), c.incidents))
     return out, ref
 
 
