@@ -15,7 +15,6 @@ feed entry arrives (`bind_held`), or refused `unknown_shipment` after the hold w
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from services.intake.partners.registry import ADAPTERS
 from services.intake.returns import repository as returns
 from services.intake.returns.repository import Owner
 from shared.events import ReturnShipmentEvent, ShipmentEventType
-from shared.outbox import enqueue
+from shared.outbox import enqueue, note_enqueued, outbox_row
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +95,7 @@ async def ingest(
     result = await _emit(
         session, partner_id=partner_id, scans=scans, raw_id=raw_id, now=received_at
     )
-    repository.archive(
+    await repository.archive(
         session,
         raw_id=raw_id,
         partner_id=partner_id,
@@ -156,16 +155,23 @@ def _shipment_row(event: ReturnShipmentEvent, *, raw_id: UUID, now: datetime) ->
         "event_type": event.event_type.value,
         "occurred_at": event.occurred_at,
         "raw_ref": raw_id,
-        "payload": json.loads(event.model_dump_json()),
+        "payload": event.model_dump(mode="json"),
         "recorded_at": now,
     }
+
+
+def _outbox_columns(event: ReturnShipmentEvent) -> dict[str, object]:
+    """The outbox row's envelope columns; its payload is the event row's own (the same JSON)."""
+    _, row = outbox_row(event, source=SOURCE, subject=event.return_id, ce_id=event.event_id)
+    del row["payload"], row["ce_id"]  # the event row's payload and event_id
+    return row
 
 
 def archived_headers(adapter: PartnerAdapter, headers: Mapping[str, str]) -> dict[str, str]:
     return {k: v[:2000] for k, v in headers.items() if k in adapter.archived_headers}
 
 
-def archive_invalid(
+async def archive_invalid(
     session: AsyncSession,
     *,
     partner_id: str,
@@ -177,7 +183,7 @@ def archive_invalid(
 ) -> str:
     """Keep an authenticated but unreadable request, so the partner's mistake can be shown."""
     raw_id = uuid4()
-    repository.archive(
+    await repository.archive(
         session,
         raw_id=raw_id,
         partner_id=partner_id,
@@ -293,15 +299,15 @@ async def _emit(
             continue
         own.append((event, row))
 
-    new_ids = await repository.record_events_once(session, [row for _, row in own])
+    # The canonical event's ce_id is its event_id: fixed when the fact is recorded. The
+    # history reads it from shipment_events, so only the outbox needs it here.
+    new_ids = await repository.record_events_with_outbox_once(
+        session, [{**row, **_outbox_columns(event)} for event, row in own]
+    )
     fresh = [event for event, _ in own if event.partner_event_id in new_ids]
     known = len(own) - len(fresh)
-    for event in fresh:
-        # The canonical event's ce_id is its event_id: fixed when the fact is recorded. The
-        # history reads it from shipment_events, so only the outbox needs it here.
-        enqueue(
-            session, Outbox, event, source=SOURCE, subject=event.return_id, ce_id=event.event_id
-        )
+    if fresh:
+        note_enqueued(session)
     held = await repository.hold_once(session, to_hold)
     known += len(to_hold) - len(held)  # held before: a redelivery, not held twice
     if held:
