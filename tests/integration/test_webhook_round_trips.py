@@ -88,11 +88,11 @@ async def _post_swiftship(
     return dict(r.json())
 
 
-async def test_a_scan_of_a_known_return_is_two_statements_besides_the_ownership_read(
+async def test_a_scan_of_a_known_return_is_one_statement(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    """The common case (the feed came first): read the owner, then record the event with its
-    outbox row in one statement and archive the request in another; a redelivery the same."""
+    """The common case (the feed came first): the ownership check, the event, its outbox row
+    and the archived request in one autocommitted statement; a redelivery the same."""
     intake = pipeline["intake"]
     rid = uid("RET")
     await feed_return(intake, harness, rid, partner_id="swiftship", awb=awb_of(rid))
@@ -104,11 +104,11 @@ async def test_a_scan_of_a_known_return_is_two_statements_besides_the_ownership_
         answer = await _post_swiftship(intake, harness, body, webhook_id)
     assert answer["accepted"] == 1
     first_raw = answer["raw_ref"]
-    assert len(first) == 3, first
+    assert len(first) == 1, first
     with log.counting() as again:
         answer = await _post_swiftship(intake, harness, body, webhook_id)
     assert answer["accepted"] == 0 and answer["duplicates"] == 1
-    assert len(again) == 3, again
+    assert len(again) == 1, again
 
     # What the statements wrote: one event, one outbox row, both requests archived.
     assert (
@@ -126,10 +126,38 @@ async def test_a_scan_of_a_known_return_is_two_statements_besides_the_ownership_
     )
     verdicts = await rows(
         intake,
-        "SELECT id::text, verdict, events_emitted FROM raw_requests WHERE id IN (:a, :b)",
+        "SELECT id::text, verdict, events_emitted, detail FROM raw_requests WHERE id IN (:a, :b)",
         a=first_raw,
         b=answer["raw_ref"],
     )
     assert sorted(tuple(v) for v in verdicts) == sorted(
-        [(first_raw, "accepted", 1), (answer["raw_ref"], "duplicate", 0)]
+        [
+            (first_raw, "accepted", 1, None),
+            (answer["raw_ref"], "duplicate", 0, {"duplicates": 1, "unmapped": []}),
+        ]
+    )
+
+
+async def test_a_scan_of_an_unannounced_return_is_held_by_the_transactional_path(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The one statement finds no owner and writes nothing; the transaction then holds the
+    scan under the return's lock, as before, and archives the request once."""
+    intake = pipeline["intake"]
+    rid = uid("RET")
+    log = StatementLog(intake.runtime.engine)
+    with log.counting() as statements:
+        answer = await _post_swiftship(
+            intake, harness, swiftship_event(rid, "return.in_transit"), uid("msg")
+        )
+    assert answer["held"] == 1 and answer["accepted"] == 0
+    assert statements[0].startswith("WITH incoming AS"), statements
+    assert any("pg_advisory_xact_lock" in s for s in statements), statements
+    assert (
+        await scalar(intake, "SELECT count(*) FROM raw_requests WHERE id = :r", r=answer["raw_ref"])
+        == 1
+    )
+    assert (
+        await scalar(intake, "SELECT count(*) FROM shipment_events WHERE return_id = :r", r=rid)
+        == 0
     )

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.intake.models import (
     HeldScan,
@@ -163,13 +163,101 @@ async def record_events_with_outbox_once(
     """
     if not rows:
         return set()
-    document = json.dumps(
-        [{**row, "ordinal": n} for n, row in enumerate(rows)],
-        default=_json_value,
-        separators=(",", ":"),
-    )
+    document = _json([{**row, "ordinal": n} for n, row in enumerate(rows)])
     recorded = await session.execute(_RECORD_WITH_OUTBOX, {"rows": document})
     return set(recorded.scalars().all())
+
+
+# A request whose every scan is of a return the feed gave to this partner under this AWB, in one
+# autocommitted statement (no BEGIN, no COMMIT, no separate ownership read): the ownership check,
+# the events, their outbox rows and the archived request, all or nothing. `owned` is false, and
+# nothing is written, when any scan is not of such a return; the caller then takes the
+# transactional path, which holds or refuses. `outcomes` is what to archive (verdict, detail)
+# for each possible number of new events, as the caller decides it: the statement only picks.
+_RECORD_OWNED = text(
+    """
+WITH incoming AS (
+    SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS i(
+        ordinal int, event_id uuid, partner_id varchar, partner_event_id varchar,
+        return_id varchar, awb varchar, event_type varchar, occurred_at timestamptz,
+        raw_ref uuid, payload jsonb, recorded_at timestamptz, ce_type varchar,
+        ce_source varchar, ce_time timestamptz, ce_subject varchar, topic varchar,
+        key varchar, traceparent varchar)
+), owned AS (
+    SELECT count(*) = (SELECT count(*) FROM incoming) AS every_scan
+      FROM incoming i
+      JOIN returns r
+        ON r.return_id = i.return_id AND r.partner_id = i.partner_id AND r.awb = i.awb
+), recorded AS (
+    INSERT INTO shipment_events (event_id, partner_id, partner_event_id, return_id, event_type,
+                                 occurred_at, raw_ref, payload, recorded_at)
+    SELECT event_id, partner_id, partner_event_id, return_id, event_type, occurred_at, raw_ref,
+           payload, recorded_at
+      FROM incoming
+     WHERE (SELECT every_scan FROM owned)
+     ORDER BY ordinal
+    ON CONFLICT (partner_id, partner_event_id) DO NOTHING
+    RETURNING partner_id, partner_event_id
+), published AS (
+    INSERT INTO outbox (ce_id, ce_type, ce_source, ce_time, ce_subject, topic, key, payload,
+                        traceparent)
+    SELECT i.event_id, i.ce_type, i.ce_source, i.ce_time, i.ce_subject, i.topic, i.key,
+           i.payload, i.traceparent
+      FROM incoming i
+      JOIN recorded r ON r.partner_id = i.partner_id AND r.partner_event_id = i.partner_event_id
+     ORDER BY i.ordinal
+), archived AS (
+    INSERT INTO raw_requests (id, partner_id, received_at, headers, body, verdict,
+                              events_emitted, detail)
+    SELECT CAST(:raw_id AS uuid), CAST(:partner_id AS varchar),
+           CAST(:received_at AS timestamptz), CAST(:headers AS jsonb), CAST(:body AS bytea),
+           outcome->>'verdict', (SELECT count(*) FROM recorded), outcome->'detail'
+      FROM (SELECT CAST(:outcomes AS jsonb) -> (SELECT count(*)::int FROM recorded)
+                   AS outcome) picked
+     WHERE (SELECT every_scan FROM owned)
+)
+SELECT (SELECT every_scan FROM owned) AS owned,
+       array(SELECT partner_event_id FROM recorded) AS recorded
+"""
+)
+
+
+async def record_owned_scans(
+    session: AsyncSession,
+    *,
+    rows: Sequence[dict[str, Any]],
+    raw: dict[str, Any],
+    outcomes: Sequence[dict[str, Any]],
+) -> set[str] | None:
+    """The statement above: the partner event ids recorded now, or None if any scan is not of
+    a return this partner owns under its AWB (then nothing was written).
+
+    `rows` as for `record_events_with_outbox_once`, each with the scan's `awb`; `raw` the
+    archived request's `id`, `partner_id`, `received_at`, `headers` and `body`.
+    """
+    params = {
+        "rows": _json([{**row, "ordinal": n} for n, row in enumerate(rows)]),
+        "raw_id": raw["id"],
+        "partner_id": raw["partner_id"],
+        "received_at": raw["received_at"],
+        "headers": _json(raw["headers"]),
+        "body": raw["body"],
+        "outcomes": _json(outcomes),
+    }
+    bind = session.bind
+    if isinstance(bind, AsyncEngine):
+        # Its own connection in autocommit: the statement is its own transaction, and the
+        # request's session, untouched, never sends BEGIN or COMMIT.
+        async with bind.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            result = (await autocommit.execute(_RECORD_OWNED, params)).one()
+    else:  # bound to something else (a test's connection): inside its transaction
+        result = (await session.execute(_RECORD_OWNED, params)).one()
+    return set(result.recorded) if result.owned else None
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, default=_json_value, separators=(",", ":"))
 
 
 async def record_unmapped_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[str]:

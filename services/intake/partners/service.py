@@ -19,6 +19,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import ValidationError
@@ -92,6 +93,20 @@ async def ingest(
     """The request is authenticated already; parse errors propagate as PayloadInvalid."""
     scans = adapter.parse(headers=headers, body=body)
     raw_id = uuid4()
+    owned = await _ingest_owned(
+        session,
+        partner_id=partner_id,
+        scans=scans,
+        raw={
+            "id": raw_id,
+            "partner_id": partner_id,
+            "received_at": received_at,
+            "headers": archived_headers(adapter, headers),
+            "body": body,
+        },
+    )
+    if owned is not None:
+        return owned
     result = await _emit(
         session, partner_id=partner_id, scans=scans, raw_id=raw_id, now=received_at
     )
@@ -107,6 +122,77 @@ async def ingest(
         detail=_detail(result),
     )
     return result
+
+
+async def _ingest_owned(
+    session: AsyncSession,
+    *,
+    partner_id: str,
+    scans: Sequence[ParsedScan],
+    raw: dict[str, Any],
+) -> IngestResult | None:
+    """The common request in one autocommitted statement, or None when it is not one.
+
+    Common: every scan has a built-in canonical type, no partner event repeats in the request,
+    and every scan is of a return the feed gave to this partner under the scan's AWB. Anything
+    else (an admin-mapped or unmapped status, a scan to hold or to refuse) takes `_emit`'s
+    transaction, which reads mappings, takes the return's lock, holds and refuses; when the
+    statement finds a scan it does not own, it has written nothing.
+    """
+    ids = {scan.partner_event_id for scan in scans}
+    if not scans or len(ids) != len(scans) or any(s.event_type is None for s in scans):
+        return None
+    raw_id = raw["id"]
+    now = raw["received_at"]
+    rows = []
+    for index, scan in enumerate(scans):
+        assert scan.event_type is not None
+        event = _canonical(partner_id, scan, scan.event_type, raw_id=raw_id, index=index)
+        row = _shipment_row(event, raw_id=raw_id, now=now)
+        rows.append({**row, **_outbox_columns(event), "awb": event.awb})
+    # What the archive says for each number of new events, decided here as for any request.
+    outcomes = []
+    for fresh in range(len(scans) + 1):
+        known = len(scans) - fresh
+        would_be = IngestResult(str(raw_id), fresh, known, [], known=known)
+        outcomes.append({"verdict": would_be.verdict, "detail": _detail(would_be)})
+    recorded = await repository.record_owned_scans(session, rows=rows, raw=raw, outcomes=outcomes)
+    if recorded is None:
+        return None
+    if recorded:
+        note_enqueued(session)
+    known = len(scans) - len(recorded)
+    return IngestResult(str(raw_id), len(recorded), known, [], known=known)
+
+
+def _canonical(
+    partner_id: str,
+    scan: ParsedScan,
+    event_type: ShipmentEventType,
+    *,
+    raw_id: UUID,
+    index: int,
+) -> ReturnShipmentEvent:
+    """The canonical event of a partner scan; PayloadInvalid if the contract refuses it."""
+    try:
+        return ReturnShipmentEvent(
+            event_id=uuid4(),
+            partner_id=partner_id,
+            partner_event_id=scan.partner_event_id,
+            return_id=scan.return_id,
+            awb=scan.awb,
+            event_type=event_type,
+            occurred_at=scan.occurred_at,
+            hub_id=scan.hub_id,
+            agent_id=scan.agent_id,
+            weight_g=scan.weight_g,
+            images=scan.images,
+            pod_otp_verified=scan.pod_otp_verified,
+            qc_failure_reason=scan.qc_failure_reason,
+            raw_ref=str(raw_id),
+        )
+    except ValidationError as exc:  # an adapter let through what the contract refuses
+        raise PayloadInvalid(validation_errors(exc, f"scan.{index}")) from exc
 
 
 def _detail(result: IngestResult) -> dict[str, object] | None:
@@ -246,25 +332,7 @@ async def _emit(
                 }
             )
             continue
-        try:
-            event = ReturnShipmentEvent(
-                event_id=uuid4(),
-                partner_id=partner_id,
-                partner_event_id=scan.partner_event_id,
-                return_id=scan.return_id,
-                awb=scan.awb,
-                event_type=event_type,
-                occurred_at=scan.occurred_at,
-                hub_id=scan.hub_id,
-                agent_id=scan.agent_id,
-                weight_g=scan.weight_g,
-                images=scan.images,
-                pod_otp_verified=scan.pod_otp_verified,
-                qc_failure_reason=scan.qc_failure_reason,
-                raw_ref=str(raw_id),
-            )
-        except ValidationError as exc:  # an adapter let through what the contract refuses
-            raise PayloadInvalid(validation_errors(exc, f"scan.{index}")) from exc
+        event = _canonical(partner_id, scan, event_type, raw_id=raw_id, index=index)
         events.append((event, _shipment_row(event, raw_id=raw_id, now=now)))
 
     owners = await returns.owners(session, {event.return_id for event, _ in events})
