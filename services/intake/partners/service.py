@@ -93,22 +93,23 @@ async def ingest(
     """The request is authenticated already; parse errors propagate as PayloadInvalid."""
     scans = adapter.parse(headers=headers, body=body)
     raw_id = uuid4()
-    owned = await _ingest_owned(
-        session,
-        partner_id=partner_id,
-        scans=scans,
-        raw={
-            "id": raw_id,
-            "partner_id": partner_id,
-            "received_at": received_at,
-            "headers": archived_headers(adapter, headers),
-            "body": body,
-        },
-    )
-    if owned is not None:
-        return owned
+    built = _built_if_common(partner_id, scans, raw_id=raw_id, now=received_at)
+    if built is not None:
+        owned = await _ingest_owned(
+            session,
+            built,
+            raw={
+                "id": raw_id,
+                "partner_id": partner_id,
+                "received_at": received_at,
+                "headers": archived_headers(adapter, headers),
+                "body": body,
+            },
+        )
+        if owned is not None:
+            return owned
     result = await _emit(
-        session, partner_id=partner_id, scans=scans, raw_id=raw_id, now=received_at
+        session, partner_id=partner_id, scans=scans, raw_id=raw_id, now=received_at, built=built
     )
     await repository.archive(
         session,
@@ -124,45 +125,49 @@ async def ingest(
     return result
 
 
-async def _ingest_owned(
-    session: AsyncSession,
-    *,
-    partner_id: str,
-    scans: Sequence[ParsedScan],
-    raw: dict[str, Any],
-) -> IngestResult | None:
-    """The common request in one autocommitted statement, or None when it is not one.
+Built = list[tuple[ReturnShipmentEvent, dict[str, object]]]
 
-    Common: every scan has a built-in canonical type, no partner event repeats in the request,
-    and every scan is of a return the feed gave to this partner under the scan's AWB. Anything
-    else (an admin-mapped or unmapped status, a scan to hold or to refuse) takes `_emit`'s
-    transaction, which reads mappings, takes the return's lock, holds and refuses; when the
-    statement finds a scan it does not own, it has written nothing.
-    """
+
+def _built_if_common(
+    partner_id: str, scans: Sequence[ParsedScan], *, raw_id: UUID, now: datetime
+) -> Built | None:
+    """Each scan's canonical event and its `shipment_events` row, if the request may be common:
+    every scan has a built-in canonical type and no partner event repeats in the request."""
     ids = {scan.partner_event_id for scan in scans}
     if not scans or len(ids) != len(scans) or any(s.event_type is None for s in scans):
         return None
-    raw_id = raw["id"]
-    now = raw["received_at"]
-    rows = []
+    built: Built = []
     for index, scan in enumerate(scans):
         assert scan.event_type is not None
         event = _canonical(partner_id, scan, scan.event_type, raw_id=raw_id, index=index)
-        row = _shipment_row(event, raw_id=raw_id, now=now)
-        rows.append({**row, **_outbox_columns(event), "awb": event.awb})
+        built.append((event, _shipment_row(event, raw_id=raw_id, now=now)))
+    return built
+
+
+async def _ingest_owned(
+    session: AsyncSession, built: Built, *, raw: dict[str, Any]
+) -> IngestResult | None:
+    """The common request in one autocommitted statement, or None when it is not one.
+
+    Common (beyond `_built_if_common`): every scan is of a return the feed gave to this partner
+    under the scan's AWB. Anything else (an admin-mapped or unmapped status, a scan to hold or
+    to refuse) takes `_emit`'s transaction, which reads mappings, takes the return's lock,
+    holds and refuses; when the statement finds a scan it does not own, it has written nothing.
+    """
+    rows = [{**row, **_outbox_columns(event), "awb": event.awb} for event, row in built]
     # What the archive says for each number of new events, decided here as for any request.
     outcomes = []
-    for fresh in range(len(scans) + 1):
-        known = len(scans) - fresh
-        would_be = IngestResult(str(raw_id), fresh, known, [], known=known)
+    for fresh in range(len(built) + 1):
+        known = len(built) - fresh
+        would_be = IngestResult(str(raw["id"]), fresh, known, [], known=known)
         outcomes.append({"verdict": would_be.verdict, "detail": _detail(would_be)})
     recorded = await repository.record_owned_scans(session, rows=rows, raw=raw, outcomes=outcomes)
     if recorded is None:
         return None
     if recorded:
         note_enqueued(session)
-    known = len(scans) - len(recorded)
-    return IngestResult(str(raw_id), len(recorded), known, [], known=known)
+    known = len(built) - len(recorded)
+    return IngestResult(str(raw["id"]), len(recorded), known, [], known=known)
 
 
 def _canonical(
@@ -308,7 +313,9 @@ async def _emit(
     scans: Sequence[ParsedScan],
     raw_id: UUID,
     now: datetime,
+    built: Built | None = None,
 ) -> IngestResult:
+    """`built`: the events `_built_if_common` made of these scans, so they are not made twice."""
     types = await _resolve_types(session, partner_id=partner_id, scans=scans)
     seen: set[str] = set()
     duplicates = 0
@@ -331,6 +338,9 @@ async def _emit(
                     "seen_at": now,
                 }
             )
+            continue
+        if built is not None:  # one per scan, in order: no repeats, every type built in
+            events.append(built[index])
             continue
         event = _canonical(partner_id, scan, event_type, raw_id=raw_id, index=index)
         events.append((event, _shipment_row(event, raw_id=raw_id, now=now)))
