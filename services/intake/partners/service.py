@@ -1,8 +1,10 @@
 """Partner webhook intake: parse, deduplicate, emit canonical events, archive the request.
 
-Never commits: the request's unit of work commits the archive row and the outbox rows together,
-so a `202` always means both are stored. A batch is parsed and validated whole before anything
-is written, so a bad event rejects the whole batch and nothing is half-stored.
+Never commits: the archive row and the outbox rows are stored together, so a `202` always means
+both are. The common request (every scan owned, see `_ingest_owned`) stores them in one
+autocommitted statement, its own transaction; any other in the request's unit of work, which
+commits them. A batch is parsed and validated whole before anything is written, so a bad event
+rejects the whole batch and nothing is half-stored.
 
 A partner reports only on shipments assigned to it: the return's feed entry must name this
 partner and the scan's AWB. A scan of another partner's shipment (or with another AWB) is
