@@ -86,6 +86,12 @@ def enqueue(
     return envelope
 
 
+def note_enqueued(session: AsyncSession) -> None:
+    """For callers that insert `outbox_row`s themselves: the request that did so wakes the
+    relay once it has committed, as after `enqueue`."""
+    unit_of(session).enqueued = True
+
+
 def took_enqueued(session: AsyncSession) -> bool:
     """Whether `enqueue` recorded an event in this session since the last call."""
     unit = unit_of(session)

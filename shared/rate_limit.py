@@ -88,6 +88,10 @@ class RateLimitExceeded(Exception):
         self.reason = reason
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """The pool's reset on release: nothing to undo on the server (see `RateLimiter.start`)."""
+
+
 class RateLimiter:
     """Spends tokens of shared buckets; raises `RateLimitExceeded` with the wait."""
 
@@ -109,6 +113,10 @@ class RateLimiter:
             command_timeout=2,
             # A small fixed statement: let asyncpg prepare it once per connection.
             statement_cache_size=16,
+            # asyncpg resets a released connection on the server (RESET ALL, UNLISTEN, advisory
+            # unlock): a second round trip per request. The limiter's autocommitted statements
+            # leave no session state to reset; an open transaction is still ended locally.
+            reset=_keep_session,
         )
 
     async def close(self) -> None:

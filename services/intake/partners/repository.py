@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.intake.models import (
     HeldScan,
@@ -20,6 +21,7 @@ from services.intake.models import (
     StatusMapping,
     UnmappedScan,
 )
+from shared.db import table_of
 
 
 async def get_partner(session: AsyncSession, partner_id: str) -> Partner | None:
@@ -56,7 +58,11 @@ async def status_mappings(
     return {status: event_type for status, event_type in rows.all()}
 
 
-def archive(
+# Built once: a statement object made per request would pay SQLAlchemy's cache-key walk each time.
+_ARCHIVE = insert(table_of(RawRequest))
+
+
+async def archive(
     session: AsyncSession,
     *,
     raw_id: UUID,
@@ -68,17 +74,19 @@ def archive(
     events_emitted: int,
     detail: dict[str, Any] | None,
 ) -> None:
-    session.add(
-        RawRequest(
-            id=raw_id,
-            partner_id=partner_id,
-            received_at=received_at,
-            headers=headers,
-            body=body,
-            verdict=verdict,
-            events_emitted=events_emitted,
-            detail=detail,
-        )
+    """One INSERT, sent now: no ORM object and no unit-of-work flush at commit."""
+    await session.execute(
+        _ARCHIVE,
+        {
+            "id": raw_id,
+            "partner_id": partner_id,
+            "received_at": received_at,
+            "headers": headers,
+            "body": body,
+            "verdict": verdict,
+            "events_emitted": events_emitted,
+            "detail": detail,
+        },
     )
 
 
@@ -99,6 +107,157 @@ async def record_events_once(session: AsyncSession, rows: Sequence[dict[str, Any
         list(rows),
     )
     return set(inserted.scalars().all())
+
+
+# The canonical events and their outbox rows in one round trip. The rows travel as one JSON
+# array, so the statement's text is the same for 1 or 500 events and stays prepared on the
+# connection; the outbox rows are inserted only for the events the unique key let through, in
+# the order given (the relay publishes by outbox id).
+_RECORD_WITH_OUTBOX = text(
+    """
+WITH incoming AS (
+    SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS i(
+        ordinal int, event_id uuid, partner_id varchar, partner_event_id varchar,
+        return_id varchar, event_type varchar, occurred_at timestamptz, raw_ref uuid,
+        payload jsonb, recorded_at timestamptz, ce_type varchar, ce_source varchar,
+        ce_time timestamptz, ce_subject varchar, topic varchar, key varchar,
+        traceparent varchar)
+), recorded AS (
+    INSERT INTO shipment_events (event_id, partner_id, partner_event_id, return_id, event_type,
+                                 occurred_at, raw_ref, payload, recorded_at)
+    SELECT event_id, partner_id, partner_event_id, return_id, event_type, occurred_at, raw_ref,
+           payload, recorded_at
+      FROM incoming ORDER BY ordinal
+    ON CONFLICT (partner_id, partner_event_id) DO NOTHING
+    RETURNING partner_id, partner_event_id
+), published AS (
+    INSERT INTO outbox (ce_id, ce_type, ce_source, ce_time, ce_subject, topic, key, payload,
+                        traceparent)
+    SELECT i.event_id, i.ce_type, i.ce_source, i.ce_time, i.ce_subject, i.topic, i.key,
+           i.payload, i.traceparent
+      FROM incoming i
+      JOIN recorded r ON r.partner_id = i.partner_id AND r.partner_event_id = i.partner_event_id
+     ORDER BY i.ordinal
+)
+SELECT partner_event_id FROM recorded
+"""
+)
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+async def record_events_with_outbox_once(
+    session: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> set[str]:
+    """`record_events_once` and the outbox rows of the events it recorded, in one statement.
+
+    Each row is a `shipment_events` row whose `payload` is also the outbox row's, plus the
+    outbox row's envelope columns (`shared.outbox.outbox_row`); the event's `event_id` is its
+    `ce_id`. Returns the partner event ids recorded now (the others were seen before).
+    """
+    if not rows:
+        return set()
+    document = _json([{**row, "ordinal": n} for n, row in enumerate(rows)])
+    recorded = await session.execute(_RECORD_WITH_OUTBOX, {"rows": document})
+    return set(recorded.scalars().all())
+
+
+# A request whose every scan is of a return the feed gave to this partner under this AWB, in one
+# autocommitted statement (no BEGIN, no COMMIT, no separate ownership read): the ownership check,
+# the events, their outbox rows and the archived request, all or nothing. `owned` is false, and
+# nothing is written, when any scan is not of such a return; the caller then takes the
+# transactional path, which holds or refuses. `outcomes` is what to archive (verdict, detail)
+# for each possible number of new events, as the caller decides it: the statement only picks.
+_RECORD_OWNED = text(
+    """
+WITH incoming AS (
+    SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS i(
+        ordinal int, event_id uuid, partner_id varchar, partner_event_id varchar,
+        return_id varchar, awb varchar, event_type varchar, occurred_at timestamptz,
+        raw_ref uuid, payload jsonb, recorded_at timestamptz, ce_type varchar,
+        ce_source varchar, ce_time timestamptz, ce_subject varchar, topic varchar,
+        key varchar, traceparent varchar)
+), owned AS (
+    SELECT count(*) = (SELECT count(*) FROM incoming) AS every_scan
+      FROM incoming i
+      JOIN returns r
+        ON r.return_id = i.return_id AND r.partner_id = i.partner_id AND r.awb = i.awb
+), recorded AS (
+    INSERT INTO shipment_events (event_id, partner_id, partner_event_id, return_id, event_type,
+                                 occurred_at, raw_ref, payload, recorded_at)
+    SELECT event_id, partner_id, partner_event_id, return_id, event_type, occurred_at, raw_ref,
+           payload, recorded_at
+      FROM incoming
+     WHERE (SELECT every_scan FROM owned)
+     ORDER BY ordinal
+    ON CONFLICT (partner_id, partner_event_id) DO NOTHING
+    RETURNING partner_id, partner_event_id
+), published AS (
+    INSERT INTO outbox (ce_id, ce_type, ce_source, ce_time, ce_subject, topic, key, payload,
+                        traceparent)
+    SELECT i.event_id, i.ce_type, i.ce_source, i.ce_time, i.ce_subject, i.topic, i.key,
+           i.payload, i.traceparent
+      FROM incoming i
+      JOIN recorded r ON r.partner_id = i.partner_id AND r.partner_event_id = i.partner_event_id
+     ORDER BY i.ordinal
+), archived AS (
+    INSERT INTO raw_requests (id, partner_id, received_at, headers, body, verdict,
+                              events_emitted, detail)
+    SELECT CAST(:raw_id AS uuid), CAST(:partner_id AS varchar),
+           CAST(:received_at AS timestamptz), CAST(:headers AS jsonb), CAST(:body AS bytea),
+           outcome->>'verdict', (SELECT count(*) FROM recorded), outcome->'detail'
+      FROM (SELECT CAST(:outcomes AS jsonb) -> (SELECT count(*)::int FROM recorded)
+                   AS outcome) picked
+     WHERE (SELECT every_scan FROM owned)
+)
+SELECT (SELECT every_scan FROM owned) AS owned,
+       array(SELECT partner_event_id FROM recorded) AS recorded
+"""
+)
+
+
+async def record_owned_scans(
+    session: AsyncSession,
+    *,
+    rows: Sequence[dict[str, Any]],
+    raw: dict[str, Any],
+    outcomes: Sequence[dict[str, Any]],
+) -> set[str] | None:
+    """The statement above: the partner event ids recorded now, or None if any scan is not of
+    a return this partner owns under its AWB (then nothing was written).
+
+    `rows` as for `record_events_with_outbox_once`, each with the scan's `awb`; `raw` the
+    archived request's `id`, `partner_id`, `received_at`, `headers` and `body`.
+    """
+    params = {
+        "rows": _json([{**row, "ordinal": n} for n, row in enumerate(rows)]),
+        "raw_id": raw["id"],
+        "partner_id": raw["partner_id"],
+        "received_at": raw["received_at"],
+        "headers": _json(raw["headers"]),
+        "body": raw["body"],
+        "outcomes": _json(outcomes),
+    }
+    bind = session.bind
+    if isinstance(bind, AsyncEngine):
+        # Its own connection in autocommit: the statement is its own transaction, and the
+        # request's session, untouched, never sends BEGIN or COMMIT.
+        async with bind.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            result = (await autocommit.execute(_RECORD_OWNED, params)).one()
+    else:  # bound to something else (a test's connection): inside its transaction
+        result = (await session.execute(_RECORD_OWNED, params)).one()
+    return set(result.recorded) if result.owned else None
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, default=_json_value, separators=(",", ":"))
 
 
 async def record_unmapped_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[str]:

@@ -97,7 +97,7 @@ async def receive_webhook(
     except PayloadInvalid as exc:
         # Parsing fails before anything is written, so only the archive row commits with
         # this answer: the partner's mistake stays on record, and no event half-exists.
-        raw_ref = service.archive_invalid(
+        raw_ref = await service.archive_invalid(
             session,
             partner_id=partner_id,
             adapter=adapter,

@@ -1,8 +1,10 @@
 """Partner webhook intake: parse, deduplicate, emit canonical events, archive the request.
 
-Never commits: the request's unit of work commits the archive row and the outbox rows together,
-so a `202` always means both are stored. A batch is parsed and validated whole before anything
-is written, so a bad event rejects the whole batch and nothing is half-stored.
+Never commits: the archive row and the outbox rows are stored together, so a `202` always means
+both are. The common request (every scan owned, see `_ingest_owned`) stores them in one
+autocommitted statement, its own transaction; any other in the request's unit of work, which
+commits them. A batch is parsed and validated whole before anything is written, so a bad event
+rejects the whole batch and nothing is half-stored.
 
 A partner reports only on shipments assigned to it: the return's feed entry must name this
 partner and the scan's AWB. A scan of another partner's shipment (or with another AWB) is
@@ -15,11 +17,11 @@ feed entry arrives (`bind_held`), or refused `unknown_shipment` after the hold w
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import ValidationError
@@ -35,7 +37,7 @@ from services.intake.partners.registry import ADAPTERS
 from services.intake.returns import repository as returns
 from services.intake.returns.repository import Owner
 from shared.events import ReturnShipmentEvent, ShipmentEventType
-from shared.outbox import enqueue
+from shared.outbox import enqueue, note_enqueued, outbox_row
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +95,25 @@ async def ingest(
     """The request is authenticated already; parse errors propagate as PayloadInvalid."""
     scans = adapter.parse(headers=headers, body=body)
     raw_id = uuid4()
+    built = _built_if_common(partner_id, scans, raw_id=raw_id, now=received_at)
+    if built is not None:
+        owned = await _ingest_owned(
+            session,
+            built,
+            raw={
+                "id": raw_id,
+                "partner_id": partner_id,
+                "received_at": received_at,
+                "headers": archived_headers(adapter, headers),
+                "body": body,
+            },
+        )
+        if owned is not None:
+            return owned
     result = await _emit(
-        session, partner_id=partner_id, scans=scans, raw_id=raw_id, now=received_at
+        session, partner_id=partner_id, scans=scans, raw_id=raw_id, now=received_at, built=built
     )
-    repository.archive(
+    await repository.archive(
         session,
         raw_id=raw_id,
         partner_id=partner_id,
@@ -108,6 +125,81 @@ async def ingest(
         detail=_detail(result),
     )
     return result
+
+
+Built = list[tuple[ReturnShipmentEvent, dict[str, object]]]
+
+
+def _built_if_common(
+    partner_id: str, scans: Sequence[ParsedScan], *, raw_id: UUID, now: datetime
+) -> Built | None:
+    """Each scan's canonical event and its `shipment_events` row, if the request may be common:
+    every scan has a built-in canonical type and no partner event repeats in the request."""
+    ids = {scan.partner_event_id for scan in scans}
+    if not scans or len(ids) != len(scans) or any(s.event_type is None for s in scans):
+        return None
+    built: Built = []
+    for index, scan in enumerate(scans):
+        assert scan.event_type is not None
+        event = _canonical(partner_id, scan, scan.event_type, raw_id=raw_id, index=index)
+        built.append((event, _shipment_row(event, raw_id=raw_id, now=now)))
+    return built
+
+
+async def _ingest_owned(
+    session: AsyncSession, built: Built, *, raw: dict[str, Any]
+) -> IngestResult | None:
+    """The common request in one autocommitted statement, or None when it is not one.
+
+    Common (beyond `_built_if_common`): every scan is of a return the feed gave to this partner
+    under the scan's AWB. Anything else (an admin-mapped or unmapped status, a scan to hold or
+    to refuse) takes `_emit`'s transaction, which reads mappings, takes the return's lock,
+    holds and refuses; when the statement finds a scan it does not own, it has written nothing.
+    """
+    rows = [{**row, **_outbox_columns(event), "awb": event.awb} for event, row in built]
+    # What the archive says for each number of new events, decided here as for any request.
+    outcomes = []
+    for fresh in range(len(built) + 1):
+        known = len(built) - fresh
+        would_be = IngestResult(str(raw["id"]), fresh, known, [], known=known)
+        outcomes.append({"verdict": would_be.verdict, "detail": _detail(would_be)})
+    recorded = await repository.record_owned_scans(session, rows=rows, raw=raw, outcomes=outcomes)
+    if recorded is None:
+        return None
+    if recorded:
+        note_enqueued(session)
+    known = len(built) - len(recorded)
+    return IngestResult(str(raw["id"]), len(recorded), known, [], known=known)
+
+
+def _canonical(
+    partner_id: str,
+    scan: ParsedScan,
+    event_type: ShipmentEventType,
+    *,
+    raw_id: UUID,
+    index: int,
+) -> ReturnShipmentEvent:
+    """The canonical event of a partner scan; PayloadInvalid if the contract refuses it."""
+    try:
+        return ReturnShipmentEvent(
+            event_id=uuid4(),
+            partner_id=partner_id,
+            partner_event_id=scan.partner_event_id,
+            return_id=scan.return_id,
+            awb=scan.awb,
+            event_type=event_type,
+            occurred_at=scan.occurred_at,
+            hub_id=scan.hub_id,
+            agent_id=scan.agent_id,
+            weight_g=scan.weight_g,
+            images=scan.images,
+            pod_otp_verified=scan.pod_otp_verified,
+            qc_failure_reason=scan.qc_failure_reason,
+            raw_ref=str(raw_id),
+        )
+    except ValidationError as exc:  # an adapter let through what the contract refuses
+        raise PayloadInvalid(validation_errors(exc, f"scan.{index}")) from exc
 
 
 def _detail(result: IngestResult) -> dict[str, object] | None:
@@ -156,16 +248,23 @@ def _shipment_row(event: ReturnShipmentEvent, *, raw_id: UUID, now: datetime) ->
         "event_type": event.event_type.value,
         "occurred_at": event.occurred_at,
         "raw_ref": raw_id,
-        "payload": json.loads(event.model_dump_json()),
+        "payload": event.model_dump(mode="json"),
         "recorded_at": now,
     }
+
+
+def _outbox_columns(event: ReturnShipmentEvent) -> dict[str, object]:
+    """The outbox row's envelope columns; its payload is the event row's own (the same JSON)."""
+    _, row = outbox_row(event, source=SOURCE, subject=event.return_id, ce_id=event.event_id)
+    del row["payload"], row["ce_id"]  # the event row's payload and event_id
+    return row
 
 
 def archived_headers(adapter: PartnerAdapter, headers: Mapping[str, str]) -> dict[str, str]:
     return {k: v[:2000] for k, v in headers.items() if k in adapter.archived_headers}
 
 
-def archive_invalid(
+async def archive_invalid(
     session: AsyncSession,
     *,
     partner_id: str,
@@ -177,7 +276,7 @@ def archive_invalid(
 ) -> str:
     """Keep an authenticated but unreadable request, so the partner's mistake can be shown."""
     raw_id = uuid4()
-    repository.archive(
+    await repository.archive(
         session,
         raw_id=raw_id,
         partner_id=partner_id,
@@ -216,7 +315,9 @@ async def _emit(
     scans: Sequence[ParsedScan],
     raw_id: UUID,
     now: datetime,
+    built: Built | None = None,
 ) -> IngestResult:
+    """`built`: the events `_built_if_common` made of these scans, so they are not made twice."""
     types = await _resolve_types(session, partner_id=partner_id, scans=scans)
     seen: set[str] = set()
     duplicates = 0
@@ -240,25 +341,10 @@ async def _emit(
                 }
             )
             continue
-        try:
-            event = ReturnShipmentEvent(
-                event_id=uuid4(),
-                partner_id=partner_id,
-                partner_event_id=scan.partner_event_id,
-                return_id=scan.return_id,
-                awb=scan.awb,
-                event_type=event_type,
-                occurred_at=scan.occurred_at,
-                hub_id=scan.hub_id,
-                agent_id=scan.agent_id,
-                weight_g=scan.weight_g,
-                images=scan.images,
-                pod_otp_verified=scan.pod_otp_verified,
-                qc_failure_reason=scan.qc_failure_reason,
-                raw_ref=str(raw_id),
-            )
-        except ValidationError as exc:  # an adapter let through what the contract refuses
-            raise PayloadInvalid(validation_errors(exc, f"scan.{index}")) from exc
+        if built is not None:  # one per scan, in order: no repeats, every type built in
+            events.append(built[index])
+            continue
+        event = _canonical(partner_id, scan, event_type, raw_id=raw_id, index=index)
         events.append((event, _shipment_row(event, raw_id=raw_id, now=now)))
 
     owners = await returns.owners(session, {event.return_id for event, _ in events})
@@ -293,15 +379,15 @@ async def _emit(
             continue
         own.append((event, row))
 
-    new_ids = await repository.record_events_once(session, [row for _, row in own])
+    # The canonical event's ce_id is its event_id: fixed when the fact is recorded. The
+    # history reads it from shipment_events, so only the outbox needs it here.
+    new_ids = await repository.record_events_with_outbox_once(
+        session, [{**row, **_outbox_columns(event)} for event, row in own]
+    )
     fresh = [event for event, _ in own if event.partner_event_id in new_ids]
     known = len(own) - len(fresh)
-    for event in fresh:
-        # The canonical event's ce_id is its event_id: fixed when the fact is recorded. The
-        # history reads it from shipment_events, so only the outbox needs it here.
-        enqueue(
-            session, Outbox, event, source=SOURCE, subject=event.return_id, ce_id=event.event_id
-        )
+    if fresh:
+        note_enqueued(session)
     held = await repository.hold_once(session, to_hold)
     known += len(to_hold) - len(held)  # held before: a redelivery, not held twice
     if held:

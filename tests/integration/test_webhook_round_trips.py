@@ -1,0 +1,163 @@
+"""The round trips a partner webhook costs (docs/cpu.md, "Intake's webhook"): each statement is
+a driver call, an event-loop wake-up and PostgreSQL's own work, so the hot path's count is held
+here, on the real database."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.rate_limit import Limit, RateLimiter
+from tests.conftest import Harness
+from tests.support.db import rows, scalar
+from tests.support.factories import awb_of, swiftship_event, uid
+from tests.support.feed import feed_return
+from tests.support.signing import swiftship_headers
+
+
+async def test_the_limiter_spends_in_one_round_trip_without_resetting_its_connection(
+    harness: Harness,
+) -> None:
+    """asyncpg resets a pooled connection on release (RESET ALL, UNLISTEN, advisory unlock: a
+    second round trip per request). The limiter's statements leave no session state, so its pool
+    skips that: a setting made on a connection is still there when the connection comes back."""
+    limiter = RateLimiter("intake", harness.env["INTAKE_DATABASE_URL"], pool_size=1)
+    await limiter.start()
+    try:
+        pool = limiter._pool
+        assert pool is not None
+        async with pool.acquire() as conn:
+            await conn.execute("SET application_name = 'limiter-reset-probe'")
+        await limiter.spend(f"probe:{uuid.uuid4().hex}", Limit(100, 100), kind="partner")
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SHOW application_name") == "limiter-reset-probe"
+            # An open transaction is still ended on release (locally, without a reset query).
+            await conn.execute("BEGIN")
+        async with pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+    finally:
+        await limiter.close()
+
+
+DIRECTORY_READS = re.compile(r"\bFROM (partners|partner_secrets)\b")
+
+
+class StatementLog:
+    """Statements intake's engine runs for the current task only (the relay and consumers run in
+    tasks of their own, so their statements are not counted)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.sync_engine
+        self.statements: list[str] = []
+        self._mine: contextvars.ContextVar[bool] = contextvars.ContextVar("mine", default=False)
+
+    def _record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # The partner directory's reads are cached for seconds (directory.py) and counted
+        # apart: whether this request refreshes it depends on the clock, not on its path.
+        if self._mine.get() and not DIRECTORY_READS.search(statement):
+            self.statements.append(" ".join(statement.split())[:80])
+
+    @contextmanager
+    def counting(self) -> Iterator[list[str]]:
+        self.statements = []
+        token = self._mine.set(True)
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        try:
+            yield self.statements
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self._record)
+            self._mine.reset(token)
+
+
+async def _post_swiftship(
+    intake: Any, harness: Harness, body: bytes, webhook_id: str
+) -> dict[str, Any]:
+    r = await intake.client.post(
+        "/v1/webhooks/swiftship",
+        content=body,
+        headers=swiftship_headers(harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=webhook_id),
+    )
+    assert r.status_code == 202, r.text
+    return dict(r.json())
+
+
+async def test_a_scan_of_a_known_return_is_one_statement(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The common case (the feed came first): the ownership check, the event, its outbox row
+    and the archived request in one autocommitted statement; a redelivery the same."""
+    intake = pipeline["intake"]
+    rid = uid("RET")
+    await feed_return(intake, harness, rid, partner_id="swiftship", awb=awb_of(rid))
+    log = StatementLog(intake.runtime.engine)
+    body = swiftship_event(rid, "return.in_transit")
+    webhook_id = uid("msg")  # swiftship's delivery id: the redelivery below carries it again
+
+    with log.counting() as first:
+        answer = await _post_swiftship(intake, harness, body, webhook_id)
+    assert answer["accepted"] == 1
+    first_raw = answer["raw_ref"]
+    assert len(first) == 1, first
+    with log.counting() as again:
+        answer = await _post_swiftship(intake, harness, body, webhook_id)
+    assert answer["accepted"] == 0 and answer["duplicates"] == 1
+    assert len(again) == 1, again
+
+    # What the statements wrote: one event, one outbox row, both requests archived.
+    assert (
+        await scalar(intake, "SELECT count(*) FROM shipment_events WHERE return_id = :r", r=rid)
+        == 1
+    )
+    assert (
+        await scalar(
+            intake,
+            "SELECT count(*) FROM outbox WHERE key = :r "
+            "AND ce_type = 'disputedesk.intake.return_shipment_event.v1'",
+            r=rid,
+        )
+        == 1
+    )
+    verdicts = await rows(
+        intake,
+        "SELECT id::text, verdict, events_emitted, detail FROM raw_requests WHERE id IN (:a, :b)",
+        a=first_raw,
+        b=answer["raw_ref"],
+    )
+    assert sorted(tuple(v) for v in verdicts) == sorted(
+        [
+            (first_raw, "accepted", 1, None),
+            (answer["raw_ref"], "duplicate", 0, {"duplicates": 1, "unmapped": []}),
+        ]
+    )
+
+
+async def test_a_scan_of_an_unannounced_return_is_held_by_the_transactional_path(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The one statement finds no owner and writes nothing; the transaction then holds the
+    scan under the return's lock, as before, and archives the request once."""
+    intake = pipeline["intake"]
+    rid = uid("RET")
+    log = StatementLog(intake.runtime.engine)
+    with log.counting() as statements:
+        answer = await _post_swiftship(
+            intake, harness, swiftship_event(rid, "return.in_transit"), uid("msg")
+        )
+    assert answer["held"] == 1 and answer["accepted"] == 0
+    assert statements[0].startswith("WITH incoming AS"), statements
+    assert any("pg_advisory_xact_lock" in s for s in statements), statements
+    assert (
+        await scalar(intake, "SELECT count(*) FROM raw_requests WHERE id = :r", r=answer["raw_ref"])
+        == 1
+    )
+    assert (
+        await scalar(intake, "SELECT count(*) FROM shipment_events WHERE return_id = :r", r=rid)
+        == 0
+    )
