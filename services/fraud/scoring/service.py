@@ -542,8 +542,13 @@ def combined_alert(findings: Iterable[Finding], t: Thresholds) -> list[Finding] 
     (a seller's claim rate and its claims on one buyer), so only one pattern's findings are
     combined."""
     # A sequential test alerts on its own, and reads the same counts as its pattern's rate
-    # test: it is no independent witness to combine.
-    found = [f for f in findings if f.numbers.get("test") != "sequential"]
+    # test: it is no independent witness to combine. A test on too few events to speak
+    # (detectors.claim_abuse) would make the alert it may not raise alone.
+    found = [
+        f
+        for f in findings
+        if f.numbers.get("test") != "sequential" and not f.numbers.get("too_few_events")
+    ]
     if any(f.alert for f in found):
         return None
     by_pattern: dict[str, list[Finding]] = {}
