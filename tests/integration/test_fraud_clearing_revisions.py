@@ -160,3 +160,69 @@ async def test_a_claim_high_on_evidence_of_its_own_stays_high_when_the_alert_cle
     assert [r.code for r in lowered_score([floor, weak], "CLAIM_ABUSE", "seller", "S-1")[1]] == [
         "CLAIM_MISSING_ITEM_WEIGHT_INTACT"
     ]
+
+
+async def test_a_claim_another_open_alert_is_about_stays_high_when_one_clears(
+    sessions: async_sessionmaker[Any],
+) -> None:
+    """Two alerts may be about one event (a pilfering agent's incident at a hub alerted too; a
+    wrong-item buyer's claim on a flagged seller): clearing one leaves the event HIGH on the
+    other, which is still open."""
+    for s in range(20):
+        events: list[EventPayload] = []
+        for i in range(40):
+            events += returns_of(f"S-{s:02d}", i * 0.5, "DAMAGED" if i % 20 == 7 else None)
+        await score(sessions, events)
+    seller_alert = uuid.uuid4()
+
+    async def open_alert(alert_id: uuid.UUID, pattern: str, etype: str, eid: str) -> None:
+        async with sessions() as session, session.begin():
+            session.add(
+                Alert(
+                    alert_id=alert_id,
+                    pattern=pattern,
+                    entity_type=etype,
+                    entity_id=eid,
+                    subject_key=f"{etype}:{eid}",
+                    status="open",
+                    severity="HIGH",
+                    summary=f"{pattern} on {etype} {eid}",
+                    suggested_action="review",
+                    evidence={"code": f"{pattern}_TEST", "detail": "", "numbers": {}},
+                    raised_at=START,
+                    event_time=START,
+                )
+            )
+
+    await open_alert(seller_alert, "CLAIM_ABUSE", "seller", "S-SMALL")
+    early = []
+    for i in range(3):
+        journey = intact_journey(
+            uid("R"),
+            "S-SMALL",
+            "B-WRONG",
+            START + timedelta(days=i * 0.1),
+            "WRONG_ITEM",
+            "AG-1",
+            hub="H-1",
+            category="home",
+            item_value=90_000,
+            description="not what was sent",
+        )
+        early.append(await score(sessions, journey))
+    assert all(c.band is FraudBand.HIGH for c in early)
+    # The buyer is alerted after the claims were HIGH already: its revisions skip them, so its
+    # finding is not among their reasons.
+    await open_alert(uuid.uuid4(), "WRONG_USED_RETURNS", "buyer", "B-WRONG")
+    events = []
+    for i in range(100):
+        events += returns_of("S-SMALL", 1 + i * 0.3, None)
+    await score(sessions, events)
+    await score(sessions, returns_of("S-SMALL", 40, "DAMAGED"))
+    async with sessions() as session:
+        alert = await session.get(Alert, seller_alert)
+    assert alert is not None and alert.status == "closed"
+    for claim in early:
+        assert claim.escalation_id is not None
+        row = await latest(sessions, claim.escalation_id)
+        assert row.band == FraudBand.HIGH.value, row.reasons

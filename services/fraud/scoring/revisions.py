@@ -35,8 +35,10 @@ from sqlalchemy.orm import aliased
 from services.fraud import metrics
 from services.fraud.detectors import pilferage
 from services.fraud.detectors.findings import Finding, band_of, combine
+from services.fraud.features import repository as features
 from services.fraud.features.service import NAMING_CLAIMS, QC_CONTRADICTING_CLAIMS
 from services.fraud.models import Assessment, IdentityLink, ReturnFacts
+from services.fraud.risk import repository as risk_repo
 from services.fraud.scoring import repository as assessments
 from shared.events import (
     FraudAssessed,
@@ -322,6 +324,10 @@ async def revise_after_clearing(
     for row in rows:
         if row.band != FraudBand.HIGH.value:
             continue
+        if await _about_another_open_alert(session, row, alert_id):
+            # Its HIGH stands on that alert (a pilfering agent's incident at a hub just
+            # cleared; whose own revision skipped it, being HIGH already).
+            continue
         old = [ReasonCode.model_validate(r) for r in row.reasons]
         score, kept = lowered_score(old, pattern, entity_type, entity_id)
         band = band_of(score)
@@ -344,6 +350,40 @@ async def revise_after_clearing(
         metrics.REVISIONS_LOWERED.labels(pattern).inc()
         lowered += 1
     return lowered
+
+
+async def _about_another_open_alert(session: AsyncSession, row: Assessment, alert_id: UUID) -> bool:
+    """Whether an open alert other than `alert_id` is about the event `row` assesses (on any of
+    the return's parties and handlers), as `is_about` decides for an alert's floor."""
+    facts = await features.get_facts(session, row.return_id)
+    if facts is None:
+        return False
+    keys = {("hub", h) for h in facts.hubs or []} | {
+        (etype, eid)
+        for etype, eid in (
+            ("seller", facts.seller_id),
+            ("buyer", facts.buyer_id),
+            ("agent", facts.pickup_agent_id),
+            ("agent", facts.qc_agent_id),
+            ("hub", facts.qc_hub_id),
+        )
+        if eid
+    }
+    for alert in (await risk_repo.standing(session, keys)).alerts:
+        if alert.alert_id == alert_id:
+            continue
+        buyer = ((alert.evidence or {}).get("numbers") or {}).get("buyer_id")
+        if is_about(
+            alert.pattern,
+            alert.entity_type,
+            alert.entity_id,
+            str(buyer) if buyer else None,
+            facts,
+            row.subject_type,
+            terminal_scan=row.subject_type == SCAN_TYPE,
+        ):
+            return True
+    return False
 
 
 def publish_revision(
