@@ -338,6 +338,7 @@ def score_world(
     table["_entities"] = planted_entities(truth, alerts)
     table["_honest"] = {
         **per_type,
+        **honest_high_sources(views[""], honest_parties & high),
         "escalations_honest_parties": len(honest_parties),
         "escalations_honest_parties_high": len(honest_parties & high),
         "sellers": len(honest_sellers),
@@ -348,6 +349,24 @@ def score_world(
         "escalations_high": len(honest_escalations & high),
     }
     return table
+
+
+def honest_high_sources(
+    rows: Mapping[tuple[str, str], AssessmentRow], keys: Iterable[tuple[str, str]]
+) -> dict[str, int]:
+    """Where honest HIGH escalations come from: counts by their strongest reason's code
+    (`honest_high_by_reason:<code>`) and by the entity it is about
+    (`honest_high_by_entity:<type>:<id>`), summed like the other honest counts when pooled."""
+    out: dict[str, int] = defaultdict(int)
+    for key in keys:
+        best = max(rows[key].reasons, key=lambda r: r.get("contribution", 0), default=None)
+        if best is None:
+            continue
+        out[f"honest_high_by_reason:{best.get('code')}"] += 1
+        entity = (best.get("numbers") or {}).get("entity")
+        if entity:
+            out[f"honest_high_by_entity:{entity}"] += 1
+    return dict(out)
 
 
 # The honest look-alikes a world may cast (generator.GroundTruth.lookalikes).

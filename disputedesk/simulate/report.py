@@ -94,6 +94,20 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         f"{h.get('escalations_honest_parties')} "
         f"(FPR {_f(h.get('honest_party_escalation_fp_rate'))})"
     )
+    for kind in ("reason", "entity"):
+        sources = sorted(
+            (
+                (k.split(":", 1)[1], v)
+                for k, v in h.items()
+                if k.startswith(f"honest_high_by_{kind}:")
+            ),
+            key=lambda kv: -kv[1],
+        )
+        if sources:
+            console.print(
+                f"honest-party HIGH escalations by their strongest reason ({kind}): "
+                + "; ".join(f"{name} {n}" for name, n in sources[:8])
+            )
     for etype in ("seller", "buyer", "hub", "agent"):
         if f"{etype}s" in h:
             console.print(

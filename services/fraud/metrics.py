@@ -14,6 +14,11 @@ PEER_BASELINES = Counter(
     "Peer baselines used, by population type: read from every peer's counts, or reused.",
     ["population", "outcome"],
 )
+REVISIONS_LOWERED = Counter(
+    "disputedesk_fraud_revisions_lowered_total",
+    "Assessments lowered from HIGH when the alert they rested on was cleared, by pattern.",
+    ["pattern"],
+)
 ALERTS_CLEARED = Counter(
     "disputedesk_fraud_alerts_cleared_total",
     "Alerts closed by fraud itself when their entity's record proved ordinary, by pattern.",

@@ -74,6 +74,26 @@ def test_new_seller_with_one_claim_out_of_two_is_not_high() -> None:
     assert band(found) is not FraudBand.HIGH
 
 
+def test_a_small_sellers_first_claims_are_not_high_on_the_rate_test_either() -> None:
+    # The early-claims look-alike: a small seller's first four deliveries, all claimed, are
+    # p < 1e-4 against a 2x tolerance, as unlikely as the sequential test's small-sample guard
+    # allows for; below five claims the rate test too stays MEDIUM and raises no alert, and
+    # what it found joins no Fisher combination that would make it an alert after all.
+    own = {"delivered": 4, "claims": 4, "claims_missing_intact": 1}
+    found = claim_abuse.seller_findings("S-NEW", own, CATEGORY, T, min_events=5)
+    rate = by_code(found, "SELLER_CLAIM_RATE_HIGH")
+    assert rate.numbers["p_value"] <= T.alpha_high
+    assert not any(f.alert for f in found)
+    assert all(f.contribution < 0.8 for f in found)
+    flag = Finding("CLAIM_FILED_AT_WINDOW_CLOSE", "late", 0.15, "CLAIM_ABUSE", "seller", "S-NEW")
+    assert combined_alert([*found, flag], T) is None
+    # From the fifth claim on the rate test speaks as before.
+    five = claim_abuse.seller_findings(
+        "S-NEW", {"delivered": 5, "claims": 5}, CATEGORY, T, min_events=5
+    )
+    assert by_code(five, "SELLER_CLAIM_RATE_HIGH").alert
+
+
 def test_claim_flags() -> None:
     flags = claim_abuse.claim_flags(
         claim_abuse.ClaimFacts("MISSING_ITEM", 500_000, True, 160.0, False),

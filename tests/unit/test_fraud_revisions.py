@@ -131,3 +131,20 @@ def test_an_alert_revises_the_window_its_detector_counted_at_most_the_cap() -> N
     assert capped.revision_window("PILFERAGE_AGENT") == timedelta(days=7)
     off = ScoringConfig.from_settings(FraudSettings(revision_window_days=0))
     assert off.revision_window("CLAIM_ABUSE") == timedelta(0)
+
+
+def test_only_a_cleared_sellers_alert_takes_its_high_back() -> None:
+    # A hub's or agent's evidence passes between them (a hub cleared because its excess is its
+    # agents'; an agent cleared while a second pilferer lifts its mates' rate): their clearing
+    # says "not this one", not "nothing happened", and the incidents stay HIGH. A seller's claim
+    # rate has no one to pass to.
+    from services.fraud.scoring.revisions import lowers_on_clearing
+
+    assert lowers_on_clearing("CLAIM_ABUSE")
+    for pattern in (
+        "PILFERAGE_HUB",
+        "PILFERAGE_AGENT",
+        "QC_CONTRADICTION_HUB",
+        "QC_CONTRADICTION_AGENT",
+    ):
+        assert not lowers_on_clearing(pattern)

@@ -10,7 +10,9 @@ from disputedesk.simulate.evaluation import (
     AlertRow,
     AssessmentRow,
     EventParties,
+    event_parties,
     missed_by_cause,
+    report_of,
     score_world,
 )
 from disputedesk.simulate.generator import PATTERNS
@@ -192,3 +194,45 @@ def test_direct_scoring_sees_the_events_intake_would_publish() -> None:
     )
     claim = next(p for _, p in events if isinstance(p, SellerEscalationFiled))
     assert claim.filed_at.tzinfo is not None and claim.evidence
+
+
+def test_honest_high_escalations_are_told_by_their_strongest_reason() -> None:
+    # Where the honest HIGH escalations come from, per reason code and per entity: what the
+    # figures of the honest goal need to be acted on.
+    world = generate(SMALL, 3)
+    parties = event_parties(world)
+    fraudsters = world.truth.fraud_entities()
+    honest = sorted(
+        k
+        for k in parties
+        if k[0] == "escalation"
+        and k not in world.truth.fraud_events()
+        and not set(parties[k].parties) & fraudsters
+    )[:3]
+    assert len(honest) == 3
+    rows = [
+        AssessmentRow(
+            subject_type="disputedesk.intake.seller_escalation_filed.v1",
+            return_id=rid,
+            escalation_id=None,
+            band="HIGH",
+            reasons=[
+                {"code": "WEAK", "contribution": 0.3, "numbers": {"entity": "buyer:B-x"}},
+                {
+                    "code": "SELLER_CLAIM_RATE_SEQUENTIAL",
+                    "contribution": 0.81,
+                    "numbers": {"pattern": "CLAIM_ABUSE", "entity": "seller:S-x"},
+                },
+            ],
+            event_time=None,
+            assessed_at=datetime.now(UTC),
+        )
+        for _, rid in honest
+    ]
+    table = score_world(world, rows, []) | {"_run": {"seed": 3}}
+    h = table["_honest"]
+    assert h["escalations_honest_parties_high"] == 3
+    assert h["honest_high_by_reason:SELLER_CLAIM_RATE_SEQUENTIAL"] == 3
+    assert h["honest_high_by_entity:seller:S-x"] == 3
+    pooled = report_of([3, 3], [table, table], seconds=0.0)["pooled"]["honest"]
+    assert pooled["honest_high_by_reason:SELLER_CLAIM_RATE_SEQUENTIAL"] == 6

@@ -51,16 +51,32 @@ def claim_flags(
     return flags
 
 
-def _finding(code: str, test: RateTest, seller_id: str, t: Thresholds, what: str) -> Finding:
+# Where a finding on too few events stops: the highest MEDIUM score.
+BELOW_HIGH = 0.79
+
+
+def _finding(
+    code: str, test: RateTest, seller_id: str, t: Thresholds, what: str, *, min_events: int
+) -> Finding:
+    contribution = contribution_from_p(test.p, t)
+    numbers = test.numbers()
+    enough = test.k >= min_events
+    if not enough:
+        # A small seller's first few deliveries all claimed are as unlikely among honest
+        # sellers as the p-value says, and there are many small sellers: the early-claims
+        # look-alike. As for the sequential test (stats.Sequential.min_events), no alert and
+        # no HIGH on fewer events; the finding joins no Fisher combination either.
+        contribution = min(contribution, BELOW_HIGH)
+        numbers = numbers | {"too_few_events": 1}
     return Finding(
         code=code,
         detail=f"{what} {test.detail()}",
-        contribution=contribution_from_p(test.p, t),
+        contribution=contribution,
         pattern=PATTERN,
         entity_type="seller",
         entity_id=seller_id,
-        numbers=test.numbers(),
-        alert=test.p <= t.alpha_high,
+        numbers=numbers,
+        alert=enough and test.p <= t.alpha_high,
         suggested_action=ACTION,
     )
 
@@ -99,10 +115,12 @@ def seller_findings(
     t: Thresholds,
     *,
     peers: Mapping[str, tuple[int, int]] | None = None,
+    min_events: int = 1,
 ) -> list[Finding]:
     """Seller-level tests; `category` totals include the seller, whose counts are taken out.
     `peers`, when given, is the robust baseline per numerator metric (count, trials) of the
-    category's other sellers, and replaces the category's pooled counts."""
+    category's other sellers, and replaces the category's pooled counts. A test counting
+    fewer than `min_events` events is MEDIUM at most and raises no alert."""
 
     def peer(num: str, den: str) -> tuple[int, int]:
         if peers is not None and num in peers:
@@ -119,7 +137,7 @@ def seller_findings(
     ]
     out = []
     for code, what, test in tests:
-        f = _finding(code, test, seller_id, t, what)
+        f = _finding(code, test, seller_id, t, what, min_events=min_events)
         if f.contribution > 0:
             out.append(f)
     return out

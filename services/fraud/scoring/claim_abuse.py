@@ -100,7 +100,12 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     spreads=spreads,
                 )
             found = claim_abuse.seller_findings(
-                seller, totals.get(("seller", seller), {}), category, t, peers=peers
+                seller,
+                totals.get(("seller", seller), {}),
+                category,
+                t,
+                peers=peers,
+                min_events=cfg.sequential.min_events,
             )
             if peers is not None and own_key:
                 mine = totals.get(("category_seller", own_key), {})

@@ -12,9 +12,11 @@ case on the latest band, and a decided one keeps its decision while the desk see
 timeline, a claim it may want to revisit or recover. The most recent events come first when an
 alert's events exceed `MAX_REVISIONS_PER_ALERT`.
 
-Revisions only raise a band. Evidence reuse is found on the claim that reuses; when that claim
-was assessed before the earlier one arrived (the two travel on different partitions), the
-earlier one's arrival revises it (`revise_claim`).
+An alert's revisions only raise a band; when fraud clears a seller's claim-abuse alert (the
+seller proved ordinary, `scoring.service.clear_alerts`), the claims that alert made HIGH are
+revised down (`revise_after_clearing`). Evidence reuse is found on the claim that reuses;
+when that claim was assessed before the earlier one arrived (the two travel on different
+partitions), the earlier one's arrival revises it (`revise_claim`).
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from sqlalchemy.orm import aliased
 from services.fraud import metrics
 from services.fraud.detectors import pilferage
 from services.fraud.detectors.findings import Finding, band_of, combine
+from services.fraud.features import repository as features
 from services.fraud.features.service import NAMING_CLAIMS, QC_CONTRADICTING_CLAIMS
 from services.fraud.models import Assessment, IdentityLink, ReturnFacts
+from services.fraud.risk import repository as risk_repo
 from services.fraud.scoring import repository as assessments
 from shared.events import (
     FraudAssessed,
@@ -256,6 +260,173 @@ async def revise_claim(
     )
 
 
+# The highest MEDIUM score (as scoring.service.BELOW_HIGH): where a lowered event stops when
+# nothing of its own is HIGH.
+BELOW_HIGH = 0.79
+_HIGH_FLOOR = 0.8
+
+
+def lowered_score(
+    old: Sequence[ReasonCode], pattern: str, entity_type: str, entity_id: str
+) -> tuple[float, list[ReasonCode]]:
+    """An event's score without what a cleared alert of `pattern` on the entity gave it: its
+    reasons of that pattern about that entity at HIGH strength (the alert's floor, the live
+    test at its alert level) leave; weaker ones, facts about the event itself (a claim filed
+    as the window closes), stay. As at first assessment (`scoring.service.corroborated`), the
+    event stays HIGH only when a remaining piece of direct evidence is HIGH on its own; risk
+    carried from other entities counts as much as the strongest of it and never corroborates."""
+    entity = f"{entity_type}:{entity_id}"
+    kept = [
+        r
+        for r in old
+        if not (
+            r.numbers.get("pattern") == pattern
+            and r.numbers.get("entity") == entity
+            and r.contribution >= _HIGH_FLOOR
+        )
+    ]
+    carried = [r.contribution for r in kept if r.code.endswith("_RISK_ELEVATED")]
+    direct = [r.contribution for r in kept if not r.code.endswith("_RISK_ELEVATED")]
+    score = combine([*direct, max(carried, default=0.0)])
+    if score >= _HIGH_FLOOR and not any(c >= _HIGH_FLOOR for c in direct):
+        score = BELOW_HIGH
+    return score, kept
+
+
+# The patterns whose cleared alert revises its events down. A hub's and its agents' evidence
+# passes between them (a hub cleared because its excess is its agents'; an agent cleared while
+# a second pilferer at its hub lifts its mates' rate and raised again later), so their
+# clearing says "not this one", and lowering their incidents lost a held-out world's planted
+# ones; a seller's claim rate has no one to pass to.
+LOWERED_ON_CLEARING = ("CLAIM_ABUSE",)
+
+
+def lowers_on_clearing(pattern: str) -> bool:
+    return pattern in LOWERED_ON_CLEARING
+
+
+async def revise_after_clearing(
+    session: AsyncSession,
+    *,
+    pattern: str,
+    entity_type: str,
+    entity_id: str,
+    alert_id: UUID,
+    at: datetime,
+    window: timedelta,
+    detail: str,
+) -> int:
+    """When fraud clears an alert (its entity proved ordinary), publish a lowered revision of
+    each event in the window before `at` that is HIGH on the alert's pattern about the entity:
+    the evidence those events were HIGH on has been read again and no longer holds, and an
+    undecided case should not be decided on it. SOP v1 keeps a decided case's decision (the
+    desk sees the note). Returns how many were lowered."""
+    finding = Finding(
+        code="ALERT_CLEARED",
+        detail=detail,
+        contribution=0.0,
+        pattern=pattern,
+        entity_type=entity_type,
+        entity_id=entity_id,
+    )
+    selector = selector_for(finding)
+    if selector is None or window <= timedelta(0) or not lowers_on_clearing(pattern):
+        return 0
+    await session.flush()
+    rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
+    lowered = 0
+    for row in rows:
+        if row.band != FraudBand.HIGH.value:
+            continue
+        if await _about_another_open_alert(session, row, alert_id):
+            # Its HIGH stands on that alert (a pilfering agent's incident at a hub just
+            # cleared; whose own revision skipped it, being HIGH already).
+            continue
+        old = [ReasonCode.model_validate(r) for r in row.reasons]
+        score, kept = lowered_score(old, pattern, entity_type, entity_id)
+        band = band_of(score)
+        if band is FraudBand.HIGH or len(kept) == len(old):
+            continue
+        cleared = ReasonCode(
+            code="ALERT_CLEARED",
+            detail=f"re-assessed when the alert on {entity_type} {entity_id} was cleared: {detail}"[
+                :500
+            ],
+            contribution=0.0,
+            numbers={
+                "pattern": pattern,
+                "entity": f"{entity_type}:{entity_id}",
+                "alert_id": str(alert_id),
+                "revised_on_event_time": at.isoformat(),
+            },
+        )
+        publish_revision(session, row, score=score, band=band, reasons=[cleared, *kept])
+        metrics.REVISIONS_LOWERED.labels(pattern).inc()
+        lowered += 1
+    return lowered
+
+
+async def _about_another_open_alert(session: AsyncSession, row: Assessment, alert_id: UUID) -> bool:
+    """Whether an open alert other than `alert_id` is about the event `row` assesses (on any of
+    the return's parties and handlers), as `is_about` decides for an alert's floor."""
+    facts = await features.get_facts(session, row.return_id)
+    if facts is None:
+        return False
+    keys = {("hub", h) for h in facts.hubs or []} | {
+        (etype, eid)
+        for etype, eid in (
+            ("seller", facts.seller_id),
+            ("buyer", facts.buyer_id),
+            ("agent", facts.pickup_agent_id),
+            ("agent", facts.qc_agent_id),
+            ("hub", facts.qc_hub_id),
+        )
+        if eid
+    }
+    for alert in (await risk_repo.standing(session, keys)).alerts:
+        if alert.alert_id == alert_id:
+            continue
+        buyer = ((alert.evidence or {}).get("numbers") or {}).get("buyer_id")
+        if is_about(
+            alert.pattern,
+            alert.entity_type,
+            alert.entity_id,
+            str(buyer) if buyer else None,
+            facts,
+            row.subject_type,
+            terminal_scan=row.subject_type == SCAN_TYPE,
+        ):
+            return True
+    return False
+
+
+def publish_revision(
+    session: AsyncSession,
+    row: Assessment,
+    *,
+    score: float,
+    band: FraudBand,
+    reasons: list[ReasonCode],
+) -> None:
+    """Record (and publish, through the outbox) the next revision of `row`."""
+    assessment = FraudAssessed(
+        assessment_id=uuid4(),
+        subject_event_id=row.subject_event_id,
+        subject_type=row.subject_type,
+        return_id=row.return_id,
+        escalation_id=row.escalation_id,
+        entities=InvolvedEntities.model_validate(row.entities),
+        score=score,
+        band=band,
+        reasons=reasons,
+        model_version=row.model_version,
+        assessed_at=datetime.now(UTC),
+        revision=row.revision + 1,
+        revises=row.assessment_id,
+    )
+    assessments.record(session, assessment, event_time=row.event_time)
+
+
 def revise(
     session: AsyncSession,
     row: Assessment,
@@ -290,21 +461,6 @@ def revise(
         ),
         *kept,
     ]
-    assessment = FraudAssessed(
-        assessment_id=uuid4(),
-        subject_event_id=row.subject_event_id,
-        subject_type=row.subject_type,
-        return_id=row.return_id,
-        escalation_id=row.escalation_id,
-        entities=InvolvedEntities.model_validate(row.entities),
-        score=score,
-        band=band,
-        reasons=reasons,
-        model_version=row.model_version,
-        assessed_at=datetime.now(UTC),
-        revision=row.revision + 1,
-        revises=row.assessment_id,
-    )
-    assessments.record(session, assessment, event_time=row.event_time)
+    publish_revision(session, row, score=score, band=band, reasons=reasons)
     metrics.REVISIONS.labels(finding.pattern).inc()
     return True

@@ -30,7 +30,12 @@ from services.fraud.scoring import repository as assessments
 from services.fraud.scoring.base import Scored, ScoringConfig, default_config, indirect
 from services.fraud.scoring.claim_abuse import ClaimInputs
 from services.fraud.scoring.pilferage import PilferageInputs
-from services.fraud.scoring.revisions import is_about, revise_claim, revise_for_alert
+from services.fraud.scoring.revisions import (
+    is_about,
+    revise_after_clearing,
+    revise_claim,
+    revise_for_alert,
+)
 from services.fraud.watchlists import repository as watch_repo
 from shared.events import (
     AppealFiled,
@@ -374,7 +379,7 @@ async def clear_alerts(session: AsyncSession, a: Assessor, alerts: list[OpenAler
     `detectors.sequential.clears`): a flag raised on a few early events is re-examined as the
     entity's events accumulate, and cleared when it proves ordinary. An acknowledged alert is
     in an analyst's hands and stays. The entity's automatic watch goes with its last open
-    alert."""
+    alert, and the events the alert made HIGH are revised down (`revise_after_clearing`)."""
     ids: set[UUID] = set()
     unwatched: set[tuple[str, str]] = set()
     for alert in alerts:
@@ -395,6 +400,18 @@ async def clear_alerts(session: AsyncSession, a: Assessor, alerts: list[OpenAler
             continue
         ids.add(alert.alert_id)
         metrics.ALERTS_CLEARED.labels(alert.pattern).inc()
+        # What the alert made HIGH goes with it: its entity's events in the detector's window
+        # that were HIGH on the alert's pattern alone are revised down.
+        await revise_after_clearing(
+            session,
+            pattern=alert.pattern,
+            entity_type=alert.entity_type,
+            entity_id=alert.entity_id,
+            alert_id=alert.alert_id,
+            at=a.at,
+            window=a.config.revision_window(alert.pattern),
+            detail=str(why["cleared"]["detail"]),
+        )
         entity = (alert.entity_type, alert.entity_id)
         risk_repo.forget_alert(session, alert.alert_id, entity)
         if not (await risk_repo.standing(session, [entity])).alerts:
@@ -525,8 +542,13 @@ def combined_alert(findings: Iterable[Finding], t: Thresholds) -> list[Finding] 
     (a seller's claim rate and its claims on one buyer), so only one pattern's findings are
     combined."""
     # A sequential test alerts on its own, and reads the same counts as its pattern's rate
-    # test: it is no independent witness to combine.
-    found = [f for f in findings if f.numbers.get("test") != "sequential"]
+    # test: it is no independent witness to combine. A test on too few events to speak
+    # (detectors.claim_abuse) would make the alert it may not raise alone.
+    found = [
+        f
+        for f in findings
+        if f.numbers.get("test") != "sequential" and not f.numbers.get("too_few_events")
+    ]
     if any(f.alert for f in found):
         return None
     by_pattern: dict[str, list[Finding]] = {}
