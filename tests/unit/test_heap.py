@@ -1,0 +1,34 @@
+"""The frozen heap of a running service: start-up's objects are not walked by the collector
+while the app runs, and nothing stays frozen once it has stopped."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from shared.heap import frozen_after_start
+
+
+async def test_the_heap_is_frozen_while_the_app_runs_and_thawed_after() -> None:
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        app.append("started")
+        yield
+        app.append("stopped")
+
+    app: list[str] = []
+    assert gc.get_freeze_count() == 0
+    async with frozen_after_start(lifespan)(app):
+        assert app == ["started"]
+        assert gc.get_freeze_count() > 0
+    assert app == ["started", "stopped"]
+    assert gc.get_freeze_count() == 0
+
+
+def test_reconciliation_freezes_its_heap_after_start() -> None:
+    from services.reconciliation.app import create_app
+
+    app = create_app()
+    assert app.router.lifespan_context.__qualname__.startswith("frozen_after_start")
