@@ -15,6 +15,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+# Allocations between two young collections (CPython's default is 700). A consumer batch keeps
+# its rows, events and ORM objects alive for the whole batch: collected every 700 allocations,
+# they are walked again and again and promoted to the old generations, which then need full
+# collections to be walked once more; most are freed by reference counting at the batch's end.
+YOUNG_THRESHOLD = 50_000
+
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 
@@ -27,9 +33,12 @@ def frozen_after_start(lifespan: Lifespan) -> Lifespan:
         async with lifespan(app) as state:
             gc.collect()  # start-up's own garbage is collected, not frozen with the rest
             gc.freeze()
+            thresholds = gc.get_threshold()
+            gc.set_threshold(YOUNG_THRESHOLD, *thresholds[1:])
             try:
                 yield state
             finally:
+                gc.set_threshold(*thresholds)
                 gc.unfreeze()
 
     return frozen

@@ -1,5 +1,6 @@
 """The frozen heap of a running service: start-up's objects are not walked by the collector
-while the app runs, and nothing stays frozen once it has stopped."""
+while the app runs, young objects are collected less often, and both are undone once it has
+stopped."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from shared.heap import frozen_after_start
+from shared.heap import YOUNG_THRESHOLD, frozen_after_start
 
 
 async def test_the_heap_is_frozen_while_the_app_runs_and_thawed_after() -> None:
@@ -20,11 +21,14 @@ async def test_the_heap_is_frozen_while_the_app_runs_and_thawed_after() -> None:
 
     app: list[str] = []
     assert gc.get_freeze_count() == 0
+    thresholds = gc.get_threshold()
     async with frozen_after_start(lifespan)(app):
         assert app == ["started"]
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, *thresholds[1:])
     assert app == ["started", "stopped"]
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
 
 
 def test_reconciliation_freezes_its_heap_after_start() -> None:
