@@ -24,6 +24,14 @@ YOUNG_THRESHOLD = 50_000
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 
+class _Running:
+    """Apps started in this process and not yet stopped: the first to start tunes the
+    collector, the last to stop restores it (tests run several apps at once)."""
+
+    apps = 0
+    thresholds: tuple[int, int, int] = gc.get_threshold()
+
+
 def frozen_after_start(lifespan: Lifespan) -> Lifespan:
     """`lifespan`, with the heap frozen once start-up is done and thawed at shutdown (so an
     app started and stopped many times in one process, as in tests, leaves nothing frozen)."""
@@ -31,14 +39,18 @@ def frozen_after_start(lifespan: Lifespan) -> Lifespan:
     @asynccontextmanager
     async def frozen(app: Any) -> AsyncIterator[Any]:
         async with lifespan(app) as state:
+            if _Running.apps == 0:
+                _Running.thresholds = gc.get_threshold()
+            _Running.apps += 1
             gc.collect()  # start-up's own garbage is collected, not frozen with the rest
             gc.freeze()
-            thresholds = gc.get_threshold()
-            gc.set_threshold(YOUNG_THRESHOLD, *thresholds[1:])
+            gc.set_threshold(YOUNG_THRESHOLD, *_Running.thresholds[1:])
             try:
                 yield state
             finally:
-                gc.set_threshold(*thresholds)
-                gc.unfreeze()
+                _Running.apps -= 1
+                if _Running.apps == 0:
+                    gc.set_threshold(*_Running.thresholds)
+                    gc.unfreeze()
 
     return frozen

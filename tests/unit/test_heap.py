@@ -36,3 +36,22 @@ def test_reconciliation_freezes_its_heap_after_start() -> None:
 
     app = create_app()
     assert app.router.lifespan_context.__qualname__.startswith("frozen_after_start")
+
+
+async def test_two_apps_in_one_process_restore_the_collector_when_the_last_stops() -> None:
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        yield
+
+    thresholds = gc.get_threshold()
+    first, second = frozen_after_start(lifespan), frozen_after_start(lifespan)
+    first_running = first(None)
+    await first_running.__aenter__()
+    async with second(None):
+        pass
+    # The second stopped first: the first still runs with the collector tuned.
+    assert gc.get_threshold() == (YOUNG_THRESHOLD, *thresholds[1:])
+    assert gc.get_freeze_count() > 0
+    await first_running.__aexit__(None, None, None)
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
