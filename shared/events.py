@@ -419,6 +419,11 @@ class CaseOpened(CaseEventBase):
         description="For a case the desk opened itself, the SOP rule that opened it: tells "
         "notifications whether the seller has something to do.",
     )
+    awaiting_return_until: AwareDatetime | None = Field(
+        default=None,
+        description="A claim filed before the marketplace feed named its return (SOP E1): "
+        "until when the case waits for the return's record before the desk takes it over.",
+    )
 
 
 class EvidenceRequested(CaseEventBase):
@@ -437,6 +442,12 @@ class CaseUnderReview(CaseEventBase):
         default=None,
         description="When the review's SLA ends: the date a seller whose timeline moved is "
         "given for the decision.",
+    )
+    reason_code: str | None = Field(
+        default=None,
+        max_length=40,
+        examples=["MISSING_FACTS", "NO_RULE_MATCHED", "EVIDENCE_RECEIVED"],
+        description="Why a person decides now: tells the seller's email what to say.",
     )
 
 

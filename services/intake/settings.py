@@ -12,8 +12,9 @@ class IntakeSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres:postgres@127.0.0.1:15432/intake"
     # Partner signatures older or newer than this are refused (replay protection).
     signature_tolerance_s: int = 300
-    # A seller escalation or a partner scan may arrive before the marketplace feed names its
-    # return (feeds lag). It is held this long for the feed entry, then refused.
+    # A partner scan may arrive before the marketplace feed names its return (feeds lag). It is
+    # held this long for the feed entry, then refused. (An escalation that early is emitted at
+    # once and waits in its case: SOP E1 moves it to the desk after 48 h.)
     hold_window_h: float = 72.0
     # How often the background sweep refuses what has waited past the hold window.
     hold_sweep_interval_s: float = 60.0

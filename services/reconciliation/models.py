@@ -208,12 +208,16 @@ class RefundRecord(Base):
 
 
 class Case(Base):
-    """One case per return; `version` increases with every transition."""
+    """One live case per return; `version` increases with every transition."""
 
     __tablename__ = "cases"
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    return_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # Unique among live cases (`uq_cases_live_return_id`): a claim filed before its return's
+    # feed entry, on a return the feed then gave to another seller, is closed and stops
+    # standing for the return (`ownership_refused_at`), so the owner's own case can open.
+    return_id: Mapped[str] = mapped_column(String(64))
+    ownership_refused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     seller_id: Mapped[str] = mapped_column(String(64), index=True)
     partner_id: Mapped[str | None] = mapped_column(String(64), index=True)
     buyer_id: Mapped[str | None] = mapped_column(String(64))
@@ -266,6 +270,12 @@ class Case(Base):
 
     __table_args__ = (
         Index("ix_cases_queue", "opened_at", "case_id"),
+        Index(
+            "uq_cases_live_return_id",
+            "return_id",
+            unique=True,
+            postgresql_where=text("ownership_refused_at IS NULL"),
+        ),
         # The queue's "seller replied" filter: few cases at a time, in queue order.
         Index(
             "ix_cases_seller_unread",

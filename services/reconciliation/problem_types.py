@@ -9,6 +9,7 @@ from services.reconciliation.cases.errors import (
     CaseStateConflict,
     IllegalTransition,
     OverturnIncomplete,
+    OwnershipUnverified,
     ProposerCannotApprove,
 )
 from services.reconciliation.disputes.errors import (
@@ -44,6 +45,7 @@ VALIDATION_FAILED = ProblemType(422, "Validation failed")
 PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     CaseNotFound: NOT_FOUND,
     CaseStateConflict: CONFLICT,
+    OwnershipUnverified: CONFLICT,
     # Refused before anything was written; the case moved under the caller's feet.
     IllegalTransition: CONFLICT,
     ProposerCannotApprove: FORBIDDEN,

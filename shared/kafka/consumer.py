@@ -90,15 +90,32 @@ class EventHandlers:
 
     def __init__(self) -> None:
         self._by_type: dict[str, Handler] = {}
+        self._acts: dict[str, Callable[[Any], bool]] = {}
         self.batch_handler: BatchHandler | None = None
         self.expedited: frozenset[str] = frozenset()
 
-    def on(self, model: type[E]) -> Callable[[Callable[[E, HandlerContext], Awaitable[None]]], Any]:
+    def on(
+        self, model: type[E], *, acts_on: Callable[[E], bool] | None = None
+    ) -> Callable[[Callable[[E, HandlerContext], Awaitable[None]]], Any]:
+        """Register the handler of `model`. `acts_on`, when given, says from the event alone
+        whether the handler would do anything with it: an event it says no to is skipped
+        after validation like a type without a handler (no transaction, no inbox row), so it
+        must be False only when the handler would neither write nor publish anything."""
+
         def register(fn: Callable[[E, HandlerContext], Awaitable[None]]) -> Any:
             self._by_type[model.ce_type] = fn
+            if acts_on is not None:
+                self._acts[model.ce_type] = acts_on
             return fn
 
         return register
+
+    def acts_on(self, envelope: Envelope) -> bool:
+        """Whether this event's handler would do anything with it (see `on`)."""
+        if envelope.type not in self._by_type:
+            return False
+        acts = self._acts.get(envelope.type)
+        return acts is None or acts(envelope.payload)
 
     def on_batch(self, fn: BatchHandler) -> BatchHandler:
         """Handle a whole batch in one call (optional). A batch that fails is re-run one event
@@ -330,6 +347,11 @@ class ConsumerRunner:
         decoded = [self._decode(r) for r in wanted]
         valid = [d for d in decoded if d.envelope is not None]
         poison = [d for d in decoded if d.envelope is None]
+        # Events their handler would do nothing with cost no transaction either.
+        acting = [d for d in valid if d.envelope and self.handlers.acts_on(d.envelope)]
+        if len(acting) < len(valid):
+            metrics.CONSUMED.labels(self.service, topic, "ignored").inc(len(valid) - len(acting))
+            valid = acting
         for d in poison:
             await self._dead_letter(d.record, d.error or "invalid message")
 

@@ -140,7 +140,7 @@ async def test_seller_cannot_escalate_another_sellers_known_return(
     assert await scalar(recon, "SELECT count(*) FROM escalations WHERE return_id = :r", r=rid) == 1
 
 
-async def test_escalation_before_the_feed_is_held_then_refused_for_another_seller(
+async def test_escalation_before_the_feed_is_emitted_then_refused_for_another_seller(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
@@ -152,7 +152,8 @@ async def test_escalation_before_the_feed_is_held_then_refused_for_another_selle
     assert r.status_code == 202, r.text
     assert r.json()["state"] == "pending_return"
     esc = r.json()["escalation_id"]
-    assert await ce_types(intake, rid) == []  # held: nothing emitted yet
+    # Emitted at once (SOP E1: the case opens and waits for the return); ownership unverified.
+    assert await ce_types(intake, rid) == [ESCALATION_FILED]
 
     await feed(intake, harness, rid, seller_id=OTHER_SELLER)
     mine = await intake.client.get(f"/v1/escalations/{esc}", headers=portal(harness))
@@ -161,20 +162,30 @@ async def test_escalation_before_the_feed_is_held_then_refused_for_another_selle
     seen_by_ops = await intake.client.get(f"/v1/escalations/{esc}", headers=agent(harness))
     assert seen_by_ops.json()["refused_reason"] == "seller_mismatch"
     assert security_events("escalation", "seller_mismatch") == before + 1
-    assert await ce_types(intake, rid) == ["disputedesk.intake.return_initiated.v1"]
+    assert await ce_types(intake, rid) == [
+        ESCALATION_FILED,
+        "disputedesk.intake.return_initiated.v1",
+    ]
     # A refused escalation takes no evidence and no appeal.
     r = await intake.client.post(
         f"/v1/escalations/{esc}/appeal", json={"reason": "why"}, headers=portal(harness)
     )
     assert r.status_code == 409
 
-    # Reconciliation learns of the return and of nothing else.
-    await eventually(
-        lambda: scalar(recon, "SELECT count(*) FROM returns WHERE return_id = :r", r=rid),
-        what="the return in reconciliation",
+    # Reconciliation closes the claim's case unpaid and detaches it from the return.
+    case = await eventually(
+        lambda: rows(
+            recon,
+            "SELECT state, reason_code, payout, ownership_refused_at IS NOT NULL FROM cases "
+            "WHERE return_id = :r AND state = 'REJECTED'",
+            r=rid,
+        ),
+        what="the claim closed",
     )
-    assert await scalar(recon, "SELECT count(*) FROM escalations WHERE return_id = :r", r=rid) == 0
-    assert await scalar(recon, "SELECT count(*) FROM cases WHERE return_id = :r", r=rid) == 0
+    assert case == [("REJECTED", "SELLER_MISMATCH", 0, True)]
+    assert await scalar(
+        recon, "SELECT disposition FROM escalations WHERE escalation_id = :e", e=esc
+    ) == ("REFUSED")
 
 
 async def test_pending_escalation_of_the_same_seller_is_filed_when_the_feed_arrives(
@@ -186,8 +197,8 @@ async def test_pending_escalation_of_the_same_seller_is_filed_when_the_feed_arri
         "/v1/escalations", json=escalation_body(rid), headers=portal(harness)
     )
     assert r.status_code == 202, r.text
-    esc, filed_at = r.json()["escalation_id"], r.json()["filed_at"]
-    # Evidence sent while it waits travels with the filing.
+    esc = r.json()["escalation_id"]
+    # Evidence sent while it waits goes out as for any filed escalation.
     extra = {
         "kind": "PHOTO",
         "uri": "https://evidence.example/p/2.jpg",
@@ -197,32 +208,21 @@ async def test_pending_escalation_of_the_same_seller_is_filed_when_the_feed_arri
     r = await intake.client.post(
         f"/v1/escalations/{esc}/evidence", json={"evidence": [extra]}, headers=portal(harness)
     )
-    assert r.status_code == 201 and r.json()["event_id"] is None and r.json()["added"] == 1
+    assert r.status_code == 201 and r.json()["event_id"] is not None and r.json()["added"] == 1
 
     await feed(intake, harness, rid)
-    assert await ce_types(intake, rid) == [
-        "disputedesk.intake.return_initiated.v1",
+    expected = [
         ESCALATION_FILED,
+        "disputedesk.intake.evidence_added.v1",
+        "disputedesk.intake.return_initiated.v1",
     ]
-    payload = json.loads(
-        await scalar(
-            intake,
-            "SELECT payload::text FROM outbox WHERE key = :k AND ce_type = :t",
-            k=rid,
-            t=ESCALATION_FILED,
-        )
-    )
-    assert payload["escalation_id"] == esc and len(payload["evidence"]) == 2
-    assert datetime.fromisoformat(payload["filed_at"]) == datetime.fromisoformat(filed_at)
+    assert await ce_types(intake, rid) == expected
     r = await intake.client.get(f"/v1/escalations/{esc}", headers=portal(harness))
     assert r.json()["state"] == "filed"
 
     # The feed resent binds nothing twice.
     await feed(intake, harness, rid)
-    assert await ce_types(intake, rid) == [
-        "disputedesk.intake.return_initiated.v1",
-        ESCALATION_FILED,
-    ]
+    assert await ce_types(intake, rid) == expected
     primary = await eventually(
         lambda: scalar(
             recon, "SELECT primary_escalation_id FROM cases WHERE return_id = :r", r=rid
@@ -232,7 +232,7 @@ async def test_pending_escalation_of_the_same_seller_is_filed_when_the_feed_arri
     assert primary == esc
 
 
-async def test_held_escalations_and_scans_past_the_hold_window_are_refused(
+async def test_held_scans_past_the_hold_window_are_refused_and_escalations_wait_in_their_case(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     from services.intake.holds import service as holds
@@ -265,17 +265,21 @@ async def test_held_escalations_and_scans_past_the_hold_window_are_refused(
     while True:  # one batch per call, as the sweep loop does
         async with intake.runtime.sessionmaker() as session, session.begin():
             late = await holds.expire(session, now=later, hold_window_h=window)
-        if not (late.escalations or late.scans):
+        if not late.scans:
             break
-    assert sorted(await states()) == [("refused",), ("refused",)]
-    r = await intake.client.get(f"/v1/escalations/{esc}", headers=agent(harness))
-    assert (r.json()["state"], r.json()["refused_reason"]) == ("refused", "return_unknown")
+    # The escalation's case waits for the return (E1 sends it to the desk after 48 h).
+    assert sorted(await states()) == [("pending_return",), ("refused",)]
     assert await rows(
         intake, "SELECT state, refused_reason FROM held_scans WHERE return_id = :r", r=rid
     ) == [("refused", "unknown_shipment")]
-    # The feed arriving afterwards emits neither.
+    # The feed arriving afterwards binds the escalation and emits no refused scan.
     await feed(intake, harness, rid)
-    assert await ce_types(intake, rid) == ["disputedesk.intake.return_initiated.v1"]
+    assert await ce_types(intake, rid) == [
+        ESCALATION_FILED,
+        "disputedesk.intake.return_initiated.v1",
+    ]
+    r = await intake.client.get(f"/v1/escalations/{esc}", headers=agent(harness))
+    assert r.json()["state"] == "filed"
 
 
 # -- partner side -----------------------------------------------------------------------------

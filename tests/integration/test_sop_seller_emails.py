@@ -8,9 +8,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time, inr
+from shared.events import AppealFiled
 from tests.conftest import Harness
+from tests.integration.test_return_ownership import security_events
 from tests.integration.test_seller_directory import (
     AGENT,
     _address,
@@ -22,11 +26,14 @@ from tests.integration.test_seller_directory import (
     _put_seller,
     _scan,
 )
-from tests.support.factories import escalation_body, uid
-from tests.support.mail import text_part
+from tests.support.db import scalar
+from tests.support.factories import escalation_body, return_body, uid
+from tests.support.mail import messages_mentioning, text_part
 from tests.support.notifications import envelope, publish
+from tests.support.waiting import eventually
 
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
+MARKETPLACE = "DISPUTEDESK_KEY_MARKETPLACE"
 
 
 def _new_seller() -> str:
@@ -195,3 +202,310 @@ async def test_a_p2_weight_drop_email_gives_the_checklist_and_the_7_day_window(
         "An unboxing video",
         "The weight of the parcel as you received it",
     )
+
+
+async def test_a_p1_decision_says_the_partner_declared_it_lost_not_that_the_seller_claimed(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = uid("S-P1"), _address()
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1), 1.2)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["decision"]["rule_id"] == "L1" and case["payout"] == 90_000
+
+    [decided] = await _mails(harness, rid, "approved in full")
+    assert decided["To"] == to and case["case_id"] in decided["Subject"]
+    # No seller claim exists: the email says what happened and that nothing is asked of them.
+    _in_both(decided, inr(90_000), "declared the parcel lost", "no action is needed")
+    assert "claim" not in str(decided["Subject"]).lower(), decided["Subject"]
+    for wrong in ("you claimed", "your claim", "your claimed amount"):
+        assert wrong not in text_part(decided).lower(), text_part(decided)
+
+
+async def test_a_p3_decision_says_the_quality_check_failed_at_pickup(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = uid("S-P3"), _address()
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    rid = await _feed(harness, intake, seller, qc_required=True, item_value=60_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.qc_failed", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2, hours=-1), 1.2)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["decision"]["rule_id"] == "L7" and case["payout"] == 60_000
+
+    [decided] = await _mails(harness, rid, "approved in full")
+    assert decided["To"] == to and case["case_id"] in decided["Subject"]
+    _in_both(decided, inr(60_000), "quality check at pickup failed", "no action is needed")
+    assert "claim" not in str(decided["Subject"]).lower(), decided["Subject"]
+    for wrong in ("you claimed", "your claim", "your claimed amount"):
+        assert wrong not in text_part(decided).lower(), text_part(decided)
+
+
+async def test_a_late_appeal_is_told_kindly_when_the_window_closed(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to = _address()
+    seller = _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    escalation_id = r.json()["escalation_id"]
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    appeal_by = datetime.fromisoformat(case["appeal_by"])
+
+    # Intake's clock is the real one: the appeal it would record eight days from now is put on
+    # the topic as intake would publish it then.
+    late = AppealFiled(
+        escalation_id=escalation_id,
+        return_id=rid,
+        seller_id=seller,
+        reason="I only saw the decision now.",
+        filed_at=appeal_by + timedelta(days=1),
+    )
+    await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(late))
+
+    [mail] = await _mails(harness, rid, "appeal")
+    assert mail["To"] == to and case["case_id"] in mail["Subject"]
+    # The window's end in India time with its UTC, and no promise of a review.
+    _in_both(mail, india_time(appeal_by), "closed", case["case_id"], "sorry")
+    assert "will review the appeal" not in text_part(mail)
+    after = await _case(harness, recon, rid, lambda c: True)
+    assert after["state"] == "CLOSED"  # the decision stands; nothing reopened
+
+
+async def execute(service: Any, sql: str, **params: Any) -> None:
+    async with service.runtime.sessionmaker() as session, session.begin():
+        await session.execute(text(sql), params)
+
+
+async def _feed_as(harness: Harness, intake: Any, rid: str, seller: str, **over: Any) -> None:
+    """The marketplace feed entry of a return whose id a seller already used."""
+    body = return_body(rid, seller_id=seller, partner_id="swiftship", **over)
+    r = await intake.client.post("/v1/returns", json=body, headers=harness.key(MARKETPLACE))
+    assert r.status_code == 202, r.text
+
+
+async def _case_where(harness: Harness, recon: Any, rid: str, until: Any) -> dict[str, Any]:
+    """A case of the return (a return may have a closed foreign claim besides its own case)."""
+
+    async def probe() -> dict[str, Any] | None:
+        r = await recon.client.get(
+            "/v1/cases", params={"return_id": rid}, headers=harness.key(AGENT)
+        )
+        for item in r.json()["items"]:
+            r = await recon.client.get(f"/v1/cases/{item['case_id']}", headers=harness.key(AGENT))
+            if until(r.json()):
+                return dict(r.json())
+        return None
+
+    found = await eventually(probe, until=lambda c: c is not None, timeout=60, what=rid)
+    assert found is not None
+    return found
+
+
+async def _fire_facts_wait(recon: Any, case_id: str) -> None:
+    """The 48 hours of E1 pass: the case's pending FACTS_WAIT timer falls due now (the timer
+    loop polls every second; reconciliation's clock is the real one)."""
+    await execute(
+        recon,
+        "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = 'FACTS_WAIT' "
+        "AND fired_at IS NULL AND cancelled_at IS NULL",
+        c=case_id,
+    )
+
+
+async def test_e1_a_claim_before_its_return_is_acknowledged_waits_then_decides_for_its_seller(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-E1")
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202 and r.json()["state"] == "pending_return", r.text
+    filed_at, escalation_id = (
+        datetime.fromisoformat(r.json()["filed_at"]),
+        r.json()["escalation_id"],
+    )
+
+    # E1: the return itself is not known: OPEN, waiting PENDING_FACTS, for 48 hours.
+    case = await _case(
+        harness, recon, rid, lambda c: (c["state"], c["waiting_for"]) == ("OPEN", "PENDING_FACTS")
+    )
+    due = await scalar(
+        recon,
+        "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'FACTS_WAIT'",
+        c=case["case_id"],
+    )
+    assert abs(due - (filed_at + timedelta(hours=48))) < timedelta(minutes=1)
+    [ack] = await _mails(harness, rid, "We have your claim")
+    assert ack["To"] == to and case["case_id"] in ack["Subject"]
+    # The acknowledgement says what the case waits for, and for how long before the desk acts.
+    _in_both(
+        ack,
+        "not yet received the marketplace's record of this return",
+        india_time(datetime.fromisoformat(case["opened_at"]) + timedelta(hours=48)),
+    )
+
+    # Nothing that pays while the feed has not named the claimant as the return's seller.
+    r = await recon.client.post(
+        f"/v1/cases/{case['case_id']}/decision",
+        json={"liable_party": "PARTNER", "payout_pct": 100, "reason": "Looks genuine"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+    await _fire_facts_wait(recon, case["case_id"])
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    assert case["reason_code"] == "MISSING_FACTS"
+    # The seller is told why the date moves (the return's record never came) and the new date.
+    [moved] = await _mails(harness, rid, "A new date for the decision")
+    _in_both(moved, "record of this return", "has not reached us", case["case_id"])
+
+    # The feed names this seller: the case re-evaluates normally (held scans come with it).
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    await _feed_as(harness, intake, rid, seller, qc_required=False, item_value=180_000)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["payout"] == 75_000  # L11: half of the lower of claim and item value
+    r = await intake.client.get(f"/v1/escalations/{escalation_id}", headers=harness.key(AGENT))
+    assert r.json()["state"] == "filed"
+    [decided] = await _mails(harness, rid, "partly approved")
+    _in_both(decided, inr(75_000), case["case_id"])
+
+
+async def test_e1_a_claim_on_a_return_the_feed_gives_another_seller_is_closed_unpaid(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon, notifications = (
+        pipeline[n] for n in ("intake", "reconciliation", "notifications")
+    )
+    claimant, claimant_to, rid = _new_seller(), _address(), uid("RET-E1X")
+    owner, owner_to = uid("S-OWNER"), _address()
+    await _put_seller(harness, notifications, owner, _profile(owner_to))
+    before = security_events("escalation", "seller_mismatch")
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=claimant,
+            channel="EMAIL",
+            claimed_amount=90_000,
+            seller_email=claimant_to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202, r.text
+    escalation_id = r.json()["escalation_id"]
+    claim = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    await _mails(harness, rid, "We have your claim")
+
+    # The feed names another seller; that seller's partner then declares the parcel lost.
+    now = datetime.now(UTC)
+    await _feed_as(harness, intake, rid, owner, qc_required=False, item_value=90_000)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1), 1.2)
+
+    closed = await _case_where(
+        harness, recon, rid, lambda c: c["case_id"] == claim["case_id"] and c["state"] == "REJECTED"
+    )
+    assert (closed["reason_code"], closed["payout"]) == ("SELLER_MISMATCH", 0)
+    [told] = await _mails(harness, rid, "was closed")
+    assert told["To"] == claimant_to and claim["case_id"] in told["Subject"]
+    _in_both(told, "does not list it among your returns")
+    r = await intake.client.get(f"/v1/escalations/{escalation_id}", headers=harness.key(AGENT))
+    assert (r.json()["state"], r.json()["refused_reason"]) == ("refused", "seller_mismatch")
+    assert security_events("escalation", "seller_mismatch") == before + 1
+
+    # The owner's own case opens (P1) and pays the owner; the owner never hears of the claim.
+    owners = await _case_where(
+        harness, recon, rid, lambda c: c["state"] == "CLOSED" and c["seller_id"] == owner
+    )
+    assert owners["case_id"] != claim["case_id"] and owners["payout"] == 90_000
+    r = await recon.client.get(f"/v1/ledger/cases/{claim['case_id']}", headers=harness.key(MANAGER))
+    assert r.json()["transactions"] == []
+    await _mails(harness, rid, "approved in full")
+    for mail in messages_mentioning(harness.mail_dir, rid):
+        if mail["To"] == owner_to:
+            assert claim["case_id"] not in text_part(mail) + str(mail["Subject"])
+        else:
+            assert mail["To"] == claimant_to and owners["case_id"] not in text_part(mail)
+
+
+async def test_e1_two_sellers_claim_an_unknown_return_and_the_feed_decides_whose_it_is(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    first, first_to = _new_seller(), _address()
+    owner, owner_to = _new_seller(), _address()
+    rid = uid("RET-E1Y")
+    for seller, to in ((first, first_to), (owner, owner_to)):
+        r = await intake.client.post(
+            "/v1/escalations",
+            json=escalation_body(
+                rid,
+                seller_id=seller,
+                channel="EMAIL",
+                claim_type="NOT_RECEIVED",
+                claimed_amount=90_000,
+                evidence=[],
+                seller_email=to,
+            ),
+            headers=harness.key(AGENT),
+        )
+        assert r.status_code == 202, r.text
+        if seller == first:
+            claim = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    # The second filing joins nothing, and neither seller hears of the other.
+    held = await eventually(
+        lambda: scalar(
+            recon,
+            "SELECT disposition FROM escalations WHERE return_id = :r AND seller_id = :s",
+            r=rid,
+            s=owner,
+        ),
+        until=lambda d: d is not None,
+        what="the second claim stored",
+    )
+    assert held == "HELD"
+
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=12), 1.2)
+    await _feed_as(harness, intake, rid, owner, qc_required=False, item_value=90_000)
+    owners = await _case_where(
+        harness, recon, rid, lambda c: c["seller_id"] == owner and c["state"] == "CLOSED"
+    )
+    assert owners["payout"] == 90_000  # L3: picked up 12 days ago, never delivered
+    closed = await _case_where(harness, recon, rid, lambda c: c["case_id"] == claim["case_id"])
+    assert (closed["state"], closed["reason_code"], closed["payout"]) == (
+        "REJECTED",
+        "SELLER_MISMATCH",
+        0,
+    )
+    await _mails(harness, rid, "approved in full")
+    for mail in messages_mentioning(harness.mail_dir, rid):
+        assert mail["To"] in (first_to, owner_to)
+        other = owners["case_id"] if mail["To"] == first_to else claim["case_id"]
+        assert other not in text_part(mail) + str(mail["Subject"]), mail["Subject"]

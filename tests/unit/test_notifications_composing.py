@@ -4,6 +4,7 @@ classification, and which messages each event calls for."""
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import aiosmtplib
@@ -230,3 +231,43 @@ def test_the_mime_we_write_reads_back_exactly() -> None:
         assert parsed.get_body(("html",)).get_content() == rendered.html  # type: ignore[union-attr]
         body = raw.split(b"\n\n", 1)[1]
         assert max(len(line) for line in body.split(b"\n")) <= 76  # quoted-printable lines
+
+
+def test_every_seller_email_states_a_time_in_india_time_with_the_utc_beside_it() -> None:
+    seen = 0
+    for name, info in TEMPLATES.items():
+        if info.audience != "seller" or name == "policy_education":
+            continue
+        rendered = preview(name, SETTINGS)
+        for part in (rendered.text, rendered.html):
+            for match in re.finditer(r"\d{1,2}:\d{2} [AP]M IST", part):
+                seen += 1
+                after = part[match.end() : match.end() + 40]
+                assert re.match(r" \(\d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC\)", after), (name, after)
+    assert seen > 10
+
+
+def test_a_review_after_the_sop_could_not_decide_says_why_in_the_sellers_terms() -> None:
+    from services.notifications.messages.wording import review_reason
+
+    assert "has not reached us within 48 hours" in review_reason("OPEN", "MISSING_FACTS")
+    assert "routine checks" in review_reason("OPEN", "FRAUD_ASSESSMENT_MISSING")
+    assert "standard rules" in review_reason("OPEN", "NO_RULE_MATCHED")
+    # A fraud review is never named to the seller.
+    assert "fraud" not in review_reason("OPEN", "FRAUD_REVIEW").lower()
+
+
+def test_a_p2_case_closed_for_want_of_evidence_does_not_speak_of_a_claim() -> None:
+    from services.notifications.messages.rendering import render
+    from shared.events import CaseOrigin
+
+    event = samples.case_rejected("CASE-P2", AT, origin=CaseOrigin.PROACTIVE, claimed_amount=None)
+    [draft] = [
+        d
+        for d in compose_case_event(event, SETTINGS, now=AT, seller_address="s@x.dev").drafts
+        if d.template == "decision"
+    ]
+    rendered = render("decision", draft.context)
+    for part in (rendered.subject, rendered.text, rendered.html):
+        assert "your claim" not in part.lower(), part
+    assert "we opened" in rendered.text.lower() and "without a payout" in rendered.text

@@ -71,9 +71,10 @@ def test_e3b_says_exactly_when_the_seller_may_file_again_in_india_time() -> None
     rule, text = _explained(f)
     assert rule == "E3b"
     # pickup + 10 days = 30 Nov 20:00 UTC = 1 Dec 01:30 IST: filing on 30 Nov would be refused.
-    assert "from 1 Dec 2026, 1:30 AM IST" in text
+    # The UTC moment beside it (as in every seller email) is the only place 30 Nov may appear.
+    assert "from 1 Dec 2026, 1:30 AM IST (30 Nov 2026, 20:00 UTC)" in text
     assert "picked up on 21 Nov 2026" in text
-    assert "30 Nov" not in text
+    assert "30 Nov" not in text.replace("(30 Nov 2026, 20:00 UTC)", "")
 
 
 def test_e3_names_the_delivery_day_as_the_seller_lived_it() -> None:
@@ -102,16 +103,19 @@ def test_p2_asks_for_evidence_within_the_claim_window_not_the_72_hour_reply_time
     checklist = P.evidence[ClaimType.MISSING_ITEM].checklist
     verdict = Verdict(Step.AWAIT_EVIDENCE, "P2", "WEIGHT_DROP_CHECKLIST", checklist=checklist)
     text = explain(verdict, _facts(claim_type=ClaimType.MISSING_ITEM), P, return_id="RET-1")
-    assert "within 7 days of the delivery to you (by 28 Nov 2026, 1:30 AM IST)" in text
+    assert "within 7 days of the delivery to you, by 28 Nov 2026, 1:30 AM IST" in text
     assert "72 hours" not in text
 
 
 def test_times_after_noon_and_at_noon_read_pm_in_india_time() -> None:
     from services.reconciliation.policy import explain as wording
 
-    assert wording._moment(datetime(2026, 12, 1, 8, 0, tzinfo=UTC)) == "1 Dec 2026, 1:30 PM IST"
-    assert wording._moment(datetime(2026, 12, 1, 6, 35, tzinfo=UTC)) == "1 Dec 2026, 12:05 PM IST"
-    assert wording._moment(datetime(2026, 5, 31, 18, 40, tzinfo=UTC)) == "1 Jun 2026, 12:10 AM IST"
+    def moment(*at: int) -> str:
+        return wording._moment(datetime(*at, tzinfo=UTC))  # type: ignore[misc]
+
+    assert moment(2026, 12, 1, 8, 0) == "1 Dec 2026, 1:30 PM IST (1 Dec 2026, 08:00 UTC)"
+    assert moment(2026, 12, 1, 6, 35) == "1 Dec 2026, 12:05 PM IST (1 Dec 2026, 06:35 UTC)"
+    assert moment(2026, 5, 31, 18, 40) == "1 Jun 2026, 12:10 AM IST (31 May 2026, 18:40 UTC)"
 
 
 def test_only_the_deciding_rule_is_worded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -130,3 +134,32 @@ def test_only_the_deciding_rule_is_worded(monkeypatch: pytest.MonkeyPatch) -> No
     text = wording._why("L5", _facts(), P)
     assert "delivered on 21 Nov 2026" in text
     assert days == [LATE_EVENING_UTC]
+
+
+def test_a_desk_decision_on_a_case_the_desk_opened_itself_does_not_speak_of_a_claim() -> None:
+    from services.reconciliation.policy.explain import explain_manual
+    from shared.events import LiableParty
+
+    text = explain_manual(
+        return_id="RET-P1",
+        reason="The partner confirmed the loss at its hub",
+        payout=90_000,
+        base=90_000,
+        payout_pct=100,
+        liable_party=LiableParty.PARTNER,
+        p=P,
+        seller_claimed=False,
+    )
+    assert "claim" not in text.lower()
+    assert "the case we opened" in text and "no action is needed" in text.lower()
+
+
+def test_a_p2_case_closed_when_the_window_passed_says_what_did_not_arrive_and_by_when() -> None:
+    from services.reconciliation.policy.rules import Step, Verdict
+
+    verdict = Verdict(Step.REJECT, "P2", "CLAIM_WINDOW_EXPIRED")
+    f = _facts(claim_type=ClaimType.MISSING_ITEM)
+    text = explain(verdict, f, P, return_id="RET-1", seller_claimed=False)
+    assert "claim" not in text.lower()
+    assert "evidence we asked for did not reach us" in text
+    assert "by 28 Nov 2026, 1:30 AM IST" in text and "facts recorded" not in text

@@ -49,12 +49,16 @@ def test_a_hindi_decision_says_outcome_amount_liability_and_appeal_date_in_hindi
     )
     assert "हम आपको यह राशि देंगे: ₹1,23,456.00" in rendered.text
     assert "लॉजिस्टिक्स पार्टनर के पास रहते हुए हुआ" in rendered.text  # who bears the loss
-    assert "3 दिसंबर 2026, 3:00 अपराह्न IST तक" in rendered.text  # the appeal-by date
+    # The appeal-by date, India time with the same moment in UTC.
+    assert "3 दिसंबर 2026, 3:00 अपराह्न IST (3 Dec 2026, 09:30 UTC) तक" in rendered.text
     assert "approved in full" not in rendered.text and "Warm regards" not in rendered.text
 
 
 def test_hindi_dates_and_plurals() -> None:
-    assert time_hi(datetime(2026, 1, 5, 3, 4, tzinfo=UTC)) == "5 जनवरी 2026, 8:34 पूर्वाह्न IST"
+    assert (
+        time_hi(datetime(2026, 1, 5, 3, 4, tzinfo=UTC))
+        == "5 जनवरी 2026, 8:34 पूर्वाह्न IST (5 Jan 2026, 03:04 UTC)"
+    )
     assert date_hi(datetime(2026, 8, 31, 20, 0, tzinfo=UTC)) == "1 सितंबर 2026"
     assert plural(1, "मामला", "मामले") == "1 मामला" and plural(3, "मामला", "मामले") == "3 मामले"
 

@@ -9,9 +9,10 @@ days with two thefts) is no accident, and the whole window counts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import (
@@ -179,9 +180,48 @@ def stands_out(agent: DayCount, mates: DayCount, t: Thresholds) -> bool:
 def agents_standing_out(agents: Mapping[str, DayCount], t: Thresholds) -> set[str]:
     """The agents of one hub whose incidents stand out against the hub's ordinary agents (grown
     from the lowest rates up, so several bad agents at one hub do not hide each other)."""
-    return stats_parts_standing_out(
-        {a: (c.incidents, c.handled) for a, c in agents.items()}, t, prior_rate=PRIOR_RATE
+    return set(_standing_out(tuple((a, c.incidents, c.handled) for a, c in agents.items()), t))
+
+
+# Every terminal scan weighs its agent against every hub's agents (`standardised`), and between
+# two scans only the hubs they passed have new counts: the others' answer is remembered. Keyed
+# by the counts in their order (ties in the growing order are broken by it), so the answer is
+# the one computed afresh.
+@lru_cache(maxsize=8192)
+def _standing_out(counts: tuple[tuple[str, int, int], ...], t: Thresholds) -> frozenset[str]:
+    return frozenset(
+        stats_parts_standing_out({a: (k, n) for a, k, n in counts}, t, prior_rate=PRIOR_RATE)
     )
+
+
+def ordinary_hub_rate(hubs: list[tuple[int, int]], default: float) -> float:
+    """The rate of an ordinary hub's ordinary agents: the parcel-weighted median over hubs of
+    their agents' rate, the agents standing out left out (`default` with no hub). A median, not
+    the pooled rate: one or two pilfering hubs must not lift what an ordinary hub is."""
+    rates = sorted((k / n, n) for k, n in hubs if n > 0)
+    half, seen = sum(n for _, n in rates) / 2, 0
+    for rate, n in rates:
+        seen += n
+        if seen >= half:
+            return max(rate, 1e-4)
+    return default
+
+
+def hub_effect(mates_k: int, mates_n: int, ref: float, t: Thresholds) -> float:
+    """The rate an agent is expected to run at, given its hub-mates' (k of n) and an ordinary
+    hub's (`ref`, `ordinary_hub_rate`): its mates' rate (shrunk to `ref` while they have handled
+    few parcels), but never below `ref`.
+
+    Hubs have two to four agents, so an agent's mates are often one other agent with a hundred
+    parcels and two or three incidents. Rescaled by that one mate's luck, an agent next to a
+    lucky mate looked like a pilferer at two or three times its real rate, the standardised
+    agents looked far less alike than they are, and the honest spread a pilferer is weighed
+    against widened until one at 3x hardly stood out. A hub running high (a pilfering hub)
+    still lifts its agents' expectation, so its excess is not laid on them; a hub running low
+    is no reason to expect more of an agent than of anyone, so a low mate changes nothing.
+    Against rescaling by the mates alone the expectation only rises, which can only lower an
+    agent's evidence: a miss, never a false alarm."""
+    return max(shrunk_rate(mates_k, mates_n, ref, t.prior_strength), ref)
 
 
 def standardised(
@@ -201,32 +241,61 @@ def standardised(
     there, and its trials are rescaled so that an agent running exactly like its mates runs
     at the reference rate (the pooled rate of all agents). The standardised ratio k / n' is the
     agent's rate relative to its mates times the reference: a population of these is what the
-    honest spread is estimated from, and what each agent's sequential test weighs. An agent
-    seen at no hub keeps its raw counts (judged against all agents)."""
+    honest spread is estimated from, and what each agent's sequential test weighs. The mates'
+    rate counts only where it runs above an ordinary hub's (`hub_effect`): one lucky mate is no
+    hub effect. An agent seen at no hub is expected to run like an ordinary hub's agents (with
+    no hub at all, its raw counts: judged against all agents)."""
     total_k = sum(c.incidents for c in agents.values())
     total_n = sum(c.handled for c in agents.values())
     ref = peer_rate(total_k, total_n, PRIOR_RATE, t.prior_strength)
+    ordinary: dict[str, tuple[set[str], int, int]] = {}
+    for hub, at_hub in at_hubs.items():
+        standing = agents_standing_out(at_hub, t)
+        ordinary[hub] = (
+            standing,
+            sum(c.incidents for a, c in at_hub.items() if a not in standing),
+            sum(c.handled for a, c in at_hub.items() if a not in standing),
+        )
+    floor = ordinary_hub_rate([(k, n) for _, k, n in ordinary.values()], ref)
     weighted: dict[str, float] = {}
     weights: dict[str, int] = {}
-    for at_hub in at_hubs.values():
-        standing = agents_standing_out(at_hub, t)
-        ordinary = [(a, c) for a, c in at_hub.items() if a not in standing]
-        ord_k = sum(c.incidents for _, c in ordinary)
-        ord_n = sum(c.handled for _, c in ordinary)
+    for hub, at_hub in at_hubs.items():
+        standing, ord_k, ord_n = ordinary[hub]
         for a, c in at_hub.items():
             if c.handled <= 0:
                 continue
             mine = a not in standing
             mates_k = ord_k - (c.incidents if mine else 0)
             mates_n = ord_n - (c.handled if mine else 0)
-            expected = shrunk_rate(mates_k, mates_n, ref, t.prior_strength)
+            expected = hub_effect(mates_k, mates_n, floor, t)
             weighted[a] = weighted.get(a, 0.0) + c.handled * expected
             weights[a] = weights.get(a, 0) + c.handled
     out: dict[str, tuple[int, int]] = {}
     for a, c in agents.items():
-        if weights.get(a):
-            expected = weighted[a] / weights[a]
-            out[a] = (c.incidents, max(round(c.handled * expected / ref), c.incidents))
-        else:
-            out[a] = (c.incidents, c.handled)
+        # An agent seen at no hub is expected to run like an ordinary hub's agents.
+        expected = weighted[a] / weights[a] if weights.get(a) else floor
+        out[a] = (c.incidents, max(round(c.handled * expected / ref), c.incidents))
     return out, ref
+
+
+def hubs_without_explaining(
+    hubs: Mapping[str, Mapping[str, int]],
+    agents_at: Mapping[str, Mapping[str, DayCount]],
+    explaining: Callable[[str], set[str]],
+) -> dict[str, dict[str, int]]:
+    """Every hub's (handled, incidents) without the parcels of the agents explaining it (those
+    `explaining(hub)` names), as the hub being scored is counted: the hubs' peers.
+
+    Counted raw, every hub with a pilfering agent ran high among the peers and made the hubs
+    look far less alike than they are (a spread of a + b near 100, where honest hubs differ
+    little), so a hub pilfering at 3-4x did not stand out against them. A hub whose agents are
+    not named (desipost) keeps its counts."""
+    out = {hub: dict(row) for hub, row in hubs.items()}
+    for hub, agents in agents_at.items():
+        if hub not in out:
+            continue
+        left_out = [agents[a] for a in explaining(hub) if a in agents]
+        row = out[hub]
+        row["handled"] = max(row.get("handled", 0) - sum(c.handled for c in left_out), 0)
+        row["incidents"] = max(row.get("incidents", 0) - sum(c.incidents for c in left_out), 0)
+    return out

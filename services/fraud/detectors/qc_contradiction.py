@@ -93,3 +93,16 @@ def one_per_buyer(own: Mapping[str, int], repeats: int) -> dict[str, int]:
     n = own.get("qc_passed", 0)
     drop = min(max(repeats, 0), k)
     return {**own, "qc_contradictions": k - drop, "qc_passed": max(n - drop, 0)}
+
+
+def per_buyer_population(
+    everyone: Mapping[str, Mapping[str, int]], repeats: Mapping[str, int]
+) -> dict[str, dict[str, int]]:
+    """Every peer's QC counts with each buyer's contradictions counted once (`repeats`: each
+    peer's contradictions beyond a buyer's first), as the entity weighed against them is.
+
+    Counted raw, the agents through whom one buyer keeps returning wrong items (a buyer abusing
+    on their own, a ring with one agent) lift the peers' rate and make the agents look far less
+    alike than they are: the honest population then absorbs other patterns' fraud, and an agent
+    passing the wrong items of many buyers at 2.5-4x its peers no longer stands out."""
+    return {i: one_per_buyer(v, repeats.get(i, 0)) for i, v in everyone.items()}

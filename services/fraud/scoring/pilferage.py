@@ -3,6 +3,7 @@ and incident counts it tests, read from the features."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 
 from services.fraud.detectors import pilferage
@@ -59,11 +60,13 @@ class PilferageInputs(AssessorBase):
         # whose honest spread an agent's sequential test weighs it against, and what tells
         # which agents explain a hub. A pilfering hub then neither widens that spread nor
         # makes its agents look like pilferers.
-        agent_counts: dict[str, dict[str, int]] = {}
+        agent_counts: Mapping[str, Mapping[str, int]] = {}
         std: dict[str, tuple[int, int]] = {}
         std_peers: tuple[int, int] | None = None
         std_spread: PeerSpread | None = None
-        if facts.pickup_agent_id or any(at_hub.values()):
+        # Any hub with named agents needs them: the hubs' peers are counted without the agents
+        # explaining them (below), whether or not this return's hub names its agents.
+        if facts.pickup_agent_id or any(all_hubs.values()):
             agent_counts = await features.entity_totals(
                 self.session, "agent", ["handled", "incidents"], since, until
             )
@@ -89,6 +92,24 @@ class PilferageInputs(AssessorBase):
             )["incidents"]
             std_spread = std_spreads.get("incidents")
 
+        def explaining(hub: str) -> set[str]:
+            """The agents whose own evidence explains their share of `hub`: standing out
+            against its ordinary agents, or telling (MEDIUM) against their own hub-mates.
+            Several moderately bad agents at one hub do not stand out against each other, and
+            must not brand their hub."""
+            agents = all_hubs.get(hub, {})
+            out = pilferage.agents_standing_out(agents, self.t)
+            if std_peers is not None:
+                out |= {
+                    a
+                    for a in agents
+                    if a in std
+                    and self.telling(
+                        *std[a], std_peers, std_spread, prior_rate=pilferage.PRIOR_RATE
+                    )
+                }
+            return out
+
         s = self.config.sequential
         for etype, eid in entities:
             pattern = f"{pilferage.PATTERN_PREFIX}{etype.upper()}"
@@ -105,18 +126,7 @@ class PilferageInputs(AssessorBase):
                     ]
                 )
             else:
-                # Agents whose own evidence against their hub-mates is telling (MEDIUM) explain
-                # their share of the hub too: several moderately bad agents at one hub do not
-                # stand out against each other, and must not brand their hub.
-                if std_peers is not None:
-                    standing_out[eid] = standing_out.get(eid, set()) | {
-                        a
-                        for a in at_hub.get(eid, {})
-                        if a in std
-                        and self.telling(
-                            *std[a], std_peers, std_spread, prior_rate=pilferage.PRIOR_RATE
-                        )
-                    }
+                standing_out[eid] = standing_out.get(eid, set()) | explaining(eid)
                 excluded = total(
                     [c for a, c in at_hub.get(eid, {}).items() if a in standing_out.get(eid, set())]
                 )
@@ -148,23 +158,33 @@ class PilferageInputs(AssessorBase):
                 spreads: dict[str, PeerSpread] = {}
                 k, n = (
                     await self.peers(
-                        (etype, "", "short"),
+                        # Hubs are counted without their explaining agents' parcels, as the
+                        # hub being scored is.
+                        (etype, "", "short")
+                        if etype == "agent"
+                        else (etype, "", "short", "explained"),
                         [("incidents", "handled", pilferage.PRIOR_RATE)],
                         own_id=eid,
                         own={
-                            "incidents": sum(c.incidents for c in recent.values()),
-                            "handled": raw_n,
+                            "incidents": sum(c.incidents for c in recent.values())
+                            - (excluded.incidents if excluded else 0),
+                            "handled": raw_n - (excluded.handled if excluded else 0),
                         },
                         load=(
                             partial(_loaded, agent_counts)
                             if etype == "agent"
                             else partial(
-                                features.entity_totals,
-                                self.session,
-                                etype,
-                                ["handled", "incidents"],
-                                since,
-                                until,
+                                _hubs_explained,
+                                partial(
+                                    features.entity_totals,
+                                    self.session,
+                                    etype,
+                                    ["handled", "incidents"],
+                                    since,
+                                    until,
+                                ),
+                                all_hubs,
+                                explaining,
                             )
                         ),
                         spreads=spreads,
@@ -213,7 +233,16 @@ class PilferageInputs(AssessorBase):
             self.add(found, direct=facts.incident)
 
 
-async def _loaded(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+async def _hubs_explained(
+    hubs: Callable[[], Awaitable[Mapping[str, Mapping[str, int]]]],
+    agents_at: Mapping[str, Mapping[str, pilferage.DayCount]],
+    explaining: Callable[[str], set[str]],
+) -> dict[str, dict[str, int]]:
+    """Every hub's counts as a hub is weighed (`pilferage.hubs_without_explaining`)."""
+    return pilferage.hubs_without_explaining(await hubs(), agents_at, explaining)
+
+
+async def _loaded(counts: Mapping[str, Mapping[str, int]]) -> Mapping[str, Mapping[str, int]]:
     """Counts already read, as a population's loader."""
     return counts
 

@@ -3,6 +3,7 @@ and hub's passes and contradictions, and the agents that explain a hub's excess.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 
 from services.fraud.detectors import qc_contradiction
@@ -38,21 +39,6 @@ class QcInputs(AssessorBase):
         rates: list[Rate] = [("qc_contradictions", "qc_passed", qc_contradiction.PRIOR_RATE)]
 
         spreads: dict[str, PeerSpread] = {}
-
-        async def baseline(etype: str, eid: str) -> tuple[int, int]:
-            return (
-                await self.peers(
-                    (etype, "", "long"),
-                    rates,
-                    own_id=eid,
-                    own=totals.get((etype, eid), {}),
-                    load=partial(
-                        features.entity_totals, self.session, etype, metrics, since, until
-                    ),
-                    spreads=spreads,
-                )
-            )["qc_contradictions"]
-
         # Contradictions beyond each buyer's first, per QC entity (lifetime pair counts: in a
         # window shorter than the record they may exceed it, and the counts are clamped).
         repeats = await features.repeats_by_left(
@@ -60,21 +46,79 @@ class QcInputs(AssessorBase):
             lefts=[(f"qc_{etype}_buyer", eid) for etype, eid in entities],
             metric="contradicted",
         )
+
+        def per_buyer(etype: str, eid: str, counts: Mapping[str, int]) -> dict[str, int]:
+            return qc_contradiction.one_per_buyer(
+                counts, repeats.get((f"qc_{etype}_buyer", eid), 0)
+            )
+
+        async def everyone_per_buyer(etype: str) -> dict[str, dict[str, int]]:
+            # The peers are counted as the entity is, once per buyer: counted raw, a few
+            # buyers' repeated wrong items (buyers abusing on their own, rings with one agent)
+            # lift the agents' rate and make them look unalike, and an agent passing many
+            # buyers' wrong items is weighed against a population that absorbed other fraud.
+            everyone = await features.entity_totals(self.session, etype, metrics, since, until)
+            repeats.update(
+                await features.repeats_by_left(
+                    self.session,
+                    lefts=[
+                        (f"qc_{etype}_buyer", i)
+                        for i in everyone
+                        if (f"qc_{etype}_buyer", i) not in repeats
+                    ],
+                    metric="contradicted",
+                )
+            )
+            return qc_contradiction.per_buyer_population(
+                everyone,
+                {i: repeats.get((f"qc_{etype}_buyer", i), 0) for i in everyone},
+            )
+
+        async def baseline(etype: str, eid: str) -> tuple[int, int]:
+            return (
+                await self.peers(
+                    (etype, "", "long", "per_buyer"),
+                    rates,
+                    own_id=eid,
+                    own=per_buyer(etype, eid, totals.get((etype, eid), {})),
+                    load=partial(everyone_per_buyer, etype),
+                    spreads=spreads,
+                )
+            )["qc_contradictions"]
+
         s = self.config.sequential
         for etype, eid in entities:
             own = dict(totals.get((etype, eid), {}))
             parts: dict[str, tuple[int, int]] = {}
             if etype == "hub":
                 # The agents that explain the hub's excess: their passes leave its counts.
-                at_hub = await features.entity_totals(
-                    self.session, "hub_agent", metrics, since, until, id_prefix=f"{eid}|"
+                at_hub = {
+                    key.partition("|")[2]: v
+                    for key, v in (
+                        await features.entity_totals(
+                            self.session, "hub_agent", metrics, since, until, id_prefix=f"{eid}|"
+                        )
+                    ).items()
+                }
+                repeats.update(
+                    await features.repeats_by_left(
+                        self.session,
+                        lefts=[
+                            ("qc_agent_buyer", a)
+                            for a in at_hub
+                            if ("qc_agent_buyer", a) not in repeats
+                        ],
+                        metric="contradicted",
+                    )
                 )
                 agents_baseline = await baseline("agent", "")
                 agents_spread = spreads.get("qc_contradictions")
+                # Each agent's passes at the hub as the agents are counted, once per buyer.
+                at_hub_per_buyer = {a: per_buyer("agent", a, v) for a, v in at_hub.items()}
                 explaining = qc_contradiction.agents_explaining_hub(
                     {
                         a: (v.get("qc_contradictions", 0), v.get("qc_passed", 0))
-                        for a, v in at_hub.items()
+                        for a, v in at_hub_per_buyer.items()
                     },
                     agents_baseline,
                     self.t,
@@ -82,7 +126,7 @@ class QcInputs(AssessorBase):
                 # And those whose own sequential evidence against all agents is telling.
                 explaining |= {
                     a
-                    for a, v in at_hub.items()
+                    for a, v in at_hub_per_buyer.items()
                     if self.telling(
                         v.get("qc_contradictions", 0),
                         v.get("qc_passed", 0),
@@ -97,10 +141,10 @@ class QcInputs(AssessorBase):
                     own["qc_passed"] = max(0, own.get("qc_passed", 0) - n_a)
                 parts = {
                     a: (v.get("qc_contradictions", 0), v.get("qc_passed", 0))
-                    for a, v in at_hub.items()
+                    for a, v in at_hub_per_buyer.items()
                     if a not in explaining
                 }
-            own = qc_contradiction.one_per_buyer(own, repeats.get((f"qc_{etype}_buyer", eid), 0))
+            own = per_buyer(etype, eid, own)
             k, n = await baseline(etype, eid)
             found = qc_contradiction.qc_findings(
                 etype, eid, own, {"qc_contradictions": k, "qc_passed": n}, self.t
@@ -124,9 +168,9 @@ class QcInputs(AssessorBase):
             )
             if etype == "hub":
                 # A hub's alert only when its excess is not one agent's: it must stay telling
-                # without its worst remaining agent. (The agents' counts are not per buyer, so
-                # leaving one out may take out a little more than it added: a miss, never a
-                # false alarm.)
+                # without its worst remaining agent. (An agent's repeated buyers are counted
+                # over all its hubs, so leaving one out may take out a little more or less than
+                # it added here; the alert still needs its own test at its false-alarm rate.)
                 pattern = f"{qc_contradiction.PATTERN_PREFIX}HUB"
                 test = self.sequential[(pattern, etype, eid)]
                 worst, rest = without_worst_part(

@@ -1,16 +1,40 @@
 """Where an assessment goes: its row (the API's and the evaluation's record) and the outbox,
-in the consumer's transaction, so it is published exactly when it is recorded."""
+in the consumer's transaction, so it is published exactly when it is recorded.
+
+Both are plain rows, kept in the transaction's unit of work and written with one multi-row
+INSERT each (`write_pending`) just before the transaction commits, or earlier when something
+in it reads assessments back (a revision of this batch's events). An
+ORM object per row cost a constructor, attribute events and a unit-of-work flush per event,
+for rows nothing in the batch changes after writing them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from services.fraud import SOURCE
 from services.fraud.models import Assessment, Outbox
+from shared.db import table_of
 from shared.events import FraudAssessed
-from shared.outbox import enqueue
+from shared.outbox import outbox_row
+from shared.unit_of_work import unit_of
+
+_ASSESSMENTS = table_of(Assessment)
+_OUTBOX = table_of(Outbox)
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A transaction's assessment and outbox rows not written yet, in the order recorded."""
+
+    assessments: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    hooked: bool = False
 
 
 def record(
@@ -18,21 +42,45 @@ def record(
 ) -> None:
     """Record and publish one assessment (or revision); `event_time` is the scored fact's own
     time, which the detectors reason on."""
-    session.add(
-        Assessment(
-            assessment_id=assessment.assessment_id,
-            subject_event_id=assessment.subject_event_id,
-            revision=assessment.revision,
-            subject_type=assessment.subject_type,
-            return_id=assessment.return_id,
-            escalation_id=assessment.escalation_id,
-            score=assessment.score,
-            band=assessment.band.value,
-            reasons=[r.model_dump(mode="json") for r in assessment.reasons],
-            entities=assessment.entities.model_dump(),
-            model_version=assessment.model_version,
-            assessed_at=assessment.assessed_at,
-            event_time=event_time,
-        )
+    unit = unit_of(session)
+    pending = unit.get(_Pending)
+    if not pending.hooked:
+        pending.hooked = True
+        event.listen(session.sync_session, "before_commit", _write_sync)
+    pending.assessments.append(
+        {
+            "assessment_id": assessment.assessment_id,
+            "subject_event_id": assessment.subject_event_id,
+            "revision": assessment.revision,
+            "subject_type": assessment.subject_type,
+            "return_id": assessment.return_id,
+            "escalation_id": assessment.escalation_id,
+            "score": assessment.score,
+            "band": assessment.band.value,
+            "reasons": [r.model_dump(mode="json") for r in assessment.reasons],
+            "entities": assessment.entities.model_dump(),
+            "model_version": assessment.model_version,
+            "assessed_at": assessment.assessed_at,
+            "event_time": event_time,
+        }
     )
-    enqueue(session, Outbox, assessment, source=SOURCE, subject=assessment.return_id)
+    _, row = outbox_row(assessment, source=SOURCE, subject=assessment.return_id)
+    pending.outbox.append(row)
+    unit.enqueued = True  # as `shared.outbox.enqueue` says: the relay is woken after commit
+
+
+async def write_pending(session: AsyncSession) -> None:
+    """Write the recorded rows now (before reading assessments in the same transaction)."""
+    await session.run_sync(_write_sync)
+
+
+def _write_sync(sync_session: Session) -> None:
+    pending = unit_of(sync_session).find(_Pending)
+    if pending is None or not pending.assessments:
+        return
+    assessments, pending.assessments = pending.assessments, []
+    outbox, pending.outbox = pending.outbox, []
+    # Parameters passed separately: one cached statement, its rows sent as one multi-row
+    # INSERT (insertmanyvalues), whatever their number.
+    sync_session.execute(insert(_ASSESSMENTS), assessments)
+    sync_session.execute(insert(_OUTBOX), outbox)

@@ -220,6 +220,7 @@ async def revise_for_alert(
         return 0
     # Assessments and facts of earlier events in this consumer batch are still in the session.
     await session.flush()
+    await assessments.write_pending(session)
     rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
     why = f"re-assessed after alert on {finding.entity_type} {finding.entity_id}"
     return sum([revise(session, row, finding, why=why, at=at, alert_id=alert_id) for row in rows])
@@ -236,6 +237,7 @@ async def revise_claim(
     """Revise one claim's assessment with a finding about the claim itself that only a later
     arrival revealed (its evidence reused an earlier claim's that arrived after it)."""
     await session.flush()
+    await assessments.write_pending(session)
     row = await session.scalar(
         select(Assessment)
         .where(Assessment.escalation_id == escalation_id, Assessment.subject_type == CLAIM_TYPE)

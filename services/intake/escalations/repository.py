@@ -56,18 +56,3 @@ async def pending_for_return(session: AsyncSession, return_id: str) -> Sequence[
         .with_for_update()
     )
     return (await session.scalars(query)).all()
-
-
-async def pending_before(
-    session: AsyncSession, filed_before: datetime, *, limit: int = 500
-) -> Sequence[Escalation]:
-    """Held escalations filed before `filed_before`, locked; rows another transaction holds
-    (a feed entry binding them right now) are skipped, not waited for."""
-    query = (
-        select(Escalation)
-        .where(Escalation.state == "pending_return", Escalation.filed_at < filed_before)
-        .order_by(Escalation.filed_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return (await session.scalars(query)).all()

@@ -4,17 +4,17 @@ Object-level access: a seller portal key sees and touches only its own seller's 
 anything else answers 404 exactly as a missing id does, so escalation ids cannot be probed.
 
 A return belongs to the seller the marketplace feed names. An escalation on another seller's
-return answers the same 404. One that arrives before the return's feed entry is held
-(`pending_return`, nothing emitted) and bound when the feed entry arrives: filed then for the
-same seller, refused for another (`bind_pending`); the hold ends after `hold_window_h`
-(`expire_pending`). See docs/return-ownership.md.
+return answers the same 404. One that arrives before the return's feed entry is emitted at once,
+its ownership unverified (`pending_return`): reconciliation opens the case waiting for the return
+(SOP E1) and pays nothing until the feed names the claimant. When the feed entry arrives it binds
+the escalation: `filed` for the same seller, refused for another (`bind_pending`), while
+reconciliation closes that case unpaid. See docs/return-ownership.md.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
@@ -186,17 +186,20 @@ async def file_escalation(
     repository.add(session, escalation)
     if owner is None:
         metrics.HELD.labels("escalation", "none").inc()
-    else:
-        history.record(session, _filed_event(escalation), occurred_at=now, recorded_at=now)
+    # Emitted at once even before the feed names the return's seller: the SOP's clock (E1, the
+    # acknowledgement) starts at the filing. Money cannot follow: reconciliation pays only a
+    # claimant the feed has named, and closes the case unpaid if the feed names another.
+    history.record(session, _filed_event(escalation), occurred_at=now, recorded_at=now)
     return _out(escalation, principal)
 
 
 async def bind_pending(
     session: AsyncSession, *, return_id: str, seller_id: str, now: datetime
 ) -> int:
-    """The feed named the return's seller: file its held escalations of that seller (with their
-    original filing time), refuse those of any other. Runs in the feed entry's transaction.
-    Returns how many were filed."""
+    """The feed named the return's seller: its escalations filed before the feed entry (already
+    emitted) are `filed` when they are that seller's, refused when another's (reconciliation,
+    reading the same feed entry, closes that claim's case unpaid). Runs in the feed entry's
+    transaction. Returns how many were filed."""
     filed = 0
     for e in await repository.pending_for_return(session, return_id):
         if e.seller_id != seller_id:
@@ -204,17 +207,8 @@ async def bind_pending(
             continue
         e.state = FILED
         e.resolved_at = now
-        history.record(session, _filed_event(e), occurred_at=e.filed_at, recorded_at=now)
         filed += 1
     return filed
-
-
-async def expire_pending(session: AsyncSession, *, filed_before: datetime, now: datetime) -> int:
-    """Refuse (`return_unknown`) held escalations the feed never announced in time."""
-    expired: Sequence[Escalation] = await repository.pending_before(session, filed_before)
-    for e in expired:
-        _refuse(e, reason="return_unknown", now=now)
-    return len(expired)
 
 
 async def _visible(
@@ -293,8 +287,8 @@ async def add_evidence(
         if weight_changed:
             escalation.received_weight_g = data.received_weight_g
         escalation.updated_at = now
-    if (fresh or weight_changed) and escalation.state == FILED:
-        # A held escalation carries what was added to it in the event it is filed with.
+    if fresh or weight_changed:
+        # Also before the feed entry: the escalation's event went out when it was filed.
         event = EvidenceAdded(
             escalation_id=escalation.escalation_id,
             return_id=escalation.return_id,

@@ -1,6 +1,7 @@
-"""Bind what was held for a return when its feed entry arrives, and refuse what waited past the
-hold window. The state lives in PostgreSQL (`escalations.state`, `held_scans`), so a restart
-loses nothing: the sweep simply runs again. Never commits."""
+"""Bind what was held for a return when its feed entry arrives, and refuse scans that waited past
+the hold window (an escalation filed before its feed entry is emitted at once and waits in its
+case, SOP E1, however long the feed takes). The state lives in PostgreSQL (`escalations.state`,
+`held_scans`), so a restart loses nothing: the sweep simply runs again. Never commits."""
 
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ class Bound:
 
 @dataclass(frozen=True, slots=True)
 class Expired:
-    escalations: int
     scans: int
 
 
@@ -51,12 +51,9 @@ async def bind_return(
 
 
 async def expire(session: AsyncSession, *, now: datetime, hold_window_h: float) -> Expired:
-    """Refuse what has been held longer than the hold window (one batch of each)."""
+    """Refuse scans held longer than the hold window (one batch)."""
     cutoff = now - timedelta(hours=hold_window_h)
-    return Expired(
-        await escalations.expire_pending(session, filed_before=cutoff, now=now),
-        await partners.expire_held(session, held_before=cutoff, now=now),
-    )
+    return Expired(await partners.expire_held(session, held_before=cutoff, now=now))
 
 
 async def hold_sweep_loop(runtime: ServiceRuntime) -> None:
@@ -69,7 +66,7 @@ async def hold_sweep_loop(runtime: ServiceRuntime) -> None:
             while True:
                 async with runtime.sessionmaker() as session, session.begin():
                     expired = await expire(session, now=runtime.clock.now(), hold_window_h=window)
-                if not (expired.escalations or expired.scans):
+                if not expired.scans:
                     break
         except asyncio.CancelledError:
             raise

@@ -60,6 +60,13 @@ TEMPLATES: dict[str, TemplateInfo] = {
             "CaseUpdated (DUPLICATE_CLAIM_REJECTED)",
         ),
         TemplateInfo(
+            "appeal_late",
+            "An appeal filed after the appeal window: the decision stands, and when the window "
+            "closed.",
+            SELLER,
+            "CaseUpdated (APPEAL_LATE)",
+        ),
+        TemplateInfo(
             "evidence_request",
             "The exact evidence checklist and the reply-by time.",
             SELLER,
@@ -184,6 +191,9 @@ def _sample_composition(name: str, settings: NotificationsSettings) -> Compositi
         ),
         "duplicate_filing": lambda: compose_case_event(
             samples.duplicate_filing(case_id, at), settings, now=at, seller_address=seller
+        ),
+        "appeal_late": lambda: compose_case_event(
+            samples.appeal_late(case_id, at), settings, now=at, seller_address=seller
         ),
         "evidence_reminder": lambda: compose_case_event(
             samples.evidence_requested(case_id, at), settings, now=at, seller_address=seller

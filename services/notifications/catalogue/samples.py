@@ -223,6 +223,21 @@ def duplicate_filing(case_id: str, at: datetime, **over: object) -> CaseUpdated:
     )
 
 
+def appeal_late(case_id: str, at: datetime, **over: object) -> CaseUpdated:
+    """An appeal filed a day after the window closed: recorded, the decision stands."""
+    return CaseUpdated(
+        **_base(
+            case_id,
+            6,
+            CaseState.CLOSED,
+            at,
+            **{"reason": "Appeal filed after the appeal window closed.", **over},
+        ),
+        change="APPEAL_LATE",
+        appeal_by=at - timedelta(days=1),
+    )
+
+
 def case_escalated(
     case_id: str, at: datetime, escalation_reason: str = "SLA_BREACHED", **over: object
 ) -> CaseEscalated:

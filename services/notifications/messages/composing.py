@@ -60,6 +60,9 @@ EVIDENCE_ADDED = "EVIDENCE_ADDED"
 # owed an acknowledgement like the first.
 REOPENED = "REOPENED"
 EVIDENCE_REMINDER = "evidence_reminder"
+# An appeal filed after the window: the decision stands, and the seller is told when the window
+# closed rather than hearing nothing.
+APPEAL_LATE = "APPEAL_LATE"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
 APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
@@ -106,6 +109,9 @@ def _case_context(event: CaseEventBase, settings: NotificationsSettings) -> dict
         "claim_words": wording.claim_words(event.claim_type.value if event.claim_type else None),
         "claimed_amount": event.claimed_amount,
         "proactive": event.origin == CaseOrigin.PROACTIVE,
+        # Reconciliation leaves the claimed amount out of a proactive case's events until the
+        # seller files on it: until then no sentence may say "you claimed" (P1, P3).
+        "seller_claimed": event.origin != CaseOrigin.PROACTIVE or event.claimed_amount is not None,
         "portal_url": settings.seller_portal_url,
         "signature": settings.desk_signature,
     }
@@ -285,6 +291,25 @@ def cancels_reminder(event: CaseEventBase) -> bool:
     return not isinstance(event, CaseNoteAdded)
 
 
+def may_compose(event: CaseEventBase) -> bool:
+    """Whether `compose_case_event` can draft anything for this event once the seller's address
+    is settled (known or held): decided from the event alone, so the consumer skips the others
+    (an evidence note, a review that moves no date, a proactive case opened to ask for
+    evidence) before it opens a transaction. Kept beside the composer it must agree with
+    (`tests/unit/test_notifications_acts_on.py` holds them together)."""
+    if isinstance(event, CaseOpened):
+        return event.trigger_rule not in PROACTIVE_ASKING
+    if isinstance(event, CaseUpdated):
+        return event.change in (REOPENED, MERGED, DUPLICATE, APPEAL_LATE)
+    if isinstance(event, CaseSettled):
+        return _pays(event)
+    if isinstance(event, CaseUnderReview):
+        return timeline_moved(event)
+    return isinstance(
+        event, EvidenceRequested | CaseAppealed | CaseDecided | CaseRejected | CaseEscalated
+    )
+
+
 def in_language(composition: Composition, language: str) -> Composition:
     """The seller's drafts in its language; management drafts stay English."""
     composition.drafts = [
@@ -309,6 +334,7 @@ def compose_case_event(
             event.occurred_at + timedelta(hours=48)
         )
         context["reopened"] = False
+        context["awaiting_return_until"] = event.awaiting_return_until
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
         context = _case_context(event, settings)
@@ -329,6 +355,10 @@ def compose_case_event(
             out.drafts.append(reminder)
     elif isinstance(event, CaseUpdated) and owed and event.change in (MERGED, DUPLICATE):
         out.drafts.append(_filing_answer(event, settings, to))
+    elif isinstance(event, CaseUpdated) and owed and event.change == APPEAL_LATE:
+        context = _case_context(event, settings)
+        context["appeal_closed_at"] = event.appeal_by
+        out.drafts.append(_seller_draft("appeal_late", event, context, to))
     elif isinstance(event, CaseAppealed) and owed:
         context = _case_context(event, settings)
         context["appealed_at"] = event.occurred_at
@@ -345,7 +375,7 @@ def compose_case_event(
     elif isinstance(event, CaseUnderReview) and owed and timeline_moved(event):
         context = _case_context(event, settings)
         context.update(
-            review_reason=wording.review_reason(event.previous_state),
+            review_reason=wording.review_reason(event.previous_state, event.reason_code),
             decision_due_by=event.decision_due_by,
             previous_state=event.previous_state.value if event.previous_state else None,
         )

@@ -51,7 +51,7 @@ def build_handlers(
         CaseUnderReview,  # a later decision date (timeline change)
         CaseNoteAdded,  # a call with the seller, summarised in its next email
     ):
-        handlers.on(model)(on_case_event)
+        handlers.on(model, acts_on=service.acts_on_case_event)(on_case_event)
 
     @handlers.on(FraudAlertRaised)
     async def on_fraud_alert(event: FraudAlertRaised, ctx: HandlerContext) -> None:
@@ -73,10 +73,20 @@ def build_handlers(
             ctx.session, event=event, settings=settings, now=clock.now()
         )
 
-    @handlers.on(SellerFeedbackReceived)
+    @handlers.on(SellerFeedbackReceived, acts_on=service.acts_on_feedback)
     async def on_seller_feedback(event: SellerFeedbackReceived, ctx: HandlerContext) -> None:
         await service.handle_seller_feedback(
             ctx.session, event=event, settings=settings, now=clock.now(), opener=opener
         )
+
+    @handlers.on_batch
+    async def on_batch(contexts: list[HandlerContext]) -> None:
+        """The batch's sellers' profiles are read once up front (`sellers.prefetch`); the
+        events then find them in the transaction instead of reading them each."""
+        await service.prefetch_sellers(
+            contexts[0].session, [ctx.envelope.payload for ctx in contexts]
+        )
+        for ctx in contexts:
+            await handlers.dispatch(ctx)
 
     return handlers

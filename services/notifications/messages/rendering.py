@@ -4,7 +4,7 @@ seller-facing formats: rupees in the Indian grouping, times in India time."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,20 @@ def india_time(value: datetime) -> str:
     local = value.astimezone(INDIA)
     hour = local.strftime("%I").lstrip("0")
     return f"{local.day} {local.strftime('%b %Y')}, {hour}:{local.strftime('%M %p')} IST"
+
+
+def utc_time(value: datetime) -> str:
+    """The same moment in UTC, `28 Nov 2026, 09:35 UTC`: said beside India time where a seller
+    may need to match it against a record kept in UTC (a deadline that has passed)."""
+    at = value.astimezone(UTC)
+    return f"{at.day} {at.strftime('%b %Y, %H:%M')} UTC"
+
+
+def seller_time(value: datetime) -> str:
+    """A time as every seller email states it: India time, with the same moment in UTC beside it
+    (`28 Nov 2026, 3:05 PM IST (28 Nov 2026, 09:35 UTC)`), so it can be matched against a
+    record kept in UTC, such as the portal's or a partner's."""
+    return f"{india_time(value)} ({utc_time(value)})"
 
 
 def india_date(value: datetime) -> str:
@@ -54,8 +68,9 @@ _env = Environment(
     keep_trailing_newline=True,
 )
 _env.filters["inr"] = inr
-_env.filters["india_time"] = india_time
+_env.filters["india_time"] = seller_time
 _env.filters["india_date"] = india_date
+_env.filters["utc_time"] = utc_time
 
 ENGLISH, HINDI = "en", "hi"
 LANGUAGES = (ENGLISH, HINDI)

@@ -7,6 +7,7 @@ the message is rendered then: what we store is exactly what the seller will read
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from services.notifications.addresses import address_hash, open_contact
 from services.notifications.digests import service as digests
 from services.notifications.messages import repository
 from services.notifications.messages.composing import (
+    NEGATIVE_RATING,
     NO_ADDRESS,
     SELLER,
     Composition,
@@ -32,6 +34,7 @@ from services.notifications.messages.composing import (
     compose_partner_statement,
     compose_task_event,
     in_language,
+    may_compose,
 )
 from services.notifications.messages.rendering import INDIA, render
 from services.notifications.metrics import SELLER_UNTOLD
@@ -43,6 +46,7 @@ from shared.events import (
     CaseEventBase,
     CaseNoteAdded,
     CaseTaskEventBase,
+    EventPayload,
     FraudAlertRaised,
     NotificationFailed,
     PartnerStatementIssued,
@@ -241,6 +245,38 @@ async def _queue(
     for lesson in composition.lessons:
         await digests.add_lesson(session, lesson=lesson, settings=settings, now=now)
     return queued
+
+
+async def prefetch_sellers(session: AsyncSession, payloads: Sequence[EventPayload]) -> None:
+    """Read the directory entries a consumer batch's case events and ratings will ask for, in
+    one statement (and lock first, in one more, the sellers of those events that name no
+    address of their own: `sellers.primary_address` reads theirs under the lock)."""
+    about_sellers = [p for p in payloads if isinstance(p, CaseEventBase | SellerFeedbackReceived)]
+    await sellers.prefetch(
+        session,
+        seller_ids=[p.seller_id for p in about_sellers],
+        addresses_for=[
+            p.seller_id
+            for p in about_sellers
+            if p.seller_contact is None and p.seller_email is None
+        ],
+    )
+
+
+def acts_on_case_event(event: CaseEventBase) -> bool:
+    """Whether `handle_case_event` would write anything for this event: a message, a lesson,
+    a logged call with the seller, or a reminder it cancels. The consumer skips the others
+    before opening a transaction (`EventHandlers.on(..., acts_on=...)`)."""
+    if cancels_reminder(event):
+        return True
+    if isinstance(event, CaseNoteAdded):
+        return event.call_counterpart == CALL_WITH_SELLER
+    return may_compose(event)
+
+
+def acts_on_feedback(event: SellerFeedbackReceived) -> bool:
+    """Only a negative rating may lead to outreach (`compose_feedback`)."""
+    return event.rating <= NEGATIVE_RATING
 
 
 async def handle_case_event(

@@ -36,6 +36,9 @@ REJECTION_REASON = {
     "PREMATURE_CLAIM": "A return can take up to 10 days after pickup to reach you, so it is too "
     "early to treat this one as lost. If it still has not arrived 10 days after pickup, please "
     "file the claim again and we will take it up straight away.",
+    "SELLER_MISMATCH": "The marketplace's record of this return, which reached us after your "
+    "claim, does not list it among your returns, so we cannot pay a claim on it to your account. "
+    "Please check the return id: if it was mistyped, file again with the right one.",
     "DUPLICATE_CLAIM": "We have already decided a claim for this return. If you disagree with "
     "that decision, please appeal it rather than filing a new claim.",
 }
@@ -106,8 +109,24 @@ STATE_FOR_SELLER = {
 DECIDED_STATES = frozenset({"DECIDED", "REJECTED", "CLOSED"})
 
 
-def review_reason(previous_state: str | None) -> str:
-    """Why the date moves, in the seller's terms (no rule ids)."""
+def review_reason(previous_state: str | None, reason_code: str | None = None) -> str:
+    """Why the date moves, in the seller's terms (no rule ids; a fraud review is not named)."""
+    if reason_code == "MISSING_FACTS":
+        return (
+            "A record we need to decide your claim (the marketplace's record of this return, or "
+            "the logistics partner's delivery scan) has not reached us within 48 hours, so a "
+            "member of the desk now takes the case over personally instead of waiting for it."
+        )
+    if reason_code == "FRAUD_ASSESSMENT_MISSING":
+        return (
+            "Our routine checks on your claim did not finish in time, so a member of the desk "
+            "now decides it personally rather than keep you waiting for them."
+        )
+    if reason_code == "NO_RULE_MATCHED":
+        return (
+            "Your case does not fit any of our standard rules, so a member of the desk now "
+            "decides it personally, which takes a little longer than our automatic checks."
+        )
     if previous_state == "AWAITING_EVIDENCE":
         return (
             "The wait for evidence on this case is over, and a member of the desk now decides "

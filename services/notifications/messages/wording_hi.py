@@ -5,7 +5,7 @@ decision's explanation) is quoted as it is."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from services.notifications.messages.rendering import INDIA
 
@@ -105,7 +105,12 @@ def time_hi(value: datetime) -> str:
     local = value.astimezone(INDIA)
     half = "पूर्वाह्न" if local.hour < 12 else "अपराह्न"
     hour = local.hour % 12 or 12
-    return f"{date_hi(value)}, {hour}:{local.minute:02d} {half} IST"
+    at = value.astimezone(UTC)
+    # The same moment in UTC beside India time, as in every English email.
+    return (
+        f"{date_hi(value)}, {hour}:{local.minute:02d} {half} IST "
+        f"({at.day} {at.strftime('%b %Y, %H:%M')} UTC)"
+    )
 
 
 def date_hi(value: datetime) -> str:

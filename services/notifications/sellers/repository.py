@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.models import Message, SellerProfile, SellerProfileChange
@@ -20,6 +23,53 @@ async def lock_seller(session: AsyncSession, seller_id: str, *, exclusive: bool)
     queued after it, with the new address; never held unseen by the update that would free it."""
     lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
     await session.execute(select(lock(LOCK_NAMESPACE, func.hashtext(seller_id))))
+
+
+async def lock_sellers(session: AsyncSession, seller_ids: Sequence[str]) -> None:
+    """The shared lock of `lock_seller` on several sellers in one statement, in the order
+    given (callers sort: every transaction then takes them in one order)."""
+    if seller_ids:
+        await session.execute(_LOCK_SHARED, {"ids": list(seller_ids), "ns": LOCK_NAMESPACE})
+
+
+_LOCK_SHARED = text(
+    "SELECT pg_advisory_xact_lock_shared(:ns, hashtext(s.id)) "
+    "FROM unnest(CAST(:ids AS varchar[])) WITH ORDINALITY AS s(id, n) ORDER BY s.n"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Contactable:
+    """What the consumers need of a seller's profile: where to write, in which language, and
+    what the seller asked for (PII: the addresses are never logged)."""
+
+    emails: list[str]
+    failing_emails: list[str]
+    language: str
+    preferences: dict[str, Any]
+
+
+# A Core read of the columns the consumers need: no ORM object per profile.
+_CONTACTABLE = text(
+    "SELECT seller_id, emails, failing_emails, language, preferences FROM seller_profiles "
+    "WHERE seller_id = ANY(CAST(:ids AS varchar[]))"
+)
+
+
+async def contactable(session: AsyncSession, seller_ids: Sequence[str]) -> dict[str, Contactable]:
+    """The sellers' profiles that exist, by seller id, in one statement."""
+    if not seller_ids:
+        return {}
+    rows = await session.execute(_CONTACTABLE, {"ids": list(seller_ids)})
+    return {
+        r.seller_id: Contactable(
+            emails=list(r.emails or []),
+            failing_emails=list(r.failing_emails or []),
+            language=r.language,
+            preferences=dict(r.preferences or {}),
+        )
+        for r in rows
+    }
 
 
 async def get(session: AsyncSession, seller_id: str, *, lock: bool = False) -> SellerProfile | None:

@@ -6,7 +6,8 @@ Never commits: the request's session does (shared/db.py)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from services.notifications.metrics import SELLER_RELEASED
 from services.notifications.models import SellerProfile, SellerProfileChange
 from services.notifications.sellers import repository
 from services.notifications.sellers.schemas import SellerProfileIn
+from shared.unit_of_work import unit_of
 
 log = logging.getLogger(__name__)
 FIELDS = ("emails", "display_name", "language", "phone", "preferences")
@@ -75,6 +77,8 @@ async def save(
             setattr(profile, name, values[name])
         # An address the marketplace dropped is no longer failing; one it kept still is.
         profile.failing_emails = [e for e in profile.failing_emails or [] if e in profile.emails]
+    # A profile this transaction read earlier is no longer what the directory says.
+    _directory(session).profiles.pop(seller_id, None)
     profile.version += 1
     profile.updated_by = actor
     profile.updated_at = now
@@ -107,22 +111,63 @@ async def save(
     return Saved(profile, created=created, changed=True, released=released)
 
 
+@dataclass(slots=True)
+class _Directory:
+    """The profiles a transaction has read (None: no profile), and the sellers whose shared
+    lock it holds. One consumer batch reads each seller once (`prefetch`), however many of its
+    events are about the seller."""
+
+    profiles: dict[str, repository.Contactable | None] = field(default_factory=dict)
+    locked: set[str] = field(default_factory=set)
+
+
+def _directory(session: AsyncSession) -> _Directory:
+    return unit_of(session).get(_Directory)
+
+
+async def prefetch(
+    session: AsyncSession, *, seller_ids: Iterable[str], addresses_for: Iterable[str]
+) -> None:
+    """Read a batch's sellers' profiles in one statement; the sellers in `addresses_for`
+    (whose events name no address of their own) are locked first, in one statement, as
+    `primary_address` would lock each."""
+    directory = _directory(session)
+    to_lock = sorted(set(addresses_for) - directory.locked)
+    await repository.lock_sellers(session, to_lock)
+    directory.locked.update(to_lock)
+    # Read after locking: what a directory update committed before the lock was granted shows.
+    wanted = sorted((set(seller_ids) | set(to_lock)) - (directory.profiles.keys() - set(to_lock)))
+    found = await repository.contactable(session, wanted)
+    for seller_id in wanted:
+        directory.profiles[seller_id] = found.get(seller_id)
+
+
+async def _profile(
+    session: AsyncSession, seller_id: str, *, locked: bool = False
+) -> repository.Contactable | None:
+    directory = _directory(session)
+    if locked and seller_id not in directory.locked:
+        await prefetch(session, seller_ids=(), addresses_for=(seller_id,))
+    elif seller_id not in directory.profiles:
+        await prefetch(session, seller_ids=(seller_id,), addresses_for=())
+    return directory.profiles[seller_id]
+
+
 async def primary_address(session: AsyncSession, seller_id: str) -> str | None:
     """Where the desk writes to this seller when a case names no reply address of its own.
     Read under the seller's shared lock (repository.lock_seller), as a None here holds
     the message until a directory update releases it."""
-    await repository.lock_seller(session, seller_id, exclusive=False)
-    profile = await repository.get(session, seller_id)
+    profile = await _profile(session, seller_id, locked=True)
     if profile is None or not profile.emails:
         return None
     # A delivery report marked some addresses as failing: the first one still taking mail.
-    working = [e for e in profile.emails if e not in (profile.failing_emails or [])]
+    working = [e for e in profile.emails if e not in profile.failing_emails]
     return (working or profile.emails)[0]
 
 
 async def wants(session: AsyncSession, seller_id: str, preference: str) -> bool:
     """Whether the seller wants this optional mail: yes unless its profile says no."""
-    profile = await repository.get(session, seller_id)
+    profile = await _profile(session, seller_id)
     if profile is None:
         return True
     return bool(profile.preferences.get(preference, True))
@@ -130,11 +175,11 @@ async def wants(session: AsyncSession, seller_id: str, preference: str) -> bool:
 
 async def asked_for(session: AsyncSession, seller_id: str, preference: str) -> bool:
     """Whether the seller asked for this extra: no unless its profile says yes."""
-    profile = await repository.get(session, seller_id)
+    profile = await _profile(session, seller_id)
     return profile is not None and bool(profile.preferences.get(preference, False))
 
 
 async def language(session: AsyncSession, seller_id: str) -> str:
     """The language the seller reads (the directory's), English when unknown."""
-    profile = await repository.get(session, seller_id)
+    profile = await _profile(session, seller_id)
     return profile.language if profile is not None else "en"

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reconciliation import metrics
 from services.reconciliation.cases import repository, settlement
 from services.reconciliation.cases.deadlines import review_due_by, sync_timers
-from services.reconciliation.cases.timeline import SYSTEM, emit
+from services.reconciliation.cases.errors import OwnershipUnverified
+from services.reconciliation.cases.timeline import SYSTEM, emit, seller_claimed
 from services.reconciliation.cases.transitions import Move
+from services.reconciliation.facts import repository as facts_repository
 from services.reconciliation.facts.service import load_facts
 from services.reconciliation.ledger import service as ledger
 from services.reconciliation.models import Case
@@ -90,7 +92,11 @@ async def decide_and_settle(
     p: Policy,
     reverse_first: bool = False,
 ) -> None:
-    """DECIDED, then the ledger postings and CLOSED, in one transaction."""
+    """DECIDED, then the ledger postings and CLOSED, in one transaction. Refuses
+    (`OwnershipUnverified`) a payout to a claimant the feed has not named as the return's
+    seller: the SOP waits for the return anyway (E1); this stops a person's decision."""
+    if record.payout > 0:
+        await ensure_owner_verified(session, case)
     appeal_by = now + timedelta(days=p.windows.appeal_window_days)
     case.decision = record.model_dump(mode="json")
     case.decided_by = actor
@@ -130,6 +136,12 @@ async def decide_and_settle(
         reversals=reversals,
         paid_before=paid_before,
     )
+
+
+async def ensure_owner_verified(session: AsyncSession, case: Case) -> None:
+    ret = await facts_repository.get_return(session, case.return_id)
+    if ret is None or ret.seller_id != case.seller_id or case.ownership_refused_at is not None:
+        raise OwnershipUnverified(case.case_id)
 
 
 async def settle_decision(
@@ -196,7 +208,9 @@ async def apply_verdict(
 ) -> None:
     """Make the case what the SOP says it should be; nothing happens when it already is."""
     state = CaseState(case.state)
-    explanation = explain(verdict, facts, p, return_id=case.return_id)
+    explanation = explain(
+        verdict, facts, p, return_id=case.return_id, seller_claimed=seller_claimed(case)
+    )
     step = verdict.step
     if step in (Step.WAIT_FACTS, Step.WAIT_FRAUD):
         # E1 waits for PENDING_FACTS or PENDING_SCANS (each its own timer), E5b for fraud.
@@ -457,6 +471,9 @@ async def start(
         now=now,
         expected_decision_by=expected_decision_by(verdict, now, p),
         trigger_rule=case.trigger_rule,
+        awaiting_return_until=(
+            None if facts.return_known else now + timedelta(hours=p.timers.facts_wait_h)
+        ),
         data={"trigger_rule": case.trigger_rule},
     )
     await apply_verdict(session, case, verdict, facts, now=now, p=p)

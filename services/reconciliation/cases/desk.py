@@ -13,6 +13,7 @@ from services.reconciliation.cases.deadlines import sync_timers
 from services.reconciliation.cases.decisions import (
     decide_and_settle,
     decision_record,
+    ensure_owner_verified,
     refresh_facts,
 )
 from services.reconciliation.cases.errors import (
@@ -22,7 +23,7 @@ from services.reconciliation.cases.errors import (
     OverturnIncomplete,
     ProposerCannotApprove,
 )
-from services.reconciliation.cases.timeline import emit
+from services.reconciliation.cases.timeline import emit, seller_claimed
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.models import Case
 from services.reconciliation.policy import service as policies
@@ -201,6 +202,7 @@ def _manual_record(
         payout_pct=payout_pct,
         liable_party=liable_party,
         p=p,
+        seller_claimed=seller_claimed(case),
     )
     return decision_record(
         p=p,
@@ -245,6 +247,8 @@ async def decide(
         now=now,
         p=p,
     )
+    if record.payout > 0:
+        await ensure_owner_verified(session, case)  # a proposal that pays, refused as early
     if above_approval_cap(record.payout, p):
         case.proposal = record.model_dump(mode="json")
         case.proposed_by = actor

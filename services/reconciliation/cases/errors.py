@@ -69,3 +69,15 @@ class IllegalTransition(CaseError):
         self.state = state
         self.move = move
         self.guard = guard
+
+
+class OwnershipUnverified(CaseError):
+    """Nothing is paid on a claim until the marketplace feed has named the claimant as the
+    return's seller: money must never reach the wrong party."""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(
+            f"Case {case_id}: the return's feed entry has not named this seller as its owner "
+            "yet, so no decision that pays can be made."
+        )
+        self.case_id = case_id

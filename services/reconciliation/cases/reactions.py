@@ -24,8 +24,8 @@ from services.reconciliation.cases.decisions import (
 from services.reconciliation.cases.timeline import SYSTEM, emit, note
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.facts import repository as facts_repository
-from services.reconciliation.facts.service import REFUSED, load_facts, own_scans
-from services.reconciliation.models import Case
+from services.reconciliation.facts.service import HELD, REFUSED, load_facts, own_scans
+from services.reconciliation.models import Case, EscalationRecord
 from services.reconciliation.policy import service as policies
 from services.reconciliation.policy.explain import explain
 from services.reconciliation.policy.rules import (
@@ -40,9 +40,11 @@ from shared.events import (
     AppealFiled,
     CaseAppealed,
     CaseOrigin,
+    CaseRejected,
     CaseState,
     CaseUnderReview,
     CaseUpdated,
+    ClaimType,
     EvidenceAdded,
     FraudAssessed,
     RefundIssued,
@@ -58,9 +60,11 @@ async def on_return_fact(
 ) -> None:
     """A return or a partner scan arrived: re-run the case, or open a proactive one (P1–P3)."""
     case = await repository.lock_by_return(session, return_id)
+    if case is not None and await _claimed_by_another_seller(session, case, now=now):
+        case = None
+    if await _release_held_claims(session, return_id=return_id, now=now, p=p):
+        return
     if case is not None:
-        if await _claimed_by_another_seller(session, case, now=now):
-            return
         await reevaluate(session, case, now=now, p=p)
         return
     p = p or await policies.in_force(session, now)
@@ -101,6 +105,37 @@ async def on_return_fact(
     await start(
         session, case, reason=f"{trigger.rule_id}: {reasons[trigger.rule_id]}", now=now, p=p
     )
+
+
+async def _release_held_claims(
+    session: AsyncSession, *, return_id: str, now: datetime, p: Policy | None
+) -> bool:
+    """The feed named the return's seller: claims held while two sellers claimed the unknown
+    return are placed (the seller's) or refused (any other's). True when one was placed."""
+    if await facts_repository.get_return(session, return_id) is None:
+        return False
+    held = [
+        e for e in await facts_repository.escalations(session, return_id) if e.disposition == HELD
+    ]
+    placed = False
+    for record in held:
+        ret = await facts_repository.get_return(session, return_id)
+        assert ret is not None
+        if record.seller_id != ret.seller_id:
+            record.disposition = REFUSED
+            metrics.fact_refused(session, "escalation", "seller_mismatch")
+            log.warning(
+                "escalation refused (seller_mismatch): %s, return %s",
+                record.escalation_id,
+                return_id,
+            )
+            continue
+        record.disposition = None
+        await _place_escalation(
+            session, record, now=now, p=p or await policies.in_force(session, now)
+        )
+        placed = True
+    return placed
 
 
 def _refused(
@@ -155,28 +190,59 @@ async def refuse_foreign_scan(
 
 
 async def _claimed_by_another_seller(session: AsyncSession, case: Case, *, now: datetime) -> bool:
-    """The return arrived after a claim opened its case, and names another seller: the case
-    goes to the desk (facts no longer move it) instead of paying the claimant."""
+    """The return arrived after a claim opened its case, and names another seller: the claim
+    is closed without payout (`SELLER_MISMATCH`) and the case stops standing for the return, so
+    the owner's own facts and filings open the owner's case as if this one never was. The owner
+    is never written to about it; the claimant learns only that the return is not theirs."""
     ret = await facts_repository.get_return(session, case.return_id)
     if ret is None or ret.seller_id == case.seller_id:
         return False
-    if CaseState(case.state) in OPEN_STATES and case.reason_code != "SELLER_MISMATCH":
-        metrics.fact_refused(session, "escalation", "seller_mismatch")
-        log.warning("case %s: claimant is not the return's seller", case.case_id)
-        p = await policies.for_case(session, case, now)
+    metrics.fact_refused(session, "escalation", "seller_mismatch")
+    log.warning("case %s: claimant is not the return's seller; closed unpaid", case.case_id)
+    for escalation in await facts_repository.escalations(session, case.return_id):
+        if escalation.case_id == case.case_id:
+            escalation.disposition = REFUSED
+    p = await policies.for_case(session, case, now)
+    if CaseState(case.state) in OPEN_STATES:
+        facts = await load_facts(session, case=case, return_id=case.return_id)
+        explanation = (
+            f"About your return {case.return_id}: the marketplace's record of this return "
+            "reached us after your claim and does not list it among your returns, so we closed "
+            "the claim without a payment. Please check the return id; if it was mistyped, file "
+            "again with the right one."
+        )
+        record = decision_record(
+            p=p,
+            rule_id="E1",
+            facts=facts,
+            explanation=explanation,
+            decided_by=SYSTEM,
+            now=now,
+            reason_code="SELLER_MISMATCH",
+        )
+        case.decision = record.model_dump(mode="json")
+        case.decided_by = SYSTEM
+        case.decided_at = now
+        # No appeal window: an appeal of a return that is not the claimant's has nothing to
+        # decide (and would be refused: the case no longer stands for the return).
+        case.appeal_by = None
+        case.proposal = None
         emit(
             session,
             case,
-            CaseUnderReview,
-            move=Move.SEND_TO_REVIEW,
+            CaseRejected,
+            move=Move.REFUSE_CLAIMANT,
             actor=SYSTEM,
             now=now,
-            reason="The claim on this case was filed by a seller other than the return's; "
-            "the desk checks it before anything is paid.",
+            reason="The return's feed entry names a seller other than the claimant's; the "
+            "claim is closed without payout.",
             reason_code="SELLER_MISMATCH",
-            decision_due_by=review_due_by(case, now, p),
+            decision=record,
+            appeal_by=None,
         )
-        await sync_timers(session, case, now, p)
+        metrics.decision_made(session, "E1", None)
+    repository.detach(session, case, now=now)
+    await sync_timers(session, case, now, p)
     return True
 
 
@@ -194,38 +260,52 @@ async def on_escalation(
     p = p or await policies.in_force(session, now)
     record = await facts_repository.get_escalation(session, escalation.escalation_id)
     assert record is not None
-    case = await repository.lock_by_return(session, escalation.return_id)
-    ret = await facts_repository.get_return(session, escalation.return_id)
-    if ret is not None and ret.seller_id != escalation.seller_id:
+    await _place_escalation(session, record, now=now, p=p)
+
+
+async def _place_escalation(
+    session: AsyncSession, record: EscalationRecord, *, now: datetime, p: Policy
+) -> None:
+    """Open, join or answer the return's case with a stored escalation (E2, E2b, E3b reopen)."""
+    case = await repository.lock_by_return(session, record.return_id)
+    ret = await facts_repository.get_return(session, record.return_id)
+    if ret is not None and ret.seller_id != record.seller_id:
         record.disposition = REFUSED
         _refused(
             session,
             case,
             kind="escalation",
             reason="seller_mismatch",
-            detail=f"Escalation {escalation.escalation_id} was refused: it was filed by a seller "
+            detail=f"Escalation {record.escalation_id} was refused: it was filed by a seller "
             "other than the return's.",
             now=now,
-            data={"escalation_id": escalation.escalation_id, "return_id": escalation.return_id},
+            data={"escalation_id": record.escalation_id, "return_id": record.return_id},
         )
         return
+    if ret is None and case is not None and case.seller_id != record.seller_id:
+        # Two sellers claim a return the feed has not announced: whose it is, the feed will
+        # tell. This claim joins nothing meanwhile, and neither seller hears of the other
+        # (`_release_held_claims` places it once the feed names the return's seller).
+        record.disposition = HELD
+        record.case_id = None
+        return
     state = CaseState(case.state) if case else None
-    label = f"{escalation.claim_type.value} claim {escalation.escalation_id}"
+    label = f"{record.claim_type} claim {record.escalation_id}"
 
     if case is None:
         record.disposition = "PRIMARY"
         case = await open_case(
             session,
-            return_id=escalation.return_id,
-            seller_id=escalation.seller_id,
+            return_id=record.return_id,
+            seller_id=record.seller_id,
             origin=CaseOrigin.SELLER,
             reason="",
             now=now,
             p=p,
-            claim_type=escalation.claim_type,
-            claimed_amount=escalation.claimed_amount,
+            claim_type=ClaimType(record.claim_type),
+            claimed_amount=record.claimed_amount,
             seller_contact=record.seller_contact,
-            primary_escalation_id=escalation.escalation_id,
+            primary_escalation_id=record.escalation_id,
         )
         record.case_id = case.case_id
         await start(
@@ -233,7 +313,7 @@ async def on_escalation(
             case,
             now=now,
             p=p,
-            reason=f"Seller filed {label} through {escalation.channel.value.lower()}.",
+            reason=f"Seller filed {label} through {record.channel.lower()}.",
         )
         return
 
@@ -244,9 +324,9 @@ async def on_escalation(
         record.disposition = "PRIMARY" if adopt else "MERGED"
         if adopt:
             # A proactive case meets the seller's own claim: the claim governs from now on.
-            case.primary_escalation_id = escalation.escalation_id
-            case.claim_type = escalation.claim_type.value
-            case.claimed_amount = escalation.claimed_amount
+            case.primary_escalation_id = record.escalation_id
+            case.claim_type = record.claim_type
+            case.claimed_amount = record.claimed_amount
             case.seller_contact = record.seller_contact or case.seller_contact
         elif case.seller_contact is None:
             case.seller_contact = record.seller_contact
@@ -276,9 +356,9 @@ async def on_escalation(
         # E3b told the seller to file again once the waiting period is over: that new filing
         # reopens the case instead of being turned away as a duplicate.
         record.disposition = "PRIMARY"
-        case.primary_escalation_id = escalation.escalation_id
-        case.claim_type = escalation.claim_type.value
-        case.claimed_amount = escalation.claimed_amount
+        case.primary_escalation_id = record.escalation_id
+        case.claim_type = record.claim_type
+        case.claimed_amount = record.claimed_amount
         case.seller_contact = record.seller_contact or case.seller_contact
         await _cancel_primary(session, case)
         emit(
@@ -331,7 +411,7 @@ async def on_escalation(
             decision=decision,
             change="DUPLICATE_CLAIM_REJECTED",
             appeal_by=case.appeal_by,  # the seller's next date on the first case
-            data={"escalation_id": escalation.escalation_id},
+            data={"escalation_id": record.escalation_id},
         )
         metrics.decision_made(session, "E2b", None)
 
@@ -374,8 +454,8 @@ async def on_evidence(
             data={"escalation_id": event.escalation_id, "return_id": event.return_id},
         )
         return
-    if case is None:
-        return  # kept; the case that opens later reads it
+    if case is None or (escalation is not None and escalation.disposition == HELD):
+        return  # kept; the case that opens (or the claim once placed) reads it
     state = CaseState(case.state)
     kinds = ", ".join(sorted({e.kind.value for e in event.evidence})) or "a received weight"
     if state not in OPEN_STATES:
@@ -515,15 +595,25 @@ async def on_appeal(
         )
         return
     if case.appeal_by is not None and event.filed_at > case.appeal_by:
-        await facts_repository.store_appeal(session, event, ce_id, "LATE")
-        note(
+        if not await facts_repository.store_appeal(session, event, ce_id, "LATE"):
+            return
+        # A move in place rather than a note: the seller is owed an answer (the window's end),
+        # and the event is what notifications writes it from. The decision stands.
+        emit(
             session,
             case,
-            kind="APPEAL_LATE",
+            CaseUpdated,
+            move=Move.REFUSE_LATE_APPEAL,
             actor=event.seller_id,
             now=now,
+            kind="APPEAL_LATE",
             reason=f"Appeal filed {event.filed_at.isoformat()}, after the appeal window "
             f"closed at {case.appeal_by.isoformat()}.",
+            waiting_for=case.waiting_for,
+            reason_code=case.reason_code,
+            change="APPEAL_LATE",
+            appeal_by=case.appeal_by,
+            data={"escalation_id": event.escalation_id, "filed_at": event.filed_at.isoformat()},
         )
         return
     if not await facts_repository.store_appeal(session, event, ce_id, "ACCEPTED"):

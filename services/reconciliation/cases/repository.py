@@ -11,12 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reconciliation.facts import batch
 from services.reconciliation.models import Case, TimelineEntry
 
+# The case that stands for its return: not one closed because the return is another seller's.
+LIVE = Case.ownership_refused_at.is_(None)
+
 
 async def lock_by_return(session: AsyncSession, return_id: str) -> Case | None:
     view = batch.current(session)
     if view is not None and view.covers(return_id):
         return view.cases.get(return_id)  # locked when the batch's view was read
-    return await session.scalar(select(Case).where(Case.return_id == return_id).with_for_update())
+    return await session.scalar(
+        select(Case).where(Case.return_id == return_id, LIVE).with_for_update()
+    )
 
 
 async def lock(session: AsyncSession, case_id: str) -> Case | None:
@@ -31,7 +36,16 @@ async def get_by_return(session: AsyncSession, return_id: str) -> Case | None:
     view = batch.current(session)
     if view is not None and view.covers(return_id):
         return view.cases.get(return_id)
-    return await session.scalar(select(Case).where(Case.return_id == return_id))
+    return await session.scalar(select(Case).where(Case.return_id == return_id, LIVE))
+
+
+def detach(session: AsyncSession, case: Case, *, now: datetime) -> None:
+    """The case stops standing for its return (the feed gave the return to another seller):
+    later facts of the return find no case, or the owner's own."""
+    case.ownership_refused_at = now
+    view = batch.current(session)
+    if view is not None and view.covers(case.return_id):
+        view.cases[case.return_id] = None
 
 
 def add(session: AsyncSession, case: Case) -> None:

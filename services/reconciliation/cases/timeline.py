@@ -41,6 +41,12 @@ def timeline(session: AsyncSession, **row: Any) -> None:
         view.timeline.append(row)  # inserted with the rest of the batch's rows
 
 
+def seller_claimed(case: Case) -> bool:
+    """Whether the seller filed the claim the case decides: false for a proactive case (P1-P3)
+    no escalation of the seller has joined."""
+    return case.origin != CaseOrigin.PROACTIVE.value or case.primary_escalation_id is not None
+
+
 def emit(
     session: AsyncSession,
     case: Case,
@@ -64,6 +70,8 @@ def emit(
     if event_cls is not EVENT_OF[move]:
         raise IllegalTransition(previous, move.value, event=event_cls.__name__)
     state = next_state(previous, move, case)
+    if "reason_code" in event_cls.model_fields:
+        extra.setdefault("reason_code", reason_code)
     if previous is CaseState.UNDER_REVIEW and state is not CaseState.UNDER_REVIEW:
         if case.sla_started_at is not None:
             case.sla_used_s += int((now - case.sla_started_at).total_seconds())
@@ -94,7 +102,9 @@ def emit(
         occurred_at=now,
         decision=decision,
         seller_contact=case.seller_contact,
-        claimed_amount=case.claimed_amount,
+        # A case the desk opened itself carries the item value as a stand-in claim for the
+        # rules; the seller claimed nothing, and the event must not say they did.
+        claimed_amount=case.claimed_amount if seller_claimed(case) else None,
         **extra,
     )
     document = publish(session, payload, subject=case.case_id, now=now)

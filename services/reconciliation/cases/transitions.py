@@ -57,6 +57,8 @@ class Move(StrEnum):
     SEND_TO_REVIEW = "SEND_TO_REVIEW"  # to the desk (CaseUnderReview)
     ESCALATE = "ESCALATE"  # above the cap, SLA breached, or by hand (CaseEscalated)
     REJECT = "REJECT"  # the SOP rejects the claim (CaseRejected)
+    # The return's feed entry named another seller than the claimant's (CaseRejected)
+    REFUSE_CLAIMANT = "REFUSE_CLAIMANT"
     DECIDE = "DECIDE"  # a decision, by the SOP, the desk or on appeal (CaseDecided)
     SETTLE = "SETTLE"  # the decision is settled and the case closes (CaseSettled)
     CLOSE_UNAPPEALED = "CLOSE_UNAPPEALED"  # the appeal window ended (CaseUpdated CLOSED)
@@ -65,6 +67,7 @@ class Move(StrEnum):
     MERGE_ESCALATION = "MERGE_ESCALATION"  # E2 (CaseUpdated ESCALATION_MERGED)
     ADD_EVIDENCE = "ADD_EVIDENCE"  # the seller adds evidence (CaseUpdated EVIDENCE_ADDED)
     REFUSE_DUPLICATE = "REFUSE_DUPLICATE"  # E2b (CaseUpdated DUPLICATE_CLAIM_REJECTED)
+    REFUSE_LATE_APPEAL = "REFUSE_LATE_APPEAL"  # appeal after the window (CaseUpdated APPEAL_LATE)
     ASSIGN = "ASSIGN"  # the desk assigns the case (CaseUpdated ASSIGNED)
     NOTE = "NOTE"  # a note or logged call (CaseNoteAdded)
 
@@ -77,6 +80,7 @@ EVENT_OF: dict[Move, type[CaseEventBase]] = {
     Move.SEND_TO_REVIEW: CaseUnderReview,
     Move.ESCALATE: CaseEscalated,
     Move.REJECT: CaseRejected,
+    Move.REFUSE_CLAIMANT: CaseRejected,
     Move.DECIDE: CaseDecided,
     Move.SETTLE: CaseSettled,
     Move.CLOSE_UNAPPEALED: CaseUpdated,
@@ -85,6 +89,7 @@ EVENT_OF: dict[Move, type[CaseEventBase]] = {
     Move.MERGE_ESCALATION: CaseUpdated,
     Move.ADD_EVIDENCE: CaseUpdated,
     Move.REFUSE_DUPLICATE: CaseUpdated,
+    Move.REFUSE_LATE_APPEAL: CaseUpdated,
     Move.ASSIGN: CaseUpdated,
     Move.NOTE: CaseNoteAdded,
 }
@@ -141,6 +146,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     *_to(_WORKING, Move.SEND_TO_REVIEW, UNDER_REVIEW),
     *_to(_WORKING, Move.ESCALATE, ESCALATED),
     *_to(_SOP_OWNED, Move.REJECT, REJECTED, HAS_DECISION),
+    *_to(_WORKING, Move.REFUSE_CLAIMANT, REJECTED, HAS_DECISION),
     *_to((*_WORKING, APPEALED), Move.DECIDE, DECIDED, HAS_DECISION),
     Transition(DECIDED, Move.SETTLE, CLOSED, HAS_DECISION),
     Transition(REJECTED, Move.CLOSE_UNAPPEALED, CLOSED),
@@ -149,6 +155,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     *_stays(_WORKING, Move.MERGE_ESCALATION),
     *_stays(_WORKING, Move.ADD_EVIDENCE),
     *_stays(_FINISHED, Move.REFUSE_DUPLICATE),
+    *_stays((DECIDED, REJECTED, CLOSED), Move.REFUSE_LATE_APPEAL),
     *_stays(tuple(CaseState), Move.ASSIGN),
     *_stays(tuple(CaseState), Move.NOTE),
 )

@@ -198,7 +198,10 @@ async def prepare(
     # One lock statement in case_id order: batches of different consumers never wait on each
     # other in a cycle.
     for case in await session.scalars(
-        select(Case).where(Case.return_id.in_(ids)).order_by(Case.case_id).with_for_update()
+        select(Case)
+        .where(Case.return_id.in_(ids), Case.ownership_refused_at.is_(None))
+        .order_by(Case.case_id)
+        .with_for_update()
     ):
         view.cases[case.return_id] = case
     # Returns, scans, evidence and scores are only read by the handlers: plain rows (with the

@@ -25,6 +25,9 @@ from shared.events import ClaimType, FraudBand, ShipmentEventType
 CASE_ESCALATIONS = ("PRIMARY", "MERGED")
 # An escalation by a seller other than its return's: kept on record, never part of a case.
 REFUSED = "REFUSED"
+# Filed, before the return was known, by a seller other than the one whose claim already opened
+# the return's case: it joins nothing until the feed names the return's seller.
+HELD = "HELD"
 
 
 def _evidence(items: list[dict[str, Any]]) -> list[EvidenceFact]:
@@ -50,7 +53,7 @@ async def load_facts(session: AsyncSession, *, case: Case | None, return_id: str
         for e in every_escalation
         if case is not None and e.disposition in CASE_ESCALATIONS and e.case_id == case.case_id
     ]
-    refused = {e.escalation_id for e in every_escalation if e.disposition == REFUSED}
+    refused = {e.escalation_id for e in every_escalation if e.disposition in (REFUSED, HELD)}
     additions = [
         a
         for a in await repository.evidence_additions(session, return_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.reconciliation.policy.facts import Facts
@@ -54,7 +54,12 @@ def _moment(when: datetime | None) -> str:
     local = when.astimezone(SELLER_TIME_ZONE)
     hour = local.hour % 12 or 12
     noon = "AM" if local.hour < 12 else "PM"
-    return f"{_day(when)}, {hour}:{local.minute:02d} {noon} IST"
+    at = when.astimezone(UTC)
+    # With the same moment in UTC, as every seller email states a time.
+    return (
+        f"{_day(when)}, {hour}:{local.minute:02d} {noon} IST "
+        f"({at.day} {_MONTHS[at.month - 1]} {at.year}, {at.hour:02d}:{at.minute:02d} UTC)"
+    )
 
 
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
@@ -62,6 +67,9 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
     drop = weight_drop_g(f)
     earliest = (
         f.pickup_at + timedelta(days=p.windows.not_received_earliest_days) if f.pickup_at else None
+    )
+    window_end = (
+        f.delivered_at + timedelta(hours=p.windows.claim_window_h) if f.delivered_at else None
     )
     # Only the rule that decided is worded: each text is built when asked for (formatting
     # the dates of every rule for each decision was a tenth of its CPU).
@@ -91,6 +99,11 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
             f"days of pickup ({_day(f.pickup_at)})"
         ),
         "E4": lambda: "the evidence this claim type needs did not reach us by the reply-by time",
+        "P2": lambda: (
+            "the evidence we asked for did not reach us within "
+            f"{p.windows.claim_window_h // 24} days of the parcel's delivery to you, that is by "
+            f"{_moment(window_end)}"
+        ),
         "E5": lambda: "the claim needs a closer look by our review team before any payment",
         "E5b": lambda: (
             "our routine checks on the claim are not complete yet, so a person will review it"
@@ -142,11 +155,25 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
     return text() if text is not None else "of the facts recorded on this case"
 
 
-def explain(verdict: Verdict, f: Facts, p: Policy, *, return_id: str) -> str:
-    """The paragraph recorded with a decision (and read by the seller)."""
+def explain(
+    verdict: Verdict, f: Facts, p: Policy, *, return_id: str, seller_claimed: bool = True
+) -> str:
+    """The paragraph recorded with a decision (and read by the seller). `seller_claimed` is
+    false for a case the desk opened itself (P1-P3): the seller claimed nothing, so the
+    paragraph speaks of the item value and asks nothing of them."""
     why = _why(verdict.rule_id, f, p)
     opening = f"About your return {return_id}: "
     amounts = verdict.amounts
+    if amounts is not None and verdict.liable_party is not None and not seller_claimed:
+        if amounts.payout > 0:
+            party = _PARTY_WORDS[verdict.liable_party]
+            return (
+                f"{opening}we opened this case ourselves, without waiting for a claim from you, "
+                f"because {why}. We are paying you {rupees(amounts.payout)} "
+                f"({amounts.payout_pct} % of the item value, {rupees(amounts.base)}), and the "
+                f"cost is recovered from {party}. No action is needed from you. You can appeal "
+                f"within {p.windows.appeal_window_days} days if something is not right."
+            )
     if amounts is not None and verdict.liable_party is not None:
         if amounts.payout == 0:
             return (
@@ -173,6 +200,12 @@ def explain(verdict: Verdict, f: Facts, p: Policy, *, return_id: str) -> str:
         # The appeal window is the first decision's, already running (or over): the email
         # states its date, so no fresh "7 days" here.
         return f"{opening}we could not accept this claim because {why}."
+    if step == "REJECT" and not seller_claimed:
+        return (
+            f"{opening}we closed the case we had opened for this return without a payout "
+            f"because {why}. You can appeal within {p.windows.appeal_window_days} days if you "
+            "think we got this wrong."
+        )
     if step == "REJECT":
         return (
             f"{opening}we could not accept this claim because {why}. You can appeal within "
@@ -186,8 +219,8 @@ def explain(verdict: Verdict, f: Facts, p: Policy, *, return_id: str) -> str:
             f"{opening}the partner's records show the parcel reached you lighter than it was "
             "picked up. To decide it we need: "
             + "; ".join(verdict.checklist)
-            + f". Please send it within {window_days} days of the delivery to you "
-            f"(by {_moment(by)}); the case waits for you in the meantime."
+            + f". Please send it within {window_days} days of the delivery to you, "
+            f"by {_moment(by)}; the case waits for you in the meantime."
         )
     if step == "AWAIT_EVIDENCE":
         return (
@@ -221,12 +254,15 @@ def explain_manual(
     payout_pct: int,
     liable_party: LiableParty | None,
     p: Policy,
+    seller_claimed: bool = True,
 ) -> str:
-    """The paragraph of a decision a person took: their reason, then what it means in money."""
-    opening = f"About your return {return_id}: after reviewing your claim, our desk decided: "
+    """The paragraph of a decision a person took: their reason, then what it means in money.
+    A case the desk opened itself (P1-P3, `seller_claimed` false) had no claim to review."""
+    subject = "your claim" if seller_claimed else "the case we opened for this return ourselves"
+    opening = f"About your return {return_id}: after reviewing {subject}, our desk decided: "
     reason = reason.strip().rstrip(".")
     if payout == 0:
-        money = "this means no payment is due on this claim"
+        money = "this means no payment is due on this " + ("claim" if seller_claimed else "case")
     else:
         party = (
             _PARTY_WORDS.get(liable_party, "the marketplace") if liable_party else "the marketplace"
@@ -235,7 +271,8 @@ def explain_manual(
             f"we are paying you {rupees(payout)} ({payout_pct} % of {rupees(base)}), "
             f"recovered from {party}"
         )
+    no_action = "" if seller_claimed else " No action is needed from you."
     return (
-        f"{opening}{reason}. In short, {money}. You can appeal within "
+        f"{opening}{reason}. In short, {money}.{no_action} You can appeal within "
         f"{p.windows.appeal_window_days} days if you think we got this wrong."
     )

@@ -1,0 +1,386 @@
+"""CPU per consumed event of fraud's and notifications' handlers, old code against new in one run.
+
+The end-to-end benchmark's CPU table is the figure that counts, but on a shared machine its
+per-service numbers move by tens of percent between runs, more than one cut changes. This
+benchmark isolates a consumer's own work: it feeds a fixed stream of events to the service's
+real handlers, in consumer-sized batches of one transaction each, on a fresh database of the
+real PostgreSQL, and measures the process's CPU (`time.process_time`) and the statements sent.
+No Kafka: what the consumer runner does around the handlers is the same for both codes.
+
+`python bench/consumer_cpu.py compare --code base=DIR --code cut=DIR ... --rounds 3` runs the
+code checked out in each DIR (e.g. `git archive <commit> | tar -x -C DIR`), alternately,
+`rounds` times each, in subprocesses, and writes the medians and each code's ratio to the
+first's per service (bench-results/consumer_cpu.json, or --out). One
+measurement alone: `python bench/consumer_cpu.py run fraud|notifications [--code DIR]`.
+
+Stream sizes: BENCH_CPU_FRAUD_RETURNS (default 400 returns, about 1,700 events),
+BENCH_CPU_NOTIFY_CASES (default 400 cases, 2,400 events), BENCH_CPU_BATCH (default 100 events per
+transaction). Needs the local stack (`disputedesk stack up`, its environment exported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+START = datetime(2026, 6, 1, 6, tzinfo=UTC)
+
+
+def _fraud_events(returns: int) -> list[Any]:
+    """Return journeys through a network of BENCH_CPU_HUBS hubs (default 40) of
+    BENCH_CPU_AGENTS_PER_HUB agents (10): picked up, scanned at a second hub, delivered (the
+    terminal scan that runs the pilferage tests), a third claimed."""
+    from shared.events import (
+        ClaimType,
+        ReturnInitiated,
+        ReturnShipmentEvent,
+        SellerEscalationFiled,
+        ShipmentEventType,
+    )
+
+    rng = random.Random(20)
+    hubs = int(os.environ.get("BENCH_CPU_HUBS", "40"))
+    per_hub = int(os.environ.get("BENCH_CPU_AGENTS_PER_HUB", "10"))
+    timed: list[tuple[datetime, int, Any]] = []
+    for i in range(returns):
+        rid = f"R-CPU-{i:05d}"
+        at = START + timedelta(minutes=7 * i)
+        hub, hub2 = rng.randrange(hubs), rng.randrange(hubs)
+        agent = f"AG-{hub}-{rng.randrange(per_hub)}"
+        seller, buyer = f"S-{rng.randrange(150)}", f"B-{rng.randrange(3000)}"
+        timed.append(
+            (
+                at,
+                i,
+                ReturnInitiated(
+                    return_id=rid,
+                    order_id=f"O-{rid}",
+                    seller_id=seller,
+                    buyer_id=buyer,
+                    category=rng.choice(["electronics", "home", "fashion"]),
+                    item_value=rng.randrange(20_000, 400_000),
+                    qc_required=False,
+                    partner_id=rng.choice(["swiftship", "rapidroute", "desipost"]),
+                    awb=f"AWB-{rid}",
+                    initiated_at=at,
+                ),
+            )
+        )
+        scans = (
+            (ShipmentEventType.PICKED_UP, f"H-{hub}", agent, 6),
+            (ShipmentEventType.AT_HUB, f"H-{hub2}", None, 20),
+            (ShipmentEventType.DELIVERED_TO_SELLER, f"H-{hub2}", agent, 40),
+        )
+        for kind, hub_id, agent_id, hours in scans:
+            timed.append(
+                (
+                    at + timedelta(hours=hours),
+                    i,
+                    ReturnShipmentEvent(
+                        event_id=uuid.uuid4(),
+                        partner_id="swiftship",
+                        partner_event_id=f"pe-{rid}-{kind}",
+                        return_id=rid,
+                        awb=f"AWB-{rid}",
+                        event_type=kind,
+                        occurred_at=at + timedelta(hours=hours),
+                        hub_id=hub_id,
+                        agent_id=agent_id,
+                        weight_g=900 if rng.random() > 0.03 else 500,
+                        pod_otp_verified=True,
+                        raw_ref=f"raw-{rid}-{kind}",
+                    ),
+                )
+            )
+        if i % 3 == 0:
+            filed = at + timedelta(hours=44)
+            timed.append(
+                (
+                    filed,
+                    i,
+                    SellerEscalationFiled(
+                        escalation_id=f"ESC-{rid}",
+                        return_id=rid,
+                        seller_id=seller,
+                        claim_type=rng.choice([ClaimType.DAMAGED, ClaimType.WRONG_ITEM]),
+                        claimed_amount=100_000,
+                        description="arrived broken",
+                        channel="EMAIL",
+                        filed_at=filed,
+                        filed_by="bench",
+                        evidence=[
+                            {
+                                "kind": "PHOTO",
+                                "uri": f"https://evidence.example/{rid}.jpg",
+                                "sha256": f"{i:064x}",
+                                "captured_at": filed.isoformat(),
+                            }
+                        ],
+                    ),
+                )
+            )
+    timed.sort(key=lambda t: (t[0], t[1]))
+    return [e for _, _, e in timed]
+
+
+def _notification_events(cases: int) -> list[Any]:
+    """Case histories as reconciliation publishes them: opened (an acknowledgement), evidence
+    added, a note, put under review without a new date, decided (an email), settled."""
+    from services.notifications.catalogue import samples
+    from shared.events import CaseNoteAdded, CaseState, CaseUnderReview, CaseUpdated
+
+    out: list[Any] = []
+    for i in range(cases):
+        case_id = f"CASE-CPU-{i:05d}"
+        at = START + timedelta(minutes=i)
+        seller = {"seller_id": f"S-{i % 150}"}
+        base = samples.case_opened(case_id, at, **seller).model_dump()
+        for key in ("type", "expected_decision_by", "trigger_rule"):
+            base.pop(key, None)
+        out.append(samples.case_opened(case_id, at, **seller))
+        out.append(
+            CaseUpdated(
+                **base
+                | {"case_version": 2, "change": "EVIDENCE_ADDED", "previous_state": CaseState.OPEN}
+            )
+        )
+        out.append(
+            CaseNoteAdded(**base | {"case_version": 3, "note": "partner asked for the AWB photo"})
+        )
+        out.append(
+            CaseUnderReview(
+                **base
+                | {
+                    "case_version": 4,
+                    "state": CaseState.UNDER_REVIEW,
+                    "previous_state": CaseState.OPEN,
+                }
+            )
+        )
+        out.append(samples.case_decided(case_id, at, case_version=5, **seller))
+        out.append(samples.case_settled(case_id, at, case_version=6, **seller))
+    return out
+
+
+@contextmanager
+def _counting(engine: Any) -> Iterator[list[int]]:
+    from sqlalchemy import event
+
+    sent = [0]
+
+    def note(*_: Any) -> None:
+        sent[0] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
+
+
+def _timed_pilferage() -> dict[str, float]:
+    """Accumulate the CPU time of fraud's pilferage step (the agents' and hubs' tests that a
+    terminal scan runs), to check what it costs per terminal scan."""
+    from services.fraud.scoring.pilferage import PilferageInputs
+
+    spent = {"cpu_s": 0.0, "calls": 0}
+    original = PilferageInputs.pilferage
+
+    async def timed(self: Any, facts: Any) -> None:
+        began = time.process_time()
+        try:
+            await original(self, facts)
+        finally:
+            spent["cpu_s"] += time.process_time() - began
+            spent["calls"] += 1
+
+    PilferageInputs.pilferage = timed  # type: ignore[method-assign]
+    return spent
+
+
+async def _measure(service: str) -> dict[str, Any]:
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from disputedesk import credentials
+    from disputedesk.stack import Stack
+    from shared.envelope import Envelope
+    from shared.kafka.consumer import HandlerContext
+    from shared.migrations import upgrade
+
+    for key, value in credentials.development_at_rest_keys().items():
+        os.environ.setdefault(key, value)
+    stack: Any = Stack.from_env(dict(os.environ))
+    name = f"bench_cpu_{service}"
+    stack.postgres.drop_database(name)
+    stack.postgres.create_database(name)
+    url = stack.postgres.database_url(name)
+    await asyncio.to_thread(upgrade, service, url)
+
+    pilferage: dict[str, float] | None = None
+    if service == "fraud":
+        from services.fraud.scoring.handlers import handlers
+
+        events = _fraud_events(int(os.environ.get("BENCH_CPU_FRAUD_RETURNS", "400")))
+        pilferage = _timed_pilferage()
+    else:
+        from services.notifications.messages.handlers import build_handlers
+        from services.notifications.settings import NotificationsSettings
+        from shared.clock import SystemClock
+        from shared.keys import PII_PRIVATE_KEYS, load_key_list
+        from shared.pii import ContactOpener
+
+        handlers = build_handlers(
+            NotificationsSettings(),
+            SystemClock(),
+            ContactOpener(load_key_list(PII_PRIVATE_KEYS, purpose="bench")),
+        )
+        events = _notification_events(int(os.environ.get("BENCH_CPU_NOTIFY_CASES", "400")))
+
+    acts_on = getattr(handlers, "acts_on", None)
+
+    async def handle_batch(session: Any, envelopes: list[Any]) -> None:
+        contexts = [HandlerContext(session, e, "bench", service) for e in envelopes]
+        if handlers.batch_handler is not None:
+            await handlers.batch_handler(contexts)
+        else:
+            for ctx in contexts:
+                await handlers.dispatch(ctx)
+
+    batch = int(os.environ.get("BENCH_CPU_BATCH", "100"))
+    envelopes = [Envelope(e, source="bench") for e in events]
+    engine = create_async_engine(url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    transactions = 0
+    try:
+        with _counting(engine) as sent:
+            began, wall = time.process_time(), time.perf_counter()
+            for start in range(0, len(envelopes), batch):
+                chunk = envelopes[start : start + batch]
+                # What the consumer runner leaves out before a transaction (when the code has
+                # such a filter): the events that cause nothing.
+                if acts_on is not None:
+                    chunk = [e for e in chunk if acts_on(e)]
+                if not chunk:
+                    continue
+                async with sessions() as session, session.begin():
+                    await handle_batch(session, chunk)
+                transactions += 1
+            cpu, elapsed = time.process_time() - began, time.perf_counter() - wall
+    finally:
+        await engine.dispose()
+    result: dict[str, Any] = {
+        "service": service,
+        "events": len(envelopes),
+        "transactions": transactions,
+        "cpu_ms_per_event": round(1000 * cpu / len(envelopes), 3),
+        "wall_ms_per_event": round(1000 * elapsed / len(envelopes), 3),
+        "statements_per_event": round(sent[0] / len(envelopes), 2),
+    }
+    if pilferage is not None and pilferage["calls"]:
+        result["pilferage_cpu_ms_per_terminal_scan"] = round(
+            1000 * pilferage["cpu_s"] / pilferage["calls"], 3
+        )
+        result["terminal_scans"] = int(pilferage["calls"])
+    return result
+
+
+def _run_in(code: Path, service: str) -> dict[str, Any]:
+    """One measurement in a subprocess that imports the services from `code`."""
+    env = dict(os.environ, PYTHONPATH=str(code), LOG_LEVEL="WARNING")
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "run", service, "--code", str(code)],
+        env=env,
+        cwd=code,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def compare(codes: list[tuple[str, Path]], services: list[str], rounds: int) -> dict[str, Any]:
+    """Each code `rounds` times, alternating, per service; medians and each code's ratio to the
+    first's."""
+    report: dict[str, Any] = {}
+    for service in services:
+        runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in codes}
+        for _ in range(rounds):
+            for label, code in codes:
+                runs[label].append(_run_in(code, service))
+                print(service, label, json.dumps(runs[label][-1]), file=sys.stderr)
+        med = {
+            label: {
+                k: statistics.median(r[k] for r in results)
+                for k in results[0]
+                if isinstance(results[0][k], int | float)
+            }
+            for label, results in runs.items()
+        }
+        first = med[codes[0][0]]
+        report[service] = {
+            "median": med,
+            "ratio_to_" + codes[0][0]: {
+                label: {k: round(v / first[k], 3) for k, v in m.items() if first.get(k)}
+                for label, m in med.items()
+            },
+            "runs": runs,
+        }
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("run")
+    one.add_argument("service", choices=["fraud", "notifications"])
+    one.add_argument("--code", type=Path, default=ROOT)
+    both = sub.add_parser("compare")
+    both.add_argument(
+        "--code",
+        action="append",
+        required=True,
+        metavar="LABEL=DIR",
+        help="a checkout to measure; the first is the baseline the others are divided by",
+    )
+    both.add_argument("--rounds", type=int, default=3)
+    both.add_argument("--out", type=Path, default=ROOT / "bench-results" / "consumer_cpu.json")
+    both.add_argument("services", nargs="*", default=["fraud", "notifications"])
+    args = parser.parse_args()
+    if args.command == "run":
+        # In place of this script's folder, whose modules (bench/profile.py) would shadow the
+        # standard library's.
+        sys.path[0] = str(args.code)
+        profile = os.environ.get("BENCH_CPU_PROFILE")  # a pstats file of the run, when set
+        if profile:
+            import cProfile
+
+            with cProfile.Profile() as prof:
+                result = asyncio.run(_measure(args.service))
+            prof.dump_stats(profile)
+        else:
+            result = asyncio.run(_measure(args.service))
+        print(json.dumps(result))
+    else:
+        codes = [(c.partition("=")[0], Path(c.partition("=")[2]).resolve()) for c in args.code]
+        report = compare(codes, args.services, args.rounds)
+        print(json.dumps({s: r["ratio_to_" + codes[0][0]] for s, r in report.items()}, indent=2))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
