@@ -26,8 +26,11 @@ baseline's message count (default 10000, as in the backbone section).
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
+import signal
+import subprocess
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -79,13 +82,15 @@ async def _seed_ready_cases(sessionmaker: Any, n: int) -> list[Any]:
             with session.no_autoflush:
                 for i in range(start, min(start + 250, n)):
                     rid = f"RET-BENCH-{i:06d}-{uuid.uuid4().hex[:6]}"
-                    ret = return_initiated(
-                        rid, partner=("swiftship", "rapidroute", "desipost")[i % 3]
-                    )
+                    partner = ("swiftship", "rapidroute", "desipost")[i % 3]
+                    ret = return_initiated(rid, partner=partner)
                     await facts.store_return(session, ret, uuid.uuid4())
+                    # The scans come from the return's own partner: another partner's scans are
+                    # not facts of the return, and its case would wait for them forever.
+                    delivered = T0 + timedelta(days=2)
                     for s in (
-                        scan(rid, "PICKED_UP", T0, weight=1000),
-                        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
+                        scan(rid, "PICKED_UP", T0, weight=1000, partner=partner),
+                        scan(rid, "DELIVERED_TO_SELLER", delivered, weight=1000, partner=partner),
                     ):
                         await facts.store_scan(session, s, uuid.uuid4())
                     env = Envelope(
@@ -156,6 +161,18 @@ async def run() -> dict[str, Any]:
     seed_started = time.perf_counter()
     escalations = await _seed_ready_cases(sessionmaker, CASES)
     seed_s = time.perf_counter() - seed_started
+    async with sessionmaker() as session:
+        # Every seeded case must wait for its assessment alone, or the run measures open cases.
+        ready = (
+            await session.execute(
+                text(
+                    "SELECT count(*) FROM cases"
+                    " WHERE state = 'OPEN' AND waiting_for = 'FRAUD_ASSESSMENT'"
+                )
+            )
+        ).scalar()
+    if ready != CASES:
+        raise RuntimeError(f"{CASES - ready} of {CASES} seeded cases wait for more than fraud")
     scores = [assessed(e) for e in escalations]
     from shared.envelope import Envelope
 
@@ -175,7 +192,11 @@ async def run() -> dict[str, Any]:
         log_level="WARNING",
     )
     app = create_app(settings)
+    profiler = _start_profile()
+    gc_time = _GcTime()
+    gc.callbacks.append(gc_time)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     all_committed_at = datetime.now(UTC)
     async with app.router.lifespan_context(app):
         deadline = started + 600
@@ -201,6 +222,10 @@ async def run() -> dict[str, Any]:
                 break
             await asyncio.sleep(0.02)
         wall_s = time.perf_counter() - started
+        cpu_s = time.process_time() - cpu_started
+        gc_time.frozen = gc.get_freeze_count()  # while the app runs (its shutdown thaws)
+    gc.callbacks.remove(gc_time)
+    profile = _finish_profile(profiler)
     raw_rates.append(await raw_rate(bootstrap, RAW_EVENTS))
     async with sessionmaker() as session:
         first_batch_at = (await session.execute(text("SELECT min(handled_at) FROM inbox"))).scalar()
@@ -226,6 +251,9 @@ async def run() -> dict[str, Any]:
     raw_rate_best = max(raw_rates)
     steady_rate = (closed - 1) / steady_s if closed > 1 else 0.0
     wall_rate = closed / wall_s
+    if closed != CASES and last is not None:
+        # Not every case closed (the run stalled): the last decision ends the engine's time.
+        all_committed_at = last
     engine_s = (
         max((all_committed_at - first_batch_at).total_seconds(), 1e-9)
         if first_batch_at
@@ -237,6 +265,7 @@ async def run() -> dict[str, Any]:
         "measured_at": datetime.now(UTC).isoformat(),
         "cases": CASES,
         "decided": closed,
+        "seeded_ready": ready,
         "ledger_unbalanced_transactions": unbalanced,
         "seed_seconds": round(seed_s, 2),
         "raw_consumer": {
@@ -257,6 +286,15 @@ async def run() -> dict[str, Any]:
             "steady_seconds_first_to_last_decision": round(steady_s, 3),
             "decisions_per_s_steady": round(steady_rate, 1),
         },
+        # This process's CPU (the app, plus the 20 ms progress query) from the app's start
+        # until every case closed, per decision: the cost the ratio is made of, less noisy
+        # than the rate on a shared machine. PostgreSQL's share is not in it.
+        "process_cpu_seconds": round(cpu_s, 3),
+        "process_cpu_ms_per_decision": round(1000 * cpu_s / closed, 3) if closed else None,
+        # Python's cycle collector, by generation, over the same time: a sampling profiler
+        # charges it to whichever line happened to allocate when it ran.
+        "gc": gc_time.report(),
+        "profile": profile,
         "ratio": round(engine_rate / raw_rate_best, 4),
         "ratio_wall": round(wall_rate / raw_rate_best, 4),
         "ratio_to_backlog_drain": round(engine_rate / (CASES / drain_s), 4),
@@ -265,6 +303,65 @@ async def run() -> dict[str, Any]:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "reconciliation.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+class _GcTime:
+    """Collections and seconds spent in them per generation (a `gc.callbacks` entry)."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.seconds = [0.0, 0.0, 0.0]
+        self.collections = [0, 0, 0]
+        self.full: list[float] = []  # each full collection's seconds, in order
+        self.frozen = 0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            took = time.perf_counter() - self.started
+            self.seconds[info["generation"]] += took
+            self.collections[info["generation"]] += 1
+            if info["generation"] == 2:
+                self.full.append(round(took, 3))
+
+    def report(self) -> dict[str, Any]:
+        report: dict[str, Any] = {
+            f"gen{g}": {"collections": self.collections[g], "seconds": round(self.seconds[g], 3)}
+            for g in range(3)
+        }
+        report["gen2"]["each_seconds"] = self.full
+        report["frozen_objects_while_running"] = self.frozen
+        return report
+
+
+def _start_profile() -> tuple[Any, Path] | None:
+    """With BENCH_RECON_PROFILE=LABEL, py-spy samples this process while the engine runs
+    (bench-results/profiles/LABEL/reconciliation-engine.txt, its summary beside it)."""
+    label = os.environ.get("BENCH_RECON_PROFILE")
+    if not label:
+        return None
+    from bench.profile import _py_spy
+
+    out = RESULTS / "profiles" / label / "reconciliation-engine.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [_py_spy(), "record", "--pid", str(os.getpid()), "--rate", "100"]
+    command += ["--nonblocking", "--format", "raw", "--output", str(out)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out
+
+
+def _finish_profile(profiler: tuple[Any, Path] | None) -> dict[str, Any] | None:
+    if profiler is None:
+        return None
+    process, out = profiler
+    process.send_signal(signal.SIGINT)  # py-spy writes what it sampled and exits
+    process.wait(timeout=60)
+    from bench.profile import summarise
+
+    summary = summarise(out.read_text()) if out.exists() else None
+    if summary is not None:
+        out.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
 
 
 def main(env: dict[str, str] | None = None) -> dict[str, Any]:

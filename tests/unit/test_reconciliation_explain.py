@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from services.reconciliation.policy.explain import explain, rupees
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import evaluate_claim
@@ -103,6 +105,35 @@ def test_p2_asks_for_evidence_within_the_claim_window_not_the_72_hour_reply_time
     text = explain(verdict, _facts(claim_type=ClaimType.MISSING_ITEM), P, return_id="RET-1")
     assert "within 7 days of the delivery to you, by 28 Nov 2026, 1:30 AM IST" in text
     assert "72 hours" not in text
+
+
+def test_times_after_noon_and_at_noon_read_pm_in_india_time() -> None:
+    from services.reconciliation.policy import explain as wording
+
+    def moment(*at: int) -> str:
+        return wording._moment(datetime(*at, tzinfo=UTC))  # type: ignore[misc]
+
+    assert moment(2026, 12, 1, 8, 0) == "1 Dec 2026, 1:30 PM IST (1 Dec 2026, 08:00 UTC)"
+    assert moment(2026, 12, 1, 6, 35) == "1 Dec 2026, 12:05 PM IST (1 Dec 2026, 06:35 UTC)"
+    assert moment(2026, 5, 31, 18, 40) == "1 Jun 2026, 12:10 AM IST (31 May 2026, 18:40 UTC)"
+
+
+def test_only_the_deciding_rule_is_worded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decision formats the dates its own rule names, not every rule's (the decision path
+    words each explanation twice per decision)."""
+    from services.reconciliation.policy import explain as wording
+
+    days: list[object] = []
+    original = wording._day
+
+    def counted(when: datetime | None) -> str:
+        days.append(when)
+        return original(when)
+
+    monkeypatch.setattr(wording, "_day", counted)
+    text = wording._why("L5", _facts(), P)
+    assert "delivered on 21 Nov 2026" in text
+    assert days == [LATE_EVENING_UTC]
 
 
 def test_a_desk_decision_on_a_case_the_desk_opened_itself_does_not_speak_of_a_claim() -> None:

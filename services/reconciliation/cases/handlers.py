@@ -42,8 +42,10 @@ class _QuietHandlers(EventHandlers):
     commit instead of one flush before every query. Every read a handler does either targets
     rows written by Core statements (executed at once) or rows flushed explicitly."""
 
-    def on(self, model: Any) -> Callable[[Any], Any]:
-        register = super().on(model)
+    def on(
+        self, model: Any, *, acts_on: Callable[[Any], bool] | None = None
+    ) -> Callable[[Any], Any]:
+        register = super().on(model, acts_on=acts_on)
 
         def wrap(fn: Any) -> Any:
             @functools.wraps(fn)

@@ -107,7 +107,10 @@ def emit(
         claimed_amount=case.claimed_amount if seller_claimed(case) else None,
         **extra,
     )
-    record = payload.model_dump(mode="json", exclude={"seller_contact"})
+    document = publish(session, payload, subject=case.case_id, now=now)
+    # The timeline keeps the event as published, less the sealed address: the document the
+    # outbox row holds, not a second serialisation of the same event.
+    record = {k: v for k, v in document.items() if k != "seller_contact"}
     timeline(
         session,
         case_id=case.case_id,
@@ -118,19 +121,24 @@ def emit(
         data={"event": record, **(data or {})},
         occurred_at=now,
     )
-    publish(session, payload, subject=case.case_id, now=now)
     if previous is not state:
         metrics.case_entered(session, state.value)
     return payload
 
 
-def publish(session: AsyncSession, payload: EventPayload, *, subject: str, now: datetime) -> None:
-    """Enqueue an event on the outbox, with the batch's rows when a consumer batch is open."""
+def publish(
+    session: AsyncSession, payload: EventPayload, *, subject: str, now: datetime
+) -> dict[str, Any]:
+    """Enqueue an event on the outbox, with the batch's rows when a consumer batch is open.
+    Returns the event's JSON document (do not change it: the outbox row holds it)."""
     view = batch.current(session)
     if view is None:
         enqueue(session, Outbox, payload, source=SOURCE, subject=subject, time=now)
-    else:
-        view.outbox.append(outbox_row(payload, source=SOURCE, subject=subject, time=now)[1])
+        document: dict[str, Any] = payload.model_dump(mode="json")
+        return document
+    row = outbox_row(payload, source=SOURCE, subject=subject, time=now)[1]
+    view.outbox.append(row)
+    return row["payload"]  # type: ignore[no-any-return]
 
 
 def note(
