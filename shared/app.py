@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.auth import Keyring
 from shared.clock import Clock, SystemClock
 from shared.db import make_engine, make_sessionmaker, ping
+from shared.heap import frozen_after_start
 from shared.idempotency import IdempotencyKeyMixin
 from shared.inbox import InboxMixin
 from shared.kafka.admin import MissingTopicsError, missing_topics, registry_topic_names
@@ -389,4 +390,8 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
+    # Every service allocates heavily per batch or request: the collector must not walk
+    # start-up's objects again and again (shared/heap.py; measured on reconciliation). Wrapped
+    # last, around the lifespan the routers were merged into.
+    app.router.lifespan_context = frozen_after_start(app.router.lifespan_context)
     return app

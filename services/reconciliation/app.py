@@ -22,7 +22,6 @@ from services.reconciliation.wiring import install as install_rooms
 from shared.app import ConsumerSpec, create_service_app
 from shared.clock import Clock, SystemClock
 from shared.errors import install_domain_errors
-from shared.heap import frozen_after_start
 
 
 def create_app(
@@ -69,7 +68,5 @@ def create_app(
         clock=clock,
     )
     install_domain_errors(app, PROBLEM_TYPES)
-    # A consumer batch allocates heavily: the collector must not walk start-up's objects.
-    app.router.lifespan_context = frozen_after_start(app.router.lifespan_context)
     holder["app"] = app
     return app

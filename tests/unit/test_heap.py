@@ -4,10 +4,14 @@ stopped."""
 
 from __future__ import annotations
 
+import base64
 import gc
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+
+import pytest
 
 from shared.heap import YOUNG_THRESHOLD, _Running, frozen_after_start
 
@@ -39,9 +43,16 @@ def _assert_as_before_any_app() -> None:
         assert gc.get_threshold() == _Running.thresholds
 
 
-def test_reconciliation_freezes_its_heap_after_start() -> None:
-    from services.reconciliation.app import create_app
-
+@pytest.mark.parametrize("service", ["intake", "fraud", "reconciliation", "notifications"])
+def test_every_service_freezes_its_heap_after_start(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Keys the services refuse to start without; never used here.
+    key = "test:" + base64.b64encode(bytes(32)).decode()
+    monkeypatch.setenv("DISPUTEDESK_SECRETS_KEYS", key)
+    monkeypatch.setenv("DISPUTEDESK_PII_PRIVATE_KEYS", key)
+    monkeypatch.setenv("DISPUTEDESK_PII_PUBLIC_KEY", key)
+    create_app = importlib.import_module(f"services.{service}.app").create_app
     app = create_app()
     assert app.router.lifespan_context.__qualname__.startswith("frozen_after_start")
 

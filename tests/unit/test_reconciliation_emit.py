@@ -15,7 +15,6 @@ from services.reconciliation.facts.batch import BatchView
 from services.reconciliation.models import Case
 from shared.events import CaseOpened
 from shared.unit_of_work import unit_of
-from tests.support.notifications import seal_contact
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 
@@ -30,7 +29,7 @@ def _case() -> Case:
         origin="SELLER",
         state="OPEN",
         version=0,
-        seller_contact=seal_contact("seller.emit@example.com"),
+        seller_contact="sc1.test-key.c2VhbGVk",  # sealed form; reconciliation never opens it
         opened_at=NOW,
         updated_at=NOW,
         sla_used_s=0,
