@@ -271,3 +271,27 @@ def test_a_p2_case_closed_for_want_of_evidence_does_not_speak_of_a_claim() -> No
     for part in (rendered.subject, rendered.text, rendered.html):
         assert "your claim" not in part.lower(), part
     assert "we opened" in rendered.text.lower() and "without a payout" in rendered.text
+
+
+@pytest.mark.parametrize("reason", ["ABOVE_APPROVAL_CAP", "SLA_BREACHED"])
+@pytest.mark.parametrize("language", ["en", "hi"])
+def test_an_escalated_case_the_desk_opened_itself_does_not_speak_of_a_claim(
+    reason: str, language: str
+) -> None:
+    """A P1 loss above the approval cap is escalated before the seller ever filed anything."""
+    from services.notifications.messages.rendering import render
+    from shared.events import CaseOrigin
+
+    event = samples.case_escalated(
+        "CASE-P1", AT, reason, origin=CaseOrigin.PROACTIVE, claimed_amount=None
+    )
+    [draft] = [
+        d
+        for d in compose_case_event(event, SETTINGS, now=AT, seller_address="s@x.dev").drafts
+        if d.template == "escalation_update"
+    ]
+    rendered = render("escalation_update", draft.context, language)
+    for part in (rendered.subject, rendered.text, rendered.html):
+        assert "your claim" not in part.lower(), part
+        assert "आपके दावे" not in part, part
+    assert "CASE-P1" in rendered.subject

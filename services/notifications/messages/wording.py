@@ -82,8 +82,8 @@ ESCALATION_FOR_SELLER = {
     "SLA_BREACHED": "Your case has taken longer than our 48-hour review target, and we are sorry "
     "for the wait. A senior member of the desk now owns it and is working to close it.",
     "ABOVE_APPROVAL_CAP": "Because of the amount involved, a desk manager approves the payout "
-    "before it is released. This is a routine check on larger claims, not a sign of a problem "
-    "with yours.",
+    "before it is released. This is a routine check on larger payouts, not a sign of a problem "
+    "with your case.",
 }
 
 
