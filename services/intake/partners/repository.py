@@ -112,22 +112,27 @@ async def record_events_once(session: AsyncSession, rows: Sequence[dict[str, Any
 # The canonical events and their outbox rows in one round trip. The rows travel as one JSON
 # array, so the statement's text is the same for 1 or 500 events and stays prepared on the
 # connection; the outbox rows are inserted only for the events the unique key let through, in
-# the order given (the relay publishes by outbox id).
-_RECORD_WITH_OUTBOX = text(
-    """
-WITH incoming AS (
+# the order given (the relay publishes by outbox id). Both statements below are built from
+# these parts: the rows, and the events with their outbox rows written when `guard` holds.
+_INCOMING = """incoming AS (
     SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS i(
         ordinal int, event_id uuid, partner_id varchar, partner_event_id varchar,
-        return_id varchar, event_type varchar, occurred_at timestamptz, raw_ref uuid,
-        payload jsonb, recorded_at timestamptz, ce_type varchar, ce_source varchar,
-        ce_time timestamptz, ce_subject varchar, topic varchar, key varchar,
-        traceparent varchar)
-), recorded AS (
+        return_id varchar, awb varchar, event_type varchar, occurred_at timestamptz,
+        raw_ref uuid, payload jsonb, recorded_at timestamptz, ce_type varchar,
+        ce_source varchar, ce_time timestamptz, ce_subject varchar, topic varchar,
+        key varchar, traceparent varchar)
+)"""
+
+
+def _recorded_and_published(guard: str) -> str:
+    return f"""recorded AS (
     INSERT INTO shipment_events (event_id, partner_id, partner_event_id, return_id, event_type,
                                  occurred_at, raw_ref, payload, recorded_at)
     SELECT event_id, partner_id, partner_event_id, return_id, event_type, occurred_at, raw_ref,
            payload, recorded_at
-      FROM incoming ORDER BY ordinal
+      FROM incoming
+     WHERE {guard}
+     ORDER BY ordinal
     ON CONFLICT (partner_id, partner_event_id) DO NOTHING
     RETURNING partner_id, partner_event_id
 ), published AS (
@@ -138,7 +143,12 @@ WITH incoming AS (
       FROM incoming i
       JOIN recorded r ON r.partner_id = i.partner_id AND r.partner_event_id = i.partner_event_id
      ORDER BY i.ordinal
-)
+)"""
+
+
+_RECORD_WITH_OUTBOX = text(
+    f"""
+WITH {_INCOMING}, {_recorded_and_published("TRUE")}
 SELECT partner_event_id FROM recorded
 """
 )
@@ -175,38 +185,13 @@ async def record_events_with_outbox_once(
 # transactional path, which holds or refuses. `outcomes` is what to archive (verdict, detail)
 # for each possible number of new events, as the caller decides it: the statement only picks.
 _RECORD_OWNED = text(
-    """
-WITH incoming AS (
-    SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS i(
-        ordinal int, event_id uuid, partner_id varchar, partner_event_id varchar,
-        return_id varchar, awb varchar, event_type varchar, occurred_at timestamptz,
-        raw_ref uuid, payload jsonb, recorded_at timestamptz, ce_type varchar,
-        ce_source varchar, ce_time timestamptz, ce_subject varchar, topic varchar,
-        key varchar, traceparent varchar)
-), owned AS (
+    f"""
+WITH {_INCOMING}, owned AS (
     SELECT count(*) = (SELECT count(*) FROM incoming) AS every_scan
       FROM incoming i
       JOIN returns r
         ON r.return_id = i.return_id AND r.partner_id = i.partner_id AND r.awb = i.awb
-), recorded AS (
-    INSERT INTO shipment_events (event_id, partner_id, partner_event_id, return_id, event_type,
-                                 occurred_at, raw_ref, payload, recorded_at)
-    SELECT event_id, partner_id, partner_event_id, return_id, event_type, occurred_at, raw_ref,
-           payload, recorded_at
-      FROM incoming
-     WHERE (SELECT every_scan FROM owned)
-     ORDER BY ordinal
-    ON CONFLICT (partner_id, partner_event_id) DO NOTHING
-    RETURNING partner_id, partner_event_id
-), published AS (
-    INSERT INTO outbox (ce_id, ce_type, ce_source, ce_time, ce_subject, topic, key, payload,
-                        traceparent)
-    SELECT i.event_id, i.ce_type, i.ce_source, i.ce_time, i.ce_subject, i.topic, i.key,
-           i.payload, i.traceparent
-      FROM incoming i
-      JOIN recorded r ON r.partner_id = i.partner_id AND r.partner_event_id = i.partner_event_id
-     ORDER BY i.ordinal
-), archived AS (
+), {_recorded_and_published("(SELECT every_scan FROM owned)")}, archived AS (
     INSERT INTO raw_requests (id, partner_id, received_at, headers, body, verdict,
                               events_emitted, detail)
     SELECT CAST(:raw_id AS uuid), CAST(:partner_id AS varchar),
