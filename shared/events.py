@@ -470,6 +470,11 @@ class CaseEscalated(CaseEventBase):
         "disputedesk.reconciliation.case_escalated.v1"
     )
     escalation_reason: str = Field(examples=["SLA_BREACHED", "ABOVE_APPROVAL_CAP"])
+    decision_due_by: AwareDatetime | None = Field(
+        default=None,
+        description="When management is due to have acted on the escalated case (approved the "
+        "proposal, or decided): the date the seller's escalation update gives.",
+    )
 
 
 class CaseAppealed(CaseEventBase):

@@ -434,7 +434,11 @@ async def test_e1_a_claim_on_a_return_the_feed_gives_another_seller_is_closed_un
     assert (closed["reason_code"], closed["payout"]) == ("SELLER_MISMATCH", 0)
     [told] = await _mails(harness, rid, "was closed")
     assert told["To"] == claimant_to and claim["case_id"] in told["Subject"]
-    _in_both(told, "does not list it among your returns")
+    _in_both(told, "does not list it among your returns", "check the record with the marketplace")
+    # No appeal window exists for a return that is not the claimant's, and the return is not
+    # "theirs" in any sentence.
+    for wrong in ("within 7 days", "appeal", f"your return {rid}"):
+        assert wrong not in text_part(told), wrong
     r = await intake.client.get(f"/v1/escalations/{escalation_id}", headers=harness.key(AGENT))
     assert (r.json()["state"], r.json()["refused_reason"]) == ("refused", "seller_mismatch")
     assert security_events("escalation", "seller_mismatch") == before + 1
@@ -509,3 +513,70 @@ async def test_e1_two_sellers_claim_an_unknown_return_and_the_feed_decides_whose
         assert mail["To"] in (first_to, owner_to)
         other = owners["case_id"] if mail["To"] == first_to else claim["case_id"]
         assert other not in text_part(mail) + str(mail["Subject"]), mail["Subject"]
+
+
+async def test_a_payout_above_the_approval_cap_tells_the_seller_the_amount_and_when(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    # No QC at pickup, same weight, wrong item: L10 pays 100 % of ₹30,000, above the ₹25,000
+    # approval cap, so an ops_manager must approve it first.
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=3_000_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claim_type="WRONG_ITEM",
+            claimed_amount=3_000_000,
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
+    assert case["reason_code"] == "ABOVE_APPROVAL_CAP"
+    escalated_at = datetime.fromisoformat(case["updated_at"])
+
+    [update] = await _mails(harness, rid, "An update on your claim")
+    assert update["To"] == to and case["case_id"] in update["Subject"]
+    # The proposed amount, and the date the seller hears next (management's 24 hours), in India
+    # time with its UTC.
+    _in_both(update, inr(3_000_000), india_time(escalated_at + timedelta(hours=24)))
+
+
+async def test_a_review_past_its_sla_tells_the_seller_the_new_date(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-SLA")
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202, r.text
+    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    await _fire_facts_wait(recon, case["case_id"])
+    await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    # The 48 hours of review pass without a decision.
+    await execute(
+        recon,
+        "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = 'REVIEW_SLA' "
+        "AND fired_at IS NULL AND cancelled_at IS NULL",
+        c=case["case_id"],
+    )
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
+    assert case["reason_code"] == "SLA_BREACHED"
+    escalated_at = datetime.fromisoformat(case["updated_at"])
+
+    [update] = await _mails(harness, rid, "An update on your claim")
+    assert update["To"] == to and case["case_id"] in update["Subject"]
+    _in_both(update, "sorry", india_time(escalated_at + timedelta(hours=24)))

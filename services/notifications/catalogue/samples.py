@@ -260,6 +260,7 @@ def case_escalated(
             **over,
         ),
         escalation_reason=escalation_reason,
+        decision_due_by=at + timedelta(hours=24),
     )
 
 

@@ -66,6 +66,9 @@ APPEAL_LATE = "APPEAL_LATE"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
 APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
+# An escalation event published before reconciliation stated when management acts: the
+# management team's hours in SOP v1's policy, so such an email still gives the seller a date.
+ESCALATION_DUE_FALLBACK = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +421,8 @@ def compose_case_event(
             ),
             reason=event.reason,
             escalated_at=event.occurred_at,
+            # The next step's date: every seller email says when the seller hears from us next.
+            decision_due_by=event.decision_due_by or event.occurred_at + ESCALATION_DUE_FALLBACK,
             payout=event.decision.payout if event.decision else None,
             explanation=event.decision.explanation if event.decision else None,
             rule_id=event.decision.rule_id if event.decision else None,

@@ -56,6 +56,14 @@ def review_due_by(case: Case, now: datetime, p: Policy) -> datetime:
     return now + timedelta(hours=p.timers.review_sla_h) - timedelta(seconds=case.sla_used_s)
 
 
+def escalation_due_by(now: datetime, p: Policy) -> datetime:
+    """When management should have acted on a case escalated now: the policy's hours for the
+    management team (as for any task asked of it). Told to the seller as the next step's date;
+    a policy without a management entry falls back on the review SLA."""
+    hours = p.task_sla_h.get("management", p.timers.review_sla_h)
+    return now + timedelta(hours=hours)
+
+
 async def sync_timers(session: AsyncSession, case: Case, now: datetime, p: Policy) -> None:
     """Keep exactly the timer the case's current state needs (the case row mirrors it)."""
     desired = desired_timer(case, now, p)

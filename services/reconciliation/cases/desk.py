@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.cases import repository
-from services.reconciliation.cases.deadlines import sync_timers
+from services.reconciliation.cases.deadlines import escalation_due_by, sync_timers
 from services.reconciliation.cases.decisions import (
     decide_and_settle,
     decision_record,
@@ -169,6 +169,7 @@ async def escalate(
         reason=reason,
         reason_code="MANUAL",
         escalation_reason="MANUAL",
+        decision_due_by=escalation_due_by(now, p),
     )
     await sync_timers(session, case, now, p)
     return case
@@ -265,6 +266,7 @@ async def decide(
             reason_code="ABOVE_APPROVAL_CAP",
             decision=record,
             escalation_reason="ABOVE_APPROVAL_CAP",
+            decision_due_by=escalation_due_by(now, p),
         )
         await sync_timers(session, case, now, p)
         return case

@@ -206,7 +206,8 @@ async def _claimed_by_another_seller(session: AsyncSession, case: Case, *, now: 
     if CaseState(case.state) in OPEN_STATES:
         facts = await load_facts(session, case=case, return_id=case.return_id)
         explanation = (
-            f"About your return {case.return_id}: the marketplace's record of this return "
+            # "your return" would contradict the very finding: the return is not theirs.
+            f"About return {case.return_id}: the marketplace's record of this return "
             "reached us after your claim and does not list it among your returns, so we closed "
             "the claim without a payment. Please check the return id; if it was mistyped, file "
             "again with the right one."

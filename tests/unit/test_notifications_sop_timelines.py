@@ -1,0 +1,107 @@
+"""Seller emails checked against what SOP v1 allows for each outcome (pure: compose, then
+render in English and Hindi): every email gives the seller the next step's date, and no email
+offers a step the SOP does not give that outcome."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.notifications.catalogue import samples
+from services.notifications.messages.composing import compose_case_event
+from services.notifications.messages.rendering import india_time, inr, render
+from services.notifications.messages.wording_hi import time_hi
+from services.notifications.settings import NotificationsSettings
+from shared.events import CaseOrigin
+
+SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
+AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+TO = "seller@example.com"
+
+
+def _seller_mail(event: object, template: str) -> tuple[str, str, str]:
+    """English text + HTML, Hindi text, English subject of the seller's `template` draft."""
+    drafts = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts  # type: ignore[arg-type]
+    [draft] = [d for d in drafts if d.template == template]
+    english = render(template, draft.context)
+    hindi = render(template, draft.context, language="hi")
+    return english.text + english.html, hindi.text, english.subject
+
+
+def _seller_mismatch() -> object:
+    decision = samples.decision_record(
+        AT,
+        rule_id="E1",
+        outcome=None,
+        liable_party=None,
+        payout_pct=0,
+        payout=0,
+        partner_debit=0,
+        marketplace_cost=0,
+        reason_code="SELLER_MISMATCH",
+        explanation="About return RET-C-MM: the marketplace's record of this return reached us "
+        "after your claim and does not list it among your returns, so we closed the claim "
+        "without a payment.",
+    )
+    return samples.case_rejected("C-MM", AT).model_copy(
+        update={"decision": decision, "appeal_by": None}
+    )
+
+
+def test_a_seller_mismatch_rejection_offers_no_appeal_window() -> None:
+    # SELLER_MISMATCH closes a claim on a return that is not the claimant's: there is no appeal
+    # window (the case no longer stands for the return), so no "reply within 7 days".
+    english, hindi, _ = _seller_mail(_seller_mismatch(), "decision")
+    for wrong in ("within 7 days", "appeal", "Appeal"):
+        assert wrong not in english, wrong
+    assert "7 दिन" not in hindi and "अपील" not in hindi
+    # What the seller can do instead: check the id and file again, or tell us the record is
+    # wrong (the desk checks it with the marketplace).
+    assert "file again with the right" in english
+    assert "reply to this email" in english
+
+
+def test_a_hindi_seller_mismatch_rejection_gives_the_reason_in_hindi() -> None:
+    _, hindi, _ = _seller_mail(_seller_mismatch(), "decision")
+    assert "आपकी वापसियों में नहीं" in hindi
+    assert "सही वापसी आईडी" in hindi
+
+
+@pytest.mark.parametrize("reason", ["ABOVE_APPROVAL_CAP", "SLA_BREACHED", "MANUAL"])
+def test_an_escalation_update_gives_the_date_of_the_next_step(reason: str) -> None:
+    due = AT + timedelta(hours=24)
+    event = samples.case_escalated("C-ESC", AT, escalation_reason=reason).model_copy(
+        update={"decision_due_by": due}
+    )
+    english, hindi, _ = _seller_mail(event, "escalation_update")
+    # India time with the same moment in UTC, as every other date a seller reads.
+    assert india_time(due) in english
+    assert time_hi(due) in hindi
+
+
+def test_an_escalation_from_before_the_due_date_existed_still_gives_a_date() -> None:
+    # Events published before reconciliation stated the date: the management team's 24 hours.
+    event = samples.case_escalated("C-OLD", AT, escalation_reason="SLA_BREACHED")
+    event = event.model_copy(update={"decision_due_by": None})
+    english, hindi, _ = _seller_mail(event, "escalation_update")
+    assert india_time(AT + timedelta(hours=24)) in english
+    assert time_hi(AT + timedelta(hours=24)) in hindi
+
+
+def test_an_approval_cap_update_states_the_proposed_amount_in_both_languages() -> None:
+    event = samples.case_escalated("C-CAP", AT, escalation_reason="ABOVE_APPROVAL_CAP")
+    english, hindi, _ = _seller_mail(event, "escalation_update")
+    assert event.decision is not None
+    assert inr(event.decision.payout) in english and inr(event.decision.payout) in hindi
+
+
+def test_a_proactive_escalation_update_gives_the_date_without_speaking_of_a_claim() -> None:
+    due = AT + timedelta(hours=24)
+    event = samples.case_escalated(
+        "C-P1", AT, escalation_reason="ABOVE_APPROVAL_CAP", origin=CaseOrigin.PROACTIVE
+    ).model_copy(update={"decision_due_by": due, "claimed_amount": None})
+    english, _, subject = _seller_mail(event, "escalation_update")
+    assert india_time(due) in english
+    for wrong in ("your claim", "you claimed", "claim about"):
+        assert wrong not in (english + subject).lower(), wrong
