@@ -580,3 +580,39 @@ async def test_a_review_past_its_sla_tells_the_seller_the_new_date(
     [update] = await _mails(harness, rid, "An update on your claim")
     assert update["To"] == to and case["case_id"] in update["Subject"]
     _in_both(update, "sorry", india_time(escalated_at + timedelta(hours=24)))
+
+
+async def test_a_desk_evidence_request_says_the_desk_decides_if_nothing_arrives(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-DESKEV")
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202, r.text
+    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    await _fire_facts_wait(recon, case["case_id"])
+    await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    r = await recon.client.post(
+        f"/v1/cases/{case['case_id']}/evidence-requests",
+        json={"checklist": ["The invoice for the item"], "reason": "To confirm the item value"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+
+    [request] = await _mails(harness, rid, "Please send evidence")
+    assert request["To"] == to
+    # SOP: a request the desk made ends, unanswered, in a person's decision (UNDER_REVIEW), not
+    # in a closure without payout (that is E4's, the SOP's own checklist).
+    _in_both(
+        request,
+        "decide your case with what we have",
+        india_time(datetime.fromisoformat(case["reply_by"])),
+    )
+    assert "close the claim" not in text_part(request)

@@ -105,3 +105,49 @@ def test_a_proactive_escalation_update_gives_the_date_without_speaking_of_a_clai
     assert india_time(due) in english
     for wrong in ("your claim", "you claimed", "claim about"):
         assert wrong not in (english + subject).lower(), wrong
+
+
+@pytest.mark.parametrize(
+    ("reason_code", "english", "hindi"),
+    [
+        ("MISSING_FACTS", "has not reached us within 48 hours", "48 घंटे"),
+        ("FRAUD_ASSESSMENT_MISSING", "routine checks", "नियमित जाँच"),
+        ("NO_RULE_MATCHED", "does not fit any of our standard rules", "मानक नियम"),
+    ],
+)
+def test_a_hindi_timeline_change_gives_the_same_reason_as_the_english(
+    reason_code: str, english: str, hindi: str
+) -> None:
+    event = samples.case_under_review("C-TL", AT).model_copy(
+        update={"reason_code": reason_code, "decision_due_by": AT + timedelta(hours=48)}
+    )
+    text, hindi_text, _ = _seller_mail(event, "timeline_change")
+    assert english in text
+    assert hindi in hindi_text
+    assert time_hi(AT + timedelta(hours=48)) in hindi_text
+
+
+def _desk_request() -> object:
+    # A desk member asks (actor is a person): a reply-by that passes sends the case to a person
+    # for a decision (UNDER_REVIEW), it does not close the claim.
+    return samples.evidence_requested("C-DESK", AT).model_copy(
+        update={"actor": "agent-3", "reason": "Please send the invoice."}
+    )
+
+
+@pytest.mark.parametrize("template", ["evidence_request", "evidence_reminder"])
+def test_a_desk_evidence_request_does_not_threaten_to_close_the_claim(template: str) -> None:
+    english, hindi, _ = _seller_mail(_desk_request(), template)
+    assert "close the claim" not in english
+    assert "बिना भुगतान के बंद" not in hindi
+    # What does happen: a member of the desk decides with what we have.
+    assert "decide your case with what we have" in english
+    assert "जो हमारे पास है" in hindi
+
+
+@pytest.mark.parametrize("template", ["evidence_request", "evidence_reminder"])
+def test_an_sop_evidence_request_still_says_the_claim_closes_unpaid(template: str) -> None:
+    event = samples.evidence_requested("C-SOP", AT)
+    english, hindi, _ = _seller_mail(event, template)
+    assert "close the claim without a payout" in english
+    assert "बिना भुगतान के बंद" in hindi

@@ -48,6 +48,8 @@ NON_ESSENTIAL = frozenset({"feedback_outreach", "policy_education"})
 NEGATIVE_RATING = 2
 # The seller is owed the message but no address is known: compose it, hold it.
 NO_ADDRESS = ""
+# The actor of a case event no person caused (reconciliation's `SYSTEM`).
+SYSTEM_ACTOR = "system"
 # Proactive cases whose opening asks the seller for something: the evidence request that follows
 # is their first email, with the checklist and the reply-by time (SOP P2).
 PROACTIVE_ASKING = frozenset({"P2"})
@@ -192,7 +194,7 @@ def _decision_context(
         rejection_reason=wording.REJECTION_REASON.get(reason_code or "", "") if rejected else "",
         appeal_by=event.appeal_by,
         decided_at=decision.decided_at if decision else event.occurred_at,
-        decided_by_person=bool(decision and decision.decided_by != "system"),
+        decided_by_person=bool(decision and decision.decided_by != SYSTEM_ACTOR),
         appeal_upheld=reason_code == APPEAL_UPHELD_ORIGINAL,
     )
     return context
@@ -350,6 +352,9 @@ def compose_case_event(
         context["checklist"] = [wording.checklist_item(item) for item in event.checklist]
         context["reply_by"] = event.reply_by
         context["reason"] = event.reason
+        # A person asked (not the SOP's E4 checklist): a reply-by that passes hands the case to
+        # the desk for a decision on what it has (UNDER_REVIEW); only the SOP's request closes it.
+        context["desk_request"] = event.actor != SYSTEM_ACTOR
         # A proactive case's request is the seller's first word of it (P2): say why we wrote.
         context["first_word"] = event.origin == CaseOrigin.PROACTIVE and event.case_version <= 2
         out.drafts.append(_seller_draft("evidence_request", event, context, to))
@@ -379,6 +384,8 @@ def compose_case_event(
         context = _case_context(event, settings)
         context.update(
             review_reason=wording.review_reason(event.previous_state, event.reason_code),
+            # The code, so a translation gives the same reason (not the English words).
+            review_reason_code=event.reason_code,
             decision_due_by=event.decision_due_by,
             previous_state=event.previous_state.value if event.previous_state else None,
         )

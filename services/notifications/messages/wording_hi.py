@@ -87,6 +87,33 @@ CHECKLIST = (
 )
 
 
+def review_reason(previous_state: str | None, reason_code: str | None = None) -> str:
+    """`wording.review_reason` in Hindi: the same reason, fact for fact (the 48 hours, which
+    record is missing), so a Hindi reader learns what an English one does."""
+    if reason_code == "MISSING_FACTS":
+        return (
+            "आपके दावे को तय करने के लिए ज़रूरी एक रिकॉर्ड (इस वापसी का मार्केटप्लेस रिकॉर्ड, या "
+            "लॉजिस्टिक्स पार्टनर का डिलीवरी स्कैन) 48 घंटे में हम तक नहीं पहुँचा, इसलिए उसका इंतज़ार "
+            "करने के बजाय अब डेस्क का एक सदस्य यह मामला स्वयं सँभालेगा।"
+        )
+    if reason_code == "FRAUD_ASSESSMENT_MISSING":
+        return (
+            "आपके दावे पर हमारी नियमित जाँच समय पर पूरी नहीं हुई, इसलिए आपको उनके लिए इंतज़ार कराने "
+            "के बजाय अब डेस्क का एक सदस्य इसे स्वयं तय करेगा।"
+        )
+    if reason_code == "NO_RULE_MATCHED":
+        return (
+            "आपका मामला हमारे किसी भी मानक नियम में नहीं आता, इसलिए अब डेस्क का एक सदस्य इसे स्वयं "
+            "तय करेगा, जिसमें हमारी स्वचालित जाँच से थोड़ा ज़्यादा समय लगता है।"
+        )
+    if previous_state == "AWAITING_EVIDENCE":
+        return (
+            "सबूत का इंतज़ार पूरा हो गया है, और अब डेस्क का एक सदस्य स्वयं यह मामला तय करेगा, "
+            "जिसमें हमारी स्वचालित जाँच से थोड़ा ज़्यादा समय लगता है।"
+        )
+    return "आपके मामले को डेस्क का एक सदस्य स्वयं तय करेगा, जिसमें हमारी स्वचालित जाँच से थोड़ा ज़्यादा समय लगता है।"
+
+
 def claim(code: str | None) -> str:
     return CLAIM.get(code or "", "वापसी में कोई समस्या थी")
 
