@@ -481,6 +481,11 @@ class CaseAppealed(CaseEventBase):
     type: Literal["disputedesk.reconciliation.case_appealed.v1"] = (
         "disputedesk.reconciliation.case_appealed.v1"
     )
+    decision_due_by: AwareDatetime | None = Field(
+        default=None,
+        description="When the appeal is due to be decided (the review SLA from the appeal): "
+        "the date the seller's appeal acknowledgement gives.",
+    )
 
 
 class CaseSettled(CaseEventBase):
@@ -514,6 +519,12 @@ class CaseUpdated(CaseEventBase):
         default=None,
         description="On a duplicate filing of a decided case: until when the first case's "
         "decision may still be appealed (the seller's next date).",
+    )
+    next_step_by: AwareDatetime | None = Field(
+        default=None,
+        description="On a filing merged into the open case: when the seller hears next (the "
+        "evidence reply-by while the case waits for evidence, else the latest the decision is "
+        "due); none while no deadline runs (an escalated case).",
     )
 
 

@@ -115,6 +115,16 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         yield f"review-{code}", samples.case_under_review("C-UR", AT, reason_code=code)
     yield "settled", samples.case_settled("C-ST", AT)
     yield "merged", samples.escalation_merged("C-MG", AT)
+    for state in (CaseState.OPEN, CaseState.UNDER_REVIEW, CaseState.ESCALATED):
+        yield (
+            f"merged-{state.value}",
+            samples.escalation_merged("C-MG", AT, origin=CaseOrigin.SELLER).model_copy(
+                update={
+                    "state": state,
+                    "next_step_by": None if state is CaseState.ESCALATED else AT + timedelta(1),
+                }
+            ),
+        )
     for days in (3, -3):
         event = samples.duplicate_filing("C-DUP", AT).model_copy(
             update={"appeal_by": AT + timedelta(days=days)}

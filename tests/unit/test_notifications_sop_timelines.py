@@ -13,7 +13,7 @@ from services.notifications.messages.composing import compose_case_event
 from services.notifications.messages.rendering import india_time, inr, render
 from services.notifications.messages.wording_hi import time_hi
 from services.notifications.settings import NotificationsSettings
-from shared.events import CaseOrigin
+from shared.events import CaseOrigin, CaseState
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
 AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -151,3 +151,22 @@ def test_an_sop_evidence_request_still_says_the_claim_closes_unpaid(template: st
     english, hindi, _ = _seller_mail(event, template)
     assert "close the claim without a payout" in english
     assert "बिना भुगतान के बंद" in hindi
+
+
+def test_an_appeal_acknowledgement_gives_the_date_of_the_result() -> None:
+    due = AT + timedelta(hours=48)
+    event = samples.case_appealed("C-APR", AT).model_copy(update={"decision_due_by": due})
+    english, hindi, _ = _seller_mail(event, "appeal_received")
+    assert india_time(due) in english
+    assert time_hi(due) in hindi
+
+
+@pytest.mark.parametrize("state", ["OPEN", "UNDER_REVIEW", "AWAITING_EVIDENCE"])
+def test_a_merged_filing_is_told_when_it_hears_next(state: str) -> None:
+    due = AT + timedelta(hours=30)
+    event = samples.escalation_merged("C-MG", AT).model_copy(
+        update={"state": CaseState(state), "next_step_by": due}
+    )
+    english, hindi, _ = _seller_mail(event, "merge_acknowledgement")
+    assert india_time(due) in english
+    assert time_hi(due) in hindi

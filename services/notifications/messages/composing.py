@@ -220,6 +220,7 @@ def _filing_answer(
             else None
         ),
         explanation=decision.explanation if decision else event.reason,
+        next_step_by=event.next_step_by,
     )
     template = "merge_acknowledgement" if event.change == MERGED else "duplicate_filing"
     return _seller_draft(template, event, context, seller_address)
@@ -370,6 +371,7 @@ def compose_case_event(
     elif isinstance(event, CaseAppealed) and owed:
         context = _case_context(event, settings)
         context["appealed_at"] = event.occurred_at
+        context["decision_due_by"] = event.decision_due_by
         out.drafts.append(_seller_draft("appeal_received", event, context, to))
     elif isinstance(event, CaseSettled) and owed and _pays(event):
         assert event.decision is not None and event.ledger_transaction_id is not None

@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
 from services.reconciliation.cases import repository
-from services.reconciliation.cases.deadlines import review_due_by, sync_timers
+from services.reconciliation.cases.deadlines import (
+    appeal_due_by,
+    next_step_by,
+    review_due_by,
+    sync_timers,
+)
 from services.reconciliation.cases.decisions import (
     decision_of,
     decision_record,
@@ -342,6 +347,7 @@ async def _place_escalation(
             waiting_for=case.waiting_for,
             reason_code=case.reason_code,
             change="ESCALATION_MERGED",
+            next_step_by=next_step_by(case, p),
         )
         if adopt and state in (CaseState.AWAITING_EVIDENCE, CaseState.OPEN):
             case.evidence_requested_by = SYSTEM if state is CaseState.AWAITING_EVIDENCE else None
@@ -619,6 +625,8 @@ async def on_appeal(
         return
     if not await facts_repository.store_appeal(session, event, ce_id, "ACCEPTED"):
         return
+    # The appeal is judged under the version that decided the case, whatever is in force now.
+    p = p or await policies.for_case(session, case, now)
     emit(
         session,
         case,
@@ -628,10 +636,10 @@ async def on_appeal(
         now=now,
         reason=f"The seller appealed: {event.reason}",
         decision=None,
+        decision_due_by=appeal_due_by(now, p),
         data={"escalation_id": event.escalation_id},
     )
-    # The appeal is judged under the version that decided the case, whatever is in force now.
-    await sync_timers(session, case, now, p or await policies.for_case(session, case, now))
+    await sync_timers(session, case, now, p)
 
 
 def seller_replied(case: Case, *, received_at: datetime) -> None:
