@@ -616,3 +616,69 @@ async def test_a_desk_evidence_request_says_the_desk_decides_if_nothing_arrives(
         india_time(datetime.fromisoformat(case["reply_by"])),
     )
     assert "close the claim" not in text_part(request)
+
+
+async def test_an_appeal_is_acknowledged_with_the_date_of_its_result(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    r = await intake.client.post(
+        f"/v1/escalations/{r.json()['escalation_id']}/appeal",
+        json={"reason": "The buyer broke it; I should get the whole amount."},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
+    appealed_at = datetime.fromisoformat(case["updated_at"])
+
+    [received] = await _mails(harness, rid, "We have your appeal")
+    assert received["To"] == to and case["case_id"] in received["Subject"]
+    # SOP: a manager decides the appeal; the seller is told by when (the 48-hour review SLA).
+    _in_both(received, india_time(appealed_at + timedelta(hours=48)))
+
+
+async def test_a_filing_merged_into_a_case_under_review_is_told_when_it_is_decided(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-MERGE")
+    body = escalation_body(
+        rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
+    assert r.status_code == 202, r.text
+    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    await _fire_facts_wait(recon, case["case_id"])
+    await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    review_due = await eventually(
+        lambda: scalar(
+            recon,
+            "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'REVIEW_SLA' "
+            "AND fired_at IS NULL AND cancelled_at IS NULL",
+            c=case["case_id"],
+        ),
+        until=lambda d: d is not None,
+        what="the review SLA timer",
+    )
+
+    # The seller writes again about the same return (E2: merged into the open case).
+    again = {**body, "description": "Writing again: the box was crushed as well."}
+    r = await intake.client.post("/v1/escalations", json=again, headers=harness.key(AGENT))
+    assert r.status_code == 202, r.text
+    [merged] = await _mails(harness, rid, "joins the case already open")
+    assert merged["To"] == to and case["case_id"] in merged["Subject"]
+    _in_both(merged, india_time(review_due))
