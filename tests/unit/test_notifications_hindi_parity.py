@@ -16,6 +16,7 @@ from services.notifications.messages.composing import SELLER, compose_case_event
 from services.notifications.messages.rendering import india_date, render, seller_time
 from services.notifications.messages.wording_hi import date_hi, time_hi
 from services.notifications.settings import NotificationsSettings
+from services.reconciliation.policy.sop_v1 import SOP_V1
 from shared.events import CaseEventBase, CaseOrigin, CaseState, LiableParty, Outcome
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
@@ -60,6 +61,13 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
     yield "evidence", samples.evidence_requested("C-EV", AT)
     yield "evidence-p2", samples.evidence_requested("C-P2", AT, origin=CaseOrigin.PROACTIVE)
     yield "evidence-desk", samples.evidence_requested("C-EVD", AT, actor="agent-3")
+    for claim_type, checklist in SOP_V1.evidence.items():
+        if checklist.checklist:
+            event = samples.evidence_requested(f"C-{claim_type.value}", AT)
+            yield (
+                f"evidence-sop-{claim_type.value}",
+                event.model_copy(update={"checklist": list(checklist.checklist)}),
+            )
     yield "granted", samples.case_decided("C-GR", AT)
     yield (
         "partial-buyer",

@@ -170,3 +170,30 @@ def test_a_merged_filing_is_told_when_it_hears_next(state: str) -> None:
     english, hindi, _ = _seller_mail(event, "merge_acknowledgement")
     assert india_time(due) in english
     assert time_hi(due) in hindi
+
+
+@pytest.mark.parametrize("claim_type", ["DAMAGED", "WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"])
+def test_the_hindi_checklist_asks_for_exactly_what_the_sop_asks(claim_type: str) -> None:
+    from services.reconciliation.policy.sop_v1 import SOP_V1
+    from shared.events import ClaimType
+
+    checklist = list(SOP_V1.evidence[ClaimType(claim_type)].checklist)
+    event = samples.evidence_requested("C-CL", AT).model_copy(update={"checklist": checklist})
+    english, hindi_mail, _ = _seller_mail(event, "evidence_request")
+    hindi = "\n".join(line for line in hindi_mail.splitlines() if line[:3] in ("1. ", "2. "))
+    if claim_type == "MISSING_ITEM":
+        # A video AND the received weight: no "or" between them.
+        assert "वीडियो" in hindi and "वज़न" in hindi and ", या" not in hindi
+    else:
+        # E4: a video, OR two photos of the item and one of the label.
+        assert "At least 2 photos of the item and 1 photo of the shipping label" in english
+        assert ", या" in hindi
+        assert "सामान की कम से कम 2 फ़ोटो और शिपिंग लेबल की 1 फ़ोटो" in hindi
+
+
+def test_a_desk_checklist_in_its_own_words_is_quoted_not_replaced() -> None:
+    # A desk member's free words must not become a different request in Hindi.
+    event = _desk_request().model_copy(update={"checklist": ["A photo of the outer box"]})  # type: ignore[attr-defined]
+    _, hindi, _ = _seller_mail(event, "evidence_request")
+    assert "A photo of the outer box" in hindi
+    assert "कम से कम दो" not in hindi
