@@ -549,6 +549,19 @@ async def test_a_payout_above_the_approval_cap_tells_the_seller_the_amount_and_w
     # time with its UTC.
     _in_both(update, inr(3_000_000), india_time(escalated_at + timedelta(hours=24)))
 
+    # A manager approves (four eyes: the proposer was the SOP): the decision email says it is
+    # paid, not that a manager "will confirm it" as the proposal's paragraph did.
+    r = await recon.client.post(
+        f"/v1/cases/{case['case_id']}/approve",
+        json={"reason": "Checked the scans"},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    [decided] = await _mails(harness, rid, "approved in full")
+    assert decided["To"] == to
+    _in_both(decided, inr(3_000_000), "a manager has confirmed it")
+    assert "will confirm it before it is paid" not in text_part(decided)
+
 
 async def test_a_review_past_its_sla_tells_the_seller_the_new_date(
     harness: Harness, pipeline: dict[str, Any]

@@ -27,7 +27,7 @@ from services.reconciliation.cases.timeline import emit, seller_claimed
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.models import Case
 from services.reconciliation.policy import service as policies
-from services.reconciliation.policy.explain import explain_manual
+from services.reconciliation.policy.explain import as_approved, explain_manual
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import (
     above_approval_cap,
@@ -290,7 +290,13 @@ async def approve(
     if case.proposed_by == actor:
         raise ProposerCannotApprove()
     proposal = DecisionRecord.model_validate(case.proposal)
-    record = proposal.model_copy(update={"decided_by": actor, "decided_at": now})
+    record = proposal.model_copy(
+        update={
+            "decided_by": actor,
+            "decided_at": now,
+            "explanation": as_approved(proposal.explanation),
+        }
+    )
     proposer = case.proposed_by
     await decide_and_settle(
         session,

@@ -62,6 +62,19 @@ def _moment(when: datetime | None) -> str:
     )
 
 
+# A proposal above the approval cap says a manager will confirm it; the approved decision reuses
+# the paragraph, and by then the manager has (the seller must not read a step still to come).
+ABOVE_CAP_PENDING = (
+    " Because the amount is above our approval limit, a manager will confirm it before it is paid."
+)
+ABOVE_CAP_APPROVED = " Because the amount is above our approval limit, a manager has confirmed it."
+
+
+def as_approved(explanation: str) -> str:
+    """The proposal's paragraph once a manager has approved it."""
+    return explanation.replace(ABOVE_CAP_PENDING, ABOVE_CAP_APPROVED)
+
+
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
     claim = f.claim_type.value.replace("_", " ").lower() if f.claim_type else "return"
     drop = weight_drop_g(f)
@@ -182,12 +195,7 @@ def explain(
                 f"{p.windows.appeal_window_days} days and tell us what we missed."
             )
         party = _PARTY_WORDS[verdict.liable_party]
-        extra = ""
-        if verdict.step.value == "PROPOSE":
-            extra = (
-                " Because the amount is above our approval limit, a manager will confirm it "
-                "before it is paid."
-            )
+        extra = ABOVE_CAP_PENDING if verdict.step.value == "PROPOSE" else ""
         return (
             f"{opening}we are paying you {rupees(amounts.payout)} "
             f"({amounts.payout_pct} % of {rupees(amounts.base)}, the lower of your claimed amount "
