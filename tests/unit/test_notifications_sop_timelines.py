@@ -197,3 +197,17 @@ def test_a_desk_checklist_in_its_own_words_is_quoted_not_replaced() -> None:
     _, hindi, _ = _seller_mail(event, "evidence_request")
     assert "A photo of the outer box" in hindi
     assert "कम से कम दो" not in hindi
+
+
+@pytest.mark.parametrize(
+    ("reason", "alert"),
+    [("ABOVE_APPROVAL_CAP", "approval_cap_alert"), ("SLA_BREACHED", "sla_breach_alert")],
+)
+def test_management_learns_the_date_the_seller_was_promised(reason: str, alert: str) -> None:
+    due = AT + timedelta(hours=24)
+    event = samples.case_escalated("C-M", AT, escalation_reason=reason)
+    drafts = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+    [draft] = [d for d in drafts if d.template == alert]
+    out = render(alert, draft.context)
+    for part in (out.text, out.html):
+        assert f"by {india_time(due)}" in part

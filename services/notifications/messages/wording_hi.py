@@ -77,14 +77,24 @@ ESCALATION = {
     "ABOVE_APPROVAL_CAP": "राशि के कारण, भुगतान जारी होने से पहले डेस्क मैनेजर उसे स्वीकृत करते हैं। यह "
     "बड़े भुगतानों की सामान्य जाँच है, आपके मामले में किसी समस्या का संकेत नहीं।",
 }
-# Checklist items reach us as words (the SOP's or a desk member's); matched by what they name.
-CHECKLIST = (
-    ("video", "अनबॉक्सिंग वीडियो: सील पार्सल से, शिपिंग लेबल दिखाते हुए, सामान तक एक लगातार क्लिप"),
-    ("weight", "पार्सल मिलने के समय उसका वज़न, ग्राम में"),
-    ("label", "आपको मिले पार्सल पर लगे शिपिंग लेबल की फ़ोटो"),
-    ("photo", "सामान की साफ़ फ़ोटो जिनमें समस्या दिखे (कम से कम दो)"),
-    ("invoice", "सामान का बिल (इनवॉइस)"),
-)
+# Checklist items reach us as evidence codes or as the policy's own sentences; each is translated
+# whole, its counts and its "or" kept (E4: a video, or 2 photos and 1 label photo). Anything else
+# is a desk member's own words, quoted as written: guessing from a keyword once turned "2 photos
+# of the item and 1 of the label" into "a label photo", and a desk's "photo of the outer box"
+# into a different request.
+CHECKLIST = {
+    "UNBOXING_VIDEO": "अनबॉक्सिंग वीडियो: सील पार्सल से, शिपिंग लेबल दिखाते हुए, सामान तक एक लगातार क्लिप",
+    "PHOTO": "सामान की साफ़ फ़ोटो जिनमें समस्या दिखे (कम से कम दो)",
+    "PHOTOS": "सामान की साफ़ फ़ोटो जिनमें समस्या दिखे (कम से कम दो)",
+    "LABEL_PHOTO": "आपको मिले पार्सल पर लगे शिपिंग लेबल की फ़ोटो",
+    "INVOICE": "सामान का बिल (इनवॉइस)",
+    "RECEIVED_WEIGHT": "पार्सल मिलने के समय उसका वज़न, ग्राम में",
+    "RECEIVED_WEIGHT_G": "पार्सल मिलने के समय उसका वज़न, ग्राम में",
+    "AN UNBOXING VIDEO OF THE RETURNED PARCEL": "लौटे पार्सल का अनबॉक्सिंग वीडियो",
+    "AT LEAST 2 PHOTOS OF THE ITEM AND 1 PHOTO OF THE SHIPPING LABEL": "सामान की कम से कम 2 "
+    "फ़ोटो और शिपिंग लेबल की 1 फ़ोटो",
+    "THE WEIGHT OF THE PARCEL AS YOU RECEIVED IT, IN GRAMS": "पार्सल मिलने के समय उसका वज़न, ग्राम में",
+}
 
 
 def review_reason(previous_state: str | None, reason_code: str | None = None) -> str:
@@ -123,11 +133,12 @@ def state(code: str | None) -> str:
 
 
 def checklist_item(item: str) -> str:
-    lowered = item.lower()
-    for needle, words in CHECKLIST:
-        if needle in lowered:
-            return words
-    return item
+    key = item.strip().upper()
+    alternative = key.endswith(", OR")
+    words = CHECKLIST.get(key.removesuffix(", OR").strip())
+    if words is None:
+        return item
+    return f"{words}, या" if alternative else words
 
 
 def time_hi(value: datetime) -> str:
