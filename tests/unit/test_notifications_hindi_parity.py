@@ -209,3 +209,21 @@ def test_the_parity_check_covers_every_seller_template_composed_from_a_case_even
         "appeal_late",
         "appeal_received",
     }
+
+
+@pytest.mark.parametrize(("event", "template"), CASES)
+def test_the_html_part_states_the_same_facts_as_the_text_part(
+    event: CaseEventBase, template: str
+) -> None:
+    [draft] = [
+        d
+        for d in compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+        if d.template == template
+    ]
+    english = render(template, draft.context)
+    html = re.sub(r"<[^>]+>", "", english.html).replace("&#39;", "'").replace("&amp;", "&")
+    assert sorted(set(AMOUNT.findall(html))) == sorted(set(AMOUNT.findall(english.text)))
+    for moment in set(_moments(draft.context)):
+        assert (seller_time(moment) in english.text) == (seller_time(moment) in html), moment
+    # A numbered list is an <ol> in HTML: its numbers are not facts.
+    assert _numbers(html) == _numbers(re.sub(r"(?m)^\d+\. ", "", english.text))
