@@ -84,6 +84,8 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     assert outcome["To"] == to and case["case_id"] in outcome["Subject"]
     _in_both(outcome, "keep the original decision", inr(75_000), "stands")
     assert "successful" not in text_part(outcome)
+    # The appeal decision is final: the original paragraph's offer of an appeal is not repeated.
+    assert "appeal within" not in text_part(outcome), text_part(outcome)
 
 
 async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_filed(
@@ -662,6 +664,23 @@ async def test_an_appeal_is_acknowledged_with_the_date_of_its_result(
     assert received["To"] == to and case["case_id"] in received["Subject"]
     # SOP: a manager decides the appeal; the seller is told by when (the 48-hour review SLA).
     _in_both(received, india_time(appealed_at + timedelta(hours=48)))
+
+    # Overturned in full: the outcome pays the difference's whole amount and, being final,
+    # offers no further appeal.
+    r = await recon.client.post(
+        f"/v1/cases/{case['case_id']}/appeal-decision",
+        json={
+            "overturn": True,
+            "reason": "The label photo shows the partner's tape",
+            "liable_party": "PARTNER",
+            "payout_pct": 100,
+        },
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    [outcome] = await _mails(harness, rid, "The result of your appeal")
+    _in_both(outcome, "your appeal is successful", inr(150_000))
+    assert "appeal within" not in text_part(outcome), text_part(outcome)
 
 
 async def test_a_filing_merged_into_a_case_under_review_is_told_when_it_is_decided(

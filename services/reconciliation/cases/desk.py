@@ -27,7 +27,11 @@ from services.reconciliation.cases.timeline import emit, seller_claimed
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.models import Case
 from services.reconciliation.policy import service as policies
-from services.reconciliation.policy.explain import as_approved, explain_manual
+from services.reconciliation.policy.explain import (
+    as_approved,
+    dismissed_appeal,
+    explain_manual,
+)
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import (
     above_approval_cap,
@@ -186,6 +190,7 @@ def _manual_record(
     actor: str,
     now: datetime,
     p: Policy,
+    appealable: bool = True,
 ) -> DecisionRecord:
     amounts = compute_amounts(
         claimed_amount=case.claimed_amount or facts.item_value or 0,
@@ -204,6 +209,7 @@ def _manual_record(
         liable_party=liable_party,
         p=p,
         seller_claimed=seller_claimed(case),
+        appealable=appealable,
     )
     return decision_record(
         p=p,
@@ -343,6 +349,7 @@ async def decide_appeal(
             reason=reason,
             actor=actor,
             now=now,
+            appealable=False,  # the appeal decision is final
             p=p,
         )
         await decide_and_settle(
@@ -358,9 +365,9 @@ async def decide_appeal(
             # The record keeps the original payout; the code tells the seller's email (and any
             # reader of the record) that the appeal failed rather than succeeded.
             "reason_code": "APPEAL_UPHELD_ORIGINAL",
-            "explanation": f"About your return {case.return_id}: we looked at your appeal again "
-            f"and the earlier decision stands: {reason.strip().rstrip('.')}. "
-            + previous.explanation.split(": ", 1)[-1],
+            "explanation": dismissed_appeal(
+                previous.explanation, return_id=case.return_id, reason=reason
+            ),
         }
     )
     appeal_by = case.appeal_by
