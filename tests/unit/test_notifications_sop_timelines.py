@@ -211,3 +211,22 @@ def test_management_learns_the_date_the_seller_was_promised(reason: str, alert: 
     out = render(alert, draft.context)
     for part in (out.text, out.html):
         assert f"by {india_time(due)}" in part
+
+
+def test_a_p2_case_closed_unanswered_does_not_say_a_claim_arrived_late() -> None:
+    # SOP P2: the desk opened the case and asked for evidence within the 7-day window; when
+    # nothing came, no claim "reached us after the window" (the seller never filed one).
+    event = samples.case_rejected("C-P2", AT)
+    assert event.decision is not None
+    decision = event.decision.model_copy(
+        update={"reason_code": "CLAIM_WINDOW_EXPIRED", "rule_id": "P2"}
+    )
+    event = event.model_copy(
+        update={"decision": decision, "origin": CaseOrigin.PROACTIVE, "claimed_amount": None}
+    )
+    english, hindi, subject = _seller_mail(event, "decision")
+    assert "The claim reached us after" not in english
+    assert "did not reach us within the 7 days after its delivery to you" in english
+    assert "दावा दावे की समय-सीमा बीतने के बाद पहुँचा" not in hindi
+    assert "डिलीवरी के 7 दिन के भीतर" in hindi
+    assert "claim" not in subject.lower()

@@ -175,6 +175,7 @@ def _decision_context(
     outcome = decision.outcome.value if decision and decision.outcome else None
     if rejected:
         outcome = "DENIED"
+    rejection = wording.rejection_code(reason_code, seller_claimed=context["seller_claimed"])
     context.update(
         rejected=rejected,
         outcome=outcome,
@@ -191,7 +192,8 @@ def _decision_context(
         ),
         explanation=decision.explanation if decision else event.reason,
         reason_code=reason_code,
-        rejection_reason=wording.REJECTION_REASON.get(reason_code or "", "") if rejected else "",
+        rejection_code=rejection,
+        rejection_reason=wording.REJECTION_REASON.get(rejection or "", "") if rejected else "",
         appeal_by=event.appeal_by,
         decided_at=decision.decided_at if decision else event.occurred_at,
         decided_by_person=bool(decision and decision.decided_by != SYSTEM_ACTOR),
