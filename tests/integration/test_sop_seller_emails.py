@@ -714,3 +714,50 @@ async def test_a_filing_merged_into_a_case_under_review_is_told_when_it_is_decid
     [merged] = await _mails(harness, rid, "joins the case already open")
     assert merged["To"] == to and case["case_id"] in merged["Subject"]
     _in_both(merged, india_time(review_due))
+
+
+async def test_a_claim_joining_a_p2_case_gets_one_reply_by_not_two(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = uid("S-P2M"), _address()
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    delivered = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", delivered, 0.9)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+    p2_reply_by = datetime.fromisoformat(case["reply_by"])
+    await _mails(harness, rid, "Please send evidence")
+
+    # The seller files a claim of its own, without the evidence: the claim becomes the case's
+    # (E2) and the SOP asks for its checklist with its own reply-by (E4, 72 hours).
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claim_type="MISSING_ITEM",
+            claimed_amount=90_000,
+            evidence=[],
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(
+        harness,
+        recon,
+        rid,
+        lambda c: (
+            c["state"] == "AWAITING_EVIDENCE"
+            and datetime.fromisoformat(c["reply_by"]) != p2_reply_by
+        ),
+    )
+    [merged] = await _mails(harness, rid, "joins the case already open")
+    requests = await _mails(harness, rid, "Please send evidence", count=2)
+    new_reply_by = india_time(datetime.fromisoformat(case["reply_by"]))
+    assert any(new_reply_by in text_part(m) for m in requests)
+    # The merge acknowledgement must not give the superseded P2 date beside the new one.
+    assert india_time(p2_reply_by) not in text_part(merged), text_part(merged)

@@ -347,7 +347,11 @@ async def _place_escalation(
             waiting_for=case.waiting_for,
             reason_code=case.reason_code,
             change="ESCALATION_MERGED",
-            next_step_by=next_step_by(case, p),
+            # A claim adopted by a case waiting for the P2 evidence is judged afresh (E4: its
+            # own checklist and reply-by, in the email that follows): the P2 date is superseded.
+            next_step_by=None
+            if adopt and state is CaseState.AWAITING_EVIDENCE
+            else next_step_by(case, p),
         )
         if adopt and state in (CaseState.AWAITING_EVIDENCE, CaseState.OPEN):
             case.evidence_requested_by = SYSTEM if state is CaseState.AWAITING_EVIDENCE else None
