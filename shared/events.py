@@ -470,11 +470,21 @@ class CaseEscalated(CaseEventBase):
         "disputedesk.reconciliation.case_escalated.v1"
     )
     escalation_reason: str = Field(examples=["SLA_BREACHED", "ABOVE_APPROVAL_CAP"])
+    decision_due_by: AwareDatetime | None = Field(
+        default=None,
+        description="When management is due to have acted on the escalated case (approved the "
+        "proposal, or decided): the date the seller's escalation update gives.",
+    )
 
 
 class CaseAppealed(CaseEventBase):
     type: Literal["disputedesk.reconciliation.case_appealed.v1"] = (
         "disputedesk.reconciliation.case_appealed.v1"
+    )
+    decision_due_by: AwareDatetime | None = Field(
+        default=None,
+        description="When the appeal is due to be decided (the review SLA from the appeal): "
+        "the date the seller's appeal acknowledgement gives.",
     )
 
 
@@ -509,6 +519,12 @@ class CaseUpdated(CaseEventBase):
         default=None,
         description="On a duplicate filing of a decided case: until when the first case's "
         "decision may still be appealed (the seller's next date).",
+    )
+    next_step_by: AwareDatetime | None = Field(
+        default=None,
+        description="On a filing merged into the open case: when the seller hears next (the "
+        "evidence reply-by while the case waits for evidence, else the latest the decision is "
+        "due); none while no deadline runs (an escalated case).",
     )
 
 

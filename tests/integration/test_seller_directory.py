@@ -178,7 +178,7 @@ async def test_p2_weight_drop_sends_the_directory_seller_the_checklist_and_the_w
         case["case_id"],
         "An unboxing video",
         india_time(reply_by),
-        "close the claim without a payout",
+        "close the case without a payout",  # the desk opened it: no claim (P2)
     )
     # One email: the opening itself asks for nothing the checklist does not say.
     await asyncio.sleep(2)

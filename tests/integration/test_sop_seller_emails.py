@@ -84,6 +84,8 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     assert outcome["To"] == to and case["case_id"] in outcome["Subject"]
     _in_both(outcome, "keep the original decision", inr(75_000), "stands")
     assert "successful" not in text_part(outcome)
+    # The appeal decision is final: the original paragraph's offer of an appeal is not repeated.
+    assert "appeal within" not in text_part(outcome), text_part(outcome)
 
 
 async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_filed(
@@ -434,7 +436,11 @@ async def test_e1_a_claim_on_a_return_the_feed_gives_another_seller_is_closed_un
     assert (closed["reason_code"], closed["payout"]) == ("SELLER_MISMATCH", 0)
     [told] = await _mails(harness, rid, "was closed")
     assert told["To"] == claimant_to and claim["case_id"] in told["Subject"]
-    _in_both(told, "does not list it among your returns")
+    _in_both(told, "does not list it among your returns", "check the record with the marketplace")
+    # No appeal window exists for a return that is not the claimant's, and the return is not
+    # "theirs" in any sentence.
+    for wrong in ("within 7 days", "appeal", f"your return {rid}"):
+        assert wrong not in text_part(told), wrong
     r = await intake.client.get(f"/v1/escalations/{escalation_id}", headers=harness.key(AGENT))
     assert (r.json()["state"], r.json()["refused_reason"]) == ("refused", "seller_mismatch")
     assert security_events("escalation", "seller_mismatch") == before + 1
@@ -509,3 +515,249 @@ async def test_e1_two_sellers_claim_an_unknown_return_and_the_feed_decides_whose
         assert mail["To"] in (first_to, owner_to)
         other = owners["case_id"] if mail["To"] == first_to else claim["case_id"]
         assert other not in text_part(mail) + str(mail["Subject"]), mail["Subject"]
+
+
+async def test_a_payout_above_the_approval_cap_tells_the_seller_the_amount_and_when(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    # No QC at pickup, same weight, wrong item: L10 pays 100 % of ₹30,000, above the ₹25,000
+    # approval cap, so an ops_manager must approve it first.
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=3_000_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claim_type="WRONG_ITEM",
+            claimed_amount=3_000_000,
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
+    assert case["reason_code"] == "ABOVE_APPROVAL_CAP"
+    escalated_at = datetime.fromisoformat(case["updated_at"])
+
+    [update] = await _mails(harness, rid, "An update on your claim")
+    assert update["To"] == to and case["case_id"] in update["Subject"]
+    # The proposed amount, and the date the seller hears next (management's 24 hours), in India
+    # time with its UTC.
+    _in_both(update, inr(3_000_000), india_time(escalated_at + timedelta(hours=24)))
+
+    # A manager approves (four eyes: the proposer was the SOP): the decision email says it is
+    # paid, not that a manager "will confirm it" as the proposal's paragraph did.
+    r = await recon.client.post(
+        f"/v1/cases/{case['case_id']}/approve",
+        json={"reason": "Checked the scans"},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    [decided] = await _mails(harness, rid, "approved in full")
+    assert decided["To"] == to
+    _in_both(decided, inr(3_000_000), "a manager has confirmed it")
+    assert "will confirm it before it is paid" not in text_part(decided)
+
+
+async def test_a_review_past_its_sla_tells_the_seller_the_new_date(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-SLA")
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202, r.text
+    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    await _fire_facts_wait(recon, case["case_id"])
+    await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    # The 48 hours of review pass without a decision.
+    await execute(
+        recon,
+        "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = 'REVIEW_SLA' "
+        "AND fired_at IS NULL AND cancelled_at IS NULL",
+        c=case["case_id"],
+    )
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
+    assert case["reason_code"] == "SLA_BREACHED"
+    escalated_at = datetime.fromisoformat(case["updated_at"])
+
+    [update] = await _mails(harness, rid, "An update on your claim")
+    assert update["To"] == to and case["case_id"] in update["Subject"]
+    _in_both(update, "sorry", india_time(escalated_at + timedelta(hours=24)))
+
+
+async def test_a_desk_evidence_request_says_the_desk_decides_if_nothing_arrives(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-DESKEV")
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202, r.text
+    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    await _fire_facts_wait(recon, case["case_id"])
+    await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    r = await recon.client.post(
+        f"/v1/cases/{case['case_id']}/evidence-requests",
+        json={"checklist": ["The invoice for the item"], "reason": "To confirm the item value"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+
+    [request] = await _mails(harness, rid, "Please send evidence")
+    assert request["To"] == to
+    # SOP: a request the desk made ends, unanswered, in a person's decision (UNDER_REVIEW), not
+    # in a closure without payout (that is E4's, the SOP's own checklist).
+    _in_both(
+        request,
+        "decide your case with what we have",
+        india_time(datetime.fromisoformat(case["reply_by"])),
+    )
+    assert "close the claim" not in text_part(request)
+
+
+async def test_an_appeal_is_acknowledged_with_the_date_of_its_result(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    r = await intake.client.post(
+        f"/v1/escalations/{r.json()['escalation_id']}/appeal",
+        json={"reason": "The buyer broke it; I should get the whole amount."},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
+    appealed_at = datetime.fromisoformat(case["updated_at"])
+
+    [received] = await _mails(harness, rid, "We have your appeal")
+    assert received["To"] == to and case["case_id"] in received["Subject"]
+    # SOP: a manager decides the appeal; the seller is told by when (the 48-hour review SLA).
+    _in_both(received, india_time(appealed_at + timedelta(hours=48)))
+
+    # Overturned in full: the outcome pays the difference's whole amount and, being final,
+    # offers no further appeal.
+    r = await recon.client.post(
+        f"/v1/cases/{case['case_id']}/appeal-decision",
+        json={
+            "overturn": True,
+            "reason": "The label photo shows the partner's tape",
+            "liable_party": "PARTNER",
+            "payout_pct": 100,
+        },
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    [outcome] = await _mails(harness, rid, "The result of your appeal")
+    _in_both(outcome, "your appeal is successful", inr(150_000))
+    assert "appeal within" not in text_part(outcome), text_part(outcome)
+
+
+async def test_a_filing_merged_into_a_case_under_review_is_told_when_it_is_decided(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-MERGE")
+    body = escalation_body(
+        rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
+    assert r.status_code == 202, r.text
+    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    await _fire_facts_wait(recon, case["case_id"])
+    await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    review_due = await eventually(
+        lambda: scalar(
+            recon,
+            "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'REVIEW_SLA' "
+            "AND fired_at IS NULL AND cancelled_at IS NULL",
+            c=case["case_id"],
+        ),
+        until=lambda d: d is not None,
+        what="the review SLA timer",
+    )
+
+    # The seller writes again about the same return (E2: merged into the open case).
+    again = {**body, "description": "Writing again: the box was crushed as well."}
+    r = await intake.client.post("/v1/escalations", json=again, headers=harness.key(AGENT))
+    assert r.status_code == 202, r.text
+    [merged] = await _mails(harness, rid, "joins the case already open")
+    assert merged["To"] == to and case["case_id"] in merged["Subject"]
+    _in_both(merged, india_time(review_due))
+
+
+async def test_a_claim_joining_a_p2_case_gets_one_reply_by_not_two(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = uid("S-P2M"), _address()
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    delivered = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", delivered, 0.9)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+    p2_reply_by = datetime.fromisoformat(case["reply_by"])
+    await _mails(harness, rid, "Please send evidence")
+
+    # The seller files a claim of its own, without the evidence: the claim becomes the case's
+    # (E2) and the SOP asks for its checklist with its own reply-by (E4, 72 hours).
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claim_type="MISSING_ITEM",
+            claimed_amount=90_000,
+            evidence=[],
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(
+        harness,
+        recon,
+        rid,
+        lambda c: (
+            c["state"] == "AWAITING_EVIDENCE"
+            and datetime.fromisoformat(c["reply_by"]) != p2_reply_by
+        ),
+    )
+    [merged] = await _mails(harness, rid, "joins the case already open")
+    requests = await _mails(harness, rid, "Please send evidence", count=2)
+    new_reply_by = india_time(datetime.fromisoformat(case["reply_by"]))
+    assert any(new_reply_by in text_part(m) for m in requests)
+    # The merge acknowledgement must not give the superseded P2 date beside the new one.
+    assert india_time(p2_reply_by) not in text_part(merged), text_part(merged)

@@ -184,7 +184,7 @@ def appeal_decided(case_id: str, at: datetime, **over: object) -> CaseDecided:
 
 def escalation_merged(case_id: str, at: datetime, **over: object) -> CaseUpdated:
     """A seller's filing joins the case the desk opened itself (E2)."""
-    values = {"origin": CaseOrigin.PROACTIVE, **over}
+    values = {"origin": CaseOrigin.PROACTIVE, "next_step_by": at + timedelta(hours=72), **over}
     return CaseUpdated(
         **_base(case_id, 3, CaseState.AWAITING_EVIDENCE, at, **values),
         change="ESCALATION_MERGED",
@@ -260,6 +260,7 @@ def case_escalated(
             **over,
         ),
         escalation_reason=escalation_reason,
+        decision_due_by=at + timedelta(hours=24),
     )
 
 
@@ -366,7 +367,7 @@ def case_appealed(case_id: str, at: datetime, **over: object) -> CaseAppealed:
             previous_state=CaseState.CLOSED,
             actor="S-ACME-42",
             reason="The seller appealed: the label photo shows the partner's tape.",
-            **over,
+            **{"decision_due_by": at + timedelta(hours=48), **over},
         )
     )
 

@@ -48,6 +48,8 @@ NON_ESSENTIAL = frozenset({"feedback_outreach", "policy_education"})
 NEGATIVE_RATING = 2
 # The seller is owed the message but no address is known: compose it, hold it.
 NO_ADDRESS = ""
+# The actor of a case event no person caused (reconciliation's `SYSTEM`).
+SYSTEM_ACTOR = "system"
 # Proactive cases whose opening asks the seller for something: the evidence request that follows
 # is their first email, with the checklist and the reply-by time (SOP P2).
 PROACTIVE_ASKING = frozenset({"P2"})
@@ -66,6 +68,9 @@ APPEAL_LATE = "APPEAL_LATE"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
 APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
+# An escalation event published before reconciliation stated when management acts: the
+# management team's hours in SOP v1's policy, so such an email still gives the seller a date.
+ESCALATION_DUE_FALLBACK = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +175,7 @@ def _decision_context(
     outcome = decision.outcome.value if decision and decision.outcome else None
     if rejected:
         outcome = "DENIED"
+    rejection = wording.rejection_code(reason_code, seller_claimed=context["seller_claimed"])
     context.update(
         rejected=rejected,
         outcome=outcome,
@@ -186,10 +192,11 @@ def _decision_context(
         ),
         explanation=decision.explanation if decision else event.reason,
         reason_code=reason_code,
-        rejection_reason=wording.REJECTION_REASON.get(reason_code or "", "") if rejected else "",
+        rejection_code=rejection,
+        rejection_reason=wording.REJECTION_REASON.get(rejection or "", "") if rejected else "",
         appeal_by=event.appeal_by,
         decided_at=decision.decided_at if decision else event.occurred_at,
-        decided_by_person=bool(decision and decision.decided_by != "system"),
+        decided_by_person=bool(decision and decision.decided_by != SYSTEM_ACTOR),
         appeal_upheld=reason_code == APPEAL_UPHELD_ORIGINAL,
     )
     return context
@@ -215,6 +222,7 @@ def _filing_answer(
             else None
         ),
         explanation=decision.explanation if decision else event.reason,
+        next_step_by=event.next_step_by,
     )
     template = "merge_acknowledgement" if event.change == MERGED else "duplicate_filing"
     return _seller_draft(template, event, context, seller_address)
@@ -347,6 +355,9 @@ def compose_case_event(
         context["checklist"] = [wording.checklist_item(item) for item in event.checklist]
         context["reply_by"] = event.reply_by
         context["reason"] = event.reason
+        # A person asked (not the SOP's E4 checklist): a reply-by that passes hands the case to
+        # the desk for a decision on what it has (UNDER_REVIEW); only the SOP's request closes it.
+        context["desk_request"] = event.actor != SYSTEM_ACTOR
         # A proactive case's request is the seller's first word of it (P2): say why we wrote.
         context["first_word"] = event.origin == CaseOrigin.PROACTIVE and event.case_version <= 2
         out.drafts.append(_seller_draft("evidence_request", event, context, to))
@@ -362,6 +373,7 @@ def compose_case_event(
     elif isinstance(event, CaseAppealed) and owed:
         context = _case_context(event, settings)
         context["appealed_at"] = event.occurred_at
+        context["decision_due_by"] = event.decision_due_by
         out.drafts.append(_seller_draft("appeal_received", event, context, to))
     elif isinstance(event, CaseSettled) and owed and _pays(event):
         assert event.decision is not None and event.ledger_transaction_id is not None
@@ -376,6 +388,8 @@ def compose_case_event(
         context = _case_context(event, settings)
         context.update(
             review_reason=wording.review_reason(event.previous_state, event.reason_code),
+            # The code, so a translation gives the same reason (not the English words).
+            review_reason_code=event.reason_code,
             decision_due_by=event.decision_due_by,
             previous_state=event.previous_state.value if event.previous_state else None,
         )
@@ -418,6 +432,8 @@ def compose_case_event(
             ),
             reason=event.reason,
             escalated_at=event.occurred_at,
+            # The next step's date: every seller email says when the seller hears from us next.
+            decision_due_by=event.decision_due_by or event.occurred_at + ESCALATION_DUE_FALLBACK,
             payout=event.decision.payout if event.decision else None,
             explanation=event.decision.explanation if event.decision else None,
             rule_id=event.decision.rule_id if event.decision else None,

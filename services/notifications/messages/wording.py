@@ -43,6 +43,23 @@ REJECTION_REASON = {
     "that decision, please appeal it rather than filing a new claim.",
 }
 
+# A case the desk opened itself (P2) closes when the evidence it asked for does not come within
+# the claim window: the seller filed nothing, so no claim "reached us late". Keyed like
+# REJECTION_REASON by the code the composer picks (`rejection_code`).
+PROACTIVE_WINDOW_PASSED = "PROACTIVE_WINDOW_PASSED"
+REJECTION_REASON[PROACTIVE_WINDOW_PASSED] = (
+    "We asked for evidence about this return and it did not reach us within the 7 days after "
+    "its delivery to you, so we could not assess the case on its merits."
+)
+
+
+def rejection_code(reason_code: str | None, *, seller_claimed: bool) -> str | None:
+    """The code whose words explain a rejection to this seller."""
+    if reason_code == "CLAIM_WINDOW_EXPIRED" and not seller_claimed:
+        return PROACTIVE_WINDOW_PASSED
+    return reason_code
+
+
 # Rejections a seller can avoid next time; each becomes a short lesson in the daily digest.
 EDUCATION = {
     "EVIDENCE_NOT_PROVIDED": {

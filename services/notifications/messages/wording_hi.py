@@ -47,6 +47,11 @@ REJECTION = {
     "या जो वापसी कभी नहीं पहुँची उसके लिए पिकअप से 45 दिन।",
     "PREMATURE_CLAIM": "पिकअप के बाद वापसी को पहुँचने में 10 दिन तक लग सकते हैं, इसलिए इसे अभी खोया "
     "हुआ मानना जल्दी है। अगर पिकअप के 10 दिन बाद भी यह न पहुँचे, तो कृपया दावा फिर से दर्ज करें।",
+    "SELLER_MISMATCH": "इस वापसी का मार्केटप्लेस रिकॉर्ड, जो आपके दावे के बाद हमें मिला, इसे आपकी "
+    "वापसियों में नहीं दिखाता, इसलिए हम इस पर दावे का भुगतान आपके खाते में नहीं कर सकते। कृपया वापसी "
+    "आईडी जाँचें: अगर वह ग़लत लिखी गई थी, तो सही वापसी आईडी के साथ फिर से दावा दर्ज करें।",
+    "PROACTIVE_WINDOW_PASSED": "हमने इस वापसी के बारे में सबूत माँगा था, और वह आपको डिलीवरी के 7 दिन "
+    "के भीतर हम तक नहीं पहुँचा, इसलिए हम मामले का आकलन नहीं कर सके।",
     "DUPLICATE_CLAIM": "इस वापसी पर हम एक दावा पहले ही तय कर चुके हैं। अगर आप उस फ़ैसले से असहमत "
     "हैं, तो नया दावा करने के बजाय अपील करें।",
 }
@@ -74,14 +79,51 @@ ESCALATION = {
     "ABOVE_APPROVAL_CAP": "राशि के कारण, भुगतान जारी होने से पहले डेस्क मैनेजर उसे स्वीकृत करते हैं। यह "
     "बड़े भुगतानों की सामान्य जाँच है, आपके मामले में किसी समस्या का संकेत नहीं।",
 }
-# Checklist items reach us as words (the SOP's or a desk member's); matched by what they name.
-CHECKLIST = (
-    ("video", "अनबॉक्सिंग वीडियो: सील पार्सल से, शिपिंग लेबल दिखाते हुए, सामान तक एक लगातार क्लिप"),
-    ("weight", "पार्सल मिलने के समय उसका वज़न, ग्राम में"),
-    ("label", "आपको मिले पार्सल पर लगे शिपिंग लेबल की फ़ोटो"),
-    ("photo", "सामान की साफ़ फ़ोटो जिनमें समस्या दिखे (कम से कम दो)"),
-    ("invoice", "सामान का बिल (इनवॉइस)"),
-)
+# Checklist items reach us as evidence codes or as the policy's own sentences; each is translated
+# whole, its counts and its "or" kept (E4: a video, or 2 photos and 1 label photo). Anything else
+# is a desk member's own words, quoted as written: guessing from a keyword once turned "2 photos
+# of the item and 1 of the label" into "a label photo", and a desk's "photo of the outer box"
+# into a different request.
+CHECKLIST = {
+    "UNBOXING_VIDEO": "अनबॉक्सिंग वीडियो: सील पार्सल से, शिपिंग लेबल दिखाते हुए, सामान तक एक लगातार क्लिप",
+    "PHOTO": "सामान की साफ़ फ़ोटो जिनमें समस्या दिखे (कम से कम दो)",
+    "PHOTOS": "सामान की साफ़ फ़ोटो जिनमें समस्या दिखे (कम से कम दो)",
+    "LABEL_PHOTO": "आपको मिले पार्सल पर लगे शिपिंग लेबल की फ़ोटो",
+    "INVOICE": "सामान का बिल (इनवॉइस)",
+    "RECEIVED_WEIGHT": "पार्सल मिलने के समय उसका वज़न, ग्राम में",
+    "RECEIVED_WEIGHT_G": "पार्सल मिलने के समय उसका वज़न, ग्राम में",
+    "AN UNBOXING VIDEO OF THE RETURNED PARCEL": "लौटे पार्सल का अनबॉक्सिंग वीडियो",
+    "AT LEAST 2 PHOTOS OF THE ITEM AND 1 PHOTO OF THE SHIPPING LABEL": "सामान की कम से कम 2 "
+    "फ़ोटो और शिपिंग लेबल की 1 फ़ोटो",
+    "THE WEIGHT OF THE PARCEL AS YOU RECEIVED IT, IN GRAMS": "पार्सल मिलने के समय उसका वज़न, ग्राम में",
+}
+
+
+def review_reason(previous_state: str | None, reason_code: str | None = None) -> str:
+    """`wording.review_reason` in Hindi: the same reason, fact for fact (the 48 hours, which
+    record is missing), so a Hindi reader learns what an English one does."""
+    if reason_code == "MISSING_FACTS":
+        return (
+            "आपके दावे को तय करने के लिए ज़रूरी एक रिकॉर्ड (इस वापसी का मार्केटप्लेस रिकॉर्ड, या "
+            "लॉजिस्टिक्स पार्टनर का डिलीवरी स्कैन) 48 घंटे में हम तक नहीं पहुँचा, इसलिए उसका इंतज़ार "
+            "करने के बजाय अब डेस्क का एक सदस्य यह मामला स्वयं सँभालेगा।"
+        )
+    if reason_code == "FRAUD_ASSESSMENT_MISSING":
+        return (
+            "आपके दावे पर हमारी नियमित जाँच समय पर पूरी नहीं हुई, इसलिए आपको उनके लिए इंतज़ार कराने "
+            "के बजाय अब डेस्क का एक सदस्य इसे स्वयं तय करेगा।"
+        )
+    if reason_code == "NO_RULE_MATCHED":
+        return (
+            "आपका मामला हमारे किसी भी मानक नियम में नहीं आता, इसलिए अब डेस्क का एक सदस्य इसे स्वयं "
+            "तय करेगा, जिसमें हमारी स्वचालित जाँच से थोड़ा ज़्यादा समय लगता है।"
+        )
+    if previous_state == "AWAITING_EVIDENCE":
+        return (
+            "सबूत का इंतज़ार पूरा हो गया है, और अब डेस्क का एक सदस्य स्वयं यह मामला तय करेगा, "
+            "जिसमें हमारी स्वचालित जाँच से थोड़ा ज़्यादा समय लगता है।"
+        )
+    return "आपके मामले को डेस्क का एक सदस्य स्वयं तय करेगा, जिसमें हमारी स्वचालित जाँच से थोड़ा ज़्यादा समय लगता है।"
 
 
 def claim(code: str | None) -> str:
@@ -93,11 +135,12 @@ def state(code: str | None) -> str:
 
 
 def checklist_item(item: str) -> str:
-    lowered = item.lower()
-    for needle, words in CHECKLIST:
-        if needle in lowered:
-            return words
-    return item
+    key = item.strip().upper()
+    alternative = key.endswith(", OR")
+    words = CHECKLIST.get(key.removesuffix(", OR").strip())
+    if words is None:
+        return item
+    return f"{words}, या" if alternative else words
 
 
 def time_hi(value: datetime) -> str:

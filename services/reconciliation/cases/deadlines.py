@@ -56,6 +56,35 @@ def review_due_by(case: Case, now: datetime, p: Policy) -> datetime:
     return now + timedelta(hours=p.timers.review_sla_h) - timedelta(seconds=case.sla_used_s)
 
 
+def escalation_due_by(now: datetime, p: Policy) -> datetime:
+    """When management should have acted on a case escalated now: the policy's hours for the
+    management team (as for any task asked of it). Told to the seller as the next step's date;
+    a policy without a management entry falls back on the review SLA."""
+    hours = p.task_sla_h.get("management", p.timers.review_sla_h)
+    return now + timedelta(hours=hours)
+
+
+def appeal_due_by(now: datetime, p: Policy) -> datetime:
+    """When an appeal filed now is due to be decided: an appeal is a second review, held to the
+    review SLA. Told to the seller in the appeal's acknowledgement."""
+    return now + timedelta(hours=p.timers.review_sla_h)
+
+
+def next_step_by(case: Case, p: Policy) -> datetime | None:
+    """When the seller of an open case hears next, for a filing merged into it: the reply-by
+    of the evidence it waits for; the review SLA's end; for a case still waiting for facts,
+    the end of that wait plus a review (the latest, as the acknowledgement promises). None
+    where no deadline runs (an escalated case)."""
+    state = CaseState(case.state)
+    if state is CaseState.AWAITING_EVIDENCE:
+        return case.reply_by
+    if state is CaseState.UNDER_REVIEW and case.timer_kind == TimerKind.REVIEW_SLA:
+        return case.timer_due_at
+    if state is CaseState.OPEN and case.timer_due_at is not None:
+        return case.timer_due_at + timedelta(hours=p.timers.review_sla_h)
+    return None
+
+
 async def sync_timers(session: AsyncSession, case: Case, now: datetime, p: Policy) -> None:
     """Keep exactly the timer the case's current state needs (the case row mirrors it)."""
     desired = desired_timer(case, now, p)

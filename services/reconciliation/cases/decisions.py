@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
 from services.reconciliation.cases import repository, settlement
-from services.reconciliation.cases.deadlines import review_due_by, sync_timers
+from services.reconciliation.cases.deadlines import escalation_due_by, review_due_by, sync_timers
 from services.reconciliation.cases.errors import OwnershipUnverified
 from services.reconciliation.cases.timeline import SYSTEM, emit, seller_claimed
 from services.reconciliation.cases.transitions import Move
@@ -325,6 +325,7 @@ async def apply_verdict(
             reason_code="ABOVE_APPROVAL_CAP",
             decision=record,
             escalation_reason="ABOVE_APPROVAL_CAP",
+            decision_due_by=escalation_due_by(now, p),
         )
     elif step is Step.DECIDE:
         record = decision_record(

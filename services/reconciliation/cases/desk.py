@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.cases import repository
-from services.reconciliation.cases.deadlines import sync_timers
+from services.reconciliation.cases.deadlines import escalation_due_by, sync_timers
 from services.reconciliation.cases.decisions import (
     decide_and_settle,
     decision_record,
@@ -27,7 +27,11 @@ from services.reconciliation.cases.timeline import emit, seller_claimed
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.models import Case
 from services.reconciliation.policy import service as policies
-from services.reconciliation.policy.explain import explain_manual
+from services.reconciliation.policy.explain import (
+    as_approved,
+    dismissed_appeal,
+    explain_manual,
+)
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import (
     above_approval_cap,
@@ -169,6 +173,7 @@ async def escalate(
         reason=reason,
         reason_code="MANUAL",
         escalation_reason="MANUAL",
+        decision_due_by=escalation_due_by(now, p),
     )
     await sync_timers(session, case, now, p)
     return case
@@ -185,6 +190,7 @@ def _manual_record(
     actor: str,
     now: datetime,
     p: Policy,
+    appealable: bool = True,
 ) -> DecisionRecord:
     amounts = compute_amounts(
         claimed_amount=case.claimed_amount or facts.item_value or 0,
@@ -203,6 +209,7 @@ def _manual_record(
         liable_party=liable_party,
         p=p,
         seller_claimed=seller_claimed(case),
+        appealable=appealable,
     )
     return decision_record(
         p=p,
@@ -265,6 +272,7 @@ async def decide(
             reason_code="ABOVE_APPROVAL_CAP",
             decision=record,
             escalation_reason="ABOVE_APPROVAL_CAP",
+            decision_due_by=escalation_due_by(now, p),
         )
         await sync_timers(session, case, now, p)
         return case
@@ -288,7 +296,13 @@ async def approve(
     if case.proposed_by == actor:
         raise ProposerCannotApprove()
     proposal = DecisionRecord.model_validate(case.proposal)
-    record = proposal.model_copy(update={"decided_by": actor, "decided_at": now})
+    record = proposal.model_copy(
+        update={
+            "decided_by": actor,
+            "decided_at": now,
+            "explanation": as_approved(proposal.explanation),
+        }
+    )
     proposer = case.proposed_by
     await decide_and_settle(
         session,
@@ -335,6 +349,7 @@ async def decide_appeal(
             reason=reason,
             actor=actor,
             now=now,
+            appealable=False,  # the appeal decision is final
             p=p,
         )
         await decide_and_settle(
@@ -350,9 +365,9 @@ async def decide_appeal(
             # The record keeps the original payout; the code tells the seller's email (and any
             # reader of the record) that the appeal failed rather than succeeded.
             "reason_code": "APPEAL_UPHELD_ORIGINAL",
-            "explanation": f"About your return {case.return_id}: we looked at your appeal again "
-            f"and the earlier decision stands: {reason.strip().rstrip('.')}. "
-            + previous.explanation.split(": ", 1)[-1],
+            "explanation": dismissed_appeal(
+                previous.explanation, return_id=case.return_id, reason=reason
+            ),
         }
     )
     appeal_by = case.appeal_by

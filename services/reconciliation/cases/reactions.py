@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
 from services.reconciliation.cases import repository
-from services.reconciliation.cases.deadlines import review_due_by, sync_timers
+from services.reconciliation.cases.deadlines import (
+    appeal_due_by,
+    next_step_by,
+    review_due_by,
+    sync_timers,
+)
 from services.reconciliation.cases.decisions import (
     decision_of,
     decision_record,
@@ -206,7 +211,8 @@ async def _claimed_by_another_seller(session: AsyncSession, case: Case, *, now: 
     if CaseState(case.state) in OPEN_STATES:
         facts = await load_facts(session, case=case, return_id=case.return_id)
         explanation = (
-            f"About your return {case.return_id}: the marketplace's record of this return "
+            # "your return" would contradict the very finding: the return is not theirs.
+            f"About return {case.return_id}: the marketplace's record of this return "
             "reached us after your claim and does not list it among your returns, so we closed "
             "the claim without a payment. Please check the return id; if it was mistyped, file "
             "again with the right one."
@@ -341,6 +347,11 @@ async def _place_escalation(
             waiting_for=case.waiting_for,
             reason_code=case.reason_code,
             change="ESCALATION_MERGED",
+            # A claim adopted by a case waiting for the P2 evidence is judged afresh (E4: its
+            # own checklist and reply-by, in the email that follows): the P2 date is superseded.
+            next_step_by=None
+            if adopt and state is CaseState.AWAITING_EVIDENCE
+            else next_step_by(case, p),
         )
         if adopt and state in (CaseState.AWAITING_EVIDENCE, CaseState.OPEN):
             case.evidence_requested_by = SYSTEM if state is CaseState.AWAITING_EVIDENCE else None
@@ -618,6 +629,8 @@ async def on_appeal(
         return
     if not await facts_repository.store_appeal(session, event, ce_id, "ACCEPTED"):
         return
+    # The appeal is judged under the version that decided the case, whatever is in force now.
+    p = p or await policies.for_case(session, case, now)
     emit(
         session,
         case,
@@ -627,10 +640,10 @@ async def on_appeal(
         now=now,
         reason=f"The seller appealed: {event.reason}",
         decision=None,
+        decision_due_by=appeal_due_by(now, p),
         data={"escalation_id": event.escalation_id},
     )
-    # The appeal is judged under the version that decided the case, whatever is in force now.
-    await sync_timers(session, case, now, p or await policies.for_case(session, case, now))
+    await sync_timers(session, case, now, p)
 
 
 def seller_replied(case: Case, *, received_at: datetime) -> None:

@@ -11,7 +11,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reconciliation import metrics
-from services.reconciliation.cases.deadlines import TimerKind, review_due_by, sync_timers
+from services.reconciliation.cases.deadlines import (
+    TimerKind,
+    escalation_due_by,
+    review_due_by,
+    sync_timers,
+)
 from services.reconciliation.cases.decisions import reevaluate
 from services.reconciliation.cases.timeline import SYSTEM, emit
 from services.reconciliation.cases.transitions import Move
@@ -73,6 +78,7 @@ async def on_timer(
             "decision; management is alerted.",
             reason_code="SLA_BREACHED",
             escalation_reason="SLA_BREACHED",
+            decision_due_by=escalation_due_by(now, p),
         )
         metrics.sla_breached(session)
         await sync_timers(session, case, now, p)

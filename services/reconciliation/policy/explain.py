@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -60,6 +61,36 @@ def _moment(when: datetime | None) -> str:
         f"{_day(when)}, {hour}:{local.minute:02d} {noon} IST "
         f"({at.day} {_MONTHS[at.month - 1]} {at.year}, {at.hour:02d}:{at.minute:02d} UTC)"
     )
+
+
+# A proposal above the approval cap says a manager will confirm it; the approved decision reuses
+# the paragraph, and by then the manager has (the seller must not read a step still to come).
+ABOVE_CAP_PENDING = (
+    " Because the amount is above our approval limit, a manager will confirm it before it is paid."
+)
+ABOVE_CAP_APPROVED = " Because the amount is above our approval limit, a manager has confirmed it."
+
+
+# The sentences that offer the appeal window ("You can appeal within 7 days ..."): an appeal's
+# own decision is final, so its paragraph must not repeat the offer.
+_APPEAL_OFFER = re.compile(
+    r"\s*(?:If you believe this is wrong, you|You) can appeal within \d+ days[^.]*\."
+)
+
+
+def dismissed_appeal(original: str, *, return_id: str, reason: str) -> str:
+    """The paragraph of an appeal dismissed: the manager's reason, then the original decision's
+    own reasons (its payout included), without its offer of an appeal."""
+    rest = _APPEAL_OFFER.sub("", original.split(": ", 1)[-1]).strip()
+    return (
+        f"About your return {return_id}: we looked at your appeal again and the earlier decision "
+        f"stands: {reason.strip().rstrip('.')}. {rest[:1].upper()}{rest[1:]}"
+    ).strip()
+
+
+def as_approved(explanation: str) -> str:
+    """The proposal's paragraph once a manager has approved it."""
+    return explanation.replace(ABOVE_CAP_PENDING, ABOVE_CAP_APPROVED)
 
 
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
@@ -182,12 +213,7 @@ def explain(
                 f"{p.windows.appeal_window_days} days and tell us what we missed."
             )
         party = _PARTY_WORDS[verdict.liable_party]
-        extra = ""
-        if verdict.step.value == "PROPOSE":
-            extra = (
-                " Because the amount is above our approval limit, a manager will confirm it "
-                "before it is paid."
-            )
+        extra = ABOVE_CAP_PENDING if verdict.step.value == "PROPOSE" else ""
         return (
             f"{opening}we are paying you {rupees(amounts.payout)} "
             f"({amounts.payout_pct} % of {rupees(amounts.base)}, the lower of your claimed amount "
@@ -255,9 +281,11 @@ def explain_manual(
     liable_party: LiableParty | None,
     p: Policy,
     seller_claimed: bool = True,
+    appealable: bool = True,
 ) -> str:
     """The paragraph of a decision a person took: their reason, then what it means in money.
-    A case the desk opened itself (P1-P3, `seller_claimed` false) had no claim to review."""
+    A case the desk opened itself (P1-P3, `seller_claimed` false) had no claim to review. An
+    appeal's own decision (`appealable` false) is final: no appeal is offered."""
     subject = "your claim" if seller_claimed else "the case we opened for this return ourselves"
     opening = f"About your return {return_id}: after reviewing {subject}, our desk decided: "
     reason = reason.strip().rstrip(".")
@@ -272,7 +300,10 @@ def explain_manual(
             f"recovered from {party}"
         )
     no_action = "" if seller_claimed else " No action is needed from you."
-    return (
-        f"{opening}{reason}. In short, {money}.{no_action} You can appeal within "
-        f"{p.windows.appeal_window_days} days if you think we got this wrong."
+    appeal = (
+        f" You can appeal within {p.windows.appeal_window_days} days if you think we got this "
+        "wrong."
+        if appealable
+        else ""
     )
+    return f"{opening}{reason}. In short, {money}.{no_action}{appeal}"

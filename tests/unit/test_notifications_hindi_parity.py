@@ -1,0 +1,229 @@
+"""Every seller email says the same facts in Hindi as in English: the same amounts, the same
+moments (India time with UTC), the same case and return ids and the same counts of days and
+hours, for each outcome the SOP can give (pure: compose, then render both languages)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from services.notifications.catalogue import samples
+from services.notifications.messages.composing import SELLER, compose_case_event
+from services.notifications.messages.rendering import india_date, render, seller_time
+from services.notifications.messages.wording_hi import date_hi, time_hi
+from services.notifications.settings import NotificationsSettings
+from services.reconciliation.policy.sop_v1 import SOP_V1
+from shared.events import CaseEventBase, CaseOrigin, CaseState, LiableParty, Outcome
+
+SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
+AT = datetime(2026, 11, 26, 21, 45, tzinfo=UTC)  # late evening UTC: the next day in India
+TO = "seller@example.com"
+AMOUNT = re.compile(r"₹[\d,]+\.\d\d")
+UTC_STAMP = re.compile(r"\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC")
+IDENTIFIER = re.compile(r"\b[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\b")
+NUMBER = re.compile(r"(?<![\w,.:₹])\d+(?![\w,:])")
+
+
+def _rejection(code: str, **over: object) -> CaseEventBase:
+    event = samples.case_rejected(f"C-{code}", AT)
+    assert event.decision is not None
+    decision = event.decision.model_copy(update={"reason_code": code})
+    return event.model_copy(update={"decision": decision, **over})
+
+
+def _decided(**decision_over: object) -> CaseEventBase:
+    event = samples.case_decided("C-DEC", AT)
+    assert event.decision is not None
+    return event.model_copy(update={"decision": event.decision.model_copy(update=decision_over)})
+
+
+def _proactive(event: CaseEventBase) -> CaseEventBase:
+    return event.model_copy(update={"origin": CaseOrigin.PROACTIVE, "claimed_amount": None})
+
+
+def _events() -> Iterator[tuple[str, CaseEventBase]]:
+    yield "ack", samples.case_opened("C-ACK", AT)
+    yield "ack-proactive", _proactive(samples.case_opened("C-P1", AT, trigger_rule="P1"))
+    yield (
+        "ack-awaiting-return",
+        samples.case_opened("C-E1", AT, awaiting_return_until=AT + timedelta(hours=48)),
+    )
+    yield (
+        "ack-reopened",
+        samples.escalation_merged("C-RE", AT, origin=CaseOrigin.SELLER).model_copy(
+            update={"change": "REOPENED", "state": CaseState.OPEN}
+        ),
+    )
+    yield "evidence", samples.evidence_requested("C-EV", AT)
+    yield "evidence-p2", samples.evidence_requested("C-P2", AT, origin=CaseOrigin.PROACTIVE)
+    yield "evidence-desk", samples.evidence_requested("C-EVD", AT, actor="agent-3")
+    for claim_type, checklist in SOP_V1.evidence.items():
+        if checklist.checklist:
+            event = samples.evidence_requested(f"C-{claim_type.value}", AT)
+            yield (
+                f"evidence-sop-{claim_type.value}",
+                event.model_copy(update={"checklist": list(checklist.checklist)}),
+            )
+    yield "granted", samples.case_decided("C-GR", AT)
+    yield (
+        "partial-buyer",
+        _decided(
+            rule_id="L11",
+            outcome=Outcome.PARTIAL,
+            liable_party=LiableParty.BUYER,
+            payout_pct=50,
+            payout=61_728,
+            partner_debit=0,
+            buyer_receivable=61_728,
+            marketplace_cost=0,
+        ),
+    )
+    yield (
+        "denied-l4",
+        _decided(
+            rule_id="L4",
+            outcome=Outcome.DENIED,
+            liable_party=LiableParty.SELLER,
+            payout_pct=0,
+            payout=0,
+            partner_debit=0,
+            marketplace_cost=0,
+        ),
+    )
+    yield "granted-proactive", _proactive(samples.case_decided("C-P1D", AT))
+    for code in ("EVIDENCE_NOT_PROVIDED", "CLAIM_WINDOW_EXPIRED", "PREMATURE_CLAIM"):
+        yield code, _rejection(code)
+    yield "SELLER_MISMATCH", _rejection("SELLER_MISMATCH", appeal_by=None)
+    yield "p2-window-passed", _proactive(_rejection("CLAIM_WINDOW_EXPIRED"))
+    yield "appeal-overturned", samples.appeal_decided("C-AP", AT)
+    for payout in (0, 61_728):
+        event = samples.appeal_decided("C-APU", AT)
+        assert event.decision is not None
+        decision = event.decision.model_copy(
+            update={"reason_code": "APPEAL_UPHELD_ORIGINAL", "payout": payout}
+        )
+        yield f"appeal-upheld-{payout}", event.model_copy(update={"decision": decision})
+    for reason in ("SLA_BREACHED", "ABOVE_APPROVAL_CAP", "MANUAL"):
+        yield f"escalated-{reason}", samples.case_escalated(f"C-{reason}", AT, reason)
+    yield (
+        "escalated-proactive",
+        _proactive(samples.case_escalated("C-P1C", AT, "ABOVE_APPROVAL_CAP")),
+    )
+    for code in (
+        None,
+        "MISSING_FACTS",
+        "FRAUD_ASSESSMENT_MISSING",
+        "NO_RULE_MATCHED",
+        "EVIDENCE_RECEIVED",
+    ):
+        yield f"review-{code}", samples.case_under_review("C-UR", AT, reason_code=code)
+    yield "settled", samples.case_settled("C-ST", AT)
+    yield "merged", samples.escalation_merged("C-MG", AT)
+    for state in (CaseState.OPEN, CaseState.UNDER_REVIEW, CaseState.ESCALATED):
+        yield (
+            f"merged-{state.value}",
+            samples.escalation_merged("C-MG", AT, origin=CaseOrigin.SELLER).model_copy(
+                update={
+                    "state": state,
+                    "next_step_by": None if state is CaseState.ESCALATED else AT + timedelta(1),
+                }
+            ),
+        )
+    for days in (3, -3):
+        event = samples.duplicate_filing("C-DUP", AT).model_copy(
+            update={"appeal_by": AT + timedelta(days=days)}
+        )
+        yield f"duplicate-{days}", event
+    yield "appeal-late", samples.appeal_late("C-LATE", AT)
+    yield "appeal-received", samples.case_appealed("C-APR", AT)
+
+
+def _moments(value: Any) -> Iterator[datetime]:
+    if isinstance(value, datetime):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _moments(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _moments(item)
+
+
+def _numbers(text: str) -> list[str]:
+    """Counts the text states (days, hours, grams, items), without amounts, UTC stamps, ids."""
+    for pattern in (AMOUNT, UTC_STAMP, IDENTIFIER):
+        text = pattern.sub(" ", text)
+    return sorted(NUMBER.findall(text))
+
+
+CASES = [
+    pytest.param(event, draft.template, id=f"{name}:{draft.template}")
+    for name, event in _events()
+    for draft in compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+    if draft.audience == SELLER
+]
+
+
+@pytest.mark.parametrize(("event", "template"), CASES)
+def test_the_hindi_email_states_the_same_facts_as_the_english(
+    event: CaseEventBase, template: str
+) -> None:
+    [draft] = [
+        d
+        for d in compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+        if d.template == template
+    ]
+    english = render(template, draft.context)
+    hindi = render(template, draft.context, language="hi")
+    en = f"{english.subject}\n{english.text}"
+    hi = f"{hindi.subject}\n{hindi.text}"
+
+    assert sorted(set(AMOUNT.findall(hi))) == sorted(set(AMOUNT.findall(en)))
+    for moment in set(_moments(draft.context)):
+        assert (seller_time(moment) in en) == (time_hi(moment) in hi), moment
+        # A date said alone (a subject's "by 28 Nov 2026"), not inside a UTC stamp.
+        if india_date(moment) in UTC_STAMP.sub(" ", en):
+            assert date_hi(moment) in hi, moment
+    for identifier in (draft.context.get("case_id"), draft.context.get("return_id")):
+        assert (identifier in en) == (identifier in hi), identifier
+    assert _numbers(hi) == _numbers(en)
+
+
+def test_the_parity_check_covers_every_seller_template_composed_from_a_case_event() -> None:
+    covered = {template for param in CASES for template in [param.values[1]]}
+    assert covered >= {
+        "acknowledgement",
+        "evidence_request",
+        "evidence_reminder",
+        "decision",
+        "appeal_outcome",
+        "escalation_update",
+        "timeline_change",
+        "settlement",
+        "merge_acknowledgement",
+        "duplicate_filing",
+        "appeal_late",
+        "appeal_received",
+    }
+
+
+@pytest.mark.parametrize(("event", "template"), CASES)
+def test_the_html_part_states_the_same_facts_as_the_text_part(
+    event: CaseEventBase, template: str
+) -> None:
+    [draft] = [
+        d
+        for d in compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+        if d.template == template
+    ]
+    english = render(template, draft.context)
+    html = re.sub(r"<[^>]+>", "", english.html).replace("&#39;", "'").replace("&amp;", "&")
+    assert sorted(set(AMOUNT.findall(html))) == sorted(set(AMOUNT.findall(english.text)))
+    for moment in set(_moments(draft.context)):
+        assert (seller_time(moment) in english.text) == (seller_time(moment) in html), moment
+    # A numbered list is an <ol> in HTML: its numbers are not facts.
+    assert _numbers(html) == _numbers(re.sub(r"(?m)^\d+\. ", "", english.text))

@@ -1,0 +1,232 @@
+"""Seller emails checked against what SOP v1 allows for each outcome (pure: compose, then
+render in English and Hindi): every email gives the seller the next step's date, and no email
+offers a step the SOP does not give that outcome."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.notifications.catalogue import samples
+from services.notifications.messages.composing import compose_case_event
+from services.notifications.messages.rendering import india_time, inr, render
+from services.notifications.messages.wording_hi import time_hi
+from services.notifications.settings import NotificationsSettings
+from shared.events import CaseOrigin, CaseState
+
+SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
+AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+TO = "seller@example.com"
+
+
+def _seller_mail(event: object, template: str) -> tuple[str, str, str]:
+    """English text + HTML, Hindi text, English subject of the seller's `template` draft."""
+    drafts = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts  # type: ignore[arg-type]
+    [draft] = [d for d in drafts if d.template == template]
+    english = render(template, draft.context)
+    hindi = render(template, draft.context, language="hi")
+    return english.text + english.html, hindi.text, english.subject
+
+
+def _seller_mismatch() -> object:
+    decision = samples.decision_record(
+        AT,
+        rule_id="E1",
+        outcome=None,
+        liable_party=None,
+        payout_pct=0,
+        payout=0,
+        partner_debit=0,
+        marketplace_cost=0,
+        reason_code="SELLER_MISMATCH",
+        explanation="About return RET-C-MM: the marketplace's record of this return reached us "
+        "after your claim and does not list it among your returns, so we closed the claim "
+        "without a payment.",
+    )
+    return samples.case_rejected("C-MM", AT).model_copy(
+        update={"decision": decision, "appeal_by": None}
+    )
+
+
+def test_a_seller_mismatch_rejection_offers_no_appeal_window() -> None:
+    # SELLER_MISMATCH closes a claim on a return that is not the claimant's: there is no appeal
+    # window (the case no longer stands for the return), so no "reply within 7 days".
+    english, hindi, _ = _seller_mail(_seller_mismatch(), "decision")
+    for wrong in ("within 7 days", "appeal", "Appeal"):
+        assert wrong not in english, wrong
+    assert "7 दिन" not in hindi and "अपील" not in hindi
+    # What the seller can do instead: check the id and file again, or tell us the record is
+    # wrong (the desk checks it with the marketplace).
+    assert "file again with the right" in english
+    assert "reply to this email" in english
+
+
+def test_a_hindi_seller_mismatch_rejection_gives_the_reason_in_hindi() -> None:
+    _, hindi, _ = _seller_mail(_seller_mismatch(), "decision")
+    assert "आपकी वापसियों में नहीं" in hindi
+    assert "सही वापसी आईडी" in hindi
+
+
+@pytest.mark.parametrize("reason", ["ABOVE_APPROVAL_CAP", "SLA_BREACHED", "MANUAL"])
+def test_an_escalation_update_gives_the_date_of_the_next_step(reason: str) -> None:
+    due = AT + timedelta(hours=24)
+    event = samples.case_escalated("C-ESC", AT, escalation_reason=reason).model_copy(
+        update={"decision_due_by": due}
+    )
+    english, hindi, _ = _seller_mail(event, "escalation_update")
+    # India time with the same moment in UTC, as every other date a seller reads.
+    assert india_time(due) in english
+    assert time_hi(due) in hindi
+
+
+def test_an_escalation_from_before_the_due_date_existed_still_gives_a_date() -> None:
+    # Events published before reconciliation stated the date: the management team's 24 hours.
+    event = samples.case_escalated("C-OLD", AT, escalation_reason="SLA_BREACHED")
+    event = event.model_copy(update={"decision_due_by": None})
+    english, hindi, _ = _seller_mail(event, "escalation_update")
+    assert india_time(AT + timedelta(hours=24)) in english
+    assert time_hi(AT + timedelta(hours=24)) in hindi
+
+
+def test_an_approval_cap_update_states_the_proposed_amount_in_both_languages() -> None:
+    event = samples.case_escalated("C-CAP", AT, escalation_reason="ABOVE_APPROVAL_CAP")
+    english, hindi, _ = _seller_mail(event, "escalation_update")
+    assert event.decision is not None
+    assert inr(event.decision.payout) in english and inr(event.decision.payout) in hindi
+
+
+def test_a_proactive_escalation_update_gives_the_date_without_speaking_of_a_claim() -> None:
+    due = AT + timedelta(hours=24)
+    event = samples.case_escalated(
+        "C-P1", AT, escalation_reason="ABOVE_APPROVAL_CAP", origin=CaseOrigin.PROACTIVE
+    ).model_copy(update={"decision_due_by": due, "claimed_amount": None})
+    english, _, subject = _seller_mail(event, "escalation_update")
+    assert india_time(due) in english
+    for wrong in ("your claim", "you claimed", "claim about"):
+        assert wrong not in (english + subject).lower(), wrong
+
+
+@pytest.mark.parametrize(
+    ("reason_code", "english", "hindi"),
+    [
+        ("MISSING_FACTS", "has not reached us within 48 hours", "48 घंटे"),
+        ("FRAUD_ASSESSMENT_MISSING", "routine checks", "नियमित जाँच"),
+        ("NO_RULE_MATCHED", "does not fit any of our standard rules", "मानक नियम"),
+    ],
+)
+def test_a_hindi_timeline_change_gives_the_same_reason_as_the_english(
+    reason_code: str, english: str, hindi: str
+) -> None:
+    event = samples.case_under_review("C-TL", AT).model_copy(
+        update={"reason_code": reason_code, "decision_due_by": AT + timedelta(hours=48)}
+    )
+    text, hindi_text, _ = _seller_mail(event, "timeline_change")
+    assert english in text
+    assert hindi in hindi_text
+    assert time_hi(AT + timedelta(hours=48)) in hindi_text
+
+
+def _desk_request() -> object:
+    # A desk member asks (actor is a person): a reply-by that passes sends the case to a person
+    # for a decision (UNDER_REVIEW), it does not close the claim.
+    return samples.evidence_requested("C-DESK", AT).model_copy(
+        update={"actor": "agent-3", "reason": "Please send the invoice."}
+    )
+
+
+@pytest.mark.parametrize("template", ["evidence_request", "evidence_reminder"])
+def test_a_desk_evidence_request_does_not_threaten_to_close_the_claim(template: str) -> None:
+    english, hindi, _ = _seller_mail(_desk_request(), template)
+    assert "close the claim" not in english
+    assert "बिना भुगतान के बंद" not in hindi
+    # What does happen: a member of the desk decides with what we have.
+    assert "decide your case with what we have" in english
+    assert "जो हमारे पास है" in hindi
+
+
+@pytest.mark.parametrize("template", ["evidence_request", "evidence_reminder"])
+def test_an_sop_evidence_request_still_says_the_claim_closes_unpaid(template: str) -> None:
+    event = samples.evidence_requested("C-SOP", AT)
+    english, hindi, _ = _seller_mail(event, template)
+    assert "close the claim without a payout" in english
+    assert "बिना भुगतान के बंद" in hindi
+
+
+def test_an_appeal_acknowledgement_gives_the_date_of_the_result() -> None:
+    due = AT + timedelta(hours=48)
+    event = samples.case_appealed("C-APR", AT).model_copy(update={"decision_due_by": due})
+    english, hindi, _ = _seller_mail(event, "appeal_received")
+    assert india_time(due) in english
+    assert time_hi(due) in hindi
+
+
+@pytest.mark.parametrize("state", ["OPEN", "UNDER_REVIEW", "AWAITING_EVIDENCE"])
+def test_a_merged_filing_is_told_when_it_hears_next(state: str) -> None:
+    due = AT + timedelta(hours=30)
+    event = samples.escalation_merged("C-MG", AT).model_copy(
+        update={"state": CaseState(state), "next_step_by": due}
+    )
+    english, hindi, _ = _seller_mail(event, "merge_acknowledgement")
+    assert india_time(due) in english
+    assert time_hi(due) in hindi
+
+
+@pytest.mark.parametrize("claim_type", ["DAMAGED", "WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"])
+def test_the_hindi_checklist_asks_for_exactly_what_the_sop_asks(claim_type: str) -> None:
+    from services.reconciliation.policy.sop_v1 import SOP_V1
+    from shared.events import ClaimType
+
+    checklist = list(SOP_V1.evidence[ClaimType(claim_type)].checklist)
+    event = samples.evidence_requested("C-CL", AT).model_copy(update={"checklist": checklist})
+    english, hindi_mail, _ = _seller_mail(event, "evidence_request")
+    hindi = "\n".join(line for line in hindi_mail.splitlines() if line[:3] in ("1. ", "2. "))
+    if claim_type == "MISSING_ITEM":
+        # A video AND the received weight: no "or" between them.
+        assert "वीडियो" in hindi and "वज़न" in hindi and ", या" not in hindi
+    else:
+        # E4: a video, OR two photos of the item and one of the label.
+        assert "At least 2 photos of the item and 1 photo of the shipping label" in english
+        assert ", या" in hindi
+        assert "सामान की कम से कम 2 फ़ोटो और शिपिंग लेबल की 1 फ़ोटो" in hindi
+
+
+def test_a_desk_checklist_in_its_own_words_is_quoted_not_replaced() -> None:
+    # A desk member's free words must not become a different request in Hindi.
+    event = _desk_request().model_copy(update={"checklist": ["A photo of the outer box"]})  # type: ignore[attr-defined]
+    _, hindi, _ = _seller_mail(event, "evidence_request")
+    assert "A photo of the outer box" in hindi
+    assert "कम से कम दो" not in hindi
+
+
+@pytest.mark.parametrize(
+    ("reason", "alert"),
+    [("ABOVE_APPROVAL_CAP", "approval_cap_alert"), ("SLA_BREACHED", "sla_breach_alert")],
+)
+def test_management_learns_the_date_the_seller_was_promised(reason: str, alert: str) -> None:
+    due = AT + timedelta(hours=24)
+    event = samples.case_escalated("C-M", AT, escalation_reason=reason)
+    drafts = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+    [draft] = [d for d in drafts if d.template == alert]
+    out = render(alert, draft.context)
+    for part in (out.text, out.html):
+        assert f"by {india_time(due)}" in part
+
+
+def test_a_p2_case_closed_unanswered_does_not_say_a_claim_arrived_late() -> None:
+    # SOP P2: the desk opened the case and asked for evidence within the 7-day window; when
+    # nothing came, no claim "reached us after the window" (the seller never filed one).
+    event = samples.case_rejected("C-P2", AT)
+    assert event.decision is not None
+    decision = event.decision.model_copy(
+        update={"reason_code": "CLAIM_WINDOW_EXPIRED", "rule_id": "P2"}
+    )
+    event = event.model_copy(
+        update={"decision": decision, "origin": CaseOrigin.PROACTIVE, "claimed_amount": None}
+    )
+    english, hindi, subject = _seller_mail(event, "decision")
+    assert "The claim reached us after" not in english
+    assert "did not reach us within the 7 days after its delivery to you" in english
+    assert "दावा दावे की समय-सीमा बीतने के बाद पहुँचा" not in hindi
+    assert "डिलीवरी के 7 दिन के भीतर" in hindi
+    assert "claim" not in subject.lower()
