@@ -61,7 +61,7 @@ class GroundTruth:
     intensity: dict[tuple[str, str, str], float] = field(default_factory=dict)
     # (pattern, entity type, id) -> the events its detector counts against it over the world:
     # a seller's claims on delivered returns, a hub's or agent's incidents, a QC agent's passes
-    # later claimed as wrong or used items (planted or not).
+    # later claimed as wrong or used items (planted or not), each buyer once.
     relevant: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     # look-alike name -> the honest entities that play it.
     lookalikes: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
@@ -282,6 +282,8 @@ class _Generator:
         self.order_claims: Counter[str] = Counter()
         # The denominators of `truth.relevant`: delivered returns, handled parcels, QC passes.
         self.trials: Counter[tuple[str, str, str]] = Counter()
+        # (QC agent, buyer) pairs already counted among the agent's relevant events.
+        self.qc_contradicted: set[tuple[str, str]] = set()
         self.truth.hubs = set(self.hubs)
         self.truth.agents = {a for _, a in self.agents}
         # Each planted entity's rate: fixed, or its intensity times the honest rate.
@@ -600,7 +602,14 @@ class _Generator:
         if j.terminal == "DELIVERED":
             self.truth.relevant[("claim_abuse", "seller", j.seller.seller_id)] += 1
             if j.qc and claim_type in ("WRONG_ITEM", "USED_ITEM"):
-                self.truth.relevant[("qc_contradiction", "agent", j.agent)] += 1
+                # Each buyer once, as the detector counts them: one buyer returning wrong items
+                # again and again through the agent is the buyer's pattern (or the pair's), and
+                # the repeat leaves the agent's passes too (`qc_contradiction.one_per_buyer`).
+                if (j.agent, j.buyer.buyer_id) in self.qc_contradicted:
+                    self.trials[("qc_contradiction", "agent", j.agent)] -= 1
+                else:
+                    self.qc_contradicted.add((j.agent, j.buyer.buyer_id))
+                    self.truth.relevant[("qc_contradiction", "agent", j.agent)] += 1
         for item in items:
             item["captured_at"] = (at - timedelta(hours=1)).isoformat()
         body = {

@@ -169,6 +169,7 @@ def robust_baseline(
     *,
     prior_rate: float,
     rounds: int = 5,
+    leave_out: bool = False,
 ) -> RobustBaseline:
     """The pooled counts of the peers that themselves look like peers.
 
@@ -212,11 +213,18 @@ def robust_baseline(
             break
         kept = survivors
         kept_k, kept_n = sum(k * m for k, _, m in kept), sum(n * m for _, n, m in kept)
-    return RobustBaseline(kept_k, kept_n, null, sequential_peers(kept, t, prior_rate=prior_rate))
+    return RobustBaseline(
+        kept_k, kept_n, null, sequential_peers(kept, t, prior_rate=prior_rate, leave_out=leave_out)
+    )
 
 
 def sequential_peers(
-    kept: Sequence[tuple[int, int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 3
+    kept: Sequence[tuple[int, int, int]],
+    t: Thresholds,
+    *,
+    prior_rate: float,
+    rounds: int = 3,
+    leave_out: bool = False,
 ) -> PeerSpread:
     """The honest population a sequential test weighs an entity against: the rate and spread
     of the kept peers, less those whose own sequential evidence is telling (MEDIUM).
@@ -225,35 +233,65 @@ def sequential_peers(
     (2.5-4x) stay among the kept peers; where they are many in one category they lift its rate
     and widen its spread until none of them stands out. Peers whose evidence for 2.5x reaches
     1/alpha_medium under the current estimate leave it, and it is estimated again; an honest
-    peer does so with probability at most alpha_medium."""
+    peer does so with probability at most alpha_medium.
+
+    `leave_out` (hubs and agents, a few to a few hundred peers): a peer's evidence is weighed
+    against the others without it. Two pilfering hubs among eight each widen the spread the
+    other is judged by, so neither reaches MEDIUM and both stay in (a peer is weighed against
+    a population that holds itself); left out in turn, each is weighed against the honest hubs
+    and the other, and the one that stands out leaves first. Only peers whose evidence already
+    leans to the alternative (a Bayes factor above 1) are weighed again: an honest peer whose
+    record favours the honest population cannot reach MEDIUM by its own absence, and the work
+    stays a handful of spread estimates, not one per peer."""
     s = Sequential(max_concentration=t.max_concentration)
     peers = list(kept)
     spread = peer_spread(peers, prior_rate=prior_rate, max_concentration=t.max_concentration)
     for _ in range(rounds):
-        rate = peer_rate(
-            sum(k * m for k, _, m in peers),
-            sum(n * m for _, n, m in peers),
-            prior_rate,
-            t.prior_strength,
-        )
+        current = PeerSpread(_peer_pool_rate(peers, t, prior_rate), spread.concentration)
         trimmed = [
             (k, n, m)
-            for k, n, m in peers
-            if k == 0
-            or sequential_test(k, n, PeerSpread(rate, spread.concentration), s).log_bf
-            < math.log(1 / s.alpha_medium)
+            for i, (k, n, m) in enumerate(peers)
+            if k == 0 or not _telling_peer(i, peers, current, t, s, prior_rate, leave_out)
         ]
         if len(trimmed) == len(peers):
             break
         peers = trimmed
         spread = peer_spread(peers, prior_rate=prior_rate, max_concentration=t.max_concentration)
-    rate = peer_rate(
+    return PeerSpread(_peer_pool_rate(peers, t, prior_rate), spread.concentration)
+
+
+def _telling_peer(
+    i: int,
+    peers: Sequence[tuple[int, int, int]],
+    current: PeerSpread,
+    t: Thresholds,
+    s: Sequential,
+    prior_rate: float,
+    leave_out: bool,
+) -> bool:
+    """Whether peer `i`'s own sequential evidence is MEDIUM against the current estimate, or
+    (`leave_out`, its evidence leaning to the alternative) against the others without it."""
+    k, n, m = peers[i]
+    medium = math.log(1 / s.alpha_medium)
+    log_bf = sequential_test(k, n, current, s).log_bf
+    if log_bf >= medium or not leave_out or log_bf <= 0:
+        return log_bf >= medium
+    others = [*peers[:i], *([(k, n, m - 1)] if m > 1 else []), *peers[i + 1 :]]
+    alone = peer_spread(others, prior_rate=prior_rate, max_concentration=t.max_concentration)
+    without = PeerSpread(_peer_pool_rate(others, t, prior_rate), alone.concentration)
+    return sequential_test(k, n, without, s).log_bf >= medium
+
+
+def _peer_pool_rate(
+    peers: Sequence[tuple[int, int, int]], t: Thresholds, prior_rate: float
+) -> float:
+    """The pooled rate of peers given as (count, trials, multiplicity)."""
+    return peer_rate(
         sum(k * m for k, _, m in peers),
         sum(n * m for _, n, m in peers),
         prior_rate,
         t.prior_strength,
     )
-    return PeerSpread(rate, spread.concentration)
 
 
 def stands_out(

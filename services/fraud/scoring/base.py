@@ -161,9 +161,11 @@ class AssessorBase:
         own: Counts,
         load: Callable[[], Awaitable[Mapping[str, Counts]]],
         spreads: dict[str, PeerSpread] | None = None,
+        leave_out: bool = False,
     ) -> dict[str, tuple[int, int]]:
         """The robust baseline of each rate among the population's other members (and, into
-        `spreads`, how much those peers differ)."""
+        `spreads`, how much those peers differ; `leave_out`: each peer of the spread weighed
+        without itself, see `stats.sequential_peers`)."""
         return await peer_baselines(
             self.session,
             population=population,
@@ -175,6 +177,7 @@ class AssessorBase:
             policy=self.config.baselines,
             load=load,
             spreads=spreads,
+            leave_out=leave_out,
         )
 
     def telling(

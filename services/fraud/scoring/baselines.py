@@ -76,6 +76,7 @@ async def peer_baselines(
     policy: BaselinePolicy,
     load: Callable[[], Awaitable[Mapping[str, Counts]]],
     spreads: dict[str, PeerSpread] | None = None,
+    leave_out: bool = False,
 ) -> dict[str, tuple[int, int]]:
     """The robust baseline (count, trials) of each rate among the population's other members.
 
@@ -83,7 +84,9 @@ async def peer_baselines(
     counts); `load` reads every member's counts. `own` are the scored entity's counts, used to
     take it out of a reused baseline. `spreads`, when given, receives how much the kept peers
     differ from each other, per rate (what a sequential test takes as the honest population);
-    one entity more or less barely moves it, so a reused baseline's serves as it is."""
+    one entity more or less barely moves it, so a reused baseline's serves as it is.
+    `leave_out`: the spread's peers are weighed each without itself (`stats.sequential_peers`;
+    hubs and agents, whose bad peers are few enough to hide each other)."""
     cache = _cache_of(session)
     key = (*population, *(num for num, _, _ in rates))
     kept = cache.get(key) if cache is not None else None
@@ -105,7 +108,10 @@ async def peer_baselines(
         # Large: the baseline of everyone, reused by the next events; this entity comes out.
         by_rate = {
             num: robust_baseline(
-                [(v.get(num, 0), v.get(den, 0)) for v in everyone.values()], t, prior_rate=prior
+                [(v.get(num, 0), v.get(den, 0)) for v in everyone.values()],
+                t,
+                prior_rate=prior,
+                leave_out=leave_out,
             )
             for num, den, prior in rates
         }
@@ -124,6 +130,7 @@ async def peer_baselines(
                 ],
                 t,
                 prior_rate=prior,
+                leave_out=leave_out,
             )
             _spreads(spreads, {num: b})
             out[num] = (b.k, b.n)

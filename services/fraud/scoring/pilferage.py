@@ -88,6 +88,7 @@ class PilferageInputs(AssessorBase):
                     own={"incidents": own_std[0], "handled": own_std[1]},
                     load=partial(_as_counts, std),
                     spreads=std_spreads,
+                    leave_out=True,
                 )
             )["incidents"]
             std_spread = std_spreads.get("incidents")
@@ -188,6 +189,7 @@ class PilferageInputs(AssessorBase):
                             )
                         ),
                         spreads=spreads,
+                        leave_out=True,
                     )
                 )["incidents"]
                 peers = pilferage.DayCount(handled=n, incidents=k)

@@ -83,6 +83,7 @@ class QcInputs(AssessorBase):
                     own=per_buyer(etype, eid, totals.get((etype, eid), {})),
                     load=partial(everyone_per_buyer, etype),
                     spreads=spreads,
+                    leave_out=True,
                 )
             )["qc_contradictions"]
 
