@@ -70,12 +70,18 @@ async def receive_webhook(
         metrics.WEBHOOK_REQUESTS.labels(partner_id, "unauthorized").inc()
         raise Problem(401, "Unauthorized", str(exc)) from exc
     # Limited after authentication, so that anonymous traffic cannot use up a partner's quota;
-    # one bucket per partner shared by every replica, a burst of one second's worth.
+    # one bucket per partner shared by every replica, a burst of one second's worth, spent from
+    # tokens this process leases from it.
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:
         rate = float(max(partner.rate_limit_per_s, 1))
         try:
-            await limiter.spend(f"partner:{partner_id}", Limit(rate, rate), kind="partner")
+            await limiter.spend(
+                f"partner:{partner_id}",
+                Limit(rate, rate),
+                kind="partner",
+                lease_s=request.app.state.settings.partner_rate_limit_lease_s,
+            )
         except RateLimitExceeded as exc:
             metrics.WEBHOOK_REQUESTS.labels(partner_id, "rate_limited").inc()
             raise Problem(
