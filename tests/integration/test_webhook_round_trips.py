@@ -161,3 +161,55 @@ async def test_a_scan_of_an_unannounced_return_is_held_by_the_transactional_path
         await scalar(intake, "SELECT count(*) FROM shipment_events WHERE return_id = :r", r=rid)
         == 0
     )
+
+
+class SessionCount:
+    """Sessions the current task opens from intake's sessionmaker (the request's own, through
+    FastAPI's dependency or the router; the relay and the loops run in tasks of their own)."""
+
+    def __init__(self, intake: Any) -> None:
+        self.intake = intake
+        self.opened = 0
+        self._mine: contextvars.ContextVar[bool] = contextvars.ContextVar("mine", default=False)
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        app, runtime = self.intake.app, self.intake.runtime
+        original = runtime.sessionmaker
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            if self._mine.get():
+                self.opened += 1
+            return original(*args, **kwargs)
+
+        token = self._mine.set(True)
+        app.state.sessionmaker = runtime.sessionmaker = counted
+        try:
+            yield
+        finally:
+            app.state.sessionmaker = runtime.sessionmaker = original
+            self._mine.reset(token)
+
+
+async def test_the_common_scan_opens_no_session_and_a_held_one_does(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The one statement is its own transaction: the request's unit of work is opened only by a
+    path that needs it (here, holding a scan of a return the feed has not announced)."""
+    intake = pipeline["intake"]
+    rid = uid("RET")
+    await feed_return(intake, harness, rid, partner_id="swiftship", awb=awb_of(rid))
+    await _post_swiftship(intake, harness, swiftship_event(rid, "return.at_hub"), uid("msg"))
+    sessions = SessionCount(intake)  # the directory is cached now: the count is the path's
+    with sessions.counting():
+        answer = await _post_swiftship(
+            intake, harness, swiftship_event(rid, "return.in_transit"), uid("msg")
+        )
+    assert answer["accepted"] == 1
+    assert sessions.opened == 0
+    with sessions.counting():
+        answer = await _post_swiftship(
+            intake, harness, swiftship_event(uid("RET"), "return.in_transit"), uid("msg")
+        )
+    assert answer["held"] == 1
+    assert sessions.opened == 1

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import metrics
 from services.intake.api_docs import PROBLEM_RESPONSES, RATE_LIMITED
@@ -15,7 +18,7 @@ from services.intake.partners.directory import PartnerDirectory
 from services.intake.partners.registry import ADAPTERS
 from services.intake.partners.schemas import WebhookAccepted
 from shared.app import ServiceRuntime
-from shared.db import DbSession
+from shared.outbox import took_enqueued
 from shared.problems import Problem, problem_response
 from shared.rate_limit import Limit, RateLimiter, RateLimitExceeded
 
@@ -35,6 +38,21 @@ def partner_directory(request: Request) -> PartnerDirectory:
     return directory
 
 
+@asynccontextmanager
+async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's transaction, for the webhook paths that need one: committed on leaving the
+    block (before the answer is sent), rolled back if it raises, the outbox relay woken if events
+    were enqueued; as `shared.db.get_session`, but opened only when a path asks, since the
+    common webhook is one autocommitted statement and would otherwise still build, begin and
+    close a session it never uses."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    async with runtime.sessionmaker() as session:
+        async with session.begin():
+            yield session
+        if took_enqueued(session):
+            runtime.relay.wake()
+
+
 @router.post(
     "/v1/webhooks/{partner_id}",
     status_code=status.HTTP_202_ACCEPTED,
@@ -45,11 +63,15 @@ def partner_directory(request: Request) -> PartnerDirectory:
     responses={**PROBLEM_RESPONSES, **RATE_LIMITED},
 )
 async def receive_webhook(
-    partner_id: PartnerId, request: Request, session: DbSession
+    partner_id: PartnerId, request: Request
 ) -> WebhookAccepted | JSONResponse:
     runtime: ServiceRuntime = request.app.state.runtime
     now = runtime.clock.now()
-    partner = await partner_directory(request).get(session, partner_id)
+    directory = partner_directory(request)
+    partner = directory.cached(partner_id)
+    if partner is None:
+        async with runtime.sessionmaker() as session:
+            partner = await directory.get(session, partner_id)
     adapter = ADAPTERS.get(partner.scheme) if partner is not None and partner.active else None
     if partner is None or adapter is None:
         # The label is not the path segment: callers choose it, and labels must stay bounded.
@@ -92,26 +114,22 @@ async def receive_webhook(
                 headers={"Retry-After": str(exc.retry_after_s)},
             ) from exc
     try:
-        result = await service.ingest(
-            session,
-            partner_id=partner_id,
-            adapter=adapter,
-            headers=headers,
-            body=body,
-            received_at=now,
+        delivery = service.parse(
+            partner_id=partner_id, adapter=adapter, headers=headers, body=body, received_at=now
         )
     except PayloadInvalid as exc:
         # Parsing fails before anything is written, so only the archive row commits with
         # this answer: the partner's mistake stays on record, and no event half-exists.
-        raw_ref = await service.archive_invalid(
-            session,
-            partner_id=partner_id,
-            adapter=adapter,
-            headers=headers,
-            body=body,
-            received_at=now,
-            errors=exc.errors,
-        )
+        async with unit_of_work(request) as session:
+            raw_ref = await service.archive_invalid(
+                session,
+                partner_id=partner_id,
+                adapter=adapter,
+                headers=headers,
+                body=body,
+                received_at=now,
+                errors=exc.errors,
+            )
         metrics.WEBHOOK_REQUESTS.labels(partner_id, "invalid").inc()
         fields = ", ".join(e["field"] for e in exc.errors[:10])
         return problem_response(
@@ -122,6 +140,13 @@ async def receive_webhook(
             errors=exc.errors[:100],
             raw_ref=raw_ref,
         )
+    result = await service.ingest_owned(runtime.engine, delivery)
+    if result is not None:
+        if result.accepted:
+            runtime.relay.wake()  # committed already: the statement was its own transaction
+    else:
+        async with unit_of_work(request) as session:
+            result = await service.ingest(session, delivery)
     metrics.WEBHOOK_REQUESTS.labels(partner_id, result.verdict).inc()
     return WebhookAccepted(
         raw_ref=result.raw_ref,
