@@ -213,3 +213,40 @@ async def test_the_common_scan_opens_no_session_and_a_held_one_does(
         )
     assert answer["held"] == 1
     assert sessions.opened == 1
+
+
+async def test_a_burst_of_webhooks_stays_within_the_pool(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """More webhooks at once than the pool holds wait their turn for the statement instead of
+    each opening an overflow connection, which the pool would close again at once."""
+    import asyncio
+
+    intake = pipeline["intake"]
+    pool = intake.runtime.engine.sync_engine.pool
+    rids = [uid("RET") for _ in range(40)]
+    for rid in rids:
+        await feed_return(intake, harness, rid, partner_id="swiftship", awb=awb_of(rid))
+    out = {"now": 0, "peak": 0}
+
+    def checked_out(*_: Any) -> None:
+        out["now"] += 1
+        out["peak"] = max(out["peak"], out["now"])
+
+    def checked_in(*_: Any) -> None:
+        out["now"] -= 1
+
+    event.listen(pool, "checkout", checked_out)
+    event.listen(pool, "checkin", checked_in)
+    try:
+        answers = await asyncio.gather(
+            *(
+                _post_swiftship(intake, harness, swiftship_event(rid, "return.at_hub"), uid("msg"))
+                for rid in rids
+            )
+        )
+    finally:
+        event.remove(pool, "checkout", checked_out)
+        event.remove(pool, "checkin", checked_in)
+    assert all(a["accepted"] == 1 for a in answers)
+    assert out["peak"] <= intake.runtime.settings.database_pool_size, out

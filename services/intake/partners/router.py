@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -36,6 +37,26 @@ def partner_directory(request: Request) -> PartnerDirectory:
         )
     assert isinstance(directory, PartnerDirectory)
     return directory
+
+
+# Pooled connections the owned-scans statement leaves to the rest of the process (the outbox
+# relay, the directory's refresh, the transactional paths); see `statement_gate`.
+POOL_HEADROOM = 2
+
+
+def statement_gate(request: Request) -> asyncio.Semaphore:
+    """How many webhooks may run the owned-scans statement at once: the pool's size, less its
+    headroom. More would each check out an overflow connection, which the pool closes as soon
+    as it comes back (its queue is full), so every burst above the pool's size paid a new
+    connection per request: the connect with its TLS attempt and authentication, and every
+    statement prepared again on it. A webhook beyond the gate waits a statement's time."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    gate = runtime.extras.get("webhook_statement_gate")
+    if gate is None:
+        slots = max(1, runtime.settings.database_pool_size - POOL_HEADROOM)
+        gate = runtime.extras["webhook_statement_gate"] = asyncio.Semaphore(slots)
+    assert isinstance(gate, asyncio.Semaphore)
+    return gate
 
 
 @asynccontextmanager
@@ -140,7 +161,8 @@ async def receive_webhook(
             errors=exc.errors[:100],
             raw_ref=raw_ref,
         )
-    result = await service.ingest_owned(runtime.engine, delivery)
+    async with statement_gate(request):
+        result = await service.ingest_owned(runtime.engine, delivery)
     if result is not None:
         if result.accepted:
             runtime.relay.wake()  # committed already: the statement was its own transaction
