@@ -138,6 +138,17 @@ async def receive_webhook(
         delivery = service.parse(
             partner_id=partner_id, adapter=adapter, headers=headers, body=body, received_at=now
         )
+        async with statement_gate(request):
+            result = await service.ingest_owned(runtime.engine, delivery)
+        if result is not None:
+            if result.accepted:
+                runtime.relay.wake()  # committed already: the statement was its own transaction
+        else:
+            # A refusal of the canonical contract here (for a scan the common path did not build:
+            # a type only the partner's added mappings give, a batch repeating an event) rolls
+            # this transaction back before it has written anything.
+            async with unit_of_work(request) as session:
+                result = await service.ingest(session, delivery)
     except PayloadInvalid as exc:
         # Parsing fails before anything is written, so only the archive row commits with
         # this answer: the partner's mistake stays on record, and no event half-exists.
@@ -161,14 +172,6 @@ async def receive_webhook(
             errors=exc.errors[:100],
             raw_ref=raw_ref,
         )
-    async with statement_gate(request):
-        result = await service.ingest_owned(runtime.engine, delivery)
-    if result is not None:
-        if result.accepted:
-            runtime.relay.wake()  # committed already: the statement was its own transaction
-    else:
-        async with unit_of_work(request) as session:
-            result = await service.ingest(session, delivery)
     metrics.WEBHOOK_REQUESTS.labels(partner_id, result.verdict).inc()
     return WebhookAccepted(
         raw_ref=result.raw_ref,
