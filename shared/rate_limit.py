@@ -12,12 +12,23 @@ statement runs on its own small asyncpg pool in autocommit, so it is one round t
 holds a row lock for the length of a request. Times are the database's, so replicas with skewed
 clocks still share one budget. If the database does not answer, the request is let through: the
 request itself will meet the same database and say so.
+
+Leases, for a caller that asks (`spend(..., lease_s=...)`): one round trip takes up to
+`lease_s` seconds' worth of the bucket's rate (whole tokens, never more than it holds) into the
+process, and the next requests spend them there without a round trip until they run out or the
+lease's `lease_s` has passed (then the rest is dropped, not carried into a later burst). Every
+token still comes out of the one shared bucket, so replicas together never admit more than the
+limit; what a lease costs is the other way round: a replica may sit on up to `lease_s` of the
+rate that another replica could have used. A lease of one token or less is the plain statement.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,9 +58,14 @@ class RateLimitBucketMixin:
 
 # Refill by the time since the last request (the database's clock), take a token if there is a
 # whole one, and say whether there was. Every SET expression reads the row as it was.
-_REFILLED = (
-    "LEAST($3::float8, b.tokens + $2::float8 * EXTRACT(EPOCH FROM now() - b.updated_at)::float8)"
-)
+def _refilled(row: str) -> str:
+    return (
+        f"LEAST($3::float8, {row}.tokens + $2::float8"
+        f" * EXTRACT(EPOCH FROM now() - {row}.updated_at)::float8)"
+    )
+
+
+_REFILLED = _refilled("b")
 _SPEND = f"""
 INSERT INTO {TABLE} AS b (bucket, tokens, allowed, updated_at)
 VALUES ($1, $3::float8 - 1, true, now())
@@ -71,6 +87,29 @@ SELECT spent.allowed, spent.tokens,
 """
 
 
+# A lease: take up to $4 whole tokens of the refilled bucket, and return how many were taken.
+# The row is read FOR UPDATE in the subquery, so `granted` is computed from the version this
+# statement updates even when another replica's statement updated it first (READ COMMITTED
+# re-reads the locked row); RETURNING alone could not say what the row held before. A bucket
+# not yet there updates nothing: `_LEASE_FIRST` creates it full, less the lease.
+_LEASE = f"""
+UPDATE {TABLE} AS b
+   SET tokens = l.refilled - l.granted, allowed = l.granted >= 1, updated_at = now()
+  FROM (SELECT r.bucket, r.refilled, GREATEST(0, LEAST($4::float8, floor(r.refilled))) AS granted
+          FROM (SELECT cur.bucket, {_refilled("cur")} AS refilled
+                  FROM {TABLE} cur WHERE cur.bucket = $1 FOR UPDATE) r) l
+ WHERE b.bucket = l.bucket
+RETURNING l.granted, b.tokens
+"""
+_LEASE_FIRST = f"""
+INSERT INTO {TABLE} (bucket, tokens, allowed, updated_at)
+SELECT $1, $2::float8 - g.granted, g.granted >= 1, now()
+  FROM (SELECT GREATEST(0, LEAST($3::float8, floor($2::float8))) AS granted) g
+ON CONFLICT (bucket) DO NOTHING
+RETURNING $2::float8 - tokens AS granted, tokens
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class Limit:
     per_s: float
@@ -79,6 +118,23 @@ class Limit:
     def wait_s(self, tokens: float) -> int:
         """Whole seconds until the bucket holds a token again (at least 1)."""
         return max(1, math.ceil((1.0 - tokens) / self.per_s))
+
+    def lease(self, lease_s: float) -> int:
+        """Tokens one round trip takes for `lease_s` seconds of the rate: whole, within the
+        burst, at least one."""
+        return max(1, math.floor(min(self.burst, self.per_s * lease_s)))
+
+
+@dataclass(slots=True)
+class _Lease:
+    left: int
+    until: float  # monotonic
+
+    def take(self, now: float) -> bool:
+        if self.left < 1 or now >= self.until:
+            return False
+        self.left -= 1
+        return True
 
 
 class RateLimitExceeded(Exception):
@@ -95,12 +151,25 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 class RateLimiter:
     """Spends tokens of shared buckets; raises `RateLimitExceeded` with the wait."""
 
-    def __init__(self, service: str, database_url: str, *, pool_size: int = 4) -> None:
+    def __init__(
+        self,
+        service: str,
+        database_url: str,
+        *,
+        pool_size: int = 4,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.service = service
         url = make_url(database_url).set(drivername="postgresql")
         self._dsn = url.render_as_string(hide_password=False)
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
+        self._monotonic = monotonic
+        # Per leased bucket (few: callers lease only buckets of their own, such as partners'):
+        # the tokens held, and one lock so that concurrent requests wait for one round trip
+        # instead of each taking a lease of its own.
+        self._leases: dict[str, _Lease] = {}
+        self._lease_locks: dict[str, asyncio.Lock] = {}
 
     async def start(self) -> None:
         # min_size=0: nothing connects until the first request, so a database that is down at
@@ -134,12 +203,51 @@ class RateLimiter:
             log.warning("rate limiter unavailable, letting the request through: %r", exc)
             return None
 
-    async def spend(self, bucket: str, limit: Limit, *, kind: str) -> None:
-        """Take a token from `bucket`, or raise with the seconds until there is one."""
-        row = await self._fetch(_SPEND, bucket, limit.per_s, limit.burst)
-        if row is not None and not row["allowed"]:
-            RATE_LIMITED.labels(self.service, kind).inc()
-            raise RateLimitExceeded(limit.wait_s(row["tokens"]), kind)
+    async def spend(self, bucket: str, limit: Limit, *, kind: str, lease_s: float = 0.0) -> None:
+        """Take a token from `bucket`, or raise with the seconds until there is one.
+
+        `lease_s` > 0: from a lease this process holds, taking a new one when it has none (see
+        the module docstring)."""
+        size = limit.lease(lease_s)
+        if size <= 1:
+            row = await self._fetch(_SPEND, bucket, limit.per_s, limit.burst)
+            if row is not None and not row["allowed"]:
+                RATE_LIMITED.labels(self.service, kind).inc()
+                raise RateLimitExceeded(limit.wait_s(row["tokens"]), kind)
+            return
+        held = self._leases.get(bucket)
+        if held is not None and held.take(self._monotonic()):
+            return
+        lock = self._lease_locks.setdefault(bucket, asyncio.Lock())
+        async with lock:
+            held = self._leases.get(bucket)
+            if held is not None and held.take(self._monotonic()):
+                return  # leased by the request this one waited for
+            row = await self._take_lease(bucket, limit, size)
+            if row is None:
+                return  # the database did not answer: let through (module docstring)
+            granted = int(row["granted"])
+            if granted < 1:
+                RATE_LIMITED.labels(self.service, kind).inc()
+                raise RateLimitExceeded(limit.wait_s(row["tokens"]), kind)
+            self._leases[bucket] = _Lease(granted - 1, self._monotonic() + lease_s)
+
+    async def _take_lease(self, bucket: str, limit: Limit, size: int) -> asyncpg.Record | None:
+        if self._pool is None:
+            return None
+        args = (bucket, limit.per_s, limit.burst, float(size))
+        try:
+            async with self._pool.acquire() as conn:
+                row = await conn.fetchrow(_LEASE, *args)
+                if row is None:  # a new bucket (or one the retention loop deleted)
+                    row = await conn.fetchrow(_LEASE_FIRST, bucket, limit.burst, float(size))
+                if row is None:  # another replica created it meanwhile
+                    row = await conn.fetchrow(_LEASE, *args)
+                return row
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            RATE_LIMIT_ERRORS.labels(self.service).inc()
+            log.warning("rate limiter unavailable, letting the request through: %r", exc)
+            return None
 
     async def spend_caller(
         self, client_id: str, limit: Limit, *, address: str, failures: Limit

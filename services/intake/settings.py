@@ -21,3 +21,8 @@ class IntakeSettings(ServiceSettings):
     # A partner secret whose validity ended (rotation or revocation) is deleted this long after
     # its not-after: long enough to investigate a disputed signature, not kept for ever.
     revoked_secret_grace_h: int = 7 * 24
+    # A partner's webhooks spend tokens leased from its shared bucket this many seconds' worth
+    # of its rate at a time (shared/rate_limit.py): a busy partner pays the limiter's round trip
+    # once a lease instead of once a request. The price: a replica may hold up to this share of
+    # the partner's rate unused. 0 spends token by token.
+    partner_rate_limit_lease_s: float = 0.1

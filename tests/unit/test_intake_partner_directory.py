@@ -90,6 +90,22 @@ async def test_an_entry_read_across_an_admin_change_is_not_cached(
     assert registry.reads == 2
 
 
+async def test_the_cache_answers_without_a_session_only_while_fresh(
+    registry: FakeRegistry,
+) -> None:
+    """What a webhook asks before opening a session: the entry while it is fresh, else None."""
+    now = [100.0]
+    directory = PartnerDirectory(SECRETS, ttl_s=2.0, monotonic=lambda: now[0])
+    registry.release.set()
+    assert directory.cached("swiftship") is None
+    entry = await directory.get(None, "swiftship")  # type: ignore[arg-type]
+    assert directory.cached("swiftship") is entry
+    now[0] += 2.0
+    assert directory.cached("swiftship") is None
+    directory.invalidate("swiftship")
+    assert directory.cached("swiftship") is None
+
+
 async def test_unknown_partners_leave_nothing_behind(registry: FakeRegistry) -> None:
     directory = PartnerDirectory(SECRETS)
     registry.release.set()

@@ -51,6 +51,14 @@ class PartnerDirectory:
         self._loading: dict[str, asyncio.Future[PartnerEntry | None | _Failed]] = {}
         self._generation = 0
 
+    def cached(self, partner_id: str) -> PartnerEntry | None:
+        """The entry if it is cached and fresh, without a session: a webhook opens one only to
+        read the registry when this says None."""
+        cached = self._entries.get(partner_id)
+        if cached is not None and self._monotonic() - cached[0] < self.ttl_s:
+            return cached[1]
+        return None
+
     async def get(self, session: AsyncSession, partner_id: str) -> PartnerEntry | None:
         now = self._monotonic()
         cached = self._entries.get(partner_id)

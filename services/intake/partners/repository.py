@@ -208,7 +208,7 @@ SELECT (SELECT every_scan FROM owned) AS owned,
 
 
 async def record_owned_scans(
-    session: AsyncSession,
+    engine: AsyncEngine,
     *,
     rows: Sequence[dict[str, Any]],
     raw: dict[str, Any],
@@ -229,15 +229,10 @@ async def record_owned_scans(
         "body": raw["body"],
         "outcomes": _json(outcomes),
     }
-    bind = session.bind
-    if isinstance(bind, AsyncEngine):
-        # Its own connection in autocommit: the statement is its own transaction, and the
-        # request's session, untouched, never sends BEGIN or COMMIT.
-        async with bind.connect() as conn:
-            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            result = (await autocommit.execute(_RECORD_OWNED, params)).one()
-    else:  # bound to something else (a test's connection): inside its transaction
-        result = (await session.execute(_RECORD_OWNED, params)).one()
+    # Its own connection in autocommit: the statement is its own transaction, no BEGIN, no COMMIT.
+    async with engine.connect() as conn:
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        result = (await autocommit.execute(_RECORD_OWNED, params)).one()
     return set(result.recorded) if result.owned else None
 
 

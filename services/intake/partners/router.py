@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import metrics
 from services.intake.api_docs import PROBLEM_RESPONSES, RATE_LIMITED
@@ -15,7 +19,7 @@ from services.intake.partners.directory import PartnerDirectory
 from services.intake.partners.registry import ADAPTERS
 from services.intake.partners.schemas import WebhookAccepted
 from shared.app import ServiceRuntime
-from shared.db import DbSession
+from shared.outbox import took_enqueued
 from shared.problems import Problem, problem_response
 from shared.rate_limit import Limit, RateLimiter, RateLimitExceeded
 
@@ -35,6 +39,41 @@ def partner_directory(request: Request) -> PartnerDirectory:
     return directory
 
 
+# Pooled connections the owned-scans statement leaves to the rest of the process (the outbox
+# relay, the directory's refresh, the transactional paths); see `statement_gate`.
+POOL_HEADROOM = 2
+
+
+def statement_gate(request: Request) -> asyncio.Semaphore:
+    """How many webhooks may run the owned-scans statement at once: the pool's size, less its
+    headroom. More would each check out an overflow connection, which the pool closes as soon
+    as it comes back (its queue is full), so every burst above the pool's size paid a new
+    connection per request: the connect with its TLS attempt and authentication, and every
+    statement prepared again on it. A webhook beyond the gate waits a statement's time."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    gate = runtime.extras.get("webhook_statement_gate")
+    if gate is None:
+        slots = max(1, runtime.settings.database_pool_size - POOL_HEADROOM)
+        gate = runtime.extras["webhook_statement_gate"] = asyncio.Semaphore(slots)
+    assert isinstance(gate, asyncio.Semaphore)
+    return gate
+
+
+@asynccontextmanager
+async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's transaction, for the webhook paths that need one: committed on leaving the
+    block (before the answer is sent), rolled back if it raises, the outbox relay woken if events
+    were enqueued; as `shared.db.get_session`, but opened only when a path asks, since the
+    common webhook is one autocommitted statement and would otherwise still build, begin and
+    close a session it never uses."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    async with runtime.sessionmaker() as session:
+        async with session.begin():
+            yield session
+        if took_enqueued(session):
+            runtime.relay.wake()
+
+
 @router.post(
     "/v1/webhooks/{partner_id}",
     status_code=status.HTTP_202_ACCEPTED,
@@ -45,11 +84,15 @@ def partner_directory(request: Request) -> PartnerDirectory:
     responses={**PROBLEM_RESPONSES, **RATE_LIMITED},
 )
 async def receive_webhook(
-    partner_id: PartnerId, request: Request, session: DbSession
+    partner_id: PartnerId, request: Request
 ) -> WebhookAccepted | JSONResponse:
     runtime: ServiceRuntime = request.app.state.runtime
     now = runtime.clock.now()
-    partner = await partner_directory(request).get(session, partner_id)
+    directory = partner_directory(request)
+    partner = directory.cached(partner_id)
+    if partner is None:
+        async with runtime.sessionmaker() as session:
+            partner = await directory.get(session, partner_id)
     adapter = ADAPTERS.get(partner.scheme) if partner is not None and partner.active else None
     if partner is None or adapter is None:
         # The label is not the path segment: callers choose it, and labels must stay bounded.
@@ -70,12 +113,18 @@ async def receive_webhook(
         metrics.WEBHOOK_REQUESTS.labels(partner_id, "unauthorized").inc()
         raise Problem(401, "Unauthorized", str(exc)) from exc
     # Limited after authentication, so that anonymous traffic cannot use up a partner's quota;
-    # one bucket per partner shared by every replica, a burst of one second's worth.
+    # one bucket per partner shared by every replica, a burst of one second's worth, spent from
+    # tokens this process leases from it.
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:
         rate = float(max(partner.rate_limit_per_s, 1))
         try:
-            await limiter.spend(f"partner:{partner_id}", Limit(rate, rate), kind="partner")
+            await limiter.spend(
+                f"partner:{partner_id}",
+                Limit(rate, rate),
+                kind="partner",
+                lease_s=request.app.state.settings.partner_rate_limit_lease_s,
+            )
         except RateLimitExceeded as exc:
             metrics.WEBHOOK_REQUESTS.labels(partner_id, "rate_limited").inc()
             raise Problem(
@@ -86,26 +135,33 @@ async def receive_webhook(
                 headers={"Retry-After": str(exc.retry_after_s)},
             ) from exc
     try:
-        result = await service.ingest(
-            session,
-            partner_id=partner_id,
-            adapter=adapter,
-            headers=headers,
-            body=body,
-            received_at=now,
+        delivery = service.parse(
+            partner_id=partner_id, adapter=adapter, headers=headers, body=body, received_at=now
         )
+        async with statement_gate(request):
+            result = await service.ingest_owned(runtime.engine, delivery)
+        if result is not None:
+            if result.accepted:
+                runtime.relay.wake()  # committed already: the statement was its own transaction
+        else:
+            # A refusal of the canonical contract here (for a scan the common path did not build:
+            # a type only the partner's added mappings give, a batch repeating an event) rolls
+            # this transaction back before it has written anything.
+            async with unit_of_work(request) as session:
+                result = await service.ingest(session, delivery)
     except PayloadInvalid as exc:
         # Parsing fails before anything is written, so only the archive row commits with
         # this answer: the partner's mistake stays on record, and no event half-exists.
-        raw_ref = await service.archive_invalid(
-            session,
-            partner_id=partner_id,
-            adapter=adapter,
-            headers=headers,
-            body=body,
-            received_at=now,
-            errors=exc.errors,
-        )
+        async with unit_of_work(request) as session:
+            raw_ref = await service.archive_invalid(
+                session,
+                partner_id=partner_id,
+                adapter=adapter,
+                headers=headers,
+                body=body,
+                received_at=now,
+                errors=exc.errors,
+            )
         metrics.WEBHOOK_REQUESTS.labels(partner_id, "invalid").inc()
         fields = ", ".join(e["field"] for e in exc.errors[:10])
         return problem_response(

@@ -1,10 +1,11 @@
 """Partner webhook intake: parse, deduplicate, emit canonical events, archive the request.
 
 Never commits: the archive row and the outbox rows are stored together, so a `202` always means
-both are. The common request (every scan owned, see `_ingest_owned`) stores them in one
-autocommitted statement, its own transaction; any other in the request's unit of work, which
-commits them. A batch is parsed and validated whole before anything is written, so a bad event
-rejects the whole batch and nothing is half-stored.
+both are. The common request (every scan owned, see `ingest_owned`) stores them in one
+autocommitted statement, its own transaction, and needs no session; any other goes through
+`ingest` in the request's unit of work, which commits them. A batch is parsed and validated
+whole (`parse`) before anything is written, so a bad event rejects the whole batch and nothing
+is half-stored.
 
 A partner reports only on shipments assigned to it: the return's feed entry must name this
 partner and the scan's AWB. A scan of another partner's shipment (or with another AWB) is
@@ -25,7 +26,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.intake import metrics
 from services.intake.history.service import SOURCE
@@ -83,43 +84,77 @@ class ReplayResult:
     scans_resolved: int
 
 
-async def ingest(
-    session: AsyncSession,
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One authenticated request, parsed: what either path of ingest needs."""
+
+    partner_id: str
+    scans: list[ParsedScan]
+    raw_id: UUID
+    received_at: datetime
+    headers: dict[str, str]  # the ones archived
+    body: bytes
+    # Each scan's canonical event and row, when the request may be common (`_built_if_common`).
+    built: Built | None
+
+
+def parse(
     *,
     partner_id: str,
     adapter: PartnerAdapter,
     headers: Mapping[str, str],
     body: bytes,
     received_at: datetime,
-) -> IngestResult:
-    """The request is authenticated already; parse errors propagate as PayloadInvalid."""
+) -> Delivery:
+    """The request is authenticated already; parse errors propagate as PayloadInvalid, before
+    anything is written."""
     scans = adapter.parse(headers=headers, body=body)
     raw_id = uuid4()
-    built = _built_if_common(partner_id, scans, raw_id=raw_id, now=received_at)
-    if built is not None:
-        owned = await _ingest_owned(
-            session,
-            built,
-            raw={
-                "id": raw_id,
-                "partner_id": partner_id,
-                "received_at": received_at,
-                "headers": archived_headers(adapter, headers),
-                "body": body,
-            },
-        )
-        if owned is not None:
-            return owned
-    result = await _emit(
-        session, partner_id=partner_id, scans=scans, raw_id=raw_id, now=received_at, built=built
-    )
-    await repository.archive(
-        session,
-        raw_id=raw_id,
+    return Delivery(
         partner_id=partner_id,
+        scans=scans,
+        raw_id=raw_id,
         received_at=received_at,
         headers=archived_headers(adapter, headers),
         body=body,
+        built=_built_if_common(partner_id, scans, raw_id=raw_id, now=received_at),
+    )
+
+
+async def ingest_owned(engine: AsyncEngine, delivery: Delivery) -> IngestResult | None:
+    """The common request in one autocommitted statement of its own, or None when it is not one
+    (then nothing was written, and `ingest` takes it). Needs no session: the statement is its
+    own transaction, so the common request opens none."""
+    if delivery.built is None:
+        return None
+    raw = {
+        "id": delivery.raw_id,
+        "partner_id": delivery.partner_id,
+        "received_at": delivery.received_at,
+        "headers": delivery.headers,
+        "body": delivery.body,
+    }
+    return await _ingest_owned(engine, delivery.built, raw=raw)
+
+
+async def ingest(session: AsyncSession, delivery: Delivery) -> IngestResult:
+    """Any request in the session's transaction: mappings read, scans held or refused, events
+    and the archive stored together when the session commits."""
+    result = await _emit(
+        session,
+        partner_id=delivery.partner_id,
+        scans=delivery.scans,
+        raw_id=delivery.raw_id,
+        now=delivery.received_at,
+        built=delivery.built,
+    )
+    await repository.archive(
+        session,
+        raw_id=delivery.raw_id,
+        partner_id=delivery.partner_id,
+        received_at=delivery.received_at,
+        headers=delivery.headers,
+        body=delivery.body,
         verdict=result.verdict,
         events_emitted=result.accepted,
         detail=_detail(result),
@@ -147,7 +182,7 @@ def _built_if_common(
 
 
 async def _ingest_owned(
-    session: AsyncSession, built: Built, *, raw: dict[str, Any]
+    engine: AsyncEngine, built: Built, *, raw: dict[str, Any]
 ) -> IngestResult | None:
     """The common request in one autocommitted statement, or None when it is not one.
 
@@ -163,11 +198,9 @@ async def _ingest_owned(
         known = len(built) - fresh
         would_be = IngestResult(str(raw["id"]), fresh, known, [], known=known)
         outcomes.append({"verdict": would_be.verdict, "detail": _detail(would_be)})
-    recorded = await repository.record_owned_scans(session, rows=rows, raw=raw, outcomes=outcomes)
+    recorded = await repository.record_owned_scans(engine, rows=rows, raw=raw, outcomes=outcomes)
     if recorded is None:
         return None
-    if recorded:
-        note_enqueued(session)
     known = len(built) - len(recorded)
     return IngestResult(str(raw["id"]), len(recorded), known, [], known=known)
 

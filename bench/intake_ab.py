@@ -1,0 +1,204 @@
+"""Intake's webhook, A against B in one run: CPU per request of intake built from different
+checkouts (or settings), against the bare endpoint, the targets alternated round by round.
+
+On a shared machine one run's CPU per request moves by tens of percent with the neighbours'
+load, more than a single cut changes it; alternating the variants inside one run lets them share
+that load. Each variant is a checkout (`git archive <rev> | tar -x -C DIR`) and optional
+settings, all served at once on one fresh database (`bench_intake_ab`); the driver and the
+bare endpoint are this tree's (`bench/intake.py`).
+
+    BENCH_AB_VARIANTS='base=/tmp/base;cut=.:INTAKE_X=1' python bench/intake_ab.py
+
+BENCH_AB_TARGETS (swiftship,rapidroute,desipost), BENCH_AB_ROUNDS (4) × BENCH_AB_REQUESTS (400)
+per target at concurrency 16; BENCH_AB_HEALTHZ=1 adds `GET /healthz` of each variant (the
+middleware stack with no work behind it); BENCH_AB_PROFILE=DIR attaches py-spy to each variant
+(collapsed stacks in DIR/<label>.txt). Prints one JSON line: CPU ms per request and the ratio
+to the bare endpoint's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import intake as bench_intake  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_AB_ROUNDS", 4))
+REQUESTS = int(os.environ.get("BENCH_AB_REQUESTS", 400))
+TARGETS = os.environ.get("BENCH_AB_TARGETS", "swiftship,rapidroute,desipost").split(",")
+PROFILE = os.environ.get("BENCH_AB_PROFILE")
+CONCURRENCY = 16
+
+
+class CheckoutServer(bench_intake.Server):
+    """`bench.intake.Server`, serving the code of another checkout."""
+
+    def __init__(self, factory: str, env: dict[str, str], root: str) -> None:
+        self.port = bench_intake._free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                factory,
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env={**os.environ, **env, "PYTHONPATH": root},
+            cwd=root,
+        )
+
+
+async def _healthz(base: str, n: int) -> int:
+    """`n` GETs of /healthz at the same concurrency; how many answered 200."""
+    import httpx
+
+    left, ok = n, 0
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=base, limits=limits) as client:
+
+        async def worker() -> None:
+            nonlocal left, ok
+            while left > 0:
+                left -= 1
+                answer = await client.get("/healthz")  # awaited before `ok` is read
+                ok += answer.status_code == 200
+
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return ok
+
+
+def _variants(spec: str, server_env: dict[str, str]) -> dict[str, CheckoutServer]:
+    out = {}
+    for item in spec.split(";"):
+        label, rest = item.split("=", 1)
+        root, _, extra = rest.partition(":")
+        settings = dict(kv.split("=", 1) for kv in extra.split(",") if kv)
+        out[label] = CheckoutServer(
+            "services.intake.app:create_app",
+            {**server_env, **settings},
+            str(Path(root).resolve()),
+        )
+    return out
+
+
+async def measure() -> dict[str, Any]:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from disputedesk import credentials
+    from disputedesk.stack import Stack
+    from shared.migrations import upgrade
+
+    env = dict(Stack.from_env().up())
+    url = await bench_intake._fresh_database(env["INTAKE_DATABASE_URL"], "bench_intake_ab")
+    await asyncio.to_thread(upgrade, "intake", url)
+    secrets, _ = credentials.generate()
+    await bench_intake._prepare_database(url, secrets)
+    server_env = {
+        "INTAKE_DATABASE_URL": url,
+        "KAFKA_BOOTSTRAP_SERVERS": env["KAFKA_BOOTSTRAP_SERVERS"],
+        "LOG_LEVEL": "WARNING",
+        "INTAKE_OUTBOX_POLL_INTERVAL_S": "3600",
+        **credentials.at_rest_environment(os.environ, secrets),
+    }
+    feed = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    variants = _variants(os.environ["BENCH_AB_VARIANTS"], server_env)
+    bare = bench_intake.Server("bench.intake:bare_app", server_env)
+    makers = {
+        "swiftship": lambda n: bench_intake.swiftship_requests(secrets["SWIFTSHIP_SECRET"], n),
+        "rapidroute": lambda n: bench_intake.rapidroute_requests(secrets["RAPIDROUTE_SECRET"], n),
+        "desipost": lambda n: bench_intake.desipost_requests(secrets["DESIPOST_API_KEY"], n),
+    }
+    keys = [("bare", "swiftship"), *[(v, t) for t in TARGETS for v in variants]]
+    if os.environ.get("BENCH_AB_HEALTHZ") == "1":
+        keys += [("bare", "healthz"), *[(v, "healthz") for v in variants]]
+    cpu = dict.fromkeys(keys, 0.0)
+    served = dict.fromkeys(keys, 0)
+    failed = dict.fromkeys(keys, 0)
+    spies: list[subprocess.Popen[bytes]] = []
+    server: bench_intake.Server
+    try:
+        await asyncio.gather(bare.ready(), *(s.ready() for s in variants.values()))
+        await bench_intake.closed_loop(bare.url, makers["swiftship"](200), CONCURRENCY)
+        for server in variants.values():  # warm: connections, pools, code paths
+            for target in TARGETS:
+                warm = await bench_intake.announce(feed, makers[target](200))
+                await bench_intake.closed_loop(server.url, warm, CONCURRENCY)
+        if PROFILE:
+            for label, server in variants.items():
+                spies.append(
+                    subprocess.Popen(  # noqa: ASYNC220 (started once, before the rounds)
+                        [str(ROOT / ".venv/bin/py-spy"), "record", "-r", "200", "-f", "raw"]
+                        + ["-o", f"{PROFILE}/{label}.txt", "-p", str(server.process.pid)],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+            await asyncio.sleep(1)
+        for n in range(ROUNDS):
+            # Alternate the order too, so that no variant always follows the same one.
+            order = keys if n % 2 == 0 else [keys[0], *reversed(keys[1:])]
+            for key in order:
+                label, target = key
+                server = bare if label == "bare" else variants[label]
+                if target == "healthz":
+                    before = server.cpu_seconds()
+                    ok = await _healthz(server.url, REQUESTS)
+                    cpu[key] += server.cpu_seconds() - before
+                    served[key] += REQUESTS
+                    failed[key] += REQUESTS - ok
+                    continue
+                requests = makers[target](REQUESTS)
+                if label != "bare":
+                    requests = await bench_intake.announce(feed, requests)
+                before = server.cpu_seconds()
+                stats = await bench_intake.closed_loop(server.url, requests, CONCURRENCY)
+                cpu[key] += server.cpu_seconds() - before
+                served[key] += stats.requests
+                failed[key] += stats.requests - stats.ok
+    finally:
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
+        bare.stop()
+        for server in variants.values():
+            server.stop()
+        await feed.close()
+    ms = {f"{a}/{b}": round(cpu[(a, b)] * 1000 / served[(a, b)], 3) for a, b in keys}
+    return {
+        "cpu_ms_per_request": ms,
+        # Each against the bare endpoint's answer to the same kind of request.
+        "to_bare": {
+            k: round(v / ms["bare/healthz" if k.endswith("/healthz") else "bare/swiftship"], 2)
+            for k, v in ms.items()
+        },
+        "not_accepted": {f"{a}/{b}": failed[(a, b)] for a, b in keys},
+        "load_average": os.getloadavg(),
+        "rounds": ROUNDS,
+        "requests_per_round": REQUESTS,
+    }
+
+
+if __name__ == "__main__":
+    if PROFILE:
+        Path(PROFILE).mkdir(parents=True, exist_ok=True)
+    print(json.dumps(asyncio.run(measure())))

@@ -1,0 +1,177 @@
+"""Leased tokens (shared/rate_limit.py): one round trip takes a few tokens of a shared bucket into
+the process, so a busy partner's webhooks do not each pay the limiter's round trip, while every
+token still comes out of the one bucket that all replicas share."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from shared.rate_limit import Limit, RateLimiter, RateLimitExceeded
+from tests.conftest import Harness
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _tokens(harness: Harness, bucket: str) -> float:
+    url = make_url(harness.env["INTAKE_DATABASE_URL"]).set(drivername="postgresql")
+    conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        return float(
+            await conn.fetchval("SELECT tokens FROM rate_limit_buckets WHERE bucket = $1", bucket)
+        )
+    finally:
+        await conn.close()
+
+
+def test_a_lease_is_whole_tokens_within_the_burst() -> None:
+    assert Limit(per_s=100, burst=100).lease(0.1) == 10
+    assert Limit(per_s=100, burst=4).lease(0.1) == 4
+    assert Limit(per_s=3, burst=3).lease(0.1) == 1  # a slow partner: token by token, as before
+    assert Limit(per_s=50, burst=50).lease(0.0) == 1
+
+
+async def test_a_lease_spends_tokens_without_a_round_trip_each(harness: Harness) -> None:
+    """Five requests take one lease of five tokens from the bucket; the sixth takes the next."""
+    clock = Clock()
+    limiter = RateLimiter("intake", harness.env["INTAKE_DATABASE_URL"], monotonic=clock)
+    await limiter.start()
+    bucket = f"partner:lease-{uuid.uuid4().hex[:8]}"
+    # 0.01 tokens/s refill: nothing measurable refills while the test runs.
+    limit, lease_s = Limit(per_s=0.01, burst=100), 500.0  # a lease of 5 tokens
+    try:
+        await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
+        assert await _tokens(harness, bucket) == pytest.approx(95, abs=0.05)
+        for _ in range(4):
+            await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
+        assert await _tokens(harness, bucket) == pytest.approx(95, abs=0.05)  # no round trip
+        await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
+        assert await _tokens(harness, bucket) == pytest.approx(90, abs=0.05)
+    finally:
+        await limiter.close()
+
+
+async def test_leases_of_two_replicas_never_admit_more_than_the_bucket(harness: Harness) -> None:
+    clock = Clock()
+    url = harness.env["INTAKE_DATABASE_URL"]
+    replicas = [RateLimiter("intake", url, monotonic=clock) for _ in range(2)]
+    for limiter in replicas:
+        await limiter.start()
+    bucket = f"partner:shared-{uuid.uuid4().hex[:8]}"
+    limit, lease_s = Limit(per_s=0.01, burst=12), 500.0  # leases of 5: 5 + 5, then the last 2
+    admitted = refused = 0
+    try:
+        for i in range(30):
+            try:
+                await replicas[i % 2].spend(bucket, limit, kind="partner", lease_s=lease_s)
+                admitted += 1
+            except RateLimitExceeded as exc:
+                refused += 1
+                assert exc.retry_after_s >= 1
+    finally:
+        for limiter in replicas:
+            await limiter.close()
+    assert admitted == 12 and refused == 18
+    assert await _tokens(harness, bucket) < 1
+
+
+async def test_an_expired_lease_is_dropped_not_spent_later(harness: Harness) -> None:
+    """Tokens held past the lease's time are not carried into a later burst: the next request
+    takes a new lease from the bucket."""
+    clock = Clock()
+    limiter = RateLimiter("intake", harness.env["INTAKE_DATABASE_URL"], monotonic=clock)
+    await limiter.start()
+    bucket = f"partner:expiry-{uuid.uuid4().hex[:8]}"
+    limit, lease_s = Limit(per_s=0.01, burst=100), 500.0
+    try:
+        await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
+        clock.now += lease_s  # four tokens of the lease unused
+        await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
+        assert await _tokens(harness, bucket) == pytest.approx(90, abs=0.05)
+    finally:
+        await limiter.close()
+
+
+async def test_concurrent_leases_of_four_replicas_admit_exactly_the_bucket(
+    harness: Harness,
+) -> None:
+    """Leases raced from four processes' pools at once: each statement reads the row it updates
+    under its lock, so no token is granted twice and none is lost."""
+    import asyncio
+
+    url = harness.env["INTAKE_DATABASE_URL"]
+    replicas = [RateLimiter("intake", url) for _ in range(4)]
+    for limiter in replicas:
+        await limiter.start()
+    bucket = f"partner:race-{uuid.uuid4().hex[:8]}"
+    await replicas[0].spend(bucket, Limit(per_s=0.01, burst=37), kind="partner")  # the row
+    limit, lease_s = Limit(per_s=0.01, burst=37), 300.0  # leases of 3 tokens
+
+    async def one(limiter: RateLimiter) -> bool:
+        try:
+            await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
+            return True
+        except RateLimitExceeded:
+            return False
+
+    try:
+        outcomes = await asyncio.gather(*(one(replicas[i % 4]) for i in range(120)))
+    finally:
+        for limiter in replicas:
+            await limiter.close()
+    assert sum(outcomes) == 36  # 37 less the token the first spend took
+    assert await _tokens(harness, bucket) < 1
+
+
+async def test_a_partners_webhooks_spend_a_lease_of_its_bucket(harness: Harness) -> None:
+    """At 100 requests/s and the default lease of 0.1 s, a partner's first webhook takes ten
+    tokens from its bucket; the two after it spend them without touching the bucket."""
+    from contextlib import AsyncExitStack
+
+    import httpx
+
+    from services.intake.app import create_app
+    from services.intake.settings import IntakeSettings
+    from tests.support.factories import rapidroute_batch, rapidroute_event, uid
+    from tests.support.signing import rapidroute_headers
+
+    admin = harness.key("DISPUTEDESK_KEY_ADMIN")
+    partner_id = uid("leased").lower()
+    secret = "rr_live_" + uuid.uuid4().hex
+    async with AsyncExitStack() as stack:
+        app = create_app(IntakeSettings())
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake")
+        )
+        r = await client.post(
+            "/v1/admin/partners",
+            json={
+                "partner_id": partner_id,
+                "display_name": "Leased",
+                "scheme": "rapidroute",
+                "liability_cap": 1,
+                "rate_limit_per_s": 100,
+                "secret": secret,
+            },
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text
+        for _ in range(3):
+            body = rapidroute_batch([rapidroute_event(uid("RET"))])
+            r = await client.post(
+                f"/v1/webhooks/{partner_id}",
+                content=body,
+                headers=rapidroute_headers(secret, body),
+            )
+            assert r.status_code == 202, r.text
+    assert await _tokens(harness, f"partner:{partner_id}") == pytest.approx(90)
