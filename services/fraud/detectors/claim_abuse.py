@@ -55,17 +55,38 @@ def claim_flags(
 BELOW_HIGH = 0.79
 
 
+def min_deliveries(peer_rate: float, expected_claims: float) -> float:
+    """The deliveries after which an ordinary seller of the category expects `expected_claims`
+    claims: before them, a seller's record is too short to tell a claim abuser from a small
+    honest seller's run of luck, however many of its few deliveries were claimed.
+
+    A seller at r times its peers has its fifth claim (the events' guard) after about 5 / (r p)
+    deliveries on average, so with `expected_claims` = 1 this guard holds back only sellers
+    running above five times their peers, or a burst of early claims: the goal's abusers
+    (2.5-4x) meet it before they meet the five events."""
+    return expected_claims / max(peer_rate, 1e-6)
+
+
 def _finding(
-    code: str, test: RateTest, seller_id: str, t: Thresholds, what: str, *, min_events: int
+    code: str,
+    test: RateTest,
+    seller_id: str,
+    t: Thresholds,
+    what: str,
+    *,
+    min_events: int,
+    delivered: int,
+    min_delivered: float,
 ) -> Finding:
     contribution = contribution_from_p(test.p, t)
     numbers = test.numbers()
-    enough = test.k >= min_events
+    enough = test.k >= min_events and delivered >= min_delivered
     if not enough:
         # A small seller's first few deliveries all claimed are as unlikely among honest
         # sellers as the p-value says, and there are many small sellers: the early-claims
         # look-alike. As for the sequential test (stats.Sequential.min_events), no alert and
-        # no HIGH on fewer events; the finding joins no Fisher combination either.
+        # no HIGH on fewer events, or on fewer deliveries than make one claim ordinary
+        # (`min_deliveries`); the finding joins no Fisher combination either.
         contribution = min(contribution, BELOW_HIGH)
         numbers = numbers | {"too_few_events": 1}
     return Finding(
@@ -116,11 +137,13 @@ def seller_findings(
     *,
     peers: Mapping[str, tuple[int, int]] | None = None,
     min_events: int = 1,
+    min_delivered: float = 0.0,
 ) -> list[Finding]:
     """Seller-level tests; `category` totals include the seller, whose counts are taken out.
     `peers`, when given, is the robust baseline per numerator metric (count, trials) of the
     category's other sellers, and replaces the category's pooled counts. A test counting
-    fewer than `min_events` events is MEDIUM at most and raises no alert."""
+    fewer than `min_events` events, or of a seller with fewer than `min_delivered`
+    deliveries, is MEDIUM at most and raises no alert."""
 
     def peer(num: str, den: str) -> tuple[int, int]:
         if peers is not None and num in peers:
@@ -137,7 +160,16 @@ def seller_findings(
     ]
     out = []
     for code, what, test in tests:
-        f = _finding(code, test, seller_id, t, what, min_events=min_events)
+        f = _finding(
+            code,
+            test,
+            seller_id,
+            t,
+            what,
+            min_events=min_events,
+            delivered=own.get("delivered", 0),
+            min_delivered=min_delivered,
+        )
         if f.contribution > 0:
             out.append(f)
     return out
