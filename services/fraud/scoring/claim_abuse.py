@@ -300,11 +300,16 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 ),
                 spreads=spreads,
             )
-        claims_rate = claim_abuse.RATES[0][4]
+        prior = claim_abuse.RATES[0][4]
+        if facts.category and own_key:
+            honest = await self.honest_sellers(facts.category, own_key)
+            if honest is not None:
+                spreads["claims"] = honest
+        claims_rate = prior
         if "claims" in spreads:
             claims_rate = spreads["claims"].rate
         elif peers is not None:
-            claims_rate = peer_rate(*peers["claims"], claims_rate, t.prior_strength)
+            claims_rate = peer_rate(*peers["claims"], prior, t.prior_strength)
         min_delivered = claim_abuse.min_deliveries(claims_rate, cfg.seller_min_expected_claims)
         found = claim_abuse.seller_findings(
             seller,
@@ -332,6 +337,37 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             )
             found = stronger_of(found, "SELLER_CLAIM_RATE_HIGH", "SELLER_CLAIM_RATE_SEQUENTIAL")
         return found, peers
+
+    async def honest_sellers(self, category: str, own_key: str) -> PeerSpread | None:
+        """The honest population of the category's claim rates for the sequential test
+        (`claim_abuse.honest_population`): the category's ordinary sellers' rate, with the
+        spread of every category's sellers pooled. One read of every seller's claims and
+        deliveries in the window; None before the category has other sellers."""
+        since, until = self.window(self.config.long_window)
+        everyone = await features.entity_totals(
+            self.session, "category_seller", ["claims", "delivered"], since, until
+        )
+        by_category: dict[str, list[tuple[int, int]]] = {}
+        for key, counts in everyone.items():
+            if key == own_key:
+                continue
+            by_category.setdefault(key.split("|", 1)[0], []).append(
+                (counts.get("claims", 0), counts.get("delivered", 0))
+            )
+        if not by_category.get(category):
+            return None
+        prior = claim_abuse.RATES[0][4]
+        bases, concentration = claim_abuse.pooled_concentration(
+            by_category, self.t, prior_rate=prior
+        )
+        return claim_abuse.honest_population(
+            bases[category],
+            by_category[category],
+            concentration,
+            self.t,
+            self.config.sequential,
+            prior_rate=prior,
+        )
 
     async def reexamine_seller(self, facts: ReturnFacts) -> None:
         """A flagged seller's record read again on a delivery to it, not only on its claims:
