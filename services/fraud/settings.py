@@ -35,6 +35,10 @@ class FraudSettings(ServiceSettings):
     seq_alpha_medium: float = 0.05
     # No sequential alert on fewer events than this (see stats.Sequential.min_events).
     seq_min_events: int = 5
+    # Nor on a seller with fewer deliveries than make this many claims ordinary in its category
+    # (see detectors.claim_abuse.min_deliveries): five claims in nine deliveries is a small
+    # honest seller's bad luck as often as abuse.
+    seller_min_expected_claims: float = 1.0
     seq_clear_at: float = 0.1
     seq_max_concentration: float = 1000.0
 

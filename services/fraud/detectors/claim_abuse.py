@@ -3,11 +3,23 @@ claims whose weight was intact, claims filed just before the window closes, repe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from services.fraud.detectors.findings import Finding
-from services.fraud.detectors.stats import RateTest, Thresholds, contribution_from_p, rate_test
+from services.fraud.detectors.stats import (
+    PeerSpread,
+    RateTest,
+    RobustBaseline,
+    Sequential,
+    Thresholds,
+    contribution_from_p,
+    peer_rate,
+    rate_test,
+    robust_baseline,
+    sequential_test,
+)
 
 PATTERN = "CLAIM_ABUSE"
 ACTION = "Hold the seller's open claims for manual review and ask for unboxing videos."
@@ -55,17 +67,38 @@ def claim_flags(
 BELOW_HIGH = 0.79
 
 
+def min_deliveries(peer_rate: float, expected_claims: float) -> float:
+    """The deliveries after which an ordinary seller of the category expects `expected_claims`
+    claims: before them, a seller's record is too short to tell a claim abuser from a small
+    honest seller's run of luck, however many of its few deliveries were claimed.
+
+    A seller at r times its peers has its fifth claim (the events' guard) after about 5 / (r p)
+    deliveries on average, so with `expected_claims` = 1 this guard holds back only sellers
+    running above five times their peers, or a burst of early claims: the goal's abusers
+    (2.5-4x) meet it before they meet the five events."""
+    return expected_claims / max(peer_rate, 1e-6)
+
+
 def _finding(
-    code: str, test: RateTest, seller_id: str, t: Thresholds, what: str, *, min_events: int
+    code: str,
+    test: RateTest,
+    seller_id: str,
+    t: Thresholds,
+    what: str,
+    *,
+    min_events: int,
+    delivered: int,
+    min_delivered: float,
 ) -> Finding:
     contribution = contribution_from_p(test.p, t)
     numbers = test.numbers()
-    enough = test.k >= min_events
+    enough = test.k >= min_events and delivered >= min_delivered
     if not enough:
         # A small seller's first few deliveries all claimed are as unlikely among honest
         # sellers as the p-value says, and there are many small sellers: the early-claims
         # look-alike. As for the sequential test (stats.Sequential.min_events), no alert and
-        # no HIGH on fewer events; the finding joins no Fisher combination either.
+        # no HIGH on fewer events, or on fewer deliveries than make one claim ordinary
+        # (`min_deliveries`); the finding joins no Fisher combination either.
         contribution = min(contribution, BELOW_HIGH)
         numbers = numbers | {"too_few_events": 1}
     return Finding(
@@ -116,11 +149,13 @@ def seller_findings(
     *,
     peers: Mapping[str, tuple[int, int]] | None = None,
     min_events: int = 1,
+    min_delivered: float = 0.0,
 ) -> list[Finding]:
     """Seller-level tests; `category` totals include the seller, whose counts are taken out.
     `peers`, when given, is the robust baseline per numerator metric (count, trials) of the
     category's other sellers, and replaces the category's pooled counts. A test counting
-    fewer than `min_events` events is MEDIUM at most and raises no alert."""
+    fewer than `min_events` events, or of a seller with fewer than `min_delivered`
+    deliveries, is MEDIUM at most and raises no alert."""
 
     def peer(num: str, den: str) -> tuple[int, int]:
         if peers is not None and num in peers:
@@ -137,7 +172,87 @@ def seller_findings(
     ]
     out = []
     for code, what, test in tests:
-        f = _finding(code, test, seller_id, t, what, min_events=min_events)
+        f = _finding(
+            code,
+            test,
+            seller_id,
+            t,
+            what,
+            min_events=min_events,
+            delivered=own.get("delivered", 0),
+            min_delivered=min_delivered,
+        )
         if f.contribution > 0:
             out.append(f)
     return out
+
+
+def pooled_concentration(
+    categories: Mapping[str, Sequence[tuple[int, int]]], t: Thresholds, *, prior_rate: float
+) -> tuple[dict[str, RobustBaseline], float]:
+    """Each category's robust baseline of sellers' (claims, deliveries), and how alike honest
+    sellers are, estimated from every category's sellers together.
+
+    One category holds a few dozen sellers, and where several planted sellers share one (two
+    abusers, a ring, an evidence reuser: a third of its deliveries in a development world)
+    they lift its rate and widen its spread until none of them stands out (a + b of 30-40
+    where the world's honest sellers are at 376 and 622). Pooled over categories they are a
+    small share. Sellers are standardised by their category's rate first (indirect
+    standardisation, as agents are by their hub-mates): deliveries rescaled so that a seller
+    running exactly at its category's rate runs at the market's, so categories that differ
+    in their honest rate do not pass for a wide spread."""
+    bases = {
+        category: robust_baseline(list(peers), t, prior_rate=prior_rate)
+        for category, peers in categories.items()
+    }
+    total_k = sum(max(k, 0) for peers in categories.values() for k, _ in peers)
+    total_n = sum(max(n, 0) for peers in categories.values() for _, n in peers)
+    reference = peer_rate(total_k, total_n, prior_rate, t.prior_strength)
+    standardised: list[tuple[int, int]] = []
+    for category, peers in categories.items():
+        spread = bases[category].spread
+        rate = spread.rate if spread is not None else reference
+        for k, n in peers:
+            if n > 0 or k > 0:
+                standardised.append((k, max(round(n * rate / reference), k)))
+    market = robust_baseline(standardised, t, prior_rate=prior_rate).spread
+    concentration = market.concentration if market is not None else t.max_concentration
+    return bases, concentration
+
+
+def honest_population(
+    baseline: RobustBaseline,
+    peers: Sequence[tuple[int, int]],
+    concentration: float,
+    t: Thresholds,
+    s: Sequential,
+    *,
+    prior_rate: float,
+    rounds: int = 5,
+) -> PeerSpread:
+    """The honest sellers of one category a seller's sequential test weighs it against: the
+    category's kept peers (`baseline`), less those whose own evidence is telling (a Bayes
+    factor of 1/alpha_medium) against the market-wide spread (`pooled_concentration`), with
+    that spread. Judged against the category's own spread, planted sellers that widened it
+    hide each other; against the market's they leave, and the category's rate falls back to
+    its ordinary sellers'. An honest peer leaves with probability at most alpha_medium, as
+    in `stats.sequential_peers`."""
+    kept = [(k, n) for k, n in peers if n > 0 and baseline.keeps(k, n, t)]
+
+    def rate_of(group: Sequence[tuple[int, int]]) -> float:
+        return peer_rate(
+            sum(k for k, _ in group), sum(n for _, n in group), prior_rate, t.prior_strength
+        )
+
+    rate = rate_of(kept)
+    telling = math.log(1 / s.alpha_medium)
+    for _ in range(rounds):
+        ordinary = [
+            (k, n)
+            for k, n in kept
+            if k == 0 or sequential_test(k, n, PeerSpread(rate, concentration), s).log_bf < telling
+        ]
+        if len(ordinary) == len(kept):
+            break
+        kept, rate = ordinary, rate_of(ordinary)
+    return PeerSpread(rate, concentration)

@@ -34,14 +34,16 @@ def sequential_findings(
     spread: PeerSpread,
     s: Sequential,
     action: str,
+    min_trials: float = 0.0,
 ) -> tuple[SequentialTest, list[Finding]]:
     """The test of k events in n trials against the peers' honest spread, and its finding
-    when it tips towards the alternative (an alert once it reaches 1/alpha)."""
+    when it tips towards the alternative (an alert once it reaches 1/alpha). No alert (and
+    no HIGH) on fewer than `s.min_events` events or `min_trials` trials."""
     test = sequential_test(k, n, spread, s)
     contribution = sequential_contribution(test, s)
     if contribution <= 0:
         return test, []
-    enough = k >= s.min_events
+    enough = k >= s.min_events and n >= min_trials
     if not enough:
         contribution = min(contribution, 0.79)
     return test, [

@@ -42,6 +42,9 @@ class ScoringConfig:
     revision_cap: timedelta | None
     baselines: BaselinePolicy
     sequential: Sequential
+    # A seller's record speaks (alerts, HIGH) only after the deliveries in which an ordinary
+    # seller of its category expects this many claims (`claim_abuse.min_deliveries`).
+    seller_min_expected_claims: float = 1.0
 
     @classmethod
     def from_settings(cls, s: FraudSettings) -> ScoringConfig:
@@ -78,6 +81,7 @@ class ScoringConfig:
                 clear_at=s.seq_clear_at,
                 max_concentration=s.seq_max_concentration,
             ),
+            seller_min_expected_claims=s.seller_min_expected_claims,
         )
 
     def revision_window(self, pattern: str) -> timedelta:
@@ -215,9 +219,11 @@ class AssessorBase:
         prior_rate: float,
         action: str,
         floor_rate: float = 0.0,
+        min_trials: float = 0.0,
     ) -> list[Finding]:
         """Run one entity's sequential test against its peers' robust rate (at least
-        `floor_rate`) and their honest spread; keep the test for the clearing rule."""
+        `floor_rate`) and their honest spread; keep the test for the clearing rule. No alert
+        before the entity has `min_trials` trials (`sequential_findings`)."""
         s = self.config.sequential
         # The peers' sequential baseline (moderate fraudsters left out) where it was read.
         rate = (
@@ -238,6 +244,7 @@ class AssessorBase:
             spread=PeerSpread(rate, concentration),
             s=s,
             action=action,
+            min_trials=min_trials,
         )
         self.sequential[(pattern, *entity)] = test
         return found

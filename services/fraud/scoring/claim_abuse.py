@@ -10,7 +10,7 @@ from functools import partial
 from services.fraud.detectors import claim_abuse, collusion, returns_abuse
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.sequential import stronger_of
-from services.fraud.detectors.stats import PeerSpread
+from services.fraud.detectors.stats import PeerSpread, peer_rate
 from services.fraud.features import repository as features
 from services.fraud.features.service import (
     NAMING_CLAIMS,
@@ -78,50 +78,8 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         )
         category = totals.get(("category", facts.category or ""), {})
         peers: dict[str, tuple[int, int]] | None = None
-        spreads: dict[str, PeerSpread] = {}
         if seller:
-            if facts.category and own_key:
-                # The category's other sellers one by one, outliers left out: a claim abuser in
-                # the category does not raise the bar for the next one.
-                peers = await self.peers(
-                    ("category_seller", f"{facts.category}|", "long"),
-                    [(num, den, prior) for _, _, num, den, prior in claim_abuse.RATES],
-                    own_id=own_key,
-                    own=totals.get(("category_seller", own_key), {}),
-                    load=partial(
-                        features.entity_totals,
-                        self.session,
-                        "category_seller",
-                        sorted({m for _, _, num, den, _ in claim_abuse.RATES for m in (num, den)}),
-                        since,
-                        until,
-                        id_prefix=f"{facts.category}|",
-                    ),
-                    spreads=spreads,
-                )
-            found = claim_abuse.seller_findings(
-                seller,
-                totals.get(("seller", seller), {}),
-                category,
-                t,
-                peers=peers,
-                min_events=cfg.sequential.min_events,
-            )
-            if peers is not None and own_key:
-                mine = totals.get(("category_seller", own_key), {})
-                found += self.sequential_test(
-                    code="SELLER_CLAIM_RATE_SEQUENTIAL",
-                    what="claim rate in the category",
-                    pattern=claim_abuse.PATTERN,
-                    entity=("seller", seller),
-                    k=mine.get("claims", 0),
-                    n=mine.get("delivered", 0),
-                    peers=peers["claims"],
-                    spread=spreads.get("claims"),
-                    prior_rate=claim_abuse.RATES[0][4],
-                    action=claim_abuse.ACTION,
-                )
-                found = stronger_of(found, "SELLER_CLAIM_RATE_HIGH", "SELLER_CLAIM_RATE_SEQUENTIAL")
+            found, peers = await self.seller_tests(facts, totals)
             self.evaluated_entity("seller", seller)
             self.evaluated[("seller", seller)].extend(found)
             # A claim on a parcel the partner lost, damaged or delivered light has its own
@@ -310,3 +268,127 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         if claim_type in QC_CONTRADICTING_CLAIMS and facts.qc_result == "PASSED":
             await self.qc(facts)
         await self.evidence(facts, new_evidence, escalation_id)
+
+    async def seller_tests(
+        self, facts: ReturnFacts, totals: Mapping[tuple[str, str], Counts]
+    ) -> tuple[list[Finding], dict[str, tuple[int, int]] | None]:
+        """The seller's claim-abuse findings from its window totals (`seller`, `category` and
+        `category_seller` keys of `totals`), and its category peers' robust baseline."""
+        cfg, t = self.config, self.t
+        seller = facts.seller_id or ""
+        own_key = category_seller(facts.category, seller)
+        category = totals.get(("category", facts.category or ""), {})
+        since, until = self.window(cfg.long_window)
+        peers: dict[str, tuple[int, int]] | None = None
+        spreads: dict[str, PeerSpread] = {}
+        if facts.category and own_key:
+            # The category's other sellers one by one, outliers left out: a claim abuser in
+            # the category does not raise the bar for the next one.
+            peers = await self.peers(
+                ("category_seller", f"{facts.category}|", "long"),
+                [(num, den, prior) for _, _, num, den, prior in claim_abuse.RATES],
+                own_id=own_key,
+                own=totals.get(("category_seller", own_key), {}),
+                load=partial(
+                    features.entity_totals,
+                    self.session,
+                    "category_seller",
+                    sorted({m for _, _, num, den, _ in claim_abuse.RATES for m in (num, den)}),
+                    since,
+                    until,
+                    id_prefix=f"{facts.category}|",
+                ),
+                spreads=spreads,
+            )
+        prior = claim_abuse.RATES[0][4]
+        if facts.category and own_key:
+            honest = await self.honest_sellers(facts.category, own_key)
+            if honest is not None:
+                spreads["claims"] = honest
+        claims_rate = prior
+        if "claims" in spreads:
+            claims_rate = spreads["claims"].rate
+        elif peers is not None:
+            claims_rate = peer_rate(*peers["claims"], prior, t.prior_strength)
+        min_delivered = claim_abuse.min_deliveries(claims_rate, cfg.seller_min_expected_claims)
+        found = claim_abuse.seller_findings(
+            seller,
+            totals.get(("seller", seller), {}),
+            category,
+            t,
+            peers=peers,
+            min_events=cfg.sequential.min_events,
+            min_delivered=min_delivered,
+        )
+        if peers is not None and own_key:
+            mine = totals.get(("category_seller", own_key), {})
+            found += self.sequential_test(
+                code="SELLER_CLAIM_RATE_SEQUENTIAL",
+                what="claim rate in the category",
+                pattern=claim_abuse.PATTERN,
+                entity=("seller", seller),
+                k=mine.get("claims", 0),
+                n=mine.get("delivered", 0),
+                peers=peers["claims"],
+                spread=spreads.get("claims"),
+                prior_rate=claim_abuse.RATES[0][4],
+                action=claim_abuse.ACTION,
+                min_trials=min_delivered,
+            )
+            found = stronger_of(found, "SELLER_CLAIM_RATE_HIGH", "SELLER_CLAIM_RATE_SEQUENTIAL")
+        return found, peers
+
+    async def honest_sellers(self, category: str, own_key: str) -> PeerSpread | None:
+        """The honest population of the category's claim rates for the sequential test
+        (`claim_abuse.honest_population`): the category's ordinary sellers' rate, with the
+        spread of every category's sellers pooled. One read of every seller's claims and
+        deliveries in the window; None before the category has other sellers."""
+        since, until = self.window(self.config.long_window)
+        everyone = await features.entity_totals(
+            self.session, "category_seller", ["claims", "delivered"], since, until
+        )
+        by_category: dict[str, list[tuple[int, int]]] = {}
+        for key, counts in everyone.items():
+            if key == own_key:
+                continue
+            by_category.setdefault(key.split("|", 1)[0], []).append(
+                (counts.get("claims", 0), counts.get("delivered", 0))
+            )
+        if not by_category.get(category):
+            return None
+        prior = claim_abuse.RATES[0][4]
+        bases, concentration = claim_abuse.pooled_concentration(
+            by_category, self.t, prior_rate=prior
+        )
+        return claim_abuse.honest_population(
+            bases[category],
+            by_category[category],
+            concentration,
+            self.t,
+            self.config.sequential,
+            prior_rate=prior,
+        )
+
+    async def reexamine_seller(self, facts: ReturnFacts) -> None:
+        """A flagged seller's record read again on a delivery to it, not only on its claims:
+        a seller flagged on a few early claims whose later deliveries go unclaimed at an
+        ordinary rate proves ordinary on those deliveries, and may be cleared there
+        (`service.clear_alerts`). The findings refresh the seller's risk; they are not this
+        delivery's evidence, so they do not score it."""
+        seller = facts.seller_id
+        if not seller:
+            return
+        since, until = self.window(self.config.long_window)
+        keys: list[tuple[str, str]] = [("seller", seller)]
+        if facts.category:
+            keys.append(("category", facts.category))
+        own_key = category_seller(facts.category, seller)
+        if own_key:
+            keys.append(("category_seller", own_key))
+        metrics = sorted(
+            {m for _, _, num, den, _ in claim_abuse.RATES for m in (num, den)} | {"delivered"}
+        )
+        totals = await features.window_totals(self.session, keys, metrics, since, until)
+        found, _ = await self.seller_tests(facts, totals)
+        self.evaluated_entity("seller", seller)
+        self.evaluated[("seller", seller)].extend(found)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud import SOURCE, metrics
 from services.fraud.alerts import repository as alerts_repo
+from services.fraud.detectors import claim_abuse
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, fisher_combined
@@ -52,6 +53,7 @@ from shared.events import (
     ReturnInitiated,
     ReturnShipmentEvent,
     SellerEscalationFiled,
+    ShipmentEventType,
 )
 from shared.outbox import enqueue
 
@@ -287,6 +289,8 @@ async def _assess(
         session, set(keys) | set(a.evaluated) | concerned_entities(facts, keys)
     )
     stored, watched = known.risks, known.watches
+    if terminal_scan and flagged_seller_delivered(facts, known.alerts):
+        await a.reexamine_seller(facts)
     cleared = await clear_alerts(session, a, known.alerts)
     watched = [w for w in watched if (w.entity_type, w.entity_id) not in cleared.unwatched]
     a.open_alerts(
@@ -365,6 +369,21 @@ async def _assess(
     assessments.record(session, assessment, event_time=a.at)
     metrics.ASSESSMENTS.labels(band.value).inc()
     return assessment
+
+
+def flagged_seller_delivered(facts: ReturnFacts, alerts: list[OpenAlert]) -> bool:
+    """Whether this terminal scan delivered a return to a seller under an open claim-abuse
+    alert: a flag raised on a few claims is re-examined on the deliveries that follow, so that
+    a small seller whose later returns go unclaimed is cleared without waiting for its next
+    claim (which may never come). Only then: an unflagged seller's deliveries read nothing."""
+    if facts.terminal != ShipmentEventType.DELIVERED_TO_SELLER.value or not facts.seller_id:
+        return False
+    return any(
+        x.pattern == claim_abuse.PATTERN
+        and x.entity_type == "seller"
+        and x.entity_id == facts.seller_id
+        for x in alerts
+    )
 
 
 @dataclass(frozen=True, slots=True)
