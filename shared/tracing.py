@@ -97,6 +97,16 @@ def configure_tracing(service: str, otlp_endpoint: str | None) -> None:
     log.info("exporting traces over OTLP", extra={"endpoint": endpoint})
 
 
+def recorded(service: str) -> bool:
+    """Whether a span of `service` reaches anyone: its OTLP exporter, or a listener (tests).
+
+    When none does, the per-event paths (the outbox relay's publish, the consumer's handling)
+    pass the trace context on instead of making a span per event that nobody sees: the
+    message, the rows a handler enqueues and its log lines still name the same trace, whose
+    next recorded span is then the publisher's."""
+    return service in _exporting or bool(_LISTENERS.processors)
+
+
 def add_listener(processor: SpanProcessor) -> None:
     """Also hand every service's finished spans to `processor` (tests: an in-memory exporter)."""
     _LISTENERS.processors.append(processor)
