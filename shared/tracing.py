@@ -22,6 +22,7 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -178,6 +179,22 @@ def span_from(
         name, context=context_from(traceparent), kind=kind, attributes=attributes
     ) as span:
         yield span
+
+
+@contextmanager
+def continuing(traceparent: str | None) -> Iterator[None]:
+    """The trace `traceparent` names as the current context, with no span of its own: what runs
+    inside (rows it enqueues, lines it logs) belongs to that trace, as inside `span_from`, for
+    when no span would be recorded (`recorded`)."""
+    ctx = context_from(traceparent)
+    if ctx is None:
+        yield
+        return
+    token = otel_context.attach(ctx)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 class TraceRequests:
