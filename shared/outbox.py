@@ -269,11 +269,13 @@ class OutboxRelay:
             # One array parameter, not an expanded `IN (...)` list: the statement's text is the
             # same for every batch, so it is compiled once and stays prepared. Marked by id,
             # never by range: a row that committed after the read, with an id inside the
-            # batch's, was not sent.
+            # batch's, was not sent. No ORM object of these rows is in the session to keep in
+            # step (by default SQLAlchemy fetches every marked id back to look for one).
             await session.execute(
                 update(model)
                 .where(model.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
-                .values(published_at=func.now()),
+                .values(published_at=func.now())
+                .execution_options(synchronize_session=False),
                 {"ids": [row.id for row in rows]},
             )
         for topic, count in Counter(row.topic for row in rows).items():
