@@ -1,17 +1,24 @@
-"""CPU per consumed event of fraud's and notifications' handlers, old code against new in one run.
+"""CPU per event of fraud's and notifications' handlers, the outbox relay and the consumer runner,
+old code against new in one run.
 
 The end-to-end benchmark's CPU table is the figure that counts, but on a shared machine its
 per-service numbers move by tens of percent between runs, more than one cut changes. This
 benchmark isolates a consumer's own work: it feeds a fixed stream of events to the service's
 real handlers, in consumer-sized batches of one transaction each, on a fresh database of the
 real PostgreSQL, and measures the process's CPU (`time.process_time`) and the statements sent.
-No Kafka: what the consumer runner does around the handlers is the same for both codes.
+For the two services no Kafka: the runner around their handlers is measured on its own.
 
 `python bench/consumer_cpu.py compare --code base=DIR --code cut=DIR ... --rounds 3` runs the
 code checked out in each DIR (e.g. `git archive <commit> | tar -x -C DIR`), alternately,
 `rounds` times each, in subprocesses, and writes the medians and each code's ratio to the
 first's per service (bench-results/consumer_cpu.json, or --out). One
 measurement alone: `python bench/consumer_cpu.py run fraud|notifications [--code DIR]`.
+
+`relay` and `runner` measure the paths every service shares, on reconciliation's tables: the
+outbox relay publishing committed rows to a topic of their own on the real Kafka, and the
+consumer runner (decoding, inbox claim, trace and log context, transaction) around a handler
+that does nothing, fed a stream once and then again as redeliveries. Their stream size is
+BENCH_CPU_SHARED_EVENTS (default 3,000).
 
 Stream sizes: BENCH_CPU_FRAUD_RETURNS (default 400 returns, about 1,700 events),
 BENCH_CPU_NOTIFY_CASES (default 400 cases, 2,400 events), BENCH_CPU_BATCH (default 100 events per
