@@ -1,16 +1,19 @@
 """OpenTelemetry traces across the services: one trace from an HTTP request through each outbox
 row, Kafka message and consumer to the email it causes (docs/operations.md, "Tracing").
 
-Spans are always made, so that logs and problem documents can name a trace id; they leave the
-process only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (OTLP over HTTP). Each service has its
+A request always gets its span, so that logs and problem documents can name a trace id; the
+per-event hops (publish, consume) make one only when it is recorded (`recorded`) and otherwise
+pass the context on. Spans leave the process only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set
+(OTLP over HTTP). Each service has its
 own tracer provider, so spans carry their service's name even when several services share one
 process (the tests run all four in one).
 
 How the context crosses each gap:
 - HTTP: `TraceRequests` continues an incoming W3C `traceparent` header, or starts a trace;
 - outbox: the row stores the `traceparent` of the span that enqueued it;
-- Kafka: the relay's publish span travels as the CloudEvents `traceparent` extension attribute
-  (`ce_traceparent` in binary mode, shared/envelope.py); the consumer continues it;
+- Kafka: the relay's publish span (unrecorded: the row's own context) travels as the
+  CloudEvents `traceparent` extension attribute (`ce_traceparent` in binary mode,
+  shared/envelope.py); the consumer continues it;
 - background work (the email dispatcher): the row it works from stores the `traceparent`.
 """
 
