@@ -1,17 +1,24 @@
-"""CPU per consumed event of fraud's and notifications' handlers, old code against new in one run.
+"""CPU per event of fraud's and notifications' handlers, the outbox relay and the consumer runner,
+old code against new in one run.
 
 The end-to-end benchmark's CPU table is the figure that counts, but on a shared machine its
 per-service numbers move by tens of percent between runs, more than one cut changes. This
 benchmark isolates a consumer's own work: it feeds a fixed stream of events to the service's
 real handlers, in consumer-sized batches of one transaction each, on a fresh database of the
 real PostgreSQL, and measures the process's CPU (`time.process_time`) and the statements sent.
-No Kafka: what the consumer runner does around the handlers is the same for both codes.
+For the two services no Kafka: the runner around their handlers is measured on its own.
 
 `python bench/consumer_cpu.py compare --code base=DIR --code cut=DIR ... --rounds 3` runs the
 code checked out in each DIR (e.g. `git archive <commit> | tar -x -C DIR`), alternately,
 `rounds` times each, in subprocesses, and writes the medians and each code's ratio to the
 first's per service (bench-results/consumer_cpu.json, or --out). One
 measurement alone: `python bench/consumer_cpu.py run fraud|notifications [--code DIR]`.
+
+`relay` and `runner` measure the paths every service shares, on reconciliation's tables: the
+outbox relay publishing committed rows to a topic of their own on the real Kafka, and the
+consumer runner (decoding, inbox claim, trace and log context, transaction) around a handler
+that does nothing, fed a stream once and then again as redeliveries. Their stream size is
+BENCH_CPU_SHARED_EVENTS (default 3,000).
 
 Stream sizes: BENCH_CPU_FRAUD_RETURNS (default 400 returns, about 1,700 events),
 BENCH_CPU_NOTIFY_CASES (default 400 cases, 2,400 events), BENCH_CPU_BATCH (default 100 events per
@@ -38,6 +45,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2026, 6, 1, 6, tzinfo=UTC)
+SERVICES = ("fraud", "notifications")
+# The paths every service shares: the outbox relay and the consumer runner (inbox and all).
+SHARED = ("relay", "runner")
 
 
 def _fraud_events(returns: int) -> list[Any]:
@@ -212,6 +222,153 @@ def _timed_pilferage() -> dict[str, float]:
     return spent
 
 
+def _shared_events(n: int) -> list[Any]:
+    """n returns opened, each with a trace context as a relayed event carries one: the shared
+    paths (relay, consumer runner) do the same work whatever the event, so one type serves."""
+    from shared.events import ReturnInitiated
+
+    return [
+        ReturnInitiated(
+            return_id=f"R-SH-{i:06d}",
+            order_id=f"O-{i:06d}",
+            seller_id=f"S-{i % 150}",
+            buyer_id=f"B-{i % 3000}",
+            category="electronics",
+            item_value=100_000 + i,
+            qc_required=False,
+            partner_id="swiftship",
+            awb=f"AWB-SH-{i:06d}",
+            initiated_at=START + timedelta(minutes=i),
+        )
+        for i in range(n)
+    ]
+
+
+def _traceparent(i: int) -> str:
+    return f"00-{uuid.UUID(int=i + 1).hex}-{(i + 1):016x}-01"
+
+
+async def _measure_relay(url: str, bootstrap: str) -> dict[str, Any]:
+    """The outbox relay publishing BENCH_CPU_SHARED_EVENTS (default 3,000) committed rows to a
+    topic of their own, in its own batches, until none is left; the rows are written before
+    the clock starts."""
+    from aiokafka import AIOKafkaProducer
+    from sqlalchemy import insert
+
+    from services.reconciliation.models import Outbox
+    from shared.db import make_engine, make_sessionmaker
+    from shared.kafka.admin import ensure_topics
+    from shared.outbox import OutboxRelay, outbox_row
+
+    topic = f"bench.cpu.relay.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, partitions=6, names=[topic])
+    events = _shared_events(int(os.environ.get("BENCH_CPU_SHARED_EVENTS", "3000")))
+    engine = make_engine(url, pool_size=2)
+    sessions = make_sessionmaker(engine)
+    for start in range(0, len(events), 500):
+        rows = []
+        for i, event in enumerate(events[start : start + 500], start):
+            _, row = outbox_row(event, source="bench")
+            rows.append({**row, "topic": topic, "traceparent": _traceparent(i)})
+        async with sessions() as session, session.begin():
+            await session.execute(insert(Outbox), rows)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    relay = OutboxRelay(
+        service="bench", sessionmaker=sessions, outbox_model=Outbox, producer=producer
+    )
+    rounds = 0
+    try:
+        with _counting(engine) as sent:
+            began, wall = time.process_time(), time.perf_counter()
+            while await relay.publish_batch():
+                rounds += 1
+            cpu, elapsed = time.process_time() - began, time.perf_counter() - wall
+    finally:
+        await producer.stop()
+        await engine.dispose()
+    return {
+        "service": "relay",
+        "events": len(events),
+        "transactions": rounds,
+        "cpu_ms_per_event": round(1000 * cpu / len(events), 4),
+        "wall_ms_per_event": round(1000 * elapsed / len(events), 4),
+        "statements_per_event": round(sent[0] / len(events), 3),
+    }
+
+
+async def _measure_runner(url: str) -> dict[str, Any]:
+    """The consumer runner around a handler that does nothing: decoding, the inbox claim, the
+    per-event trace and log context, the transaction, for BENCH_CPU_SHARED_EVENTS events in
+    batches of BENCH_CPU_BATCH, then the same stream again (all duplicates, as after a crash)."""
+    from aiokafka import ConsumerRecord
+
+    from services.reconciliation.models import Inbox
+    from shared.db import make_engine, make_sessionmaker
+    from shared.envelope import Envelope
+    from shared.events import ReturnInitiated
+    from shared.kafka.consumer import ConsumerRunner, EventHandlers
+
+    handlers = EventHandlers()
+    handled = [0]
+
+    @handlers.on(ReturnInitiated)
+    async def opened(event: ReturnInitiated, ctx: Any) -> None:
+        handled[0] += 1
+
+    events = _shared_events(int(os.environ.get("BENCH_CPU_SHARED_EVENTS", "3000")))
+    records = []
+    for i, event in enumerate(events):
+        env = Envelope(event, source="bench", traceparent=_traceparent(i))
+        value, key = env.value(), env.key.encode()
+        records.append(
+            ConsumerRecord(
+                topic="bench",
+                partition=0,
+                offset=i,
+                timestamp=0,
+                timestamp_type=0,
+                key=key,
+                value=value,
+                checksum=None,
+                serialized_key_size=len(key),
+                serialized_value_size=len(value),
+                headers=tuple(env.headers()),
+            )
+        )
+    engine = make_engine(url, pool_size=2)
+    runner = ConsumerRunner(
+        service="bench",
+        group_id="bench-cpu",
+        topics=["bench"],
+        handlers=handlers,
+        sessionmaker=make_sessionmaker(engine),
+        inbox_model=Inbox,
+        producer=None,  # type: ignore[arg-type]  # only dead letters use it, and none occur
+        bootstrap_servers="",
+    )
+    batch = int(os.environ.get("BENCH_CPU_BATCH", "100"))
+    try:
+        with _counting(engine) as sent:
+            began, wall = time.process_time(), time.perf_counter()
+            for _ in range(2):
+                for start in range(0, len(records), batch):
+                    await runner._handle_records("bench", records[start : start + batch])
+            cpu, elapsed = time.process_time() - began, time.perf_counter() - wall
+    finally:
+        await engine.dispose()
+    if handled[0] != len(events):
+        raise RuntimeError(f"handled {handled[0]} of {len(events)} events once")
+    return {
+        "service": "runner",
+        "events": 2 * len(records),
+        "transactions": 2 * -(-len(records) // batch),
+        "cpu_ms_per_event": round(1000 * cpu / (2 * len(records)), 4),
+        "wall_ms_per_event": round(1000 * elapsed / (2 * len(records)), 4),
+        "statements_per_event": round(sent[0] / (2 * len(records)), 3),
+    }
+
+
 async def _measure(service: str) -> dict[str, Any]:
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
@@ -228,7 +385,12 @@ async def _measure(service: str) -> dict[str, Any]:
     stack.postgres.drop_database(name)
     stack.postgres.create_database(name)
     url = stack.postgres.database_url(name)
-    await asyncio.to_thread(upgrade, service, url)
+    # The shared paths run on reconciliation's outbox and inbox tables.
+    await asyncio.to_thread(upgrade, service if service in SERVICES else "reconciliation", url)
+    if service == "relay":
+        return await _measure_relay(url, stack.env()["KAFKA_BOOTSTRAP_SERVERS"])
+    if service == "runner":
+        return await _measure_runner(url)
 
     pilferage: dict[str, float] | None = None
     if service == "fraud":
@@ -346,7 +508,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     one = sub.add_parser("run")
-    one.add_argument("service", choices=["fraud", "notifications"])
+    one.add_argument("service", choices=[*SERVICES, *SHARED])
     one.add_argument("--code", type=Path, default=ROOT)
     both = sub.add_parser("compare")
     both.add_argument(

@@ -1,16 +1,19 @@
 """OpenTelemetry traces across the services: one trace from an HTTP request through each outbox
 row, Kafka message and consumer to the email it causes (docs/operations.md, "Tracing").
 
-Spans are always made, so that logs and problem documents can name a trace id; they leave the
-process only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (OTLP over HTTP). Each service has its
+A request always gets its span, so that logs and problem documents can name a trace id; the
+per-event hops (publish, consume) make one only when it is recorded (`recorded`) and otherwise
+pass the context on. Spans leave the process only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set
+(OTLP over HTTP). Each service has its
 own tracer provider, so spans carry their service's name even when several services share one
 process (the tests run all four in one).
 
 How the context crosses each gap:
 - HTTP: `TraceRequests` continues an incoming W3C `traceparent` header, or starts a trace;
 - outbox: the row stores the `traceparent` of the span that enqueued it;
-- Kafka: the relay's publish span travels as the CloudEvents `traceparent` extension attribute
-  (`ce_traceparent` in binary mode, shared/envelope.py); the consumer continues it;
+- Kafka: the relay's publish span (unrecorded: the row's own context) travels as the
+  CloudEvents `traceparent` extension attribute (`ce_traceparent` in binary mode,
+  shared/envelope.py); the consumer continues it;
 - background work (the email dispatcher): the row it works from stores the `traceparent`.
 """
 
@@ -22,6 +25,7 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -97,6 +101,16 @@ def configure_tracing(service: str, otlp_endpoint: str | None) -> None:
     log.info("exporting traces over OTLP", extra={"endpoint": endpoint})
 
 
+def recorded(service: str) -> bool:
+    """Whether a span of `service` reaches anyone: its OTLP exporter, or a listener (tests).
+
+    When none does, the per-event paths (the outbox relay's publish, the consumer's handling)
+    pass the trace context on instead of making a span per event that nobody sees: the
+    message, the rows a handler enqueues and its log lines still name the same trace, whose
+    next recorded span is then the publisher's."""
+    return service in _exporting or bool(_LISTENERS.processors)
+
+
 def add_listener(processor: SpanProcessor) -> None:
     """Also hand every service's finished spans to `processor` (tests: an in-memory exporter)."""
     _LISTENERS.processors.append(processor)
@@ -168,6 +182,22 @@ def span_from(
         name, context=context_from(traceparent), kind=kind, attributes=attributes
     ) as span:
         yield span
+
+
+@contextmanager
+def continuing(traceparent: str | None) -> Iterator[None]:
+    """The trace `traceparent` names as the current context, with no span of its own: what runs
+    inside (rows it enqueues, lines it logs) belongs to that trace, as inside `span_from`, for
+    when no span would be recorded (`recorded`)."""
+    ctx = context_from(traceparent)
+    if ctx is None:
+        yield
+        return
+    token = otel_context.attach(ctx)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 class TraceRequests:

@@ -31,12 +31,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from uuid import UUID
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
+from sqlalchemy import TextualSelect, text
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -44,7 +47,7 @@ from shared import metrics
 from shared.envelope import Envelope, EnvelopeError, decode_envelope, header_map
 from shared.events import MODEL_OF_TYPE, EventPayload, UnknownEventType
 from shared.inbox import InboxMixin
-from shared.tracing import span_from
+from shared.tracing import continuing, recorded, span_from
 from shared.transient import PermanentError, is_transient
 from shared.unit_of_work import UnitOfWork, unit_of
 
@@ -141,8 +144,9 @@ class EventHandlers:
         if handler is None:
             return
         # A CONSUMER span continuing the publisher's trace: what the handler enqueues or logs
-        # belongs to that trace (batch handlers dispatch each event through here too).
-        with (
+        # belongs to that trace (batch handlers dispatch each event through here too). When no
+        # span is recorded, the publisher's context alone, which keeps the trace as well.
+        traced = (
             span_from(
                 ctx.service,
                 f"consume {envelope.type}",
@@ -154,7 +158,12 @@ class EventHandlers:
                     "messaging.message.id": str(envelope.id),
                     "cloudevents.event_type": envelope.type,
                 },
-            ),
+            )
+            if recorded(ctx.service)
+            else continuing(envelope.traceparent)
+        )
+        with (
+            traced,
             structlog.contextvars.bound_contextvars(
                 ce_id=str(envelope.id),
                 ce_type=envelope.type,
@@ -213,6 +222,7 @@ class ConsumerRunner:
         # Called after a transaction that handled new events commits (the outbox relay's wake).
         self.on_committed = on_committed
         self.consumer: AIOKafkaConsumer | None = None
+        self._claim_statement: TextualSelect | None = None
         self._pending: dict[TopicPartition, int] = {}
         self._stopping = False
         self._lag_exported_at = float("-inf")
@@ -473,26 +483,28 @@ class ConsumerRunner:
 
     async def _claim(self, session: AsyncSession, topic: str, items: list[_Decoded]) -> set[Any]:
         """Insert the batch's ce_ids into the inbox; return those that were not there before."""
-        rows = [
-            {
-                "ce_id": d.envelope.id,
-                "ce_type": d.envelope.type,
-                "topic": topic,
-                "outcome": "handled",
-            }
-            for d in items
-            if d.envelope is not None
-        ]
         # One event may appear twice within a batch (a producer retry); the first one wins.
-        unique = list({r["ce_id"]: r for r in reversed(rows)}.values())
-        # Parameters passed separately let SQLAlchemy batch them ("insertmanyvalues") with a
-        # cached statement, instead of compiling a new thousand-row VALUES literal every poll.
-        stmt = (
-            pg_insert(self.inbox)
-            .on_conflict_do_nothing(index_elements=["ce_id"])
-            .returning(self.inbox.ce_id)
+        first: dict[UUID, str] = {}
+        for d in items:
+            if d.envelope is not None:
+                first.setdefault(d.envelope.id, d.envelope.type)
+        ids: list[UUID] = list(first)
+        types: list[str] = list(first.values())
+        if self._claim_statement is None:
+            # The whole batch's claim in one statement of two array parameters: its text and
+            # plan are the same for one event or five hundred, and the driver encodes the
+            # arrays without SQLAlchemy processing each row's parameters.
+            self._claim_statement = text(
+                f"INSERT INTO {self.inbox.__tablename__} (ce_id, ce_type, topic, outcome)"
+                " SELECT claimed.ce_id, claimed.ce_type, :topic, 'handled'"
+                " FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS varchar[]))"
+                " AS claimed(ce_id, ce_type)"
+                " ON CONFLICT (ce_id) DO NOTHING RETURNING ce_id"
+            ).columns(ce_id=PgUUID(as_uuid=True))
+        claimed = await session.scalars(
+            self._claim_statement, {"ids": ids, "types": types, "topic": topic}
         )
-        return set((await session.scalars(stmt, unique)).all())
+        return set(claimed.all())
 
     def _count(self, topic: str, received: int, handled: int) -> None:
         if handled:

@@ -1,0 +1,236 @@
+"""The outbox relay on the real PostgreSQL and Kafka: what it publishes (the recorded document,
+the CloudEvents headers, the row's trace), what it marks, and what one round costs the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from sqlalchemy import event, insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import DeclarativeBase
+
+from shared import tracing
+from shared.db import make_engine, make_sessionmaker
+from shared.events import ReturnInitiated
+from shared.kafka.admin import ensure_topics
+from shared.outbox import OutboxMixin, OutboxRelay, outbox_row
+from tests.conftest import Harness
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RelayOutbox(OutboxMixin, Base):
+    __tablename__ = "relay_outbox"
+
+
+def _opened(rid: str) -> ReturnInitiated:
+    return ReturnInitiated(
+        return_id=rid,
+        order_id=f"O-{rid}",
+        seller_id="S-1",
+        buyer_id="B-1",
+        category="electronics",
+        item_value=123_456,
+        qc_required=False,
+        partner_id="swiftship",
+        awb=f"AWB-{rid}",
+        initiated_at=datetime(2026, 11, 24, 10, tzinfo=UTC) + timedelta(minutes=1),
+    )
+
+
+@contextmanager
+def _statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
+
+
+async def _setup(harness: Harness) -> tuple[AsyncEngine, str, AIOKafkaProducer]:
+    db = f"test_outbox_relay_{uuid.uuid4().hex[:6]}"
+    await asyncio.to_thread(harness.stack.postgres.create_database, db)  # type: ignore[attr-defined]
+    engine = make_engine(harness.stack.postgres.database_url(db))  # type: ignore[attr-defined]
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    topic = f"test.relay.{uuid.uuid4().hex[:8]}"
+    bootstrap = harness.env["KAFKA_BOOTSTRAP_SERVERS"]
+    await ensure_topics(bootstrap, partitions=3, names=[topic])
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    return engine, topic, producer
+
+
+async def _record(engine: AsyncEngine, topic: str, rids: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for rid in rids:
+        _, row = outbox_row(_opened(rid), source="test", subject=rid)
+        rows.append({**row, "topic": topic, "traceparent": TRACEPARENT})
+    async with engine.begin() as conn:
+        await conn.execute(insert(RelayOutbox), rows)
+    return rows
+
+
+async def _consume(bootstrap: str, topic: str, n: int) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        got: list[Any] = []
+        async with asyncio.timeout(30):
+            while len(got) < n:
+                batches = await consumer.getmany(timeout_ms=500)
+                for records in batches.values():
+                    got.extend(records)
+        return got
+    finally:
+        await consumer.stop()
+
+
+def _relay(engine: AsyncEngine, producer: AIOKafkaProducer, service: str) -> OutboxRelay:
+    return OutboxRelay(
+        service=service,
+        sessionmaker=make_sessionmaker(engine),
+        outbox_model=RelayOutbox,
+        producer=producer,
+    )
+
+
+async def test_the_relay_publishes_the_recorded_document_and_passes_the_trace_on(
+    harness: Harness,
+) -> None:
+    engine, topic, producer = await _setup(harness)
+    try:
+        rows = await _record(engine, topic, ["R-1", "R-2", "R-3"])
+        relay = _relay(engine, producer, f"relay-test-{uuid.uuid4().hex[:6]}")
+        assert not tracing.recorded(relay.service)  # no exporter, no listener
+        assert await relay.publish_batch() == 3
+        assert await relay.publish_batch() == 0
+        got = await _consume(harness.env["KAFKA_BOOTSTRAP_SERVERS"], topic, 3)
+    finally:
+        await producer.stop()
+    by_id = {dict(r.headers)["ce_id"].decode(): r for r in got}
+    for row in rows:
+        record = by_id[str(row["ce_id"])]
+        headers = {k: v.decode() for k, v in record.headers}
+        # The document as recorded (PostgreSQL's text of it: same data, its own spacing).
+        assert json.loads(record.value) == row["payload"]
+        assert ReturnInitiated.model_validate_json(record.value) == _opened(row["key"])
+        assert record.key == row["key"].encode()
+        assert headers["ce_type"] == row["ce_type"]
+        assert headers["ce_source"] == "test"
+        assert headers["ce_subject"] == row["key"]
+        assert datetime.fromisoformat(headers["ce_time"]) == row["ce_time"]
+        # No span is recorded anywhere, so none is made: the row's own context travels on.
+        assert headers["ce_traceparent"] == TRACEPARENT
+    async with engine.connect() as conn:
+        unpublished = await conn.scalar(
+            text("SELECT count(*) FROM relay_outbox WHERE published_at IS NULL")
+        )
+    assert unpublished == 0
+    await engine.dispose()
+
+
+async def test_with_a_listener_each_message_continues_the_trace_in_a_producer_span(
+    harness: Harness,
+) -> None:
+    engine, topic, producer = await _setup(harness)
+    exporter = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(exporter)
+    tracing.add_listener(processor)
+    try:
+        await _record(engine, topic, ["R-1", "R-2"])
+        relay = _relay(engine, producer, "relay-test")
+        assert tracing.recorded("relay-test")
+        assert await relay.publish_batch() == 2
+        got = await _consume(harness.env["KAFKA_BOOTSTRAP_SERVERS"], topic, 2)
+    finally:
+        tracing.remove_listener(processor)
+        await producer.stop()
+        await engine.dispose()
+    spans = {
+        format(s.context.span_id, "016x"): s
+        for s in exporter.get_finished_spans()
+        if s.kind is SpanKind.PRODUCER and s.name == f"publish {topic}"
+    }
+    assert len(spans) == 2
+    for record in got:
+        sent = dict(record.headers)["ce_traceparent"].decode()
+        version, trace_id, span_id, _ = sent.split("-")
+        assert trace_id == TRACEPARENT.split("-")[1]
+        span = spans[span_id]
+        assert span.parent is not None and format(span.parent.span_id, "016x") == "b7ad6b7169203331"
+
+
+async def test_a_round_marks_what_it_sent_with_one_statement_text_whatever_its_size(
+    harness: Harness,
+) -> None:
+    """The published marks are one UPDATE whose text does not depend on how many rows the
+    round sent (one array parameter, not an `IN` list of one parameter per row), so it is
+    compiled once and stays prepared; a row committed after the round read its batch, with an
+    id between the batch's, is not marked."""
+    engine, topic, producer = await _setup(harness)
+    try:
+        relay = _relay(engine, producer, "relay-test")
+        marks: list[str] = []
+        for rids in (["A-1"], ["B-1", "B-2", "B-3"]):
+            await _record(engine, topic, rids)
+            with _statements(engine) as seen:
+                assert await relay.publish_batch() == len(rids)
+            marks += [s for s in seen if s.lstrip().upper().startswith("UPDATE")]
+        assert len(marks) == 2 and marks[0] == marks[1]
+
+        # An id reserved between the batch's two rows, its row committed while it publishes.
+        await _record(engine, topic, ["C-0"])
+        async with engine.connect() as conn:
+            late_id = await conn.scalar(text("SELECT nextval('relay_outbox_id_seq')"))
+        await _record(engine, topic, ["C-2"])
+        original_send = producer.send
+        inserted = False
+
+        async def send_then_commit_late_row(*args: Any, **kwargs: Any) -> Any:
+            nonlocal inserted
+            if not inserted:
+                inserted = True
+                _, row = outbox_row(_opened("C-1"), source="test")
+                async with engine.begin() as conn:
+                    await conn.execute(
+                        insert(RelayOutbox),
+                        [{**row, "id": late_id, "topic": topic}],
+                    )
+            return await original_send(*args, **kwargs)
+
+        producer.send = send_then_commit_late_row  # type: ignore[method-assign]
+        # C-0 and C-2: C-1 was not committed when the round read its batch.
+        assert await relay.publish_batch() == 2
+        producer.send = original_send  # type: ignore[method-assign]
+        async with engine.connect() as conn:
+            pending = (
+                await conn.execute(text("SELECT key FROM relay_outbox WHERE published_at IS NULL"))
+            ).all()
+        assert [r[0] for r in pending] == ["C-1"]
+        assert await relay.publish_batch() == 1
+    finally:
+        await producer.stop()
+        await engine.dispose()
