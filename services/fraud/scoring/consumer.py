@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
@@ -33,7 +33,7 @@ from shared import metrics
 from shared.envelope import header_map
 from shared.kafka.consumer import ConsumerRunner
 
-Record = ConsumerRecord[bytes, bytes]
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 class ReadAheadRunner(ConsumerRunner):
