@@ -41,8 +41,8 @@ class FraudSettings(ServiceSettings):
     # While a backlog waits, the consumer handles it this many events per transaction, and
     # fetches at most this many ahead of what it handled: an escalation waits for one such
     # transaction, not for the backlog (scoring/consumer.py).
-    consumer_chunk_size: int = 100
-    consumer_read_ahead: int = 5000
+    consumer_chunk_size: int = 50
+    consumer_read_ahead: int = 20000
 
     # Windows of event time over which counts are summed.
     long_window_days: int = 120  # sellers, buyers, categories

@@ -37,7 +37,7 @@ Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 class ReadAheadRunner(ConsumerRunner):
-    def __init__(self, *, chunk_size: int = 100, read_ahead: int = 5000, **kwargs: Any) -> None:
+    def __init__(self, *, chunk_size: int = 50, read_ahead: int = 20000, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.chunk_size = chunk_size
         self.read_ahead = read_ahead
@@ -58,20 +58,26 @@ class ReadAheadRunner(ConsumerRunner):
         self._fetched_to.clear()
         self._committable.clear()
         while not self._stopping:
-            waiting = self.buffered
-            if waiting < self.read_ahead:
-                # With records waiting, only what the fetcher already holds: no poll timeout
-                # between two transactions.
-                polled = await consumer.getmany(
-                    timeout_ms=0 if waiting else 200, max_records=self.batch_size
-                )
-                self._take(polled)
+            await self._fetch(consumer)
             self._forget_revoked(consumer.assignment())
             await self._handle_stage(self._take_expedited())
             await self._handle_stage(self._take_oldest())
             self._advance()
             await self.commit_pending()
             await self.export_lag_if_due(consumer, now=asyncio.get_running_loop().time())
+
+    async def _fetch(self, consumer: AIOKafkaConsumer) -> None:
+        """Everything the fetcher holds, up to `read_ahead` buffered: the fetcher asks the
+        broker for a partition's next records only once it has handed out the last ones, so
+        an escalation is seen only when what was fetched before it is in the buffer. With
+        records waiting, no poll timeout between two transactions."""
+        while self.buffered < self.read_ahead:
+            polled = await consumer.getmany(
+                timeout_ms=0 if self.buffered else 200, max_records=self.batch_size
+            )
+            if not any(polled.values()):
+                return
+            self._take(polled)
 
     def _take(self, polled: dict[TopicPartition, list[Record]]) -> None:
         expedited = self.handlers.expedited
