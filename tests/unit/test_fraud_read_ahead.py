@@ -127,3 +127,14 @@ def test_chunks_share_partitions_and_keep_each_in_order() -> None:
     )
     assert _names(runner._take_oldest()) == ["A@0", "B@1", "V@0", "W@1"]
     assert _names(runner._take_oldest()) == ["C@2", "D@3", "E@4"]
+
+
+def test_many_expedited_keys_are_split_into_transactions_each_key_whole() -> None:
+    runner = _runner(chunk=3)
+    tp = TopicPartition(TOPIC, 0)
+    records = [_record(k, i) for i, k in enumerate("AABBCD")]
+    records += [_record(k, 6 + i, escalation=True) for i, k in enumerate("ABCD")]
+    runner._take({tp: records})
+    parts = [_names(p) for p in runner._in_chunks(runner._take_expedited())]
+    # A key of three fills a transaction of three; two keys of two do not share one.
+    assert parts == [["A@0", "A@1", "A@6"], ["B@2", "B@3", "B@7"], ["C@4", "C@8"], ["D@5", "D@9"]]

@@ -9,8 +9,9 @@ up to `read_ahead` fetched records in memory and, between transactions, fetches 
 waiting. Each round:
 
 1. the buffered records of every key with an expedited event (an escalation and its return's
-   earlier events still buffered, each partition's in order) are handled first, one
-   transaction per topic, as the shared runner's expedited stage;
+   earlier events still buffered, each partition's in order) are handled first, as the
+   shared runner's expedited stage, in transactions of about `chunk_size` events (each key
+   whole in one), in the order their keys were first fetched;
 2. then the oldest `chunk_size` buffered records, one transaction per topic: the bound on how
    long a newly fetched escalation waits for the transaction in progress.
 
@@ -60,7 +61,8 @@ class ReadAheadRunner(ConsumerRunner):
         while not self._stopping:
             await self._fetch(consumer)
             self._forget_revoked(consumer.assignment())
-            await self._handle_stage(self._take_expedited())
+            for part in self._in_chunks(self._take_expedited()):
+                await self._handle_stage(part)
             await self._handle_stage(self._take_oldest())
             self._advance()
             await self.commit_pending()
@@ -118,6 +120,20 @@ class ReadAheadRunner(ConsumerRunner):
                     kept.append(item)
             self._buffered[tp] = kept
         return out
+
+    def _in_chunks(self, records: list[Record]) -> list[list[Record]]:
+        """The expedited records in transactions of about `chunk_size` events, each key's
+        whole in one: when many escalations arrived during a long transaction, the first of
+        them is committed without waiting for the last."""
+        by_key: dict[tuple[str, int, bytes | None], list[Record]] = {}
+        for r in records:
+            by_key.setdefault((r.topic, r.partition, r.key), []).append(r)
+        parts: list[list[Record]] = [[]]
+        for group in by_key.values():
+            if parts[-1] and len(parts[-1]) + len(group) > self.chunk_size:
+                parts.append([])
+            parts[-1].extend(group)
+        return [p for p in parts if p]
 
     def _take_oldest(self) -> list[Record]:
         """Up to `chunk_size` of the oldest buffered records, shared between the partitions."""
