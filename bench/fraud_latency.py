@@ -50,6 +50,7 @@ from bench.e2e import (
     multipliers_from_env,
     slope_per_s,
 )
+from bench.fraud_waits import waits
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
@@ -372,8 +373,10 @@ async def _prepare(env: dict[str, str]) -> dict[str, Any]:
     state = state / "fraud_latency"
     state.mkdir(parents=True, exist_ok=True)
     keyring = state / "keyring.json"
-    keyring.write_text(json.dumps(credentials.generate()[1]))
-    return {"urls": {"fraud": url}, "keyring_file": keyring, "state": state}
+    secrets, keys = credentials.generate()
+    keyring.write_text(json.dumps(keys))
+    # `Services` hands the services their keys for data at rest from the secrets.
+    return {"urls": {"fraud": url}, "secrets": secrets, "keyring_file": keyring, "state": state}
 
 
 async def _drain(probe: BacklogProbe, seen: Seen, step: int, settings: Settings) -> float:
@@ -441,6 +444,11 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
             sampler.cancel()
             latencies, missing = escalation_latencies(seen, step)
             latency = latency_summary(latencies, missing=missing)
+            inside = await waits(
+                system["urls"]["fraud"],
+                {c: t for c, (s, t) in seen.escalations.items() if s == step},
+                seen.assessed,
+            )
             reasons = step_verdict(latency, samples, rate)
             cpu_s = {
                 k: round(cores.get(k, 0.0) * cores["elapsed_s"], 2)
@@ -452,6 +460,8 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
                 "events": sent,
                 "offered_events_per_s": round(rate, 1),
                 "escalation_event_to_assessment_published": latency,
+                # Where that time goes inside fraud (bench/fraud_waits.py).
+                "inside_fraud": inside,
                 "ratio_p95_to_kafka_round_trip": (
                     round(latency["p95_ms"] / kafka["round_trip"]["p95_ms"], 1)
                     if latency.get("p95_ms") and kafka["round_trip"].get("p95_ms")
@@ -472,6 +482,18 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
                 f"{figures['fraud_cpu_ms_per_event']} ms CPU/event, machine "
                 f"{figures['machine_busy_cores']} cores busy"
                 + ("" if not reasons else f" — short: {'; '.join(reasons)}")
+            )
+            log(
+                "  inside fraud, p50 / p95 ms: "
+                + ", ".join(
+                    f"{name} {v['p50_ms']} / {v['p95_ms']}"
+                    for name, v in inside["stages_ms"].items()
+                )
+                + f"; events in its transaction p50/p95 "
+                f"{inside['events_in_its_transaction']['p50']}/"
+                f"{inside['events_in_its_transaction']['p95']}, queued behind "
+                f"{inside['events_in_transactions_queued_behind']['p95']} (p95); "
+                f"{inside['events_per_transaction_mean']} events per transaction"
             )
     finally:
         stop.set()

@@ -48,6 +48,9 @@ class ConsumerSpec:
     group_id: str
     topics: list[str]
     handlers: EventHandlers
+    # Builds the runner from ConsumerRunner's keyword arguments: a service may bring its own
+    # (fraud reads ahead of a backlog, services/fraud/scoring/consumer.py).
+    runner: Callable[..., ConsumerRunner] = ConsumerRunner
 
 
 # Examples for the probes' documentation.
@@ -270,7 +273,7 @@ def create_service_app(
         for spec in consumers:
             if inbox_model is None:
                 raise RuntimeError(f"{name}: consumers need an inbox table")
-            runner = ConsumerRunner(
+            runner = spec.runner(
                 service=name,
                 group_id=spec.group_id,
                 topics=spec.topics,

@@ -42,6 +42,12 @@ class FraudSettings(ServiceSettings):
     seq_clear_at: float = 0.1
     seq_max_concentration: float = 1000.0
 
+    # While a backlog waits, the consumer handles it this many events per transaction, and
+    # fetches at most this many ahead of what it handled: an escalation waits for one such
+    # transaction, not for the backlog (scoring/consumer.py).
+    consumer_chunk_size: int = 50
+    consumer_read_ahead: int = 20000
+
     # Windows of event time over which counts are summed.
     long_window_days: int = 120  # sellers, buyers, categories
     short_window_days: int = 56  # hubs and agents (pilferage)

@@ -1,0 +1,140 @@
+"""Fraud's read-ahead consumer, its buffer alone: what goes first, in what order, and which
+offset may be committed (services/fraud/scoring/consumer.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiokafka import ConsumerRecord, TopicPartition
+
+from services.fraud.scoring.consumer import ReadAheadRunner
+from shared.envelope import Envelope
+from shared.events import ClaimType, EscalationChannel, ReturnInitiated, SellerEscalationFiled
+from shared.kafka.consumer import EventHandlers
+
+TOPIC = "t"
+
+
+def _record(
+    rid: str, offset: int, *, escalation: bool = False, partition: int = 0
+) -> ConsumerRecord[bytes, bytes]:
+    payload = (
+        SellerEscalationFiled(
+            escalation_id=f"ESC-{rid}",
+            return_id=rid,
+            seller_id="S-1",
+            claim_type=ClaimType.DAMAGED,
+            claimed_amount=1,
+            description="d",
+            channel=EscalationChannel.PORTAL,
+            filed_at=datetime.now(UTC),
+            filed_by="t",
+        )
+        if escalation
+        else ReturnInitiated(
+            return_id=rid,
+            order_id="O",
+            seller_id="S-1",
+            buyer_id="B-1",
+            category="c",
+            item_value=1,
+            qc_required=False,
+            partner_id="swiftship",
+            awb="A",
+            initiated_at=datetime.now(UTC),
+        )
+    )
+    env = Envelope(payload, source="test")
+    return ConsumerRecord(
+        topic=TOPIC,
+        partition=partition,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=rid.encode(),
+        value=b"",
+        checksum=None,
+        serialized_key_size=0,
+        serialized_value_size=0,
+        headers=tuple(env.headers()),
+    )
+
+
+def _runner(chunk: int = 3) -> ReadAheadRunner:
+    handlers = EventHandlers()
+    handlers.expedite(SellerEscalationFiled)
+    return ReadAheadRunner(
+        chunk_size=chunk,
+        service="t",
+        group_id="g",
+        topics=[TOPIC],
+        handlers=handlers,
+        sessionmaker=None,  # type: ignore[arg-type]
+        inbox_model=None,  # type: ignore[arg-type]
+        producer=None,  # type: ignore[arg-type]
+        bootstrap_servers="unused:9092",
+    )
+
+
+def _names(records: list[ConsumerRecord[bytes, bytes]]) -> list[str]:
+    return [f"{r.key.decode()}@{r.offset}" for r in records if r.key]
+
+
+def test_an_escalation_goes_first_with_its_keys_buffered_events_and_the_offset_waits() -> None:
+    runner = _runner()
+    tp = TopicPartition(TOPIC, 0)
+    runner._take({tp: [_record(k, i) for i, k in enumerate("ABCADEF")]})
+    runner._take({tp: [_record("A", 7, escalation=True), _record("G", 8)]})
+
+    assert _names(runner._take_expedited()) == ["A@0", "A@3", "A@7"]
+    assert _names(runner._take_oldest()) == ["B@1", "C@2", "D@4"]
+    runner._advance()
+    # Offsets 0 to 4 are handled but 5 is not: a restart must begin there.
+    assert runner._pending == {tp: 5}
+    assert _names(runner._take_oldest()) == ["E@5", "F@6", "G@8"]
+    runner._advance()
+    assert runner._pending == {tp: 9}
+
+
+def test_records_fetched_again_after_a_rebalance_are_not_buffered_twice() -> None:
+    runner = _runner()
+    tp = TopicPartition(TOPIC, 0)
+    runner._take({tp: [_record("A", 0), _record("B", 1)]})
+    # The fetcher restarted from the committed offset 0.
+    runner._take({tp: [_record("A", 0), _record("B", 1), _record("C", 2)]})
+    assert _names(runner._take_oldest()) == ["A@0", "B@1", "C@2"]
+
+
+def test_a_revoked_partitions_buffer_and_offset_are_dropped() -> None:
+    runner = _runner()
+    kept, lost = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    runner._take({kept: [_record("A", 0)], lost: [_record("B", 0, partition=1)]})
+    runner._pending[lost] = 0
+    runner._forget_revoked({kept})
+    assert _names(runner._take_oldest()) == ["A@0"]
+    runner._advance()
+    assert runner._pending == {kept: 1}
+
+
+def test_chunks_share_partitions_and_keep_each_in_order() -> None:
+    runner = _runner(chunk=4)
+    p0, p1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    runner._take(
+        {
+            p0: [_record(k, i) for i, k in enumerate("ABCDE")],
+            p1: [_record(k, i, partition=1) for i, k in enumerate("VW")],
+        }
+    )
+    assert _names(runner._take_oldest()) == ["A@0", "B@1", "V@0", "W@1"]
+    assert _names(runner._take_oldest()) == ["C@2", "D@3", "E@4"]
+
+
+def test_many_expedited_keys_are_split_into_transactions_each_key_whole() -> None:
+    runner = _runner(chunk=3)
+    tp = TopicPartition(TOPIC, 0)
+    records = [_record(k, i) for i, k in enumerate("AABBCD")]
+    records += [_record(k, 6 + i, escalation=True) for i, k in enumerate("ABCD")]
+    runner._take({tp: records})
+    parts = [_names(p) for p in runner._in_chunks(runner._take_expedited())]
+    # A key of three fills a transaction of three; two keys of two do not share one.
+    assert parts == [["A@0", "A@1", "A@6"], ["B@2", "B@3", "B@7"], ["C@4", "C@8"], ["D@5", "D@9"]]
