@@ -97,7 +97,8 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, factory: str, env: dict[str, str]) -> None:
+    def __init__(self, factory: str, env: dict[str, str], root: Path = ROOT) -> None:
+        # `root` is the checkout served: bench/intake_ab.py serves two of them side by side.
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -115,8 +116,8 @@ class Server:
                 "warning",
                 "--no-access-log",
             ],
-            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-            cwd=ROOT,
+            env={**os.environ, **env, "PYTHONPATH": str(root)},
+            cwd=root,
         )
 
     def cpu_seconds(self) -> float:

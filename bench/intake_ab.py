@@ -39,32 +39,6 @@ PROFILE = os.environ.get("BENCH_AB_PROFILE")
 CONCURRENCY = 16
 
 
-class CheckoutServer(bench_intake.Server):
-    """`bench.intake.Server`, serving the code of another checkout."""
-
-    def __init__(self, factory: str, env: dict[str, str], root: str) -> None:
-        self.port = bench_intake._free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                factory,
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env={**os.environ, **env, "PYTHONPATH": root},
-            cwd=root,
-        )
-
-
 async def _healthz(base: str, n: int) -> int:
     """`n` GETs of /healthz at the same concurrency; how many answered 200."""
     import httpx
@@ -84,16 +58,16 @@ async def _healthz(base: str, n: int) -> int:
     return ok
 
 
-def _variants(spec: str, server_env: dict[str, str]) -> dict[str, CheckoutServer]:
+def _variants(spec: str, server_env: dict[str, str]) -> dict[str, bench_intake.Server]:
     out = {}
     for item in spec.split(";"):
         label, rest = item.split("=", 1)
         root, _, extra = rest.partition(":")
         settings = dict(kv.split("=", 1) for kv in extra.split(",") if kv)
-        out[label] = CheckoutServer(
+        out[label] = bench_intake.Server(
             "services.intake.app:create_app",
             {**server_env, **settings},
-            str(Path(root).resolve()),
+            Path(root).resolve(),
         )
     return out
 

@@ -19,6 +19,7 @@ from shared.events import ReturnInitiated, SellerEscalationFiled
 from shared.inbox import InboxMixin
 from shared.kafka.consumer import ConsumerRunner, EventHandlers, HandlerContext
 from tests.conftest import Harness
+from tests.support.factories import return_initiated
 
 TOPIC = "test.batches.returns"
 
@@ -48,24 +49,6 @@ class _Producer:
 
     async def send_and_wait(self, topic: str, value: Any, key: Any, headers: Any) -> None:
         self.sent.append((topic, key, dict(headers)))
-
-
-def _event(rid: str) -> Envelope:
-    return Envelope(
-        ReturnInitiated(
-            return_id=rid,
-            order_id=f"O-{rid}",
-            seller_id="S-1",
-            buyer_id="B-1",
-            category="electronics",
-            item_value=100_000,
-            qc_required=False,
-            partner_id="swiftship",
-            awb=f"AWB-{rid}",
-            initiated_at=datetime.now(UTC),
-        ),
-        source="test",
-    )
 
 
 def _record(
@@ -132,7 +115,11 @@ async def test_batch_handler_gets_each_new_event_once_in_partition_order(
 
     runner, engine = await _runner(harness, handlers)
     try:
-        a1, a2, b1 = _event("RET-A-1"), _event("RET-A-2"), _event("RET-B-1")
+        a1, a2, b1 = (
+            return_initiated("RET-A-1"),
+            return_initiated("RET-A-2"),
+            return_initiated("RET-B-1"),
+        )
         # a1 arrives twice in the same poll (a producer retry), a2 and b1 once.
         records = [_record(e, i) for i, e in enumerate([a1, b1, a1, a2])]
         await runner._handle_together(TOPIC, [runner._decode(r) for r in records])
@@ -165,7 +152,11 @@ async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(harness: Harness
 
     runner, engine = await _runner(harness, handlers)
     try:
-        events = [_event("RET-GOOD-1"), _event("RET-POISON"), _event("RET-GOOD-2")]
+        events = [
+            return_initiated("RET-GOOD-1"),
+            return_initiated("RET-POISON"),
+            return_initiated("RET-GOOD-2"),
+        ]
         records = [_record(e, i) for i, e in enumerate(events)]
         await runner._handle_together(TOPIC, [runner._decode(r) for r in records])
 
@@ -213,7 +204,7 @@ async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
 
     runner.on_committed = wake
     try:
-        first = [_record(_event("RET-W-1"), 0), _record(_event("RET-W-2"), 1)]
+        first = [_record(return_initiated("RET-W-1"), 0), _record(return_initiated("RET-W-2"), 1)]
         await runner._handle_together(TOPIC, [runner._decode(r) for r in first])
         await asyncio.gather(*wakes)
         assert seen_at_wake == [["RET-W-1", "RET-W-2"]]
@@ -221,7 +212,7 @@ async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
         await runner._handle_together(TOPIC, [runner._decode(r) for r in first])
         assert len(wakes) == 1
         # The one-by-one path (after a failed batch) wakes it too.
-        await runner._handle_alone(TOPIC, runner._decode(_record(_event("RET-W-3"), 2)))
+        await runner._handle_alone(TOPIC, runner._decode(_record(return_initiated("RET-W-3"), 2)))
         await asyncio.gather(*wakes)
         assert seen_at_wake[-1] == ["RET-W-1", "RET-W-2", "RET-W-3"]
     finally:
@@ -271,9 +262,9 @@ async def test_a_poll_is_one_batch_per_topic_with_expedited_keys_first(
     runner, engine = await _runner(harness, handlers)
     p0, p1, p2 = (TopicPartition(TOPIC, i) for i in range(3))
     polled = {
-        p0: [_event("A"), _event("B"), _escalation("A"), _event("C")],
-        p1: [_event("D"), _event("E"), _escalation("E")],
-        p2: [_event("F"), _escalation("F")],
+        p0: [return_initiated("A"), return_initiated("B"), _escalation("A"), return_initiated("C")],
+        p1: [return_initiated("D"), return_initiated("E"), _escalation("E")],
+        p2: [return_initiated("F"), _escalation("F")],
     }
     try:
         await runner._handle_poll(
@@ -329,9 +320,9 @@ async def test_expedited_keys_of_every_topic_go_before_the_rest_of_any_topic(
     try:
         await runner._handle_poll(
             {
-                busy: [_record(_event(r), i) for i, r in enumerate("ABC")],
+                busy: [_record(return_initiated(r), i) for i, r in enumerate("ABC")],
                 quick: [
-                    _record(_event("D"), 0, topic=other),
+                    _record(return_initiated("D"), 0, topic=other),
                     _record(_escalation("E"), 1, topic=other),
                 ],
             }
@@ -360,7 +351,7 @@ async def test_a_known_event_type_without_a_handler_costs_no_decoding_and_no_inb
 
     runner, engine = await _runner(harness, handlers)
     try:
-        handled, skipped = _event("RET-H-1"), _escalation("RET-S-1")
+        handled, skipped = return_initiated("RET-H-1"), _escalation("RET-S-1")
         tp = TopicPartition(TOPIC, 0)
         await runner._handle_poll({tp: [_record(handled, 0), _record(skipped, 1)]})
         assert await _effects(engine) == ["RET-H-1"]

@@ -27,6 +27,7 @@ from shared.inbox import InboxMixin
 from shared.kafka.admin import ensure_topics
 from shared.kafka.consumer import ConsumerRunner, EventHandlers, HandlerContext
 from tests.conftest import Harness
+from tests.support.factories import return_initiated
 from tests.support.waiting import eventually
 
 BACKLOG = 1200
@@ -49,24 +50,6 @@ class Handled(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     return_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(20))
-
-
-def _returned(rid: str) -> Envelope:
-    return Envelope(
-        ReturnInitiated(
-            return_id=rid,
-            order_id=f"O-{rid}",
-            seller_id="S-1",
-            buyer_id="B-1",
-            category="electronics",
-            item_value=100_000,
-            qc_required=False,
-            partner_id="swiftship",
-            awb=f"AWB-{rid}",
-            initiated_at=datetime.now(UTC),
-        ),
-        source="test",
-    )
 
 
 def _escalated(rid: str) -> Envelope:
@@ -112,8 +95,8 @@ async def _setup(harness: Harness) -> tuple[Any, str, str, str]:
     # One partition: the whole backlog is in front of the escalation.
     await ensure_topics(bootstrap, names=[topic], partitions=1)
     escalated = f"RET-AHEAD-{uuid.uuid4().hex[:6]}"
-    events = [_returned(escalated)]
-    events += [_returned(f"RET-BACKLOG-{i:05d}") for i in range(BACKLOG - 1)]
+    events = [return_initiated(escalated)]
+    events += [return_initiated(f"RET-BACKLOG-{i:05d}") for i in range(BACKLOG - 1)]
     events.append(_escalated(escalated))
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()

@@ -9,7 +9,6 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -25,6 +24,7 @@ from shared.events import ReturnInitiated
 from shared.inbox import InboxMixin
 from shared.kafka.consumer import ConsumerRunner, EventHandlers, HandlerContext
 from tests.conftest import Harness
+from tests.support.factories import return_initiated
 
 TOPIC = "test.inbox.claim"
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -36,25 +36,6 @@ class Base(DeclarativeBase):
 
 class ClaimInbox(InboxMixin, Base):
     __tablename__ = "claim_inbox"
-
-
-def _event(rid: str, traceparent: str | None = TRACEPARENT) -> Envelope:
-    return Envelope(
-        ReturnInitiated(
-            return_id=rid,
-            order_id=f"O-{rid}",
-            seller_id="S-1",
-            buyer_id="B-1",
-            category="electronics",
-            item_value=100_000,
-            qc_required=False,
-            partner_id="swiftship",
-            awb=f"AWB-{rid}",
-            initiated_at=datetime.now(UTC),
-        ),
-        source="test",
-        traceparent=traceparent,
-    )
 
 
 def _record(env: Envelope, offset: int) -> ConsumerRecord[bytes, bytes]:
@@ -118,8 +99,12 @@ async def test_a_batch_claims_its_events_in_one_statement_of_the_same_text_for_a
         handled.append(event.return_id)
 
     runner, engine = await _runner(harness, handlers)
-    one = [_event("R-1")]
-    three = [_event("R-2"), _event("R-3"), _event("R-4")]
+    one = [return_initiated("R-1", TRACEPARENT)]
+    three = [
+        return_initiated("R-2", TRACEPARENT),
+        return_initiated("R-3", TRACEPARENT),
+        return_initiated("R-4", TRACEPARENT),
+    ]
     claims: list[str] = []
     try:
         for batch in (
@@ -163,7 +148,8 @@ async def test_with_no_span_recorded_a_handler_runs_in_its_events_trace_without_
     try:
         assert not tracing.recorded(runner.service)
         await runner._handle_records(
-            TOPIC, [_record(_event("R-1"), 0), _record(_event("R-2", traceparent=None), 1)]
+            TOPIC,
+            [_record(return_initiated("R-1", TRACEPARENT), 0), _record(return_initiated("R-2"), 1)],
         )
     finally:
         await engine.dispose()

@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shared.envelope import Envelope
+from shared.events import ReturnInitiated
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
@@ -126,3 +129,23 @@ def desipost_snapshot(return_id: str, awb: str, scans: list[tuple[str, str]], **
     }
     body.update(over)
     return json.dumps(body).encode()
+
+
+def return_initiated(return_id: str, traceparent: str | None = None) -> Envelope:
+    """A canonical ReturnInitiated envelope, for tests that drive a consumer directly."""
+    return Envelope(
+        ReturnInitiated(
+            return_id=return_id,
+            order_id=f"O-{return_id}",
+            seller_id="S-1",
+            buyer_id="B-1",
+            category="electronics",
+            item_value=100_000,
+            qc_required=False,
+            partner_id="swiftship",
+            awb=f"AWB-{return_id}",
+            initiated_at=datetime.now(UTC),
+        ),
+        source="test",
+        traceparent=traceparent,
+    )
