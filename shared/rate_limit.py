@@ -16,7 +16,9 @@ request itself will meet the same database and say so.
 Leases, for a caller that asks (`spend(..., lease_s=...)`): one round trip takes up to
 `lease_s` seconds' worth of the bucket's rate (whole tokens, never more than it holds) into the
 process, and the next requests spend them there without a round trip until they run out or the
-lease's `lease_s` has passed (then the rest is dropped, not carried into a later burst). Every
+lease's `lease_s` has passed; the rest goes back to the bucket with the process's next lease
+(not spent in a later burst, and not lost: dropping it would let replicas with light traffic
+drain the bucket at several times the rate they use, refusing a partner below its limit). Every
 token still comes out of the one shared bucket, so replicas together never admit more than the
 limit; what a lease costs is the other way round: a replica may sit on up to `lease_s` of the
 rate that another replica could have used. A lease of one token or less is the plain statement.
@@ -87,7 +89,10 @@ SELECT spent.allowed, spent.tokens,
 """
 
 
-# A lease: take up to $4 whole tokens of the refilled bucket, and return how many were taken.
+# A lease: give back $5 tokens of this process's expired lease that it did not spend, take up to
+# $4 whole tokens of the refilled bucket, and return how many were taken. Without the give-back,
+# N replicas with light traffic would each drop most of every lease and drain the bucket at N
+# times the rate they use.
 # The row is read FOR UPDATE in the subquery, so `granted` is computed from the version this
 # statement updates even when another replica's statement updated it first (READ COMMITTED
 # re-reads the locked row); RETURNING alone could not say what the row held before. A bucket
@@ -96,7 +101,7 @@ _LEASE = f"""
 UPDATE {TABLE} AS b
    SET tokens = l.refilled - l.granted, allowed = l.granted >= 1, updated_at = now()
   FROM (SELECT r.bucket, r.refilled, GREATEST(0, LEAST($4::float8, floor(r.refilled))) AS granted
-          FROM (SELECT cur.bucket, {_refilled("cur")} AS refilled
+          FROM (SELECT cur.bucket, LEAST($3::float8, {_refilled("cur")} + $5::float8) AS refilled
                   FROM {TABLE} cur WHERE cur.bucket = $1 FOR UPDATE) r) l
  WHERE b.bucket = l.bucket
 RETURNING l.granted, b.tokens
@@ -223,7 +228,9 @@ class RateLimiter:
             held = self._leases.get(bucket)
             if held is not None and held.take(self._monotonic()):
                 return  # leased by the request this one waited for
-            row = await self._take_lease(bucket, limit, size)
+            unspent = held.left if held is not None else 0
+            self._leases.pop(bucket, None)  # given back below, whatever the answer
+            row = await self._take_lease(bucket, limit, size, unspent)
             if row is None:
                 return  # the database did not answer: let through (module docstring)
             granted = int(row["granted"])
@@ -232,10 +239,12 @@ class RateLimiter:
                 raise RateLimitExceeded(limit.wait_s(row["tokens"]), kind)
             self._leases[bucket] = _Lease(granted - 1, self._monotonic() + lease_s)
 
-    async def _take_lease(self, bucket: str, limit: Limit, size: int) -> asyncpg.Record | None:
+    async def _take_lease(
+        self, bucket: str, limit: Limit, size: int, unspent: int
+    ) -> asyncpg.Record | None:
         if self._pool is None:
             return None
-        args = (bucket, limit.per_s, limit.burst, float(size))
+        args = (bucket, limit.per_s, limit.burst, float(size), float(unspent))
         try:
             async with self._pool.acquire() as conn:
                 row = await conn.fetchrow(_LEASE, *args)

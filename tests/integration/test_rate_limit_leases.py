@@ -84,9 +84,9 @@ async def test_leases_of_two_replicas_never_admit_more_than_the_bucket(harness: 
     assert await _tokens(harness, bucket) < 1
 
 
-async def test_an_expired_lease_is_dropped_not_spent_later(harness: Harness) -> None:
+async def test_an_expired_lease_is_not_spent_later(harness: Harness) -> None:
     """Tokens held past the lease's time are not carried into a later burst: the next request
-    takes a new lease from the bucket."""
+    takes a new lease from the bucket, and gives the four unspent tokens back with it."""
     clock = Clock()
     limiter = RateLimiter("intake", harness.env["INTAKE_DATABASE_URL"], monotonic=clock)
     await limiter.start()
@@ -96,7 +96,7 @@ async def test_an_expired_lease_is_dropped_not_spent_later(harness: Harness) -> 
         await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
         clock.now += lease_s  # four tokens of the lease unused
         await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
-        assert await _tokens(harness, bucket) == pytest.approx(90, abs=0.05)
+        assert await _tokens(harness, bucket) == pytest.approx(100 - 5 + 4 - 5, abs=0.05)
     finally:
         await limiter.close()
 
@@ -175,3 +175,25 @@ async def test_a_partners_webhooks_spend_a_lease_of_its_bucket(harness: Harness)
             )
             assert r.status_code == 202, r.text
     assert await _tokens(harness, f"partner:{partner_id}") == pytest.approx(90)
+
+
+async def test_an_expired_lease_gives_its_unspent_tokens_back(harness: Harness) -> None:
+    """Three replicas, each with one request per lease period, spend what they admit: the bucket
+    does not drain at three leases a period (it would refuse in the third period)."""
+    clock = Clock()
+    url = harness.env["INTAKE_DATABASE_URL"]
+    replicas = [RateLimiter("intake", url, monotonic=clock) for _ in range(3)]
+    for limiter in replicas:
+        await limiter.start()
+    bucket = f"partner:light-{uuid.uuid4().hex[:8]}"
+    limit, lease_s = Limit(per_s=0.01, burst=30), 500.0  # leases of 5
+    try:
+        for _period in range(5):
+            for limiter in replicas:
+                await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
+            clock.now += lease_s + 1
+        # 15 admitted, and each replica holds a lease of which it spent one: 30 - 15 - 3 × 4.
+        assert await _tokens(harness, bucket) == pytest.approx(3, abs=0.1)
+    finally:
+        for limiter in replicas:
+            await limiter.close()
