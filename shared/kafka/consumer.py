@@ -284,7 +284,13 @@ class ConsumerRunner:
         if not self._pending or self.consumer is None:
             return
         offsets, self._pending = self._pending, {}
-        await self.consumer.commit(offsets)
+        # A partition taken away while its records were handled is another consumer's now: it
+        # redelivers from the committed offset (the inbox skips what was handled), and
+        # committing it here would fail the whole commit and rebuild this consumer.
+        assigned = self.consumer.assignment()
+        offsets = {tp: offset for tp, offset in offsets.items() if tp in assigned}
+        if offsets:
+            await self.consumer.commit(offsets)
 
     async def export_lag_if_due(self, consumer: AIOKafkaConsumer, *, now: float) -> None:
         """The lag gauge, at most once per LAG_EXPORT_INTERVAL_S: a gauge scraped every few

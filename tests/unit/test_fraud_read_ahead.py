@@ -138,3 +138,26 @@ def test_many_expedited_keys_are_split_into_transactions_each_key_whole() -> Non
     parts = [_names(p) for p in runner._in_chunks(runner._take_expedited())]
     # A key of three fills a transaction of three; two keys of two do not share one.
     assert parts == [["A@0", "A@1", "A@6"], ["B@2", "B@3", "B@7"], ["C@4", "C@8"], ["D@5", "D@9"]]
+
+
+async def test_offsets_of_a_partition_taken_away_are_not_committed() -> None:
+    """A partition revoked while a stage ran: its offset is left to its new owner, and the
+    offsets of the partitions still assigned are committed (the shared runner's commit)."""
+    kept, lost = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    commits: list[dict[TopicPartition, int]] = []
+
+    class Consumer:
+        def assignment(self) -> set[TopicPartition]:
+            return {kept}
+
+        async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+            if set(offsets) - self.assignment():
+                raise AssertionError("aiokafka refuses to commit an unassigned partition")
+            commits.append(offsets)
+
+    runner = _runner()
+    runner.consumer = Consumer()  # type: ignore[assignment]
+    runner._pending = {kept: 3, lost: 7}
+    await runner.commit_pending()
+    assert commits == [{kept: 3}]
+    assert runner._pending == {}
