@@ -16,10 +16,10 @@ from tests.integration.test_consumer_batches import (
     TOPIC,
     Effect,
     _effects,
-    _event,
     _record,
     _runner,
 )
+from tests.support.factories import return_initiated
 
 
 async def test_an_event_its_handler_would_not_act_on_costs_no_transaction(
@@ -41,7 +41,7 @@ async def test_an_event_its_handler_would_not_act_on_costs_no_transaction(
 
     runner.sessionmaker = counting  # type: ignore[assignment]
     try:
-        acting, idle = _event("RET-ACT-1"), _event("RET-IDLE-1")
+        acting, idle = return_initiated("RET-ACT-1"), return_initiated("RET-IDLE-1")
         tp = TopicPartition(TOPIC, 0)
         await runner._handle_poll({tp: [_record(idle, 0), _record(acting, 1)]})
         assert await _effects(engine) == ["RET-ACT-1"]
@@ -51,7 +51,7 @@ async def test_an_event_its_handler_would_not_act_on_costs_no_transaction(
         assert len(opened) == 1
 
         # A poll of idle events only: no transaction, the offsets still move on.
-        await runner._handle_poll({tp: [_record(_event("RET-IDLE-2"), 2)]})
+        await runner._handle_poll({tp: [_record(return_initiated("RET-IDLE-2"), 2)]})
         assert len(opened) == 1
         assert runner._pending[tp] == 3
     finally:
