@@ -22,6 +22,11 @@ drain the bucket at several times the rate they use, refusing a partner below it
 token still comes out of the one shared bucket, so replicas together never admit more than the
 limit; what a lease costs is the other way round: a replica may sit on up to `lease_s` of the
 rate that another replica could have used. A lease of one token or less is the plain statement.
+
+A refused lease is remembered in the process until the bucket can hold a whole token again (at
+most `lease_s`): during a flood the requests after it are refused without a round trip, instead
+of queueing one by one on the bucket's lock for an answer that cannot have changed. A token given
+back by another replica's lease meanwhile waits at most `lease_s` to be used.
 """
 
 from __future__ import annotations
@@ -142,6 +147,15 @@ class _Lease:
         return True
 
 
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    until: float  # monotonic: ask the bucket again from here
+    token_at: float  # monotonic: when the bucket holds a whole token at its refill rate
+
+    def retry_after_s(self, now: float) -> int:
+        return max(1, math.ceil(self.token_at - now))
+
+
 class RateLimitExceeded(Exception):
     def __init__(self, retry_after_s: int, reason: str) -> None:
         super().__init__(reason)
@@ -174,6 +188,7 @@ class RateLimiter:
         # the tokens held, and one lock so that concurrent requests wait for one round trip
         # instead of each taking a lease of its own.
         self._leases: dict[str, _Lease] = {}
+        self._refusals: dict[str, _Refusal] = {}
         self._lease_locks: dict[str, asyncio.Lock] = {}
 
     async def start(self) -> None:
@@ -220,24 +235,39 @@ class RateLimiter:
                 RATE_LIMITED.labels(self.service, kind).inc()
                 raise RateLimitExceeded(limit.wait_s(row["tokens"]), kind)
             return
-        held = self._leases.get(bucket)
-        if held is not None and held.take(self._monotonic()):
+        if self._held_or_refused(bucket, kind):
             return
         lock = self._lease_locks.setdefault(bucket, asyncio.Lock())
         async with lock:
-            held = self._leases.get(bucket)
-            if held is not None and held.take(self._monotonic()):
+            if self._held_or_refused(bucket, kind):
                 return  # leased by the request this one waited for
+            held = self._leases.pop(bucket, None)  # its unspent tokens go back below
             unspent = held.left if held is not None else 0
-            self._leases.pop(bucket, None)  # given back below, whatever the answer
             row = await self._take_lease(bucket, limit, size, unspent)
             if row is None:
                 return  # the database did not answer: let through (module docstring)
             granted = int(row["granted"])
+            now = self._monotonic()
             if granted < 1:
+                token_at = now + max(0.0, 1.0 - row["tokens"]) / limit.per_s
+                self._refusals[bucket] = _Refusal(min(token_at, now + lease_s), token_at)
                 RATE_LIMITED.labels(self.service, kind).inc()
                 raise RateLimitExceeded(limit.wait_s(row["tokens"]), kind)
-            self._leases[bucket] = _Lease(granted - 1, self._monotonic() + lease_s)
+            self._refusals.pop(bucket, None)
+            self._leases[bucket] = _Lease(granted - 1, now + lease_s)
+
+    def _held_or_refused(self, bucket: str, kind: str) -> bool:
+        """True when a token of this process's lease was taken; raises while a refusal holds;
+        False when the bucket must be asked."""
+        now = self._monotonic()
+        held = self._leases.get(bucket)
+        if held is not None and held.take(now):
+            return True
+        refusal = self._refusals.get(bucket)
+        if refusal is not None and now < refusal.until:
+            RATE_LIMITED.labels(self.service, kind).inc()
+            raise RateLimitExceeded(refusal.retry_after_s(now), kind)
+        return False
 
     async def _take_lease(
         self, bucket: str, limit: Limit, size: int, unspent: int

@@ -197,3 +197,46 @@ async def test_an_expired_lease_gives_its_unspent_tokens_back(harness: Harness) 
     finally:
         for limiter in replicas:
             await limiter.close()
+
+
+async def _updated_at(harness: Harness, bucket: str) -> object:
+    url = make_url(harness.env["INTAKE_DATABASE_URL"]).set(drivername="postgresql")
+    conn = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        return await conn.fetchval(
+            "SELECT updated_at FROM rate_limit_buckets WHERE bucket = $1", bucket
+        )
+    finally:
+        await conn.close()
+
+
+async def test_a_refusal_is_answered_in_the_process_until_a_token_can_be_there(
+    harness: Harness,
+) -> None:
+    """A flood against an empty bucket: the first refused request asks the bucket, the ones
+    after it are refused without a round trip (each one used to queue on the bucket's lock for
+    its own), until the bucket can hold a token again."""
+    clock = Clock()
+    limiter = RateLimiter("intake", harness.env["INTAKE_DATABASE_URL"], monotonic=clock)
+    await limiter.start()
+    bucket = f"partner:flood-{uuid.uuid4().hex[:8]}"
+    # A lease of 2 empties the bucket; the next token is 100 s away (0.01 tokens/s).
+    limit, lease_s = Limit(per_s=0.01, burst=2), 500.0
+    try:
+        for _ in range(2):
+            await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
+        with pytest.raises(RateLimitExceeded):
+            await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
+        asked = await _updated_at(harness, bucket)
+        clock.now += 60
+        for _ in range(5):
+            with pytest.raises(RateLimitExceeded) as refused:
+                await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
+            assert 1 <= refused.value.retry_after_s <= 40
+        assert await _updated_at(harness, bucket) == asked  # not asked again
+        clock.now += 41  # a token may be there now: ask the bucket
+        with pytest.raises(RateLimitExceeded):
+            await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
+        assert await _updated_at(harness, bucket) != asked
+    finally:
+        await limiter.close()
