@@ -5,6 +5,7 @@ sink (the places where the words once diverged from the SOP)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,90 @@ def _new_seller() -> str:
     has filed claims all through the suite, and its claim rate alone would send these cases
     to fraud review instead of the SOP outcome under test."""
     return uid("S-SOP")
+
+
+@dataclass(frozen=True)
+class Filed:
+    """A seller's claim as the test set it up: who filed it, where the seller's mail goes, and
+    the case once it reached the state the test waits for."""
+
+    rid: str
+    seller: str
+    to: str
+    escalation_id: str
+    case: dict[str, Any]
+
+
+async def filed_case(
+    harness: Harness,
+    pipeline: dict[str, Any],
+    *,
+    until: Any = lambda c: c["state"] == "CLOSED",
+    item_value: int = 180_000,
+    qc_required: bool = False,
+    delivered_weight_kg: float | None = 1.2,
+    **claim: Any,
+) -> Filed:
+    """The usual story: the feed names a seller of the test's own, the partner picks the return
+    up two days ago (1.2 kg) and delivers it a day ago (same weight unless told), and a desk
+    agent files the seller's claim by email (a damage claim of ₹1,500 with the checklist met,
+    unless told). With no QC at pickup and no weight drop, that is L11: half, the buyer liable."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=qc_required, item_value=item_value)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    if delivered_weight_kg is not None:
+        await _scan(
+            harness, intake, rid, "return.delivered", now - timedelta(days=1), delivered_weight_kg
+        )
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            seller_email=to,
+            **{"claimed_amount": 150_000, **claim},
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, until)
+    return Filed(rid, seller, to, r.json()["escalation_id"], case)
+
+
+async def unknown_return_under_review(
+    harness: Harness, pipeline: dict[str, Any], rid_prefix: str
+) -> Filed:
+    """A claim on a return the feed never named (E1), its 48 hours over: UNDER_REVIEW,
+    MISSING_FACTS, a person's to decide."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid(rid_prefix)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202, r.text
+    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    await _fire_facts_wait(recon, case["case_id"])
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    return Filed(rid, seller, to, r.json()["escalation_id"], case)
+
+
+async def _fall_due(recon: Any, case_id: str, kind: str) -> None:
+    """The case's pending `kind` timer falls due now (the timer loop polls every second;
+    reconciliation's clock is the real one)."""
+    await execute(
+        recon,
+        "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = :k "
+        "AND fired_at IS NULL AND cancelled_at IS NULL",
+        c=case_id,
+        k=kind,
+    )
 
 
 async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed(
@@ -761,3 +846,101 @@ async def test_a_claim_joining_a_p2_case_gets_one_reply_by_not_two(
     assert any(new_reply_by in text_part(m) for m in requests)
     # The merge acknowledgement must not give the superseded P2 date beside the new one.
     assert india_time(p2_reply_by) not in text_part(merged), text_part(merged)
+
+
+async def test_a_filing_merged_into_an_escalated_case_is_told_managements_date(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    recon, intake = pipeline["reconciliation"], pipeline["intake"]
+    filed = await unknown_return_under_review(harness, pipeline, "RET-MERGE-ESC")
+    case_id = filed.case["case_id"]
+    r = await recon.client.post(
+        f"/v1/cases/{case_id}/escalate",
+        json={"reason": "The seller called twice; a manager should look"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "ESCALATED")
+    due = india_time(datetime.fromisoformat(case["updated_at"]) + timedelta(hours=24))
+    [update] = await _mails(harness, filed.rid, "An update on your claim")
+    _in_both(update, due)
+
+    # E2: the seller writes again; the answer gives the date management is held to.
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            filed.rid,
+            seller_id=filed.seller,
+            channel="EMAIL",
+            claimed_amount=90_000,
+            seller_email=filed.to,
+            description="Writing again: any news?",
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202, r.text
+    [merged] = await _mails(harness, filed.rid, "joins the case already open")
+    assert merged["To"] == filed.to and case_id in merged["Subject"]
+    _in_both(merged, due)
+
+
+async def test_an_escalated_case_past_managements_date_is_flagged_and_the_seller_told(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    recon = pipeline["reconciliation"]
+    filed = await unknown_return_under_review(harness, pipeline, "RET-ESC-LATE")
+    case_id = filed.case["case_id"]
+    r = await recon.client.post(
+        f"/v1/cases/{case_id}/escalate",
+        json={"reason": "Needs a manager"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    await _case(harness, recon, filed.rid, lambda c: c["state"] == "ESCALATED")
+    assert (await _case(harness, recon, filed.rid, lambda c: True))["sla_breached"] is False
+    await _mails(harness, filed.rid, "An update on your claim")
+
+    # Management's 24 hours pass with no decision.
+    await _fall_due(recon, case_id, "DECISION_DUE")
+    case = await _case(harness, recon, filed.rid, lambda c: c["sla_breached"])
+    assert case["state"] == "ESCALATED"  # still management's, now flagged in the queue
+    r = await recon.client.get(
+        "/v1/cases",
+        params={"sla_breached": "true", "return_id": filed.rid},
+        headers=harness.key(AGENT),
+    )
+    assert [c["case_id"] for c in r.json()["items"]] == [case_id]
+    overdue_at = datetime.fromisoformat(case["updated_at"])
+
+    # The seller is not left holding a date gone by: an apology and the new date.
+    [late] = await _mails(harness, filed.rid, "A new date for the decision")
+    assert late["To"] == filed.to and case_id in late["Subject"]
+    _in_both(late, "sorry", india_time(overdue_at + timedelta(hours=24)))
+    # Management hears of it too.
+    alerts = [m for m in messages_mentioning(harness.mail_dir, case_id) if m["To"] != filed.to]
+    assert any("overdue" in str(m["Subject"]).lower() for m in alerts), [
+        m["Subject"] for m in alerts
+    ]
+
+
+async def test_an_appeal_past_its_date_is_flagged_and_the_seller_told(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    recon, intake = pipeline["reconciliation"], pipeline["intake"]
+    filed = await filed_case(harness, pipeline)
+    r = await intake.client.post(
+        f"/v1/escalations/{filed.escalation_id}/appeal",
+        json={"reason": "The buyer broke it; I should get the whole amount."},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "APPEALED")
+    await _mails(harness, filed.rid, "We have your appeal")
+
+    # The 48 hours promised for the appeal's result pass without a manager's decision.
+    await _fall_due(recon, case["case_id"], "DECISION_DUE")
+    case = await _case(harness, recon, filed.rid, lambda c: c["sla_breached"])
+    assert case["state"] == "APPEALED"
+    overdue_at = datetime.fromisoformat(case["updated_at"])
+    [late] = await _mails(harness, filed.rid, "A new date for the decision")
+    _in_both(late, "sorry", "appeal", india_time(overdue_at + timedelta(hours=24)))

@@ -65,6 +65,9 @@ EVIDENCE_REMINDER = "evidence_reminder"
 # An appeal filed after the window: the decision stands, and the seller is told when the window
 # closed rather than hearing nothing.
 APPEAL_LATE = "APPEAL_LATE"
+# The date promised for a person's decision (management's, or a manager's on an appeal) passed
+# without one: the seller gets an apology with the new date, management an alert.
+DECISION_OVERDUE = "DECISION_OVERDUE"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
 APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
@@ -228,6 +231,43 @@ def _filing_answer(
     return _seller_draft(template, event, context, seller_address)
 
 
+def overdue_reason_code(event: CaseUpdated) -> str:
+    """The code `wording.review_reason` words an overdue decision with: an appeal's or a case's."""
+    return "APPEAL_OVERDUE" if event.state == CaseState.APPEALED else DECISION_OVERDUE
+
+
+def _decision_overdue(
+    event: CaseUpdated, settings: NotificationsSettings, seller_address: str | None
+) -> list[Draft]:
+    """The seller's new date (a timeline change with an apology) and management's alert."""
+    context = _case_context(event, settings)
+    code = overdue_reason_code(event)
+    context.update(
+        review_reason=wording.review_reason(event.previous_state, code),
+        review_reason_code=code,
+        decision_due_by=event.next_step_by,
+        previous_state=event.previous_state.value if event.previous_state else None,
+        overdue_at=event.occurred_at,
+        appeal=event.state == CaseState.APPEALED,
+        reason=event.reason,
+        partner_id=event.partner_id,
+    )
+    drafts = []
+    if seller_address is not None:
+        drafts.append(_seller_draft("timeline_change", event, context, seller_address))
+    drafts.extend(
+        _management_drafts(
+            "decision_overdue_alert",
+            f"{event.case_id}:{event.case_version}",
+            context,
+            settings,
+            event=event,
+            subject_key=event.return_id,
+        )
+    )
+    return drafts
+
+
 def payment_reference(transaction_id: UUID) -> str:
     """The ledger transaction that paid the seller, as the seller and finance quote it: the
     transaction id is what `GET /v1/ledger/cases/{case_id}` lists."""
@@ -308,7 +348,7 @@ def may_compose(event: CaseEventBase) -> bool:
     if isinstance(event, CaseOpened):
         return event.trigger_rule not in PROACTIVE_ASKING
     if isinstance(event, CaseUpdated):
-        return event.change in (REOPENED, MERGED, DUPLICATE, APPEAL_LATE)
+        return event.change in (REOPENED, MERGED, DUPLICATE, APPEAL_LATE, DECISION_OVERDUE)
     if isinstance(event, CaseSettled):
         return _pays(event)
     if isinstance(event, CaseUnderReview):
@@ -370,6 +410,8 @@ def compose_case_event(
         context = _case_context(event, settings)
         context["appeal_closed_at"] = event.appeal_by
         out.drafts.append(_seller_draft("appeal_late", event, context, to))
+    elif isinstance(event, CaseUpdated) and event.change == DECISION_OVERDUE:
+        out.drafts.extend(_decision_overdue(event, settings, seller_address))
     elif isinstance(event, CaseAppealed) and owed:
         context = _case_context(event, settings)
         context["appealed_at"] = event.occurred_at

@@ -128,6 +128,16 @@ DECIDED_STATES = frozenset({"DECIDED", "REJECTED", "CLOSED"})
 
 def review_reason(previous_state: str | None, reason_code: str | None = None) -> str:
     """Why the date moves, in the seller's terms (no rule ids; a fraud review is not named)."""
+    if reason_code == "DECISION_OVERDUE":
+        return (
+            "We are sorry: we have not decided your case by the date we gave you. A desk "
+            "manager has been alerted and is following it personally until it is decided."
+        )
+    if reason_code == "APPEAL_OVERDUE":
+        return (
+            "We are sorry: your appeal has not been decided by the date we gave you. A desk "
+            "manager has been alerted and is following it personally until it is decided."
+        )
     if reason_code == "MISSING_FACTS":
         return (
             "A record we need to decide your claim (the marketplace's record of this return, or "

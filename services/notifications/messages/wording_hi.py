@@ -102,6 +102,16 @@ CHECKLIST = {
 def review_reason(previous_state: str | None, reason_code: str | None = None) -> str:
     """`wording.review_reason` in Hindi: the same reason, fact for fact (the 48 hours, which
     record is missing), so a Hindi reader learns what an English one does."""
+    if reason_code == "DECISION_OVERDUE":
+        return (
+            "हमें खेद है: हमने आपको जो तारीख दी थी, उस तक हम आपका मामला तय नहीं कर पाए। डेस्क "
+            "मैनेजर को सूचित कर दिया गया है, और मामला तय होने तक वे इसे स्वयं देख रहे हैं।"
+        )
+    if reason_code == "APPEAL_OVERDUE":
+        return (
+            "हमें खेद है: हमने आपको जो तारीख दी थी, उस तक आपकी अपील तय नहीं हो पाई। डेस्क "
+            "मैनेजर को सूचित कर दिया गया है, और अपील तय होने तक वे इसे स्वयं देख रहे हैं।"
+        )
     if reason_code == "MISSING_FACTS":
         return (
             "आपके दावे को तय करने के लिए ज़रूरी एक रिकॉर्ड (इस वापसी का मार्केटप्लेस रिकॉर्ड, या "
