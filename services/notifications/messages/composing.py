@@ -15,6 +15,7 @@ from uuid import UUID
 
 from services.notifications.digests.lessons import Lesson
 from services.notifications.messages import wording
+from services.notifications.messages.rendering import inr
 from services.notifications.settings import NotificationsSettings
 from shared.events import (
     CaseAppealed,
@@ -179,6 +180,14 @@ def _decision_context(
     if rejected:
         outcome = "DENIED"
     rejection = wording.rejection_code(reason_code, seller_claimed=context["seller_claimed"])
+    # The partner's cap left part of the payout to the marketplace: said, not hidden.
+    partner_capped = bool(
+        decision
+        and decision.liable_party is not None
+        and decision.liable_party.value == "PARTNER"
+        and decision.payout > 0
+        and decision.marketplace_cost > 0
+    )
     context.update(
         rejected=rejected,
         outcome=outcome,
@@ -190,9 +199,15 @@ def _decision_context(
         payout=decision.payout if decision else 0,
         payout_pct=decision.payout_pct if decision else 0,
         liable_party=decision.liable_party.value if decision and decision.liable_party else None,
-        liability_sentence=wording.LIABILITY_SENTENCE.get(
-            decision.liable_party.value if decision and decision.liable_party else "", ""
+        liability_sentence=wording.liability_sentence(
+            decision.liable_party.value if decision and decision.liable_party else None,
+            inr(decision.partner_debit if decision else 0),
+            inr(decision.marketplace_cost if decision else 0),
+            capped=partner_capped,
         ),
+        partner_debit=decision.partner_debit if decision else 0,
+        marketplace_cost=decision.marketplace_cost if decision else 0,
+        partner_capped=partner_capped,
         explanation=decision.explanation if decision else event.reason,
         reason_code=reason_code,
         rejection_code=rejection,

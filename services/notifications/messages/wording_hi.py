@@ -40,6 +40,21 @@ LIABILITY = {
     "SELLER": "डिलीवरी और स्कैन रिकॉर्ड में ऐसा कोई नुकसान नहीं दिखता जिसके लिए कोई दूसरा पक्ष ज़िम्मेदार हो।",
     "MARKETPLACE": "यह राशि मार्केटप्लेस स्वयं वहन कर रहा है।",
 }
+# A partner owes at most its liability cap per shipment; above it the marketplace bears the rest.
+LIABILITY_PARTNER_CAPPED = (
+    "स्कैन रिकॉर्ड दिखाते हैं कि नुकसान लॉजिस्टिक्स पार्टनर के पास रहते हुए हुआ। हम उनसे सीधे {debit} "
+    "वसूल करेंगे, जो एक शिपमेंट के लिए उनकी अधिकतम देनदारी है, और बाकी {rest} मार्केटप्लेस स्वयं वहन "
+    "करेगा; आपको उनसे संपर्क करने की ज़रूरत नहीं है।"
+)
+
+
+def liability(party: str | None, debit: str, rest: str, *, capped: bool = False) -> str:
+    """Who bears the payout, as `wording.liability_sentence` says it in English."""
+    if party == "PARTNER" and capped:
+        return LIABILITY_PARTNER_CAPPED.format(debit=debit, rest=rest)
+    return LIABILITY.get(party or "", "")
+
+
 REJECTION = {
     "EVIDENCE_NOT_PROVIDED": "जवाब की समय-सीमा तक हमें माँगा गया सबूत नहीं मिला, इसलिए हम दावे का "
     "आकलन नहीं कर सके।",
