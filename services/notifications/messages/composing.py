@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from services.notifications.digests.lessons import Lesson
-from services.notifications.messages import wording
+from services.notifications.messages import wording, wording_hi
 from services.notifications.messages.rendering import inr
 from services.notifications.settings import NotificationsSettings
 from shared.events import (
@@ -209,6 +209,10 @@ def _decision_context(
         marketplace_cost=decision.marketplace_cost if decision else 0,
         partner_capped=partner_capped,
         explanation=decision.explanation if decision else event.reason,
+        # The SOP's reason in Hindi for a Hindi email (None: a person's words, quoted).
+        explanation_hi=wording_hi.decision_reason(
+            decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
+        ),
         reason_code=reason_code,
         rejection_code=rejection,
         rejection_reason=wording.REJECTION_REASON.get(rejection or "", "") if rejected else "",
@@ -240,6 +244,9 @@ def _filing_answer(
             else None
         ),
         explanation=decision.explanation if decision else event.reason,
+        explanation_hi=wording_hi.decision_reason(
+            decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
+        ),
         next_step_by=event.next_step_by,
     )
     template = "merge_acknowledgement" if event.change == MERGED else "duplicate_filing"
