@@ -116,6 +116,16 @@ async def unknown_return_under_review(
     return Filed(rid, seller, to, r.json()["escalation_id"], case)
 
 
+async def directory_seller(
+    harness: Harness, pipeline: dict[str, Any], prefix: str
+) -> tuple[str, str]:
+    """A seller the directory knows (id, address): for cases the desk opens before any filing,
+    which carries no address."""
+    seller, to = uid(prefix), _address()
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    return seller, to
+
+
 async def _fall_due(recon: Any, case_id: str, kind: str) -> None:
     """The case's pending `kind` timer falls due now (the timer loop polls every second;
     reconciliation's clock is the real one)."""
@@ -132,23 +142,9 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
     # No QC at pickup, same weight on delivery, damage claimed: L11, the buyer bears 50 %.
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    escalation_id = r.json()["escalation_id"]
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    filed = await filed_case(harness, pipeline)
+    rid, to, escalation_id, case = filed.rid, filed.to, filed.escalation_id, filed.case
     assert case["payout"] == 75_000, case  # L11: half of the lower of claim and item value
 
     r = await intake.client.post(
@@ -269,8 +265,7 @@ async def test_a_p2_weight_drop_email_gives_the_checklist_and_the_7_day_window(
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
     # The desk writes first (no filing, so no address on it): the seller directory has one.
-    seller, to = uid("S-P2"), _address()
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    seller, to = await directory_seller(harness, pipeline, "S-P2")
     rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     delivered = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
@@ -295,8 +290,7 @@ async def test_a_p1_decision_says_the_partner_declared_it_lost_not_that_the_sell
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = uid("S-P1"), _address()
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    seller, to = await directory_seller(harness, pipeline, "S-P1")
     rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     now = datetime.now(UTC)
     await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
@@ -317,8 +311,7 @@ async def test_a_p3_decision_says_the_quality_check_failed_at_pickup(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = uid("S-P3"), _address()
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    seller, to = await directory_seller(harness, pipeline, "S-P3")
     rid = await _feed(harness, intake, seller, qc_required=True, item_value=60_000)
     now = datetime.now(UTC)
     await _scan(harness, intake, rid, "return.qc_failed", now - timedelta(days=2), 1.2)
@@ -337,23 +330,10 @@ async def test_a_p3_decision_says_the_quality_check_failed_at_pickup(
 async def test_a_late_appeal_is_told_kindly_when_the_window_closed(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    escalation_id = r.json()["escalation_id"]
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    recon = pipeline["reconciliation"]
+    filed = await filed_case(harness, pipeline)
+    rid, seller, to, case = filed.rid, filed.seller, filed.to, filed.case
+    escalation_id = filed.escalation_id
     appeal_by = datetime.fromisoformat(case["appeal_by"])
 
     # Intake's clock is the real one: the appeal it would record eight days from now is put on
@@ -409,12 +389,7 @@ async def _case_where(harness: Harness, recon: Any, rid: str, until: Any) -> dic
 async def _fire_facts_wait(recon: Any, case_id: str) -> None:
     """The 48 hours of E1 pass: the case's pending FACTS_WAIT timer falls due now (the timer
     loop polls every second; reconciliation's clock is the real one)."""
-    await execute(
-        recon,
-        "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = 'FACTS_WAIT' "
-        "AND fired_at IS NULL AND cancelled_at IS NULL",
-        c=case_id,
-    )
+    await _fall_due(recon, case_id, "FACTS_WAIT")
 
 
 async def test_e1_a_claim_before_its_return_is_acknowledged_waits_then_decides_for_its_seller(
@@ -605,28 +580,18 @@ async def test_e1_two_sellers_claim_an_unknown_return_and_the_feed_decides_whose
 async def test_a_payout_above_the_approval_cap_tells_the_seller_the_amount_and_when(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
+    recon = pipeline["reconciliation"]
     # No QC at pickup, same weight, wrong item: L10 pays 100 % of ₹30,000, above the ₹25,000
     # approval cap, so an ops_manager must approve it first.
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=3_000_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claim_type="WRONG_ITEM",
-            claimed_amount=3_000_000,
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "ESCALATED",
+        item_value=3_000_000,
+        claim_type="WRONG_ITEM",
+        claimed_amount=3_000_000,
     )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
+    rid, to, case = filed.rid, filed.to, filed.case
     assert case["reason_code"] == "ABOVE_APPROVAL_CAP"
     escalated_at = datetime.fromisoformat(case["updated_at"])
 
@@ -653,26 +618,11 @@ async def test_a_payout_above_the_approval_cap_tells_the_seller_the_amount_and_w
 async def test_a_review_past_its_sla_tells_the_seller_the_new_date(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid("RET-SLA")
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 202, r.text
-    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
-    await _fire_facts_wait(recon, case["case_id"])
-    await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    recon = pipeline["reconciliation"]
+    filed = await unknown_return_under_review(harness, pipeline, "RET-SLA")
+    rid, to = filed.rid, filed.to
     # The 48 hours of review pass without a decision.
-    await execute(
-        recon,
-        "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = 'REVIEW_SLA' "
-        "AND fired_at IS NULL AND cancelled_at IS NULL",
-        c=case["case_id"],
-    )
+    await _fall_due(recon, filed.case["case_id"], "REVIEW_SLA")
     case = await _case(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
     assert case["reason_code"] == "SLA_BREACHED"
     escalated_at = datetime.fromisoformat(case["updated_at"])
@@ -685,19 +635,9 @@ async def test_a_review_past_its_sla_tells_the_seller_the_new_date(
 async def test_a_desk_evidence_request_says_the_desk_decides_if_nothing_arrives(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid("RET-DESKEV")
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 202, r.text
-    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
-    await _fire_facts_wait(recon, case["case_id"])
-    await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    recon = pipeline["reconciliation"]
+    filed = await unknown_return_under_review(harness, pipeline, "RET-DESKEV")
+    rid, to, case = filed.rid, filed.to, filed.case
     r = await recon.client.post(
         f"/v1/cases/{case['case_id']}/evidence-requests",
         json={"checklist": ["The invoice for the item"], "reason": "To confirm the item value"},
@@ -722,22 +662,10 @@ async def test_an_appeal_is_acknowledged_with_the_date_of_its_result(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    filed = await filed_case(harness, pipeline)
+    rid, to = filed.rid, filed.to
     r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
-    r = await intake.client.post(
-        f"/v1/escalations/{r.json()['escalation_id']}/appeal",
+        f"/v1/escalations/{filed.escalation_id}/appeal",
         json={"reason": "The buyer broke it; I should get the whole amount."},
         headers=harness.key(AGENT),
     )
@@ -772,15 +700,8 @@ async def test_a_filing_merged_into_a_case_under_review_is_told_when_it_is_decid
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid("RET-MERGE")
-    body = escalation_body(
-        rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
-    )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 202, r.text
-    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
-    await _fire_facts_wait(recon, case["case_id"])
-    await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    filed = await unknown_return_under_review(harness, pipeline, "RET-MERGE")
+    rid, to, case = filed.rid, filed.to, filed.case
     review_due = await eventually(
         lambda: scalar(
             recon,
@@ -793,7 +714,14 @@ async def test_a_filing_merged_into_a_case_under_review_is_told_when_it_is_decid
     )
 
     # The seller writes again about the same return (E2: merged into the open case).
-    again = {**body, "description": "Writing again: the box was crushed as well."}
+    again = escalation_body(
+        rid,
+        seller_id=filed.seller,
+        channel="EMAIL",
+        claimed_amount=90_000,
+        seller_email=to,
+        description="Writing again: the box was crushed as well.",
+    )
     r = await intake.client.post("/v1/escalations", json=again, headers=harness.key(AGENT))
     assert r.status_code == 202, r.text
     [merged] = await _mails(harness, rid, "joins the case already open")
@@ -805,8 +733,7 @@ async def test_a_claim_joining_a_p2_case_gets_one_reply_by_not_two(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = uid("S-P2M"), _address()
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    seller, to = await directory_seller(harness, pipeline, "S-P2M")
     rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     delivered = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
@@ -946,3 +873,39 @@ async def test_an_appeal_past_its_date_is_flagged_and_the_seller_told(
     overdue_at = datetime.fromisoformat(case["updated_at"])
     [late] = await _mails(harness, filed.rid, "A new date for the decision")
     _in_both(late, "sorry", "appeal", india_time(overdue_at + timedelta(hours=24)))
+
+
+async def test_a_paid_decision_above_the_partners_cap_says_who_bears_what_then_confirms(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    # QC passed at pickup, damage claimed: L9, the partner liable for ₹18,000; swiftship owes at
+    # most ₹10,000 a shipment, so the marketplace bears ₹8,000.
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=True, item_value=2_000_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.qc_passed", now - timedelta(days=2, hours=1), 1.2)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=1_800_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert (case["decision"]["rule_id"], case["payout"]) == ("L9", 1_800_000)
+
+    [decided] = await _mails(harness, rid, "approved in full")
+    assert decided["To"] == to
+    _in_both(decided, inr(1_800_000), inr(1_000_000), inr(800_000), "payment reference")
+    assert "recovered from the logistics partner that carried the return;" not in text_part(
+        decided
+    )
+    # The decision promised the reference; the settlement gives it, without the reasons again.
+    assert "next settlement" not in text_part(decided)
+    [settled] = await _mails(harness, rid, "payment reference")
+    _in_both(settled, "has been credited", inr(1_800_000))
+    assert case["decision"]["explanation"] not in text_part(settled)
