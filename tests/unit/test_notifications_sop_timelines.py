@@ -272,3 +272,20 @@ def test_a_paid_decision_and_its_settlement_tell_one_story_without_repeating_it(
     # The settlement adds the reference; it does not repeat the decision's reasons.
     assert decided.decision is not None
     assert decided.decision.explanation not in settled_en + settled_hi
+
+
+def test_a_duplicate_filing_on_a_case_under_appeal_is_told_when_the_appeal_is_decided() -> None:
+    # E2b while the first case is APPEALED: the seller has appealed already, so "you can appeal
+    # until" would offer a step taken; the next date is the appeal's result.
+    due = AT + timedelta(hours=40)
+    event = samples.duplicate_filing("C-DUP-AP", AT).model_copy(
+        update={
+            "state": CaseState.APPEALED,
+            "appeal_by": AT + timedelta(days=5),
+            "next_step_by": due,
+        }
+    )
+    english, hindi, _ = _seller_mail(event, "duplicate_filing")
+    assert "you can appeal it until" not in english
+    assert "अपील कर सकते हैं" not in hindi
+    assert india_time(due) in english and time_hi(due) in hindi

@@ -84,13 +84,17 @@ def next_step_by(case: Case, p: Policy) -> datetime | None:
     """When the seller of an open case hears next, for a filing merged into it: the reply-by
     of the evidence it waits for; the review SLA's end; for a case still waiting for facts,
     the end of that wait plus a review (the latest, as the acknowledgement promises); for an
-    escalated case, the date management is held to. None where no deadline runs."""
+    escalated case, the date management is held to; for an appealed one (a duplicate filing's
+    answer), the date the appeal's result is due. None where no deadline runs."""
     state = CaseState(case.state)
     if state is CaseState.AWAITING_EVIDENCE:
         return case.reply_by
     if state is CaseState.UNDER_REVIEW and case.timer_kind == TimerKind.REVIEW_SLA:
         return case.timer_due_at
-    if state is CaseState.ESCALATED and case.timer_kind == TimerKind.DECISION_DUE:
+    if (
+        state in (CaseState.ESCALATED, CaseState.APPEALED)
+        and case.timer_kind == TimerKind.DECISION_DUE
+    ):
         return case.timer_due_at
     if state is CaseState.OPEN and case.timer_due_at is not None:
         return case.timer_due_at + timedelta(hours=p.timers.review_sla_h)
