@@ -66,12 +66,15 @@ SCENARIOS = {
     "E3": {"filed_at": DELIVERED + timedelta(days=8)},
     "E3b": {**NOT_DELIVERED, "filed_at": PICKUP + timedelta(days=3)},
     "E3c": {**NOT_DELIVERED, "filed_at": PICKUP + timedelta(days=50)},
+    "E4": {"evidence_counts": {}},  # and the reply-by passed
 }
 
 
 def _event(rule: str, *, proactive: bool = False) -> object:
     f = _facts(**SCENARIOS[rule])
-    verdict = evaluate_claim(f, SOP_V1, facts_wait_over=True, fraud_wait_over=True)
+    verdict = evaluate_claim(
+        f, SOP_V1, facts_wait_over=True, fraud_wait_over=True, reply_by_passed=rule == "E4"
+    )
     assert verdict.rule_id == rule, verdict
     text = explain(verdict, f, SOP_V1, return_id="RET-C-HI", seller_claimed=not proactive)
     a = verdict.amounts
