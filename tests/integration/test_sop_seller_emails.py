@@ -845,6 +845,14 @@ async def test_an_escalated_case_past_managements_date_is_flagged_and_the_seller
     [late] = [m for m in dates if "sorry" in text_part(m)]
     assert late["To"] == filed.to and case_id in late["Subject"]
     _in_both(late, "sorry", india_time(overdue_at + timedelta(hours=24)))
+    # The new date is held as the first was: a pending DECISION_DUE timer at it.
+    rearmed = await scalar(
+        recon,
+        "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'DECISION_DUE' "
+        "AND fired_at IS NULL AND cancelled_at IS NULL",
+        c=case_id,
+    )
+    assert rearmed == overdue_at + timedelta(hours=24), rearmed
     # Management hears of it too.
     alerts = [m for m in messages_mentioning(harness.mail_dir, case_id) if m["To"] != filed.to]
     assert any("overdue" in str(m["Subject"]).lower() for m in alerts), [
@@ -901,9 +909,7 @@ async def test_a_paid_decision_above_the_partners_cap_says_who_bears_what_then_c
     [decided] = await _mails(harness, rid, "approved in full")
     assert decided["To"] == to
     _in_both(decided, inr(1_800_000), inr(1_000_000), inr(800_000), "payment reference")
-    assert "recovered from the logistics partner that carried the return;" not in text_part(
-        decided
-    )
+    assert "recovered from the logistics partner that carried the return;" not in text_part(decided)
     # The decision promised the reference; the settlement gives it, without the reasons again.
     assert "next settlement" not in text_part(decided)
     [settled] = await _mails(harness, rid, "payment reference")
