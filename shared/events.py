@@ -514,7 +514,9 @@ class CaseUpdated(CaseEventBase):
     type: Literal["disputedesk.reconciliation.case_updated.v1"] = (
         "disputedesk.reconciliation.case_updated.v1"
     )
-    change: str = Field(examples=["ESCALATION_MERGED", "EVIDENCE_ADDED", "ASSIGNED"])
+    change: str = Field(
+        examples=["ESCALATION_MERGED", "EVIDENCE_ADDED", "ASSIGNED", "DECISION_OVERDUE"]
+    )
     appeal_by: AwareDatetime | None = Field(
         default=None,
         description="On a duplicate filing of a decided case: until when the first case's "
@@ -522,9 +524,12 @@ class CaseUpdated(CaseEventBase):
     )
     next_step_by: AwareDatetime | None = Field(
         default=None,
-        description="On a filing merged into the open case: when the seller hears next (the "
-        "evidence reply-by while the case waits for evidence, else the latest the decision is "
-        "due); none while no deadline runs (an escalated case).",
+        description="When the seller hears next. On a filing merged into the open case: the "
+        "evidence reply-by while the case waits for evidence, the date management is held to on "
+        "an escalated case, else the latest the decision is due. On a duplicate filing of a case "
+        "under appeal: when the appeal's result is due. On `DECISION_OVERDUE` (the date promised "
+        "for management's or an appeal's decision passed): the new date. None while no deadline "
+        "runs.",
     )
 
 

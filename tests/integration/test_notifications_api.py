@@ -29,6 +29,7 @@ async def test_templates_list_and_preview(harness: Harness, pipeline: dict[str, 
         "policy_education",
         "feedback_outreach",
         "sla_breach_alert",
+        "decision_overdue_alert",
         "approval_cap_alert",
         "fraud_alert",
         "task_opened",
@@ -37,6 +38,7 @@ async def test_templates_list_and_preview(harness: Harness, pipeline: dict[str, 
         "partner_statement",
     }
     assert names["fraud_alert"]["audience"] == "management"
+    assert names["decision_overdue_alert"]["audience"] == "management"
     assert names["task_opened"]["audience"] == "team"
     assert names["partner_statement"]["audience"] == "partner"
     assert names["policy_education"]["essential"] is False

@@ -5,6 +5,7 @@ sink (the places where the words once diverged from the SOP)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,27 +44,107 @@ def _new_seller() -> str:
     return uid("S-SOP")
 
 
-async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed(
-    harness: Harness, pipeline: dict[str, Any]
-) -> None:
+@dataclass(frozen=True)
+class Filed:
+    """A seller's claim as the test set it up: who filed it, where the seller's mail goes, and
+    the case once it reached the state the test waits for."""
+
+    rid: str
+    seller: str
+    to: str
+    escalation_id: str
+    case: dict[str, Any]
+
+
+async def filed_case(
+    harness: Harness,
+    pipeline: dict[str, Any],
+    *,
+    until: Any = lambda c: c["state"] == "CLOSED",
+    item_value: int = 180_000,
+    qc_required: bool = False,
+    delivered_weight_kg: float | None = 1.2,
+    **claim: Any,
+) -> Filed:
+    """The usual story: the feed names a seller of the test's own, the partner picks the return
+    up two days ago (1.2 kg) and delivers it a day ago (same weight unless told), and a desk
+    agent files the seller's claim by email (a damage claim of ₹1,500 with the checklist met,
+    unless told). With no QC at pickup and no weight drop, that is L11: half, the buyer liable."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    # No QC at pickup, same weight on delivery, damage claimed: L11, the buyer bears 50 %.
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=qc_required, item_value=item_value)
     now = datetime.now(UTC)
     await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    if delivered_weight_kg is not None:
+        await _scan(
+            harness, intake, rid, "return.delivered", now - timedelta(days=1), delivered_weight_kg
+        )
     r = await intake.client.post(
         "/v1/escalations",
         json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            seller_email=to,
+            **{"claimed_amount": 150_000, **claim},
         ),
         headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
-    escalation_id = r.json()["escalation_id"]
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    case = await _case(harness, recon, rid, until)
+    return Filed(rid, seller, to, r.json()["escalation_id"], case)
+
+
+async def unknown_return_under_review(
+    harness: Harness, pipeline: dict[str, Any], rid_prefix: str
+) -> Filed:
+    """A claim on a return the feed never named (E1), its 48 hours over: UNDER_REVIEW,
+    MISSING_FACTS, a person's to decide."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid(rid_prefix)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202, r.text
+    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    await _fire_facts_wait(recon, case["case_id"])
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    return Filed(rid, seller, to, r.json()["escalation_id"], case)
+
+
+async def directory_seller(
+    harness: Harness, pipeline: dict[str, Any], prefix: str
+) -> tuple[str, str]:
+    """A seller the directory knows (id, address): for cases the desk opens before any filing,
+    which carries no address."""
+    seller, to = uid(prefix), _address()
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    return seller, to
+
+
+async def _fall_due(recon: Any, case_id: str, kind: str) -> None:
+    """The case's pending `kind` timer falls due now (the timer loop polls every second;
+    reconciliation's clock is the real one)."""
+    await execute(
+        recon,
+        "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = :k "
+        "AND fired_at IS NULL AND cancelled_at IS NULL",
+        c=case_id,
+        k=kind,
+    )
+
+
+async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    # No QC at pickup, same weight on delivery, damage claimed: L11, the buyer bears 50 %.
+    filed = await filed_case(harness, pipeline)
+    rid, to, escalation_id, case = filed.rid, filed.to, filed.escalation_id, filed.case
     assert case["payout"] == 75_000, case  # L11: half of the lower of claim and item value
 
     r = await intake.client.post(
@@ -184,8 +265,7 @@ async def test_a_p2_weight_drop_email_gives_the_checklist_and_the_7_day_window(
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
     # The desk writes first (no filing, so no address on it): the seller directory has one.
-    seller, to = uid("S-P2"), _address()
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    seller, to = await directory_seller(harness, pipeline, "S-P2")
     rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     delivered = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
@@ -210,8 +290,7 @@ async def test_a_p1_decision_says_the_partner_declared_it_lost_not_that_the_sell
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = uid("S-P1"), _address()
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    seller, to = await directory_seller(harness, pipeline, "S-P1")
     rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     now = datetime.now(UTC)
     await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
@@ -232,8 +311,7 @@ async def test_a_p3_decision_says_the_quality_check_failed_at_pickup(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = uid("S-P3"), _address()
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    seller, to = await directory_seller(harness, pipeline, "S-P3")
     rid = await _feed(harness, intake, seller, qc_required=True, item_value=60_000)
     now = datetime.now(UTC)
     await _scan(harness, intake, rid, "return.qc_failed", now - timedelta(days=2), 1.2)
@@ -252,23 +330,10 @@ async def test_a_p3_decision_says_the_quality_check_failed_at_pickup(
 async def test_a_late_appeal_is_told_kindly_when_the_window_closed(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    escalation_id = r.json()["escalation_id"]
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    recon = pipeline["reconciliation"]
+    filed = await filed_case(harness, pipeline)
+    rid, seller, to, case = filed.rid, filed.seller, filed.to, filed.case
+    escalation_id = filed.escalation_id
     appeal_by = datetime.fromisoformat(case["appeal_by"])
 
     # Intake's clock is the real one: the appeal it would record eight days from now is put on
@@ -324,12 +389,7 @@ async def _case_where(harness: Harness, recon: Any, rid: str, until: Any) -> dic
 async def _fire_facts_wait(recon: Any, case_id: str) -> None:
     """The 48 hours of E1 pass: the case's pending FACTS_WAIT timer falls due now (the timer
     loop polls every second; reconciliation's clock is the real one)."""
-    await execute(
-        recon,
-        "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = 'FACTS_WAIT' "
-        "AND fired_at IS NULL AND cancelled_at IS NULL",
-        c=case_id,
-    )
+    await _fall_due(recon, case_id, "FACTS_WAIT")
 
 
 async def test_e1_a_claim_before_its_return_is_acknowledged_waits_then_decides_for_its_seller(
@@ -520,28 +580,18 @@ async def test_e1_two_sellers_claim_an_unknown_return_and_the_feed_decides_whose
 async def test_a_payout_above_the_approval_cap_tells_the_seller_the_amount_and_when(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
+    recon = pipeline["reconciliation"]
     # No QC at pickup, same weight, wrong item: L10 pays 100 % of ₹30,000, above the ₹25,000
     # approval cap, so an ops_manager must approve it first.
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=3_000_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claim_type="WRONG_ITEM",
-            claimed_amount=3_000_000,
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "ESCALATED",
+        item_value=3_000_000,
+        claim_type="WRONG_ITEM",
+        claimed_amount=3_000_000,
     )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
+    rid, to, case = filed.rid, filed.to, filed.case
     assert case["reason_code"] == "ABOVE_APPROVAL_CAP"
     escalated_at = datetime.fromisoformat(case["updated_at"])
 
@@ -568,26 +618,11 @@ async def test_a_payout_above_the_approval_cap_tells_the_seller_the_amount_and_w
 async def test_a_review_past_its_sla_tells_the_seller_the_new_date(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid("RET-SLA")
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 202, r.text
-    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
-    await _fire_facts_wait(recon, case["case_id"])
-    await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    recon = pipeline["reconciliation"]
+    filed = await unknown_return_under_review(harness, pipeline, "RET-SLA")
+    rid, to = filed.rid, filed.to
     # The 48 hours of review pass without a decision.
-    await execute(
-        recon,
-        "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = 'REVIEW_SLA' "
-        "AND fired_at IS NULL AND cancelled_at IS NULL",
-        c=case["case_id"],
-    )
+    await _fall_due(recon, filed.case["case_id"], "REVIEW_SLA")
     case = await _case(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
     assert case["reason_code"] == "SLA_BREACHED"
     escalated_at = datetime.fromisoformat(case["updated_at"])
@@ -600,19 +635,9 @@ async def test_a_review_past_its_sla_tells_the_seller_the_new_date(
 async def test_a_desk_evidence_request_says_the_desk_decides_if_nothing_arrives(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid("RET-DESKEV")
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 202, r.text
-    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
-    await _fire_facts_wait(recon, case["case_id"])
-    await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    recon = pipeline["reconciliation"]
+    filed = await unknown_return_under_review(harness, pipeline, "RET-DESKEV")
+    rid, to, case = filed.rid, filed.to, filed.case
     r = await recon.client.post(
         f"/v1/cases/{case['case_id']}/evidence-requests",
         json={"checklist": ["The invoice for the item"], "reason": "To confirm the item value"},
@@ -637,22 +662,10 @@ async def test_an_appeal_is_acknowledged_with_the_date_of_its_result(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    filed = await filed_case(harness, pipeline)
+    rid, to = filed.rid, filed.to
     r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
-    r = await intake.client.post(
-        f"/v1/escalations/{r.json()['escalation_id']}/appeal",
+        f"/v1/escalations/{filed.escalation_id}/appeal",
         json={"reason": "The buyer broke it; I should get the whole amount."},
         headers=harness.key(AGENT),
     )
@@ -687,15 +700,8 @@ async def test_a_filing_merged_into_a_case_under_review_is_told_when_it_is_decid
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid("RET-MERGE")
-    body = escalation_body(
-        rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
-    )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 202, r.text
-    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
-    await _fire_facts_wait(recon, case["case_id"])
-    await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    filed = await unknown_return_under_review(harness, pipeline, "RET-MERGE")
+    rid, to, case = filed.rid, filed.to, filed.case
     review_due = await eventually(
         lambda: scalar(
             recon,
@@ -708,7 +714,14 @@ async def test_a_filing_merged_into_a_case_under_review_is_told_when_it_is_decid
     )
 
     # The seller writes again about the same return (E2: merged into the open case).
-    again = {**body, "description": "Writing again: the box was crushed as well."}
+    again = escalation_body(
+        rid,
+        seller_id=filed.seller,
+        channel="EMAIL",
+        claimed_amount=90_000,
+        seller_email=to,
+        description="Writing again: the box was crushed as well.",
+    )
     r = await intake.client.post("/v1/escalations", json=again, headers=harness.key(AGENT))
     assert r.status_code == 202, r.text
     [merged] = await _mails(harness, rid, "joins the case already open")
@@ -720,8 +733,7 @@ async def test_a_claim_joining_a_p2_case_gets_one_reply_by_not_two(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = uid("S-P2M"), _address()
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
+    seller, to = await directory_seller(harness, pipeline, "S-P2M")
     rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     delivered = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
@@ -761,3 +773,145 @@ async def test_a_claim_joining_a_p2_case_gets_one_reply_by_not_two(
     assert any(new_reply_by in text_part(m) for m in requests)
     # The merge acknowledgement must not give the superseded P2 date beside the new one.
     assert india_time(p2_reply_by) not in text_part(merged), text_part(merged)
+
+
+async def test_a_filing_merged_into_an_escalated_case_is_told_managements_date(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    recon, intake = pipeline["reconciliation"], pipeline["intake"]
+    filed = await unknown_return_under_review(harness, pipeline, "RET-MERGE-ESC")
+    case_id = filed.case["case_id"]
+    r = await recon.client.post(
+        f"/v1/cases/{case_id}/escalate",
+        json={"reason": "The seller called twice; a manager should look"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "ESCALATED")
+    due = india_time(datetime.fromisoformat(case["updated_at"]) + timedelta(hours=24))
+    [update] = await _mails(harness, filed.rid, "An update on your claim")
+    _in_both(update, due)
+
+    # E2: the seller writes again; the answer gives the date management is held to.
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            filed.rid,
+            seller_id=filed.seller,
+            channel="EMAIL",
+            claimed_amount=90_000,
+            seller_email=filed.to,
+            description="Writing again: any news?",
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202, r.text
+    [merged] = await _mails(harness, filed.rid, "joins the case already open")
+    assert merged["To"] == filed.to and case_id in merged["Subject"]
+    _in_both(merged, due)
+
+
+async def test_an_escalated_case_past_managements_date_is_flagged_and_the_seller_told(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    recon = pipeline["reconciliation"]
+    filed = await unknown_return_under_review(harness, pipeline, "RET-ESC-LATE")
+    case_id = filed.case["case_id"]
+    r = await recon.client.post(
+        f"/v1/cases/{case_id}/escalate",
+        json={"reason": "Needs a manager"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    await _case(harness, recon, filed.rid, lambda c: c["state"] == "ESCALATED")
+    assert (await _case(harness, recon, filed.rid, lambda c: True))["sla_breached"] is False
+    await _mails(harness, filed.rid, "An update on your claim")
+
+    # Management's 24 hours pass with no decision.
+    await _fall_due(recon, case_id, "DECISION_DUE")
+    case = await _case(harness, recon, filed.rid, lambda c: c["sla_breached"])
+    assert case["state"] == "ESCALATED"  # still management's, now flagged in the queue
+    r = await recon.client.get(
+        "/v1/cases",
+        params={"sla_breached": "true", "return_id": filed.rid},
+        headers=harness.key(AGENT),
+    )
+    assert [c["case_id"] for c in r.json()["items"]] == [case_id]
+    overdue_at = datetime.fromisoformat(case["updated_at"])
+
+    # The seller is not left holding a date gone by: an apology and the new date (after the
+    # date E1's review gave, the second email with that subject).
+    dates = await _mails(harness, filed.rid, "A new date for the decision", count=2)
+    [late] = [m for m in dates if "sorry" in text_part(m)]
+    assert late["To"] == filed.to and case_id in late["Subject"]
+    _in_both(late, "sorry", india_time(overdue_at + timedelta(hours=24)))
+    # The new date is held as the first was: a pending DECISION_DUE timer at it.
+    rearmed = await scalar(
+        recon,
+        "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'DECISION_DUE' "
+        "AND fired_at IS NULL AND cancelled_at IS NULL",
+        c=case_id,
+    )
+    assert rearmed == overdue_at + timedelta(hours=24), rearmed
+    # Management hears of it too.
+    alerts = [m for m in messages_mentioning(harness.mail_dir, case_id) if m["To"] != filed.to]
+    assert any("overdue" in str(m["Subject"]).lower() for m in alerts), [
+        m["Subject"] for m in alerts
+    ]
+
+
+async def test_an_appeal_past_its_date_is_flagged_and_the_seller_told(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    recon, intake = pipeline["reconciliation"], pipeline["intake"]
+    filed = await filed_case(harness, pipeline)
+    r = await intake.client.post(
+        f"/v1/escalations/{filed.escalation_id}/appeal",
+        json={"reason": "The buyer broke it; I should get the whole amount."},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "APPEALED")
+    await _mails(harness, filed.rid, "We have your appeal")
+
+    # The 48 hours promised for the appeal's result pass without a manager's decision.
+    await _fall_due(recon, case["case_id"], "DECISION_DUE")
+    case = await _case(harness, recon, filed.rid, lambda c: c["sla_breached"])
+    assert case["state"] == "APPEALED"
+    overdue_at = datetime.fromisoformat(case["updated_at"])
+    [late] = await _mails(harness, filed.rid, "A new date for the decision")
+    _in_both(late, "sorry", "appeal", india_time(overdue_at + timedelta(hours=24)))
+
+
+async def test_a_paid_decision_above_the_partners_cap_says_who_bears_what_then_confirms(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    # QC passed at pickup, damage claimed: L9, the partner liable for ₹18,000; swiftship owes at
+    # most ₹10,000 a shipment, so the marketplace bears ₹8,000.
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=True, item_value=2_000_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.qc_passed", now - timedelta(days=2, hours=1), 1.2)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=1_800_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert (case["decision"]["rule_id"], case["payout"]) == ("L9", 1_800_000)
+
+    [decided] = await _mails(harness, rid, "approved in full")
+    assert decided["To"] == to
+    _in_both(decided, inr(1_800_000), inr(1_000_000), inr(800_000), "payment reference")
+    assert "recovered from the logistics partner that carried the return;" not in text_part(decided)
+    # The decision promised the reference; the settlement gives it, without the reasons again.
+    assert "next settlement" not in text_part(decided)
+    [settled] = await _mails(harness, rid, "payment reference")
+    _in_both(settled, "has been credited", inr(1_800_000))
+    assert case["decision"]["explanation"] not in text_part(settled)

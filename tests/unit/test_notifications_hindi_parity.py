@@ -59,6 +59,23 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         ),
     )
     yield "evidence", samples.evidence_requested("C-EV", AT)
+    yield "decision-overdue", samples.decision_overdue("C-OVD", AT)
+    yield (
+        "appeal-overdue",
+        samples.decision_overdue("C-OVA", AT).model_copy(
+            update={"state": CaseState.APPEALED, "previous_state": CaseState.APPEALED}
+        ),
+    )
+    yield (
+        "duplicate-under-appeal",
+        samples.duplicate_filing("C-DUA", AT).model_copy(
+            update={
+                "state": CaseState.APPEALED,
+                "appeal_by": AT + timedelta(days=5),
+                "next_step_by": AT + timedelta(hours=40),
+            }
+        ),
+    )
     yield "evidence-p2", samples.evidence_requested("C-P2", AT, origin=CaseOrigin.PROACTIVE)
     yield "evidence-desk", samples.evidence_requested("C-EVD", AT, actor="agent-3")
     for claim_type, checklist in SOP_V1.evidence.items():

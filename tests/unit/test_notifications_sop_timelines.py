@@ -230,3 +230,62 @@ def test_a_p2_case_closed_unanswered_does_not_say_a_claim_arrived_late() -> None
     assert "दावा दावे की समय-सीमा बीतने के बाद पहुँचा" not in hindi
     assert "डिलीवरी के 7 दिन के भीतर" in hindi
     assert "claim" not in subject.lower()
+
+
+def test_a_partner_capped_payout_tells_the_seller_who_bears_which_part() -> None:
+    # The sample decision pays ₹1,23,456.00 with the partner's ₹10,000.00 cap: the marketplace
+    # bears the rest, so "we will recover it from them" would not be true of the whole amount.
+    decision = samples.decision_record(AT)
+    assert 0 < decision.partner_debit < decision.payout
+    english, hindi, _ = _seller_mail(samples.case_decided("C-CAP", AT), "decision")
+    for text in (english, hindi):
+        assert inr(decision.partner_debit) in text, text
+        assert inr(decision.marketplace_cost) in text, text
+    assert "We will recover it from them directly" not in english
+
+
+def test_a_partner_payout_within_its_cap_is_recovered_from_it_whole() -> None:
+    decision = samples.decision_record(
+        AT, payout=500_000, partner_debit=500_000, marketplace_cost=0
+    )
+    event = samples.case_decided("C-IN-CAP", AT).model_copy(update={"decision": decision})
+    english, hindi, _ = _seller_mail(event, "decision")
+    assert "We will recover it from them directly" in english
+    assert "marketplace bears" not in english
+
+
+@pytest.mark.parametrize("proactive", [False, True])
+def test_a_paid_decision_and_its_settlement_tell_one_story_without_repeating_it(
+    proactive: bool,
+) -> None:
+    decided, settled = samples.case_decided("C-PAY", AT), samples.case_settled("C-PAY", AT)
+    if proactive:
+        update = {"origin": CaseOrigin.PROACTIVE, "claimed_amount": None}
+        decided, settled = decided.model_copy(update=update), settled.model_copy(update=update)
+    decision_en, decision_hi, _ = _seller_mail(decided, "decision")
+    settled_en, settled_hi, _ = _seller_mail(settled, "settlement")
+    # The decision promises what the settlement then confirms: the credit and its reference,
+    # not a credit "with your next settlement" followed a moment later by "has been credited".
+    assert "next settlement" not in decision_en and "अगले सेटलमेंट" not in decision_hi
+    assert "payment reference" in decision_en and "भुगतान संदर्भ" in decision_hi
+    assert "has been credited" in settled_en
+    # The settlement adds the reference; it does not repeat the decision's reasons.
+    assert decided.decision is not None
+    assert decided.decision.explanation not in settled_en + settled_hi
+
+
+def test_a_duplicate_filing_on_a_case_under_appeal_is_told_when_the_appeal_is_decided() -> None:
+    # E2b while the first case is APPEALED: the seller has appealed already, so "you can appeal
+    # until" would offer a step taken; the next date is the appeal's result.
+    due = AT + timedelta(hours=40)
+    event = samples.duplicate_filing("C-DUP-AP", AT).model_copy(
+        update={
+            "state": CaseState.APPEALED,
+            "appeal_by": AT + timedelta(days=5),
+            "next_step_by": due,
+        }
+    )
+    english, hindi, _ = _seller_mail(event, "duplicate_filing")
+    assert "you can appeal it until" not in english
+    assert "अपील कर सकते हैं" not in hindi
+    assert india_time(due) in english and time_hi(due) in hindi

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.reconciliation.policy.explain import explain, rupees
+from services.reconciliation.policy.explain import explain, explain_manual, rupees
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import evaluate_claim
 from services.reconciliation.policy.sop_v1 import SOP_V1
-from shared.events import ClaimType, FraudBand
+from shared.events import ClaimType, FraudBand, LiableParty
 
 P = SOP_V1
 # 20:00 UTC is 01:30 the next day in India: a date printed in UTC is a day early for the seller.
@@ -163,3 +163,37 @@ def test_a_p2_case_closed_when_the_window_passed_says_what_did_not_arrive_and_by
     assert "claim" not in text.lower()
     assert "evidence we asked for did not reach us" in text
     assert "by 28 Nov 2026, 1:30 AM IST" in text and "facts recorded" not in text
+
+
+def test_a_partner_capped_payout_says_what_the_partner_and_the_marketplace_each_bear() -> None:
+    # L9 on swiftship: ₹18,000 paid, the partner's cap is ₹10,000 a shipment, so the
+    # marketplace bears ₹8,000: the paragraph must not say the whole cost is recovered.
+    rule, text = _explained(
+        _facts(qc_result="PASSED", item_value=2_000_000, claimed_amount=1_800_000)
+    )
+    assert rule == "L9"
+    assert "The cost is recovered from the logistics partner" not in text, text
+    assert f"{rupees(1_000_000)} of it is recovered from the logistics partner" in text, text
+    assert f"the marketplace bears the remaining {rupees(800_000)}" in text, text
+
+
+def test_a_payout_within_the_partners_cap_is_recovered_from_it_whole() -> None:
+    rule, text = _explained(_facts(qc_result="PASSED", item_value=500_000, claimed_amount=500_000))
+    assert rule == "L9"
+    assert "The cost is recovered from the logistics partner that carried the return" in text
+    assert "marketplace" not in text
+
+
+def test_a_desk_decision_states_the_partners_share_when_its_cap_leaves_a_part() -> None:
+    text = explain_manual(
+        return_id="RET-1",
+        reason="The scans show the damage in transit",
+        payout=1_800_000,
+        base=1_800_000,
+        payout_pct=100,
+        liable_party=LiableParty.PARTNER,
+        partner_debit=1_000_000,
+        p=P,
+    )
+    assert f"{rupees(1_000_000)} of it recovered from the logistics partner" in text, text
+    assert f"the marketplace bears the remaining {rupees(800_000)}" in text, text

@@ -83,7 +83,8 @@ TEMPLATES: dict[str, TemplateInfo] = {
             "timeline_change",
             "A person now decides the case: the new date for the decision.",
             SELLER,
-            "CaseUnderReview (not straight after opening)",
+            "CaseUnderReview (not straight after opening); CaseUpdated (DECISION_OVERDUE): "
+            "the promised date passed, an apology and the new date",
         ),
         TemplateInfo(
             "decision",
@@ -134,6 +135,13 @@ TEMPLATES: dict[str, TemplateInfo] = {
             "A case under review for more than 48 hours.",
             MANAGEMENT,
             "CaseEscalated (SLA_BREACHED)",
+        ),
+        TemplateInfo(
+            "decision_overdue_alert",
+            "An escalated case or an appeal not decided by the date the seller was given; the "
+            "seller got an apology and a new date.",
+            MANAGEMENT,
+            "CaseUpdated (DECISION_OVERDUE)",
         ),
         TemplateInfo(
             "approval_cap_alert",
@@ -224,6 +232,9 @@ def _sample_composition(name: str, settings: NotificationsSettings) -> Compositi
         ),
         "sla_breach_alert": lambda: compose_case_event(
             samples.case_escalated(case_id, at), settings, now=at, seller_address=seller
+        ),
+        "decision_overdue_alert": lambda: compose_case_event(
+            samples.decision_overdue(case_id, at), settings, now=at, seller_address=seller
         ),
         "approval_cap_alert": lambda: compose_case_event(
             samples.case_escalated(case_id, at, "ABOVE_APPROVAL_CAP"),

@@ -372,6 +372,24 @@ def case_appealed(case_id: str, at: datetime, **over: object) -> CaseAppealed:
     )
 
 
+def decision_overdue(case_id: str, at: datetime, **over: object) -> CaseUpdated:
+    """Management's date on an escalated case passed without a decision."""
+    return CaseUpdated(
+        **_base(
+            case_id,
+            6,
+            CaseState.ESCALATED,
+            at,
+            previous_state=CaseState.ESCALATED,
+            reason="The date promised to the seller for a decision on the escalated case passed "
+            "without one; management is alerted and the seller given a new date.",
+            **over,
+        ),
+        change="DECISION_OVERDUE",
+        next_step_by=at + timedelta(hours=24),
+    )
+
+
 def case_settled(case_id: str, at: datetime, **over: object) -> CaseSettled:
     return CaseSettled(
         **_base(

@@ -14,7 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from services.notifications.digests.lessons import Lesson
-from services.notifications.messages import wording
+from services.notifications.messages import wording, wording_hi
+from services.notifications.messages.rendering import inr
 from services.notifications.settings import NotificationsSettings
 from shared.events import (
     CaseAppealed,
@@ -65,6 +66,9 @@ EVIDENCE_REMINDER = "evidence_reminder"
 # An appeal filed after the window: the decision stands, and the seller is told when the window
 # closed rather than hearing nothing.
 APPEAL_LATE = "APPEAL_LATE"
+# The date promised for a person's decision (management's, or a manager's on an appeal) passed
+# without one: the seller gets an apology with the new date, management an alert.
+DECISION_OVERDUE = "DECISION_OVERDUE"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
 APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
@@ -176,6 +180,14 @@ def _decision_context(
     if rejected:
         outcome = "DENIED"
     rejection = wording.rejection_code(reason_code, seller_claimed=context["seller_claimed"])
+    # The partner's cap left part of the payout to the marketplace: said, not hidden.
+    partner_capped = bool(
+        decision
+        and decision.liable_party is not None
+        and decision.liable_party.value == "PARTNER"
+        and decision.payout > 0
+        and decision.marketplace_cost > 0
+    )
     context.update(
         rejected=rejected,
         outcome=outcome,
@@ -187,10 +199,20 @@ def _decision_context(
         payout=decision.payout if decision else 0,
         payout_pct=decision.payout_pct if decision else 0,
         liable_party=decision.liable_party.value if decision and decision.liable_party else None,
-        liability_sentence=wording.LIABILITY_SENTENCE.get(
-            decision.liable_party.value if decision and decision.liable_party else "", ""
+        liability_sentence=wording.liability_sentence(
+            decision.liable_party.value if decision and decision.liable_party else None,
+            inr(decision.partner_debit if decision else 0),
+            inr(decision.marketplace_cost if decision else 0),
+            capped=partner_capped,
         ),
+        partner_debit=decision.partner_debit if decision else 0,
+        marketplace_cost=decision.marketplace_cost if decision else 0,
+        partner_capped=partner_capped,
         explanation=decision.explanation if decision else event.reason,
+        # The SOP's reason in Hindi for a Hindi email (None: a person's words, quoted).
+        explanation_hi=wording_hi.decision_reason(
+            decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
+        ),
         reason_code=reason_code,
         rejection_code=rejection,
         rejection_reason=wording.REJECTION_REASON.get(rejection or "", "") if rejected else "",
@@ -222,10 +244,50 @@ def _filing_answer(
             else None
         ),
         explanation=decision.explanation if decision else event.reason,
+        explanation_hi=wording_hi.decision_reason(
+            decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
+        ),
         next_step_by=event.next_step_by,
     )
     template = "merge_acknowledgement" if event.change == MERGED else "duplicate_filing"
     return _seller_draft(template, event, context, seller_address)
+
+
+def overdue_reason_code(event: CaseUpdated) -> str:
+    """The code `wording.review_reason` words an overdue decision with: an appeal's or a case's."""
+    return "APPEAL_OVERDUE" if event.state == CaseState.APPEALED else DECISION_OVERDUE
+
+
+def _decision_overdue(
+    event: CaseUpdated, settings: NotificationsSettings, seller_address: str | None
+) -> list[Draft]:
+    """The seller's new date (a timeline change with an apology) and management's alert."""
+    context = _case_context(event, settings)
+    code = overdue_reason_code(event)
+    context.update(
+        review_reason=wording.review_reason(event.previous_state, code),
+        review_reason_code=code,
+        decision_due_by=event.next_step_by,
+        previous_state=event.previous_state.value if event.previous_state else None,
+        overdue_at=event.occurred_at,
+        appeal=event.state == CaseState.APPEALED,
+        reason=event.reason,
+        partner_id=event.partner_id,
+    )
+    drafts = []
+    if seller_address is not None:
+        drafts.append(_seller_draft("timeline_change", event, context, seller_address))
+    drafts.extend(
+        _management_drafts(
+            "decision_overdue_alert",
+            f"{event.case_id}:{event.case_version}",
+            context,
+            settings,
+            event=event,
+            subject_key=event.return_id,
+        )
+    )
+    return drafts
 
 
 def payment_reference(transaction_id: UUID) -> str:
@@ -308,7 +370,7 @@ def may_compose(event: CaseEventBase) -> bool:
     if isinstance(event, CaseOpened):
         return event.trigger_rule not in PROACTIVE_ASKING
     if isinstance(event, CaseUpdated):
-        return event.change in (REOPENED, MERGED, DUPLICATE, APPEAL_LATE)
+        return event.change in (REOPENED, MERGED, DUPLICATE, APPEAL_LATE, DECISION_OVERDUE)
     if isinstance(event, CaseSettled):
         return _pays(event)
     if isinstance(event, CaseUnderReview):
@@ -370,6 +432,8 @@ def compose_case_event(
         context = _case_context(event, settings)
         context["appeal_closed_at"] = event.appeal_by
         out.drafts.append(_seller_draft("appeal_late", event, context, to))
+    elif isinstance(event, CaseUpdated) and event.change == DECISION_OVERDUE:
+        out.drafts.extend(_decision_overdue(event, settings, seller_address))
     elif isinstance(event, CaseAppealed) and owed:
         context = _case_context(event, settings)
         context["appealed_at"] = event.occurred_at

@@ -27,6 +27,21 @@ LIABILITY_SENTENCE = {
     "MARKETPLACE": "The marketplace is covering this amount itself.",
 }
 
+# A partner owes at most its liability cap per shipment; above it the marketplace bears the rest.
+LIABILITY_PARTNER_CAPPED = (
+    "The scan records show the loss happened while the logistics partner was carrying the "
+    "return. We will recover {debit} from them directly, the most they owe for one shipment, and "
+    "the marketplace bears the remaining {rest}; you do not need to contact them."
+)
+
+
+def liability_sentence(party: str | None, debit: str, rest: str, *, capped: bool) -> str:
+    """Who bears the payout, truthfully: a partner's share stops at its cap."""
+    if party == "PARTNER" and capped:
+        return LIABILITY_PARTNER_CAPPED.format(debit=debit, rest=rest)
+    return LIABILITY_SENTENCE.get(party or "", "")
+
+
 # Why a claim was closed without an assessment, and what the seller can do about it.
 REJECTION_REASON = {
     "EVIDENCE_NOT_PROVIDED": "We did not receive the evidence we asked for before the reply-by "
@@ -128,6 +143,16 @@ DECIDED_STATES = frozenset({"DECIDED", "REJECTED", "CLOSED"})
 
 def review_reason(previous_state: str | None, reason_code: str | None = None) -> str:
     """Why the date moves, in the seller's terms (no rule ids; a fraud review is not named)."""
+    if reason_code == "DECISION_OVERDUE":
+        return (
+            "We are sorry: we have not decided your case by the date we gave you. A desk "
+            "manager has been alerted and is following it personally until it is decided."
+        )
+    if reason_code == "APPEAL_OVERDUE":
+        return (
+            "We are sorry: your appeal has not been decided by the date we gave you. A desk "
+            "manager has been alerted and is following it personally until it is decided."
+        )
     if reason_code == "MISSING_FACTS":
         return (
             "A record we need to decide your claim (the marketplace's record of this return, or "

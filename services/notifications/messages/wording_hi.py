@@ -1,13 +1,16 @@
 """The seller-facing words in Hindi (Devanagari), keyed like `wording.py` by the codes the
 context carries, and the Hindi forms of dates, times and plurals. Amounts keep the Indian
-grouping of `rendering.inr` (₹1,23,456.00). Text that reaches us in English from the desk (a
-decision's explanation) is quoted as it is."""
+grouping of `rendering.inr` (₹1,23,456.00). A decision the SOP took is explained in Hindi
+(`decision_reason`); text a person wrote in English (a desk decision's reason) is quoted."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from services.notifications.messages.rendering import INDIA
+from services.notifications.settings import INDIA
+from shared.events import DecisionRecord
 
 MONTHS = (
     "जनवरी", "फ़रवरी", "मार्च", "अप्रैल", "मई", "जून",
@@ -40,6 +43,21 @@ LIABILITY = {
     "SELLER": "डिलीवरी और स्कैन रिकॉर्ड में ऐसा कोई नुकसान नहीं दिखता जिसके लिए कोई दूसरा पक्ष ज़िम्मेदार हो।",
     "MARKETPLACE": "यह राशि मार्केटप्लेस स्वयं वहन कर रहा है।",
 }
+# A partner owes at most its liability cap per shipment; above it the marketplace bears the rest.
+LIABILITY_PARTNER_CAPPED = (
+    "स्कैन रिकॉर्ड दिखाते हैं कि नुकसान लॉजिस्टिक्स पार्टनर के पास रहते हुए हुआ। हम उनसे सीधे {debit} "
+    "वसूल करेंगे, जो एक शिपमेंट के लिए उनकी अधिकतम देनदारी है, और बाकी {rest} मार्केटप्लेस स्वयं वहन "
+    "करेगा; आपको उनसे संपर्क करने की ज़रूरत नहीं है।"
+)
+
+
+def liability(party: str | None, debit: str, rest: str, *, capped: bool = False) -> str:
+    """Who bears the payout, as `wording.liability_sentence` says it in English."""
+    if party == "PARTNER" and capped:
+        return LIABILITY_PARTNER_CAPPED.format(debit=debit, rest=rest)
+    return LIABILITY.get(party or "", "")
+
+
 REJECTION = {
     "EVIDENCE_NOT_PROVIDED": "जवाब की समय-सीमा तक हमें माँगा गया सबूत नहीं मिला, इसलिए हम दावे का "
     "आकलन नहीं कर सके।",
@@ -102,6 +120,16 @@ CHECKLIST = {
 def review_reason(previous_state: str | None, reason_code: str | None = None) -> str:
     """`wording.review_reason` in Hindi: the same reason, fact for fact (the 48 hours, which
     record is missing), so a Hindi reader learns what an English one does."""
+    if reason_code == "DECISION_OVERDUE":
+        return (
+            "हमें खेद है: हमने आपको जो तारीख दी थी, उस तक हम आपका मामला तय नहीं कर पाए। डेस्क "
+            "मैनेजर को सूचित कर दिया गया है, और मामला तय होने तक वे इसे स्वयं देख रहे हैं।"
+        )
+    if reason_code == "APPEAL_OVERDUE":
+        return (
+            "हमें खेद है: हमने आपको जो तारीख दी थी, उस तक आपकी अपील तय नहीं हो पाई। डेस्क "
+            "मैनेजर को सूचित कर दिया गया है, और अपील तय होने तक वे इसे स्वयं देख रहे हैं।"
+        )
     if reason_code == "MISSING_FACTS":
         return (
             "आपके दावे को तय करने के लिए ज़रूरी एक रिकॉर्ड (इस वापसी का मार्केटप्लेस रिकॉर्ड, या "
@@ -164,3 +192,199 @@ def date_hi(value: datetime) -> str:
 def plural(count: int, one: str, many: str) -> str:
     """Hindi nouns change in the direct plural (मामला → मामले, सुझाव stays): `2 मामले`."""
     return f"{count} {one if count == 1 else many}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The decision's paragraph in Hindi
+# ---------------------------------------------------------------------------------------------
+# Reconciliation records one English paragraph per decision (`policy/explain.py`). For a
+# decision the SOP took, the Hindi email says the same in Hindi, built from the decision record:
+# its rule, amounts and facts snapshot, and the policy's counts as the English paragraph states
+# them (the policy is reconciliation's; notifications reads its numbers where they are said).
+# A person's decision quotes the person's own words (None here).
+
+_APPEAL_DAYS = re.compile(r"can appeal within (\d+) days")
+_SHARE = re.compile(r"\((\d+) % of (?:the item value, )?(₹[\d,]+\.\d\d)")
+_DAYS_AFTER_DELIVERY = re.compile(r"more than (\d+) days after the parcel was delivered")
+_EARLIEST_DAYS = re.compile(r"can only be filed (\d+) days after pickup")
+_LATEST_DAYS = re.compile(r"within (\d+) days of pickup")
+_WINDOW_DAYS = re.compile(r"within (\d+) days of the parcel's delivery")
+_NO_DELIVERY_DAYS = re.compile(r"no delivery record after more than (\d+) days")
+_WEIGHTS = re.compile(
+    r"weighed (\d+) g at pickup and (\d+) g on delivery, a drop of (\d+) g, which is more than "
+    r"the allowed (\d+) g or (\d+) %"
+)
+_OBJECT = {
+    "DAMAGED": "क्षतिग्रस्त सामान",
+    "WRONG_ITEM": "दूसरा सामान लौटने",
+    "MISSING_ITEM": "गायब सामान",
+    "USED_ITEM": "इस्तेमाल किए हुए सामान",
+    "NOT_RECEIVED": "वापसी न मिलने",
+}
+
+
+def inr(paise: int) -> str:
+    # Imported when used: `rendering` installs this module's filters as it loads.
+    from services.notifications.messages.rendering import inr as rupees
+
+    return rupees(paise)
+
+
+def _when(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _group(pattern: re.Pattern[str], text: str) -> tuple[str, ...] | None:
+    found = pattern.search(text)
+    return found.groups() if found else None
+
+
+def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
+    claim_of = _OBJECT.get(str(facts.get("claim_type") or ""), "इस")
+    pickup, delivered, filed = (
+        _when(facts.get(k)) for k in ("pickup_at", "delivered_at", "filed_at")
+    )
+    if rule_id == "E2b":
+        return "इस वापसी पर पहले से एक तय मामला है, और उसी वापसी पर दूसरा दावा नहीं खोला जा सकता"
+    if rule_id == "E3" and filed and delivered and (g := _group(_DAYS_AFTER_DELIVERY, english)):
+        return (
+            f"{claim_of} का दावा {date_hi(filed)} को दर्ज हुआ, यानी {date_hi(delivered)} को आपको "
+            f"पार्सल की डिलीवरी के {g[0]} दिन से ज़्यादा बाद"
+        )
+    if rule_id == "E3b" and pickup and (g := _group(_EARLIEST_DAYS, english)):
+        earliest = pickup + timedelta(days=int(g[0]))
+        return (
+            f"पार्सल {date_hi(pickup)} को पिकअप हुआ था, और वापसी न मिलने का दावा पिकअप के {g[0]} "
+            f"दिन बाद, {time_hi(earliest)} से ही दर्ज किया जा सकता है — अगर तब तक पार्सल न "
+            "पहुँचे, तो कृपया उस समय से फिर से दर्ज करें"
+        )
+    if rule_id == "E3c" and pickup and (g := _group(_LATEST_DAYS, english)):
+        return f"वापसी न मिलने का दावा पिकअप ({date_hi(pickup)}) के {g[0]} दिन के भीतर दर्ज करना होता है"
+    if rule_id == "E4":
+        return "इस प्रकार के दावे के लिए ज़रूरी सबूत जवाब की समय-सीमा तक हमें नहीं मिला"
+    if rule_id == "P2" and delivered and (g := _group(_WINDOW_DAYS, english)):
+        until = delivered + timedelta(days=int(g[0]))
+        return (
+            f"हमने जो सबूत माँगा था, वह पार्सल की डिलीवरी के {g[0]} दिन के भीतर, यानी "
+            f"{time_hi(until)} तक, हमें नहीं मिला"
+        )
+    if rule_id == "L3" and pickup and (g := _group(_NO_DELIVERY_DAYS, english)):
+        return (
+            f"पार्सल {date_hi(pickup)} को पिकअप हुआ था और {g[0]} दिन से ज़्यादा बीतने पर भी उसकी "
+            "डिलीवरी का कोई रिकॉर्ड नहीं है"
+        )
+    if rule_id == "L4" and delivered:
+        return (
+            f"पार्टनर के रिकॉर्ड के अनुसार पार्सल {date_hi(delivered)} को आपको डिलीवर हुआ, और "
+            "डिलीवरी की पुष्टि आपको भेजे गए वन-टाइम पासवर्ड (OTP) से हुई"
+        )
+    if rule_id == "L5" and delivered:
+        return (
+            f"पार्टनर ने पार्सल को {date_hi(delivered)} को डिलीवर दिखाया, पर OTP से सत्यापित "
+            "डिलीवरी प्रमाण के बिना"
+        )
+    if rule_id == "L6" and (g := _group(_WEIGHTS, english)):
+        return (
+            f"पिकअप पर पार्सल का वज़न {g[0]} g था और डिलीवरी पर {g[1]} g, यानी {g[2]} g की कमी, "
+            f"जो अनुमत {g[3]} g या {g[4]} % से ज़्यादा है"
+        )
+    fixed = {
+        "L1": "लॉजिस्टिक्स पार्टनर ने पार्सल को रास्ते में खोया हुआ घोषित किया",
+        "L2": "लॉजिस्टिक्स पार्टनर ने पार्सल को रास्ते में क्षतिग्रस्त घोषित किया",
+        "L7": "पिकअप पर पार्टनर की क्वालिटी जाँच विफल रही, फिर भी पार्सल पिकअप कर लिया गया",
+        "L8": f"पिकअप पर पार्टनर की क्वालिटी जाँच पास हुई थी, इसलिए {claim_of} का दावा उसी "
+        "समय की ओर इशारा करता है जब पार्सल पार्टनर के पास था",
+        "L9": "पिकअप पर पार्टनर की क्वालिटी जाँच पास हुई थी, इसलिए नुकसान पार्टनर के पास रहते हुए हुआ",
+        "L10": f"पिकअप पर कोई क्वालिटी जाँच नहीं हुई थी, इसलिए {claim_of} के दावे की राशि खरीदार "
+        "से वसूली जाती है, जबकि हम आपको विक्रेता सुरक्षा कोष से भुगतान करते हैं",
+        "L11": "पिकअप पर कोई क्वालिटी जाँच नहीं हुई थी, इसलिए नुकसान की ज़िम्मेदारी बँटी हुई है "
+        "और खरीदार का हिस्सा खरीदार से वसूला जाता है",
+    }
+    return fixed.get(rule_id)
+
+
+def _bears(decision: DecisionRecord) -> str:
+    party = decision.liable_party.value if decision.liable_party else None
+    if party == "PARTNER" and decision.marketplace_cost > 0 and decision.payout > 0:
+        rest = inr(decision.marketplace_cost)
+        if decision.partner_debit == 0:
+            return f"पूरी लागत, {rest}, मार्केटप्लेस वहन करता है"
+        return (
+            f"इसमें से {inr(decision.partner_debit)} वापसी ले जाने वाले लॉजिस्टिक्स पार्टनर से "
+            f"वसूले जाते हैं (एक शिपमेंट के लिए उसकी अधिकतम देनदारी) और बाकी {rest} मार्केटप्लेस "
+            "वहन करता है"
+        )
+    return {
+        "PARTNER": "यह लागत वापसी ले जाने वाले लॉजिस्टिक्स पार्टनर से वसूली जाती है",
+        "BUYER": "यह लागत सामान लौटाने वाले खरीदार से वसूली जाती है",
+        "MARKETPLACE": "यह लागत मार्केटप्लेस स्वयं वहन करता है",
+    }.get(party or "", "")
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def decision_reason(
+    decision: DecisionRecord | None, *, return_id: str, seller_claimed: bool
+) -> str | None:
+    """The decision's paragraph in Hindi, or None when it is not the SOP's own (a person's
+    words, an appeal's outcome), its English does not state what the Hindi needs, or the Hindi
+    would leave out a number the English states (the English is then quoted: a fact dropped in
+    translation is worse than a paragraph in English)."""
+    hindi = _decision_reason(decision, return_id=return_id, seller_claimed=seller_claimed)
+    if hindi is None or decision is None:
+        return None
+    if not set(_DIGITS.findall(decision.explanation)) <= set(_DIGITS.findall(hindi)):
+        return None
+    return hindi
+
+
+def _decision_reason(
+    decision: DecisionRecord | None, *, return_id: str, seller_claimed: bool
+) -> str | None:
+    if (
+        decision is None
+        or decision.decided_by != "system"
+        or decision.reason_code == ("APPEAL_UPHELD_ORIGINAL")
+    ):
+        return None
+    english = decision.explanation
+    why = _why(decision.rule_id, decision.facts, english)
+    if why is None:
+        return None
+    opening = f"वापसी {return_id} के बारे में: "
+    appeal = _group(_APPEAL_DAYS, english)
+    appeal_offer = (
+        f" अगर आपको लगे कि हमसे चूक हुई है, तो आप {appeal[0]} दिन के भीतर अपील कर सकते हैं।"
+        if appeal
+        else ""
+    )
+    if decision.payout > 0:
+        share = _group(_SHARE, english)
+        if share is None:
+            return None
+        cap = ""
+        if "a manager will confirm it before it is paid" in english:
+            cap = " राशि हमारी स्वीकृति सीमा से ऊपर है, इसलिए भुगतान से पहले एक मैनेजर इसकी पुष्टि करेगा।"
+        elif "a manager has confirmed it" in english:
+            cap = " राशि हमारी स्वीकृति सीमा से ऊपर है, इसलिए एक मैनेजर ने इसकी पुष्टि कर दी है।"
+        if not seller_claimed:
+            return (
+                f"{opening}हमने आपके दावे का इंतज़ार किए बिना यह मामला स्वयं खोला, क्योंकि {why}। "
+                f"हम आपको {inr(decision.payout)} दे रहे हैं (सामान के मूल्य {share[1]} का "
+                f"{share[0]} %), और {_bears(decision)}। आपको कुछ करने की ज़रूरत नहीं है।"
+                f"{cap}{appeal_offer}"
+            )
+        return (
+            f"{opening}हम आपको {inr(decision.payout)} दे रहे हैं ({share[1]} का {share[0]} %, "
+            f"आपकी दावा राशि और सामान के मूल्य में से जो कम हो), क्योंकि {why}। "
+            f"{_bears(decision)}; आपको और कुछ करने की ज़रूरत नहीं है।{cap}{appeal_offer}"
+        )
+    if decision.liable_party is not None:
+        return f"{opening}हम यह दावा स्वीकार नहीं कर सके, क्योंकि {why}।{appeal_offer}"
+    if not seller_claimed:
+        return (
+            f"{opening}हमने इस वापसी के लिए जो मामला खोला था, उसे बिना भुगतान के बंद किया, "
+            f"क्योंकि {why}।{appeal_offer}"
+        )
+    return f"{opening}हम यह दावा स्वीकार नहीं कर सके, क्योंकि {why}।{appeal_offer}"

@@ -23,6 +23,10 @@ class TimerKind(StrEnum):
     FRAUD_WAIT = "FRAUD_WAIT"
     REVIEW_SLA = "REVIEW_SLA"
     APPEAL_WINDOW = "APPEAL_WINDOW"
+    # The date the seller was promised for a person's decision on an escalated or appealed
+    # case (`CaseEscalated` / `CaseAppealed.decision_due_by`): passing it flags the case as
+    # breaching its SLA and gives the seller a new date (`timer_loop.on_timer`).
+    DECISION_DUE = "DECISION_DUE"
 
 
 # Timers whose due time follows the case (rescheduled when it moves); the others keep their
@@ -47,6 +51,12 @@ def desired_timer(case: Case, now: datetime, p: Policy) -> tuple[TimerKind, date
         return TimerKind.REVIEW_SLA, case.sla_started_at + remaining
     if state is CaseState.REJECTED and case.appeal_by is not None:
         return TimerKind.APPEAL_WINDOW, case.appeal_by
+    # Not movable: armed with the same `now` as the event that states the date, it keeps that
+    # date while the case stays; an overdue decision re-arms it with the new one.
+    if state is CaseState.ESCALATED:
+        return TimerKind.DECISION_DUE, escalation_due_by(now, p)
+    if state is CaseState.APPEALED:
+        return TimerKind.DECISION_DUE, appeal_due_by(now, p)
     return None
 
 
@@ -73,16 +83,30 @@ def appeal_due_by(now: datetime, p: Policy) -> datetime:
 def next_step_by(case: Case, p: Policy) -> datetime | None:
     """When the seller of an open case hears next, for a filing merged into it: the reply-by
     of the evidence it waits for; the review SLA's end; for a case still waiting for facts,
-    the end of that wait plus a review (the latest, as the acknowledgement promises). None
-    where no deadline runs (an escalated case)."""
+    the end of that wait plus a review (the latest, as the acknowledgement promises); for an
+    escalated case, the date management is held to; for an appealed one (a duplicate filing's
+    answer), the date the appeal's result is due. None where no deadline runs."""
     state = CaseState(case.state)
     if state is CaseState.AWAITING_EVIDENCE:
         return case.reply_by
     if state is CaseState.UNDER_REVIEW and case.timer_kind == TimerKind.REVIEW_SLA:
         return case.timer_due_at
+    if (
+        state in (CaseState.ESCALATED, CaseState.APPEALED)
+        and case.timer_kind == TimerKind.DECISION_DUE
+    ):
+        return case.timer_due_at
     if state is CaseState.OPEN and case.timer_due_at is not None:
         return case.timer_due_at + timedelta(hours=p.timers.review_sla_h)
     return None
+
+
+async def rearm(session: AsyncSession, case: Case, *, kind: TimerKind, due_at: datetime) -> None:
+    """Arm `kind` at `due_at` on a case whose timer just fired (none pending): for a deadline
+    moved by its own passing, which `desired_timer` (first arming) cannot know."""
+    await timers.schedule(session, case_id=case.case_id, kind=kind.value, due_at=due_at)
+    case.timer_kind = kind.value
+    case.timer_due_at = due_at
 
 
 async def sync_timers(session: AsyncSession, case: Case, now: datetime, p: Policy) -> None:

@@ -207,6 +207,7 @@ def _manual_record(
         base=amounts.base,
         payout_pct=payout_pct,
         liable_party=liable_party,
+        partner_debit=amounts.partner_debit,
         p=p,
         seller_claimed=seller_claimed(case),
         appealable=appealable,

@@ -422,6 +422,8 @@ async def _place_escalation(
             decision=decision,
             change="DUPLICATE_CLAIM_REJECTED",
             appeal_by=case.appeal_by,  # the seller's next date on the first case
+            # Under appeal, the next date is the appeal's result, not the appeal-by.
+            next_step_by=next_step_by(case, p),
             data={"escalation_id": record.escalation_id},
         )
         metrics.decision_made(session, "E2b", None)

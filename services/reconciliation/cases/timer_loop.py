@@ -14,6 +14,7 @@ from services.reconciliation import metrics
 from services.reconciliation.cases.deadlines import (
     TimerKind,
     escalation_due_by,
+    rearm,
     review_due_by,
     sync_timers,
 )
@@ -82,6 +83,8 @@ async def on_timer(
         )
         metrics.sla_breached(session)
         await sync_timers(session, case, now, p)
+    elif kind == TimerKind.DECISION_DUE and state in (CaseState.ESCALATED, CaseState.APPEALED):
+        await _decision_overdue(session, case, state=state, now=now, p=p)
     elif kind == TimerKind.APPEAL_WINDOW and state is CaseState.REJECTED:
         emit(
             session,
@@ -95,6 +98,34 @@ async def on_timer(
             change="CLOSED",
         )
         await sync_timers(session, case, now, p)
+
+
+async def _decision_overdue(
+    session: AsyncSession, case: Case, *, state: CaseState, now: datetime, p: Policy
+) -> None:
+    """The date the seller was promised for a person's decision passed without one. The SOP's
+    SLA rule (a review undecided in time goes up to management, with an alert) applied to the
+    steps already with management or a manager: the case is flagged as breaching its SLA (the
+    queue's `sla_breached` filter puts it first in line), management is alerted, and the seller
+    gets an apology with a new date, the management team's hours from now, held the same way."""
+    case.sla_breached = True
+    new_due = escalation_due_by(now, p)
+    what = "appeal" if state is CaseState.APPEALED else "escalated case"
+    emit(
+        session,
+        case,
+        CaseUpdated,
+        move=Move.DECISION_OVERDUE,
+        actor=SYSTEM,
+        now=now,
+        reason=f"The date promised to the seller for a decision on the {what} passed without "
+        "one; management is alerted and the seller given a new date.",
+        reason_code=case.reason_code,
+        change="DECISION_OVERDUE",
+        next_step_by=new_due,
+    )
+    metrics.sla_breached(session)
+    await rearm(session, case, kind=TimerKind.DECISION_DUE, due_at=new_due)
 
 
 async def fire_due(

@@ -69,6 +69,8 @@ class Move(StrEnum):
     REFUSE_DUPLICATE = "REFUSE_DUPLICATE"  # E2b (CaseUpdated DUPLICATE_CLAIM_REJECTED)
     REFUSE_LATE_APPEAL = "REFUSE_LATE_APPEAL"  # appeal after the window (CaseUpdated APPEAL_LATE)
     ASSIGN = "ASSIGN"  # the desk assigns the case (CaseUpdated ASSIGNED)
+    # The date promised for a person's decision passed (CaseUpdated DECISION_OVERDUE)
+    DECISION_OVERDUE = "DECISION_OVERDUE"
     NOTE = "NOTE"  # a note or logged call (CaseNoteAdded)
 
 
@@ -91,6 +93,7 @@ EVENT_OF: dict[Move, type[CaseEventBase]] = {
     Move.REFUSE_DUPLICATE: CaseUpdated,
     Move.REFUSE_LATE_APPEAL: CaseUpdated,
     Move.ASSIGN: CaseUpdated,
+    Move.DECISION_OVERDUE: CaseUpdated,
     Move.NOTE: CaseNoteAdded,
 }
 
@@ -157,6 +160,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     *_stays(_FINISHED, Move.REFUSE_DUPLICATE),
     *_stays((DECIDED, REJECTED, CLOSED), Move.REFUSE_LATE_APPEAL),
     *_stays(tuple(CaseState), Move.ASSIGN),
+    *_stays((ESCALATED, APPEALED), Move.DECISION_OVERDUE),
     *_stays(tuple(CaseState), Move.NOTE),
 )
 

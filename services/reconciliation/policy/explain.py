@@ -93,6 +93,23 @@ def as_approved(explanation: str) -> str:
     return explanation.replace(ABOVE_CAP_PENDING, ABOVE_CAP_APPROVED)
 
 
+def _who_bears(party: LiableParty, payout: int, partner_debit: int, *, verb: str) -> str:
+    """Who bears the payout, truthfully: a partner pays up to its liability cap per shipment and
+    the marketplace the rest, so a payout above the cap is split and the paragraph says so."""
+    words = _PARTY_WORDS[party]
+    if party is LiableParty.PARTNER and 0 <= partner_debit < payout:
+        rest = rupees(payout - partner_debit)
+        if partner_debit == 0:
+            return f"the marketplace bears the whole cost, {rest}"
+        return (
+            f"{rupees(partner_debit)} of it {verb}from {words} (the most it owes for one "
+            f"shipment) and the marketplace bears the remaining {rest}"
+        )
+    if party is LiableParty.MARKETPLACE:
+        return "the marketplace bears the cost itself"
+    return f"the cost {verb}from {words}"
+
+
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
     claim = f.claim_type.value.replace("_", " ").lower() if f.claim_type else "return"
     drop = weight_drop_g(f)
@@ -197,12 +214,14 @@ def explain(
     amounts = verdict.amounts
     if amounts is not None and verdict.liable_party is not None and not seller_claimed:
         if amounts.payout > 0:
-            party = _PARTY_WORDS[verdict.liable_party]
+            bears = _who_bears(
+                verdict.liable_party, amounts.payout, amounts.partner_debit, verb="is recovered "
+            )
             return (
                 f"{opening}we opened this case ourselves, without waiting for a claim from you, "
                 f"because {why}. We are paying you {rupees(amounts.payout)} "
-                f"({amounts.payout_pct} % of the item value, {rupees(amounts.base)}), and the "
-                f"cost is recovered from {party}. No action is needed from you. You can appeal "
+                f"({amounts.payout_pct} % of the item value, {rupees(amounts.base)}), and "
+                f"{bears}. No action is needed from you. You can appeal "
                 f"within {p.windows.appeal_window_days} days if something is not right."
             )
     if amounts is not None and verdict.liable_party is not None:
@@ -212,12 +231,14 @@ def explain(
                 "If you believe this is wrong, you can appeal within "
                 f"{p.windows.appeal_window_days} days and tell us what we missed."
             )
-        party = _PARTY_WORDS[verdict.liable_party]
+        bears = _who_bears(
+            verdict.liable_party, amounts.payout, amounts.partner_debit, verb="is recovered "
+        )
         extra = ABOVE_CAP_PENDING if verdict.step.value == "PROPOSE" else ""
         return (
             f"{opening}we are paying you {rupees(amounts.payout)} "
             f"({amounts.payout_pct} % of {rupees(amounts.base)}, the lower of your claimed amount "
-            f"and the item value) because {why}. The cost is recovered from {party}; you do not "
+            f"and the item value) because {why}. {bears[:1].upper()}{bears[1:]}; you do not "
             f"need to do anything else.{extra} You can appeal within "
             f"{p.windows.appeal_window_days} days if something is not right."
         )
@@ -282,6 +303,7 @@ def explain_manual(
     p: Policy,
     seller_claimed: bool = True,
     appealable: bool = True,
+    partner_debit: int | None = None,
 ) -> str:
     """The paragraph of a decision a person took: their reason, then what it means in money.
     A case the desk opened itself (P1-P3, `seller_claimed` false) had no claim to review. An
@@ -292,13 +314,16 @@ def explain_manual(
     if payout == 0:
         money = "this means no payment is due on this " + ("claim" if seller_claimed else "case")
     else:
-        party = (
-            _PARTY_WORDS.get(liable_party, "the marketplace") if liable_party else "the marketplace"
+        # `partner_debit` None: a caller that did not say (the whole payout is the partner's).
+        debit = payout if partner_debit is None else partner_debit
+        bears = (
+            _who_bears(liable_party, payout, debit, verb="")
+            .replace("the cost from", "recovered from")
+            .replace(" of it from", " of it recovered from")
+            if liable_party
+            else "the marketplace bears the cost itself"
         )
-        money = (
-            f"we are paying you {rupees(payout)} ({payout_pct} % of {rupees(base)}), "
-            f"recovered from {party}"
-        )
+        money = f"we are paying you {rupees(payout)} ({payout_pct} % of {rupees(base)}), {bears}"
     no_action = "" if seller_claimed else " No action is needed from you."
     appeal = (
         f" You can appeal within {p.windows.appeal_window_days} days if you think we got this "

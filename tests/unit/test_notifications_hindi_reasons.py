@@ -1,0 +1,144 @@
+"""The Hindi decision email gives the SOP's reason in Hindi, for every rule that decides or
+closes a claim: the paragraph reconciliation records (English) is the source of the facts, and
+the Hindi email states the same amounts, dates and counts without quoting it in English."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.notifications.catalogue import samples
+from services.notifications.messages.composing import compose_case_event
+from services.notifications.messages.rendering import render
+from services.notifications.settings import NotificationsSettings
+from services.reconciliation.policy.explain import explain
+from services.reconciliation.policy.facts import Facts
+from services.reconciliation.policy.rules import evaluate_claim
+from services.reconciliation.policy.sop_v1 import SOP_V1
+from shared.events import CaseOrigin, ClaimType, DecisionRecord, FraudBand, Outcome
+from tests.unit.test_notifications_hindi_parity import AMOUNT, _numbers
+
+SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
+AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+DELIVERED = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
+PICKUP = DELIVERED - timedelta(days=1)
+NOT_DELIVERED = {"claim_type": ClaimType.NOT_RECEIVED, "delivered_at": None, "evidence_counts": {}}
+
+
+def _facts(**over: object) -> Facts:
+    base = Facts(
+        return_known=True,
+        seller_id="S1",
+        buyer_id="B1",
+        partner_id="swiftship",
+        category="electronics",
+        item_value=1_800_000,
+        qc_required=False,
+        claim_type=ClaimType.DAMAGED,
+        claimed_amount=1_800_000,
+        filed_at=DELIVERED + timedelta(days=3),
+        evidence_counts={"UNBOXING_VIDEO": 1},
+        pickup_at=PICKUP,
+        pickup_weight_g=1000,
+        delivered_at=DELIVERED,
+        delivered_weight_g=1000,
+        pod_otp_verified=False,
+        fraud_band=FraudBand.LOW,
+    )
+    return replace(base, **over)  # type: ignore[arg-type]
+
+
+SCENARIOS = {
+    "L1": {**NOT_DELIVERED, "declared_lost": True},
+    "L2": {"declared_damaged_in_transit": True},
+    "L3": {**NOT_DELIVERED, "filed_at": PICKUP + timedelta(days=11)},
+    "L4": {"claim_type": ClaimType.NOT_RECEIVED, "evidence_counts": {}, "pod_otp_verified": True},
+    "L5": {"claim_type": ClaimType.NOT_RECEIVED, "evidence_counts": {}},
+    "L6": {"delivered_weight_g": 600},
+    "L7": {"qc_result": "FAILED", "qc_required": True},
+    "L8": {"qc_result": "PASSED", "claim_type": ClaimType.WRONG_ITEM},
+    "L9": {"qc_result": "PASSED", "item_value": 3_000_000, "claimed_amount": 2_000_000},
+    "L10": {"claim_type": ClaimType.USED_ITEM},
+    "L11": {},
+    "E3": {"filed_at": DELIVERED + timedelta(days=8)},
+    "E3b": {**NOT_DELIVERED, "filed_at": PICKUP + timedelta(days=3)},
+    "E3c": {**NOT_DELIVERED, "filed_at": PICKUP + timedelta(days=50)},
+    "E4": {"evidence_counts": {}},  # and the reply-by passed
+}
+
+
+def _event(rule: str, *, proactive: bool = False) -> object:
+    f = _facts(**SCENARIOS[rule])
+    verdict = evaluate_claim(
+        f, SOP_V1, facts_wait_over=True, fraud_wait_over=True, reply_by_passed=rule == "E4"
+    )
+    assert verdict.rule_id == rule, verdict
+    text = explain(verdict, f, SOP_V1, return_id="RET-C-HI", seller_claimed=not proactive)
+    a = verdict.amounts
+    record = DecisionRecord(
+        policy_version="sop-v1",
+        rule_id=rule,
+        outcome=a.outcome if a else None,
+        reason_code=verdict.reason_code,
+        liable_party=verdict.liable_party,
+        payout_pct=a.payout_pct if a else 0,
+        payout=a.payout if a else 0,
+        partner_debit=a.partner_debit if a else 0,
+        buyer_receivable=a.buyer_receivable if a else 0,
+        marketplace_cost=a.marketplace_cost if a else 0,
+        facts=f.as_record(),
+        explanation=text,
+        decided_at=AT,
+    )
+    build = samples.case_decided if a is not None else samples.case_rejected
+    event = build("C-HI", AT).model_copy(
+        update={"decision": record, "appeal_by": AT + timedelta(days=7)}
+    )
+    if proactive:
+        event = event.model_copy(update={"origin": CaseOrigin.PROACTIVE, "claimed_amount": None})
+    return event
+
+
+def _counts(text: str) -> list[str]:
+    """The counts a text states (days, grams, percentages, days of the month); years aside,
+    since the parity helper strips a date's year where its English form matches a UTC stamp."""
+    return [n for n in _numbers(text) if not re.fullmatch(r"20\d\d", n)]
+
+
+def _rendered(event: object) -> tuple[str, str, str]:
+    drafts = compose_case_event(event, SETTINGS, now=AT, seller_address="s@example.com").drafts  # type: ignore[arg-type]
+    [draft] = [d for d in drafts if d.template == "decision"]
+    english = render("decision", draft.context)
+    hindi = render("decision", draft.context, language="hi")
+    return english.text, hindi.text, draft.context["explanation"]
+
+
+@pytest.mark.parametrize("rule", sorted(SCENARIOS))
+def test_the_hindi_decision_gives_the_reason_in_hindi_with_the_same_facts(rule: str) -> None:
+    english, hindi, explanation = _rendered(_event(rule))
+    assert explanation in english
+    # No sentence of the English paragraph is quoted: no run of four English words.
+    assert not re.search(r"[A-Za-z]+ [A-Za-z]+ [a-z]+ [a-z]+", hindi), hindi
+    assert sorted(set(AMOUNT.findall(hindi))) == sorted(set(AMOUNT.findall(english)))
+    assert _counts(hindi) == _counts(english), (hindi, english)
+
+
+@pytest.mark.parametrize("rule", ["L1", "L2", "L7"])
+def test_a_proactive_decision_in_hindi_speaks_of_no_claim(rule: str) -> None:
+    english, hindi, _ = _rendered(_event(rule, proactive=True))
+    assert not re.search(r"[A-Za-z]+ [A-Za-z]+ [a-z]+ [a-z]+", hindi), hindi
+    assert "आपका दावा" not in hindi and "आपने दावा" not in hindi
+    assert _counts(hindi) == _counts(english)
+
+
+def test_a_desk_members_own_words_are_still_quoted_as_written() -> None:
+    record = samples.decision_record(
+        AT, rule_id="MANUAL", decided_by="ops.meera", explanation="Photos show tape cut open."
+    )
+    event = samples.case_decided("C-HI", AT).model_copy(update={"decision": record})
+    _, hindi, _ = _rendered(event)
+    assert "Photos show tape cut open." in hindi
+    assert Outcome.GRANTED  # the outcome itself is still given in Hindi (template)
