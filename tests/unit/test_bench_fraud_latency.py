@@ -77,3 +77,13 @@ def test_the_promise_holds_only_within_a_second_with_every_escalation_assessed()
     assert lost == ["2 escalations never assessed"]
     growing = step_verdict(latency_summary([0.2]), _lag([(0, 0), (1, 100), (2, 200)]), rate=300)
     assert len(growing) == 1 and "lag grew" in growing[0]
+
+
+def test_a_step_may_be_given_the_time_to_drain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPU per event compares two runs only when each handled every event: a loaded machine
+    needs longer than the default drain for that."""
+    from bench.fraud_latency import Settings
+
+    assert Settings.from_env().max_drain_s == 45
+    monkeypatch.setenv("BENCH_FRAUD_LATENCY_DRAIN_S", "150")
+    assert Settings.from_env().max_drain_s == 150

@@ -140,6 +140,22 @@ def test_many_expedited_keys_are_split_into_transactions_each_key_whole() -> Non
     assert parts == [["A@0", "A@1", "A@6"], ["B@2", "B@3", "B@7"], ["C@4", "C@8"], ["D@5", "D@9"]]
 
 
+def test_the_oldest_records_join_the_last_expedited_transaction_with_room() -> None:
+    """A round with an escalation and a backlog is one transaction, not two: each costs its
+    fixed statements and computations whatever its size."""
+    runner = _runner(chunk=3)
+    tp = TopicPartition(TOPIC, 0)
+    runner._take({tp: [_record(k, i) for i, k in enumerate("ABCDEF")]})
+    runner._take({tp: [_record("A", 6, escalation=True)]})
+    assert [_names(s) for s in runner._round()] == [["A@0", "A@6", "B@1", "C@2", "D@3"]]
+    # A full expedited transaction leaves the oldest records to one of their own.
+    runner._take({tp: [_record("E", 7), _record("E", 8, escalation=True)]})
+    assert [_names(s) for s in runner._round()] == [["E@4", "E@7", "E@8"], ["F@5"]]
+    # No escalation: the oldest alone.
+    runner._take({tp: [_record("G", 9)]})
+    assert [_names(s) for s in runner._round()] == [["G@9"]]
+
+
 async def test_offsets_of_a_partition_taken_away_are_not_committed() -> None:
     """A partition revoked while a stage ran: its offset is left to its new owner, and the
     offsets of the partitions still assigned are committed (the shared runner's commit)."""

@@ -121,6 +121,16 @@ class Scored:
     direct: bool = True
 
 
+@lru_cache(maxsize=65536)
+def _telling(k: int, n: int, rate: float, concentration: float, s: Sequential) -> bool:
+    """`AssessorBase.telling`'s test, kept by its numbers: a terminal scan asks it of every
+    agent of every hub (which agents explain each hub, `pilferage.hubs_without_explaining`),
+    against the same peers, and agents' counts repeat (most have no incident and a handful of
+    parcels). The test is a pure function of these numbers, so the answer kept is the answer."""
+    test = sequential_test(k, n, PeerSpread(rate, concentration), s)
+    return test.log_bf >= math.log(1 / s.alpha_medium)
+
+
 class AssessorBase:
     """One event's assessment; holds what the steps share."""
 
@@ -202,8 +212,7 @@ class AssessorBase:
             else peer_rate(*peers, prior_rate, self.t.prior_strength)
         )
         concentration = spread.concentration if spread is not None else s.max_concentration
-        test = sequential_test(k, n, PeerSpread(rate, concentration), s)
-        return test.log_bf >= math.log(1 / s.alpha_medium)
+        return _telling(k, n, rate, concentration, s)
 
     def sequential_test(
         self,

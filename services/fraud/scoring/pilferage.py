@@ -93,11 +93,20 @@ class PilferageInputs(AssessorBase):
             )["incidents"]
             std_spread = std_spreads.get("incidents")
 
+        # Each hub's answer, once per scan: every hub is weighed for the hubs' peers and this
+        # return's hubs again below, on the same counts.
+        explained: dict[str, set[str]] = {}
+
         def explaining(hub: str) -> set[str]:
             """The agents whose own evidence explains their share of `hub`: standing out
             against its ordinary agents, or telling (MEDIUM) against their own hub-mates.
             Several moderately bad agents at one hub do not stand out against each other, and
             must not brand their hub."""
+            if hub not in explained:
+                explained[hub] = explaining_now(hub)
+            return set(explained[hub])
+
+        def explaining_now(hub: str) -> set[str]:
             agents = all_hubs.get(hub, {})
             out = pilferage.agents_standing_out(agents, self.t)
             if std_peers is not None:
