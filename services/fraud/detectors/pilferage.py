@@ -9,7 +9,6 @@ days with two thefts) is no accident, and the whole window counts.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,13 +16,10 @@ from functools import lru_cache
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import (
-    PeerSpread,
-    Sequential,
     Thresholds,
     binomial_sf,
     contribution_from_p,
     fmt_p,
-    log_whole_over_one_part,
     peer_rate,
     rate_test,
     shrunk_rate,
@@ -196,47 +192,6 @@ def _standing_out(counts: tuple[tuple[str, int, int], ...], t: Thresholds) -> fr
     return frozenset(
         stats_parts_standing_out({a: (k, n) for a, k, n in counts}, t, prior_rate=PRIOR_RATE)
     )
-
-
-def explains_alone(
-    agents: Mapping[str, DayCount], agent: str, ordinary: PeerSpread, s: Sequential
-) -> bool:
-    """Whether `agent`'s excess is its own rather than its hub's, judged on the hub's agents:
-    "this agent's excess, the hub's other agents ordinary" is not far less likely (a Bayes
-    factor of 1/alpha_medium) than "the hub's excess, every agent of it alike"
-    (`stats.log_whole_over_one_part`; `ordinary`: an ordinary hub's agents' rate and spread).
-
-    An agent that stands out against its mates, or tells against them, is taken to explain its
-    share of the hub, and its parcels leave the hub's counts. At a pilfering hub one agent may
-    stand out by chance (development world 108: 7 incidents in 53 parcels against its mates'
-    10 in 165, all of them far above an ordinary hub's 2 %): taken out, it carried away the
-    hub's evidence, and the hub was never alerted. Where the mates run as high as the agent,
-    the hub's practice explains them all. With few parcels on the mates the factor stays near
-    1 and the agent explains its share as before; an honest hub with one pilfering agent keeps
-    that agent's parcels with probability at most alpha_medium (the factor is a likelihood
-    ratio under "one agent's excess"), and its alert still needs its own test and to survive
-    leaving its worst agent out (`sequential.held_by_one_part`)."""
-    parts = {a: (c.incidents, c.handled) for a, c in agents.items() if c.handled > 0}
-    if agent not in parts or len(parts) < 2:
-        return True
-    return log_whole_over_one_part(parts, agent, ordinary, s) < math.log(1 / s.alpha_medium)
-
-
-def ordinary_agents_rate(at_hubs: Mapping[str, Mapping[str, DayCount]], t: Thresholds) -> float:
-    """The rate of an ordinary hub's ordinary agents over every hub's agents
-    (`ordinary_hub_rate`; the pooled rate of all agents with no hub)."""
-    total_k = sum(c.incidents for agents in at_hubs.values() for c in agents.values())
-    total_n = sum(c.handled for agents in at_hubs.values() for c in agents.values())
-    hubs = []
-    for agents in at_hubs.values():
-        standing = agents_standing_out(agents, t)
-        hubs.append(
-            (
-                sum(c.incidents for a, c in agents.items() if a not in standing),
-                sum(c.handled for a, c in agents.items() if a not in standing),
-            )
-        )
-    return ordinary_hub_rate(hubs, peer_rate(total_k, total_n, PRIOR_RATE, t.prior_strength))
 
 
 def ordinary_hub_rate(hubs: list[tuple[int, int]], default: float) -> float:

@@ -545,29 +545,6 @@ def sequential_test(k: int, n: int, spread: PeerSpread, s: Sequential) -> Sequen
     )
 
 
-def log_whole_over_one_part(
-    parts: Mapping[str, tuple[int, int]], part: str, spread: PeerSpread, s: Sequential
-) -> float:
-    """The log Bayes factor of "the place's excess" (every part of it, a hub's every agent, at
-    one raised rate: the alternative's mixture) against "this part's excess" (`part` at a
-    raised rate, the rest of the place an ordinary one drawn from the honest spread).
-
-    Both are likelihoods of the same parcels, so the binomial coefficients cancel. The rest's
-    counts decide it: where the other parts run as high as `part`, the place's practice
-    explains them all; where they run like an ordinary place, the one part does. With few
-    parcels on the rest it stays near 1 (nothing to tell them apart). Under "this part's
-    excess" the factor is a likelihood ratio, so it reaches 1/alpha with probability at most
-    alpha (Ville), whatever the part's own record."""
-    k = sum(c for c, _ in parts.values())
-    n = sum(t for _, t in parts.values())
-    k_a, n_a = parts[part]
-    p = min(max(spread.rate, 1e-6), 0.5)
-    a, b = p * spread.concentration, (1 - p) * spread.concentration
-    k_r, n_r = k - k_a, n - n_a
-    rest_ordinary = _log_beta(k_r + a, n_r - k_r + b) - _log_beta(a, b)
-    return _log_mixture(k, n, p, s) - (_log_mixture(k_a, n_a, p, s) + rest_ordinary)
-
-
 def _log_mixture(k: int, n: int, p: float, s: Sequential) -> float:
     """log of the prior-weighted likelihood of k events in n trials under the alternatives."""
     rest = max(1.0 - sum(w for _, w in s.stronger), 0.0)

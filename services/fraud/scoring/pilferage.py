@@ -93,21 +93,11 @@ class PilferageInputs(AssessorBase):
             )["incidents"]
             std_spread = std_spreads.get("incidents")
 
-        # An ordinary hub's agents: what "the rest of the hub ordinary" means when an agent's
-        # excess is weighed against its hub's (`pilferage.explains_alone`).
-        ordinary = PeerSpread(
-            pilferage.ordinary_agents_rate(all_hubs, self.t),
-            std_spread.concentration
-            if std_spread is not None
-            else self.config.sequential.max_concentration,
-        )
-
         def explaining(hub: str) -> set[str]:
             """The agents whose own evidence explains their share of `hub`: standing out
             against its ordinary agents, or telling (MEDIUM) against their own hub-mates.
             Several moderately bad agents at one hub do not stand out against each other, and
-            must not brand their hub. An agent whose mates run as high as it does is the
-            hub's excess, not its own, and explains nothing."""
+            must not brand their hub."""
             agents = all_hubs.get(hub, {})
             out = pilferage.agents_standing_out(agents, self.t)
             if std_peers is not None:
@@ -119,11 +109,7 @@ class PilferageInputs(AssessorBase):
                         *std[a], std_peers, std_spread, prior_rate=pilferage.PRIOR_RATE
                     )
                 }
-            return {
-                a
-                for a in out
-                if pilferage.explains_alone(agents, a, ordinary, self.config.sequential)
-            }
+            return out
 
         s = self.config.sequential
         for etype, eid in entities:
@@ -141,7 +127,7 @@ class PilferageInputs(AssessorBase):
                     ]
                 )
             else:
-                standing_out[eid] = explaining(eid)
+                standing_out[eid] = standing_out.get(eid, set()) | explaining(eid)
                 excluded = total(
                     [c for a, c in at_hub.get(eid, {}).items() if a in standing_out.get(eid, set())]
                 )
