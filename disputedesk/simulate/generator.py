@@ -319,6 +319,18 @@ class _Generator:
             for a in sorted(self.qc_agents)
         }
         self._lookalike_roles(by_size)
+        # Drawn from a stream of their own, so that a world without them is the same world.
+        side = random.Random(f"hubs/{seed}/{tag}")
+        span = h.hub_incident_factors
+        self.hub_factor = {
+            hub: math.exp(side.uniform(math.log(span[0]), math.log(span[1]))) if span else 1.0
+            for hub in self.hubs
+        }
+        onset = f.pilferage_onset
+        self.pilfer_from = {
+            e: int(side.uniform(*onset) * market.days) if onset else 0
+            for e in sorted(self.pilfer_rate)
+        }
 
     def _category_claim_rate(self) -> float:
         """What an honest seller's claims per delivered return come to, roughly: its own
@@ -458,10 +470,11 @@ class _Generator:
         end_at = hub_at + timedelta(hours=rng.uniform(24, 72))
         day = (end_at - self.m.start).days
         pilfer_rate = 0.0
-        if j.hub in self.pilfering_hubs:
-            pilfer_rate = self.pilfer_rate[("hub", j.hub)]
-        if j.agent in self.pilfering_agents:
-            pilfer_rate = self.pilfer_rate[("agent", j.agent)]
+        # A pilfering agent's rate stands for its hub's where both pilfer; neither before it
+        # starts (`pilferage_onset`).
+        for entity in (("hub", j.hub), ("agent", j.agent)):
+            if entity in self.pilfer_rate and day >= self.pilfer_from[entity]:
+                pilfer_rate = self.pilfer_rate[entity]
         u = rng.random()
         bad_day = j.hub == self.bad_day_hub and day == self.bad_day
         delivered_weight = weight + int(rng.gauss(0, 8))
@@ -476,7 +489,7 @@ class _Generator:
             j.incident = True
             j.terminal = "DAMAGED"
         else:
-            v = rng.random()
+            v = rng.random() / self.hub_factor[j.hub]
             if v < h.weight_drop_rate:
                 j.incident = True
                 delivered_weight = int(weight * rng.uniform(0.3, 0.8))
@@ -498,14 +511,21 @@ class _Generator:
         self.terminal_at[j.return_id] = partner_time(j.partner.format, end_at)
         if j.terminal == "DELIVERED":
             j.delivered_at = end_at
-        for etype, eid in (("hub", j.hub), ("agent", j.agent)):
+        # A late pilferer's record (relevant events, realized intensity) is its practice's:
+        # counted from its onset, as the goal's "once it has 15 events" means.
+        counted = [
+            (etype, eid)
+            for etype, eid in (("hub", j.hub), ("agent", j.agent))
+            if day >= self.pilfer_from.get((etype, eid), 0)
+        ]
+        for etype, eid in counted:
             self.trials[("pilferage", etype, eid)] += 1
         if j.terminal == "DELIVERED":
             self.trials[("claim_abuse", "seller", j.seller.seller_id)] += 1
             if j.qc:
                 self.trials[("qc_contradiction", "agent", j.agent)] += 1
         if j.incident:
-            for etype, eid in (("hub", j.hub), ("agent", j.agent)):
+            for etype, eid in counted:
                 self.truth.relevant[("pilferage", etype, eid)] += 1
         if j.pilfered:
             for etype, eid in (("hub", j.hub), ("agent", j.agent)):

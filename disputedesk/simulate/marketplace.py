@@ -70,6 +70,10 @@ class HonestBehaviour:
     shared_household_share: float = 0.04
     # One honest hub has one bad day (an accident, a broken scale): many incidents that day.
     bad_day_incident_rate: float = 0.5
+    # Honest hubs' loss rates differ (a careful city hub, a rural hub on bad roads): each hub's
+    # honest incidents are the rates above times a factor drawn log-uniformly from this span.
+    # None: every hub alike.
+    hub_incident_factors: tuple[float, float] | None = None
     # Honest claims by type: DAMAGED, WRONG_ITEM, USED_ITEM, MISSING_ITEM.
     claim_mix: tuple[float, float, float, float] = (0.5, 0.2, 0.15, 0.15)
     lookalikes: LookAlikes = field(default_factory=lambda: LookAlikes())
@@ -125,6 +129,9 @@ class FraudPlan:
     # the window closes); the others look like anyone's claims.
     abuser_red_flags: float = 1.0
     pilferage_intensity: tuple[float, float] | None = None
+    # When each planted pilfering hub or agent starts, as a share of the world's days drawn
+    # from this span (None: from the first day). Before it the entity is honest.
+    pilferage_onset: tuple[float, float] | None = None
     qc_intensity: tuple[float, float] | None = None
 
 

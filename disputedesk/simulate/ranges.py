@@ -46,6 +46,10 @@ class WorldRanges:
     value_factor: Span = (0.5, 2.0)
     # Honest partner incidents per journey.
     incident_rate: Span = (0.012, 0.03)
+    # Each hub's honest incidents are the world's rate times a factor drawn log-uniformly from
+    # this span: honest hubs differ (a careful city hub, a rural hub on bad roads), as they do
+    # in a marketplace we did not simulate.
+    hub_incident_factors: Span = (0.6, 1.7)
     qc_required_share: Span = (0.3, 0.8)
     # Per partner: hubs and agents per hub.
     swiftship_hubs: tuple[int, int] = (4, 7)
@@ -56,6 +60,9 @@ class WorldRanges:
     # Planted intensities, per entity.
     claim_abuse_intensity: Span = (2.0, 5.0)
     pilferage_intensity: Span = (2.0, 5.0)
+    # When a planted pilfering hub or agent starts, as a share of the world's days: from the
+    # first day to midway.
+    pilferage_onset: Span = (0.0, 0.5)
     qc_intensity: Span = (2.0, 6.0)
     abuser_red_flags: Span = (0.0, 0.5)
     # Each planted seller's returns, as a share of the world's: a dozen planted sellers
@@ -102,6 +109,7 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
         lost_rate=incidents * 0.2,
         damaged_rate=incidents * 0.2,
         qc_required_share=rng.uniform(*r.qc_required_share),
+        hub_incident_factors=r.hub_incident_factors,
         claim_mix=(mix[0], mix[1], mix[2], mix[3]),
         lookalikes=LookAlikes(
             large_seller_share=rng.uniform(0.08, 0.2),
@@ -122,6 +130,7 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
         pilfering_hubs=rng.randint(*r.pilfering_hubs),
         pilfering_agents=rng.randint(*r.pilfering_agents),
         pilferage_intensity=r.pilferage_intensity,
+        pilferage_onset=r.pilferage_onset,
         qc_agents=rng.randint(*r.qc_agents),
         qc_intensity=r.qc_intensity,
     )
