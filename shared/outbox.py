@@ -182,6 +182,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval_s: float = 0.05,
         max_backoff_s: float = 10.0,
+        topic_prefix: str = "",
     ) -> None:
         self.service = service
         self.sessionmaker = sessionmaker
@@ -190,6 +191,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.max_backoff_s = max_backoff_s
+        # Every row goes to `topic_prefix + row.topic` (ServiceSettings.outbox_topic_prefix).
+        self.topic_prefix = topic_prefix
         self._lock_key = int.from_bytes(
             hashlib.sha256(f"outbox:{service}".encode()).digest()[:8], "big", signed=True
         )
@@ -279,34 +282,35 @@ class OutboxRelay:
                 {"ids": [row.id for row in rows]},
             )
         for topic, count in Counter(row.topic for row in rows).items():
-            metrics.OUTBOX_PUBLISHED.labels(self.service, topic).inc(count)
+            metrics.OUTBOX_PUBLISHED.labels(self.service, self.topic_prefix + topic).inc(count)
         return len(rows)
 
     async def _send(self, row: Any, span: bool) -> Any:
         """Hand one row to the producer. When spans are recorded (`tracing.recorded`), inside a
         PRODUCER span that continues the row's trace, whose context travels with the message
         as `ce_traceparent`; otherwise the row's own trace context travels on unchanged."""
+        topic = self.topic_prefix + row.topic
         if not span:
             return await self.producer.send(
-                row.topic,
+                topic,
                 value=row.payload.encode(),
                 key=row.key.encode(),
                 headers=_headers(row, row.traceparent),
             )
         with span_from(
             self.service,
-            f"publish {row.topic}",
+            f"publish {topic}",
             row.traceparent,
             kind=SpanKind.PRODUCER,
             attributes={
                 "messaging.system": "kafka",
-                "messaging.destination.name": row.topic,
+                "messaging.destination.name": topic,
                 "messaging.message.id": row.ce_id,
                 "cloudevents.event_type": row.ce_type,
             },
         ):
             return await self.producer.send(
-                row.topic,
+                topic,
                 value=row.payload.encode(),
                 key=row.key.encode(),
                 headers=_headers(row, current_traceparent()),

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -231,6 +231,40 @@ async def test_a_round_marks_what_it_sent_with_one_statement_text_whatever_its_s
             ).all()
         assert [r[0] for r in pending] == ["C-1"]
         assert await relay.publish_batch() == 1
+    finally:
+        await producer.stop()
+        await engine.dispose()
+
+
+async def test_a_topic_prefix_sends_every_row_to_its_prefixed_topic_and_none_to_the_recorded_one(
+    harness: Harness,
+) -> None:
+    """What a benchmark beside a live stack relies on (`outbox_topic_prefix`): the recorded
+    topic receives nothing."""
+    engine, topic, producer = await _setup(harness)
+    bootstrap = harness.env["KAFKA_BOOTSTRAP_SERVERS"]
+    prefix = f"own.{uuid.uuid4().hex[:6]}."
+    await ensure_topics(bootstrap, partitions=3, names=[prefix + topic])
+    try:
+        await _record(engine, topic, ["P-1", "P-2"])
+        relay = OutboxRelay(
+            service="relay-test",
+            sessionmaker=make_sessionmaker(engine),
+            outbox_model=RelayOutbox,
+            producer=producer,
+            topic_prefix=prefix,
+        )
+        assert await relay.publish_batch() == 2
+        got = await _consume(bootstrap, prefix + topic, 2)
+        assert sorted(r.key for r in got) == [b"P-1", b"P-2"]
+        # The recorded topic stays empty: its end offsets are all 0.
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(topic, p) for p in range(3)]
+            assert set((await consumer.end_offsets(partitions)).values()) == {0}
+        finally:
+            await consumer.stop()
     finally:
         await producer.stop()
         await engine.dispose()
