@@ -18,6 +18,10 @@ already-written fetches from six partitions, so for a couple of thousand message
 one or two fetch round trips, and moves by a factor of five between runs on a shared machine;
 it is no longer the denominator.
 
+The engine reads and publishes only the run's own topics (`bench.recon.<run>.…`: its consumers'
+topics by name, its outbox relay's through `outbox_topic_prefix`) and joins no live consumer
+group, so a run on a stack that services or tests share leaves their topics alone.
+
 Run alone: `PYTHONPATH=$PWD python bench/reconciliation.py` (brings up the local stack from the
 DISPUTEDESK_* environment). BENCH_RECON_CASES sets N (default 1000); BENCH_EVENTS the raw
 baseline's message count (default 10000, as in the backbone section).
