@@ -301,13 +301,12 @@ async def _measure_runner(url: str) -> dict[str, Any]:
     """The consumer runner around a handler that does nothing: decoding, the inbox claim, the
     per-event trace and log context, the transaction, for BENCH_CPU_SHARED_EVENTS events in
     batches of BENCH_CPU_BATCH, then the same stream again (all duplicates, as after a crash)."""
-    from aiokafka import ConsumerRecord
-
     from services.reconciliation.models import Inbox
     from shared.db import make_engine, make_sessionmaker
     from shared.envelope import Envelope
     from shared.events import ReturnInitiated
     from shared.kafka.consumer import ConsumerRunner, EventHandlers
+    from shared.kafka.records import consumer_record
 
     handlers = EventHandlers()
     handled = [0]
@@ -320,22 +319,7 @@ async def _measure_runner(url: str) -> dict[str, Any]:
     records = []
     for i, event in enumerate(events):
         env = Envelope(event, source="bench", traceparent=_traceparent(i))
-        value, key = env.value(), env.key.encode()
-        records.append(
-            ConsumerRecord(
-                topic="bench",
-                partition=0,
-                offset=i,
-                timestamp=0,
-                timestamp_type=0,
-                key=key,
-                value=value,
-                checksum=None,
-                serialized_key_size=len(key),
-                serialized_value_size=len(value),
-                headers=tuple(env.headers()),
-            )
-        )
+        records.append(consumer_record(env, topic="bench", offset=i))
     engine = make_engine(url, pool_size=2)
     runner = ConsumerRunner(
         service="bench",

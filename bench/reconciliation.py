@@ -18,6 +18,10 @@ already-written fetches from six partitions, so for a couple of thousand message
 one or two fetch round trips, and moves by a factor of five between runs on a shared machine;
 it is no longer the denominator.
 
+The engine reads and publishes only the run's own topics (`bench.recon.<run>.…`: its consumers'
+topics by name, its outbox relay's through `outbox_topic_prefix`) and joins no live consumer
+group, so a run on a stack that services or tests share leaves their topics alone.
+
 Run alone: `PYTHONPATH=$PWD python bench/reconciliation.py` (brings up the local stack from the
 DISPUTEDESK_* environment). BENCH_RECON_CASES sets N (default 1000); BENCH_EVENTS the raw
 baseline's message count (default 10000, as in the backbone section).
@@ -139,22 +143,50 @@ async def _raw_consume(bootstrap: str, topic: str, n: int) -> float:
         await consumer.stop()
 
 
+def engine_settings(database_url: str, suffix: str) -> Any:
+    """The engine's settings: every topic it reads and every topic its outbox publishes to is
+    this run's own (`bench.recon.<suffix>.…`), so its decisions never reach the stack's live
+    consumers (a run once left notifications 33,800 case events behind on a shared stack)."""
+    from services.reconciliation.settings import ReconciliationSettings
+
+    prefix = f"bench.recon.{suffix}."
+    return ReconciliationSettings(
+        database_url=database_url,
+        consumer_group=f"bench-{suffix}",
+        alerts_consumer_group=f"bench-{suffix}-alerts",
+        returns_topic=f"{prefix}returns",
+        assessments_topic=f"{prefix}assessments",
+        deliveries_topic=f"{prefix}deliveries",
+        alerts_topic=f"{prefix}alerts",
+        outbox_topic_prefix=prefix,
+        log_level="WARNING",
+    )
+
+
+def bench_topics(settings: Any) -> list[str]:
+    """Every topic the engine with `settings` reads (with its dead-letter twin) or publishes to:
+    the service creates none and waits until they exist."""
+    from shared.kafka.admin import registry_topic_names
+
+    read = [settings.returns_topic, settings.assessments_topic, settings.deliveries_topic]
+    read.append(settings.alerts_topic)
+    published = [settings.outbox_topic_prefix + name for name in registry_topic_names()]
+    return [*(n for t in read for n in (t, f"{t}.dlq")), *published]
+
+
 async def run() -> dict[str, Any]:
     env = await asyncio.to_thread(_stack_env)
     os.environ.update(env)
     bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
 
     from services.reconciliation.app import create_app
-    from services.reconciliation.settings import ReconciliationSettings
     from shared.db import make_engine, make_sessionmaker
     from shared.kafka.admin import ensure_topics
     from tests.support.reconciliation import assessed
 
     suffix = uuid.uuid4().hex[:8]
-    topics = {k: f"bench.recon.{suffix}.{k}" for k in ("returns", "assessments", "deliveries")}
-    # With their dead-letter topics: the service creates none, and waits until they exist.
-    names = [n for t in topics.values() for n in (t, f"{t}.dlq")]
-    await ensure_topics(bootstrap, partitions=6, names=names)
+    settings = engine_settings(env["RECONCILIATION_DATABASE_URL"], suffix)
+    await ensure_topics(bootstrap, partitions=6, names=bench_topics(settings))
 
     engine = make_engine(env["RECONCILIATION_DATABASE_URL"], pool_size=4)
     sessionmaker = make_sessionmaker(engine)
@@ -176,21 +208,15 @@ async def run() -> dict[str, Any]:
     scores = [assessed(e) for e in escalations]
     from shared.envelope import Envelope
 
-    await _produce(bootstrap, topics["assessments"], [Envelope(s, source="bench") for s in scores])
+    await _produce(
+        bootstrap, settings.assessments_topic, [Envelope(s, source="bench") for s in scores]
+    )
 
     from bench.backbone import raw_rate
 
     raw_rates = [await raw_rate(bootstrap, RAW_EVENTS)]
-    drain_s = await _raw_consume(bootstrap, topics["assessments"], CASES)
+    drain_s = await _raw_consume(bootstrap, settings.assessments_topic, CASES)
 
-    settings = ReconciliationSettings(
-        database_url=env["RECONCILIATION_DATABASE_URL"],
-        consumer_group=f"bench-{suffix}",
-        returns_topic=topics["returns"],
-        assessments_topic=topics["assessments"],
-        deliveries_topic=topics["deliveries"],
-        log_level="WARNING",
-    )
     app = create_app(settings)
     profiler = _start_profile()
     gc_time = _GcTime()

@@ -239,6 +239,7 @@ def create_service_app(
             producer=producer,
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
+            topic_prefix=settings.outbox_topic_prefix,
         )
         runtime = ServiceRuntime(
             name, settings, engine, sessionmaker, producer, relay, clock=clock or SystemClock()
@@ -259,7 +260,7 @@ def create_service_app(
 
         # The registry's topics (the outbox may publish to any) and whatever the consumers read,
         # with the dead-letter twins a bad message goes to.
-        needed = registry_topic_names()
+        needed = [relay.topic_prefix + topic for topic in registry_topic_names()]
         for spec in consumers:
             needed += [name for topic in spec.topics for name in (topic, f"{topic}.dlq")]
         runtime.tasks.append(

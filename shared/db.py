@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic_core import from_json, to_json
 from sqlalchemy import Table, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -22,6 +23,18 @@ from shared.outbox import took_enqueued
 PING_IDLE_S = 1.0
 
 
+def json_text(value: Any) -> str:
+    """A JSONB parameter's text. pydantic-core's encoder is about four times the standard
+    library's; the document is the same data (compact, non-ASCII left as UTF-8), and PostgreSQL
+    stores jsonb in its own layout whatever the spacing."""
+    return to_json(value).decode()
+
+
+def json_value(text: str | bytes) -> Any:
+    """A JSONB column's value, parsed by pydantic-core for the same reason."""
+    return from_json(text)
+
+
 def make_engine(
     url: str, *, pool_size: int = 10, ping_idle_s: float = PING_IDLE_S, **kwargs: Any
 ) -> AsyncEngine:
@@ -31,6 +44,8 @@ def make_engine(
         max_overflow=pool_size,
         # A dead connection after a database restart surfaces as a retryable error, not a hang.
         connect_args={"timeout": 10, "command_timeout": 60},
+        json_serializer=json_text,
+        json_deserializer=json_value,
         **kwargs,
     )
     _ping_when_idle(engine, ping_idle_s)

@@ -62,6 +62,9 @@ class ServiceSettings(BaseSettings):
     # commits an event, so the interval is only a safety net for a lost LISTEN connection.
     outbox_poll_interval_s: float = 5.0
     outbox_batch_size: int = 500
+    # Put before every topic the relay publishes to. Empty in service; a benchmark or a replay
+    # running beside a live stack sets its own, so its events never reach the live consumers.
+    outbox_topic_prefix: str = ""
     # Consumers: how many messages one poll may hand to a single database transaction.
     consumer_batch_size: int = 500
     consumer_max_retry_backoff_s: float = 30.0

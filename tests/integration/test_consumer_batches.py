@@ -18,6 +18,7 @@ from shared.envelope import Envelope
 from shared.events import ReturnInitiated, SellerEscalationFiled
 from shared.inbox import InboxMixin
 from shared.kafka.consumer import ConsumerRunner, EventHandlers, HandlerContext
+from shared.kafka.records import consumer_record
 from tests.conftest import Harness
 from tests.support.factories import return_initiated
 
@@ -54,21 +55,7 @@ class _Producer:
 def _record(
     env: Envelope, offset: int, partition: int = 0, topic: str = TOPIC
 ) -> ConsumerRecord[bytes, bytes]:
-    value = env.value()
-    key = env.key.encode()
-    return ConsumerRecord(
-        topic=topic,
-        partition=partition,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=key,
-        value=value,
-        checksum=None,
-        serialized_key_size=len(key),
-        serialized_value_size=len(value),
-        headers=tuple(env.headers()),
-    )
+    return consumer_record(env, topic=topic, offset=offset, partition=partition)
 
 
 async def _runner(harness: Harness, handlers: EventHandlers) -> tuple[ConsumerRunner, Any]:

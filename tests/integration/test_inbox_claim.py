@@ -23,6 +23,7 @@ from shared.envelope import Envelope
 from shared.events import ReturnInitiated
 from shared.inbox import InboxMixin
 from shared.kafka.consumer import ConsumerRunner, EventHandlers, HandlerContext
+from shared.kafka.records import consumer_record
 from tests.conftest import Harness
 from tests.support.factories import return_initiated
 
@@ -39,20 +40,7 @@ class ClaimInbox(InboxMixin, Base):
 
 
 def _record(env: Envelope, offset: int) -> ConsumerRecord[bytes, bytes]:
-    value, key = env.value(), env.key.encode()
-    return ConsumerRecord(
-        topic=TOPIC,
-        partition=0,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=key,
-        value=value,
-        checksum=None,
-        serialized_key_size=len(key),
-        serialized_value_size=len(value),
-        headers=tuple(env.headers()),
-    )
+    return consumer_record(env, topic=TOPIC, offset=offset)
 
 
 @contextmanager

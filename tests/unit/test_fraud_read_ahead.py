@@ -11,6 +11,7 @@ from services.fraud.scoring.consumer import ReadAheadRunner
 from shared.envelope import Envelope
 from shared.events import ClaimType, EscalationChannel, ReturnInitiated, SellerEscalationFiled
 from shared.kafka.consumer import EventHandlers
+from shared.kafka.records import consumer_record
 
 TOPIC = "t"
 
@@ -44,19 +45,8 @@ def _record(
             initiated_at=datetime.now(UTC),
         )
     )
-    env = Envelope(payload, source="test")
-    return ConsumerRecord(
-        topic=TOPIC,
-        partition=partition,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=rid.encode(),
-        value=b"",
-        checksum=None,
-        serialized_key_size=0,
-        serialized_value_size=0,
-        headers=tuple(env.headers()),
+    return consumer_record(
+        Envelope(payload, source="test"), topic=TOPIC, offset=offset, partition=partition
     )
 
 
