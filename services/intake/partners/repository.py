@@ -210,7 +210,7 @@ SELECT (SELECT every_scan FROM owned) AS owned,
 
 
 # The statement as asyncpg takes it: numbered parameters, in this order of the named ones.
-_RECORD_OWNED_COMPILED = _RECORD_OWNED.compile(dialect=asyncpg_dialect())
+_RECORD_OWNED_COMPILED = _RECORD_OWNED.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
 _RECORD_OWNED_SQL = str(_RECORD_OWNED_COMPILED)
 _RECORD_OWNED_ORDER = tuple(_RECORD_OWNED_COMPILED.positiontup or ())
 
