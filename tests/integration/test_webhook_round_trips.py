@@ -82,7 +82,10 @@ class StatementLog:
         log = self
 
         async def driven(conn: Any, query: str, *args: Any, **kwargs: Any) -> Any:
-            if log._mine.get() and not (DIRECTORY_READS.search(query) or LIMITER.search(query)):
+            # `;` is the pool's ping of a connection that sat idle (shared/db.py), which no
+            # SQLAlchemy event counts either: the pool's, whichever path checks it out.
+            counted = not (DIRECTORY_READS.search(query) or LIMITER.search(query) or query == ";")
+            if log._mine.get() and counted:
                 log.statements.append(" ".join(query.split())[:80])
                 log.through_driver.append(" ".join(query.split())[:80])
             return await original(conn, query, *args, **kwargs)
