@@ -252,7 +252,6 @@ def create_service_app(
         redoc_url=None,
     )
     install_openapi(app)
-    install_docs(app)
     # What the service consumes, for the AsyncAPI document's contract test (shared/asyncapi.py).
     app.state.consumer_specs = list(consumers)
     # Read by shared/idempotency.py: each service keeps its keys in its own database.
@@ -317,6 +316,9 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
+    # Routing tries each route in turn: the documentation's (a static mount and two pages, for
+    # people) come after every API route and probe, so that no request pays for missing them.
+    install_docs(app)
     # Every service allocates heavily per batch or request: the collector must not walk
     # start-up's objects again and again (shared/heap.py; measured on reconciliation). Wrapped
     # last, around the lifespan the routers were merged into.

@@ -143,3 +143,13 @@ async def test_a_recorded_request_is_one_server_span_named_by_its_route() -> Non
     assert span.attributes is not None and span.attributes["http.response.status_code"] == 409
     assert format(span.context.trace_id, "032x") == TRACE_ID
     assert answer.headers["traceparent"].split("-")[2] == format(span.context.span_id, "016x")
+
+
+def test_the_documentation_routes_are_tried_after_every_api_route() -> None:
+    from services.intake.app import create_app
+
+    paths = [getattr(route, "path", None) for route in create_app().router.routes]
+    docs = min(paths.index(p) for p in ("/docs-assets", "/docs", "/redoc"))
+    assert docs > paths.index("/healthz")
+    # Every included router (the API) is tried before the documentation.
+    assert all(p is not None for p in paths[docs:]), paths
