@@ -16,7 +16,6 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Keyring
 from shared.clock import Clock, SystemClock
@@ -28,16 +27,15 @@ from shared.kafka.admin import MissingTopicsError, missing_topics, registry_topi
 from shared.kafka.consumer import ConsumerRunner, EventHandlers
 from shared.kafka.producer import make_producer
 from shared.logging import configure_logging
-from shared.metrics import RedMetrics
 from shared.openapi import install_docs, install_openapi
 from shared.outbox import OutboxMixin, OutboxRelay
-from shared.problems import PROBLEM_JSON, install_problem_handlers
+from shared.problems import install_problem_handlers
 from shared.rate_limit import TABLE as RATE_LIMIT_TABLE
 from shared.rate_limit import RateLimiter
+from shared.request_path import ServiceRequests
 from shared.retention import Retention, retention_loop
 from shared.settings import ServiceSettings
-from shared.tracing import TraceRequests, configure_tracing
-from shared.validation import UrlCharacters
+from shared.tracing import configure_tracing
 from shared.wakeups import OUTBOX_CHANNEL, Wakeups
 
 log = logging.getLogger(__name__)
@@ -83,76 +81,6 @@ class ServiceRuntime:
     wakeups: Wakeups | None = None
     # Topics the start-up check found missing (reported by /readyz until they exist).
     missing_topics: list[str] = field(default_factory=list)
-
-
-class BodyLimit:
-    """Answers 413 for bodies over `max_bytes`, declared or streamed, before any parsing.
-
-    A body sent without Content-Length (chunked) is counted as it arrives. When it passes the
-    limit, the 413 goes out from here at once and the app below is told the client left, so
-    whatever it does with that (an exception, a 400) never reaches the wire: the answer is the
-    same 413 with and without Content-Length, whichever route or middleware was reading.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
-            return
-        seen = 0
-        rejected = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen, rejected
-            if rejected:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    rejected = True
-                    await self._reject(send)
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            if not rejected:
-                await send(message)
-
-        try:
-            await self.app(scope, limited_receive, guarded_send)
-        except Exception:
-            if not rejected:
-                raise
-            # The app failed on the cut-off body; the client already has its 413.
-
-    async def _reject(self, send: Send) -> None:
-        body = (
-            b'{"type":"https://disputedesk.dev/problems/payload-too-large",'
-            b'"title":"Payload too large","status":413,"detail":"The body is over '
-            + str(self.max_bytes).encode()
-            + b' bytes."}'
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    # The rest of the body is never read: the connection cannot be reused.
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
 
 async def _start_producer(runtime: ServiceRuntime, topics: list[str]) -> None:
@@ -325,18 +253,13 @@ def create_service_app(
         redoc_url=None,
     )
     install_openapi(app)
-    install_docs(app)
     # What the service consumes, for the AsyncAPI document's contract test (shared/asyncapi.py).
     app.state.consumer_specs = list(consumers)
     # Read by shared/idempotency.py: each service keeps its keys in its own database.
     app.state.idempotency_model = idempotency_model
     install_problem_handlers(app)
-    app.add_middleware(RedMetrics, service=name)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    # Outside the body limit, so that even a 413 belongs to the request's trace.
-    app.add_middleware(TraceRequests, service=name)
-    # Outermost, so that no route, dependency or metric label ever sees a control character.
-    app.add_middleware(UrlCharacters)
+    # URL characters, trace, body limit and RED metrics in one layer (shared/request_path.py).
+    app.add_middleware(ServiceRequests, service=name, max_bytes=settings.max_body_bytes)
 
     @app.get(
         "/healthz",
@@ -394,6 +317,9 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
+    # Routing tries each route in turn: the documentation's (a static mount and two pages, for
+    # people) come after every API route and probe, so that no request pays for missing them.
+    install_docs(app)
     # Every service allocates heavily per batch or request: the collector must not walk
     # start-up's objects again and again (shared/heap.py; measured on reconciliation). Wrapped
     # last, around the lifespan the routers were merged into.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -97,12 +98,15 @@ async def ping(engine: AsyncEngine) -> None:
         await conn.execute(text("SELECT 1"))
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the endpoint returns, rolled back if it raises.
+@asynccontextmanager
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's transaction: committed on leaving the block, rolled back if it raises.
 
-    Endpoints never call commit(). The commit happens before the response is sent, so a `2xx`
-    always means the change is durable. A request that enqueued events wakes the service's
-    outbox relay once it has committed, so they are published now rather than at its next poll.
+    The commit happens before the response is sent, so a `2xx` always means the change is
+    durable. A request that enqueued events wakes the service's outbox relay once it has
+    committed, so they are published now rather than at its next poll. Endpoints take it as
+    the `DbSession` dependency; a path that needs a session only sometimes (intake's webhook,
+    whose common request is one autocommitted statement) opens it itself, when it does.
     """
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
@@ -111,6 +115,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         runtime = getattr(request.app.state, "runtime", None)
         if took_enqueued(session) and runtime is not None:
             runtime.relay.wake()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """`request_session` as a dependency: endpoints never call commit()."""
+    async with request_session(request) as session:
+        yield session
 
 
 # scope="function" runs the commit as soon as the endpoint returns, before the response is sent;

@@ -6,10 +6,7 @@ path templates, not the concrete paths.
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import Counter, Gauge, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter(
     "http_requests_total", "HTTP requests handled.", ["service", "method", "route", "status"]
@@ -88,37 +85,3 @@ RATE_LIMIT_ERRORS = Counter(
     "Requests let through because the rate limiter's database did not answer.",
     ["service"],
 )
-
-
-class RedMetrics:
-    """Counts and times every HTTP request by route template and status (RED).
-
-    A plain ASGI middleware: Starlette's `@app.middleware("http")` wraps each request in a task
-    group and memory streams, which cost more CPU than a small endpoint itself. The template is
-    the route FastAPI matched (it leaves it in the scope); a path no route matched is
-    `unmatched`. A request whose handler raised counts as 500."""
-
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
-        self.service = service
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            method = scope["method"]
-            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)

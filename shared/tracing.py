@@ -1,15 +1,16 @@
 """OpenTelemetry traces across the services: one trace from an HTTP request through each outbox
 row, Kafka message and consumer to the email it causes (docs/operations.md, "Tracing").
 
-A request always gets its span, so that logs and problem documents can name a trace id; the
-per-event hops (publish, consume) make one only when it is recorded (`recorded`) and otherwise
-pass the context on. Spans leave the process only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set
-(OTLP over HTTP). Each service has its
-own tracer provider, so spans carry their service's name even when several services share one
-process (the tests run all four in one).
+A request always gets its span context, so that logs and problem documents can name a trace
+id; it, and the per-event hops (publish, consume), make an SDK span only when it is recorded
+(`recorded`) and otherwise pass the context on. Spans leave the process only when
+`OTEL_EXPORTER_OTLP_ENDPOINT` is set (OTLP over HTTP). Each service has its own tracer
+provider, so spans carry their service's name even when several services share one process
+(the tests run all four in one).
 
 How the context crosses each gap:
-- HTTP: `TraceRequests` continues an incoming W3C `traceparent` header, or starts a trace;
+- HTTP: `shared.request_path.ServiceRequests` continues an incoming W3C `traceparent`
+  header, or starts a trace;
 - outbox: the row stores the `traceparent` of the span that enqueued it;
 - Kafka: the relay's publish span (unrecorded: the row's own context) travels as the
   CloudEvents `traceparent` extension attribute (`ce_traceparent` in binary mode,
@@ -23,6 +24,7 @@ import logging
 import threading
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
+from random import getrandbits
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -30,9 +32,16 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
-from opentelemetry.trace import SpanKind, Tracer
+from opentelemetry.trace import (
+    INVALID_SPAN_ID,
+    INVALID_TRACE_ID,
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    TraceFlags,
+    Tracer,
+)
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -200,46 +209,37 @@ def continuing(traceparent: str | None) -> Iterator[None]:
         otel_context.detach(token)
 
 
-class TraceRequests:
-    """A SERVER span around each HTTP request, continuing the caller's `traceparent` header;
-    the answer names the trace in its own `traceparent` header, so a caller can find it."""
+def unrecorded_span(traceparent: str | None) -> NonRecordingSpan:
+    """A request's span when nobody records it (`recorded` is false): a span context of its
+    own, continuing the caller's trace or starting one, with no SDK span behind it.
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
-        self.service = service
+    The request still names its trace (log lines, problem documents, the answer's
+    `traceparent`, the outbox rows it writes), and its ids are made as the SDK makes them; but
+    a recorded SDK span (attributes, processors, the span's end) cost more than a small
+    endpoint's whole work, for a span nobody sees."""
+    parent = trace.get_current_span(context_from(traceparent)).get_span_context()
+    span_id = getrandbits(64)
+    while span_id == INVALID_SPAN_ID:
+        span_id = getrandbits(64)
+    if parent.is_valid:
+        trace_id, flags, state = parent.trace_id, parent.trace_flags, parent.trace_state
+    else:
+        trace_id = getrandbits(128)
+        while trace_id == INVALID_TRACE_ID:
+            trace_id = getrandbits(128)
+        # As the SDK's default sampler (parent-based, always on) would mark a new trace.
+        flags, state = _SAMPLED, None
+    return NonRecordingSpan(
+        SpanContext(trace_id, span_id, is_remote=False, trace_flags=flags, trace_state=state)
+    )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        method = scope["method"]
-        with tracer(self.service).start_as_current_span(
-            f"{method} {scope['path']}",
-            context=context_from(headers.get("traceparent")),
-            kind=SpanKind.SERVER,
-            attributes={"http.request.method": method, "url.path": scope["path"]},
-        ) as span:
-            scope[SCOPE_TRACE_ID] = current_trace_id()
-            traceparent = current_traceparent()
 
-            async def traced_send(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    status = int(message["status"])
-                    span.set_attribute("http.response.status_code", status)
-                    route = scope.get("route")
-                    template = getattr(route, "path", None)
-                    if template:  # low-cardinality name once routing has matched
-                        span.update_name(f"{method} {template}")
-                        span.set_attribute("http.route", template)
-                    if status >= 500:
-                        span.set_status(trace.StatusCode.ERROR)
-                    if traceparent:
-                        message.setdefault("headers", [])
-                        message["headers"] = [
-                            *message["headers"],
-                            (b"traceparent", traceparent.encode()),
-                        ]
-                await send(message)
+_SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 
-            await self.app(scope, receive, traced_send)
+
+def traceparent_of(span_context: SpanContext) -> str:
+    """The W3C `traceparent` naming `span_context` (what the propagator would inject)."""
+    return (
+        f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-"
+        f"{span_context.trace_flags:02x}"
+    )

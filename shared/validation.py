@@ -6,7 +6,7 @@ in text and JSONB, a lone surrogate cannot be encoded as UTF-8, NaN is not JSON,
 BIGINT or a date past year 9999 overflows, and an unknown (misspelt) field would be dropped. A bad
 value answers 422 problem+json naming its field instead.
 
-Path and query strings are checked by `UrlCharacters` before routing; bodies by the types here
+Path and query strings are checked by `url_errors` before routing; bodies by the types here
 (`RequestModel` checks every string, however deeply nested, so a model cannot forget one).
 """
 
@@ -29,7 +29,7 @@ from pydantic import (
     Strict,
     field_validator,
 )
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 # ₹100 billion: above any claim, refund or cap, and well inside a BIGINT.
 MAX_PAISE = 10**13
@@ -168,23 +168,10 @@ class RequestModel(BaseModel):
 # ---------------------------------------------------------------------------------------------
 
 
-class UrlCharacters:
-    """Answers 422 before routing when a path segment or a query name or value holds a control
-    character (percent-encoded or not), naming the path parameter or query field."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            errors = _url_errors(scope)
-            if errors:
-                await _send_422(scope, send, errors)
-                return
-        await self.app(scope, receive, send)
-
-
-def _url_errors(scope: Scope) -> list[dict[str, str]]:
+def url_errors(scope: Scope) -> list[dict[str, str]]:
+    """What a path segment or a query name or value holds that no route may see: a control
+    character (percent-encoded or not), each error naming the path parameter or query field.
+    Checked by `shared.request_path.ServiceRequests` before routing."""
     errors: list[dict[str, str]] = []
     path: str = scope.get("path", "")
     if found := _TOKEN_REFUSED.search(path):
@@ -227,7 +214,8 @@ def _visible(text: str) -> str:
     return quote(text, safe="/", errors="backslashreplace")
 
 
-async def _send_422(scope: Scope, send: Send, errors: list[dict[str, str]]) -> None:
+async def send_url_refusal(scope: Scope, send: Send, errors: list[dict[str, str]]) -> None:
+    """The 422 problem document for `url_errors`, sent before any route ran."""
     from shared.problems import PROBLEM_JSON, TYPE_BASE
 
     body = json.dumps(

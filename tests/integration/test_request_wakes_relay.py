@@ -11,11 +11,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, HTTPException
+import pytest
+from fastapi import FastAPI, HTTPException, Request
 from sqlalchemy import text
 from sqlalchemy.orm import DeclarativeBase
 
-from shared.db import DbSession, make_engine, make_sessionmaker
+from shared.db import DbSession, make_engine, make_sessionmaker, request_session
 from shared.events import ReturnInitiated
 from shared.outbox import OutboxMixin, enqueue
 from tests.conftest import Harness
@@ -62,7 +63,12 @@ class _Relay:
             )
 
 
-async def test_a_committed_request_that_enqueued_wakes_the_relay(harness: Harness) -> None:
+@pytest.mark.parametrize("opened", ["dependency", "by_the_path"])
+async def test_a_committed_request_that_enqueued_wakes_the_relay(
+    harness: Harness, opened: str
+) -> None:
+    """The same for the `DbSession` dependency and for a path that opens the request's session
+    only when it needs one (`request_session`, intake's webhook): one implementation."""
     db = f"test_request_wakes_{uuid.uuid4().hex[:6]}"
     await asyncio.to_thread(harness.stack.postgres.create_database, db)
     engine = make_engine(harness.stack.postgres.database_url(db))
@@ -73,20 +79,42 @@ async def test_a_committed_request_that_enqueued_wakes_the_relay(harness: Harnes
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.runtime = SimpleNamespace(relay=relay)
 
-    @app.post("/events")
-    async def record(session: DbSession) -> dict[str, str]:
-        enqueue(session, WakeOutbox, _event(), source="test")
-        return {"ok": "yes"}
+    if opened == "dependency":
 
-    @app.get("/events")
-    async def read(session: DbSession) -> dict[str, int]:
-        n = (await session.execute(text("SELECT count(*) FROM wake_outbox"))).scalar_one()
-        return {"n": n}
+        @app.post("/events")
+        async def record(session: DbSession) -> dict[str, str]:
+            enqueue(session, WakeOutbox, _event(), source="test")
+            return {"ok": "yes"}
 
-    @app.post("/refused")
-    async def refused(session: DbSession) -> None:
-        enqueue(session, WakeOutbox, _event(), source="test")
-        raise HTTPException(409, "refused after enqueueing")
+        @app.get("/events")
+        async def read(session: DbSession) -> dict[str, int]:
+            n = (await session.execute(text("SELECT count(*) FROM wake_outbox"))).scalar_one()
+            return {"n": n}
+
+        @app.post("/refused")
+        async def refused(session: DbSession) -> None:
+            enqueue(session, WakeOutbox, _event(), source="test")
+            raise HTTPException(409, "refused after enqueueing")
+
+    else:
+
+        @app.post("/events")
+        async def record_own(request: Request) -> dict[str, str]:
+            async with request_session(request) as session:
+                enqueue(session, WakeOutbox, _event(), source="test")
+            return {"ok": "yes"}
+
+        @app.get("/events")
+        async def read_own(request: Request) -> dict[str, int]:
+            async with request_session(request) as session:
+                query = text("SELECT count(*) FROM wake_outbox")
+                return {"n": (await session.execute(query)).scalar_one()}
+
+        @app.post("/refused")
+        async def refused_own(request: Request) -> None:
+            async with request_session(request) as session:
+                enqueue(session, WakeOutbox, _event(), source="test")
+                raise HTTPException(409, "refused after enqueueing")
 
     try:
         transport = httpx.ASGITransport(app=app)

@@ -7,7 +7,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, RedMetrics
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from shared.request_path import ServiceRequests
 
 
 def _count(service: str, method: str, route: str, status: str) -> float:
@@ -26,7 +27,7 @@ def _app(service: str) -> FastAPI:
     async def boom() -> None:
         raise RuntimeError("the handler failed")
 
-    app.add_middleware(RedMetrics, service=service)
+    app.add_middleware(ServiceRequests, service=service)
     return app
 
 

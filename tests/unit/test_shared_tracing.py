@@ -15,6 +15,7 @@ from shared.envelope import Envelope, decode_envelope, header_map
 from shared.events import ReturnInitiated
 from shared.logging import configure_logging
 from shared.problems import Problem, install_problem_handlers
+from shared.request_path import ServiceRequests
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -73,7 +74,7 @@ def test_log_lines_inside_a_span_name_the_trace(capsys: pytest.CaptureFixture[st
 def _app() -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
-    app.add_middleware(tracing.TraceRequests, service="unit")
+    app.add_middleware(ServiceRequests, service="unit")
 
     @app.get("/refused")
     async def refused() -> None:

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from asyncpg import PostgresError
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.intake.models import (
@@ -207,6 +209,12 @@ SELECT (SELECT every_scan FROM owned) AS owned,
 )
 
 
+# The statement as asyncpg takes it: numbered parameters, in this order of the named ones.
+_RECORD_OWNED_COMPILED = _RECORD_OWNED.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+_RECORD_OWNED_SQL = str(_RECORD_OWNED_COMPILED)
+_RECORD_OWNED_ORDER = tuple(_RECORD_OWNED_COMPILED.positiontup or ())
+
+
 async def record_owned_scans(
     engine: AsyncEngine,
     *,
@@ -219,6 +227,13 @@ async def record_owned_scans(
 
     `rows` as for `record_events_with_outbox_once`, each with the scan's `awb`; `raw` the
     archived request's `id`, `partner_id`, `received_at`, `headers` and `body`.
+
+    Sent to asyncpg itself on a pooled connection, outside any transaction (so autocommitted:
+    the statement is its own transaction, no BEGIN, no COMMIT), and prepared once per
+    connection by asyncpg's statement cache. SQLAlchemy's execution around it (building the
+    cache key, finding the compiled statement, wrapping the result) was a third of the time the
+    driver took. The pool still checks the connection out (pinging one that sat idle), and one
+    that fails mid-statement is invalidated, as SQLAlchemy would.
     """
     params = {
         "rows": _json([{**row, "ordinal": n} for n, row in enumerate(rows)]),
@@ -229,11 +244,20 @@ async def record_owned_scans(
         "body": raw["body"],
         "outcomes": _json(outcomes),
     }
-    # Its own connection in autocommit: the statement is its own transaction, no BEGIN, no COMMIT.
     async with engine.connect() as conn:
-        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        result = (await autocommit.execute(_RECORD_OWNED, params)).one()
-    return set(result.recorded) if result.owned else None
+        pooled = await conn.get_raw_connection()
+        driver = pooled.driver_connection
+        assert driver is not None
+        try:
+            owned, recorded = await driver.fetchrow(
+                _RECORD_OWNED_SQL, *(params[name] for name in _RECORD_OWNED_ORDER)
+            )
+        except Exception as exc:
+            if driver.is_closed() or not isinstance(exc, PostgresError):
+                # The connection is gone or in an unknown state: never hand it out again.
+                await conn.invalidate(exc)
+            raise
+    return set(recorded) if owned else None
 
 
 def _json(value: object) -> str:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import metrics
 from services.intake.api_docs import PROBLEM_RESPONSES, RATE_LIMITED
@@ -19,7 +16,7 @@ from services.intake.partners.directory import PartnerDirectory
 from services.intake.partners.registry import ADAPTERS
 from services.intake.partners.schemas import WebhookAccepted
 from shared.app import ServiceRuntime
-from shared.outbox import took_enqueued
+from shared.db import request_session
 from shared.problems import Problem, problem_response
 from shared.rate_limit import Limit, RateLimiter, RateLimitExceeded
 
@@ -57,21 +54,6 @@ def statement_gate(request: Request) -> asyncio.Semaphore:
         gate = runtime.extras["webhook_statement_gate"] = asyncio.Semaphore(slots)
     assert isinstance(gate, asyncio.Semaphore)
     return gate
-
-
-@asynccontextmanager
-async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's transaction, for the webhook paths that need one: committed on leaving the
-    block (before the answer is sent), rolled back if it raises, the outbox relay woken if events
-    were enqueued; as `shared.db.get_session`, but opened only when a path asks, since the
-    common webhook is one autocommitted statement and would otherwise still build, begin and
-    close a session it never uses."""
-    runtime: ServiceRuntime = request.app.state.runtime
-    async with runtime.sessionmaker() as session:
-        async with session.begin():
-            yield session
-        if took_enqueued(session):
-            runtime.relay.wake()
 
 
 @router.post(
@@ -147,12 +129,12 @@ async def receive_webhook(
             # A refusal of the canonical contract here (for a scan the common path did not build:
             # a type only the partner's added mappings give, a batch repeating an event) rolls
             # this transaction back before it has written anything.
-            async with unit_of_work(request) as session:
+            async with request_session(request) as session:
                 result = await service.ingest(session, delivery)
     except PayloadInvalid as exc:
         # Parsing fails before anything is written, so only the archive row commits with
         # this answer: the partner's mistake stays on record, and no event half-exists.
-        async with unit_of_work(request) as session:
+        async with request_session(request) as session:
             raw_ref = await service.archive_invalid(
                 session,
                 partner_id=partner_id,
