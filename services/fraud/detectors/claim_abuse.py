@@ -13,6 +13,7 @@ from services.fraud.detectors.stats import (
     RateTest,
     RobustBaseline,
     Sequential,
+    SequentialTest,
     Thresholds,
     contribution_from_p,
     peer_rate,
@@ -77,6 +78,22 @@ def min_deliveries(peer_rate: float, expected_claims: float) -> float:
     running above five times their peers, or a burst of early claims: the goal's abusers
     (2.5-4x) meet it before they meet the five events."""
     return expected_claims / max(peer_rate, 1e-6)
+
+
+def clear_level(
+    test: SequentialTest, *, stand_down_at: float, one_way: float, expected_claims: float
+) -> float:
+    """The Bayes factor at which an open claim-abuse alert on the seller of `test` is cleared.
+
+    Once the seller has had the deliveries its alert needs (`min_deliveries`), its flag stands
+    down as soon as its evidence no longer tells (`stand_down_at`, the MEDIUM factor): an
+    honest seller in its category's tail that crossed on a run of claims and then hovers
+    near the alert never reaches the one-way test's `one_way` (0.1), and stays HIGH for good.
+    Before then the record is too short to tell either way (a flag raised on other evidence,
+    one claim in one delivery), and only `one_way` clears it."""
+    if test.n >= min_deliveries(test.peer, expected_claims):
+        return stand_down_at
+    return one_way
 
 
 def _finding(
