@@ -48,6 +48,11 @@ class FraudSettings(ServiceSettings):
     # it, so the bound on ever alerting is unchanged; an abuser whose evidence dips that far is
     # flagged again when it crosses again (alerts, like revisions, are re-raised).
     seller_seq_clear_at: float = 20.0
+    # A seller's claims filed as the window closes and its MISSING_ITEM claims with intact
+    # weight add to its claim-rate evidence (`claim_abuse.signs_log_bf`), against its peers'
+    # share of such claims, taken as at least this: where peers' claims never carry a sign,
+    # one signed claim would otherwise be damning.
+    seller_sign_floor: float = 0.05
     seq_max_concentration: float = 1000.0
 
     # While a backlog waits, the consumer handles it this many events per transaction, and

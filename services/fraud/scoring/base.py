@@ -47,6 +47,8 @@ class ScoringConfig:
     seller_min_expected_claims: float = 1.0
     # A seller's claim-abuse alert stands down at this Bayes factor (see settings).
     seller_clear_at: float = 20.0
+    # The least share of peers' claims taken to carry a sign (see settings).
+    seller_sign_floor: float = 0.05
 
     @classmethod
     def from_settings(cls, s: FraudSettings) -> ScoringConfig:
@@ -85,6 +87,7 @@ class ScoringConfig:
             ),
             seller_min_expected_claims=s.seller_min_expected_claims,
             seller_clear_at=s.seller_seq_clear_at,
+            seller_sign_floor=s.seller_sign_floor,
         )
 
     def revision_window(self, pattern: str) -> timedelta:
@@ -223,6 +226,7 @@ class AssessorBase:
         action: str,
         floor_rate: float = 0.0,
         min_trials: float = 0.0,
+        extra_log_bf: float = 0.0,
     ) -> list[Finding]:
         """Run one entity's sequential test against its peers' robust rate (at least
         `floor_rate`) and their honest spread; keep the test for the clearing rule. No alert
@@ -248,6 +252,7 @@ class AssessorBase:
             s=s,
             action=action,
             min_trials=min_trials,
+            extra_log_bf=extra_log_bf,
         )
         self.sequential[(pattern, *entity)] = test
         return found
