@@ -40,14 +40,6 @@ class FraudSettings(ServiceSettings):
     # honest seller's bad luck as often as abuse.
     seller_min_expected_claims: float = 1.0
     seq_clear_at: float = 0.1
-    # A seller's claim-abuse alert stands down sooner: once its factor is below 1/alpha_medium
-    # (the evidence no longer tells), not only once its record favours an ordinary seller ten
-    # to one. A seller in its category's tail that crossed on a run of claims and then hovers
-    # near the alert never reaches 0.1, and every claim it files meanwhile is HIGH under the
-    # alert's floor. The alert itself still needs 1/seq_alpha: this is a hysteresis band below
-    # it, so the bound on ever alerting is unchanged; an abuser whose evidence dips that far is
-    # flagged again when it crosses again (alerts, like revisions, are re-raised).
-    seller_seq_clear_at: float = 20.0
     # A seller's claims filed as the window closes and its MISSING_ITEM claims with intact
     # weight add to its claim-rate evidence (`claim_abuse.signs_log_bf`), against its peers'
     # share of such claims, taken as at least this: where peers' claims never carry a sign,

@@ -107,17 +107,16 @@ async def test_a_flagged_seller_whose_deliveries_go_unclaimed_is_cleared_on_them
         return int(found[0][0])
 
     try:
-        # A few ordinary deliveries do not yet prove an ordinary seller: 3 claims in 5 still
-        # tell (a factor above 1/alpha_medium, where a seller's flag stands down).
+        # A few ordinary deliveries do not yet prove an ordinary seller: 3 claims in 8.
         batch: list[EventPayload] = []
-        for i in range(2):
+        for i in range(5):
             batch += journey(seller, category, 21 + i * 0.3, None)
         await send(batch)
         await eventually(
-            delivered, until=lambda n: n == 5, what="two deliveries scored", timeout=120
+            delivered, until=lambda n: n == 8, what="five deliveries scored", timeout=120
         )
         assert await status() == "open"
-        # Then a hundred more, no claim among them: 3 in 105 is its category's rate. The
+        # Then a hundred more, no claim among them: 3 in 108 is its category's rate. The
         # alert is cleared on a delivery, with no claim to prompt it.
         batch = []
         for i in range(100):
@@ -144,72 +143,3 @@ async def test_a_flagged_seller_whose_deliveries_go_unclaimed_is_cleared_on_them
         assert band != FraudBand.HIGH.value
         assert reasons[0]["code"] == "ALERT_CLEARED"
         assert reasons[0]["numbers"]["alert_id"] == str(alert_id)
-
-
-async def test_a_flagged_seller_hovering_below_the_alert_stands_down(
-    harness: Harness, pipeline: dict[str, Any]
-) -> None:
-    """Alerted on 6 claims in its first 20 deliveries (a category at 5 %), then 25 ordinary
-    deliveries: 6 in 45 is far from an ordinary record ten to one (the one-way test's 0.1),
-    but no longer telling, so the flag stands down and its claims leave HIGH; a next claim is
-    judged on the seller's record, not on the alert's floor."""
-    fraud = pipeline["fraud"]
-    category, seller = uid("cat"), uid("S-TAIL")
-
-    async def score(events: list[EventPayload]) -> list[Any]:
-        out = []
-        async with fraud.runtime.sessionmaker() as session, session.begin():
-            for e in events:
-                out.append(await assess_event(session, payload=e, subject_event_id=uuid.uuid4()))
-        return out
-
-    for s in range(20):
-        events: list[EventPayload] = []
-        for i in range(40):
-            events += journey(
-                f"{seller}-peer{s}", category, i * 0.5, "DAMAGED" if i % 20 == 7 else None
-            )
-        await score(events)
-    alert_id = uuid.uuid4()
-    async with fraud.runtime.sessionmaker() as session, session.begin():
-        session.add(
-            Alert(
-                alert_id=alert_id,
-                pattern="CLAIM_ABUSE",
-                entity_type="seller",
-                entity_id=seller,
-                subject_key=f"seller:{seller}",
-                status="open",
-                severity="HIGH",
-                summary=f"CLAIM_ABUSE on seller {seller}",
-                suggested_action="hold claims",
-                evidence={"code": "SELLER_CLAIM_RATE_SEQUENTIAL", "detail": "6/20", "numbers": {}},
-                raised_at=START,
-                event_time=START,
-            )
-        )
-
-    async def status() -> str:
-        return str(await scalar(fraud, "SELECT status FROM alerts WHERE alert_id = :a", a=alert_id))
-
-    for i in range(14):
-        await score(journey(seller, category, 20 + i * 0.2, None))
-    claims = [
-        (await score(journey(seller, category, 23 + i * 0.2, "DAMAGED")))[-1] for i in range(6)
-    ]
-    assert all(c.band is FraudBand.HIGH for c in claims), "the alert's floor did not apply"
-    assert await status() == "open"  # 6 in 20: the evidence still tells
-    for i in range(25):
-        await score(journey(seller, category, 25 + i * 0.2, None))
-    assert await status() == "closed"
-    for claim in claims:
-        latest = await rows(
-            fraud,
-            "SELECT band, reasons FROM assessments WHERE escalation_id = :e "
-            "ORDER BY revision DESC LIMIT 1",
-            e=claim.escalation_id,
-        )
-        assert latest[0][0] != FraudBand.HIGH.value
-        assert latest[0][1][0]["code"] == "ALERT_CLEARED"
-    later = (await score(journey(seller, category, 31, "DAMAGED")))[-1]
-    assert later.band is not FraudBand.HIGH

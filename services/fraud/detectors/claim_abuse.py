@@ -13,7 +13,6 @@ from services.fraud.detectors.stats import (
     RateTest,
     RobustBaseline,
     Sequential,
-    SequentialTest,
     Thresholds,
     contribution_from_p,
     peer_rate,
@@ -121,22 +120,6 @@ def signs_log_bf(
         )
     top = max(terms)
     return top + math.log(sum(math.exp(t - top) for t in terms))
-
-
-def clear_level(
-    test: SequentialTest, *, stand_down_at: float, one_way: float, expected_claims: float
-) -> float:
-    """The Bayes factor at which an open claim-abuse alert on the seller of `test` is cleared.
-
-    Once the seller has had the deliveries its alert needs (`min_deliveries`), its flag stands
-    down as soon as its evidence no longer tells (`stand_down_at`, the MEDIUM factor): an
-    honest seller in its category's tail that crossed on a run of claims and then hovers
-    near the alert never reaches the one-way test's `one_way` (0.1), and stays HIGH for good.
-    Before then the record is too short to tell either way (a flag raised on other evidence,
-    one claim in one delivery), and only `one_way` clears it."""
-    if test.n >= min_deliveries(test.peer, expected_claims):
-        return stand_down_at
-    return one_way
 
 
 def _finding(

@@ -67,25 +67,18 @@ def sequential_findings(
 
 
 def clears(
-    pattern: str,
-    test: SequentialTest | None,
-    findings: list[Finding],
-    s: Sequential,
-    *,
-    clear_at: float | None = None,
+    pattern: str, test: SequentialTest | None, findings: list[Finding], s: Sequential
 ) -> bool:
     """Whether an open alert of `pattern` on the entity is cleared: the pattern rests on a
-    rate, its sequential evidence has drained to `clear_at` (by default `s.clear_at`: the
-    entity's record now favours an ordinary entity over one at `ratio` times its peers, ten
-    to one) and no live finding of the pattern is alert-worthy. A flag raised on a few early
-    events is re-examined with every event. A pattern may stand down sooner (a seller's claim
-    abuse at `ScoringConfig.seller_clear_at`): the alert needs the factor at 1/alpha, so any
-    level below it is a hysteresis band, and Ville's bound on ever alerting is unchanged."""
+    rate, its sequential evidence has drained to `clear_at` (the entity's record now favours
+    an ordinary entity over one at `ratio` times its peers, ten to one by default) and no live
+    finding of the pattern is alert-worthy. A flag raised on a few early events is
+    re-examined with every event."""
     if test is None or not pattern.startswith(CLEARABLE_PREFIXES):
         return False
     if any(f.alert for f in findings if f.pattern == pattern):
         return False
-    return test.log_bf <= math.log(s.clear_at if clear_at is None else clear_at)
+    return test.log_bf <= math.log(s.clear_at)
 
 
 def stronger_of(findings: list[Finding], rate_code: str, sequential_code: str) -> list[Finding]:

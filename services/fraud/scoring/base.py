@@ -45,8 +45,6 @@ class ScoringConfig:
     # A seller's record speaks (alerts, HIGH) only after the deliveries in which an ordinary
     # seller of its category expects this many claims (`claim_abuse.min_deliveries`).
     seller_min_expected_claims: float = 1.0
-    # A seller's claim-abuse alert stands down at this Bayes factor (see settings).
-    seller_clear_at: float = 20.0
     # The least share of peers' claims taken to carry a sign (see settings).
     seller_sign_floor: float = 0.05
 
@@ -86,7 +84,6 @@ class ScoringConfig:
                 max_concentration=s.seq_max_concentration,
             ),
             seller_min_expected_claims=s.seller_min_expected_claims,
-            seller_clear_at=s.seller_seq_clear_at,
             seller_sign_floor=s.seller_sign_floor,
         )
 

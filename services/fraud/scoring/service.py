@@ -405,15 +405,7 @@ async def clear_alerts(session: AsyncSession, a: Assessor, alerts: list[OpenAler
         key = (alert.pattern, alert.entity_type, alert.entity_id)
         test = a.sequential.get(key)
         findings = a.evaluated.get((alert.entity_type, alert.entity_id), [])
-        level = None
-        if alert.pattern == claim_abuse.PATTERN and test is not None:
-            level = claim_abuse.clear_level(
-                test,
-                stand_down_at=a.config.seller_clear_at,
-                one_way=a.config.sequential.clear_at,
-                expected_claims=a.config.seller_min_expected_claims,
-            )
-        if not clears(alert.pattern, test, findings, a.config.sequential, clear_at=level):
+        if not clears(alert.pattern, test, findings, a.config.sequential):
             continue
         assert test is not None  # clears() is False without a test
         why = {
