@@ -376,6 +376,7 @@ LOOKALIKES = (
     "multi_item_order",
     "household",
     "small_town_agent",
+    "bad_weeks_seller",
 )
 # The patterns whose planted entities have an intensity and a count of relevant events.
 RATE_PATTERNS = ("claim_abuse", "pilferage", "qc_contradiction")

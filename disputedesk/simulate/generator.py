@@ -71,6 +71,8 @@ class GroundTruth:
     # only aims at (the honest peers' rate also holds claims after incidents and claims on
     # fraudulent buyers' returns).
     realized: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    # Honest sellers with a few bad weeks (look-alike `bad_weeks_seller`) -> their spell.
+    bad_weeks: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
 
     def plant(
         self,
@@ -393,6 +395,33 @@ class _Generator:
             self.truth.lookalikes["early_claims_seller"].add(
                 ("seller", self.early_seller.seller_id)
             )
+        # A stream of its own, so that casting them leaves the rest of the world as it was.
+        spells = random.Random(f"{self.tag}/bad-weeks")
+        self.bad_weeks: dict[str, tuple[datetime, datetime]] = {}
+        candidates = [s for s in honest[1 : max(2, len(honest) // 2)] if s is not self.early_seller]
+        m = self.m
+        for s in spells.sample(candidates, min(la.bad_weeks_sellers, len(candidates))):
+            start = m.start + timedelta(
+                days=spells.uniform(0, max(m.days - la.bad_weeks_days - 6, 0))
+            )
+            self.bad_weeks[s.seller_id] = (start, start + timedelta(days=la.bad_weeks_days))
+            self.truth.lookalikes["bad_weeks_seller"].add(("seller", s.seller_id))
+        self.truth.bad_weeks = dict(self.bad_weeks)
+
+    def _claim_factor(self, seller: _Seller, at: datetime) -> float:
+        """What the seller's category and the season make of its claim rate at `at`: its
+        category's factor, drifting over the world, and its bad weeks."""
+        h, m = self.m.honest, self.m
+        name = seller.category.name
+        factor = dict(h.category_claim_factors).get(name, 1.0)
+        drift = dict(h.category_claim_drift).get(name, 0.0)
+        if drift:
+            elapsed = (at - m.start).total_seconds() / max(m.days * 86400.0, 1.0)
+            factor *= 1 + drift * (2 * min(max(elapsed, 0.0), 1.0) - 1)
+        spell = self.bad_weeks.get(seller.seller_id)
+        if spell is not None and spell[0] <= at < spell[1]:
+            factor *= m.honest.lookalikes.bad_weeks_ratio
+        return factor
 
     # --- building blocks -------------------------------------------------------------------
 
@@ -812,7 +841,8 @@ class _Generator:
                 self.claim(j, rng.choice(["MISSING_ITEM", "DAMAGED"]), self.honest_claim_delay())
             return
         if sid in self.claim_abusers:
-            if rng.random() < self.abuse_rate[sid]:
+            # The abuser's intensity is a multiple of its category's rate, as it stands then.
+            if rng.random() < self.abuse_rate[sid] * self._claim_factor(j.seller, j.initiated_at):
                 red = self.m.fraud.abuser_red_flags
                 if red >= 1 or rng.random() < red:
                     kind = "MISSING_ITEM" if rng.random() < 0.6 else "DAMAGED"
@@ -846,7 +876,7 @@ class _Generator:
                 planted=["qc_contradiction"],
             )
             return
-        if rng.random() < j.seller.claim_rate:
+        if rng.random() < j.seller.claim_rate * self._claim_factor(j.seller, j.initiated_at):
             self.claim(j, self.honest_claim_type(), self.honest_claim_delay())
 
     def _spread(self, count: int) -> list[datetime]:

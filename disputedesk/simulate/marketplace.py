@@ -52,6 +52,11 @@ class LookAlikes:
     multi_item_share: float = 0.0
     # A small honest seller whose first three delivered returns are all claimed.
     early_claims_seller: bool = False
+    # Honest sellers with a few bad weeks (a faulty batch, a courier's bad run): for
+    # `bad_weeks_days` they claim at `bad_weeks_ratio` times their own rate, then as before.
+    bad_weeks_sellers: int = 0
+    bad_weeks_ratio: float = 3.0
+    bad_weeks_days: int = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,12 @@ class HonestBehaviour:
     hub_incident_factors: tuple[float, float] | None = None
     # Honest claims by type: DAMAGED, WRONG_ITEM, USED_ITEM, MISSING_ITEM.
     claim_mix: tuple[float, float, float, float] = (0.5, 0.2, 0.15, 0.15)
+    # Categories whose honest claim rates differ: a category's sellers claim at their own rate
+    # times its factor (1 when absent), so "2.5x its category" and "2.5x the market" differ.
+    category_claim_factors: tuple[tuple[str, float], ...] = ()
+    # And drift over the world (a season, a volume peak): a category's factor runs from
+    # (1 - d) times itself on the first day to (1 + d) times on the last.
+    category_claim_drift: tuple[tuple[str, float], ...] = ()
     lookalikes: LookAlikes = field(default_factory=lambda: LookAlikes())
 
     @property

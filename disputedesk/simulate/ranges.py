@@ -42,6 +42,14 @@ class WorldRanges:
     # is a marketplace whose honest sellers differ widely.
     claim_rate_mean: Span = (0.03, 0.08)
     claim_rate_concentration: Span = (100.0, 1000.0)  # drawn log-uniformly
+    # Since wave 6: each category's honest claim rate is the market's times a factor (drawn
+    # log-uniformly), drifting over the world by up to this share either way (a season, a
+    # volume peak), and a few honest sellers have bad weeks (their own rate times a ratio).
+    category_claim_factor: Span = (0.5, 2.0)
+    category_claim_drift: Span = (-0.3, 0.3)
+    bad_weeks_sellers: tuple[int, int] = (1, 3)
+    bad_weeks_ratio: Span = (2.0, 4.0)
+    bad_weeks_days: tuple[int, int] = (7, 21)
     # Item values: each category's median times a factor.
     value_factor: Span = (0.5, 2.0)
     # Honest partner incidents per journey.
@@ -136,6 +144,25 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
     )
     sellers = rng.randint(*r.sellers)
     buyers = max(400, int(per_day * days / rng.uniform(*r.returns_per_buyer)))
+    # The classes added in wave 6 draw from a stream of their own: everything above is what
+    # the same seed drew before them, so earlier waves' worlds differ only by these.
+    later = random.Random(f"ranges/wave6/{seed}")
+    names = [c.name for c in categories]
+    honest = replace(
+        honest,
+        category_claim_factors=tuple(
+            (name, round(_log_uniform(later, r.category_claim_factor), 3)) for name in names
+        ),
+        category_claim_drift=tuple(
+            (name, round(later.uniform(*r.category_claim_drift), 3)) for name in names
+        ),
+        lookalikes=replace(
+            honest.lookalikes,
+            bad_weeks_sellers=later.randint(*r.bad_weeks_sellers),
+            bad_weeks_ratio=later.uniform(*r.bad_weeks_ratio),
+            bad_weeks_days=later.randint(*r.bad_weeks_days),
+        ),
+    )
     return Marketplace(
         agent_workload_spread=rng.uniform(*r.agent_workload_spread),
         days=days,
@@ -166,4 +193,11 @@ def describe(market: Marketplace) -> dict[str, float | int | str]:
         "claim_abusers": market.fraud.claim_abusers,
         "planted_seller_returns": market.fraud.planted_seller_returns,
         "abuser_red_flags": round(market.fraud.abuser_red_flags, 2),
+        "category_claim_factors": ", ".join(
+            f"{name} {factor:g}" for name, factor in h.category_claim_factors
+        ),
+        "category_claim_drift": ", ".join(
+            f"{name} {drift:+g}" for name, drift in h.category_claim_drift
+        ),
+        "bad_weeks_sellers": h.lookalikes.bad_weeks_sellers,
     }

@@ -40,6 +40,11 @@ class FraudSettings(ServiceSettings):
     # honest seller's bad luck as often as abuse.
     seller_min_expected_claims: float = 1.0
     seq_clear_at: float = 0.1
+    # A seller's claims filed as the window closes and its MISSING_ITEM claims with intact
+    # weight add to its claim-rate evidence (`claim_abuse.signs_log_bf`), against its peers'
+    # share of such claims, taken as at least this: where peers' claims never carry a sign,
+    # one signed claim would otherwise be damning.
+    seller_sign_floor: float = 0.05
     seq_max_concentration: float = 1000.0
 
     # While a backlog waits, the consumer handles it this many events per transaction, and

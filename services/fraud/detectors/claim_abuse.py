@@ -79,6 +79,49 @@ def min_deliveries(peer_rate: float, expected_claims: float) -> float:
     return expected_claims / max(peer_rate, 1e-6)
 
 
+# The claim's own signs of abuse (fraud's spec names them beside the rate) that a seller's
+# claims are counted with: (numerator metric, what), each a share of the seller's claims.
+SIGNS: tuple[tuple[str, str], ...] = (
+    ("claims_late", "filed as the window closes"),
+    ("claims_missing_intact", "MISSING_ITEM with intact weight"),
+)
+
+
+def signs_log_bf(
+    flagged: int,
+    claims: int,
+    peer_share: float,
+    *,
+    floor: float,
+    ordinary_weight: float = 0.8,
+    shares: tuple[float, ...] = (0.3, 0.6),
+) -> float:
+    """log Bayes factor of `flagged` of a seller's `claims` carrying one sign, against the
+    seller's claims carrying it as its peers' do (`peer_share`, at least `floor`).
+
+    The alternative is a mixture: with `ordinary_weight` the seller's claims carry the sign
+    as anyone's (an abuser whose claims look ordinary), otherwise at one of `shares`. So an
+    ordinary record costs at most log(1 / ordinary_weight), and a run of signed claims adds
+    what it is worth. Under the honest population (claims signed independently at the peers'
+    share) it is a likelihood ratio on the claims alone, so multiplied with the claim-rate
+    test's it is still one, and Ville's bound holds for the product. Where honest sellers'
+    shares differ widely from each other it does not; `floor` keeps one sign from counting
+    for much where peers' claims (a simulator's) never carry it."""
+    if claims <= 0:
+        return 0.0
+    p0 = min(max(peer_share, floor), 0.5)
+    flagged = min(max(flagged, 0), claims)
+    terms = [math.log(ordinary_weight)]
+    for share in shares:
+        terms.append(
+            math.log((1 - ordinary_weight) / len(shares))
+            + flagged * math.log(share / p0)
+            + (claims - flagged) * math.log((1 - share) / (1 - p0))
+        )
+    top = max(terms)
+    return top + math.log(sum(math.exp(t - top) for t in terms))
+
+
 def _finding(
     code: str,
     test: RateTest,

@@ -35,11 +35,16 @@ def sequential_findings(
     s: Sequential,
     action: str,
     min_trials: float = 0.0,
+    extra_log_bf: float = 0.0,
 ) -> tuple[SequentialTest, list[Finding]]:
     """The test of k events in n trials against the peers' honest spread, and its finding
     when it tips towards the alternative (an alert once it reaches 1/alpha). No alert (and
-    no HIGH) on fewer than `s.min_events` events or `min_trials` trials."""
+    no HIGH) on fewer than `s.min_events` events or `min_trials` trials. `extra_log_bf` is a
+    likelihood ratio on the same events' own features (a seller's claims' signs,
+    `claim_abuse.signs_log_bf`), added to the count's."""
     test = sequential_test(k, n, spread, s)
+    if extra_log_bf:
+        test = replace(test, log_bf=test.log_bf + extra_log_bf)
     contribution = sequential_contribution(test, s)
     if contribution <= 0:
         return test, []

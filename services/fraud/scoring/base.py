@@ -45,6 +45,8 @@ class ScoringConfig:
     # A seller's record speaks (alerts, HIGH) only after the deliveries in which an ordinary
     # seller of its category expects this many claims (`claim_abuse.min_deliveries`).
     seller_min_expected_claims: float = 1.0
+    # The least share of peers' claims taken to carry a sign (see settings).
+    seller_sign_floor: float = 0.05
 
     @classmethod
     def from_settings(cls, s: FraudSettings) -> ScoringConfig:
@@ -82,6 +84,7 @@ class ScoringConfig:
                 max_concentration=s.seq_max_concentration,
             ),
             seller_min_expected_claims=s.seller_min_expected_claims,
+            seller_sign_floor=s.seller_sign_floor,
         )
 
     def revision_window(self, pattern: str) -> timedelta:
@@ -229,6 +232,7 @@ class AssessorBase:
         action: str,
         floor_rate: float = 0.0,
         min_trials: float = 0.0,
+        extra_log_bf: float = 0.0,
     ) -> list[Finding]:
         """Run one entity's sequential test against its peers' robust rate (at least
         `floor_rate`) and their honest spread; keep the test for the clearing rule. No alert
@@ -254,6 +258,7 @@ class AssessorBase:
             s=s,
             action=action,
             min_trials=min_trials,
+            extra_log_bf=extra_log_bf,
         )
         self.sequential[(pattern, *entity)] = test
         return found

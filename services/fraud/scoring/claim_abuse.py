@@ -322,6 +322,17 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         )
         if peers is not None and own_key:
             mine = totals.get(("category_seller", own_key), {})
+            # The claims' own signs, each a share of the seller's claims against the
+            # category's ordinary sellers' share (the robust baseline's counts).
+            signs = 0.0
+            for num, _ in claim_abuse.SIGNS:
+                flagged, of = peers.get(num, (0, 0))
+                signs += claim_abuse.signs_log_bf(
+                    mine.get(num, 0),
+                    mine.get("claims", 0),
+                    flagged / of if of else 0.0,
+                    floor=cfg.seller_sign_floor,
+                )
             found += self.sequential_test(
                 code="SELLER_CLAIM_RATE_SEQUENTIAL",
                 what="claim rate in the category",
@@ -334,6 +345,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 prior_rate=claim_abuse.RATES[0][4],
                 action=claim_abuse.ACTION,
                 min_trials=min_delivered,
+                extra_log_bf=signs,
             )
             found = stronger_of(found, "SELLER_CLAIM_RATE_HIGH", "SELLER_CLAIM_RATE_SEQUENTIAL")
         return found, peers
