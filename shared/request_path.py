@@ -24,6 +24,12 @@ from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from shared.problems import PROBLEM_JSON
 from shared.validation import send_url_refusal, url_errors
 
+# The methods HTTP defines keep their own metric label; any other is `OTHER`. The client
+# chooses the method, and each invented one would otherwise be a new series of every RED metric.
+_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+
 
 class ServiceRequests:
     """In order, as the request meets them:
@@ -43,8 +49,9 @@ class ServiceRequests:
        reaches the wire. A declared length within the limit needs no counting: the server
        reads no more than it declares.
     4. **RED metrics**: every request counted and timed by its route's template (the one
-       FastAPI matched and left in the scope; `unmatched` for none) and the status sent; a
-       request whose handler raised counts as 500.
+       FastAPI matched and left in the scope; `unmatched` for none), the method (`OTHER` for
+       one HTTP does not define) and the status sent; a request whose handler raised counts as
+       500.
     """
 
     def __init__(self, app: ASGIApp, *, service: str, max_bytes: int | None = None) -> None:
@@ -159,7 +166,7 @@ class ServiceRequests:
             span.set_status(trace.StatusCode.ERROR)
 
     def _count(self, scope: Scope, status: int, started: float) -> None:
-        method = scope["method"]
+        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         route = getattr(scope.get("route"), "path", None) or "unmatched"
         key = (method, route, status)
         children = self._red.get(key)

@@ -54,3 +54,20 @@ async def test_an_error_counts_as_500_and_an_unknown_path_as_unmatched() -> None
     assert _count("red-b", "POST", "/v1/boom", "500") == 1
     assert await _call(app, "GET", "/v1/nothing/here") == 404
     assert _count("red-b", "GET", "unmatched", "404") == 1
+
+
+@pytest.mark.asyncio
+async def test_a_method_nobody_routes_is_counted_as_other() -> None:
+    """A client chooses the method: each invented one would be a new series of every RED metric
+    (h11 accepts any token), so only the methods HTTP defines keep their own label."""
+    app = _app("red-c")
+    for invented in ("BREW", "X-SCAN-1", "X-SCAN-2"):
+        assert await _call(app, invented, "/v1/things/T-1") == 405
+    assert _count("red-c", "OTHER", "/v1/things/{thing_id}", "405") == 3
+    series = {
+        sample.labels["method"]
+        for metric in HTTP_REQUESTS.collect()
+        for sample in metric.samples
+        if sample.labels.get("service") == "red-c"
+    }
+    assert series == {"OTHER"}
