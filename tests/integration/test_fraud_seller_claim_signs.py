@@ -13,24 +13,13 @@ from services.fraud.scoring.service import assess_event
 from shared.events import EventPayload
 from tests.support.db import rows
 from tests.support.factories import uid
-from tests.support.fraud import intact_journey
+from tests.support.fraud import seller_journey
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
 
 
 def journey(seller: str, category: str, day: float, claim: str | None) -> list[EventPayload]:
-    return intact_journey(
-        uid("R"),
-        seller,
-        uid("B"),
-        START + timedelta(days=day),
-        claim,
-        uid("AG"),
-        hub=uid("H"),
-        category=category,
-        item_value=90_000,
-        description="broken",
-    )
+    return seller_journey(seller, category, START + timedelta(days=day), claim)
 
 
 async def test_claims_missing_items_of_intact_weight_bring_the_alert_sooner(

@@ -18,25 +18,14 @@ from shared.events import INTAKE_RETURNS, EventPayload, FraudBand
 from tests.conftest import Harness
 from tests.support.db import rows, scalar
 from tests.support.factories import uid
-from tests.support.fraud import intact_journey
+from tests.support.fraud import seller_journey
 from tests.support.waiting import eventually
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
 
 
 def journey(seller: str, category: str, day: float, claim: str | None) -> list[EventPayload]:
-    return intact_journey(
-        uid("R"),
-        seller,
-        uid("B"),
-        START + timedelta(days=day),
-        claim,
-        uid("AG"),
-        hub=uid("H"),
-        category=category,
-        item_value=90_000,
-        description="broken",
-    )
+    return seller_journey(seller, category, START + timedelta(days=day), claim)
 
 
 async def test_a_flagged_seller_whose_deliveries_go_unclaimed_is_cleared_on_them(

@@ -5,6 +5,7 @@ token still comes out of the one bucket that all replicas share."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 import pytest
@@ -22,15 +23,19 @@ class Clock:
         return self.now
 
 
-async def _tokens(harness: Harness, bucket: str) -> float:
+async def _bucket_column(harness: Harness, bucket: str, column: str) -> Any:
     url = make_url(harness.env["INTAKE_DATABASE_URL"]).set(drivername="postgresql")
     conn = await asyncpg.connect(url.render_as_string(hide_password=False))
     try:
-        return float(
-            await conn.fetchval("SELECT tokens FROM rate_limit_buckets WHERE bucket = $1", bucket)
+        return await conn.fetchval(
+            f"SELECT {column} FROM rate_limit_buckets WHERE bucket = $1", bucket
         )
     finally:
         await conn.close()
+
+
+async def _tokens(harness: Harness, bucket: str) -> float:
+    return float(await _bucket_column(harness, bucket, "tokens"))
 
 
 def test_a_lease_is_whole_tokens_within_the_burst() -> None:
@@ -199,17 +204,6 @@ async def test_an_expired_lease_gives_its_unspent_tokens_back(harness: Harness) 
             await limiter.close()
 
 
-async def _updated_at(harness: Harness, bucket: str) -> object:
-    url = make_url(harness.env["INTAKE_DATABASE_URL"]).set(drivername="postgresql")
-    conn = await asyncpg.connect(url.render_as_string(hide_password=False))
-    try:
-        return await conn.fetchval(
-            "SELECT updated_at FROM rate_limit_buckets WHERE bucket = $1", bucket
-        )
-    finally:
-        await conn.close()
-
-
 async def test_a_refusal_is_answered_in_the_process_until_a_token_can_be_there(
     harness: Harness,
 ) -> None:
@@ -227,16 +221,16 @@ async def test_a_refusal_is_answered_in_the_process_until_a_token_can_be_there(
             await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
         with pytest.raises(RateLimitExceeded):
             await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
-        asked = await _updated_at(harness, bucket)
+        asked = await _bucket_column(harness, bucket, "updated_at")
         clock.now += 60
         for _ in range(5):
             with pytest.raises(RateLimitExceeded) as refused:
                 await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
             assert 1 <= refused.value.retry_after_s <= 40
-        assert await _updated_at(harness, bucket) == asked  # not asked again
+        assert await _bucket_column(harness, bucket, "updated_at") == asked  # not asked again
         clock.now += 41  # a token may be there now: ask the bucket
         with pytest.raises(RateLimitExceeded):
             await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
-        assert await _updated_at(harness, bucket) != asked
+        assert await _bucket_column(harness, bucket, "updated_at") != asked
     finally:
         await limiter.close()

@@ -135,3 +135,23 @@ def intact_journey(
             )
         )
     return out
+
+
+def seller_journey(
+    seller: str, category: str, delivered: datetime, claim: str | None
+) -> list[EventPayload]:
+    """One delivery of `seller`'s in `category`, claimed as `claim` or not, with a buyer, an
+    agent and a hub of its own and nothing lost on the way: a seller's record built delivery
+    by delivery, with nothing else in it for fraud to see."""
+    return intact_journey(
+        uid("R"),
+        seller,
+        uid("B"),
+        delivered,
+        claim,
+        uid("AG"),
+        hub=uid("H"),
+        category=category,
+        item_value=90_000,
+        description="broken",
+    )
