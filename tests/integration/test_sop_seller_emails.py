@@ -126,6 +126,25 @@ async def directory_seller(
     return seller, to
 
 
+async def _email_claim(
+    harness: Harness, intake: Any, rid: str, seller: str, to: str, claim_type: str
+) -> Any:
+    """A seller's claim that came in by email with no evidence, filed by the desk's agent."""
+    return await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claim_type=claim_type,
+            claimed_amount=90_000,
+            evidence=[],
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+
+
 async def _fall_due(recon: Any, case_id: str, kind: str) -> None:
     """The case's pending `kind` timer falls due now (the timer loop polls every second;
     reconciliation's clock is the real one)."""
@@ -178,19 +197,7 @@ async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_f
     rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claim_type="NOT_RECEIVED",
-            claimed_amount=90_000,
-            evidence=[],
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
-    )
+    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
     assert r.status_code == 201, r.text
     case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
     assert case["reason_code"] == "PREMATURE_CLAIM"
@@ -528,19 +535,7 @@ async def test_e1_two_sellers_claim_an_unknown_return_and_the_feed_decides_whose
     owner, owner_to = _new_seller(), _address()
     rid = uid("RET-E1Y")
     for seller, to in ((first, first_to), (owner, owner_to)):
-        r = await intake.client.post(
-            "/v1/escalations",
-            json=escalation_body(
-                rid,
-                seller_id=seller,
-                channel="EMAIL",
-                claim_type="NOT_RECEIVED",
-                claimed_amount=90_000,
-                evidence=[],
-                seller_email=to,
-            ),
-            headers=harness.key(AGENT),
-        )
+        r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
         assert r.status_code == 202, r.text
         if seller == first:
             claim = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
@@ -744,19 +739,7 @@ async def test_a_claim_joining_a_p2_case_gets_one_reply_by_not_two(
 
     # The seller files a claim of its own, without the evidence: the claim becomes the case's
     # (E2) and the SOP asks for its checklist with its own reply-by (E4, 72 hours).
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claim_type="MISSING_ITEM",
-            claimed_amount=90_000,
-            evidence=[],
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
-    )
+    r = await _email_claim(harness, intake, rid, seller, to, "MISSING_ITEM")
     assert r.status_code == 201, r.text
     case = await _case(
         harness,
