@@ -63,12 +63,28 @@ async def test_two_replicas_share_one_caller_budget(harness: Harness) -> None:
     # Within the budget whatever replica answered: the burst plus what refilled meanwhile.
     assert len(accepted) <= limit.burst + math.ceil(limit.per_s * elapsed), codes
     assert len(accepted) >= limit.burst, codes  # and the budget was really there to use
-    assert {i % 2 for i in accepted} == {0, 1}, codes  # both replicas served some
+    # Which replica reaches the bucket first under concurrency is the scheduler's business, not
+    # the limiter's: one replica may take the whole burst. That the budget is one for both is
+    # shown in turns below.
     for r in responses:
         if r.status_code == 429:
             assert r.headers["content-type"].startswith(PROBLEM)
             assert int(r.headers["Retry-After"]) >= 1
             assert "rate" in r.json()["detail"]
+
+
+async def test_replicas_taking_turns_spend_one_burst_between_them(harness: Harness) -> None:
+    client_id = f"turns.{uuid.uuid4().hex[:8]}"
+    headers = add_key(harness.env, client_id, ["ops_agent"])
+    limit = CallerLimit(per_s=0.05, burst=6)  # a token every 20 s: none refills meanwhile
+    settings = IntakeSettings(rate_limit_overrides={client_id: limit})
+    async with replicas(settings, _address()) as clients:
+        codes = []
+        for i in range(10):
+            r = await clients[i % 2].get("/v1/returns/RET-NONE/events", headers=headers)
+            codes.append(r.status_code)
+    # Each replica alone would admit 6; together they admit 6, three each, then both refuse.
+    assert [c != 429 for c in codes] == [True] * 6 + [False] * 4, codes
 
 
 async def test_failed_authentication_is_throttled_per_address_across_replicas(
