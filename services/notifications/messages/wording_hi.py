@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.notifications.messages.wording import CHECKLIST_WORDS
 from services.notifications.settings import INDIA
 from shared.events import DecisionRecord
 
@@ -162,8 +163,15 @@ def state(code: str | None) -> str:
     return STATE.get(code or "", "पर काम चल रहा है")
 
 
+# A desk member's checklist names evidence kinds (`UNBOXING_VIDEO`); the composer hands the
+# templates their English description, which is what this filter then receives.
+_FROM_ENGLISH = {words.upper(): CHECKLIST[kind] for kind, words in CHECKLIST_WORDS.items()}
+
+
 def checklist_item(item: str) -> str:
     key = item.strip().upper()
+    if key in _FROM_ENGLISH:
+        return _FROM_ENGLISH[key]
     alternative = key.endswith(", OR")
     words = CHECKLIST.get(key.removesuffix(", OR").strip())
     if words is None:
@@ -327,38 +335,90 @@ _DIGITS = re.compile(r"\d+")
 def decision_reason(
     decision: DecisionRecord | None, *, return_id: str, seller_claimed: bool
 ) -> str | None:
-    """The decision's paragraph in Hindi, or None when it is not the SOP's own (a person's
-    words, an appeal's outcome), its English does not state what the Hindi needs, or the Hindi
-    would leave out a number the English states (the English is then quoted: a fact dropped in
-    translation is worse than a paragraph in English)."""
-    hindi = _decision_reason(decision, return_id=return_id, seller_claimed=seller_claimed)
-    if hindi is None or decision is None:
+    """The decision's paragraph in Hindi, or None when its English does not state what the
+    Hindi needs, or the Hindi would leave out a number the English states (the English is then
+    quoted: a fact dropped in translation is worse than a paragraph in English). A person's
+    decision and an appeal's outcome are framed in Hindi around the person's own words, which
+    are quoted as written."""
+    if decision is None:
         return None
+    body = _body(decision, decision.explanation, seller_claimed=seller_claimed)
+    if body is None:
+        return None
+    hindi = f"वापसी {return_id} के बारे में: {body}"
     if not set(_DIGITS.findall(decision.explanation)) <= set(_DIGITS.findall(hindi)):
         return None
     return hindi
 
 
-def _decision_reason(
-    decision: DecisionRecord | None, *, return_id: str, seller_claimed: bool
-) -> str | None:
-    if (
-        decision is None
-        or decision.decided_by != "system"
-        or decision.reason_code == ("APPEAL_UPHELD_ORIGINAL")
-    ):
-        return None
-    english = decision.explanation
-    why = _why(decision.rule_id, decision.facts, english)
-    if why is None:
-        return None
-    opening = f"वापसी {return_id} के बारे में: "
+# The shapes of `policy/explain.py`'s paragraphs of a person's decision: `explain_manual` quotes
+# the person's reason before "In short", `dismissed_appeal` the manager's before the original
+# decision's own paragraph.
+_DESK_WORDS = re.compile(r"our desk decided: (.*?)\. In short, ", re.S)
+_DISMISSED = re.compile(r"the earlier decision stands: (.*?)\. (\S.*)$", re.S)
+
+
+def _body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -> str | None:
+    """What follows the return's name: whose words decided it picks the shape, not who signed
+    the record (a manager approving the SOP's proposal signs the SOP's paragraph)."""
+    if decision.reason_code == "APPEAL_UPHELD_ORIGINAL":
+        return _dismissed_body(decision, english, seller_claimed=seller_claimed)
+    words = _group(_DESK_WORDS, english)
+    if words is not None:
+        return _desk_body(decision, english, words[0], seller_claimed=seller_claimed)
+    return _sop_body(decision, english, seller_claimed=seller_claimed)
+
+
+def _appeal_offer(english: str) -> str:
     appeal = _group(_APPEAL_DAYS, english)
-    appeal_offer = (
+    return (
         f" अगर आपको लगे कि हमसे चूक हुई है, तो आप {appeal[0]} दिन के भीतर अपील कर सकते हैं।"
         if appeal
         else ""
     )
+
+
+def _dismissed_body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -> str | None:
+    found = _group(_DISMISSED, english)
+    if found is None:
+        return None
+    words, original = found
+    # The original decision's own reasons, as its Hindi email gave them (no appeal offered).
+    earlier = _body(
+        decision.model_copy(update={"reason_code": None}), original, seller_claimed=seller_claimed
+    )
+    if earlier is None:
+        return None
+    return (
+        "हमने आपकी अपील फिर से देखी, और पहले का फ़ैसला बना रहता है। मैनेजर के अपने शब्दों में: "
+        f"“{words}”। {earlier}"
+    )
+
+
+def _desk_body(
+    decision: DecisionRecord, english: str, words: str, *, seller_claimed: bool
+) -> str | None:
+    subject = "आपके दावे" if seller_claimed else "इस वापसी के लिए हमारे स्वयं खोले गए मामले"
+    if decision.payout == 0:
+        money = f"इस {'दावे' if seller_claimed else 'मामले'} पर कोई भुगतान देय नहीं है"
+    else:
+        share = _group(_SHARE, english)
+        if share is None:
+            return None
+        bears = _bears(decision) or "यह लागत मार्केटप्लेस स्वयं वहन करता है"
+        money = f"हम आपको {inr(decision.payout)} दे रहे हैं ({share[1]} का {share[0]} %), और {bears}"
+    no_action = "" if seller_claimed else " आपको कुछ करने की ज़रूरत नहीं है।"
+    return (
+        f"{subject} की समीक्षा के बाद हमारी डेस्क ने फ़ैसला किया, उनके अपने शब्दों में: "
+        f"“{words}”। संक्षेप में, {money}।{no_action}{_appeal_offer(english)}"
+    )
+
+
+def _sop_body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -> str | None:
+    why = _why(decision.rule_id, decision.facts, english)
+    if why is None:
+        return None
+    appeal_offer = _appeal_offer(english)
     if decision.payout > 0:
         share = _group(_SHARE, english)
         if share is None:
@@ -370,21 +430,21 @@ def _decision_reason(
             cap = " राशि हमारी स्वीकृति सीमा से ऊपर है, इसलिए एक मैनेजर ने इसकी पुष्टि कर दी है।"
         if not seller_claimed:
             return (
-                f"{opening}हमने आपके दावे का इंतज़ार किए बिना यह मामला स्वयं खोला, क्योंकि {why}। "
+                f"हमने आपके दावे का इंतज़ार किए बिना यह मामला स्वयं खोला, क्योंकि {why}। "
                 f"हम आपको {inr(decision.payout)} दे रहे हैं (सामान के मूल्य {share[1]} का "
                 f"{share[0]} %), और {_bears(decision)}। आपको कुछ करने की ज़रूरत नहीं है।"
                 f"{cap}{appeal_offer}"
             )
         return (
-            f"{opening}हम आपको {inr(decision.payout)} दे रहे हैं ({share[1]} का {share[0]} %, "
+            f"हम आपको {inr(decision.payout)} दे रहे हैं ({share[1]} का {share[0]} %, "
             f"आपकी दावा राशि और सामान के मूल्य में से जो कम हो), क्योंकि {why}। "
             f"{_bears(decision)}; आपको और कुछ करने की ज़रूरत नहीं है।{cap}{appeal_offer}"
         )
     if decision.liable_party is not None:
-        return f"{opening}हम यह दावा स्वीकार नहीं कर सके, क्योंकि {why}।{appeal_offer}"
+        return f"हम यह दावा स्वीकार नहीं कर सके, क्योंकि {why}।{appeal_offer}"
     if not seller_claimed:
         return (
-            f"{opening}हमने इस वापसी के लिए जो मामला खोला था, उसे बिना भुगतान के बंद किया, "
+            "हमने इस वापसी के लिए जो मामला खोला था, उसे बिना भुगतान के बंद किया, "
             f"क्योंकि {why}।{appeal_offer}"
         )
-    return f"{opening}हम यह दावा स्वीकार नहीं कर सके, क्योंकि {why}।{appeal_offer}"
+    return f"हम यह दावा स्वीकार नहीं कर सके, क्योंकि {why}।{appeal_offer}"
