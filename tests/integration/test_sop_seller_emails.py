@@ -314,6 +314,52 @@ async def test_a_p1_decision_says_the_partner_declared_it_lost_not_that_the_sell
         assert wrong not in text_part(decided).lower(), text_part(decided)
 
 
+async def test_the_seller_of_a_case_the_desk_opened_can_appeal_as_its_decision_says(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """P1 decides without any filing, and its email offers an appeal: the return's own appeal
+    route reaches that case, for the seller the feed names and no one else."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = await directory_seller(harness, pipeline, "S-P1-APL")
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1), 1.2)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    [decided] = await _mails(harness, rid, "approved in full")
+    # The email names the way in the API offers: the return, then "Appeal".
+    _in_both(decided, f"Open return {rid}", '"Appeal"', india_time(_at(case["appeal_by"])))
+
+    appeal = {"reason": "The parcel held two units; the item value is wrong."}
+    # The development portal key is another seller's: the return is not theirs to appeal.
+    r = await intake.client.post(
+        f"/v1/returns/{rid}/appeal",
+        json=appeal,
+        headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL"),
+    )
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    r = await intake.client.post(
+        f"/v1/returns/{rid}/appeal", json=appeal, headers=harness.key(AGENT)
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["return_id"] == rid and r.json()["escalation_id"].startswith("APL-")
+    again = await intake.client.post(
+        f"/v1/returns/{rid}/appeal", json=appeal, headers=harness.key(AGENT)
+    )
+    assert again.status_code == 409, again.text
+
+    appealed = await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
+    assert appealed["case_id"] == case["case_id"]
+    [received] = await _mails(harness, rid, "We have your appeal")
+    assert received["To"] == to
+    _in_both(received, india_time(_at(appealed["updated_at"]) + timedelta(hours=48)))
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
 async def test_a_p3_decision_says_the_quality_check_failed_at_pickup(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:

@@ -164,3 +164,34 @@ async def post_appeal(
             session, escalation_id=escalation_id, data=data, principal=principal, now=now
         ),
     )
+
+
+@router.post(
+    "/v1/returns/{return_id}/appeal",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AppealAccepted,
+    summary="Appeal the decision on a return (also a case the desk opened without a claim)",
+    description="For the seller the marketplace feed names as the return's seller; another "
+    "seller's return answers 404, as an unknown id does. One appeal per return, whichever route "
+    "filed it: a second answers 409. Whether it is in time is the case's to judge (a late one is "
+    "answered by email with the window's end).",
+)
+async def post_return_appeal(
+    return_id: Annotated[Id, Path()],
+    data: AppealIn,
+    request: Request,
+    session: DbSession,
+    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal = require(*SELLER_SIDE),
+) -> AppealAccepted | Response:
+    now = request.app.state.runtime.clock.now()
+    return await idempotent(
+        request,
+        session,
+        principal=principal,
+        key=idempotency_key,
+        status_code=201,
+        action=lambda: service.file_return_appeal(
+            session, return_id=return_id, data=data, principal=principal, now=now
+        ),
+    )

@@ -83,6 +83,10 @@ class AppealIn(RequestModel):
 
 
 class AppealAccepted(BaseModel):
-    escalation_id: str
+    escalation_id: str = Field(
+        description="The escalation appealed; for an appeal on a return the seller never "
+        "escalated (a case the desk opened itself), the appeal's own id (`APL-…`)."
+    )
+    return_id: str
     appealed_at: datetime
     event_id: str

@@ -32,6 +32,7 @@ from services.intake.escalations.schemas import (
     EvidenceAccepted,
     EvidenceIn,
 )
+from services.intake.history import repository as history_log
 from services.intake.history import service as history
 from services.intake.models import Escalation
 from services.intake.returns import repository as returns
@@ -321,17 +322,73 @@ async def file_appeal(
         raise Problem(409, "Conflict", "Nothing has been decided on this escalation to appeal.")
     if escalation.appealed_at is not None:
         raise Problem(409, "Conflict", "This escalation has been appealed already.")
+    await _refuse_second_appeal(session, escalation.return_id)
     escalation.appealed_at = now
     escalation.appeal_reason = data.reason
     escalation.updated_at = now
-    event = AppealFiled(
-        escalation_id=escalation.escalation_id,
+    return _appeal(
+        session,
+        appealed=escalation.escalation_id,
         return_id=escalation.return_id,
         seller_id=escalation.seller_id,
+        data=data,
+        now=now,
+    )
+
+
+async def file_return_appeal(
+    session: AsyncSession,
+    *,
+    return_id: str,
+    data: AppealIn,
+    principal: Principal,
+    now: datetime,
+) -> AppealAccepted:
+    """The appeal of the decision on a return, by the seller the feed names as its owner.
+
+    The way in for a case the desk opened itself (SOP P1–P3): its seller never escalated, yet
+    the SOP gives every decision a 7-day appeal. The owner is checked against the feed; another
+    seller's return answers 404 like an unknown one."""
+    owner = (await returns.owners(session, [return_id])).get(return_id)
+    if owner is None or not principal.can_act_for_seller(owner.seller_id):
+        raise Problem(404, "Not found", _NOT_FOUND)
+    await _refuse_second_appeal(session, return_id)
+    return _appeal(
+        session,
+        # The appeal's own id stands where an escalation's would: this seller filed none.
+        appealed=f"APL-{uuid4().hex[:16].upper()}",
+        return_id=return_id,
+        seller_id=owner.seller_id,
+        data=data,
+        now=now,
+    )
+
+
+async def _refuse_second_appeal(session: AsyncSession, return_id: str) -> None:
+    """One appeal per return, whichever way it came (the case is the return's): under the
+    return's lock, so two appeals sent at once cannot both pass the check."""
+    await returns.lock_return_id(session, return_id)
+    if await history_log.has_event(session, return_id=return_id, ce_type=AppealFiled.ce_type):
+        raise Problem(409, "Conflict", "The decision on this return has been appealed already.")
+
+
+def _appeal(
+    session: AsyncSession,
+    *,
+    appealed: str,
+    return_id: str,
+    seller_id: str,
+    data: AppealIn,
+    now: datetime,
+) -> AppealAccepted:
+    event = AppealFiled(
+        escalation_id=appealed,
+        return_id=return_id,
+        seller_id=seller_id,
         reason=data.reason,
         filed_at=now,
     )
     event_id = history.record(session, event, occurred_at=now, recorded_at=now)
     return AppealAccepted(
-        escalation_id=escalation.escalation_id, appealed_at=now, event_id=str(event_id)
+        escalation_id=appealed, return_id=return_id, appealed_at=now, event_id=str(event_id)
     )

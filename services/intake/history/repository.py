@@ -19,6 +19,16 @@ def add(session: AsyncSession, row: ReturnEventLog) -> None:
     session.add(row)
 
 
+async def has_event(session: AsyncSession, *, return_id: str, ce_type: str) -> bool:
+    """Whether intake has recorded an event of this type about the return."""
+    found = await session.scalar(
+        select(ReturnEventLog.ce_id)
+        .where(ReturnEventLog.return_id == return_id, ReturnEventLog.ce_type == ce_type)
+        .limit(1)
+    )
+    return found is not None
+
+
 async def for_return(
     session: AsyncSession,
     *,
