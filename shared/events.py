@@ -245,7 +245,10 @@ class EvidenceAdded(EventPayload):
 
 class AppealFiled(EventPayload):
     type: Literal["disputedesk.intake.appeal_filed.v1"] = "disputedesk.intake.appeal_filed.v1"
-    escalation_id: Id
+    escalation_id: Id = Field(
+        description="The escalation appealed; an appeal on a return its seller never escalated "
+        "(a case the desk opened itself, SOP P1-P3) carries the appeal's own id, `APL-...`."
+    )
     return_id: Id
     seller_id: Id
     reason: str = Field(max_length=5000)
@@ -528,8 +531,9 @@ class CaseUpdated(CaseEventBase):
         "evidence reply-by while the case waits for evidence, the date management is held to on "
         "an escalated case, else the latest the decision is due. On a duplicate filing of a case "
         "under appeal: when the appeal's result is due. On `DECISION_OVERDUE` (the date promised "
-        "for management's or an appeal's decision passed): the new date. None while no deadline "
-        "runs.",
+        "for management's or an appeal's decision passed): the new date; on "
+        "`DECISION_STILL_OVERDUE` (management's daily alert while that new date still holds): "
+        "the date the seller holds. None while no deadline runs.",
     )
 
 

@@ -247,6 +247,10 @@ class Case(Base):
     # The one pending timer of the case, mirrored here so a transition needs no timer query.
     timer_kind: Mapped[str | None] = mapped_column(String(30))
     timer_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # ESCALATED / APPEALED: the date the seller now holds for the decision, and how many such
+    # dates passed undecided (each broken one spaces the next further; deadlines.py).
+    decision_promised_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_promises_broken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Flags set by fired timers, read by the rules (E1, E4, E5b).
     facts_wait_over: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")

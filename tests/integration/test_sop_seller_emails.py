@@ -27,7 +27,7 @@ from tests.integration.test_seller_directory import (
     _put_seller,
     _scan,
 )
-from tests.support.db import scalar
+from tests.support.db import rows, scalar
 from tests.support.factories import escalation_body, return_body, uid
 from tests.support.mail import messages_mentioning, text_part
 from tests.support.notifications import envelope, publish
@@ -147,7 +147,16 @@ async def _email_claim(
 
 async def _fall_due(recon: Any, case_id: str, kind: str) -> None:
     """The case's pending `kind` timer falls due now (the timer loop polls every second;
-    reconciliation's clock is the real one)."""
+    reconciliation's clock is the real one). Time moved to the timer's: the decision date the
+    seller holds passes with it when it was not later."""
+    await execute(
+        recon,
+        "UPDATE cases SET decision_promised_by = now() WHERE case_id = :c "
+        "AND decision_promised_by <= (SELECT due_at FROM timers WHERE case_id = :c "
+        "AND kind = :k AND fired_at IS NULL AND cancelled_at IS NULL)",
+        c=case_id,
+        k=kind,
+    )
     await execute(
         recon,
         "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = :k "
@@ -887,6 +896,78 @@ async def test_an_escalated_case_past_managements_date_is_flagged_and_the_seller
     assert any("overdue" in str(m["Subject"]).lower() for m in alerts), [
         m["Subject"] for m in alerts
     ]
+
+
+async def test_an_overdue_case_alerts_management_daily_and_the_seller_once_per_broken_date(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    recon, notifications = pipeline["reconciliation"], pipeline["notifications"]
+    filed = await unknown_return_under_review(harness, pipeline, "RET-OVD-TWICE")
+    case_id = filed.case["case_id"]
+    r = await recon.client.post(
+        f"/v1/cases/{case_id}/escalate",
+        json={"reason": "Needs a manager"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    await _case(harness, recon, filed.rid, lambda c: c["state"] == "ESCALATED")
+
+    async def overdue(count: int) -> datetime:
+        """Fire the case's DECISION_DUE timer; wait for the `count`-th overdue alert to be
+        drafted (an event's seller email and alert are stored in one transaction); the moment
+        the case was found overdue."""
+        await _fall_due(recon, case_id, "DECISION_DUE")
+        await eventually(
+            lambda: scalar(
+                notifications,
+                "SELECT count(*) FROM messages WHERE case_id = :c "
+                "AND template = 'decision_overdue_alert'",
+                c=case_id,
+            ),
+            until=lambda n: n >= count,
+            timeout=60,
+            what=f"{count} overdue alerts of {case_id}",
+        )
+        return await scalar(recon, "SELECT updated_at FROM cases WHERE case_id = :c", c=case_id)
+
+    async def apologies() -> list[str]:
+        return [
+            body
+            for (body,) in await rows(
+                notifications,
+                "SELECT body_text FROM messages WHERE case_id = :c "
+                "AND template = 'timeline_change' AND body_text LIKE '%sorry%' "
+                "ORDER BY case_version",
+                c=case_id,
+            )
+        ]
+
+    # Management's date passes: the seller gets an apology and a date a day out.
+    first = await overdue(1)
+    [apology] = await apologies()
+    assert india_time(first + timedelta(hours=24)) in apology
+
+    # That date passes too: one more apology, and the next date twice as far out.
+    second = await overdue(2)
+    later = await apologies()
+    assert len(later) == 2
+    assert india_time(second + timedelta(hours=48)) in later[1]
+    promised = await scalar(
+        recon, "SELECT decision_promised_by FROM cases WHERE case_id = :c", c=case_id
+    )
+    assert promised == second + timedelta(hours=48)
+
+    # Management's next day passes while the seller's date still holds: management hears
+    # again, the seller (who holds that date) does not.
+    await overdue(3)
+    assert len(await apologies()) == 2
+    alerts = await rows(
+        notifications,
+        "SELECT subject FROM messages WHERE case_id = :c "
+        "AND template = 'decision_overdue_alert' ORDER BY case_version",
+        c=case_id,
+    )
+    assert "Still overdue" in alerts[-1][0], alerts
 
 
 async def test_an_appeal_past_its_date_is_flagged_and_the_seller_told(

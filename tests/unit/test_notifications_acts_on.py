@@ -62,6 +62,8 @@ def _variants() -> list[CaseEventBase]:
             "ESCALATION_MERGED",
             "DUPLICATE_CLAIM_REJECTED",
             "APPEAL_LATE",
+            "DECISION_OVERDUE",
+            "DECISION_STILL_OVERDUE",
         ):
             out.append(CaseUpdated(**base | over | {"change": change}))
         for counterpart in (None, CALL_WITH_SELLER, "PARTNER"):

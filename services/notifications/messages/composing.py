@@ -69,6 +69,9 @@ APPEAL_LATE = "APPEAL_LATE"
 # The date promised for a person's decision (management's, or a manager's on an appeal) passed
 # without one: the seller gets an apology with the new date, management an alert.
 DECISION_OVERDUE = "DECISION_OVERDUE"
+# Still overdue while the seller's new date holds: management is alerted again, the seller
+# (who already has an apology and that date) is not written to.
+DECISION_STILL_OVERDUE = "DECISION_STILL_OVERDUE"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
 APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
@@ -261,7 +264,8 @@ def overdue_reason_code(event: CaseUpdated) -> str:
 def _decision_overdue(
     event: CaseUpdated, settings: NotificationsSettings, seller_address: str | None
 ) -> list[Draft]:
-    """The seller's new date (a timeline change with an apology) and management's alert."""
+    """Management's alert and, when the seller's date broke (not on a daily reminder), the
+    seller's new date (a timeline change with an apology)."""
     context = _case_context(event, settings)
     code = overdue_reason_code(event)
     context.update(
@@ -273,9 +277,10 @@ def _decision_overdue(
         appeal=event.state == CaseState.APPEALED,
         reason=event.reason,
         partner_id=event.partner_id,
+        seller_told=event.change == DECISION_OVERDUE,
     )
     drafts = []
-    if seller_address is not None:
+    if seller_address is not None and event.change == DECISION_OVERDUE:
         drafts.append(_seller_draft("timeline_change", event, context, seller_address))
     drafts.extend(
         _management_drafts(
@@ -370,7 +375,14 @@ def may_compose(event: CaseEventBase) -> bool:
     if isinstance(event, CaseOpened):
         return event.trigger_rule not in PROACTIVE_ASKING
     if isinstance(event, CaseUpdated):
-        return event.change in (REOPENED, MERGED, DUPLICATE, APPEAL_LATE, DECISION_OVERDUE)
+        return event.change in (
+            REOPENED,
+            MERGED,
+            DUPLICATE,
+            APPEAL_LATE,
+            DECISION_OVERDUE,
+            DECISION_STILL_OVERDUE,
+        )
     if isinstance(event, CaseSettled):
         return _pays(event)
     if isinstance(event, CaseUnderReview):
@@ -432,7 +444,10 @@ def compose_case_event(
         context = _case_context(event, settings)
         context["appeal_closed_at"] = event.appeal_by
         out.drafts.append(_seller_draft("appeal_late", event, context, to))
-    elif isinstance(event, CaseUpdated) and event.change == DECISION_OVERDUE:
+    elif isinstance(event, CaseUpdated) and event.change in (
+        DECISION_OVERDUE,
+        DECISION_STILL_OVERDUE,
+    ):
         out.drafts.extend(_decision_overdue(event, settings, seller_address))
     elif isinstance(event, CaseAppealed) and owed:
         context = _case_context(event, settings)

@@ -80,6 +80,23 @@ def appeal_due_by(now: datetime, p: Policy) -> datetime:
     return now + timedelta(hours=p.timers.review_sla_h)
 
 
+def management_alert_after(now: datetime, p: Policy) -> datetime:
+    """When management hears again of a decision still overdue: once per management day."""
+    return escalation_due_by(now, p)
+
+
+def break_promise(case: Case, now: datetime, p: Policy) -> datetime:
+    """The decision date the seller held passed undecided: count it broken and give the next
+    one, management's hours doubled per date already broken (24 h, 48 h, 96 h …, at most
+    `overdue_promise_max_h`). A date given again and again at the same short distance is one no
+    seller believes, and an apology every day is noise; the alert to management stays daily."""
+    case.decision_promises_broken += 1
+    hours = p.task_sla_h.get("management", p.timers.review_sla_h)
+    spacing = min(hours * 2 ** (case.decision_promises_broken - 1), p.timers.overdue_promise_max_h)
+    case.decision_promised_by = now + timedelta(hours=spacing)
+    return case.decision_promised_by
+
+
 def next_step_by(case: Case, p: Policy) -> datetime | None:
     """When the seller of an open case hears next, for a filing merged into it: the reply-by
     of the evidence it waits for; the review SLA's end; for a case still waiting for facts,
@@ -91,11 +108,9 @@ def next_step_by(case: Case, p: Policy) -> datetime | None:
         return case.reply_by
     if state is CaseState.UNDER_REVIEW and case.timer_kind == TimerKind.REVIEW_SLA:
         return case.timer_due_at
-    if (
-        state in (CaseState.ESCALATED, CaseState.APPEALED)
-        and case.timer_kind == TimerKind.DECISION_DUE
-    ):
-        return case.timer_due_at
+    if state in (CaseState.ESCALATED, CaseState.APPEALED):
+        # The seller's date, not the timer's: the timer also wakes for management's daily alert.
+        return case.decision_promised_by
     if state is CaseState.OPEN and case.timer_due_at is not None:
         return case.timer_due_at + timedelta(hours=p.timers.review_sla_h)
     return None
@@ -130,3 +145,7 @@ async def sync_timers(session: AsyncSession, case: Case, now: datetime, p: Polic
         )
         case.timer_kind = desired[0].value
         case.timer_due_at = desired[1]
+        if desired[0] is TimerKind.DECISION_DUE:
+            # A fresh step with management or a manager: the date its event gives the seller.
+            case.decision_promised_by = desired[1]
+            case.decision_promises_broken = 0

@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.reconciliation import metrics
 from services.reconciliation.cases.deadlines import (
     TimerKind,
+    break_promise,
     escalation_due_by,
+    management_alert_after,
     rearm,
     review_due_by,
     sync_timers,
@@ -103,14 +105,29 @@ async def on_timer(
 async def _decision_overdue(
     session: AsyncSession, case: Case, *, state: CaseState, now: datetime, p: Policy
 ) -> None:
-    """The date the seller was promised for a person's decision passed without one. The SOP's
-    SLA rule (a review undecided in time goes up to management, with an alert) applied to the
-    steps already with management or a manager: the case is flagged as breaching its SLA (the
-    queue's `sla_breached` filter puts it first in line), management is alerted, and the seller
-    gets an apology with a new date, the management team's hours from now, held the same way."""
+    """A person's decision is overdue. The SOP's SLA rule (a review undecided in time goes up to
+    management, with an alert) applied to the steps already with management or a manager: the
+    case is flagged as breaching its SLA (the queue's `sla_breached` filter puts it first in
+    line) and management is alerted, every management day until it is decided. The seller hears
+    only when the date they hold passes: one apology per broken date, with a new date further
+    out each time (`deadlines.break_promise`), held by the same timer."""
     case.sla_breached = True
-    new_due = escalation_due_by(now, p)
     what = "appeal" if state is CaseState.APPEALED else "escalated case"
+    promised = case.decision_promised_by
+    if promised is None or promised <= now:
+        change = "DECISION_OVERDUE"
+        promised = break_promise(case, now, p)
+        metrics.sla_breached(session)  # a broken date is a breach; a reminder of it is not
+        reason = (
+            f"The date promised to the seller for a decision on the {what} passed without one; "
+            "management is alerted and the seller given a new date."
+        )
+    else:
+        change = "DECISION_STILL_OVERDUE"
+        reason = (
+            f"The decision on the {what} is still overdue; management is alerted again. The "
+            "seller's new date has not passed."
+        )
     emit(
         session,
         case,
@@ -118,14 +135,13 @@ async def _decision_overdue(
         move=Move.DECISION_OVERDUE,
         actor=SYSTEM,
         now=now,
-        reason=f"The date promised to the seller for a decision on the {what} passed without "
-        "one; management is alerted and the seller given a new date.",
+        reason=reason,
         reason_code=case.reason_code,
-        change="DECISION_OVERDUE",
-        next_step_by=new_due,
+        change=change,
+        next_step_by=promised,
     )
-    metrics.sla_breached(session)
-    await rearm(session, case, kind=TimerKind.DECISION_DUE, due_at=new_due)
+    due = min(management_alert_after(now, p), promised)
+    await rearm(session, case, kind=TimerKind.DECISION_DUE, due_at=due)
 
 
 async def fire_due(

@@ -58,6 +58,14 @@ class Timers(_Frozen):
     review_sla_h: int = Field(description="UNDER_REVIEW must be decided within this.")
     auto_decision_min: int = Field(description="An auto-decidable claim is decided within this.")
     acknowledgement_min: int
+    # Versions stored before this limit existed read as a week.
+    overdue_promise_max_h: int = Field(
+        default=168,
+        ge=1,
+        description="An escalated or appealed case past the decision date the seller was given "
+        "gets a new date, each further from the last (management's hours, doubled per broken "
+        "date) up to this many hours.",
+    )
 
 
 class WeightDrop(_Frozen):
