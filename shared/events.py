@@ -459,6 +459,12 @@ class CaseDecided(CaseEventBase):
         "disputedesk.reconciliation.case_decided.v1"
     )
     appeal_by: AwareDatetime | None = None
+    paid_before: Paise = Field(
+        default=0,
+        description="What the seller had already been paid on this case under the decision this "
+        "one replaces (an appeal overturned): reversed in the ledger with this settlement, so the "
+        "seller's account moves by `payout - paid_before`.",
+    )
 
 
 class CaseRejected(CaseEventBase):
@@ -496,6 +502,12 @@ class CaseSettled(CaseEventBase):
         "disputedesk.reconciliation.case_settled.v1"
     )
     ledger_transaction_id: UUID | None = None
+    paid_before: Paise = Field(
+        default=0,
+        description="What the seller had already been paid on this case under the decision this "
+        "one replaces (an appeal overturned): reversed in the ledger with this settlement, so the "
+        "seller's account moves by `payout - paid_before`.",
+    )
 
 
 class CaseNoteAdded(CaseEventBase):

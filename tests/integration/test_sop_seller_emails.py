@@ -196,6 +196,33 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     # The appeal decision is final: the original paragraph's offer of an appeal is not repeated.
     assert "appeal within" not in text_part(outcome), text_part(outcome)
 
+    # Final means final: a second appeal (on the return, or arriving as an event) reopens
+    # nothing, and a filing about the return is not offered one while the first window runs.
+    again = await intake.client.post(
+        f"/v1/returns/{rid}/appeal", json={"reason": "Once more."}, headers=harness.key(AGENT)
+    )
+    assert again.status_code == 409, again.text
+    second = AppealFiled(
+        escalation_id=uid("ESC-AGAIN"),
+        return_id=rid,
+        seller_id=filed.seller,
+        reason="Once more.",
+        filed_at=datetime.now(UTC),
+    )
+    await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(second))
+    repeated = await _case(
+        harness,
+        recon,
+        rid,
+        lambda c: any(t["kind"] == "APPEAL_REPEATED" for t in c["timeline"]),
+    )
+    assert repeated["state"] == "CLOSED"
+    r = await _email_claim(harness, intake, rid, filed.seller, to, "DAMAGED")
+    assert r.status_code == 201, r.text
+    [answer] = await _mails(harness, rid, "already has a case")
+    assert "The case is final" in text_part(answer), text_part(answer)
+    assert "can appeal it until" not in text_part(answer), text_part(answer)
+
 
 async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_filed(
     harness: Harness, pipeline: dict[str, Any]
@@ -744,6 +771,22 @@ async def test_an_appeal_is_acknowledged_with_the_date_of_its_result(
     [outcome] = await _mails(harness, rid, "The result of your appeal")
     _in_both(outcome, "your appeal is successful", inr(150_000))
     assert "appeal within" not in text_part(outcome), text_part(outcome)
+    # The first decision's ₹750 was paid and is reversed: the seller is told the ₹1,500 replaces
+    # it, so ₹750 more arrives, which is what the ledger moves on the seller's account.
+    _in_both(outcome, f"replaces the {inr(75_000)}", "more reaches your account")
+    [settled] = await _mails(harness, rid, f"{inr(150_000)} for return")
+    _in_both(settled, f"replaces the {inr(75_000)}", "your account gains")
+    assert f"your account gains {inr(75_000)}" in text_part(settled), text_part(settled)
+    r = await recon.client.get(
+        f"/v1/ledger/cases/{case['case_id']}", headers=harness.key("DISPUTEDESK_KEY_FINANCE")
+    )
+    transactions = r.json()["transactions"]
+    assert [t["kind"] for t in transactions] == ["SETTLEMENT", "REVERSAL", "SETTLEMENT"]
+    moves = [
+        -sum(line["amount"] for line in t["lines"] if line["account"].startswith("seller_payable"))
+        for t in transactions
+    ]
+    assert moves == [75_000, -75_000, 150_000]
 
 
 async def test_a_filing_merged_into_a_case_under_review_is_told_when_it_is_decided(

@@ -117,6 +117,15 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
     yield "SELLER_MISMATCH", _rejection("SELLER_MISMATCH", appeal_by=None)
     yield "p2-window-passed", _proactive(_rejection("CLAIM_WINDOW_EXPIRED"))
     yield "appeal-overturned", samples.appeal_decided("C-AP", AT)
+    # An overturn that raises a payout already made: the emails say what it replaces.
+    yield (
+        "appeal-overturned-raised",
+        samples.appeal_decided("C-APR2", AT).model_copy(update={"paid_before": 45_000}),
+    )
+    yield (
+        "settled-after-overturn",
+        samples.case_settled("C-STR", AT).model_copy(update={"paid_before": 45_000}),
+    )
     for payout in (0, 61_728):
         event = samples.appeal_decided("C-APU", AT)
         assert event.decision is not None

@@ -200,6 +200,8 @@ def _decision_context(
             else wording.OUTCOME_HEADLINE.get(outcome or "", "decided")
         ),
         payout=decision.payout if decision else 0,
+        # What an overturned appeal's payout replaces (reversed in the ledger), if anything.
+        paid_before=getattr(event, "paid_before", 0),
         payout_pct=decision.payout_pct if decision else 0,
         liable_party=decision.liable_party.value if decision and decision.liable_party else None,
         liability_sentence=wording.liability_sentence(
@@ -461,6 +463,7 @@ def compose_case_event(
             payout=event.decision.payout,
             payment_reference=payment_reference(event.ledger_transaction_id),
             settled_at=event.occurred_at,
+            paid_before=event.paid_before,
         )
         out.drafts.append(_seller_draft("settlement", event, context, to))
     elif isinstance(event, CaseUnderReview) and owed and timeline_moved(event):

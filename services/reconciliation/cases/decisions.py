@@ -103,6 +103,8 @@ async def decide_and_settle(
     case.decided_at = now
     case.appeal_by = appeal_by
     case.proposal = None
+    # An overturned appeal replaces what the first decision paid (reversed below).
+    paid_before = case.payout if reverse_first else 0
     emit(
         session,
         case,
@@ -114,6 +116,7 @@ async def decide_and_settle(
         decision=record,
         reason_code=record.reason_code,
         appeal_by=appeal_by,
+        paid_before=paid_before,
     )
     metrics.decision_made(
         session, record.rule_id, record.liable_party.value if record.liable_party else None
@@ -121,7 +124,6 @@ async def decide_and_settle(
     reversals: list[UUID] = []
     if reverse_first:
         reversals = await ledger.reverse_settlements(session, case_id=case.case_id, now=now)
-    paid_before = case.payout if reverse_first else 0
     if await settlement.hooks().hold(session, case=case, record=record, p=p, now=now, actor=actor):
         # A team must confirm first (finance for a large payout, the warehouse for a wrong
         # item): the case rests DECIDED and settles when the last blocking task is done.
@@ -198,6 +200,7 @@ async def settle_decision(
         now=now,
         decision=record,
         ledger_transaction_id=transaction_id,
+        paid_before=paid_before,
         data={"reversals": [str(r) for r in reversals]},
     )
     await sync_timers(session, case, now, p)

@@ -421,12 +421,23 @@ async def _place_escalation(
             reason_code=case.reason_code,
             decision=decision,
             change="DUPLICATE_CLAIM_REJECTED",
-            appeal_by=case.appeal_by,  # the seller's next date on the first case
+            # The seller's next date on the first case; none once an appeal was decided (final).
+            appeal_by=None if await _appeal_decided(session, case) else case.appeal_by,
             # Under appeal, the next date is the appeal's result, not the appeal-by.
             next_step_by=next_step_by(case, p),
             data={"escalation_id": record.escalation_id},
         )
         metrics.decision_made(session, "E2b", None)
+
+
+async def _appeal_decided(session: AsyncSession, case: Case) -> bool:
+    """Whether the case's decision is an appeal's (the SOP allows one appeal; its decision is
+    final): an appeal was accepted and the case has left `APPEALED`."""
+    if CaseState(case.state) is CaseState.APPEALED:
+        return False
+    return any(
+        a.disposition == "ACCEPTED" for a in await facts_repository.appeals(session, case.return_id)
+    )
 
 
 async def _cancel_primary(session: AsyncSession, case: Case) -> None:
@@ -605,6 +616,18 @@ async def on_appeal(
             actor=event.seller_id,
             now=now,
             reason="A further appeal arrived while the first one is open.",
+        )
+        return
+    if await _appeal_decided(session, case):
+        if not await facts_repository.store_appeal(session, event, ce_id, "ALREADY_APPEALED"):
+            return
+        note(
+            session,
+            case,
+            kind="APPEAL_REPEATED",
+            actor=event.seller_id,
+            now=now,
+            reason="A further appeal arrived after the appeal was decided; that decision is final.",
         )
         return
     if case.appeal_by is not None and event.filed_at > case.appeal_by:
