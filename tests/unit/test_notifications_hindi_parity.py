@@ -122,6 +122,18 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         "appeal-overturned-raised",
         samples.appeal_decided("C-APR2", AT).model_copy(update={"paid_before": 45_000}),
     )
+    overturned = samples.appeal_decided("C-APZ", AT)
+    assert overturned.decision is not None
+    yield (
+        "appeal-overturned-to-nothing",
+        overturned.model_copy(
+            update={
+                "paid_before": 45_000,
+                "decision": overturned.decision.model_copy(update={"payout": 0}),
+            }
+        ),
+    )
+    yield "appeal-overturned-proactive", _proactive(samples.appeal_decided("C-APP", AT))
     yield (
         "settled-after-overturn",
         samples.case_settled("C-STR", AT).model_copy(update={"paid_before": 45_000}),
