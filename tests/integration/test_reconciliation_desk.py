@@ -354,16 +354,18 @@ async def test_appeal_is_decided_by_a_different_manager_and_reversed_in_the_ledg
     assert -seller == 249_900
     assert all(sum(line["amount"] for line in t["lines"]) == 0 for t in r.json()["transactions"])
 
-    # A late appeal (after the 7 days) changes nothing.
+    # The appeal's decision is final: a further appeal, even days later, changes nothing.
     desk.clock.advance(timedelta(days=8))
     await desk.send(appeal(filed.payload, desk.clock.now()))  # type: ignore[arg-type]
     from tests.support.waiting import eventually
 
     await eventually(
         lambda: desk.sql(
-            "SELECT disposition FROM appeals WHERE return_id = :r AND disposition = 'LATE'", r=rid
+            "SELECT disposition FROM appeals WHERE return_id = :r "
+            "AND disposition = 'ALREADY_APPEALED'",
+            r=rid,
         ),
-        what="late appeal recorded",
+        what="further appeal recorded as repeated",
     )
     assert (await desk.case(rid) or {})["state"] == "CLOSED"
 

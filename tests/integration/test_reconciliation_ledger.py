@@ -35,7 +35,8 @@ case_script = st.fixed_dictionaries(
         "claimed": st.integers(min_value=1, max_value=5_000_000),
         "partner": st.sampled_from(["swiftship", "rapidroute", "desipost", "newpartner"]),
         "first": decision,
-        # Each appeal either upholds (None) or overturns with a new decision.
+        # Each appeal either upholds (None) or overturns with a new decision; only the first is
+        # taken (its decision is final), the others must change nothing.
         "appeals": st.lists(st.one_of(st.none(), decision), max_size=3),
     }
 )
@@ -121,6 +122,10 @@ async def _play(
                 ce_id=uuid.uuid4(),
                 now=now,
             )
+            if n > 0:
+                # The first appeal's decision is final: a further one is noted, nothing moves.
+                assert case.state != "APPEALED", case.state
+                continue
             overturn = step is not None
             case = await service.decide_appeal(
                 session,
