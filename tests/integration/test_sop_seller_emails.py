@@ -126,6 +126,21 @@ async def directory_seller(
     return seller, to
 
 
+async def lost_in_transit(
+    harness: Harness, pipeline: dict[str, Any], prefix: str
+) -> tuple[str, str, str, dict[str, Any]]:
+    """P1: a directory seller's return (₹900) picked up two days ago and declared lost by the
+    partner a day ago, decided by L1 and closed. (return id, seller, address, case)"""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = await directory_seller(harness, pipeline, prefix)
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1), 1.2)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    return rid, seller, to, case
+
+
 async def _email_claim(
     harness: Harness, intake: Any, rid: str, seller: str, to: str, claim_type: str
 ) -> Any:
@@ -332,13 +347,7 @@ async def test_a_p2_weight_drop_email_gives_the_checklist_and_the_7_day_window(
 async def test_a_p1_decision_says_the_partner_declared_it_lost_not_that_the_seller_claimed(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = await directory_seller(harness, pipeline, "S-P1")
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1), 1.2)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    rid, _, to, case = await lost_in_transit(harness, pipeline, "S-P1")
     assert case["decision"]["rule_id"] == "L1" and case["payout"] == 90_000
 
     [decided] = await _mails(harness, rid, "approved in full")
@@ -356,12 +365,7 @@ async def test_the_seller_of_a_case_the_desk_opened_can_appeal_as_its_decision_s
     """P1 decides without any filing, and its email offers an appeal: the return's own appeal
     route reaches that case, for the seller the feed names and no one else."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = await directory_seller(harness, pipeline, "S-P1-APL")
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1), 1.2)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    rid, _, to, case = await lost_in_transit(harness, pipeline, "S-P1-APL")
     [decided] = await _mails(harness, rid, "approved in full")
     # The email names the way in the API offers: the return, then "Appeal".
     _in_both(decided, f"Open return {rid}", '"Appeal"', india_time(_at(case["appeal_by"])))

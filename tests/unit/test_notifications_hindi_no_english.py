@@ -18,14 +18,12 @@ from services.notifications.messages.rendering import render
 from services.reconciliation.policy.explain import (
     as_approved,
     dismissed_appeal,
-    explain,
     explain_manual,
 )
-from services.reconciliation.policy.rules import evaluate_claim
 from services.reconciliation.policy.sop_v1 import SOP_V1
 from shared.events import CaseEventBase, CaseOrigin, CaseState, DecisionRecord, LiableParty
 from tests.unit.test_notifications_hindi_parity import AMOUNT, AT, SETTINGS, TO, _events
-from tests.unit.test_notifications_hindi_reasons import SCENARIOS, _facts
+from tests.unit.test_notifications_hindi_reasons import SCENARIOS, sop_record
 
 RETURN_ID = "RET-C-HI"
 DESK_WORDS = "The label photo shows the partner's tape on the box"
@@ -59,29 +57,6 @@ def _seller_mails(event: CaseEventBase) -> list[tuple[str, str, str]]:
         hindi = render(draft.template, draft.context, language="hi")
         out.append((draft.template, english.text, f"{hindi.subject}\n{hindi.text}"))
     return out
-
-
-def _sop_record(rule: str, *, proactive: bool = False) -> DecisionRecord:
-    f = _facts(**SCENARIOS[rule])
-    verdict = evaluate_claim(
-        f, SOP_V1, facts_wait_over=True, fraud_wait_over=True, reply_by_passed=rule == "E4"
-    )
-    a = verdict.amounts
-    return DecisionRecord(
-        policy_version="sop-v1",
-        rule_id=rule,
-        outcome=a.outcome if a else None,
-        reason_code=verdict.reason_code,
-        liable_party=verdict.liable_party,
-        payout_pct=a.payout_pct if a else 0,
-        payout=a.payout if a else 0,
-        partner_debit=a.partner_debit if a else 0,
-        buyer_receivable=a.buyer_receivable if a else 0,
-        marketplace_cost=a.marketplace_cost if a else 0,
-        facts=f.as_record(),
-        explanation=explain(verdict, f, SOP_V1, return_id=RETURN_ID, seller_claimed=not proactive),
-        decided_at=AT,
-    )
 
 
 def _desk_record(
@@ -147,13 +122,13 @@ def _decided(record: DecisionRecord, *, appeal: bool = False, proactive: bool = 
 def _paragraphs() -> list[tuple[str, object]]:
     shapes: list[tuple[str, object]] = []
     for rule in sorted(SCENARIOS):
-        shapes.append((f"sop-{rule}", _decided(_sop_record(rule))))
-        shapes.append((f"dismissed-{rule}", _decided(_dismissed(_sop_record(rule)), appeal=True)))
+        shapes.append((f"sop-{rule}", _decided(sop_record(rule))))
+        shapes.append((f"dismissed-{rule}", _decided(_dismissed(sop_record(rule)), appeal=True)))
     for rule in ("L1", "L2", "L7"):
         shapes.append(
-            (f"proactive-{rule}", _decided(_sop_record(rule, proactive=True), proactive=True))
+            (f"proactive-{rule}", _decided(sop_record(rule, proactive=True), proactive=True))
         )
-    approved = _sop_record("L2")
+    approved = sop_record("L2")
     approved = approved.model_copy(
         update={"explanation": as_approved(approved.explanation), "decided_by": "ops.manager"}
     )

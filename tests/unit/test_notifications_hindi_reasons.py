@@ -70,7 +70,8 @@ SCENARIOS = {
 }
 
 
-def _event(rule: str, *, proactive: bool = False) -> object:
+def sop_record(rule: str, *, proactive: bool = False) -> DecisionRecord:
+    """The decision record the SOP writes for the rule's scenario, its paragraph included."""
     f = _facts(**SCENARIOS[rule])
     verdict = evaluate_claim(
         f, SOP_V1, facts_wait_over=True, fraud_wait_over=True, reply_by_passed=rule == "E4"
@@ -78,7 +79,7 @@ def _event(rule: str, *, proactive: bool = False) -> object:
     assert verdict.rule_id == rule, verdict
     text = explain(verdict, f, SOP_V1, return_id="RET-C-HI", seller_claimed=not proactive)
     a = verdict.amounts
-    record = DecisionRecord(
+    return DecisionRecord(
         policy_version="sop-v1",
         rule_id=rule,
         outcome=a.outcome if a else None,
@@ -93,7 +94,11 @@ def _event(rule: str, *, proactive: bool = False) -> object:
         explanation=text,
         decided_at=AT,
     )
-    build = samples.case_decided if a is not None else samples.case_rejected
+
+
+def _event(rule: str, *, proactive: bool = False) -> object:
+    record = sop_record(rule, proactive=proactive)
+    build = samples.case_decided if record.outcome is not None else samples.case_rejected
     event = build("C-HI", AT).model_copy(
         update={"decision": record, "appeal_by": AT + timedelta(days=7)}
     )
