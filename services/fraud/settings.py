@@ -45,6 +45,10 @@ class FraudSettings(ServiceSettings):
     # share of such claims, taken as at least this: where peers' claims never carry a sign,
     # one signed claim would otherwise be damning.
     seller_sign_floor: float = 0.05
+    # A seller's claim-rate flag needs its last this many days to lean towards abuse, and is
+    # cleared once they favour an ordinary seller ten to one (seq_clear_at): a spell of a few
+    # bad weeks that is over (`claim_abuse.after_spell`). 0 turns the rule off.
+    seller_recent_days: int = 14
     seq_max_concentration: float = 1000.0
 
     # While a backlog waits, the consumer handles it this many events per transaction, and

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import (
@@ -13,6 +13,7 @@ from services.fraud.detectors.stats import (
     RateTest,
     RobustBaseline,
     Sequential,
+    SequentialTest,
     Thresholds,
     contribution_from_p,
     peer_rate,
@@ -299,3 +300,49 @@ def honest_population(
             break
         kept, rate = ordinary, rate_of(ordinary)
     return PeerSpread(rate, concentration)
+
+
+# The findings on the seller's claim rate that a spell's end stands down (`after_spell`); the
+# share tests (high-value claims, the claims' signs) are about what the claims are, not how
+# many, and stay.
+CLAIM_RATE_CODES = ("SELLER_CLAIM_RATE_HIGH", "SELLER_CLAIM_RATE_SEQUENTIAL")
+
+
+def after_spell(
+    findings: list[Finding], recent: SequentialTest, s: Sequential
+) -> tuple[list[Finding], bool]:
+    """The seller's claim-rate findings read against its recent weeks (`recent`: the same
+    test on the claims and deliveries of the last few weeks alone), and whether those weeks
+    prove the seller ordinary.
+
+    A seller's whole record cannot tell a spell (its claims rising for a few weeks, then
+    ordinary again) from sustained abuse: for most of a short record the spell *is* an
+    abuser's rate, and a record that crossed the alert drains by a hair per ordinary delivery.
+    Its recent weeks can: an abuser keeps claiming at its rate, so its recent record leans to
+    the alternative; a seller whose spell is over shows an ordinary rate there. So the
+    claim-rate findings are alert-worthy (and HIGH) only while the recent weeks lean towards
+    abuse (a Bayes factor above 1), and the seller's flag is cleared once they favour an
+    ordinary seller ten to one (`s.clear_at`, the clearing rule's own level; between the two
+    an open flag stays and no new one is raised). Both only add conditions to the alert, so
+    the stated false-alarm rate on honest sellers is unchanged; the price is an abuser's
+    whose recent weeks happen to look ordinary, which at `s.clear_at` an abuser at the
+    alternative's rate shows at a given look with probability at most `s.clear_at`."""
+    if recent.log_bf > 0:
+        return findings, False
+    out = []
+    for f in findings:
+        if f.code in CLAIM_RATE_CODES and (f.alert or f.contribution > BELOW_HIGH):
+            f = replace(
+                f,
+                alert=False,
+                contribution=min(f.contribution, BELOW_HIGH),
+                detail=f"{f.detail}; its recent weeks look ordinary: {recent.detail()}",
+                numbers=f.numbers
+                | {
+                    "recent_count": recent.k,
+                    "recent_trials": recent.n,
+                    "recent_log_bayes_factor": round(recent.log_bf, 3),
+                },
+            )
+        out.append(f)
+    return out, recent.log_bf <= math.log(s.clear_at)

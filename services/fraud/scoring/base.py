@@ -47,6 +47,8 @@ class ScoringConfig:
     seller_min_expected_claims: float = 1.0
     # The least share of peers' claims taken to carry a sign (see settings).
     seller_sign_floor: float = 0.05
+    # The recent weeks a seller's claim-rate flag is read against (see settings).
+    seller_recent_days: int = 14
 
     @classmethod
     def from_settings(cls, s: FraudSettings) -> ScoringConfig:
@@ -85,6 +87,7 @@ class ScoringConfig:
             ),
             seller_min_expected_claims=s.seller_min_expected_claims,
             seller_sign_floor=s.seller_sign_floor,
+            seller_recent_days=s.seller_recent_days,
         )
 
     def revision_window(self, pattern: str) -> timedelta:

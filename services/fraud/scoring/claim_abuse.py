@@ -5,12 +5,13 @@ shared identities' (`detectors.collusion`) counts, then the QC and evidence read
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import partial
 
 from services.fraud.detectors import claim_abuse, collusion, returns_abuse
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.sequential import stronger_of
-from services.fraud.detectors.stats import PeerSpread, peer_rate
+from services.fraud.detectors.stats import PeerSpread, peer_rate, sequential_test
 from services.fraud.features import repository as features
 from services.fraud.features.service import (
     NAMING_CLAIMS,
@@ -348,7 +349,39 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 extra_log_bf=signs,
             )
             found = stronger_of(found, "SELLER_CLAIM_RATE_HIGH", "SELLER_CLAIM_RATE_SEQUENTIAL")
+            found = await self.recent_weeks(own_key, ("seller", seller), found)
         return found, peers
+
+    async def recent_weeks(
+        self, own_key: str, entity: tuple[str, str], found: list[Finding]
+    ) -> list[Finding]:
+        """The seller's claim-rate findings read against its recent weeks
+        (`claim_abuse.after_spell`): a spell that is over stands the flag down. Read only when
+        the whole record leans towards abuse (otherwise there is nothing to stand down), so an
+        ordinary seller's claim costs no query."""
+        days = self.config.seller_recent_days
+        key = (claim_abuse.PATTERN, *entity)
+        whole = self.sequential.get(key)
+        if not days or whole is None or whole.log_bf <= 0:
+            return found
+        since, until = self.window(timedelta(days=days))
+        recent = (
+            await features.window_totals(
+                self.session, [("category_seller", own_key)], ["claims", "delivered"], since, until
+            )
+        ).get(("category_seller", own_key), {})
+        test = sequential_test(
+            recent.get("claims", 0),
+            recent.get("delivered", 0),
+            PeerSpread(whole.peer, whole.concentration),
+            self.config.sequential,
+        )
+        found, over = claim_abuse.after_spell(found, test, self.config.sequential)
+        if over:
+            # The clearing rule (`service.clear_alerts`) reads the evidence that proves the
+            # seller ordinary: its recent weeks'.
+            self.sequential[key] = test
+        return found
 
     async def honest_sellers(self, category: str, own_key: str) -> PeerSpread | None:
         """The honest population of the category's claim rates for the sequential test
