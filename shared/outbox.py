@@ -127,6 +127,25 @@ def outbox_row(
 ) -> tuple[Envelope, dict[str, Any]]:
     """The envelope and the outbox row `enqueue` writes, for a caller that inserts many rows in
     one statement (`insert(Outbox.__table__)` in the same transaction, in the order given)."""
+    envelope, row = outbox_envelope_columns(
+        payload, source=source, subject=subject, ce_id=ce_id, time=time
+    )
+    # The JSON the relay publishes, as data: the same serialiser as `Envelope.value()`, without
+    # encoding to text and parsing it back for every event.
+    row["payload"] = payload.model_dump(mode="json")
+    return envelope, row
+
+
+def outbox_envelope_columns(
+    payload: EventPayload,
+    *,
+    source: str,
+    subject: str | None = None,
+    ce_id: UUID | None = None,
+    time: datetime | None = None,
+) -> tuple[Envelope, dict[str, Any]]:
+    """`outbox_row` without its `payload`, for a caller whose statement takes the document from
+    a row it writes beside (intake's canonical events): the payload is serialised once."""
     kwargs: dict[str, Any] = {"payload": payload, "source": source, "subject": subject}
     if ce_id is not None:
         kwargs["id"] = ce_id
@@ -141,9 +160,6 @@ def outbox_row(
         "ce_subject": envelope.subject,
         "topic": topic_for(payload).name,
         "key": envelope.key,
-        # The JSON the relay publishes, as data: the same serialiser as `Envelope.value()`,
-        # without encoding to text and parsing it back for every event.
-        "payload": payload.model_dump(mode="json"),
         "traceparent": current_traceparent(),
     }
 
