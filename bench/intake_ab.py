@@ -4,16 +4,18 @@ checkouts (or settings), against the bare endpoint, the targets alternated round
 On a shared machine one run's CPU per request moves by tens of percent with the neighbours'
 load, more than a single cut changes it; alternating the variants inside one run lets them share
 that load. Each variant is a checkout (`git archive <rev> | tar -x -C DIR`) and optional
-settings, all served at once on one fresh database (`bench_intake_ab`); the driver and the
-bare endpoint are this tree's (`bench/intake.py`).
+settings, all served at once, each on a fresh database of its own (`bench_intake_ab_<label>`,
+so that each relay publishes its own variant's events); the driver and the bare endpoint are
+this tree's (`bench/intake.py`).
 
     BENCH_AB_VARIANTS='base=/tmp/base;cut=.:INTAKE_X=1' python bench/intake_ab.py
 
 BENCH_AB_TARGETS (swiftship,rapidroute,desipost), BENCH_AB_ROUNDS (4) × BENCH_AB_REQUESTS (400)
-per target at concurrency 16; BENCH_AB_HEALTHZ=1 adds `GET /healthz` of each variant (the
-middleware stack with no work behind it); BENCH_AB_PROFILE=DIR attaches py-spy to each variant
-(collapsed stacks in DIR/<label>.txt). Prints one JSON line: CPU ms per request and the ratio
-to the bare endpoint's.
+per target at concurrency BENCH_AB_CONCURRENCY (16); BENCH_AB_HEALTHZ=1 adds `GET /healthz` of
+each variant (the middleware stack with no work behind it); BENCH_AB_PROFILE=DIR attaches py-spy
+to each variant (collapsed stacks in DIR/<label>.txt). Prints one JSON line: CPU ms per request
+and the ratio to the bare endpoint's, and each variant's outbox relay rounds (events, rounds that
+published, claims made).
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ ROUNDS = int(os.environ.get("BENCH_AB_ROUNDS", 4))
 REQUESTS = int(os.environ.get("BENCH_AB_REQUESTS", 400))
 TARGETS = os.environ.get("BENCH_AB_TARGETS", "swiftship,rapidroute,desipost").split(",")
 PROFILE = os.environ.get("BENCH_AB_PROFILE")
-CONCURRENCY = 16
+# 16 keeps the process busy; a small number is a stream of webhooks, each arriving on its own.
+CONCURRENCY = int(os.environ.get("BENCH_AB_CONCURRENCY", 16))
 
 
 async def _healthz(base: str, n: int) -> int:
@@ -58,7 +61,13 @@ async def _healthz(base: str, n: int) -> int:
     return ok
 
 
-def _variants(spec: str, server_env: dict[str, str]) -> dict[str, bench_intake.Server]:
+def _spec() -> str:
+    return os.environ["BENCH_AB_VARIANTS"]
+
+
+def _variants(
+    spec: str, server_env: dict[str, str], urls: dict[str, str]
+) -> dict[str, bench_intake.Server]:
     out = {}
     for item in spec.split(";"):
         label, rest = item.split("=", 1)
@@ -66,7 +75,7 @@ def _variants(spec: str, server_env: dict[str, str]) -> dict[str, bench_intake.S
         settings = dict(kv.split("=", 1) for kv in extra.split(",") if kv)
         out[label] = bench_intake.Server(
             "services.intake.app:create_app",
-            {**server_env, **settings},
+            {**server_env, "INTAKE_DATABASE_URL": urls[label], **settings},
             Path(root).resolve(),
         )
     return out
@@ -80,23 +89,38 @@ async def measure() -> dict[str, Any]:
     from disputedesk.stack import Stack
     from shared.migrations import upgrade
 
-    env = dict(Stack.from_env().up())
-    url = await bench_intake._fresh_database(env["INTAKE_DATABASE_URL"], "bench_intake_ab")
-    await asyncio.to_thread(upgrade, "intake", url)
+    stack = Stack.from_env()
+    env = dict(stack.up())
+    # Services no longer create topics: without them the relay never starts, and the variants'
+    # CPU would leave out publishing what their webhooks wrote.
+    stack.apply_topics(env)
     secrets, _ = credentials.generate()
-    await bench_intake._prepare_database(url, secrets)
     server_env = {
-        "INTAKE_DATABASE_URL": url,
         "KAFKA_BOOTSTRAP_SERVERS": env["KAFKA_BOOTSTRAP_SERVERS"],
         "LOG_LEVEL": "WARNING",
         "INTAKE_OUTBOX_POLL_INTERVAL_S": "3600",
         **credentials.at_rest_environment(os.environ, secrets),
     }
-    feed = await asyncpg.connect(
-        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    # A database per variant: on a shared one every variant's relay was woken by every other's
+    # commits and took the same publishing lock, so one variant's events were published (and
+    # its CPU spent) by whichever process won, and the relay's cost could not be compared.
+    urls: dict[str, str] = {}
+    for label in ["bare", *(item.split("=", 1)[0] for item in _spec().split(";"))]:
+        urls[label] = url = await bench_intake._fresh_database(
+            env["INTAKE_DATABASE_URL"], f"bench_intake_ab_{label}"
+        )
+        await asyncio.to_thread(upgrade, "intake", url)
+        await bench_intake._prepare_database(url, secrets)
+    feeds = {
+        label: await asyncpg.connect(
+            make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        for label, url in urls.items()
+    }
+    variants = _variants(_spec(), server_env, urls)
+    bare = bench_intake.Server(
+        "bench.intake:bare_app", {**server_env, "INTAKE_DATABASE_URL": urls["bare"]}
     )
-    variants = _variants(os.environ["BENCH_AB_VARIANTS"], server_env)
-    bare = bench_intake.Server("bench.intake:bare_app", server_env)
     makers = {
         "swiftship": lambda n: bench_intake.swiftship_requests(secrets["SWIFTSHIP_SECRET"], n),
         "rapidroute": lambda n: bench_intake.rapidroute_requests(secrets["RAPIDROUTE_SECRET"], n),
@@ -113,9 +137,9 @@ async def measure() -> dict[str, Any]:
     try:
         await asyncio.gather(bare.ready(), *(s.ready() for s in variants.values()))
         await bench_intake.closed_loop(bare.url, makers["swiftship"](200), CONCURRENCY)
-        for server in variants.values():  # warm: connections, pools, code paths
+        for label, server in variants.items():  # warm: connections, pools, code paths
             for target in TARGETS:
-                warm = await bench_intake.announce(feed, makers[target](200))
+                warm = await bench_intake.announce(feeds[label], makers[target](200))
                 await bench_intake.closed_loop(server.url, warm, CONCURRENCY)
         if PROFILE:
             for label, server in variants.items():
@@ -143,12 +167,25 @@ async def measure() -> dict[str, Any]:
                     continue
                 requests = makers[target](REQUESTS)
                 if label != "bare":
-                    requests = await bench_intake.announce(feed, requests)
+                    requests = await bench_intake.announce(feeds[label], requests)
                 before = server.cpu_seconds()
                 stats = await bench_intake.closed_loop(server.url, requests, CONCURRENCY)
                 cpu[key] += server.cpu_seconds() - before
                 served[key] += stats.requests
                 failed[key] += stats.requests - stats.ok
+        # The relay's rounds, each claiming with one scan of the unpublished-rows index (an
+        # empty round too) and marking its rows with one `published_at` (its transaction's).
+        rounds = {
+            label: dict(
+                await feeds[label].fetchrow(
+                    "SELECT (SELECT count(*) FROM outbox) AS events,"
+                    " (SELECT count(DISTINCT published_at) FROM outbox) AS publishing,"
+                    " (SELECT idx_scan FROM pg_stat_user_indexes"
+                    "   WHERE indexrelname = 'ix_outbox_unpublished') AS claims"
+                )
+            )
+            for label in variants
+        }
     finally:
         for spy in spies:
             spy.send_signal(signal.SIGINT)
@@ -156,7 +193,8 @@ async def measure() -> dict[str, Any]:
         bare.stop()
         for server in variants.values():
             server.stop()
-        await feed.close()
+        for feed in feeds.values():
+            await feed.close()
     ms = {f"{a}/{b}": round(cpu[(a, b)] * 1000 / served[(a, b)], 3) for a, b in keys}
     return {
         "cpu_ms_per_request": ms,
@@ -166,9 +204,11 @@ async def measure() -> dict[str, Any]:
             for k, v in ms.items()
         },
         "not_accepted": {f"{a}/{b}": failed[(a, b)] for a, b in keys},
+        "relay_rounds": rounds,
         "load_average": os.getloadavg(),
         "rounds": ROUNDS,
         "requests_per_round": REQUESTS,
+        "concurrency": CONCURRENCY,
     }
 
 

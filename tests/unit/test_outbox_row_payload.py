@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from uuid import uuid4
 
 import pytest
 
 from shared.events import MODEL_OF_TYPE
 from shared.examples import example
-from shared.outbox import outbox_row
+from shared.outbox import outbox_envelope_columns, outbox_row
 
 
 @pytest.mark.parametrize("ce_type", sorted(MODEL_OF_TYPE))
@@ -22,3 +23,15 @@ def test_outbox_payload_is_the_events_json(ce_type: str) -> None:
     envelope, row = outbox_row(payload, source="test", time=datetime(2026, 12, 3, tzinfo=UTC))
     assert row["payload"] == json.loads(envelope.value())
     assert json.dumps(row["payload"]) == json.dumps(json.loads(envelope.value()))
+
+
+@pytest.mark.parametrize("ce_type", sorted(MODEL_OF_TYPE))
+def test_the_envelope_columns_are_the_rows_own_without_its_payload(ce_type: str) -> None:
+    model = MODEL_OF_TYPE[ce_type]
+    schema = model.model_json_schema()
+    payload = model.model_validate(example(schema, schema.get("$defs", {})))
+    fixed = {"ce_id": uuid4(), "time": datetime(2026, 12, 3, tzinfo=UTC)}
+    _, row = outbox_row(payload, source="test", subject="R-1", **fixed)
+    _, columns = outbox_envelope_columns(payload, source="test", subject="R-1", **fixed)
+    assert "payload" not in columns
+    assert columns == {k: v for k, v in row.items() if k != "payload"}

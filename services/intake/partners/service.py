@@ -38,7 +38,7 @@ from services.intake.partners.registry import ADAPTERS
 from services.intake.returns import repository as returns
 from services.intake.returns.repository import Owner
 from shared.events import ReturnShipmentEvent, ShipmentEventType
-from shared.outbox import enqueue, note_enqueued, outbox_row
+from shared.outbox import enqueue, note_enqueued, outbox_envelope_columns
 
 log = logging.getLogger(__name__)
 
@@ -288,8 +288,10 @@ def _shipment_row(event: ReturnShipmentEvent, *, raw_id: UUID, now: datetime) ->
 
 def _outbox_columns(event: ReturnShipmentEvent) -> dict[str, object]:
     """The outbox row's envelope columns; its payload is the event row's own (the same JSON)."""
-    _, row = outbox_row(event, source=SOURCE, subject=event.return_id, ce_id=event.event_id)
-    del row["payload"], row["ce_id"]  # the event row's payload and event_id
+    _, row = outbox_envelope_columns(
+        event, source=SOURCE, subject=event.return_id, ce_id=event.event_id
+    )
+    del row["ce_id"]  # the event row's event_id
     return row
 
 
