@@ -21,6 +21,7 @@ from services.fraud.detectors.stats import (
     Sequential,
     SequentialTest,
     Thresholds,
+    onset_sequential_test,
     peer_rate,
     sequential_test,
 )
@@ -47,6 +48,8 @@ class ScoringConfig:
     seller_min_expected_claims: float = 1.0
     # The least share of peers' claims taken to carry a sign (see settings).
     seller_sign_floor: float = 0.05
+    # Days between a hub's or agent's candidate pilferage onsets (see settings).
+    pilferage_onset_step_days: int = 7
 
     @classmethod
     def from_settings(cls, s: FraudSettings) -> ScoringConfig:
@@ -85,6 +88,7 @@ class ScoringConfig:
             ),
             seller_min_expected_claims=s.seller_min_expected_claims,
             seller_sign_floor=s.seller_sign_floor,
+            pilferage_onset_step_days=s.pilferage_onset_step_days,
         )
 
     def revision_window(self, pattern: str) -> timedelta:
@@ -261,4 +265,50 @@ class AssessorBase:
             extra_log_bf=extra_log_bf,
         )
         self.sequential[(pattern, *entity)] = test
+        return found
+
+    def onset_test(
+        self,
+        *,
+        code: str,
+        what: str,
+        pattern: str,
+        entity: tuple[str, str],
+        records: list[tuple[int, int]],
+        looks: int,
+        peers: tuple[int, int],
+        spread: PeerSpread | None,
+        prior_rate: float,
+        action: str,
+    ) -> list[Finding]:
+        """The sequential test from the candidate onset that tells most (`records`: the counts
+        from each onset on), charged for the `looks` onsets a window holds
+        (`stats.onset_sequential_test`). Run after the whole window's `sequential_test`: the
+        clearing rule keeps whichever of the two tells more."""
+        s = self.config.sequential
+        rate = (
+            spread.rate
+            if spread is not None
+            else peer_rate(*peers, prior_rate, self.t.prior_strength)
+        )
+        concentration = spread.concentration if spread is not None else s.max_concentration
+        best = onset_sequential_test(records, looks, PeerSpread(rate, concentration), s)
+        if best is None:
+            return []
+        test, found = sequential_findings(
+            code=code,
+            what=what,
+            pattern=pattern,
+            entity_type=entity[0],
+            entity_id=entity[1],
+            k=best.k,
+            n=best.n,
+            spread=PeerSpread(rate, concentration),
+            s=s,
+            action=action,
+            extra_log_bf=-math.log(max(looks, 1)),
+        )
+        whole = self.sequential.get((pattern, *entity))
+        if whole is None or test.log_bf > whole.log_bf:
+            self.sequential[(pattern, *entity)] = test
         return found
