@@ -61,6 +61,11 @@ class FraudSettings(ServiceSettings):
     long_window_days: int = 120  # sellers, buyers, categories
     short_window_days: int = 56  # hubs and agents (pilferage)
     baseline_days: int = 56  # a hub's or agent's own earlier window, before the short one
+    # A hub's or agent's pilferage is also weighed from each candidate onset in its window, the
+    # days of a calendar grid this many days apart (`detectors.pilferage.onsets`): a practice
+    # that starts late is not diluted by the honest weeks before it. Fewer days between
+    # onsets find a start more closely and divide the false-alarm rate among more of them.
+    pilferage_onset_step_days: int = 7
     # A claim is high-value from this item value on (₹10,000).
     high_value_paise: int = 1_000_000
     # SOP E3: the claim window after delivery, and what counts as "just before it closes".

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 
 from services.fraud.detectors.findings import Finding
@@ -20,6 +20,7 @@ from services.fraud.detectors.stats import (
     binomial_sf,
     contribution_from_p,
     fmt_p,
+    hypergeometric_sf,
     peer_rate,
     rate_test,
     shrunk_rate,
@@ -147,6 +148,62 @@ def counted(
     return k, n
 
 
+def onsets(since: date, until: date, step_days: int) -> list[date]:
+    """The candidate onsets of a practice in the window from `since` to `until`: the days after
+    `since` on a calendar grid `step_days` apart (counted from 1970-01-01, so every entity and
+    every scan shares them). Fixed days, not "the last week": a record from a fixed day on is a
+    martingale under the honest population, a sliding one is not (`stats.onset_sequential_test`).
+    The window's first day is the whole-window test's."""
+    step = max(step_days, 1)
+    first = since + timedelta(days=1)
+    first += timedelta(days=-first.toordinal() % step)
+    return [first + timedelta(days=i) for i in range(0, (until - first).days + 1, step)]
+
+
+def looks_per_window(window_days: int, step_days: int) -> int:
+    """How many candidate onsets a window holds at most: each is charged alpha over this."""
+    return max(-(-window_days // max(step_days, 1)), 1)
+
+
+def counted_from(
+    days: Mapping[date, DayCount], onset: date, excluded: DayCount | None, t: Thresholds
+) -> tuple[int, int]:
+    """`counted` for the record from `onset` on. The parcels of the agents explaining a hub are
+    known for the whole window only: their share of the record's parcels leaves with all
+    their incidents, which can only weaken the hub's evidence."""
+    part = {d: c for d, c in days.items() if d >= onset}
+    if excluded is not None and excluded.handled:
+        whole = sum(c.handled for c in days.values())
+        share = sum(c.handled for c in part.values()) / whole if whole else 0.0
+        excluded = DayCount(round(excluded.handled * share), excluded.incidents)
+    return counted(part, excluded, t)
+
+
+def carried_by_hub(
+    agent: DayCount, mates: DayCount, ordinary_rate: float, t: Thresholds
+) -> float | None:
+    """The p-value of an agent's excess over its hub-mates (one-sided, exact: of the parcels
+    they handled together, the agent's hold this many of their incidents), when that excess is
+    its hub's: the mates run above an ordinary hub's agents (`ordinary_rate`, alpha_medium)
+    and the agent does not stand out against them (alpha_medium). None otherwise.
+
+    A pilfering hub's incidents fall on every agent feeding it, and an honest agent with a
+    lucky share of them runs well above the ordinary rate: what it does not do is run above
+    its own mates. A pilfering agent at an honest hub runs above mates that run like any
+    hub's, and is not touched."""
+    if mates.handled <= 0 or agent.incidents <= 0:
+        return None
+    if binomial_sf(mates.incidents, mates.handled, ordinary_rate) > t.alpha_medium:
+        return None
+    p = hypergeometric_sf(
+        agent.incidents,
+        agent.handled,
+        agent.incidents + mates.incidents,
+        agent.handled + mates.handled,
+    )
+    return p if p > t.alpha_medium else None
+
+
 def stands_apart(
     day: DayCount, other_days: DayCount, t: Thresholds, *, min_other: int = 30
 ) -> bool:
@@ -224,6 +281,28 @@ def hub_effect(mates_k: int, mates_n: int, ref: float, t: Thresholds) -> float:
     return max(shrunk_rate(mates_k, mates_n, ref, t.prior_strength), ref)
 
 
+def ordinary_agents(
+    at_hubs: Mapping[str, Mapping[str, DayCount]], t: Thresholds
+) -> dict[str, tuple[set[str], int, int]]:
+    """Per hub: its agents standing out, and the (incidents, handled) of its other agents."""
+    out: dict[str, tuple[set[str], int, int]] = {}
+    for hub, at_hub in at_hubs.items():
+        standing = agents_standing_out(at_hub, t)
+        out[hub] = (
+            standing,
+            sum(c.incidents for a, c in at_hub.items() if a not in standing),
+            sum(c.handled for a, c in at_hub.items() if a not in standing),
+        )
+    return out
+
+
+def ordinary_agents_rate(
+    at_hubs: Mapping[str, Mapping[str, DayCount]], t: Thresholds, default: float
+) -> float:
+    """The rate of an ordinary hub's ordinary agents (`ordinary_hub_rate`) over these hubs."""
+    return ordinary_hub_rate([(k, n) for _, k, n in ordinary_agents(at_hubs, t).values()], default)
+
+
 def standardised(
     agents: Mapping[str, DayCount],
     at_hubs: Mapping[str, Mapping[str, DayCount]],
@@ -248,14 +327,7 @@ def standardised(
     total_k = sum(c.incidents for c in agents.values())
     total_n = sum(c.handled for c in agents.values())
     ref = peer_rate(total_k, total_n, PRIOR_RATE, t.prior_strength)
-    ordinary: dict[str, tuple[set[str], int, int]] = {}
-    for hub, at_hub in at_hubs.items():
-        standing = agents_standing_out(at_hub, t)
-        ordinary[hub] = (
-            standing,
-            sum(c.incidents for a, c in at_hub.items() if a not in standing),
-            sum(c.handled for a, c in at_hub.items() if a not in standing),
-        )
+    ordinary = ordinary_agents(at_hubs, t)
     floor = ordinary_hub_rate([(k, n) for _, k, n in ordinary.values()], ref)
     weighted: dict[str, float] = {}
     weights: dict[str, int] = {}

@@ -91,6 +91,17 @@ def stronger_of(findings: list[Finding], rate_code: str, sequential_code: str) -
     return [f for f in findings if f not in pair or f is keep]
 
 
+def strongest_of(findings: list[Finding], codes: list[str]) -> list[Finding]:
+    """`stronger_of` for several readings of one body of evidence (the sequential test of the
+    whole window, the one from a practice's likeliest onset, a rate test): only the strongest
+    stays, the earlier of `codes` on a tie."""
+    readings = [f for f in findings if f.code in codes]
+    if len(readings) < 2:
+        return findings
+    keep = max(readings, key=lambda f: (f.contribution, -codes.index(f.code)))
+    return [f for f in findings if f not in readings or f is keep]
+
+
 def without_worst_part(
     k: int,
     n: int,
@@ -129,17 +140,24 @@ def held_by_one_part(
     out = []
     for f in findings:
         if f.pattern == pattern and (f.alert or f.contribution >= 0.8):
-            f = replace(
+            f = demoted(
                 f,
-                alert=False,
-                contribution=min(f.contribution, 0.79),
-                detail=f"{f.detail}; carried by one agent ({worst}): without it "
-                f"Bayes factor {rest.bayes_factor:.3g}",
-                numbers=f.numbers
-                | {
+                f"carried by one agent ({worst}): without it Bayes factor {rest.bayes_factor:.3g}",
+                {
                     "worst_part": worst,
                     "log_bayes_factor_without_worst_part": round(rest.log_bf, 3),
                 },
             )
         out.append(f)
     return out
+
+
+def demoted(finding: Finding, why: str, numbers: Mapping[str, float | int | str]) -> Finding:
+    """An alert-worthy finding held to MEDIUM (no alert, no HIGH), saying why."""
+    return replace(
+        finding,
+        alert=False,
+        contribution=min(finding.contribution, 0.79),
+        detail=f"{finding.detail}; {why}",
+        numbers=finding.numbers | dict(numbers),
+    )

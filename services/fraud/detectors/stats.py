@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Re-exported: the detectors take every statistic from this module.
 from shared.stats import binomial_sf as binomial_sf
@@ -556,6 +556,29 @@ def _log_mixture(k: int, n: int, p: float, s: Sequential) -> float:
         terms.append(math.log(weight) + k * math.log(q) + (n - k) * math.log1p(-q))
     top = max(terms)
     return top + math.log(sum(math.exp(t - top) for t in terms))
+
+
+def onset_sequential_test(
+    suffixes: Sequence[tuple[int, int]], looks: int, spread: PeerSpread, s: Sequential
+) -> SequentialTest | None:
+    """The sequential test of an entity's record from the candidate onset that tells most (the
+    counts (k, n) from each onset on, `suffixes`), its log Bayes factor less log `looks`: a
+    change-point reading of `sequential_test` for a practice that starts partway.
+
+    The record from one onset on, taken alone, is a Bayes factor of the same two hypotheses, a
+    non-negative martingale from that onset under the honest population: it ever reaches
+    `looks`/alpha with probability at most alpha/`looks` (Ville). With at most `looks` onsets
+    in a window, charging each alpha/`looks` (Bonferroni) keeps the window's rate at alpha, and
+    the reduced factor reads on the test's own scale (MEDIUM, alert, clearing). None without a
+    candidate onset."""
+    best: SequentialTest | None = None
+    for k, n in suffixes:
+        test = sequential_test(k, n, spread, s)
+        if best is None or test.log_bf > best.log_bf:
+            best = test
+    if best is None:
+        return None
+    return replace(best, log_bf=best.log_bf - math.log(max(looks, 1)))
 
 
 def sequential_contribution(test: SequentialTest, s: Sequential) -> float:

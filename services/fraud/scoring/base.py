@@ -21,6 +21,7 @@ from services.fraud.detectors.stats import (
     Sequential,
     SequentialTest,
     Thresholds,
+    onset_sequential_test,
     peer_rate,
     sequential_test,
 )
@@ -49,6 +50,8 @@ class ScoringConfig:
     seller_sign_floor: float = 0.05
     # The recent weeks a seller's claim-rate flag is read against (see settings).
     seller_recent_days: int = 14
+    # Days between a hub's or agent's candidate pilferage onsets (see settings).
+    pilferage_onset_step_days: int = 7
 
     @classmethod
     def from_settings(cls, s: FraudSettings) -> ScoringConfig:
@@ -88,6 +91,7 @@ class ScoringConfig:
             seller_min_expected_claims=s.seller_min_expected_claims,
             seller_sign_floor=s.seller_sign_floor,
             seller_recent_days=s.seller_recent_days,
+            pilferage_onset_step_days=s.pilferage_onset_step_days,
         )
 
     def revision_window(self, pattern: str) -> timedelta:
@@ -264,4 +268,50 @@ class AssessorBase:
             extra_log_bf=extra_log_bf,
         )
         self.sequential[(pattern, *entity)] = test
+        return found
+
+    def onset_test(
+        self,
+        *,
+        code: str,
+        what: str,
+        pattern: str,
+        entity: tuple[str, str],
+        records: list[tuple[int, int]],
+        looks: int,
+        peers: tuple[int, int],
+        spread: PeerSpread | None,
+        prior_rate: float,
+        action: str,
+    ) -> list[Finding]:
+        """The sequential test from the candidate onset that tells most (`records`: the counts
+        from each onset on), charged for the `looks` onsets a window holds
+        (`stats.onset_sequential_test`). Run after the whole window's `sequential_test`: the
+        clearing rule keeps whichever of the two tells more."""
+        s = self.config.sequential
+        rate = (
+            spread.rate
+            if spread is not None
+            else peer_rate(*peers, prior_rate, self.t.prior_strength)
+        )
+        concentration = spread.concentration if spread is not None else s.max_concentration
+        best = onset_sequential_test(records, looks, PeerSpread(rate, concentration), s)
+        if best is None:
+            return []
+        test, found = sequential_findings(
+            code=code,
+            what=what,
+            pattern=pattern,
+            entity_type=entity[0],
+            entity_id=entity[1],
+            k=best.k,
+            n=best.n,
+            spread=PeerSpread(rate, concentration),
+            s=s,
+            action=action,
+            extra_log_bf=-math.log(max(looks, 1)),
+        )
+        whole = self.sequential.get((pattern, *entity))
+        if whole is None or test.log_bf > whole.log_bf:
+            self.sequential[(pattern, *entity)] = test
         return found

@@ -7,12 +7,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 
 from services.fraud.detectors import pilferage
+from services.fraud.detectors.findings import Finding
+from services.fraud.detectors.pilferage import DayCount
 from services.fraud.detectors.sequential import (
+    demoted,
     held_by_one_part,
-    stronger_of,
+    strongest_of,
     without_worst_part,
 )
-from services.fraud.detectors.stats import PeerSpread
+from services.fraud.detectors.stats import PeerSpread, fmt_p
 from services.fraud.features import repository as features
 from services.fraud.models import ReturnFacts
 from services.fraud.scoring.base import AssessorBase
@@ -62,6 +65,7 @@ class PilferageInputs(AssessorBase):
         # makes its agents look like pilferers.
         agent_counts: Mapping[str, Mapping[str, int]] = {}
         std: dict[str, tuple[int, int]] = {}
+        ref = pilferage.PRIOR_RATE
         std_peers: tuple[int, int] | None = None
         std_spread: PeerSpread | None = None
         # Any hub with named agents needs them: the hubs' peers are counted without the agents
@@ -70,7 +74,7 @@ class PilferageInputs(AssessorBase):
             agent_counts = await features.entity_totals(
                 self.session, "agent", ["handled", "incidents"], since, until
             )
-            std, _ = pilferage.standardised(
+            std, ref = pilferage.standardised(
                 {
                     a: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
                     for a, v in agent_counts.items()
@@ -161,7 +165,6 @@ class PilferageInputs(AssessorBase):
                 scale = std[eid][1] / raw_n if raw_n > 0 else 1.0
                 k, n = std_peers
                 peers = pilferage.DayCount(handled=round(n / scale) if scale else n, incidents=k)
-                seq_n = max(round(own_n * scale), own_k)
                 seq_peers, seq_spread = std_peers, std_spread
             else:
                 # Peers are every other hub (agent) in the window, outliers left out.
@@ -202,27 +205,54 @@ class PilferageInputs(AssessorBase):
                     )
                 )["incidents"]
                 peers = pilferage.DayCount(handled=n, incidents=k)
-                seq_n, seq_peers, seq_spread = own_n, (k, n), spreads.get("incidents")
+                scale, seq_peers, seq_spread = 1.0, (k, n), spreads.get("incidents")
             found = pilferage.pilferage_findings(
                 etype, eid, recent, peers, baseline, self.t, mates=mates, excluded=excluded
             )
+            # The whole window's record, and the record from the candidate onset that tells
+            # most (`stats.onset_sequential_test`): a practice that starts partway is weighed
+            # without the honest weeks before it. Agents' trials in standardised units.
+            records = [(own_k, own_n)] + [
+                pilferage.counted_from(recent, onset, excluded, self.t)
+                for onset in pilferage.onsets(since, until, self.config.pilferage_onset_step_days)
+            ]
+            records = [(k_, max(round(n_ * scale), k_)) for k_, n_ in records]
             found += self.sequential_test(
                 code=f"{etype.upper()}_PILFERAGE_SEQUENTIAL",
                 what="incident rate",
                 pattern=pattern,
                 entity=(etype, eid),
-                k=own_k,
-                n=seq_n,
+                k=records[0][0],
+                n=records[0][1],
                 peers=seq_peers,
                 spread=seq_spread,
                 prior_rate=pilferage.PRIOR_RATE,
                 action=pilferage.ACTION[etype],
             )
-            found = stronger_of(
-                found,
-                f"{etype.upper()}_PILFERAGE_RATE_HIGH",
-                f"{etype.upper()}_PILFERAGE_SEQUENTIAL",
+            found += self.onset_test(
+                code=f"{etype.upper()}_PILFERAGE_ONSET",
+                what="incident rate since its likeliest onset",
+                pattern=pattern,
+                entity=(etype, eid),
+                records=records[1:],
+                looks=pilferage.looks_per_window(
+                    self.config.short_window.days, self.config.pilferage_onset_step_days
+                ),
+                peers=seq_peers,
+                spread=seq_spread,
+                prior_rate=pilferage.PRIOR_RATE,
+                action=pilferage.ACTION[etype],
             )
+            found = strongest_of(
+                found,
+                [
+                    f"{etype.upper()}_PILFERAGE_SEQUENTIAL",
+                    f"{etype.upper()}_PILFERAGE_ONSET",
+                    f"{etype.upper()}_PILFERAGE_RATE_HIGH",
+                ],
+            )
+            if etype == "agent" and mates is not None:
+                found = self.held_by_hub(found, pattern, eid, at_hub, mates, all_hubs, ref)
             if etype == "hub":
                 # A hub's alert only when its excess is not one agent's: it must stay telling
                 # without its worst remaining agent.
@@ -242,6 +272,39 @@ class PilferageInputs(AssessorBase):
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=facts.incident)
+
+    def held_by_hub(
+        self,
+        found: list[Finding],
+        pattern: str,
+        agent: str,
+        at_hub: Mapping[str, Mapping[str, DayCount]],
+        mates: DayCount,
+        all_hubs: Mapping[str, Mapping[str, DayCount]],
+        ref: float,
+    ) -> list[Finding]:
+        """An agent's alert-worthy findings, held to MEDIUM when its excess is its hub's
+        (`pilferage.carried_by_hub`): its mates run high and it does not run above them."""
+        if not any(f.pattern == pattern and (f.alert or f.contribution >= 0.8) for f in found):
+            return found
+        own = [agents[agent] for agents in at_hub.values() if agent in agents]
+        mine = pilferage.DayCount(sum(c.handled for c in own), sum(c.incidents for c in own))
+        ordinary = pilferage.ordinary_agents_rate(all_hubs, self.t, ref)
+        p = pilferage.carried_by_hub(mine, mates, ordinary, self.t)
+        if p is None:
+            return found
+        why = (
+            f"its hub-mates run high too ({mates.incidents}/{mates.handled} against an "
+            f"ordinary hub's {ordinary:.3f}) and it does not stand out against them "
+            f"(p={fmt_p(p)})"
+        )
+        numbers = {"p_vs_hub_mates_exact": float(f"{p:.3g}"), "ordinary_hub_rate": ordinary}
+        return [
+            demoted(f, why, numbers)
+            if f.pattern == pattern and (f.alert or f.contribution >= 0.8)
+            else f
+            for f in found
+        ]
 
 
 async def _hubs_explained(

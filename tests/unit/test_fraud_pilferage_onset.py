@@ -1,0 +1,135 @@
+"""Pilferage weighed from its likeliest onset (`stats.onset_sequential_test`,
+`pilferage.onsets`, `pilferage.counted_from`): a practice that starts partway is found without
+the honest weeks before it diluting it, at the stated false-alarm rate; and an agent whose
+excess is its hub's (`pilferage.carried_by_hub`)."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import date, timedelta
+
+from services.fraud.detectors.pilferage import (
+    DayCount,
+    carried_by_hub,
+    counted_from,
+    looks_per_window,
+    onsets,
+)
+from services.fraud.detectors.stats import (
+    PeerSpread,
+    Sequential,
+    Thresholds,
+    onset_sequential_test,
+    sequential_test,
+)
+
+# The production rates (FRAUD_SEQ_ALPHA 0.005), the pilferage window and onset grid.
+S = Sequential(alpha=5e-3)
+T = Thresholds()
+WINDOW, STEP = 56, 7
+LOOKS = looks_per_window(WINDOW, STEP)
+ALERT_AT = math.log(1 / S.alpha)
+START = date(2026, 1, 1)
+
+
+def _record(rng: random.Random, rates: list[float], per_day: int) -> dict[date, DayCount]:
+    days = {}
+    for i, rate in enumerate(rates):
+        n = per_day
+        days[START + timedelta(days=i)] = DayCount(n, sum(rng.random() < rate for _ in range(n)))
+    return days
+
+
+def _alerts(days: dict[date, DayCount], spread: PeerSpread) -> tuple[bool, bool]:
+    """Whether the whole-window test and the onset test ever alert, looked at after every day
+    (scoring looks after every event; a day is the finest grain the onset test changes on)."""
+    whole = onset = False
+    for i in range(1, len(days) + 1):
+        until = START + timedelta(days=i - 1)
+        since = until - timedelta(days=WINDOW)
+        seen = {d: c for d, c in days.items() if since <= d <= until}
+        k = sum(c.incidents for c in seen.values())
+        n = sum(c.handled for c in seen.values())
+        if k >= S.min_events and sequential_test(k, n, spread, S).log_bf >= ALERT_AT:
+            whole = True
+        records = [counted_from(seen, o, None, T) for o in onsets(since, until, STEP)]
+        best = onset_sequential_test(records, LOOKS, spread, S)
+        if best is not None and best.k >= S.min_events and best.log_bf >= ALERT_AT:
+            onset = True
+    return whole, onset
+
+
+def test_onsets_are_fixed_calendar_days_after_the_windows_first() -> None:
+    since, until = date(2026, 1, 1), date(2026, 2, 26)
+    grid = onsets(since, until, STEP)
+    assert len(grid) == LOOKS == 8
+    assert all(since < d <= until for d in grid)
+    assert all((b - a).days == STEP for a, b in zip(grid, grid[1:], strict=False))
+    # The same days for every scan: a day later, the grid only gains (or loses) its ends.
+    later = onsets(since + timedelta(days=1), until + timedelta(days=1), STEP)
+    assert set(grid) & set(later) == set(grid) - {since + timedelta(days=1)}
+
+
+def test_the_onset_test_is_the_best_record_less_the_looks() -> None:
+    spread = PeerSpread(0.02, 400)
+    records = [(3, 300), (9, 150), (2, 40)]
+    best = onset_sequential_test(records, 8, spread, S)
+    assert best is not None and (best.k, best.n) == (9, 150)
+    assert best.log_bf == sequential_test(9, 150, spread, S).log_bf - math.log(8)
+    assert onset_sequential_test([], 8, spread, S) is None
+
+
+def test_honest_entities_rarely_ever_alert_from_an_onset() -> None:
+    # Honest hubs drawn from the peers' Beta spread (rate 2 %, concentration 400), 10 parcels a
+    # day for 112 days (two windows), looked at daily: the share that ever alert from an onset
+    # is bounded by alpha per window (alpha/8 per onset, about 4.3 onsets a month: at most
+    # 0.27 % per entity-month); it stays below alpha over the two windows.
+    rng = random.Random(21)
+    spread = PeerSpread(0.02, 400)
+    ever = 0
+    entities = 300
+    for _ in range(entities):
+        own = rng.betavariate(0.02 * 400, 0.98 * 400)
+        _, onset = _alerts(_record(rng, [own] * 112, 10), spread)
+        ever += onset
+    assert ever / entities <= S.alpha
+
+
+def test_a_practice_starting_halfway_is_found_from_its_onset_more_often() -> None:
+    # Honest (2 %) for four weeks, then at 4x for four, 15 parcels a day: the whole window
+    # keeps the honest weeks and finds few of them (2 of 30 with this seed); the record from
+    # the practice's onset finds most (20 of 30).
+    rng = random.Random(5)
+    spread = PeerSpread(0.02, 400)
+    whole_found = onset_found = 0
+    for _ in range(30):
+        whole, onset = _alerts(_record(rng, [0.02] * 28 + [0.08] * 28, 15), spread)
+        whole_found += whole
+        onset_found += onset
+    assert onset_found >= whole_found + 10
+    assert onset_found / 30 >= 0.5
+
+
+def test_a_record_from_an_onset_leaves_a_standing_apart_day_and_explaining_parcels_out() -> None:
+    days = {START + timedelta(days=i): DayCount(20, 0) for i in range(28)}
+    days[START + timedelta(days=20)] = DayCount(20, 9)  # a bad day
+    days[START + timedelta(days=22)] = DayCount(20, 1)
+    onset = START + timedelta(days=14)
+    # 14 days of 20 parcels; the bad day stands apart and leaves.
+    assert counted_from(days, onset, None, T) == (1, 260)
+    # An explaining agent handled 140 of the window's 560 parcels with 1 incident: the record
+    # holds half the window's parcels, so 70 of them leave with its incident (and the bad day).
+    assert counted_from(days, onset, DayCount(140, 1), T) == (0, 190)
+
+
+def test_an_honest_agent_at_a_pilfering_hub_carries_the_hubs_excess() -> None:
+    # The hub runs at 3x an ordinary hub's 2 %: the agent at 7 % is no worse than its mates.
+    assert carried_by_hub(DayCount(100, 7), DayCount(300, 18), 0.02, T) is not None
+
+
+def test_a_pilfering_agent_at_an_honest_hub_is_its_own() -> None:
+    # Mates like any hub's: nothing to lay on the hub.
+    assert carried_by_hub(DayCount(200, 14), DayCount(300, 6), 0.02, T) is None
+    # Mates running high, but the agent far above them: its own.
+    assert carried_by_hub(DayCount(200, 30), DayCount(300, 15), 0.02, T) is None
