@@ -105,6 +105,11 @@ class ArrayInsert:
 
     def __init__(self, table: Table, columns: Sequence[str]) -> None:
         self.columns = tuple(columns)
+        # A default SQLAlchemy computes in Python is not in the statement's text; a column with
+        # one must be among those given, or its rows would silently go without it.
+        defaulted = [c.name for c in table.c if c.default is not None and c.name not in columns]
+        if defaulted:
+            raise ValueError(f"{table.name}: give {', '.join(defaulted)} (a Python-side default)")
         self._json = {name for name in self.columns if isinstance(table.c[name].type, JSON)}
         dialect = postgresql.dialect()
         arrays, selected = [], []
