@@ -111,7 +111,7 @@ class ArrayInsert:
         if defaulted:
             raise ValueError(f"{table.name}: give {', '.join(defaulted)} (a Python-side default)")
         self._json = {name for name in self.columns if isinstance(table.c[name].type, JSON)}
-        dialect = postgresql.dialect()
+        dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
         arrays, selected = [], []
         for name in self.columns:
             column_type = table.c[name].type
