@@ -17,8 +17,9 @@ measurement alone: `python bench/consumer_cpu.py run fraud|notifications [--code
 `relay` and `runner` measure the paths every service shares, on reconciliation's tables: the
 outbox relay publishing committed rows to a topic of their own on the real Kafka, and the
 consumer runner (decoding, inbox claim, trace and log context, transaction) around a handler
-that does nothing, fed a stream once and then again as redeliveries. Their stream size is
-BENCH_CPU_SHARED_EVENTS (default 3,000).
+that does nothing, fed a stream once and then again as redeliveries. `batch_write` measures
+reconciliation's consumer batch writing the rows its handlers queued (timeline, outbox, ledger),
+an event being one decided case. Their stream size is BENCH_CPU_SHARED_EVENTS (default 3,000).
 
 Stream sizes: BENCH_CPU_FRAUD_RETURNS (default 400 returns, about 1,700 events),
 BENCH_CPU_NOTIFY_CASES (default 400 cases, 2,400 events), BENCH_CPU_BATCH (default 100 events per
@@ -47,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2026, 6, 1, 6, tzinfo=UTC)
 SERVICES = ("fraud", "notifications")
 # The paths every service shares: the outbox relay and the consumer runner (inbox and all).
-SHARED = ("relay", "runner")
+SHARED = ("relay", "runner", "batch_write")
 
 
 def _fraud_events(returns: int) -> list[Any]:
@@ -297,6 +298,88 @@ async def _measure_relay(url: str, bootstrap: str) -> dict[str, Any]:
     }
 
 
+async def _measure_batch_write(url: str) -> dict[str, Any]:
+    """Reconciliation's consumer batch writing the rows its handlers queued
+    (`facts.batch.BatchView.write`): per decided case two outbox rows with their events'
+    documents, their two timeline rows, a ledger transaction and four entries; in batches of
+    500 cases (a full poll), BENCH_CPU_SHARED_EVENTS cases in all, each batch one transaction.
+    The timeline's foreign key to cases is dropped in this database: the rows name cases that
+    are not seeded, and the inserts' cost is the subject."""
+    from sqlalchemy import text
+
+    from services.reconciliation.facts.batch import BatchView
+    from shared.db import make_engine, make_sessionmaker
+    from shared.outbox import outbox_row
+
+    events = _shared_events(int(os.environ.get("BENCH_CPU_SHARED_EVENTS", "3000")))
+    engine = make_engine(url, pool_size=2)
+    sessions = make_sessionmaker(engine)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("ALTER TABLE case_timeline DROP CONSTRAINT IF EXISTS case_timeline_case_id_fkey")
+        )
+    batches = []
+    for start in range(0, len(events), 500):
+        view = BatchView(return_ids=set())
+        for i, event in enumerate(events[start : start + 500], start):
+            case_id, tx = f"CASE-{i:06d}", uuid.uuid4()
+            for version in (1, 2):
+                _, row = outbox_row(event, source="bench")
+                view.outbox.append({**row, "traceparent": _traceparent(i)})
+                view.timeline.append(
+                    {
+                        "case_id": case_id,
+                        "case_version": version,
+                        "kind": "CaseDecided",
+                        "actor": "system",
+                        "reason": "Decided under rule L6.",
+                        "data": {"event": row["payload"]},
+                        "occurred_at": START,
+                    }
+                )
+            view.ledger_transactions.append(
+                {
+                    "transaction_id": tx,
+                    "case_id": case_id,
+                    "kind": "SETTLEMENT",
+                    "reverses": None,
+                    "policy_version": "sop-v1",
+                    "description": "Settlement.",
+                    "posted_at": START,
+                }
+            )
+            view.ledger_entries += [
+                {
+                    "transaction_id": tx,
+                    "case_id": case_id,
+                    "account": account,
+                    "account_type": "LIABILITY",
+                    "counterparty_id": event.seller_id,
+                    "amount": amount,
+                    "posted_at": START,
+                }
+                for account, amount in (("a", 500), ("b", -500), ("c", 120), ("d", -120))
+            ]
+        batches.append(view)
+    try:
+        with _counting(engine) as sent:
+            began, wall = time.process_time(), time.perf_counter()
+            for view in batches:
+                async with sessions() as session, session.begin():
+                    await view.write(session)
+            cpu, elapsed = time.process_time() - began, time.perf_counter() - wall
+    finally:
+        await engine.dispose()
+    return {
+        "service": "batch_write",
+        "events": len(events),
+        "transactions": len(batches),
+        "cpu_ms_per_event": round(1000 * cpu / len(events), 4),
+        "wall_ms_per_event": round(1000 * elapsed / len(events), 4),
+        "statements_per_event": round(sent[0] / len(events), 3),
+    }
+
+
 async def _measure_runner(url: str) -> dict[str, Any]:
     """The consumer runner around a handler that does nothing: decoding, the inbox claim, the
     per-event trace and log context, the transaction, for BENCH_CPU_SHARED_EVENTS events in
@@ -375,6 +458,8 @@ async def _measure(service: str) -> dict[str, Any]:
         return await _measure_relay(url, stack.env()["KAFKA_BOOTSTRAP_SERVERS"])
     if service == "runner":
         return await _measure_runner(url)
+    if service == "batch_write":
+        return await _measure_batch_write(url)
 
     pilferage: dict[str, float] | None = None
     if service == "fraud":

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic_core import from_json, to_json
-from sqlalchemy import Table, event, text
+from sqlalchemy import JSON, Enum, String, Table, event, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -91,6 +92,52 @@ def table_of(model: type[Any]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not mapped to a single table")
     return table
+
+
+class ArrayInsert:
+    """A multi-row INSERT of `columns` as one array parameter per column, unnested in the rows'
+    order (`WITH ORDINALITY … ORDER BY`, so serial ids follow the order given). SQLAlchemy's
+    multi-row `VALUES` processes every parameter of every row in Python and writes a statement
+    whose text changes with the row count, so each new count is compiled and prepared again;
+    here the text is fixed and asyncpg encodes each array in C. JSON columns travel as their
+    text (`json_text`, as the engine's serialiser writes them, `None` as JSON null) and are cast
+    in the statement."""
+
+    def __init__(self, table: Table, columns: Sequence[str]) -> None:
+        self.columns = tuple(columns)
+        # A default SQLAlchemy computes in Python is not in the statement's text; a column with
+        # one must be among those given, or its rows would silently go without it.
+        defaulted = [c.name for c in table.c if c.default is not None and c.name not in columns]
+        if defaulted:
+            raise ValueError(f"{table.name}: give {', '.join(defaulted)} (a Python-side default)")
+        self._json = {name for name in self.columns if isinstance(table.c[name].type, JSON)}
+        dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+        arrays, selected = [], []
+        for name in self.columns:
+            column_type = table.c[name].type
+            # Strings as text: an explicit cast to varchar(n) would cut a long value short,
+            # where the insert's own assignment to the column refuses it.
+            textual = name in self._json or (
+                isinstance(column_type, String) and not isinstance(column_type, Enum)
+            )
+            sql_type = "text" if textual else column_type.compile(dialect)
+            arrays.append(f"CAST(:{name} AS {sql_type}[])")
+            selected.append(f"r.{name}::jsonb" if name in self._json else f"r.{name}")
+        names = ", ".join(self.columns)
+        self.statement = text(
+            f"INSERT INTO {table.name} ({names}) SELECT {', '.join(selected)} "
+            f"FROM unnest({', '.join(arrays)}) WITH ORDINALITY AS r({names}, n) ORDER BY r.n"
+        )
+
+    async def execute(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert `rows` (each holding every column) in their order; nothing when empty."""
+        if not rows:
+            return
+        params = {}
+        for name in self.columns:
+            values = [row[name] for row in rows]
+            params[name] = [json_text(v) for v in values] if name in self._json else values
+        await session.execute(self.statement, params)
 
 
 async def ping(engine: AsyncEngine) -> None:

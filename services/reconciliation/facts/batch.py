@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,7 +42,7 @@ from services.reconciliation.models import (
     TimelineEntry,
     Timer,
 )
-from shared.db import table_of
+from shared.db import ArrayInsert, table_of
 from shared.unit_of_work import unit_of
 
 # The fact tables a batch inserts up front, with the column that identifies a fact. Appeals and
@@ -54,6 +54,45 @@ _FACT_KEYS: dict[type[Any], str] = {
     EvidenceAddition: "ce_id",
     AssessmentRecord: "assessment_id",
 }
+
+
+# The rows a batch's handlers queue, one statement per table whatever the batch's size. The
+# columns are those the handlers' rows carry (`timeline.emit`/`note`, `outbox_row`,
+# `ledger.add_transaction`); the rest take their defaults.
+_INSERT_LEDGER_TRANSACTIONS = ArrayInsert(
+    table_of(LedgerTransaction),
+    ("transaction_id", "case_id", "kind", "reverses", "policy_version", "description", "posted_at"),
+)
+_INSERT_LEDGER_ENTRIES = ArrayInsert(
+    table_of(LedgerEntry),
+    (
+        "transaction_id",
+        "case_id",
+        "account",
+        "account_type",
+        "counterparty_id",
+        "amount",
+        "posted_at",
+    ),
+)
+_INSERT_TIMELINE = ArrayInsert(
+    table_of(TimelineEntry),
+    ("case_id", "case_version", "kind", "actor", "reason", "data", "occurred_at"),
+)
+_INSERT_OUTBOX = ArrayInsert(
+    table_of(Outbox),
+    (
+        "ce_id",
+        "ce_type",
+        "ce_source",
+        "ce_time",
+        "ce_subject",
+        "topic",
+        "key",
+        "payload",
+        "traceparent",
+    ),
+)
 
 
 class StaleBatchView(RuntimeError):
@@ -112,14 +151,13 @@ class BatchView:
         """Insert the rows the handlers queued, in the order they queued them (outbox ids keep
         each case's events in order), parents before children."""
         await session.flush()  # cases opened by the batch: timeline rows and timers refer to them
-        for table, rows in (
-            (table_of(LedgerTransaction), self.ledger_transactions),
-            (table_of(LedgerEntry), self.ledger_entries),
-            (table_of(TimelineEntry), self.timeline),
-            (table_of(Outbox), self.outbox),
+        for statement, rows in (
+            (_INSERT_LEDGER_TRANSACTIONS, self.ledger_transactions),
+            (_INSERT_LEDGER_ENTRIES, self.ledger_entries),
+            (_INSERT_TIMELINE, self.timeline),
+            (_INSERT_OUTBOX, self.outbox),
         ):
-            if rows:
-                await session.execute(insert(table), rows)
+            await statement.execute(session, rows)
             rows.clear()
         await self.write_timers(session)
 
