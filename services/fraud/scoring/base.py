@@ -131,6 +131,17 @@ class Scored:
     direct: bool = True
 
 
+def _peer_spread(
+    config: ScoringConfig, peers: tuple[int, int], spread: PeerSpread | None, prior_rate: float
+) -> PeerSpread:
+    """The peers' sequential baseline where it was read (moderate fraudsters left out), else
+    their pooled rate at the widest spread a sequential test allows."""
+    if spread is not None:
+        return spread
+    rate = peer_rate(*peers, prior_rate, config.thresholds.prior_strength)
+    return PeerSpread(rate, config.sequential.max_concentration)
+
+
 @lru_cache(maxsize=65536)
 def _telling(k: int, n: int, rate: float, concentration: float, s: Sequential) -> bool:
     """`AssessorBase.telling`'s test, kept by its numbers: a terminal scan asks it of every
@@ -215,14 +226,8 @@ class AssessorBase:
     ) -> bool:
         """Whether k of n is MEDIUM sequential evidence against peers (without recording it):
         enough to say a part explains its place's excess."""
-        s = self.config.sequential
-        rate = (
-            spread.rate
-            if spread is not None
-            else peer_rate(*peers, prior_rate, self.t.prior_strength)
-        )
-        concentration = spread.concentration if spread is not None else s.max_concentration
-        return _telling(k, n, rate, concentration, s)
+        baseline = _peer_spread(self.config, peers, spread, prior_rate)
+        return _telling(k, n, baseline.rate, baseline.concentration, self.config.sequential)
 
     def sequential_test(
         self,
@@ -245,14 +250,9 @@ class AssessorBase:
         `floor_rate`) and their honest spread; keep the test for the clearing rule. No alert
         before the entity has `min_trials` trials (`sequential_findings`)."""
         s = self.config.sequential
-        # The peers' sequential baseline (moderate fraudsters left out) where it was read.
-        rate = (
-            spread.rate
-            if spread is not None
-            else peer_rate(*peers, prior_rate, self.t.prior_strength)
-        )
-        rate = max(rate, floor_rate)
-        concentration = spread.concentration if spread is not None else s.max_concentration
+        baseline = _peer_spread(self.config, peers, spread, prior_rate)
+        rate = max(baseline.rate, floor_rate)
+        concentration = baseline.concentration
         test, found = sequential_findings(
             code=code,
             what=what,
@@ -289,13 +289,8 @@ class AssessorBase:
         (`stats.onset_sequential_test`). Run after the whole window's `sequential_test`: the
         clearing rule keeps whichever of the two tells more."""
         s = self.config.sequential
-        rate = (
-            spread.rate
-            if spread is not None
-            else peer_rate(*peers, prior_rate, self.t.prior_strength)
-        )
-        concentration = spread.concentration if spread is not None else s.max_concentration
-        best = onset_sequential_test(records, looks, PeerSpread(rate, concentration), s)
+        baseline = _peer_spread(self.config, peers, spread, prior_rate)
+        best = onset_sequential_test(records, looks, baseline, s)
         if best is None:
             return []
         test, found = sequential_findings(
@@ -306,7 +301,7 @@ class AssessorBase:
             entity_id=entity[1],
             k=best.k,
             n=best.n,
-            spread=PeerSpread(rate, concentration),
+            spread=baseline,
             s=s,
             action=action,
             extra_log_bf=-math.log(max(looks, 1)),
