@@ -286,6 +286,16 @@ async def _appeal(w: World) -> Call:
     return _intake_call(w, PORTAL, path, {"reason": "Look again"}, {"reason": "Other reason"})
 
 
+@scenario("intake", "POST", "/v1/returns/{return_id}/appeal")
+async def _return_appeal(w: World) -> Call:
+    # A return its seller never escalated (a case the desk opened itself).
+    ret = return_body()
+    r = await w.svc("intake").client.post("/v1/returns", json=ret, headers=w.auth(MARKETPLACE))
+    assert r.status_code == 202, r.text
+    path = f"/v1/returns/{ret['return_id']}/appeal"
+    return _intake_call(w, PORTAL, path, {"reason": "Look again"}, {"reason": "Other reason"})
+
+
 @scenario("intake", "POST", "/v1/seller-feedback")
 async def _feedback(w: World) -> Call:
     body = {"seller_id": "S-DEMO-1", "rating": 4, "text": "Fair"}
