@@ -21,6 +21,12 @@ def upgrade() -> None:
         "cases",
         sa.Column("decision_promises_broken", sa.Integer(), nullable=False, server_default="0"),
     )
+    # A case awaiting a decision when this runs was promised the date its timer holds: without
+    # it, the emails that repeat the seller's date (a duplicate filing) would lose it until the
+    # timer next fires.
+    op.execute(
+        "UPDATE cases SET decision_promised_by = timer_due_at WHERE timer_kind = 'DECISION_DUE'"
+    )
 
 
 def downgrade() -> None:
