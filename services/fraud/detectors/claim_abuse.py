@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from services.fraud.detectors.findings import Finding
+from services.fraud.detectors.sequential import demoted
 from services.fraud.detectors.stats import (
     PeerSpread,
     RateTest,
@@ -332,13 +333,10 @@ def after_spell(
     out = []
     for f in findings:
         if f.code in CLAIM_RATE_CODES and (f.alert or f.contribution > BELOW_HIGH):
-            f = replace(
+            f = demoted(
                 f,
-                alert=False,
-                contribution=min(f.contribution, BELOW_HIGH),
-                detail=f"{f.detail}; its recent weeks look ordinary: {recent.detail()}",
-                numbers=f.numbers
-                | {
+                f"its recent weeks look ordinary: {recent.detail()}",
+                {
                     "recent_count": recent.k,
                     "recent_trials": recent.n,
                     "recent_log_bayes_factor": round(recent.log_bf, 3),
