@@ -125,6 +125,10 @@ class PilferageInputs(AssessorBase):
             return out
 
         s = self.config.sequential
+        # The candidate onsets are calendar days, the same for every entity of the scan.
+        step = self.config.pilferage_onset_step_days
+        onsets = pilferage.onsets(since, until, step)
+        looks = pilferage.looks_per_window(self.config.short_window.days, step)
         for etype, eid in entities:
             pattern = f"{pilferage.PATTERN_PREFIX}{etype.upper()}"
             mates = excluded = None
@@ -213,8 +217,7 @@ class PilferageInputs(AssessorBase):
             # most (`stats.onset_sequential_test`): a practice that starts partway is weighed
             # without the honest weeks before it. Agents' trials in standardised units.
             records = [(own_k, own_n)] + [
-                pilferage.counted_from(recent, onset, excluded, self.t)
-                for onset in pilferage.onsets(since, until, self.config.pilferage_onset_step_days)
+                pilferage.counted_from(recent, onset, excluded, self.t) for onset in onsets
             ]
             records = [(k_, max(round(n_ * scale), k_)) for k_, n_ in records]
             found += self.sequential_test(
@@ -235,9 +238,7 @@ class PilferageInputs(AssessorBase):
                 pattern=pattern,
                 entity=(etype, eid),
                 records=records[1:],
-                looks=pilferage.looks_per_window(
-                    self.config.short_window.days, self.config.pilferage_onset_step_days
-                ),
+                looks=looks,
                 peers=seq_peers,
                 spread=seq_spread,
                 prior_rate=pilferage.PRIOR_RATE,
