@@ -116,6 +116,19 @@ async def unknown_return_under_review(
     return Filed(rid, seller, to, r.json()["escalation_id"], case)
 
 
+async def escalated_by_the_desk(
+    harness: Harness, recon: Any, filed: Filed, reason: str
+) -> dict[str, Any]:
+    """An agent escalates the filed claim's case to management; the case once ESCALATED."""
+    r = await recon.client.post(
+        f"/v1/cases/{filed.case['case_id']}/escalate",
+        json={"reason": reason},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    return await _case(harness, recon, filed.rid, lambda c: c["state"] == "ESCALATED")
+
+
 async def directory_seller(
     harness: Harness, pipeline: dict[str, Any], prefix: str
 ) -> tuple[str, str]:
@@ -866,13 +879,9 @@ async def test_a_filing_merged_into_an_escalated_case_is_told_managements_date(
     recon, intake = pipeline["reconciliation"], pipeline["intake"]
     filed = await unknown_return_under_review(harness, pipeline, "RET-MERGE-ESC")
     case_id = filed.case["case_id"]
-    r = await recon.client.post(
-        f"/v1/cases/{case_id}/escalate",
-        json={"reason": "The seller called twice; a manager should look"},
-        headers=harness.key(AGENT),
+    case = await escalated_by_the_desk(
+        harness, recon, filed, "The seller called twice; a manager should look"
     )
-    assert r.status_code == 200, r.text
-    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "ESCALATED")
     due = india_time(datetime.fromisoformat(case["updated_at"]) + timedelta(hours=24))
     [update] = await _mails(harness, filed.rid, "An update on your claim")
     _in_both(update, due)
@@ -902,13 +911,7 @@ async def test_an_escalated_case_past_managements_date_is_flagged_and_the_seller
     recon = pipeline["reconciliation"]
     filed = await unknown_return_under_review(harness, pipeline, "RET-ESC-LATE")
     case_id = filed.case["case_id"]
-    r = await recon.client.post(
-        f"/v1/cases/{case_id}/escalate",
-        json={"reason": "Needs a manager"},
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 200, r.text
-    await _case(harness, recon, filed.rid, lambda c: c["state"] == "ESCALATED")
+    await escalated_by_the_desk(harness, recon, filed, "Needs a manager")
     assert (await _case(harness, recon, filed.rid, lambda c: True))["sla_breached"] is False
     await _mails(harness, filed.rid, "An update on your claim")
 
@@ -951,13 +954,7 @@ async def test_an_overdue_case_alerts_management_daily_and_the_seller_once_per_b
     recon, notifications = pipeline["reconciliation"], pipeline["notifications"]
     filed = await unknown_return_under_review(harness, pipeline, "RET-OVD-TWICE")
     case_id = filed.case["case_id"]
-    r = await recon.client.post(
-        f"/v1/cases/{case_id}/escalate",
-        json={"reason": "Needs a manager"},
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 200, r.text
-    await _case(harness, recon, filed.rid, lambda c: c["state"] == "ESCALATED")
+    await escalated_by_the_desk(harness, recon, filed, "Needs a manager")
 
     async def overdue(count: int) -> datetime:
         """Fire the case's DECISION_DUE timer; wait for the `count`-th overdue alert to be
