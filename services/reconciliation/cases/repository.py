@@ -24,8 +24,11 @@ async def lock_by_return(session: AsyncSession, return_id: str) -> Case | None:
     )
 
 
-async def lock(session: AsyncSession, case_id: str) -> Case | None:
-    return await session.scalar(select(Case).where(Case.case_id == case_id).with_for_update())
+async def lock(session: AsyncSession, case_id: str, *, skip_locked: bool = False) -> Case | None:
+    """The case row, locked; with `skip_locked`, None when another transaction holds it."""
+    return await session.scalar(
+        select(Case).where(Case.case_id == case_id).with_for_update(skip_locked=skip_locked)
+    )
 
 
 async def get(session: AsyncSession, case_id: str) -> Case | None:

@@ -129,30 +129,36 @@ async def close(
 async def alert_overdue(
     session: AsyncSession, *, now: datetime, limit: int = 100
 ) -> list[CaseTask]:
-    """Open tasks past their due time, each alerted once (the mark is the durable part)."""
-    overdue = await repository.claim_overdue(session, now=now, limit=limit)
-    for task in overdue:
+    """Open tasks past their due time, each alerted once (the mark is the durable part).
+
+    Every other path locks the case before its task (`close`); this one holds the task already,
+    so it takes the case only if free: a task whose case is busy (being completed right now,
+    say) is left for the next round instead of waiting on a lock in the opposite order."""
+    alerted: list[CaseTask] = []
+    for task in await repository.claim_overdue(session, now=now, limit=limit):
+        case = await cases.lock(session, task.case_id, skip_locked=True)
+        if case is None:
+            continue
+        alerted.append(task)
         task.overdue_alerted_at = now
         metrics.task_overdue(session, task.team)
-        case = await cases.get(session, task.case_id)
-        if case is not None:
-            note(
-                session,
-                case,
-                kind="TASK_OVERDUE",
-                actor=SYSTEM,
-                reason=f"The {task.team} task is overdue (due {task.due_at.isoformat()}): "
-                f"{task.ask}. Management is alerted.",
-                now=now,
-                data={"task_id": str(task.task_id), "team": task.team},
-            )
-            publish(
-                session,
-                CaseTaskOverdue(**task_event_fields(task, case)),
-                subject=case.case_id,
-                now=now,
-            )
-    return overdue
+        note(
+            session,
+            case,
+            kind="TASK_OVERDUE",
+            actor=SYSTEM,
+            reason=f"The {task.team} task is overdue (due {task.due_at.isoformat()}): "
+            f"{task.ask}. Management is alerted.",
+            now=now,
+            data={"task_id": str(task.task_id), "team": task.team},
+        )
+        publish(
+            session,
+            CaseTaskOverdue(**task_event_fields(task, case)),
+            subject=case.case_id,
+            now=now,
+        )
+    return alerted
 
 
 def team_metrics(tasks: list[CaseTask], now: datetime) -> list[dict[str, Any]]:
