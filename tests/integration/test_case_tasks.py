@@ -11,11 +11,16 @@ from typing import Any
 
 import pytest
 
+from services.notifications.messages.composing import compose_case_event
+from services.notifications.messages.rendering import inr, render
+from services.notifications.settings import NotificationsSettings
+from shared.events import CaseDecided, CaseSettled
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.reconciliation import (
     T0,
     Engine,
+    appeal,
     assessed,
     engine,
     escalation,
@@ -234,3 +239,76 @@ async def test_escalation_to_management_produces_the_case_report(
     assert cid in page and "Third wrong item from this hub this week" in page
     # The module's holds keep this case's money waiting: the report says so.
     assert "QC_PASSED" in page and "(holds settlement)" in page
+
+
+async def test_a_held_settlement_after_an_overturned_appeal_says_what_it_replaces(
+    desk: Engine, harness: Harness
+) -> None:
+    """₹450 paid (L11, under the finance threshold), then raised to ₹900 on appeal, which
+    finance must confirm: the ₹450 is reversed at once, the ₹900 posted days later when the
+    task is done. The settlement email then still tells the seller the account gains ₹450."""
+    rid = uid("RET-HELD-APPEAL")
+    filed = desk.envelope(escalation(rid, claim="DAMAGED", amount=90_000))
+    await desk.send(
+        filed,
+        return_initiated(rid, partner="swiftship", item_value=90_000),
+        scan(rid, "PICKED_UP", T0, weight=1000),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
+        assessed(filed, "LOW"),
+    )
+    first = await desk.wait_case(rid, lambda c: c["state"] == "CLOSED", what="first decision")
+    cid = first["case_id"]
+    assert (first["decision"]["rule_id"], first["payout"]) == ("L11", 45_000)
+
+    await desk.send(appeal(filed.payload, desk.clock.now()))  # type: ignore[arg-type]
+    await desk.wait_case(rid, lambda c: c["state"] == "APPEALED", what="appeal")
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/appeal-decision",
+        json={
+            "overturn": True,
+            "reason": "The hub photographed the crack before handover",
+            "liable_party": "PARTNER",
+            "payout_pct": 100,
+        },
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "DECIDED"  # finance confirms a payout above ₹500 first
+    r = await desk.client.get(f"/v1/cases/{cid}/tasks", headers=harness.key(AGENT))
+    [task] = [t for t in r.json()["items"] if t["status"] == "OPEN"]
+    assert task["team"] == "finance" and task["blocks_settlement"]
+
+    await desk.advance(timedelta(days=2))
+    r = await desk.client.post(
+        f"/v1/tasks/{task['task_id']}/complete",
+        json={"resolution": "Payout confirmed"},
+        headers=harness.key(FINANCE),
+    )
+    assert r.status_code == 200, r.text
+    closed = await desk.wait_case(rid, lambda c: c["state"] == "CLOSED", what="settled")
+    assert closed["payout"] == 90_000
+
+    r = await desk.client.get(f"/v1/ledger/cases/{cid}", headers=harness.key(FINANCE))
+    moves = [
+        -sum(line["amount"] for line in t["lines"] if line["account"].startswith("seller_payable"))
+        for t in r.json()["transactions"]
+    ]
+    assert moves == [45_000, -45_000, 90_000]
+
+    events = [e for e in await desk.events(cid) if e["ce_type"].split(".")[2] in _MONEY]
+    decided = CaseDecided.model_validate(events[-2]["payload"])
+    settled = CaseSettled.model_validate(events[-1]["payload"])
+    assert (decided.decision and decided.decision.payout, decided.paid_before) == (90_000, 45_000)
+    assert (settled.decision and settled.decision.payout, settled.paid_before) == (90_000, 45_000)
+    # The seller's settlement email, composed from that event as notifications composes it.
+    [draft] = compose_case_event(
+        settled, _MAIL, now=desk.clock.now(), seller_address="seller@example.com"
+    ).drafts
+    assert draft.template == "settlement"
+    mail = render(draft.template, draft.context)
+    assert f"replaces the {inr(45_000)}" in mail.text, mail.text
+    assert f"your account gains {inr(45_000)}" in mail.text, mail.text
+
+
+_MONEY = {"case_decided", "case_settled"}
+_MAIL = NotificationsSettings(management_recipients=["desk@example.com"])

@@ -104,7 +104,7 @@ async def decide_and_settle(
     case.appeal_by = appeal_by
     case.proposal = None
     # An overturned appeal replaces what the first decision paid (reversed below).
-    paid_before = case.payout if reverse_first else 0
+    paid_before = replaced_payout(case) if reverse_first else 0
     emit(
         session,
         case,
@@ -136,8 +136,17 @@ async def decide_and_settle(
         now=now,
         p=p,
         reversals=reversals,
-        paid_before=paid_before,
     )
+
+
+def replaced_payout(case: Case) -> int:
+    """What the seller was paid on the case before the decision now being settled.
+
+    `case.payout` changes only when a settlement posts, and a case settles a second time only
+    after an overturned appeal reversed the first settlement; so until the new decision
+    settles, it is the payout that decision replaces. That holds also when a team's task
+    releases the settlement days after the reversal (a finance or warehouse hold)."""
+    return case.payout
 
 
 async def ensure_owner_verified(session: AsyncSession, case: Case) -> None:
@@ -155,10 +164,10 @@ async def settle_decision(
     now: datetime,
     p: Policy,
     reversals: list[UUID] | None = None,
-    paid_before: int = 0,
 ) -> None:
     """The ledger postings (and a partner's debit notice) of a decision, then CLOSED."""
     reversals = reversals or []
+    paid_before = replaced_payout(case)
     transaction_id = await ledger.settle(
         session,
         case_id=case.case_id,
