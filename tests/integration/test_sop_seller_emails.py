@@ -226,10 +226,11 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
 
     # Final means final: a second appeal (on the return, or arriving as an event) reopens
     # nothing, and a filing about the return is not offered one while the first window runs.
+    # Intake records it (whether an appeal is heard is the case's rule); the case ignores it.
     again = await intake.client.post(
         f"/v1/returns/{rid}/appeal", json={"reason": "Once more."}, headers=harness.key(AGENT)
     )
-    assert again.status_code == 409, again.text
+    assert again.status_code == 201, again.text
     second = AppealFiled(
         escalation_id=uid("ESC-AGAIN"),
         return_id=rid,
@@ -250,6 +251,51 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     [answer] = await _mails(harness, rid, "already has a case")
     assert "The case is final" in text_part(answer), text_part(answer)
     assert "can appeal it until" not in text_part(answer), text_part(answer)
+
+
+async def test_an_appeal_sent_before_the_decision_leaves_the_seller_their_appeal(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """SOP: the seller may appeal a decision within 7 days of it. Appeals sent while the claim
+    still waits for its evidence (by either route) have nothing to appeal: the case notes them
+    and nothing else happens. The appeal sent once the claim is decided is heard."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    filed = await filed_case(
+        harness, pipeline, evidence=[], until=lambda c: c["state"] == "AWAITING_EVIDENCE"
+    )
+    rid, esc = filed.rid, filed.escalation_id
+    early = {"reason": "I disagree with whatever you decide."}
+    for path in (f"/v1/escalations/{esc}/appeal", f"/v1/returns/{rid}/appeal"):
+        r = await intake.client.post(path, json=early, headers=harness.key(AGENT))
+        assert r.status_code == 201, r.text
+    waiting = await _case(
+        harness,
+        recon,
+        rid,
+        lambda c: sum(t["kind"] == "APPEAL_IGNORED" for t in c["timeline"]) == 2,
+    )
+    assert waiting["state"] == "AWAITING_EVIDENCE"
+
+    video = escalation_body(rid)["evidence"]
+    r = await intake.client.post(
+        f"/v1/escalations/{esc}/evidence", json={"evidence": video}, headers=harness.key(AGENT)
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert (case["decision"]["rule_id"], case["payout"]) == ("L11", 75_000)
+    [decided] = await _mails(harness, rid, "partly approved")
+    _in_both(decided, india_time(_at(case["appeal_by"])))
+
+    r = await intake.client.post(
+        f"/v1/escalations/{esc}/appeal",
+        json={"reason": "The buyer broke it; I should get the whole amount."},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    appealed = await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
+    [received] = await _mails(harness, rid, "We have your appeal")
+    assert received["To"] == filed.to
+    _in_both(received, india_time(_at(appealed["updated_at"]) + timedelta(hours=48)))
 
 
 async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_filed(
@@ -397,12 +443,19 @@ async def test_the_seller_of_a_case_the_desk_opened_can_appeal_as_its_decision_s
     )
     assert r.status_code == 201, r.text
     assert r.json()["return_id"] == rid and r.json()["escalation_id"].startswith("APL-")
+    # Sent twice (a double click): one appeal is heard, the other noted on the case.
     again = await intake.client.post(
         f"/v1/returns/{rid}/appeal", json=appeal, headers=harness.key(AGENT)
     )
-    assert again.status_code == 409, again.text
+    assert again.status_code == 201, again.text
 
-    appealed = await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
+    appealed = await _case(
+        harness,
+        recon,
+        rid,
+        lambda c: any(t["kind"] == "APPEAL_REPEATED" for t in c["timeline"]),
+    )
+    assert appealed["state"] == "APPEALED"
     assert appealed["case_id"] == case["case_id"]
     [received] = await _mails(harness, rid, "We have your appeal")
     assert received["To"] == to

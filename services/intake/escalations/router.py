@@ -172,9 +172,10 @@ async def post_appeal(
     response_model=AppealAccepted,
     summary="Appeal the decision on a return (also a case the desk opened without a claim)",
     description="For the seller the marketplace feed names as the return's seller; another "
-    "seller's return answers 404, as an unknown id does. One appeal per return, whichever route "
-    "filed it: a second answers 409. Whether it is in time is the case's to judge (a late one is "
-    "answered by email with the window's end).",
+    "seller's return answers 404, as an unknown id does. Whether the appeal is heard is the "
+    "case's to judge: one appeal per return, whichever route filed it, of a decision or "
+    "rejection, within its 7 days (a late one is answered by email with the window's end); an "
+    "appeal sent before anything is decided, or after the one appeal, changes nothing.",
 )
 async def post_return_appeal(
     return_id: Annotated[Id, Path()],

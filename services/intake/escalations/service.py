@@ -32,7 +32,6 @@ from services.intake.escalations.schemas import (
     EvidenceAccepted,
     EvidenceIn,
 )
-from services.intake.history import repository as history_log
 from services.intake.history import service as history
 from services.intake.models import Escalation
 from services.intake.returns import repository as returns
@@ -316,13 +315,14 @@ async def file_appeal(
     principal: Principal,
     now: datetime,
 ) -> AppealAccepted:
-    """Record the seller's appeal; whether it is in time is the case's decision, not intake's."""
+    """Record the seller's appeal and pass it on. Whether it is heard is the case's rule alone
+    (reconciliation's `on_appeal`: one appeal per return, of a decision or rejection, within
+    its window), since only the case knows whether anything is decided. Intake once refused a
+    second appeal itself, and so counted one sent before any decision, which the case ignores,
+    against the seller's real appeal later."""
     escalation = await _visible(session, escalation_id, principal, for_update=True)
     if escalation.state != FILED:
         raise Problem(409, "Conflict", "Nothing has been decided on this escalation to appeal.")
-    if escalation.appealed_at is not None:
-        raise Problem(409, "Conflict", "This escalation has been appealed already.")
-    await _refuse_second_appeal(session, escalation.return_id)
     escalation.appealed_at = now
     escalation.appeal_reason = data.reason
     escalation.updated_at = now
@@ -352,7 +352,6 @@ async def file_return_appeal(
     owner = (await returns.owners(session, [return_id])).get(return_id)
     if owner is None or not principal.can_act_for_seller(owner.seller_id):
         raise Problem(404, "Not found", _NOT_FOUND)
-    await _refuse_second_appeal(session, return_id)
     return _appeal(
         session,
         # The appeal's own id stands where an escalation's would: this seller filed none.
@@ -362,14 +361,6 @@ async def file_return_appeal(
         data=data,
         now=now,
     )
-
-
-async def _refuse_second_appeal(session: AsyncSession, return_id: str) -> None:
-    """One appeal per return, whichever way it came (the case is the return's): under the
-    return's lock, so two appeals sent at once cannot both pass the check."""
-    await returns.lock_return_id(session, return_id)
-    if await history_log.has_event(session, return_id=return_id, ce_type=AppealFiled.ce_type):
-        raise Problem(409, "Conflict", "The decision on this return has been appealed already.")
 
 
 def _appeal(
