@@ -14,7 +14,7 @@ import pytest
 from services.notifications.messages.composing import compose_case_event
 from services.notifications.messages.rendering import inr, render
 from services.notifications.settings import NotificationsSettings
-from shared.events import CaseDecided, CaseSettled
+from shared.events import AppealFiled, CaseDecided, CaseSettled
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.reconciliation import (
@@ -308,6 +308,62 @@ async def test_a_held_settlement_after_an_overturned_appeal_says_what_it_replace
     mail = render(draft.template, draft.context)
     assert f"replaces the {inr(45_000)}" in mail.text, mail.text
     assert f"your account gains {inr(45_000)}" in mail.text, mail.text
+
+
+async def test_a_dismissed_appeal_of_a_decision_awaiting_its_hold_still_pays_it(
+    desk: Engine, harness: Harness
+) -> None:
+    """The seller appeals while the decision's payment waits for finance and the warehouse;
+    the appeal is dismissed, so the decision stands: its payment still waits for the teams and
+    is made when they confirm (it was once closed unpaid, its tasks then settling nothing)."""
+    case = await wrong_item_case(desk)
+    cid, rid = case["case_id"], case["return_id"]
+    assert case["state"] == "DECIDED" and case["decision"]["payout"] == 100_000
+    await desk.send(
+        AppealFiled(
+            escalation_id=case["primary_escalation_id"],
+            return_id=rid,
+            seller_id=case["seller_id"],
+            reason="Pay the whole claim, not only the item.",
+            filed_at=desk.clock.now(),
+        )
+    )
+    await desk.wait_case(rid, lambda c: c["state"] == "APPEALED", what="appeal")
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/appeal-decision",
+        json={"overturn": False, "reason": "The claim was the item's value"},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "DECIDED"  # the payment still waits for the teams
+
+    r = await desk.client.get(f"/v1/cases/{cid}/tasks", headers=harness.key(AGENT))
+    tasks = {t["team"]: t["task_id"] for t in r.json()["items"] if t["status"] == "OPEN"}
+    assert set(tasks) == {"finance", "warehouse"}
+    for team, key in (("warehouse", AGENT), ("finance", FINANCE)):
+        r = await desk.client.post(
+            f"/v1/tasks/{tasks[team]}/complete",
+            json={"resolution": "Confirmed"},
+            headers=harness.key(key),
+        )
+        assert r.status_code == 200, r.text
+    closed = await desk.wait_case(rid, lambda c: c["state"] == "CLOSED", what="settled")
+    assert closed["payout"] == 100_000
+    paid = await desk.sql(
+        "SELECT -sum(amount) AS paid FROM ledger_entries WHERE case_id = :c "
+        "AND account_type = 'seller_payable'",
+        c=cid,
+    )
+    assert paid[0]["paid"] == 100_000
+    [*_, last] = [e for e in await desk.events(cid) if e["ce_type"].split(".")[2] in _MONEY]
+    settled = CaseSettled.model_validate(last["payload"])
+    assert settled.ledger_transaction_id is not None and settled.paid_before == 0
+    [draft] = compose_case_event(
+        settled, _MAIL, now=desk.clock.now(), seller_address="seller@example.com"
+    ).drafts
+    mail = render(draft.template, draft.context)
+    assert f"{inr(100_000)} has been credited" in mail.text, mail.text
+    assert "replaces" not in mail.text
 
 
 _MONEY = {"case_decided", "case_settled"}

@@ -124,19 +124,25 @@ async def decide_and_settle(
     reversals: list[UUID] = []
     if reverse_first:
         reversals = await ledger.reverse_settlements(session, case_id=case.case_id, now=now)
+    await settle_unless_held(session, case, record, actor=actor, now=now, p=p, reversals=reversals)
+
+
+async def settle_unless_held(
+    session: AsyncSession,
+    case: Case,
+    record: DecisionRecord,
+    *,
+    actor: str,
+    now: datetime,
+    p: Policy,
+    reversals: list[UUID] | None = None,
+) -> None:
+    """Settle the decided case now, or leave it DECIDED while a team must confirm first
+    (finance for a large payout, the warehouse for a wrong item): it then settles when the
+    last blocking task is done."""
     if await settlement.hooks().hold(session, case=case, record=record, p=p, now=now, actor=actor):
-        # A team must confirm first (finance for a large payout, the warehouse for a wrong
-        # item): the case rests DECIDED and settles when the last blocking task is done.
         return
-    await settle_decision(
-        session,
-        case,
-        record,
-        actor=actor,
-        now=now,
-        p=p,
-        reversals=reversals,
-    )
+    await settle_decision(session, case, record, actor=actor, now=now, p=p, reversals=reversals)
 
 
 def replaced_payout(case: Case) -> int:

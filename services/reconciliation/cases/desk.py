@@ -15,6 +15,7 @@ from services.reconciliation.cases.decisions import (
     decision_record,
     ensure_owner_verified,
     refresh_facts,
+    settle_unless_held,
 )
 from services.reconciliation.cases.errors import (
     AppealNeedsAnotherDecider,
@@ -25,6 +26,7 @@ from services.reconciliation.cases.errors import (
 )
 from services.reconciliation.cases.timeline import emit, seller_claimed
 from services.reconciliation.cases.transitions import Move
+from services.reconciliation.ledger import service as ledger
 from services.reconciliation.models import Case
 from services.reconciliation.policy import service as policies
 from services.reconciliation.policy.explain import (
@@ -387,16 +389,24 @@ async def decide_appeal(
         appeal_by=None,
         reason_code="APPEAL_UPHELD_ORIGINAL",
     )
-    emit(
-        session,
-        case,
-        CaseSettled,
-        move=Move.SETTLE,
-        actor=actor,
-        now=now,
-        reason="The original settlement stands; nothing new is posted.",
-        decision=record,
-    )
+    if record.payout > 0 and not await ledger.has_settlement_in_force(
+        session, case_id=case.case_id
+    ):
+        # The decision was appealed while its payment still waited for a team's confirmation
+        # (a settlement hold): dismissing the appeal leaves that payment owed, so it is settled
+        # now, or when the team confirms, as the decision itself would have been.
+        await settle_unless_held(session, case, record, actor=actor, now=now, p=p)
+    else:
+        emit(
+            session,
+            case,
+            CaseSettled,
+            move=Move.SETTLE,
+            actor=actor,
+            now=now,
+            reason="The original settlement stands; nothing new is posted.",
+            decision=record,
+        )
     case.appeal_by = appeal_by
     await sync_timers(session, case, now, p)
     return case

@@ -52,6 +52,11 @@ async def settle(
     return transaction_id
 
 
+async def has_settlement_in_force(session: AsyncSession, *, case_id: str) -> bool:
+    """Whether a settlement of the case is posted and not reversed."""
+    return bool(await repository.unreversed_settlements(session, case_id))
+
+
 async def reverse_settlements(session: AsyncSession, *, case_id: str, now: datetime) -> list[UUID]:
     """Post the mirror of every settlement of the case that is still in force."""
     reversed_ids: list[UUID] = []
