@@ -243,9 +243,12 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
         harness,
         recon,
         rid,
-        lambda c: any(t["kind"] == "APPEAL_REPEATED" for t in c["timeline"]),
+        lambda c: sum(t["kind"] == "APPEAL_REPEATED" for t in c["timeline"]) == 2,
     )
     assert repeated["state"] == "CLOSED"
+    for final in await _mails(harness, rid, "the appeal was decided and is final", count=2):
+        _in_both(final, "that decision is final")
+        assert 'choose "Appeal"' not in text_part(final), text_part(final)
     r = await _email_claim(harness, intake, rid, filed.seller, to, "DAMAGED")
     assert r.status_code == 201, r.text
     [answer] = await _mails(harness, rid, "already has a case")
@@ -275,6 +278,10 @@ async def test_an_appeal_sent_before_the_decision_leaves_the_seller_their_appeal
         lambda c: sum(t["kind"] == "APPEAL_IGNORED" for t in c["timeline"]) == 2,
     )
     assert waiting["state"] == "AWAITING_EVIDENCE"
+    answers = await _mails(harness, rid, "no decision to appeal yet", count=2)
+    assert len(answers) == 2 and {m["To"] for m in answers} == {filed.to}
+    for answer in answers:
+        _in_both(answer, "has not used up anything", india_time(_at(waiting["reply_by"])))
 
     video = escalation_body(rid)["evidence"]
     r = await intake.client.post(
@@ -457,9 +464,15 @@ async def test_the_seller_of_a_case_the_desk_opened_can_appeal_as_its_decision_s
     )
     assert appealed["state"] == "APPEALED"
     assert appealed["case_id"] == case["case_id"]
+    [appeal_at] = [t["occurred_at"] for t in appealed["timeline"] if t["kind"] == "CaseAppealed"]
+    result_by = india_time(_at(appeal_at) + timedelta(hours=48))
     [received] = await _mails(harness, rid, "We have your appeal")
     assert received["To"] == to
-    _in_both(received, india_time(_at(appealed["updated_at"]) + timedelta(hours=48)))
+    _in_both(received, result_by)
+    # The second is answered with the first's result date, the one the acknowledgement gave.
+    [already] = await _mails(harness, rid, "is already with a manager")
+    assert already["To"] == to
+    _in_both(already, result_by, "changes nothing")
 
 
 def _at(value: str) -> datetime:

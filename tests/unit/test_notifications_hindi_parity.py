@@ -178,6 +178,19 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         yield f"duplicate-{days}", event
     yield "appeal-late", samples.appeal_late("C-LATE", AT)
     yield "appeal-received", samples.case_appealed("C-APR", AT)
+    unheard = samples.appeal_not_heard("C-ANH", AT)
+    yield "appeal-before-decision", unheard
+    yield (
+        "appeal-before-decision-undated",
+        unheard.model_copy(update={"state": CaseState.OPEN, "next_step_by": None}),
+    )
+    for state, due in ((CaseState.APPEALED, AT + timedelta(hours=48)), (CaseState.CLOSED, None)):
+        yield (
+            f"appeal-repeated-{state.value}",
+            unheard.model_copy(
+                update={"change": "APPEAL_REPEATED", "state": state, "next_step_by": due}
+            ),
+        )
 
 
 def _moments(value: Any) -> Iterator[datetime]:
@@ -246,6 +259,7 @@ def test_the_parity_check_covers_every_seller_template_composed_from_a_case_even
         "duplicate_filing",
         "appeal_late",
         "appeal_received",
+        "appeal_not_heard",
     }
 
 

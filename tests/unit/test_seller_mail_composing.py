@@ -3,14 +3,14 @@ duplicate filings, and messages for a seller nobody can write to yet (pure, no I
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from services.notifications.catalogue import samples
 from services.notifications.catalogue.registry import TEMPLATES, preview
 from services.notifications.messages.composing import NO_ADDRESS, compose_case_event
-from services.notifications.messages.rendering import india_time
+from services.notifications.messages.rendering import india_time, render
 from services.notifications.settings import NotificationsSettings
-from shared.events import CaseOrigin
+from shared.events import CaseOrigin, CaseState
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
 AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -66,3 +66,35 @@ def test_the_duplicate_filing_email_names_the_first_case_and_its_next_date() -> 
     assert "E2b" not in rendered.text
     merged = preview("merge_acknowledgement", SETTINGS)
     assert "you do not need to file again" in merged.text and "CASE-SAMPLE-1" in merged.html
+
+
+def test_an_appeal_with_nothing_to_hear_is_answered_with_where_the_case_stands() -> None:
+    """Intake accepts every appeal; one the case does not hear is answered by email: before
+    any decision (the next date, and that the appeal is not used up), while the first appeal
+    is open (its result date), after the appeal was decided (final)."""
+    unheard = samples.appeal_not_heard("C-1", AT)
+    due = AT + timedelta(hours=48)
+    variants = {
+        "before": unheard,
+        "open": unheard.model_copy(
+            update={"change": "APPEAL_REPEATED", "state": CaseState.APPEALED, "next_step_by": due}
+        ),
+        "final": unheard.model_copy(
+            update={"change": "APPEAL_REPEATED", "state": CaseState.CLOSED, "next_step_by": None}
+        ),
+    }
+    mails = {}
+    for name, event in variants.items():
+        [draft] = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+        assert draft.template == "appeal_not_heard"
+        mails[name] = render(draft.template, draft.context)
+    assert unheard.next_step_by is not None
+    assert "no decision to appeal" in mails["before"].text
+    assert "has not used up anything" in mails["before"].text
+    assert india_time(unheard.next_step_by) in mails["before"].text
+    assert "within 7 days" in mails["before"].text
+    assert "already with a manager" in mails["open"].subject
+    assert india_time(due) in mails["open"].text and "final" not in mails["open"].text
+    assert "decision is final" in mails["final"].text
+    # Only the answer before a decision points to the appeal route: the others have used it.
+    assert [name for name, mail in mails.items() if 'choose "Appeal"' in mail.text] == ["before"]

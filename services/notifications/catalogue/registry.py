@@ -67,6 +67,14 @@ TEMPLATES: dict[str, TemplateInfo] = {
             "CaseUpdated (APPEAL_LATE)",
         ),
         TemplateInfo(
+            "appeal_not_heard",
+            "An appeal with nothing to hear: sent before the decision (where the case stands "
+            "and when the seller hears next), or after the case's one appeal (its result date, "
+            "or that it is final).",
+            SELLER,
+            "CaseUpdated (APPEAL_BEFORE_DECISION, APPEAL_REPEATED)",
+        ),
+        TemplateInfo(
             "evidence_request",
             "The exact evidence checklist and the reply-by time.",
             SELLER,
@@ -202,6 +210,9 @@ def _sample_composition(name: str, settings: NotificationsSettings) -> Compositi
         ),
         "appeal_late": lambda: compose_case_event(
             samples.appeal_late(case_id, at), settings, now=at, seller_address=seller
+        ),
+        "appeal_not_heard": lambda: compose_case_event(
+            samples.appeal_not_heard(case_id, at), settings, now=at, seller_address=seller
         ),
         "evidence_reminder": lambda: compose_case_event(
             samples.evidence_requested(case_id, at), settings, now=at, seller_address=seller

@@ -238,6 +238,21 @@ def appeal_late(case_id: str, at: datetime, **over: object) -> CaseUpdated:
     )
 
 
+def appeal_not_heard(case_id: str, at: datetime, **over: object) -> CaseUpdated:
+    """An appeal sent while the claim still waits for evidence: nothing to appeal yet."""
+    return CaseUpdated(
+        **_base(
+            case_id,
+            3,
+            CaseState.AWAITING_EVIDENCE,
+            at,
+            **{"reason": "An appeal arrived but the case has no decision to appeal yet.", **over},
+        ),
+        change="APPEAL_BEFORE_DECISION",
+        next_step_by=at + timedelta(hours=72),
+    )
+
+
 def case_escalated(
     case_id: str, at: datetime, escalation_reason: str = "SLA_BREACHED", **over: object
 ) -> CaseEscalated:

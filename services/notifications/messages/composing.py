@@ -66,6 +66,10 @@ EVIDENCE_REMINDER = "evidence_reminder"
 # An appeal filed after the window: the decision stands, and the seller is told when the window
 # closed rather than hearing nothing.
 APPEAL_LATE = "APPEAL_LATE"
+# An appeal the SOP does not hear: sent before anything was decided, or after the case's one
+# appeal. Intake accepts every appeal without judging it, so the case's answer is the seller's.
+APPEAL_BEFORE_DECISION = "APPEAL_BEFORE_DECISION"
+APPEAL_REPEATED = "APPEAL_REPEATED"
 # The date promised for a person's decision (management's, or a manager's on an appeal) passed
 # without one: the seller gets an apology with the new date, management an alert.
 DECISION_OVERDUE = "DECISION_OVERDUE"
@@ -382,6 +386,8 @@ def may_compose(event: CaseEventBase) -> bool:
             MERGED,
             DUPLICATE,
             APPEAL_LATE,
+            APPEAL_BEFORE_DECISION,
+            APPEAL_REPEATED,
             DECISION_OVERDUE,
             DECISION_STILL_OVERDUE,
         )
@@ -446,6 +452,27 @@ def compose_case_event(
         context = _case_context(event, settings)
         context["appeal_closed_at"] = event.appeal_by
         out.drafts.append(_seller_draft("appeal_late", event, context, to))
+    elif (
+        isinstance(event, CaseUpdated)
+        and owed
+        and event.change in (APPEAL_BEFORE_DECISION, APPEAL_REPEATED)
+    ):
+        context = _case_context(event, settings)
+        context.update(
+            # BEFORE_DECISION: nothing to appeal yet; OPEN: the first appeal awaits its result;
+            # FINAL: the appeal was decided.
+            answer=(
+                "BEFORE_DECISION"
+                if event.change == APPEAL_BEFORE_DECISION
+                else "OPEN"
+                if event.state == CaseState.APPEALED
+                else "FINAL"
+            ),
+            state=event.state.value,
+            state_words=wording.STATE_FOR_SELLER.get(event.state.value, "being worked on"),
+            next_step_by=event.next_step_by,
+        )
+        out.drafts.append(_seller_draft("appeal_not_heard", event, context, to))
     elif isinstance(event, CaseUpdated) and event.change in (
         DECISION_OVERDUE,
         DECISION_STILL_OVERDUE,

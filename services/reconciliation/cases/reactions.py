@@ -596,38 +596,34 @@ async def on_appeal(
         )
         return
     if case is None or state not in FINISHED_STATES or case.decided_at is None:
-        await facts_repository.store_appeal(session, event, ce_id, "NOTHING_TO_APPEAL")
+        if not await facts_repository.store_appeal(session, event, ce_id, "NOTHING_TO_APPEAL"):
+            return
         if case is not None:
-            note(
+            await _answer_unheard_appeal(
                 session,
                 case,
+                event,
                 kind="APPEAL_IGNORED",
-                actor=event.seller_id,
-                now=now,
+                change="APPEAL_BEFORE_DECISION",
                 reason="An appeal arrived but the case has no decision to appeal yet.",
+                now=now,
+                p=p,
             )
         return
-    if state is CaseState.APPEALED:
-        await facts_repository.store_appeal(session, event, ce_id, "ALREADY_APPEALED")
-        note(
-            session,
-            case,
-            kind="APPEAL_REPEATED",
-            actor=event.seller_id,
-            now=now,
-            reason="A further appeal arrived while the first one is open.",
-        )
-        return
-    if await _appeal_decided(session, case):
+    if state is CaseState.APPEALED or await _appeal_decided(session, case):
         if not await facts_repository.store_appeal(session, event, ce_id, "ALREADY_APPEALED"):
             return
-        note(
+        await _answer_unheard_appeal(
             session,
             case,
+            event,
             kind="APPEAL_REPEATED",
-            actor=event.seller_id,
+            change="APPEAL_REPEATED",
+            reason="A further appeal arrived while the first one is open."
+            if state is CaseState.APPEALED
+            else "A further appeal arrived after the appeal was decided; that decision is final.",
             now=now,
-            reason="A further appeal arrived after the appeal was decided; that decision is final.",
+            p=p,
         )
         return
     if case.appeal_by is not None and event.filed_at > case.appeal_by:
@@ -669,6 +665,38 @@ async def on_appeal(
         data={"escalation_id": event.escalation_id},
     )
     await sync_timers(session, case, now, p)
+
+
+async def _answer_unheard_appeal(
+    session: AsyncSession,
+    case: Case,
+    event: AppealFiled,
+    *,
+    kind: str,
+    change: str,
+    reason: str,
+    now: datetime,
+    p: Policy | None,
+) -> None:
+    """An appeal the SOP does not hear changes nothing on the case, but the seller who sent it
+    is answered (intake accepted it without judging it): a move in place whose event carries
+    the date the seller holds, which notifications words as `appeal_not_heard`."""
+    p = p or await policies.for_case(session, case, now)
+    emit(
+        session,
+        case,
+        CaseUpdated,
+        move=Move.ANSWER_UNHEARD_APPEAL,
+        actor=event.seller_id,
+        now=now,
+        kind=kind,
+        reason=reason,
+        waiting_for=case.waiting_for,
+        reason_code=case.reason_code,
+        change=change,
+        next_step_by=next_step_by(case, p),
+        data={"escalation_id": event.escalation_id, "filed_at": event.filed_at.isoformat()},
+    )
 
 
 def seller_replied(case: Case, *, received_at: datetime) -> None:

@@ -68,6 +68,9 @@ class Move(StrEnum):
     ADD_EVIDENCE = "ADD_EVIDENCE"  # the seller adds evidence (CaseUpdated EVIDENCE_ADDED)
     REFUSE_DUPLICATE = "REFUSE_DUPLICATE"  # E2b (CaseUpdated DUPLICATE_CLAIM_REJECTED)
     REFUSE_LATE_APPEAL = "REFUSE_LATE_APPEAL"  # appeal after the window (CaseUpdated APPEAL_LATE)
+    # An appeal with nothing to hear: no decision yet, or the case's one appeal already made
+    # (CaseUpdated APPEAL_BEFORE_DECISION / APPEAL_REPEATED)
+    ANSWER_UNHEARD_APPEAL = "ANSWER_UNHEARD_APPEAL"
     ASSIGN = "ASSIGN"  # the desk assigns the case (CaseUpdated ASSIGNED)
     # The date promised for a person's decision passed (CaseUpdated DECISION_OVERDUE)
     DECISION_OVERDUE = "DECISION_OVERDUE"
@@ -92,6 +95,7 @@ EVENT_OF: dict[Move, type[CaseEventBase]] = {
     Move.ADD_EVIDENCE: CaseUpdated,
     Move.REFUSE_DUPLICATE: CaseUpdated,
     Move.REFUSE_LATE_APPEAL: CaseUpdated,
+    Move.ANSWER_UNHEARD_APPEAL: CaseUpdated,
     Move.ASSIGN: CaseUpdated,
     Move.DECISION_OVERDUE: CaseUpdated,
     Move.NOTE: CaseNoteAdded,
@@ -159,6 +163,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     *_stays(_WORKING, Move.ADD_EVIDENCE),
     *_stays(_FINISHED, Move.REFUSE_DUPLICATE),
     *_stays((DECIDED, REJECTED, CLOSED), Move.REFUSE_LATE_APPEAL),
+    *_stays(tuple(CaseState), Move.ANSWER_UNHEARD_APPEAL),
     *_stays(tuple(CaseState), Move.ASSIGN),
     *_stays((ESCALATED, APPEALED), Move.DECISION_OVERDUE),
     *_stays(tuple(CaseState), Move.NOTE),
