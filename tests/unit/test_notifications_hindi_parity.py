@@ -138,6 +138,16 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         "settled-after-overturn",
         samples.case_settled("C-STR", AT).model_copy(update={"paid_before": 45_000}),
     )
+    # An overturn that pays the same or less than the first decision paid (12,345,600 paise).
+    for name, paid_before in (("same", 12_345_600), ("lowered", 12_400_000)):
+        yield (
+            f"appeal-overturned-{name}",
+            samples.appeal_decided("C-APL", AT).model_copy(update={"paid_before": paid_before}),
+        )
+        yield (
+            f"settled-after-overturn-{name}",
+            samples.case_settled("C-STL", AT).model_copy(update={"paid_before": paid_before}),
+        )
     for payout in (0, 61_728):
         event = samples.appeal_decided("C-APU", AT)
         assert event.decision is not None

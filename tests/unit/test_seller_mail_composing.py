@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from services.notifications.catalogue import samples
 from services.notifications.catalogue.registry import TEMPLATES, preview
 from services.notifications.messages.composing import NO_ADDRESS, compose_case_event
-from services.notifications.messages.rendering import india_time, render
+from services.notifications.messages.rendering import india_time, inr, render
 from services.notifications.settings import NotificationsSettings
 from shared.events import CaseOrigin, CaseState
 
@@ -98,3 +98,28 @@ def test_an_appeal_with_nothing_to_hear_is_answered_with_where_the_case_stands()
     assert "decision is final" in mails["final"].text
     # Only the answer before a decision points to the appeal route: the others have used it.
     assert [name for name, mail in mails.items() if 'choose "Appeal"' in mail.text] == ["before"]
+
+
+def test_an_overturn_paying_no_more_than_before_says_what_the_account_loses_or_keeps() -> None:
+    """The ledger reverses the first payment and posts the new one: the seller's account moves
+    by the difference, which the appeal's outcome and the settlement state, also when it is
+    nothing or a loss (the appeal is then not called successful)."""
+    paid = 12_345_600  # the samples' payout
+    for paid_before, words in (
+        (paid, "the amount is the same"),
+        (paid + 54_400, f"{inr(54_400)} of that earlier payment is taken back"),
+    ):
+        decided = samples.appeal_decided("C-1", AT).model_copy(update={"paid_before": paid_before})
+        [draft] = compose_case_event(decided, SETTINGS, now=AT, seller_address=TO).drafts
+        outcome = render(draft.template, draft.context)
+        assert draft.template == "appeal_outcome"
+        assert words in outcome.text
+        # The HTML part says the same (its amounts in bold).
+        assert words in outcome.html.replace("<strong>", "").replace("</strong>", "")
+        assert f"replaces the {inr(paid_before)}" in outcome.text
+        assert "successful" not in outcome.text and "more reaches" not in outcome.text
+        settled = samples.case_settled("C-1", AT).model_copy(update={"paid_before": paid_before})
+        [draft] = compose_case_event(settled, SETTINGS, now=AT, seller_address=TO).drafts
+        mail = render(draft.template, draft.context)
+        assert f"replaces the {inr(paid_before)}" in mail.text and "gains" not in mail.text
+    assert "your account is ₹544.00 lower than before" in mail.text, mail.text
