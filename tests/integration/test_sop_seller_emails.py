@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from services.notifications.catalogue import samples
@@ -64,20 +65,22 @@ async def filed_case(
     item_value: int = 180_000,
     qc_required: bool = False,
     delivered_weight_kg: float | None = 1.2,
+    delivered_ago: timedelta = timedelta(days=1),
     **claim: Any,
 ) -> Filed:
     """The usual story: the feed names a seller of the test's own, the partner picks the return
-    up two days ago (1.2 kg) and delivers it a day ago (same weight unless told), and a desk
+    up two days ago (1.2 kg) and delivers it a day ago (same weight, unless told), and a desk
     agent files the seller's claim by email (a damage claim of ₹1,500 with the checklist met,
     unless told). With no QC at pickup and no weight drop, that is L11: half, the buyer liable."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
     to, seller = _address(), _new_seller()
     rid = await _feed(harness, intake, seller, qc_required=qc_required, item_value=item_value)
     now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    picked_up = now - delivered_ago - timedelta(days=1)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
     if delivered_weight_kg is not None:
         await _scan(
-            harness, intake, rid, "return.delivered", now - timedelta(days=1), delivered_weight_kg
+            harness, intake, rid, "return.delivered", now - delivered_ago, delivered_weight_kg
         )
     r = await intake.client.post(
         "/v1/escalations",
@@ -303,6 +306,63 @@ async def test_an_appeal_sent_before_the_decision_leaves_the_seller_their_appeal
     [received] = await _mails(harness, rid, "We have your appeal")
     assert received["To"] == filed.to
     _in_both(received, india_time(_at(appealed["updated_at"]) + timedelta(hours=48)))
+
+
+@pytest.mark.parametrize(
+    ("rule", "story", "payout", "subject", "reason"),
+    [
+        # 1.2 kg at pickup, 0.9 kg delivered: a 300 g drop, above max(50 g, 10 %).
+        ("L6", {"delivered_weight_kg": 0.9}, 150_000, "approved in full", "a drop of 300 g"),
+        (
+            "L10",
+            {"claim_type": "WRONG_ITEM"},
+            150_000,
+            "approved in full",
+            "take the matter up with the buyer ourselves",
+        ),
+        (
+            "E3",
+            {"delivered_ago": timedelta(days=8)},
+            0,
+            "was closed",
+            "after the claim window had closed",
+        ),
+    ],
+)
+async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
+    harness: Harness,
+    pipeline: dict[str, Any],
+    rule: str,
+    story: dict[str, Any],
+    payout: int,
+    subject: str,
+    reason: str,
+) -> None:
+    """SOP L6 (weight drop: the partner pays), L10 (wrong item, no QC: the buyer's, paid from
+    the fund) and E3 (filed after 7 days: closed): the case's rule and amount, and the seller's
+    emails: one acknowledgement, one decision with the amount, the reason and the appeal-by,
+    and one settlement with its reference when money moves."""
+    settled_state = "CLOSED" if payout else "REJECTED"
+    filed = await filed_case(
+        harness, pipeline, until=lambda c: c["state"] == settled_state, **story
+    )
+    rid, case = filed.rid, filed.case
+    assert (case["decision"]["rule_id"], case["payout"]) == (rule, payout)
+
+    [ack] = await _mails(harness, rid, "We have your claim")
+    assert ack["To"] == filed.to
+    [decided] = await _mails(harness, rid, subject)
+    assert decided["To"] == filed.to
+    _in_both(decided, reason, india_time(_at(case["appeal_by"])), 'choose "Appeal"')
+    assert rule not in text_part(decided)  # no rule ids for sellers
+    settled_in_timeline = [t for t in case["timeline"] if t["kind"] == "CaseSettled"]
+    if payout:
+        assert inr(payout) in str(decided["Subject"])
+        [settled] = await _mails(harness, rid, f"{inr(payout)} for return")
+        _in_both(settled, "has been credited", "Payment reference")
+        assert len(settled_in_timeline) == 1
+    else:
+        assert not settled_in_timeline  # nothing paid, so no settlement and no such email
 
 
 async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_filed(
