@@ -251,6 +251,9 @@ def create_service_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # No API path ends in a slash. Redirecting one that does sent `/v1/cases/%2F` (a case id
+        # "/") to the case list, at a Location built from the client's own Host header.
+        redirect_slashes=False,
     )
     install_openapi(app)
     # What the service consumes, for the AsyncAPI document's contract test (shared/asyncapi.py).

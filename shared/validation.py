@@ -168,23 +168,34 @@ class RequestModel(BaseModel):
 # ---------------------------------------------------------------------------------------------
 
 
+# In a URL also U+FFFD: the server and `parse_qsl` decode percent-encoded bytes that are not
+# UTF-8 (`%ff`) to it, so a route would otherwise see an id the client never sent.
+_URL_REFUSED = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffd]")
+
+
+def _url_refusal(match: re.Match[str]) -> str:
+    if match.group() == "\ufffd":
+        return "percent-encoded bytes that are not UTF-8 are not accepted"
+    return _refusal(match)
+
+
 def url_errors(scope: Scope) -> list[dict[str, str]]:
     """What a path segment or a query name or value holds that no route may see: a control
-    character (percent-encoded or not), each error naming the path parameter or query field.
-    Checked by `shared.request_path.ServiceRequests` before routing."""
+    character (percent-encoded or not) or bytes that are not UTF-8, each error naming the path
+    parameter or query field. Checked by `shared.request_path.ServiceRequests` before routing."""
     errors: list[dict[str, str]] = []
     path: str = scope.get("path", "")
-    if found := _TOKEN_REFUSED.search(path):
+    if found := _URL_REFUSED.search(path):
         names = _path_params_refused(scope)
         for name in names or ["path"]:
-            errors.append({"field": name, "message": _refusal(found)})
+            errors.append({"field": name, "message": _url_refusal(found)})
     raw_query: bytes = scope.get("query_string", b"")
     if raw_query:
         for name, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True):
-            found = _TOKEN_REFUSED.search(name) or _TOKEN_REFUSED.search(value)
+            found = _URL_REFUSED.search(name) or _URL_REFUSED.search(value)
             if found:
-                label = name if not _TOKEN_REFUSED.search(name) else _visible(name)
-                errors.append({"field": f"query.{label}", "message": _refusal(found)})
+                label = name if not _URL_REFUSED.search(name) else _visible(name)
+                errors.append({"field": f"query.{label}", "message": _url_refusal(found)})
     return errors
 
 
@@ -206,7 +217,7 @@ def _path_params_refused(scope: Scope) -> list[str]:
             for i, piece in enumerate(pieces)
         )
         if found := re.fullmatch(pattern, path):
-            return [f"path.{k}" for k, v in found.groupdict().items() if _TOKEN_REFUSED.search(v)]
+            return [f"path.{k}" for k, v in found.groupdict().items() if _URL_REFUSED.search(v)]
     return []
 
 

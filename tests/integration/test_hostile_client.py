@@ -1,17 +1,22 @@
 """A hostile client gets problem+json naming what is wrong, from every service, never a 500:
 on the wire (requests uvicorn cannot parse, URLs and headers past their limits, served as
 `disputedesk run` serves them) and over every route of the four route tables (odd path ids,
-bodies of the wrong type and encoding, queries out of range), so a new route is attacked too.
+ids that name nothing, bodies of the wrong type and encoding, odd query values, forged keys),
+so a new route is attacked too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
+import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 from unittest import mock
 
+import httpx
 import pytest
 import uvicorn
 from uvicorn.importer import import_from_string
@@ -19,7 +24,12 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from disputedesk import cli
 from disputedesk.stack.supervisor import ServiceSpec
+from shared.access import RouteAccess, route_access
+from shared.auth import Role
 from shared.http_protocol import HTTP_PROTOCOL, http_limits
+from tests.conftest import Harness
+from tests.support.keys import DUTY_KEYS
+from tests.support.routes import service_apps
 from tests.support.services import RunningService
 
 PROBLEM = "application/problem+json"
@@ -137,3 +147,182 @@ def test_every_way_we_run_uvicorn_names_the_protocol() -> None:
         cli.serve("fraud")
     assert run.call_args.kwargs["http"] == HTTP_PROTOCOL
     assert issubclass(import_from_string(HTTP_PROTOCOL), HttpToolsProtocol)
+
+
+# --- every route of the four route tables ---------------------------------------------------
+
+ROUTES = [
+    (name, r)
+    for name, app in service_apps().items()
+    for r in route_access(app)
+    if r.authenticated and r.roles
+]
+
+
+def _route_id(item: tuple[str, RouteAccess]) -> str:
+    return f"{item[0]} {item[1].method} {item[1].path}"
+
+
+def _key(harness: Harness, route: RouteAccess) -> dict[str, str]:
+    """A key holding one of the route's duties: every check after the role's is attacked."""
+    return harness.key(DUTY_KEYS[Role(sorted(route.roles or ())[0])])
+
+
+def _fill(path: str, value: str) -> str:
+    return re.sub(r"\{[^}]+\}", value, path)
+
+
+def assert_refused(r: httpx.Response, allowed: set[int], what: str) -> dict[str, Any]:
+    assert r.status_code in allowed, (what, r.status_code, r.text[:300])
+    assert r.headers["content-type"].startswith(PROBLEM), (what, r.headers, r.text[:300])
+    doc: dict[str, Any] = r.json()
+    assert doc["status"] == r.status_code and doc["title"], (what, doc)
+    return doc
+
+
+# Path values no id of ours takes: bytes that are not UTF-8, a "/" inside the id, a dot
+# segment (percent-encoded: httpx would resolve a raw one before sending), an overlong id,
+# numbers past any column.
+ODD_IDS = {
+    "%ff": 422,
+    "%C3%28": 422,
+    "%2F": 404,
+    "%2E%2E": None,
+    "x" * 600: None,
+    "1e999": None,
+    "-1": None,
+    "9" * 30: None,
+    "%F0%9F%98%80": None,
+}
+
+
+@pytest.mark.parametrize("service, route", ROUTES, ids=[_route_id(x) for x in ROUTES])
+async def test_odd_path_ids_are_refused(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    if "{" not in route.path:
+        pytest.skip("no path parameter")
+    client = pipeline[service].client
+    for value, status in ODD_IDS.items():
+        r = await client.request(
+            route.method, _fill(route.path, value), headers=_key(harness, route), json={}
+        )
+        doc = assert_refused(r, {status} if status else {404, 422}, value[:20])
+        if r.status_code == 422 and value.startswith("%") and status:
+            assert any(e["field"].startswith("path.") for e in doc["errors"]), doc
+
+
+# Well-formed values that name nothing, by parameter, where an opaque string would not do.
+NOTHING = {
+    "month": "2031-01",
+    "entity_type": "seller",
+    "entry_id": "987654321",
+}
+# A read whose id names nothing that still answers 200, and why.
+ANSWERS_FOR_ANY_ID = {
+    # An entity fraud has never seen has a risk too: LOW, without reasons.
+    ("fraud", "/v1/risk/{entity_type}/{entity_id}"),
+    # A partner's own statement of a month without postings is a statement of zeros.
+    ("reconciliation", "/v1/partner/statements/{month}"),
+    # So is the desk's: reconciliation keeps no register of partners to refuse an id against.
+    ("reconciliation", "/v1/partner-statements/{partner_id}/{month}"),
+}
+
+
+def _nothing(path: str) -> str:
+    def value(m: re.Match[str]) -> str:
+        return NOTHING.get(m.group(1), str(uuid.uuid4()))
+
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+@pytest.mark.parametrize(
+    "service, route",
+    [x for x in ROUTES if x[1].method == "GET" and "{" in x[1].path],
+    ids=[_route_id(x) for x in ROUTES if x[1].method == "GET" and "{" in x[1].path],
+)
+async def test_a_read_of_an_id_that_names_nothing_answers_404(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    if (service, route.path) in ANSWERS_FOR_ANY_ID:
+        pytest.skip("answers for any id (see ANSWERS_FOR_ANY_ID)")
+    if any(p.field_info.is_required() for p in route.route.dependant.query_params):
+        pytest.skip("a query names what it reads (a period): refused as 422 without one")
+    client = pipeline[service].client
+    r = await client.get(_nothing(route.path), headers=_key(harness, route))
+    assert_refused(r, {404}, "an id that names nothing")
+
+
+# Bodies that are not the JSON object a route takes, each as (content type, bytes).
+BAD_BODIES = {
+    "no content type": (None, b'{"a": 1}'),
+    "text/plain": ("text/plain", b'{"a": 1}'),
+    "a form": ("application/x-www-form-urlencoded", b"a=1&b=2"),
+    "broken multipart": ("multipart/form-data; boundary=x", b"--x\r\nbroken"),
+    "an array": ("application/json", b"[]"),
+    "null": ("application/json", b"null"),
+    "a string": ("application/json", b'"{}"'),
+    "a huge number": ("application/json", b"1e999"),
+    "empty": ("application/json", b""),
+    "truncated": ("application/json", b'{"reason": "abc'),
+    "bytes that are not UTF-8": ("application/json", b'{"reason": "\xff\xfe"}'),
+    "nested deeper than a parser goes": ("application/json", b"[" * 100_000 + b"]" * 100_000),
+    "a number of 5000 digits": ("application/json", b'{"a": ' + b"9" * 5000 + b"}"),
+}
+
+
+@pytest.mark.parametrize(
+    "service, route",
+    [x for x in ROUTES if x[1].route.dependant.body_params],
+    ids=[_route_id(x) for x in ROUTES if x[1].route.dependant.body_params],
+)
+async def test_a_body_that_is_not_the_json_object_asked_for_is_refused(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    client = pipeline[service].client
+    path = _nothing(route.path)
+    for what, (content_type, body) in BAD_BODIES.items():
+        headers = _key(harness, route)
+        if content_type:
+            headers["content-type"] = content_type
+        r = await client.request(route.method, path, headers=headers, content=body)
+        assert_refused(r, {400, 415, 422}, what)
+
+
+# Query values no filter or page takes.
+ODD_QUERY_VALUES = ["%ff", "-1", "1e999", "9" * 30, "x" * 2000, "2026-01-01T00:00:00"]
+
+
+@pytest.mark.parametrize(
+    "service, route",
+    [x for x in ROUTES if x[1].route.dependant.query_params],
+    ids=[_route_id(x) for x in ROUTES if x[1].route.dependant.query_params],
+)
+async def test_odd_query_values_never_fail_the_service(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    client = pipeline[service].client
+    path = _nothing(route.path)
+    for param in route.route.dependant.query_params:
+        for value in ODD_QUERY_VALUES:
+            url = f"{path}?{param.alias}={value}"
+            r = await client.request(route.method, url, headers=_key(harness, route), json={})
+            if value == "%ff":
+                doc = assert_refused(r, {422}, url[:80])
+                assert f"query.{param.alias}" in [e["field"] for e in doc["errors"]], doc
+            elif r.status_code >= 400:
+                assert_refused(r, {400, 404, 409, 422}, url[:80])
+
+
+@pytest.mark.parametrize("service, route", ROUTES, ids=[_route_id(x) for x in ROUTES])
+async def test_no_key_or_a_forged_key_answers_401(
+    pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    # From an address of its own: failed authentications are throttled per address, and this
+    # one's must not throttle the rest of the session.
+    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    transport = httpx.ASGITransport(app=pipeline[service].app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://hostile.test") as client:
+        for headers in ({}, {"Authorization": "Bearer ddk_forged"}, {"Authorization": "Basic x"}):
+            r = await client.request(route.method, _nothing(route.path), headers=headers, json={})
+            assert_refused(r, {401}, str(headers))

@@ -223,6 +223,9 @@ async def mark_read(
     principal: Principal = require(*DESK),
 ) -> ReadOut | Response:
     async def run() -> ReadOut:
+        if not await repository.has_conversation(session, case_id):
+            # As the conversation's page answers: nothing to mark is not "0 marked".
+            raise Problem(404, "Not Found", f"No conversation for case {case_id}.")
         count = await service.mark_read(
             session,
             case_id=case_id,
