@@ -2,7 +2,7 @@
 on the wire (requests uvicorn cannot parse, URLs and headers past their limits, served as
 `disputedesk run` serves them) and over every route of the four route tables (odd path ids,
 ids that name nothing, bodies of the wrong type and encoding, odd query values, forged keys),
-so a new route is attacked too.
+so a new route is attacked too. The desk console answers with its own error page instead.
 """
 
 from __future__ import annotations
@@ -24,10 +24,13 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from disputedesk import cli
 from disputedesk.stack.supervisor import ServiceSpec
+from services.console.app import create_app as create_console
+from services.console.settings import ConsoleSettings
 from shared.access import RouteAccess, route_access
 from shared.auth import Role
 from shared.http_protocol import HTTP_PROTOCOL, http_limits
 from tests.conftest import Harness
+from tests.support.console import RoutingTransport, upstream_urls
 from tests.support.keys import DUTY_KEYS
 from tests.support.routes import service_apps
 from tests.support.services import RunningService
@@ -326,3 +329,42 @@ async def test_no_key_or_a_forged_key_answers_401(
         for headers in ({}, {"Authorization": "Bearer ddk_forged"}, {"Authorization": "Basic x"}):
             r = await client.request(route.method, _nothing(route.path), headers=headers, json={})
             assert_refused(r, {401}, str(headers))
+
+
+# --- the desk console -----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def console(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> AsyncIterator[httpx.AsyncClient]:
+    apps = {name: svc.app for name, svc in pipeline.items()}
+    settings = ConsoleSettings(
+        **upstream_urls(list(apps)), keyring_file=harness.env["DISPUTEDESK_KEYRING_FILE"]
+    )
+    app = create_console(settings, transport=RoutingTransport(apps))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as client:
+        yield client
+
+
+CONSOLE_REFUSALS = [
+    ("GET", "/no-such-page", {}, 404),
+    ("GET", "/static/..%2Fapp.py", {}, 404),
+    ("DELETE", "/", {}, 405),
+    ("PUT", "/sign-in", {}, 405),
+    ("GET", "/sign-in?expired=often", {}, 422),
+    # A form field over the form parser's 1 MiB, before any CSRF or key check.
+    ("POST", "/sign-in", {"data": {"key": "k" * (1024 * 1024 + 1)}}, 400),
+]
+
+
+@pytest.mark.parametrize("method, url, kw, status", CONSOLE_REFUSALS)
+async def test_the_console_refuses_with_its_own_error_page(
+    console: httpx.AsyncClient, method: str, url: str, kw: dict[str, Any], status: int
+) -> None:
+    r = await console.request(method, url, **kw)
+    assert r.status_code == status, r.text[:300]
+    assert r.headers["content-type"].startswith("text/html")
+    assert 'data-testid="problem"' in r.text
+    assert r.headers["content-security-policy"]  # the page keeps the console's headers
