@@ -331,6 +331,23 @@ async def test_no_key_or_a_forged_key_answers_401(
             assert_refused(r, {401}, str(headers))
 
 
+async def test_a_forged_host_never_comes_back_as_the_next_page(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    client = pipeline["notifications"].client
+    manager = harness.key("DISPUTEDESK_KEY_OPS_MANAGER")
+    for _ in range(2):
+        body = {"address": f"{uuid.uuid4().hex}@example.com", "reason": "manual"}
+        r = await client.post("/v1/suppressions", json=body, headers=manager)
+        assert r.status_code == 201, r.text
+    r = await client.get(
+        "/v1/suppressions", params={"limit": 1}, headers={**manager, "Host": "evil.example"}
+    )
+    assert r.status_code == 200 and r.json()["next"], r.text
+    link = r.headers["link"]
+    assert link.startswith("</v1/suppressions?") and "evil.example" not in link, link
+
+
 # --- the desk console -----------------------------------------------------------------------
 
 
