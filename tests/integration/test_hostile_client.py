@@ -175,11 +175,16 @@ def _fill(path: str, value: str) -> str:
     return re.sub(r"\{[^}]+\}", value, path)
 
 
+# A problem type's title, as first seen: RFC 9457 has a type keep one title, whoever answers.
+TITLES: dict[str, str] = {}
+
+
 def assert_refused(r: httpx.Response, allowed: set[int], what: str) -> dict[str, Any]:
     assert r.status_code in allowed, (what, r.status_code, r.text[:300])
     assert r.headers["content-type"].startswith(PROBLEM), (what, r.headers, r.text[:300])
     doc: dict[str, Any] = r.json()
     assert doc["status"] == r.status_code and doc["title"], (what, doc)
+    assert TITLES.setdefault(doc["type"], doc["title"]) == doc["title"], (what, doc, TITLES)
     return doc
 
 
