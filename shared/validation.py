@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, quote
 
+from fastapi.exceptions import RequestValidationError
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -29,6 +30,7 @@ from pydantic import (
     Strict,
     field_validator,
 )
+from starlette.requests import Request
 from starlette.types import Scope, Send
 
 # ₹100 billion: above any claim, refund or cap, and well inside a BIGINT.
@@ -161,6 +163,58 @@ class RequestModel(BaseModel):
         if isinstance(value, BaseModel):
             return value  # a nested model checks its own fields
         return _json_safe(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON bodies: one value per key
+# ---------------------------------------------------------------------------------------------
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
+async def unambiguous_json_body(request: Request) -> None:
+    """A JSON body whose object holds a key twice is refused (422 naming the key): a parser
+    keeps the last value silently, while a proxy, a log or the client's own code may read the
+    first, so `{"claimed_amount": 100, "claimed_amount": 9999900}` means two things at once.
+
+    An app-wide dependency: it runs after FastAPI parsed the body (so a malformed one was
+    already refused, naming its byte) and reads the same cached bytes again, only for routes
+    that take a body. Partner webhooks take raw bytes and keep their own tolerance."""
+    if getattr(request.scope.get("route"), "body_field", None) is None:
+        return
+    body = await request.body()
+    if not body:
+        return
+    try:
+        json.loads(body, object_pairs_hook=_one_value_per_key)
+    except _DuplicateKey as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "duplicate_key",
+                    "loc": ("body", exc.key),
+                    "msg": f"the key {exc.key!r} appears twice in one object; send it once",
+                    "input": None,
+                }
+            ]
+        ) from None
+    except ValueError:
+        return  # not JSON (a form): the route's own parsing answers for it
 
 
 # ---------------------------------------------------------------------------------------------
