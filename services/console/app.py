@@ -28,6 +28,7 @@ from services.console.sop.router import router as sop_router
 from services.console.upstream import Upstream, UpstreamProblem, UpstreamUnavailable
 from services.console.web import HERE, CsrfRefused, SignInRequired, render
 from shared.auth import Keyring
+from shared.request_path import ServiceRequests
 
 # No inline script or style anywhere: everything the page runs comes from /static. Evidence
 # thumbnails may come from any https host the seller's evidence points at.
@@ -52,7 +53,7 @@ class SecurityHeaders(BaseHTTPMiddleware):
 
 
 _HTTP_ERRORS = {
-    400: ("Request refused", "The console could not read this request (a form field too large?)."),
+    400: ("Request refused", "The console could not read this form (too many fields?)."),
     404: ("Page not found", "There is no page at this address."),
     405: ("Request refused", "This page does not take that kind of request."),
 }
@@ -83,6 +84,9 @@ def create_app(
     app.state.keyring = Keyring(settings.keyring_file)
     app.state.sign_in_throttle = SignInThrottle(settings.sign_in_failures_per_min)
     app.add_middleware(SecurityHeaders)
+    # The services' request layer: the body limit, and URLs with control characters refused
+    # before any page sees them (both answered as problem+json: no page is involved yet).
+    app.add_middleware(ServiceRequests, service="console", max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(SignInRequired)
@@ -125,7 +129,7 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        # An address with no page, a method a page does not take, a form too large to read:
+        # An address with no page, a method a page does not take, a form it cannot read:
         # the console's own error page, not the framework's JSON `{"detail": ...}`.
         title, sentence = _HTTP_ERRORS.get(
             exc.status_code, ("Request refused", "The console could not take this request.")
