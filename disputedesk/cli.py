@@ -72,11 +72,14 @@ def serve(
     """Run one service with uvicorn."""
     import uvicorn
 
+    from shared.http_protocol import HTTP_PROTOCOL
+
     if service not in SERVICES and service not in WEB_APPS:
         raise typer.BadParameter(f"unknown service {service!r}")
     uvicorn.run(
         f"services.{service}.app:create_app",
         factory=True,
+        http=HTTP_PROTOCOL,
         host=host,
         port=port or {**DEFAULT_PORTS, **WEB_APPS}[service],
         log_config=None,

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -36,6 +36,7 @@ from shared.request_path import ServiceRequests
 from shared.retention import Retention, retention_loop
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
+from shared.validation import unambiguous_json_body
 from shared.wakeups import OUTBOX_CHANNEL, Wakeups
 
 log = logging.getLogger(__name__)
@@ -251,6 +252,10 @@ def create_service_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # No API path ends in a slash. Redirecting one that does sent `/v1/cases/%2F` (a case id
+        # "/") to the case list, at a Location built from the client's own Host header.
+        redirect_slashes=False,
+        dependencies=[Depends(unambiguous_json_body)],
     )
     install_openapi(app)
     # What the service consumes, for the AsyncAPI document's contract test (shared/asyncapi.py).

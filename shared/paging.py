@@ -114,10 +114,13 @@ def page(
 
 
 def link_next(request: Request, response: Response, next_cursor: str | None) -> None:
-    """Announce the next page as an RFC 8288 `Link` header (nothing on the last page)."""
+    """Announce the next page as an RFC 8288 `Link` header (nothing on the last page).
+
+    A relative reference: an absolute one would be built from the request's Host header, which
+    the client chooses, so a forged Host would come back as the address of the next page."""
     if next_cursor is not None:
         url = request.url.include_query_params(cursor=next_cursor)
-        response.headers["Link"] = f'<{url}>; rel="next"'
+        response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
 
 
 def order_by(order: Sequence[tuple[Any, bool]]) -> list[Any]:

@@ -99,6 +99,17 @@ STATUS_TITLES = {
 }
 
 
+def _unreadable_body(exc: StarletteHTTPException) -> str | None:
+    """Why FastAPI could not parse a body it answers with a bare "error parsing the body" 400:
+    the cause it raised from, named so the caller can fix the request."""
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return f"byte {cause.start} is not UTF-8"
+    if isinstance(cause, RecursionError):
+        return "nested too deeply"
+    return None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -129,8 +140,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = STATUS_TITLES.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else None
+        extra: dict[str, Any] = {}
+        if reason := _unreadable_body(exc):
+            detail = f"The body could not be read as JSON: {reason}."
+            extra["errors"] = [{"field": "body", "message": reason}]
         return problem_response(
-            request, exc.status_code, title, detail, headers=getattr(exc, "headers", None)
+            request, exc.status_code, title, detail, headers=getattr(exc, "headers", None), **extra
         )
 
     @app.exception_handler(ClientDisconnect)

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, quote
 
+from fastapi.exceptions import RequestValidationError
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -29,6 +30,7 @@ from pydantic import (
     Strict,
     field_validator,
 )
+from starlette.requests import Request
 from starlette.types import Scope, Send
 
 # ₹100 billion: above any claim, refund or cap, and well inside a BIGINT.
@@ -164,27 +166,90 @@ class RequestModel(BaseModel):
 
 
 # ---------------------------------------------------------------------------------------------
+# JSON bodies: one value per key
+# ---------------------------------------------------------------------------------------------
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
+async def unambiguous_json_body(request: Request) -> None:
+    """A JSON body whose object holds a key twice is refused (422 naming the key): a parser
+    keeps the last value silently, while a proxy, a log or the client's own code may read the
+    first, so `{"claimed_amount": 100, "claimed_amount": 9999900}` means two things at once.
+
+    An app-wide dependency: it runs after FastAPI parsed the body (so a malformed one was
+    already refused, naming its byte) and reads the same cached bytes again, only for routes
+    that take a body. Partner webhooks take raw bytes and keep their own tolerance."""
+    if getattr(request.scope.get("route"), "body_field", None) is None:
+        return
+    body = await request.body()
+    if not body:
+        return
+    try:
+        json.loads(body, object_pairs_hook=_one_value_per_key)
+    except _DuplicateKey as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "duplicate_key",
+                    "loc": ("body", exc.key),
+                    "msg": f"the key {exc.key!r} appears twice in one object; send it once",
+                    "input": None,
+                }
+            ]
+        ) from None
+    except ValueError:
+        return  # not JSON (a form): the route's own parsing answers for it
+
+
+# ---------------------------------------------------------------------------------------------
 # Paths and query strings
 # ---------------------------------------------------------------------------------------------
 
 
+# In a URL also U+FFFD: the server and `parse_qsl` decode percent-encoded bytes that are not
+# UTF-8 (`%ff`) to it, so a route would otherwise see an id the client never sent.
+_URL_REFUSED = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffd]")
+
+
+def _url_refusal(match: re.Match[str]) -> str:
+    if match.group() == "\ufffd":
+        return "percent-encoded bytes that are not UTF-8 are not accepted"
+    return _refusal(match)
+
+
 def url_errors(scope: Scope) -> list[dict[str, str]]:
     """What a path segment or a query name or value holds that no route may see: a control
-    character (percent-encoded or not), each error naming the path parameter or query field.
-    Checked by `shared.request_path.ServiceRequests` before routing."""
+    character (percent-encoded or not) or bytes that are not UTF-8, each error naming the path
+    parameter or query field. Checked by `shared.request_path.ServiceRequests` before routing."""
     errors: list[dict[str, str]] = []
     path: str = scope.get("path", "")
-    if found := _TOKEN_REFUSED.search(path):
+    if found := _URL_REFUSED.search(path):
         names = _path_params_refused(scope)
         for name in names or ["path"]:
-            errors.append({"field": name, "message": _refusal(found)})
+            errors.append({"field": name, "message": _url_refusal(found)})
     raw_query: bytes = scope.get("query_string", b"")
     if raw_query:
         for name, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True):
-            found = _TOKEN_REFUSED.search(name) or _TOKEN_REFUSED.search(value)
+            found = _URL_REFUSED.search(name) or _URL_REFUSED.search(value)
             if found:
-                label = name if not _TOKEN_REFUSED.search(name) else _visible(name)
-                errors.append({"field": f"query.{label}", "message": _refusal(found)})
+                label = name if not _URL_REFUSED.search(name) else _visible(name)
+                errors.append({"field": f"query.{label}", "message": _url_refusal(found)})
     return errors
 
 
@@ -206,7 +271,7 @@ def _path_params_refused(scope: Scope) -> list[str]:
             for i, piece in enumerate(pieces)
         )
         if found := re.fullmatch(pattern, path):
-            return [f"path.{k}" for k, v in found.groupdict().items() if _TOKEN_REFUSED.search(v)]
+            return [f"path.{k}" for k, v in found.groupdict().items() if _URL_REFUSED.search(v)]
     return []
 
 

@@ -67,12 +67,17 @@ class ServiceSpec:
         return f"http://{self.host}:{self.port}"
 
     def command(self, python: str = sys.executable) -> list[str]:
+        from shared.http_protocol import HTTP_PROTOCOL
+
         return [
             python,
             "-m",
             "uvicorn",
             f"services.{self.name}.app:create_app",
             "--factory",
+            # Malformed requests and oversized headers answered as problem+json (shared/).
+            "--http",
+            HTTP_PROTOCOL,
             "--host",
             self.host,
             "--port",

@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from services.console.auth.router import router as auth_router
@@ -26,6 +28,7 @@ from services.console.sop.router import router as sop_router
 from services.console.upstream import Upstream, UpstreamProblem, UpstreamUnavailable
 from services.console.web import HERE, CsrfRefused, SignInRequired, render
 from shared.auth import Keyring
+from shared.request_path import ServiceRequests
 
 # No inline script or style anywhere: everything the page runs comes from /static. Evidence
 # thumbnails may come from any https host the seller's evidence points at.
@@ -47,6 +50,13 @@ class SecurityHeaders(BaseHTTPMiddleware):
             # Pages carry other people's data and CSRF tokens: never cached, never shared.
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+_HTTP_ERRORS = {
+    400: ("Request refused", "The console could not read this form (too many fields?)."),
+    404: ("Page not found", "There is no page at this address."),
+    405: ("Request refused", "This page does not take that kind of request."),
+}
 
 
 def create_app(
@@ -74,6 +84,9 @@ def create_app(
     app.state.keyring = Keyring(settings.keyring_file)
     app.state.sign_in_throttle = SignInThrottle(settings.sign_in_failures_per_min)
     app.add_middleware(SecurityHeaders)
+    # The services' request layer: the body limit, and URLs with control characters refused
+    # before any page sees them (both answered as problem+json: no page is involved yet).
+    app.add_middleware(ServiceRequests, service="console", max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(SignInRequired)
@@ -112,6 +125,30 @@ def create_app(
             status_code=exc.status if exc.status >= 400 else 502,
             title="Refused",
             sentence=exc.sentence,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        # An address with no page, a method a page does not take, a form it cannot read:
+        # the console's own error page, not the framework's JSON `{"detail": ...}`.
+        title, sentence = _HTTP_ERRORS.get(
+            exc.status_code, ("Request refused", "The console could not take this request.")
+        )
+        response = render(
+            request, "error.html", status_code=exc.status_code, title=title, sentence=sentence
+        )
+        response.headers.update(getattr(exc, "headers", None) or {})
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:10])
+        return render(
+            request,
+            "error.html",
+            status_code=422,
+            title="Request refused",
+            sentence=f"The page's address or form holds a value it does not take: {fields}.",
         )
 
     @app.get("/healthz", include_in_schema=False)

@@ -31,6 +31,10 @@ class ConsoleSettings(BaseSettings):
         default=None, validation_alias=AliasChoices("DISPUTEDESK_KEYRING_FILE", "keyring_file")
     )
 
+    # The largest request body read, as for the services: past it 413 before any form parsing
+    # (the form parser alone would read up to 1,000 fields of 1 MiB each, signed in or not).
+    max_body_bytes: int = 1024 * 1024
+
     # A session ends after this long without a request; the key is then forgotten.
     idle_timeout_s: int = 30 * 60
     # `Secure` cookies: browsers accept them from http://127.0.0.1 and localhost too, so this

@@ -20,6 +20,7 @@ import pytest
 
 from services.console.app import create_app
 from services.console.settings import ConsoleSettings
+from services.notifications.models import InboundEmail
 from shared.events import SellerEscalationFiled, SellerRepliesRead, SellerReplyReceived
 from tests.conftest import Harness
 from tests.integration.test_partner_disputes import notice_of, partner_debit_case
@@ -607,11 +608,30 @@ async def test_kpi_trends_are_drawn_in_the_browser_from_the_kpi_api(
 
 
 async def test_the_seller_replied_filter_shows_unread_replies_with_a_badge(
-    desk: Desk, browser: Any
+    desk: Desk, browser: Any, pipeline: dict[str, Any]
 ) -> None:
     replied, quiet = await review_case(desk.recon), await review_case(desk.recon)
     cid, url = replied["case_id"], desk.console.url
     at = T0 + timedelta(days=3)
+    # The reply as notifications holds it (whose conversation the page marks read)...
+    async with pipeline["notifications"].runtime.sessionmaker() as session, session.begin():
+        session.add(
+            InboundEmail(
+                reply_id=uuid4(),
+                dedup_key=f"console-test:{uuid4()}",
+                received_at=at,
+                kind="reply",
+                status="attached",
+                token="valid",
+                case_id=cid,
+                seller_id=replied["seller_id"],
+                return_id=replied["return_id"],
+                sender_hash="0" * 64,
+                subject="Re: your claim",
+                body="The box was light when it reached me.",
+            )
+        )
+    # ...and as reconciliation hears of it.
     await desk.recon.send(
         SellerReplyReceived(
             reply_id=uuid4(),

@@ -678,7 +678,8 @@ async def _issue_statement(w: World) -> Call:
     return Call(w.desk.client, w.desk, "DISPUTEDESK_KEY_FINANCE", a, None, b, None)
 
 
-async def _message(w: World) -> str:
+async def _message(w: World, case_id: str | None = None) -> str:
+    """A message sent to a seller, of `case_id`'s conversation when given."""
     message_id = uuid.uuid4()
     now = datetime.now(UTC)
     async with w.svc("notifications").runtime.sessionmaker() as session, session.begin():
@@ -696,6 +697,7 @@ async def _message(w: World) -> str:
                 attempts=1,
                 next_attempt_at=now,
                 sent_at=now,
+                case_id=case_id,
             )
         )
     return str(message_id)
@@ -719,6 +721,8 @@ async def _resend(w: World) -> Call:
 @scenario("notifications", "POST", "/v1/cases/{case_id}/conversation/read")
 async def _conversation_read(w: World) -> Call:
     a, b = uid("CASE"), uid("CASE")
+    for case_id in (a, b):  # a case without a conversation answers 404
+        await _message(w, case_id)
     return _notifications_call(
         w,
         AGENT,

@@ -14,21 +14,9 @@ from shared.access import route_access
 from shared.auth import Principal, Role
 from tests.conftest import ROOT, Harness
 from tests.integration.test_reconciliation_desk import MANAGER_2, review_case
-from tests.support.keys import add_key
+from tests.support.keys import DUTY_KEYS, add_key
 from tests.support.reconciliation import Engine, engine
 from tests.support.routes import service_apps
-
-# One development key per duty (disputedesk/credentials.py).
-DUTY_KEYS = {
-    Role.MARKETPLACE: "DISPUTEDESK_KEY_MARKETPLACE",
-    Role.SELLER_PORTAL: "DISPUTEDESK_KEY_SELLER_PORTAL",
-    Role.OPS_AGENT: "DISPUTEDESK_KEY_OPS_AGENT",
-    Role.OPS_MANAGER: "DISPUTEDESK_KEY_OPS_MANAGER",
-    Role.FINANCE: "DISPUTEDESK_KEY_FINANCE",
-    Role.ADMIN: "DISPUTEDESK_KEY_ADMIN",
-    # A partner key (bound to swiftship): refused everywhere but the partner's own routes.
-    Role.PARTNER: "DISPUTEDESK_KEY_PARTNER_SWIFTSHIP",
-}
 
 
 def _concrete(path: str) -> str:

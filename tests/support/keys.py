@@ -7,7 +7,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shared.auth import hash_key, new_key
+from shared.auth import Role, hash_key, new_key
+
+# One development key per duty (disputedesk/credentials.py).
+DUTY_KEYS = {
+    Role.MARKETPLACE: "DISPUTEDESK_KEY_MARKETPLACE",
+    Role.SELLER_PORTAL: "DISPUTEDESK_KEY_SELLER_PORTAL",
+    Role.OPS_AGENT: "DISPUTEDESK_KEY_OPS_AGENT",
+    Role.OPS_MANAGER: "DISPUTEDESK_KEY_OPS_MANAGER",
+    Role.FINANCE: "DISPUTEDESK_KEY_FINANCE",
+    Role.ADMIN: "DISPUTEDESK_KEY_ADMIN",
+    # A partner key (bound to swiftship): refused everywhere but the partner's own routes.
+    Role.PARTNER: "DISPUTEDESK_KEY_PARTNER_SWIFTSHIP",
+}
 
 
 def add_key(

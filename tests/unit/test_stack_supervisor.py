@@ -77,6 +77,8 @@ def test_uvicorn_command_uses_the_app_factory() -> None:
         "uvicorn",
         "services.intake.app:create_app",
         "--factory",
+        "--http",
+        "shared.http_protocol:ProblemHttpProtocol",
         "--host",
         "127.0.0.1",
         "--port",

@@ -19,6 +19,7 @@ from services.intake.models import Outbox, ReturnEventLog
 from shared import paging
 from shared.events import EventPayload
 from shared.outbox import enqueue
+from shared.problems import Problem
 
 SOURCE = "disputedesk/intake"
 
@@ -58,6 +59,10 @@ async def history(
         limit=limit + 1,
         after=paging.decode_cursor(cursor, (datetime, datetime, UUID)) if cursor else None,
     )
+    if not rows and cursor is None:
+        # Every return intake knows has a first event (its feed entry, a claim or a scan):
+        # an id with none names nothing, and is refused as an unknown case id is.
+        raise Problem(404, "Not found", f"Nothing is known of return {return_id}.")
     page, next_cursor = paging.page(rows, limit, lambda r: (r.occurred_at, r.recorded_at, r.ce_id))
     return ReturnHistory(
         return_id=return_id,

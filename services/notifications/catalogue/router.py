@@ -71,7 +71,7 @@ async def preview_template(
 ) -> PreviewOut:
     if name not in TEMPLATES:
         raise Problem(
-            404, "Not Found", f"No template {name!r}; known: {', '.join(sorted(TEMPLATES))}."
+            404, "Not found", f"No template {name!r}; known: {', '.join(sorted(TEMPLATES))}."
         )
     rendered = preview(name, request.app.state.runtime.settings)
     return PreviewOut(

@@ -113,7 +113,7 @@ async def get_message(
 ) -> MessageDetailOut:
     message = await repository.get(session, message_id)
     if message is None:
-        raise Problem(404, "Not Found", f"No message {message_id}.")
+        raise Problem(404, "Not found", f"No message {message_id}.")
     attempts = await repository.attempts_of(session, [message_id])
     return _out(message, attempts[message_id], detail=True)  # type: ignore[no-any-return]
 
@@ -134,7 +134,7 @@ async def resend_message(
     async def run() -> MessageOut:
         original = await repository.get(session, message_id)
         if original is None:
-            raise Problem(404, "Not Found", f"No message {message_id}.")
+            raise Problem(404, "Not found", f"No message {message_id}.")
         if await suppressed_hashes(session, {original.recipient_hash}):
             raise Problem(
                 409,

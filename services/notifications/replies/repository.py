@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.models import (
@@ -108,6 +108,17 @@ async def messages_of_case(session: AsyncSession, case_id: str) -> list[Message]
             .order_by(Message.created_at)
         )
     )
+
+
+async def has_conversation(session: AsyncSession, case_id: str) -> bool:
+    """Whether the case's conversation holds anything: a message to its seller or a reply."""
+    sent = select(Message.message_id).where(
+        Message.case_id == case_id, Message.audience == "seller"
+    )
+    replied = select(InboundEmail.reply_id).where(
+        InboundEmail.case_id == case_id, InboundEmail.status == "attached"
+    )
+    return bool(await session.scalar(select(exists(sent) | exists(replied))))
 
 
 # Triage: newest first; the id breaks ties so that a cursor names one position.

@@ -202,7 +202,7 @@ async def conversation(
         for r in replies
     ]
     if not out and not inbound:
-        raise Problem(404, "Not Found", f"No conversation for case {case_id}.")
+        raise Problem(404, "Not found", f"No conversation for case {case_id}.")
     return ConversationOut(
         case_id=case_id,
         unread_replies=sum(1 for r in replies if r.read_at is None),
@@ -223,6 +223,9 @@ async def mark_read(
     principal: Principal = require(*DESK),
 ) -> ReadOut | Response:
     async def run() -> ReadOut:
+        if not await repository.has_conversation(session, case_id):
+            # As the conversation's page answers: nothing to mark is not "0 marked".
+            raise Problem(404, "Not found", f"No conversation for case {case_id}.")
         count = await service.mark_read(
             session,
             case_id=case_id,
@@ -244,7 +247,7 @@ async def attachment(
 ) -> Response:
     stored = await repository.attachment(session, attachment_id)
     if stored is None:
-        raise Problem(404, "Not Found", f"No attachment {attachment_id}.")
+        raise Problem(404, "Not found", f"No attachment {attachment_id}.")
     return Response(
         content=stored.content,
         media_type=stored.content_type,

@@ -109,6 +109,6 @@ async def get_seller(
 ) -> SellerProfileOut:
     profile = await repository.get(session, seller_id)
     if profile is None:
-        raise Problem(404, "Not Found", "That seller is not in the directory.")
+        raise Problem(404, "Not found", "That seller is not in the directory.")
     # The marketplace gave us the addresses; the desk needs to recognise them, not copy them.
     return await _out(session, profile, full=principal.has(Role.MARKETPLACE))

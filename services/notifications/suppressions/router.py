@@ -124,7 +124,7 @@ async def lookup_suppression(
     digest = address_hash(data.address, request.app.state.runtime.settings.address_hash_key)
     row = await repository.get(session, digest)
     if row is None:
-        raise Problem(404, "Not Found", "That address is not on the suppression list.")
+        raise Problem(404, "Not found", "That address is not on the suppression list.")
     return _out(row)
 
 
@@ -142,7 +142,7 @@ async def remove_suppression(
 ) -> Response:
     async def run() -> None:
         if not await repository.remove(session, address_hash):
-            raise Problem(404, "Not Found", "No suppression with that hash.")
+            raise Problem(404, "Not found", "No suppression with that hash.")
 
     out = await idempotent(
         request,

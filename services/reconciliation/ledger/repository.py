@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.facts import batch
 from services.reconciliation.ledger.postings import Posting
-from services.reconciliation.models import LedgerEntry, LedgerTransaction
+from services.reconciliation.models import Case, LedgerEntry, LedgerTransaction
 
 
 async def add_transaction(
@@ -127,3 +127,8 @@ async def balances(session: AsyncSession) -> list[tuple[str, int]]:
         .order_by(LedgerEntry.account)
     )
     return [(a, int(s)) for a, s in rows.all()]
+
+
+async def case_exists(session: AsyncSession, case_id: str) -> bool:
+    # The case room imports the ledger, so the ledger asks the table itself, not that room.
+    return await session.scalar(select(Case.case_id).where(Case.case_id == case_id)) is not None

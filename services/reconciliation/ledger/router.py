@@ -47,6 +47,9 @@ async def balances(session: DbSession, principal: Principal = require(*FINANCE))
 async def case_postings(
     case_id: str, session: DbSession, principal: Principal = require(*FINANCE)
 ) -> dict[str, Any]:
+    if not await repository.case_exists(session, case_id):
+        # Not an empty list: an id that names no case is refused, as under /v1/cases/{case_id}.
+        raise Problem(404, "Not found", f"No case {case_id}.")
     out = []
     for tx in await repository.transactions_of_case(session, case_id):
         lines = await repository.entries_of(session, tx.transaction_id)

@@ -113,9 +113,9 @@ async def case_tasks(
     cursor: Cursor = None,
     principal: Principal = require(*WORKERS),
 ) -> TaskPage:
-    rows = await repository.of_case(
+    rows = await service.of_case(
         session,
-        case_id,
+        case_id=case_id,
         after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
         limit=limit + 1,
     )

@@ -60,6 +60,16 @@ async def open_task(
     )
 
 
+async def of_case(
+    session: AsyncSession, *, case_id: str, after: tuple[datetime, UUID] | None, limit: int
+) -> list[CaseTask]:
+    """A case's tasks; an id that names no case is refused rather than shown an empty list,
+    as every other route under /v1/cases/{case_id} refuses it."""
+    if await cases.get(session, case_id) is None:
+        raise CaseNotFound(case_id)
+    return await repository.of_case(session, case_id, after=after, limit=limit)
+
+
 async def _task(session: AsyncSession, task_id: UUID) -> CaseTask:
     task = await repository.get(session, task_id)
     if task is None:

@@ -1,0 +1,129 @@
+"""The HTTP/1.1 protocol every process of ours is served with: uvicorn's httptools protocol,
+whose own answers (written before any app runs) are problem+json like the apps' answers, and
+which bounds what a request may make it hold before the app is even called.
+
+uvicorn answers a request it cannot parse (an invalid method token, a header without a colon,
+two Content-Length headers, TLS sent to the plain port) with a plain-text 400, and it buffers a
+request line and headers of any size: the URL grows by concatenation, chunk by chunk. Here the
+same 400 is a problem document naming what the parser refused, a URL over `max_url_bytes`
+answers 414 and headers over `max_header_bytes` answer 431, both as soon as the limit is passed.
+
+Every way we run uvicorn names this class: `disputedesk serve` and the supervisor's command
+(`disputedesk run`, the drills' fleet), via `HTTP_PROTOCOL`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import cache
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from shared.problems import PROBLEM_JSON, TYPE_BASE
+
+# For uvicorn's `--http` option and `uvicorn.Config(http=...)`.
+HTTP_PROTOCOL = "shared.http_protocol:ProblemHttpProtocol"
+
+
+class HttpLimits(BaseSettings):
+    """Read once per process, from HTTP_MAX_URL_BYTES and HTTP_MAX_HEADER_BYTES."""
+
+    model_config = SettingsConfigDict(env_prefix="HTTP_", extra="ignore")
+
+    # Our longest URLs are a path with two ids and a paging cursor: well under 1 KiB.
+    max_url_bytes: int = Field(default=8 * 1024, ge=1024)
+    # A bearer key, a trace header and a browser's cookies fit in a few KiB; 32 KiB is the
+    # order of what common proxies allow (nginx: 4 × 8 KiB).
+    max_header_bytes: int = Field(default=32 * 1024, ge=4 * 1024)
+
+
+@cache
+def http_limits() -> HttpLimits:
+    return HttpLimits()
+
+
+class _Refused(Exception):
+    """Raised from a parser callback: the parser stops, and this is the answer."""
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+
+
+class ProblemHttpProtocol(HttpToolsProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._limits = http_limits()
+        self._url_bytes = 0
+        self._header_bytes = 0
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._url_bytes = 0
+        self._header_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url_bytes += len(url)
+        if self._url_bytes > self._limits.max_url_bytes:
+            raise _Refused(
+                414, "URI too long", f"The URL is over {self._limits.max_url_bytes} bytes."
+            )
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # Counted as sent on the wire ("name: value\r\n"), so the limit reads like a proxy's.
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > self._limits.max_header_bytes:
+            raise _Refused(
+                431,
+                "Request header fields too large",
+                f"The headers are over {self._limits.max_header_bytes} bytes together.",
+            )
+        super().on_header(name, value)
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn calls this from the `except` around the parser, with a fixed message: the
+        # exception being handled says what was refused.
+        error = sys.exc_info()[1]
+        cause = error.__context__ if error is not None else None
+        if isinstance(cause, _Refused):
+            self._send_problem(cause.status, cause.title, cause.detail)
+            return
+        if cause is not None:
+            # Our own callbacks failed on what the parser let through, e.g. a non-ASCII byte in
+            # the request target.
+            reason = "the request line or a header holds a byte that is not allowed there"
+        else:
+            reason = str(error) if error is not None else msg
+        self._send_problem(400, "Bad request", f"The request is not valid HTTP/1.1: {reason}.")
+
+    def _send_problem(self, status: int, title: str, detail: str) -> None:
+        body = json.dumps(
+            {
+                "type": f"{TYPE_BASE}{title.lower().replace(' ', '-')}",
+                "title": title,
+                "status": status,
+                "detail": detail,
+            }
+        ).encode()
+        content = [STATUS_LINE[status]]
+        for name, value in self.server_state.default_headers:
+            content.extend([name, b": ", value, b"\r\n"])
+        content.extend(
+            [
+                b"content-type: " + PROBLEM_JSON.encode() + b"\r\n",
+                b"content-length: " + str(len(body)).encode() + b"\r\n",
+                # The rest of what the client sent cannot be parsed: the connection ends here.
+                b"connection: close\r\n",
+                b"\r\n",
+                body,
+            ]
+        )
+        self.transport.write(b"".join(content))
+        self.transport.close()

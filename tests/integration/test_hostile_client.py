@@ -1,0 +1,414 @@
+"""A hostile client gets problem+json naming what is wrong, from every service, never a 500:
+on the wire (requests uvicorn cannot parse, URLs and headers past their limits, served as
+`disputedesk run` serves them) and over every route of the four route tables (odd path ids,
+ids that name nothing, bodies of the wrong type and encoding, odd query values, forged keys),
+so a new route is attacked too. The desk console answers with its own error page instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+from unittest import mock
+
+import httpx
+import pytest
+import uvicorn
+from uvicorn.importer import import_from_string
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from disputedesk import cli
+from disputedesk.stack.supervisor import ServiceSpec
+from services.console.app import create_app as create_console
+from services.console.settings import ConsoleSettings
+from shared.access import RouteAccess, route_access
+from shared.auth import Role
+from shared.http_protocol import HTTP_PROTOCOL, http_limits
+from tests.conftest import Harness
+from tests.support.console import RoutingTransport, upstream_urls
+from tests.support.keys import DUTY_KEYS
+from tests.support.routes import service_apps
+from tests.support.services import RunningService
+
+PROBLEM = "application/problem+json"
+
+
+# --- on the wire ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def wire(pipeline: dict[str, RunningService]) -> AsyncIterator[int]:
+    """Intake's app behind a real uvicorn with the protocol every process of ours runs with."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        pipeline["intake"].app,
+        http=HTTP_PROTOCOL,
+        lifespan="off",  # the pipeline's lifespan already runs the app
+        log_config=None,
+        access_log=False,
+        log_level="error",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+async def _exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {
+            k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)
+        }
+        body = await reader.readexactly(int(headers["content-length"]))
+        return int(lines[0].split()[1]), headers, body
+    finally:
+        writer.close()
+
+
+def _headers(n: int) -> bytes:
+    return b"".join(b"X-Pad-%d: %s\r\n" % (i, b"p" * 100) for i in range(n))
+
+
+WIRE = [
+    ("a method that is no token", b"G(T /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "method"),
+    ("an invented method", b"FROB /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "method"),
+    ("a space in the target", b"GET /he lthz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "HTTP/"),
+    ("a raw non-ASCII target", b"GET /v1/\xff HTTP/1.1\r\nHost: x\r\n\r\n", 400, "url"),
+    ("an unknown version", b"GET /healthz HTTP/7.0\r\nHost: x\r\n\r\n", 400, "version"),
+    ("a header without a colon", b"GET /healthz HTTP/1.1\r\nHost x\r\n\r\n", 400, "header"),
+    (
+        "two Content-Length",
+        b"POST /v1/returns HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        400,
+        "Content-Length",
+    ),
+    (
+        "a bad chunk size",
+        b"POST /v1/returns HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        400,
+        "chunk",
+    ),
+    ("TLS on the plain port", b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" * 4, 400, "method"),
+    ("a URL past the limit", b"GET /%s HTTP/1.1\r\nHost: x\r\n\r\n" % (b"a" * 9000), 414, "URL"),
+    (
+        "headers past the limit",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n%s\r\n" % _headers(400),
+        431,
+        "headers",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "request_bytes, status, named", [w[1:] for w in WIRE], ids=[w[0] for w in WIRE]
+)
+async def test_what_uvicorn_cannot_parse_answers_problem_json(
+    wire: int, request_bytes: bytes, status: int, named: str
+) -> None:
+    got, headers, body = await _exchange(wire, request_bytes)
+    assert got == status, body
+    assert headers["content-type"] == PROBLEM
+    assert headers["connection"] == "close"
+    doc = json.loads(body)
+    assert doc["status"] == status and doc["title"]
+    assert named in doc["detail"], doc
+
+
+async def test_a_request_just_within_the_limits_is_served(wire: int) -> None:
+    limits = http_limits()
+    path = b"/healthz?pad=" + b"p" * (limits.max_url_bytes - 40)
+    pad = _headers(limits.max_header_bytes // 130)
+    request = b"GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (path, pad)
+    status, headers, body = await _exchange(wire, request)
+    assert status == 200, body
+    assert json.loads(body)["service"] == "intake"
+
+
+def test_every_way_we_run_uvicorn_names_the_protocol() -> None:
+    command = ServiceSpec("fraud", 8003).command()
+    assert command[command.index("--http") + 1] == HTTP_PROTOCOL
+    with mock.patch("uvicorn.run") as run:
+        cli.serve("fraud")
+    assert run.call_args.kwargs["http"] == HTTP_PROTOCOL
+    assert issubclass(import_from_string(HTTP_PROTOCOL), HttpToolsProtocol)
+
+
+# --- every route of the four route tables ---------------------------------------------------
+
+ROUTES = [
+    (name, r)
+    for name, app in service_apps().items()
+    for r in route_access(app)
+    if r.authenticated and r.roles
+]
+
+
+def _route_id(item: tuple[str, RouteAccess]) -> str:
+    return f"{item[0]} {item[1].method} {item[1].path}"
+
+
+def _key(harness: Harness, route: RouteAccess) -> dict[str, str]:
+    """A key holding one of the route's duties: every check after the role's is attacked."""
+    return harness.key(DUTY_KEYS[Role(sorted(route.roles or ())[0])])
+
+
+def _fill(path: str, value: str) -> str:
+    return re.sub(r"\{[^}]+\}", value, path)
+
+
+# A problem type's title, as first seen: RFC 9457 has a type keep one title, whoever answers.
+TITLES: dict[str, str] = {}
+
+
+def assert_refused(r: httpx.Response, allowed: set[int], what: str) -> dict[str, Any]:
+    assert r.status_code in allowed, (what, r.status_code, r.text[:300])
+    assert r.headers["content-type"].startswith(PROBLEM), (what, r.headers, r.text[:300])
+    doc: dict[str, Any] = r.json()
+    assert doc["status"] == r.status_code and doc["title"], (what, doc)
+    assert TITLES.setdefault(doc["type"], doc["title"]) == doc["title"], (what, doc, TITLES)
+    return doc
+
+
+# Path values no id of ours takes: bytes that are not UTF-8, a "/" inside the id, a dot
+# segment (percent-encoded: httpx would resolve a raw one before sending), an overlong id,
+# numbers past any column.
+ODD_IDS = {
+    "%ff": 422,
+    "%C3%28": 422,
+    "%2F": 404,
+    "%2E%2E": None,
+    "x" * 600: None,
+    "1e999": None,
+    "-1": None,
+    "9" * 30: None,
+    "%F0%9F%98%80": None,
+}
+
+
+@pytest.mark.parametrize("service, route", ROUTES, ids=[_route_id(x) for x in ROUTES])
+async def test_odd_path_ids_are_refused(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    if "{" not in route.path:
+        pytest.skip("no path parameter")
+    client = pipeline[service].client
+    for value, status in ODD_IDS.items():
+        r = await client.request(
+            route.method, _fill(route.path, value), headers=_key(harness, route), json={}
+        )
+        doc = assert_refused(r, {status} if status else {404, 422}, value[:20])
+        if r.status_code == 422 and value.startswith("%") and status:
+            assert any(e["field"].startswith("path.") for e in doc["errors"]), doc
+
+
+# Well-formed values that name nothing, by parameter, where an opaque string would not do.
+NOTHING = {
+    "month": "2031-01",
+    "entity_type": "seller",
+    "entry_id": "987654321",
+}
+# A read whose id names nothing that still answers 200, and why.
+ANSWERS_FOR_ANY_ID = {
+    # An entity fraud has never seen has a risk too: LOW, without reasons.
+    ("fraud", "/v1/risk/{entity_type}/{entity_id}"),
+    # A partner's own statement of a month without postings is a statement of zeros.
+    ("reconciliation", "/v1/partner/statements/{month}"),
+    # So is the desk's: reconciliation keeps no register of partners to refuse an id against.
+    ("reconciliation", "/v1/partner-statements/{partner_id}/{month}"),
+}
+
+
+def _nothing(path: str) -> str:
+    def value(m: re.Match[str]) -> str:
+        return NOTHING.get(m.group(1), str(uuid.uuid4()))
+
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+@pytest.mark.parametrize(
+    "service, route",
+    [x for x in ROUTES if x[1].method == "GET" and "{" in x[1].path],
+    ids=[_route_id(x) for x in ROUTES if x[1].method == "GET" and "{" in x[1].path],
+)
+async def test_a_read_of_an_id_that_names_nothing_answers_404(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    if (service, route.path) in ANSWERS_FOR_ANY_ID:
+        pytest.skip("answers for any id (see ANSWERS_FOR_ANY_ID)")
+    if any(p.field_info.is_required() for p in route.route.dependant.query_params):
+        pytest.skip("a query names what it reads (a period): refused as 422 without one")
+    client = pipeline[service].client
+    r = await client.get(_nothing(route.path), headers=_key(harness, route))
+    assert_refused(r, {404}, "an id that names nothing")
+
+
+# Bodies that are not the JSON object a route takes, each as (content type, bytes).
+BAD_BODIES = {
+    "no content type": (None, b'{"a": 1}'),
+    "text/plain": ("text/plain", b'{"a": 1}'),
+    "a form": ("application/x-www-form-urlencoded", b"a=1&b=2"),
+    "broken multipart": ("multipart/form-data; boundary=x", b"--x\r\nbroken"),
+    "an array": ("application/json", b"[]"),
+    "null": ("application/json", b"null"),
+    "a string": ("application/json", b'"{}"'),
+    "a huge number": ("application/json", b"1e999"),
+    "empty": ("application/json", b""),
+    "truncated": ("application/json", b'{"reason": "abc'),
+    "bytes that are not UTF-8": ("application/json", b'{"reason": "\xff\xfe"}'),
+    "nested deeper than a parser goes": ("application/json", b"[" * 100_000 + b"]" * 100_000),
+    "a number of 5000 digits": ("application/json", b'{"a": ' + b"9" * 5000 + b"}"),
+    # Which one is meant? A parser keeps the last silently; a proxy or a log may read the first.
+    "a key twice": ("application/json", b'{"reason": "a", "reason": "b"}'),
+}
+
+
+@pytest.mark.parametrize(
+    "service, route",
+    [x for x in ROUTES if x[1].route.dependant.body_params],
+    ids=[_route_id(x) for x in ROUTES if x[1].route.dependant.body_params],
+)
+async def test_a_body_that_is_not_the_json_object_asked_for_is_refused(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    client = pipeline[service].client
+    path = _nothing(route.path)
+    for what, (content_type, body) in BAD_BODIES.items():
+        headers = _key(harness, route)
+        if content_type:
+            headers["content-type"] = content_type
+        r = await client.request(route.method, path, headers=headers, content=body)
+        doc = assert_refused(r, {400, 415, 422}, what)
+        if what in ("bytes that are not UTF-8", "nested deeper than a parser goes"):
+            assert [e["field"] for e in doc["errors"]] == ["body"], doc
+            assert ("UTF-8" if "UTF-8" in what else "nested") in doc["detail"], doc
+        if what == "a key twice":
+            assert doc["errors"] == [
+                {
+                    "field": "body.reason",
+                    "message": "the key 'reason' appears twice in one object; send it once",
+                }
+            ], doc
+
+
+# Query values no filter or page takes.
+ODD_QUERY_VALUES = ["%ff", "-1", "1e999", "9" * 30, "x" * 2000, "2026-01-01T00:00:00"]
+
+
+@pytest.mark.parametrize(
+    "service, route",
+    [x for x in ROUTES if x[1].route.dependant.query_params],
+    ids=[_route_id(x) for x in ROUTES if x[1].route.dependant.query_params],
+)
+async def test_odd_query_values_never_fail_the_service(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    client = pipeline[service].client
+    path = _nothing(route.path)
+    for param in route.route.dependant.query_params:
+        for value in ODD_QUERY_VALUES:
+            url = f"{path}?{param.alias}={value}"
+            r = await client.request(route.method, url, headers=_key(harness, route), json={})
+            if value == "%ff":
+                doc = assert_refused(r, {422}, url[:80])
+                assert f"query.{param.alias}" in [e["field"] for e in doc["errors"]], doc
+            elif r.status_code >= 400:
+                assert_refused(r, {400, 404, 409, 422}, url[:80])
+
+
+@pytest.mark.parametrize("service, route", ROUTES, ids=[_route_id(x) for x in ROUTES])
+async def test_no_key_or_a_forged_key_answers_401(
+    pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    # From an address of its own: failed authentications are throttled per address, and this
+    # one's must not throttle the rest of the session.
+    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    transport = httpx.ASGITransport(app=pipeline[service].app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://hostile.test") as client:
+        for headers in ({}, {"Authorization": "Bearer ddk_forged"}, {"Authorization": "Basic x"}):
+            r = await client.request(route.method, _nothing(route.path), headers=headers, json={})
+            assert_refused(r, {401}, str(headers))
+
+
+async def test_a_forged_host_never_comes_back_as_the_next_page(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    client = pipeline["notifications"].client
+    manager = harness.key("DISPUTEDESK_KEY_OPS_MANAGER")
+    for _ in range(2):
+        body = {"address": f"{uuid.uuid4().hex}@example.com", "reason": "manual"}
+        r = await client.post("/v1/suppressions", json=body, headers=manager)
+        assert r.status_code == 201, r.text
+    r = await client.get(
+        "/v1/suppressions", params={"limit": 1}, headers={**manager, "Host": "evil.example"}
+    )
+    assert r.status_code == 200 and r.json()["next"], r.text
+    link = r.headers["link"]
+    assert link.startswith("</v1/suppressions?") and "evil.example" not in link, link
+
+
+# --- the desk console -----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def console(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> AsyncIterator[httpx.AsyncClient]:
+    apps = {name: svc.app for name, svc in pipeline.items()}
+    settings = ConsoleSettings(
+        **upstream_urls(list(apps)), keyring_file=harness.env["DISPUTEDESK_KEYRING_FILE"]
+    )
+    app = create_console(settings, transport=RoutingTransport(apps))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as client:
+        yield client
+
+
+CONSOLE_REFUSALS = [
+    ("GET", "/no-such-page", {}, 404),
+    ("GET", "/static/..%2Fapp.py", {}, 404),
+    ("DELETE", "/", {}, 405),
+    ("PUT", "/sign-in", {}, 405),
+    ("GET", "/sign-in?expired=often", {}, 422),
+    # More fields than the form parser reads, before any CSRF or key check.
+    ("POST", "/sign-in", {"data": {f"f{i}": "x" for i in range(1001)}}, 400),
+]
+
+
+@pytest.mark.parametrize("method, url, kw, status", CONSOLE_REFUSALS)
+async def test_the_console_refuses_with_its_own_error_page(
+    console: httpx.AsyncClient, method: str, url: str, kw: dict[str, Any], status: int
+) -> None:
+    r = await console.request(method, url, **kw)
+    assert r.status_code == status, r.text[:300]
+    assert r.headers["content-type"].startswith("text/html")
+    assert 'data-testid="problem"' in r.text
+    assert r.headers["content-security-policy"]  # the page keeps the console's headers
+
+
+async def test_the_console_reads_no_body_over_its_limit(console: httpx.AsyncClient) -> None:
+    # A thousand fields of a megabyte would each pass the form parser's own limits.
+    form = b"&".join(b"f%d=%s" % (i, b"x" * 1000) for i in range(1100))
+    r = await console.post(
+        "/sign-in", content=form, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code == 413, r.text[:300]
+    assert r.headers["content-type"].startswith(PROBLEM)
