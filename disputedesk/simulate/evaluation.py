@@ -379,7 +379,7 @@ LOOKALIKES = (
     "bad_weeks_seller",
 )
 # The patterns whose planted entities have an intensity and a count of relevant events.
-RATE_PATTERNS = ("claim_abuse", "pilferage", "qc_contradiction")
+RATE_PATTERNS = ("claim_abuse", "pilferage", "qc_contradiction", "wrong_used_returns")
 INTENSITY_BINS = ((0.0, 2.5), (2.5, 3.0), (3.0, 4.0), (4.0, float("inf")))
 EVENT_BINS = ((0, 15), (15, 30), (30, 1_000_000))
 
