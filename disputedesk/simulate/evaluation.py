@@ -379,9 +379,11 @@ LOOKALIKES = (
     "bad_weeks_seller",
 )
 # The patterns whose planted entities have an intensity and a count of relevant events.
-RATE_PATTERNS = ("claim_abuse", "pilferage", "qc_contradiction")
+RATE_PATTERNS = ("claim_abuse", "pilferage", "qc_contradiction", "wrong_used_returns")
 INTENSITY_BINS = ((0.0, 2.5), (2.5, 3.0), (3.0, 4.0), (4.0, float("inf")))
 EVENT_BINS = ((0, 15), (15, 30), (30, 1_000_000))
+# A wrong/used buyer returns a handful of items, never 15: its curve is read by fewer events.
+PATTERN_EVENT_BINS = {"wrong_used_returns": ((0, 3), (3, 5), (5, 10), (10, 1_000_000))}
 
 
 def planted_entities(truth: GroundTruth, alerts: list[AlertRow]) -> list[dict[str, Any]]:
@@ -432,7 +434,7 @@ def power_curves(entities: list[dict[str, Any]]) -> dict[str, Any]:
         mine = [e for e in entities if e["pattern"] == p and e["intensity"] is not None]
         cells = []
         for lo, hi in INTENSITY_BINS:
-            for elo, ehi in EVENT_BINS:
+            for elo, ehi in PATTERN_EVENT_BINS.get(p, EVENT_BINS):
                 cell = [e for e in mine if lo <= e["intensity"] < hi and elo <= e["events"] < ehi]
                 found = [e for e in cell if e["detected"]]
                 delays = [e["days_to_alert"] for e in found if e["days_to_alert"] is not None]

@@ -18,6 +18,9 @@ from typing import Any
 from disputedesk.simulate.marketplace import Category, Marketplace, PartnerNetwork
 from disputedesk.simulate.partners import partner_time
 
+# The claims that name the buyer (`fraud.md`: wrong/used returns).
+NAMING_CLAIMS = frozenset({"WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"})
+
 PATTERNS = (
     "claim_abuse",
     "evidence_reuse",
@@ -551,6 +554,8 @@ class _Generator:
             self.trials[("pilferage", etype, eid)] += 1
         if j.terminal == "DELIVERED":
             self.trials[("claim_abuse", "seller", j.seller.seller_id)] += 1
+            if not j.incident:
+                self.trials[("wrong_used_returns", "buyer", j.buyer.buyer_id)] += 1
             if j.qc:
                 self.trials[("qc_contradiction", "agent", j.agent)] += 1
         if j.incident:
@@ -648,6 +653,10 @@ class _Generator:
             self.order_claims[j.order_id] += 1
             if self.order_claims[j.order_id] == 2:
                 self.truth.lookalikes["multi_item_order"].add(("seller", j.seller.seller_id))
+        if j.terminal == "DELIVERED" and not j.incident and claim_type in NAMING_CLAIMS:
+            # A buyer's relevant events: the delivered, unharmed returns claimed as wrong, used
+            # or missing (a parcel harmed in transit names the partner, not the buyer).
+            self.truth.relevant[("wrong_used_returns", "buyer", j.buyer.buyer_id)] += 1
         if j.terminal == "DELIVERED":
             self.truth.relevant[("claim_abuse", "seller", j.seller.seller_id)] += 1
             if j.qc and claim_type in ("WRONG_ITEM", "USED_ITEM"):
@@ -751,7 +760,7 @@ class _Generator:
             h for h, a in self.agents if a in self.pilfering_agents
         }
         relevant, trials = self.truth.relevant, self.trials
-        for pattern in ("claim_abuse", "pilferage", "qc_contradiction"):
+        for pattern in ("claim_abuse", "pilferage", "qc_contradiction", "wrong_used_returns"):
             for etype, eid in sorted(self.truth.entities.get(pattern, set())):
                 key = (pattern, etype, eid)
                 # Honest peers, and none whose counts a planted entity lifts: no agent of a
@@ -768,6 +777,13 @@ class _Generator:
                 peer_rate = sum(relevant[k] for k in peers) / max(sum(trials[k] for k in peers), 1)
                 if trials[key] and peer_rate > 0:
                     self.truth.realized[key] = round(relevant[key] / trials[key] / peer_rate, 2)
+
+    def _honest_named_rate(self) -> float:
+        """About how often an honest buyer's delivered return is claimed as wrong, used or
+        missing: a wrong/used buyer's intensity is a multiple of it."""
+        h = self.m.honest
+        _, wrong, used, missing = h.claim_mix
+        return max(h.mean_claim_rate * (wrong + used + missing) / sum(h.claim_mix), 1e-6)
 
     def _more_items(self, first: _Journey) -> None:
         """One or two more items of `first`'s order, returned with it: same seller, buyer,
@@ -890,13 +906,20 @@ class _Generator:
         ]
         take = iter(spare)
         # Buyers returning wrong or used items to many sellers.
+        honest_named = self._honest_named_rate()
         for _ in range(f.wrong_used_buyers):
             buyer = next(take)
-            for at in self._spread(f.wrong_used_returns_each):
+            span = f.wrong_used_returns_span
+            each = rng.randint(*span) if span else f.wrong_used_returns_each
+            share = rng.uniform(*f.wrong_used_claim_share) if f.wrong_used_claim_share else 0.85
+            key = ("wrong_used_returns", "buyer", buyer.buyer_id)
+            self.truth.entities["wrong_used_returns"].add(key[1:])
+            self.truth.intensity[key] = round(share / honest_named, 3)
+            for at in self._spread(each):
                 seller = rng.choices(honest_sellers, [s.size for s in honest_sellers])[0]
-                j = self.journey(seller, buyer, at, qc=False)
+                j = self.journey(seller, buyer, at, qc=None if f.wrong_used_qc else False)
                 self.emit(j)
-                if j.terminal == "DELIVERED" and rng.random() < 0.85:
+                if j.terminal == "DELIVERED" and rng.random() < share:
                     self.claim(
                         j,
                         rng.choice(["WRONG_ITEM", "USED_ITEM"]),

@@ -119,6 +119,14 @@ class FraudPlan:
     evidence_reuser_claim_rate: float = 0.12
     wrong_used_buyers: int = 5
     wrong_used_returns_each: int = 10
+    # Drawn per buyer from this span instead (None: `wrong_used_returns_each` for every one).
+    wrong_used_returns_span: tuple[int, int] | None = None
+    # The share of a wrong/used buyer's delivered returns their sellers claim as wrong or used,
+    # drawn per buyer from this span (None: 85 % for every one).
+    wrong_used_claim_share: tuple[float, float] | None = None
+    # Whether a wrong/used buyer's returns are QC'd as anyone's (the marketplace does not know
+    # the buyer): a sloppy QC pass then meets the buyer's claim. False keeps the default world.
+    wrong_used_qc: bool = False
     pilfering_hubs: int = 1
     pilfering_agents: int = 2
     pilferage_rate: float = 0.2  # extra incidents at a pilfering hub

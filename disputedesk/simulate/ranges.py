@@ -71,7 +71,8 @@ class WorldRanges:
     # When a planted pilfering hub or agent starts, as a share of the world's days: from the
     # first day to midway.
     pilferage_onset: Span = (0.0, 0.5)
-    qc_intensity: Span = (2.0, 6.0)
+    # QC agents at moderate intensities, about the goal's 2.5-4x (2-6x until 2026-12-04).
+    qc_intensity: Span = (2.0, 4.5)
     abuser_red_flags: Span = (0.0, 0.5)
     # Each planted seller's returns, as a share of the world's: a dozen planted sellers
     # (abusers, reusers, rings) then carry a tenth to a quarter of the marketplace, not most
@@ -81,6 +82,14 @@ class WorldRanges:
     pilfering_hubs: tuple[int, int] = (1, 2)
     pilfering_agents: tuple[int, int] = (2, 3)
     qc_agents: tuple[int, int] = (2, 3)
+    # Since 2026-12-04, from a stream of their own (the marketplace's other draws stay as they
+    # were): more QC agents, so that a world's QC recall and precision rest on more than one or
+    # two, and wrong/used buyers drawn per world and per buyer (how many returns, how many of
+    # them claimed as wrong or used), their returns QC'd as anyone's.
+    more_qc_agents: tuple[int, int] = (2, 3)
+    wrong_used_buyers: tuple[int, int] = (5, 12)
+    wrong_used_returns_each: tuple[int, int] = (4, 12)
+    wrong_used_claim_share: Span = (0.3, 0.85)
 
 
 def _log_uniform(rng: random.Random, span: Span) -> float:
@@ -163,6 +172,15 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
             bad_weeks_days=later.randint(*r.bad_weeks_days),
         ),
     )
+    buyer_side = random.Random(f"ranges/qc-buyers/{seed}")
+    fraud = replace(
+        fraud,
+        qc_agents=fraud.qc_agents + buyer_side.randint(*r.more_qc_agents),
+        wrong_used_buyers=buyer_side.randint(*r.wrong_used_buyers),
+        wrong_used_returns_span=r.wrong_used_returns_each,
+        wrong_used_claim_share=r.wrong_used_claim_share,
+        wrong_used_qc=True,
+    )
     return Marketplace(
         agent_workload_spread=rng.uniform(*r.agent_workload_spread),
         days=days,
@@ -200,4 +218,6 @@ def describe(market: Marketplace) -> dict[str, float | int | str]:
             f"{name} {drift:+g}" for name, drift in h.category_claim_drift
         ),
         "bad_weeks_sellers": h.lookalikes.bad_weeks_sellers,
+        "qc_agents": market.fraud.qc_agents,
+        "wrong_used_buyers": market.fraud.wrong_used_buyers,
     }

@@ -15,7 +15,7 @@ from services.fraud.detectors import (
 from services.fraud.detectors.evidence_reuse import EvidenceFingerprint
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.pilferage import DayCount
-from services.fraud.detectors.stats import Thresholds, parts_standing_out, stands_out
+from services.fraud.detectors.stats import PeerSpread, Thresholds, parts_standing_out, stands_out
 from services.fraud.scoring.base import Scored, indirect
 from services.fraud.scoring.service import combined_alert, combined_p, corroborated, event_score
 from shared.events import FraudBand
@@ -194,6 +194,27 @@ def test_honest_buyer_with_one_bad_return_is_low() -> None:
         "B-2", {"delivered": 3, "named_claims": 1}, NETWORK_BUYERS, 1, T
     )
     assert band(found) is FraudBand.LOW
+
+
+def test_a_buyer_named_on_four_of_six_is_high_against_honest_buyers_as_measured() -> None:
+    # Honest buyers named on 3.6 % of their returns and alike (the spread measured on them):
+    # four of six, by three sellers, is HIGH. At the tolerance null (twice the peers' rate) it
+    # was not; and against buyers measured to differ widely it is not either.
+    network = {"delivered": 50_000, "named_claims": 1_800}
+    own = {"delivered": 6, "named_claims": 4}
+    alike = returns_abuse.buyer_findings("B-1", own, network, 3, T, PeerSpread(0.036, 1000))
+    assert band(alike) is FraudBand.HIGH and alike[0].alert
+    assert band(returns_abuse.buyer_findings("B-1", own, network, 3, T)) is FraudBand.MEDIUM
+    unalike = returns_abuse.buyer_findings("B-1", own, network, 3, T, PeerSpread(0.036, 5))
+    assert band(unalike) is not FraudBand.HIGH
+
+
+def test_three_named_claims_stay_below_high_however_few_the_returns() -> None:
+    found = returns_abuse.buyer_findings(
+        "B-3", {"delivered": 3, "named_claims": 3}, NETWORK_BUYERS, 3, T, PeerSpread(0.02, 1000)
+    )
+    assert found[0].numbers["p_value"] < T.alpha_high
+    assert band(found) is FraudBand.MEDIUM and not found[0].alert
 
 
 # --- pilferage --------------------------------------------------------------------------------

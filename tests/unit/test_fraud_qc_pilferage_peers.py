@@ -160,6 +160,20 @@ def test_a_qc_agent_at_three_times_is_found_against_peers_counted_per_buyer() ->
     assert log_bf(qc_contradiction.per_buyer_population(everyone, repeats)) >= ALERT_AT
 
 
+def test_contradictions_of_buyers_under_a_wrong_used_alert_leave_every_qc_entity() -> None:
+    # AG-1: five contradictions, two of them one buyer's repeats, two by buyers under a
+    # wrong/used alert: each of those leaves with the pass it contradicted, after the repeats.
+    # AG-2: one contradiction, and (lifetime pair counts in a shorter window) three alerted
+    # buyers: never below nothing.
+    everyone = {
+        "AG-1": {"qc_contradictions": 5, "qc_passed": 100},
+        "AG-2": {"qc_contradictions": 1, "qc_passed": 40},
+    }
+    peers = qc_contradiction.per_buyer_population(everyone, {"AG-1": 2}, {"AG-1": 2, "AG-2": 3})
+    assert peers["AG-1"] == {"qc_contradictions": 1, "qc_passed": 96}
+    assert peers["AG-2"] == {"qc_contradictions": 0, "qc_passed": 39}
+
+
 # --- pilferage: hubs weighed against hubs counted as they are --------------------------------
 
 

@@ -79,24 +79,33 @@ def agents_explaining_hub(
     return parts_standing_out(at_hub, t, prior_rate=PRIOR_RATE) | on_their_own
 
 
-def one_per_buyer(own: Mapping[str, int], repeats: int) -> dict[str, int]:
+def one_per_buyer(own: Mapping[str, int], repeats: int, abusing_buyers: int = 0) -> dict[str, int]:
     """An entity's QC counts with each buyer's contradictions counted once: `repeats` (the
-    contradictions beyond a buyer's first) leave both the contradictions and the passes.
+    contradictions beyond a buyer's first) leave both the contradictions and the passes, and
+    so does the one left of each of `abusing_buyers` (buyers under a wrong/used alert).
 
     A QC failure is the agent's (or hub's) practice showing on the parcels of many buyers. One
     buyer who keeps returning wrong or used items (an abusing buyer, a buyer colluding with the
     agent) contradicts the same agent's passes again and again; that is the buyer's pattern, or
     the pair's, and each has its own detector. Counted per buyer, an honest hub whose agent
     serves such a buyer no longer looks like a hub with a QC problem, while an agent who passes
-    wrong items of many buyers loses nothing."""
+    wrong items of many buyers loses nothing.
+
+    A buyer found returning wrong or used items across sellers contradicts the passes of every
+    agent their returns go through, once each: counted, such buyers lift every agent alike, the
+    agents' honest rate absorbs them, and an agent at 3x its peers no longer stands out. Their
+    contradictions are the buyer's pattern; the pass stays out with them (the buyer's other,
+    uncontradicted passes stay in: a miss at worst, never a false alarm)."""
     k = own.get("qc_contradictions", 0)
     n = own.get("qc_passed", 0)
-    drop = min(max(repeats, 0), k)
+    drop = min(max(repeats, 0) + max(abusing_buyers, 0), k)
     return {**own, "qc_contradictions": k - drop, "qc_passed": max(n - drop, 0)}
 
 
 def per_buyer_population(
-    everyone: Mapping[str, Mapping[str, int]], repeats: Mapping[str, int]
+    everyone: Mapping[str, Mapping[str, int]],
+    repeats: Mapping[str, int],
+    abusing_buyers: Mapping[str, int] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Every peer's QC counts with each buyer's contradictions counted once (`repeats`: each
     peer's contradictions beyond a buyer's first), as the entity weighed against them is.
@@ -105,4 +114,5 @@ def per_buyer_population(
     on their own, a ring with one agent) lift the peers' rate and make the agents look far less
     alike than they are: the honest population then absorbs other patterns' fraud, and an agent
     passing the wrong items of many buyers at 2.5-4x its peers no longer stands out."""
-    return {i: one_per_buyer(v, repeats.get(i, 0)) for i, v in everyone.items()}
+    abusing = abusing_buyers or {}
+    return {i: one_per_buyer(v, repeats.get(i, 0), abusing.get(i, 0)) for i, v in everyone.items()}

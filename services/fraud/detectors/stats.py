@@ -590,6 +590,31 @@ def sequential_contribution(test: SequentialTest, s: Sequential) -> float:
     return contribution_from_p(p, Thresholds(alpha_high=s.alpha, alpha_medium=s.alpha_medium))
 
 
+def beta_binomial_sf(k: int, n: int, spread: PeerSpread) -> float:
+    """P(at least k events in n trials) for an entity of the honest population: its own rate
+    drawn from the peers' Beta spread, then binomial. The tail a rate test reads where how much
+    honest entities differ is measured, instead of assumed (the tolerance null's 2x)."""
+    if k <= 0:
+        return 1.0
+    n = max(n, k)
+    p = min(max(spread.rate, 1e-6), 0.5)
+    a, b = p * spread.concentration, (1 - p) * spread.concentration
+    base = _log_beta(a, b)
+    return min(
+        1.0,
+        sum(
+            math.exp(
+                math.lgamma(n + 1)
+                - math.lgamma(j + 1)
+                - math.lgamma(n - j + 1)
+                + _log_beta(j + a, n - j + b)
+                - base
+            )
+            for j in range(k, n + 1)
+        ),
+    )
+
+
 def hypergeometric_sf(k: int, n: int, successes: int, total: int) -> float:
     """P(at least k of the n drawn are successes) when n are drawn without replacement from
     `total` of which `successes` are: the exact one-sided two-sample test of whether one part

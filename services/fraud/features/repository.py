@@ -9,7 +9,7 @@ for the whole batch, so replicas on other partitions do not queue behind each ot
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -381,6 +381,33 @@ async def repeats_by_left(
         if delta:
             out[(k, left)] = out.get((k, left), 0) + delta
     return out
+
+
+async def rights_by_left(
+    session: AsyncSession, *, kind: str, rights: Sequence[str], metric: str
+) -> dict[str, int]:
+    """For each left entity, how many of `rights` it has a `metric` count with (e.g. how many
+    of the buyers under a wrong/used alert each QC agent's passes were contradicted by)."""
+    if not rights:
+        return {}
+    rows = await session.execute(
+        select(PairCount.left_id, PairCount.right_id).where(
+            PairCount.kind == kind,
+            PairCount.right_id.in_(list(rights)),
+            PairCount.metric == metric,
+            PairCount.n > 0,
+        )
+    )
+    pairs = {(left, right) for left, right in rows}
+    pending = _pending(session)
+    if pending is not None:
+        wanted = set(rights)
+        pairs |= {
+            (left, right)
+            for (k, left, right, m), n in pending.pairs.items()
+            if k == kind and m == metric and right in wanted and n > 0
+        }
+    return dict(Counter(left for left, _ in pairs))
 
 
 async def right_totals(

@@ -137,6 +137,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 return {other: unexplained(other, v) for other, v in rows.items()}
 
             own = unexplained(buyer, totals.get(("buyer", buyer), {}))
+            buyer_spread: dict[str, PeerSpread] = {}
             k, n = (
                 await self.peers(
                     ("buyer", "", "long", "unexplained"),
@@ -144,6 +145,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     own_id=buyer,
                     own=own,
                     load=every_buyer,
+                    spreads=buyer_spread,
                 )
             )["named_claims"]
             found = returns_abuse.buyer_findings(
@@ -152,6 +154,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 {"named_claims": k, "delivered": n},
                 distinct,
                 t,
+                spread=buyer_spread.get("named_claims"),
             )
             self.evaluated_entity("buyer", buyer)
             self.evaluated[("buyer", buyer)].extend(found)

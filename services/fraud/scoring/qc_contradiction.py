@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
-from services.fraud.detectors import qc_contradiction
+from services.fraud.alerts import repository as alerts_repo
+from services.fraud.detectors import qc_contradiction, returns_abuse
 from services.fraud.detectors.sequential import (
     held_by_one_part,
     stronger_of,
@@ -47,9 +48,23 @@ class QcInputs(AssessorBase):
             metric="contradicted",
         )
 
+        # Buyers under a wrong/used alert, and how many of them contradicted each QC entity:
+        # their contradictions leave every entity's counts, the entity's and its peers' alike.
+        abusing = await alerts_repo.alerted(self.session, "buyer", (returns_abuse.PATTERN,))
+        abusing_at = {
+            (kind, left): m
+            for kind in ("qc_agent_buyer", "qc_hub_buyer")
+            for left, m in (
+                await features.rights_by_left(
+                    self.session, kind=kind, rights=abusing, metric="contradicted"
+                )
+            ).items()
+        }
+
         def per_buyer(etype: str, eid: str, counts: Mapping[str, int]) -> dict[str, int]:
+            key = (f"qc_{etype}_buyer", eid)
             return qc_contradiction.one_per_buyer(
-                counts, repeats.get((f"qc_{etype}_buyer", eid), 0)
+                counts, repeats.get(key, 0), abusing_at.get(key, 0)
             )
 
         async def everyone_per_buyer(etype: str) -> dict[str, dict[str, int]]:
@@ -72,6 +87,7 @@ class QcInputs(AssessorBase):
             return qc_contradiction.per_buyer_population(
                 everyone,
                 {i: repeats.get((f"qc_{etype}_buyer", i), 0) for i in everyone},
+                {i: abusing_at.get((f"qc_{etype}_buyer", i), 0) for i in everyone},
             )
 
         async def baseline(etype: str, eid: str) -> tuple[int, int]:
