@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from services.notifications.messages.composing import compose_case_event
-from services.notifications.messages.rendering import inr, render
+from services.notifications.messages.rendering import render
 from services.notifications.settings import NotificationsSettings
 from shared.events import AppealFiled, CaseDecided, CaseSettled
+from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.reconciliation import (

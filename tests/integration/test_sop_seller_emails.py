@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from services.notifications.catalogue import samples
-from services.notifications.messages.rendering import india_time, inr
+from services.notifications.messages.rendering import india_time
 from shared.events import AppealFiled
+from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.integration.test_return_ownership import security_events
 from tests.integration.test_seller_directory import (

@@ -15,7 +15,6 @@ from uuid import UUID
 
 from services.notifications.digests.lessons import Lesson
 from services.notifications.messages import wording, wording_hi
-from services.notifications.messages.rendering import inr
 from services.notifications.settings import NotificationsSettings
 from shared.events import (
     CaseAppealed,
@@ -38,6 +37,7 @@ from shared.events import (
     PartnerStatementIssued,
     SellerFeedbackReceived,
 )
+from shared.money import rupees
 
 SELLER = "seller"
 MANAGEMENT = "management"
@@ -210,8 +210,8 @@ def _decision_context(
         liable_party=decision.liable_party.value if decision and decision.liable_party else None,
         liability_sentence=wording.liability_sentence(
             decision.liable_party.value if decision and decision.liable_party else None,
-            inr(decision.partner_debit if decision else 0),
-            inr(decision.marketplace_cost if decision else 0),
+            rupees(decision.partner_debit if decision else 0),
+            rupees(decision.marketplace_cost if decision else 0),
             capped=partner_capped,
         ),
         partner_debit=decision.partner_debit if decision else 0,
