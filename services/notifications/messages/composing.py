@@ -17,6 +17,7 @@ from services.notifications.digests.lessons import Lesson
 from services.notifications.messages import wording, wording_hi
 from services.notifications.settings import NotificationsSettings
 from shared.events import (
+    AppealWithoutCase,
     CaseAppealed,
     CaseDecided,
     CaseEscalated,
@@ -566,6 +567,36 @@ def compose_case_event(
                 )
             )
     return out
+
+
+def compose_appeal_without_case(
+    event: AppealWithoutCase, settings: NotificationsSettings, *, seller_address: str
+) -> Composition:
+    """The answer to an appeal on a return with no case: there is no decision on it to appeal
+    (`appeal_not_heard`, without the case lines). `seller_address` is NO_ADDRESS while the
+    seller has none: the message is then held, as a case's are."""
+    context = {
+        "case_id": None,
+        "return_id": event.return_id,
+        "seller_id": event.seller_id,
+        "answer": "NO_CASE",
+        "portal_url": settings.seller_portal_url,
+        "signature": settings.desk_signature,
+    }
+    return Composition(
+        drafts=[
+            Draft(
+                template="appeal_not_heard",
+                recipient=seller_address,
+                # One answer per appeal: a claim may be appealed more than once.
+                dedup_key=f"appeal:{event.appeal_id}:{event.filed_at.isoformat()}:appeal_not_heard",
+                context=context,
+                return_id=event.return_id,
+                seller_id=event.seller_id,
+                subject_key=event.return_id,
+            )
+        ]
+    )
 
 
 def compose_fraud_alert(event: FraudAlertRaised, settings: NotificationsSettings) -> Composition:
