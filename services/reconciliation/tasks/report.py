@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.cases import repository as cases
+from services.reconciliation.cases.decisions import paid_and_pending
 from services.reconciliation.cases.errors import CaseNotFound
 from services.reconciliation.facts import repository as facts
 from services.reconciliation.facts.service import load_facts
@@ -49,6 +50,7 @@ async def case_report(
     if case is None:
         raise CaseNotFound(case_id)
     snapshot = (await load_facts(session, case=case, return_id=case.return_id)).as_record()
+    paid, pending = paid_and_pending(case)
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>Case {escape(case_id)}"
         f"</title><style>{_STYLE}</style></head><body>",
@@ -66,7 +68,8 @@ async def case_report(
                 ["state", case.state],
                 ["decision", (case.decision or {}).get("rule_id", "none yet")],
                 ["policy version", (case.decision or {}).get("policy_version", "")],
-                ["paid to seller", rupees(case.payout)],
+                ["paid to seller", rupees(paid)],
+                ["decided, awaiting a team to pay", rupees(pending) if pending else "—"],
             ],
         ),
         "<h2>Facts</h2>",
