@@ -596,6 +596,30 @@ class CaseTaskOverdue(CaseTaskEventBase):
     )
 
 
+class AppealWithoutCase(EventPayload):
+    """An appeal on a return that has no case: nothing was decided on the return, so there is
+    nothing to hear (an appeal by the return route on a return the desk never opened a case
+    for, or one naming a claim that opened none). Not a transition, since there is no case;
+    reconciliation publishes it so the seller is answered (`appeal_not_heard`): intake accepts
+    every appeal without judging it."""
+
+    type: Literal["disputedesk.reconciliation.appeal_without_case.v1"] = (
+        "disputedesk.reconciliation.appeal_without_case.v1"
+    )
+    appeal_id: Id = Field(
+        description="`AppealFiled.escalation_id`: the claim appealed, or the appeal's own "
+        "`APL-...` id when it came by the return route."
+    )
+    return_id: Id
+    seller_id: Id
+    filed_at: AwareDatetime
+    occurred_at: AwareDatetime
+    seller_contact: SealedContact | None = Field(
+        default=None,
+        description="The appealed claim's reply address, when the appeal names one.",
+    )
+
+
 CaseEvent = Annotated[
     CaseOpened
     | EvidenceRequested
@@ -608,7 +632,8 @@ CaseEvent = Annotated[
     | CaseNoteAdded
     | CaseUpdated
     | CaseTaskOpened
-    | CaseTaskOverdue,
+    | CaseTaskOverdue
+    | AppealWithoutCase,
     Discriminator("type"),
 ]
 
@@ -793,7 +818,8 @@ RECONCILIATION_CASES = Topic(
     "reconciliation.cases.v1",
     CaseEvent,
     "return_id",
-    "Every case transition with its full decision record, and the cross-team tasks on cases.",
+    "Every case transition with its full decision record, the cross-team tasks on cases, "
+    "and the answer to an appeal on a return without a case.",
 )
 RECONCILIATION_PARTNER_STATEMENTS = Topic(
     "reconciliation.partner-statements.v1",

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from services.console.session import DeskSession, SessionStore
 from services.console.settings import ConsoleSettings
 from services.console.upstream import Upstream
+from shared import money
 
 HERE = Path(__file__).resolve().parent
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
@@ -24,22 +25,11 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 def rupees(paise: int | None) -> str:
-    """₹ with Indian digit grouping (12,34,567.89); money stays integer paise until here."""
+    """₹ with Indian digit grouping (12,34,567.89), a typographic minus for money owed back;
+    money stays integer paise until here."""
     if paise is None:
         return "—"
-    sign = "−" if paise < 0 else ""
-    whole, fraction = divmod(abs(int(paise)), 100)
-    digits = str(whole)
-    if len(digits) > 3:
-        head, tail = digits[:-3], digits[-3:]
-        groups: list[str] = []
-        while len(head) > 2:
-            groups.insert(0, head[-2:])
-            head = head[:-2]
-        if head:
-            groups.insert(0, head)
-        digits = ",".join(groups) + "," + tail
-    return f"{sign}₹{digits}.{fraction:02d}"
+    return money.rupees(int(paise)).replace("-", "−", 1)
 
 
 def when(value: str | datetime | None) -> str:

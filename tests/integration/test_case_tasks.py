@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from services.notifications.messages.composing import compose_case_event
-from services.notifications.messages.rendering import inr, render
+from services.notifications.messages.rendering import render
 from services.notifications.settings import NotificationsSettings
 from shared.events import AppealFiled, CaseDecided, CaseSettled
+from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.reconciliation import (
@@ -274,6 +275,8 @@ async def test_a_held_settlement_after_an_overturned_appeal_says_what_it_replace
     )
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "DECIDED"  # finance confirms a payout above ₹500 first
+    # The ₹450 is reversed and the ₹900 not yet posted: the case says so, not "₹450 paid".
+    assert (r.json()["payout"], r.json()["payout_pending"]) == (0, 90_000)
     r = await desk.client.get(f"/v1/cases/{cid}/tasks", headers=harness.key(AGENT))
     [task] = [t for t in r.json()["items"] if t["status"] == "OPEN"]
     assert task["team"] == "finance" and task["blocks_settlement"]
@@ -287,6 +290,8 @@ async def test_a_held_settlement_after_an_overturned_appeal_says_what_it_replace
     assert r.status_code == 200, r.text
     closed = await desk.wait_case(rid, lambda c: c["state"] == "CLOSED", what="settled")
     assert closed["payout"] == 90_000
+    r = await desk.client.get(f"/v1/cases/{cid}", headers=harness.key(AGENT))
+    assert (r.json()["payout"], r.json()["payout_pending"]) == (90_000, None)
 
     r = await desk.client.get(f"/v1/ledger/cases/{cid}", headers=harness.key(FINANCE))
     moves = [

@@ -11,7 +11,8 @@ from typing import Any
 from uuid import UUID
 
 from services.notifications.messages.composing import payment_reference
-from services.notifications.messages.rendering import india_time, inr
+from services.notifications.messages.rendering import india_time
+from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import (
     AGENT,

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from services.notifications.catalogue import samples
-from services.notifications.messages.rendering import india_time, inr
+from services.notifications.messages.rendering import india_time
 from shared.events import AppealFiled
+from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.integration.test_return_ownership import security_events
 from tests.integration.test_seller_directory import (
@@ -306,6 +307,33 @@ async def test_an_appeal_sent_before_the_decision_leaves_the_seller_their_appeal
     [received] = await _mails(harness, rid, "We have your appeal")
     assert received["To"] == filed.to
     _in_both(received, india_time(_at(appealed["updated_at"]) + timedelta(hours=48)))
+
+
+async def test_an_appeal_on_a_return_without_a_case_is_told_there_is_nothing_to_appeal(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The return route takes an appeal on any return the feed gives the seller, case or not.
+    With no case, nothing is decided on the return: no case opens, and the seller is answered
+    (at the directory's address, as no filing names one) that there is no decision on it to
+    appeal and that the appeal is not used up."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = await directory_seller(harness, pipeline, "S-NOCASE")
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    r = await intake.client.post(
+        f"/v1/returns/{rid}/appeal",
+        json={"reason": "I disagree with the refund to the buyer."},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    [answer] = await _mails(harness, rid, "there is no decision on this return to appeal")
+    assert answer["To"] == to
+    _in_both(answer, f"There is no decision on return {rid} to appeal", "has not used up anything")
+    assert "case" not in str(answer["Subject"]).lower(), answer["Subject"]
+    assert (
+        await scalar(recon, "SELECT disposition FROM appeals WHERE return_id = :r", r=rid)
+        == "NOTHING_TO_APPEAL"
+    )
+    assert await scalar(recon, "SELECT count(*) FROM cases WHERE return_id = :r", r=rid) == 0
 
 
 @pytest.mark.parametrize(

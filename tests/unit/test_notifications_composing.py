@@ -21,27 +21,11 @@ from services.notifications.messages.composing import (
     compose_feedback,
     compose_fraud_alert,
 )
-from services.notifications.messages.rendering import india_time, inr
+from services.notifications.messages.rendering import india_time
 from services.notifications.settings import NotificationsSettings
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev", "b@desk.dev"])
 AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("paise", "text"),
-    [
-        (0, "₹0.00"),
-        (5, "₹0.05"),
-        (99_900, "₹999.00"),
-        (100_000, "₹1,000.00"),
-        (12_345_600, "₹1,23,456.00"),
-        (2_500_000, "₹25,000.00"),
-        (12_345_678_901, "₹12,34,56,789.01"),
-    ],
-)
-def test_amounts_use_the_indian_grouping(paise: int, text: str) -> None:
-    assert inr(paise) == text
 
 
 def test_seller_facing_times_are_india_time() -> None:

@@ -12,7 +12,11 @@ from typing import Any
 import pytest
 
 from services.notifications.catalogue import samples
-from services.notifications.messages.composing import SELLER, compose_case_event
+from services.notifications.messages.composing import (
+    SELLER,
+    compose_appeal_without_case,
+    compose_case_event,
+)
 from services.notifications.messages.rendering import india_date, render, seller_time
 from services.notifications.messages.wording_hi import date_hi, time_hi
 from services.notifications.settings import NotificationsSettings
@@ -238,19 +242,31 @@ def test_the_hindi_email_states_the_same_facts_as_the_english(
         for d in compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
         if d.template == template
     ]
-    english = render(template, draft.context)
-    hindi = render(template, draft.context, language="hi")
+    _assert_same_facts(template, draft.context)
+
+
+def test_the_answer_to_an_appeal_on_a_return_without_a_case_says_the_same_in_hindi() -> None:
+    [draft] = compose_appeal_without_case(
+        samples.appeal_without_case("RET-NC-1", AT), SETTINGS, seller_address=TO
+    ).drafts
+    _assert_same_facts(draft.template, draft.context)
+
+
+def _assert_same_facts(template: str, context: dict[str, Any]) -> None:
+    english = render(template, context)
+    hindi = render(template, context, language="hi")
     en = f"{english.subject}\n{english.text}"
     hi = f"{hindi.subject}\n{hindi.text}"
 
     assert sorted(set(AMOUNT.findall(hi))) == sorted(set(AMOUNT.findall(en)))
-    for moment in set(_moments(draft.context)):
+    for moment in set(_moments(context)):
         assert (seller_time(moment) in en) == (time_hi(moment) in hi), moment
         # A date said alone (a subject's "by 28 Nov 2026"), not inside a UTC stamp.
         if india_date(moment) in UTC_STAMP.sub(" ", en):
             assert date_hi(moment) in hi, moment
-    for identifier in (draft.context.get("case_id"), draft.context.get("return_id")):
-        assert (identifier in en) == (identifier in hi), identifier
+    for identifier in (context.get("case_id"), context.get("return_id")):
+        if identifier is not None:
+            assert (identifier in en) == (identifier in hi), identifier
     assert _numbers(hi) == _numbers(en)
 
 

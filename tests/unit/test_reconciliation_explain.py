@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.reconciliation.policy.explain import explain, explain_manual, rupees
+from services.reconciliation.policy.explain import explain, explain_manual
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import evaluate_claim
 from services.reconciliation.policy.sop_v1 import SOP_V1
 from shared.events import ClaimType, FraudBand, LiableParty
+from shared.money import rupees
 
 P = SOP_V1
 # 20:00 UTC is 01:30 the next day in India: a date printed in UTC is a day early for the seller.
@@ -44,13 +45,6 @@ def _facts(**over: object) -> Facts:
 def _explained(f: Facts) -> tuple[str, str]:
     verdict = evaluate_claim(f, P)
     return verdict.rule_id, explain(verdict, f, P, return_id="RET-1")
-
-
-def test_rupees_use_the_indian_grouping_the_emails_use() -> None:
-    assert rupees(18_000_000) == "₹1,80,000.00"
-    assert rupees(123_456_789) == "₹12,34,567.89"
-    assert rupees(2_500_000) == "₹25,000.00"
-    assert rupees(5) == "₹0.05"
 
 
 def test_a_partial_payout_names_its_amounts_in_indian_grouping() -> None:

@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.reconciliation.ledger.postings import balances, reversal_postings, settlement_postings
-from services.reconciliation.policy.explain import rupees
 from services.reconciliation.policy.rules import compute_amounts
 from services.reconciliation.policy.sop_v1 import SOP_V1, Policy
 from shared.events import LiableParty
@@ -65,9 +64,3 @@ def test_the_migration_seeds_exactly_the_policy_the_code_defines() -> None:
     # later are absent from the seed and read as their defaults: what must match is the policy
     # the stored definition reads as.
     assert Policy.model_validate(module.SOP_V1_DEFINITION) == SOP_V1
-
-
-def test_rupees_are_formatted_from_integer_paise() -> None:
-    assert rupees(124_950) == "₹1,249.50"
-    assert rupees(2_500_000) == "₹25,000.00"
-    assert rupees(5) == "₹0.05"

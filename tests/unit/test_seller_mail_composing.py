@@ -7,10 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 from services.notifications.catalogue import samples
 from services.notifications.catalogue.registry import TEMPLATES, preview
-from services.notifications.messages.composing import NO_ADDRESS, compose_case_event
-from services.notifications.messages.rendering import india_time, inr, render
+from services.notifications.messages.composing import (
+    NO_ADDRESS,
+    compose_appeal_without_case,
+    compose_case_event,
+)
+from services.notifications.messages.rendering import india_time, render
 from services.notifications.settings import NotificationsSettings
 from shared.events import CaseOrigin, CaseState
+from shared.money import rupees as inr
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
 AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -123,3 +128,24 @@ def test_an_overturn_paying_no_more_than_before_says_what_the_account_loses_or_k
         mail = render(draft.template, draft.context)
         assert f"replaces the {inr(paid_before)}" in mail.text and "gains" not in mail.text
     assert "your account is ₹544.00 lower than before" in mail.text, mail.text
+
+
+def test_an_appeal_on_a_return_without_a_case_is_answered_that_nothing_is_decided() -> None:
+    """No case, so no case lines: the answer names the return, says there is no decision on it
+    to appeal and that the appeal is not used up; once per appeal, in English and Hindi."""
+    event = samples.appeal_without_case("RET-NC-1", AT)
+    [draft] = compose_appeal_without_case(event, SETTINGS, seller_address=TO).drafts
+    assert draft.template == "appeal_not_heard" and draft.recipient == TO
+    assert draft.case_id is None and draft.return_id == "RET-NC-1"
+    again = event.model_copy(update={"filed_at": AT + timedelta(minutes=5)})
+    [later] = compose_appeal_without_case(again, SETTINGS, seller_address=TO).drafts
+    assert later.dedup_key != draft.dedup_key
+    english = render(draft.template, draft.context)
+    assert english.subject.startswith("Your appeal about return RET-NC-1: there is no decision")
+    for text in (english.text, english.html):
+        assert "There is no decision on return RET-NC-1 to appeal" in text
+        assert "has not used up anything" in text
+        assert "case" not in text.split("Thank you", 1)[1].split("Warm regards", 1)[0]
+    hindi = render(draft.template, draft.context, language="hi")
+    assert "RET-NC-1" in hindi.subject and "कोई फ़ैसला नहीं है" in hindi.text
+    assert "मामला" not in hindi.text

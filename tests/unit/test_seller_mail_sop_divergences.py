@@ -8,9 +8,10 @@ import pytest
 
 from services.notifications.catalogue import samples
 from services.notifications.messages.composing import compose_case_event
-from services.notifications.messages.rendering import india_time, inr, render
+from services.notifications.messages.rendering import india_time, render
 from services.notifications.settings import NotificationsSettings
 from shared.events import CaseOrigin, CaseState
+from shared.money import rupees as inr
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
 AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)

@@ -69,10 +69,10 @@ TEMPLATES: dict[str, TemplateInfo] = {
         TemplateInfo(
             "appeal_not_heard",
             "An appeal with nothing to hear: sent before the decision (where the case stands "
-            "and when the seller hears next), or after the case's one appeal (its result date, "
-            "or that it is final).",
+            "and when the seller hears next), after the case's one appeal (its result date, "
+            "or that it is final), or on a return with no case (no decision on it to appeal).",
             SELLER,
-            "CaseUpdated (APPEAL_BEFORE_DECISION, APPEAL_REPEATED)",
+            "CaseUpdated (APPEAL_BEFORE_DECISION, APPEAL_REPEATED), AppealWithoutCase",
         ),
         TemplateInfo(
             "evidence_request",

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from shared.events import (
+    AppealWithoutCase,
     CaseAppealed,
     CaseDecided,
     CaseEscalated,
@@ -250,6 +251,17 @@ def appeal_not_heard(case_id: str, at: datetime, **over: object) -> CaseUpdated:
         ),
         change="APPEAL_BEFORE_DECISION",
         next_step_by=at + timedelta(hours=72),
+    )
+
+
+def appeal_without_case(return_id: str, at: datetime) -> AppealWithoutCase:
+    """An appeal by the return route on a return the desk has no case for."""
+    return AppealWithoutCase(
+        appeal_id="APL-0123456789ABCDEF",
+        return_id=return_id,
+        seller_id="S-ACME-42",
+        filed_at=at,
+        occurred_at=at,
     )
 
 

@@ -15,9 +15,9 @@ from uuid import UUID
 
 from services.notifications.digests.lessons import Lesson
 from services.notifications.messages import wording, wording_hi
-from services.notifications.messages.rendering import inr
 from services.notifications.settings import NotificationsSettings
 from shared.events import (
+    AppealWithoutCase,
     CaseAppealed,
     CaseDecided,
     CaseEscalated,
@@ -38,6 +38,7 @@ from shared.events import (
     PartnerStatementIssued,
     SellerFeedbackReceived,
 )
+from shared.money import rupees
 
 SELLER = "seller"
 MANAGEMENT = "management"
@@ -210,8 +211,8 @@ def _decision_context(
         liable_party=decision.liable_party.value if decision and decision.liable_party else None,
         liability_sentence=wording.liability_sentence(
             decision.liable_party.value if decision and decision.liable_party else None,
-            inr(decision.partner_debit if decision else 0),
-            inr(decision.marketplace_cost if decision else 0),
+            rupees(decision.partner_debit if decision else 0),
+            rupees(decision.marketplace_cost if decision else 0),
             capped=partner_capped,
         ),
         partner_debit=decision.partner_debit if decision else 0,
@@ -566,6 +567,36 @@ def compose_case_event(
                 )
             )
     return out
+
+
+def compose_appeal_without_case(
+    event: AppealWithoutCase, settings: NotificationsSettings, *, seller_address: str
+) -> Composition:
+    """The answer to an appeal on a return with no case: there is no decision on it to appeal
+    (`appeal_not_heard`, without the case lines). `seller_address` is NO_ADDRESS while the
+    seller has none: the message is then held, as a case's are."""
+    context = {
+        "case_id": None,
+        "return_id": event.return_id,
+        "seller_id": event.seller_id,
+        "answer": "NO_CASE",
+        "portal_url": settings.seller_portal_url,
+        "signature": settings.desk_signature,
+    }
+    return Composition(
+        drafts=[
+            Draft(
+                template="appeal_not_heard",
+                recipient=seller_address,
+                # One answer per appeal: a claim may be appealed more than once.
+                dedup_key=f"appeal:{event.appeal_id}:{event.filed_at.isoformat()}:appeal_not_heard",
+                context=context,
+                return_id=event.return_id,
+                seller_id=event.seller_id,
+                subject_key=event.return_id,
+            )
+        ]
+    )
 
 
 def compose_fraud_alert(event: FraudAlertRaised, settings: NotificationsSettings) -> Composition:

@@ -7,6 +7,7 @@ from services.notifications.messages import service
 from services.notifications.settings import NotificationsSettings
 from shared.clock import Clock
 from shared.events import (
+    AppealWithoutCase,
     CaseAppealed,
     CaseDecided,
     CaseEscalated,
@@ -52,6 +53,12 @@ def build_handlers(
         CaseNoteAdded,  # a call with the seller, summarised in its next email
     ):
         handlers.on(model, acts_on=service.acts_on_case_event)(on_case_event)
+
+    @handlers.on(AppealWithoutCase)  # an appeal on a return with no case is answered
+    async def on_appeal_without_case(event: AppealWithoutCase, ctx: HandlerContext) -> None:
+        await service.handle_appeal_without_case(
+            ctx.session, event=event, settings=settings, now=clock.now(), opener=opener
+        )
 
     @handlers.on(FraudAlertRaised)
     async def on_fraud_alert(event: FraudAlertRaised, ctx: HandlerContext) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.notifications.settings import INDIA as INDIA
+from shared.money import rupees
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -42,23 +43,6 @@ def india_date(value: datetime) -> str:
     return f"{local.day} {local.strftime('%b %Y')}"
 
 
-def inr(paise: int) -> str:
-    """Integer paise as rupees with Indian digit grouping: 12345600 → `₹1,23,456.00`."""
-    sign = "-" if paise < 0 else ""
-    rupees, rest = divmod(abs(paise), 100)
-    digits = str(rupees)
-    if len(digits) > 3:
-        head, tail = digits[:-3], digits[-3:]
-        groups: list[str] = []
-        while len(head) > 2:
-            groups.insert(0, head[-2:])
-            head = head[:-2]
-        if head:
-            groups.insert(0, head)
-        digits = ",".join([*groups, tail])
-    return f"{sign}₹{digits}.{rest:02d}"
-
-
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -67,7 +51,7 @@ _env = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-_env.filters["inr"] = inr
+_env.filters["inr"] = rupees
 _env.filters["india_time"] = seller_time
 _env.filters["india_date"] = india_date
 _env.filters["utc_time"] = utc_time

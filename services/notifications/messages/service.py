@@ -28,6 +28,7 @@ from services.notifications.messages.composing import (
     Composition,
     Draft,
     cancels_reminder,
+    compose_appeal_without_case,
     compose_case_event,
     compose_feedback,
     compose_fraud_alert,
@@ -43,6 +44,7 @@ from services.notifications.sellers import service as sellers
 from services.notifications.sellers.service import CALL_SUMMARIES, EDUCATION, OUTREACH
 from services.notifications.settings import NotificationsSettings
 from shared.events import (
+    AppealWithoutCase,
     CaseEventBase,
     CaseNoteAdded,
     CaseTaskEventBase,
@@ -251,14 +253,18 @@ async def prefetch_sellers(session: AsyncSession, payloads: Sequence[EventPayloa
     """Read the directory entries a consumer batch's case events and ratings will ask for, in
     one statement (and lock first, in one more, the sellers of those events that name no
     address of their own: `sellers.primary_address` reads theirs under the lock)."""
-    about_sellers = [p for p in payloads if isinstance(p, CaseEventBase | SellerFeedbackReceived)]
+    about_sellers = [
+        p
+        for p in payloads
+        if isinstance(p, CaseEventBase | SellerFeedbackReceived | AppealWithoutCase)
+    ]
     await sellers.prefetch(
         session,
         seller_ids=[p.seller_id for p in about_sellers],
         addresses_for=[
             p.seller_id
             for p in about_sellers
-            if p.seller_contact is None and p.seller_email is None
+            if p.seller_contact is None and getattr(p, "seller_email", None) is None
         ],
     )
 
@@ -353,6 +359,26 @@ async def _with_call_summary(
         {"logged_at": call.logged_at, "summary": call.summary} for call in calls
     ]
     return _CallSummary(versions=[call.case_version for call in calls], dedup_key=draft.dedup_key)
+
+
+async def handle_appeal_without_case(
+    session: AsyncSession,
+    *,
+    event: AppealWithoutCase,
+    settings: NotificationsSettings,
+    now: datetime,
+    opener: ContactOpener,
+) -> list[UUID]:
+    """Answer an appeal on a return with no case: at the appealed claim's reply address, else
+    the directory's, else held (NO_ADDRESS) until the seller has one."""
+    address = open_contact(
+        opener, sealed=event.seller_contact, legacy=None, ref=event.appeal_id
+    ) or await sellers.primary_address(session, event.seller_id)
+    composition = in_language(
+        compose_appeal_without_case(event, settings, seller_address=address or NO_ADDRESS),
+        await sellers.language(session, event.seller_id),
+    )
+    return await _queue(session, composition, settings=settings, now=now)
 
 
 async def handle_fraud_alert(

@@ -1,6 +1,6 @@
 """The seller-facing words in Hindi (Devanagari), keyed like `wording.py` by the codes the
 context carries, and the Hindi forms of dates, times and plurals. Amounts keep the Indian
-grouping of `rendering.inr` (₹1,23,456.00). A decision the SOP took is explained in Hindi
+grouping of `shared.money.rupees` (₹1,23,456.00). A decision the SOP took is explained in Hindi
 (`decision_reason`); text a person wrote in English (a desk decision's reason) is quoted."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from services.notifications.messages.wording import CHECKLIST_WORDS
 from services.notifications.settings import INDIA
 from shared.events import DecisionRecord
+from shared.money import rupees
 
 MONTHS = (
     "जनवरी", "फ़रवरी", "मार्च", "अप्रैल", "मई", "जून",
@@ -231,13 +232,6 @@ _OBJECT = {
 }
 
 
-def inr(paise: int) -> str:
-    # Imported when used: `rendering` installs this module's filters as it loads.
-    from services.notifications.messages.rendering import inr as rupees
-
-    return rupees(paise)
-
-
 def _when(value: object) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
@@ -314,11 +308,11 @@ def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
 def _bears(decision: DecisionRecord) -> str:
     party = decision.liable_party.value if decision.liable_party else None
     if party == "PARTNER" and decision.marketplace_cost > 0 and decision.payout > 0:
-        rest = inr(decision.marketplace_cost)
+        rest = rupees(decision.marketplace_cost)
         if decision.partner_debit == 0:
             return f"पूरी लागत, {rest}, मार्केटप्लेस वहन करता है"
         return (
-            f"इसमें से {inr(decision.partner_debit)} वापसी ले जाने वाले लॉजिस्टिक्स पार्टनर से "
+            f"इसमें से {rupees(decision.partner_debit)} वापसी ले जाने वाले लॉजिस्टिक्स पार्टनर से "
             f"वसूले जाते हैं (एक शिपमेंट के लिए उसकी अधिकतम देनदारी) और बाकी {rest} मार्केटप्लेस "
             "वहन करता है"
         )
@@ -406,7 +400,7 @@ def _desk_body(
         if share is None:
             return None
         bears = _bears(decision) or "यह लागत मार्केटप्लेस स्वयं वहन करता है"
-        money = f"हम आपको {inr(decision.payout)} दे रहे हैं ({share[1]} का {share[0]} %), और {bears}"
+        money = f"हम आपको {rupees(decision.payout)} दे रहे हैं ({share[1]} का {share[0]} %), और {bears}"
     no_action = "" if seller_claimed else " आपको कुछ करने की ज़रूरत नहीं है।"
     return (
         f"{subject} की समीक्षा के बाद हमारी डेस्क ने फ़ैसला किया, उनके अपने शब्दों में: "
@@ -431,12 +425,12 @@ def _sop_body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -
         if not seller_claimed:
             return (
                 f"हमने आपके दावे का इंतज़ार किए बिना यह मामला स्वयं खोला, क्योंकि {why}। "
-                f"हम आपको {inr(decision.payout)} दे रहे हैं (सामान के मूल्य {share[1]} का "
+                f"हम आपको {rupees(decision.payout)} दे रहे हैं (सामान के मूल्य {share[1]} का "
                 f"{share[0]} %), और {_bears(decision)}। आपको कुछ करने की ज़रूरत नहीं है।"
                 f"{cap}{appeal_offer}"
             )
         return (
-            f"हम आपको {inr(decision.payout)} दे रहे हैं ({share[1]} का {share[0]} %, "
+            f"हम आपको {rupees(decision.payout)} दे रहे हैं ({share[1]} का {share[0]} %, "
             f"आपकी दावा राशि और सामान के मूल्य में से जो कम हो), क्योंकि {why}। "
             f"{_bears(decision)}; आपको और कुछ करने की ज़रूरत नहीं है।{cap}{appeal_offer}"
         )

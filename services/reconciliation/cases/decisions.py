@@ -155,6 +155,18 @@ def replaced_payout(case: Case) -> int:
     return case.payout
 
 
+def paid_and_pending(case: Case) -> tuple[int, int | None]:
+    """What the seller holds from the case now, and a decided payout still waiting to post.
+
+    A case rests in `DECIDED` only while a team's task holds its settlement (finance, the
+    warehouse); any earlier settlement was reversed by then (an overturned appeal), so nothing
+    is paid in force, although `case.payout` keeps the replaced amount (`replaced_payout`)."""
+    if CaseState(case.state) is not CaseState.DECIDED:
+        return case.payout, None
+    record = decision_of(case)
+    return 0, record.payout if record else None
+
+
 async def ensure_owner_verified(session: AsyncSession, case: Case) -> None:
     ret = await facts_repository.get_return(session, case.return_id)
     if ret is None or ret.seller_id != case.seller_id or case.ownership_refused_at is not None:

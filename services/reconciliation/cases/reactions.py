@@ -26,7 +26,7 @@ from services.reconciliation.cases.decisions import (
     reevaluate,
     start,
 )
-from services.reconciliation.cases.timeline import SYSTEM, emit, note
+from services.reconciliation.cases.timeline import SYSTEM, emit, note, publish
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.facts import repository as facts_repository
 from services.reconciliation.facts.service import HELD, REFUSED, load_facts, own_scans
@@ -43,6 +43,7 @@ from services.reconciliation.policy.rules import (
 from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import (
     AppealFiled,
+    AppealWithoutCase,
     CaseAppealed,
     CaseOrigin,
     CaseRejected,
@@ -598,7 +599,9 @@ async def on_appeal(
     if case is None or state not in FINISHED_STATES or case.decided_at is None:
         if not await facts_repository.store_appeal(session, event, ce_id, "NOTHING_TO_APPEAL"):
             return
-        if case is not None:
+        if case is None:
+            _answer_appeal_without_case(session, event, escalation, now=now)
+        else:
             await _answer_unheard_appeal(
                 session,
                 case,
@@ -696,6 +699,27 @@ async def _answer_unheard_appeal(
         change=change,
         next_step_by=next_step_by(case, p),
         data={"escalation_id": event.escalation_id, "filed_at": event.filed_at.isoformat()},
+    )
+
+
+def _answer_appeal_without_case(
+    session: AsyncSession, event: AppealFiled, escalation: EscalationRecord | None, *, now: datetime
+) -> None:
+    """An appeal on a return with no case has nothing to hear; without a case there is no
+    transition to carry the answer, so the answer is its own event (on the return's key, after
+    the appeal), and notifications words it as `appeal_not_heard`."""
+    publish(
+        session,
+        AppealWithoutCase(
+            appeal_id=event.escalation_id,
+            return_id=event.return_id,
+            seller_id=event.seller_id,
+            filed_at=event.filed_at,
+            occurred_at=now,
+            seller_contact=escalation.seller_contact if escalation else None,
+        ),
+        subject=event.return_id,
+        now=now,
     )
 
 

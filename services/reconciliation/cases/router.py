@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.reconciliation.cases import repository, service
+from services.reconciliation.cases.decisions import paid_and_pending
 from services.reconciliation.cases.schemas import (
     AppealDecisionIn,
     ApproveIn,
@@ -61,6 +62,7 @@ async def _once(
 
 
 def _summary(case: Case, now: datetime) -> dict[str, Any]:
+    paid, pending = paid_and_pending(case)
     return {
         "case_id": case.case_id,
         "return_id": case.return_id,
@@ -75,7 +77,8 @@ def _summary(case: Case, now: datetime) -> dict[str, Any]:
         "fraud_band": case.fraud_band,
         "assignee": case.assignee,
         "sla_breached": case.sla_breached,
-        "payout": case.payout,
+        "payout": paid,
+        "payout_pending": pending,
         "version": case.version,
         "opened_at": case.opened_at,
         "updated_at": case.updated_at,

@@ -28,7 +28,15 @@ class CaseSummary(BaseModel):
     fraud_band: str | None
     assignee: str | None
     sla_breached: bool
-    payout: int
+    payout: int = Field(
+        description="Paise paid to the seller by the settlement in force (an earlier "
+        "payout reversed by an overturned appeal is not counted)."
+    )
+    payout_pending: int | None = Field(
+        default=None,
+        description="Paise decided but not yet paid: the settlement waits for a team's "
+        "confirmation (finance, the warehouse). None when nothing waits.",
+    )
     version: int
     opened_at: datetime
     updated_at: datetime

@@ -11,6 +11,7 @@ from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import Verdict, weight_drop_g
 from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import LiableParty
+from shared.money import rupees
 
 _PARTY_WORDS = {
     LiableParty.PARTNER: "the logistics partner that carried the return",
@@ -25,19 +26,6 @@ _PARTY_WORDS = {
 SELLER_TIME_ZONE = ZoneInfo("Asia/Kolkata")
 # English month names whatever the process's locale (`strftime("%b")` follows it, and is slow).
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def rupees(paise: int) -> str:
-    """Integer paise as rupees with the Indian digit grouping the emails use (₹1,80,000.00)."""
-    sign = "-" if paise < 0 else ""
-    whole, rest = divmod(abs(paise), 100)
-    digits = str(whole)
-    head, tail = digits[:-3], digits[-3:]
-    groups: list[str] = []
-    while head:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    return f"{sign}₹{','.join([*groups, tail])}.{rest:02d}"
 
 
 def _day(when: datetime | None) -> str:

@@ -11,11 +11,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.cases import repository as cases
+from services.reconciliation.cases.decisions import paid_and_pending
 from services.reconciliation.cases.errors import CaseNotFound
 from services.reconciliation.facts import repository as facts
 from services.reconciliation.facts.service import load_facts
 from services.reconciliation.ledger import repository as ledger
 from services.reconciliation.tasks import repository as tasks
+from shared.money import rupees
 
 _STYLE = (
     "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
@@ -41,10 +43,6 @@ def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] | None =
     return f"<table><tr>{head}</tr>{body or '<tr><td>none</td></tr>'}</table>"
 
 
-def _rupees(paise: int) -> str:
-    return f"{paise / 100:,.2f}"
-
-
 async def case_report(
     session: AsyncSession, *, case_id: str, reason: str, actor: str, now: datetime
 ) -> str:
@@ -52,6 +50,7 @@ async def case_report(
     if case is None:
         raise CaseNotFound(case_id)
     snapshot = (await load_facts(session, case=case, return_id=case.return_id)).as_record()
+    paid, pending = paid_and_pending(case)
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>Case {escape(case_id)}"
         f"</title><style>{_STYLE}</style></head><body>",
@@ -65,11 +64,12 @@ async def case_report(
                 ["return", case.return_id],
                 ["seller", case.seller_id],
                 ["partner", case.partner_id or ""],
-                ["claim", f"{case.claim_type or ''} of ₹{_rupees(case.claimed_amount or 0)}"],
+                ["claim", f"{case.claim_type or ''} of {rupees(case.claimed_amount or 0)}"],
                 ["state", case.state],
                 ["decision", (case.decision or {}).get("rule_id", "none yet")],
                 ["policy version", (case.decision or {}).get("policy_version", "")],
-                ["paid to seller (₹)", _rupees(case.payout)],
+                ["paid to seller", rupees(paid)],
+                ["decided, awaiting a team to pay", rupees(pending) if pending else "—"],
             ],
         ),
         "<h2>Facts</h2>",
@@ -116,9 +116,9 @@ async def case_report(
     for tx in await ledger.transactions_of_case(session, case_id):
         for line in await ledger.entries_of(session, tx.transaction_id):
             ledger_rows.append(
-                [tx.posted_at.isoformat(), tx.kind, line.account, _rupees(line.amount)]
+                [tx.posted_at.isoformat(), tx.kind, line.account, rupees(line.amount)]
             )
-    parts.append(_table(["posted", "kind", "account", "amount (₹)"], ledger_rows, {3}))
+    parts.append(_table(["posted", "kind", "account", "amount"], ledger_rows, {3}))
     parts.append("<h2>Tasks</h2>")
     case_tasks = await tasks.of_case(session, case_id)
     comments = await tasks.comments(session, [t.task_id for t in case_tasks])
