@@ -70,9 +70,9 @@ class GroundTruth:
     lookalikes: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
     # (pattern, entity type, id) -> the intensity the planted entity showed: its relevant
     # events per trial over the honest peers' (a seller's category's honest sellers, the
-    # honest hubs, the honest agents). What a detector can see, which the drawn intensity
-    # only aims at (the honest peers' rate also holds claims after incidents and claims on
-    # fraudulent buyers' returns).
+    # honest hubs, a pilfering agent's own hub's honest rate, a QC agent's honest agents).
+    # What a detector can see, which the drawn intensity only aims at (the honest peers' rate
+    # also holds claims after incidents and claims on fraudulent buyers' returns).
     realized: dict[tuple[str, str, str], float] = field(default_factory=dict)
     # Honest sellers with a few bad weeks (look-alike `bad_weeks_seller`) -> their spell.
     bad_weeks: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
@@ -303,9 +303,24 @@ class _Generator:
             )
             for s in sorted(self.claim_abusers)
         }
+        # Drawn from a stream of their own, so that a world without them is the same world;
+        # before the planted rates, which are set against them.
+        side = random.Random(f"hubs/{seed}/{tag}")
+        span = h.hub_incident_factors
+        self.hub_factor = {
+            hub: math.exp(side.uniform(math.log(span[0]), math.log(span[1]))) if span else 1.0
+            for hub in self.hubs
+        }
+        self.hub_share = self._hub_shares(workload)
         self.pilfer_rate = {
             e: self._intensity(
-                "pilferage", e, f.pilferage_intensity, h.incident_rate, rate, extra=True
+                "pilferage",
+                e,
+                f.pilferage_intensity,
+                self._pilferage_peers_rate(e),
+                rate,
+                extra=True,
+                own=h.incident_rate * self.hub_factor[self._hub_of(e)],
             )
             for e, rate in sorted(
                 [(("hub", x), f.pilferage_rate) for x in self.pilfering_hubs]
@@ -324,18 +339,39 @@ class _Generator:
             for a in sorted(self.qc_agents)
         }
         self._lookalike_roles(by_size)
-        # Drawn from a stream of their own, so that a world without them is the same world.
-        side = random.Random(f"hubs/{seed}/{tag}")
-        span = h.hub_incident_factors
-        self.hub_factor = {
-            hub: math.exp(side.uniform(math.log(span[0]), math.log(span[1]))) if span else 1.0
-            for hub in self.hubs
-        }
         onset = f.pilferage_onset
         self.pilfer_from = {
             e: int(side.uniform(*onset) * market.days) if onset else 0
             for e in sorted(self.pilfer_rate)
         }
+
+    def _hub_shares(self, workload: list[float] | None) -> dict[str, float]:
+        """Each hub's expected share of the parcels: a buyer's returns go to its home agent
+        (drawn by workload) seven times in ten, to any agent otherwise (`journey`)."""
+        load = workload or [1.0] * len(self.agents)
+        total = sum(load)
+        share: dict[str, float] = defaultdict(float)
+        for (hub, _), w in zip(self.agents, load, strict=True):
+            share[hub] += 0.7 * w / total + 0.3 / len(self.agents)
+        return dict(share)
+
+    def _hub_of(self, entity: tuple[str, str]) -> str:
+        etype, eid = entity
+        return eid if etype == "hub" else next(h for h, a in self.agents if a == eid)
+
+    def _pilferage_peers_rate(self, entity: tuple[str, str]) -> float:
+        """The honest incident rate a planted hub or agent is a multiple of: its peers' as the
+        detector weighs it. A hub's peers are the other hubs (their honest rates, weighed by
+        their parcels); an agent's are its hub-mates, who run at their hub's honest rate."""
+        rate = self.m.honest.incident_rate
+        etype, eid = entity
+        if etype == "agent":
+            return rate * self.hub_factor[self._hub_of(entity)]
+        others = [h for h in self.hubs if h != eid]
+        weight = sum(self.hub_share[h] for h in others)
+        if not weight:
+            return rate
+        return rate * sum(self.hub_share[h] * self.hub_factor[h] for h in others) / weight
 
     def _category_claim_rate(self) -> float:
         """What an honest seller's claims per delivered return come to, roughly: its own
@@ -363,16 +399,21 @@ class _Generator:
         fixed: float,
         *,
         extra: bool = False,
+        own: float | None = None,
     ) -> float:
         """The planted entity's rate. With `span`, its intensity is drawn from it and recorded;
-        `extra` rates come on top of the honest ones (pilferage on top of honest incidents), so
-        that the entity's whole rate is the intensity times the honest rate."""
+        `extra` rates come on top of the entity's own honest ones (`own`, by default `honest`:
+        pilferage on top of the hub's honest incidents), so that the entity's whole rate is the
+        intensity times the honest rate."""
         if span is None:
             return fixed
         intensity = self.rng.uniform(*span)
         self.truth.intensity[(pattern, *entity)] = round(intensity, 3)
         rate = intensity * honest
-        return min(0.95, (rate - honest) / (1 - honest) if extra else rate)
+        if not extra:
+            return min(0.95, rate)
+        base = honest if own is None else min(own, 0.95)
+        return min(0.95, max(rate - base, 0.0) / (1 - base))
 
     def _lookalike_roles(self, by_size: list[_Seller]) -> None:
         """Honest sellers, buyers and agents cast in the look-alike roles."""
@@ -775,6 +816,19 @@ class _Generator:
                     and (etype != "seller" or category[k[2]] == category[eid])
                 ]
                 peer_rate = sum(relevant[k] for k in peers) / max(sum(trials[k] for k in peers), 1)
+                if pattern == "pilferage" and etype == "agent":
+                    # An agent's peers are its hub-mates (`_pilferage_peers_rate`), who run at
+                    # their hub's honest rate. Two or three mates see too few incidents to
+                    # measure it by, so it is the honest agents' rate moved to its hub's
+                    # factor from theirs.
+                    weight = sum(trials[k] for k in peers)
+                    factor = (
+                        sum(trials[k] * self.hub_factor[self._hub_of(k[1:])] for k in peers)
+                        / weight
+                        if weight
+                        else 1.0
+                    )
+                    peer_rate *= self.hub_factor[self._hub_of((etype, eid))] / factor
                 if trials[key] and peer_rate > 0:
                     self.truth.realized[key] = round(relevant[key] / trials[key] / peer_rate, 2)
 

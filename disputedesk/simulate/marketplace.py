@@ -147,6 +147,8 @@ class FraudPlan:
     # The share of an abuser's claims that carry the tell-tale signs (MISSING_ITEM, filed as
     # the window closes); the others look like anyone's claims.
     abuser_red_flags: float = 1.0
+    # Drawn per pilfering hub or agent: its incident rate as a multiple of its peers' honest
+    # rate (a hub: the other hubs'; an agent: its hub's), None for the fixed rates above.
     pilferage_intensity: tuple[float, float] | None = None
     # When each planted pilfering hub or agent starts, as a share of the world's days drawn
     # from this span (None: from the first day). Before it the entity is honest.

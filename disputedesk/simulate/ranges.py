@@ -67,6 +67,8 @@ class WorldRanges:
     agent_workload_spread: Span = (0.5, 1.2)
     # Planted intensities, per entity.
     claim_abuse_intensity: Span = (2.0, 5.0)
+    # A pilfering hub's incident rate over the other hubs' honest rate, an agent's over its
+    # own hub's honest rate (its hub-mates'): the peers the detector weighs it against.
     pilferage_intensity: Span = (2.0, 5.0)
     # When a planted pilfering hub or agent starts, as a share of the world's days: from the
     # first day to midway.

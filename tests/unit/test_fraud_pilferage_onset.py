@@ -12,7 +12,9 @@ from datetime import date, timedelta
 from services.fraud.detectors.pilferage import (
     DayCount,
     carried_by_hub,
+    counted,
     counted_from,
+    counted_from_each,
     looks_per_window,
     onsets,
 )
@@ -71,12 +73,16 @@ def test_onsets_are_fixed_calendar_days_after_the_windows_first() -> None:
     assert set(grid) & set(later) == set(grid) - {since + timedelta(days=1)}
 
 
-def test_the_onset_test_is_the_best_record_less_the_looks() -> None:
+def test_the_onset_test_is_the_onsets_factors_averaged_over_the_looks() -> None:
     spread = PeerSpread(0.02, 400)
     records = [(3, 300), (9, 150), (2, 40)]
     best = onset_sequential_test(records, 8, spread, S)
+    # The record that tells most is reported; its factor is every onset's, weighed 1/8 each:
+    # above the largest less the looks (what each onset alone is charged), never above it.
     assert best is not None and (best.k, best.n) == (9, 150)
-    assert best.log_bf == sequential_test(9, 150, spread, S).log_bf - math.log(8)
+    factors = [math.exp(sequential_test(k, n, spread, S).log_bf) for k, n in records]
+    assert math.isclose(best.log_bf, math.log(sum(factors) / 8), rel_tol=1e-12)
+    assert math.log(max(factors)) - math.log(8) < best.log_bf <= math.log(max(factors))
     assert onset_sequential_test([], 8, spread, S) is None
 
 
@@ -121,6 +127,32 @@ def test_a_record_from_an_onset_leaves_a_standing_apart_day_and_explaining_parce
     # An explaining agent handled 140 of the window's 560 parcels with 1 incident: the record
     # holds half the window's parcels, so 70 of them leave with its incident (and the bad day).
     assert counted_from(days, onset, DayCount(140, 1), T) == (0, 190)
+
+
+def test_every_onsets_record_counted_in_one_pass_is_each_record_counted_alone() -> None:
+    # Records with ties for the worst day, days out of order, empty stretches, bad days and
+    # explaining parcels: one pass over the days gives what counting each record afresh does.
+    rng = random.Random(8)
+    for trial in range(300):
+        picked = rng.sample(range(56), rng.randint(0, 56))
+        days = {}
+        for i in picked:
+            n = rng.randint(0, 25)
+            days[START + timedelta(days=i)] = DayCount(n, min(n, rng.choice([0, 0, 1, 1, 2, 7])))
+        excluded = rng.choice(
+            [None, DayCount(0, 0), DayCount(rng.randint(1, 200), rng.randint(0, 4))]
+        )
+        grid = onsets(START, START + timedelta(days=56), STEP)
+        whole = sum(c.handled for c in days.values())
+        expected = []
+        for onset in grid:
+            part = {d: c for d, c in days.items() if d >= onset}
+            share = sum(c.handled for c in part.values()) / whole if whole else 0.0
+            left_out = excluded
+            if excluded is not None and excluded.handled:
+                left_out = DayCount(round(excluded.handled * share), excluded.incidents)
+            expected.append(counted(part, left_out, T))
+        assert counted_from_each(days, grid, excluded, T) == expected, trial
 
 
 def test_an_honest_agent_at_a_pilfering_hub_carries_the_hubs_excess() -> None:

@@ -137,11 +137,19 @@ def counted(
     entity's other days (one bad day is an accident, not a practice)."""
     n = sum(d.handled for d in days.values())
     k = sum(d.incidents for d in days.values())
+    worst = max(days.values(), key=lambda d: d.incidents) if days else None
+    return _less_excluded_and_bad_day(n, k, worst, excluded, t)
+
+
+def _less_excluded_and_bad_day(
+    n: int, k: int, worst: DayCount | None, excluded: DayCount | None, t: Thresholds
+) -> tuple[int, int]:
+    """`counted` of a record whose days total (n, k) and whose worst day is `worst` (None: no
+    days)."""
     if excluded is not None:
         n, k = max(0, n - excluded.handled), max(0, k - excluded.incidents)
-    if not days or k == 0:
+    if worst is None or k == 0:
         return k, n
-    worst = max(days.values(), key=lambda d: d.incidents)
     rest = DayCount(max(0, n - worst.handled), max(0, k - worst.incidents))
     if stands_apart(worst, rest, t):
         return rest.incidents, rest.handled
@@ -171,12 +179,38 @@ def counted_from(
     """`counted` for the record from `onset` on. The parcels of the agents explaining a hub are
     known for the whole window only: their share of the record's parcels leaves with all
     their incidents, which can only weaken the hub's evidence."""
-    part = {d: c for d, c in days.items() if d >= onset}
-    if excluded is not None and excluded.handled:
-        whole = sum(c.handled for c in days.values())
-        share = sum(c.handled for c in part.values()) / whole if whole else 0.0
-        excluded = DayCount(round(excluded.handled * share), excluded.incidents)
-    return counted(part, excluded, t)
+    return counted_from_each(days, [onset], excluded, t)[0]
+
+
+def counted_from_each(
+    days: Mapping[date, DayCount], onsets: list[date], excluded: DayCount | None, t: Thresholds
+) -> list[tuple[int, int]]:
+    """`counted_from` for each of `onsets`, in one pass over the days from the latest back:
+    every scan weighs a hub and an agent from each of the window's onsets, and counting each
+    record afresh went over the window's days once per onset. The same numbers: each record's
+    totals, and its worst day the first of its days (in `days`' order) with the most
+    incidents, as `max` picks it in `counted`."""
+    whole = sum(c.handled for c in days.values())
+    position = {d: i for i, d in enumerate(days)}
+    latest_first = sorted(days, reverse=True)
+    out: dict[date, tuple[int, int]] = {}
+    n = k = seen = 0
+    worst: DayCount | None = None
+    worst_key = (-1, 0)
+    for onset in sorted(set(onsets), reverse=True):
+        while seen < len(latest_first) and latest_first[seen] >= onset:
+            day = latest_first[seen]
+            c = days[day]
+            n, k, seen = n + c.handled, k + c.incidents, seen + 1
+            key = (c.incidents, -position[day])
+            if key > worst_key:
+                worst, worst_key = c, key
+        part_excluded = excluded
+        if excluded is not None and excluded.handled:
+            share = n / whole if whole else 0.0
+            part_excluded = DayCount(round(excluded.handled * share), excluded.incidents)
+        out[onset] = _less_excluded_and_bad_day(n, k, worst, part_excluded, t)
+    return [out[o] for o in onsets]
 
 
 def carried_by_hub(

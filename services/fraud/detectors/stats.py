@@ -570,15 +570,22 @@ def onset_sequential_test(
     `looks`/alpha with probability at most alpha/`looks` (Ville). With at most `looks` onsets
     in a window, charging each alpha/`looks` (Bonferroni) keeps the window's rate at alpha, and
     the reduced factor reads on the test's own scale (MEDIUM, alert, clearing). None without a
-    candidate onset."""
-    best: SequentialTest | None = None
-    for k, n in suffixes:
-        test = sequential_test(k, n, spread, s)
-        if best is None or test.log_bf > best.log_bf:
-            best = test
-    if best is None:
+    candidate onset.
+
+    Since 2026-12-04 the factor is the onsets' factors averaged (each weighed 1/`looks`), not
+    the largest over `looks`: each onset's factor is a martingale (1 before its onset), so
+    their weighted sum over every onset up to a horizon is one too, starting at the number of
+    onsets over `looks`, and Ville's bound is the same (at most alpha/`looks` per onset). The
+    sum is never below the largest, so a practice whose evidence shows from several onsets
+    (those before its start, diluted, and after it) counts all of it. The test reported is the
+    record that tells most, carrying the sum's factor."""
+    tests = [sequential_test(k, n, spread, s) for k, n in suffixes]
+    if not tests:
         return None
-    return replace(best, log_bf=best.log_bf - math.log(max(looks, 1)))
+    best = max(tests, key=lambda test: test.log_bf)
+    top = best.log_bf
+    combined = top + math.log(sum(math.exp(test.log_bf - top) for test in tests))
+    return replace(best, log_bf=combined - math.log(max(looks, 1)))
 
 
 def sequential_contribution(test: SequentialTest, s: Sequential) -> float:

@@ -304,7 +304,8 @@ class AssessorBase:
             spread=baseline,
             s=s,
             action=action,
-            extra_log_bf=-math.log(max(looks, 1)),
+            # The onsets' averaged factor over the record that tells most's own.
+            extra_log_bf=best.log_bf - sequential_test(best.k, best.n, baseline, s).log_bf,
         )
         whole = self.sequential.get((pattern, *entity))
         if whole is None or test.log_bf > whole.log_bf:

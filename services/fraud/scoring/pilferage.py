@@ -216,8 +216,9 @@ class PilferageInputs(AssessorBase):
             # The whole window's record, and the record from the candidate onset that tells
             # most (`stats.onset_sequential_test`): a practice that starts partway is weighed
             # without the honest weeks before it. Agents' trials in standardised units.
-            records = [(own_k, own_n)] + [
-                pilferage.counted_from(recent, onset, excluded, self.t) for onset in onsets
+            records = [
+                (own_k, own_n),
+                *pilferage.counted_from_each(recent, onsets, excluded, self.t),
             ]
             records = [(k_, max(round(n_ * scale), k_)) for k_, n_ in records]
             found += self.sequential_test(
