@@ -58,7 +58,9 @@ _PROGRESS = (
 )
 
 
-def _stack_env() -> dict[str, str]:
+def _stack_env() -> tuple[dict[str, str], Any]:
+    """The stack's environment with a fresh, migrated bench database, and the PostgreSQL
+    server's process (None when the database is external)."""
     from disputedesk.stack import Stack
 
     # Only the stack's own settings: connection URLs exported by `python -m bench` describe this
@@ -74,7 +76,60 @@ def _stack_env() -> dict[str, str]:
     from shared.migrations import upgrade
 
     upgrade("reconciliation", env["RECONCILIATION_DATABASE_URL"])
-    return env
+    return env, stack.postgres.process()
+
+
+def _postgres_cpu_s(server: Any) -> float | None:
+    """CPU seconds the PostgreSQL server has used so far: the postmaster, its live backends and
+    helpers, and those that have exited (the postmaster reaps them, so they count in its
+    children's times). None without a local server."""
+    if server is None:
+        return None
+    import psutil
+
+    try:
+        times = server.cpu_times()
+        total = times.user + times.system + times.children_user + times.children_system
+        for child in server.children(recursive=True):
+            try:
+                child_times = child.cpu_times()
+            except psutil.NoSuchProcess:  # exited since the listing: its time is in the above
+                continue
+            total += child_times.user + child_times.system
+    except psutil.Error:
+        return None
+    return total
+
+
+async def _mark_seed_published(sessionmaker: Any) -> int:
+    """The seeded cases' own events (opened, updated) were published when the cases opened:
+    the engine's relay is to publish the decisions' events, not the seed's."""
+    async with sessionmaker() as session, session.begin():
+        marked = await session.execute(
+            text("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
+        )
+    return int(marked.rowcount)
+
+
+async def _polls(sessionmaker: Any) -> list[dict[str, Any]]:
+    """The engine's consumer transactions, from the inbox: every event a transaction handled has
+    its start time (`handled_at` is `now()`), so each distinct time is one transaction, and the
+    next one's start ends its span (the last ends at the last decision)."""
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT handled_at, count(*) FROM inbox WHERE outcome = 'handled'"
+                    " GROUP BY handled_at ORDER BY handled_at"
+                )
+            )
+        ).all()
+        last = (await session.execute(text("SELECT max(decided_at) FROM cases"))).scalar()
+    polls = []
+    for i, (at, events) in enumerate(rows):
+        ends = rows[i + 1][0] if i + 1 < len(rows) else last
+        polls.append({"events": events, "ms_to_next": round((ends - at).total_seconds() * 1000, 1)})
+    return polls
 
 
 async def _seed_ready_cases(sessionmaker: Any, n: int) -> list[Any]:
@@ -181,7 +236,7 @@ def bench_topics(settings: Any) -> list[str]:
 
 
 async def run() -> dict[str, Any]:
-    env = await asyncio.to_thread(_stack_env)
+    env, postgres = await asyncio.to_thread(_stack_env)
     os.environ.update(env)
     bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
 
@@ -199,6 +254,7 @@ async def run() -> dict[str, Any]:
     seed_started = time.perf_counter()
     escalations = await _seed_ready_cases(sessionmaker, CASES)
     seed_s = time.perf_counter() - seed_started
+    seed_events = await _mark_seed_published(sessionmaker)
     async with sessionmaker() as session:
         # Every seeded case must wait for its assessment alone, or the run measures open cases.
         ready = (
@@ -233,6 +289,7 @@ async def run() -> dict[str, Any]:
     gc.callbacks.append(gc_time)
     started = time.perf_counter()
     cpu_started = time.process_time()
+    postgres_started = _postgres_cpu_s(postgres)
     all_committed_at = datetime.now(UTC)
     async with app.router.lifespan_context(app):
         deadline = started + 600
@@ -251,6 +308,7 @@ async def run() -> dict[str, Any]:
             await asyncio.sleep(0.02)
         wall_s = time.perf_counter() - started
         cpu_s = time.process_time() - cpu_started
+        postgres_ended = _postgres_cpu_s(postgres)
         gc_time.frozen = gc.get_freeze_count()  # while the app runs (its shutdown thaws)
     gc.callbacks.remove(gc_time)
     await watcher.close()
@@ -274,7 +332,13 @@ async def run() -> dict[str, Any]:
                 )
             )
         ).scalar()
+    polls = await _polls(sessionmaker)
     await engine.dispose()
+    postgres_cpu_s = (
+        postgres_ended - postgres_started
+        if postgres_started is not None and postgres_ended is not None
+        else None
+    )
 
     steady_s = max((last - first).total_seconds(), 1e-9) if first and last else float("inf")
     raw_rate_best = max(raw_rates)
@@ -297,6 +361,7 @@ async def run() -> dict[str, Any]:
         "seeded_ready": ready,
         "ledger_unbalanced_transactions": unbalanced,
         "seed_seconds": round(seed_s, 2),
+        "seed_events_marked_published": seed_events,
         "raw_consumer": {
             "baseline": "bench.backbone.raw_rate (producer -> consumer, one partition)",
             "events": RAW_EVENTS,
@@ -320,6 +385,21 @@ async def run() -> dict[str, Any]:
         # made of, less noisy than the rate on a shared machine. PostgreSQL's share is not in it.
         "process_cpu_seconds": round(cpu_s, 3),
         "process_cpu_ms_per_decision": round(1000 * cpu_s / closed, 3) if closed else None,
+        # The PostgreSQL server's CPU over the same time (every backend: the engine's, the
+        # progress query's, the relay's, and the server's own helpers), per decision. With the
+        # process's, the CPU the decisions cost; against the wall time, how much of it the two
+        # did at once (2 would be both cores busy all the time, 1 one core or strict turns).
+        "postgres_cpu_seconds": round(postgres_cpu_s, 3) if postgres_cpu_s is not None else None,
+        "postgres_cpu_ms_per_decision": (
+            round(1000 * postgres_cpu_s / closed, 3)
+            if postgres_cpu_s is not None and closed
+            else None
+        ),
+        "cores_busy_while_deciding": (
+            round((cpu_s + postgres_cpu_s) / wall_s, 2) if postgres_cpu_s is not None else None
+        ),
+        # Each consumer transaction of the engine: its events and the time to the next one.
+        "polls": polls,
         # Python's cycle collector, by generation, over the same time: a sampling profiler
         # charges it to whichever line happened to allocate when it ran.
         "gc": gc_time.report(),
