@@ -12,6 +12,15 @@ backlog is N `FraudAssessed` events pre-loaded into a fresh topic; then:
             foundation's consumer: from the first batch's transaction (the inbox's earliest
             `handled_at`) to the moment every decision is seen committed, so joining the
             consumer group is not counted (the raw baseline joins none).
+The seed's own case events (each case's opening) are marked published before the engine
+starts: they were published when the cases opened, and the engine's relay is to publish the
+decisions' events alone (until 2026-12-04 it also published the seed's, as many rows again).
+
+Besides the rates: the process's CPU per decision, PostgreSQL's (the local server's postmaster
+and every backend, `postgres_cpu_ms_per_decision`), the cores the two kept busy between them
+(`cores_busy_while_deciding`: their CPU over the wall time), and each consumer transaction of
+the engine with its events and the time to the next one (`polls`, from the inbox's
+`handled_at`, the transaction's start).
 Also reported: the old figures (first to last `decided_at`, wall time from the app's start) and
 how fast a plain consumer drains the same backlog (`backlog_drain`). That drain reads a few
 already-written fetches from six partitions, so for a couple of thousand messages it measures
@@ -112,9 +121,7 @@ async def _mark_seed_published(sessionmaker: Any) -> int:
 
 
 async def _polls(sessionmaker: Any) -> list[dict[str, Any]]:
-    """The engine's consumer transactions, from the inbox: every event a transaction handled has
-    its start time (`handled_at` is `now()`), so each distinct time is one transaction, and the
-    next one's start ends its span (the last ends at the last decision)."""
+    """The engine's consumer transactions, read from the inbox (`poll_spans`)."""
     async with sessionmaker() as session:
         rows = (
             await session.execute(
@@ -125,11 +132,22 @@ async def _polls(sessionmaker: Any) -> list[dict[str, Any]]:
             )
         ).all()
         last = (await session.execute(text("SELECT max(decided_at) FROM cases"))).scalar()
-    polls = []
-    for i, (at, events) in enumerate(rows):
-        ends = rows[i + 1][0] if i + 1 < len(rows) else last
-        polls.append({"events": events, "ms_to_next": round((ends - at).total_seconds() * 1000, 1)})
-    return polls
+    return poll_spans([(at, events) for at, events in rows], last)
+
+
+def poll_spans(
+    started: list[tuple[datetime, int]], last_decision: datetime | None
+) -> list[dict[str, Any]]:
+    """Each consumer transaction's events and span. Every event a transaction handled has its
+    start time in the inbox (`handled_at` is `now()`), so `started` holds one (start, events)
+    per transaction, in order; the next one's start ends a transaction's span, the last
+    decision the last one's."""
+    spans = []
+    for i, (at, events) in enumerate(started):
+        ends = started[i + 1][0] if i + 1 < len(started) else last_decision
+        span_ms = round((ends - at).total_seconds() * 1000, 1) if ends is not None else None
+        spans.append({"events": events, "ms_to_next": span_ms})
+    return spans
 
 
 async def _seed_ready_cases(sessionmaker: Any, n: int) -> list[Any]:
@@ -236,6 +254,11 @@ def bench_topics(settings: Any) -> list[str]:
 
 
 async def run() -> dict[str, Any]:
+    from disputedesk import credentials
+
+    # The seed seals each seller's address: development keys unless the environment names some.
+    for key, value in credentials.development_at_rest_keys().items():
+        os.environ.setdefault(key, value)
     env, postgres = await asyncio.to_thread(_stack_env)
     os.environ.update(env)
     bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
