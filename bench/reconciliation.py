@@ -12,6 +12,15 @@ backlog is N `FraudAssessed` events pre-loaded into a fresh topic; then:
             foundation's consumer: from the first batch's transaction (the inbox's earliest
             `handled_at`) to the moment every decision is seen committed, so joining the
             consumer group is not counted (the raw baseline joins none).
+The seed's own case events (each case's opening) are marked published before the engine
+starts: they were published when the cases opened, and the engine's relay is to publish the
+decisions' events alone (until 2026-12-04 it also published the seed's, as many rows again).
+
+Besides the rates: the process's CPU per decision, PostgreSQL's (the local server's postmaster
+and every backend, `postgres_cpu_ms_per_decision`), the cores the two kept busy between them
+(`cores_busy_while_deciding`: their CPU over the wall time), and each consumer transaction of
+the engine with its events and the time to the next one (`polls`, from the inbox's
+`handled_at`, the transaction's start).
 Also reported: the old figures (first to last `decided_at`, wall time from the app's start) and
 how fast a plain consumer drains the same backlog (`backlog_drain`). That drain reads a few
 already-written fetches from six partitions, so for a couple of thousand messages it measures
@@ -58,7 +67,9 @@ _PROGRESS = (
 )
 
 
-def _stack_env() -> dict[str, str]:
+def _stack_env() -> tuple[dict[str, str], Any]:
+    """The stack's environment with a fresh, migrated bench database, and the PostgreSQL
+    server's process (None when the database is external)."""
     from disputedesk.stack import Stack
 
     # Only the stack's own settings: connection URLs exported by `python -m bench` describe this
@@ -74,7 +85,69 @@ def _stack_env() -> dict[str, str]:
     from shared.migrations import upgrade
 
     upgrade("reconciliation", env["RECONCILIATION_DATABASE_URL"])
-    return env
+    return env, stack.postgres.process()
+
+
+def _postgres_cpu_s(server: Any) -> float | None:
+    """CPU seconds the PostgreSQL server has used so far: the postmaster, its live backends and
+    helpers, and those that have exited (the postmaster reaps them, so they count in its
+    children's times). None without a local server."""
+    if server is None:
+        return None
+    import psutil
+
+    try:
+        times = server.cpu_times()
+        total = times.user + times.system + times.children_user + times.children_system
+        for child in server.children(recursive=True):
+            try:
+                child_times = child.cpu_times()
+            except psutil.NoSuchProcess:  # exited since the listing: its time is in the above
+                continue
+            total += child_times.user + child_times.system
+    except psutil.Error:
+        return None
+    return total
+
+
+async def _mark_seed_published(sessionmaker: Any) -> int:
+    """The seeded cases' own events (opened, updated) were published when the cases opened:
+    the engine's relay is to publish the decisions' events, not the seed's."""
+    async with sessionmaker() as session, session.begin():
+        marked = await session.execute(
+            text("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
+        )
+    return int(marked.rowcount)
+
+
+async def _polls(sessionmaker: Any) -> list[dict[str, Any]]:
+    """The engine's consumer transactions, read from the inbox (`poll_spans`)."""
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT handled_at, count(*) FROM inbox WHERE outcome = 'handled'"
+                    " GROUP BY handled_at ORDER BY handled_at"
+                )
+            )
+        ).all()
+        last = (await session.execute(text("SELECT max(decided_at) FROM cases"))).scalar()
+    return poll_spans([(at, events) for at, events in rows], last)
+
+
+def poll_spans(
+    started: list[tuple[datetime, int]], last_decision: datetime | None
+) -> list[dict[str, Any]]:
+    """Each consumer transaction's events and span. Every event a transaction handled has its
+    start time in the inbox (`handled_at` is `now()`), so `started` holds one (start, events)
+    per transaction, in order; the next one's start ends a transaction's span, the last
+    decision the last one's."""
+    spans = []
+    for i, (at, events) in enumerate(started):
+        ends = started[i + 1][0] if i + 1 < len(started) else last_decision
+        span_ms = round((ends - at).total_seconds() * 1000, 1) if ends is not None else None
+        spans.append({"events": events, "ms_to_next": span_ms})
+    return spans
 
 
 async def _seed_ready_cases(sessionmaker: Any, n: int) -> list[Any]:
@@ -181,7 +254,12 @@ def bench_topics(settings: Any) -> list[str]:
 
 
 async def run() -> dict[str, Any]:
-    env = await asyncio.to_thread(_stack_env)
+    from disputedesk import credentials
+
+    # The seed seals each seller's address: development keys unless the environment names some.
+    for key, value in credentials.development_at_rest_keys().items():
+        os.environ.setdefault(key, value)
+    env, postgres = await asyncio.to_thread(_stack_env)
     os.environ.update(env)
     bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
 
@@ -199,6 +277,7 @@ async def run() -> dict[str, Any]:
     seed_started = time.perf_counter()
     escalations = await _seed_ready_cases(sessionmaker, CASES)
     seed_s = time.perf_counter() - seed_started
+    seed_events = await _mark_seed_published(sessionmaker)
     async with sessionmaker() as session:
         # Every seeded case must wait for its assessment alone, or the run measures open cases.
         ready = (
@@ -233,6 +312,7 @@ async def run() -> dict[str, Any]:
     gc.callbacks.append(gc_time)
     started = time.perf_counter()
     cpu_started = time.process_time()
+    postgres_started = _postgres_cpu_s(postgres)
     all_committed_at = datetime.now(UTC)
     async with app.router.lifespan_context(app):
         deadline = started + 600
@@ -251,6 +331,7 @@ async def run() -> dict[str, Any]:
             await asyncio.sleep(0.02)
         wall_s = time.perf_counter() - started
         cpu_s = time.process_time() - cpu_started
+        postgres_ended = _postgres_cpu_s(postgres)
         gc_time.frozen = gc.get_freeze_count()  # while the app runs (its shutdown thaws)
     gc.callbacks.remove(gc_time)
     await watcher.close()
@@ -274,7 +355,13 @@ async def run() -> dict[str, Any]:
                 )
             )
         ).scalar()
+    polls = await _polls(sessionmaker)
     await engine.dispose()
+    postgres_cpu_s = (
+        postgres_ended - postgres_started
+        if postgres_started is not None and postgres_ended is not None
+        else None
+    )
 
     steady_s = max((last - first).total_seconds(), 1e-9) if first and last else float("inf")
     raw_rate_best = max(raw_rates)
@@ -297,6 +384,7 @@ async def run() -> dict[str, Any]:
         "seeded_ready": ready,
         "ledger_unbalanced_transactions": unbalanced,
         "seed_seconds": round(seed_s, 2),
+        "seed_events_marked_published": seed_events,
         "raw_consumer": {
             "baseline": "bench.backbone.raw_rate (producer -> consumer, one partition)",
             "events": RAW_EVENTS,
@@ -320,6 +408,21 @@ async def run() -> dict[str, Any]:
         # made of, less noisy than the rate on a shared machine. PostgreSQL's share is not in it.
         "process_cpu_seconds": round(cpu_s, 3),
         "process_cpu_ms_per_decision": round(1000 * cpu_s / closed, 3) if closed else None,
+        # The PostgreSQL server's CPU over the same time (every backend: the engine's, the
+        # progress query's, the relay's, and the server's own helpers), per decision. With the
+        # process's, the CPU the decisions cost; against the wall time, how much of it the two
+        # did at once (2 would be both cores busy all the time, 1 one core or strict turns).
+        "postgres_cpu_seconds": round(postgres_cpu_s, 3) if postgres_cpu_s is not None else None,
+        "postgres_cpu_ms_per_decision": (
+            round(1000 * postgres_cpu_s / closed, 3)
+            if postgres_cpu_s is not None and closed
+            else None
+        ),
+        "cores_busy_while_deciding": (
+            round((cpu_s + postgres_cpu_s) / wall_s, 2) if postgres_cpu_s is not None else None
+        ),
+        # Each consumer transaction of the engine: its events and the time to the next one.
+        "polls": polls,
         # Python's cycle collector, by generation, over the same time: a sampling profiler
         # charges it to whichever line happened to allocate when it ran.
         "gc": gc_time.report(),

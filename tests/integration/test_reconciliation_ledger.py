@@ -1,6 +1,7 @@
 """The ledger on the real database: append-only, balanced per transaction (checked by
-PostgreSQL at commit), and — over random decision sequences — always balanced, with every case's
-payout equal to what its seller_payable account received."""
+PostgreSQL once per statement that inserts lines, over the transactions it touched), and — over
+random decision sequences — always balanced, with every case's payout equal to what its
+seller_payable account received."""
 
 from __future__ import annotations
 
@@ -217,6 +218,75 @@ async def test_an_unbalanced_transaction_is_refused_at_commit(harness: Harness) 
                     text("SELECT count(*) FROM ledger_transactions WHERE case_id = 'CASE-BROKEN'")
                 )
             ).scalar() == 0
+    finally:
+        await engine.dispose()
+
+
+_NEW_TRANSACTION = (
+    "INSERT INTO ledger_transactions (transaction_id, case_id, kind, description, posted_at) "
+    "VALUES (:t, 'CASE-SQL', 'SETTLEMENT', 'written in SQL', now())"
+)
+_LINES = (
+    "INSERT INTO ledger_entries (transaction_id, case_id, account, account_type, amount, "
+    "posted_at) SELECT :t, 'CASE-SQL', 'protection_fund', 'protection_fund', amount, now() "
+    "FROM unnest(CAST(:amounts AS bigint[])) AS amount"
+)
+
+
+@pytest.mark.parametrize(
+    ("statements", "balanced"),
+    [
+        ([[700, -700]], True),
+        ([[700, -699]], False),
+        ([[700, -300, -400], [50, -50]], True),
+        # Each statement's lines must balance on their own: the second would, but not the first.
+        ([[700], [-700]], False),
+    ],
+)
+async def test_only_balanced_lines_inserted_in_sql_commit(
+    harness: Harness, statements: list[list[int]], balanced: bool
+) -> None:
+    engine, sessionmaker = await _sessionmaker(harness)
+    transaction_id = uuid.uuid4()
+
+    async def write() -> None:
+        async with sessionmaker() as session, session.begin():
+            await session.execute(text(_NEW_TRANSACTION), {"t": transaction_id})
+            for amounts in statements:
+                await session.execute(text(_LINES), {"t": transaction_id, "amounts": amounts})
+
+    try:
+        if balanced:
+            await write()
+        else:
+            with pytest.raises(DBAPIError, match="does not balance"):
+                await write()
+        async with sessionmaker() as session:
+            stored = await session.execute(
+                text("SELECT count(*) FROM ledger_transactions WHERE transaction_id = :t"),
+                {"t": transaction_id},
+            )
+            assert stored.scalar() == (1 if balanced else 0)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_line_appended_to_a_committed_transaction_is_refused(harness: Harness) -> None:
+    engine, sessionmaker = await _sessionmaker(harness)
+    transaction_id = uuid.uuid4()
+    try:
+        async with sessionmaker() as session, session.begin():
+            await session.execute(text(_NEW_TRANSACTION), {"t": transaction_id})
+            await session.execute(text(_LINES), {"t": transaction_id, "amounts": [900, -900]})
+        with pytest.raises(DBAPIError, match="does not balance"):
+            async with sessionmaker() as session, session.begin():
+                await session.execute(text(_LINES), {"t": transaction_id, "amounts": [5]})
+        async with sessionmaker() as session:
+            total = await session.execute(
+                text("SELECT sum(amount) FROM ledger_entries WHERE transaction_id = :t"),
+                {"t": transaction_id},
+            )
+            assert total.scalar() == 0
     finally:
         await engine.dispose()
 

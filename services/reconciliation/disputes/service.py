@@ -3,7 +3,7 @@ window the policy gives, the desk's ruling with its ledger reversal, and the not
 
 Money rules: a reversal moves the reversed amount off the partner's receivable onto the
 marketplace's own cost account; the seller's payout is never touched, and every transaction is
-balanced (the ledger's own trigger checks it at commit).
+balanced (the ledger's own trigger checks it as the lines are inserted).
 """
 
 from __future__ import annotations
