@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic_core import from_json, to_json
-from sqlalchemy import JSON, Enum, String, Table, event, text
+from sqlalchemy import JSON, ColumnElement, Enum, String, Table, any_, bindparam, event, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -85,6 +86,18 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def among(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column = ANY(:array)`: the values as one array parameter. An expanded `IN (...)` list
+    renders one parameter per value, so each list length is a statement text of its own,
+    prepared again on every connection whose statement cache (100 per connection) does not
+    hold that length; a batch read keyed by a varying number of ids missed it most times.
+    One text is prepared once per connection. The same rows as `column.in_(values)`."""
+    condition: ColumnElement[bool] = column == any_(
+        bindparam(None, list(values), type_=ARRAY(column.type))
+    )
+    return condition
+
+
 def table_of(model: type[Any]) -> Table:
     """The Core table of a mapped class, typed as one. Declarative mapping types `__table__` as
     any FromClause, while `insert()` and `update()` want a Table; every model here maps one."""
@@ -101,9 +114,14 @@ class ArrayInsert:
     whose text changes with the row count, so each new count is compiled and prepared again;
     here the text is fixed and asyncpg encodes each array in C. JSON columns travel as their
     text (`json_text`, as the engine's serialiser writes them, `None` as JSON null) and are cast
-    in the statement."""
+    in the statement.
 
-    def __init__(self, table: Table, columns: Sequence[str]) -> None:
+    With `new_only_returning`, a row whose key is stored already is skipped (`ON CONFLICT DO
+    NOTHING`) and `insert_new` returns the named column of the rows inserted."""
+
+    def __init__(
+        self, table: Table, columns: Sequence[str], *, new_only_returning: str | None = None
+    ) -> None:
         self.columns = tuple(columns)
         # A default SQLAlchemy computes in Python is not in the statement's text; a column with
         # one must be among those given, or its rows would silently go without it.
@@ -124,20 +142,36 @@ class ArrayInsert:
             arrays.append(f"CAST(:{name} AS {sql_type}[])")
             selected.append(f"r.{name}::jsonb" if name in self._json else f"r.{name}")
         names = ", ".join(self.columns)
-        self.statement = text(
+        sql = (
             f"INSERT INTO {table.name} ({names}) SELECT {', '.join(selected)} "
             f"FROM unnest({', '.join(arrays)}) WITH ORDINALITY AS r({names}, n) ORDER BY r.n"
         )
+        self.statement: Any = text(sql)
+        if new_only_returning is not None:
+            # Typed by the column, so a key comes back as the ORM would give it (a UUID).
+            self.statement = text(
+                f"{sql} ON CONFLICT DO NOTHING RETURNING {new_only_returning}"
+            ).columns(table.c[new_only_returning])
 
-    async def execute(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert `rows` (each holding every column) in their order; nothing when empty."""
-        if not rows:
-            return
+    def _params(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
         params = {}
         for name in self.columns:
             values = [row[name] for row in rows]
             params[name] = [json_text(v) for v in values] if name in self._json else values
-        await session.execute(self.statement, params)
+        return params
+
+    async def execute(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert `rows` (each holding every column) in their order; nothing when empty."""
+        if rows:
+            await session.execute(self.statement, self._params(rows))
+
+    async def insert_new(
+        self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]
+    ) -> set[Any]:
+        """Insert those of `rows` not stored yet; the returned column of the ones inserted."""
+        if not rows:
+            return set()
+        return set((await session.scalars(self.statement, self._params(rows))).all())
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -1,7 +1,9 @@
 """`ArrayInsert` (shared/db.py) on the real PostgreSQL: rows keep the order given (outbox ids
 are the relay's publishing order), one statement text serves every row count (so it is
 prepared once), JSON goes in as the engine's serialiser writes it (`None` as JSON null), and a
-value too long for its column is refused as a plain insert refuses it, not cut short."""
+value too long for its column is refused as a plain insert refuses it, not cut short. With
+`new_only_returning` it skips the keys stored already and returns the new ones, typed as the
+ORM types them; `among` reads the rows `IN` reads, with one text for every list length."""
 
 from __future__ import annotations
 
@@ -11,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import DBAPIError
 
-from services.reconciliation.models import Outbox
-from shared.db import ArrayInsert, make_engine, make_sessionmaker, table_of
+from services.reconciliation.models import Outbox, ShipmentEventRecord
+from shared.db import ArrayInsert, among, make_engine, make_sessionmaker, table_of
 from tests.conftest import Harness
 from tests.support.reconciliation import _migrate
 
@@ -103,3 +105,53 @@ async def test_a_value_too_long_for_its_column_is_refused(database: tuple[Any, l
             await INSERT.execute(session, [_row(0, {}), _row(1, {}, key="K" * 201)])
     async with sessionmaker() as session:
         assert (await session.execute(text("SELECT count(*) FROM outbox"))).scalar() == 0
+
+
+SCAN_COLUMNS = ("event_id", "ce_id", "return_id", "partner_id", "event_type", "occurred_at")
+SCANS = ArrayInsert(table_of(ShipmentEventRecord), SCAN_COLUMNS, new_only_returning="event_id")
+
+
+def _scan(n: int) -> dict[str, Any]:
+    return {
+        "event_id": uuid.uuid4(),
+        "ce_id": uuid.uuid4(),
+        "return_id": f"R-{n % 2}",
+        "partner_id": "swiftship",
+        "event_type": "picked_up",
+        "occurred_at": AT + timedelta(minutes=n),
+    }
+
+
+async def test_new_only_insert_returns_the_keys_it_stored(
+    database: tuple[Any, list[str]],
+) -> None:
+    sessionmaker, statements = database
+    first = [_scan(n) for n in range(3)]
+    again = [first[1], _scan(3)]  # one stored already, one new
+    async with sessionmaker() as session, session.begin():
+        created_first = await SCANS.insert_new(session, first)
+        created_again = await SCANS.insert_new(session, again)
+        assert await SCANS.insert_new(session, []) == set()
+        stored = (await session.execute(text("SELECT count(*) FROM shipment_events"))).scalar()
+
+    assert created_first == {r["event_id"] for r in first}
+    assert created_again == {again[1]["event_id"]}
+    assert all(isinstance(k, uuid.UUID) for k in created_first | created_again)
+    assert stored == 4
+    inserts = [s for s in statements if s.startswith("INSERT INTO shipment_events")]
+    assert len(inserts) == 2 and len(set(inserts)) == 1
+
+
+async def test_among_reads_what_in_reads_with_one_text(database: tuple[Any, list[str]]) -> None:
+    sessionmaker, statements = database
+    rows = [_scan(n) for n in range(5)]
+    ids = ShipmentEventRecord.event_id
+    async with sessionmaker() as session, session.begin():
+        await SCANS.insert_new(session, rows)
+        del statements[:]
+        for wanted in ([rows[0]["event_id"]], [r["event_id"] for r in rows[1:4]], []):
+            found = set((await session.scalars(select(ids).where(among(ids, wanted)))).all())
+            assert found == set(wanted)
+            assert found == set((await session.scalars(select(ids).where(ids.in_(wanted)))).all())
+    amongs = [s for s in statements if "ANY" in s]
+    assert len(amongs) == 3 and len(set(amongs)) == 1

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BindParameter, DateTime, bindparam, literal, null, select, tuple_, union_all
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import DateTime, String, bindparam, func, literal, null, select, tuple_, union_all
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,9 +65,18 @@ class Standing:
 
 
 def _standing_query() -> Any:
-    """Built once: the three reads of `standing` as one statement over an expanding list of
-    (entity_type, entity_id) keys."""
-    keys: BindParameter[Any] = bindparam("keys", expanding=True)
+    """Built once: the three reads of `standing` as one statement over the (entity_type,
+    entity_id) keys, passed as two arrays. An expanding list of pairs made a statement text per
+    key count, so nearly every batch prepared it again; the arrays keep one text."""
+    pairs = (
+        func.unnest(
+            bindparam("entity_types", type_=ARRAY(String)),
+            bindparam("entity_ids", type_=ARRAY(String)),
+        )
+        .table_valued("entity_type", "entity_id")
+        .render_derived()
+    )
+    keys = select(pairs.c.entity_type, pairs.c.entity_id)
 
     def row(kind: str, t: Any, i: Any, **columns: Any) -> list[Any]:
         cols = {
@@ -154,7 +163,10 @@ async def standing(session: AsyncSession, entities: Iterable[Key]) -> Standing:
     keys = set(entities)
     unread = sorted(keys - known.read)
     if unread:
-        result: Any = await session.execute(_STANDING, {"keys": unread})
+        result: Any = await session.execute(
+            _STANDING,
+            {"entity_types": [t for t, _ in unread], "entity_ids": [i for _, i in unread]},
+        )
         for kind, t, i, score, band, source, reason, evidence, alert_id, at in result:
             if kind == "risk":
                 known.risks[(t, i)] = StoredRisk(float(score), band)

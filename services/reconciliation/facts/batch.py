@@ -42,7 +42,7 @@ from services.reconciliation.models import (
     TimelineEntry,
     Timer,
 )
-from shared.db import ArrayInsert, table_of
+from shared.db import ArrayInsert, among, table_of
 from shared.unit_of_work import unit_of
 
 # The fact tables a batch inserts up front, with the column that identifies a fact. Appeals and
@@ -212,6 +212,21 @@ def current(session: AsyncSession) -> BatchView | None:
     return unit_of(session).find(BatchView)
 
 
+# One array insert per fact table and column set (a table's rows always carry the same
+# columns): the multi-row VALUES the ORM wrote had a text per row count, prepared again for
+# most batches.
+_FACT_INSERTS: dict[tuple[type[Any], tuple[str, ...]], ArrayInsert] = {}
+
+
+def _fact_insert(model: type[Any], row: dict[str, Any]) -> ArrayInsert:
+    columns = tuple(row)
+    insert = _FACT_INSERTS.get((model, columns))
+    if insert is None:
+        insert = ArrayInsert(table_of(model), columns, new_only_returning=_FACT_KEYS[model])
+        _FACT_INSERTS[(model, columns)] = insert
+    return insert
+
+
 async def prepare(
     session: AsyncSession, facts: list[tuple[type[Any], dict[str, Any]]], return_ids: set[str]
 ) -> BatchView:
@@ -222,9 +237,9 @@ async def prepare(
         # The first of several events carrying the same fact stores it, as one by one.
         per_table[model].setdefault(row[_FACT_KEYS[model]], row)
     for model, rows in per_table.items():
-        key_column = getattr(model, _FACT_KEYS[model])
-        stmt = pg_insert(model).on_conflict_do_nothing().returning(key_column)
-        created = set((await session.scalars(stmt, list(rows.values()))).all())
+        created = await _fact_insert(model, next(iter(rows.values()))).insert_new(
+            session, list(rows.values())
+        )
         for key in rows:
             view.prepared[(model, key)] = key in created
             if key in created:
@@ -237,7 +252,7 @@ async def prepare(
     # other in a cycle.
     for case in await session.scalars(
         select(Case)
-        .where(Case.return_id.in_(ids), Case.ownership_refused_at.is_(None))
+        .where(among(Case.return_id, ids), Case.ownership_refused_at.is_(None))
         .order_by(Case.case_id)
         .with_for_update()
     ):
@@ -247,27 +262,27 @@ async def prepare(
     # changed by the handlers, so they are ORM objects of the session.
     returns, scans = ReturnRecord.__table__, ShipmentEventRecord.__table__
     additions, assessments = EvidenceAddition.__table__, AssessmentRecord.__table__
-    for ret in await session.execute(select(returns).where(returns.c.return_id.in_(ids))):
+    for ret in await session.execute(select(returns).where(among(returns.c.return_id, ids))):
         view.returns[ret.return_id] = ret
     for scan in await session.execute(
         select(scans)
-        .where(scans.c.return_id.in_(ids))
+        .where(among(scans.c.return_id, ids))
         .order_by(scans.c.occurred_at, scans.c.event_id)
     ):
         view.scans[scan.return_id].append(scan)
     for esc in await session.scalars(
         select(EscalationRecord)
-        .where(EscalationRecord.return_id.in_(ids))
+        .where(among(EscalationRecord.return_id, ids))
         .order_by(EscalationRecord.filed_at, EscalationRecord.escalation_id)
     ):
         view.escalations[esc.return_id].append(esc)
     for addition in await session.execute(
-        select(additions).where(additions.c.return_id.in_(ids)).order_by(additions.c.added_at)
+        select(additions).where(among(additions.c.return_id, ids)).order_by(additions.c.added_at)
     ):
         view.additions[addition.return_id].append(addition)
     for assessment in await session.execute(
         select(assessments)
-        .where(assessments.c.return_id.in_(ids))
+        .where(among(assessments.c.return_id, ids))
         .order_by(assessments.c.assessed_at)
     ):
         view.assessments[assessment.return_id].append(assessment)
