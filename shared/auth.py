@@ -116,10 +116,18 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
+# Where a request keeps the principal once authenticated: the route class asks before the body
+# is read (shared/service_route.py), the dependency asks again, and one token is spent.
+SCOPE_PRINCIPAL = "disputedesk.principal"
+
+
 async def authenticate(request: Request) -> Principal:
     """The caller's principal, within its rate limit (shared/rate_limit.py): one shared-bucket
     statement per request. An address that failed authentication too often is answered 429
     before its key counts, valid or not."""
+    known: Principal | None = request.scope.get(SCOPE_PRINCIPAL)
+    if known is not None:
+        return known
     keyring: Keyring = request.app.state.keyring
     key = _presented_key(request)
     principal = keyring.lookup(key) if key else None
@@ -164,6 +172,7 @@ async def authenticate(request: Request) -> Principal:
             "Unknown or revoked API key.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    request.scope[SCOPE_PRINCIPAL] = principal
     return principal
 
 

@@ -12,6 +12,7 @@ Path and query strings are checked by `url_errors` before routing; bodies by the
 
 from __future__ import annotations
 
+import email.message
 import json
 import math
 import re
@@ -215,6 +216,46 @@ async def unambiguous_json_body(request: Request) -> None:
         ) from None
     except ValueError:
         return  # not JSON (a form): the route's own parsing answers for it
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON bodies: UTF-8 only
+# ---------------------------------------------------------------------------------------------
+
+_UTF8 = frozenset({"utf-8", "utf8"})
+
+
+async def refuse_non_utf8_json(request: Request) -> None:
+    """A body declared in another charset, or sent as UTF-16 or UTF-32, answers 415 naming the
+    charset: JSON between systems is UTF-8 (RFC 8259 §8.1). Python's `json.loads` would guess
+    UTF-16/32 from the first bytes and accept it, so what a proxy or a log reads as text and
+    what we store would differ. Runs before the body is parsed (shared/service_route.py)."""
+    from shared.problems import Problem
+
+    content_type = request.headers.get("content-type")
+    if content_type:
+        message = email.message.Message()
+        message["content-type"] = content_type
+        charset = message.get_param("charset")
+        if isinstance(charset, str) and charset.strip().lower() not in _UTF8:
+            raise Problem(
+                415,
+                "Unsupported media type",
+                f"The body is declared as charset={charset}; send JSON as UTF-8 (RFC 8259), "
+                "without a charset parameter or with charset=utf-8.",
+                errors=[{"field": "header.Content-Type", "message": f"charset {charset}"}],
+            )
+    body = await request.body()
+    # The stdlib's own guess: what `json.loads` would decode the bytes as. A UTF-8 BOM is
+    # tolerated (RFC 8259 lets a parser ignore it); UTF-16 and UTF-32 are not.
+    encoding = json.detect_encoding(body[:4]) if body else "utf-8"
+    if encoding not in ("utf-8", "utf-8-sig"):
+        raise Problem(
+            415,
+            "Unsupported media type",
+            f"The body is encoded as {encoding.upper()}; send JSON as UTF-8 (RFC 8259).",
+            errors=[{"field": "body", "message": f"encoded as {encoding.upper()}, not UTF-8"}],
+        )
 
 
 # ---------------------------------------------------------------------------------------------

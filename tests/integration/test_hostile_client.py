@@ -345,8 +345,18 @@ async def test_odd_query_values_never_fail_the_service(
                 assert_refused(r, {400, 404, 409, 422}, url[:80])
 
 
+# Bodies whose refusal would tell an anonymous caller how we validate: who is asking is
+# answered first, before any of them is read.
+PROBING_BODIES = {
+    "an empty object": b"{}",
+    "malformed": b'{"reason": ',
+    "a key twice": b'{"reason": "a", "reason": "b"}',
+    "UTF-16": '{"reason": "a"}'.encode("utf-16"),
+}
+
+
 @pytest.mark.parametrize("service, route", ROUTES, ids=[_route_id(x) for x in ROUTES])
-async def test_no_key_or_a_forged_key_answers_401(
+async def test_no_key_or_a_forged_key_answers_401_whatever_the_body(
     pipeline: dict[str, RunningService], service: str, route: RouteAccess
 ) -> None:
     # From an address of its own: failed authentications are throttled per address, and this
@@ -355,8 +365,70 @@ async def test_no_key_or_a_forged_key_answers_401(
     transport = httpx.ASGITransport(app=pipeline[service].app, client=(address, 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://hostile.test") as client:
         for headers in ({}, {"Authorization": "Bearer ddk_forged"}, {"Authorization": "Basic x"}):
-            r = await client.request(route.method, _nothing(route.path), headers=headers, json={})
-            assert_refused(r, {401}, str(headers))
+            for what, body in PROBING_BODIES.items():
+                r = await client.request(
+                    route.method,
+                    _nothing(route.path),
+                    headers={**headers, "content-type": "application/json"},
+                    content=body,
+                )
+                assert_refused(r, {401}, f"{headers} {what}")
+
+
+@pytest.mark.parametrize("service, route", ROUTES, ids=[_route_id(x) for x in ROUTES])
+async def test_a_key_without_the_duty_answers_403_whatever_the_body(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    other = next(role for role in DUTY_KEYS if role not in (route.roles or ()))
+    client = pipeline[service].client
+    for what, body in PROBING_BODIES.items():
+        headers = {**harness.key(DUTY_KEYS[other]), "content-type": "application/json"}
+        r = await client.request(route.method, _nothing(route.path), headers=headers, content=body)
+        assert_refused(r, {403}, f"{other} {what}")
+
+
+CHARSETS = {
+    "UTF-16 without a charset": (
+        "application/json",
+        '{"reason": "a"}'.encode("utf-16"),
+        "UTF-16",
+    ),
+    "UTF-32 without a BOM": (
+        "application/json",
+        '{"reason": "a"}'.encode("utf-32-le"),
+        "UTF-32",
+    ),
+    "charset=utf-16": (
+        "application/json; charset=utf-16",
+        '{"reason": "a"}'.encode("utf-16"),
+        "utf-16",
+    ),
+    "charset=iso-8859-1, ASCII bytes": (
+        "application/json; charset=iso-8859-1",
+        b'{"reason": "a"}',
+        "iso-8859-1",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "service, route",
+    [x for x in ROUTES if x[1].route.dependant.body_params],
+    ids=[_route_id(x) for x in ROUTES if x[1].route.dependant.body_params],
+)
+async def test_json_in_another_charset_answers_415_naming_it(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    client = pipeline[service].client
+    for what, (content_type, body, named) in CHARSETS.items():
+        headers = {**_key(harness, route), "content-type": content_type}
+        r = await client.request(route.method, _nothing(route.path), headers=headers, content=body)
+        doc = assert_refused(r, {415}, what)
+        assert named in doc["detail"], (what, doc)
+    # UTF-8 declared as such is what JSON is: the route goes on to its own checks.
+    headers = {**_key(harness, route), "content-type": "application/json; charset=UTF-8"}
+    r = await client.request(route.method, _nothing(route.path), headers=headers, content=b"{}")
+    assert r.status_code != 415, r.text
 
 
 async def test_a_forged_host_never_comes_back_as_the_next_page(

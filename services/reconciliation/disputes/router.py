@@ -22,8 +22,9 @@ from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["partner disputes"])
+router = APIRouter(route_class=ServiceRoute, tags=["partner disputes"])
 
 DESK_READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
 RULERS = (Role.OPS_MANAGER,)

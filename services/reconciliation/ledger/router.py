@@ -13,9 +13,10 @@ from services.reconciliation.ledger import repository, statements
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 from shared.validation import Instant
 
-router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+router = APIRouter(route_class=ServiceRoute, prefix="/v1/ledger", tags=["ledger"])
 
 FINANCE = (Role.FINANCE, Role.OPS_MANAGER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
