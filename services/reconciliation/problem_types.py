@@ -19,6 +19,7 @@ from services.reconciliation.disputes.errors import (
     NotDeadLettered,
     NoticeNotContestable,
     NoticeNotFound,
+    PartnerNotFound,
     ReversalOutOfRange,
     StatementMonthNotOver,
 )
@@ -58,6 +59,7 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     InForceCannotRetire: CONFLICT,
     NoticeNotFound: NOT_FOUND,
     EndpointNotFound: NOT_FOUND,
+    PartnerNotFound: NOT_FOUND,
     ContestWindowClosed: CONFLICT,
     NoticeNotContestable: CONFLICT,
     NoContestToRule: CONFLICT,

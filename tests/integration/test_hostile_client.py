@@ -287,10 +287,9 @@ NOTHING = {
 ANSWERS_FOR_ANY_ID = {
     # An entity fraud has never seen has a risk too: LOW, without reasons.
     ("fraud", "/v1/risk/{entity_type}/{entity_id}"),
-    # A partner's own statement of a month without postings is a statement of zeros.
+    # A partner's own statement of a month without postings is a statement of zeros: its key
+    # names the partner, which the path does not.
     ("reconciliation", "/v1/partner/statements/{month}"),
-    # So is the desk's: reconciliation keeps no register of partners to refuse an id against.
-    ("reconciliation", "/v1/partner-statements/{partner_id}/{month}"),
 }
 
 

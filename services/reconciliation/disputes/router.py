@@ -383,6 +383,7 @@ async def desk_statement(
     format: Literal["json", "csv", "xlsx"] = "json",
     principal: Principal = require(Role.FINANCE, Role.OPS_MANAGER),
 ) -> Response:
+    await statements.require_known_partner(session, partner_id)
     return await _statement_response(session, partner_id, month, format)
 
 

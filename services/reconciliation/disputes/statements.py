@@ -14,7 +14,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.disputes import repository
-from services.reconciliation.disputes.errors import StatementMonthNotOver
+from services.reconciliation.disputes.errors import PartnerNotFound, StatementMonthNotOver
 from services.reconciliation.ledger import repository as ledger
 from services.reconciliation.models import Outbox
 from shared.events import STATEMENT_CSV_MAX_CHARS, PartnerStatementIssued
@@ -67,6 +67,12 @@ class MonthlyStatement:
             "lines": self.lines,
             "contest_lines": self.contests,
         }
+
+
+async def require_known_partner(session: AsyncSession, partner_id: str) -> None:
+    """The desk's statements name a partner it knows; a partner's own key is bound to one."""
+    if not await ledger.partner_known(session, partner_id):
+        raise PartnerNotFound(partner_id)
 
 
 async def build(session: AsyncSession, partner_id: str, month: str) -> MonthlyStatement:
@@ -165,6 +171,7 @@ async def issue(
 ) -> PartnerStatementIssued:
     """Finance issues a finished month's statement: published for notifications, which emails
     it (CSV attached) to the partner's finance contact, once per partner and month."""
+    await require_known_partner(session, partner_id)
     if now < month_bounds(month)[1]:
         raise StatementMonthNotOver(month)
     s = await build(session, partner_id, month)

@@ -97,6 +97,9 @@ async def partner_statement(
             type_="https://disputedesk.dev/problems/validation-failed",
             errors=[{"field": "query.period_end", "message": "must be after period_start"}],
         )
+    if not await repository.partner_known(session, partner_id):
+        # Not a statement of zeros: an id that names no partner is refused, as a case's is.
+        raise Problem(404, "Not found", f"No partner {partner_id}.")
     rows = await repository.account_entries(
         session, account=f"partner_receivable:{partner_id}", start=period_start, end=period_end
     )
