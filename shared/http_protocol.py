@@ -15,6 +15,7 @@ Every way we run uvicorn names this class: `disputedesk serve` and the superviso
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections import deque
@@ -37,7 +38,8 @@ HTTP_PROTOCOL = "shared.http_protocol:ProblemHttpProtocol"
 
 
 class HttpLimits(BaseSettings):
-    """Read once per process, from HTTP_MAX_URL_BYTES and HTTP_MAX_HEADER_BYTES."""
+    """Read once per process, from HTTP_MAX_URL_BYTES, HTTP_MAX_HEADER_BYTES,
+    HTTP_HEADER_TIMEOUT_S and HTTP_BODY_TIMEOUT_S."""
 
     model_config = SettingsConfigDict(env_prefix="HTTP_", extra="ignore")
 
@@ -46,6 +48,13 @@ class HttpLimits(BaseSettings):
     # A bearer key, a trace header and a browser's cookies fit in a few KiB; 32 KiB is the
     # order of what common proxies allow (nginx: 4 × 8 KiB).
     max_header_bytes: int = Field(default=32 * 1024, ge=4 * 1024)
+    # From a connection's opening, or a request's first byte, until its headers are complete.
+    # Every client of ours sends its headers in one write; a client that trickles them
+    # (slowloris) holds a connection and its buffers for nothing.
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    # The longest pause between two pieces of a request's body. A pause that our own back
+    # pressure causes (the app has not read what arrived yet) does not count.
+    body_timeout_s: float = Field(default=30.0, gt=0)
 
 
 @cache
@@ -76,12 +85,48 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         self._in_head = False
         # A refusal waiting for the answers to the requests pipelined before it.
         self._refusal: bytes | None = None
+        # The header or body deadline running now, if any.
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self._limits.header_timeout_s)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing() or self._refusal is not None:
+            return
+        if not self._in_head and self.flow.read_paused:
+            # The app has not read the body that arrived: the wait is ours, not the client's.
+            self._arm(self._limits.body_timeout_s)
+            return
+        if self._in_head or self.cycle is None or self.cycle.response_complete:
+            detail = (
+                f"The request's headers did not arrive within {self._limits.header_timeout_s:g} s."
+            )
+        else:
+            detail = f"The request's body paused for over {self._limits.body_timeout_s:g} s."
+        self._send_problem(408, "Request timeout", detail)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._url_bytes = 0
         self._header_bytes = 0
         self._in_head = True
+        self._arm(self._limits.header_timeout_s)
 
     def on_url(self, url: bytes) -> None:
         self._url_bytes += len(url)
@@ -115,8 +160,32 @@ class ProblemHttpProtocol(HttpToolsProtocol):
                     "An HTTP/1.1 request names its Host header exactly once (RFC 9112 §3.2); "
                     + ("this one has none." if hosts == 0 else f"this one has {hosts}."),
                 )
+        codings = [
+            coding.strip().lower()
+            for name, value in self.headers
+            if name == b"transfer-encoding"
+            for coding in value.decode("latin-1").split(",")
+        ]
+        if codings and codings != ["chunked"]:
+            # RFC 9112 §6.1: a transfer coding the server does not understand answers 501. We
+            # decode chunked alone; a body "gzip, chunked" would reach the app still compressed.
+            raise _Refused(
+                501,
+                "Not implemented",
+                f"Transfer-Encoding {', '.join(codings)} is not supported: send the body as "
+                "it is, with Content-Length or Transfer-Encoding: chunked.",
+            )
         super().on_headers_complete()
         self._in_head = False
+        self._arm(self._limits.body_timeout_s)
+
+    def on_body(self, body: bytes) -> None:
+        super().on_body(body)
+        self._arm(self._limits.body_timeout_s)
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._disarm()
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         self._running = cycle

@@ -12,7 +12,7 @@ import json
 import re
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from unittest import mock
 
@@ -133,6 +133,13 @@ WIRE = [
         400,
         "Host",
     ),
+    (
+        "a transfer coding we do not decode",
+        b"POST /v1/returns HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+        b"0\r\n\r\n",
+        501,
+        "gzip",
+    ),
     ("TLS on the plain port", b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" * 4, 400, "method"),
     ("a URL past the limit", b"GET /%s HTTP/1.1\r\nHost: x\r\n\r\n" % (b"a" * 9000), 414, "URL"),
     (
@@ -190,6 +197,48 @@ async def test_pipelined_requests_are_answered_in_order_until_a_refused_one(
     # 400 must not go out first, where a client would read it as the first request's answer;
     # what follows it is never answered, as the connection ends with the 400.
     assert await _answers(wire, SERVED * 2 + refused + SERVED) == [200, 200, 400]
+
+
+@pytest.fixture
+def short_deadlines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Header and body deadlines of half a second, for the connections opened meanwhile."""
+    monkeypatch.setenv("HTTP_HEADER_TIMEOUT_S", "0.5")
+    monkeypatch.setenv("HTTP_BODY_TIMEOUT_S", "0.5")
+    http_limits.cache_clear()
+    yield
+    monkeypatch.undo()
+    http_limits.cache_clear()
+
+
+def _slow(harness: Harness) -> dict[str, bytes]:
+    key = harness.key("DISPUTEDESK_KEY_MARKETPLACE")["Authorization"].encode()
+    return {
+        "nothing at all": b"",
+        "headers cut off": b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n",
+        "a body cut off": b"POST /v1/returns HTTP/1.1\r\nHost: x\r\nAuthorization: "
+        + key
+        + b'\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"return_id":',
+    }
+
+
+async def test_a_client_too_slow_to_send_its_request_gets_408(
+    short_deadlines: None, wire: int, harness: Harness
+) -> None:
+    # Slowloris: a connection held open by a request that never completes. Whatever the load,
+    # the answer is 408 and the connection ends; only when it comes depends on the deadline.
+    for what, request in _slow(harness).items():
+        reader, writer = await asyncio.open_connection("127.0.0.1", wire)
+        try:
+            writer.write(request)
+            await writer.drain()
+            status, headers, body = await asyncio.wait_for(_response(reader), 60)
+            assert status == 408, (what, body)
+            assert headers["content-type"] == PROBLEM and headers["connection"] == "close"
+            doc = json.loads(body)
+            assert ("body" if "body" in what else "headers") in doc["detail"], (what, doc)
+            assert await reader.read() == b"", what  # closed
+        finally:
+            writer.close()
 
 
 async def test_http_1_0_needs_no_host(wire: int) -> None:
