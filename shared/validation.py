@@ -177,15 +177,49 @@ class _DuplicateKey(ValueError):
         self.key = key
 
 
+def _repeated(pairs: list[tuple[str, Any]]) -> str | None:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
+
+
 def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out = dict(pairs)
     if len(out) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
+        raise _DuplicateKey(_repeated(pairs) or "")
     return out
+
+
+class _Ambiguous(dict[str, Any]):
+    """An object that held `key` twice, kept by the second parse that finds where it is."""
+
+    key = ""
+
+
+def _mark_ambiguous(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    marked = _Ambiguous(out)
+    marked.key = _repeated(pairs) or ""
+    return marked
+
+
+def _ambiguous_path(value: Any) -> tuple[str | int, ...]:
+    """Where, from the body's root, the first object holding a key twice is, key included."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, _Ambiguous):
+            return (*path, item.key)
+        if isinstance(item, dict):
+            stack.extend((v, (*path, k)) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(item))))
+    return ()
 
 
 async def unambiguous_json_body(request: Request) -> None:
@@ -204,11 +238,14 @@ async def unambiguous_json_body(request: Request) -> None:
     try:
         json.loads(body, object_pairs_hook=_one_value_per_key)
     except _DuplicateKey as exc:
+        # Parsed again only now, marking instead of refusing, to name the key by its path
+        # (`body.changes.a.b`): the common case, no key twice, pays for one parse only.
+        path = _ambiguous_path(json.loads(body, object_pairs_hook=_mark_ambiguous))
         raise RequestValidationError(
             [
                 {
                     "type": "duplicate_key",
-                    "loc": ("body", exc.key),
+                    "loc": ("body", *(path or (exc.key,))),
                     "msg": f"the key {exc.key!r} appears twice in one object; send it once",
                     "input": None,
                 }
