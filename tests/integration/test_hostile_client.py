@@ -241,6 +241,20 @@ async def test_a_client_too_slow_to_send_its_request_gets_408(
             writer.close()
 
 
+async def test_expect_100_continue_without_a_key_is_refused_before_the_body_is_asked_for(
+    wire: int,
+) -> None:
+    # The server sends "100 Continue" when the app first reads the body; answering who is
+    # asking first means an anonymous client is never invited to send it.
+    request = (
+        b"POST /v1/returns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Expect: 100-continue\r\nContent-Length: 2\r\n\r\n"
+    )
+    status, headers, body = await _exchange(wire, request)
+    assert status == 401, body
+    assert headers["content-type"] == PROBLEM
+
+
 async def test_http_1_0_needs_no_host(wire: int) -> None:
     status, _, body = await _exchange(wire, b"GET /healthz HTTP/1.0\r\n\r\n")
     assert status == 200, body
