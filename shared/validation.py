@@ -12,7 +12,6 @@ Path and query strings are checked by `url_errors` before routing; bodies by the
 
 from __future__ import annotations
 
-import email.message
 import json
 import math
 import re
@@ -33,6 +32,8 @@ from pydantic import (
 )
 from starlette.requests import Request
 from starlette.types import Scope, Send
+
+from shared.problems import Problem
 
 # ₹100 billion: above any claim, refund or cap, and well inside a BIGINT.
 MAX_PAISE = 10**13
@@ -267,14 +268,15 @@ async def refuse_non_utf8_json(request: Request) -> None:
     charset: JSON between systems is UTF-8 (RFC 8259 §8.1). Python's `json.loads` would guess
     UTF-16/32 from the first bytes and accept it, so what a proxy or a log reads as text and
     what we store would differ. Runs before the body is parsed (shared/service_route.py)."""
-    from shared.problems import Problem
-
-    content_type = request.headers.get("content-type")
-    if content_type:
-        message = email.message.Message()
-        message["content-type"] = content_type
-        charset = message.get_param("charset")
-        if isinstance(charset, str) and charset.strip().lower() not in _UTF8:
+    # The raw header, not `request.headers`: building that mapping costs more than the check.
+    content_type = b""
+    for name, value in request.scope["headers"]:
+        if name == b"content-type":
+            content_type = value
+    for param in content_type.decode("latin-1").split(";")[1:]:
+        key, _, raw = param.partition("=")
+        charset = raw.strip().strip('"')
+        if key.strip().lower() == "charset" and charset.lower() not in _UTF8:
             raise Problem(
                 415,
                 "Unsupported media type",
