@@ -82,6 +82,11 @@ class Keyring:
         # cannot steer which hash a guess produces.
         return self._entries.get(hash_key(key))
 
+    def partner_ids(self) -> frozenset[str]:
+        """The partners holding a key: partners the desk deals with, whatever it has seen."""
+        self._maybe_reload()
+        return frozenset(p.partner_id for p in self._entries.values() if p.partner_id)
+
     def _maybe_reload(self) -> None:
         if self.path is None:
             return

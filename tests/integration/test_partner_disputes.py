@@ -25,6 +25,7 @@ from services.intake.partners.swiftship import SwiftshipAdapter
 from shared.auth import hash_key
 from tests.conftest import Harness
 from tests.support.factories import uid
+from tests.support.keys import add_key
 from tests.support.reconciliation import (
     T0,
     Engine,
@@ -370,3 +371,8 @@ async def test_contests_upheld_reversed_partial_window_and_statement(
         "/v1/ledger/partners/swiftship/statement", params=period, headers=finance
     )
     assert r.status_code == 200, r.text
+    # A partner the desk issued a key to is known before any case names it: zeros, not 404.
+    keyed = uid("keyed").lower()
+    add_key(harness.env, f"partner:{keyed}", ["partner"], partner_id=keyed)
+    r = await eng.client.get(f"/v1/partner-statements/{keyed}/{month}", headers=finance)
+    assert r.status_code == 200 and r.json()["lines"] == [], r.text

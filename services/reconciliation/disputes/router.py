@@ -380,10 +380,12 @@ async def desk_statement(
     partner_id: PartnerId,
     month: Month,
     session: DbSession,
+    request: Request,
     format: Literal["json", "csv", "xlsx"] = "json",
     principal: Principal = require(Role.FINANCE, Role.OPS_MANAGER),
 ) -> Response:
-    await statements.require_known_partner(session, partner_id)
+    keyed = request.app.state.keyring.partner_ids()
+    await statements.require_known_partner(session, partner_id, keyed=keyed)
     return await _statement_response(session, partner_id, month, format)
 
 
@@ -410,6 +412,7 @@ async def issue_statement(
             month=month,
             actor=principal.client_id,
             now=clock.now(),
+            keyed=request.app.state.keyring.partner_ids(),
         )
         return event.model_dump(mode="json", exclude={"statement_csv", "type"})
 

@@ -69,9 +69,13 @@ class MonthlyStatement:
         }
 
 
-async def require_known_partner(session: AsyncSession, partner_id: str) -> None:
-    """The desk's statements name a partner it knows; a partner's own key is bound to one."""
-    if not await ledger.partner_known(session, partner_id):
+async def require_known_partner(
+    session: AsyncSession, partner_id: str, *, keyed: frozenset[str]
+) -> None:
+    """The desk's statements name a partner it knows: one holding a key (`keyed`, from the
+    keyring), or one a case, a posting or a notice endpoint names. A partner's own key is
+    bound to one."""
+    if partner_id not in keyed and not await ledger.partner_known(session, partner_id):
         raise PartnerNotFound(partner_id)
 
 
@@ -167,11 +171,17 @@ def to_xlsx(s: MonthlyStatement) -> bytes:
 
 
 async def issue(
-    session: AsyncSession, *, partner_id: str, month: str, actor: str, now: datetime
+    session: AsyncSession,
+    *,
+    partner_id: str,
+    month: str,
+    actor: str,
+    now: datetime,
+    keyed: frozenset[str],
 ) -> PartnerStatementIssued:
     """Finance issues a finished month's statement: published for notifications, which emails
     it (CSV attached) to the partner's finance contact, once per partner and month."""
-    await require_known_partner(session, partner_id)
+    await require_known_partner(session, partner_id, keyed=keyed)
     if now < month_bounds(month)[1]:
         raise StatementMonthNotOver(month)
     s = await build(session, partner_id, month)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.reconciliation import api_examples as ex
 from services.reconciliation.api_examples import json_example
+from services.reconciliation.disputes.statements import require_known_partner
 from services.reconciliation.ledger import repository, statements
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
@@ -84,6 +85,7 @@ async def case_postings(
 async def partner_statement(
     partner_id: str,
     session: DbSession,
+    request: Request,
     period_start: Annotated[Instant, Query(description="Inclusive, timezone-aware.")],
     period_end: Annotated[Instant, Query(description="Exclusive, timezone-aware.")],
     format: Literal["json", "csv", "xlsx"] = "json",
@@ -97,9 +99,9 @@ async def partner_statement(
             type_="https://disputedesk.dev/problems/validation-failed",
             errors=[{"field": "query.period_end", "message": "must be after period_start"}],
         )
-    if not await repository.partner_known(session, partner_id):
-        # Not a statement of zeros: an id that names no partner is refused, as a case's is.
-        raise Problem(404, "Not found", f"No partner {partner_id}.")
+    # Not a statement of zeros: an id that names no partner is refused, as a case's is.
+    keyed = request.app.state.keyring.partner_ids()
+    await require_known_partner(session, partner_id, keyed=keyed)
     rows = await repository.account_entries(
         session, account=f"partner_receivable:{partner_id}", start=period_start, end=period_end
     )
