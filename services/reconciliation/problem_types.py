@@ -19,10 +19,10 @@ from services.reconciliation.disputes.errors import (
     NotDeadLettered,
     NoticeNotContestable,
     NoticeNotFound,
-    PartnerNotFound,
     ReversalOutOfRange,
     StatementMonthNotOver,
 )
+from services.reconciliation.ledger.errors import PartnerNotFound
 from services.reconciliation.policy.errors import (
     EffectiveTimeInPast,
     InForceCannotRetire,

@@ -41,14 +41,6 @@ class ReversalOutOfRange(DisputeError):
         )
 
 
-class PartnerNotFound(DisputeError):
-    """No case, posting or endpoint names this partner: its statement would be one of zeros
-    for an id that names nothing."""
-
-    def __init__(self, partner_id: str) -> None:
-        super().__init__(f"No partner {partner_id}.")
-
-
 class EndpointNotFound(DisputeError):
     def __init__(self, partner_id: str) -> None:
         super().__init__(f"No notice endpoint registered for partner {partner_id}.")

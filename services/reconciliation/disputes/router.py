@@ -14,6 +14,7 @@ from services.reconciliation import api_examples as ex
 from services.reconciliation.api_examples import json_example
 from services.reconciliation.disputes import repository, service, statements
 from services.reconciliation.disputes.schemas import ContestIn, EnabledIn, EndpointIn, RulingIn
+from services.reconciliation.ledger.statements import require_known_partner
 from services.reconciliation.models import DebitNotice, NoticeContest, PartnerEndpoint
 from shared import paging
 from shared.auth import Principal, Role, require
@@ -385,7 +386,7 @@ async def desk_statement(
     principal: Principal = require(Role.FINANCE, Role.OPS_MANAGER),
 ) -> Response:
     keyed = request.app.state.keyring.partner_ids()
-    await statements.require_known_partner(session, partner_id, keyed=keyed)
+    await require_known_partner(session, partner_id, keyed=keyed)
     return await _statement_response(session, partner_id, month, format)
 
 

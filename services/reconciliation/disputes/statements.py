@@ -14,8 +14,9 @@ import xlsxwriter  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.disputes import repository
-from services.reconciliation.disputes.errors import PartnerNotFound, StatementMonthNotOver
+from services.reconciliation.disputes.errors import StatementMonthNotOver
 from services.reconciliation.ledger import repository as ledger
+from services.reconciliation.ledger.statements import require_known_partner
 from services.reconciliation.models import Outbox
 from shared.events import STATEMENT_CSV_MAX_CHARS, PartnerStatementIssued
 from shared.outbox import enqueue
@@ -67,16 +68,6 @@ class MonthlyStatement:
             "lines": self.lines,
             "contest_lines": self.contests,
         }
-
-
-async def require_known_partner(
-    session: AsyncSession, partner_id: str, *, keyed: frozenset[str]
-) -> None:
-    """The desk's statements name a partner it knows: one holding a key (`keyed`, from the
-    keyring), or one a case, a posting or a notice endpoint names. A partner's own key is
-    bound to one."""
-    if partner_id not in keyed and not await ledger.partner_known(session, partner_id):
-        raise PartnerNotFound(partner_id)
 
 
 async def build(session: AsyncSession, partner_id: str, month: str) -> MonthlyStatement:

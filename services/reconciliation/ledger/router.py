@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse, Response
 
 from services.reconciliation import api_examples as ex
 from services.reconciliation.api_examples import json_example
-from services.reconciliation.disputes.statements import require_known_partner
 from services.reconciliation.ledger import repository, statements
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
@@ -101,7 +100,7 @@ async def partner_statement(
         )
     # Not a statement of zeros: an id that names no partner is refused, as a case's is.
     keyed = request.app.state.keyring.partner_ids()
-    await require_known_partner(session, partner_id, keyed=keyed)
+    await statements.require_known_partner(session, partner_id, keyed=keyed)
     rows = await repository.account_entries(
         session, account=f"partner_receivable:{partner_id}", start=period_start, end=period_end
     )
