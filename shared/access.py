@@ -35,15 +35,16 @@ class RouteAccess:
         return self.roles is not None
 
 
-def _walk(dependant: Dependant) -> Iterator[Dependant]:
+def walk_dependencies(dependant: Dependant) -> Iterator[Dependant]:
+    """The dependant and every dependency beneath it, depth first."""
     yield dependant
     for sub in dependant.dependencies:
-        yield from _walk(sub)
+        yield from walk_dependencies(sub)
 
 
 def _roles(dependant: Dependant) -> frozenset[str] | None:
     roles: frozenset[str] | None = None
-    for dep in _walk(dependant):
+    for dep in walk_dependencies(dependant):
         if isinstance(dep.call, RoleCheck):
             roles = (roles or frozenset()) | dep.call.roles
         elif dep.call is authenticate and roles is None:

@@ -14,6 +14,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -34,6 +35,7 @@ from shared.rate_limit import TABLE as RATE_LIMIT_TABLE
 from shared.rate_limit import RateLimiter
 from shared.request_path import ServiceRequests
 from shared.retention import Retention, retention_loop
+from shared.service_route import ServiceRoute
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
 from shared.validation import unambiguous_json_body
@@ -114,6 +116,15 @@ async def _start_producer(runtime: ServiceRuntime, topics: list[str]) -> None:
 async def _after_producer(runtime: ServiceRuntime, coro: Callable[[], Awaitable[None]]) -> None:
     await runtime.producer_ready.wait()
     await coro()
+
+
+def _refuse_body_before_auth(router: APIRouter) -> None:
+    """A route of another class would read its body before asking who is calling."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and not isinstance(route, ServiceRoute):
+            raise TypeError(
+                f"{route.path}: make its router with APIRouter(route_class=ServiceRoute)"
+            )
 
 
 def create_service_app(
@@ -321,6 +332,7 @@ def create_service_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for router in routers:
+        _refuse_body_before_auth(router)
         app.include_router(router)
     # Routing tries each route in turn: the documentation's (a static mount and two pages, for
     # people) come after every API route and probe, so that no request pays for missing them.

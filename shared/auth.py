@@ -82,6 +82,11 @@ class Keyring:
         # cannot steer which hash a guess produces.
         return self._entries.get(hash_key(key))
 
+    def partner_ids(self) -> frozenset[str]:
+        """The partners holding a key: partners the desk deals with, whatever it has seen."""
+        self._maybe_reload()
+        return frozenset(p.partner_id for p in self._entries.values() if p.partner_id)
+
     def _maybe_reload(self) -> None:
         if self.path is None:
             return
@@ -116,10 +121,18 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
+# Where a request keeps the principal once authenticated: the route class asks before the body
+# is read (shared/service_route.py), the dependency asks again, and one token is spent.
+SCOPE_PRINCIPAL = "disputedesk.principal"
+
+
 async def authenticate(request: Request) -> Principal:
     """The caller's principal, within its rate limit (shared/rate_limit.py): one shared-bucket
     statement per request. An address that failed authentication too often is answered 429
     before its key counts, valid or not."""
+    known: Principal | None = request.scope.get(SCOPE_PRINCIPAL)
+    if known is not None:
+        return known
     keyring: Keyring = request.app.state.keyring
     key = _presented_key(request)
     principal = keyring.lookup(key) if key else None
@@ -164,6 +177,7 @@ async def authenticate(request: Request) -> Principal:
             "Unknown or revoked API key.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    request.scope[SCOPE_PRINCIPAL] = principal
     return principal
 
 

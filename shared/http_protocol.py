@@ -6,7 +6,8 @@ uvicorn answers a request it cannot parse (an invalid method token, a header wit
 two Content-Length headers, TLS sent to the plain port) with a plain-text 400, and it buffers a
 request line and headers of any size: the URL grows by concatenation, chunk by chunk. Here the
 same 400 is a problem document naming what the parser refused, a URL over `max_url_bytes`
-answers 414 and headers over `max_header_bytes` answer 431, both as soon as the limit is passed.
+answers 414 and headers over `max_header_bytes` answer 431, both as soon as the limit is passed,
+and an HTTP/1.1 request without exactly one Host header answers 400 (uvicorn serves it).
 
 Every way we run uvicorn names this class: `disputedesk serve` and the supervisor's command
 (`disputedesk run`, the drills' fleet), via `HTTP_PROTOCOL`.
@@ -14,14 +15,21 @@ Every way we run uvicorn names this class: `disputedesk serve` and the superviso
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
+from collections import deque
 from functools import cache
 from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from shared.problems import PROBLEM_JSON, TYPE_BASE
 
@@ -30,7 +38,8 @@ HTTP_PROTOCOL = "shared.http_protocol:ProblemHttpProtocol"
 
 
 class HttpLimits(BaseSettings):
-    """Read once per process, from HTTP_MAX_URL_BYTES and HTTP_MAX_HEADER_BYTES."""
+    """Read once per process, from HTTP_MAX_URL_BYTES, HTTP_MAX_HEADER_BYTES,
+    HTTP_HEADER_TIMEOUT_S and HTTP_BODY_TIMEOUT_S."""
 
     model_config = SettingsConfigDict(env_prefix="HTTP_", extra="ignore")
 
@@ -39,6 +48,13 @@ class HttpLimits(BaseSettings):
     # A bearer key, a trace header and a browser's cookies fit in a few KiB; 32 KiB is the
     # order of what common proxies allow (nginx: 4 × 8 KiB).
     max_header_bytes: int = Field(default=32 * 1024, ge=4 * 1024)
+    # From a connection's opening, or a request's first byte, until its headers are complete.
+    # Every client of ours sends its headers in one write; a client that trickles them
+    # (slowloris) holds a connection and its buffers for nothing.
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    # The longest pause between two pieces of a request's body. A pause that our own back
+    # pressure causes (the app has not read what arrived yet) does not count.
+    body_timeout_s: float = Field(default=30.0, gt=0)
 
 
 @cache
@@ -62,11 +78,55 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         self._limits = http_limits()
         self._url_bytes = 0
         self._header_bytes = 0
+        # The request whose app is running, which uvicorn does not keep: `self.cycle` is the
+        # last one parsed, and pipelined ones wait in `self.pipeline`.
+        self._running: RequestResponseCycle | None = None
+        # Between a message's start and its complete head, the refused request has no cycle.
+        self._in_head = False
+        # A refusal waiting for the answers to the requests pipelined before it.
+        self._refusal: bytes | None = None
+        # The header or body deadline running now, if any.
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self._limits.header_timeout_s)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing() or self._refusal is not None:
+            return
+        if not self._in_head and self.flow.read_paused:
+            # The app has not read the body that arrived: the wait is ours, not the client's.
+            self._arm(self._limits.body_timeout_s)
+            return
+        if self._in_head or self.cycle is None or self.cycle.response_complete:
+            detail = (
+                f"The request's headers did not arrive within {self._limits.header_timeout_s:g} s."
+            )
+        else:
+            detail = f"The request's body paused for over {self._limits.body_timeout_s:g} s."
+        self._send_problem(408, "Request timeout", detail)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._url_bytes = 0
         self._header_bytes = 0
+        self._in_head = True
+        self._arm(self._limits.header_timeout_s)
 
     def on_url(self, url: bytes) -> None:
         self._url_bytes += len(url)
@@ -87,6 +147,59 @@ class ProblemHttpProtocol(HttpToolsProtocol):
             )
         super().on_header(name, value)
 
+    def on_headers_complete(self) -> None:
+        # RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host header
+        # or with more than one; uvicorn serves it. Which host was meant decides which site,
+        # cache entry or absolute link the request belongs to, so none is guessed.
+        if self.parser.get_http_version() == "1.1":
+            hosts = sum(1 for name, _ in self.headers if name == b"host")
+            if hosts != 1:
+                raise _Refused(
+                    400,
+                    "Bad request",
+                    "An HTTP/1.1 request names its Host header exactly once (RFC 9112 §3.2); "
+                    + ("this one has none." if hosts == 0 else f"this one has {hosts}."),
+                )
+        codings = [
+            coding.strip().lower()
+            for name, value in self.headers
+            if name == b"transfer-encoding"
+            for coding in value.decode("latin-1").split(",")
+        ]
+        if codings and codings != ["chunked"]:
+            # RFC 9112 §6.1: a transfer coding the server does not understand answers 501. We
+            # decode chunked alone; a body "gzip, chunked" would reach the app still compressed.
+            raise _Refused(
+                501,
+                "Not implemented",
+                f"Transfer-Encoding {', '.join(codings)} is not supported: send the body as "
+                "it is, with Content-Length or Transfer-Encoding: chunked.",
+            )
+        super().on_headers_complete()
+        self._in_head = False
+        self._arm(self._limits.body_timeout_s)
+
+    def on_body(self, body: bytes) -> None:
+        super().on_body(body)
+        self._arm(self._limits.body_timeout_s)
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._disarm()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        self._running = cycle
+        super()._start_asgi_task(cycle, app)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refusal is None:  # after a refusal nothing more is read
+            super().data_received(data)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._refusal is not None and not self._answers_pending(refused=None):
+            self._close_with(self._refusal)
+
     def send_400_response(self, msg: str) -> None:
         # uvicorn calls this from the `except` around the parser, with a fixed message: the
         # exception being handled says what was refused.
@@ -102,6 +215,13 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         else:
             reason = str(error) if error is not None else msg
         self._send_problem(400, "Bad request", f"The request is not valid HTTP/1.1: {reason}.")
+
+    def _answers_pending(self, refused: RequestResponseCycle | None) -> bool:
+        """Whether a request received before the refused one still awaits its answer."""
+        if self.pipeline:
+            return True
+        running = self._running
+        return running is not None and running is not refused and not running.response_complete
 
     def _send_problem(self, status: int, title: str, detail: str) -> None:
         body = json.dumps(
@@ -125,5 +245,20 @@ class ProblemHttpProtocol(HttpToolsProtocol):
                 body,
             ]
         )
-        self.transport.write(b"".join(content))
+        answer = b"".join(content)
+        # The refused request's own cycle, when its head was complete (its body was refused): a
+        # queued one is never run; a running one learns the client left when the connection ends.
+        refused = None if self._in_head else self.cycle
+        self.pipeline = deque(item for item in self.pipeline if item[0] is not refused)
+        if self._answers_pending(refused):
+            # HTTP/1.1 answers pipelined requests in order: the 400 for the third must not be
+            # read as the answer to the first. It goes out after theirs, and ends the connection.
+            self._refusal = answer
+            self.flow.pause_reading()
+            return
+        self._close_with(answer)
+
+    def _close_with(self, answer: bytes) -> None:
+        self._refusal = None
+        self.transport.write(answer)
         self.transport.close()

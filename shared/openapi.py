@@ -60,6 +60,7 @@ _INPUT = {"422": "Malformed or invalid request; `errors` names each failing fiel
 _BODY = {
     "400": "The body could not be read (not UTF-8 text, or cut off)",
     "413": "Body over the service's limit (with or without Content-Length)",
+    "415": "The body is not UTF-8: another charset declared, or UTF-16/32 sent",
 }
 _PATH = {"404": "No such resource (or not the caller's to see)"}
 _WRITE = {"409": "Conflict with the current state, or the same Idempotency-Key still in flight"}

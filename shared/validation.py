@@ -33,6 +33,8 @@ from pydantic import (
 from starlette.requests import Request
 from starlette.types import Scope, Send
 
+from shared.problems import Problem
+
 # ₹100 billion: above any claim, refund or cap, and well inside a BIGINT.
 MAX_PAISE = 10**13
 # No return, scan, payment or report of this desk predates 2000; nothing is scheduled past 2099.
@@ -176,15 +178,49 @@ class _DuplicateKey(ValueError):
         self.key = key
 
 
+def _repeated(pairs: list[tuple[str, Any]]) -> str | None:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
+
+
 def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out = dict(pairs)
     if len(out) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
+        raise _DuplicateKey(_repeated(pairs) or "")
     return out
+
+
+class _Ambiguous(dict[str, Any]):
+    """An object that held `key` twice, kept by the second parse that finds where it is."""
+
+    key = ""
+
+
+def _mark_ambiguous(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    marked = _Ambiguous(out)
+    marked.key = _repeated(pairs) or ""
+    return marked
+
+
+def _ambiguous_path(value: Any) -> tuple[str | int, ...]:
+    """Where, from the body's root, the first object holding a key twice is, key included."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, _Ambiguous):
+            return (*path, item.key)
+        if isinstance(item, dict):
+            stack.extend((v, (*path, k)) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(item))))
+    return ()
 
 
 async def unambiguous_json_body(request: Request) -> None:
@@ -203,11 +239,14 @@ async def unambiguous_json_body(request: Request) -> None:
     try:
         json.loads(body, object_pairs_hook=_one_value_per_key)
     except _DuplicateKey as exc:
+        # Parsed again only now, marking instead of refusing, to name the key by its path
+        # (`body.changes.a.b`): the common case, no key twice, pays for one parse only.
+        path = _ambiguous_path(json.loads(body, object_pairs_hook=_mark_ambiguous))
         raise RequestValidationError(
             [
                 {
                     "type": "duplicate_key",
-                    "loc": ("body", exc.key),
+                    "loc": ("body", *(path or (exc.key,))),
                     "msg": f"the key {exc.key!r} appears twice in one object; send it once",
                     "input": None,
                 }
@@ -215,6 +254,47 @@ async def unambiguous_json_body(request: Request) -> None:
         ) from None
     except ValueError:
         return  # not JSON (a form): the route's own parsing answers for it
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON bodies: UTF-8 only
+# ---------------------------------------------------------------------------------------------
+
+_UTF8 = frozenset({"utf-8", "utf8"})
+
+
+async def refuse_non_utf8_json(request: Request) -> None:
+    """A body declared in another charset, or sent as UTF-16 or UTF-32, answers 415 naming the
+    charset: JSON between systems is UTF-8 (RFC 8259 §8.1). Python's `json.loads` would guess
+    UTF-16/32 from the first bytes and accept it, so what a proxy or a log reads as text and
+    what we store would differ. Runs before the body is parsed (shared/service_route.py)."""
+    # The raw header, not `request.headers`: building that mapping costs more than the check.
+    content_type = b""
+    for name, value in request.scope["headers"]:
+        if name == b"content-type":
+            content_type = value
+    for param in content_type.decode("latin-1").split(";")[1:]:
+        key, _, raw = param.partition("=")
+        charset = raw.strip().strip('"')
+        if key.strip().lower() == "charset" and charset.lower() not in _UTF8:
+            raise Problem(
+                415,
+                "Unsupported media type",
+                f"The body is declared as charset={charset}; send JSON as UTF-8 (RFC 8259), "
+                "without a charset parameter or with charset=utf-8.",
+                errors=[{"field": "header.Content-Type", "message": f"charset {charset}"}],
+            )
+    body = await request.body()
+    # The stdlib's own guess: what `json.loads` would decode the bytes as. A UTF-8 BOM is
+    # tolerated (RFC 8259 lets a parser ignore it); UTF-16 and UTF-32 are not.
+    encoding = json.detect_encoding(body[:4]) if body else "utf-8"
+    if encoding not in ("utf-8", "utf-8-sig"):
+        raise Problem(
+            415,
+            "Unsupported media type",
+            f"The body is encoded as {encoding.upper()}; send JSON as UTF-8 (RFC 8259).",
+            errors=[{"field": "body", "message": f"encoded as {encoding.upper()}, not UTF-8"}],
+        )
 
 
 # ---------------------------------------------------------------------------------------------

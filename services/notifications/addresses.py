@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import unicodedata
 
 from shared.metrics import LEGACY_ADDRESSES, SEALED_CONTACT_FAILURES
 from shared.pii import ContactOpener, UnsealError
@@ -34,7 +35,10 @@ def open_contact(
 
 
 def normalise(address: str) -> str:
-    return address.strip().lower()
+    """One form per address: trimmed, lower case, and Unicode NFC (RFC 6532 §3.1), so that
+    "josé@" typed as é (U+00E9) or as e + U+0301 is one mailbox to the suppression list and
+    the reply matcher, as it is to the mail server reading it."""
+    return unicodedata.normalize("NFC", address.strip()).lower()
 
 
 def address_hash(address: str, key: str) -> str:

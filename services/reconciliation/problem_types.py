@@ -22,6 +22,7 @@ from services.reconciliation.disputes.errors import (
     ReversalOutOfRange,
     StatementMonthNotOver,
 )
+from services.reconciliation.ledger.errors import PartnerNotFound
 from services.reconciliation.policy.errors import (
     EffectiveTimeInPast,
     InForceCannotRetire,
@@ -58,6 +59,7 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     InForceCannotRetire: CONFLICT,
     NoticeNotFound: NOT_FOUND,
     EndpointNotFound: NOT_FOUND,
+    PartnerNotFound: NOT_FOUND,
     ContestWindowClosed: CONFLICT,
     NoticeNotContestable: CONFLICT,
     NoContestToRule: CONFLICT,

@@ -142,3 +142,24 @@ async def test_webhook_errors(harness: Harness, pipeline: dict[str, Any]) -> Non
         headers=swiftship_headers(secret, huge, webhook_id=uid("msg")),
     )
     assert_problem(r, 413)
+
+
+async def test_a_key_twice_is_named_by_its_path(harness: Harness, pipeline: dict[str, Any]) -> None:
+    """Deep in a body the key alone would not say which object held it twice."""
+    body = (
+        b'{"version": "dup-%s", "reason": "r", "changes": {"settlement_holds": '
+        b'[{"x": 1}, {"finance_confirmation_above_paise": 1, '
+        b'"finance_confirmation_above_paise": 2}]}}' % uid("v").lower().encode()
+    )
+    r = await pipeline["reconciliation"].client.post(
+        "/v1/policies",
+        content=body,
+        headers={
+            **harness.key("DISPUTEDESK_KEY_OPS_MANAGER"),
+            "content-type": "application/json",
+        },
+    )
+    doc = assert_problem(r, 422)
+    assert [e["field"] for e in doc["errors"]] == [
+        "body.changes.settlement_holds.1.finance_confirmation_above_paise"
+    ], doc

@@ -9,6 +9,7 @@ import asyncio
 import os
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from services.console.settings import ConsoleSettings
 from services.notifications.models import InboundEmail
 from shared.events import SellerEscalationFiled, SellerRepliesRead, SellerReplyReceived
 from tests.conftest import Harness
+from tests.integration.test_case_tasks import adopt_holds
 from tests.integration.test_partner_disputes import notice_of, partner_debit_case
 from tests.support.console import (
     RoutingTransport,
@@ -74,21 +76,37 @@ class Desk:
         return self.harness.secrets[env]
 
 
+@asynccontextmanager
+async def desk_on(harness: Harness, pipeline: dict[str, Any], recon: Engine) -> AsyncIterator[Desk]:
+    """A console served in front of `recon` and the pipeline's other three services."""
+    apps = {
+        "reconciliation": recon.app,
+        **{name: pipeline[name].app for name in ("intake", "fraud", "notifications")},
+    }
+    settings = ConsoleSettings(
+        **upstream_urls(list(apps)),
+        keyring_file=harness.env["DISPUTEDESK_KEYRING_FILE"],
+        refresh_s=2,
+    )
+    app = create_app(settings, transport=RoutingTransport(apps))
+    async with served_console(app) as console:
+        yield Desk(console, recon, harness)
+
+
 @pytest.fixture(scope="module")
 async def desk(harness: Harness, pipeline: dict[str, Any]) -> AsyncIterator[Desk]:
-    async with engine(harness, "console") as recon:
-        apps = {
-            "reconciliation": recon.app,
-            **{name: pipeline[name].app for name in ("intake", "fraud", "notifications")},
-        }
-        settings = ConsoleSettings(
-            **upstream_urls(list(apps)),
-            keyring_file=harness.env["DISPUTEDESK_KEYRING_FILE"],
-            refresh_s=2,
-        )
-        app = create_app(settings, transport=RoutingTransport(apps))
-        async with served_console(app) as console:
-            yield Desk(console, recon, harness)
+    async with engine(harness, "console") as recon, desk_on(harness, pipeline, recon) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+async def held_desk(harness: Harness, pipeline: dict[str, Any]) -> AsyncIterator[Desk]:
+    """A desk whose policy in force has finance confirm a payout above ₹500 before it is paid:
+    its own database, so that the other tests' decisions settle at once."""
+    async with engine(harness, "console_holds") as recon:
+        await adopt_holds(recon, harness)
+        async with desk_on(harness, pipeline, recon) as served:
+            yield served
 
 
 @pytest.fixture(scope="module")
@@ -922,3 +940,59 @@ async def test_every_page_has_no_serious_accessibility_violation(desk: Desk, bro
     found = await in_browser(scenario)
     assert len(found) == 9
     assert all(v == [] for v in found.values()), {k: v for k, v in found.items() if v}
+
+
+async def test_an_overturned_payout_waiting_for_finance_shows_as_pending(
+    held_desk: Desk, browser: Any
+) -> None:
+    """₹450 paid (under finance's threshold), raised to ₹900 on appeal: the ₹450 is reversed
+    at once and the ₹900 waits for finance's task. The page shows ₹0.00 paid and ₹900.00
+    pending, as the API and management's case report do."""
+    desk = held_desk
+    case, filed = await review_case_filed(desk.recon, amount=90_000)
+    cid, rid, url = case["case_id"], case["return_id"], desk.console.url
+    r = await desk.recon.client.post(
+        f"/v1/cases/{cid}/decision",
+        json={"liable_party": "PARTNER", "payout_pct": 50, "reason": "Half is the partner's."},
+        headers=desk.harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    await desk.recon.wait_case(rid, lambda c: c["state"] == "CLOSED")
+    await desk.recon.send(appeal(filed, desk.recon.clock.now()))
+    await desk.recon.wait_case(rid, lambda c: c["state"] == "APPEALED")
+    r = await desk.recon.client.post(
+        f"/v1/cases/{cid}/appeal-decision",
+        json={
+            "overturn": True,
+            "reason": "The hub's scale shows the whole loss in transit.",
+            "liable_party": "PARTNER",
+            "payout_pct": 100,
+        },
+        headers=desk.harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["state"], r.json()["payout"], r.json()["payout_pending"]) == (
+        "DECIDED",
+        0,
+        90_000,
+    )
+
+    def page() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+
+        sign_in(browser, url, desk.key(AGENT))
+        browser.get(f"{url}/cases/{cid}")
+        return {
+            "payout": browser.find_element(By.CSS_SELECTOR, "[data-testid=payout]").text,
+            "pending": [
+                e.text
+                for e in browser.find_elements(By.CSS_SELECTOR, "[data-testid=payout-pending]")
+            ],
+            "axe": serious(axe_violations(browser)),
+        }
+
+    browser.delete_all_cookies()
+    seen = await in_browser(page)
+    assert seen["payout"] == "₹0.00", seen
+    assert len(seen["pending"]) == 1 and seen["pending"][0].startswith("₹900.00"), seen
+    assert seen["axe"] == [], seen["axe"]

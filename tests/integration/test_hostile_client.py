@@ -12,7 +12,7 @@ import json
 import re
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from unittest import mock
 
@@ -68,18 +68,37 @@ async def wire(pipeline: dict[str, RunningService]) -> AsyncIterator[int]:
         sock.close()
 
 
+async def _response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
+    body = await reader.readexactly(int(headers["content-length"]))
+    return int(lines[0].split()[1]), headers, body
+
+
 async def _exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(request)
         await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        headers = {
-            k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)
-        }
-        body = await reader.readexactly(int(headers["content-length"]))
-        return int(lines[0].split()[1]), headers, body
+        return await _response(reader)
+    finally:
+        writer.close()
+
+
+async def _answers(port: int, request: bytes) -> list[int]:
+    """The status of every answer on one connection, until the server closes it."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        statuses = []
+        while not reader.at_eof():
+            try:
+                statuses.append((await _response(reader))[0])
+            except asyncio.IncompleteReadError:
+                break
+        return statuses
     finally:
         writer.close()
 
@@ -106,6 +125,20 @@ WIRE = [
         b"POST /v1/returns HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
         400,
         "chunk",
+    ),
+    ("HTTP/1.1 without Host", b"GET /healthz HTTP/1.1\r\nX-A: b\r\n\r\n", 400, "Host"),
+    (
+        "HTTP/1.1 with two Hosts",
+        b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        400,
+        "Host",
+    ),
+    (
+        "a transfer coding we do not decode",
+        b"POST /v1/returns HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+        b"0\r\n\r\n",
+        501,
+        "gzip",
     ),
     ("TLS on the plain port", b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" * 4, 400, "method"),
     ("a URL past the limit", b"GET /%s HTTP/1.1\r\nHost: x\r\n\r\n" % (b"a" * 9000), 414, "URL"),
@@ -141,6 +174,90 @@ async def test_a_request_just_within_the_limits_is_served(wire: int) -> None:
     status, headers, body = await _exchange(wire, request)
     assert status == 200, body
     assert json.loads(body)["service"] == "intake"
+
+
+SERVED = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+PIPELINED_REFUSALS = {
+    "no Host": b"GET /healthz HTTP/1.1\r\n\r\n",
+    "two Content-Length": b"POST /v1/returns HTTP/1.1\r\nHost: x\r\n"
+    b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+    # Refused in its body: its head was complete, and it was queued behind the others.
+    "a bad chunk size": b"POST /v1/returns HTTP/1.1\r\nHost: x\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+    "Transfer-Encoding and Content-Length": b"POST /v1/returns HTTP/1.1\r\nHost: x\r\n"
+    b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("refused", PIPELINED_REFUSALS.values(), ids=list(PIPELINED_REFUSALS))
+async def test_pipelined_requests_are_answered_in_order_until_a_refused_one(
+    wire: int, refused: bytes
+) -> None:
+    # Sent in one write: the parser meets the refused request before any answer is written. Its
+    # 400 must not go out first, where a client would read it as the first request's answer;
+    # what follows it is never answered, as the connection ends with the 400.
+    assert await _answers(wire, SERVED * 2 + refused + SERVED) == [200, 200, 400]
+
+
+@pytest.fixture
+def short_deadlines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Header and body deadlines of half a second, for the connections opened meanwhile."""
+    monkeypatch.setenv("HTTP_HEADER_TIMEOUT_S", "0.5")
+    monkeypatch.setenv("HTTP_BODY_TIMEOUT_S", "0.5")
+    http_limits.cache_clear()
+    yield
+    monkeypatch.undo()
+    http_limits.cache_clear()
+
+
+def _slow(harness: Harness) -> dict[str, bytes]:
+    key = harness.key("DISPUTEDESK_KEY_MARKETPLACE")["Authorization"].encode()
+    return {
+        "nothing at all": b"",
+        "headers cut off": b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n",
+        "a body cut off": b"POST /v1/returns HTTP/1.1\r\nHost: x\r\nAuthorization: "
+        + key
+        + b'\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"return_id":',
+    }
+
+
+async def test_a_client_too_slow_to_send_its_request_gets_408(
+    short_deadlines: None, wire: int, harness: Harness
+) -> None:
+    # Slowloris: a connection held open by a request that never completes. Whatever the load,
+    # the answer is 408 and the connection ends; only when it comes depends on the deadline.
+    for what, request in _slow(harness).items():
+        reader, writer = await asyncio.open_connection("127.0.0.1", wire)
+        try:
+            writer.write(request)
+            await writer.drain()
+            status, headers, body = await asyncio.wait_for(_response(reader), 60)
+            assert status == 408, (what, body)
+            assert headers["content-type"] == PROBLEM and headers["connection"] == "close"
+            doc = json.loads(body)
+            assert ("body" if "body" in what else "headers") in doc["detail"], (what, doc)
+            assert await reader.read() == b"", what  # closed
+        finally:
+            writer.close()
+
+
+async def test_expect_100_continue_without_a_key_is_refused_before_the_body_is_asked_for(
+    wire: int,
+) -> None:
+    # The server sends "100 Continue" when the app first reads the body; answering who is
+    # asking first means an anonymous client is never invited to send it.
+    request = (
+        b"POST /v1/returns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Expect: 100-continue\r\nContent-Length: 2\r\n\r\n"
+    )
+    status, headers, body = await _exchange(wire, request)
+    assert status == 401, body
+    assert headers["content-type"] == PROBLEM
+
+
+async def test_http_1_0_needs_no_host(wire: int) -> None:
+    status, _, body = await _exchange(wire, b"GET /healthz HTTP/1.0\r\n\r\n")
+    assert status == 200, body
 
 
 def test_every_way_we_run_uvicorn_names_the_protocol() -> None:
@@ -233,10 +350,9 @@ NOTHING = {
 ANSWERS_FOR_ANY_ID = {
     # An entity fraud has never seen has a risk too: LOW, without reasons.
     ("fraud", "/v1/risk/{entity_type}/{entity_id}"),
-    # A partner's own statement of a month without postings is a statement of zeros.
+    # A partner's own statement of a month without postings is a statement of zeros: its key
+    # names the partner, which the path does not.
     ("reconciliation", "/v1/partner/statements/{month}"),
-    # So is the desk's: reconciliation keeps no register of partners to refuse an id against.
-    ("reconciliation", "/v1/partner-statements/{partner_id}/{month}"),
 }
 
 
@@ -345,8 +461,18 @@ async def test_odd_query_values_never_fail_the_service(
                 assert_refused(r, {400, 404, 409, 422}, url[:80])
 
 
+# Bodies whose refusal would tell an anonymous caller how we validate: who is asking is
+# answered first, before any of them is read.
+PROBING_BODIES = {
+    "an empty object": b"{}",
+    "malformed": b'{"reason": ',
+    "a key twice": b'{"reason": "a", "reason": "b"}',
+    "UTF-16": '{"reason": "a"}'.encode("utf-16"),
+}
+
+
 @pytest.mark.parametrize("service, route", ROUTES, ids=[_route_id(x) for x in ROUTES])
-async def test_no_key_or_a_forged_key_answers_401(
+async def test_no_key_or_a_forged_key_answers_401_whatever_the_body(
     pipeline: dict[str, RunningService], service: str, route: RouteAccess
 ) -> None:
     # From an address of its own: failed authentications are throttled per address, and this
@@ -355,8 +481,70 @@ async def test_no_key_or_a_forged_key_answers_401(
     transport = httpx.ASGITransport(app=pipeline[service].app, client=(address, 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://hostile.test") as client:
         for headers in ({}, {"Authorization": "Bearer ddk_forged"}, {"Authorization": "Basic x"}):
-            r = await client.request(route.method, _nothing(route.path), headers=headers, json={})
-            assert_refused(r, {401}, str(headers))
+            for what, body in PROBING_BODIES.items():
+                r = await client.request(
+                    route.method,
+                    _nothing(route.path),
+                    headers={**headers, "content-type": "application/json"},
+                    content=body,
+                )
+                assert_refused(r, {401}, f"{headers} {what}")
+
+
+@pytest.mark.parametrize("service, route", ROUTES, ids=[_route_id(x) for x in ROUTES])
+async def test_a_key_without_the_duty_answers_403_whatever_the_body(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    other = next(role for role in DUTY_KEYS if role not in (route.roles or ()))
+    client = pipeline[service].client
+    for what, body in PROBING_BODIES.items():
+        headers = {**harness.key(DUTY_KEYS[other]), "content-type": "application/json"}
+        r = await client.request(route.method, _nothing(route.path), headers=headers, content=body)
+        assert_refused(r, {403}, f"{other} {what}")
+
+
+CHARSETS = {
+    "UTF-16 without a charset": (
+        "application/json",
+        '{"reason": "a"}'.encode("utf-16"),
+        "UTF-16",
+    ),
+    "UTF-32 without a BOM": (
+        "application/json",
+        '{"reason": "a"}'.encode("utf-32-le"),
+        "UTF-32",
+    ),
+    "charset=utf-16": (
+        "application/json; charset=utf-16",
+        '{"reason": "a"}'.encode("utf-16"),
+        "utf-16",
+    ),
+    "charset=iso-8859-1, ASCII bytes": (
+        "application/json; charset=iso-8859-1",
+        b'{"reason": "a"}',
+        "iso-8859-1",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "service, route",
+    [x for x in ROUTES if x[1].route.dependant.body_params],
+    ids=[_route_id(x) for x in ROUTES if x[1].route.dependant.body_params],
+)
+async def test_json_in_another_charset_answers_415_naming_it(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    client = pipeline[service].client
+    for what, (content_type, body, named) in CHARSETS.items():
+        headers = {**_key(harness, route), "content-type": content_type}
+        r = await client.request(route.method, _nothing(route.path), headers=headers, content=body)
+        doc = assert_refused(r, {415}, what)
+        assert named in doc["detail"], (what, doc)
+    # UTF-8 declared as such is what JSON is: the route goes on to its own checks.
+    headers = {**_key(harness, route), "content-type": "application/json; charset=UTF-8"}
+    r = await client.request(route.method, _nothing(route.path), headers=headers, content=b"{}")
+    assert r.status_code != 415, r.text
 
 
 async def test_a_forged_host_never_comes_back_as_the_next_page(

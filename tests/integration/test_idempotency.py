@@ -673,9 +673,18 @@ async def _escalate_to_management(w: World) -> Call:
 
 @scenario("reconciliation", "POST", "/v1/partner-statements/{partner_id}/{month}/issue")
 async def _issue_statement(w: World) -> Call:
-    a = "/v1/partner-statements/swiftship/2026-01/issue"
-    b = "/v1/partner-statements/rapidroute/2026-01/issue"
-    return Call(w.desk.client, w.desk, "DISPUTEDESK_KEY_FINANCE", a, None, b, None)
+    # Two partners the desk knows (a statement of an unknown one is 404), known by nothing else.
+    paths = []
+    for _ in range(2):
+        partner = uid("idem").lower()
+        r = await w.desk.client.put(
+            f"/v1/partner-endpoints/{partner}",
+            json=_endpoint_body("http://127.0.0.1:9/notices"),
+            headers=w.auth(ADMIN),
+        )
+        assert r.status_code == 200, r.text
+        paths.append(f"/v1/partner-statements/{partner}/2026-01/issue")
+    return Call(w.desk.client, w.desk, "DISPUTEDESK_KEY_FINANCE", paths[0], None, paths[1], None)
 
 
 async def _message(w: World, case_id: str | None = None) -> str:

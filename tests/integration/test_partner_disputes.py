@@ -25,6 +25,7 @@ from services.intake.partners.swiftship import SwiftshipAdapter
 from shared.auth import hash_key
 from tests.conftest import Harness
 from tests.support.factories import uid
+from tests.support.keys import add_key
 from tests.support.reconciliation import (
     T0,
     Engine,
@@ -350,3 +351,28 @@ async def test_contests_upheld_reversed_partial_window_and_statement(
     r = await eng.client.get(f"/v1/partner/statements/{month}", headers=rapid)
     assert r.json()["partner_id"] == "rapidroute"
     assert not {line["case_id"] for line in r.json()["lines"]} & mine
+
+    # The desk's views of a partner name one it knows; an id that names no partner is 404 on
+    # each, not a statement of zeros (and nothing is issued for it).
+    finance = harness.key(FINANCE)
+    r = await eng.client.get(f"/v1/partner-statements/swiftship/{month}", headers=finance)
+    assert r.status_code == 200 and mine <= {line["case_id"] for line in r.json()["lines"]}
+    nobody = uid("nobody").lower()
+    period = {"period_start": "2026-01-01T00:00:00Z", "period_end": "2026-02-01T00:00:00Z"}
+    for method, path, params in (
+        ("GET", f"/v1/partner-statements/{nobody}/{month}", {}),
+        ("POST", f"/v1/partner-statements/{nobody}/2026-01/issue", {}),
+        ("GET", f"/v1/ledger/partners/{nobody}/statement", period),
+    ):
+        r = await eng.client.request(method, path, params=params, headers=finance)
+        assert r.status_code == 404, (path, r.text)
+        assert r.json()["detail"] == f"No partner {nobody}.", r.text
+    r = await eng.client.get(
+        "/v1/ledger/partners/swiftship/statement", params=period, headers=finance
+    )
+    assert r.status_code == 200, r.text
+    # A partner the desk issued a key to is known before any case names it: zeros, not 404.
+    keyed = uid("keyed").lower()
+    add_key(harness.env, f"partner:{keyed}", ["partner"], partner_id=keyed)
+    r = await eng.client.get(f"/v1/partner-statements/{keyed}/{month}", headers=finance)
+    assert r.status_code == 200 and r.json()["lines"] == [], r.text

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client import REGISTRY
 
+from shared.events import AppealFiled
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.reconciliation import (
@@ -77,6 +78,44 @@ async def test_an_escalation_from_another_seller_is_refused(eng: Engine) -> None
     assert [r["disposition"] for r in rows] == ["REFUSED"]
     assert await eng.case(rid) is None
     assert refused("escalation", "seller_mismatch") == before + 1
+
+
+async def test_an_appeal_under_another_sellers_escalation_never_reaches_a_case(
+    eng: Engine,
+) -> None:
+    # A decided case of S-SOP's return (P1: the partner declared it lost), open to appeal.
+    rid = uid("RET-OWN")
+    lost = eng.envelope(scan(rid, "LOST", T0 + timedelta(days=1)))
+    await eng.send(
+        return_initiated(rid, seller="S-SOP"), scan(rid, "PICKED_UP", T0, weight=1000), lost
+    )
+    await eng.wait_case(rid, lambda c: c["waiting_for"] == "FRAUD_ASSESSMENT")
+    await eng.send(assessed(lost))
+    decided = await eng.wait_case(rid, lambda c: c["state"] == "CLOSED")
+    # Another seller's escalation, on that seller's own return, known to the desk.
+    other = uid("RET-OWN")
+    theirs = escalation(other, seller="S-OTHER")
+    await eng.send(return_initiated(other, seller="S-OTHER"), theirs)
+    await _eventually(eng, "SELECT escalation_id FROM escalations WHERE return_id = :r", other)
+
+    before = refused("appeal", "seller_mismatch")
+    # Straight onto Kafka: their escalation's id, stood on this return as its seller.
+    await eng.send(
+        AppealFiled(
+            escalation_id=theirs.escalation_id,
+            return_id=rid,
+            seller_id="S-SOP",
+            reason="Please look again.",
+            # Within the appeal window, so that only whose it is can refuse it.
+            filed_at=decided["decided_at"] + timedelta(minutes=5),
+        )
+    )
+    rows = await _eventually(eng, "SELECT disposition FROM appeals WHERE return_id = :r", rid)
+    assert [r["disposition"] for r in rows] == ["REFUSED"]
+    after = await eng.case(rid)
+    assert after is not None
+    assert (after["state"], after["version"]) == ("CLOSED", decided["version"])
+    assert refused("appeal", "seller_mismatch") == before + 1
 
 
 async def _eventually(eng: Engine, query: str, rid: str) -> list[dict[str, object]]:

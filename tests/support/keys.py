@@ -23,15 +23,18 @@ DUTY_KEYS = {
 
 
 def add_key(
-    env: dict[str, str], client_id: str, roles: list[str], seller_id: str | None = None
+    env: dict[str, str],
+    client_id: str,
+    roles: list[str],
+    seller_id: str | None = None,
+    partner_id: str | None = None,
 ) -> dict[str, str]:
     """A fresh key for `client_id` with `roles`; the Authorization header that presents it."""
     path = Path(env["DISPUTEDESK_KEYRING_FILE"])
     ring: dict[str, Any] = json.loads(path.read_text())
     key = new_key("test")
-    ring["keys"].append(
-        {"key_hash": hash_key(key), "client_id": client_id, "roles": roles, "seller_id": seller_id}
-    )
+    entry = {"key_hash": hash_key(key), "client_id": client_id, "roles": roles}
+    ring["keys"].append({**entry, "seller_id": seller_id, "partner_id": partner_id})
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(ring, indent=2) + "\n")
     tmp.replace(path)  # atomic: a service reading it mid-write never sees half a file

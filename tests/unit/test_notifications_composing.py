@@ -151,6 +151,10 @@ def test_digests_flush_at_the_next_configured_india_hour() -> None:
 def test_addresses_are_hashed_case_insensitively_and_masked() -> None:
     assert address_hash("Seller@Example.com ", "k") == address_hash("seller@example.com", "k")
     assert address_hash("seller@example.com", "k") != address_hash("seller@example.com", "j")
+    # An internationalised address composed or decomposed is one mailbox (RFC 6532 §3.1).
+    composed, decomposed = "jos\u00e9@example.com", "jose\u0301@example.com"
+    assert composed != decomposed
+    assert address_hash(composed, "k") == address_hash(decomposed.upper(), "k")
     assert mask("seller@example.com") == "s***@example.com"
 
 

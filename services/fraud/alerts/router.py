@@ -17,8 +17,9 @@ from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["fraud alerts"])
+router = APIRouter(route_class=ServiceRoute, tags=["fraud alerts"])
 
 
 @router.get("/v1/alerts", response_model=AlertPage, summary="Network alerts, newest first")

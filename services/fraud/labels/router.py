@@ -14,8 +14,9 @@ from services.fraud.models import Label
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["fraud labels"])
+router = APIRouter(route_class=ServiceRoute, tags=["fraud labels"])
 
 
 @router.post(

@@ -14,8 +14,9 @@ from services.fraud.watchlists import repository as watch_repo
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["fraud risk"])
+router = APIRouter(route_class=ServiceRoute, tags=["fraud risk"])
 READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
 
 

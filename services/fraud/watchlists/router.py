@@ -16,9 +16,10 @@ from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 from shared.validation import RowId
 
-router = APIRouter(tags=["fraud watchlists"])
+router = APIRouter(route_class=ServiceRoute, tags=["fraud watchlists"])
 EDITORS = (Role.OPS_AGENT, Role.OPS_MANAGER)
 
 

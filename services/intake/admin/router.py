@@ -34,8 +34,11 @@ from shared.db import DbSession
 from shared.events import Id
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, link_next
+from shared.service_route import ServiceRoute
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=ServiceRoute, prefix="/v1/admin", tags=["admin"], responses=PROBLEM_RESPONSES
+)
 
 PartnerId = Annotated[Id, Path()]
 

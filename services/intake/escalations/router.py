@@ -23,8 +23,11 @@ from shared.db import DbSession
 from shared.events import Id
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, link_next
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["seller escalations"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=ServiceRoute, tags=["seller escalations"], responses=PROBLEM_RESPONSES
+)
 
 EscalationId = Annotated[Id, Path()]
 SELLER_SIDE = (Role.SELLER_PORTAL, Role.OPS_AGENT, Role.OPS_MANAGER)

@@ -11,8 +11,9 @@ from services.intake.feedback.schemas import FeedbackAccepted, FeedbackIn
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["seller feedback"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=ServiceRoute, tags=["seller feedback"], responses=PROBLEM_RESPONSES)
 
 
 @router.post(

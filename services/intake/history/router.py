@@ -14,8 +14,9 @@ from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.events import Id
 from shared.paging import Cursor, Limit, link_next
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["returns"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=ServiceRoute, tags=["returns"], responses=PROBLEM_RESPONSES)
 
 
 @router.get(

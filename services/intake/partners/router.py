@@ -19,8 +19,9 @@ from shared.app import ServiceRuntime
 from shared.db import request_session
 from shared.problems import Problem, problem_response
 from shared.rate_limit import Limit, RateLimiter, RateLimitExceeded
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["partner webhooks"])
+router = APIRouter(route_class=ServiceRoute, tags=["partner webhooks"])
 
 PartnerId = Annotated[str, Path(min_length=1, max_length=64)]
 

@@ -11,8 +11,9 @@ from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAcce
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["marketplace feed"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=ServiceRoute, tags=["marketplace feed"], responses=PROBLEM_RESPONSES)
 
 
 @router.post(

@@ -10,8 +10,9 @@ from shared import paging
 from shared.auth import Principal, Role, require
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["templates"])
+router = APIRouter(route_class=ServiceRoute, tags=["templates"])
 READERS = (Role.OPS_AGENT, Role.OPS_MANAGER)
 
 

@@ -25,8 +25,9 @@ from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["messages"])
+router = APIRouter(route_class=ServiceRoute, tags=["messages"])
 OPS = (Role.OPS_AGENT, Role.OPS_MANAGER)
 IdPattern = r"^[A-Za-z0-9._:\-]+$"
 

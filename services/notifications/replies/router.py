@@ -27,8 +27,9 @@ from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.openapi import problem_response_doc
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["replies"])
+router = APIRouter(route_class=ServiceRoute, tags=["replies"])
 DESK = (Role.OPS_AGENT, Role.OPS_MANAGER)
 CaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:\-]+$", max_length=64)]
 MIME_TYPES = ("message/rfc822", "application/octet-stream")

@@ -19,8 +19,9 @@ from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["sellers"])
+router = APIRouter(route_class=ServiceRoute, tags=["sellers"])
 SellerIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
 
 

@@ -22,8 +22,9 @@ from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["suppressions"])
+router = APIRouter(route_class=ServiceRoute, tags=["suppressions"])
 MANAGERS = (Role.OPS_MANAGER,)
 HashPath = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 

@@ -581,9 +581,17 @@ async def on_appeal(
     case = await repository.lock_by_return(session, event.return_id)
     state = CaseState(case.state) if case else None
     escalation = await facts_repository.get_escalation(session, event.escalation_id)
-    if (escalation is not None and escalation.disposition == REFUSED) or (
-        case is not None and event.seller_id != case.seller_id
-    ):
+    # Intake files an appeal only for the return's own seller (404 to anyone else); an event
+    # reaching Kafka another way is refused here if anything it names belongs to someone else:
+    # the escalation it appeals (another seller's, another return's, or refused), or the case.
+    if (
+        escalation is not None
+        and (
+            escalation.disposition == REFUSED
+            or escalation.seller_id != event.seller_id
+            or escalation.return_id != event.return_id
+        )
+    ) or (case is not None and event.seller_id != case.seller_id):
         await facts_repository.store_appeal(session, event, ce_id, REFUSED)
         _refused(
             session,

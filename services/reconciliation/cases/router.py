@@ -37,9 +37,10 @@ from shared.events import CaseState, ClaimType, FraudBand
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 from shared.validation import Hours
 
-router = APIRouter(prefix="/v1/cases", tags=["review desk"])
+router = APIRouter(route_class=ServiceRoute, prefix="/v1/cases", tags=["review desk"])
 
 DESK = (Role.OPS_AGENT, Role.OPS_MANAGER)
 READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)

@@ -14,6 +14,7 @@ from services.reconciliation import api_examples as ex
 from services.reconciliation.api_examples import json_example
 from services.reconciliation.disputes import repository, service, statements
 from services.reconciliation.disputes.schemas import ContestIn, EnabledIn, EndpointIn, RulingIn
+from services.reconciliation.ledger.statements import require_known_partner
 from services.reconciliation.models import DebitNotice, NoticeContest, PartnerEndpoint
 from shared import paging
 from shared.auth import Principal, Role, require
@@ -22,8 +23,9 @@ from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["partner disputes"])
+router = APIRouter(route_class=ServiceRoute, tags=["partner disputes"])
 
 DESK_READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
 RULERS = (Role.OPS_MANAGER,)
@@ -379,9 +381,12 @@ async def desk_statement(
     partner_id: PartnerId,
     month: Month,
     session: DbSession,
+    request: Request,
     format: Literal["json", "csv", "xlsx"] = "json",
     principal: Principal = require(Role.FINANCE, Role.OPS_MANAGER),
 ) -> Response:
+    keyed = request.app.state.keyring.partner_ids()
+    await require_known_partner(session, partner_id, keyed=keyed)
     return await _statement_response(session, partner_id, month, format)
 
 
@@ -408,6 +413,7 @@ async def issue_statement(
             month=month,
             actor=principal.client_id,
             now=clock.now(),
+            keyed=request.app.state.keyring.partner_ids(),
         )
         return event.model_dump(mode="json", exclude={"statement_csv", "type"})
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reconciliation.disputes import repository
 from services.reconciliation.disputes.errors import StatementMonthNotOver
 from services.reconciliation.ledger import repository as ledger
+from services.reconciliation.ledger.statements import require_known_partner
 from services.reconciliation.models import Outbox
 from shared.events import STATEMENT_CSV_MAX_CHARS, PartnerStatementIssued
 from shared.outbox import enqueue
@@ -161,10 +162,17 @@ def to_xlsx(s: MonthlyStatement) -> bytes:
 
 
 async def issue(
-    session: AsyncSession, *, partner_id: str, month: str, actor: str, now: datetime
+    session: AsyncSession,
+    *,
+    partner_id: str,
+    month: str,
+    actor: str,
+    now: datetime,
+    keyed: frozenset[str],
 ) -> PartnerStatementIssued:
     """Finance issues a finished month's statement: published for notifications, which emails
     it (CSV attached) to the partner's finance contact, once per partner and month."""
+    await require_known_partner(session, partner_id, keyed=keyed)
     if now < month_bounds(month)[1]:
         raise StatementMonthNotOver(month)
     s = await build(session, partner_id, month)

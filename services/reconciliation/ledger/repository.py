@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.facts import batch
 from services.reconciliation.ledger.postings import Posting
-from services.reconciliation.models import Case, LedgerEntry, LedgerTransaction
+from services.reconciliation.models import Case, LedgerEntry, LedgerTransaction, PartnerEndpoint
 
 
 async def add_transaction(
@@ -132,3 +132,15 @@ async def balances(session: AsyncSession) -> list[tuple[str, int]]:
 async def case_exists(session: AsyncSession, case_id: str) -> bool:
     # The case room imports the ledger, so the ledger asks the table itself, not that room.
     return await session.scalar(select(Case.case_id).where(Case.case_id == case_id)) is not None
+
+
+async def partner_known(session: AsyncSession, partner_id: str) -> bool:
+    """Whether the desk knows this partner: a case names it, its receivable account has a
+    posting, or an admin registered its notice endpoint. Reconciliation keeps no partner
+    registry of its own (intake's is the source); each of these is indexed."""
+    found = select(
+        exists().where(Case.partner_id == partner_id)
+        | exists().where(LedgerEntry.account == f"partner_receivable:{partner_id}")
+        | exists().where(PartnerEndpoint.partner_id == partner_id)
+    )
+    return bool(await session.scalar(found))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.reconciliation import api_examples as ex
@@ -13,9 +13,10 @@ from services.reconciliation.ledger import repository, statements
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 from shared.validation import Instant
 
-router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+router = APIRouter(route_class=ServiceRoute, prefix="/v1/ledger", tags=["ledger"])
 
 FINANCE = (Role.FINANCE, Role.OPS_MANAGER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,6 +84,7 @@ async def case_postings(
 async def partner_statement(
     partner_id: str,
     session: DbSession,
+    request: Request,
     period_start: Annotated[Instant, Query(description="Inclusive, timezone-aware.")],
     period_end: Annotated[Instant, Query(description="Exclusive, timezone-aware.")],
     format: Literal["json", "csv", "xlsx"] = "json",
@@ -96,6 +98,9 @@ async def partner_statement(
             type_="https://disputedesk.dev/problems/validation-failed",
             errors=[{"field": "query.period_end", "message": "must be after period_start"}],
         )
+    # Not a statement of zeros: an id that names no partner is refused, as a case's is.
+    keyed = request.app.state.keyring.partner_ids()
+    await statements.require_known_partner(session, partner_id, keyed=keyed)
     rows = await repository.account_entries(
         session, account=f"partner_receivable:{partner_id}", start=period_start, end=period_end
     )

@@ -9,7 +9,10 @@ from datetime import datetime
 from typing import Any
 
 import xlsxwriter  # type: ignore[import-untyped]
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reconciliation.ledger import repository
+from services.reconciliation.ledger.errors import PartnerNotFound
 from services.reconciliation.models import LedgerEntry, LedgerTransaction
 
 
@@ -122,3 +125,13 @@ def to_xlsx(statement: Statement) -> bytes:
     sheet.set_column(5, 5, 14)
     book.close()
     return out.getvalue()
+
+
+async def require_known_partner(
+    session: AsyncSession, partner_id: str, *, keyed: frozenset[str]
+) -> None:
+    """The desk's statements name a partner it knows: one holding a key (`keyed`, from the
+    keyring), or one a case, a posting or a notice endpoint names. A partner's own key is
+    bound to one."""
+    if partner_id not in keyed and not await repository.partner_known(session, partner_id):
+        raise PartnerNotFound(partner_id)

@@ -22,6 +22,7 @@ from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 
 
 class PolicyPage(PageOf):
@@ -30,7 +31,7 @@ class PolicyPage(PageOf):
     items: list[dict[str, Any]]
 
 
-router = APIRouter(prefix="/v1/policies", tags=["policy"])
+router = APIRouter(route_class=ServiceRoute, prefix="/v1/policies", tags=["policy"])
 READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
 # Revising the SOP is a manager's job; agents and finance may study the draft's effect.
 AUTHORS = (Role.OPS_MANAGER,)

@@ -16,9 +16,10 @@ from shared.auth import Principal, Role, require
 from shared.clock import RequestClock
 from shared.db import DbSession
 from shared.problems import Problem
+from shared.service_route import ServiceRoute
 from shared.validation import Day, Instant
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(route_class=ServiceRoute, prefix="/v1/reports", tags=["reports"])
 
 READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -23,8 +23,9 @@ from shared.clock import RequestClock
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, PageOf, link_next
+from shared.service_route import ServiceRoute
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(route_class=ServiceRoute, tags=["tasks"])
 
 DESK = (Role.OPS_AGENT, Role.OPS_MANAGER)
 # Finance confirms payouts: it comments on and completes tasks too.
