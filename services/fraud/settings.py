@@ -49,6 +49,12 @@ class FraudSettings(ServiceSettings):
     # cleared once they favour an ordinary seller ten to one (seq_clear_at): a spell of a few
     # bad weeks that is over (`claim_abuse.after_spell`). 0 turns the rule off.
     seller_recent_days: int = 14
+    # A seller's claim-rate sequential test alerts at a Bayes factor of 1/seller_seq_alpha,
+    # not 1/seq_alpha: its evidence arrives a claim every few days, and even a test that
+    # knew the abuser's ratio needs weeks to reach 1/seq_alpha (docs/fraud-detection.md,
+    # "Claim abuse: where the days go"). At most 1 % of honest sellers ever alert on it per
+    # window, the honest-seller goal's own figure.
+    seller_seq_alpha: float = 1e-2
     seq_max_concentration: float = 1000.0
 
     # While a backlog waits, the consumer handles it this many events per transaction, and

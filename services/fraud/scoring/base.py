@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
@@ -50,6 +50,8 @@ class ScoringConfig:
     seller_sign_floor: float = 0.05
     # The recent weeks a seller's claim-rate flag is read against (see settings).
     seller_recent_days: int = 14
+    # The Bayes factor a seller's claim-rate sequential test alerts at is 1/this (see settings).
+    seller_seq_alpha: float = 1e-2
     # Days between a hub's or agent's candidate pilferage onsets (see settings).
     pilferage_onset_step_days: int = 7
 
@@ -91,8 +93,15 @@ class ScoringConfig:
             seller_min_expected_claims=s.seller_min_expected_claims,
             seller_sign_floor=s.seller_sign_floor,
             seller_recent_days=s.seller_recent_days,
+            seller_seq_alpha=s.seller_seq_alpha,
             pilferage_onset_step_days=s.pilferage_onset_step_days,
         )
+
+    @property
+    def seller_sequential(self) -> Sequential:
+        """The sequential test of a seller's claim rate: the shared one, alerting (and HIGH)
+        at 1/`seller_seq_alpha`."""
+        return replace(self.sequential, alpha=self.seller_seq_alpha)
 
     def revision_window(self, pattern: str) -> timedelta:
         """How far back an alert of `pattern` re-assesses its entity's events: the window its
@@ -245,11 +254,13 @@ class AssessorBase:
         floor_rate: float = 0.0,
         min_trials: float = 0.0,
         extra_log_bf: float = 0.0,
+        s: Sequential | None = None,
     ) -> list[Finding]:
         """Run one entity's sequential test against its peers' robust rate (at least
         `floor_rate`) and their honest spread; keep the test for the clearing rule. No alert
-        before the entity has `min_trials` trials (`sequential_findings`)."""
-        s = self.config.sequential
+        before the entity has `min_trials` trials (`sequential_findings`). `s` replaces the
+        configured test (a seller's claim rate alerts at its own level)."""
+        s = s or self.config.sequential
         baseline = _peer_spread(self.config, peers, spread, prior_rate)
         rate = max(baseline.rate, floor_rate)
         concentration = baseline.concentration

@@ -350,6 +350,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 action=claim_abuse.ACTION,
                 min_trials=min_delivered,
                 extra_log_bf=signs,
+                s=cfg.seller_sequential,
             )
             found = stronger_of(found, "SELLER_CLAIM_RATE_HIGH", "SELLER_CLAIM_RATE_SEQUENTIAL")
             found = await self.recent_weeks(own_key, ("seller", seller), found)
