@@ -164,6 +164,28 @@ def test_a_hubs_excess_spread_over_its_agents_survives_leaving_the_worst_out() -
     assert rest.log_bf >= MEDIUM_AT
 
 
+def test_an_agent_holding_more_than_its_share_of_the_hubs_incidents_carries_its_excess() -> None:
+    # One agent with 36 of the hub's 47 incidents on a third of its parcels: the excess is its.
+    assert pilferage.one_agents_excess((36, 300), [(5, 300), (6, 300)], T)
+
+
+def test_a_small_hubs_excess_spread_over_its_agents_is_the_hubs() -> None:
+    # Four agents at 4-9 %, the worst no worse than its mates: leaving it out takes a third of
+    # a small hub's record (and the test drops below MEDIUM), but the excess is not its own.
+    spread = PeerSpread(0.02, 550)
+    parts = {"a": (4, 47), "b": (3, 63), "c": (2, 51), "d": (7, 81)}
+    worst, rest = without_worst_part(16, 242, parts, spread, S)
+    assert worst == "d" and rest.log_bf < MEDIUM_AT
+    others = [c for a, c in parts.items() if a != worst]
+    assert not pilferage.one_agents_excess(parts[worst], others, T)
+
+
+def test_an_agent_alone_at_its_hub_carries_the_hubs_excess() -> None:
+    # No mate to compare with: which of the two it is cannot be told, and the agent is weighed.
+    assert pilferage.one_agents_excess((12, 200), [], T)
+    assert pilferage.one_agents_excess((12, 200), [(0, 0)], T)
+
+
 def test_without_named_parts_the_place_is_judged_whole() -> None:
     # desipost never names the agent: no part to leave out.
     spread = PeerSpread(0.02, 1000)

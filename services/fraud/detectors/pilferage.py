@@ -213,6 +213,43 @@ def counted_from_each(
     return [out[o] for o in onsets]
 
 
+def histories_before(
+    days: Mapping[date, DayCount], onsets: list[date], span_days: int
+) -> list[tuple[int, int]]:
+    """For each of `onsets`, the entity's own (incidents, handled) over the `span_days` days
+    before it: the past its record from that onset on is weighed against
+    (`stats.onset_sequential_test`'s `histories`). A fixed span before a fixed day, so it no
+    longer changes once the onset has passed.
+
+    Counted raw: the parcels of agents explaining a hub and a bad day stay in. Either can only
+    lift the past the record is weighed against, so it can cost a hub evidence, never bring
+    an honest one an alert; leaving them out would need their counts by day."""
+    ordered = sorted(days)
+    out = []
+    for onset in onsets:
+        first = onset - timedelta(days=max(span_days, 0))
+        past = [days[d] for d in ordered if first <= d < onset]
+        out.append((sum(c.incidents for c in past), sum(c.handled for c in past)))
+    return out
+
+
+def one_agents_excess(worst: tuple[int, int], others: list[tuple[int, int]], t: Thresholds) -> bool:
+    """Whether a hub's worst agent (incidents, handled) holds more of the hub's incidents than
+    its share of the parcels it and the hub's other agents (`others`) handled (one-sided,
+    exact, alpha_medium): then a hub excess that does not survive leaving it out
+    (`sequential.held_by_one_part`) is that agent's. One that holds about its share is no
+    worse than its mates: the excess is spread over the hub's agents, the hub's own, however
+    little is left once its largest share leaves (a hub of two or three agents loses half its
+    record with one of them). With no other agent's parcels to compare, the one agent carries
+    it."""
+    k, n = worst
+    others_k = sum(c for c, _ in others)
+    others_n = sum(h for _, h in others)
+    if others_n <= 0 or n <= 0:
+        return True
+    return hypergeometric_sf(k, n, k + others_k, n + others_n) <= t.alpha_medium
+
+
 def carried_by_hub(
     agent: DayCount, mates: DayCount, ordinary_rate: float, t: Thresholds
 ) -> float | None:
