@@ -166,7 +166,7 @@ def test_a_hubs_excess_spread_over_its_agents_survives_leaving_the_worst_out() -
 
 def test_an_agent_holding_more_than_its_share_of_the_hubs_incidents_carries_its_excess() -> None:
     # One agent with 36 of the hub's 47 incidents on a third of its parcels: the excess is its.
-    assert pilferage.one_agents_excess((36, 300), [(5, 300), (6, 300)], T)
+    assert pilferage.one_agents_excess((36, 300), [(5, 300), (6, 300)], 0.5, T)
 
 
 def test_a_small_hubs_excess_spread_over_its_agents_is_the_hubs() -> None:
@@ -177,13 +177,25 @@ def test_a_small_hubs_excess_spread_over_its_agents_is_the_hubs() -> None:
     worst, rest = without_worst_part(16, 242, parts, spread, S)
     assert worst == "d" and rest.log_bf < MEDIUM_AT
     others = [c for a, c in parts.items() if a != worst]
-    assert not pilferage.one_agents_excess(parts[worst], others, T)
+    assert 0 < rest.log_bf
+    assert not pilferage.one_agents_excess(parts[worst], others, rest.log_bf, T)
+
+
+def test_an_agent_holding_most_of_its_hubs_parcels_carries_its_excess() -> None:
+    # 7 of 37 incidents, the worst agent with 7 of them on 33 parcels: its mates' 4 parcels
+    # hold no incident and lean ordinary, so nothing tells the excess is the hub's.
+    spread = PeerSpread(0.017, 1000)
+    parts = {"busy": (7, 33), "a": (0, 2), "b": (0, 1), "c": (0, 1)}
+    worst, rest = without_worst_part(7, 37, parts, spread, S)
+    assert worst == "busy" and rest.log_bf <= 0
+    others = [c for a, c in parts.items() if a != worst]
+    assert pilferage.one_agents_excess(parts[worst], others, rest.log_bf, T)
 
 
 def test_an_agent_alone_at_its_hub_carries_the_hubs_excess() -> None:
     # No mate to compare with: which of the two it is cannot be told, and the agent is weighed.
-    assert pilferage.one_agents_excess((12, 200), [], T)
-    assert pilferage.one_agents_excess((12, 200), [(0, 0)], T)
+    assert pilferage.one_agents_excess((12, 200), [], 1.0, T)
+    assert pilferage.one_agents_excess((12, 200), [(0, 0)], 1.0, T)
 
 
 def test_without_named_parts_the_place_is_judged_whole() -> None:

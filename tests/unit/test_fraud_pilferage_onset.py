@@ -196,6 +196,15 @@ def test_a_record_is_weighed_given_its_own_past() -> None:
     assert sequential_test(15, 250, spread, S, history=(0, 0)) == bare
 
 
+def test_an_entity_running_below_its_high_past_is_no_evidence_against_it() -> None:
+    # A past at 18 % (a rough hub, or a pilfering agent's parcels still in it): the alternative
+    # is 2.5x that level, not 2.5x the peers' 2.8 %, so a record with no incident favours the
+    # honest hypothesis instead of looking like 7 % against an honest 18 %.
+    spread = PeerSpread(0.028, 100)
+    assert sequential_test(0, 95, spread, S, history=(121, 647)).log_bf < 0
+    assert sequential_test(15, 95, spread, S, history=(121, 647)).log_bf < ALERT_AT
+
+
 def test_honest_entities_weighed_given_their_past_rarely_ever_alert() -> None:
     # Honest hubs drawn from the spread of hubs 0.6-1.7x apart (rate 2 %, concentration 550),
     # 12 parcels a day for 84 days, looked at daily, each onset given its 28 days before: the

@@ -233,19 +233,22 @@ def histories_before(
     return out
 
 
-def one_agents_excess(worst: tuple[int, int], others: list[tuple[int, int]], t: Thresholds) -> bool:
-    """Whether a hub's worst agent (incidents, handled) holds more of the hub's incidents than
-    its share of the parcels it and the hub's other agents (`others`) handled (one-sided,
-    exact, alpha_medium): then a hub excess that does not survive leaving it out
-    (`sequential.held_by_one_part`) is that agent's. One that holds about its share is no
+def one_agents_excess(
+    worst: tuple[int, int], others: list[tuple[int, int]], rest_log_bf: float, t: Thresholds
+) -> bool:
+    """Whether a hub excess that does not survive leaving out its worst agent
+    (`sequential.held_by_one_part`) is that agent's (incidents, handled): unless the hub's
+    other agents (`others`) still lean to the alternative without it (`rest_log_bf`, their
+    log Bayes factor, above 0) and it holds no more of the hub's incidents than its share of
+    the parcels they handled together (one-sided, exact, alpha_medium). Such an agent is no
     worse than its mates: the excess is spread over the hub's agents, the hub's own, however
-    little is left once its largest share leaves (a hub of two or three agents loses half its
-    record with one of them). With no other agent's parcels to compare, the one agent carries
-    it."""
+    little is left once its largest share leaves (a hub of two to four agents loses a third
+    to a half of its record with one of them). Mates that lean ordinary, or too few of their
+    parcels to tell (an agent holding most of its hub's parcels), leave it the agent's."""
     k, n = worst
     others_k = sum(c for c, _ in others)
     others_n = sum(h for _, h in others)
-    if others_n <= 0 or n <= 0:
+    if others_n <= 0 or n <= 0 or rest_log_bf <= 0:
         return True
     return hypergeometric_sf(k, n, k + others_k, n + others_n) <= t.alpha_medium
 

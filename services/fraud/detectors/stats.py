@@ -554,13 +554,16 @@ def sequential_test(
     before: under the honest population the factor of the trials after a fixed point, given
     the record before it, is still a martingale from that point on, so Ville's bound holds
     as stated. An entity whose past was ordinary is weighed against its own level, not
-    against the whole honest spread; one whose past ran high is weighed against that."""
+    against the whole honest spread; one whose past ran high is weighed against that, and
+    its alternative is then `ratio` times that level (fixed by the past, so still a
+    martingale): an alternative below what the past makes honest would take an entity
+    running lower than its past for evidence against it."""
     n = max(n, k)
     p = min(max(spread.rate, 1e-6), 0.5)
-    alt = _log_mixture(k, n, p, s)
     past_k, past_n = max(history[0], 0), max(history[1], history[0], 0)
     a = p * spread.concentration + past_k
     b = (1 - p) * spread.concentration + past_n - past_k
+    alt = _log_mixture(k, n, max(p, min(a / (a + b), 0.5)), s)
     null = _log_beta(k + a, n - k + b) - _log_beta(a, b)
     return SequentialTest(
         k=k,

@@ -265,8 +265,9 @@ class PilferageInputs(AssessorBase):
                 found = self.held_by_hub(found, pattern, eid, at_hub, mates, all_hubs, ref)
             if etype == "hub":
                 # A hub's alert only when its excess is not one agent's: it must stay telling
-                # without its worst remaining agent, unless that agent holds no more than its
-                # share of the hub's incidents (then the excess is spread over its agents).
+                # without its worst remaining agent, unless the others still lean to the
+                # alternative and that agent holds no more than its share of the hub's
+                # incidents (then the excess is spread over its agents).
                 test = self.sequential[(pattern, etype, eid)]
                 parts = {
                     a: (c.incidents, c.handled)
@@ -277,7 +278,7 @@ class PilferageInputs(AssessorBase):
                     own_k, own_n, parts, PeerSpread(test.peer, test.concentration), s
                 )
                 if worst is None or pilferage.one_agents_excess(
-                    parts[worst], [c for a, c in parts.items() if a != worst], self.t
+                    parts[worst], [c for a, c in parts.items() if a != worst], rest.log_bf, self.t
                 ):
                     found = held_by_one_part(found, pattern, worst, rest, s)
             self.evaluated_entity(etype, eid)
