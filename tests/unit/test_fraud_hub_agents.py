@@ -192,6 +192,19 @@ def test_an_agent_holding_most_of_its_hubs_parcels_carries_its_excess() -> None:
     assert pilferage.one_agents_excess(parts[worst], others, rest.log_bf, T)
 
 
+def test_a_busy_agents_excess_is_its_own_though_a_mate_leans_high() -> None:
+    # The hub of a pilfering agent on its third day: 7 incidents in 37 parcels, 6 of them the
+    # agent's on 33 parcels; one mate's 1 incident in 2 parcels leans to the alternative
+    # (e^1.3 without the agent) and the agent holds no more than its share, but its mates'
+    # 4 parcels cannot tell a hub's practice from the agent's.
+    spread = PeerSpread(0.017, 1000)
+    parts = {"busy": (6, 33), "a": (1, 2), "b": (0, 1), "c": (0, 1)}
+    worst, rest = without_worst_part(7, 37, parts, spread, S)
+    assert worst == "busy" and rest.log_bf > 0
+    others = [c for a, c in parts.items() if a != worst]
+    assert pilferage.one_agents_excess(parts[worst], others, rest.log_bf, T)
+
+
 def test_an_agent_alone_at_its_hub_carries_the_hubs_excess() -> None:
     # No mate to compare with: which of the two it is cannot be told, and the agent is weighed.
     assert pilferage.one_agents_excess((12, 200), [], 1.0, T)

@@ -243,12 +243,14 @@ def one_agents_excess(
     the parcels they handled together (one-sided, exact, alpha_medium). Such an agent is no
     worse than its mates: the excess is spread over the hub's agents, the hub's own, however
     little is left once its largest share leaves (a hub of two to four agents loses a third
-    to a half of its record with one of them). Mates that lean ordinary, or too few of their
-    parcels to tell (an agent holding most of its hub's parcels), leave it the agent's."""
+    to a half of its record with one of them). Mates that lean ordinary, or fewer parcels of
+    theirs than the agent's (an agent holding most of its hub's parcels: the share test cannot
+    tell it from its hub, and one incident in its mates' few parcels leans to anything), leave
+    it the agent's."""
     k, n = worst
     others_k = sum(c for c, _ in others)
     others_n = sum(h for _, h in others)
-    if others_n <= 0 or n <= 0 or rest_log_bf <= 0:
+    if others_n < max(n, 1) or rest_log_bf <= 0:
         return True
     return hypergeometric_sf(k, n, k + others_k, n + others_n) <= t.alpha_medium
 
