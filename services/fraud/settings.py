@@ -72,6 +72,10 @@ class FraudSettings(ServiceSettings):
     # that starts late is not diluted by the honest weeks before it. Fewer days between
     # onsets find a start more closely and divide the false-alarm rate among more of them.
     pilferage_onset_step_days: int = 7
+    # The record from each onset is weighed given the entity's own record over this many days
+    # before it (`detectors.pilferage.histories_before`): where in the honest hubs' spread it
+    # sits. Longer narrows more, and leans more on its rate having held still that long.
+    pilferage_history_days: int = 28
     # A claim is high-value from this item value on (₹10,000).
     high_value_paise: int = 1_000_000
     # SOP E3: the claim window after delivery, and what counts as "just before it closes".

@@ -213,6 +213,48 @@ def counted_from_each(
     return [out[o] for o in onsets]
 
 
+def histories_before(
+    days: Mapping[date, DayCount], onsets: list[date], span_days: int
+) -> list[tuple[int, int]]:
+    """For each of `onsets`, the entity's own (incidents, handled) over the `span_days` days
+    before it: the past its record from that onset on is weighed against
+    (`stats.onset_sequential_test`'s `histories`). A fixed span before a fixed day, so it no
+    longer changes once the onset has passed.
+
+    Counted raw: the parcels of agents explaining a hub and a bad day stay in. Either can only
+    lift the past the record is weighed against, so it can cost a hub evidence, never bring
+    an honest one an alert; leaving them out would need their counts by day."""
+    ordered = sorted(days)
+    out = []
+    for onset in onsets:
+        first = onset - timedelta(days=max(span_days, 0))
+        past = [days[d] for d in ordered if first <= d < onset]
+        out.append((sum(c.incidents for c in past), sum(c.handled for c in past)))
+    return out
+
+
+def one_agents_excess(
+    worst: tuple[int, int], others: list[tuple[int, int]], rest_log_bf: float, t: Thresholds
+) -> bool:
+    """Whether a hub excess that does not survive leaving out its worst agent
+    (`sequential.held_by_one_part`) is that agent's (incidents, handled): unless the hub's
+    other agents (`others`) still lean to the alternative without it (`rest_log_bf`, their
+    log Bayes factor, above 0) and it holds no more of the hub's incidents than its share of
+    the parcels they handled together (one-sided, exact, alpha_medium). Such an agent is no
+    worse than its mates: the excess is spread over the hub's agents, the hub's own, however
+    little is left once its largest share leaves (a hub of two to four agents loses a third
+    to a half of its record with one of them). Mates that lean ordinary, or fewer parcels of
+    theirs than the agent's (an agent holding most of its hub's parcels: the share test cannot
+    tell it from its hub, and one incident in its mates' few parcels leans to anything), leave
+    it the agent's."""
+    k, n = worst
+    others_k = sum(c for c, _ in others)
+    others_n = sum(h for _, h in others)
+    if others_n < max(n, 1) or rest_log_bf <= 0:
+        return True
+    return hypergeometric_sf(k, n, k + others_k, n + others_n) <= t.alpha_medium
+
+
 def carried_by_hub(
     agent: DayCount, mates: DayCount, ordinary_rate: float, t: Thresholds
 ) -> float | None:

@@ -36,13 +36,15 @@ def sequential_findings(
     action: str,
     min_trials: float = 0.0,
     extra_log_bf: float = 0.0,
+    history: tuple[int, int] = (0, 0),
 ) -> tuple[SequentialTest, list[Finding]]:
     """The test of k events in n trials against the peers' honest spread, and its finding
     when it tips towards the alternative (an alert once it reaches 1/alpha). No alert (and
     no HIGH) on fewer than `s.min_events` events or `min_trials` trials. `extra_log_bf` is a
     likelihood ratio on the same events' own features (a seller's claims' signs,
-    `claim_abuse.signs_log_bf`), added to the count's."""
-    test = sequential_test(k, n, spread, s)
+    `claim_abuse.signs_log_bf`), added to the count's. `history`: the entity's own record
+    before these trials (`stats.sequential_test`)."""
+    test = sequential_test(k, n, spread, s, history=history)
     if extra_log_bf:
         test = replace(test, log_bf=test.log_bf + extra_log_bf)
     contribution = sequential_contribution(test, s)

@@ -497,13 +497,16 @@ class SequentialTest:
     concentration: float
     ratio: float
     log_bf: float
+    # The entity's own record before these trials that the honest population was updated on
+    # (`sequential_test`'s `history`): (events, trials).
+    history: tuple[int, int] = (0, 0)
 
     @property
     def bayes_factor(self) -> float:
         return math.exp(min(self.log_bf, 700.0))
 
     def numbers(self) -> dict[str, float | int | str]:
-        return {
+        out: dict[str, float | int | str] = {
             "test": "sequential",
             "count": self.k,
             "trials": self.n,
@@ -513,17 +516,25 @@ class SequentialTest:
             "alternative_ratio": self.ratio,
             "log_bayes_factor": round(self.log_bf, 3),
         }
+        if self.history[1]:
+            out |= {"history_count": self.history[0], "history_trials": self.history[1]}
+        return out
 
     def detail(self) -> str:
         rate = self.k / self.n if self.n else 0.0
+        own = (
+            f", given its own {self.history[0]}/{self.history[1]} before" if self.history[1] else ""
+        )
         return (
             f"{rate:.3f} ({self.k}/{self.n}) vs peers {self.peer:.3f}: Bayes factor "
             f"{self.bayes_factor:.3g} for {self.ratio:g}x the peers or more over honest spread "
-            f"(concentration {self.concentration:.0f})"
+            f"(concentration {self.concentration:.0f}{own})"
         )
 
 
-def sequential_test(k: int, n: int, spread: PeerSpread, s: Sequential) -> SequentialTest:
+def sequential_test(
+    k: int, n: int, spread: PeerSpread, s: Sequential, *, history: tuple[int, int] = (0, 0)
+) -> SequentialTest:
     """The sequential probability ratio of k events in n trials: the alternative (every trial
     an event with probability `ratio` times the peers' rate) against the honest population
     (the entity's own rate drawn from the peers' Beta spread, then binomial).
@@ -534,14 +545,34 @@ def sequential_test(k: int, n: int, spread: PeerSpread, s: Sequential) -> Sequen
     factor ever reaches 1/alpha is at most alpha (Ville's inequality), however often it is
     looked at. Each event of an entity at 2.5x moves it up by about log 2.5 and each ordinary
     trial down by a little, so the evidence of a moderate fraudster accumulates until it
-    crosses, and that of an ordinary entity flagged on a few early events drains away."""
+    crosses, and that of an ordinary entity flagged on a few early events drains away.
+
+    `history`: the entity's own (events, trials) before these trials, which the honest
+    population is updated on (hierarchically: the entity's honest rate is drawn from the
+    peers' Beta, and its own past tells where in that Beta it sits). The honest hypothesis
+    is then the posterior predictive of the new trials given the past, the alternative as
+    before: under the honest population the factor of the trials after a fixed point, given
+    the record before it, is still a martingale from that point on, so Ville's bound holds
+    as stated. An entity whose past was ordinary is weighed against its own level, not
+    against the whole honest spread; one whose past ran high is weighed against that, and
+    its alternative is then `ratio` times that level (fixed by the past, so still a
+    martingale): an alternative below what the past makes honest would take an entity
+    running lower than its past for evidence against it."""
     n = max(n, k)
     p = min(max(spread.rate, 1e-6), 0.5)
-    alt = _log_mixture(k, n, p, s)
-    a, b = p * spread.concentration, (1 - p) * spread.concentration
+    past_k, past_n = max(history[0], 0), max(history[1], history[0], 0)
+    a = p * spread.concentration + past_k
+    b = (1 - p) * spread.concentration + past_n - past_k
+    alt = _log_mixture(k, n, max(p, min(a / (a + b), 0.5)), s)
     null = _log_beta(k + a, n - k + b) - _log_beta(a, b)
     return SequentialTest(
-        k=k, n=n, peer=p, concentration=spread.concentration, ratio=s.ratio, log_bf=alt - null
+        k=k,
+        n=n,
+        peer=p,
+        concentration=spread.concentration,
+        ratio=s.ratio,
+        log_bf=alt - null,
+        history=(past_k, past_n),
     )
 
 
@@ -559,7 +590,12 @@ def _log_mixture(k: int, n: int, p: float, s: Sequential) -> float:
 
 
 def onset_sequential_test(
-    suffixes: Sequence[tuple[int, int]], looks: int, spread: PeerSpread, s: Sequential
+    suffixes: Sequence[tuple[int, int]],
+    looks: int,
+    spread: PeerSpread,
+    s: Sequential,
+    *,
+    histories: Sequence[tuple[int, int]] | None = None,
 ) -> SequentialTest | None:
     """The sequential test of an entity's record from the candidate onset that tells most (the
     counts (k, n) from each onset on, `suffixes`), its log Bayes factor less log `looks`: a
@@ -578,8 +614,17 @@ def onset_sequential_test(
     onsets over `looks`, and Ville's bound is the same (at most alpha/`looks` per onset). The
     sum is never below the largest, so a practice whose evidence shows from several onsets
     (those before its start, diluted, and after it) counts all of it. The test reported is the
-    record that tells most, carrying the sum's factor."""
-    tests = [sequential_test(k, n, spread, s) for k, n in suffixes]
+    record that tells most, carrying the sum's factor.
+
+    `histories` (since 2026-12-04): for each onset, the entity's own record over a fixed span
+    before it, on which the honest population is updated (`sequential_test`'s `history`). It
+    is fixed once the onset has passed, so each onset's factor stays a martingale from its
+    onset on, and so does their average."""
+    pasts = list(histories) if histories is not None else [(0, 0)] * len(suffixes)
+    tests = [
+        sequential_test(k, n, spread, s, history=past)
+        for (k, n), past in zip(suffixes, pasts, strict=True)
+    ]
     if not tests:
         return None
     best = max(tests, key=lambda test: test.log_bf)

@@ -54,6 +54,8 @@ class ScoringConfig:
     seller_seq_alpha: float = 1e-2
     # Days between a hub's or agent's candidate pilferage onsets (see settings).
     pilferage_onset_step_days: int = 7
+    # Days of an entity's own record before each onset its record is weighed given (settings).
+    pilferage_history_days: int = 28
 
     @classmethod
     def from_settings(cls, s: FraudSettings) -> ScoringConfig:
@@ -95,6 +97,7 @@ class ScoringConfig:
             seller_recent_days=s.seller_recent_days,
             seller_seq_alpha=s.seller_seq_alpha,
             pilferage_onset_step_days=s.pilferage_onset_step_days,
+            pilferage_history_days=s.pilferage_history_days,
         )
 
     @property
@@ -289,6 +292,7 @@ class AssessorBase:
         pattern: str,
         entity: tuple[str, str],
         records: list[tuple[int, int]],
+        histories: list[tuple[int, int]] | None = None,
         looks: int,
         peers: tuple[int, int],
         spread: PeerSpread | None,
@@ -296,12 +300,12 @@ class AssessorBase:
         action: str,
     ) -> list[Finding]:
         """The sequential test from the candidate onset that tells most (`records`: the counts
-        from each onset on), charged for the `looks` onsets a window holds
-        (`stats.onset_sequential_test`). Run after the whole window's `sequential_test`: the
-        clearing rule keeps whichever of the two tells more."""
+        from each onset on; `histories`: the entity's own record before each), charged for the
+        `looks` onsets a window holds (`stats.onset_sequential_test`). Run after the whole
+        window's `sequential_test`: the clearing rule keeps whichever of the two tells more."""
         s = self.config.sequential
         baseline = _peer_spread(self.config, peers, spread, prior_rate)
-        best = onset_sequential_test(records, looks, baseline, s)
+        best = onset_sequential_test(records, looks, baseline, s, histories=histories)
         if best is None:
             return []
         test, found = sequential_findings(
@@ -316,7 +320,9 @@ class AssessorBase:
             s=s,
             action=action,
             # The onsets' averaged factor over the record that tells most's own.
-            extra_log_bf=best.log_bf - sequential_test(best.k, best.n, baseline, s).log_bf,
+            extra_log_bf=best.log_bf
+            - sequential_test(best.k, best.n, baseline, s, history=best.history).log_bf,
+            history=best.history,
         )
         whole = self.sequential.get((pattern, *entity))
         if whole is None or test.log_bf > whole.log_bf:

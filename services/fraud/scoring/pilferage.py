@@ -149,11 +149,11 @@ class PilferageInputs(AssessorBase):
                     [c for a, c in at_hub.get(eid, {}).items() if a in standing_out.get(eid, set())]
                 )
             own_days = days.get((etype, eid), {})
-            recent = {
+            own_days_counts = {
                 d: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
                 for d, v in own_days.items()
-                if d >= since
             }
+            recent = {d: c for d, c in own_days_counts.items() if d >= since}
             base = [v for d, v in own_days.items() if d < since]
             baseline = pilferage.DayCount(
                 sum(v.get("handled", 0) for v in base), sum(v.get("incidents", 0) for v in base)
@@ -220,7 +220,14 @@ class PilferageInputs(AssessorBase):
                 (own_k, own_n),
                 *pilferage.counted_from_each(recent, onsets, excluded, self.t),
             ]
+            # Each onset's record is weighed given the entity's own days before it (the
+            # baseline's days too): a hub whose past ran ordinary is weighed against its own
+            # level, not against the whole honest spread of hubs.
+            histories = pilferage.histories_before(
+                own_days_counts, onsets, self.config.pilferage_history_days
+            )
             records = [(k_, max(round(n_ * scale), k_)) for k_, n_ in records]
+            histories = [(k_, max(round(n_ * scale), k_)) for k_, n_ in histories]
             found += self.sequential_test(
                 code=f"{etype.upper()}_PILFERAGE_SEQUENTIAL",
                 what="incident rate",
@@ -239,6 +246,7 @@ class PilferageInputs(AssessorBase):
                 pattern=pattern,
                 entity=(etype, eid),
                 records=records[1:],
+                histories=histories,
                 looks=looks,
                 peers=seq_peers,
                 spread=seq_spread,
@@ -257,20 +265,22 @@ class PilferageInputs(AssessorBase):
                 found = self.held_by_hub(found, pattern, eid, at_hub, mates, all_hubs, ref)
             if etype == "hub":
                 # A hub's alert only when its excess is not one agent's: it must stay telling
-                # without its worst remaining agent.
+                # without its worst remaining agent, unless the others still lean to the
+                # alternative and that agent holds no more than its share of the hub's
+                # incidents (then the excess is spread over its agents).
                 test = self.sequential[(pattern, etype, eid)]
+                parts = {
+                    a: (c.incidents, c.handled)
+                    for a, c in at_hub.get(eid, {}).items()
+                    if a not in standing_out.get(eid, set())
+                }
                 worst, rest = without_worst_part(
-                    own_k,
-                    own_n,
-                    {
-                        a: (c.incidents, c.handled)
-                        for a, c in at_hub.get(eid, {}).items()
-                        if a not in standing_out.get(eid, set())
-                    },
-                    PeerSpread(test.peer, test.concentration),
-                    s,
+                    own_k, own_n, parts, PeerSpread(test.peer, test.concentration), s
                 )
-                found = held_by_one_part(found, pattern, worst, rest, s)
+                if worst is None or pilferage.one_agents_excess(
+                    parts[worst], [c for a, c in parts.items() if a != worst], rest.log_bf, self.t
+                ):
+                    found = held_by_one_part(found, pattern, worst, rest, s)
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=facts.incident)
