@@ -657,7 +657,7 @@ class PartnerStatementIssued(EventPayload):
     )
     statement_id: UUID
     partner_id: Id
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
+    month: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
     opening_balance: int
     debits: Paise
     reversals: Paise

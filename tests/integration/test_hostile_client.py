@@ -428,6 +428,36 @@ async def test_a_read_of_an_id_that_names_nothing_answers_404(
     assert_refused(r, {404}, "an id that names nothing")
 
 
+# Digits of other scripts, where a month or a number is written in ASCII ones: `\\d` in a
+# pattern and Python's int() take them.
+FOREIGN_DIGITS = {"Arabic-Indic": "٠١٢٣٤٥٦٧٨٩", "fullwidth": "０１２３４５６７８９"}
+NUMBERED = [
+    (service, route, name)
+    for service, route in ROUTES_WITH_IDS
+    for name in re.findall(r"\{([^}]+)\}", route.path)
+    if any(c.isdigit() for c in NOTHING.get(name, ""))
+]
+
+
+@pytest.mark.parametrize(
+    "service, route, name", NUMBERED, ids=[f"{_route_id(x[:2])} {x[2]}" for x in NUMBERED]
+)
+async def test_digits_of_another_script_answer_422_naming_the_field(
+    harness: Harness,
+    pipeline: dict[str, RunningService],
+    service: str,
+    route: RouteAccess,
+    name: str,
+) -> None:
+    client = pipeline[service].client
+    for script, digits in FOREIGN_DIGITS.items():
+        value = NOTHING[name].translate(str.maketrans("0123456789", digits))
+        path = _nothing(route.path.replace("{" + name + "}", value))
+        r = await client.request(route.method, path, headers=_key(harness, route), json={})
+        doc = assert_refused(r, {422}, script)
+        assert f"path.{name}" in [e["field"] for e in doc["errors"]], (script, doc)
+
+
 # Bodies that are not the JSON object a route takes, each as (content type, bytes).
 BAD_BODIES = {
     "no content type": (None, b'{"a": 1}'),
