@@ -150,6 +150,26 @@ def _seller_draft(
     )
 
 
+def _caseless_seller_message(
+    template: str, once_per: str, context: dict[str, Any], to: str, *, subject_key: str
+) -> Composition:
+    """One message to a seller about no case (`context` names its return and seller), once per
+    `once_per` whatever redelivery happens."""
+    return Composition(
+        drafts=[
+            Draft(
+                template=template,
+                recipient=to,
+                dedup_key=f"{once_per}:{template}",
+                context=context,
+                return_id=context["return_id"],
+                seller_id=context["seller_id"],
+                subject_key=subject_key,
+            )
+        ]
+    )
+
+
 def _management_drafts(
     template: str,
     key: str,
@@ -583,19 +603,10 @@ def compose_appeal_without_case(
         "portal_url": settings.seller_portal_url,
         "signature": settings.desk_signature,
     }
-    return Composition(
-        drafts=[
-            Draft(
-                template="appeal_not_heard",
-                recipient=seller_address,
-                # One answer per appeal: a claim may be appealed more than once.
-                dedup_key=f"appeal:{event.appeal_id}:{event.filed_at.isoformat()}:appeal_not_heard",
-                context=context,
-                return_id=event.return_id,
-                seller_id=event.seller_id,
-                subject_key=event.return_id,
-            )
-        ]
+    # One answer per appeal: a claim may be appealed more than once.
+    once_per = f"appeal:{event.appeal_id}:{event.filed_at.isoformat()}"
+    return _caseless_seller_message(
+        "appeal_not_heard", once_per, context, seller_address, subject_key=event.return_id
     )
 
 
@@ -760,18 +771,9 @@ def compose_feedback(
         "portal_url": settings.seller_portal_url,
         "signature": settings.desk_signature,
     }
-    return Composition(
-        drafts=[
-            Draft(
-                template="feedback_outreach",
-                recipient=seller_address,
-                dedup_key=f"feedback:{event.feedback_id}:feedback_outreach",
-                context=context,
-                return_id=event.return_id,
-                seller_id=event.seller_id,
-                subject_key=event.seller_id,
-            )
-        ]
+    once_per = f"feedback:{event.feedback_id}"
+    return _caseless_seller_message(
+        "feedback_outreach", once_per, context, seller_address, subject_key=event.seller_id
     )
 
 
