@@ -383,3 +383,60 @@ async def test_watchlist_labels_precision_and_case_decisions(
     )
     assert row[0].escalation_id == escalation_id
     assert FraudOutbox.__tablename__ == "outbox"
+
+
+async def test_risk_is_read_for_what_fraud_knows_and_404_for_an_id_naming_nothing(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake, fraud = pipeline["intake"], pipeline["fraud"]
+    key = harness.key(AGENT)
+
+    async def risk(entity_type: str, entity_id: str) -> Any:
+        return await fraud.client.get(f"/v1/risk/{entity_type}/{entity_id}", headers=key)
+
+    # No return names it, no one watchlisted or labelled it: as the other services answer.
+    for entity_type in ("seller", "buyer", "partner", "hub", "agent"):
+        r = await risk(entity_type, uid("X-NOTHING"))
+        assert r.status_code == 404, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert entity_type in r.json()["detail"]
+
+    # Watchlisted before any event: known, LOW without reasons; still known once removed.
+    watched = uid("S-WATCHED")
+    r = await fraud.client.post(
+        "/v1/watchlist",
+        json={"entity_type": "seller", "entity_id": watched, "reason": "chargebacks"},
+        headers=key,
+    )
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    r = await risk("seller", watched)
+    assert r.status_code == 200, r.text
+    assert (r.json()["band"], r.json()["watchlisted"], r.json()["as_of"]) == ("LOW", True, None)
+    removed = await fraud.client.delete(f"/v1/watchlist/{entry['id']}", headers=key)
+    assert removed.status_code == 200, removed.text
+    r = await risk("seller", watched)
+    assert (r.status_code, r.json()["watchlisted"]) == (200, False)
+
+    # Labelled before any event.
+    labelled = uid("B-LABELLED")
+    r = await fraud.client.post(
+        "/v1/labels",
+        json={"entity_type": "buyer", "entity_id": labelled, "verdict": "legitimate"},
+        headers=key,
+    )
+    assert r.status_code == 201, r.text
+    assert (await risk("buyer", labelled)).status_code == 200
+
+    # Named by a return that fraud scored, without a finding on its seller or buyer.
+    seller, buyer = uid("S-QUIET"), uid("B-QUIET")
+    _, event_id = await _return(harness, intake, seller_id=seller, buyer_id=buyer)
+    await eventually(
+        lambda: fraud.client.get(f"/v1/assessments/{event_id}", headers=key),
+        until=lambda resp: resp.status_code == 200,
+        what="assessment of the return",
+    )
+    for entity_type, entity_id in (("seller", seller), ("buyer", buyer), ("partner", "swiftship")):
+        r = await risk(entity_type, entity_id)
+        assert r.status_code == 200, (entity_type, r.text)
+    assert (await risk("seller", seller)).json()["band"] == "LOW"
