@@ -592,14 +592,15 @@ def compose_case_event(
 def compose_appeal_without_case(
     event: AppealWithoutCase, settings: NotificationsSettings, *, seller_address: str
 ) -> Composition:
-    """The answer to an appeal on a return with no case: there is no decision on it to appeal
-    (`appeal_not_heard`, without the case lines). `seller_address` is NO_ADDRESS while the
-    seller has none: the message is then held, as a case's are."""
+    """The answer to an appeal there is nothing to hear on (`appeal_not_heard`, without the case
+    lines): the return has no case (NO_CASE), or what the appeal names is another seller's
+    (NOT_YOURS: that it is not theirs, nothing of that case). `seller_address` is NO_ADDRESS
+    while the seller has none: the message is then held, as a case's are."""
     context = {
         "case_id": None,
         "return_id": event.return_id,
         "seller_id": event.seller_id,
-        "answer": "NO_CASE",
+        "answer": event.answer,
         "portal_url": settings.seller_portal_url,
         "signature": settings.desk_signature,
     }
