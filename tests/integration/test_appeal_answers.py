@@ -9,16 +9,7 @@ from typing import Any
 
 from shared.events import AppealFiled
 from tests.conftest import Harness
-from tests.integration.test_seller_directory import (
-    AGENT,
-    _address,
-    _case,
-    _feed,
-    _in_both,
-    _mails,
-    _profile,
-    _put_seller,
-)
+from tests.integration import test_seller_directory as directory
 from tests.integration.test_sop_seller_emails import directory_seller, lost_in_transit
 from tests.support.db import rows, scalar
 from tests.support.factories import uid
@@ -46,9 +37,10 @@ async def test_an_appeal_on_another_sellers_return_is_told_only_that_it_is_not_t
     )
     await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(appeal))
 
-    [answer] = await _mails(harness, rid, "it names a claim or a return that is not yours")
+    not_yours = "it names a claim or a return that is not yours"
+    [answer] = await directory._mails(harness, rid, not_yours)
     assert answer["To"] == other_to
-    _in_both(
+    directory._in_both(
         answer,
         f"Your appeal about return {rid} names a claim or a return that is not one of yours",
         "has not used up anything",
@@ -60,7 +52,7 @@ async def test_an_appeal_on_another_sellers_return_is_told_only_that_it_is_not_t
         await scalar(recon, "SELECT disposition FROM appeals WHERE return_id = :r", r=rid)
         == "REFUSED"
     )
-    after = await _case(harness, recon, rid, lambda c: True)
+    after = await directory._case(harness, recon, rid, lambda c: True)
     assert (after["state"], after["version"]) == ("CLOSED", case["version"])
     # The case's own seller is not written to about someone else's appeal.
     assert not [
@@ -78,11 +70,11 @@ async def test_an_appeal_without_a_case_waits_for_the_sellers_address_then_goes_
     marketplace gives the seller an address."""
     intake, notifications = pipeline["intake"], pipeline["notifications"]
     seller = uid("S-NOADDRESS")
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    rid = await directory._feed(harness, intake, seller, qc_required=False, item_value=90_000)
     r = await intake.client.post(
         f"/v1/returns/{rid}/appeal",
         json={"reason": "I disagree with the refund to the buyer."},
-        headers=harness.key(AGENT),
+        headers=harness.key(directory.AGENT),
     )
     assert r.status_code == 201, r.text
 
@@ -98,9 +90,9 @@ async def test_an_appeal_without_a_case_waits_for_the_sellers_address_then_goes_
     assert [tuple(m) for m in held] == [("appeal_not_heard", "held", "")]
     assert messages_mentioning(harness.mail_dir, rid) == []
 
-    address = _address()
-    saved = await _put_seller(harness, notifications, seller, _profile(address))
+    address = directory._address()
+    saved = await directory._put_seller(harness, notifications, seller, directory._profile(address))
     assert saved["released_messages"] == 1
-    [answer] = await _mails(harness, rid, "there is no decision on this return to appeal")
+    [answer] = await directory._mails(harness, rid, "no decision on this return to appeal")
     assert answer["To"] == address
-    _in_both(answer, f"There is no decision on return {rid} to appeal", "has not used up anything")
+    directory._in_both(answer, f"There is no decision on return {rid}", "not used up anything")

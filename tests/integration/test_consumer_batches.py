@@ -78,6 +78,17 @@ async def _runner(harness: Harness, handlers: EventHandlers) -> tuple[ConsumerRu
     return runner, engine
 
 
+def _writing_effects() -> EventHandlers:
+    """One Effect row per ReturnInitiated handled."""
+    handlers = EventHandlers()
+
+    @handlers.on(ReturnInitiated)
+    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
+        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
+
+    return handlers
+
+
 async def _effects(engine: Any) -> list[str]:
     async with engine.connect() as conn:
         rows = await conn.execute(text("SELECT return_id FROM batch_effects ORDER BY id"))
@@ -174,13 +185,7 @@ async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
 ) -> None:
     # The services pass their outbox relay's wake: it must run once the effects are visible to
     # another connection (the relay's), and not for a batch of duplicates only.
-    handlers = EventHandlers()
-
-    @handlers.on(ReturnInitiated)
-    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
-        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
-
-    runner, engine = await _runner(harness, handlers)
+    runner, engine = await _runner(harness, _writing_effects())
     seen_at_wake: list[list[str]] = []
     wakes: list[asyncio.Task[None]] = []
 
@@ -331,13 +336,7 @@ async def test_a_known_event_type_without_a_handler_costs_no_decoding_and_no_inb
     """A service subscribes to whole topics and handles some of their types: the others are
     skipped before validation and leave no inbox row (there is no effect to guard), while
     their offsets move on with the poll's."""
-    handlers = EventHandlers()
-
-    @handlers.on(ReturnInitiated)
-    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
-        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
-
-    runner, engine = await _runner(harness, handlers)
+    runner, engine = await _runner(harness, _writing_effects())
     try:
         handled, skipped = return_initiated("RET-H-1"), _escalation("RET-S-1")
         tp = TopicPartition(TOPIC, 0)
@@ -356,13 +355,7 @@ async def test_a_message_that_is_no_event_is_dead_lettered_once_however_often_it
 ) -> None:
     """A restart or a rebalance redelivers what was not committed: a valid event is known again
     by its ce_id; a message that is no valid event, by its place in the log."""
-    handlers = EventHandlers()
-
-    @handlers.on(ReturnInitiated)
-    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
-        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
-
-    runner, engine = await _runner(harness, handlers)
+    runner, engine = await _runner(harness, _writing_effects())
     try:
         good = _record(return_initiated("RET-BESIDE-POISON"), 0)
         broken = [

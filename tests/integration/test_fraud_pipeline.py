@@ -401,15 +401,16 @@ async def test_risk_is_read_for_what_fraud_knows_and_404_for_an_id_naming_nothin
         assert r.headers["content-type"].startswith("application/problem+json")
         assert entity_type in r.json()["detail"]
 
+    async def record(path: str, **body: str) -> Any:
+        r = await fraud.client.post(path, json=body, headers=key)
+        assert r.status_code == 201, r.text
+        return r.json()
+
     # Watchlisted before any event: known, LOW without reasons; still known once removed.
     watched = uid("S-WATCHED")
-    r = await fraud.client.post(
-        "/v1/watchlist",
-        json={"entity_type": "seller", "entity_id": watched, "reason": "chargebacks"},
-        headers=key,
+    entry = await record(
+        "/v1/watchlist", entity_type="seller", entity_id=watched, reason="chargebacks"
     )
-    assert r.status_code == 201, r.text
-    entry = r.json()
     r = await risk("seller", watched)
     assert r.status_code == 200, r.text
     assert (r.json()["band"], r.json()["watchlisted"], r.json()["as_of"]) == ("LOW", True, None)
@@ -420,12 +421,7 @@ async def test_risk_is_read_for_what_fraud_knows_and_404_for_an_id_naming_nothin
 
     # Labelled before any event.
     labelled = uid("B-LABELLED")
-    r = await fraud.client.post(
-        "/v1/labels",
-        json={"entity_type": "buyer", "entity_id": labelled, "verdict": "legitimate"},
-        headers=key,
-    )
-    assert r.status_code == 201, r.text
+    await record("/v1/labels", entity_type="buyer", entity_id=labelled, verdict="legitimate")
     assert (await risk("buyer", labelled)).status_code == 200
 
     # Named by a return that fraud scored, without a finding on its seller or buyer.
