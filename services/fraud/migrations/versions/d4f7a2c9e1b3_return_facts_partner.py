@@ -1,11 +1,17 @@
-"""An index on the return's partner (revision d4f7a2c9e1b3, after 44c8b12d5458), so that a read
-of a partner's risk can tell a partner fraud has seen from an id that names nothing without
-reading every return."""
+"""An index on the return's partner, so that a read of a partner's risk can tell a partner fraud
+has seen from an id that names nothing without reading every return.
+
+Revision ID: d4f7a2c9e1b3
+Revises: 44c8b12d5458
+Create Date: 2026-12-04 15:20:00+00:00
+"""
 
 from alembic import op
 
-revision, down_revision = "d4f7a2c9e1b3", "44c8b12d5458"
-branch_labels = depends_on = None
+revision = "d4f7a2c9e1b3"
+down_revision = "44c8b12d5458"
+branch_labels = None
+depends_on = None
 
 
 def upgrade() -> None:
