@@ -113,8 +113,6 @@ class ReturnFacts(Base):
         Index("ix_return_facts_qc_agent_claimed", "qc_agent_id", "claimed_at"),
         Index("ix_return_facts_qc_hub_claimed", "qc_hub_id", "claimed_at"),
         Index("ix_return_facts_agent_terminal", "pickup_agent_id", "terminal_at"),
-        # Whether fraud has seen a partner at all (`risk.repository.seen`).
-        Index("ix_return_facts_partner", "partner_id"),
         Index(
             "ix_return_facts_hubs",
             "hubs",

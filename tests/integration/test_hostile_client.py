@@ -388,6 +388,8 @@ NOTHING = {
 }
 # A read whose id names nothing that still answers 200, and why.
 ANSWERS_FOR_ANY_ID = {
+    # An entity fraud has never seen has a risk too: LOW, without reasons.
+    ("fraud", "/v1/risk/{entity_type}/{entity_id}"),
     # A partner's own statement of a month without postings is a statement of zeros: its key
     # names the partner, which the path does not.
     ("reconciliation", "/v1/partner/statements/{month}"),

@@ -9,19 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import (
-    DateTime,
-    String,
-    bindparam,
-    exists,
-    func,
-    literal,
-    null,
-    or_,
-    select,
-    tuple_,
-    union_all,
-)
+from sqlalchemy import DateTime, String, bindparam, func, literal, null, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -33,8 +21,6 @@ from services.fraud.models import (
     Assessment,
     EntityRisk,
     EntityRiskHistory,
-    Label,
-    ReturnFacts,
     WatchlistEntry,
 )
 from shared.db import table_of
@@ -263,58 +249,6 @@ async def risks(
         select(EntityRisk).where(tuple_(EntityRisk.entity_type, EntityRisk.entity_id).in_(keys))
     )
     return {(r.entity_type, r.entity_id): r for r in rows}
-
-
-def _in_a_return(entity_type: str, entity_id: str) -> Any:
-    """The returns naming the entity in its role (each read by an index of its own)."""
-    match entity_type:
-        case "seller":
-            return ReturnFacts.seller_id == entity_id
-        case "buyer":
-            return ReturnFacts.buyer_id == entity_id
-        case "partner":
-            return ReturnFacts.partner_id == entity_id
-        case "agent":
-            return or_(
-                ReturnFacts.pickup_agent_id == entity_id, ReturnFacts.qc_agent_id == entity_id
-            )
-        case _:
-            return or_(ReturnFacts.qc_hub_id == entity_id, ReturnFacts.hubs.contains([entity_id]))
-
-
-async def seen(session: AsyncSession, entity_type: str, entity_id: str) -> bool:
-    """Whether fraud knows the entity at all: a return names it, it has a stored risk (which an
-    alert on it implies), or an analyst put it on the watchlist (then or since removed) or
-    labelled it. An id that names nothing is none of these."""
-
-    def named(model: Any) -> Any:
-        return exists().where(model.entity_type == entity_type, model.entity_id == entity_id)
-
-    return bool(
-        await session.scalar(
-            select(
-                or_(
-                    named(EntityRisk),
-                    exists().where(_in_a_return(entity_type, entity_id)),
-                    named(WatchlistEntry),
-                    named(Label),
-                )
-            )
-        )
-    )
-
-
-async def open_alert_count(session: AsyncSession, entity_type: str, entity_id: str) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Alert)
-        .where(
-            Alert.entity_type == entity_type,
-            Alert.entity_id == entity_id,
-            Alert.status.in_(OPEN_STATUSES),
-        )
-    )
-    return int(count or 0)
 
 
 async def history(

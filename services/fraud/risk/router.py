@@ -5,7 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter, Query
+from sqlalchemy import func, select
 
+from services.fraud.models import Alert
 from services.fraud.risk import repository
 from services.fraud.risk.schemas import AssessmentOut, EntityRiskOut, EntityType, RiskPoint
 from services.fraud.watchlists import repository as watch_repo
@@ -37,9 +39,6 @@ async def get_assessment(
     "/v1/risk/{entity_type}/{entity_id}",
     response_model=EntityRiskOut,
     summary="An entity's current risk, its reasons and its history",
-    description="404 for an id fraud has never seen: no return names it, and no one put it on "
-    "the watchlist or labelled it. An entity it has seen without a finding is LOW, score 0.",
-    responses={404: {"description": "Fraud knows no such entity."}},
 )
 async def get_entity_risk(
     entity_type: EntityType,
@@ -51,17 +50,20 @@ async def get_entity_risk(
     current = (await repository.risks(session, [(entity_type, entity_id)])).get(
         (entity_type, entity_id)
     )
-    # An entity with a stored risk is known; only one without needs the wider look.
-    if current is None and not await repository.seen(session, entity_type, entity_id):
-        raise Problem(
-            404,
-            "Not found",
-            f"Fraud knows no {entity_type} {entity_id}: no return names it, and it was never "
-            "watchlisted or labelled.",
-        )
     history = await repository.history(session, entity_type, entity_id, history_limit)
     watched = await watch_repo.active_for(session, [(entity_type, entity_id)])
-    open_alerts = await repository.open_alert_count(session, entity_type, entity_id)
+    open_alerts = int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Alert)
+            .where(
+                Alert.entity_type == entity_type,
+                Alert.entity_id == entity_id,
+                Alert.status.in_(["open", "acknowledged"]),
+            )
+        )
+        or 0
+    )
     return EntityRiskOut(
         entity_type=entity_type,
         entity_id=entity_id,
