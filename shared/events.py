@@ -597,9 +597,10 @@ class CaseTaskOverdue(CaseTaskEventBase):
 
 
 class AppealWithoutCase(EventPayload):
-    """An appeal on a return that has no case: nothing was decided on the return, so there is
-    nothing to hear (an appeal by the return route on a return the desk never opened a case
-    for, or one naming a claim that opened none). Not a transition, since there is no case;
+    """An appeal there is nothing to hear on for its seller: the return has no case (an
+    appeal by the return route on a return the desk never opened a case for, or one naming a
+    claim that opened none), or what the appeal names is another seller's (the return's case,
+    or the claim it names: refused as `seller_mismatch`). Not a transition of any case;
     reconciliation publishes it so the seller is answered (`appeal_not_heard`): intake accepts
     every appeal without judging it."""
 
@@ -616,7 +617,14 @@ class AppealWithoutCase(EventPayload):
     occurred_at: AwareDatetime
     seller_contact: SealedContact | None = Field(
         default=None,
-        description="The appealed claim's reply address, when the appeal names one.",
+        description="The appealed claim's reply address, when the appeal names one of the "
+        "appealing seller's own; never another seller's.",
+    )
+    answer: Literal["NO_CASE", "NOT_YOURS"] = Field(
+        default="NO_CASE",
+        description="NO_CASE: the return has no case. NOT_YOURS: the return's case or the "
+        "claim the appeal names is another seller's; the appealing seller is told only that it "
+        "names a claim or a return that is not theirs, nothing of the other seller's case.",
     )
 
 
@@ -657,7 +665,7 @@ class PartnerStatementIssued(EventPayload):
     )
     statement_id: UUID
     partner_id: Id
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
+    month: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
     opening_balance: int
     debits: Paise
     reversals: Paise

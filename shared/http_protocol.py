@@ -7,7 +7,10 @@ two Content-Length headers, TLS sent to the plain port) with a plain-text 400, a
 request line and headers of any size: the URL grows by concatenation, chunk by chunk. Here the
 same 400 is a problem document naming what the parser refused, a URL over `max_url_bytes`
 answers 414 and headers over `max_header_bytes` answer 431, both as soon as the limit is passed,
-and an HTTP/1.1 request without exactly one Host header answers 400 (uvicorn serves it).
+and an HTTP/1.1 request without exactly one Host header answers 400 (uvicorn serves it). A
+request too slow to arrive answers 408: headers not complete within `header_timeout_s`, a body
+pausing for over `body_timeout_s`, or a whole body taking over `body_deadline_s` (uvicorn waits
+for ever).
 
 Every way we run uvicorn names this class: `disputedesk serve` and the supervisor's command
 (`disputedesk run`, the drills' fleet), via `HTTP_PROTOCOL`.
@@ -19,12 +22,14 @@ import asyncio
 import json
 import sys
 from collections import deque
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import (
     STATUS_LINE,
     HttpToolsProtocol,
@@ -39,7 +44,7 @@ HTTP_PROTOCOL = "shared.http_protocol:ProblemHttpProtocol"
 
 class HttpLimits(BaseSettings):
     """Read once per process, from HTTP_MAX_URL_BYTES, HTTP_MAX_HEADER_BYTES,
-    HTTP_HEADER_TIMEOUT_S and HTTP_BODY_TIMEOUT_S."""
+    HTTP_HEADER_TIMEOUT_S, HTTP_BODY_TIMEOUT_S and HTTP_BODY_DEADLINE_S."""
 
     model_config = SettingsConfigDict(env_prefix="HTTP_", extra="ignore")
 
@@ -55,11 +60,44 @@ class HttpLimits(BaseSettings):
     # The longest pause between two pieces of a request's body. A pause that our own back
     # pressure causes (the app has not read what arrived yet) does not count.
     body_timeout_s: float = Field(default=30.0, gt=0)
+    # The longest a whole body may take, from the end of its headers to its last byte. Pauses
+    # alone bound nothing: a body trickled a byte every 29 s would hold the connection, and the
+    # worker's slot, until the body limit (1 MiB: a year). Our largest bodies (1 MiB) take
+    # seconds even on a slow mobile link. Time our own back pressure holds the body back does
+    # not count, as for `body_timeout_s`.
+    body_deadline_s: float = Field(default=30.0, gt=0)
 
 
 @cache
 def http_limits() -> HttpLimits:
     return HttpLimits()
+
+
+class _TimedFlow(FlowControl):
+    """uvicorn's flow control, keeping how long reading has been paused for the app (it had not
+    read what arrived), so that a deadline on the client can leave that time out."""
+
+    def __init__(self, transport: asyncio.Transport, clock: Callable[[], float]) -> None:
+        super().__init__(transport)
+        self._clock = clock
+        self._paused_since: float | None = None
+        self._paused_before = 0.0
+
+    def pause_reading(self) -> None:
+        if not self.read_paused:
+            self._paused_since = self._clock()
+        super().pause_reading()
+
+    def resume_reading(self) -> None:
+        if self.read_paused and self._paused_since is not None:
+            self._paused_before += self._clock() - self._paused_since
+            self._paused_since = None
+        super().resume_reading()
+
+    def paused_s(self) -> float:
+        """Seconds reading has been paused since the connection opened, the pause now included."""
+        now_paused = 0.0 if self._paused_since is None else self._clock() - self._paused_since
+        return self._paused_before + now_paused
 
 
 class _Refused(Exception):
@@ -85,11 +123,16 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         self._in_head = False
         # A refusal waiting for the answers to the requests pipelined before it.
         self._refusal: bytes | None = None
-        # The header or body deadline running now, if any.
+        # The header or body deadline running now, if any, and whether it is the whole body's.
         self._deadline: asyncio.TimerHandle | None = None
+        self._whole_body_due = False
+        # When the body began (its headers' end), less the paused time before that.
+        self._body_began = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # Before any request: every cycle is handed `self.flow` when its headers are complete.
+        self.flow = _TimedFlow(transport, self.loop.time)
         self._arm(self._limits.header_timeout_s)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -100,6 +143,14 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         self._disarm()
         self._deadline = self.loop.call_later(seconds, self._too_slow)
 
+    def _arm_body(self) -> None:
+        """The sooner of the body's deadlines: its pause's, and its whole time's."""
+        assert isinstance(self.flow, _TimedFlow)
+        spent = self.loop.time() - self.flow.paused_s() - self._body_began
+        left = self._limits.body_deadline_s - spent
+        self._arm(max(min(left, self._limits.body_timeout_s), 0.0))
+        self._whole_body_due = left <= self._limits.body_timeout_s
+
     def _disarm(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
@@ -109,13 +160,19 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         self._deadline = None
         if self.transport.is_closing() or self._refusal is not None:
             return
-        if not self._in_head and self.flow.read_paused:
+        in_body = not self._in_head and self.cycle is not None
+        if in_body and self.flow.read_paused:
             # The app has not read the body that arrived: the wait is ours, not the client's.
-            self._arm(self._limits.body_timeout_s)
+            self._arm_body()
             return
-        if self._in_head or self.cycle is None or self.cycle.response_complete:
+        if not in_body:
             detail = (
                 f"The request's headers did not arrive within {self._limits.header_timeout_s:g} s."
+            )
+        elif self._whole_body_due:
+            detail = (
+                f"The request's body did not arrive whole within {self._limits.body_deadline_s:g}"
+                " s."
             )
         else:
             detail = f"The request's body paused for over {self._limits.body_timeout_s:g} s."
@@ -177,11 +234,13 @@ class ProblemHttpProtocol(HttpToolsProtocol):
             )
         super().on_headers_complete()
         self._in_head = False
-        self._arm(self._limits.body_timeout_s)
+        assert isinstance(self.flow, _TimedFlow)
+        self._body_began = self.loop.time() - self.flow.paused_s()
+        self._arm_body()
 
     def on_body(self, body: bytes) -> None:
         super().on_body(body)
-        self._arm(self._limits.body_timeout_s)
+        self._arm_body()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()

@@ -74,6 +74,8 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
         for kind, part in zip(kinds, parts, strict=True):
             if not isinstance(part, str):
                 raise ValueError("wrong shape")
+            if not part.isascii():  # int() and UUID() read any script's digits as ASCII ones
+                raise ValueError("not a value this API wrote")
             if kind is int and not -MAX_BIGINT <= int(part) <= MAX_BIGINT:
                 raise ValueError("past the range of a stored id")
             if kind is datetime:

@@ -73,6 +73,13 @@ def plain_token(value: str) -> str:
     return value
 
 
+def ascii_digits(value: str) -> bool:
+    """Whether the string is a number written in ASCII digits. `str.isdigit` (and `\\d` in a
+    pattern) takes the digits of any script ("٢٠٢٦", "２０２６") and superscripts ("²"), which
+    `int` then reads as ASCII ones or refuses with a ValueError."""
+    return value.isascii() and value.isdigit()
+
+
 def _json_safe(value: Any) -> Any:
     """Walk free-form data (dicts, lists) for what PostgreSQL's text and JSONB refuse, and for
     nesting deeper than any document of ours (which would exhaust recursion further on)."""

@@ -2,7 +2,8 @@
 
 For every poll, topic by topic (a batch: the poll's records of the topic, all partitions, each
 partition's in order):
-1. messages are decoded into envelopes; one that is not a valid event goes to `<topic>.dlq`;
+1. messages are decoded into envelopes; one that is not a valid event goes to `<topic>.dlq`,
+   once: having no `ce_id`, it is known again by its place in the log (`_undecodable_id`);
 2. in one database transaction the batch's `ce_id`s are inserted into the inbox (duplicates are
    skipped) and each new event's handler runs;
 3. the transaction commits, then the partitions' Kafka offsets are committed.
@@ -31,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -369,7 +370,7 @@ class ConsumerRunner:
             metrics.CONSUMED.labels(self.service, topic, "ignored").inc(len(valid) - len(acting))
             valid = acting
         for d in poison:
-            await self._dead_letter(d.record, d.error or "invalid message")
+            await self._with_retry(topic, functools.partial(self._dead_letter_undecodable, d))
 
         if valid:
             await self._with_retry(topic, lambda: self._handle_together(topic, valid))
@@ -396,6 +397,31 @@ class ConsumerRunner:
             return _Decoded(record, env, None)
         except (EnvelopeError, UnknownEventType, ValidationError, UnicodeDecodeError) as exc:
             return _Decoded(record, None, f"{type(exc).__name__}: {exc}")
+
+    async def _dead_letter_undecodable(self, item: _Decoded) -> None:
+        """Dead-letter a message that is no valid event, unless this service did already: it
+        comes again after a restart or a rebalance, as every message does whose offset was not
+        committed yet (fraud's read-ahead commits behind the records it handled out of order),
+        and the inbox, which makes that a no-op for an event, knows it by its place instead."""
+        record = item.record
+        ce_type = header_map(record.headers or ()).get("ce_type") or "undecodable"
+        async with self.sessionmaker() as session, session.begin():
+            claimed = await session.scalar(
+                pg_insert(self.inbox)
+                .values(
+                    ce_id=_undecodable_id(record),
+                    ce_type=ce_type[:200],
+                    topic=record.topic,
+                    outcome="dead_lettered",
+                )
+                .on_conflict_do_nothing()
+                .returning(self.inbox.ce_id)
+            )
+            if claimed is None:
+                metrics.CONSUMED.labels(self.service, record.topic, "duplicate").inc()
+                return
+            # In the transaction: a failed send leaves no inbox row, so the next delivery tries.
+            await self._dead_letter(record, item.error or "invalid message")
 
     async def _with_retry(self, topic: str, attempt: Callable[[], Awaitable[None]]) -> None:
         backoff = 0.2
@@ -533,6 +559,18 @@ class ConsumerRunner:
         )
         metrics.DLQ_MESSAGES.labels(self.service, record.topic).inc()
         metrics.CONSUMED.labels(self.service, record.topic, "dead_lettered").inc()
+
+
+# Names the inbox rows of messages that are no valid event (`_undecodable_id`).
+_UNDECODABLE = UUID("3f6b2a8e-5c1d-4e7a-9b20-6d4c8e1f0a57")
+
+
+def _undecodable_id(record: ConsumerRecord[bytes, bytes]) -> UUID:
+    """The inbox id of a message without a usable `ce_id`: its topic, partition and offset,
+    which every delivery of it shares, and its broker timestamp, so that a topic made anew,
+    whose offsets start again, does not take a new message for an old one."""
+    place = f"{record.topic}/{record.partition}/{record.offset}/{record.timestamp}"
+    return uuid5(_UNDECODABLE, place)
 
 
 __all__ = [

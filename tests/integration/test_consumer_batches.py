@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,6 +76,17 @@ async def _runner(harness: Harness, handlers: EventHandlers) -> tuple[ConsumerRu
         bootstrap_servers="unused:9092",
     )
     return runner, engine
+
+
+def _writing_effects() -> EventHandlers:
+    """One Effect row per ReturnInitiated handled."""
+    handlers = EventHandlers()
+
+    @handlers.on(ReturnInitiated)
+    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
+        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
+
+    return handlers
 
 
 async def _effects(engine: Any) -> list[str]:
@@ -173,13 +185,7 @@ async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
 ) -> None:
     # The services pass their outbox relay's wake: it must run once the effects are visible to
     # another connection (the relay's), and not for a batch of duplicates only.
-    handlers = EventHandlers()
-
-    @handlers.on(ReturnInitiated)
-    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
-        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
-
-    runner, engine = await _runner(harness, handlers)
+    runner, engine = await _runner(harness, _writing_effects())
     seen_at_wake: list[list[str]] = []
     wakes: list[asyncio.Task[None]] = []
 
@@ -330,13 +336,7 @@ async def test_a_known_event_type_without_a_handler_costs_no_decoding_and_no_inb
     """A service subscribes to whole topics and handles some of their types: the others are
     skipped before validation and leave no inbox row (there is no effect to guard), while
     their offsets move on with the poll's."""
-    handlers = EventHandlers()
-
-    @handlers.on(ReturnInitiated)
-    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
-        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
-
-    runner, engine = await _runner(harness, handlers)
+    runner, engine = await _runner(harness, _writing_effects())
     try:
         handled, skipped = return_initiated("RET-H-1"), _escalation("RET-S-1")
         tp = TopicPartition(TOPIC, 0)
@@ -346,5 +346,36 @@ async def test_a_known_event_type_without_a_handler_costs_no_decoding_and_no_inb
             inbox = (await conn.execute(text("SELECT ce_id FROM batch_inbox"))).scalars().all()
         assert [str(i) for i in inbox] == [str(handled.id)]
         assert runner._pending[tp] == 2  # the skipped record's offset is committed too
+    finally:
+        await engine.dispose()
+
+
+async def test_a_message_that_is_no_event_is_dead_lettered_once_however_often_it_comes(
+    harness: Harness,
+) -> None:
+    """A restart or a rebalance redelivers what was not committed: a valid event is known again
+    by its ce_id; a message that is no valid event, by its place in the log."""
+    runner, engine = await _runner(harness, _writing_effects())
+    try:
+        good = _record(return_initiated("RET-BESIDE-POISON"), 0)
+        broken = [
+            # Valid CloudEvents headers, a payload breaking its contract.
+            replace(good, offset=1, key=b"RET-BROKEN", value=b'{"x": 1}'),
+            # No headers at all, and not JSON.
+            replace(good, offset=2, key=b"RET-GARBAGE", value=b"\xff", headers=()),
+        ]
+        for _ in range(3):
+            await runner._handle_records(TOPIC, [good, *broken])
+        producer = runner.producer
+        assert sorted(k for _, k, _ in producer.sent) == [  # type: ignore[attr-defined]
+            b"RET-BROKEN",
+            b"RET-GARBAGE",
+        ]
+        assert await _effects(engine) == ["RET-BESIDE-POISON"]
+
+        # Another message at the same place of a topic made anew (its offsets start again).
+        again = replace(broken[0], timestamp=broken[0].timestamp + 1)
+        await runner._handle_records(TOPIC, [again])
+        assert len(producer.sent) == 3  # type: ignore[attr-defined]
     finally:
         await engine.dispose()

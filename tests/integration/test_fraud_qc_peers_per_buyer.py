@@ -14,12 +14,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from shared.events import EventPayload
 from tests.conftest import Harness
 from tests.integration.test_fraud_qc_per_buyer import (
+    agent_5b_passes,
     ordinary_network,
-    qc_alerts,
     qc_journey,
     score,
 )
-from tests.support.factories import uid
 from tests.support.fraud import fresh_fraud_db
 
 DB = "test_fraud_qc_peers_per_buyer"
@@ -53,18 +52,7 @@ async def test_a_qc_agent_is_found_though_repeating_buyers_lift_the_raw_baseline
     await score(sessions, events)
     # AG-5b passes 100 more, one in six later claimed as a wrong item, each by another buyer:
     # 18 of 180, three times its ordinary peers but under twice the raw rate.
-    events = []
-    for i in range(100):
-        events += qc_journey(
-            seller=f"S-{i % 12:02d}",
-            buyer=uid("B"),
-            hub="H-5",
-            agent="AG-5b",
-            day=36 + i * 0.2,
-            claim="WRONG_ITEM" if i % 6 == 3 else None,
-        )
-    await score(sessions, events)
-    alerted = await qc_alerts(sessions)
+    alerted = await agent_5b_passes(sessions, 100, from_day=36, apart=0.2, claimed=(6, 3))
     assert ("agent", "AG-5b") in alerted
     # The repeating buyers' agents stay unflagged (their buyers are another pattern's).
     assert not alerted & {("agent", f"AG-{h}a") for h in range(1, 5)}

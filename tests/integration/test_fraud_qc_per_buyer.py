@@ -135,6 +135,32 @@ async def ordinary_network(sessions: async_sessionmaker[Any], *, hubs: int, per_
     await score(sessions, events)
 
 
+async def agent_5b_passes(
+    sessions: async_sessionmaker[Any],
+    passes: int,
+    *,
+    from_day: float,
+    apart: float,
+    claimed: tuple[int, int],
+) -> set[tuple[str, str]]:
+    """AG-5b (hub H-5) passes `passes` more, `apart` days apart from `from_day`; the i-th is
+    later claimed as a wrong item when i % claimed[0] == claimed[1], each by another buyer.
+    The QC alerts raised by then."""
+    every, which = claimed
+    events: list[EventPayload] = []
+    for i in range(passes):
+        events += qc_journey(
+            seller=f"S-{i % 12:02d}",
+            buyer=uid("B"),
+            hub="H-5",
+            agent="AG-5b",
+            day=from_day + i * apart,
+            claim="WRONG_ITEM" if i % every == which else None,
+        )
+    await score(sessions, events)
+    return await qc_alerts(sessions)
+
+
 async def test_one_buyers_repeated_wrong_items_do_not_brand_the_agent_or_the_hub(
     sessions: async_sessionmaker[Any],
 ) -> None:
@@ -161,15 +187,5 @@ async def test_an_agent_passing_many_buyers_wrong_items_is_still_found(
 ) -> None:
     await ordinary_network(sessions, hubs=5, per_agent=80)
     # AG-5b passes the wrong items of twelve different buyers among 60 more passes.
-    events: list[EventPayload] = []
-    for i in range(60):
-        events += qc_journey(
-            seller=f"S-{i % 12:02d}",
-            buyer=uid("B"),
-            hub="H-5",
-            agent="AG-5b",
-            day=32 + i * 0.3,
-            claim="WRONG_ITEM" if i % 5 == 2 else None,
-        )
-    await score(sessions, events)
-    assert ("agent", "AG-5b") in await qc_alerts(sessions)
+    alerted = await agent_5b_passes(sessions, 60, from_day=32, apart=0.3, claimed=(5, 2))
+    assert ("agent", "AG-5b") in alerted

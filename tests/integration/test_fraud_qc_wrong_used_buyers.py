@@ -16,12 +16,11 @@ from services.fraud.models import Alert
 from shared.events import EventPayload
 from tests.conftest import Harness
 from tests.integration.test_fraud_qc_per_buyer import (
+    agent_5b_passes,
     ordinary_network,
-    qc_alerts,
     qc_journey,
     score,
 )
-from tests.support.factories import uid
 from tests.support.fraud import fresh_fraud_db
 
 DB = "test_fraud_qc_wrong_used_buyers"
@@ -67,18 +66,7 @@ async def test_a_qc_agent_is_found_though_wrong_used_buyers_lift_every_agent(
     # AG-5b passes 100 more, one in seven later claimed as a wrong item, each by another
     # buyer: 16 of 180 without the alerted buyers (three times its ordinary peers' 1 in 40),
     # 18 of 182 with them, under twice the peers' 4 in 82.
-    events = []
-    for i in range(100):
-        events += qc_journey(
-            seller=f"S-{i % 12:02d}",
-            buyer=uid("B"),
-            hub="H-5",
-            agent="AG-5b",
-            day=36 + i * 0.2,
-            claim="WRONG_ITEM" if i % 7 == 3 else None,
-        )
-    await score(sessions, events)
-    alerted = await qc_alerts(sessions)
+    alerted = await agent_5b_passes(sessions, 100, from_day=36, apart=0.2, claimed=(7, 3))
     assert ("agent", "AG-5b") in alerted
     # The agents the buyers went through are not flagged for them.
     assert not alerted & {("agent", a) for a in AGENTS if a != "AG-5b"}

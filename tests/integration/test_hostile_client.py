@@ -8,6 +8,7 @@ so a new route is attacked too. The desk console answers with its own error page
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import socket
@@ -241,6 +242,45 @@ async def test_a_client_too_slow_to_send_its_request_gets_408(
             writer.close()
 
 
+async def test_a_body_trickled_within_its_pauses_gets_408_at_its_whole_deadline(
+    monkeypatch: pytest.MonkeyPatch, wire: int, harness: Harness
+) -> None:
+    # A byte every 0.1 s never pauses long enough for the pause deadline (10 min here), and
+    # the 10 KB declared would take 17 min: only the whole body's deadline (1 s) ends it.
+    monkeypatch.setenv("HTTP_BODY_TIMEOUT_S", "600")
+    monkeypatch.setenv("HTTP_BODY_DEADLINE_S", "1")
+    http_limits.cache_clear()
+    key = harness.key("DISPUTEDESK_KEY_MARKETPLACE")["Authorization"].encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", wire)
+
+    async def trickle() -> None:
+        writer.write(
+            b"POST /v1/returns HTTP/1.1\r\nHost: x\r\nAuthorization: " + key + b"\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 10000\r\n\r\n{"
+        )
+        try:
+            while not writer.is_closing():
+                writer.write(b" ")
+                await writer.drain()
+                await asyncio.sleep(0.1)
+        except ConnectionError:  # the server closed the connection after its answer
+            return
+
+    sending = asyncio.create_task(trickle())
+    try:
+        status, headers, body = await asyncio.wait_for(_response(reader), 60)
+        assert status == 408, body
+        assert headers["content-type"] == PROBLEM and headers["connection"] == "close"
+        assert "did not arrive whole within 1 s" in json.loads(body)["detail"]
+    finally:
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sending
+        writer.close()
+        monkeypatch.undo()
+        http_limits.cache_clear()
+
+
 async def test_expect_100_continue_without_a_key_is_refused_before_the_body_is_asked_for(
     wire: int,
 ) -> None:
@@ -386,6 +426,36 @@ async def test_a_read_of_an_id_that_names_nothing_answers_404(
     client = pipeline[service].client
     r = await client.get(_nothing(route.path), headers=_key(harness, route))
     assert_refused(r, {404}, "an id that names nothing")
+
+
+# Digits of other scripts, where a month or a number is written in ASCII ones: `\\d` in a
+# pattern and Python's int() take them.
+FOREIGN_DIGITS = {"Arabic-Indic": "٠١٢٣٤٥٦٧٨٩", "fullwidth": "０１２３４５６７８９"}
+NUMBERED = [
+    (service, route, name)
+    for service, route in ROUTES_WITH_IDS
+    for name in re.findall(r"\{([^}]+)\}", route.path)
+    if any(c.isdigit() for c in NOTHING.get(name, ""))
+]
+
+
+@pytest.mark.parametrize(
+    "service, route, name", NUMBERED, ids=[f"{_route_id(x[:2])} {x[2]}" for x in NUMBERED]
+)
+async def test_digits_of_another_script_answer_422_naming_the_field(
+    harness: Harness,
+    pipeline: dict[str, RunningService],
+    service: str,
+    route: RouteAccess,
+    name: str,
+) -> None:
+    client = pipeline[service].client
+    for script, digits in FOREIGN_DIGITS.items():
+        value = NOTHING[name].translate(str.maketrans("0123456789", digits))
+        path = _nothing(route.path.replace("{" + name + "}", value))
+        r = await client.request(route.method, path, headers=_key(harness, route), json={})
+        doc = assert_refused(r, {422}, script)
+        assert f"path.{name}" in [e["field"] for e in doc["errors"]], (script, doc)
 
 
 # Bodies that are not the JSON object a route takes, each as (content type, bytes).

@@ -261,6 +261,9 @@ BOUNDS = [
     ("reconciliation", f"/v1/cases?cursor={encode_cursor([1, 2])}", MANAGER, "query.cursor"),
     ("notifications", "/v1/messages?case_id=C-1&cursor=%21", MANAGER, "query.cursor"),
     ("notifications", "/v1/suppressions?cursor=W10", MANAGER, "query.cursor"),
+    # A key in digits of another script: int() would read "١٢" as 12.
+    ("fraud", f"/v1/watchlist?cursor={encode_cursor(['١٢'])}", MANAGER, "query.cursor"),
+    ("fraud", f"/v1/watchlist?cursor={encode_cursor(['１２'])}", MANAGER, "query.cursor"),
 ]
 
 

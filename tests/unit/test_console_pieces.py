@@ -125,6 +125,8 @@ def test_rupees_typed_in_a_form_become_integer_paise_and_anything_else_goes_to_t
     assert _paise("1234.5") == 123_450
     assert _paise("0.05") == 5
     assert _paise("12,00") == "12,00"  # the API's refusal names the field
+    assert _paise("١٢٣٤") == "١٢٣٤"  # Arabic-Indic digits: to the API as typed, refused there
+    assert _paise("１２３４.５") == "１２３４.５"
 
 
 def test_case_page_actions_reach_the_api_that_owns_them() -> None:

@@ -63,6 +63,9 @@ def test_india_time_becomes_utc(local: str, utc: datetime) -> None:
         "31-02-2026 10:00:00",
         "24-11-2026 25:00:00",
         "24/11/2026 10:00:00",
+        # Digits of other scripts, which `\\d` and strptime would read as ASCII ones.
+        "٢٤-١١-٢٠٢٦ ١٠:٠٠:٠٠",
+        "２４-１１-２０２６ １０:００:００",
     ],
 )
 def test_malformed_dates_are_refused(bad: str) -> None:
@@ -86,7 +89,9 @@ def test_weights_become_grams(text: str, grams: int) -> None:
     assert weight_to_grams(text) == grams
 
 
-@pytest.mark.parametrize("bad", ["heavy", "450", "kg", "-1 kg", "4.5 lb", "2000 kg"])
+@pytest.mark.parametrize(
+    "bad", ["heavy", "450", "kg", "-1 kg", "4.5 lb", "2000 kg", "٤٥٠ g", "０.４５ kg"]
+)
 def test_bad_weights_are_refused(bad: str) -> None:
     with pytest.raises(ValueError):
         weight_to_grams(bad)

@@ -245,9 +245,12 @@ def test_the_hindi_email_states_the_same_facts_as_the_english(
     _assert_same_facts(template, draft.context)
 
 
-def test_the_answer_to_an_appeal_on_a_return_without_a_case_says_the_same_in_hindi() -> None:
+@pytest.mark.parametrize("answer", ["NO_CASE", "NOT_YOURS"])
+def test_the_answer_to_an_appeal_with_no_case_of_the_sellers_says_the_same_in_hindi(
+    answer: str,
+) -> None:
     [draft] = compose_appeal_without_case(
-        samples.appeal_without_case("RET-NC-1", AT), SETTINGS, seller_address=TO
+        samples.appeal_without_case("RET-NC-1", AT, answer=answer), SETTINGS, seller_address=TO
     ).drafts
     _assert_same_facts(draft.template, draft.context)
 

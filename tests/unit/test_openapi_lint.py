@@ -133,3 +133,23 @@ def test_every_list_pages_the_same_way(service: str) -> None:
         assert "next" in shape["properties"], where
         assert "Link" in op["responses"]["200"].get("headers", {}), where
     assert lists > 0 or service == "fraud"
+
+
+def patterns(node: Any) -> list[str]:
+    """Every `pattern` of a JSON Schema (or OpenAPI / AsyncAPI document), however deep."""
+    if isinstance(node, dict):
+        own = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+        return own + [p for value in node.values() for p in patterns(value)]
+    if isinstance(node, list):
+        return [p for value in node for p in patterns(value)]
+    return []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_pattern_takes_ascii_digits_and_letters_only(service: str) -> None:
+    """Ids, months, dates and codes are ASCII: `\\d` and `\\w` take the digits and letters of
+    every script ("٢٠٢٦-١٢" would be a month), which the code reading the value then reads as
+    ASCII ones, or not at all. `[0-9]` and `[A-Za-z0-9_]` say what is meant."""
+    found = patterns(_doc(service))
+    assert found
+    assert [p for p in found if "\\d" in p or "\\w" in p] == []

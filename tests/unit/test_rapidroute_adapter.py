@@ -57,6 +57,7 @@ def test_vector_authenticates_and_parses() -> None:
         (BODY, "t=1795690005", AT_VECTOR_TIME),  # no signature
         (BODY, "v1=" + "0" * 64, AT_VECTOR_TIME),  # no timestamp
         (BODY, "t=abc,v1=" + "0" * 64, AT_VECTOR_TIME),
+        (BODY, "t=²,v1=" + "0" * 64, AT_VECTOR_TIME),  # isdigit() takes it, int() does not
         (BODY, "", AT_VECTOR_TIME),
     ],
 )

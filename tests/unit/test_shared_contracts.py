@@ -11,8 +11,16 @@ from pydantic import ValidationError
 
 from shared.asyncapi import asyncapi_document
 from shared.envelope import Envelope, EnvelopeError, decode_envelope, header_map
-from shared.events import MODEL_OF_TYPE, TOPICS, ReturnInitiated, SellerFeedbackReceived, topic_for
+from shared.events import (
+    MODEL_OF_TYPE,
+    TOPICS,
+    PartnerStatementIssued,
+    ReturnInitiated,
+    SellerFeedbackReceived,
+    topic_for,
+)
 from shared.logging import configure_logging, scrub
+from tests.unit.test_openapi_lint import patterns
 
 
 def _return() -> ReturnInitiated:
@@ -57,6 +65,29 @@ def test_envelope_rejects_missing_headers_and_bad_payloads() -> None:
         decode_envelope({k: v for k, v in headers.items() if k != "ce_id"}, env.value())
     with pytest.raises(ValidationError):
         decode_envelope(headers, json.dumps({"type": env.type}).encode())
+
+
+def test_event_patterns_take_ascii_digits_and_letters_only() -> None:
+    found = patterns(asyncapi_document())
+    assert found
+    assert [p for p in found if "\\d" in p or "\\w" in p] == []
+    statement = {
+        "statement_id": "5a0e4c2b-9d1f-4b7a-8e36-1c2d3e4f5a6b",
+        "partner_id": "desipost",
+        "opening_balance": 0,
+        "debits": 0,
+        "reversals": 0,
+        "contests_filed": 0,
+        "contests_amount": 0,
+        "closing_balance": 0,
+        "lines": 0,
+        "issued_by": "finance.meera",
+        "issued_at": datetime(2026, 12, 1, tzinfo=UTC),
+    }
+    assert PartnerStatementIssued.model_validate({**statement, "month": "2026-11"})
+    for month in ("٢٠٢٦-١١", "２０２６-１１"):
+        with pytest.raises(ValidationError, match="month"):
+            PartnerStatementIssued.model_validate({**statement, "month": month})
 
 
 def test_naive_datetimes_are_refused() -> None:

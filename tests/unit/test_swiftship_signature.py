@@ -45,6 +45,9 @@ def test_vector_authenticates_and_parses() -> None:
         (BODY, HEADERS, datetime.fromtimestamp(1795687380 + 301, UTC)),  # stale
         (BODY, HEADERS, datetime.fromtimestamp(1795687380 - 301, UTC)),  # from the future
         (BODY, {**HEADERS, "webhook-signature": "v1,AAAA"}, AT_VECTOR_TIME),
+        # Digits str.isdigit() takes and int() cannot read: refused, not a ValueError (a 500).
+        (BODY, {**HEADERS, "webhook-timestamp": "²"}, AT_VECTOR_TIME),
+        (BODY, {**HEADERS, "webhook-timestamp": "١٧٩٥٦٨٧٣٨٠"}, AT_VECTOR_TIME),
     ],
 )
 def test_rejections(body: bytes, headers: dict[str, str], now: datetime) -> None:

@@ -19,6 +19,7 @@ from services.console.upstream import UpstreamProblem, UpstreamUnavailable
 from services.console.web import Desk, Form, render, upstream_of
 from shared.auth import Role
 from shared.events import LiableParty
+from shared.validation import ascii_digits
 
 router = APIRouter(prefix="/cases", tags=["case"])
 
@@ -216,8 +217,8 @@ async def case_page(request: Request, case_id: str, desk: Desk) -> Response:
 
 def _paise(rupees: str) -> Any:
     """₹ as typed (1234 or 1234.50) to integer paise; anything else goes to the API as it is,
-    and its refusal names the field."""
-    if re.fullmatch(r"\d{1,12}(\.\d{1,2})?", rupees):
+    and its refusal names the field (so do digits of another script, which `\\d` would take)."""
+    if re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,2})?", rupees):
         whole, _, fraction = rupees.partition(".")
         return int(whole) * 100 + int((fraction + "00")[:2])
     return rupees
@@ -271,7 +272,7 @@ def _body(action: str, form: dict[str, str]) -> tuple[str, dict[str, Any]]:
 
     def number(name: str) -> Any:
         raw = form.get(name, "").strip()
-        return int(raw) if raw.lstrip("-").isdigit() else (raw or None)
+        return int(raw) if ascii_digits(raw.removeprefix("-")) else (raw or None)
 
     if action == "assign":
         return "assign", {"assignee": form.get("assignee", "").strip()}

@@ -13,6 +13,7 @@ from services.console.session import DeskSession
 from services.console.upstream import Upstream
 from services.console.web import Desk, render, settings_of, upstream_of
 from shared.events import CaseState, ClaimType, FraudBand
+from shared.validation import ascii_digits
 
 router = APIRouter(tags=["queue"])
 
@@ -81,7 +82,7 @@ async def _page(request: Request, desk: DeskSession) -> dict[str, Any]:
         params["seller_replied"] = "true" if chosen["replied"] == "unread" else "false"
     if chosen["sla"] == "breached":
         params["sla_breached"] = "true"
-    elif chosen["sla"].isdigit():
+    elif ascii_digits(chosen["sla"]):
         # Under N hours left ⇔ opened at least (SLA − N) hours ago.
         params["min_age_hours"] = max(0, sla_h - int(chosen["sla"]))
     page = await upstream_of(request).get(desk, "reconciliation", "/v1/cases", **params)

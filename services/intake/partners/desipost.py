@@ -45,8 +45,10 @@ STATUS_MAP: dict[str, ShipmentEventType] = {
     "DAMAGED": ShipmentEventType.DAMAGED_IN_TRANSIT,
 }
 
-_DATE = re.compile(r"^\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2}$")
-_WEIGHT = re.compile(r"^\s*(\d{1,7}(?:\.\d{1,6})?)\s*(kg|g)\s*$", re.IGNORECASE)
+# ASCII digits only: `\d` matches any script's ("٠٥-١٢-٢٠٢٦"), which strptime and Decimal
+# would then read as if they were ASCII.
+_DATE = re.compile(r"^[0-9]{2}-[0-9]{2}-[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}$")
+_WEIGHT = re.compile(r"^\s*([0-9]{1,7}(?:\.[0-9]{1,6})?)\s*(kg|g)\s*$", re.IGNORECASE)
 _GRAMS_PER_UNIT = {"kg": Decimal(1000), "g": Decimal(1)}
 
 

@@ -25,6 +25,7 @@ from services.intake.partners.parsing import (
 )
 from shared.events import Grams, Id, ShipmentEventType
 from shared.partner_signing import timestamped_hmac, timestamped_hmac_header
+from shared.validation import ascii_digits
 
 HEADER = "rapidroute-signature"
 MAX_BATCH = 500
@@ -106,7 +107,7 @@ def _parse_header(value: str) -> tuple[str, list[str]]:
             timestamp = item
         elif key == "v1":
             signatures.append(item)
-    if timestamp is None or not timestamp.isdigit() or len(timestamp) > 12:
+    if timestamp is None or not ascii_digits(timestamp) or len(timestamp) > 12:
         raise AuthenticationFailed(f"{HEADER} needs t=<unix seconds>")
     if not signatures:
         raise AuthenticationFailed(f"{HEADER} needs at least one v1=<hex>")

@@ -26,6 +26,7 @@ from services.intake.partners.parsing import (
 from services.intake.validation import Instant
 from shared.events import Id, ShipmentEventType
 from shared.partner_signing import standard_webhooks_signature
+from shared.validation import ascii_digits
 
 STATUS_MAP: dict[str, ShipmentEventType] = {
     "return.pickup_scheduled": ShipmentEventType.PICKUP_SCHEDULED,
@@ -99,7 +100,7 @@ class SwiftshipAdapter:
             raise AuthenticationFailed(
                 "webhook-id, webhook-timestamp and webhook-signature headers are required"
             )
-        if not timestamp.isdigit():
+        if not ascii_digits(timestamp):
             raise AuthenticationFailed("webhook-timestamp must be Unix seconds")
         if len(timestamp) > 12 or abs(now.timestamp() - int(timestamp)) > tolerance_s:
             raise AuthenticationFailed("webhook-timestamp is outside the 5-minute tolerance")

@@ -254,7 +254,7 @@ def appeal_not_heard(case_id: str, at: datetime, **over: object) -> CaseUpdated:
     )
 
 
-def appeal_without_case(return_id: str, at: datetime) -> AppealWithoutCase:
+def appeal_without_case(return_id: str, at: datetime, **over: Any) -> AppealWithoutCase:
     """An appeal by the return route on a return the desk has no case for."""
     return AppealWithoutCase(
         appeal_id="APL-0123456789ABCDEF",
@@ -262,6 +262,7 @@ def appeal_without_case(return_id: str, at: datetime) -> AppealWithoutCase:
         seller_id="S-ACME-42",
         filed_at=at,
         occurred_at=at,
+        **over,
     )
 
 

@@ -150,6 +150,26 @@ def _seller_draft(
     )
 
 
+def _caseless_seller_message(
+    template: str, once_per: str, context: dict[str, Any], to: str, *, subject_key: str
+) -> Composition:
+    """One message to a seller about no case (`context` names its return and seller), once per
+    `once_per` whatever redelivery happens."""
+    return Composition(
+        drafts=[
+            Draft(
+                template=template,
+                recipient=to,
+                dedup_key=f"{once_per}:{template}",
+                context=context,
+                return_id=context["return_id"],
+                seller_id=context["seller_id"],
+                subject_key=subject_key,
+            )
+        ]
+    )
+
+
 def _management_drafts(
     template: str,
     key: str,
@@ -572,30 +592,22 @@ def compose_case_event(
 def compose_appeal_without_case(
     event: AppealWithoutCase, settings: NotificationsSettings, *, seller_address: str
 ) -> Composition:
-    """The answer to an appeal on a return with no case: there is no decision on it to appeal
-    (`appeal_not_heard`, without the case lines). `seller_address` is NO_ADDRESS while the
-    seller has none: the message is then held, as a case's are."""
+    """The answer to an appeal there is nothing to hear on (`appeal_not_heard`, without the case
+    lines): the return has no case (NO_CASE), or what the appeal names is another seller's
+    (NOT_YOURS: that it is not theirs, nothing of that case). `seller_address` is NO_ADDRESS
+    while the seller has none: the message is then held, as a case's are."""
     context = {
         "case_id": None,
         "return_id": event.return_id,
         "seller_id": event.seller_id,
-        "answer": "NO_CASE",
+        "answer": event.answer,
         "portal_url": settings.seller_portal_url,
         "signature": settings.desk_signature,
     }
-    return Composition(
-        drafts=[
-            Draft(
-                template="appeal_not_heard",
-                recipient=seller_address,
-                # One answer per appeal: a claim may be appealed more than once.
-                dedup_key=f"appeal:{event.appeal_id}:{event.filed_at.isoformat()}:appeal_not_heard",
-                context=context,
-                return_id=event.return_id,
-                seller_id=event.seller_id,
-                subject_key=event.return_id,
-            )
-        ]
+    # One answer per appeal: a claim may be appealed more than once.
+    once_per = f"appeal:{event.appeal_id}:{event.filed_at.isoformat()}"
+    return _caseless_seller_message(
+        "appeal_not_heard", once_per, context, seller_address, subject_key=event.return_id
     )
 
 
@@ -760,18 +772,9 @@ def compose_feedback(
         "portal_url": settings.seller_portal_url,
         "signature": settings.desk_signature,
     }
-    return Composition(
-        drafts=[
-            Draft(
-                template="feedback_outreach",
-                recipient=seller_address,
-                dedup_key=f"feedback:{event.feedback_id}:feedback_outreach",
-                context=context,
-                return_id=event.return_id,
-                seller_id=event.seller_id,
-                subject_key=event.seller_id,
-            )
-        ]
+    once_per = f"feedback:{event.feedback_id}"
+    return _caseless_seller_message(
+        "feedback_outreach", once_per, context, seller_address, subject_key=event.seller_id
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -592,7 +592,10 @@ async def on_appeal(
             or escalation.return_id != event.return_id
         )
     ) or (case is not None and event.seller_id != case.seller_id):
-        await facts_repository.store_appeal(session, event, ce_id, REFUSED)
+        if not await facts_repository.store_appeal(session, event, ce_id, REFUSED):
+            return
+        # The appealing seller is answered too: what it names is not theirs, and nothing more.
+        _answer_appeal_without_case(session, event, None, now=now, answer="NOT_YOURS")
         _refused(
             session,
             case,
@@ -711,11 +714,19 @@ async def _answer_unheard_appeal(
 
 
 def _answer_appeal_without_case(
-    session: AsyncSession, event: AppealFiled, escalation: EscalationRecord | None, *, now: datetime
+    session: AsyncSession,
+    event: AppealFiled,
+    escalation: EscalationRecord | None,
+    *,
+    now: datetime,
+    answer: Literal["NO_CASE", "NOT_YOURS"] = "NO_CASE",
 ) -> None:
-    """An appeal on a return with no case has nothing to hear; without a case there is no
-    transition to carry the answer, so the answer is its own event (on the return's key, after
-    the appeal), and notifications words it as `appeal_not_heard`."""
+    """An appeal with no case of the seller's (or naming another seller's) has nothing to hear;
+    without a case of theirs to move there is no transition to carry the answer, so the answer
+    is its own event (on the return's key, after the appeal), and notifications words it as
+    `appeal_not_heard`.
+    `escalation` is the appealing seller's own claim, whose reply address the answer goes to;
+    None for one of another seller's, whose address is not theirs to be written at."""
     publish(
         session,
         AppealWithoutCase(
@@ -725,6 +736,7 @@ def _answer_appeal_without_case(
             filed_at=event.filed_at,
             occurred_at=now,
             seller_contact=escalation.seller_contact if escalation else None,
+            answer=answer,
         ),
         subject=event.return_id,
         now=now,
