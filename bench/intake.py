@@ -255,6 +255,35 @@ def desipost_requests(api_key: str, n: int) -> list[Request]:
     return out
 
 
+def feed_requests(api_key: str, n: int, *, keyed: bool = False) -> list[Request]:
+    """The marketplace's feed entries (`POST /v1/returns`) of new returns, as the end-to-end
+    benchmark sends them; `keyed`: each with an `Idempotency-Key`, as a feed retrying safely
+    does. A request whose first element is a path is posted there (`closed_loop`)."""
+    out = []
+    initiated = datetime.now(UTC).isoformat()
+    for _ in range(n):
+        return_id = _uid("RET")
+        body = json.dumps(
+            {
+                "return_id": return_id,
+                "order_id": f"ORD-{return_id}",
+                "seller_id": "S-BENCH",
+                "buyer_id": f"B-{return_id}",
+                "category": "home",
+                "item_value": 129900,
+                "qc_required": False,
+                "partner_id": "swiftship",
+                "awb": f"AWB-{return_id}",
+                "initiated_at": initiated,
+            }
+        ).encode()
+        headers = {"Authorization": f"Bearer {api_key}", "content-type": "application/json"}
+        if keyed:
+            headers["Idempotency-Key"] = f"bench-{return_id}"
+        out.append(("/v1/returns", body, headers))
+    return out
+
+
 def _shipments(partner: str, body: bytes) -> list[tuple[str, str]]:
     """(return id, AWB) of each scan in a request, in the partner's own format."""
     doc = json.loads(body)
@@ -267,7 +296,7 @@ def _shipments(partner: str, body: bytes) -> list[tuple[str, str]]:
 
 async def announce(conn: Any, requests: list[Request]) -> list[Request]:
     """Store the returns the requests scan, as the feed would have (see ANNOUNCED)."""
-    if ANNOUNCED:
+    if ANNOUNCED and not any(p.startswith("/") for p, _, _ in requests):
         await conn.executemany(
             "INSERT INTO returns (return_id, seller_id, partner_id, awb, payload, ce_id) "
             "VALUES ($1, 'S-BENCH', $2, $3, '{}'::jsonb, gen_random_uuid()) "
@@ -322,8 +351,9 @@ async def closed_loop(base: str, requests: list[Request], concurrency: int) -> S
         async def worker() -> None:
             nonlocal ok
             for partner, body, headers in pending:
+                path = partner if partner.startswith("/") else f"/v1/webhooks/{partner}"
                 started = time.perf_counter()
-                r = await client.post(f"/v1/webhooks/{partner}", content=body, headers=headers)
+                r = await client.post(path, content=body, headers=headers)
                 latencies.append(time.perf_counter() - started)
                 ok += r.status_code == 202
 

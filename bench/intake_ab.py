@@ -10,10 +10,12 @@ this tree's (`bench/intake.py`).
 
     BENCH_AB_VARIANTS='base=/tmp/base;cut=.:INTAKE_X=1' python bench/intake_ab.py
 
-BENCH_AB_TARGETS (swiftship,rapidroute,desipost), BENCH_AB_ROUNDS (4) × BENCH_AB_REQUESTS (400)
-per target at concurrency BENCH_AB_CONCURRENCY (16); BENCH_AB_HEALTHZ=1 adds `GET /healthz` of
-each variant (the middleware stack with no work behind it); BENCH_AB_PROFILE=DIR attaches py-spy
-to each variant (collapsed stacks in DIR/<label>.txt). Prints one JSON line: CPU ms per request
+BENCH_AB_TARGETS (swiftship,rapidroute,desipost; also `feed` and `feed_keyed`, the
+marketplace's feed entries without and with an `Idempotency-Key`), BENCH_AB_ROUNDS (4) ×
+BENCH_AB_REQUESTS (400) per target at concurrency BENCH_AB_CONCURRENCY (16);
+BENCH_AB_HEALTHZ=1 adds `GET /healthz` of each variant (the middleware stack with no work
+behind it); BENCH_AB_PROFILE=DIR attaches py-spy to each variant (collapsed stacks in
+DIR/<label>.txt). Prints one JSON line: CPU ms per request
 and the ratio to the bare endpoint's, and each variant's outbox relay rounds (events, rounds that
 published, claims made).
 """
@@ -94,8 +96,12 @@ async def measure() -> dict[str, Any]:
     # Services no longer create topics: without them the relay never starts, and the variants'
     # CPU would leave out publishing what their webhooks wrote.
     stack.apply_topics(env)
-    secrets, _ = credentials.generate()
+    secrets, keyring = credentials.generate()
+    # The marketplace's key, for the feed targets.
+    keyring_file = Path(stack.settings.state_dir) / "bench_intake_ab_keyring.json"
+    keyring_file.write_text(json.dumps(keyring))
     server_env = {
+        "DISPUTEDESK_KEYRING_FILE": str(keyring_file),
         "KAFKA_BOOTSTRAP_SERVERS": env["KAFKA_BOOTSTRAP_SERVERS"],
         "LOG_LEVEL": "WARNING",
         "INTAKE_OUTBOX_POLL_INTERVAL_S": "3600",
@@ -125,6 +131,10 @@ async def measure() -> dict[str, Any]:
         "swiftship": lambda n: bench_intake.swiftship_requests(secrets["SWIFTSHIP_SECRET"], n),
         "rapidroute": lambda n: bench_intake.rapidroute_requests(secrets["RAPIDROUTE_SECRET"], n),
         "desipost": lambda n: bench_intake.desipost_requests(secrets["DESIPOST_API_KEY"], n),
+        "feed": lambda n: bench_intake.feed_requests(secrets["DISPUTEDESK_KEY_MARKETPLACE"], n),
+        "feed_keyed": lambda n: bench_intake.feed_requests(
+            secrets["DISPUTEDESK_KEY_MARKETPLACE"], n, keyed=True
+        ),
     }
     keys = [("bare", "swiftship"), *[(v, t) for t in TARGETS for v in variants]]
     if os.environ.get("BENCH_AB_HEALTHZ") == "1":

@@ -23,13 +23,14 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import DateTime, Integer, String, delete, func, select, update
+from sqlalchemy import DateTime, Integer, String, Update, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.auth import Principal
+from shared.db import table_of
 from shared.problems import Problem
 
 T = TypeVar("T")
@@ -82,11 +83,15 @@ class IdempotencyClaim:
 
     async def complete(self, session: AsyncSession, status: int, body: Any) -> None:
         """Store the response in the request's transaction: kept if and only if the effect is."""
-        m = self.model
         await session.execute(
-            update(m)
-            .where(m.client_id == self.client_id, m.key == self.key)
-            .values(response_status=status, response_body=body, completed_at=datetime.now(UTC))
+            _completion(self.model),
+            {
+                "claimed_client": self.client_id,
+                "claimed_key": self.key,
+                "response_status": status,
+                "response_body": body,
+                "completed_at": datetime.now(UTC),
+            },
         )
 
     async def release(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -98,6 +103,29 @@ class IdempotencyClaim:
                     m.client_id == self.client_id, m.key == self.key, m.completed_at.is_(None)
                 )
             )
+
+
+_COMPLETIONS: dict[type[IdempotencyKeyMixin], Update] = {}
+
+
+def _completion(model: type[IdempotencyKeyMixin]) -> Update:
+    """`complete`'s statement, built once per table. On the table, not the mapped class: the
+    request's session never loads its claim's row, so the ORM's synchronisation of an update
+    (evaluating its criteria against every object the session holds) had nothing to do."""
+    built = _COMPLETIONS.get(model)
+    if built is not None:
+        return built
+    t = table_of(model)
+    built = _COMPLETIONS[model] = (
+        update(t)
+        .where(t.c.client_id == bindparam("claimed_client"), t.c.key == bindparam("claimed_key"))
+        .values(
+            response_status=bindparam("response_status"),
+            response_body=bindparam("response_body"),
+            completed_at=bindparam("completed_at"),
+        )
+    )
+    return built
 
 
 def request_fingerprint(route: str, body: bytes) -> str:

@@ -43,11 +43,16 @@ def record(
             ce_type=payload.ce_type,
             occurred_at=occurred_at,
             recorded_at=recorded_at,
-            # The sealed seller address is for notifications only; the history has no use for it.
-            payload=json.loads(payload.model_dump_json(exclude={"seller_contact"})),
+            payload=json.loads(logged_json(payload)),
         ),
     )
     return envelope.id
+
+
+def logged_json(payload: EventPayload) -> str:
+    """The document a history line keeps of an event. The sealed seller address is for
+    notifications only; the history has no use for it."""
+    return payload.model_dump_json(exclude={"seller_contact"})
 
 
 async def history(

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.intake.models import Escalation, HeldScan
 
-
-async def anything_held(session: AsyncSession, return_id: str) -> bool:
-    """Whether an escalation or a scan waits for this return's feed entry: one round trip,
-    so that the usual feed entry, for which nothing waits, reads no more than that."""
-    escalations = exists().where(
-        Escalation.return_id == return_id, Escalation.state == "pending_return"
-    )
-    scans = exists().where(HeldScan.return_id == return_id, HeldScan.state == "held")
-    return bool(await session.scalar(select(or_(escalations, scans))))
+# Whether an escalation or a scan waits for the feed entry of the return `:return_id`: an SQL
+# boolean for the statement that stores a feed entry (`returns.repository.store_new_return`),
+# so that the usual entry, for which nothing waits, asks in the same round trip.
+ANYTHING_HELD_SQL = f"""(
+    EXISTS (SELECT 1 FROM {Escalation.__tablename__}
+             WHERE return_id = :return_id AND state = 'pending_return')
+    OR EXISTS (SELECT 1 FROM {HeldScan.__tablename__}
+                WHERE return_id = :return_id AND state = 'held')
+)"""

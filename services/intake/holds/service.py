@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.escalations import service as escalations
-from services.intake.holds import repository
 from services.intake.partners import service as partners
 from services.intake.returns.repository import Owner
 from shared.app import ServiceRuntime
@@ -33,15 +32,17 @@ class Expired:
 
 
 async def bind_return(
-    session: AsyncSession, *, return_id: str, owner: Owner, now: datetime
+    session: AsyncSession, *, return_id: str, owner: Owner, now: datetime, anything_held: bool
 ) -> Bound:
     """The feed entry of `return_id` is being stored (its lock held): file or refuse the
     escalations held for it, emit or refuse its held scans. The escalations go first, so a
     seller's own claim opens the case rather than a proactive one.
 
-    Whoever decides to hold for this return does so under the return's lock, which the caller
-    holds: nothing can be held in between the check below and the commit."""
-    if not await repository.anything_held(session, return_id):
+    `anything_held` is `holds.repository.ANYTHING_HELD_SQL`'s answer, asked under the return's
+    lock by the statement that stored the entry. Whoever decides to hold for this return does
+    so under that lock, which the caller holds: nothing can be held in between that answer and
+    the commit."""
+    if not anything_held:
         return Bound(0, 0)
     filed = await escalations.bind_pending(
         session, return_id=return_id, seller_id=owner.seller_id, now=now

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, func, select, text
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.models import RefundRecord, ReturnRecord
+from services.intake.holds.repository import ANYTHING_HELD_SQL
+from services.intake.models import Outbox, RefundRecord, ReturnEventLog, ReturnRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,30 +42,77 @@ async def lock_return_id(session: AsyncSession, return_id: str) -> None:
     )
 
 
-async def insert_return_once(
+# A new return's feed entry in one round trip: the return, its event's outbox row and its
+# history line, the two written only if the return is new (the return id is the feed's
+# redelivery guard), and whether anything waits for the return. The caller holds the return's
+# lock (`lock_return_id`, an earlier statement), so the held check's snapshot, taken when this
+# statement starts, already sees every hold decided for the return. The ORM's way was three
+# round trips (the insert, the held check, and the check's autoflush of the two rows) and a unit
+# of work; the event's JSON is sent once, as text, for the return and the outbox row.
+_STORE_NEW_RETURN = text(
+    f"""
+WITH stored AS (
+    INSERT INTO {ReturnRecord.__tablename__} (return_id, seller_id, partner_id, awb, payload, ce_id)
+    VALUES (CAST(:return_id AS varchar), CAST(:seller_id AS varchar),
+            CAST(:partner_id AS varchar), CAST(:awb AS varchar), CAST(:payload AS jsonb),
+            CAST(:ce_id AS uuid))
+    ON CONFLICT (return_id) DO NOTHING
+    RETURNING ce_id, payload
+), published AS (
+    INSERT INTO {Outbox.__tablename__} (ce_id, ce_type, ce_source, ce_time, ce_subject, topic,
+                                        key, payload, traceparent)
+    SELECT ce_id, CAST(:ce_type AS varchar), CAST(:ce_source AS varchar),
+           CAST(:ce_time AS timestamptz), CAST(:ce_subject AS varchar), CAST(:topic AS varchar),
+           CAST(:key AS varchar), payload, CAST(:traceparent AS varchar)
+      FROM stored
+), logged AS (
+    INSERT INTO {ReturnEventLog.__tablename__} (ce_id, return_id, ce_type, occurred_at,
+                                                recorded_at, payload)
+    SELECT ce_id, CAST(:return_id AS varchar), CAST(:ce_type AS varchar),
+           CAST(:occurred_at AS timestamptz), CAST(:recorded_at AS timestamptz),
+           CAST(:logged AS jsonb)
+      FROM stored
+)
+SELECT (SELECT ce_id FROM stored) AS ce_id, {ANYTHING_HELD_SQL} AS anything_held
+"""
+).columns(ce_id=PgUUID(as_uuid=True), anything_held=Boolean())
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReturn:
+    ce_id: UUID | None  # None: the return was known already, and nothing was written
+    anything_held: bool
+
+
+async def store_new_return(
     session: AsyncSession,
     *,
+    owner: Owner,
     return_id: str,
-    seller_id: str,
-    partner_id: str,
-    awb: str,
-    payload: dict[str, Any],
-    ce_id: UUID,
-) -> UUID | None:
-    """Store the return unless it is known already; returns the stored event id or None."""
-    return await session.scalar(
-        pg_insert(ReturnRecord)
-        .values(
-            return_id=return_id,
-            seller_id=seller_id,
-            partner_id=partner_id,
-            awb=awb,
-            payload=payload,
-            ce_id=ce_id,
+    payload: str,
+    outbox: dict[str, Any],
+    logged: dict[str, Any],
+) -> StoredReturn:
+    """The statement above. `payload` is the event's JSON; `outbox` its outbox row's envelope
+    columns (`shared.outbox.outbox_envelope_columns`, with the `ce_id`); `logged` the history
+    line's `ce_type`, `occurred_at`, `recorded_at` and `payload` (JSON)."""
+    row = (
+        await session.execute(
+            _STORE_NEW_RETURN,
+            {
+                "return_id": return_id,
+                "seller_id": owner.seller_id,
+                "partner_id": owner.partner_id,
+                "awb": owner.awb,
+                "payload": payload,
+                **outbox,
+                "occurred_at": logged["occurred_at"],
+                "recorded_at": logged["recorded_at"],
+                "logged": logged["payload"],
+            },
         )
-        .on_conflict_do_nothing(index_elements=["return_id"])
-        .returning(ReturnRecord.ce_id)
-    )
+    ).one()
+    return StoredReturn(row.ce_id, bool(row.anything_held))
 
 
 async def get_return(session: AsyncSession, return_id: str) -> ReturnRecord | None:

@@ -17,38 +17,44 @@ from services.intake.holds import service as holds
 from services.intake.returns import repository
 from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
 from shared.events import RefundIssued, ReturnInitiated
+from shared.outbox import note_enqueued, outbox_envelope_columns
 
 
 async def accept_return(session: AsyncSession, *, data: ReturnIn, now: datetime) -> ReturnAccepted:
     event = ReturnInitiated(**data.model_dump())
-    ce_id = uuid4()
+    owner = repository.Owner(data.seller_id, data.partner_id, data.awb)
     # Taken before the insert: an escalation or scan deciding to be held for this return either
     # commits first (and is bound below) or waits and then sees the return.
     await repository.lock_return_id(session, data.return_id)
-    stored = await repository.insert_return_once(
-        session,
-        return_id=data.return_id,
-        seller_id=data.seller_id,
-        partner_id=data.partner_id,
-        awb=data.awb,
-        payload=json.loads(event.model_dump_json()),
-        ce_id=ce_id,
+    # The event's outbox row and history line as `history.record` writes them, stored with the
+    # return in one statement.
+    _, outbox = outbox_envelope_columns(
+        event, source=history.SOURCE, subject=data.return_id, ce_id=uuid4()
     )
-    if stored is None:
+    stored = await repository.store_new_return(
+        session,
+        owner=owner,
+        return_id=data.return_id,
+        payload=event.model_dump_json(),
+        outbox=outbox,
+        logged={
+            "occurred_at": data.initiated_at,
+            "recorded_at": now,
+            "payload": history.logged_json(event),
+        },
+    )
+    if stored.ce_id is None:
         existing = await repository.get_return(session, data.return_id)
         return ReturnAccepted(
             return_id=data.return_id,
             event_id=str(existing.ce_id if existing else ""),
             duplicate=True,
         )
-    history.record(session, event, occurred_at=data.initiated_at, recorded_at=now, ce_id=ce_id)
+    note_enqueued(session)
     await holds.bind_return(
-        session,
-        return_id=data.return_id,
-        owner=repository.Owner(data.seller_id, data.partner_id, data.awb),
-        now=now,
+        session, return_id=data.return_id, owner=owner, now=now, anything_held=stored.anything_held
     )
-    return ReturnAccepted(return_id=data.return_id, event_id=str(ce_id), duplicate=False)
+    return ReturnAccepted(return_id=data.return_id, event_id=str(stored.ce_id), duplicate=False)
 
 
 async def accept_refund(session: AsyncSession, *, data: RefundIn, now: datetime) -> RefundAccepted:

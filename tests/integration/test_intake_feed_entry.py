@@ -1,0 +1,99 @@
+"""A feed entry of a new return is one statement (`returns.repository.store_new_return`): the
+return, its event's outbox row and its history line, written only when the return is new, with
+the held check in the same round trip (binding what was held is
+`test_return_ownership.py`'s). On the real stack, through intake's public API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.conftest import Harness
+from tests.support.db import rows, scalar
+from tests.support.factories import return_body, uid
+
+RETURN_INITIATED = "disputedesk.intake.return_initiated.v1"
+
+
+async def post_feed(intake: Any, harness: Harness, body: dict[str, Any]) -> dict[str, Any]:
+    r = await intake.client.post(
+        "/v1/returns", json=body, headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE")
+    )
+    assert r.status_code == 202, r.text
+    answer: dict[str, Any] = r.json()
+    return answer
+
+
+async def test_a_new_return_is_stored_with_its_event_and_history_once(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake = pipeline["intake"]
+    body = return_body(uid("RET"))
+    rid = body["return_id"]
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(sql)
+
+    engine = intake.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        first = await post_feed(intake, harness, body)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert first["duplicate"] is False
+
+    # One statement for the return, its outbox row, its history line and the held check: no
+    # separate held read, no flush of ORM rows. (Filtered: the service's loops run meanwhile.)
+    feed_entry = [
+        s
+        for s in statements
+        if "INSERT INTO returns" in s or "INTO return_events" in s or "pending_return" in s
+    ]
+    assert len(feed_entry) == 1, statements
+    assert "INSERT INTO outbox" in feed_entry[0] and "held_scans" in feed_entry[0]
+
+    stored = await rows(
+        intake,
+        "SELECT ce_id, payload, seller_id, partner_id, awb FROM returns WHERE return_id = :r",
+        r=rid,
+    )
+    assert len(stored) == 1
+    ce_id, payload, seller, partner, awb = stored[0]
+    assert str(ce_id) == first["event_id"]
+    assert (seller, partner, awb) == (body["seller_id"], body["partner_id"], body["awb"])
+    assert payload["return_id"] == rid and payload["item_value"] == body["item_value"]
+
+    outbox = await rows(
+        intake,
+        "SELECT ce_id, ce_type, ce_subject, topic, key, payload FROM outbox WHERE key = :r",
+        r=rid,
+    )
+    assert len(outbox) == 1
+    o_ce, o_type, o_subject, o_topic, o_key, o_payload = outbox[0]
+    assert (o_ce, o_type, o_subject, o_key) == (ce_id, RETURN_INITIATED, rid, rid)
+    assert o_topic == "intake.returns.v1"
+    assert o_payload == payload  # the event's one document, in both
+
+    logged = await rows(
+        intake,
+        "SELECT ce_id, ce_type, occurred_at, payload FROM return_events WHERE return_id = :r",
+        r=rid,
+    )
+    assert len(logged) == 1
+    l_ce, l_type, l_occurred, l_payload = logged[0]
+    assert (l_ce, l_type) == (ce_id, RETURN_INITIATED)
+    assert l_occurred == datetime.fromisoformat(payload["initiated_at"].replace("Z", "+00:00"))
+    assert l_payload == {k: v for k, v in payload.items() if k != "seller_contact"}
+
+    # A redelivery answers the first event and writes nothing.
+    again = await post_feed(intake, harness, body)
+    assert again == {**first, "duplicate": True}
+    for table, column in (("returns", "return_id"), ("outbox", "key")):
+        count = await scalar(intake, f"SELECT count(*) FROM {table} WHERE {column} = :r", r=rid)
+        assert count == 1, table
+    assert (
+        await scalar(intake, "SELECT count(*) FROM return_events WHERE return_id = :r", r=rid) == 1
+    )
