@@ -48,8 +48,9 @@ def _two_agent_hubs(
 
 
 def test_an_agent_at_an_ordinary_hub_is_measured_like_every_ordinary_hubs_agent() -> None:
-    # Its one mate had a lucky month (1 incident in 120): that says nothing of the hub, and
-    # the agent is rescaled as the agents of the other, ordinary hubs are, not by its mate.
+    # Its one mate had a lucky month (1 incident in 120): against hubs that run alike that
+    # says next to nothing of the hub, and the agent is rescaled almost as the agents of the
+    # other, ordinary hubs are, not by its mate (who alone would make it run at 2.6x them).
     agents = {"A": pilferage.DayCount(170, 15), "B": pilferage.DayCount(120, 1)}
     others = {f"X{i}": pilferage.DayCount(150, 3) for i in range(10)}
     at_hubs = {"H": {"A": agents["A"], "B": agents["B"]}} | {
@@ -58,7 +59,7 @@ def test_an_agent_at_an_ordinary_hub_is_measured_like_every_ordinary_hubs_agent(
     std, _ = pilferage.standardised(agents | others, at_hubs, T)
     scale = std["X0"][1] / 150
     assert std["A"][0] == 15
-    assert abs(std["A"][1] - 170 * scale) <= 1
+    assert 0.9 * 170 * scale <= std["A"][1] <= 170 * scale + 1
 
 
 def test_an_agent_at_a_hub_running_high_is_measured_against_its_mates() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from fractions import Fraction
 
 import pytest
@@ -15,6 +16,7 @@ from services.fraud.detectors.stats import (
     contribution_from_p,
     fisher_combined,
     hamming64,
+    information_rate,
     phash_chunks,
     poisson_sf,
     rate_test,
@@ -179,3 +181,66 @@ def test_robust_baseline_over_grouped_counts_equals_peer_by_peer(seed: int) -> N
     rng.shuffle(peers)
     b = robust_baseline(peers, t, prior_rate=0.03)
     assert (b.k, b.n, b.null) == _robust_one_by_one(peers, t, 0.03)
+
+
+def _hub_population(
+    rng: random.Random, *, mean: float, concentration: float, busy_factor: float = 1.0
+) -> list[tuple[int, int]]:
+    """Ten hubs whose honest rates are drawn from a Beta, their parcels 180-1,200 (a few busy
+    ones); the two busiest run at `busy_factor` times their honest rate (pilfering agents not
+    yet found)."""
+    trials = sorted(int(150 * rng.lognormvariate(0.5, 0.6)) + 30 for _ in range(10))
+    out = []
+    for i, n in enumerate(trials):
+        p = rng.betavariate(mean * concentration, (1 - mean) * concentration)
+        p *= busy_factor if i >= 8 else 1.0
+        out.append((sum(rng.random() < p for _ in range(n)), n))
+    return out
+
+
+def _mean_rates(busy_factor: float) -> tuple[float, float]:
+    """The pooled and the information-weighted honest rate of hubs, averaged over 150 draws
+    (honest mean 2.5 %, concentration 500)."""
+    t = Thresholds()
+    rng = random.Random(11)
+    pooled = informed = 0.0
+    for _ in range(150):
+        hubs = _hub_population(rng, mean=0.025, concentration=500, busy_factor=busy_factor)
+        for by_information in (False, True):
+            spread = robust_baseline(
+                hubs, t, prior_rate=0.03, leave_out=True, by_information=by_information
+            ).spread
+            assert spread is not None
+            if by_information:
+                informed += spread.rate / 150
+            else:
+                pooled += spread.rate / 150
+    return pooled, informed
+
+
+def test_information_weighted_rate_does_not_read_honest_peers_lower() -> None:
+    # Honest hubs only: weighed by information the rate is no lower than pooled (a lower one
+    # would make honest hubs look like pilferers), and as near the honest mean.
+    pooled, informed = _mean_rates(1.0)
+    assert informed >= pooled - 0.0002
+    assert abs(informed - 0.025) <= abs(pooled - 0.025) + 0.0002
+
+
+def test_information_weighted_rate_is_moved_less_by_busy_peers_running_high() -> None:
+    # The two busiest hubs at twice their honest rate lift the pooled rate by a fifth or more;
+    # weighed by information, busy hubs count at most 1 / rho each and lift it markedly less.
+    pooled, informed = _mean_rates(2.0)
+    assert pooled - 0.025 >= 0.005
+    assert informed - 0.025 <= 0.75 * (pooled - 0.025)
+
+
+def test_information_weighted_rate_is_the_pooled_rate_when_peers_are_alike() -> None:
+    t = Thresholds()
+    peers = [(4, 200, 1), (30, 1500, 2), (1, 50, 3)]
+    pooled = shrunk_rate(4 + 60 + 3, 200 + 3000 + 150, 0.03, t.prior_strength)
+    assert information_rate(peers, 1e9, t, 0.03) == pytest.approx(pooled)
+    # Peers that differ widely: each counts about once, whatever its trials.
+    assert information_rate([(2, 100, 1), (40, 1000, 1)], 1.0, t, 0.03) == pytest.approx(
+        (0.02 * 100 / 50.5 + 0.04 * 1000 / 500.5 + t.prior_strength * 0.03)
+        / (100 / 50.5 + 1000 / 500.5 + t.prior_strength)
+    )

@@ -22,6 +22,7 @@ from services.fraud.detectors.stats import (
     fmt_p,
     hypergeometric_sf,
     peer_rate,
+    peer_spread,
     rate_test,
     shrunk_rate,
     tolerance_null,
@@ -340,21 +341,40 @@ def ordinary_hub_rate(hubs: list[tuple[int, int]], default: float) -> float:
     return default
 
 
-def hub_effect(mates_k: int, mates_n: int, ref: float, t: Thresholds) -> float:
+def hub_effect(mates_k: int, mates_n: int, ref: float, t: Thresholds, hubs_alike: float) -> float:
     """The rate an agent is expected to run at, given its hub-mates' (k of n) and an ordinary
-    hub's (`ref`, `ordinary_hub_rate`): its mates' rate (shrunk to `ref` while they have handled
-    few parcels), but never below `ref`.
+    hub's (`ref`, `ordinary_hub_rate`): its mates' rate, shrunk to `ref` while they have
+    handled few parcels: hardly at all above it, by `hubs_alike` pseudo-parcels below it
+    (`careful_hub_strength`: how alike the hubs' agents run).
 
     Hubs have two to four agents, so an agent's mates are often one other agent with a hundred
     parcels and two or three incidents. Rescaled by that one mate's luck, an agent next to a
     lucky mate looked like a pilferer at two or three times its real rate, the standardised
     agents looked far less alike than they are, and the honest spread a pilferer is weighed
     against widened until one at 3x hardly stood out. A hub running high (a pilfering hub)
-    still lifts its agents' expectation, so its excess is not laid on them; a hub running low
-    is no reason to expect more of an agent than of anyone, so a low mate changes nothing.
-    Against rescaling by the mates alone the expectation only rises, which can only lower an
-    agent's evidence: a miss, never a false alarm."""
-    return max(shrunk_rate(mates_k, mates_n, ref, t.prior_strength), ref)
+    lifts its agents' expectation at once (the rate test's prior), so its excess is not laid
+    on them: that can only lower an agent's evidence, a miss, never a false alarm. A careful
+    hub lowers it only as far as its mates' record proves the hub careful against how much
+    hubs honestly differ: the posterior mean of the hub's own rate, drawn from the hubs'
+    Beta (mean `ref`, concentration `hubs_alike`), given its mates' parcels. Until 2026-12-04
+    a low mate changed nothing, and an agent pilfering at 3.5x a careful hub (0.85 of an
+    ordinary one) read 2.4x and was never found."""
+    high = shrunk_rate(mates_k, mates_n, ref, t.prior_strength)
+    if high >= ref:
+        return high
+    return shrunk_rate(mates_k, mates_n, ref, hubs_alike)
+
+
+def careful_hub_strength(hubs: list[tuple[int, int]], ref: float, t: Thresholds) -> float:
+    """How many pseudo-parcels of an ordinary hub (`ref`) a careful hub's mates are weighed
+    against (`hub_effect`): the concentration a + b of the Beta the hubs' ordinary agents'
+    rates are drawn from (`stats.peer_spread`; hubs running far apart left out of it, and at
+    most `max_concentration`, which hubs too few to tell also get: the strongest shrinkage)."""
+    return peer_spread(
+        [(k, n, 1) for k, n in hubs if n > 0],
+        prior_rate=ref,
+        max_concentration=t.max_concentration,
+    ).concentration
 
 
 def ordinary_agents(
@@ -397,14 +417,17 @@ def standardised(
     at the reference rate (the pooled rate of all agents). The standardised ratio k / n' is the
     agent's rate relative to its mates times the reference: a population of these is what the
     honest spread is estimated from, and what each agent's sequential test weighs. The mates'
-    rate counts only where it runs above an ordinary hub's (`hub_effect`): one lucky mate is no
-    hub effect. An agent seen at no hub is expected to run like an ordinary hub's agents (with
-    no hub at all, its raw counts: judged against all agents)."""
+    rate counts at once where it runs above an ordinary hub's, and below it only as far as the
+    hubs' own spread allows (`hub_effect`): one lucky mate is no hub effect. An agent seen at
+    no hub is expected to run like an ordinary hub's agents (with no hub at all, its raw
+    counts: judged against all agents)."""
     total_k = sum(c.incidents for c in agents.values())
     total_n = sum(c.handled for c in agents.values())
     ref = peer_rate(total_k, total_n, PRIOR_RATE, t.prior_strength)
     ordinary = ordinary_agents(at_hubs, t)
-    floor = ordinary_hub_rate([(k, n) for _, k, n in ordinary.values()], ref)
+    hubs = [(k, n) for _, k, n in ordinary.values()]
+    floor = ordinary_hub_rate(hubs, ref)
+    hubs_alike = careful_hub_strength(hubs, floor, t)
     weighted: dict[str, float] = {}
     weights: dict[str, int] = {}
     for hub, at_hub in at_hubs.items():
@@ -415,7 +438,7 @@ def standardised(
             mine = a not in standing
             mates_k = ord_k - (c.incidents if mine else 0)
             mates_n = ord_n - (c.handled if mine else 0)
-            expected = hub_effect(mates_k, mates_n, floor, t)
+            expected = hub_effect(mates_k, mates_n, floor, t, hubs_alike)
             weighted[a] = weighted.get(a, 0.0) + c.handled * expected
             weights[a] = weights.get(a, 0) + c.handled
     out: dict[str, tuple[int, int]] = {}

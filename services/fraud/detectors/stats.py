@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 # Re-exported: the detectors take every statistic from this module.
@@ -170,6 +170,7 @@ def robust_baseline(
     prior_rate: float,
     rounds: int = 5,
     leave_out: bool = False,
+    by_information: bool = False,
 ) -> RobustBaseline:
     """The pooled counts of the peers that themselves look like peers.
 
@@ -214,7 +215,12 @@ def robust_baseline(
         kept = survivors
         kept_k, kept_n = sum(k * m for k, _, m in kept), sum(n * m for _, n, m in kept)
     return RobustBaseline(
-        kept_k, kept_n, null, sequential_peers(kept, t, prior_rate=prior_rate, leave_out=leave_out)
+        kept_k,
+        kept_n,
+        null,
+        sequential_peers(
+            kept, t, prior_rate=prior_rate, leave_out=leave_out, by_information=by_information
+        ),
     )
 
 
@@ -225,6 +231,7 @@ def sequential_peers(
     prior_rate: float,
     rounds: int = 3,
     leave_out: bool = False,
+    by_information: bool = False,
 ) -> PeerSpread:
     """The honest population a sequential test weighs an entity against: the rate and spread
     of the kept peers, less those whose own sequential evidence is telling (MEDIUM).
@@ -242,22 +249,33 @@ def sequential_peers(
     and the other, and the one that stands out leaves first. Only peers whose evidence already
     leans to the alternative (a Bayes factor above 1) are weighed again: an honest peer whose
     record favours the honest population cannot reach MEDIUM by its own absence, and the work
-    stays a handful of spread estimates, not one per peer."""
+    stays a handful of spread estimates, not one per peer.
+
+    `by_information` (hubs and agents): the rate is each peer's own rate weighed by what it
+    tells of the honest mean (`information_rate`), not the pooled rate: a few busy peers
+    lifted by pilferage not yet found (a hub carrying pilfering agents) would otherwise set
+    it for everyone."""
     s = Sequential(max_concentration=t.max_concentration)
     peers = list(kept)
+
+    def rate_of(ps: Sequence[tuple[int, int, int]], concentration: float) -> float:
+        if by_information:
+            return information_rate(ps, concentration, t, prior_rate)
+        return _peer_pool_rate(ps, t, prior_rate)
+
     spread = peer_spread(peers, prior_rate=prior_rate, max_concentration=t.max_concentration)
     for _ in range(rounds):
-        current = PeerSpread(_peer_pool_rate(peers, t, prior_rate), spread.concentration)
+        current = PeerSpread(rate_of(peers, spread.concentration), spread.concentration)
         trimmed = [
             (k, n, m)
             for i, (k, n, m) in enumerate(peers)
-            if k == 0 or not _telling_peer(i, peers, current, t, s, prior_rate, leave_out)
+            if k == 0 or not _telling_peer(i, peers, current, t, s, prior_rate, rate_of, leave_out)
         ]
         if len(trimmed) == len(peers):
             break
         peers = trimmed
         spread = peer_spread(peers, prior_rate=prior_rate, max_concentration=t.max_concentration)
-    return PeerSpread(_peer_pool_rate(peers, t, prior_rate), spread.concentration)
+    return PeerSpread(rate_of(peers, spread.concentration), spread.concentration)
 
 
 def _telling_peer(
@@ -267,6 +285,7 @@ def _telling_peer(
     t: Thresholds,
     s: Sequential,
     prior_rate: float,
+    rate_of: Callable[[Sequence[tuple[int, int, int]], float], float],
     leave_out: bool,
 ) -> bool:
     """Whether peer `i`'s own sequential evidence is MEDIUM against the current estimate, or
@@ -278,7 +297,7 @@ def _telling_peer(
         return log_bf >= medium
     others = [*peers[:i], *([(k, n, m - 1)] if m > 1 else []), *peers[i + 1 :]]
     alone = peer_spread(others, prior_rate=prior_rate, max_concentration=t.max_concentration)
-    without = PeerSpread(_peer_pool_rate(others, t, prior_rate), alone.concentration)
+    without = PeerSpread(rate_of(others, alone.concentration), alone.concentration)
     return sequential_test(k, n, without, s).log_bf >= medium
 
 
@@ -292,6 +311,31 @@ def _peer_pool_rate(
         prior_rate,
         t.prior_strength,
     )
+
+
+def information_rate(
+    peers: Sequence[tuple[int, int, int]], concentration: float, t: Thresholds, prior_rate: float
+) -> float:
+    """The honest mean of peers given as (count, trials, multiplicity) whose own rates are
+    drawn from a Beta of this concentration: each peer's rate weighed by its information about
+    that mean, n / (1 + (n - 1) rho) with rho = 1 / (concentration + 1) (the inverse of its
+    rate's variance under the beta-binomial, up to a constant), shrunk to `prior_rate` as the
+    pooled rate is.
+
+    The pooled rate weighs a peer by its trials, so a busy peer counts four times a quiet
+    one however far honest peers differ; but where they differ, a peer's rate tells the mean
+    no more than its own draw from the Beta, however many trials it holds (weight at most
+    1 / rho). Both are unbiased for the honest mean (any fixed weights are), so an honest
+    population is not read lower; one or two busy peers running high move it far less. With
+    peers alike (rho near 0) it is the pooled rate."""
+    rho = 1.0 / (max(concentration, 0.0) + 1.0)
+    num = den = 0.0
+    for k, n, m in peers:
+        if n <= 0:
+            continue
+        w = m * n / (1.0 + (n - 1) * rho)
+        num, den = num + w * k / n, den + w
+    return (num + t.prior_strength * prior_rate) / (den + t.prior_strength)
 
 
 def stands_out(

@@ -209,10 +209,12 @@ class AssessorBase:
         load: Callable[[], Awaitable[Mapping[str, Counts]]],
         spreads: dict[str, PeerSpread] | None = None,
         leave_out: bool = False,
+        by_information: bool = False,
     ) -> dict[str, tuple[int, int]]:
         """The robust baseline of each rate among the population's other members (and, into
         `spreads`, how much those peers differ; `leave_out`: each peer of the spread weighed
-        without itself, see `stats.sequential_peers`)."""
+        without itself; `by_information`: the spread's rate weighed by each peer's information,
+        see `stats.sequential_peers`)."""
         return await peer_baselines(
             self.session,
             population=population,
@@ -225,6 +227,7 @@ class AssessorBase:
             load=load,
             spreads=spreads,
             leave_out=leave_out,
+            by_information=by_information,
         )
 
     def telling(

@@ -77,6 +77,7 @@ async def peer_baselines(
     load: Callable[[], Awaitable[Mapping[str, Counts]]],
     spreads: dict[str, PeerSpread] | None = None,
     leave_out: bool = False,
+    by_information: bool = False,
 ) -> dict[str, tuple[int, int]]:
     """The robust baseline (count, trials) of each rate among the population's other members.
 
@@ -86,7 +87,9 @@ async def peer_baselines(
     differ from each other, per rate (what a sequential test takes as the honest population);
     one entity more or less barely moves it, so a reused baseline's serves as it is.
     `leave_out`: the spread's peers are weighed each without itself (`stats.sequential_peers`;
-    hubs and agents, whose bad peers are few enough to hide each other)."""
+    hubs and agents, whose bad peers are few enough to hide each other). `by_information`: the
+    spread's rate weighs each peer by what it tells of the honest mean, not by its trials
+    (`stats.information_rate`; hubs and agents, where a few busy peers carry most trials)."""
     cache = _cache_of(session)
     key = (*population, *(num for num, _, _ in rates))
     kept = cache.get(key) if cache is not None else None
@@ -112,6 +115,7 @@ async def peer_baselines(
                 t,
                 prior_rate=prior,
                 leave_out=leave_out,
+                by_information=by_information,
             )
             for num, den, prior in rates
         }
@@ -131,6 +135,7 @@ async def peer_baselines(
                 t,
                 prior_rate=prior,
                 leave_out=leave_out,
+                by_information=by_information,
             )
             _spreads(spreads, {num: b})
             out[num] = (b.k, b.n)

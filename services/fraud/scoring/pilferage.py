@@ -93,6 +93,7 @@ class PilferageInputs(AssessorBase):
                     load=partial(_as_counts, std),
                     spreads=std_spreads,
                     leave_out=True,
+                    by_information=True,
                 )
             )["incidents"]
             std_spread = std_spreads.get("incidents")
@@ -206,6 +207,7 @@ class PilferageInputs(AssessorBase):
                         ),
                         spreads=spreads,
                         leave_out=True,
+                        by_information=True,
                     )
                 )["incidents"]
                 peers = pilferage.DayCount(handled=n, incidents=k)
