@@ -160,11 +160,15 @@ def agent_buyer_findings(
         detail += (
             f"; vs the buyer with other agents {vs_elsewhere.peer:.3f} p={fmt_p(vs_elsewhere.p)}"
         )
-        if k_else > 0:
-            # The buyer disputes with other agents too: the agent who serves them most (their
+        if n_else > 0:
+            # The buyer returns through other agents too: the agent who serves them most (their
             # area's) sees most of their disputes by that alone. Shrunk to the network, a short
             # record elsewhere would hide that; the exact two-sample test asks whether this
-            # agent holds more of the buyer's disputes than of the buyer's returns.
+            # agent holds more of the buyer's disputes than of the buyer's returns. Asked even
+            # when none of the returns elsewhere was disputed: a buyer returning wrong items to
+            # many sellers, five of six returns through their area's agent and the sixth not
+            # claimed, holds all their disputes there by chance one time in six, not one in
+            # ten thousand. Only a buyer seen by no other agent is judged on the rate alone.
             p_share = hypergeometric_sf(
                 pair_disputed, pair_handled, pair_disputed + k_else, pair_handled + n_else
             )
