@@ -6,12 +6,13 @@ the held check in the same round trip (binding what was held is
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 from tests.conftest import Harness
-from tests.support.db import rows, scalar, statements_sent
-from tests.support.factories import return_body, uid
+from tests.support.db import pool_checkouts, rows, scalar, statements_sent
+from tests.support.factories import escalation_body, return_body, uid
 
 RETURN_INITIATED = "disputedesk.intake.return_initiated.v1"
 REFUND_ISSUED = "disputedesk.intake.refund_issued.v1"
@@ -143,3 +144,43 @@ async def test_a_new_refund_is_stored_with_its_event_and_history_once(
         await scalar(intake, "SELECT count(*) FROM return_events WHERE return_id = :r", r=rid) == 1
     )
 
+
+async def test_a_burst_of_feed_entries_and_escalations_stays_within_the_pool(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """Each feed entry and escalation holds a pooled connection for its transaction. More at
+    once than the pool holds wait for a slot (`services/intake/connection_gate.py`) instead of
+    each opening an overflow connection, which the pool would close again at once; every one is
+    still answered and stored."""
+    intake = pipeline["intake"]
+    marketplace = harness.key("DISPUTEDESK_KEY_MARKETPLACE")
+    portal = harness.key("DISPUTEDESK_KEY_SELLER_PORTAL")  # bound to S-DEMO-1
+    fed = [return_body(uid("RET"), seller_id="S-DEMO-1") for _ in range(20)]
+    for body in fed:
+        await post_feed(intake, harness, body)
+    new = [return_body(uid("RET")) for _ in range(30)]
+    keyed = [{**marketplace, "Idempotency-Key": uid("idem")} for _ in range(10)]
+    with pool_checkouts(intake) as out:
+        answers = await asyncio.gather(
+            *(
+                intake.client.post("/v1/returns", json=body, headers=headers)
+                for body, headers in zip(new, [*keyed, *[marketplace] * 20], strict=True)
+            ),
+            *(
+                intake.client.post(
+                    "/v1/escalations", json=escalation_body(body["return_id"]), headers=portal
+                )
+                for body in fed
+            ),
+        )
+    assert [a.status_code for a in answers] == [202] * 30 + [201] * 20, [a.text for a in answers]
+    assert out["peak"] <= intake.runtime.settings.database_pool_size, out
+    ids = [body["return_id"] for body in new]
+    assert (
+        await scalar(intake, "SELECT count(*) FROM returns WHERE return_id = ANY(:r)", r=ids) == 30
+    )
+    filed = [body["return_id"] for body in fed]
+    assert (
+        await scalar(intake, "SELECT count(*) FROM escalations WHERE return_id = ANY(:r)", r=filed)
+        == 20
+    )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.rate_limit import Limit, RateLimiter
 from tests.conftest import Harness
-from tests.support.db import rows, scalar
+from tests.support.db import pool_checkouts, rows, scalar
 from tests.support.factories import awb_of, swiftship_event, uid
 from tests.support.feed import feed_return
 from tests.support.signing import swiftship_headers
@@ -252,31 +252,16 @@ async def test_a_burst_of_webhooks_stays_within_the_pool(
     import asyncio
 
     intake = pipeline["intake"]
-    pool = intake.runtime.engine.sync_engine.pool
     rids = [uid("RET") for _ in range(40)]
     for rid in rids:
         await feed_return(intake, harness, rid, partner_id="swiftship", awb=awb_of(rid))
-    out = {"now": 0, "peak": 0}
-
-    def checked_out(*_: Any) -> None:
-        out["now"] += 1
-        out["peak"] = max(out["peak"], out["now"])
-
-    def checked_in(*_: Any) -> None:
-        out["now"] -= 1
-
-    event.listen(pool, "checkout", checked_out)
-    event.listen(pool, "checkin", checked_in)
-    try:
+    with pool_checkouts(intake) as out:
         answers = await asyncio.gather(
             *(
                 _post_swiftship(intake, harness, swiftship_event(rid, "return.at_hub"), uid("msg"))
                 for rid in rids
             )
         )
-    finally:
-        event.remove(pool, "checkout", checked_out)
-        event.remove(pool, "checkin", checked_in)
     assert all(a["accepted"] == 1 for a in answers)
     assert out["peak"] <= intake.runtime.settings.database_pool_size, out
 
@@ -322,3 +307,4 @@ async def test_a_contract_refusal_on_the_transactional_path_is_a_422_not_a_500(
         await scalar(intake, "SELECT count(*) FROM shipment_events WHERE return_id = :r", r=rid)
         == 0
     )
+

@@ -42,6 +42,29 @@ def statements_sent(service: RunningService) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", note)
 
 
+@contextmanager
+def pool_checkouts(service: RunningService) -> Iterator[dict[str, int]]:
+    """The most connections the service's pool had checked out at once while the block ran
+    (`peak`)."""
+    pool = service.runtime.engine.sync_engine.pool
+    out = {"now": 0, "peak": 0}
+
+    def checked_out(*_: Any) -> None:
+        out["now"] += 1
+        out["peak"] = max(out["peak"], out["now"])
+
+    def checked_in(*_: Any) -> None:
+        out["now"] -= 1
+
+    event.listen(pool, "checkout", checked_out)
+    event.listen(pool, "checkin", checked_in)
+    try:
+        yield out
+    finally:
+        event.remove(pool, "checkout", checked_out)
+        event.remove(pool, "checkin", checked_in)
+
+
 @asynccontextmanager
 async def scratch_database(harness: Any, prefix: str) -> AsyncIterator[tuple[str, AsyncEngine]]:
     """A database of the test's own on the stack's PostgreSQL (its URL and an engine on it),
