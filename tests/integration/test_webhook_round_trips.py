@@ -308,3 +308,55 @@ async def test_a_contract_refusal_on_the_transactional_path_is_a_422_not_a_500(
         == 0
     )
 
+
+async def test_a_connection_lost_under_the_statement_is_never_handed_out_again(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The common webhook's statement checks its connection out of the pool itself
+    (`partners.repository.record_owned_scans`); a connection that died under it is invalidated,
+    so the next request gets a live one instead of failing again."""
+    from datetime import UTC, datetime
+
+    from services.intake.partners import service
+    from services.intake.partners.registry import ADAPTERS
+    from shared.db import make_engine
+
+    intake = pipeline["intake"]
+    engine = make_engine(harness.env["INTAKE_DATABASE_URL"], pool_size=1)
+    killer = await asyncpg.connect(
+        harness.env["INTAKE_DATABASE_URL"].replace("postgresql+asyncpg", "postgresql")
+    )
+
+    async def scan() -> service.IngestResult | None:
+        rid = uid("RET")
+        await feed_return(intake, harness, rid, partner_id="swiftship", awb=awb_of(rid))
+        delivery = service.parse(
+            partner_id="swiftship",
+            adapter=ADAPTERS["swiftship"],
+            headers={"webhook-id": uid("msg")},
+            body=swiftship_event(rid, "return.at_hub"),
+            received_at=datetime.now(UTC),
+        )
+        return await service.ingest_owned(engine, delivery)
+
+    try:
+        first = await scan()  # the engine's one pooled connection, now back in its pool
+        assert first is not None and first.accepted == 1
+        async with engine.connect() as conn:  # the same one: the pool holds no other
+            pid = (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar()
+        await killer.execute("SELECT pg_terminate_backend($1)", pid)
+        failures = 0
+        for _ in range(2):
+            try:
+                result = await scan()
+            except (asyncpg.InterfaceError, OSError):
+                failures += 1  # handed the dead connection once, unless the pool pinged it
+                continue
+            assert result is not None and result.accepted == 1
+            break
+        else:
+            raise AssertionError("the dead connection was handed out again")
+        assert failures <= 1
+    finally:
+        await killer.close()
+        await engine.dispose()
