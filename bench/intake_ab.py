@@ -191,6 +191,7 @@ async def measure() -> dict[str, Any]:
                 if label != "bare":
                     requests = await bench_intake.announce(feeds[label], requests)
                 before = server.cpu_seconds()
+                print(f"round {n}: {label}/{target}", file=sys.stderr)
                 stats = await bench_intake.closed_loop(server.url, requests, CONCURRENCY)
                 cpu[key] += server.cpu_seconds() - before
                 served[key] += stats.requests
