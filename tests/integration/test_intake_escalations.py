@@ -11,12 +11,13 @@ from typing import Any
 from services.intake.models import IdempotencyKey
 from shared.idempotency import claim
 from tests.conftest import Harness
-from tests.support.db import rows, scalar
+from tests.support.db import rows, scalar, statements_sent
 from tests.support.factories import escalation_body, return_body, uid
 from tests.support.feed import feed_return
 from tests.support.paging import all_pages
 
 OTHER_SELLER = "S-OTHER-2"
+FILED = "disputedesk.intake.seller_escalation_filed.v1"
 
 
 def portal(harness: Harness) -> dict[str, str]:
@@ -323,3 +324,56 @@ async def test_seller_feedback(harness: Harness, pipeline: dict[str, Any]) -> No
             "/v1/seller-feedback", json={**feedback, **bad}, headers=portal(harness)
         )
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == field
+
+
+async def test_a_filing_is_stored_with_its_event_and_history_in_one_statement(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """`escalations.repository.store_filed`: the escalation, its event's outbox row and its
+    history line in one statement, for a filed escalation and a held one alike."""
+    intake = pipeline["intake"]
+    fed = (await feed_return(intake, harness))["return_id"]
+    unfed = uid("RET")
+    for return_id, status, state in ((fed, 201, "filed"), (unfed, 202, "pending_return")):
+        body = escalation_body(return_id, received_weight_g=812)
+        with statements_sent(intake) as statements:
+            r = await intake.client.post("/v1/escalations", json=body, headers=portal(harness))
+        assert r.status_code == status, r.text
+        out = r.json()
+        assert out["state"] == state
+        filing = [s for s in statements if "INTO escalations" in s or "INTO return_events" in s]
+        assert len(filing) == 1, statements
+        assert "INSERT INTO outbox" in filing[0]
+
+        again = await intake.client.get(
+            f"/v1/escalations/{out['escalation_id']}", headers=portal(harness)
+        )
+        assert again.status_code == 200 and again.json() == out
+        stored = await rows(
+            intake,
+            "SELECT seller_id, claimed_amount, received_weight_g, evidence, seller_contact, state"
+            " FROM escalations WHERE escalation_id = :e",
+            e=out["escalation_id"],
+        )
+        assert len(stored) == 1
+        seller, amount, grams, kept_evidence, contact, kept_state = stored[0]
+        assert (seller, amount, grams, kept_state) == ("S-DEMO-1", 249_900, 812, state)
+        assert [e["sha256"] for e in kept_evidence] == [e["sha256"] for e in body["evidence"]]
+        assert contact and body["seller_email"] not in contact  # sealed, never the address
+
+        outbox = await rows(
+            intake,
+            "SELECT ce_id, ce_type, ce_subject, payload FROM outbox WHERE key = :r"
+            " AND ce_type = :t",
+            r=return_id,
+            t=FILED,
+        )
+        assert len(outbox) == 1
+        ce_id, _, subject, payload = outbox[0]
+        assert subject == return_id and payload["escalation_id"] == out["escalation_id"]
+        assert payload["seller_contact"] == contact and payload["evidence"] == kept_evidence
+        logged = await rows(
+            intake, "SELECT ce_type, payload FROM return_events WHERE ce_id = :c", c=ce_id
+        )
+        without_contact = {k: v for k, v in payload.items() if k != "seller_contact"}
+        assert logged == [(FILED, without_contact)]

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.rate_limit import Limit, RateLimiter
 from tests.conftest import Harness
-from tests.support.db import rows, scalar
+from tests.support.db import pool_checkouts, rows, scalar
 from tests.support.factories import awb_of, swiftship_event, uid
 from tests.support.feed import feed_return
 from tests.support.signing import swiftship_headers
@@ -252,31 +252,16 @@ async def test_a_burst_of_webhooks_stays_within_the_pool(
     import asyncio
 
     intake = pipeline["intake"]
-    pool = intake.runtime.engine.sync_engine.pool
     rids = [uid("RET") for _ in range(40)]
     for rid in rids:
         await feed_return(intake, harness, rid, partner_id="swiftship", awb=awb_of(rid))
-    out = {"now": 0, "peak": 0}
-
-    def checked_out(*_: Any) -> None:
-        out["now"] += 1
-        out["peak"] = max(out["peak"], out["now"])
-
-    def checked_in(*_: Any) -> None:
-        out["now"] -= 1
-
-    event.listen(pool, "checkout", checked_out)
-    event.listen(pool, "checkin", checked_in)
-    try:
+    with pool_checkouts(intake) as out:
         answers = await asyncio.gather(
             *(
                 _post_swiftship(intake, harness, swiftship_event(rid, "return.at_hub"), uid("msg"))
                 for rid in rids
             )
         )
-    finally:
-        event.remove(pool, "checkout", checked_out)
-        event.remove(pool, "checkin", checked_in)
     assert all(a["accepted"] == 1 for a in answers)
     assert out["peak"] <= intake.runtime.settings.database_pool_size, out
 
@@ -322,3 +307,56 @@ async def test_a_contract_refusal_on_the_transactional_path_is_a_422_not_a_500(
         await scalar(intake, "SELECT count(*) FROM shipment_events WHERE return_id = :r", r=rid)
         == 0
     )
+
+
+async def test_a_connection_lost_under_the_statement_is_never_handed_out_again(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The common webhook's statement checks its connection out of the pool itself
+    (`partners.repository.record_owned_scans`); a connection that died under it is invalidated,
+    so the next request gets a live one instead of failing again."""
+    from datetime import UTC, datetime
+
+    from services.intake.partners import service
+    from services.intake.partners.registry import ADAPTERS
+    from shared.db import make_engine
+
+    intake = pipeline["intake"]
+    engine = make_engine(harness.env["INTAKE_DATABASE_URL"], pool_size=1)
+    killer = await asyncpg.connect(
+        harness.env["INTAKE_DATABASE_URL"].replace("postgresql+asyncpg", "postgresql")
+    )
+
+    async def scan() -> service.IngestResult | None:
+        rid = uid("RET")
+        await feed_return(intake, harness, rid, partner_id="swiftship", awb=awb_of(rid))
+        delivery = service.parse(
+            partner_id="swiftship",
+            adapter=ADAPTERS["swiftship"],
+            headers={"webhook-id": uid("msg")},
+            body=swiftship_event(rid, "return.at_hub"),
+            received_at=datetime.now(UTC),
+        )
+        return await service.ingest_owned(engine, delivery)
+
+    try:
+        first = await scan()  # the engine's one pooled connection, now back in its pool
+        assert first is not None and first.accepted == 1
+        async with engine.connect() as conn:  # the same one: the pool holds no other
+            pid = (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar()
+        await killer.execute("SELECT pg_terminate_backend($1)", pid)
+        failures = 0
+        for _ in range(2):
+            try:
+                result = await scan()
+            except (asyncpg.InterfaceError, OSError):
+                failures += 1  # handed the dead connection once, unless the pool pinged it
+                continue
+            assert result is not None and result.accepted == 1
+            break
+        else:
+            raise AssertionError("the dead connection was handed out again")
+        assert failures <= 1
+    finally:
+        await killer.close()
+        await engine.dispose()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import make_engine
@@ -23,6 +23,46 @@ async def scalar(service: RunningService, sql: str, **params: Any) -> Any:
 async def rows(service: RunningService, sql: str, **params: Any) -> list[Any]:
     async with service.runtime.sessionmaker() as session:
         return list((await session.execute(text(sql), params)).all())
+
+
+@contextmanager
+def statements_sent(service: RunningService) -> Iterator[list[str]]:
+    """The SQL texts the service's engine sends while the block runs (its background loops'
+    too: filter by what the test is about)."""
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        sent.append(sql)
+
+    engine = service.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+@contextmanager
+def pool_checkouts(service: RunningService) -> Iterator[dict[str, int]]:
+    """The most connections the service's pool had checked out at once while the block ran
+    (`peak`)."""
+    pool = service.runtime.engine.sync_engine.pool
+    out = {"now": 0, "peak": 0}
+
+    def checked_out(*_: Any) -> None:
+        out["now"] += 1
+        out["peak"] = max(out["peak"], out["now"])
+
+    def checked_in(*_: Any) -> None:
+        out["now"] -= 1
+
+    event.listen(pool, "checkout", checked_out)
+    event.listen(pool, "checkin", checked_in)
+    try:
+        yield out
+    finally:
+        event.remove(pool, "checkout", checked_out)
+        event.remove(pool, "checkin", checked_in)
 
 
 @asynccontextmanager

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from services.intake.api_docs import PROBLEM_RESPONSES
+from services.intake.connection_gate import GatedSession
 from services.intake.escalations import service
 from services.intake.escalations.schemas import (
     AppealAccepted,
@@ -54,9 +55,10 @@ async def post_escalation(
     data: EscalationIn,
     request: Request,
     response: Response,
-    session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(*SELLER_SIDE),
+    *,
+    session: GatedSession,  # after the caller's key: a request refused there takes no slot
 ) -> EscalationOut | Response:
     now = request.app.state.runtime.clock.now()
     out = await idempotent(

@@ -45,6 +45,7 @@ from shared.events import (
     EvidenceItem,
     SellerEscalationFiled,
 )
+from shared.outbox import note_enqueued
 from shared.pii import ContactSealer
 from shared.problems import Problem
 
@@ -183,13 +184,21 @@ async def file_escalation(
         seller_contact=sealer.seal(data.seller_email) if data.seller_email else None,
         state=FILED if owner is not None else PENDING_RETURN,
     )
-    repository.add(session, escalation)
-    if owner is None:
-        metrics.HELD.labels("escalation", "none").inc()
     # Emitted at once even before the feed names the return's seller: the SOP's clock (E1, the
     # acknowledgement) starts at the filing. Money cannot follow: reconciliation pays only a
     # claimant the feed has named, and closes the case unpaid if the feed names another.
-    history.record(session, _filed_event(escalation), occurred_at=now, recorded_at=now)
+    # Stored with its event's outbox row and history line in one statement.
+    await repository.store_filed(
+        session,
+        escalation,
+        evidence=json.dumps(escalation.evidence),
+        recorded=history.recorded_columns(
+            _filed_event(escalation), occurred_at=now, recorded_at=now, ce_id=uuid4()
+        ),
+    )
+    note_enqueued(session)
+    if owner is None:
+        metrics.HELD.labels("escalation", "none").inc()
     return _out(escalation, principal)
 
 

@@ -10,13 +10,36 @@ from uuid import UUID
 from sqlalchemy import Row, String, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.models import ReturnEventLog, ShipmentEventRecord
+from services.intake.models import Outbox, ReturnEventLog, ShipmentEventRecord
 from shared import paging
 from shared.events import ReturnShipmentEvent
 
 
 def add(session: AsyncSession, row: ReturnEventLog) -> None:
     session.add(row)
+
+
+def published_and_logged(stored: str) -> str:
+    """Two CTEs of a statement that stores an event's fact: its outbox row and its history line,
+    one each for the row the CTE `stored` returns (`ce_id`, `payload`), none when it returns
+    none. What `service.record` adds to a session, written in the storing statement's own
+    round trip instead of by the unit of work's flush. Their parameters are
+    `service.recorded_columns`' (with `:return_id`, named by the storing statement too)."""
+    return f"""published AS (
+    INSERT INTO {Outbox.__tablename__} (ce_id, ce_type, ce_source, ce_time, ce_subject, topic,
+                                        key, payload, traceparent)
+    SELECT ce_id, CAST(:ce_type AS varchar), CAST(:ce_source AS varchar),
+           CAST(:ce_time AS timestamptz), CAST(:ce_subject AS varchar), CAST(:topic AS varchar),
+           CAST(:key AS varchar), payload, CAST(:traceparent AS varchar)
+      FROM {stored}
+), logged AS (
+    INSERT INTO {ReturnEventLog.__tablename__} (ce_id, return_id, ce_type, occurred_at,
+                                                recorded_at, payload)
+    SELECT ce_id, CAST(:return_id AS varchar), CAST(:ce_type AS varchar),
+           CAST(:occurred_at AS timestamptz), CAST(:recorded_at AS timestamptz),
+           CAST(:logged AS jsonb)
+      FROM {stored}
+)"""
 
 
 async def has_event(session: AsyncSession, *, return_id: str, ce_type: str) -> bool:

@@ -18,7 +18,7 @@ from services.intake.history.schemas import ReturnEventOut, ReturnHistory
 from services.intake.models import Outbox, ReturnEventLog
 from shared import paging
 from shared.events import EventPayload
-from shared.outbox import enqueue
+from shared.outbox import enqueue, outbox_envelope_columns
 from shared.problems import Problem
 
 SOURCE = "disputedesk/intake"
@@ -47,6 +47,25 @@ def record(
         ),
     )
     return envelope.id
+
+
+def recorded_columns(
+    payload: EventPayload, *, occurred_at: datetime, recorded_at: datetime, ce_id: UUID
+) -> dict[str, object]:
+    """What `record` writes, as the parameters of a statement that stores the event's fact with
+    its outbox row and history line in one round trip (`repository.published_and_logged`):
+    the event's JSON once as text (`payload`), the outbox row's envelope columns, and the
+    history line's."""
+    _, outbox = outbox_envelope_columns(
+        payload, source=SOURCE, subject=payload.kafka_key(), ce_id=ce_id
+    )
+    return {
+        "payload": payload.model_dump_json(),
+        **outbox,
+        "occurred_at": occurred_at,
+        "recorded_at": recorded_at,
+        "logged": logged_json(payload),
+    }
 
 
 def logged_json(payload: EventPayload) -> str:

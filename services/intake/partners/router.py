@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
@@ -10,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from services.intake import metrics
 from services.intake.api_docs import PROBLEM_RESPONSES, RATE_LIMITED
+from services.intake.connection_gate import connection_gate
 from services.intake.partners import service
 from services.intake.partners.adapter import AuthenticationFailed, PayloadInvalid
 from services.intake.partners.directory import PartnerDirectory
@@ -35,26 +35,6 @@ def partner_directory(request: Request) -> PartnerDirectory:
         )
     assert isinstance(directory, PartnerDirectory)
     return directory
-
-
-# Pooled connections the owned-scans statement leaves to the rest of the process (the outbox
-# relay, the directory's refresh, the transactional paths); see `statement_gate`.
-POOL_HEADROOM = 2
-
-
-def statement_gate(request: Request) -> asyncio.Semaphore:
-    """How many webhooks may run the owned-scans statement at once: the pool's size, less its
-    headroom. More would each check out an overflow connection, which the pool closes as soon
-    as it comes back (its queue is full), so every burst above the pool's size paid a new
-    connection per request: the connect with its TLS attempt and authentication, and every
-    statement prepared again on it. A webhook beyond the gate waits a statement's time."""
-    runtime: ServiceRuntime = request.app.state.runtime
-    gate = runtime.extras.get("webhook_statement_gate")
-    if gate is None:
-        slots = max(1, runtime.settings.database_pool_size - POOL_HEADROOM)
-        gate = runtime.extras["webhook_statement_gate"] = asyncio.Semaphore(slots)
-    assert isinstance(gate, asyncio.Semaphore)
-    return gate
 
 
 @router.post(
@@ -121,7 +101,7 @@ async def receive_webhook(
         delivery = service.parse(
             partner_id=partner_id, adapter=adapter, headers=headers, body=body, received_at=now
         )
-        async with statement_gate(request):
+        async with connection_gate(request):
             result = await service.ingest_owned(runtime.engine, delivery)
         if result is not None:
             if result.accepted:
@@ -130,12 +110,12 @@ async def receive_webhook(
             # A refusal of the canonical contract here (for a scan the common path did not build:
             # a type only the partner's added mappings give, a batch repeating an event) rolls
             # this transaction back before it has written anything.
-            async with request_session(request) as session:
+            async with connection_gate(request), request_session(request) as session:
                 result = await service.ingest(session, delivery)
     except PayloadInvalid as exc:
         # Parsing fails before anything is written, so only the archive row commits with
         # this answer: the partner's mistake stays on record, and no event half-exists.
-        async with request_session(request) as session:
+        async with connection_gate(request), request_session(request) as session:
             raw_ref = await service.archive_invalid(
                 session,
                 partner_id=partner_id,

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Boolean, func, select, text
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake.history.repository import published_and_logged
 from services.intake.holds.repository import ANYTHING_HELD_SQL
-from services.intake.models import Outbox, RefundRecord, ReturnEventLog, ReturnRecord
+from services.intake.models import RefundRecord, ReturnRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,21 +57,7 @@ WITH stored AS (
             CAST(:ce_id AS uuid))
     ON CONFLICT (return_id) DO NOTHING
     RETURNING ce_id, payload
-), published AS (
-    INSERT INTO {Outbox.__tablename__} (ce_id, ce_type, ce_source, ce_time, ce_subject, topic,
-                                        key, payload, traceparent)
-    SELECT ce_id, CAST(:ce_type AS varchar), CAST(:ce_source AS varchar),
-           CAST(:ce_time AS timestamptz), CAST(:ce_subject AS varchar), CAST(:topic AS varchar),
-           CAST(:key AS varchar), payload, CAST(:traceparent AS varchar)
-      FROM stored
-), logged AS (
-    INSERT INTO {ReturnEventLog.__tablename__} (ce_id, return_id, ce_type, occurred_at,
-                                                recorded_at, payload)
-    SELECT ce_id, CAST(:return_id AS varchar), CAST(:ce_type AS varchar),
-           CAST(:occurred_at AS timestamptz), CAST(:recorded_at AS timestamptz),
-           CAST(:logged AS jsonb)
-      FROM stored
-)
+), {published_and_logged("stored")}
 SELECT (SELECT ce_id FROM stored) AS ce_id, {ANYTHING_HELD_SQL} AS anything_held
 """
 ).columns(ce_id=PgUUID(as_uuid=True), anything_held=Boolean())
@@ -85,17 +70,10 @@ class StoredReturn:
 
 
 async def store_new_return(
-    session: AsyncSession,
-    *,
-    owner: Owner,
-    return_id: str,
-    payload: str,
-    outbox: dict[str, Any],
-    logged: dict[str, Any],
+    session: AsyncSession, *, owner: Owner, return_id: str, recorded: dict[str, object]
 ) -> StoredReturn:
-    """The statement above. `payload` is the event's JSON; `outbox` its outbox row's envelope
-    columns (`shared.outbox.outbox_envelope_columns`, with the `ce_id`); `logged` the history
-    line's `ce_type`, `occurred_at`, `recorded_at` and `payload` (JSON)."""
+    """The statement above. `recorded`: the event's JSON, outbox row and history line as
+    `history.service.recorded_columns` gives them."""
     row = (
         await session.execute(
             _STORE_NEW_RETURN,
@@ -104,11 +82,7 @@ async def store_new_return(
                 "seller_id": owner.seller_id,
                 "partner_id": owner.partner_id,
                 "awb": owner.awb,
-                "payload": payload,
-                **outbox,
-                "occurred_at": logged["occurred_at"],
-                "recorded_at": logged["recorded_at"],
-                "logged": logged["payload"],
+                **recorded,
             },
         )
     ).one()
@@ -135,15 +109,31 @@ async def owners(session: AsyncSession, return_ids: Iterable[str]) -> dict[str, 
     return {r: Owner(s, p, a) for r, s, p, a in rows.all()}
 
 
-async def insert_refund_once(
-    session: AsyncSession, *, refund_id: str, return_id: str, payload: dict[str, Any], ce_id: UUID
+# A refund's feed entry in one round trip, as a return's: the refund, and its event's outbox row
+# and history line only when the refund is new (the refund id is the feed's redelivery guard).
+_STORE_NEW_REFUND = text(
+    f"""
+WITH stored AS (
+    INSERT INTO {RefundRecord.__tablename__} (refund_id, return_id, payload, ce_id)
+    VALUES (CAST(:refund_id AS varchar), CAST(:return_id AS varchar), CAST(:payload AS jsonb),
+            CAST(:ce_id AS uuid))
+    ON CONFLICT (refund_id) DO NOTHING
+    RETURNING ce_id, payload
+), {published_and_logged("stored")}
+SELECT ce_id FROM stored
+"""
+).columns(ce_id=PgUUID(as_uuid=True))
+
+
+async def store_new_refund(
+    session: AsyncSession, *, refund_id: str, return_id: str, recorded: dict[str, object]
 ) -> UUID | None:
-    return await session.scalar(
-        pg_insert(RefundRecord)
-        .values(refund_id=refund_id, return_id=return_id, payload=payload, ce_id=ce_id)
-        .on_conflict_do_nothing(index_elements=["refund_id"])
-        .returning(RefundRecord.ce_id)
+    """The statement above: the event's ce_id, or None when the refund was known already (then
+    nothing was written). `recorded` as for `store_new_return`."""
+    ce_id: UUID | None = await session.scalar(
+        _STORE_NEW_REFUND, {"refund_id": refund_id, "return_id": return_id, **recorded}
     )
+    return ce_id
 
 
 async def get_refund(session: AsyncSession, refund_id: str) -> RefundRecord | None:

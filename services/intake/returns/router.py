@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
 
 from services.intake.api_docs import PROBLEM_RESPONSES
+from services.intake.connection_gate import GatedSession
 from services.intake.returns import service
 from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
 from shared.auth import Principal, Role, require
-from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.service_route import ServiceRoute
 
@@ -25,9 +25,10 @@ router = APIRouter(route_class=ServiceRoute, tags=["marketplace feed"], response
 async def post_return(
     data: ReturnIn,
     request: Request,
-    session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.MARKETPLACE),
+    *,
+    session: GatedSession,  # after the caller's key: a request refused there takes no slot
 ) -> ReturnAccepted | Response:
     now = request.app.state.runtime.clock.now()
     return await idempotent(
@@ -49,9 +50,10 @@ async def post_return(
 async def post_refund(
     data: RefundIn,
     request: Request,
-    session: DbSession,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.MARKETPLACE),
+    *,
+    session: GatedSession,  # after the caller's key: a request refused there takes no slot
 ) -> RefundAccepted | Response:
     now = request.app.state.runtime.clock.now()
     return await idempotent(

@@ -6,7 +6,6 @@ whatever was held for it (escalations, partner scans), in the same transaction.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from uuid import uuid4
 
@@ -17,7 +16,7 @@ from services.intake.holds import service as holds
 from services.intake.returns import repository
 from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
 from shared.events import RefundIssued, ReturnInitiated
-from shared.outbox import note_enqueued, outbox_envelope_columns
+from shared.outbox import note_enqueued
 
 
 async def accept_return(session: AsyncSession, *, data: ReturnIn, now: datetime) -> ReturnAccepted:
@@ -28,20 +27,13 @@ async def accept_return(session: AsyncSession, *, data: ReturnIn, now: datetime)
     await repository.lock_return_id(session, data.return_id)
     # The event's outbox row and history line as `history.record` writes them, stored with the
     # return in one statement.
-    _, outbox = outbox_envelope_columns(
-        event, source=history.SOURCE, subject=data.return_id, ce_id=uuid4()
-    )
     stored = await repository.store_new_return(
         session,
         owner=owner,
         return_id=data.return_id,
-        payload=event.model_dump_json(),
-        outbox=outbox,
-        logged={
-            "occurred_at": data.initiated_at,
-            "recorded_at": now,
-            "payload": history.logged_json(event),
-        },
+        recorded=history.recorded_columns(
+            event, occurred_at=data.initiated_at, recorded_at=now, ce_id=uuid4()
+        ),
     )
     if stored.ce_id is None:
         existing = await repository.get_return(session, data.return_id)
@@ -59,13 +51,14 @@ async def accept_return(session: AsyncSession, *, data: ReturnIn, now: datetime)
 
 async def accept_refund(session: AsyncSession, *, data: RefundIn, now: datetime) -> RefundAccepted:
     event = RefundIssued(**data.model_dump())
-    ce_id = uuid4()
-    stored = await repository.insert_refund_once(
+    # Stored with its event's outbox row and history line in one statement, as a return is.
+    stored = await repository.store_new_refund(
         session,
         refund_id=data.refund_id,
         return_id=data.return_id,
-        payload=json.loads(event.model_dump_json()),
-        ce_id=ce_id,
+        recorded=history.recorded_columns(
+            event, occurred_at=data.issued_at, recorded_at=now, ce_id=uuid4()
+        ),
     )
     if stored is None:
         existing = await repository.get_refund(session, data.refund_id)
@@ -75,7 +68,7 @@ async def accept_refund(session: AsyncSession, *, data: RefundIn, now: datetime)
             event_id=str(existing.ce_id if existing else ""),
             duplicate=True,
         )
-    history.record(session, event, occurred_at=data.issued_at, recorded_at=now, ce_id=ce_id)
+    note_enqueued(session)
     return RefundAccepted(
-        refund_id=data.refund_id, return_id=data.return_id, event_id=str(ce_id), duplicate=False
+        refund_id=data.refund_id, return_id=data.return_id, event_id=str(stored), duplicate=False
     )
