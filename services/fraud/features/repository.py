@@ -194,7 +194,8 @@ async def add_pairs(session: AsyncSession, increments: Mapping[PairKey, int]) ->
 # and never analysed, and the prepared statement kept that plan as the table grew (11.5 ms at
 # 1,900 rows, 88 ms at 38,000, against 0.1 ms; bench-results/pfraud-20261204c/plans.py). The
 # cross pairs the two lists also match (a type with another entity's id) are dropped on
-# reading.
+# reading. The days come in the index's order, whatever the plan: the pilferage detector takes
+# the first of equally bad days in that order (`pilferage.counted_from_each`).
 _WINDOW_TOTALS = text(f"""
     SELECT f.entity_type, f.entity_id, f.metric, sum(f.n)
     FROM {FeatureCount.__tablename__} AS f
@@ -209,6 +210,7 @@ _WINDOW_DAYS = text(f"""
     WHERE f.entity_type = ANY(CAST(:entity_types AS varchar[]))
       AND f.entity_id = ANY(CAST(:entity_ids AS varchar[]))
       AND f.metric = ANY(CAST(:metrics AS varchar[])) AND f.day BETWEEN :since AND :until
+    ORDER BY f.entity_type, f.entity_id, f.metric, f.day
 """)
 # Every entity of one type whose id starts with a prefix ("%" alone for all): the peers of a
 # baseline. One type per statement keeps the plan an index range scan on the type.
