@@ -187,6 +187,26 @@ def _notification_events(cases: int) -> list[Any]:
     return out
 
 
+def _postgres_cpu_s() -> float:
+    """CPU seconds of this stack's PostgreSQL: the server, its live processes (the benchmark's
+    backend, autovacuum, the writers) and the ones it has reaped (an autovacuum worker that
+    ended during the run). The server is found by its data folder under DISPUTEDESK_STATE_DIR;
+    0 when there is none (an external PostgreSQL)."""
+    import psutil
+
+    pid_file = Path(os.environ.get("DISPUTEDESK_STATE_DIR", "")) / "postgres/data/postmaster.pid"
+    try:
+        server = psutil.Process(int(pid_file.read_text().split()[0]))
+        own = server.cpu_times()
+        total = own.user + own.system + own.children_user + own.children_system
+        for child in server.children(recursive=True):
+            times = child.cpu_times()
+            total += times.user + times.system
+    except (OSError, ValueError, psutil.Error):
+        return 0.0
+    return total
+
+
 @contextmanager
 def _counting(engine: Any) -> Iterator[list[int]]:
     from sqlalchemy import event
@@ -498,7 +518,7 @@ async def _measure(service: str) -> dict[str, Any]:
     transactions = 0
     try:
         with _counting(engine) as sent:
-            began, wall = time.process_time(), time.perf_counter()
+            began, wall, pg = time.process_time(), time.perf_counter(), _postgres_cpu_s()
             for start in range(0, len(envelopes), batch):
                 chunk = envelopes[start : start + batch]
                 # What the consumer runner leaves out before a transaction (when the code has
@@ -511,6 +531,7 @@ async def _measure(service: str) -> dict[str, Any]:
                     await handle_batch(session, chunk)
                 transactions += 1
             cpu, elapsed = time.process_time() - began, time.perf_counter() - wall
+            pg = _postgres_cpu_s() - pg
     finally:
         await engine.dispose()
     result: dict[str, Any] = {
@@ -519,6 +540,7 @@ async def _measure(service: str) -> dict[str, Any]:
         "transactions": transactions,
         "cpu_ms_per_event": round(1000 * cpu / len(envelopes), 3),
         "wall_ms_per_event": round(1000 * elapsed / len(envelopes), 3),
+        "postgres_cpu_ms_per_event": round(1000 * pg / len(envelopes), 3),
         "statements_per_event": round(sent[0] / len(envelopes), 2),
     }
     if pilferage is not None and pilferage["calls"]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.fraud.features import repository as features
 from services.fraud.models import ReturnFacts
 from tests.conftest import Harness
@@ -134,3 +137,73 @@ async def test_a_sessions_peer_totals_follow_its_own_increments_without_a_new_re
     # Handed out as kept, not copied (a copy of a large population per event was a tenth of a
     # terminal scan's CPU): callers only read it.
     assert first is kept
+
+
+async def test_window_reads_skip_cross_pairs_and_plan_an_index_scan_whatever_the_statistics(
+    harness: Harness,
+) -> None:
+    """The window reads' types and ids are two lists: a type with another entity's id is not
+    read. The plan PostgreSQL keeps for the prepared statement (its generic plan) is an index
+    scan on a young table never analysed, and on the grown table once analysed. With the
+    (type, id) pairs joined with the table, a young table's plan was a sequential scan, and
+    a service's prepared statement kept it as the table grew."""
+    counts = {
+        ("hub", "H-1", "handled", DAY): 3,
+        ("agent", "A-1", "handled", DAY): 4,
+        # Cross pairs of the two lists: the hub's id as an agent's, the agent's as a hub's.
+        ("agent", "H-1", "handled", DAY): 50,
+        ("hub", "A-1", "handled", DAY): 60,
+    }
+
+    def buyers(first: int, last: int) -> dict[features.CountKey, int]:
+        return {
+            ("buyer", f"B-{b}", metric, DAY - timedelta(d)): 1
+            for b in range(first, last)
+            for d in range(5)
+            for metric in ("delivered", "named_claims")
+        }
+
+    wanted = [("hub", "H-1"), ("agent", "A-1")]
+    async with fresh_fraud_db(harness, "test_fraud_window_plans") as sessions:
+        async with sessions() as session, session.begin():
+            # Never analysed until the test says so, whatever autovacuum's timing.
+            await session.execute(
+                text("ALTER TABLE feature_counts SET (autovacuum_enabled = false)")
+            )
+            await features.add_counts(session, counts | buyers(0, 20))
+        async with sessions() as session:
+            totals = await features.window_totals(session, wanted, ["handled"], DAY, DAY)
+            days = await features.window_days(session, wanted, ["handled"], DAY, DAY)
+            plans = {"young, never analysed": await _generic_plans(session)}
+        async with sessions() as session, session.begin():
+            await features.add_counts(session, buyers(20, 400))
+        async with sessions() as session:
+            await session.execute(text("ANALYZE feature_counts"))
+            plans["grown, analysed"] = await _generic_plans(session)
+    assert totals == {("hub", "H-1"): {"handled": 3}, ("agent", "A-1"): {"handled": 4}}
+    assert days == {("hub", "H-1"): {DAY: {"handled": 3}}, ("agent", "A-1"): {DAY: {"handled": 4}}}
+    for statistics, by_read in plans.items():
+        for read, plan in by_read.items():
+            assert "Index" in plan and "Seq Scan" not in plan, (statistics, read, plan)
+
+
+async def _generic_plans(session: AsyncSession) -> dict[str, str]:
+    """The generic plan (the one a prepared statement may keep) of each window read."""
+    out: dict[str, str] = {}
+    await session.execute(text("SET plan_cache_mode = force_generic_plan"))
+    for name, statement in (
+        ("window_totals", features._WINDOW_TOTALS),
+        ("window_days", features._WINDOW_DAYS),
+    ):
+        sql = str(statement.compile(dialect=session.bind.dialect))  # type: ignore[union-attr]
+        await session.execute(text(f"PREPARE {name} AS {sql}"))
+        rows = await session.execute(
+            text(
+                f"EXPLAIN EXECUTE {name}(ARRAY['hub', 'agent'], ARRAY['H-1', 'A-1'],"
+                f" ARRAY['handled'], DATE '{DAY}', DATE '{DAY}')"
+            )
+        )
+        out[name] = "\n".join(r[0] for r in rows)
+        await session.execute(text(f"DEALLOCATE {name}"))
+    await session.execute(text("RESET plan_cache_mode"))
+    return out
