@@ -54,7 +54,7 @@ def decision_document(session: AsyncSession, record: DecisionRecord) -> dict[str
     return last.document
 
 
-_DECISION = frozenset({"decision"})
+_DECISION: set[str] = {"decision"}  # excluded from the event, added as its own document
 
 
 def event_document(session: AsyncSession, payload: EventPayload) -> dict[str, Any]:

@@ -71,7 +71,7 @@ async def _store_fact(
     inserted it up front, it only becomes visible, and its row is not built a second time."""
     view = batch.current(session)
     if view is not None and view.covers(return_id):
-        claimed = view.claim_fact(model, fact_id)
+        claimed = view.claim_fact(model, fact_id, return_id)
         if claimed is not None:
             return claimed
     return await _insert(session, model, row(), key)
