@@ -20,6 +20,10 @@ consumer runner (decoding, inbox claim, trace and log context, transaction) arou
 that does nothing, fed a stream once and then again as redeliveries. `batch_write` measures
 reconciliation's consumer batch writing the rows its handlers queued (timeline, outbox, ledger),
 an event being one decided case. Their stream size is BENCH_CPU_SHARED_EVENTS (default 3,000).
+`decisions` measures reconciliation's whole decision path without Kafka: BENCH_CPU_DECISIONS
+ready cases (default 1,500, seeded as bench/reconciliation.py seeds them) decided by their fraud
+assessments through the real batch handler, 500 to a transaction, the process's CPU and
+PostgreSQL's per decision.
 
 Stream sizes: BENCH_CPU_FRAUD_RETURNS (default 400 returns, about 1,700 events),
 BENCH_CPU_NOTIFY_CASES (default 400 cases, 2,400 events), BENCH_CPU_BATCH (default 100 events per
@@ -48,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2026, 6, 1, 6, tzinfo=UTC)
 SERVICES = ("fraud", "notifications")
 # The paths every service shares: the outbox relay and the consumer runner (inbox and all).
-SHARED = ("relay", "runner", "batch_write")
+SHARED = ("relay", "runner", "batch_write", "decisions")
 
 
 def _fraud_events(returns: int) -> list[Any]:
@@ -400,6 +404,77 @@ async def _measure_batch_write(url: str) -> dict[str, Any]:
     }
 
 
+async def _measure_decisions(url: str) -> dict[str, Any]:
+    """Reconciliation's handlers deciding ready cases (`cases.handlers.handle_batch`: the batch's
+    facts, the SOP, the decision, its ledger lines, its events and timeline rows), as the
+    engine's consumer hands them over, less the runner (inbox, Kafka). Each case must end
+    CLOSED, or the run measured something else."""
+    import gc
+
+    from sqlalchemy import text
+
+    from bench.reconciliation import _postgres_cpu_s, _seed_ready_cases
+    from disputedesk.stack import Stack
+    from services.reconciliation import wiring
+    from services.reconciliation.cases.handlers import handlers
+    from shared.db import make_engine, make_sessionmaker
+    from shared.envelope import Envelope
+    from shared.kafka.consumer import HandlerContext
+    from tests.support.reconciliation import assessed
+
+    wiring.install()  # the settlement hooks the app installs at start-up
+
+    n = int(os.environ.get("BENCH_CPU_DECISIONS", "1500"))
+    engine = make_engine(url, pool_size=2)
+    sessions = make_sessionmaker(engine)
+    assert handlers.batch_handler is not None
+    try:
+        escalations = await _seed_ready_cases(sessions, n)
+        scores = [Envelope(assessed(e), source="bench") for e in escalations]
+        server = Stack.from_env(dict(os.environ)).postgres.process()
+        # As the app does once it has started (shared/heap.py): the seed's objects frozen, young
+        # collections every 50,000 allocations.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, *gc.get_threshold()[1:])
+        with _counting(engine) as sent:
+            pg_began = _postgres_cpu_s(server)
+            began, wall = time.process_time(), time.perf_counter()
+            for start in range(0, n, 500):
+                async with sessions() as session, session.begin():
+                    await handlers.batch_handler(
+                        [
+                            HandlerContext(session, e, "bench", "reconciliation")
+                            for e in scores[start : start + 500]
+                        ]
+                    )
+            cpu, elapsed = time.process_time() - began, time.perf_counter() - wall
+            pg_ended = _postgres_cpu_s(server)
+        async with sessions() as session:
+            closed = (
+                await session.execute(text("SELECT count(*) FROM cases WHERE state = 'CLOSED'"))
+            ).scalar()
+    finally:
+        gc.unfreeze()
+        await engine.dispose()
+    if closed != n:
+        raise RuntimeError(f"{n - (closed or 0)} of {n} cases were not decided and settled")
+    pg_ms = (
+        round(1000 * (pg_ended - pg_began) / n, 4)
+        if pg_began is not None and pg_ended is not None
+        else None
+    )
+    return {
+        "service": "decisions",
+        "events": n,
+        "transactions": -(-n // 500),
+        "cpu_ms_per_event": round(1000 * cpu / n, 4),
+        "postgres_cpu_ms_per_event": pg_ms,
+        "wall_ms_per_event": round(1000 * elapsed / n, 4),
+        "statements_per_event": round(sent[0] / n, 3),
+    }
+
+
 async def _measure_runner(url: str) -> dict[str, Any]:
     """The consumer runner around a handler that does nothing: decoding, the inbox claim, the
     per-event trace and log context, the transaction, for BENCH_CPU_SHARED_EVENTS events in
@@ -480,6 +555,8 @@ async def _measure(service: str) -> dict[str, Any]:
         return await _measure_runner(url)
     if service == "batch_write":
         return await _measure_batch_write(url)
+    if service == "decisions":
+        return await _measure_decisions(url)
 
     pilferage: dict[str, float] | None = None
     if service == "fraud":

@@ -56,7 +56,9 @@ def unit_of(session: AsyncSession | Session) -> UnitOfWork:
     """The session's unit of work, begun on first use: the consumer runner's batch and the
     request's session get theirs as soon as code in them asks, as does a session a command or
     a test opens."""
-    info = session.info
+    # The sync session's own `info`: AsyncSession's proxy property costs as much again, and a
+    # consumer batch asks here a few dozen times per event.
+    info = (session.sync_session if isinstance(session, AsyncSession) else session).info
     unit = info.get(_KEY)
     if unit is None:
         unit = info[_KEY] = UnitOfWork()

@@ -9,11 +9,18 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reconciliation.cases.timeline import SYSTEM, emit
+from services.reconciliation.cases.timeline import SYSTEM, decision_document, emit
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.facts.batch import BatchView
 from services.reconciliation.models import Case
-from shared.events import CaseOpened
+from shared.events import (
+    CaseDecided,
+    CaseOpened,
+    CaseSettled,
+    DecisionRecord,
+    LiableParty,
+    Outcome,
+)
 from shared.unit_of_work import unit_of
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
@@ -67,3 +74,64 @@ def test_a_batch_serialises_each_case_event_once(monkeypatch: pytest.MonkeyPatch
     kept = view.timeline[0]["data"]["event"]
     assert "seller_contact" not in kept
     assert kept == {k: v for k, v in published.items() if k != "seller_contact"}
+
+
+def test_a_decision_record_is_serialised_once_for_the_case_and_both_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    record = DecisionRecord(
+        policy_version="sop-v1",
+        rule_id="L6",
+        outcome=Outcome.GRANTED,
+        liable_party=LiableParty.PARTNER,
+        payout_pct=100,
+        payout=1000,
+        partner_debit=1000,
+        facts={"return_known": True, "claim_type": "DAMAGED", "filed_at": NOW.isoformat()},
+        explanation="The partner damaged the item in transit.",
+        decided_at=NOW,
+    )
+    dumps: list[dict[str, Any]] = []
+    original = DecisionRecord.model_dump
+
+    def counted(self: DecisionRecord, **kwargs: Any) -> dict[str, Any]:
+        dumps.append(kwargs)
+        return original(self, **kwargs)
+
+    session = AsyncSession()
+    view = BatchView(return_ids={"RET-EMIT-1"})
+    unit_of(session).put(view)
+    case = _case()
+    case.state, case.version = "OPEN", 2
+    monkeypatch.setattr(DecisionRecord, "model_dump", counted)
+    case.decision = decision_document(session, record)
+    decided = emit(
+        session,
+        case,
+        CaseDecided,
+        move=Move.DECIDE,
+        actor=SYSTEM,
+        reason=record.explanation,
+        now=NOW,
+        decision=record,
+        appeal_by=NOW,
+        paid_before=0,
+    )
+    settled = emit(
+        session,
+        case,
+        CaseSettled,
+        move=Move.SETTLE,
+        actor=SYSTEM,
+        reason="Settled.",
+        now=NOW,
+        decision=record,
+        paid_before=0,
+    )
+
+    assert len(dumps) == 1
+    monkeypatch.undo()
+    # Each document is the event's own serialisation, the record's part included.
+    for row, event in zip(view.outbox, (decided, settled), strict=True):
+        assert row["payload"] == event.model_dump(mode="json")
+        assert row["payload"]["decision"] == case.decision

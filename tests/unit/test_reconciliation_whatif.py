@@ -3,6 +3,7 @@ under a draft, with the differences counted and priced."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -37,6 +38,18 @@ DAMAGE_NO_QC = Facts(
     pod_otp_verified=True,
     fraud_band=FraudBand.LOW,
 )
+
+
+def test_decision_record_holds_json_values_in_field_order() -> None:
+    facts = replace(DAMAGE_NO_QC, evidence_counts={"UNBOXING_VIDEO": 1, "PHOTO": 2})
+    record = facts.as_record()
+    assert list(record) == list(Facts.__dataclass_fields__)
+    # Every value is one JSON has: a field of a new type (a date, an enum) must be converted.
+    assert json.loads(json.dumps(record)) == record
+    assert record["filed_at"] == facts.filed_at.isoformat()  # type: ignore[union-attr]
+    assert record["claim_type"] == "DAMAGED" and record["fraud_band"] == "LOW"
+    assert list(record["evidence_counts"].items()) == [("PHOTO", 2), ("UNBOXING_VIDEO", 1)]
+    assert Facts().as_record()["filed_at"] is None
 
 
 def case(case_id: str, facts: Facts = DAMAGE_NO_QC) -> PastCase:

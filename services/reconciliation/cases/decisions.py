@@ -12,7 +12,7 @@ from services.reconciliation import metrics
 from services.reconciliation.cases import repository, settlement
 from services.reconciliation.cases.deadlines import escalation_due_by, review_due_by, sync_timers
 from services.reconciliation.cases.errors import OwnershipUnverified
-from services.reconciliation.cases.timeline import SYSTEM, emit, seller_claimed
+from services.reconciliation.cases.timeline import SYSTEM, decision_document, emit, seller_claimed
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.facts import repository as facts_repository
 from services.reconciliation.facts.service import load_facts
@@ -98,7 +98,7 @@ async def decide_and_settle(
     if record.payout > 0:
         await ensure_owner_verified(session, case)
     appeal_by = now + timedelta(days=p.windows.appeal_window_days)
-    case.decision = record.model_dump(mode="json")
+    case.decision = decision_document(session, record)
     case.decided_by = actor
     case.decided_at = now
     case.appeal_by = appeal_by
@@ -311,7 +311,7 @@ async def apply_verdict(
             reason_code=verdict.reason_code,
         )
         appeal_by = now + timedelta(days=p.windows.appeal_window_days)
-        case.decision = record.model_dump(mode="json")
+        case.decision = decision_document(session, record)
         case.decided_by = SYSTEM
         case.decided_at = now
         case.appeal_by = appeal_by
@@ -342,7 +342,7 @@ async def apply_verdict(
             liable_party=verdict.liable_party,
             reason_code="ABOVE_APPROVAL_CAP",
         )
-        case.proposal = record.model_dump(mode="json")
+        case.proposal = decision_document(session, record)
         case.proposed_by = SYSTEM
         emit(
             session,

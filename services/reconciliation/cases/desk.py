@@ -24,7 +24,7 @@ from services.reconciliation.cases.errors import (
     OverturnIncomplete,
     ProposerCannotApprove,
 )
-from services.reconciliation.cases.timeline import emit, seller_claimed
+from services.reconciliation.cases.timeline import decision_document, emit, seller_claimed
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.ledger import service as ledger
 from services.reconciliation.models import Case
@@ -260,7 +260,7 @@ async def decide(
     if record.payout > 0:
         await ensure_owner_verified(session, case)  # a proposal that pays, refused as early
     if above_approval_cap(record.payout, p):
-        case.proposal = record.model_dump(mode="json")
+        case.proposal = decision_document(session, record)
         case.proposed_by = actor
         emit(
             session,
@@ -374,7 +374,7 @@ async def decide_appeal(
         }
     )
     appeal_by = case.appeal_by
-    case.decision = record.model_dump(mode="json")
+    case.decision = decision_document(session, record)
     case.decided_by = actor
     case.decided_at = now
     emit(

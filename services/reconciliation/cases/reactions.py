@@ -26,7 +26,7 @@ from services.reconciliation.cases.decisions import (
     reevaluate,
     start,
 )
-from services.reconciliation.cases.timeline import SYSTEM, emit, note, publish
+from services.reconciliation.cases.timeline import SYSTEM, decision_document, emit, note, publish
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.facts import repository as facts_repository
 from services.reconciliation.facts.service import HELD, REFUSED, load_facts, own_scans
@@ -227,7 +227,7 @@ async def _claimed_by_another_seller(session: AsyncSession, case: Case, *, now: 
             now=now,
             reason_code="SELLER_MISMATCH",
         )
-        case.decision = record.model_dump(mode="json")
+        case.decision = decision_document(session, record)
         case.decided_by = SYSTEM
         case.decided_at = now
         # No appeal window: an appeal of a return that is not the claimant's has nothing to

@@ -23,7 +23,8 @@ from shared.events import (
     DecisionRecord,
     EventPayload,
 )
-from shared.outbox import enqueue, outbox_row
+from shared.outbox import note_enqueued, outbox_envelope_columns
+from shared.unit_of_work import unit_of
 
 SOURCE = "disputedesk/reconciliation"
 SYSTEM = "system"
@@ -31,6 +32,40 @@ SYSTEM = "system"
 
 def as_json(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
+
+
+class _LastDecisionDocument:
+    """The JSON document of the decision record serialised last in this transaction."""
+
+    __slots__ = ("record", "document")
+
+    def __init__(self) -> None:
+        self.record: DecisionRecord | None = None
+        self.document: dict[str, Any] = {}
+
+
+def decision_document(session: AsyncSession, record: DecisionRecord) -> dict[str, Any]:
+    """The record's JSON document, made once: a decision's record goes into the case row and
+    into each event that carries it (decided, then settled), one after the other, and was
+    serialised for each. Do not change the document: the case row and the events share it."""
+    last = unit_of(session).get(_LastDecisionDocument)
+    if last.record is not record:
+        last.record, last.document = record, record.model_dump(mode="json")
+    return last.document
+
+
+_DECISION: set[str] = {"decision"}  # excluded from the event, added as its own document
+
+
+def event_document(session: AsyncSession, payload: EventPayload) -> dict[str, Any]:
+    """The event's JSON document, its decision record's taken from `decision_document`."""
+    decision = getattr(payload, "decision", None)
+    if decision is None:
+        document: dict[str, Any] = payload.model_dump(mode="json")
+        return document
+    document = payload.model_dump(mode="json", exclude=_DECISION)
+    document["decision"] = decision_document(session, decision)
+    return document
 
 
 def timeline(session: AsyncSession, **row: Any) -> None:
@@ -131,14 +166,15 @@ def publish(
 ) -> dict[str, Any]:
     """Enqueue an event on the outbox, with the batch's rows when a consumer batch is open.
     Returns the event's JSON document (do not change it: the outbox row holds it)."""
+    row = outbox_envelope_columns(payload, source=SOURCE, subject=subject, time=now)[1]
+    row["payload"] = document = event_document(session, payload)
     view = batch.current(session)
     if view is None:
-        enqueue(session, Outbox, payload, source=SOURCE, subject=subject, time=now)
-        document: dict[str, Any] = payload.model_dump(mode="json")
-        return document
-    row = outbox_row(payload, source=SOURCE, subject=subject, time=now)[1]
-    view.outbox.append(row)
-    return row["payload"]  # type: ignore[no-any-return]
+        session.add(Outbox(**row))
+        note_enqueued(session)
+    else:
+        view.outbox.append(row)
+    return document
 
 
 def note(

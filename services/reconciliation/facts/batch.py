@@ -18,8 +18,8 @@ would see if the events were handled one by one.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -121,6 +121,9 @@ class BatchView:
     assessments: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     # Facts this batch inserted whose event has not been handled yet: invisible until then.
     hidden: set[tuple[type[Any], Any]] = field(default_factory=set)
+    # How many of each return's facts are hidden: most reads are of a return with none, and
+    # skip the filter (a batch's assessments stay hidden until each is handled).
+    hidden_per_return: Counter[str] = field(default_factory=Counter)
     # Facts the batch tried to insert up front, and whether the insert created them.
     prepared: dict[tuple[type[Any], Any], bool] = field(default_factory=dict)
     timer_ops: list[_TimerOp] = field(default_factory=list)
@@ -133,18 +136,24 @@ class BatchView:
     def covers(self, return_id: str | None) -> bool:
         return return_id is not None and return_id in self.return_ids
 
-    def visible(self, model: type[Any], rows: Iterable[Any]) -> list[Any]:
-        if not self.hidden:
+    def visible(self, model: type[Any], rows: Sequence[Any]) -> list[Any]:
+        """Those of one return's `rows` whose fact is not hidden."""
+        if not rows or not self.hidden_per_return[rows[0].return_id]:
             return list(rows)
         key = _FACT_KEYS[model]
         return [r for r in rows if (model, getattr(r, key)) not in self.hidden]
 
-    def claim_fact(self, model: type[Any], key: Any) -> bool | None:
+    def hide(self, model: type[Any], key: Any, return_id: str) -> None:
+        self.hidden.add((model, key))
+        self.hidden_per_return[return_id] += 1
+
+    def claim_fact(self, model: type[Any], key: Any, return_id: str) -> bool | None:
         """The event's handler stores its fact: True if the batch created it (it becomes
         visible now), False if it was stored before, None if the batch did not prepare it."""
         outcome = self.prepared.pop((model, key), None)
-        if outcome:
+        if outcome and (model, key) in self.hidden:
             self.hidden.discard((model, key))
+            self.hidden_per_return[return_id] -= 1
         return outcome
 
     async def write(self, session: AsyncSession) -> None:
@@ -240,10 +249,10 @@ async def prepare(
         created = await _fact_insert(model, next(iter(rows.values()))).insert_new(
             session, list(rows.values())
         )
-        for key in rows:
+        for key, row in rows.items():
             view.prepared[(model, key)] = key in created
             if key in created:
-                view.hidden.add((model, key))
+                view.hide(model, key, row["return_id"])
     if not return_ids:
         return view
 

@@ -8,7 +8,7 @@ from the batch's view."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
 
@@ -47,19 +47,34 @@ async def _insert(
     session: AsyncSession, model: Any, values: dict[str, Any], key: str | None = None
 ) -> bool:
     """Insert once; False when the same fact was stored before."""
-    view = batch.current(session)
-    if view is not None and key is not None and view.covers(values["return_id"]):
-        claimed = view.claim_fact(model, values[key])
-        if claimed is not None:
-            return claimed
     stmt = pg_insert(model).values(**values).on_conflict_do_nothing()
     result = await session.execute(stmt)
     created = bool(result.rowcount)  # type: ignore[attr-defined]
+    view = batch.current(session)
     if created and view is not None and key is not None and view.covers(values["return_id"]):
         # A fact the batch did not prepare would be missing from its view: have the runner
         # handle this batch one event at a time instead.
         raise batch.StaleBatchView(f"{model.__tablename__} {values[key]} not prepared")
     return created
+
+
+async def _store_fact(
+    session: AsyncSession,
+    model: Any,
+    *,
+    key: str,
+    fact_id: Any,
+    return_id: str,
+    row: Callable[[], dict[str, Any]],
+) -> bool:
+    """Store a fact identified by `key`; False when it was stored before. In a batch that
+    inserted it up front, it only becomes visible, and its row is not built a second time."""
+    view = batch.current(session)
+    if view is not None and view.covers(return_id):
+        claimed = view.claim_fact(model, fact_id, return_id)
+        if claimed is not None:
+            return claimed
+    return await _insert(session, model, row(), key)
 
 
 def return_row(e: ReturnInitiated, ce_id: UUID) -> dict[str, Any]:
@@ -79,7 +94,14 @@ def return_row(e: ReturnInitiated, ce_id: UUID) -> dict[str, Any]:
 
 
 async def store_return(session: AsyncSession, e: ReturnInitiated, ce_id: UUID) -> bool:
-    return await _insert(session, ReturnRecord, return_row(e, ce_id), "return_id")
+    return await _store_fact(
+        session,
+        ReturnRecord,
+        key="return_id",
+        fact_id=e.return_id,
+        return_id=e.return_id,
+        row=lambda: return_row(e, ce_id),
+    )
 
 
 def scan_row(e: ReturnShipmentEvent, ce_id: UUID) -> dict[str, Any]:
@@ -99,7 +121,14 @@ def scan_row(e: ReturnShipmentEvent, ce_id: UUID) -> dict[str, Any]:
 
 
 async def store_scan(session: AsyncSession, e: ReturnShipmentEvent, ce_id: UUID) -> bool:
-    return await _insert(session, ShipmentEventRecord, scan_row(e, ce_id), "event_id")
+    return await _store_fact(
+        session,
+        ShipmentEventRecord,
+        key="event_id",
+        fact_id=e.event_id,
+        return_id=e.return_id,
+        row=lambda: scan_row(e, ce_id),
+    )
 
 
 async def discard_scan(session: AsyncSession, e: ReturnShipmentEvent) -> None:
@@ -132,7 +161,14 @@ def escalation_row(e: SellerEscalationFiled, ce_id: UUID) -> dict[str, Any]:
 
 
 async def store_escalation(session: AsyncSession, e: SellerEscalationFiled, ce_id: UUID) -> bool:
-    return await _insert(session, EscalationRecord, escalation_row(e, ce_id), "escalation_id")
+    return await _store_fact(
+        session,
+        EscalationRecord,
+        key="escalation_id",
+        fact_id=e.escalation_id,
+        return_id=e.return_id,
+        row=lambda: escalation_row(e, ce_id),
+    )
 
 
 def evidence_row(e: EvidenceAdded, ce_id: UUID) -> dict[str, Any]:
@@ -147,7 +183,14 @@ def evidence_row(e: EvidenceAdded, ce_id: UUID) -> dict[str, Any]:
 
 
 async def store_evidence(session: AsyncSession, e: EvidenceAdded, ce_id: UUID) -> bool:
-    return await _insert(session, EvidenceAddition, evidence_row(e, ce_id), "ce_id")
+    return await _store_fact(
+        session,
+        EvidenceAddition,
+        key="ce_id",
+        fact_id=ce_id,
+        return_id=e.return_id,
+        row=lambda: evidence_row(e, ce_id),
+    )
 
 
 def assessment_row(e: FraudAssessed) -> dict[str, Any]:
@@ -166,7 +209,14 @@ def assessment_row(e: FraudAssessed) -> dict[str, Any]:
 
 
 async def store_assessment(session: AsyncSession, e: FraudAssessed) -> bool:
-    return await _insert(session, AssessmentRecord, assessment_row(e), "assessment_id")
+    return await _store_fact(
+        session,
+        AssessmentRecord,
+        key="assessment_id",
+        fact_id=e.assessment_id,
+        return_id=e.return_id,
+        row=lambda: assessment_row(e),
+    )
 
 
 async def store_appeal(

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from shared.events import ClaimType, FraudBand, ShipmentEventType
@@ -89,14 +90,17 @@ class Facts:
     def as_record(self) -> dict[str, Any]:
         """The facts as JSON-ready values, stored with every decision."""
         out: dict[str, Any] = {}
-        for name in self.__dataclass_fields__:
+        for name, kind in _RECORD_KINDS:
             value = getattr(self, name)
-            if isinstance(value, datetime):
-                value = value.isoformat()
-            elif isinstance(value, Mapping):
-                value = dict(sorted(value.items()))
-            elif hasattr(value, "value"):
-                value = value.value
+            if value is not None and kind is not None:
+                # Once per decision: a conversion chosen per field, not an isinstance check of
+                # every value against `Mapping` (an ABC, slow to ask).
+                if kind is _Kind.DATETIME:
+                    value = value.isoformat()
+                elif kind is _Kind.MAPPING:
+                    value = dict(sorted(value.items()))
+                else:
+                    value = getattr(value, "value", value)
             out[name] = value
         return out
 
@@ -122,6 +126,22 @@ class Facts:
 
 
 _DATETIME_FIELDS = frozenset({"filed_at", "pickup_at", "delivered_at"})
+
+
+class _Kind(Enum):
+    DATETIME = "datetime"
+    MAPPING = "mapping"
+    ENUM = "enum"
+
+
+# How `Facts.as_record` writes each field, in the fields' order (None: as it is).
+_CONVERTED = {
+    **dict.fromkeys(_DATETIME_FIELDS, _Kind.DATETIME),
+    "evidence_counts": _Kind.MAPPING,
+    "claim_type": _Kind.ENUM,
+    "fraud_band": _Kind.ENUM,
+}
+_RECORD_KINDS = tuple((name, _CONVERTED.get(name)) for name in Facts.__dataclass_fields__)
 
 
 def band_of(assessments: Iterable[AssessmentFact]) -> FraudBand | None:
