@@ -89,6 +89,28 @@ SIGNS: tuple[tuple[str, str], ...] = (
 )
 
 
+def _mixture_log_bf(
+    flagged: int,
+    claims: int,
+    p0: float,
+    alternatives: Sequence[float],
+    ordinary_weight: float,
+) -> float:
+    """log Bayes factor of `flagged` of `claims` carrying a sign: the claims carrying it at
+    one of `alternatives` (each with an equal share of 1 - `ordinary_weight`) or as at `p0`
+    (`ordinary_weight`), against all at `p0`."""
+    flagged = min(max(flagged, 0), claims)
+    terms = [math.log(ordinary_weight)]
+    for share in alternatives:
+        terms.append(
+            math.log((1 - ordinary_weight) / len(alternatives))
+            + flagged * math.log(share / p0)
+            + (claims - flagged) * math.log((1 - share) / (1 - p0))
+        )
+    top = max(terms)
+    return top + math.log(sum(math.exp(t - top) for t in terms))
+
+
 def signs_log_bf(
     flagged: int,
     claims: int,
@@ -112,16 +134,64 @@ def signs_log_bf(
     if claims <= 0:
         return 0.0
     p0 = min(max(peer_share, floor), 0.5)
-    flagged = min(max(flagged, 0), claims)
-    terms = [math.log(ordinary_weight)]
-    for share in shares:
-        terms.append(
-            math.log((1 - ordinary_weight) / len(shares))
-            + flagged * math.log(share / p0)
-            + (claims - flagged) * math.log((1 - share) / (1 - p0))
-        )
-    top = max(terms)
-    return top + math.log(sum(math.exp(t - top) for t in terms))
+    return _mixture_log_bf(flagged, claims, p0, shares, ordinary_weight)
+
+
+def high_value_odds(
+    peer_dear_claims: int,
+    peer_dear_delivered: int,
+    peer_claims: int,
+    peer_delivered: int,
+    *,
+    prior_claims: float = 5.0,
+) -> float:
+    """How much more often the category's ordinary sellers' high-value deliveries are claimed
+    than their others (a rate ratio; 1: a claim is as likely on any item). Each rate is drawn
+    towards the peers' overall rate by `prior_claims` claims' worth of deliveries, so a
+    category with few high-value deliveries says about 1."""
+    if peer_delivered <= 0 or peer_claims <= 0:
+        return 1.0
+    q = peer_claims / peer_delivered
+    prior = prior_claims / q
+    dear = (peer_dear_claims + prior_claims) / (peer_dear_delivered + prior)
+    other_claims = max(peer_claims - peer_dear_claims, 0)
+    other_delivered = max(peer_delivered - peer_dear_delivered, 0)
+    return dear / ((other_claims + prior_claims) / (other_delivered + prior))
+
+
+def high_value_log_bf(
+    dear_claims: int,
+    claims: int,
+    dear_delivered: int,
+    delivered: int,
+    peer_odds: float,
+    *,
+    floor: float,
+    ordinary_weight: float = 0.8,
+    shares: tuple[float, ...] = (0.3, 0.6),
+) -> float:
+    """log Bayes factor of `dear_claims` of a seller's `claims` being on high-value items,
+    against an ordinary seller with the same deliveries.
+
+    The baseline is the seller's own: of its `delivered` returns `dear_delivered` were
+    high-value, and an ordinary seller's claim falls on one of them as often as the category's
+    ordinary sellers' claims do (`peer_odds`, `high_value_odds`), so a seller of expensive
+    goods is not suspicious for claiming on expensive goods. The alternative, as for the
+    other signs (`signs_log_bf`): with `ordinary_weight` the claims fall as an ordinary
+    seller's, otherwise a share of them (`shares`) is chosen among the dear items and the rest
+    fall as anyone's. Given the seller's deliveries, under the honest population each claim is
+    on a dear item independently with the baseline's probability (to the approximation that
+    claims are a small part of the deliveries), so the factor is a likelihood ratio on the
+    claims' values alone, and multiplied with the claim-rate test's and the other signs' it
+    is still one: Ville's bound holds for the product. A seller with no high-value delivery
+    says nothing."""
+    if claims <= 0 or delivered <= 0 or dear_delivered <= 0:
+        return 0.0
+    own = min(dear_delivered / delivered, 1.0)
+    p0 = own * peer_odds / (own * peer_odds + 1 - own)
+    p0 = min(max(p0, floor), 0.95)
+    alternatives = tuple(p0 + share * (1 - p0) for share in shares)
+    return _mixture_log_bf(dear_claims, claims, p0, alternatives, ordinary_weight)
 
 
 def _finding(
