@@ -67,18 +67,16 @@ def test_honest_sellers_whose_signs_run_at_their_peers_share_stay_within_the_ale
 
 def test_high_value_claims_are_weighed_against_the_sellers_own_high_value_deliveries() -> None:
     # A seller of expensive goods: 80 % of its deliveries high-value, and so are its claims.
-    assert high_value_log_bf(8, 10, 80, 100, 1.0, floor=0.05) <= 0.0
-    assert high_value_log_bf(8, 10, 80, 100, 1.0, floor=0.05) >= math.log(0.8)
+    assert high_value_log_bf(8, 10, 80, 100, 1.0) <= 0.0
+    assert high_value_log_bf(8, 10, 80, 100, 1.0) >= math.log(0.8)
     # A seller of mostly cheap goods whose claims fall on its few dear items.
-    assert high_value_log_bf(5, 10, 10, 100, 1.0, floor=0.05) > math.log(100) / 2
+    assert high_value_log_bf(5, 10, 10, 100, 1.0) > math.log(100) / 2
     # Where the category's ordinary sellers' dear items are claimed three times as often, the
     # same claims are worth less.
-    assert high_value_log_bf(5, 10, 10, 100, 3.0, floor=0.05) < high_value_log_bf(
-        5, 10, 10, 100, 1.0, floor=0.05
-    )
+    assert high_value_log_bf(5, 10, 10, 100, 3.0) < high_value_log_bf(5, 10, 10, 100, 1.0)
     # No high-value delivery, no claim: nothing said.
-    assert high_value_log_bf(0, 10, 0, 100, 1.0, floor=0.05) == 0.0
-    assert high_value_log_bf(0, 0, 10, 100, 1.0, floor=0.05) == 0.0
+    assert high_value_log_bf(0, 10, 0, 100, 1.0) == 0.0
+    assert high_value_log_bf(0, 0, 10, 100, 1.0) == 0.0
 
 
 def test_the_categorys_odds_on_dear_items_are_learnt_from_its_ordinary_sellers() -> None:
@@ -98,7 +96,7 @@ def test_an_abuser_claiming_on_dear_items_is_alerted_sooner() -> None:
             k = round(3 * SPREAD.rate * n)
             dear_claims = round(dear_share_of_claims * k)
             log_bf = sequential_test(k, n, SPREAD, S).log_bf
-            log_bf += high_value_log_bf(dear_claims, k, n // 10 + dear_claims, n, 1.0, floor=0.05)
+            log_bf += high_value_log_bf(dear_claims, k, n // 10 + dear_claims, n, 1.0)
             if k >= 5 and log_bf >= math.log(1 / S.alpha):
                 return n
         return 400
@@ -125,8 +123,16 @@ def test_honest_sellers_of_cheap_and_expensive_goods_stay_within_the_alert_bound
                 k += 1
                 dear_claims += is_dear
                 log_bf = sequential_test(k, n, spread, S).log_bf
-                log_bf += high_value_log_bf(dear_claims, k, dear, n, 1.0, floor=0.05)
+                log_bf += high_value_log_bf(dear_claims, k, dear, n, 1.0)
                 if k >= 5 and n >= 20 and log_bf >= math.log(1 / S.alpha):
                     crossed += 1
                     break
     assert crossed <= S.alpha * sellers
+
+
+def test_a_seller_claiming_most_of_its_deliveries_is_weighed_against_those_it_did_not() -> None:
+    # 47 claims in 60 deliveries, 29 of them on 30 dear deliveries: the 13 it did not claim
+    # hold one dear item, which an ordinary seller of that stock seldom leaves.
+    assert high_value_log_bf(29, 47, 30, 60, 1.0) > 2.0
+    # The same claims from a seller whose unclaimed deliveries are dear as often as its claims.
+    assert high_value_log_bf(29, 47, 37, 60, 1.0) < 0.0

@@ -159,6 +159,32 @@ def high_value_odds(
     return dear / ((other_claims + prior_claims) / (other_delivered + prior))
 
 
+def _dear_claims_log_pmf(
+    dear_claims: int, claims: int, dear: int, delivered: int, odds: float
+) -> float:
+    """log P(`dear_claims` of the `claims` fall on the seller's `dear` high-value deliveries
+    of `delivered`), each dear delivery claimed at `odds` times the odds of another: Fisher's
+    noncentral hypergeometric, which takes the seller's own mix of goods as it is."""
+    lo, hi = max(0, claims - (delivered - dear)), min(claims, dear)
+
+    def term(x: int) -> float:
+        return (
+            math.lgamma(dear + 1)
+            - math.lgamma(x + 1)
+            - math.lgamma(dear - x + 1)
+            + math.lgamma(delivered - dear + 1)
+            - math.lgamma(claims - x + 1)
+            - math.lgamma(delivered - dear - claims + x + 1)
+            + x * math.log(odds)
+        )
+
+    terms = [term(x) for x in range(lo, hi + 1)]
+    top = max(terms)
+    return (
+        term(min(max(dear_claims, lo), hi)) - top - math.log(sum(math.exp(t - top) for t in terms))
+    )
+
+
 def high_value_log_bf(
     dear_claims: int,
     claims: int,
@@ -166,32 +192,40 @@ def high_value_log_bf(
     delivered: int,
     peer_odds: float,
     *,
-    floor: float,
     ordinary_weight: float = 0.8,
-    shares: tuple[float, ...] = (0.3, 0.6),
+    odds: tuple[float, ...] = (3.0, 10.0),
 ) -> float:
-    """log Bayes factor of `dear_claims` of a seller's `claims` being on high-value items,
-    against an ordinary seller with the same deliveries.
+    """log Bayes factor of `dear_claims` of a seller's `claims` falling on its
+    `dear_delivered` high-value deliveries (of `delivered`), against an ordinary seller with
+    the same deliveries.
 
-    The baseline is the seller's own: of its `delivered` returns `dear_delivered` were
-    high-value, and an ordinary seller's claim falls on one of them as often as the category's
-    ordinary sellers' claims do (`peer_odds`, `high_value_odds`), so a seller of expensive
-    goods is not suspicious for claiming on expensive goods. The alternative, as for the
-    other signs (`signs_log_bf`): with `ordinary_weight` the claims fall as an ordinary
-    seller's, otherwise a share of them (`shares`) is chosen among the dear items and the rest
-    fall as anyone's. Given the seller's deliveries, under the honest population each claim is
-    on a dear item independently with the baseline's probability (to the approximation that
-    claims are a small part of the deliveries), so the factor is a likelihood ratio on the
-    claims' values alone, and multiplied with the claim-rate test's and the other signs' it
-    is still one: Ville's bound holds for the product. A seller with no high-value delivery
-    says nothing."""
-    if claims <= 0 or delivered <= 0 or dear_delivered <= 0:
+    The baseline is the seller's own: given how many of its deliveries were dear and how many
+    it claimed, which of them it claimed. An ordinary seller claims a dear delivery at the
+    odds the category's ordinary sellers do (`peer_odds`, `high_value_odds`), so a seller of
+    expensive goods is not suspicious for claiming on expensive goods, and a seller whose
+    claims are most of its deliveries is weighed against the deliveries it did not claim. The
+    alternative, as for the other signs (`signs_log_bf`): with `ordinary_weight` the claims
+    fall as an ordinary seller's, otherwise at one of `odds` times those odds. Given the
+    seller's deliveries and claim count, the honest population's distribution of its dear
+    claims is exactly this one (Fisher's noncentral hypergeometric), whatever the seller's
+    claim rate, so the factor is a likelihood ratio on which deliveries were claimed, and
+    multiplied with the claim-rate test's (on how many) and the other signs' it is still one:
+    Ville's bound holds for the product, to the approximation that a record read at every
+    claim is one record. A seller with no dear delivery, or only dear ones, says nothing."""
+    if claims <= 0 or dear_delivered <= 0 or dear_delivered >= delivered:
         return 0.0
-    own = min(dear_delivered / delivered, 1.0)
-    p0 = own * peer_odds / (own * peer_odds + 1 - own)
-    p0 = min(max(p0, floor), 0.95)
-    alternatives = tuple(p0 + share * (1 - p0) for share in shares)
-    return _mixture_log_bf(dear_claims, claims, p0, alternatives, ordinary_weight)
+    claims = min(claims, delivered)
+    base = max(peer_odds, 1e-6)
+    null = _dear_claims_log_pmf(dear_claims, claims, dear_delivered, delivered, base)
+    terms = [math.log(ordinary_weight)]
+    for w in odds:
+        terms.append(
+            math.log((1 - ordinary_weight) / len(odds))
+            + _dear_claims_log_pmf(dear_claims, claims, dear_delivered, delivered, base * w)
+            - null
+        )
+    top = max(terms)
+    return top + math.log(sum(math.exp(t - top) for t in terms))
 
 
 def _finding(

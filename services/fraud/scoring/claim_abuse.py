@@ -348,7 +348,6 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 claim_abuse.high_value_odds(
                     *peers.get("claims_high_value", (0, 0)), *peers["claims"]
                 ),
-                floor=cfg.seller_sign_floor,
             )
             found += self.sequential_test(
                 code="SELLER_CLAIM_RATE_SEQUENTIAL",
