@@ -159,30 +159,29 @@ def high_value_odds(
     return dear / ((other_claims + prior_claims) / (other_delivered + prior))
 
 
-def _dear_claims_log_pmf(
-    dear_claims: int, claims: int, dear: int, delivered: int, odds: float
-) -> float:
+def _dear_claims_log_pmfs(
+    dear_claims: int, claims: int, dear: int, delivered: int, odds: Sequence[float]
+) -> list[float]:
     """log P(`dear_claims` of the `claims` fall on the seller's `dear` high-value deliveries
-    of `delivered`), each dear delivery claimed at `odds` times the odds of another: Fisher's
-    noncentral hypergeometric, which takes the seller's own mix of goods as it is."""
+    of `delivered`), each dear delivery claimed at `odds` times the odds of another, for each
+    of `odds`: Fisher's noncentral hypergeometric, which takes the seller's own mix of goods
+    as it is. The support's central terms come by their ratios, once for every odds."""
     lo, hi = max(0, claims - (delivered - dear)), min(claims, dear)
-
-    def term(x: int) -> float:
-        return (
-            math.lgamma(dear + 1)
-            - math.lgamma(x + 1)
-            - math.lgamma(dear - x + 1)
-            + math.lgamma(delivered - dear + 1)
-            - math.lgamma(claims - x + 1)
-            - math.lgamma(delivered - dear - claims + x + 1)
-            + x * math.log(odds)
+    central = [0.0]
+    for x in range(lo, hi):
+        central.append(
+            central[-1]
+            + math.log((dear - x) * (claims - x))
+            - math.log((x + 1) * (delivered - dear - claims + x + 1))
         )
-
-    terms = [term(x) for x in range(lo, hi + 1)]
-    top = max(terms)
-    return (
-        term(min(max(dear_claims, lo), hi)) - top - math.log(sum(math.exp(t - top) for t in terms))
-    )
+    at = min(max(dear_claims, lo), hi) - lo
+    out = []
+    for o in odds:
+        step = math.log(o)
+        terms = [c + (lo + i) * step for i, c in enumerate(central)]
+        top = max(terms)
+        out.append(terms[at] - top - math.log(sum(math.exp(t - top) for t in terms)))
+    return out
 
 
 def high_value_log_bf(
@@ -216,14 +215,12 @@ def high_value_log_bf(
         return 0.0
     claims = min(claims, delivered)
     base = max(peer_odds, 1e-6)
-    null = _dear_claims_log_pmf(dear_claims, claims, dear_delivered, delivered, base)
+    null, *alternatives = _dear_claims_log_pmfs(
+        dear_claims, claims, dear_delivered, delivered, [base] + [base * w for w in odds]
+    )
     terms = [math.log(ordinary_weight)]
-    for w in odds:
-        terms.append(
-            math.log((1 - ordinary_weight) / len(odds))
-            + _dear_claims_log_pmf(dear_claims, claims, dear_delivered, delivered, base * w)
-            - null
-        )
+    for alternative in alternatives:
+        terms.append(math.log((1 - ordinary_weight) / len(odds)) + alternative - null)
     top = max(terms)
     return top + math.log(sum(math.exp(t - top) for t in terms))
 
