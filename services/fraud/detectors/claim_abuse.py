@@ -145,8 +145,8 @@ def high_value_odds(
     *,
     prior_claims: float = 5.0,
 ) -> float:
-    """How much more often the category's ordinary sellers' high-value deliveries are claimed
-    than their others (a rate ratio; 1: a claim is as likely on any item). Each rate is drawn
+    """The odds of the category's ordinary sellers claiming a high-value delivery over their
+    odds of claiming another (1: a claim is as likely on any item). Each rate is drawn
     towards the peers' overall rate by `prior_claims` claims' worth of deliveries, so a
     category with few high-value deliveries says about 1."""
     if peer_delivered <= 0 or peer_claims <= 0:
@@ -156,7 +156,8 @@ def high_value_odds(
     dear = (peer_dear_claims + prior_claims) / (peer_dear_delivered + prior)
     other_claims = max(peer_claims - peer_dear_claims, 0)
     other_delivered = max(peer_delivered - peer_dear_delivered, 0)
-    return dear / ((other_claims + prior_claims) / (other_delivered + prior))
+    other = (other_claims + prior_claims) / (other_delivered + prior)
+    return (dear / max(1 - dear, 1e-6)) / (other / max(1 - other, 1e-6))
 
 
 def _dear_claims_log_pmfs(
