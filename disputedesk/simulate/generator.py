@@ -509,26 +509,28 @@ class _Generator:
         """The feed entry and the partner scans of one journey."""
         rng, h = self.rng, self.m.honest
         c = j.seller.category
-        j.feed = Action(
-            j.initiated_at,
-            "return",
-            j.return_id,
-            {
-                "return_id": j.return_id,
-                "order_id": j.order_id or f"ORD-{j.return_id}",
-                "seller_id": j.seller.seller_id,
-                "buyer_id": j.buyer.buyer_id,
-                "category": c.name,
-                "item_value": j.item_value,
-                "qc_required": j.qc,
-                "partner_id": j.partner.partner_id,
-                "awb": f"AWB-{j.return_id}",
-                "initiated_at": j.initiated_at.isoformat(),
-                "buyer_contact_hash": j.buyer.contact_hash,
-                "buyer_address_hash": j.buyer.address_hash,
-            },
+        self.actions.append(
+            Action(
+                j.initiated_at,
+                "return",
+                j.return_id,
+                {
+                    "return_id": j.return_id,
+                    "order_id": j.order_id or f"ORD-{j.return_id}",
+                    "seller_id": j.seller.seller_id,
+                    "buyer_id": j.buyer.buyer_id,
+                    "category": c.name,
+                    "item_value": j.item_value,
+                    "qc_required": j.qc,
+                    "partner_id": j.partner.partner_id,
+                    "awb": f"AWB-{j.return_id}",
+                    "initiated_at": j.initiated_at.isoformat(),
+                    "buyer_contact_hash": j.buyer.contact_hash,
+                    "buyer_address_hash": j.buyer.address_hash,
+                },
+            )
         )
-        self.actions.append(j.feed)
+        j.feed = self.actions[-1]
         weight = rng.randint(*c.weight_g)
         pickup_at = j.initiated_at + timedelta(hours=rng.uniform(12, 36))
         full = self.m.full_lifecycle
