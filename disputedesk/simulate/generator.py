@@ -13,6 +13,7 @@ import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from statistics import NormalDist
 from typing import Any
 
 from disputedesk.simulate.marketplace import Category, Marketplace, PartnerNetwork
@@ -154,6 +155,7 @@ class _Journey:
     incident: bool = False
     delivered_at: datetime | None = None
     order_id: str | None = None
+    feed: Action | None = None  # the marketplace's feed entry, once emitted
 
 
 def _hex(rng: random.Random, n: int) -> str:
@@ -175,6 +177,8 @@ class _Generator:
     def __init__(self, market: Marketplace, seed: int, tag: str):
         self.m = market
         self.rng = random.Random(seed)
+        # An abuser's choice of dear items (`_dearer`) draws from a stream of its own.
+        self.dear = random.Random(f"high-value/{seed}/{tag}")
         self.tag = tag
         self.actions: list[Action] = []
         self.truth = GroundTruth()
@@ -526,6 +530,7 @@ class _Generator:
                 },
             )
         )
+        j.feed = self.actions[-1]
         weight = rng.randint(*c.weight_g)
         pickup_at = j.initiated_at + timedelta(hours=rng.uniform(12, 36))
         full = self.m.full_lifecycle
@@ -922,6 +927,9 @@ class _Generator:
                 else:
                     # A moderate abuser's claims look like anyone's: only their number shows.
                     kind, delay = self.honest_claim_type(), self.honest_claim_delay()
+                dear = self.m.fraud.abuser_high_value
+                if dear and self.dear.random() < dear:
+                    self._dearer(j)
                 self.claim(j, kind, delay, planted=["claim_abuse"])
             return
         if j.seller is self.early_seller and self.early_claims_left > 0:
@@ -948,6 +956,16 @@ class _Generator:
             return
         if rng.random() < j.seller.claim_rate * self._claim_factor(j.seller, j.initiated_at):
             self.claim(j, self.honest_claim_type(), self.honest_claim_delay())
+
+    def _dearer(self, j: _Journey) -> None:
+        """The abuser's claimed item made one of its category's dearest tenth: an abuser who
+        favours high-value items claims on them more often than it is sent them. Drawn from a
+        stream of its own, so that every other draw of the world is the one it was without."""
+        c = j.seller.category
+        z = NormalDist().inv_cdf(self.dear.uniform(0.9, 0.999))
+        j.item_value = max(j.item_value, int(c.median_rupees * math.exp(z * c.sigma) * 100))
+        if j.feed is not None:
+            j.feed.body["item_value"] = j.item_value
 
     def _spread(self, count: int) -> list[datetime]:
         m, rng = self.m, self.rng

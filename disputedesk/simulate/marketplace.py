@@ -147,6 +147,9 @@ class FraudPlan:
     # The share of an abuser's claims that carry the tell-tale signs (MISSING_ITEM, filed as
     # the window closes); the others look like anyone's claims.
     abuser_red_flags: float = 1.0
+    # The share of an abuser's claims it files on one of its category's dearest items (fraud.md:
+    # "many high-value claims"); 0 keeps every world as it was drawn before this existed.
+    abuser_high_value: float = 0.0
     # Drawn per pilfering hub or agent: its incident rate as a multiple of its peers' honest
     # rate (a hub: the other hubs'; an agent: its hub's), None for the fixed rates above.
     pilferage_intensity: tuple[float, float] | None = None

@@ -76,6 +76,9 @@ class WorldRanges:
     # QC agents at moderate intensities, about the goal's 2.5-4x (2-6x until 2026-12-04).
     qc_intensity: Span = (2.0, 4.5)
     abuser_red_flags: Span = (0.0, 0.5)
+    # Since 2026-12-04, from a stream of its own: the share of an abuser's claims filed on one
+    # of its category's dearest items (0: it claims on whatever it is sent).
+    abuser_high_value: Span = (0.0, 0.6)
     # Each planted seller's returns, as a share of the world's: a dozen planted sellers
     # (abusers, reusers, rings) then carry a tenth to a quarter of the marketplace, not most
     # of it (where fraud holds most of a category, no peer baseline is honest).
@@ -183,6 +186,8 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
         wrong_used_claim_share=r.wrong_used_claim_share,
         wrong_used_qc=True,
     )
+    dear = random.Random(f"ranges/high-value/{seed}")
+    fraud = replace(fraud, abuser_high_value=dear.uniform(*r.abuser_high_value))
     return Marketplace(
         agent_workload_spread=rng.uniform(*r.agent_workload_spread),
         days=days,
@@ -213,6 +218,7 @@ def describe(market: Marketplace) -> dict[str, float | int | str]:
         "claim_abusers": market.fraud.claim_abusers,
         "planted_seller_returns": market.fraud.planted_seller_returns,
         "abuser_red_flags": round(market.fraud.abuser_red_flags, 2),
+        "abuser_high_value": round(market.fraud.abuser_high_value, 2),
         "category_claim_factors": ", ".join(
             f"{name} {factor:g}" for name, factor in h.category_claim_factors
         ),

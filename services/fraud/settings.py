@@ -43,7 +43,8 @@ class FraudSettings(ServiceSettings):
     # A seller's claims filed as the window closes and its MISSING_ITEM claims with intact
     # weight add to its claim-rate evidence (`claim_abuse.signs_log_bf`), against its peers'
     # share of such claims, taken as at least this: where peers' claims never carry a sign,
-    # one signed claim would otherwise be damning.
+    # one signed claim would otherwise be damning. (Its high-value claims add too, weighed
+    # against its own high-value deliveries: `claim_abuse.high_value_log_bf`.)
     seller_sign_floor: float = 0.05
     # A seller's claim-rate flag needs its last this many days to lean towards abuse, and is
     # cleared once they favour an ordinary seller ten to one (seq_clear_at): a spell of a few

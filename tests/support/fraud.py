@@ -138,7 +138,12 @@ def intact_journey(
 
 
 def seller_journey(
-    seller: str, category: str, delivered: datetime, claim: str | None
+    seller: str,
+    category: str,
+    delivered: datetime,
+    claim: str | None,
+    *,
+    item_value: int = 90_000,
 ) -> list[EventPayload]:
     """One delivery of `seller`'s in `category`, claimed as `claim` or not, with a buyer, an
     agent and a hub of its own and nothing lost on the way: a seller's record built delivery
@@ -152,6 +157,6 @@ def seller_journey(
         uid("AG"),
         hub=uid("H"),
         category=category,
-        item_value=90_000,
+        item_value=item_value,
         description="broken",
     )

@@ -89,6 +89,28 @@ SIGNS: tuple[tuple[str, str], ...] = (
 )
 
 
+def _mixture_log_bf(
+    flagged: int,
+    claims: int,
+    p0: float,
+    alternatives: Sequence[float],
+    ordinary_weight: float,
+) -> float:
+    """log Bayes factor of `flagged` of `claims` carrying a sign: the claims carrying it at
+    one of `alternatives` (each with an equal share of 1 - `ordinary_weight`) or as at `p0`
+    (`ordinary_weight`), against all at `p0`."""
+    flagged = min(max(flagged, 0), claims)
+    terms = [math.log(ordinary_weight)]
+    for share in alternatives:
+        terms.append(
+            math.log((1 - ordinary_weight) / len(alternatives))
+            + flagged * math.log(share / p0)
+            + (claims - flagged) * math.log((1 - share) / (1 - p0))
+        )
+    top = max(terms)
+    return top + math.log(sum(math.exp(t - top) for t in terms))
+
+
 def signs_log_bf(
     flagged: int,
     claims: int,
@@ -112,14 +134,94 @@ def signs_log_bf(
     if claims <= 0:
         return 0.0
     p0 = min(max(peer_share, floor), 0.5)
-    flagged = min(max(flagged, 0), claims)
-    terms = [math.log(ordinary_weight)]
-    for share in shares:
-        terms.append(
-            math.log((1 - ordinary_weight) / len(shares))
-            + flagged * math.log(share / p0)
-            + (claims - flagged) * math.log((1 - share) / (1 - p0))
+    return _mixture_log_bf(flagged, claims, p0, shares, ordinary_weight)
+
+
+def high_value_odds(
+    peer_dear_claims: int,
+    peer_dear_delivered: int,
+    peer_claims: int,
+    peer_delivered: int,
+    *,
+    prior_claims: float = 5.0,
+) -> float:
+    """The odds of the category's ordinary sellers claiming a high-value delivery over their
+    odds of claiming another (1: a claim is as likely on any item). Each rate is drawn
+    towards the peers' overall rate by `prior_claims` claims' worth of deliveries, so a
+    category with few high-value deliveries says about 1."""
+    if peer_delivered <= 0 or peer_claims <= 0:
+        return 1.0
+    q = peer_claims / peer_delivered
+    prior = prior_claims / q
+    dear = (peer_dear_claims + prior_claims) / (peer_dear_delivered + prior)
+    other_claims = max(peer_claims - peer_dear_claims, 0)
+    other_delivered = max(peer_delivered - peer_dear_delivered, 0)
+    other = (other_claims + prior_claims) / (other_delivered + prior)
+    return (dear / max(1 - dear, 1e-6)) / (other / max(1 - other, 1e-6))
+
+
+def _dear_claims_log_pmfs(
+    dear_claims: int, claims: int, dear: int, delivered: int, odds: Sequence[float]
+) -> list[float]:
+    """log P(`dear_claims` of the `claims` fall on the seller's `dear` high-value deliveries
+    of `delivered`), each dear delivery claimed at `odds` times the odds of another, for each
+    of `odds`: Fisher's noncentral hypergeometric, which takes the seller's own mix of goods
+    as it is. The support's central terms come by their ratios, once for every odds."""
+    lo, hi = max(0, claims - (delivered - dear)), min(claims, dear)
+    central = [0.0]
+    for x in range(lo, hi):
+        central.append(
+            central[-1]
+            + math.log((dear - x) * (claims - x))
+            - math.log((x + 1) * (delivered - dear - claims + x + 1))
         )
+    at = min(max(dear_claims, lo), hi) - lo
+    out = []
+    for o in odds:
+        step = math.log(o)
+        terms = [c + (lo + i) * step for i, c in enumerate(central)]
+        top = max(terms)
+        out.append(terms[at] - top - math.log(sum(math.exp(t - top) for t in terms)))
+    return out
+
+
+def high_value_log_bf(
+    dear_claims: int,
+    claims: int,
+    dear_delivered: int,
+    delivered: int,
+    peer_odds: float,
+    *,
+    ordinary_weight: float = 0.8,
+    odds: tuple[float, ...] = (3.0, 10.0),
+) -> float:
+    """log Bayes factor of `dear_claims` of a seller's `claims` falling on its
+    `dear_delivered` high-value deliveries (of `delivered`), against an ordinary seller with
+    the same deliveries.
+
+    The baseline is the seller's own: given how many of its deliveries were dear and how many
+    it claimed, which of them it claimed. An ordinary seller claims a dear delivery at the
+    odds the category's ordinary sellers do (`peer_odds`, `high_value_odds`), so a seller of
+    expensive goods is not suspicious for claiming on expensive goods, and a seller whose
+    claims are most of its deliveries is weighed against the deliveries it did not claim. The
+    alternative, as for the other signs (`signs_log_bf`): with `ordinary_weight` the claims
+    fall as an ordinary seller's, otherwise at one of `odds` times those odds. Given the
+    seller's deliveries and claim count, the honest population's distribution of its dear
+    claims is exactly this one (Fisher's noncentral hypergeometric), whatever the seller's
+    claim rate, so the factor is a likelihood ratio on which deliveries were claimed, and
+    multiplied with the claim-rate test's (on how many) and the other signs' it is still one:
+    Ville's bound holds for the product, to the approximation that a record read at every
+    claim is one record. A seller with no dear delivery, or only dear ones, says nothing."""
+    if claims <= 0 or dear_delivered <= 0 or dear_delivered >= delivered:
+        return 0.0
+    claims = min(claims, delivered)
+    base = max(peer_odds, 1e-6)
+    null, *alternatives = _dear_claims_log_pmfs(
+        dear_claims, claims, dear_delivered, delivered, [base] + [base * w for w in odds]
+    )
+    terms = [math.log(ordinary_weight)]
+    for alternative in alternatives:
+        terms.append(math.log((1 - ordinary_weight) / len(odds)) + alternative - null)
     top = max(terms)
     return top + math.log(sum(math.exp(t - top) for t in terms))
 

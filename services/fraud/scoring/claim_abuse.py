@@ -327,7 +327,8 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         if peers is not None and own_key:
             mine = totals.get(("category_seller", own_key), {})
             # The claims' own signs, each a share of the seller's claims against the
-            # category's ordinary sellers' share (the robust baseline's counts).
+            # category's ordinary sellers' share (the robust baseline's counts), and its
+            # high-value claims against its own high-value deliveries.
             signs = 0.0
             for num, _ in claim_abuse.SIGNS:
                 flagged, of = peers.get(num, (0, 0))
@@ -337,6 +338,17 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     flagged / of if of else 0.0,
                     floor=cfg.seller_sign_floor,
                 )
+            # Many high-value claims, against the seller's own high-value deliveries: a seller
+            # of expensive goods claims on expensive goods as anyone would.
+            signs += claim_abuse.high_value_log_bf(
+                mine.get("claims_high_value", 0),
+                mine.get("claims", 0),
+                mine.get("delivered_high_value", 0),
+                mine.get("delivered", 0),
+                claim_abuse.high_value_odds(
+                    *peers.get("claims_high_value", (0, 0)), *peers["claims"]
+                ),
+            )
             found += self.sequential_test(
                 code="SELLER_CLAIM_RATE_SEQUENTIAL",
                 what="claim rate in the category",
