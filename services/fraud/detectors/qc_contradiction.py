@@ -9,7 +9,8 @@ each a little off, none enough to blame (a hub's QC practice, not one agent's).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import (
@@ -116,3 +117,30 @@ def per_buyer_population(
     passing the wrong items of many buyers at 2.5-4x its peers no longer stands out."""
     abusing = abusing_buyers or {}
     return {i: one_per_buyer(v, repeats.get(i, 0), abusing.get(i, 0)) for i, v in everyone.items()}
+
+
+def named_elsewhere(
+    contradicting: Iterable[tuple[str, str, int, int]], alerted: Collection[str] = ()
+) -> Counter[str]:
+    """For each QC entity, how many of the buyers who contradicted its passes are known as
+    claim-named buyers away from it: named (a wrong, used or missing item) on a return it did
+    not pass, or under a wrong/used alert. `contradicting`: (entity, buyer, named on the
+    entity's passes, named everywhere), as `features.contradicting_buyers` reads them.
+
+    A contradiction weighs against the QC entity only as far as it is likelier when the entity
+    passes wrong items than when it does not. For an ordinary buyer it is: their return is what
+    they bought, and a wrong item after a pass says the pass was careless. For a buyer whose
+    items are claimed as wrong or used away from this entity too, it hardly is: the claim
+    follows their item whoever passes it, and it lands on the agent and hub of their area.
+    What tells the two apart is the buyer's record away from this entity, which the entity's
+    own passes do not make: a buyer suspected only on the claims against this entity's passes
+    (a QC agent's own victims) stays in, so a careless agent cannot hide behind the buyers its
+    passes wronged. The rule is the same for every QC entity, the one weighed and its peers,
+    so the honest population is counted as the entity is (see "QC contradictions: where the
+    evidence is lost" in docs/fraud-detection.md for the false-alarm argument)."""
+    wanted = set(alerted)
+    return Counter(
+        entity
+        for entity, buyer, named_here, named_everywhere in contradicting
+        if named_everywhere > named_here or buyer in wanted
+    )

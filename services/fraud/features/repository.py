@@ -424,6 +424,88 @@ async def rights_by_left(
     return dict(Counter(left for left, _ in pairs))
 
 
+async def contradicting_buyers(
+    session: AsyncSession, *, kind: str, named_by: str
+) -> list[tuple[str, str, int, int]]:
+    """Every (left, buyer) pair of `kind` with a `contradicted` count (a QC entity and a buyer
+    who claimed one of its passes as a wrong or used item), with the buyer's named claims on
+    that left's passes (`kind`'s `named`) and with every seller (`named_by`'s `named`, summed).
+    Counts still pending in the session are included."""
+    rows = await session.execute(
+        text(f"""
+        WITH c AS (
+            SELECT left_id, right_id FROM {PairCount.__tablename__}
+            WHERE kind = :kind AND metric = 'contradicted' AND n > 0
+        ), everywhere AS (
+            SELECT right_id, sum(n) AS n FROM {PairCount.__tablename__}
+            WHERE kind = :named_by AND metric = 'named'
+              AND right_id IN (SELECT right_id FROM c)
+            GROUP BY right_id
+        )
+        SELECT c.left_id, c.right_id, coalesce(here.n, 0), coalesce(everywhere.n, 0)
+        FROM c
+        LEFT JOIN {PairCount.__tablename__} AS here
+          ON here.kind = :kind AND here.left_id = c.left_id AND here.right_id = c.right_id
+         AND here.metric = 'named'
+        LEFT JOIN everywhere ON everywhere.right_id = c.right_id
+        """),
+        {"kind": kind, "named_by": named_by},
+    )
+    here: dict[tuple[str, str], int] = {}
+    everywhere: dict[str, int] = {}
+    for left, right, n_here, n_all in rows:
+        here[(left, right)] = int(n_here)
+        everywhere[right] = int(n_all)
+    pending = _pending(session)
+    if pending is not None:
+        added = [(k, left, right, m, n) for (k, left, right, m), n in pending.pairs.items() if n]
+        new = sorted(
+            {(left, right) for k, left, right, m, _ in added if k == kind and m == "contradicted"}
+            - here.keys()
+        )
+        if new:
+            # Pairs first contradicted in this batch: their stored named counts are read too.
+            for left, right, n_here, n_all in await _named_counts(
+                session, kind=kind, named_by=named_by, pairs=new
+            ):
+                here[(left, right)] = n_here
+                everywhere[right] = n_all
+        for k, left, right, m, n in added:
+            if m == "named" and k == named_by and right in everywhere:
+                everywhere[right] += n
+            elif m == "named" and k == kind and (left, right) in here:
+                here[(left, right)] += n
+    return [(left, right, n, everywhere[right]) for (left, right), n in here.items()]
+
+
+async def _named_counts(
+    session: AsyncSession, *, kind: str, named_by: str, pairs: Sequence[tuple[str, str]]
+) -> list[tuple[str, str, int, int]]:
+    """The stored named counts of (left, buyer) pairs: on that left's passes, and everywhere."""
+    here_rows = await session.execute(
+        select(PairCount.left_id, PairCount.right_id, PairCount.n).where(
+            tuple_(PairCount.kind, PairCount.left_id, PairCount.right_id).in_(
+                [(kind, left, right) for left, right in pairs]
+            ),
+            PairCount.metric == "named",
+        )
+    )
+    here = {(left, right): int(n) for left, right, n in here_rows}
+    all_rows = await session.execute(
+        select(PairCount.right_id, func.sum(PairCount.n))
+        .where(
+            PairCount.kind == named_by,
+            PairCount.right_id.in_(sorted({right for _, right in pairs})),
+            PairCount.metric == "named",
+        )
+        .group_by(PairCount.right_id)
+    )
+    everywhere = {right: int(n) for right, n in all_rows}
+    return [
+        (left, right, here.get((left, right), 0), everywhere.get(right, 0)) for left, right in pairs
+    ]
+
+
 async def right_totals(
     session: AsyncSession, *, kind: str, right_id: str, metrics: Sequence[str]
 ) -> dict[str, int]:

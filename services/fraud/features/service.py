@@ -217,7 +217,10 @@ def record_claim(
             inc.add(NETWORK, "buyer", "named_claims", day)
             inc.pair("seller_buyer", seller, facts.buyer_id, "named")
             if facts.qc_result == "PASSED":
+                # Where the buyer's named claims fell: on a QC entity's passes or elsewhere
+                # (`qc_contradiction.named_elsewhere`).
                 inc.pair("qc_agent_buyer", facts.qc_agent_id, facts.buyer_id, "named")
+                inc.pair("qc_hub_buyer", facts.qc_hub_id, facts.buyer_id, "named")
         inc.pair("agent_buyer", facts.pickup_agent_id, facts.buyer_id, "disputed")
         if facts.pickup_agent_id:
             inc.add(NETWORK, "agent_buyer", "disputed", day)

@@ -48,16 +48,18 @@ class QcInputs(AssessorBase):
             metric="contradicted",
         )
 
-        # Buyers under a wrong/used alert, and how many of them contradicted each QC entity:
-        # their contradictions leave every entity's counts, the entity's and its peers' alike.
+        # The buyers known away from each QC entity (named on returns it did not pass, or
+        # under a wrong/used alert), and how many of them contradicted it: their contradictions
+        # leave every entity's counts, the entity's and its peers' alike.
         abusing = await alerts_repo.alerted(self.session, "buyer", (returns_abuse.PATTERN,))
         abusing_at = {
             (kind, left): m
             for kind in ("qc_agent_buyer", "qc_hub_buyer")
-            for left, m in (
-                await features.rights_by_left(
-                    self.session, kind=kind, rights=abusing, metric="contradicted"
-                )
+            for left, m in qc_contradiction.named_elsewhere(
+                await features.contradicting_buyers(
+                    self.session, kind=kind, named_by="seller_buyer"
+                ),
+                abusing,
             ).items()
         }
 

@@ -1,0 +1,162 @@
+"""Where a drawn world's QC evidence is lost: every planted QC agent's passes and contradicting
+buyers over time, what an oracle SPRT reaches and when, and what the sequential test reaches
+with and without the contradictions of buyers named away from the agent.
+
+Replayed offline from the world's own actions (no database): every QC pass by an agent and every
+`WRONG_ITEM`/`USED_ITEM` claim on a passed return, in time order, counted once per buyer as
+fraud counts them (a buyer's repeats leave with a pass each). The sequential test is fraud's own
+(`stats.robust_baseline` over every other agent with `leave_out`, `stats.sequential_test` at the
+configured alert), evaluated at each of the agent's contradictions and at the world's end. The
+oracle knows the agent's realized ratio and tests it against a binomial at the pooled per-buyer
+rate of the agents not planted for QC: no test holding the stated false-alarm rate can do
+better, so an agent the oracle never names within the world is lost to the evidence itself.
+
+    python -m bench.qc_replay 101 102 ...      # development seeds (`ranges.DEV_SEEDS`)
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from disputedesk.simulate.generator import World, generate
+from disputedesk.simulate.ranges import draw_market
+from services.fraud.detectors.stats import robust_baseline, sequential_test
+from services.fraud.scoring.base import default_config
+
+NAMING = frozenset({"WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"})
+CONTRADICTING = frozenset({"WRONG_ITEM", "USED_ITEM"})
+PRIOR_RATE = 0.03
+# Whether a buyer's contradiction of an agent leaves its counts, as of a moment.
+Excluded = Callable[[str, str, datetime], bool]
+
+
+def qc_records(world: World) -> tuple[dict[str, list[tuple[datetime, str, str]]], dict[str, list]]:
+    """Per agent, its passes and contradictions in time order ((at, "pass" or "contra",
+    buyer)); per buyer, their named claims on delivered, unharmed returns ((at, the agent who
+    passed the return at QC or None))."""
+    buyer: dict[str, str] = {}
+    passed_by: dict[str, str] = {}
+    per_agent: dict[str, list[tuple[datetime, str, str]]] = defaultdict(list)
+    named: dict[str, list[tuple[datetime, str | None]]] = defaultdict(list)
+    for a in world.actions:
+        if a.kind == "return":
+            buyer[a.return_id] = a.body["buyer_id"]
+        elif a.kind == "scan" and a.body["type"] == "QC_PASSED" and a.partner_format != "desipost":
+            passed_by[a.return_id] = a.body["agent"]
+            per_agent[a.body["agent"]].append((a.at, "pass", buyer[a.return_id]))
+        elif a.kind == "escalation":
+            claim, who = a.body["claim_type"], buyer[a.return_id]
+            if (
+                claim in NAMING
+                and a.facts.get("terminal") == "DELIVERED"
+                and not a.facts["incident"]
+            ):
+                named[who].append((a.at, passed_by.get(a.return_id)))
+            if a.return_id in passed_by and claim in CONTRADICTING:
+                per_agent[passed_by[a.return_id]].append((a.at, "contra", who))
+    for records in per_agent.values():
+        records.sort(key=lambda r: r[0])
+    return per_agent, named
+
+
+def counts(
+    agent: str, records: Sequence[tuple[datetime, str, str]], until: datetime, out: Excluded
+) -> tuple[int, int]:
+    """The agent's (contradicting buyers, passes) by `until`, each buyer once, as fraud counts
+    them; a buyer `out` leaves with the pass they contradicted."""
+    seen: set[str] = set()
+    k = n = 0
+    for at, kind, who in records:
+        if at > until:
+            break
+        if kind == "pass":
+            n += 1
+        elif who in seen or out(agent, who, until):
+            n -= 1
+            seen.add(who)
+        else:
+            seen.add(who)
+            k += 1
+    return k, max(n, 0)
+
+
+def replay(seed: int) -> list[dict[str, Any]]:
+    config = default_config()
+    t, s = config.thresholds, config.sequential
+    alert = math.log(1 / s.alpha)
+    world = generate(draw_market(seed), seed)
+    truth = world.truth
+    planted = {e for _, e in truth.entities.get("qc_contradiction", set())}
+    per_agent, named = qc_records(world)
+    end = max(a.at for a in world.actions)
+
+    def nobody(agent: str, who: str, until: datetime) -> bool:
+        return False
+
+    def named_elsewhere(agent: str, who: str, until: datetime) -> bool:
+        return any(at <= until and by != agent for at, by in named.get(who, ()))
+
+    honest = [a for a in per_agent if a not in planted]
+    hk, hn = map(sum, zip(*(counts(a, per_agent[a], end, nobody) for a in honest), strict=True))
+    p0 = hk / hn if hn else PRIOR_RATE
+    rows = []
+    for agent in sorted(planted):
+        records = per_agent.get(agent, [])
+        first = truth.first_event.get(("qc_contradiction", "agent", agent))
+        realized = truth.realized.get(("qc_contradiction", "agent", agent), 0.0)
+        # An agent that showed no excess is tested for a hair of one (the oracle's log ratio
+        # must be positive); it never crosses.
+        ratio = max(realized, 1.01)
+        row: dict[str, Any] = {"seed": seed, "agent": agent, "realized": round(realized, 2)}
+        row["buyers"], row["passes"] = counts(agent, records, end, nobody)
+        # The oracle: its own ratio against a binomial honest rate, over its trials in order.
+        step_pass = math.log((1 - min(ratio * p0, 0.99)) / (1 - p0))
+        log_lr, crossed, seen = 0.0, None, set()
+        for at, kind, who in records:
+            if kind == "pass":
+                log_lr += step_pass
+            elif who in seen:
+                log_lr -= step_pass
+            else:
+                seen.add(who)
+                log_lr += math.log(ratio) - step_pass
+            if crossed is None and log_lr >= alert:
+                crossed = at
+        row["oracle"] = (round(log_lr, 2), _days(first, crossed))
+        looks = [at for at, kind, _ in records if kind == "contra"] + [end]
+        for name, out in (("counted", nobody), ("named_elsewhere_out", named_elsewhere)):
+            best, crossed = -math.inf, None
+            for look in looks:
+                k, n = counts(agent, records, look, out)
+                peers = [counts(a, per_agent[a], look, out) for a in per_agent if a != agent]
+                spread = robust_baseline(peers, t, prior_rate=PRIOR_RATE, leave_out=True).spread
+                log_bf = sequential_test(k, n, spread, s).log_bf
+                best = max(best, log_bf)
+                if crossed is None and log_bf >= alert and k >= s.min_events:
+                    crossed = look
+            row[name] = (round(best, 2), _days(first, crossed))
+        rows.append(row)
+    return rows
+
+
+def _days(first: datetime | None, at: datetime | None) -> float | None:
+    return round((at - first).total_seconds() / 86400, 1) if first and at else None
+
+
+def main(seeds: Sequence[int]) -> None:
+    print(
+        "seed agent realized buyers passes oracle(end, days) counted(best, days)",
+        "named_elsewhere_out(best, days)",
+    )
+    for seed in seeds:
+        for r in replay(seed):
+            print(*r.values(), flush=True)
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]])
