@@ -21,7 +21,9 @@ from shared.events import (
     ShipmentEventType,
 )
 from tests.conftest import Harness
+from tests.support.db import rows
 from tests.support.factories import uid
+from tests.support.services import RunningService
 
 
 @contextmanager
@@ -159,4 +161,38 @@ def seller_journey(
         category=category,
         item_value=item_value,
         description="broken",
+    )
+
+
+async def score_events(fraud: RunningService, events: list[EventPayload]) -> None:
+    """Score `events` in order through fraud's own scoring, in one transaction."""
+    from services.fraud.scoring.service import assess_event
+
+    async with fraud.runtime.sessionmaker() as session, session.begin():
+        for e in events:
+            await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+
+
+async def score_ordinary_category(fraud: RunningService, category: str, start: datetime) -> None:
+    """A category of twenty ordinary sellers, each with forty deliveries half a day apart from
+    `start` and one DAMAGED claim in twenty (5 %): the peers a seller's claims are weighed
+    against."""
+    for s in range(20):
+        events: list[EventPayload] = []
+        for i in range(40):
+            events += seller_journey(
+                f"{category}-peer{s}",
+                category,
+                start + timedelta(days=i * 0.5),
+                "DAMAGED" if i % 20 == 7 else None,
+            )
+        await score_events(fraud, events)
+
+
+async def claim_abuse_alerts(fraud: RunningService, seller: str) -> list[Any]:
+    """The evidence of every claim-abuse alert raised on `seller`."""
+    return await rows(
+        fraud,
+        "SELECT evidence FROM alerts WHERE pattern = 'CLAIM_ABUSE' AND entity_id = :s",
+        s=seller,
     )
