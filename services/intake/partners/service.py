@@ -174,9 +174,9 @@ def _built_if_common(
     if not scans or len(ids) != len(scans) or any(s.event_type is None for s in scans):
         return None
     built: Built = []
-    for scan in scans:
+    for index, scan in enumerate(scans):
         assert scan.event_type is not None
-        event = canonical_event(partner_id, scan, scan.event_type, raw_id=raw_id)
+        event = _canonical(partner_id, scan, scan.event_type, raw_id=raw_id, index=index)
         built.append((event, _shipment_row(event, raw_id=raw_id, now=now)))
     return built
 
@@ -205,42 +205,6 @@ async def _ingest_owned(
     return IngestResult(str(raw["id"]), len(recorded), known, [], known=known)
 
 
-def _canonical_fields(
-    partner_id: str, scan: ParsedScan, event_type: ShipmentEventType, *, raw_id: UUID
-) -> dict[str, Any]:
-    """The canonical event's fields of a partner scan."""
-    return {
-        "event_id": uuid4(),
-        "partner_id": partner_id,
-        "partner_event_id": scan.partner_event_id,
-        "return_id": scan.return_id,
-        "awb": scan.awb,
-        "event_type": event_type,
-        "occurred_at": scan.occurred_at,
-        "hub_id": scan.hub_id,
-        "agent_id": scan.agent_id,
-        "weight_g": scan.weight_g,
-        "images": scan.images,
-        "pod_otp_verified": scan.pod_otp_verified,
-        "qc_failure_reason": scan.qc_failure_reason,
-        "raw_ref": str(raw_id),
-    }
-
-
-def canonical_event(
-    partner_id: str, scan: ParsedScan, event_type: ShipmentEventType, *, raw_id: UUID
-) -> ReturnShipmentEvent:
-    """The canonical event of a scan its adapter parsed, not validated a second time: every
-    adapter's model bounds each field at least as tightly as the contract does (the same `Id`
-    for return ids and AWBs, shorter texts, at most 20 images, weights within `Grams`, aware
-    times), and `partner_id` is a registered partner's, an `Id`. The proof is a test per
-    adapter (`tests/unit/test_partner_canonical.py`: whatever it accepts, the contract accepts,
-    and the event equals the validated one)."""
-    return ReturnShipmentEvent.model_construct(
-        **_canonical_fields(partner_id, scan, event_type, raw_id=raw_id)
-    )
-
-
 def _canonical(
     partner_id: str,
     scan: ParsedScan,
@@ -249,11 +213,24 @@ def _canonical(
     raw_id: UUID,
     index: int,
 ) -> ReturnShipmentEvent:
-    """The canonical event of a partner scan on the transactional path, validated; PayloadInvalid
-    if the contract refuses it. That path is the uncommon request's (repeats in a batch, types a
-    partner's added mappings give), where a second validation costs nothing that matters."""
+    """The canonical event of a partner scan; PayloadInvalid if the contract refuses it."""
     try:
-        return ReturnShipmentEvent(**_canonical_fields(partner_id, scan, event_type, raw_id=raw_id))
+        return ReturnShipmentEvent(
+            event_id=uuid4(),
+            partner_id=partner_id,
+            partner_event_id=scan.partner_event_id,
+            return_id=scan.return_id,
+            awb=scan.awb,
+            event_type=event_type,
+            occurred_at=scan.occurred_at,
+            hub_id=scan.hub_id,
+            agent_id=scan.agent_id,
+            weight_g=scan.weight_g,
+            images=scan.images,
+            pod_otp_verified=scan.pod_otp_verified,
+            qc_failure_reason=scan.qc_failure_reason,
+            raw_ref=str(raw_id),
+        )
     except ValidationError as exc:  # an adapter let through what the contract refuses
         raise PayloadInvalid(validation_errors(exc, f"scan.{index}")) from exc
 
