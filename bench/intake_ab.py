@@ -17,8 +17,10 @@ BENCH_AB_REQUESTS (400) per target at concurrency BENCH_AB_CONCURRENCY (16);
 BENCH_AB_HEALTHZ=1 adds `GET /healthz` of each variant (the middleware stack with no work
 behind it); BENCH_AB_PROFILE=DIR attaches py-spy to each variant (collapsed stacks in
 DIR/<label>.txt). Prints one JSON line: CPU ms per request
-and the ratio to the bare endpoint's, and each variant's outbox relay rounds (events, rounds that
-published, claims made).
+and the ratio to the bare endpoint's, PostgreSQL's CPU ms per request over the same rounds (the
+server and all its processes: only the round's variant and its relay use it meanwhile), and each
+variant's outbox relay rounds (events, rounds that published, claims made) and the connections
+opened to its database.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ async def measure() -> dict[str, Any]:
     import asyncpg
     from sqlalchemy.engine import make_url
 
+    from bench.reconciliation import _postgres_cpu_s
     from disputedesk import credentials
     from disputedesk.stack import Stack
     from shared.migrations import upgrade
@@ -152,6 +155,10 @@ async def measure() -> dict[str, Any]:
     if os.environ.get("BENCH_AB_HEALTHZ") == "1":
         keys += [("bare", "healthz"), *[(v, "healthz") for v in variants]]
     cpu = dict.fromkeys(keys, 0.0)
+    # The stack's server serves the rounds one at a time: its CPU over a round is that round's
+    # requests' (and its variant's relay publishing them), whatever intake's side costs.
+    postgres = stack.postgres.process()
+    postgres_cpu = dict.fromkeys(keys, 0.0)
     served = dict.fromkeys(keys, 0)
     failed = dict.fromkeys(keys, 0)
     spies: list[subprocess.Popen[bytes]] = []
@@ -190,10 +197,13 @@ async def measure() -> dict[str, Any]:
                 requests = makers[target](REQUESTS)
                 if label != "bare":
                     requests = await bench_intake.announce(feeds[label], requests)
-                before = server.cpu_seconds()
+                before, postgres_before = server.cpu_seconds(), _postgres_cpu_s(postgres)
                 print(f"round {n}: {label}/{target}", file=sys.stderr)
                 stats = await bench_intake.closed_loop(server.url, requests, CONCURRENCY)
                 cpu[key] += server.cpu_seconds() - before
+                postgres_after = _postgres_cpu_s(postgres)
+                if postgres_before is not None and postgres_after is not None:
+                    postgres_cpu[key] += postgres_after - postgres_before
                 served[key] += stats.requests
                 failed[key] += stats.requests - stats.ok
         # The relay's rounds, each claiming with one scan of the unpublished-rows index (an
@@ -204,7 +214,12 @@ async def measure() -> dict[str, Any]:
                     "SELECT (SELECT count(*) FROM outbox) AS events,"
                     " (SELECT count(DISTINCT published_at) FROM outbox) AS publishing,"
                     " (SELECT idx_scan FROM pg_stat_user_indexes"
-                    "   WHERE indexrelname = 'ix_outbox_unpublished') AS claims"
+                    "   WHERE indexrelname = 'ix_outbox_unpublished') AS claims,"
+                    # Connections opened to the variant's database over the whole run (the
+                    # warm-up's included): each is a backend started, authenticated and its
+                    # statements prepared again, PostgreSQL's CPU as much as intake's.
+                    " (SELECT sessions FROM pg_stat_database"
+                    "   WHERE datname = current_database()) AS connections"
                 )
             )
             for label in variants
@@ -219,8 +234,17 @@ async def measure() -> dict[str, Any]:
         for feed in feeds.values():
             await feed.close()
     ms = {f"{a}/{b}": round(cpu[(a, b)] * 1000 / served[(a, b)], 3) for a, b in keys}
+    postgres_ms = {
+        f"{a}/{b}": round(postgres_cpu[(a, b)] * 1000 / served[(a, b)], 3)
+        for a, b in keys
+        if b != "healthz"
+    }
     return {
         "cpu_ms_per_request": ms,
+        "postgres_cpu_ms_per_request": postgres_ms,
+        # Intake and PostgreSQL together: what the request costs the machine, whichever side
+        # of the connection does the work.
+        "with_postgres_ms_per_request": {k: round(ms[k] + v, 3) for k, v in postgres_ms.items()},
         # Each against the bare endpoint's answer to the same kind of request.
         "to_bare": {
             k: round(v / ms["bare/healthz" if k.endswith("/healthz") else "bare/swiftship"], 2)

@@ -37,6 +37,13 @@ def _stack_processes_cpu() -> dict[str, float]:
             )
             if kind is None:
                 continue
+            # The process's reaped children too: PostgreSQL's backend of a connection closed
+            # during the run (one the pool dropped, an overflow connection) took its CPU out of
+            # the live processes below, and counting only those charged it to no component
+            # (before 2026-12-04 it fell into `other_processes_cores`, and a run that closed
+            # connections showed a PostgreSQL cheaper than it was).
+            own = proc.cpu_times()
+            out[kind] += own.children_user + own.children_system
             for p in (proc, *proc.children(recursive=True)):
                 times = p.cpu_times()
                 out[kind] += times.user + times.system

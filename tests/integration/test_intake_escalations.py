@@ -329,12 +329,18 @@ async def test_seller_feedback(harness: Harness, pipeline: dict[str, Any]) -> No
 async def test_a_filing_is_stored_with_its_event_and_history_in_one_statement(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    """`escalations.repository.store_filed`: the escalation, its event's outbox row and its
-    history line in one statement, for a filed escalation and a held one alike."""
+    """`escalations.repository`: the escalation, its event's outbox row and its history line
+    in one statement, for a filed escalation and a held one alike. A filing on a named return
+    checks the return's seller in that same statement (no read of the return before it); a held
+    one is stored after that statement found no return (and wrote nothing) and the return's
+    lock was taken."""
     intake = pipeline["intake"]
     fed = (await feed_return(intake, harness))["return_id"]
     unfed = uid("RET")
-    for return_id, status, state in ((fed, 201, "filed"), (unfed, 202, "pending_return")):
+    for return_id, status, state, attempts in (
+        (fed, 201, "filed", 1),
+        (unfed, 202, "pending_return", 2),
+    ):
         body = escalation_body(return_id, received_weight_g=812)
         with statements_sent(intake) as statements:
             r = await intake.client.post("/v1/escalations", json=body, headers=portal(harness))
@@ -342,8 +348,10 @@ async def test_a_filing_is_stored_with_its_event_and_history_in_one_statement(
         out = r.json()
         assert out["state"] == state
         filing = [s for s in statements if "INTO escalations" in s or "INTO return_events" in s]
-        assert len(filing) == 1, statements
-        assert "INSERT INTO outbox" in filing[0]
+        assert len(filing) == attempts, statements
+        assert all("INSERT INTO outbox" in s for s in filing)
+        if state == "filed":
+            assert [s for s in statements if "FROM returns" in s] == filing, statements
 
         again = await intake.client.get(
             f"/v1/escalations/{out['escalation_id']}", headers=portal(harness)

@@ -152,20 +152,6 @@ async def file_escalation(
     if not principal.can_act_for_seller(data.seller_id):
         raise Problem(403, "Forbidden", "This key may not file escalations for that seller.")
     channel = _channel(principal, data.channel)
-    owner = (await returns.owners(session, [data.return_id])).get(data.return_id)
-    if owner is None:
-        # Not fed yet: decide under the return's lock, so the feed entry cannot commit between
-        # this check and the hold (it would never bind what is held).
-        await returns.lock_return_id(session, data.return_id)
-        owner = (await returns.owners(session, [data.return_id])).get(data.return_id)
-    if owner is not None and owner.seller_id != data.seller_id:
-        metrics.security_event("escalation", "seller_mismatch")
-        log.warning(
-            "escalation refused (seller_mismatch): return %s, filed by %s",
-            data.return_id,
-            principal.client_id,
-        )
-        raise Problem(404, "Not found", _NOT_FOUND)
     escalation_id = f"ESC-{uuid4().hex[:16].upper()}"
     escalation = Escalation(
         escalation_id=escalation_id,
@@ -182,22 +168,42 @@ async def file_escalation(
         # Sealed for notifications: intake can seal an address but never read one back. A held
         # escalation needs it when the feed binds it; a filed one's event carries it onward.
         seller_contact=sealer.seal(data.seller_email) if data.seller_email else None,
-        state=FILED if owner is not None else PENDING_RETURN,
+        state=FILED,
     )
     # Emitted at once even before the feed names the return's seller: the SOP's clock (E1, the
     # acknowledgement) starts at the filing. Money cannot follow: reconciliation pays only a
     # claimant the feed has named, and closes the case unpaid if the feed names another.
-    # Stored with its event's outbox row and history line in one statement.
-    await repository.store_filed(
-        session,
-        escalation,
-        evidence=json.dumps(escalation.evidence),
-        recorded=history.recorded_columns(
-            _filed_event(escalation), occurred_at=now, recorded_at=now, ce_id=uuid4()
-        ),
+    # Stored with its event's outbox row and history line in one statement; the event is the
+    # same whether the escalation is filed or held.
+    evidence = json.dumps(escalation.evidence)
+    recorded = history.recorded_columns(
+        _filed_event(escalation), occurred_at=now, recorded_at=now, ce_id=uuid4()
     )
+    # The common filing: the return is named, and the same statement checks its seller.
+    owner_seller_id = await repository.file_on_named_return(
+        session, escalation, evidence=evidence, recorded=recorded
+    )
+    stored = owner_seller_id == data.seller_id
+    if owner_seller_id is None:
+        # Not fed yet: decide under the return's lock, so the feed entry cannot commit between
+        # this check and the hold (it would never bind what is held).
+        await returns.lock_return_id(session, data.return_id)
+        owner = (await returns.owners(session, [data.return_id])).get(data.return_id)
+        owner_seller_id = owner.seller_id if owner is not None else None
+    if owner_seller_id is not None and owner_seller_id != data.seller_id:
+        metrics.security_event("escalation", "seller_mismatch")
+        log.warning(
+            "escalation refused (seller_mismatch): return %s, filed by %s",
+            data.return_id,
+            principal.client_id,
+        )
+        raise Problem(404, "Not found", _NOT_FOUND)
+    if not stored:
+        if owner_seller_id is None:
+            escalation.state = PENDING_RETURN
+        await repository.store_filed(session, escalation, evidence=evidence, recorded=recorded)
     note_enqueued(session)
-    if owner is None:
+    if owner_seller_id is None:
         metrics.HELD.labels("escalation", "none").inc()
     return _out(escalation, principal)
 
