@@ -272,10 +272,11 @@ def sequential_peers(
 
     current = estimate(peers)
     for _ in range(rounds):
+        against = _HonestPopulation.of(current, s)
         trimmed = [
             (k, n, m)
             for i, (k, n, m) in enumerate(peers)
-            if k == 0 or not _telling_peer(i, peers, current, s, estimate, leave_out)
+            if k == 0 or not _telling_peer(i, peers, against, s, estimate, leave_out)
         ]
         if len(trimmed) == len(peers):
             break
@@ -287,7 +288,7 @@ def sequential_peers(
 def _telling_peer(
     i: int,
     peers: Sequence[tuple[int, int, int]],
-    current: PeerSpread,
+    current: _HonestPopulation,
     s: Sequential,
     estimate: Callable[[Sequence[tuple[int, int, int]]], PeerSpread],
     leave_out: bool,
@@ -296,7 +297,7 @@ def _telling_peer(
     (`leave_out`, its evidence leaning to the alternative) against the others without it."""
     k, n, m = peers[i]
     medium = math.log(1 / s.alpha_medium)
-    log_bf = sequential_log_bf(k, n, current, s)
+    log_bf = current.log_bf(k, n)
     if log_bf >= medium or not leave_out or log_bf <= 0:
         return log_bf >= medium
     others = [*peers[:i], *([(k, n, m - 1)] if m > 1 else []), *peers[i + 1 :]]
@@ -770,31 +771,51 @@ def sequential_test(
 
 
 def sequential_log_bf(k: int, n: int, spread: PeerSpread, s: Sequential) -> float:
-    """`sequential_test(k, n, spread, s).log_bf`, without the test's record: what trimming a
-    population asks of every peer (`sequential_peers`), thousands of times a poll."""
-    p = min(max(spread.rate, 1e-6), 0.5)
-    return _log_bayes_factor(k, max(n, k), p, spread.concentration, 0, 0, s)
+    """`sequential_test(k, n, spread, s).log_bf`, without the test's record."""
+    return _HonestPopulation.of(spread, s).log_bf(k, n)
 
 
 def _log_bayes_factor(
     k: int, n: int, p: float, concentration: float, past_k: int, past_n: int, s: Sequential
 ) -> float:
     """The log Bayes factor of `sequential_test` (n >= k, p clamped, the past counted)."""
-    a = p * concentration + past_k
-    b = (1 - p) * concentration + past_n - past_k
-    alt = _log_mixture(k, n, max(p, min(a / (a + b), 0.5)), s)
-    null = _log_beta(k + a, n - k + b) - _log_beta(a, b)
-    return alt - null
+    return _HonestPopulation(p, concentration, past_k, past_n, s).log_bf(k, n)
 
 
-def _log_mixture(k: int, n: int, p: float, s: Sequential) -> float:
-    """log of the prior-weighted likelihood of k events in n trials under the alternatives."""
-    terms = [
-        log_weight + k * math.log(q) + (n - k) * math.log1p(-q)
-        for q, log_weight in ((min(ratio * p, 0.95), lw) for ratio, lw in _alternatives(s))
-    ]
-    top = max(terms)
-    return top + math.log(sum(math.exp(t - top) for t in terms))
+class _HonestPopulation:
+    """What `sequential_test`'s Bayes factor takes from the honest population alone (the Beta
+    updated on the entity's past, the alternatives' rates and their logarithms), worked out
+    once: trimming a population asks it of every peer against the same estimate
+    (`sequential_peers`). The arithmetic per entity is the test's, term by term, so the numbers
+    are the same."""
+
+    __slots__ = ("a", "b", "log_beta_ab", "alternatives")
+
+    def __init__(
+        self, p: float, concentration: float, past_k: int, past_n: int, s: Sequential
+    ) -> None:
+        a = p * concentration + past_k
+        b = (1 - p) * concentration + past_n - past_k
+        base = max(p, min(a / (a + b), 0.5))
+        self.a, self.b, self.log_beta_ab = a, b, _log_beta(a, b)
+        alternatives = []
+        for ratio, log_weight in _alternatives(s):
+            q = min(ratio * base, 0.95)
+            alternatives.append((log_weight, math.log(q), math.log1p(-q)))
+        self.alternatives = alternatives
+
+    @classmethod
+    def of(cls, spread: PeerSpread, s: Sequential) -> _HonestPopulation:
+        return cls(min(max(spread.rate, 1e-6), 0.5), spread.concentration, 0, 0, s)
+
+    def log_bf(self, k: int, n: int) -> float:
+        """k events in n trials (n below k is taken as k, as the test does)."""
+        n = max(n, k)
+        terms = [lw + k * log_q + (n - k) * log_1q for lw, log_q, log_1q in self.alternatives]
+        top = max(terms)
+        alt = top + math.log(sum(math.exp(t - top) for t in terms))
+        null = _log_beta(k + self.a, n - k + self.b) - self.log_beta_ab
+        return alt - null
 
 
 # The alternatives' (ratio, log prior weight) of each `Sequential` in use, by identity: a test's
