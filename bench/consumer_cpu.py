@@ -58,7 +58,9 @@ SHARED = ("relay", "runner", "batch_write", "decisions")
 def _fraud_events(returns: int) -> list[Any]:
     """Return journeys through a network of BENCH_CPU_HUBS hubs (default 40) of
     BENCH_CPU_AGENTS_PER_HUB agents (10): picked up, scanned at a second hub, delivered (the
-    terminal scan that runs the pilferage tests), a third claimed."""
+    terminal scan that runs the pilferage tests), a third claimed. A share BENCH_CPU_QC_SHARE
+    (default 0) of the returns require QC: their pickup agent passes QC at the pickup hub, and
+    their claims are wrong or used items (the QC contradiction step runs for each)."""
     from shared.events import (
         ClaimType,
         ReturnInitiated,
@@ -68,6 +70,9 @@ def _fraud_events(returns: int) -> list[Any]:
     )
 
     rng = random.Random(20)
+    # Its own draws: the stream without QC stays the one measured before.
+    qc_rng = random.Random(21)
+    qc_share = float(os.environ.get("BENCH_CPU_QC_SHARE", "0"))
     hubs = int(os.environ.get("BENCH_CPU_HUBS", "40"))
     per_hub = int(os.environ.get("BENCH_CPU_AGENTS_PER_HUB", "10"))
     timed: list[tuple[datetime, int, Any]] = []
@@ -77,6 +82,7 @@ def _fraud_events(returns: int) -> list[Any]:
         hub, hub2 = rng.randrange(hubs), rng.randrange(hubs)
         agent = f"AG-{hub}-{rng.randrange(per_hub)}"
         seller, buyer = f"S-{rng.randrange(150)}", f"B-{rng.randrange(3000)}"
+        qc = qc_rng.random() < qc_share
         timed.append(
             (
                 at,
@@ -88,7 +94,7 @@ def _fraud_events(returns: int) -> list[Any]:
                     buyer_id=buyer,
                     category=rng.choice(["electronics", "home", "fashion"]),
                     item_value=rng.randrange(20_000, 400_000),
-                    qc_required=False,
+                    qc_required=qc,
                     partner_id=rng.choice(["swiftship", "rapidroute", "desipost"]),
                     awb=f"AWB-{rid}",
                     initiated_at=at,
@@ -96,6 +102,7 @@ def _fraud_events(returns: int) -> list[Any]:
             )
         )
         scans = (
+            *(((ShipmentEventType.QC_PASSED, f"H-{hub}", agent, 5),) if qc else ()),
             (ShipmentEventType.PICKED_UP, f"H-{hub}", agent, 6),
             (ShipmentEventType.AT_HUB, f"H-{hub2}", None, 20),
             (ShipmentEventType.DELIVERED_TO_SELLER, f"H-{hub2}", agent, 40),
@@ -131,7 +138,11 @@ def _fraud_events(returns: int) -> list[Any]:
                         escalation_id=f"ESC-{rid}",
                         return_id=rid,
                         seller_id=seller,
-                        claim_type=rng.choice([ClaimType.DAMAGED, ClaimType.WRONG_ITEM]),
+                        claim_type=(
+                            qc_rng.choice([ClaimType.WRONG_ITEM, ClaimType.USED_ITEM])
+                            if qc
+                            else rng.choice([ClaimType.DAMAGED, ClaimType.WRONG_ITEM])
+                        ),
                         claimed_amount=100_000,
                         description="arrived broken",
                         channel="EMAIL",

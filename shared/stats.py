@@ -9,6 +9,20 @@ import math
 
 def binomial_sf(k: int, n: int, p: float) -> float:
     """P(X >= k) for X ~ Binomial(n, p), summed exactly in log space."""
+    return _binomial_tail(k, n, p, math.inf)
+
+
+def binomial_sf_above(k: int, n: int, p: float, level: float) -> bool:
+    """Whether `binomial_sf(k, n, p) > level`, the same answer, without summing the whole tail:
+    the terms are added in the same order and none is negative, so every partial sum is at most
+    the full one (rounding is monotone), and once one passes `level` the full sum does too. An
+    ordinary peer's tail passes a false-alarm level within a few terms of its first, where the
+    full sum runs on past the mode until the terms stop mattering."""
+    return _binomial_tail(k, n, p, level if level < 1.0 else math.inf) > level
+
+
+def _binomial_tail(k: int, n: int, p: float, stop_above: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), or a partial sum of it above `stop_above`."""
     if k <= 0:
         return 1.0
     if k > n:
@@ -25,6 +39,8 @@ def binomial_sf(k: int, n: int, p: float) -> float:
             lg_n1 - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
         )
         total += term
+        if total > stop_above:
+            break
         # Past the mode the terms shrink geometrically: stop once they no longer matter.
         if i > n * p and term < total * 1e-15:
             break

@@ -207,3 +207,88 @@ async def _generic_plans(session: AsyncSession) -> dict[str, str]:
         await session.execute(text(f"DEALLOCATE {name}"))
     await session.execute(text("RESET plan_cache_mode"))
     return out
+
+
+async def test_pair_reads_count_only_the_pairs_asked_with_a_batchs_pending_counts(
+    harness: Harness,
+) -> None:
+    """`pair_counts`, `repeats_by_left` and `distinct_lefts` send their keys as arrays: the
+    cross pairs the arrays also match (another left's buyer, another kind's left) stay out, and
+    counts still pending in a deferred batch are added as if written."""
+    stored = {
+        ("seller_buyer", "S-1", "B-1", "named"): 2,
+        ("seller_buyer", "S-1", "B-1", "delivered"): 5,
+        ("seller_buyer", "S-2", "B-2", "named"): 1,
+        # Cross pairs of the arrays below: S-1 with B-2, S-2 with B-1.
+        ("seller_buyer", "S-1", "B-2", "named"): 9,
+        ("seller_buyer", "S-2", "B-1", "named"): 9,
+        ("seller_buyer", "S-3", "B-1", "named"): 0,
+        ("qc_agent_buyer", "A-1", "B-1", "contradicted"): 3,
+        ("qc_agent_buyer", "A-1", "B-2", "contradicted"): 1,
+        ("qc_agent_buyer", "H-1", "B-1", "contradicted"): 4,  # an agent's id, another kind's
+        ("qc_hub_buyer", "H-1", "B-1", "contradicted"): 2,
+        ("qc_hub_buyer", "A-1", "B-1", "contradicted"): 7,  # a hub's kind with an agent's id
+    }
+    async with fresh_fraud_db(harness, "test_fraud_pair_reads") as sessions:
+        async with sessions() as session, session.begin():
+            await features.add_pairs(session, stored)
+        async with sessions() as session, session.begin():
+            before = (
+                await features.pair_counts(
+                    session, [("seller_buyer", "S-1", "B-1"), ("seller_buyer", "S-2", "B-2")]
+                ),
+                await features.repeats_by_left(
+                    session,
+                    lefts=[("qc_agent_buyer", "A-1"), ("qc_hub_buyer", "H-1")],
+                    metric="contradicted",
+                ),
+                await features.distinct_lefts(
+                    session, kind="seller_buyer", right_id="B-1", metric="named"
+                ),
+                await features.distinct_lefts(
+                    session,
+                    kind="seller_buyer",
+                    right_id="B-1",
+                    metric="named",
+                    except_lefts=["S-1"],
+                ),
+            )
+            async with features.deferred_counters(session):
+                await features.add_pairs(
+                    session,
+                    {
+                        ("seller_buyer", "S-2", "B-2", "named"): 1,
+                        ("seller_buyer", "S-3", "B-1", "named"): 1,
+                        ("qc_agent_buyer", "A-1", "B-2", "contradicted"): 1,
+                        ("qc_hub_buyer", "H-1", "B-3", "contradicted"): 1,
+                    },
+                )
+                pending = (
+                    await features.pair_counts(session, [("seller_buyer", "S-2", "B-2")]),
+                    await features.repeats_by_left(
+                        session,
+                        lefts=[("qc_agent_buyer", "A-1"), ("qc_hub_buyer", "H-1")],
+                        metric="contradicted",
+                    ),
+                    await features.distinct_lefts(
+                        session, kind="seller_buyer", right_id="B-1", metric="named"
+                    ),
+                )
+
+    assert before == (
+        {
+            ("seller_buyer", "S-1", "B-1"): {"named": 2, "delivered": 5},
+            ("seller_buyer", "S-2", "B-2"): {"named": 1},
+        },
+        {("qc_agent_buyer", "A-1"): 2, ("qc_hub_buyer", "H-1"): 1},
+        # S-1 and S-2 named B-1; S-3's count is 0.
+        2,
+        1,
+    )
+    assert pending == (
+        {("seller_buyer", "S-2", "B-2"): {"named": 2}},
+        # A-1's B-2 now repeats once; H-1's new buyer B-3 does not repeat.
+        {("qc_agent_buyer", "A-1"): 3, ("qc_hub_buyer", "H-1"): 1},
+        # S-3's pending claim makes it count.
+        3,
+    )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 # Re-exported: the detectors take every statistic from this module.
 from shared.stats import binomial_sf as binomial_sf
+from shared.stats import binomial_sf_above as binomial_sf_above
 from shared.stats import poisson_sf as poisson_sf
 
 
@@ -145,7 +146,7 @@ class RobustBaseline:
     def keeps(self, k: int, n: int, t: Thresholds) -> bool:
         """Whether a peer with these counts is among the kept ones (the rule of the last
         round)."""
-        return k == 0 or binomial_sf(k, max(n, k), self.null) > t.alpha_medium
+        return k == 0 or binomial_sf_above(k, max(n, k), self.null, t.alpha_medium)
 
     def without(self, k: int, n: int, t: Thresholds) -> tuple[int, int]:
         """The baseline of everyone but one entity that was counted in it: its counts come out
@@ -208,7 +209,7 @@ def robust_baseline(
         survivors = [
             (k, n, m)
             for (k, n), m in live.items()
-            if k == 0 or binomial_sf(k, n, null) > t.alpha_medium
+            if k == 0 or binomial_sf_above(k, n, null, t.alpha_medium)
         ]
         if survivors == kept:
             break
@@ -271,10 +272,11 @@ def sequential_peers(
 
     current = estimate(peers)
     for _ in range(rounds):
+        against = _HonestPopulation.of(current, s)
         trimmed = [
             (k, n, m)
             for i, (k, n, m) in enumerate(peers)
-            if k == 0 or not _telling_peer(i, peers, current, s, estimate, leave_out)
+            if k == 0 or not _telling_peer(i, peers, against, s, estimate, leave_out)
         ]
         if len(trimmed) == len(peers):
             break
@@ -286,7 +288,7 @@ def sequential_peers(
 def _telling_peer(
     i: int,
     peers: Sequence[tuple[int, int, int]],
-    current: PeerSpread,
+    current: _HonestPopulation,
     s: Sequential,
     estimate: Callable[[Sequence[tuple[int, int, int]]], PeerSpread],
     leave_out: bool,
@@ -295,11 +297,11 @@ def _telling_peer(
     (`leave_out`, its evidence leaning to the alternative) against the others without it."""
     k, n, m = peers[i]
     medium = math.log(1 / s.alpha_medium)
-    log_bf = sequential_test(k, n, current, s).log_bf
+    log_bf = current.log_bf(k, n)
     if log_bf >= medium or not leave_out or log_bf <= 0:
         return log_bf >= medium
     others = [*peers[:i], *([(k, n, m - 1)] if m > 1 else []), *peers[i + 1 :]]
-    return sequential_test(k, n, estimate(others), s).log_bf >= medium
+    return sequential_log_bf(k, n, estimate(others), s) >= medium
 
 
 def _peer_pool_rate(
@@ -573,18 +575,45 @@ def _information_mean(
     peers: Sequence[tuple[int, int, int]], rho: float, prior_rate: float
 ) -> float:
     """The peers' rates averaged with weights n / (1 + (n - 1) rho)."""
-    weights = [(m * n / (1.0 + (n - 1) * rho), k / n) for k, n, m in peers]
+    return _weighted_mean(_Scattered.of(peers).weighed(rho), prior_rate)
+
+
+def _weighted_mean(weights: Sequence[tuple[float, float]], prior_rate: float) -> float:
     total = sum(w for w, _ in weights)
     mean = sum(w * y for w, y in weights) / total if total > 0 else prior_rate
     return min(max(mean, 1e-4), 0.5)
 
 
-def _scatter(peers: Sequence[tuple[int, int, int]], rho: float) -> float:
+@dataclass(frozen=True, slots=True)
+class _Scattered:
+    """Peers' (count, trials, multiplicity) as what their information weights are made of,
+    taken apart once for the ten or so values of rho `_scatter_root` tries (the same
+    arithmetic as from the tuples, so the same numbers)."""
+
+    mn: tuple[int, ...]  # m * n
+    n1: tuple[int, ...]  # n - 1
+    y: tuple[float, ...]  # k / n
+
+    @classmethod
+    def of(cls, peers: Sequence[tuple[int, int, int]]) -> _Scattered:
+        return cls(
+            tuple(m * n for _, n, m in peers),
+            tuple(n - 1 for _, n, _ in peers),
+            tuple(k / n for k, n, _ in peers),
+        )
+
+    def weighed(self, rho: float) -> list[tuple[float, float]]:
+        """Each peer's weight n / (1 + (n - 1) rho) (times its multiplicity) and rate."""
+        return [
+            (mn / (1.0 + n1 * rho), y) for mn, n1, y in zip(self.mn, self.n1, self.y, strict=True)
+        ]
+
+
+def _scatter(peers: _Scattered, rho: float) -> float:
     """Q(rho) of `information_spread`."""
-    mean = _information_mean(peers, rho, 0.0)
-    return sum(m * n / (1.0 + (n - 1) * rho) * (k / n - mean) ** 2 for k, n, m in peers) / (
-        mean * (1 - mean)
-    )
+    weights = peers.weighed(rho)
+    mean = _weighted_mean(weights, 0.0)
+    return sum(w * (y - mean) ** 2 for w, y in weights) / (mean * (1 - mean))
 
 
 def _scatter_root(peers: Sequence[tuple[int, int, int]], target: float, lowest: float) -> float:
@@ -594,8 +623,9 @@ def _scatter_root(peers: Sequence[tuple[int, int, int]], target: float, lowest: 
     its value halved), to 1e-11 of log rho: Q is smooth and monotone there, so this takes
     about ten evaluations of Q where bisection to the same precision takes forty, and the
     spread is re-estimated once per peer left out (`sequential_peers`)."""
+    scattered = _Scattered.of(peers)
     lo, hi = math.log(lowest), math.log(0.5)
-    f_lo, f_hi = _scatter(peers, lowest) - target, _scatter(peers, 0.5) - target
+    f_lo, f_hi = _scatter(scattered, lowest) - target, _scatter(scattered, 0.5) - target
     if f_lo <= 0:
         return lowest
     if f_hi >= 0:
@@ -605,7 +635,7 @@ def _scatter_root(peers: Sequence[tuple[int, int, int]], target: float, lowest: 
         if hi - lo <= 1e-11:
             break
         x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
-        f = _scatter(peers, math.exp(x)) - target
+        f = _scatter(scattered, math.exp(x)) - target
         if f > 0:
             lo, f_lo = x, f
             f_hi, side = (f_hi / 2, 1) if side == 1 else (f_hi, 1)
@@ -729,32 +759,83 @@ def sequential_test(
     n = max(n, k)
     p = min(max(spread.rate, 1e-6), 0.5)
     past_k, past_n = max(history[0], 0), max(history[1], history[0], 0)
-    a = p * spread.concentration + past_k
-    b = (1 - p) * spread.concentration + past_n - past_k
-    alt = _log_mixture(k, n, max(p, min(a / (a + b), 0.5)), s)
-    null = _log_beta(k + a, n - k + b) - _log_beta(a, b)
     return SequentialTest(
         k=k,
         n=n,
         peer=p,
         concentration=spread.concentration,
         ratio=s.ratio,
-        log_bf=alt - null,
+        log_bf=_log_bayes_factor(k, n, p, spread.concentration, past_k, past_n, s),
         history=(past_k, past_n),
     )
 
 
-def _log_mixture(k: int, n: int, p: float, s: Sequential) -> float:
-    """log of the prior-weighted likelihood of k events in n trials under the alternatives."""
+def sequential_log_bf(k: int, n: int, spread: PeerSpread, s: Sequential) -> float:
+    """`sequential_test(k, n, spread, s).log_bf`, without the test's record."""
+    return _HonestPopulation.of(spread, s).log_bf(k, n)
+
+
+def _log_bayes_factor(
+    k: int, n: int, p: float, concentration: float, past_k: int, past_n: int, s: Sequential
+) -> float:
+    """The log Bayes factor of `sequential_test` (n >= k, p clamped, the past counted)."""
+    return _HonestPopulation(p, concentration, past_k, past_n, s).log_bf(k, n)
+
+
+class _HonestPopulation:
+    """What `sequential_test`'s Bayes factor takes from the honest population alone (the Beta
+    updated on the entity's past, the alternatives' rates and their logarithms), worked out
+    once: trimming a population asks it of every peer against the same estimate
+    (`sequential_peers`). The arithmetic per entity is the test's, term by term, so the numbers
+    are the same."""
+
+    __slots__ = ("a", "b", "log_beta_ab", "alternatives")
+
+    def __init__(
+        self, p: float, concentration: float, past_k: int, past_n: int, s: Sequential
+    ) -> None:
+        a = p * concentration + past_k
+        b = (1 - p) * concentration + past_n - past_k
+        base = max(p, min(a / (a + b), 0.5))
+        self.a, self.b, self.log_beta_ab = a, b, _log_beta(a, b)
+        alternatives = []
+        for ratio, log_weight in _alternatives(s):
+            q = min(ratio * base, 0.95)
+            alternatives.append((log_weight, math.log(q), math.log1p(-q)))
+        self.alternatives = alternatives
+
+    @classmethod
+    def of(cls, spread: PeerSpread, s: Sequential) -> _HonestPopulation:
+        return cls(min(max(spread.rate, 1e-6), 0.5), spread.concentration, 0, 0, s)
+
+    def log_bf(self, k: int, n: int) -> float:
+        """k events in n trials (n below k is taken as k, as the test does)."""
+        n = max(n, k)
+        terms = [lw + k * log_q + (n - k) * log_1q for lw, log_q, log_1q in self.alternatives]
+        top = max(terms)
+        alt = top + math.log(sum(math.exp(t - top) for t in terms))
+        null = _log_beta(k + self.a, n - k + self.b) - self.log_beta_ab
+        return alt - null
+
+
+# The alternatives' (ratio, log prior weight) of each `Sequential` in use, by identity: a test's
+# settings are a handful of long-lived objects, and hashing one per call cost more than the
+# logarithms it saves. The object is kept with its entry, so an id is never reused meanwhile.
+_ALTERNATIVES: dict[int, tuple[Sequential, tuple[tuple[float, float], ...]]] = {}
+
+
+def _alternatives(s: Sequential) -> tuple[tuple[float, float], ...]:
+    kept = _ALTERNATIVES.get(id(s))
+    if kept is not None and kept[0] is s:
+        return kept[1]
     rest = max(1.0 - sum(w for _, w in s.stronger), 0.0)
-    terms = []
-    for ratio, weight in ((s.ratio, rest), *s.stronger):
-        if weight <= 0:
-            continue
-        q = min(ratio * p, 0.95)
-        terms.append(math.log(weight) + k * math.log(q) + (n - k) * math.log1p(-q))
-    top = max(terms)
-    return top + math.log(sum(math.exp(t - top) for t in terms))
+    out = tuple(
+        (ratio, math.log(weight)) for ratio, weight in ((s.ratio, rest), *s.stronger) if weight > 0
+    )
+    if len(_ALTERNATIVES) > 256:  # settings made per call (tests): never more than a few
+        _ALTERNATIVES.clear()
+    _ALTERNATIVES[id(s)] = (s, out)
+    return out
 
 
 def onset_sequential_test(

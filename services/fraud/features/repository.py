@@ -281,6 +281,34 @@ async def window_days(
     return out
 
 
+# Pairs by the three key columns, each an array: a statement of one shape whatever the number
+# of pairs (a tuple IN list is built and compiled again for each number, and rendered as a
+# statement text of its own). The cross triples the arrays also match are dropped on reading.
+_PAIRS_OF = text(f"""
+    SELECT kind, left_id, right_id, metric, n FROM {PairCount.__tablename__}
+    WHERE kind = ANY(CAST(:kinds AS varchar[])) AND left_id = ANY(CAST(:lefts AS varchar[]))
+      AND right_id = ANY(CAST(:rights AS varchar[]))
+""")
+
+
+async def _stored_pairs(
+    session: AsyncSession, keys: Iterable[tuple[str, str, str]]
+) -> list[tuple[str, str, str, str, int]]:
+    """The stored (kind, left, right, metric, n) rows of these pairs, every metric."""
+    wanted = set(keys)
+    if not wanted:
+        return []
+    rows = await session.execute(
+        _PAIRS_OF,
+        {
+            "kinds": sorted({k for k, _, _ in wanted}),
+            "lefts": sorted({a for _, a, _ in wanted}),
+            "rights": sorted({b for _, _, b in wanted}),
+        },
+    )
+    return [(k, a, b, m, int(n)) for k, a, b, m, n in rows if (k, a, b) in wanted]
+
+
 async def pair_counts(
     session: AsyncSession, pairs: Iterable[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], dict[str, int]]:
@@ -288,19 +316,21 @@ async def pair_counts(
     out: dict[tuple[str, str, str], dict[str, int]] = {k: {} for k in keys}
     if not keys:
         return out
-    rows = await session.execute(
-        select(
-            PairCount.kind, PairCount.left_id, PairCount.right_id, PairCount.metric, PairCount.n
-        ).where(tuple_(PairCount.kind, PairCount.left_id, PairCount.right_id).in_(keys))
-    )
-    for k, a, b, m, n in rows:
-        out[(k, a, b)][m] = int(n)
+    for k, a, b, m, n in await _stored_pairs(session, keys):
+        out[(k, a, b)][m] = n
     pending = _pending(session)
     if pending is not None:
         for (k, a, b, m), n in pending.pairs.items():
             if (k, a, b) in out and n:
                 out[(k, a, b)][m] = out[(k, a, b)].get(m, 0) + n
     return out
+
+
+_DISTINCT_LEFTS = text(f"""
+    SELECT count(*) FROM {PairCount.__tablename__}
+    WHERE kind = :kind AND right_id = :right_id AND metric = :metric AND n > 0
+      AND left_id <> ALL(CAST(:except_lefts AS varchar[]))
+""")
 
 
 async def distinct_lefts(
@@ -313,19 +343,18 @@ async def distinct_lefts(
 ) -> int:
     """How many distinct left entities (other than `except_lefts`) have this pair metric with
     `right_id` (e.g. how many sellers named this buyer in a claim)."""
-    stmt = (
-        select(func.count())
-        .select_from(PairCount)
-        .where(
-            PairCount.kind == kind,
-            PairCount.right_id == right_id,
-            PairCount.metric == metric,
-            PairCount.n > 0,
+    counted = int(
+        await session.scalar(
+            _DISTINCT_LEFTS,
+            {
+                "kind": kind,
+                "right_id": right_id,
+                "metric": metric,
+                "except_lefts": list(except_lefts),
+            },
         )
+        or 0
     )
-    if except_lefts:
-        stmt = stmt.where(PairCount.left_id.not_in(list(except_lefts)))
-    counted = int(await session.scalar(stmt) or 0)
     pending = _pending(session)
     if pending is None:
         return counted
@@ -337,19 +366,25 @@ async def distinct_lefts(
     if not added:
         return counted
     # A left counts when its stored count plus the pending one is above 0.
-    rows = await session.execute(
-        select(PairCount.left_id, PairCount.n).where(
-            PairCount.kind == kind,
-            PairCount.right_id == right_id,
-            PairCount.metric == metric,
-            PairCount.left_id.in_(list(added)),
+    stored = {
+        left: n
+        for _, left, _, m, n in await _stored_pairs(
+            session, [(kind, left, right_id) for left in added]
         )
-    )
-    stored = {left: int(n) for left, n in rows}
+        if m == metric
+    }
     for left, n in added.items():
         before = stored.get(left, 0)
         counted += int(before + n > 0) - int(before > 0)
     return counted
+
+
+_REPEATS_BY_LEFT = text(f"""
+    SELECT kind, left_id, sum(n - 1) FROM {PairCount.__tablename__}
+    WHERE kind = ANY(CAST(:kinds AS varchar[])) AND left_id = ANY(CAST(:lefts AS varchar[]))
+      AND metric = :metric AND n > 1
+    GROUP BY kind, left_id
+""")
 
 
 async def repeats_by_left(
@@ -360,20 +395,20 @@ async def repeats_by_left(
     first of each buyer)."""
     if not lefts:
         return {}
+    wanted = set(lefts)
     rows = await session.execute(
-        select(PairCount.kind, PairCount.left_id, func.sum(PairCount.n - 1))
-        .where(
-            tuple_(PairCount.kind, PairCount.left_id).in_(list(lefts)),
-            PairCount.metric == metric,
-            PairCount.n > 1,
-        )
-        .group_by(PairCount.kind, PairCount.left_id)
+        _REPEATS_BY_LEFT,
+        {
+            "kinds": sorted({kind for kind, _ in wanted}),
+            "lefts": sorted({left for _, left in wanted}),
+            "metric": metric,
+        },
     )
-    out = {(kind, left): int(n) for kind, left, n in rows}
+    # Cross pairs of the two arrays (a kind with another kind's left) are not asked for.
+    out = {(kind, left): int(n) for kind, left, n in rows if (kind, left) in wanted}
     pending = _pending(session)
     if pending is None:
         return out
-    wanted = set(lefts)
     added = {
         (k, left, right): n
         for (k, left, right, m), n in pending.pairs.items()
@@ -382,13 +417,11 @@ async def repeats_by_left(
     if not added:
         return out
     # A pending count changes a right's repeats from max(stored - 1, 0) to max(stored + n - 1, 0).
-    stored_rows = await session.execute(
-        select(PairCount.kind, PairCount.left_id, PairCount.right_id, PairCount.n).where(
-            tuple_(PairCount.kind, PairCount.left_id, PairCount.right_id).in_(list(added)),
-            PairCount.metric == metric,
-        )
-    )
-    stored = {(k, left, right): int(n) for k, left, right, n in stored_rows}
+    stored = {
+        (k, left, right): n
+        for k, left, right, m, n in await _stored_pairs(session, added)
+        if m == metric
+    }
     for (k, left, right), n in added.items():
         before = stored.get((k, left, right), 0)
         delta = max(before + n - 1, 0) - max(before - 1, 0)
