@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from services.notifications.messages.composing import compose_case_event
-from services.notifications.messages.rendering import render
+from services.notifications.messages.rendering import Rendered, india_time, render
 from services.notifications.settings import NotificationsSettings
 from shared.events import AppealFiled, CaseDecided, CaseSettled
 from shared.money import rupees as inr
@@ -117,6 +117,13 @@ async def test_blocking_tasks_hold_settlement_until_the_last_is_done(
     second = r.json()
     assert second["next"] is None and "link" not in r.headers
     assert {t["team"] for t in first["items"] + second["items"]} == {"finance", "warehouse"}
+    # The decision email names both checks and the date the later one is due, in seller terms.
+    mail = await seller_mail(desk, cid, "decision")
+    due = max(datetime.fromisoformat(t["due_at"]) for t in tasks.values())
+    assert "our finance team confirms the payment" in mail.text, mail.text
+    assert "our returns warehouse confirms what came back" in mail.text, mail.text
+    assert f"We expect this by {india_time(due)}" in mail.text, mail.text
+    assert "as soon as the payment is made" not in mail.text
     r = await desk.client.get("/v1/tasks", params={"limit": 1}, headers=harness.key(AGENT))
     page = r.json()
     r = await desk.client.get(
@@ -343,8 +350,15 @@ async def test_a_dismissed_appeal_of_a_decision_awaiting_its_hold_still_pays_it(
     assert r.json()["state"] == "DECIDED"  # the payment still waits for the teams
 
     r = await desk.client.get(f"/v1/cases/{cid}/tasks", headers=harness.key(AGENT))
-    tasks = {t["team"]: t["task_id"] for t in r.json()["items"] if t["status"] == "OPEN"}
+    open_tasks = [t for t in r.json()["items"] if t["status"] == "OPEN"]
+    tasks = {t["team"]: t["task_id"] for t in open_tasks}
     assert set(tasks) == {"finance", "warehouse"}
+    # The dismissal's email says the payment still waits, for whom, and until the tasks' date.
+    mail = await seller_mail(desk, cid, "appeal_outcome")
+    due = max(datetime.fromisoformat(t["due_at"]) for t in open_tasks)
+    assert f"Its payout of {inr(100_000)} stands" in mail.text, mail.text
+    assert "our finance team confirms the payment" in mail.text, mail.text
+    assert f"We expect this by {india_time(due)}" in mail.text, mail.text
     for team, key in (("warehouse", AGENT), ("finance", FINANCE)):
         r = await desk.client.post(
             f"/v1/tasks/{tasks[team]}/complete",
@@ -373,3 +387,16 @@ async def test_a_dismissed_appeal_of_a_decision_awaiting_its_hold_still_pays_it(
 
 _MONEY = {"case_decided", "case_settled"}
 _MAIL = NotificationsSettings(management_recipients=["desk@example.com"])
+
+
+async def seller_mail(eng: Engine, case_id: str, template: str) -> Rendered:
+    """The seller email `template` of the case's latest decision, composed from the event
+    reconciliation published, as notifications composes it."""
+    events = await eng.events(case_id)
+    [*_, decided] = [e for e in events if e["ce_type"].split(".")[2] == "case_decided"]
+    event = CaseDecided.model_validate(decided["payload"])
+    drafts = compose_case_event(
+        event, _MAIL, now=eng.clock.now(), seller_address="seller@example.com"
+    ).drafts
+    [draft] = [d for d in drafts if d.template == template]
+    return render(draft.template, draft.context)

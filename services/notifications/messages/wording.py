@@ -118,6 +118,25 @@ ESCALATION_FOR_SELLER = {
     "with your case.",
 }
 
+# A settlement hold in seller terms: who checks what before the money moves (the hold's team).
+SETTLEMENT_CHECK = {
+    "finance": "our finance team confirms the payment (a routine check on every payout of this "
+    "size, not a doubt about your claim)",
+    "warehouse": "our returns warehouse confirms what came back in the returned parcel",
+}
+SETTLEMENT_CHECK_OTHER = "a team at the marketplace confirms it"
+
+
+def settlement_checks(
+    teams: list[str],
+    *,
+    checks: dict[str, str] = SETTLEMENT_CHECK,
+    other: str = SETTLEMENT_CHECK_OTHER,
+    joiner: str = ", and ",
+) -> str:
+    """The checks a held payment waits for, in the email's language (Hindi passes its own)."""
+    return joiner.join(checks.get(team, other) for team in teams)
+
 
 def checklist_item(item: str) -> str:
     return CHECKLIST_WORDS.get(item.strip().upper(), item)

@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.notifications.messages import wording
 from services.notifications.messages.wording import CHECKLIST_WORDS
 from services.notifications.settings import INDIA
 from shared.events import DecisionRecord
@@ -99,6 +100,21 @@ ESCALATION = {
     "ABOVE_APPROVAL_CAP": "राशि के कारण, भुगतान जारी होने से पहले डेस्क मैनेजर उसे स्वीकृत करते हैं। यह "
     "बड़े भुगतानों की सामान्य जाँच है, आपके मामले में किसी समस्या का संकेत नहीं।",
 }
+# `wording.SETTLEMENT_CHECK` in Hindi.
+SETTLEMENT_CHECK = {
+    "finance": "हमारी वित्त टीम भुगतान की पुष्टि करती है (इतनी राशि के हर भुगतान की सामान्य जाँच, "
+    "आपके दावे पर संदेह नहीं)",
+    "warehouse": "हमारा रिटर्न वेयरहाउस पुष्टि करता है कि लौटे पार्सल में क्या आया",
+}
+SETTLEMENT_CHECK_OTHER = "मार्केटप्लेस की एक टीम इसकी पुष्टि करती है"
+
+
+def settlement_checks(teams: list[str]) -> str:
+    return wording.settlement_checks(
+        teams, checks=SETTLEMENT_CHECK, other=SETTLEMENT_CHECK_OTHER, joiner=", और "
+    )
+
+
 # Checklist items reach us as evidence codes or as the policy's own sentences; each is translated
 # whole, its counts and its "or" kept (E4: a video, or 2 photos and 1 label photo). Anything else
 # is a desk member's own words, quoted as written: guessing from a keyword once turned "2 photos
