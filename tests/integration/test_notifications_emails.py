@@ -93,7 +93,7 @@ async def test_every_seller_and_management_email_says_what_happened_and_what_com
         decision,
         "₹1,23,456.00",
         "a drop of 840 g",  # the decision's own plain-language reason
-        "while the logistics partner was carrying the return",  # who bears it, neutrally
+        "the logistics partner that carried the return is responsible",  # who bears it, neutrally
         india_time(decided.appeal_by),  # the appeal-by date
         "Appeal",
         "credited to your seller account",

@@ -16,6 +16,7 @@ from services.notifications.messages.rendering import india_time, render, utc_ti
 from services.notifications.settings import NotificationsSettings
 from shared.events import CaseOrigin, CaseState, SettlementWait
 from shared.money import rupees as inr
+from tests.unit.test_notifications_hindi_reasons import sop_record
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
 AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -192,3 +193,18 @@ def test_a_payment_held_for_a_team_names_the_check_and_the_date_it_is_due() -> N
     assert "stands, and nothing more is paid" in text, text
     assert "our finance team confirms the payment" in text
     assert f"We expect this by {india_time(finance_by)}" in text, text
+
+
+def test_a_partner_liable_decision_never_claims_a_transit_loss_the_rule_did_not_find() -> None:
+    """L7 pays because the partner picked up a return whose quality check failed, L5 because
+    the partner cannot prove delivery: neither found a loss in transit, so the sentence on who
+    bears the payout says only that the partner is responsible, in both languages."""
+    for rule in ("L5", "L7", "L6"):
+        record = sop_record(rule)
+        event = samples.case_decided("C-1", AT).model_copy(update={"decision": record})
+        [draft] = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+        english = render(draft.template, draft.context).text
+        assert "logistics partner that carried the return is responsible" in english, english
+        assert "scan records show" not in english.lower()
+        hindi = render(draft.template, draft.context, language="hi").text
+        assert "इस नुकसान के लिए ज़िम्मेदार है" in hindi and "स्कैन रिकॉर्ड दिखाते" not in hindi
