@@ -489,6 +489,11 @@ class CaseRejected(CaseEventBase):
         "disputedesk.reconciliation.case_rejected.v1"
     )
     appeal_by: AwareDatetime | None = None
+    reply_by: AwareDatetime | None = Field(
+        default=None,
+        description="On `EVIDENCE_NOT_PROVIDED`: the evidence reply-by time that passed, which "
+        "the seller's email restates.",
+    )
 
 
 class CaseEscalated(CaseEventBase):

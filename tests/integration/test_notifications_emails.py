@@ -122,10 +122,12 @@ async def test_rejection_and_appeal_outcome_emails_give_the_reason_and_the_way_f
 
     [closed] = await _mails(harness, rejected_case, 1)
     assert rejected_case in closed["Subject"] and "was closed" in closed["Subject"]
-    assert rejected.appeal_by is not None
+    assert rejected.appeal_by is not None and rejected.reply_by is not None
     _in_both(
         closed,
         "We did not receive the evidence we asked for before the reply-by time",
+        "The time to send it ended on",
+        india_time(rejected.reply_by),
         "none had arrived when the 72-hour reply-by time passed",
         india_time(rejected.appeal_by),
         "Appeal",

@@ -208,3 +208,32 @@ def test_a_partner_liable_decision_never_claims_a_transit_loss_the_rule_did_not_
         assert "scan records show" not in english.lower()
         hindi = render(draft.template, draft.context, language="hi").text
         assert "इस नुकसान के लिए ज़िम्मेदार है" in hindi and "स्कैन रिकॉर्ड दिखाते" not in hindi
+
+
+def test_an_evidence_closure_restates_the_reply_by_it_passed_and_no_other_closure_does() -> None:
+    """E4 closes a claim when its reply-by passes: the email says when that was (India time
+    with UTC), in English, HTML and Hindi; a closure for another reason never borrows it."""
+    reply_by = AT - timedelta(minutes=1)
+    closed = samples.case_rejected("C-1", AT).model_copy(update={"reply_by": reply_by})
+    [draft] = [
+        d
+        for d in compose_case_event(closed, SETTINGS, now=AT, seller_address=TO).drafts
+        if d.template == "decision"
+    ]
+    mail = render(draft.template, draft.context)
+    for text in (mail.text, mail.html.replace("<strong>", "").replace("</strong>", "")):
+        assert f"The time to send it ended on {india_time(reply_by)}" in text, text
+    hindi = render(draft.template, draft.context, language="hi").text
+    assert "सबूत भेजने का समय" in hindi and utc_time(reply_by) in hindi
+    assert closed.decision is not None
+    late = closed.model_copy(
+        update={
+            "decision": closed.decision.model_copy(update={"reason_code": "CLAIM_WINDOW_EXPIRED"})
+        }
+    )
+    [draft] = [
+        d
+        for d in compose_case_event(late, SETTINGS, now=AT, seller_address=TO).drafts
+        if d.template == "decision"
+    ]
+    assert "The time to send it ended" not in render(draft.template, draft.context).text

@@ -250,6 +250,12 @@ def _decision_context(
         decided_at=decision.decided_at if decision else event.occurred_at,
         decided_by_person=bool(decision and decision.decided_by != SYSTEM_ACTOR),
         appeal_upheld=reason_code == APPEAL_UPHELD_ORIGINAL,
+        # The reply-by an E4 closure passed, restated so the seller sees the timeline it followed.
+        evidence_reply_by=(
+            event.reply_by
+            if isinstance(event, CaseRejected) and rejection == "EVIDENCE_NOT_PROVIDED"
+            else None
+        ),
         **_settlement_wait(event),
     )
     return context

@@ -329,6 +329,8 @@ async def apply_verdict(
             reason_code=verdict.reason_code,
             decision=record,
             appeal_by=appeal_by,
+            # The reply-by that passed (E4), for the seller's email: read before the move clears it.
+            reply_by=case.reply_by if verdict.reason_code == "EVIDENCE_NOT_PROVIDED" else None,
         )
         metrics.decision_made(session, verdict.rule_id, None)
     elif step is Step.PROPOSE:
