@@ -249,6 +249,56 @@ async def test_escalation_to_management_produces_the_case_report(
     assert "QC_PASSED" in page and "(holds settlement)" in page
 
 
+async def test_a_blocking_task_the_desk_opened_before_the_decision_holds_its_payment(
+    desk: Engine, harness: Harness
+) -> None:
+    """₹450 (L11) needs no confirmation under the module's holds, so it would be paid at once;
+    the desk asked brand management to look first, blocking settlement, before the decision
+    came. The decision waits for that task (it was once paid regardless), its email says a
+    team confirms it and by when, and completing the task pays it."""
+    rid = uid("RET-DESK-HOLD")
+    filed = desk.envelope(escalation(rid, claim="DAMAGED", amount=90_000))
+    await desk.send(
+        filed,
+        return_initiated(rid, partner="swiftship", item_value=90_000),
+        scan(rid, "PICKED_UP", T0, weight=1000),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
+    )
+    cid = (await desk.wait_case(rid, lambda c: True, what="case opened"))["case_id"]
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/tasks",
+        json={
+            "team": "brand_management",
+            "ask": "Check this listing's packaging claims before anything is paid",
+            "blocks_settlement": True,
+        },
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    task = r.json()
+
+    await desk.send(assessed(filed, "LOW"))
+    decided = await desk.wait_case(rid, lambda c: c["decision"] is not None, what="decision")
+    assert decided["state"] == "DECIDED", decided["state"]
+    assert (decided["decision"]["rule_id"], decided["decision"]["payout"]) == ("L11", 45_000)
+    no_money = await desk.sql("SELECT count(*) AS n FROM ledger_entries WHERE case_id = :c", c=cid)
+    assert no_money[0]["n"] == 0
+    mail = await seller_mail(desk, cid, "decision")
+    assert "a team at the marketplace confirms it" in mail.text, mail.text
+    assert f"We expect this by {india_time(datetime.fromisoformat(task['due_at']))}" in mail.text
+
+    r = await desk.client.post(
+        f"/v1/tasks/{task['task_id']}/complete",
+        json={"resolution": "Packaging claims hold up"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    closed = await desk.wait_case(rid, lambda c: c["state"] == "CLOSED", what="settled")
+    assert closed["payout"] == 45_000
+    held = await desk.sql("SELECT desk_holds_open AS n FROM cases WHERE case_id = :c", c=cid)
+    assert held[0]["n"] == 0
+
+
 async def test_a_held_settlement_after_an_overturned_appeal_says_what_it_replaces(
     desk: Engine, harness: Harness
 ) -> None:

@@ -20,6 +20,8 @@ from shared.events import CaseTaskOpened, DecisionRecord, SettlementWait
 
 FINANCE_PAYOUT = "FINANCE_PAYOUT"
 WAREHOUSE_RECEIPT = "WAREHOUSE_RECEIPT"
+# A blocking task the desk opened itself (`POST /v1/cases/{id}/tasks`, blocks_settlement).
+DESK_HOLD = "DESK"
 
 
 def new_task(
@@ -126,13 +128,18 @@ async def _holds_pending(
     session: AsyncSession, case: Case, record: DecisionRecord, p: Policy
 ) -> list[tuple[str, Team, str, CaseTask | None]]:
     """The needed holds not yet confirmed on the case (a task DONE once is not asked again),
-    each with its open task if one is open already. No query when the policy needs none: the
-    usual decision pays at once."""
+    each with its open task if one is open already, and the desk's own blocking tasks still
+    open. No query when the policy needs none and the desk holds nothing: the usual decision
+    pays at once."""
     needed = _holds_needed(case, record, p)
-    if not needed:
+    if not needed and not case.desk_holds_open:
         return []
     existing = await repository.of_case(session, case.case_id)
-    pending: list[tuple[str, Team, str, CaseTask | None]] = []
+    pending: list[tuple[str, Team, str, CaseTask | None]] = [
+        (DESK_HOLD, Team(t.team), t.ask, t)
+        for t in existing
+        if t.hold_kind == DESK_HOLD and t.status == "OPEN"
+    ]
     for kind, team, ask in needed:
         prior = [t for t in existing if t.hold_kind == kind]
         if any(t.status == "DONE" for t in prior):
