@@ -454,11 +454,28 @@ class CaseUnderReview(CaseEventBase):
     )
 
 
+class SettlementWait(BaseModel):
+    """A team whose confirmation a decision's payment waits for (a settlement hold)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    team: str = Field(max_length=40, examples=["finance", "warehouse"])
+    expected_by: AwareDatetime = Field(
+        description="When the team is due to have confirmed (its task's due time): the date the "
+        "seller is given for the payment."
+    )
+
+
 class CaseDecided(CaseEventBase):
     type: Literal["disputedesk.reconciliation.case_decided.v1"] = (
         "disputedesk.reconciliation.case_decided.v1"
     )
     appeal_by: AwareDatetime | None = None
+    settlement_waits: list[SettlementWait] = Field(
+        default_factory=list,
+        description="The teams whose confirmation the payment waits for, each with its due time; "
+        "empty when the decision is settled at once (or pays nothing).",
+    )
     paid_before: Paise = Field(
         default=0,
         description="What the seller had already been paid on this case under the decision this "
@@ -472,6 +489,11 @@ class CaseRejected(CaseEventBase):
         "disputedesk.reconciliation.case_rejected.v1"
     )
     appeal_by: AwareDatetime | None = None
+    reply_by: AwareDatetime | None = Field(
+        default=None,
+        description="On `EVIDENCE_NOT_PROVIDED`: the evidence reply-by time that passed, which "
+        "the seller's email restates.",
+    )
 
 
 class CaseEscalated(CaseEventBase):

@@ -271,6 +271,9 @@ class Case(Base):
     # are read), and the newest reply seen, which tells whether a read covered every reply.
     seller_unread_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     seller_last_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Blocking tasks the desk opened itself (hold kind DESK) and not yet done: a decision made
+    # while any is open waits for them. Kept here so a decision needs no task query to know.
+    desk_holds_open: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_cases_queue", "opened_at", "case_id"),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from services.reconciliation.cases import settlement
 from services.reconciliation.disputes.service import issue_notice
-from services.reconciliation.tasks.holds import hold_settlement
+from services.reconciliation.tasks.holds import hold_settlement, settlement_waits
 
 
 def install() -> None:
     """Idempotent; `create_app` runs it, and so may anything driving the cases without the app."""
     settlement.install(
-        settlement.SettlementHooks(hold=hold_settlement, notify_partner_debit=issue_notice)
+        settlement.SettlementHooks(
+            hold=hold_settlement, waits=settlement_waits, notify_partner_debit=issue_notice
+        )
     )

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from services.notifications.messages.composing import compose_case_event
-from services.notifications.messages.rendering import render
+from services.notifications.messages.rendering import Rendered, india_time, render
 from services.notifications.settings import NotificationsSettings
 from shared.events import AppealFiled, CaseDecided, CaseSettled
 from shared.money import rupees as inr
@@ -117,6 +117,13 @@ async def test_blocking_tasks_hold_settlement_until_the_last_is_done(
     second = r.json()
     assert second["next"] is None and "link" not in r.headers
     assert {t["team"] for t in first["items"] + second["items"]} == {"finance", "warehouse"}
+    # The decision email names both checks and the date the later one is due, in seller terms.
+    mail = await seller_mail(desk, cid, "decision")
+    due = max(datetime.fromisoformat(t["due_at"]) for t in tasks.values())
+    assert "our finance team confirms the payment" in mail.text, mail.text
+    assert "our returns warehouse confirms what came back" in mail.text, mail.text
+    assert f"We expect this by {india_time(due)}" in mail.text, mail.text
+    assert "as soon as the payment is made" not in mail.text
     r = await desk.client.get("/v1/tasks", params={"limit": 1}, headers=harness.key(AGENT))
     page = r.json()
     r = await desk.client.get(
@@ -242,6 +249,56 @@ async def test_escalation_to_management_produces_the_case_report(
     assert "QC_PASSED" in page and "(holds settlement)" in page
 
 
+async def test_a_blocking_task_the_desk_opened_before_the_decision_holds_its_payment(
+    desk: Engine, harness: Harness
+) -> None:
+    """₹450 (L11) needs no confirmation under the module's holds, so it would be paid at once;
+    the desk asked brand management to look first, blocking settlement, before the decision
+    came. The decision waits for that task (it was once paid regardless), its email says a
+    team confirms it and by when, and completing the task pays it."""
+    rid = uid("RET-DESK-HOLD")
+    filed = desk.envelope(escalation(rid, claim="DAMAGED", amount=90_000))
+    await desk.send(
+        filed,
+        return_initiated(rid, partner="swiftship", item_value=90_000),
+        scan(rid, "PICKED_UP", T0, weight=1000),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
+    )
+    cid = (await desk.wait_case(rid, lambda c: True, what="case opened"))["case_id"]
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/tasks",
+        json={
+            "team": "brand_management",
+            "ask": "Check this listing's packaging claims before anything is paid",
+            "blocks_settlement": True,
+        },
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    task = r.json()
+
+    await desk.send(assessed(filed, "LOW"))
+    decided = await desk.wait_case(rid, lambda c: c["decision"] is not None, what="decision")
+    assert decided["state"] == "DECIDED", decided["state"]
+    assert (decided["decision"]["rule_id"], decided["decision"]["payout"]) == ("L11", 45_000)
+    no_money = await desk.sql("SELECT count(*) AS n FROM ledger_entries WHERE case_id = :c", c=cid)
+    assert no_money[0]["n"] == 0
+    mail = await seller_mail(desk, cid, "decision")
+    assert "a team at the marketplace confirms it" in mail.text, mail.text
+    assert f"We expect this by {india_time(datetime.fromisoformat(task['due_at']))}" in mail.text
+
+    r = await desk.client.post(
+        f"/v1/tasks/{task['task_id']}/complete",
+        json={"resolution": "Packaging claims hold up"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    closed = await desk.wait_case(rid, lambda c: c["state"] == "CLOSED", what="settled")
+    assert closed["payout"] == 45_000
+    held = await desk.sql("SELECT desk_holds_open AS n FROM cases WHERE case_id = :c", c=cid)
+    assert held[0]["n"] == 0
+
+
 async def test_a_held_settlement_after_an_overturned_appeal_says_what_it_replaces(
     desk: Engine, harness: Harness
 ) -> None:
@@ -343,8 +400,15 @@ async def test_a_dismissed_appeal_of_a_decision_awaiting_its_hold_still_pays_it(
     assert r.json()["state"] == "DECIDED"  # the payment still waits for the teams
 
     r = await desk.client.get(f"/v1/cases/{cid}/tasks", headers=harness.key(AGENT))
-    tasks = {t["team"]: t["task_id"] for t in r.json()["items"] if t["status"] == "OPEN"}
+    open_tasks = [t for t in r.json()["items"] if t["status"] == "OPEN"]
+    tasks = {t["team"]: t["task_id"] for t in open_tasks}
     assert set(tasks) == {"finance", "warehouse"}
+    # The dismissal's email says the payment still waits, for whom, and until the tasks' date.
+    mail = await seller_mail(desk, cid, "appeal_outcome")
+    due = max(datetime.fromisoformat(t["due_at"]) for t in open_tasks)
+    assert f"Its payout of {inr(100_000)} stands" in mail.text, mail.text
+    assert "our finance team confirms the payment" in mail.text, mail.text
+    assert f"We expect this by {india_time(due)}" in mail.text, mail.text
     for team, key in (("warehouse", AGENT), ("finance", FINANCE)):
         r = await desk.client.post(
             f"/v1/tasks/{tasks[team]}/complete",
@@ -373,3 +437,16 @@ async def test_a_dismissed_appeal_of_a_decision_awaiting_its_hold_still_pays_it(
 
 _MONEY = {"case_decided", "case_settled"}
 _MAIL = NotificationsSettings(management_recipients=["desk@example.com"])
+
+
+async def seller_mail(eng: Engine, case_id: str, template: str) -> Rendered:
+    """The seller email `template` of the case's latest decision, composed from the event
+    reconciliation published, as notifications composes it."""
+    events = await eng.events(case_id)
+    [*_, decided] = [e for e in events if e["ce_type"].split(".")[2] == "case_decided"]
+    event = CaseDecided.model_validate(decided["payload"])
+    drafts = compose_case_event(
+        event, _MAIL, now=eng.clock.now(), seller_address="seller@example.com"
+    ).drafts
+    [draft] = [d for d in drafts if d.template == template]
+    return render(draft.template, draft.context)

@@ -93,7 +93,7 @@ async def test_every_seller_and_management_email_says_what_happened_and_what_com
         decision,
         "₹1,23,456.00",
         "a drop of 840 g",  # the decision's own plain-language reason
-        "while the logistics partner was carrying the return",  # who bears it, neutrally
+        "the logistics partner that carried the return is responsible",  # who bears it, neutrally
         india_time(decided.appeal_by),  # the appeal-by date
         "Appeal",
         "credited to your seller account",
@@ -122,10 +122,12 @@ async def test_rejection_and_appeal_outcome_emails_give_the_reason_and_the_way_f
 
     [closed] = await _mails(harness, rejected_case, 1)
     assert rejected_case in closed["Subject"] and "was closed" in closed["Subject"]
-    assert rejected.appeal_by is not None
+    assert rejected.appeal_by is not None and rejected.reply_by is not None
     _in_both(
         closed,
         "We did not receive the evidence we asked for before the reply-by time",
+        "The time to send it ended on",
+        india_time(rejected.reply_by),
         "none had arrived when the 72-hour reply-by time passed",
         india_time(rejected.appeal_by),
         "Appeal",

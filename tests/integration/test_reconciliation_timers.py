@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from shared.events import CaseRejected
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.reconciliation import (
@@ -127,9 +128,10 @@ async def test_evidence_before_reply_by_resumes_and_silence_rejects(clocked: Eng
     for rid, esc in ((answered, esc_answered), (silent, escalation(silent, items=[]))):
         filed = clocked.envelope(esc)
         await clocked.send(filed, return_initiated(rid), *scans(rid), assessed(filed))
+    reply_by = clocked.clock.now() + 72 * H
     for rid in (answered, silent):
         case = await clocked.wait_case(rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
-        assert case["reply_by"] == clocked.clock.now() + 72 * H
+        assert case["reply_by"] == reply_by
     await clocked.advance(71 * H)
     await clocked.send(evidence_added(esc_answered, ["PHOTO", "LABEL_PHOTO"], clocked.clock.now()))
     case = await clocked.wait_case(answered, lambda c: c["state"] == "CLOSED")
@@ -137,6 +139,13 @@ async def test_evidence_before_reply_by_resumes_and_silence_rejects(clocked: Eng
     await clocked.advance(1 * H + timedelta(seconds=1))
     case = await clocked.wait_case(silent, lambda c: c["state"] == "REJECTED")
     assert (case["reason_code"], case["decision"]["rule_id"]) == ("EVIDENCE_NOT_PROVIDED", "E4")
+    # The closure carries the reply-by it passed, for the seller's email to restate.
+    [closed] = [
+        e
+        for e in await clocked.events(case["case_id"])
+        if e["ce_type"].endswith("case_rejected.v1")
+    ]
+    assert CaseRejected.model_validate(closed["payload"]).reply_by == reply_by
 
 
 async def test_review_sla_pauses_while_awaiting_evidence_then_escalates(

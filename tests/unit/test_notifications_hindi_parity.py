@@ -21,7 +21,14 @@ from services.notifications.messages.rendering import india_date, render, seller
 from services.notifications.messages.wording_hi import date_hi, time_hi
 from services.notifications.settings import NotificationsSettings
 from services.reconciliation.policy.sop_v1 import SOP_V1
-from shared.events import CaseEventBase, CaseOrigin, CaseState, LiableParty, Outcome
+from shared.events import (
+    CaseEventBase,
+    CaseOrigin,
+    CaseState,
+    LiableParty,
+    Outcome,
+    SettlementWait,
+)
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
 AT = datetime(2026, 11, 26, 21, 45, tzinfo=UTC)  # late evening UTC: the next day in India
@@ -138,6 +145,13 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         ),
     )
     yield "appeal-overturned-proactive", _proactive(samples.appeal_decided("C-APP", AT))
+    # A payment held for finance and the warehouse (a settlement hold): whom, and by when.
+    held = [
+        SettlementWait(team="finance", expected_by=AT + timedelta(hours=24)),
+        SettlementWait(team="warehouse", expected_by=AT + timedelta(hours=30)),
+    ]
+    yield "granted-held", samples.case_decided("C-HLD", AT, settlement_waits=held)
+    yield "appeal-overturned-held", samples.appeal_decided("C-APH", AT, settlement_waits=held)
     yield (
         "settled-after-overturn",
         samples.case_settled("C-STR", AT).model_copy(update={"paid_before": 45_000}),

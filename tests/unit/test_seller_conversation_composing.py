@@ -69,7 +69,14 @@ def test_leaving_the_wait_or_sending_evidence_cancels_the_reminder_and_a_note_do
     assert cancels_reminder(added.model_copy(update={"change": "EVIDENCE_ADDED"}))
     assert not cancels_reminder(added.model_copy(update={"change": "ASSIGNED"}))
     base = samples.case_decided("C-1", AT, **waiting).model_dump(
-        exclude={"type", "appeal_by", "paid_before", "seller_contact", "seller_email"}
+        exclude={
+            "type",
+            "appeal_by",
+            "paid_before",
+            "settlement_waits",
+            "seller_contact",
+            "seller_email",
+        }
     )
     note = CaseNoteAdded(**{**base, "state": CaseState.AWAITING_EVIDENCE}, note="called")
     assert not cancels_reminder(note)

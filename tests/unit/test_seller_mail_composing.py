@@ -12,10 +12,11 @@ from services.notifications.messages.composing import (
     compose_appeal_without_case,
     compose_case_event,
 )
-from services.notifications.messages.rendering import india_time, render
+from services.notifications.messages.rendering import india_time, render, utc_time
 from services.notifications.settings import NotificationsSettings
-from shared.events import CaseOrigin, CaseState
+from shared.events import CaseOrigin, CaseState, SettlementWait
 from shared.money import rupees as inr
+from tests.unit.test_notifications_hindi_reasons import sop_record
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
 AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -149,3 +150,90 @@ def test_an_appeal_on_a_return_without_a_case_is_answered_that_nothing_is_decide
     hindi = render(draft.template, draft.context, language="hi")
     assert "RET-NC-1" in hindi.subject and "कोई फ़ैसला नहीं है" in hindi.text
     assert "मामला" not in hindi.text
+
+
+def test_a_payment_held_for_a_team_names_the_check_and_the_date_it_is_due() -> None:
+    """A settlement hold (finance above a threshold, the warehouse for a wrong item) leaves the
+    payment waiting for days: the decision says who checks what, in seller terms, and the date
+    the later check is due; without a hold the usual "as soon as the payment is made" stays."""
+    finance_by, warehouse_by = AT + timedelta(hours=24), AT + timedelta(hours=30)
+    held = [
+        SettlementWait(team="finance", expected_by=finance_by),
+        SettlementWait(team="warehouse", expected_by=warehouse_by),
+    ]
+    for event in (
+        samples.case_decided("C-1", AT, settlement_waits=held),
+        samples.appeal_decided("C-1", AT, settlement_waits=held),
+    ):
+        [draft] = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+        mail = render(draft.template, draft.context)
+        for text in (mail.text, mail.html.replace("<strong>", "").replace("</strong>", "")):
+            assert "our finance team confirms the payment" in text, text
+            assert "our returns warehouse confirms what came back" in text, text
+            assert f"We expect this by {india_time(warehouse_by)}" in text, text
+            assert "as soon as the payment is made" not in text
+        hindi = render(draft.template, draft.context, language="hi")
+        assert "वित्त टीम" in hindi.text and "वेयरहाउस" in hindi.text
+        assert utc_time(warehouse_by) in hindi.text  # the later date, in UTC as in English
+    [plain] = compose_case_event(
+        samples.case_decided("C-1", AT), SETTINGS, now=AT, seller_address=TO
+    ).drafts
+    text = render(plain.template, plain.context).text
+    assert "as soon as the payment is made" in text and "money moves" not in text
+    # A dismissed appeal whose payment still waits: the payout stands and waits for finance.
+    upheld = samples.appeal_decided("C-1", AT, settlement_waits=held[:1])
+    assert upheld.decision is not None
+    upheld = upheld.model_copy(
+        update={
+            "decision": upheld.decision.model_copy(update={"reason_code": "APPEAL_UPHELD_ORIGINAL"})
+        }
+    )
+    [draft] = compose_case_event(upheld, SETTINGS, now=AT, seller_address=TO).drafts
+    text = render(draft.template, draft.context).text
+    assert "stands, and nothing more is paid" in text, text
+    assert "our finance team confirms the payment" in text
+    assert f"We expect this by {india_time(finance_by)}" in text, text
+
+
+def test_a_partner_liable_decision_never_claims_a_transit_loss_the_rule_did_not_find() -> None:
+    """L7 pays because the partner picked up a return whose quality check failed, L5 because
+    the partner cannot prove delivery: neither found a loss in transit, so the sentence on who
+    bears the payout says only that the partner is responsible, in both languages."""
+    for rule in ("L5", "L7", "L6"):
+        record = sop_record(rule)
+        event = samples.case_decided("C-1", AT).model_copy(update={"decision": record})
+        [draft] = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+        english = render(draft.template, draft.context).text
+        assert "logistics partner that carried the return is responsible" in english, english
+        assert "scan records show" not in english.lower()
+        hindi = render(draft.template, draft.context, language="hi").text
+        assert "इस नुकसान के लिए ज़िम्मेदार है" in hindi and "स्कैन रिकॉर्ड दिखाते" not in hindi
+
+
+def test_an_evidence_closure_restates_the_reply_by_it_passed_and_no_other_closure_does() -> None:
+    """E4 closes a claim when its reply-by passes: the email says when that was (India time
+    with UTC), in English, HTML and Hindi; a closure for another reason never borrows it."""
+    reply_by = AT - timedelta(minutes=1)
+    closed = samples.case_rejected("C-1", AT).model_copy(update={"reply_by": reply_by})
+    [draft] = [
+        d
+        for d in compose_case_event(closed, SETTINGS, now=AT, seller_address=TO).drafts
+        if d.template == "decision"
+    ]
+    mail = render(draft.template, draft.context)
+    for text in (mail.text, mail.html.replace("<strong>", "").replace("</strong>", "")):
+        assert f"The time to send it ended on {india_time(reply_by)}" in text, text
+    hindi = render(draft.template, draft.context, language="hi").text
+    assert "सबूत भेजने का समय" in hindi and utc_time(reply_by) in hindi
+    assert closed.decision is not None
+    late = closed.model_copy(
+        update={
+            "decision": closed.decision.model_copy(update={"reason_code": "CLAIM_WINDOW_EXPIRED"})
+        }
+    )
+    [draft] = [
+        d
+        for d in compose_case_event(late, SETTINGS, now=AT, seller_address=TO).drafts
+        if d.template == "decision"
+    ]
+    assert "The time to send it ended" not in render(draft.template, draft.context).text

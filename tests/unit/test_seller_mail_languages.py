@@ -48,7 +48,7 @@ def test_a_hindi_decision_says_outcome_amount_liability_and_appeal_date_in_hindi
         "[CASE-SAMPLE-1] वापसी RET-CASE-SAMPLE-1 पर आपका दावा पूरा स्वीकृत: ₹1,23,456.00"
     )
     assert "हम आपको यह राशि देंगे: ₹1,23,456.00" in rendered.text
-    assert "लॉजिस्टिक्स पार्टनर के पास रहते हुए हुआ" in rendered.text  # who bears the loss
+    assert "लॉजिस्टिक्स पार्टनर इस नुकसान के लिए ज़िम्मेदार है" in rendered.text  # who bears the loss
     # The appeal-by date, India time with the same moment in UTC.
     assert "3 दिसंबर 2026, 3:00 अपराह्न IST (3 Dec 2026, 09:30 UTC) तक" in rendered.text
     assert "approved in full" not in rendered.text and "Warm regards" not in rendered.text

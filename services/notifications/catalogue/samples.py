@@ -158,6 +158,7 @@ def case_rejected(case_id: str, at: datetime, **over: object) -> CaseRejected:
             **over,
         ),
         appeal_by=at + timedelta(days=7),
+        reply_by=at,  # the evidence timer fires at the reply-by
     )
 
 

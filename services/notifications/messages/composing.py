@@ -250,8 +250,28 @@ def _decision_context(
         decided_at=decision.decided_at if decision else event.occurred_at,
         decided_by_person=bool(decision and decision.decided_by != SYSTEM_ACTOR),
         appeal_upheld=reason_code == APPEAL_UPHELD_ORIGINAL,
+        # The reply-by an E4 closure passed, restated so the seller sees the timeline it followed.
+        evidence_reply_by=(
+            event.reply_by
+            if isinstance(event, CaseRejected) and rejection == "EVIDENCE_NOT_PROVIDED"
+            else None
+        ),
+        **_settlement_wait(event),
     )
     return context
+
+
+def _settlement_wait(event: CaseDecided | CaseRejected) -> dict[str, Any]:
+    """A payment held for a team's confirmation (a settlement hold): which checks, in seller
+    terms, and the date the last is due, so the seller is not left with "as soon as the payment
+    is made" for days."""
+    waits = event.settlement_waits if isinstance(event, CaseDecided) else []
+    teams = [w.team for w in waits]
+    return {
+        "settlement_teams": teams,
+        "settlement_checks": wording.settlement_checks(teams),
+        "settlement_expected_by": max((w.expected_by for w in waits), default=None),
+    }
 
 
 def _filing_answer(

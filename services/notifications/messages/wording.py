@@ -16,10 +16,17 @@ OUTCOME_HEADLINE = {
     "DENIED": "not approved",
 }
 
-# Who bears the loss, said without blame: sellers read this, not auditors.
+# Who bears the loss, said without blame: sellers read this, not auditors. The partner's sentence
+# holds for every partner rule and a desk's decision alike: "the scan records show the loss
+# happened in transit" was false where the partner answers for a quality check failed at pickup
+# (L7) or for a delivery it cannot prove (L5).
+PARTNER_RESPONSIBLE = (
+    "Under our return-protection policy, the logistics partner that carried the return is "
+    "responsible for this loss."
+)
 LIABILITY_SENTENCE = {
-    "PARTNER": "The scan records show the loss happened while the logistics partner was carrying "
-    "the return. We will recover it from them directly; you do not need to contact them.",
+    "PARTNER": f"{PARTNER_RESPONSIBLE} We will recover it from them directly; you do not need to "
+    "contact them.",
     "BUYER": "The records point to the condition in which the item was handed over for return. "
     "We pay you from the seller protection fund and take the matter up with the buyer ourselves.",
     "SELLER": "The delivery and scan records do not show a loss that another party is "
@@ -29,9 +36,9 @@ LIABILITY_SENTENCE = {
 
 # A partner owes at most its liability cap per shipment; above it the marketplace bears the rest.
 LIABILITY_PARTNER_CAPPED = (
-    "The scan records show the loss happened while the logistics partner was carrying the "
-    "return. We will recover {debit} from them directly, the most they owe for one shipment, and "
-    "the marketplace bears the remaining {rest}; you do not need to contact them."
+    f"{PARTNER_RESPONSIBLE} We will recover {{debit}} from them directly, the most they owe for "
+    "one shipment, and the marketplace bears the remaining {rest}; you do not need to contact "
+    "them."
 )
 
 
@@ -117,6 +124,25 @@ ESCALATION_FOR_SELLER = {
     "before it is released. This is a routine check on larger payouts, not a sign of a problem "
     "with your case.",
 }
+
+# A settlement hold in seller terms: who checks what before the money moves (the hold's team).
+SETTLEMENT_CHECK = {
+    "finance": "our finance team confirms the payment (a routine check on every payout of this "
+    "size, not a doubt about your claim)",
+    "warehouse": "our returns warehouse confirms what came back in the returned parcel",
+}
+SETTLEMENT_CHECK_OTHER = "a team at the marketplace confirms it"
+
+
+def settlement_checks(
+    teams: list[str],
+    *,
+    checks: dict[str, str] = SETTLEMENT_CHECK,
+    other: str = SETTLEMENT_CHECK_OTHER,
+    joiner: str = ", and ",
+) -> str:
+    """The checks a held payment waits for, in the email's language (Hindi passes its own)."""
+    return joiner.join(checks.get(team, other) for team in teams)
 
 
 def checklist_item(item: str) -> str:

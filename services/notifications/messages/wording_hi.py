@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.notifications.messages import wording
 from services.notifications.messages.wording import CHECKLIST_WORDS
 from services.notifications.settings import INDIA
 from shared.events import DecisionRecord
@@ -37,9 +38,12 @@ STATE = {
     "CLOSED": "बंद हो चुका है",
 }
 OUTCOME = {"GRANTED": "पूरा स्वीकृत", "PARTIAL": "आंशिक रूप से स्वीकृत", "DENIED": "स्वीकृत नहीं"}
+PARTNER_RESPONSIBLE = (
+    "हमारी रिटर्न-सुरक्षा नीति के अनुसार, वापसी ले जाने वाला लॉजिस्टिक्स पार्टनर इस नुकसान के लिए ज़िम्मेदार है।"
+)
 LIABILITY = {
-    "PARTNER": "स्कैन रिकॉर्ड दिखाते हैं कि नुकसान लॉजिस्टिक्स पार्टनर के पास रहते हुए हुआ। हम यह "
-    "राशि सीधे उनसे वसूल करेंगे; आपको उनसे संपर्क करने की ज़रूरत नहीं है।",
+    "PARTNER": f"{PARTNER_RESPONSIBLE} हम यह राशि सीधे उनसे वसूल करेंगे; आपको उनसे संपर्क करने की "
+    "ज़रूरत नहीं है।",
     "BUYER": "रिकॉर्ड बताते हैं कि सामान वापसी के लिए उसी हालत में सौंपा गया था। हम आपको विक्रेता "
     "सुरक्षा कोष से भुगतान करते हैं और खरीदार से बात हम स्वयं करेंगे।",
     "SELLER": "डिलीवरी और स्कैन रिकॉर्ड में ऐसा कोई नुकसान नहीं दिखता जिसके लिए कोई दूसरा पक्ष ज़िम्मेदार हो।",
@@ -47,7 +51,7 @@ LIABILITY = {
 }
 # A partner owes at most its liability cap per shipment; above it the marketplace bears the rest.
 LIABILITY_PARTNER_CAPPED = (
-    "स्कैन रिकॉर्ड दिखाते हैं कि नुकसान लॉजिस्टिक्स पार्टनर के पास रहते हुए हुआ। हम उनसे सीधे {debit} "
+    f"{PARTNER_RESPONSIBLE} हम उनसे सीधे {{debit}} "
     "वसूल करेंगे, जो एक शिपमेंट के लिए उनकी अधिकतम देनदारी है, और बाकी {rest} मार्केटप्लेस स्वयं वहन "
     "करेगा; आपको उनसे संपर्क करने की ज़रूरत नहीं है।"
 )
@@ -99,6 +103,21 @@ ESCALATION = {
     "ABOVE_APPROVAL_CAP": "राशि के कारण, भुगतान जारी होने से पहले डेस्क मैनेजर उसे स्वीकृत करते हैं। यह "
     "बड़े भुगतानों की सामान्य जाँच है, आपके मामले में किसी समस्या का संकेत नहीं।",
 }
+# `wording.SETTLEMENT_CHECK` in Hindi.
+SETTLEMENT_CHECK = {
+    "finance": "हमारी वित्त टीम भुगतान की पुष्टि करती है (इतनी राशि के हर भुगतान की सामान्य जाँच, "
+    "आपके दावे पर संदेह नहीं)",
+    "warehouse": "हमारा रिटर्न वेयरहाउस पुष्टि करता है कि लौटे पार्सल में क्या आया",
+}
+SETTLEMENT_CHECK_OTHER = "मार्केटप्लेस की एक टीम इसकी पुष्टि करती है"
+
+
+def settlement_checks(teams: list[str]) -> str:
+    return wording.settlement_checks(
+        teams, checks=SETTLEMENT_CHECK, other=SETTLEMENT_CHECK_OTHER, joiner=", और "
+    )
+
+
 # Checklist items reach us as evidence codes or as the policy's own sentences; each is translated
 # whole, its counts and its "or" kept (E4: a video, or 2 photos and 1 label photo). Anything else
 # is a desk member's own words, quoted as written: guessing from a keyword once turned "2 photos

@@ -105,6 +105,8 @@ async def decide_and_settle(
     case.proposal = None
     # An overturned appeal replaces what the first decision paid (reversed below).
     paid_before = replaced_payout(case) if reverse_first else 0
+    # Named in the event so the seller's decision email says whom the payment waits for.
+    waits = await settlement.hooks().waits(session, case=case, record=record, p=p, now=now)
     emit(
         session,
         case,
@@ -117,6 +119,7 @@ async def decide_and_settle(
         reason_code=record.reason_code,
         appeal_by=appeal_by,
         paid_before=paid_before,
+        settlement_waits=waits,
     )
     metrics.decision_made(
         session, record.rule_id, record.liable_party.value if record.liable_party else None
@@ -326,6 +329,8 @@ async def apply_verdict(
             reason_code=verdict.reason_code,
             decision=record,
             appeal_by=appeal_by,
+            # The reply-by that passed (E4), for the seller's email: read before the move clears it.
+            reply_by=case.reply_by if verdict.reason_code == "EVIDENCE_NOT_PROVIDED" else None,
         )
         metrics.decision_made(session, verdict.rule_id, None)
     elif step is Step.PROPOSE:

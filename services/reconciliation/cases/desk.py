@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reconciliation.cases import repository
+from services.reconciliation.cases import repository, settlement
 from services.reconciliation.cases.deadlines import escalation_due_by, sync_timers
 from services.reconciliation.cases.decisions import (
     decide_and_settle,
@@ -377,6 +377,12 @@ async def decide_appeal(
     case.decision = decision_document(session, record)
     case.decided_by = actor
     case.decided_at = now
+    # The decision was appealed while its payment still waited for a team's confirmation (a
+    # settlement hold): dismissing the appeal leaves that payment owed, so it is settled now,
+    # or when the team confirms, as the decision itself would have been.
+    owed = record.payout > 0 and not await ledger.has_settlement_in_force(
+        session, case_id=case.case_id
+    )
     emit(
         session,
         case,
@@ -388,13 +394,13 @@ async def decide_appeal(
         decision=record,
         appeal_by=None,
         reason_code="APPEAL_UPHELD_ORIGINAL",
+        settlement_waits=(
+            await settlement.hooks().waits(session, case=case, record=record, p=p, now=now)
+            if owed
+            else []
+        ),
     )
-    if record.payout > 0 and not await ledger.has_settlement_in_force(
-        session, case_id=case.case_id
-    ):
-        # The decision was appealed while its payment still waited for a team's confirmation
-        # (a settlement hold): dismissing the appeal leaves that payment owed, so it is settled
-        # now, or when the team confirms, as the decision itself would have been.
+    if owed:
         await settle_unless_held(session, case, record, actor=actor, now=now, p=p)
     else:
         emit(

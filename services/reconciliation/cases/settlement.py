@@ -1,7 +1,8 @@
 """What settling a decision asks of the rooms above the cases, as interfaces the cases own.
 
-Settlement holds (`tasks/`) and partner debit notices (`disputes/`) both build on the cases, so
-the cases may not import them: `decisions.py` calls these protocols, and the composition root
+Settlement holds (`tasks/`: whether a decision waits for a team, and for whom) and partner
+debit notices (`disputes/`) both build on the cases, so the cases may not import them:
+`decisions.py` calls these protocols, and the composition root
 (`services/reconciliation/wiring.py`, run by the app) installs the implementations. Settling
 without them installed is an error, never a silent skip: money would move without its hold or
 its notice."""
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.models import Case
 from services.reconciliation.policy.sop_v1 import Policy
-from shared.events import DecisionRecord
+from shared.events import DecisionRecord, SettlementWait
 
 
 class SettlementHold(Protocol):
@@ -33,6 +34,21 @@ class SettlementHold(Protocol):
         now: datetime,
         actor: str,
     ) -> bool: ...
+
+
+class SettlementWaits(Protocol):
+    """Whom a decision's payment will wait for and until when (what `SettlementHold` holds it
+    for), so the decision's event can tell the seller before the hold is opened."""
+
+    async def __call__(
+        self,
+        session: AsyncSession,
+        *,
+        case: Case,
+        record: DecisionRecord,
+        p: Policy,
+        now: datetime,
+    ) -> list[SettlementWait]: ...
 
 
 class PartnerDebitNotifier(Protocol):
@@ -53,6 +69,7 @@ class PartnerDebitNotifier(Protocol):
 @dataclass(frozen=True)
 class SettlementHooks:
     hold: SettlementHold
+    waits: SettlementWaits
     notify_partner_debit: PartnerDebitNotifier
 
 

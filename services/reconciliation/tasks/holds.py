@@ -16,10 +16,12 @@ from services.reconciliation.models import Case, CaseTask
 from services.reconciliation.policy.sop_v1 import Policy
 from services.reconciliation.tasks import repository
 from services.reconciliation.tasks.teams import Team
-from shared.events import CaseTaskOpened, DecisionRecord
+from shared.events import CaseTaskOpened, DecisionRecord, SettlementWait
 
 FINANCE_PAYOUT = "FINANCE_PAYOUT"
 WAREHOUSE_RECEIPT = "WAREHOUSE_RECEIPT"
+# A blocking task the desk opened itself (`POST /v1/cases/{id}/tasks`, blocks_settlement).
+DESK_HOLD = "DESK"
 
 
 def new_task(
@@ -45,7 +47,7 @@ def new_task(
         team=team.value,
         ask=ask,
         owner=owner,
-        due_at=now + timedelta(hours=p.task_sla_h.get(team.value, 24)),
+        due_at=task_due_at(team, now=now, p=p),
         status="OPEN",
         blocks_settlement=blocks_settlement,
         hold_kind=hold_kind,
@@ -77,6 +79,10 @@ def new_task(
     return task
 
 
+def task_due_at(team: Team, *, now: datetime, p: Policy) -> datetime:
+    return now + timedelta(hours=p.task_sla_h.get(team.value, 24))
+
+
 def task_event_fields(task: CaseTask, case: Case) -> dict[str, Any]:
     return {
         "task_id": task.task_id,
@@ -92,17 +98,8 @@ def task_event_fields(task: CaseTask, case: Case) -> dict[str, Any]:
     }
 
 
-async def hold_settlement(
-    session: AsyncSession,
-    *,
-    case: Case,
-    record: DecisionRecord,
-    p: Policy,
-    now: datetime,
-    actor: str,
-) -> bool:
-    """True when the decision must wait for a team: its blocking tasks are open (opened now if
-    needed). A hold confirmed once for the case (a task DONE) is not asked again."""
+def _holds_needed(case: Case, record: DecisionRecord, p: Policy) -> list[tuple[str, Team, str]]:
+    """The confirmations the policy asks for this decision: (hold kind, team, the ask)."""
     rules = p.settlement_holds
     needed: list[tuple[str, Team, str]] = []
     limit = rules.finance_confirmation_above_paise
@@ -124,16 +121,68 @@ async def hold_settlement(
                 f"Confirm receipt of return {case.return_id} ({claim}) and what is in it.",
             )
         )
-    if not needed:
-        return False
+    return needed
+
+
+async def _holds_pending(
+    session: AsyncSession, case: Case, record: DecisionRecord, p: Policy
+) -> list[tuple[str, Team, str, CaseTask | None]]:
+    """The needed holds not yet confirmed on the case (a task DONE once is not asked again),
+    each with its open task if one is open already, and the desk's own blocking tasks still
+    open. No query when the policy needs none and the desk holds nothing: the usual decision
+    pays at once."""
+    needed = _holds_needed(case, record, p)
+    if not needed and not case.desk_holds_open:
+        return []
     existing = await repository.of_case(session, case.case_id)
-    held = False
+    pending: list[tuple[str, Team, str, CaseTask | None]] = [
+        (DESK_HOLD, Team(t.team), t.ask, t)
+        for t in existing
+        if t.hold_kind == DESK_HOLD and t.status == "OPEN"
+    ]
     for kind, team, ask in needed:
         prior = [t for t in existing if t.hold_kind == kind]
         if any(t.status == "DONE" for t in prior):
             continue
-        held = True
-        if not any(t.status == "OPEN" for t in prior):
+        open_task = next((t for t in prior if t.status == "OPEN"), None)
+        pending.append((kind, team, ask, open_task))
+    return pending
+
+
+async def settlement_waits(
+    session: AsyncSession,
+    *,
+    case: Case,
+    record: DecisionRecord,
+    p: Policy,
+    now: datetime,
+) -> list[SettlementWait]:
+    """Whom the decision's payment will wait for, and until when: the open task's due time, or
+    the one `hold_settlement` gives the task it opens at the same `now`. The decision's event
+    carries it, so the seller's decision email can name the check and the date."""
+    return [
+        SettlementWait(
+            team=team.value,
+            expected_by=open_task.due_at if open_task else task_due_at(team, now=now, p=p),
+        )
+        for _, team, _, open_task in await _holds_pending(session, case, record, p)
+    ]
+
+
+async def hold_settlement(
+    session: AsyncSession,
+    *,
+    case: Case,
+    record: DecisionRecord,
+    p: Policy,
+    now: datetime,
+    actor: str,
+) -> bool:
+    """True when the decision must wait for a team: its blocking tasks are open (opened now if
+    needed). A hold confirmed once for the case (a task DONE) is not asked again."""
+    pending = await _holds_pending(session, case, record, p)
+    for kind, team, ask, open_task in pending:
+        if open_task is None:
             new_task(
                 session,
                 case=case,
@@ -146,4 +195,4 @@ async def hold_settlement(
                 now=now,
                 p=p,
             )
-    return held
+    return bool(pending)

@@ -25,7 +25,7 @@ from services.reconciliation.tasks.errors import (
     TaskNotFound,
     TaskNotOpen,
 )
-from services.reconciliation.tasks.holds import new_task, task_event_fields
+from services.reconciliation.tasks.holds import DESK_HOLD, new_task, task_event_fields
 from services.reconciliation.tasks.report import case_report
 from services.reconciliation.tasks.teams import Team
 from shared.events import REPORT_MAX_CHARS, CaseState, CaseTaskOverdue, DecisionRecord
@@ -46,6 +46,8 @@ async def open_task(
     if case is None:
         raise CaseNotFound(case_id)
     p = await policies.for_case(session, case, now)
+    if blocks_settlement:
+        case.desk_holds_open += 1
     return new_task(
         session,
         case=case,
@@ -53,7 +55,7 @@ async def open_task(
         ask=ask,
         owner=owner,
         blocks_settlement=blocks_settlement,
-        hold_kind="DESK" if blocks_settlement else None,
+        hold_kind=DESK_HOLD if blocks_settlement else None,
         actor=actor,
         now=now,
         p=p,
@@ -110,6 +112,8 @@ async def close(
     if task.team == Team.FINANCE and done and not is_finance:
         raise FinanceMustConfirm()
     task.status = "DONE" if done else "CANCELLED"
+    if task.hold_kind == DESK_HOLD:
+        case.desk_holds_open -= 1
     task.closed_by, task.closed_at, task.resolution = actor, now, resolution
     hours = (now - task.created_at).total_seconds() / 3600
     metrics.task_closed(session, task.team, task.status, hours)
