@@ -100,6 +100,8 @@ class ReturnFacts(Base):
     terminal_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_weight_g: Mapped[int | None] = mapped_column(Integer)
     incident: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Dear for its category when its delivery was counted (features.dear); None before.
+    dear: Mapped[bool | None] = mapped_column(Boolean)
     claim_type: Mapped[str | None] = mapped_column(String(20))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     escalation_id: Mapped[str | None] = mapped_column(String(64))

@@ -43,8 +43,9 @@ class FraudSettings(ServiceSettings):
     # A seller's claims filed as the window closes and its MISSING_ITEM claims with intact
     # weight add to its claim-rate evidence (`claim_abuse.signs_log_bf`), against its peers'
     # share of such claims, taken as at least this: where peers' claims never carry a sign,
-    # one signed claim would otherwise be damning. (Its high-value claims add too, weighed
-    # against its own high-value deliveries: `claim_abuse.high_value_log_bf`.)
+    # one signed claim would otherwise be damning. (Its high-value claims, dear for their
+    # category, add too, weighed against its own high-value deliveries:
+    # `claim_abuse.high_value_log_bf`.)
     seller_sign_floor: float = 0.05
     # A seller's claim-rate flag needs its last this many days to lean towards abuse, and is
     # cleared once they favour an ordinary seller ten to one (seq_clear_at): a spell of a few
@@ -77,8 +78,14 @@ class FraudSettings(ServiceSettings):
     # before it (`detectors.pilferage.histories_before`): where in the honest hubs' spread it
     # sits. Longer narrows more, and leans more on its rate having held still that long.
     pilferage_history_days: int = 28
-    # A claim is high-value from this item value on (₹10,000).
-    high_value_paise: int = 1_000_000
+    # A delivery (and a claim on it) is high-value when dear for its category
+    # (`features.dear`): its item's value above the value bin holding the 1 - dear_share
+    # quantile of the category's deliveries over the last dear_window_days, once the category
+    # has had dear_min_deliveries of them there. A fixed amount (₹10,000 until 2026-12-04)
+    # said nothing in categories of cheap goods.
+    dear_share: float = 0.1
+    dear_window_days: int = 28
+    dear_min_deliveries: int = 50
     # SOP E3: the claim window after delivery, and what counts as "just before it closes".
     claim_window_h: float = 168.0
     late_margin_h: float = 12.0

@@ -1,7 +1,10 @@
 """A seller's high-value claims add to its claim-rate evidence against its own high-value
 deliveries, on real PostgreSQL through fraud's scoring: of two sellers with the same claims in
 the same deliveries, four of them high-value, the one whose claims fall on those four is
-alerted; the other, whose claims fall on its goods as they come, is not (yet)."""
+alerted; the other, whose claims fall on its goods as they come, is not (yet). High-value is
+dear for the category (`features.dear`): the dear items here cost ₹4,000, far below the
+₹10,000 that made an item high-value until 2026-12-04, but above what the category's
+deliveries cost."""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from tests.support.fraud import (
 )
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
-CHEAP, DEAR = 90_000, 2_000_000  # paise: 900 and 20,000 rupees (high-value from 10,000)
+# Paise: 900 rupees, what the ordinary category's items cost, and 4,000 rupees, dear for it.
+CHEAP, DEAR = 90_000, 400_000
 
 
 async def test_claims_on_the_sellers_few_dear_items_bring_the_alert_sooner(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from services.fraud.features.dear import value_bin, value_metric
 from services.fraud.features.service import (
     NETWORK,
     Increments,
@@ -28,6 +29,10 @@ from shared.events import (
 )
 
 T0 = datetime(2026, 1, 10, 9, tzinfo=UTC)
+
+
+# Dear in its category from ₹10,000: the returns' items (₹15,000) are.
+DEAR_FROM = value_bin(1_000_000)
 
 
 def facts() -> ReturnFacts:
@@ -96,11 +101,11 @@ def test_a_journey_counts_in_event_time_for_every_entity_and_peer_group() -> Non
         f,
         scan(ShipmentEventType.QC_PASSED, T0 + timedelta(days=1), 1000),
         inc,
-        high_value=1_000_000,
+        dear_from=DEAR_FROM,
     )
     delivered_at = T0 + timedelta(days=3)
     ended = record_scan(
-        f, scan(ShipmentEventType.DELIVERED_TO_SELLER, delivered_at, 600), inc, high_value=1_000_000
+        f, scan(ShipmentEventType.DELIVERED_TO_SELLER, delivered_at, 600), inc, dear_from=DEAR_FROM
     )
     assert ended and f.incident  # 600 g of 1000 g arrived: a weight drop
     d = delivered_at.date()
@@ -108,6 +113,8 @@ def test_a_journey_counts_in_event_time_for_every_entity_and_peer_group() -> Non
     assert c[("agent", "AG-1", "qc_passed", (T0 + timedelta(days=1)).date())] == 1
     assert c[("seller", "S-1", "delivered", d)] == 1
     assert c[("category", "fashion", "delivered_high_value", d)] == 1
+    # The category's values, from which its dear end is learnt.
+    assert c[("category", "fashion", value_metric(1_500_000), d)] == 1
     assert c[("hub", "H-1", "incidents", d)] == 1 and c[("agent", "AG-1", "incidents", d)] == 1
     assert c[(NETWORK, "hub", "handled", d)] == 1
     assert inc.pairs[("seller_buyer", "S-1", "B-1", "delivered")] == 1
@@ -116,10 +123,10 @@ def test_a_journey_counts_in_event_time_for_every_entity_and_peer_group() -> Non
 def test_a_second_terminal_scan_counts_nothing() -> None:
     f, inc = facts(), Increments()
     record_return(f, ret(), inc)
-    record_scan(f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0, 500), inc, high_value=1)
+    record_scan(f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0, 500), inc, dear_from=0)
     before = dict(inc.counts)
     assert not record_scan(
-        f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0, 500), inc, high_value=1
+        f, scan(ShipmentEventType.DELIVERED_TO_SELLER, T0, 500), inc, dear_from=0
     )
     assert dict(inc.counts) == before
 
@@ -127,19 +134,18 @@ def test_a_second_terminal_scan_counts_nothing() -> None:
 def test_a_claim_is_counted_once_per_return_with_its_red_flags() -> None:
     f, inc = facts(), Increments()
     record_return(f, ret(), inc)
-    record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, high_value=1_000_000)
+    record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, dear_from=DEAR_FROM)
     record_scan(
         f,
         scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 995),
         inc,
-        high_value=1_000_000,
+        dear_from=DEAR_FROM,
     )
     filed = T0 + timedelta(days=2, hours=160)
     assert record_claim(
         f,
         claim(ClaimType.MISSING_ITEM, filed),
         inc,
-        high_value=1_000_000,
         window_h=168,
         late_margin_h=12,
     )
@@ -148,6 +154,8 @@ def test_a_claim_is_counted_once_per_return_with_its_red_flags() -> None:
     assert c[("seller", "S-1", "claims", d)] == 1
     assert c[("seller", "S-1", "claims_missing_intact", d)] == 1
     assert c[("seller", "S-1", "claims_late", d)] == 1
+    # Dear as its delivery was counted.
+    assert c[("category_seller", "fashion|S-1", "claims_high_value", d)] == 1
     assert c[("buyer", "B-1", "named_claims", d)] == 1
     # A missing item can vanish after a sound pickup: it does not contradict the QC pass.
     assert ("agent", "AG-1", "qc_contradictions", d) not in c
@@ -157,7 +165,6 @@ def test_a_claim_is_counted_once_per_return_with_its_red_flags() -> None:
         f,
         claim(ClaimType.DAMAGED, filed),
         inc2,
-        high_value=1_000_000,
         window_h=168,
         late_margin_h=12,
     )
@@ -167,19 +174,18 @@ def test_a_claim_is_counted_once_per_return_with_its_red_flags() -> None:
 def test_a_wrong_item_after_a_qc_pass_contradicts_the_agent_and_hub() -> None:
     f, inc = facts(), Increments()
     record_return(f, ret(), inc)
-    record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, high_value=1_000_000)
+    record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, dear_from=DEAR_FROM)
     record_scan(
         f,
         scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 995),
         inc,
-        high_value=1_000_000,
+        dear_from=DEAR_FROM,
     )
     filed = T0 + timedelta(days=3)
     assert record_claim(
         f,
         claim(ClaimType.WRONG_ITEM, filed),
         inc,
-        high_value=1_000_000,
         window_h=168,
         late_margin_h=12,
     )
@@ -224,12 +230,11 @@ def test_precision_from_labels() -> None:
 def test_a_claim_on_a_parcel_that_never_arrived_stays_out_of_the_seller_claim_rate() -> None:
     f, inc = facts(), Increments()
     record_return(f, ret(), inc)
-    record_scan(f, scan(ShipmentEventType.LOST, T0), inc, high_value=1_000_000)
+    record_scan(f, scan(ShipmentEventType.LOST, T0), inc, dear_from=DEAR_FROM)
     assert record_claim(
         f,
         claim(ClaimType.NOT_RECEIVED, T0 + timedelta(days=12)),
         inc,
-        high_value=1_000_000,
         window_h=168,
         late_margin_h=12,
     )
@@ -240,19 +245,18 @@ def test_a_naming_claim_on_a_parcel_that_lost_weight_does_not_name_the_buyer() -
     def named(delivered_weight: int) -> Increments:
         f, inc = facts(), Increments()
         record_return(f, ret(), inc)
-        record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, high_value=1_000_000)
+        record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, dear_from=DEAR_FROM)
         record_scan(
             f,
             scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), delivered_weight),
             inc,
-            high_value=1_000_000,
+            dear_from=DEAR_FROM,
         )
         out = Increments()
         record_claim(
             f,
             claim(ClaimType.MISSING_ITEM, T0 + timedelta(days=2, hours=5)),
             out,
-            high_value=1_000_000,
             window_h=168,
             late_margin_h=12,
         )
@@ -275,21 +279,21 @@ def test_a_naming_claim_on_a_parcel_that_lost_weight_does_not_name_the_buyer() -
 def test_a_qc_passed_delivery_counts_for_its_qc_agent_and_buyer() -> None:
     f, inc = facts(), Increments()
     record_return(f, ret(), inc)
-    record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, high_value=1_000_000)
+    record_scan(f, scan(ShipmentEventType.QC_PASSED, T0, 1000), inc, dear_from=DEAR_FROM)
     record_scan(
         f,
         scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 990),
         inc,
-        high_value=1_000_000,
+        dear_from=DEAR_FROM,
     )
     assert inc.pairs[("qc_agent_buyer", "AG-1", "B-1", "delivered")] == 1
     g, plain = facts(), Increments()
     record_return(g, ret(), plain)
-    record_scan(g, scan(ShipmentEventType.PICKED_UP, T0, 1000), plain, high_value=1_000_000)
+    record_scan(g, scan(ShipmentEventType.PICKED_UP, T0, 1000), plain, dear_from=DEAR_FROM)
     record_scan(
         g,
         scan(ShipmentEventType.DELIVERED_TO_SELLER, T0 + timedelta(days=2), 990),
         plain,
-        high_value=1_000_000,
+        dear_from=DEAR_FROM,
     )
     assert not any(k[0] == "qc_agent_buyer" for k in plain.pairs)

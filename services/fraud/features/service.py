@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from services.fraud.features.dear import is_dear, value_metric
 from services.fraud.features.repository import CountKey, PairKey
 from services.fraud.models import ReturnFacts
 from shared.events import (
@@ -91,9 +92,11 @@ def record_return(facts: ReturnFacts, event: ReturnInitiated, inc: Increments) -
 
 
 def record_scan(
-    facts: ReturnFacts, event: ReturnShipmentEvent, inc: Increments, *, high_value: int
+    facts: ReturnFacts, event: ReturnShipmentEvent, inc: Increments, *, dear_from: int | None
 ) -> bool:
-    """Returns True when the scan ends the journey (delivery, loss, transit damage)."""
+    """Returns True when the scan ends the journey (delivery, loss, transit damage).
+    `dear_from` is the lowest value bin that is dear in the return's category as it stands
+    before this delivery (`dear.dear_from`; None: none yet)."""
     day = event.occurred_at.date()
     t = event.event_type
     if event.hub_id and event.hub_id not in (facts.hubs or []):
@@ -120,7 +123,10 @@ def record_scan(
     if t == ShipmentEventType.DELIVERED_TO_SELLER:
         facts.delivered_weight_g = event.weight_g
         facts.incident = bool(weight_drop(facts.pickup_weight_g, event.weight_g))
-        hv = (facts.item_value or 0) >= high_value
+        facts.dear = is_dear(facts.item_value, dear_from)
+        hv = facts.dear
+        if facts.item_value is not None:
+            inc.add("category", facts.category, value_metric(facts.item_value), day)
         for etype, eid in (
             ("seller", facts.seller_id),
             ("category", facts.category),
@@ -171,7 +177,6 @@ def record_claim(
     event: SellerEscalationFiled,
     inc: Increments,
     *,
-    high_value: int,
     window_h: float,
     late_margin_h: float,
 ) -> bool:
@@ -185,7 +190,9 @@ def record_claim(
     facts.escalation_id = event.escalation_id
     seller = facts.seller_id or event.seller_id
     facts.seller_id = seller
-    hv = (facts.item_value or 0) >= high_value
+    # Dear as its delivery was counted (`dear`): the seller's dear claims are among its dear
+    # deliveries.
+    hv = bool(facts.dear)
     drop = weight_drop(facts.pickup_weight_g, facts.delivered_weight_g)
     h = hours_after_delivery(facts, event.filed_at)
     late = h is not None and window_h - late_margin_h <= h <= window_h

@@ -36,7 +36,6 @@ class ScoringConfig:
     long_window: timedelta
     short_window: timedelta
     baseline: timedelta
-    high_value_paise: int
     claim_window_h: float
     late_margin_h: float
     phash_max_distance: int
@@ -56,6 +55,10 @@ class ScoringConfig:
     pilferage_onset_step_days: int = 7
     # Days of an entity's own record before each onset its record is weighed given (settings).
     pilferage_history_days: int = 28
+    # Which deliveries are dear for their category (see settings and features.dear).
+    dear_share: float = 0.1
+    dear_window: timedelta = timedelta(days=28)
+    dear_min_deliveries: int = 50
 
     @classmethod
     def from_settings(cls, s: FraudSettings) -> ScoringConfig:
@@ -71,7 +74,6 @@ class ScoringConfig:
             long_window=timedelta(days=s.long_window_days),
             short_window=timedelta(days=s.short_window_days),
             baseline=timedelta(days=s.baseline_days),
-            high_value_paise=s.high_value_paise,
             claim_window_h=s.claim_window_h,
             late_margin_h=s.late_margin_h,
             phash_max_distance=s.phash_max_distance,
@@ -98,6 +100,9 @@ class ScoringConfig:
             seller_seq_alpha=s.seller_seq_alpha,
             pilferage_onset_step_days=s.pilferage_onset_step_days,
             pilferage_history_days=s.pilferage_history_days,
+            dear_share=s.dear_share,
+            dear_window=timedelta(days=s.dear_window_days),
+            dear_min_deliveries=s.dear_min_deliveries,
         )
 
     @property

@@ -96,7 +96,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             hours_after_delivery=(
                 hours_after_delivery(facts, facts.claimed_at) if facts.claimed_at else None
             ),
-            high_value=(facts.item_value or 0) >= cfg.high_value_paise,
+            high_value=bool(facts.dear),
         )
         for code, detail, c, numbers in claim_abuse.claim_flags(
             claim, window_h=cfg.claim_window_h, late_margin_h=cfg.late_margin_h

@@ -22,6 +22,7 @@ from services.fraud.detectors import claim_abuse
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, fisher_combined
+from services.fraud.features import dear
 from services.fraud.features import repository as features
 from services.fraud.features.service import Increments, record_claim, record_return, record_scan
 from services.fraud.models import EntityRiskHistory, Outbox, ReturnFacts
@@ -254,7 +255,9 @@ async def _assess(
     if isinstance(payload, ReturnInitiated):
         record_return(facts, payload, inc)
     elif isinstance(payload, ReturnShipmentEvent):
-        terminal = record_scan(facts, payload, inc, high_value=cfg.high_value_paise)
+        terminal = record_scan(
+            facts, payload, inc, dear_from=await dear_from(session, facts, payload, cfg)
+        )
         terminal_scan = terminal
         await flush(session, inc)
         if terminal:
@@ -264,7 +267,6 @@ async def _assess(
             facts,
             payload,
             inc,
-            high_value=cfg.high_value_paise,
             window_h=cfg.claim_window_h,
             late_margin_h=cfg.late_margin_h,
         )
@@ -440,6 +442,29 @@ async def clear_alerts(session: AsyncSession, a: Assessor, alerts: list[OpenAler
             risk_repo.forget_automatic_watch(session, entity)
             unwatched.add(entity)
     return Cleared(ids, unwatched)
+
+
+async def dear_from(
+    session: AsyncSession, facts: ReturnFacts, scan: ReturnShipmentEvent, cfg: ScoringConfig
+) -> int | None:
+    """The lowest value bin that is dear in the return's category (`features.dear`), read from
+    the category's deliveries of the last `cfg.dear_window` when this scan delivers the return
+    to its seller; None otherwise (nothing to label), so other scans cost no query."""
+    if (
+        scan.event_type != ShipmentEventType.DELIVERED_TO_SELLER
+        or facts.terminal is not None
+        or not facts.category
+        or facts.item_value is None
+    ):
+        return None
+    day = scan.occurred_at.date()
+    key = ("category", facts.category)
+    counts = await features.window_totals(
+        session, [key], dear.VALUE_METRICS, (scan.occurred_at - cfg.dear_window).date(), day
+    )
+    return dear.dear_from(
+        counts.get(key, {}), share=cfg.dear_share, min_deliveries=cfg.dear_min_deliveries
+    )
 
 
 async def flush(session: AsyncSession, inc: Increments) -> None:
