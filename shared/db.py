@@ -20,7 +20,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     event,
-    inspect,
     text,
 )
 from sqlalchemy.dialects import postgresql
@@ -33,6 +32,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import InstanceState
+from sqlalchemy.orm.attributes import instance_state, manager_of_class
 
 from shared.outbox import took_enqueued
 
@@ -235,6 +235,28 @@ class ArrayUpdate:
 _ARRAY_UPDATES: dict[tuple[Table, tuple[str, ...]], ArrayUpdate] = {}
 
 
+class _Columns:
+    """What `write_changes` needs of a mapped class, looked up once: its table, its key, and
+    the equality the flush compares each column attribute with (attributes named as their
+    columns only)."""
+
+    __slots__ = ("table", "key", "is_equal")
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.table = table_of(cls)
+        (key,) = self.table.primary_key.columns
+        self.key = key.name
+        manager = manager_of_class(cls)
+        self.is_equal = {
+            name: manager[name].impl.is_equal
+            for name in self.table.c.keys()
+            if name in manager and name != self.key
+        }
+
+
+_COLUMNS: dict[type[Any], _Columns] = {}
+
+
 async def write_changes(session: AsyncSession, objects: Iterable[Any]) -> None:
     """Write the changed columns of persistent ORM `objects` with one array UPDATE per table and
     set of changed columns, and leave the objects unchanged for the session's next flush. The
@@ -242,39 +264,42 @@ async def write_changes(session: AsyncSession, objects: Iterable[Any]) -> None:
     compares it (its type's equality against the value loaded), a JSON attribute set to None is
     JSON null. An object the flush must handle itself (new, deleted, a changed primary key, a
     SQL expression as a value, an attribute not named as its column) is left to it."""
-    groups: dict[tuple[Table, tuple[str, ...]], list[tuple[InstanceState[Any], dict[str, Any]]]]
+    groups: dict[tuple[_Columns, tuple[str, ...]], list[tuple[InstanceState[Any], Any]]]
     groups = defaultdict(list)
     for obj in objects:
-        state: InstanceState[Any] = inspect(obj)
-        if state.key is None or state.deleted or not state.committed_state:
+        state: InstanceState[Any] = instance_state(obj)
+        loaded = state.committed_state
+        if not loaded or state.key is None or state.deleted:
             continue
-        table = table_of(state.class_)
-        (key,) = state.mapper.primary_key
+        columns = _COLUMNS.get(state.class_)
+        if columns is None:
+            columns = _COLUMNS[state.class_] = _Columns(state.class_)
+        values = obj.__dict__
         changed = {}
-        for name, loaded in state.committed_state.items():
-            value = state.dict[name]
-            if state.manager[name].impl.is_equal(value, loaded) is not True:
+        for name, before in loaded.items():
+            is_equal = columns.is_equal.get(name)
+            value = values[name]
+            if is_equal is None or isinstance(value, ClauseElement):
+                break  # the key, or what only the flush writes
+            if is_equal(value, before) is not True:
                 changed[name] = value
-        if not changed:
-            continue
-        if key.name in changed or not all(
-            name in table.c and not isinstance(value, ClauseElement)
-            for name, value in changed.items()
-        ):
-            continue
-        changed[key.name] = state.dict[key.name]
-        groups[table, tuple(sorted(changed))].append((state, changed))
-    for (table, names), changes in groups.items():
-        update = _ARRAY_UPDATES.get((table, names))
+        else:
+            if changed:
+                changed[columns.key] = values[columns.key]
+                groups[columns, tuple(sorted(changed))].append((state, changed))
+    for (columns, names), changes in groups.items():
+        update = _ARRAY_UPDATES.get((columns.table, names))
         if update is None:
-            (key,) = table.primary_key.columns
-            columns = [name for name in names if name != key.name]
-            update = _ARRAY_UPDATES[table, names] = ArrayUpdate(table, key.name, columns)
+            changed_columns = [name for name in names if name != columns.key]
+            update = ArrayUpdate(columns.table, columns.key, changed_columns)
+            _ARRAY_UPDATES[columns.table, names] = update
         with session.no_autoflush:  # the flush would write these very rows first
             await update.execute(session, [row for _, row in changes])
-        for state, _ in changes:
-            # As the flush leaves an object it wrote: its values the loaded ones, not modified.
-            state._commit_all(state.dict, session.sync_session.identity_map)
+        # As the flush leaves the objects it wrote: their values the loaded ones, unmodified.
+        InstanceState._commit_all_states(
+            ((state, state.obj().__dict__) for state, _ in changes),
+            session.sync_session.identity_map,
+        )
 
 
 async def ping(engine: AsyncEngine) -> None:

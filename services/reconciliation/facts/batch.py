@@ -9,7 +9,8 @@ A `BatchView` does the same work per batch instead:
    one query per table;
 3. the per-event handlers then run in partition order exactly as they do alone, but the
    repositories answer from the view, and timer changes are queued and written together at the
-   end.
+   end, as are the rows the handlers queued and the changes they made to the locked cases and
+   escalations (one array `UPDATE` per set of changed columns, `shared.db.write_changes`).
 
 The view hides the facts inserted in step 1 until their own event's handler stores them, so an
 event never sees a fact that arrives after it in the partition: each handler sees what it
