@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic_core import from_json, to_json
-from sqlalchemy import JSON, ColumnElement, Enum, String, Table, any_, bindparam, event, text
+from sqlalchemy import (
+    JSON,
+    ClauseElement,
+    ColumnElement,
+    Enum,
+    String,
+    Table,
+    any_,
+    bindparam,
+    event,
+    text,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DisconnectionError
@@ -19,6 +31,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import InstanceState
+from sqlalchemy.orm.attributes import instance_state, manager_of_class
 
 from shared.outbox import took_enqueued
 
@@ -107,6 +121,35 @@ def table_of(model: type[Any]) -> Table:
     return table
 
 
+def _unnest_columns(table: Table, columns: Sequence[str]) -> tuple[set[str], list[str], list[str]]:
+    """The JSON columns among `columns`, each column's array parameter cast to its type, and
+    each column as read from the unnested row `r` (JSON cast from its text)."""
+    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    arrays, selected = [], []
+    for name in columns:
+        column_type = table.c[name].type
+        # Strings as text: an explicit cast to varchar(n) would cut a long value short, where
+        # the statement's own assignment to the column refuses it.
+        textual = name in json_columns or (
+            isinstance(column_type, String) and not isinstance(column_type, Enum)
+        )
+        sql_type = "text" if textual else column_type.compile(dialect)
+        arrays.append(f"CAST(:{name} AS {sql_type}[])")
+        selected.append(f"r.{name}::jsonb" if name in json_columns else f"r.{name}")
+    return json_columns, arrays, selected
+
+
+def _array_params(
+    columns: Sequence[str], json_columns: set[str], rows: Sequence[Mapping[str, Any]]
+) -> dict[str, list[Any]]:
+    params = {}
+    for name in columns:
+        values = [row[name] for row in rows]
+        params[name] = [json_text(v) for v in values] if name in json_columns else values
+    return params
+
+
 class ArrayInsert:
     """A multi-row INSERT of `columns` as one array parameter per column, unnested in the rows'
     order (`WITH ORDINALITY … ORDER BY`, so serial ids follow the order given). SQLAlchemy's
@@ -128,19 +171,7 @@ class ArrayInsert:
         defaulted = [c.name for c in table.c if c.default is not None and c.name not in columns]
         if defaulted:
             raise ValueError(f"{table.name}: give {', '.join(defaulted)} (a Python-side default)")
-        self._json = {name for name in self.columns if isinstance(table.c[name].type, JSON)}
-        dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-        arrays, selected = [], []
-        for name in self.columns:
-            column_type = table.c[name].type
-            # Strings as text: an explicit cast to varchar(n) would cut a long value short,
-            # where the insert's own assignment to the column refuses it.
-            textual = name in self._json or (
-                isinstance(column_type, String) and not isinstance(column_type, Enum)
-            )
-            sql_type = "text" if textual else column_type.compile(dialect)
-            arrays.append(f"CAST(:{name} AS {sql_type}[])")
-            selected.append(f"r.{name}::jsonb" if name in self._json else f"r.{name}")
+        self._json, arrays, selected = _unnest_columns(table, self.columns)
         names = ", ".join(self.columns)
         sql = (
             f"INSERT INTO {table.name} ({names}) SELECT {', '.join(selected)} "
@@ -154,11 +185,7 @@ class ArrayInsert:
             ).columns(table.c[new_only_returning])
 
     def _params(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-        params = {}
-        for name in self.columns:
-            values = [row[name] for row in rows]
-            params[name] = [json_text(v) for v in values] if name in self._json else values
-        return params
+        return _array_params(self.columns, self._json, rows)
 
     async def execute(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert `rows` (each holding every column) in their order; nothing when empty."""
@@ -172,6 +199,107 @@ class ArrayInsert:
         if not rows:
             return set()
         return set((await session.scalars(self.statement, self._params(rows))).all())
+
+
+class ArrayUpdate:
+    """An UPDATE of `columns` of many rows, each found by its `key` column, as one array
+    parameter per column (unnested), in one statement whatever the row count. The ORM's flush
+    sends a changed row's UPDATE as one execution of a prepared statement per row: PostgreSQL
+    binds, plans and runs each, and SQLAlchemy processes each row's parameters in Python."""
+
+    def __init__(self, table: Table, key: str, columns: Sequence[str]) -> None:
+        self.columns = (key, *columns)
+        self._json, arrays, selected = _unnest_columns(table, self.columns)
+        assignments = ", ".join(
+            f"{name} = {value}" for name, value in zip(columns, selected[1:], strict=True)
+        )
+        self.statement = text(
+            f"UPDATE {table.name} SET {assignments} FROM unnest({', '.join(arrays)}) "
+            f"AS r({', '.join(self.columns)}) WHERE {table.name}.{key} = r.{key}"
+        )
+
+    async def execute(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Update `rows` (each holding the key and every column, and each key once); every
+        row must exist."""
+        if not rows:
+            return
+        result: Any = await session.execute(
+            self.statement, _array_params(self.columns, self._json, rows)
+        )
+        if result.rowcount != len(rows):
+            raise RuntimeError(f"updated {result.rowcount} of {len(rows)} rows")
+
+
+# One array update per table and set of changed columns: a batch's changes to its rows of a
+# table mostly change the same columns, so a few statement texts serve every batch.
+_ARRAY_UPDATES: dict[tuple[Table, tuple[str, ...]], ArrayUpdate] = {}
+
+
+class _Columns:
+    """What `write_changes` needs of a mapped class, looked up once: its table, its key, and
+    the equality the flush compares each column attribute with (attributes named as their
+    columns only)."""
+
+    __slots__ = ("table", "key", "is_equal")
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.table = table_of(cls)
+        (key,) = self.table.primary_key.columns
+        self.key = key.name
+        manager = manager_of_class(cls)
+        self.is_equal = {
+            name: manager[name].impl.is_equal
+            for name in self.table.c.keys()
+            if name in manager and name != self.key
+        }
+
+
+_COLUMNS: dict[type[Any], _Columns] = {}
+
+
+async def write_changes(session: AsyncSession, objects: Iterable[Any]) -> None:
+    """Write the changed columns of persistent ORM `objects` with one array UPDATE per table and
+    set of changed columns, and leave the objects unchanged for the session's next flush. The
+    values written are those the flush would write: an attribute counts as changed as the flush
+    compares it (its type's equality against the value loaded), a JSON attribute set to None is
+    JSON null. An object the flush must handle itself (new, deleted, a changed primary key, a
+    SQL expression as a value, an attribute not named as its column) is left to it."""
+    groups: dict[tuple[_Columns, tuple[str, ...]], list[tuple[InstanceState[Any], Any]]]
+    groups = defaultdict(list)
+    for obj in objects:
+        state: InstanceState[Any] = instance_state(obj)
+        loaded = state.committed_state
+        if not loaded or state.key is None or state.deleted:
+            continue
+        columns = _COLUMNS.get(state.class_)
+        if columns is None:
+            columns = _COLUMNS[state.class_] = _Columns(state.class_)
+        values = obj.__dict__
+        changed = {}
+        for name, before in loaded.items():
+            is_equal = columns.is_equal.get(name)
+            value = values[name]
+            if is_equal is None or isinstance(value, ClauseElement):
+                break  # the key, or what only the flush writes
+            if is_equal(value, before) is not True:
+                changed[name] = value
+        else:
+            if changed:
+                changed[columns.key] = values[columns.key]
+                groups[columns, tuple(sorted(changed))].append((state, changed))
+    for (columns, names), changes in groups.items():
+        update = _ARRAY_UPDATES.get((columns.table, names))
+        if update is None:
+            changed_columns = [name for name in names if name != columns.key]
+            update = ArrayUpdate(columns.table, columns.key, changed_columns)
+            _ARRAY_UPDATES[columns.table, names] = update
+        with session.no_autoflush:  # the flush would write these very rows first
+            await update.execute(session, [row for _, row in changes])
+        # As the flush leaves the objects it wrote: their values the loaded ones, unmodified.
+        InstanceState._commit_all_states(
+            ((state, state.obj().__dict__) for state, _ in changes),
+            session.sync_session.identity_map,
+        )
 
 
 async def ping(engine: AsyncEngine) -> None:

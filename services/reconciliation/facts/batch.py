@@ -9,7 +9,8 @@ A `BatchView` does the same work per batch instead:
    one query per table;
 3. the per-event handlers then run in partition order exactly as they do alone, but the
    repositories answer from the view, and timer changes are queued and written together at the
-   end.
+   end, as are the rows the handlers queued and the changes they made to the locked cases and
+   escalations (one array `UPDATE` per set of changed columns, `shared.db.write_changes`).
 
 The view hides the facts inserted in step 1 until their own event's handler stores them, so an
 event never sees a fact that arrives after it in the partition: each handler sees what it
@@ -19,7 +20,7 @@ would see if the events were handled one by one.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,7 +43,7 @@ from services.reconciliation.models import (
     TimelineEntry,
     Timer,
 )
-from shared.db import ArrayInsert, among, table_of
+from shared.db import ArrayInsert, among, table_of, write_changes
 from shared.unit_of_work import unit_of
 
 # The fact tables a batch inserts up front, with the column that identifies a fact. Appeals and
@@ -159,6 +160,9 @@ class BatchView:
     async def write(self, session: AsyncSession) -> None:
         """Insert the rows the handlers queued, in the order they queued them (outbox ids keep
         each case's events in order), parents before children."""
+        # The changed rows of the batch's locked cases and escalations: one array UPDATE per set
+        # of changed columns, where the flush sent one UPDATE per row.
+        await write_changes(session, self._changed_rows())
         await session.flush()  # cases opened by the batch: timeline rows and timers refer to them
         for statement, rows in (
             (_INSERT_LEDGER_TRANSACTIONS, self.ledger_transactions),
@@ -169,6 +173,11 @@ class BatchView:
             await statement.execute(session, rows)
             rows.clear()
         await self.write_timers(session)
+
+    def _changed_rows(self) -> Iterator[Any]:
+        yield from (case for case in self.cases.values() if case is not None)
+        for escalations in self.escalations.values():
+            yield from escalations
 
     # -- timers --------------------------------------------------------------------------------
 
