@@ -70,6 +70,11 @@ def _fraud_events(returns: int) -> list[Any]:
     rng = random.Random(20)
     hubs = int(os.environ.get("BENCH_CPU_HUBS", "40"))
     per_hub = int(os.environ.get("BENCH_CPU_AGENTS_PER_HUB", "10"))
+    # BENCH_CPU_QC_SHARE of the returns are picked up with a QC pass, so that their WRONG_ITEM
+    # claims run the QC contradiction step; drawn from a stream of its own, so that at the
+    # default (none) the stream is the one it was.
+    qc_share = float(os.environ.get("BENCH_CPU_QC_SHARE", "0"))
+    qc_rng = random.Random(21)
     timed: list[tuple[datetime, int, Any]] = []
     for i in range(returns):
         rid = f"R-CPU-{i:05d}"
@@ -77,6 +82,7 @@ def _fraud_events(returns: int) -> list[Any]:
         hub, hub2 = rng.randrange(hubs), rng.randrange(hubs)
         agent = f"AG-{hub}-{rng.randrange(per_hub)}"
         seller, buyer = f"S-{rng.randrange(150)}", f"B-{rng.randrange(3000)}"
+        qc = qc_share > 0 and qc_rng.random() < qc_share
         timed.append(
             (
                 at,
@@ -88,7 +94,7 @@ def _fraud_events(returns: int) -> list[Any]:
                     buyer_id=buyer,
                     category=rng.choice(["electronics", "home", "fashion"]),
                     item_value=rng.randrange(20_000, 400_000),
-                    qc_required=False,
+                    qc_required=qc,
                     partner_id=rng.choice(["swiftship", "rapidroute", "desipost"]),
                     awb=f"AWB-{rid}",
                     initiated_at=at,
@@ -96,7 +102,12 @@ def _fraud_events(returns: int) -> list[Any]:
             )
         )
         scans = (
-            (ShipmentEventType.PICKED_UP, f"H-{hub}", agent, 6),
+            (
+                ShipmentEventType.QC_PASSED if qc else ShipmentEventType.PICKED_UP,
+                f"H-{hub}",
+                agent,
+                6,
+            ),
             (ShipmentEventType.AT_HUB, f"H-{hub2}", None, 20),
             (ShipmentEventType.DELIVERED_TO_SELLER, f"H-{hub2}", agent, 40),
         )
