@@ -35,10 +35,13 @@ PRIOR_RATE = 0.03
 Excluded = Callable[[str, str, datetime], bool]
 
 
-def qc_records(world: World) -> tuple[dict[str, list[tuple[datetime, str, str]]], dict[str, list]]:
-    """Per agent, its passes and contradictions in time order ((at, "pass" or "contra",
-    buyer)); per buyer, their named claims on delivered, unharmed returns ((at, the agent who
-    passed the return at QC or None))."""
+def qc_records(
+    world: World, entity: str = "agent"
+) -> tuple[dict[str, list[tuple[datetime, str, str]]], dict[str, list]]:
+    """Per QC entity (`entity`: "agent", or "hub" with desipost's passes too), its passes and
+    contradictions in time order ((at, "pass" or "contra", buyer)); per buyer, their named
+    claims on delivered, unharmed returns ((at, the entity that passed the return at QC or
+    None))."""
     buyer: dict[str, str] = {}
     passed_by: dict[str, str] = {}
     per_agent: dict[str, list[tuple[datetime, str, str]]] = defaultdict(list)
@@ -46,9 +49,13 @@ def qc_records(world: World) -> tuple[dict[str, list[tuple[datetime, str, str]]]
     for a in world.actions:
         if a.kind == "return":
             buyer[a.return_id] = a.body["buyer_id"]
-        elif a.kind == "scan" and a.body["type"] == "QC_PASSED" and a.partner_format != "desipost":
-            passed_by[a.return_id] = a.body["agent"]
-            per_agent[a.body["agent"]].append((a.at, "pass", buyer[a.return_id]))
+        elif (
+            a.kind == "scan"
+            and a.body["type"] == "QC_PASSED"
+            and (entity == "hub" or a.partner_format != "desipost")
+        ):
+            passed_by[a.return_id] = a.body[entity]
+            per_agent[a.body[entity]].append((a.at, "pass", buyer[a.return_id]))
         elif a.kind == "escalation":
             claim, who = a.body["claim_type"], buyer[a.return_id]
             if (
@@ -98,8 +105,7 @@ def replay(seed: int) -> list[dict[str, Any]]:
     def nobody(agent: str, who: str, until: datetime) -> bool:
         return False
 
-    def named_elsewhere(agent: str, who: str, until: datetime) -> bool:
-        return any(at <= until and by != agent for at, by in named.get(who, ()))
+    named_elsewhere = _named_elsewhere(named)
 
     honest = [a for a in per_agent if a not in planted]
     hk, hn = map(sum, zip(*(counts(a, per_agent[a], end, nobody) for a in honest), strict=True))
@@ -144,19 +150,97 @@ def replay(seed: int) -> list[dict[str, Any]]:
     return rows
 
 
+def alarms(seed: int) -> list[dict[str, Any]]:
+    """Every QC agent and hub of a world, planted or not, through the sequential test as it
+    stands (buyers named away from the entity out), once with the honest spread weighed by
+    trials (`peer_spread`) and once by information (`information_spread`, as pilferage weighs
+    hubs and agents): the best Bayes factor each reaches and when it first crosses the alert
+    (days after the entity's first planted event, or after the world's start if it is honest).
+    Hubs are tested on their own passes: the agents that explain a hub and the hub's test
+    without its worst agent are left out, so an agent-naming partner's hub may cross here and
+    not in fraud; a desipost hub (no agents named) is weighed as fraud weighs it."""
+    config = default_config()
+    t, s = config.thresholds, config.sequential
+    alert = math.log(1 / s.alpha)
+    world = generate(draw_market(seed), seed)
+    truth = world.truth
+    start = min(a.at for a in world.actions)
+    end = max(a.at for a in world.actions)
+    rows = []
+    for etype in ("agent", "hub"):
+        records, named = qc_records(world, etype)
+        formats = {
+            a.body[etype]: a.partner_format
+            for a in world.actions
+            if a.kind == "scan" and a.body["type"] == "QC_PASSED"
+        }
+        named_elsewhere = _named_elsewhere(named)
+        for eid in sorted(records):
+            key = ("qc_contradiction", etype, eid)
+            first = truth.first_event.get(key)
+            row: dict[str, Any] = {
+                "seed": seed,
+                "type": etype,
+                "entity": eid,
+                "partner": formats.get(eid, ""),
+                "planted": key in truth.realized,
+                "realized": truth.realized.get(key, 0.0),
+            }
+            row["buyers"], row["passes"] = counts(eid, records[eid], end, named_elsewhere)
+            looks = [at for at, kind, _ in records[eid] if kind == "contra"] + [end]
+            for name, by_information in (("trials", False), ("information", True)):
+                best, crossed = -math.inf, None
+                for look in looks:
+                    k, n = counts(eid, records[eid], look, named_elsewhere)
+                    if k < s.min_events:
+                        continue
+                    peers = [
+                        counts(o, records[o], look, named_elsewhere) for o in records if o != eid
+                    ]
+                    spread = robust_baseline(
+                        peers,
+                        t,
+                        prior_rate=PRIOR_RATE,
+                        leave_out=True,
+                        by_information=by_information,
+                    ).spread
+                    log_bf = sequential_test(k, n, spread, s).log_bf
+                    best = max(best, log_bf)
+                    if crossed is None and log_bf >= alert:
+                        crossed = look
+                row[name] = (round(best, 2), _days(first or start, crossed))
+            rows.append(row)
+    return rows
+
+
+def _named_elsewhere(named: dict[str, list]) -> Excluded:
+    """A buyer's contradiction leaves an entity's counts once the buyer is named away from it."""
+
+    def out(entity: str, who: str, until: datetime) -> bool:
+        return any(at <= until and by != entity for at, by in named.get(who, ()))
+
+    return out
+
+
 def _days(first: datetime | None, at: datetime | None) -> float | None:
     return round((at - first).total_seconds() / 86400, 1) if first and at else None
 
 
-def main(seeds: Sequence[int]) -> None:
+def main(seeds: Sequence[str]) -> None:
+    if seeds and seeds[0] == "alarms":
+        print("seed type entity partner planted realized buyers passes trials information")
+        for seed in seeds[1:]:
+            for r in alarms(int(seed)):
+                print(*r.values(), flush=True)
+        return
     print(
         "seed agent realized buyers passes oracle(end, days) counted(best, days)",
         "named_elsewhere_out(best, days)",
     )
     for seed in seeds:
-        for r in replay(seed):
+        for r in replay(int(seed)):
             print(*r.values(), flush=True)
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]])
+    main(sys.argv[1:])

@@ -65,6 +65,7 @@ async def score_directly(world: World, database_url: str, *, batch: int = 50) ->
     from sqlalchemy import select
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+    from services.fraud.features.repository import deferred_counters
     from services.fraud.models import Alert, Assessment
     from services.fraud.scoring.service import assess_event, prepare_batch
 
@@ -80,8 +81,11 @@ async def score_directly(world: World, database_url: str, *, batch: int = 50) ->
             ]
             async with sessionmaker() as session, session.begin():
                 await prepare_batch(session, [p for _, p in events])
-                for event_id, payload in events:
-                    await assess_event(session, payload=payload, subject_event_id=event_id)
+                # Counters written at the batch's end, as the consumer writes them: the batch's
+                # reads are the consumer's (kept reads, pending increments).
+                async with deferred_counters(session):
+                    for event_id, payload in events:
+                        await assess_event(session, payload=payload, subject_event_id=event_id)
         async with sessionmaker() as session:
             rows = (
                 await session.execute(

@@ -4,6 +4,7 @@ travel as arrays must count exactly what the windows hold, once."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -292,3 +293,76 @@ async def test_pair_reads_count_only_the_pairs_asked_with_a_batchs_pending_count
         # S-3's pending claim makes it count.
         3,
     )
+
+
+async def test_a_batchs_contradicting_buyers_are_read_once_and_follow_its_own_pairs(
+    harness: Harness,
+) -> None:
+    kinds = ("qc_agent_buyer", "qc_hub_buyer")
+    stored = {
+        # B-1 contradicted agent A-1 at hub H-1, and was named with two sellers, once on A-1's
+        # pass; B-2 contradicted A-2 and was named only there.
+        ("qc_agent_buyer", "A-1", "B-1", "contradicted"): 1,
+        ("qc_hub_buyer", "H-1", "B-1", "contradicted"): 1,
+        ("qc_agent_buyer", "A-1", "B-1", "named"): 1,
+        ("qc_hub_buyer", "H-1", "B-1", "named"): 1,
+        ("seller_buyer", "S-1", "B-1", "named"): 1,
+        ("seller_buyer", "S-2", "B-1", "named"): 1,
+        ("qc_agent_buyer", "A-2", "B-2", "contradicted"): 1,
+        ("qc_agent_buyer", "A-2", "B-2", "named"): 1,
+        ("seller_buyer", "S-1", "B-2", "named"): 1,
+        # B-3 was named once before, away from any pass; it contradicts A-2 in the batch below.
+        ("seller_buyer", "S-3", "B-3", "named"): 1,
+    }
+    # The batch: B-3's claim on A-2's pass at H-1, then B-2 named again with another seller.
+    first_claim = {
+        ("qc_agent_buyer", "A-2", "B-3", "contradicted"): 1,
+        ("qc_hub_buyer", "H-1", "B-3", "contradicted"): 1,
+        ("qc_agent_buyer", "A-2", "B-3", "named"): 1,
+        ("qc_hub_buyer", "H-1", "B-3", "named"): 1,
+        ("seller_buyer", "S-1", "B-3", "named"): 1,
+    }
+    second_claim = {("seller_buyer", "S-4", "B-2", "named"): 1}
+    async with fresh_fraud_db(harness, "test_fraud_contradicting_kept") as sessions:
+        async with sessions() as session, session.begin():
+            await features.add_pairs(session, stored)
+        async with sessions() as session, session.begin():
+            with statements_of(session) as statements:
+                async with features.deferred_counters(session):
+                    await features.add_pairs(session, first_claim)
+                    after_first = await features.contradicting_buyers(
+                        session, kinds=kinds, named_by="seller_buyer"
+                    )
+                    reads_first = len(statements)
+                    await features.add_pairs(session, second_claim)
+                    after_second = await features.contradicting_buyers(
+                        session, kinds=kinds, named_by="seller_buyer"
+                    )
+                    reads_second = len(statements) - reads_first
+        # Read afresh once everything is written: what the batch must have seen.
+        async with sessions() as session:
+            fresh = await features.contradicting_buyers(
+                session, kinds=kinds, named_by="seller_buyer"
+            )
+
+    def by_pair(read: dict[str, list[tuple[str, str, int, int]]]) -> dict[tuple[str, ...], Any]:
+        return {
+            (k, left, right): (here, all_) for k, v in read.items() for left, right, here, all_ in v
+        }
+
+    assert (
+        by_pair(after_second)
+        == by_pair(fresh)
+        == {
+            ("qc_agent_buyer", "A-1", "B-1"): (1, 2),
+            ("qc_hub_buyer", "H-1", "B-1"): (1, 2),
+            ("qc_agent_buyer", "A-2", "B-2"): (1, 2),
+            ("qc_agent_buyer", "A-2", "B-3"): (1, 2),
+            ("qc_hub_buyer", "H-1", "B-3"): (1, 2),
+        }
+    )
+    # Before B-2's second naming, the batch saw it named only on A-2's pass.
+    assert by_pair(after_first)[("qc_agent_buyer", "A-2", "B-2")] == (1, 1)
+    # One statement for the batch's first claim (the stored pairs and the new ones together),
+    # none for a claim that contradicts no new pair.
+    assert (reads_first, reads_second) == (1, 0)

@@ -142,6 +142,8 @@ class _Pending:
     def __init__(self) -> None:
         self.counts: dict[CountKey, int] = defaultdict(int)
         self.pairs: dict[PairKey, int] = defaultdict(int)
+        # The batch's read of the stored contradicting pairs (`contradicting_buyers`).
+        self.contradicting: _ContradictingRead | None = None
 
 
 def _pending(session: AsyncSession) -> _Pending | None:
@@ -457,86 +459,102 @@ async def rights_by_left(
     return dict(Counter(left for left, _ in pairs))
 
 
+# The QC entities' contradicting buyers with their named claims, for every kind at once: the
+# pairs of `kinds` with a `contradicted` count (all of them, with `:whole`) and the pairs given
+# (those first contradicted in a batch), each with the buyer's named claims on that left's passes
+# and with every seller (`named_by`'s `named`, summed).
+_CONTRADICTING = text(f"""
+    WITH c AS (
+        SELECT kind, left_id, right_id FROM {PairCount.__tablename__}
+        WHERE :whole AND kind = ANY(CAST(:kinds AS varchar[])) AND metric = 'contradicted'
+          AND n > 0
+        UNION
+        SELECT * FROM unnest(
+            CAST(:pair_kinds AS varchar[]), CAST(:pair_lefts AS varchar[]),
+            CAST(:pair_rights AS varchar[])
+        )
+    ), everywhere AS (
+        SELECT right_id, sum(n) AS n FROM {PairCount.__tablename__}
+        WHERE kind = :named_by AND metric = 'named'
+          AND right_id IN (SELECT right_id FROM c)
+        GROUP BY right_id
+    )
+    SELECT c.kind, c.left_id, c.right_id, coalesce(here.n, 0), coalesce(everywhere.n, 0)
+    FROM c
+    LEFT JOIN {PairCount.__tablename__} AS here
+      ON here.kind = c.kind AND here.left_id = c.left_id AND here.right_id = c.right_id
+     AND here.metric = 'named'
+    LEFT JOIN everywhere ON everywhere.right_id = c.right_id
+""")
+
+
+@dataclass(slots=True)
+class _ContradictingRead:
+    """What a deferred batch has read of the stored contradicting pairs: the table does not
+    change under the batch (its increments wait in `_Pending`), so one read serves every
+    QC-contradicting claim of the batch, each adding the increments pending at its turn."""
+
+    here: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (kind, left, buyer)
+    everywhere: dict[str, int] = field(default_factory=dict)  # buyer
+
+
 async def contradicting_buyers(
-    session: AsyncSession, *, kind: str, named_by: str
-) -> list[tuple[str, str, int, int]]:
-    """Every (left, buyer) pair of `kind` with a `contradicted` count (a QC entity and a buyer
-    who claimed one of its passes as a wrong or used item), with the buyer's named claims on
-    that left's passes (`kind`'s `named`) and with every seller (`named_by`'s `named`, summed).
-    Counts still pending in the session are included."""
-    rows = await session.execute(
-        text(f"""
-        WITH c AS (
-            SELECT left_id, right_id FROM {PairCount.__tablename__}
-            WHERE kind = :kind AND metric = 'contradicted' AND n > 0
-        ), everywhere AS (
-            SELECT right_id, sum(n) AS n FROM {PairCount.__tablename__}
-            WHERE kind = :named_by AND metric = 'named'
-              AND right_id IN (SELECT right_id FROM c)
-            GROUP BY right_id
-        )
-        SELECT c.left_id, c.right_id, coalesce(here.n, 0), coalesce(everywhere.n, 0)
-        FROM c
-        LEFT JOIN {PairCount.__tablename__} AS here
-          ON here.kind = :kind AND here.left_id = c.left_id AND here.right_id = c.right_id
-         AND here.metric = 'named'
-        LEFT JOIN everywhere ON everywhere.right_id = c.right_id
-        """),
-        {"kind": kind, "named_by": named_by},
-    )
-    here: dict[tuple[str, str], int] = {}
-    everywhere: dict[str, int] = {}
-    for left, right, n_here, n_all in rows:
-        here[(left, right)] = int(n_here)
-        everywhere[right] = int(n_all)
+    session: AsyncSession, *, kinds: Sequence[str], named_by: str
+) -> dict[str, list[tuple[str, str, int, int]]]:
+    """For each of `kinds`, every (left, buyer) pair with a `contradicted` count (a QC entity and
+    a buyer who claimed one of its passes as a wrong or used item), with the buyer's named
+    claims on that left's passes (the kind's `named`) and with every seller (`named_by`'s
+    `named`, summed). Counts still pending in the session are included.
+
+    Inside a deferred batch the stored pairs are read once, at the batch's first
+    QC-contradicting claim, and only the pairs first contradicted later in the batch are read
+    after that (one statement per claim either way; the whole read grows with the world, so it
+    is not repeated per claim). Another replica's pairs committed meanwhile show from the next
+    batch on, as `entity_totals`' do."""
     pending = _pending(session)
-    if pending is not None:
-        added = [(k, left, right, m, n) for (k, left, right, m), n in pending.pairs.items() if n]
-        new = sorted(
-            {(left, right) for k, left, right, m, _ in added if k == kind and m == "contradicted"}
-            - here.keys()
-        )
-        if new:
-            # Pairs first contradicted in this batch: their stored named counts are read too.
-            for left, right, n_here, n_all in await _named_counts(
-                session, kind=kind, named_by=named_by, pairs=new
-            ):
-                here[(left, right)] = n_here
-                everywhere[right] = n_all
-        for k, left, right, m, n in added:
-            if m == "named" and k == named_by and right in everywhere:
-                everywhere[right] += n
-            elif m == "named" and k == kind and (left, right) in here:
-                here[(left, right)] += n
-    return [(left, right, n, everywhere[right]) for (left, right), n in here.items()]
-
-
-async def _named_counts(
-    session: AsyncSession, *, kind: str, named_by: str, pairs: Sequence[tuple[str, str]]
-) -> list[tuple[str, str, int, int]]:
-    """The stored named counts of (left, buyer) pairs: on that left's passes, and everywhere."""
-    here_rows = await session.execute(
-        select(PairCount.left_id, PairCount.right_id, PairCount.n).where(
-            tuple_(PairCount.kind, PairCount.left_id, PairCount.right_id).in_(
-                [(kind, left, right) for left, right in pairs]
-            ),
-            PairCount.metric == "named",
-        )
-    )
-    here = {(left, right): int(n) for left, right, n in here_rows}
-    all_rows = await session.execute(
-        select(PairCount.right_id, func.sum(PairCount.n))
-        .where(
-            PairCount.kind == named_by,
-            PairCount.right_id.in_(sorted({right for _, right in pairs})),
-            PairCount.metric == "named",
-        )
-        .group_by(PairCount.right_id)
-    )
-    everywhere = {right: int(n) for right, n in all_rows}
-    return [
-        (left, right, here.get((left, right), 0), everywhere.get(right, 0)) for left, right in pairs
+    read = pending.contradicting if pending is not None else None
+    whole = read is None
+    if read is None:
+        read = _ContradictingRead()
+    added = [
+        (k, left, right, m, n)
+        for (k, left, right, m), n in (pending.pairs.items() if pending is not None else ())
+        if n
     ]
+    wanted = set(kinds)
+    new = sorted(
+        {(k, left, right) for k, left, right, m, _ in added if k in wanted and m == "contradicted"}
+        - read.here.keys()
+    )
+    if whole or new:
+        rows = await session.execute(
+            _CONTRADICTING,
+            {
+                "whole": whole,
+                "kinds": sorted(wanted),
+                "named_by": named_by,
+                "pair_kinds": [k for k, _, _ in new],
+                "pair_lefts": [left for _, left, _ in new],
+                "pair_rights": [right for _, _, right in new],
+            },
+        )
+        for k, left, right, n_here, n_all in rows:
+            read.here[(k, left, right)] = int(n_here)
+            read.everywhere[right] = int(n_all)
+    if pending is not None:
+        pending.contradicting = read
+    # The stored counts stay as read; the pending increments are added to a copy at each call.
+    here = dict(read.here)
+    everywhere = dict(read.everywhere)
+    for k, left, right, m, n in added:
+        if m == "named" and k == named_by and right in everywhere:
+            everywhere[right] += n
+        elif m == "named" and (k, left, right) in here:
+            here[(k, left, right)] += n
+    out: dict[str, list[tuple[str, str, int, int]]] = {k: [] for k in kinds}
+    for (k, left, right), n in here.items():
+        out[k].append((left, right, n, everywhere[right]))
+    return out
 
 
 async def right_totals(

@@ -52,15 +52,13 @@ class QcInputs(AssessorBase):
         # under a wrong/used alert), and how many of them contradicted it: their contradictions
         # leave every entity's counts, the entity's and its peers' alike.
         abusing = await alerts_repo.alerted(self.session, "buyer", (returns_abuse.PATTERN,))
+        contradicting = await features.contradicting_buyers(
+            self.session, kinds=("qc_agent_buyer", "qc_hub_buyer"), named_by="seller_buyer"
+        )
         abusing_at = {
             (kind, left): m
-            for kind in ("qc_agent_buyer", "qc_hub_buyer")
-            for left, m in qc_contradiction.named_elsewhere(
-                await features.contradicting_buyers(
-                    self.session, kind=kind, named_by="seller_buyer"
-                ),
-                abusing,
-            ).items()
+            for kind, pairs in contradicting.items()
+            for left, m in qc_contradiction.named_elsewhere(pairs, abusing).items()
         }
 
         def per_buyer(etype: str, eid: str, counts: Mapping[str, int]) -> dict[str, int]:
