@@ -517,8 +517,6 @@ def information_spread(
     min_trials: int = 5,
     reach: float = 3.0,
     rounds: int = 4,
-    screen: float = 2.0,
-    alone: float = 5.0,
 ) -> PeerSpread:
     """The Beta distribution of honest rates, from peers' (count, trials, multiplicity), each
     peer weighed by its information (hubs and agents).
@@ -545,14 +543,7 @@ def information_spread(
     truncated at `reach` (0.987 of it), so that leaving out what an honest population holds
     above `reach` does not read it narrower. Only high peers leave: pilferage only lifts a
     rate. Fewer than five peers with `min_trials` trials, or a scatter within chance even
-    with peers alike: `max_concentration`.
-
-    One pilferer among a few peers hides itself: it widens the spread it is judged by (one
-    hub at 3x among ten read their a + b of 1,000 as 98, and stood 2.7 of those wider
-    standard deviations above the mean). So a peer above `screen` standard deviations is
-    also weighed against the others alone (`_masked`), and leaves when it stands more than
-    `alone` of theirs above their mean: a bar high enough that an honest peer, whose own
-    absence narrows the others' spread a little, rarely reaches it."""
+    with peers alike: `max_concentration`."""
     used = [(max(k, 0), n, m) for k, n, m in peers if n >= min_trials]
     lowest = 1.0 / (max_concentration + 1)
     kept = used
@@ -567,38 +558,15 @@ def information_spread(
         rho = _scatter_root(kept, share * _chi_square_median(count - 1), lowest)
         rate = _information_mean(kept, rho, prior_rate)
         sd = math.sqrt(rate * (1 - rate))
-        staying = []
-        for k, n, m in used:
-            z = (k / n - rate) / (sd * math.sqrt((1 + (n - 1) * rho) / n))
-            if z > reach or (z > screen and _masked((k, n, m), kept, alone, lowest)):
-                continue
-            staying.append((k, n, m))
+        staying = [
+            (k, n, m)
+            for k, n, m in used
+            if k / n - rate <= reach * sd * math.sqrt((1 + (n - 1) * rho) / n)
+        ]
         if len(staying) == len(kept):
             break
         kept = staying
     return PeerSpread(rate, max(1.0 / rho - 1, 2.0) if rho > lowest else max_concentration)
-
-
-def _masked(
-    peer: tuple[int, int, int],
-    kept: Sequence[tuple[int, int, int]],
-    alone: float,
-    lowest: float,
-) -> bool:
-    """Whether `peer` stands more than `alone` standard deviations above the mean of the
-    other kept peers, under the spread they show without it (`information_spread`)."""
-    k, n, m = peer
-    others = list(kept)
-    if peer in others:
-        others.remove(peer)
-        if m > 1:
-            others.append((k, n, m - 1))
-    count = sum(c[2] for c in others)
-    if count < 5:
-        return False
-    rho = _scatter_root(others, _chi_square_median(count - 1), lowest)
-    rate = _information_mean(others, rho, 0.0)
-    return k / n - rate > alone * math.sqrt(rate * (1 - rate) * (1 + (n - 1) * rho) / n)
 
 
 def _information_mean(
