@@ -474,7 +474,8 @@ class CaseDecided(CaseEventBase):
     settlement_waits: list[SettlementWait] = Field(
         default_factory=list,
         description="The teams whose confirmation the payment waits for, each with its due time; "
-        "empty when the decision is settled at once (or pays nothing).",
+        "empty when the decision is settled at once (a decision that pays nothing waits only for a "
+        "blocking task the desk opened).",
     )
     paid_before: Paise = Field(
         default=0,

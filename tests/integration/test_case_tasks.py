@@ -8,12 +8,16 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from services.notifications.messages.composing import compose_case_event
 from services.notifications.messages.rendering import Rendered, india_time, render
 from services.notifications.settings import NotificationsSettings
+from services.reconciliation.tasks import repository as task_repository
+from services.reconciliation.tasks import service as task_service
+from services.reconciliation.tasks.errors import TaskNotOpen
 from shared.events import AppealFiled, CaseDecided, CaseSettled
 from shared.money import rupees as inr
 from tests.conftest import Harness
@@ -249,13 +253,14 @@ async def test_escalation_to_management_produces_the_case_report(
     assert "QC_PASSED" in page and "(holds settlement)" in page
 
 
-async def test_a_blocking_task_the_desk_opened_before_the_decision_holds_its_payment(
+async def test_blocking_tasks_the_desk_opened_before_the_decision_hold_its_payment(
     desk: Engine, harness: Harness
 ) -> None:
     """₹450 (L11) needs no confirmation under the module's holds, so it would be paid at once;
-    the desk asked brand management to look first, blocking settlement, before the decision
-    came. The decision waits for that task (it was once paid regardless), its email says a
-    team confirms it and by when, and completing the task pays it."""
+    the desk asked brand management and logistics partner ops to look first, blocking
+    settlement, before the decision came. The decision waits for both (it was once paid
+    regardless), its email says a team confirms it and by when; a second close of a task done
+    meanwhile is refused and counts nothing; the last task done pays."""
     rid = uid("RET-DESK-HOLD")
     filed = desk.envelope(escalation(rid, claim="DAMAGED", amount=90_000))
     await desk.send(
@@ -265,17 +270,20 @@ async def test_a_blocking_task_the_desk_opened_before_the_decision_holds_its_pay
         scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
     )
     cid = (await desk.wait_case(rid, lambda c: True, what="case opened"))["case_id"]
-    r = await desk.client.post(
-        f"/v1/cases/{cid}/tasks",
-        json={
-            "team": "brand_management",
-            "ask": "Check this listing's packaging claims before anything is paid",
-            "blocks_settlement": True,
-        },
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    task = r.json()
+    tasks = []
+    for team in ("brand_management", "logistics_partner_ops"):
+        r = await desk.client.post(
+            f"/v1/cases/{cid}/tasks",
+            json={
+                "team": team,
+                "ask": "Look at this before anything is paid",
+                "blocks_settlement": True,
+            },
+            headers=harness.key(AGENT),
+        )
+        assert r.status_code == 201, r.text
+        tasks.append(r.json())
+    assert await desk_holds_open(desk, cid) == 2
 
     await desk.send(assessed(filed, "LOW"))
     decided = await desk.wait_case(rid, lambda c: c["decision"] is not None, what="decision")
@@ -285,18 +293,47 @@ async def test_a_blocking_task_the_desk_opened_before_the_decision_holds_its_pay
     assert no_money[0]["n"] == 0
     mail = await seller_mail(desk, cid, "decision")
     assert "a team at the marketplace confirms it" in mail.text, mail.text
-    assert f"We expect this by {india_time(datetime.fromisoformat(task['due_at']))}" in mail.text
+    due = max(datetime.fromisoformat(t["due_at"]) for t in tasks)
+    assert f"We expect this by {india_time(due)}" in mail.text, mail.text
+
+    first = UUID(tasks[0]["task_id"])
+    async with desk.sessionmaker() as late, late.begin():
+        # This request read the task while it was open and still holds it (the session's copy
+        # stays while referenced); another request completes the task meanwhile.
+        seen = await task_repository.get(late, first)
+        assert seen is not None and seen.status == "OPEN"
+        r = await desk.client.post(
+            f"/v1/tasks/{first}/complete", json={"resolution": "Fine"}, headers=harness.key(AGENT)
+        )
+        assert r.status_code == 200, r.text
+        with pytest.raises(TaskNotOpen):
+            await task_service.close(
+                late,
+                task_id=first,
+                done=True,
+                resolution="Fine again",
+                actor="desk",
+                is_finance=False,
+                now=desk.clock.now(),
+            )
+        assert seen.status == "DONE"  # the locked read refreshed the session's copy
+    assert await desk_holds_open(desk, cid) == 1
+    assert (await desk.case(rid) or {})["state"] == "DECIDED"
 
     r = await desk.client.post(
-        f"/v1/tasks/{task['task_id']}/complete",
-        json={"resolution": "Packaging claims hold up"},
+        f"/v1/tasks/{tasks[1]['task_id']}/complete",
+        json={"resolution": "Carrier's records agree"},
         headers=harness.key(AGENT),
     )
     assert r.status_code == 200, r.text
     closed = await desk.wait_case(rid, lambda c: c["state"] == "CLOSED", what="settled")
     assert closed["payout"] == 45_000
-    held = await desk.sql("SELECT desk_holds_open AS n FROM cases WHERE case_id = :c", c=cid)
-    assert held[0]["n"] == 0
+    assert await desk_holds_open(desk, cid) == 0
+
+
+async def desk_holds_open(eng: Engine, case_id: str) -> int:
+    rows = await eng.sql("SELECT desk_holds_open AS n FROM cases WHERE case_id = :c", c=case_id)
+    return int(rows[0]["n"])
 
 
 async def test_a_held_settlement_after_an_overturned_appeal_says_what_it_replaces(

@@ -157,13 +157,19 @@ async def settlement_waits(
     p: Policy,
     now: datetime,
 ) -> list[SettlementWait]:
-    """Whom the decision's payment will wait for, and until when: the open task's due time, or
-    the one `hold_settlement` gives the task it opens at the same `now`. The decision's event
-    carries it, so the seller's decision email can name the check and the date."""
+    """Whom the decision's payment will wait for, and until when: the open task's due time (a
+    fresh one if it has passed), or the one `hold_settlement` gives the task it opens at the same
+    `now`. The decision's event carries it, so the seller's decision email can name the check
+    and the date."""
     return [
         SettlementWait(
             team=team.value,
-            expected_by=open_task.due_at if open_task else task_due_at(team, now=now, p=p),
+            # A task already past its due time gives the seller a fresh one, never a date gone.
+            expected_by=(
+                open_task.due_at
+                if open_task is not None and open_task.due_at > now
+                else task_due_at(team, now=now, p=p)
+            ),
         )
         for _, team, _, open_task in await _holds_pending(session, case, record, p)
     ]

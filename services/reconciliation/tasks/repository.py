@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.models import CaseTask, TaskComment
@@ -32,8 +32,22 @@ async def of_case(
 async def get(session: AsyncSession, task_id: UUID, *, lock: bool = False) -> CaseTask | None:
     query = select(CaseTask).where(CaseTask.task_id == task_id)
     if lock:
-        query = query.with_for_update()
+        # The row as it is once locked, not the copy an earlier read in this session left in
+        # the identity map: two requests closing one task must see the first one's DONE.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(query)
+
+
+async def open_holds(
+    session: AsyncSession, case_id: str, *, hold_kind: str, besides: UUID | None = None
+) -> int:
+    """How many open tasks of this hold kind the case has (other than `besides`)."""
+    query = select(func.count()).where(
+        CaseTask.case_id == case_id, CaseTask.hold_kind == hold_kind, CaseTask.status == "OPEN"
+    )
+    if besides is not None:
+        query = query.where(CaseTask.task_id != besides)
+    return int(await session.scalar(query) or 0)
 
 
 async def listing(

@@ -47,7 +47,10 @@ async def open_task(
         raise CaseNotFound(case_id)
     p = await policies.for_case(session, case, now)
     if blocks_settlement:
-        case.desk_holds_open += 1
+        # Counted afresh under the case's lock rather than stepped: a count that had drifted
+        # (a task opened by a replica older than the count) heals at the next open or close.
+        held = await repository.open_holds(session, case_id, hold_kind=DESK_HOLD)
+        case.desk_holds_open = held + 1
     return new_task(
         session,
         case=case,
@@ -113,7 +116,9 @@ async def close(
         raise FinanceMustConfirm()
     task.status = "DONE" if done else "CANCELLED"
     if task.hold_kind == DESK_HOLD:
-        case.desk_holds_open -= 1
+        case.desk_holds_open = await repository.open_holds(
+            session, case_id, hold_kind=DESK_HOLD, besides=task.task_id
+        )
     task.closed_by, task.closed_at, task.resolution = actor, now, resolution
     hours = (now - task.created_at).total_seconds() / 3600
     metrics.task_closed(session, task.team, task.status, hours)
