@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -23,6 +24,10 @@ log = logging.getLogger(__name__)
 OUTBOX_CHANNEL = "disputedesk_outbox"
 MESSAGES_CHANNEL = "disputedesk_messages"
 TIMERS_CHANNEL = "disputedesk_timers"
+# Reconciliation's debit notices to partners (due to be posted, or their contest window open)
+# and its cross-team tasks (open and not yet alerted as overdue).
+NOTICES_CHANNEL = "disputedesk_notices"
+TASKS_CHANNEL = "disputedesk_tasks"
 
 # One trigger function for every table: it notifies the channel given as trigger argument.
 _FUNCTION = "disputedesk_notify_channel"
@@ -153,3 +158,43 @@ async def wait_for_wakeup(event: asyncio.Event, timeout_s: float) -> None:
         except TimeoutError:
             pass
     event.clear()
+
+
+def seconds_until(due: datetime | None, now: datetime, *, at_most_s: float) -> float:
+    """How long to sleep before `due` (None: nothing due), at most `at_most_s`; not below
+    0.1 s, since a due row another worker holds stays due until that worker commits."""
+    if due is None:
+        return at_most_s
+    return min(at_most_s, max(0.1, (due - now).total_seconds()))
+
+
+async def run_when_due(
+    work: Callable[[], Awaitable[bool]],
+    next_due: Callable[[], Awaitable[datetime | None]],
+    *,
+    now: Callable[[], datetime],
+    wakeup: asyncio.Event | None,
+    at_most_s: float,
+    what: str,
+) -> None:
+    """A background loop that sleeps instead of polling. `work` is one round (true when it did
+    something: another round follows at once). Otherwise the loop sleeps until the next due
+    time `next_due` reads, or until `wakeup` is set (its table's NOTIFY: a row written that
+    may be due earlier), at most `at_most_s`. Without `wakeup` it polls every `at_most_s`. A
+    failed round (the database away) is logged and tried again after the sleep; the LISTEN
+    connection's return sets every event, so that is soon after the database is back."""
+    while True:
+        sleep_s = at_most_s
+        try:
+            if await work():
+                continue
+            if wakeup is not None:
+                sleep_s = seconds_until(await next_due(), now(), at_most_s=at_most_s)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the rows stay as they are; the next round finds them
+            log.warning("%s round failed", what, exc_info=True)
+        if wakeup is None:
+            await asyncio.sleep(sleep_s)
+        else:
+            await wait_for_wakeup(wakeup, sleep_s)

@@ -31,12 +31,16 @@ class ReconciliationSettings(ServiceSettings):
     # days again (at most `policy_what_if_limit` of them), so the approver sees a recent picture.
     policy_what_if_days: int = 90
     policy_what_if_limit: int = 20_000
-    # Debit notices to partners: polling, per-request timeout, retries with exponential backoff
-    # (base, 2×base, … capped at max) until the notice is dead-lettered after max attempts.
-    notice_poll_interval_s: float = 1.0
+    # Debit notices to partners: the longest the delivery loop sleeps (it wakes at the next
+    # attempt or window's end and on the notices table's NOTIFY, so this is a safety net),
+    # per-request timeout, retries with exponential backoff (base, 2×base, … capped at max)
+    # until the notice is dead-lettered after max attempts.
+    notice_poll_interval_s: float = 30.0
     notice_timeout_s: float = 10.0
     notice_max_attempts: int = 8
     notice_backoff_base_s: float = 30.0
     notice_backoff_max_s: float = 3600.0
-    # How often the task loop looks for overdue cross-team tasks to alert management about.
-    task_poll_interval_s: float = 5.0
+    # The longest the task loop sleeps between looks for overdue cross-team tasks to alert
+    # management about (it wakes when the next open task falls due and on the tasks table's
+    # NOTIFY, so this is a safety net).
+    task_poll_interval_s: float = 30.0

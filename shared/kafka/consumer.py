@@ -194,6 +194,12 @@ class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
 class ConsumerRunner:
     LAG_EXPORT_INTERVAL_S = 1.0
+    # Read anyway after this long: a position can move with nothing handed out (a transaction
+    # marker, a compacted gap), and a gauge should not stay stale for long on that account.
+    LAG_REFRESH_S = 30.0
+    # How long an empty poll waits for records. Records end the wait at once, so this only
+    # sets how often an idle consumer's loop turns (commits, the lag gauge): once a second.
+    POLL_TIMEOUT_MS = 1000
 
     def __init__(
         self,
@@ -227,6 +233,11 @@ class ConsumerRunner:
         self._pending: dict[TopicPartition, int] = {}
         self._stopping = False
         self._lag_exported_at = float("-inf")
+        # What the lag was last exported from; see export_lag_if_due.
+        self._lag_exported_from: tuple[object, ...] | None = None
+        self._lag_read_at = float("-inf")
+        # Bumped whenever a partition's position moves (records handed out to be handled).
+        self._position_moves = 0
         self.ready = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -276,7 +287,9 @@ class ConsumerRunner:
 
     async def _poll_loop(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping:
-            batches = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+            batches = await consumer.getmany(
+                timeout_ms=self.POLL_TIMEOUT_MS, max_records=self.batch_size
+            )
             await self._handle_poll(batches)
             await self.commit_pending()
             await self.export_lag_if_due(consumer, now=asyncio.get_running_loop().time())
@@ -295,10 +308,21 @@ class ConsumerRunner:
 
     async def export_lag_if_due(self, consumer: AIOKafkaConsumer, *, now: float) -> None:
         """The lag gauge, at most once per LAG_EXPORT_INTERVAL_S: a gauge scraped every few
-        seconds needs no fresher value, and under load polls return every few milliseconds."""
+        seconds needs no fresher value, and under load polls return every few milliseconds.
+        And only when it can have changed: the same partitions, ends and positions give the
+        same lag. Idle, reading every partition's position each second (a task and a timer
+        apiece) was most of what an idle service's event loop ran."""
         if now - self._lag_exported_at < self.LAG_EXPORT_INTERVAL_S:
             return
         self._lag_exported_at = now
+        source = (
+            self._position_moves,
+            tuple(sorted((tp, consumer.highwater(tp)) for tp in consumer.assignment())),
+        )
+        if source == self._lag_exported_from and now - self._lag_read_at < self.LAG_REFRESH_S:
+            return
+        self._lag_exported_from = source
+        self._lag_read_at = now
         await self._export_lag(consumer)
 
     async def _export_lag(self, consumer: AIOKafkaConsumer) -> None:
@@ -327,6 +351,7 @@ class ConsumerRunner:
         for tp, records in batches.items():
             if records:
                 by_topic.setdefault(tp.topic, []).append((tp, records))
+                self._position_moves += 1
         first: dict[str, list[ConsumerRecord[bytes, bytes]]] = {}
         rest: dict[str, list[ConsumerRecord[bytes, bytes]]] = {}
         for topic, parts in by_topic.items():

@@ -4,6 +4,7 @@ alerting management; per-team figures; the escalation report."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from services.reconciliation.tasks import service as task_service
 from services.reconciliation.tasks.errors import TaskNotOpen
 from shared.events import AppealFiled, CaseDecided, CaseSettled
 from shared.money import rupees as inr
+from shared.wakeups import TASKS_CHANNEL
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.reconciliation import (
@@ -229,6 +231,24 @@ async def test_overdue_task_alerts_management_and_metrics_count_it(
     assert teams["technology"]["overdue"] >= 1 and teams["technology"]["open"] >= 1
     assert teams["brand_management"]["done"] >= 1
     assert teams["brand_management"]["median_hours_to_close"] == 3.0
+
+
+async def test_opening_or_moving_a_task_wakes_the_overdue_loop(
+    desk: Engine, harness: Harness
+) -> None:
+    """The overdue loop sleeps until the next task falls due; a task opened meanwhile may fall
+    due sooner, and the `case_tasks` table's NOTIFY tells every replica's loop."""
+    wakeups = desk.app.state.runtime.wakeups
+    await asyncio.wait_for(wakeups.connected.wait(), 30)
+    woken = wakeups.event(TASKS_CHANNEL)
+    case = await wrong_item_case(desk)
+    r = await desk.client.post(
+        f"/v1/cases/{case['case_id']}/tasks",
+        json={"team": "warehouse", "ask": "Was the parcel weighed on arrival?"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    await asyncio.wait_for(woken.wait(), 30)
 
 
 async def test_escalation_to_management_produces_the_case_report(

@@ -5,6 +5,7 @@ reversed and partial with the ledger balanced after each; the window expiring; s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -23,6 +24,7 @@ from services.intake.partners.desipost import DesipostAdapter
 from services.intake.partners.rapidroute import RapidRouteAdapter
 from services.intake.partners.swiftship import SwiftshipAdapter
 from shared.auth import hash_key
+from shared.wakeups import NOTICES_CHANNEL
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.keys import add_key
@@ -166,6 +168,17 @@ async def account(eng: Engine, case_id: str, prefix: str) -> int:
         p=prefix + "%",
     )
     return int(rows[0]["total"])
+
+
+async def test_a_new_notice_wakes_the_delivery_loop(disputes: Engine) -> None:
+    """The delivery loop sleeps until the next attempt or window end; a new notice is due at
+    once, and the `debit_notices` table's NOTIFY tells every replica's loop."""
+    wakeups = disputes.app.state.runtime.wakeups
+    await asyncio.wait_for(wakeups.connected.wait(), 30)
+    woken = wakeups.event(NOTICES_CHANNEL)
+    case = await partner_debit_case(disputes, "swiftship")
+    await notice_of(disputes, case["case_id"])
+    await asyncio.wait_for(woken.wait(), 30)
 
 
 async def test_notices_are_signed_per_partner_and_retried_after_a_500(

@@ -75,7 +75,7 @@ class ReadAheadRunner(ConsumerRunner):
         records waiting, no poll timeout between two transactions."""
         while self.buffered < self.read_ahead:
             polled = await consumer.getmany(
-                timeout_ms=0 if self.buffered else 200, max_records=self.batch_size
+                timeout_ms=0 if self.buffered else self.POLL_TIMEOUT_MS, max_records=self.batch_size
             )
             if not any(polled.values()):
                 return
@@ -177,6 +177,7 @@ class ReadAheadRunner(ConsumerRunner):
             if position != self._committable.get(tp):
                 self._committable[tp] = position
                 self._pending[tp] = position
+                self._position_moves += 1
 
     async def _export_lag(self, consumer: AIOKafkaConsumer) -> None:
         """The lag counts the records fetched but not handled yet, as the committed offsets do."""

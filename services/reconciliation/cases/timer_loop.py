@@ -4,7 +4,6 @@ SKIP LOCKED so several replicas (or a busy consumer) never block one another."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -34,7 +33,7 @@ from shared.events import (
     CaseUnderReview,
     CaseUpdated,
 )
-from shared.wakeups import TIMERS_CHANNEL, wait_for_wakeup
+from shared.wakeups import TIMERS_CHANNEL, run_when_due
 
 log = logging.getLogger(__name__)
 
@@ -170,40 +169,27 @@ async def fire_due(
     return fired
 
 
-async def seconds_to_next_due(
-    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime, at_most: float
-) -> float:
-    async with sessionmaker() as session:
-        due = await repository.next_due(session)
-    if due is None:
-        return at_most
-    # Not below 0.1 s: a due timer whose case another worker holds stays due until it commits.
-    return min(at_most, max(0.1, (due - now).total_seconds()))
-
-
 async def timer_loop(runtime: ServiceRuntime) -> None:
     """Background loop of the app: fire what the clock says is due, then sleep until the next
     timer falls due or a timer is written (the timers table's NOTIFY: a new deadline may be
     earlier), at most `timer_poll_interval_s`. Replicas all run it; claims skip each other."""
-    interval = float(getattr(runtime.settings, "timer_poll_interval_s", 1.0))
     batch = int(getattr(runtime.settings, "timer_batch_size", 100))
-    wakeup = runtime.wakeups.event(TIMERS_CHANNEL) if runtime.wakeups is not None else None
-    while True:
-        sleep_s = interval
-        try:
-            fired = await fire_due(runtime.sessionmaker, now=runtime.clock.now(), limit=batch)
-            if fired:
-                runtime.relay.wake()
-                continue
-            if wakeup is not None:
-                sleep_s = await seconds_to_next_due(
-                    runtime.sessionmaker, now=runtime.clock.now(), at_most=interval
-                )
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # database away: try again next round
-            log.warning("timer round failed", exc_info=True)
-        if wakeup is None:
-            await asyncio.sleep(sleep_s)
-        else:
-            await wait_for_wakeup(wakeup, sleep_s)
+
+    async def fire() -> bool:
+        fired = await fire_due(runtime.sessionmaker, now=runtime.clock.now(), limit=batch)
+        if fired:
+            runtime.relay.wake()
+        return bool(fired)
+
+    async def next_due() -> datetime | None:
+        async with runtime.sessionmaker() as session:
+            return await repository.next_due(session)
+
+    await run_when_due(
+        fire,
+        next_due,
+        now=runtime.clock.now,
+        wakeup=runtime.wakeups.event(TIMERS_CHANNEL) if runtime.wakeups is not None else None,
+        at_most_s=float(getattr(runtime.settings, "timer_poll_interval_s", 1.0)),
+        what="timer",
+    )

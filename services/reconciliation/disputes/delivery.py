@@ -9,7 +9,6 @@ same round makes uncontested notices final once their window has passed."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -25,6 +24,7 @@ from services.reconciliation.disputes.service import contest_by, endpoint_secret
 from services.reconciliation.models import DebitNotice, NoticeAttempt
 from shared.app import ServiceRuntime
 from shared.partner_signing import SigningScheme, signed_headers
+from shared.wakeups import NOTICES_CHANNEL, run_when_due
 
 log = logging.getLogger(__name__)
 
@@ -158,22 +158,32 @@ async def deliver_due(
 
 
 async def notice_loop(runtime: ServiceRuntime) -> None:
-    """Background loop of the app: deliver due notices and close expired contest windows."""
+    """Background loop of the app: deliver due notices and close expired contest windows, then
+    sleep until the next attempt or window's end, or until a notice is written (the table's
+    NOTIFY), at most `notice_poll_interval_s`."""
     settings = runtime.settings
-    interval = float(getattr(settings, "notice_poll_interval_s", 1.0))
     timeout = float(getattr(settings, "notice_timeout_s", 10.0))
     http = NoticeHttp(timeout_s=timeout)
+
+    async def deliver() -> bool:
+        return bool(
+            await deliver_due(
+                runtime.sessionmaker, http=http, now=runtime.clock.now(), settings=settings
+            )
+        )
+
+    async def next_due() -> datetime | None:
+        async with runtime.sessionmaker() as session:
+            return await repository.next_due(session)
+
     try:
-        while True:
-            try:
-                if await deliver_due(
-                    runtime.sessionmaker, http=http, now=runtime.clock.now(), settings=settings
-                ):
-                    continue
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # database away: the notices stay due, try next round
-                log.warning("notice round failed", exc_info=True)
-            await asyncio.sleep(interval)
+        await run_when_due(
+            deliver,
+            next_due,
+            now=runtime.clock.now,
+            wakeup=runtime.wakeups.event(NOTICES_CHANNEL) if runtime.wakeups is not None else None,
+            at_most_s=float(getattr(settings, "notice_poll_interval_s", 30.0)),
+            what="notice",
+        )
     finally:
         await http.aclose()

@@ -74,6 +74,24 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list
     )
 
 
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the delivery loop next has work: a pending notice's next attempt or an open
+    contest window's end, whichever is first (None: neither). Both are read on their own
+    partial indexes."""
+    attempt = (
+        select(func.min(DebitNotice.next_attempt_at))
+        .where(DebitNotice.delivery == "PENDING")
+        .scalar_subquery()
+    )
+    window = (
+        select(func.min(DebitNotice.contest_by))
+        .where(DebitNotice.dispute == "OPEN")
+        .scalar_subquery()
+    )
+    result: datetime | None = await session.scalar(select(func.least(attempt, window)))
+    return result
+
+
 async def finalize_expired(session: AsyncSession, *, now: datetime) -> int:
     """Uncontested notices whose window has passed become final: the window's durable timer is
     the `contest_by` column itself, so a restart loses nothing."""

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
+from datetime import datetime
 
-from services.reconciliation.tasks import service
+from services.reconciliation.tasks import repository, service
 from shared.app import ServiceRuntime
-
-log = logging.getLogger(__name__)
+from shared.wakeups import TASKS_CHANNEL, run_when_due
 
 
 async def task_loop(runtime: ServiceRuntime) -> None:
-    interval = float(getattr(runtime.settings, "task_poll_interval_s", 5.0))
-    while True:
-        try:
-            async with runtime.sessionmaker() as session, session.begin():
-                alerted = await service.alert_overdue(session, now=runtime.clock.now())
-            if alerted:
-                runtime.relay.wake()
-                continue
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # database away: the tasks stay overdue and unalerted, next round
-            log.warning("overdue task round failed", exc_info=True)
-        await asyncio.sleep(interval)
+    """Alert what is overdue, then sleep until the next open task falls due, or until a task is
+    opened or moved (the table's NOTIFY), at most `task_poll_interval_s`."""
+
+    async def alert() -> bool:
+        async with runtime.sessionmaker() as session, session.begin():
+            alerted = await service.alert_overdue(session, now=runtime.clock.now())
+        if alerted:
+            runtime.relay.wake()
+        return bool(alerted)
+
+    async def next_due() -> datetime | None:
+        async with runtime.sessionmaker() as session:
+            return await repository.next_overdue_at(session)
+
+    await run_when_due(
+        alert,
+        next_due,
+        now=runtime.clock.now,
+        wakeup=runtime.wakeups.event(TASKS_CHANNEL) if runtime.wakeups is not None else None,
+        at_most_s=float(getattr(runtime.settings, "task_poll_interval_s", 30.0)),
+        what="overdue task",
+    )

@@ -74,6 +74,16 @@ async def all_tasks(session: AsyncSession) -> list[CaseTask]:
     return list(await session.scalars(select(CaseTask)))
 
 
+async def next_overdue_at(session: AsyncSession) -> datetime | None:
+    """When the next open task not yet alerted falls due (None: no such task)."""
+    result: datetime | None = await session.scalar(
+        select(func.min(CaseTask.due_at)).where(
+            CaseTask.status == "OPEN", CaseTask.overdue_alerted_at.is_(None)
+        )
+    )
+    return result
+
+
 async def claim_overdue(session: AsyncSession, *, now: datetime, limit: int) -> list[CaseTask]:
     return list(
         await session.scalars(
