@@ -77,6 +77,9 @@ DECISION_OVERDUE = "DECISION_OVERDUE"
 # Still overdue while the seller's new date holds: management is alerted again, the seller
 # (who already has an apology and that date) is not written to.
 DECISION_STILL_OVERDUE = "DECISION_STILL_OVERDUE"
+# A decided payment held for a team missed the date the seller's email gave: the seller gets an
+# apology, what still waits and the new date (once per date broken).
+SETTLEMENT_OVERDUE = "SETTLEMENT_OVERDUE"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
 APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
@@ -261,15 +264,17 @@ def _decision_context(
     return context
 
 
-def _settlement_wait(event: CaseDecided | CaseRejected) -> dict[str, Any]:
+def _settlement_wait(event: CaseEventBase) -> dict[str, Any]:
     """A payment held for a team's confirmation (a settlement hold): which checks, in seller
-    terms, and the date the last is due, so the seller is not left with "as soon as the payment
-    is made" for days."""
-    waits = event.settlement_waits if isinstance(event, CaseDecided) else []
-    teams = [w.team for w in waits]
+    terms (a policy's routine check, or the check the desk asked for on this case), and the
+    date the last is due, so the seller is not left with "as soon as the payment is made" for
+    days."""
+    waits = event.settlement_waits if isinstance(event, CaseDecided | CaseUpdated) else []
+    holds = [(w.team, w.kind) for w in waits]
     return {
-        "settlement_teams": teams,
-        "settlement_checks": wording.settlement_checks(teams),
+        "settlement_teams": [w.team for w in waits],
+        "settlement_holds": holds,
+        "settlement_checks": wording.settlement_checks(holds),
         "settlement_expected_by": max((w.expected_by for w in waits), default=None),
     }
 
@@ -298,6 +303,9 @@ def _filing_answer(
             decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
         ),
         next_step_by=event.next_step_by,
+        # A decided case whose payment still waits for a team: the filing is told so, and by
+        # when, not just "decided".
+        **_settlement_wait(event),
     )
     template = "merge_acknowledgement" if event.change == MERGED else "duplicate_filing"
     return _seller_draft(template, event, context, seller_address)
@@ -431,6 +439,7 @@ def may_compose(event: CaseEventBase) -> bool:
             APPEAL_REPEATED,
             DECISION_OVERDUE,
             DECISION_STILL_OVERDUE,
+            SETTLEMENT_OVERDUE,
         )
     if isinstance(event, CaseSettled):
         return _pays(event)
@@ -519,6 +528,16 @@ def compose_case_event(
         DECISION_STILL_OVERDUE,
     ):
         out.drafts.extend(_decision_overdue(event, settings, seller_address))
+    elif isinstance(event, CaseUpdated) and owed and event.change == SETTLEMENT_OVERDUE:
+        context = _case_context(event, settings)
+        context.update(
+            payout=event.decision.payout if event.decision else 0,
+            late_since=event.occurred_at,
+            **_settlement_wait(event),
+        )
+        # The new date is the one every waiting check is now held to.
+        context["settlement_expected_by"] = event.next_step_by or context["settlement_expected_by"]
+        out.drafts.append(_seller_draft("payment_delayed", event, context, to))
     elif isinstance(event, CaseAppealed) and owed:
         context = _case_context(event, settings)
         context["appealed_at"] = event.occurred_at
@@ -718,7 +737,7 @@ def compose_task_event(event: CaseTaskEventBase, settings: NotificationsSettings
                 template=template,
                 recipient=recipient,
                 # One message per address, so a bounce or suppression affects only that one.
-                dedup_key=f"task:{event.task_id}:{template}:{index}",
+                dedup_key=f"{_task_message_key(event, template)}:{index}",
                 context=context,
                 audience=audience,
                 case_id=event.case_id,
@@ -729,6 +748,14 @@ def compose_task_event(event: CaseTaskEventBase, settings: NotificationsSettings
             for index, recipient in enumerate(recipients)
         ]
     )
+
+
+def _task_message_key(event: CaseTaskEventBase, template: str) -> str:
+    """Once per task and template; an overdue alert once per due time as well: a task given a new
+    date (a held payment's, after it missed the seller's) alerts again if that one passes too."""
+    if isinstance(event, CaseTaskOverdue):
+        return f"task:{event.task_id}@{event.due_at.isoformat()}:{template}"
+    return f"task:{event.task_id}:{template}"
 
 
 def compose_partner_statement(

@@ -132,17 +132,34 @@ SETTLEMENT_CHECK = {
     "warehouse": "our returns warehouse confirms what came back in the returned parcel",
 }
 SETTLEMENT_CHECK_OTHER = "a team at the marketplace confirms it"
+# `SettlementWait.kind` of a check the desk asked for on this one case. It is not the policy's
+# routine check on every payout of a size, and must not be worded as one: it names the team's
+# check in seller terms (the task's own words are the desk's to the team, not the seller's).
+DESK_HOLD = "DESK"
+DESK_CHECK = {
+    "finance": "our finance team checks this payment on your case before it is released",
+    "warehouse": "our returns warehouse checks the returned parcel",
+    "logistics_partner_ops": "we confirm the return's journey with the logistics partner",
+    "brand_management": "our brand team checks the item",
+    "technology": "our technical team checks a record on your case",
+    "management": "a desk manager reviews the payment",
+}
 
 
 def settlement_checks(
-    teams: list[str],
+    holds: list[tuple[str, str | None]],
     *,
     checks: dict[str, str] = SETTLEMENT_CHECK,
+    desk_checks: dict[str, str] = DESK_CHECK,
     other: str = SETTLEMENT_CHECK_OTHER,
     joiner: str = ", and ",
 ) -> str:
-    """The checks a held payment waits for, in the email's language (Hindi passes its own)."""
-    return joiner.join(checks.get(team, other) for team in teams)
+    """The checks a held payment waits for, each (team, hold kind) in seller terms and once, in
+    the email's language (Hindi passes its own words)."""
+    words = [
+        (desk_checks if kind == DESK_HOLD else checks).get(team, other) for team, kind in holds
+    ]
+    return joiner.join(dict.fromkeys(words))
 
 
 def checklist_item(item: str) -> str:

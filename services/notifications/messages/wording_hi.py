@@ -110,11 +110,24 @@ SETTLEMENT_CHECK = {
     "warehouse": "हमारा रिटर्न वेयरहाउस पुष्टि करता है कि लौटे पार्सल में क्या आया",
 }
 SETTLEMENT_CHECK_OTHER = "मार्केटप्लेस की एक टीम इसकी पुष्टि करती है"
+# `wording.DESK_CHECK` in Hindi.
+DESK_CHECK = {
+    "finance": "हमारी वित्त टीम जारी करने से पहले आपके मामले के इस भुगतान की जाँच करती है",
+    "warehouse": "हमारा रिटर्न वेयरहाउस लौटे पार्सल की जाँच करता है",
+    "logistics_partner_ops": "हम लॉजिस्टिक्स पार्टनर के साथ वापसी के सफ़र की पुष्टि करते हैं",
+    "brand_management": "हमारी ब्रांड टीम सामान की जाँच करती है",
+    "technology": "हमारी तकनीकी टीम आपके मामले का एक रिकॉर्ड जाँचती है",
+    "management": "एक डेस्क मैनेजर भुगतान की समीक्षा करते हैं",
+}
 
 
-def settlement_checks(teams: list[str]) -> str:
+def settlement_checks(holds: list[tuple[str, str | None]]) -> str:
     return wording.settlement_checks(
-        teams, checks=SETTLEMENT_CHECK, other=SETTLEMENT_CHECK_OTHER, joiner=", और "
+        holds,
+        checks=SETTLEMENT_CHECK,
+        desk_checks=DESK_CHECK,
+        other=SETTLEMENT_CHECK_OTHER,
+        joiner=", और ",
     )
 
 

@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
-from services.reconciliation.cases import repository
+from services.reconciliation.cases import repository, settlement
 from services.reconciliation.cases.deadlines import (
     appeal_due_by,
     next_step_by,
@@ -51,11 +51,13 @@ from shared.events import (
     CaseUnderReview,
     CaseUpdated,
     ClaimType,
+    DecisionRecord,
     EvidenceAdded,
     FraudAssessed,
     RefundIssued,
     ReturnShipmentEvent,
     SellerEscalationFiled,
+    SettlementWait,
 )
 
 log = logging.getLogger(__name__)
@@ -426,9 +428,24 @@ async def _place_escalation(
             appeal_by=None if await _appeal_decided(session, case) else case.appeal_by,
             # Under appeal, the next date is the appeal's result, not the appeal-by.
             next_step_by=next_step_by(case, p),
+            settlement_waits=await _payment_waits(session, case, p=p, now=now),
             data={"escalation_id": record.escalation_id},
         )
         metrics.decision_made(session, "E2b", None)
+
+
+async def _payment_waits(
+    session: AsyncSession, case: Case, *, p: Policy, now: datetime
+) -> list[SettlementWait]:
+    """On a decided case whose payment still waits for a team (`DECIDED` rests only then):
+    whom it waits for and until when, so a seller filing again hears that the money has not
+    moved yet rather than only "decided". No query for any other case."""
+    if CaseState(case.state) is not CaseState.DECIDED or not case.decision:
+        return []
+    record = DecisionRecord.model_validate(case.decision)
+    if record.payout <= 0:
+        return []
+    return await settlement.hooks().waits(session, case=case, record=record, p=p, now=now)
 
 
 async def _appeal_decided(session: AsyncSession, case: Case) -> bool:
