@@ -219,6 +219,14 @@ def _decision_context(
         and decision.payout > 0
         and decision.marketplace_cost > 0
     )
+    debit_words = rupees(decision.partner_debit if decision else 0)
+    rest_words = rupees(decision.marketplace_cost if decision else 0)
+    # The split in rupees once: the decision's paragraph states it, the liability sentence then
+    # says only who is responsible (the Hindi paragraph, built from the same record, states it
+    # too, or falls back to the English one that does).
+    stated = partner_capped and wording.split_stated(
+        decision.explanation if decision else None, debit_words, rest_words
+    )
     context.update(
         rejected=rejected,
         outcome=outcome,
@@ -234,10 +242,12 @@ def _decision_context(
         liable_party=decision.liable_party.value if decision and decision.liable_party else None,
         liability_sentence=wording.liability_sentence(
             decision.liable_party.value if decision and decision.liable_party else None,
-            rupees(decision.partner_debit if decision else 0),
-            rupees(decision.marketplace_cost if decision else 0),
+            debit_words,
+            rest_words,
             capped=partner_capped,
+            stated=stated,
         ),
+        split_stated=stated,
         partner_debit=decision.partner_debit if decision else 0,
         marketplace_cost=decision.marketplace_cost if decision else 0,
         partner_capped=partner_capped,

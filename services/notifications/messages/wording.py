@@ -42,9 +42,28 @@ LIABILITY_PARTNER_CAPPED = (
 )
 
 
-def liability_sentence(party: str | None, debit: str, rest: str, *, capped: bool) -> str:
-    """Who bears the payout, truthfully: a partner's share stops at its cap."""
+# The same, when the decision's paragraph just above already gave the split in rupees: said
+# once, not twice in two paragraphs of one email.
+LIABILITY_PARTNER_CAPPED_STATED = (
+    f"{PARTNER_RESPONSIBLE} We recover their share, up to the most they owe for one shipment, "
+    "from them directly; you do not need to contact them."
+)
+
+
+def split_stated(explanation: str | None, debit: str, rest: str) -> bool:
+    """Whether the decision's paragraph already names both parts of a capped partner's split
+    (the SOP's and a desk decision's paragraphs do)."""
+    return bool(explanation) and debit in str(explanation) and rest in str(explanation)
+
+
+def liability_sentence(
+    party: str | None, debit: str, rest: str, *, capped: bool, stated: bool = False
+) -> str:
+    """Who bears the payout, truthfully: a partner's share stops at its cap. The amounts of the
+    split are left to the decision's paragraph when it states them (`stated`)."""
     if party == "PARTNER" and capped:
+        if stated:
+            return LIABILITY_PARTNER_CAPPED_STATED
         return LIABILITY_PARTNER_CAPPED.format(debit=debit, rest=rest)
     return LIABILITY_SENTENCE.get(party or "", "")
 

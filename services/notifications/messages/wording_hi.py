@@ -57,10 +57,23 @@ LIABILITY_PARTNER_CAPPED = (
 )
 
 
-def liability(party: str | None, debit: str, rest: str, *, capped: bool = False) -> str:
+# `wording.LIABILITY_PARTNER_CAPPED_STATED` in Hindi: the paragraph above gave the split.
+LIABILITY_PARTNER_CAPPED_STATED = (
+    f"{PARTNER_RESPONSIBLE} उनका हिस्सा, एक शिपमेंट के लिए उनकी अधिकतम देनदारी तक, हम सीधे उनसे "
+    "वसूल करेंगे; आपको उनसे संपर्क करने की ज़रूरत नहीं है।"
+)
+
+
+def liability(
+    party: str | None, debit: str, rest: str, *, capped: bool = False, stated: bool = False
+) -> str:
     """Who bears the payout, as `wording.liability_sentence` says it in English."""
     if party == "PARTNER" and capped:
-        return LIABILITY_PARTNER_CAPPED.format(debit=debit, rest=rest)
+        return (
+            LIABILITY_PARTNER_CAPPED_STATED
+            if stated
+            else LIABILITY_PARTNER_CAPPED.format(debit=debit, rest=rest)
+        )
     return LIABILITY.get(party or "", "")
 
 
@@ -293,7 +306,12 @@ def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
             "पहुँचे, तो कृपया उस समय से फिर से दर्ज करें"
         )
     if rule_id == "E3c" and pickup and (g := _group(_LATEST_DAYS, english)):
-        return f"वापसी न मिलने का दावा पिकअप ({date_hi(pickup)}) के {g[0]} दिन के भीतर दर्ज करना होता है"
+        latest = pickup + timedelta(days=int(g[0]))
+        filed_words = f", और यह दावा {time_hi(filed)} को दर्ज हुआ" if filed else ""
+        return (
+            f"वापसी न मिलने का दावा पिकअप ({date_hi(pickup)}) के {g[0]} दिन के भीतर, यानी "
+            f"{time_hi(latest)} तक, दर्ज करना होता है{filed_words}"
+        )
     if rule_id == "E4":
         return "इस प्रकार के दावे के लिए ज़रूरी सबूत जवाब की समय-सीमा तक हमें नहीं मिला"
     if rule_id == "P2" and delivered and (g := _group(_WINDOW_DAYS, english)):
