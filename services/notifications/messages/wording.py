@@ -226,6 +226,14 @@ def review_reason(previous_state: str | None, reason_code: str | None = None) ->
             "Our routine checks on your claim did not finish in time, so a member of the desk "
             "now decides it personally rather than keep you waiting for them."
         )
+    if reason_code == "FRAUD_REVIEW":
+        # A closer look, and by when (the template gives the date); never why: naming a fraud
+        # check would tell a seller how claims are scored and accuse an honest one.
+        return (
+            "Your claim needs a closer look by a member of the desk before we can decide it, "
+            "which takes a little longer than our automatic checks. Nothing is needed from you "
+            "for it."
+        )
     if reason_code == "NO_RULE_MATCHED":
         return (
             "Your case does not fit any of our standard rules, so a member of the desk now "
