@@ -435,6 +435,18 @@ class EvidenceRequested(CaseEventBase):
     )
     checklist: list[str]
     reply_by: AwareDatetime
+    received: dict[str, int] = Field(
+        default_factory=dict,
+        description="Evidence that reached the case before this request, by kind (`PHOTO`: 1): "
+        "set when the SOP asks again because what the seller sent does not complete the "
+        "checklist (the reply-by is the first request's); empty on a first request.",
+    )
+    received_weight_g: int | None = Field(
+        default=None,
+        ge=0,
+        description="The weight the seller stated for the parcel as received, when the SOP asks "
+        "again (see `received`).",
+    )
 
 
 class CaseUnderReview(CaseEventBase):

@@ -496,6 +496,11 @@ def compose_case_event(
         context = _case_context(event, settings)
         context["checklist"] = [wording.checklist_item(item) for item in event.checklist]
         context["reply_by"] = event.reply_by
+        # Asked again after evidence that does not complete the list: what reached us, so the
+        # seller sees what is still missing (the same reply-by).
+        context["received"] = wording.received_evidence(event.received, event.received_weight_g)
+        context["received_counts"] = dict(event.received)
+        context["received_weight_g"] = event.received_weight_g
         context["reason"] = event.reason
         # A person asked (not the SOP's E4 checklist): a reply-by that passes hands the case to
         # the desk for a decision on what it has (UNDER_REVIEW); only the SOP's request closes it.

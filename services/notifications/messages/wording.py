@@ -181,6 +181,28 @@ def settlement_checks(
     return joiner.join(dict.fromkeys(words))
 
 
+# Evidence that reached a case, by kind, as a seller counts it ("2 photos of the item").
+RECEIVED_KIND = {
+    "UNBOXING_VIDEO": ("unboxing video", "unboxing videos"),
+    "PHOTO": ("photo of the item", "photos of the item"),
+    "LABEL_PHOTO": ("photo of the shipping label", "photos of the shipping label"),
+    "INVOICE": ("invoice", "invoices"),
+    "OTHER": ("other file", "other files"),
+}
+
+
+def received_evidence(counts: dict[str, int], weight_g: int | None) -> list[str]:
+    """What reached us so far, counted, in the checklist's order; the stated weight last."""
+    items = [
+        f"{counts[kind]} {words[0] if counts[kind] == 1 else words[1]}"
+        for kind, words in RECEIVED_KIND.items()
+        if counts.get(kind, 0) > 0
+    ]
+    if weight_g is not None:
+        items.append(f"the parcel's weight as you received it ({weight_g} g)")
+    return items
+
+
 def checklist_item(item: str) -> str:
     return CHECKLIST_WORDS.get(item.strip().upper(), item)
 

@@ -219,6 +219,28 @@ def state(code: str | None) -> str:
 _FROM_ENGLISH = {words.upper(): CHECKLIST[kind] for kind, words in CHECKLIST_WORDS.items()}
 
 
+# `wording.RECEIVED_KIND` in Hindi (one form: the count carries the number).
+RECEIVED_KIND = {
+    "UNBOXING_VIDEO": "अनबॉक्सिंग वीडियो",
+    "PHOTO": "सामान की फ़ोटो",
+    "LABEL_PHOTO": "शिपिंग लेबल की फ़ोटो",
+    "INVOICE": "इनवॉइस",
+    "OTHER": "अन्य फ़ाइल",
+}
+
+
+def received_evidence(counts: dict[str, int], weight_g: int | None) -> list[str]:
+    """`wording.received_evidence` in Hindi."""
+    items = [
+        f"{counts[kind]} {words}"
+        for kind, words in RECEIVED_KIND.items()
+        if counts.get(kind, 0) > 0
+    ]
+    if weight_g is not None:
+        items.append(f"आपको मिले पार्सल का वज़न ({weight_g} ग्राम)")
+    return items
+
+
 def checklist_item(item: str) -> str:
     key = item.strip().upper()
     if key in _FROM_ENGLISH:

@@ -53,6 +53,7 @@ from shared.events import (
     ClaimType,
     DecisionRecord,
     EvidenceAdded,
+    EvidenceRequested,
     FraudAssessed,
     RefundIssued,
     ReturnShipmentEvent,
@@ -539,6 +540,42 @@ async def on_evidence(
         await sync_timers(session, case, now, p)
         return
     await reevaluate(session, case, now=now, p=p)
+    await _ask_for_the_rest(session, case, now=now, p=p)
+
+
+async def _ask_for_the_rest(
+    session: AsyncSession, case: Case, *, now: datetime, p: Policy | None
+) -> None:
+    """Evidence arrived but does not complete the SOP's checklist (E4 still waits): the seller
+    is asked again, told what reached us, by the first request's reply-by (the wait is not
+    extended). Without it the seller, whose evidence cancelled the reminder, heard nothing until
+    the claim closed unpaid "without the evidence"."""
+    if (
+        CaseState(case.state) is not CaseState.AWAITING_EVIDENCE
+        or case.evidence_requested_by != SYSTEM
+        or case.reason_code != "EVIDENCE_MISSING"
+        or case.reply_by is None
+        or case.claim_type is None
+    ):
+        return
+    p = p or await policies.for_case(session, case, now)
+    facts = await load_facts(session, case=case, return_id=case.return_id)
+    emit(
+        session,
+        case,
+        EvidenceRequested,
+        move=Move.REQUEST_EVIDENCE,
+        actor=SYSTEM,
+        now=now,
+        reason="The evidence received does not complete the checklist yet; the seller is told "
+        "what reached us and what is still needed, by the same reply-by.",
+        waiting_for="EVIDENCE",
+        reason_code="EVIDENCE_MISSING",
+        checklist=list(p.evidence[ClaimType(case.claim_type)].checklist),
+        reply_by=case.reply_by,
+        received=dict(facts.evidence_counts),
+        received_weight_g=facts.received_weight_g,
+    )
 
 
 async def on_refund(session: AsyncSession, *, event: RefundIssued, now: datetime) -> None:
