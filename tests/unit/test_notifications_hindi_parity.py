@@ -88,6 +88,13 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         ),
     )
     yield "evidence-p2", samples.evidence_requested("C-P2", AT, origin=CaseOrigin.PROACTIVE)
+    # Asked again: what reached us so far, counted, and a stated weight.
+    yield (
+        "evidence-asked-again",
+        samples.evidence_requested("C-EVA", AT, case_version=5).model_copy(
+            update={"received": {"PHOTO": 1, "LABEL_PHOTO": 1}, "received_weight_g": 900}
+        ),
+    )
     yield "evidence-desk", samples.evidence_requested("C-EVD", AT, actor="agent-3")
     for claim_type, checklist in SOP_V1.evidence.items():
         if checklist.checklist:
