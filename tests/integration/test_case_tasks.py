@@ -381,6 +381,33 @@ async def test_a_held_payment_past_its_date_is_apologised_for_once_with_a_new_da
     assert closed["payout"] == 100_000
 
 
+async def test_a_second_filing_while_the_payment_waits_is_told_it_waits_and_until_when(
+    desk: Engine, harness: Harness
+) -> None:
+    """The case is decided but finance and the warehouse hold its payment; the seller files
+    again about the return (E2b): the answer says the payment has not moved yet, who checks
+    what, and the date the seller was given, not only "decided"."""
+    case = await wrong_item_case(desk)
+    cid, rid = case["case_id"], case["return_id"]
+    due = max((await _held_tasks(desk, cid)).values())
+    await desk.send(escalation(rid, claim="WRONG_ITEM", amount=100_000))
+
+    async def refused() -> list[CaseUpdated]:
+        return [
+            CaseUpdated.model_validate(e["payload"])
+            for e in await desk.events(cid)
+            if e["ce_type"].split(".")[2] == "case_updated"
+            and e["payload"]["change"] == "DUPLICATE_CLAIM_REJECTED"
+        ]
+
+    [duplicate] = await eventually(refused, what="the duplicate's answer")
+    assert {w.team for w in duplicate.settlement_waits} == {"finance", "warehouse"}
+    mail = await seller_mail(desk, cid, "duplicate_filing", event=duplicate)
+    assert "it is decided. Its payment has not been made yet." in mail.text, mail.text
+    assert "our finance team confirms the payment" in mail.text, mail.text
+    assert f"We expect this by {india_time(due)}" in mail.text, mail.text
+
+
 async def test_an_overdue_task_that_holds_no_payment_tells_the_seller_nothing(
     desk: Engine, harness: Harness
 ) -> None:

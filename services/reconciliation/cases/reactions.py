@@ -429,23 +429,25 @@ async def _place_escalation(
             appeal_by=None if await _appeal_decided(session, case) else case.appeal_by,
             # Under appeal, the next date is the appeal's result, not the appeal-by.
             next_step_by=next_step_by(case, p),
-            settlement_waits=await _payment_waits(session, case, p=p, now=now),
+            settlement_waits=await _payment_waits(session, case, now=now),
             data={"escalation_id": record.escalation_id},
         )
         metrics.decision_made(session, "E2b", None)
 
 
 async def _payment_waits(
-    session: AsyncSession, case: Case, *, p: Policy, now: datetime
+    session: AsyncSession, case: Case, *, now: datetime
 ) -> list[SettlementWait]:
     """On a decided case whose payment still waits for a team (`DECIDED` rests only then):
-    whom it waits for and until when, so a seller filing again hears that the money has not
-    moved yet rather than only "decided". No query for any other case."""
+    whom it waits for and until when, under the policy that decided it, so a seller filing
+    again hears that the money has not moved yet rather than only "decided". No query for any
+    other case."""
     if CaseState(case.state) is not CaseState.DECIDED or not case.decision:
         return []
     record = DecisionRecord.model_validate(case.decision)
     if record.payout <= 0:
         return []
+    p = await policies.for_case(session, case, now)
     return await settlement.hooks().waits(session, case=case, record=record, p=p, now=now)
 
 
