@@ -392,15 +392,7 @@ async def test_a_second_filing_while_the_payment_waits_is_told_it_waits_and_unti
     due = max((await _held_tasks(desk, cid)).values())
     await desk.send(escalation(rid, claim="WRONG_ITEM", amount=100_000))
 
-    async def refused() -> list[CaseUpdated]:
-        return [
-            CaseUpdated.model_validate(e["payload"])
-            for e in await desk.events(cid)
-            if e["ce_type"].split(".")[2] == "case_updated"
-            and e["payload"]["change"] == "DUPLICATE_CLAIM_REJECTED"
-        ]
-
-    [duplicate] = await eventually(refused, what="the duplicate's answer")
+    [duplicate] = await _case_updates(desk, cid, "DUPLICATE_CLAIM_REJECTED", count=1)
     assert {w.team for w in duplicate.settlement_waits} == {"finance", "warehouse"}
     mail = await seller_mail(desk, cid, "duplicate_filing", event=duplicate)
     assert "it is decided. Its payment has not been made yet." in mail.text, mail.text
@@ -469,16 +461,20 @@ async def _all_alerted(eng: Engine, case_id: str) -> None:
 
 async def _payment_apologies(eng: Engine, case_id: str, *, count: int) -> list[CaseUpdated]:
     """The case's SETTLEMENT_OVERDUE events once there are `count` of them."""
+    return await _case_updates(eng, case_id, "SETTLEMENT_OVERDUE", count=count)
+
+
+async def _case_updates(eng: Engine, case_id: str, change: str, *, count: int) -> list[CaseUpdated]:
+    """The case's `CaseUpdated` events of `change`, once there are `count` of them."""
 
     async def probe() -> list[CaseUpdated]:
         return [
             CaseUpdated.model_validate(e["payload"])
             for e in await eng.events(case_id)
-            if e["ce_type"].split(".")[2] == "case_updated"
-            and e["payload"]["change"] == "SETTLEMENT_OVERDUE"
+            if e["ce_type"].split(".")[2] == "case_updated" and e["payload"]["change"] == change
         ]
 
-    return await eventually(probe, until=lambda found: len(found) >= count, what="apologies")
+    return await eventually(probe, until=lambda found: len(found) >= count, what=change)
 
 
 async def desk_holds_open(eng: Engine, case_id: str) -> int:
