@@ -435,6 +435,18 @@ class EvidenceRequested(CaseEventBase):
     )
     checklist: list[str]
     reply_by: AwareDatetime
+    received: dict[str, int] = Field(
+        default_factory=dict,
+        description="Evidence that reached the case before this request, by kind (`PHOTO`: 1): "
+        "set when the SOP asks again because what the seller sent does not complete the "
+        "checklist (the reply-by is the first request's); empty on a first request.",
+    )
+    received_weight_g: int | None = Field(
+        default=None,
+        ge=0,
+        description="The weight the seller stated for the parcel as received, when the SOP asks "
+        "again (see `received`).",
+    )
 
 
 class CaseUnderReview(CaseEventBase):
@@ -463,6 +475,14 @@ class SettlementWait(BaseModel):
     expected_by: AwareDatetime = Field(
         description="When the team is due to have confirmed (its task's due time): the date the "
         "seller is given for the payment."
+    )
+    kind: str | None = Field(
+        default=None,
+        max_length=40,
+        examples=["FINANCE_PAYOUT", "WAREHOUSE_RECEIPT", "DESK"],
+        description="Why the payment waits for the team: a policy's hold (`FINANCE_PAYOUT`, "
+        "`WAREHOUSE_RECEIPT`) or a check the desk asked for on this case (`DESK`); the seller's "
+        "email words the two differently. None in events published before it was recorded.",
     )
 
 
@@ -568,7 +588,14 @@ class CaseUpdated(CaseEventBase):
         "under appeal: when the appeal's result is due. On `DECISION_OVERDUE` (the date promised "
         "for management's or an appeal's decision passed): the new date; on "
         "`DECISION_STILL_OVERDUE` (management's daily alert while that new date still holds): "
-        "the date the seller holds. None while no deadline runs.",
+        "the date the seller holds. On `SETTLEMENT_OVERDUE` (a held payment missed the date the "
+        "seller was given): the new date. None while no deadline runs.",
+    )
+    settlement_waits: list[SettlementWait] = Field(
+        default_factory=list,
+        description="The teams a decided payment still waits for, each with its due time: on "
+        "`SETTLEMENT_OVERDUE`, and on a duplicate filing of a decided case whose payment waits "
+        "(`DUPLICATE_CLAIM_REJECTED`). Empty otherwise.",
     )
 
 

@@ -19,7 +19,7 @@ from services.notifications.settings import NotificationsSettings
 from services.reconciliation.tasks import repository as task_repository
 from services.reconciliation.tasks import service as task_service
 from services.reconciliation.tasks.errors import TaskNotOpen
-from shared.events import AppealFiled, CaseDecided, CaseSettled
+from shared.events import AppealFiled, CaseDecided, CaseEventBase, CaseSettled, CaseUpdated
 from shared.money import rupees as inr
 from shared.wakeups import TASKS_CHANNEL
 from tests.conftest import Harness
@@ -312,7 +312,11 @@ async def test_blocking_tasks_the_desk_opened_before_the_decision_hold_its_payme
     no_money = await desk.sql("SELECT count(*) AS n FROM ledger_entries WHERE case_id = :c", c=cid)
     assert no_money[0]["n"] == 0
     mail = await seller_mail(desk, cid, "decision")
-    assert "a team at the marketplace confirms it" in mail.text, mail.text
+    # The desk's own checks, in seller terms: not "a team at the marketplace confirms it", and
+    # not the policy's routine check on every payout of a size.
+    assert "our brand team checks the item" in mail.text, mail.text
+    assert "we confirm the return's journey with the logistics partner" in mail.text, mail.text
+    assert "routine check" not in mail.text
     due = max(datetime.fromisoformat(t["due_at"]) for t in tasks)
     assert f"We expect this by {india_time(due)}" in mail.text, mail.text
 
@@ -349,6 +353,148 @@ async def test_blocking_tasks_the_desk_opened_before_the_decision_hold_its_payme
     closed = await desk.wait_case(rid, lambda c: c["state"] == "CLOSED", what="settled")
     assert closed["payout"] == 45_000
     assert await desk_holds_open(desk, cid) == 0
+
+
+async def test_a_held_payment_past_its_date_is_apologised_for_once_with_a_new_date_it_keeps(
+    desk: Engine, harness: Harness
+) -> None:
+    """Finance and the warehouse both miss the date the decision email gave: management is
+    alerted for each task, the seller hears once, with an apology, both checks and a new date,
+    which the tasks are now held to; when that date passes too, management is alerted again and
+    the seller gets one more apology with a date further out; once paid, nothing more."""
+    case = await wrong_item_case(desk)
+    cid = case["case_id"]
+    promised = await _held_tasks(desk, cid)
+    assert set(promised) == {"finance", "warehouse"}
+    desk.clock.advance(timedelta(hours=25))
+    [first] = await _payment_apologies(desk, cid, count=1)
+    await _all_alerted(desk, cid)
+    assert first.state.value == "DECIDED" and first.next_step_by is not None
+    assert first.next_step_by > desk.clock.now()
+    assert {w.team for w in first.settlement_waits} == {"finance", "warehouse"}
+    assert set((await _held_tasks(desk, cid)).values()) == {first.next_step_by}
+    mail = await seller_mail(desk, cid, "payment_delayed", event=first)
+    assert "We are sorry" in mail.text and inr(100_000) in mail.text, mail.text
+    assert "our finance team confirms the payment" in mail.text, mail.text
+    assert "our returns warehouse confirms what came back" in mail.text, mail.text
+    assert f"we now expect this by {india_time(first.next_step_by)}" in mail.text, mail.text
+
+    desk.clock.advance(first.next_step_by - desk.clock.now() + timedelta(minutes=1))
+    [_, second] = await _payment_apologies(desk, cid, count=2)
+    assert second.next_step_by is not None
+    # Further out than the first: as long again as the payment has waited.
+    assert second.next_step_by - second.occurred_at > first.next_step_by - first.occurred_at
+    # Management was alerted again for each task, for the new date it missed.
+    await _all_alerted(desk, cid)
+    again = await desk.sql(
+        "SELECT overdue_alerted_at AS at FROM case_tasks WHERE case_id = :c", c=cid
+    )
+    assert all(r["at"] >= first.next_step_by for r in again), again
+
+    for task_id in await _open_task_ids(desk, cid):
+        key = FINANCE if await _team_of(desk, task_id) == "finance" else AGENT
+        r = await desk.client.post(
+            f"/v1/tasks/{task_id}/complete", json={"resolution": "Done"}, headers=harness.key(key)
+        )
+        assert r.status_code == 200, r.text
+    closed = await desk.wait_case(case["return_id"], lambda c: c["state"] == "CLOSED", what="paid")
+    assert closed["payout"] == 100_000
+
+
+async def test_a_second_filing_while_the_payment_waits_is_told_it_waits_and_until_when(
+    desk: Engine, harness: Harness
+) -> None:
+    """The case is decided but finance and the warehouse hold its payment; the seller files
+    again about the return (E2b): the answer says the payment has not moved yet, who checks
+    what, and the date the seller was given, not only "decided"."""
+    case = await wrong_item_case(desk)
+    cid, rid = case["case_id"], case["return_id"]
+    due = max((await _held_tasks(desk, cid)).values())
+    await desk.send(escalation(rid, claim="WRONG_ITEM", amount=100_000))
+
+    [duplicate] = await _case_updates(desk, cid, "DUPLICATE_CLAIM_REJECTED", count=1)
+    assert {w.team for w in duplicate.settlement_waits} == {"finance", "warehouse"}
+    mail = await seller_mail(desk, cid, "duplicate_filing", event=duplicate)
+    assert "it is decided. Its payment has not been made yet." in mail.text, mail.text
+    assert "our finance team confirms the payment" in mail.text, mail.text
+    assert f"We expect this by {india_time(due)}" in mail.text, mail.text
+
+
+async def test_an_overdue_task_that_holds_no_payment_tells_the_seller_nothing(
+    desk: Engine, harness: Harness
+) -> None:
+    """A paid case (₹450, L11, under the module's holds' thresholds) with a task for another
+    team: its passing due time alerts management only; the seller was promised nothing."""
+    rid = uid("RET-NO-HOLD")
+    filed = desk.envelope(escalation(rid, claim="DAMAGED", amount=90_000))
+    await desk.send(
+        filed,
+        return_initiated(rid, partner="swiftship", item_value=90_000),
+        scan(rid, "PICKED_UP", T0, weight=1000),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
+        assessed(filed, "LOW"),
+    )
+    cid = (await desk.wait_case(rid, lambda c: c["state"] == "CLOSED", what="paid"))["case_id"]
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/tasks",
+        json={"team": "technology", "ask": "Why did the scan lag?"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    desk.clock.advance(timedelta(hours=49))
+    await _all_alerted(desk, cid)
+    assert await _payment_apologies(desk, cid, count=0) == []
+
+
+async def _held_tasks(eng: Engine, case_id: str) -> dict[str, datetime]:
+    rows = await eng.sql(
+        "SELECT team, due_at FROM case_tasks WHERE case_id = :c AND blocks_settlement", c=case_id
+    )
+    return {r["team"]: r["due_at"] for r in rows}
+
+
+async def _open_task_ids(eng: Engine, case_id: str) -> list[str]:
+    rows = await eng.sql(
+        "SELECT task_id FROM case_tasks WHERE case_id = :c AND status = 'OPEN'", c=case_id
+    )
+    return [str(r["task_id"]) for r in rows]
+
+
+async def _team_of(eng: Engine, task_id: str) -> str:
+    rows = await eng.sql("SELECT team FROM case_tasks WHERE task_id = :t", t=task_id)
+    return str(rows[0]["team"])
+
+
+async def _all_alerted(eng: Engine, case_id: str) -> None:
+    """Every open task of the case due by now has had its overdue alert."""
+    await eventually(
+        lambda: eng.sql(
+            "SELECT count(*) AS n FROM case_tasks WHERE case_id = :c AND status = 'OPEN' "
+            "AND due_at <= :now AND (overdue_alerted_at IS NULL OR overdue_alerted_at < due_at)",
+            c=case_id,
+            now=eng.clock.now(),
+        ),
+        until=lambda rows: rows[0]["n"] == 0,
+        what="overdue alerts",
+    )
+
+
+async def _payment_apologies(eng: Engine, case_id: str, *, count: int) -> list[CaseUpdated]:
+    """The case's SETTLEMENT_OVERDUE events once there are `count` of them."""
+    return await _case_updates(eng, case_id, "SETTLEMENT_OVERDUE", count=count)
+
+
+async def _case_updates(eng: Engine, case_id: str, change: str, *, count: int) -> list[CaseUpdated]:
+    """The case's `CaseUpdated` events of `change`, once there are `count` of them."""
+
+    async def probe() -> list[CaseUpdated]:
+        return [
+            CaseUpdated.model_validate(e["payload"])
+            for e in await eng.events(case_id)
+            if e["ce_type"].split(".")[2] == "case_updated" and e["payload"]["change"] == change
+        ]
+
+    return await eventually(probe, until=lambda found: len(found) >= count, what=change)
 
 
 async def desk_holds_open(eng: Engine, case_id: str) -> int:
@@ -496,14 +642,20 @@ _MONEY = {"case_decided", "case_settled"}
 _MAIL = NotificationsSettings(management_recipients=["desk@example.com"])
 
 
-async def seller_mail(eng: Engine, case_id: str, template: str) -> Rendered:
-    """The seller email `template` of the case's latest decision, composed from the event
-    reconciliation published, as notifications composes it."""
-    events = await eng.events(case_id)
-    [*_, decided] = [e for e in events if e["ce_type"].split(".")[2] == "case_decided"]
-    event = CaseDecided.model_validate(decided["payload"])
+async def seller_mail(
+    eng: Engine, case_id: str, template: str, *, event: CaseUpdated | None = None
+) -> Rendered:
+    """The seller email `template` of the case's latest decision (or of `event`), composed from
+    the event reconciliation published, as notifications composes it."""
+    told: CaseEventBase
+    if event is None:
+        events = await eng.events(case_id)
+        [*_, decided] = [e for e in events if e["ce_type"].split(".")[2] == "case_decided"]
+        told = CaseDecided.model_validate(decided["payload"])
+    else:
+        told = event
     drafts = compose_case_event(
-        event, _MAIL, now=eng.clock.now(), seller_address="seller@example.com"
+        told, _MAIL, now=eng.clock.now(), seller_address="seller@example.com"
     ).drafts
     [draft] = [d for d in drafts if d.template == template]
     return render(draft.template, draft.context)

@@ -1225,3 +1225,46 @@ async def test_a_paid_decision_above_the_partners_cap_says_who_bears_what_then_c
     [settled] = await _mails(harness, rid, "payment reference")
     _in_both(settled, "has been credited", inr(1_800_000))
     assert case["decision"]["explanation"] not in text_part(settled)
+
+
+def _photo(kind: str, n: int) -> dict[str, str]:
+    return {
+        "kind": kind,
+        "uri": f"https://evidence.example/{kind.lower()}/{n}.jpg",
+        "sha256": f"{n:064x}",
+        "captured_at": datetime.now(UTC).isoformat(),
+    }
+
+
+async def test_evidence_that_does_not_complete_the_checklist_is_answered_with_what_is_missing(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4: a damage claim with one photo waits for evidence; the seller adds a label photo,
+    which still does not make two photos and a label (or a video). The seller is told what
+    reached us and asked for the rest by the same reply-by, rather than hearing nothing (the
+    evidence cancelled the reminder) until the claim closed "without the evidence"."""
+    intake = pipeline["intake"]
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+        evidence=[_photo("PHOTO", 1)],
+    )
+    [first] = await _mails(harness, filed.rid, "Please send evidence")
+    assert "So far we have received" not in text_part(first)
+    r = await intake.client.post(
+        f"/v1/escalations/{filed.escalation_id}/evidence",
+        json={"evidence": [_photo("LABEL_PHOTO", 2)]},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code in (200, 201, 202), r.text
+    mails = await _mails(harness, filed.rid, "Please send evidence", count=2)
+    [again] = [m for m in mails if "So far we have received" in text_part(m)]
+    assert again["To"] == filed.to
+    reply_by = india_time(datetime.fromisoformat(filed.case["reply_by"]))
+    _in_both(
+        again,
+        "So far we have received: 1 photo of the item, 1 photo of the shipping label.",
+        "At least 2 photos of the item and 1 photo of the shipping label",
+        reply_by,
+    )

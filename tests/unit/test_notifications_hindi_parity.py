@@ -88,6 +88,13 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         ),
     )
     yield "evidence-p2", samples.evidence_requested("C-P2", AT, origin=CaseOrigin.PROACTIVE)
+    # Asked again: what reached us so far, counted, and a stated weight.
+    yield (
+        "evidence-asked-again",
+        samples.evidence_requested("C-EVA", AT, case_version=5).model_copy(
+            update={"received": {"PHOTO": 1, "LABEL_PHOTO": 1}, "received_weight_g": 900}
+        ),
+    )
     yield "evidence-desk", samples.evidence_requested("C-EVD", AT, actor="agent-3")
     for claim_type, checklist in SOP_V1.evidence.items():
         if checklist.checklist:
@@ -152,6 +159,17 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
     ]
     yield "granted-held", samples.case_decided("C-HLD", AT, settlement_waits=held)
     yield "appeal-overturned-held", samples.appeal_decided("C-APH", AT, settlement_waits=held)
+    # A check the desk asked for on this case, worded as the desk's, not as the policy's.
+    desk_held = [SettlementWait(team="finance", expected_by=AT + timedelta(hours=24), kind="DESK")]
+    yield "granted-desk-held", samples.case_decided("C-HLDD", AT, settlement_waits=desk_held)
+    # The held payment missed the seller's date: an apology, what waits, the new date.
+    yield "payment-delayed", samples.settlement_overdue("C-PDL", AT)
+    yield (
+        "duplicate-payment-waits",
+        samples.duplicate_filing("C-DPW", AT).model_copy(
+            update={"state": CaseState.DECIDED, "settlement_waits": held}
+        ),
+    )
     yield (
         "settled-after-overturn",
         samples.case_settled("C-STR", AT).model_copy(update={"paid_before": 45_000}),
@@ -303,6 +321,7 @@ def test_the_parity_check_covers_every_seller_template_composed_from_a_case_even
         "appeal_late",
         "appeal_received",
         "appeal_not_heard",
+        "payment_delayed",
     }
 
 

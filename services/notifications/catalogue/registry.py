@@ -95,6 +95,13 @@ TEMPLATES: dict[str, TemplateInfo] = {
             "the promised date passed, an apology and the new date",
         ),
         TemplateInfo(
+            "payment_delayed",
+            "A decided payment held for a team's check missed the date the seller was given: an "
+            "apology, which check still waits and the new date (once per date broken).",
+            SELLER,
+            "CaseUpdated (SETTLEMENT_OVERDUE)",
+        ),
+        TemplateInfo(
             "decision",
             "Outcome, amount, who bears the loss, why, and how to appeal.",
             SELLER,
@@ -219,6 +226,9 @@ def _sample_composition(name: str, settings: NotificationsSettings) -> Compositi
         ),
         "timeline_change": lambda: compose_case_event(
             samples.case_under_review(case_id, at), settings, now=at, seller_address=seller
+        ),
+        "payment_delayed": lambda: compose_case_event(
+            samples.settlement_overdue(case_id, at), settings, now=at, seller_address=seller
         ),
         "settlement": lambda: compose_case_event(
             samples.case_settled(case_id, at), settings, now=at, seller_address=seller

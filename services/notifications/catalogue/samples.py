@@ -34,6 +34,7 @@ from shared.events import (
     Outcome,
     PartnerStatementIssued,
     SellerFeedbackReceived,
+    SettlementWait,
 )
 from shared.keys import PII_PRIVATE_KEYS, optional_key_list
 from shared.pii import ContactSealer, public_key_of
@@ -416,6 +417,28 @@ def decision_overdue(case_id: str, at: datetime, **over: object) -> CaseUpdated:
         ),
         change="DECISION_OVERDUE",
         next_step_by=at + timedelta(hours=24),
+    )
+
+
+def settlement_overdue(case_id: str, at: datetime, **over: object) -> CaseUpdated:
+    """A decided payment held for finance's confirmation missed the date the seller was given."""
+    new_date = at + timedelta(hours=24)
+    return CaseUpdated(
+        **_base(
+            case_id,
+            4,
+            CaseState.DECIDED,
+            at,
+            previous_state=CaseState.DECIDED,
+            decision=decision_record(at - timedelta(hours=24)),
+            reason="The payment waiting for finance missed the date the seller was given.",
+            **over,
+        ),
+        change="SETTLEMENT_OVERDUE",
+        next_step_by=new_date,
+        settlement_waits=[
+            SettlementWait(team="finance", expected_by=new_date, kind="FINANCE_PAYOUT")
+        ],
     )
 
 

@@ -77,6 +77,9 @@ DECISION_OVERDUE = "DECISION_OVERDUE"
 # Still overdue while the seller's new date holds: management is alerted again, the seller
 # (who already has an apology and that date) is not written to.
 DECISION_STILL_OVERDUE = "DECISION_STILL_OVERDUE"
+# A decided payment held for a team missed the date the seller's email gave: the seller gets an
+# apology, what still waits and the new date (once per date broken).
+SETTLEMENT_OVERDUE = "SETTLEMENT_OVERDUE"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
 APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
@@ -216,6 +219,14 @@ def _decision_context(
         and decision.payout > 0
         and decision.marketplace_cost > 0
     )
+    debit_words = rupees(decision.partner_debit if decision else 0)
+    rest_words = rupees(decision.marketplace_cost if decision else 0)
+    # The split in rupees once: the decision's paragraph states it, the liability sentence then
+    # says only who is responsible (the Hindi paragraph, built from the same record, states it
+    # too, or falls back to the English one that does).
+    stated = partner_capped and wording.split_stated(
+        decision.explanation if decision else None, debit_words, rest_words
+    )
     context.update(
         rejected=rejected,
         outcome=outcome,
@@ -231,10 +242,12 @@ def _decision_context(
         liable_party=decision.liable_party.value if decision and decision.liable_party else None,
         liability_sentence=wording.liability_sentence(
             decision.liable_party.value if decision and decision.liable_party else None,
-            rupees(decision.partner_debit if decision else 0),
-            rupees(decision.marketplace_cost if decision else 0),
+            debit_words,
+            rest_words,
             capped=partner_capped,
+            stated=stated,
         ),
+        split_stated=stated,
         partner_debit=decision.partner_debit if decision else 0,
         marketplace_cost=decision.marketplace_cost if decision else 0,
         partner_capped=partner_capped,
@@ -261,15 +274,17 @@ def _decision_context(
     return context
 
 
-def _settlement_wait(event: CaseDecided | CaseRejected) -> dict[str, Any]:
+def _settlement_wait(event: CaseEventBase) -> dict[str, Any]:
     """A payment held for a team's confirmation (a settlement hold): which checks, in seller
-    terms, and the date the last is due, so the seller is not left with "as soon as the payment
-    is made" for days."""
-    waits = event.settlement_waits if isinstance(event, CaseDecided) else []
-    teams = [w.team for w in waits]
+    terms (a policy's routine check, or the check the desk asked for on this case), and the
+    date the last is due, so the seller is not left with "as soon as the payment is made" for
+    days."""
+    waits = event.settlement_waits if isinstance(event, CaseDecided | CaseUpdated) else []
+    holds = [(w.team, w.kind) for w in waits]
     return {
-        "settlement_teams": teams,
-        "settlement_checks": wording.settlement_checks(teams),
+        "settlement_teams": [w.team for w in waits],
+        "settlement_holds": holds,
+        "settlement_checks": wording.settlement_checks(holds),
         "settlement_expected_by": max((w.expected_by for w in waits), default=None),
     }
 
@@ -298,6 +313,9 @@ def _filing_answer(
             decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
         ),
         next_step_by=event.next_step_by,
+        # A decided case whose payment still waits for a team: the filing is told so, and by
+        # when, not just "decided".
+        **_settlement_wait(event),
     )
     template = "merge_acknowledgement" if event.change == MERGED else "duplicate_filing"
     return _seller_draft(template, event, context, seller_address)
@@ -431,6 +449,7 @@ def may_compose(event: CaseEventBase) -> bool:
             APPEAL_REPEATED,
             DECISION_OVERDUE,
             DECISION_STILL_OVERDUE,
+            SETTLEMENT_OVERDUE,
         )
     if isinstance(event, CaseSettled):
         return _pays(event)
@@ -477,6 +496,11 @@ def compose_case_event(
         context = _case_context(event, settings)
         context["checklist"] = [wording.checklist_item(item) for item in event.checklist]
         context["reply_by"] = event.reply_by
+        # Asked again after evidence that does not complete the list: what reached us, so the
+        # seller sees what is still missing (the same reply-by).
+        context["received"] = wording.received_evidence(event.received, event.received_weight_g)
+        context["received_counts"] = dict(event.received)
+        context["received_weight_g"] = event.received_weight_g
         context["reason"] = event.reason
         # A person asked (not the SOP's E4 checklist): a reply-by that passes hands the case to
         # the desk for a decision on what it has (UNDER_REVIEW); only the SOP's request closes it.
@@ -519,6 +543,16 @@ def compose_case_event(
         DECISION_STILL_OVERDUE,
     ):
         out.drafts.extend(_decision_overdue(event, settings, seller_address))
+    elif isinstance(event, CaseUpdated) and owed and event.change == SETTLEMENT_OVERDUE:
+        context = _case_context(event, settings)
+        context.update(
+            payout=event.decision.payout if event.decision else 0,
+            late_since=event.occurred_at,
+            **_settlement_wait(event),
+        )
+        # The new date is the one every waiting check is now held to.
+        context["settlement_expected_by"] = event.next_step_by or context["settlement_expected_by"]
+        out.drafts.append(_seller_draft("payment_delayed", event, context, to))
     elif isinstance(event, CaseAppealed) and owed:
         context = _case_context(event, settings)
         context["appealed_at"] = event.occurred_at
@@ -718,7 +752,7 @@ def compose_task_event(event: CaseTaskEventBase, settings: NotificationsSettings
                 template=template,
                 recipient=recipient,
                 # One message per address, so a bounce or suppression affects only that one.
-                dedup_key=f"task:{event.task_id}:{template}:{index}",
+                dedup_key=f"{_task_message_key(event, template)}:{index}",
                 context=context,
                 audience=audience,
                 case_id=event.case_id,
@@ -729,6 +763,14 @@ def compose_task_event(event: CaseTaskEventBase, settings: NotificationsSettings
             for index, recipient in enumerate(recipients)
         ]
     )
+
+
+def _task_message_key(event: CaseTaskEventBase, template: str) -> str:
+    """Once per task and template; an overdue alert once per due time as well: a task given a new
+    date (a held payment's, after it missed the seller's) alerts again if that one passes too."""
+    if isinstance(event, CaseTaskOverdue):
+        return f"task:{event.task_id}@{event.due_at.isoformat()}:{template}"
+    return f"task:{event.task_id}:{template}"
 
 
 def compose_partner_statement(

@@ -42,9 +42,28 @@ LIABILITY_PARTNER_CAPPED = (
 )
 
 
-def liability_sentence(party: str | None, debit: str, rest: str, *, capped: bool) -> str:
-    """Who bears the payout, truthfully: a partner's share stops at its cap."""
+# The same, when the decision's paragraph just above already gave the split in rupees: said
+# once, not twice in two paragraphs of one email.
+LIABILITY_PARTNER_CAPPED_STATED = (
+    f"{PARTNER_RESPONSIBLE} We recover their share, up to the most they owe for one shipment, "
+    "from them directly; you do not need to contact them."
+)
+
+
+def split_stated(explanation: str | None, debit: str, rest: str) -> bool:
+    """Whether the decision's paragraph already names both parts of a capped partner's split
+    (the SOP's and a desk decision's paragraphs do)."""
+    return bool(explanation) and debit in str(explanation) and rest in str(explanation)
+
+
+def liability_sentence(
+    party: str | None, debit: str, rest: str, *, capped: bool, stated: bool = False
+) -> str:
+    """Who bears the payout, truthfully: a partner's share stops at its cap. The amounts of the
+    split are left to the decision's paragraph when it states them (`stated`)."""
     if party == "PARTNER" and capped:
+        if stated:
+            return LIABILITY_PARTNER_CAPPED_STATED
         return LIABILITY_PARTNER_CAPPED.format(debit=debit, rest=rest)
     return LIABILITY_SENTENCE.get(party or "", "")
 
@@ -132,17 +151,56 @@ SETTLEMENT_CHECK = {
     "warehouse": "our returns warehouse confirms what came back in the returned parcel",
 }
 SETTLEMENT_CHECK_OTHER = "a team at the marketplace confirms it"
+# `SettlementWait.kind` of a check the desk asked for on this one case. It is not the policy's
+# routine check on every payout of a size, and must not be worded as one: it names the team's
+# check in seller terms (the task's own words are the desk's to the team, not the seller's).
+DESK_HOLD = "DESK"
+DESK_CHECK = {
+    "finance": "our finance team checks this payment on your case before it is released",
+    "warehouse": "our returns warehouse checks the returned parcel",
+    "logistics_partner_ops": "we confirm the return's journey with the logistics partner",
+    "brand_management": "our brand team checks the item",
+    "technology": "our technical team checks a record on your case",
+    "management": "a desk manager reviews the payment",
+}
 
 
 def settlement_checks(
-    teams: list[str],
+    holds: list[tuple[str, str | None]],
     *,
     checks: dict[str, str] = SETTLEMENT_CHECK,
+    desk_checks: dict[str, str] = DESK_CHECK,
     other: str = SETTLEMENT_CHECK_OTHER,
     joiner: str = ", and ",
 ) -> str:
-    """The checks a held payment waits for, in the email's language (Hindi passes its own)."""
-    return joiner.join(checks.get(team, other) for team in teams)
+    """The checks a held payment waits for, each (team, hold kind) in seller terms and once, in
+    the email's language (Hindi passes its own words)."""
+    words = [
+        (desk_checks if kind == DESK_HOLD else checks).get(team, other) for team, kind in holds
+    ]
+    return joiner.join(dict.fromkeys(words))
+
+
+# Evidence that reached a case, by kind, as a seller counts it ("2 photos of the item").
+RECEIVED_KIND = {
+    "UNBOXING_VIDEO": ("unboxing video", "unboxing videos"),
+    "PHOTO": ("photo of the item", "photos of the item"),
+    "LABEL_PHOTO": ("photo of the shipping label", "photos of the shipping label"),
+    "INVOICE": ("invoice", "invoices"),
+    "OTHER": ("other file", "other files"),
+}
+
+
+def received_evidence(counts: dict[str, int], weight_g: int | None) -> list[str]:
+    """What reached us so far, counted, in the checklist's order; the stated weight last."""
+    items = [
+        f"{counts[kind]} {words[0] if counts[kind] == 1 else words[1]}"
+        for kind, words in RECEIVED_KIND.items()
+        if counts.get(kind, 0) > 0
+    ]
+    if weight_g is not None:
+        items.append(f"the parcel's weight as you received it ({weight_g} g)")
+    return items
 
 
 def checklist_item(item: str) -> str:
@@ -189,6 +247,14 @@ def review_reason(previous_state: str | None, reason_code: str | None = None) ->
         return (
             "Our routine checks on your claim did not finish in time, so a member of the desk "
             "now decides it personally rather than keep you waiting for them."
+        )
+    if reason_code == "FRAUD_REVIEW":
+        # A closer look, and by when (the template gives the date); never why: naming a fraud
+        # check would tell a seller how claims are scored and accuse an honest one.
+        return (
+            "Your claim needs a closer look by a member of the desk before we can decide it, "
+            "which takes a little longer than our automatic checks. Nothing is needed from you "
+            "for it."
         )
     if reason_code == "NO_RULE_MATCHED":
         return (

@@ -57,10 +57,23 @@ LIABILITY_PARTNER_CAPPED = (
 )
 
 
-def liability(party: str | None, debit: str, rest: str, *, capped: bool = False) -> str:
+# `wording.LIABILITY_PARTNER_CAPPED_STATED` in Hindi: the paragraph above gave the split.
+LIABILITY_PARTNER_CAPPED_STATED = (
+    f"{PARTNER_RESPONSIBLE} उनका हिस्सा, एक शिपमेंट के लिए उनकी अधिकतम देनदारी तक, हम सीधे उनसे "
+    "वसूल करेंगे; आपको उनसे संपर्क करने की ज़रूरत नहीं है।"
+)
+
+
+def liability(
+    party: str | None, debit: str, rest: str, *, capped: bool = False, stated: bool = False
+) -> str:
     """Who bears the payout, as `wording.liability_sentence` says it in English."""
     if party == "PARTNER" and capped:
-        return LIABILITY_PARTNER_CAPPED.format(debit=debit, rest=rest)
+        return (
+            LIABILITY_PARTNER_CAPPED_STATED
+            if stated
+            else LIABILITY_PARTNER_CAPPED.format(debit=debit, rest=rest)
+        )
     return LIABILITY.get(party or "", "")
 
 
@@ -110,11 +123,24 @@ SETTLEMENT_CHECK = {
     "warehouse": "हमारा रिटर्न वेयरहाउस पुष्टि करता है कि लौटे पार्सल में क्या आया",
 }
 SETTLEMENT_CHECK_OTHER = "मार्केटप्लेस की एक टीम इसकी पुष्टि करती है"
+# `wording.DESK_CHECK` in Hindi.
+DESK_CHECK = {
+    "finance": "हमारी वित्त टीम जारी करने से पहले आपके मामले के इस भुगतान की जाँच करती है",
+    "warehouse": "हमारा रिटर्न वेयरहाउस लौटे पार्सल की जाँच करता है",
+    "logistics_partner_ops": "हम लॉजिस्टिक्स पार्टनर के साथ वापसी के सफ़र की पुष्टि करते हैं",
+    "brand_management": "हमारी ब्रांड टीम सामान की जाँच करती है",
+    "technology": "हमारी तकनीकी टीम आपके मामले का एक रिकॉर्ड जाँचती है",
+    "management": "एक डेस्क मैनेजर भुगतान की समीक्षा करते हैं",
+}
 
 
-def settlement_checks(teams: list[str]) -> str:
+def settlement_checks(holds: list[tuple[str, str | None]]) -> str:
     return wording.settlement_checks(
-        teams, checks=SETTLEMENT_CHECK, other=SETTLEMENT_CHECK_OTHER, joiner=", और "
+        holds,
+        checks=SETTLEMENT_CHECK,
+        desk_checks=DESK_CHECK,
+        other=SETTLEMENT_CHECK_OTHER,
+        joiner=", और ",
     )
 
 
@@ -162,6 +188,11 @@ def review_reason(previous_state: str | None, reason_code: str | None = None) ->
             "आपके दावे पर हमारी नियमित जाँच समय पर पूरी नहीं हुई, इसलिए आपको उनके लिए इंतज़ार कराने "
             "के बजाय अब डेस्क का एक सदस्य इसे स्वयं तय करेगा।"
         )
+    if reason_code == "FRAUD_REVIEW":
+        return (
+            "फ़ैसले से पहले आपके दावे को डेस्क के एक सदस्य द्वारा ध्यान से देखा जाना ज़रूरी है, जिसमें "
+            "हमारी स्वचालित जाँच से थोड़ा ज़्यादा समय लगता है। इसके लिए आपको कुछ करने की ज़रूरत नहीं है।"
+        )
     if reason_code == "NO_RULE_MATCHED":
         return (
             "आपका मामला हमारे किसी भी मानक नियम में नहीं आता, इसलिए अब डेस्क का एक सदस्य इसे स्वयं "
@@ -186,6 +217,28 @@ def state(code: str | None) -> str:
 # A desk member's checklist names evidence kinds (`UNBOXING_VIDEO`); the composer hands the
 # templates their English description, which is what this filter then receives.
 _FROM_ENGLISH = {words.upper(): CHECKLIST[kind] for kind, words in CHECKLIST_WORDS.items()}
+
+
+# `wording.RECEIVED_KIND` in Hindi (one form: the count carries the number).
+RECEIVED_KIND = {
+    "UNBOXING_VIDEO": "अनबॉक्सिंग वीडियो",
+    "PHOTO": "सामान की फ़ोटो",
+    "LABEL_PHOTO": "शिपिंग लेबल की फ़ोटो",
+    "INVOICE": "इनवॉइस",
+    "OTHER": "अन्य फ़ाइल",
+}
+
+
+def received_evidence(counts: dict[str, int], weight_g: int | None) -> list[str]:
+    """`wording.received_evidence` in Hindi."""
+    items = [
+        f"{counts[kind]} {words}"
+        for kind, words in RECEIVED_KIND.items()
+        if counts.get(kind, 0) > 0
+    ]
+    if weight_g is not None:
+        items.append(f"आपको मिले पार्सल का वज़न ({weight_g} ग्राम)")
+    return items
 
 
 def checklist_item(item: str) -> str:
@@ -280,7 +333,12 @@ def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
             "पहुँचे, तो कृपया उस समय से फिर से दर्ज करें"
         )
     if rule_id == "E3c" and pickup and (g := _group(_LATEST_DAYS, english)):
-        return f"वापसी न मिलने का दावा पिकअप ({date_hi(pickup)}) के {g[0]} दिन के भीतर दर्ज करना होता है"
+        latest = pickup + timedelta(days=int(g[0]))
+        filed_words = f", और यह दावा {time_hi(filed)} को दर्ज हुआ" if filed else ""
+        return (
+            f"वापसी न मिलने का दावा पिकअप ({date_hi(pickup)}) के {g[0]} दिन के भीतर, यानी "
+            f"{time_hi(latest)} तक, दर्ज करना होता है{filed_words}"
+        )
     if rule_id == "E4":
         return "इस प्रकार के दावे के लिए ज़रूरी सबूत जवाब की समय-सीमा तक हमें नहीं मिला"
     if rule_id == "P2" and delivered and (g := _group(_WINDOW_DAYS, english)):

@@ -12,7 +12,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
-from services.reconciliation.cases import repository
+from services.reconciliation.cases import repository, settlement
 from services.reconciliation.cases.deadlines import (
     appeal_due_by,
     next_step_by,
@@ -51,11 +51,14 @@ from shared.events import (
     CaseUnderReview,
     CaseUpdated,
     ClaimType,
+    DecisionRecord,
     EvidenceAdded,
+    EvidenceRequested,
     FraudAssessed,
     RefundIssued,
     ReturnShipmentEvent,
     SellerEscalationFiled,
+    SettlementWait,
 )
 
 log = logging.getLogger(__name__)
@@ -426,9 +429,26 @@ async def _place_escalation(
             appeal_by=None if await _appeal_decided(session, case) else case.appeal_by,
             # Under appeal, the next date is the appeal's result, not the appeal-by.
             next_step_by=next_step_by(case, p),
+            settlement_waits=await _payment_waits(session, case, now=now),
             data={"escalation_id": record.escalation_id},
         )
         metrics.decision_made(session, "E2b", None)
+
+
+async def _payment_waits(
+    session: AsyncSession, case: Case, *, now: datetime
+) -> list[SettlementWait]:
+    """On a decided case whose payment still waits for a team (`DECIDED` rests only then):
+    whom it waits for and until when, under the policy that decided it, so a seller filing
+    again hears that the money has not moved yet rather than only "decided". No query for any
+    other case."""
+    if CaseState(case.state) is not CaseState.DECIDED or not case.decision:
+        return []
+    record = DecisionRecord.model_validate(case.decision)
+    if record.payout <= 0:
+        return []
+    p = await policies.for_case(session, case, now)
+    return await settlement.hooks().waits(session, case=case, record=record, p=p, now=now)
 
 
 async def _appeal_decided(session: AsyncSession, case: Case) -> bool:
@@ -522,6 +542,42 @@ async def on_evidence(
         await sync_timers(session, case, now, p)
         return
     await reevaluate(session, case, now=now, p=p)
+    await _ask_for_the_rest(session, case, now=now, p=p)
+
+
+async def _ask_for_the_rest(
+    session: AsyncSession, case: Case, *, now: datetime, p: Policy | None
+) -> None:
+    """Evidence arrived but does not complete the SOP's checklist (E4 still waits): the seller
+    is asked again, told what reached us, by the first request's reply-by (the wait is not
+    extended). Without it the seller, whose evidence cancelled the reminder, heard nothing until
+    the claim closed unpaid "without the evidence"."""
+    if (
+        CaseState(case.state) is not CaseState.AWAITING_EVIDENCE
+        or case.evidence_requested_by != SYSTEM
+        or case.reason_code != "EVIDENCE_MISSING"
+        or case.reply_by is None
+        or case.claim_type is None
+    ):
+        return
+    p = p or await policies.for_case(session, case, now)
+    facts = await load_facts(session, case=case, return_id=case.return_id)
+    emit(
+        session,
+        case,
+        EvidenceRequested,
+        move=Move.REQUEST_EVIDENCE,
+        actor=SYSTEM,
+        now=now,
+        reason="The evidence received does not complete the checklist yet; the seller is told "
+        "what reached us and what is still needed, by the same reply-by.",
+        waiting_for="EVIDENCE",
+        reason_code="EVIDENCE_MISSING",
+        checklist=list(p.evidence[ClaimType(case.claim_type)].checklist),
+        reply_by=case.reply_by,
+        received=dict(facts.evidence_counts),
+        received_weight_g=facts.received_weight_g,
+    )
 
 
 async def on_refund(session: AsyncSession, *, event: RefundIssued, now: datetime) -> None:

@@ -74,6 +74,9 @@ class Move(StrEnum):
     ASSIGN = "ASSIGN"  # the desk assigns the case (CaseUpdated ASSIGNED)
     # The date promised for a person's decision passed (CaseUpdated DECISION_OVERDUE)
     DECISION_OVERDUE = "DECISION_OVERDUE"
+    # A decided payment held for a team missed the date the seller was given
+    # (CaseUpdated SETTLEMENT_OVERDUE)
+    SETTLEMENT_OVERDUE = "SETTLEMENT_OVERDUE"
     NOTE = "NOTE"  # a note or logged call (CaseNoteAdded)
 
 
@@ -98,6 +101,7 @@ EVENT_OF: dict[Move, type[CaseEventBase]] = {
     Move.ANSWER_UNHEARD_APPEAL: CaseUpdated,
     Move.ASSIGN: CaseUpdated,
     Move.DECISION_OVERDUE: CaseUpdated,
+    Move.SETTLEMENT_OVERDUE: CaseUpdated,
     Move.NOTE: CaseNoteAdded,
 }
 
@@ -166,6 +170,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     *_stays(tuple(CaseState), Move.ANSWER_UNHEARD_APPEAL),
     *_stays(tuple(CaseState), Move.ASSIGN),
     *_stays((ESCALATED, APPEALED), Move.DECISION_OVERDUE),
+    Transition(DECIDED, Move.SETTLEMENT_OVERDUE, DECIDED),
     *_stays(tuple(CaseState), Move.NOTE),
 )
 

@@ -107,6 +107,9 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
     window_end = (
         f.delivered_at + timedelta(hours=p.windows.claim_window_h) if f.delivered_at else None
     )
+    latest = (
+        f.pickup_at + timedelta(days=p.windows.not_received_latest_days) if f.pickup_at else None
+    )
     # Only the rule that decided is worded: each text is built when asked for (formatting
     # the dates of every rule for each decision was a tenth of its CPU).
     reasons: dict[str, Callable[[], str]] = {
@@ -130,9 +133,12 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
             f"{_moment(earliest)}"
             " — please file again from that date if the parcel has still not arrived"
         ),
+        # The filing time and the window's end, both to the minute (sop-v1's window rule): a
+        # date alone would not show a seller who filed on the last day why it was too late.
         "E3c": lambda: (
             f"a not-received claim must be filed within {p.windows.not_received_latest_days} "
-            f"days of pickup ({_day(f.pickup_at)})"
+            f"days of pickup ({_day(f.pickup_at)}), that is by {_moment(latest)}, and this one "
+            f"was filed on {_moment(f.filed_at)}"
         ),
         "E4": lambda: "the evidence this claim type needs did not reach us by the reply-by time",
         "P2": lambda: (

@@ -11,12 +11,19 @@ from uuid import uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
-from services.reconciliation.cases.timeline import note, publish
+from services.reconciliation.cases.timeline import SYSTEM, emit, note, publish
+from services.reconciliation.cases.transitions import Move
 from services.reconciliation.models import Case, CaseTask
 from services.reconciliation.policy.sop_v1 import Policy
 from services.reconciliation.tasks import repository
 from services.reconciliation.tasks.teams import Team
-from shared.events import CaseTaskOpened, DecisionRecord, SettlementWait
+from shared.events import (
+    CaseState,
+    CaseTaskOpened,
+    CaseUpdated,
+    DecisionRecord,
+    SettlementWait,
+)
 
 FINANCE_PAYOUT = "FINANCE_PAYOUT"
 WAREHOUSE_RECEIPT = "WAREHOUSE_RECEIPT"
@@ -164,15 +171,19 @@ async def settlement_waits(
     return [
         SettlementWait(
             team=team.value,
-            # A task already past its due time gives the seller a fresh one, never a date gone.
-            expected_by=(
-                open_task.due_at
-                if open_task is not None and open_task.due_at > now
-                else task_due_at(team, now=now, p=p)
-            ),
+            expected_by=_promised_due(team, open_task, now=now, p=p),
+            kind=kind,
         )
-        for _, team, _, open_task in await _holds_pending(session, case, record, p)
+        for kind, team, _, open_task in await _holds_pending(session, case, record, p)
     ]
+
+
+def _promised_due(team: Team, open_task: CaseTask | None, *, now: datetime, p: Policy) -> datetime:
+    """The date the seller is given for a team's check: its open task's due time, or a fresh
+    one when there is no task yet or it has passed (never a date gone)."""
+    if open_task is not None and open_task.due_at > now:
+        return open_task.due_at
+    return task_due_at(team, now=now, p=p)
 
 
 async def hold_settlement(
@@ -188,6 +199,11 @@ async def hold_settlement(
     needed). A hold confirmed once for the case (a task DONE) is not asked again."""
     pending = await _holds_pending(session, case, record, p)
     for kind, team, ask, open_task in pending:
+        if open_task is not None and open_task.due_at <= now:
+            # The decision's email gives the seller a fresh date for a task already past its
+            # due time (`settlement_waits`): the task is held to that date from now on, so its
+            # passing is noticed (`keep_payment_promise`) like any other.
+            open_task.due_at = _promised_due(team, None, now=now, p=p)
         if open_task is None:
             new_task(
                 session,
@@ -202,3 +218,57 @@ async def hold_settlement(
                 p=p,
             )
     return bool(pending)
+
+
+def _renewed_window(case: Case, now: datetime, p: Policy) -> timedelta:
+    """How far out the new date is once a held payment missed the seller's date: as long again
+    as the payment has waited since the decision, at least management's hours and at most
+    `overdue_promise_max_h`. The same spacing as an overdue decision's (24 h, 48 h, 96 h …): a
+    date broken and given again at the same short distance is one no seller believes."""
+    floor = timedelta(hours=p.task_sla_h.get(Team.MANAGEMENT.value, p.timers.review_sla_h))
+    waited = now - case.decided_at if case.decided_at is not None else floor
+    return min(max(floor, waited), timedelta(hours=p.timers.overdue_promise_max_h))
+
+
+async def keep_payment_promise(
+    session: AsyncSession, *, case: Case, now: datetime, p: Policy
+) -> None:
+    """A task holding the case's payment passed its due time (management is alerted for it).
+    When that breaks the date the seller was given for the payment (the decision pays, and no
+    task it still waits for is due later), the seller hears once, with an apology, which checks
+    still wait and a new date, which every waiting task is now held to: passing that date too
+    alerts management again and gives the seller the next, further-out one. A payment nobody
+    was promised (nothing to pay, or the case no longer waits) sends nothing."""
+    if CaseState(case.state) is not CaseState.DECIDED or not case.decision:
+        return
+    record = DecisionRecord.model_validate(case.decision)
+    if record.payout <= 0:
+        return  # the decision email gave no payment date
+    waiting = [
+        t
+        for t in await repository.of_case(session, case.case_id)
+        if t.blocks_settlement and t.status == "OPEN"
+    ]
+    if not waiting or any(t.due_at > now for t in waiting):
+        return  # the seller's date (the latest check's) still holds
+    new_due = now + _renewed_window(case, now, p)
+    for task in waiting:
+        task.due_at = new_due
+    teams = ", ".join(sorted({t.team for t in waiting}))
+    emit(
+        session,
+        case,
+        CaseUpdated,
+        move=Move.SETTLEMENT_OVERDUE,
+        actor=SYSTEM,
+        now=now,
+        reason=f"The payment waiting for {teams} missed the date the seller was given; the "
+        f"seller is told, with a new date ({new_due.isoformat()}), which the tasks now hold.",
+        reason_code=case.reason_code,
+        decision=record,
+        change="SETTLEMENT_OVERDUE",
+        next_step_by=new_due,
+        settlement_waits=[
+            SettlementWait(team=t.team, expected_by=new_due, kind=t.hold_kind) for t in waiting
+        ],
+    )

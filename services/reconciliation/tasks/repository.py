@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.models import CaseTask, TaskComment
@@ -91,7 +91,12 @@ async def claim_overdue(session: AsyncSession, *, now: datetime, limit: int) -> 
             .where(
                 CaseTask.status == "OPEN",
                 CaseTask.due_at <= now,
-                CaseTask.overdue_alerted_at.is_(None),
+                # Alerted once per due time: a task given a new date (the seller's, after a
+                # held payment missed the first) alerts again if it passes that one too.
+                or_(
+                    CaseTask.overdue_alerted_at.is_(None),
+                    CaseTask.overdue_alerted_at < CaseTask.due_at,
+                ),
             )
             .order_by(CaseTask.due_at)
             .limit(limit)

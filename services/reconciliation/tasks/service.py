@@ -16,7 +16,7 @@ from services.reconciliation.cases import repository as cases
 from services.reconciliation.cases.decisions import settle_decision
 from services.reconciliation.cases.errors import CaseNotFound
 from services.reconciliation.cases.timeline import SYSTEM, note, publish
-from services.reconciliation.models import CaseTask, TaskComment
+from services.reconciliation.models import Case, CaseTask, TaskComment
 from services.reconciliation.policy import service as policies
 from services.reconciliation.tasks import repository
 from services.reconciliation.tasks.errors import (
@@ -25,7 +25,12 @@ from services.reconciliation.tasks.errors import (
     TaskNotFound,
     TaskNotOpen,
 )
-from services.reconciliation.tasks.holds import DESK_HOLD, new_task, task_event_fields
+from services.reconciliation.tasks.holds import (
+    DESK_HOLD,
+    keep_payment_promise,
+    new_task,
+    task_event_fields,
+)
 from services.reconciliation.tasks.report import case_report
 from services.reconciliation.tasks.teams import Team
 from shared.events import REPORT_MAX_CHARS, CaseState, CaseTaskOverdue, DecisionRecord
@@ -154,6 +159,7 @@ async def alert_overdue(
     so it takes the case only if free: a task whose case is busy (being completed right now,
     say) is left for the next round instead of waiting on a lock in the opposite order."""
     alerted: list[CaseTask] = []
+    holding_payment: dict[str, Case] = {}
     for task in await repository.claim_overdue(session, now=now, limit=limit):
         case = await cases.lock(session, task.case_id, skip_locked=True)
         if case is None:
@@ -177,6 +183,13 @@ async def alert_overdue(
             subject=case.case_id,
             now=now,
         )
+        if task.blocks_settlement:
+            holding_payment[case.case_id] = case
+    # Once per case, after all its tasks due now are marked: two checks missing the same date
+    # make one apology to the seller.
+    for case in holding_payment.values():
+        p = await policies.for_case(session, case, now)
+        await keep_payment_promise(session, case=case, now=now, p=p)
     return alerted
 
 
