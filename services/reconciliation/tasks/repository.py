@@ -74,12 +74,19 @@ async def all_tasks(session: AsyncSession) -> list[CaseTask]:
     return list(await session.scalars(select(CaseTask)))
 
 
+# Open and not alerted for its due time: alerted once per due time, so a task given a new date
+# (the seller's, after a held payment missed the first) alerts again if it passes that one too.
+# The `case_tasks` NOTIFY trigger (migration b7c1e5d9a2f4) fires for the same rows.
+_UNALERTED = (
+    CaseTask.status == "OPEN",
+    or_(CaseTask.overdue_alerted_at.is_(None), CaseTask.overdue_alerted_at < CaseTask.due_at),
+)
+
+
 async def next_overdue_at(session: AsyncSession) -> datetime | None:
-    """When the next open task not yet alerted falls due (None: no such task)."""
+    """When the next open task not yet alerted for its due time falls due (None: none)."""
     result: datetime | None = await session.scalar(
-        select(func.min(CaseTask.due_at)).where(
-            CaseTask.status == "OPEN", CaseTask.overdue_alerted_at.is_(None)
-        )
+        select(func.min(CaseTask.due_at)).where(*_UNALERTED)
     )
     return result
 
@@ -88,16 +95,7 @@ async def claim_overdue(session: AsyncSession, *, now: datetime, limit: int) -> 
     return list(
         await session.scalars(
             select(CaseTask)
-            .where(
-                CaseTask.status == "OPEN",
-                CaseTask.due_at <= now,
-                # Alerted once per due time: a task given a new date (the seller's, after a
-                # held payment missed the first) alerts again if it passes that one too.
-                or_(
-                    CaseTask.overdue_alerted_at.is_(None),
-                    CaseTask.overdue_alerted_at < CaseTask.due_at,
-                ),
-            )
+            .where(*_UNALERTED, CaseTask.due_at <= now)
             .order_by(CaseTask.due_at)
             .limit(limit)
             .with_for_update(skip_locked=True)

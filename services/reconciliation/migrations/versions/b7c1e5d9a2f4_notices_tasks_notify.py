@@ -31,13 +31,14 @@ def upgrade() -> None:
         when="NEW.delivery = 'PENDING' OR NEW.dispute = 'OPEN'",
     ):
         op.execute(statement)
-    # An open task not yet alerted: opened, or its due time moved. The loop's own alert mark
-    # wakes nobody.
+    # An open task not yet alerted for its due time: opened, or given a new date. The loop's
+    # own alert mark (at or after the due time) wakes nobody.
     for statement in notify_trigger_ddl(
         "case_tasks",
         TASKS_CHANNEL,
         events="INSERT OR UPDATE",
-        when="NEW.status = 'OPEN' AND NEW.overdue_alerted_at IS NULL",
+        when="NEW.status = 'OPEN' AND (NEW.overdue_alerted_at IS NULL "
+        "OR NEW.overdue_alerted_at < NEW.due_at)",
     ):
         op.execute(statement)
 
