@@ -47,6 +47,14 @@ def json_text(value: Any) -> str:
     return to_json(value).decode()
 
 
+class JsonText(str):
+    """A JSON column's value encoded already, passed to an array statement as it is: a caller
+    that has a document's text (reconciliation's case events, whose outbox and timeline rows
+    are cut from one encoding) spares `json_text` encoding the same data again."""
+
+    __slots__ = ()
+
+
 def json_value(text: str | bytes) -> Any:
     """A JSONB column's value, parsed by pydantic-core for the same reason."""
     return from_json(text)
@@ -146,7 +154,9 @@ def _array_params(
     params = {}
     for name in columns:
         values = [row[name] for row in rows]
-        params[name] = [json_text(v) for v in values] if name in json_columns else values
+        if name in json_columns:
+            values = [v if type(v) is JsonText else json_text(v) for v in values]
+        params[name] = values
     return params
 
 
@@ -156,14 +166,20 @@ class ArrayInsert:
     multi-row `VALUES` processes every parameter of every row in Python and writes a statement
     whose text changes with the row count, so each new count is compiled and prepared again;
     here the text is fixed and asyncpg encodes each array in C. JSON columns travel as their
-    text (`json_text`, as the engine's serialiser writes them, `None` as JSON null) and are cast
-    in the statement.
+    text (`json_text`, as the engine's serialiser writes them, `None` as JSON null; a `JsonText`
+    as it is) and are cast in the statement.
 
     With `new_only_returning`, a row whose key is stored already is skipped (`ON CONFLICT DO
-    NOTHING`) and `insert_new` returns the named column of the rows inserted."""
+    NOTHING`) and `insert_new` returns the named column of the rows inserted; with
+    `skip_conflicts`, such rows are skipped and nothing is returned."""
 
     def __init__(
-        self, table: Table, columns: Sequence[str], *, new_only_returning: str | None = None
+        self,
+        table: Table,
+        columns: Sequence[str],
+        *,
+        new_only_returning: str | None = None,
+        skip_conflicts: bool = False,
     ) -> None:
         self.columns = tuple(columns)
         # A default SQLAlchemy computes in Python is not in the statement's text; a column with
@@ -177,12 +193,15 @@ class ArrayInsert:
             f"INSERT INTO {table.name} ({names}) SELECT {', '.join(selected)} "
             f"FROM unnest({', '.join(arrays)}) WITH ORDINALITY AS r({names}, n) ORDER BY r.n"
         )
+        if skip_conflicts:  # a row that would break a unique index (a partial one too) is left out
+            sql += " ON CONFLICT DO NOTHING"
         self.statement: Any = text(sql)
         if new_only_returning is not None:
             # Typed by the column, so a key comes back as the ORM would give it (a UUID).
-            self.statement = text(
-                f"{sql} ON CONFLICT DO NOTHING RETURNING {new_only_returning}"
-            ).columns(table.c[new_only_returning])
+            conflicts = "" if skip_conflicts else " ON CONFLICT DO NOTHING"
+            self.statement = text(f"{sql}{conflicts} RETURNING {new_only_returning}").columns(
+                table.c[new_only_returning]
+            )
 
     def _params(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
         return _array_params(self.columns, self._json, rows)
@@ -202,32 +221,48 @@ class ArrayInsert:
 
 
 class ArrayUpdate:
-    """An UPDATE of `columns` of many rows, each found by its `key` column, as one array
-    parameter per column (unnested), in one statement whatever the row count. The ORM's flush
-    sends a changed row's UPDATE as one execution of a prepared statement per row: PostgreSQL
-    binds, plans and runs each, and SQLAlchemy processes each row's parameters in Python."""
+    """An UPDATE of `columns` of many rows, each found by its `key` column (or columns), as one
+    array parameter per column (unnested), in one statement whatever the row count. The ORM's
+    flush sends a changed row's UPDATE as one execution of a prepared statement per row:
+    PostgreSQL binds, plans and runs each, and SQLAlchemy processes each row's parameters in
+    Python.
 
-    def __init__(self, table: Table, key: str, columns: Sequence[str]) -> None:
-        self.columns = (key, *columns)
+    With `only_where` (SQL on the table's columns), a row that does not meet it is left as it
+    is, and `execute` returns how many were updated; without, every row must exist."""
+
+    def __init__(
+        self,
+        table: Table,
+        key: str | Sequence[str],
+        columns: Sequence[str],
+        *,
+        only_where: str | None = None,
+    ) -> None:
+        keys = (key,) if isinstance(key, str) else tuple(key)
+        self.columns = (*keys, *columns)
         self._json, arrays, selected = _unnest_columns(table, self.columns)
         assignments = ", ".join(
-            f"{name} = {value}" for name, value in zip(columns, selected[1:], strict=True)
+            f"{name} = {value}" for name, value in zip(columns, selected[len(keys) :], strict=True)
         )
+        found = " AND ".join(f"{table.name}.{k} = r.{k}" for k in keys)
+        self._every_row = only_where is None
+        condition = f"{found} AND {only_where}" if only_where is not None else found
         self.statement = text(
             f"UPDATE {table.name} SET {assignments} FROM unnest({', '.join(arrays)}) "
-            f"AS r({', '.join(self.columns)}) WHERE {table.name}.{key} = r.{key}"
+            f"AS r({', '.join(self.columns)}) WHERE {condition}"
         )
 
-    async def execute(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Update `rows` (each holding the key and every column, and each key once); every
-        row must exist."""
+    async def execute(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Update `rows` (each holding the key and every column, and each key once); the
+        number of rows updated."""
         if not rows:
-            return
+            return 0
         result: Any = await session.execute(
             self.statement, _array_params(self.columns, self._json, rows)
         )
-        if result.rowcount != len(rows):
+        if self._every_row and result.rowcount != len(rows):
             raise RuntimeError(f"updated {result.rowcount} of {len(rows)} rows")
+        return int(result.rowcount)
 
 
 # One array update per table and set of changed columns: a batch's changes to its rows of a

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.dialects.postgresql import JSONB
 
-from shared.db import ArrayInsert
+from shared.db import ArrayInsert, ArrayUpdate, JsonText, _array_params
 
 metadata = MetaData()
 ROWS = Table(
@@ -35,3 +35,24 @@ def test_each_column_is_one_array_in_the_order_given() -> None:
 def test_a_column_with_a_python_default_must_be_given() -> None:
     with pytest.raises(ValueError, match="origin"):
         ArrayInsert(ROWS, ("name", "count", "doc"))
+
+
+def test_conflicting_rows_can_be_skipped() -> None:
+    sql = str(ArrayInsert(ROWS, ("name", "origin"), skip_conflicts=True).statement)
+    assert sql.endswith("ORDER BY r.n ON CONFLICT DO NOTHING")
+
+
+def test_an_encoded_json_value_goes_as_it_is() -> None:
+    """A `JsonText` is the column's text already; any other value is encoded (a str as a JSON
+    string)."""
+    params = _array_params(("doc",), {"doc"}, [{"doc": JsonText('{"a":1}')}, {"doc": '{"a":1}'}])
+    assert params["doc"] == ['{"a":1}', '"{\\"a\\":1}"']
+
+
+def test_an_update_by_two_keys_only_where_a_condition_holds() -> None:
+    update = ArrayUpdate(ROWS, ("name", "origin"), ("count",), only_where="rows.count IS NULL")
+    assert str(update.statement) == (
+        "UPDATE rows SET count = r.count FROM unnest(CAST(:name AS text[]), "
+        "CAST(:origin AS text[]), CAST(:count AS INTEGER[])) AS r(name, origin, count) "
+        "WHERE rows.name = r.name AND rows.origin = r.origin AND rows.count IS NULL"
+    )

@@ -1,18 +1,21 @@
-"""`emit` on a consumer batch's hot path: each case event is serialised once, and the timeline
-keeps the same document the outbox publishes (less the sealed address)."""
+"""`emit` on a consumer batch's hot path: each case event is encoded once, as JSON text, and the
+outbox row's and the timeline row's texts are cut from it: the timeline keeps the same document
+the outbox publishes (less the sealed address)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reconciliation.cases.timeline import SYSTEM, decision_document, emit
+from services.reconciliation.cases.timeline import SYSTEM, decision_document, emit, event_document
 from services.reconciliation.cases.transitions import Move
 from services.reconciliation.facts.batch import BatchView
 from services.reconciliation.models import Case
+from shared.db import JsonText
 from shared.events import (
     CaseDecided,
     CaseOpened,
@@ -57,7 +60,7 @@ def test_a_batch_serialises_each_case_event_once(monkeypatch: pytest.MonkeyPatch
     unit_of(session).put(view)
 
     case = _case()
-    emit(
+    opened = emit(
         session,
         case,
         CaseOpened,
@@ -68,18 +71,60 @@ def test_a_batch_serialises_each_case_event_once(monkeypatch: pytest.MonkeyPatch
         expected_decision_by=NOW,
     )
 
-    assert len(dumps) == 1
-    published = view.outbox[0]["payload"]
+    assert dumps == []  # encoded straight to text, no document in between
+    # Both rows' JSON columns go to the array inserts as the text made here, not encoded again.
+    assert type(view.outbox[0]["payload"]) is JsonText
+    assert type(view.timeline[0]["data"]) is JsonText
+    published = json.loads(view.outbox[0]["payload"])
+    assert published == opened.model_dump(mode="json")
     assert published["seller_contact"] == case.seller_contact
-    kept = view.timeline[0]["data"]["event"]
-    assert "seller_contact" not in kept
-    assert kept == {k: v for k, v in published.items() if k != "seller_contact"}
+    kept = json.loads(view.timeline[0]["data"])
+    assert kept == {"event": {k: v for k, v in published.items() if k != "seller_contact"}}
 
 
-def test_a_decision_record_is_serialised_once_for_the_case_and_both_events(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    record = DecisionRecord(
+def test_the_batch_rows_hold_what_a_single_event_writes() -> None:
+    """The batch's texts against the one-by-one path's documents, for an event whose timeline
+    row has data of its own and an event with no sealed address."""
+    rows: dict[str, tuple[Any, Any]] = {}
+    for path in ("single", "batch"):
+        session = AsyncSession()
+        view = BatchView(return_ids={"RET-EMIT-1"})
+        if path == "batch":
+            unit_of(session).put(view)
+        else:
+            session.add = view.timeline.append  # type: ignore[method-assign]
+        case = _case()
+        case.seller_contact = None
+        case.state, case.version = "OPEN", 2
+        case.decision = decision_document(session, _record())
+        event = emit(
+            session,
+            case,
+            CaseDecided,
+            move=Move.DECIDE,
+            actor=SYSTEM,
+            reason="Decided.",
+            now=NOW,
+            decision=_record(),
+            data={"reversals": ["r-1"], "note": "ünïcode"},
+            paid_before=0,
+        )
+        if path == "single":
+            outbox, entry = view.timeline  # the Outbox, then the TimelineEntry added
+            rows[path] = (outbox.payload, entry.data)
+            assert outbox.payload == event_document(session, event)
+        else:
+            rows[path] = (
+                json.loads(view.outbox[0]["payload"]),
+                json.loads(view.timeline[0]["data"]),
+            )
+    assert rows["batch"] == rows["single"]
+    assert rows["batch"][1]["note"] == "ünïcode"
+    assert rows["batch"][0]["seller_contact"] is None
+
+
+def _record() -> DecisionRecord:
+    return DecisionRecord(
         policy_version="sop-v1",
         rule_id="L6",
         outcome=Outcome.GRANTED,
@@ -91,6 +136,12 @@ def test_a_decision_record_is_serialised_once_for_the_case_and_both_events(
         explanation="The partner damaged the item in transit.",
         decided_at=NOW,
     )
+
+
+def test_a_decision_record_is_serialised_once_for_the_case_and_both_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    record = _record()
     dumps: list[dict[str, Any]] = []
     original = DecisionRecord.model_dump
 
@@ -133,5 +184,5 @@ def test_a_decision_record_is_serialised_once_for_the_case_and_both_events(
     monkeypatch.undo()
     # Each document is the event's own serialisation, the record's part included.
     for row, event in zip(view.outbox, (decided, settled), strict=True):
-        assert row["payload"] == event.model_dump(mode="json")
-        assert row["payload"]["decision"] == case.decision
+        assert json.loads(row["payload"]) == event.model_dump(mode="json")
+        assert json.loads(row["payload"])["decision"] == case.decision

@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
@@ -15,6 +16,7 @@ from services.reconciliation.cases.errors import IllegalTransition
 from services.reconciliation.cases.transitions import EVENT_OF, Move, next_state
 from services.reconciliation.facts import batch
 from services.reconciliation.models import Case, Outbox, TimelineEntry
+from shared.db import JsonText
 from shared.events import (
     CaseEventBase,
     CaseOrigin,
@@ -35,26 +37,43 @@ def as_json(value: Any) -> Any:
 
 
 class _LastDecisionDocument:
-    """The JSON document of the decision record serialised last in this transaction."""
+    """The JSON document of the decision record serialised last in this transaction, and its
+    text once an event of a consumer batch asked for it."""
 
-    __slots__ = ("record", "document")
+    __slots__ = ("record", "document", "text")
 
     def __init__(self) -> None:
         self.record: DecisionRecord | None = None
         self.document: dict[str, Any] = {}
+        self.text: bytes | None = None
+
+
+def _last_decision(session: AsyncSession, record: DecisionRecord) -> _LastDecisionDocument:
+    last = unit_of(session).get(_LastDecisionDocument)
+    if last.record is not record:
+        last.record, last.document, last.text = record, record.model_dump(mode="json"), None
+    return last
 
 
 def decision_document(session: AsyncSession, record: DecisionRecord) -> dict[str, Any]:
     """The record's JSON document, made once: a decision's record goes into the case row and
     into each event that carries it (decided, then settled), one after the other, and was
     serialised for each. Do not change the document: the case row and the events share it."""
-    last = unit_of(session).get(_LastDecisionDocument)
-    if last.record is not record:
-        last.record, last.document = record, record.model_dump(mode="json")
-    return last.document
+    return _last_decision(session, record).document
+
+
+def _decision_text(session: AsyncSession, record: DecisionRecord) -> bytes:
+    """The record's document as JSON text, encoded once for every event that carries it."""
+    last = _last_decision(session, record)
+    if last.text is None:
+        last.text = to_json(last.document)
+    return last.text
 
 
 _DECISION: set[str] = {"decision"}  # excluded from the event, added as its own document
+# Excluded from the event's text, each added as its own member: the timeline keeps the event
+# less the sealed address.
+_DECISION_AND_CONTACT: set[str] = {"decision", "seller_contact"}
 
 
 def event_document(session: AsyncSession, payload: EventPayload) -> dict[str, Any]:
@@ -66,6 +85,23 @@ def event_document(session: AsyncSession, payload: EventPayload) -> dict[str, An
     document = payload.model_dump(mode="json", exclude=_DECISION)
     document["decision"] = decision_document(session, decision)
     return document
+
+
+def _with_members(obj: bytes, members: bytes) -> bytes:
+    """A JSON object's text with `members` (`"key":value,...`, none of its own keys) added."""
+    if not members:
+        return obj
+    return obj[:-1] + (b"," if obj != b"{}" else b"") + members + b"}"
+
+
+def _case_event_text(session: AsyncSession, payload: CaseEventBase) -> bytes:
+    """A case event's JSON text less its sealed address: encoded once, straight from the
+    model, with its decision record's text (`_decision_text`) put in as a member. The same
+    document as `event_document` less `seller_contact` (`jsonb` keeps no key order)."""
+    body = payload.__pydantic_serializer__.to_json(payload, exclude=_DECISION_AND_CONTACT)
+    decision = payload.decision
+    record = b"null" if decision is None else _decision_text(session, decision)
+    return _with_members(body, b'"decision":' + record)
 
 
 def timeline(session: AsyncSession, **row: Any) -> None:
@@ -142,10 +178,23 @@ def emit(
         claimed_amount=case.claimed_amount if seller_claimed(case) else None,
         **extra,
     )
-    document = publish(session, payload, subject=case.case_id, now=now)
-    # The timeline keeps the event as published, less the sealed address: the document the
-    # outbox row holds, not a second serialisation of the same event.
-    record = {k: v for k, v in document.items() if k != "seller_contact"}
+    view = batch.current(session)
+    if view is None:
+        document = publish(session, payload, subject=case.case_id, now=now)
+        # The timeline keeps the event as published, less the sealed address: the document
+        # the outbox row holds, not a second serialisation of the same event.
+        event: Any = {k: v for k, v in document.items() if k != "seller_contact"}
+        entry: Any = {"event": event, **(data or {})}
+    else:
+        # A consumer batch writes its rows as array inserts, which take a JSON column's text:
+        # the event is encoded once, and the outbox row's and the timeline row's texts are
+        # both cut from it, where each row's document was encoded on its own.
+        text = _case_event_text(session, payload)
+        contact = b'"seller_contact":' + to_json(payload.seller_contact)
+        _enqueue(view, payload, subject=case.case_id, now=now, text=_with_members(text, contact))
+        # `data` after the event, as in the dict above: jsonb keeps the last of a repeated key.
+        members = to_json(data)[1:-1] if data else b""
+        entry = JsonText(_with_members(b'{"event":' + text + b"}", members).decode())
     timeline(
         session,
         case_id=case.case_id,
@@ -153,7 +202,7 @@ def emit(
         kind=kind or event_cls.__name__,
         actor=actor,
         reason=reason,
-        data={"event": record, **(data or {})},
+        data=entry,
         occurred_at=now,
     )
     if previous is not state:
@@ -175,6 +224,15 @@ def publish(
     else:
         view.outbox.append(row)
     return document
+
+
+def _enqueue(
+    view: batch.BatchView, payload: EventPayload, *, subject: str, now: datetime, text: bytes
+) -> None:
+    """`publish` on a consumer batch, of an event whose JSON text the caller encoded."""
+    row = outbox_envelope_columns(payload, source=SOURCE, subject=subject, time=now)[1]
+    row["payload"] = JsonText(text.decode())
+    view.outbox.append(row)
 
 
 def note(

@@ -26,8 +26,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.models import (
@@ -43,7 +42,7 @@ from services.reconciliation.models import (
     TimelineEntry,
     Timer,
 )
-from shared.db import ArrayInsert, among, table_of, write_changes
+from shared.db import ArrayInsert, ArrayUpdate, among, table_of, write_changes
 from shared.unit_of_work import unit_of
 
 # The fact tables a batch inserts up front, with the column that identifies a fact. Appeals and
@@ -94,6 +93,16 @@ _INSERT_OUTBOX = ArrayInsert(
         "traceparent",
     ),
 )
+
+
+# A case's pending timer of a kind (`uq_timers_pending_kind`): cancelled if there is one, and
+# scheduled unless there is one, as `timers/repository.py` does for a single case. One statement
+# per round of changes, where the round's rows went as one execution each (`executemany`).
+_PENDING_TIMER = "timers.fired_at IS NULL AND timers.cancelled_at IS NULL"
+_CANCEL_TIMERS = ArrayUpdate(
+    table_of(Timer), ("case_id", "kind"), ("cancelled_at",), only_where=_PENDING_TIMER
+)
+_SCHEDULE_TIMERS = ArrayInsert(table_of(Timer), ("case_id", "kind", "due_at"), skip_conflicts=True)
 
 
 class StaleBatchView(RuntimeError):
@@ -190,27 +199,16 @@ class BatchView:
     async def write_timers(self, session: AsyncSession) -> None:
         """Apply the queued timer changes, each case's in the order they were made. Changes of
         different cases touch different rows, so the n-th change of every case goes out in one
-        statement per kind of change."""
+        array statement per kind of change (`_CANCEL_TIMERS`, `_SCHEDULE_TIMERS`)."""
         per_case: dict[str, list[_TimerOp]] = defaultdict(list)
         for op in self.timer_ops:
             per_case[op.case_id].append(op)
         self.timer_ops = []
         rounds = max((len(ops) for ops in per_case.values()), default=0)
-        table = table_of(Timer)
-        pending = and_(table.c.fired_at.is_(None), table.c.cancelled_at.is_(None))
-        cancel = (
-            update(table)
-            .where(table.c.case_id == bindparam("b_case_id"), table.c.kind == bindparam("b_kind"))
-            .where(pending)
-            .values(cancelled_at=bindparam("b_at"))
-        )
-        schedule = pg_insert(table).on_conflict_do_nothing(
-            index_elements=["case_id", "kind"], index_where=pending
-        )
         for n in range(rounds):
             ops = [ops[n] for ops in per_case.values() if len(ops) > n]
             cancels = [
-                {"b_case_id": o.case_id, "b_kind": o.kind, "b_at": o.cancel_at}
+                {"case_id": o.case_id, "kind": o.kind, "cancelled_at": o.cancel_at}
                 for o in ops
                 if o.cancel_at is not None
             ]
@@ -219,10 +217,8 @@ class BatchView:
                 for o in ops
                 if o.cancel_at is None
             ]
-            if cancels:
-                await session.execute(cancel, cancels)
-            if schedules:
-                await session.execute(schedule, schedules)
+            await _CANCEL_TIMERS.execute(session, cancels)
+            await _SCHEDULE_TIMERS.execute(session, schedules)
 
 
 def current(session: AsyncSession) -> BatchView | None:
