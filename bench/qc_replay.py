@@ -158,7 +158,8 @@ def alarms(seed: int) -> list[dict[str, Any]]:
     (days after the entity's first planted event, or after the world's start if it is honest).
     Hubs are tested on their own passes: the agents that explain a hub and the hub's test
     without its worst agent are left out, so an agent-naming partner's hub may cross here and
-    not in fraud; a desipost hub (no agents named) is weighed as fraud weighs it."""
+    not in fraud; a desipost hub (no agents named) is weighed as fraud weighs it, at its own
+    alert (1/`qc_unnamed_hub_seq_alpha`)."""
     config = default_config()
     t, s = config.thresholds, config.sequential
     alert = math.log(1 / s.alpha)
@@ -188,6 +189,11 @@ def alarms(seed: int) -> list[dict[str, Any]]:
             }
             row["buyers"], row["passes"] = counts(eid, records[eid], end, named_elsewhere)
             looks = [at for at, kind, _ in records[eid] if kind == "contra"] + [end]
+            level = (
+                math.log(1 / config.qc_unnamed_hub_seq_alpha)
+                if etype == "hub" and row["partner"] == "desipost"
+                else alert
+            )
             for name, by_information in (("trials", False), ("information", True)):
                 best, crossed = -math.inf, None
                 for look in looks:
@@ -206,7 +212,7 @@ def alarms(seed: int) -> list[dict[str, Any]]:
                     ).spread
                     log_bf = sequential_test(k, n, spread, s).log_bf
                     best = max(best, log_bf)
-                    if crossed is None and log_bf >= alert:
+                    if crossed is None and log_bf >= level:
                         crossed = look
                 row[name] = (round(best, 2), _days(first or start, crossed))
             rows.append(row)

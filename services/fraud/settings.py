@@ -57,6 +57,11 @@ class FraudSettings(ServiceSettings):
     # "Claim abuse: where the days go"). At most 1 % of honest sellers ever alert on it per
     # window, the honest-seller goal's own figure.
     seller_seq_alpha: float = 1e-2
+    # A hub whose partner names no agents (desipost) is QC-alerted at a Bayes factor of
+    # 1/qc_unnamed_hub_seq_alpha, not 1/seq_alpha: it cannot be held to the named hubs' second
+    # condition (telling without its worst agent), and this level holds it to their false-alarm
+    # rate instead (docs/fraud-detection.md, "QC contradictions: a hub without named agents").
+    qc_unnamed_hub_seq_alpha: float = 1e-3
     seq_max_concentration: float = 1000.0
 
     # While a backlog waits, the consumer handles it this many events per transaction, and

@@ -37,10 +37,10 @@ async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
 
 
 def qc_journey(
-    *, seller: str, buyer: str, hub: str, agent: str, day: float, claim: str | None
+    *, seller: str, buyer: str, hub: str, agent: str | None, day: float, claim: str | None
 ) -> list[EventPayload]:
-    """A return passed at QC by `agent` at pickup, delivered intact, and claimed (if at all)
-    an hour later."""
+    """A return passed at QC by `agent` at pickup (None: a partner that names no agent),
+    delivered intact, and claimed (if at all) an hour later."""
     rid = uid("R")
     delivered = START + timedelta(days=day)
     out: list[EventPayload] = [

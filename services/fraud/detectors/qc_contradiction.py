@@ -9,11 +9,14 @@ each a little off, none enough to blame (a hub's QC practice, not one agent's).
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 
 from services.fraud.detectors.findings import Finding
+from services.fraud.detectors.sequential import demoted
 from services.fraud.detectors.stats import (
+    SequentialTest,
     Thresholds,
     contribution_from_p,
     parts_standing_out,
@@ -144,3 +147,29 @@ def named_elsewhere(
         for entity, buyer, named_here, named_everywhere in contradicting
         if named_everywhere > named_here or buyer in wanted
     )
+
+
+def held_without_named_agents(
+    findings: list[Finding], test: SequentialTest, alpha: float
+) -> list[Finding]:
+    """A hub's alert-worthy QC findings when its partner names none of its agents (desipost):
+    kept only once the hub's sequential evidence reaches 1/`alpha`, stricter than the shared
+    alert, else demoted to MEDIUM (no alert, no HIGH).
+
+    A hub whose agents are named is alerted only when its evidence stays telling without its
+    worst agent (`sequential.held_by_one_part`): an honest hub that one unlucky agent carried
+    to the alert is not. A hub whose agents are unknown cannot be held to that, so the one
+    condition it can meet is made as hard as the two are together: simulated on honest hubs
+    of two agents, both rules alert about as rarely, and on hubs whose every agent runs at
+    2.5-4x their recall is about the same (`bench.qc_hub_sim`; docs/fraud-detection.md, "QC
+    contradictions: a hub without named agents"). It only adds a condition to an alert that
+    meets its own level, so the stated false-alarm rate (now `alpha`) bounds it."""
+    if test.log_bf >= math.log(1 / alpha):
+        return findings
+    why = f"no agents named: an alert needs a Bayes factor of {1 / alpha:g}"
+    return [
+        demoted(f, why, {"alert_bayes_factor": round(1 / alpha)})
+        if f.pattern == f"{PATTERN_PREFIX}HUB" and (f.alert or f.contribution >= 0.8)
+        else f
+        for f in findings
+    ]

@@ -198,6 +198,11 @@ class QcInputs(AssessorBase):
                     s,
                 )
                 found = held_by_one_part(found, pattern, worst, rest, s)
+                if not at_hub:
+                    # No agent of the hub is named: the condition above cannot be asked.
+                    found = qc_contradiction.held_without_named_agents(
+                        found, test, self.config.qc_unnamed_hub_seq_alpha
+                    )
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=True)
