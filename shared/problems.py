@@ -12,11 +12,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from shared.tracing import SCOPE_TRACE_ID, current_trace_id
-from shared.transient import is_refused_value, is_transient
+from shared.transient import concurrent_duplicate_constraint, is_refused_value, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,30 @@ def install_problem_handlers(app: FastAPI) -> None:
         # traceback would spend CPU exactly when the service has none to spare.
         log.info("client disconnected during %s %s", request.method, request.url.path)
         return problem_response(request, 400, "Client closed request", None)
+
+    # Registered for its class, not caught in `_unexpected`: the handler of `Exception` runs in
+    # Starlette's outermost layer, which answers and then raises the error on (a traceback in
+    # the server's log for a request that was answered as it should be).
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        if constraint := concurrent_duplicate_constraint(exc):
+            # Two requests stored the same thing at once (no Idempotency-Key, or two keys): the
+            # database let one through and refused this one, which stored nothing. A retry meets
+            # the stored row through the route's own checks and gets their answer. Logged by
+            # constraint name only: the database's message quotes the values, which may be
+            # personal data.
+            log.warning(
+                "concurrent duplicate on %s %s: %s", request.method, request.url.path, constraint
+            )
+            return problem_response(
+                request,
+                409,
+                "Conflict",
+                "Another request stored the same thing at the same moment; this one stored "
+                "nothing. Retry it to get the answer the stored one now gives.",
+                headers={"Retry-After": "1"},
+            )
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -5,8 +5,9 @@ authentication as a dependency alone an anonymous caller learns our validation: 
 ambiguous body answered 400 or 422 where its missing key should have answered 401. Here the
 route's own auth dependency (`shared.auth.authenticate`, and the `require(...)` duty check,
 which needs no body) runs first; the dependency finds the principal in the scope afterwards, so
-a request spends one rate-limit token as before. Then a body in another charset than UTF-8 is
-refused, naming the charset, before anything parses it (RFC 8259 §8.1).
+a request spends one rate-limit token as before. Then a query parameter the route does not take
+is refused, naming it (since 2026-12-05), and a body in another charset than UTF-8 is refused,
+naming the charset, before anything parses it (RFC 8259 §8.1).
 
 Every router of the four services is made with `route_class=ServiceRoute`;
 `shared.app.create_service_app` refuses a router whose API routes are not.
@@ -22,7 +23,7 @@ from fastapi.routing import APIRoute
 
 from shared.access import walk_dependencies
 from shared.auth import RoleCheck, authenticate
-from shared.validation import refuse_non_utf8_json
+from shared.validation import refuse_non_utf8_json, refuse_unknown_query
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -34,12 +35,16 @@ class ServiceRoute(APIRoute):
         checks = [call for call in calls if isinstance(call, RoleCheck)]
         authenticated = bool(checks) or authenticate in calls
         takes_body = self.body_field is not None
+        known_query = frozenset(
+            param.alias for dep in walk_dependencies(self.dependant) for param in dep.query_params
+        )
 
         async def answered_in_order(request: Request) -> Response:
             if authenticated:
                 principal = await authenticate(request)
                 for check in checks:
                     await check(principal)
+                refuse_unknown_query(request, known_query)
             if takes_body:
                 await refuse_non_utf8_json(request)
             return await handler(request)

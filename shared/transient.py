@@ -73,3 +73,19 @@ def is_refused_value(exc: BaseException) -> bool:
         isinstance(e, WrappedDataError) or str(getattr(e, "sqlstate", "") or "").startswith("22")
         for e in _database_errors(exc)
     )
+
+
+# Unique and exclusion violations (23505, 23P01): two requests stored the same thing at the same
+# moment and the database let one through. The other stored nothing, and run again it would meet
+# the winner's row through the service's own checks.
+_CONCURRENT_DUPLICATE_SQLSTATES = frozenset({"23505", "23P01"})
+
+
+def concurrent_duplicate_constraint(exc: BaseException) -> str | None:
+    """The constraint a concurrent duplicate ran into, or None when `exc` is no such thing."""
+    errors = _database_errors(exc)
+    if not any(getattr(e, "sqlstate", None) in _CONCURRENT_DUPLICATE_SQLSTATES for e in errors):
+        return None
+    # asyncpg's own error names the constraint; SQLAlchemy's adapted one carries the SQLSTATE.
+    names = (getattr(e, "constraint_name", None) for e in errors)
+    return next((str(n) for n in names if n), "unnamed")

@@ -33,7 +33,7 @@ from pydantic import (
 from starlette.requests import Request
 from starlette.types import Scope, Send
 
-from shared.problems import Problem
+from shared.problems import TYPE_BASE, Problem
 
 # ₹100 billion: above any claim, refund or cap, and well inside a BIGINT.
 MAX_PAISE = 10**13
@@ -392,3 +392,26 @@ async def send_url_refusal(scope: Scope, send: Send, errors: list[dict[str, str]
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def refuse_unknown_query(request: Request, known: frozenset[str]) -> None:
+    """A query parameter the route does not take answers 422 naming it, as an unknown body
+    field does (`RequestModel`): a misspelt filter (`?stat=OPEN`) or one the route never had
+    (`/v1/ledger/balances?at=…`) would otherwise be dropped and answered with everything, as
+    if it had been applied. Runs after the caller is authenticated (shared/service_route.py)."""
+    if not request.scope.get("query_string"):
+        return
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if not unknown:
+        return
+    takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+    raise Problem(
+        422,
+        "Validation failed",
+        f"Invalid field(s): {', '.join(f'query.{name}' for name in unknown[:10])}",
+        type_=f"{TYPE_BASE}validation-failed",
+        errors=[
+            {"field": f"query.{name}", "message": f"not a query parameter of this route; {takes}"}
+            for name in unknown[:10]
+        ],
+    )

@@ -32,6 +32,7 @@ from services.reconciliation.policy.errors import (
 )
 from services.reconciliation.tasks.errors import (
     BlockingTaskCannotBeCancelled,
+    DeskMustConfirm,
     FinanceMustConfirm,
     TaskNotFound,
     TaskNotOpen,
@@ -70,4 +71,5 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     TaskNotOpen: CONFLICT,
     BlockingTaskCannotBeCancelled: CONFLICT,
     FinanceMustConfirm: FORBIDDEN,
+    DeskMustConfirm: FORBIDDEN,
 }

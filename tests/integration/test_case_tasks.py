@@ -152,6 +152,14 @@ async def test_blocking_tasks_hold_settlement_until_the_last_is_done(
         headers=harness.key(AGENT),
     )
     assert r.status_code == 201
+    # Each hold is its own duty: finance confirms the payout, never the warehouse's receipt
+    # too, or one key would release the money past both checks.
+    r = await desk.client.post(
+        f"/v1/tasks/{warehouse_task}/complete",
+        json={"resolution": "Received"},
+        headers=harness.key(FINANCE),
+    )
+    assert r.status_code == 403 and "finance tasks only" in r.json()["detail"], r.text
     r = await desk.client.post(
         f"/v1/tasks/{warehouse_task}/complete",
         json={"resolution": "Received: wrong item confirmed"},
@@ -338,6 +346,7 @@ async def test_blocking_tasks_the_desk_opened_before_the_decision_hold_its_payme
                 resolution="Fine again",
                 actor="desk",
                 is_finance=False,
+                is_desk=True,
                 now=desk.clock.now(),
             )
         assert seen.status == "DONE"  # the locked read refreshed the session's copy

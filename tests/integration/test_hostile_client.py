@@ -32,7 +32,7 @@ from shared.auth import Role
 from shared.http_protocol import HTTP_PROTOCOL, http_limits
 from tests.conftest import Harness
 from tests.support.console import RoutingTransport, upstream_urls
-from tests.support.keys import DUTY_KEYS
+from tests.support.keys import DUTY_KEYS, add_key, revoke_key
 from tests.support.routes import service_apps
 from tests.support.services import RunningService
 
@@ -531,6 +531,18 @@ async def test_odd_query_values_never_fail_the_service(
                 assert_refused(r, {400, 404, 409, 422}, url[:80])
 
 
+@pytest.mark.parametrize("service, route", ROUTES, ids=[_route_id(x) for x in ROUTES])
+async def test_a_query_parameter_the_route_does_not_take_answers_422_naming_it(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    # A misspelt filter dropped silently would answer as if it had been applied.
+    client = pipeline[service].client
+    url = f"{_nothing(route.path)}?stat%C3%A9=OPEN&at=2026-01-01"
+    r = await client.request(route.method, url, headers=_key(harness, route), json={})
+    doc = assert_refused(r, {422}, url)
+    assert [e["field"] for e in doc["errors"]] == ["query.at", "query.staté"], doc
+
+
 # Bodies whose refusal would tell an anonymous caller how we validate: who is asking is
 # answered first, before any of them is read.
 PROBING_BODIES = {
@@ -559,6 +571,27 @@ async def test_no_key_or_a_forged_key_answers_401_whatever_the_body(
                     content=body,
                 )
                 assert_refused(r, {401}, f"{headers} {what}")
+
+
+async def test_a_revoked_key_answers_401_from_every_service_at_once(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    # Rotation without restarts: the keyring is read again when its file changes.
+    key = add_key(harness.env, f"leaver.{uuid.uuid4().hex[:6]}", [Role.OPS_MANAGER])
+    reads = {
+        "intake": "/v1/escalations",
+        "fraud": "/v1/alerts",
+        "reconciliation": "/v1/cases",
+        "notifications": "/v1/templates",
+    }
+    for service, path in reads.items():
+        r = await pipeline[service].client.get(path, headers=key)
+        assert r.status_code == 200, (service, r.text)
+    revoke_key(harness.env, key)
+    for service, path in reads.items():
+        r = await pipeline[service].client.get(path, headers=key)
+        doc = assert_refused(r, {401}, service)
+        assert doc["detail"] == "Unknown or revoked API key.", doc
 
 
 @pytest.mark.parametrize("service, route", ROUTES, ids=[_route_id(x) for x in ROUTES])

@@ -9,6 +9,7 @@ still in flight under the key is 409 with Retry-After; a malformed header is 422
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -181,10 +182,25 @@ async def test_idempotency_per_route(
     assert r.headers["content-type"].startswith(PROBLEM)
     await held.release(runtime_app.state.sessionmaker)  # type: ignore[union-attr]
 
-    # First time: done. Again: the stored answer, not a second effect.
+    # First time, sent three times at once (a client retrying on a timeout): done once; the
+    # copies wait out the first (409, Retry-After) or get its stored answer, whichever order
+    # they ran in. Again: the stored answer, not a second effect.
     key = uuid.uuid4().hex
-    first = await _send(call.client, method, call.path, call.body, {**auth, HEADER: key})
+    burst = await asyncio.gather(
+        *(_send(call.client, method, call.path, call.body, {**auth, HEADER: key}) for _ in "abc")
+    )
+    fresh = [r for r in burst if r.headers.get("Idempotent-Replayed") != "true"]
+    done = [r for r in fresh if r.status_code != 409]
+    assert len(done) == 1, [(r.status_code, r.text[:200]) for r in burst]
+    first = done[0]
     assert 200 <= first.status_code < 300, first.text
+    for r in fresh:
+        if r is not first:
+            assert r.headers["content-type"].startswith(PROBLEM) and r.headers["Retry-After"]
+    for r in burst:
+        if r not in fresh:
+            assert r.status_code == first.status_code, r.text
+            assert r.content == first.content or r.json() == first.json()
     again = await _send(call.client, method, call.path, call.body, {**auth, HEADER: key})
     assert again.status_code == first.status_code, again.text
     assert again.content == first.content or again.json() == first.json()

@@ -210,7 +210,7 @@ async def test_pending_escalation_of_the_same_seller_is_filed_when_the_feed_arri
     )
     assert r.status_code == 201 and r.json()["event_id"] is not None and r.json()["added"] == 1
 
-    await feed(intake, harness, rid)
+    fed = await feed(intake, harness, rid)
     expected = [
         ESCALATION_FILED,
         "disputedesk.intake.evidence_added.v1",
@@ -220,8 +220,11 @@ async def test_pending_escalation_of_the_same_seller_is_filed_when_the_feed_arri
     r = await intake.client.get(f"/v1/escalations/{esc}", headers=portal(harness))
     assert r.json()["state"] == "filed"
 
-    # The feed resent binds nothing twice.
-    await feed(intake, harness, rid)
+    # The feed resent (the same entry) binds nothing twice.
+    r = await intake.client.post(
+        "/v1/returns", json=fed, headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE")
+    )
+    assert r.status_code == 202 and r.json()["duplicate"] is True, r.text
     assert await ce_types(intake, rid) == expected
     primary = await eventually(
         lambda: scalar(

@@ -35,7 +35,21 @@ def add_key(
     key = new_key("test")
     entry = {"key_hash": hash_key(key), "client_id": client_id, "roles": roles}
     ring["keys"].append({**entry, "seller_id": seller_id, "partner_id": partner_id})
+    _write(path, ring)
+    return {"Authorization": f"Bearer {key}"}
+
+
+def revoke_key(env: dict[str, str], headers: dict[str, str]) -> None:
+    """Mark the key `headers` presents as revoked in the session's keyring."""
+    path = Path(env["DISPUTEDESK_KEYRING_FILE"])
+    ring: dict[str, Any] = json.loads(path.read_text())
+    presented = hash_key(headers["Authorization"].removeprefix("Bearer "))
+    (entry,) = [e for e in ring["keys"] if e["key_hash"] == presented]
+    entry["revoked"] = True
+    _write(path, ring)
+
+
+def _write(path: Path, ring: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(ring, indent=2) + "\n")
     tmp.replace(path)  # atomic: a service reading it mid-write never sees half a file
-    return {"Authorization": f"Bearer {key}"}

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError
 
 from shared.kafka.consumer import PermanentError, is_transient
+from shared.transient import concurrent_duplicate_constraint
 
 
 def _as_sqlalchemy_raises_it(driver_error: Exception) -> DBAPIError:
@@ -74,3 +75,21 @@ def test_an_exhausted_connection_pool_is_transient() -> None:
     from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
     assert is_transient(PoolTimeoutError("QueuePool limit of size 10 overflow 10 reached"))
+
+
+def test_a_lost_unique_key_race_names_its_constraint_and_nothing_else_does() -> None:
+    # What the HTTP handler answers 409 for (shared/problems.py); the values the database's
+    # message quotes are never what it reports.
+    unique = asyncpg.exceptions.PostgresError.new(
+        {"C": "23505", "M": "duplicate key", "n": "policies_pkey", "D": "Key (version)=(x)"}
+    )
+    assert concurrent_duplicate_constraint(_as_sqlalchemy_raises_it(unique)) == "policies_pkey"
+    exclusion = asyncpg.exceptions.PostgresError.new({"C": "23P01", "M": "conflicting key"})
+    assert concurrent_duplicate_constraint(_as_sqlalchemy_raises_it(exclusion)) == "unnamed"
+    for other in (
+        asyncpg.exceptions.ForeignKeyViolationError("no such parent"),
+        asyncpg.exceptions.DeadlockDetectedError("deadlock detected"),
+        ValueError("handler bug"),
+    ):
+        error = other if isinstance(other, ValueError) else _as_sqlalchemy_raises_it(other)
+        assert concurrent_duplicate_constraint(error) is None

@@ -21,6 +21,8 @@ router = APIRouter(route_class=ServiceRoute, tags=["marketplace feed"], response
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ReturnAccepted,
     summary="Record a return the marketplace accepted",
+    description="Once per return id: a resend with the same values answers `duplicate: true`; "
+    "a resend with other values answers 409 naming each field that differs.",
 )
 async def post_return(
     data: ReturnIn,
@@ -46,6 +48,8 @@ async def post_return(
     status_code=status.HTTP_202_ACCEPTED,
     response_model=RefundAccepted,
     summary="Record a refund the marketplace issued for a return",
+    description="Once per refund id: a resend with the same values answers `duplicate: true`; "
+    "a resend with other values answers 409 naming each field that differs.",
 )
 async def post_refund(
     data: RefundIn,

@@ -1,22 +1,53 @@
 """Accept the marketplace feed: `ReturnInitiated` once per return, `RefundIssued` once per refund.
 
-The feed may resend; the id of the return or refund is the redelivery guard. A new return binds
-whatever was held for it (escalations, partner scans), in the same transaction.
+The feed may resend; the id of the return or refund is the redelivery guard. A resend must say
+what the first said: the same id with other values is refused (409 naming the fields), never
+answered as a duplicate while its values are dropped. A new return binds whatever was held for
+it (escalations, partner scans), in the same transaction.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import uuid4
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.history import service as history
 from services.intake.holds import service as holds
 from services.intake.returns import repository
 from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
-from shared.events import RefundIssued, ReturnInitiated
+from shared.events import EventPayload, RefundIssued, ReturnInitiated
 from shared.outbox import note_enqueued
+from shared.problems import Problem
+
+
+def _refuse_changed_resend(what: str, stored: dict[str, Any], resent: EventPayload) -> None:
+    """A resend under a recorded id must carry the recorded values: answering it as a duplicate
+    would drop whatever it changed (a return's seller, partner or AWB decides who may claim on
+    it and who may scan it). Instants compare as instants, whatever offset they are written in."""
+    try:
+        recorded = type(resent).model_validate(stored)
+    except ValidationError:  # recorded under an older contract: nothing to compare it with
+        return
+    changed = [
+        name
+        for name in type(resent).model_fields
+        if name != "type" and getattr(recorded, name) != getattr(resent, name)
+    ]
+    if changed:
+        raise Problem(
+            409,
+            "Conflict",
+            f"This {what} is already recorded with other values for "
+            f"{', '.join(changed)}; a recorded {what} does not change.",
+            errors=[
+                {"field": f"body.{name}", "message": f"differs from the recorded {what}"}
+                for name in changed
+            ],
+        )
 
 
 async def accept_return(session: AsyncSession, *, data: ReturnIn, now: datetime) -> ReturnAccepted:
@@ -37,6 +68,8 @@ async def accept_return(session: AsyncSession, *, data: ReturnIn, now: datetime)
     )
     if stored.ce_id is None:
         existing = await repository.get_return(session, data.return_id)
+        if existing is not None:
+            _refuse_changed_resend("return", existing.payload, event)
         return ReturnAccepted(
             return_id=data.return_id,
             event_id=str(existing.ce_id if existing else ""),
@@ -62,6 +95,8 @@ async def accept_refund(session: AsyncSession, *, data: RefundIn, now: datetime)
     )
     if stored is None:
         existing = await repository.get_refund(session, data.refund_id)
+        if existing is not None:
+            _refuse_changed_resend("refund", existing.payload, event)
         return RefundAccepted(
             refund_id=data.refund_id,
             return_id=existing.return_id if existing else data.return_id,

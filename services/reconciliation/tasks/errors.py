@@ -29,3 +29,11 @@ class BlockingTaskCannotBeCancelled(TaskError):
 class FinanceMustConfirm(TaskError):
     def __init__(self) -> None:
         super().__init__("A finance task is completed by a finance key.")
+
+
+class DeskMustConfirm(TaskError):
+    def __init__(self, team: str) -> None:
+        super().__init__(
+            f"A {team} task is completed by the desk (ops_agent or ops_manager), which confirms "
+            "for the teams without keys; a finance key completes finance tasks only."
+        )

@@ -214,6 +214,7 @@ async def _close(
             resolution=body.resolution,
             actor=principal.client_id,
             is_finance=principal.has(Role.FINANCE),
+            is_desk=principal.has(*DESK),
             now=clock.now(),
         )
         return _task(task)

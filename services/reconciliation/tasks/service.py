@@ -21,6 +21,7 @@ from services.reconciliation.policy import service as policies
 from services.reconciliation.tasks import repository
 from services.reconciliation.tasks.errors import (
     BlockingTaskCannotBeCancelled,
+    DeskMustConfirm,
     FinanceMustConfirm,
     TaskNotFound,
     TaskNotOpen,
@@ -104,10 +105,15 @@ async def close(
     resolution: str,
     actor: str,
     is_finance: bool,
+    is_desk: bool,
     now: datetime,
 ) -> CaseTask:
     """DONE or CANCELLED. The case is locked before the task, so two teams finishing the last
-    two blocking tasks at once settle the case exactly once."""
+    two blocking tasks at once settle the case exactly once.
+
+    Completing is a duty: a finance task needs a finance key, any other team's task a desk key
+    (the desk confirms for the teams that hold none). A finance key alone confirming the
+    warehouse's receipt too would let one person release a payout past both of its holds."""
     case_id = (await _task(session, task_id)).case_id
     case = await cases.lock(session, case_id)
     task = await repository.get(session, task_id, lock=True)
@@ -119,6 +125,8 @@ async def close(
         raise BlockingTaskCannotBeCancelled(task_id)
     if task.team == Team.FINANCE and done and not is_finance:
         raise FinanceMustConfirm()
+    if task.team != Team.FINANCE and done and not is_desk:
+        raise DeskMustConfirm(task.team)
     task.status = "DONE" if done else "CANCELLED"
     if task.hold_kind == DESK_HOLD:
         case.desk_holds_open = await repository.open_holds(

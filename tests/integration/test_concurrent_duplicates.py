@@ -1,0 +1,128 @@
+"""The same new thing sent several times at once, without an Idempotency-Key (or under several):
+every copy passes the route's "does it exist yet?" check before any of them has stored it, and
+the database's unique constraint lets one through. The others stored nothing and answer 409
+problem+json with Retry-After (`shared/problems.py`), never a 500; retried, they get the answer
+the stored one now gives.
+
+The race is made certain, not hoped for: a transaction holds the table in a mode that lets
+reads through and stops writes, the copies are sent, and the lock is released only once every
+copy waits on it with its insert, so all of them have passed their check whichever runs first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import Harness
+from tests.support.db import scalar
+from tests.support.services import RunningService
+from tests.support.waiting import eventually
+
+PROBLEM = "application/problem+json"
+COPIES = 3
+
+
+async def _all_past_their_check(
+    service: RunningService, table: str, send: Callable[[], Awaitable[httpx.Response]]
+) -> list[httpx.Response]:
+    """`COPIES` concurrent `send()`s, each held at its insert into `table` until all are."""
+    engine = service.runtime.engine
+    async with engine.connect() as holder:
+        await holder.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+        sent = [asyncio.create_task(send()) for _ in range(COPIES)]
+
+        async def waiting() -> int:
+            n = await scalar(
+                service,
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE :insert",
+                insert=f"INSERT INTO {table} %",
+            )
+            return int(n)
+
+        await eventually(
+            waiting,
+            until=lambda n: n == COPIES,
+            timeout=60,
+            what=f"{COPIES} inserts into {table} waiting on the lock",
+        )
+        await holder.rollback()  # releases the lock: the copies race on the unique key
+    return list(await asyncio.gather(*sent))
+
+
+def _one_stored_the_rest_conflict(
+    responses: list[httpx.Response], stored: int
+) -> list[dict[str, Any]]:
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [stored] + [409] * (COPIES - 1), [r.text[:300] for r in responses]
+    conflicts = [r for r in responses if r.status_code == 409]
+    for r in conflicts:
+        assert r.headers["content-type"].startswith(PROBLEM), r.text
+        assert r.headers["retry-after"] == "1"
+    docs = [r.json() for r in conflicts]
+    for doc in docs:
+        # Nothing internal: no constraint, table or SQL in the answer.
+        assert "constraint" not in doc["detail"] and "INSERT" not in doc["detail"], doc
+    return docs
+
+
+@pytest.fixture
+def reconciliation(pipeline: dict[str, RunningService]) -> RunningService:
+    return pipeline["reconciliation"]
+
+
+async def test_one_policy_draft_of_a_version_sent_at_once(
+    harness: Harness, reconciliation: RunningService
+) -> None:
+    version = f"sop-race-{uuid.uuid4().hex[:8]}"
+    body = {"version": version, "changes": {"windows": {"claim_window_h": 119}}}
+    manager = harness.key("DISPUTEDESK_KEY_OPS_MANAGER")
+
+    async def send() -> httpx.Response:
+        return await reconciliation.client.post("/v1/policies", json=body, headers=manager)
+
+    responses = await _all_past_their_check(reconciliation, "policies", send)
+    _one_stored_the_rest_conflict(responses, stored=201)
+    n = await scalar(reconciliation, "SELECT count(*) FROM policies WHERE version = :v", v=version)
+    assert n == 1
+    changes = await scalar(
+        reconciliation, "SELECT count(*) FROM policy_changes WHERE version = :v", v=version
+    )
+    assert changes == 1  # one draft, one line in the change log
+    # A retry meets the stored draft through the route's own check.
+    again = await send()
+    assert again.status_code == 409 and "already exists" in again.json()["detail"], again.text
+
+
+async def test_one_notice_endpoint_put_at_once_then_retried(
+    harness: Harness, reconciliation: RunningService
+) -> None:
+    partner = f"race-{uuid.uuid4().hex[:10]}"
+    body = {
+        "url": "http://127.0.0.1:9/notices",
+        "scheme": "timestamped_hmac",
+        "secret": "rr_race_" + uuid.uuid4().hex,
+    }
+    admin = harness.key("DISPUTEDESK_KEY_ADMIN")
+
+    async def send() -> httpx.Response:
+        return await reconciliation.client.put(
+            f"/v1/partner-endpoints/{partner}", json=body, headers=admin
+        )
+
+    responses = await _all_past_their_check(reconciliation, "partner_endpoints", send)
+    _one_stored_the_rest_conflict(responses, stored=200)
+    # A PUT is idempotent: the retry the 409 asks for succeeds.
+    again = await send()
+    assert again.status_code == 200, again.text
+    n = await scalar(
+        reconciliation, "SELECT count(*) FROM partner_endpoints WHERE partner_id = :p", p=partner
+    )
+    assert n == 1
