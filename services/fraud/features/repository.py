@@ -412,9 +412,11 @@ async def pair_counts(
     return out
 
 
-_DISTINCT_LEFTS = text(f"""
-    SELECT count(*) FROM {PairCount.__tablename__}
-    WHERE kind = :kind AND right_id = :right_id AND metric = :metric AND n > 0
+# Each left's count with one right (every left but `except_lefts`): the lefts counted and, for
+# a batch's pending counts, their stored counts, in one statement.
+_LEFTS_OF_RIGHT = text(f"""
+    SELECT left_id, n FROM {PairCount.__tablename__}
+    WHERE kind = :kind AND right_id = :right_id AND metric = :metric
       AND left_id <> ALL(CAST(:except_lefts AS varchar[]))
 """)
 
@@ -429,9 +431,10 @@ async def distinct_lefts(
 ) -> int:
     """How many distinct left entities (other than `except_lefts`) have this pair metric with
     `right_id` (e.g. how many sellers named this buyer in a claim)."""
-    counted = int(
-        await session.scalar(
-            _DISTINCT_LEFTS,
+    stored = {
+        left: int(n)
+        for left, n in await session.execute(
+            _LEFTS_OF_RIGHT,
             {
                 "kind": kind,
                 "right_id": right_id,
@@ -439,37 +442,25 @@ async def distinct_lefts(
                 "except_lefts": list(except_lefts),
             },
         )
-        or 0
-    )
+    }
+    counted = sum(1 for n in stored.values() if n > 0)
     pending = _pending(session)
     if pending is None:
         return counted
-    added = {
-        left: n
-        for (k, left, right, m), n in pending.pairs.items()
-        if k == kind and right == right_id and m == metric and left not in except_lefts and n
-    }
-    if not added:
-        return counted
     # A left counts when its stored count plus the pending one is above 0.
-    stored = {
-        left: n
-        for _, left, _, m, n in await _stored_pairs(
-            session, [(kind, left, right_id) for left in added]
-        )
-        if m == metric
-    }
-    for left, n in added.items():
-        before = stored.get(left, 0)
-        counted += int(before + n > 0) - int(before > 0)
+    for (k, left, right, m), n in pending.pairs.items():
+        if k == kind and right == right_id and m == metric and left not in except_lefts and n:
+            before = stored.get(left, 0)
+            counted += int(before + n > 0) - int(before > 0)
     return counted
 
 
-_REPEATS_BY_LEFT = text(f"""
-    SELECT kind, left_id, sum(n - 1) FROM {PairCount.__tablename__}
+# The lefts' pairs with every right, for one metric: their repeats and, for a batch's pending
+# counts, the stored counts of the pairs, in one statement.
+_PAIRS_OF_LEFTS = text(f"""
+    SELECT kind, left_id, right_id, n FROM {PairCount.__tablename__}
     WHERE kind = ANY(CAST(:kinds AS varchar[])) AND left_id = ANY(CAST(:lefts AS varchar[]))
-      AND metric = :metric AND n > 1
-    GROUP BY kind, left_id
+      AND metric = :metric
 """)
 
 
@@ -483,7 +474,7 @@ async def repeats_by_left(
         return {}
     wanted = set(lefts)
     rows = await session.execute(
-        _REPEATS_BY_LEFT,
+        _PAIRS_OF_LEFTS,
         {
             "kinds": sorted({kind for kind, _ in wanted}),
             "lefts": sorted({left for _, left in wanted}),
@@ -491,28 +482,21 @@ async def repeats_by_left(
         },
     )
     # Cross pairs of the two arrays (a kind with another kind's left) are not asked for.
-    out = {(kind, left): int(n) for kind, left, n in rows if (kind, left) in wanted}
+    stored = {(k, left, right): int(n) for k, left, right, n in rows if (k, left) in wanted}
+    out: dict[tuple[str, str], int] = {}
+    for (k, left, _), n in stored.items():
+        if n > 1:
+            out[(k, left)] = out.get((k, left), 0) + n - 1
     pending = _pending(session)
     if pending is None:
         return out
-    added = {
-        (k, left, right): n
-        for (k, left, right, m), n in pending.pairs.items()
-        if (k, left) in wanted and m == metric and n
-    }
-    if not added:
-        return out
     # A pending count changes a right's repeats from max(stored - 1, 0) to max(stored + n - 1, 0).
-    stored = {
-        (k, left, right): n
-        for k, left, right, m, n in await _stored_pairs(session, added)
-        if m == metric
-    }
-    for (k, left, right), n in added.items():
-        before = stored.get((k, left, right), 0)
-        delta = max(before + n - 1, 0) - max(before - 1, 0)
-        if delta:
-            out[(k, left)] = out.get((k, left), 0) + delta
+    for (k, left, right, m), n in pending.pairs.items():
+        if (k, left) in wanted and m == metric and n:
+            before = stored.get((k, left, right), 0)
+            delta = max(before + n - 1, 0) - max(before - 1, 0)
+            if delta:
+                out[(k, left)] = out.get((k, left), 0) + delta
     return out
 
 
