@@ -5,7 +5,7 @@ a revision reads in the same batch is written before it reads."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, text
 
@@ -69,3 +69,57 @@ async def test_a_batchs_assessments_are_rows_written_once_at_its_end(harness: Ha
     assert {r.ce_type for r in rows} == {"disputedesk.fraud.assessed.v1"}
     assert all(r[4] for r in rows)
     assert {r.key for r in rows} == {events[0].return_id}  # type: ignore[attr-defined]
+
+
+async def test_a_batchs_changed_facts_are_one_array_update_per_set_of_columns(
+    harness: Harness,
+) -> None:
+    """The facts a batch changes are written at its end as one array UPDATE per set of changed
+    columns (`shared.db.write_changes`), not by the commit's flush row by row; the rows hold
+    what the events said."""
+    rids = [uid("R"), uid("R")]
+    journeys = [
+        intact_journey(
+            rid,
+            "S-FACTS",
+            f"B-FACTS-{i}",
+            AT,
+            "DAMAGED",
+            "AG-FACTS",
+            hub="H-FACTS",
+            category="home",
+            item_value=90_000,
+            description="arrived broken",
+        )
+        for i, rid in enumerate(rids)
+    ]
+    # The returns' facts created in one batch, then changed by their scans and claims in the next.
+    batches = [[j[0] for j in journeys], [e for j in journeys for e in j[1:]]]
+    async with fresh_fraud_db(harness, "test_fraud_facts_array_update") as sessions:
+        assert handlers.batch_handler is not None
+        for events in batches:
+            envelopes = [Envelope(e, source="tests", id=uuid.uuid4()) for e in events]
+            async with sessions() as session:
+                with statements_of(session) as sent:  # the commit included
+                    async with session.begin():
+                        await handlers.batch_handler(
+                            [HandlerContext(session, e, "returns", "fraud") for e in envelopes]
+                        )
+        async with sessions() as session:
+            rows = (
+                await session.execute(
+                    text(
+                        "SELECT return_id, terminal, hubs, pickup_agent_id, claim_type, "
+                        "escalation_id, claimed_at FROM return_facts ORDER BY return_id"
+                    )
+                )
+            ).all()
+    claimed = AT + timedelta(hours=1)
+    updates = [s for s in sent if s.lstrip().upper().startswith("UPDATE RETURN_FACTS")]
+    assert updates and all("unnest" in s for s in updates)
+    # Both returns changed the same columns: one statement for the two rows.
+    assert len(updates) == 1
+    assert [tuple(r) for r in rows] == [
+        (rid, "DELIVERED_TO_SELLER", ["H-FACTS"], "AG-FACTS", "DAMAGED", f"ESC-{rid}", claimed)
+        for rid in sorted(rids)
+    ]

@@ -366,3 +366,61 @@ async def test_a_batchs_contradicting_buyers_are_read_once_and_follow_its_own_pa
     # One statement for the batch's first claim (the stored pairs and the new ones together),
     # none for a claim that contradicts no new pair.
     assert (reads_first, reads_second) == (1, 0)
+
+
+async def test_a_batchs_category_days_are_read_once_and_include_its_own_deliveries(
+    harness: Harness,
+) -> None:
+    """`kept_window_totals` (a delivery's category value bins) reads a category's stored days
+    once per deferred batch, again only for a window reaching past them, and adds the batch's
+    pending increments at each call: every window equals `window_totals`' in the same batch."""
+    bins = ["delivered_value_bin_120", "delivered_value_bin_130"]
+    category = ("category", "home")
+    stored = {
+        (*category, bins[0], DAY - timedelta(3)): 4,
+        (*category, bins[1], DAY - timedelta(1)): 2,
+        (*category, bins[0], DAY + timedelta(1)): 1,  # past the first window
+        ("category", "fashion", bins[0], DAY): 50,  # another category
+    }
+    windows = [
+        (DAY - timedelta(3), DAY),
+        (DAY - timedelta(2), DAY),  # inside the days read
+        (DAY - timedelta(2), DAY + timedelta(1)),  # reaching past them: read again
+        (DAY - timedelta(3), DAY + timedelta(1)),
+    ]
+    async with fresh_fraud_db(harness, "test_fraud_category_days_kept") as sessions:
+        async with sessions() as session, session.begin():
+            await features.add_counts(session, stored)
+        async with sessions() as session, session.begin():
+            kept: list[dict[str, int]] = []
+            direct: list[dict[str, int]] = []
+            reads = 0
+            async with features.deferred_counters(session):
+                for i, (since, until) in enumerate(windows):
+                    # The batch's own deliveries, before each read.
+                    await features.add_counts(
+                        session,
+                        {
+                            (*category, bins[i % 2], DAY): 1,
+                            (*category, bins[0], DAY + timedelta(1)): 1,
+                            (*category, bins[1], DAY - timedelta(9)): 1,  # before any window
+                        },
+                    )
+                    with statements_of(session) as sent:
+                        kept.append(
+                            await features.kept_window_totals(session, category, bins, since, until)
+                        )
+                    reads += len(sent)
+                    direct.append(
+                        (await features.window_totals(session, [category], bins, since, until))[
+                            category
+                        ]
+                    )
+    assert kept == direct
+    assert kept == [
+        {bins[0]: 5, bins[1]: 2},
+        {bins[0]: 1, bins[1]: 3},
+        {bins[0]: 2 + 1 + 3, bins[1]: 2 + 1},
+        {bins[0]: 4 + 2 + 1 + 4, bins[1]: 2 + 2},
+    ]
+    assert reads == 2  # the first window's days, then the days reaching past them

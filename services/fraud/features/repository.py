@@ -28,7 +28,7 @@ from services.fraud.models import (
     PairCount,
     ReturnFacts,
 )
-from shared.db import table_of
+from shared.db import table_of, write_changes
 from shared.unit_of_work import unit_of
 
 Entity = tuple[str, str]
@@ -141,9 +141,39 @@ class _Pending:
 
     def __init__(self) -> None:
         self.counts: dict[CountKey, int] = defaultdict(int)
+        # The same increments by entity, in the order they were first made: a window read adds
+        # its own entities' increments without going through the whole batch's (a delivery's
+        # category read went through every pending counter of the batch, each against 256
+        # metric names).
+        self.by_entity: dict[Entity, dict[tuple[str, date], int]] = defaultdict(
+            lambda: defaultdict(int)
+        )
         self.pairs: dict[PairKey, int] = defaultdict(int)
         # The batch's read of the stored contradicting pairs (`contradicting_buyers`).
         self.contradicting: _ContradictingRead | None = None
+        # The batch's reads of stored days (`kept_window_totals`), by entity and metrics.
+        self.kept_days: dict[tuple[Entity, tuple[str, ...]], _KeptDays] = {}
+
+    def add(self, increments: Mapping[CountKey, int]) -> None:
+        for key, n in increments.items():
+            self.counts[key] += n
+            t, i, m, day = key
+            self.by_entity[(t, i)][(m, day)] += n
+
+    def of(self, entity: Entity) -> Iterable[tuple[tuple[str, date], int]]:
+        """The entity's pending increments as ((metric, day), n), without creating an entry."""
+        found = self.by_entity.get(entity)
+        return found.items() if found is not None else ()
+
+
+@dataclass(slots=True)
+class _KeptDays:
+    """An entity's stored counts per day from `since` to `until`, as a deferred batch read them:
+    the table does not change under the batch (its increments wait in `_Pending`)."""
+
+    since: date
+    until: date
+    days: dict[date, dict[str, int]]
 
 
 def _pending(session: AsyncSession) -> _Pending | None:
@@ -153,7 +183,9 @@ def _pending(session: AsyncSession) -> _Pending | None:
 @asynccontextmanager
 async def deferred_counters(session: AsyncSession) -> AsyncIterator[None]:
     """Keep the counter increments made inside in the session; write them when the block ends
-    (not when it raises: the transaction is rolled back then anyway)."""
+    (not when it raises: the transaction is rolled back then anyway), with the returns' facts
+    the block changed: one array UPDATE per set of changed columns (`shared.db.write_changes`)
+    where the flush at commit sent an UPDATE per row, executed by PostgreSQL row by row."""
     if _pending(session) is not None:  # nested: the outer block writes
         yield
         return
@@ -162,6 +194,8 @@ async def deferred_counters(session: AsyncSession) -> AsyncIterator[None]:
     try:
         yield
         unit_of(session).pop(_Pending)
+        # Before the counters: their statement would flush the facts first, row by row.
+        await write_changes(session, unit_of(session).get(_KnownFacts).facts.values())
         # Sorted: every replica locks shared rows in one order, so two batches never deadlock.
         await _add(session, _ADD_COUNTS, _COUNT_COLUMNS, dict(sorted(pending.counts.items())))
         await _add(session, _ADD_PAIRS, _PAIR_COLUMNS, dict(sorted(pending.pairs.items())))
@@ -174,8 +208,7 @@ async def add_counts(session: AsyncSession, increments: Mapping[CountKey, int]) 
     if pending is None:
         await _add(session, _ADD_COUNTS, _COUNT_COLUMNS, increments)
     else:
-        for key, n in increments.items():
-            pending.counts[key] += n
+        pending.add(increments)
     _count_into_reads(session, increments)
 
 
@@ -251,10 +284,47 @@ async def window_totals(
             out[(t, i)][m] = int(n)
     pending = _pending(session)
     if pending is not None:
-        for (t, i, m, day), n in pending.counts.items():
-            if (t, i) in out and m in metrics and since <= day <= until and n:
-                out[(t, i)][m] = out[(t, i)].get(m, 0) + n
+        wanted = set(metrics)
+        for entity, totals in out.items():
+            for (m, day), n in pending.of(entity):
+                if m in wanted and since <= day <= until and n:
+                    totals[m] = totals.get(m, 0) + n
     return out
+
+
+async def kept_window_totals(
+    session: AsyncSession, entity: Entity, metrics: Sequence[str], since: date, until: date
+) -> dict[str, int]:
+    """`window_totals` of one entity, its stored days read once per deferred batch: each of a
+    batch's deliveries reads its category's value bins (`scoring.service.dear_from`), and the
+    category's stored rows do not change under the batch, so the days read serve every later
+    window they cover; a window reaching past them reads the days of both, once. The batch's
+    pending increments are added at each call, so a window includes every earlier delivery,
+    inside the batch too. (Another replica's deliveries committed meanwhile show from the next
+    batch on, as `entity_totals`' do.)"""
+    pending = _pending(session)
+    if pending is None:
+        return (await window_totals(session, [entity], metrics, since, until))[entity]
+    key = (entity, tuple(metrics))
+    kept = pending.kept_days.get(key)
+    if kept is None or since < kept.since or until > kept.until:
+        if kept is not None:
+            since_read, until_read = min(since, kept.since), max(until, kept.until)
+        else:
+            since_read, until_read = since, until
+        days = await _stored_days(session, [entity], metrics, since_read, until_read)
+        kept = _KeptDays(since_read, until_read, dict(days[entity]))
+        pending.kept_days[key] = kept
+    totals: dict[str, int] = {}
+    for day, counts in kept.days.items():
+        if since <= day <= until:
+            for m, n in counts.items():
+                totals[m] = totals.get(m, 0) + n
+    wanted = set(metrics)
+    for (m, day), n in pending.of(entity):
+        if m in wanted and since <= day <= until and n:
+            totals[m] = totals.get(m, 0) + n
+    return totals
 
 
 async def window_days(
@@ -264,6 +334,25 @@ async def window_days(
     since: date,
     until: date,
 ) -> dict[Entity, dict[date, dict[str, int]]]:
+    out = await _stored_days(session, entities, metrics, since, until)
+    pending = _pending(session)
+    if pending is not None:
+        wanted = set(metrics)
+        for entity, days in out.items():
+            for (m, day), n in pending.of(entity):
+                if m in wanted and since <= day <= until and n:
+                    days[day][m] = days[day].get(m, 0) + n
+    return out
+
+
+async def _stored_days(
+    session: AsyncSession,
+    entities: Iterable[Entity],
+    metrics: Sequence[str],
+    since: date,
+    until: date,
+) -> dict[Entity, dict[date, dict[str, int]]]:
+    """The entities' stored counts per day and metric, without a batch's pending increments."""
     keys = list(set(entities))
     out: dict[Entity, dict[date, dict[str, int]]] = {k: defaultdict(dict) for k in keys}
     if not keys:
@@ -275,11 +364,6 @@ async def window_days(
     for t, i, d, m, n in rows:
         if (t, i) in out:  # not a cross pair of the two lists
             out[(t, i)][d][m] = int(n)
-    pending = _pending(session)
-    if pending is not None:
-        for (t, i, m, day), n in pending.counts.items():
-            if (t, i) in out and m in metrics and since <= day <= until and n:
-                out[(t, i)][day][m] = out[(t, i)][day].get(m, 0) + n
     return out
 
 
@@ -328,9 +412,11 @@ async def pair_counts(
     return out
 
 
-_DISTINCT_LEFTS = text(f"""
-    SELECT count(*) FROM {PairCount.__tablename__}
-    WHERE kind = :kind AND right_id = :right_id AND metric = :metric AND n > 0
+# Each left's count with one right (every left but `except_lefts`): the lefts counted and, for
+# a batch's pending counts, their stored counts, in one statement.
+_LEFTS_OF_RIGHT = text(f"""
+    SELECT left_id, n FROM {PairCount.__tablename__}
+    WHERE kind = :kind AND right_id = :right_id AND metric = :metric
       AND left_id <> ALL(CAST(:except_lefts AS varchar[]))
 """)
 
@@ -345,9 +431,10 @@ async def distinct_lefts(
 ) -> int:
     """How many distinct left entities (other than `except_lefts`) have this pair metric with
     `right_id` (e.g. how many sellers named this buyer in a claim)."""
-    counted = int(
-        await session.scalar(
-            _DISTINCT_LEFTS,
+    stored = {
+        left: int(n)
+        for left, n in await session.execute(
+            _LEFTS_OF_RIGHT,
             {
                 "kind": kind,
                 "right_id": right_id,
@@ -355,37 +442,25 @@ async def distinct_lefts(
                 "except_lefts": list(except_lefts),
             },
         )
-        or 0
-    )
+    }
+    counted = sum(1 for n in stored.values() if n > 0)
     pending = _pending(session)
     if pending is None:
         return counted
-    added = {
-        left: n
-        for (k, left, right, m), n in pending.pairs.items()
-        if k == kind and right == right_id and m == metric and left not in except_lefts and n
-    }
-    if not added:
-        return counted
     # A left counts when its stored count plus the pending one is above 0.
-    stored = {
-        left: n
-        for _, left, _, m, n in await _stored_pairs(
-            session, [(kind, left, right_id) for left in added]
-        )
-        if m == metric
-    }
-    for left, n in added.items():
-        before = stored.get(left, 0)
-        counted += int(before + n > 0) - int(before > 0)
+    for (k, left, right, m), n in pending.pairs.items():
+        if k == kind and right == right_id and m == metric and left not in except_lefts and n:
+            before = stored.get(left, 0)
+            counted += int(before + n > 0) - int(before > 0)
     return counted
 
 
-_REPEATS_BY_LEFT = text(f"""
-    SELECT kind, left_id, sum(n - 1) FROM {PairCount.__tablename__}
+# The lefts' pairs with every right, for one metric: their repeats and, for a batch's pending
+# counts, the stored counts of the pairs, in one statement.
+_PAIRS_OF_LEFTS = text(f"""
+    SELECT kind, left_id, right_id, n FROM {PairCount.__tablename__}
     WHERE kind = ANY(CAST(:kinds AS varchar[])) AND left_id = ANY(CAST(:lefts AS varchar[]))
-      AND metric = :metric AND n > 1
-    GROUP BY kind, left_id
+      AND metric = :metric
 """)
 
 
@@ -399,7 +474,7 @@ async def repeats_by_left(
         return {}
     wanted = set(lefts)
     rows = await session.execute(
-        _REPEATS_BY_LEFT,
+        _PAIRS_OF_LEFTS,
         {
             "kinds": sorted({kind for kind, _ in wanted}),
             "lefts": sorted({left for _, left in wanted}),
@@ -407,28 +482,21 @@ async def repeats_by_left(
         },
     )
     # Cross pairs of the two arrays (a kind with another kind's left) are not asked for.
-    out = {(kind, left): int(n) for kind, left, n in rows if (kind, left) in wanted}
+    stored = {(k, left, right): int(n) for k, left, right, n in rows if (k, left) in wanted}
+    out: dict[tuple[str, str], int] = {}
+    for (k, left, _), n in stored.items():
+        if n > 1:
+            out[(k, left)] = out.get((k, left), 0) + n - 1
     pending = _pending(session)
     if pending is None:
         return out
-    added = {
-        (k, left, right): n
-        for (k, left, right, m), n in pending.pairs.items()
-        if (k, left) in wanted and m == metric and n
-    }
-    if not added:
-        return out
     # A pending count changes a right's repeats from max(stored - 1, 0) to max(stored + n - 1, 0).
-    stored = {
-        (k, left, right): n
-        for k, left, right, m, n in await _stored_pairs(session, added)
-        if m == metric
-    }
-    for (k, left, right), n in added.items():
-        before = stored.get((k, left, right), 0)
-        delta = max(before + n - 1, 0) - max(before - 1, 0)
-        if delta:
-            out[(k, left)] = out.get((k, left), 0) + delta
+    for (k, left, right, m), n in pending.pairs.items():
+        if (k, left) in wanted and m == metric and n:
+            before = stored.get((k, left, right), 0)
+            delta = max(before + n - 1, 0) - max(before - 1, 0)
+            if delta:
+                out[(k, left)] = out.get((k, left), 0) + delta
     return out
 
 

@@ -47,6 +47,10 @@ def record(
     if not pending.hooked:
         pending.hooked = True
         event.listen(session.sync_session, "before_commit", _write_sync)
+    _, row = outbox_row(assessment, source=SOURCE, subject=assessment.return_id)
+    # The row's reasons and entities are the published document's: serialised once, for both.
+    # (The entities are ids and None alone, the same in JSON mode as in Python mode.)
+    document = row["payload"]
     pending.assessments.append(
         {
             "assessment_id": assessment.assessment_id,
@@ -57,14 +61,13 @@ def record(
             "escalation_id": assessment.escalation_id,
             "score": assessment.score,
             "band": assessment.band.value,
-            "reasons": [r.model_dump(mode="json") for r in assessment.reasons],
-            "entities": assessment.entities.model_dump(),
+            "reasons": document["reasons"],
+            "entities": document["entities"],
             "model_version": assessment.model_version,
             "assessed_at": assessment.assessed_at,
             "event_time": event_time,
         }
     )
-    _, row = outbox_row(assessment, source=SOURCE, subject=assessment.return_id)
     pending.outbox.append(row)
     unit.enqueued = True  # as `shared.outbox.enqueue` says: the relay is woken after commit
 

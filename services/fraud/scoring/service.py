@@ -449,7 +449,8 @@ async def dear_from(
 ) -> int | None:
     """The lowest value bin that is dear in the return's category (`features.dear`), read from
     the category's deliveries of the last `cfg.dear_window` when this scan delivers the return
-    to its seller; None otherwise (nothing to label), so other scans cost no query."""
+    to its seller; None otherwise (nothing to label), so other scans cost no query. A consumer
+    batch reads a category's stored days once (`features.kept_window_totals`)."""
     if (
         scan.event_type != ShipmentEventType.DELIVERED_TO_SELLER
         or facts.terminal is not None
@@ -458,13 +459,14 @@ async def dear_from(
     ):
         return None
     day = scan.occurred_at.date()
-    key = ("category", facts.category)
-    counts = await features.window_totals(
-        session, [key], dear.VALUE_METRICS, (scan.occurred_at - cfg.dear_window).date(), day
+    counts = await features.kept_window_totals(
+        session,
+        ("category", facts.category),
+        dear.VALUE_METRICS,
+        (scan.occurred_at - cfg.dear_window).date(),
+        day,
     )
-    return dear.dear_from(
-        counts.get(key, {}), share=cfg.dear_share, min_deliveries=cfg.dear_min_deliveries
-    )
+    return dear.dear_from(counts, share=cfg.dear_share, min_deliveries=cfg.dear_min_deliveries)
 
 
 async def flush(session: AsyncSession, inc: Increments) -> None:
