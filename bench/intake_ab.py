@@ -174,7 +174,9 @@ async def measure() -> dict[str, Any]:
             for label, server in variants.items():
                 spies.append(
                     subprocess.Popen(  # noqa: ASYNC220 (started once, before the rounds)
-                        [str(ROOT / ".venv/bin/py-spy"), "record", "-r", "200", "-f", "raw", "--gil"]
+                        [str(ROOT / ".venv/bin/py-spy"), "record", "-r", "200", "-f", "raw"]
+                        # Only while intake's thread holds the GIL: its own work, not its waits.
+                        + ["--gil"]
                         + ["-o", f"{PROFILE}/{label}.txt", "-p", str(server.process.pid)],
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
