@@ -175,6 +175,8 @@ async def measure() -> dict[str, Any]:
                 spies.append(
                     subprocess.Popen(  # noqa: ASYNC220 (started once, before the rounds)
                         [str(ROOT / ".venv/bin/py-spy"), "record", "-r", "200", "-f", "raw"]
+                        # Only while intake's thread holds the GIL: its own work, not its waits.
+                        + ["--gil"]
                         + ["-o", f"{PROFILE}/{label}.txt", "-p", str(server.process.pid)],
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
@@ -219,7 +221,11 @@ async def measure() -> dict[str, Any]:
                     # warm-up's included): each is a backend started, authenticated and its
                     # statements prepared again, PostgreSQL's CPU as much as intake's.
                     " (SELECT sessions FROM pg_stat_database"
-                    "   WHERE datname = current_database()) AS connections"
+                    "   WHERE datname = current_database()) AS connections,"
+                    # Transactions that archived webhooks (the warm-up's included), and the
+                    # webhooks archived: since group commit one statement may carry several.
+                    " (SELECT count(DISTINCT xmin::text) FROM raw_requests) AS archive_commits,"
+                    " (SELECT count(*) FROM raw_requests) AS archived"
                 )
             )
             for label in variants

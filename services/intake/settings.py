@@ -26,3 +26,7 @@ class IntakeSettings(ServiceSettings):
     # once a lease instead of once a request. The price: a replica may hold up to this share of
     # the partner's rate unused. 0 spends token by token.
     partner_rate_limit_lease_s: float = 0.1
+    # The common webhooks that arrive while their statement is in flight go together in the
+    # next one (partners/batching.py), up to this many scans (a request carrying more goes
+    # alone): it bounds one statement's document, not how long anyone waits.
+    webhook_statement_max_scans: int = 500

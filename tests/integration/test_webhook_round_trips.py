@@ -318,6 +318,7 @@ async def test_a_connection_lost_under_the_statement_is_never_handed_out_again(
     from datetime import UTC, datetime
 
     from services.intake.partners import service
+    from services.intake.partners.batching import OwnedScanStatements
     from services.intake.partners.registry import ADAPTERS
     from shared.db import make_engine
 
@@ -337,7 +338,7 @@ async def test_a_connection_lost_under_the_statement_is_never_handed_out_again(
             body=swiftship_event(rid, "return.at_hub"),
             received_at=datetime.now(UTC),
         )
-        return await service.ingest_owned(engine, delivery)
+        return await service.ingest_owned(OwnedScanStatements(engine), delivery)
 
     try:
         first = await scan()  # the engine's one pooled connection, now back in its pool

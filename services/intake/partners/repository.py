@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -115,7 +116,7 @@ async def record_events_once(session: AsyncSession, rows: Sequence[dict[str, Any
 # array, so the statement's text is the same for 1 or 500 events and stays prepared on the
 # connection; the outbox rows are inserted only for the events the unique key let through, in
 # the order given (the relay publishes by outbox id). Both statements below are built from
-# these parts: the rows, and the events with their outbox rows written when `guard` holds.
+# these parts: the rows, and the events with their outbox rows.
 _INCOMING = """incoming AS (
     SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS i(
         ordinal int, event_id uuid, partner_id varchar, partner_event_id varchar,
@@ -126,31 +127,34 @@ _INCOMING = """incoming AS (
 )"""
 
 
-def _recorded_and_published(guard: str) -> str:
+def _recorded_and_published(scans: str, order: str) -> str:
+    """The events of `scans` (rows `i` of `incoming`, joined as the statement needs) recorded
+    unless seen before, and the outbox rows of exactly those, both in `order`. The outbox rows
+    are joined by `event_id`, each incoming row's own: two rows carrying one partner event
+    record it once and publish it once."""
     return f"""recorded AS (
     INSERT INTO shipment_events (event_id, partner_id, partner_event_id, return_id, event_type,
                                  occurred_at, raw_ref, payload, recorded_at)
-    SELECT event_id, partner_id, partner_event_id, return_id, event_type, occurred_at, raw_ref,
-           payload, recorded_at
-      FROM incoming
-     WHERE {guard}
-     ORDER BY ordinal
+    SELECT i.event_id, i.partner_id, i.partner_event_id, i.return_id, i.event_type,
+           i.occurred_at, i.raw_ref, i.payload, i.recorded_at
+      FROM {scans}
+     ORDER BY {order}
     ON CONFLICT (partner_id, partner_event_id) DO NOTHING
-    RETURNING partner_id, partner_event_id
+    RETURNING event_id, raw_ref, partner_event_id
 ), published AS (
     INSERT INTO outbox (ce_id, ce_type, ce_source, ce_time, ce_subject, topic, key, payload,
                         traceparent)
     SELECT i.event_id, i.ce_type, i.ce_source, i.ce_time, i.ce_subject, i.topic, i.key,
            i.payload, i.traceparent
-      FROM incoming i
-      JOIN recorded r ON r.partner_id = i.partner_id AND r.partner_event_id = i.partner_event_id
-     ORDER BY i.ordinal
+      FROM {scans}
+      JOIN recorded r ON r.event_id = i.event_id
+     ORDER BY {order}
 )"""
 
 
 _RECORD_WITH_OUTBOX = text(
     f"""
-WITH {_INCOMING}, {_recorded_and_published("TRUE")}
+WITH {_INCOMING}, {_recorded_and_published("incoming i", "i.ordinal")}
 SELECT partner_event_id FROM recorded
 """
 )
@@ -172,31 +176,50 @@ async def record_events_with_outbox_once(
     return set(recorded.scalars().all())
 
 
-# A request whose every scan is of a return the feed gave to this partner under this AWB, in one
-# autocommitted statement (no BEGIN, no COMMIT, no separate ownership read): the ownership check,
-# the events, their outbox rows and the archived request, all or nothing. `owned` is false, and
-# nothing is written, when any scan is not of such a return; the caller then takes the
-# transactional path, which holds or refuses. `outcomes` is what to archive (verdict, detail)
-# for each possible number of new events, as the caller decides it: the statement only picks.
+# Requests whose every scan is of a return the feed gave to this partner under this AWB, in one
+# autocommitted statement (no BEGIN, no COMMIT, no separate ownership read): per request, the
+# ownership check, the events, their outbox rows and the archived request, all or nothing.
+# Several requests may share the statement (`partners/batching.py`); each is judged alone: a
+# request with a scan not of such a return writes nothing and comes back not `owned`, and its
+# caller takes the transactional path, which holds or refuses. `outcomes` is, per request, what
+# to archive (verdict, detail) for each possible number of new events, as the caller decides it:
+# the statement only picks. The rows carry their request's archive id as `raw_ref`; the outbox
+# rows are joined to the events recorded by `event_id`, so two requests of one statement that
+# carry the same partner event record it once and publish it once.
+_OWNED_SCANS = "incoming i JOIN owned o ON o.raw_id = i.raw_ref AND o.every_scan"
 _RECORD_OWNED = text(
     f"""
-WITH {_INCOMING}, owned AS (
-    SELECT count(*) = (SELECT count(*) FROM incoming) AS every_scan
-      FROM incoming i
-      JOIN returns r
+WITH {_INCOMING}, requests AS (
+    SELECT * FROM unnest(CAST(:raw_ids AS uuid[]), CAST(:partner_ids AS varchar[]),
+                         CAST(:received_ats AS timestamptz[]), CAST(:headers AS text[]),
+                         CAST(:bodies AS bytea[]), CAST(:outcomes AS text[]))
+           WITH ORDINALITY AS q(raw_id, partner_id, received_at, headers, body, outcomes,
+                                position)
+), owned AS (
+    SELECT q.raw_id, q.position, bool_and(r.return_id IS NOT NULL) AS every_scan
+      FROM requests q
+      JOIN incoming i ON i.raw_ref = q.raw_id
+      LEFT JOIN returns r
         ON r.return_id = i.return_id AND r.partner_id = i.partner_id AND r.awb = i.awb
-), {_recorded_and_published("(SELECT every_scan FROM owned)")}, archived AS (
+     GROUP BY q.raw_id, q.position
+), {_recorded_and_published(_OWNED_SCANS, "o.position, i.ordinal")}, tally AS (
+    SELECT raw_ref, count(*)::int AS fresh, array_agg(partner_event_id) AS ids
+      FROM recorded GROUP BY raw_ref
+), archived AS (
     INSERT INTO raw_requests (id, partner_id, received_at, headers, body, verdict,
                               events_emitted, detail)
-    SELECT CAST(:raw_id AS uuid), CAST(:partner_id AS varchar),
-           CAST(:received_at AS timestamptz), CAST(:headers AS jsonb), CAST(:body AS bytea),
-           outcome->>'verdict', (SELECT count(*) FROM recorded), outcome->'detail'
-      FROM (SELECT CAST(:outcomes AS jsonb) -> (SELECT count(*)::int FROM recorded)
-                   AS outcome) picked
-     WHERE (SELECT every_scan FROM owned)
+    SELECT q.raw_id, q.partner_id, q.received_at, CAST(q.headers AS jsonb), q.body,
+           picked.outcome->>'verdict', coalesce(t.fresh, 0), picked.outcome->'detail'
+      FROM requests q
+      JOIN owned o ON o.raw_id = q.raw_id AND o.every_scan
+      LEFT JOIN tally t ON t.raw_ref = q.raw_id
+     CROSS JOIN LATERAL (SELECT CAST(q.outcomes AS jsonb) -> coalesce(t.fresh, 0) AS outcome)
+           picked
 )
-SELECT (SELECT every_scan FROM owned) AS owned,
-       array(SELECT partner_event_id FROM recorded) AS recorded
+SELECT o.raw_id, o.every_scan AS owned, coalesce(t.ids, '{{}}') AS recorded
+  FROM owned o
+  LEFT JOIN tally t ON t.raw_ref = o.raw_id
+ ORDER BY o.position
 """
 )
 
@@ -207,42 +230,57 @@ _RECORD_OWNED_SQL = str(_RECORD_OWNED_COMPILED)
 _RECORD_OWNED_ORDER = tuple(_RECORD_OWNED_COMPILED.positiontup or ())
 
 
-async def record_owned_scans(
-    engine: AsyncEngine,
-    *,
-    rows: Sequence[dict[str, Any]],
-    raw: dict[str, Any],
-    outcomes: Sequence[dict[str, Any]],
-) -> set[str] | None:
-    """The statement above: the partner event ids recorded now, or None if any scan is not of
-    a return this partner owns under its AWB (then nothing was written).
+@dataclass(frozen=True, slots=True)
+class OwnedScans:
+    """One request for the statement above. `rows` as for `record_events_with_outbox_once`,
+    each with the scan's `awb` and `raw_ref` (the request's `raw_id`); `outcomes` what to
+    archive for 0, 1, … new events; the rest the archived request's columns."""
 
-    `rows` as for `record_events_with_outbox_once`, each with the scan's `awb`; `raw` the
-    archived request's `id`, `partner_id`, `received_at`, `headers` and `body`.
+    rows: Sequence[dict[str, Any]]
+    raw_id: UUID
+    partner_id: str
+    received_at: datetime
+    headers: dict[str, str]
+    body: bytes
+    outcomes: Sequence[dict[str, Any]]
+
+
+async def record_owned_scans(
+    engine: AsyncEngine, requests: Sequence[OwnedScans]
+) -> list[set[str] | None]:
+    """The statement above, for each request in order: the partner event ids it recorded now,
+    or None if any of its scans is not of a return this partner owns under its AWB (then
+    nothing of that request was written).
 
     Sent to asyncpg itself on a pooled connection, outside any transaction (so autocommitted:
     the statement is its own transaction, no BEGIN, no COMMIT), and prepared once per
-    connection by asyncpg's statement cache. SQLAlchemy's execution around it (building the
-    cache key, finding the compiled statement, wrapping the result) was a third of the time the
-    driver took.
+    connection by asyncpg's statement cache: its text is the same for any number of requests
+    and scans. SQLAlchemy's execution around it (building the cache key, finding the compiled
+    statement, wrapping the result) was a third of the time the driver took.
     """
     params = {
-        "rows": json_text([{**row, "ordinal": n} for n, row in enumerate(rows)]),
-        "raw_id": raw["id"],
-        "partner_id": raw["partner_id"],
-        "received_at": raw["received_at"],
-        "headers": json_text(raw["headers"]),
-        "body": raw["body"],
-        "outcomes": json_text(outcomes),
+        "rows": json_text(
+            [{**row, "ordinal": n} for request in requests for n, row in enumerate(request.rows)]
+        ),
+        "raw_ids": [request.raw_id for request in requests],
+        "partner_ids": [request.partner_id for request in requests],
+        "received_ats": [request.received_at for request in requests],
+        "headers": [json_text(request.headers) for request in requests],
+        "bodies": [request.body for request in requests],
+        "outcomes": [json_text(request.outcomes) for request in requests],
     }
-    owned, recorded = await _fetchrow_pooled(
+    answers = await _fetch_pooled(
         engine, _RECORD_OWNED_SQL, *(params[name] for name in _RECORD_OWNED_ORDER)
     )
-    return set(recorded) if owned else None
+    by_request = {answer["raw_id"]: answer for answer in answers}
+    return [
+        set(by_request[r.raw_id]["recorded"]) if by_request[r.raw_id]["owned"] else None
+        for r in requests
+    ]
 
 
-async def _fetchrow_pooled(engine: AsyncEngine, sql: str, *args: Any) -> Record:
-    """`sql`'s one row on a connection checked out of the engine's pool itself, not through
+async def _fetch_pooled(engine: AsyncEngine, sql: str, *args: Any) -> list[Record]:
+    """`sql`'s rows on a connection checked out of the engine's pool itself, not through
     an `AsyncConnection`: building and closing that wrapper (its `Connection`, the greenlets
     to start and close it) cost about twice the checkout alone, and the statement needs none
     of it. The pool's events run as for any checkout (the ping after idling), and a
@@ -252,7 +290,7 @@ async def _fetchrow_pooled(engine: AsyncEngine, sql: str, *args: Any) -> Record:
         driver = pooled.driver_connection
         assert driver is not None
         try:
-            row: Record = await driver.fetchrow(sql, *args)
+            rows: list[Record] = await driver.fetch(sql, *args)
         except Exception as exc:
             if driver.is_closed() or not isinstance(exc, PostgresError):
                 # The connection is gone or in an unknown state: never hand it out again.
@@ -260,7 +298,7 @@ async def _fetchrow_pooled(engine: AsyncEngine, sql: str, *args: Any) -> Record:
             raise
     finally:
         await greenlet_spawn(pooled.close)
-    return row
+    return rows
 
 
 async def record_unmapped_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[str]:

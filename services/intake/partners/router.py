@@ -12,6 +12,7 @@ from services.intake.api_docs import PROBLEM_RESPONSES, RATE_LIMITED
 from services.intake.connection_gate import connection_gate
 from services.intake.partners import service
 from services.intake.partners.adapter import AuthenticationFailed, PayloadInvalid
+from services.intake.partners.batching import owned_scan_statements
 from services.intake.partners.directory import PartnerDirectory
 from services.intake.partners.registry import ADAPTERS
 from services.intake.partners.schemas import WebhookAccepted
@@ -101,8 +102,8 @@ async def receive_webhook(
         delivery = service.parse(
             partner_id=partner_id, adapter=adapter, headers=headers, body=body, received_at=now
         )
-        async with connection_gate(request):
-            result = await service.ingest_owned(runtime.engine, delivery)
+        # Gated by the statements' sender, which holds one slot for the webhooks together.
+        result = await service.ingest_owned(owned_scan_statements(request), delivery)
         if result is not None:
             if result.accepted:
                 runtime.relay.wake()  # committed already: the statement was its own transaction

@@ -22,19 +22,20 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import metrics
 from services.intake.history.service import SOURCE
 from services.intake.models import Outbox
 from services.intake.partners import repository
 from services.intake.partners.adapter import ParsedScan, PartnerAdapter, PayloadInvalid
+from services.intake.partners.batching import OwnedScanStatements
 from services.intake.partners.parsing import validation_errors
 from services.intake.partners.registry import ADAPTERS
+from services.intake.partners.repository import OwnedScans
 from services.intake.returns import repository as returns
 from services.intake.returns.repository import Owner
 from shared.events import ReturnShipmentEvent, ShipmentEventType
@@ -121,20 +122,14 @@ def parse(
     )
 
 
-async def ingest_owned(engine: AsyncEngine, delivery: Delivery) -> IngestResult | None:
-    """The common request in one autocommitted statement of its own, or None when it is not one
-    (then nothing was written, and `ingest` takes it). Needs no session: the statement is its
-    own transaction, so the common request opens none."""
+async def ingest_owned(statements: OwnedScanStatements, delivery: Delivery) -> IngestResult | None:
+    """The common request in one autocommitted statement, perhaps shared with other requests
+    (`batching.py`), or None when it is not one (then nothing was written, and `ingest` takes
+    it). Needs no session: the statement is its own transaction, so the common request opens
+    none."""
     if delivery.built is None:
         return None
-    raw = {
-        "id": delivery.raw_id,
-        "partner_id": delivery.partner_id,
-        "received_at": delivery.received_at,
-        "headers": delivery.headers,
-        "body": delivery.body,
-    }
-    return await _ingest_owned(engine, delivery.built, raw=raw)
+    return await _ingest_owned(statements, delivery)
 
 
 async def ingest(session: AsyncSession, delivery: Delivery) -> IngestResult:
@@ -181,28 +176,40 @@ def _built_if_common(
     return built
 
 
-async def _ingest_owned(
-    engine: AsyncEngine, built: Built, *, raw: dict[str, Any]
-) -> IngestResult | None:
+async def _ingest_owned(statements: OwnedScanStatements, delivery: Delivery) -> IngestResult | None:
     """The common request in one autocommitted statement, or None when it is not one.
 
     Common (beyond `_built_if_common`): every scan is of a return the feed gave to this partner
     under the scan's AWB. Anything else (an admin-mapped or unmapped status, a scan to hold or
     to refuse) takes `_emit`'s transaction, which reads mappings, takes the return's lock,
-    holds and refuses; when the statement finds a scan it does not own, it has written nothing.
+    holds and refuses; when the statement finds a scan it does not own, it has written nothing
+    of this request.
     """
+    built = delivery.built
+    assert built is not None
     rows = [{**row, **_outbox_columns(event), "awb": event.awb} for event, row in built]
+    raw_ref = str(delivery.raw_id)
     # What the archive says for each number of new events, decided here as for any request.
     outcomes = []
     for fresh in range(len(built) + 1):
         known = len(built) - fresh
-        would_be = IngestResult(str(raw["id"]), fresh, known, [], known=known)
+        would_be = IngestResult(raw_ref, fresh, known, [], known=known)
         outcomes.append({"verdict": would_be.verdict, "detail": _detail(would_be)})
-    recorded = await repository.record_owned_scans(engine, rows=rows, raw=raw, outcomes=outcomes)
+    recorded = await statements.record(
+        OwnedScans(
+            rows=rows,
+            raw_id=delivery.raw_id,
+            partner_id=delivery.partner_id,
+            received_at=delivery.received_at,
+            headers=delivery.headers,
+            body=delivery.body,
+            outcomes=outcomes,
+        )
+    )
     if recorded is None:
         return None
     known = len(built) - len(recorded)
-    return IngestResult(str(raw["id"]), len(recorded), known, [], known=known)
+    return IngestResult(raw_ref, len(recorded), known, [], known=known)
 
 
 def _canonical(

@@ -1,0 +1,124 @@
+"""The common webhooks' statements, grouped: while one is in flight, the webhooks that arrive
+wait for it and then go together in the next (group commit).
+
+Each statement (`repository.record_owned_scans`) is a round trip and a commit, PostgreSQL's
+parse, plan and WAL flush, and a wake-up of the event loop, whatever it carries; under load,
+requests that would each have paid them share one. No request waits for company: an idle
+process sends a webhook's statement at once, and one arriving meanwhile waits at most for the
+statement in flight. A request is answered only after the statement that carried it committed,
+and each request of a statement is still all or nothing on its own (see the statement).
+
+One statement in flight per process: the ones after it carry what arrived meanwhile, so the
+webhooks hold one pooled connection between them (taken through the connection gate, as the
+feed's and the escalations' transactions are) instead of one each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from asyncpg import PostgresError
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.intake.connection_gate import connection_gate
+from services.intake.partners import repository
+from services.intake.partners.repository import OwnedScans
+from shared.app import ServiceRuntime
+
+Recorded = set[str] | None
+
+
+class OwnedScanStatements:
+    """Sends `record_owned_scans` for the requests given to `record`, several at a time."""
+
+    def __init__(
+        self, engine: AsyncEngine, *, gate: asyncio.Semaphore | None = None, max_scans: int = 500
+    ) -> None:
+        self._engine = engine
+        self._gate = gate if gate is not None else asyncio.Semaphore(1)
+        # Bounds one statement's document: a request always goes, those after it only while
+        # the scans together stay within this.
+        self._max_scans = max_scans
+        self._waiting: list[tuple[OwnedScans, asyncio.Future[Recorded]]] = []
+        self._sender: asyncio.Task[None] | None = None
+
+    async def record(self, scans: OwnedScans) -> Recorded:
+        """The partner event ids recorded now, or None if a scan is not owned (nothing of this
+        request written); raises what the statement raised."""
+        answer: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
+        self._waiting.append((scans, answer))
+        if self._sender is None:
+            # A task of its own: a request that goes away (its client closed) must not take
+            # the other requests' statement with it.
+            self._sender = asyncio.create_task(self._send_waiting())
+        return await answer
+
+    async def _send_waiting(self) -> None:
+        try:
+            while self._waiting:
+                async with self._gate:
+                    # Taken once the slot is: requests that came while it was awaited go too.
+                    await self._send(self._next_batch())
+        finally:
+            self._sender = None
+            for _, answer in self._waiting:  # only if cancelled (the process stopping)
+                answer.cancel()
+            self._waiting = []
+
+    def _next_batch(self) -> list[tuple[OwnedScans, asyncio.Future[Recorded]]]:
+        taken, scans = 0, 0
+        for request, _ in self._waiting:
+            if taken and scans + len(request.rows) > self._max_scans:
+                break
+            taken += 1
+            scans += len(request.rows)
+        batch, self._waiting = self._waiting[:taken], self._waiting[taken:]
+        return batch
+
+    async def _send(self, batch: Sequence[tuple[OwnedScans, asyncio.Future[Recorded]]]) -> None:
+        try:
+            results = await repository.record_owned_scans(
+                self._engine, [request for request, _ in batch]
+            )
+        except PostgresError as exc:
+            if len(batch) == 1:
+                _settle(batch[0][1], exc)
+                return
+            # The database refused the statement and rolled it back whole (a deadlock with
+            # another replica's, a value one request carries): each request alone, so that
+            # one request's fault is not its neighbours'.
+            for one in batch:
+                await self._send([one])
+            return
+        except asyncio.CancelledError:  # the process stopping
+            for _, answer in batch:
+                answer.cancel()
+            raise
+        except Exception as exc:  # the connection lost: whether it committed is unknown
+            for _, answer in batch:
+                _settle(answer, exc)
+            return
+        for (_, answer), result in zip(batch, results, strict=True):
+            if not answer.done():  # a request cancelled meanwhile
+                answer.set_result(result)
+
+
+def _settle(answer: asyncio.Future[Recorded], exc: Exception) -> None:
+    if not answer.done():  # a request cancelled meanwhile has no one to tell
+        answer.set_exception(exc)
+
+
+def owned_scan_statements(request: Request) -> OwnedScanStatements:
+    """The process's sender, made on first use."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    statements = runtime.extras.get("owned_scan_statements")
+    if statements is None:
+        statements = runtime.extras["owned_scan_statements"] = OwnedScanStatements(
+            runtime.engine,
+            gate=connection_gate(request),
+            max_scans=request.app.state.settings.webhook_statement_max_scans,
+        )
+    assert isinstance(statements, OwnedScanStatements)
+    return statements

@@ -1,0 +1,143 @@
+"""The webhooks' statement sender (`services/intake/partners/batching.py`) with the statement
+replaced: who goes with whom, and what each request is told when a statement fails. What the
+statement writes is held on the real database (tests/integration/test_webhook_group_commit.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.intake.partners import repository
+from services.intake.partners.batching import OwnedScanStatements
+from services.intake.partners.repository import OwnedScans
+
+
+def _request(scans: int = 1) -> OwnedScans:
+    raw_id = uuid.uuid4()
+    return OwnedScans(
+        rows=[{"partner_event_id": f"{raw_id}-{n}", "raw_ref": raw_id} for n in range(scans)],
+        raw_id=raw_id,
+        partner_id="swiftship",
+        received_at=datetime.now(UTC),
+        headers={},
+        body=b"{}",
+        outcomes=[],
+    )
+
+
+class FakeStatement:
+    """Stands in for `record_owned_scans`: records each statement's requests, answers every
+    request owned with its own event ids, and fails as told."""
+
+    def __init__(self) -> None:
+        self.sent: list[list[uuid.UUID]] = []
+        self.fail: dict[uuid.UUID, BaseException] = {}
+
+    async def __call__(self, engine: Any, requests: list[OwnedScans]) -> list[set[str] | None]:
+        self.sent.append([r.raw_id for r in requests])
+        await asyncio.sleep(0)  # in flight: the loop runs others meanwhile
+        for r in requests:
+            if r.raw_id in self.fail:
+                raise self.fail[r.raw_id]
+        return [{row["partner_event_id"] for row in r.rows} for r in requests]
+
+
+@pytest.fixture
+def statement(monkeypatch: pytest.MonkeyPatch) -> FakeStatement:
+    fake = FakeStatement()
+    monkeypatch.setattr(repository, "record_owned_scans", fake)
+    return fake
+
+
+async def test_an_idle_sender_sends_a_request_at_once_alone(statement: FakeStatement) -> None:
+    sender = OwnedScanStatements(engine=None)  # type: ignore[arg-type]
+    one = _request()
+    assert await sender.record(one) == {f"{one.raw_id}-0"}
+    assert statement.sent == [[one.raw_id]]
+
+
+async def test_requests_arriving_while_one_is_in_flight_go_together_next(
+    statement: FakeStatement,
+) -> None:
+    sender = OwnedScanStatements(engine=None)  # type: ignore[arg-type]
+    first = asyncio.create_task(sender.record(_request()))
+    await asyncio.sleep(0)  # the first request's statement is sent
+    await asyncio.sleep(0)
+    assert len(statement.sent) == 1
+    later = [_request() for _ in range(3)]
+    answers = await asyncio.gather(first, *(sender.record(r) for r in later))
+    assert statement.sent[1] == [r.raw_id for r in later]
+    assert answers[1:] == [{f"{r.raw_id}-0"} for r in later]
+
+
+async def test_the_scan_bound_splits_what_waits_but_never_holds_back_a_large_request(
+    statement: FakeStatement,
+) -> None:
+    gate = asyncio.Semaphore(1)
+    sender = OwnedScanStatements(engine=None, gate=gate, max_scans=4)  # type: ignore[arg-type]
+    requests = [_request(3), _request(1), _request(6), _request(2)]
+    await gate.acquire()
+    tasks = [asyncio.create_task(sender.record(r)) for r in requests]
+    await asyncio.sleep(0)
+    gate.release()
+    await asyncio.gather(*tasks)
+    assert [len(s) for s in statement.sent] == [2, 1, 1]
+
+
+async def test_a_refused_statement_is_retried_request_by_request(
+    statement: FakeStatement,
+) -> None:
+    gate = asyncio.Semaphore(1)
+    sender = OwnedScanStatements(engine=None, gate=gate)  # type: ignore[arg-type]
+    requests = [_request() for _ in range(3)]
+    statement.fail[requests[1].raw_id] = asyncpg.DeadlockDetectedError("deadlock detected")
+    await gate.acquire()
+    tasks = [asyncio.create_task(sender.record(r)) for r in requests]
+    await asyncio.sleep(0)
+    gate.release()
+    answers = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(answers[1], asyncpg.DeadlockDetectedError)
+    assert answers[0] == {f"{requests[0].raw_id}-0"}
+    assert answers[2] == {f"{requests[2].raw_id}-0"}
+    assert [len(s) for s in statement.sent] == [3, 1, 1, 1]
+
+
+async def test_a_lost_connection_fails_its_statement_requests_and_the_next_still_go(
+    statement: FakeStatement,
+) -> None:
+    """Whether a statement whose connection broke committed is unknown: its requests fail (the
+    partner retries; the event's unique key makes the retry safe), and are not sent again."""
+    gate = asyncio.Semaphore(1)
+    sender = OwnedScanStatements(engine=None, gate=gate)  # type: ignore[arg-type]
+    broken = [_request() for _ in range(2)]
+    statement.fail[broken[0].raw_id] = ConnectionResetError("connection lost")
+    await gate.acquire()
+    tasks = [asyncio.create_task(sender.record(r)) for r in broken]
+    await asyncio.sleep(0)
+    gate.release()
+    answers = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(a, ConnectionResetError) for a in answers)
+    after = _request()
+    assert await sender.record(after) == {f"{after.raw_id}-0"}
+    assert [len(s) for s in statement.sent] == [2, 1]
+
+
+async def test_a_request_gone_away_leaves_its_neighbours_answered(
+    statement: FakeStatement,
+) -> None:
+    gate = asyncio.Semaphore(1)
+    sender = OwnedScanStatements(engine=None, gate=gate)  # type: ignore[arg-type]
+    requests = [_request() for _ in range(3)]
+    await gate.acquire()
+    tasks = [asyncio.create_task(sender.record(r)) for r in requests]
+    await asyncio.sleep(0)
+    tasks[0].cancel()  # its client closed the connection
+    gate.release()
+    answers = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(answers[0], asyncio.CancelledError)
+    assert answers[1:] == [{f"{r.raw_id}-0"} for r in requests[1:]]
