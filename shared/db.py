@@ -323,6 +323,8 @@ async def write_changes(session: AsyncSession, objects: Iterable[Any]) -> None:
                 changed[columns.key] = values[columns.key]
                 groups[columns, tuple(sorted(changed))].append((state, changed))
     for (columns, names), changes in groups.items():
+        # In key order, as the flush writes them: replicas lock shared rows in one order.
+        changes.sort(key=lambda change: change[1][columns.key])
         update = _ARRAY_UPDATES.get((columns.table, names))
         if update is None:
             changed_columns = [name for name in names if name != columns.key]

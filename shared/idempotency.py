@@ -252,6 +252,9 @@ async def idempotent(
         return replay(guard)
     try:
         out = await action()
+        # A constraint the action's writes break (a concurrent twin's row) shows at the flush:
+        # here, so the claim is released and the client's retry is not "still in flight".
+        await session.flush()
     except BaseException:
         await guard.release(sessionmaker)
         raise

@@ -161,11 +161,14 @@ async def wait_for_wakeup(event: asyncio.Event, timeout_s: float) -> None:
 
 
 def seconds_until(due: datetime | None, now: datetime, *, at_most_s: float) -> float:
-    """How long to sleep before `due` (None: nothing due), at most `at_most_s`; not below
-    0.1 s, since a due row another worker holds stays due until that worker commits."""
+    """How long to sleep before `due` (None: nothing due), at most `at_most_s`. A due time
+    already past after a round that found nothing is a row another worker holds (a notice
+    being posted, a case being decided): it stays due until that worker commits, so look
+    again in a second rather than spin on it."""
     if due is None:
         return at_most_s
-    return min(at_most_s, max(0.1, (due - now).total_seconds()))
+    left = (due - now).total_seconds()
+    return min(at_most_s, 1.0 if left <= 0 else max(0.1, left))
 
 
 async def run_when_due(

@@ -321,22 +321,26 @@ class ConsumerRunner:
         )
         if source == self._lag_exported_from and now - self._lag_read_at < self.LAG_REFRESH_S:
             return
-        self._lag_exported_from = source
         self._lag_read_at = now
-        await self._export_lag(consumer)
+        # A position that could not be read is read again at the next export, not in 30 s.
+        self._lag_exported_from = source if await self._export_lag(consumer) else None
 
-    async def _export_lag(self, consumer: AIOKafkaConsumer) -> None:
+    async def _export_lag(self, consumer: AIOKafkaConsumer) -> bool:
+        """Sets the gauge per partition; true when every partition's lag could be read."""
+        complete = True
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
-            if highwater is None:
+            if highwater is None:  # not fetched yet: its first end changes the source
                 continue
             try:
                 position = await asyncio.wait_for(consumer.position(tp), 0.5)
             except Exception:  # revoked in between, or no position yet: nothing to report
+                complete = False
                 continue
             metrics.CONSUMER_LAG.labels(
                 self.service, tp.topic, str(tp.partition), self.group_id
             ).set(max(highwater - position, 0))
+        return complete
 
     # -- one poll: per topic, expedited keys first, then the rest ---------------------------
 

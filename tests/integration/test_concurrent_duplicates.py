@@ -126,3 +126,34 @@ async def test_one_notice_endpoint_put_at_once_then_retried(
         reconciliation, "SELECT count(*) FROM partner_endpoints WHERE partner_id = :p", p=partner
     )
     assert n == 1
+
+
+async def test_a_copy_that_lost_the_race_may_be_retried_under_its_own_idempotency_key(
+    harness: Harness, reconciliation: RunningService
+) -> None:
+    """The losing copy's claim on its Idempotency-Key is released when its insert fails (the
+    flush is inside the guarded action), so its retry runs again rather than waiting out the
+    claim as "still in flight"."""
+    version = f"sop-race-{uuid.uuid4().hex[:8]}"
+    body = {"version": version, "changes": {"windows": {"claim_window_h": 118}}}
+    manager = harness.key("DISPUTEDESK_KEY_OPS_MANAGER")
+    keys = iter([f"race-{i}-{uuid.uuid4().hex[:8]}" for i in range(COPIES)])
+    sent_with: dict[int, str] = {}
+
+    async def send() -> httpx.Response:
+        key = next(keys)
+        response = await reconciliation.client.post(
+            "/v1/policies", json=body, headers={**manager, "Idempotency-Key": key}
+        )
+        sent_with[id(response)] = key
+        return response
+
+    responses = await _all_past_their_check(reconciliation, "policies", send)
+    _one_stored_the_rest_conflict(responses, stored=201)
+    for lost in [r for r in responses if r.status_code == 409]:
+        again = await reconciliation.client.post(
+            "/v1/policies",
+            json=body,
+            headers={**manager, "Idempotency-Key": sent_with[id(lost)]},
+        )
+        assert again.status_code == 409 and "already exists" in again.json()["detail"], again.text

@@ -80,3 +80,24 @@ async def test_an_idle_consumer_reads_no_position() -> None:
     consumer.end = 12  # the partitions' end moved: records waiting
     await runner.export_lag_if_due(consumer, now=144.0)
     assert consumer.reads == 24
+
+
+async def test_a_position_not_read_is_read_again_at_the_next_export() -> None:
+    runner = _runner()
+    consumer: Any = _Positions()
+    failing = True
+
+    async def position(tp: TopicPartition) -> int:
+        consumer.reads += 1
+        if failing and tp.partition == 0:
+            raise TimeoutError
+        return 7
+
+    consumer.position = position
+    await runner.export_lag_if_due(consumer, now=100.0)
+    assert consumer.reads == 6
+    failing = False
+    await runner.export_lag_if_due(consumer, now=100.0 + runner.LAG_EXPORT_INTERVAL_S)
+    assert consumer.reads == 12  # read again although nothing moved
+    await runner.export_lag_if_due(consumer, now=100.0 + 2 * runner.LAG_EXPORT_INTERVAL_S)
+    assert consumer.reads == 12

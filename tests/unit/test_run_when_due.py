@@ -20,7 +20,10 @@ def test_seconds_until_the_next_due_time() -> None:
     assert seconds_until(None, NOW, at_most_s=30) == 30
     assert seconds_until(NOW + timedelta(seconds=7), NOW, at_most_s=30) == 7
     assert seconds_until(NOW + timedelta(hours=2), NOW, at_most_s=30) == 30
-    assert seconds_until(NOW - timedelta(minutes=1), NOW, at_most_s=30) == 0.1
+    assert seconds_until(NOW + timedelta(milliseconds=20), NOW, at_most_s=30) == 0.1
+    # Past due after a round that found nothing: another worker holds it; not a spin.
+    assert seconds_until(NOW - timedelta(minutes=1), NOW, at_most_s=30) == 1.0
+    assert seconds_until(NOW - timedelta(minutes=1), NOW, at_most_s=0.1) == 0.1
 
 
 class _Stop(Exception):

@@ -179,8 +179,9 @@ class ReadAheadRunner(ConsumerRunner):
                 self._pending[tp] = position
                 self._position_moves += 1
 
-    async def _export_lag(self, consumer: AIOKafkaConsumer) -> None:
-        """The lag counts the records fetched but not handled yet, as the committed offsets do."""
+    async def _export_lag(self, consumer: AIOKafkaConsumer) -> bool:
+        """The lag counts the records fetched but not handled yet, as the committed offsets do
+        (known without a read: always complete)."""
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)
             if highwater is None:
@@ -191,3 +192,4 @@ class ReadAheadRunner(ConsumerRunner):
             metrics.CONSUMER_LAG.labels(
                 self.service, tp.topic, str(tp.partition), self.group_id
             ).set(max(highwater - committed, 0))
+        return True
