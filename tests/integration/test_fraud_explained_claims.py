@@ -7,9 +7,11 @@ from __future__ import annotations
 import functools
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.fraud.models import Alert, Assessment
 from services.fraud.scoring.service import assess_event
@@ -34,13 +36,38 @@ journey = functools.partial(
 )
 
 
-async def score(harness: Harness, *, abuser_alerted: bool) -> tuple[list[Alert], str]:
-    """An ordinary marketplace, then five wrong-item claims by one seller and one by another,
-    all naming the same buyer; with `abuser_alerted`, the first seller is under an open
-    claim-abuse alert before its claims arrive. Returns the buyer's alerts and the band of the
-    last claim."""
-    db = f"test_fraud_explained_{'alerted' if abuser_alerted else 'plain'}"
+async def raise_alert(
+    sessions: async_sessionmaker[Any], pattern: str, entity_type: str, entity_id: str
+) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(
+            Alert.__table__.insert().values(
+                alert_id=uuid.uuid4(),
+                pattern=pattern,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                subject_key=f"{entity_type}:{entity_id}",
+                status="open",
+                severity="HIGH",
+                summary=pattern.lower(),
+                evidence={},
+                suggested_action="review",
+                raised_at=START,
+                event_time=START,
+            )
+        )
+
+
+async def score(
+    harness: Harness, *, db: str, alerted: tuple[str, ...], abuser_claims: int, other_claims: int
+) -> tuple[list[Alert], str]:
+    """An ordinary marketplace (with a shared-identity alert, the first seller also claims twice
+    on its account), then `abuser_claims` wrong-item claims by the first seller and
+    `other_claims` + 1 by others, all naming the same buyer; the first seller is under an open
+    alert of each of `alerted` patterns before its claims arrive (a shared-identity alert is
+    raised on its account). Returns the buyer's alerts and the band of the last claim."""
     buyer = uid("B-NAMED")
+    account = uid("B-ACCOUNT")
     # 260 deliveries to 10 sellers and the abuser (one in thirteen, unclaimed), with about one
     # in twenty claimed as the wrong item, by every seller in turn.
     events: list[EventPayload] = []
@@ -50,10 +77,17 @@ async def score(harness: Harness, *, abuser_alerted: bool) -> tuple[list[Alert],
         events += journey(
             uid("R-OK"), seller, uid("B-OK"), START + timedelta(hours=2 * i), claim, f"AG-{i % 6}"
         )
-    named_at = START + timedelta(days=22)
-    for n in range(5):
+    # The shared identity's account, claimed on by the first seller (only where it is alerted:
+    # the two claims lift the seller's rate).
+    for n in range(2 if "COLLUSION_SHARED_IDENTITY" in alerted else 0):
         events += journey(
-            uid("R-ABU"), ABUSER, buyer, named_at + timedelta(days=n), "WRONG_ITEM", f"AG-{n % 6}"
+            uid("R-ACC"), ABUSER, account, START + timedelta(days=3 + n), "MISSING_ITEM", "AG-1"
+        )
+    named_at = START + timedelta(days=22)
+    for n in range(abuser_claims + other_claims):
+        seller = ABUSER if n < abuser_claims else f"S-OK-{n + 2}"
+        events += journey(
+            uid("R-ABU"), seller, buyer, named_at + timedelta(days=n), "WRONG_ITEM", f"AG-{n % 6}"
         )
     last = uid("R-LAST")
     events += journey(last, "S-OK-1", buyer, named_at + timedelta(days=6), "WRONG_ITEM", "AG-5")
@@ -63,24 +97,11 @@ async def score(harness: Harness, *, abuser_alerted: bool) -> tuple[list[Alert],
         )
     )  # type: ignore[attr-defined]
     async with fresh_fraud_db(harness, db) as sessions:
-        if abuser_alerted:
-            async with sessions() as session, session.begin():
-                await session.execute(
-                    Alert.__table__.insert().values(
-                        alert_id=uuid.uuid4(),
-                        pattern="CLAIM_ABUSE",
-                        entity_type="seller",
-                        entity_id=ABUSER,
-                        subject_key=f"seller:{ABUSER}",
-                        status="open",
-                        severity="HIGH",
-                        summary="claim abuse",
-                        evidence={},
-                        suggested_action="review",
-                        raised_at=named_at,
-                        event_time=named_at,
-                    )
-                )
+        for pattern in alerted:
+            shared = pattern == "COLLUSION_SHARED_IDENTITY"
+            await raise_alert(
+                sessions, pattern, "buyer" if shared else "seller", account if shared else ABUSER
+            )
         async with sessions() as session, session.begin():
             for e in events:
                 await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
@@ -102,7 +123,13 @@ async def test_an_alerted_claim_abusers_claims_do_not_brand_the_buyer_they_name(
     harness: Harness,
     abuser_alerted: bool,
 ) -> None:
-    alerts, band = await score(harness, abuser_alerted=abuser_alerted)
+    alerts, band = await score(
+        harness,
+        db=f"test_fraud_explained_{'alerted' if abuser_alerted else 'plain'}",
+        alerted=("CLAIM_ABUSE",) if abuser_alerted else (),
+        abuser_claims=5,
+        other_claims=0,
+    )
     wrong_used = [a for a in alerts if a.pattern == "WRONG_USED_RETURNS"]
     if abuser_alerted:
         # Left with one claim of one honest seller, the buyer is nobody special.
@@ -112,4 +139,33 @@ async def test_an_alerted_claim_abusers_claims_do_not_brand_the_buyer_they_name(
         # The same claims from a seller nobody suspects: six of six returns named, by two
         # sellers, against one in twenty.
         assert len(wrong_used) == 1
+        assert band == "HIGH"
+
+
+@pytest.mark.parametrize(
+    ("ring", "abuser_claims", "counted"),
+    [
+        (None, 1, False),
+        ("COLLUSION_SELLER_BUYER", 1, True),
+        ("COLLUSION_SHARED_IDENTITY", 1, True),
+        ("COLLUSION_SELLER_BUYER", 5, False),
+    ],
+)
+async def test_a_ring_sellers_one_claim_on_a_buyer_counts_against_the_buyer(
+    harness: Harness, ring: str | None, abuser_claims: int, counted: bool
+) -> None:
+    """A claim-abuse seller whose excess a ring explains names the buyer once, and three other
+    sellers do (the last claim included): four named claims of four returns make the buyer a
+    wrong/used abuser, the others' three alone do not (`returns_abuse.MIN_NAMED`). Named
+    again and again by the ring seller, the buyer is the ring's, and those claims stay out."""
+    alerts, band = await score(
+        harness,
+        db=f"test_fraud_explained_ring_{(ring or 'none').lower()}_{abuser_claims}",
+        alerted=("CLAIM_ABUSE",) + ((ring,) if ring else ()),
+        abuser_claims=abuser_claims,
+        other_claims=2,
+    )
+    wrong_used = [a for a in alerts if a.pattern == "WRONG_USED_RETURNS"]
+    assert (len(wrong_used) == 1) is counted
+    if counted:
         assert band == "HIGH"

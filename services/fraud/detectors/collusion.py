@@ -19,6 +19,10 @@ from services.fraud.detectors.stats import (
 )
 
 PRIOR_RATE = 0.05
+# The patterns whose alerts name a ring: the seller of a seller-buyer pair, and the buyer
+# accounts behind one contact or address.
+SELLER_BUYER = "COLLUSION_SELLER_BUYER"
+SHARED_IDENTITY = "COLLUSION_SHARED_IDENTITY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +110,10 @@ def seller_buyer_findings(
         return []
     return [
         Finding(
-            code="COLLUSION_SELLER_BUYER",
+            code=SELLER_BUYER,
             detail=detail,
             contribution=c,
-            pattern="COLLUSION_SELLER_BUYER",
+            pattern=SELLER_BUYER,
             entity_type="seller",
             entity_id=seller_id,
             numbers=numbers,
@@ -220,13 +224,13 @@ def shared_identity_findings(
         return []
     return [
         Finding(
-            code="COLLUSION_SHARED_IDENTITY",
+            code=SHARED_IDENTITY,
             detail=(
                 f"{distinct_buyers} buyer accounts share one {hash_kind} hash; their returns "
                 f"claimed {test.detail()}"
             ),
             contribution=c,
-            pattern="COLLUSION_SHARED_IDENTITY",
+            pattern=SHARED_IDENTITY,
             entity_type="buyer",
             entity_id=buyer_id,
             numbers=test.numbers()
