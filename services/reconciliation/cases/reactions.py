@@ -541,8 +541,12 @@ async def on_evidence(
         )
         await sync_timers(session, case, now, p)
         return
+    # Asked already before this evidence came: a request this very evaluation makes (a case
+    # that was OPEN) is the first one, not to be followed by a second in the same breath.
+    asked_before = state is CaseState.AWAITING_EVIDENCE and case.reason_code == "EVIDENCE_MISSING"
     await reevaluate(session, case, now=now, p=p)
-    await _ask_for_the_rest(session, case, now=now, p=p)
+    if asked_before:
+        await _ask_for_the_rest(session, case, now=now, p=p)
 
 
 async def _ask_for_the_rest(
