@@ -204,7 +204,7 @@ def test_hub_peers_leave_out_the_agents_explaining_them() -> None:
         "H1": {"bad": pilferage.DayCount(150, 20), "ok": pilferage.DayCount(350, 10)},
         "DESI": {},
     }
-    peers = pilferage.hubs_without_explaining(totals, at_hubs, lambda hub: {"bad"}, {}, T)
+    peers = pilferage.hubs_without_explaining(totals, at_hubs, lambda hub: {"bad"})
     assert peers == {
         "H1": {"handled": 350, "incidents": 10},
         "DESI": {"handled": 300, "incidents": 6},
@@ -229,4 +229,4 @@ def test_a_pilfering_hub_stands_out_against_hubs_counted_without_their_pilfering
         return sequential_test(k, n, spread, S).log_bf
 
     assert log_bf(totals) < ALERT_AT
-    assert log_bf(pilferage.hubs_without_explaining(totals, at_hubs, explaining, {}, T)) >= ALERT_AT
+    assert log_bf(pilferage.hubs_without_explaining(totals, at_hubs, explaining)) >= ALERT_AT

@@ -138,7 +138,8 @@ def counted(
     entity's other days (one bad day is an accident, not a practice)."""
     n = sum(d.handled for d in days.values())
     k = sum(d.incidents for d in days.values())
-    return _less_excluded_and_bad_day(n, k, worst_day(days), excluded, t)
+    worst = max(days.values(), key=lambda d: d.incidents) if days else None
+    return _less_excluded_and_bad_day(n, k, worst, excluded, t)
 
 
 def _less_excluded_and_bad_day(
@@ -452,35 +453,20 @@ def hubs_without_explaining(
     hubs: Mapping[str, Mapping[str, int]],
     agents_at: Mapping[str, Mapping[str, DayCount]],
     explaining: Callable[[str], set[str]],
-    worst_days: Mapping[str, DayCount],
-    t: Thresholds,
 ) -> dict[str, dict[str, int]]:
-    """Every hub's (handled, incidents) as the hub being scored is counted (`counted`): without
-    the parcels of the agents explaining it (those `explaining(hub)` names), and without its
-    worst day in the window (`worst_days`) when that day stands apart from its others: the
-    hubs' peers.
+    """Every hub's (handled, incidents) without the parcels of the agents explaining it (those
+    `explaining(hub)` names), as the hub being scored is counted: the hubs' peers.
 
     Counted raw, every hub with a pilfering agent ran high among the peers and made the hubs
     look far less alike than they are (a spread of a + b near 100, where honest hubs differ
     little), so a hub pilfering at 3-4x did not stand out against them. A hub whose agents are
-    not named (desipost) keeps its counts. Since 2026-12-05 a peer's bad day leaves its counts
-    as it leaves its own record: an honest hub with one bad day (8 of its 15 incidents in one
-    day, development world 106) had lifted the hubs' rate by half and read them as unalike as
-    a + b = 72 instead of 1,000, which took the pilfering hub nearing its alert back from a
-    Bayes factor of 130 to 17."""
+    not named (desipost) keeps its counts."""
     out = {hub: dict(row) for hub, row in hubs.items()}
-    for hub, row in out.items():
-        agents = agents_at.get(hub, {})
-        left_out = [agents[a] for a in explaining(hub) if a in agents] if agents else []
-        excluded = DayCount(sum(c.handled for c in left_out), sum(c.incidents for c in left_out))
-        k, n = _less_excluded_and_bad_day(
-            row.get("handled", 0), row.get("incidents", 0), worst_days.get(hub), excluded, t
-        )
-        row["handled"], row["incidents"] = n, k
+    for hub, agents in agents_at.items():
+        if hub not in out:
+            continue
+        left_out = [agents[a] for a in explaining(hub) if a in agents]
+        row = out[hub]
+        row["handled"] = max(row.get("handled", 0) - sum(c.handled for c in left_out), 0)
+        row["incidents"] = max(row.get("incidents", 0) - sum(c.incidents for c in left_out), 0)
     return out
-
-
-def worst_day(days: Mapping[date, DayCount]) -> DayCount | None:
-    """The day with the most incidents (the first of them in `days`' order), as `counted`
-    finds it; None without days."""
-    return max(days.values(), key=lambda d: d.incidents) if days else None

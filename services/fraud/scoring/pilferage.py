@@ -4,7 +4,6 @@ and incident counts it tests, read from the features."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import date
 from functools import partial
 
 from services.fraud.detectors import pilferage
@@ -16,7 +15,7 @@ from services.fraud.detectors.sequential import (
     strongest_of,
     without_worst_part,
 )
-from services.fraud.detectors.stats import PeerSpread, Thresholds, fmt_p
+from services.fraud.detectors.stats import PeerSpread, fmt_p
 from services.fraud.features import repository as features
 from services.fraud.models import ReturnFacts
 from services.fraud.scoring.base import AssessorBase
@@ -126,28 +125,6 @@ class PilferageInputs(AssessorBase):
                 }
             return out
 
-        # Every hub's worst day in the window, read once per scan when a hub is weighed against
-        # the others: a peer's bad day leaves its counts as a hub's own leaves its record.
-        hubs_worst: dict[str, DayCount] = {}
-
-        async def worst_days(
-            hubs: Mapping[str, Mapping[str, int]], *, since: date, until: date
-        ) -> Mapping[str, DayCount]:
-            if not hubs_worst:
-                read = await features.window_days(
-                    self.session, [("hub", h) for h in hubs], ["handled", "incidents"], since, until
-                )
-                for (_, hub), by_day in read.items():
-                    worst = pilferage.worst_day(
-                        {
-                            d: DayCount(v.get("handled", 0), v.get("incidents", 0))
-                            for d, v in by_day.items()
-                        }
-                    )
-                    if worst is not None:
-                        hubs_worst[hub] = worst
-            return hubs_worst
-
         s = self.config.sequential
         # The candidate onsets are calendar days, the same for every entity of the scan.
         step = self.config.pilferage_onset_step_days
@@ -224,10 +201,8 @@ class PilferageInputs(AssessorBase):
                                     since,
                                     until,
                                 ),
-                                partial(worst_days, since=since, until=until),
                                 all_hubs,
                                 explaining,
-                                self.t,
                             )
                         ),
                         spreads=spreads,
@@ -348,16 +323,11 @@ class PilferageInputs(AssessorBase):
 
 async def _hubs_explained(
     hubs: Callable[[], Awaitable[Mapping[str, Mapping[str, int]]]],
-    worst_days: Callable[[Mapping[str, Mapping[str, int]]], Awaitable[Mapping[str, DayCount]]],
     agents_at: Mapping[str, Mapping[str, pilferage.DayCount]],
     explaining: Callable[[str], set[str]],
-    t: Thresholds,
 ) -> dict[str, dict[str, int]]:
     """Every hub's counts as a hub is weighed (`pilferage.hubs_without_explaining`)."""
-    counts = await hubs()
-    return pilferage.hubs_without_explaining(
-        counts, agents_at, explaining, await worst_days(counts), t
-    )
+    return pilferage.hubs_without_explaining(await hubs(), agents_at, explaining)
 
 
 async def _loaded(counts: Mapping[str, Mapping[str, int]]) -> Mapping[str, Mapping[str, int]]:
