@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.fraud.features.repository import deferred_counters
 from services.fraud.models import Alert
-from services.fraud.scoring.service import assess_event, prepare_batch
+from services.fraud.scoring.service import assess_event
 from shared.events import EventPayload, ReturnInitiated, ReturnShipmentEvent, ShipmentEventType
 from tests.conftest import Harness
 from tests.support.factories import uid
@@ -23,7 +22,6 @@ from tests.support.fraud import fresh_fraud_db
 
 DB = "test_fraud_hub_agents"
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
-BATCH = 50  # events per consumer batch
 
 
 @pytest.fixture
@@ -100,16 +98,9 @@ async def test_an_agent_at_an_honest_hub_is_found_though_other_hubs_pilfer(
             events += journey(
                 f"H-{h}", f"AG-{h}-{a}", day + timedelta(minutes=h * 3 + a), i in light
             )
-    # Scored in the consumer's batches (one transaction each, the batch's reads prepared and
-    # its counters written at its end, `scoring.consumer`): the same assessments as one by one,
-    # at a fraction of the reads.
-    for start in range(0, len(events), BATCH):
-        batch = events[start : start + BATCH]
-        async with sessions() as session, session.begin():
-            await prepare_batch(session, batch)
-            async with deferred_counters(session):
-                for e in batch:
-                    await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+    async with sessions() as session, session.begin():
+        for e in events:
+            await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
     async with sessions() as session:
         alerts = {
             (a.pattern, a.entity_id)
