@@ -94,11 +94,13 @@ def record_return(facts: ReturnFacts, event: ReturnInitiated, inc: Increments) -
 def record_scan(
     facts: ReturnFacts, event: ReturnShipmentEvent, inc: Increments, *, dear_from: int | None
 ) -> bool:
-    """Returns True when the scan ends the journey (delivery, loss, transit damage).
+    """Returns True when the scan ends the journey (delivery, loss, transit damage); a scan
+    arriving after the end completes what the end was counted without (`count_late`).
     `dear_from` is the lowest value bin that is dear in the return's category as it stands
     before this delivery (`dear.dear_from`; None: none yet)."""
     day = event.occurred_at.date()
     t = event.event_type
+    before = _Counted(list(facts.hubs or []), facts.pickup_agent_id, facts.pickup_weight_g)
     if event.hub_id and event.hub_id not in (facts.hubs or []):
         facts.hubs = [*(facts.hubs or []), event.hub_id]
     if t in (ShipmentEventType.PICKED_UP, ShipmentEventType.QC_PASSED, ShipmentEventType.QC_FAILED):
@@ -116,6 +118,11 @@ def record_scan(
                     inc.add(etype, eid, "qc_passed", day)
                     inc.add(NETWORK, etype, "qc_passed", day)
             inc.add("hub_agent", hub_agent(event.hub_id, event.agent_id), "qc_passed", day)
+    if facts.terminal is not None and t not in TERMINAL:
+        # Read by the next terminal scan of these hubs and agents: this scan's own time lies
+        # before the end's day, outside the window its assessment reads.
+        count_late(facts, before, inc)
+        return False
     if t not in TERMINAL or facts.terminal is not None:
         return False
     facts.terminal = t.value
@@ -164,6 +171,62 @@ def record_scan(
         if facts.incident:
             inc.add("hub_agent", pair, "incidents", day)
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """What a journey's end was counted with: its hubs, pickup agent and pickup weight."""
+
+    hubs: list[str]
+    agent: str | None
+    pickup_weight_g: int | None
+
+
+def count_late(facts: ReturnFacts, before: _Counted, inc: Increments) -> None:
+    """A scan that arrives after its journey's end (partners' events may arrive out of order: a
+    swiftship pickup scan sent after the delivery, a rapidroute batch holding an earlier scan
+    after the one that followed it) and names what the end was counted without: a hub, the
+    pickup agent, the pickup weight. The parcel is counted for them on the end's day, and a
+    weight drop the late pickup weight reveals is an incident of every hub and agent of the
+    journey, exactly as if the scans had come in order: otherwise a reordered parcel is missing
+    from its agent's record and its weight drop from everyone's, whichever partner sent it."""
+    if facts.terminal_at is None:  # an end is always stamped; nothing to count against
+        return
+    day = facts.terminal_at.date()
+    revealed = (
+        not facts.incident
+        and before.pickup_weight_g is None
+        and bool(weight_drop(facts.pickup_weight_g, facts.delivered_weight_g))
+    )
+    if revealed:
+        facts.incident = True
+    agent = facts.pickup_agent_id
+    new_agent = agent if agent and not before.agent else None
+    handlers = [("hub", h) for h in facts.hubs or [] if h not in before.hubs]
+    if new_agent:
+        handlers.append(("agent", new_agent))
+    counted_before = [("hub", h) for h in before.hubs]
+    if before.agent:
+        counted_before.append(("agent", before.agent))
+    pairs_before = {hub_agent(h, before.agent) for h in before.hubs} - {None}
+    pairs = [hub_agent(h, agent) for h in facts.hubs or []]
+    new_pairs = [p for p in pairs if p and p not in pairs_before]
+    for etype, eid in handlers:
+        inc.add(etype, eid, "handled", day)
+        inc.add(NETWORK, etype, "handled", day)
+    for pair in new_pairs:
+        inc.add("hub_agent", pair, "handled", day)
+    # The new handlers take the parcel as it now stands; those counted at the end take only
+    # the incident the late weight revealed.
+    incident_of = (handlers if facts.incident else []) + (counted_before if revealed else [])
+    for etype, eid in incident_of:
+        inc.add(etype, eid, "incidents", day)
+        inc.add(NETWORK, etype, "incidents", day)
+    incident_pairs = (new_pairs if facts.incident else []) + (
+        [p for p in pairs if p and p in pairs_before] if revealed else []
+    )
+    for pair in incident_pairs:
+        inc.add("hub_agent", pair, "incidents", day)
 
 
 def hours_after_delivery(facts: ReturnFacts, filed_at: datetime) -> float | None:
