@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -39,7 +39,7 @@ from shared.service_route import ServiceRoute
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
 from shared.validation import unambiguous_json_body
-from shared.wakeups import OUTBOX_CHANNEL, Wakeups
+from shared.wakeups import OUTBOX_CHANNEL, Wakeups, run_when_due
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,31 @@ class ServiceRuntime:
     wakeups: Wakeups | None = None
     # Topics the start-up check found missing (reported by /readyz until they exist).
     missing_topics: list[str] = field(default_factory=list)
+
+    async def run_when_due(
+        self,
+        work: Callable[[], Awaitable[bool]],
+        next_due: Callable[[AsyncSession], Awaitable[datetime | None]],
+        *,
+        channel: str,
+        at_most_s: float,
+        what: str,
+    ) -> None:
+        """A background loop of this process that sleeps until `next_due` (read in a session
+        of its own) or `channel`'s NOTIFY: `shared.wakeups.run_when_due`."""
+
+        async def read_next_due() -> datetime | None:
+            async with self.sessionmaker() as session:
+                return await next_due(session)
+
+        await run_when_due(
+            work,
+            read_next_due,
+            now=self.clock.now,
+            wakeup=self.wakeups.event(channel) if self.wakeups is not None else None,
+            at_most_s=at_most_s,
+            what=what,
+        )
 
 
 async def _start_producer(runtime: ServiceRuntime, topics: list[str]) -> None:

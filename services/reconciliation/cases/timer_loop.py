@@ -33,7 +33,7 @@ from shared.events import (
     CaseUnderReview,
     CaseUpdated,
 )
-from shared.wakeups import TIMERS_CHANNEL, run_when_due
+from shared.wakeups import TIMERS_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -181,15 +181,10 @@ async def timer_loop(runtime: ServiceRuntime) -> None:
             runtime.relay.wake()
         return bool(fired)
 
-    async def next_due() -> datetime | None:
-        async with runtime.sessionmaker() as session:
-            return await repository.next_due(session)
-
-    await run_when_due(
+    await runtime.run_when_due(
         fire,
-        next_due,
-        now=runtime.clock.now,
-        wakeup=runtime.wakeups.event(TIMERS_CHANNEL) if runtime.wakeups is not None else None,
+        repository.next_due,
+        channel=TIMERS_CHANNEL,
         at_most_s=float(getattr(runtime.settings, "timer_poll_interval_s", 1.0)),
         what="timer",
     )

@@ -24,7 +24,7 @@ from services.reconciliation.disputes.service import contest_by, endpoint_secret
 from services.reconciliation.models import DebitNotice, NoticeAttempt
 from shared.app import ServiceRuntime
 from shared.partner_signing import SigningScheme, signed_headers
-from shared.wakeups import NOTICES_CHANNEL, run_when_due
+from shared.wakeups import NOTICES_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -172,16 +172,11 @@ async def notice_loop(runtime: ServiceRuntime) -> None:
             )
         )
 
-    async def next_due() -> datetime | None:
-        async with runtime.sessionmaker() as session:
-            return await repository.next_due(session)
-
     try:
-        await run_when_due(
+        await runtime.run_when_due(
             deliver,
-            next_due,
-            now=runtime.clock.now,
-            wakeup=runtime.wakeups.event(NOTICES_CHANNEL) if runtime.wakeups is not None else None,
+            repository.next_due,
+            channel=NOTICES_CHANNEL,
             at_most_s=float(getattr(settings, "notice_poll_interval_s", 30.0)),
             what="notice",
         )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from services.reconciliation.tasks import repository, service
 from shared.app import ServiceRuntime
-from shared.wakeups import TASKS_CHANNEL, run_when_due
+from shared.wakeups import TASKS_CHANNEL
 
 
 async def task_loop(runtime: ServiceRuntime) -> None:
@@ -20,15 +18,10 @@ async def task_loop(runtime: ServiceRuntime) -> None:
             runtime.relay.wake()
         return bool(alerted)
 
-    async def next_due() -> datetime | None:
-        async with runtime.sessionmaker() as session:
-            return await repository.next_overdue_at(session)
-
-    await run_when_due(
+    await runtime.run_when_due(
         alert,
-        next_due,
-        now=runtime.clock.now,
-        wakeup=runtime.wakeups.event(TASKS_CHANNEL) if runtime.wakeups is not None else None,
+        repository.next_overdue_at,
+        channel=TASKS_CHANNEL,
         at_most_s=float(getattr(runtime.settings, "task_poll_interval_s", 30.0)),
         what="overdue task",
     )
