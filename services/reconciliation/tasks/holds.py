@@ -167,15 +167,16 @@ async def settlement_waits(
     """Whom the decision's payment will wait for, and until when: the open task's due time (a
     fresh one if it has passed), or the one `hold_settlement` gives the task it opens at the same
     `now`. The decision's event carries it, so the seller's decision email can name the check
-    and the date."""
-    return [
-        SettlementWait(
-            team=team.value,
-            expected_by=_promised_due(team, open_task, now=now, p=p),
-            kind=kind,
-        )
-        for kind, team, _, open_task in await _holds_pending(session, case, record, p)
-    ]
+    and the date. A fresh date is written to its task at once: every email that promises one
+    (a decision, a repeat filing on the decided case) is kept by a task that falls due then, so
+    its passing is noticed (`keep_payment_promise`) rather than an earlier date's."""
+    waits = []
+    for kind, team, _, open_task in await _holds_pending(session, case, record, p):
+        expected_by = _promised_due(team, open_task, now=now, p=p)
+        if open_task is not None and open_task.due_at != expected_by:
+            open_task.due_at = expected_by
+        waits.append(SettlementWait(team=team.value, expected_by=expected_by, kind=kind))
+    return waits
 
 
 def _promised_due(team: Team, open_task: CaseTask | None, *, now: datetime, p: Policy) -> datetime:
