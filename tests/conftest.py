@@ -10,11 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from disputedesk import credentials
 from services.reconciliation import wiring
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests check what holds, not how fast: on a shared, loaded machine one example can take
+# longer than hypothesis' default 200 ms deadline and fail a correct property (the ledger postings'
+# did once under load). Speed is the benchmarks' business (bench/), never a test's.
+settings.register_profile(
+    "disputedesk", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("disputedesk")
 
 # Tests drive reconciliation's handlers without its app too: the rooms are wired as the app does.
 wiring.install()
