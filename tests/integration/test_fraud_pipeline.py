@@ -108,12 +108,15 @@ async def test_reused_evidence_is_high_with_its_reason_and_raises_one_alert(
         "captured_at": datetime.now(UTC).isoformat(),
         "perceptual_hash": "0f1e2d3c4b5a6978",
     }
-    escalations = []
+    returns = []
     for _ in range(3):
         rid, _ = await _return(harness, intake, seller_id=seller)
         await _deliver(
             harness, intake, rid, hub="H-CLEAN", agent="AG-CLEAN", pickup_kg=0.5, delivered_kg=0.5
         )
+        returns.append(rid)
+
+    async def file(rid: str) -> str:
         base = escalation_body(rid, seller_id=seller, channel="EMAIL")
         r = await intake.client.post(
             "/v1/escalations",
@@ -121,7 +124,7 @@ async def test_reused_evidence_is_high_with_its_reason_and_raises_one_alert(
             headers=harness.key(AGENT),
         )
         assert r.status_code == 201, r.text
-        escalations.append(r.json()["escalation_id"])
+        return str(r.json()["escalation_id"])
 
     async def assessment_of(escalation_id: str) -> list[Any]:
         return await rows(
@@ -133,10 +136,13 @@ async def test_reused_evidence_is_high_with_its_reason_and_raises_one_alert(
             e=escalation_id,
         )
 
+    # The original is assessed before its copies are filed: claims on different returns travel
+    # on different partitions, and a copy assessed first would make the original the copy.
+    escalations = [await file(returns[0])]
     first = await eventually(lambda: assessment_of(escalations[0]), what="first assessment")
     assert first[0].band == "LOW", first[0].reasons
-    # Claims on different returns travel on different partitions: the copy may be assessed
-    # before the claim it copies, and is then revised HIGH when that one arrives.
+    escalations += [await file(rid) for rid in returns[1:]]
+    # Each copy matches the original, whichever copy is assessed first.
     second = (
         await eventually(
             lambda: assessment_of(escalations[1]),
