@@ -32,7 +32,7 @@ from tests.integration.test_seller_directory import (
 )
 from tests.support.db import rows, scalar
 from tests.support.factories import escalation_body, return_body, uid
-from tests.support.mail import messages_mentioning, text_part
+from tests.support.mail import html_part, messages_mentioning, text_part
 from tests.support.notifications import envelope, publish
 from tests.support.waiting import eventually
 
@@ -383,6 +383,8 @@ async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
     [decided] = await _mails(harness, rid, subject)
     assert decided["To"] == filed.to
     _in_both(decided, reason, india_time(_at(case["appeal_by"])), 'choose "Appeal"')
+    # The appeal offered once, dated: not also by the paragraph's undated "within 7 days".
+    assert "can appeal within" not in text_part(decided) + html_part(decided)
     # No rule ids for sellers: as a word, since a random claim id (E-…AE3B1) may hold the letters.
     assert not re.search(rf"\b{rule}\b", text_part(decided))
     settled_in_timeline = [t for t in case["timeline"] if t["kind"] == "CaseSettled"]

@@ -251,7 +251,10 @@ def _decision_context(
         partner_debit=decision.partner_debit if decision else 0,
         marketplace_cost=decision.marketplace_cost if decision else 0,
         partner_capped=partner_capped,
-        explanation=decision.explanation if decision else event.reason,
+        # The paragraph without its undated appeal offer: the email's own paragraph dates it.
+        explanation=wording.without_appeal_offer(decision.explanation)
+        if decision
+        else event.reason,
         # The SOP's reason in Hindi for a Hindi email (None: a person's words, quoted).
         explanation_hi=wording_hi.decision_reason(
             decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
@@ -308,7 +311,9 @@ def _filing_answer(
             if event.appeal_by is not None and event.appeal_by > event.occurred_at
             else None
         ),
-        explanation=decision.explanation if decision else event.reason,
+        explanation=wording.without_appeal_offer(decision.explanation)
+        if decision
+        else event.reason,
         explanation_hi=wording_hi.decision_reason(
             decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
         ),
