@@ -19,7 +19,14 @@ from services.notifications.settings import NotificationsSettings
 from services.reconciliation.tasks import repository as task_repository
 from services.reconciliation.tasks import service as task_service
 from services.reconciliation.tasks.errors import TaskNotOpen
-from shared.events import AppealFiled, CaseDecided, CaseEventBase, CaseSettled, CaseUpdated
+from shared.events import (
+    AppealFiled,
+    CaseDecided,
+    CaseEventBase,
+    CaseSettled,
+    CaseTaskOverdue,
+    CaseUpdated,
+)
 from shared.money import rupees as inr
 from shared.wakeups import TASKS_CHANNEL
 from tests.conftest import Harness
@@ -382,6 +389,16 @@ async def test_a_held_payment_past_its_date_is_apologised_for_once_with_a_new_da
     assert first.next_step_by > desk.clock.now()
     assert {w.team for w in first.settlement_waits} == {"finance", "warehouse"}
     assert set((await _held_tasks(desk, cid)).values()) == {first.next_step_by}
+    # Both tasks missed a date and are still open: late for their teams, although their new
+    # date is ahead.
+    async with desk.sessionmaker() as session:
+        rows = await task_repository.of_case(session, cid)
+    teams = {t["team"]: t for t in task_service.team_metrics(rows, desk.clock.now())}
+    assert (teams["finance"]["overdue"], teams["warehouse"]["overdue"]) == (1, 1), teams
+    # Each task's first alert says so (no alert before it), so notifications keeps the key a
+    # task's one alert always had.
+    overdue = await _task_overdue_events(desk, cid, count=2)
+    assert [e.alerted_before for e in overdue] == [None, None]
     mail = await seller_mail(desk, cid, "payment_delayed", event=first)
     assert "We are sorry" in mail.text and inr(100_000) in mail.text, mail.text
     assert "our finance team confirms the payment" in mail.text, mail.text
@@ -399,6 +416,8 @@ async def test_a_held_payment_past_its_date_is_apologised_for_once_with_a_new_da
         "SELECT overdue_alerted_at AS at FROM case_tasks WHERE case_id = :c", c=cid
     )
     assert all(r["at"] >= first.next_step_by for r in again), again
+    overdue = await _task_overdue_events(desk, cid, count=4)
+    assert sorted(e.alerted_before is not None for e in overdue) == [False, False, True, True]
 
     for task_id in await _open_task_ids(desk, cid):
         key = FINANCE if await _team_of(desk, task_id) == "finance" else AGENT
@@ -504,6 +523,19 @@ async def _case_updates(eng: Engine, case_id: str, change: str, *, count: int) -
         ]
 
     return await eventually(probe, until=lambda found: len(found) >= count, what=change)
+
+
+async def _task_overdue_events(eng: Engine, case_id: str, *, count: int) -> list[CaseTaskOverdue]:
+    """The case's `CaseTaskOverdue` events once there are `count` of them."""
+
+    async def probe() -> list[CaseTaskOverdue]:
+        return [
+            CaseTaskOverdue.model_validate(e["payload"])
+            for e in await eng.events(case_id)
+            if e["ce_type"].split(".")[2] == "case_task_overdue"
+        ]
+
+    return await eventually(probe, until=lambda found: len(found) >= count, what="overdue alerts")
 
 
 async def desk_holds_open(eng: Engine, case_id: str) -> int:

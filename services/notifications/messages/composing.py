@@ -772,8 +772,10 @@ def compose_task_event(event: CaseTaskEventBase, settings: NotificationsSettings
 
 def _task_message_key(event: CaseTaskEventBase, template: str) -> str:
     """Once per task and template; an overdue alert once per due time as well: a task given a new
-    date (a held payment's, after it missed the seller's) alerts again if that one passes too."""
-    if isinstance(event, CaseTaskOverdue):
+    date (a held payment's, after it missed the seller's) alerts again if that one passes too.
+    A task's first alert keeps the key it always had, so an event published before alerts
+    were per due time, replayed, finds its message and alerts nobody twice."""
+    if isinstance(event, CaseTaskOverdue) and event.alerted_before is not None:
         return f"task:{event.task_id}@{event.due_at.isoformat()}:{template}"
     return f"task:{event.task_id}:{template}"
 
