@@ -429,6 +429,59 @@ async def test_a_held_payment_past_its_date_is_apologised_for_once_with_a_new_da
     assert closed["payout"] == 100_000
 
 
+async def test_a_payment_date_held_by_a_check_done_first_is_still_kept(
+    desk: Engine, harness: Harness
+) -> None:
+    """A wrong item of ₹1,000: finance and the warehouse confirm it (24 h), and the desk asked
+    brand management to look first (72 h), so the seller is told the 72 h date. Finance and the
+    warehouse miss theirs (management alerted, no apology: the seller's date holds), brand
+    management is done early; when the seller's date passes with the payment still waiting,
+    the seller hears, once, with a new date (the date was once no task's, so nobody noticed)."""
+    rid = uid("RET-TASK-HELD")
+    filed = desk.envelope(escalation(rid, claim="WRONG_ITEM", amount=100_000))
+    await desk.send(
+        filed,
+        return_initiated(rid, partner="swiftship", item_value=100_000, qc_required=True),
+        scan(rid, "QC_PASSED", T0 - timedelta(minutes=10), weight=1000),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
+        scan(rid, "PICKED_UP", T0, weight=1000),
+    )
+    cid = (await desk.wait_case(rid, lambda c: True, what="case opened"))["case_id"]
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/tasks",
+        json={
+            "team": "brand_management",
+            "ask": "Is the listing right?",
+            "blocks_settlement": True,
+        },
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    brand = r.json()
+    await desk.send(assessed(filed, "LOW"))
+    await desk.wait_case(rid, lambda c: c["state"] == "DECIDED", what="decided, held")
+    held = await _held_tasks(desk, cid)
+    assert set(held) == {"finance", "warehouse", "brand_management"}
+    promised = held["brand_management"]
+    assert held["finance"] < promised and held["warehouse"] < promised
+
+    desk.clock.advance(held["finance"] - desk.clock.now() + timedelta(minutes=1))
+    await _all_alerted(desk, cid)
+    r = await desk.client.post(
+        f"/v1/tasks/{brand['task_id']}/complete",
+        json={"resolution": "Listing is right"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    assert not await _case_updates_now(desk, cid, "SETTLEMENT_OVERDUE")
+
+    desk.clock.advance(promised - desk.clock.now() + timedelta(minutes=1))
+    [apology] = await _payment_apologies(desk, cid, count=1)
+    assert apology.next_step_by is not None and apology.next_step_by > promised
+    assert {w.team for w in apology.settlement_waits} == {"finance", "warehouse"}
+    assert set((await _held_tasks(desk, cid)).values()) >= {apology.next_step_by}
+
+
 async def test_a_second_filing_while_the_payment_waits_is_told_it_waits_and_until_when(
     desk: Engine, harness: Harness
 ) -> None:
@@ -510,6 +563,14 @@ async def _all_alerted(eng: Engine, case_id: str) -> None:
 async def _payment_apologies(eng: Engine, case_id: str, *, count: int) -> list[CaseUpdated]:
     """The case's SETTLEMENT_OVERDUE events once there are `count` of them."""
     return await _case_updates(eng, case_id, "SETTLEMENT_OVERDUE", count=count)
+
+
+async def _case_updates_now(eng: Engine, case_id: str, change: str) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in await eng.events(case_id)
+        if e["ce_type"].split(".")[2] == "case_updated" and e["payload"]["change"] == change
+    ]
 
 
 async def _case_updates(eng: Engine, case_id: str, change: str, *, count: int) -> list[CaseUpdated]:
