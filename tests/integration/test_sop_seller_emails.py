@@ -1270,3 +1270,48 @@ async def test_evidence_that_does_not_complete_the_checklist_is_answered_with_wh
         "At least 2 photos of the item and 1 photo of the shipping label",
         reply_by,
     )
+
+
+async def test_evidence_sent_one_file_at_a_time_is_answered_once_when_the_uploads_settle(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4: a damage claim with one photo waits for evidence; the seller then sends a label
+    photo, an invoice and another file one at a time, none completing the checklist. The seller
+    gets one answer once the uploads settle, listing everything that arrived and what is still
+    missing (each upload used to bring its own, each saying less than the next), and no more."""
+    intake, notifications = pipeline["intake"], pipeline["notifications"]
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+        evidence=[_photo("PHOTO", 11)],
+    )
+    await _mails(harness, filed.rid, "Please send evidence")
+    for n, kind in enumerate(("LABEL_PHOTO", "INVOICE", "OTHER"), start=12):
+        r = await intake.client.post(
+            f"/v1/escalations/{filed.escalation_id}/evidence",
+            json={"evidence": [_photo(kind, n)]},
+            headers=harness.key(AGENT),
+        )
+        assert r.status_code in (200, 201, 202), r.text
+    mails = await _mails(harness, filed.rid, "Please send evidence", count=2)
+    [answer] = [m for m in mails if "So far we have received" in text_part(m)]
+    _in_both(
+        answer,
+        "So far we have received: 1 photo of the item, 1 photo of the shipping label, "
+        "1 invoice, 1 other file.",
+        "At least 2 photos of the item and 1 photo of the shipping label",
+        india_time(datetime.fromisoformat(filed.case["reply_by"])),
+    )
+    # Settled: nothing more comes; the answers the later uploads overtook were never sent.
+    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    assert len(await _mails(harness, filed.rid, "Please send evidence", count=2)) == 2
+    r = await notifications.client.get(
+        f"/v1/cases/{filed.case['case_id']}/conversation", headers=harness.key(AGENT)
+    )
+    asks = [
+        e
+        for e in r.json()["entries"]
+        if e["direction"] == "out" and e.get("template") == "evidence_request"
+    ]
+    assert [e["delivery"] for e in asks].count("sent") == 2, asks

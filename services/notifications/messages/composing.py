@@ -400,6 +400,22 @@ def reminder_time(
     return at if at > max(event.occurred_at, now) else None
 
 
+def answer_after_uploads_settle(
+    event: EvidenceRequested, settings: NotificationsSettings
+) -> datetime | None:
+    """When to send a request made again because evidence arrived that does not complete the
+    checklist: once the seller's uploads settle (`evidence_settle_s` after this evidence), or
+    None for at once (a first request; or a reply-by too near to wait). The next evidence
+    cancels the answer if it is still unsent (`repository.cancel_unsent_answers`) and brings
+    its own, so photos sent one at a time get one answer listing all of them."""
+    if not event.received and event.received_weight_g is None:
+        return None  # a first request: nothing arrived to wait on
+    at = event.occurred_at + timedelta(seconds=settings.evidence_settle_s)
+    if at >= event.reply_by - timedelta(hours=settings.evidence_reminder_lead_h):
+        return None  # near the reply-by, the seller needs the answer now
+    return at
+
+
 def _evidence_reminder(
     event: EvidenceRequested,
     settings: NotificationsSettings,
@@ -512,7 +528,8 @@ def compose_case_event(
         context["desk_request"] = event.actor != SYSTEM_ACTOR
         # A proactive case's request is the seller's first word of it (P2): say why we wrote.
         context["first_word"] = event.origin == CaseOrigin.PROACTIVE and event.case_version <= 2
-        out.drafts.append(_seller_draft("evidence_request", event, context, to))
+        request = _seller_draft("evidence_request", event, context, to)
+        out.drafts.append(replace(request, send_at=answer_after_uploads_settle(event, settings)))
         reminder = _evidence_reminder(event, settings, context, to, now=now)
         if reminder is not None:
             out.drafts.append(reminder)

@@ -27,6 +27,7 @@ from services.reconciliation.policy.rules import (
     Verdict,
     evaluate_claim,
     evaluate_proactive,
+    evidence_satisfied,
 )
 from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import (
@@ -395,6 +396,11 @@ def verdict_for(case: Case, facts: Facts, now: datetime, p: Policy) -> Verdict:
             fraud_wait_over=case.fraud_wait_over,
         )
     if case.trigger_rule == "P2":
+        if evidence_satisfied(facts, p):
+            # The seller sent what the weight-drop checklist asks, without filing a claim (a
+            # reply to our email, say): the case goes on as the missing-item claim we opened
+            # it as, through the fraud gate to the liability rules.
+            return evaluate_proactive(facts, p, fraud_wait_over=case.fraud_wait_over)
         if case.reply_by is not None and now >= case.reply_by:
             return Verdict(Step.REJECT, "P2", "CLAIM_WINDOW_EXPIRED")
         checklist = p.evidence[ClaimType.MISSING_ITEM].checklist
