@@ -257,7 +257,9 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     r = await _email_claim(harness, intake, rid, filed.seller, to, "DAMAGED")
     assert r.status_code == 201, r.text
     [answer] = await _mails(harness, rid, "already has a case")
-    assert "The case is final" in text_part(answer), text_part(answer)
+    # Final because its appeal was decided, not because a window ran out (it had not).
+    _in_both(answer, "The decision on this case is final, and there is no further appeal.")
+    assert "the time for an appeal has passed" not in text_part(answer), text_part(answer)
     assert "can appeal it until" not in text_part(answer), text_part(answer)
 
 

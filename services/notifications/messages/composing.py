@@ -311,6 +311,9 @@ def _filing_answer(
             if event.appeal_by is not None and event.appeal_by > event.occurred_at
             else None
         ),
+        # "The time for an appeal has passed" only when it has: a case whose appeal was decided
+        # carries no appeal-by, and its decision is final for that reason instead.
+        appeal_window_passed=event.appeal_by is not None and event.appeal_by <= event.occurred_at,
         explanation=wording.without_appeal_offer(decision.explanation)
         if decision
         else event.reason,
