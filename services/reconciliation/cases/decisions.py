@@ -274,6 +274,10 @@ async def apply_verdict(
             reply_by = facts.delivered_at + timedelta(hours=p.windows.claim_window_h)
         else:
             reply_by = now + timedelta(hours=p.timers.evidence_reply_h)
+            if state is CaseState.AWAITING_EVIDENCE and case.reply_by is not None:
+                # A date the seller already holds for this evidence is never cut short: a
+                # claim joining a P2 case keeps the P2 window when it ends later than 72 h.
+                reply_by = max(reply_by, case.reply_by)
         emit(
             session,
             case,

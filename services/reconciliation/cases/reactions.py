@@ -352,7 +352,8 @@ async def _place_escalation(
             reason_code=case.reason_code,
             change="ESCALATION_MERGED",
             # A claim adopted by a case waiting for the P2 evidence is judged afresh (E4: its
-            # own checklist and reply-by, in the email that follows): the P2 date is superseded.
+            # own checklist and reply-by, the later of its 72 h and the P2 window, in the email
+            # that follows): no date here beside that one.
             next_step_by=None
             if adopt and state is CaseState.AWAITING_EVIDENCE
             else next_step_by(case, p),
