@@ -639,10 +639,16 @@ class CaseTaskOpened(CaseTaskEventBase):
 
 
 class CaseTaskOverdue(CaseTaskEventBase):
-    """An open task passed its due time: management is alerted, once per task."""
+    """An open task passed its due time: management is alerted, once per due time it passes
+    (a held payment's task is given a new date when it missed the seller's)."""
 
     type: Literal["disputedesk.reconciliation.case_task_overdue.v1"] = (
         "disputedesk.reconciliation.case_task_overdue.v1"
+    )
+    alerted_before: AwareDatetime | None = Field(
+        default=None,
+        description="When management was last alerted for this task, for an earlier due time "
+        "it passed; absent on the task's first alert.",
     )
 
 

@@ -81,6 +81,8 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     env.update(credentials.at_rest_environment(environ, secrets))
     # Fast timers for tests: nothing here waits on production-length polling.
     env.setdefault("LOG_LEVEL", "WARNING")
+    # Evidence answers wait for the uploads to settle: seconds here, not the minute in use.
+    env.setdefault("NOTIFICATIONS_EVIDENCE_SETTLE_S", "8")
     os.environ.update(env)
 
     from services.intake.partners.seeding import seed_dev_partners

@@ -85,6 +85,11 @@ class NotificationsSettings(ServiceSettings):
     # The seller is reminded of an evidence request this long before its reply-by time (the
     # reminder is stored with the request and cancelled if the case moves on first).
     evidence_reminder_lead_h: float = 24.0
+    # Evidence that leaves the checklist unmet is answered (what reached us, what is missing)
+    # once the seller's uploads settle: this long after the evidence with nothing new, so five
+    # photos sent one at a time get one answer listing all five. Stored as a message due then
+    # (durable), cancelled by the next evidence, whose own answer waits the same.
+    evidence_settle_s: float = 30.0
 
     # Replies (docs/seller-conversation.md). Each seller email's Reply-To is
     # reply+<case>.<mac>@reply_domain, the MAC keyed with reply_token_key over case and seller.

@@ -19,7 +19,14 @@ from services.notifications.settings import NotificationsSettings
 from services.reconciliation.tasks import repository as task_repository
 from services.reconciliation.tasks import service as task_service
 from services.reconciliation.tasks.errors import TaskNotOpen
-from shared.events import AppealFiled, CaseDecided, CaseEventBase, CaseSettled, CaseUpdated
+from shared.events import (
+    AppealFiled,
+    CaseDecided,
+    CaseEventBase,
+    CaseSettled,
+    CaseTaskOverdue,
+    CaseUpdated,
+)
 from shared.money import rupees as inr
 from shared.wakeups import TASKS_CHANNEL
 from tests.conftest import Harness
@@ -382,6 +389,16 @@ async def test_a_held_payment_past_its_date_is_apologised_for_once_with_a_new_da
     assert first.next_step_by > desk.clock.now()
     assert {w.team for w in first.settlement_waits} == {"finance", "warehouse"}
     assert set((await _held_tasks(desk, cid)).values()) == {first.next_step_by}
+    # Both tasks missed a date and are still open: late for their teams, although their new
+    # date is ahead.
+    async with desk.sessionmaker() as session:
+        rows = await task_repository.of_case(session, cid)
+    teams = {t["team"]: t for t in task_service.team_metrics(rows, desk.clock.now())}
+    assert (teams["finance"]["overdue"], teams["warehouse"]["overdue"]) == (1, 1), teams
+    # Each task's first alert says so (no alert before it), so notifications keeps the key a
+    # task's one alert always had.
+    overdue = await _task_overdue_events(desk, cid, count=2)
+    assert [e.alerted_before for e in overdue] == [None, None]
     mail = await seller_mail(desk, cid, "payment_delayed", event=first)
     assert "We are sorry" in mail.text and inr(100_000) in mail.text, mail.text
     assert "our finance team confirms the payment" in mail.text, mail.text
@@ -399,6 +416,8 @@ async def test_a_held_payment_past_its_date_is_apologised_for_once_with_a_new_da
         "SELECT overdue_alerted_at AS at FROM case_tasks WHERE case_id = :c", c=cid
     )
     assert all(r["at"] >= first.next_step_by for r in again), again
+    overdue = await _task_overdue_events(desk, cid, count=4)
+    assert sorted(e.alerted_before is not None for e in overdue) == [False, False, True, True]
 
     for task_id in await _open_task_ids(desk, cid):
         key = FINANCE if await _team_of(desk, task_id) == "finance" else AGENT
@@ -408,6 +427,59 @@ async def test_a_held_payment_past_its_date_is_apologised_for_once_with_a_new_da
         assert r.status_code == 200, r.text
     closed = await desk.wait_case(case["return_id"], lambda c: c["state"] == "CLOSED", what="paid")
     assert closed["payout"] == 100_000
+
+
+async def test_a_payment_date_held_by_a_check_done_first_is_still_kept(
+    desk: Engine, harness: Harness
+) -> None:
+    """A wrong item of ₹1,000: finance and the warehouse confirm it (24 h), and the desk asked
+    brand management to look first (72 h), so the seller is told the 72 h date. Finance and the
+    warehouse miss theirs (management alerted, no apology: the seller's date holds), brand
+    management is done early; when the seller's date passes with the payment still waiting,
+    the seller hears, once, with a new date (the date was once no task's, so nobody noticed)."""
+    rid = uid("RET-TASK-HELD")
+    filed = desk.envelope(escalation(rid, claim="WRONG_ITEM", amount=100_000))
+    await desk.send(
+        filed,
+        return_initiated(rid, partner="swiftship", item_value=100_000, qc_required=True),
+        scan(rid, "QC_PASSED", T0 - timedelta(minutes=10), weight=1000),
+        scan(rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=1000),
+        scan(rid, "PICKED_UP", T0, weight=1000),
+    )
+    cid = (await desk.wait_case(rid, lambda c: True, what="case opened"))["case_id"]
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/tasks",
+        json={
+            "team": "brand_management",
+            "ask": "Is the listing right?",
+            "blocks_settlement": True,
+        },
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    brand = r.json()
+    await desk.send(assessed(filed, "LOW"))
+    await desk.wait_case(rid, lambda c: c["state"] == "DECIDED", what="decided, held")
+    held = await _held_tasks(desk, cid)
+    assert set(held) == {"finance", "warehouse", "brand_management"}
+    promised = held["brand_management"]
+    assert held["finance"] < promised and held["warehouse"] < promised
+
+    desk.clock.advance(held["finance"] - desk.clock.now() + timedelta(minutes=1))
+    await _all_alerted(desk, cid)
+    r = await desk.client.post(
+        f"/v1/tasks/{brand['task_id']}/complete",
+        json={"resolution": "Listing is right"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 200, r.text
+    assert not await _case_updates_now(desk, cid, "SETTLEMENT_OVERDUE")
+
+    desk.clock.advance(promised - desk.clock.now() + timedelta(minutes=1))
+    [apology] = await _payment_apologies(desk, cid, count=1)
+    assert apology.next_step_by is not None and apology.next_step_by > promised
+    assert {w.team for w in apology.settlement_waits} == {"finance", "warehouse"}
+    assert set((await _held_tasks(desk, cid)).values()) >= {apology.next_step_by}
 
 
 async def test_a_second_filing_while_the_payment_waits_is_told_it_waits_and_until_when(
@@ -493,6 +565,14 @@ async def _payment_apologies(eng: Engine, case_id: str, *, count: int) -> list[C
     return await _case_updates(eng, case_id, "SETTLEMENT_OVERDUE", count=count)
 
 
+async def _case_updates_now(eng: Engine, case_id: str, change: str) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in await eng.events(case_id)
+        if e["ce_type"].split(".")[2] == "case_updated" and e["payload"]["change"] == change
+    ]
+
+
 async def _case_updates(eng: Engine, case_id: str, change: str, *, count: int) -> list[CaseUpdated]:
     """The case's `CaseUpdated` events of `change`, once there are `count` of them."""
 
@@ -504,6 +584,19 @@ async def _case_updates(eng: Engine, case_id: str, change: str, *, count: int) -
         ]
 
     return await eventually(probe, until=lambda found: len(found) >= count, what=change)
+
+
+async def _task_overdue_events(eng: Engine, case_id: str, *, count: int) -> list[CaseTaskOverdue]:
+    """The case's `CaseTaskOverdue` events once there are `count` of them."""
+
+    async def probe() -> list[CaseTaskOverdue]:
+        return [
+            CaseTaskOverdue.model_validate(e["payload"])
+            for e in await eng.events(case_id)
+            if e["ce_type"].split(".")[2] == "case_task_overdue"
+        ]
+
+    return await eventually(probe, until=lambda found: len(found) >= count, what="overdue alerts")
 
 
 async def desk_holds_open(eng: Engine, case_id: str) -> int:

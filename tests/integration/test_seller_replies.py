@@ -15,6 +15,7 @@ from typing import Any
 
 from PIL import Image
 
+from services.notifications.messages.rendering import india_time
 from services.notifications.reply_tokens import mac
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import (
@@ -30,7 +31,7 @@ from tests.integration.test_seller_directory import (
     _scan,
 )
 from tests.support.factories import escalation_body, uid
-from tests.support.mail import messages_mentioning
+from tests.support.mail import messages_mentioning, text_part
 from tests.support.waiting import eventually
 
 ADMIN = "DISPUTEDESK_KEY_ADMIN"
@@ -270,3 +271,50 @@ async def test_an_auto_reply_changes_nothing_and_a_bounce_marks_the_address_fail
     assert r.json()["state"] == "AWAITING_EVIDENCE"
     # No answer to a machine: nothing new was sent about the return.
     assert len(messages_mentioning(harness.mail_dir, rid)) == sent_before
+
+
+async def test_a_weight_drop_case_the_desk_opened_is_decided_on_the_evidence_replied_with(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """P2: the desk opened the case and asked its seller for the weight-drop checklist (an
+    unboxing video and the weight as received). The seller replies with both, without filing a
+    claim: the case is decided on them (the partner's weight drop, L6) and the seller told, not
+    left waiting for a claim until the window closes."""
+    recon = pipeline["reconciliation"]
+    rid, address, case = await _p2(harness, pipeline)
+    [request] = await _mails(harness, rid, "Please send evidence")
+    mail = _reply(
+        address, str(request["Reply-To"]), str(request["Subject"]), quoted="Please send evidence"
+    )
+    await asyncio.to_thread(_send_through_the_sink, harness, mail)
+    case = await _case(harness, recon, rid, lambda c: c["decision"] is not None)
+    assert (case["decision"]["rule_id"], case["payout"]) == ("L6", 90_000), case["decision"]
+    [decided] = await _mails(harness, rid, "approved in full")
+    assert decided["To"] == address
+    # One request, the first; the seller's own reply sits in the sink beside it.
+    asks = await _mails(harness, rid, "Please send evidence")
+    assert len([m for m in asks if m["To"] == address]) == 1
+
+
+async def test_evidence_that_leaves_a_weight_drop_checklist_unmet_is_answered(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """P2: the seller replies with a photo only; the case still needs the unboxing video and
+    the weight, and the seller is told what reached us and what is missing, by the same date."""
+    rid, address, case = await _p2(harness, pipeline)
+    [request] = await _mails(harness, rid, "Please send evidence")
+    mail = EmailMessage()
+    mail["From"], mail["To"] = address, str(request["Reply-To"])
+    mail["Subject"] = f"Re: {request['Subject']}"
+    mail["Message-ID"] = f"<{uid('reply')}@seller.example>"
+    mail.set_content("Here is a photo of what came back.")
+    mail.add_attachment(_png(), maintype="image", subtype="png", filename="parcel.png")
+    await asyncio.to_thread(_send_through_the_sink, harness, mail)
+    # The first request, the seller's reply (kept by the sink too), and the answer.
+    mails = await _mails(harness, rid, "Please send evidence", count=3, timeout=90)
+    [answer] = [m for m in mails if "So far we have received" in text_part(m)]
+    assert answer["To"] == address
+    text = text_part(answer)
+    assert "So far we have received: 1 photo of the item." in text, text
+    assert "An unboxing video" in text, text
+    assert india_time(datetime.fromisoformat(case["reply_by"])) in text, text

@@ -4,7 +4,7 @@ event), the attachments they carry, and the MIME shape of a message with attachm
 from __future__ import annotations
 
 import email
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default
 from uuid import uuid4
@@ -65,6 +65,21 @@ def test_an_escalation_whose_report_was_too_large_points_to_the_api() -> None:
 def test_an_overdue_task_alerts_management() -> None:
     [draft] = compose_task_event(samples.task_overdue("C-1", AT), SETTINGS).drafts
     assert (draft.template, draft.recipient) == ("task_overdue_alert", "boss@desk.dev")
+
+
+def test_a_tasks_first_overdue_alert_keeps_the_key_it_had_before_alerts_were_per_due_time() -> None:
+    """An overdue event published before alerts were per due time, replayed, must find the
+    message it queued then (`task:<id>:task_overdue_alert:<n>`); an alert for a later due time
+    the task was moved to is a message of its own."""
+    first = samples.task_overdue("C-1", AT)
+    assert first.alerted_before is None
+    [draft] = compose_task_event(first, SETTINGS).drafts
+    assert draft.dedup_key == f"task:{first.task_id}:task_overdue_alert:0"
+    later = first.model_copy(update={"alerted_before": AT, "due_at": AT + timedelta(days=1)})
+    [again] = compose_task_event(later, SETTINGS).drafts
+    assert again.dedup_key == (
+        f"task:{first.task_id}@{later.due_at.isoformat()}:task_overdue_alert:0"
+    )
 
 
 def test_a_statement_goes_to_the_partner_finance_contact_with_its_csv() -> None:

@@ -16,7 +16,7 @@ from services.notifications.messages.composing import (
 )
 from services.notifications.messages.rendering import render
 from services.notifications.settings import NotificationsSettings
-from shared.events import CaseNoteAdded, CaseState, CaseUpdated
+from shared.events import CaseNoteAdded, CaseOrigin, CaseState, CaseUpdated
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
 AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -109,3 +109,34 @@ def test_calls_render_in_the_next_email_only_when_given() -> None:
     told = render("decision", {**draft.context, "calls": calls})
     for part in (told.text, told.html):
         assert "Your calls with us about this case" in part and "Seller will send photos." in part
+
+
+def test_an_answer_to_part_of_a_weight_drop_checklist_asks_for_the_rest_of_a_case() -> None:
+    """P2: the desk opened the case; the seller sent a photo, the checklist wants the video AND
+    the weight. The answer speaks of the case (no claim was filed) and asks for what is still
+    missing, not for "one of" two things both needed; it waits for the uploads to settle."""
+    event = samples.evidence_requested(
+        "C-P2",
+        AT,
+        origin=CaseOrigin.PROACTIVE,
+        claimed_amount=None,
+        case_version=4,
+    ).model_copy(
+        update={
+            "checklist": [
+                "An unboxing video of the returned parcel",
+                "The weight of the parcel as you received it, in grams",
+            ],
+            "received": {"PHOTO": 1},
+            "reply_by": AT + timedelta(days=6),
+        }
+    )
+    drafts = compose_case_event(event, SETTINGS, now=AT, seller_address="s@example.com").drafts
+    [answer] = [d for d in drafts if d.template == "evidence_request"]
+    assert answer.send_at == AT + timedelta(seconds=SETTINGS.evidence_settle_s)
+    for language in ("en", "hi"):
+        out = render("evidence_request", answer.context, language)
+        assert "one of the following" not in out.text + out.html
+        assert "विकल्पों में से किसी एक" not in out.text
+    english = render("evidence_request", answer.context).text
+    assert "what we need to decide the case, so please send what is still missing" in english

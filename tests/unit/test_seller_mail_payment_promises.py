@@ -117,6 +117,7 @@ def test_a_task_given_a_new_date_alerts_management_again_when_that_one_passes() 
         opened_by="system",
         occurred_at=AT,
     )
-    again = first.model_copy(update={"due_at": AT + timedelta(hours=24)})
+    # The second alert says there was one before it (reconciliation's `alerted_before`).
+    again = first.model_copy(update={"due_at": AT + timedelta(hours=24), "alerted_before": AT})
     keys = [compose_task_event(e, SETTINGS).drafts[0].dedup_key for e in (first, first, again)]
     assert keys[0] == keys[1] and keys[0] != keys[2]

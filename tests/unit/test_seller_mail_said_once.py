@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from services.notifications.catalogue import samples
 from services.notifications.messages.composing import compose_case_event
 from services.notifications.messages.rendering import render, seller_time
@@ -17,7 +19,13 @@ from services.reconciliation.policy.rules import evaluate_claim
 from services.reconciliation.policy.sop_v1 import SOP_V1
 from shared.events import CaseEventBase, ClaimType, DecisionRecord, LiableParty, Outcome
 from shared.money import rupees
-from tests.unit.test_notifications_hindi_reasons import AT, NOT_DELIVERED, PICKUP, _facts
+from tests.unit.test_notifications_hindi_reasons import (
+    AT,
+    NOT_DELIVERED,
+    PICKUP,
+    SCENARIOS,
+    _facts,
+)
 
 SETTINGS = NotificationsSettings(management_recipients=["a@desk.dev"])
 
@@ -111,3 +119,35 @@ def test_an_e3c_rejection_names_the_filing_time_and_the_windows_end() -> None:
     assert f"was filed on {seller_time(filed)}" in english, english
     hindi = _mail(event, "hi")
     assert time_hi(window_end) in hindi and time_hi(filed) in hindi, hindi
+
+
+@pytest.mark.parametrize("rule", sorted(SCENARIOS))
+@pytest.mark.parametrize("language", ["en", "hi"])
+def test_the_decision_email_offers_the_appeal_once_and_dated(rule: str, language: str) -> None:
+    """The decision's paragraph ends "You can appeal within 7 days"; the email's own paragraph
+    says until when and how. Said once, dated, in both languages, for every rule's email."""
+    event = _sop_event(**SCENARIOS[rule])
+    assert event.decision is not None and event.decision.rule_id == rule
+    assert event.appeal_by is not None
+    text = _mail(event, language)
+    undated = "दिन के भीतर अपील" if language == "hi" else "can appeal within"
+    assert undated not in text, text
+    dated = (
+        time_hi(event.appeal_by) if language == "hi" else f"until {seller_time(event.appeal_by)}"
+    )
+    assert text.count(dated) == 1, text
+
+
+def test_a_duplicate_filing_after_the_window_is_not_offered_an_appeal_by_the_paragraph() -> None:
+    """A filing on a decided case whose appeal window has closed is told the case is final; the
+    quoted paragraph must not still say "you can appeal within 7 days"."""
+    record = _sop_event().decision
+    event = samples.duplicate_filing("C-DUP", AT).model_copy(
+        update={"decision": record, "appeal_by": AT - timedelta(days=1)}
+    )
+    assert event.appeal_by is not None and event.appeal_by < event.occurred_at
+    drafts = compose_case_event(event, SETTINGS, now=AT, seller_address="s@example.com").drafts
+    [draft] = [d for d in drafts if d.template == "duplicate_filing"]
+    for language in ("en", "hi"):
+        text = render("duplicate_filing", draft.context, language).text
+        assert "can appeal within" not in text and "दिन के भीतर अपील" not in text, text

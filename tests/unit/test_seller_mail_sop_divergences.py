@@ -65,6 +65,19 @@ def test_a_duplicate_filing_after_the_appeal_window_does_not_offer_an_appeal() -
     assert "you can appeal it until" not in text
 
 
+def test_a_duplicate_filing_after_the_appeal_was_decided_is_not_told_time_ran_out() -> None:
+    # A case whose appeal was decided carries no appeal-by: final, but not for lack of time.
+    event = samples.duplicate_filing("C-DUP", AT).model_copy(update={"appeal_by": None})
+    [draft] = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+    for language in ("en", "hi"):
+        out = render(draft.template, draft.context, language)
+        assert "the time for an appeal has passed" not in out.text + out.html
+        assert "अपील का समय बीत चुका" not in out.text
+    english = render(draft.template, draft.context)
+    assert "The decision on this case is final, and there is no further appeal." in english.text
+    assert "The decision on this case is final, and there is no further appeal." in english.html
+
+
 def test_a_duplicate_filing_inside_the_appeal_window_gives_the_appeal_by_time() -> None:
     text = _duplicate_filing_text(timedelta(days=3))
     assert f"you can appeal it until {india_time(AT + timedelta(days=3))}" in text

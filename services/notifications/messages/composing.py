@@ -251,7 +251,10 @@ def _decision_context(
         partner_debit=decision.partner_debit if decision else 0,
         marketplace_cost=decision.marketplace_cost if decision else 0,
         partner_capped=partner_capped,
-        explanation=decision.explanation if decision else event.reason,
+        # The paragraph without its undated appeal offer: the email's own paragraph dates it.
+        explanation=wording.without_appeal_offer(decision.explanation)
+        if decision
+        else event.reason,
         # The SOP's reason in Hindi for a Hindi email (None: a person's words, quoted).
         explanation_hi=wording_hi.decision_reason(
             decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
@@ -308,7 +311,12 @@ def _filing_answer(
             if event.appeal_by is not None and event.appeal_by > event.occurred_at
             else None
         ),
-        explanation=decision.explanation if decision else event.reason,
+        # "The time for an appeal has passed" only when it has: a case whose appeal was decided
+        # carries no appeal-by, and its decision is final for that reason instead.
+        appeal_window_passed=event.appeal_by is not None and event.appeal_by <= event.occurred_at,
+        explanation=wording.without_appeal_offer(decision.explanation)
+        if decision
+        else event.reason,
         explanation_hi=wording_hi.decision_reason(
             decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
         ),
@@ -393,6 +401,22 @@ def reminder_time(
     the same thing twice)."""
     at = event.reply_by - timedelta(hours=settings.evidence_reminder_lead_h)
     return at if at > max(event.occurred_at, now) else None
+
+
+def answer_after_uploads_settle(
+    event: EvidenceRequested, settings: NotificationsSettings
+) -> datetime | None:
+    """When to send a request made again because evidence arrived that does not complete the
+    checklist: once the seller's uploads settle (`evidence_settle_s` after this evidence), or
+    None for at once (a first request; or a reply-by too near to wait). The next evidence
+    cancels the answer if it is still unsent (`repository.cancel_unsent_answers`) and brings
+    its own, so photos sent one at a time get one answer listing all of them."""
+    if not event.received and event.received_weight_g is None:
+        return None  # a first request: nothing arrived to wait on
+    at = event.occurred_at + timedelta(seconds=settings.evidence_settle_s)
+    if at >= event.reply_by - timedelta(hours=settings.evidence_reminder_lead_h):
+        return None  # near the reply-by, the seller needs the answer now
+    return at
 
 
 def _evidence_reminder(
@@ -507,7 +531,8 @@ def compose_case_event(
         context["desk_request"] = event.actor != SYSTEM_ACTOR
         # A proactive case's request is the seller's first word of it (P2): say why we wrote.
         context["first_word"] = event.origin == CaseOrigin.PROACTIVE and event.case_version <= 2
-        out.drafts.append(_seller_draft("evidence_request", event, context, to))
+        request = _seller_draft("evidence_request", event, context, to)
+        out.drafts.append(replace(request, send_at=answer_after_uploads_settle(event, settings)))
         reminder = _evidence_reminder(event, settings, context, to, now=now)
         if reminder is not None:
             out.drafts.append(reminder)
@@ -767,8 +792,10 @@ def compose_task_event(event: CaseTaskEventBase, settings: NotificationsSettings
 
 def _task_message_key(event: CaseTaskEventBase, template: str) -> str:
     """Once per task and template; an overdue alert once per due time as well: a task given a new
-    date (a held payment's, after it missed the seller's) alerts again if that one passes too."""
-    if isinstance(event, CaseTaskOverdue):
+    date (a held payment's, after it missed the seller's) alerts again if that one passes too.
+    A task's first alert keeps the key it always had, so an event published before alerts
+    were per due time, replayed, finds its message and alerts nobody twice."""
+    if isinstance(event, CaseTaskOverdue) and event.alerted_before is not None:
         return f"task:{event.task_id}@{event.due_at.isoformat()}:{template}"
     return f"task:{event.task_id}:{template}"
 

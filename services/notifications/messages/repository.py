@@ -14,8 +14,11 @@ from services.notifications.models import CaseCall, DeliveryAttempt, Message
 from shared import paging
 
 REMINDER = "evidence_reminder"
+EVIDENCE_REQUEST = "evidence_request"
 # Said on a reminder the case made unnecessary (the API shows it as the message's last error).
 REMINDER_CANCELLED = "not sent: the case moved on before the reminder was due"
+# Said on an answer to evidence that more evidence overtook before it was sent.
+ANSWER_OVERTAKEN = "not sent: more evidence came before it was due; a later message answers it"
 
 
 async def insert_once(session: AsyncSession, values: dict[str, Any]) -> UUID | None:
@@ -101,6 +104,28 @@ async def cancel_reminders(session: AsyncSession, *, case_id: str, before_versio
             Message.case_version < before_version,
         )
         .values(status="cancelled", last_error=REMINDER_CANCELLED)
+        .returning(Message.message_id)
+    )
+    return len(result.all())
+
+
+async def cancel_unsent_answers(
+    session: AsyncSession, *, case_id: str, before_version: int, now: datetime
+) -> int:
+    """Answers to earlier evidence on this case, waiting for the seller's uploads to settle
+    (`composing.answer_after_uploads_settle`) and not yet due, cancelled: the next answer says
+    everything that has reached us, this one would say less."""
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.case_id == case_id,
+            Message.template == EVIDENCE_REQUEST,
+            Message.status.in_(("pending", "held")),
+            Message.attempts == 0,
+            Message.next_attempt_at > now,
+            Message.case_version < before_version,
+        )
+        .values(status="cancelled", last_error=ANSWER_OVERTAKEN)
         .returning(Message.message_id)
     )
     return len(result.all())

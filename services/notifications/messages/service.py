@@ -307,6 +307,9 @@ async def handle_case_event(
         await repository.cancel_reminders(
             session, case_id=event.case_id, before_version=event.case_version
         )
+        await repository.cancel_unsent_answers(
+            session, case_id=event.case_id, before_version=event.case_version, now=now
+        )
     if isinstance(event, CaseNoteAdded) and event.call_counterpart == CALL_WITH_SELLER:
         await repository.add_call(
             session,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 CLAIM_TYPE_WORDS = {
     "DAMAGED": "the item came back damaged",
     "WRONG_ITEM": "a different item came back",
@@ -48,6 +50,22 @@ LIABILITY_PARTNER_CAPPED_STATED = (
     f"{PARTNER_RESPONSIBLE} We recover their share, up to the most they owe for one shipment, "
     "from them directly; you do not need to contact them."
 )
+
+
+# A decision's paragraph ends with an undated offer ("You can appeal within 7 days ..."): it is
+# the decision record's, read in the console too. Every seller email that quotes the paragraph
+# says itself, dated, how to appeal and until when (or that no appeal is left), so the email
+# drops the paragraph's offer: said once, never "within 7 days" after the window has closed.
+_APPEAL_OFFER = re.compile(
+    r"\s*(?:If you believe this is wrong, you|You) can appeal within \d+ days[^.]*\."
+)
+
+
+def without_appeal_offer(explanation: str | None) -> str | None:
+    """A decision's paragraph without its undated offer of an appeal."""
+    if explanation is None:
+        return None
+    return _APPEAL_OFFER.sub("", explanation).strip()
 
 
 def split_stated(explanation: str | None, debit: str, rest: str) -> bool:

@@ -284,7 +284,6 @@ def plural(count: int, one: str, many: str) -> str:
 # them (the policy is reconciliation's; notifications reads its numbers where they are said).
 # A person's decision quotes the person's own words (None here).
 
-_APPEAL_DAYS = re.compile(r"can appeal within (\d+) days")
 _SHARE = re.compile(r"\((\d+) % of (?:the item value, )?(₹[\d,]+\.\d\d)")
 _DAYS_AFTER_DELIVERY = re.compile(r"more than (\d+) days after the parcel was delivered")
 _EARLIEST_DAYS = re.compile(r"can only be filed (\d+) days after pickup")
@@ -413,11 +412,13 @@ def decision_reason(
     are quoted as written."""
     if decision is None:
         return None
-    body = _body(decision, decision.explanation, seller_claimed=seller_claimed)
+    # Without the paragraph's undated appeal offer: the email's own paragraph dates it.
+    english = wording.without_appeal_offer(decision.explanation) or ""
+    body = _body(decision, english, seller_claimed=seller_claimed)
     if body is None:
         return None
     hindi = f"वापसी {return_id} के बारे में: {body}"
-    if not set(_DIGITS.findall(decision.explanation)) <= set(_DIGITS.findall(hindi)):
+    if not set(_DIGITS.findall(english)) <= set(_DIGITS.findall(hindi)):
         return None
     return hindi
 
@@ -438,15 +439,6 @@ def _body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -> st
     if words is not None:
         return _desk_body(decision, english, words[0], seller_claimed=seller_claimed)
     return _sop_body(decision, english, seller_claimed=seller_claimed)
-
-
-def _appeal_offer(english: str) -> str:
-    appeal = _group(_APPEAL_DAYS, english)
-    return (
-        f" अगर आपको लगे कि हमसे चूक हुई है, तो आप {appeal[0]} दिन के भीतर अपील कर सकते हैं।"
-        if appeal
-        else ""
-    )
 
 
 def _dismissed_body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -> str | None:
@@ -481,7 +473,7 @@ def _desk_body(
     no_action = "" if seller_claimed else " आपको कुछ करने की ज़रूरत नहीं है।"
     return (
         f"{subject} की समीक्षा के बाद हमारी डेस्क ने फ़ैसला किया, उनके अपने शब्दों में: "
-        f"“{words}”। संक्षेप में, {money}।{no_action}{_appeal_offer(english)}"
+        f"“{words}”। संक्षेप में, {money}।{no_action}"
     )
 
 
@@ -489,7 +481,6 @@ def _sop_body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -
     why = _why(decision.rule_id, decision.facts, english)
     if why is None:
         return None
-    appeal_offer = _appeal_offer(english)
     if decision.payout > 0:
         share = _group(_SHARE, english)
         if share is None:
@@ -504,18 +495,15 @@ def _sop_body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -
                 f"हमने आपके दावे का इंतज़ार किए बिना यह मामला स्वयं खोला, क्योंकि {why}। "
                 f"हम आपको {rupees(decision.payout)} दे रहे हैं (सामान के मूल्य {share[1]} का "
                 f"{share[0]} %), और {_bears(decision)}। आपको कुछ करने की ज़रूरत नहीं है।"
-                f"{cap}{appeal_offer}"
+                f"{cap}"
             )
         return (
             f"हम आपको {rupees(decision.payout)} दे रहे हैं ({share[1]} का {share[0]} %, "
             f"आपकी दावा राशि और सामान के मूल्य में से जो कम हो), क्योंकि {why}। "
-            f"{_bears(decision)}; आपको और कुछ करने की ज़रूरत नहीं है।{cap}{appeal_offer}"
+            f"{_bears(decision)}; आपको और कुछ करने की ज़रूरत नहीं है।{cap}"
         )
     if decision.liable_party is not None:
-        return f"हम यह दावा स्वीकार नहीं कर सके, क्योंकि {why}।{appeal_offer}"
+        return f"हम यह दावा स्वीकार नहीं कर सके, क्योंकि {why}।"
     if not seller_claimed:
-        return (
-            "हमने इस वापसी के लिए जो मामला खोला था, उसे बिना भुगतान के बंद किया, "
-            f"क्योंकि {why}।{appeal_offer}"
-        )
-    return f"हम यह दावा स्वीकार नहीं कर सके, क्योंकि {why}।{appeal_offer}"
+        return f"हमने इस वापसी के लिए जो मामला खोला था, उसे बिना भुगतान के बंद किया, क्योंकि {why}।"
+    return f"हम यह दावा स्वीकार नहीं कर सके, क्योंकि {why}।"

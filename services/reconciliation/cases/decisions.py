@@ -27,6 +27,7 @@ from services.reconciliation.policy.rules import (
     Verdict,
     evaluate_claim,
     evaluate_proactive,
+    evidence_satisfied,
 )
 from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import (
@@ -273,6 +274,10 @@ async def apply_verdict(
             reply_by = facts.delivered_at + timedelta(hours=p.windows.claim_window_h)
         else:
             reply_by = now + timedelta(hours=p.timers.evidence_reply_h)
+            if state is CaseState.AWAITING_EVIDENCE and case.reply_by is not None:
+                # A date the seller already holds for this evidence is never cut short: a
+                # claim joining a P2 case keeps the P2 window when it ends later than 72 h.
+                reply_by = max(reply_by, case.reply_by)
         emit(
             session,
             case,
@@ -395,6 +400,11 @@ def verdict_for(case: Case, facts: Facts, now: datetime, p: Policy) -> Verdict:
             fraud_wait_over=case.fraud_wait_over,
         )
     if case.trigger_rule == "P2":
+        if evidence_satisfied(facts, p):
+            # The seller sent what the weight-drop checklist asks, without filing a claim (a
+            # reply to our email, say): the case goes on as the missing-item claim we opened
+            # it as, through the fraud gate to the liability rules.
+            return evaluate_proactive(facts, p, fraud_wait_over=case.fraud_wait_over)
         if case.reply_by is not None and now >= case.reply_by:
             return Verdict(Step.REJECT, "P2", "CLAIM_WINDOW_EXPIRED")
         checklist = p.evidence[ClaimType.MISSING_ITEM].checklist

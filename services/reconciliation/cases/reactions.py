@@ -352,7 +352,8 @@ async def _place_escalation(
             reason_code=case.reason_code,
             change="ESCALATION_MERGED",
             # A claim adopted by a case waiting for the P2 evidence is judged afresh (E4: its
-            # own checklist and reply-by, in the email that follows): the P2 date is superseded.
+            # own checklist and reply-by, the later of its 72 h and the P2 window, in the email
+            # that follows): no date here beside that one.
             next_step_by=None
             if adopt and state is CaseState.AWAITING_EVIDENCE
             else next_step_by(case, p),
@@ -543,23 +544,28 @@ async def on_evidence(
         return
     # Asked already before this evidence came: a request this very evaluation makes (a case
     # that was OPEN) is the first one, not to be followed by a second in the same breath.
-    asked_before = state is CaseState.AWAITING_EVIDENCE and case.reason_code == "EVIDENCE_MISSING"
+    asked_before = state is CaseState.AWAITING_EVIDENCE and case.reason_code in CHECKLIST_REQUESTS
     await reevaluate(session, case, now=now, p=p)
     if asked_before:
         await _ask_for_the_rest(session, case, now=now, p=p)
 
 
+# The SOP's own evidence requests, answered when evidence leaves them unmet: a claim's (E4) and
+# the one a weight-drop case the desk opened asks of its seller (P2).
+CHECKLIST_REQUESTS = ("EVIDENCE_MISSING", "WEIGHT_DROP_CHECKLIST")
+
+
 async def _ask_for_the_rest(
     session: AsyncSession, case: Case, *, now: datetime, p: Policy | None
 ) -> None:
-    """Evidence arrived but does not complete the SOP's checklist (E4 still waits): the seller
-    is asked again, told what reached us, by the first request's reply-by (the wait is not
-    extended). Without it the seller, whose evidence cancelled the reminder, heard nothing until
-    the claim closed unpaid "without the evidence"."""
+    """Evidence arrived but does not complete the SOP's checklist (E4 or P2 still waits): the
+    seller is asked again, told what reached us, by the first request's reply-by (the wait is
+    not extended). Without it the seller, whose evidence cancelled the reminder, heard nothing
+    until the claim closed unpaid "without the evidence"."""
     if (
         CaseState(case.state) is not CaseState.AWAITING_EVIDENCE
         or case.evidence_requested_by != SYSTEM
-        or case.reason_code != "EVIDENCE_MISSING"
+        or case.reason_code not in CHECKLIST_REQUESTS
         or case.reply_by is None
         or case.claim_type is None
     ):
@@ -576,7 +582,7 @@ async def _ask_for_the_rest(
         reason="The evidence received does not complete the checklist yet; the seller is told "
         "what reached us and what is still needed, by the same reply-by.",
         waiting_for="EVIDENCE",
-        reason_code="EVIDENCE_MISSING",
+        reason_code=case.reason_code,
         checklist=list(p.evidence[ClaimType(case.claim_type)].checklist),
         reply_by=case.reply_by,
         received=dict(facts.evidence_counts),

@@ -231,6 +231,23 @@ def _renewed_window(case: Case, now: datetime, p: Policy) -> timedelta:
     return min(max(floor, waited), timedelta(hours=p.timers.overdue_promise_max_h))
 
 
+def _date_promised(tasks: list[CaseTask], case: Case) -> datetime:
+    """The payment date the seller holds: the latest due time of the checks the decision's
+    payment has waited for (open, or closed since the decision). Every promise is written to
+    those tasks (`settlement_waits`, `keep_payment_promise`), and a closed task keeps its due
+    time, so the date outlives the check that held it."""
+    decided_at = case.decided_at
+    return max(
+        t.due_at
+        for t in tasks
+        if t.blocks_settlement
+        and (
+            t.status == "OPEN"
+            or (decided_at is not None and t.closed_at is not None and t.closed_at >= decided_at)
+        )
+    )
+
+
 async def keep_payment_promise(
     session: AsyncSession, *, case: Case, now: datetime, p: Policy
 ) -> None:
@@ -245,13 +262,19 @@ async def keep_payment_promise(
     record = DecisionRecord.model_validate(case.decision)
     if record.payout <= 0:
         return  # the decision email gave no payment date
-    waiting = [
-        t
-        for t in await repository.of_case(session, case.case_id)
-        if t.blocks_settlement and t.status == "OPEN"
-    ]
-    if not waiting or any(t.due_at > now for t in waiting):
-        return  # the seller's date (the latest check's) still holds
+    tasks = await repository.of_case(session, case.case_id)
+    waiting = [t for t in tasks if t.blocks_settlement and t.status == "OPEN"]
+    if not waiting:
+        return
+    promised = _date_promised(tasks, case)
+    if promised > now:
+        # The seller's date is still ahead. A waiting check that missed its own date is held to
+        # the seller's from now on: the check due then may be done first, and the seller's date
+        # must still be some waiting task's, so that its passing is noticed.
+        for task in waiting:
+            if task.due_at <= now:
+                task.due_at = promised
+        return
     new_due = now + _renewed_window(case, now, p)
     for task in waiting:
         task.due_at = new_due

@@ -173,6 +173,7 @@ async def alert_overdue(
         if case is None:
             continue
         alerted.append(task)
+        alerted_before = task.overdue_alerted_at
         task.overdue_alerted_at = now
         metrics.task_overdue(session, task.team)
         note(
@@ -187,7 +188,7 @@ async def alert_overdue(
         )
         publish(
             session,
-            CaseTaskOverdue(**task_event_fields(task, case)),
+            CaseTaskOverdue(**task_event_fields(task, case), alerted_before=alerted_before),
             subject=case.case_id,
             now=now,
         )
@@ -217,7 +218,13 @@ def team_metrics(tasks: list[CaseTask], now: datetime) -> list[dict[str, Any]]:
             {
                 "team": team.value,
                 "open": sum(1 for t in rows if t.status == "OPEN"),
-                "overdue": sum(1 for t in rows if t.status == "OPEN" and t.due_at <= now),
+                # Past a due time, now or once: a task given a new date after it missed one
+                # (a held payment's) is still late for its team.
+                "overdue": sum(
+                    1
+                    for t in rows
+                    if t.status == "OPEN" and (t.due_at <= now or t.overdue_alerted_at is not None)
+                ),
                 "done": len(hours),
                 "median_hours_to_close": round(statistics.median(hours), 2) if hours else None,
                 "mean_hours_to_close": round(statistics.fmean(hours), 2) if hours else None,
