@@ -88,8 +88,9 @@ class NotificationsSettings(ServiceSettings):
     # Evidence that leaves the checklist unmet is answered (what reached us, what is missing)
     # once the seller's uploads settle: this long after the evidence with nothing new, so five
     # photos sent one at a time get one answer listing all five. Stored as a message due then
-    # (durable), cancelled by the next evidence, whose own answer waits the same.
-    evidence_settle_s: float = 30.0
+    # (durable), cancelled by the next evidence, whose own answer waits the same. Short: files
+    # sent one at a time come seconds apart, and the seller should not wait long for the answer.
+    evidence_settle_s: float = 15.0
 
     # Replies (docs/seller-conversation.md). Each seller email's Reply-To is
     # reply+<case>.<mac>@reply_domain, the MAC keyed with reply_token_key over case and seller.
