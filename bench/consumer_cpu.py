@@ -167,16 +167,23 @@ def _notification_events(cases: int) -> list[Any]:
     """Case histories as reconciliation publishes them: opened (an acknowledgement), evidence
     added, a note, put under review without a new date, decided (an email), settled."""
     from services.notifications.catalogue import samples
-    from shared.events import CaseNoteAdded, CaseState, CaseUnderReview, CaseUpdated
+    from shared.events import (
+        CaseEventBase,
+        CaseNoteAdded,
+        CaseState,
+        CaseUnderReview,
+        CaseUpdated,
+    )
 
     out: list[Any] = []
     for i in range(cases):
         case_id = f"CASE-CPU-{i:05d}"
         at = START + timedelta(minutes=i)
         seller = {"seller_id": f"S-{i % 150}"}
-        base = samples.case_opened(case_id, at, **seller).model_dump()
-        for key in ("type", "expected_decision_by", "trigger_rule"):
-            base.pop(key, None)
+        # The fields every case event shares: CaseOpened's own (its trigger, the dates it
+        # promises) are refused by the other events' contracts.
+        opened = samples.case_opened(case_id, at, **seller).model_dump()
+        base = {k: v for k, v in opened.items() if k in CaseEventBase.model_fields}
         out.append(samples.case_opened(case_id, at, **seller))
         out.append(
             CaseUpdated(
