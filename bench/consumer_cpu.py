@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2026, 6, 1, 6, tzinfo=UTC)
 SERVICES = ("fraud", "notifications")
 # The paths every service shares: the outbox relay and the consumer runner (inbox and all).
-SHARED = ("relay", "runner", "batch_write", "decisions")
+SHARED = ("relay", "runner", "batch_write", "decisions", "notifications_skipped")
 
 
 def _fraud_events(returns: int) -> list[Any]:
@@ -493,6 +493,66 @@ async def _measure_decisions(url: str) -> dict[str, Any]:
     }
 
 
+async def _measure_notifications_skipped(url: str) -> dict[str, Any]:
+    """What a case event that leads to no email costs notifications: the case events of the
+    notifications stream its handlers would do nothing with (an evidence note while the case
+    is open, a note that is no call with the seller), each as a consumer record through the
+    real runner with notifications' handlers, in batches of BENCH_CPU_BATCH. The process's CPU
+    per event and the statements sent (none are expected: no transaction, no inbox row)."""
+    from services.notifications.messages.handlers import build_handlers
+    from services.notifications.models import Inbox
+    from services.notifications.settings import NotificationsSettings
+    from shared.clock import SystemClock
+    from shared.db import make_engine, make_sessionmaker
+    from shared.envelope import Envelope
+    from shared.keys import PII_PRIVATE_KEYS, load_key_list
+    from shared.kafka.consumer import ConsumerRunner
+    from shared.kafka.records import consumer_record
+    from shared.pii import ContactOpener
+
+    handlers = build_handlers(
+        NotificationsSettings(),
+        SystemClock(),
+        ContactOpener(load_key_list(PII_PRIVATE_KEYS, purpose="bench")),
+    )
+    stream = _notification_events(int(os.environ.get("BENCH_CPU_NOTIFY_CASES", "400")))
+    records = []
+    for event in stream:
+        env = Envelope(event, source="bench", traceparent=_traceparent(len(records)))
+        if not handlers.acts_on(env):
+            records.append(consumer_record(env, topic="bench", offset=len(records)))
+    engine = make_engine(url, pool_size=2)
+    runner = ConsumerRunner(
+        service="bench",
+        group_id="bench-cpu",
+        topics=["bench"],
+        handlers=handlers,
+        sessionmaker=make_sessionmaker(engine),
+        inbox_model=Inbox,
+        producer=None,  # type: ignore[arg-type]  # only dead letters use it, and none occur
+        bootstrap_servers="",
+    )
+    batch = int(os.environ.get("BENCH_CPU_BATCH", "100"))
+    rounds = 5  # the stream is small and cheap: several passes for a measurable time
+    try:
+        with _counting(engine) as sent:
+            began, wall = time.process_time(), time.perf_counter()
+            for _ in range(rounds):
+                for start in range(0, len(records), batch):
+                    await runner._handle_records("bench", records[start : start + batch])
+            cpu, elapsed = time.process_time() - began, time.perf_counter() - wall
+    finally:
+        await engine.dispose()
+    events = rounds * len(records)
+    return {
+        "service": "notifications_skipped",
+        "events": events,
+        "cpu_ms_per_event": round(1000 * cpu / events, 4),
+        "wall_ms_per_event": round(1000 * elapsed / events, 4),
+        "statements_per_event": round(sent[0] / events, 3),
+    }
+
+
 async def _measure_runner(url: str) -> dict[str, Any]:
     """The consumer runner around a handler that does nothing: decoding, the inbox claim, the
     per-event trace and log context, the transaction, for BENCH_CPU_SHARED_EVENTS events in
@@ -566,7 +626,11 @@ async def _measure(service: str) -> dict[str, Any]:
     stack.postgres.create_database(name)
     url = stack.postgres.database_url(name)
     # The shared paths run on reconciliation's outbox and inbox tables.
-    await asyncio.to_thread(upgrade, service if service in SERVICES else "reconciliation", url)
+    await asyncio.to_thread(
+        upgrade,
+        service.partition("_")[0] if service.startswith(SERVICES) else "reconciliation",
+        url,
+    )
     if service == "relay":
         return await _measure_relay(url, stack.env()["KAFKA_BOOTSTRAP_SERVERS"])
     if service == "runner":
@@ -575,6 +639,8 @@ async def _measure(service: str) -> dict[str, Any]:
         return await _measure_batch_write(url)
     if service == "decisions":
         return await _measure_decisions(url)
+    if service == "notifications_skipped":
+        return await _measure_notifications_skipped(url)
 
     pilferage: dict[str, float] | None = None
     if service == "fraud":
