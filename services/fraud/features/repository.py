@@ -180,6 +180,11 @@ def _pending(session: AsyncSession) -> _Pending | None:
     return unit_of(session).find(_Pending)
 
 
+def in_deferred_batch(session: AsyncSession) -> bool:
+    """Whether the session is inside `deferred_counters`: only there are reads kept."""
+    return _pending(session) is not None
+
+
 @asynccontextmanager
 async def deferred_counters(session: AsyncSession) -> AsyncIterator[None]:
     """Keep the counter increments made inside in the session; write them when the block ends

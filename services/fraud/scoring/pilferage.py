@@ -41,7 +41,10 @@ async def prefetch_days(
     """Read the days of a batch's terminal scans' hubs and agents (each scan's time and the
     entities it may weigh) in one statement: each scan's `pilferage` then finds them among the
     batch's kept reads (`features.window_days`) instead of reading its own. An entity missed
-    here, or a window reaching past the read, is read when it is asked for."""
+    here, or a window reaching past the read, is read when it is asked for. Outside a deferred
+    batch nothing is kept, so nothing is read ahead."""
+    if not features.in_deferred_batch(session):
+        return
     entities: set[features.Entity] = set()
     windows = []
     for at, named in scans:
