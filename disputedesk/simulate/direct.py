@@ -80,10 +80,10 @@ async def score_directly(world: World, database_url: str, *, batch: int = 50) ->
                 canonical_event(world, i, action) for i, action in actions[start : start + batch]
             ]
             async with sessionmaker() as session, session.begin():
-                await prepare_batch(session, [p for _, p in events])
                 # Counters written at the batch's end, as the consumer writes them: the batch's
                 # reads are the consumer's (kept reads, pending increments).
                 async with deferred_counters(session):
+                    await prepare_batch(session, [p for _, p in events])
                     for event_id, payload in events:
                         await assess_event(session, payload=payload, subject_event_id=event_id)
         async with sessionmaker() as session:

@@ -424,3 +424,71 @@ async def test_a_batchs_category_days_are_read_once_and_include_its_own_deliveri
         {bins[0]: 4 + 2 + 1 + 4, bins[1]: 2 + 2},
     ]
     assert reads == 2  # the first window's days, then the days reaching past them
+
+
+async def test_a_batchs_hub_and_agent_days_are_read_once_in_a_fresh_reads_order(
+    harness: Harness,
+) -> None:
+    """`window_days` (the pilferage step's hubs and agents) keeps each entity's stored days for
+    a deferred batch: the batch's terminal scans, read together up front, then find theirs
+    without a statement, and a window reaching past the days kept reads again. Every answer is
+    a fresh read's with the batch's pending increments added, in the same order (by metric, then
+    day: the detector takes the first of equally bad days), so detection cannot change."""
+    metrics = ["handled", "incidents"]
+    hub, agent, other = ("hub", "H-1"), ("agent", "A-1"), ("hub", "H-2")
+    stored = {
+        (*hub, "handled", DAY - timedelta(5)): 9,
+        (*hub, "handled", DAY - timedelta(2)): 4,
+        (*hub, "incidents", DAY - timedelta(3)): 1,  # a day with incidents alone
+        (*hub, "incidents", DAY - timedelta(2)): 2,
+        (*agent, "handled", DAY - timedelta(1)): 3,
+        (*agent, "incidents", DAY + timedelta(2)): 1,  # past the batch's first read
+        (*other, "handled", DAY): 6,
+    }
+
+    async def fresh(
+        session: AsyncSession, entities: list[features.Entity], since: date, until: date
+    ) -> list[tuple[features.Entity, list[tuple[date, list[tuple[str, int]]]]]]:
+        """The read without kept days: stored rows, then the pending increments."""
+        out = await features._stored_days(session, entities, metrics, since, until)
+        pending = features._pending(session)
+        assert pending is not None
+        for e, days in out.items():
+            for (m, day), n in pending.of(e):
+                if since <= day <= until and n:
+                    days[day][m] = days[day].get(m, 0) + n
+        return [(e, [(d, list(c.items())) for d, c in out[e].items()]) for e in entities]
+
+    scans = [
+        ([hub, agent], DAY - timedelta(4), DAY),
+        ([agent, hub], DAY - timedelta(2), DAY),  # inside the days kept
+        ([hub, other], DAY - timedelta(6), DAY),  # H-2 not read up front, H-1 earlier
+        ([agent], DAY - timedelta(4), DAY + timedelta(2)),  # reaching past the days kept
+    ]
+    async with fresh_fraud_db(harness, "test_fraud_pilferage_days_kept") as sessions:
+        async with sessions() as session, session.begin():
+            await features.add_counts(session, stored)
+        async with sessions() as session, session.begin():
+            async with features.deferred_counters(session):
+                with statements_of(session) as up_front:
+                    await features.window_days(
+                        session, [hub, agent], metrics, DAY - timedelta(4), DAY
+                    )
+                reads: list[int] = []
+                for i, (entities, since, until) in enumerate(scans):
+                    # The batch's own scans before each read, one on a day nothing stored has.
+                    await features.add_counts(
+                        session,
+                        {
+                            (*hub, "incidents", DAY - timedelta(i)): 1,
+                            (*agent, "handled", DAY - timedelta(i + 1)): 2,
+                        },
+                    )
+                    with statements_of(session) as sent:
+                        kept = await features.window_days(session, entities, metrics, since, until)
+                    reads.append(len(sent))
+                    assert [
+                        (e, [(d, list(c.items())) for d, c in kept[e].items()]) for e in entities
+                    ] == await fresh(session, entities, since, until)
+    assert len(up_front) == 1
+    assert reads == [0, 0, 1, 1]

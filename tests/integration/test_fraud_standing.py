@@ -7,7 +7,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event
+
 from services.fraud.alerts import repository as alerts_repo
+from services.fraud.features import repository as features
 from services.fraud.risk import repository as risk_repo
 from services.fraud.risk.repository import OpenAlert, StoredRisk, Watch
 from services.fraud.scoring.service import assess_event, prepare_batch
@@ -133,3 +136,48 @@ async def test_a_prepared_batch_reads_facts_and_standing_once_for_all_its_events
             assessed = statements[prepared:]
     assert prepared == 2  # the facts, then the standing of seller, buyer, partner, hub, agent
     assert not [s for s in assessed if "FROM return_facts" in s or "AS kind" in s]
+
+
+async def test_a_deferred_batch_reads_its_terminal_scans_hub_and_agent_days_up_front(
+    harness: Harness,
+) -> None:
+    """Inside `deferred_counters` (a consumer batch), `prepare_batch` also reads the days of the
+    hubs and agents the batch's terminal scans weigh, in one statement: the delivery's pilferage
+    step then reads none, although its agent and hub are named only by the pickup scan in the
+    same batch. (The delivery's category value bins are read with the same statement, for a
+    category: `features.kept_window_totals`.)"""
+    journey = intact_journey(
+        "R-PREP-D",
+        "S-PREP-D",
+        "B-PREP-D",
+        AT,
+        None,
+        "AG-PREP-D",
+        hub="H-PREP-D",
+        category="fashion",
+        item_value=150_000,
+        description="",
+    )
+    initiated, picked_up, delivered = journey
+    days_reads: list[list[str]] = []  # the entity types each `window_days` statement asks for
+
+    def note(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "f.entity_type, f.entity_id, f.day" in statement:
+            days_reads.append(sorted(parameters[0]))
+
+    async with fresh_fraud_db(harness, "test_fraud_prepared_days") as sessions:
+        async with sessions() as session, session.begin():
+            await assess_event(session, payload=initiated, subject_event_id=uuid.uuid4())
+        async with sessions() as session, session.begin():
+            engine = session.bind.sync_engine  # type: ignore[union-attr]
+            event.listen(engine, "before_cursor_execute", note)
+            try:
+                async with features.deferred_counters(session):
+                    await prepare_batch(session, [picked_up, delivered])
+                    prepared = list(days_reads)
+                    for e in (picked_up, delivered):
+                        await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+            finally:
+                event.remove(engine, "before_cursor_execute", note)
+    assert prepared == [["agent", "hub"]]
+    assert days_reads[1:] == [["category"]]  # the delivery's value bins, nothing more

@@ -180,6 +180,11 @@ def _pending(session: AsyncSession) -> _Pending | None:
     return unit_of(session).find(_Pending)
 
 
+def in_deferred_batch(session: AsyncSession) -> bool:
+    """Whether the session is inside `deferred_counters`: only there are reads kept."""
+    return _pending(session) is not None
+
+
 @asynccontextmanager
 async def deferred_counters(session: AsyncSession) -> AsyncIterator[None]:
     """Keep the counter increments made inside in the session; write them when the block ends
@@ -334,14 +339,51 @@ async def window_days(
     since: date,
     until: date,
 ) -> dict[Entity, dict[date, dict[str, int]]]:
-    out = await _stored_days(session, entities, metrics, since, until)
+    """The entities' counts per day and metric from `since` to `until`, the batch's pending
+    increments included.
+
+    In a deferred batch each entity's stored days are read once (`_KeptDays`, as
+    `kept_window_totals` keeps a category's): the pilferage step of every terminal scan reads
+    its agent's and hubs' days, and a batch's scans share hubs, so the days read serve every
+    later window they cover, and `prepare_batch` reads the batch's terminal scans' entities in
+    one statement up front. The days come in the order a fresh read gives them (by metric, then
+    day; the pilferage detector takes the first of equally bad days in that order), those of a
+    wider kept read filtered, then the days only pending increments have."""
     pending = _pending(session)
-    if pending is not None:
-        wanted = set(metrics)
-        for entity, days in out.items():
-            for (m, day), n in pending.of(entity):
-                if m in wanted and since <= day <= until and n:
-                    days[day][m] = days[day].get(m, 0) + n
+    if pending is None:
+        return await _stored_days(session, entities, metrics, since, until)
+    keys = list(dict.fromkeys(entities))
+    metrics_key = tuple(metrics)
+    kept: dict[Entity, _KeptDays] = {}
+    narrower: list[_KeptDays] = []  # kept reads the window reaches past
+    for e in keys:
+        k = pending.kept_days.get((e, metrics_key))
+        if k is not None and k.since <= since and until <= k.until:
+            kept[e] = k
+        elif k is not None:
+            narrower.append(k)
+    missing = [e for e in keys if e not in kept]
+    if missing:
+        # One read for every entity not covered, over a window covering what each kept already.
+        since_read = min([since, *(k.since for k in narrower)])
+        until_read = max([until, *(k.until for k in narrower)])
+        read = await _stored_days(session, missing, metrics, since_read, until_read)
+        for e in missing:
+            kept[e] = pending.kept_days[(e, metrics_key)] = _KeptDays(
+                since_read, until_read, dict(read[e])
+            )
+    out: dict[Entity, dict[date, dict[str, int]]] = {}
+    wanted = set(metrics)
+    for e in keys:
+        stored = kept[e]
+        days: dict[date, dict[str, int]] = defaultdict(dict)
+        for day, counts in stored.days.items():
+            if since <= day <= until:
+                days[day] = dict(counts)  # a copy: the pending increments are added to it
+        for (m, day), n in pending.of(e):
+            if m in wanted and since <= day <= until and n:
+                days[day][m] = days[day].get(m, 0) + n
+        out[e] = days
     return out
 
 

@@ -42,7 +42,8 @@ async def on_batch(contexts: list[HandlerContext]) -> None:
     they add are written once at the batch's end (`deferred_counters`), so replicas consuming
     other partitions do not wait on each other's partner, hub and category rows."""
     session = contexts[0].session
-    await service.prepare_batch(session, [c.envelope.payload for c in contexts])
     async with features.deferred_counters(session):
+        # Inside the deferred block: the reads it keeps for the batch start with these.
+        await service.prepare_batch(session, [c.envelope.payload for c in contexts])
         for ctx in contexts:
             await handlers.dispatch(ctx)

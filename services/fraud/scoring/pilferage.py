@@ -3,8 +3,11 @@ and incident counts it tests, read from the features."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import date, datetime
 from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud.detectors import pilferage
 from services.fraud.detectors.findings import Finding
@@ -18,7 +21,39 @@ from services.fraud.detectors.sequential import (
 from services.fraud.detectors.stats import PeerSpread, fmt_p
 from services.fraud.features import repository as features
 from services.fraud.models import ReturnFacts
-from services.fraud.scoring.base import AssessorBase
+from services.fraud.scoring.base import AssessorBase, ScoringConfig
+
+# What the step counts per hub and agent.
+METRICS = ("handled", "incidents")
+
+
+def days_read(at: datetime, config: ScoringConfig) -> tuple[date, date]:
+    """The days a terminal scan at `at` reads of its hubs and agent: the short window and the
+    baseline before it."""
+    return (at - config.short_window - config.baseline).date(), at.date()
+
+
+async def prefetch_days(
+    session: AsyncSession,
+    scans: Iterable[tuple[datetime, Iterable[features.Entity]]],
+    config: ScoringConfig,
+) -> None:
+    """Read the days of a batch's terminal scans' hubs and agents (each scan's time and the
+    entities it may weigh) in one statement: each scan's `pilferage` then finds them among the
+    batch's kept reads (`features.window_days`) instead of reading its own. An entity missed
+    here, or a window reaching past the read, is read when it is asked for. Outside a deferred
+    batch nothing is kept, so nothing is read ahead."""
+    if not features.in_deferred_batch(session):
+        return
+    entities: set[features.Entity] = set()
+    windows = []
+    for at, named in scans:
+        entities.update(named)
+        windows.append(days_read(at, config))
+    if entities:
+        since = min(w[0] for w in windows)
+        until = max(w[1] for w in windows)
+        await features.window_days(session, sorted(entities), list(METRICS), since, until)
 
 
 class PilferageInputs(AssessorBase):
@@ -31,9 +66,8 @@ class PilferageInputs(AssessorBase):
         if not entities:
             return
         since, until = self.window(self.config.short_window)
-        base_since = (self.at - self.config.short_window - self.config.baseline).date()
         days = await features.window_days(
-            self.session, entities, ["handled", "incidents"], base_since, until
+            self.session, entities, list(METRICS), *days_read(self.at, self.config)
         )
         # Every hub's agents' counts in the window (one read): this return's hubs with their
         # agents, and every agent's hub-mates, against whom agents are standardised.

@@ -8,7 +8,7 @@ escalation's assessment follows it within milliseconds of its arrival.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -24,14 +24,26 @@ from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, fisher_combined
 from services.fraud.features import dear
 from services.fraud.features import repository as features
-from services.fraud.features.service import Increments, record_claim, record_return, record_scan
+from services.fraud.features.service import (
+    TERMINAL,
+    Increments,
+    record_claim,
+    record_return,
+    record_scan,
+)
 from services.fraud.models import EntityRiskHistory, Outbox, ReturnFacts
 from services.fraud.risk import repository as risk_repo
 from services.fraud.risk.repository import OpenAlert, StoredRisk, Watch
 from services.fraud.scoring import repository as assessments
-from services.fraud.scoring.base import Scored, ScoringConfig, default_config, indirect
+from services.fraud.scoring.base import (
+    Scored,
+    ScoringConfig,
+    default_config,
+    event_time,
+    indirect,
+)
 from services.fraud.scoring.claim_abuse import ClaimInputs
-from services.fraud.scoring.pilferage import PilferageInputs
+from services.fraud.scoring.pilferage import PilferageInputs, prefetch_days
 from services.fraud.scoring.revisions import (
     is_about,
     revise_after_clearing,
@@ -189,6 +201,10 @@ def entity_keys(entities: InvolvedEntities) -> list[tuple[str, str]]:
 
 
 # The entities an event names itself, before its return has facts.
+# The scans whose agent becomes the return's pickup agent (`record_scan`).
+_PICKUP_SCANS = frozenset(
+    {ShipmentEventType.PICKED_UP, ShipmentEventType.QC_PASSED, ShipmentEventType.QC_FAILED}
+)
 _NAMED_BY_PAYLOAD = (
     ("seller", "seller_id"),
     ("buyer", "buyer_id"),
@@ -198,13 +214,18 @@ _NAMED_BY_PAYLOAD = (
 )
 
 
-async def prepare_batch(session: AsyncSession, payloads: Sequence[EventPayload]) -> None:
+async def prepare_batch(
+    session: AsyncSession, payloads: Sequence[EventPayload], config: ScoringConfig | None = None
+) -> None:
     """Read up front what a consumer batch's events will need, in two statements: their
     returns' facts, and the standing of the entities those facts and the events name. Each
     event then finds them in the session (`features.get_facts`, `risk_repo.standing`) instead
-    of reading its own; what an event adds or changes reaches the next through the session."""
+    of reading its own; what an event adds or changes reaches the next through the session.
+    Inside `features.deferred_counters`, a third reads the days of the hubs and agents the
+    batch's terminal scans weigh (`pilferage.prefetch_days`)."""
     return_ids = [str(rid) for p in payloads if (rid := getattr(p, "return_id", None))]
     known = await features.prefetch_facts(session, return_ids)
+    await prefetch_days(session, _terminal_scans(payloads, known), config or default_config())
     keys: set[tuple[str, str]] = set()
     for p in payloads:
         facts = known.get(str(getattr(p, "return_id", "")))
@@ -217,6 +238,35 @@ async def prepare_batch(session: AsyncSession, payloads: Sequence[EventPayload])
                 if (v := getattr(p, attr, None))
             }
     await risk_repo.standing(session, keys)
+
+
+def _terminal_scans(
+    payloads: Sequence[EventPayload], known: Mapping[str, ReturnFacts]
+) -> list[tuple[datetime, list[features.Entity]]]:
+    """Each terminal scan of the batch, with the hubs and agent its return may have by then:
+    those of its stored facts and of the return's scans in the batch up to it (`record_scan`
+    adds the scans' hubs, and the pickup's agent)."""
+    named: dict[str, list[features.Entity]] = {}
+    out: list[tuple[datetime, list[features.Entity]]] = []
+    for p in payloads:
+        if not isinstance(p, ReturnShipmentEvent):
+            continue
+        entities = named.get(p.return_id)
+        if entities is None:
+            facts = known.get(p.return_id)
+            entities = named[p.return_id] = (
+                [("hub", h) for h in facts.hubs or []]
+                + ([("agent", facts.pickup_agent_id)] if facts.pickup_agent_id else [])
+                if facts is not None
+                else []
+            )
+        if p.hub_id:
+            entities.append(("hub", p.hub_id))
+        if p.agent_id and p.event_type in _PICKUP_SCANS:
+            entities.append(("agent", p.agent_id))
+        if p.event_type in TERMINAL:
+            out.append((event_time(p), list(entities)))
+    return out
 
 
 async def assess_event(
