@@ -6,13 +6,13 @@ each on the day it would have had with every scan in order."""
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 
+from services.fraud.features.repository import CountKey, PairKey
 from services.fraud.features.service import Increments, record_claim, record_scan
 from services.fraud.models import ReturnFacts
 from shared.events import (
@@ -64,7 +64,7 @@ def claim(kind: ClaimType, hours: float) -> SellerEscalationFiled:
     )
 
 
-def counted(events: list[Event]) -> tuple[dict[object, int], dict[object, int]]:
+def counted(events: list[Event]) -> tuple[dict[CountKey, int], dict[PairKey, int]]:
     """Every count and pair count the events make, in the order given."""
     f = ReturnFacts(
         return_id="R-1",
@@ -162,22 +162,21 @@ def test_every_arrival_order_counts_qc_and_collusion_as_in_order(name: str) -> N
 def test_a_qc_scan_after_the_claim_contradicts_the_pass_on_the_claims_day() -> None:
     scans, filed = JOURNEYS["qc-pass-wrong-item"]
     qc, at_hub, delivered = scans
-    pairs: Counter[object]
-    counts, pairs = (Counter(x) for x in counted([at_hub, delivered, filed]))
+    counts, pairs = counted([at_hub, delivered, filed])
     d = filed.filed_at.date()
     # Without the QC scan, the claim contradicts nothing and the agent disputes nothing.
     assert ("agent", "AG-1", "qc_contradictions", d) not in counts
     assert ("agent_buyer", "AG-1", "B-1", "disputed") not in pairs
-    counts, pairs = (Counter(x) for x in counted([at_hub, delivered, filed, qc]))
+    counts, pairs = counted([at_hub, delivered, filed, qc])
     for etype, eid in (("agent", "AG-1"), ("hub", "H-ORIGIN")):
-        assert counts[(etype, eid, "qc_contradictions", d)] == 1
-        assert counts[(etype, eid, "qc_passed", qc.occurred_at.date())] == 1
-    assert counts[("network", "agent", "qc_contradictions", d)] == 1
-    assert pairs[("qc_agent_buyer", "AG-1", "B-1", "contradicted")] == 1
-    assert pairs[("qc_agent_buyer", "AG-1", "B-1", "delivered")] == 1
-    assert pairs[("qc_hub_buyer", "H-ORIGIN", "B-1", "named")] == 1
-    assert pairs[("agent_buyer", "AG-1", "B-1", "handled")] == 1
-    assert pairs[("agent_buyer", "AG-1", "B-1", "disputed")] == 1
+        assert counts.get((etype, eid, "qc_contradictions", d)) == 1
+        assert counts.get((etype, eid, "qc_passed", qc.occurred_at.date())) == 1
+    assert counts.get(("network", "agent", "qc_contradictions", d)) == 1
+    assert pairs.get(("qc_agent_buyer", "AG-1", "B-1", "contradicted")) == 1
+    assert pairs.get(("qc_agent_buyer", "AG-1", "B-1", "delivered")) == 1
+    assert pairs.get(("qc_hub_buyer", "H-ORIGIN", "B-1", "named")) == 1
+    assert pairs.get(("agent_buyer", "AG-1", "B-1", "handled")) == 1
+    assert pairs.get(("agent_buyer", "AG-1", "B-1", "disputed")) == 1
 
 
 def test_a_late_pickup_weight_that_reveals_a_drop_unnames_the_buyer() -> None:
@@ -190,4 +189,15 @@ def test_a_late_pickup_weight_that_reveals_a_drop_unnames_the_buyer() -> None:
     assert ("buyer", "B-1", "named_claims", d) not in counts
     assert ("seller_buyer", "S-1", "B-1", "named") not in pairs
     assert ("qc_agent_buyer", "AG-1", "B-1", "named") not in pairs
-    assert counts[("agent", "AG-1", "qc_contradictions", d)] == 1
+    assert counts.get(("agent", "AG-1", "qc_contradictions", d)) == 1
+
+
+def test_the_networks_agent_buyer_returns_count_only_parcels_naming_their_agent() -> None:
+    """The network's dispute rate for agent-buyer pairs is disputes over returns of parcels
+    whose pickup agent is named; a parcel naming none is no pair's, and must lower neither."""
+    unnamed, filed = JOURNEYS["unnamed-agent-two-hubs"]
+    named, _ = JOURNEYS["qc-pass-wrong-item"]
+    for scans, expected in ((unnamed, False), (named, True)):
+        counts, _ = counted([*scans, filed])
+        net = {m: n for (e, i, m, _), n in counts.items() if (e, i) == ("network", "agent_buyer")}
+        assert net == ({"handled": 1, "disputed": 1} if expected else {}), scans[0].agent_id

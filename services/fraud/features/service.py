@@ -171,7 +171,6 @@ def _count_scan(
             inc.add(NETWORK, kind, "delivered", day)
         inc.pair("seller_buyer", facts.seller_id, facts.buyer_id, "delivered")
         count_delivery_scans(facts, ScansRead.of(facts), inc)
-        inc.add(NETWORK, "agent_buyer", "handled", day)
     else:
         facts.incident = True
     handlers = [("hub", h) for h in (facts.hubs or [])]
@@ -336,12 +335,17 @@ class ScansRead:
 
 
 def count_delivery_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -> None:
-    """A delivery's pair counts that name who handled the parcel: the QC agent whose pass was
+    """A delivery's counts that name who handled the parcel: the QC agent whose pass was
     delivered to the buyer's seller, and the pickup agent's returns of the buyer (collusion's
-    denominator)."""
+    denominator). The network's agent-buyer returns count only parcels whose pickup agent is
+    named, as its disputes do: a parcel that names none (desipost's, a partner that never names
+    agents) can be no pair's, and counted in the network's returns alone it would lower the
+    network's dispute rate every agent-buyer pair is weighed against."""
     if read.qc_passed:
         inc.pair("qc_agent_buyer", read.qc_agent, facts.buyer_id, "delivered")
     inc.pair("agent_buyer", read.pickup_agent, facts.buyer_id, "handled")
+    if read.pickup_agent and facts.terminal_at is not None:
+        inc.add(NETWORK, "agent_buyer", "handled", facts.terminal_at.date())
 
 
 def count_claim_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -> None:
