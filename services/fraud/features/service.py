@@ -47,9 +47,21 @@ class Increments:
         if entity_id:
             self.counts[(entity_type, entity_id, metric, day)] += n
 
-    def pair(self, kind: str, left: str | None, right: str | None, metric: str) -> None:
+    def pair(self, kind: str, left: str | None, right: str | None, metric: str, n: int = 1) -> None:
         if left and right:
-            self.pairs[(kind, left, right, metric)] += 1
+            self.pairs[(kind, left, right, metric)] += n
+
+    def add_changes(self, counted: Increments, recounted: Increments) -> None:
+        """Add what `recounted` counts beyond `counted` (either way), and nothing where they
+        agree."""
+        for key, n in (recounted.counts - counted.counts).items():
+            self.counts[key] += n
+        for key, n in (counted.counts - recounted.counts).items():
+            self.counts[key] -= n
+        for pair, n in (recounted.pairs - counted.pairs).items():
+            self.pairs[pair] += n
+        for pair, n in (counted.pairs - recounted.pairs).items():
+            self.pairs[pair] -= n
 
 
 def weight_drop(pickup_g: int | None, delivered_g: int | None) -> bool | None:
@@ -95,9 +107,19 @@ def record_scan(
     facts: ReturnFacts, event: ReturnShipmentEvent, inc: Increments, *, dear_from: int | None
 ) -> bool:
     """Returns True when the scan ends the journey (delivery, loss, transit damage); a scan
-    arriving after the end completes what the end was counted without (`count_late`).
+    arriving after the end completes what the end was counted without (`count_late`), and one
+    arriving after the delivery or the claim what they took from the scans (`recount_late`).
     `dear_from` is the lowest value bin that is dear in the return's category as it stands
     before this delivery (`dear.dear_from`; None: none yet)."""
+    before = ScansRead.of(facts)
+    ended = _count_scan(facts, event, inc, dear_from=dear_from)
+    recount_late(facts, before, inc)
+    return ended
+
+
+def _count_scan(
+    facts: ReturnFacts, event: ReturnShipmentEvent, inc: Increments, *, dear_from: int | None
+) -> bool:
     day = event.occurred_at.date()
     t = event.event_type
     before = _Counted(list(facts.hubs or []), facts.pickup_agent_id, facts.pickup_weight_g)
@@ -148,10 +170,7 @@ def record_scan(
             inc.add(kind, value, "delivered", day)
             inc.add(NETWORK, kind, "delivered", day)
         inc.pair("seller_buyer", facts.seller_id, facts.buyer_id, "delivered")
-        if facts.qc_result == "PASSED":
-            inc.pair("qc_agent_buyer", facts.qc_agent_id, facts.buyer_id, "delivered")
-        inc.pair("agent_buyer", facts.pickup_agent_id, facts.buyer_id, "handled")
-        inc.add(NETWORK, "agent_buyer", "handled", day)
+        count_delivery_scans(facts, ScansRead.of(facts), inc)
     else:
         facts.incident = True
     handlers = [("hub", h) for h in (facts.hubs or [])]
@@ -256,54 +275,133 @@ def record_claim(
     # Dear as its delivery was counted (`dear`): the seller's dear claims are among its dear
     # deliveries.
     hv = bool(facts.dear)
-    drop = weight_drop(facts.pickup_weight_g, facts.delivered_weight_g)
     h = hours_after_delivery(facts, event.filed_at)
     late = h is not None and window_h - late_margin_h <= h <= window_h
     # The claim rate is per delivered return: a claim about a parcel that never arrived (lost,
     # damaged in transit) is the partner's matter and stays out of the seller's rates.
-    delivered = facts.terminal == ShipmentEventType.DELIVERED_TO_SELLER.value
-    sellers_rows = (
-        ("seller", seller),
-        ("category", facts.category),
-        ("category_seller", category_seller(facts.category, seller)),
-    )
-    for etype, eid in sellers_rows if delivered else ():
+    for etype, eid in sellers_rows(facts) if delivered(facts) else ():
         inc.add(etype, eid, "claims", day)
         if hv:
             inc.add(etype, eid, "claims_high_value", day)
-        if claim == "MISSING_ITEM" and drop is False:
-            inc.add(etype, eid, "claims_missing_intact", day)
         if late:
             inc.add(etype, eid, "claims_late", day)
     inc.pair("seller_buyer", seller, facts.buyer_id, "claims")
     for kind, value in identity_entities(facts):
         inc.add(kind, value, "claims", day)
         inc.add(NETWORK, kind, "claims", day)
-    if claim in NAMING_CLAIMS:
-        if not facts.incident:
-            # A parcel that lost weight (or worse) in transit explains a missing or swapped
-            # item: such a claim names the partner's handling, not the buyer.
-            inc.add("buyer", facts.buyer_id, "named_claims", day)
-            inc.add(NETWORK, "buyer", "named_claims", day)
-            inc.pair("seller_buyer", seller, facts.buyer_id, "named")
-            if facts.qc_result == "PASSED":
-                # Where the buyer's named claims fell: on a QC entity's passes or elsewhere
-                # (`qc_contradiction.named_elsewhere`).
-                inc.pair("qc_agent_buyer", facts.qc_agent_id, facts.buyer_id, "named")
-                inc.pair("qc_hub_buyer", facts.qc_hub_id, facts.buyer_id, "named")
-        inc.pair("agent_buyer", facts.pickup_agent_id, facts.buyer_id, "disputed")
-        if facts.pickup_agent_id:
-            inc.add(NETWORK, "agent_buyer", "disputed", day)
-        if facts.qc_result == "PASSED" and claim in QC_CONTRADICTING_CLAIMS:
-            for etype, eid in (("agent", facts.qc_agent_id), ("hub", facts.qc_hub_id)):
-                if eid:
-                    inc.add(etype, eid, "qc_contradictions", day)
-                    inc.add(NETWORK, etype, "qc_contradictions", day)
-            inc.add(
-                "hub_agent", hub_agent(facts.qc_hub_id, facts.qc_agent_id), "qc_contradictions", day
-            )
-            # Per buyer, so that a QC entity is judged on how many buyers' passes were
-            # contradicted, not how often one buyer disputes (see scoring's qc step).
-            inc.pair("qc_agent_buyer", facts.qc_agent_id, facts.buyer_id, "contradicted")
-            inc.pair("qc_hub_buyer", facts.qc_hub_id, facts.buyer_id, "contradicted")
+    count_claim_scans(facts, ScansRead.of(facts), inc)
     return True
+
+
+def delivered(facts: ReturnFacts) -> bool:
+    return facts.terminal == ShipmentEventType.DELIVERED_TO_SELLER.value
+
+
+def sellers_rows(facts: ReturnFacts) -> tuple[tuple[str, str | None], ...]:
+    return (
+        ("seller", facts.seller_id),
+        ("category", facts.category),
+        ("category_seller", category_seller(facts.category, facts.seller_id)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ScansRead:
+    """What a delivery's and a claim's counts take from the journey's scans: whether it has
+    ended, its QC pass (agent, hub), its pickup agent, whether it came to harm and whether its
+    weight dropped. Scans arrive in any order (a swiftship pickup scan sent after the delivery,
+    a rapidroute batch or a desipost snapshot late by hours), so these may still change after
+    the delivery and the claim were counted (`recount_late`)."""
+
+    ended: bool
+    qc_passed: bool
+    qc_agent: str | None
+    qc_hub: str | None
+    pickup_agent: str | None
+    incident: bool
+    drop: bool | None
+
+    @classmethod
+    def of(cls, facts: ReturnFacts) -> ScansRead:
+        return cls(
+            ended=facts.terminal is not None,
+            qc_passed=facts.qc_result == "PASSED",
+            qc_agent=facts.qc_agent_id,
+            qc_hub=facts.qc_hub_id,
+            pickup_agent=facts.pickup_agent_id,
+            incident=bool(facts.incident),
+            drop=weight_drop(facts.pickup_weight_g, facts.delivered_weight_g),
+        )
+
+
+def count_delivery_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -> None:
+    """A delivery's counts that name who handled the parcel: the QC agent whose pass was
+    delivered to the buyer's seller, and the pickup agent's returns of the buyer (collusion's
+    denominator). The network's agent-buyer returns count only parcels whose pickup agent is
+    named, as its disputes do: a parcel that names none (desipost's, a partner that never names
+    agents) can be no pair's, and counted in the network's returns alone it would lower the
+    network's dispute rate every agent-buyer pair is weighed against."""
+    if read.qc_passed:
+        inc.pair("qc_agent_buyer", read.qc_agent, facts.buyer_id, "delivered")
+    inc.pair("agent_buyer", read.pickup_agent, facts.buyer_id, "handled")
+    if read.pickup_agent and facts.terminal_at is not None:
+        inc.add(NETWORK, "agent_buyer", "handled", facts.terminal_at.date())
+
+
+def count_claim_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -> None:
+    """A claim's counts that depend on the journey's scans: a missing item with its weight
+    intact, the buyer named (unless the parcel came to harm), the pickup agent's disputes of
+    the buyer, and the QC pass the claim contradicts."""
+    if facts.claimed_at is None or facts.claim_type is None:
+        return
+    day = facts.claimed_at.date()
+    claim = facts.claim_type
+    if claim == "MISSING_ITEM" and read.drop is False and delivered(facts):
+        for etype, eid in sellers_rows(facts):
+            inc.add(etype, eid, "claims_missing_intact", day)
+    if claim not in NAMING_CLAIMS:
+        return
+    if not read.incident:
+        # A parcel that lost weight (or worse) in transit explains a missing or swapped
+        # item: such a claim names the partner's handling, not the buyer.
+        inc.add("buyer", facts.buyer_id, "named_claims", day)
+        inc.add(NETWORK, "buyer", "named_claims", day)
+        inc.pair("seller_buyer", facts.seller_id, facts.buyer_id, "named")
+        if read.qc_passed:
+            # Where the buyer's named claims fell: on a QC entity's passes or elsewhere
+            # (`qc_contradiction.named_elsewhere`).
+            inc.pair("qc_agent_buyer", read.qc_agent, facts.buyer_id, "named")
+            inc.pair("qc_hub_buyer", read.qc_hub, facts.buyer_id, "named")
+    inc.pair("agent_buyer", read.pickup_agent, facts.buyer_id, "disputed")
+    if read.pickup_agent:
+        inc.add(NETWORK, "agent_buyer", "disputed", day)
+    if read.qc_passed and claim in QC_CONTRADICTING_CLAIMS:
+        for etype, eid in (("agent", read.qc_agent), ("hub", read.qc_hub)):
+            if eid:
+                inc.add(etype, eid, "qc_contradictions", day)
+                inc.add(NETWORK, etype, "qc_contradictions", day)
+        inc.add("hub_agent", hub_agent(read.qc_hub, read.qc_agent), "qc_contradictions", day)
+        # Per buyer, so that a QC entity is judged on how many buyers' passes were
+        # contradicted, not how often one buyer disputes (see scoring's qc step).
+        inc.pair("qc_agent_buyer", read.qc_agent, facts.buyer_id, "contradicted")
+        inc.pair("qc_hub_buyer", read.qc_hub, facts.buyer_id, "contradicted")
+
+
+def recount_late(facts: ReturnFacts, before: ScansRead, inc: Increments) -> None:
+    """A scan that arrives after the delivery or the claim was counted and changes what they
+    took from the scans (the QC pass and its agent, the pickup agent, a weight drop the late
+    pickup weight reveals): their counts are made again as they would have been with every
+    scan in hand, on their own days, and only the difference is added. Without it a parcel
+    whose QC or pickup scan came late was missing from its agent's pairs with the buyer
+    (collusion's handled and disputed returns, QC's passes delivered), and a claim filed before
+    such a scan contradicted no QC pass at all."""
+    after = ScansRead.of(facts)
+    if after == before:
+        return
+    counted, recounted = Increments(), Increments()
+    if before.ended and delivered(facts):
+        count_delivery_scans(facts, before, counted)
+        count_delivery_scans(facts, after, recounted)
+    count_claim_scans(facts, before, counted)
+    count_claim_scans(facts, after, recounted)
+    inc.add_changes(counted, recounted)
