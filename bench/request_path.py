@@ -10,8 +10,9 @@ the middlewares cost; the process's own CPU time for thousands of calls moves mu
 
 BENCH_RP_REQUESTS (3000) per run, BENCH_RP_PAIRS (3) alternations; each run reports the best
 of five batches. BENCH_RP_SERVICE (intake) picks whose app is called: the shared path is every
-service's, and reconciliation's, fraud's or notifications' `/healthz` shows it with their routes. Needs the at-rest keys intake refuses to start without (the stack's
-dev-credentials, or DISPUTEDESK_SECRETS_KEYS); nothing is connected, the lifespan never runs.
+service's, and reconciliation's, fraud's or notifications' `/healthz` shows it with their
+routes. Needs the at-rest keys intake refuses to start without (the stack's dev-credentials, or
+DISPUTEDESK_SECRETS_KEYS); nothing is connected, the lifespan never runs.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """A single swiftship webhook's latency while rapidroute's 500-scan batches arrive, against the
 same webhooks on a quiet process: what group commit does to a small request behind a large one.
 
-Intake sends one webhook statement at a time per process (`services/intake/partners/batching.py`);
-the webhooks that arrive meanwhile wait for it. A 500-scan batch's statement takes far longer
-than a single scan's, so a single webhook arriving just after it waits for all of it. This
-measures that wait: per variant, single swiftship webhooks at a steady rate (open loop, each
-timed from when it was due), first alone, then while BENCH_WL_BATCH_CLIENTS clients each send
-a rapidroute batch of 500 scans every BENCH_WL_BATCH_INTERVAL_S (0.5) seconds. Variants are served side by side as in
-`bench/intake_ab.py` (a checkout and optional settings each, a database each), alternated round
-by round.
+Intake groups the webhooks that arrive while a webhook statement is in flight into the next
+one (`services/intake/partners/batching.py`). A 500-scan batch's statement takes far longer
+than a single scan's, so a single webhook queued behind it waits for all of it. This measures
+that wait: per variant, single swiftship webhooks at a steady rate (open loop, each timed from
+when it was due), first alone, then while BENCH_WL_BATCH_CLIENTS clients each send a rapidroute
+batch of 500 scans every BENCH_WL_BATCH_INTERVAL_S (0.5) seconds. Variants are served side by
+side as in `bench/intake_ab.py` (a checkout and optional settings each, a database each),
+alternated round by round.
 
     BENCH_WL_VARIANTS='base=/tmp/base;after=.' python bench/webhook_latency.py
 

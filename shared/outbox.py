@@ -227,7 +227,8 @@ class OutboxRelay:
         # On the table, not the mapped class: the rows are never ORM objects, and a statement of
         # mapped columns runs through the ORM's compile and bulk-update states in the session at
         # every round to produce the same SQL (about 3 % of intake's busy samples under webhooks).
-        table = cast(Table, outbox_model.__table__)
+        # The mixin's table exists once each service maps it.
+        table = cast(Table, outbox_model.__table__)  # type: ignore[attr-defined]
         columns = table.c
         self._try_lock = select(func.pg_try_advisory_xact_lock(self._lock_key))
         # Plain rows, not ORM objects: nothing here changes a row but its mark. The payload and
