@@ -61,6 +61,11 @@ class OwnedScanStatements:
         lane = self._bulk if len(scans.rows) > self._bulk_scans else self._small
         return await lane.record(scans)
 
+    @property
+    def waiting(self) -> int:
+        """How many requests wait for their statement, in both lanes."""
+        return len(self._small._waiting) + len(self._bulk._waiting)
+
 
 class _Lane:
     """One statement in flight; the requests that arrive meanwhile go together in the next."""
