@@ -9,8 +9,10 @@ the middlewares cost; the process's own CPU time for thousands of calls moves mu
     BENCH_RP_VARIANTS='base=/tmp/base;after=.' python bench/request_path.py
 
 BENCH_RP_REQUESTS (3000) per run, BENCH_RP_PAIRS (3) alternations; each run reports the best
-of five batches. Needs the at-rest keys intake refuses to start without (the stack's
-dev-credentials, or DISPUTEDESK_SECRETS_KEYS); nothing is connected, the lifespan never runs.
+of five batches. BENCH_RP_SERVICE (intake) picks whose app is called: the shared path is every
+service's, and reconciliation's, fraud's or notifications' `/healthz` shows it with their
+routes. Needs the at-rest keys intake refuses to start without (the stack's dev-credentials, or
+DISPUTEDESK_SECRETS_KEYS); nothing is connected, the lifespan never runs.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = int(os.environ.get("BENCH_RP_REQUESTS", 3000))
 PAIRS = int(os.environ.get("BENCH_RP_PAIRS", 3))
+SERVICE = os.environ.get("BENCH_RP_SERVICE", "intake")
 
 _HEADERS = [
     (b"host", b"127.0.0.1:8001"),
@@ -67,9 +70,9 @@ async def _one_process(bare: bool, n: int) -> float:
             return {"status": "ok", "service": "bare"}
 
     else:
-        from services.intake.app import create_app
+        import importlib
 
-        app = create_app()
+        app = importlib.import_module(f"services.{SERVICE}.app").create_app()
     statuses: set[int] = set()
 
     async def receive() -> dict[str, Any]:
@@ -121,6 +124,7 @@ def main() -> dict[str, Any]:
         "us_per_request": {k: [round(v, 1) for v in vs] for k, vs in runs.items()},
         "best": {k: round(v, 1) for k, v in best.items()},
         "to_bare": {k: round(v / best["bare"], 2) for k, v in best.items()},
+        "service": SERVICE,
         "requests_per_run": REQUESTS,
         "load_average": os.getloadavg(),
     }

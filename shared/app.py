@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -38,7 +38,6 @@ from shared.retention import Retention, retention_loop
 from shared.service_route import ServiceRoute
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
-from shared.validation import unambiguous_json_body
 from shared.wakeups import OUTBOX_CHANNEL, Wakeups, run_when_due
 
 log = logging.getLogger(__name__)
@@ -291,7 +290,12 @@ def create_service_app(
         # No API path ends in a slash. Redirecting one that does sent `/v1/cases/%2F` (a case id
         # "/") to the case list, at a Location built from the client's own Host header.
         redirect_slashes=False,
-        dependencies=[Depends(unambiguous_json_body)],
+        # Our one request layer (shared/request_path.py) makes the request's span and the RED
+        # metrics. FastAPI's own would be a second span and a second set of metrics for every
+        # request the moment anything installed a global OpenTelemetry provider, and until
+        # then it asked, per request, whether one had been (three provider lookups, one
+        # reading the environment).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_openapi(app)
     # What the service consumes, for the AsyncAPI document's contract test (shared/asyncapi.py).

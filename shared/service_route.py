@@ -7,7 +7,11 @@ route's own auth dependency (`shared.auth.authenticate`, and the `require(...)` 
 which needs no body) runs first; the dependency finds the principal in the scope afterwards, so
 a request spends one rate-limit token as before. Then a query parameter the route does not take
 is refused, naming it (since 2026-12-05), and a body in another charset than UTF-8 is refused,
-naming the charset, before anything parses it (RFC 8259 §8.1).
+naming the charset, before anything parses it (RFC 8259 §8.1), and so is a JSON object that
+holds a key twice (`shared.validation.unambiguous_json_body`). That check was an app-wide
+dependency, which FastAPI solved for every request of every route (a nested solve with its own
+pass over the parameters and a cache key), a route without a body and a probe included, where
+it did nothing.
 
 Every router of the four services is made with `route_class=ServiceRoute`;
 `shared.app.create_service_app` refuses a router whose API routes are not.
@@ -23,7 +27,7 @@ from fastapi.routing import APIRoute
 
 from shared.access import walk_dependencies
 from shared.auth import RoleCheck, authenticate
-from shared.validation import refuse_non_utf8_json, refuse_unknown_query
+from shared.validation import refuse_non_utf8_json, refuse_unknown_query, unambiguous_json_body
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -47,6 +51,7 @@ class ServiceRoute(APIRoute):
                 refuse_unknown_query(request, known_query)
             if takes_body:
                 await refuse_non_utf8_json(request)
+                await unambiguous_json_body(request)
             return await handler(request)
 
         return answered_in_order

@@ -235,11 +235,10 @@ async def unambiguous_json_body(request: Request) -> None:
     keeps the last value silently, while a proxy, a log or the client's own code may read the
     first, so `{"claimed_amount": 100, "claimed_amount": 9999900}` means two things at once.
 
-    An app-wide dependency: it runs after FastAPI parsed the body (so a malformed one was
-    already refused, naming its byte) and reads the same cached bytes again, only for routes
-    that take a body. Partner webhooks take raw bytes and keep their own tolerance."""
-    if getattr(request.scope.get("route"), "body_field", None) is None:
-        return
+    Called by every API route that takes a body (shared/service_route.py), after the caller's
+    key and the charset were checked and before FastAPI parses the body; it reads the same
+    cached bytes. A body that is not JSON at all is left to that parse, which names its byte.
+    Partner webhooks take raw bytes and keep their own tolerance."""
     body = await request.body()
     if not body:
         return
@@ -247,8 +246,13 @@ async def unambiguous_json_body(request: Request) -> None:
         json.loads(body, object_pairs_hook=_one_value_per_key)
     except _DuplicateKey as exc:
         # Parsed again only now, marking instead of refusing, to name the key by its path
-        # (`body.changes.a.b`): the common case, no key twice, pays for one parse only.
-        path = _ambiguous_path(json.loads(body, object_pairs_hook=_mark_ambiguous))
+        # (`body.changes.a.b`): the common case, no key twice, pays for one parse only. The
+        # hook meets a repeated key before the parser reaches a syntax error further on, and
+        # a malformed body is FastAPI's to refuse, naming where it breaks.
+        try:
+            path = _ambiguous_path(json.loads(body, object_pairs_hook=_mark_ambiguous))
+        except (ValueError, RecursionError):
+            return
         raise RequestValidationError(
             [
                 {
@@ -259,8 +263,10 @@ async def unambiguous_json_body(request: Request) -> None:
                 }
             ]
         ) from None
-    except ValueError:
-        return  # not JSON (a form): the route's own parsing answers for it
+    except (ValueError, RecursionError):
+        # Not JSON (a form), malformed, or nested deeper than the parser goes: the route's own
+        # parsing answers for it, naming what it found.
+        return
 
 
 # ---------------------------------------------------------------------------------------------

@@ -78,6 +78,10 @@ class ServiceSpec:
             # Malformed requests and oversized headers answered as problem+json (shared/).
             "--http",
             HTTP_PROTOCOL,
+            # As `disputedesk serve` runs them: uvicorn's access log formats and writes a line
+            # per request (CPU on every request, and a URL's query in plain text); the RED
+            # metrics count requests, and our structured log says what matters.
+            "--no-access-log",
             "--host",
             self.host,
             "--port",

@@ -30,3 +30,6 @@ class IntakeSettings(ServiceSettings):
     # next one (partners/batching.py), up to this many scans (a request carrying more goes
     # alone): it bounds one statement's document, not how long anyone waits.
     webhook_statement_max_scans: int = 500
+    # A webhook of more scans than this (a partner's batch) is sent in a lane of its own, so
+    # that the single scans arriving meanwhile do not wait for its much longer statement.
+    webhook_statement_bulk_scans: int = 50

@@ -303,9 +303,11 @@ async def test_http_1_0_needs_no_host(wire: int) -> None:
 def test_every_way_we_run_uvicorn_names_the_protocol() -> None:
     command = ServiceSpec("fraud", 8003).command()
     assert command[command.index("--http") + 1] == HTTP_PROTOCOL
+    assert "--no-access-log" in command  # a line per request, as `serve` has none either
     with mock.patch("uvicorn.run") as run:
         cli.serve("fraud")
     assert run.call_args.kwargs["http"] == HTTP_PROTOCOL
+    assert run.call_args.kwargs["access_log"] is False
     assert issubclass(import_from_string(HTTP_PROTOCOL), HttpToolsProtocol)
 
 
@@ -475,6 +477,9 @@ BAD_BODIES = {
     "a number of 5000 digits": ("application/json", b'{"a": ' + b"9" * 5000 + b"}"),
     # Which one is meant? A parser keeps the last silently; a proxy or a log may read the first.
     "a key twice": ("application/json", b'{"reason": "a", "reason": "b"}'),
+    "a key twice, nested": ("application/json", b'{"a": [{"b": 1, "b": 2}]}'),
+    # The repeated key is met before the syntax error: malformed is what the body is.
+    "a key twice, then broken": ("application/json", b'{"a": {"b": 1, "b": 2}, "c": '),
 }
 
 
@@ -504,6 +509,10 @@ async def test_a_body_that_is_not_the_json_object_asked_for_is_refused(
                     "message": "the key 'reason' appears twice in one object; send it once",
                 }
             ], doc
+        if what == "a key twice, nested":
+            assert [e["field"] for e in doc["errors"]] == ["body.a.0.b"], doc
+        if what == "a key twice, then broken":
+            assert "twice" not in json.dumps(doc), doc
 
 
 # Query values no filter or page takes.

@@ -53,7 +53,7 @@ async def _together(
     tasks = [asyncio.create_task(service.ingest_owned(statements, d)) for d in deliveries]
     # One turn of the loop runs each task up to its wait: it enqueues its request first.
     await asyncio.sleep(0)
-    assert len(statements._waiting) == len(deliveries)
+    assert statements.waiting == len(deliveries)
     gate.release()
     return await asyncio.gather(*tasks, return_exceptions=True)
 

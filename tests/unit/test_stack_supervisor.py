@@ -79,6 +79,7 @@ def test_uvicorn_command_uses_the_app_factory() -> None:
         "--factory",
         "--http",
         "shared.http_protocol:ProblemHttpProtocol",
+        "--no-access-log",
         "--host",
         "127.0.0.1",
         "--port",

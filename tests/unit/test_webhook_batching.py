@@ -141,3 +141,33 @@ async def test_a_request_gone_away_leaves_its_neighbours_answered(
     answers = await asyncio.gather(*tasks, return_exceptions=True)
     assert isinstance(answers[0], asyncio.CancelledError)
     assert answers[1:] == [{f"{r.raw_id}-0"} for r in requests[1:]]
+
+
+async def test_a_small_request_never_waits_for_a_large_ones_statement(
+    statement: FakeStatement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 500-scan batch's statement takes many single scans' time; a single scan arriving
+    while it is in flight goes in a statement of its own at once."""
+    released = asyncio.Event()
+
+    async def slow_for_large(engine: Any, requests: list[OwnedScans]) -> list[set[str] | None]:
+        if any(len(r.rows) > 2 for r in requests):
+            await released.wait()  # the large statement, still in flight
+        return await statement(engine, requests)
+
+    monkeypatch.setattr(repository, "record_owned_scans", slow_for_large)
+    sender = OwnedScanStatements(engine=None, bulk_scans=2)  # type: ignore[arg-type]
+    large = asyncio.create_task(sender.record(_request(3)))
+    await asyncio.sleep(0)
+    small = _request()
+    assert await asyncio.wait_for(sender.record(small), 1) == {f"{small.raw_id}-0"}
+    assert not large.done()
+    # Small requests still share their statements with each other.
+    first = asyncio.create_task(sender.record(_request()))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    together = [_request(), _request()]
+    await asyncio.gather(first, *(sender.record(r) for r in together))
+    assert statement.sent[-1] == [r.raw_id for r in together]
+    released.set()
+    assert len(await large) == 3

@@ -8,9 +8,11 @@ process sends a webhook's statement at once, and one arriving meanwhile waits at
 statement in flight. A request is answered only after the statement that carried it committed,
 and each request of a statement is still all or nothing on its own (see the statement).
 
-One statement in flight per process: the ones after it carry what arrived meanwhile, so the
-webhooks hold one pooled connection between them (taken through the connection gate, as the
-feed's and the escalations' transactions are) instead of one each.
+One statement in flight per lane: the ones after it carry what arrived meanwhile, so the
+webhooks hold at most two pooled connections between them (taken through the connection gate,
+as the feed's and the escalations' transactions are) instead of one each. Large requests (a
+partner's batch) have a lane of their own, so that a small one never waits for a large one's
+statement.
 """
 
 from __future__ import annotations
@@ -31,13 +33,46 @@ Recorded = set[str] | None
 
 
 class OwnedScanStatements:
-    """Sends `record_owned_scans` for the requests given to `record`, several at a time."""
+    """Sends `record_owned_scans` for the requests given to `record`, several at a time, in two
+    lanes: requests of up to `bulk_scans` scans in one, larger ones in the other.
+
+    Each lane has one statement in flight. A small request never waits behind a large one: a
+    500-scan batch's statement takes many times a single scan's, and with one lane every
+    webhook arriving meanwhile waited for all of it (docs/cpu.md, "webhooks behind a batch").
+    The small requests keep sharing their statements as before; the large ones share theirs.
+    """
 
     def __init__(
-        self, engine: AsyncEngine, *, gate: asyncio.Semaphore | None = None, max_scans: int = 500
+        self,
+        engine: AsyncEngine,
+        *,
+        gate: asyncio.Semaphore | None = None,
+        max_scans: int = 500,
+        bulk_scans: int = 50,
     ) -> None:
+        gate = gate if gate is not None else asyncio.Semaphore(2)
+        self._small = _Lane(engine, gate, max_scans)
+        self._bulk = _Lane(engine, gate, max_scans)
+        self._bulk_scans = bulk_scans
+
+    async def record(self, scans: OwnedScans) -> Recorded:
+        """The partner event ids recorded now, or None if a scan is not owned (nothing of this
+        request written); raises what the statement raised."""
+        lane = self._bulk if len(scans.rows) > self._bulk_scans else self._small
+        return await lane.record(scans)
+
+    @property
+    def waiting(self) -> int:
+        """How many requests wait for their statement, in both lanes."""
+        return len(self._small._waiting) + len(self._bulk._waiting)
+
+
+class _Lane:
+    """One statement in flight; the requests that arrive meanwhile go together in the next."""
+
+    def __init__(self, engine: AsyncEngine, gate: asyncio.Semaphore, max_scans: int) -> None:
         self._engine = engine
-        self._gate = gate if gate is not None else asyncio.Semaphore(1)
+        self._gate = gate
         # Bounds one statement's document: a request always goes, those after it only while
         # the scans together stay within this.
         self._max_scans = max_scans
@@ -45,8 +80,6 @@ class OwnedScanStatements:
         self._sender: asyncio.Task[None] | None = None
 
     async def record(self, scans: OwnedScans) -> Recorded:
-        """The partner event ids recorded now, or None if a scan is not owned (nothing of this
-        request written); raises what the statement raised."""
         answer: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
         self._waiting.append((scans, answer))
         if self._sender is None:
@@ -119,6 +152,7 @@ def owned_scan_statements(request: Request) -> OwnedScanStatements:
             runtime.engine,
             gate=connection_gate(request),
             max_scans=request.app.state.settings.webhook_statement_max_scans,
+            bulk_scans=request.app.state.settings.webhook_statement_bulk_scans,
         )
     assert isinstance(statements, OwnedScanStatements)
     return statements
