@@ -1,0 +1,279 @@
+"""Every field of every JSON body, attacked one at a time: each route's own OpenAPI example is
+the base (so the rest of the body is one the route accepts), and each leaf value in turn is
+replaced by a classic hostile value: NUL and control characters, lone surrogates, very long
+strings, look-alike ids, numbers past BIGINT, fractions and NaN where integers go, negative and
+zero amounts, dates in year 1 and 9999, naive and far-future instants, the wrong JSON type, deep
+nesting. Whatever the value, the answer is never a 5xx, never a hang, and every refusal is
+problem+json; a new route or field is attacked without being listed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.access import RouteAccess
+from shared.auth import Role
+from tests.conftest import Harness
+from tests.integration.test_hostile_client import ROUTES, _route_id
+from tests.support.factories import escalation_body
+from tests.support.feed import feed_return
+from tests.support.keys import DUTY_KEYS
+from tests.support.routes import service_apps
+from tests.support.services import RunningService
+from tests.support.waiting import eventually
+
+PROBLEM = "application/problem+json"
+DEMO_SELLER = "S-DEMO-1"
+
+# Raw JSON text for each classic, so that what `json.dumps` would refuse or normalise (NaN, a
+# lone surrogate, a number past any float) is sent as a hostile client would write it.
+CLASSICS: dict[str, str] = {
+    "NUL": json.dumps("a\u0000b"),
+    "a control character": json.dumps("a\u0007b"),
+    "a lone surrogate": '"a\\ud800b"',
+    "a lone low surrogate": '"\\udfff"',
+    "an empty string": '""',
+    "blanks": '"   "',
+    "100,000 characters": json.dumps("x" * 100_000),
+    "right-to-left override": json.dumps("RET\u202e1-GNP"),
+    "a Cyrillic look-alike of the demo seller": json.dumps("\u0405-DEMO-1"),
+    "a path": json.dumps("../../etc/passwd"),
+    "markup": json.dumps("<script>alert(1)</script>"),
+    "SQL": json.dumps("x' OR '1'='1"),
+    "2^63": str(2**63),
+    "-2^63-1": str(-(2**63) - 1),
+    "10^40": str(10**40),
+    "1e400": "1e400",
+    "NaN": "NaN",
+    "-Infinity": "-Infinity",
+    "a fraction": "0.5",
+    "minus one": "-1",
+    "zero": "0",
+    "true": "true",
+    "null": "null",
+    "an array": "[]",
+    "an object": "{}",
+    "an array of 50,000": "[" + ",".join(["1"] * 50_000) + "]",
+    "nested 5,000 deep": "[" * 5_000 + "]" * 5_000,
+    "year 1": '"0001-01-01T00:00:00Z"',
+    "year 9999": '"9999-12-31T23:59:59Z"',
+    "no timezone": '"2026-11-24T10:00:00"',
+    "a far-future instant": '"2099-12-31T23:59:59+00:00"',
+    "an offset of 18 hours": '"2026-11-24T10:00:00+18:00"',
+    "a date without a time": '"2026-11-24"',
+    "a month 13": '"2026-13-01T00:00:00Z"',
+}
+
+MARK = "\u2603probe\u2603"  # stands for the classic in the serialised body
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every leaf of a JSON value by its path; an empty container counts as a leaf."""
+    if isinstance(value, dict) and value:
+        for k, v in value.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(value, list) and value:
+        for i, v in enumerate(value):
+            yield from _leaves(v, (*path, i))
+    else:
+        yield path
+
+
+def _with(body: Any, path: tuple[Any, ...], classic: str) -> bytes:
+    mutated = copy.deepcopy(body)
+    if not path:
+        return classic.encode()
+    target = mutated
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = MARK
+    return json.dumps(mutated).replace(json.dumps(MARK), classic).encode()
+
+
+# Ids made unique per request, so that a repeated id does not stop the request at a resend
+# check; the seller is the one the seller portal's key is bound to.
+def _fresh(body: Any) -> Any:
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                if k == "seller_id" and isinstance(v, str):
+                    out[k] = DEMO_SELLER
+                elif k in {"return_id", "order_id", "refund_id", "buyer_id"} and isinstance(v, str):
+                    out[k] = f"{v[:20]}-P{uuid.uuid4().hex[:8].upper()}"
+                elif k == "version" or (k == "partner_id" and v == "probe"):
+                    out[k] = f"probe-{uuid.uuid4().hex[:8]}"
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return walk(body)
+
+
+# Where a route's OpenAPI example is a shape rather than a body it accepts (placeholders, a
+# label naming both an entity and an event), the fields that make it one.
+BASE_FIXES: dict[tuple[str, str], dict[str, Any]] = {
+    ("intake", "/v1/admin/partners"): {
+        "partner_id": "probe",  # made unique per request
+        "scheme": "swiftship",
+        "secret": "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0",
+    },
+    ("intake", "/v1/admin/partners/{partner_id}/secrets"): {
+        "secret": "whsec_" + "cHJvYmUtcHJvYmUtcHJvYmUtcHJvYmUtcHJvYmU=",
+        "previous_not_after": "2099-01-01T00:00:00Z",
+    },
+    ("fraud", "/v1/labels"): {"event_id": None},
+    ("reconciliation", "/v1/policies"): {
+        "based_on": "sop-v1",
+        "changes": {"windows": {"claim_window_h": 119}},
+    },
+}
+
+
+def _example(service: str, route: RouteAccess) -> Any:
+    spec = service_apps()[service].openapi()
+    op = spec["paths"][route.path][route.method.lower()]
+    example = op["requestBody"]["content"].get("application/json", {}).get("example")
+    if isinstance(example, dict):
+        for k, v in BASE_FIXES.get((service, route.path), {}).items():
+            if v is None:
+                example.pop(k, None)
+            else:
+                example[k] = v
+    return example
+
+
+JSON_BODY_ROUTES = [
+    (service, route)
+    for service, route in ROUTES
+    if route.route.dependant.body_params and _example(service, route) is not None
+]
+
+# The duty each route is attacked with: the narrowest that may call it, so that its ownership
+# checks run too (a seller's own return, not any).
+PREFERRED = [
+    Role.SELLER_PORTAL,
+    Role.MARKETPLACE,
+    Role.OPS_AGENT,
+    Role.OPS_MANAGER,
+    Role.FINANCE,
+    Role.ADMIN,
+    Role.PARTNER,
+]
+
+
+def _duty_key(harness: Harness, route: RouteAccess) -> dict[str, str]:
+    role = next(r for r in PREFERRED if r in (route.roles or ()))
+    return harness.key(DUTY_KEYS[role])
+
+
+# Real objects for the path's ids, made once: a return of the demo seller with its escalation
+# and case, a policy draft, a task; ids that name nothing still reach the body's checks.
+WORLD: dict[str, str] = {}
+
+
+async def _world(harness: Harness, pipeline: dict[str, RunningService]) -> dict[str, str]:
+    if WORLD:
+        return WORLD
+    body = await feed_return(pipeline["intake"], harness)
+    rid = body["return_id"]
+    seller = harness.key("DISPUTEDESK_KEY_SELLER_PORTAL")
+    r = await pipeline["intake"].client.post(
+        "/v1/escalations", json=escalation_body(rid), headers=seller
+    )
+    assert r.status_code in (201, 202), r.text
+    escalation_id = r.json()["escalation_id"]
+    recon = pipeline["reconciliation"].client
+    manager = harness.key("DISPUTEDESK_KEY_OPS_MANAGER")
+
+    async def case() -> list[dict[str, Any]]:
+        r = await recon.get("/v1/cases", params={"return_id": rid}, headers=manager)
+        return list(r.json()["items"])
+
+    [found] = await eventually(case, timeout=60, what=f"the case of {rid}")
+    case_id = found["case_id"]
+    version = f"probe-{uuid.uuid4().hex[:8]}"
+    r = await recon.post(
+        "/v1/policies",
+        json={"version": version, "changes": {"windows": {"claim_window_h": 119}}},
+        headers=manager,
+    )
+    assert r.status_code == 201, r.text
+    r = await recon.post(
+        f"/v1/cases/{case_id}/tasks",
+        json={"team": "logistics_partner_ops", "ask": "Check the hub's scan"},
+        headers=manager,
+    )
+    assert r.status_code == 201, r.text
+    WORLD.update(
+        return_id=rid,
+        escalation_id=escalation_id,
+        case_id=case_id,
+        version=version,
+        task_id=r.json()["task_id"],
+    )
+    return WORLD
+
+
+def _path(service: str, route: RouteAccess, world: dict[str, str]) -> str:
+    def value(name: str) -> str:
+        if name == "partner_id":
+            return "swiftship" if service == "intake" else f"probe-{uuid.uuid4().hex[:8]}"
+        if name == "seller_id":
+            return f"S-PROBE-{uuid.uuid4().hex[:8].upper()}"
+        return world.get(name) or str(uuid.uuid4())
+
+    return re.sub(r"\{([^}]+)\}", lambda m: value(m.group(1)), route.path)
+
+
+async def _send(
+    harness: Harness,
+    pipeline: dict[str, RunningService],
+    service: str,
+    route: RouteAccess,
+    body: bytes,
+) -> httpx.Response:
+    headers = {**_duty_key(harness, route), "content-type": "application/json"}
+    path = _path(service, route, await _world(harness, pipeline))
+    return await asyncio.wait_for(
+        pipeline[service].client.request(route.method, path, headers=headers, content=body),
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize(
+    "service, route", JSON_BODY_ROUTES, ids=[_route_id(x) for x in JSON_BODY_ROUTES]
+)
+async def test_no_value_in_any_field_fails_the_service(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    base = _example(service, route)
+    r = await _send(harness, pipeline, service, route, json.dumps(_fresh(base)).encode())
+    failures: list[str] = []
+    for leaf in _leaves(base):
+        for what, classic in CLASSICS.items():
+            where = f"{'.'.join(map(str, leaf)) or 'body'} = {what}"
+            try:
+                r = await _send(
+                    harness, pipeline, service, route, _with(_fresh(base), leaf, classic)
+                )
+            except TimeoutError:
+                failures.append(f"{where}: no answer in 30 s")
+                continue
+            if r.status_code >= 500:
+                failures.append(f"{where}: {r.status_code} {r.text[:200]}")
+            elif r.status_code >= 400 and not r.headers["content-type"].startswith(PROBLEM):
+                failures.append(f"{where}: {r.status_code} not problem+json")
+    assert not failures, "\n".join(failures)
