@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from asyncpg import PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -160,8 +161,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     # Registered for their classes, not only caught in `_unexpected`: the handler of `Exception`
     # runs in Starlette's outermost layer, which answers and then raises the error on (a
     # traceback in the server's log for a request that was answered as it should be).
+    # asyncpg's own errors too: the hottest statements go to the driver without SQLAlchemy.
+    @app.exception_handler(PostgresError)
     @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
         if constraint := concurrent_duplicate_constraint(exc):
             # Two requests stored the same thing at once (no Idempotency-Key, or two keys): the
             # database let one through and refused this one, which stored nothing. A retry meets

@@ -24,11 +24,18 @@ from shared.access import RouteAccess
 from shared.auth import Role
 from tests.conftest import Harness
 from tests.integration.test_hostile_client import ROUTES, _route_id
-from tests.support.factories import escalation_body
+from tests.support.factories import (
+    awb_of,
+    desipost_snapshot,
+    escalation_body,
+    rapidroute_event,
+    swiftship_event,
+)
 from tests.support.feed import feed_return
 from tests.support.keys import DUTY_KEYS
 from tests.support.routes import service_apps
 from tests.support.services import RunningService
+from tests.support.signing import desipost_headers, rapidroute_headers, swiftship_headers
 from tests.support.waiting import eventually
 
 PROBLEM = "application/problem+json"
@@ -155,6 +162,10 @@ def _example(service: str, route: RouteAccess) -> Any:
     return example
 
 
+def _route(service: str, path: str) -> RouteAccess:
+    return next(r for s, r in ROUTES if s == service and r.path == path and r.method == "POST")
+
+
 JSON_BODY_ROUTES = [
     (service, route)
     for service, route in ROUTES
@@ -217,12 +228,25 @@ async def _world(harness: Harness, pipeline: dict[str, RunningService]) -> dict[
         headers=manager,
     )
     assert r.status_code == 201, r.text
+    task_id = r.json()["task_id"]
+    # A partner of the probe's own: its secrets rotated and statuses mapped by the probe, never
+    # those of the partners the rest of the session signs as.
+    partner_id = f"probe-{uuid.uuid4().hex[:8]}"
+    partner = {
+        **_example("intake", _route("intake", "/v1/admin/partners")),
+        "partner_id": partner_id,
+    }
+    r = await pipeline["intake"].client.post(
+        "/v1/admin/partners", json=partner, headers=harness.key("DISPUTEDESK_KEY_ADMIN")
+    )
+    assert r.status_code == 201, r.text
     WORLD.update(
+        partner_id=partner_id,
         return_id=rid,
         escalation_id=escalation_id,
         case_id=case_id,
         version=version,
-        task_id=r.json()["task_id"],
+        task_id=task_id,
     )
     return WORLD
 
@@ -230,7 +254,7 @@ async def _world(harness: Harness, pipeline: dict[str, RunningService]) -> dict[
 def _path(service: str, route: RouteAccess, world: dict[str, str]) -> str:
     def value(name: str) -> str:
         if name == "partner_id":
-            return "swiftship" if service == "intake" else f"probe-{uuid.uuid4().hex[:8]}"
+            return world["partner_id"] if service == "intake" else f"probe-{uuid.uuid4().hex[:8]}"
         if name == "seller_id":
             return f"S-PROBE-{uuid.uuid4().hex[:8].upper()}"
         return world.get(name) or str(uuid.uuid4())
@@ -273,6 +297,54 @@ async def test_no_value_in_any_field_fails_the_service(
                 failures.append(f"{where}: no answer in 30 s")
                 continue
             if r.status_code >= 500:
+                failures.append(f"{where}: {r.status_code} {r.text[:200]}")
+            elif r.status_code >= 400 and not r.headers["content-type"].startswith(PROBLEM):
+                failures.append(f"{where}: {r.status_code} not problem+json")
+    assert not failures, "\n".join(failures)
+
+
+# --- partner webhooks: signed as the partner signs, every field attacked ----------------------
+
+
+def _webhook(harness: Harness, partner: str, return_id: str) -> tuple[Any, Any]:
+    """A partner's body for a fed return, and how to sign a body of it."""
+    secrets = harness.secrets
+    if partner == "swiftship":
+        body = json.loads(swiftship_event(return_id))
+        return body, lambda raw: swiftship_headers(
+            secrets["SWIFTSHIP_SECRET"], raw, webhook_id=f"msg_{uuid.uuid4().hex}"
+        )
+    if partner == "rapidroute":
+        body = {"events": [rapidroute_event(return_id)]}
+        return body, lambda raw: rapidroute_headers(secrets["RAPIDROUTE_SECRET"], raw)
+    snapshot = desipost_snapshot(
+        return_id, awb_of(return_id), [("PICKED UP", "24-11-2026 15:43:02")]
+    )
+    return json.loads(snapshot), lambda raw: desipost_headers(secrets["DESIPOST_API_KEY"])
+
+
+@pytest.mark.parametrize("partner", ["swiftship", "rapidroute", "desipost"])
+async def test_no_value_in_any_field_of_a_signed_webhook_fails_intake(
+    harness: Harness, pipeline: dict[str, RunningService], partner: str
+) -> None:
+    intake = pipeline["intake"]
+    body = await feed_return(intake, harness, partner_id=partner)
+    base, sign = _webhook(harness, partner, body["return_id"])
+    failures: list[str] = []
+    for leaf in _leaves(base):
+        for what, classic in CLASSICS.items():
+            raw = _with(base, leaf, classic)
+            where = f"{'.'.join(map(str, leaf)) or 'body'} = {what}"
+            try:
+                r = await asyncio.wait_for(
+                    intake.client.post(f"/v1/webhooks/{partner}", content=raw, headers=sign(raw)),
+                    timeout=30,
+                )
+            except TimeoutError:
+                failures.append(f"{where}: no answer in 30 s")
+                continue
+            if r.status_code >= 500 or r.status_code in (401, 403, 429):
+                # 401 would mean the probe's own signing failed: nothing behind it was attacked.
                 failures.append(f"{where}: {r.status_code} {r.text[:200]}")
             elif r.status_code >= 400 and not r.headers["content-type"].startswith(PROBLEM):
                 failures.append(f"{where}: {r.status_code} not problem+json")

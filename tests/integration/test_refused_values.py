@@ -90,16 +90,26 @@ def _app(engine: AsyncEngine) -> FastAPI:
         async with engine.begin() as conn:
             await conn.execute(text(statement), params)
 
+    @app.post("/refuse-in-the-driver/{what}")
+    async def refuse_in_the_driver(what: str) -> None:
+        # As the hottest statements are sent: to asyncpg itself, without SQLAlchemy's wrapping.
+        statement, params, _ = REFUSALS[what]
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.execute(statement.replace(":v", "$1"), params["v"])
+
     return app
 
 
+@pytest.mark.parametrize("through", ["refuse", "refuse-in-the-driver"])
 @pytest.mark.parametrize("what", list(REFUSALS))
 async def test_a_value_the_database_refuses_answers_422_naming_it(
-    refusing_app: httpx.AsyncClient, what: str, caplog: pytest.LogCaptureFixture
+    refusing_app: httpx.AsyncClient, what: str, through: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     _, params, field = REFUSALS[what]
     with caplog.at_level(logging.WARNING):
-        r = await refusing_app.post(f"/refuse/{what}")
+        r = await refusing_app.post(f"/{through}/{what}")
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     doc = r.json()
