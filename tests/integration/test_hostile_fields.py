@@ -32,7 +32,7 @@ from tests.support.factories import (
     swiftship_event,
 )
 from tests.support.feed import feed_return
-from tests.support.keys import DUTY_KEYS
+from tests.support.keys import DUTY_KEYS, add_key
 from tests.support.routes import service_apps
 from tests.support.services import RunningService
 from tests.support.signing import desipost_headers, rapidroute_headers, swiftship_headers
@@ -349,3 +349,94 @@ async def test_no_value_in_any_field_of_a_signed_webhook_fails_intake(
             elif r.status_code >= 400 and not r.headers["content-type"].startswith(PROBLEM):
                 failures.append(f"{where}: {r.status_code} not problem+json")
     assert not failures, "\n".join(failures)
+
+
+# --- headers: every route with a body, its accepted body, one odd header at a time ------------
+
+ODD_HEADERS: dict[str, tuple[str, bytes]] = {
+    "an Idempotency-Key of 10,000 characters": ("idempotency-key", b"k" * 10_000),
+    "an Idempotency-Key with a space": ("idempotency-key", b"a b"),
+    "an Idempotency-Key not ASCII": ("idempotency-key", "ключ".encode()),
+    "an empty Idempotency-Key": ("idempotency-key", b""),
+    "a traceparent of all ones": ("traceparent", b"00-" + b"f" * 32 + b"-" + b"f" * 16 + b"-01"),
+    "a traceparent of zeros": ("traceparent", b"00-" + b"0" * 32 + b"-" + b"0" * 16 + b"-01"),
+    "a traceparent of another version": ("traceparent", b"ff-" + b"a" * 32 + b"-" + b"b" * 16),
+    "a traceparent of 6,000 characters": ("traceparent", b"00-" + b"a" * 6000),
+    "a tracestate of 6,000 characters": ("tracestate", b"k=" + b"v" * 6000),
+    "a content type with empty parameters": ("content-type", b"application/json;;;"),
+    "a quoted charset": ("content-type", b'application/json; charset="utf-8"'),
+    "a content type of 6,000 characters": ("content-type", b"application/json; x=" + b"y" * 6000),
+    "an Accept of XML only": ("accept", b"application/xml"),
+    "a Content-Encoding of gzip": ("content-encoding", b"gzip"),
+}
+
+
+@pytest.mark.parametrize(
+    "service, route", JSON_BODY_ROUTES, ids=[_route_id(x) for x in JSON_BODY_ROUTES]
+)
+async def test_no_odd_header_fails_the_service(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    world = await _world(harness, pipeline)
+    base = _example(service, route)
+    failures: list[str] = []
+    for what, (name, value) in ODD_HEADERS.items():
+        headers: dict[str, str | bytes] = {
+            **_duty_key(harness, route),
+            "content-type": "application/json",
+        }
+        headers[name] = value
+        r = await asyncio.wait_for(
+            pipeline[service].client.request(
+                route.method,
+                _path(service, route, world),
+                headers=headers,
+                content=json.dumps(_fresh(base)).encode(),
+            ),
+            timeout=30,
+        )
+        if r.status_code >= 500:
+            failures.append(f"{what}: {r.status_code} {r.text[:200]}")
+        elif r.status_code >= 400 and not r.headers["content-type"].startswith(PROBLEM):
+            failures.append(f"{what}: {r.status_code} not problem+json")
+    assert not failures, "\n".join(failures)
+
+
+# --- owners: another seller's key on everything of the demo seller's -------------------------
+
+SELLER_ROUTES = [
+    (service, route) for service, route in ROUTES if Role.SELLER_PORTAL in (route.roles or ())
+]
+
+
+@pytest.mark.parametrize("service, route", SELLER_ROUTES, ids=[_route_id(x) for x in SELLER_ROUTES])
+async def test_another_sellers_key_touches_nothing_of_the_demo_sellers(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    """Every seller-portal route, its ids naming the demo seller's own return and escalation and
+    its body (the route's accepted one) naming the demo seller: another seller's key is refused
+    (404 like an unknown id, 403 for filing in the demo seller's name), whatever the route, a
+    new one included; a list shows only the key's own seller."""
+    world = await _world(harness, pipeline)
+    other = add_key(
+        harness.env, f"portal:{uuid.uuid4().hex[:6]}", [Role.SELLER_PORTAL], seller_id="S-OTHER"
+    )
+    path = _path(service, route, world)
+    if route.method == "GET":
+        r = await pipeline[service].client.get(path, headers=other)
+        if "{" not in route.path:  # a list: scoped to the key's seller, never the demo's
+            assert r.status_code == 200, r.text
+            assert all(i.get("seller_id") == "S-OTHER" for i in r.json()["items"]), r.text
+            r = await pipeline[service].client.get(
+                path, params={"seller_id": DEMO_SELLER}, headers=other
+            )
+            assert r.status_code == 403, r.text
+            return
+    else:
+        body = json.dumps(_fresh(_example(service, route))).encode()
+        headers = {**other, "content-type": "application/json"}
+        r = await pipeline[service].client.request(
+            route.method, path, headers=headers, content=body
+        )
+    assert r.status_code in (403, 404), (r.status_code, r.text[:300])
+    assert r.headers["content-type"].startswith(PROBLEM)
