@@ -233,3 +233,9 @@ async def test_every_field_of_every_form_takes_the_classics(
                     _never_failed(r, f"{method} {target} {name}={what}")
                     attacked += 1
     assert attacked > 200  # the pages' forms were found
+    # What the forms stored (notes, reasons, watchlist entries holding markup) is shown escaped.
+    for page in pages:
+        r = await console.request("GET", page)
+        _never_failed(r, f"{page} after the forms")
+    r = await console.request("GET", f"/cases/{case_id}")
+    assert unescape(SCRIPT) in unescape(r.text)  # the markup was stored and is shown, as text
