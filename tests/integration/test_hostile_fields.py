@@ -440,3 +440,117 @@ async def test_another_sellers_key_touches_nothing_of_the_demo_sellers(
         )
     assert r.status_code in (403, 404), (r.status_code, r.text[:300])
     assert r.headers["content-type"].startswith(PROBLEM)
+
+
+# --- the mail gateway: raw MIME as a hostile sender writes it --------------------------------
+
+
+def _mime(headers: bytes = b"", body: bytes = b"Thanks, see attached.\r\n") -> bytes:
+    base = (
+        b"From: Seller <seller@example.com>\r\n"
+        b"To: reply+nothing@replies.disputedesk.dev\r\n"
+        b"Subject: Re: your claim\r\n"
+        b"Message-ID: <" + uuid.uuid4().hex.encode() + b"@example.com>\r\n"
+    )
+    return base + headers + b"\r\n" + body
+
+
+def _nested(depth: int) -> bytes:
+    head = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+        for i in range(depth)
+    )
+    return _mime(
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="top"\r\n',
+        b"--top\r\n" + head + b"Content-Type: text/plain\r\n\r\nhi\r\n",
+    )
+
+
+def _attachments(n: int, cte: bytes, payload: bytes) -> bytes:
+    parts = b"".join(
+        b"--x\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; "
+        b'filename="../../%d\x00.jpg"\r\nContent-Transfer-Encoding: '
+        % i
+        + cte
+        + b"\r\n\r\n"
+        + payload
+        + b"\r\n"
+        for i in range(n)
+    )
+    return _mime(
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="x"\r\n',
+        b"--x\r\nContent-Type: text/plain\r\n\r\nsee\r\n" + parts + b"--x--\r\n",
+    )
+
+
+HOSTILE_MAIL = {
+    "NUL in a header and the body": _mime(b"X-A: a\x00b\r\n", b"a\x00b\r\n"),
+    "8-bit bytes in headers": _mime(b"Subject: \xff\xfe\xfd\r\n"),
+    "a broken encoded word": _mime(b"Subject: =?utf-8?b?!!!?= =?x-nothing?q?a?=\r\n"),
+    "an unknown charset": _mime(b"Content-Type: text/plain; charset=x-nothing\r\n", b"\xff\r\n"),
+    "UTF-7": _mime(b"Content-Type: text/plain; charset=utf-7\r\n", b"+AGEAYgBj-\r\n"),
+    "a header of 200 KB": _mime(b"X-Long: " + b"a" * 200_000 + b"\r\n"),
+    "a To of 5,000 characters": _mime(b"To: " + b"r" * 5000 + b"@replies.disputedesk.dev\r\n"),
+    "a forged reply token": _mime(b"To: reply+AAAA.BBBB.CCCC@replies.disputedesk.dev\r\n"),
+    "a Date in year 9999": _mime(b"Date: Fri, 31 Dec 9999 23:59:59 +9999\r\n"),
+    "a Date that is no date": _mime(b"Date: yesterday, around noon\r\n"),
+    "an In-Reply-To of 50 KB": _mime(b"In-Reply-To: <" + b"i" * 50_000 + b">\r\n"),
+    "multiparts nested 2,000 deep": _nested(2000),
+    "a multipart without its end": _mime(
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="x"\r\n', b"--x\r\nhalf"
+    ),
+    "a multipart without a boundary": _mime(
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n", b"--x\r\nhalf\r\n--x--\r\n"
+    ),
+    "base64 that is not": _attachments(3, b"base64", b"!!!not base64***"),
+    "an unknown transfer encoding": _attachments(3, b"x-uuencode", b"begin 644 x\r\n`\r\nend"),
+    "2,000 attachments": _attachments(2000, b"7bit", b"x"),
+    "a message/rfc822 inside": _mime(
+        b"MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n", b"Subject: \xff\r\n\r\n\x00"
+    ),
+    "a delivery report that is not": _mime(
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type="delivery-status"; '
+        b'boundary="r"\r\n',
+        b"--r\r\nContent-Type: message/delivery-status\r\n\r\nAction: failed\r\n"
+        b"Final-Recipient: rfc822; \xff@\x00\r\n--r--\r\n",
+    ),
+    "headers only, no blank line": b"From: a@example.com\r\nTo: b@example.com",
+}
+
+
+async def test_no_raw_email_fails_the_mail_gateway(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    client = pipeline["notifications"].client
+    headers = {**harness.key("DISPUTEDESK_KEY_ADMIN"), "content-type": "message/rfc822"}
+    failures = []
+    for what, raw in HOSTILE_MAIL.items():
+        try:
+            r = await asyncio.wait_for(
+                client.post("/v1/inbound/email", content=raw, headers=headers), timeout=30
+            )
+        except TimeoutError:
+            failures.append(f"{what}: no answer in 30 s")
+            continue
+        if r.status_code >= 500:
+            failures.append(f"{what}: {r.status_code} {r.text[:200]}")
+        elif r.status_code >= 400 and not r.headers["content-type"].startswith(PROBLEM):
+            failures.append(f"{what}: {r.status_code} not problem+json")
+    assert not failures, "\n".join(failures)
+
+
+async def test_the_mail_gateway_answers_one_title_per_problem_type(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    """RFC 9457: a problem type keeps one title, whoever answers (the mail gateway wrote
+    "Unprocessable Content" where every other refusal of its type says "Unprocessable content")."""
+    client = pipeline["notifications"].client
+    admin = harness.key("DISPUTEDESK_KEY_ADMIN")
+    r = await client.post(
+        "/v1/inbound/email", content=b"  ", headers={**admin, "content-type": "message/rfc822"}
+    )
+    assert r.status_code == 422 and r.json()["title"] == "Unprocessable content", r.text
+    r = await client.post(
+        "/v1/inbound/email", content=b"x", headers={**admin, "content-type": "text/plain"}
+    )
+    assert r.status_code == 415 and r.json()["title"] == "Unsupported media type", r.text
