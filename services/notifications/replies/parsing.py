@@ -7,7 +7,7 @@ from __future__ import annotations
 import email
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.policy import default
 from email.utils import getaddresses, parseaddr
 
@@ -117,7 +117,7 @@ def _quoted_message_ids(message: EmailMessage, raw: bytes) -> list[str]:
     return [m for t in texts for m in OUR_MESSAGE_ID.findall(t)]
 
 
-def _text_of(part: EmailMessage) -> str:
+def _text_of(part: MIMEPart) -> str:
     """A text part's text in its declared charset; in UTF-8 (undecodable bytes replaced) when
     Python knows no such charset (`charset=x-nothing`), which a sender may write as it likes."""
     try:
