@@ -28,7 +28,10 @@ from shared.validation import MAX_BIGINT
 
 T = TypeVar("T")
 
-CURSOR_MAX_LENGTH = 400
+# A cursor holds its page's last key, text keys included: a partner's status of 100 characters
+# outside the Basic Multilingual Plane is 1,200 bytes of JSON escapes, 1,600 of base64. Room
+# for that and more, still well within a URL's limit (8 KiB).
+CURSOR_MAX_LENGTH = 4000
 Cursor = Annotated[
     str | None,
     Query(
@@ -74,7 +77,9 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
         for kind, part in zip(kinds, parts, strict=True):
             if not isinstance(part, str):
                 raise ValueError("wrong shape")
-            if not part.isascii():  # int() and UUID() read any script's digits as ASCII ones
+            # int(), UUID() and fromisoformat() read any script's digits as ASCII ones; a text
+            # key is any text a row may hold (a partner's status in Devanagari).
+            if kind is not str and not part.isascii():
                 raise ValueError("not a value this API wrote")
             if kind is int and not -MAX_BIGINT <= int(part) <= MAX_BIGINT:
                 raise ValueError("past the range of a stored id")

@@ -9,15 +9,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from asyncpg import PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from shared.tracing import SCOPE_TRACE_ID, current_trace_id
-from shared.transient import concurrent_duplicate_constraint, is_refused_value, is_transient
+from shared.transient import concurrent_duplicate_constraint, is_transient, refused_value
 
 log = logging.getLogger(__name__)
 
@@ -157,11 +158,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.info("client disconnected during %s %s", request.method, request.url.path)
         return problem_response(request, 400, "Client closed request", None)
 
-    # Registered for its class, not caught in `_unexpected`: the handler of `Exception` runs in
-    # Starlette's outermost layer, which answers and then raises the error on (a traceback in
-    # the server's log for a request that was answered as it should be).
-    @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+    # Registered for their classes, not only caught in `_unexpected`: the handler of `Exception`
+    # runs in Starlette's outermost layer, which answers and then raises the error on (a
+    # traceback in the server's log for a request that was answered as it should be).
+    # asyncpg's own errors too: the hottest statements go to the driver without SQLAlchemy.
+    @app.exception_handler(PostgresError)
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
         if constraint := concurrent_duplicate_constraint(exc):
             # Two requests stored the same thing at once (no Idempotency-Key, or two keys): the
             # database let one through and refused this one, which stored nothing. A retry meets
@@ -179,6 +182,10 @@ def install_problem_handlers(app: FastAPI) -> None:
                 "nothing. Retry it to get the answer the stored one now gives.",
                 headers={"Retry-After": "1"},
             )
+        return await _unexpected(request, exc)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
         return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
@@ -199,23 +206,29 @@ def install_problem_handlers(app: FastAPI) -> None:
                 "A dependency is briefly unavailable; nothing was stored. Retry shortly.",
                 headers={"Retry-After": "2"},
             )
-        if is_refused_value(exc):
-            # A value passed every declared check yet lies outside what PostgreSQL or date
-            # arithmetic can hold: the request's fault, nothing was stored. Logged, because it
-            # means a bound is missing from the request's types.
+        if refused := refused_value(exc):
+            # A value passed every declared check yet the database refused it (a value missing,
+            # a reference to nothing, a rule, a range) or date arithmetic overflowed: the
+            # request's fault, nothing was stored. Logged by SQLSTATE and column only, because
+            # it means a bound is missing from the request's types.
             log.warning(
-                "value out of range on %s %s: %s",
+                "value refused on %s %s: SQLSTATE %s, %s",
                 request.method,
                 request.url.path,
-                type(exc).__name__,
+                refused.sqlstate,
+                refused.field,
             )
             return problem_response(
                 request,
                 422,
                 "Validation failed",
-                "A value in the request is outside the range that can be stored or computed.",
+                (
+                    f"A value in the request {refused.message}. Nothing was stored."
+                    if refused.field == "request"
+                    else f"The value of {refused.field} {refused.message}. Nothing was stored."
+                ),
                 type_=f"{TYPE_BASE}validation-failed",
-                errors=[{"field": "request", "message": "value out of range"}],
+                errors=[{"field": refused.field, "message": refused.message}],
             )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(

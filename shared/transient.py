@@ -4,6 +4,9 @@ and dead-letter the second; HTTP answers the first kind with 503 and Retry-After
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import DataError as WrappedDataError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -62,19 +65,6 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-def is_refused_value(exc: BaseException) -> bool:
-    """A value the database refused as data (SQLSTATE class 22: out of range, untranslatable
-    character, bad text representation, or asyncpg refusing to encode a parameter), or one
-    too large for Python's date and integer arithmetic: never worth retrying."""
-    if isinstance(exc, OverflowError):
-        return True
-    return any(
-        # asyncpg's DataError (also raised when it cannot encode a parameter) carries 22000.
-        isinstance(e, WrappedDataError) or str(getattr(e, "sqlstate", "") or "").startswith("22")
-        for e in _database_errors(exc)
-    )
-
-
 # Unique and exclusion violations (23505, 23P01): two requests stored the same thing at the same
 # moment and the database let one through. The other stored nothing, and run again it would meet
 # the winner's row through the service's own checks.
@@ -89,3 +79,61 @@ def concurrent_duplicate_constraint(exc: BaseException) -> str | None:
     # asyncpg's own error names the constraint; SQLAlchemy's adapted one carries the SQLSTATE.
     names = (getattr(e, "constraint_name", None) for e in errors)
     return next((str(n) for n in names if n), "unnamed")
+
+
+# What PostgreSQL refused a request's value for, by SQLSTATE (class 23 less the concurrent
+# duplicates above, and class 22), in words a caller can act on. Never the database's own message:
+# it quotes the refused values, which may be personal data.
+_REFUSALS = {
+    "23502": "is required, and was missing or null",
+    "23503": "refers to something that does not exist (or no longer does)",
+    "23514": "is outside what is allowed",
+    "22001": "is longer than can be stored",
+    "22003": "is a number out of range",
+    "22007": "is not a valid date or time",
+    "22008": "is a date or time out of range",
+    "22012": "leads to a division by zero",
+    "22021": "holds a character that cannot be stored (such as NUL)",
+    "22P02": "is not in the form expected",
+    "22P05": "holds a character that cannot be stored (such as NUL)",
+}
+_FOREIGN_KEY_COLUMNS = re.compile(r"Key \(([^)]*)\)=")
+
+
+@dataclass(frozen=True)
+class RefusedValue:
+    """A request's value the database refused, named without quoting it."""
+
+    sqlstate: str
+    field: str  # the column (a request's field of the same name), or "request" when unnamed
+    message: str
+
+
+def refused_value(exc: BaseException) -> RefusedValue | None:
+    """Why the database (or date and integer arithmetic) refused a value of the request: a
+    constraint violated (SQLSTATE class 23 other than a concurrent duplicate: a missing value,
+    a reference to nothing, a check) or a data exception (class 22, or asyncpg refusing to
+    encode a parameter); None when `exc` is no such refusal. Never worth retrying as it is."""
+    if isinstance(exc, OverflowError):
+        return RefusedValue("22008", "request", "holds a date or number out of range")
+    errors = _database_errors(exc)
+
+    def said(attribute: str) -> str | None:
+        # SQLAlchemy's adapted error carries the SQLSTATE; asyncpg's own the names and detail.
+        return next((str(v) for e in errors if (v := getattr(e, attribute, None))), None)
+
+    sqlstate = said("sqlstate") or ""
+    if sqlstate.startswith(("22", "23")) and sqlstate not in _CONCURRENT_DUPLICATE_SQLSTATES:
+        column = said("column_name")
+        if sqlstate == "23503":
+            # asyncpg keeps the referring columns only in the detail, beside the values.
+            if found := _FOREIGN_KEY_COLUMNS.search(said("detail") or ""):
+                column = found.group(1)
+        if not column and sqlstate == "23514":
+            column = said("constraint_name")
+        generic = "violates a rule of what can be stored" if sqlstate[:2] == "23" else None
+        message = _REFUSALS.get(sqlstate) or generic or "is a value that cannot be stored"
+        return RefusedValue(sqlstate, column or "request", message)
+    if any(isinstance(e, WrappedDataError) for e in errors):
+        return RefusedValue("22000", "request", "is a value that cannot be stored")
+    return None

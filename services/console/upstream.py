@@ -9,6 +9,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
@@ -98,6 +99,15 @@ def problem_from(response: httpx.Response) -> UpstreamProblem:
     return UpstreamProblem(status=response.status_code, sentence=sentence, fields=fields)
 
 
+def _names_one_route(path: str) -> bool:
+    """Whether a service path is the route the console meant, whatever ids it was built from:
+    a `?` or `#` would begin a query or fragment, a `.` or `..` segment is resolved away on the
+    way (RFC 3986: `/v1/cases/../tasks` is `/v1/tasks`), a control character is no URL."""
+    if any(c in path for c in "?#") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+        return False
+    return not any(segment in (".", "..") for segment in unquote(path).split("/"))
+
+
 class Upstream:
     def __init__(
         self, settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None
@@ -129,6 +139,11 @@ class Upstream:
         json: Any = None,
         idempotency_key: str | None = None,
     ) -> httpx.Response:
+        if not _names_one_route(path):
+            # An id from the page's address or a form, put into the path, would have called
+            # another route of the service with the person's key (and shown its answer as this
+            # page): it names nothing, as far as this page goes.
+            raise UpstreamProblem(status=404, sentence=_STATUS_SENTENCES[404])
         key = desk if isinstance(desk, str) else desk.key
         headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
         if method != "GET":

@@ -101,31 +101,40 @@ async def test_one_policy_draft_of_a_version_sent_at_once(
     assert again.status_code == 409 and "already exists" in again.json()["detail"], again.text
 
 
-async def test_one_notice_endpoint_put_at_once_then_retried(
+async def test_a_notice_endpoint_put_several_times_at_once_is_an_upsert(
     harness: Harness, reconciliation: RunningService
 ) -> None:
+    """A PUT is idempotent: first registrations of one partner racing each other all succeed,
+    one after the other, and the row holds one of the values sent (it was a 409 for the losers:
+    a read-then-insert)."""
     partner = f"race-{uuid.uuid4().hex[:10]}"
-    body = {
-        "url": "http://127.0.0.1:9/notices",
-        "scheme": "timestamped_hmac",
-        "secret": "rr_race_" + uuid.uuid4().hex,
-    }
+    urls = iter(f"http://127.0.0.1:9/notices/{i}" for i in range(COPIES))
     admin = harness.key("DISPUTEDESK_KEY_ADMIN")
 
     async def send() -> httpx.Response:
+        body = {
+            "url": next(urls),
+            "scheme": "timestamped_hmac",
+            "secret": "rr_race_" + uuid.uuid4().hex,
+        }
         return await reconciliation.client.put(
             f"/v1/partner-endpoints/{partner}", json=body, headers=admin
         )
 
     responses = await _all_past_their_check(reconciliation, "partner_endpoints", send)
-    _one_stored_the_rest_conflict(responses, stored=200)
-    # A PUT is idempotent: the retry the 409 asks for succeeds.
-    again = await send()
-    assert again.status_code == 200, again.text
+    assert [r.status_code for r in responses] == [200] * COPIES, [r.text for r in responses]
+    sent = {r.json()["url"] for r in responses}
+    assert len(sent) == COPIES  # each answered with its own values
     n = await scalar(
         reconciliation, "SELECT count(*) FROM partner_endpoints WHERE partner_id = :p", p=partner
     )
     assert n == 1
+    stored = await scalar(
+        reconciliation, "SELECT url FROM partner_endpoints WHERE partner_id = :p", p=partner
+    )
+    assert stored in sent
+    listed = await reconciliation.client.get("/v1/partner-endpoints?limit=500", headers=admin)
+    assert [e["url"] for e in listed.json()["items"] if e["partner_id"] == partner] == [stored]
 
 
 async def test_a_copy_that_lost_the_race_may_be_retried_under_its_own_idempotency_key(

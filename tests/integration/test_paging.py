@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from tests.conftest import Harness
-from tests.support.factories import escalation_body, uid
+from tests.support.factories import escalation_body, swiftship_event, uid
 from tests.support.feed import feed_return
 from tests.support.paging import all_pages
+from tests.support.signing import swiftship_headers
 
 AGENT = "DISPUTEDESK_KEY_OPS_AGENT"
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
@@ -81,3 +83,29 @@ async def test_suppressions_page_without_gaps_or_repeats(
     )
     listed = [s["address_hash"] for s in seen]
     assert len(listed) == len(set(listed)) and set(hashes) <= set(listed)
+
+
+async def test_a_text_key_of_any_script_and_length_pages_on(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A page's cursor holds its last key: a partner's unknown status in Devanagari, or of 100
+    characters outside the Basic Multilingual Plane, must come back as a cursor this API takes
+    (it answered 422 "not one this API returned" for the first, and past the cursor's length
+    for the second, and the pages after it could not be read)."""
+    intake = pipeline["intake"]
+    secret = harness.secrets["SWIFTSHIP_SECRET"]
+    rid = (await feed_return(intake, harness))["return_id"]
+    tag = uuid.uuid4().hex[:6]
+    statuses = [f"वापसी-{tag}", f"{tag}" + "\U0001f4e6" * 94]
+    for status in statuses:
+        body = swiftship_event(rid, status)
+        headers = swiftship_headers(secret, body, webhook_id=uid("msg"))
+        r = await intake.client.post("/v1/webhooks/swiftship", content=body, headers=headers)
+        assert r.status_code == 202 and r.json()["unmapped"] == [status], r.text
+    listed = await all_pages(
+        intake.client,
+        "/v1/admin/unmapped-statuses",
+        params={"partner_id": "swiftship", "limit": 1},
+        headers=harness.key("DISPUTEDESK_KEY_ADMIN"),
+    )
+    assert set(statuses) <= {u["status"] for u in listed}

@@ -131,12 +131,16 @@ async def _case_page(
     action: str | None = None,
 ) -> Response:
     upstream = upstream_of(request)
-    case = await upstream.get(desk, "reconciliation", f"/v1/cases/{case_id}")
+    case = await upstream.get(desk, "reconciliation", f"/v1/cases/{quote(case_id, safe='')}")
     # The rest of the story comes from other APIs, side by side; each may fail on its own
     # (a role that may not read it, or a slow service) and says so in its own section.
     (messages, messages_note), (tasks, tasks_note), (notices, notices_note) = await asyncio.gather(
         _items(upstream.get(desk, "notifications", "/v1/messages", case_id=case_id, limit=100)),
-        _items(upstream.get(desk, "reconciliation", f"/v1/cases/{case_id}/tasks", limit=100)),
+        _items(
+            upstream.get(
+                desk, "reconciliation", f"/v1/cases/{quote(case_id, safe='')}/tasks", limit=100
+            )
+        ),
         _notices(request, desk, case),
     )
     if notices:
@@ -226,6 +230,7 @@ def _paise(rupees: str) -> Any:
 
 def _call(case_id: str, action: str, form: dict[str, str]) -> tuple[str, str, Any]:
     """The service, path and JSON body of an action on the case page."""
+    case_id = quote(case_id, safe="")  # one path segment, whatever the address held
     if action == "read":
         # Notifications keeps the conversation, and tells reconciliation it was read.
         return "notifications", f"/v1/cases/{case_id}/conversation/read", None

@@ -11,6 +11,7 @@ import logging
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from services.notifications.replies import service
+from services.notifications.replies.parsing import UnreadableEmail
 from services.notifications.settings import NotificationsSettings
 from shared.app import ServiceRuntime
 
@@ -39,6 +40,9 @@ class ReplyHandler:
                 await service.receive(
                     db, raw=headers + raw, now=self.runtime.clock.now(), settings=self.settings
                 )
+        except UnreadableEmail as unreadable:  # sent again, it would be refused again
+            log.warning("an inbound email was refused: %s", unreadable)
+            return "554 5.6.0 message cannot be read"
         except Exception:  # the sender keeps the message and retries: nothing is lost
             log.exception("an inbound email could not be recorded")
             return "451 4.3.0 try again later"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import email
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.policy import default
 from email.utils import getaddresses, parseaddr
 
@@ -117,7 +117,30 @@ def _quoted_message_ids(message: EmailMessage, raw: bytes) -> list[str]:
     return [m for t in texts for m in OUR_MESSAGE_ID.findall(t)]
 
 
+def _text_of(part: MIMEPart) -> str:
+    """A text part's text in its declared charset; in UTF-8 (undecodable bytes replaced) when
+    Python knows no such charset (`charset=x-nothing`), which a sender may write as it likes."""
+    try:
+        return str(part.get_content())
+    except LookupError:
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+
+
+class UnreadableEmail(ValueError):
+    """A message that cannot be read as mail however often it is sent: the reason says why."""
+
+
 def parse(raw: bytes) -> InboundEmail:
+    try:
+        return _parse(raw)
+    except RecursionError as exc:
+        # Python's email package walks parts and headers recursively: multiparts nested some
+        # thousand deep exhaust the stack. No mail client nests more than a handful.
+        raise UnreadableEmail("its parts are nested too deeply") from exc
+
+
+def _parse(raw: bytes) -> InboundEmail:
     message = email.message_from_bytes(raw, policy=default)
     assert isinstance(message, EmailMessage)
     sender = parseaddr(str(message.get("From", "")))[1]
@@ -136,9 +159,9 @@ def parse(raw: bytes) -> InboundEmail:
     body = message.get_body(preferencelist=("plain",))
     text = ""
     if body is not None:
-        text = str(body.get_content())
+        text = _text_of(body)
     elif (html := message.get_body(preferencelist=("html",))) is not None:
-        text = re.sub(r"<[^>]+>", " ", str(html.get_content()))
+        text = re.sub(r"<[^>]+>", " ", _text_of(html))
     attachments = []
     for part in message.iter_attachments():
         if part.get_content_type() in ("message/rfc822", "message/delivery-status"):

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from services.notifications.models import InboundEmail
 from services.notifications.replies import repository, service
-from services.notifications.replies.parsing import looks_like_email
+from services.notifications.replies.parsing import UnreadableEmail, looks_like_email
 from services.notifications.replies.schemas import (
     ConversationEntry,
     ConversationOut,
@@ -92,13 +92,19 @@ async def inbound_email(
 ) -> InboundOut:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in MIME_TYPES:
-        raise Problem(415, "Unsupported Media Type", "Send the raw message as message/rfc822.")
+        raise Problem(415, "Unsupported media type", "Send the raw message as message/rfc822.")
     raw = await request.body()
     if not raw.strip():
-        raise Problem(422, "Unprocessable Content", "The message is empty.")
-    if not looks_like_email(raw):
+        raise Problem(422, "Unprocessable content", "The message is empty.")
+    try:
+        mail = looks_like_email(raw)
+    except UnreadableEmail as unreadable:
         raise Problem(
-            422, "Unprocessable Content", "The body is not an email: it has no From or To header."
+            422, "Unprocessable content", f"The message cannot be read: {unreadable}."
+        ) from unreadable
+    if not mail:
+        raise Problem(
+            422, "Unprocessable content", "The body is not an email: it has no From or To header."
         )
     runtime = request.app.state.runtime
     row = await service.receive(

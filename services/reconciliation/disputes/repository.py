@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.models import (
@@ -18,8 +19,41 @@ from services.reconciliation.models import (
 from shared import paging
 
 
-async def endpoint(session: AsyncSession, partner_id: str) -> PartnerEndpoint | None:
-    return await session.get(PartnerEndpoint, partner_id)
+async def endpoint(
+    session: AsyncSession, partner_id: str, *, lock: bool = False
+) -> PartnerEndpoint | None:
+    if not lock:
+        return await session.get(PartnerEndpoint, partner_id)
+    # Read afresh under the lock: a row this session holds may predate another's commit.
+    return await session.get(
+        PartnerEndpoint, partner_id, with_for_update=True, populate_existing=True
+    )
+
+
+async def add_endpoint_if_absent(
+    session: AsyncSession,
+    partner_id: str,
+    *,
+    url: str,
+    scheme: str,
+    secret_encrypted: str,
+    now: datetime,
+) -> None:
+    """A partner's endpoint row, disabled, unless it has one. Insert-or-nothing: a concurrent
+    insert of the same partner is waited for, then this one does nothing, never a key error."""
+    await session.execute(
+        pg_insert(PartnerEndpoint)
+        .values(
+            partner_id=partner_id,
+            url=url,
+            scheme=scheme,
+            secret_encrypted=secret_encrypted,
+            enabled=False,
+            finance_contact=None,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[PartnerEndpoint.partner_id])
+    )
 
 
 async def endpoints(session: AsyncSession) -> list[PartnerEndpoint]:

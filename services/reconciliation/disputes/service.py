@@ -72,11 +72,22 @@ async def register_endpoint(
     finance_contact: str | None,
     now: datetime,
 ) -> PartnerEndpoint:
-    row = await repository.endpoint(session, partner_id)
     encrypted = secret_box().encrypt(secret, context=_secret_context(partner_id))
-    if row is None:
-        row = PartnerEndpoint(partner_id=partner_id)
-        session.add(row)
+    # A PUT is an upsert: a first registration is inserted disabled unless the partner has a
+    # row, then the row is locked and given the request's values. Two first PUTs of one partner
+    # at once both succeed, one after the other (the later one's values stand), where a
+    # read-then-insert let one fail on the key.
+    await repository.add_endpoint_if_absent(
+        session,
+        partner_id,
+        url=url,
+        scheme=scheme.value,
+        secret_encrypted=encrypted,
+        now=now,
+    )
+    row = await repository.endpoint(session, partner_id, lock=True)
+    if row is None:  # cannot be: inserted above or already there, and never deleted
+        raise EndpointNotFound(partner_id)
     was_enabled = bool(row.enabled)
     row.url, row.scheme, row.secret_encrypted = url, scheme.value, encrypted
     row.enabled, row.finance_contact, row.updated_at = enabled, finance_contact, now
