@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from shared.events import EventPayload, decode_payload
-from shared.ids import uuid4
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"

@@ -39,7 +39,6 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from shared import metrics
 from shared.envelope import Envelope
 from shared.events import EventPayload, topic_for
-from shared.ids import uuid4
 from shared.tracing import current_traceparent, recorded, span_from
 from shared.unit_of_work import unit_of
 
@@ -147,32 +146,20 @@ def outbox_envelope_columns(
 ) -> tuple[Envelope, dict[str, Any]]:
     """`outbox_row` without its `payload`, for a caller whose statement takes the document from
     a row it writes beside (intake's canonical events): the payload is serialised once."""
-    row = outbox_columns(payload, source=source, subject=subject, ce_id=ce_id, time=time)
-    envelope = Envelope(
-        payload=payload, source=source, id=row["ce_id"], time=row["ce_time"], subject=subject
-    )
-    return envelope, row
-
-
-def outbox_columns(
-    payload: EventPayload,
-    *,
-    source: str,
-    subject: str | None = None,
-    ce_id: UUID | None = None,
-    time: datetime | None = None,
-) -> dict[str, Any]:
-    """The CloudEvents columns of an outbox row (all but its `payload`), for a caller that has
-    no use for the `Envelope`: a reconciliation batch enqueues two events per decision, and the
-    envelope's frozen dataclass and its properties were a per cent of a decision."""
-    return {
-        "ce_id": ce_id if ce_id is not None else uuid4(),
-        "ce_type": payload.ce_type,
-        "ce_source": source,
-        "ce_time": time if time is not None else datetime.now(UTC),
-        "ce_subject": subject,
+    kwargs: dict[str, Any] = {"payload": payload, "source": source, "subject": subject}
+    if ce_id is not None:
+        kwargs["id"] = ce_id
+    if time is not None:
+        kwargs["time"] = time
+    envelope = Envelope(**kwargs)
+    return envelope, {
+        "ce_id": envelope.id,
+        "ce_type": envelope.type,
+        "ce_source": envelope.source,
+        "ce_time": envelope.time,
+        "ce_subject": envelope.subject,
         "topic": topic_for(payload).name,
-        "key": payload.kafka_key(),
+        "key": envelope.key,
         "traceparent": current_traceparent(),
     }
 

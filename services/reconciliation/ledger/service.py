@@ -4,7 +4,7 @@ them."""
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +15,6 @@ from services.reconciliation.ledger.postings import (
     settlement_postings,
 )
 from shared.events import DecisionRecord
-from shared.ids import uuid4
 
 
 async def settle(
