@@ -1,8 +1,9 @@
 """Migration c3e8a1f6d4b2 on the real PostgreSQL. A decided case event's outbox and timeline rows
 are stored as they are, not compressed: the event's 2–2.5 KB document took each row past the
-toast threshold, and every insert compressed it with pglz (2.4× the insert's cost), every relay
-read decompressed it. The outbox's NOTIFY is one trigger call per statement, and an insert of
-many rows still wakes a listener. The migration goes down (compressed, a row trigger) and up."""
+toast threshold, and every insert compressed it with pglz (about 2.5× the insert's cost), every
+relay read decompressed it. The outbox's NOTIFY is one trigger call per statement, and an
+insert of many rows still wakes a listener. The migration goes down (compressed, a row trigger)
+and up."""
 
 from __future__ import annotations
 

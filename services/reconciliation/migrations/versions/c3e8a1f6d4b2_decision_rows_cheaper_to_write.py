@@ -4,10 +4,11 @@ compressed on insert, and a trigger call per outbox row.
 *Stored inline, uncompressed.* A decided or settled case event is 2.0–2.4 KB of JSON, which takes
 its outbox row and its timeline row past PostgreSQL's toast threshold (about 2 KB a row): each
 of the four documents a decision writes was compressed with pglz on insert, and the relay
-decompressed every payload it published. Inserting the stored payloads again cost 2.4× what the
-same rows cost uncompressed. `toast_tuple_target` at its maximum (8160 bytes) keeps a row of up
-to about 8 KB as it is; a larger one is still compressed. The rows take more room (about 1.6×
-for those events). Stored values are unchanged; rows written before keep their compression.
+decompressed every payload it published. Inserting the stored payloads again cost about 2.5×
+what the same rows cost uncompressed. `toast_tuple_target` at its maximum (8160 bytes) keeps a
+row of up to about 8 KB as it is; a larger one is still compressed. The rows take more room
+(about 1.6× for those events). Stored values are unchanged; rows written before keep their
+compression.
 
 *The outbox's NOTIFY once per statement.* The row trigger called its plpgsql function for each
 outbox row, about 7 µs each, to send one folded notification per transaction; a batch inserts
