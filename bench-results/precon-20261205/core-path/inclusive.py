@@ -1,7 +1,9 @@
-import sys, collections
+"""Inclusive and self shares of a py-spy raw profile of `consumer_cpu.py run decisions`: busy samples
+under `handle_batch` only. `python inclusive.py profile-base.txt.gz [TOP]`."""
+import sys, collections, gzip
 path = sys.argv[1]; top = int(sys.argv[2]) if len(sys.argv) > 2 else 60
 incl = collections.Counter(); selfc = collections.Counter(); busy = 0
-for line in open(path):
+for line in (gzip.open(path, 'rt') if path.endswith('.gz') else open(path)):
     stack, _, n = line.rstrip().rpartition(" ")
     if not n.isdigit(): continue
     n = int(n)
