@@ -55,6 +55,20 @@ def notify_trigger_ddl(
     ]
 
 
+def notify_per_statement_ddl(table: str, channel: str) -> list[str]:
+    """`notify_trigger_ddl` for a table that only writers with rows insert into (an outbox): one
+    trigger call per INSERT statement instead of one per row. Reconciliation inserts a consumer
+    batch's thousand outbox rows in one statement, and each row's call of the plpgsql function
+    cost PostgreSQL about 7 µs. For a table that a waiting loop itself writes, or whose rows must
+    match a condition, keep the row trigger: a statement trigger fires for a statement that
+    changes nothing."""
+    return [
+        *notify_trigger_ddl(table, channel)[:2],  # the shared function; the old trigger dropped
+        f"CREATE TRIGGER {table}_notify AFTER INSERT ON {table} FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION {_FUNCTION}('{channel}')",
+    ]
+
+
 def drop_notify_trigger_ddl(table: str, *, last: bool) -> list[str]:
     """The downgrade of `notify_trigger_ddl`; `last` also drops the shared function."""
     statements = [f"DROP TRIGGER IF EXISTS {table}_notify ON {table}"]
