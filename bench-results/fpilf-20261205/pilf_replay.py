@@ -52,7 +52,8 @@ def main() -> None:
         url = stack.postgres.database_url(name)
         upgrade("fraud", url)
         world = generate(draw_market(seed), seed)
-        world = replace(world, actions=[a for a in world.actions if a.kind != "escalation"])
+        if not os.environ.get("PILF_WITH_ESCALATIONS"):
+            world = replace(world, actions=[a for a in world.actions if a.kind != "escalation"])
         table = asyncio.run(score_directly(world, url))
         alerts = asyncio.run(pilferage_alerts(url))
         truth = world.truth
@@ -71,6 +72,7 @@ def main() -> None:
                     "entities_alerted": p.get("entities_alerted"),
                     "entity_recall": p.get("entity_recall"),
                     "open_at_end": sorted(map(list, still_open)),
+                    "honest": table.get("_honest"),
                     "entities": rows,
                     "planted": sorted(map(list, planted)),
                     "alerted": sorted(map(list, alerted)),
