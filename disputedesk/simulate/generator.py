@@ -155,6 +155,12 @@ class _Journey:
     incident: bool = False
     delivered_at: datetime | None = None
     order_id: str | None = None
+    # Whether the partner's scans name the pickup agent (a share of rapidroute's do not).
+    agent_named: bool = True
+    # The hubs the parcel passes, in order (desipost: origin, destination), and the one where
+    # its incident happened.
+    route: tuple[str, ...] = ()
+    incident_hub: str | None = None
     feed: Action | None = None  # the marketplace's feed entry, once emitted
 
 
@@ -179,6 +185,9 @@ class _Generator:
         self.rng = random.Random(seed)
         # An abuser's choice of dear items (`_dearer`) draws from a stream of its own.
         self.dear = random.Random(f"high-value/{seed}/{tag}")
+        # Partners' published shapes (agentless parcels, two-hub routes) from a stream of their
+        # own: a world without them draws everything else as before.
+        self.shapes = random.Random(f"shapes/{seed}/{tag}")
         self.tag = tag
         self.actions: list[Action] = []
         self.truth = GroundTruth()
@@ -503,7 +512,41 @@ class _Generator:
             qc=rng.random() < h.qc_required_share if qc is None else qc,
             item_value=self._value(seller.category),
         )
+        share = self.m.rapidroute_agentless_share
+        if share and j.partner.format == "rapidroute":
+            j.agent_named = self.shapes.random() >= share
+        j.route = self._route(j)
         return j
+
+    def _route(self, j: _Journey) -> tuple[str, ...]:
+        """The hubs a parcel passes. A desipost route is an origin and a destination hub, the
+        journey's own hub either of them (its agents pick up, or it delivers), the other another
+        desipost hub; elsewhere the journey's hub alone."""
+        if not self.m.desipost_routes or j.partner.format != "desipost":
+            return (j.hub,)
+        others = [h for h in self.hubs if h != j.hub and self.partner_of_hub[h] is j.partner]
+        if not others:
+            return (j.hub,)
+        other = self.shapes.choice(others)
+        return (j.hub, other) if self.shapes.random() < 0.5 else (other, j.hub)
+
+    def _passing_incident(self, j: _Journey, hub: str, day: int) -> str | None:
+        """An incident at a hub of the route other than the journey's own (whose incidents
+        `emit` draws as it always has): pilferage from its onset where it is planted, else its
+        honest rate. Returns the terminal it leads to, or None."""
+        shapes, h = self.shapes, self.m.honest
+        rate = self.pilfer_rate.get(("hub", hub), 0.0)
+        if rate and day >= self.pilfer_from[("hub", hub)] and shapes.random() < rate:
+            j.pilfered = True
+            return "DELIVERED" if shapes.random() < 0.8 else shapes.choice(["LOST", "DAMAGED"])
+        v = shapes.random() / self.hub_factor[hub]
+        if v < h.weight_drop_rate:
+            return "DELIVERED"
+        if v < h.weight_drop_rate + h.lost_rate:
+            return "LOST"
+        if v < h.weight_drop_rate + h.lost_rate + h.damaged_rate:
+            return "DAMAGED"
+        return None
 
     def emit(self, j: _Journey, *, force_drop: bool = False) -> None:
         """The feed entry and the partner scans of one journey."""
@@ -534,17 +577,25 @@ class _Generator:
         weight = rng.randint(*c.weight_g)
         pickup_at = j.initiated_at + timedelta(hours=rng.uniform(12, 36))
         full = self.m.full_lifecycle
+        # A two-hub route is picked up in its origin's pickup area, as desipost's sample is.
+        routed = len(j.route) > 1
+        area = f"PA-{j.route[0]}" if routed else j.hub
         if full:
             self._scan(
-                j, "PICKUP_SCHEDULED", j.initiated_at + timedelta(hours=rng.uniform(1, 6)), None
+                j,
+                "PICKUP_SCHEDULED",
+                j.initiated_at + timedelta(hours=rng.uniform(1, 6)),
+                None,
+                hub=area,
             )
-        self._scan(j, "QC_PASSED" if j.qc else "PICKED_UP", pickup_at, weight)
+        self._scan(j, "QC_PASSED" if j.qc else "PICKED_UP", pickup_at, weight, hub=area)
         hub_at = pickup_at + timedelta(hours=rng.uniform(4, 12))
-        if full:
-            if j.qc:
-                self._scan(j, "PICKED_UP", pickup_at + timedelta(minutes=2), weight)
-            self._scan(j, "IN_TRANSIT", pickup_at + (hub_at - pickup_at) / 2, None)
-            self._scan(j, "AT_HUB", hub_at, None)
+        if full and j.qc:
+            self._scan(j, "PICKED_UP", pickup_at + timedelta(minutes=2), weight, hub=area)
+        if full or routed:
+            # A route's hubs are named only by these scans (unweighed, as in desipost's sample).
+            transit_at = pickup_at + (hub_at - pickup_at) / 2
+            self._scan(j, "IN_TRANSIT", transit_at, None, hub=j.route[0])
         end_at = hub_at + timedelta(hours=rng.uniform(24, 72))
         day = (end_at - self.m.start).days
         pilfer_rate = 0.0
@@ -575,15 +626,43 @@ class _Generator:
                 j.incident, j.terminal = True, "LOST"
             elif v < h.weight_drop_rate + h.lost_rate + h.damaged_rate:
                 j.incident, j.terminal = True, "DAMAGED"
+        j.incident_hub = j.hub if j.incident else None
+        if routed and not j.incident and not force_drop:
+            # The other hub of the route, on a stream of its own.
+            other = next(hub for hub in j.route if hub != j.hub)
+            outcome = self._passing_incident(j, other, day)
+            if outcome is not None:
+                j.incident, j.incident_hub = True, other
+                if outcome == "DELIVERED":
+                    delivered_weight = int(weight * self.shapes.uniform(0.3, 0.75))
+                else:
+                    j.terminal = outcome
         event = {
             "DELIVERED": "DELIVERED_TO_SELLER",
             "LOST": "LOST",
             "DAMAGED": "DAMAGED_IN_TRANSIT",
         }[j.terminal]
+        # A parcel lost or damaged at its origin never reaches the destination: the origin
+        # declares it. Otherwise the destination receives it and ends the journey.
+        end_hub = j.route[-1]
+        if routed and j.terminal != "DELIVERED" and j.incident_hub == j.route[0]:
+            end_hub = j.route[0]
+        if full or end_hub != j.route[0]:
+            self._scan(j, "AT_HUB", hub_at, None, hub=end_hub)
         if full and j.terminal == "DELIVERED":
-            self._scan(j, "OUT_FOR_DELIVERY", end_at - timedelta(hours=rng.uniform(2, 8)), None)
+            self._scan(
+                j,
+                "OUT_FOR_DELIVERY",
+                end_at - timedelta(hours=rng.uniform(2, 8)),
+                None,
+                hub=end_hub,
+            )
         self._scan(
-            j, event, end_at, max(delivered_weight, 1) if j.terminal == "DELIVERED" else None
+            j,
+            event,
+            end_at,
+            max(delivered_weight, 1) if j.terminal == "DELIVERED" else None,
+            hub=end_hub,
         )
         # The time intake will record: some formats carry only milliseconds or seconds.
         self.terminal_at[j.return_id] = partner_time(j.partner.format, end_at)
@@ -591,10 +670,13 @@ class _Generator:
             j.delivered_at = end_at
         # A late pilferer's record (relevant events, realized intensity) is its practice's:
         # counted from its onset, as the goal's "once it has 15 events" means.
+        # Every hub of the route handles the parcel; its incident is the hub's where it happened
+        # and the agent's when the scans name the agent (what a detector can count).
+        handlers = [("hub", hub) for hub in j.route]
+        if j.agent_named:
+            handlers.append(("agent", j.agent))
         counted = [
-            (etype, eid)
-            for etype, eid in (("hub", j.hub), ("agent", j.agent))
-            if day >= self.pilfer_from.get((etype, eid), 0)
+            (etype, eid) for etype, eid in handlers if day >= self.pilfer_from.get((etype, eid), 0)
         ]
         for etype, eid in counted:
             self.trials[("pilferage", etype, eid)] += 1
@@ -606,22 +688,35 @@ class _Generator:
                 self.trials[("qc_contradiction", "agent", j.agent)] += 1
         if j.incident:
             for etype, eid in counted:
-                self.truth.relevant[("pilferage", etype, eid)] += 1
+                if etype == "agent" or eid == j.incident_hub:
+                    self.truth.relevant[("pilferage", etype, eid)] += 1
         if j.pilfered:
-            for etype, eid in (("hub", j.hub), ("agent", j.agent)):
+            # The journey's own agent pilfers only where the journey's own hub's draw did.
+            culprits = [("hub", j.incident_hub)]
+            if j.incident_hub == j.hub:
+                culprits.append(("agent", j.agent))
+            for etype, eid in culprits:
                 if (etype == "hub" and eid in self.pilfering_hubs) or (
                     etype == "agent" and eid in self.pilfering_agents
                 ):
                     self.truth.plant("pilferage", (etype, eid), ("terminal", j.return_id), end_at)
 
-    def _scan(self, j: _Journey, event: str, at: datetime, weight_g: int | None) -> None:
+    def _scan(
+        self,
+        j: _Journey,
+        event: str,
+        at: datetime,
+        weight_g: int | None,
+        *,
+        hub: str | None = None,
+    ) -> None:
         body: dict[str, Any] = {
             "type": event,
             "awb": f"AWB-{j.return_id}",
             "return_id": j.return_id,
             "at": at,
-            "hub": j.hub,
-            "agent": j.agent,
+            "hub": hub or j.hub,
+            "agent": j.agent if j.agent_named else None,
             "images": [],
             "otp_verified": event == "DELIVERED_TO_SELLER",
             "weight_g": weight_g,

@@ -200,3 +200,9 @@ class Marketplace:
     # (pickup or QC with the weight, and the end of the journey): the evaluation uses the latter
     # to keep three seeds within minutes.
     full_lifecycle: bool = False
+    # Partners' published shapes (off by default, so earlier worlds stay as they were): the
+    # share of rapidroute parcels whose scans name no pickup agent (its sample names none), and
+    # desipost journeys that name a pickup area and then pass an origin and a destination hub,
+    # weighed only at pickup and delivery (its sample), the loss at either hub.
+    rapidroute_agentless_share: float = 0.0
+    desipost_routes: bool = False

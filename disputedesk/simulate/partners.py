@@ -109,7 +109,8 @@ def rapidroute_body(events: Sequence[tuple[str, Scan]]) -> bytes:
             "status_code": RAPIDROUTE_CODES[scan["type"]],
             "ts": int(scan["at"].timestamp() * 1000),
             "location": {"hub": scan["hub"]},
-            "agent": scan["agent"],
+            # Its published sample names no agent: a parcel whose pickup agent is unknown.
+            **({"agent": scan["agent"]} if scan.get("agent") else {}),
             "images": list(scan.get("images") or []),
         }
         if scan.get("weight_g") is not None:

@@ -95,6 +95,11 @@ class WorldRanges:
     wrong_used_buyers: tuple[int, int] = (5, 12)
     wrong_used_returns_each: tuple[int, int] = (4, 12)
     wrong_used_claim_share: Span = (0.3, 0.85)
+    # Since 2026-12-05, from a stream of its own: partners' published shapes. A share of
+    # rapidroute's parcels name no pickup agent (its sample names none), and desipost's journeys
+    # name a pickup area and pass two hubs (its sample), weighed at pickup and delivery only.
+    rapidroute_agentless_share: Span = (0.2, 0.8)
+    desipost_routes: bool = True
 
 
 def _log_uniform(rng: random.Random, span: Span) -> float:
@@ -188,7 +193,10 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
     )
     dear = random.Random(f"ranges/high-value/{seed}")
     fraud = replace(fraud, abuser_high_value=dear.uniform(*r.abuser_high_value))
+    shapes = random.Random(f"ranges/shapes/{seed}")
     return Marketplace(
+        rapidroute_agentless_share=shapes.uniform(*r.rapidroute_agentless_share),
+        desipost_routes=r.desipost_routes,
         agent_workload_spread=rng.uniform(*r.agent_workload_spread),
         days=days,
         sellers=sellers,
@@ -227,5 +235,7 @@ def describe(market: Marketplace) -> dict[str, float | int | str]:
         ),
         "bad_weeks_sellers": h.lookalikes.bad_weeks_sellers,
         "qc_agents": market.fraud.qc_agents,
+        "rapidroute_agentless_share": round(market.rapidroute_agentless_share, 2),
+        "desipost_routes": str(market.desipost_routes),
         "wrong_used_buyers": market.fraud.wrong_used_buyers,
     }

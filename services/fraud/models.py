@@ -96,6 +96,10 @@ class ReturnFacts(Base):
     qc_agent_id: Mapped[str | None] = mapped_column(String(64))
     qc_hub_id: Mapped[str | None] = mapped_column(String(64))
     hubs: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    # The journey's scans as pilferage attributes an incident by them (`features.custody`):
+    # [time, hub, weight in grams, kind] each, kind "pickup", "scan" or "end". None on a return
+    # first seen before this was kept: it is counted as before, every hub named.
+    custody: Mapped[list[list[Any]] | None] = mapped_column(JSONB)
     terminal: Mapped[str | None] = mapped_column(String(32))
     terminal_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_weight_g: Mapped[int | None] = mapped_column(Integer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+from services.fraud.features.custody import weight_drop
 from services.fraud.features.dear import value_bin, value_metric
 from services.fraud.features.service import (
     NETWORK,
@@ -12,7 +13,6 @@ from services.fraud.features.service import (
     record_claim,
     record_return,
     record_scan,
-    weight_drop,
 )
 from services.fraud.labels.service import precision_of
 from services.fraud.models import ReturnFacts

@@ -42,14 +42,20 @@ def scan(
     )
 
 
-def pilferage_counts(scans: list[ReturnShipmentEvent]) -> tuple[Counter[tuple[object, ...]], bool]:
+def pilferage_counts(
+    scans: list[ReturnShipmentEvent], *, kept: bool = False
+) -> tuple[Counter[tuple[object, ...]], bool]:
     """The hub, agent, network and hub-agent handled/incident counts of the scans, in the
-    order given, and whether the parcel ended as an incident."""
-    f = ReturnFacts(return_id="R-1", hubs=[], incident=False, pair_counted=False)
+    order given, and whether the parcel ended as an incident (`kept`: the journey's scans are
+    kept and the incident is its hub's where it happened, `features.custody`; otherwise every
+    hub named, as for a return first seen before they were kept)."""
+    f = ReturnFacts(
+        return_id="R-1", hubs=[], custody=[] if kept else None, incident=False, pair_counted=False
+    )
     inc = Increments()
     for s in scans:
         record_scan(f, s, inc, dear_from=None)
-    counts = Counter({k: n for k, n in inc.counts.items() if k[2] in PILFERAGE_METRICS})
+    counts = Counter({k: n for k, n in inc.counts.items() if k[2] in PILFERAGE_METRICS and n})
     return counts, f.incident
 
 
@@ -71,14 +77,15 @@ DELIVERED_WHOLE = [
 ]
 
 
+@pytest.mark.parametrize("kept", [True, False])
 @pytest.mark.parametrize("journey", [DELIVERED_LIGHT, LOST, DELIVERED_WHOLE])
 def test_every_arrival_order_counts_the_journey_as_in_order(
-    journey: list[ReturnShipmentEvent],
+    journey: list[ReturnShipmentEvent], kept: bool
 ) -> None:
-    in_order, incident = pilferage_counts(journey)
+    in_order, incident = pilferage_counts(journey, kept=kept)
     assert in_order  # the journey is counted at all
     for order in itertools.permutations(journey):
-        assert pilferage_counts(list(order)) == (in_order, incident), [
+        assert pilferage_counts(list(order), kept=kept) == (in_order, incident), [
             s.event_type.value for s in order
         ]
 

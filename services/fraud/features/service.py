@@ -10,6 +10,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from services.fraud.features.custody import (
+    DECLARED,
+    END,
+    PICKUP,
+    SCAN,
+    WEIGHT_DROP,
+    Seen,
+    custody,
+    weight_drop,
+)
 from services.fraud.features.dear import is_dear, value_metric
 from services.fraud.features.repository import CountKey, PairKey
 from services.fraud.models import ReturnFacts
@@ -31,8 +41,13 @@ TERMINAL = frozenset(
         ShipmentEventType.DAMAGED_IN_TRANSIT,
     }
 )
+PICKUP_SCANS = frozenset(
+    {ShipmentEventType.PICKED_UP, ShipmentEventType.QC_PASSED, ShipmentEventType.QC_FAILED}
+)
 # The network-wide peer group of each entity type, stored under this entity type.
 NETWORK = "network"
+# A journey's pilferage counts by (entity type, entity id, metric), all on its end's day.
+PilferageCounts = Counter[tuple[str, str, str]]
 
 
 @dataclass(slots=True)
@@ -40,6 +55,9 @@ class Increments:
     counts: Counter[CountKey] = field(default_factory=Counter)
     pairs: Counter[PairKey] = field(default_factory=Counter)
     identities: list[tuple[str, str, str]] = field(default_factory=list)
+    # A scan after its journey's end changed the pilferage counts: its assessment runs the
+    # pilferage tests as of the end (it completes their record).
+    completed_end: bool = False
 
     def add(
         self, entity_type: str, entity_id: str | None, metric: str, day: date, n: int = 1
@@ -62,13 +80,6 @@ class Increments:
             self.pairs[pair] += n
         for pair, n in (counted.pairs - recounted.pairs).items():
             self.pairs[pair] -= n
-
-
-def weight_drop(pickup_g: int | None, delivered_g: int | None) -> bool | None:
-    """SOP: delivered below pickup − max(50 g, 10 % of pickup); None if a weight is unknown."""
-    if pickup_g is None or delivered_g is None:
-        return None
-    return delivered_g < pickup_g - max(50, pickup_g // 10)
 
 
 def identity_entities(facts: ReturnFacts) -> list[tuple[str, str]]:
@@ -122,10 +133,16 @@ def _count_scan(
 ) -> bool:
     day = event.occurred_at.date()
     t = event.event_type
-    before = _Counted(list(facts.hubs or []), facts.pickup_agent_id, facts.pickup_weight_g)
+    ended = facts.terminal is not None
+    before = pilferage_counts(facts) if ended else None
     if event.hub_id and event.hub_id not in (facts.hubs or []):
         facts.hubs = [*(facts.hubs or []), event.hub_id]
-    if t in (ShipmentEventType.PICKED_UP, ShipmentEventType.QC_PASSED, ShipmentEventType.QC_FAILED):
+    if facts.custody is not None and not (ended and t in TERMINAL):
+        # A second end (a loss after the delivery) is not counted, so not kept either.
+        kind = END if t in TERMINAL else PICKUP if t in PICKUP_SCANS else SCAN
+        seen = Seen(event.occurred_at, event.hub_id, event.weight_g, kind)
+        facts.custody = [*facts.custody, seen.stored()]
+    if t in PICKUP_SCANS:
         if event.agent_id and not facts.pickup_agent_id:
             facts.pickup_agent_id = event.agent_id
         if event.weight_g is not None and facts.pickup_weight_g is None:
@@ -140,9 +157,7 @@ def _count_scan(
                     inc.add(etype, eid, "qc_passed", day)
                     inc.add(NETWORK, etype, "qc_passed", day)
             inc.add("hub_agent", hub_agent(event.hub_id, event.agent_id), "qc_passed", day)
-    if facts.terminal is not None and t not in TERMINAL:
-        # Read by the next terminal scan of these hubs and agents: this scan's own time lies
-        # before the end's day, outside the window its assessment reads.
+    if before is not None and t not in TERMINAL:
         count_late(facts, before, inc)
         return False
     if t not in TERMINAL or facts.terminal is not None:
@@ -173,79 +188,85 @@ def _count_scan(
         count_delivery_scans(facts, ScansRead.of(facts), inc)
     else:
         facts.incident = True
-    handlers = [("hub", h) for h in (facts.hubs or [])]
-    if facts.pickup_agent_id:
-        handlers.append(("agent", facts.pickup_agent_id))
-    for etype, eid in handlers:
-        inc.add(etype, eid, "handled", day)
-        inc.add(NETWORK, etype, "handled", day)
-        if facts.incident:
-            inc.add(etype, eid, "incidents", day)
-            inc.add(NETWORK, etype, "incidents", day)
-    # Each agent's share of each hub: a hub's and its agents' incidents are the same parcels, so
-    # telling which of them is the cause needs the agent's counts within the hub.
-    for hub in facts.hubs or []:
-        pair = hub_agent(hub, facts.pickup_agent_id)
-        inc.add("hub_agent", pair, "handled", day)
-        if facts.incident:
-            inc.add("hub_agent", pair, "incidents", day)
+    for (etype, eid, metric), n in pilferage_counts(facts).items():
+        inc.add(etype, eid, metric, day, n)
     return True
 
 
-@dataclass(frozen=True, slots=True)
-class _Counted:
-    """What a journey's end was counted with: its hubs, pickup agent and pickup weight."""
+def incident_kind(facts: ReturnFacts) -> str | None:
+    """What made the ended journey an incident: a delivery weighed short, or a declared loss or
+    transit damage; None when it was not one (or has not ended)."""
+    if facts.terminal is None:
+        return None
+    if facts.terminal != ShipmentEventType.DELIVERED_TO_SELLER.value:
+        return DECLARED
+    return WEIGHT_DROP if weight_drop(facts.pickup_weight_g, facts.delivered_weight_g) else None
 
-    hubs: list[str]
-    agent: str | None
-    pickup_weight_g: int | None
+
+def counted_hubs(facts: ReturnFacts) -> tuple[list[str], str | None]:
+    """The hubs the ended journey counts as having handled it, and the one its incident is
+    counted for (`features.custody`; every hub named, for a return first seen before the
+    journey's scans were kept: None means all of them)."""
+    if facts.custody is None:
+        return list(facts.hubs or []), None
+    found = custody(
+        facts.return_id,
+        [Seen.of(row) for row in facts.custody],
+        pickup_weight_g=facts.pickup_weight_g,
+        incident=incident_kind(facts),
+    )
+    return list(found.handled), found.incident_hub
 
 
-def count_late(facts: ReturnFacts, before: _Counted, inc: Increments) -> None:
+def pilferage_counts(facts: ReturnFacts) -> PilferageCounts:
+    """Everything the ended journey adds to the pilferage counters, as its scans now stand: each
+    hub that handled it (and its incident at the hub where it happened), its pickup agent, the
+    agent's share of each hub, and the network totals. A pure function of the journey's scans,
+    whatever order they came in."""
+    out: PilferageCounts = Counter()
+    incident = incident_kind(facts) is not None
+    hubs, incident_hub = counted_hubs(facts)
+    agent = facts.pickup_agent_id
+    for hub in hubs:
+        at_fault = incident and (incident_hub is None or hub == incident_hub)
+        out[("hub", hub, "handled")] += 1
+        out[(NETWORK, "hub", "handled")] += 1
+        # Each agent's share of each hub: a hub's and its agents' incidents are the same
+        # parcels, so telling which of them is the cause needs the agent's counts within it.
+        pair = hub_agent(hub, agent)
+        if pair:
+            out[("hub_agent", pair, "handled")] += 1
+        if at_fault:
+            out[("hub", hub, "incidents")] += 1
+            out[(NETWORK, "hub", "incidents")] += 1
+            if pair:
+                out[("hub_agent", pair, "incidents")] += 1
+    if agent:
+        out[("agent", agent, "handled")] += 1
+        out[(NETWORK, "agent", "handled")] += 1
+        if incident:
+            out[("agent", agent, "incidents")] += 1
+            out[(NETWORK, "agent", "incidents")] += 1
+    return out
+
+
+def count_late(facts: ReturnFacts, before: PilferageCounts, inc: Increments) -> None:
     """A scan that arrives after its journey's end (partners' events may arrive out of order: a
     swiftship pickup scan sent after the delivery, a rapidroute batch holding an earlier scan
-    after the one that followed it) and names what the end was counted without: a hub, the
-    pickup agent, the pickup weight. The parcel is counted for them on the end's day, and a
-    weight drop the late pickup weight reveals is an incident of every hub and agent of the
-    journey, exactly as if the scans had come in order: otherwise a reordered parcel is missing
-    from its agent's record and its weight drop from everyone's, whichever partner sent it."""
+    after the one that followed it) may change what the end was counted with: a hub, the pickup
+    agent, the pickup weight (a weight drop revealed), the hub where the incident happened. The
+    difference is counted on the end's day (a hub may give an incident back), so the counters
+    come out exactly as if the scans had come in order."""
     if facts.terminal_at is None:  # an end is always stamped; nothing to count against
         return
     day = facts.terminal_at.date()
-    revealed = (
-        not facts.incident
-        and before.pickup_weight_g is None
-        and bool(weight_drop(facts.pickup_weight_g, facts.delivered_weight_g))
-    )
-    if revealed:
-        facts.incident = True
-    agent = facts.pickup_agent_id
-    new_agent = agent if agent and not before.agent else None
-    handlers = [("hub", h) for h in facts.hubs or [] if h not in before.hubs]
-    if new_agent:
-        handlers.append(("agent", new_agent))
-    counted_before = [("hub", h) for h in before.hubs]
-    if before.agent:
-        counted_before.append(("agent", before.agent))
-    pairs_before = {hub_agent(h, before.agent) for h in before.hubs} - {None}
-    pairs = [hub_agent(h, agent) for h in facts.hubs or []]
-    new_pairs = [p for p in pairs if p and p not in pairs_before]
-    for etype, eid in handlers:
-        inc.add(etype, eid, "handled", day)
-        inc.add(NETWORK, etype, "handled", day)
-    for pair in new_pairs:
-        inc.add("hub_agent", pair, "handled", day)
-    # The new handlers take the parcel as it now stands; those counted at the end take only
-    # the incident the late weight revealed.
-    incident_of = (handlers if facts.incident else []) + (counted_before if revealed else [])
-    for etype, eid in incident_of:
-        inc.add(etype, eid, "incidents", day)
-        inc.add(NETWORK, etype, "incidents", day)
-    incident_pairs = (new_pairs if facts.incident else []) + (
-        [p for p in pairs if p and p in pairs_before] if revealed else []
-    )
-    for pair in incident_pairs:
-        inc.add("hub_agent", pair, "incidents", day)
+    facts.incident = facts.incident or incident_kind(facts) is not None
+    after = pilferage_counts(facts)
+    for key in before.keys() | after.keys():
+        n = after[key] - before[key]
+        if n:
+            inc.add(*key, day, n)
+            inc.completed_end = True
 
 
 def hours_after_delivery(facts: ReturnFacts, filed_at: datetime) -> float | None:

@@ -6,7 +6,8 @@ own module beside the name of its detector; `service` assembles them into `Asses
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -182,6 +183,9 @@ class AssessorBase:
         self.t = config.thresholds
         self.at = event_time(payload)
         self.day = self.at.date()
+        # The time an alert raised by this event is stamped with: the latest time its evidence
+        # holds (a late scan's tests run as of its journey's end, `as_of`).
+        self.alert_at = self.at
         self.scored: list[Scored] = []
         self.flags: list[ReasonCode] = []
         # Entities whose detectors ran on fresh counts: their stored risk is refreshed.
@@ -203,6 +207,18 @@ class AssessorBase:
     def evaluated_entity(self, entity_type: str, entity_id: str | None) -> None:
         if entity_id:
             self.evaluated.setdefault((entity_type, entity_id), [])
+
+    @contextmanager
+    def as_of(self, at: datetime) -> Iterator[None]:
+        """Run steps as of `at` (their windows and baselines end there), then return to the
+        event's own time."""
+        own = self.at
+        self.at, self.day = at, at.date()
+        self.alert_at = max(self.alert_at, at)
+        try:
+            yield
+        finally:
+            self.at, self.day = own, own.date()
 
     def window(self, length: timedelta) -> tuple[date, date]:
         return (self.at - length).date(), self.day

@@ -13,6 +13,7 @@ from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.sequential import stronger_of
 from services.fraud.detectors.stats import PeerSpread, peer_rate, sequential_test
 from services.fraud.features import repository as features
+from services.fraud.features.custody import weight_drop
 from services.fraud.features.service import (
     NAMING_CLAIMS,
     NETWORK,
@@ -20,7 +21,6 @@ from services.fraud.features.service import (
     category_seller,
     hours_after_delivery,
     identity_entities,
-    weight_drop,
 )
 from services.fraud.models import ReturnFacts
 from services.fraud.scoring.base import Scored

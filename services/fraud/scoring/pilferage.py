@@ -20,6 +20,7 @@ from services.fraud.detectors.sequential import (
 )
 from services.fraud.detectors.stats import PeerSpread, fmt_p
 from services.fraud.features import repository as features
+from services.fraud.features.service import counted_hubs
 from services.fraud.models import ReturnFacts
 from services.fraud.scoring.base import AssessorBase, ScoringConfig
 
@@ -62,7 +63,10 @@ class PilferageInputs(AssessorBase):
     async def pilferage(self, facts: ReturnFacts) -> None:
         # The agent first: its peers' baseline also tells which agents explain a hub.
         entities = [("agent", facts.pickup_agent_id)] if facts.pickup_agent_id else []
-        entities += [("hub", h) for h in (facts.hubs or [])]
+        # The hubs that handled the parcel as the counts have it (`features.custody`): a
+        # pickup area seen only before the pickup weighing holds no record to test.
+        hubs, _ = counted_hubs(facts)
+        entities += [("hub", h) for h in hubs]
         if not entities:
             return
         since, until = self.window(self.config.short_window)
@@ -80,7 +84,7 @@ class PilferageInputs(AssessorBase):
             all_hubs.setdefault(hub, {})[agent] = pilferage.DayCount(
                 v.get("handled", 0), v.get("incidents", 0)
             )
-        at_hub = {hub: all_hubs.get(hub, {}) for hub in facts.hubs or []}
+        at_hub = {hub: all_hubs.get(hub, {}) for hub in hubs}
 
         # At each hub, the agents whose incidents stand out against the hub's ordinary agents.
         standing_out = {

@@ -295,7 +295,9 @@ async def _assess(
     return_id = str(cast(Any, payload).return_id)  # every scored event is about a return
     facts = await features.get_facts(session, return_id)
     if facts is None:
-        facts = ReturnFacts(return_id=return_id, hubs=[], incident=False, pair_counted=False)
+        facts = ReturnFacts(
+            return_id=return_id, hubs=[], custody=[], incident=False, pair_counted=False
+        )
         features.add_facts(session, facts)
     inc = Increments()
     escalation_id: str | None = getattr(payload, "escalation_id", None)
@@ -309,9 +311,17 @@ async def _assess(
             facts, payload, inc, dear_from=await dear_from(session, facts, payload, cfg)
         )
         terminal_scan = terminal
+        completed = inc.completed_end
         await flush(session, inc)
         if terminal:
             await a.pilferage(facts)
+        elif completed and facts.terminal_at is not None:
+            # A scan after the journey's end changed what the end was counted with: it runs
+            # the tests the end ran, as of the end (its own time lies before the end's day,
+            # outside the window), not the hub's or agent's next terminal scan hours or days
+            # later.
+            with a.as_of(facts.terminal_at):
+                await a.pilferage(facts)
     elif isinstance(payload, SellerEscalationFiled):
         record_claim(
             facts,
@@ -693,7 +703,7 @@ async def raise_alerts(
             "code": f.code,
             "detail": f.detail,
             "numbers": f.numbers,
-            "event_time": a.at.isoformat(),
+            "event_time": a.alert_at.isoformat(),
             "subject_event_id": str(subject_event_id),
         }
         inserted = await alerts_repo.insert_if_none_open(
@@ -710,7 +720,7 @@ async def raise_alerts(
                 "evidence": evidence,
                 "suggested_action": f.suggested_action,
                 "raised_at": raised_at,
-                "event_time": a.at,
+                "event_time": a.alert_at,
                 "subject_event_id": subject_event_id,
             },
         )
@@ -719,7 +729,9 @@ async def raise_alerts(
         raised[key] = alert_id
         risk_repo.remember_alert(
             session,
-            OpenAlert(alert_id, f.pattern, f.entity_type, f.entity_id, summary, evidence, a.at),
+            OpenAlert(
+                alert_id, f.pattern, f.entity_type, f.entity_id, summary, evidence, a.alert_at
+            ),
         )
         reason = f"alert {f.pattern}: {f.code}"
         if (
@@ -756,6 +768,10 @@ async def raise_alerts(
         )
         metrics.ALERTS.labels(f.pattern).inc()
         await revise_for_alert(
-            session, f, alert_id=alert_id, at=a.at, window=a.config.revision_window(f.pattern)
+            session,
+            f,
+            alert_id=alert_id,
+            at=a.alert_at,
+            window=a.config.revision_window(f.pattern),
         )
     return raised
