@@ -9,6 +9,7 @@ from uuid import UUID
 
 from services.notifications.catalogue import samples
 from services.notifications.messages.composing import (
+    answer_after_uploads_settle,
     cancels_reminder,
     compose_case_event,
     payment_reference,
@@ -59,6 +60,23 @@ def test_the_reminder_is_scheduled_before_reply_by_unless_the_request_is_that_la
     # Processed after the reminder's time (a backlog): no reminder either.
     assert reminder_time(request, SETTINGS, now=at) is None
     assert _drafts(late) == [("evidence_request", None)]
+
+
+def test_an_answer_to_evidence_waits_for_the_uploads_to_settle_from_when_it_is_handled() -> None:
+    settle = timedelta(seconds=SETTINGS.evidence_settle_s)
+    request = samples.evidence_requested("C-1", AT)  # reply-by in 72 hours
+    assert answer_after_uploads_settle(request, SETTINGS, now=AT) is None  # a first request
+    answer = request.model_copy(update={"received": ["1 photo of the item"]})
+    assert answer_after_uploads_settle(answer, SETTINGS, now=AT) == AT + settle
+    # Handled behind a backlog: the wait counts from now, so the next upload, handled moments
+    # later, still finds this answer unsent and overtakes it.
+    behind = AT + timedelta(hours=1)
+    assert answer_after_uploads_settle(answer, SETTINGS, now=behind) == behind + settle
+    # On the reply-by's last day too: only a reply-by that comes first sends it at once.
+    last_day = answer.model_copy(update={"reply_by": AT + timedelta(hours=2)})
+    assert answer_after_uploads_settle(last_day, SETTINGS, now=AT) == AT + settle
+    due_now = answer.model_copy(update={"reply_by": AT + settle / 2})
+    assert answer_after_uploads_settle(due_now, SETTINGS, now=AT) is None
 
 
 def test_leaving_the_wait_or_sending_evidence_cancels_the_reminder_and_a_note_does_not() -> None:

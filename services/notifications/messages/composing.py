@@ -404,18 +404,22 @@ def reminder_time(
 
 
 def answer_after_uploads_settle(
-    event: EvidenceRequested, settings: NotificationsSettings
+    event: EvidenceRequested, settings: NotificationsSettings, *, now: datetime
 ) -> datetime | None:
     """When to send a request made again because evidence arrived that does not complete the
     checklist: once the seller's uploads settle (`evidence_settle_s` after this evidence), or
     None for at once (a first request; or a reply-by too near to wait). The next evidence
     cancels the answer if it is still unsent (`repository.cancel_unsent_answers`) and brings
-    its own, so photos sent one at a time get one answer listing all of them."""
+    its own, so photos sent one at a time get one answer listing all of them.
+
+    The wait counts from when the evidence is handled here, if that is later than when it came:
+    behind a backlog (a restart, an outage) uploads made seconds apart are handled in quick
+    succession, and an answer already due when it is stored could no longer be overtaken."""
     if not event.received and event.received_weight_g is None:
         return None  # a first request: nothing arrived to wait on
-    at = event.occurred_at + timedelta(seconds=settings.evidence_settle_s)
-    if at >= event.reply_by - timedelta(hours=settings.evidence_reminder_lead_h):
-        return None  # near the reply-by, the seller needs the answer now
+    at = max(event.occurred_at, now) + timedelta(seconds=settings.evidence_settle_s)
+    if at >= event.reply_by:
+        return None  # the reply-by comes first: the seller needs the answer now
     return at
 
 
@@ -532,7 +536,9 @@ def compose_case_event(
         # A proactive case's request is the seller's first word of it (P2): say why we wrote.
         context["first_word"] = event.origin == CaseOrigin.PROACTIVE and event.case_version <= 2
         request = _seller_draft("evidence_request", event, context, to)
-        out.drafts.append(replace(request, send_at=answer_after_uploads_settle(event, settings)))
+        out.drafts.append(
+            replace(request, send_at=answer_after_uploads_settle(event, settings, now=now))
+        )
         reminder = _evidence_reminder(event, settings, context, to, now=now)
         if reminder is not None:
             out.drafts.append(reminder)
