@@ -88,11 +88,11 @@ def counted(events: list[Event]) -> tuple[dict[CountKey, int], dict[PairKey, int
 
 
 def arrivals(scans: list[ReturnShipmentEvent], filed: Event) -> Iterator[list[Event]]:
-    """Every order of the scans, and the claim at every place after the journey's end (a seller
-    claims on a parcel delivered to them; what it was delivered with may come later)."""
+    """Every order of the scans, and the claim at every place among them (a seller claims on a
+    parcel delivered to them, but the delivery's scan, and what it was delivered with, may
+    reach fraud after the claim)."""
     for order in itertools.permutations(scans):
-        end = next(i for i, s in enumerate(order) if s.event_type in TERMINAL)
-        for at in range(end + 1, len(order) + 1):
+        for at in range(len(order) + 1):
             yield [*order[:at], filed, *order[at:]]
 
 

@@ -295,17 +295,12 @@ def record_claim(
     facts.seller_id = seller
     # Dear as its delivery was counted (`dear`): the seller's dear claims are among its dear
     # deliveries.
-    hv = bool(facts.dear)
     h = hours_after_delivery(facts, event.filed_at)
     late = h is not None and window_h - late_margin_h <= h <= window_h
-    # The claim rate is per delivered return: a claim about a parcel that never arrived (lost,
-    # damaged in transit) is the partner's matter and stays out of the seller's rates.
-    for etype, eid in sellers_rows(facts) if delivered(facts) else ():
-        inc.add(etype, eid, "claims", day)
-        if hv:
-            inc.add(etype, eid, "claims_high_value", day)
-        if late:
-            inc.add(etype, eid, "claims_late", day)
+    # The claim itself, dear or not, is a seller's claim once its delivery is known
+    # (`count_claim_scans`); filed late it can only be one already known delivered.
+    for etype, eid in sellers_rows(facts) if late else ():
+        inc.add(etype, eid, "claims_late", day)
     inc.pair("seller_buyer", seller, facts.buyer_id, "claims")
     for kind, value in identity_entities(facts):
         inc.add(kind, value, "claims", day)
@@ -335,6 +330,9 @@ class ScansRead:
     the delivery and the claim were counted (`recount_late`)."""
 
     ended: bool
+    # Delivered to the seller before the claim was filed: the claim counts in the seller's
+    # rates (`count_claim_scans`), even when the delivery's scan came after the claim.
+    seller_claim: bool
     qc_passed: bool
     qc_agent: str | None
     qc_hub: str | None
@@ -346,6 +344,10 @@ class ScansRead:
     def of(cls, facts: ReturnFacts) -> ScansRead:
         return cls(
             ended=facts.terminal is not None,
+            seller_claim=delivered(facts)
+            and facts.claimed_at is not None
+            and facts.terminal_at is not None
+            and facts.terminal_at <= facts.claimed_at,
             qc_passed=facts.qc_result == "PASSED",
             qc_agent=facts.qc_agent_id,
             qc_hub=facts.qc_hub_id,
@@ -370,15 +372,22 @@ def count_delivery_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -
 
 
 def count_claim_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -> None:
-    """A claim's counts that depend on the journey's scans: a missing item with its weight
-    intact, the buyer named (unless the parcel came to harm), the pickup agent's disputes of
-    the buyer, and the QC pass the claim contradicts."""
+    """A claim's counts that depend on the journey's scans: the seller's claim on a delivered
+    return (dear or not, a missing item with its weight intact), the buyer named (unless the
+    parcel came to harm), the pickup agent's disputes of the buyer, and the QC pass the claim
+    contradicts. The seller's counts move together: a claim whose delivery scan came after it
+    counts as a claim once the delivery is known, never as a missing item alone."""
     if facts.claimed_at is None or facts.claim_type is None:
         return
     day = facts.claimed_at.date()
     claim = facts.claim_type
-    if claim == "MISSING_ITEM" and read.drop is False and delivered(facts):
-        for etype, eid in sellers_rows(facts):
+    # The claim rate is per delivered return: a claim about a parcel that never arrived (lost,
+    # damaged in transit) is the partner's matter and stays out of the seller's rates.
+    for etype, eid in sellers_rows(facts) if read.seller_claim else ():
+        inc.add(etype, eid, "claims", day)
+        if facts.dear:  # dear as its delivery was counted: among the seller's dear deliveries
+            inc.add(etype, eid, "claims_high_value", day)
+        if claim == "MISSING_ITEM" and read.drop is False:
             inc.add(etype, eid, "claims_missing_intact", day)
     if claim not in NAMING_CLAIMS:
         return
