@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from shared import decision_wording
 
 CLAIM_TYPE_WORDS = {
     "DAMAGED": "the item came back damaged",
@@ -52,20 +52,11 @@ LIABILITY_PARTNER_CAPPED_STATED = (
 )
 
 
-# A decision's paragraph ends with an undated offer ("You can appeal within 7 days ..."): it is
-# the decision record's, read in the console too. Every seller email that quotes the paragraph
-# says itself, dated, how to appeal and until when (or that no appeal is left), so the email
-# drops the paragraph's offer: said once, never "within 7 days" after the window has closed.
-_APPEAL_OFFER = re.compile(
-    r"\s*(?:If you believe this is wrong, you|You) can appeal within \d+ days[^.]*\."
-)
-
-
 def without_appeal_offer(explanation: str | None) -> str | None:
-    """A decision's paragraph without its undated offer of an appeal."""
-    if explanation is None:
-        return None
-    return _APPEAL_OFFER.sub("", explanation).strip()
+    """A decision's paragraph without its undated offer of an appeal: every seller email that
+    quotes the paragraph says itself, dated, how to appeal and until when (or that no appeal is
+    left), so the offer is said once, never "within 7 days" after the window has closed."""
+    return None if explanation is None else decision_wording.without_appeal_offer(explanation)
 
 
 def split_stated(explanation: str | None, debit: str, rest: str) -> bool:

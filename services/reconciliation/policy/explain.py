@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,6 +9,7 @@ from zoneinfo import ZoneInfo
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import Verdict, weight_drop_g
 from services.reconciliation.policy.sop_v1 import Policy
+from shared.decision_wording import without_appeal_offer
 from shared.events import LiableParty
 from shared.money import rupees
 
@@ -59,17 +59,10 @@ ABOVE_CAP_PENDING = (
 ABOVE_CAP_APPROVED = " Because the amount is above our approval limit, a manager has confirmed it."
 
 
-# The sentences that offer the appeal window ("You can appeal within 7 days ..."): an appeal's
-# own decision is final, so its paragraph must not repeat the offer.
-_APPEAL_OFFER = re.compile(
-    r"\s*(?:If you believe this is wrong, you|You) can appeal within \d+ days[^.]*\."
-)
-
-
 def dismissed_appeal(original: str, *, return_id: str, reason: str) -> str:
     """The paragraph of an appeal dismissed: the manager's reason, then the original decision's
     own reasons (its payout included), without its offer of an appeal."""
-    rest = _APPEAL_OFFER.sub("", original.split(": ", 1)[-1]).strip()
+    rest = without_appeal_offer(original.split(": ", 1)[-1])
     return (
         f"About your return {return_id}: we looked at your appeal again and the earlier decision "
         f"stands: {reason.strip().rstrip('.')}. {rest[:1].upper()}{rest[1:]}"
