@@ -19,7 +19,9 @@ would lose it.
 
 Event types a service expedites (`handlers.expedite`) go first: the poll's events of their keys
 are a batch of their own per topic, handled and committed before the rest of any topic; a
-partition's offsets move once both are.
+partition's offsets move once both are. An expedited type may be narrowed by its payload
+(`expedite(FraudAssessed, when=...)`): only the events someone waits on go ahead, so the first
+batch stays small when the type is also the bulk of the stream.
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ class EventHandlers:
         self._acts: dict[str, Callable[[Any], bool]] = {}
         self.batch_handler: BatchHandler | None = None
         self.expedited: frozenset[str] = frozenset()
+        # Expedited types narrowed by their payload (`expedite(..., when=...)`).
+        self._expedited_when: dict[str, Callable[[Any], bool]] = {}
 
     def on(
         self, model: type[E], *, acts_on: Callable[[E], bool] | None = None
@@ -127,13 +131,34 @@ class EventHandlers:
         self.batch_handler = fn
         return fn
 
-    def expedite(self, *models: type[EventPayload]) -> None:
+    def expedite(
+        self, *models: type[EventPayload], when: Callable[[Any], bool] | None = None
+    ) -> None:
         """Handle these events ahead of the rest of their poll: they and the other events of
         their keys in that poll (in partition order) are a batch committed first. Whoever
         waits on their effects (an escalation's fraud assessment) does not wait for a backlog
         of unrelated events; per key the order is kept, across keys it is not, as it never is
-        across partitions."""
+        across partitions. `when`, if given, says from the payload which of these events go
+        ahead (reconciliation's assessments of claims, not those of every scan): an event of
+        an expedited type for which it says no waits its turn like any other."""
         self.expedited = self.expedited | {m.ce_type for m in models}
+        if when is not None:
+            for m in models:
+                self._expedited_when[m.ce_type] = when
+
+    def expedites(self, envelope: Envelope) -> bool:
+        """Whether this event goes ahead of the rest of its poll (see `expedite`)."""
+        if envelope.type not in self.expedited:
+            return False
+        when = self._expedited_when.get(envelope.type)
+        return when is None or when(envelope.payload)
+
+    def expedites_by_type(self, ce_type: str | None) -> bool | None:
+        """From the `ce_type` header alone: True or False when the type decides, None when the
+        payload does (`expedite(..., when=...)`)."""
+        if ce_type not in self.expedited:
+            return False
+        return None if ce_type in self._expedited_when else True
 
     def handler_for(self, ce_type: str) -> Handler | None:
         return self._by_type.get(ce_type)
@@ -350,47 +375,71 @@ class ConsumerRunner:
         """A poll's records, topic by topic, every partition's together: a transaction costs
         the same for ten events as for a hundred, and partitions only multiply them. The
         expedited keys of every topic go before the rest of any topic: what waits on them
-        (a case's decision on its fraud assessment) does not wait for another topic's backlog."""
+        (a case's decision on its fraud assessment) does not wait for another topic's backlog.
+        Records are decoded once, before the split, since an expedited type may be narrowed
+        by its payload."""
         by_topic: dict[str, list[tuple[TopicPartition, list[ConsumerRecord[bytes, bytes]]]]] = {}
         for tp, records in batches.items():
             if records:
                 by_topic.setdefault(tp.topic, []).append((tp, records))
                 self._position_moves += 1
-        first: dict[str, list[ConsumerRecord[bytes, bytes]]] = {}
-        rest: dict[str, list[ConsumerRecord[bytes, bytes]]] = {}
+        first: dict[str, list[_Decoded]] = {}
+        rest: dict[str, list[_Decoded]] = {}
         for topic, parts in by_topic.items():
             for _, records in parts:
-                expedited, others = self._expedited(records)
+                expedited, others = self._expedited(self._decode_wanted(topic, records))
                 first.setdefault(topic, []).extend(expedited)
                 rest.setdefault(topic, []).extend(others)
         for stage in (first, rest):
-            for topic, records in stage.items():
-                if records:
-                    await self._handle_records(topic, records)
+            for topic, decoded in stage.items():
+                if decoded:
+                    await self._handle_decoded(topic, decoded)
         for parts in by_topic.values():
             for tp, records in parts:
                 self._pending[tp] = records[-1].offset + 1
 
-    def _expedited(
-        self, records: list[ConsumerRecord[bytes, bytes]]
-    ) -> tuple[list[ConsumerRecord[bytes, bytes]], list[ConsumerRecord[bytes, bytes]]]:
+    def _expedited(self, decoded: list[_Decoded]) -> tuple[list[_Decoded], list[_Decoded]]:
         """(the records of keys with an expedited event, the others), each in partition order."""
-        types = self.handlers.expedited
-        if not types:
-            return [], records
-        keys = {r.key for r in records if header_map(r.headers or ()).get("ce_type") in types}
+        if not self.handlers.expedited:
+            return [], decoded
+        keys = {
+            d.record.key
+            for d in decoded
+            if d.envelope is not None and self.handlers.expedites(d.envelope)
+        }
         if not keys:
-            return [], records
-        return [r for r in records if r.key in keys], [r for r in records if r.key not in keys]
+            return [], decoded
+        return (
+            [d for d in decoded if d.record.key in keys],
+            [d for d in decoded if d.record.key not in keys],
+        )
+
+    def _expedites_record(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        """Whether a record not decoded yet is of an expedited event: from its `ce_type` header,
+        decoding it only when the payload decides (a runner that sorts records before
+        handling them, as fraud's read-ahead does)."""
+        by_type = self.handlers.expedites_by_type(header_map(record.headers or ()).get("ce_type"))
+        if by_type is not None:
+            return by_type
+        envelope = self._decode(record).envelope
+        return envelope is not None and self.handlers.expedites(envelope)
 
     async def _handle_records(
         self, topic: str, records: list[ConsumerRecord[bytes, bytes]]
     ) -> None:
-        started = asyncio.get_running_loop().time()
+        await self._handle_decoded(topic, self._decode_wanted(topic, records))
+
+    def _decode_wanted(
+        self, topic: str, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> list[_Decoded]:
+        """The records this service handles, decoded (see `_wanted`)."""
         wanted = [r for r in records if self._wanted(r)]
         if len(wanted) < len(records):
             metrics.CONSUMED.labels(self.service, topic, "ignored").inc(len(records) - len(wanted))
-        decoded = [self._decode(r) for r in wanted]
+        return [self._decode(r) for r in wanted]
+
+    async def _handle_decoded(self, topic: str, decoded: list[_Decoded]) -> None:
+        started = asyncio.get_running_loop().time()
         valid = [d for d in decoded if d.envelope is not None]
         poison = [d for d in decoded if d.envelope is None]
         # Events their handler would do nothing with cost no transaction either.

@@ -212,13 +212,13 @@ async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
         await engine.dispose()
 
 
-def _escalation(rid: str) -> Envelope:
+def _escalation(rid: str, claim_type: str = "DAMAGED") -> Envelope:
     return Envelope(
         SellerEscalationFiled(
             escalation_id=f"ESC-{rid}",
             return_id=rid,
             seller_id="S-1",
-            claim_type="DAMAGED",
+            claim_type=claim_type,
             claimed_amount=100_000,
             description="arrived broken",
             channel="PORTAL",
@@ -326,6 +326,43 @@ async def test_expedited_keys_of_every_topic_go_before_the_rest_of_any_topic(
             [f"{other}:D"],
         ]
         assert runner._pending == {busy: 3, quick: 2}
+    finally:
+        await engine.dispose()
+
+
+async def test_an_expedited_type_narrowed_by_its_payload_sends_only_those_events_first(
+    harness: Harness,
+) -> None:
+    """Reconciliation's case: fraud assesses every event, but a decision waits only on the
+    assessment of its claim. With `when`, the escalation's key goes first and the other events
+    of the same type wait their turn with the rest of the poll, so the first transaction is
+    the claim's alone instead of half the poll."""
+    handlers = EventHandlers()
+    handlers.expedite(SellerEscalationFiled, when=lambda e: e.claim_type == "DAMAGED")
+    batches: list[list[str]] = []
+
+    @handlers.on(SellerEscalationFiled)
+    async def write(event: Any, ctx: HandlerContext) -> None:
+        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
+
+    @handlers.on_batch
+    async def together(contexts: list[HandlerContext]) -> None:
+        batches.append([ctx.envelope.payload.return_id for ctx in contexts])  # type: ignore[attr-defined]
+        for ctx in contexts:
+            await handlers.dispatch(ctx)
+
+    def lost(rid: str) -> Envelope:
+        return _escalation(rid, claim_type="NOT_RECEIVED")
+
+    runner, engine = await _runner(harness, handlers)
+    tp = TopicPartition(TOPIC, 0)
+    try:
+        await runner._handle_poll(
+            {tp: [_record(e, i) for i, e in enumerate([lost("A"), lost("B"), _escalation("C")])]}
+        )
+        assert batches == [["C"], ["A", "B"]]
+        assert runner._pending == {tp: 3}
+        assert sorted(await _effects(engine)) == ["A", "B", "C"]
     finally:
         await engine.dispose()
 

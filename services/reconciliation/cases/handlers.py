@@ -119,11 +119,20 @@ async def handle_batch(handlers: EventHandlers, contexts: list[HandlerContext]) 
             unit.pop(batch.BatchView)
 
 
+def _about_a_claim(assessment: FraudAssessed) -> bool:
+    return assessment.escalation_id is not None
+
+
 def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
     handlers = _QuietHandlers()
-    # A case opens on its escalation and is decided on its fraud assessment: those go ahead
-    # of a poll's scans and feed entries, so a decision does not queue behind them.
-    handlers.expedite(SellerEscalationFiled, FraudAssessed)
+    # A case opens on its escalation and is decided on its claim's fraud assessment: those go
+    # ahead of a poll's scans and feed entries, so a decision does not queue behind them. Only
+    # the assessments of claim events (escalation, evidence, appeal, the case's own events:
+    # those carrying an escalation id) are what a decision reads first-hand (`fraud_band`);
+    # fraud assesses every scan too, and those, half of a busy poll, wait their turn with the
+    # scans instead of filling the first transaction.
+    handlers.expedite(SellerEscalationFiled)
+    handlers.expedite(FraudAssessed, when=_about_a_claim)
 
     def now() -> datetime:
         return clock().now()
