@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
 import pytest
 
@@ -16,6 +15,7 @@ from services.fraud.features.custody import DECLARED, WEIGHT_DROP, Seen, by_lot,
 from services.fraud.features.service import Increments, record_scan
 from services.fraud.models import ReturnFacts
 from shared.events import ReturnShipmentEvent, ShipmentEventType
+from tests.support.fraud_events import shipment_scan
 
 T0 = datetime(2026, 11, 24, 10, tzinfo=UTC)
 PILFERAGE_METRICS = {"handled", "incidents"}
@@ -31,18 +31,16 @@ def scan(
     agent: str | None = None,
     return_id: str = "R-1",
 ) -> ReturnShipmentEvent:
-    return ReturnShipmentEvent(
-        event_id=uuid4(),
-        partner_id="desipost",
-        partner_event_id=str(uuid4()),
+    at = T0 + timedelta(hours=hours)
+    return shipment_scan(
+        kind,
+        at,
+        partner="desipost",
+        hub=hub,
+        agent=agent,
+        weight=weight,
         return_id=return_id,
         awb=f"A-{return_id}",
-        event_type=kind,
-        occurred_at=T0 + timedelta(hours=hours),
-        hub_id=hub,
-        agent_id=agent,
-        weight_g=weight,
-        raw_ref="raw",
     )
 
 

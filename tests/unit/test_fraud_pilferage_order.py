@@ -7,13 +7,13 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
 import pytest
 
 from services.fraud.features.service import Increments, record_scan
 from services.fraud.models import ReturnFacts
 from shared.events import ReturnShipmentEvent, ShipmentEventType
+from tests.support.fraud_events import shipment_scan
 
 T0 = datetime(2026, 1, 10, 9, tzinfo=UTC)
 PILFERAGE_METRICS = {"handled", "incidents"}
@@ -27,19 +27,8 @@ def scan(
     agent: str | None = None,
     weight: int | None = None,
 ) -> ReturnShipmentEvent:
-    return ReturnShipmentEvent(
-        event_id=uuid4(),
-        partner_id="rapidroute",
-        partner_event_id=str(uuid4()),
-        return_id="R-1",
-        awb="A-1",
-        event_type=kind,
-        occurred_at=T0 + timedelta(hours=hours),
-        hub_id=hub,
-        agent_id=agent,
-        weight_g=weight,
-        raw_ref="raw",
-    )
+    at = T0 + timedelta(hours=hours)
+    return shipment_scan(kind, at, partner="rapidroute", hub=hub, agent=agent, weight=weight)
 
 
 def pilferage_counts(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
 import pytest
 
@@ -17,11 +16,11 @@ from services.fraud.features.service import Increments, record_claim, record_sca
 from services.fraud.models import ReturnFacts
 from shared.events import (
     ClaimType,
-    EscalationChannel,
     ReturnShipmentEvent,
     SellerEscalationFiled,
     ShipmentEventType,
 )
+from tests.support.fraud_events import seller_claim, shipment_scan
 
 T0 = datetime(2026, 1, 10, 9, tzinfo=UTC)
 Event = ReturnShipmentEvent | SellerEscalationFiled
@@ -35,33 +34,12 @@ def scan(
     agent: str | None = None,
     weight: int | None = None,
 ) -> ReturnShipmentEvent:
-    return ReturnShipmentEvent(
-        event_id=uuid4(),
-        partner_id="swiftship",
-        partner_event_id=str(uuid4()),
-        return_id="R-1",
-        awb="A-1",
-        event_type=kind,
-        occurred_at=T0 + timedelta(hours=hours),
-        hub_id=hub,
-        agent_id=agent,
-        weight_g=weight,
-        raw_ref="raw",
-    )
+    at = T0 + timedelta(hours=hours)
+    return shipment_scan(kind, at, hub=hub, agent=agent, weight=weight)
 
 
 def claim(kind: ClaimType, hours: float) -> SellerEscalationFiled:
-    return SellerEscalationFiled(
-        escalation_id="ESC-1",
-        return_id="R-1",
-        seller_id="S-1",
-        claim_type=kind,
-        claimed_amount=150_000,
-        description="x",
-        channel=EscalationChannel.PORTAL,
-        filed_at=T0 + timedelta(hours=hours),
-        filed_by="portal",
-    )
+    return seller_claim(kind, T0 + timedelta(hours=hours))
 
 
 def counted(events: list[Event]) -> tuple[dict[CountKey, int], dict[PairKey, int]]:
