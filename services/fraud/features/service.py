@@ -298,7 +298,8 @@ def record_claim(
     h = hours_after_delivery(facts, event.filed_at)
     late = h is not None and window_h - late_margin_h <= h <= window_h
     # The claim itself, dear or not, is a seller's claim once its delivery is known
-    # (`count_claim_scans`); filed late it can only be one already known delivered.
+    # (`count_claim_scans`). Whether it was filed late is known only against a delivery
+    # already seen: a late claim whose delivery's scan came after it is not counted late.
     for etype, eid in sellers_rows(facts) if late else ():
         inc.add(etype, eid, "claims_late", day)
     inc.pair("seller_buyer", seller, facts.buyer_id, "claims")
@@ -330,8 +331,9 @@ class ScansRead:
     the delivery and the claim were counted (`recount_late`)."""
 
     ended: bool
-    # Delivered to the seller before the claim was filed: the claim counts in the seller's
-    # rates (`count_claim_scans`), even when the delivery's scan came after the claim.
+    # A claim on a return delivered to the seller: it counts in the seller's rates
+    # (`count_claim_scans`) whichever reached fraud first, the claim or the delivery's scan.
+    # Not by comparing their times: the partner's clock and ours may disagree by minutes.
     seller_claim: bool
     qc_passed: bool
     qc_agent: str | None
@@ -344,10 +346,7 @@ class ScansRead:
     def of(cls, facts: ReturnFacts) -> ScansRead:
         return cls(
             ended=facts.terminal is not None,
-            seller_claim=delivered(facts)
-            and facts.claimed_at is not None
-            and facts.terminal_at is not None
-            and facts.terminal_at <= facts.claimed_at,
+            seller_claim=delivered(facts) and facts.claimed_at is not None,
             qc_passed=facts.qc_result == "PASSED",
             qc_agent=facts.qc_agent_id,
             qc_hub=facts.qc_hub_id,

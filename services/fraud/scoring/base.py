@@ -197,6 +197,9 @@ class AssessorBase:
         # The sequential tests run for this event, by (pattern, entity type, entity id): what
         # decides whether an open alert of the pattern is cleared.
         self.sequential: dict[tuple[str, str, str], SequentialTest] = {}
+        # The tests of `sequential` run as of an earlier time (`as_of`): they may raise an
+        # alert, never clear one, since the entity's record since then is not in them.
+        self.looked_back: set[tuple[str, str, str]] = set()
 
     def add(self, findings: list[Finding], *, direct: bool) -> None:
         for f in findings:
@@ -211,14 +214,16 @@ class AssessorBase:
     @contextmanager
     def as_of(self, at: datetime) -> Iterator[None]:
         """Run steps as of `at` (their windows and baselines end there), then return to the
-        event's own time."""
+        event's own time. The sequential tests run meanwhile are `looked_back`."""
         own = self.at
         self.at, self.day = at, at.date()
         self.alert_at = max(self.alert_at, at)
+        before = dict(self.sequential)
         try:
             yield
         finally:
             self.at, self.day = own, own.date()
+            self.looked_back |= {k for k, t in self.sequential.items() if before.get(k) is not t}
 
     def window(self, length: timedelta) -> tuple[date, date]:
         return (self.at - length).date(), self.day

@@ -130,7 +130,10 @@ def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
     # the assessments of claim events (escalation, evidence, appeal, the case's own events:
     # those carrying an escalation id) are what a decision reads first-hand (`fraud_band`);
     # fraud assesses every scan too, and those, half of a busy poll, wait their turn with the
-    # scans instead of filling the first transaction.
+    # scans instead of filling the first transaction. That includes a proactive case's trigger
+    # scan (its decision reads that scan's assessment): the few such cases wait one transaction
+    # of the same poll, a price taken knowingly against sorting every scan's assessment by
+    # whether it opened a case.
     handlers.expedite(SellerEscalationFiled)
     handlers.expedite(FraudAssessed, when=_about_a_claim)
 
