@@ -24,4 +24,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Lossy for journeys still open: their ends were counted by custody, and a late scan after
+    # the downgrade diffs against every hub named, a count never made. Ended journeys keep
+    # their counts; downgrade when no late scans are expected (after a quiet hour).
     op.drop_column("return_facts", "custody")
