@@ -142,6 +142,10 @@ BASE_FIXES: dict[tuple[str, str], dict[str, Any]] = {
         "previous_not_after": "2099-01-01T00:00:00Z",
     },
     ("fraud", "/v1/labels"): {"event_id": None},
+    # Praise, not a complaint: the probe's hundreds of bad ratings would each be answered by an
+    # outreach email and spend the demo seller's daily allowance of such emails, which later
+    # tests of that seller's outreach then find spent (the rating itself still gets every value).
+    ("intake", "/v1/seller-feedback"): {"rating": 5},
     ("reconciliation", "/v1/policies"): {
         "based_on": "sop-v1",
         "changes": {"windows": {"claim_window_h": 119}},
