@@ -210,13 +210,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             # A value passed every declared check yet the database refused it (a value missing,
             # a reference to nothing, a rule, a range) or date arithmetic overflowed: the
             # request's fault, nothing was stored. Logged by SQLSTATE and column only, because
-            # it means a bound is missing from the request's types. A missing value or a
-            # reference to nothing may as well be the service's own omission (a column it
-            # forgot to set, a parent it raced): those are logged as errors, so that the
-            # error-rate alerts see them even though the caller is answered 422.
-            own_defect_possible = refused.sqlstate in ("23502", "23503")
-            log.log(
-                logging.ERROR if own_defect_possible else logging.WARNING,
+            # it means a bound is missing from the request's types. A warning, not an error,
+            # even for a missing value or a reference to nothing (which may be the service's own
+            # omission): a client can send such values at will, and must not page anyone.
+            log.warning(
                 "value refused on %s %s: SQLSTATE %s, %s",
                 request.method,
                 request.url.path,
