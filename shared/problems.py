@@ -184,8 +184,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             )
         return await _unexpected(request, exc)
 
+    # A database that refuses connections (asyncpg raises the socket's own OSError, not wrapped)
+    # is answered 503 by `_unexpected` like any transient error: registered here so that the
+    # answered request leaves no "Exception in ASGI application" traceback too.
+    @app.exception_handler(OSError)
     @app.exception_handler(OverflowError)
-    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+    async def _answered_inside(request: Request, exc: Exception) -> JSONResponse:
         return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)

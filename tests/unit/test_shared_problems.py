@@ -21,6 +21,11 @@ def _app() -> FastAPI:
     async def db_down() -> None:
         raise OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
 
+    @app.get("/db-refuses-connections")
+    async def db_refuses_connections() -> None:
+        # What asyncpg raises, unwrapped, when PostgreSQL is not listening.
+        raise ConnectionRefusedError(111, "Connection refused")
+
     @app.get("/gone")
     async def gone() -> None:
         raise ClientDisconnect()
@@ -48,6 +53,16 @@ async def test_database_outage_is_503_with_retry_after() -> None:
         r = await client.get("/db-down")
     assert r.status_code == 503
     assert r.headers["retry-after"] == "2"
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_database_refusing_connections_is_503_and_raises_nothing_on() -> None:
+    # raise_app_exceptions: an error answered by the outermost layer is raised on after it,
+    # a traceback in the server's log for a request answered as it should be.
+    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=True)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.get("/db-refuses-connections")
+    assert r.status_code == 503
     assert r.headers["content-type"].startswith("application/problem+json")
 
 
