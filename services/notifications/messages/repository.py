@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,18 +95,9 @@ async def attempts_of(
 
 async def cancel_reminders(session: AsyncSession, *, case_id: str, before_version: int) -> int:
     """Reminders of earlier evidence requests on this case that have not gone out, cancelled."""
-    result = await session.execute(
-        update(Message)
-        .where(
-            Message.case_id == case_id,
-            Message.template == REMINDER,
-            Message.status.in_(("pending", "held")),
-            Message.case_version < before_version,
-        )
-        .values(status="cancelled", last_error=REMINDER_CANCELLED)
-        .returning(Message.message_id)
+    return await _cancel_unsent(
+        session, REMINDER, REMINDER_CANCELLED, case_id=case_id, before_version=before_version
     )
-    return len(result.all())
 
 
 async def cancel_unsent_answers(
@@ -115,17 +106,37 @@ async def cancel_unsent_answers(
     """Answers to earlier evidence on this case, waiting for the seller's uploads to settle
     (`composing.answer_after_uploads_settle`) and not yet due, cancelled: the next answer says
     everything that has reached us, this one would say less."""
+    return await _cancel_unsent(
+        session,
+        EVIDENCE_REQUEST,
+        ANSWER_OVERTAKEN,
+        case_id=case_id,
+        before_version=before_version,
+        also=(Message.attempts == 0, Message.next_attempt_at > now),
+    )
+
+
+async def _cancel_unsent(
+    session: AsyncSession,
+    template: str,
+    why: str,
+    *,
+    case_id: str,
+    before_version: int,
+    also: tuple[ColumnElement[bool], ...] = (),
+) -> int:
+    """The case's messages of `template` from before `before_version` not yet sent, cancelled,
+    saying `why` (the API shows it as the message's last error)."""
     result = await session.execute(
         update(Message)
         .where(
             Message.case_id == case_id,
-            Message.template == EVIDENCE_REQUEST,
+            Message.template == template,
             Message.status.in_(("pending", "held")),
-            Message.attempts == 0,
-            Message.next_attempt_at > now,
             Message.case_version < before_version,
+            *also,
         )
-        .values(status="cancelled", last_error=ANSWER_OVERTAKEN)
+        .values(status="cancelled", last_error=why)
         .returning(Message.message_id)
     )
     return len(result.all())
