@@ -31,6 +31,7 @@ from services.reconciliation.policy.errors import (
     ProposerCannotAdopt,
 )
 from services.reconciliation.tasks.errors import (
+    AlreadyWithManagement,
     BlockingTaskCannotBeCancelled,
     DeskMustConfirm,
     FinanceMustConfirm,
@@ -72,4 +73,5 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     BlockingTaskCannotBeCancelled: CONFLICT,
     FinanceMustConfirm: FORBIDDEN,
     DeskMustConfirm: FORBIDDEN,
+    AlreadyWithManagement: CONFLICT,
 }

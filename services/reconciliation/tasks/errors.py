@@ -37,3 +37,11 @@ class DeskMustConfirm(TaskError):
             f"A {team} task is completed by the desk (ops_agent or ops_manager), which confirms "
             "for the teams without keys; a finance key completes finance tasks only."
         )
+
+
+class AlreadyWithManagement(TaskError):
+    def __init__(self, case_id: str, task_id: object) -> None:
+        super().__init__(
+            f"Case {case_id} is already with management (open task {task_id}): add to that "
+            "task with a comment rather than escalating again."
+        )

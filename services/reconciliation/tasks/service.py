@@ -20,6 +20,7 @@ from services.reconciliation.models import Case, CaseTask, TaskComment
 from services.reconciliation.policy import service as policies
 from services.reconciliation.tasks import repository
 from services.reconciliation.tasks.errors import (
+    AlreadyWithManagement,
     BlockingTaskCannotBeCancelled,
     DeskMustConfirm,
     FinanceMustConfirm,
@@ -242,6 +243,12 @@ async def escalate_to_management(
     case = await cases.lock(session, case_id)
     if case is None:
         raise CaseNotFound(case_id)
+    # One open management task a case: the same escalation sent twice (two agents, a retry
+    # without an Idempotency-Key) would otherwise email management the report twice. The case
+    # row's lock above orders racing escalations, so the second one sees the first's task.
+    for task in await repository.of_case(session, case_id):
+        if task.team == Team.MANAGEMENT and task.status == "OPEN":
+            raise AlreadyWithManagement(case_id, task.task_id)
     p = await policies.for_case(session, case, now)
     return new_task(
         session,
