@@ -38,6 +38,8 @@ AGENT = "DISPUTEDESK_KEY_OPS_AGENT"
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
 MANAGER_2 = "DISPUTEDESK_KEY_OPS_MANAGER_2"
 PARTNER_RAPIDROUTE = "DISPUTEDESK_KEY_PARTNER_RAPIDROUTE"
+DECIDED = "disputedesk.reconciliation.case_decided.v1"
+APPEALED = "disputedesk.reconciliation.case_appealed.v1"
 PARTNER_LOST_IT = {"liable_party": "PARTNER", "payout_pct": 100, "reason": "Partner lost it"}
 
 
@@ -99,9 +101,11 @@ async def _money_of(desk: Engine, case_id: str) -> dict[str, Any]:
         "WHERE case_id = :c AND account_type = 'seller_payable'",
         c=case_id,
     )
-    decided = [e for e in await desk.events(case_id) if e["ce_type"] == "disputedesk.reconciliation.case_decided.v1"]
+    decided = [e for e in await desk.events(case_id) if e["ce_type"] == DECIDED]
     versions = [e["payload"].get("case_version") for e in decided]
-    notices = await desk.sql("SELECT count(*) AS n FROM debit_notices WHERE case_id = :c", c=case_id)
+    notices = await desk.sql(
+        "SELECT count(*) AS n FROM debit_notices WHERE case_id = :c", c=case_id
+    )
     return {
         "unbalanced": len(unbalanced),
         "transactions": {row["kind"]: row["n"] for row in kinds},
@@ -243,8 +247,9 @@ async def test_two_appeals_at_once_are_heard_once(harness: Harness, desk: Engine
         await desk.wait_case(filed.payload.return_id, lambda c: c["state"] == "APPEALED")
         await asyncio.sleep(0.5)
         moves = await desk.sql(
-            "SELECT count(*) AS n FROM outbox WHERE ce_subject = :c AND ce_type = 'disputedesk.reconciliation.case_appealed.v1'",
+            "SELECT count(*) AS n FROM outbox WHERE ce_subject = :c AND ce_type = :t",
             c=case_id,
+            t=APPEALED,
         )
         assert int(moves[0]["n"]) <= 1, moves
         money = await _money_of(desk, case_id)
