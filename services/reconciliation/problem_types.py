@@ -35,6 +35,7 @@ from services.reconciliation.tasks.errors import (
     BlockingTaskCannotBeCancelled,
     DeskMustConfirm,
     FinanceMustConfirm,
+    ManagementMustClose,
     TaskNotFound,
     TaskNotOpen,
 )
@@ -74,4 +75,5 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     FinanceMustConfirm: FORBIDDEN,
     DeskMustConfirm: FORBIDDEN,
     AlreadyWithManagement: CONFLICT,
+    ManagementMustClose: FORBIDDEN,
 }

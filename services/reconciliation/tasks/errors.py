@@ -45,3 +45,11 @@ class AlreadyWithManagement(TaskError):
             f"Case {case_id} is already with management (open task {task_id}): add to that "
             "task with a comment rather than escalating again."
         )
+
+
+class ManagementMustClose(TaskError):
+    def __init__(self) -> None:
+        super().__init__(
+            "A management task is completed or cancelled by an ops_manager: whoever escalated "
+            "the case does not answer for management."
+        )

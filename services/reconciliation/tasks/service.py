@@ -24,6 +24,7 @@ from services.reconciliation.tasks.errors import (
     BlockingTaskCannotBeCancelled,
     DeskMustConfirm,
     FinanceMustConfirm,
+    ManagementMustClose,
     TaskNotFound,
     TaskNotOpen,
 )
@@ -107,6 +108,7 @@ async def close(
     actor: str,
     is_finance: bool,
     is_desk: bool,
+    is_manager: bool,
     now: datetime,
 ) -> CaseTask:
     """DONE or CANCELLED. The case is locked before the task, so two teams finishing the last
@@ -114,7 +116,9 @@ async def close(
 
     Completing is a duty: a finance task needs a finance key, any other team's task a desk key
     (the desk confirms for the teams that hold none). A finance key alone confirming the
-    warehouse's receipt too would let one person release a payout past both of its holds."""
+    warehouse's receipt too would let one person release a payout past both of its holds.
+    A management task is closed by an ops_manager: the agent who escalated a case to
+    management does not answer for management, by completing or by cancelling."""
     case_id = (await _task(session, task_id)).case_id
     case = await cases.lock(session, case_id)
     task = await repository.get(session, task_id, lock=True)
@@ -128,6 +132,8 @@ async def close(
         raise FinanceMustConfirm()
     if task.team != Team.FINANCE and done and not is_desk:
         raise DeskMustConfirm(task.team)
+    if task.team == Team.MANAGEMENT and not is_manager:
+        raise ManagementMustClose()
     task.status = "DONE" if done else "CANCELLED"
     if task.hold_kind == DESK_HOLD:
         case.desk_holds_open = await repository.open_holds(
