@@ -20,6 +20,9 @@ import httpx
 import pytest
 
 from tests.conftest import Harness
+from tests.integration.test_seller_directory import _case
+from tests.integration.test_sop_seller_emails import _photo, filed_case
+from tests.support.db import scalar
 from tests.support.keys import add_key
 from tests.support.reconciliation import (
     T0,
@@ -31,6 +34,7 @@ from tests.support.reconciliation import (
     return_initiated,
     scan,
 )
+from tests.support.services import RunningService
 
 PROBLEM = "application/problem+json"
 ROUNDS = 4
@@ -40,6 +44,7 @@ MANAGER_2 = "DISPUTEDESK_KEY_OPS_MANAGER_2"
 PARTNER_RAPIDROUTE = "DISPUTEDESK_KEY_PARTNER_RAPIDROUTE"
 DECIDED = "disputedesk.reconciliation.case_decided.v1"
 APPEALED = "disputedesk.reconciliation.case_appealed.v1"
+DONE_STATES = {"DECIDED", "CLOSED"}
 PARTNER_LOST_IT = {"liable_party": "PARTNER", "payout_pct": 100, "reason": "Partner lost it"}
 
 
@@ -327,3 +332,95 @@ async def test_the_same_escalation_to_management_twice_at_once(
             c=case_id,
         )
         assert int(tasks[0]["n"]) == 1, (tasks, [(r.status_code, r.text[:200]) for r in rs])
+
+
+# --- through the whole pipeline: what the seller sends at once, from intake on ----------------
+
+
+async def _pipeline_money(recon: RunningService, case_id: str) -> dict[str, Any]:
+    unbalanced = await scalar(
+        recon,
+        "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries WHERE case_id = :c "
+        "GROUP BY transaction_id HAVING sum(amount) <> 0) AS t",
+        c=case_id,
+    )
+    settlements = await scalar(
+        recon,
+        "SELECT count(*) FROM ledger_transactions WHERE case_id = :c AND kind = 'SETTLEMENT'",
+        c=case_id,
+    )
+    decided = await scalar(
+        recon,
+        "SELECT count(*) FROM outbox WHERE ce_subject = :c AND ce_type = :t",
+        c=case_id,
+        t=DECIDED,
+    )
+    appealed = await scalar(
+        recon,
+        "SELECT count(*) FROM outbox WHERE ce_subject = :c AND ce_type = :t",
+        c=case_id,
+        t=APPEALED,
+    )
+    return {
+        "unbalanced": unbalanced,
+        "settlements": settlements,
+        "decided": decided,
+        "appealed": appealed,
+    }
+
+
+async def test_two_uploads_completing_a_checklist_at_once_decide_once(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    """A damage claim with one photo waits for evidence (two photos and a label); the second
+    photo and the label photo arrive at the same moment, from the seller's two devices. Each
+    upload alone leaves the checklist short, together they complete it: the case is decided
+    and paid once, whichever the consumers see first."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    agent = harness.key(AGENT)
+    for _ in range(ROUNDS):
+        base = uuid.uuid4().int % 10**15 * 10  # each photo's digest its own (its sha256)
+        filed = await filed_case(
+            harness,
+            pipeline,
+            until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+            evidence=[_photo("PHOTO", base)],
+        )
+        path = f"/v1/escalations/{filed.escalation_id}/evidence"
+        rs = await _at_once(
+            intake.client.post(path, json={"evidence": [_photo("PHOTO", base + 1)]}, headers=agent),
+            intake.client.post(
+                path, json={"evidence": [_photo("LABEL_PHOTO", base + 2)]}, headers=agent
+            ),
+        )
+        assert all(r.status_code in (200, 201, 202) for r in rs), [r.text for r in rs]
+        case = await _case(harness, recon, filed.rid, lambda c: c["state"] in DONE_STATES)
+        await asyncio.sleep(1)  # anything a second decision would add, it would have by now
+        money = await _pipeline_money(recon, case["case_id"])
+        assert money["unbalanced"] == 0 and money["decided"] == 1, money
+        assert money["settlements"] == 1, money
+
+
+async def test_two_appeals_sent_at_once_through_intake_are_heard_once(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    """The appeal of a decided claim sent twice at once (a double click, two tabs): each
+    request is answered without a 5xx, the case is appealed once, and nothing more is paid."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    agent = harness.key(AGENT)
+    for _ in range(ROUNDS):
+        filed = await filed_case(harness, pipeline)  # L11: decided, half paid, closed
+        path = f"/v1/escalations/{filed.escalation_id}/appeal"
+        rs = await _at_once(
+            *(intake.client.post(path, json={"reason": "Look again"}, headers=agent) for _ in "ab")
+        )
+        for r in rs:
+            assert r.status_code < 500, r.text
+            if r.status_code >= 400:
+                assert r.status_code in (409, 422), r.text
+                assert r.headers["content-type"].startswith(PROBLEM), r.text
+        await _case(harness, recon, filed.rid, lambda c: c["state"] == "APPEALED")
+        await asyncio.sleep(1)
+        money = await _pipeline_money(recon, filed.case["case_id"])
+        assert money["unbalanced"] == 0 and money["appealed"] == 1, money
+        assert money["settlements"] == 1, money
