@@ -424,3 +424,92 @@ async def test_two_appeals_sent_at_once_through_intake_are_heard_once(
         money = await _pipeline_money(recon, filed.case["case_id"])
         assert money["unbalanced"] == 0 and money["appealed"] == 1, money
         assert money["settlements"] == 1, money
+
+
+# --- a partner's debit reversed twice: by its contest and by the decision's overturn ----------
+
+SELLER_PACKED_IT = {
+    "overturn": True,
+    "liable_party": "SELLER",
+    "payout_pct": 0,
+    "reason": "The seller packed it badly",
+}
+
+
+async def _partner_owes(desk: Engine, case_id: str) -> int:
+    rows = await desk.sql(
+        "SELECT coalesce(sum(amount), 0) AS owed FROM ledger_entries "
+        "WHERE case_id = :c AND account_type = 'partner_receivable'",
+        c=case_id,
+    )
+    return int(rows[0]["owed"])
+
+
+async def test_a_debit_the_overturn_reversed_cannot_be_reversed_again_by_a_contest(
+    harness: Harness, desk: Engine
+) -> None:
+    """The appeal overturns the decision that debited the partner (its settlement reversed: the
+    partner owes nothing on the case). The partner's notice of that debit can then no longer be
+    contested (409): a contest upheld in the partner's favour would take the debit off a second
+    time, and the marketplace would owe the partner what it never charged."""
+    case_id = await _appealed_case(harness, desk)
+    notice_id = await _partner_notice(desk, case_id)
+    assert await _partner_owes(desk, case_id) == 249_900
+    r = await desk.client.post(
+        f"/v1/cases/{case_id}/appeal-decision",
+        json=SELLER_PACKED_IT,
+        headers=harness.key(MANAGER_2),
+    )
+    assert r.status_code == 200, r.text
+    assert await _partner_owes(desk, case_id) == 0
+    r = await desk.client.post(
+        f"/v1/partner/notices/{notice_id}/contest",
+        json={"reason": "Weighed at pickup"},
+        headers=harness.key(PARTNER_RAPIDROUTE),
+    )
+    assert r.status_code == 409 and r.headers["content-type"].startswith(PROBLEM), r.text
+    r = await desk.client.get(
+        f"/v1/partner/notices/{notice_id}", headers=harness.key(PARTNER_RAPIDROUTE)
+    )
+    assert r.status_code == 200 and r.json()["dispute"] == "WITHDRAWN", r.text
+    assert await _partner_owes(desk, case_id) == 0
+
+
+async def test_a_contest_ruled_before_the_overturn_is_not_reversed_twice(
+    harness: Harness, desk: Engine
+) -> None:
+    """The partner contests and the desk reverses its debit; later the seller's appeal
+    overturns the decision. The overturn takes back what the decision posted and what the
+    contest took off, together: the partner owes nothing on the case, not minus the debit,
+    and the marketplace bears nothing for a debit that no longer exists."""
+    case_id = await _appealed_case(harness, desk)
+    notice_id = await _partner_notice(desk, case_id)
+    partner = harness.key(PARTNER_RAPIDROUTE)
+    r = await desk.client.post(
+        f"/v1/partner/notices/{notice_id}/contest",
+        json={"reason": "Weighed at pickup"},
+        headers=partner,
+    )
+    assert r.status_code in (200, 201), r.text
+    r = await desk.client.post(
+        f"/v1/partner-notices/{notice_id}/ruling",
+        json={"outcome": "REVERSED", "reason": "The hub's scale was off"},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    assert await _partner_owes(desk, case_id) == 0
+    r = await desk.client.post(
+        f"/v1/cases/{case_id}/appeal-decision",
+        json=SELLER_PACKED_IT,
+        headers=harness.key(MANAGER_2),
+    )
+    assert r.status_code == 200, r.text
+    assert await _partner_owes(desk, case_id) == 0
+    bears = await desk.sql(
+        "SELECT coalesce(sum(amount), 0) AS cost FROM ledger_entries "
+        "WHERE case_id = :c AND account_type = 'marketplace_cost'",
+        c=case_id,
+    )
+    money = await _money_of(desk, case_id)
+    assert money["unbalanced"] == 0 and money["seller_paid"] == 0, money
+    assert int(bears[0]["cost"]) == 0, bears
