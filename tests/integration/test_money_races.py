@@ -13,16 +13,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import Harness
-from tests.integration.test_seller_directory import _case
+from tests.integration.test_seller_directory import _address, _case, _feed, _scan
 from tests.integration.test_sop_seller_emails import _photo, filed_case
 from tests.support.db import scalar
+from tests.support.factories import escalation_body
 from tests.support.keys import add_key
 from tests.support.reconciliation import (
     T0,
@@ -513,3 +514,39 @@ async def test_a_contest_ruled_before_the_overturn_is_not_reversed_twice(
     money = await _money_of(desk, case_id)
     assert money["unbalanced"] == 0 and money["seller_paid"] == 0, money
     assert int(bears[0]["cost"]) == 0, bears
+
+
+async def test_the_same_claim_filed_twice_at_once_is_paid_once(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    """The seller's claim sent twice at once, without an Idempotency-Key (two filings; the case
+    merges the second) and under one key (one filing): each answered without a 5xx, one case,
+    decided and paid once."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    agent = harness.key(AGENT)
+    for round_ in range(ROUNDS):
+        seller = f"S-RACE-{uuid.uuid4().hex[:8].upper()}"
+        rid = await _feed(harness, intake, seller, item_value=180_000, qc_required=False)
+        now = datetime.now(UTC)
+        await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+        await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+        body = escalation_body(
+            rid, seller_id=seller, channel="EMAIL", seller_email=_address(), claimed_amount=150_000
+        )
+        headers = [agent, agent]
+        if round_ % 2:
+            key = uuid.uuid4().hex
+            headers = [{**agent, "Idempotency-Key": key}] * 2
+        rs = await _at_once(
+            *(intake.client.post("/v1/escalations", json=body, headers=h) for h in headers)
+        )
+        for r in rs:
+            assert r.status_code < 500, r.text
+            if r.status_code >= 400:
+                assert r.status_code == 409 and r.headers["content-type"].startswith(PROBLEM)
+        case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+        await asyncio.sleep(1)
+        cases = await scalar(recon, "SELECT count(*) FROM cases WHERE return_id = :r", r=rid)
+        money = await _pipeline_money(recon, case["case_id"])
+        assert cases == 1 and money["decided"] == 1 and money["settlements"] == 1, money
+        assert money["unbalanced"] == 0, money
