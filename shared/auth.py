@@ -2,15 +2,20 @@
 
 Keys are random tokens handed to clients once; services hold only their SHA-256 hashes, in a
 keyring file (`DISPUTEDESK_KEYRING_FILE`). SHA-256 without salt is sound here because the keys are
-256-bit random, not passwords. A `seller_portal` key is bound to exactly one seller.
+256-bit random, not passwords. A `seller_portal` key is bound to exactly one seller. A key ends
+when its entry is marked `revoked`, or at its optional `not_after` (an ISO 8601 instant with an
+offset): from then on it answers 401 like an unknown key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +24,8 @@ from fastapi import Depends, Request
 
 from shared.problems import Problem
 from shared.rate_limit import RateLimiter, RateLimitExceeded
+
+log = logging.getLogger(__name__)
 
 
 class Role(StrEnum):
@@ -62,25 +69,41 @@ def new_key(prefix: str = "ddk") -> str:
     return f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(slots=True)
 class Keyring:
-    """Key hashes → principals, reloaded when the file changes (rotation without restarts)."""
+    """Key hashes → principals, reloaded when the file changes (rotation without restarts).
+
+    A key's `not_after` is compared with the wall clock, never a service's business clock: a
+    key's life is real time, whatever time a test or a replay makes the cases live in."""
 
     path: Path | None
+    clock: Callable[[], datetime] = _wall_clock
     _entries: dict[str, Principal] = field(default_factory=dict)
+    _not_after: dict[str, datetime] = field(default_factory=dict)
     _mtime: float = -1.0
 
     @classmethod
-    def from_entries(cls, entries: list[dict[str, Any]]) -> Keyring:
-        ring = cls(path=None)
-        ring._entries = _parse(entries)
+    def from_entries(
+        cls, entries: list[dict[str, Any]], clock: Callable[[], datetime] = _wall_clock
+    ) -> Keyring:
+        ring = cls(path=None, clock=clock)
+        ring._entries, ring._not_after = _parse(entries)
         return ring
 
     def lookup(self, key: str) -> Principal | None:
         self._maybe_reload()
         # Looking up by the hash of the presented key leaks nothing through timing: an attacker
         # cannot steer which hash a guess produces.
-        return self._entries.get(hash_key(key))
+        hashed = hash_key(key)
+        principal = self._entries.get(hashed)
+        until = self._not_after.get(hashed)
+        if principal is not None and until is not None and self.clock() >= until:
+            return None  # expired: answered as an unknown key, so it says nothing of its past
+        return principal
 
     def partner_ids(self) -> frozenset[str]:
         """The partners holding a key: partners the desk deals with, whatever it has seen."""
@@ -97,21 +120,47 @@ class Keyring:
             return
         if mtime != self._mtime:
             data = json.loads(self.path.read_text())
-            self._entries = _parse(data.get("keys", []))
+            self._entries, self._not_after = _parse(data.get("keys", []))
             self._mtime = mtime
 
 
-def _parse(entries: list[dict[str, Any]]) -> dict[str, Principal]:
-    return {
-        e["key_hash"]: Principal(
+def _not_after(entry: dict[str, Any]) -> datetime | None:
+    """The entry's end, or None for a key without one. A value that is not an instant with an
+    offset ends the key now (fails closed): a typo must not make a key last for ever."""
+    raw = entry.get("not_after")
+    if raw is None:
+        return None
+    try:
+        until = datetime.fromisoformat(str(raw))
+    except ValueError:
+        until = None
+    if until is None or until.utcoffset() is None:
+        log.warning(
+            "keyring entry with an unreadable not_after refused",
+            extra={"client_id": entry.get("client_id")},
+        )
+        return datetime.min.replace(tzinfo=UTC)
+    return until
+
+
+def _parse(entries: list[dict[str, Any]]) -> tuple[dict[str, Principal], dict[str, datetime]]:
+    """Principals by key hash (revoked entries left out), and the ends of the keys that have
+    one."""
+    principals: dict[str, Principal] = {}
+    ends: dict[str, datetime] = {}
+    for e in entries:
+        if e.get("revoked"):
+            continue
+        principals[e["key_hash"]] = Principal(
             client_id=e["client_id"],
             roles=frozenset(e["roles"]),
             seller_id=e.get("seller_id"),
             partner_id=e.get("partner_id"),
         )
-        for e in entries
-        if not e.get("revoked")
-    }
+        until = _not_after(e)
+        if until is not None:
+            ends[e["key_hash"]] = until
+    return principals, ends
 
 
 def _presented_key(request: Request) -> str | None:
@@ -174,7 +223,7 @@ async def authenticate(request: Request) -> Principal:
         raise Problem(
             401,
             "Unauthorized",
-            "Unknown or revoked API key.",
+            "Unknown, revoked or expired API key.",
             headers={"WWW-Authenticate": "Bearer"},
         )
     request.scope[SCOPE_PRINCIPAL] = principal

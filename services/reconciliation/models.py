@@ -401,7 +401,7 @@ class PartnerEndpoint(Base):
 class DebitNotice(Base):
     """What a partner is told it is debited for, and where that stands: `delivery` is the
     webhook's (PENDING | DELIVERED | PARKED | DEAD), `dispute` the money's (OPEN | CONTESTED |
-    FINAL | UPHELD | REVERSED | PARTIAL)."""
+    FINAL | UPHELD | REVERSED | PARTIAL | WITHDRAWN)."""
 
     __tablename__ = "debit_notices"
 

@@ -31,9 +31,11 @@ from services.reconciliation.policy.errors import (
     ProposerCannotAdopt,
 )
 from services.reconciliation.tasks.errors import (
+    AlreadyWithManagement,
     BlockingTaskCannotBeCancelled,
     DeskMustConfirm,
     FinanceMustConfirm,
+    ManagementMustClose,
     TaskNotFound,
     TaskNotOpen,
 )
@@ -72,4 +74,6 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     BlockingTaskCannotBeCancelled: CONFLICT,
     FinanceMustConfirm: FORBIDDEN,
     DeskMustConfirm: FORBIDDEN,
+    AlreadyWithManagement: CONFLICT,
+    ManagementMustClose: FORBIDDEN,
 }

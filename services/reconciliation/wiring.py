@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.reconciliation.cases import settlement
-from services.reconciliation.disputes.service import issue_notice
+from services.reconciliation.disputes.service import issue_notice, withdraw_notices
 from services.reconciliation.tasks.holds import hold_settlement, settlement_waits
 
 
@@ -11,6 +11,9 @@ def install() -> None:
     """Idempotent; `create_app` runs it, and so may anything driving the cases without the app."""
     settlement.install(
         settlement.SettlementHooks(
-            hold=hold_settlement, waits=settlement_waits, notify_partner_debit=issue_notice
+            hold=hold_settlement,
+            waits=settlement_waits,
+            notify_partner_debit=issue_notice,
+            withdraw_partner_debits=withdraw_notices,
         )
     )

@@ -288,6 +288,51 @@ async def test_escalation_to_management_produces_the_case_report(
     assert "QC_PASSED" in page and "(holds settlement)" in page
 
 
+async def test_a_management_task_is_closed_by_a_manager_not_by_whoever_escalated(
+    desk: Engine, harness: Harness
+) -> None:
+    """The agent who escalated a case to management does not answer for management: completing
+    or cancelling the management task takes an ops_manager (403 for an agent or finance), and
+    while it is open the case is not escalated again (409 naming the task)."""
+    case = await wrong_item_case(desk)
+    cid = case["case_id"]
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/escalate-to-management",
+        json={"reason": "Repeat offender"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    task_id = r.json()["task_id"]
+    again = await desk.client.post(
+        f"/v1/cases/{cid}/escalate-to-management",
+        json={"reason": "Repeat offender"},
+        headers=harness.key(AGENT),
+    )
+    assert again.status_code == 409 and task_id in again.json()["detail"], again.text
+    for action in ("complete", "cancel"):
+        for key in (AGENT, FINANCE):
+            r = await desk.client.post(
+                f"/v1/tasks/{task_id}/{action}",
+                json={"resolution": "Handled it myself"},
+                headers=harness.key(key),
+            )
+            assert r.status_code == 403, (action, key, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
+    r = await desk.client.post(
+        f"/v1/tasks/{task_id}/complete",
+        json={"resolution": "Hub warned; seller's claims reviewed"},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200 and r.json()["status"] == "DONE", r.text
+    # Closed: a new escalation opens a new task.
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/escalate-to-management",
+        json={"reason": "It happened again"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201 and r.json()["task_id"] != task_id, r.text
+
+
 async def test_blocking_tasks_the_desk_opened_before_the_decision_hold_its_payment(
     desk: Engine, harness: Harness
 ) -> None:
@@ -354,6 +399,7 @@ async def test_blocking_tasks_the_desk_opened_before_the_decision_hold_its_payme
                 actor="desk",
                 is_finance=False,
                 is_desk=True,
+                is_manager=False,
                 now=desk.clock.now(),
             )
         assert seen.status == "DONE"  # the locked read refreshed the session's copy

@@ -166,3 +166,38 @@ async def test_a_copy_that_lost_the_race_may_be_retried_under_its_own_idempotenc
             headers={**manager, "Idempotency-Key": sent_with[id(lost)]},
         )
         assert again.status_code == 409 and "already exists" in again.json()["detail"], again.text
+
+
+async def test_a_seller_put_several_times_at_once_makes_one_version_each(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    """A new seller's profile PUT with several bodies at once, rounds of it: one answer 201 (the
+    seller is new), the rest 200; each change is one version, numbered without a gap or a
+    repeat; the stored profile is one of those sent, never a mix; no 5xx."""
+    notifications = pipeline["notifications"]
+    marketplace = harness.key("DISPUTEDESK_KEY_MARKETPLACE")
+    for _ in range(4):
+        seller = f"S-RACE-{uuid.uuid4().hex[:10].upper()}"
+        addresses = [f"race-{i}-{uuid.uuid4().hex[:8]}@example.com" for i in range(COPIES)]
+        responses = await asyncio.gather(
+            *(
+                notifications.client.put(
+                    f"/v1/sellers/{seller}",
+                    json={"emails": [a], "display_name": "Race Traders", "language": "en"},
+                    headers=marketplace,
+                )
+                for a in addresses
+            )
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200] * (COPIES - 1) + [201], [r.text[:300] for r in responses]
+        versions = sorted(r.json()["version"] for r in responses)
+        assert versions == list(range(1, COPIES + 1)), versions
+        history = await scalar(
+            notifications,
+            "SELECT count(*) FROM seller_profile_changes WHERE seller_id = :s",
+            s=seller,
+        )
+        assert history == COPIES
+        r = await notifications.client.get(f"/v1/sellers/{seller}", headers=marketplace)
+        assert r.json()["emails"][0] in addresses and r.json()["version"] == COPIES, r.text

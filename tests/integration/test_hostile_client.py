@@ -14,6 +14,7 @@ import re
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
@@ -600,7 +601,42 @@ async def test_a_revoked_key_answers_401_from_every_service_at_once(
     for service, path in reads.items():
         r = await pipeline[service].client.get(path, headers=key)
         doc = assert_refused(r, {401}, service)
-        assert doc["detail"] == "Unknown or revoked API key.", doc
+        assert doc["detail"] == "Unknown, revoked or expired API key.", doc
+
+
+async def test_a_key_past_its_not_after_answers_401_from_every_service(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    """A key issued for a while (a contractor, a partner's trial) ends by itself: once its
+    `not_after` has passed every service answers 401, as for an unknown key; a key whose end is
+    still ahead works, and an end that is not an instant with an offset ends the key now."""
+    now = datetime.now(UTC)
+    ended = add_key(harness.env, f"temp.{uuid.uuid4().hex[:6]}", [Role.OPS_MANAGER], not_after=now)
+    ahead = add_key(
+        harness.env,
+        f"temp.{uuid.uuid4().hex[:6]}",
+        [Role.OPS_MANAGER],
+        not_after=now + timedelta(hours=1),
+    )
+    naive = add_key(
+        harness.env,
+        f"temp.{uuid.uuid4().hex[:6]}",
+        [Role.OPS_MANAGER],
+        not_after="2099-01-01T00:00:00",
+    )
+    reads = {
+        "intake": "/v1/escalations",
+        "fraud": "/v1/alerts",
+        "reconciliation": "/v1/cases",
+        "notifications": "/v1/templates",
+    }
+    for service, path in reads.items():
+        r = await pipeline[service].client.get(path, headers=ahead)
+        assert r.status_code == 200, (service, r.text)
+        for key in (ended, naive):
+            r = await pipeline[service].client.get(path, headers=key)
+            doc = assert_refused(r, {401}, service)
+            assert doc["detail"] == "Unknown, revoked or expired API key.", doc
 
 
 @pytest.mark.parametrize("service, route", ROUTES, ids=[_route_id(x) for x in ROUTES])

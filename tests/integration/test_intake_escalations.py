@@ -313,6 +313,16 @@ async def test_seller_feedback(harness: Harness, pipeline: dict[str, Any]) -> No
         headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE"),
     )
     assert r.status_code == 201
+    # A return the feed gave another seller is not this seller's to rate, whoever relays it.
+    theirs = await feed_return(intake, harness, seller_id=OTHER_SELLER)
+    for key in (portal(harness), harness.key("DISPUTEDESK_KEY_MARKETPLACE")):
+        r = await intake.client.post(
+            "/v1/seller-feedback",
+            json={**feedback, "return_id": theirs["return_id"]},
+            headers=key,
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "body.return_id"
     for bad, field in (
         ({"rating": 6}, "body.rating"),
         ({"rating": "good"}, "body.rating"),

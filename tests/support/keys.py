@@ -4,6 +4,7 @@ re-reads when it changes (the same path as a key rotation in production)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,16 @@ def add_key(
     roles: list[str],
     seller_id: str | None = None,
     partner_id: str | None = None,
+    not_after: datetime | str | None = None,
 ) -> dict[str, str]:
-    """A fresh key for `client_id` with `roles`; the Authorization header that presents it."""
+    """A fresh key for `client_id` with `roles` (ending at `not_after`, if given: an instant, or
+    the text to write as it); the Authorization header that presents it."""
     path = Path(env["DISPUTEDESK_KEYRING_FILE"])
     ring: dict[str, Any] = json.loads(path.read_text())
     key = new_key("test")
-    entry = {"key_hash": hash_key(key), "client_id": client_id, "roles": roles}
+    entry: dict[str, Any] = {"key_hash": hash_key(key), "client_id": client_id, "roles": roles}
+    if not_after is not None:
+        entry["not_after"] = not_after.isoformat() if isinstance(not_after, datetime) else not_after
     ring["keys"].append({**entry, "seller_id": seller_id, "partner_id": partner_id})
     _write(path, ring)
     return {"Authorization": f"Bearer {key}"}

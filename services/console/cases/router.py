@@ -51,8 +51,9 @@ TEAMS = (
     "technology",
     "management",
 )
-# A notice in these dispute states has a contest behind it (the list does not carry it).
-CONTESTED = {"CONTESTED", "UPHELD", "REVERSED", "PARTIAL"}
+# A notice in these dispute states has (or, withdrawn, may have) a contest behind it (the list
+# does not carry it).
+CONTESTED = {"CONTESTED", "UPHELD", "REVERSED", "PARTIAL", "WITHDRAWN"}
 
 
 def _offers(

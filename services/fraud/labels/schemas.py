@@ -17,7 +17,8 @@ Verdict = Literal["confirmed_fraud", "legitimate"]
 class LabelIn(RequestModel):
     entity_type: Literal["seller", "buyer", "partner", "hub", "agent"] | None = None
     entity_id: Id | None = None
-    event_id: UUID | None = None
+    # The example labels an entity, so it names no event (a label is one or the other).
+    event_id: UUID | None = Field(default=None, examples=[None])
     verdict: Verdict
     note: str = Field(default="", max_length=2000)
 

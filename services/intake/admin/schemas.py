@@ -11,16 +11,32 @@ from shared.events import Id, ShipmentEventType
 from shared.paging import PageOf
 from shared.validation import Instant, Paise, RequestModel
 
+# A secret of the swiftship scheme (Standard Webhooks: `whsec_` and base64 of 16 bytes or
+# more), so that the documents' examples are bodies the routes accept.
+_SECRET_EXAMPLES = [
+    "whsec_" + "ZXhhbXBsZS1zZWNyZXQtMDEtb2YtMzIt",
+    "whsec_" + "ZXhhbXBsZS1zZWNyZXQtMDItb2YtMzIt",
+]
+
 
 class PartnerIn(RequestModel):
-    partner_id: Id
-    display_name: str = Field(min_length=1, max_length=200)
+    partner_id: Id = Field(examples=["fastlane"])
+    display_name: str = Field(min_length=1, max_length=200, examples=["FastLane Logistics"])
     scheme: str = Field(
-        min_length=1, max_length=40, description="swiftship | rapidroute | desipost"
+        min_length=1,
+        max_length=40,
+        description="swiftship | rapidroute | desipost",
+        examples=["swiftship"],
     )
     liability_cap: Paise = Field(description="Per shipment, in paise.")
     rate_limit_per_s: int = Field(default=50, ge=1, le=10_000)
-    secret: str = Field(min_length=16, max_length=500, description="Shown once; never returned.")
+    secret: str = Field(
+        min_length=16,
+        max_length=500,
+        description="Shown once; never returned. Its form is the scheme's "
+        "(swiftship: `whsec_` and base64 of at least 16 bytes; others: 16 characters or more).",
+        examples=_SECRET_EXAMPLES[:1],
+    )
 
 
 class SecretOut(BaseModel):
@@ -47,7 +63,12 @@ class PartnerList(PageOf):
 
 
 class SecretRotation(RequestModel):
-    secret: str = Field(min_length=16, max_length=500, description="The new secret, active now.")
+    secret: str = Field(
+        min_length=16,
+        max_length=500,
+        description="The new secret, active now, in the partner's scheme's form.",
+        examples=_SECRET_EXAMPLES[1:],
+    )
     previous_not_after: Instant = Field(
         description="Until when the secrets active so far stay valid (a past time revokes them "
         "now)."

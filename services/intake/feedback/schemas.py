@@ -12,8 +12,8 @@ from shared.validation import EmailAddress, RequestModel
 
 class FeedbackIn(RequestModel):
     seller_id: Id
-    rating: int = Field(ge=1, le=5)
-    text: str = Field(default="", max_length=5000)
+    rating: int = Field(ge=1, le=5, examples=[5])
+    text: str = Field(default="", max_length=5000, examples=["Quick and fair resolution"])
     return_id: Id | None = None
     seller_email: EmailAddress | None = None
 

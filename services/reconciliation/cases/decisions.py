@@ -128,6 +128,9 @@ async def decide_and_settle(
     reversals: list[UUID] = []
     if reverse_first:
         reversals = await ledger.reverse_settlements(session, case_id=case.case_id, now=now)
+        # The reversal took the partner's debit back: its notice leaves dispute, and a contest
+        # ruling that took the same debit off is posted back, or the partner is credited twice.
+        await settlement.hooks().withdraw_partner_debits(session, case=case, now=now)
     await settle_unless_held(session, case, record, actor=actor, now=now, p=p, reversals=reversals)
 
 

@@ -66,11 +66,19 @@ class PartnerDebitNotifier(Protocol):
     ) -> object: ...
 
 
+class PartnerDebitWithdrawer(Protocol):
+    """Takes the case's partner debit notices out of dispute once an overturn has reversed the
+    settlements that debited the partner, in the overturn's own transaction (the case locked)."""
+
+    async def __call__(self, session: AsyncSession, *, case: Case, now: datetime) -> object: ...
+
+
 @dataclass(frozen=True)
 class SettlementHooks:
     hold: SettlementHold
     waits: SettlementWaits
     notify_partner_debit: PartnerDebitNotifier
+    withdraw_partner_debits: PartnerDebitWithdrawer
 
 
 _installed: SettlementHooks | None = None

@@ -289,7 +289,8 @@ async def list_notices(
     session: DbSession,
     partner_id: Annotated[str | None, Query(max_length=64)] = None,
     delivery: Literal["PENDING", "DELIVERED", "PARKED", "DEAD"] | None = None,
-    dispute: Literal["OPEN", "CONTESTED", "FINAL", "UPHELD", "REVERSED", "PARTIAL"] | None = None,
+    dispute: Literal["OPEN", "CONTESTED", "FINAL", "UPHELD", "REVERSED", "PARTIAL", "WITHDRAWN"]
+    | None = None,
     case_id: Annotated[
         str | None, Query(max_length=64, description="The notices of one case (its page).")
     ] = None,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
 from services.reconciliation.cases import repository as cases
-from services.reconciliation.cases.timeline import note
+from services.reconciliation.cases.timeline import SYSTEM, note
 from services.reconciliation.disputes import repository
 from services.reconciliation.disputes.errors import (
     ContestWindowClosed,
@@ -30,6 +30,7 @@ from services.reconciliation.disputes.errors import (
 )
 from services.reconciliation.facts import repository as facts
 from services.reconciliation.ledger import repository as ledger
+from services.reconciliation.ledger import service as ledger_service
 from services.reconciliation.ledger.postings import Posting
 from services.reconciliation.models import Case, DebitNotice, NoticeContest, PartnerEndpoint
 from services.reconciliation.policy import service as policies
@@ -205,10 +206,19 @@ async def issue_notice(
 async def owned_notice(
     session: AsyncSession, notice_id: UUID, *, partner_id: str | None, lock: bool = False
 ) -> DebitNotice:
-    """The notice, if the caller may see it: `partner_id` None is the desk (any notice)."""
-    row = await repository.notice(session, notice_id, lock=lock)
+    """The notice, if the caller may see it: `partner_id` None is the desk (any notice).
+
+    `lock` locks its case first, then the notice: the order an overturn takes them in (it
+    withdraws the case's notices with the case locked), so a contest or a ruling racing an
+    overturn runs wholly before or after it, never on a debit the overturn is reversing."""
+    row = await repository.notice(session, notice_id)
     if row is None or (partner_id is not None and row.partner_id != partner_id):
         raise NoticeNotFound(notice_id)
+    if lock:
+        await cases.lock(session, row.case_id)
+        row = await repository.notice(session, notice_id, lock=True)
+        if row is None:
+            raise NoticeNotFound(notice_id)
     return row
 
 
@@ -335,6 +345,48 @@ async def rule(
             data={"notice_id": str(notice.notice_id), "reversed_amount": amount},
         )
     return contest_row
+
+
+async def withdraw_notices(session: AsyncSession, *, case: Case, now: datetime) -> None:
+    """An overturn reversed the case's settlements, the partner's debit with them. A notice
+    still open or contested is WITHDRAWN (contesting or ruling on it would take the reversed
+    debit off a second time) and its review task cancelled; what a ruling already took off the
+    partner is posted back, since the overturn's reversal took off the whole debit again."""
+    for notice in await repository.notices(session, case_id=case.case_id, limit=1000):
+        contest_row = await repository.contest_of(session, notice.notice_id)
+        if notice.dispute in {"OPEN", "CONTESTED"}:
+            was = notice.dispute
+            notice.dispute, notice.final_at = "WITHDRAWN", now
+            for task in await task_repository.of_case(session, case.case_id):
+                if (
+                    task.hold_kind == CONTEST_REVIEW
+                    and task.status == "OPEN"
+                    and str(notice.notice_id) in task.ask
+                ):
+                    task.status, task.closed_by, task.closed_at = "CANCELLED", SYSTEM, now
+                    task.resolution = "The debit was withdrawn: the decision was overturned."
+                    hours = (now - task.created_at).total_seconds() / 3600
+                    metrics.task_closed(session, task.team, "CANCELLED", hours)
+            note(
+                session,
+                case,
+                kind="PARTNER_DEBIT_WITHDRAWN",
+                actor=SYSTEM,
+                reason=f"The debit of {notice.amount} paise to {notice.partner_id} was withdrawn "
+                f"({was.lower()} notice): the decision that made it was overturned.",
+                now=now,
+                data={"notice_id": str(notice.notice_id)},
+            )
+        if contest_row is not None and contest_row.reversal_id is not None:
+            await ledger_service.reverse_transaction(
+                session,
+                case_id=case.case_id,
+                transaction_id=contest_row.reversal_id,
+                now=now,
+                description=f"Reversal of the contest reversal {contest_row.reversal_id} "
+                f"({case.case_id}): the debit it took off was reversed with the overturned "
+                "decision",
+            )
 
 
 async def redeliver(session: AsyncSession, *, notice_id: UUID, now: datetime) -> DebitNotice:

@@ -86,6 +86,15 @@ async def unreversed_settlements(session: AsyncSession, case_id: str) -> list[Le
     return list(rows)
 
 
+async def is_reversed(session: AsyncSession, transaction_id: UUID) -> bool:
+    found = await session.scalar(
+        select(LedgerTransaction.transaction_id)
+        .where(LedgerTransaction.reverses == transaction_id)
+        .limit(1)
+    )
+    return found is not None
+
+
 async def entries_of(session: AsyncSession, transaction_id: UUID) -> list[LedgerEntry]:
     rows = await session.scalars(
         select(LedgerEntry)

@@ -52,6 +52,35 @@ async def settle(
     return transaction_id
 
 
+async def reverse_transaction(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    transaction_id: UUID,
+    now: datetime,
+    description: str,
+) -> UUID | None:
+    """Post the mirror of one transaction of the case, unless it is reversed already (so a
+    second call posts nothing); the mirror's id, or None."""
+    if await repository.is_reversed(session, transaction_id):
+        return None
+    entries = await repository.entries_of(session, transaction_id)
+    reversal_id = uuid4()
+    await repository.add_transaction(
+        session,
+        transaction_id=reversal_id,
+        case_id=case_id,
+        kind="REVERSAL",
+        lines=reversal_postings(
+            [Posting(e.account, e.account_type, e.counterparty_id, e.amount) for e in entries]
+        ),
+        posted_at=now,
+        description=description,
+        reverses=transaction_id,
+    )
+    return reversal_id
+
+
 async def has_settlement_in_force(session: AsyncSession, *, case_id: str) -> bool:
     """Whether a settlement of the case is posted and not reversed."""
     return bool(await repository.unreversed_settlements(session, case_id))

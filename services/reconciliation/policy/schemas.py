@@ -15,16 +15,23 @@ class DraftIn(RequestModel):
         max_length=40,
         pattern=r"^[a-z0-9][a-z0-9.\-]*$",
         description="Name of the new version, e.g. `sop-v1.1-draft`.",
+        examples=["sop-v1.1-draft"],
     )
     based_on: str | None = Field(
-        default=None, description="The version to start from; the active one when omitted."
+        default=None,
+        description="The version to start from; the active one when omitted.",
+        examples=["sop-v1"],
     )
     changes: dict[str, Any] = Field(
+        examples=[{"windows": {"claim_window_h": 120}}],
         description="Only what changes, nested as in the definition, e.g. "
-        '`{"windows": {"claim_window_h": 120}, "liability": {"L11": {"payout_pct": 40}}}`.'
+        '`{"windows": {"claim_window_h": 120}, "liability": {"L11": {"payout_pct": 40}}}`.',
     )
     reason: str = Field(
-        default="", max_length=2000, description="Why the SOP should change; kept forever."
+        default="",
+        max_length=2000,
+        description="Why the SOP should change; kept forever.",
+        examples=["Sellers in the north-east need a day more to file"],
     )
 
 

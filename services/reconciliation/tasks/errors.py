@@ -37,3 +37,19 @@ class DeskMustConfirm(TaskError):
             f"A {team} task is completed by the desk (ops_agent or ops_manager), which confirms "
             "for the teams without keys; a finance key completes finance tasks only."
         )
+
+
+class AlreadyWithManagement(TaskError):
+    def __init__(self, case_id: str, task_id: object) -> None:
+        super().__init__(
+            f"Case {case_id} is already with management (open task {task_id}): add to that "
+            "task with a comment rather than escalating again."
+        )
+
+
+class ManagementMustClose(TaskError):
+    def __init__(self) -> None:
+        super().__init__(
+            "A management task is completed or cancelled by an ops_manager: whoever escalated "
+            "the case does not answer for management."
+        )

@@ -215,6 +215,7 @@ async def _close(
             actor=principal.client_id,
             is_finance=principal.has(Role.FINANCE),
             is_desk=principal.has(*DESK),
+            is_manager=principal.has(Role.OPS_MANAGER),
             now=clock.now(),
         )
         return _task(task)

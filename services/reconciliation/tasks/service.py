@@ -20,9 +20,11 @@ from services.reconciliation.models import Case, CaseTask, TaskComment
 from services.reconciliation.policy import service as policies
 from services.reconciliation.tasks import repository
 from services.reconciliation.tasks.errors import (
+    AlreadyWithManagement,
     BlockingTaskCannotBeCancelled,
     DeskMustConfirm,
     FinanceMustConfirm,
+    ManagementMustClose,
     TaskNotFound,
     TaskNotOpen,
 )
@@ -106,6 +108,7 @@ async def close(
     actor: str,
     is_finance: bool,
     is_desk: bool,
+    is_manager: bool,
     now: datetime,
 ) -> CaseTask:
     """DONE or CANCELLED. The case is locked before the task, so two teams finishing the last
@@ -113,7 +116,9 @@ async def close(
 
     Completing is a duty: a finance task needs a finance key, any other team's task a desk key
     (the desk confirms for the teams that hold none). A finance key alone confirming the
-    warehouse's receipt too would let one person release a payout past both of its holds."""
+    warehouse's receipt too would let one person release a payout past both of its holds.
+    A management task is closed by an ops_manager: the agent who escalated a case to
+    management does not answer for management, by completing or by cancelling."""
     case_id = (await _task(session, task_id)).case_id
     case = await cases.lock(session, case_id)
     task = await repository.get(session, task_id, lock=True)
@@ -127,6 +132,8 @@ async def close(
         raise FinanceMustConfirm()
     if task.team != Team.FINANCE and done and not is_desk:
         raise DeskMustConfirm(task.team)
+    if task.team == Team.MANAGEMENT and not is_manager:
+        raise ManagementMustClose()
     task.status = "DONE" if done else "CANCELLED"
     if task.hold_kind == DESK_HOLD:
         case.desk_holds_open = await repository.open_holds(
@@ -242,6 +249,12 @@ async def escalate_to_management(
     case = await cases.lock(session, case_id)
     if case is None:
         raise CaseNotFound(case_id)
+    # One open management task a case: the same escalation sent twice (two agents, a retry
+    # without an Idempotency-Key) would otherwise email management the report twice. The case
+    # row's lock above orders racing escalations, so the second one sees the first's task.
+    for task in await repository.of_case(session, case_id):
+        if task.team == Team.MANAGEMENT and task.status == "OPEN":
+            raise AlreadyWithManagement(case_id, task.task_id)
     p = await policies.for_case(session, case, now)
     return new_task(
         session,
