@@ -84,8 +84,7 @@ REJECTION_REASON = {
     "CLAIM_WINDOW_EXPIRED": "The claim reached us after the claim window had closed: 7 days "
     "from the return's delivery to you, or 45 days from pickup for a return that never arrived.",
     "PREMATURE_CLAIM": "A return can take up to 10 days after pickup to reach you, so it is too "
-    "early to treat this one as lost. If it still has not arrived 10 days after pickup, please "
-    "file the claim again and we will take it up straight away.",
+    "early to treat this one as lost.",
     "SELLER_MISMATCH": "The marketplace's record of this return, which reached us after your "
     "claim, does not list it among your returns, so we cannot pay a claim on it to your account. "
     "Please check the return id: if it was mistyped, file again with the right one.",
