@@ -1426,3 +1426,19 @@ async def test_a_paid_decision_says_once_who_bears_the_cost(
     text_body = body[0]
     assert inr(filed.case["payout"]) in text_body
     assert text_body.count(said_once[language]) == 1, text_body
+
+
+async def test_a_claim_filed_without_its_evidence_is_not_told_it_has_nothing_to_do(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4 at the first filing: the acknowledgement and the evidence request go out together.
+    The acknowledgement used to say "You do not need to do anything else for now" beside a
+    request to send evidence by a time: it now says that request follows."""
+    filed = await filed_case(
+        harness, pipeline, evidence=[], until=lambda c: c["state"] == "AWAITING_EVIDENCE"
+    )
+    [ack] = await _mails(harness, filed.rid, "We have your claim")
+    [request] = await _mails(harness, filed.rid, "Please send evidence")
+    _in_both(ack, "we need some evidence from you", "our next email, sent with this one")
+    assert "do not need to do anything" not in text_part(ack) + html_part(ack), text_part(ack)
+    _in_both(request, india_time(datetime.fromisoformat(filed.case["reply_by"])))

@@ -546,6 +546,8 @@ def compose_case_event(
         )
         context["reopened"] = False
         context["awaiting_return_until"] = event.awaiting_return_until
+        # The evidence request follows in the same moment: "nothing to do" would contradict it.
+        context["asks_for_evidence"] = event.asks_for_evidence
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
         context = _case_context(event, settings)
