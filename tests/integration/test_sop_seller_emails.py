@@ -1442,3 +1442,32 @@ async def test_a_claim_filed_without_its_evidence_is_not_told_it_has_nothing_to_
     _in_both(ack, "we need some evidence from you", "our next email, sent with this one")
     assert "do not need to do anything" not in text_part(ack) + html_part(ack), text_part(ack)
     _in_both(request, india_time(datetime.fromisoformat(filed.case["reply_by"])))
+
+
+@pytest.mark.parametrize(
+    ("scans", "said"),
+    [
+        # P1: the partner declares the parcel damaged on the way; nothing "came back" yet.
+        (("return.picked_up", "return.damaged"), "declared the parcel damaged in transit"),
+        # P3: the quality check failed at pickup and the partner took the parcel anyway.
+        (("return.qc_failed", "return.picked_up"), "quality check at pickup failed"),
+    ],
+)
+async def test_a_case_the_desk_opens_says_what_the_partners_record_showed(
+    harness: Harness, pipeline: dict[str, Any], scans: tuple[str, str], said: str
+) -> None:
+    """The acknowledgement of a case the desk opened itself said why in a claim's words: "the
+    item came back damaged" for a parcel the partner declared damaged on its way, and "there
+    was a problem with the return" for a failed quality check. It says what the record showed."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = await directory_seller(harness, pipeline, "S-P13")
+    rid = await _feed(harness, intake, seller, qc_required=True, item_value=90_000)
+    now = datetime.now(UTC)
+    for n, scan in enumerate(scans):
+        await _scan(harness, intake, rid, scan, now - timedelta(days=2) + timedelta(hours=n), 1.2)
+    await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    [ack] = await _mails(harness, rid, "We spotted a problem")
+    assert ack["To"] == to
+    _in_both(ack, said)
+    for wrong in ("came back damaged", "there was a problem with the return"):
+        assert wrong not in text_part(ack), text_part(ack)

@@ -546,6 +546,12 @@ def compose_case_event(
         )
         context["reopened"] = False
         context["awaiting_return_until"] = event.awaiting_return_until
+        # A case the desk opened: what the partner's record showed, not a claim's words.
+        trigger = wording.trigger_key(event.trigger_rule, context["claim_type"])
+        context["trigger_words"] = wording.PROACTIVE_TRIGGER_WORDS.get(
+            trigger, context["claim_words"]
+        )
+        context["trigger_words_hi"] = wording_hi.PROACTIVE_TRIGGER.get(trigger)
         # The evidence request follows in the same moment: "nothing to do" would contradict it.
         context["asks_for_evidence"] = event.asks_for_evidence
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))

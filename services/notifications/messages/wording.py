@@ -219,6 +219,22 @@ def claim_words(claim_type: str | None) -> str:
     return CLAIM_TYPE_WORDS.get(claim_type or "", "there was a problem with the return")
 
 
+# What made the desk open a case itself (P1, P3), as the partner's record says it: the claim
+# type's words ("the item came back damaged") were untrue of a parcel the partner declared
+# damaged on the way, and P3 has no claim type at all ("there was a problem with the return").
+PROACTIVE_TRIGGER_WORDS = {
+    ("P1", "NOT_RECEIVED"): "the logistics partner declared the parcel lost in transit",
+    ("P1", "DAMAGED"): "the logistics partner declared the parcel damaged in transit",
+    ("P3", None): "the partner's quality check at pickup failed, yet the parcel was picked up "
+    "anyway",
+}
+
+
+def trigger_key(trigger_rule: str | None, claim_type: str | None) -> tuple[str, str | None]:
+    """The key of `PROACTIVE_TRIGGER_WORDS` (and its Hindi) for a case the desk opened."""
+    return (trigger_rule or "", None if trigger_rule == "P3" else claim_type)
+
+
 # Where a case stands, for a seller who asks again.
 STATE_FOR_SELLER = {
     "OPEN": "open, and we are checking the facts",

@@ -77,6 +77,13 @@ def liability(
     return LIABILITY.get(party or "", "")
 
 
+# `wording.PROACTIVE_TRIGGER_WORDS` in Hindi, keyed alike.
+PROACTIVE_TRIGGER = {
+    ("P1", "NOT_RECEIVED"): "लॉजिस्टिक्स पार्टनर ने पार्सल को रास्ते में खोया हुआ घोषित किया",
+    ("P1", "DAMAGED"): "लॉजिस्टिक्स पार्टनर ने पार्सल को रास्ते में क्षतिग्रस्त घोषित किया",
+    ("P3", None): "पिकअप पर पार्टनर की क्वालिटी जाँच विफल रही, फिर भी पार्सल पिकअप कर लिया गया",
+}
+
 REJECTION = {
     "EVIDENCE_NOT_PROVIDED": "जवाब की समय-सीमा तक हमें माँगा गया सबूत नहीं मिला, इसलिए हम दावे का "
     "आकलन नहीं कर सके।",
