@@ -2,7 +2,11 @@
 read it: reconciliation writes the paragraph, ending in an undated offer of an appeal ("You can
 appeal within 7 days ..."); an appeal's own decision and every seller email that quotes the
 paragraph drop that offer (the email says itself, dated, how to appeal and until when). One
-definition for both, so a change of wording cannot leave the offer said twice."""
+definition for both, so a change of wording cannot leave the offer said twice.
+
+A paid decision's paragraph also says who bears the cost ("... is recovered from the logistics
+partner ...", "the marketplace bears ..."): an email quoting it then says that once, not again
+in a sentence of its own (`states_who_bears`)."""
 
 from __future__ import annotations
 
@@ -16,3 +20,13 @@ _APPEAL_OFFER = re.compile(
 def without_appeal_offer(paragraph: str) -> str:
     """A decision's paragraph without its undated offer of an appeal."""
     return _APPEAL_OFFER.sub("", paragraph).strip()
+
+
+# `policy/explain.py`'s `_who_bears` and `explain_manual`: "the cost is recovered from ...",
+# "₹… of it is recovered from ...", "… of it recovered from ...", "the marketplace bears ...".
+_WHO_BEARS = re.compile(r"\brecovered from (?:the|a) \w|\bthe marketplace bears\b")
+
+
+def states_who_bears(paragraph: str | None) -> bool:
+    """Whether a decision's paragraph already says who bears the payout."""
+    return bool(paragraph) and _WHO_BEARS.search(str(paragraph)) is not None

@@ -427,6 +427,12 @@ class CaseOpened(CaseEventBase):
         description="A claim filed before the marketplace feed named its return (SOP E1): "
         "until when the case waits for the return's record before the desk takes it over.",
     )
+    asks_for_evidence: bool = Field(
+        default=False,
+        description="The SOP asks the seller for evidence in the same moment (E4: the claim "
+        "came without its checklist): the acknowledgement says that request follows, not that "
+        "the seller has nothing to do.",
+    )
 
 
 class EvidenceRequested(CaseEventBase):

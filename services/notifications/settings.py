@@ -91,6 +91,11 @@ class NotificationsSettings(ServiceSettings):
     # (durable), cancelled by the next evidence, whose own answer waits the same. Short: files
     # sent one at a time come seconds apart, and the seller should not wait long for the answer.
     evidence_settle_s: float = 15.0
+    # A seller who sends files minutes apart (more than the settle time) would still get one
+    # answer per file: after the first answer to evidence on a case, the next waits at least
+    # this long after it (overtaken, as above, by more evidence), so a trickle of uploads gets
+    # one answer now and then one listing everything, not one each.
+    evidence_answer_spacing_s: float = 600.0
 
     # Replies (docs/seller-conversation.md). Each seller email's Reply-To is
     # reply+<case>.<mac>@reply_domain, the MAC keyed with reply_token_key over case and seller.

@@ -197,7 +197,9 @@ async def test_a_filing_merged_into_the_open_case_is_acknowledged_at_its_reply_a
     # The seller is not in the directory; its filing names a reply address for this case.
     reply_to = _address()
     await _file(harness, intake, rid, claim_type="MISSING_ITEM", seller_email=reply_to, evidence=[])
-    [mail] = await _mails(harness, rid, "it joins the case already open")
+    # The claim is judged at once (E4: its checklist), and that request is the filing's one
+    # answer: it says the claim joined the case (no separate acknowledgement a moment before).
+    [mail] = await _mails(harness, rid, "Please send evidence")
     assert mail["To"] == reply_to
     assert case["case_id"] in mail["Subject"] and rid in mail["Subject"]
     _in_both(mail, case["case_id"], "which we opened ourselves", "you do not need to file again")

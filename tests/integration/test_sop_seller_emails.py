@@ -21,6 +21,7 @@ from tests.conftest import Harness
 from tests.integration.test_return_ownership import security_events
 from tests.integration.test_seller_directory import (
     AGENT,
+    _about,
     _address,
     _case,
     _feed,
@@ -68,6 +69,8 @@ async def filed_case(
     qc_required: bool = False,
     delivered_weight_kg: float | None = 1.2,
     delivered_ago: timedelta = timedelta(days=1),
+    seller: str | None = None,
+    qc_passed: bool = False,
     **claim: Any,
 ) -> Filed:
     """The usual story: the feed names a seller of the test's own, the partner picks the return
@@ -75,10 +78,14 @@ async def filed_case(
     agent files the seller's claim by email (a damage claim of ₹1,500 with the checklist met,
     unless told). With no QC at pickup and no weight drop, that is L11: half, the buyer liable."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=qc_required, item_value=item_value)
+    to, seller = _address(), seller or _new_seller()
+    rid = await _feed(
+        harness, intake, seller, qc_required=qc_required or qc_passed, item_value=item_value
+    )
     now = datetime.now(UTC)
     picked_up = now - delivered_ago - timedelta(days=1)
+    if qc_passed:
+        await _scan(harness, intake, rid, "return.qc_passed", picked_up - timedelta(hours=1), 1.2)
     await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
     if delivered_weight_kg is not None:
         await _scan(
@@ -349,7 +356,7 @@ async def test_an_appeal_on_a_return_without_a_case_is_told_there_is_nothing_to_
             {"claim_type": "WRONG_ITEM"},
             150_000,
             "approved in full",
-            "take the matter up with the buyer ourselves",
+            "recovered from the buyer who sent the item back",
         ),
         (
             "E3",
@@ -417,6 +424,10 @@ async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_f
     assert closed["To"] == to and case["case_id"] in closed["Subject"]
     # E3b: the seller may file again 10 days after pickup, to the minute, in India time.
     _in_both(closed, f"from {india_time(picked_up + timedelta(days=10))}", case["case_id"])
+    # That is the way forward, not an appeal as well: one path, not two to the same end.
+    _in_both(closed, "there is no appeal to make")
+    for offer in ('choose "Appeal"', "appeal this decision until"):
+        assert offer not in text_part(closed) + html_part(closed), text_part(closed)
 
 
 async def test_a_duplicate_filing_after_the_appeal_window_is_told_the_case_is_final(
@@ -1025,13 +1036,21 @@ async def test_a_claim_joining_a_p2_case_gets_one_reply_by_not_two(
         lambda c: c["state"] == "AWAITING_EVIDENCE" and c["reason_code"] == "EVIDENCE_MISSING",
     )
     assert datetime.fromisoformat(case["reply_by"]) == p2_reply_by
-    [merged] = await _mails(harness, rid, "joins the case already open")
     requests = await _mails(harness, rid, "Please send evidence", count=2)
     assert all(india_time(p2_reply_by) in text_part(m) for m in requests), [
         text_part(m) for m in requests
     ]
-    # The merge acknowledgement gives no date beside the request's.
-    assert india_time(p2_reply_by) not in text_part(merged), text_part(merged)
+    # One email for the filing: the request that answers it says the claim joined the case,
+    # and no acknowledgement goes out a moment before it (it used to, milliseconds apart).
+    [answer] = [m for m in requests if "joins" in text_part(m) or "Your claim and" in text_part(m)]
+    _in_both(answer, "Your claim and anything you sent with it are now part of that case")
+    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    assert not _about(harness, rid, "joins the case already open")
+    r = await pipeline["notifications"].client.get(
+        f"/v1/cases/{case['case_id']}/conversation", headers=harness.key(AGENT)
+    )
+    acks = [e for e in r.json()["entries"] if e.get("template") == "merge_acknowledgement"]
+    assert [e["delivery"] for e in acks] == ["superseded"], acks
 
 
 async def test_a_filing_merged_into_an_escalated_case_is_told_managements_date(
@@ -1318,3 +1337,137 @@ async def test_evidence_sent_one_file_at_a_time_is_answered_once_when_the_upload
         if e["direction"] == "out" and e.get("template") == "evidence_request"
     ]
     assert [e["delivery"] for e in asks].count("sent") == 2, asks
+
+
+async def test_evidence_sent_further_apart_than_the_settle_time_is_not_answered_file_by_file(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4: the seller sends a label photo, an invoice and another file, each longer after the
+    last than the uploads' settle time, none completing the checklist. The first is answered
+    once it settles; the next answer waits its spacing after that one, so the two later files
+    get one answer listing everything, not one each. The answer they overtook is shown to the
+    desk as superseded (a later message said it), not as cancelled."""
+    intake, notifications = pipeline["intake"], pipeline["notifications"]
+    settle = float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"])
+    spacing = float(harness.env["NOTIFICATIONS_EVIDENCE_ANSWER_SPACING_S"])
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+        evidence=[_photo("PHOTO", 21)],
+    )
+    await _mails(harness, filed.rid, "Please send evidence")
+    for n, kind in enumerate(("LABEL_PHOTO", "INVOICE", "OTHER"), start=22):
+        r = await intake.client.post(
+            f"/v1/escalations/{filed.escalation_id}/evidence",
+            json={"evidence": [_photo(kind, n)]},
+            headers=harness.key(AGENT),
+        )
+        assert r.status_code in (200, 201, 202), r.text
+        await asyncio.sleep(settle + 4)  # longer apart than the settle time
+    await _mails(harness, filed.rid, "Please send evidence", count=3, timeout=spacing + 60)
+    await asyncio.sleep(settle + 4)
+    answers = [
+        m
+        for m in _about(harness, filed.rid, "Please send evidence")
+        if "So far we have received" in text_part(m)
+    ]
+    assert len(answers) == 2, [text_part(m) for m in answers]
+    assert any(
+        "So far we have received: 1 photo of the item, 1 photo of the shipping label, "
+        "1 invoice, 1 other file." in text_part(m)
+        for m in answers
+    ), [text_part(m) for m in answers]
+    r = await notifications.client.get(
+        f"/v1/cases/{filed.case['case_id']}/conversation", headers=harness.key(AGENT)
+    )
+    asks = [e["delivery"] for e in r.json()["entries"] if e.get("template") == "evidence_request"]
+    assert sorted(asks) == ["sent", "sent", "sent", "superseded"], asks
+
+
+@pytest.mark.parametrize("language", ["en", "hi"])
+@pytest.mark.parametrize(
+    ("rule", "story", "said_once"),
+    [
+        # QC passed at pickup, damage claimed, within swiftship's cap: the partner pays it all.
+        ("L9", {"qc_passed": True}, {"en": "recover", "hi": "वसूल"}),
+        # No QC at pickup, wrong item: the buyer's, the seller paid from the protection fund.
+        (
+            "L10",
+            {"claim_type": "WRONG_ITEM"},
+            {"en": "seller protection fund", "hi": "विक्रेता सुरक्षा कोष"},
+        ),
+    ],
+)
+async def test_a_paid_decision_says_once_who_bears_the_cost(
+    harness: Harness,
+    pipeline: dict[str, Any],
+    rule: str,
+    story: dict[str, Any],
+    said_once: dict[str, str],
+    language: str,
+) -> None:
+    """The decision's paragraph says whom the cost is recovered from; the email used to say it
+    again in a sentence of its own (and L10's reason said it too), in English and Hindi."""
+    seller, to = await directory_seller(harness, pipeline, "S-ONCE")
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to, language=language))
+    filed = await filed_case(harness, pipeline, seller=seller, **story)
+    assert filed.case["decision"]["rule_id"] == rule, filed.case["decision"]
+    [body] = await eventually(
+        lambda: rows(
+            pipeline["notifications"],
+            "SELECT body_text FROM messages WHERE case_id = :c AND template = 'decision'",
+            c=filed.case["case_id"],
+        ),
+        until=lambda found: len(found) == 1,
+        timeout=60,
+        what=f"the decision email of {filed.case['case_id']}",
+    )
+    text_body = body[0]
+    assert inr(filed.case["payout"]) in text_body
+    assert text_body.count(said_once[language]) == 1, text_body
+
+
+async def test_a_claim_filed_without_its_evidence_is_not_told_it_has_nothing_to_do(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4 at the first filing: the acknowledgement and the evidence request go out together.
+    The acknowledgement used to say "You do not need to do anything else for now" beside a
+    request to send evidence by a time: it now says that request follows."""
+    filed = await filed_case(
+        harness, pipeline, evidence=[], until=lambda c: c["state"] == "AWAITING_EVIDENCE"
+    )
+    [ack] = await _mails(harness, filed.rid, "We have your claim")
+    [request] = await _mails(harness, filed.rid, "Please send evidence")
+    _in_both(ack, "we need some evidence from you", "our next email, sent with this one")
+    assert "do not need to do anything" not in text_part(ack) + html_part(ack), text_part(ack)
+    _in_both(request, india_time(datetime.fromisoformat(filed.case["reply_by"])))
+
+
+@pytest.mark.parametrize(
+    ("scans", "said"),
+    [
+        # P1: the partner declares the parcel damaged on the way; nothing "came back" yet.
+        (("return.picked_up", "return.damaged"), "declared the parcel damaged in transit"),
+        # P3: the quality check failed at pickup and the partner took the parcel anyway.
+        (("return.qc_failed", "return.picked_up"), "quality check at pickup failed"),
+    ],
+)
+async def test_a_case_the_desk_opens_says_what_the_partners_record_showed(
+    harness: Harness, pipeline: dict[str, Any], scans: tuple[str, str], said: str
+) -> None:
+    """The acknowledgement of a case the desk opened itself said why in a claim's words: "the
+    item came back damaged" for a parcel the partner declared damaged on its way, and "there
+    was a problem with the return" for a failed quality check. It says what the record showed."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = await directory_seller(harness, pipeline, "S-P13")
+    rid = await _feed(harness, intake, seller, qc_required=True, item_value=90_000)
+    now = datetime.now(UTC)
+    for n, scan in enumerate(scans):
+        await _scan(harness, intake, rid, scan, now - timedelta(days=2) + timedelta(hours=n), 1.2)
+    await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    [ack] = await _mails(harness, rid, "We spotted a problem")
+    assert ack["To"] == to
+    _in_both(ack, said)
+    for wrong in ("came back damaged", "there was a problem with the return"):
+        assert wrong not in text_part(ack), text_part(ack)

@@ -35,7 +35,13 @@ def _variants() -> list[CaseEventBase]:
     """Every case event type notifications handles, across the fields that decide whether it
     is news: previous state, version, change, trigger rule, payout, call counterpart."""
     base = samples.case_opened("CASE-ACTS", AT).model_dump()
-    for key in ("type", "expected_decision_by", "trigger_rule", "awaiting_return_until"):
+    for key in (
+        "type",
+        "expected_decision_by",
+        "trigger_rule",
+        "awaiting_return_until",
+        "asks_for_evidence",
+    ):
         base.pop(key)
     out: list[CaseEventBase] = []
     for previous, version in itertools.product(STATES, (1, 2, 5)):

@@ -197,17 +197,20 @@ def test_a_payment_held_for_a_team_names_the_check_and_the_date_it_is_due() -> N
 
 def test_a_partner_liable_decision_never_claims_a_transit_loss_the_rule_did_not_find() -> None:
     """L7 pays because the partner picked up a return whose quality check failed, L5 because
-    the partner cannot prove delivery: neither found a loss in transit, so the sentence on who
-    bears the payout says only that the partner is responsible, in both languages."""
+    the partner cannot prove delivery: neither found a loss in transit, so the email says only
+    whom the cost is recovered from (once: the decision's paragraph says it, no sentence of
+    the email's own repeats it), in both languages."""
     for rule in ("L5", "L7", "L6"):
         record = sop_record(rule)
         event = samples.case_decided("C-1", AT).model_copy(update={"decision": record})
         [draft] = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
         english = render(draft.template, draft.context).text
-        assert "logistics partner that carried the return is responsible" in english, english
+        assert "recovered from the logistics partner that carried the return" in english, english
+        assert english.count("recover") == 1, english
         assert "scan records show" not in english.lower()
         hindi = render(draft.template, draft.context, language="hi").text
-        assert "इस नुकसान के लिए ज़िम्मेदार है" in hindi and "स्कैन रिकॉर्ड दिखाते" not in hindi
+        assert hindi.count("वसूल") == 1, hindi
+        assert "स्कैन रिकॉर्ड दिखाते" not in hindi
 
 
 def test_an_evidence_closure_restates_the_reply_by_it_passed_and_no_other_closure_does() -> None:

@@ -16,6 +16,7 @@ from uuid import UUID
 from services.notifications.digests.lessons import Lesson
 from services.notifications.messages import wording, wording_hi
 from services.notifications.settings import NotificationsSettings
+from shared import decision_wording
 from shared.events import (
     AppealWithoutCase,
     CaseAppealed,
@@ -60,6 +61,10 @@ PROACTIVE_ASKING = frozenset({"P2"})
 MERGED = "ESCALATION_MERGED"
 DUPLICATE = "DUPLICATE_CLAIM_REJECTED"
 EVIDENCE_ADDED = "EVIDENCE_ADDED"
+MERGE_ACKNOWLEDGEMENT = "merge_acknowledgement"
+# The case's own answers to a filing that joined it (E4's request, a decision): sent in the
+# moment after the merge, they replace its acknowledgement (`acknowledge_after_the_case_answers`).
+ANSWERS_FILING = (EvidenceRequested, CaseDecided, CaseRejected)
 # The seller filed again after a premature claim (E3b) and the case reopened: a new filing,
 # owed an acknowledgement like the first.
 REOPENED = "REOPENED"
@@ -227,6 +232,12 @@ def _decision_context(
     stated = partner_capped and wording.split_stated(
         decision.explanation if decision else None, debit_words, rest_words
     )
+    # Who bears a payout, said once: the paragraph of a paid decision (the SOP's and a person's)
+    # says whom the cost is recovered from, so the email adds no sentence saying it again. A
+    # paragraph that does not say it (an older record) keeps the sentence.
+    bears_stated = bool(
+        decision and decision.payout > 0 and decision_wording.states_who_bears(decision.explanation)
+    )
     context.update(
         rejected=rejected,
         outcome=outcome,
@@ -240,7 +251,9 @@ def _decision_context(
         paid_before=getattr(event, "paid_before", 0),
         payout_pct=decision.payout_pct if decision else 0,
         liable_party=decision.liable_party.value if decision and decision.liable_party else None,
-        liability_sentence=wording.liability_sentence(
+        liability_sentence=""
+        if bears_stated
+        else wording.liability_sentence(
             decision.liable_party.value if decision and decision.liable_party else None,
             debit_words,
             rest_words,
@@ -248,6 +261,7 @@ def _decision_context(
             stated=stated,
         ),
         split_stated=stated,
+        bears_stated=bears_stated,
         partner_debit=decision.partner_debit if decision else 0,
         marketplace_cost=decision.marketplace_cost if decision else 0,
         partner_capped=partner_capped,
@@ -261,6 +275,9 @@ def _decision_context(
         ),
         reason_code=reason_code,
         rejection_code=rejection,
+        # A claim closed as premature (E3b) is answered by filing again from the time its
+        # paragraph gives, not by an appeal: offering both told the seller two ways to one end.
+        refile_instead=rejected and rejection == "PREMATURE_CLAIM",
         rejection_reason=wording.REJECTION_REASON.get(rejection or "", "") if rejected else "",
         appeal_by=event.appeal_by,
         decided_at=decision.decided_at if decision else event.occurred_at,
@@ -293,7 +310,7 @@ def _settlement_wait(event: CaseEventBase) -> dict[str, Any]:
 
 
 def _filing_answer(
-    event: CaseUpdated, settings: NotificationsSettings, seller_address: str
+    event: CaseUpdated, settings: NotificationsSettings, seller_address: str, *, now: datetime
 ) -> Draft:
     """The answer to a seller's filing that opened nothing new: merged into the open case
     (acknowledged), or a duplicate of a decided one (where the first case stands, and its next
@@ -325,8 +342,24 @@ def _filing_answer(
         # when, not just "decided".
         **_settlement_wait(event),
     )
-    template = "merge_acknowledgement" if event.change == MERGED else "duplicate_filing"
-    return _seller_draft(template, event, context, seller_address)
+    if event.change != MERGED:
+        return _seller_draft("duplicate_filing", event, context, seller_address)
+    draft = _seller_draft(MERGE_ACKNOWLEDGEMENT, event, context, seller_address)
+    return replace(draft, send_at=acknowledge_after_the_case_answers(event, settings, now=now))
+
+
+def acknowledge_after_the_case_answers(
+    event: CaseUpdated, settings: NotificationsSettings, *, now: datetime
+) -> datetime | None:
+    """When to acknowledge a filing merged into an open case: at once, unless the case waits
+    for evidence. Then the filing is judged afresh in the same moment (E4: its own checklist,
+    or the case's checklist met), and the case's answer, an evidence request or a decision,
+    follows at once: the acknowledgement waits as evidence answers do (`evidence_settle_s`),
+    and that answer, if it comes first, replaces it and says the claim joined the case
+    (`repository.supersede_unsent_acknowledgements`): one email for one filing."""
+    if event.state != CaseState.AWAITING_EVIDENCE:
+        return None
+    return max(event.occurred_at, now) + timedelta(seconds=settings.evidence_settle_s)
 
 
 def overdue_reason_code(event: CaseUpdated) -> str:
@@ -513,6 +546,14 @@ def compose_case_event(
         )
         context["reopened"] = False
         context["awaiting_return_until"] = event.awaiting_return_until
+        # A case the desk opened: what the partner's record showed, not a claim's words.
+        trigger = wording.trigger_key(event.trigger_rule, context["claim_type"])
+        context["trigger_words"] = wording.PROACTIVE_TRIGGER_WORDS.get(
+            trigger, context["claim_words"]
+        )
+        context["trigger_words_hi"] = wording_hi.PROACTIVE_TRIGGER.get(trigger)
+        # The evidence request follows in the same moment: "nothing to do" would contradict it.
+        context["asks_for_evidence"] = event.asks_for_evidence
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
         context = _case_context(event, settings)
@@ -543,7 +584,7 @@ def compose_case_event(
         if reminder is not None:
             out.drafts.append(reminder)
     elif isinstance(event, CaseUpdated) and owed and event.change in (MERGED, DUPLICATE):
-        out.drafts.append(_filing_answer(event, settings, to))
+        out.drafts.append(_filing_answer(event, settings, to, now=now))
     elif isinstance(event, CaseUpdated) and owed and event.change == APPEAL_LATE:
         context = _case_context(event, settings)
         context["appeal_closed_at"] = event.appeal_by

@@ -19,6 +19,14 @@ EVIDENCE_REQUEST = "evidence_request"
 REMINDER_CANCELLED = "not sent: the case moved on before the reminder was due"
 # Said on an answer to evidence that more evidence overtook before it was sent.
 ANSWER_OVERTAKEN = "not sent: more evidence came before it was due; a later message answers it"
+MERGE_ACKNOWLEDGEMENT = "merge_acknowledgement"
+# Said on a filing's acknowledgement that the case's own answer to the filing replaced.
+ACKNOWLEDGEMENT_ANSWERED = (
+    "not sent: the case answered the filing at once; that message says the claim joined the case"
+)
+# The status of a message a later one replaced before it went out: nothing was withdrawn from
+# the seller (`cancelled` read to the desk as if something had been), a later message says it.
+SUPERSEDED = "superseded"
 
 
 async def insert_once(session: AsyncSession, values: dict[str, Any]) -> UUID | None:
@@ -113,6 +121,45 @@ async def cancel_unsent_answers(
         case_id=case_id,
         before_version=before_version,
         also=(Message.attempts == 0, Message.next_attempt_at > now),
+        status=SUPERSEDED,
+    )
+
+
+async def last_evidence_answer_at(
+    session: AsyncSession, *, case_id: str, before_version: int
+) -> datetime | None:
+    """When the case's latest answer to evidence went out (or is due), if it had one: an
+    evidence request after the case's first, not cancelled or superseded."""
+    first = (
+        select(func.min(Message.case_version))
+        .where(Message.case_id == case_id, Message.template == EVIDENCE_REQUEST)
+        .scalar_subquery()
+    )
+    return await session.scalar(
+        select(func.max(func.coalesce(Message.sent_at, Message.next_attempt_at))).where(
+            Message.case_id == case_id,
+            Message.template == EVIDENCE_REQUEST,
+            Message.status.not_in(("cancelled", SUPERSEDED)),
+            Message.case_version < before_version,
+            Message.case_version > first,
+        )
+    )
+
+
+async def supersede_unsent_acknowledgements(
+    session: AsyncSession, *, case_id: str, before_version: int, now: datetime
+) -> int:
+    """Acknowledgements of a filing merged into this case, waiting for the case's own answer
+    (`composing.acknowledge_after_the_case_answers`) and not yet due, superseded: the answer
+    (an evidence request, a decision) is the one email the filing gets."""
+    return await _cancel_unsent(
+        session,
+        MERGE_ACKNOWLEDGEMENT,
+        ACKNOWLEDGEMENT_ANSWERED,
+        case_id=case_id,
+        before_version=before_version,
+        also=(Message.attempts == 0, Message.next_attempt_at > now),
+        status=SUPERSEDED,
     )
 
 
@@ -124,9 +171,11 @@ async def _cancel_unsent(
     case_id: str,
     before_version: int,
     also: tuple[ColumnElement[bool], ...] = (),
+    status: str = "cancelled",
 ) -> int:
-    """The case's messages of `template` from before `before_version` not yet sent, cancelled,
-    saying `why` (the API shows it as the message's last error)."""
+    """The case's messages of `template` from before `before_version` not yet sent, given
+    `status` (cancelled, or superseded by a later message), saying `why` (the API shows it as
+    the message's last error)."""
     result = await session.execute(
         update(Message)
         .where(
@@ -136,7 +185,7 @@ async def _cancel_unsent(
             Message.case_version < before_version,
             *also,
         )
-        .values(status="cancelled", last_error=why)
+        .values(status=status, last_error=why)
         .returning(Message.message_id)
     )
     return len(result.all())

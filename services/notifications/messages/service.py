@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -22,6 +22,7 @@ from services.notifications.addresses import address_hash, open_contact
 from services.notifications.digests import service as digests
 from services.notifications.messages import repository
 from services.notifications.messages.composing import (
+    ANSWERS_FILING,
     NEGATIVE_RATING,
     NO_ADDRESS,
     SELLER,
@@ -38,6 +39,7 @@ from services.notifications.messages.composing import (
     may_compose,
 )
 from services.notifications.messages.rendering import INDIA, render
+from services.notifications.messages.repository import EVIDENCE_REQUEST
 from services.notifications.metrics import SELLER_UNTOLD
 from services.notifications.models import Message, Outbox
 from services.notifications.sellers import service as sellers
@@ -49,6 +51,7 @@ from shared.events import (
     CaseNoteAdded,
     CaseTaskEventBase,
     EventPayload,
+    EvidenceRequested,
     FraudAlertRaised,
     NotificationFailed,
     PartnerStatementIssued,
@@ -302,6 +305,7 @@ async def handle_case_event(
     # directory's; else the seller's messages are held (NO_ADDRESS) until it has one.
     if address is None:
         address = await sellers.primary_address(session, event.seller_id) or NO_ADDRESS
+    filing_answered = 0
     if cancels_reminder(event):
         await flush_pending(session)  # a reminder queued earlier in this batch, too
         await repository.cancel_reminders(
@@ -310,6 +314,10 @@ async def handle_case_event(
         await repository.cancel_unsent_answers(
             session, case_id=event.case_id, before_version=event.case_version, now=now
         )
+        if isinstance(event, ANSWERS_FILING):
+            filing_answered = await repository.supersede_unsent_acknowledgements(
+                session, case_id=event.case_id, before_version=event.case_version, now=now
+            )
     if isinstance(event, CaseNoteAdded) and event.call_counterpart == CALL_WITH_SELLER:
         await repository.add_call(
             session,
@@ -323,6 +331,18 @@ async def handle_case_event(
         compose_case_event(event, settings, now=now, seller_address=address),
         await sellers.language(session, event.seller_id),
     )
+    if isinstance(event, EvidenceRequested):
+        composition.drafts = [
+            await _spaced_from_last_answer(session, draft, event=event, settings=settings)
+            if draft.template == EVIDENCE_REQUEST and draft.send_at is not None
+            else draft
+            for draft in composition.drafts
+        ]
+    if filing_answered:
+        # This answer replaces the filing's acknowledgement: it says the claim joined the case.
+        for draft in composition.drafts:
+            if draft.template == EVIDENCE_REQUEST:
+                draft.context["filing_joined"] = True
     if composition.lessons and not await sellers.wants(session, event.seller_id, EDUCATION):
         composition.lessons.clear()  # the seller opted out of the education digest
     summarised = await _with_call_summary(session, event=event, composition=composition)
@@ -335,6 +355,28 @@ async def handle_case_event(
             dedup_key=summarised.dedup_key,
         )
     return queued
+
+
+async def _spaced_from_last_answer(
+    session: AsyncSession,
+    draft: Draft,
+    *,
+    event: EvidenceRequested,
+    settings: NotificationsSettings,
+) -> Draft:
+    """An answer to evidence (due once the uploads settle) held to at least
+    `evidence_answer_spacing_s` after the case's previous answer: uploads minutes apart then
+    get one answer now and then, not one each. Not past the reply-by: an answer that would
+    come after it goes when the uploads settle, as before."""
+    assert draft.send_at is not None
+    await flush_pending(session)  # an answer queued earlier in this batch counts too
+    last = await repository.last_evidence_answer_at(
+        session, case_id=event.case_id, before_version=event.case_version
+    )
+    if last is None:
+        return draft
+    at = max(draft.send_at, last + timedelta(seconds=settings.evidence_answer_spacing_s))
+    return draft if at >= event.reply_by else replace(draft, send_at=at)
 
 
 @dataclass(frozen=True, slots=True)

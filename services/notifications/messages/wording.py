@@ -84,8 +84,7 @@ REJECTION_REASON = {
     "CLAIM_WINDOW_EXPIRED": "The claim reached us after the claim window had closed: 7 days "
     "from the return's delivery to you, or 45 days from pickup for a return that never arrived.",
     "PREMATURE_CLAIM": "A return can take up to 10 days after pickup to reach you, so it is too "
-    "early to treat this one as lost. If it still has not arrived 10 days after pickup, please "
-    "file the claim again and we will take it up straight away.",
+    "early to treat this one as lost.",
     "SELLER_MISMATCH": "The marketplace's record of this return, which reached us after your "
     "claim, does not list it among your returns, so we cannot pay a claim on it to your account. "
     "Please check the return id: if it was mistyped, file again with the right one.",
@@ -218,6 +217,22 @@ def checklist_item(item: str) -> str:
 
 def claim_words(claim_type: str | None) -> str:
     return CLAIM_TYPE_WORDS.get(claim_type or "", "there was a problem with the return")
+
+
+# What made the desk open a case itself (P1, P3), as the partner's record says it: the claim
+# type's words ("the item came back damaged") were untrue of a parcel the partner declared
+# damaged on the way, and P3 has no claim type at all ("there was a problem with the return").
+PROACTIVE_TRIGGER_WORDS = {
+    ("P1", "NOT_RECEIVED"): "the logistics partner declared the parcel lost in transit",
+    ("P1", "DAMAGED"): "the logistics partner declared the parcel damaged in transit",
+    ("P3", None): "the partner's quality check at pickup failed, yet the parcel was picked up "
+    "anyway",
+}
+
+
+def trigger_key(trigger_rule: str | None, claim_type: str | None) -> tuple[str, str | None]:
+    """The key of `PROACTIVE_TRIGGER_WORDS` (and its Hindi) for a case the desk opened."""
+    return (trigger_rule or "", None if trigger_rule == "P3" else claim_type)
 
 
 # Where a case stands, for a seller who asks again.

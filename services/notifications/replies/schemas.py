@@ -31,7 +31,8 @@ class ConversationEntry(BaseModel):
     template: str | None = None
     subject: str
     text: str | None = None
-    delivery: str | None = None  # out: pending, held, sent, failed, suppressed, cancelled
+    delivery: str | None = None  # out: pending, held, sent, failed, suppressed, cancelled,
+    # superseded (a later message said it instead)
     message_id: UUID | None = None
     reply_id: UUID | None = None
     attachments: list[dict[str, Any]] = []

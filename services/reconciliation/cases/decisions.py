@@ -523,6 +523,7 @@ async def start(
         awaiting_return_until=(
             None if facts.return_known else now + timedelta(hours=p.timers.facts_wait_h)
         ),
+        asks_for_evidence=verdict.step is Step.AWAIT_EVIDENCE,
         data={"trigger_rule": case.trigger_rule},
     )
     await apply_verdict(session, case, verdict, facts, now=now, p=p)

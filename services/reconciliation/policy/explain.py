@@ -174,13 +174,14 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
             "the partner's quality check at pickup passed, so the damage happened in the "
             "partner's custody"
         ),
+        # The reason only: the sentence after it says whom the cost is recovered from (once).
         "L10": lambda: (
-            f"there was no quality check at pickup, so the {claim} claim is recovered from the "
-            "buyer while we pay you from the seller protection fund"
+            "there was no quality check at pickup to show the item was right when the buyer "
+            "handed it over, so we pay you from the seller protection fund"
         ),
         "L11": lambda: (
             "there was no quality check at pickup, so responsibility for the damage is shared "
-            "and the buyer's part is recovered from the buyer"
+            "between you and the buyer"
         ),
         "L12": lambda: (
             "none of our standard rules fits this return, so a person from the desk will decide"
