@@ -451,7 +451,8 @@ class NoticeContest(Base):
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     filed_by: Mapped[str] = mapped_column(String(120))
     filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    outcome: Mapped[str | None] = mapped_column(String(20))  # UPHELD | REVERSED | PARTIAL
+    # UPHELD | REVERSED | PARTIAL, or WITHDRAWN when an overturn took the debit off first.
+    outcome: Mapped[str | None] = mapped_column(String(20))
     reversed_amount: Mapped[int | None] = mapped_column(BigInteger)
     ruling: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(120))

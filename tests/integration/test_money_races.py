@@ -301,12 +301,82 @@ async def test_a_partner_contest_racing_the_desks_overturn(harness: Harness, des
                 ), r.text
         money = await _money_of(desk, case_id)
         assert money["unbalanced"] == 0, money
-        receivable = await desk.sql(
-            "SELECT coalesce(sum(amount), 0) AS owed FROM ledger_entries "
-            "WHERE case_id = :c AND account_type = 'partner_receivable'",
-            c=case_id,
+        # The overturn always lands, and takes the whole debit off: whichever ran first, the
+        # notice ends withdrawn and a ruling on it afterwards is refused.
+        assert await _partner_owes(desk, case_id) == 0
+        await _withdrawn_and_closed_to_rulings(harness, desk, case_id, notice_id)
+
+
+async def test_a_ruling_racing_the_desks_overturn(harness: Harness, desk: Engine) -> None:
+    """A manager rules REVERSED on the partner's contest while another overturns the decision:
+    the debit comes off the partner once, never twice (a ruling that waited for the overturn's
+    lock must see the notice it withdrew, not the copy it read before waiting)."""
+    partner = harness.key(PARTNER_RAPIDROUTE)
+    for _ in range(ROUNDS):
+        case_id = await _appealed_case(harness, desk)
+        notice_id = await _partner_notice(desk, case_id)
+        r = await desk.client.post(
+            f"/v1/partner/notices/{notice_id}/contest",
+            json={"reason": "Weighed at pickup"},
+            headers=partner,
         )
-        assert int(receivable[0]["owed"]) in (0, 249_900), receivable
+        assert r.status_code == 201, r.text
+        overturn = {
+            "overturn": True,
+            "liable_party": "SELLER",
+            "payout_pct": 0,
+            "reason": "The seller packed it badly",
+        }
+        rs = await _at_once(
+            desk.client.post(
+                f"/v1/partner-notices/{notice_id}/ruling",
+                json={"outcome": "REVERSED", "reason": "Their pickup photo shows it intact"},
+                headers=harness.key(MANAGER),
+            ),
+            desk.client.post(
+                f"/v1/cases/{case_id}/appeal-decision",
+                json=overturn,
+                headers=harness.key(MANAGER_2),
+            ),
+        )
+        for r in rs:
+            assert r.status_code < 500, r.text
+            if r.status_code >= 400:
+                assert r.status_code in (409, 422) and r.headers["content-type"].startswith(
+                    PROBLEM
+                ), r.text
+        assert rs[1].status_code == 200, rs[1].text
+        assert (await _money_of(desk, case_id))["unbalanced"] == 0
+        assert await _partner_owes(desk, case_id) == 0
+        notice = await desk.sql(
+            "SELECT dispute FROM debit_notices WHERE notice_id = :n", n=uuid.UUID(notice_id)
+        )
+        assert notice[0]["dispute"] in ("WITHDRAWN", "REVERSED"), notice
+
+
+async def _partner_owes(desk: Engine, case_id: str) -> int:
+    rows = await desk.sql(
+        "SELECT coalesce(sum(amount), 0) AS owed FROM ledger_entries "
+        "WHERE case_id = :c AND account_type = 'partner_receivable'",
+        c=case_id,
+    )
+    return int(rows[0]["owed"])
+
+
+async def _withdrawn_and_closed_to_rulings(
+    harness: Harness, desk: Engine, case_id: str, notice_id: str
+) -> None:
+    notice = await desk.sql(
+        "SELECT dispute FROM debit_notices WHERE notice_id = :n", n=uuid.UUID(notice_id)
+    )
+    assert notice[0]["dispute"] == "WITHDRAWN", notice
+    r = await desk.client.post(
+        f"/v1/partner-notices/{notice_id}/ruling",
+        json={"outcome": "REVERSED", "reason": "Late ruling"},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 409 and r.headers["content-type"].startswith(PROBLEM), r.text
+    assert await _partner_owes(desk, case_id) == 0
 
 
 async def test_the_same_escalation_to_management_twice_at_once(
@@ -333,6 +403,13 @@ async def test_the_same_escalation_to_management_twice_at_once(
             c=case_id,
         )
         assert int(tasks[0]["n"]) == 1, (tasks, [(r.status_code, r.text[:200]) for r in rs])
+        # Nor a second one through the generic task route, under the same case lock.
+        r = await desk.client.post(
+            f"/v1/cases/{case_id}/tasks",
+            json={"team": "management", "ask": "Look at this one too"},
+            headers=agent,
+        )
+        assert r.status_code == 409 and r.headers["content-type"].startswith(PROBLEM), r.text
 
 
 # --- through the whole pipeline: what the seller sends at once, from intake on ----------------

@@ -65,7 +65,9 @@ async def notice(
 ) -> DebitNotice | None:
     query = select(DebitNotice).where(DebitNotice.notice_id == notice_id)
     if lock:
-        query = query.with_for_update()
+        # Read afresh under the lock: the row this session already holds (read before the case
+        # lock was waited for) may predate an overturn that withdrew the notice meanwhile.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return await session.scalar(query)
 
 

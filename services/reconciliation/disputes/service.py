@@ -357,6 +357,11 @@ async def withdraw_notices(session: AsyncSession, *, case: Case, now: datetime) 
         if notice.dispute in {"OPEN", "CONTESTED"}:
             was = notice.dispute
             notice.dispute, notice.final_at = "WITHDRAWN", now
+            if contest_row is not None and contest_row.outcome is None:
+                # The contest is moot, not pending: the partner's statement shows it closed.
+                contest_row.outcome, contest_row.reversed_amount = "WITHDRAWN", 0
+                contest_row.decided_by, contest_row.decided_at = SYSTEM, now
+                contest_row.ruling = "The debit was withdrawn: the decision was overturned."
             for task in await task_repository.of_case(session, case.case_id):
                 if (
                     task.hold_kind == CONTEST_REVIEW

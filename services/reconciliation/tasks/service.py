@@ -53,6 +53,8 @@ async def open_task(
     case = await cases.lock(session, case_id)
     if case is None:
         raise CaseNotFound(case_id)
+    if team == Team.MANAGEMENT:
+        await _refuse_a_second_management_task(session, case_id)
     p = await policies.for_case(session, case, now)
     if blocks_settlement:
         # Counted afresh under the case's lock rather than stepped: a count that had drifted
@@ -249,12 +251,7 @@ async def escalate_to_management(
     case = await cases.lock(session, case_id)
     if case is None:
         raise CaseNotFound(case_id)
-    # One open management task a case: the same escalation sent twice (two agents, a retry
-    # without an Idempotency-Key) would otherwise email management the report twice. The case
-    # row's lock above orders racing escalations, so the second one sees the first's task.
-    for task in await repository.of_case(session, case_id):
-        if task.team == Team.MANAGEMENT and task.status == "OPEN":
-            raise AlreadyWithManagement(case_id, task.task_id)
+    await _refuse_a_second_management_task(session, case_id)
     p = await policies.for_case(session, case, now)
     return new_task(
         session,
@@ -270,3 +267,14 @@ async def escalate_to_management(
         escalation_reason=reason,
         report_html=html if len(html) <= REPORT_MAX_CHARS else None,
     )
+
+
+async def _refuse_a_second_management_task(session: AsyncSession, case_id: str) -> None:
+    """One open management task a case, however it is opened: the same escalation sent twice
+    (two agents, a retry without an Idempotency-Key) would otherwise email management the report
+    twice, and tasks opened for the management team through the generic route would pile up
+    tasks only a manager can close. The caller holds the case row's lock, which orders racing
+    requests, so the second one sees the first's task."""
+    for task in await repository.of_case(session, case_id):
+        if task.team == Team.MANAGEMENT and task.status == "OPEN":
+            raise AlreadyWithManagement(case_id, task.task_id)
