@@ -232,15 +232,18 @@ class OutboxRelay:
         # per connection. The table is the service's own (`OutboxMixin`), its name ours.
         table = cast(Table, outbox_model.__table__)  # type: ignore[attr-defined]
         # The publishing lock and the claim in one statement: the claim runs only if the lock
-        # was taken (a one-time filter on `locked.held`), and its first row says which. A
+        # was taken (a one-time filter on `locked.held`), and its first row says which. The lock
+        # is a MATERIALIZED CTE: as a plain subquery the planner pulled it up and called the
+        # function twice, in the row and in the filter. A
         # replica that published and committed after this statement's snapshot was taken, but
         # before the lock was, left rows this snapshot still sees unpublished: FOR UPDATE reads
         # their latest version and `published_at IS NULL` no longer holds, so they are skipped.
         # Plain rows; the payload and id come as PostgreSQL's text, which is what the message
         # carries, instead of decoding the JSONB document and encoding it again per row.
         self._lock_and_claim = f"""
+            WITH locked AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($1) AS held)
             SELECT locked.held, claimed.*
-            FROM (SELECT pg_try_advisory_xact_lock($1) AS held) AS locked
+            FROM locked
             LEFT JOIN LATERAL (
                 SELECT id, ce_id::text AS ce_id, ce_type, ce_source, ce_time, ce_subject,
                        topic, key, payload::text AS payload, created_at, traceparent

@@ -276,6 +276,15 @@ async def test_a_round_is_the_lock_with_its_claim_then_the_mark(harness: Harness
         assert len(seen) == 2, seen
         assert "pg_try_advisory_xact_lock" in seen[0] and "FOR UPDATE SKIP LOCKED" in seen[0]
         assert seen[1].lstrip().upper().startswith("UPDATE")
+        # The lock is taken once per round, by the claim's one-time filter reading its result.
+        async with engine.connect() as conn:
+            plan = "\n".join(
+                row[0]
+                for row in await conn.exec_driver_sql(
+                    "EXPLAIN VERBOSE " + relay._lock_and_claim.replace("$1", "1").replace("$2", "9")
+                )
+            )
+        assert plan.count("pg_try_advisory_xact_lock") == 1, plan
         # An empty round after it: the lock, no rows, nothing to mark.
         with _statements(engine) as seen:
             assert await relay.publish_batch() == 0
