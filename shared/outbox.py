@@ -234,10 +234,10 @@ class OutboxRelay:
         # The publishing lock and the claim in one statement: the claim runs only if the lock
         # was taken (a one-time filter on `locked.held`), and its first row says which. The lock
         # is a MATERIALIZED CTE: as a plain subquery the planner pulled it up and called the
-        # function twice, in the row and in the filter. A
-        # replica that published and committed after this statement's snapshot was taken, but
-        # before the lock was, left rows this snapshot still sees unpublished: FOR UPDATE reads
-        # their latest version and `published_at IS NULL` no longer holds, so they are skipped.
+        # function twice, in the row and in the filter. A replica that published and committed
+        # after this statement's snapshot was taken, but before the lock was, left rows this
+        # snapshot still sees unpublished: FOR UPDATE reads their latest version and
+        # `published_at IS NULL` no longer holds, so they are skipped.
         # Plain rows; the payload and id come as PostgreSQL's text, which is what the message
         # carries, instead of decoding the JSONB document and encoding it again per row.
         self._lock_and_claim = f"""
@@ -295,7 +295,9 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         # A round is four round trips: BEGIN, the lock with the claim, the mark, COMMIT. A
         # failure (PostgreSQL's or Kafka's) rolls it back, so nothing is marked that was not
-        # acknowledged; a connection left in doubt is not handed out again (`driver_connection`).
+        # acknowledged. Any failure but PostgreSQL refusing a statement gives the connection
+        # back invalidated (`driver_connection`), a Kafka one too: one reconnect, in a round that
+        # backs off anyway.
         async with driver_connection(self.engine) as connection, connection.transaction():
             claimed = await connection.fetch(self._lock_and_claim, self._lock_key, self.batch_size)
             self._lock_missed = not claimed[0]["held"]
