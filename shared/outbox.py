@@ -17,6 +17,7 @@ from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
+from asyncpg import Connection, Record
 from opentelemetry.trace import SpanKind
 from sqlalchemy import (
     BigInteger,
@@ -24,22 +25,18 @@ from sqlalchemy import (
     Index,
     String,
     Table,
-    Text,
-    any_,
-    bindparam,
     func,
-    select,
     text,
-    update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from shared import metrics
 from shared.envelope import Envelope
 from shared.events import EventPayload, topic_for
+from shared.pooled import driver_connection
 from shared.tracing import current_traceparent, recorded, span_from
 from shared.unit_of_work import unit_of
 
@@ -165,18 +162,18 @@ def outbox_envelope_columns(
     }
 
 
-def _headers(row: Any, traceparent: str | None) -> list[tuple[str, bytes]]:
-    """The CloudEvents headers of an outbox row read by the relay (its `ce_id` as text)."""
+def _headers(row: Record, traceparent: str | None) -> list[tuple[str, bytes]]:
+    """The CloudEvents headers of an outbox row the relay claimed (its `ce_id` as text)."""
     headers = [
-        ("ce_id", row.ce_id.encode()),
-        ("ce_source", row.ce_source.encode()),
-        ("ce_type", row.ce_type.encode()),
+        ("ce_id", row["ce_id"].encode()),
+        ("ce_source", row["ce_source"].encode()),
+        ("ce_type", row["ce_type"].encode()),
         ("ce_specversion", b"1.0"),
-        ("ce_time", row.ce_time.isoformat().encode()),
+        ("ce_time", row["ce_time"].isoformat().encode()),
         ("content-type", b"application/json"),
     ]
-    if row.ce_subject:
-        headers.append(("ce_subject", row.ce_subject.encode()))
+    if row["ce_subject"]:
+        headers.append(("ce_subject", row["ce_subject"].encode()))
     if traceparent:
         headers.append(("ce_traceparent", traceparent.encode()))
     return headers
@@ -222,50 +219,46 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = False
         self._lock_missed = False
-        # A round's statements, built once: building them per round (the function call, the
-        # labels, the clauses) was a tenth of the relay's own time, for the same SQL each time.
-        # On the table, not the mapped class: the rows are never ORM objects, and a statement of
-        # mapped columns runs through the ORM's compile and bulk-update states in the session at
-        # every round to produce the same SQL (about 3 % of intake's busy samples under webhooks).
-        # The mixin's table exists once each service maps it.
+        # The engine the sessionmaker is bound to: a round's statements go to asyncpg itself on
+        # a connection of its pool (`shared.pooled`). Through the session each of a round's five
+        # round trips (BEGIN, the lock, the claim, the mark, COMMIT) also ran SQLAlchemy's
+        # execution in a greenlet of its own and wrapped its result: about as much of intake's
+        # samples under webhooks as the driver's own work.
+        engine = sessionmaker.kw.get("bind")
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError("the relay's sessionmaker must be bound to an AsyncEngine")
+        self.engine = engine
+        # A round's statements as text, fixed for the relay's life, so asyncpg prepares each once
+        # per connection. The table is the service's own (`OutboxMixin`), its name ours.
         table = cast(Table, outbox_model.__table__)  # type: ignore[attr-defined]
-        columns = table.c
-        self._try_lock = select(func.pg_try_advisory_xact_lock(self._lock_key))
-        # Plain rows, not ORM objects: nothing here changes a row but its mark. The payload and
-        # id come as PostgreSQL's text, which is what the message carries, instead of decoding
-        # the JSONB document into dicts and encoding it again per row.
-        self._claim = (
-            select(
-                columns.id,
-                columns.ce_id.cast(Text).label("ce_id"),
-                columns.ce_type,
-                columns.ce_source,
-                columns.ce_time,
-                columns.ce_subject,
-                columns.topic,
-                columns.key,
-                columns.payload.cast(Text).label("payload"),
-                columns.created_at,
-                columns.traceparent,
-            )
-            .where(columns.published_at.is_(None))
-            .order_by(columns.id)
-            .limit(batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        # One array parameter, not an expanded `IN (...)` list: the statement's text is the
-        # same for every batch, so it is compiled once and stays prepared. Marked by id, never
-        # by range: a row that committed after the read, with an id inside the batch's, was not
-        # sent. A Core UPDATE: there is no ORM object of these rows in the session to keep in
-        # step.
-        self._mark = (
-            update(table)
-            .where(columns.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
-            .values(published_at=func.now())
-        )
-        self._count_unpublished = (
-            select(func.count()).select_from(table).where(columns.published_at.is_(None))
-        )
+        # The publishing lock and the claim in one statement: the claim runs only if the lock
+        # was taken (a one-time filter on `locked.held`), and its first row says which. The lock
+        # is a MATERIALIZED CTE: as a plain subquery the planner pulled it up and called the
+        # function twice, in the row and in the filter. A replica that published and committed
+        # after this statement's snapshot was taken, but before the lock was, left rows this
+        # snapshot still sees unpublished: FOR UPDATE reads their latest version and
+        # `published_at IS NULL` no longer holds, so they are skipped.
+        # Plain rows; the payload and id come as PostgreSQL's text, which is what the message
+        # carries, instead of decoding the JSONB document and encoding it again per row.
+        self._lock_and_claim = f"""
+            WITH locked AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($1) AS held)
+            SELECT locked.held, claimed.*
+            FROM locked
+            LEFT JOIN LATERAL (
+                SELECT id, ce_id::text AS ce_id, ce_type, ce_source, ce_time, ce_subject,
+                       topic, key, payload::text AS payload, created_at, traceparent
+                FROM {table.name}
+                WHERE locked.held AND published_at IS NULL
+                ORDER BY id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            ) AS claimed ON true
+        """
+        # One array parameter, not an `IN (...)` list: the text is the same for every batch.
+        # Marked by id, never by range: a row that committed after the claim, with an id inside
+        # the batch's, was not sent.
+        self._mark = f"UPDATE {table.name} SET published_at = now() WHERE id = ANY($1::bigint[])"
+        self._count_unpublished = f"SELECT count(*) FROM {table.name} WHERE published_at IS NULL"
 
     def wake(self) -> None:
         """Tell an idle relay that new rows were committed (saves a poll interval of latency)."""
@@ -300,13 +293,18 @@ class OutboxRelay:
         self._wake.set()
 
     async def publish_batch(self) -> int:
-        async with self.sessionmaker() as session, session.begin():
-            got_lock = await session.scalar(self._try_lock)
-            self._lock_missed = not got_lock
-            if not got_lock:
+        # A round is four round trips: BEGIN, the lock with the claim, the mark, COMMIT. A
+        # failure (PostgreSQL's or Kafka's) rolls it back, so nothing is marked that was not
+        # acknowledged. Any failure but PostgreSQL refusing a statement gives the connection
+        # back invalidated (`driver_connection`), a Kafka one too: one reconnect, in a round that
+        # backs off anyway.
+        async with driver_connection(self.engine) as connection, connection.transaction():
+            claimed = await connection.fetch(self._lock_and_claim, self._lock_key, self.batch_size)
+            self._lock_missed = not claimed[0]["held"]
+            if self._lock_missed:
                 return 0
-            rows = (await session.execute(self._claim)).all()
-            await self._export_backlog(session, rows)
+            rows = [row for row in claimed if row["id"] is not None]
+            await self._export_backlog(connection, rows)
             if not rows:
                 return 0
             if recorded(self.service):
@@ -314,12 +312,12 @@ class OutboxRelay:
             else:
                 futures = await self._send_batches(rows)
             await asyncio.gather(*futures)
-            await session.execute(self._mark, {"ids": [row.id for row in rows]})
-        for topic, count in Counter(row.topic for row in rows).items():
+            await connection.execute(self._mark, [row["id"] for row in rows])
+        for topic, count in Counter(row["topic"] for row in rows).items():
             metrics.OUTBOX_PUBLISHED.labels(self.service, self.topic_prefix + topic).inc(count)
         return len(rows)
 
-    async def _send_batches(self, rows: Any) -> list[Any]:
+    async def _send_batches(self, rows: list[Record]) -> list[Any]:
         """Hand the round's rows to the producer as one batch per partition (more when one
         fills up), instead of a `send` per row, whose serialising, partitioning and future per
         message were most of the relay's cost. The partition is the one `send` would choose
@@ -331,17 +329,17 @@ class OutboxRelay:
         partitions: dict[str, list[int]] = {}
         builders: dict[tuple[str, int], list[Any]] = {}
         for row in rows:
-            topic = self.topic_prefix + row.topic
+            topic = self.topic_prefix + row["topic"]
             if topic not in partitions:
                 partitions[topic] = sorted(await producer.partitions_for(topic))
-            key = row.key.encode()
+            key = row["key"].encode()
             partition = _PARTITIONER(key, partitions[topic], partitions[topic])
             batches = builders.setdefault((topic, partition), [producer.create_batch()])
             message = {
                 "timestamp": None,
                 "key": key,
-                "value": row.payload.encode(),
-                "headers": _headers(row, row.traceparent),
+                "value": row["payload"].encode(),
+                "headers": _headers(row, row["traceparent"]),
             }
             if batches[-1].append(**message) is None:  # full: the next batch takes it
                 batches.append(producer.create_batch())
@@ -353,36 +351,36 @@ class OutboxRelay:
                 futures.append(await producer.send_batch(batch, topic, partition=partition))
         return futures
 
-    async def _send(self, row: Any) -> Any:
+    async def _send(self, row: Record) -> Any:
         """Hand one row to the producer inside a PRODUCER span that continues the row's trace,
         whose context travels with the message as `ce_traceparent` (only while someone records
         spans, `tracing.recorded`)."""
-        topic = self.topic_prefix + row.topic
+        topic = self.topic_prefix + row["topic"]
         with span_from(
             self.service,
             f"publish {topic}",
-            row.traceparent,
+            row["traceparent"],
             kind=SpanKind.PRODUCER,
             attributes={
                 "messaging.system": "kafka",
                 "messaging.destination.name": topic,
-                "messaging.message.id": row.ce_id,
-                "cloudevents.event_type": row.ce_type,
+                "messaging.message.id": row["ce_id"],
+                "cloudevents.event_type": row["ce_type"],
             },
         ):
             return await self.producer.send(
                 topic,
-                value=row.payload.encode(),
-                key=row.key.encode(),
+                value=row["payload"].encode(),
+                key=row["key"].encode(),
                 headers=_headers(row, current_traceparent()),
             )
 
-    async def _export_backlog(self, session: AsyncSession, rows: Any) -> None:
+    async def _export_backlog(self, connection: Connection, rows: list[Record]) -> None:
         if len(rows) < self.batch_size:
             backlog = len(rows)
         else:
-            backlog = await session.scalar(self._count_unpublished) or 0
+            backlog = await connection.fetchval(self._count_unpublished) or 0
         metrics.OUTBOX_BACKLOG.labels(self.service).set(backlog)
-        oldest = rows[0].created_at if rows else None
+        oldest = rows[0]["created_at"] if rows else None
         age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
         metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(max(age, 0.0))

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -55,15 +56,26 @@ def _opened(rid: str) -> ReturnInitiated:
 
 @contextmanager
 def _statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The statements with parameters sent meanwhile: those SQLAlchemy executes, and those sent
+    to asyncpg itself (the relay's, `Connection._execute`; SQLAlchemy's own run prepared
+    statements and never pass it, so none is counted twice). BEGIN and COMMIT are neither."""
     seen: list[str] = []
 
     def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         seen.append(statement)
 
+    original = asyncpg.Connection._execute
+
+    async def driven(conn: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(query)
+        return await original(conn, query, *args, **kwargs)
+
     event.listen(engine.sync_engine, "before_cursor_execute", note)
+    asyncpg.Connection._execute = driven  # type: ignore[method-assign]
     try:
         yield seen
     finally:
+        asyncpg.Connection._execute = original  # type: ignore[method-assign]
         event.remove(engine.sync_engine, "before_cursor_execute", note)
 
 
@@ -231,6 +243,53 @@ async def test_a_round_marks_what_it_sent_with_one_statement_text_whatever_its_s
             ).all()
         assert [r[0] for r in pending] == ["C-1"]
         assert await relay.publish_batch() == 1
+    finally:
+        await producer.stop()
+        await engine.dispose()
+
+
+async def test_a_round_is_the_lock_with_its_claim_then_the_mark(harness: Harness) -> None:
+    """The publishing lock and the claim are one statement (a round is BEGIN, that, the mark and
+    COMMIT); while another transaction holds the lock, a round claims and marks nothing, leaves
+    every row unlocked and unpublished, and says so (`_lock_missed`: it retries soon)."""
+    engine, topic, producer = await _setup(harness)
+    try:
+        relay = _relay(engine, producer, "relay-lock-test")
+        await _record(engine, topic, ["L-1", "L-2"])
+        async with engine.connect() as other:
+            await other.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"), {"k": relay._lock_key}
+            )  # held until `other` ends its transaction
+            with _statements(engine) as seen:
+                assert await relay.publish_batch() == 0
+            assert relay._lock_missed
+            assert len(seen) == 1 and "pg_try_advisory_xact_lock" in seen[0], seen
+            # Nothing claimed: another transaction takes every row without waiting.
+            locked = await other.execute(
+                text("SELECT key FROM relay_outbox WHERE published_at IS NULL FOR UPDATE NOWAIT")
+            )
+            assert sorted(r[0] for r in locked) == ["L-1", "L-2"]
+            await other.rollback()
+        with _statements(engine) as seen:
+            assert await relay.publish_batch() == 2
+        assert not relay._lock_missed
+        assert len(seen) == 2, seen
+        assert "pg_try_advisory_xact_lock" in seen[0] and "FOR UPDATE SKIP LOCKED" in seen[0]
+        assert seen[1].lstrip().upper().startswith("UPDATE")
+        # The lock is taken once per round, by the claim's one-time filter reading its result.
+        async with engine.connect() as conn:
+            plan = "\n".join(
+                row[0]
+                for row in await conn.exec_driver_sql(
+                    "EXPLAIN VERBOSE " + relay._lock_and_claim.replace("$1", "1").replace("$2", "9")
+                )
+            )
+        assert plan.count("pg_try_advisory_xact_lock") == 1, plan
+        # An empty round after it: the lock, no rows, nothing to mark.
+        with _statements(engine) as seen:
+            assert await relay.publish_batch() == 0
+        assert not relay._lock_missed and len(seen) == 1
+        assert len(await _consume(harness.env["KAFKA_BOOTSTRAP_SERVERS"], topic, 2)) == 2
     finally:
         await producer.stop()
         await engine.dispose()

@@ -244,6 +244,47 @@ async def test_the_common_scan_opens_no_session_and_a_held_one_does(
     assert sessions.opened == 1
 
 
+async def test_the_webhook_is_answered_without_fastapis_generic_handler(
+    harness: Harness, pipeline: dict[str, Any], monkeypatch: Any
+) -> None:
+    """The webhook's route has a handler of its own (partners/route.py): FastAPI neither solves
+    its dependencies nor validates the answer's model again, and the answer is the same."""
+    import fastapi.routing
+
+    intake = pipeline["intake"]
+    rid = uid("RET")
+    await feed_return(intake, harness, rid, partner_id="swiftship", awb=awb_of(rid))
+    generic: list[str] = []
+    for name in ("solve_dependencies", "serialize_response"):
+        original = getattr(fastapi.routing, name)
+
+        async def counted(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            request = kwargs.get("request")
+            if request is not None and request.url.path.startswith("/v1/webhooks/"):
+                generic.append(request.url.path)
+            elif request is None and kwargs.get("field") is not None:
+                generic.append(str(kwargs["field"]))  # serialize_response has no request
+            return await _original(*args, **kwargs)
+
+        monkeypatch.setattr(fastapi.routing, name, counted)
+    answer = await _post_swiftship(
+        intake, harness, swiftship_event(rid, "return.in_transit"), uid("msg")
+    )
+    assert answer["accepted"] == 1 and set(answer) == {
+        "raw_ref",
+        "accepted",
+        "duplicates",
+        "unmapped",
+        "held",
+        "refused",
+    }
+    assert generic == []
+    # A partner id over its bound is still FastAPI's to refuse, with its problem document.
+    r = await intake.client.post("/v1/webhooks/" + "x" * 65, content=b"{}")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "path.partner_id", r.text
+    assert generic == ["/v1/webhooks/" + "x" * 65]
+
+
 async def test_a_burst_of_webhooks_stays_within_the_pool(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:

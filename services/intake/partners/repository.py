@@ -8,12 +8,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from asyncpg import PostgresError, Record
+from asyncpg import Record
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.util import greenlet_spawn
 
 from services.intake.models import (
     HeldScan,
@@ -25,6 +24,7 @@ from services.intake.models import (
     UnmappedScan,
 )
 from shared.db import json_text, table_of
+from shared.pooled import driver_connection
 
 
 async def get_partner(session: AsyncSession, partner_id: str) -> Partner | None:
@@ -283,21 +283,10 @@ async def _fetch_pooled(engine: AsyncEngine, sql: str, *args: Any) -> list[Recor
     """`sql`'s rows on a connection checked out of the engine's pool itself, not through
     an `AsyncConnection`: building and closing that wrapper (its `Connection`, the greenlets
     to start and close it) cost about twice the checkout alone, and the statement needs none
-    of it. The pool's events run as for any checkout (the ping after idling), and a
-    connection that fails mid-statement is invalidated, as `Connection` would."""
-    pooled = await greenlet_spawn(engine.sync_engine.pool.connect)
-    try:
-        driver = pooled.driver_connection
-        assert driver is not None
-        try:
-            rows: list[Record] = await driver.fetch(sql, *args)
-        except Exception as exc:
-            if driver.is_closed() or not isinstance(exc, PostgresError):
-                # The connection is gone or in an unknown state: never hand it out again.
-                await greenlet_spawn(pooled.invalidate, exc)
-            raise
-    finally:
-        await greenlet_spawn(pooled.close)
+    of it (`shared.pooled`: the pool's ping after idling, a connection that fails mid-statement
+    invalidated)."""
+    async with driver_connection(engine) as driver:
+        rows: list[Record] = await driver.fetch(sql, *args)
     return rows
 
 

@@ -15,14 +15,15 @@ from services.intake.partners.adapter import AuthenticationFailed, PayloadInvali
 from services.intake.partners.batching import owned_scan_statements
 from services.intake.partners.directory import PartnerDirectory
 from services.intake.partners.registry import ADAPTERS
+from services.intake.partners.route import PartnerWebhookRoute
 from services.intake.partners.schemas import WebhookAccepted
 from shared.app import ServiceRuntime
 from shared.db import request_session
 from shared.problems import Problem, problem_response
 from shared.rate_limit import Limit, RateLimiter, RateLimitExceeded
-from shared.service_route import ServiceRoute
 
-router = APIRouter(route_class=ServiceRoute, tags=["partner webhooks"])
+# Served by a handler of its own, not FastAPI's generic one (route.py says what it does).
+router = APIRouter(route_class=PartnerWebhookRoute, tags=["partner webhooks"])
 
 PartnerId = Annotated[str, Path(min_length=1, max_length=64)]
 

@@ -1,0 +1,38 @@
+"""A pooled connection's asyncpg driver, for the few hot statements sent to asyncpg itself.
+
+SQLAlchemy's `AsyncConnection` and `AsyncSession` build a `Connection`, run greenlets to begin,
+execute and close, and wrap every result; for a statement whose text is fixed and whose rows
+are read as they come, that costs about twice the driver's own work (intake's webhook
+statement, the outbox relay's round: `docs/cpu.md`). Here the connection is checked out of the
+engine's pool itself, so the pool's rules still hold: its size, the ping of a connection that
+sat idle (`shared.db`), the return to the pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from asyncpg import Connection, PostgresError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Connection]:
+    """asyncpg's connection of a connection checked out of `engine`'s pool, returned to it on
+    leaving. A failure that leaves the connection closed or in an unknown state (anything but
+    PostgreSQL refusing a statement) invalidates it, as SQLAlchemy's `Connection` would: it is
+    never handed out again. Transactions are the caller's (`connection.transaction()`)."""
+    pooled = await greenlet_spawn(engine.sync_engine.pool.connect)
+    try:
+        driver = pooled.driver_connection
+        assert driver is not None
+        try:
+            yield driver
+        except Exception as exc:
+            if driver.is_closed() or not isinstance(exc, PostgresError):
+                await greenlet_spawn(pooled.invalidate, exc)
+            raise
+    finally:
+        await greenlet_spawn(pooled.close)
