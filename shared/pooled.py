@@ -25,14 +25,20 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Connection]:
     PostgreSQL refusing a statement) invalidates it, as SQLAlchemy's `Connection` would: it is
     never handed out again. Transactions are the caller's (`connection.transaction()`)."""
     pooled = await greenlet_spawn(engine.sync_engine.pool.connect)
+    driver = pooled.driver_connection
+    assert driver is not None
+    unusable: BaseException | None = None
     try:
-        driver = pooled.driver_connection
-        assert driver is not None
-        try:
-            yield driver
-        except Exception as exc:
-            if driver.is_closed() or not isinstance(exc, PostgresError):
-                await greenlet_spawn(pooled.invalidate, exc)
-            raise
+        yield driver
+    except BaseException as exc:
+        # A cancellation too: it may have landed mid-statement, leaving an unknown state.
+        if driver.is_closed() or not isinstance(exc, PostgresError):
+            unusable = exc
+        raise
     finally:
+        # The pool's reset rolls back only transactions SQLAlchemy began: one left open here
+        # would go back to the pool holding its locks (the relay's advisory lock: every replica
+        # would miss it from then on), so such a connection is discarded too.
+        if unusable is not None or (not driver.is_closed() and driver.is_in_transaction()):
+            await greenlet_spawn(pooled.invalidate, unusable)
         await greenlet_spawn(pooled.close)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, Path, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Path, Request
 from fastapi.responses import JSONResponse
 
 from services.intake.partners.route import PartnerWebhookRoute
@@ -79,3 +79,48 @@ def test_a_route_with_something_to_solve_is_refused_when_the_app_is_built() -> N
             partner_id: PartnerId, request: Request, who: Annotated[str, Depends(caller)]
         ) -> WebhookAccepted:
             raise AssertionError("never served")
+
+
+def _refused(register: Any) -> None:
+    router = APIRouter(route_class=PartnerWebhookRoute)
+    with pytest.raises(TypeError, match="solves nothing else"):
+        register(router)
+
+
+def test_a_parameter_fastapi_injects_by_type_is_refused() -> None:
+    """Background tasks or the response to set headers on would not be passed by this handler:
+    every webhook would fail with a TypeError at the call, a 500 on the busiest route."""
+
+    def register(router: APIRouter) -> None:
+        @router.post("/v1/webhooks/{partner_id}", status_code=202, response_model=WebhookAccepted)
+        async def receive(
+            partner_id: PartnerId, request: Request, tasks: BackgroundTasks
+        ) -> WebhookAccepted:
+            raise AssertionError
+
+    _refused(register)
+
+
+def test_a_response_option_the_handler_would_not_apply_is_refused() -> None:
+    def register(router: APIRouter) -> None:
+        @router.post(
+            "/v1/webhooks/{partner_id}",
+            status_code=202,
+            response_model=WebhookAccepted,
+            response_model_exclude_none=True,
+        )
+        async def receive(partner_id: PartnerId, request: Request) -> WebhookAccepted:
+            raise AssertionError
+
+    _refused(register)
+
+
+def test_a_plain_def_endpoint_is_refused() -> None:
+    """FastAPI runs a plain function in a thread; this handler awaits its endpoint."""
+
+    def register(router: APIRouter) -> None:
+        @router.post("/v1/webhooks/{partner_id}", status_code=202, response_model=WebhookAccepted)
+        def receive(partner_id: PartnerId, request: Request) -> WebhookAccepted:
+            raise AssertionError
+
+    _refused(register)

@@ -29,9 +29,11 @@ built rather than silently not run.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.utils import request_params_to_args
 from pydantic import TypeAdapter
 
@@ -49,17 +51,37 @@ class PartnerWebhookRoute(ServiceRoute):
             or dependant.header_params
             or dependant.cookie_params
             or self.body_field is not None
+            # Parameters FastAPI injects by type (background tasks, the response to set
+            # headers on, a WebSocket or HTTP connection, security scopes): not passed here.
+            or dependant.background_tasks_param_name
+            or dependant.response_param_name
+            or dependant.http_connection_param_name
+            or dependant.websocket_param_name
+            or dependant.security_scopes_param_name
+        )
+        # Response options FastAPI's serialiser applies and this one would not.
+        reshaped = (
+            self.response_model_include is not None
+            or self.response_model_exclude is not None
+            or not self.response_model_by_alias
+            or self.response_model_exclude_unset
+            or self.response_model_exclude_defaults
+            or self.response_model_exclude_none
+            or not isinstance(self.response_class, DefaultPlaceholder)
         )
         status_code = self.status_code
         if (
             skipped
+            or reshaped
+            or not inspect.iscoroutinefunction(self.endpoint)
             or dependant.request_param_name is None
             or self.response_model is None
             or status_code is None
         ):
             raise TypeError(
                 f"{self.path}: PartnerWebhookRoute serves an endpoint of path parameters and "
-                "the Request with a response model and status code, and solves nothing else"
+                "the Request with a response model and status code (an async endpoint, the "
+                "response as the model serialises it), and solves nothing else"
             )
         path_params = dependant.path_params
         request_param = dependant.request_param_name
