@@ -25,6 +25,11 @@ ready cases (default 1,500, seeded as bench/reconciliation.py seeds them) decide
 assessments through the real batch handler, 500 to a transaction, the process's CPU and
 PostgreSQL's per decision.
 
+Fraud's stream also reports each kind of assessment's CPU and wall time (a claim, a terminal
+scan, every other event; `claim_cpu_ms`, `claim_wall_ms`, ...). BENCH_CPU_SELLERS (default 150,
+over three categories) sets its sellers, BENCH_CPU_ONE_CATEGORY=1 puts them all in one: the
+end-to-end traffic's 2,000 sellers of one category make a claim's peers hundreds.
+
 Stream sizes: BENCH_CPU_FRAUD_RETURNS (default 400 returns, about 1,700 events),
 BENCH_CPU_NOTIFY_CASES (default 400 cases, 2,400 events), BENCH_CPU_BATCH (default 100 events per
 transaction). Needs the local stack (`disputedesk stack up`, its environment exported).
@@ -76,14 +81,18 @@ def _fraud_events(returns: int) -> list[Any]:
     qc_share = float(os.environ.get("BENCH_CPU_QC_SHARE", "0"))
     hubs = int(os.environ.get("BENCH_CPU_HUBS", "40"))
     per_hub = int(os.environ.get("BENCH_CPU_AGENTS_PER_HUB", "10"))
+    # The end-to-end traffic's sellers are 2,000 in one category: a claim's peers are hundreds.
+    sellers = int(os.environ.get("BENCH_CPU_SELLERS", "150"))
+    one_category = os.environ.get("BENCH_CPU_ONE_CATEGORY") == "1"
     timed: list[tuple[datetime, int, Any]] = []
     for i in range(returns):
         rid = f"R-CPU-{i:05d}"
         at = START + timedelta(minutes=7 * i)
         hub, hub2 = rng.randrange(hubs), rng.randrange(hubs)
         agent = f"AG-{hub}-{rng.randrange(per_hub)}"
-        seller, buyer = f"S-{rng.randrange(150)}", f"B-{rng.randrange(3000)}"
+        seller, buyer = f"S-{rng.randrange(sellers)}", f"B-{rng.randrange(3000)}"
         qc = qc_rng.random() < qc_share
+        category = rng.choice(["electronics", "home", "fashion"])
         timed.append(
             (
                 at,
@@ -93,7 +102,7 @@ def _fraud_events(returns: int) -> list[Any]:
                     order_id=f"O-{rid}",
                     seller_id=seller,
                     buyer_id=buyer,
-                    category=rng.choice(["electronics", "home", "fashion"]),
+                    category="home" if one_category else category,
                     item_value=rng.randrange(20_000, 400_000),
                     qc_required=qc,
                     partner_id=rng.choice(["swiftship", "rapidroute", "desipost"]),
@@ -230,6 +239,10 @@ def _postgres_cpu_s() -> float:
     return total
 
 
+# The statements sent so far by the measured engine (`_counting`), for the per-kind figures.
+_SENT = [0]
+
+
 @contextmanager
 def _counting(engine: Any) -> Iterator[list[int]]:
     from sqlalchemy import event
@@ -238,6 +251,7 @@ def _counting(engine: Any) -> Iterator[list[int]]:
 
     def note(*_: Any) -> None:
         sent[0] += 1
+        _SENT[0] += 1
 
     event.listen(engine.sync_engine, "before_cursor_execute", note)
     try:
@@ -277,6 +291,53 @@ def _timed_pilferage() -> dict[str, float]:
             spent["calls"] += 1
 
     PilferageInputs.pilferage = timed  # type: ignore[method-assign]
+    return spent
+
+
+def _timed_assessments() -> dict[str, dict[str, float]]:
+    """Accumulate the CPU and wall time of fraud's assessments by the kind of event: a claim (an
+    escalation: its context reads, the seller's and buyer's tests, the peers' baselines they
+    weigh), a terminal scan (the pilferage step) and every other event. Each kind runs under a
+    frame of its own (`_assess_claim`, `_assess_terminal_scan`, `_assess_other`), so a
+    sampling profile of the run splits by kind too."""
+    from services.fraud.features.service import TERMINAL
+    from services.fraud.scoring import service
+    from shared.events import ReturnShipmentEvent, SellerEscalationFiled
+
+    spent = {
+        kind: {"cpu_s": 0.0, "wall_s": 0.0, "calls": 0, "statements": 0}
+        for kind in ("claim", "terminal_scan", "other")
+    }
+    original = service.assess_event
+
+    async def timed(kind: str, *args: Any, **kwargs: Any) -> Any:
+        began, wall, sent = time.process_time(), time.perf_counter(), _SENT[0]
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            spent[kind]["cpu_s"] += time.process_time() - began
+            spent[kind]["wall_s"] += time.perf_counter() - wall
+            spent[kind]["statements"] += _SENT[0] - sent
+            spent[kind]["calls"] += 1
+
+    async def _assess_claim(*args: Any, **kwargs: Any) -> Any:
+        return await timed("claim", *args, **kwargs)
+
+    async def _assess_terminal_scan(*args: Any, **kwargs: Any) -> Any:
+        return await timed("terminal_scan", *args, **kwargs)
+
+    async def _assess_other(*args: Any, **kwargs: Any) -> Any:
+        return await timed("other", *args, **kwargs)
+
+    async def by_kind(*args: Any, **kwargs: Any) -> Any:
+        payload = kwargs["payload"]
+        if isinstance(payload, SellerEscalationFiled):
+            return await _assess_claim(*args, **kwargs)
+        if isinstance(payload, ReturnShipmentEvent) and payload.event_type in TERMINAL:
+            return await _assess_terminal_scan(*args, **kwargs)
+        return await _assess_other(*args, **kwargs)
+
+    service.assess_event = by_kind
     return spent
 
 
@@ -659,11 +720,13 @@ async def _measure(service: str) -> dict[str, Any]:
         return await _measure_notifications_skipped(url)
 
     pilferage: dict[str, float] | None = None
+    by_kind: dict[str, dict[str, float]] = {}
     if service == "fraud":
         from services.fraud.scoring.handlers import handlers
 
         events = _fraud_events(int(os.environ.get("BENCH_CPU_FRAUD_RETURNS", "400")))
         pilferage = _timed_pilferage()
+        by_kind = _timed_assessments()
     else:
         from services.notifications.messages.handlers import build_handlers
         from services.notifications.settings import NotificationsSettings
@@ -726,6 +789,13 @@ async def _measure(service: str) -> dict[str, Any]:
             1000 * pilferage["cpu_s"] / pilferage["calls"], 3
         )
         result["terminal_scans"] = int(pilferage["calls"])
+    for kind, spent in by_kind.items():
+        if spent["calls"]:
+            # A whole assessment of the kind, from the handler's call to its return.
+            result[f"{kind}_cpu_ms"] = round(1000 * spent["cpu_s"] / spent["calls"], 3)
+            result[f"{kind}_wall_ms"] = round(1000 * spent["wall_s"] / spent["calls"], 3)
+            result[f"{kind}_statements"] = round(spent["statements"] / spent["calls"], 2)
+            result[f"{kind}s"] = int(spent["calls"])
     return result
 
 

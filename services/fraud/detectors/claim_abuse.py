@@ -4,6 +4,7 @@ claims whose weight was intact, claims filed just before the window closes, repe
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -352,16 +353,21 @@ def pooled_concentration(
         category: robust_baseline(list(peers), t, prior_rate=prior_rate)
         for category, peers in categories.items()
     }
-    total_k = sum(max(k, 0) for peers in categories.values() for k, _ in peers)
-    total_n = sum(max(n, 0) for peers in categories.values() for _, n in peers)
+    # Every seller of the market is a pair of counts, and sellers share their counts (most have
+    # a few deliveries): the work below runs once per distinct pair of a category, each
+    # standing for its sellers. The market's baseline counts the same pairs in the same order
+    # of first appearance as a list of every seller would give it.
+    distinct = {category: Counter(peers) for category, peers in categories.items()}
+    total_k = sum(max(k, 0) * m for pairs in distinct.values() for (k, _), m in pairs.items())
+    total_n = sum(max(n, 0) * m for pairs in distinct.values() for (_, n), m in pairs.items())
     reference = peer_rate(total_k, total_n, prior_rate, t.prior_strength)
     standardised: list[tuple[int, int]] = []
-    for category, peers in categories.items():
+    for category, pairs in distinct.items():
         spread = bases[category].spread
         rate = spread.rate if spread is not None else reference
-        for k, n in peers:
+        for (k, n), m in pairs.items():
             if n > 0 or k > 0:
-                standardised.append((k, max(round(n * rate / reference), k)))
+                standardised += [(k, max(round(n * rate / reference), k))] * m
     market = robust_baseline(standardised, t, prior_rate=prior_rate).spread
     concentration = market.concentration if market is not None else t.max_concentration
     return bases, concentration
@@ -384,21 +390,26 @@ def honest_population(
     hide each other; against the market's they leave, and the category's rate falls back to
     its ordinary sellers'. An honest peer leaves with probability at most alpha_medium, as
     in `stats.sequential_peers`."""
-    kept = [(k, n) for k, n in peers if n > 0 and baseline.keeps(k, n, t)]
+    # Sellers with the same counts are kept or left together: the tests run once per distinct
+    # (claims, deliveries), a few dozen however many sellers, each standing for its sellers.
+    kept = {(k, n): m for (k, n), m in Counter(peers).items() if n > 0 and baseline.keeps(k, n, t)}
 
-    def rate_of(group: Sequence[tuple[int, int]]) -> float:
+    def rate_of(group: Mapping[tuple[int, int], int]) -> float:
         return peer_rate(
-            sum(k for k, _ in group), sum(n for _, n in group), prior_rate, t.prior_strength
+            sum(k * m for (k, _), m in group.items()),
+            sum(n * m for (_, n), m in group.items()),
+            prior_rate,
+            t.prior_strength,
         )
 
     rate = rate_of(kept)
     telling = math.log(1 / s.alpha_medium)
     for _ in range(rounds):
-        ordinary = [
-            (k, n)
-            for k, n in kept
+        ordinary = {
+            (k, n): m
+            for (k, n), m in kept.items()
             if k == 0 or sequential_test(k, n, PeerSpread(rate, concentration), s).log_bf < telling
-        ]
+        }
         if len(ordinary) == len(kept):
             break
         kept, rate = ordinary, rate_of(ordinary)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 # Re-exported: the detectors take every statistic from this module.
@@ -160,8 +160,22 @@ def robust_peer_counts(
     peers: Sequence[tuple[int, int]], t: Thresholds, *, prior_rate: float, rounds: int = 5
 ) -> tuple[int, int]:
     """The counts of `robust_baseline`."""
-    baseline = robust_baseline(peers, t, prior_rate=prior_rate, rounds=rounds)
+    baseline = robust_baseline(peers, t, prior_rate=prior_rate, rounds=rounds, spread=False)
     return baseline.k, baseline.n
+
+
+def distinct_counts(peers: Iterable[tuple[int, int]]) -> Counter[tuple[int, int]]:
+    """The peers' distinct (count, trials) as a baseline counts them (the count at least 0, the
+    trials at least the count; a peer with neither left out), with their multiplicity, in the
+    order they first appear. The pairs are counted as given first (`Counter`'s C loop), then
+    clamped once per distinct pair: a claim's peers are hundreds or thousands of sellers or
+    buyers, and a Python expression per peer was most of what a baseline of them cost. The
+    same counter, order included, as clamping every peer first."""
+    live: Counter[tuple[int, int]] = Counter()
+    for (k, n), m in Counter(peers).items():
+        if n > 0 or k > 0:
+            live[(max(k, 0), max(n, k, 0))] += m
+    return live
 
 
 def robust_baseline(
@@ -172,8 +186,11 @@ def robust_baseline(
     rounds: int = 5,
     leave_out: bool = False,
     by_information: bool = False,
+    spread: bool = True,
 ) -> RobustBaseline:
-    """The pooled counts of the peers that themselves look like peers.
+    """The pooled counts of the peers that themselves look like peers (and, unless `spread` is
+    False, how much they differ: `sequential_peers`, most of a baseline's cost, which a caller
+    reading only the counts does without).
 
     A pooled peer rate is dragged up by the very behaviour the detectors look for: claim
     abusers lift their category's claim rate, a pilfering hub lifts the hubs'. Where fraud is
@@ -187,7 +204,7 @@ def robust_baseline(
     """
     # Peers with the same counts are kept or left out together, so the work runs over the
     # distinct counts with their multiplicity: a few dozen pairs, however many peers.
-    live = Counter((max(k, 0), max(n, k, 0)) for k, n in peers if n > 0 or k > 0)
+    live = distinct_counts(peers)
     total_k = sum(k * m for (k, _), m in live.items())
     total_n = sum(n * m for (_, n), m in live.items())
     centre = peer_rate(total_k, total_n, prior_rate, t.prior_strength)
@@ -221,7 +238,9 @@ def robust_baseline(
         null,
         sequential_peers(
             kept, t, prior_rate=prior_rate, leave_out=leave_out, by_information=by_information
-        ),
+        )
+        if spread
+        else None,
     )
 
 

@@ -6,7 +6,7 @@ own module beside the name of its detector; `service` assembles them into `Asses
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -239,11 +239,12 @@ class AssessorBase:
         spreads: dict[str, PeerSpread] | None = None,
         leave_out: bool = False,
         by_information: bool = False,
+        spread_of: Collection[str] | None = None,
     ) -> dict[str, tuple[int, int]]:
         """The robust baseline of each rate among the population's other members (and, into
-        `spreads`, how much those peers differ; `leave_out`: each peer of the spread weighed
-        without itself; `by_information`: the spread's rate weighed by each peer's information,
-        see `stats.sequential_peers`)."""
+        `spreads`, how much those peers differ, for the rates of `spread_of` or all of them;
+        `leave_out`: each peer of the spread weighed without itself; `by_information`: the
+        spread's rate weighed by each peer's information, see `stats.sequential_peers`)."""
         return await peer_baselines(
             self.session,
             population=population,
@@ -257,6 +258,7 @@ class AssessorBase:
             spreads=spreads,
             leave_out=leave_out,
             by_information=by_information,
+            spread_of=spread_of,
         )
 
     def telling(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,6 +78,7 @@ async def peer_baselines(
     spreads: dict[str, PeerSpread] | None = None,
     leave_out: bool = False,
     by_information: bool = False,
+    spread_of: Collection[str] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """The robust baseline (count, trials) of each rate among the population's other members.
 
@@ -89,7 +90,10 @@ async def peer_baselines(
     `leave_out`: the spread's peers are weighed each without itself (`stats.sequential_peers`;
     hubs and agents, whose bad peers are few enough to hide each other). `by_information`: the
     spread's rate weighs each peer by what it tells of the honest mean, not by its trials
-    (`stats.information_rate`; hubs and agents, where a few busy peers carry most trials)."""
+    (`stats.information_rate`; hubs and agents, where a few busy peers carry most trials).
+    `spread_of`: the rates whose spread the caller reads (None: every rate, when `spreads` is
+    given). A population read for this event alone estimates no other spread: the estimate is
+    most of a baseline's cost. A kept one has every rate's, for whichever event reuses it."""
     cache = _cache_of(session)
     key = (*population, *(num for num, _, _ in rates))
     kept = cache.get(key) if cache is not None else None
@@ -136,6 +140,7 @@ async def peer_baselines(
                 prior_rate=prior,
                 leave_out=leave_out,
                 by_information=by_information,
+                spread=spreads is not None and (spread_of is None or num in spread_of),
             )
             _spreads(spreads, {num: b})
             out[num] = (b.k, b.n)

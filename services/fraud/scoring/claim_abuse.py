@@ -285,6 +285,14 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         since, until = self.window(cfg.long_window)
         peers: dict[str, tuple[int, int]] | None = None
         spreads: dict[str, PeerSpread] = {}
+        # The honest sellers' spread, where the category has other sellers, is the claim
+        # rate's; the peers' own spread is estimated only where it is not (no other rate's
+        # spread is read).
+        honest = (
+            await self.honest_sellers(facts.category, own_key)
+            if facts.category and own_key
+            else None
+        )
         if facts.category and own_key:
             # The category's other sellers one by one, outliers left out: a claim abuser in
             # the category does not raise the bar for the next one.
@@ -303,12 +311,11 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     id_prefix=f"{facts.category}|",
                 ),
                 spreads=spreads,
+                spread_of=() if honest is not None else ("claims",),
             )
         prior = claim_abuse.RATES[0][4]
-        if facts.category and own_key:
-            honest = await self.honest_sellers(facts.category, own_key)
-            if honest is not None:
-                spreads["claims"] = honest
+        if honest is not None:
+            spreads["claims"] = honest
         claims_rate = prior
         if "claims" in spreads:
             claims_rate = spreads["claims"].rate
