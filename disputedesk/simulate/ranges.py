@@ -152,7 +152,9 @@ WIDE_RANGES = WorldRanges(
     value_sigma_factor=(0.5, 1.8),
     claim_mix_factor=(0.2, 3.0),
     incident_rate=(0.005, 0.05),
-    hub_incident_factors=(0.4, 2.5),
+    # An honest hub at twice its peers all along is what a pilfering hub from its first day
+    # looks like; the wide hubs differ up to that (a hub with one bad day is a look-alike).
+    hub_incident_factors=(0.5, 2.0),
     qc_required_share=(0.1, 0.95),
     swiftship_hubs=(2, 9),
     rapidroute_hubs=(1, 6),
