@@ -19,11 +19,14 @@ from services.fraud.detectors.stats import (
 )
 
 PRIOR_RATE = 0.05
-# A pair's or a shared identity's claims are tested against twice everyone else's *odds*
+# The accounts behind one contact or address are tested against twice everyone else's *odds*
 # (`stats.tolerance_null`), not twice their rate: a ring claims on nearly every return, and
 # where honest claims are common (a quarter of returns) twice their rate is more than a
 # dozen claims in a row can be shown to exceed. Where claims are rare the two are the same.
-ODDS = True
+# The pairs keep the rate: a seller-buyer pair has a second witness (where the buyer's
+# returns go) that finds its rings there too, and at twice the odds a claim abuser's pairs
+# named its ordinary buyers who happened to return to it four times (wide world 5014).
+IDENTITY_ODDS = True
 # The patterns whose alerts name a ring: the seller of a seller-buyer pair, and the buyer
 # accounts behind one contact or address.
 SELLER_BUYER = "COLLUSION_SELLER_BUYER"
@@ -75,7 +78,6 @@ def seller_buyer_findings(
         peer_delivered,
         t,
         prior_rate=PRIOR_RATE,
-        odds=ODDS,
     )
     p = test.p
     numbers = test.numbers() | {"buyer_id": buyer_id}
@@ -163,7 +165,6 @@ def agent_buyer_findings(
         peer_handled,
         t,
         prior_rate=PRIOR_RATE,
-        odds=ODDS,
     )
     p = test.p
     numbers = test.numbers() | {"buyer_id": buyer_id}
@@ -236,7 +237,7 @@ def shared_identity_findings(
     if distinct_buyers < 2:
         return []
     test = rate_test(
-        claims, delivered, peer_claims, peer_delivered, t, prior_rate=PRIOR_RATE, odds=ODDS
+        claims, delivered, peer_claims, peer_delivered, t, prior_rate=PRIOR_RATE, odds=IDENTITY_ODDS
     )
     c = contribution_from_p(test.p, t)
     if c <= 0:
