@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import sys
@@ -382,7 +383,8 @@ def fraud_eval(
         typer.Option(
             help="Draw each seed's marketplace from ranges (intensity, volumes, "
             "partner mix, claim mix, look-alikes, duration), on the 'dev' seeds "
-            "or the 'held-out' ones (the first --seeds of the set); prints "
+            "or the 'held-out' ones (the first --seeds of the set), or on the "
+            "'wide' set (wider ranges of every dimension, its own seeds); prints "
             "power curves."
         ),
     ] = None,
@@ -410,12 +412,13 @@ def fraud_eval(
     seed_list = list(range(1, seeds + 1))
     chosen: Marketplace | Callable[[int], Marketplace] = market
     if ranges is not None:
-        from disputedesk.simulate.ranges import DEV_SEEDS, HELD_OUT_SEEDS, draw_market
+        from disputedesk.simulate.ranges import RANGE_SETS, draw_market
 
-        sets = {"dev": DEV_SEEDS, "held-out": HELD_OUT_SEEDS}
-        if ranges not in sets:
-            raise typer.BadParameter("--ranges is 'dev' or 'held-out'")
-        seed_list, chosen = list(sets[ranges][:seeds]), draw_market
+        if ranges not in RANGE_SETS:
+            raise typer.BadParameter("--ranges is 'dev', 'held-out' or 'wide'")
+        seed_set, drawn_from = RANGE_SETS[ranges]
+        seed_list = list(seed_set[:seeds])
+        chosen = functools.partial(draw_market, ranges=drawn_from)
     if direct:
         from disputedesk.simulate.direct import evaluate_directly
 

@@ -210,7 +210,11 @@ class _Generator:
         self.sellers = [
             _Seller(
                 f"S-{tag}-{i + 1:03d}",
-                rng.choice(market.categories),
+                (
+                    rng.choices(market.categories, market.category_weights)[0]
+                    if market.category_weights
+                    else rng.choice(market.categories)
+                ),
                 rng.paretovariate(market.seller_size_shape),
                 rng.betavariate(a_shape, b_shape),
             )
@@ -852,9 +856,12 @@ class _Generator:
                 self.truth.events[pattern].add(("escalation", j.return_id))
 
     def honest_claim_delay(self) -> float:
-        return min(150.0, 2 + self.rng.expovariate(1 / 30))
+        return min(150.0, 2 + self.rng.expovariate(1 / self.m.honest.claim_delay_mean_h))
 
-    def honest_claim_type(self) -> str:
+    def honest_claim_type(self, *, delivered: bool = False) -> str:
+        share = self.m.honest.not_received_share
+        if delivered and share and self.rng.random() < share:
+            return "NOT_RECEIVED"
         return self.rng.choices(
             ["DAMAGED", "WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"], self.m.honest.claim_mix
         )[0]
@@ -942,7 +949,9 @@ class _Generator:
     def _more_items(self, first: _Journey) -> None:
         """One or two more items of `first`'s order, returned with it: same seller, buyer,
         agent and order, and when claimed, the same invoice."""
-        for _ in range(self.rng.choice([1, 1, 2])):
+        most = self.m.honest.lookalikes.multi_item_extra
+        extra = self.rng.choice([1, 1, 2]) if most == 2 else self.rng.randint(1, max(most, 1))
+        for _ in range(extra):
             j = self.journey(
                 first.seller,
                 first.buyer,
@@ -1050,7 +1059,7 @@ class _Generator:
             )
             return
         if rng.random() < j.seller.claim_rate * self._claim_factor(j.seller, j.initiated_at):
-            self.claim(j, self.honest_claim_type(), self.honest_claim_delay())
+            self.claim(j, self.honest_claim_type(delivered=True), self.honest_claim_delay())
 
     def _dearer(self, j: _Journey) -> None:
         """The abuser's claimed item made one of its category's dearest tenth: an abuser who

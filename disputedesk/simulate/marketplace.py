@@ -50,6 +50,9 @@ class LookAlikes:
     # The share of orders with two or three items returned together; when more than one of
     # them is claimed, the claims carry the order's one invoice (the same file).
     multi_item_share: float = 0.0
+    # The most items an order returns besides its first (2: one or two more, one twice as
+    # often as two; otherwise any number up to it).
+    multi_item_extra: int = 2
     # A small honest seller whose first three delivered returns are all claimed.
     early_claims_seller: bool = False
     # Honest sellers with a few bad weeks (a faulty batch, a courier's bad run): for
@@ -81,6 +84,11 @@ class HonestBehaviour:
     hub_incident_factors: tuple[float, float] | None = None
     # Honest claims by type: DAMAGED, WRONG_ITEM, USED_ITEM, MISSING_ITEM.
     claim_mix: tuple[float, float, float, float] = (0.5, 0.2, 0.15, 0.15)
+    # Hours from delivery to an honest claim: 2 plus an exponential with this mean, at most 150.
+    claim_delay_mean_h: float = 30.0
+    # The share of honest claims on delivered returns filed as NOT_RECEIVED (a seller who
+    # cannot find the parcel its partner delivered).
+    not_received_share: float = 0.0
     # Categories whose honest claim rates differ: a category's sellers claim at their own rate
     # times its factor (1 when absent), so "2.5x its category" and "2.5x the market" differ.
     category_claim_factors: tuple[tuple[str, float], ...] = ()
@@ -188,6 +196,8 @@ class Marketplace:
     buyers: int = 1500
     # Seller sizes are Pareto: a few large sellers carry much of the volume.
     seller_size_shape: float = 1.2
+    # Each category's weight in the sellers' draw (empty: every category alike).
+    category_weights: tuple[float, ...] = ()
     categories: tuple[Category, ...] = field(default_factory=default_categories)
     partners: tuple[PartnerNetwork, ...] = field(default_factory=lambda: THREE_PARTNERS)
     # Agents' workloads: log-normal with this spread of the log (0: every agent serves as many

@@ -28,6 +28,9 @@ from disputedesk.simulate.marketplace import (
 # are reported; a detector change judged on them is no longer judged on unseen worlds.
 DEV_SEEDS = tuple(range(101, 113))
 HELD_OUT_SEEDS = tuple(range(9001, 9013))
+# The wide set's own seeds (`WIDE_RANGES`): its worlds are looked at to find what the dev
+# worlds never vary, not to tune against.
+WIDE_SEEDS = tuple(range(5001, 5025))
 
 Span = tuple[float, float]
 
@@ -52,6 +55,17 @@ class WorldRanges:
     bad_weeks_days: tuple[int, int] = (7, 21)
     # Item values: each category's median times a factor.
     value_factor: Span = (0.5, 2.0)
+    # Each category's spread of log value times a factor, and each honest claim type's weight
+    # times a factor (one draw per category, per type).
+    value_sigma_factor: Span = (0.8, 1.3)
+    claim_mix_factor: Span = (0.5, 1.5)
+    # Honest look-alikes' sizes.
+    large_seller_share: Span = (0.08, 0.2)
+    large_seller_ratio: Span = (1.2, 1.6)
+    household_accounts: tuple[int, int] = (2, 4)
+    small_town_buyers: tuple[int, int] = (5, 12)
+    small_town_returns_each: tuple[int, int] = (4, 8)
+    multi_item_share: Span = (0.03, 0.1)
     # Honest partner incidents per journey.
     incident_rate: Span = (0.012, 0.03)
     # Each hub's honest incidents are the world's rate times a factor drawn log-uniformly from
@@ -100,6 +114,79 @@ class WorldRanges:
     # name a pickup area and pass two hubs (its sample), weighed at pickup and delivery only.
     rapidroute_agentless_share: Span = (0.2, 0.8)
     desipost_routes: bool = True
+    # The wide set's dimensions (None: not drawn, so the dev and held-out worlds stay what they
+    # were), each from the stream `ranges/wide/{seed}`:
+    # - each category's value median its own factor (on top of `value_factor`);
+    category_value_factor: Span | None = None
+    # - the categories' shares of the sellers (each a weight drawn log-uniformly);
+    category_share_weight: Span | None = None
+    # - the Pareto shape of seller sizes (lower: a few giants carry more of the volume);
+    seller_size_shape: Span | None = None
+    # - the share of buyers sharing an address with another buyer;
+    shared_household_share: Span | None = None
+    # - hours from delivery to an honest claim (the mean of the exponential part);
+    claim_delay_mean_h: Span | None = None
+    # - the share of honest claims on delivered returns filed as NOT_RECEIVED;
+    not_received_share: Span | None = None
+    # - the most extra items a multi-item order returns with the first.
+    multi_item_extra: tuple[int, int] | None = None
+    # - how often the seller of a harmed parcel claims.
+    claim_after_incident: Span | None = None
+
+
+# What a marketplace built from the product's fraud description alone could be, beyond the
+# dev ranges: every dimension the description leaves open varied further, the planted fraud at
+# the moderate intensities (2.5-4x) of a world we did not simulate, and the look-alikes at their
+# larger sizes (a giant honest seller, households of up to six accounts, a town of twenty).
+WIDE_RANGES = WorldRanges(
+    days=(21, 70),
+    returns_per_day=(20.0, 200.0),
+    sellers=(25, 300),
+    returns_per_buyer=(1.3, 8.0),
+    claim_rate_mean=(0.02, 0.12),
+    claim_rate_concentration=(50.0, 2000.0),
+    category_claim_factor=(0.33, 3.0),
+    category_claim_drift=(-0.4, 0.4),
+    bad_weeks_sellers=(0, 4),
+    value_factor=(0.25, 4.0),
+    value_sigma_factor=(0.5, 1.8),
+    claim_mix_factor=(0.2, 3.0),
+    incident_rate=(0.005, 0.05),
+    # An honest hub at twice its peers all along is what a pilfering hub from its first day
+    # looks like; the wide hubs differ up to that (a hub with one bad day is a look-alike).
+    hub_incident_factors=(0.5, 2.0),
+    qc_required_share=(0.1, 0.95),
+    swiftship_hubs=(2, 9),
+    rapidroute_hubs=(1, 6),
+    desipost_hubs=(1, 4),
+    agents_per_hub=(2, 6),
+    agent_workload_spread=(0.2, 1.5),
+    claim_abuse_intensity=(2.5, 4.0),
+    pilferage_intensity=(2.5, 4.0),
+    qc_intensity=(2.5, 4.0),
+    planted_seller_share=(0.004, 0.03),
+    large_seller_share=(0.1, 0.3),
+    large_seller_ratio=(1.0, 1.7),
+    household_accounts=(2, 6),
+    small_town_buyers=(5, 20),
+    small_town_returns_each=(3, 12),
+    multi_item_share=(0.03, 0.2),
+    rapidroute_agentless_share=(0.0, 1.0),
+    category_value_factor=(0.5, 2.0),
+    category_share_weight=(0.2, 5.0),
+    seller_size_shape=(0.8, 2.5),
+    shared_household_share=(0.01, 0.12),
+    claim_delay_mean_h=(6.0, 90.0),
+    not_received_share=(0.0, 0.15),
+    multi_item_extra=(1, 3),
+    claim_after_incident=(0.4, 0.95),
+)
+
+RANGE_SETS: dict[str, tuple[tuple[int, ...], WorldRanges]] = {
+    "dev": (DEV_SEEDS, WorldRanges()),
+    "held-out": (HELD_OUT_SEEDS, WorldRanges()),
+    "wide": (WIDE_SEEDS, WIDE_RANGES),
+}
 
 
 def _log_uniform(rng: random.Random, span: Span) -> float:
@@ -117,10 +204,15 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
     strength = _log_uniform(rng, r.claim_rate_concentration)
     incidents = rng.uniform(*r.incident_rate)
     # The honest claim mix: each type's weight varies around the usual one.
-    mix = tuple(w * rng.uniform(0.5, 1.5) for w in (0.5, 0.2, 0.15, 0.15))
+    mix = tuple(w * rng.uniform(*r.claim_mix_factor) for w in (0.5, 0.2, 0.15, 0.15))
     factor = rng.uniform(*r.value_factor)
     categories = tuple(
-        Category(c.name, c.median_rupees * factor, c.sigma * rng.uniform(0.8, 1.3), c.weight_g)
+        Category(
+            c.name,
+            c.median_rupees * factor,
+            c.sigma * rng.uniform(*r.value_sigma_factor),
+            c.weight_g,
+        )
         for c in default_categories()
     )
     per_hub = rng.randint(*r.agents_per_hub)
@@ -139,12 +231,12 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
         hub_incident_factors=r.hub_incident_factors,
         claim_mix=(mix[0], mix[1], mix[2], mix[3]),
         lookalikes=LookAlikes(
-            large_seller_share=rng.uniform(0.08, 0.2),
-            large_seller_ratio=rng.uniform(1.2, 1.6),
-            household_accounts=rng.randint(2, 4),
-            small_town_buyers=rng.randint(5, 12),
-            small_town_returns_each=rng.randint(4, 8),
-            multi_item_share=rng.uniform(0.03, 0.1),
+            large_seller_share=rng.uniform(*r.large_seller_share),
+            large_seller_ratio=rng.uniform(*r.large_seller_ratio),
+            household_accounts=rng.randint(*r.household_accounts),
+            small_town_buyers=rng.randint(*r.small_town_buyers),
+            small_town_returns_each=rng.randint(*r.small_town_returns_each),
+            multi_item_share=rng.uniform(*r.multi_item_share),
             early_claims_seller=True,
         ),
     )
@@ -194,7 +286,7 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
     dear = random.Random(f"ranges/high-value/{seed}")
     fraud = replace(fraud, abuser_high_value=dear.uniform(*r.abuser_high_value))
     shapes = random.Random(f"ranges/shapes/{seed}")
-    return Marketplace(
+    market = Marketplace(
         rapidroute_agentless_share=shapes.uniform(*r.rapidroute_agentless_share),
         desipost_routes=r.desipost_routes,
         agent_workload_spread=rng.uniform(*r.agent_workload_spread),
@@ -205,6 +297,43 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
         partners=partners,
         honest=honest,
         fraud=fraud,
+    )
+    return _widened(market, seed, r)
+
+
+def _widened(market: Marketplace, seed: int, r: WorldRanges) -> Marketplace:
+    """The wide set's dimensions, drawn from a stream of their own (none of them set: the
+    marketplace as drawn)."""
+    wide = random.Random(f"ranges/wide/{seed}")
+    honest, la = market.honest, market.honest.lookalikes
+    categories = market.categories
+    if r.category_value_factor is not None:
+        span = r.category_value_factor
+        categories = tuple(
+            replace(c, median_rupees=c.median_rupees * _log_uniform(wide, span)) for c in categories
+        )
+    weights: tuple[float, ...] = ()
+    if r.category_share_weight is not None:
+        weights = tuple(_log_uniform(wide, r.category_share_weight) for _ in categories)
+    if r.shared_household_share is not None:
+        honest = replace(honest, shared_household_share=wide.uniform(*r.shared_household_share))
+    if r.claim_delay_mean_h is not None:
+        honest = replace(honest, claim_delay_mean_h=_log_uniform(wide, r.claim_delay_mean_h))
+    if r.not_received_share is not None:
+        honest = replace(honest, not_received_share=wide.uniform(*r.not_received_share))
+    if r.claim_after_incident is not None:
+        honest = replace(honest, claim_after_incident=wide.uniform(*r.claim_after_incident))
+    if r.multi_item_extra is not None:
+        la = replace(la, multi_item_extra=wide.randint(*r.multi_item_extra))
+    shape = market.seller_size_shape
+    if r.seller_size_shape is not None:
+        shape = wide.uniform(*r.seller_size_shape)
+    return replace(
+        market,
+        categories=categories,
+        category_weights=weights,
+        seller_size_shape=shape,
+        honest=replace(honest, lookalikes=la),
     )
 
 
@@ -238,4 +367,14 @@ def describe(market: Marketplace) -> dict[str, float | int | str]:
         "rapidroute_agentless_share": round(market.rapidroute_agentless_share, 2),
         "desipost_routes": str(market.desipost_routes),
         "wrong_used_buyers": market.fraud.wrong_used_buyers,
+        "value_medians": ", ".join(f"{c.name} {c.median_rupees:.0f}" for c in market.categories),
+        "category_weights": ", ".join(f"{w:.2f}" for w in market.category_weights),
+        "seller_size_shape": round(market.seller_size_shape, 2),
+        "claim_mix": ", ".join(f"{w:.2f}" for w in h.claim_mix),
+        "claim_delay_mean_h": round(h.claim_delay_mean_h, 1),
+        "not_received_share": round(h.not_received_share, 3),
+        "large_seller_share": round(h.lookalikes.large_seller_share, 3),
+        "large_seller_ratio": round(h.lookalikes.large_seller_ratio, 2),
+        "household_accounts": h.lookalikes.household_accounts,
+        "small_town": f"{h.lookalikes.small_town_buyers}x{h.lookalikes.small_town_returns_each}",
     }

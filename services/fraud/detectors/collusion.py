@@ -19,6 +19,14 @@ from services.fraud.detectors.stats import (
 )
 
 PRIOR_RATE = 0.05
+# The accounts behind one contact or address are tested against twice everyone else's *odds*
+# (`stats.tolerance_null`), not twice their rate: a ring claims on nearly every return, and
+# where honest claims are common (a quarter of returns) twice their rate is more than a
+# dozen claims in a row can be shown to exceed. Where claims are rare the two are the same.
+# The pairs keep the rate: a seller-buyer pair has a second witness (where the buyer's
+# returns go) that finds its rings there too, and at twice the odds a claim abuser's pairs
+# named its ordinary buyers who happened to return to it four times (wide world 5014).
+IDENTITY_ODDS = True
 # The patterns whose alerts name a ring: the seller of a seller-buyer pair, and the buyer
 # accounts behind one contact or address.
 SELLER_BUYER = "COLLUSION_SELLER_BUYER"
@@ -64,7 +72,12 @@ def seller_buyer_findings(
     (where a buyer returns, and whether its seller claims). A loyal buyer whose returns are
     not claimed, or a claimed buyer who also shops elsewhere, gets nothing from loyalty."""
     test = rate_test(
-        pair_claims, pair_delivered, peer_claims, peer_delivered, t, prior_rate=PRIOR_RATE
+        pair_claims,
+        pair_delivered,
+        peer_claims,
+        peer_delivered,
+        t,
+        prior_rate=PRIOR_RATE,
     )
     p = test.p
     numbers = test.numbers() | {"buyer_id": buyer_id}
@@ -146,7 +159,12 @@ def agent_buyer_findings(
     the buyer's area does: a buyer abusing on their own looks the same. The finding then stays
     below HIGH and raises no alert; passing the buyer's wrong items at QC is the agent's act."""
     test = rate_test(
-        pair_disputed, pair_handled, peer_disputed, peer_handled, t, prior_rate=PRIOR_RATE
+        pair_disputed,
+        pair_handled,
+        peer_disputed,
+        peer_handled,
+        t,
+        prior_rate=PRIOR_RATE,
     )
     p = test.p
     numbers = test.numbers() | {"buyer_id": buyer_id}
@@ -218,7 +236,9 @@ def shared_identity_findings(
     """Returns of all buyer accounts behind one contact/address hash, against all buyers."""
     if distinct_buyers < 2:
         return []
-    test = rate_test(claims, delivered, peer_claims, peer_delivered, t, prior_rate=PRIOR_RATE)
+    test = rate_test(
+        claims, delivered, peer_claims, peer_delivered, t, prior_rate=PRIOR_RATE, odds=IDENTITY_ODDS
+    )
     c = contribution_from_p(test.p, t)
     if c <= 0:
         return []

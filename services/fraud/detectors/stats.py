@@ -32,10 +32,33 @@ def peer_rate(k: int, n: int, prior_rate: float, prior_strength: float) -> float
     return shrunk_rate(k, n, prior_rate, prior_strength)
 
 
-def tolerance_null(peer: float, *, ratio: float, min_excess: float) -> float:
+def tolerance_null(peer: float, *, ratio: float, min_excess: float, odds: bool = False) -> float:
     """The rate an honest entity may plausibly show: `ratio` times its peers', at least
-    `min_excess` above them. Honest entities differ; the test asks for more than that."""
-    return min(0.95, max(peer * ratio, peer + min_excess))
+    `min_excess` above them. Honest entities differ; the test asks for more than that.
+
+    `odds`: `ratio` times the peers' odds (`odds_multiple`) instead of their rate. The two
+    agree where events are rare; where the peers' rate is high (a marketplace whose honest
+    sellers claim on a quarter of their returns), twice it is a rate no group of returns can
+    be shown to exceed, and a test against it finds nothing."""
+    high = odds_multiple(peer, ratio) if odds else peer * ratio
+    return min(0.95, max(high, peer + min_excess))
+
+
+def odds_multiple(rate: float, ratio: float) -> float:
+    """The rate whose odds are `ratio` times those of `rate`: about `ratio` times `rate`
+    while it is small, and never 1 or more however high it is."""
+    if rate >= 1.0:
+        return 1.0
+    odds = ratio * rate / (1.0 - rate)
+    return odds / (1.0 + odds)
+
+
+def alternative_rate(base: float, ratio: float, cap: float = 0.95) -> float:
+    """An alternative hypothesis's rate, `ratio` times `base`: an entity that many times as
+    likely to have an event is taken to be at most that many times less likely to have none,
+    so that where `base` is high the stronger ratios stay apart instead of all running into
+    `cap`. Unchanged for every base below 1/7 at 6x (below 0.2 at 4x, 2/7 at 2.5x)."""
+    return min(ratio * base, 1.0 - (1.0 - base) / ratio, cap)
 
 
 def hamming64(a: int, b: int) -> int:
@@ -115,12 +138,20 @@ class RateTest:
 
 
 def rate_test(
-    k: int, n: int, peer_k: int, peer_n: int, t: Thresholds, *, prior_rate: float
+    k: int,
+    n: int,
+    peer_k: int,
+    peer_n: int,
+    t: Thresholds,
+    *,
+    prior_rate: float,
+    odds: bool = False,
 ) -> RateTest:
-    """Test k of n against the peers' pooled rate (the entity's own counts excluded)."""
+    """Test k of n against the peers' pooled rate (the entity's own counts excluded);
+    `odds`: the tolerance is a multiple of the peers' odds (`tolerance_null`)."""
     n = max(n, k)  # counts from different events can run ahead of each other; never k > n
     peer = peer_rate(max(peer_k, 0), max(peer_n, 0), prior_rate, t.prior_strength)
-    null = tolerance_null(peer, ratio=t.tolerance_ratio, min_excess=t.min_excess)
+    null = tolerance_null(peer, ratio=t.tolerance_ratio, min_excess=t.min_excess, odds=odds)
     p = binomial_sf(k, n, null)
     return RateTest(
         k=k,
@@ -819,7 +850,7 @@ class _HonestPopulation:
         self.a, self.b, self.log_beta_ab = a, b, _log_beta(a, b)
         alternatives = []
         for ratio, log_weight in _alternatives(s):
-            q = min(ratio * base, 0.95)
+            q = alternative_rate(base, ratio)
             alternatives.append((log_weight, math.log(q), math.log1p(-q)))
         self.alternatives = alternatives
 
