@@ -61,16 +61,17 @@ def test_an_agent_takes_its_share_of_the_unnamed_parcels_and_incidents() -> None
     # and 6 of the 8 unnamed incidents.
     got = pilferage.with_unnamed_share(DayCount(120, 9), DayCount(500, 20), DayCount(200, 12))
     assert got == DayCount(300, 15)
-    # Nothing named went wrong: the unnamed incidents are no named agent's.
+    # No named parcel had an incident: none of the unnamed incidents is laid on the agent.
     got = pilferage.with_unnamed_share(DayCount(120, 0), DayCount(500, 20), DayCount(200, 0))
     assert got == DayCount(300, 0)
 
 
 def test_an_honest_hub_left_without_its_unnamed_pilfering_agent_is_ordinary() -> None:
     # An honest hub (2 %) whose busiest agent pilfers at 6x, two parcels in three naming no
-    # agent (world 9001's rapidroute shape). The agent stands out and leaves the hub's record:
-    # with its named parcels only, the rest still carries two thirds of its pilferage and the
-    # hub alerts in most worlds; with its share of the unnamed ones, in none.
+    # agent (a drawn world's rapidroute traffic at its most agentless). The agent stands out
+    # and leaves the hub's record: with its named parcels only, the rest still carries two
+    # thirds of its pilferage and the hub alerts in most draws; with its share of the unnamed
+    # ones, in none.
     rng = random.Random(20261205)
     rates = {"bad": 0.12, "a": 0.02, "b": 0.02}
     parcels = {"bad": 600, "a": 450, "b": 450}
@@ -82,8 +83,8 @@ def test_an_honest_hub_left_without_its_unnamed_pilfering_agent_is_ordinary() ->
         whole = pilferage.with_unnamed_share(named["bad"], hub, _named(named))
         k, n = _less(hub, whole)
         alerted_whole += sequential_test(k, n, HONEST, S).log_bf >= ALERT_AT
-    assert alerted_named_only >= 30
-    assert alerted_whole <= 1
+    assert alerted_named_only >= 25  # 30 of 40
+    assert alerted_whole <= 1  # none
 
 
 def test_a_hubs_excess_one_unnamed_agent_carries_does_not_survive_leaving_it_out() -> None:
