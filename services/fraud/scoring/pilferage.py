@@ -170,6 +170,18 @@ class PilferageInputs(AssessorBase):
         looks = pilferage.looks_per_window(self.config.short_window.days, step)
         for etype, eid in entities:
             pattern = f"{pilferage.PATTERN_PREFIX}{etype.upper()}"
+            own_days = days.get((etype, eid), {})
+            own_days_counts = {
+                d: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
+                for d, v in own_days.items()
+            }
+            recent = {d: c for d, c in own_days_counts.items() if d >= since}
+            raw_n = sum(c.handled for c in recent.values())
+            # The hub's whole record and the part of it naming an agent (all of it but
+            # rapidroute's parcels without one): an agent's record there grows by its share of
+            # the rest (`with_unnamed_share`).
+            whole_hub = pilferage.DayCount(raw_n, sum(c.incidents for c in recent.values()))
+            named = total(list(at_hub.get(eid, {}).values()))
             mates = excluded = None
             if etype == "agent":
                 # The hub's ordinary agents: another agent standing out at the same hub is no
@@ -184,21 +196,22 @@ class PilferageInputs(AssessorBase):
                 )
             else:
                 standing_out[eid] = standing_out.get(eid, set()) | explaining(eid)
-                excluded = total(
-                    [c for a, c in at_hub.get(eid, {}).items() if a in standing_out.get(eid, set())]
+                excluded = pilferage.with_unnamed_share(
+                    total(
+                        [
+                            c
+                            for a, c in at_hub.get(eid, {}).items()
+                            if a in standing_out.get(eid, set())
+                        ]
+                    ),
+                    whole_hub,
+                    named,
                 )
-            own_days = days.get((etype, eid), {})
-            own_days_counts = {
-                d: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
-                for d, v in own_days.items()
-            }
-            recent = {d: c for d, c in own_days_counts.items() if d >= since}
             base = [v for d, v in own_days.items() if d < since]
             baseline = pilferage.DayCount(
                 sum(v.get("handled", 0) for v in base), sum(v.get("incidents", 0) for v in base)
             )
             own_k, own_n = pilferage.counted(recent, excluded, self.t)
-            raw_n = sum(c.handled for c in recent.values())
             if etype == "agent" and eid in std and std_peers is not None:
                 # An agent's peers are the other agents measured against their own hub-mates
                 # (outliers left out): their pooled rate, carried into this agent's raw units
@@ -314,8 +327,19 @@ class PilferageInputs(AssessorBase):
                     for a, c in at_hub.get(eid, {}).items()
                     if a not in standing_out.get(eid, set())
                 }
+                # Each agent left out with its share of the parcels naming no agent: a hub
+                # whose agents mostly go unnamed kept most of one pilfering agent's record
+                # when only its named parcels left.
+                whole = {
+                    a: pilferage.with_unnamed_share(pilferage.DayCount(n_, k_), whole_hub, named)
+                    for a, (k_, n_) in parts.items()
+                }
                 worst, rest = without_worst_part(
-                    own_k, own_n, parts, PeerSpread(test.peer, test.concentration), s
+                    own_k,
+                    own_n,
+                    {a: (c.incidents, c.handled) for a, c in whole.items()},
+                    PeerSpread(test.peer, test.concentration),
+                    s,
                 )
                 if worst is None or pilferage.one_agents_excess(
                     parts[worst], [c for a, c in parts.items() if a != worst], rest.log_bf, self.t
