@@ -1,5 +1,6 @@
 """Fraud's configuration (env prefix FRAUD_): stated false-alarm rates and feature windows."""
 
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -28,9 +29,10 @@ class FraudSettings(ServiceSettings):
     # falls to seq_clear_at (the record favours ordinary ten to one: the SPRT's lower
     # boundary for a 10 % miss rate). seq_max_concentration bounds how alike honest peers are
     # taken to be (a Beta's a + b).
-    seq_ratio: float = 2.5
+    seq_ratio: float = Field(default=2.5, gt=1.0)
     # Stronger alternatives mixed in, (ratio, prior weight); seq_ratio holds the rest.
     seq_stronger: tuple[tuple[float, float], ...] = ((4.0, 0.3), (6.0, 0.2))
+
     seq_alpha: float = 5e-3
     seq_alpha_medium: float = 0.05
     # No sequential alert on fewer events than this (see stats.Sequential.min_events).
@@ -107,3 +109,17 @@ class FraudSettings(ServiceSettings):
     peer_cache_min_peers: int = 1000
     peer_cache_max_age_s: float = 60.0
     peer_cache_max_drift_h: float = 1.0
+
+    @field_validator("seq_stronger")
+    @classmethod
+    def _alternatives_above_the_peers(
+        cls, value: tuple[tuple[float, float], ...]
+    ) -> tuple[tuple[float, float], ...]:
+        # An alternative at or below the peers' rate is no alternative, and below it the capped
+        # rate (`stats.alternative_rate`) would go negative; seq_ratio holds the weight left.
+        # Refused at start-up rather than failing every test.
+        if any(ratio <= 1.0 or weight <= 0.0 for ratio, weight in value) or (
+            sum(weight for _, weight in value) >= 1.0
+        ):
+            raise ValueError("each (ratio, weight) needs ratio > 1, weight > 0, weights below 1")
+        return value
