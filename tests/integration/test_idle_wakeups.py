@@ -125,3 +125,43 @@ async def test_idle_services_leave_the_database_alone(
             event.remove(engine, "before_cursor_execute", note)
     # 50 ms polls would be hundreds; the safety intervals allow a handful.
     assert len(sent) <= 12, sent
+
+
+async def test_a_dispatcher_wake_up_with_nothing_due_is_one_statement(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A message queued for later (an evidence answer waiting for uploads to settle, a reminder)
+    NOTIFYs the messages channel and wakes every dispatcher worker. With nothing due, each
+    worker's round is its claim alone: one autocommitted statement that also says when the next
+    message falls due (no BEGIN or COMMIT around it, no second read of the due times)."""
+    from sqlalchemy import event
+
+    from shared.wakeups import MESSAGES_CHANNEL
+
+    notifications = pipeline["notifications"]
+    workers = notifications.app.state.settings.dispatch_workers
+    engine = notifications.runtime.engine.sync_engine
+    sent: list[str] = []
+    isolation: list[str | None] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+        isolation.append(conn.get_execution_options().get("isolation_level"))
+
+    await asyncio.sleep(1.0)  # what earlier tests left behind settles
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        conn = await asyncpg.connect(_dsn(harness.env["NOTIFICATIONS_DATABASE_URL"]))
+        try:
+            for _ in range(3):
+                await conn.execute(f"NOTIFY {MESSAGES_CHANNEL}")
+                await asyncio.sleep(0.4)
+        finally:
+            await conn.close()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    claims = [s for s in sent if "FOR UPDATE SKIP LOCKED" in s]
+    # Every wake-up reached every worker's claim, and nothing else was sent for it.
+    assert len(claims) >= 3 * workers, sent
+    assert len(sent) == len(claims), sent
+    assert set(isolation) == {"AUTOCOMMIT"}, isolation  # no BEGIN, no COMMIT

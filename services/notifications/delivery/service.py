@@ -71,6 +71,15 @@ def _chunks(items: list[Message], n: int) -> list[list[Message]]:
     return [items[i::n] for i in range(n) if items[i::n]]
 
 
+@dataclass(frozen=True)
+class _Round:
+    """What a dispatcher round did: how many messages it claimed, and when the next message
+    it did not claim falls due (None: none waits)."""
+
+    claimed: int
+    next_due: datetime | None
+
+
 @dataclass
 class _Lease:
     """Until when a round holds the messages it claimed; moved on as the round renews it."""
@@ -86,29 +95,27 @@ class Dispatcher:
     clock: Clock
     on_recorded: Callable[[], None] | None = None
 
-    async def seconds_to_next_due(self, at_most: float) -> float:
-        async with self.sessionmaker() as session:
-            due = await repository.next_due(session)
+    def seconds_to_next_due(self, due: datetime | None, at_most: float) -> float:
+        """How long to sleep after a round whose claim said the next message falls due at
+        `due` (None: no message waits), at most `at_most`."""
         if due is None:
             return at_most
         # Not below 0.05 s: a due message another worker holds stays due until it commits.
         return min(at_most, max(0.05, (due - self.clock.now()).total_seconds()))
 
-    async def dispatch_due(self) -> int:
-        """One round: send what is due; returns how many messages were claimed."""
+    async def dispatch_due(self) -> _Round:
+        """One round: send what is due; returns how many messages were claimed, and when the
+        next one falls due. A round with nothing due is one statement."""
         s = self.settings
         now = self.clock.now()
         lease_until = now + timedelta(seconds=s.dispatch_lease_s)
-        async with self.sessionmaker() as session, session.begin():
-            claimed = await repository.claim_due(
-                session, now=now, lease_until=lease_until, limit=s.dispatch_batch_size
-            )
-            if not claimed:
-                return 0
-            suppressed = await repository.suppressed_hashes(
-                session, {m.recipient_hash for m in claimed}
-            )
-        blocked = {m.message_id for m in claimed if m.recipient_hash in suppressed}
+        claim = await repository.claim_due(
+            self.sessionmaker, now=now, lease_until=lease_until, limit=s.dispatch_batch_size
+        )
+        claimed = claim.messages
+        if not claimed:
+            return _Round(0, claim.next_due)
+        blocked = claim.suppressed
         to_send = [m for m in claimed if m.message_id not in blocked]
 
         results: dict[UUID, DeliveryError | None] = {}
@@ -172,7 +179,7 @@ class Dispatcher:
                 await session.execute(insert(DeliveryAttempt), attempts)
         if self.on_recorded is not None:
             self.on_recorded()
-        return len(claimed)
+        return _Round(len(claimed), claim.next_due)
 
     async def _keep_leased(
         self, message_ids: list[UUID], lease: _Lease, stop: asyncio.Event
@@ -382,7 +389,7 @@ async def run_dispatcher(
     backoff = 0.5
     while True:
         try:
-            claimed = await dispatcher.dispatch_due()
+            round_ = await dispatcher.dispatch_due()
             backoff = 0.5
         except asyncio.CancelledError:
             raise
@@ -391,15 +398,13 @@ async def run_dispatcher(
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10.0)
             continue
-        if claimed >= dispatcher.settings.dispatch_batch_size:
+        if round_.claimed >= dispatcher.settings.dispatch_batch_size:
             continue
         if wakeup is None:
             await asyncio.sleep(poll_interval_s)
             continue
-        try:
-            await wait_for_wakeup(wakeup, await dispatcher.seconds_to_next_due(poll_interval_s))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # database away: the round above reports it
-            log.warning("dispatcher could not read the next due time: %r", exc)
-            await asyncio.sleep(backoff)
+        # The round's own claim said when the next message falls due: a message queued or
+        # rescheduled since (a retry the round recorded included) NOTIFYs and sets `wakeup`.
+        await wait_for_wakeup(
+            wakeup, dispatcher.seconds_to_next_due(round_.next_due, poll_interval_s)
+        )
