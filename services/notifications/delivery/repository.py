@@ -66,6 +66,7 @@ class Claim:
     messages: list[Message]
     suppressed: frozenset[UUID]
     next_due: datetime | None
+    lease_until: datetime  # the lease its messages are held under
 
 
 async def claim_due(
@@ -93,6 +94,7 @@ async def claim_due(
             row["message_id"] for row in rows if row["message_id"] is not None and row["suppressed"]
         ),
         next_due=rows[0]["next_due"] if rows else None,
+        lease_until=lease_until,
     )
 
 
