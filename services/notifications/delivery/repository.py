@@ -13,7 +13,7 @@ from services.notifications.models import Message, Suppression
 from shared.db import fetch_autocommitted
 
 # Every column of a message, in the table's order: what the claim returns of each row it takes.
-_COLUMNS = [column.name for column in Message.__table__.columns]
+_COLUMNS = [c.name for c in Message.__table__.columns]
 
 # One statement per wake-up: claim the due messages (pending and scheduled for now or earlier,
 # or `sending` under a lease that ran out: their dispatcher died mid-send), say of each whether
