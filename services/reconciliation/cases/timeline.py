@@ -191,36 +191,20 @@ def emit(
         # both cut from it, where each row's document was encoded on its own.
         text = _case_event_text(session, payload)
         contact = b'"seller_contact":' + to_json(payload.seller_contact)
-        ce_id = _enqueue(
-            view, payload, subject=case.case_id, now=now, text=_with_members(text, contact)
-        )
-        # The timeline row's event is taken from that outbox row by PostgreSQL when the batch
-        # writes (`batch._TimelineInsert`): the document above less the sealed address. `data`
-        # after the event, as in the dict above: `||` keeps the right side of a repeated key.
-        view.timeline.append(
-            {
-                "case_id": case.case_id,
-                "case_version": case.version,
-                "kind": kind or event_cls.__name__,
-                "actor": actor,
-                "reason": reason,
-                "data": JsonText(to_json(data or {}).decode()),
-                "occurred_at": now,
-                "event_ce_id": ce_id,
-            }
-        )
-        entry = None
-    if entry is not None:
-        timeline(
-            session,
-            case_id=case.case_id,
-            case_version=case.version,
-            kind=kind or event_cls.__name__,
-            actor=actor,
-            reason=reason,
-            data=entry,
-            occurred_at=now,
-        )
+        _enqueue(view, payload, subject=case.case_id, now=now, text=_with_members(text, contact))
+        # `data` after the event, as in the dict above: jsonb keeps the last of a repeated key.
+        members = to_json(data)[1:-1] if data else b""
+        entry = JsonText(_with_members(b'{"event":' + text + b"}", members).decode())
+    timeline(
+        session,
+        case_id=case.case_id,
+        case_version=case.version,
+        kind=kind or event_cls.__name__,
+        actor=actor,
+        reason=reason,
+        data=entry,
+        occurred_at=now,
+    )
     if previous is not state:
         metrics.case_entered(session, state.value)
     return payload
@@ -244,13 +228,11 @@ def publish(
 
 def _enqueue(
     view: batch.BatchView, payload: EventPayload, *, subject: str, now: datetime, text: bytes
-) -> Any:
-    """`publish` on a consumer batch, of an event whose JSON text the caller encoded; the
-    outbox row's `ce_id`."""
+) -> None:
+    """`publish` on a consumer batch, of an event whose JSON text the caller encoded."""
     row = outbox_envelope_columns(payload, source=SOURCE, subject=subject, time=now)[1]
     row["payload"] = JsonText(text.decode())
     view.outbox.append(row)
-    return row["ce_id"]
 
 
 def note(

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.models import (
@@ -39,17 +39,10 @@ from services.reconciliation.models import (
     Outbox,
     ReturnRecord,
     ShipmentEventRecord,
+    TimelineEntry,
     Timer,
 )
-from shared.db import (
-    ArrayInsert,
-    ArrayUpdate,
-    JsonText,
-    among,
-    json_text,
-    table_of,
-    write_changes,
-)
+from shared.db import ArrayInsert, ArrayUpdate, among, table_of, write_changes
 from shared.unit_of_work import unit_of
 
 # The fact tables a batch inserts up front, with the column that identifies a fact. Appeals and
@@ -82,51 +75,10 @@ _INSERT_LEDGER_ENTRIES = ArrayInsert(
         "posted_at",
     ),
 )
-
-
-class _TimelineInsert:
-    """The batch's timeline rows, as `ArrayInsert` would write them, except that a case
-    event's row takes its event from the outbox row written just before: its `data` is
-    `{"event": <the outbox payload less seller_contact>, ...<its own members>}`, built by
-    PostgreSQL from the stored payload instead of parsed again from a second copy of the text
-    (a decided or settled event is 2-2.5 KB of JSON, and parsing it was a tenth of
-    PostgreSQL's work per decision). A row with `event_ce_id` None is written as it is."""
-
-    _SQL = text(
-        "INSERT INTO case_timeline (case_id, case_version, kind, actor, reason, data, "
-        "occurred_at) SELECT r.case_id, r.case_version, r.kind, r.actor, r.reason, "
-        "CASE WHEN r.event_ce_id IS NULL THEN r.data::jsonb ELSE "
-        "jsonb_build_object('event', o.payload - 'seller_contact') || r.data::jsonb END, "
-        "r.occurred_at "
-        "FROM unnest(CAST(:case_id AS text[]), CAST(:case_version AS INTEGER[]), "
-        "CAST(:kind AS text[]), CAST(:actor AS text[]), CAST(:reason AS text[]), "
-        "CAST(:data AS text[]), CAST(:occurred_at AS TIMESTAMP WITH TIME ZONE[]), "
-        "CAST(:event_ce_id AS UUID[])) WITH ORDINALITY AS r(case_id, case_version, kind, "
-        "actor, reason, data, occurred_at, event_ce_id, n) "
-        "LEFT JOIN outbox AS o ON o.ce_id = r.event_ce_id ORDER BY r.n"
-    )
-    _COLUMNS = (
-        "case_id",
-        "case_version",
-        "kind",
-        "actor",
-        "reason",
-        "data",
-        "occurred_at",
-        "event_ce_id",
-    )
-
-    async def execute(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert `rows` in their order (serial ids follow it); nothing when empty. The outbox
-        rows their `event_ce_id`s name must be written already, in this transaction."""
-        if not rows:
-            return
-        params = {name: [row.get(name) for row in rows] for name in self._COLUMNS}
-        params["data"] = [v if type(v) is JsonText else json_text(v) for v in params["data"]]
-        await session.execute(self._SQL, params)
-
-
-_INSERT_TIMELINE = _TimelineInsert()
+_INSERT_TIMELINE = ArrayInsert(
+    table_of(TimelineEntry),
+    ("case_id", "case_version", "kind", "actor", "reason", "data", "occurred_at"),
+)
 _INSERT_OUTBOX = ArrayInsert(
     table_of(Outbox),
     (
@@ -224,9 +176,8 @@ class BatchView:
         for statement, rows in (
             (_INSERT_LEDGER_TRANSACTIONS, self.ledger_transactions),
             (_INSERT_LEDGER_ENTRIES, self.ledger_entries),
-            # The outbox before the timeline: a case event's timeline row is built from it.
-            (_INSERT_OUTBOX, self.outbox),
             (_INSERT_TIMELINE, self.timeline),
+            (_INSERT_OUTBOX, self.outbox),
         ):
             await statement.execute(session, rows)
             rows.clear()
