@@ -15,6 +15,8 @@ from sqlalchemy import (
     ClauseElement,
     ColumnElement,
     Enum,
+    Executable,
+    RowMapping,
     String,
     Table,
     any_,
@@ -337,6 +339,24 @@ async def write_changes(session: AsyncSession, objects: Iterable[Any]) -> None:
             ((state, state.obj().__dict__) for state, _ in changes),
             session.sync_session.identity_map,
         )
+
+
+async def fetch_autocommitted(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    statement: Executable,
+    params: Mapping[str, Any] | None = None,
+) -> Sequence[RowMapping]:
+    """`statement`'s rows, run as its own transaction: no BEGIN and COMMIT round trips around
+    it, for a loop whose usual round is one statement (notifications' dispatcher and digest
+    flusher). A sessionmaker bound to something other than an engine (a test's connection)
+    runs it in a transaction of its own."""
+    bind = sessionmaker.kw.get("bind")
+    if isinstance(bind, AsyncEngine):
+        async with bind.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return (await autocommit.execute(statement, params)).mappings().all()
+    async with sessionmaker() as session, session.begin():
+        return (await session.execute(statement, params)).mappings().all()
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -56,14 +56,14 @@ def create_app(
         )
         runtime.extras["dispatcher"] = loop
         # Claims skip each other's rows (SKIP LOCKED), so workers (and replicas) never send the
-        # same message; each sleeps until the next due time or the messages table's NOTIFY.
+        # same message. A process's workers take turns to wait and claim, on one event: the
+        # one waiting sleeps until the next due time or the messages table's NOTIFY.
         wakeups = runtime.wakeups
+        wakeup = wakeups.event(MESSAGES_CHANNEL) if wakeups is not None else None
         await asyncio.gather(
             *(
                 run_dispatcher(
-                    loop,
-                    poll_interval_s=settings.dispatch_poll_interval_s,
-                    wakeup=wakeups.event(MESSAGES_CHANNEL) if wakeups is not None else None,
+                    loop, poll_interval_s=settings.dispatch_poll_interval_s, wakeup=wakeup
                 )
                 for _ in range(max(1, settings.dispatch_workers))
             )

@@ -125,3 +125,61 @@ async def test_idle_services_leave_the_database_alone(
             event.remove(engine, "before_cursor_execute", note)
     # 50 ms polls would be hundreds; the safety intervals allow a handful.
     assert len(sent) <= 12, sent
+
+
+async def test_a_dispatcher_wake_up_with_nothing_due_is_one_statement(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A message queued for later (an evidence answer waiting for uploads to settle, a reminder)
+    NOTIFYs the messages channel. The process's dispatcher workers take turns to wait, so the
+    wake-up is one claim, whatever the workers: one autocommitted statement that also says when
+    the next message falls due (no BEGIN or COMMIT around it, no second read of the due times)."""
+    from sqlalchemy import event
+
+    from shared.wakeups import MESSAGES_CHANNEL
+
+    notifications = pipeline["notifications"]
+    workers = notifications.app.state.settings.dispatch_workers
+    engine = notifications.runtime.engine.sync_engine
+    sent: list[tuple[str, str | None]] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        sent.append((statement, conn.get_execution_options().get("isolation_level")))
+
+    def claims() -> list[tuple[str, str | None]]:
+        return [(s, i) for s, i in sent if "FOR UPDATE SKIP LOCKED" in s and "messages" in s]
+
+    # Earlier tests' messages sent and recorded first: the dispatchers wait for a wake-up.
+    await eventually(
+        lambda: scalar(
+            notifications,
+            "SELECT count(*) = 0 FROM messages "
+            "WHERE status = 'sending' OR (status = 'pending' AND next_attempt_at <= now())",
+        ),
+        timeout=30,
+        interval=0.1,
+        what="nothing due",
+    )
+    await asyncio.sleep(0.5)
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        conn = await asyncpg.connect(_dsn(harness.env["NOTIFICATIONS_DATABASE_URL"]))
+        try:
+            for n in range(1, 4):
+                await conn.execute(f"NOTIFY {MESSAGES_CHANNEL}")
+
+                async def woken(n: int = n) -> bool:
+                    return len(claims()) >= n
+
+                await eventually(woken, timeout=10, interval=0.02, what=f"wake-up {n}")
+            await asyncio.sleep(0.3)
+        finally:
+            await conn.close()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    # One claim per wake-up, not one per worker (a message another test's leftovers queue
+    # meanwhile may add one); autocommitted, and no other read of the due times.
+    assert workers >= 2
+    assert 3 <= len(claims()) < 3 * workers, sent
+    assert {isolation for _, isolation in claims()} == {"AUTOCOMMIT"}, sent
+    assert not [s for s, _ in sent if "min(messages." in s], sent

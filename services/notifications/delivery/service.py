@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -86,29 +86,63 @@ class Dispatcher:
     clock: Clock
     on_recorded: Callable[[], None] | None = None
 
-    async def seconds_to_next_due(self, at_most: float) -> float:
-        async with self.sessionmaker() as session:
-            due = await repository.next_due(session)
+    # The process's workers take turns to wait for a wake-up and claim: a NOTIFY costs one
+    # claim, not one per worker, and a worker sends while another waits for the next.
+    # `_next_due` and `_due_now` are what the last claim said, whichever worker made it.
+    _turn: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    _next_due: datetime | None = field(default=None, init=False)
+    _due_now: bool = field(default=True, init=False)  # the first round claims at once
+
+    def seconds_to_next_due(self, due: datetime | None, at_most: float) -> float:
+        """How long to sleep after a claim that said the next message falls due at `due`
+        (None: no message waits), at most `at_most`."""
         if due is None:
             return at_most
         # Not below 0.05 s: a due message another worker holds stays due until it commits.
         return min(at_most, max(0.05, (due - self.clock.now()).total_seconds()))
 
-    async def dispatch_due(self) -> int:
-        """One round: send what is due; returns how many messages were claimed."""
+    async def claim(self) -> repository.Claim:
+        """Take what is due now under a lease: one statement (`repository.claim_due`)."""
         s = self.settings
         now = self.clock.now()
-        lease_until = now + timedelta(seconds=s.dispatch_lease_s)
-        async with self.sessionmaker() as session, session.begin():
-            claimed = await repository.claim_due(
-                session, now=now, lease_until=lease_until, limit=s.dispatch_batch_size
-            )
-            if not claimed:
-                return 0
-            suppressed = await repository.suppressed_hashes(
-                session, {m.recipient_hash for m in claimed}
-            )
-        blocked = {m.message_id for m in claimed if m.recipient_hash in suppressed}
+        claim = await repository.claim_due(
+            self.sessionmaker,
+            now=now,
+            lease_until=now + timedelta(seconds=s.dispatch_lease_s),
+            limit=s.dispatch_batch_size,
+        )
+        self._next_due = claim.next_due
+        self._due_now = len(claim.messages) >= s.dispatch_batch_size
+        return claim
+
+    async def claim_when_due(
+        self, *, poll_interval_s: float, wakeup: asyncio.Event | None
+    ) -> repository.Claim:
+        """A worker's turn: wait until a message falls due by the last claim's word or a
+        wake-up comes (without `wakeup`, `poll_interval_s`), then claim. One worker of the
+        process waits and claims at a time; the others queue for their turn."""
+        async with self._turn:
+            if not self._due_now:
+                if wakeup is None:
+                    await asyncio.sleep(poll_interval_s)
+                else:
+                    await wait_for_wakeup(
+                        wakeup, self.seconds_to_next_due(self._next_due, poll_interval_s)
+                    )
+            try:
+                return await self.claim()
+            except BaseException:
+                self._due_now = True  # the next turn tries again at once (after its backoff)
+                raise
+
+    async def deliver(self, claim: repository.Claim) -> None:
+        """Send the claimed messages outside any transaction, then record each result."""
+        s = self.settings
+        claimed = claim.messages
+        lease_until = claim.lease_until
+        if not claimed:
+            return
+        blocked = claim.suppressed
         to_send = [m for m in claimed if m.message_id not in blocked]
 
         results: dict[UUID, DeliveryError | None] = {}
@@ -172,7 +206,6 @@ class Dispatcher:
                 await session.execute(insert(DeliveryAttempt), attempts)
         if self.on_recorded is not None:
             self.on_recorded()
-        return len(claimed)
 
     async def _keep_leased(
         self, message_ids: list[UUID], lease: _Lease, stop: asyncio.Event
@@ -376,13 +409,15 @@ def _log_fields(message: Message) -> dict[str, object]:
 async def run_dispatcher(
     dispatcher: Dispatcher, *, poll_interval_s: float, wakeup: asyncio.Event | None = None
 ) -> None:
-    """Rounds of `dispatch_due`. Between rounds it sleeps until the next message falls due or
-    `wakeup` is set (the messages table's NOTIFY: one queued, released or rescheduled), at most
-    `poll_interval_s`; without `wakeup`, `poll_interval_s` exactly."""
+    """A worker: claims in its turn (`Dispatcher.claim_when_due`), then sends what it claimed
+    while the next worker waits. Between claims the waiting worker sleeps until the next
+    message falls due or `wakeup` is set (the messages table's NOTIFY: one queued, released or
+    rescheduled), at most `poll_interval_s`; without `wakeup`, `poll_interval_s` exactly."""
     backoff = 0.5
     while True:
         try:
-            claimed = await dispatcher.dispatch_due()
+            claim = await dispatcher.claim_when_due(poll_interval_s=poll_interval_s, wakeup=wakeup)
+            await dispatcher.deliver(claim)
             backoff = 0.5
         except asyncio.CancelledError:
             raise
@@ -390,16 +425,3 @@ async def run_dispatcher(
             log.warning("dispatcher round failed, retrying in %.1fs: %r", backoff, exc)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10.0)
-            continue
-        if claimed >= dispatcher.settings.dispatch_batch_size:
-            continue
-        if wakeup is None:
-            await asyncio.sleep(poll_interval_s)
-            continue
-        try:
-            await wait_for_wakeup(wakeup, await dispatcher.seconds_to_next_due(poll_interval_s))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # database away: the round above reports it
-            log.warning("dispatcher could not read the next due time: %r", exc)
-            await asyncio.sleep(backoff)

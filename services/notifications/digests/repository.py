@@ -56,11 +56,15 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list
     )
 
 
+# When the earliest open digest falls due (NULL: no digest open).
+NEXT_FLUSH_AT = select(func.min(Digest.flush_at).label("flush_at")).where(
+    Digest.flushed_at.is_(None)
+)
+
+
 async def next_flush_at(session: AsyncSession) -> datetime | None:
     """When the earliest open digest falls due (None: no digest open)."""
-    result: datetime | None = await session.scalar(
-        select(func.min(Digest.flush_at)).where(Digest.flushed_at.is_(None))
-    )
+    result: datetime | None = await session.scalar(NEXT_FLUSH_AT)
     return result
 
 

@@ -14,6 +14,7 @@ from services.notifications.messages.service import queue_draft
 from services.notifications.sellers import service as sellers
 from services.notifications.settings import NotificationsSettings
 from shared.clock import Clock
+from shared.db import fetch_autocommitted
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +57,17 @@ async def run_digest_flusher(
 ) -> None:
     # Sleeps until the next digest falls due, at most `digest_poll_interval_s` (a digest opened
     # meanwhile is due hours later, at the digest hour, so it never needs an earlier wake-up).
+    # A round first asks when that is, one autocommitted statement; only a digest due now
+    # opens the transaction that claims and flushes. Most rounds find none due.
     while True:
         sleep_s = settings.digest_poll_interval_s
         try:
-            async with sessionmaker() as session, session.begin():
-                await flush_due(session, settings=settings, now=clock.now())
-                due = await repository.next_flush_at(session)
+            rows = await fetch_autocommitted(sessionmaker, repository.NEXT_FLUSH_AT)
+            due: datetime | None = rows[0]["flush_at"] if rows else None
+            if due is not None and due <= clock.now():
+                async with sessionmaker() as session, session.begin():
+                    await flush_due(session, settings=settings, now=clock.now())
+                    due = await repository.next_flush_at(session)
             if due is not None:
                 # Not below 0.1 s: a due digest another replica holds stays due until it commits.
                 sleep_s = min(sleep_s, max(0.1, (due - clock.now()).total_seconds()))
