@@ -351,10 +351,21 @@ def preview_email(
 @app.command("fraud-eval")
 def fraud_eval(
     seeds: Annotated[int, typer.Option(help="How many seeds (1, 2, … n) to simulate.")] = 3,
-    days: Annotated[int, typer.Option(help="Simulated days per seed.")] = 56,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            help="Simulated days per seed (56 by default; with --ranges, cuts each drawn "
+            "world to at most this many days, the same world through the pipeline and "
+            "--direct)."
+        ),
+    ] = None,
     returns_per_day: Annotated[
-        float, typer.Option(help="Honest returns per simulated day.")
-    ] = 22.0,
+        float | None,
+        typer.Option(
+            help="Honest returns per simulated day (22 by default; with --ranges, replaces "
+            "each drawn world's volume)."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the JSON table and ground truth.")] = Path(
         "bench-results/fraud-eval"
     ),
@@ -400,8 +411,12 @@ def fraud_eval(
     from disputedesk.simulate.report import print_report
 
     # swiftship alone by default, so that detection figures stay comparable between runs.
-    market = Marketplace(days=days, partners=THREE_PARTNERS if all_partners else SWIFTSHIP_ONLY)
-    market = replace(market, honest=replace(market.honest, returns_per_day=returns_per_day))
+    market = Marketplace(
+        days=days or 56, partners=THREE_PARTNERS if all_partners else SWIFTSHIP_ONLY
+    )
+    market = replace(
+        market, honest=replace(market.honest, returns_per_day=returns_per_day or 22.0)
+    )
     state = Path(os.environ.get("DISPUTEDESK_STATE_DIR", ".state/eval")).resolve()
 
     def progress(seed: int, table: dict[str, object]) -> None:
@@ -415,7 +430,21 @@ def fraud_eval(
         sets = {"dev": DEV_SEEDS, "held-out": HELD_OUT_SEEDS}
         if ranges not in sets:
             raise typer.BadParameter("--ranges is 'dev' or 'held-out'")
-        seed_list, chosen = list(sets[ranges][:seeds]), draw_market
+        seed_list = list(sets[ranges][:seeds])
+
+        def drawn_world(seed: int) -> Marketplace:
+            # A shorter or thinner world of the same draw: the pipeline is slow on a loaded
+            # machine, and comparing it with --direct needs only the same world both ways.
+            drawn = draw_market(seed)
+            if days is not None:
+                drawn = replace(drawn, days=min(days, drawn.days))
+            if returns_per_day is not None:
+                drawn = replace(
+                    drawn, honest=replace(drawn.honest, returns_per_day=returns_per_day)
+                )
+            return drawn
+
+        chosen = drawn_world
     if direct:
         from disputedesk.simulate.direct import evaluate_directly
 
