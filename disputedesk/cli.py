@@ -414,9 +414,7 @@ def fraud_eval(
     market = Marketplace(
         days=days or 56, partners=THREE_PARTNERS if all_partners else SWIFTSHIP_ONLY
     )
-    market = replace(
-        market, honest=replace(market.honest, returns_per_day=returns_per_day or 22.0)
-    )
+    market = replace(market, honest=replace(market.honest, returns_per_day=returns_per_day or 22.0))
     state = Path(os.environ.get("DISPUTEDESK_STATE_DIR", ".state/eval")).resolve()
 
     def progress(seed: int, table: dict[str, object]) -> None:
