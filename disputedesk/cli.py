@@ -388,6 +388,16 @@ def fraud_eval(
             "no Kafka): the same table in a fraction of the time."
         ),
     ] = False,
+    clean_traffic: Annotated[
+        bool,
+        typer.Option(
+            "--clean-traffic",
+            help="Through the pipeline, send every scan once, in order, at its time "
+            "(rapidroute in hourly windows), instead of as partners send: 5 % of messages "
+            "twice, 5 % of returns with a scan after its successor, rapidroute in batches "
+            "of 50-500 at least every six hours.",
+        ),
+    ] = False,
     ranges: Annotated[
         str | None,
         typer.Option(
@@ -406,7 +416,7 @@ def fraud_eval(
     from dataclasses import replace
 
     from disputedesk.simulate import Marketplace
-    from disputedesk.simulate.evaluation import evaluate
+    from disputedesk.simulate.evaluation import CLEAN_TRAFFIC, PARTNER_TRAFFIC, evaluate
     from disputedesk.simulate.marketplace import SWIFTSHIP_ONLY, THREE_PARTNERS
     from disputedesk.simulate.report import print_report
 
@@ -458,6 +468,7 @@ def fraud_eval(
                 state_dir=state,
                 progress=progress,
                 rate=rate,
+                traffic=CLEAN_TRAFFIC if clean_traffic else PARTNER_TRAFFIC,
             )
         )
     print_report(report, console)

@@ -37,6 +37,18 @@ from disputedesk.simulate.driver import DriveResult, drive
 from disputedesk.simulate.generator import PATTERNS, GroundTruth, World, generate
 from disputedesk.simulate.marketplace import Marketplace
 from disputedesk.simulate.partners import partner_time
+from disputedesk.simulate.traffic import TrafficOptions
+
+# How partners send a world through the pipeline: some messages delivered twice, some scans
+# after the scan that followed them, rapidroute in batches of 50-500 (at least every six hours),
+# desipost a snapshot per scan. `CLEAN_TRAFFIC` sends every scan once, in order, at its time.
+PARTNER_TRAFFIC = TrafficOptions(
+    redeliver_fraction=0.05,
+    out_of_order_fraction=0.05,
+    rapidroute_window=timedelta(hours=6),
+    rapidroute_batch=(50, 500),
+)
+CLEAN_TRAFFIC = TrafficOptions()
 
 ESCALATION_TYPE = "disputedesk.intake.seller_escalation_filed.v1"
 CASE_HORIZON = timedelta(days=7)
@@ -599,6 +611,7 @@ async def run_seed(
     secrets: dict[str, str],
     out_dir: Path,
     rate: float | None = None,
+    traffic: TrafficOptions = PARTNER_TRAFFIC,
 ) -> dict[str, Any]:
     import httpx
     from fastapi import FastAPI
@@ -628,7 +641,9 @@ async def run_seed(
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=intake), base_url="http://intake.eval"
         ) as client:
-            result = await drive(world, client, secrets=secrets, clock=clock, rate=rate)
+            result = await drive(
+                world, client, secrets=secrets, clock=clock, rate=rate, traffic=traffic
+            )
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if await _count_assessments(_Svc) >= result.accepted_events:
@@ -642,6 +657,7 @@ async def run_seed(
         "events_accepted": result.accepted_events,
         "assessments": len(assessments),
         "rejected": result.rejected[:5],
+        "traffic": result.tally.to_json(),
         "drive_seconds": round(result.wall_seconds, 1),
         "total_seconds": round(time.monotonic() - started, 1),
         "cpu_seconds": round(time.process_time() - cpu_started, 1),
@@ -704,6 +720,7 @@ async def evaluate(
     state_dir: Path,
     progress: Callable[[int, dict[str, Any]], None] | None = None,
     rate: float | None = None,
+    traffic: TrafficOptions = PARTNER_TRAFFIC,
 ) -> dict[str, Any]:
     await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
     _, secrets, prepare = await asyncio.to_thread(prepare_stack, state_dir)
@@ -715,7 +732,9 @@ async def evaluate(
         from disputedesk.simulate.ranges import describe
 
         drawn = market(seed) if callable(market) else market
-        table = await run_seed(seed, drawn, secrets=secrets, out_dir=out_dir, rate=rate)
+        table = await run_seed(
+            seed, drawn, secrets=secrets, out_dir=out_dir, rate=rate, traffic=traffic
+        )
         table["_world"] = describe(drawn)
         per_seed.append(table)
         if progress is not None:
