@@ -17,6 +17,15 @@ waiting. Each round:
    they are committed after the escalations' transactions, never with them; once the consumer
    has caught up, the few left join the last of them (each transaction has fixed costs).
 
+An escalation goes ahead only of events at most `overtake` older than it (event time, read
+from the payload: `event_time`): the detectors count in event time, and a claim scored before
+the deliveries of the days before it sees its seller's rate without them. Live, a backlog
+spans seconds to minutes of event time and every escalation goes ahead; behind a backlog of
+days (a replay, a marketplace's history sent in minutes, a long outage) an escalation further
+ahead than that waits for the events before it, in offset order, until the consumer is within
+`overtake` of it again. Measured on a drawn world sent through intake: escalations went ahead of
+the scans of up to 18 days before them (docs/fraud-detection.md, "Through the pipeline").
+
 Exactly once and in order per key as before: a key's events are all in one partition, a
 record leaves the buffer only with every earlier buffered record of its key, and each
 partition's committed offset is its first record not yet handled, so a restart redelivers from
@@ -28,24 +37,45 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared import metrics
+from shared.events import EventPayload
 from shared.kafka.consumer import ConsumerRunner
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
+# A buffered record: whether it is of an expedited type, and if so its event time (None when
+# no bound applies or its payload does not decode).
+Buffered: TypeAlias = tuple[Record, bool, datetime | None]
 
 
 class ReadAheadRunner(ConsumerRunner):
-    def __init__(self, *, chunk_size: int = 50, read_ahead: int = 20000, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        chunk_size: int = 50,
+        read_ahead: int = 20000,
+        overtake: timedelta | None = None,
+        event_time: Callable[[EventPayload], datetime] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.chunk_size = chunk_size
         self.read_ahead = read_ahead
+        # How much older (event time) the events an expedited one goes ahead of may be; None:
+        # any (bounded only by `read_ahead`).
+        self.overtake = overtake if event_time is not None else None
+        self.event_time = event_time
         # Per partition: fetched records not handled yet, in offset order, each with whether it
-        # is of an expedited type (decided once, from its headers).
-        self._buffered: dict[TopicPartition, deque[tuple[Record, bool]]] = {}
+        # is of an expedited type (decided once, from its headers) and then its event time.
+        self._buffered: dict[TopicPartition, deque[Buffered]] = {}
+        # Per partition: the event time of its first buffered record, by that record's offset
+        # (a head waits for several rounds behind a backlog; decoded once).
+        self._head_times: dict[TopicPartition, tuple[int, datetime | None]] = {}
         # Per partition: the last offset fetched, and the offset last handed to commit.
         self._fetched_to: dict[TopicPartition, int] = {}
         self._committable: dict[TopicPartition, int] = {}
@@ -92,7 +122,7 @@ class ReadAheadRunner(ConsumerRunner):
                 if r.offset <= last:
                     continue
                 fast = expedited and self._expedites_record(r)
-                queue.append((r, fast))
+                queue.append((r, fast, self._event_time_of(r) if fast else None))
                 last = r.offset
             self._fetched_to[tp] = last
 
@@ -103,16 +133,22 @@ class ReadAheadRunner(ConsumerRunner):
             self._fetched_to.pop(tp, None)
             self._committable.pop(tp, None)
             self._pending.pop(tp, None)
+            self._head_times.pop(tp, None)
 
     def _take_expedited(self) -> list[Record]:
-        """Every buffered record of the keys with a buffered expedited event, per partition in
-        offset order."""
+        """Every buffered record of the keys with a buffered expedited event that may go ahead
+        (`_expedite_bound`), per partition in offset order."""
         out: list[Record] = []
+        bound = self._expedite_bound()
         for tp, queue in self._buffered.items():
-            keys = {r.key for r, fast in queue if fast}
+            keys = {
+                r.key
+                for r, fast, at in queue
+                if fast and (bound is None or at is None or at <= bound)
+            }
             if not keys:
                 continue
-            kept: deque[tuple[Record, bool]] = deque()
+            kept: deque[Buffered] = deque()
             for item in queue:
                 if item[0].key in keys:
                     out.append(item[0])
@@ -120,6 +156,32 @@ class ReadAheadRunner(ConsumerRunner):
                     kept.append(item)
             self._buffered[tp] = kept
         return out
+
+    def _expedite_bound(self) -> datetime | None:
+        """The latest event time an expedited event may have to go ahead this round:
+        `overtake` after the oldest of the partitions' first buffered events (a partition's
+        records come about in event time, so its first is its oldest not counted yet). None:
+        no bound."""
+        if self.overtake is None:
+            return None
+        heads: list[datetime] = []
+        for tp, queue in self._buffered.items():
+            if not queue:
+                continue
+            record = queue[0][0]
+            known = self._head_times.get(tp)
+            if known is None or known[0] != record.offset:
+                known = (record.offset, self._event_time_of(record))
+                self._head_times[tp] = known
+            if known[1] is not None:
+                heads.append(known[1])
+        return min(heads) + self.overtake if heads else None
+
+    def _event_time_of(self, record: Record) -> datetime | None:
+        if self.event_time is None:
+            return None
+        envelope = self._decode(record).envelope
+        return self.event_time(envelope.payload) if envelope is not None else None
 
     def _round(self) -> list[list[Record]]:
         """This round's transactions: the expedited records in chunks, then the oldest
