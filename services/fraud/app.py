@@ -11,7 +11,7 @@ from services.fraud.alerts.router import router as alerts_router
 from services.fraud.labels.router import router as labels_router
 from services.fraud.models import IdempotencyKey, Inbox, Outbox
 from services.fraud.risk.router import router as risk_router
-from services.fraud.scoring.base import event_time
+from services.fraud.scoring.base import fact_time
 from services.fraud.scoring.consumer import ReadAheadRunner
 from services.fraud.scoring.handlers import handlers as scoring_handlers
 from services.fraud.settings import FraudSettings
@@ -46,7 +46,8 @@ def create_app(settings: FraudSettings | None = None, clock: Clock | None = None
                         if settings.consumer_expedite_overtake_s > 0
                         else None
                     ),
-                    event_time=event_time,
+                    # A fact's own time; a case event, which has none, moves no mark.
+                    event_time=fact_time,
                 ),
             )
         ],

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import BigInteger, String, insert, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.fraud.scoring.base import event_time
+from services.fraud.scoring.base import fact_time
 from services.fraud.scoring.consumer import ReadAheadRunner
 from services.fraud.settings import FraudSettings
 from shared.db import make_engine, make_sessionmaker
@@ -146,7 +146,7 @@ def _runner(
             "chunk_size": 50,
             "read_ahead": 5000,
             "overtake": timedelta(seconds=overtake),
-            "event_time": event_time,
+            "event_time": fact_time,
         }
     return cls(**kwargs)
 

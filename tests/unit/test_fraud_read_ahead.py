@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from services.fraud.scoring.base import event_time
+from services.fraud.scoring.base import fact_time
 from services.fraud.scoring.consumer import ReadAheadRunner
 from shared.envelope import Envelope
 from shared.events import ClaimType, EscalationChannel, ReturnInitiated, SellerEscalationFiled
@@ -63,7 +63,7 @@ def _runner(chunk: int = 3, overtake: timedelta | None = None) -> ReadAheadRunne
     return ReadAheadRunner(
         chunk_size=chunk,
         overtake=overtake,
-        event_time=event_time,
+        event_time=fact_time,
         service="t",
         group_id="g",
         topics=[TOPIC],
@@ -202,9 +202,10 @@ def test_an_expedited_type_narrowed_by_its_payload_is_sorted_on_the_payload() ->
 
 
 def test_an_escalation_goes_ahead_only_of_events_within_the_overtake_of_it() -> None:
-    """Event time bounds the expedite: the claim waits while a partition's oldest buffered
-    event is more than `overtake` before it (its seller's deliveries of those days are not
-    counted yet), and goes first again once the backlog is within it."""
+    """Event time bounds the expedite: the claim waits while it is more than `overtake` ahead
+    of what the consumer has counted (before anything is handled, the oldest buffered event):
+    its seller's deliveries of those days are not counted yet. It goes first again once the
+    consumer has counted to within `overtake` of it."""
     runner = _runner(chunk=2, overtake=timedelta(hours=6))
     p0, p1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
     filed = datetime(2026, 3, 10, 12, tzinfo=UTC)
@@ -220,7 +221,7 @@ def test_an_escalation_goes_ahead_only_of_events_within_the_overtake_of_it() -> 
     # A, three days before the claim, heads partition 0: nothing goes ahead of it.
     assert _names(runner._take_expedited()) == []
     assert _names(runner._take_oldest()) == ["A@0", "C@0"]
-    # Now the oldest buffered event (B) is the claim's own time: it goes first.
+    # Counted to C's time, an hour before the claim: it goes first.
     assert _names(runner._take_expedited()) == ["D@1"]
     # Without a bound it would have gone at once (the runner as it was).
     unbounded = _runner(chunk=2)
@@ -231,3 +232,31 @@ def test_an_escalation_goes_ahead_only_of_events_within_the_overtake_of_it() -> 
         }
     )
     assert _names(unbounded._take_expedited()) == ["D@0"]
+
+
+def test_late_events_ahead_do_not_hold_a_claim_once_the_consumer_has_counted_to_now() -> None:
+    """Live traffic carries late events (a feed entry for a return initiated days ago, a
+    partner's batch of hours-old scans) among current ones: what holds a claim back is how far
+    the consumer has counted, not the oldest event waiting. An expedited claim does not move
+    the mark: it skipped the events before it."""
+    runner = _runner(chunk=2, overtake=timedelta(hours=6))
+    tp = TopicPartition(TOPIC, 0)
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    runner._take({tp: [_record("A", 0, at=now - timedelta(minutes=1))]})
+    assert _names(runner._take_oldest()) == ["A@0"]
+    assert runner.counted_to == now - timedelta(minutes=1)
+    runner._take(
+        {
+            tp: [
+                _record("B", 1, at=now - timedelta(days=3)),
+                _record("C", 2, escalation=True, at=now),
+                _record("D", 3, escalation=True, at=now + timedelta(days=2)),
+            ]
+        }
+    )
+    # C goes ahead of the late B; D, two days ahead of what was counted, does not.
+    assert _names(runner._take_expedited()) == ["C@2"]
+    assert runner.counted_to == now - timedelta(minutes=1)
+    # Handled in offset order, D is no mark either (it is an expedited type).
+    assert _names(runner._take_oldest()) == ["B@1", "D@3"]
+    assert runner.counted_to == now - timedelta(minutes=1)

@@ -17,14 +17,18 @@ waiting. Each round:
    they are committed after the escalations' transactions, never with them; once the consumer
    has caught up, the few left join the last of them (each transaction has fixed costs).
 
-An escalation goes ahead only of events at most `overtake` older than it (event time, read
-from the payload: `event_time`): the detectors count in event time, and a claim scored before
-the deliveries of the days before it sees its seller's rate without them. Live, a backlog
-spans seconds to minutes of event time and every escalation goes ahead; behind a backlog of
-days (a replay, a marketplace's history sent in minutes, a long outage) an escalation further
-ahead than that waits for the events before it, in offset order, until the consumer is within
-`overtake` of it again. Measured on a drawn world sent through intake: escalations went ahead of
-the scans of up to 18 days before them (docs/fraud-detection.md, "Through the pipeline").
+An escalation goes ahead only while it is at most `overtake` ahead, in event time, of what the
+consumer has counted: the latest event time among the events it handled in offset order
+(`counted_to`; expedited events do not move it, or a claim let ahead would carry the mark past
+the backlog it skipped). The detectors count in event time, and a claim scored before the
+deliveries of the days before it sees its seller's rate without them. Live, the consumer has
+counted up to seconds or minutes ago and every escalation goes ahead, also behind a backlog
+and among late scans (a partner's batch, a feed entry for a return initiated days ago); behind
+a backlog of days of event time (a replay, a marketplace's history sent in minutes, a long
+outage) an escalation waits for the events before it, in offset order, until the consumer has
+counted to within `overtake` of it. Measured on a drawn world sent through intake: the median
+claim went ahead of the events of 17.5 days before it (docs/fraud-detection.md, "Through the
+pipeline").
 
 Exactly once and in order per key as before: a key's events are all in one partition, a
 record leaves the buffer only with every earlier buffered record of its key, and each
@@ -60,7 +64,7 @@ class ReadAheadRunner(ConsumerRunner):
         chunk_size: int = 50,
         read_ahead: int = 20000,
         overtake: timedelta | None = None,
-        event_time: Callable[[EventPayload], datetime] | None = None,
+        event_time: Callable[[EventPayload], datetime | None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -73,9 +77,10 @@ class ReadAheadRunner(ConsumerRunner):
         # Per partition: fetched records not handled yet, in offset order, each with whether it
         # is of an expedited type (decided once, from its headers) and then its event time.
         self._buffered: dict[TopicPartition, deque[Buffered]] = {}
-        # Per partition: the event time of its first buffered record, by that record's offset
-        # (a head waits for several rounds behind a backlog; decoded once).
-        self._head_times: dict[TopicPartition, tuple[int, datetime | None]] = {}
+        # The latest event time among the events handled in offset order (not expedited): how
+        # far the consumer has counted. None until one is handled; until then the oldest
+        # buffered event stands for it.
+        self.counted_to: datetime | None = None
         # Per partition: the last offset fetched, and the offset last handed to commit.
         self._fetched_to: dict[TopicPartition, int] = {}
         self._committable: dict[TopicPartition, int] = {}
@@ -133,7 +138,6 @@ class ReadAheadRunner(ConsumerRunner):
             self._fetched_to.pop(tp, None)
             self._committable.pop(tp, None)
             self._pending.pop(tp, None)
-            self._head_times.pop(tp, None)
 
     def _take_expedited(self) -> list[Record]:
         """Every buffered record of the keys with a buffered expedited event that may go ahead
@@ -159,23 +163,24 @@ class ReadAheadRunner(ConsumerRunner):
 
     def _expedite_bound(self) -> datetime | None:
         """The latest event time an expedited event may have to go ahead this round:
-        `overtake` after the oldest of the partitions' first buffered events (a partition's
-        records come about in event time, so its first is its oldest not counted yet). None:
-        no bound."""
+        `overtake` after what the consumer has counted (`counted_to`; before any event is
+        handled, the oldest of the partitions' first buffered events). None: no bound."""
         if self.overtake is None:
             return None
-        heads: list[datetime] = []
-        for tp, queue in self._buffered.items():
-            if not queue:
-                continue
-            record = queue[0][0]
-            known = self._head_times.get(tp)
-            if known is None or known[0] != record.offset:
-                known = (record.offset, self._event_time_of(record))
-                self._head_times[tp] = known
-            if known[1] is not None:
-                heads.append(known[1])
-        return min(heads) + self.overtake if heads else None
+        mark = self.counted_to
+        if mark is None:
+            heads = [self._event_time_of(q[0][0]) for q in self._buffered.values() if q]
+            known = [h for h in heads if h is not None]
+            mark = min(known) if known else None
+        return mark + self.overtake if mark is not None else None
+
+    def _count_to(self, taken: dict[TopicPartition, Record]) -> None:
+        """Move `counted_to` on with the last record of each partition handled in offset order
+        this round (a partition's records come about in event time: its last is its latest)."""
+        for record in taken.values():
+            at = self._event_time_of(record)
+            if at is not None and (self.counted_to is None or at > self.counted_to):
+                self.counted_to = at
 
     def _event_time_of(self, record: Record) -> datetime | None:
         if self.event_time is None:
@@ -216,14 +221,21 @@ class ReadAheadRunner(ConsumerRunner):
 
     def _take_oldest(self) -> list[Record]:
         """Up to `chunk_size` of the oldest buffered records, shared between the partitions."""
-        busy = [q for q in self._buffered.values() if q]
+        busy = [(tp, q) for tp, q in self._buffered.items() if q]
         out: list[Record] = []
+        # Each partition's last record taken that is not expedited: what was counted to.
+        last: dict[TopicPartition, Record] = {}
         while busy and len(out) < self.chunk_size:
             share = max((self.chunk_size - len(out)) // len(busy), 1)
-            for queue in busy:
+            for tp, queue in busy:
                 for _ in range(min(share, len(queue), self.chunk_size - len(out))):
-                    out.append(queue.popleft()[0])
-            busy = [q for q in busy if q]
+                    record, fast, _ = queue.popleft()
+                    out.append(record)
+                    if not fast:
+                        last[tp] = record
+            busy = [(tp, q) for tp, q in busy if q]
+        if self.overtake is not None:
+            self._count_to(last)
         return out
 
     async def _handle_stage(self, records: list[Record]) -> None:
