@@ -620,6 +620,7 @@ async def run_seed(
     from services.intake.app import create_app as intake_app
     from shared.clock import ManualClock
 
+    await _start_at_the_end(os.environ["KAFKA_BOOTSTRAP_SERVERS"], "fraud")
     world = generate(market, seed, tag=f"e{seed}x{int(time.time()) % 100000}")
     (out_dir / f"ground-truth-seed{seed}.json").write_text(
         json.dumps(world.truth.to_json(), indent=1)
@@ -664,6 +665,34 @@ async def run_seed(
         "escalation_assessment_latency": _latency(result, assessments),
     }
     return table
+
+
+async def _start_at_the_end(bootstrap: str, group: str) -> None:
+    """Fraud's consumer group resumes where it stopped, and the broker keeps earlier runs'
+    events: those an interrupted run published but never scored would be scored into this
+    world's fresh database (other ids, but the same categories and network baselines). The
+    group starts at the end of the topics it reads."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from shared.events import INTAKE_RETURNS, RECONCILIATION_CASES
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([INTAKE_RETURNS.name, RECONCILIATION_CASES.name])
+    finally:
+        await admin.close()
+    parts = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
+    if not parts:
+        return
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        consumer.assign(parts)
+        await consumer.commit(await consumer.end_offsets(parts))
+    finally:
+        await consumer.stop()
 
 
 async def _no_sync_commit(url: str, database: str) -> None:
