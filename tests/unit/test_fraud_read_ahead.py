@@ -244,7 +244,7 @@ def test_late_events_ahead_do_not_hold_a_claim_once_the_consumer_has_counted_to_
     now = datetime(2026, 3, 10, 12, tzinfo=UTC)
     runner._take({tp: [_record("A", 0, at=now - timedelta(minutes=1))]})
     assert _names(runner._take_oldest()) == ["A@0"]
-    assert runner.counted_to == now - timedelta(minutes=1)
+    assert runner._counted[tp] == now - timedelta(minutes=1)
     runner._take(
         {
             tp: [
@@ -259,4 +259,27 @@ def test_late_events_ahead_do_not_hold_a_claim_once_the_consumer_has_counted_to_
     assert runner.counted_to == now - timedelta(minutes=1)
     # Handled in offset order, D is no mark either (it is an expedited type).
     assert _names(runner._take_oldest()) == ["B@1", "D@3"]
-    assert runner.counted_to == now - timedelta(minutes=1)
+    assert runner._counted[tp] == now - timedelta(minutes=1)
+
+
+def test_a_partition_served_behind_in_event_time_holds_a_claim_back() -> None:
+    """Behind a backlog the read-ahead serves partitions equal counts, so one can be days
+    behind another in event time: the claim waits for the slowest partition with records
+    waiting, not for the most advanced."""
+    runner = _runner(chunk=2, overtake=timedelta(hours=6))
+    p0, p1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    runner._take(
+        {
+            p0: [_record("A", 0, at=now - timedelta(hours=1)), _record("B", 1, at=now)],
+            p1: [
+                _record("C", 0, partition=1, at=now - timedelta(days=2)),
+                _record("D", 1, partition=1, at=now - timedelta(days=2)),
+                _record("E", 2, partition=1, escalation=True, at=now),
+            ],
+        }
+    )
+    assert _names(runner._take_oldest()) == ["A@0", "C@0"]
+    # Partition 0 has counted to an hour ago, partition 1 to two days ago: E waits.
+    assert runner.counted_to == now - timedelta(days=2)
+    assert _names(runner._take_expedited()) == []

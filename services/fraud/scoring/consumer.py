@@ -77,10 +77,9 @@ class ReadAheadRunner(ConsumerRunner):
         # Per partition: fetched records not handled yet, in offset order, each with whether it
         # is of an expedited type (decided once, from its headers) and then its event time.
         self._buffered: dict[TopicPartition, deque[Buffered]] = {}
-        # The latest event time among the events handled in offset order (not expedited): how
-        # far the consumer has counted. None until one is handled; until then the oldest
-        # buffered event stands for it.
-        self.counted_to: datetime | None = None
+        # Per partition: the latest fact time among its events handled in offset order (not
+        # expedited ones). How far the consumer has counted is the slowest partition's.
+        self._counted: dict[TopicPartition, datetime] = {}
         # Per partition: the last offset fetched, and the offset last handed to commit.
         self._fetched_to: dict[TopicPartition, int] = {}
         self._committable: dict[TopicPartition, int] = {}
@@ -138,6 +137,7 @@ class ReadAheadRunner(ConsumerRunner):
             self._fetched_to.pop(tp, None)
             self._committable.pop(tp, None)
             self._pending.pop(tp, None)
+            self._counted.pop(tp, None)
 
     def _take_expedited(self) -> list[Record]:
         """Every buffered record of the keys with a buffered expedited event that may go ahead
@@ -161,26 +161,39 @@ class ReadAheadRunner(ConsumerRunner):
             self._buffered[tp] = kept
         return out
 
+    @property
+    def counted_to(self) -> datetime | None:
+        """How far, in event time, the consumer has counted: the slowest partition with
+        records waiting, each partition at the later of its latest fact handled in offset
+        order and its first record waiting (a late event at the head holds nothing back; a
+        partition the read-ahead has served less, behind a backlog, does). A partition with
+        nothing waiting has counted all it has. None: nothing known."""
+        marks: list[datetime] = []
+        for tp, queue in self._buffered.items():
+            if not queue:
+                continue
+            counted = self._counted.get(tp)
+            head = self._event_time_of(queue[0][0])
+            known = [t for t in (counted, head) if t is not None]
+            if known:
+                marks.append(max(known))
+        return min(marks) if marks else None
+
     def _expedite_bound(self) -> datetime | None:
         """The latest event time an expedited event may have to go ahead this round:
-        `overtake` after what the consumer has counted (`counted_to`; before any event is
-        handled, the oldest of the partitions' first buffered events). None: no bound."""
+        `overtake` after what the consumer has counted (`counted_to`). None: no bound."""
         if self.overtake is None:
             return None
         mark = self.counted_to
-        if mark is None:
-            heads = [self._event_time_of(q[0][0]) for q in self._buffered.values() if q]
-            known = [h for h in heads if h is not None]
-            mark = min(known) if known else None
         return mark + self.overtake if mark is not None else None
 
     def _count_to(self, taken: dict[TopicPartition, Record]) -> None:
-        """Move `counted_to` on with the last record of each partition handled in offset order
-        this round (a partition's records come about in event time: its last is its latest)."""
-        for record in taken.values():
+        """Each partition's mark moves on with its last record handled in offset order this
+        round (a partition's records come about in event time: its last is its latest)."""
+        for tp, record in taken.items():
             at = self._event_time_of(record)
-            if at is not None and (self.counted_to is None or at > self.counted_to):
-                self.counted_to = at
+            if at is not None and (tp not in self._counted or at > self._counted[tp]):
+                self._counted[tp] = at
 
     def _event_time_of(self, record: Record) -> datetime | None:
         if self.event_time is None:
