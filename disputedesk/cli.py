@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 import sys
@@ -352,10 +351,21 @@ def preview_email(
 @app.command("fraud-eval")
 def fraud_eval(
     seeds: Annotated[int, typer.Option(help="How many seeds (1, 2, … n) to simulate.")] = 3,
-    days: Annotated[int, typer.Option(help="Simulated days per seed.")] = 56,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            help="Simulated days per seed (56 by default; with --ranges, cuts each drawn "
+            "world to at most this many days, the same world through the pipeline and "
+            "--direct)."
+        ),
+    ] = None,
     returns_per_day: Annotated[
-        float, typer.Option(help="Honest returns per simulated day.")
-    ] = 22.0,
+        float | None,
+        typer.Option(
+            help="Honest returns per simulated day (22 by default; with --ranges, replaces "
+            "each drawn world's volume)."
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the JSON table and ground truth.")] = Path(
         "bench-results/fraud-eval"
     ),
@@ -378,6 +388,16 @@ def fraud_eval(
             "no Kafka): the same table in a fraction of the time."
         ),
     ] = False,
+    clean_traffic: Annotated[
+        bool,
+        typer.Option(
+            "--clean-traffic",
+            help="Through the pipeline, send every scan once, in order, at its time "
+            "(rapidroute in hourly windows), instead of as partners send: 5 % of messages "
+            "twice, 5 % of returns with a scan after its successor, rapidroute in batches "
+            "of 50-500 at least every six hours.",
+        ),
+    ] = False,
     ranges: Annotated[
         str | None,
         typer.Option(
@@ -397,13 +417,15 @@ def fraud_eval(
     from dataclasses import replace
 
     from disputedesk.simulate import Marketplace
-    from disputedesk.simulate.evaluation import evaluate
+    from disputedesk.simulate.evaluation import CLEAN_TRAFFIC, PARTNER_TRAFFIC, evaluate
     from disputedesk.simulate.marketplace import SWIFTSHIP_ONLY, THREE_PARTNERS
     from disputedesk.simulate.report import print_report
 
     # swiftship alone by default, so that detection figures stay comparable between runs.
-    market = Marketplace(days=days, partners=THREE_PARTNERS if all_partners else SWIFTSHIP_ONLY)
-    market = replace(market, honest=replace(market.honest, returns_per_day=returns_per_day))
+    market = Marketplace(
+        days=days or 56, partners=THREE_PARTNERS if all_partners else SWIFTSHIP_ONLY
+    )
+    market = replace(market, honest=replace(market.honest, returns_per_day=returns_per_day or 22.0))
     state = Path(os.environ.get("DISPUTEDESK_STATE_DIR", ".state/eval")).resolve()
 
     def progress(seed: int, table: dict[str, object]) -> None:
@@ -418,7 +440,20 @@ def fraud_eval(
             raise typer.BadParameter("--ranges is 'dev', 'held-out' or 'wide'")
         seed_set, drawn_from = RANGE_SETS[ranges]
         seed_list = list(seed_set[:seeds])
-        chosen = functools.partial(draw_market, ranges=drawn_from)
+
+        def drawn_world(seed: int) -> Marketplace:
+            # A shorter or thinner world of the same draw: the pipeline is slow on a loaded
+            # machine, and comparing it with --direct needs only the same world both ways.
+            drawn = draw_market(seed, drawn_from)
+            if days is not None:
+                drawn = replace(drawn, days=min(days, drawn.days))
+            if returns_per_day is not None:
+                drawn = replace(
+                    drawn, honest=replace(drawn.honest, returns_per_day=returns_per_day)
+                )
+            return drawn
+
+        chosen = drawn_world
     if direct:
         from disputedesk.simulate.direct import evaluate_directly
 
@@ -434,6 +469,7 @@ def fraud_eval(
                 state_dir=state,
                 progress=progress,
                 rate=rate,
+                traffic=CLEAN_TRAFFIC if clean_traffic else PARTNER_TRAFFIC,
             )
         )
     print_report(report, console)

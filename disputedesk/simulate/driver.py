@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,27 +42,39 @@ async def drive(
     rate: float | None = None,
     traffic: TrafficOptions = TrafficOptions(),
 ) -> DriveResult:
-    """Post every request of the world's traffic plan. Between two escalations, requests of
-    different returns go out concurrently (each return's own requests stay in order); an
-    escalation goes alone, because it moves the shared clock, and so does a rapidroute batch
-    spanning several returns."""
+    """Post every request of the world's traffic plan. Between two escalations, requests start
+    in the plan's order, up to `concurrency` at a time (each return's own requests one after
+    the other); an escalation goes alone, because it moves the shared clock, and so does a
+    rapidroute batch spanning several returns. Requests start in time order as a real world's
+    arrive: sending each return's whole story at once (as this did until 2026-12-05) put a
+    return's delivery on day 4 before another's feed entry of day 1, and fraud counts in
+    event time."""
     sends = plan_traffic(world, traffic, tag=str(world.seed)).sends
     result = DriveResult()
     started = time.monotonic()
     batch: list[Send] = []
 
     async def flush() -> None:
-        by_return: dict[str, list[Send]] = defaultdict(list)
-        for item in batch:
-            by_return[item.return_ids[0]].append(item)
         gate = asyncio.Semaphore(concurrency)
+        # Each return's latest request in flight: the next waits for it.
+        latest_of: dict[str, asyncio.Task[None]] = {}
 
-        async def one_return(items: list[Send]) -> None:
-            async with gate:
-                for s in items:
-                    await _post(client, secrets, clock, result, s)
+        async def one(send: Send, before: asyncio.Task[None] | None) -> None:
+            try:
+                if before is not None:
+                    await before
+                await _post(client, secrets, clock, result, send)
+            finally:
+                gate.release()
 
-        await asyncio.gather(*(one_return(v) for v in by_return.values()))
+        tasks = []
+        for item in batch:
+            await gate.acquire()
+            rid = item.return_ids[0]
+            task = asyncio.create_task(one(item, latest_of.get(rid)))
+            latest_of[rid] = task
+            tasks.append(task)
+        await asyncio.gather(*tasks)
         batch.clear()
 
     if rate is not None:

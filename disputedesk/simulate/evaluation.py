@@ -37,6 +37,18 @@ from disputedesk.simulate.driver import DriveResult, drive
 from disputedesk.simulate.generator import PATTERNS, GroundTruth, World, generate
 from disputedesk.simulate.marketplace import Marketplace
 from disputedesk.simulate.partners import partner_time
+from disputedesk.simulate.traffic import TrafficOptions
+
+# How partners send a world through the pipeline: some messages delivered twice, some scans
+# after the scan that followed them, rapidroute in batches of 50-500 (at least every six hours),
+# desipost a snapshot per scan. `CLEAN_TRAFFIC` sends every scan once, in order, at its time.
+PARTNER_TRAFFIC = TrafficOptions(
+    redeliver_fraction=0.05,
+    out_of_order_fraction=0.05,
+    rapidroute_window=timedelta(hours=6),
+    rapidroute_batch=(50, 500),
+)
+CLEAN_TRAFFIC = TrafficOptions()
 
 ESCALATION_TYPE = "disputedesk.intake.seller_escalation_filed.v1"
 CASE_HORIZON = timedelta(days=7)
@@ -599,6 +611,7 @@ async def run_seed(
     secrets: dict[str, str],
     out_dir: Path,
     rate: float | None = None,
+    traffic: TrafficOptions = PARTNER_TRAFFIC,
 ) -> dict[str, Any]:
     import httpx
     from fastapi import FastAPI
@@ -607,6 +620,7 @@ async def run_seed(
     from services.intake.app import create_app as intake_app
     from shared.clock import ManualClock
 
+    await _start_at_the_end(os.environ["KAFKA_BOOTSTRAP_SERVERS"], "fraud")
     world = generate(market, seed, tag=f"e{seed}x{int(time.time()) % 100000}")
     (out_dir / f"ground-truth-seed{seed}.json").write_text(
         json.dumps(world.truth.to_json(), indent=1)
@@ -628,7 +642,9 @@ async def run_seed(
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=intake), base_url="http://intake.eval"
         ) as client:
-            result = await drive(world, client, secrets=secrets, clock=clock, rate=rate)
+            result = await drive(
+                world, client, secrets=secrets, clock=clock, rate=rate, traffic=traffic
+            )
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if await _count_assessments(_Svc) >= result.accepted_events:
@@ -642,12 +658,41 @@ async def run_seed(
         "events_accepted": result.accepted_events,
         "assessments": len(assessments),
         "rejected": result.rejected[:5],
+        "traffic": result.tally.to_json(),
         "drive_seconds": round(result.wall_seconds, 1),
         "total_seconds": round(time.monotonic() - started, 1),
         "cpu_seconds": round(time.process_time() - cpu_started, 1),
         "escalation_assessment_latency": _latency(result, assessments),
     }
     return table
+
+
+async def _start_at_the_end(bootstrap: str, group: str) -> None:
+    """Fraud's consumer group resumes where it stopped, and the broker keeps earlier runs'
+    events: those an interrupted run published but never scored would be scored into this
+    world's fresh database (other ids, but the same categories and network baselines). The
+    group starts at the end of the topics it reads."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from shared.events import INTAKE_RETURNS, RECONCILIATION_CASES
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([INTAKE_RETURNS.name, RECONCILIATION_CASES.name])
+    finally:
+        await admin.close()
+    parts = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
+    if not parts:
+        return
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        consumer.assign(parts)
+        await consumer.commit(await consumer.end_offsets(parts))
+    finally:
+        await consumer.stop()
 
 
 async def _no_sync_commit(url: str, database: str) -> None:
@@ -704,6 +749,7 @@ async def evaluate(
     state_dir: Path,
     progress: Callable[[int, dict[str, Any]], None] | None = None,
     rate: float | None = None,
+    traffic: TrafficOptions = PARTNER_TRAFFIC,
 ) -> dict[str, Any]:
     await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
     _, secrets, prepare = await asyncio.to_thread(prepare_stack, state_dir)
@@ -715,7 +761,9 @@ async def evaluate(
         from disputedesk.simulate.ranges import describe
 
         drawn = market(seed) if callable(market) else market
-        table = await run_seed(seed, drawn, secrets=secrets, out_dir=out_dir, rate=rate)
+        table = await run_seed(
+            seed, drawn, secrets=secrets, out_dir=out_dir, rate=rate, traffic=traffic
+        )
         table["_world"] = describe(drawn)
         per_seed.append(table)
         if progress is not None:

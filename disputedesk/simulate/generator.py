@@ -183,11 +183,16 @@ class _Generator:
     def __init__(self, market: Marketplace, seed: int, tag: str):
         self.m = market
         self.rng = random.Random(seed)
+        # The side streams are named by the seed's default tag, never by `tag`: a run that tags
+        # its ids to keep them unique (fraud-eval through the pipeline) draws the very world
+        # `--direct` scores, so the two can be compared entity by entity.
+        stream = f"s{seed}"
         # An abuser's choice of dear items (`_dearer`) draws from a stream of its own.
-        self.dear = random.Random(f"high-value/{seed}/{tag}")
+        self.dear = random.Random(f"high-value/{seed}/{stream}")
         # Partners' published shapes (agentless parcels, two-hub routes) from a stream of their
         # own: a world without them draws everything else as before.
-        self.shapes = random.Random(f"shapes/{seed}/{tag}")
+        self.shapes = random.Random(f"shapes/{seed}/{stream}")
+        self.stream = stream
         self.tag = tag
         self.actions: list[Action] = []
         self.truth = GroundTruth()
@@ -322,7 +327,7 @@ class _Generator:
         }
         # Drawn from a stream of their own, so that a world without them is the same world;
         # before the planted rates, which are set against them.
-        side = random.Random(f"hubs/{seed}/{tag}")
+        side = random.Random(f"hubs/{seed}/{self.stream}")
         span = h.hub_incident_factors
         self.hub_factor = {
             hub: math.exp(side.uniform(math.log(span[0]), math.log(span[1]))) if span else 1.0
@@ -457,7 +462,7 @@ class _Generator:
                 ("seller", self.early_seller.seller_id)
             )
         # A stream of its own, so that casting them leaves the rest of the world as it was.
-        spells = random.Random(f"{self.tag}/bad-weeks")
+        spells = random.Random(f"{self.stream}/bad-weeks")
         self.bad_weeks: dict[str, tuple[datetime, datetime]] = {}
         candidates = [s for s in honest[1 : max(2, len(honest) // 2)] if s is not self.early_seller]
         m = self.m

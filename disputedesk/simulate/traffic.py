@@ -47,11 +47,20 @@ class TrafficOptions:
     feedback_fraction: float = 0.0
     # rapidroute gathers the scans of this window into one batch.
     rapidroute_window: timedelta = timedelta(hours=1)
+    # When set, rapidroute sends as it does in production: a batch leaves once it holds a size
+    # drawn from this range (its published 50-500), or once its first scan has waited
+    # `rapidroute_window`, whichever comes first. A small partner's scans then reach intake
+    # hours late, some after the seller's claim on the same return.
+    rapidroute_batch: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         for name in ("redeliver_fraction", "out_of_order_fraction", "feedback_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
+        if self.rapidroute_batch is not None and not (
+            1 <= self.rapidroute_batch[0] <= self.rapidroute_batch[1] <= RAPIDROUTE_MAX_BATCH
+        ):
+            raise ValueError(f"rapidroute_batch must be within 1-{RAPIDROUTE_MAX_BATCH}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +208,12 @@ class _Planner:
             )
 
     def _rapidroute(self, scans: list[_Scan]) -> None:
-        """Scans sent within one window leave together, as one batch, at the window's last."""
+        """Scans sent within one window leave together, as one batch, at the window's last
+        (or, with `rapidroute_batch`, once the batch is full or its first has waited the
+        window)."""
+        if self.options.rapidroute_batch is not None:
+            self._rapidroute_filled(scans, self.options.rapidroute_batch)
+            return
         window = self.options.rapidroute_window.total_seconds()
         buckets: dict[tuple[str, int], list[_Scan]] = defaultdict(list)
         for s in sorted(scans, key=lambda s: s.send_at):
@@ -221,6 +235,42 @@ class _Planner:
                         partner_events=tuple(s.event_key for s in batch),
                     )
                 )
+
+    def _rapidroute_filled(self, scans: list[_Scan], sizes: tuple[int, int]) -> None:
+        by_partner: dict[str, list[_Scan]] = defaultdict(list)
+        for s in sorted(scans, key=lambda s: s.send_at):
+            by_partner[s.partner_id].append(s)
+        wait = self.options.rapidroute_window
+        for partner_id, queue in by_partner.items():
+            batch: list[_Scan] = []
+            size = self.rng.randint(*sizes)
+            for s in queue:
+                if batch and s.send_at > batch[0].send_at + wait:
+                    # The first scan waited long enough: the batch left when it had waited.
+                    self._rapidroute_batch(partner_id, batch, batch[0].send_at + wait)
+                    batch, size = [], self.rng.randint(*sizes)
+                batch.append(s)
+                if len(batch) >= size:
+                    self._rapidroute_batch(partner_id, batch, s.send_at)
+                    batch, size = [], self.rng.randint(*sizes)
+            if batch:
+                self._rapidroute_batch(partner_id, batch, batch[0].send_at + wait)
+
+    def _rapidroute_batch(self, partner_id: str, batch: list[_Scan], at: datetime) -> None:
+        body = rapidroute_body([(self._message_id("evt", s), s.scan) for s in batch])
+        message = PartnerMessage(
+            partner_id, "rapidroute", f"batch_{self._message_id('evt', batch[0])}", body
+        )
+        self.sends.append(
+            Send(
+                at,
+                "webhook",
+                tuple(dict.fromkeys(s.scan["return_id"] for s in batch)),
+                partner_id,
+                message=message,
+                partner_events=tuple(s.event_key for s in batch),
+            )
+        )
 
     def _desipost(self, scans: list[_Scan]) -> None:
         """Each scan triggers a snapshot of the whole history up to it; a snapshot sent late

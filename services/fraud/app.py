@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from fastapi import FastAPI
@@ -10,6 +11,7 @@ from services.fraud.alerts.router import router as alerts_router
 from services.fraud.labels.router import router as labels_router
 from services.fraud.models import IdempotencyKey, Inbox, Outbox
 from services.fraud.risk.router import router as risk_router
+from services.fraud.scoring.base import fact_time
 from services.fraud.scoring.consumer import ReadAheadRunner
 from services.fraud.scoring.handlers import handlers as scoring_handlers
 from services.fraud.settings import FraudSettings
@@ -39,6 +41,13 @@ def create_app(settings: FraudSettings | None = None, clock: Clock | None = None
                     ReadAheadRunner,
                     chunk_size=settings.consumer_chunk_size,
                     read_ahead=settings.consumer_read_ahead,
+                    overtake=(
+                        timedelta(seconds=settings.consumer_expedite_overtake_s)
+                        if settings.consumer_expedite_overtake_s > 0
+                        else None
+                    ),
+                    # A fact's own time; a case event, which has none, moves no mark.
+                    event_time=fact_time,
                 ),
             )
         ],

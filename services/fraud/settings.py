@@ -71,6 +71,12 @@ class FraudSettings(ServiceSettings):
     # transaction, not for the backlog (scoring/consumer.py).
     consumer_chunk_size: int = 50
     consumer_read_ahead: int = 20000
+    # An escalation goes ahead of a backlog only while it is at most this far ahead, in event
+    # time, of what the consumer has counted: the detectors count in event time, so a claim
+    # scored before the deliveries of the days before it sees its seller's rate without them.
+    # Live, the consumer has counted to seconds or minutes ago; a replay or a long outage
+    # leaves it days behind (scoring/consumer.py). 0: no bound.
+    consumer_expedite_overtake_s: int = 6 * 3600
 
     # Windows of event time over which counts are summed.
     long_window_days: int = 120  # sellers, buyers, categories

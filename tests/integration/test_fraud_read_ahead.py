@@ -1,20 +1,23 @@
 """Fraud's consumer reads ahead of a backlog (services/fraud/scoring/consumer.py): an
 escalation behind a backlog of scans is handled long before the backlog is, after its own
 return's earlier events, every event exactly once, also when the process dies after handling it
-out of offset order."""
+out of offset order; and an escalation days ahead of the backlog's events (a replay) waits for
+them, since the detectors count in event time."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import BigInteger, String, insert, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.fraud.scoring.base import fact_time
 from services.fraud.scoring.consumer import ReadAheadRunner
+from services.fraud.settings import FraudSettings
 from shared.db import make_engine, make_sessionmaker
 from shared.envelope import Envelope
 from shared.events import (
@@ -82,9 +85,12 @@ def _handlers() -> EventHandlers:
     return handlers
 
 
-async def _setup(harness: Harness) -> tuple[Any, str, str, str]:
+async def _setup(
+    harness: Harness, backlog_age: timedelta = timedelta(0)
+) -> tuple[Any, str, str, str]:
     """A database, a topic holding a backlog of returns and then one escalation whose return
-    is the backlog's first event, and the escalated return's id."""
+    is the backlog's first event, and the escalated return's id. The backlog's returns were
+    initiated `backlog_age` before the escalation is filed."""
     db = f"test_fraud_read_ahead_{uuid.uuid4().hex[:6]}"
     await asyncio.to_thread(harness.stack.postgres.create_database, db)
     engine = make_engine(harness.stack.postgres.database_url(db))
@@ -95,8 +101,8 @@ async def _setup(harness: Harness) -> tuple[Any, str, str, str]:
     # One partition: the whole backlog is in front of the escalation.
     await ensure_topics(bootstrap, names=[topic], partitions=1)
     escalated = f"RET-AHEAD-{uuid.uuid4().hex[:6]}"
-    events = [return_initiated(escalated)]
-    events += [return_initiated(f"RET-BACKLOG-{i:05d}") for i in range(BACKLOG - 1)]
+    events = [_initiated(escalated, backlog_age)]
+    events += [_initiated(f"RET-BACKLOG-{i:05d}", backlog_age) for i in range(BACKLOG - 1)]
     events.append(_escalated(escalated))
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
     await producer.start()
@@ -109,6 +115,14 @@ async def _setup(harness: Harness) -> tuple[Any, str, str, str]:
     finally:
         await producer.stop()
     return engine, bootstrap, topic, escalated
+
+
+def _initiated(return_id: str, age: timedelta) -> Envelope:
+    payload = return_initiated(return_id).payload
+    assert isinstance(payload, ReturnInitiated)
+    return Envelope(
+        payload.model_copy(update={"initiated_at": payload.initiated_at - age}), source="test"
+    )
 
 
 def _runner(
@@ -126,7 +140,14 @@ def _runner(
         "batch_size": 200,
     }
     if cls is ReadAheadRunner:
-        kwargs |= {"chunk_size": 50, "read_ahead": 5000}
+        # Bounded as fraud's app bounds it (services/fraud/app.py).
+        overtake = FraudSettings.model_fields["consumer_expedite_overtake_s"].default
+        kwargs |= {
+            "chunk_size": 50,
+            "read_ahead": 5000,
+            "overtake": timedelta(seconds=overtake),
+            "event_time": fact_time,
+        }
     return cls(**kwargs)
 
 
@@ -174,6 +195,22 @@ async def test_an_escalation_is_not_handled_behind_the_backlog_fetched_before_it
         assert position < BACKLOG // 2
         # Its return's earlier event first; every event once.
         assert rows.index((escalated, "return")) < position
+        assert len(rows) == len(set(rows)) == BACKLOG + 1
+    finally:
+        await engine.dispose()
+
+
+async def test_an_escalation_waits_for_a_backlog_of_days_before_it(harness: Harness) -> None:
+    """A replay: the backlog's events happened three days before the claim. Scored ahead of
+    them, the claim would be weighed against its seller's record without those days (the
+    detectors count in event time), so it is handled in offset order, after them."""
+    engine, bootstrap, topic, escalated = await _setup(harness, backlog_age=timedelta(days=3))
+    try:
+        rows = await _run_until_all_handled(
+            _runner(ReadAheadRunner, engine, bootstrap, topic, f"replay-{uuid.uuid4().hex[:6]}"),
+            engine,
+        )
+        assert rows.index((escalated, "escalation")) == BACKLOG
         assert len(rows) == len(set(rows)) == BACKLOG + 1
     finally:
         await engine.dispose()

@@ -3,10 +3,11 @@ offset may be committed (services/fraud/scoring/consumer.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiokafka import ConsumerRecord, TopicPartition
 
+from services.fraud.scoring.base import fact_time
 from services.fraud.scoring.consumer import ReadAheadRunner
 from shared.envelope import Envelope
 from shared.events import ClaimType, EscalationChannel, ReturnInitiated, SellerEscalationFiled
@@ -17,8 +18,14 @@ TOPIC = "t"
 
 
 def _record(
-    rid: str, offset: int, *, escalation: bool = False, partition: int = 0
+    rid: str,
+    offset: int,
+    *,
+    escalation: bool = False,
+    partition: int = 0,
+    at: datetime | None = None,
 ) -> ConsumerRecord[bytes, bytes]:
+    at = at or datetime.now(UTC)
     payload = (
         SellerEscalationFiled(
             escalation_id=f"ESC-{rid}",
@@ -28,7 +35,7 @@ def _record(
             claimed_amount=1,
             description="d",
             channel=EscalationChannel.PORTAL,
-            filed_at=datetime.now(UTC),
+            filed_at=at,
             filed_by="t",
         )
         if escalation
@@ -42,7 +49,7 @@ def _record(
             qc_required=False,
             partner_id="swiftship",
             awb="A",
-            initiated_at=datetime.now(UTC),
+            initiated_at=at,
         )
     )
     return consumer_record(
@@ -50,11 +57,13 @@ def _record(
     )
 
 
-def _runner(chunk: int = 3) -> ReadAheadRunner:
+def _runner(chunk: int = 3, overtake: timedelta | None = None) -> ReadAheadRunner:
     handlers = EventHandlers()
     handlers.expedite(SellerEscalationFiled)
     return ReadAheadRunner(
         chunk_size=chunk,
+        overtake=overtake,
+        event_time=fact_time,
         service="t",
         group_id="g",
         topics=[TOPIC],
@@ -190,3 +199,87 @@ def test_an_expedited_type_narrowed_by_its_payload_is_sorted_on_the_payload() ->
     )
     assert _names(runner._take_expedited()) == ["A@0"]
     assert _names(runner._take_oldest()) == ["B@1", "C@2"]
+
+
+def test_an_escalation_goes_ahead_only_of_events_within_the_overtake_of_it() -> None:
+    """Event time bounds the expedite: the claim waits while it is more than `overtake` ahead
+    of what the consumer has counted (before anything is handled, the oldest buffered event):
+    its seller's deliveries of those days are not counted yet. It goes first again once the
+    consumer has counted to within `overtake` of it."""
+    runner = _runner(chunk=2, overtake=timedelta(hours=6))
+    p0, p1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    filed = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    runner._take(
+        {
+            p0: [_record("A", 0, at=filed - timedelta(days=3)), _record("B", 1, at=filed)],
+            p1: [
+                _record("C", 0, partition=1, at=filed - timedelta(hours=1)),
+                _record("D", 1, partition=1, escalation=True, at=filed),
+            ],
+        }
+    )
+    # A, three days before the claim, heads partition 0: nothing goes ahead of it.
+    assert _names(runner._take_expedited()) == []
+    assert _names(runner._take_oldest()) == ["A@0", "C@0"]
+    # Counted to C's time, an hour before the claim: it goes first.
+    assert _names(runner._take_expedited()) == ["D@1"]
+    # Without a bound it would have gone at once (the runner as it was).
+    unbounded = _runner(chunk=2)
+    unbounded._take(
+        {
+            p0: [_record("A", 0, at=filed - timedelta(days=3))],
+            p1: [_record("D", 0, partition=1, escalation=True, at=filed)],
+        }
+    )
+    assert _names(unbounded._take_expedited()) == ["D@0"]
+
+
+def test_late_events_ahead_do_not_hold_a_claim_once_the_consumer_has_counted_to_now() -> None:
+    """Live traffic carries late events (a feed entry for a return initiated days ago, a
+    partner's batch of hours-old scans) among current ones: what holds a claim back is how far
+    the consumer has counted, not the oldest event waiting. An expedited claim does not move
+    the mark: it skipped the events before it."""
+    runner = _runner(chunk=2, overtake=timedelta(hours=6))
+    tp = TopicPartition(TOPIC, 0)
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    runner._take({tp: [_record("A", 0, at=now - timedelta(minutes=1))]})
+    assert _names(runner._take_oldest()) == ["A@0"]
+    assert runner._counted[tp] == now - timedelta(minutes=1)
+    runner._take(
+        {
+            tp: [
+                _record("B", 1, at=now - timedelta(days=3)),
+                _record("C", 2, escalation=True, at=now),
+                _record("D", 3, escalation=True, at=now + timedelta(days=2)),
+            ]
+        }
+    )
+    # C goes ahead of the late B; D, two days ahead of what was counted, does not.
+    assert _names(runner._take_expedited()) == ["C@2"]
+    assert runner.counted_to == now - timedelta(minutes=1)
+    # Handled in offset order, D is no mark either (it is an expedited type).
+    assert _names(runner._take_oldest()) == ["B@1", "D@3"]
+    assert runner._counted[tp] == now - timedelta(minutes=1)
+
+
+def test_a_partition_served_behind_in_event_time_holds_a_claim_back() -> None:
+    """Behind a backlog the read-ahead serves partitions equal counts, so one can be days
+    behind another in event time: the claim waits for the slowest partition with records
+    waiting, not for the most advanced."""
+    runner = _runner(chunk=2, overtake=timedelta(hours=6))
+    p0, p1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    runner._take(
+        {
+            p0: [_record("A", 0, at=now - timedelta(hours=1)), _record("B", 1, at=now)],
+            p1: [
+                _record("C", 0, partition=1, at=now - timedelta(days=2)),
+                _record("D", 1, partition=1, at=now - timedelta(days=2)),
+                _record("E", 2, partition=1, escalation=True, at=now),
+            ],
+        }
+    )
+    assert _names(runner._take_oldest()) == ["A@0", "C@0"]
+    # Partition 0 has counted to an hour ago, partition 1 to two days ago: E waits.
+    assert runner.counted_to == now - timedelta(days=2)
+    assert _names(runner._take_expedited()) == []

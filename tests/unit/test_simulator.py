@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from disputedesk.simulate import Marketplace, World, generate
@@ -16,6 +17,7 @@ from disputedesk.simulate.evaluation import (
     score_world,
 )
 from disputedesk.simulate.generator import PATTERNS
+from disputedesk.simulate.ranges import draw_market
 from shared.events import ReturnShipmentEvent, SellerEscalationFiled
 
 SMALL = Marketplace(days=21, sellers=30, buyers=400)
@@ -29,6 +31,20 @@ def test_same_seed_same_world_and_different_seed_different_world() -> None:
 
     assert story(a) == story(b)
     assert [x.body for x in a.actions] != [x.body for x in c.actions]
+
+
+def test_a_tagged_world_is_the_seeds_world_under_other_ids() -> None:
+    """fraud-eval through the pipeline tags its ids (unique on a shared broker) and compares
+    with --direct's untagged world of the same seed: only the ids may differ."""
+    drawn = replace(draw_market(101), days=10)  # every side stream in use: shapes, dear, hubs
+
+    def story(world: World, tag: str) -> str:
+        told = [(x.at, x.kind, x.return_id, x.body) for x in world.actions]
+        return repr(told).replace(f"-{tag}-", "-TAG-")
+
+    assert story(generate(drawn, 101), "s101") == story(
+        generate(drawn, 101, tag="e101x7"), "e101x7"
+    )
 
 
 def test_every_pattern_is_planted_with_ground_truth_and_actions_are_in_time_order() -> None:

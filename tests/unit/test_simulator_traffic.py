@@ -225,3 +225,29 @@ def test_the_demo_sends_its_history_quickly_so_the_first_claim_comes_within_a_mi
     # Wall time still never runs ahead of simulated time.
     for a, b in zip(sends, sends[1:], strict=False):
         assert cmap.wall(b.at) - cmap.wall(a.at) <= b.at - a.at
+
+
+def test_rapidroute_as_in_production_sends_full_batches_or_after_the_wait() -> None:
+    """fraud-eval's partner traffic: a batch leaves when it holds its drawn size, or when its
+    first scan has waited the window; every scan goes exactly once, never before it happened."""
+    world = generate(SMALL, 4, tag="u")
+    wait = timedelta(hours=6)
+    options = TrafficOptions(rapidroute_window=wait, rapidroute_batch=(5, 8))
+    sends = [s for s in plan_traffic(world, options, tag="u").sends if s.partner_id == "rapidroute"]
+    # Each scan by its partner event key (partner:return:index in the return's journey).
+    journeys: dict[str, list[datetime]] = defaultdict(list)
+    for a in world.actions:
+        if a.kind == "scan" and a.partner_id == "rapidroute":
+            journeys[a.return_id].append(a.at)
+    scans = {f"rapidroute:{r}:{i}": at for r, ats in journeys.items() for i, at in enumerate(ats)}
+    assert sends and scans
+    sent = [e for s in sends for e in s.partner_events]
+    assert sorted(sent) == sorted(scans)
+    for s in sends:
+        assert len(s.partner_events) <= 8
+        happened = [scans[e] for e in s.partner_events]
+        assert s.at >= max(happened)
+        # Not full: it left because its first scan had waited the window.
+        if len(s.partner_events) < 5:
+            assert s.at - min(happened) <= wait + timedelta(seconds=1)
+    assert any(len(s.partner_events) >= 5 for s in sends)

@@ -129,13 +129,19 @@ def default_config() -> ScoringConfig:
     return ScoringConfig.from_settings(FraudSettings())
 
 
-def event_time(payload: EventPayload) -> datetime:
-    """The fact's own time: detectors reason in event time, never in arrival time."""
+def fact_time(payload: EventPayload) -> datetime | None:
+    """The time of the fact the event reports, when it carries one (a case's own events do
+    not: they happen as they are published)."""
     for attr in ("filed_at", "occurred_at", "added_at", "issued_at", "initiated_at"):
         value = getattr(payload, attr, None)
         if isinstance(value, datetime):
             return value.astimezone(UTC)
-    return datetime.now(UTC)
+    return None
+
+
+def event_time(payload: EventPayload) -> datetime:
+    """The fact's own time: detectors reason in event time, never in arrival time."""
+    return fact_time(payload) or datetime.now(UTC)
 
 
 def indirect(contribution: float) -> float:
