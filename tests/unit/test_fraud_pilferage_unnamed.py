@@ -61,9 +61,21 @@ def test_an_agent_takes_its_share_of_the_unnamed_parcels_and_incidents() -> None
     # and 6 of the 8 unnamed incidents.
     got = pilferage.with_unnamed_share(DayCount(120, 9), DayCount(500, 20), DayCount(200, 12))
     assert got == DayCount(300, 15)
-    # No named parcel had an incident: none of the unnamed incidents is laid on the agent.
+    # No named parcel had an incident: the unnamed incidents go as the parcels do (12 of 20).
     got = pilferage.with_unnamed_share(DayCount(120, 0), DayCount(500, 20), DayCount(200, 0))
-    assert got == DayCount(300, 0)
+    assert got == DayCount(300, 12)
+
+
+def test_an_ordinary_agent_leaving_never_leaves_the_hub_hotter_than_its_unnamed_parcels() -> None:
+    # An agent with 85 of the 100 named parcels but 1 of the 2 named incidents (it explains the
+    # hub by its record at other hubs): shared by incidents alone it would take 510 of the 600
+    # unnamed parcels and only 11 of the 22 unnamed incidents, and the hub's rest would run at
+    # 12 in 105, three times its unnamed parcels' rate. It takes at least its parcels' share.
+    hub, named, part = DayCount(700, 24), DayCount(100, 2), DayCount(85, 1)
+    got = pilferage.with_unnamed_share(part, hub, named)
+    rest_k, rest_n = _less(hub, got)
+    unnamed_rate = (hub.incidents - named.incidents) / (hub.handled - named.handled)
+    assert rest_n > 0 and rest_k / rest_n <= unnamed_rate + 1 / rest_n
 
 
 def test_an_honest_hub_left_without_its_unnamed_pilfering_agent_is_ordinary() -> None:
