@@ -180,6 +180,6 @@ async def test_a_dispatcher_wake_up_with_nothing_due_is_one_statement(
     # One claim per wake-up, not one per worker (a message another test's leftovers queue
     # meanwhile may add one); autocommitted, and no other read of the due times.
     assert workers >= 2
-    assert 3 <= len(claims()) < 3 * workers, sent
+    assert 3 <= len(claims()) <= 4, sent
     assert {isolation for _, isolation in claims()} == {"AUTOCOMMIT"}, sent
     assert not [s for s, _ in sent if "min(messages." in s], sent
