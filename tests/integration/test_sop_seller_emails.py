@@ -424,10 +424,11 @@ async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_f
     assert closed["To"] == to and case["case_id"] in closed["Subject"]
     # E3b: the seller may file again 10 days after pickup, to the minute, in India time.
     _in_both(closed, f"from {india_time(picked_up + timedelta(days=10))}", case["case_id"])
-    # That is the way forward, not an appeal as well: one path, not two to the same end.
-    _in_both(closed, "there is no appeal to make")
-    for offer in ('choose "Appeal"', "appeal this decision until"):
-        assert offer not in text_part(closed) + html_part(closed), text_part(closed)
+    # Filing again is the usual way on; the SOP still gives the rejection its dated appeal
+    # (sop-v1 Step 4), which reconciliation accepts: the email offers both.
+    _in_both(closed, "file the claim again from the time above")
+    appeal_by = india_time(_at(case["appeal_by"]))
+    _in_both(closed, f"appeal this decision until {appeal_by}", 'choose "Appeal"')
 
 
 async def test_a_duplicate_filing_after_the_appeal_window_is_told_the_case_is_final(
@@ -1439,9 +1440,25 @@ async def test_a_claim_filed_without_its_evidence_is_not_told_it_has_nothing_to_
     )
     [ack] = await _mails(harness, filed.rid, "We have your claim")
     [request] = await _mails(harness, filed.rid, "Please send evidence")
-    _in_both(ack, "we need some evidence from you", "our next email, sent with this one")
+    _in_both(ack, "we need some evidence from you", "our next email about this case lists")
     assert "do not need to do anything" not in text_part(ack) + html_part(ack), text_part(ack)
     _in_both(request, india_time(datetime.fromisoformat(filed.case["reply_by"])))
+
+
+async def test_a_claim_held_for_its_scans_without_its_evidence_is_told_the_request_follows(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A damage claim without its evidence on a return whose QC scan is still in flight: the
+    SOP first waits for the scan (E1), then asks for the checklist (E4). The acknowledgement
+    said "You do not need to do anything else for now" (only a first verdict of E4 counted);
+    it says the evidence request follows whatever the first verdict."""
+    filed = await filed_case(
+        harness, pipeline, evidence=[], qc_required=True, until=lambda c: c["state"] == "OPEN"
+    )
+    assert filed.case["reason_code"] == "PENDING_SCANS", filed.case
+    [ack] = await _mails(harness, filed.rid, "We have your claim")
+    _in_both(ack, "we need some evidence from you", "our next email about this case lists")
+    assert "do not need to do anything" not in text_part(ack) + html_part(ack), text_part(ack)
 
 
 @pytest.mark.parametrize(

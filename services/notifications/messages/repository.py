@@ -128,39 +128,80 @@ async def cancel_unsent_answers(
 async def last_evidence_answer_at(
     session: AsyncSession, *, case_id: str, before_version: int
 ) -> datetime | None:
-    """When the case's latest answer to evidence went out (or is due), if it had one: an
-    evidence request after the case's first, not cancelled or superseded."""
-    first = (
-        select(func.min(Message.case_version))
-        .where(Message.case_id == case_id, Message.template == EVIDENCE_REQUEST)
-        .scalar_subquery()
-    )
+    """When the case's latest answer to evidence went out (or is due), if it had one: a
+    message marked `answers_evidence` when composed, not cancelled or superseded. The case's
+    other evidence requests (its first, a claim's own joining a P2 case, a desk's, one after a
+    reopened case) answer nothing and do not count."""
     return await session.scalar(
         select(func.max(func.coalesce(Message.sent_at, Message.next_attempt_at))).where(
             Message.case_id == case_id,
             Message.template == EVIDENCE_REQUEST,
+            Message.answers_evidence.is_(True),
             Message.status.not_in(("cancelled", SUPERSEDED)),
             Message.case_version < before_version,
-            Message.case_version > first,
         )
     )
 
 
 async def supersede_unsent_acknowledgements(
-    session: AsyncSession, *, case_id: str, before_version: int, now: datetime
+    session: AsyncSession,
+    *,
+    case_id: str,
+    before_version: int,
+    now: datetime,
+    answer_at: datetime,
 ) -> int:
     """Acknowledgements of a filing merged into this case, waiting for the case's own answer
-    (`composing.acknowledge_after_the_case_answers`) and not yet due, superseded: the answer
-    (an evidence request, a decision) is the one email the filing gets."""
+    (`composing.acknowledge_after_the_case_answers`), superseded by that answer: only those
+    still unsent and due no earlier than the answer goes out (`answer_at`). An answer that
+    would come later leaves the acknowledgement be: the filing is told in time, and twice
+    rather than late."""
     return await _cancel_unsent(
         session,
         MERGE_ACKNOWLEDGEMENT,
         ACKNOWLEDGEMENT_ANSWERED,
         case_id=case_id,
         before_version=before_version,
-        also=(Message.attempts == 0, Message.next_attempt_at > now),
+        also=(
+            Message.attempts == 0,
+            Message.next_attempt_at > now,
+            Message.next_attempt_at >= answer_at,
+        ),
         status=SUPERSEDED,
     )
+
+
+# The case's messages that can tell a seller their filing joined the case, in place of its
+# acknowledgement: the evidence request says it (`filing_joined`), a decision answers it.
+TELLS_FILING_JOINED = (EVIDENCE_REQUEST, "decision")
+
+
+async def filing_joined_untold(session: AsyncSession, *, case_id: str, before_version: int) -> bool:
+    """Whether a filing's acknowledgement was superseded and nothing after it still tells the
+    seller: the answer that replaced it was itself superseded (more evidence came before it
+    went out). The next answer then carries the news on (`filing_joined`)."""
+    superseded_at = await session.scalar(
+        select(func.max(Message.case_version)).where(
+            Message.case_id == case_id,
+            Message.template == MERGE_ACKNOWLEDGEMENT,
+            Message.status == SUPERSEDED,
+            Message.case_version < before_version,
+        )
+    )
+    if superseded_at is None:
+        return False
+    told = await session.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(
+            Message.case_id == case_id,
+            Message.template.in_(TELLS_FILING_JOINED),
+            Message.status.not_in(("cancelled", SUPERSEDED)),
+            Message.case_version > superseded_at,
+            Message.case_version < before_version,
+        )
+    )
+    return not told
 
 
 async def _cancel_unsent(

@@ -188,6 +188,7 @@ async def queue_draft(
         "attempts": 0,
         "next_attempt_at": send_at,
         "traceparent": current_traceparent(),
+        "answers_evidence": draft.answers_evidence,
     }
     held = draft.audience == SELLER and draft.recipient == NO_ADDRESS
     if held:
@@ -305,7 +306,6 @@ async def handle_case_event(
     # directory's; else the seller's messages are held (NO_ADDRESS) until it has one.
     if address is None:
         address = await sellers.primary_address(session, event.seller_id) or NO_ADDRESS
-    filing_answered = 0
     if cancels_reminder(event):
         await flush_pending(session)  # a reminder queued earlier in this batch, too
         await repository.cancel_reminders(
@@ -314,10 +314,6 @@ async def handle_case_event(
         await repository.cancel_unsent_answers(
             session, case_id=event.case_id, before_version=event.case_version, now=now
         )
-        if isinstance(event, ANSWERS_FILING):
-            filing_answered = await repository.supersede_unsent_acknowledgements(
-                session, case_id=event.case_id, before_version=event.case_version, now=now
-            )
     if isinstance(event, CaseNoteAdded) and event.call_counterpart == CALL_WITH_SELLER:
         await repository.add_call(
             session,
@@ -338,11 +334,8 @@ async def handle_case_event(
             else draft
             for draft in composition.drafts
         ]
-    if filing_answered:
-        # This answer replaces the filing's acknowledgement: it says the claim joined the case.
-        for draft in composition.drafts:
-            if draft.template == EVIDENCE_REQUEST:
-                draft.context["filing_joined"] = True
+    if isinstance(event, ANSWERS_FILING) and cancels_reminder(event):
+        await _answer_the_filing(session, composition, event=event, now=now)
     if composition.lessons and not await sellers.wants(session, event.seller_id, EDUCATION):
         composition.lessons.clear()  # the seller opted out of the education digest
     summarised = await _with_call_summary(session, event=event, composition=composition)
@@ -357,6 +350,33 @@ async def handle_case_event(
     return queued
 
 
+async def _answer_the_filing(
+    session: AsyncSession, composition: Composition, *, event: CaseEventBase, now: datetime
+) -> None:
+    """The case's answer (an evidence request, a decision) to a filing merged into it while it
+    waited for evidence replaces the filing's acknowledgement, if it goes out no later than
+    the acknowledgement would (the SOP's time to acknowledge holds); the evidence request then
+    says the claim joined the case. So does the next answer, when the one that said it was
+    overtaken unsent by more evidence: some email always tells the seller."""
+    answers = [d for d in composition.drafts if d.template in repository.TELLS_FILING_JOINED]
+    if not answers:
+        return
+    await flush_pending(session)  # an acknowledgement queued earlier in this batch, too
+    await repository.supersede_unsent_acknowledgements(
+        session,
+        case_id=event.case_id,
+        before_version=event.case_version,
+        now=now,
+        answer_at=min(d.send_at or now for d in answers),
+    )
+    if await repository.filing_joined_untold(
+        session, case_id=event.case_id, before_version=event.case_version
+    ):
+        for draft in answers:
+            if draft.template == EVIDENCE_REQUEST:
+                draft.context["filing_joined"] = True
+
+
 async def _spaced_from_last_answer(
     session: AsyncSession,
     draft: Draft,
@@ -369,6 +389,8 @@ async def _spaced_from_last_answer(
     get one answer now and then, not one each. Not past the reply-by: an answer that would
     come after it goes when the uploads settle, as before."""
     assert draft.send_at is not None
+    if settings.evidence_answer_spacing_s <= 0:
+        return draft  # off (the default): each answer goes once its uploads settle
     await flush_pending(session)  # an answer queued earlier in this batch counts too
     last = await repository.last_evidence_answer_at(
         session, case_id=event.case_id, before_version=event.case_version
