@@ -1159,13 +1159,13 @@ async def test_only_answers_to_evidence_space_the_next_answer(
         timeout=60,
         what=f"the three evidence requests of {case_id}",
     )
-    assert [(r[0], r[1]) for r in stored] == [(2, False), (3, False), (4, True)], stored
     settle = float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"])
     spacing = float(harness.env["NOTIFICATIONS_EVIDENCE_ANSWER_SPACING_S"])
     assert spacing > settle + 5  # else the test could not tell the two apart
     _, _, due, created = stored[2]
     # Due once the upload settles, not a spacing after the desk's request.
     assert due - created <= timedelta(seconds=settle + 3), stored
+    assert [(r[0], r[1]) for r in stored] == [(2, False), (3, False), (4, True)], stored
     await _mails(harness, rid, "Please send evidence", count=3, timeout=settle + 30)
 
 
