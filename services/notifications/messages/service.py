@@ -189,6 +189,7 @@ async def queue_draft(
         "next_attempt_at": send_at,
         "traceparent": current_traceparent(),
         "answers_evidence": draft.answers_evidence,
+        "last_error": None,  # every buffered row has the same keys (one executemany)
     }
     held = draft.audience == SELLER and draft.recipient == NO_ADDRESS
     if held:
@@ -306,12 +307,13 @@ async def handle_case_event(
     # directory's; else the seller's messages are held (NO_ADDRESS) until it has one.
     if address is None:
         address = await sellers.primary_address(session, event.seller_id) or NO_ADDRESS
+    answers_overtaken = 0
     if cancels_reminder(event):
         await flush_pending(session)  # a reminder queued earlier in this batch, too
         await repository.cancel_reminders(
             session, case_id=event.case_id, before_version=event.case_version
         )
-        await repository.cancel_unsent_answers(
+        answers_overtaken = await repository.cancel_unsent_answers(
             session, case_id=event.case_id, before_version=event.case_version, now=now
         )
     if isinstance(event, CaseNoteAdded) and event.call_counterpart == CALL_WITH_SELLER:
@@ -334,8 +336,12 @@ async def handle_case_event(
             else draft
             for draft in composition.drafts
         ]
-    if isinstance(event, ANSWERS_FILING) and cancels_reminder(event):
-        await _answer_the_filing(session, composition, event=event, now=now)
+    if isinstance(event, ANSWERS_FILING):
+        # Whatever the case did in between (a fraud wait: OPEN, not AWAITING_EVIDENCE): a
+        # decision out before the acknowledgement is due must not be followed by it.
+        await _answer_the_filing(
+            session, composition, event=event, now=now, answers_overtaken=answers_overtaken
+        )
     if composition.lessons and not await sellers.wants(session, event.seller_id, EDUCATION):
         composition.lessons.clear()  # the seller opted out of the education digest
     summarised = await _with_call_summary(session, event=event, composition=composition)
@@ -351,30 +357,65 @@ async def handle_case_event(
 
 
 async def _answer_the_filing(
-    session: AsyncSession, composition: Composition, *, event: CaseEventBase, now: datetime
+    session: AsyncSession,
+    composition: Composition,
+    *,
+    event: CaseEventBase,
+    now: datetime,
+    answers_overtaken: int,
 ) -> None:
     """The case's answer (an evidence request, a decision) to a filing merged into it while it
     waited for evidence replaces the filing's acknowledgement, if it goes out no later than
     the acknowledgement would (the SOP's time to acknowledge holds); the evidence request then
     says the claim joined the case. So does the next answer, when the one that said it was
-    overtaken unsent by more evidence: some email always tells the seller."""
+    overtaken unsent by more evidence: some email always tells the seller.
+
+    Run for every such event (a decision after a fraud wait comes from OPEN), so it costs one
+    UPDATE and no flush: an acknowledgement still buffered in this batch is superseded in
+    memory, and the untold check reads only when something was superseded."""
     answers = [d for d in composition.drafts if d.template in repository.TELLS_FILING_JOINED]
     if not answers:
         return
-    await flush_pending(session)  # an acknowledgement queued earlier in this batch, too
-    await repository.supersede_unsent_acknowledgements(
+    answer_at = min(d.send_at or now for d in answers)
+    replaced = _supersede_buffered_acknowledgements(
+        session, case_id=event.case_id, before_version=event.case_version, answer_at=answer_at
+    )
+    replaced += await repository.supersede_unsent_acknowledgements(
         session,
         case_id=event.case_id,
         before_version=event.case_version,
         now=now,
-        answer_at=min(d.send_at or now for d in answers),
+        answer_at=answer_at,
     )
-    if await repository.filing_joined_untold(
+    requests = [d for d in answers if d.template == EVIDENCE_REQUEST]
+    if not requests or not (replaced or answers_overtaken):
+        return
+    # Replaced just now: nothing after the acknowledgement has told the seller yet.
+    if replaced or await repository.filing_joined_untold(
         session, case_id=event.case_id, before_version=event.case_version
     ):
-        for draft in answers:
-            if draft.template == EVIDENCE_REQUEST:
-                draft.context["filing_joined"] = True
+        for draft in requests:
+            draft.context["filing_joined"] = True
+
+
+def _supersede_buffered_acknowledgements(
+    session: AsyncSession, *, case_id: str, before_version: int, answer_at: datetime
+) -> int:
+    """`repository.supersede_unsent_acknowledgements` for the rows of this transaction still
+    waiting for its commit (a merge and its answer in one consumer batch)."""
+    buffered = unit_of(session).find(_Buffered)
+    replaced = 0
+    for row in buffered.rows if buffered is not None else ():
+        if (
+            row["case_id"] == case_id
+            and row["template"] == repository.MERGE_ACKNOWLEDGEMENT
+            and row["status"] == "pending"
+            and row["case_version"] < before_version
+            and row["next_attempt_at"] >= answer_at
+        ):
+            row.update(status=repository.SUPERSEDED, last_error=repository.ACKNOWLEDGEMENT_ANSWERED)
+            replaced += 1
+    return replaced
 
 
 async def _spaced_from_last_answer(
