@@ -96,10 +96,9 @@ async def test_a_paid_claim_is_settled_with_its_payment_reference_and_an_appeal_
     assert appeal["To"] == reply_to and case["case_id"] in appeal["Subject"]
     _in_both(appeal, "did not take the first decision", "We will write to you with the result")
 
-    # Each change was told once: the filing joining the desk's own case (by the decision
-    # itself when it came within the uploads' settle time, which replaces the acknowledgement;
-    # otherwise by the acknowledgement while the fraud check ran), the decision, the
-    # settlement, the appeal received.
+    # Each change was told once: the filing joining the desk's own case (by its acknowledgement,
+    # sent with the decision when that came first; an evidence request would have replaced it),
+    # the decision, the settlement, the appeal received.
     await asyncio.sleep(2)
     subjects = _subjects(messages_mentioning(harness.mail_dir, rid))
     joined = sum("joins the case already open" in s for s in subjects)

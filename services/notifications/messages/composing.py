@@ -62,8 +62,9 @@ MERGED = "ESCALATION_MERGED"
 DUPLICATE = "DUPLICATE_CLAIM_REJECTED"
 EVIDENCE_ADDED = "EVIDENCE_ADDED"
 MERGE_ACKNOWLEDGEMENT = "merge_acknowledgement"
-# The case's own answers to a filing that joined it (E4's request, a decision): sent in the
-# moment after the merge, they replace its acknowledgement (`acknowledge_after_the_case_answers`).
+# The case's own answers to a filing that joined it (E4's request, a decision), sent in the
+# moment after the merge: a request replaces its acknowledgement, a decision sends it at once
+# (`acknowledge_after_the_case_answers`).
 ANSWERS_FILING = (EvidenceRequested, CaseDecided, CaseRejected)
 # The seller filed again after a premature claim (E3b) and the case reopened: a new filing,
 # owed an acknowledgement like the first.
@@ -359,8 +360,10 @@ def acknowledge_after_the_case_answers(
     for evidence. Then the filing is judged afresh in the same moment (E4: its own checklist,
     or the case's checklist met), and the case's answer, an evidence request or a decision,
     follows at once: the acknowledgement waits as evidence answers do (`evidence_settle_s`),
-    and that answer, if it comes first, replaces it and says the claim joined the case
-    (`repository.supersede_unsent_acknowledgements`): one email for one filing."""
+    and a request that comes no later replaces it and says the claim joined the case
+    (`repository.supersede_unsent_acknowledgements`): one email for one filing. A decision
+    says nothing of the filing: it sends the acknowledgement with it instead
+    (`service._answer_the_filing`)."""
     if event.state != CaseState.AWAITING_EVIDENCE:
         return None
     return max(event.occurred_at, now) + timedelta(seconds=settings.evidence_settle_s)

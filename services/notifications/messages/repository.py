@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from shared import paging
 
 REMINDER = "evidence_reminder"
 EVIDENCE_REQUEST = "evidence_request"
+DECISION = "decision"
 # Said on a reminder the case made unnecessary (the API shows it as the message's last error).
 REMINDER_CANCELLED = "not sent: the case moved on before the reminder was due"
 # Said on an answer to evidence that more evidence overtook before it was sent.
@@ -171,15 +172,49 @@ async def supersede_unsent_acknowledgements(
     )
 
 
-# The case's messages that can tell a seller their filing joined the case, in place of its
-# acknowledgement: the evidence request says it (`filing_joined`), a decision answers it.
-TELLS_FILING_JOINED = (EVIDENCE_REQUEST, "decision")
+async def send_acknowledgements_now(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    before_version: int,
+    now: datetime,
+    untold_version: int | None = None,
+) -> int:
+    """Acknowledgements of a filing merged into this case, waiting for the case's own answer,
+    due now: the answer is a decision, which does not say the filing joined, so the
+    acknowledgement goes with it (not after it, nor never). The one at `untold_version`, which
+    an evidence request had replaced before more evidence overtook that request unsent
+    (`filing_joined_untold`), goes again too."""
+    waiting = and_(Message.status == "pending", Message.next_attempt_at > now)
+    replaced = and_(Message.status == SUPERSEDED, Message.case_version == untold_version)
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.case_id == case_id,
+            Message.template == MERGE_ACKNOWLEDGEMENT,
+            Message.case_version < before_version,
+            Message.attempts == 0,
+            or_(waiting, replaced) if untold_version is not None else waiting,
+        )
+        .values(status="pending", last_error=None, next_attempt_at=now)
+        .returning(Message.message_id)
+    )
+    return len(result.all())
 
 
-async def filing_joined_untold(session: AsyncSession, *, case_id: str, before_version: int) -> bool:
-    """Whether a filing's acknowledgement was superseded and nothing after it still tells the
-    seller: the answer that replaced it was itself superseded (more evidence came before it
-    went out). The next answer then carries the news on (`filing_joined`)."""
+# The case's messages that tell a seller their filing joined the case: the acknowledgement, or
+# the evidence request that replaced it (`filing_joined`); a decision follows the
+# acknowledgement rather than replacing it.
+TELLS_FILING_JOINED = (MERGE_ACKNOWLEDGEMENT, EVIDENCE_REQUEST)
+
+
+async def filing_joined_untold(
+    session: AsyncSession, *, case_id: str, before_version: int
+) -> int | None:
+    """The version of a filing's acknowledgement that was superseded with nothing after it
+    still telling the seller (the request that replaced it was itself superseded: more
+    evidence came before it went out), if any. The next answer then carries the news on
+    (`filing_joined`), or, a decision, sends the acknowledgement after all."""
     superseded_at = await session.scalar(
         select(func.max(Message.case_version)).where(
             Message.case_id == case_id,
@@ -189,7 +224,7 @@ async def filing_joined_untold(session: AsyncSession, *, case_id: str, before_ve
         )
     )
     if superseded_at is None:
-        return False
+        return None
     told = await session.scalar(
         select(func.count())
         .select_from(Message)
@@ -201,7 +236,7 @@ async def filing_joined_untold(session: AsyncSession, *, case_id: str, before_ve
             Message.case_version < before_version,
         )
     )
-    return not told
+    return None if told else int(superseded_at)
 
 
 async def _cancel_unsent(

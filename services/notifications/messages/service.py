@@ -39,7 +39,7 @@ from services.notifications.messages.composing import (
     may_compose,
 )
 from services.notifications.messages.rendering import INDIA, render
-from services.notifications.messages.repository import EVIDENCE_REQUEST
+from services.notifications.messages.repository import DECISION, EVIDENCE_REQUEST
 from services.notifications.metrics import SELLER_UNTOLD
 from services.notifications.models import Message, Outbox
 from services.notifications.sellers import service as sellers
@@ -364,22 +364,42 @@ async def _answer_the_filing(
     now: datetime,
     answers_overtaken: int,
 ) -> None:
-    """The case's answer (an evidence request, a decision) to a filing merged into it while it
-    waited for evidence replaces the filing's acknowledgement, if it goes out no later than
-    the acknowledgement would (the SOP's time to acknowledge holds); the evidence request then
-    says the claim joined the case. So does the next answer, when the one that said it was
-    overtaken unsent by more evidence: some email always tells the seller.
+    """The case's answer to a filing merged into it while it waited for evidence, and the
+    filing's acknowledgement (held back `evidence_settle_s` for that answer):
 
-    Run for every such event (a decision after a fraud wait comes from OPEN), so it costs one
-    UPDATE and no flush: an acknowledgement still buffered in this batch is superseded in
-    memory, and the untold check reads only when something was superseded."""
-    answers = [d for d in composition.drafts if d.template in repository.TELLS_FILING_JOINED]
-    if not answers:
+    - an evidence request that goes out no later than the acknowledgement would replaces it
+      and says the claim joined the case (the SOP's time to acknowledge holds); one due later
+      leaves it be. If a request that said it is overtaken unsent by more evidence, the next
+      request says it in its turn;
+    - a decision does not say it, so the acknowledgement goes now, with it, rather than
+      seconds after it (or, replaced by a request more evidence overtook, never).
+
+    Run for every request and decision (one after a fraud wait comes from OPEN), so it costs one
+    UPDATE and no flush: an acknowledgement still buffered in this batch is handled in memory,
+    and the untold check reads only after an answer was overtaken."""
+    requests = [d for d in composition.drafts if d.template == EVIDENCE_REQUEST]
+    decided = any(d.template == DECISION for d in composition.drafts)
+    if not requests and not decided:
         return
-    answer_at = min(d.send_at or now for d in answers)
-    replaced = _supersede_buffered_acknowledgements(
-        session, case_id=event.case_id, before_version=event.case_version, answer_at=answer_at
+    untold = (
+        await repository.filing_joined_untold(
+            session, case_id=event.case_id, before_version=event.case_version
+        )
+        if answers_overtaken
+        else None
     )
+    if decided:
+        _acknowledge_buffered(session, case_id=event.case_id, now=now, answer_at=None)
+        await repository.send_acknowledgements_now(
+            session,
+            case_id=event.case_id,
+            before_version=event.case_version,
+            now=now,
+            untold_version=untold,
+        )
+        return
+    answer_at = min(d.send_at or now for d in requests)
+    replaced = _acknowledge_buffered(session, case_id=event.case_id, now=now, answer_at=answer_at)
     replaced += await repository.supersede_unsent_acknowledgements(
         session,
         case_id=event.case_id,
@@ -387,35 +407,35 @@ async def _answer_the_filing(
         now=now,
         answer_at=answer_at,
     )
-    requests = [d for d in answers if d.template == EVIDENCE_REQUEST]
-    if not requests or not (replaced or answers_overtaken):
-        return
-    # Replaced just now: nothing after the acknowledgement has told the seller yet.
-    if replaced or await repository.filing_joined_untold(
-        session, case_id=event.case_id, before_version=event.case_version
-    ):
+    if replaced or untold is not None:
         for draft in requests:
             draft.context["filing_joined"] = True
 
 
-def _supersede_buffered_acknowledgements(
-    session: AsyncSession, *, case_id: str, before_version: int, answer_at: datetime
+def _acknowledge_buffered(
+    session: AsyncSession, *, case_id: str, now: datetime, answer_at: datetime | None
 ) -> int:
-    """`repository.supersede_unsent_acknowledgements` for the rows of this transaction still
-    waiting for its commit (a merge and its answer in one consumer batch)."""
+    """`_answer_the_filing` for the acknowledgements of this transaction still waiting for its
+    commit (a merge and its answer in one consumer batch): superseded by a request due at
+    `answer_at` or earlier, or, for a decision (`answer_at` None), due now."""
     buffered = unit_of(session).find(_Buffered)
-    replaced = 0
+    changed = 0
     for row in buffered.rows if buffered is not None else ():
-        if (
+        if not (
             row["case_id"] == case_id
             and row["template"] == repository.MERGE_ACKNOWLEDGEMENT
             and row["status"] == "pending"
-            and row["case_version"] < before_version
-            and row["next_attempt_at"] >= answer_at
+            and row["next_attempt_at"] > now
         ):
+            continue
+        if answer_at is None:
+            row["next_attempt_at"] = now
+        elif row["next_attempt_at"] >= answer_at:
             row.update(status=repository.SUPERSEDED, last_error=repository.ACKNOWLEDGEMENT_ANSWERED)
-            replaced += 1
-    return replaced
+        else:
+            continue
+        changed += 1
+    return changed
 
 
 async def _spaced_from_last_answer(
