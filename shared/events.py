@@ -429,9 +429,9 @@ class CaseOpened(CaseEventBase):
     )
     asks_for_evidence: bool = Field(
         default=False,
-        description="The SOP asks the seller for evidence in the same moment (E4: the claim "
-        "came without its checklist): the acknowledgement says that request follows, not that "
-        "the seller has nothing to do.",
+        description="The claim came without its checklist (E4): the SOP asks the seller for "
+        "evidence, in the same moment or once the facts it first waits for are in (E1). The "
+        "acknowledgement says that request follows, not that the seller has nothing to do.",
     )
 
 

@@ -83,7 +83,7 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     env.setdefault("LOG_LEVEL", "WARNING")
     # Evidence answers wait for the uploads to settle: seconds here, not the minute in use.
     env.setdefault("NOTIFICATIONS_EVIDENCE_SETTLE_S", "8")
-    # And the next answer waits this long after the last one: half a minute, not ten.
+    # Answers spaced (off by default): on here, for half a minute, so the spacing is exercised.
     env.setdefault("NOTIFICATIONS_EVIDENCE_ANSWER_SPACING_S", "30")
     os.environ.update(env)
 

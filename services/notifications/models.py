@@ -100,6 +100,9 @@ class Message(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An evidence request that answers evidence the seller sent (what reached us, what is still
+    # missing), marked when composed: the spacing between answers counts only these.
+    answers_evidence: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class DeliveryAttempt(Base):

@@ -91,11 +91,13 @@ class NotificationsSettings(ServiceSettings):
     # (durable), cancelled by the next evidence, whose own answer waits the same. Short: files
     # sent one at a time come seconds apart, and the seller should not wait long for the answer.
     evidence_settle_s: float = 15.0
-    # A seller who sends files minutes apart (more than the settle time) would still get one
-    # answer per file: after the first answer to evidence on a case, the next waits at least
-    # this long after it (overtaken, as above, by more evidence), so a trickle of uploads gets
-    # one answer now and then one listing everything, not one each.
-    evidence_answer_spacing_s: float = 600.0
+    # Optional, off by default: after an answer to evidence on a case, the next waits at least
+    # this long after it (overtaken, as above, by more evidence), so files sent minutes apart
+    # get an answer now and then, not one each. Off because each answer is the seller's word
+    # that an upload reached us and what is still missing: held for minutes it reads as lost
+    # (a seller, or a scenario suite, waiting a minute for it), while an answer too many says
+    # nothing untrue. The settle time above already gathers files sent one at a time.
+    evidence_answer_spacing_s: float = 0.0
 
     # Replies (docs/seller-conversation.md). Each seller email's Reply-To is
     # reply+<case>.<mac>@reply_domain, the MAC keyed with reply_token_key over case and seller.

@@ -96,10 +96,9 @@ async def test_a_paid_claim_is_settled_with_its_payment_reference_and_an_appeal_
     assert appeal["To"] == reply_to and case["case_id"] in appeal["Subject"]
     _in_both(appeal, "did not take the first decision", "We will write to you with the result")
 
-    # Each change was told once: the filing joining the desk's own case (by the decision
-    # itself when it came within the uploads' settle time, which replaces the acknowledgement;
-    # otherwise by the acknowledgement while the fraud check ran), the decision, the
-    # settlement, the appeal received.
+    # Each change was told once: the filing joining the desk's own case (by its acknowledgement,
+    # sent with the decision when that came first; an evidence request would have replaced it),
+    # the decision, the settlement, the appeal received.
     await asyncio.sleep(2)
     subjects = _subjects(messages_mentioning(harness.mail_dir, rid))
     joined = sum("joins the case already open" in s for s in subjects)
@@ -107,6 +106,22 @@ async def test_a_paid_claim_is_settled_with_its_payment_reference_and_an_appeal_
     assert sum("approved in full" in s for s in subjects) == 1
     assert sum("is settled" in s for s in subjects) == 1
     assert sum("We have your appeal" in s for s in subjects) == 1
+    # The filing's acknowledgement was not lost: sent, or superseded by a later version's
+    # answer to the filing (the decision, or an evidence request) that was itself sent.
+    r = await pipeline["notifications"].client.get(
+        f"/v1/cases/{case['case_id']}/conversation", headers=harness.key(AGENT)
+    )
+    assert r.status_code == 200, r.text
+    out = [e for e in r.json()["entries"] if e["direction"] == "out"]
+    [ack] = [e for e in out if e["template"] == "merge_acknowledgement"]
+    if ack["delivery"] != "sent":
+        assert ack["delivery"] == "superseded", ack
+        assert any(
+            e["template"] in ("decision", "evidence_request")
+            and e["delivery"] == "sent"
+            and e["case_version"] > ack["case_version"]
+            for e in out
+        ), out
 
 
 async def test_the_evidence_reminder_goes_once_before_reply_by_and_not_after_evidence(

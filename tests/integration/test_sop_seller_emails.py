@@ -424,10 +424,12 @@ async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_f
     assert closed["To"] == to and case["case_id"] in closed["Subject"]
     # E3b: the seller may file again 10 days after pickup, to the minute, in India time.
     _in_both(closed, f"from {india_time(picked_up + timedelta(days=10))}", case["case_id"])
-    # That is the way forward, not an appeal as well: one path, not two to the same end.
-    _in_both(closed, "there is no appeal to make")
-    for offer in ('choose "Appeal"', "appeal this decision until"):
-        assert offer not in text_part(closed) + html_part(closed), text_part(closed)
+    # Filing again is the usual way on; the SOP still gives the rejection its dated appeal
+    # (sop-v1 Step 4), which reconciliation accepts: the email offers both.
+    _in_both(closed, "file the claim again from the time above")
+    appeal_by = india_time(_at(case["appeal_by"]))
+    _in_both(closed, appeal_by, 'choose "Appeal"')
+    assert f"appeal this decision until {appeal_by}" in text_part(closed), text_part(closed)
 
 
 async def test_a_duplicate_filing_after_the_appeal_window_is_told_the_case_is_final(
@@ -1053,6 +1055,120 @@ async def test_a_claim_joining_a_p2_case_gets_one_reply_by_not_two(
     assert [e["delivery"] for e in acks] == ["superseded"], acks
 
 
+JOINED = "Your claim and anything you sent with it are now part of that case"
+
+
+async def _conversation(harness: Harness, pipeline: dict[str, Any], case_id: str) -> list[Any]:
+    r = await pipeline["notifications"].client.get(
+        f"/v1/cases/{case_id}/conversation", headers=harness.key(AGENT)
+    )
+    assert r.status_code == 200, r.text
+    return [e for e in r.json()["entries"] if e["direction"] == "out"]
+
+
+async def test_a_merged_filing_is_told_it_joined_when_its_answer_is_overtaken_by_more_evidence(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A filing joins a case waiting for evidence, with evidence that leaves the checklist
+    unmet, and the seller uploads once more seconds later. The answer to the first evidence
+    replaced the filing's acknowledgement and said the claim joined; the second upload
+    overtook that answer unsent, and its own answer said nothing of the filing: no email ever
+    told the seller. The acknowledgement now stays unless an answer goes out no later, and
+    an answer that said it hands it on to the one that overtakes it."""
+    at = datetime.now(UTC).replace(microsecond=0)
+    case_id, rid, to = uid("CASE-JOIN"), uid("RET-JOIN"), _address()
+    waiting = {
+        "return_id": rid,
+        "seller_email": to,
+        "previous_state": "AWAITING_EVIDENCE",
+        "origin": "SELLER",
+    }
+    merged = samples.escalation_merged(case_id, at, **waiting)
+    answers = [
+        samples.evidence_requested(
+            case_id, at + timedelta(seconds=n), case_version=3 + n, received=received, **waiting
+        )
+        for n, received in ((1, {"PHOTO": 1}), (2, {"PHOTO": 1, "LABEL_PHOTO": 1}))
+    ]
+    await publish(
+        harness.env["KAFKA_BOOTSTRAP_SERVERS"], *(envelope(e) for e in (merged, *answers))
+    )
+    settle = float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"])
+    told = await eventually(
+        lambda: asyncio.to_thread(
+            lambda: [m for m in _about(harness, rid, "") if JOINED in text_part(m)]
+        ),
+        until=lambda found: len(found) >= 1,
+        timeout=2 * settle + 60,
+        what=f"an email telling the seller of {rid} that the filing joined the case",
+    )
+    assert all(m["To"] == to for m in told)
+    await asyncio.sleep(settle + 4)
+    out = await _conversation(harness, pipeline, case_id)
+    [ack] = [e for e in out if e["template"] == "merge_acknowledgement"]
+    if ack["delivery"] != "sent":
+        assert ack["delivery"] == "superseded", out
+        [carrier] = [
+            e
+            for e in out
+            if e["template"] == "evidence_request"
+            and e["delivery"] == "sent"
+            and JOINED in (e["text"] or "")
+        ]
+        assert carrier["case_version"] > ack["case_version"], out
+
+
+async def test_only_answers_to_evidence_space_the_next_answer(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """With answers spaced (on in this suite), the spacing counted every evidence request after
+    the case's first: here a desk's new request, after which the answer to the seller's upload
+    waited the whole spacing instead of the uploads' settle time. Only messages composed as
+    answers to evidence count now (marked `answers_evidence`)."""
+    at = datetime.now(UTC).replace(microsecond=0)
+    case_id, rid, to = uid("CASE-SPACE"), uid("RET-SPACE"), _address()
+    waiting = {"return_id": rid, "seller_email": to}
+    first = samples.evidence_requested(case_id, at, **waiting)
+    desk = samples.evidence_requested(
+        case_id,
+        at + timedelta(seconds=1),
+        case_version=3,
+        actor="desk-agent-7",
+        previous_state="AWAITING_EVIDENCE",
+        **waiting,
+    )
+    answer = samples.evidence_requested(
+        case_id,
+        at + timedelta(seconds=2),
+        case_version=4,
+        received={"PHOTO": 1},
+        previous_state="AWAITING_EVIDENCE",
+        **waiting,
+    )
+    await publish(
+        harness.env["KAFKA_BOOTSTRAP_SERVERS"], *(envelope(e) for e in (first, desk, answer))
+    )
+    stored = await eventually(
+        lambda: rows(
+            pipeline["notifications"],
+            "SELECT case_version, answers_evidence, next_attempt_at, created_at FROM messages "
+            "WHERE case_id = :c AND template = 'evidence_request' ORDER BY case_version",
+            c=case_id,
+        ),
+        until=lambda found: len(found) == 3,
+        timeout=60,
+        what=f"the three evidence requests of {case_id}",
+    )
+    settle = float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"])
+    spacing = float(harness.env["NOTIFICATIONS_EVIDENCE_ANSWER_SPACING_S"])
+    assert spacing > settle + 5  # else the test could not tell the two apart
+    _, _, due, created = stored[2]
+    # Due once the upload settles, not a spacing after the desk's request.
+    assert due - created <= timedelta(seconds=settle + 3), stored
+    assert [(r[0], r[1]) for r in stored] == [(2, False), (3, False), (4, True)], stored
+    await _mails(harness, rid, "Please send evidence", count=3, timeout=settle + 30)
+
+
 async def test_a_filing_merged_into_an_escalated_case_is_told_managements_date(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
@@ -1439,9 +1555,25 @@ async def test_a_claim_filed_without_its_evidence_is_not_told_it_has_nothing_to_
     )
     [ack] = await _mails(harness, filed.rid, "We have your claim")
     [request] = await _mails(harness, filed.rid, "Please send evidence")
-    _in_both(ack, "we need some evidence from you", "our next email, sent with this one")
+    _in_both(ack, "we need some evidence from you", "our next email about this case lists")
     assert "do not need to do anything" not in text_part(ack) + html_part(ack), text_part(ack)
     _in_both(request, india_time(datetime.fromisoformat(filed.case["reply_by"])))
+
+
+async def test_a_claim_held_for_its_scans_without_its_evidence_is_told_the_request_follows(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A damage claim without its evidence on a return whose QC scan is still in flight: the
+    SOP first waits for the scan (E1), then asks for the checklist (E4). The acknowledgement
+    said "You do not need to do anything else for now" (only a first verdict of E4 counted);
+    it says the evidence request follows whatever the first verdict."""
+    filed = await filed_case(
+        harness, pipeline, evidence=[], qc_required=True, until=lambda c: c["state"] == "OPEN"
+    )
+    assert filed.case["reason_code"] == "PENDING_SCANS", filed.case
+    [ack] = await _mails(harness, filed.rid, "We have your claim")
+    _in_both(ack, "we need some evidence from you", "our next email about this case lists")
+    assert "do not need to do anything" not in text_part(ack) + html_part(ack), text_part(ack)
 
 
 @pytest.mark.parametrize(

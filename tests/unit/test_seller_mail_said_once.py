@@ -128,9 +128,8 @@ def test_an_e3c_rejection_names_the_filing_time_and_the_windows_end() -> None:
 @pytest.mark.parametrize("language", ["en", "hi"])
 def test_the_decision_email_offers_the_appeal_once_and_dated(rule: str, language: str) -> None:
     """The decision's paragraph ends "You can appeal within 7 days"; the email's own paragraph
-    says until when and how. Said once, dated, in both languages, for every rule's email; a
-    claim closed as premature (E3b) is told to file again from its time, with no appeal beside
-    it (two ways to one end)."""
+    says until when and how. Said once, dated, in both languages, for every rule's email: the
+    SOP gives every decision and rejection its appeal, a claim closed as premature (E3b) too."""
     event = _sop_event(**SCENARIOS[rule])
     assert event.decision is not None and event.decision.rule_id == rule
     assert event.appeal_by is not None
@@ -140,12 +139,29 @@ def test_the_decision_email_offers_the_appeal_once_and_dated(rule: str, language
     dated = (
         time_hi(event.appeal_by) if language == "hi" else f"until {seller_time(event.appeal_by)}"
     )
-    if rule == "E3b":
-        assert text.count(dated) == 0, text
-        no_appeal = "अपील करने को कुछ नहीं है" if language == "hi" else "there is no appeal to make"
-        assert no_appeal in text, text
-    else:
-        assert text.count(dated) == 1, text
+    assert text.count(dated) == 1, text
+
+
+@pytest.mark.parametrize("language", ["en", "hi"])
+def test_a_premature_claim_is_told_to_file_again_and_may_still_appeal(language: str) -> None:
+    """E3b: the email gives the time from which to file again and the dated appeal the SOP gives
+    every rejection (sop-v1 Step 4), in the text and the HTML part alike; it once dropped the
+    appeal for the refiling, leaving a seller whose pickup date we had wrong with no appeal."""
+    event = _sop_event(**SCENARIOS["E3b"])
+    assert event.decision is not None and event.decision.rule_id == "E3b"
+    assert event.appeal_by is not None
+    [draft] = [
+        d
+        for d in compose_case_event(event, SETTINGS, now=AT, seller_address="s@example.com").drafts
+        if d.template == "decision"
+    ]
+    rendered = render("decision", draft.context, language)
+    refile = "दावा फिर से दर्ज करें" if language == "hi" else "file the claim again from"
+    dated = time_hi(event.appeal_by) if language == "hi" else seller_time(event.appeal_by)
+    appeal = "खोलकर" if language == "hi" else 'choose "Appeal"'
+    for part in (rendered.text, rendered.html):
+        assert refile in part and dated in part and appeal in part, part
+        assert part.count(dated) == 1, part
 
 
 def test_a_duplicate_filing_after_the_window_is_not_offered_an_appeal_by_the_paragraph() -> None:

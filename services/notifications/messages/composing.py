@@ -62,8 +62,9 @@ MERGED = "ESCALATION_MERGED"
 DUPLICATE = "DUPLICATE_CLAIM_REJECTED"
 EVIDENCE_ADDED = "EVIDENCE_ADDED"
 MERGE_ACKNOWLEDGEMENT = "merge_acknowledgement"
-# The case's own answers to a filing that joined it (E4's request, a decision): sent in the
-# moment after the merge, they replace its acknowledgement (`acknowledge_after_the_case_answers`).
+# The case's own answers to a filing that joined it (E4's request, a decision), sent in the
+# moment after the merge: a request replaces its acknowledgement, a decision sends it at once
+# (`acknowledge_after_the_case_answers`).
 ANSWERS_FILING = (EvidenceRequested, CaseDecided, CaseRejected)
 # The seller filed again after a premature claim (E3b) and the case reopened: a new filing,
 # owed an acknowledgement like the first.
@@ -113,6 +114,9 @@ class Draft:
     language: str = "en"
     # Files sent with the message: {"filename", "content_type", "content"} (text content).
     attachments: tuple[dict[str, str], ...] = ()
+    # An evidence request that answers evidence the seller sent (`answers_evidence`): stored
+    # with the message, so the spacing between answers counts only these.
+    answers_evidence: bool = False
 
     @property
     def essential(self) -> bool:
@@ -275,9 +279,10 @@ def _decision_context(
         ),
         reason_code=reason_code,
         rejection_code=rejection,
-        # A claim closed as premature (E3b) is answered by filing again from the time its
-        # paragraph gives, not by an appeal: offering both told the seller two ways to one end.
-        refile_instead=rejected and rejection == "PREMATURE_CLAIM",
+        # A claim closed as premature (E3b): filing again from the time its paragraph gives is
+        # the usual way on, said beside the dated appeal, not instead of it (the SOP gives every
+        # decision and rejection its 7-day appeal; a seller whose pickup date is wrong appeals).
+        refile_offered=rejected and rejection == "PREMATURE_CLAIM",
         rejection_reason=wording.REJECTION_REASON.get(rejection or "", "") if rejected else "",
         appeal_by=event.appeal_by,
         decided_at=decision.decided_at if decision else event.occurred_at,
@@ -355,8 +360,10 @@ def acknowledge_after_the_case_answers(
     for evidence. Then the filing is judged afresh in the same moment (E4: its own checklist,
     or the case's checklist met), and the case's answer, an evidence request or a decision,
     follows at once: the acknowledgement waits as evidence answers do (`evidence_settle_s`),
-    and that answer, if it comes first, replaces it and says the claim joined the case
-    (`repository.supersede_unsent_acknowledgements`): one email for one filing."""
+    and a request that comes no later replaces it and says the claim joined the case
+    (`repository.supersede_unsent_acknowledgements`): one email for one filing. A decision
+    says nothing of the filing: it sends the acknowledgement with it instead
+    (`service._answer_the_filing`)."""
     if event.state != CaseState.AWAITING_EVIDENCE:
         return None
     return max(event.occurred_at, now) + timedelta(seconds=settings.evidence_settle_s)
@@ -436,6 +443,13 @@ def reminder_time(
     return at if at > max(event.occurred_at, now) else None
 
 
+def answers_evidence(event: EvidenceRequested) -> bool:
+    """Whether the request answers evidence the seller sent (the SOP asks again, saying what
+    reached us), rather than asking anew: a claim's first request, a desk's, a P2 case's, or
+    one after a reopened case name nothing received."""
+    return bool(event.received) or event.received_weight_g is not None
+
+
 def answer_after_uploads_settle(
     event: EvidenceRequested, settings: NotificationsSettings, *, now: datetime
 ) -> datetime | None:
@@ -448,7 +462,7 @@ def answer_after_uploads_settle(
     The wait counts from when the evidence is handled here, if that is later than when it came:
     behind a backlog (a restart, an outage) uploads made seconds apart are handled in quick
     succession, and an answer already due when it is stored could no longer be overtaken."""
-    if not event.received and event.received_weight_g is None:
+    if not answers_evidence(event):
         return None  # a first request: nothing arrived to wait on
     at = max(event.occurred_at, now) + timedelta(seconds=settings.evidence_settle_s)
     if at >= event.reply_by:
@@ -578,7 +592,11 @@ def compose_case_event(
         context["first_word"] = event.origin == CaseOrigin.PROACTIVE and event.case_version <= 2
         request = _seller_draft("evidence_request", event, context, to)
         out.drafts.append(
-            replace(request, send_at=answer_after_uploads_settle(event, settings, now=now))
+            replace(
+                request,
+                send_at=answer_after_uploads_settle(event, settings, now=now),
+                answers_evidence=answers_evidence(event),
+            )
         )
         reminder = _evidence_reminder(event, settings, context, to, now=now)
         if reminder is not None:

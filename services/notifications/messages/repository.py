@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from shared import paging
 
 REMINDER = "evidence_reminder"
 EVIDENCE_REQUEST = "evidence_request"
+DECISION = "decision"
 # Said on a reminder the case made unnecessary (the API shows it as the message's last error).
 REMINDER_CANCELLED = "not sent: the case moved on before the reminder was due"
 # Said on an answer to evidence that more evidence overtook before it was sent.
@@ -128,39 +129,114 @@ async def cancel_unsent_answers(
 async def last_evidence_answer_at(
     session: AsyncSession, *, case_id: str, before_version: int
 ) -> datetime | None:
-    """When the case's latest answer to evidence went out (or is due), if it had one: an
-    evidence request after the case's first, not cancelled or superseded."""
-    first = (
-        select(func.min(Message.case_version))
-        .where(Message.case_id == case_id, Message.template == EVIDENCE_REQUEST)
-        .scalar_subquery()
-    )
+    """When the case's latest answer to evidence went out (or is due), if it had one: a
+    message marked `answers_evidence` when composed, not cancelled or superseded. The case's
+    other evidence requests (its first, a claim's own joining a P2 case, a desk's, one after a
+    reopened case) answer nothing and do not count."""
     return await session.scalar(
         select(func.max(func.coalesce(Message.sent_at, Message.next_attempt_at))).where(
             Message.case_id == case_id,
             Message.template == EVIDENCE_REQUEST,
+            Message.answers_evidence.is_(True),
             Message.status.not_in(("cancelled", SUPERSEDED)),
             Message.case_version < before_version,
-            Message.case_version > first,
         )
     )
 
 
 async def supersede_unsent_acknowledgements(
-    session: AsyncSession, *, case_id: str, before_version: int, now: datetime
+    session: AsyncSession,
+    *,
+    case_id: str,
+    before_version: int,
+    now: datetime,
+    answer_at: datetime,
 ) -> int:
     """Acknowledgements of a filing merged into this case, waiting for the case's own answer
-    (`composing.acknowledge_after_the_case_answers`) and not yet due, superseded: the answer
-    (an evidence request, a decision) is the one email the filing gets."""
+    (`composing.acknowledge_after_the_case_answers`), superseded by that answer: only those
+    still unsent and due no earlier than the answer goes out (`answer_at`). An answer that
+    would come later leaves the acknowledgement be: the filing is told in time, and twice
+    rather than late."""
     return await _cancel_unsent(
         session,
         MERGE_ACKNOWLEDGEMENT,
         ACKNOWLEDGEMENT_ANSWERED,
         case_id=case_id,
         before_version=before_version,
-        also=(Message.attempts == 0, Message.next_attempt_at > now),
+        also=(
+            Message.attempts == 0,
+            Message.next_attempt_at > now,
+            Message.next_attempt_at >= answer_at,
+        ),
         status=SUPERSEDED,
     )
+
+
+async def send_acknowledgements_now(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    before_version: int,
+    now: datetime,
+    untold_version: int | None = None,
+) -> int:
+    """Acknowledgements of a filing merged into this case, waiting for the case's own answer,
+    due now: the answer is a decision, which does not say the filing joined, so the
+    acknowledgement goes with it (not after it, nor never). The one at `untold_version`, which
+    an evidence request had replaced before more evidence overtook that request unsent
+    (`filing_joined_untold`), goes again too."""
+    waiting = and_(Message.status == "pending", Message.next_attempt_at > now)
+    replaced = and_(Message.status == SUPERSEDED, Message.case_version == untold_version)
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.case_id == case_id,
+            Message.template == MERGE_ACKNOWLEDGEMENT,
+            Message.case_version < before_version,
+            Message.attempts == 0,
+            or_(waiting, replaced) if untold_version is not None else waiting,
+        )
+        .values(status="pending", last_error=None, next_attempt_at=now)
+        .returning(Message.message_id)
+    )
+    return len(result.all())
+
+
+# The case's messages that tell a seller their filing joined the case: the acknowledgement, or
+# the evidence request that replaced it (`filing_joined`); a decision follows the
+# acknowledgement rather than replacing it.
+TELLS_FILING_JOINED = (MERGE_ACKNOWLEDGEMENT, EVIDENCE_REQUEST)
+
+
+async def filing_joined_untold(
+    session: AsyncSession, *, case_id: str, before_version: int
+) -> int | None:
+    """The version of a filing's acknowledgement that was superseded with nothing after it
+    still telling the seller (the request that replaced it was itself superseded: more
+    evidence came before it went out), if any. The next answer then carries the news on
+    (`filing_joined`), or, a decision, sends the acknowledgement after all."""
+    superseded_at = await session.scalar(
+        select(func.max(Message.case_version)).where(
+            Message.case_id == case_id,
+            Message.template == MERGE_ACKNOWLEDGEMENT,
+            Message.status == SUPERSEDED,
+            Message.case_version < before_version,
+        )
+    )
+    if superseded_at is None:
+        return None
+    told = await session.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(
+            Message.case_id == case_id,
+            Message.template.in_(TELLS_FILING_JOINED),
+            Message.status.not_in(("cancelled", SUPERSEDED)),
+            Message.case_version > superseded_at,
+            Message.case_version < before_version,
+        )
+    )
+    return None if told else int(superseded_at)
 
 
 async def _cancel_unsent(

@@ -39,7 +39,7 @@ from services.notifications.messages.composing import (
     may_compose,
 )
 from services.notifications.messages.rendering import INDIA, render
-from services.notifications.messages.repository import EVIDENCE_REQUEST
+from services.notifications.messages.repository import DECISION, EVIDENCE_REQUEST
 from services.notifications.metrics import SELLER_UNTOLD
 from services.notifications.models import Message, Outbox
 from services.notifications.sellers import service as sellers
@@ -188,6 +188,8 @@ async def queue_draft(
         "attempts": 0,
         "next_attempt_at": send_at,
         "traceparent": current_traceparent(),
+        "answers_evidence": draft.answers_evidence,
+        "last_error": None,  # every buffered row has the same keys (one executemany)
     }
     held = draft.audience == SELLER and draft.recipient == NO_ADDRESS
     if held:
@@ -305,19 +307,15 @@ async def handle_case_event(
     # directory's; else the seller's messages are held (NO_ADDRESS) until it has one.
     if address is None:
         address = await sellers.primary_address(session, event.seller_id) or NO_ADDRESS
-    filing_answered = 0
+    answers_overtaken = 0
     if cancels_reminder(event):
         await flush_pending(session)  # a reminder queued earlier in this batch, too
         await repository.cancel_reminders(
             session, case_id=event.case_id, before_version=event.case_version
         )
-        await repository.cancel_unsent_answers(
+        answers_overtaken = await repository.cancel_unsent_answers(
             session, case_id=event.case_id, before_version=event.case_version, now=now
         )
-        if isinstance(event, ANSWERS_FILING):
-            filing_answered = await repository.supersede_unsent_acknowledgements(
-                session, case_id=event.case_id, before_version=event.case_version, now=now
-            )
     if isinstance(event, CaseNoteAdded) and event.call_counterpart == CALL_WITH_SELLER:
         await repository.add_call(
             session,
@@ -338,11 +336,12 @@ async def handle_case_event(
             else draft
             for draft in composition.drafts
         ]
-    if filing_answered:
-        # This answer replaces the filing's acknowledgement: it says the claim joined the case.
-        for draft in composition.drafts:
-            if draft.template == EVIDENCE_REQUEST:
-                draft.context["filing_joined"] = True
+    if isinstance(event, ANSWERS_FILING):
+        # Whatever the case did in between (a fraud wait: OPEN, not AWAITING_EVIDENCE): a
+        # decision out before the acknowledgement is due must not be followed by it.
+        await _answer_the_filing(
+            session, composition, event=event, now=now, answers_overtaken=answers_overtaken
+        )
     if composition.lessons and not await sellers.wants(session, event.seller_id, EDUCATION):
         composition.lessons.clear()  # the seller opted out of the education digest
     summarised = await _with_call_summary(session, event=event, composition=composition)
@@ -357,6 +356,88 @@ async def handle_case_event(
     return queued
 
 
+async def _answer_the_filing(
+    session: AsyncSession,
+    composition: Composition,
+    *,
+    event: CaseEventBase,
+    now: datetime,
+    answers_overtaken: int,
+) -> None:
+    """The case's answer to a filing merged into it while it waited for evidence, and the
+    filing's acknowledgement (held back `evidence_settle_s` for that answer):
+
+    - an evidence request that goes out no later than the acknowledgement would replaces it
+      and says the claim joined the case (the SOP's time to acknowledge holds); one due later
+      leaves it be. If a request that said it is overtaken unsent by more evidence, the next
+      request says it in its turn;
+    - a decision does not say it, so the acknowledgement goes now, with it, rather than
+      seconds after it (or, replaced by a request more evidence overtook, never).
+
+    Run for every request and decision (one after a fraud wait comes from OPEN), so it costs one
+    UPDATE and no flush: an acknowledgement still buffered in this batch is handled in memory,
+    and the untold check reads only after an answer was overtaken."""
+    requests = [d for d in composition.drafts if d.template == EVIDENCE_REQUEST]
+    decided = any(d.template == DECISION for d in composition.drafts)
+    if not requests and not decided:
+        return
+    untold = (
+        await repository.filing_joined_untold(
+            session, case_id=event.case_id, before_version=event.case_version
+        )
+        if answers_overtaken
+        else None
+    )
+    if decided:
+        _acknowledge_buffered(session, case_id=event.case_id, now=now, answer_at=None)
+        await repository.send_acknowledgements_now(
+            session,
+            case_id=event.case_id,
+            before_version=event.case_version,
+            now=now,
+            untold_version=untold,
+        )
+        return
+    answer_at = min(d.send_at or now for d in requests)
+    replaced = _acknowledge_buffered(session, case_id=event.case_id, now=now, answer_at=answer_at)
+    replaced += await repository.supersede_unsent_acknowledgements(
+        session,
+        case_id=event.case_id,
+        before_version=event.case_version,
+        now=now,
+        answer_at=answer_at,
+    )
+    if replaced or untold is not None:
+        for draft in requests:
+            draft.context["filing_joined"] = True
+
+
+def _acknowledge_buffered(
+    session: AsyncSession, *, case_id: str, now: datetime, answer_at: datetime | None
+) -> int:
+    """`_answer_the_filing` for the acknowledgements of this transaction still waiting for its
+    commit (a merge and its answer in one consumer batch): superseded by a request due at
+    `answer_at` or earlier, or, for a decision (`answer_at` None), due now."""
+    buffered = unit_of(session).find(_Buffered)
+    changed = 0
+    for row in buffered.rows if buffered is not None else ():
+        if not (
+            row["case_id"] == case_id
+            and row["template"] == repository.MERGE_ACKNOWLEDGEMENT
+            and row["status"] == "pending"
+            and row["next_attempt_at"] > now
+        ):
+            continue
+        if answer_at is None:
+            row["next_attempt_at"] = now
+        elif row["next_attempt_at"] >= answer_at:
+            row.update(status=repository.SUPERSEDED, last_error=repository.ACKNOWLEDGEMENT_ANSWERED)
+        else:
+            continue
+        changed += 1
+    return changed
+
+
 async def _spaced_from_last_answer(
     session: AsyncSession,
     draft: Draft,
@@ -369,6 +450,8 @@ async def _spaced_from_last_answer(
     get one answer now and then, not one each. Not past the reply-by: an answer that would
     come after it goes when the uploads settle, as before."""
     assert draft.send_at is not None
+    if settings.evidence_answer_spacing_s <= 0:
+        return draft  # off (the default): each answer goes once its uploads settle
     await flush_pending(session)  # an answer queued earlier in this batch counts too
     last = await repository.last_evidence_answer_at(
         session, case_id=event.case_id, before_version=event.case_version

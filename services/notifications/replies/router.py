@@ -192,6 +192,7 @@ async def conversation(
             text=m.body_text,
             delivery=m.status,
             message_id=m.message_id,
+            case_version=m.case_version,
         )
         for m in await repository.messages_of_case(session, case_id)
     ]

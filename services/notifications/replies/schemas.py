@@ -34,6 +34,9 @@ class ConversationEntry(BaseModel):
     delivery: str | None = None  # out: pending, held, sent, failed, suppressed, cancelled,
     # superseded (a later message said it instead)
     message_id: UUID | None = None
+    # out: the case version the message answers, so the desk (and a test) can tell which later
+    # message said what a superseded one would have.
+    case_version: int | None = None
     reply_id: UUID | None = None
     attachments: list[dict[str, Any]] = []
     read: bool | None = None

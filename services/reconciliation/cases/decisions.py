@@ -523,10 +523,20 @@ async def start(
         awaiting_return_until=(
             None if facts.return_known else now + timedelta(hours=p.timers.facts_wait_h)
         ),
-        asks_for_evidence=verdict.step is Step.AWAIT_EVIDENCE,
+        asks_for_evidence=asks_for_evidence(case, facts, verdict, p),
         data={"trigger_rule": case.trigger_rule},
     )
     await apply_verdict(session, case, verdict, facts, now=now, p=p)
+
+
+def asks_for_evidence(case: Case, facts: Facts, verdict: Verdict, p: Policy) -> bool:
+    """Whether the seller will be asked for evidence (E4): the claim type's checklist is unmet
+    at filing, whatever the first verdict, unless that verdict already closes the claim. A
+    claim first held for its scans or its return's record (E1) is asked once they are in, so
+    its acknowledgement must not say there is nothing to do either."""
+    if case.claim_type is None or verdict.step is Step.REJECT:
+        return False
+    return verdict.step is Step.AWAIT_EVIDENCE or not evidence_satisfied(facts, p)
 
 
 def decision_of(case: Case) -> DecisionRecord | None:
