@@ -47,6 +47,12 @@ DECIDED = "disputedesk.reconciliation.case_decided.v1"
 APPEALED = "disputedesk.reconciliation.case_appealed.v1"
 DONE_STATES = {"DECIDED", "CLOSED"}
 PARTNER_LOST_IT = {"liable_party": "PARTNER", "payout_pct": 100, "reason": "Partner lost it"}
+OVERTURN = {
+    "overturn": True,
+    "liable_party": "SELLER",
+    "payout_pct": 0,
+    "reason": "The seller packed it badly",
+}
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +95,15 @@ def _one_won(responses: list[httpx.Response], *, won: int = 200) -> httpx.Respon
             assert r.status_code in (409, 422), shown
             assert r.headers["content-type"].startswith(PROBLEM), shown
     return winners[0]
+
+
+def _none_failed(responses: list[httpx.Response], *, refused: tuple[int, ...] = (409, 422)) -> None:
+    """No 5xx; each request that did not act was refused as problem+json."""
+    for r in responses:
+        assert r.status_code < 500, r.text
+        if r.status_code >= 400:
+            assert r.status_code in refused, r.text
+            assert r.headers["content-type"].startswith(PROBLEM), r.text
 
 
 async def _money_of(desk: Engine, case_id: str) -> dict[str, Any]:
@@ -190,12 +205,7 @@ async def test_a_decision_racing_an_escalation_or_an_evidence_request(
                 f"/v1/cases/{case_id}/{other[0]}", json=other[1], headers=harness.key(MANAGER)
             ),
         )
-        for r in rs:
-            assert r.status_code < 500, r.text
-            if r.status_code >= 400:
-                assert r.status_code in (409, 422) and r.headers["content-type"].startswith(
-                    PROBLEM
-                ), r.text
+        _none_failed(rs)
         money = await _money_of(desk, case_id)
         assert money["unbalanced"] == 0 and money["decisions"] <= 1, money
         assert money["transactions"].get("SETTLEMENT", 0) == money["decisions"], money
@@ -218,15 +228,9 @@ async def test_two_appeal_decisions_at_once_reverse_once(
     for _ in range(ROUNDS):
         case_id = await _appealed_case(harness, desk)
         path = f"/v1/cases/{case_id}/appeal-decision"
-        overturn = {
-            "overturn": True,
-            "liable_party": "SELLER",
-            "payout_pct": 0,
-            "reason": "The seller packed it badly",
-        }
         _one_won(
             await _at_once(
-                desk.client.post(path, json=overturn, headers=harness.key(MANAGER_2)),
+                desk.client.post(path, json=OVERTURN, headers=harness.key(MANAGER_2)),
                 desk.client.post(
                     path, json={"overturn": False, "reason": "It stands"}, headers=manager_3
                 ),
@@ -275,12 +279,6 @@ async def test_a_partner_contest_racing_the_desks_overturn(harness: Harness, des
     for _ in range(ROUNDS):
         case_id = await _appealed_case(harness, desk)
         notice_id = await _partner_notice(desk, case_id)
-        overturn = {
-            "overturn": True,
-            "liable_party": "SELLER",
-            "payout_pct": 0,
-            "reason": "The seller packed it badly",
-        }
         rs = await _at_once(
             desk.client.post(
                 f"/v1/partner/notices/{notice_id}/contest",
@@ -289,16 +287,11 @@ async def test_a_partner_contest_racing_the_desks_overturn(harness: Harness, des
             ),
             desk.client.post(
                 f"/v1/cases/{case_id}/appeal-decision",
-                json=overturn,
+                json=OVERTURN,
                 headers=harness.key(MANAGER_2),
             ),
         )
-        for r in rs:
-            assert r.status_code < 500, r.text
-            if r.status_code >= 400:
-                assert r.status_code in (409, 422) and r.headers["content-type"].startswith(
-                    PROBLEM
-                ), r.text
+        _none_failed(rs)
         money = await _money_of(desk, case_id)
         assert money["unbalanced"] == 0, money
         # The overturn always lands, and takes the whole debit off: whichever ran first, the
@@ -321,12 +314,6 @@ async def test_a_ruling_racing_the_desks_overturn(harness: Harness, desk: Engine
             headers=partner,
         )
         assert r.status_code == 201, r.text
-        overturn = {
-            "overturn": True,
-            "liable_party": "SELLER",
-            "payout_pct": 0,
-            "reason": "The seller packed it badly",
-        }
         rs = await _at_once(
             desk.client.post(
                 f"/v1/partner-notices/{notice_id}/ruling",
@@ -335,16 +322,11 @@ async def test_a_ruling_racing_the_desks_overturn(harness: Harness, desk: Engine
             ),
             desk.client.post(
                 f"/v1/cases/{case_id}/appeal-decision",
-                json=overturn,
+                json=OVERTURN,
                 headers=harness.key(MANAGER_2),
             ),
         )
-        for r in rs:
-            assert r.status_code < 500, r.text
-            if r.status_code >= 400:
-                assert r.status_code in (409, 422) and r.headers["content-type"].startswith(
-                    PROBLEM
-                ), r.text
+        _none_failed(rs)
         assert rs[1].status_code == 200, rs[1].text
         assert (await _money_of(desk, case_id))["unbalanced"] == 0
         assert await _partner_owes(desk, case_id) == 0
@@ -352,15 +334,6 @@ async def test_a_ruling_racing_the_desks_overturn(harness: Harness, desk: Engine
             "SELECT dispute FROM debit_notices WHERE notice_id = :n", n=uuid.UUID(notice_id)
         )
         assert notice[0]["dispute"] in ("WITHDRAWN", "REVERSED"), notice
-
-
-async def _partner_owes(desk: Engine, case_id: str) -> int:
-    rows = await desk.sql(
-        "SELECT coalesce(sum(amount), 0) AS owed FROM ledger_entries "
-        "WHERE case_id = :c AND account_type = 'partner_receivable'",
-        c=case_id,
-    )
-    return int(rows[0]["owed"])
 
 
 async def _withdrawn_and_closed_to_rulings(
@@ -394,10 +367,7 @@ async def test_the_same_escalation_to_management_twice_at_once(
             key = uuid.uuid4().hex
             headers = [{**agent, "Idempotency-Key": key}, {**agent, "Idempotency-Key": key}]
         rs = await _at_once(*(desk.client.post(path, json=body, headers=h) for h in headers))
-        for r in rs:
-            assert r.status_code < 500, r.text
-            if r.status_code >= 400:
-                assert r.status_code == 409 and r.headers["content-type"].startswith(PROBLEM)
+        _none_failed(rs, refused=(409,))
         tasks = await desk.sql(
             "SELECT count(*) AS n FROM case_tasks WHERE case_id = :c AND team = 'management'",
             c=case_id,
@@ -492,11 +462,7 @@ async def test_two_appeals_sent_at_once_through_intake_are_heard_once(
         rs = await _at_once(
             *(intake.client.post(path, json={"reason": "Look again"}, headers=agent) for _ in "ab")
         )
-        for r in rs:
-            assert r.status_code < 500, r.text
-            if r.status_code >= 400:
-                assert r.status_code in (409, 422), r.text
-                assert r.headers["content-type"].startswith(PROBLEM), r.text
+        _none_failed(rs)
         await _case(harness, recon, filed.rid, lambda c: c["state"] == "APPEALED")
         await asyncio.sleep(1)
         money = await _pipeline_money(recon, filed.case["case_id"])
@@ -505,13 +471,6 @@ async def test_two_appeals_sent_at_once_through_intake_are_heard_once(
 
 
 # --- a partner's debit reversed twice: by its contest and by the decision's overturn ----------
-
-SELLER_PACKED_IT = {
-    "overturn": True,
-    "liable_party": "SELLER",
-    "payout_pct": 0,
-    "reason": "The seller packed it badly",
-}
 
 
 async def _partner_owes(desk: Engine, case_id: str) -> int:
@@ -535,7 +494,7 @@ async def test_a_debit_the_overturn_reversed_cannot_be_reversed_again_by_a_conte
     assert await _partner_owes(desk, case_id) == 249_900
     r = await desk.client.post(
         f"/v1/cases/{case_id}/appeal-decision",
-        json=SELLER_PACKED_IT,
+        json=OVERTURN,
         headers=harness.key(MANAGER_2),
     )
     assert r.status_code == 200, r.text
@@ -578,7 +537,7 @@ async def test_a_contest_ruled_before_the_overturn_is_not_reversed_twice(
     assert await _partner_owes(desk, case_id) == 0
     r = await desk.client.post(
         f"/v1/cases/{case_id}/appeal-decision",
-        json=SELLER_PACKED_IT,
+        json=OVERTURN,
         headers=harness.key(MANAGER_2),
     )
     assert r.status_code == 200, r.text
@@ -617,10 +576,7 @@ async def test_the_same_claim_filed_twice_at_once_is_paid_once(
         rs = await _at_once(
             *(intake.client.post("/v1/escalations", json=body, headers=h) for h in headers)
         )
-        for r in rs:
-            assert r.status_code < 500, r.text
-            if r.status_code >= 400:
-                assert r.status_code == 409 and r.headers["content-type"].startswith(PROBLEM)
+        _none_failed(rs, refused=(409,))
         case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
         await asyncio.sleep(1)
         cases = await scalar(recon, "SELECT count(*) FROM cases WHERE return_id = :r", r=rid)

@@ -323,16 +323,9 @@ async def rule(
     notice.dispute = outcome
     notice.reversed_amount = amount
     notice.final_at = now
-    for task in await task_repository.of_case(session, notice.case_id):
-        if (
-            task.hold_kind == CONTEST_REVIEW
-            and task.status == "OPEN"
-            and str(notice.notice_id) in task.ask
-        ):
-            task.status, task.closed_by, task.closed_at = "DONE", actor, now
-            task.resolution = f"Ruled {outcome}: {reason}"
-            hours = (now - task.created_at).total_seconds() / 3600
-            metrics.task_closed(session, task.team, "DONE", hours)
+    await _close_contest_review(
+        session, notice, "DONE", actor=actor, resolution=f"Ruled {outcome}: {reason}", now=now
+    )
     case = await cases.get(session, notice.case_id)
     if case is not None:
         note(
@@ -362,16 +355,14 @@ async def withdraw_notices(session: AsyncSession, *, case: Case, now: datetime) 
                 contest_row.outcome, contest_row.reversed_amount = "WITHDRAWN", 0
                 contest_row.decided_by, contest_row.decided_at = SYSTEM, now
                 contest_row.ruling = "The debit was withdrawn: the decision was overturned."
-            for task in await task_repository.of_case(session, case.case_id):
-                if (
-                    task.hold_kind == CONTEST_REVIEW
-                    and task.status == "OPEN"
-                    and str(notice.notice_id) in task.ask
-                ):
-                    task.status, task.closed_by, task.closed_at = "CANCELLED", SYSTEM, now
-                    task.resolution = "The debit was withdrawn: the decision was overturned."
-                    hours = (now - task.created_at).total_seconds() / 3600
-                    metrics.task_closed(session, task.team, "CANCELLED", hours)
+            await _close_contest_review(
+                session,
+                notice,
+                "CANCELLED",
+                actor=SYSTEM,
+                resolution="The debit was withdrawn: the decision was overturned.",
+                now=now,
+            )
             note(
                 session,
                 case,
@@ -392,6 +383,29 @@ async def withdraw_notices(session: AsyncSession, *, case: Case, now: datetime) 
                 f"({case.case_id}): the debit it took off was reversed with the overturned "
                 "decision",
             )
+
+
+async def _close_contest_review(
+    session: AsyncSession,
+    notice: DebitNotice,
+    status: str,
+    *,
+    actor: str,
+    resolution: str,
+    now: datetime,
+) -> None:
+    """Close the open review task of the notice's contest: DONE by a ruling, CANCELLED when an
+    overturn withdrew the debit under review."""
+    for task in await task_repository.of_case(session, notice.case_id):
+        if (
+            task.hold_kind == CONTEST_REVIEW
+            and task.status == "OPEN"
+            and str(notice.notice_id) in task.ask
+        ):
+            task.status, task.closed_by, task.closed_at = status, actor, now
+            task.resolution = resolution
+            hours = (now - task.created_at).total_seconds() / 3600
+            metrics.task_closed(session, task.team, status, hours)
 
 
 async def redeliver(session: AsyncSession, *, notice_id: UUID, now: datetime) -> DebitNotice:
