@@ -1084,14 +1084,27 @@ async def test_a_merged_filing_is_told_it_joined_when_its_answer_is_overtaken_by
         "origin": "SELLER",
     }
     merged = samples.escalation_merged(case_id, at, **waiting)
-    answers = [
+    first, second = (
         samples.evidence_requested(
-            case_id, at + timedelta(seconds=n), case_version=3 + n, received=received, **waiting
+            case_id, at + timedelta(seconds=n), case_version=version, received=received, **waiting
         )
-        for n, received in ((1, {"PHOTO": 1}), (2, {"PHOTO": 1, "LABEL_PHOTO": 1}))
-    ]
+        for n, version, received in (
+            (1, 4, {"PHOTO": 1}),
+            (2, 6, {"PHOTO": 1, "LABEL_PHOTO": 1}),
+        )
+    )
+    # As reconciliation sends it: the new evidence is its own case event, before the answer.
+    evidence_added = merged.model_copy(
+        update={
+            "change": "EVIDENCE_ADDED",
+            "case_version": 5,
+            "occurred_at": at + timedelta(seconds=1.5),
+            "reason": "The seller sent more evidence.",
+        }
+    )
     await publish(
-        harness.env["KAFKA_BOOTSTRAP_SERVERS"], *(envelope(e) for e in (merged, *answers))
+        harness.env["KAFKA_BOOTSTRAP_SERVERS"],
+        *(envelope(e) for e in (merged, first, evidence_added, second)),
     )
     settle = float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"])
     told = await eventually(

@@ -202,6 +202,22 @@ async def send_acknowledgements_now(
     return len(result.all())
 
 
+async def restore_acknowledgement(session: AsyncSession, *, case_id: str, version: int) -> None:
+    """The superseded acknowledgement of the filing merged at `version`, pending again at its
+    own due time: the answer that replaced it was overtaken unsent (`filing_joined_untold`)."""
+    await session.execute(
+        update(Message)
+        .where(
+            Message.case_id == case_id,
+            Message.template == MERGE_ACKNOWLEDGEMENT,
+            Message.case_version == version,
+            Message.status == SUPERSEDED,
+            Message.attempts == 0,
+        )
+        .values(status="pending", last_error=None)
+    )
+
+
 # The case's messages that tell a seller their filing joined the case: the acknowledgement, or
 # the evidence request that replaced it (`filing_joined`); a decision follows the
 # acknowledgement rather than replacing it.

@@ -316,6 +316,18 @@ async def handle_case_event(
         answers_overtaken = await repository.cancel_unsent_answers(
             session, case_id=event.case_id, before_version=event.case_version, now=now
         )
+        if answers_overtaken and not isinstance(event, ANSWERS_FILING):
+            # More evidence overtook an answer unsent (reconciliation says so before its next
+            # answer). If that answer was what told a merged filing it joined the case, the
+            # filing's acknowledgement waits again: the next answer replaces it and says it, or
+            # a decision sends it along, or, if no answer follows, it goes on its own.
+            untold = await repository.filing_joined_untold(
+                session, case_id=event.case_id, before_version=event.case_version
+            )
+            if untold is not None:
+                await repository.restore_acknowledgement(
+                    session, case_id=event.case_id, version=untold
+                )
     if isinstance(event, CaseNoteAdded) and event.call_counterpart == CALL_WITH_SELLER:
         await repository.add_call(
             session,
