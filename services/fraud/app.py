@@ -34,7 +34,7 @@ def create_app(settings: FraudSettings | None = None, clock: Clock | None = None
         idempotency_model=IdempotencyKey,
         consumers=[
             ConsumerSpec(
-                "fraud",
+                settings.consumer_group,
                 [INTAKE_RETURNS.name, RECONCILIATION_CASES.name],
                 scoring_handlers,
                 runner=partial(
@@ -46,7 +46,7 @@ def create_app(settings: FraudSettings | None = None, clock: Clock | None = None
                         if settings.consumer_expedite_overtake_s > 0
                         else None
                     ),
-                    # A fact's own time; a case event, which has none, moves no mark.
+                    # A fact's own time (a case event's: when reconciliation stamped it).
                     event_time=fact_time,
                 ),
             )

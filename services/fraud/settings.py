@@ -109,6 +109,10 @@ class FraudSettings(ServiceSettings):
     # claim or incident the finding rests on (to revisit or recover it), not only the latest.
     # A number of days caps that look-back; 0 turns revisions off.
     revision_window_days: int | None = None
+    # The Kafka consumer group fraud's scoring reads as. Every deployment on a broker shares
+    # "fraud"; the detection evaluation reads as its own group, so that it never moves the
+    # offsets of a fraud service on the same broker.
+    consumer_group: str = "fraud"
     # A population of at least this many peers (all buyers, all agents) has its robust baseline
     # reused between events until it is this old or the event time has moved this far from it;
     # smaller ones are read for every event (see scoring.baselines).
