@@ -369,6 +369,43 @@ def acknowledge_after_the_case_answers(
     return max(event.occurred_at, now) + timedelta(seconds=settings.evidence_settle_s)
 
 
+def leaves_the_evidence_wait(event: CaseEventBase) -> bool:
+    """The case moves out of the wait for evidence (its checklist met, a decision, a review,
+    an escalation). A filing's acknowledgement stored during the wait, due
+    `evidence_settle_s` after the merge and worded for it ("send what is still missing by
+    ..."), is outdated if still unsent: it is replaced (`refreshed_acknowledgement`). A merge
+    is at least the case's second version, so the move at least its fourth."""
+    return (
+        event.previous_state == CaseState.AWAITING_EVIDENCE
+        and event.state != CaseState.AWAITING_EVIDENCE
+        and event.case_version > 3
+        and not isinstance(event, CaseNoteAdded)  # a note records; it moves nothing
+    )
+
+
+def refreshed_acknowledgement(
+    event: CaseEventBase,
+    settings: NotificationsSettings,
+    to: str,
+    *,
+    send_at: datetime | None,
+) -> Draft:
+    """A merged filing's acknowledgement worded for where the case stands after `event`: a
+    decision sent with it ("our decision is in the email we are sending with this one"), the
+    date a person's review or management is held to, or the checks that remain."""
+    context = _case_context(event, settings)
+    context.update(
+        state=event.state.value,
+        state_words=wording.STATE_FOR_SELLER.get(event.state.value, "being worked on"),
+        decided_now=isinstance(event, CaseDecided | CaseRejected),
+        next_step_by=event.decision_due_by
+        if isinstance(event, CaseUnderReview | CaseEscalated)
+        else None,
+    )
+    draft = _seller_draft(MERGE_ACKNOWLEDGEMENT, event, context, to)
+    return replace(draft, send_at=send_at)
+
+
 def overdue_reason_code(event: CaseUpdated) -> str:
     """The code `wording.review_reason` words an overdue decision with: an appeal's or a case's."""
     return "APPEAL_OVERDUE" if event.state == CaseState.APPEALED else DECISION_OVERDUE
@@ -568,6 +605,9 @@ def compose_case_event(
         context["trigger_words_hi"] = wording_hi.PROACTIVE_TRIGGER.get(trigger)
         # The evidence request follows in the same moment: "nothing to do" would contradict it.
         context["asks_for_evidence"] = event.asks_for_evidence
+        # ... unless the SOP first waits for facts (E1), which may close the claim or hand it
+        # to a person instead: then the request is said to follow only if the claim goes on.
+        context["asks_once_facts_are_in"] = event.asks_once_facts_are_in
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
         context = _case_context(event, settings)
@@ -666,6 +706,9 @@ def compose_case_event(
             review_reason_code=event.reason_code,
             decision_due_by=event.decision_due_by,
             previous_state=event.previous_state.value if event.previous_state else None,
+            # A claim that reaches a person still without its checklist (E1's review): what
+            # the person deciding can still use, rather than "nothing to do".
+            evidence_missing=[wording.checklist_item(item) for item in event.evidence_missing],
         )
         out.drafts.append(_seller_draft("timeline_change", event, context, to))
     elif isinstance(event, CaseDecided | CaseRejected):

@@ -25,6 +25,12 @@ MERGE_ACKNOWLEDGEMENT = "merge_acknowledgement"
 ACKNOWLEDGEMENT_ANSWERED = (
     "not sent: the case answered the filing at once; that message says the claim joined the case"
 )
+# Said on a filing's acknowledgement, worded for the wait for evidence, that the case left
+# before it went out (a decision, a review, the checklist met).
+ACKNOWLEDGEMENT_OUTDATED = (
+    "not sent: the case moved on before it was due; an acknowledgement worded for where the "
+    "case stands replaced it"
+)
 # The status of a message a later one replaced before it went out: nothing was withdrawn from
 # the seller (`cancelled` read to the desk as if something had been), a later message says it.
 SUPERSEDED = "superseded"
@@ -200,6 +206,32 @@ async def send_acknowledgements_now(
         .returning(Message.message_id)
     )
     return len(result.all())
+
+
+async def supersede_outdated_acknowledgements(
+    session: AsyncSession, *, case_id: str, before_version: int, now: datetime
+) -> datetime | None:
+    """Acknowledgements of a filing merged while the case waited for evidence, still unsent
+    (pending and not yet due, or held for an address), superseded: they were rendered for that
+    wait ("send what is still missing by ...") and the case has left it. Returns the earliest
+    time one was due (the replacement keeps the SOP's acknowledgement time), or None."""
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.case_id == case_id,
+            Message.template == MERGE_ACKNOWLEDGEMENT,
+            Message.case_version < before_version,
+            Message.attempts == 0,
+            or_(
+                Message.status == "held",
+                and_(Message.status == "pending", Message.next_attempt_at > now),
+            ),
+        )
+        .values(status=SUPERSEDED, last_error=ACKNOWLEDGEMENT_OUTDATED)
+        .returning(Message.next_attempt_at)
+    )
+    due = [row[0] for row in result.all()]
+    return min(due) if due else None
 
 
 async def restore_acknowledgement(session: AsyncSession, *, case_id: str, version: int) -> None:

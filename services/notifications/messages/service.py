@@ -36,7 +36,9 @@ from services.notifications.messages.composing import (
     compose_partner_statement,
     compose_task_event,
     in_language,
+    leaves_the_evidence_wait,
     may_compose,
+    refreshed_acknowledgement,
 )
 from services.notifications.messages.rendering import INDIA, render
 from services.notifications.messages.repository import DECISION, EVIDENCE_REQUEST
@@ -282,7 +284,7 @@ def acts_on_case_event(event: CaseEventBase) -> bool:
         return True
     if isinstance(event, CaseNoteAdded):
         return event.call_counterpart == CALL_WITH_SELLER
-    return may_compose(event)
+    return may_compose(event) or leaves_the_evidence_wait(event)
 
 
 def acts_on_feedback(event: SellerFeedbackReceived) -> bool:
@@ -316,7 +318,11 @@ async def handle_case_event(
         answers_overtaken = await repository.cancel_unsent_answers(
             session, case_id=event.case_id, before_version=event.case_version, now=now
         )
-        if answers_overtaken and not isinstance(event, ANSWERS_FILING):
+        if (
+            answers_overtaken
+            and not isinstance(event, ANSWERS_FILING)
+            and not leaves_the_evidence_wait(event)
+        ):
             # More evidence overtook an answer unsent (reconciliation says so before its next
             # answer). If that answer was what told a merged filing it joined the case, the
             # filing's acknowledgement waits again: the next answer replaces it and says it, or
@@ -328,6 +334,13 @@ async def handle_case_event(
                 await repository.restore_acknowledgement(
                     session, case_id=event.case_id, version=untold
                 )
+    outdated_due = (
+        await _supersede_outdated_acknowledgements(
+            session, event=event, now=now, answers_overtaken=answers_overtaken
+        )
+        if leaves_the_evidence_wait(event)
+        else None
+    )
     if isinstance(event, CaseNoteAdded) and event.call_counterpart == CALL_WITH_SELLER:
         await repository.add_call(
             session,
@@ -337,10 +350,18 @@ async def handle_case_event(
             summary=event.note,
             logged_at=event.occurred_at,
         )
-    composition = in_language(
-        compose_case_event(event, settings, now=now, seller_address=address),
-        await sellers.language(session, event.seller_id),
-    )
+    composition = compose_case_event(event, settings, now=now, seller_address=address)
+    if outdated_due is not None:
+        # Before the case's own news, due with it when it goes now (a decision, a review's
+        # date), else when the outdated one was due (the SOP's time to acknowledge).
+        news_now = any(d.audience == SELLER and d.send_at is None for d in composition.drafts)
+        composition.drafts.insert(
+            0,
+            refreshed_acknowledgement(
+                event, settings, address, send_at=None if news_now else outdated_due
+            ),
+        )
+    composition = in_language(composition, await sellers.language(session, event.seller_id))
     if isinstance(event, EvidenceRequested):
         composition.drafts = [
             await _spaced_from_last_answer(session, draft, event=event, settings=settings)
@@ -348,7 +369,7 @@ async def handle_case_event(
             else draft
             for draft in composition.drafts
         ]
-    if isinstance(event, ANSWERS_FILING):
+    if isinstance(event, ANSWERS_FILING) and outdated_due is None:
         # Whatever the case did in between (a fraud wait: OPEN, not AWAITING_EVIDENCE): a
         # decision out before the acknowledgement is due must not be followed by it.
         await _answer_the_filing(
@@ -366,6 +387,26 @@ async def handle_case_event(
             dedup_key=summarised.dedup_key,
         )
     return queued
+
+
+async def _supersede_outdated_acknowledgements(
+    session: AsyncSession, *, event: CaseEventBase, now: datetime, answers_overtaken: int
+) -> datetime | None:
+    """The case left the wait for evidence: a merged filing's acknowledgement still unsent,
+    worded for that wait, is superseded (`composing.refreshed_acknowledgement` replaces it).
+    So is the duty of one whose replacing request more evidence overtook unsent
+    (`filing_joined_untold`). Returns when the replacement is due, or None for none."""
+    await flush_pending(session)  # a merge earlier in this consumer batch, too
+    due = await repository.supersede_outdated_acknowledgements(
+        session, case_id=event.case_id, before_version=event.case_version, now=now
+    )
+    if due is None and answers_overtaken:
+        untold = await repository.filing_joined_untold(
+            session, case_id=event.case_id, before_version=event.case_version
+        )
+        if untold is not None:
+            due = now
+    return due
 
 
 async def _answer_the_filing(
@@ -386,12 +427,19 @@ async def _answer_the_filing(
     - a decision does not say it, so the acknowledgement goes now, with it, rather than
       seconds after it (or, replaced by a request more evidence overtook, never).
 
-    Run for every request and decision (one after a fraud wait comes from OPEN), so it costs one
-    UPDATE and no flush: an acknowledgement still buffered in this batch is handled in memory,
-    and the untold check reads only after an answer was overtaken."""
+    Run for every request and decision from the case's fourth version on (one after a fraud
+    wait comes from OPEN), so it costs one UPDATE there and no flush: an acknowledgement still
+    buffered in this batch is handled in memory, and the untold check reads only after an
+    answer was overtaken. A decision that takes the case out of the wait for evidence replaces
+    the acknowledgement instead (`_supersede_outdated_acknowledgements`)."""
     requests = [d for d in composition.drafts if d.template == EVIDENCE_REQUEST]
     decided = any(d.template == DECISION for d in composition.drafts)
     if not requests and not decided:
+        return
+    if event.case_version <= 3:
+        # Nothing to look for: an acknowledgement waits only for a filing merged while the
+        # case waited for evidence (from its second version), so its answer comes fourth at
+        # the earliest. A claim's first request or decision costs no UPDATE.
         return
     untold = (
         await repository.filing_joined_untold(
