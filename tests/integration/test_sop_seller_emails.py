@@ -1579,13 +1579,15 @@ async def test_a_claim_held_for_its_scans_without_its_evidence_is_told_the_reque
     """A damage claim without its evidence on a return whose QC scan is still in flight: the
     SOP first waits for the scan (E1), then asks for the checklist (E4). The acknowledgement
     said "You do not need to do anything else for now" (only a first verdict of E4 counted);
-    it says the evidence request follows whatever the first verdict."""
+    it says the evidence request follows if the claim goes ahead once the scans are in (they
+    may close it instead, E3), and not "our next email lists what to send"."""
     filed = await filed_case(
         harness, pipeline, evidence=[], qc_required=True, until=lambda c: c["state"] == "OPEN"
     )
     assert filed.case["reason_code"] == "PENDING_SCANS", filed.case
     [ack] = await _mails(harness, filed.rid, "We have your claim")
-    _in_both(ack, "we need some evidence from you", "our next email about this case lists")
+    _in_both(ack, "Your claim came without all the evidence", "if your claim goes ahead")
+    assert "our next email" not in text_part(ack) + html_part(ack), text_part(ack)
     assert "do not need to do anything" not in text_part(ack) + html_part(ack), text_part(ack)
 
 
