@@ -611,6 +611,13 @@ class CaseUpdated(CaseEventBase):
         "the date the seller holds. On `SETTLEMENT_OVERDUE` (a held payment missed the date the "
         "seller was given): the new date. None while no deadline runs.",
     )
+    evidence_missing: list[str] = Field(
+        default_factory=list,
+        description="On `ESCALATION_MERGED` into a case not waiting for evidence: the claim "
+        "type's checklist, when the case's claim is still without it (the SOP first waits for "
+        "facts, E1, or a person decides). The filing's acknowledgement lists it as what may "
+        "still be asked for or used, not 'nothing to do'. Empty otherwise.",
+    )
     settlement_waits: list[SettlementWait] = Field(
         default_factory=list,
         description="The teams a decided payment still waits for, each with its due time: on "

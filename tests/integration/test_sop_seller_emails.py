@@ -1735,3 +1735,38 @@ async def test_e1_a_claim_without_its_evidence_is_not_promised_a_request_the_sop
         "At least 2 photos of the item and 1 photo of the shipping label",
     )
     assert "do not need to do anything" not in text_part(changed), text_part(changed)
+
+
+async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_nothing_is_needed(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A claim without its evidence waits for the return's record (E1); the seller writes
+    again, still without it (E2: merged). The merge acknowledgement said "You do not need to do
+    anything else for now", though the SOP asks for the checklist if the claim goes ahead once
+    the record is in: it lists what is still missing and how to send it."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-E1MG")
+    for description in ("It arrived broken.", "Writing again: still broken."):
+        r = await intake.client.post(
+            "/v1/escalations",
+            json=escalation_body(
+                rid,
+                seller_id=seller,
+                channel="EMAIL",
+                claimed_amount=90_000,
+                evidence=[],
+                seller_email=to,
+                description=description,
+            ),
+            headers=harness.key(AGENT),
+        )
+        assert r.status_code == 202, r.text
+    [merged] = await _mails(harness, rid, "joins the case already open")
+    _in_both(
+        merged,
+        JOINED,
+        "still without the evidence",
+        "An unboxing video of the returned parcel",
+        "If your claim goes ahead once the records we are waiting for are in",
+    )
+    assert "do not need to do anything" not in text_part(merged), text_part(merged)

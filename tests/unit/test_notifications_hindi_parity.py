@@ -240,6 +240,18 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
                 }
             ),
         )
+    # A claim still without its checklist joins a case waiting for facts (E1) or with a person.
+    for state in (CaseState.OPEN, CaseState.UNDER_REVIEW):
+        yield (
+            f"merged-no-evidence-{state.value}",
+            samples.escalation_merged("C-MGE", AT, origin=CaseOrigin.SELLER).model_copy(
+                update={
+                    "state": state,
+                    "next_step_by": AT + timedelta(days=4),
+                    "evidence_missing": list(SOP_V1.evidence[ClaimType.DAMAGED].checklist),
+                }
+            ),
+        )
     for days in (3, -3):
         event = samples.duplicate_filing("C-DUP", AT).model_copy(
             update={"appeal_by": AT + timedelta(days=days)}

@@ -343,6 +343,9 @@ def _filing_answer(
             decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
         ),
         next_step_by=event.next_step_by,
+        # A claim still without its checklist on a case not asking for it yet (E1) or with a
+        # person: what may still be asked for or used, instead of "nothing to do".
+        evidence_missing=[wording.checklist_item(item) for item in event.evidence_missing],
         # A decided case whose payment still waits for a team: the filing is told so, and by
         # when, not just "decided".
         **_settlement_wait(event),
