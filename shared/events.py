@@ -479,7 +479,12 @@ class CaseUnderReview(CaseEventBase):
     )
     evidence_missing: list[str] = Field(
         default_factory=list,
-        examples=[["An unboxing video of the returned parcel, or", "At least 2 photos of the item and 1 photo of the shipping label"]],
+        examples=[
+            [
+                "An unboxing video of the returned parcel, or",
+                "At least 2 photos of the item and 1 photo of the shipping label",
+            ]
+        ],
         description="The claim type's evidence checklist, when the seller's claim goes to a "
         "person still without it (E1's review comes before E4 asks): the seller is told what "
         "the person deciding can still use. Empty otherwise.",

@@ -1671,9 +1671,7 @@ async def test_a_decision_within_the_wait_replaces_the_acknowledgement_written_f
     at = datetime.now(UTC).replace(microsecond=0)
     case_id, rid, to = uid("CASE-MVD"), uid("RET-MVD"), _address()
     waiting = {"return_id": rid, "seller_email": to, "origin": "SELLER"}
-    merged = samples.escalation_merged(
-        case_id, at, previous_state="AWAITING_EVIDENCE", **waiting
-    )
+    merged = samples.escalation_merged(case_id, at, previous_state="AWAITING_EVIDENCE", **waiting)
     decided = samples.case_decided(
         case_id,
         at + timedelta(seconds=1),
@@ -1744,7 +1742,7 @@ async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_noth
     again, still without it (E2: merged). The merge acknowledgement said "You do not need to do
     anything else for now", though the SOP asks for the checklist if the claim goes ahead once
     the record is in: it lists what is still missing and how to send it."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    intake = pipeline["intake"]
     to, seller, rid = _address(), _new_seller(), uid("RET-E1MG")
     for description in ("It arrived broken.", "Writing again: still broken."):
         r = await intake.client.post(

@@ -12,8 +12,8 @@ from services.notifications.catalogue import samples
 from services.notifications.messages.composing import (
     cancels_reminder,
     compose_case_event,
-    leaves_the_evidence_wait,
     compose_feedback,
+    leaves_the_evidence_wait,
 )
 from services.notifications.messages.handlers import build_handlers
 from services.notifications.messages.service import (

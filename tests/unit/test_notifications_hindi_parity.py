@@ -24,8 +24,8 @@ from services.reconciliation.policy.sop_v1 import SOP_V1
 from shared.events import (
     CaseEventBase,
     CaseOrigin,
-    ClaimType,
     CaseState,
+    ClaimType,
     LiableParty,
     Outcome,
     SettlementWait,

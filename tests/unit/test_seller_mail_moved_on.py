@@ -46,9 +46,10 @@ def _checks_remain() -> CaseEventBase:
     )
 
 
+DECISION_WITH_IT = "is in the email we are sending"
 MOVES = {
-    "decided": (_left_the_wait(samples.case_decided("C-MV", AT)), "is in the email we are sending"),
-    "rejected": (_left_the_wait(samples.case_rejected("C-MV", AT)), "is in the email we are sending"),
+    "decided": (_left_the_wait(samples.case_decided("C-MV", AT)), DECISION_WITH_IT),
+    "rejected": (_left_the_wait(samples.case_rejected("C-MV", AT)), DECISION_WITH_IT),
     "review": (
         _left_the_wait(samples.case_under_review("C-MV", AT, reason_code="EVIDENCE_RECEIVED")),
         "You will hear from us with the decision by",
@@ -82,9 +83,7 @@ def test_only_a_move_out_of_the_wait_replaces_it() -> None:
     )
     assert not leaves_the_evidence_wait(samples.case_decided("C-MV", AT))  # from OPEN
     # A merge while waiting is the case's third version at the earliest, the move its fourth.
-    early = _left_the_wait(samples.case_decided("C-MV", AT)).model_copy(
-        update={"case_version": 3}
-    )
+    early = _left_the_wait(samples.case_decided("C-MV", AT)).model_copy(update={"case_version": 3})
     assert not leaves_the_evidence_wait(early)
     assert leaves_the_evidence_wait(early.model_copy(update={"case_version": 4}))
 
