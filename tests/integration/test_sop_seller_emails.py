@@ -1768,3 +1768,49 @@ async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_noth
         "If your claim goes ahead once the records we are waiting for are in",
     )
     assert "do not need to do anything" not in text_part(merged), text_part(merged)
+
+
+async def test_a_filing_that_completes_the_evidence_ends_the_wait_and_its_reminder(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The case's events as reconciliation sends them when a filing merges with the evidence
+    that completes the checklist: the merge (still waiting), then the wait for the fraud check
+    (`OPEN`, no `EVIDENCE_ADDED` of its own), then the decision. The reminder of the first
+    request stayed scheduled (only `EVIDENCE_ADDED` or a move of another kind cancelled it), to
+    ask two days later for evidence already sent on a decided claim; and the acknowledgement,
+    written for the wait, went with the decision asking for the rest of the checklist."""
+    at = datetime.now(UTC).replace(microsecond=0)
+    case_id, rid, to = uid("CASE-MVW"), uid("RET-MVW"), _address()
+    seller = {"return_id": rid, "seller_email": to, "origin": "SELLER"}
+    requested = samples.evidence_requested(case_id, at - timedelta(minutes=5), **seller)
+    merged = samples.escalation_merged(case_id, at, previous_state="AWAITING_EVIDENCE", **seller)
+    fraud_wait = merged.model_copy(
+        update={
+            "change": "WAITING_FOR_FRAUD_ASSESSMENT",
+            "case_version": 4,
+            "state": "OPEN",
+            "waiting_for": "FRAUD_ASSESSMENT",
+            "next_step_by": None,
+            "occurred_at": at + timedelta(milliseconds=10),
+        }
+    )
+    decided = samples.case_decided(
+        case_id, at + timedelta(seconds=2), case_version=5, previous_state="OPEN", **seller
+    )
+    await publish(
+        harness.env["KAFKA_BOOTSTRAP_SERVERS"],
+        *(envelope(e) for e in (requested, merged, fraud_wait, decided)),
+    )
+    await _mails(harness, rid, "approved in full")
+    [ack] = await _mails(harness, rid, "joins the case already open")
+    _in_both(ack, JOINED)
+    assert STALE_ASK not in text_part(ack) + html_part(ack), text_part(ack)
+    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    assert len(_about(harness, rid, "joins the case already open")) == 1
+    out = await _conversation(harness, pipeline, case_id)
+    reminders = [e["delivery"] for e in out if e["template"] == "evidence_reminder"]
+    assert reminders == ["cancelled"], out
+    acks = {
+        e["case_version"]: e["delivery"] for e in out if e["template"] == "merge_acknowledgement"
+    }
+    assert acks == {3: "superseded", 4: "sent"}, acks

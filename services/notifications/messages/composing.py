@@ -538,11 +538,14 @@ def _evidence_reminder(
 
 def cancels_reminder(event: CaseEventBase) -> bool:
     """The case left the wait for evidence, the seller sent some, or the desk asked anew:
-    a pending reminder of the earlier request would be wrong or noise."""
+    a pending reminder of the earlier request would be wrong or noise. An update leaves the
+    wait too when the evidence came with a filing that merged (no `EVIDENCE_ADDED` of its
+    own): the checklist met, the case waits for the fraud check instead (`OPEN`), and the
+    reminder would ask for evidence already sent, days after the decision."""
     if event.previous_state != CaseState.AWAITING_EVIDENCE:
         return False
     if isinstance(event, CaseUpdated):
-        return event.change == EVIDENCE_ADDED
+        return event.change == EVIDENCE_ADDED or event.state != CaseState.AWAITING_EVIDENCE
     return not isinstance(event, CaseNoteAdded)
 
 
