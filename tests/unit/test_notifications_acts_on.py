@@ -13,7 +13,7 @@ from services.notifications.messages.composing import (
     cancels_reminder,
     compose_case_event,
     compose_feedback,
-    leaves_the_evidence_wait,
+    replaces_acknowledgement,
 )
 from services.notifications.messages.handlers import build_handlers
 from services.notifications.messages.service import (
@@ -90,7 +90,7 @@ def test_a_case_event_is_skipped_exactly_when_its_handler_would_write_nothing() 
             bool(composition.drafts or composition.lessons)
             or cancels_reminder(event)
             # A filing's acknowledgement worded for the wait may need replacing.
-            or leaves_the_evidence_wait(event)
+            or replaces_acknowledgement(event)
             or (isinstance(event, CaseNoteAdded) and event.call_counterpart == CALL_WITH_SELLER)
         )
         assert acts_on_case_event(event) == writes, event

@@ -13,6 +13,7 @@ from services.notifications.messages.composing import (
     compose_case_event,
     leaves_the_evidence_wait,
     refreshed_acknowledgement,
+    replaces_acknowledgement,
 )
 from services.notifications.messages.rendering import india_time, render
 from services.notifications.messages.wording_hi import time_hi
@@ -102,3 +103,16 @@ def test_the_e1_acknowledgement_says_the_request_may_follow_not_that_it_will() -
     assert "do not need to do anything" not in text
     hindi = render(draft.template, draft.context, language="hi").text
     assert not _english_left(hindi, signature=SETTINGS.desk_signature), hindi
+
+
+def test_a_decision_after_the_wait_replaces_it_too() -> None:
+    """A filing completed the checklist, the case waited for the fraud check (`OPEN`) and is
+    decided from there: an acknowledgement still unsent says "we will write once it is
+    decided", so the decision brings one that says the decision is with it."""
+    after_checks = samples.case_decided("C-MV", AT, case_version=5, previous_state="OPEN")
+    assert replaces_acknowledgement(after_checks)
+    assert not leaves_the_evidence_wait(after_checks)
+    draft = refreshed_acknowledgement(after_checks, SETTINGS, TO, send_at=None)
+    assert DECISION_WITH_IT in render(draft.template, draft.context).text
+    # A claim decided at its third version had no merge that could still wait.
+    assert not replaces_acknowledgement(samples.case_decided("C-MV", AT))

@@ -386,6 +386,17 @@ def leaves_the_evidence_wait(event: CaseEventBase) -> bool:
     )
 
 
+def replaces_acknowledgement(event: CaseEventBase) -> bool:
+    """Whether a merged filing's acknowledgement still unsent is replaced by one worded for
+    where the case stands after `event`: the case left the wait for evidence, or is decided (a
+    decision never says the filing joined, and an acknowledgement saying "we will write once
+    it is decided" must not go with it). From the fourth version: the earliest a move can
+    follow a merge that waited."""
+    return leaves_the_evidence_wait(event) or (
+        isinstance(event, CaseDecided | CaseRejected) and event.case_version > 3
+    )
+
+
 def refreshed_acknowledgement(
     event: CaseEventBase,
     settings: NotificationsSettings,

@@ -15,7 +15,6 @@ from shared import paging
 
 REMINDER = "evidence_reminder"
 EVIDENCE_REQUEST = "evidence_request"
-DECISION = "decision"
 # Said on a reminder the case made unnecessary (the API shows it as the message's last error).
 REMINDER_CANCELLED = "not sent: the case moved on before the reminder was due"
 # Said on an answer to evidence that more evidence overtook before it was sent.
@@ -176,36 +175,6 @@ async def supersede_unsent_acknowledgements(
         ),
         status=SUPERSEDED,
     )
-
-
-async def send_acknowledgements_now(
-    session: AsyncSession,
-    *,
-    case_id: str,
-    before_version: int,
-    now: datetime,
-    untold_version: int | None = None,
-) -> int:
-    """Acknowledgements of a filing merged into this case, waiting for the case's own answer,
-    due now: the answer is a decision, which does not say the filing joined, so the
-    acknowledgement goes with it (not after it, nor never). The one at `untold_version`, which
-    an evidence request had replaced before more evidence overtook that request unsent
-    (`filing_joined_untold`), goes again too."""
-    waiting = and_(Message.status == "pending", Message.next_attempt_at > now)
-    replaced = and_(Message.status == SUPERSEDED, Message.case_version == untold_version)
-    result = await session.execute(
-        update(Message)
-        .where(
-            Message.case_id == case_id,
-            Message.template == MERGE_ACKNOWLEDGEMENT,
-            Message.case_version < before_version,
-            Message.attempts == 0,
-            or_(waiting, replaced) if untold_version is not None else waiting,
-        )
-        .values(status="pending", last_error=None, next_attempt_at=now)
-        .returning(Message.message_id)
-    )
-    return len(result.all())
 
 
 async def supersede_outdated_acknowledgements(
