@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time
-from shared.events import AppealFiled
+from shared.events import AppealFiled, CaseState
 from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.integration.test_return_ownership import security_events
@@ -1788,7 +1788,7 @@ async def test_a_filing_that_completes_the_evidence_ends_the_wait_and_its_remind
         update={
             "change": "WAITING_FOR_FRAUD_ASSESSMENT",
             "case_version": 4,
-            "state": "OPEN",
+            "state": CaseState.OPEN,
             "waiting_for": "FRAUD_ASSESSMENT",
             "next_step_by": None,
             "occurred_at": at + timedelta(milliseconds=10),
