@@ -433,6 +433,13 @@ class CaseOpened(CaseEventBase):
         "evidence, in the same moment or once the facts it first waits for are in (E1). The "
         "acknowledgement says that request follows, not that the seller has nothing to do.",
     )
+    asks_once_facts_are_in: bool = Field(
+        default=False,
+        description="With `asks_for_evidence`: the SOP first waits for facts the claim needs "
+        "(E1: the return's record, a scan). The evidence request follows only if the claim goes "
+        "on once they are in: they may close it (E3), or, still missing after the wait, hand it "
+        "to a person. The acknowledgement says the request may follow, not that it will.",
+    )
 
 
 class EvidenceRequested(CaseEventBase):
@@ -469,6 +476,18 @@ class CaseUnderReview(CaseEventBase):
         max_length=40,
         examples=["MISSING_FACTS", "NO_RULE_MATCHED", "EVIDENCE_RECEIVED"],
         description="Why a person decides now: tells the seller's email what to say.",
+    )
+    evidence_missing: list[str] = Field(
+        default_factory=list,
+        examples=[
+            [
+                "An unboxing video of the returned parcel, or",
+                "At least 2 photos of the item and 1 photo of the shipping label",
+            ]
+        ],
+        description="The claim type's evidence checklist, when the seller's claim goes to a "
+        "person still without it (E1's review comes before E4 asks): the seller is told what "
+        "the person deciding can still use. Empty otherwise.",
     )
 
 
@@ -596,6 +615,13 @@ class CaseUpdated(CaseEventBase):
         "`DECISION_STILL_OVERDUE` (management's daily alert while that new date still holds): "
         "the date the seller holds. On `SETTLEMENT_OVERDUE` (a held payment missed the date the "
         "seller was given): the new date. None while no deadline runs.",
+    )
+    evidence_missing: list[str] = Field(
+        default_factory=list,
+        description="On `ESCALATION_MERGED` into a case not waiting for evidence: the claim "
+        "type's checklist, when the case's claim is still without it (the SOP first waits for "
+        "facts, E1, or a person decides). The filing's acknowledgement lists it as what may "
+        "still be asked for or used, not 'nothing to do'. Empty otherwise.",
     )
     settlement_waits: list[SettlementWait] = Field(
         default_factory=list,

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time
-from shared.events import AppealFiled
+from shared.events import AppealFiled, CaseState
 from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.integration.test_return_ownership import security_events
@@ -1579,13 +1579,15 @@ async def test_a_claim_held_for_its_scans_without_its_evidence_is_told_the_reque
     """A damage claim without its evidence on a return whose QC scan is still in flight: the
     SOP first waits for the scan (E1), then asks for the checklist (E4). The acknowledgement
     said "You do not need to do anything else for now" (only a first verdict of E4 counted);
-    it says the evidence request follows whatever the first verdict."""
+    it says the evidence request follows if the claim goes ahead once the scans are in (they
+    may close it instead, E3), and not "our next email lists what to send"."""
     filed = await filed_case(
         harness, pipeline, evidence=[], qc_required=True, until=lambda c: c["state"] == "OPEN"
     )
     assert filed.case["reason_code"] == "PENDING_SCANS", filed.case
     [ack] = await _mails(harness, filed.rid, "We have your claim")
-    _in_both(ack, "we need some evidence from you", "our next email about this case lists")
+    _in_both(ack, "Your claim came without all the evidence", "if your claim goes ahead")
+    assert "our next email" not in text_part(ack) + html_part(ack), text_part(ack)
     assert "do not need to do anything" not in text_part(ack) + html_part(ack), text_part(ack)
 
 
@@ -1616,3 +1618,200 @@ async def test_a_case_the_desk_opens_says_what_the_partners_record_showed(
     _in_both(ack, said)
     for wrong in ("came back damaged", "there was a problem with the return"):
         assert wrong not in text_part(ack), text_part(ack)
+
+
+STALE_ASK = "If you have not sent everything on the checklist"
+
+
+async def test_a_filing_that_completes_the_evidence_is_not_asked_for_it_in_its_acknowledgement(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A claim short of its evidence waits for it (E4); the seller files again with the whole
+    checklist (E2: merged). The filing's acknowledgement was written for the wait, held back a
+    few seconds for the case's answer, and then sent with the decision still saying "If you have
+    not sent everything on the checklist ..., please do so by ...". The case left the wait before
+    it went: the acknowledgement the seller gets says where the case stands."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    filed = await filed_case(
+        harness, pipeline, evidence=[], until=lambda c: c["state"] == "AWAITING_EVIDENCE"
+    )
+    again = escalation_body(
+        filed.rid,
+        seller_id=filed.seller,
+        channel="EMAIL",
+        claimed_amount=150_000,
+        seller_email=filed.to,
+        description="Writing again, with the unboxing video this time.",
+    )
+    r = await intake.client.post("/v1/escalations", json=again, headers=harness.key(AGENT))
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "CLOSED")
+    assert (case["decision"]["rule_id"], case["payout"]) == ("L11", 75_000), case
+    [decided] = await _mails(harness, filed.rid, "partly approved")
+    [merged] = await _mails(harness, filed.rid, "joins the case already open")
+    _in_both(merged, JOINED)
+    assert STALE_ASK not in text_part(merged) + html_part(merged), text_part(merged)
+    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    assert len(_about(harness, filed.rid, "joins the case already open")) == 1
+    acks = [
+        e
+        for e in await _conversation(harness, pipeline, case["case_id"])
+        if e["template"] == "merge_acknowledgement"
+    ]
+    assert sorted(e["delivery"] for e in acks) in (["sent"], ["sent", "superseded"]), acks
+
+
+async def test_a_decision_within_the_wait_replaces_the_acknowledgement_written_for_the_wait(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The same on the events alone, so the moment is certain: a filing merges into a case
+    waiting for evidence and the case is decided a second later, before the acknowledgement is
+    due. One acknowledgement reaches the seller, with the decision, saying the decision is in
+    the email sent with it; the one written for the wait is superseded, never sent."""
+    at = datetime.now(UTC).replace(microsecond=0)
+    case_id, rid, to = uid("CASE-MVD"), uid("RET-MVD"), _address()
+    waiting = {"return_id": rid, "seller_email": to, "origin": "SELLER"}
+    merged = samples.escalation_merged(case_id, at, previous_state="AWAITING_EVIDENCE", **waiting)
+    decided = samples.case_decided(
+        case_id,
+        at + timedelta(seconds=1),
+        case_version=5,
+        previous_state="AWAITING_EVIDENCE",
+        **waiting,
+    )
+    await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(merged), envelope(decided))
+    [ack] = await _mails(harness, rid, "joins the case already open")
+    _in_both(ack, JOINED, "is in the email we are sending with this one")
+    assert STALE_ASK not in text_part(ack) + html_part(ack), text_part(ack)
+    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    assert len(_about(harness, rid, "joins the case already open")) == 1
+    acks = {
+        e["case_version"]: e["delivery"]
+        for e in await _conversation(harness, pipeline, case_id)
+        if e["template"] == "merge_acknowledgement"
+    }
+    assert acks == {merged.case_version: "superseded", 5: "sent"}, acks
+
+
+async def test_e1_a_claim_without_its_evidence_is_not_promised_a_request_the_sop_may_not_make(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A claim without its evidence on a return the feed has not named yet (E1). The
+    acknowledgement said "our next email about this case lists what to send", but E1 ends in
+    E3's rejection or, with the record still missing after 48 hours, in a person's review: it
+    says the request follows if the claim goes ahead. When the record never comes, the seller
+    was never told again: the review's email said "You do not need to do anything". It now says
+    what the person deciding can still use, and how to send it."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-E1EV")
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claimed_amount=90_000,
+            evidence=[],
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202, r.text
+    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    [ack] = await _mails(harness, rid, "We have your claim")
+    _in_both(ack, "if your claim goes ahead", "You can also send it now")
+    assert "our next email" not in text_part(ack) + html_part(ack), text_part(ack)
+
+    await _fire_facts_wait(recon, case["case_id"])
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    assert case["reason_code"] == "MISSING_FACTS", case
+    [changed] = await _mails(harness, rid, "new date")
+    _in_both(
+        changed,
+        "can still use it",
+        "An unboxing video of the returned parcel",
+        "At least 2 photos of the item and 1 photo of the shipping label",
+    )
+    assert "do not need to do anything" not in text_part(changed), text_part(changed)
+
+
+async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_nothing_is_needed(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A claim without its evidence waits for the return's record (E1); the seller writes
+    again, still without it (E2: merged). The merge acknowledgement said "You do not need to do
+    anything else for now", though the SOP asks for the checklist if the claim goes ahead once
+    the record is in: it lists what is still missing and how to send it."""
+    intake = pipeline["intake"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-E1MG")
+    for description in ("It arrived broken.", "Writing again: still broken."):
+        r = await intake.client.post(
+            "/v1/escalations",
+            json=escalation_body(
+                rid,
+                seller_id=seller,
+                channel="EMAIL",
+                claimed_amount=90_000,
+                evidence=[],
+                seller_email=to,
+                description=description,
+            ),
+            headers=harness.key(AGENT),
+        )
+        assert r.status_code == 202, r.text
+    [merged] = await _mails(harness, rid, "joins the case already open")
+    _in_both(
+        merged,
+        JOINED,
+        "still without the evidence",
+        "An unboxing video of the returned parcel",
+        "If your claim goes ahead once the records we are waiting for are in",
+    )
+    assert "do not need to do anything" not in text_part(merged), text_part(merged)
+
+
+async def test_a_filing_that_completes_the_evidence_ends_the_wait_and_its_reminder(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The case's events as reconciliation sends them when a filing merges with the evidence
+    that completes the checklist: the merge (still waiting), then the wait for the fraud check
+    (`OPEN`, no `EVIDENCE_ADDED` of its own), then the decision. The reminder of the first
+    request stayed scheduled (only `EVIDENCE_ADDED` or a move of another kind cancelled it), to
+    ask two days later for evidence already sent on a decided claim; and the acknowledgement,
+    written for the wait, went with the decision asking for the rest of the checklist."""
+    at = datetime.now(UTC).replace(microsecond=0)
+    case_id, rid, to = uid("CASE-MVW"), uid("RET-MVW"), _address()
+    seller = {"return_id": rid, "seller_email": to, "origin": "SELLER"}
+    requested = samples.evidence_requested(case_id, at - timedelta(minutes=5), **seller)
+    merged = samples.escalation_merged(case_id, at, previous_state="AWAITING_EVIDENCE", **seller)
+    fraud_wait = merged.model_copy(
+        update={
+            "change": "WAITING_FOR_FRAUD_ASSESSMENT",
+            "case_version": 4,
+            "state": CaseState.OPEN,
+            "waiting_for": "FRAUD_ASSESSMENT",
+            "next_step_by": None,
+            "occurred_at": at + timedelta(milliseconds=10),
+        }
+    )
+    decided = samples.case_decided(
+        case_id, at + timedelta(seconds=2), case_version=5, previous_state="OPEN", **seller
+    )
+    await publish(
+        harness.env["KAFKA_BOOTSTRAP_SERVERS"],
+        *(envelope(e) for e in (requested, merged, fraud_wait, decided)),
+    )
+    await _mails(harness, rid, "approved in full")
+    [ack] = await _mails(harness, rid, "joins the case already open")
+    _in_both(ack, JOINED, "is in the email we are sending with this one")
+    assert STALE_ASK not in text_part(ack) + html_part(ack), text_part(ack)
+    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    assert len(_about(harness, rid, "joins the case already open")) == 1
+    out = await _conversation(harness, pipeline, case_id)
+    reminders = [e["delivery"] for e in out if e["template"] == "evidence_reminder"]
+    assert reminders == ["cancelled"], out
+    acks = {
+        e["case_version"]: e["delivery"] for e in out if e["template"] == "merge_acknowledgement"
+    }
+    # Written for the wait (3), reworded for the fraud check (4), then for the decision (5).
+    assert acks == {3: "superseded", 4: "superseded", 5: "sent"}, acks

@@ -13,6 +13,7 @@ from services.notifications.messages.composing import (
     cancels_reminder,
     compose_case_event,
     compose_feedback,
+    replaces_acknowledgement,
 )
 from services.notifications.messages.handlers import build_handlers
 from services.notifications.messages.service import (
@@ -41,6 +42,7 @@ def _variants() -> list[CaseEventBase]:
         "trigger_rule",
         "awaiting_return_until",
         "asks_for_evidence",
+        "asks_once_facts_are_in",
     ):
         base.pop(key)
     out: list[CaseEventBase] = []
@@ -87,6 +89,8 @@ def test_a_case_event_is_skipped_exactly_when_its_handler_would_write_nothing() 
         writes = (
             bool(composition.drafts or composition.lessons)
             or cancels_reminder(event)
+            # A filing's acknowledgement worded for the wait may need replacing.
+            or replaces_acknowledgement(event)
             or (isinstance(event, CaseNoteAdded) and event.call_counterpart == CALL_WITH_SELLER)
         )
         assert acts_on_case_event(event) == writes, event

@@ -25,6 +25,7 @@ from shared.events import (
     CaseEventBase,
     CaseOrigin,
     CaseState,
+    ClaimType,
     LiableParty,
     Outcome,
     SettlementWait,
@@ -67,6 +68,17 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         "ack-reopened",
         samples.escalation_merged("C-RE", AT, origin=CaseOrigin.SELLER).model_copy(
             update={"change": "REOPENED", "state": CaseState.OPEN}
+        ),
+    )
+    # E1 first: the evidence request follows only if the claim goes on once the facts are in.
+    yield (
+        "ack-evidence-after-facts",
+        samples.case_opened(
+            "C-E1E",
+            AT,
+            awaiting_return_until=AT + timedelta(hours=48),
+            asks_for_evidence=True,
+            asks_once_facts_are_in=True,
         ),
     )
     yield "evidence", samples.evidence_requested("C-EV", AT)
@@ -205,6 +217,17 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         "EVIDENCE_RECEIVED",
     ):
         yield f"review-{code}", samples.case_under_review("C-UR", AT, reason_code=code)
+    # E1's review of a claim still without its checklist: what the person deciding can use.
+    for claim_type in (ClaimType.DAMAGED, ClaimType.MISSING_ITEM):
+        yield (
+            f"review-MISSING_FACTS-no-evidence-{claim_type.value}",
+            samples.case_under_review("C-URE", AT, reason_code="MISSING_FACTS").model_copy(
+                update={
+                    "claim_type": claim_type,
+                    "evidence_missing": list(SOP_V1.evidence[claim_type].checklist),
+                }
+            ),
+        )
     yield "settled", samples.case_settled("C-ST", AT)
     yield "merged", samples.escalation_merged("C-MG", AT)
     for state in (CaseState.OPEN, CaseState.UNDER_REVIEW, CaseState.ESCALATED):
@@ -214,6 +237,18 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
                 update={
                     "state": state,
                     "next_step_by": None if state is CaseState.ESCALATED else AT + timedelta(1),
+                }
+            ),
+        )
+    # A claim still without its checklist joins a case waiting for facts (E1) or with a person.
+    for state in (CaseState.OPEN, CaseState.UNDER_REVIEW):
+        yield (
+            f"merged-no-evidence-{state.value}",
+            samples.escalation_merged("C-MGE", AT, origin=CaseOrigin.SELLER).model_copy(
+                update={
+                    "state": state,
+                    "next_step_by": AT + timedelta(days=4),
+                    "evidence_missing": list(SOP_V1.evidence[ClaimType.DAMAGED].checklist),
                 }
             ),
         )

@@ -86,6 +86,11 @@ def test_leaving_the_wait_or_sending_evidence_cancels_the_reminder_and_a_note_do
     added = samples.escalation_merged("C-1", AT, **waiting)
     assert cancels_reminder(added.model_copy(update={"change": "EVIDENCE_ADDED"}))
     assert not cancels_reminder(added.model_copy(update={"change": "ASSIGNED"}))
+    # A filing that merged with the evidence met the checklist: the case waits for the fraud
+    # check instead, with no EVIDENCE_ADDED of its own.
+    assert cancels_reminder(
+        added.model_copy(update={"change": "WAITING_FOR_FRAUD_ASSESSMENT", "state": CaseState.OPEN})
+    )
     base = samples.case_decided("C-1", AT, **waiting).model_dump(
         exclude={
             "type",

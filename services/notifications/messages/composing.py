@@ -343,6 +343,9 @@ def _filing_answer(
             decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
         ),
         next_step_by=event.next_step_by,
+        # A claim still without its checklist on a case not asking for it yet (E1) or with a
+        # person: what may still be asked for or used, instead of "nothing to do".
+        evidence_missing=[wording.checklist_item(item) for item in event.evidence_missing],
         # A decided case whose payment still waits for a team: the filing is told so, and by
         # when, not just "decided".
         **_settlement_wait(event),
@@ -367,6 +370,54 @@ def acknowledge_after_the_case_answers(
     if event.state != CaseState.AWAITING_EVIDENCE:
         return None
     return max(event.occurred_at, now) + timedelta(seconds=settings.evidence_settle_s)
+
+
+def leaves_the_evidence_wait(event: CaseEventBase) -> bool:
+    """The case moves out of the wait for evidence (its checklist met, a decision, a review,
+    an escalation). A filing's acknowledgement stored during the wait, due
+    `evidence_settle_s` after the merge and worded for it ("send what is still missing by
+    ..."), is outdated if still unsent: it is replaced (`refreshed_acknowledgement`). A merge
+    is at least the case's second version, so the move at least its fourth."""
+    return (
+        event.previous_state == CaseState.AWAITING_EVIDENCE
+        and event.state != CaseState.AWAITING_EVIDENCE
+        and event.case_version > 3
+        and not isinstance(event, CaseNoteAdded)  # a note records; it moves nothing
+    )
+
+
+def replaces_acknowledgement(event: CaseEventBase) -> bool:
+    """Whether a merged filing's acknowledgement still unsent is replaced by one worded for
+    where the case stands after `event`: the case left the wait for evidence, or is decided (a
+    decision never says the filing joined, and an acknowledgement saying "we will write once
+    it is decided" must not go with it). From the fourth version: the earliest a move can
+    follow a merge that waited."""
+    return leaves_the_evidence_wait(event) or (
+        isinstance(event, CaseDecided | CaseRejected) and event.case_version > 3
+    )
+
+
+def refreshed_acknowledgement(
+    event: CaseEventBase,
+    settings: NotificationsSettings,
+    to: str,
+    *,
+    send_at: datetime | None,
+) -> Draft:
+    """A merged filing's acknowledgement worded for where the case stands after `event`: a
+    decision sent with it ("our decision is in the email we are sending with this one"), the
+    date a person's review or management is held to, or the checks that remain."""
+    context = _case_context(event, settings)
+    context.update(
+        state=event.state.value,
+        state_words=wording.STATE_FOR_SELLER.get(event.state.value, "being worked on"),
+        decided_now=isinstance(event, CaseDecided | CaseRejected),
+        next_step_by=event.decision_due_by
+        if isinstance(event, CaseUnderReview | CaseEscalated)
+        else None,
+    )
+    draft = _seller_draft(MERGE_ACKNOWLEDGEMENT, event, context, to)
+    return replace(draft, send_at=send_at)
 
 
 def overdue_reason_code(event: CaseUpdated) -> str:
@@ -498,11 +549,14 @@ def _evidence_reminder(
 
 def cancels_reminder(event: CaseEventBase) -> bool:
     """The case left the wait for evidence, the seller sent some, or the desk asked anew:
-    a pending reminder of the earlier request would be wrong or noise."""
+    a pending reminder of the earlier request would be wrong or noise. An update leaves the
+    wait too when the evidence came with a filing that merged (no `EVIDENCE_ADDED` of its
+    own): the checklist met, the case waits for the fraud check instead (`OPEN`), and the
+    reminder would ask for evidence already sent, days after the decision."""
     if event.previous_state != CaseState.AWAITING_EVIDENCE:
         return False
     if isinstance(event, CaseUpdated):
-        return event.change == EVIDENCE_ADDED
+        return event.change == EVIDENCE_ADDED or event.state != CaseState.AWAITING_EVIDENCE
     return not isinstance(event, CaseNoteAdded)
 
 
@@ -568,6 +622,9 @@ def compose_case_event(
         context["trigger_words_hi"] = wording_hi.PROACTIVE_TRIGGER.get(trigger)
         # The evidence request follows in the same moment: "nothing to do" would contradict it.
         context["asks_for_evidence"] = event.asks_for_evidence
+        # ... unless the SOP first waits for facts (E1), which may close the claim or hand it
+        # to a person instead: then the request is said to follow only if the claim goes on.
+        context["asks_once_facts_are_in"] = event.asks_once_facts_are_in
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
         context = _case_context(event, settings)
@@ -666,6 +723,9 @@ def compose_case_event(
             review_reason_code=event.reason_code,
             decision_due_by=event.decision_due_by,
             previous_state=event.previous_state.value if event.previous_state else None,
+            # A claim that reaches a person still without its checklist (E1's review): what
+            # the person deciding can still use, rather than "nothing to do".
+            evidence_missing=[wording.checklist_item(item) for item in event.evidence_missing],
         )
         out.drafts.append(_seller_draft("timeline_change", event, context, to))
     elif isinstance(event, CaseDecided | CaseRejected):

@@ -15,7 +15,6 @@ from shared import paging
 
 REMINDER = "evidence_reminder"
 EVIDENCE_REQUEST = "evidence_request"
-DECISION = "decision"
 # Said on a reminder the case made unnecessary (the API shows it as the message's last error).
 REMINDER_CANCELLED = "not sent: the case moved on before the reminder was due"
 # Said on an answer to evidence that more evidence overtook before it was sent.
@@ -24,6 +23,12 @@ MERGE_ACKNOWLEDGEMENT = "merge_acknowledgement"
 # Said on a filing's acknowledgement that the case's own answer to the filing replaced.
 ACKNOWLEDGEMENT_ANSWERED = (
     "not sent: the case answered the filing at once; that message says the claim joined the case"
+)
+# Said on a filing's acknowledgement, worded for the wait for evidence, that the case left
+# before it went out (a decision, a review, the checklist met).
+ACKNOWLEDGEMENT_OUTDATED = (
+    "not sent: the case moved on before it was due; an acknowledgement worded for where the "
+    "case stands replaced it"
 )
 # The status of a message a later one replaced before it went out: nothing was withdrawn from
 # the seller (`cancelled` read to the desk as if something had been), a later message says it.
@@ -172,21 +177,13 @@ async def supersede_unsent_acknowledgements(
     )
 
 
-async def send_acknowledgements_now(
-    session: AsyncSession,
-    *,
-    case_id: str,
-    before_version: int,
-    now: datetime,
-    untold_version: int | None = None,
-) -> int:
-    """Acknowledgements of a filing merged into this case, waiting for the case's own answer,
-    due now: the answer is a decision, which does not say the filing joined, so the
-    acknowledgement goes with it (not after it, nor never). The one at `untold_version`, which
-    an evidence request had replaced before more evidence overtook that request unsent
-    (`filing_joined_untold`), goes again too."""
-    waiting = and_(Message.status == "pending", Message.next_attempt_at > now)
-    replaced = and_(Message.status == SUPERSEDED, Message.case_version == untold_version)
+async def supersede_outdated_acknowledgements(
+    session: AsyncSession, *, case_id: str, before_version: int, now: datetime
+) -> datetime | None:
+    """Acknowledgements of a filing merged while the case waited for evidence, still unsent
+    (pending and not yet due, or held for an address), superseded: they were rendered for that
+    wait ("send what is still missing by ...") and the case has left it. Returns the earliest
+    time one was due (the replacement keeps the SOP's acknowledgement time), or None."""
     result = await session.execute(
         update(Message)
         .where(
@@ -194,12 +191,16 @@ async def send_acknowledgements_now(
             Message.template == MERGE_ACKNOWLEDGEMENT,
             Message.case_version < before_version,
             Message.attempts == 0,
-            or_(waiting, replaced) if untold_version is not None else waiting,
+            or_(
+                Message.status == "held",
+                and_(Message.status == "pending", Message.next_attempt_at > now),
+            ),
         )
-        .values(status="pending", last_error=None, next_attempt_at=now)
-        .returning(Message.message_id)
+        .values(status=SUPERSEDED, last_error=ACKNOWLEDGEMENT_OUTDATED)
+        .returning(Message.next_attempt_at)
     )
-    return len(result.all())
+    due = [row[0] for row in result.all()]
+    return min(due) if due else None
 
 
 async def restore_acknowledgement(session: AsyncSession, *, case_id: str, version: int) -> None:

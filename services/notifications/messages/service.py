@@ -37,9 +37,11 @@ from services.notifications.messages.composing import (
     compose_task_event,
     in_language,
     may_compose,
+    refreshed_acknowledgement,
+    replaces_acknowledgement,
 )
 from services.notifications.messages.rendering import INDIA, render
-from services.notifications.messages.repository import DECISION, EVIDENCE_REQUEST
+from services.notifications.messages.repository import EVIDENCE_REQUEST
 from services.notifications.metrics import SELLER_UNTOLD
 from services.notifications.models import Message, Outbox
 from services.notifications.sellers import service as sellers
@@ -282,7 +284,7 @@ def acts_on_case_event(event: CaseEventBase) -> bool:
         return True
     if isinstance(event, CaseNoteAdded):
         return event.call_counterpart == CALL_WITH_SELLER
-    return may_compose(event)
+    return may_compose(event) or replaces_acknowledgement(event)
 
 
 def acts_on_feedback(event: SellerFeedbackReceived) -> bool:
@@ -316,7 +318,11 @@ async def handle_case_event(
         answers_overtaken = await repository.cancel_unsent_answers(
             session, case_id=event.case_id, before_version=event.case_version, now=now
         )
-        if answers_overtaken and not isinstance(event, ANSWERS_FILING):
+        if (
+            answers_overtaken
+            and not isinstance(event, ANSWERS_FILING)
+            and not replaces_acknowledgement(event)
+        ):
             # More evidence overtook an answer unsent (reconciliation says so before its next
             # answer). If that answer was what told a merged filing it joined the case, the
             # filing's acknowledgement waits again: the next answer replaces it and says it, or
@@ -328,6 +334,13 @@ async def handle_case_event(
                 await repository.restore_acknowledgement(
                     session, case_id=event.case_id, version=untold
                 )
+    outdated_due = (
+        await _supersede_outdated_acknowledgements(
+            session, event=event, now=now, answers_overtaken=answers_overtaken
+        )
+        if replaces_acknowledgement(event)
+        else None
+    )
     if isinstance(event, CaseNoteAdded) and event.call_counterpart == CALL_WITH_SELLER:
         await repository.add_call(
             session,
@@ -337,10 +350,18 @@ async def handle_case_event(
             summary=event.note,
             logged_at=event.occurred_at,
         )
-    composition = in_language(
-        compose_case_event(event, settings, now=now, seller_address=address),
-        await sellers.language(session, event.seller_id),
-    )
+    composition = compose_case_event(event, settings, now=now, seller_address=address)
+    if outdated_due is not None:
+        # Before the case's own news, due with it when it goes now (a decision, a review's
+        # date), else when the outdated one was due (the SOP's time to acknowledge).
+        news_now = any(d.audience == SELLER and d.send_at is None for d in composition.drafts)
+        composition.drafts.insert(
+            0,
+            refreshed_acknowledgement(
+                event, settings, address, send_at=None if news_now else outdated_due
+            ),
+        )
+    composition = in_language(composition, await sellers.language(session, event.seller_id))
     if isinstance(event, EvidenceRequested):
         composition.drafts = [
             await _spaced_from_last_answer(session, draft, event=event, settings=settings)
@@ -348,9 +369,7 @@ async def handle_case_event(
             else draft
             for draft in composition.drafts
         ]
-    if isinstance(event, ANSWERS_FILING):
-        # Whatever the case did in between (a fraud wait: OPEN, not AWAITING_EVIDENCE): a
-        # decision out before the acknowledgement is due must not be followed by it.
+    if isinstance(event, EvidenceRequested):
         await _answer_the_filing(
             session, composition, event=event, now=now, answers_overtaken=answers_overtaken
         )
@@ -368,6 +387,49 @@ async def handle_case_event(
     return queued
 
 
+async def _supersede_outdated_acknowledgements(
+    session: AsyncSession, *, event: CaseEventBase, now: datetime, answers_overtaken: int
+) -> datetime | None:
+    """The case left the wait for evidence, or is decided: a merged filing's acknowledgement
+    still unsent, written for the wait ("send what is still missing by ..."), or telling a
+    decided case "we will write once it is decided", is superseded; one worded for where the
+    case stands replaces it (`composing.refreshed_acknowledgement`). So is the duty of one
+    whose replacing request more evidence overtook unsent (`filing_joined_untold`): a
+    decision never says the filing joined. Returns when the replacement is due, or None.
+
+    One UPDATE, no flush: an acknowledgement still buffered in this consumer batch (the merge
+    and the move in one batch) is superseded in memory."""
+    due = _supersede_buffered(session, case_id=event.case_id)
+    stored = await repository.supersede_outdated_acknowledgements(
+        session, case_id=event.case_id, before_version=event.case_version, now=now
+    )
+    if stored is not None:
+        due.append(stored)
+    if not due and answers_overtaken:
+        untold = await repository.filing_joined_untold(
+            session, case_id=event.case_id, before_version=event.case_version
+        )
+        if untold is not None:
+            due.append(now)
+    return min(due, default=None)
+
+
+def _supersede_buffered(session: AsyncSession, *, case_id: str) -> list[datetime]:
+    """`_supersede_outdated_acknowledgements` for the acknowledgements of this transaction
+    still waiting for its commit: superseded in memory; the times they were due."""
+    buffered = unit_of(session).find(_Buffered)
+    due = []
+    for row in buffered.rows if buffered is not None else ():
+        if (
+            row["case_id"] == case_id
+            and row["template"] == repository.MERGE_ACKNOWLEDGEMENT
+            and row["status"] in ("pending", "held")
+        ):
+            row.update(status=repository.SUPERSEDED, last_error=repository.ACKNOWLEDGEMENT_OUTDATED)
+            due.append(row["next_attempt_at"])
+    return due
+
+
 async def _answer_the_filing(
     session: AsyncSession,
     composition: Composition,
@@ -376,22 +438,22 @@ async def _answer_the_filing(
     now: datetime,
     answers_overtaken: int,
 ) -> None:
-    """The case's answer to a filing merged into it while it waited for evidence, and the
-    filing's acknowledgement (held back `evidence_settle_s` for that answer):
+    """The case's evidence request answering a filing merged into it while it waited for
+    evidence, and the filing's acknowledgement (held back `evidence_settle_s` for that answer):
+    a request that goes out no later than the acknowledgement would replaces it and says the
+    claim joined the case (the SOP's time to acknowledge holds); one due later leaves it be.
+    If a request that said it is overtaken unsent by more evidence, the next request says it
+    in its turn. (A decision does not say it: `_supersede_outdated_acknowledgements` sends an
+    acknowledgement worded for the decision along with it.)
 
-    - an evidence request that goes out no later than the acknowledgement would replaces it
-      and says the claim joined the case (the SOP's time to acknowledge holds); one due later
-      leaves it be. If a request that said it is overtaken unsent by more evidence, the next
-      request says it in its turn;
-    - a decision does not say it, so the acknowledgement goes now, with it, rather than
-      seconds after it (or, replaced by a request more evidence overtook, never).
-
-    Run for every request and decision (one after a fraud wait comes from OPEN), so it costs one
-    UPDATE and no flush: an acknowledgement still buffered in this batch is handled in memory,
-    and the untold check reads only after an answer was overtaken."""
+    From the case's fourth version on, one UPDATE and no flush: an acknowledgement still
+    buffered in this batch is handled in memory, and the untold check reads only after an
+    answer was overtaken."""
     requests = [d for d in composition.drafts if d.template == EVIDENCE_REQUEST]
-    decided = any(d.template == DECISION for d in composition.drafts)
-    if not requests and not decided:
+    if not requests or event.case_version <= 3:
+        # Nothing to look for: an acknowledgement waits only for a filing merged while the
+        # case waited for evidence (its third version at the earliest), so its answer comes
+        # fourth at the earliest. A claim's first request costs no UPDATE.
         return
     untold = (
         await repository.filing_joined_untold(
@@ -400,16 +462,6 @@ async def _answer_the_filing(
         if answers_overtaken
         else None
     )
-    if decided:
-        _acknowledge_buffered(session, case_id=event.case_id, now=now, answer_at=None)
-        await repository.send_acknowledgements_now(
-            session,
-            case_id=event.case_id,
-            before_version=event.case_version,
-            now=now,
-            untold_version=untold,
-        )
-        return
     answer_at = min(d.send_at or now for d in requests)
     replaced = _acknowledge_buffered(session, case_id=event.case_id, now=now, answer_at=answer_at)
     replaced += await repository.supersede_unsent_acknowledgements(
@@ -425,11 +477,11 @@ async def _answer_the_filing(
 
 
 def _acknowledge_buffered(
-    session: AsyncSession, *, case_id: str, now: datetime, answer_at: datetime | None
+    session: AsyncSession, *, case_id: str, now: datetime, answer_at: datetime
 ) -> int:
     """`_answer_the_filing` for the acknowledgements of this transaction still waiting for its
     commit (a merge and its answer in one consumer batch): superseded by a request due at
-    `answer_at` or earlier, or, for a decision (`answer_at` None), due now."""
+    `answer_at` or earlier."""
     buffered = unit_of(session).find(_Buffered)
     changed = 0
     for row in buffered.rows if buffered is not None else ():
@@ -440,12 +492,9 @@ def _acknowledge_buffered(
             and row["next_attempt_at"] > now
         ):
             continue
-        if answer_at is None:
-            row["next_attempt_at"] = now
-        elif row["next_attempt_at"] >= answer_at:
-            row.update(status=repository.SUPERSEDED, last_error=repository.ACKNOWLEDGEMENT_ANSWERED)
-        else:
+        if row["next_attempt_at"] < answer_at:
             continue
+        row.update(status=repository.SUPERSEDED, last_error=repository.ACKNOWLEDGEMENT_ANSWERED)
         changed += 1
     return changed
 

@@ -310,6 +310,7 @@ async def apply_verdict(
             reason_code=verdict.reason_code,
             data={"rule_id": verdict.rule_id},
             decision_due_by=review_due_by(case, now, p),
+            evidence_missing=evidence_missing(case, facts, p),
         )
     elif step is Step.REJECT:
         record = decision_record(
@@ -524,6 +525,9 @@ async def start(
             None if facts.return_known else now + timedelta(hours=p.timers.facts_wait_h)
         ),
         asks_for_evidence=asks_for_evidence(case, facts, verdict, p),
+        # E1 first: the request follows only if the facts, once in, let the claim go on.
+        asks_once_facts_are_in=verdict.step is Step.WAIT_FACTS
+        and asks_for_evidence(case, facts, verdict, p),
         data={"trigger_rule": case.trigger_rule},
     )
     await apply_verdict(session, case, verdict, facts, now=now, p=p)
@@ -537,6 +541,16 @@ def asks_for_evidence(case: Case, facts: Facts, verdict: Verdict, p: Policy) -> 
     if case.claim_type is None or verdict.step is Step.REJECT:
         return False
     return verdict.step is Step.AWAIT_EVIDENCE or not evidence_satisfied(facts, p)
+
+
+def evidence_missing(case: Case, facts: Facts, p: Policy) -> list[str]:
+    """The checklist a seller's claim still lacks as it goes to a person (E1's review after the
+    facts wait comes before E4 asks for it): the seller is told the person deciding can use it.
+    Empty for a case the desk opened itself (no claim of the seller's to prove) and for a claim
+    whose checklist is met."""
+    if case.claim_type is None or not seller_claimed(case) or evidence_satisfied(facts, p):
+        return []
+    return list(p.evidence[ClaimType(case.claim_type)].checklist)
 
 
 def decision_of(case: Case) -> DecisionRecord | None:

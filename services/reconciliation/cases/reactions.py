@@ -22,8 +22,10 @@ from services.reconciliation.cases.deadlines import (
 from services.reconciliation.cases.decisions import (
     decision_of,
     decision_record,
+    evidence_missing,
     open_case,
     reevaluate,
+    refresh_facts,
     start,
 )
 from services.reconciliation.cases.timeline import SYSTEM, decision_document, emit, note, publish
@@ -340,6 +342,14 @@ async def _place_escalation(
             case.seller_contact = record.seller_contact or case.seller_contact
         elif case.seller_contact is None:
             case.seller_contact = record.seller_contact
+        # A claim still without its checklist on a case not asking for it (E1 first, or a
+        # person deciding): the filing is told what may still be asked for or used, not that
+        # it has nothing to do. A case waiting for evidence already asks.
+        missing = (
+            []
+            if state is CaseState.AWAITING_EVIDENCE
+            else evidence_missing(case, await refresh_facts(session, case), p)
+        )
         emit(
             session,
             case,
@@ -357,6 +367,7 @@ async def _place_escalation(
             next_step_by=None
             if adopt and state is CaseState.AWAITING_EVIDENCE
             else next_step_by(case, p),
+            evidence_missing=missing,
         )
         if adopt and state in (CaseState.AWAITING_EVIDENCE, CaseState.OPEN):
             case.evidence_requested_by = SYSTEM if state is CaseState.AWAITING_EVIDENCE else None
