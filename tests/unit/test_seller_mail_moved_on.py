@@ -77,6 +77,22 @@ def test_the_replacement_says_where_the_case_stands_not_what_to_send(name: str) 
         assert time_hi(due) in hindi.text
 
 
+def test_a_move_to_e1s_wait_with_the_checklist_unmet_does_not_say_nothing_to_do() -> None:
+    # A claim adopted by a case waiting for the P2 evidence, moved to E1's wait for scans: the
+    # evidence request may still follow, so the reworded acknowledgement lists what is missing.
+    waiting = _checks_remain().model_copy(
+        update={"change": "WAITING_FOR_PENDING_SCANS", "evidence_missing": ["PHOTOS"]}
+    )
+    assert leaves_the_evidence_wait(waiting)
+    draft = refreshed_acknowledgement(waiting, SETTINGS, TO, send_at=None)
+    english = render(draft.template, draft.context).text
+    assert "do not need to do anything" not in english, english
+    assert "If your claim goes ahead" in english and STALE not in english
+    assert draft.context["evidence_missing"] and draft.context["evidence_missing"][0] in english
+    hindi = render(draft.template, draft.context, language="hi").text
+    assert not _english_left(hindi, signature=SETTINGS.desk_signature), hindi
+
+
 def test_only_a_move_out_of_the_wait_replaces_it() -> None:
     requested = samples.evidence_requested("C-MV", AT, case_version=5)
     assert not leaves_the_evidence_wait(

@@ -415,6 +415,14 @@ def refreshed_acknowledgement(
         next_step_by=event.decision_due_by
         if isinstance(event, CaseUnderReview | CaseEscalated)
         else None,
+        # A case that left the wait for E1's facts, or for a person, with the claim's checklist
+        # still unmet: the filing is told what may still be asked for or used.
+        evidence_missing=[
+            wording.checklist_item(item)
+            for item in (
+                event.evidence_missing if isinstance(event, CaseUpdated | CaseUnderReview) else []
+            )
+        ],
     )
     draft = _seller_draft(MERGE_ACKNOWLEDGEMENT, event, context, to)
     return replace(draft, send_at=send_at)

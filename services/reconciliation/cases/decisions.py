@@ -269,6 +269,9 @@ async def apply_verdict(
             waiting_for=waiting,
             reason_code=verdict.reason_code,
             change=f"WAITING_FOR_{waiting}",
+            # A claim leaving the evidence wait for E1 still lacks its checklist: a merged
+            # filing's acknowledgement reworded for this move must not say "nothing to do".
+            evidence_missing=evidence_missing(case, facts, p),
         )
     elif step is Step.AWAIT_EVIDENCE:
         if state is CaseState.AWAITING_EVIDENCE and case.reason_code == verdict.reason_code:
