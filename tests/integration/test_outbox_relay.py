@@ -369,3 +369,50 @@ async def test_a_round_sends_one_batch_per_partition_keeping_each_keys_order(
         arrived = [dict(r.headers)["ce_id"].decode() for r in got if r.key == key.encode()]
         assert arrived == sent
         assert len({r.partition for r in got if r.key == key.encode()}) == 1
+
+
+async def test_commits_within_the_gap_share_the_next_round_and_a_quiet_relay_starts_at_once(
+    harness: Harness,
+) -> None:
+    """Under load every commit wakes the relay: a wake-up within `round_gap_s` of the last
+    round's start waits out the rest, so the events committed meanwhile go out in one round (one
+    `published_at`) instead of a round each; the first event after a quiet spell goes at once."""
+    engine, topic, producer = await _setup(harness)
+    gap = 0.5
+    relay = OutboxRelay(
+        service="relay-gap-test",
+        sessionmaker=make_sessionmaker(engine),
+        outbox_model=RelayOutbox,
+        producer=producer,
+        poll_interval_s=3600,  # only wake-ups start rounds
+        round_gap_s=gap,
+    )
+    running = asyncio.create_task(relay.run())
+    bootstrap = harness.env["KAFKA_BOOTSTRAP_SERVERS"]
+    try:
+        await asyncio.sleep(gap * 1.5)  # the start-up round is over, and its gap too
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        await _record(engine, topic, ["G-0"])
+        relay.wake()
+        await _consume(bootstrap, topic, 1)
+        prompt = loop.time() - began
+        for i in range(1, 5):  # four commits, each waking the relay, within the gap
+            await _record(engine, topic, [f"G-{i}"])
+            relay.wake()
+            await asyncio.sleep(gap / 10)
+        await _consume(bootstrap, topic, 5)
+        async with engine.connect() as conn:
+            rounds = [
+                row[0]
+                for row in await conn.execute(
+                    text("SELECT count(*) FROM relay_outbox GROUP BY published_at ORDER BY min(id)")
+                )
+            ]
+    finally:
+        relay.stop()
+        await asyncio.wait_for(running, 10)
+        await producer.stop()
+        await engine.dispose()
+    assert prompt < gap, prompt  # a quiet relay's round starts on the wake-up
+    assert rounds == [1, 4], rounds  # the four commits in one round, not four
