@@ -204,7 +204,6 @@ def create_service_app(
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
             topic_prefix=settings.outbox_topic_prefix,
-            round_gap_s=settings.outbox_round_gap_s,
         )
         runtime = ServiceRuntime(
             name, settings, engine, sessionmaker, producer, relay, clock=clock or SystemClock()

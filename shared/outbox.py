@@ -203,7 +203,6 @@ class OutboxRelay:
         poll_interval_s: float = 0.05,
         max_backoff_s: float = 10.0,
         topic_prefix: str = "",
-        round_gap_s: float = 0.0,
     ) -> None:
         self.service = service
         self.sessionmaker = sessionmaker
@@ -211,8 +210,6 @@ class OutboxRelay:
         self.producer = producer
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
-        # A round starts no sooner than this after the previous one started (`run`).
-        self.round_gap_s = round_gap_s
         self.max_backoff_s = max_backoff_s
         # Every row goes to `topic_prefix + row.topic` (ServiceSettings.outbox_topic_prefix).
         self.topic_prefix = topic_prefix
@@ -269,12 +266,10 @@ class OutboxRelay:
 
     async def run(self) -> None:
         backoff = 0.2
-        loop = asyncio.get_running_loop()
         while not self._stopping:
             # Cleared before the round, not after: a wake-up arriving while it runs (rows
             # committed after its read) starts another round instead of being lost.
             self._wake.clear()
-            started = loop.time()
             try:
                 published = await self.publish_batch()
                 backoff = 0.2
@@ -292,14 +287,6 @@ class OutboxRelay:
                     await asyncio.wait_for(self._wake.wait(), idle)
                 except TimeoutError:
                     pass
-                # Under load every commit wakes the relay, and a round (four round trips, a
-                # commit and a Kafka request) costs about the same whether it carries one event
-                # or fifty: a wake-up that comes within the gap waits out its rest, so what is
-                # committed meanwhile goes in the same round. After a quiet spell the wait is
-                # already over and the round starts at once.
-                rest = started + self.round_gap_s - loop.time()
-                if rest > 0 and not self._stopping:
-                    await asyncio.sleep(rest)
 
     def stop(self) -> None:
         self._stopping = True

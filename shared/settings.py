@@ -62,11 +62,6 @@ class ServiceSettings(BaseSettings):
     # commits an event, so the interval is only a safety net for a lost LISTEN connection.
     outbox_poll_interval_s: float = 5.0
     outbox_batch_size: int = 500
-    # Rounds start at most this often: a wake-up that comes sooner after the last round's start
-    # waits out the rest, so that the events committed meanwhile go in one round (one commit,
-    # one claim and one Kafka request) instead of a round each. A wake-up after a quiet spell
-    # starts a round at once; 0 turns the grouping off.
-    outbox_round_gap_s: float = Field(default=0.02, ge=0, le=1)
     # Put before every topic the relay publishes to. Empty in service; a benchmark or a replay
     # running beside a live stack sets its own, so its events never reach the live consumers.
     outbox_topic_prefix: str = ""
