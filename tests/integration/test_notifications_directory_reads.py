@@ -75,7 +75,9 @@ async def test_a_batch_reads_its_sellers_profiles_once(harness: Harness) -> None
             ).all()
         by_seller = {(r.seller_id, r.template, r.status) for r in rows}
         # The known seller's decisions go to its directory address; the unknown seller's wait.
-        assert (known, "decision", "pending") in by_seller
+        # A dispatcher running on the same database (another test's service) may already have
+        # claimed or sent them: what is checked is that they are due, not that they still wait.
+        assert {(known, "decision", s) for s in ("pending", "sending", "sent")} & by_seller
         assert (unknown, "decision", "held") in by_seller
         assert {r.recipient for r in rows if r.seller_id == known and r.template == "decision"} == {
             "dir.reads@example.com"
