@@ -31,6 +31,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,79 @@ async def _healthz(base: str, n: int) -> int:
 
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     return ok
+
+
+async def _publish_latency(
+    feed: Any, bootstrap: str, since: datetime
+) -> dict[str, float | int | None]:
+    """Request → Kafka for the events a variant's webhooks recorded since `since`: from the
+    outbox row's `created_at` (the start of the webhook's statement) to the Kafka record's
+    timestamp (stamped by the producer when the relay handed the message over). Both are read
+    from outside the variant, so every checkout is timed the same way; each message is
+    matched to its row by `ce_id`."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    rows = await feed.fetch(
+        "SELECT ce_id::text AS ce_id, created_at, topic FROM outbox WHERE created_at >= $1", since
+    )
+    created = {row["ce_id"]: row["created_at"] for row in rows}
+    topics = sorted({row["topic"] for row in rows})
+    stamped: dict[str, int] = {}
+    if topics:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [
+                TopicPartition(topic, p)
+                for topic in topics
+                for p in sorted(
+                    consumer.partitions_for_topic(topic) or await _partitions(consumer, topic)
+                )
+            ]
+            consumer.assign(partitions)
+            start_ms = int(since.timestamp() * 1000) - 1000
+            starts = await consumer.offsets_for_times(dict.fromkeys(partitions, start_ms))
+            ends = await consumer.end_offsets(partitions)
+            left = {tp for tp in partitions if starts[tp] is not None}
+            for tp in partitions:
+                if starts[tp] is None:
+                    consumer.seek(tp, ends[tp])
+                else:
+                    consumer.seek(tp, starts[tp].offset)
+            while left:
+                batch = await consumer.getmany(timeout_ms=2000, max_records=5000)
+                if not batch:
+                    break
+                for tp, records in batch.items():
+                    for record in records:
+                        ce_id = dict(record.headers).get("ce_id")
+                        if ce_id is not None and ce_id.decode() in created:
+                            stamped[ce_id.decode()] = record.timestamp
+                        if record.offset + 1 >= ends[tp]:
+                            left.discard(tp)
+        finally:
+            await consumer.stop()
+    latencies = sorted(ms - created[ce_id].timestamp() * 1000 for ce_id, ms in stamped.items())
+
+    def pct(p: float) -> float | None:
+        return (
+            round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1)
+            if latencies
+            else None
+        )
+
+    return {
+        "events": len(created),
+        "matched": len(latencies),
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+    }
+
+
+async def _partitions(consumer: Any, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()  # a topic this consumer has not seen yet
+    return set(consumer.partitions_for_topic(topic) or ())
 
 
 def _spec() -> str:
@@ -183,6 +257,7 @@ async def measure() -> dict[str, Any]:
                     )
                 )
             await asyncio.sleep(1)
+        measured_from = datetime.now(UTC)
         for n in range(ROUNDS):
             # Alternate the order too, so that no variant always follows the same one.
             order = keys if n % 2 == 0 else [keys[0], *reversed(keys[1:])]
@@ -230,6 +305,11 @@ async def measure() -> dict[str, Any]:
             )
             for label in variants
         }
+        # Request → Kafka of every event the measured rounds recorded, per variant.
+        for label in variants:
+            rounds[label]["publish_latency"] = await _publish_latency(
+                feeds[label], env["KAFKA_BOOTSTRAP_SERVERS"], measured_from
+            )
     finally:
         for spy in spies:
             spy.send_signal(signal.SIGINT)

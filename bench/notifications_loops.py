@@ -9,7 +9,9 @@ second throughout as the end-to-end benchmark's backlog probe does:
              uploads to settle, a reminder) costs the dispatchers that wake for it;
   sending    `BENCH_NOTIF_LOOPS_MESSAGES` messages a second (20) queued due now, each sent to
              the stack's mail sink and recorded (attempt row, NotificationSent outbox row);
-  metrics    `/metrics` scraped 20 times a second besides.
+  metrics    `/metrics` scraped 20 times a second besides;
+  healthz    `GET /healthz` as often: the same request with no registry to collect, so that
+             what a scrape costs splits into the HTTP request's share and the collection's.
 
 Reports cores per phase (service and PostgreSQL), CPU ms per wake-up, per message sent and per
 scrape (each over the idle phase's rate), and checks that every queued message was sent once.
@@ -161,6 +163,11 @@ async def measure(env: dict[str, str], log: Any) -> dict[str, Any]:
             )
 
         result["metrics"] = await phase("metrics", _paced(SCRAPES, PHASE_S, scrape))
+
+        async def healthz(_: int) -> None:
+            await client.get("/healthz")
+
+        result["healthz"] = await phase("healthz", _paced(SCRAPES, PHASE_S, healthz))
         body = (await client.get("/metrics")).text
         result["metrics"]["bytes"] = len(body)
         result["metrics"]["series"] = sum(
@@ -189,6 +196,7 @@ async def measure(env: dict[str, str], log: Any) -> dict[str, Any]:
         "postgres": per("sending", "postgres_cores"),
     }
     result["per_scrape_ms"] = {"notifications": per("metrics", "notifications_cores")}
+    result["per_healthz_ms"] = {"notifications": per("healthz", "notifications_cores")}
     return result
 
 

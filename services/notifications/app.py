@@ -60,14 +60,18 @@ def create_app(
         # one waiting sleeps until the next due time or the messages table's NOTIFY.
         wakeups = runtime.wakeups
         wakeup = wakeups.event(MESSAGES_CHANNEL) if wakeups is not None else None
-        await asyncio.gather(
-            *(
-                run_dispatcher(
-                    loop, poll_interval_s=settings.dispatch_poll_interval_s, wakeup=wakeup
+        try:
+            await asyncio.gather(
+                *(
+                    run_dispatcher(
+                        loop, poll_interval_s=settings.dispatch_poll_interval_s, wakeup=wakeup
+                    )
+                    for _ in range(max(1, settings.dispatch_workers))
                 )
-                for _ in range(max(1, settings.dispatch_workers))
             )
-        )
+        finally:
+            # The connections kept between rounds say QUIT as the service stops.
+            await channel.close()
 
     async def digest_flusher(runtime: ServiceRuntime) -> None:
         await run_digest_flusher(runtime.sessionmaker, settings=settings, clock=runtime.clock)

@@ -26,6 +26,10 @@ class NotificationsSettings(ServiceSettings):
     smtp_password: str | None = Field(default=None, validation_alias=AliasChoices("SMTP_PASSWORD"))
     smtp_validate_certs: bool = True
     smtp_timeout_s: float = 10.0
+    # How long a connection is kept open between the dispatcher's rounds with nothing to send
+    # (channels/smtp.py); 0 closes it after each round. Keep it below the server's own idle
+    # timeout (300 s in Postfix and in RFC 5321's advice).
+    smtp_keepalive_s: float = Field(default=10.0, ge=0)
 
     mail_from: str = "Seller Dispute Desk <disputes@disputedesk.dev>"
     desk_signature: str = "Seller Dispute Desk"

@@ -699,3 +699,82 @@ async def test_internationalised_address_goes_over_smtputf8_or_fails_once(
         assert [a.outcome for a in attempts] == [final]
         assert len(handler.delivered()) == (1 if smtputf8 else 0)
         assert await rows(service, "SELECT 1 FROM suppressions") == []
+
+
+class CountingSmtpHandler(ScriptedSmtpHandler):
+    """Counts the connections a client opens (one EHLO each) and the QUITs it says."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.ehlos = 0
+        self.quits = 0
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self.ehlos += 1
+        session.host_name = hostname  # what aiosmtpd does itself when no hook is set
+        return responses
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        self.quits += 1
+        return "221 Bye"
+
+
+async def test_one_connection_serves_the_rounds_until_it_idles_or_the_server_drops_it(
+    database: str, tmp_path: Path
+) -> None:
+    """The dispatcher's rounds share a connection while it lives: messages sent in rounds of
+    their own take one EHLO between them, the connection says QUIT once it has gone
+    `smtp_keepalive_s` unused, and one the server closed meanwhile is replaced before use, so
+    its message goes out on the first attempt."""
+    port = free_port()
+    settings = settings_for(database, port, smtp_keepalive_s=0.8)
+    first = CountingSmtpHandler(tmp_path / "first")
+    controller = Controller(first, hostname="127.0.0.1", port=port, ready_timeout=10)
+    await asyncio.to_thread(controller.start)
+    try:
+        async with notifications_instance(settings=settings) as service:
+            cases = [uid("CASE") for _ in range(3)]
+            for case_id in cases:  # one at a time: each is a round of its own
+                await queue(service, samples.case_opened(case_id, datetime.now(UTC)))
+                await eventually(
+                    lambda c=case_id: status_of(service, c, "acknowledgement"),
+                    until=lambda s: s == "sent",
+                    what="acknowledgement sent",
+                )
+            assert len(first.delivered()) == len(cases)
+            assert (first.ehlos, first.quits) == (1, 0)  # one connection, still open
+            await eventually(
+                lambda: asyncio.sleep(0, first.quits), until=lambda n: n == 1, what="idle QUIT"
+            )
+
+            # A new connection for the next round; then the server goes away with it open.
+            await queue(service, samples.case_opened(uid("CASE"), datetime.now(UTC)))
+            await eventually(
+                lambda: asyncio.sleep(0, len(first.delivered())),
+                until=lambda n: n == len(cases) + 1,
+                what="sent after the idle close",
+            )
+            assert first.ehlos == 2
+            await asyncio.to_thread(controller.stop)
+            second = CountingSmtpHandler(tmp_path / "second")
+            controller = Controller(second, hostname="127.0.0.1", port=port, ready_timeout=10)
+            await asyncio.to_thread(controller.start)
+            late = uid("CASE")
+            await queue(service, samples.case_opened(late, datetime.now(UTC)))
+            await eventually(
+                lambda: status_of(service, late, "acknowledgement"),
+                until=lambda s: s == "sent",
+                what="sent to the restarted server",
+            )
+            attempts = await rows(
+                service,
+                "SELECT a.outcome FROM delivery_attempts a JOIN messages m USING (message_id) "
+                "WHERE m.case_id = :c",
+                c=late,
+            )
+            assert [a.outcome for a in attempts] == ["sent"]
+            assert (len(second.delivered()), second.ehlos) == (1, 1)
+    finally:
+        await asyncio.to_thread(controller.stop)

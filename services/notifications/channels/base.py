@@ -52,3 +52,6 @@ class Channel(Protocol):
     async def send_many(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
         """Deliver several messages (one connection where the channel has connections);
         one result per message, in order: None for delivered, else the error."""
+
+    async def close(self) -> None:
+        """Release what the channel keeps between sends (its open connections)."""
