@@ -25,7 +25,12 @@ class EscalationIn(RequestModel):
         description="PORTAL for the seller portal (the default there); CALL or EMAIL when an "
         "agent files on the seller's behalf.",
     )
-    seller_email: EmailAddress | None = None
+    seller_email: EmailAddress | None = Field(
+        default=None,
+        description="Where this case's emails go instead of the seller's registered address in "
+        "the seller directory. Only a desk agent or manager (the address the seller wrote from) "
+        "or the marketplace may name one; from a seller portal key it is refused (422).",
+    )
 
 
 class EscalationOut(BaseModel):

@@ -15,7 +15,12 @@ class FeedbackIn(RequestModel):
     rating: int = Field(ge=1, le=5, examples=[5])
     text: str = Field(default="", max_length=5000, examples=["Quick and fair resolution"])
     return_id: Id | None = None
-    seller_email: EmailAddress | None = None
+    seller_email: EmailAddress | None = Field(
+        default=None,
+        description="Where this rating's emails go instead of the seller's registered address in "
+        "the seller directory. Only a desk agent or manager (the address the seller wrote from) "
+        "or the marketplace may name one; from a seller portal key it is refused (422).",
+    )
 
 
 class FeedbackAccepted(BaseModel):
