@@ -45,7 +45,66 @@ _BY_NAME: dict[str, str] = {
     "template": "acknowledgement",
     "assignee": "agent.asha",
     "name": "acknowledgement",
+    # Free text and states, so that a published example reads like a real request or answer
+    # (a client copies it): never a placeholder. `test_api_examples` keeps it so.
+    "actor": "agent.asha",
+    "owner": "agent.ravi",
+    "appeal_reason": "The unboxing video shows the seal intact; please look again.",
+    "ask": "Check the hub's scale reading for this parcel and confirm the pickup weight.",
+    "audience": "seller",
+    "band": "LOW",
+    "fraud_band": "LOW",
+    "body": "The hub confirms the parcel was re-taped at BLR-HSR-01.",
+    "body_encoding": "utf-8",
+    "body_html": "<p>We have your claim about return RET-1001.</p>",
+    "body_text": "We have your claim about return RET-1001.",
+    "buyer_address_hash": "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+    "buyer_contact_hash": "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9",
+    "ce_type": "disputedesk.intake.seller_escalation_filed.v1",
+    "changed_field": "emails",
+    "checklist": "An unboxing video from the moment the parcel is opened",
+    "claim_type": "DAMAGED",
+    "delivery": "sent",
+    "detail": "550 5.1.1 mailbox unavailable (hard bounce)",
+    "direction": "outbound",
+    "display_name": "Asha Electronics",
+    "entity_type": "seller",
+    "error": "451 4.7.1 greylisted, try again later",
+    "last_error": "451 4.7.1 greylisted, try again later",
+    "failing_email": "s***@example.com",
+    "id": "RAW-1001",
+    "kind": "EMAIL_SENT",
+    "language": "en",
+    "match_reason": "the subject names the case",
+    "model_version": "fraud-2026.12",
+    "next": "eyJhZnRlciI6WyIyMDI2LTExLTI0VDEwOjAwOjAwWiIsIlJFVC0xMDAxIl19",
+    "note": "The seller confirmed on the phone that the outer seal was broken on arrival.",
+    "origin": "SELLER",
+    "outcome": "sent",
+    "pattern": "claim_abuse",
+    "perceptual_hash": "c3d4a1f09b7e5268",
+    "raw_ref": "RAW-1001",
+    "reason_code": "PARTNER_LIABLE",
+    "refused_reason": "seller_mismatch",
+    "resolution": "Scale checked: the reading matched the pickup weight.",
+    "scheme": "swiftship",
+    "severity": "HIGH",
+    "source": "analyst",
+    "state": "OPEN",
+    "status": "OPEN",
+    "subject": "Your claim CASE-RET-1001: we have it",
+    "subject_type": "escalation",
+    "suggested_action": "Review the seller's last five claims before paying out.",
+    "summary": "The seller called: the screen was cracked on arrival; the video follows tonight.",
+    "text": "Please find the unboxing video attached.",
+    "token": "reply+case-ret-1001.k1.7f3a9c2e",
+    "trigger": "P1",
+    "unmapped": "RTO-HUB-HOLD",
+    "verdict": "accepted",
+    "waiting_for": "finance",
 }
+# Who did something is a client id, whatever the field's name.
+_CLIENT_ID = "agent.asha"
 _FALLBACKS = (
     "EXAMPLE-1",
     "sc1.k1.c2VhbGVk",
@@ -82,6 +141,8 @@ def _string(schema: dict[str, Any], name: str) -> str:
     if fmt in _FORMATS:
         return _FORMATS[fmt]
     candidates = [_BY_NAME[name]] if name in _BY_NAME else []
+    if name.endswith("_by"):
+        candidates.append(_CLIENT_ID)
     if name.endswith("_id"):
         candidates.append(f"{name[:-3].upper().replace('_', '-')}-1001")
     for value in (*candidates, *_FALLBACKS):
