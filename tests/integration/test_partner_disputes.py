@@ -24,8 +24,8 @@ from services.intake.partners.desipost import DesipostAdapter
 from services.intake.partners.rapidroute import RapidRouteAdapter
 from services.intake.partners.swiftship import SwiftshipAdapter
 from shared.auth import hash_key
-from shared.wakeups import NOTICES_CHANNEL
 from shared.envelope import Envelope
+from shared.wakeups import NOTICES_CHANNEL
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.keys import add_key
