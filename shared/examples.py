@@ -102,6 +102,19 @@ _BY_NAME: dict[str, str] = {
     "unmapped": "RTO-HUB-HOLD",
     "verdict": "accepted",
     "waiting_for": "finance",
+    "policy_version": "sop-v1",
+    "explanation": "The partner's quality check at pickup passed, so a wrong item points to what "
+    "happened in the partner's custody.",
+    "ce_subject": "RET-1001",
+    "subject_key": "case:CASE-RET-1001",
+    "image": "https://evidence.example/returns/RET-1001/photo-1.jpg",
+    "qc_failure_reason": "Item does not match the listing photo",
+    "escalation_reason": "The payout is above the approval cap",
+    "report_html": "<h1>Escalations this week</h1>",
+    "statement_csv": "date,case_id,amount\n2026-11-24,CASE-RET-1001,249900\n",
+    "filename": "debit-statement-swiftship-2026-11.csv",
+    "content_type": "text/csv",
+    "refused_because": "seller_mismatch",
 }
 # Who did something is a client id, whatever the field's name.
 _CLIENT_ID = "agent.asha"

@@ -5,9 +5,11 @@ plus our own: problem+json errors, examples that validate, one paging convention
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,8 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from tests.support.routes import service_apps
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SERVICES = ["intake", "fraud", "reconciliation", "notifications"]
 PROBES = {"/healthz", "/readyz", "/metrics"}
@@ -147,6 +151,17 @@ def test_no_example_reads_as_a_placeholder(service: str) -> None:
             example = parameter.get("example", parameter.get("schema", {}).get("example"))
             if isinstance(example, str) and PLACEHOLDER.search(example):
                 found.append(f"{method.upper()} {path} {parameter['name']} = {example!r}")
+    assert found == [], "\n".join(found)
+
+
+def test_no_event_example_reads_as_a_placeholder() -> None:
+    """The same for the events' examples (the AsyncAPI document shares the generator)."""
+    document = json.loads((ROOT / "docs" / "asyncapi.json").read_text())
+    found = [
+        f"{where} = {value!r}"
+        for where, value in _strings(document)
+        if ".examples[" in where and PLACEHOLDER.search(value)
+    ]
     assert found == [], "\n".join(found)
 
 
