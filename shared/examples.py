@@ -45,7 +45,79 @@ _BY_NAME: dict[str, str] = {
     "template": "acknowledgement",
     "assignee": "agent.asha",
     "name": "acknowledgement",
+    # Free text and states, so that a published example reads like a real request or answer
+    # (a client copies it): never a placeholder. `test_api_examples` keeps it so.
+    "actor": "agent.asha",
+    "owner": "agent.ravi",
+    "appeal_reason": "The unboxing video shows the seal intact; please look again.",
+    "ask": "Check the hub's scale reading for this parcel and confirm the pickup weight.",
+    "audience": "seller",
+    "band": "LOW",
+    "fraud_band": "LOW",
+    "body": "The hub confirms the parcel was re-taped at BLR-HSR-01.",
+    "body_encoding": "utf-8",
+    "body_html": "<p>We have your claim about return RET-1001.</p>",
+    "body_text": "We have your claim about return RET-1001.",
+    "buyer_address_hash": "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8",
+    "buyer_contact_hash": "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9",
+    "ce_type": "disputedesk.intake.seller_escalation_filed.v1",
+    "changed_field": "emails",
+    "checklist": "An unboxing video from the moment the parcel is opened",
+    "claim_type": "DAMAGED",
+    "delivery": "sent",
+    "detail": "550 5.1.1 mailbox unavailable (hard bounce)",
+    "direction": "outbound",
+    "display_name": "Asha Electronics",
+    "entity_type": "seller",
+    "error": "451 4.7.1 greylisted, try again later",
+    "last_error": "451 4.7.1 greylisted, try again later",
+    "failing_email": "s***@example.com",
+    "id": "RAW-1001",
+    "kind": "EMAIL_SENT",
+    "language": "en",
+    "match_reason": "the subject names the case",
+    "model_version": "fraud-2026.12",
+    "next": "eyJhZnRlciI6WyIyMDI2LTExLTI0VDEwOjAwOjAwWiIsIlJFVC0xMDAxIl19",
+    "note": "The seller confirmed on the phone that the outer seal was broken on arrival.",
+    "origin": "SELLER",
+    "outcome": "sent",
+    "pattern": "claim_abuse",
+    "perceptual_hash": "c3d4a1f09b7e5268",
+    "raw_ref": "RAW-1001",
+    "reason_code": "PARTNER_LIABLE",
+    "refused_reason": "seller_mismatch",
+    "resolution": "Scale checked: the reading matched the pickup weight.",
+    "scheme": "swiftship",
+    "severity": "HIGH",
+    "source": "analyst",
+    "state": "OPEN",
+    "status": "OPEN",
+    "subject": "Your claim CASE-RET-1001: we have it",
+    "subject_type": "escalation",
+    "suggested_action": "Review the seller's last five claims before paying out.",
+    "summary": "The seller called: the screen was cracked on arrival; the video follows tonight.",
+    "text": "Please find the unboxing video attached.",
+    "token": "reply+case-ret-1001.k1.7f3a9c2e",
+    "trigger": "P1",
+    "unmapped": "RTO-HUB-HOLD",
+    "verdict": "accepted",
+    "waiting_for": "finance",
+    "policy_version": "sop-v1",
+    "explanation": "The partner's quality check at pickup passed, so a wrong item points to what "
+    "happened in the partner's custody.",
+    "ce_subject": "RET-1001",
+    "subject_key": "case:CASE-RET-1001",
+    "image": "https://evidence.example/returns/RET-1001/photo-1.jpg",
+    "qc_failure_reason": "Item does not match the listing photo",
+    "escalation_reason": "The payout is above the approval cap",
+    "report_html": "<h1>Escalations this week</h1>",
+    "statement_csv": "date,case_id,amount\n2026-11-24,CASE-RET-1001,249900\n",
+    "filename": "debit-statement-swiftship-2026-11.csv",
+    "content_type": "text/csv",
+    "refused_because": "seller_mismatch",
 }
+# Who did something is a client id, whatever the field's name.
+_CLIENT_ID = "agent.asha"
 _FALLBACKS = (
     "EXAMPLE-1",
     "sc1.k1.c2VhbGVk",
@@ -82,6 +154,8 @@ def _string(schema: dict[str, Any], name: str) -> str:
     if fmt in _FORMATS:
         return _FORMATS[fmt]
     candidates = [_BY_NAME[name]] if name in _BY_NAME else []
+    if name.endswith("_by"):
+        candidates.append(_CLIENT_ID)
     if name.endswith("_id"):
         candidates.append(f"{name[:-3].upper().replace('_', '-')}-1001")
     for value in (*candidates, *_FALLBACKS):

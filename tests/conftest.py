@@ -29,6 +29,8 @@ settings.load_profile("disputedesk")
 wiring.install()
 
 SERVICES = ("intake", "fraud", "reconciliation", "notifications")
+# The seller the development seller portal key is bound to, and its registered address.
+DEMO_SELLER, DEMO_SELLER_EMAIL = "S-DEMO-1", "seller.demo@example.com"
 
 # The test stack never shares ports or state with a developer's `make run`.
 TEST_STACK_DEFAULTS = {
@@ -101,4 +103,12 @@ async def pipeline(harness: Harness) -> AsyncIterator[dict[str, object]]:
     from tests.support.services import running
 
     async with running(*SERVICES) as services:
+        # The seller the portal key acts for, registered as the marketplace registers its
+        # sellers: the desk answers a portal filing at the directory's address.
+        r = await services["notifications"].client.put(  # type: ignore[attr-defined]
+            f"/v1/sellers/{DEMO_SELLER}",
+            json={"emails": [DEMO_SELLER_EMAIL]},
+            headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE"),
+        )
+        assert r.status_code in (200, 201), r.text
         yield services  # type: ignore[misc]

@@ -109,18 +109,18 @@ async def test_channel_rules_for_portal_and_agents(
         "/v1/escalations", json={**body, "channel": "EMAIL"}, headers=agent(harness)
     )
     assert r.status_code == 201
-    # Addresses in any script are welcome (they travel over SMTPUTF8); control characters not.
+    # An agent names the address the seller wrote from: in any script (they travel over
+    # SMTPUTF8), never with a control character.
     fed = (await feed_return(pipeline["intake"], harness))["return_id"]
+    by_email = {"channel": "EMAIL", "seller_email": "विक्रेता@example.com"}
     r = await client.post(
-        "/v1/escalations",
-        json={**escalation_body(fed), "seller_email": "विक्रेता@example.com"},
-        headers=portal(harness),
+        "/v1/escalations", json={**escalation_body(fed), **by_email}, headers=agent(harness)
     )
     assert r.status_code == 201, r.text
     r = await client.post(
         "/v1/escalations",
-        json={**escalation_body(uid("RET")), "seller_email": "seller\x7f@example.com"},
-        headers=portal(harness),
+        json={**escalation_body(uid("RET")), **by_email, "seller_email": "seller\x7f@example.com"},
+        headers=agent(harness),
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.seller_email"
     r = await client.post(
@@ -287,6 +287,47 @@ async def test_refunds_feed_emits_once(harness: Harness, pipeline: dict[str, Any
     assert r.status_code == 403
 
 
+async def test_a_seller_portal_key_cannot_choose_where_answers_go(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A seller portal key naming an address for its case's or its rating's emails is refused,
+    naming the field, and nothing is filed: the desk writes to the seller's registered address
+    in the directory. (Before, the address was sealed and every email of the case went there:
+    whoever held the key could send the desk's mail anywhere.) A desk agent names the address a
+    seller wrote from, and the marketplace relays a contact it holds; both are taken."""
+    intake = pipeline["intake"]
+    fed = (await feed_return(intake, harness))["return_id"]
+    elsewhere = {"seller_email": "someone.else@example.net"}
+    # A good rating: the marketplace's below is taken without writing back to anyone.
+    feedback = {"seller_id": "S-DEMO-1", "rating": 5, "text": "Quick and fair."}
+    for path, body in (
+        ("/v1/escalations", {**escalation_body(fed), **elsewhere}),
+        ("/v1/seller-feedback", {**feedback, **elsewhere}),
+    ):
+        r = await intake.client.post(path, json=body, headers=portal(harness))
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert [e["field"] for e in r.json()["errors"]] == ["body.seller_email"], r.text
+    assert await rows(intake, "SELECT 1 FROM escalations WHERE return_id = :r", r=fed) == []
+    r = await intake.client.post(
+        "/v1/escalations", json=escalation_body(fed), headers=portal(harness)
+    )
+    assert r.status_code == 201, r.text
+    other = (await feed_return(intake, harness))["return_id"]
+    r = await intake.client.post(
+        "/v1/escalations",
+        json={**escalation_body(other), **elsewhere, "channel": "EMAIL"},
+        headers=agent(harness),
+    )
+    assert r.status_code == 201, r.text
+    r = await intake.client.post(
+        "/v1/seller-feedback",
+        json={**feedback, **elsewhere},
+        headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE"),
+    )
+    assert r.status_code == 201, r.text
+
+
 async def test_seller_feedback(harness: Harness, pipeline: dict[str, Any]) -> None:
     intake = pipeline["intake"]
     feedback = {
@@ -351,9 +392,14 @@ async def test_a_filing_is_stored_with_its_event_and_history_in_one_statement(
         (fed, 201, "filed", 1),
         (unfed, 202, "pending_return", 2),
     ):
-        body = escalation_body(return_id, received_weight_g=812)
+        body = escalation_body(
+            return_id,
+            received_weight_g=812,
+            channel="EMAIL",
+            seller_email="seller.demo@example.com",
+        )
         with statements_sent(intake) as statements:
-            r = await intake.client.post("/v1/escalations", json=body, headers=portal(harness))
+            r = await intake.client.post("/v1/escalations", json=body, headers=agent(harness))
         assert r.status_code == status, r.text
         out = r.json()
         assert out["state"] == state

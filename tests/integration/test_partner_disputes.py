@@ -24,6 +24,7 @@ from services.intake.partners.desipost import DesipostAdapter
 from services.intake.partners.rapidroute import RapidRouteAdapter
 from services.intake.partners.swiftship import SwiftshipAdapter
 from shared.auth import hash_key
+from shared.envelope import Envelope
 from shared.wakeups import NOTICES_CHANNEL
 from tests.conftest import Harness
 from tests.support.factories import uid
@@ -31,6 +32,7 @@ from tests.support.keys import add_key
 from tests.support.reconciliation import (
     T0,
     Engine,
+    appeal,
     assessed,
     engine,
     escalation,
@@ -123,6 +125,14 @@ async def disputes(harness: Harness, receiver: Receiver) -> AsyncIterator[Engine
 
 async def partner_debit_case(eng: Engine, partner: str, amount: int = 100_000) -> dict[str, Any]:
     """A wrong item although the partner's QC passed at pickup: the partner is liable."""
+    case, _ = await partner_debit_filing(eng, partner, amount)
+    return case
+
+
+async def partner_debit_filing(
+    eng: Engine, partner: str, amount: int = 100_000
+) -> tuple[dict[str, Any], Envelope]:
+    """The settled case of `partner_debit_case` and the seller's filing (to appeal it)."""
     rid = uid(f"RET-DEBIT-{partner[:4].upper()}")
     filed = eng.envelope(escalation(rid, claim="WRONG_ITEM", amount=amount))
     pickup = T0
@@ -141,7 +151,7 @@ async def partner_debit_case(eng: Engine, partner: str, amount: int = 100_000) -
     await eng.send(assessed(filed, "LOW"))
     case = await eng.wait_case(rid, lambda c: c["state"] == "CLOSED", what=f"{rid} settled")
     assert case["decision"]["partner_debit"] == amount, case["decision"]
-    return case
+    return case, filed
 
 
 async def notice_of(eng: Engine, case_id: str, until: Any = None) -> dict[str, Any]:
@@ -260,6 +270,91 @@ async def test_disabling_an_endpoint_parks_notices_until_enabled(
     )
     assert r.status_code == 200
     await notice_of(eng, case["case_id"], lambda n: n["delivery"] == "DELIVERED")
+
+
+WITHDRAWN_TYPE = "partner.debit_notice_withdrawn.v1"
+OVERTURN = {
+    "overturn": True,
+    "liable_party": "MARKETPLACE",
+    "payout_pct": 100,
+    "reason": "The warehouse mixed up the items",
+}
+
+
+async def _overturn(eng: Engine, harness: Harness, case_id: str) -> None:
+    r = await eng.client.post(
+        f"/v1/cases/{case_id}/appeal-decision", json=OVERTURN, headers=harness.key(MANAGER)
+    )
+    assert r.status_code == 200, r.text
+
+
+async def test_an_overturn_stops_the_notice_and_tells_the_partner_it_is_withdrawn(
+    disputes: Engine, receiver: Receiver, harness: Harness
+) -> None:
+    """The seller's appeal overturns a decision that debited the partner. The partner is sent a
+    withdrawal, signed as its notices are and under a message id of its own, whether its notice
+    had reached it (swiftship), was still waiting for a retry (rapidroute: never sent after the
+    overturn, however long the clock runs) or had become final (desipost: window over before the
+    appeal was decided). Before, the waiting notice was still delivered and no one was told."""
+    eng = disputes
+    receiver.script["/rapidroute"] = [500]
+    final_case, final_filing = await partner_debit_filing(eng, "desipost")
+    await notice_of(eng, final_case["case_id"], lambda n: n["delivery"] == "DELIVERED")
+    # The appeal filed on the window's last day, decided after the notice became final.
+    eng.clock.advance(timedelta(days=6, hours=23))
+    await eng.send(appeal(final_filing.payload, eng.clock.now()))
+    await eng.wait_case(final_filing.payload.return_id, lambda c: c["state"] == "APPEALED")
+    eng.clock.advance(timedelta(hours=2))
+    await notice_of(eng, final_case["case_id"], lambda n: n["dispute"] == "FINAL")
+    delivered_case, delivered_filing = await partner_debit_filing(eng, "swiftship")
+    waiting_case, waiting_filing = await partner_debit_filing(eng, "rapidroute")
+    await notice_of(eng, delivered_case["case_id"], lambda n: n["delivery"] == "DELIVERED")
+    waiting = await notice_of(eng, waiting_case["case_id"], lambda n: n["attempts"] == 1)
+    assert waiting["delivery"] == "PENDING", waiting  # the 500; next try after the backoff
+    for filing in (delivered_filing, waiting_filing):
+        await eng.send(appeal(filing.payload, eng.clock.now()))
+        await eng.wait_case(filing.payload.return_id, lambda c: c["state"] == "APPEALED")
+    for case in (final_case, delivered_case, waiting_case):
+        await _overturn(eng, harness, case["case_id"])
+    told = {
+        partner: await notice_of(
+            eng,
+            case["case_id"],
+            lambda n: n["dispute"] == "WITHDRAWN" and n["delivery"] == "DELIVERED",
+        )
+        for partner, case in (
+            ("desipost", final_case),
+            ("swiftship", delivered_case),
+            ("rapidroute", waiting_case),
+        )
+    }
+    # Long past the waiting notice's backoff: it is not sent after its withdrawal.
+    eng.clock.advance(timedelta(seconds=601))
+    await asyncio.sleep(1.0)
+    for partner, notice in told.items():
+        sent = [
+            r
+            for r in receiver.of(partner)
+            if json.loads(r["body"])["notice_id"] == str(notice["notice_id"])
+        ]
+        kinds = [json.loads(r["body"])["type"] for r in sent]
+        # The notice once (rapidroute's answered 500), then its withdrawal once.
+        assert kinds == ["partner.debit_notice.v1", WITHDRAWN_TYPE], (partner, kinds)
+        withdrawal = json.loads(sent[-1]["body"])
+        assert withdrawal["amount"] == 100_000 and withdrawal["case_id"] == notice["case_id"]
+        ADAPTERS[partner].authenticate(
+            headers=sent[-1]["headers"],
+            body=sent[-1]["body"],
+            credentials=[PartnerCredential(SECRETS[partner], hash_key(SECRETS[partner]), None)],
+            now=eng.clock.now(),
+            tolerance_s=900,
+        )
+        if partner == "swiftship":
+            assert sent[0]["headers"]["webhook-id"] != sent[-1]["headers"]["webhook-id"]
+    r = await eng.client.get(
+        f"/v1/partner/notices/{told['rapidroute']['notice_id']}", headers=harness.key(RAPIDROUTE)
+    )
+    assert r.status_code == 200 and r.json()["dispute"] == "WITHDRAWN", r.text
 
 
 async def test_contests_upheld_reversed_partial_window_and_statement(

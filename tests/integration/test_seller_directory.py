@@ -72,8 +72,13 @@ async def _scan(
 
 
 async def _file(harness: Harness, intake: Any, rid: str, **over: Any) -> None:
+    """Filed by the seller portal; by a desk agent after the seller's email when it names the
+    address to answer (a portal key may not name one)."""
+    key = PORTAL
+    if "seller_email" in over:
+        key, over = AGENT, {"channel": "EMAIL", **over}
     r = await intake.client.post(
-        "/v1/escalations", json=escalation_body(rid, **over), headers=harness.key(PORTAL)
+        "/v1/escalations", json=escalation_body(rid, **over), headers=harness.key(key)
     )
     assert r.status_code == 201, r.text
 
@@ -189,14 +194,24 @@ async def test_a_filing_merged_into_the_open_case_is_acknowledged_at_its_reply_a
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    rid = await _feed(harness, intake, PORTAL_SELLER, qc_required=False)
+    seller = uid("S-MERGE")
+    rid = await _feed(harness, intake, seller, qc_required=False)
     now = datetime.now(UTC)
     await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
     await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 0.9)
     case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
-    # The seller is not in the directory; its filing names a reply address for this case.
+    # The seller is not in the directory; the desk files for it after its email and names the
+    # address it wrote from as the reply address for this case.
     reply_to = _address()
-    await _file(harness, intake, rid, claim_type="MISSING_ITEM", seller_email=reply_to, evidence=[])
+    await _file(
+        harness,
+        intake,
+        rid,
+        seller_id=seller,
+        claim_type="MISSING_ITEM",
+        seller_email=reply_to,
+        evidence=[],
+    )
     # The claim is judged at once (E4: its checklist), and that request is the filing's one
     # answer: it says the claim joined the case (no separate acknowledgement a moment before).
     [mail] = await _mails(harness, rid, "Please send evidence")

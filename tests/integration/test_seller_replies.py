@@ -111,7 +111,7 @@ async def _claim_waiting_for_evidence(
     body = escalation_body(
         rid, seller_id=seller, claimed_amount=90_000, evidence=[], channel="EMAIL"
     )
-    del body["seller_email"]  # the directory's address, as for a portal without one
+    # No address named: the directory's is where the desk writes.
     r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
     assert r.status_code == 201, r.text
     case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")

@@ -57,8 +57,9 @@ def escalation_body(return_id: str, **over: Any) -> dict[str, Any]:
                 "captured_at": datetime.now(UTC).isoformat(),
             }
         ],
+        # No address: the seller portal's filings are answered at the seller's address in
+        # the directory (a desk agent may name the one the seller wrote from).
         "channel": "PORTAL",
-        "seller_email": "seller.demo@example.com",
     }
     body.update(over)
     return body

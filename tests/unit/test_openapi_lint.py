@@ -5,7 +5,11 @@ plus our own: problem+json errors, examples that validate, one paging convention
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,8 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from tests.support.routes import service_apps
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SERVICES = ["intake", "fraud", "reconciliation", "notifications"]
 PROBES = {"/healthz", "/readyz", "/metrics"}
@@ -108,6 +114,55 @@ def test_every_request_body_and_main_response_has_an_example_that_validates(
                 for value in values:
                     assert value not in (None, {}, []), where
                     assert _valid(doc, media.get("schema", {}), value) == [], where
+
+
+# What a generated example falls back to when it knows nothing of a field: a client copying the
+# document would send it, and a reader learns nothing from it.
+PLACEHOLDER = re.compile(r"EXAMPLE|^example$|^x+$|^string$|0123456789abcdef")
+
+
+def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, f"{path}[{i}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_example_reads_as_a_placeholder(service: str) -> None:
+    """Every example of a request, an answer or a parameter reads like the real thing: a field
+    the generator knows nothing of fails here, and gets a value of its own in shared/examples.py
+    or an `examples=` on its field."""
+    doc = _doc(service)
+    found = []
+    for path, method, op in _operations(doc):
+        media = [m for m in op.get("requestBody", {}).get("content", {}).values()]
+        for answer in op["responses"].values():
+            media += list(answer.get("content", {}).values())
+        for m in media:
+            for where, value in _strings(m.get("example")):
+                if PLACEHOLDER.search(value):
+                    found.append(f"{method.upper()} {path} {where} = {value!r}")
+        for parameter in op.get("parameters", []):
+            example = parameter.get("example", parameter.get("schema", {}).get("example"))
+            if isinstance(example, str) and PLACEHOLDER.search(example):
+                found.append(f"{method.upper()} {path} {parameter['name']} = {example!r}")
+    assert found == [], "\n".join(found)
+
+
+def test_no_event_example_reads_as_a_placeholder() -> None:
+    """The same for the events' examples (the AsyncAPI document shares the generator)."""
+    document = json.loads((ROOT / "docs" / "asyncapi.json").read_text())
+    found = [
+        f"{where} = {value!r}"
+        for where, value in _strings(document)
+        if ".examples[" in where and PLACEHOLDER.search(value)
+    ]
+    assert found == [], "\n".join(found)
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -76,7 +76,12 @@ class SecretRotation(RequestModel):
 
 
 class StatusMappingIn(RequestModel):
-    status: str = Field(min_length=1, max_length=100, description="The partner's status string.")
+    status: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The partner's status string.",
+        examples=["RTO-HUB-HOLD"],
+    )
     event_type: ShipmentEventType
 
 

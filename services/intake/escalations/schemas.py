@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events import ClaimType, EscalationChannel, EvidenceItem, Grams, Id
 from shared.paging import PageOf
@@ -13,6 +13,34 @@ from shared.validation import EmailAddress, Paise, RequestModel
 
 
 class EscalationIn(RequestModel):
+    # The published example is the seller portal's own filing, which names no address (its
+    # answers go to the seller directory's): a client copying it is never refused.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "return_id": "RET-1001",
+                    "seller_id": "S-1001",
+                    "claim_type": "DAMAGED",
+                    "claimed_amount": 249_900,
+                    "description": "The phone came back with a cracked screen.",
+                    "evidence": [
+                        {
+                            "kind": "UNBOXING_VIDEO",
+                            "uri": "https://evidence.example/returns/RET-1001/unboxing.mp4",
+                            "sha256": "9f86d081884c7d659a2feaa0c55ad015"
+                            "a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                            "captured_at": "2026-11-24T10:00:00Z",
+                            "perceptual_hash": "c3d4a1f09b7e5268",
+                        }
+                    ],
+                    "received_weight_g": 812,
+                    "channel": "PORTAL",
+                }
+            ]
+        }
+    )
+
     return_id: Id
     seller_id: Id
     claim_type: ClaimType
@@ -25,7 +53,12 @@ class EscalationIn(RequestModel):
         description="PORTAL for the seller portal (the default there); CALL or EMAIL when an "
         "agent files on the seller's behalf.",
     )
-    seller_email: EmailAddress | None = None
+    seller_email: EmailAddress | None = Field(
+        default=None,
+        description="Where this case's emails go instead of the seller's registered address in "
+        "the seller directory. Only a desk agent or manager (the address the seller wrote from) "
+        "or the marketplace may name one; from a seller portal key it is refused (422).",
+    )
 
 
 class EscalationOut(BaseModel):

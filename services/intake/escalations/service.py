@@ -22,6 +22,7 @@ from uuid import uuid4
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import metrics
+from services.intake.answer_address import sealed_answer_address
 from services.intake.escalations import repository
 from services.intake.escalations.schemas import (
     AppealAccepted,
@@ -152,6 +153,9 @@ async def file_escalation(
     if not principal.can_act_for_seller(data.seller_id):
         raise Problem(403, "Forbidden", "This key may not file escalations for that seller.")
     channel = _channel(principal, data.channel)
+    # Sealed for notifications: intake can seal an address but never read one back. A held
+    # escalation needs it when the feed binds it; a filed one's event carries it onward.
+    seller_contact = sealed_answer_address(principal, data.seller_email, sealer, kind="escalation")
     escalation_id = f"ESC-{uuid4().hex[:16].upper()}"
     escalation = Escalation(
         escalation_id=escalation_id,
@@ -165,9 +169,7 @@ async def file_escalation(
         channel=channel.value,
         filed_by=principal.client_id,
         filed_at=now,
-        # Sealed for notifications: intake can seal an address but never read one back. A held
-        # escalation needs it when the feed binds it; a filed one's event carries it onward.
-        seller_contact=sealer.seal(data.seller_email) if data.seller_email else None,
+        seller_contact=seller_contact,
         state=FILED,
     )
     # Emitted at once even before the feed names the return's seller: the SOP's clock (E1, the

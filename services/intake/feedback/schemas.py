@@ -4,18 +4,37 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Id
 from shared.validation import EmailAddress, RequestModel
 
 
 class FeedbackIn(RequestModel):
+    # As the seller portal sends it: no address (see `EscalationIn`).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "seller_id": "S-1001",
+                    "rating": 5,
+                    "text": "Quick and fair resolution",
+                    "return_id": "RET-1001",
+                }
+            ]
+        }
+    )
+
     seller_id: Id
     rating: int = Field(ge=1, le=5, examples=[5])
     text: str = Field(default="", max_length=5000, examples=["Quick and fair resolution"])
     return_id: Id | None = None
-    seller_email: EmailAddress | None = None
+    seller_email: EmailAddress | None = Field(
+        default=None,
+        description="Where this rating's emails go instead of the seller's registered address in "
+        "the seller directory. Only a desk agent or manager (the address the seller wrote from) "
+        "or the marketplace may name one; from a seller portal key it is refused (422).",
+    )
 
 
 class FeedbackAccepted(BaseModel):

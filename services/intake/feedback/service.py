@@ -7,6 +7,7 @@ from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake.answer_address import sealed_answer_address
 from services.intake.feedback.schemas import FeedbackAccepted, FeedbackIn
 from services.intake.history.service import SOURCE
 from services.intake.models import Outbox, SellerFeedback
@@ -29,6 +30,8 @@ async def receive_feedback(
     # The marketplace relays feedback for any seller; a portal key only for its own.
     if not principal.has(Role.MARKETPLACE) and not principal.can_act_for_seller(data.seller_id):
         raise Problem(403, "Forbidden", "This key may not send feedback for that seller.")
+    # Sealed for notifications, which writes back on a low rating; intake keeps no copy.
+    seller_contact = sealed_answer_address(principal, data.seller_email, sealer, kind="feedback")
     if data.return_id is not None:
         # Feedback is about the seller's own return: one the feed gave another seller would
         # put this rating on that seller's return. An id not known yet is taken as sent.
@@ -59,8 +62,7 @@ async def receive_feedback(
         text=data.text,
         return_id=data.return_id,
         received_at=now,
-        # Sealed for notifications, which writes back on a low rating; intake keeps no copy.
-        seller_contact=sealer.seal(data.seller_email) if data.seller_email else None,
+        seller_contact=seller_contact,
     )
     envelope = enqueue(session, Outbox, event, source=SOURCE, subject=data.seller_id)
     return FeedbackAccepted(

@@ -14,13 +14,18 @@ import logging
 import time
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid5
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.reconciliation import metrics
 from services.reconciliation.disputes import repository
-from services.reconciliation.disputes.service import contest_by, endpoint_secret
+from services.reconciliation.disputes.service import (
+    contest_by,
+    endpoint_secret,
+    withdrawal_payload,
+)
 from services.reconciliation.models import DebitNotice, NoticeAttempt
 from shared.app import ServiceRuntime
 from shared.partner_signing import SigningScheme, signed_headers
@@ -60,8 +65,18 @@ class NoticeHttp:
 
 
 def notice_body(notice: DebitNotice) -> bytes:
+    """What the partner is owed: the notice, or once withdrawn its withdrawal instead."""
+    payload = withdrawal_payload(notice) if notice.dispute == "WITHDRAWN" else notice.payload
     # Signed bytes are exactly the bytes sent: one canonical serialisation.
-    return json.dumps(notice.payload, sort_keys=True, separators=(",", ":")).encode()
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def message_id(notice: DebitNotice) -> str:
+    """Stable across retries, so the partner deduplicates our retries by it; the withdrawal is
+    another message than the notice, or a partner that has the notice would drop it."""
+    if notice.dispute == "WITHDRAWN":
+        return f"msg_{uuid5(notice.notice_id, 'withdrawn').hex}"
+    return f"msg_{notice.notice_id.hex}"
 
 
 async def _deliver_one(
@@ -81,8 +96,7 @@ async def _deliver_one(
     headers = signed_headers(
         SigningScheme(endpoint.scheme),
         secret=endpoint_secret(endpoint),
-        # The notice id is the message id: a partner deduplicates our retries by it.
-        message_id=f"msg_{notice.notice_id.hex}",
+        message_id=message_id(notice),
         timestamp=int(now.timestamp()),
         body=body,
     )
@@ -106,6 +120,11 @@ async def _deliver_one(
         )
     )
     notice.attempts += 1
+    if status is not None and 200 <= status < 300 and notice.dispute == "WITHDRAWN":
+        # The withdrawal reached the partner; `delivered_at` stays the notice's own (or none).
+        notice.delivery, notice.next_attempt_at = "DELIVERED", None
+        metrics.notice_attempt(session, notice.partner_id, "delivered")
+        return
     if status is not None and 200 <= status < 300:
         notice.delivery, notice.delivered_at, notice.next_attempt_at = "DELIVERED", now, None
         # The window opens when the partner has the notice in hand, not when we wrote it.

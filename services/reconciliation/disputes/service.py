@@ -43,6 +43,11 @@ from shared.partner_signing import SigningScheme
 from shared.secretbox import SecretBox
 
 NOTICE_TYPE = "partner.debit_notice.v1"
+WITHDRAWAL_TYPE = "partner.debit_notice_withdrawn.v1"
+# The disputes in which some of the debit still stands: an overturn takes it off, so the notice
+# is withdrawn and the partner told (after PARTIAL, the contest keeps its ruling). One REVERSED
+# left the partner owing nothing already; the overturn posts back what the ruling took off.
+WITHDRAWABLE = frozenset({"OPEN", "CONTESTED", "FINAL", "UPHELD", "PARTIAL"})
 CONTEST_REVIEW = "PARTNER_CONTEST"
 MARKETPLACE_COST = "marketplace_cost"
 
@@ -341,15 +346,22 @@ async def rule(
 
 
 async def withdraw_notices(session: AsyncSession, *, case: Case, now: datetime) -> None:
-    """An overturn reversed the case's settlements, the partner's debit with them. A notice
-    still open or contested is WITHDRAWN (contesting or ruling on it would take the reversed
-    debit off a second time) and its review task cancelled; what a ruling already took off the
-    partner is posted back, since the overturn's reversal took off the whole debit again."""
-    for notice in await repository.notices(session, case_id=case.case_id, limit=1000):
+    """An overturn reversed the case's settlements, the partner's debit with them. A notice on
+    which some of that debit still stood is WITHDRAWN (contesting or ruling on it would take the
+    reversed debit off a second time), its review task cancelled and the partner told; what a
+    ruling already took off the partner is posted back, since the overturn's reversal took off
+    the whole debit again."""
+    for listed in await repository.notices(session, case_id=case.case_id, limit=1000):
+        # Locked and read afresh: the delivery loop may be posting this notice right now, and
+        # what it is owed next (the notice or its withdrawal) is decided on its current state.
+        notice = await repository.notice(session, listed.notice_id, lock=True)
+        if notice is None:
+            continue
         contest_row = await repository.contest_of(session, notice.notice_id)
-        if notice.dispute in {"OPEN", "CONTESTED"}:
+        if notice.dispute in WITHDRAWABLE:
             was = notice.dispute
             notice.dispute, notice.final_at = "WITHDRAWN", now
+            _owe_withdrawal(notice, now)
             if contest_row is not None and contest_row.outcome is None:
                 # The contest is moot, not pending: the partner's statement shows it closed.
                 contest_row.outcome, contest_row.reversed_amount = "WITHDRAWN", 0
@@ -383,6 +395,36 @@ async def withdraw_notices(session: AsyncSession, *, case: Case, now: datetime) 
                 f"({case.case_id}): the debit it took off was reversed with the overturned "
                 "decision",
             )
+
+
+def _owe_withdrawal(notice: DebitNotice, now: datetime) -> None:
+    """What the partner is owed now is the withdrawal, not the notice: a notice not delivered
+    yet is never sent (the delivery loop sends the withdrawal in its place, which names the
+    notice and its amount), and one already delivered is followed by the withdrawal. A parked
+    notice stays parked (its endpoint is off); enabling the endpoint sends the withdrawal."""
+    if notice.delivery == "PARKED":
+        return
+    notice.delivery, notice.attempts, notice.next_attempt_at = "PENDING", 0, now
+
+
+def withdrawal_payload(notice: DebitNotice) -> dict[str, Any]:
+    """The message that tells a partner its debit is withdrawn: enough to match it to the
+    notice (its id, case, return, amount, when it was issued) even if the notice itself never
+    reached the partner."""
+    return {
+        "type": WITHDRAWAL_TYPE,
+        "notice_id": str(notice.notice_id),
+        "partner_id": notice.partner_id,
+        "case_id": notice.case_id,
+        "return_id": notice.payload.get("return_id"),
+        "amount": notice.amount,
+        "currency": "INR",
+        "amounts_in": "paise",
+        "issued_at": notice.payload.get("issued_at"),
+        "withdrawn_at": notice.final_at.isoformat() if notice.final_at else None,
+        "reason": "The decision that made this debit was overturned on appeal: the debit is "
+        "reversed on your account and nothing is owed for this case.",
+    }
 
 
 async def _close_contest_review(
