@@ -63,6 +63,7 @@ _BY_NAME: dict[str, str] = {
     "ce_type": "disputedesk.intake.seller_escalation_filed.v1",
     "changed_field": "emails",
     "checklist": "An unboxing video from the moment the parcel is opened",
+    "evidence_missing": "UNBOXING_VIDEO",
     "claim_type": "DAMAGED",
     "delivery": "sent",
     "detail": "550 5.1.1 mailbox unavailable (hard bounce)",

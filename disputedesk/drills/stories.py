@@ -289,12 +289,10 @@ def script_story(
             "claimed_amount": item.value,
             "description": DESCRIPTIONS[spec.claim_type],
             "evidence": evidence,
+            "seller_email": f"returns@{seller_id.lower()}.drill.example",
         }
         if filed_by_agent:
-            # The agent gives the address the seller asked to be answered at; a portal filing
-            # may name none (its answers go to the seller directory's address).
             escalation["channel"] = "CALL"
-            escalation["seller_email"] = f"returns@{seller_id.lower()}.drill.example"
     return StoryScript(
         number=number,
         scenario=scenario,

@@ -57,8 +57,8 @@ def escalation_body(return_id: str, **over: Any) -> dict[str, Any]:
                 "captured_at": datetime.now(UTC).isoformat(),
             }
         ],
-        # No address: the seller portal's filings are answered at the seller's address in
-        # the directory (a desk agent may name the one the seller wrote from).
+        # No address of its own: answered at the seller's address in the directory (the test
+        # pipeline registers S-DEMO-1's); a test that names one passes `seller_email`.
         "channel": "PORTAL",
     }
     body.update(over)

@@ -185,8 +185,7 @@ def test_scans_come_from_the_returns_own_partner_in_order_with_weights() -> None
         assert script.return_body["initiated_at"] < script.scans[0].at.isoformat()
         if script.escalation is not None:
             assert script.escalation["seller_id"] == script.return_body["seller_id"]
-            # Only an agent names an address (a portal key may not).
-            assert bool(script.escalation.get("seller_email")) is script.filed_by_agent
+            assert script.escalation["seller_email"]
 
 
 def test_every_twenty_stories_reach_every_scenario() -> None:

@@ -13,8 +13,7 @@ from shared.validation import EmailAddress, Paise, RequestModel
 
 
 class EscalationIn(RequestModel):
-    # The published example is the seller portal's own filing, which names no address (its
-    # answers go to the seller directory's): a client copying it is never refused.
+    # The published example is the seller portal's own filing, naming where its answers go.
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -36,6 +35,7 @@ class EscalationIn(RequestModel):
                     ],
                     "received_weight_g": 812,
                     "channel": "PORTAL",
+                    "seller_email": "seller@example.com",
                 }
             ]
         }
@@ -55,9 +55,8 @@ class EscalationIn(RequestModel):
     )
     seller_email: EmailAddress | None = Field(
         default=None,
-        description="Where this case's emails go instead of the seller's registered address in "
-        "the seller directory. Only a desk agent or manager (the address the seller wrote from) "
-        "or the marketplace may name one; from a seller portal key it is refused (422).",
+        description="Where this case's emails go; without it, the seller's registered address "
+        "in the seller directory. Sealed at once: intake keeps no plaintext.",
     )
 
 

@@ -155,7 +155,7 @@ async def file_escalation(
     channel = _channel(principal, data.channel)
     # Sealed for notifications: intake can seal an address but never read one back. A held
     # escalation needs it when the feed binds it; a filed one's event carries it onward.
-    seller_contact = sealed_answer_address(principal, data.seller_email, sealer, kind="escalation")
+    seller_contact = sealed_answer_address(data.seller_email, sealer)
     escalation_id = f"ESC-{uuid4().hex[:16].upper()}"
     escalation = Escalation(
         escalation_id=escalation_id,

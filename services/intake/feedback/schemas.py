@@ -11,7 +11,7 @@ from shared.validation import EmailAddress, RequestModel
 
 
 class FeedbackIn(RequestModel):
-    # As the seller portal sends it: no address (see `EscalationIn`).
+    # As the seller portal sends it, here without an address: the answer goes to the directory's.
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -31,9 +31,8 @@ class FeedbackIn(RequestModel):
     return_id: Id | None = None
     seller_email: EmailAddress | None = Field(
         default=None,
-        description="Where this rating's emails go instead of the seller's registered address in "
-        "the seller directory. Only a desk agent or manager (the address the seller wrote from) "
-        "or the marketplace may name one; from a seller portal key it is refused (422).",
+        description="Where this rating's emails go; without it, the seller's registered address "
+        "in the seller directory. Sealed at once: intake keeps no plaintext.",
     )
 
 

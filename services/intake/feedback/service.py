@@ -31,7 +31,7 @@ async def receive_feedback(
     if not principal.has(Role.MARKETPLACE) and not principal.can_act_for_seller(data.seller_id):
         raise Problem(403, "Forbidden", "This key may not send feedback for that seller.")
     # Sealed for notifications, which writes back on a low rating; intake keeps no copy.
-    seller_contact = sealed_answer_address(principal, data.seller_email, sealer, kind="feedback")
+    seller_contact = sealed_answer_address(data.seller_email, sealer)
     if data.return_id is not None:
         # Feedback is about the seller's own return: one the feed gave another seller would
         # put this rating on that seller's return. An id not known yet is taken as sent.
