@@ -12,6 +12,8 @@ rate of the agents not planted for QC: no test holding the stated false-alarm ra
 better, so an agent the oracle never names within the world is lost to the evidence itself.
 
     python -m bench.qc_replay 101 102 ...      # development seeds (`ranges.DEV_SEEDS`)
+    python -m bench.qc_replay alarms 101 ...   # every agent and hub, planted or not
+    python -m bench.qc_replay --ranges wide 5005 ...   # worlds drawn from another range set
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ from datetime import datetime
 from typing import Any
 
 from disputedesk.simulate.generator import World, generate
-from disputedesk.simulate.ranges import draw_market
+from disputedesk.simulate.ranges import RANGE_SETS, WorldRanges, draw_market
+from services.fraud.detectors.qc_contradiction import NAMED_AWAY_AT_LEAST
 from services.fraud.detectors.stats import robust_baseline, sequential_test
 from services.fraud.scoring.base import default_config
 
 NAMING = frozenset({"WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"})
 CONTRADICTING = frozenset({"WRONG_ITEM", "USED_ITEM"})
 PRIOR_RATE = 0.03
+# The range set the seeds' worlds are drawn from (`--ranges`; the development ranges by default).
+RANGES = WorldRanges()
 # Whether a buyer's contradiction of an agent leaves its counts, as of a moment.
 Excluded = Callable[[str, str, datetime], bool]
 
@@ -52,7 +57,7 @@ def qc_records(
         elif (
             a.kind == "scan"
             and a.body["type"] == "QC_PASSED"
-            and (entity == "hub" or a.partner_format != "desipost")
+            and a.body[entity] is not None  # a pass naming no agent is its hub's alone
         ):
             passed_by[a.return_id] = a.body[entity]
             per_agent[a.body[entity]].append((a.at, "pass", buyer[a.return_id]))
@@ -96,7 +101,7 @@ def replay(seed: int) -> list[dict[str, Any]]:
     config = default_config()
     t, s = config.thresholds, config.sequential
     alert = math.log(1 / s.alpha)
-    world = generate(draw_market(seed), seed)
+    world = generate(draw_market(seed, RANGES), seed)
     truth = world.truth
     planted = {e for _, e in truth.entities.get("qc_contradiction", set())}
     per_agent, named = qc_records(world)
@@ -163,7 +168,7 @@ def alarms(seed: int) -> list[dict[str, Any]]:
     config = default_config()
     t, s = config.thresholds, config.sequential
     alert = math.log(1 / s.alpha)
-    world = generate(draw_market(seed), seed)
+    world = generate(draw_market(seed, RANGES), seed)
     truth = world.truth
     start = min(a.at for a in world.actions)
     end = max(a.at for a in world.actions)
@@ -220,10 +225,12 @@ def alarms(seed: int) -> list[dict[str, Any]]:
 
 
 def _named_elsewhere(named: dict[str, list]) -> Excluded:
-    """A buyer's contradiction leaves an entity's counts once the buyer is named away from it."""
+    """A buyer's contradiction leaves an entity's counts once the buyer is named away from it
+    as often as fraud's rule asks (`qc_contradiction.NAMED_AWAY_AT_LEAST`)."""
 
     def out(entity: str, who: str, until: datetime) -> bool:
-        return any(at <= until and by != entity for at, by in named.get(who, ()))
+        away = sum(1 for at, by in named.get(who, ()) if at <= until and by != entity)
+        return away >= NAMED_AWAY_AT_LEAST
 
     return out
 
@@ -233,6 +240,10 @@ def _days(first: datetime | None, at: datetime | None) -> float | None:
 
 
 def main(seeds: Sequence[str]) -> None:
+    global RANGES
+    if seeds and seeds[0] == "--ranges":
+        RANGES = RANGE_SETS[seeds[1]][1]
+        seeds = seeds[2:]
     if seeds and seeds[0] == "alarms":
         print("seed type entity partner planted realized buyers passes trials information")
         for seed in seeds[1:]:
