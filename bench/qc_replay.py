@@ -27,7 +27,6 @@ from typing import Any
 
 from disputedesk.simulate.generator import World, generate
 from disputedesk.simulate.ranges import RANGE_SETS, WorldRanges, draw_market
-from services.fraud.detectors.qc_contradiction import NAMED_AWAY_AT_LEAST
 from services.fraud.detectors.stats import robust_baseline, sequential_test
 from services.fraud.scoring.base import default_config
 
@@ -46,12 +45,15 @@ def qc_records(
     """Per QC entity (`entity`: "agent", or "hub" with desipost's passes too), its passes and
     contradictions in time order ((at, "pass" or "contra", buyer)); per buyer, their named
     claims on delivered, unharmed returns ((at, the entity that passed the return at QC or
-    None))."""
+    None, for agents the agent the scans name as picking it up or None))."""
     buyer: dict[str, str] = {}
     passed_by: dict[str, str] = {}
+    picked_by: dict[str, str] = {}
     per_agent: dict[str, list[tuple[datetime, str, str]]] = defaultdict(list)
-    named: dict[str, list[tuple[datetime, str | None]]] = defaultdict(list)
+    named: dict[str, list[tuple[datetime, str | None, str | None]]] = defaultdict(list)
     for a in world.actions:
+        if a.kind == "scan" and entity == "agent" and a.body["agent"]:
+            picked_by.setdefault(a.return_id, a.body["agent"])
         if a.kind == "return":
             buyer[a.return_id] = a.body["buyer_id"]
         elif (
@@ -68,7 +70,7 @@ def qc_records(
                 and a.facts.get("terminal") == "DELIVERED"
                 and not a.facts["incident"]
             ):
-                named[who].append((a.at, passed_by.get(a.return_id)))
+                named[who].append((a.at, passed_by.get(a.return_id), picked_by.get(a.return_id)))
             if a.return_id in passed_by and claim in CONTRADICTING:
                 per_agent[passed_by[a.return_id]].append((a.at, "contra", who))
     for records in per_agent.values():
@@ -225,12 +227,14 @@ def alarms(seed: int) -> list[dict[str, Any]]:
 
 
 def _named_elsewhere(named: dict[str, list]) -> Excluded:
-    """A buyer's contradiction leaves an entity's counts once the buyer is named away from it
-    as often as fraud's rule asks (`qc_contradiction.NAMED_AWAY_AT_LEAST`)."""
+    """A buyer's contradiction leaves an entity's counts once the buyer is named away from it:
+    on a return the entity did not pass and, for an agent, did not pick up either (its own
+    pickups without QC are its own parcels, `features.contradicting_buyers`' `own_parcels`)."""
 
     def out(entity: str, who: str, until: datetime) -> bool:
-        away = sum(1 for at, by in named.get(who, ()) if at <= until and by != entity)
-        return away >= NAMED_AWAY_AT_LEAST
+        return any(
+            at <= until and by != entity and pick != entity for at, by, pick in named.get(who, ())
+        )
 
     return out
 

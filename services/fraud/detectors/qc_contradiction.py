@@ -122,22 +122,13 @@ def per_buyer_population(
     return {i: one_per_buyer(v, repeats.get(i, 0), abusing.get(i, 0)) for i, v in everyone.items()}
 
 
-# How often a buyer must be named away from a QC entity before their contradictions of it are
-# taken for the buyer's own pattern (see `named_elsewhere`).
-NAMED_AWAY_AT_LEAST = 2
-
-
 def named_elsewhere(
-    contradicting: Iterable[tuple[str, str, int, int]],
-    alerted: Collection[str] = (),
-    *,
-    at_least: int = NAMED_AWAY_AT_LEAST,
+    contradicting: Iterable[tuple[str, str, int, int]], alerted: Collection[str] = ()
 ) -> Counter[str]:
     """For each QC entity, how many of the buyers who contradicted its passes are known as
-    claim-named buyers away from it: named (a wrong, used or missing item) at least `at_least`
-    times on returns it did not pass, or under a wrong/used alert. `contradicting`: (entity,
-    buyer, named on the entity's passes, named everywhere), as `features.contradicting_buyers`
-    reads them.
+    claim-named buyers away from it: named (a wrong, used or missing item) on a return it did
+    not pass, or under a wrong/used alert. `contradicting`: (entity, buyer, named on the
+    entity's passes, named everywhere), as `features.contradicting_buyers` reads them.
 
     A contradiction weighs against the QC entity only as far as it is likelier when the entity
     passes wrong items than when it does not. For an ordinary buyer it is: their return is what
@@ -149,24 +140,12 @@ def named_elsewhere(
     (a QC agent's own victims) stays in, so a careless agent cannot hide behind the buyers its
     passes wronged. The rule is the same for every QC entity, the one weighed and its peers,
     so the honest population is counted as the entity is (see "QC contradictions: where the
-    evidence is lost" in docs/fraud-detection.md for the false-alarm argument).
-
-    Why twice, not once: one naming away is what an ordinary buyer gets where claims are
-    common. A buyer returning eight items where one return in twenty is claimed as a wrong,
-    used or missing item is named away from any one agent about a third of the time, and
-    buyers abusing on their own (a handful among thousands) are then a small share of those
-    named once; their contradictions are mostly ordinary buyers' evidence, thrown away for
-    the entity and its peers alike. And "away" is read from the QC passes alone, so a
-    careless agent's own parcels count as away from it: its pickups without QC, and, where
-    the partner leaves the agent off the scans (rapidroute), its unnamed passes, which its
-    carelessness contradicts too. A buyer abusing on their own returns wrong items again and
-    again: named twice away from the entity they still leave (docs/fraud-detection.md, "QC
-    contradictions on a marketplace we did not simulate")."""
+    evidence is lost" in docs/fraud-detection.md for the false-alarm argument)."""
     wanted = set(alerted)
     return Counter(
         entity
         for entity, buyer, named_here, named_everywhere in contradicting
-        if named_everywhere - named_here >= at_least or buyer in wanted
+        if named_everywhere > named_here or buyer in wanted
     )
 
 
