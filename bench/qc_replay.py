@@ -12,6 +12,8 @@ rate of the agents not planted for QC: no test holding the stated false-alarm ra
 better, so an agent the oracle never names within the world is lost to the evidence itself.
 
     python -m bench.qc_replay 101 102 ...      # development seeds (`ranges.DEV_SEEDS`)
+    python -m bench.qc_replay alarms 101 ...   # every agent and hub, planted or not
+    python -m bench.qc_replay --ranges wide 5005 ...   # worlds drawn from another range set
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ from datetime import datetime
 from typing import Any
 
 from disputedesk.simulate.generator import World, generate
-from disputedesk.simulate.ranges import draw_market
+from disputedesk.simulate.ranges import RANGE_SETS, WorldRanges, draw_market
 from services.fraud.detectors.stats import robust_baseline, sequential_test
 from services.fraud.scoring.base import default_config
 
 NAMING = frozenset({"WRONG_ITEM", "USED_ITEM", "MISSING_ITEM"})
 CONTRADICTING = frozenset({"WRONG_ITEM", "USED_ITEM"})
 PRIOR_RATE = 0.03
+# The range set the seeds' worlds are drawn from (`--ranges`; the development ranges by default).
+RANGES = WorldRanges()
 # Whether a buyer's contradiction of an agent leaves its counts, as of a moment.
 Excluded = Callable[[str, str, datetime], bool]
 
@@ -41,18 +45,21 @@ def qc_records(
     """Per QC entity (`entity`: "agent", or "hub" with desipost's passes too), its passes and
     contradictions in time order ((at, "pass" or "contra", buyer)); per buyer, their named
     claims on delivered, unharmed returns ((at, the entity that passed the return at QC or
-    None))."""
+    None, for agents the agent the scans name as picking it up or None))."""
     buyer: dict[str, str] = {}
     passed_by: dict[str, str] = {}
+    picked_by: dict[str, str] = {}
     per_agent: dict[str, list[tuple[datetime, str, str]]] = defaultdict(list)
-    named: dict[str, list[tuple[datetime, str | None]]] = defaultdict(list)
+    named: dict[str, list[tuple[datetime, str | None, str | None]]] = defaultdict(list)
     for a in world.actions:
+        if a.kind == "scan" and entity == "agent" and a.body["agent"]:
+            picked_by.setdefault(a.return_id, a.body["agent"])
         if a.kind == "return":
             buyer[a.return_id] = a.body["buyer_id"]
         elif (
             a.kind == "scan"
             and a.body["type"] == "QC_PASSED"
-            and (entity == "hub" or a.partner_format != "desipost")
+            and a.body[entity] is not None  # a pass naming no agent is its hub's alone
         ):
             passed_by[a.return_id] = a.body[entity]
             per_agent[a.body[entity]].append((a.at, "pass", buyer[a.return_id]))
@@ -63,7 +70,7 @@ def qc_records(
                 and a.facts.get("terminal") == "DELIVERED"
                 and not a.facts["incident"]
             ):
-                named[who].append((a.at, passed_by.get(a.return_id)))
+                named[who].append((a.at, passed_by.get(a.return_id), picked_by.get(a.return_id)))
             if a.return_id in passed_by and claim in CONTRADICTING:
                 per_agent[passed_by[a.return_id]].append((a.at, "contra", who))
     for records in per_agent.values():
@@ -96,7 +103,7 @@ def replay(seed: int) -> list[dict[str, Any]]:
     config = default_config()
     t, s = config.thresholds, config.sequential
     alert = math.log(1 / s.alpha)
-    world = generate(draw_market(seed), seed)
+    world = generate(draw_market(seed, RANGES), seed)
     truth = world.truth
     planted = {e for _, e in truth.entities.get("qc_contradiction", set())}
     per_agent, named = qc_records(world)
@@ -163,7 +170,7 @@ def alarms(seed: int) -> list[dict[str, Any]]:
     config = default_config()
     t, s = config.thresholds, config.sequential
     alert = math.log(1 / s.alpha)
-    world = generate(draw_market(seed), seed)
+    world = generate(draw_market(seed, RANGES), seed)
     truth = world.truth
     start = min(a.at for a in world.actions)
     end = max(a.at for a in world.actions)
@@ -220,10 +227,14 @@ def alarms(seed: int) -> list[dict[str, Any]]:
 
 
 def _named_elsewhere(named: dict[str, list]) -> Excluded:
-    """A buyer's contradiction leaves an entity's counts once the buyer is named away from it."""
+    """A buyer's contradiction leaves an entity's counts once the buyer is named away from it:
+    on a return the entity did not pass and, for an agent, did not pick up either (its own
+    pickups without QC are its own parcels, `features.contradicting_buyers`' `own_parcels`)."""
 
     def out(entity: str, who: str, until: datetime) -> bool:
-        return any(at <= until and by != entity for at, by in named.get(who, ()))
+        return any(
+            at <= until and by != entity and pick != entity for at, by, pick in named.get(who, ())
+        )
 
     return out
 
@@ -233,6 +244,10 @@ def _days(first: datetime | None, at: datetime | None) -> float | None:
 
 
 def main(seeds: Sequence[str]) -> None:
+    global RANGES
+    if seeds and seeds[0] == "--ranges":
+        RANGES = RANGE_SETS[seeds[1]][1]
+        seeds = seeds[2:]
     if seeds and seeds[0] == "alarms":
         print("seed type entity partner planted realized buyers passes trials information")
         for seed in seeds[1:]:
