@@ -114,6 +114,9 @@ class ReadAheadRunner(ConsumerRunner):
     GROUP_VIEW_TTL_S = 1.0
     # A broker read for the bound that takes longer counts as unknown (nothing goes ahead).
     GROUP_VIEW_TIMEOUT_S = 5.0
+    # After a failed read of the marks of newly assigned partitions, how long until the next
+    # try: the poll loop waits on each, and meanwhile those partitions count more carefully.
+    RESTORE_RETRY_S = 30.0
 
     def __init__(
         self,
@@ -141,6 +144,7 @@ class ReadAheadRunner(ConsumerRunner):
         self._counted: dict[TopicPartition, datetime] = {}
         # The assigned partitions whose committed mark has been read since they were assigned.
         self._restored: set[TopicPartition] = set()
+        self._restore_failed_at = float("-inf")
         # Per partition: its first buffered record's offset and event time, read once.
         self._head_times: dict[TopicPartition, tuple[int, datetime | None]] = {}
         # The other replicas' partitions, and the marks of those with records waiting, as read
@@ -165,6 +169,7 @@ class ReadAheadRunner(ConsumerRunner):
         self._committable.clear()
         self._counted.clear()
         self._restored.clear()
+        self._restore_failed_at = float("-inf")
         self._head_times.clear()
         self._elsewhere = None
         try:
@@ -378,10 +383,12 @@ class ReadAheadRunner(ConsumerRunner):
         as a consumer that never stopped. Until read (a failed read is tried again next
         round), such a partition counts from its first record waiting only."""
         new = [tp for tp in assigned if tp not in self._restored]
-        if not new:
+        now = asyncio.get_running_loop().time()
+        if not new or now - self._restore_failed_at < self.RESTORE_RETRY_S:
             return
         committed = await self._committed(new)
         if committed is None:
+            self._restore_failed_at = now
             return
         for tp in new:
             self._restored.add(tp)
@@ -393,19 +400,22 @@ class ReadAheadRunner(ConsumerRunner):
     async def _committed(
         self, parts: list[TopicPartition]
     ) -> dict[TopicPartition, OffsetAndMetadata] | None:
-        """The group's committed offsets and their metadata for `parts`; None if unreadable."""
-        try:
+        """The group's committed offsets and their metadata for `parts`; None if unreadable
+        (within GROUP_VIEW_TIMEOUT_S, connecting included: the poll loop waits on it)."""
+
+        async def read() -> dict[TopicPartition, OffsetAndMetadata]:
             if self._admin is None:
                 self._admin = AIOKafkaAdminClient(
                     bootstrap_servers=self.bootstrap_servers,
                     client_id=f"{self.service}-{self.group_id}-marks",
                 )
                 await self._admin.start()
-            offsets: dict[TopicPartition, OffsetAndMetadata] = await asyncio.wait_for(
-                self._admin.list_consumer_group_offsets(self.group_id, partitions=parts),
-                self.GROUP_VIEW_TIMEOUT_S,
-            )
+            offsets: dict[TopicPartition, OffsetAndMetadata]
+            offsets = await self._admin.list_consumer_group_offsets(self.group_id, partitions=parts)
             return offsets
+
+        try:
+            return await asyncio.wait_for(read(), self.GROUP_VIEW_TIMEOUT_S)
         except Exception as exc:
             log.warning("could not read %s's committed marks: %r", self.group_id, exc)
             await self._close_admin()
