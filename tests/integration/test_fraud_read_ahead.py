@@ -398,8 +398,6 @@ async def test_a_claim_on_a_caught_up_replica_waits_for_another_replicas_backlog
             timeout=60,
         )
         assert _in_order_before(rows, escalated, new)
-        # The other replica was still in its backlog when the claim was handled.
-        assert not set(old) <= {rid for rid, _ in rows}
     finally:
         for r in replicas:
             r.stop()
