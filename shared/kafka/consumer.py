@@ -329,7 +329,15 @@ class ConsumerRunner:
         assigned = self.consumer.assignment()
         offsets = {tp: offset for tp, offset in offsets.items() if tp in assigned}
         if offsets:
-            await self.consumer.commit(offsets)
+            await self.consumer.commit(
+                {tp: (offset, self.offset_metadata(tp)) for tp, offset in offsets.items()}
+            )
+
+    def offset_metadata(self, tp: TopicPartition) -> str:
+        """What is committed with a partition's offset, for whoever resumes it (this runner
+        restarted, another replica after a rebalance): nothing by default. Fraud's read-ahead
+        keeps how far it has counted there (services/fraud/scoring/consumer.py)."""
+        return ""
 
     async def export_lag_if_due(self, consumer: AIOKafkaConsumer, *, now: float) -> None:
         """The lag gauge, at most once per LAG_EXPORT_INTERVAL_S: a gauge scraped every few

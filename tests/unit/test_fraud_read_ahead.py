@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
 
 from services.fraud.scoring.base import fact_time
-from services.fraud.scoring.consumer import ReadAheadRunner
+from services.fraud.scoring.consumer import UNKNOWN, ReadAheadRunner, Stage, mark_of
 from shared.envelope import Envelope
 from shared.events import ClaimType, EscalationChannel, ReturnInitiated, SellerEscalationFiled
 from shared.kafka.consumer import EventHandlers
@@ -60,6 +61,12 @@ def _record(
 def _runner(chunk: int = 3, overtake: timedelta | None = None) -> ReadAheadRunner:
     handlers = EventHandlers()
     handlers.expedite(SellerEscalationFiled)
+
+    @handlers.on(ReturnInitiated)
+    @handlers.on(SellerEscalationFiled)
+    async def handled(event: object, ctx: object) -> None:
+        return None
+
     return ReadAheadRunner(
         chunk_size=chunk,
         overtake=overtake,
@@ -85,12 +92,12 @@ def test_an_escalation_goes_first_with_its_keys_buffered_events_and_the_offset_w
     runner._take({tp: [_record(k, i) for i, k in enumerate("ABCADEF")]})
     runner._take({tp: [_record("A", 7, escalation=True), _record("G", 8)]})
 
-    assert _names(runner._take_expedited()) == ["A@0", "A@3", "A@7"]
-    assert _names(runner._take_oldest()) == ["B@1", "C@2", "D@4"]
+    assert _names(runner._take_expedited(None)) == ["A@0", "A@3", "A@7"]
+    assert _names(runner._take_oldest().records) == ["B@1", "C@2", "D@4"]
     runner._advance()
     # Offsets 0 to 4 are handled but 5 is not: a restart must begin there.
     assert runner._pending == {tp: 5}
-    assert _names(runner._take_oldest()) == ["E@5", "F@6", "G@8"]
+    assert _names(runner._take_oldest().records) == ["E@5", "F@6", "G@8"]
     runner._advance()
     assert runner._pending == {tp: 9}
 
@@ -101,7 +108,7 @@ def test_records_fetched_again_after_a_rebalance_are_not_buffered_twice() -> Non
     runner._take({tp: [_record("A", 0), _record("B", 1)]})
     # The fetcher restarted from the committed offset 0.
     runner._take({tp: [_record("A", 0), _record("B", 1), _record("C", 2)]})
-    assert _names(runner._take_oldest()) == ["A@0", "B@1", "C@2"]
+    assert _names(runner._take_oldest().records) == ["A@0", "B@1", "C@2"]
 
 
 def test_a_revoked_partitions_buffer_and_offset_are_dropped() -> None:
@@ -110,7 +117,7 @@ def test_a_revoked_partitions_buffer_and_offset_are_dropped() -> None:
     runner._take({kept: [_record("A", 0)], lost: [_record("B", 0, partition=1)]})
     runner._pending[lost] = 0
     runner._forget_revoked({kept})
-    assert _names(runner._take_oldest()) == ["A@0"]
+    assert _names(runner._take_oldest().records) == ["A@0"]
     runner._advance()
     assert runner._pending == {kept: 1}
 
@@ -124,8 +131,8 @@ def test_chunks_share_partitions_and_keep_each_in_order() -> None:
             p1: [_record(k, i, partition=1) for i, k in enumerate("VW")],
         }
     )
-    assert _names(runner._take_oldest()) == ["A@0", "B@1", "V@0", "W@1"]
-    assert _names(runner._take_oldest()) == ["C@2", "D@3", "E@4"]
+    assert _names(runner._take_oldest().records) == ["A@0", "B@1", "V@0", "W@1"]
+    assert _names(runner._take_oldest().records) == ["C@2", "D@3", "E@4"]
 
 
 def test_many_expedited_keys_are_split_into_transactions_each_key_whole() -> None:
@@ -134,7 +141,7 @@ def test_many_expedited_keys_are_split_into_transactions_each_key_whole() -> Non
     records = [_record(k, i) for i, k in enumerate("AABBCD")]
     records += [_record(k, 6 + i, escalation=True) for i, k in enumerate("ABCD")]
     runner._take({tp: records})
-    parts = [_names(p) for p in runner._in_chunks(runner._take_expedited())]
+    parts = [_names(p) for p in runner._in_chunks(runner._take_expedited(None))]
     # A key of three fills a transaction of three; two keys of two do not share one.
     assert parts == [["A@0", "A@1", "A@6"], ["B@2", "B@3", "B@7"], ["C@4", "C@8"], ["D@5", "D@9"]]
 
@@ -147,13 +154,13 @@ def test_behind_a_backlog_the_oldest_records_are_committed_after_the_escalations
     tp = TopicPartition(TOPIC, 0)
     runner._take({tp: [_record(k, i) for i, k in enumerate("ABCDEF")]})
     runner._take({tp: [_record("A", 6, escalation=True)]})
-    assert [_names(s) for s in runner._round()] == [["A@0", "A@6"], ["B@1", "C@2", "D@3"]]
+    assert [_names(s.records) for s in runner._round()] == [["A@0", "A@6"], ["B@1", "C@2", "D@3"]]
     # A full expedited transaction leaves the oldest records to one of their own.
     runner._take({tp: [_record("E", 7), _record("E", 8, escalation=True)]})
-    assert [_names(s) for s in runner._round()] == [["E@4", "E@7", "E@8"], ["F@5"]]
+    assert [_names(s.records) for s in runner._round()] == [["E@4", "E@7", "E@8"], ["F@5"]]
     # No escalation: the oldest alone.
     runner._take({tp: [_record("G", 9)]})
-    assert [_names(s) for s in runner._round()] == [["G@9"]]
+    assert [_names(s.records) for s in runner._round()] == [["G@9"]]
 
 
 def test_once_caught_up_the_last_few_records_join_the_escalations_transaction() -> None:
@@ -162,20 +169,20 @@ def test_once_caught_up_the_last_few_records_join_the_escalations_transaction() 
     runner = _runner(chunk=3)
     tp = TopicPartition(TOPIC, 0)
     runner._take({tp: [_record("A", 0), _record("B", 1), _record("A", 2, escalation=True)]})
-    assert [_names(s) for s in runner._round()] == [["A@0", "A@2", "B@1"]]
+    assert [_names(s.records) for s in runner._round()] == [["A@0", "A@2", "B@1"]]
 
 
 async def test_offsets_of_a_partition_taken_away_are_not_committed() -> None:
     """A partition revoked while a stage ran: its offset is left to its new owner, and the
     offsets of the partitions still assigned are committed (the shared runner's commit)."""
     kept, lost = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
-    commits: list[dict[TopicPartition, int]] = []
+    commits: list[dict[TopicPartition, tuple[int, str]]] = []
 
     class Consumer:
         def assignment(self) -> set[TopicPartition]:
             return {kept}
 
-        async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        async def commit(self, offsets: dict[TopicPartition, tuple[int, str]]) -> None:
             if set(offsets) - self.assignment():
                 raise AssertionError("aiokafka refuses to commit an unassigned partition")
             commits.append(offsets)
@@ -184,7 +191,7 @@ async def test_offsets_of_a_partition_taken_away_are_not_committed() -> None:
     runner.consumer = Consumer()  # type: ignore[assignment]
     runner._pending = {kept: 3, lost: 7}
     await runner.commit_pending()
-    assert commits == [{kept: 3}]
+    assert commits == [{kept: (3, "")}]
     assert runner._pending == {}
 
 
@@ -197,17 +204,59 @@ def test_an_expedited_type_narrowed_by_its_payload_is_sorted_on_the_payload() ->
     runner._take(
         {tp: [_record("A", 0, escalation=True), _record("B", 1, escalation=True), _record("C", 2)]}
     )
-    assert _names(runner._take_expedited()) == ["A@0"]
-    assert _names(runner._take_oldest()) == ["B@1", "C@2"]
+    assert _names(runner._take_expedited(None)) == ["A@0"]
+    assert _names(runner._take_oldest().records) == ["B@1", "C@2"]
 
 
-def test_an_escalation_goes_ahead_only_of_events_within_the_overtake_of_it() -> None:
+class Broker:
+    """What the read-ahead asks the consumer about its partitions: its assignment, each
+    partition's end and the fetcher's position (none: not fetched yet)."""
+
+    def __init__(self, assigned: set[TopicPartition], partitions: int | None = None) -> None:
+        self.assigned = assigned
+        self.partitions = partitions if partitions is not None else len(assigned)
+        self.ends: dict[TopicPartition, int] = {}
+        self.positions: dict[TopicPartition, int] = {}
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.assigned)
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return set(range(self.partitions))
+
+    def last_stable_offset(self, tp: TopicPartition) -> int | None:
+        return self.ends.get(tp)
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        return self.ends.get(tp)
+
+    async def position(self, tp: TopicPartition) -> int:
+        return self.positions[tp]
+
+    def fetched(self, tp: TopicPartition, *, position: int, end: int) -> None:
+        self.positions[tp], self.ends[tp] = position, end
+
+
+async def _bound(runner: ReadAheadRunner, broker: Broker) -> datetime | None:
+    return await runner._expedite_bound(broker, broker.assignment())  # type: ignore[arg-type]
+
+
+def _committed(runner: ReadAheadRunner, stage: Stage) -> list[str]:
+    """The stage's transaction committed: its marks move (what `_handle_stage` does after)."""
+    runner._count_handled(
+        TOPIC, stage.records, runner._decode_wanted(TOPIC, stage.records), stage.in_order
+    )
+    return _names(stage.records)
+
+
+async def test_an_escalation_goes_ahead_only_of_events_within_the_overtake_of_it() -> None:
     """Event time bounds the expedite: the claim waits while it is more than `overtake` ahead
     of what the consumer has counted (before anything is handled, the oldest buffered event):
     its seller's deliveries of those days are not counted yet. It goes first again once the
     consumer has counted to within `overtake` of it."""
     runner = _runner(chunk=2, overtake=timedelta(hours=6))
     p0, p1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    broker = Broker({p0, p1})
     filed = datetime(2026, 3, 10, 12, tzinfo=UTC)
     runner._take(
         {
@@ -219,10 +268,10 @@ def test_an_escalation_goes_ahead_only_of_events_within_the_overtake_of_it() -> 
         }
     )
     # A, three days before the claim, heads partition 0: nothing goes ahead of it.
-    assert _names(runner._take_expedited()) == []
-    assert _names(runner._take_oldest()) == ["A@0", "C@0"]
+    assert _names(runner._take_expedited(await _bound(runner, broker))) == []
+    assert _committed(runner, runner._take_oldest()) == ["A@0", "C@0"]
     # Counted to C's time, an hour before the claim: it goes first.
-    assert _names(runner._take_expedited()) == ["D@1"]
+    assert _names(runner._take_expedited(await _bound(runner, broker))) == ["D@1"]
     # Without a bound it would have gone at once (the runner as it was).
     unbounded = _runner(chunk=2)
     unbounded._take(
@@ -231,19 +280,20 @@ def test_an_escalation_goes_ahead_only_of_events_within_the_overtake_of_it() -> 
             p1: [_record("D", 0, partition=1, escalation=True, at=filed)],
         }
     )
-    assert _names(unbounded._take_expedited()) == ["D@0"]
+    assert _names(unbounded._take_expedited(None)) == ["D@0"]
 
 
-def test_late_events_ahead_do_not_hold_a_claim_once_the_consumer_has_counted_to_now() -> None:
+async def test_late_events_ahead_do_not_hold_a_claim_once_the_consumer_has_counted_to_now() -> None:
     """Live traffic carries late events (a feed entry for a return initiated days ago, a
     partner's batch of hours-old scans) among current ones: what holds a claim back is how far
     the consumer has counted, not the oldest event waiting. An expedited claim does not move
     the mark: it skipped the events before it."""
     runner = _runner(chunk=2, overtake=timedelta(hours=6))
     tp = TopicPartition(TOPIC, 0)
+    broker = Broker({tp})
     now = datetime(2026, 3, 10, 12, tzinfo=UTC)
     runner._take({tp: [_record("A", 0, at=now - timedelta(minutes=1))]})
-    assert _names(runner._take_oldest()) == ["A@0"]
+    assert _committed(runner, runner._take_oldest()) == ["A@0"]
     assert runner._counted[tp] == now - timedelta(minutes=1)
     runner._take(
         {
@@ -255,19 +305,21 @@ def test_late_events_ahead_do_not_hold_a_claim_once_the_consumer_has_counted_to_
         }
     )
     # C goes ahead of the late B; D, two days ahead of what was counted, does not.
-    assert _names(runner._take_expedited()) == ["C@2"]
-    assert runner.counted_to == now - timedelta(minutes=1)
+    bound = await _bound(runner, broker)
+    assert bound == now - timedelta(minutes=1) + timedelta(hours=6)
+    assert _names(runner._take_expedited(bound)) == ["C@2"]
     # Handled in offset order, D is no mark either (it is an expedited type).
-    assert _names(runner._take_oldest()) == ["B@1", "D@3"]
+    assert _committed(runner, runner._take_oldest()) == ["B@1", "D@3"]
     assert runner._counted[tp] == now - timedelta(minutes=1)
 
 
-def test_a_partition_served_behind_in_event_time_holds_a_claim_back() -> None:
+async def test_a_partition_served_behind_in_event_time_holds_a_claim_back() -> None:
     """Behind a backlog the read-ahead serves partitions equal counts, so one can be days
     behind another in event time: the claim waits for the slowest partition with records
     waiting, not for the most advanced."""
     runner = _runner(chunk=2, overtake=timedelta(hours=6))
     p0, p1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    broker = Broker({p0, p1})
     now = datetime(2026, 3, 10, 12, tzinfo=UTC)
     runner._take(
         {
@@ -279,7 +331,73 @@ def test_a_partition_served_behind_in_event_time_holds_a_claim_back() -> None:
             ],
         }
     )
-    assert _names(runner._take_oldest()) == ["A@0", "C@0"]
+    assert _committed(runner, runner._take_oldest()) == ["A@0", "C@0"]
     # Partition 0 has counted to an hour ago, partition 1 to two days ago: E waits.
-    assert runner.counted_to == now - timedelta(days=2)
-    assert _names(runner._take_expedited()) == []
+    assert await _bound(runner, broker) == now - timedelta(days=2) + timedelta(hours=6)
+    assert _names(runner._take_expedited(await _bound(runner, broker))) == []
+
+
+async def test_a_partition_with_records_at_the_broker_not_buffered_holds_a_claim_back() -> None:
+    """Nothing buffered is not caught up: a partition whose records the fetcher has not
+    handed out yet counts at its mark, and one not fetched at all at none (nothing goes
+    ahead). Only a partition whose end the fetcher has reached counts as caught up."""
+    runner = _runner(chunk=2, overtake=timedelta(hours=6))
+    p0, p1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    broker = Broker({p0, p1})
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    runner._take(
+        {
+            p1: [
+                _record("C", 0, partition=1, at=now - timedelta(hours=1)),
+                _record("E", 1, partition=1, escalation=True, at=now),
+            ]
+        }
+    )
+    broker.fetched(p1, position=2, end=2)
+    # Partition 0 not fetched yet: not known, so nothing goes ahead.
+    assert await _bound(runner, broker) == UNKNOWN
+    assert _names(runner._take_expedited(await _bound(runner, broker))) == []
+    # Its first record handled, two days old; more of it at the broker, none buffered.
+    runner._take({p0: [_record("A", 0, at=now - timedelta(days=2))]})
+    assert _committed(runner, runner._take_oldest()) == ["C@0", "A@0"]
+    broker.fetched(p0, position=1, end=500)
+    assert await _bound(runner, broker) == now - timedelta(days=2) + timedelta(hours=6)
+    assert _names(runner._take_expedited(await _bound(runner, broker))) == []
+    # Its end reached: nothing of it waits, and the claim goes ahead.
+    broker.fetched(p0, position=500, end=500)
+    assert await _bound(runner, broker) == now + timedelta(hours=6)
+    assert _names(runner._take_expedited(await _bound(runner, broker))) == ["E@1"]
+
+
+def test_a_mark_moves_to_the_latest_fact_of_a_transaction_once_it_committed() -> None:
+    """A partition is not in event time order (a partner's late batch): its mark is the
+    latest fact handled in offset order, not the last one's; and it moves only when the
+    transaction committed, never when the records were taken."""
+    runner = _runner(chunk=3, overtake=timedelta(hours=6))
+    tp = TopicPartition(TOPIC, 0)
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    runner._take(
+        {
+            tp: [
+                _record("A", 0, at=now - timedelta(hours=1)),
+                _record("B", 1, at=now),
+                _record("C", 2, at=now - timedelta(days=3)),
+            ]
+        }
+    )
+    stage = runner._take_oldest()
+    assert tp not in runner._counted
+    assert _committed(runner, stage) == ["A@0", "B@1", "C@2"]
+    assert runner._counted[tp] == now
+
+
+def test_a_mark_is_committed_with_its_offset_and_read_back() -> None:
+    runner = _runner(overtake=timedelta(hours=6))
+    tp = TopicPartition(TOPIC, 0)
+    assert runner.offset_metadata(tp) == ""
+    at = datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
+    runner._counted[tp] = at
+    assert mark_of(OffsetAndMetadata(7, runner.offset_metadata(tp))) == at
+    # Another tool's commit (no mark, or not ours) is no mark.
+    assert mark_of(OffsetAndMetadata(7, "")) is None
+    assert mark_of(OffsetAndMetadata(7, "counted_to=yesterday")) is None

@@ -129,10 +129,22 @@ def default_config() -> ScoringConfig:
     return ScoringConfig.from_settings(FraudSettings())
 
 
+_FACT_TIME_FIELDS = ("filed_at", "occurred_at", "added_at", "issued_at", "initiated_at")
+# Per payload model, those of the fields above it has, in that order: a missing attribute costs
+# pydantic's __getattr__ an exception, and fraud's consumer reads the time of every event.
+_fact_time_fields: dict[type[EventPayload], tuple[str, ...]] = {}
+
+
 def fact_time(payload: EventPayload) -> datetime | None:
     """The time of the fact the event reports, when it carries one (a case's own events do
     not: they happen as they are published)."""
-    for attr in ("filed_at", "occurred_at", "added_at", "issued_at", "initiated_at"):
+    model = type(payload)
+    fields = _fact_time_fields.get(model)
+    if fields is None:
+        declared = getattr(model, "model_fields", _FACT_TIME_FIELDS)
+        fields = tuple(f for f in _FACT_TIME_FIELDS if f in declared)
+        _fact_time_fields[model] = fields
+    for attr in fields:
         value = getattr(payload, attr, None)
         if isinstance(value, datetime):
             return value.astimezone(UTC)
