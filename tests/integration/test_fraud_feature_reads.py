@@ -602,3 +602,69 @@ async def test_a_batchs_claims_window_totals_and_pairs_are_read_up_front_as_fres
     assert read_up_front == 2
     # Served: no statement; the short window, the metric not read, the entity not read: one.
     assert kept_sent == [0, 0, 0, 1, 1, 1]
+
+
+async def test_a_batchs_repeats_by_left_read_each_left_once_as_fresh_reads_give_them(
+    harness: Harness,
+) -> None:
+    """`repeats_by_left` keeps each left's stored pairs for a deferred batch: a later call reads
+    only the lefts not read yet (none: no statement), and answers what a batch reading every
+    time answers, the pending increments included."""
+    stored = {
+        ("qc_agent_buyer", "A-1", "B-1", "contradicted"): 3,
+        ("qc_agent_buyer", "A-1", "B-2", "contradicted"): 1,
+        ("qc_agent_buyer", "A-2", "B-1", "contradicted"): 2,
+        ("qc_hub_buyer", "H-1", "B-1", "contradicted"): 2,
+        ("qc_hub_buyer", "A-1", "B-1", "contradicted"): 7,  # a hub's kind with an agent's id
+    }
+    asks = [
+        [("qc_agent_buyer", "A-1"), ("qc_hub_buyer", "H-1")],
+        [("qc_agent_buyer", "A-1"), ("qc_agent_buyer", "A-2"), ("qc_agent_buyer", "A-3")],
+        [("qc_hub_buyer", "H-1"), ("qc_agent_buyer", "A-2")],
+    ]
+
+    async def batch(session: AsyncSession) -> tuple[list[Any], list[int]]:
+        answers: list[Any] = []
+        sent_per_ask: list[int] = []
+        async with features.deferred_counters(session):
+            for i, lefts in enumerate(asks):
+                await features.add_pairs(
+                    session,
+                    {
+                        ("qc_agent_buyer", "A-1", "B-2", "contradicted"): 1,
+                        ("qc_agent_buyer", f"A-{i + 1}", "B-9", "contradicted"): 2,
+                    },
+                )
+                with statements_of(session) as sent:
+                    answers.append(
+                        await features.repeats_by_left(session, lefts=lefts, metric="contradicted")
+                    )
+                sent_per_ask.append(len(sent))
+        return answers, sent_per_ask
+
+    async with fresh_fraud_db(harness, "test_fraud_repeats_kept") as sessions:
+        async with sessions() as session, session.begin():
+            await features.add_pairs(session, stored)
+        async with sessions() as session:
+            await session.begin()
+            kept, kept_sent = await batch(session)
+            await session.rollback()  # the batch's increments, written at its end
+        async with sessions() as session:
+            await session.begin()
+            fresh = []
+            for i, lefts in enumerate(asks):  # each read afresh, with the same pending counts
+                increments: dict[features.PairKey, int] = {}
+                for j in range(i + 1):
+                    increments[("qc_agent_buyer", "A-1", "B-2", "contradicted")] = j + 1
+                    increments[("qc_agent_buyer", f"A-{j + 1}", "B-9", "contradicted")] = 2
+                async with features.deferred_counters(session):
+                    await features.add_pairs(session, increments)
+                    fresh.append(
+                        await features.repeats_by_left(session, lefts=lefts, metric="contradicted")
+                    )
+                    features._pending(session).pairs.clear()  # type: ignore[union-attr]
+            await session.rollback()
+    assert kept == fresh
+    # A-1: B-1's 3 stored (2 repeats), B-2's 1 + 1 pending (1), B-9's 2 pending (1).
+    assert kept[0] == {("qc_agent_buyer", "A-1"): 4, ("qc_hub_buyer", "H-1"): 1}
+    assert kept_sent == [1, 1, 0]  # A-2 and A-3 not read before; then everything kept

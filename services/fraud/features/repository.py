@@ -158,6 +158,8 @@ class _Pending:
         # Stored pair counts read up front (`prefetch_pairs_and_lefts`), every metric;
         # a pair without rows is kept empty.
         self.kept_pairs: dict[tuple[str, str, str], dict[str, int]] = {}
+        # Each left's rights with a metric (`repeats_by_left`), by (kind, left, metric).
+        self.kept_repeats: dict[tuple[str, str, str], dict[str, int]] = {}
         # Each right's lefts with a metric (`distinct_lefts`), by (kind, right, metric).
         self.kept_lefts: dict[tuple[str, str, str], dict[str, int]] = {}
 
@@ -703,25 +705,41 @@ async def repeats_by_left(
 ) -> dict[tuple[str, str], int]:
     """For each (kind, left) pair, how many of its `metric` counts repeat a right entity already
     counted once: the sum over rights of n - 1 (e.g. a QC agent's contradictions beyond the
-    first of each buyer)."""
+    first of each buyer).
+
+    In a deferred batch each left's stored pairs are kept once read (the table does not change
+    under the batch): a QC-contradicting claim asks for its own QC entities and, for their
+    peers, for every QC agent and hub, and the next claim of the batch reads only the lefts
+    not read yet."""
     if not lefts:
         return {}
     wanted = set(lefts)
-    rows = await session.execute(
-        _PAIRS_OF_LEFTS,
-        {
-            "kinds": sorted({kind for kind, _ in wanted}),
-            "lefts": sorted({left for _, left in wanted}),
-            "metric": metric,
-        },
-    )
-    # Cross pairs of the two arrays (a kind with another kind's left) are not asked for.
-    stored = {(k, left, right): int(n) for k, left, right, n in rows if (k, left) in wanted}
+    pending = _pending(session)
+    kept = pending.kept_repeats if pending is not None else {}
+    unread = {key for key in wanted if (*key, metric) not in kept}
+    stored: dict[tuple[str, str, str], int] = {}
+    if unread:
+        rows = await session.execute(
+            _PAIRS_OF_LEFTS,
+            {
+                "kinds": sorted({kind for kind, _ in unread}),
+                "lefts": sorted({left for _, left in unread}),
+                "metric": metric,
+            },
+        )
+        # Cross pairs of the two arrays (a kind with another kind's left) are not asked for.
+        stored = {(k, left, right): int(n) for k, left, right, n in rows if (k, left) in unread}
+        if pending is not None:
+            for k, left in unread:
+                kept[(k, left, metric)] = {}
+            for (k, left, right), n in stored.items():
+                kept[(k, left, metric)][right] = n
+    for k, left in wanted - unread:
+        stored.update({(k, left, right): n for right, n in kept[(k, left, metric)].items()})
     out: dict[tuple[str, str], int] = {}
     for (k, left, _), n in stored.items():
         if n > 1:
             out[(k, left)] = out.get((k, left), 0) + n - 1
-    pending = _pending(session)
     if pending is None:
         return out
     # A pending count changes a right's repeats from max(stored - 1, 0) to max(stored + n - 1, 0).
