@@ -492,3 +492,179 @@ async def test_a_batchs_hub_and_agent_days_are_read_once_in_a_fresh_reads_order(
                     ] == await fresh(session, entities, since, until)
     assert len(up_front) == 1
     assert reads == [0, 0, 1, 1]
+
+
+async def test_a_batchs_claims_window_totals_and_pairs_are_read_up_front_as_fresh_reads_give_them(
+    harness: Harness,
+) -> None:
+    """A deferred batch's claims' window totals (`prefetch_window_totals`: the days every
+    claim's window holds summed, the edge days one by one) and their pairs with the lefts that
+    named each buyer (`prefetch_pairs_and_lefts`) are read in one statement each; every later
+    `window_totals`, `pair_counts` and `distinct_lefts` they serve sends none and answers what
+    the same batch without the reads up front answers, the batch's pending increments
+    included. A window they do not serve (a shorter one, a metric not read, an entity not
+    read) reads as before."""
+    metrics = ["claims", "delivered"]
+    seller, buyer, other = ("seller", "S-1"), ("buyer", "B-1"), ("seller", "S-9")
+    stored: dict[features.CountKey, int] = {
+        (*seller, "claims", DAY - timedelta(30)): 1,  # before every window
+        (*seller, "claims", DAY - timedelta(28)): 2,  # an edge: in the earliest window only
+        (*seller, "delivered", DAY - timedelta(20)): 7,  # in every window
+        (*seller, "delivered", DAY - timedelta(1)): 3,
+        (*seller, "claims", DAY + timedelta(2)): 4,  # an edge: in the latest window only
+        (*buyer, "delivered", DAY - timedelta(10)): 5,
+        (*buyer, "named_claims", DAY - timedelta(10)): 1,  # a metric not read up front
+        # Cross pairs of the two lists: the seller's id as a buyer's, the buyer's as a seller's.
+        ("buyer", "S-1", "claims", DAY): 50,
+        ("seller", "B-1", "claims", DAY): 60,
+        (*other, "claims", DAY): 8,
+    }
+    pairs = {
+        ("seller_buyer", "S-1", "B-1", "named"): 2,
+        ("seller_buyer", "S-1", "B-1", "delivered"): 5,
+        ("seller_buyer", "S-2", "B-1", "named"): 1,
+        ("seller_buyer", "S-3", "B-1", "named"): 0,
+        ("seller_buyer", "S-1", "B-2", "named"): 9,  # a cross pair of the arrays
+        ("agent_buyer", "A-1", "B-1", "disputed"): 1,
+    }
+    windows = [(DAY - timedelta(28), DAY), (DAY - timedelta(26), DAY + timedelta(2))]
+    asks: list[tuple[list[features.Entity], list[str], date, date]] = [
+        ([seller, buyer], metrics, *windows[0]),
+        ([buyer, seller], metrics, *windows[1]),
+        ([seller], ["claims"], DAY - timedelta(27), DAY + timedelta(1)),  # between the two
+        ([seller], metrics, DAY - timedelta(10), DAY),  # short of the days every window holds
+        ([buyer], ["named_claims"], *windows[0]),  # a metric not read up front
+        ([seller, other], metrics, *windows[0]),  # an entity not read up front
+    ]
+    pair_keys = [("seller_buyer", "S-1", "B-1"), ("agent_buyer", "A-1", "B-1")]
+
+    async def batch(session: AsyncSession, up_front: bool) -> tuple[list[Any], list[int], int]:
+        answers: list[Any] = []
+        sent_per_ask: list[int] = []
+        async with features.deferred_counters(session):
+            with statements_of(session) as read_up_front:
+                if up_front:
+                    await features.prefetch_window_totals(
+                        session, [(e, *w) for w in windows for e in (seller, buyer)], metrics
+                    )
+                    await features.prefetch_pairs_and_lefts(
+                        session, pair_keys, kind="seller_buyer", right_ids=["B-1"], metric="named"
+                    )
+            for i, (entities, wanted, since, until) in enumerate(asks):
+                # The batch's own events before each read, one on a day nothing stored has.
+                await features.add_counts(
+                    session,
+                    {
+                        (*seller, "claims", DAY - timedelta(i)): 1,
+                        (*buyer, "delivered", DAY - timedelta(27)): 1,
+                    },
+                )
+                await features.add_pairs(
+                    session,
+                    {
+                        ("seller_buyer", "S-1", "B-1", "named"): 1,
+                        ("seller_buyer", f"S-{3 + i}", "B-1", "named"): 1,
+                    },
+                )
+                with statements_of(session) as sent:
+                    answers.append(
+                        await features.window_totals(session, entities, wanted, since, until)
+                    )
+                    answers.append(await features.pair_counts(session, pair_keys))
+                    answers.append(
+                        await features.distinct_lefts(
+                            session,
+                            kind="seller_buyer",
+                            right_id="B-1",
+                            metric="named",
+                            except_lefts=["S-2"],
+                        )
+                    )
+                sent_per_ask.append(len(sent))
+        return answers, sent_per_ask, len(read_up_front)
+
+    async with fresh_fraud_db(harness, "test_fraud_claims_read_up_front") as sessions:
+        async with sessions() as session, session.begin():
+            await features.add_counts(session, stored)
+            await features.add_pairs(session, pairs)
+        # Both batches rolled back: each starts from the stored counts alone.
+        async with sessions() as session:
+            await session.begin()
+            fresh, fresh_sent, _ = await batch(session, up_front=False)
+            await session.rollback()
+        async with sessions() as session:
+            await session.begin()
+            kept, kept_sent, read_up_front = await batch(session, up_front=True)
+            await session.rollback()
+    assert kept == fresh
+    assert fresh[0] == {seller: {"claims": 2 + 1, "delivered": 10}, buyer: {"delivered": 6}}
+    assert fresh_sent == [3] * len(asks)  # a window, the pairs, the lefts: one each
+    assert read_up_front == 2
+    # Served: no statement; the short window, the metric not read, the entity not read: one.
+    assert kept_sent == [0, 0, 0, 1, 1, 1]
+
+
+async def test_a_batchs_repeats_by_left_read_each_left_once_as_fresh_reads_give_them(
+    harness: Harness,
+) -> None:
+    """`repeats_by_left` keeps each left's stored pairs for a deferred batch: a later call reads
+    only the lefts not read yet (none: no statement), and answers what a batch reading every
+    time answers, the pending increments included."""
+    stored = {
+        ("qc_agent_buyer", "A-1", "B-1", "contradicted"): 3,
+        ("qc_agent_buyer", "A-1", "B-2", "contradicted"): 1,
+        ("qc_agent_buyer", "A-2", "B-1", "contradicted"): 2,
+        ("qc_hub_buyer", "H-1", "B-1", "contradicted"): 2,
+        ("qc_hub_buyer", "A-1", "B-1", "contradicted"): 7,  # a hub's kind with an agent's id
+    }
+    asks = [
+        [("qc_agent_buyer", "A-1"), ("qc_hub_buyer", "H-1")],
+        [("qc_agent_buyer", "A-1"), ("qc_agent_buyer", "A-2"), ("qc_agent_buyer", "A-3")],
+        [("qc_hub_buyer", "H-1"), ("qc_agent_buyer", "A-2")],
+    ]
+
+    async def batch(session: AsyncSession) -> tuple[list[Any], list[int]]:
+        answers: list[Any] = []
+        sent_per_ask: list[int] = []
+        async with features.deferred_counters(session):
+            for i, lefts in enumerate(asks):
+                await features.add_pairs(
+                    session,
+                    {
+                        ("qc_agent_buyer", "A-1", "B-2", "contradicted"): 1,
+                        ("qc_agent_buyer", f"A-{i + 1}", "B-9", "contradicted"): 2,
+                    },
+                )
+                with statements_of(session) as sent:
+                    answers.append(
+                        await features.repeats_by_left(session, lefts=lefts, metric="contradicted")
+                    )
+                sent_per_ask.append(len(sent))
+        return answers, sent_per_ask
+
+    async with fresh_fraud_db(harness, "test_fraud_repeats_kept") as sessions:
+        async with sessions() as session, session.begin():
+            await features.add_pairs(session, stored)
+        async with sessions() as session:
+            await session.begin()
+            kept, kept_sent = await batch(session)
+            await session.rollback()  # the batch's increments, written at its end
+        async with sessions() as session:
+            await session.begin()
+            fresh = []
+            for i, lefts in enumerate(asks):  # each read afresh, with the same pending counts
+                increments: dict[features.PairKey, int] = {}
+                for j in range(i + 1):
+                    increments[("qc_agent_buyer", "A-1", "B-2", "contradicted")] = j + 1
+                    increments[("qc_agent_buyer", f"A-{j + 1}", "B-9", "contradicted")] = 2
+                async with features.deferred_counters(session):
+                    await features.add_pairs(session, increments)
+                    fresh.append(
+                        await features.repeats_by_left(session, lefts=lefts, metric="contradicted")
+                    )
+                    features._pending(session).pairs.clear()  # type: ignore[union-attr]
+            await session.rollback()
+    assert kept == fresh
+    # A-1: B-1's 3 stored (2 repeats), B-2's 1 + 1 pending (1), B-9's 2 pending (1).
+    assert kept[0] == {("qc_agent_buyer", "A-1"): 4, ("qc_hub_buyer", "H-1"): 1}
+    assert kept_sent == [1, 1, 0]  # A-2 and A-3 not read before; then everything kept

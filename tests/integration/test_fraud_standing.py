@@ -13,6 +13,7 @@ from services.fraud.alerts import repository as alerts_repo
 from services.fraud.features import repository as features
 from services.fraud.risk import repository as risk_repo
 from services.fraud.risk.repository import OpenAlert, StoredRisk, Watch
+from services.fraud.scoring import service
 from services.fraud.scoring.service import assess_event, prepare_batch
 from tests.conftest import Harness
 from tests.support.fraud import fresh_fraud_db, intact_journey, statements_of
@@ -181,3 +182,102 @@ async def test_a_deferred_batch_reads_its_terminal_scans_hub_and_agent_days_up_f
                 event.remove(engine, "before_cursor_execute", note)
     assert prepared == [["agent", "hub"]]
     assert days_reads[1:] == [["category"]]  # the delivery's value bins, nothing more
+
+
+async def test_a_deferred_batchs_claims_read_their_windows_and_pairs_up_front(
+    harness: Harness, monkeypatch: Any
+) -> None:
+    """Inside `deferred_counters`, `prepare_batch` also reads what the batch's claims weigh
+    (`prefetch_claims`): their parties' window totals, their pairs and the sellers that named
+    each buyer, in two statements. A claim then sends none of those reads, also one whose
+    return's parties only the same batch names, and it is scored as without the reads up
+    front."""
+    history = [
+        intact_journey(
+            f"R-PC-{i}",
+            "S-PC",
+            f"B-PC-{i % 2}",
+            AT.replace(day=1 + i),
+            "MISSING_ITEM" if i % 2 else None,
+            "AG-PC",
+            hub="H-PC",
+            category="fashion",
+            item_value=150_000,
+            description="",
+        )
+        for i in range(4)
+    ]
+    later = intact_journey(
+        "R-PC-9",
+        "S-PC",
+        "B-PC-0",
+        AT,
+        "MISSING_ITEM",
+        "AG-PC",
+        hub="H-PC",
+        category="fashion",
+        item_value=150_000,
+        description="",
+    )
+    unclaimed = intact_journey(
+        "R-PC-8",
+        "S-PC",
+        "B-PC-1",
+        AT.replace(day=6),
+        "WRONG_ITEM",
+        "AG-PC",
+        hub="H-PC",
+        category="fashion",
+        item_value=150_000,
+        description="",
+    )
+    # R-PC-8's journey is stored, its claim comes in the batch; R-PC-9's whole story does.
+    stored = [e for journey in history for e in journey] + unclaimed[:-1]
+    batch = [unclaimed[-1], *later]
+    # The reads a claim sends every time, as opposed to those only an outstanding record
+    # asks for (its recent weeks, the buyer's record elsewhere).
+    reads = {
+        "window": "SELECT f.entity_type, f.entity_id, f.metric, sum(f.n)",
+        "pairs": "SELECT kind, left_id, right_id, metric, n FROM pair_counts",
+        "lefts": "SELECT left_id, n FROM pair_counts",
+    }
+
+    async def run(name: str) -> tuple[list[tuple[Any, ...]], list[dict[str, int]], int]:
+        scored: list[tuple[Any, ...]] = []
+        claims_reads: list[dict[str, int]] = []
+        async with fresh_fraud_db(harness, name) as sessions:
+            for e in stored:
+                async with sessions() as session, session.begin():
+                    await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+            async with sessions() as session, session.begin():
+                async with features.deferred_counters(session):
+                    with statements_of(session) as up_front:
+                        await prepare_batch(session, batch)
+                    for e in batch:
+                        with statements_of(session) as sent:
+                            a = await assess_event(
+                                session, payload=e, subject_event_id=uuid.uuid4()
+                            )
+                        if a.escalation_id:
+                            scored.append(
+                                (a.score, a.band, [(r.code, r.contribution) for r in a.reasons])
+                            )
+                            claims_reads.append(
+                                {k: sum(r in s for s in sent) for k, r in reads.items()}
+                            )
+        return scored, claims_reads, len(up_front)
+
+    kept, kept_reads, kept_up_front = await run("test_fraud_claims_up_front")
+    monkeypatch.setattr(service, "prefetch_claims", _nothing_up_front)
+    fresh, fresh_reads, fresh_up_front = await run("test_fraud_claims_each")
+    assert kept == fresh and len(kept) == 2
+    assert kept_up_front == fresh_up_front + 2
+    # Each claim without the reads up front: its long window, pairs and lefts, one each.
+    assert [(r["pairs"], r["lefts"]) for r in fresh_reads] == [(1, 1), (1, 1)], fresh_reads
+    assert kept_reads == [
+        {"window": r["window"] - 1, "pairs": 0, "lefts": 0} for r in fresh_reads
+    ], (kept_reads, fresh_reads)
+
+
+async def _nothing_up_front(*_: Any) -> None:
+    """`prefetch_claims` as the code before it: nothing read up front."""

@@ -153,6 +153,15 @@ class _Pending:
         self.contradicting: _ContradictingRead | None = None
         # The batch's reads of stored days (`kept_window_totals`), by entity and metrics.
         self.kept_days: dict[tuple[Entity, tuple[str, ...]], _KeptDays] = {}
+        # The batch's claims' window totals read up front (`prefetch_window_totals`).
+        self.kept_totals: dict[Entity, _KeptTotals] = {}
+        # Stored pair counts read up front (`prefetch_pairs_and_lefts`), every metric;
+        # a pair without rows is kept empty.
+        self.kept_pairs: dict[tuple[str, str, str], dict[str, int]] = {}
+        # Each left's rights with a metric (`repeats_by_left`), by (kind, left, metric).
+        self.kept_repeats: dict[tuple[str, str, str], dict[str, int]] = {}
+        # Each right's lefts with a metric (`distinct_lefts`), by (kind, right, metric).
+        self.kept_lefts: dict[tuple[str, str, str], dict[str, int]] = {}
 
     def add(self, increments: Mapping[CountKey, int]) -> None:
         for key, n in increments.items():
@@ -174,6 +183,43 @@ class _KeptDays:
     since: date
     until: date
     days: dict[date, dict[str, int]]
+
+
+@dataclass(slots=True)
+class _KeptTotals:
+    """An entity's stored counts as a deferred batch read them for its claims' windows: summed
+    over `core` (the days every claim's window holds) and day by day over the rest of the
+    span from `since` to `until` (the edges, where the windows differ). A window from `since`
+    or later to `until` or earlier that holds the core is the core's sums and its edge days;
+    the table does not change under the batch (its increments wait in `_Pending`)."""
+
+    metrics: frozenset[str]
+    since: date
+    until: date
+    # None when the windows share no day: then every day is an edge.
+    core: tuple[date, date] | None
+    core_totals: dict[str, int]
+    edges: dict[date, dict[str, int]]
+
+    def serves(self, metrics: Iterable[str], since: date, until: date) -> bool:
+        return (
+            self.since <= since
+            and until <= self.until
+            and (self.core is None or (since <= self.core[0] and self.core[1] <= until))
+            and self.metrics.issuperset(metrics)
+        )
+
+    def totals(self, metrics: Iterable[str], since: date, until: date) -> dict[str, int]:
+        """The window's stored totals, with a metric wherever a fresh read would have it (a
+        stored row in the window)."""
+        wanted = set(metrics)
+        out = {m: n for m, n in self.core_totals.items() if m in wanted}
+        for day, counts in self.edges.items():
+            if since <= day <= until:
+                for m, n in counts.items():
+                    if m in wanted:
+                        out[m] = out.get(m, 0) + n
+        return out
 
 
 def _pending(session: AsyncSession) -> _Pending | None:
@@ -269,6 +315,72 @@ def _entity_arrays(keys: Sequence[Entity]) -> dict[str, list[str]]:
     }
 
 
+# A deferred batch's claims' windows in one read (`prefetch_window_totals`): the days inside
+# every window (`core_since` to `core_until`) summed, the days of the span outside it one by
+# one (their `day`; NULL for the core's sums). The same conditions as `_WINDOW_TOTALS`.
+_SPAN_TOTALS = text(f"""
+    SELECT f.entity_type, f.entity_id, f.metric,
+           CASE WHEN f.day BETWEEN :core_since AND :core_until THEN NULL ELSE f.day END,
+           sum(f.n)
+    FROM {FeatureCount.__tablename__} AS f
+    WHERE f.entity_type = ANY(CAST(:entity_types AS varchar[]))
+      AND f.entity_id = ANY(CAST(:entity_ids AS varchar[]))
+      AND f.metric = ANY(CAST(:metrics AS varchar[])) AND f.day BETWEEN :since AND :until
+    GROUP BY 1, 2, 3, 4
+""")
+
+
+async def prefetch_window_totals(
+    session: AsyncSession,
+    windows: Iterable[tuple[Entity, date, date]],
+    metrics: Iterable[str],
+) -> None:
+    """Read the stored counts of a deferred batch's claims' entities (each with the window a
+    claim will ask of it) in one statement: each claim's `window_totals` then finds them kept
+    instead of reading its own. The windows of a batch's claims differ by the days between
+    the claims, so the days they all hold are read as sums and only the edge days one by one.
+    An entity missed here, or a window the read does not serve, is read when asked for.
+    Outside a deferred batch nothing is kept, so nothing is read ahead."""
+    pending = _pending(session)
+    if pending is None:
+        return
+    # Entities already kept keep their read: a second read would show nothing new.
+    asked = [(e, s, u) for e, s, u in windows if e not in pending.kept_totals]
+    if not asked:
+        return
+    since = min(s for _, s, _ in asked)
+    until = max(u for _, _, u in asked)
+    core_since = max(s for _, s, _ in asked)
+    core_until = min(u for _, _, u in asked)
+    core = (core_since, core_until) if core_since <= core_until else None
+    keys = sorted({e for e, _, _ in asked})
+    wanted = frozenset(metrics)
+    kept = {e: _KeptTotals(wanted, since, until, core, {}, defaultdict(dict)) for e in keys}
+    rows = await session.execute(
+        _SPAN_TOTALS,
+        {
+            **_entity_arrays(keys),
+            "metrics": sorted(wanted),
+            "since": since,
+            "until": until,
+            # An empty core (windows sharing no day) matches no day: every row is an edge.
+            "core_since": core[0] if core else until,
+            "core_until": core[1] if core else since,
+        },
+    )
+    for t, i, m, day, n in rows:
+        k = kept.get((t, i))
+        if k is None:  # a cross pair of the two lists
+            continue
+        if day is None:
+            k.core_totals[m] = int(n)
+        else:
+            k.edges[day][m] = int(n)
+    for e, k in kept.items():
+        k.edges = dict(k.edges)
+        pending.kept_totals[e] = k
+
+
 async def window_totals(
     session: AsyncSession,
     entities: Iterable[Entity],
@@ -276,18 +388,34 @@ async def window_totals(
     since: date,
     until: date,
 ) -> dict[Entity, dict[str, int]]:
+    """Each entity's totals of `metrics` over the days from `since` to `until`, the batch's
+    pending increments included. In a deferred batch an entity whose claims' window was read
+    up front (`prefetch_window_totals`) is served from that read."""
     keys = list(set(entities))
     out: dict[Entity, dict[str, int]] = {k: {} for k in keys}
     if not keys:
         return out
-    rows = await session.execute(
-        _WINDOW_TOTALS,
-        {**_entity_arrays(keys), "metrics": list(metrics), "since": since, "until": until},
-    )
-    for t, i, m, n in rows:
-        if (t, i) in out:  # not a cross pair of the two lists
-            out[(t, i)][m] = int(n)
     pending = _pending(session)
+    unread = set(keys)
+    if pending is not None and pending.kept_totals:
+        for k in keys:
+            kept = pending.kept_totals.get(k)
+            if kept is not None and kept.serves(metrics, since, until):
+                out[k] = kept.totals(metrics, since, until)
+                unread.discard(k)
+    if unread:
+        rows = await session.execute(
+            _WINDOW_TOTALS,
+            {
+                **_entity_arrays(list(unread)),
+                "metrics": list(metrics),
+                "since": since,
+                "until": until,
+            },
+        )
+        for t, i, m, n in rows:
+            if (t, i) in unread:  # not a cross pair of the two lists
+                out[(t, i)][m] = int(n)
     if pending is not None:
         wanted = set(metrics)
         for entity, totals in out.items():
@@ -440,18 +568,79 @@ async def _stored_pairs(
 async def pair_counts(
     session: AsyncSession, pairs: Iterable[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], dict[str, int]]:
+    """The pairs' lifetime counts, every metric, the batch's pending increments included. In
+    a deferred batch, pairs read up front (`prefetch_pairs_and_lefts`) are served from that
+    read: the table does not change under the batch."""
     keys = list(set(pairs))
     out: dict[tuple[str, str, str], dict[str, int]] = {k: {} for k in keys}
     if not keys:
         return out
-    for k, a, b, m, n in await _stored_pairs(session, keys):
-        out[(k, a, b)][m] = n
     pending = _pending(session)
+    if pending is not None and all(k in pending.kept_pairs for k in keys):
+        for key in keys:
+            out[key] = dict(pending.kept_pairs[key])  # a copy: pending increments are added
+    else:
+        for k, a, b, m, n in await _stored_pairs(session, keys):
+            out[(k, a, b)][m] = n
     if pending is not None:
         for (k, a, b, m), n in pending.pairs.items():
             if (k, a, b) in out and n:
                 out[(k, a, b)][m] = out[(k, a, b)].get(m, 0) + n
     return out
+
+
+# A deferred batch's claims' pairs (`_PAIRS_OF`'s conditions) and, for each of their buyers,
+# the lefts it has a metric with (`_LEFTS_OF_RIGHT`'s, every left), told apart by the last
+# column: one statement for both (`prefetch_pairs_and_lefts`).
+_PAIRS_AND_LEFTS = text(f"""
+    SELECT kind, left_id, right_id, metric, n, false FROM {PairCount.__tablename__}
+    WHERE kind = ANY(CAST(:kinds AS varchar[])) AND left_id = ANY(CAST(:lefts AS varchar[]))
+      AND right_id = ANY(CAST(:rights AS varchar[]))
+    UNION ALL
+    SELECT kind, left_id, right_id, metric, n, true FROM {PairCount.__tablename__}
+    WHERE kind = :lefts_kind AND metric = :lefts_metric
+      AND right_id = ANY(CAST(:lefts_rights AS varchar[]))
+""")
+
+
+async def prefetch_pairs_and_lefts(
+    session: AsyncSession,
+    pairs: Iterable[tuple[str, str, str]],
+    *,
+    kind: str,
+    right_ids: Iterable[str],
+    metric: str,
+) -> None:
+    """Read, in one statement, the stored counts of the pairs a deferred batch has not read
+    yet (kept for `pair_counts`) and, for each right it has not read yet, the lefts it has a
+    `metric` count with under `kind` (kept for `distinct_lefts`). Outside a deferred batch
+    nothing is kept."""
+    pending = _pending(session)
+    if pending is None:
+        return
+    unread = {k for k in pairs if k not in pending.kept_pairs}
+    rights = sorted({r for r in right_ids if (kind, r, metric) not in pending.kept_lefts})
+    if not unread and not rights:
+        return
+    rows = await session.execute(
+        _PAIRS_AND_LEFTS,
+        {
+            "kinds": sorted({k for k, _, _ in unread}),
+            "lefts": sorted({a for _, a, _ in unread}),
+            "rights": sorted({b for _, _, b in unread}),
+            "lefts_kind": kind,
+            "lefts_metric": metric,
+            "lefts_rights": rights,
+        },
+    )
+    for key in unread:
+        pending.kept_pairs[key] = {}
+    lefts = {r: pending.kept_lefts.setdefault((kind, r, metric), {}) for r in rights}
+    for k, a, b, m, n, of_right in rows:
+        if of_right:
+            lefts[b][a] = int(n)
+        elif (k, a, b) in unread:  # not a cross triple of the three arrays
+            pending.kept_pairs[(k, a, b)][m] = int(n)
 
 
 # Each left's count with one right (every left but `except_lefts`): the lefts counted and, for
@@ -472,21 +661,26 @@ async def distinct_lefts(
     except_lefts: Sequence[str] = (),
 ) -> int:
     """How many distinct left entities (other than `except_lefts`) have this pair metric with
-    `right_id` (e.g. how many sellers named this buyer in a claim)."""
-    stored = {
-        left: int(n)
-        for left, n in await session.execute(
-            _LEFTS_OF_RIGHT,
-            {
-                "kind": kind,
-                "right_id": right_id,
-                "metric": metric,
-                "except_lefts": list(except_lefts),
-            },
-        )
-    }
-    counted = sum(1 for n in stored.values() if n > 0)
+    `right_id` (e.g. how many sellers named this buyer in a claim). In a deferred batch a
+    right's lefts read up front (`prefetch_lefts`) serve every call."""
     pending = _pending(session)
+    kept = pending.kept_lefts.get((kind, right_id, metric)) if pending is not None else None
+    if kept is not None:
+        stored = {left: n for left, n in kept.items() if left not in except_lefts}
+    else:
+        stored = {
+            left: int(n)
+            for left, n in await session.execute(
+                _LEFTS_OF_RIGHT,
+                {
+                    "kind": kind,
+                    "right_id": right_id,
+                    "metric": metric,
+                    "except_lefts": list(except_lefts),
+                },
+            )
+        }
+    counted = sum(1 for n in stored.values() if n > 0)
     if pending is None:
         return counted
     # A left counts when its stored count plus the pending one is above 0.
@@ -511,25 +705,41 @@ async def repeats_by_left(
 ) -> dict[tuple[str, str], int]:
     """For each (kind, left) pair, how many of its `metric` counts repeat a right entity already
     counted once: the sum over rights of n - 1 (e.g. a QC agent's contradictions beyond the
-    first of each buyer)."""
+    first of each buyer).
+
+    In a deferred batch each left's stored pairs are kept once read (the table does not change
+    under the batch): a QC-contradicting claim asks for its own QC entities and, for their
+    peers, for every QC agent and hub, and the next claim of the batch reads only the lefts
+    not read yet."""
     if not lefts:
         return {}
     wanted = set(lefts)
-    rows = await session.execute(
-        _PAIRS_OF_LEFTS,
-        {
-            "kinds": sorted({kind for kind, _ in wanted}),
-            "lefts": sorted({left for _, left in wanted}),
-            "metric": metric,
-        },
-    )
-    # Cross pairs of the two arrays (a kind with another kind's left) are not asked for.
-    stored = {(k, left, right): int(n) for k, left, right, n in rows if (k, left) in wanted}
+    pending = _pending(session)
+    kept = pending.kept_repeats if pending is not None else {}
+    unread = {key for key in wanted if (*key, metric) not in kept}
+    stored: dict[tuple[str, str, str], int] = {}
+    if unread:
+        rows = await session.execute(
+            _PAIRS_OF_LEFTS,
+            {
+                "kinds": sorted({kind for kind, _ in unread}),
+                "lefts": sorted({left for _, left in unread}),
+                "metric": metric,
+            },
+        )
+        # Cross pairs of the two arrays (a kind with another kind's left) are not asked for.
+        stored = {(k, left, right): int(n) for k, left, right, n in rows if (k, left) in unread}
+        if pending is not None:
+            for k, left in unread:
+                kept[(k, left, metric)] = {}
+            for (k, left, right), n in stored.items():
+                kept[(k, left, metric)][right] = n
+    for k, left in wanted - unread:
+        stored.update({(k, left, right): n for right, n in kept[(k, left, metric)].items()})
     out: dict[tuple[str, str], int] = {}
     for (k, left, _), n in stored.items():
         if n > 1:
             out[(k, left)] = out.get((k, left), 0) + n - 1
-    pending = _pending(session)
     if pending is None:
         return out
     # A pending count changes a right's repeats from max(stored - 1, 0) to max(stored + n - 1, 0).

@@ -30,6 +30,60 @@ from services.fraud.scoring.qc_contradiction import QcInputs
 from services.fraud.scoring.returns_abuse import ReturnsInputs
 from shared.events import EvidenceItem
 
+# What a claim reads of its parties over the long window (`claim_windows`).
+CLAIM_METRICS = (
+    "delivered",
+    "delivered_high_value",
+    "claims",
+    "claims_high_value",
+    "claims_missing_intact",
+    "claims_late",
+    "named_claims",
+    "handled",
+    "disputed",
+)
+# What a QC-contradicting claim reads of the return's QC agent and hub (`QcInputs.qc`).
+QC_METRICS = ("qc_passed", "qc_contradictions")
+
+
+def claim_windows(facts: ReturnFacts) -> list[features.Entity]:
+    """The entities whose `CLAIM_METRICS` a claim on this return reads over the long window:
+    its seller, category, seller in the category, buyer and the buyer's identities, with the
+    network's totals they are weighed against."""
+    seller, buyer = facts.seller_id, facts.buyer_id
+    keys: list[features.Entity] = [(NETWORK, "buyer"), (NETWORK, "agent_buyer")]
+    if seller:
+        keys.append(("seller", seller))
+    own_key = category_seller(facts.category, seller)
+    if facts.category:
+        keys.append(("category", facts.category))
+    if own_key:
+        keys.append(("category_seller", own_key))
+    if buyer:
+        keys.append(("buyer", buyer))
+    for kind, value in identity_entities(facts):
+        keys += [(kind, value), (NETWORK, kind)]
+    return keys
+
+
+def claim_pairs(facts: ReturnFacts) -> list[tuple[str, str, str]]:
+    """The pairs whose lifetime counts a claim on this return reads."""
+    seller, buyer, agent = facts.seller_id, facts.buyer_id, facts.pickup_agent_id
+    pair_keys = []
+    if seller and buyer:
+        pair_keys.append(("seller_buyer", seller, buyer))
+    if agent and buyer:
+        pair_keys += [("agent_buyer", agent, buyer), ("qc_agent_buyer", agent, buyer)]
+    return pair_keys
+
+
+def qc_read(facts: ReturnFacts, claim_type: str) -> list[features.Entity]:
+    """The QC entities whose `QC_METRICS` a claim of this type reads (`QcInputs.qc`): a wrong
+    or used item on a return that passed QC."""
+    if claim_type not in QC_CONTRADICTING_CLAIMS or facts.qc_result != "PASSED":
+        return []
+    return [(e, i) for e, i in (("agent", facts.qc_agent_id), ("hub", facts.qc_hub_id)) if i]
+
 
 class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
     """Builds a claim's context from the features and runs the detectors that concern it."""
@@ -48,34 +102,8 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         naming = claim_type in NAMING_CLAIMS
         since, until = self.window(cfg.long_window)
         idents = identity_entities(facts)
-        long_keys: list[tuple[str, str]] = [(NETWORK, "buyer"), (NETWORK, "agent_buyer")]
-        if seller:
-            long_keys.append(("seller", seller))
-        own_key = category_seller(facts.category, seller)
-        if facts.category:
-            long_keys.append(("category", facts.category))
-        if own_key:
-            long_keys.append(("category_seller", own_key))
-        if buyer:
-            long_keys.append(("buyer", buyer))
-        for kind, value in idents:
-            long_keys += [(kind, value), (NETWORK, kind)]
         totals = await features.window_totals(
-            self.session,
-            long_keys,
-            [
-                "delivered",
-                "delivered_high_value",
-                "claims",
-                "claims_high_value",
-                "claims_missing_intact",
-                "claims_late",
-                "named_claims",
-                "handled",
-                "disputed",
-            ],
-            since,
-            until,
+            self.session, claim_windows(facts), list(CLAIM_METRICS), since, until
         )
         category = totals.get(("category", facts.category or ""), {})
         peers: dict[str, tuple[int, int]] | None = None
@@ -107,12 +135,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     c,
                 )
             )
-        pair_keys = []
-        if seller and buyer:
-            pair_keys.append(("seller_buyer", seller, buyer))
-        if agent and buyer:
-            pair_keys += [("agent_buyer", agent, buyer), ("qc_agent_buyer", agent, buyer)]
-        pairs = await features.pair_counts(self.session, pair_keys)
+        pairs = await features.pair_counts(self.session, claim_pairs(facts))
         if buyer:
             abusers, explained = await self.explained_naming()
             distinct = await features.distinct_lefts(
