@@ -781,9 +781,8 @@ async def rights_by_left(
 
 # The QC entities' contradicting buyers with their named claims, for every kind at once: the
 # pairs of `kinds` with a `contradicted` count (all of them, with `:whole`) and the pairs given
-# (those first contradicted in a batch), each with the buyer's named claims on that left's passes,
-# with every seller (`named_by`'s `named`, summed), and, for the kind `:own_for`, the buyer's
-# disputes on every parcel the left picked up (`:own_kind`'s `disputed`).
+# (those first contradicted in a batch), each with the buyer's named claims on that left's passes
+# and with every seller (`named_by`'s `named`, summed).
 _CONTRADICTING = text(f"""
     WITH c AS (
         SELECT kind, left_id, right_id FROM {PairCount.__tablename__}
@@ -800,15 +799,11 @@ _CONTRADICTING = text(f"""
           AND right_id IN (SELECT right_id FROM c)
         GROUP BY right_id
     )
-    SELECT c.kind, c.left_id, c.right_id, coalesce(here.n, 0), coalesce(everywhere.n, 0),
-           coalesce(own.n, 0)
+    SELECT c.kind, c.left_id, c.right_id, coalesce(here.n, 0), coalesce(everywhere.n, 0)
     FROM c
     LEFT JOIN {PairCount.__tablename__} AS here
       ON here.kind = c.kind AND here.left_id = c.left_id AND here.right_id = c.right_id
      AND here.metric = 'named'
-    LEFT JOIN {PairCount.__tablename__} AS own
-      ON c.kind = :own_for AND own.kind = :own_kind AND own.left_id = c.left_id
-     AND own.right_id = c.right_id AND own.metric = 'disputed'
     LEFT JOIN everywhere ON everywhere.right_id = c.right_id
 """)
 
@@ -821,27 +816,15 @@ class _ContradictingRead:
 
     here: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (kind, left, buyer)
     everywhere: dict[str, int] = field(default_factory=dict)  # buyer
-    own: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (kind, left, buyer)
 
 
 async def contradicting_buyers(
-    session: AsyncSession,
-    *,
-    kinds: Sequence[str],
-    named_by: str,
-    own_parcels: tuple[str, str] | None = None,
+    session: AsyncSession, *, kinds: Sequence[str], named_by: str
 ) -> dict[str, list[tuple[str, str, int, int]]]:
     """For each of `kinds`, every (left, buyer) pair with a `contradicted` count (a QC entity and
     a buyer who claimed one of its passes as a wrong or used item), with the buyer's named
-    claims on that left's own parcels and with every seller (`named_by`'s `named`, summed).
-    Counts still pending in the session are included.
-
-    A left's own parcels are its passes (the kind's `named`); with `own_parcels` (a kind of
-    `kinds`, and the pair kind counting the buyer's `disputed` returns per pickup agent), for
-    that kind every parcel the left picked up, QC'd or not: the larger of the two counts. The
-    disputes also hold naming claims on parcels harmed in transit, which `named_by` leaves out,
-    so where such a claim fell on the left's parcel the buyer's record away from it reads a
-    little short (a contradiction kept, never one taken out that was not away).
+    claims on that left's passes (the kind's `named`) and with every seller (`named_by`'s
+    `named`, summed). Counts still pending in the session are included.
 
     Inside a deferred batch the stored pairs are read once, at the batch's first
     QC-contradicting claim, and only the pairs first contradicted later in the batch are read
@@ -859,7 +842,6 @@ async def contradicting_buyers(
         if n
     ]
     wanted = set(kinds)
-    own_for, own_kind = own_parcels or ("", "")
     new = sorted(
         {(k, left, right) for k, left, right, m, _ in added if k in wanted and m == "contradicted"}
         - read.here.keys()
@@ -874,30 +856,24 @@ async def contradicting_buyers(
                 "pair_kinds": [k for k, _, _ in new],
                 "pair_lefts": [left for _, left, _ in new],
                 "pair_rights": [right for _, _, right in new],
-                "own_for": own_for,
-                "own_kind": own_kind,
             },
         )
-        for k, left, right, n_here, n_all, n_own in rows:
+        for k, left, right, n_here, n_all in rows:
             read.here[(k, left, right)] = int(n_here)
             read.everywhere[right] = int(n_all)
-            read.own[(k, left, right)] = int(n_own)
     if pending is not None:
         pending.contradicting = read
     # The stored counts stay as read; the pending increments are added to a copy at each call.
     here = dict(read.here)
     everywhere = dict(read.everywhere)
-    own = dict(read.own)
     for k, left, right, m, n in added:
         if m == "named" and k == named_by and right in everywhere:
             everywhere[right] += n
         elif m == "named" and (k, left, right) in here:
             here[(k, left, right)] += n
-        elif m == "disputed" and k == own_kind and (own_for, left, right) in own:
-            own[(own_for, left, right)] += n
     out: dict[str, list[tuple[str, str, int, int]]] = {k: [] for k in kinds}
     for (k, left, right), n in here.items():
-        out[k].append((left, right, max(n, own.get((k, left, right), 0)), everywhere[right]))
+        out[k].append((left, right, n, everywhere[right]))
     return out
 
 

@@ -48,16 +48,12 @@ class QcInputs(AssessorBase):
             metric="contradicted",
         )
 
-        # The buyers known away from each QC entity (named on returns that are not its own: an
-        # agent's are every parcel it picked up, QC'd or not; a hub's its passes; or under a
-        # wrong/used alert), and how many of them contradicted it: their contradictions leave
-        # every entity's counts, the entity's and its peers' alike.
+        # The buyers known away from each QC entity (named on returns it did not pass, or
+        # under a wrong/used alert), and how many of them contradicted it: their contradictions
+        # leave every entity's counts, the entity's and its peers' alike.
         abusing = await alerts_repo.alerted(self.session, "buyer", (returns_abuse.PATTERN,))
         contradicting = await features.contradicting_buyers(
-            self.session,
-            kinds=("qc_agent_buyer", "qc_hub_buyer"),
-            named_by="seller_buyer",
-            own_parcels=("qc_agent_buyer", "agent_buyer"),
+            self.session, kinds=("qc_agent_buyer", "qc_hub_buyer"), named_by="seller_buyer"
         )
         abusing_at = {
             (kind, left): m
