@@ -149,10 +149,9 @@ def agent_buyer_findings(
     vouched: int | None = None,
 ) -> list[Finding]:
     """The pair's dispute rate against the network's. `buyer_elsewhere` (disputed, handled) is
-    the buyer's record with every other named agent (a parcel naming no agent may be this
-    agent's, so it is nobody's record elsewhere): a buyer whose returns are disputed whoever
-    picks them up abuses on their own (wrong/used returns), and the agent who happens to serve
-    them most is not the common factor. The pair must then stand out against that record too; with
+    the buyer's record with everyone else: a buyer whose returns are disputed whoever picks
+    them up abuses on their own (wrong/used returns), and the agent who happens to serve them
+    most is not the common factor. The pair must then stand out against that record too; with
     little record elsewhere it shrinks to the network's rate and barely bites.
 
     `vouched` is how many of the buyer's disputed returns this agent passed at QC. An agent

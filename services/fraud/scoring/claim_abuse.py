@@ -213,42 +213,21 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         if agent and buyer and naming:
             pc = pairs.get(("agent_buyer", agent, buyer), {})
             net = totals.get((NETWORK, "agent_buyer"), {})
-
-            def agent_pair_findings(elsewhere: tuple[int, int] | None) -> list[Finding]:
-                return collusion.agent_buyer_findings(
-                    agent,
-                    buyer,
-                    pc.get("disputed", 0),
-                    max(pc.get("handled", 0), pc.get("disputed", 0)),
-                    net.get("disputed", 0) - pc.get("disputed", 0),
-                    net.get("handled", 0) - pc.get("handled", 0),
-                    t,
-                    buyer_elsewhere=elsewhere,
-                    vouched=pairs.get(("qc_agent_buyer", agent, buyer), {}).get("named", 0),
-                )
-
-            found = agent_pair_findings(None)
-            if found:
-                # The buyer's record elsewhere is its returns and disputes through other
-                # *named* agents (the other agent-buyer pairs), not every return less this
-                # pair's: a parcel naming no pickup agent (rapidroute's often, desipost's
-                # always) may be this very agent's, and counted as the buyer's clean or
-                # disputed return with someone else it made a ring whose agent is named on
-                # part of its parcels look like a buyer disputing wherever it returns (the
-                # share test then near 1). Read only when the pair stands out, as the
-                # seller-buyer pair's is; the record elsewhere can only weaken the finding.
-                everywhere = await features.right_totals(
-                    self.session,
-                    kind="agent_buyer",
-                    right_id=buyer,
-                    metrics=["disputed", "handled"],
-                )
-                found = agent_pair_findings(
-                    (
-                        max(0, everywhere.get("disputed", 0) - pc.get("disputed", 0)),
-                        max(0, everywhere.get("handled", 0) - pc.get("handled", 0)),
-                    )
-                )
+            own = totals.get(("buyer", buyer), {})
+            found = collusion.agent_buyer_findings(
+                agent,
+                buyer,
+                pc.get("disputed", 0),
+                max(pc.get("handled", 0), pc.get("disputed", 0)),
+                net.get("disputed", 0) - pc.get("disputed", 0),
+                net.get("handled", 0) - pc.get("handled", 0),
+                t,
+                buyer_elsewhere=(
+                    max(0, own.get("named_claims", 0) - pc.get("disputed", 0)),
+                    max(0, own.get("delivered", 0) - pc.get("handled", 0)),
+                ),
+                vouched=pairs.get(("qc_agent_buyer", agent, buyer), {}).get("named", 0),
+            )
             self.evaluated_entity("agent", agent)
             self.evaluated[("agent", agent)].extend(found)
             self.add(found, direct=True)
