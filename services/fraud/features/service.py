@@ -46,6 +46,10 @@ PICKUP_SCANS = frozenset(
 )
 # The network-wide peer group of each entity type, stored under this entity type.
 NETWORK = "network"
+# A buyer's returns (handled) and naming claims (disputed) on parcels that name no pickup agent,
+# by the hub they were picked up at: such a parcel at another hub than an agent's is certainly
+# not that agent's (collusion's agent-buyer test reads it as the buyer's record elsewhere).
+UNNAMED_HUB_BUYER = "unnamed_hub_buyer"
 # A journey's pilferage counts by (entity type, entity id, metric), all on its end's day.
 PilferageCounts = Counter[tuple[str, str, str]]
 
@@ -341,6 +345,9 @@ class ScansRead:
     pickup_agent: str | None
     incident: bool
     drop: bool | None
+    # Where the parcel was picked up, as far as the scans say: the QC scan's hub, else the
+    # first hub seen (`pickup_hub`).
+    hub: str | None = None
 
     @classmethod
     def of(cls, facts: ReturnFacts) -> ScansRead:
@@ -353,7 +360,14 @@ class ScansRead:
             pickup_agent=facts.pickup_agent_id,
             incident=bool(facts.incident),
             drop=weight_drop(facts.pickup_weight_g, facts.delivered_weight_g),
+            hub=pickup_hub(facts),
         )
+
+
+def pickup_hub(facts: ReturnFacts) -> str | None:
+    """The hub a parcel was picked up at, as far as its scans say: its QC scan's, else the
+    first hub it was seen at."""
+    return facts.qc_hub_id or (facts.hubs[0] if facts.hubs else None)
 
 
 def count_delivery_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -> None:
@@ -366,6 +380,10 @@ def count_delivery_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -
     if read.qc_passed:
         inc.pair("qc_agent_buyer", read.qc_agent, facts.buyer_id, "delivered")
     inc.pair("agent_buyer", read.pickup_agent, facts.buyer_id, "handled")
+    if not read.pickup_agent:
+        # A parcel naming no agent, by its hub: collusion's record of the buyer elsewhere than
+        # an agent's hub (`UNNAMED_HUB_BUYER`).
+        inc.pair(UNNAMED_HUB_BUYER, read.hub, facts.buyer_id, "handled")
     if read.pickup_agent and facts.terminal_at is not None:
         inc.add(NETWORK, "agent_buyer", "handled", facts.terminal_at.date())
 
@@ -404,6 +422,8 @@ def count_claim_scans(facts: ReturnFacts, read: ScansRead, inc: Increments) -> N
     inc.pair("agent_buyer", read.pickup_agent, facts.buyer_id, "disputed")
     if read.pickup_agent:
         inc.add(NETWORK, "agent_buyer", "disputed", day)
+    else:
+        inc.pair(UNNAMED_HUB_BUYER, read.hub, facts.buyer_id, "disputed")
     if read.qc_passed and claim in QC_CONTRADICTING_CLAIMS:
         for etype, eid in (("agent", read.qc_agent), ("hub", read.qc_hub)):
             if eid:

@@ -18,9 +18,11 @@ from services.fraud.features.service import (
     NAMING_CLAIMS,
     NETWORK,
     QC_CONTRADICTING_CLAIMS,
+    UNNAMED_HUB_BUYER,
     category_seller,
     hours_after_delivery,
     identity_entities,
+    pickup_hub,
 )
 from services.fraud.models import ReturnFacts
 from services.fraud.scoring.base import Scored
@@ -74,6 +76,11 @@ def claim_pairs(facts: ReturnFacts) -> list[tuple[str, str, str]]:
         pair_keys.append(("seller_buyer", seller, buyer))
     if agent and buyer:
         pair_keys += [("agent_buyer", agent, buyer), ("qc_agent_buyer", agent, buyer)]
+        # The buyer's parcels naming no agent at the agent's pickup hub (collusion's record
+        # elsewhere leaves out only those at other hubs, which cannot be this agent's).
+        hub = pickup_hub(facts)
+        if hub:
+            pair_keys.append((UNNAMED_HUB_BUYER, hub, buyer))
     return pair_keys
 
 
@@ -135,6 +142,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     c,
                 )
             )
+        hub = pickup_hub(facts)
         pairs = await features.pair_counts(self.session, claim_pairs(facts))
         if buyer:
             abusers, explained = await self.explained_naming()
@@ -236,21 +244,50 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         if agent and buyer and naming:
             pc = pairs.get(("agent_buyer", agent, buyer), {})
             net = totals.get((NETWORK, "agent_buyer"), {})
-            own = totals.get(("buyer", buyer), {})
-            found = collusion.agent_buyer_findings(
-                agent,
-                buyer,
-                pc.get("disputed", 0),
-                max(pc.get("handled", 0), pc.get("disputed", 0)),
-                net.get("disputed", 0) - pc.get("disputed", 0),
-                net.get("handled", 0) - pc.get("handled", 0),
-                t,
-                buyer_elsewhere=(
-                    max(0, own.get("named_claims", 0) - pc.get("disputed", 0)),
-                    max(0, own.get("delivered", 0) - pc.get("handled", 0)),
-                ),
-                vouched=pairs.get(("qc_agent_buyer", agent, buyer), {}).get("named", 0),
-            )
+
+            def agent_pair_findings(elsewhere: tuple[int, int] | None) -> list[Finding]:
+                return collusion.agent_buyer_findings(
+                    agent,
+                    buyer,
+                    pc.get("disputed", 0),
+                    max(pc.get("handled", 0), pc.get("disputed", 0)),
+                    net.get("disputed", 0) - pc.get("disputed", 0),
+                    net.get("handled", 0) - pc.get("handled", 0),
+                    t,
+                    buyer_elsewhere=elsewhere,
+                    vouched=pairs.get(("qc_agent_buyer", agent, buyer), {}).get("named", 0),
+                )
+
+            found = agent_pair_findings(None)
+            if found:
+                # The buyer's record elsewhere: its returns and disputes through every other
+                # named agent, and on parcels naming no agent at other hubs than this one. A
+                # parcel naming no agent at this hub (rapidroute leaves the agent off many) may
+                # be this very agent's: counted as the buyer's return with someone else it hid
+                # rings whose agent is named on part of their parcels (the share test near 1).
+                # Left out altogether, a lone wrong/used buyer's returns through another
+                # partner no longer cleared its area agent. Read only when the pair stands
+                # out, as the seller-buyer pair's is; the record elsewhere only weakens it.
+                named = await features.right_totals(
+                    self.session,
+                    kind="agent_buyer",
+                    right_id=buyer,
+                    metrics=["disputed", "handled"],
+                )
+                unnamed = await features.right_totals(
+                    self.session,
+                    kind=UNNAMED_HUB_BUYER,
+                    right_id=buyer,
+                    metrics=["disputed", "handled"],
+                )
+                here = pairs.get((UNNAMED_HUB_BUYER, hub or "", buyer), {})
+
+                def beyond(metric: str) -> int:
+                    return max(0, named.get(metric, 0) - pc.get(metric, 0)) + max(
+                        0, unnamed.get(metric, 0) - here.get(metric, 0)
+                    )
+
+                found = agent_pair_findings((beyond("disputed"), beyond("handled")))
             self.evaluated_entity("agent", agent)
             self.evaluated[("agent", agent)].extend(found)
             self.add(found, direct=True)
