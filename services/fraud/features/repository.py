@@ -662,7 +662,7 @@ async def distinct_lefts(
 ) -> int:
     """How many distinct left entities (other than `except_lefts`) have this pair metric with
     `right_id` (e.g. how many sellers named this buyer in a claim). In a deferred batch a
-    right's lefts read up front (`prefetch_lefts`) serve every call."""
+    right's lefts read up front (`prefetch_pairs_and_lefts`) serve every call."""
     pending = _pending(session)
     kept = pending.kept_lefts.get((kind, right_id, metric)) if pending is not None else None
     if kept is not None:

@@ -147,10 +147,11 @@ class ReadAheadRunner(ConsumerRunner):
         self._restore_failed_at = float("-inf")
         # Per partition: its first buffered record's offset and event time, read once.
         self._head_times: dict[TopicPartition, tuple[int, datetime | None]] = {}
-        # The other replicas' partitions, and the marks of those with records waiting, as read
-        # at `_elsewhere_at` (loop time).
+        # The other replicas' partitions, and the marks of those with records waiting, as read;
+        # kept until `_elsewhere_until` (loop time): GROUP_VIEW_TTL_S after a read ends, or
+        # RESTORE_RETRY_S after a failed one (counted unknown meanwhile).
         self._elsewhere: tuple[frozenset[TopicPartition], list[datetime]] | None = None
-        self._elsewhere_at = float("-inf")
+        self._elsewhere_until = float("-inf")
         self._admin: AIOKafkaAdminClient | None = None
         # Per partition: the last offset fetched, and the offset last handed to commit.
         self._fetched_to: dict[TopicPartition, int] = {}
@@ -322,9 +323,13 @@ class ReadAheadRunner(ConsumerRunner):
         if end is None:
             return True
         try:
-            position = await consumer.position(tp)
+            # Bounded: position() waits, without limit, for a partition being reset (after an
+            # offset out of range), as the base runner's lag export knows.
+            position = await asyncio.wait_for(consumer.position(tp), 0.5)
         except IllegalStateError:  # revoked in between: its new owner counts it
             return False
+        except TimeoutError:  # no position yet: records may wait
+            return True
         return bool(end > position)
 
     async def _marks_elsewhere(
@@ -343,22 +348,38 @@ class ReadAheadRunner(ConsumerRunner):
         )
         if not others:
             return []
-        now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
         if (
             self._elsewhere is None
             or self._elsewhere[0] != others
-            or now - self._elsewhere_at >= self.GROUP_VIEW_TTL_S
+            or loop.time() >= self._elsewhere_until
         ):
-            self._elsewhere = (others, await self._read_marks(consumer, sorted(others)))
-            self._elsewhere_at = now
+            # One budget for the whole read (its three broker reads each have their own), and
+            # a failure not retried every round: a broker that fetches but does not answer these
+            # reads must not cost every round the timeout (rounds would handle a chunk a wait).
+            try:
+                marks = await asyncio.wait_for(
+                    self._read_marks(consumer, sorted(others)), self.GROUP_VIEW_TIMEOUT_S
+                )
+            except TimeoutError:
+                log.warning("reading %s's other partitions timed out", self.group_id)
+                await self._close_admin()
+                marks = None
+            if marks is None:
+                self._elsewhere = (others, [UNKNOWN])
+                self._elsewhere_until = loop.time() + self.RESTORE_RETRY_S
+            else:
+                self._elsewhere = (others, marks)
+                self._elsewhere_until = loop.time() + self.GROUP_VIEW_TTL_S
         return self._elsewhere[1]
 
     async def _read_marks(
         self, consumer: AIOKafkaConsumer, parts: list[TopicPartition]
-    ) -> list[datetime]:
+    ) -> list[datetime] | None:
+        """The marks of `parts` with records waiting; None if the broker could not be read."""
         committed = await self._committed(parts)
         if committed is None:
-            return [UNKNOWN]
+            return None
         positions = {
             tp: meta.offset
             for tp, meta in committed.items()
@@ -374,7 +395,7 @@ class ReadAheadRunner(ConsumerRunner):
                 )
         except Exception as exc:  # a broker away: the other replicas' marks are not known
             log.warning("could not read the ends of %s's other partitions: %r", self.group_id, exc)
-            return [UNKNOWN]
+            return None
         return [mark_of(committed.get(tp)) or UNKNOWN for tp in parts if ends[tp] > positions[tp]]
 
     async def _restore_marks(self, assigned: Iterable[TopicPartition]) -> None:

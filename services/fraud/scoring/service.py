@@ -258,7 +258,7 @@ async def prefetch_claims(
 ) -> None:
     """Read what a deferred batch's claims weigh, in two statements: their parties' window
     totals (`features.prefetch_window_totals`), and their pairs' counts with the lefts that
-    named each buyer (`features.prefetch_pairs`, `features.prefetch_lefts`). Each claim then
+    named each buyer (`features.prefetch_pairs_and_lefts`). Each claim then
     finds them kept for the batch, with the batch's pending increments added at its turn,
     instead of reading its own: the same numbers, two or three statements a claim fewer.
     The parties are those the batch's events will have given each return by its claim; one
