@@ -15,6 +15,7 @@ import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
 
+from services.notifications.channels import smtp
 from services.notifications.channels.base import OutgoingMessage
 from services.notifications.channels.smtp import SmtpChannel
 from services.notifications.settings import NotificationsSettings
@@ -229,5 +230,25 @@ async def test_a_failed_rset_closes_the_connection_it_drops() -> None:
             assert error is not None and error.permanent
             assert channel._kept == []
             assert _transport_closed(client)
+        finally:
+            await channel.close()
+
+
+async def test_a_connection_retires_after_its_message_cap_and_its_age(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(smtp, "MAX_MESSAGES_PER_CONNECTION", 2)
+    monkeypatch.setattr(smtp, "MAX_CONNECTION_AGE_S", 0.3)
+    async with scripted(26118) as server:
+        channel = SmtpChannel(_settings(26118))
+        try:
+            batch = [_message(f"b{i}@x.dev") for i in range(5)]
+            assert await channel.send_many(batch) == [None] * 5
+            assert [n for n, _ in server.delivered] == [1, 1, 2, 2, 3]
+            assert await channel.send_many([_message("kept@x.dev")]) == [None]
+            assert server.delivered[-1][0] == 3  # the batch's last connection was kept
+            await asyncio.sleep(0.35)
+            assert await channel.send_many([_message("old@x.dev")]) == [None]
+            assert server.delivered[-1][0] == 4  # too old to reuse: a fresh one
         finally:
             await channel.close()
