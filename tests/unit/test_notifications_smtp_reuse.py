@@ -184,14 +184,15 @@ async def test_a_message_whose_data_went_out_is_never_sent_twice() -> None:
 
 async def test_stopping_with_unresponsive_kept_connections_is_quick() -> None:
     async with scripted(26114) as server:
-        channel = SmtpChannel(_settings(26114, smtp_timeout_s=2.0))
+        channel = SmtpChannel(_settings(26114, smtp_timeout_s=3.0))
         await asyncio.gather(*(channel.send_many([_message(f"a{i}@x.dev")]) for i in range(4)))
         clients = [client for client, _ in channel._kept]
         assert len(clients) == 4
         server.silent = True
         started = time.monotonic()
         await channel.close()
-        assert time.monotonic() - started < 1.9  # one QUIT's wait, not four
+        # One QUIT's wait (QUIT_TIMEOUT_S), not four, nor smtp_timeout_s; room for a busy host.
+        assert time.monotonic() - started < 2.9
         assert all(_transport_closed(client) for client in clients)
 
 
