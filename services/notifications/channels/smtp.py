@@ -9,11 +9,13 @@ import base64
 import binascii
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from email.header import Header
 from email.utils import formatdate, parseaddr
+from typing import Literal
 
 import aiosmtplib
+from aiosmtplib.typing import Default
 from opentelemetry.trace import SpanKind, StatusCode
 
 from services.notifications.channels.base import DeliveryError, OutgoingMessage
@@ -97,13 +99,63 @@ def classify(exc: BaseException) -> DeliveryError:
     return DeliveryError(scrub(f"{type(exc).__name__}: {exc}"), permanent=False)
 
 
+# A connection is retired (QUIT) once it has carried this many messages or is this old, whichever
+# comes first, even while in use: servers cap both (messages per connection, session length), and
+# a connection retired by us costs nothing, where one the server cuts costs a command's wait.
+MAX_MESSAGES_PER_CONNECTION = 100
+MAX_CONNECTION_AGE_S = 300.0
+# How long a QUIT may take (`smtp_timeout_s` is for sending). The connection is closed after it
+# regardless, and nothing is lost if it goes unanswered, so a server that does not answer (a
+# half-open connection) must not hold up a round or the service's stop.
+QUIT_TIMEOUT_S = 1.5
+
+
+class _Connection(aiosmtplib.SMTP):
+    """An SMTP client that counts the messages it carried and notes whether the server has
+    accepted the current message's MAIL: until then nothing of the message has reached it, so
+    on a connection that went stale the message may be sent again on a fresh one."""
+
+    opened_at = 0.0  # the loop's clock when connected
+    messages = 0  # messages tried on this connection (sent or not)
+    mail_accepted = False  # the current message's MAIL was answered 250
+
+    async def mail(
+        self,
+        sender: str,
+        /,
+        *,
+        options: Iterable[str] | None = None,
+        encoding: str = "ascii",
+        timeout: float | Literal[Default.token] | None = Default.token,
+    ) -> aiosmtplib.SMTPResponse:
+        response = await super().mail(sender, options=options, encoding=encoding, timeout=timeout)
+        self.mail_accepted = True
+        return response
+
+
+def _stale(client: _Connection, reused: bool, exc: BaseException) -> bool:
+    """A reused connection whose first command for a message failed the way a stale one does:
+    dropped (a server restart), no answer (a NAT forgot it: half-open, so `is_connected` still
+    holds) or 4xx (421: the server's messages-per-connection limit). Never once MAIL has been
+    accepted, so never after DATA's final dot, when a resend could deliver the message twice."""
+    if not reused or client.mail_accepted:
+        return False
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return 400 <= exc.code < 500
+    # SMTPServerDisconnected is a ConnectionError, SMTPTimeoutError a TimeoutError.
+    return isinstance(exc, ConnectionError | TimeoutError)
+
+
 class SmtpChannel:
     """Each `send_many` takes a connection kept from an earlier one, or opens one, and keeps it
     afterwards if it is still usable. Opening one (the TCP handshake, the greeting, EHLO, with
     STARTTLS and AUTH as configured) and saying QUIT cost more of the client's CPU than sending
     a message, and a dispatcher's round usually carries one or two. A kept connection is closed
     after `smtp_keepalive_s` without use (`close_idle`), or at once when that is 0; one the
-    server closed meanwhile is noticed before use and replaced."""
+    server closed meanwhile is noticed before use and replaced, and one that proves stale on
+    its first command for a message is replaced and the message sent again (`_stale`).
+    Connections are retired after `MAX_MESSAGES_PER_CONNECTION` messages or
+    `MAX_CONNECTION_AGE_S`."""
 
     name = "email"
 
@@ -117,7 +169,7 @@ class SmtpChannel:
         )
         # Connections between rounds, with when each was last used (the loop's clock); at most
         # one per sender working at once (`dispatch_workers` × `dispatch_connections`).
-        self._kept: list[tuple[aiosmtplib.SMTP, float]] = []
+        self._kept: list[tuple[_Connection, float]] = []
         self._closer: asyncio.Task[None] | None = None
 
     def build(self, message: OutgoingMessage) -> bytes:
@@ -176,9 +228,9 @@ class SmtpChannel:
         parts += [""]
         return EOL.join(head + parts).encode("ascii")
 
-    def _client(self) -> aiosmtplib.SMTP:
+    def _client(self) -> _Connection:
         s = self.settings
-        return aiosmtplib.SMTP(
+        return _Connection(
             hostname=s.smtp_host,
             port=s.smtp_port,
             start_tls=s.smtp_starttls,
@@ -211,7 +263,7 @@ class SmtpChannel:
         if error is not None:
             raise error
 
-    def _take_kept(self) -> aiosmtplib.SMTP | None:
+    def _take_kept(self) -> _Connection | None:
         """The connection used last, if one is kept and still open. The server's closing a
         connection (its idle timeout, a restart) reaches the client as end of file, which closes
         the transport: such a connection is dropped here, not tried."""
@@ -222,10 +274,15 @@ class SmtpChannel:
             client.close()
         return None
 
-    def _keep(self, client: aiosmtplib.SMTP) -> bool:
+    @staticmethod
+    def _worn_out(client: _Connection) -> bool:
+        age = asyncio.get_running_loop().time() - client.opened_at
+        return client.messages >= MAX_MESSAGES_PER_CONNECTION or age >= MAX_CONNECTION_AGE_S
+
+    def _keep(self, client: _Connection) -> bool:
         """Keep `client` for the next round, if keeping is on; False: the caller closes it."""
         keepalive = self.settings.smtp_keepalive_s
-        if keepalive <= 0 or not client.is_connected:
+        if keepalive <= 0 or not client.is_connected or self._worn_out(client):
             return False
         self._kept.append((client, asyncio.get_running_loop().time()))
         if self._closer is None or self._closer.done():
@@ -241,38 +298,77 @@ class SmtpChannel:
             await self.close_idle(keepalive)
 
     async def close_idle(self, older_than_s: float = 0.0) -> None:
-        """Say QUIT on the kept connections unused for `older_than_s` or longer (every one: 0)."""
+        """Say QUIT on the kept connections unused for `older_than_s` or longer (every one: 0),
+        all at once, then close them: N unanswered QUITs cost one `QUIT_TIMEOUT_S`."""
         now = asyncio.get_running_loop().time()
         stale = [client for client, used in self._kept if now - used >= older_than_s]
         self._kept = [(client, used) for client, used in self._kept if now - used < older_than_s]
-        for client in stale:
-            await _close(client, polite=True)
+        await asyncio.gather(*(_close(client, polite=True) for client in stale))
 
     async def close(self) -> None:
         """Close every kept connection (the service is stopping)."""
-        if self._closer is not None:
-            self._closer.cancel()
-            self._closer = None
+        closer, self._closer = self._closer, None
+        if closer is not None:
+            closer.cancel()
+            # Waited for, so a QUIT it was in the middle of has closed its transport (`_close`)
+            # before this returns; `wait` does not re-raise the closer's cancellation.
+            await asyncio.wait({closer})
         await self.close_idle()
+
+    async def _open(self) -> _Connection | DeliveryError:
+        client = self._client()
+        try:
+            await client.connect()
+        except Exception as exc:  # the server is away
+            client.close()
+            # Whatever the code (even 5xx in the greeting), the message is not at fault: it is
+            # retried on the backoff schedule.
+            error = classify(exc)
+            return DeliveryError(str(error), permanent=False, code=error.code)
+        client.opened_at = asyncio.get_running_loop().time()
+        return client
+
+    async def _send_one(
+        self, client: _Connection, message: OutgoingMessage
+    ) -> tuple[DeliveryError | None, _Connection | None, bool]:
+        """Send `message` on `client`: its result, the connection if still usable (one that is
+        not has been closed), and whether the failure was a stale reused connection's (`_stale`),
+        which does not count against the message."""
+        reused = client.messages > 0
+        client.messages += 1
+        client.mail_accepted = False
+        try:
+            options = await self._mail_options(client, message)
+            if isinstance(options, DeliveryError):
+                return options, client, False
+            await client.sendmail(
+                self._sender, [message.recipient], self.build(message), mail_options=options
+            )
+            return None, client, False
+        except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+            stale = _stale(client, reused, exc)
+            if stale or not client.is_connected:
+                await _close(client)
+                return classify(exc), None, stale
+            try:
+                await client.rset()
+            except Exception:  # the session is unusable; a fresh one takes the next message
+                await _close(client)
+                return classify(exc), None, False
+            return classify(exc), client, False
+        except Exception as exc:  # connection dropped or timed out mid-message
+            await _close(client)
+            return classify(exc), None, _stale(client, reused, exc)
 
     async def send_many(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
         results: list[DeliveryError | None] = []
-        client: aiosmtplib.SMTP | None = self._take_kept() if messages else None
+        client: _Connection | None = self._take_kept() if messages else None
         ended = False  # the loop ran to its end: a connection cancelled mid-command is not kept
         try:
             for message in messages:
-                if client is None:
-                    try:
-                        client = self._client()
-                        await client.connect()
-                    except Exception as exc:  # the server is away: the rest waits for a retry
-                        client = None
-                        # Whatever the code (even 5xx in the greeting), the message is not at
-                        # fault: it is retried on the backoff schedule.
-                        error = classify(exc)
-                        error = DeliveryError(str(error), permanent=False, code=error.code)
-                        results.extend([error] * (len(messages) - len(results)))
-                        return results
+                if client is not None and self._worn_out(client):
+                    await _close(client, polite=True)
+                    client = None
                 # A CLIENT span per message, in the trace of the event that asked for it.
                 with span_from(
                     "notifications",
@@ -281,48 +377,40 @@ class SmtpChannel:
                     kind=SpanKind.CLIENT,
                     attributes={"messaging.message.id": str(message.message_id)},
                 ) as span:
-                    try:
-                        options = await self._mail_options(client, message)
-                        if isinstance(options, DeliveryError):
-                            results.append(options)
-                            continue
-                        await client.sendmail(
-                            self._sender,
-                            [message.recipient],
-                            self.build(message),
-                            mail_options=options,
-                        )
-                        results.append(None)
-                    except (
-                        aiosmtplib.SMTPRecipientsRefused,
-                        aiosmtplib.SMTPResponseException,
-                    ) as exc:
-                        results.append(classify(exc))
-                        if not client.is_connected:
-                            client = None
-                        else:
-                            try:
-                                await client.rset()
-                            except Exception:  # the session is unusable; open a fresh one
-                                client = None
-                    except Exception as exc:  # connection dropped or timed out mid-message
-                        results.append(classify(exc))
-                        await _close(client)
-                        client = None
-                    if results[-1] is not None:
-                        span.set_status(StatusCode.ERROR, str(results[-1]))
+                    # Twice at most: once more on a fresh connection if a reused one was stale.
+                    # A fresh connection has carried nothing, so its failure is never `stale`.
+                    stale = True
+                    while stale:
+                        if client is None:
+                            opened = await self._open()
+                            if isinstance(opened, DeliveryError):
+                                # The rest waits for a retry.
+                                span.set_status(StatusCode.ERROR, str(opened))
+                                results.extend([opened] * (len(messages) - len(results)))
+                                return results
+                            client = opened
+                        error, client, stale = await self._send_one(client, message)
+                        if stale:
+                            log.info("SMTP connection stale on reuse; sending on a fresh one")
+                    results.append(error)
+                    if error is not None:
+                        span.set_status(StatusCode.ERROR, str(error))
             ended = True
             return results
         finally:
             if client is not None and not (ended and self._keep(client)):
-                await _close(client, polite=True)
+                # A connection interrupted mid-command (cancelled) would pair QUIT with an
+                # earlier command's answer: it is closed without QUIT.
+                await _close(client, polite=ended)
 
 
 async def _close(client: aiosmtplib.SMTP, *, polite: bool = False) -> None:
+    """Close `client`'s transport in every case: after QUIT if `polite` (waiting up to
+    `QUIT_TIMEOUT_S`), and also when QUIT fails, is refused or is cancelled."""
     try:
         if polite and client.is_connected:
-            await client.quit()
-        else:
-            client.close()
+            await client.quit(timeout=QUIT_TIMEOUT_S)
     except Exception:  # closing a connection we are done with; nothing left to lose
-        log.debug("SMTP close failed", exc_info=True)
+        log.debug("SMTP QUIT failed", exc_info=True)
+    finally:
+        client.close()
