@@ -306,6 +306,8 @@ def _claims(
             facts = known.get(return_id)
             sketch = sketches[return_id] = ReturnFacts(
                 return_id=return_id,
+                # A copy: the sketch grows with the batch's scans, the session's facts do not.
+                hubs=list(facts.hubs or []) if facts is not None else [],
                 **{a: getattr(facts, a) if facts is not None else None for a in _PARTIES},
             )
         if isinstance(p, ReturnInitiated):
@@ -313,6 +315,9 @@ def _claims(
             sketch.category = p.category
             sketch.contact_hash, sketch.address_hash = p.buyer_contact_hash, p.buyer_address_hash
         elif isinstance(p, ReturnShipmentEvent):
+            # The hubs in the order first seen, as the facts keep them (`pickup_hub`).
+            if p.hub_id and p.hub_id not in (sketch.hubs or []):
+                sketch.hubs = [*(sketch.hubs or []), p.hub_id]
             if p.event_type in _PICKUP_SCANS and p.agent_id and not sketch.pickup_agent_id:
                 sketch.pickup_agent_id = p.agent_id
             if p.event_type in _QC_SCANS and sketch.qc_result is None:
