@@ -244,3 +244,20 @@ def test_information_weighted_rate_is_the_pooled_rate_when_peers_are_alike() -> 
         (0.02 * 100 / 50.5 + 0.04 * 1000 / 500.5 + t.prior_strength * 0.03)
         / (100 / 50.5 + 1000 / 500.5 + t.prior_strength)
     )
+
+
+def test_the_share_test_takes_a_part_with_more_events_than_trials_as_it_will_be() -> None:
+    # Disputes are counted as claims arrive, returns when the delivery scan does (a partner's
+    # batch hours later): a buyer may show two disputes elsewhere against one return. Each
+    # event is a trial, so the test reads the record as at least that many trials, never
+    # raises on a negative count, and is unchanged on a consistent record.
+    from services.fraud.detectors.collusion import agent_buyer_findings
+    from services.fraud.detectors.stats import hypergeometric_sf
+
+    assert hypergeometric_sf(3, 3, 5, 4) == hypergeometric_sf(3, 3, 5, 5) == 1.0
+    assert hypergeometric_sf(2, 1, 2, 1) == hypergeometric_sf(2, 2, 2, 2)
+    assert hypergeometric_sf(3, 5, 4, 12) == pytest.approx(0.1515151515)
+    found = agent_buyer_findings(
+        "AG-1", "B-1", 6, 6, 30, 1000, Thresholds(), buyer_elsewhere=(2, 1), vouched=6
+    )
+    assert all(f.pattern == "collusion" for f in found)

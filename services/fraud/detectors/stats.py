@@ -972,6 +972,14 @@ def hypergeometric_sf(k: int, n: int, successes: int, total: int) -> float:
     of an entity's record (n trials, k events) holds more of its events than its share."""
     if k <= 0:
         return 1.0
+    # Counts kept as events arrive can show a part with more events than trials for a while (a
+    # claim on a parcel whose delivery scan comes hours later in a partner's batch): every
+    # event is a trial, so each part has at least as many trials as events. Unchanged for a
+    # consistent record; without it `comb` is asked for a negative count and raises.
+    others_k = max(0, successes - k)
+    others_n = max(total - n, others_k)
+    n = max(n, k)
+    successes, total = k + others_k, n + others_n
     hi = min(n, successes)
     if k > hi:
         return 0.0
