@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date, datetime
-from functools import partial
+from functools import cache, partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -161,7 +161,18 @@ class PilferageInputs(AssessorBase):
                         *std[a], std_peers, std_spread, prior_rate=pilferage.PRIOR_RATE
                     )
                 }
+            # They explain it only if they are likelier than the hub itself: a pilfering hub
+            # whose incidents fell unevenly makes its unluckiest agent tell first, and taking
+            # that agent's parcels away left the hub nothing to be found on.
+            if out and pilferage.hub_likelier(_parts(agents), out, ordinary()) > 0:
+                return set()
             return out
+
+        @cache
+        def ordinary() -> float:
+            """The rate of an ordinary hub's ordinary agents: what a hub's other agents run at
+            when one of its agents, not the hub, pilfers."""
+            return pilferage.ordinary_agents_rate(all_hubs, self.t, ref)
 
         s = self.config.sequential
         # The candidate onsets are calendar days, the same for every entity of the scan.
@@ -195,7 +206,9 @@ class PilferageInputs(AssessorBase):
                     ]
                 )
             else:
-                standing_out[eid] = standing_out.get(eid, set()) | explaining(eid)
+                # The agents explaining the hub (those standing out, unless the hub itself is
+                # the likelier explanation) leave its record.
+                standing_out[eid] = explaining(eid)
                 excluded = pilferage.with_unnamed_share(
                     total(
                         [
@@ -316,11 +329,12 @@ class PilferageInputs(AssessorBase):
             )
             if etype == "agent" and mates is not None:
                 found = self.held_by_hub(found, pattern, eid, at_hub, mates, all_hubs, ref)
+                found = held_by_likelier_hub(found, pattern, eid, at_hub, explaining, ordinary())
             if etype == "hub":
                 # A hub's alert only when its excess is not one agent's: it must stay telling
-                # without its worst remaining agent, unless the others still lean to the
-                # alternative and that agent holds no more than its share of the hub's
-                # incidents (then the excess is spread over its agents).
+                # without its worst remaining agent, unless the hub pilfering is likelier than
+                # that agent pilfering at an ordinary hub (then the excess is spread over its
+                # agents, `pilferage.hub_likelier`), however many of the parcels it holds.
                 test = self.sequential[(pattern, etype, eid)]
                 parts = {
                     a: (c.incidents, c.handled)
@@ -341,9 +355,7 @@ class PilferageInputs(AssessorBase):
                     PeerSpread(test.peer, test.concentration),
                     s,
                 )
-                if worst is None or pilferage.one_agents_excess(
-                    parts[worst], [c for a, c in parts.items() if a != worst], rest.log_bf, self.t
-                ):
+                if worst is None or pilferage.hub_likelier(parts, {worst}, ordinary()) <= 0:
                     found = held_by_one_part(found, pattern, worst, rest, s)
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
@@ -381,6 +393,46 @@ class PilferageInputs(AssessorBase):
             else f
             for f in found
         ]
+
+
+def held_by_likelier_hub(
+    found: list[Finding],
+    pattern: str,
+    agent: str,
+    at_hub: Mapping[str, Mapping[str, DayCount]],
+    explaining: Callable[[str], set[str]],
+    ordinary: float,
+) -> list[Finding]:
+    """An agent's alert-worthy findings, held to MEDIUM at a hub where the hub pilfering is
+    likelier than the agent (with the hub's other explaining agents) pilfering at an ordinary
+    hub (`pilferage.hub_likelier`): an honest agent at a pilfering hub whose incidents
+    happened to fall on it runs well above its mates, but so do its mates above an ordinary
+    hub. The hub keeps the agent's parcels then (`explaining`), and is found on them."""
+    if not any(f.pattern == pattern and (f.alert or f.contribution >= 0.8) for f in found):
+        return found
+    for hub, agents in at_hub.items():
+        if agent not in agents:
+            continue
+        odds = pilferage.hub_likelier(_parts(agents), explaining(hub) | {agent}, ordinary)
+        if odds <= 0:
+            continue
+        why = (
+            f"its hub {hub} pilfering is likelier (log-likelihood ratio {odds:.2f}: its other "
+            f"agents run high too, against an ordinary hub's {ordinary:.3f})"
+        )
+        numbers = {"hub_likelier_log_lr": round(odds, 3), "likelier_hub": hub}
+        return [
+            demoted(f, why, numbers)
+            if f.pattern == pattern and (f.alert or f.contribution >= 0.8)
+            else f
+            for f in found
+        ]
+    return found
+
+
+def _parts(agents: Mapping[str, DayCount]) -> dict[str, tuple[int, int]]:
+    """A hub's agents' records as (incidents, handled)."""
+    return {a: (c.incidents, c.handled) for a, c in agents.items()}
 
 
 async def _hubs_explained(
