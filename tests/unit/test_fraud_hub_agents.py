@@ -167,7 +167,7 @@ def test_a_hubs_excess_spread_over_its_agents_survives_leaving_the_worst_out() -
 def test_an_agent_holding_more_than_its_share_of_the_hubs_incidents_carries_its_excess() -> None:
     # One agent with 36 of the hub's 47 incidents on a third of its parcels: the excess is its.
     parts = {"bad": (36, 300), "a": (5, 300), "b": (6, 300)}
-    assert pilferage.hub_likelier(parts, {"bad"}, 0.02) <= 0
+    assert pilferage.hub_likelier(parts, {"bad"}, 0.02) <= pilferage.HUB_LIKELIER_AT
 
 
 def test_a_small_hubs_excess_spread_over_its_agents_is_the_hubs() -> None:
@@ -179,7 +179,7 @@ def test_a_small_hubs_excess_spread_over_its_agents_is_the_hubs() -> None:
     worst, rest = without_worst_part(16, 242, parts, spread, S)
     assert worst == "d" and rest.log_bf < MEDIUM_AT
     assert 0 < rest.log_bf
-    assert pilferage.hub_likelier(parts, {worst}, spread.rate) > 0
+    assert pilferage.hub_likelier(parts, {worst}, spread.rate) > pilferage.HUB_LIKELIER_AT
 
 
 def test_an_agent_holding_most_of_its_hubs_parcels_carries_its_excess() -> None:
@@ -189,7 +189,7 @@ def test_an_agent_holding_most_of_its_hubs_parcels_carries_its_excess() -> None:
     parts = {"busy": (7, 33), "a": (0, 2), "b": (0, 1), "c": (0, 1)}
     worst, rest = without_worst_part(7, 37, parts, spread, S)
     assert worst == "busy" and rest.log_bf <= 0
-    assert pilferage.hub_likelier(parts, {worst}, spread.rate) <= 0
+    assert pilferage.hub_likelier(parts, {worst}, spread.rate) <= pilferage.HUB_LIKELIER_AT
 
 
 def test_a_busy_agents_excess_is_its_own_though_a_mate_leans_high() -> None:
@@ -202,13 +202,16 @@ def test_a_busy_agents_excess_is_its_own_though_a_mate_leans_high() -> None:
     parts = {"busy": (6, 33), "a": (1, 2), "b": (0, 1), "c": (0, 1)}
     worst, rest = without_worst_part(7, 37, parts, spread, S)
     assert worst == "busy" and rest.log_bf > 0
-    assert pilferage.hub_likelier(parts, {worst}, spread.rate) <= 0
+    assert pilferage.hub_likelier(parts, {worst}, spread.rate) <= pilferage.HUB_LIKELIER_AT
 
 
 def test_an_agent_alone_at_its_hub_carries_the_hubs_excess() -> None:
     # No mate to compare with: which of the two it is cannot be told, and the agent is weighed.
-    assert pilferage.hub_likelier({"only": (12, 200)}, {"only"}, 0.02) <= 0
-    assert pilferage.hub_likelier({"only": (12, 200), "idle": (0, 0)}, {"only"}, 0.02) <= 0
+    assert pilferage.hub_likelier({"only": (12, 200)}, {"only"}, 0.02) <= pilferage.HUB_LIKELIER_AT
+    assert (
+        pilferage.hub_likelier({"only": (12, 200), "idle": (0, 0)}, {"only"}, 0.02)
+        <= pilferage.HUB_LIKELIER_AT
+    )
 
 
 def test_without_named_parts_the_place_is_judged_whole() -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud.detectors import pilferage
 from services.fraud.detectors.findings import Finding
-from services.fraud.detectors.pilferage import DayCount
+from services.fraud.detectors.pilferage import HUB_LIKELIER_AT, DayCount
 from services.fraud.detectors.sequential import (
     demoted,
     held_by_one_part,
@@ -142,18 +142,19 @@ class PilferageInputs(AssessorBase):
 
         def explaining(hub: str) -> set[str]:
             """The agents whose own evidence explains their share of `hub`: standing out
-            against its ordinary agents, or telling (MEDIUM) against their own hub-mates.
-            Several moderately bad agents at one hub do not stand out against each other, and
-            must not brand their hub."""
+            against its ordinary agents, or telling (MEDIUM) against their own hub-mates,
+            unless the hub pilfering is the likelier (`pilferage.explaining_agents`). Several
+            moderately bad agents at one hub do not stand out against each other, and must not
+            brand their hub."""
             if hub not in explained:
                 explained[hub] = explaining_now(hub)
             return set(explained[hub])
 
         def explaining_now(hub: str) -> set[str]:
             agents = all_hubs.get(hub, {})
-            out = pilferage.agents_standing_out(agents, self.t)
+            telling = set()
             if std_peers is not None:
-                out |= {
+                telling = {
                     a
                     for a in agents
                     if a in std
@@ -161,12 +162,7 @@ class PilferageInputs(AssessorBase):
                         *std[a], std_peers, std_spread, prior_rate=pilferage.PRIOR_RATE
                     )
                 }
-            # They explain it only if they are likelier than the hub itself: a pilfering hub
-            # whose incidents fell unevenly makes its unluckiest agent tell first, and taking
-            # that agent's parcels away left the hub nothing to be found on.
-            if out and pilferage.hub_likelier(_parts(agents), out, ordinary()) > 0:
-                return set()
-            return out
+            return pilferage.explaining_agents(agents, telling, ordinary(), self.t)
 
         @cache
         def ordinary() -> float:
@@ -355,7 +351,10 @@ class PilferageInputs(AssessorBase):
                     PeerSpread(test.peer, test.concentration),
                     s,
                 )
-                if worst is None or pilferage.hub_likelier(parts, {worst}, ordinary()) <= 0:
+                if (
+                    worst is None
+                    or pilferage.hub_likelier(parts, {worst}, ordinary()) <= HUB_LIKELIER_AT
+                ):
                     found = held_by_one_part(found, pattern, worst, rest, s)
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
@@ -404,17 +403,18 @@ def held_by_likelier_hub(
     ordinary: float,
 ) -> list[Finding]:
     """An agent's alert-worthy findings, held to MEDIUM at a hub where the hub pilfering is
-    likelier than the agent (with the hub's other explaining agents) pilfering at an ordinary
-    hub (`pilferage.hub_likelier`): an honest agent at a pilfering hub whose incidents
-    happened to fall on it runs well above its mates, but so do its mates above an ordinary
-    hub. The hub keeps the agent's parcels then (`explaining`), and is found on them."""
+    likelier (by `HUB_LIKELIER_AT`) than the agent, with the hub's other explaining agents,
+    pilfering at an ordinary hub (`pilferage.hub_likelier`): an honest agent at a pilfering
+    hub whose incidents happened to fall on it runs well above its mates, but so do its mates
+    above an ordinary hub. The hub keeps the agent's parcels then (`explaining`), and is
+    found on them."""
     if not any(f.pattern == pattern and (f.alert or f.contribution >= 0.8) for f in found):
         return found
     for hub, agents in at_hub.items():
         if agent not in agents:
             continue
         odds = pilferage.hub_likelier(_parts(agents), explaining(hub) | {agent}, ordinary)
-        if odds <= 0:
+        if odds <= HUB_LIKELIER_AT:
             continue
         why = (
             f"its hub {hub} pilfering is likelier (log-likelihood ratio {odds:.2f}: its other "
