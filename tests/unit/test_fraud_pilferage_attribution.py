@@ -26,7 +26,9 @@ SPREAD = PeerSpread(0.02, 600)
 T = Thresholds()
 
 
-def _draw(rng: random.Random, rates: dict[str, float], parcels: dict[str, int]) -> dict:
+def _draw(
+    rng: random.Random, rates: dict[str, float], parcels: dict[str, int]
+) -> dict[str, tuple[int, int]]:
     return {a: (sum(rng.random() < rates[a] for _ in range(n)), n) for a, n in parcels.items()}
 
 

@@ -420,7 +420,10 @@ def held_by_likelier_hub(
             f"its hub {hub} pilfering is likelier (log-likelihood ratio {odds:.2f}: its other "
             f"agents run high too, against an ordinary hub's {ordinary:.3f})"
         )
-        numbers = {"hub_likelier_log_lr": round(odds, 3), "likelier_hub": hub}
+        numbers: dict[str, float | int | str] = {
+            "hub_likelier_log_lr": round(odds, 3),
+            "likelier_hub": hub,
+        }
         return [
             demoted(f, why, numbers)
             if f.pattern == pattern and (f.alert or f.contribution >= 0.8)
