@@ -166,20 +166,19 @@ def test_a_hubs_excess_spread_over_its_agents_survives_leaving_the_worst_out() -
 
 def test_an_agent_holding_more_than_its_share_of_the_hubs_incidents_carries_its_excess() -> None:
     # One agent with 36 of the hub's 47 incidents on a third of its parcels: the excess is its.
-    parts = {"bad": (36, 300), "a": (5, 300), "b": (6, 300)}
-    assert pilferage.hub_likelier(parts, {"bad"}, 0.02) <= pilferage.HUB_LIKELIER_AT
+    assert pilferage.one_agents_excess((36, 300), [(5, 300), (6, 300)], 0.5, T)
 
 
 def test_a_small_hubs_excess_spread_over_its_agents_is_the_hubs() -> None:
     # Four agents at 4-9 %, the worst no worse than its mates: leaving it out takes a third of
-    # a small hub's record (and the test drops below MEDIUM), but the excess is not its own:
-    # its mates run as high as it does, which a pilfering hub does and an honest one does not.
+    # a small hub's record (and the test drops below MEDIUM), but the excess is not its own.
     spread = PeerSpread(0.02, 550)
     parts = {"a": (4, 47), "b": (3, 63), "c": (2, 51), "d": (7, 81)}
     worst, rest = without_worst_part(16, 242, parts, spread, S)
     assert worst == "d" and rest.log_bf < MEDIUM_AT
+    others = [c for a, c in parts.items() if a != worst]
     assert 0 < rest.log_bf
-    assert pilferage.hub_likelier(parts, {worst}, spread.rate) > pilferage.HUB_LIKELIER_AT
+    assert not pilferage.one_agents_excess(parts[worst], others, rest.log_bf, T)
 
 
 def test_an_agent_holding_most_of_its_hubs_parcels_carries_its_excess() -> None:
@@ -189,29 +188,27 @@ def test_an_agent_holding_most_of_its_hubs_parcels_carries_its_excess() -> None:
     parts = {"busy": (7, 33), "a": (0, 2), "b": (0, 1), "c": (0, 1)}
     worst, rest = without_worst_part(7, 37, parts, spread, S)
     assert worst == "busy" and rest.log_bf <= 0
-    assert pilferage.hub_likelier(parts, {worst}, spread.rate) <= pilferage.HUB_LIKELIER_AT
+    others = [c for a, c in parts.items() if a != worst]
+    assert pilferage.one_agents_excess(parts[worst], others, rest.log_bf, T)
 
 
 def test_a_busy_agents_excess_is_its_own_though_a_mate_leans_high() -> None:
     # The hub of a pilfering agent on its third day: 7 incidents in 37 parcels, 6 of them the
     # agent's on 33 parcels; one mate's 1 incident in 2 parcels leans to the alternative
     # (e^1.3 without the agent) and the agent holds no more than its share, but its mates'
-    # 4 parcels cannot tell a hub's practice from the agent's: one incident is all the rest
-    # holds, and the rest is weighed with one incident fewer.
+    # 4 parcels cannot tell a hub's practice from the agent's.
     spread = PeerSpread(0.017, 1000)
     parts = {"busy": (6, 33), "a": (1, 2), "b": (0, 1), "c": (0, 1)}
     worst, rest = without_worst_part(7, 37, parts, spread, S)
     assert worst == "busy" and rest.log_bf > 0
-    assert pilferage.hub_likelier(parts, {worst}, spread.rate) <= pilferage.HUB_LIKELIER_AT
+    others = [c for a, c in parts.items() if a != worst]
+    assert pilferage.one_agents_excess(parts[worst], others, rest.log_bf, T)
 
 
 def test_an_agent_alone_at_its_hub_carries_the_hubs_excess() -> None:
     # No mate to compare with: which of the two it is cannot be told, and the agent is weighed.
-    assert pilferage.hub_likelier({"only": (12, 200)}, {"only"}, 0.02) <= pilferage.HUB_LIKELIER_AT
-    assert (
-        pilferage.hub_likelier({"only": (12, 200), "idle": (0, 0)}, {"only"}, 0.02)
-        <= pilferage.HUB_LIKELIER_AT
-    )
+    assert pilferage.one_agents_excess((12, 200), [], 1.0, T)
+    assert pilferage.one_agents_excess((12, 200), [(0, 0)], 1.0, T)
 
 
 def test_without_named_parts_the_place_is_judged_whole() -> None:

@@ -9,8 +9,7 @@ days with two thefts) is no accident, and the whole window counts.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -235,69 +234,26 @@ def histories_before(
     return out
 
 
-# How much likelier (log-likelihood ratio, `hub_likelier`) "the hub pilfers" must be than "its
-# agents pilfer" before the hub keeps their parcels or its alert: e times, not merely likelier.
-# Simulated (hubs of 200-800 parcels against 2 %, a busy agent holding 72 % of them, draws where
-# the hub's own test alerts and its worst agent carries it): an honest hub whose busy agent
-# pilfers at 3.5x or 5x kept its alert in 5 of 1,462 such draws (20 at 0); a hub pilfering at
-# 3.5x on every agent's parcels in 165 of 324 (the rule before: none).
-HUB_LIKELIER_AT = 1.0
-
-
-def hub_likelier(
-    parts: Mapping[str, tuple[int, int]], accused: Collection[str], ordinary_rate: float
-) -> float:
-    """How much likelier "the hub pilfers" is than "the `accused` agents pilfer" on a hub's
-    agents' records (`parts`: each agent's (incidents, handled)): the log-likelihood ratio of
-    every parcel at one rate, the hub's, against each accused agent at a rate of its own and the
-    hub's other parcels at an ordinary hub's rate (`ordinary_rate`). Each rate is fitted (never
-    below the ordinary one), one per practice. Above `HUB_LIKELIER_AT` the hub is the
-    explanation; below, the agents.
-
-    A pilfering hub's incidents fall on every agent feeding it, so its other agents run as high
-    as the accused; a pilfering agent's mates run like any honest hub's. This weighs the two
-    by how spread the excess is over the agents, however many parcels one agent holds and
-    whichever test crossed first. The rest is counted with one incident fewer: a rest of a few
-    parcels makes one incident worth e^2 to the hub on its own (1 in 4 parcels against 2 %), and
-    an excess that one incident makes is luck, not a practice shown on other agents' parcels."""
-    bad = [parts[a] for a in accused if a in parts]
-    rest_k = sum(k for a, (k, _) in parts.items() if a not in accused)
-    rest_n = sum(n for a, (_, n) in parts.items() if a not in accused)
-    rest_k = max(rest_k - 1, 0)
-    total_k = rest_k + sum(k for k, _ in bad)
-    total_n = rest_n + sum(n for _, n in bad)
-    if not bad or total_n <= 0:
-        return 0.0
-    ordinary = min(max(ordinary_rate, 1e-6), 1 - 1e-6)
-    agents = sum(_log_likelihood(k, n, max(k / n, ordinary)) for k, n in bad if n > 0)
-    agents += _log_likelihood(rest_k, rest_n, ordinary)
-    hub = _log_likelihood(total_k, total_n, max(total_k / total_n, ordinary))
-    return hub - agents
-
-
-def explaining_agents(
-    agents: Mapping[str, DayCount], telling: Collection[str], ordinary_rate: float, t: Thresholds
-) -> set[str]:
-    """The agents of one hub (`agents`, their records there) that explain their share of its
-    record: those standing out against its ordinary agents, and those whose own evidence is
-    telling (`telling`), unless the hub pilfering is the likelier explanation of their
-    records (`hub_likelier`; then none: the hub keeps their parcels).
-
-    A pilfering hub whose incidents fell unevenly makes its unluckiest agent tell first; taking
-    that agent's parcels away whenever it told left the hub nothing to be found on, and the
-    honest agent alerted in its place."""
-    out = agents_standing_out(agents, t) | (set(telling) & agents.keys())
-    parts = {a: (c.incidents, c.handled) for a, c in agents.items()}
-    if out and hub_likelier(parts, out, ordinary_rate) > HUB_LIKELIER_AT:
-        return set()
-    return out
-
-
-def _log_likelihood(k: int, n: int, rate: float) -> float:
-    """log P(k incidents in n parcels | rate), without the binomial coefficient (the same on
-    both sides of `hub_likelier`)."""
-    rate = min(max(rate, 1e-9), 1 - 1e-9)
-    return k * math.log(rate) + (n - k) * math.log1p(-rate)
+def one_agents_excess(
+    worst: tuple[int, int], others: list[tuple[int, int]], rest_log_bf: float, t: Thresholds
+) -> bool:
+    """Whether a hub excess that does not survive leaving out its worst agent
+    (`sequential.held_by_one_part`) is that agent's (incidents, handled): unless the hub's
+    other agents (`others`) still lean to the alternative without it (`rest_log_bf`, their
+    log Bayes factor, above 0) and it holds no more of the hub's incidents than its share of
+    the parcels they handled together (one-sided, exact, alpha_medium). Such an agent is no
+    worse than its mates: the excess is spread over the hub's agents, the hub's own, however
+    little is left once its largest share leaves (a hub of two to four agents loses a third
+    to a half of its record with one of them). Mates that lean ordinary, or fewer parcels of
+    theirs than the agent's (an agent holding most of its hub's parcels: the share test cannot
+    tell it from its hub, and one incident in its mates' few parcels leans to anything), leave
+    it the agent's."""
+    k, n = worst
+    others_k = sum(c for c, _ in others)
+    others_n = sum(h for _, h in others)
+    if others_n < max(n, 1) or rest_log_bf <= 0:
+        return True
+    return hypergeometric_sf(k, n, k + others_k, n + others_n) <= t.alpha_medium
 
 
 def carried_by_hub(

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date, datetime
-from functools import cache, partial
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud.detectors import pilferage
 from services.fraud.detectors.findings import Finding
-from services.fraud.detectors.pilferage import HUB_LIKELIER_AT, DayCount
+from services.fraud.detectors.pilferage import DayCount
 from services.fraud.detectors.sequential import (
     demoted,
     held_by_one_part,
@@ -142,19 +142,18 @@ class PilferageInputs(AssessorBase):
 
         def explaining(hub: str) -> set[str]:
             """The agents whose own evidence explains their share of `hub`: standing out
-            against its ordinary agents, or telling (MEDIUM) against their own hub-mates,
-            unless the hub pilfering is the likelier (`pilferage.explaining_agents`). Several
-            moderately bad agents at one hub do not stand out against each other, and must not
-            brand their hub."""
+            against its ordinary agents, or telling (MEDIUM) against their own hub-mates.
+            Several moderately bad agents at one hub do not stand out against each other, and
+            must not brand their hub."""
             if hub not in explained:
                 explained[hub] = explaining_now(hub)
             return set(explained[hub])
 
         def explaining_now(hub: str) -> set[str]:
             agents = all_hubs.get(hub, {})
-            telling = set()
+            out = pilferage.agents_standing_out(agents, self.t)
             if std_peers is not None:
-                telling = {
+                out |= {
                     a
                     for a in agents
                     if a in std
@@ -162,13 +161,7 @@ class PilferageInputs(AssessorBase):
                         *std[a], std_peers, std_spread, prior_rate=pilferage.PRIOR_RATE
                     )
                 }
-            return pilferage.explaining_agents(agents, telling, ordinary(), self.t)
-
-        @cache
-        def ordinary() -> float:
-            """The rate of an ordinary hub's ordinary agents: what a hub's other agents run at
-            when one of its agents, not the hub, pilfers."""
-            return pilferage.ordinary_agents_rate(all_hubs, self.t, ref)
+            return out
 
         s = self.config.sequential
         # The candidate onsets are calendar days, the same for every entity of the scan.
@@ -202,9 +195,7 @@ class PilferageInputs(AssessorBase):
                     ]
                 )
             else:
-                # The agents explaining the hub (those standing out, unless the hub itself is
-                # the likelier explanation) leave its record.
-                standing_out[eid] = explaining(eid)
+                standing_out[eid] = standing_out.get(eid, set()) | explaining(eid)
                 excluded = pilferage.with_unnamed_share(
                     total(
                         [
@@ -325,12 +316,11 @@ class PilferageInputs(AssessorBase):
             )
             if etype == "agent" and mates is not None:
                 found = self.held_by_hub(found, pattern, eid, at_hub, mates, all_hubs, ref)
-                found = held_by_likelier_hub(found, pattern, eid, at_hub, explaining, ordinary())
             if etype == "hub":
                 # A hub's alert only when its excess is not one agent's: it must stay telling
-                # without its worst remaining agent, unless the hub pilfering is likelier than
-                # that agent pilfering at an ordinary hub (then the excess is spread over its
-                # agents, `pilferage.hub_likelier`), however many of the parcels it holds.
+                # without its worst remaining agent, unless the others still lean to the
+                # alternative and that agent holds no more than its share of the hub's
+                # incidents (then the excess is spread over its agents).
                 test = self.sequential[(pattern, etype, eid)]
                 parts = {
                     a: (c.incidents, c.handled)
@@ -344,17 +334,15 @@ class PilferageInputs(AssessorBase):
                     a: pilferage.with_unnamed_share(pilferage.DayCount(n_, k_), whole_hub, named)
                     for a, (k_, n_) in parts.items()
                 }
-                whole_parts = {a: (c.incidents, c.handled) for a, c in whole.items()}
                 worst, rest = without_worst_part(
-                    own_k, own_n, whole_parts, PeerSpread(test.peer, test.concentration), s
+                    own_k,
+                    own_n,
+                    {a: (c.incidents, c.handled) for a, c in whole.items()},
+                    PeerSpread(test.peer, test.concentration),
+                    s,
                 )
-                # Weighed on the agents' whole shares too: at a hub whose parcels mostly name
-                # no agent, the named ones alone are a few parcels a side, where the agent
-                # wins every tie, and the unnamed incidents that show the hub's practice are
-                # left out (a hub naming 28 % of its parcels lost its alert to this).
-                if (
-                    worst is None
-                    or pilferage.hub_likelier(whole_parts, {worst}, ordinary()) <= HUB_LIKELIER_AT
+                if worst is None or pilferage.one_agents_excess(
+                    parts[worst], [c for a, c in parts.items() if a != worst], rest.log_bf, self.t
                 ):
                     found = held_by_one_part(found, pattern, worst, rest, s)
             self.evaluated_entity(etype, eid)
@@ -393,50 +381,6 @@ class PilferageInputs(AssessorBase):
             else f
             for f in found
         ]
-
-
-def held_by_likelier_hub(
-    found: list[Finding],
-    pattern: str,
-    agent: str,
-    at_hub: Mapping[str, Mapping[str, DayCount]],
-    explaining: Callable[[str], set[str]],
-    ordinary: float,
-) -> list[Finding]:
-    """An agent's alert-worthy findings, held to MEDIUM at a hub where the hub pilfering is
-    likelier (by `HUB_LIKELIER_AT`) than the agent, with the hub's other explaining agents,
-    pilfering at an ordinary hub (`pilferage.hub_likelier`): an honest agent at a pilfering
-    hub whose incidents happened to fall on it runs well above its mates, but so do its mates
-    above an ordinary hub. The hub keeps the agent's parcels then (`explaining`), and is
-    found on them."""
-    if not any(f.pattern == pattern and (f.alert or f.contribution >= 0.8) for f in found):
-        return found
-    for hub, agents in at_hub.items():
-        if agent not in agents:
-            continue
-        odds = pilferage.hub_likelier(_parts(agents), explaining(hub) | {agent}, ordinary)
-        if odds <= HUB_LIKELIER_AT:
-            continue
-        why = (
-            f"its hub {hub} pilfering is likelier (log-likelihood ratio {odds:.2f}: its other "
-            f"agents run high too, against an ordinary hub's {ordinary:.3f})"
-        )
-        numbers: dict[str, float | int | str] = {
-            "hub_likelier_log_lr": round(odds, 3),
-            "likelier_hub": hub,
-        }
-        return [
-            demoted(f, why, numbers)
-            if f.pattern == pattern and (f.alert or f.contribution >= 0.8)
-            else f
-            for f in found
-        ]
-    return found
-
-
-def _parts(agents: Mapping[str, DayCount]) -> dict[str, tuple[int, int]]:
-    """A hub's agents' records as (incidents, handled)."""
-    return {a: (c.incidents, c.handled) for a, c in agents.items()}
 
 
 async def _hubs_explained(
