@@ -16,14 +16,10 @@ from services.fraud.models import Alert
 from services.fraud.scoring.service import assess_event
 from shared.events import (
     EventPayload,
-    ReturnInitiated,
-    ReturnShipmentEvent,
-    SellerEscalationFiled,
-    ShipmentEventType,
 )
 from tests.conftest import Harness
 from tests.support.factories import uid
-from tests.support.fraud import fresh_fraud_db
+from tests.support.fraud import fresh_fraud_db, intact_journey
 
 START = datetime(2026, 5, 4, 9, tzinfo=UTC)
 HUB = "H-RR-1"
@@ -42,55 +38,22 @@ def qc_journey(
 ) -> list[EventPayload]:
     """A rapidroute return passed at QC on pickup and delivered intact, its agent named on the
     scans or not (`agent` None), and the seller's claim (if any) an hour later."""
-    out: list[EventPayload] = [
-        ReturnInitiated(
-            return_id=rid,
-            order_id=f"O-{rid}",
-            seller_id=seller,
-            buyer_id=buyer,
-            category="home",
-            item_value=180_000,
-            qc_required=True,
-            partner_id="rapidroute",
-            awb=f"AWB-{rid}",
-            initiated_at=delivered - timedelta(days=3),
-        )
-    ]
-    for kind, at in (
-        (ShipmentEventType.QC_PASSED, delivered - timedelta(days=2)),
-        (ShipmentEventType.DELIVERED_TO_SELLER, delivered),
-    ):
-        out.append(
-            ReturnShipmentEvent(
-                event_id=uuid.uuid4(),
-                partner_id="rapidroute",
-                partner_event_id=uid("pe"),
-                return_id=rid,
-                awb=f"AWB-{rid}",
-                event_type=kind,
-                occurred_at=at,
-                hub_id=hub,
-                agent_id=agent,
-                weight_g=900,
-                pod_otp_verified=True,
-                raw_ref=uid("raw"),
-            )
-        )
-    if claim:
-        out.append(
-            SellerEscalationFiled(
-                escalation_id=f"ESC-{rid}",
-                return_id=rid,
-                seller_id=seller,
-                claim_type=claim,
-                claimed_amount=180_000,
-                description="not the item we sold",
-                channel="EMAIL",
-                filed_at=delivered + timedelta(hours=1),
-                filed_by="test",
-            )
-        )
-    return out
+    return intact_journey(
+        rid,
+        seller,
+        buyer,
+        delivered,
+        claim,
+        agent,
+        hub=hub,
+        category="home",
+        item_value=180_000,
+        description="not the item we sold",
+        partner="rapidroute",
+        passed_qc=True,
+        weight_g=900,
+        photo=False,
+    )
 
 
 def when(e: EventPayload) -> datetime:

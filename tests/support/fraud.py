@@ -71,15 +71,20 @@ def intact_journey(
     buyer: str,
     delivered: datetime,
     claim: str | None,
-    agent: str,
+    agent: str | None,
     *,
     hub: str,
     category: str,
     item_value: int,
     description: str,
+    partner: str = "swiftship",
+    passed_qc: bool = False,
+    weight_g: int = 800,
+    photo: bool = True,
 ) -> list[EventPayload]:
-    """A return picked up and delivered intact, and the seller's claim (if any) an hour later,
-    with one photo of its own."""
+    """A return picked up (or passed at QC on pickup) and delivered intact, its agent named on
+    the scans or not (`agent` None, as rapidroute leaves it off many), and the seller's claim (if
+    any) an hour later, with one photo of its own unless `photo` is False."""
     out: list[EventPayload] = [
         ReturnInitiated(
             return_id=rid,
@@ -88,20 +93,21 @@ def intact_journey(
             buyer_id=buyer,
             category=category,
             item_value=item_value,
-            qc_required=False,
-            partner_id="swiftship",
+            qc_required=passed_qc,
+            partner_id=partner,
             awb=f"AWB-{rid}",
             initiated_at=delivered - timedelta(days=3),
         )
     ]
+    pickup = ShipmentEventType.QC_PASSED if passed_qc else ShipmentEventType.PICKED_UP
     for kind, at in (
-        (ShipmentEventType.PICKED_UP, delivered - timedelta(days=2)),
+        (pickup, delivered - timedelta(days=2)),
         (ShipmentEventType.DELIVERED_TO_SELLER, delivered),
     ):
         out.append(
             ReturnShipmentEvent(
                 event_id=uuid.uuid4(),
-                partner_id="swiftship",
+                partner_id=partner,
                 partner_event_id=uid("pe"),
                 return_id=rid,
                 awb=f"AWB-{rid}",
@@ -109,7 +115,7 @@ def intact_journey(
                 occurred_at=at,
                 hub_id=hub,
                 agent_id=agent,
-                weight_g=800,
+                weight_g=weight_g,
                 pod_otp_verified=True,
                 raw_ref=uid("raw"),
             )
@@ -133,7 +139,9 @@ def intact_journey(
                         "sha256": uuid.uuid4().hex * 2,
                         "captured_at": delivered.isoformat(),
                     }
-                ],
+                ]
+                if photo
+                else [],
             )
         )
     return out
