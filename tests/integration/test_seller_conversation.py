@@ -99,8 +99,14 @@ async def test_a_paid_claim_is_settled_with_its_payment_reference_and_an_appeal_
     # Each change was told once: the filing joining the desk's own case (by its acknowledgement,
     # sent with the decision when that came first; an evidence request would have replaced it),
     # the decision, the settlement, the appeal received.
+    # The desk's own P2 request, sent before the claim came, went to the seller's directory
+    # address (the test pipeline registers this seller's, as a marketplace would): at most it,
+    # and only it, went there; from the filing on, the case writes to the filing's address.
     await asyncio.sleep(2)
-    subjects = _subjects(messages_mentioning(harness.mail_dir, rid))
+    mails = messages_mentioning(harness.mail_dir, rid)
+    elsewhere = _subjects([m for m in mails if m["To"] != reply_to])
+    assert len(elsewhere) <= 1 and all("Please send evidence" in s for s in elsewhere), elsewhere
+    subjects = _subjects([m for m in mails if m["To"] == reply_to])
     joined = sum("joins the case already open" in s for s in subjects)
     assert joined <= 1 and len(subjects) == 3 + joined, subjects
     assert sum("approved in full" in s for s in subjects) == 1
