@@ -365,6 +365,9 @@ class LedgerEntry(Base):
     __tablename__ = "ledger_entries"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    # Declared for the ORM (the join, and the unit of work's insert order). The database checks
+    # it once per INSERT statement, with the lines' balance (migration d1f7b3a9e6c2), not with a
+    # foreign key's check and parent-row lock per line.
     transaction_id: Mapped[UUID] = mapped_column(
         ForeignKey("ledger_transactions.transaction_id"), index=True
     )
