@@ -59,9 +59,15 @@ async def _writes(url: Any) -> tuple[int, int]:
         stored = await conn.fetchval(
             "SELECT count(*) FROM ledger_entries WHERE transaction_id = ANY($1::uuid[])", existing
         )
-        with pytest.raises(asyncpg.ForeignKeyViolationError):
+        orphan = uuid.uuid4()
+        with pytest.raises(asyncpg.ForeignKeyViolationError) as refused:
             async with conn.transaction():
-                await conn.execute(_LINES, [existing[0], uuid.uuid4()])
+                await conn.execute(_LINES, [existing[0], orphan])
+        # As the foreign key words it: callers name the column from the detail.
+        assert refused.value.constraint_name == "ledger_entries_transaction_id_fkey"
+        assert refused.value.detail == (
+            f'Key (transaction_id)=({orphan}) is not present in table "ledger_transactions".'
+        )
         after = await conn.fetchval("SELECT count(*) FROM ledger_entries")
     finally:
         await conn.close()

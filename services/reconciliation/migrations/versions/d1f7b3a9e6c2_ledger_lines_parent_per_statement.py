@@ -7,8 +7,8 @@ row (a tuple header change, and its WAL record), four times per decision. A cons
 inserts its hundreds of transactions' lines in one statement, and the statement-level trigger
 that checks their balance (`e1a7c3b5d9f2`) already reads exactly those lines; it now also
 refuses a line whose transaction does not exist, in one anti-join over the statement's lines,
-with the foreign key's own error code (`foreign_key_violation`), so callers see the same error
-class as before.
+with the foreign key's own error (`foreign_key_violation`, its constraint name and detail), so
+callers see what they saw before.
 
 The rest of what the foreign key guarded cannot happen on this ledger: a transaction's row is
 never updated, deleted or truncated (`ledger_append_only` refuses each), nor is a line's
@@ -51,8 +51,16 @@ BEGIN
            SELECT 1 FROM ledger_transactions t WHERE t.transaction_id = l.transaction_id)
      LIMIT 1;
     IF FOUND THEN
-        RAISE EXCEPTION 'ledger line of transaction % refers to no ledger transaction', orphan
-            USING ERRCODE = 'foreign_key_violation';
+        -- Worded as the foreign key's own error (its name, table and detail), which callers
+        -- read (`shared.transient.refused_value` takes the column from the detail).
+        RAISE EXCEPTION USING
+            MESSAGE = 'insert or update on table "ledger_entries" violates foreign key '
+                      || 'constraint "ledger_entries_transaction_id_fkey"',
+            ERRCODE = 'foreign_key_violation',
+            CONSTRAINT = 'ledger_entries_transaction_id_fkey',
+            TABLE = 'ledger_entries',
+            DETAIL = format('Key (transaction_id)=(%s) is not present in table '
+                            || '"ledger_transactions".', orphan);
     END IF;
     SELECT e.transaction_id, sum(e.amount) INTO unbalanced, total
       FROM ledger_entries e
