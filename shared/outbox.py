@@ -294,8 +294,8 @@ class OutboxRelay:
         committed during the last, or a full batch left more); what the last one published.
 
         A busy process's commits wake the relay during nearly every round, and checking a
-        connection out of the pool and back in (SQLAlchemy's pool, in greenlets) costs more
-        than one of the round's round trips (`docs/cpu.md`). The connection goes back before
+        connection out of the pool and back in (SQLAlchemy's pool, in greenlets) costs about
+        as much as one of the round's round trips (`docs/cpu.md`). The connection goes back before
         the relay waits, so an idle relay holds none; a failure ends the run with it (the
         round's transaction rolled back, a connection in doubt invalidated)."""
         async with driver_connection(self.engine) as connection:

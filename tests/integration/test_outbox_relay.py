@@ -376,7 +376,7 @@ async def test_rounds_due_at_once_share_one_pooled_connection_and_an_idle_relay_
 ) -> None:
     """Rows committed while a round publishes wake the relay again at once: that round goes on
     the same connection, checked out of the pool once for both (the checkout and return cost
-    more than a round trip). Once nothing is due, the connection goes back before the relay
+    about as much as a round trip). Once nothing is due, the connection goes back before the relay
     waits."""
     engine, topic, producer = await _setup(harness)
     # The relay's own engine: the test records and reads through the other one meanwhile.

@@ -174,7 +174,7 @@ async def test_statements_sent_back_to_back_share_one_pooled_connection(
 ) -> None:
     """Requests that arrive while a statement is in flight go in the next one, on the same
     connection: one checkout of the pool for both (the checkout and return cost the process
-    more than the statement's round trip). A transaction waiting for a slot of the gate gets
+    about as much as the statement's round trip). A transaction waiting for a slot of the gate gets
     it between two statements, and the next statement then takes a connection of its own."""
     intake = pipeline["intake"]
     # An engine of its own: the pipeline's relay and loops check connections out meanwhile.

@@ -115,11 +115,12 @@ class _Lane:
         last is in flight and nobody else waits for a slot of the gate.
 
         Checking a connection out of the pool and back in (SQLAlchemy's pool, in greenlets)
-        costs the process more than the statement's own round trip (`docs/cpu.md`); under load
-        the next statement is due the moment the last one answers. The connection goes back
-        as soon as the lane is idle, and before the next statement when a transaction waits
-        for a slot, so the gate stays fair. A failed statement ends the run first: the
-        connection is returned (or, broken, invalidated) before its requests are handled.
+        costs the process about as much as the statement's own round trip (`docs/cpu.md`);
+        under load the next statement is due the moment the last one answers. The connection
+        goes back as soon as the lane is idle, and before the next statement when a
+        transaction waits for a slot, so the gate stays fair. A failed statement ends the run
+        first: the connection is returned (or, broken, invalidated) before its requests are
+        handled.
         """
         # Taken once the slot is: requests that came while it was awaited go too.
         batch = self._next_batch()
