@@ -267,11 +267,8 @@ class OutboxRelay:
     async def run(self) -> None:
         backoff = 0.2
         while not self._stopping:
-            # Cleared before the round, not after: a wake-up arriving while it runs (rows
-            # committed after its read) starts another round instead of being lost.
-            self._wake.clear()
             try:
-                published = await self.publish_batch()
+                published = await self._rounds_back_to_back()
                 backoff = 0.2
             except asyncio.CancelledError:
                 raise
@@ -292,13 +289,36 @@ class OutboxRelay:
         self._stopping = True
         self._wake.set()
 
+    async def _rounds_back_to_back(self) -> int:
+        """Rounds on one pooled connection for as long as the next is due at once (rows
+        committed during the last, or a full batch left more); what the last one published.
+
+        A busy process's commits wake the relay during nearly every round, and checking a
+        connection out of the pool and back in (SQLAlchemy's pool, in greenlets) costs about
+        as much as one of the round's round trips (`docs/cpu.md`). The connection goes back before
+        the relay waits, so an idle relay holds none; a failure ends the run with it (the
+        round's transaction rolled back, a connection in doubt invalidated)."""
+        async with driver_connection(self.engine) as connection:
+            while True:
+                # Cleared before the round, not after: a wake-up arriving while it runs (rows
+                # committed after its read) starts another round instead of being lost.
+                self._wake.clear()
+                published = await self._round(connection)
+                if self._stopping or not (published >= self.batch_size or self._wake.is_set()):
+                    return published
+
     async def publish_batch(self) -> int:
+        """One round on a connection of its own."""
+        async with driver_connection(self.engine) as connection:
+            return await self._round(connection)
+
+    async def _round(self, connection: Connection) -> int:
         # A round is four round trips: BEGIN, the lock with the claim, the mark, COMMIT. A
         # failure (PostgreSQL's or Kafka's) rolls it back, so nothing is marked that was not
         # acknowledged. Any failure but PostgreSQL refusing a statement gives the connection
         # back invalidated (`driver_connection`), a Kafka one too: one reconnect, in a round that
         # backs off anyway.
-        async with driver_connection(self.engine) as connection, connection.transaction():
+        async with connection.transaction():
             claimed = await connection.fetch(self._lock_and_claim, self._lock_key, self.batch_size)
             self._lock_missed = not claimed[0]["held"]
             if self._lock_missed:

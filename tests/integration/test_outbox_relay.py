@@ -369,3 +369,63 @@ async def test_a_round_sends_one_batch_per_partition_keeping_each_keys_order(
         arrived = [dict(r.headers)["ce_id"].decode() for r in got if r.key == key.encode()]
         assert arrived == sent
         assert len({r.partition for r in got if r.key == key.encode()}) == 1
+
+
+async def test_rounds_due_at_once_share_one_pooled_connection_and_an_idle_relay_holds_none(
+    harness: Harness,
+) -> None:
+    """Rows committed while a round publishes wake the relay again at once: that round goes on
+    the same connection, checked out of the pool once for both (the checkout and return cost
+    about as much as a round trip). Once nothing is due, the connection goes back before the relay
+    waits."""
+    engine, topic, producer = await _setup(harness)
+    # The relay's own engine: the test records and reads through the other one meanwhile.
+    relay_engine = make_engine(engine.url.render_as_string(hide_password=False))
+    checkouts: list[int] = []
+
+    def checked_out(*_: Any) -> None:
+        checkouts.append(1)
+
+    relay = OutboxRelay(
+        service=f"relay-test-{uuid.uuid4().hex[:6]}",
+        sessionmaker=make_sessionmaker(relay_engine),
+        outbox_model=RelayOutbox,
+        producer=producer,
+        poll_interval_s=3600,  # no polling: only wake-ups start rounds
+    )
+    original_send = producer.send_batch
+    later: list[dict[str, Any]] = []
+
+    async def record_more_while_sending(*args: Any, **kwargs: Any) -> Any:
+        if not later:  # the first round: rows committed meanwhile, and the wake-up they cause
+            later.extend(await _record(engine, topic, ["W-2", "W-3"]))
+            relay.wake()
+        return await original_send(*args, **kwargs)
+
+    producer.send_batch = record_more_while_sending  # type: ignore[method-assign]
+    await _record(engine, topic, ["W-1"])
+    pool = relay_engine.sync_engine.pool
+    event.listen(pool, "checkout", checked_out)
+    running = asyncio.create_task(relay.run())
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                async with engine.connect() as conn:
+                    pending = await conn.scalar(
+                        text("SELECT count(*) FROM relay_outbox WHERE published_at IS NULL")
+                    )
+                if later and pending == 0:
+                    break
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # idle: the relay waits for a wake-up
+        assert len(checkouts) == 1
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        event.remove(pool, "checkout", checked_out)
+        relay.stop()
+        await running
+        await producer.stop()
+        await relay_engine.dispose()
+        await engine.dispose()
+    got = await _consume(harness.env["KAFKA_BOOTSTRAP_SERVERS"], topic, 3)
+    assert sorted(r.key for r in got) == [b"W-1", b"W-2", b"W-3"]

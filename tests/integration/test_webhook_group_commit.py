@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from sqlalchemy import event as sqla_event
 
 from services.intake.partners import repository, service
 from services.intake.partners.batching import OwnedScanStatements
 from services.intake.partners.registry import ADAPTERS
+from shared.db import make_engine
 from tests.conftest import Harness
 from tests.support.db import rows, scalar
 from tests.support.factories import awb_of, swiftship_event, uid
@@ -165,3 +167,81 @@ async def test_a_statement_carries_no_more_scans_than_its_bound(
 
     assert counted.sizes == [1, 1, 1]
     assert [r.accepted for r in results] == [1, 1, 1]
+
+
+async def test_statements_sent_back_to_back_share_one_pooled_connection(
+    harness: Harness, pipeline: dict[str, Any], monkeypatch: Any
+) -> None:
+    """Requests that arrive while a statement is in flight go in the next one, on the same
+    connection: one checkout of the pool for both (the checkout and return cost the process
+    about as much as the statement's round trip). A transaction waiting for a slot of the gate gets
+    it between two statements, and the next statement then takes a connection of its own."""
+    intake = pipeline["intake"]
+    # An engine of its own: the pipeline's relay and loops check connections out meanwhile.
+    engine = make_engine(harness.env["INTAKE_DATABASE_URL"])
+    checkouts: list[int] = []
+
+    def checked_out(*_: Any) -> None:
+        checkouts.append(1)
+
+    sqla_event.listen(engine.sync_engine.pool, "checkout", checked_out)
+    original = repository.record_owned_scans
+    sent: list[int] = []
+    in_flight, go_on = asyncio.Event(), asyncio.Event()
+
+    async def first_held(connection: Any, requests: Any) -> Any:
+        sent.append(len(requests))
+        if len(sent) in (1, 3):  # the first statement of each part, held in flight
+            in_flight.set()
+            await go_on.wait()
+        return await original(connection, requests)
+
+    monkeypatch.setattr(repository, "record_owned_scans", first_held)
+
+    async def scans(n: int) -> list[service.Delivery]:
+        rids = [uid("RET") for _ in range(n)]
+        for rid in rids:
+            await feed_return(intake, harness, rid, partner_id="swiftship", awb=awb_of(rid))
+        return [_delivery(rid, uid("msg")) for rid in rids]
+
+    async def burst(
+        statements: OwnedScanStatements, deliveries: list[service.Delivery]
+    ) -> list[Any]:
+        """The first delivery's statement in flight while the others arrive."""
+        in_flight.clear()
+        go_on.clear()
+        first = asyncio.create_task(service.ingest_owned(statements, deliveries[0]))
+        await in_flight.wait()
+        rest = [asyncio.create_task(service.ingest_owned(statements, d)) for d in deliveries[1:]]
+        await asyncio.sleep(0)
+        assert statements.waiting == len(rest)
+        return [first, *rest]
+
+    try:
+        tasks = await burst(OwnedScanStatements(engine, gate=asyncio.Semaphore(4)), await scans(4))
+        go_on.set()
+        results = await asyncio.gather(*tasks)
+        assert sent == [1, 3]
+        assert [r.accepted for r in results] == [1, 1, 1, 1]
+        assert len(checkouts) == 1
+
+        # A transaction waits for the gate's one slot while the first statement is in flight.
+        gate = asyncio.Semaphore(1)
+        tasks = await burst(OwnedScanStatements(engine, gate=gate), await scans(3))
+        statements_before: list[int] = []
+
+        async def transaction() -> None:
+            async with gate:
+                statements_before.append(len(sent))
+
+        waiting = asyncio.create_task(transaction())
+        await asyncio.sleep(0)
+        go_on.set()
+        results = await asyncio.gather(*tasks, waiting)
+        assert statements_before == [3]  # after the held statement, before the next
+        assert sent == [1, 3, 1, 2]
+        assert [r.accepted for r in results[:3]] == [1, 1, 1]
+        assert len(checkouts) == 3
+    finally:
+        sqla_event.remove(engine.sync_engine.pool, "checkout", checked_out)
+        await engine.dispose()

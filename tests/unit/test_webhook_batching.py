@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 
-from services.intake.partners import repository
+from services.intake.partners import batching, repository
 from services.intake.partners.batching import OwnedScanStatements
 from services.intake.partners.repository import OwnedScans
 
@@ -47,10 +49,18 @@ class FakeStatement:
         return [{row["partner_event_id"] for row in r.rows} for r in requests]
 
 
+@asynccontextmanager
+async def _no_connection(engine: Any) -> AsyncIterator[None]:
+    """Stands in for the pool's checkout (`shared.pooled.driver_connection`): the statement
+    is fake, so it needs no connection."""
+    yield None
+
+
 @pytest.fixture
 def statement(monkeypatch: pytest.MonkeyPatch) -> FakeStatement:
     fake = FakeStatement()
     monkeypatch.setattr(repository, "record_owned_scans", fake)
+    monkeypatch.setattr(batching, "driver_connection", _no_connection)
     return fake
 
 

@@ -12,7 +12,7 @@ One statement in flight per lane: the ones after it carry what arrived meanwhile
 webhooks hold at most two pooled connections between them (taken through the connection gate,
 as the feed's and the escalations' transactions are) instead of one each. Large requests (a
 partner's batch) have a lane of their own, so that a small one never waits for a large one's
-statement.
+statement. Statements sent back to back go on one pooled connection, checked out once.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from services.intake.connection_gate import connection_gate
 from services.intake.partners import repository
 from services.intake.partners.repository import OwnedScans
 from shared.app import ServiceRuntime
+from shared.pooled import driver_connection
 
 Recorded = set[str] | None
 
@@ -92,8 +93,7 @@ class _Lane:
         try:
             while self._waiting:
                 async with self._gate:
-                    # Taken once the slot is: requests that came while it was awaited go too.
-                    await self._send(self._next_batch())
+                    await self._send_back_to_back()
         finally:
             self._sender = None
             for _, answer in self._waiting:  # only if cancelled (the process stopping)
@@ -110,32 +110,78 @@ class _Lane:
         batch, self._waiting = self._waiting[:taken], self._waiting[taken:]
         return batch
 
-    async def _send(self, batch: Sequence[tuple[OwnedScans, asyncio.Future[Recorded]]]) -> None:
+    async def _send_back_to_back(self) -> None:
+        """Statements on one pooled connection for as long as requests keep arriving while the
+        last is in flight and the gate has a free slot (a full gate may have a transaction
+        waiting for one).
+
+        Checking a connection out of the pool and back in (SQLAlchemy's pool, in greenlets)
+        costs the process about as much as the statement's own round trip (`docs/cpu.md`);
+        under load the next statement is due the moment the last one answers. The connection
+        goes back as soon as the lane is idle, and before the next statement whenever the gate
+        is full (a transaction may be waiting for a slot; `Semaphore` cannot say whether one
+        is), so the gate stays fair. A failed statement ends the run
+        first: the connection is returned (or, broken, invalidated) before its requests are
+        handled.
+        """
+        # Taken once the slot is: requests that came while it was awaited go too.
+        batch = self._next_batch()
         try:
-            results = await repository.record_owned_scans(
-                self._engine, [request for request, _ in batch]
-            )
-        except PostgresError as exc:
-            if len(batch) == 1:
-                _settle(batch[0][1], exc)
-                return
+            async with driver_connection(self._engine) as connection:
+                while True:
+                    results = await repository.record_owned_scans(
+                        connection, [request for request, _ in batch]
+                    )
+                    _answer(batch, results)
+                    if not self._waiting or self._gate.locked():
+                        return
+                    batch = self._next_batch()
+        except Exception as exc:
+            await self._failed(batch, exc)
+        except asyncio.CancelledError:  # the process stopping
+            for _, answer in batch:
+                answer.cancel()
+            raise
+
+    async def _send(self, batch: Sequence[tuple[OwnedScans, asyncio.Future[Recorded]]]) -> None:
+        """One statement on a connection of its own (a refused statement's requests, alone)."""
+        try:
+            async with driver_connection(self._engine) as connection:
+                results = await repository.record_owned_scans(
+                    connection, [request for request, _ in batch]
+                )
+        except Exception as exc:
+            await self._failed(batch, exc)
+            return
+        except asyncio.CancelledError:  # the process stopping
+            for _, answer in batch:
+                answer.cancel()
+            raise
+        _answer(batch, results)
+
+    async def _failed(
+        self, batch: Sequence[tuple[OwnedScans, asyncio.Future[Recorded]]], error: Exception
+    ) -> None:
+        """What the requests of a failed statement are told."""
+        if isinstance(error, PostgresError) and len(batch) > 1:
             # The database refused the statement and rolled it back whole (a deadlock with
             # another replica's, a value one request carries): each request alone, so that
             # one request's fault is not its neighbours'.
             for one in batch:
                 await self._send([one])
             return
-        except asyncio.CancelledError:  # the process stopping
-            for _, answer in batch:
-                answer.cancel()
-            raise
-        except Exception as exc:  # the connection lost: whether it committed is unknown
-            for _, answer in batch:
-                _settle(answer, exc)
-            return
-        for (_, answer), result in zip(batch, results, strict=True):
-            if not answer.done():  # a request cancelled meanwhile
-                answer.set_result(result)
+        # A request refused alone gets its refusal. Anything else lost the connection: whether
+        # the statement committed is unknown.
+        for _, answer in batch:
+            _settle(answer, error)
+
+
+def _answer(
+    batch: Sequence[tuple[OwnedScans, asyncio.Future[Recorded]]], results: Sequence[Recorded]
+) -> None:
+    for (_, answer), result in zip(batch, results, strict=True):
+        if not answer.done():  # a request cancelled meanwhile
+            answer.set_result(result)
 
 
 def _settle(answer: asyncio.Future[Recorded], exc: Exception) -> None:

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from asyncpg import Record
+from asyncpg import Connection
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.models import (
     HeldScan,
@@ -24,7 +24,6 @@ from services.intake.models import (
     UnmappedScan,
 )
 from shared.db import json_text, table_of
-from shared.pooled import driver_connection
 
 
 async def get_partner(session: AsyncSession, partner_id: str) -> Partner | None:
@@ -246,17 +245,19 @@ class OwnedScans:
 
 
 async def record_owned_scans(
-    engine: AsyncEngine, requests: Sequence[OwnedScans]
+    connection: Connection, requests: Sequence[OwnedScans]
 ) -> list[set[str] | None]:
     """The statement above, for each request in order: the partner event ids it recorded now,
     or None if any of its scans is not of a return this partner owns under its AWB (then
     nothing of that request was written).
 
-    Sent to asyncpg itself on a pooled connection, outside any transaction (so autocommitted:
-    the statement is its own transaction, no BEGIN, no COMMIT), and prepared once per
-    connection by asyncpg's statement cache: its text is the same for any number of requests
-    and scans. SQLAlchemy's execution around it (building the cache key, finding the compiled
-    statement, wrapping the result) was a third of the time the driver took.
+    Sent to asyncpg itself on a connection the caller checked out of the pool
+    (`shared.pooled.driver_connection`; the sender keeps one for statements sent back to back,
+    `batching.py`), outside any transaction (so autocommitted: the statement is its own
+    transaction, no BEGIN, no COMMIT), and prepared once per connection by asyncpg's statement
+    cache: its text is the same for any number of requests and scans. SQLAlchemy's execution
+    around it (building the cache key, finding the compiled statement, wrapping the result) was
+    a third of the time the driver took.
     """
     params = {
         "rows": json_text(
@@ -269,25 +270,14 @@ async def record_owned_scans(
         "bodies": [request.body for request in requests],
         "outcomes": [json_text(request.outcomes) for request in requests],
     }
-    answers = await _fetch_pooled(
-        engine, _RECORD_OWNED_SQL, *(params[name] for name in _RECORD_OWNED_ORDER)
+    answers = await connection.fetch(
+        _RECORD_OWNED_SQL, *(params[name] for name in _RECORD_OWNED_ORDER)
     )
     by_request = {answer["raw_id"]: answer for answer in answers}
     return [
         set(by_request[r.raw_id]["recorded"]) if by_request[r.raw_id]["owned"] else None
         for r in requests
     ]
-
-
-async def _fetch_pooled(engine: AsyncEngine, sql: str, *args: Any) -> list[Record]:
-    """`sql`'s rows on a connection checked out of the engine's pool itself, not through
-    an `AsyncConnection`: building and closing that wrapper (its `Connection`, the greenlets
-    to start and close it) cost about twice the checkout alone, and the statement needs none
-    of it (`shared.pooled`: the pool's ping after idling, a connection that fails mid-statement
-    invalidated)."""
-    async with driver_connection(engine) as driver:
-        rows: list[Record] = await driver.fetch(sql, *args)
-    return rows
 
 
 async def record_unmapped_once(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[str]:
