@@ -404,8 +404,11 @@ def fraud_eval(
             help="Draw each seed's marketplace from ranges (intensity, volumes, "
             "partner mix, claim mix, look-alikes, duration), on the 'dev' seeds "
             "or the 'held-out' ones (the first --seeds of the set), or on the "
-            "'wide' set (wider ranges of every dimension, its own seeds); prints "
-            "power curves."
+            "'wide' set (wider ranges of every dimension, its own seeds), the 'beyond' "
+            "set (thinner volumes, few or many sellers a category, skewed values, one claim "
+            "type dominant, abusers at 2.5-3x; its own seeds), or 'dev-low', "
+            "'held-out-low', 'wide-low' (those worlds with every claim abuser at 2.5x); "
+            "prints power curves."
         ),
     ] = None,
 ) -> None:
@@ -437,7 +440,7 @@ def fraud_eval(
         from disputedesk.simulate.ranges import RANGE_SETS, draw_market
 
         if ranges not in RANGE_SETS:
-            raise typer.BadParameter("--ranges is 'dev', 'held-out' or 'wide'")
+            raise typer.BadParameter("--ranges is one of " + ", ".join(RANGE_SETS))
         seed_set, drawn_from = RANGE_SETS[ranges]
         seed_list = list(seed_set[:seeds])
 

@@ -31,6 +31,9 @@ HELD_OUT_SEEDS = tuple(range(9001, 9013))
 # The wide set's own seeds (`WIDE_RANGES`): its worlds are looked at to find what the dev
 # worlds never vary, not to tune against.
 WIDE_SEEDS = tuple(range(5001, 5025))
+# The beyond set's seeds (`BEYOND_RANGES`, since 2026-12-05): like the wide set's, looked at to
+# find what breaks, not to tune against.
+BEYOND_SEEDS = tuple(range(7001, 7025))
 
 Span = tuple[float, float]
 
@@ -132,6 +135,11 @@ class WorldRanges:
     multi_item_extra: tuple[int, int] | None = None
     # - how often the seller of a harmed parcel claims.
     claim_after_incident: Span | None = None
+    # The beyond set's dimension (None: not drawn), from the stream `ranges/beyond/{seed}`: one
+    # honest claim type, drawn per world, has its weight multiplied by a factor from this span
+    # (log-uniformly), so that it makes most of the honest claims (a marketplace whose claims
+    # are mostly MISSING_ITEM, or mostly DAMAGED).
+    dominant_claim_factor: Span | None = None
 
 
 # What a marketplace built from the product's fraud description alone could be, beyond the
@@ -182,10 +190,35 @@ WIDE_RANGES = WorldRanges(
     claim_after_incident=(0.4, 0.95),
 )
 
+# Beyond the wide ranges (since 2026-12-05), where the wide set still stays near our worlds:
+# thin volumes (10-60 returns a day, each planted seller 0.3-1.5 % of them), a few sellers a
+# category or hundreds (15-600 sellers, the categories' shares as wide), item values skewed
+# further (each category's spread of log value x1.2-2.5: a long tail of dear items), one claim
+# type making most of the honest claims, and every claim abuser at the low end of the moderate
+# intensities (2.5-3x its category).
+BEYOND_RANGES = replace(
+    WIDE_RANGES,
+    returns_per_day=(10.0, 60.0),
+    sellers=(15, 600),
+    value_sigma_factor=(1.2, 2.5),
+    claim_abuse_intensity=(2.5, 3.0),
+    planted_seller_share=(0.003, 0.015),
+    dominant_claim_factor=(3.0, 12.0),
+)
+
+# The same worlds with every claim abuser at 2.5x its category, the low end of the goal's
+# intensities: a planted abuser's intensity is drawn from its span with one draw whatever the
+# span, so each world is the marketplace it was, only its abusers claim less.
+LOW_INTENSITY = (2.5, 2.5)
+
 RANGE_SETS: dict[str, tuple[tuple[int, ...], WorldRanges]] = {
     "dev": (DEV_SEEDS, WorldRanges()),
     "held-out": (HELD_OUT_SEEDS, WorldRanges()),
     "wide": (WIDE_SEEDS, WIDE_RANGES),
+    "beyond": (BEYOND_SEEDS, BEYOND_RANGES),
+    "dev-low": (DEV_SEEDS, WorldRanges(claim_abuse_intensity=LOW_INTENSITY)),
+    "held-out-low": (HELD_OUT_SEEDS, WorldRanges(claim_abuse_intensity=LOW_INTENSITY)),
+    "wide-low": (WIDE_SEEDS, replace(WIDE_RANGES, claim_abuse_intensity=LOW_INTENSITY)),
 }
 
 
@@ -298,7 +331,7 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
         honest=honest,
         fraud=fraud,
     )
-    return _widened(market, seed, r)
+    return _beyond(_widened(market, seed, r), seed, r)
 
 
 def _widened(market: Marketplace, seed: int, r: WorldRanges) -> Marketplace:
@@ -334,6 +367,23 @@ def _widened(market: Marketplace, seed: int, r: WorldRanges) -> Marketplace:
         category_weights=weights,
         seller_size_shape=shape,
         honest=replace(honest, lookalikes=la),
+    )
+
+
+CLAIM_TYPES = ("DAMAGED", "WRONG_ITEM", "USED_ITEM", "MISSING_ITEM")
+
+
+def _beyond(market: Marketplace, seed: int, r: WorldRanges) -> Marketplace:
+    """The beyond set's dimension, drawn from a stream of its own (not set: the marketplace as
+    drawn): one honest claim type made most of the honest claims."""
+    if r.dominant_claim_factor is None:
+        return market
+    beyond = random.Random(f"ranges/beyond/{seed}")
+    dominant = beyond.randrange(len(CLAIM_TYPES))
+    factor = _log_uniform(beyond, r.dominant_claim_factor)
+    mix = tuple(w * factor if i == dominant else w for i, w in enumerate(market.honest.claim_mix))
+    return replace(
+        market, honest=replace(market.honest, claim_mix=(mix[0], mix[1], mix[2], mix[3]))
     )
 
 

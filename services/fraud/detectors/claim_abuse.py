@@ -18,6 +18,7 @@ from services.fraud.detectors.stats import (
     SequentialTest,
     Thresholds,
     contribution_from_p,
+    odds_multiple,
     peer_rate,
     rate_test,
     robust_baseline,
@@ -112,6 +113,14 @@ def _mixture_log_bf(
     return top + math.log(sum(math.exp(t - top) for t in terms))
 
 
+# A sign that half of the ordinary claims carry is no sign (a marketplace whose honest claims
+# are mostly MISSING_ITEM on intact parcels): `signs_log_bf` says nothing from this share on.
+SIGN_CEILING = 0.5
+# An abuser's claims carry a sign at no less than this many times the ordinary claims' odds of
+# carrying it (`signs_log_bf`'s alternatives).
+SIGN_LIFT = 2.0
+
+
 def signs_log_bf(
     flagged: int,
     claims: int,
@@ -125,17 +134,29 @@ def signs_log_bf(
     seller's claims carrying it as its peers' do (`peer_share`, at least `floor`).
 
     The alternative is a mixture: with `ordinary_weight` the seller's claims carry the sign
-    as anyone's (an abuser whose claims look ordinary), otherwise at one of `shares`. So an
-    ordinary record costs at most log(1 / ordinary_weight), and a run of signed claims adds
-    what it is worth. Under the honest population (claims signed independently at the peers'
-    share) it is a likelihood ratio on the claims alone, so multiplied with the claim-rate
-    test's it is still one, and Ville's bound holds for the product. Where honest sellers'
-    shares differ widely from each other it does not; `floor` keeps one sign from counting
-    for much where peers' claims (a simulator's) never carry it."""
+    as anyone's (an abuser whose claims look ordinary), otherwise at one of `shares`, each at
+    least `SIGN_LIFT` times the peers' odds: an abuser's claims carry a sign more often than
+    anyone's, so a seller whose claims carry it less often than its peers' gains nothing
+    (where the claim mix makes the sign common, a fixed 0.3 would lie below the peers' share
+    and call the seller without signs the abuser). So an ordinary record costs at most
+    log(1 / ordinary_weight), and a run of signed claims adds what it is worth. Under the
+    honest population (claims signed independently at the peers' share) it is a likelihood
+    ratio on the claims alone, so multiplied with the claim-rate test's it is still one, and
+    Ville's bound holds for the product. Where honest sellers' shares differ widely from each
+    other it does not; `floor` keeps one sign from counting for much where peers' claims (a
+    simulator's) never carry it, and a sign at least `SIGN_CEILING` of the peers' claims carry
+    says nothing (the share is then the claim mix's, not a sign of abuse: capping the peers'
+    share below it, as this did until 2026-12-05, made an honest seller's every ordinary claim
+    evidence against it)."""
     if claims <= 0:
         return 0.0
-    p0 = min(max(peer_share, floor), 0.5)
-    return _mixture_log_bf(flagged, claims, p0, shares, ordinary_weight)
+    p0 = max(peer_share, floor)
+    if p0 >= SIGN_CEILING:
+        return 0.0
+    lifted = odds_multiple(p0, SIGN_LIFT)
+    return _mixture_log_bf(
+        flagged, claims, p0, [max(share, lifted) for share in shares], ordinary_weight
+    )
 
 
 def high_value_odds(
