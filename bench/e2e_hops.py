@@ -163,9 +163,7 @@ async def collect(urls: Mapping[str, str], mail_dir: Path | None) -> list[Journe
             stamps["notif_began"] = _ts(notif_began.get(d["ce_id"]))
             stamps["sent"] = _ts(sent.get((d["case_id"], d["case_version"])))
             stamps["arrived"] = arrived.get(e["return_id"])
-        journeys.append(
-            Journey(e["return_id"], {k: v for k, v in stamps.items() if v is not None})
-        )
+        journeys.append(Journey(e["return_id"], {k: v for k, v in stamps.items() if v is not None}))
     return journeys
 
 
