@@ -14,8 +14,10 @@ waiting. Each round:
    whole in one), in the order their keys were first fetched;
 2. then the oldest `chunk_size` buffered records, one transaction per topic: the bound on how
    long a newly fetched escalation waits for the transaction in progress. Behind a backlog
-   they are committed after the escalations' transactions, never with them; once the consumer
-   has caught up, the few left join the last of them (each transaction has fixed costs).
+   they are committed after the escalations' transactions, never with them, and the
+   escalations fetched while those ran go before them too (one more fetch, from the
+   fetcher's buffer); once the consumer has caught up, the few left join the last of the
+   escalations' transactions (each transaction has fixed costs).
 
 An escalation goes ahead only while it is at most `overtake` ahead, in event time, of what the
 consumer has counted (`_expedite_bound`): the detectors count in event time, and a claim scored
