@@ -172,6 +172,81 @@ def test_once_caught_up_the_last_few_records_join_the_escalations_transaction() 
     assert [_names(s.records) for s in runner._round()] == [["A@0", "A@2", "B@1"]]
 
 
+class Fetcher:
+    """The consumer as the poll loop sees it: batches the fetcher holds, handed out one per
+    `getmany`; nothing left stops the runner after its round."""
+
+    def __init__(self, runner: ReadAheadRunner, tp: TopicPartition) -> None:
+        self.runner = runner
+        self.tp = tp
+        self.batches: list[list[ConsumerRecord[bytes, bytes]]] = []
+        self.polls = 0
+
+    def assignment(self) -> set[TopicPartition]:
+        return {self.tp}
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        return None
+
+    async def getmany(
+        self, *, timeout_ms: int, max_records: int
+    ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        if self.batches:
+            return {self.tp: self.batches.pop(0)}
+        self.polls += 1
+        if self.polls > 2:  # the fetch after the round's: nothing more will come
+            self.runner.stop()
+        return {}
+
+
+async def test_behind_a_backlog_a_claim_fetched_meanwhile_goes_before_the_oldest() -> None:
+    """An escalation that reaches the fetcher while the round's escalations are handled goes
+    in the same round, ahead of the backlog's oldest records (with its key's earlier records,
+    in order), instead of waiting for their transaction and the next round."""
+    runner = _runner(chunk=2)
+    tp = TopicPartition(TOPIC, 0)
+    fetcher = Fetcher(runner, tp)
+    fetcher.batches.append([_record(k, i) for i, k in enumerate("ABCDEF")])
+    fetcher.batches.append([_record("A", 6, escalation=True)])
+    handled: list[list[str]] = []
+
+    async def handle(stage: Stage) -> None:
+        handled.append(_names(stage.records))
+        if len(handled) == 1:  # C's claim arrives while A's transaction runs
+            fetcher.batches.append([_record("C", 7, escalation=True)])
+
+    runner._handle_stage = handle  # type: ignore[method-assign]
+    await runner._poll_loop(fetcher)  # type: ignore[arg-type]
+    assert handled[:3] == [["A@0", "A@6"], ["C@2", "C@7"], ["B@1", "D@3"]]
+    # Every record once, and each key's records handled in offset order.
+    everything = [name for stage in handled for name in stage]
+    assert sorted(everything, key=lambda n: int(n.split("@")[1])) == [
+        f"{k}@{i}" for i, k in enumerate("ABCDEFAC")
+    ]
+    for key in "ABCDEF":
+        offsets = [int(n.split("@")[1]) for n in everything if n.startswith(f"{key}@")]
+        assert offsets == sorted(offsets), (key, everything)
+
+
+async def test_caught_up_no_second_fetch_splits_the_round() -> None:
+    """Without a backlog the round is as before: the few records left join the escalation's
+    transaction, and nothing is fetched between."""
+    runner = _runner(chunk=3)
+    tp = TopicPartition(TOPIC, 0)
+    fetcher = Fetcher(runner, tp)
+    fetcher.batches.append([_record("A", 0), _record("B", 1), _record("A", 2, escalation=True)])
+    handled: list[list[str]] = []
+
+    async def handle(stage: Stage) -> None:
+        handled.append(_names(stage.records))
+        fetcher.batches.append([_record("C", 3 + len(handled), escalation=True)])
+
+    runner._handle_stage = handle  # type: ignore[method-assign]
+    await runner._poll_loop(fetcher)  # type: ignore[arg-type]
+    assert handled[0] == ["A@0", "A@2", "B@1"]
+    assert handled[1] == ["C@4"]
+
+
 async def test_offsets_of_a_partition_taken_away_are_not_committed() -> None:
     """A partition revoked while a stage ran: its offset is left to its new owner, and the
     offsets of the partitions still assigned are committed (the shared runner's commit)."""

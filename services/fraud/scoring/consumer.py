@@ -14,8 +14,10 @@ waiting. Each round:
    whole in one), in the order their keys were first fetched;
 2. then the oldest `chunk_size` buffered records, one transaction per topic: the bound on how
    long a newly fetched escalation waits for the transaction in progress. Behind a backlog
-   they are committed after the escalations' transactions, never with them; once the consumer
-   has caught up, the few left join the last of them (each transaction has fixed costs).
+   they are committed after the escalations' transactions, never with them, and the
+   escalations fetched while those ran go before them too (one more fetch, from the
+   fetcher's buffer); once the consumer has caught up, the few left join the last of the
+   escalations' transactions (each transaction has fixed costs).
 
 An escalation goes ahead only while it is at most `overtake` ahead, in event time, of what the
 consumer has counted (`_expedite_bound`): the detectors count in event time, and a claim scored
@@ -176,15 +178,7 @@ class ReadAheadRunner(ConsumerRunner):
         try:
             while not self._stopping:
                 await self._fetch(consumer)
-                assigned = consumer.assignment()
-                self._forget_revoked(assigned)
-                bound = None
-                if self.overtake is not None:
-                    await self._restore_marks(assigned)
-                    if self._fast:
-                        bound = await self._expedite_bound(consumer, assigned)
-                for stage in self._round(bound):
-                    await self._handle_stage(stage)
+                await self._handle_round(consumer)
                 self._advance()
                 await self.commit_pending()
                 await self.export_lag_if_due(consumer, now=asyncio.get_running_loop().time())
@@ -463,16 +457,49 @@ class ReadAheadRunner(ConsumerRunner):
 
     # -- one round's transactions ------------------------------------------------------------
 
+    async def _handle_round(self, consumer: AIOKafkaConsumer) -> None:
+        """One round's transactions (`_round`). Behind a backlog, the escalations fetched
+        while the round's expedited transactions ran are fetched and handled before the
+        oldest records too, instead of in the next round: otherwise each waited for the
+        oldest chunk's transaction (a full `chunk_size` of scans) before its own began. One
+        fetch from the fetcher's buffer (no broker round trip) per such round; the oldest
+        chunk still follows in every round, so the backlog is never starved."""
+        stages = self._expedited_stages(await self._bound(consumer))
+        if stages and self.buffered > self.chunk_size:
+            for stage in stages:
+                await self._handle_stage(stage)
+            await self._fetch(consumer)
+            stages = self._expedited_stages(await self._bound(consumer))
+        for stage in self._then_oldest(stages):
+            await self._handle_stage(stage)
+
+    async def _bound(self, consumer: AIOKafkaConsumer) -> datetime | None:
+        """The partitions assigned now (a rebalance may have taken some), and the bound on the
+        event time of the expedited records that may go ahead (`_expedite_bound`)."""
+        assigned = consumer.assignment()
+        self._forget_revoked(assigned)
+        if self.overtake is None:
+            return None
+        await self._restore_marks(assigned)
+        return await self._expedite_bound(consumer, assigned) if self._fast else None
+
     def _round(self, bound: datetime | None = None) -> list[Stage]:
         """This round's transactions: the expedited records that may go ahead (`bound`) in
-        chunks, then the oldest `chunk_size` buffered records. Those join the last chunk only
-        when they are the last records buffered (the consumer has caught up: a few events,
-        and a transaction saved, since each costs about as much as 15 events more,
+        chunks, then the oldest `chunk_size` buffered records (`_then_oldest`)."""
+        return self._then_oldest(self._expedited_stages(bound))
+
+    def _expedited_stages(self, bound: datetime | None) -> list[Stage]:
+        """The buffered expedited records that may go ahead (`bound`), in chunks."""
+        return [Stage(chunk) for chunk in self._in_chunks(self._take_expedited(bound))]
+
+    def _then_oldest(self, stages: list[Stage]) -> list[Stage]:
+        """`stages`, then the oldest `chunk_size` buffered records. Those join the last chunk
+        only when they are the last records buffered (the consumer has caught up: a few
+        events, and a transaction saved, since each costs about as much as 15 events more,
         bench/consumer_cpu.py). Behind a backlog they are a full chunk of their own, committed
         after the escalations: joined, every escalation of the last chunk waited for them,
         0.25 s at the median and 0.75 s at p95 under the benchmark's load, for a
         transaction's fixed cost saved per round."""
-        stages = [Stage(chunk) for chunk in self._in_chunks(self._take_expedited(bound))]
         oldest = self._take_oldest()
         caught_up = not self.buffered
         if stages and caught_up and len(stages[-1].records) < self.chunk_size:
