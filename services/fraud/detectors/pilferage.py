@@ -266,10 +266,11 @@ def one_agents_excess(
 
     The mates show it in either of two ways. (1) They handled at least as many parcels as the
     agent, and the rest of the hub without it still leans to the alternative (`rest_log_bf`,
-    above 0). (2) Their own named parcels, with one incident fewer, are e times likelier under
-    the alternative than under the hub's honest peers (`spread`), however few they are: on a
-    few parcels one incident leans to anything (1 in 2 parcels against 2 %), an excess one
-    incident makes is luck, not a practice seen on other agents' parcels. Only (1) until
+    above 0). (2) Their own named parcels, with one incident fewer, are 3.5 times likelier
+    (`MATES_LEAN_AT`) under the alternative than under the hub's honest peers (`spread`),
+    however few they are: on a few parcels one incident leans to anything (1 in 2 parcels
+    against 2 %), an excess one incident makes is luck, not a practice seen on other agents'
+    parcels. Only (1) until
     2026-12-05: a hub pilfering on a busy agent's parcels (one holding more than its mates
     together) was held whatever its other agents showed, and never alerted, nor did the agent,
     no worse than its mates. Named parcels only in (2): a hub's unnamed parcels are shared
