@@ -166,7 +166,9 @@ def test_a_hubs_excess_spread_over_its_agents_survives_leaving_the_worst_out() -
 
 def test_an_agent_holding_more_than_its_share_of_the_hubs_incidents_carries_its_excess() -> None:
     # One agent with 36 of the hub's 47 incidents on a third of its parcels: the excess is its.
-    assert pilferage.one_agents_excess((36, 300), [(5, 300), (6, 300)], 0.5, T)
+    assert pilferage.one_agents_excess(
+        (36, 300), [(5, 300), (6, 300)], 0.5, PeerSpread(0.02, 1000), S, T
+    )
 
 
 def test_a_small_hubs_excess_spread_over_its_agents_is_the_hubs() -> None:
@@ -178,7 +180,7 @@ def test_a_small_hubs_excess_spread_over_its_agents_is_the_hubs() -> None:
     assert worst == "d" and rest.log_bf < MEDIUM_AT
     others = [c for a, c in parts.items() if a != worst]
     assert 0 < rest.log_bf
-    assert not pilferage.one_agents_excess(parts[worst], others, rest.log_bf, T)
+    assert not pilferage.one_agents_excess(parts[worst], others, rest.log_bf, spread, S, T)
 
 
 def test_an_agent_holding_most_of_its_hubs_parcels_carries_its_excess() -> None:
@@ -189,7 +191,7 @@ def test_an_agent_holding_most_of_its_hubs_parcels_carries_its_excess() -> None:
     worst, rest = without_worst_part(7, 37, parts, spread, S)
     assert worst == "busy" and rest.log_bf <= 0
     others = [c for a, c in parts.items() if a != worst]
-    assert pilferage.one_agents_excess(parts[worst], others, rest.log_bf, T)
+    assert pilferage.one_agents_excess(parts[worst], others, rest.log_bf, spread, S, T)
 
 
 def test_a_busy_agents_excess_is_its_own_though_a_mate_leans_high() -> None:
@@ -202,13 +204,14 @@ def test_a_busy_agents_excess_is_its_own_though_a_mate_leans_high() -> None:
     worst, rest = without_worst_part(7, 37, parts, spread, S)
     assert worst == "busy" and rest.log_bf > 0
     others = [c for a, c in parts.items() if a != worst]
-    assert pilferage.one_agents_excess(parts[worst], others, rest.log_bf, T)
+    assert pilferage.one_agents_excess(parts[worst], others, rest.log_bf, spread, S, T)
 
 
 def test_an_agent_alone_at_its_hub_carries_the_hubs_excess() -> None:
     # No mate to compare with: which of the two it is cannot be told, and the agent is weighed.
-    assert pilferage.one_agents_excess((12, 200), [], 1.0, T)
-    assert pilferage.one_agents_excess((12, 200), [(0, 0)], 1.0, T)
+    spread = PeerSpread(0.02, 1000)
+    assert pilferage.one_agents_excess((12, 200), [], 1.0, spread, S, T)
+    assert pilferage.one_agents_excess((12, 200), [(0, 0)], 1.0, spread, S, T)
 
 
 def test_without_named_parts_the_place_is_judged_whole() -> None:

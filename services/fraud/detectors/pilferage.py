@@ -16,6 +16,8 @@ from functools import lru_cache
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import (
+    PeerSpread,
+    Sequential,
     Thresholds,
     binomial_sf,
     contribution_from_p,
@@ -24,6 +26,7 @@ from services.fraud.detectors.stats import (
     peer_rate,
     peer_spread,
     rate_test,
+    sequential_log_bf,
     shrunk_rate,
     tolerance_null,
 )
@@ -234,24 +237,53 @@ def histories_before(
     return out
 
 
+# How much likelier the alternative must make a hub's other agents' own parcels (with one incident
+# fewer) before a busy agent's excess is taken for its hub's (`one_agents_excess`): a log Bayes
+# factor of 1.25 (3.5 times). Simulated (`bench-results/fpilf4-20261205e/class_d.py` and its
+# seeds; hubs of 270-680 parcels against 2 %, a busy agent holding 72 % of them, every parcel
+# named, the draws where the hub's own test alerts and its worst agent carries it): an honest
+# hub whose busy agent pilfers at 3.5x or 5x kept its alert in 15 of 3,372 such draws (at e
+# times, 58), a hub pilfering at 3.5x on every agent's parcels in 181 of 660 (at e, 336; the
+# rule before, none).
+MATES_LEAN_AT = 1.25
+
+
 def one_agents_excess(
-    worst: tuple[int, int], others: list[tuple[int, int]], rest_log_bf: float, t: Thresholds
+    worst: tuple[int, int],
+    others: list[tuple[int, int]],
+    rest_log_bf: float,
+    spread: PeerSpread,
+    s: Sequential,
+    t: Thresholds,
 ) -> bool:
     """Whether a hub excess that does not survive leaving out its worst agent
-    (`sequential.held_by_one_part`) is that agent's (incidents, handled): unless the hub's
-    other agents (`others`) still lean to the alternative without it (`rest_log_bf`, their
-    log Bayes factor, above 0) and it holds no more of the hub's incidents than its share of
-    the parcels they handled together (one-sided, exact, alpha_medium). Such an agent is no
-    worse than its mates: the excess is spread over the hub's agents, the hub's own, however
-    little is left once its largest share leaves (a hub of two to four agents loses a third
-    to a half of its record with one of them). Mates that lean ordinary, or fewer parcels of
-    theirs than the agent's (an agent holding most of its hub's parcels: the share test cannot
-    tell it from its hub, and one incident in its mates' few parcels leans to anything), leave
-    it the agent's."""
+    (`sequential.held_by_one_part`) is that agent's (incidents, handled): unless the agent holds
+    no more of the hub's incidents than its share of the parcels it and its named mates
+    (`others`) handled together (one-sided, exact, alpha_medium), and the mates show the excess
+    too. Such an agent is no worse than its mates: the excess is spread over the hub's agents,
+    the hub's own, however little is left once its largest share leaves (a hub of two to four
+    agents loses a third to a half of its record with one of them).
+
+    The mates show it in either of two ways. (1) They handled at least as many parcels as the
+    agent, and the rest of the hub without it still leans to the alternative (`rest_log_bf`,
+    above 0). (2) Their own named parcels, with one incident fewer, are 3.5 times likelier
+    (`MATES_LEAN_AT`) under the alternative than under the hub's honest peers (`spread`),
+    however few they are: on a few parcels one incident leans to anything (1 in 2 parcels
+    against 2 %), an excess one incident makes is luck, not a practice seen on other agents'
+    parcels. Only (1) until
+    2026-12-05: a hub pilfering on a busy agent's parcels (one holding more than its mates
+    together) was held whatever its other agents showed, and never alerted, nor did the agent,
+    no worse than its mates. Named parcels only in (2): a hub's unnamed parcels are shared
+    among its agents by estimate, and a pilfering agent's share left behind would read as its
+    mates' excess. Mates that show nothing leave it the agent's."""
     k, n = worst
     others_k = sum(c for c, _ in others)
     others_n = sum(h for _, h in others)
-    if others_n < max(n, 1) or rest_log_bf <= 0:
+    if others_n <= 0:
+        return True
+    spread_out = others_n >= n and rest_log_bf > 0
+    mates_lean = sequential_log_bf(max(others_k - 1, 0), others_n, spread, s) > MATES_LEAN_AT
+    if not (spread_out or mates_lean):
         return True
     return hypergeometric_sf(k, n, k + others_k, n + others_n) <= t.alpha_medium
 

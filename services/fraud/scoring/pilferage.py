@@ -318,9 +318,9 @@ class PilferageInputs(AssessorBase):
                 found = self.held_by_hub(found, pattern, eid, at_hub, mates, all_hubs, ref)
             if etype == "hub":
                 # A hub's alert only when its excess is not one agent's: it must stay telling
-                # without its worst remaining agent, unless the others still lean to the
-                # alternative and that agent holds no more than its share of the hub's
-                # incidents (then the excess is spread over its agents).
+                # without its worst remaining agent, unless its other agents show the excess
+                # too and that agent holds no more than its share of the hub's incidents (then
+                # the excess is spread over its agents: `pilferage.one_agents_excess`).
                 test = self.sequential[(pattern, etype, eid)]
                 parts = {
                     a: (c.incidents, c.handled)
@@ -342,7 +342,12 @@ class PilferageInputs(AssessorBase):
                     s,
                 )
                 if worst is None or pilferage.one_agents_excess(
-                    parts[worst], [c for a, c in parts.items() if a != worst], rest.log_bf, self.t
+                    parts[worst],
+                    [c for a, c in parts.items() if a != worst],
+                    rest.log_bf,
+                    PeerSpread(test.peer, test.concentration),
+                    s,
+                    self.t,
                 ):
                     found = held_by_one_part(found, pattern, worst, rest, s)
             self.evaluated_entity(etype, eid)
