@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time
-from shared.events import AppealFiled, CaseState
+from shared.events import AppealFiled, CaseEventBase, CaseNoteAdded, CaseState
 from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.integration.test_return_ownership import security_events
@@ -1691,6 +1691,54 @@ async def test_a_decision_within_the_wait_replaces_the_acknowledgement_written_f
         if e["template"] == "merge_acknowledgement"
     }
     assert acks == {merged.case_version: "superseded", 5: "sent"}, acks
+
+
+async def test_a_decision_replacing_the_acknowledgement_still_carries_the_calls_summary(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A seller who asked for call summaries: a filing merges into a case waiting for
+    evidence, the desk logs a call with the seller, and the case is decided before the
+    filing's acknowledgement is due. The acknowledgement reworded to go with the decision came
+    first in line and took the call summary, which belongs with the case's own news: the
+    decision carries it now, and the acknowledgement does not repeat it."""
+    at = datetime.now(UTC).replace(microsecond=0)
+    case_id, rid, to = uid("CASE-MVC"), uid("RET-MVC"), _address()
+    seller = uid("S-MVC")
+    await _put_seller(
+        harness,
+        pipeline["notifications"],
+        seller,
+        _profile(to, preferences={"call_summaries": True}),
+    )
+    waiting = {"return_id": rid, "seller_id": seller, "seller_email": to, "origin": "SELLER"}
+    merged = samples.escalation_merged(case_id, at, previous_state="AWAITING_EVIDENCE", **waiting)
+    base = merged.model_dump(include=set(CaseEventBase.model_fields))
+    call = CaseNoteAdded(
+        **{
+            **base,
+            "case_version": 4,
+            "previous_state": CaseState.AWAITING_EVIDENCE,
+            "occurred_at": at + timedelta(milliseconds=500),
+            "actor": "agent-7",
+            "reason": "Call logged.",
+        },
+        note="Seller says the outer box was crushed on one corner; photos to follow.",
+        call_counterpart="SELLER",
+    )
+    decided = samples.case_decided(
+        case_id,
+        at + timedelta(seconds=1),
+        case_version=5,
+        previous_state="AWAITING_EVIDENCE",
+        **waiting,
+    )
+    await publish(
+        harness.env["KAFKA_BOOTSTRAP_SERVERS"], *(envelope(e) for e in (merged, call, decided))
+    )
+    [decision] = await _mails(harness, rid, "approved in full")
+    [ack] = await _mails(harness, rid, "joins the case already open")
+    _in_both(decision, "Your calls with us about this case", "crushed on one corner")
+    assert "crushed on one corner" not in text_part(ack) + html_part(ack), text_part(ack)
 
 
 async def test_e1_a_claim_without_its_evidence_is_not_promised_a_request_the_sop_may_not_make(
