@@ -427,6 +427,12 @@ class CaseOpened(CaseEventBase):
         description="A claim filed before the marketplace feed named its return (SOP E1): "
         "until when the case waits for the return's record before the desk takes it over.",
     )
+    awaiting_delivery_until: AwareDatetime | None = Field(
+        default=None,
+        description="An item claim on a known return whose delivery back to the seller the "
+        "partner has not scanned yet (SOP E1: the claim window counts from that scan): until "
+        "when the case waits for it before the desk takes it over.",
+    )
     asks_for_evidence: bool = Field(
         default=False,
         description="The claim came without its checklist (E4): the SOP asks the seller for "

@@ -1783,6 +1783,30 @@ async def test_e1_a_claim_without_its_evidence_is_not_promised_a_request_the_sop
     assert "do not need to do anything" not in text_part(changed), text_part(changed)
 
 
+async def test_e1_a_claim_waiting_for_the_delivery_scan_is_told_so_and_until_when(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A damage claim with its evidence on a return the feed named and the partner picked up,
+    but whose delivery back to the seller is not scanned yet (E1: the claim window counts from
+    it). The acknowledgement said "We are checking the logistics partner's scans ... now", with
+    no word of the wait or its end: it says the delivery scan is awaited and the moment a
+    person takes the case over if it never comes (the case's 48-hour timer)."""
+    filed = await filed_case(
+        harness,
+        pipeline,
+        delivered_weight_kg=None,
+        until=lambda c: c["waiting_for"] == "PENDING_FACTS",
+    )
+    due = await scalar(
+        pipeline["reconciliation"],
+        "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'FACTS_WAIT'",
+        c=filed.case["case_id"],
+    )
+    [ack] = await _mails(harness, filed.rid, "We have your claim")
+    _in_both(ack, "has not yet sent us its scan of the return being delivered", india_time(due))
+    assert "checking the logistics partner's scans" not in text_part(ack), text_part(ack)
+
+
 async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_nothing_is_needed(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:

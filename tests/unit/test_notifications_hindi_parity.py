@@ -65,6 +65,10 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         samples.case_opened("C-E1", AT, awaiting_return_until=AT + timedelta(hours=48)),
     )
     yield (
+        "ack-awaiting-delivery",
+        samples.case_opened("C-E1D", AT, awaiting_delivery_until=AT + timedelta(hours=48)),
+    )
+    yield (
         "ack-reopened",
         samples.escalation_merged("C-RE", AT, origin=CaseOrigin.SELLER).model_copy(
             update={"change": "REOPENED", "state": CaseState.OPEN}

@@ -622,6 +622,7 @@ def compose_case_event(
         )
         context["reopened"] = False
         context["awaiting_return_until"] = event.awaiting_return_until
+        context["awaiting_delivery_until"] = event.awaiting_delivery_until
         # A case the desk opened: what the partner's record showed, not a claim's words.
         trigger = wording.trigger_key(event.trigger_rule, context["claim_type"])
         context["trigger_words"] = wording.PROACTIVE_TRIGGER_WORDS.get(

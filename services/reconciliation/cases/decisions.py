@@ -28,6 +28,7 @@ from services.reconciliation.policy.rules import (
     evaluate_claim,
     evaluate_proactive,
     evidence_satisfied,
+    missing_facts,
 )
 from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import (
@@ -526,6 +527,15 @@ async def start(
         trigger_rule=case.trigger_rule,
         awaiting_return_until=(
             None if facts.return_known else now + timedelta(hours=p.timers.facts_wait_h)
+        ),
+        # The return is known but not its delivery: the seller is told that scan is awaited,
+        # and until when, not that the scans are being checked "now".
+        awaiting_delivery_until=(
+            now + timedelta(hours=p.timers.facts_wait_h)
+            if facts.return_known
+            and verdict.reason_code == "PENDING_FACTS"
+            and "DELIVERY_SCAN" in missing_facts(facts)
+            else None
         ),
         asks_for_evidence=asks_for_evidence(case, facts, verdict, p),
         # E1 first: the request follows only if the facts, once in, let the claim go on.
