@@ -629,6 +629,14 @@ class CaseUpdated(CaseEventBase):
         "facts, E1, or a person decides). The filing's acknowledgement lists it as what may "
         "still be asked for or used, not 'nothing to do'. Empty otherwise.",
     )
+    asks_for_evidence: bool = Field(
+        default=False,
+        description="On `ESCALATION_MERGED` into a case not waiting for evidence: the SOP asks "
+        "the seller for the claim's checklist in the same moment (E4: a claim adopted by a case "
+        "the desk opened, or one held for the fraud check). The filing's acknowledgement waits "
+        "for that request, which says the claim joined the case, instead of saying the request "
+        "may follow once awaited records are in.",
+    )
     settlement_waits: list[SettlementWait] = Field(
         default_factory=list,
         description="The teams a decided payment still waits for, each with its due time: on "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +16,14 @@ from sqlalchemy import text
 
 from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time
-from shared.events import AppealFiled, CaseEventBase, CaseNoteAdded, CaseState
+from shared.events import (
+    MODEL_OF_TYPE,
+    AppealFiled,
+    CaseEventBase,
+    CaseNoteAdded,
+    CaseState,
+    CaseUpdated,
+)
 from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.integration.test_return_ownership import security_events
@@ -31,10 +39,12 @@ from tests.integration.test_seller_directory import (
     _put_seller,
     _scan,
 )
+from tests.support import reconciliation as recon_support
 from tests.support.db import rows, scalar
 from tests.support.factories import escalation_body, return_body, uid
 from tests.support.mail import html_part, messages_mentioning, text_part
 from tests.support.notifications import envelope, publish
+from tests.support.reconciliation import Engine, engine, escalation, return_initiated
 from tests.support.waiting import eventually
 
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
@@ -1805,6 +1815,51 @@ async def test_e1_a_claim_waiting_for_the_delivery_scan_is_told_so_and_until_whe
     [ack] = await _mails(harness, filed.rid, "We have your claim")
     _in_both(ack, "has not yet sent us its scan of the return being delivered", india_time(due))
     assert "checking the logistics partner's scans" not in text_part(ack), text_part(ack)
+
+
+@pytest.fixture(scope="module")
+async def clocked(harness: Harness) -> AsyncIterator[Engine]:
+    """A reconciliation of its own on a manual clock: a case the desk opened stays waiting for
+    its fraud check as long as the test needs (the shared pipeline's fraud service assesses in
+    a second)."""
+    async with engine(harness, "sopmail") as eng:
+        yield eng
+
+
+async def test_a_claim_adopted_by_a_case_the_desk_opened_is_asked_for_its_evidence_once(
+    harness: Harness, pipeline: dict[str, Any], clocked: Engine
+) -> None:
+    """The partner declares a parcel damaged in transit (P1): the desk's case waits for its
+    fraud check. The seller files a damage claim without evidence meanwhile: the case adopts it
+    (E2) and E4 asks for the checklist at once. The merge acknowledgement said "If your claim
+    goes ahead once the records we are waiting for are in, we will also write and tell you by
+    when" beside that request, though nothing was awaited. Reconciliation's events, as it
+    wrote them, are played to the notifications service: the seller gets one email, the
+    request, saying the claim joined the case, and no acknowledgement promising a later one."""
+    rid, now = uid("RET-P1AD"), datetime.now(UTC)
+    clocked.clock.set(now)  # the dates the seller reads are ahead, as in production
+    await clocked.send(
+        return_initiated(rid),
+        recon_support.scan(rid, "PICKED_UP", now - timedelta(days=2), weight=1000),
+        recon_support.scan(rid, "DAMAGED_IN_TRANSIT", now - timedelta(days=1)),
+    )
+    await clocked.wait_case(rid, lambda c: c["waiting_for"] == "FRAUD_ASSESSMENT")
+    await clocked.send(escalation(rid, items=[], filed_at=now))
+    case = await clocked.wait_case(rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+    events = [
+        MODEL_OF_TYPE[e["ce_type"]].model_validate(e["payload"])
+        for e in await clocked.events(case["case_id"])
+    ]
+    [merged] = [e for e in events if getattr(e, "change", None) == "ESCALATION_MERGED"]
+    assert isinstance(merged, CaseUpdated)
+    assert merged.asks_for_evidence and merged.evidence_missing == [], merged
+    await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], *(envelope(e) for e in events))
+    [request] = await _mails(harness, rid, "Please send evidence")
+    _in_both(request, JOINED)
+    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    assert _about(harness, rid, "joins the case already open") == []
+    for mail in messages_mentioning(harness.mail_dir, rid):
+        assert "records we are waiting for" not in text_part(mail), text_part(mail)
 
 
 async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_nothing_is_needed(

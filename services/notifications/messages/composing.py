@@ -346,6 +346,9 @@ def _filing_answer(
         # A claim still without its checklist on a case not asking for it yet (E1) or with a
         # person: what may still be asked for or used, instead of "nothing to do".
         evidence_missing=[wording.checklist_item(item) for item in event.evidence_missing],
+        # The SOP asks for the claim's checklist in the same moment (E4): that request says the
+        # claim joined and lists what to send; this one, if it goes at all, says it follows.
+        asks_for_evidence=event.asks_for_evidence,
         # A decided case whose payment still waits for a team: the filing is told so, and by
         # when, not just "decided".
         **_settlement_wait(event),
@@ -360,14 +363,15 @@ def acknowledge_after_the_case_answers(
     event: CaseUpdated, settings: NotificationsSettings, *, now: datetime
 ) -> datetime | None:
     """When to acknowledge a filing merged into an open case: at once, unless the case waits
-    for evidence. Then the filing is judged afresh in the same moment (E4: its own checklist,
+    for evidence or asks for it in the same moment (`asks_for_evidence`: E4 for a claim a
+    case adopted). Then the filing is judged afresh in the same moment (E4: its own checklist,
     or the case's checklist met), and the case's answer, an evidence request or a decision,
     follows at once: the acknowledgement waits as evidence answers do (`evidence_settle_s`),
     and a request that comes no later replaces it and says the claim joined the case
     (`repository.supersede_unsent_acknowledgements`): one email for one filing. A decision
     says nothing of the filing: it sends the acknowledgement with it instead
     (`service._answer_the_filing`)."""
-    if event.state != CaseState.AWAITING_EVIDENCE:
+    if event.state != CaseState.AWAITING_EVIDENCE and not event.asks_for_evidence:
         return None
     return max(event.occurred_at, now) + timedelta(seconds=settings.evidence_settle_s)
 
