@@ -256,6 +256,13 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
                 }
             ),
         )
+    # A claim without its evidence adopted by a case the desk opened: E4 asks in the same moment.
+    yield (
+        "merged-asks-evidence",
+        samples.escalation_merged("C-MGA", AT).model_copy(
+            update={"state": CaseState.OPEN, "next_step_by": None, "asks_for_evidence": True}
+        ),
+    )
     for days in (3, -3):
         event = samples.duplicate_filing("C-DUP", AT).model_copy(
             update={"appeal_by": AT + timedelta(days=days)}
