@@ -327,9 +327,11 @@ def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
     if rule_id == "E2b":
         return "इस वापसी पर पहले से एक तय मामला है, और उसी वापसी पर दूसरा दावा नहीं खोला जा सकता"
     if rule_id == "E3" and filed and delivered and (g := _group(_DAYS_AFTER_DELIVERY, english)):
+        until = delivered + timedelta(days=int(g[0]))
         return (
-            f"{claim_of} का दावा {date_hi(filed)} को दर्ज हुआ, यानी {date_hi(delivered)} को आपको "
-            f"पार्सल की डिलीवरी के {g[0]} दिन से ज़्यादा बाद"
+            f"{claim_of} का दावा {time_hi(filed)} को दर्ज हुआ, यानी {date_hi(delivered)} को आपको "
+            f"पार्सल की डिलीवरी के {g[0]} दिन से ज़्यादा बाद: दावे का समय {time_hi(until)} को "
+            "ख़त्म हो गया था"
         )
     if rule_id == "E3b" and pickup and (g := _group(_EARLIEST_DAYS, english)):
         earliest = pickup + timedelta(days=int(g[0]))
