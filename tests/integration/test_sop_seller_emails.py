@@ -414,6 +414,15 @@ async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
         assert len(settled_in_timeline) == 1
     else:
         assert not settled_in_timeline  # nothing paid, so no settlement and no such email
+    if rule == "E3":
+        # The window's end and the filing time to the minute, not two dates 8 days apart.
+        facts = case["decision"]["facts"]
+        window_end = _at(facts["delivered_at"]) + timedelta(hours=168)
+        _in_both(
+            decided,
+            f"the time to claim ended at {india_time(window_end)}",
+            f"filed on {india_time(_at(facts['filed_at']))}",
+        )
 
 
 async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_filed(
