@@ -495,6 +495,14 @@ class CaseUnderReview(CaseEventBase):
         "person still without it (E1's review comes before E4 asks): the seller is told what "
         "the person deciding can still use. Empty otherwise.",
     )
+    facts_missing: list[str] = Field(
+        default_factory=list,
+        examples=[["DELIVERY_SCAN"], ["RETURN"]],
+        description="On `MISSING_FACTS` (E1's wait over): which records never came, `RETURN` "
+        "(the marketplace's record of the return) and/or `DELIVERY_SCAN` (the partner's scan "
+        "of its delivery to the seller), so the seller is told which one. Empty otherwise, and "
+        "in events published before it was recorded.",
+    )
 
 
 class SettlementWait(BaseModel):

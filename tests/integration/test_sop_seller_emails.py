@@ -1825,6 +1825,13 @@ async def test_e1_a_claim_waiting_for_the_delivery_scan_is_told_so_and_until_whe
     _in_both(ack, "has not yet sent us its scan of the return being delivered", india_time(due))
     assert "checking the logistics partner's scans" not in text_part(ack), text_part(ack)
 
+    # The scan never comes: the review's email names that record, not "the return's record,
+    # or the delivery scan" (the seller's return record was never missing).
+    await _fire_facts_wait(pipeline["reconciliation"], filed.case["case_id"])
+    [changed] = await _mails(harness, filed.rid, "new date")
+    _in_both(changed, "scan of its delivery to you has not reached us within 48 hours")
+    assert "marketplace's record" not in text_part(changed), text_part(changed)
+
 
 @pytest.fixture(scope="module")
 async def clocked(harness: Harness) -> AsyncIterator[Engine]:

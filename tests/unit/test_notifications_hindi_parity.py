@@ -64,6 +64,13 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         "ack-awaiting-return",
         samples.case_opened("C-E1", AT, awaiting_return_until=AT + timedelta(hours=48)),
     )
+    for missing in (["RETURN"], ["DELIVERY_SCAN"], ["RETURN", "DELIVERY_SCAN"]):
+        yield (
+            f"review-missing-{'-'.join(missing)}",
+            samples.case_under_review(
+                "C-MF", AT, reason_code="MISSING_FACTS", facts_missing=missing
+            ),
+        )
     yield (
         "ack-awaiting-delivery",
         samples.case_opened("C-E1D", AT, awaiting_delivery_until=AT + timedelta(hours=48)),

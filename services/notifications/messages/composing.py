@@ -731,9 +731,12 @@ def compose_case_event(
     elif isinstance(event, CaseUnderReview) and owed and timeline_moved(event):
         context = _case_context(event, settings)
         context.update(
-            review_reason=wording.review_reason(event.previous_state, event.reason_code),
+            review_reason=wording.review_reason(
+                event.previous_state, event.reason_code, event.facts_missing
+            ),
             # The code, so a translation gives the same reason (not the English words).
             review_reason_code=event.reason_code,
+            facts_missing=list(event.facts_missing),
             decision_due_by=event.decision_due_by,
             previous_state=event.previous_state.value if event.previous_state else None,
             # A claim that reaches a person still without its checklist (E1's review): what

@@ -315,6 +315,8 @@ async def apply_verdict(
             data={"rule_id": verdict.rule_id},
             decision_due_by=review_due_by(case, now, p),
             evidence_missing=evidence_missing(case, facts, p),
+            # Which record never came, so the seller is told that one, not "one or the other".
+            facts_missing=missing_facts(facts) if verdict.reason_code == "MISSING_FACTS" else [],
         )
     elif step is Step.REJECT:
         record = decision_record(
