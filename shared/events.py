@@ -498,10 +498,10 @@ class CaseUnderReview(CaseEventBase):
     facts_missing: list[str] = Field(
         default_factory=list,
         examples=[["DELIVERY_SCAN"], ["RETURN"]],
-        description="On `MISSING_FACTS` (E1's wait over): which records never came, `RETURN` "
-        "(the marketplace's record of the return) and/or `DELIVERY_SCAN` (the partner's scan "
-        "of its delivery to the seller), so the seller is told which one. Empty otherwise, and "
-        "in events published before it was recorded.",
+        description="On `MISSING_FACTS` (E1's wait over): which record never came, `RETURN` "
+        "(the marketplace's record of the return; no scan can be matched without it) or "
+        "`DELIVERY_SCAN` (the partner's scan of its delivery to the seller), so the seller is "
+        "told which one. Empty otherwise, and in events published before it was recorded.",
     )
 
 

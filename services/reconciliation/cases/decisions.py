@@ -316,7 +316,9 @@ async def apply_verdict(
             decision_due_by=review_due_by(case, now, p),
             evidence_missing=evidence_missing(case, facts, p),
             # Which record never came, so the seller is told that one, not "one or the other".
-            facts_missing=missing_facts(facts) if verdict.reason_code == "MISSING_FACTS" else [],
+            # Without the return's record no scan can be matched to the return (intake holds
+            # them), so that record alone is named then.
+            facts_missing=_missing_records(facts) if verdict.reason_code == "MISSING_FACTS" else [],
         )
     elif step is Step.REJECT:
         record = decision_record(
@@ -546,6 +548,11 @@ async def start(
         data={"trigger_rule": case.trigger_rule},
     )
     await apply_verdict(session, case, verdict, facts, now=now, p=p)
+
+
+def _missing_records(facts: Facts) -> list[str]:
+    missing = missing_facts(facts)
+    return ["RETURN"] if "RETURN" in missing else missing
 
 
 def asks_for_evidence(case: Case, facts: Facts, verdict: Verdict, p: Policy) -> bool:
