@@ -427,6 +427,12 @@ class CaseOpened(CaseEventBase):
         description="A claim filed before the marketplace feed named its return (SOP E1): "
         "until when the case waits for the return's record before the desk takes it over.",
     )
+    awaiting_delivery_until: AwareDatetime | None = Field(
+        default=None,
+        description="An item claim on a known return whose delivery back to the seller the "
+        "partner has not scanned yet (SOP E1: the claim window counts from that scan): until "
+        "when the case waits for it before the desk takes it over.",
+    )
     asks_for_evidence: bool = Field(
         default=False,
         description="The claim came without its checklist (E4): the SOP asks the seller for "
@@ -488,6 +494,14 @@ class CaseUnderReview(CaseEventBase):
         description="The claim type's evidence checklist, when the seller's claim goes to a "
         "person still without it (E1's review comes before E4 asks): the seller is told what "
         "the person deciding can still use. Empty otherwise.",
+    )
+    facts_missing: list[str] = Field(
+        default_factory=list,
+        examples=[["DELIVERY_SCAN"], ["RETURN"]],
+        description="On `MISSING_FACTS` (E1's wait over): which record never came, `RETURN` "
+        "(the marketplace's record of the return; no scan can be matched without it) or "
+        "`DELIVERY_SCAN` (the partner's scan of its delivery to the seller), so the seller is "
+        "told which one. Empty otherwise, and in events published before it was recorded.",
     )
 
 
@@ -622,6 +636,14 @@ class CaseUpdated(CaseEventBase):
         "type's checklist, when the case's claim is still without it (the SOP first waits for "
         "facts, E1, or a person decides). The filing's acknowledgement lists it as what may "
         "still be asked for or used, not 'nothing to do'. Empty otherwise.",
+    )
+    asks_for_evidence: bool = Field(
+        default=False,
+        description="On `ESCALATION_MERGED` into a case not waiting for evidence: the SOP asks "
+        "the seller for the claim's checklist in the same moment (E4: a claim adopted by a case "
+        "the desk opened, or one held for the fraud check). The filing's acknowledgement waits "
+        "for that request, which says the claim joined the case, instead of saying the request "
+        "may follow once awaited records are in.",
     )
     settlement_waits: list[SettlementWait] = Field(
         default_factory=list,

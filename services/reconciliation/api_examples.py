@@ -252,6 +252,7 @@ NOTICE = {
     "dispute": "OPEN",
     "contest_by": "2026-12-10T09:30:00+00:00",
     "final_at": None,
+    "withdrawn_at": None,
     "reversed_amount": 0,
     "created_at": "2026-11-26T09:30:00+00:00",
 }

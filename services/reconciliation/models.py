@@ -424,6 +424,8 @@ class DebitNotice(Base):
     dispute: Mapped[str] = mapped_column(String(20))
     contest_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     final_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Apart from `final_at`: a notice withdrawn after it became final keeps when it did.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reversed_amount: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -13,7 +13,7 @@ import threading
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -306,6 +306,7 @@ async def test_an_overturn_stops_the_notice_and_tells_the_partner_it_is_withdraw
     await eng.wait_case(final_filing.payload.return_id, lambda c: c["state"] == "APPEALED")
     eng.clock.advance(timedelta(hours=2))
     await notice_of(eng, final_case["case_id"], lambda n: n["dispute"] == "FINAL")
+    eng.clock.advance(timedelta(minutes=5))  # the overturn comes later than the notice's end
     delivered_case, delivered_filing = await partner_debit_filing(eng, "swiftship")
     waiting_case, waiting_filing = await partner_debit_filing(eng, "rapidroute")
     await notice_of(eng, delivered_case["case_id"], lambda n: n["delivery"] == "DELIVERED")
@@ -355,6 +356,17 @@ async def test_an_overturn_stops_the_notice_and_tells_the_partner_it_is_withdraw
         f"/v1/partner/notices/{told['rapidroute']['notice_id']}", headers=harness.key(RAPIDROUTE)
     )
     assert r.status_code == 200 and r.json()["dispute"] == "WITHDRAWN", r.text
+    # The notice that had become final keeps when it did; the withdrawal has its own time,
+    # the one the partner was sent (the withdrawal wrote over `final_at` before).
+    final = told["desipost"]
+    [withdrawal] = [
+        body
+        for body in (json.loads(r["body"]) for r in receiver.of("desipost"))
+        if body["type"] == WITHDRAWN_TYPE and body["notice_id"] == str(final["notice_id"])
+    ]
+    withdrawn_at = datetime.fromisoformat(withdrawal["withdrawn_at"])
+    assert final["final_at"] < withdrawn_at, (final, withdrawal)
+    assert final["withdrawn_at"] == withdrawn_at, final
 
 
 async def test_contests_upheld_reversed_partial_window_and_statement(

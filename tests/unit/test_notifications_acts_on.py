@@ -41,6 +41,7 @@ def _variants() -> list[CaseEventBase]:
         "expected_decision_by",
         "trigger_rule",
         "awaiting_return_until",
+        "awaiting_delivery_until",
         "asks_for_evidence",
         "asks_once_facts_are_in",
     ):

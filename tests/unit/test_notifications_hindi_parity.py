@@ -64,6 +64,17 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         "ack-awaiting-return",
         samples.case_opened("C-E1", AT, awaiting_return_until=AT + timedelta(hours=48)),
     )
+    for missing in (["RETURN"], ["DELIVERY_SCAN"], ["RETURN", "DELIVERY_SCAN"]):
+        yield (
+            f"review-missing-{'-'.join(missing)}",
+            samples.case_under_review(
+                "C-MF", AT, reason_code="MISSING_FACTS", facts_missing=missing
+            ),
+        )
+    yield (
+        "ack-awaiting-delivery",
+        samples.case_opened("C-E1D", AT, awaiting_delivery_until=AT + timedelta(hours=48)),
+    )
     yield (
         "ack-reopened",
         samples.escalation_merged("C-RE", AT, origin=CaseOrigin.SELLER).model_copy(
@@ -252,6 +263,13 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
                 }
             ),
         )
+    # A claim without its evidence adopted by a case the desk opened: E4 asks in the same moment.
+    yield (
+        "merged-asks-evidence",
+        samples.escalation_merged("C-MGA", AT).model_copy(
+            update={"state": CaseState.OPEN, "next_step_by": None, "asks_for_evidence": True}
+        ),
+    )
     for days in (3, -3):
         event = samples.duplicate_filing("C-DUP", AT).model_copy(
             update={"appeal_by": AT + timedelta(days=days)}

@@ -78,6 +78,16 @@ def test_e3_names_the_delivery_day_as_the_seller_lived_it() -> None:
     assert "20 Nov" not in text
 
 
+def test_e3_gives_the_filing_time_and_the_windows_end_to_the_minute() -> None:
+    """Filed an hour after the 168 hours: two dates alone (filed on 28 Nov, delivered on
+    21 Nov) read as exactly 7 days. The paragraph gives both moments, as E3c's does."""
+    rule, text = _explained(_facts(filed_at=LATE_EVENING_UTC + timedelta(hours=169)))
+    assert rule == "E3"
+    # Delivered 20 Nov 20:00 UTC (21 Nov, 1:30 AM IST): the window ends 168 h later.
+    assert "ended at 28 Nov 2026, 1:30 AM IST (27 Nov 2026, 20:00 UTC)" in text, text
+    assert "filed on 28 Nov 2026, 2:30 AM IST (27 Nov 2026, 21:00 UTC)" in text, text
+
+
 def test_e2b_points_to_the_first_case_without_promising_a_fresh_appeal_window() -> None:
     # The appeal window runs from the first decision, not from the duplicate filing: the email
     # gives the first case's appeal-by (or says it has passed), so the paragraph must not.

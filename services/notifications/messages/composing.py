@@ -346,6 +346,9 @@ def _filing_answer(
         # A claim still without its checklist on a case not asking for it yet (E1) or with a
         # person: what may still be asked for or used, instead of "nothing to do".
         evidence_missing=[wording.checklist_item(item) for item in event.evidence_missing],
+        # The SOP asks for the claim's checklist in the same moment (E4): that request says the
+        # claim joined and lists what to send; this one, if it goes at all, says it follows.
+        asks_for_evidence=event.asks_for_evidence,
         # A decided case whose payment still waits for a team: the filing is told so, and by
         # when, not just "decided".
         **_settlement_wait(event),
@@ -360,14 +363,15 @@ def acknowledge_after_the_case_answers(
     event: CaseUpdated, settings: NotificationsSettings, *, now: datetime
 ) -> datetime | None:
     """When to acknowledge a filing merged into an open case: at once, unless the case waits
-    for evidence. Then the filing is judged afresh in the same moment (E4: its own checklist,
+    for evidence or asks for it in the same moment (`asks_for_evidence`: E4 for a claim a
+    case adopted). Then the filing is judged afresh in the same moment (E4: its own checklist,
     or the case's checklist met), and the case's answer, an evidence request or a decision,
     follows at once: the acknowledgement waits as evidence answers do (`evidence_settle_s`),
     and a request that comes no later replaces it and says the claim joined the case
     (`repository.supersede_unsent_acknowledgements`): one email for one filing. A decision
     says nothing of the filing: it sends the acknowledgement with it instead
     (`service._answer_the_filing`)."""
-    if event.state != CaseState.AWAITING_EVIDENCE:
+    if event.state != CaseState.AWAITING_EVIDENCE and not event.asks_for_evidence:
         return None
     return max(event.occurred_at, now) + timedelta(seconds=settings.evidence_settle_s)
 
@@ -622,6 +626,7 @@ def compose_case_event(
         )
         context["reopened"] = False
         context["awaiting_return_until"] = event.awaiting_return_until
+        context["awaiting_delivery_until"] = event.awaiting_delivery_until
         # A case the desk opened: what the partner's record showed, not a claim's words.
         trigger = wording.trigger_key(event.trigger_rule, context["claim_type"])
         context["trigger_words"] = wording.PROACTIVE_TRIGGER_WORDS.get(
@@ -726,9 +731,12 @@ def compose_case_event(
     elif isinstance(event, CaseUnderReview) and owed and timeline_moved(event):
         context = _case_context(event, settings)
         context.update(
-            review_reason=wording.review_reason(event.previous_state, event.reason_code),
+            review_reason=wording.review_reason(
+                event.previous_state, event.reason_code, event.facts_missing
+            ),
             # The code, so a translation gives the same reason (not the English words).
             review_reason_code=event.reason_code,
+            facts_missing=list(event.facts_missing),
             decision_due_by=event.decision_due_by,
             previous_state=event.previous_state.value if event.previous_state else None,
             # A claim that reaches a person still without its checklist (E1's review): what

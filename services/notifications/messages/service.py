@@ -533,9 +533,14 @@ async def _with_call_summary(
     session: AsyncSession, *, event: CaseEventBase, composition: Composition
 ) -> _CallSummary | None:
     """Calls logged with the seller since its last email ride on the next one sent now, if the
-    seller asked for call summaries (off unless asked: a call is already a conversation)."""
+    seller asked for call summaries (off unless asked: a call is already a conversation). The
+    case's own news carries them (a decision, a request): a filing's acknowledgement reworded
+    to go along with it (`refreshed_acknowledgement`, first in the list) only when it goes
+    alone, or the summary would sit in the email about the filing, not the one about the case."""
+    going_now = [d for d in composition.drafts if d.audience == SELLER and d.send_at is None]
     draft = next(
-        (d for d in composition.drafts if d.audience == SELLER and d.send_at is None), None
+        (d for d in going_now if d.template != repository.MERGE_ACKNOWLEDGEMENT),
+        next(iter(going_now), None),
     )
     if draft is None or not await sellers.asked_for(session, event.seller_id, CALL_SUMMARIES):
         return None

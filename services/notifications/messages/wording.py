@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from shared import decision_wording
 
 CLAIM_TYPE_WORDS = {
@@ -249,7 +251,22 @@ STATE_FOR_SELLER = {
 DECIDED_STATES = frozenset({"DECIDED", "REJECTED", "CLOSED"})
 
 
-def review_reason(previous_state: str | None, reason_code: str | None = None) -> str:
+# The records E1 waits for, as a seller knows them (`CaseUnderReview.facts_missing`).
+MISSING_RECORD = {
+    "RETURN": "the marketplace's record of this return",
+    "DELIVERY_SCAN": "the logistics partner's scan of its delivery to you",
+}
+
+
+def _sentence_start(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
+def review_reason(
+    previous_state: str | None,
+    reason_code: str | None = None,
+    facts_missing: Sequence[str] = (),
+) -> str:
     """Why the date moves, in the seller's terms (no rule ids; a fraud review is not named)."""
     if reason_code == "DECISION_OVERDUE":
         return (
@@ -260,6 +277,14 @@ def review_reason(previous_state: str | None, reason_code: str | None = None) ->
         return (
             "We are sorry: your appeal has not been decided by the date we gave you. A desk "
             "manager has been alerted and is following it personally until it is decided."
+        )
+    named = [MISSING_RECORD[f] for f in facts_missing if f in MISSING_RECORD]
+    if reason_code == "MISSING_FACTS" and named:
+        return (
+            f"{_sentence_start(' and '.join(named))} {'have' if len(named) > 1 else 'has'} not "
+            f"reached us within 48 hours, and we need {'them' if len(named) > 1 else 'it'} to "
+            "decide your claim, so a member of the desk now takes the case over personally "
+            "instead of waiting for it."
         )
     if reason_code == "MISSING_FACTS":
         return (

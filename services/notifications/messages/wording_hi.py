@@ -6,6 +6,7 @@ grouping of `shared.money.rupees` (₹1,23,456.00). A decision the SOP took is e
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -171,7 +172,18 @@ CHECKLIST = {
 }
 
 
-def review_reason(previous_state: str | None, reason_code: str | None = None) -> str:
+# `wording.MISSING_RECORD` in Hindi.
+MISSING_RECORD = {
+    "RETURN": "इस वापसी का मार्केटप्लेस रिकॉर्ड",
+    "DELIVERY_SCAN": "लॉजिस्टिक्स पार्टनर का डिलीवरी स्कैन",
+}
+
+
+def review_reason(
+    previous_state: str | None,
+    reason_code: str | None = None,
+    facts_missing: Sequence[str] = (),
+) -> str:
     """`wording.review_reason` in Hindi: the same reason, fact for fact (the 48 hours, which
     record is missing), so a Hindi reader learns what an English one does."""
     if reason_code == "DECISION_OVERDUE":
@@ -183,6 +195,14 @@ def review_reason(previous_state: str | None, reason_code: str | None = None) ->
         return (
             "हमें खेद है: हमने आपको जो तारीख दी थी, उस तक आपकी अपील तय नहीं हो पाई। डेस्क "
             "मैनेजर को सूचित कर दिया गया है, और अपील तय होने तक वे इसे स्वयं देख रहे हैं।"
+        )
+    named = [MISSING_RECORD[f] for f in facts_missing if f in MISSING_RECORD]
+    if reason_code == "MISSING_FACTS" and named:
+        many = len(named) > 1
+        return (
+            f"आपके दावे को तय करने के लिए ज़रूरी {' और '.join(named)} 48 घंटे में हम तक नहीं "
+            f"{'पहुँचे' if many else 'पहुँचा'}, इसलिए {'उनका' if many else 'उसका'} इंतज़ार करने "
+            "के बजाय अब डेस्क का एक सदस्य यह मामला स्वयं सँभालेगा।"
         )
     if reason_code == "MISSING_FACTS":
         return (
@@ -327,9 +347,11 @@ def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
     if rule_id == "E2b":
         return "इस वापसी पर पहले से एक तय मामला है, और उसी वापसी पर दूसरा दावा नहीं खोला जा सकता"
     if rule_id == "E3" and filed and delivered and (g := _group(_DAYS_AFTER_DELIVERY, english)):
+        until = delivered + timedelta(days=int(g[0]))
         return (
-            f"{claim_of} का दावा {date_hi(filed)} को दर्ज हुआ, यानी {date_hi(delivered)} को आपको "
-            f"पार्सल की डिलीवरी के {g[0]} दिन से ज़्यादा बाद"
+            f"{claim_of} का दावा {time_hi(filed)} को दर्ज हुआ, यानी {date_hi(delivered)} को आपको "
+            f"पार्सल की डिलीवरी के {g[0]} दिन से ज़्यादा बाद: दावे का समय {time_hi(until)} को "
+            "ख़त्म हो गया था"
         )
     if rule_id == "E3b" and pickup and (g := _group(_EARLIEST_DAYS, english)):
         earliest = pickup + timedelta(days=int(g[0]))

@@ -28,6 +28,7 @@ from services.reconciliation.policy.rules import (
     evaluate_claim,
     evaluate_proactive,
     evidence_satisfied,
+    missing_facts,
 )
 from services.reconciliation.policy.sop_v1 import Policy
 from shared.events import (
@@ -314,6 +315,10 @@ async def apply_verdict(
             data={"rule_id": verdict.rule_id},
             decision_due_by=review_due_by(case, now, p),
             evidence_missing=evidence_missing(case, facts, p),
+            # Which record never came, so the seller is told that one, not "one or the other".
+            # Without the return's record no scan can be matched to the return (intake holds
+            # them), so that record alone is named then.
+            facts_missing=_missing_records(facts) if verdict.reason_code == "MISSING_FACTS" else [],
         )
     elif step is Step.REJECT:
         record = decision_record(
@@ -527,6 +532,15 @@ async def start(
         awaiting_return_until=(
             None if facts.return_known else now + timedelta(hours=p.timers.facts_wait_h)
         ),
+        # The return is known but not its delivery: the seller is told that scan is awaited,
+        # and until when, not that the scans are being checked "now".
+        awaiting_delivery_until=(
+            now + timedelta(hours=p.timers.facts_wait_h)
+            if facts.return_known
+            and verdict.reason_code == "PENDING_FACTS"
+            and "DELIVERY_SCAN" in missing_facts(facts)
+            else None
+        ),
         asks_for_evidence=asks_for_evidence(case, facts, verdict, p),
         # E1 first: the request follows only if the facts, once in, let the claim go on.
         asks_once_facts_are_in=verdict.step is Step.WAIT_FACTS
@@ -534,6 +548,11 @@ async def start(
         data={"trigger_rule": case.trigger_rule},
     )
     await apply_verdict(session, case, verdict, facts, now=now, p=p)
+
+
+def _missing_records(facts: Facts) -> list[str]:
+    missing = missing_facts(facts)
+    return ["RETURN"] if "RETURN" in missing else missing
 
 
 def asks_for_evidence(case: Case, facts: Facts, verdict: Verdict, p: Policy) -> bool:

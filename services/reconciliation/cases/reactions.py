@@ -24,9 +24,11 @@ from services.reconciliation.cases.decisions import (
     decision_record,
     evidence_missing,
     open_case,
+    reevaluable,
     reevaluate,
     refresh_facts,
     start,
+    verdict_for,
 )
 from services.reconciliation.cases.timeline import SYSTEM, decision_document, emit, note, publish
 from services.reconciliation.cases.transitions import Move
@@ -38,6 +40,7 @@ from services.reconciliation.policy.explain import explain
 from services.reconciliation.policy.rules import (
     FINISHED_STATES,
     OPEN_STATES,
+    Step,
     e2_merge_into_open_case,
     e2b_duplicate_claim,
     proactive_trigger,
@@ -344,12 +347,18 @@ async def _place_escalation(
             case.seller_contact = record.seller_contact
         # A claim still without its checklist on a case not asking for it (E1 first, or a
         # person deciding): the filing is told what may still be asked for or used, not that
-        # it has nothing to do. A case waiting for evidence already asks.
-        missing = (
-            []
-            if state is CaseState.AWAITING_EVIDENCE
-            else evidence_missing(case, await refresh_facts(session, case), p)
-        )
+        # it has nothing to do. A case waiting for evidence already asks; so does one whose
+        # next verdict is E4 (a claim adopted by a case waiting for the fraud check, or by one
+        # the SOP handed to a person for want of an assessment): the request goes out in the
+        # same moment and the acknowledgement says it follows, not "once the records are in".
+        asks_now = False
+        missing: list[str] = []
+        if state is not CaseState.AWAITING_EVIDENCE:
+            facts = await refresh_facts(session, case)
+            asks_now = (
+                reevaluable(case) and verdict_for(case, facts, now, p).step is Step.AWAIT_EVIDENCE
+            )
+            missing = [] if asks_now else evidence_missing(case, facts, p)
         emit(
             session,
             case,
@@ -365,9 +374,10 @@ async def _place_escalation(
             # own checklist and reply-by, the later of its 72 h and the P2 window, in the email
             # that follows): no date here beside that one.
             next_step_by=None
-            if adopt and state is CaseState.AWAITING_EVIDENCE
+            if (adopt and state is CaseState.AWAITING_EVIDENCE) or asks_now
             else next_step_by(case, p),
             evidence_missing=missing,
+            asks_for_evidence=asks_now,
         )
         if adopt and state in (CaseState.AWAITING_EVIDENCE, CaseState.OPEN):
             case.evidence_requested_by = SYSTEM if state is CaseState.AWAITING_EVIDENCE else None

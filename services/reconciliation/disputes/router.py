@@ -102,6 +102,7 @@ def _notice(row: DebitNotice) -> dict[str, Any]:
         "dispute": row.dispute,
         "contest_by": _iso(row.contest_by),
         "final_at": _iso(row.final_at),
+        "withdrawn_at": _iso(row.withdrawn_at),
         "reversed_amount": row.reversed_amount,
         "created_at": _iso(row.created_at),
     }

@@ -360,7 +360,10 @@ async def withdraw_notices(session: AsyncSession, *, case: Case, now: datetime) 
         contest_row = await repository.contest_of(session, notice.notice_id)
         if notice.dispute in WITHDRAWABLE:
             was = notice.dispute
-            notice.dispute, notice.final_at = "WITHDRAWN", now
+            # A notice already final (FINAL, UPHELD, PARTIAL) keeps the moment it became so; one
+            # still open or contested ends with the withdrawal.
+            notice.dispute, notice.withdrawn_at = "WITHDRAWN", now
+            notice.final_at = notice.final_at or now
             _owe_withdrawal(notice, now)
             if contest_row is not None and contest_row.outcome is None:
                 # The contest is moot, not pending: the partner's statement shows it closed.
@@ -421,7 +424,7 @@ def withdrawal_payload(notice: DebitNotice) -> dict[str, Any]:
         "currency": "INR",
         "amounts_in": "paise",
         "issued_at": notice.payload.get("issued_at"),
-        "withdrawn_at": notice.final_at.isoformat() if notice.final_at else None,
+        "withdrawn_at": notice.withdrawn_at.isoformat() if notice.withdrawn_at else None,
         "reason": "The decision that made this debit was overturned on appeal: the debit is "
         "reversed on your account and nothing is owed for this case.",
     }

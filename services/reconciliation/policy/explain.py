@@ -114,10 +114,13 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
             "this return already has a decided case, and a second claim about the same "
             "return cannot be opened"
         ),
+        # As E3c: the filing time and the window's end to the minute. Two dates alone (filed on
+        # the 4th, delivered on the 27th) read as exactly 7 days to a seller who filed on the
+        # last day a few hours late.
         "E3": lambda: (
-            f"the {claim} claim was filed on {_day(f.filed_at)}, more than "
+            f"the {claim} claim was filed on {_moment(f.filed_at)}, more than "
             f"{p.windows.claim_window_h // 24} days after the parcel was delivered to you on "
-            f"{_day(f.delivered_at)}"
+            f"{_day(f.delivered_at)}: the time to claim ended at {_moment(window_end)}"
         ),
         "E3b": lambda: (
             "the parcel was picked up on "
