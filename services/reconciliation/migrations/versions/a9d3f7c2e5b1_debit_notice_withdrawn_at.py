@@ -9,7 +9,7 @@ still open or contested, the withdrawal, which is what ended it). Existing withd
 given their `final_at` as `withdrawn_at` (the only time recorded for them).
 
 Revision ID: a9d3f7c2e5b1
-Revises: c3e8a1f6d4b2
+Revises: d1f7b3a9e6c2
 Create Date: 2026-12-05 12:00:00+00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a9d3f7c2e5b1"
-down_revision = "c3e8a1f6d4b2"
+down_revision = "d1f7b3a9e6c2"
 branch_labels = None
 depends_on = None
 
