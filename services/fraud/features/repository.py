@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import String, TextClause, any_, bindparam, func, insert, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -1011,11 +1011,25 @@ def _like_prefix(prefix: str) -> str:
 _TotalsKey = tuple[str, str, tuple[str, ...], date, date]
 
 
+class TotalsView(Protocol):
+    """A form of an `entity_totals` read its caller weighs (the pilferage step's hubs with
+    their agents), kept with the read and told of every entity whose totals change, so that it
+    is patched where it was rebuilt from the whole population for every event
+    (`entity_totals_view`)."""
+
+    def update(self, entity_id: str, totals: Mapping[str, int]) -> None:
+        """Take the entity's totals as they now are (a new entity comes after those seen)."""
+
+
+_View = TypeVar("_View", bound=TotalsView)
+
+
 @dataclass(slots=True)
 class _TotalsRead:
-    """The `entity_totals` reads of a session, by what was asked."""
+    """The `entity_totals` reads of a session, by what was asked, and their kept views."""
 
     read: dict[_TotalsKey, dict[str, dict[str, int]]] = field(default_factory=dict)
+    views: dict[_TotalsKey, dict[type[Any], TotalsView]] = field(default_factory=dict)
 
 
 def _read_totals(session: AsyncSession) -> dict[_TotalsKey, dict[str, dict[str, int]]]:
@@ -1069,15 +1083,43 @@ async def entity_totals(
     return read[key]
 
 
+async def entity_totals_view(
+    session: AsyncSession,
+    view: type[_View],
+    entity_type: str,
+    metrics: Sequence[str],
+    since: date,
+    until: date,
+) -> _View:
+    """`entity_totals` of every entity of the type, in the form `view` makes of it: built
+    from the read once, then patched entity by entity as increments reach the read
+    (`_count_into_reads`), in the read's order. The same view a fresh build from the read
+    would give, at the cost of the entities that changed. Callers only read it."""
+    rows = await entity_totals(session, entity_type, metrics, since, until)
+    views = (
+        unit_of(session)
+        .get(_TotalsRead)
+        .views.setdefault((entity_type, "", tuple(metrics), since, until), {})
+    )
+    kept = views.get(view)
+    if kept is None:
+        kept = views[view] = view()
+        for entity_id, totals in rows.items():
+            kept.update(entity_id, totals)
+    return cast(_View, kept)
+
+
 def _count_into_reads(session: AsyncSession, increments: Mapping[CountKey, int]) -> None:
-    """Add the increments just written to every `entity_totals` read they fall in."""
-    read = _read_totals(session)
-    if not read:
+    """Add the increments just written to every `entity_totals` read they fall in, and tell
+    the read's views."""
+    kept = unit_of(session).get(_TotalsRead)
+    if not kept.read:
         return
     for (etype, eid, metric, day), n in increments.items():
         if not n:
             continue
-        for (t, prefix, metrics, since, until), totals in read.items():
+        for key, totals in kept.read.items():
+            t, prefix, metrics, since, until = key
             if (
                 t == etype
                 and eid.startswith(prefix)
@@ -1086,3 +1128,5 @@ def _count_into_reads(session: AsyncSession, increments: Mapping[CountKey, int])
             ):
                 row = totals.setdefault(eid, {})
                 row[metric] = row.get(metric, 0) + n
+                for view in kept.views.get(key, {}).values():
+                    view.update(eid, row)
