@@ -153,8 +153,9 @@ class _Pending:
         self.contradicting: _ContradictingRead | None = None
         # The batch's reads of stored days (`kept_window_totals`), by entity and metrics.
         self.kept_days: dict[tuple[Entity, tuple[str, ...]], _KeptDays] = {}
-        # The batch's claims' window totals read up front (`prefetch_window_totals`).
-        self.kept_totals: dict[Entity, _KeptTotals] = {}
+        # The batch's claims' window totals read up front (`prefetch_window_totals`), a span
+        # per set of windows read (the long window's, the seller's recent weeks').
+        self.kept_totals: dict[Entity, list[_KeptTotals]] = {}
         # Stored pair counts read up front (`prefetch_pairs_and_lefts`), every metric;
         # a pair without rows is kept empty.
         self.kept_pairs: dict[tuple[str, str, str], dict[str, int]] = {}
@@ -315,70 +316,110 @@ def _entity_arrays(keys: Sequence[Entity]) -> dict[str, list[str]]:
     }
 
 
-# A deferred batch's claims' windows in one read (`prefetch_window_totals`): the days inside
-# every window (`core_since` to `core_until`) summed, the days of the span outside it one by
-# one (their `day`; NULL for the core's sums). The same conditions as `_WINDOW_TOTALS`.
+# A deferred batch's claims' windows in one read (`prefetch_window_totals`): for each of two
+# sets of windows (`a_`, `b_`; the second empty when there is none), the days inside every
+# window of the set (`core_since` to `core_until`) summed, the days of its span outside them one
+# by one (their `day`; NULL for the core's sums), told apart by the first column. The same
+# conditions as `_WINDOW_TOTALS`.
 _SPAN_TOTALS = text(f"""
-    SELECT f.entity_type, f.entity_id, f.metric,
-           CASE WHEN f.day BETWEEN :core_since AND :core_until THEN NULL ELSE f.day END,
+    SELECT 0, f.entity_type, f.entity_id, f.metric,
+           CASE WHEN f.day BETWEEN :a_core_since AND :a_core_until THEN NULL ELSE f.day END,
            sum(f.n)
     FROM {FeatureCount.__tablename__} AS f
-    WHERE f.entity_type = ANY(CAST(:entity_types AS varchar[]))
-      AND f.entity_id = ANY(CAST(:entity_ids AS varchar[]))
-      AND f.metric = ANY(CAST(:metrics AS varchar[])) AND f.day BETWEEN :since AND :until
-    GROUP BY 1, 2, 3, 4
+    WHERE f.entity_type = ANY(CAST(:a_entity_types AS varchar[]))
+      AND f.entity_id = ANY(CAST(:a_entity_ids AS varchar[]))
+      AND f.metric = ANY(CAST(:a_metrics AS varchar[])) AND f.day BETWEEN :a_since AND :a_until
+    GROUP BY 1, 2, 3, 4, 5
+    UNION ALL
+    SELECT 1, f.entity_type, f.entity_id, f.metric,
+           CASE WHEN f.day BETWEEN :b_core_since AND :b_core_until THEN NULL ELSE f.day END,
+           sum(f.n)
+    FROM {FeatureCount.__tablename__} AS f
+    WHERE f.entity_type = ANY(CAST(:b_entity_types AS varchar[]))
+      AND f.entity_id = ANY(CAST(:b_entity_ids AS varchar[]))
+      AND f.metric = ANY(CAST(:b_metrics AS varchar[])) AND f.day BETWEEN :b_since AND :b_until
+    GROUP BY 1, 2, 3, 4, 5
 """)
 
+Window = tuple[Entity, date, date]
+# The days of a set of windows with no entity to read: any day, nothing matches.
+_NO_DAY = date(1970, 1, 1)
 
-async def prefetch_window_totals(
-    session: AsyncSession,
-    windows: Iterable[tuple[Entity, date, date]],
-    metrics: Iterable[str],
-) -> None:
-    """Read the stored counts of a deferred batch's claims' entities (each with the window a
-    claim will ask of it) in one statement: each claim's `window_totals` then finds them kept
-    instead of reading its own. The windows of a batch's claims differ by the days between
-    the claims, so the days they all hold are read as sums and only the edge days one by one.
-    An entity missed here, or a window the read does not serve, is read when asked for.
-    Outside a deferred batch nothing is kept, so nothing is read ahead."""
-    pending = _pending(session)
-    if pending is None:
-        return
-    # Entities already kept keep their read: a second read would show nothing new.
-    asked = [(e, s, u) for e, s, u in windows if e not in pending.kept_totals]
+
+def _span_to_read(
+    pending: _Pending, windows: Iterable[Window], metrics: Iterable[str]
+) -> tuple[dict[Entity, _KeptTotals], dict[str, Any]]:
+    """The entities of `windows` not served yet by a span the batch keeps, each with the span
+    that will serve its windows, and the statement's parameters reading it (no entity: a read
+    of nothing)."""
+    wanted = frozenset(metrics)
+    asked = [
+        (e, s, u)
+        for e, s, u in windows
+        if not any(k.serves(wanted, s, u) for k in pending.kept_totals.get(e, ()))
+    ]
     if not asked:
-        return
+        nothing: dict[str, Any] = {"entity_types": [], "entity_ids": [], "metrics": []}
+        return {}, nothing | dict.fromkeys(("since", "until", "core_since", "core_until"), _NO_DAY)
     since = min(s for _, s, _ in asked)
     until = max(u for _, _, u in asked)
     core_since = max(s for _, s, _ in asked)
     core_until = min(u for _, _, u in asked)
     core = (core_since, core_until) if core_since <= core_until else None
     keys = sorted({e for e, _, _ in asked})
-    wanted = frozenset(metrics)
     kept = {e: _KeptTotals(wanted, since, until, core, {}, defaultdict(dict)) for e in keys}
+    return kept, {
+        **_entity_arrays(keys),
+        "metrics": sorted(wanted),
+        "since": since,
+        "until": until,
+        # An empty core (windows sharing no day) matches no day: every row is an edge.
+        "core_since": core[0] if core else until,
+        "core_until": core[1] if core else since,
+    }
+
+
+async def prefetch_window_totals(
+    session: AsyncSession,
+    windows: Iterable[Window],
+    metrics: Iterable[str],
+    *,
+    shorter: tuple[Iterable[Window], Iterable[str]] = ((), ()),
+) -> None:
+    """Read the stored counts of a deferred batch's claims' entities (each with the window a
+    claim will ask of it) in one statement: each claim's `window_totals` then finds them kept
+    instead of reading its own. The windows of a batch's claims differ by the days between
+    the claims, so the days they all hold are read as sums and only the edge days one by one.
+    `shorter` is a second set of windows with its metrics (a seller's recent weeks, inside its
+    long window), read in the same statement as a span of its own. An entity missed here, or
+    a window the reads do not serve, is read when asked for. Outside a deferred batch nothing
+    is kept, so nothing is read ahead."""
+    pending = _pending(session)
+    if pending is None:
+        return
+    spans = [_span_to_read(pending, windows, metrics), _span_to_read(pending, *shorter)]
+    if not any(kept for kept, _ in spans):
+        return
     rows = await session.execute(
         _SPAN_TOTALS,
         {
-            **_entity_arrays(keys),
-            "metrics": sorted(wanted),
-            "since": since,
-            "until": until,
-            # An empty core (windows sharing no day) matches no day: every row is an edge.
-            "core_since": core[0] if core else until,
-            "core_until": core[1] if core else since,
+            f"{prefix}_{name}": value
+            for prefix, (_, params) in zip("ab", spans, strict=True)
+            for name, value in params.items()
         },
     )
-    for t, i, m, day, n in rows:
-        k = kept.get((t, i))
+    for span, t, i, m, day, n in rows:
+        k = spans[span][0].get((t, i))
         if k is None:  # a cross pair of the two lists
             continue
         if day is None:
             k.core_totals[m] = int(n)
         else:
             k.edges[day][m] = int(n)
-    for e, k in kept.items():
-        k.edges = dict(k.edges)
-        pending.kept_totals[e] = k
+    for kept, _ in spans:
+        for e, k in kept.items():
+            k.edges = dict(k.edges)
+            pending.kept_totals.setdefault(e, []).append(k)
 
 
 async def window_totals(
@@ -399,10 +440,11 @@ async def window_totals(
     unread = set(keys)
     if pending is not None and pending.kept_totals:
         for k in keys:
-            kept = pending.kept_totals.get(k)
-            if kept is not None and kept.serves(metrics, since, until):
-                out[k] = kept.totals(metrics, since, until)
-                unread.discard(k)
+            for kept in pending.kept_totals.get(k, ()):
+                if kept.serves(metrics, since, until):
+                    out[k] = kept.totals(metrics, since, until)
+                    unread.discard(k)
+                    break
     if unread:
         rows = await session.execute(
             _WINDOW_TOTALS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID, uuid4
 
@@ -45,10 +45,12 @@ from services.fraud.scoring.base import (
 from services.fraud.scoring.claim_abuse import (
     CLAIM_METRICS,
     QC_METRICS,
+    RECENT_METRICS,
     ClaimInputs,
     claim_pairs,
     claim_windows,
     qc_read,
+    recent_read,
 )
 from services.fraud.scoring.pilferage import PilferageInputs, prefetch_days
 from services.fraud.scoring.revisions import (
@@ -265,24 +267,31 @@ async def prefetch_claims(
     missed is read when the claim asks for it. Outside a deferred batch nothing is kept."""
     if not features.in_deferred_batch(session):
         return
-    windows: list[tuple[features.Entity, date, date]] = []
-    qc_windows: list[tuple[features.Entity, date, date]] = []
+    windows: list[features.Window] = []
+    qc_windows: list[features.Window] = []
+    recent: list[features.Window] = []
     pairs: list[tuple[str, str, str]] = []
     buyers: set[str] = set()
     for facts, at, claim_type in _claims(payloads, known):
         since, until = (at - cfg.long_window).date(), at.date()
         windows += [(e, since, until) for e in claim_windows(facts)]
         qc_windows += [(e, since, until) for e in qc_read(facts, claim_type)]
+        recent += [
+            (e, (at - timedelta(days=cfg.seller_recent_days)).date(), until)
+            for e in recent_read(facts, cfg)
+        ]
         pairs += claim_pairs(facts)
         if facts.buyer_id:
             buyers.add(facts.buyer_id)
     if not windows:
         return
-    # One read for both kinds of entity: the QC entities' metrics ride along with the parties'.
+    # One read for both kinds of entity: the QC entities' metrics ride along with the parties';
+    # the sellers' recent weeks are a span of their own in the same statement.
     await features.prefetch_window_totals(
         session,
         windows + qc_windows,
         CLAIM_METRICS + (QC_METRICS if qc_windows else ()),
+        shorter=(recent, RECENT_METRICS),
     )
     await features.prefetch_pairs_and_lefts(
         session, pairs, kind="seller_buyer", right_ids=buyers, metric="named"
