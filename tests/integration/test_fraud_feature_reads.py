@@ -459,6 +459,84 @@ async def test_a_batchs_contradicting_buyers_are_read_once_and_follow_its_own_pa
     assert (reads_first, reads_second) == (1, 0)
 
 
+async def test_a_batchs_contradicting_pairs_read_ahead_join_only_once_contradicted(
+    harness: Harness,
+) -> None:
+    """`prefetch_contradicting` reads the stored contradicting pairs with the pairs a batch's
+    claims will contradict, in one statement: each claim's `contradicting_buyers` then sends
+    none, and answers what a batch reading them as it goes answers. A pair read ahead is not
+    listed before the batch contradicts it, one read ahead but never contradicted is never
+    listed, and a pair not read ahead is read when first contradicted."""
+    kinds = ("qc_agent_buyer", "qc_hub_buyer")
+    stored = {
+        ("qc_agent_buyer", "A-1", "B-1", "contradicted"): 1,
+        ("qc_agent_buyer", "A-1", "B-1", "named"): 1,
+        ("seller_buyer", "S-1", "B-1", "named"): 1,
+        ("seller_buyer", "S-3", "B-3", "named"): 2,  # B-3 named twice away from any pass
+        ("qc_hub_buyer", "H-1", "B-3", "named"): 1,  # and once on H-1's pass, not contradicted
+    }
+    claims = [
+        # B-3 contradicts A-2 and H-1 (read ahead).
+        {
+            ("qc_agent_buyer", "A-2", "B-3", "contradicted"): 1,
+            ("qc_hub_buyer", "H-1", "B-3", "contradicted"): 1,
+            ("seller_buyer", "S-1", "B-3", "named"): 1,
+        },
+        # B-1 named again with another seller; nothing new contradicted.
+        {("seller_buyer", "S-4", "B-1", "named"): 1},
+        # B-5 contradicts A-5, which nobody read ahead.
+        {("qc_agent_buyer", "A-5", "B-5", "contradicted"): 1},
+    ]
+    ahead = [
+        ("qc_agent_buyer", "A-2", "B-3"),
+        ("qc_hub_buyer", "H-1", "B-3"),
+        ("qc_agent_buyer", "A-9", "B-9"),  # read ahead, never contradicted
+        ("qc_agent_buyer", "A-1", "B-1"),  # read ahead, already stored as contradicting
+    ]
+
+    async def batch(session: AsyncSession, up_front: bool) -> tuple[list[Any], list[int]]:
+        answers: list[Any] = []
+        sent_per_claim: list[int] = []
+        async with features.deferred_counters(session):
+            if up_front:
+                with statements_of(session) as sent:
+                    await features.prefetch_contradicting(
+                        session, kinds=kinds, named_by="seller_buyer", pairs=ahead
+                    )
+                assert len(sent) == 1
+            for claim in claims:
+                await features.add_pairs(session, claim)
+                with statements_of(session) as sent:
+                    read = await features.contradicting_buyers(
+                        session, kinds=kinds, named_by="seller_buyer"
+                    )
+                answers.append({k: sorted(v) for k, v in read.items()})
+                sent_per_claim.append(len(sent))
+        return answers, sent_per_claim
+
+    async with fresh_fraud_db(harness, "test_fraud_contradicting_ahead") as sessions:
+        async with sessions() as session, session.begin():
+            await features.add_pairs(session, stored)
+        async with sessions() as session:
+            await session.begin()
+            as_it_goes, as_it_goes_sent = await batch(session, up_front=False)
+            await session.rollback()
+        async with sessions() as session:
+            await session.begin()
+            kept, kept_sent = await batch(session, up_front=True)
+            await session.rollback()
+    assert kept == as_it_goes
+    assert as_it_goes[0] == {
+        "qc_agent_buyer": [("A-1", "B-1", 1, 1), ("A-2", "B-3", 0, 3)],
+        "qc_hub_buyer": [("H-1", "B-3", 1, 3)],
+    }
+    assert ("A-9", "B-9", 0, 0) not in kept[2]["qc_agent_buyer"]
+    assert ("A-5", "B-5", 0, 0) in kept[2]["qc_agent_buyer"]
+    assert as_it_goes_sent == [1, 0, 1]
+    # The first claim finds its pairs read ahead; B-5's pair was not.
+    assert kept_sent == [0, 0, 1]
+
+
 async def test_a_batchs_category_days_are_read_once_and_include_its_own_deliveries(
     harness: Harness,
 ) -> None:

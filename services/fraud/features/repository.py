@@ -823,25 +823,30 @@ async def rights_by_left(
 
 # The QC entities' contradicting buyers with their named claims, for every kind at once: the
 # pairs of `kinds` with a `contradicted` count (all of them, with `:whole`) and the pairs given
-# (those first contradicted in a batch), each with the buyer's named claims on that left's passes
-# and with every seller (`named_by`'s `named`, summed).
+# (those first contradicted in a batch, or those a batch's claims will contradict), each with
+# the buyer's named claims on that left's passes and with every seller (`named_by`'s `named`,
+# summed), and whether the pair is among the stored contradicting ones (the last column).
 _CONTRADICTING = text(f"""
     WITH c AS (
-        SELECT kind, left_id, right_id FROM {PairCount.__tablename__}
-        WHERE :whole AND kind = ANY(CAST(:kinds AS varchar[])) AND metric = 'contradicted'
-          AND n > 0
-        UNION
-        SELECT * FROM unnest(
-            CAST(:pair_kinds AS varchar[]), CAST(:pair_lefts AS varchar[]),
-            CAST(:pair_rights AS varchar[])
-        )
+        SELECT kind, left_id, right_id, bool_or(stored) AS stored FROM (
+            SELECT kind, left_id, right_id, true AS stored FROM {PairCount.__tablename__}
+            WHERE :whole AND kind = ANY(CAST(:kinds AS varchar[])) AND metric = 'contradicted'
+              AND n > 0
+            UNION ALL
+            SELECT given.*, false FROM unnest(
+                CAST(:pair_kinds AS varchar[]), CAST(:pair_lefts AS varchar[]),
+                CAST(:pair_rights AS varchar[])
+            ) AS given
+        ) AS asked
+        GROUP BY kind, left_id, right_id
     ), everywhere AS (
         SELECT right_id, sum(n) AS n FROM {PairCount.__tablename__}
         WHERE kind = :named_by AND metric = 'named'
           AND right_id IN (SELECT right_id FROM c)
         GROUP BY right_id
     )
-    SELECT c.kind, c.left_id, c.right_id, coalesce(here.n, 0), coalesce(everywhere.n, 0)
+    SELECT c.kind, c.left_id, c.right_id, coalesce(here.n, 0), coalesce(everywhere.n, 0),
+           c.stored
     FROM c
     LEFT JOIN {PairCount.__tablename__} AS here
       ON here.kind = c.kind AND here.left_id = c.left_id AND here.right_id = c.right_id
@@ -858,6 +863,67 @@ class _ContradictingRead:
 
     here: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (kind, left, buyer)
     everywhere: dict[str, int] = field(default_factory=dict)  # buyer
+    # Pairs read ahead for the batch's claims (`prefetch_contradicting`), not contradicted
+    # yet: each joins `here` when the batch first contradicts it, as a read would add it.
+    ahead: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+
+async def _read_contradicting(
+    session: AsyncSession,
+    read: _ContradictingRead,
+    *,
+    whole: bool,
+    kinds: Sequence[str],
+    named_by: str,
+    pairs: Sequence[tuple[str, str, str]],
+    ahead: bool = False,
+) -> None:
+    """Read the stored contradicting pairs (`whole`) and the given ones into `read`: the given
+    pairs not stored as contradicting into `read.ahead` when they are read `ahead`."""
+    rows = await session.execute(
+        _CONTRADICTING,
+        {
+            "whole": whole,
+            "kinds": sorted(kinds),
+            "named_by": named_by,
+            "pair_kinds": [k for k, _, _ in pairs],
+            "pair_lefts": [left for _, left, _ in pairs],
+            "pair_rights": [right for _, _, right in pairs],
+        },
+    )
+    for k, left, right, n_here, n_all, stored in rows:
+        if ahead and not stored:
+            read.ahead[(k, left, right)] = int(n_here)
+        else:
+            read.here[(k, left, right)] = int(n_here)
+        read.everywhere[right] = int(n_all)
+
+
+async def prefetch_contradicting(
+    session: AsyncSession,
+    *,
+    kinds: Sequence[str],
+    named_by: str,
+    pairs: Iterable[tuple[str, str, str]],
+) -> None:
+    """Read a deferred batch's stored contradicting pairs up front, with the pairs its claims
+    will contradict (`pairs`, kept apart until they are), in one statement: each claim's
+    `contradicting_buyers` then finds a pair its batch first contradicts already read, instead
+    of reading it. Outside a deferred batch, or once the batch has read, nothing is read."""
+    pending = _pending(session)
+    if pending is None or pending.contradicting is not None:
+        return
+    read = _ContradictingRead()
+    await _read_contradicting(
+        session,
+        read,
+        whole=True,
+        kinds=kinds,
+        named_by=named_by,
+        pairs=sorted(set(pairs)),
+        ahead=True,
+    )
+    pending.contradicting = read
 
 
 async def contradicting_buyers(
@@ -868,11 +934,11 @@ async def contradicting_buyers(
     claims on that left's passes (the kind's `named`) and with every seller (`named_by`'s
     `named`, summed). Counts still pending in the session are included.
 
-    Inside a deferred batch the stored pairs are read once, at the batch's first
-    QC-contradicting claim, and only the pairs first contradicted later in the batch are read
-    after that (one statement per claim either way; the whole read grows with the world, so it
-    is not repeated per claim). Another replica's pairs committed meanwhile show from the next
-    batch on, as `entity_totals`' do."""
+    Inside a deferred batch the stored pairs are read once, up front (`prefetch_contradicting`)
+    or at the batch's first QC-contradicting claim, and only the pairs first contradicted later
+    in the batch and not read ahead are read after that (the whole read grows with the world,
+    so it is not repeated per claim). Another replica's pairs committed meanwhile show from the
+    next batch on, as `entity_totals`' do."""
     pending = _pending(session)
     read = pending.contradicting if pending is not None else None
     whole = read is None
@@ -888,21 +954,14 @@ async def contradicting_buyers(
         {(k, left, right) for k, left, right, m, _ in added if k in wanted and m == "contradicted"}
         - read.here.keys()
     )
+    # Those read ahead join the pairs listed as a read of them would add them.
+    for pair in [p for p in new if p in read.ahead]:
+        read.here[pair] = read.ahead.pop(pair)
+    new = [p for p in new if p not in read.here]
     if whole or new:
-        rows = await session.execute(
-            _CONTRADICTING,
-            {
-                "whole": whole,
-                "kinds": sorted(wanted),
-                "named_by": named_by,
-                "pair_kinds": [k for k, _, _ in new],
-                "pair_lefts": [left for _, left, _ in new],
-                "pair_rights": [right for _, _, right in new],
-            },
+        await _read_contradicting(
+            session, read, whole=whole, kinds=sorted(wanted), named_by=named_by, pairs=new
         )
-        for k, left, right, n_here, n_all in rows:
-            read.here[(k, left, right)] = int(n_here)
-            read.everywhere[right] = int(n_all)
     if pending is not None:
         pending.contradicting = read
     # The stored counts stay as read; the pending increments are added to a copy at each call.
