@@ -537,64 +537,6 @@ async def test_a_batchs_contradicting_pairs_read_ahead_join_only_once_contradict
     assert kept_sent == [0, 0, 1]
 
 
-async def test_a_claims_evidence_is_stored_by_the_statement_that_reads_the_earlier_evidence(
-    harness: Harness,
-) -> None:
-    """`evidence_candidates(then_add=...)` answers what a read followed by `add_evidence`
-    answers (the earlier evidence only, not the claim's own) in one statement, and the rows it
-    stores are there for the next claim."""
-    from datetime import UTC, datetime
-
-    at = datetime(2026, 5, 10, 12, tzinfo=UTC)
-
-    def row(sha: str, phash: int | None, return_id: str) -> dict[str, Any]:
-        return {
-            "sha256": sha,
-            "phash": features.to_signed64(phash) if phash is not None else None,
-            **{f"b{k}": (phash >> (8 * k)) & 0xFF if phash is not None else None for k in range(8)},
-            "kind": "PHOTO",
-            "seller_id": "S-1",
-            "return_id": return_id,
-            "order_id": None,
-            "escalation_id": f"ESC-{return_id}",
-            "filed_at": at,
-        }
-
-    stored = [row("a" * 64, 0x0102030405060708, "R-1"), row("b" * 64, None, "R-2")]
-    claim = [row("a" * 64, 0x11FF030405060708, "R-3"), row("c" * 64, None, "R-3")]
-    shas, phashes = ["a" * 64, "c" * 64], [0x11FF030405060708]
-
-    def seen(rows: list[Any]) -> list[tuple[str, str]]:
-        return sorted((r.return_id, r.sha256[:1]) for r in rows)
-
-    async with fresh_fraud_db(harness, "test_fraud_evidence_one_statement") as sessions:
-        async with sessions() as session, session.begin():
-            await features.add_evidence(session, stored)
-        async with sessions() as session:
-            await session.begin()
-            two_steps = seen(
-                await features.evidence_candidates(session, shas=shas, phashes=phashes)
-            )
-            await features.add_evidence(session, claim)
-            after_two = seen(
-                await features.evidence_candidates(session, shas=shas, phashes=phashes)
-            )
-            await session.rollback()
-        async with sessions() as session, session.begin():
-            with statements_of(session) as sent:
-                one_step = seen(
-                    await features.evidence_candidates(
-                        session, shas=shas, phashes=phashes, then_add=claim
-                    )
-                )
-            after_one = seen(
-                await features.evidence_candidates(session, shas=shas, phashes=phashes)
-            )
-    assert one_step == two_steps == [("R-1", "a")]
-    assert len(sent) == 1
-    assert after_one == after_two == [("R-1", "a"), ("R-3", "a"), ("R-3", "c")]
-
-
 async def test_a_batchs_category_days_are_read_once_and_include_its_own_deliveries(
     harness: Harness,
 ) -> None:

@@ -1052,18 +1052,9 @@ async def buyers_sharing(
 
 
 async def evidence_candidates(
-    session: AsyncSession,
-    *,
-    shas: Sequence[str],
-    phashes: Sequence[int],
-    then_add: Sequence[dict[str, Any]] = (),
+    session: AsyncSession, *, shas: Sequence[str], phashes: Sequence[int]
 ) -> list[EvidenceFingerprintRow]:
-    """Earlier evidence with the same sha256, or sharing a byte position with a perceptual hash.
-
-    `then_add`: rows of evidence to store, in the same statement (a data-modifying CTE, whose
-    rows the statement's own read does not see): the candidates are those stored before them,
-    as a read followed by `add_evidence` finds, in one round trip instead of two. The rows are
-    written at once, not kept: the next claim of the batch must find them."""
+    """Earlier evidence with the same sha256, or sharing a byte position with a perceptual hash."""
     cols = [
         EvidenceFingerprintRow.b0,
         EvidenceFingerprintRow.b1,
@@ -1082,14 +1073,14 @@ async def evidence_candidates(
         if values:
             conditions.append(col.in_(values))
     if not conditions:
-        await add_evidence(session, then_add)
         return []
-    read = select(EvidenceFingerprintRow).where(or_(*conditions)).limit(5000)
-    if then_add:
-        read = read.add_cte(
-            insert(table_of(EvidenceFingerprintRow)).values(list(then_add)).cte("added")
-        )
-    return list((await session.scalars(read)).all())
+    return list(
+        (
+            await session.scalars(
+                select(EvidenceFingerprintRow).where(or_(*conditions)).limit(5000)
+            )
+        ).all()
+    )
 
 
 async def add_evidence(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:

@@ -30,29 +30,10 @@ class EvidenceInputs(AssessorBase):
             )
             for i in items
         ]
-        # This claim's evidence is stored by the statement that reads the earlier evidence
-        # (which does not see it): what the next claim of the batch compares with.
         rows = await features.evidence_candidates(
             self.session,
             shas=[p.sha256 for p in prints],
             phashes=[p.phash for p in prints if p.phash is not None],
-            then_add=[
-                {
-                    "sha256": i.sha256,
-                    "phash": features.to_signed64(p.phash) if p.phash else None,
-                    **{
-                        f"b{k}": ((p.phash >> (8 * k)) & 0xFF) if p.phash is not None else None
-                        for k in range(8)
-                    },
-                    "kind": i.kind.value,
-                    "seller_id": facts.seller_id,
-                    "return_id": facts.return_id,
-                    "order_id": facts.order_id,
-                    "escalation_id": escalation_id or "",
-                    "filed_at": self.at,
-                }
-                for i, p in zip(items, prints, strict=True)
-            ],
         )
 
         def fingerprint(r: Any) -> evidence_reuse.EvidenceFingerprint:
@@ -86,3 +67,23 @@ class EvidenceInputs(AssessorBase):
         self.evaluated_entity("seller", facts.seller_id)
         self.evaluated[("seller", facts.seller_id)].extend(found)
         self.add(found, direct=True)
+        await features.add_evidence(
+            self.session,
+            [
+                {
+                    "sha256": i.sha256,
+                    "phash": features.to_signed64(p.phash) if p.phash else None,
+                    **{
+                        f"b{k}": ((p.phash >> (8 * k)) & 0xFF) if p.phash is not None else None
+                        for k in range(8)
+                    },
+                    "kind": i.kind.value,
+                    "seller_id": facts.seller_id,
+                    "return_id": facts.return_id,
+                    "order_id": facts.order_id,
+                    "escalation_id": escalation_id or "",
+                    "filed_at": self.at,
+                }
+                for i, p in zip(items, prints, strict=True)
+            ],
+        )
