@@ -3,6 +3,7 @@ travel as arrays must count exactly what the windows hold, once."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date, timedelta
 from typing import Any
 
@@ -138,6 +139,96 @@ async def test_a_sessions_peer_totals_follow_its_own_increments_without_a_new_re
     # Handed out as kept, not copied (a copy of a large population per event was a tenth of a
     # terminal scan's CPU): callers only read it.
     assert first is kept
+
+
+async def test_a_kept_view_of_the_hubs_agents_is_patched_as_a_rebuild_would_make_it(
+    harness: Harness,
+) -> None:
+    """The pilferage step's hub → agents map and agents' counts (`entity_totals_view`) are
+    built once from the window's read and patched with each later increment: after every
+    batch of increments, in deferred batches and out of them, they equal a map rebuilt from the
+    read (values and order: a hub new to the window after the others, an agent new to its hub
+    after its mates), and they send no statement of their own."""
+    from services.fraud.scoring.pilferage import AgentsCounts, HubsAgents
+
+    metrics = ("handled", "incidents")
+    until = DAY + timedelta(1)
+    steps: list[dict[features.CountKey, int]] = [
+        {
+            ("hub_agent", "H-2|A-1", "handled", DAY): 3,  # counted
+            ("agent", "A-1", "handled", DAY): 3,
+        },
+        {
+            ("hub_agent", "H-1|A-3", "incidents", until): 1,  # a new agent at a known hub
+            ("hub_agent", "H-9|A-4", "handled", DAY): 2,  # a new hub
+            ("agent", "A-4", "handled", DAY): 2,  # a new agent
+            ("hub_agent", "H-1|A-1", "handled", DAY - timedelta(1)): 50,  # before the window
+            ("hub", "H-1", "handled", DAY): 1,  # another entity type
+        },
+        {("hub_agent", "H-1|A-1", "incidents", DAY): 2, ("agent", "A-1", "incidents", DAY): 2},
+    ]
+
+    def rebuilt(rows: Any) -> list[Any]:
+        hubs: dict[str, dict[str, Any]] = {}
+        for key, v in rows.items():
+            hub, _, agent = key.partition("|")
+            hubs.setdefault(hub, {})[agent] = (v.get("handled", 0), v.get("incidents", 0))
+        return [(h, list(agents.items())) for h, agents in hubs.items()]
+
+    def kept_form(view: HubsAgents) -> list[Any]:
+        return [
+            (h, [(a, (c.handled, c.incidents)) for a, c in agents.items()])
+            for h, agents in view.hubs.items()
+        ]
+
+    async with fresh_fraud_db(harness, "test_fraud_totals_view") as sessions:
+        async with sessions() as session, session.begin():
+            await features.add_counts(
+                session,
+                {
+                    ("hub_agent", "H-1|A-1", "handled", DAY): 4,
+                    ("hub_agent", "H-2|A-2", "incidents", DAY): 1,
+                    ("hub_agent", "H-1|A-2", "handled", DAY): 6,
+                    ("agent", "A-1", "handled", DAY): 4,
+                    ("agent", "A-2", "handled", DAY): 6,
+                },
+            )
+        for deferred in (False, True):
+            async with sessions() as session:
+                await session.begin()
+                async with features.deferred_counters(session) if deferred else nullcontext():
+                    with statements_of(session) as sent:
+                        hubs = await features.entity_totals_view(
+                            session, HubsAgents, "hub_agent", metrics, DAY, until
+                        )
+                        agents = await features.entity_totals_view(
+                            session, AgentsCounts, "agent", metrics, DAY, until
+                        )
+                    assert len(sent) == 2  # the two reads, nothing more
+                    for step in steps:
+                        await features.add_counts(session, step)
+                        with statements_of(session) as sent:
+                            again = await features.entity_totals_view(
+                                session, HubsAgents, "hub_agent", metrics, DAY, until
+                            )
+                            rows = await features.entity_totals(
+                                session, "hub_agent", list(metrics), DAY, until
+                            )
+                            agent_rows = await features.entity_totals(
+                                session, "agent", list(metrics), DAY, until
+                            )
+                        assert sent == []
+                        assert again is hubs
+                        assert kept_form(hubs) == rebuilt(rows)
+                        assert [
+                            (a, (c.handled, c.incidents)) for a, c in agents.counts.items()
+                        ] == [
+                            (a, (v.get("handled", 0), v.get("incidents", 0)))
+                            for a, v in agent_rows.items()
+                        ]
+                await session.rollback()
+    assert [h for h, _ in kept_form(hubs)] == ["H-1", "H-2", "H-9"]
+    assert dict(kept_form(hubs))["H-1"] == [("A-1", (4, 2)), ("A-2", (6, 0)), ("A-3", (0, 1))]
 
 
 async def test_window_reads_skip_cross_pairs_and_plan_an_index_scan_whatever_the_statistics(
@@ -368,6 +459,84 @@ async def test_a_batchs_contradicting_buyers_are_read_once_and_follow_its_own_pa
     assert (reads_first, reads_second) == (1, 0)
 
 
+async def test_a_batchs_contradicting_pairs_read_ahead_join_only_once_contradicted(
+    harness: Harness,
+) -> None:
+    """`prefetch_contradicting` reads the stored contradicting pairs with the pairs a batch's
+    claims will contradict, in one statement: each claim's `contradicting_buyers` then sends
+    none, and answers what a batch reading them as it goes answers. A pair read ahead is not
+    listed before the batch contradicts it, one read ahead but never contradicted is never
+    listed, and a pair not read ahead is read when first contradicted."""
+    kinds = ("qc_agent_buyer", "qc_hub_buyer")
+    stored = {
+        ("qc_agent_buyer", "A-1", "B-1", "contradicted"): 1,
+        ("qc_agent_buyer", "A-1", "B-1", "named"): 1,
+        ("seller_buyer", "S-1", "B-1", "named"): 1,
+        ("seller_buyer", "S-3", "B-3", "named"): 2,  # B-3 named twice away from any pass
+        ("qc_hub_buyer", "H-1", "B-3", "named"): 1,  # and once on H-1's pass, not contradicted
+    }
+    claims = [
+        # B-3 contradicts A-2 and H-1 (read ahead).
+        {
+            ("qc_agent_buyer", "A-2", "B-3", "contradicted"): 1,
+            ("qc_hub_buyer", "H-1", "B-3", "contradicted"): 1,
+            ("seller_buyer", "S-1", "B-3", "named"): 1,
+        },
+        # B-1 named again with another seller; nothing new contradicted.
+        {("seller_buyer", "S-4", "B-1", "named"): 1},
+        # B-5 contradicts A-5, which nobody read ahead.
+        {("qc_agent_buyer", "A-5", "B-5", "contradicted"): 1},
+    ]
+    ahead = [
+        ("qc_agent_buyer", "A-2", "B-3"),
+        ("qc_hub_buyer", "H-1", "B-3"),
+        ("qc_agent_buyer", "A-9", "B-9"),  # read ahead, never contradicted
+        ("qc_agent_buyer", "A-1", "B-1"),  # read ahead, already stored as contradicting
+    ]
+
+    async def batch(session: AsyncSession, up_front: bool) -> tuple[list[Any], list[int]]:
+        answers: list[Any] = []
+        sent_per_claim: list[int] = []
+        async with features.deferred_counters(session):
+            if up_front:
+                with statements_of(session) as sent:
+                    await features.prefetch_contradicting(
+                        session, kinds=kinds, named_by="seller_buyer", pairs=ahead
+                    )
+                assert len(sent) == 1
+            for claim in claims:
+                await features.add_pairs(session, claim)
+                with statements_of(session) as sent:
+                    read = await features.contradicting_buyers(
+                        session, kinds=kinds, named_by="seller_buyer"
+                    )
+                answers.append({k: sorted(v) for k, v in read.items()})
+                sent_per_claim.append(len(sent))
+        return answers, sent_per_claim
+
+    async with fresh_fraud_db(harness, "test_fraud_contradicting_ahead") as sessions:
+        async with sessions() as session, session.begin():
+            await features.add_pairs(session, stored)
+        async with sessions() as session:
+            await session.begin()
+            as_it_goes, as_it_goes_sent = await batch(session, up_front=False)
+            await session.rollback()
+        async with sessions() as session:
+            await session.begin()
+            kept, kept_sent = await batch(session, up_front=True)
+            await session.rollback()
+    assert kept == as_it_goes
+    assert as_it_goes[0] == {
+        "qc_agent_buyer": [("A-1", "B-1", 1, 1), ("A-2", "B-3", 0, 3)],
+        "qc_hub_buyer": [("H-1", "B-3", 1, 3)],
+    }
+    assert ("A-9", "B-9", 0, 0) not in kept[2]["qc_agent_buyer"]
+    assert ("A-5", "B-5", 0, 0) in kept[2]["qc_agent_buyer"]
+    assert as_it_goes_sent == [1, 0, 1]
+    # The first claim finds its pairs read ahead; B-5's pair was not.
+    assert kept_sent == [0, 0, 1]
+
+
 async def test_a_batchs_category_days_are_read_once_and_include_its_own_deliveries(
     harness: Harness,
 ) -> None:
@@ -511,6 +680,8 @@ async def test_a_batchs_claims_window_totals_and_pairs_are_read_up_front_as_fres
         (*seller, "claims", DAY - timedelta(28)): 2,  # an edge: in the earliest window only
         (*seller, "delivered", DAY - timedelta(20)): 7,  # in every window
         (*seller, "delivered", DAY - timedelta(1)): 3,
+        (*seller, "delivered", DAY - timedelta(7)): 2,  # in both recent windows
+        (*seller, "delivered", DAY - timedelta(12)): 1,  # in the earlier recent window only
         (*seller, "claims", DAY + timedelta(2)): 4,  # an edge: in the latest window only
         (*buyer, "delivered", DAY - timedelta(10)): 5,
         (*buyer, "named_claims", DAY - timedelta(10)): 1,  # a metric not read up front
@@ -532,7 +703,8 @@ async def test_a_batchs_claims_window_totals_and_pairs_are_read_up_front_as_fres
         ([seller, buyer], metrics, *windows[0]),
         ([buyer, seller], metrics, *windows[1]),
         ([seller], ["claims"], DAY - timedelta(27), DAY + timedelta(1)),  # between the two
-        ([seller], metrics, DAY - timedelta(10), DAY),  # short of the days every window holds
+        ([seller], metrics, DAY - timedelta(10), DAY),  # a recent window, read as a span of its own
+        ([seller], metrics, DAY - timedelta(5), DAY + timedelta(1)),  # short of the days held
         ([buyer], ["named_claims"], *windows[0]),  # a metric not read up front
         ([seller, other], metrics, *windows[0]),  # an entity not read up front
     ]
@@ -545,7 +717,17 @@ async def test_a_batchs_claims_window_totals_and_pairs_are_read_up_front_as_fres
             with statements_of(session) as read_up_front:
                 if up_front:
                     await features.prefetch_window_totals(
-                        session, [(e, *w) for w in windows for e in (seller, buyer)], metrics
+                        session,
+                        [(e, *w) for w in windows for e in (seller, buyer)],
+                        metrics,
+                        # Two claims' recent weeks: the days both hold summed, the edges apart.
+                        shorter=(
+                            [
+                                (seller, DAY - timedelta(10), DAY),
+                                (seller, DAY - timedelta(14), DAY - timedelta(4)),
+                            ],
+                            metrics,
+                        ),
                     )
                     await features.prefetch_pairs_and_lefts(
                         session, pair_keys, kind="seller_buyer", right_ids=["B-1"], metric="named"
@@ -597,11 +779,14 @@ async def test_a_batchs_claims_window_totals_and_pairs_are_read_up_front_as_fres
             kept, kept_sent, read_up_front = await batch(session, up_front=True)
             await session.rollback()
     assert kept == fresh
-    assert fresh[0] == {seller: {"claims": 2 + 1, "delivered": 10}, buyer: {"delivered": 6}}
+    assert fresh[0] == {seller: {"claims": 2 + 1, "delivered": 13}, buyer: {"delivered": 6}}
+    # The recent window: four of the batch's own claims, two stored deliveries.
+    assert fresh[9] == {seller: {"claims": 4, "delivered": 5}}
     assert fresh_sent == [3] * len(asks)  # a window, the pairs, the lefts: one each
     assert read_up_front == 2
-    # Served: no statement; the short window, the metric not read, the entity not read: one.
-    assert kept_sent == [0, 0, 0, 1, 1, 1]
+    # Served: no statement, the recent window too; a window neither span serves, the metric
+    # not read, the entity not read: one.
+    assert kept_sent == [0, 0, 0, 0, 1, 1, 1]
 
 
 async def test_a_batchs_repeats_by_left_read_each_left_once_as_fresh_reads_give_them(

@@ -188,8 +188,9 @@ async def test_a_deferred_batchs_claims_read_their_windows_and_pairs_up_front(
     harness: Harness, monkeypatch: Any
 ) -> None:
     """Inside `deferred_counters`, `prepare_batch` also reads what the batch's claims weigh
-    (`prefetch_claims`): their parties' window totals, their pairs and the sellers that named
-    each buyer, in two statements. A claim then sends none of those reads, also one whose
+    (`prefetch_claims`): their parties' window totals with their sellers' recent weeks, their
+    pairs and the sellers that named each buyer, in two statements. A claim then sends none of
+    those reads, also one whose
     return's parties only the same batch names, and it is scored as without the reads up
     front."""
     history = [
@@ -274,9 +275,10 @@ async def test_a_deferred_batchs_claims_read_their_windows_and_pairs_up_front(
     assert kept_up_front == fresh_up_front + 2
     # Each claim without the reads up front: its long window, pairs and lefts, one each.
     assert [(r["pairs"], r["lefts"]) for r in fresh_reads] == [(1, 1), (1, 1)], fresh_reads
-    assert kept_reads == [
-        {"window": r["window"] - 1, "pairs": 0, "lefts": 0} for r in fresh_reads
-    ], (kept_reads, fresh_reads)
+    # With them, none: the long window, and the seller's recent weeks its record leans to
+    # abuse enough to read (a span of their own in the same read up front).
+    assert [r["window"] for r in fresh_reads] == [2, 2], fresh_reads
+    assert kept_reads == [{"window": 0, "pairs": 0, "lefts": 0}] * 2, (kept_reads, fresh_reads)
 
 
 async def _nothing_up_front(*_: Any) -> None:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import String, TextClause, any_, bindparam, func, insert, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -153,8 +153,9 @@ class _Pending:
         self.contradicting: _ContradictingRead | None = None
         # The batch's reads of stored days (`kept_window_totals`), by entity and metrics.
         self.kept_days: dict[tuple[Entity, tuple[str, ...]], _KeptDays] = {}
-        # The batch's claims' window totals read up front (`prefetch_window_totals`).
-        self.kept_totals: dict[Entity, _KeptTotals] = {}
+        # The batch's claims' window totals read up front (`prefetch_window_totals`), a span
+        # per set of windows read (the long window's, the seller's recent weeks').
+        self.kept_totals: dict[Entity, list[_KeptTotals]] = {}
         # Stored pair counts read up front (`prefetch_pairs_and_lefts`), every metric;
         # a pair without rows is kept empty.
         self.kept_pairs: dict[tuple[str, str, str], dict[str, int]] = {}
@@ -315,70 +316,110 @@ def _entity_arrays(keys: Sequence[Entity]) -> dict[str, list[str]]:
     }
 
 
-# A deferred batch's claims' windows in one read (`prefetch_window_totals`): the days inside
-# every window (`core_since` to `core_until`) summed, the days of the span outside it one by
-# one (their `day`; NULL for the core's sums). The same conditions as `_WINDOW_TOTALS`.
+# A deferred batch's claims' windows in one read (`prefetch_window_totals`): for each of two
+# sets of windows (`a_`, `b_`; the second empty when there is none), the days inside every
+# window of the set (`core_since` to `core_until`) summed, the days of its span outside them one
+# by one (their `day`; NULL for the core's sums), told apart by the first column. The same
+# conditions as `_WINDOW_TOTALS`.
 _SPAN_TOTALS = text(f"""
-    SELECT f.entity_type, f.entity_id, f.metric,
-           CASE WHEN f.day BETWEEN :core_since AND :core_until THEN NULL ELSE f.day END,
+    SELECT 0, f.entity_type, f.entity_id, f.metric,
+           CASE WHEN f.day BETWEEN :a_core_since AND :a_core_until THEN NULL ELSE f.day END,
            sum(f.n)
     FROM {FeatureCount.__tablename__} AS f
-    WHERE f.entity_type = ANY(CAST(:entity_types AS varchar[]))
-      AND f.entity_id = ANY(CAST(:entity_ids AS varchar[]))
-      AND f.metric = ANY(CAST(:metrics AS varchar[])) AND f.day BETWEEN :since AND :until
-    GROUP BY 1, 2, 3, 4
+    WHERE f.entity_type = ANY(CAST(:a_entity_types AS varchar[]))
+      AND f.entity_id = ANY(CAST(:a_entity_ids AS varchar[]))
+      AND f.metric = ANY(CAST(:a_metrics AS varchar[])) AND f.day BETWEEN :a_since AND :a_until
+    GROUP BY 1, 2, 3, 4, 5
+    UNION ALL
+    SELECT 1, f.entity_type, f.entity_id, f.metric,
+           CASE WHEN f.day BETWEEN :b_core_since AND :b_core_until THEN NULL ELSE f.day END,
+           sum(f.n)
+    FROM {FeatureCount.__tablename__} AS f
+    WHERE f.entity_type = ANY(CAST(:b_entity_types AS varchar[]))
+      AND f.entity_id = ANY(CAST(:b_entity_ids AS varchar[]))
+      AND f.metric = ANY(CAST(:b_metrics AS varchar[])) AND f.day BETWEEN :b_since AND :b_until
+    GROUP BY 1, 2, 3, 4, 5
 """)
 
+Window = tuple[Entity, date, date]
+# The days of a set of windows with no entity to read: any day, nothing matches.
+_NO_DAY = date(1970, 1, 1)
 
-async def prefetch_window_totals(
-    session: AsyncSession,
-    windows: Iterable[tuple[Entity, date, date]],
-    metrics: Iterable[str],
-) -> None:
-    """Read the stored counts of a deferred batch's claims' entities (each with the window a
-    claim will ask of it) in one statement: each claim's `window_totals` then finds them kept
-    instead of reading its own. The windows of a batch's claims differ by the days between
-    the claims, so the days they all hold are read as sums and only the edge days one by one.
-    An entity missed here, or a window the read does not serve, is read when asked for.
-    Outside a deferred batch nothing is kept, so nothing is read ahead."""
-    pending = _pending(session)
-    if pending is None:
-        return
-    # Entities already kept keep their read: a second read would show nothing new.
-    asked = [(e, s, u) for e, s, u in windows if e not in pending.kept_totals]
+
+def _span_to_read(
+    pending: _Pending, windows: Iterable[Window], metrics: Iterable[str]
+) -> tuple[dict[Entity, _KeptTotals], dict[str, Any]]:
+    """The entities of `windows` not served yet by a span the batch keeps, each with the span
+    that will serve its windows, and the statement's parameters reading it (no entity: a read
+    of nothing)."""
+    wanted = frozenset(metrics)
+    asked = [
+        (e, s, u)
+        for e, s, u in windows
+        if not any(k.serves(wanted, s, u) for k in pending.kept_totals.get(e, ()))
+    ]
     if not asked:
-        return
+        nothing: dict[str, Any] = {"entity_types": [], "entity_ids": [], "metrics": []}
+        return {}, nothing | dict.fromkeys(("since", "until", "core_since", "core_until"), _NO_DAY)
     since = min(s for _, s, _ in asked)
     until = max(u for _, _, u in asked)
     core_since = max(s for _, s, _ in asked)
     core_until = min(u for _, _, u in asked)
     core = (core_since, core_until) if core_since <= core_until else None
     keys = sorted({e for e, _, _ in asked})
-    wanted = frozenset(metrics)
     kept = {e: _KeptTotals(wanted, since, until, core, {}, defaultdict(dict)) for e in keys}
+    return kept, {
+        **_entity_arrays(keys),
+        "metrics": sorted(wanted),
+        "since": since,
+        "until": until,
+        # An empty core (windows sharing no day) matches no day: every row is an edge.
+        "core_since": core[0] if core else until,
+        "core_until": core[1] if core else since,
+    }
+
+
+async def prefetch_window_totals(
+    session: AsyncSession,
+    windows: Iterable[Window],
+    metrics: Iterable[str],
+    *,
+    shorter: tuple[Iterable[Window], Iterable[str]] = ((), ()),
+) -> None:
+    """Read the stored counts of a deferred batch's claims' entities (each with the window a
+    claim will ask of it) in one statement: each claim's `window_totals` then finds them kept
+    instead of reading its own. The windows of a batch's claims differ by the days between
+    the claims, so the days they all hold are read as sums and only the edge days one by one.
+    `shorter` is a second set of windows with its metrics (a seller's recent weeks, inside its
+    long window), read in the same statement as a span of its own. An entity missed here, or
+    a window the reads do not serve, is read when asked for. Outside a deferred batch nothing
+    is kept, so nothing is read ahead."""
+    pending = _pending(session)
+    if pending is None:
+        return
+    spans = [_span_to_read(pending, windows, metrics), _span_to_read(pending, *shorter)]
+    if not any(kept for kept, _ in spans):
+        return
     rows = await session.execute(
         _SPAN_TOTALS,
         {
-            **_entity_arrays(keys),
-            "metrics": sorted(wanted),
-            "since": since,
-            "until": until,
-            # An empty core (windows sharing no day) matches no day: every row is an edge.
-            "core_since": core[0] if core else until,
-            "core_until": core[1] if core else since,
+            f"{prefix}_{name}": value
+            for prefix, (_, params) in zip("ab", spans, strict=True)
+            for name, value in params.items()
         },
     )
-    for t, i, m, day, n in rows:
-        k = kept.get((t, i))
+    for span, t, i, m, day, n in rows:
+        k = spans[span][0].get((t, i))
         if k is None:  # a cross pair of the two lists
             continue
         if day is None:
             k.core_totals[m] = int(n)
         else:
             k.edges[day][m] = int(n)
-    for e, k in kept.items():
-        k.edges = dict(k.edges)
-        pending.kept_totals[e] = k
+    for kept, _ in spans:
+        for e, k in kept.items():
+            k.edges = dict(k.edges)
+            pending.kept_totals.setdefault(e, []).append(k)
 
 
 async def window_totals(
@@ -399,10 +440,11 @@ async def window_totals(
     unread = set(keys)
     if pending is not None and pending.kept_totals:
         for k in keys:
-            kept = pending.kept_totals.get(k)
-            if kept is not None and kept.serves(metrics, since, until):
-                out[k] = kept.totals(metrics, since, until)
-                unread.discard(k)
+            for kept in pending.kept_totals.get(k, ()):
+                if kept.serves(metrics, since, until):
+                    out[k] = kept.totals(metrics, since, until)
+                    unread.discard(k)
+                    break
     if unread:
         rows = await session.execute(
             _WINDOW_TOTALS,
@@ -781,25 +823,30 @@ async def rights_by_left(
 
 # The QC entities' contradicting buyers with their named claims, for every kind at once: the
 # pairs of `kinds` with a `contradicted` count (all of them, with `:whole`) and the pairs given
-# (those first contradicted in a batch), each with the buyer's named claims on that left's passes
-# and with every seller (`named_by`'s `named`, summed).
+# (those first contradicted in a batch, or those a batch's claims will contradict), each with
+# the buyer's named claims on that left's passes and with every seller (`named_by`'s `named`,
+# summed), and whether the pair is among the stored contradicting ones (the last column).
 _CONTRADICTING = text(f"""
     WITH c AS (
-        SELECT kind, left_id, right_id FROM {PairCount.__tablename__}
-        WHERE :whole AND kind = ANY(CAST(:kinds AS varchar[])) AND metric = 'contradicted'
-          AND n > 0
-        UNION
-        SELECT * FROM unnest(
-            CAST(:pair_kinds AS varchar[]), CAST(:pair_lefts AS varchar[]),
-            CAST(:pair_rights AS varchar[])
-        )
+        SELECT kind, left_id, right_id, bool_or(stored) AS stored FROM (
+            SELECT kind, left_id, right_id, true AS stored FROM {PairCount.__tablename__}
+            WHERE :whole AND kind = ANY(CAST(:kinds AS varchar[])) AND metric = 'contradicted'
+              AND n > 0
+            UNION ALL
+            SELECT given.*, false FROM unnest(
+                CAST(:pair_kinds AS varchar[]), CAST(:pair_lefts AS varchar[]),
+                CAST(:pair_rights AS varchar[])
+            ) AS given
+        ) AS asked
+        GROUP BY kind, left_id, right_id
     ), everywhere AS (
         SELECT right_id, sum(n) AS n FROM {PairCount.__tablename__}
         WHERE kind = :named_by AND metric = 'named'
           AND right_id IN (SELECT right_id FROM c)
         GROUP BY right_id
     )
-    SELECT c.kind, c.left_id, c.right_id, coalesce(here.n, 0), coalesce(everywhere.n, 0)
+    SELECT c.kind, c.left_id, c.right_id, coalesce(here.n, 0), coalesce(everywhere.n, 0),
+           c.stored
     FROM c
     LEFT JOIN {PairCount.__tablename__} AS here
       ON here.kind = c.kind AND here.left_id = c.left_id AND here.right_id = c.right_id
@@ -816,6 +863,67 @@ class _ContradictingRead:
 
     here: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (kind, left, buyer)
     everywhere: dict[str, int] = field(default_factory=dict)  # buyer
+    # Pairs read ahead for the batch's claims (`prefetch_contradicting`), not contradicted
+    # yet: each joins `here` when the batch first contradicts it, as a read would add it.
+    ahead: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+
+async def _read_contradicting(
+    session: AsyncSession,
+    read: _ContradictingRead,
+    *,
+    whole: bool,
+    kinds: Sequence[str],
+    named_by: str,
+    pairs: Sequence[tuple[str, str, str]],
+    ahead: bool = False,
+) -> None:
+    """Read the stored contradicting pairs (`whole`) and the given ones into `read`: the given
+    pairs not stored as contradicting into `read.ahead` when they are read `ahead`."""
+    rows = await session.execute(
+        _CONTRADICTING,
+        {
+            "whole": whole,
+            "kinds": sorted(kinds),
+            "named_by": named_by,
+            "pair_kinds": [k for k, _, _ in pairs],
+            "pair_lefts": [left for _, left, _ in pairs],
+            "pair_rights": [right for _, _, right in pairs],
+        },
+    )
+    for k, left, right, n_here, n_all, stored in rows:
+        if ahead and not stored:
+            read.ahead[(k, left, right)] = int(n_here)
+        else:
+            read.here[(k, left, right)] = int(n_here)
+        read.everywhere[right] = int(n_all)
+
+
+async def prefetch_contradicting(
+    session: AsyncSession,
+    *,
+    kinds: Sequence[str],
+    named_by: str,
+    pairs: Iterable[tuple[str, str, str]],
+) -> None:
+    """Read a deferred batch's stored contradicting pairs up front, with the pairs its claims
+    will contradict (`pairs`, kept apart until they are), in one statement: each claim's
+    `contradicting_buyers` then finds a pair its batch first contradicts already read, instead
+    of reading it. Outside a deferred batch, or once the batch has read, nothing is read."""
+    pending = _pending(session)
+    if pending is None or pending.contradicting is not None:
+        return
+    read = _ContradictingRead()
+    await _read_contradicting(
+        session,
+        read,
+        whole=True,
+        kinds=kinds,
+        named_by=named_by,
+        pairs=sorted(set(pairs)),
+        ahead=True,
+    )
+    pending.contradicting = read
 
 
 async def contradicting_buyers(
@@ -826,11 +934,11 @@ async def contradicting_buyers(
     claims on that left's passes (the kind's `named`) and with every seller (`named_by`'s
     `named`, summed). Counts still pending in the session are included.
 
-    Inside a deferred batch the stored pairs are read once, at the batch's first
-    QC-contradicting claim, and only the pairs first contradicted later in the batch are read
-    after that (one statement per claim either way; the whole read grows with the world, so it
-    is not repeated per claim). Another replica's pairs committed meanwhile show from the next
-    batch on, as `entity_totals`' do."""
+    Inside a deferred batch the stored pairs are read once, up front (`prefetch_contradicting`)
+    or at the batch's first QC-contradicting claim, and only the pairs first contradicted later
+    in the batch and not read ahead are read after that (the whole read grows with the world,
+    so it is not repeated per claim). Another replica's pairs committed meanwhile show from the
+    next batch on, as `entity_totals`' do."""
     pending = _pending(session)
     read = pending.contradicting if pending is not None else None
     whole = read is None
@@ -846,21 +954,14 @@ async def contradicting_buyers(
         {(k, left, right) for k, left, right, m, _ in added if k in wanted and m == "contradicted"}
         - read.here.keys()
     )
+    # Those read ahead join the pairs listed as a read of them would add them.
+    for pair in [p for p in new if p in read.ahead]:
+        read.here[pair] = read.ahead.pop(pair)
+    new = [p for p in new if p not in read.here]
     if whole or new:
-        rows = await session.execute(
-            _CONTRADICTING,
-            {
-                "whole": whole,
-                "kinds": sorted(wanted),
-                "named_by": named_by,
-                "pair_kinds": [k for k, _, _ in new],
-                "pair_lefts": [left for _, left, _ in new],
-                "pair_rights": [right for _, _, right in new],
-            },
+        await _read_contradicting(
+            session, read, whole=whole, kinds=sorted(wanted), named_by=named_by, pairs=new
         )
-        for k, left, right, n_here, n_all in rows:
-            read.here[(k, left, right)] = int(n_here)
-            read.everywhere[right] = int(n_all)
     if pending is not None:
         pending.contradicting = read
     # The stored counts stay as read; the pending increments are added to a copy at each call.
@@ -1011,11 +1112,25 @@ def _like_prefix(prefix: str) -> str:
 _TotalsKey = tuple[str, str, tuple[str, ...], date, date]
 
 
+class TotalsView(Protocol):
+    """A form of an `entity_totals` read its caller weighs (the pilferage step's hubs with
+    their agents), kept with the read and told of every entity whose totals change, so that it
+    is patched where it was rebuilt from the whole population for every event
+    (`entity_totals_view`)."""
+
+    def update(self, entity_id: str, totals: Mapping[str, int]) -> None:
+        """Take the entity's totals as they now are (a new entity comes after those seen)."""
+
+
+_View = TypeVar("_View", bound=TotalsView)
+
+
 @dataclass(slots=True)
 class _TotalsRead:
-    """The `entity_totals` reads of a session, by what was asked."""
+    """The `entity_totals` reads of a session, by what was asked, and their kept views."""
 
     read: dict[_TotalsKey, dict[str, dict[str, int]]] = field(default_factory=dict)
+    views: dict[_TotalsKey, dict[type[Any], TotalsView]] = field(default_factory=dict)
 
 
 def _read_totals(session: AsyncSession) -> dict[_TotalsKey, dict[str, dict[str, int]]]:
@@ -1069,15 +1184,43 @@ async def entity_totals(
     return read[key]
 
 
+async def entity_totals_view(
+    session: AsyncSession,
+    view: type[_View],
+    entity_type: str,
+    metrics: Sequence[str],
+    since: date,
+    until: date,
+) -> _View:
+    """`entity_totals` of every entity of the type, in the form `view` makes of it: built
+    from the read once, then patched entity by entity as increments reach the read
+    (`_count_into_reads`), in the read's order. The same view a fresh build from the read
+    would give, at the cost of the entities that changed. Callers only read it."""
+    rows = await entity_totals(session, entity_type, metrics, since, until)
+    views = (
+        unit_of(session)
+        .get(_TotalsRead)
+        .views.setdefault((entity_type, "", tuple(metrics), since, until), {})
+    )
+    kept = views.get(view)
+    if kept is None:
+        kept = views[view] = view()
+        for entity_id, totals in rows.items():
+            kept.update(entity_id, totals)
+    return cast(_View, kept)
+
+
 def _count_into_reads(session: AsyncSession, increments: Mapping[CountKey, int]) -> None:
-    """Add the increments just written to every `entity_totals` read they fall in."""
-    read = _read_totals(session)
-    if not read:
+    """Add the increments just written to every `entity_totals` read they fall in, and tell
+    the read's views."""
+    kept = unit_of(session).get(_TotalsRead)
+    if not kept.read:
         return
     for (etype, eid, metric, day), n in increments.items():
         if not n:
             continue
-        for (t, prefix, metrics, since, until), totals in read.items():
+        for key, totals in kept.read.items():
+            t, prefix, metrics, since, until = key
             if (
                 t == etype
                 and eid.startswith(prefix)
@@ -1086,3 +1229,5 @@ def _count_into_reads(session: AsyncSession, increments: Mapping[CountKey, int])
             ):
                 row = totals.setdefault(eid, {})
                 row[metric] = row.get(metric, 0) + n
+                for view in kept.views.get(key, {}).values():
+                    view.update(eid, row)

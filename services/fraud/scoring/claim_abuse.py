@@ -25,7 +25,7 @@ from services.fraud.features.service import (
     pickup_hub,
 )
 from services.fraud.models import ReturnFacts
-from services.fraud.scoring.base import Scored
+from services.fraud.scoring.base import Scored, ScoringConfig
 from services.fraud.scoring.baselines import Counts
 from services.fraud.scoring.evidence_reuse import EvidenceInputs
 from services.fraud.scoring.qc_contradiction import QcInputs
@@ -46,6 +46,8 @@ CLAIM_METRICS = (
 )
 # What a QC-contradicting claim reads of the return's QC agent and hub (`QcInputs.qc`).
 QC_METRICS = ("qc_passed", "qc_contradictions")
+# What a claim may read of its seller in the category over its recent weeks (`recent_read`).
+RECENT_METRICS = ("claims", "delivered")
 
 
 def claim_windows(facts: ReturnFacts) -> list[features.Entity]:
@@ -90,6 +92,14 @@ def qc_read(facts: ReturnFacts, claim_type: str) -> list[features.Entity]:
     if claim_type not in QC_CONTRADICTING_CLAIMS or facts.qc_result != "PASSED":
         return []
     return [(e, i) for e, i in (("agent", facts.qc_agent_id), ("hub", facts.qc_hub_id)) if i]
+
+
+def recent_read(facts: ReturnFacts, config: ScoringConfig) -> list[features.Entity]:
+    """The entity whose `RECENT_METRICS` a claim on this return may read over the seller's
+    recent weeks (`ClaimInputs.recent_weeks`, when its whole record leans to abuse): the
+    seller in its category."""
+    own_key = category_seller(facts.category, facts.seller_id)
+    return [("category_seller", own_key)] if own_key and config.seller_recent_days else []
 
 
 class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
@@ -450,7 +460,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         since, until = self.window(timedelta(days=days))
         recent = (
             await features.window_totals(
-                self.session, [("category_seller", own_key)], ["claims", "delivered"], since, until
+                self.session, [("category_seller", own_key)], list(RECENT_METRICS), since, until
             )
         ).get(("category_seller", own_key), {})
         test = sequential_test(

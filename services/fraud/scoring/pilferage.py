@@ -57,6 +57,39 @@ async def prefetch_days(
         await features.window_days(session, sorted(entities), list(METRICS), since, until)
 
 
+class HubsAgents:
+    """Every hub's agents with their counts in a window, hub → agent → counts, in the order
+    of the `hub_agent` read (`features.entity_totals_view`): each terminal scan weighs every
+    agent against its hub-mates, and rebuilding the map from the whole read for every scan
+    cost a share of the scan that grows with the network."""
+
+    __slots__ = ("hubs",)
+
+    def __init__(self) -> None:
+        self.hubs: dict[str, dict[str, pilferage.DayCount]] = {}
+
+    def update(self, entity_id: str, totals: Mapping[str, int]) -> None:
+        hub, _, agent = entity_id.partition("|")
+        self.hubs.setdefault(hub, {})[agent] = pilferage.DayCount(
+            totals.get("handled", 0), totals.get("incidents", 0)
+        )
+
+
+class AgentsCounts:
+    """Every agent's counts in a window, in the order of the `agent` read
+    (`features.entity_totals_view`): the agents standardised against their hub-mates."""
+
+    __slots__ = ("counts",)
+
+    def __init__(self) -> None:
+        self.counts: dict[str, pilferage.DayCount] = {}
+
+    def update(self, entity_id: str, totals: Mapping[str, int]) -> None:
+        self.counts[entity_id] = pilferage.DayCount(
+            totals.get("handled", 0), totals.get("incidents", 0)
+        )
+
+
 class PilferageInputs(AssessorBase):
     """Reads a return's hubs' and pickup agent's counts and runs the pilferage tests on them."""
 
@@ -73,17 +106,14 @@ class PilferageInputs(AssessorBase):
         days = await features.window_days(
             self.session, entities, list(METRICS), *days_read(self.at, self.config)
         )
-        # Every hub's agents' counts in the window (one read): this return's hubs with their
-        # agents, and every agent's hub-mates, against whom agents are standardised.
-        rows = await features.entity_totals(
-            self.session, "hub_agent", ["handled", "incidents"], since, until
-        )
-        all_hubs: dict[str, dict[str, pilferage.DayCount]] = {}
-        for key, v in rows.items():
-            hub, _, agent = key.partition("|")
-            all_hubs.setdefault(hub, {})[agent] = pilferage.DayCount(
-                v.get("handled", 0), v.get("incidents", 0)
+        # Every hub's agents' counts in the window (one read, kept as hub → agents and patched
+        # with each scan's increments): this return's hubs with their agents, and every
+        # agent's hub-mates, against whom agents are standardised.
+        all_hubs = (
+            await features.entity_totals_view(
+                self.session, HubsAgents, "hub_agent", METRICS, since, until
             )
+        ).hubs
         at_hub = {hub: all_hubs.get(hub, {}) for hub in hubs}
 
         # At each hub, the agents whose incidents stand out against the hub's ordinary agents.
@@ -112,14 +142,10 @@ class PilferageInputs(AssessorBase):
             agent_counts = await features.entity_totals(
                 self.session, "agent", ["handled", "incidents"], since, until
             )
-            std, ref = pilferage.standardised(
-                {
-                    a: pilferage.DayCount(v.get("handled", 0), v.get("incidents", 0))
-                    for a, v in agent_counts.items()
-                },
-                all_hubs,
-                self.t,
+            agents = await features.entity_totals_view(
+                self.session, AgentsCounts, "agent", METRICS, since, until
             )
+            std, ref = pilferage.standardised(agents.counts, all_hubs, self.t)
             own_std = std.get(facts.pickup_agent_id or "", (0, 0))
             std_spreads: dict[str, PeerSpread] = {}
             std_peers = (

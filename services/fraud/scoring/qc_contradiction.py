@@ -19,6 +19,23 @@ from services.fraud.models import ReturnFacts
 from services.fraud.scoring.base import AssessorBase
 from services.fraud.scoring.baselines import Rate
 
+# The pairs whose contradicting buyers a QC entity is weighed with, and the pairs that say where
+# each buyer's named claims fell (`features.contradicting_buyers`).
+CONTRADICTED_KINDS = ("qc_agent_buyer", "qc_hub_buyer")
+NAMED_BY = "seller_buyer"
+
+
+def contradicted_pairs(facts: ReturnFacts) -> list[tuple[str, str, str]]:
+    """The pairs a QC-contradicting claim on this return contradicts (`record_claim`): its QC
+    agent's and hub's with its buyer."""
+    if not facts.buyer_id:
+        return []
+    return [
+        (kind, left, facts.buyer_id)
+        for kind, left in zip(CONTRADICTED_KINDS, (facts.qc_agent_id, facts.qc_hub_id), strict=True)
+        if left
+    ]
+
 
 class QcInputs(AssessorBase):
     """Reads a return's QC agent's and hub's counts and runs the QC contradiction tests on them."""
@@ -53,7 +70,7 @@ class QcInputs(AssessorBase):
         # leave every entity's counts, the entity's and its peers' alike.
         abusing = await alerts_repo.alerted(self.session, "buyer", (returns_abuse.PATTERN,))
         contradicting = await features.contradicting_buyers(
-            self.session, kinds=("qc_agent_buyer", "qc_hub_buyer"), named_by="seller_buyer"
+            self.session, kinds=CONTRADICTED_KINDS, named_by=NAMED_BY
         )
         abusing_at = {
             (kind, left): m

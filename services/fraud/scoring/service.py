@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID, uuid4
 
@@ -45,12 +45,19 @@ from services.fraud.scoring.base import (
 from services.fraud.scoring.claim_abuse import (
     CLAIM_METRICS,
     QC_METRICS,
+    RECENT_METRICS,
     ClaimInputs,
     claim_pairs,
     claim_windows,
     qc_read,
+    recent_read,
 )
 from services.fraud.scoring.pilferage import PilferageInputs, prefetch_days
+from services.fraud.scoring.qc_contradiction import (
+    CONTRADICTED_KINDS,
+    NAMED_BY,
+    contradicted_pairs,
+)
 from services.fraud.scoring.revisions import (
     is_about,
     revise_after_clearing,
@@ -256,37 +263,56 @@ async def prefetch_claims(
     known: Mapping[str, ReturnFacts],
     cfg: ScoringConfig,
 ) -> None:
-    """Read what a deferred batch's claims weigh, in two statements: their parties' window
-    totals (`features.prefetch_window_totals`), and their pairs' counts with the lefts that
-    named each buyer (`features.prefetch_pairs_and_lefts`). Each claim then
+    """Read what a deferred batch's claims weigh, in two or three statements: their parties'
+    window totals with their sellers' recent weeks (`features.prefetch_window_totals`), their
+    pairs' counts with the lefts that named each buyer (`features.prefetch_pairs_and_lefts`),
+    and, when the batch has QC-contradicting claims, the stored contradicting pairs with those
+    its claims will contradict (`features.prefetch_contradicting`). Each claim then
     finds them kept for the batch, with the batch's pending increments added at its turn,
-    instead of reading its own: the same numbers, two or three statements a claim fewer.
+    instead of reading its own: the same numbers, three or four statements a claim fewer.
     The parties are those the batch's events will have given each return by its claim; one
     missed is read when the claim asks for it. Outside a deferred batch nothing is kept."""
     if not features.in_deferred_batch(session):
         return
-    windows: list[tuple[features.Entity, date, date]] = []
-    qc_windows: list[tuple[features.Entity, date, date]] = []
+    windows: list[features.Window] = []
+    qc_windows: list[features.Window] = []
+    recent: list[features.Window] = []
+    contradicted: list[tuple[str, str, str]] = []
     pairs: list[tuple[str, str, str]] = []
     buyers: set[str] = set()
     for facts, at, claim_type in _claims(payloads, known):
         since, until = (at - cfg.long_window).date(), at.date()
         windows += [(e, since, until) for e in claim_windows(facts)]
-        qc_windows += [(e, since, until) for e in qc_read(facts, claim_type)]
+        qc = qc_read(facts, claim_type)
+        qc_windows += [(e, since, until) for e in qc]
+        if qc:
+            contradicted += contradicted_pairs(facts)
+        recent += [
+            (e, (at - timedelta(days=cfg.seller_recent_days)).date(), until)
+            for e in recent_read(facts, cfg)
+        ]
         pairs += claim_pairs(facts)
         if facts.buyer_id:
             buyers.add(facts.buyer_id)
     if not windows:
         return
-    # One read for both kinds of entity: the QC entities' metrics ride along with the parties'.
+    # One read for both kinds of entity: the QC entities' metrics ride along with the parties';
+    # the sellers' recent weeks are a span of their own in the same statement.
     await features.prefetch_window_totals(
         session,
         windows + qc_windows,
         CLAIM_METRICS + (QC_METRICS if qc_windows else ()),
+        shorter=(recent, RECENT_METRICS),
     )
     await features.prefetch_pairs_and_lefts(
         session, pairs, kind="seller_buyer", right_ids=buyers, metric="named"
     )
+    if contradicted:
+        # The QC-contradicting claims' step reads the stored contradicting pairs, and each
+        # pair its claim contradicts anew: all of them here, in one statement.
+        await features.prefetch_contradicting(
+            session, kinds=CONTRADICTED_KINDS, named_by=NAMED_BY, pairs=contradicted
+        )
 
 
 def _claims(
