@@ -64,6 +64,12 @@ class FraudSettings(ServiceSettings):
     # condition (telling without its worst agent), and this level holds it to their false-alarm
     # rate instead (docs/fraud-detection.md, "QC contradictions: a hub without named agents").
     qc_unnamed_hub_seq_alpha: float = 1e-3
+    # A buyer's wrong/used sequential test (`returns_abuse.buyer_sequential`: named 8-32 times as
+    # often as honest buyers) alerts at a Bayes factor of 1/buyer_seq_alpha: at most 0.1 % of
+    # honest buyers ever alert on it per 120-day window (0.025 % per buyer-month; Ville), on
+    # four or more named claims by two or more sellers (docs/fraud-detection.md, "Wrong/used
+    # buyers: a sequential test").
+    buyer_seq_alpha: float = 1e-3
     seq_max_concentration: float = 1000.0
 
     # While a backlog waits, the consumer handles it this many events per transaction, and

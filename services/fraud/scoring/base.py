@@ -54,6 +54,8 @@ class ScoringConfig:
     seller_seq_alpha: float = 1e-2
     # The Bayes factor a QC hub without named agents alerts at is 1/this (see settings).
     qc_unnamed_hub_seq_alpha: float = 1e-3
+    # The Bayes factor a buyer's wrong/used sequential test alerts at is 1/this (see settings).
+    buyer_seq_alpha: float = 1e-3
     # Days between a hub's or agent's candidate pilferage onsets (see settings).
     pilferage_onset_step_days: int = 7
     # Days of an entity's own record before each onset its record is weighed given (settings).
@@ -102,6 +104,7 @@ class ScoringConfig:
             seller_recent_days=s.seller_recent_days,
             seller_seq_alpha=s.seller_seq_alpha,
             qc_unnamed_hub_seq_alpha=s.qc_unnamed_hub_seq_alpha,
+            buyer_seq_alpha=s.buyer_seq_alpha,
             pilferage_onset_step_days=s.pilferage_onset_step_days,
             pilferage_history_days=s.pilferage_history_days,
             dear_share=s.dear_share,

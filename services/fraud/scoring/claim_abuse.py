@@ -196,6 +196,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 distinct,
                 t,
                 spread=buyer_spread.get("named_claims"),
+                s=returns_abuse.buyer_sequential(cfg.sequential, cfg.buyer_seq_alpha),
             )
             self.evaluated_entity("buyer", buyer)
             self.evaluated[("buyer", buyer)].extend(found)
