@@ -189,10 +189,10 @@ async def test_a_deferred_batchs_claims_read_their_windows_and_pairs_up_front(
 ) -> None:
     """Inside `deferred_counters`, `prepare_batch` also reads what the batch's claims weigh
     (`prefetch_claims`): their parties' window totals with their sellers' recent weeks, their
-    pairs and the sellers that named each buyer, in two statements. A claim then sends none of
-    those reads, also one whose
-    return's parties only the same batch names, and it is scored as without the reads up
-    front."""
+    pairs and the sellers that named each buyer, in two statements (three when a claim
+    contradicts a QC pass: the pairs it will contradict). A claim then sends none of those
+    reads, also one whose return's parties only the same batch names, and it is scored as
+    without the reads up front."""
     history = [
         intact_journey(
             f"R-PC-{i}",

@@ -108,7 +108,9 @@ class PilferageInputs(AssessorBase):
         )
         # Every hub's agents' counts in the window (one read, kept as hub → agents and patched
         # with each scan's increments): this return's hubs with their agents, and every
-        # agent's hub-mates, against whom agents are standardised.
+        # agent's hub-mates, against whom agents are standardised. These are the view's live
+        # dicts, not a copy: correct because nothing below adds counts before they are used (a
+        # flush mid-scan would patch them under this scan's feet).
         all_hubs = (
             await features.entity_totals_view(
                 self.session, HubsAgents, "hub_agent", METRICS, since, until
