@@ -424,7 +424,9 @@ def withdrawal_payload(notice: DebitNotice) -> dict[str, Any]:
         "currency": "INR",
         "amounts_in": "paise",
         "issued_at": notice.payload.get("issued_at"),
-        "withdrawn_at": notice.withdrawn_at.isoformat() if notice.withdrawn_at else None,
+        # A notice withdrawn by a process older than `withdrawn_at` (during a rolling upgrade)
+        # has its withdrawal in `final_at`, as that code wrote it.
+        "withdrawn_at": (notice.withdrawn_at or notice.final_at or notice.created_at).isoformat(),
         "reason": "The decision that made this debit was overturned on appeal: the debit is "
         "reversed on your account and nothing is owed for this case.",
     }

@@ -30,4 +30,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The code before this revision reads `final_at` as a withdrawn notice's withdrawal time (its
+    # delivery loop tells the partner that time): put the withdrawal back there, or a withdrawal
+    # still to be posted would name the day the notice became final. The upgrade's backfill
+    # undoes this exactly.
+    op.execute(
+        "UPDATE debit_notices SET final_at = withdrawn_at "
+        "WHERE dispute = 'WITHDRAWN' AND withdrawn_at IS NOT NULL"
+    )
     op.drop_column("debit_notices", "withdrawn_at")
