@@ -14,7 +14,7 @@ from services.notifications.messages.composing import (
 )
 from services.notifications.messages.rendering import india_time, render, utc_time
 from services.notifications.settings import NotificationsSettings
-from shared.events import CaseOrigin, CaseState, SettlementWait
+from shared.events import CaseOrigin, CaseState, ClaimType, SettlementWait
 from shared.money import rupees as inr
 from tests.unit.test_notifications_hindi_reasons import sop_record
 
@@ -240,3 +240,36 @@ def test_an_evidence_closure_restates_the_reply_by_it_passed_and_no_other_closur
         if d.template == "decision"
     ]
     assert "The time to send it ended" not in render(draft.template, draft.context).text
+
+
+def test_a_late_claim_is_told_the_one_window_its_type_has() -> None:
+    """E3 closes a late claim: the email's reason names the window of the claim's own type
+    (from delivery for an item that came back, from pickup for a return that never arrived),
+    not both, in English and Hindi; a record without its claim type keeps the words naming both."""
+    closed = samples.case_rejected("C-1", AT)
+    assert closed.decision is not None
+    late = closed.model_copy(
+        update={
+            "decision": closed.decision.model_copy(update={"reason_code": "CLAIM_WINDOW_EXPIRED"})
+        }
+    )
+    expected = {
+        ClaimType.DAMAGED: ("counts from the return's delivery to you", "डिलीवरी से गिनी"),
+        ClaimType.NOT_RECEIVED: ("the window counts from its pickup", "पिकअप से गिनी"),
+        None: ("or 45 days from pickup", "पिकअप से 45 दिन"),
+    }
+    for claim_type, (english_words, hindi_words) in expected.items():
+        event = late.model_copy(update={"claim_type": claim_type})
+        [draft] = [
+            d
+            for d in compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+            if d.template == "decision"
+        ]
+        english = render(draft.template, draft.context).text
+        assert "after the claim window had closed" in english, english
+        assert english_words in english, (claim_type, english)
+        other = "from its pickup" if claim_type is ClaimType.DAMAGED else "delivery to you"
+        if claim_type is not None:
+            assert other not in english, (claim_type, english)
+        hindi = render(draft.template, draft.context, language="hi").text
+        assert hindi_words in hindi, (claim_type, hindi)

@@ -219,7 +219,9 @@ def _decision_context(
     outcome = decision.outcome.value if decision and decision.outcome else None
     if rejected:
         outcome = "DENIED"
-    rejection = wording.rejection_code(reason_code, seller_claimed=context["seller_claimed"])
+    rejection = wording.rejection_code(
+        reason_code, seller_claimed=context["seller_claimed"], claim_type=context["claim_type"]
+    )
     # The partner's cap left part of the payout to the marketplace: said, not hidden.
     partner_capped = bool(
         decision

@@ -104,10 +104,32 @@ REJECTION_REASON[PROACTIVE_WINDOW_PASSED] = (
 )
 
 
-def rejection_code(reason_code: str | None, *, seller_claimed: bool) -> str | None:
+# A claim closed as late names the one window its type has (the detailed paragraph below gives
+# the window's end to the minute); the generic words above, naming both, stay for a record
+# without its claim type.
+WINDOW_AFTER_DELIVERY = "CLAIM_WINDOW_EXPIRED_AFTER_DELIVERY"
+WINDOW_AFTER_PICKUP = "CLAIM_WINDOW_EXPIRED_AFTER_PICKUP"
+REJECTION_REASON[WINDOW_AFTER_DELIVERY] = (
+    "The claim reached us after the claim window had closed: for an item that came back, the "
+    "window counts from the return's delivery to you."
+)
+REJECTION_REASON[WINDOW_AFTER_PICKUP] = (
+    "The claim reached us after the claim window had closed: for a return that never arrived, "
+    "the window counts from its pickup."
+)
+
+
+def rejection_code(
+    reason_code: str | None, *, seller_claimed: bool, claim_type: str | None = None
+) -> str | None:
     """The code whose words explain a rejection to this seller."""
-    if reason_code == "CLAIM_WINDOW_EXPIRED" and not seller_claimed:
-        return PROACTIVE_WINDOW_PASSED
+    if reason_code == "CLAIM_WINDOW_EXPIRED":
+        if not seller_claimed:
+            return PROACTIVE_WINDOW_PASSED
+        if claim_type == "NOT_RECEIVED":
+            return WINDOW_AFTER_PICKUP
+        if claim_type:
+            return WINDOW_AFTER_DELIVERY
     return reason_code
 
 
