@@ -14,6 +14,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -145,27 +146,48 @@ def mail_message_ids(mail_dir: Path, wanted: Iterable[str]) -> Counter[str]:
     return found
 
 
-async def busiest_leader(bootstrap_servers: str, topics: list[str]) -> tuple[int, int]:
+async def busiest_leader(
+    bootstrap_servers: str, topics: list[str], *, attempts: int = 6, pause_s: float = 2.0
+) -> tuple[int, int]:
     """The broker leading the partitions that hold the most messages of `topics`, and that
-    many messages: the broker whose loss moves the most traffic to new leaders."""
+    many messages: the broker whose loss moves the most traffic to new leaders.
+
+    Read again, a few times, when the cluster answers with stale metadata or not in time: on a
+    busy machine, or just after an earlier fault moved leaders, a partition's leader can be in
+    election for some seconds, and the drill must not fail for its own observation."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=5_000)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, request_timeout_ms=5_000)
     await admin.start()
     await consumer.start()
     try:
-        leaders: dict[TopicPartition, int] = {}
-        for description in await admin.describe_topics(topics):
-            for partition in description["partitions"]:
-                tp = TopicPartition(description["topic"], partition["partition"])
-                leaders[tp] = partition["leader"]
-        ends = await consumer.end_offsets(list(leaders))
-        load: Counter[int] = Counter()
-        for tp, leader in leaders.items():
-            load[leader] += ends.get(tp, 0)
-        if not load:
-            raise RuntimeError(f"no partition leaders found for {topics}")
-        node, messages = load.most_common(1)[0]
-        return node, messages
+        for attempt in range(1, attempts + 1):
+            try:
+                return await _busiest_leader_once(admin, consumer, topics)
+            except KafkaError:
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(pause_s)
+        raise AssertionError("unreachable")  # the loop returns or raises
     finally:
         await consumer.stop()
         await admin.close()
+
+
+async def _busiest_leader_once(
+    admin: AIOKafkaAdminClient, consumer: AIOKafkaConsumer, topics: list[str]
+) -> tuple[int, int]:
+    leaders: dict[TopicPartition, int] = {}
+    for description in await admin.describe_topics(topics):
+        for partition in description["partitions"]:
+            if partition["leader"] < 0:  # in election: no broker leads it this moment
+                continue
+            tp = TopicPartition(description["topic"], partition["partition"])
+            leaders[tp] = partition["leader"]
+    ends = await consumer.end_offsets(list(leaders))
+    load: Counter[int] = Counter()
+    for tp, leader in leaders.items():
+        load[leader] += ends.get(tp, 0)
+    if not load:
+        raise RuntimeError(f"no partition leaders found for {topics}")
+    node, messages = load.most_common(1)[0]
+    return node, messages

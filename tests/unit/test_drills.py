@@ -395,3 +395,73 @@ async def test_a_case_that_never_moves_is_reported_stuck() -> None:
     await CaseFollowUp(traffic, poll_s=0.01, give_up_after_s=0.1).follow(script)
     assert posts == []
     assert len(ledger.problems()) == 1 and "stayed at OPEN" in ledger.problems()[0]
+
+
+class _Admin:
+    """Two topics' partitions: broker 1 leads partition 0 of each, broker 2 partition 1, and
+    one partition is in election (leader -1)."""
+
+    def __init__(self, **_: object) -> None:
+        pass
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def describe_topics(self, topics: list[str]) -> list[dict[str, object]]:
+        return [
+            {
+                "topic": topic,
+                "partitions": [
+                    {"partition": 0, "leader": 1},
+                    {"partition": 1, "leader": 2},
+                    {"partition": 2, "leader": -1},
+                ],
+            }
+            for topic in topics
+        ]
+
+
+class _Consumer:
+    """End offsets that fail twice as a busy cluster answers (stale metadata, then a timeout)
+    before they come."""
+
+    failures: list[Exception] = []
+
+    def __init__(self, **_: object) -> None:
+        pass
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def end_offsets(self, partitions: list[object]) -> dict[object, int]:
+        if self.failures:
+            raise self.failures.pop(0)
+        assert all(tp.partition != 2 for tp in partitions)  # type: ignore[attr-defined]
+        return {tp: 10 if tp.partition == 1 else 3 for tp in partitions}  # type: ignore[attr-defined]
+
+
+async def test_the_busiest_leader_is_read_again_while_the_cluster_settles(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The fleet drill's first fault reads which broker leads the most messages; a partition in
+    election or a metadata answer gone stale on a busy machine must not fail the drill."""
+    from aiokafka.errors import KafkaTimeoutError, StaleMetadata
+
+    from disputedesk.drills import observe
+
+    monkeypatch.setattr(observe, "AIOKafkaAdminClient", _Admin)
+    monkeypatch.setattr(observe, "AIOKafkaConsumer", _Consumer)
+    _Consumer.failures = [StaleMetadata("p"), KafkaTimeoutError("offsets")]
+    node, messages = await observe.busiest_leader("k:1", ["a", "b"], pause_s=0)
+    assert (node, messages) == (2, 20)
+    _Consumer.failures = [KafkaTimeoutError("offsets")] * 3
+    try:
+        await observe.busiest_leader("k:1", ["a"], attempts=3, pause_s=0)
+    except KafkaTimeoutError:
+        pass
+    else:
+        raise AssertionError("gave up silently after its attempts")
