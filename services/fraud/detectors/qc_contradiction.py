@@ -26,6 +26,14 @@ from services.fraud.detectors.stats import (
 
 PATTERN_PREFIX = "QC_CONTRADICTION_"  # + the entity type: AGENT or HUB
 PRIOR_RATE = 0.03
+# How sure the agents' own scatter must be that honest agents are more alike than the shared
+# bound (a + b of 1,000) before their spread is read narrower than it: the upper confidence
+# limit of how much they differ, at this level (`stats.proven_alike`). QC agents are many, with
+# hundreds of passes each where they are busy, so their scatter can show it; a world's hubs are
+# too few, and keep the shared bound. Simulated on honest agents drawn alike and drawn
+# differing (a + b 300 to unbounded), the share ever alerted stays within the stated rate
+# (docs/fraud-detection.md, "QC agents: how alike honest agents are, read from the agents").
+AGENT_ALIKE_LEVEL = 0.9
 ACTION = {
     "agent": "Re-train or replace the agent; require photo proof with every QC pass.",
     "hub": "Spot-check QC passes at this hub; compare QC photos with seller evidence.",

@@ -9,6 +9,7 @@ probability is judged against a stated false-alarm rate (`alpha_high`, `alpha_me
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -218,6 +219,7 @@ def robust_baseline(
     leave_out: bool = False,
     by_information: bool = False,
     spread: bool = True,
+    alike_level: float | None = None,
 ) -> RobustBaseline:
     """The pooled counts of the peers that themselves look like peers (and, unless `spread` is
     False, how much they differ: `sequential_peers`, most of a baseline's cost, which a caller
@@ -268,7 +270,12 @@ def robust_baseline(
         kept_n,
         null,
         sequential_peers(
-            kept, t, prior_rate=prior_rate, leave_out=leave_out, by_information=by_information
+            kept,
+            t,
+            prior_rate=prior_rate,
+            leave_out=leave_out,
+            by_information=by_information,
+            alike_level=alike_level,
         )
         if spread
         else None,
@@ -283,6 +290,7 @@ def sequential_peers(
     rounds: int = 3,
     leave_out: bool = False,
     by_information: bool = False,
+    alike_level: float | None = None,
 ) -> PeerSpread:
     """The honest population a sequential test weighs an entity against: the rate and spread
     of the kept peers, less those whose own sequential evidence is telling (MEDIUM).
@@ -305,19 +313,24 @@ def sequential_peers(
     `by_information` (hubs and agents): the rate is each peer's own rate weighed by what it
     tells of the honest mean (`information_rate`), not the pooled rate: a few busy peers
     lifted by pilferage not yet found (a hub carrying pilfering agents) would otherwise set
-    it for everyone; and the spread is `information_spread`, weighed the same way."""
+    it for everyone; and the spread is `information_spread`, weighed the same way.
+
+    `alike_level` (QC agents, since 2026-12-05): how alike honest peers are taken to be at most
+    is no longer `t.max_concentration` alone: where the peers' own scatter shows them more
+    alike than that at this confidence (`proven_alike`), the bound is what it shows."""
     s = Sequential(max_concentration=t.max_concentration)
     peers = list(kept)
 
     def estimate(ps: Sequence[tuple[int, int, int]]) -> PeerSpread:
+        most = t.max_concentration
+        if alike_level is not None:
+            most = max(most, proven_alike(ps, prior_rate=prior_rate, level=alike_level))
         if by_information:
-            spread = information_spread(
-                ps, prior_rate=prior_rate, max_concentration=t.max_concentration
-            )
+            spread = information_spread(ps, prior_rate=prior_rate, max_concentration=most)
             return PeerSpread(
                 information_rate(ps, spread.concentration, t, prior_rate), spread.concentration
             )
-        spread = peer_spread(ps, prior_rate=prior_rate, max_concentration=t.max_concentration)
+        spread = peer_spread(ps, prior_rate=prior_rate, max_concentration=most)
         return PeerSpread(_peer_pool_rate(ps, t, prior_rate), spread.concentration)
 
     current = estimate(peers)
@@ -619,6 +632,66 @@ def information_spread(
             break
         kept = staying
     return PeerSpread(rate, max(1.0 / rho - 1, 2.0) if rho > lowest else max_concentration)
+
+
+# The most alike `proven_alike` ever reads honest peers: a Beta of this many pseudo-observations
+# is a binomial rate for any record a window holds (an honest agent's 500 passes scatter 0.5 %
+# more than binomial noise alone).
+PROVEN_ALIKE_MOST = 100_000.0
+
+
+def proven_alike(
+    peers: Sequence[tuple[int, int, int]],
+    *,
+    prior_rate: float,
+    level: float,
+    most: float = PROVEN_ALIKE_MOST,
+    min_trials: int = 5,
+    reach: float = 3.0,
+    rounds: int = 4,
+) -> float:
+    """How alike peers given as (count, trials, multiplicity) are shown to be by their own
+    scatter, at confidence `level`: the concentration a + b of the widest Beta spread of honest
+    rates their scatter does not rule out (0.0 where it shows nothing: fewer than five peers
+    with `min_trials` trials).
+
+    The spread's estimate (`peer_spread`, `information_spread`) is as often narrower than the
+    truth as wider, so it is held to a fixed bound on how alike peers may be read. This is that
+    bound read from the peers: the upper confidence limit of rho = 1 / (a + b + 1), the rho at
+    which the peers' information-weighted scatter Q(rho) (`information_spread`) falls to the
+    (1 - level) quantile of chi-square with (peers - 1) degrees of freedom; at any wider spread
+    scatter as small as theirs would come less than (1 - level) of the time. Many peers with
+    many trials each show that honest peers are alike (rho is measured to about
+    sqrt(2 / peers) / trials); a handful show little, and the bound comes out wide. Peers more
+    than `reach` of their own standard deviations above the mean (fraudsters, whose excess
+    lifts the scatter) leave it in turn, the rest read against the truncated variance, as in
+    `information_spread`; leaving them out can only make the peers look more alike, which is
+    why the limit is taken at a confidence `level` rather than at the median."""
+    used = [(max(k, 0), n, m) for k, n, m in peers if n >= min_trials]
+    lowest = 1.0 / (most + 1.0)
+    z = statistics.NormalDist().inv_cdf(1.0 - level)
+    kept = used
+    rho = lowest
+    for _ in range(rounds):
+        count = sum(m for _, _, m in kept)
+        if count < 5:
+            return 0.0
+        df = count - 1
+        # Wilson and Hilferty's chi-square quantile, as `_chi_square_median`.
+        quantile = df * max(1 - 2 / (9 * df) + z * math.sqrt(2 / (9 * df)), 0.0) ** 3
+        share = _truncated_variance(reach) if len(kept) < len(used) else 1.0
+        rho = _scatter_root(kept, share * quantile, lowest)
+        rate = _information_mean(kept, rho, prior_rate)
+        sd = math.sqrt(rate * (1 - rate))
+        staying = [
+            (k, n, m)
+            for k, n, m in used
+            if k / n - rate <= reach * sd * math.sqrt((1 + (n - 1) * rho) / n)
+        ]
+        if len(staying) == len(kept):
+            break
+        kept = staying
+    return most if rho <= lowest else 1.0 / rho - 1.0
 
 
 def _information_mean(

@@ -79,6 +79,7 @@ async def peer_baselines(
     leave_out: bool = False,
     by_information: bool = False,
     spread_of: Collection[str] | None = None,
+    alike_level: float | None = None,
 ) -> dict[str, tuple[int, int]]:
     """The robust baseline (count, trials) of each rate among the population's other members.
 
@@ -93,7 +94,10 @@ async def peer_baselines(
     (`stats.information_rate`; hubs and agents, where a few busy peers carry most trials).
     `spread_of`: the rates whose spread the caller reads (None: every rate, when `spreads` is
     given). A population read for this event alone estimates no other spread: the estimate is
-    most of a baseline's cost. A kept one has every rate's, for whichever event reuses it."""
+    most of a baseline's cost. A kept one has every rate's, for whichever event reuses it.
+    `alike_level`: the bound on how alike the peers are read is lifted to what their own
+    scatter shows at this confidence (`stats.proven_alike`; QC agents). A population read
+    with it names it in `population`, so a kept baseline is never shared with one without."""
     cache = _cache_of(session)
     key = (*population, *(num for num, _, _ in rates))
     kept = cache.get(key) if cache is not None else None
@@ -120,6 +124,7 @@ async def peer_baselines(
                 prior_rate=prior,
                 leave_out=leave_out,
                 by_information=by_information,
+                alike_level=alike_level,
             )
             for num, den, prior in rates
         }
@@ -141,6 +146,7 @@ async def peer_baselines(
                 leave_out=leave_out,
                 by_information=by_information,
                 spread=spreads is not None and (spread_of is None or num in spread_of),
+                alike_level=alike_level,
             )
             _spreads(spreads, {num: b})
             out[num] = (b.k, b.n)

@@ -108,15 +108,19 @@ class QcInputs(AssessorBase):
             )
 
         async def baseline(etype: str, eid: str) -> tuple[int, int]:
+            # Agents' spread: no narrower than the shared bound unless their own scatter shows
+            # them more alike (`qc_contradiction.AGENT_ALIKE_LEVEL`).
+            level = qc_contradiction.AGENT_ALIKE_LEVEL if etype == "agent" else None
             return (
                 await self.peers(
-                    (etype, "", "long", "per_buyer"),
+                    (etype, "", "long", "per_buyer", f"alike {level}"),
                     rates,
                     own_id=eid,
                     own=per_buyer(etype, eid, totals.get((etype, eid), {})),
                     load=partial(everyone_per_buyer, etype),
                     spreads=spreads,
                     leave_out=True,
+                    alike_level=level,
                 )
             )["qc_contradictions"]
 
