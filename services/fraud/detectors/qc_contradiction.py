@@ -31,9 +31,11 @@ PRIOR_RATE = 0.03
 # limit of how much they differ, at this level (`stats.proven_alike`). QC agents are many, with
 # hundreds of passes each where they are busy, so their scatter can show it; a world's hubs are
 # too few, and keep the shared bound. Simulated on honest agents drawn alike and drawn
-# differing (a + b 300 to unbounded), the share ever alerted stays within the stated rate
-# (docs/fraud-detection.md, "QC agents: how alike honest agents are, read from the agents").
-AGENT_ALIKE_LEVEL = 0.9
+# differing (a + b 300 to unbounded), the share ever alerted stays within the stated rate at
+# 0.5, 0.75 and 0.9 alike; 0.75 reads the spread narrower than the truth at most a quarter of
+# the time (docs/fraud-detection.md, "QC agents: how alike honest agents are, read from the
+# agents").
+AGENT_ALIKE_LEVEL = 0.75
 ACTION = {
     "agent": "Re-train or replace the agent; require photo proof with every QC pass.",
     "hub": "Spot-check QC passes at this hub; compare QC photos with seller evidence.",

@@ -320,11 +320,13 @@ def sequential_peers(
     alike than that at this confidence (`proven_alike`), the bound is what it shows."""
     s = Sequential(max_concentration=t.max_concentration)
     peers = list(kept)
+    # Read once from the kept peers (`proven_alike` leaves fraudsters above the rest out itself):
+    # one peer more or less, as trimming and `leave_out` weigh them, barely moves it.
+    most = t.max_concentration
+    if alike_level is not None:
+        most = max(most, proven_alike(peers, prior_rate=prior_rate, level=alike_level))
 
     def estimate(ps: Sequence[tuple[int, int, int]]) -> PeerSpread:
-        most = t.max_concentration
-        if alike_level is not None:
-            most = max(most, proven_alike(ps, prior_rate=prior_rate, level=alike_level))
         if by_information:
             spread = information_spread(ps, prior_rate=prior_rate, max_concentration=most)
             return PeerSpread(
