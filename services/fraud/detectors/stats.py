@@ -320,11 +320,16 @@ def sequential_peers(
     alike than that at this confidence (`proven_alike`), the bound is what it shows."""
     s = Sequential(max_concentration=t.max_concentration)
     peers = list(kept)
-    # Read once from the kept peers (`proven_alike` leaves fraudsters above the rest out itself):
-    # one peer more or less, as trimming and `leave_out` weigh them, barely moves it.
-    most = t.max_concentration
-    if alike_level is not None:
-        most = max(most, proven_alike(peers, prior_rate=prior_rate, level=alike_level))
+
+    def bound(ps: Sequence[tuple[int, int, int]]) -> float:
+        if alike_level is None:
+            return t.max_concentration
+        return max(t.max_concentration, proven_alike(ps, prior_rate=prior_rate, level=alike_level))
+
+    # Read again each round from the peers still kept (moderate fraudsters among them widen
+    # their scatter, and leave with the round that finds them telling), but not for each
+    # peer weighed without itself: one peer more or less barely moves it.
+    most = bound(peers)
 
     def estimate(ps: Sequence[tuple[int, int, int]]) -> PeerSpread:
         if by_information:
@@ -346,6 +351,7 @@ def sequential_peers(
         if len(trimmed) == len(peers):
             break
         peers = trimmed
+        most = bound(peers)
         current = estimate(peers)
     return current
 
