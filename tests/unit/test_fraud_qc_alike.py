@@ -9,8 +9,12 @@ agents")."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 from services.fraud.detectors.qc_contradiction import AGENT_ALIKE_LEVEL
 from services.fraud.detectors.stats import (
@@ -21,6 +25,7 @@ from services.fraud.detectors.stats import (
     sequential_test,
 )
 from services.fraud.scoring.base import default_config
+from services.fraud.scoring.baselines import BaselinePolicy, peer_baselines
 
 T = Thresholds()
 S = default_config().sequential
@@ -110,3 +115,47 @@ def test_honest_agents_rarely_ever_alert_against_the_spread_they_show() -> None:
                         alerted += 1
                         break
     assert alerted / total <= S.alpha
+
+
+class _Engine:
+    """Stands in for a database engine (the baseline cache's key)."""
+
+
+def _agents_spread(size: int, level: float | None) -> float:
+    """The QC agents' spread as scoring reads it (`baselines.peer_baselines`, the population
+    read through its loader), for agents whose contradicting buyers are as even as counts can
+    be: a population below the cache's size is read per event, one above it is kept."""
+
+    async def load() -> dict[str, dict[str, int]]:
+        return {
+            f"AG-{i}": {"qc_contradictions": 4 + (i % 2), "qc_passed": 300} for i in range(size)
+        }
+
+    spreads: dict[str, PeerSpread] = {}
+    session: Any = SimpleNamespace(bind=SimpleNamespace(sync_engine=_Engine()))
+    asyncio.run(
+        peer_baselines(
+            session,
+            population=("agent", "", "long", "per_buyer", f"alike {level}"),
+            rates=[("qc_contradictions", "qc_passed", 0.03)],
+            own_id="AG-X",
+            own={},
+            at=datetime(2026, 6, 1, tzinfo=UTC),
+            t=T,
+            policy=BaselinePolicy(
+                min_peers=100, max_age=timedelta(seconds=60), max_drift=timedelta(hours=1)
+            ),
+            load=load,
+            spreads=spreads,
+            leave_out=True,
+            alike_level=level,
+        )
+    )
+    return spreads["qc_contradictions"].concentration
+
+
+def test_scoring_reads_the_agents_spread_with_the_bound_they_show() -> None:
+    # The level reaches the estimate on both of scoring's paths; without it, the shared bound.
+    for size in (90, 120):
+        assert _agents_spread(size, AGENT_ALIKE_LEVEL) > 10 * T.max_concentration
+        assert _agents_spread(size, None) == T.max_concentration
