@@ -299,6 +299,9 @@ class TimelineEntry(Base):
     __tablename__ = "case_timeline"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    # Declared for the ORM (the unit of work inserts a new case before its rows). The database
+    # checks it once per INSERT statement (migration e7b2d5f9a3c6), not with a foreign key's
+    # check and case-row lock per timeline row.
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
     case_version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(60))
