@@ -15,10 +15,10 @@ row's `case_id` changed to a case that does not exist, and a case deleted or its
 changed while timeline rows name it, are refused as the foreign key refused them. They are
 AFTER triggers, as the foreign key's own are: a BEFORE row trigger on `cases` would make every
 UPDATE of a case fetch and lock its row before PostgreSQL sees that `case_id` is not among the
-columns set. The foreign
-key's lock guarded a case row against deletion between the check and the commit; a case is
-never deleted (every case writes its CaseOpened row in the transaction that opens it, so the
-delete trigger refuses any committed case), so the lock had nothing left to guard.
+columns set. The foreign key's lock guarded a case row against deletion between the check and
+the commit; a case is never deleted (every case writes its CaseOpened row in the transaction that
+opens it, so the delete trigger refuses any committed case), so the lock had nothing left to
+guard.
 
 Revision ID: e7b2d5f9a3c6
 Revises: a9d3f7c2e5b1
