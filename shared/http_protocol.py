@@ -115,7 +115,6 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._limits = http_limits()
         self._url_bytes = 0
-        self._header_bytes = 0
         # The request whose app is running, which uvicorn does not keep: `self.cycle` is the
         # last one parsed, and pipelined ones wait in `self.pipeline`.
         self._running: RequestResponseCycle | None = None
@@ -123,8 +122,12 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         self._in_head = False
         # A refusal waiting for the answers to the requests pipelined before it.
         self._refusal: bytes | None = None
-        # The header or body deadline running now, if any, and whether it is the whole body's.
-        self._deadline: asyncio.TimerHandle | None = None
+        # The header or body deadline running now (the loop's time it falls due), if any, and
+        # whether it is the whole body's. One timer stands for it, set to go off no later than
+        # the deadline and moved only when a deadline comes sooner than it (see `_arm`).
+        self._due: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         self._whole_body_due = False
         # When the body began (its headers' end), less the paused time before that.
         self._body_began = 0.0
@@ -137,11 +140,36 @@ class ProblemHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._too_slow)
+        # Deadlines are armed three times a request (its head, its body, each piece of it) and
+        # almost never met. Scheduling and cancelling a timer each time was a third of what
+        # this protocol added to uvicorn's per request; now a deadline is a number, and the
+        # timer is scheduled again only when the deadline is sooner than where it stands. A
+        # timer that goes off before the deadline (a later one replaced the earlier) is set
+        # again for the deadline; one that finds none armed does nothing.
+        due = self.loop.time() + seconds
+        self._due = due
+        if self._timer is None or due < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self.loop.call_at(due, self._timer_went_off)
+            self._timer_at = due
+
+    def _timer_went_off(self) -> None:
+        self._timer = None
+        due = self._due
+        if due is None:
+            return
+        if self.loop.time() < due:
+            self._timer = self.loop.call_at(due, self._timer_went_off)
+            self._timer_at = due
+            return
+        self._too_slow()
 
     def _arm_body(self) -> None:
         """The sooner of the body's deadlines: its pause's, and its whole time's."""
@@ -152,12 +180,10 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         self._whole_body_due = left <= self._limits.body_timeout_s
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._due = None
 
     def _too_slow(self) -> None:
-        self._deadline = None
+        self._due = None
         if self.transport.is_closing() or self._refusal is not None:
             return
         in_body = not self._in_head and self.cycle is not None
@@ -181,7 +207,6 @@ class ProblemHttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._url_bytes = 0
-        self._header_bytes = 0
         self._in_head = True
         self._arm(self._limits.header_timeout_s)
 
@@ -193,23 +218,22 @@ class ProblemHttpProtocol(HttpToolsProtocol):
             )
         super().on_url(url)
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        # Counted as sent on the wire ("name: value\r\n"), so the limit reads like a proxy's.
-        self._header_bytes += len(name) + len(value) + 4
-        if self._header_bytes > self._limits.max_header_bytes:
-            raise _Refused(
-                431,
-                "Request header fields too large",
-                f"The headers are over {self._limits.max_header_bytes} bytes together.",
-            )
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
         # RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host header
         # or with more than one; uvicorn serves it. Which host was meant decides which site,
         # cache entry or absolute link the request belongs to, so none is guessed.
+        # One pass over the headers (uvicorn has lowered their names) for everything below: a
+        # Python call per header, as the header limit was once counted, cost more than the pass.
+        header_bytes, hosts, transfer_codings = 0, 0, []
+        for name, value in self.headers:
+            header_bytes += len(name) + len(value) + 4
+            if name == b"host":
+                hosts += 1
+            elif name == b"transfer-encoding":
+                transfer_codings.append(value)
+        if header_bytes > self._limits.max_header_bytes:
+            raise self._headers_too_large()
         if self.parser.get_http_version() == "1.1":
-            hosts = sum(1 for name, _ in self.headers if name == b"host")
             if hosts != 1:
                 raise _Refused(
                     400,
@@ -219,8 +243,7 @@ class ProblemHttpProtocol(HttpToolsProtocol):
                 )
         codings = [
             coding.strip().lower()
-            for name, value in self.headers
-            if name == b"transfer-encoding"
+            for value in transfer_codings
             for coding in value.decode("latin-1").split(",")
         ]
         if codings and codings != ["chunked"]:
@@ -251,8 +274,24 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         super()._start_asgi_task(cycle, app)
 
     def data_received(self, data: bytes) -> None:
-        if self._refusal is None:  # after a refusal nothing more is read
-            super().data_received(data)
+        if self._refusal is not None:  # after a refusal nothing more is read
+            return
+        super().data_received(data)
+        if self._in_head and not self.transport.is_closing() and self._refusal is None:
+            # A head still arriving: its complete headers so far are held, and answered 431 as
+            # soon as they pass the limit, not when (if ever) the head is complete.
+            held = sum(len(name) + len(value) + 4 for name, value in self.headers)
+            if held > self._limits.max_header_bytes:
+                refused = self._headers_too_large()
+                self._send_problem(refused.status, refused.title, refused.detail)
+
+    def _headers_too_large(self) -> _Refused:
+        # Counted as sent on the wire ("name: value\r\n"), so the limit reads like a proxy's.
+        return _Refused(
+            431,
+            "Request header fields too large",
+            f"The headers are over {self._limits.max_header_bytes} bytes together.",
+        )
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
