@@ -65,9 +65,7 @@ class _Wire(asyncio.Transport):
         self.out.append((asyncio.get_running_loop().time(), bytes(data)))
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8001)}.get(
-            name, default
-        )
+        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8001)}.get(name, default)
 
     def is_closing(self) -> bool:
         return self.closed
