@@ -115,6 +115,7 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._limits = http_limits()
         self._url_bytes = 0
+        self._header_bytes = 0
         # The request whose app is running, which uvicorn does not keep: `self.cycle` is the
         # last one parsed, and pipelined ones wait in `self.pipeline`.
         self._running: RequestResponseCycle | None = None
@@ -207,6 +208,7 @@ class ProblemHttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._url_bytes = 0
+        self._header_bytes = 0
         self._in_head = True
         self._arm(self._limits.header_timeout_s)
 
@@ -218,21 +220,31 @@ class ProblemHttpProtocol(HttpToolsProtocol):
             )
         super().on_url(url)
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # Counted here, as sent on the wire ("name: value\r\n") so the limit reads like a
+        # proxy's: uvicorn strips a value's trailing whitespace before keeping it, so a count
+        # of the kept headers would let a head of padding through, and each header is counted
+        # once, as it arrives, so a head trickled in many pieces costs no more to check.
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > self._limits.max_header_bytes:
+            raise _Refused(
+                431,
+                "Request header fields too large",
+                f"The headers are over {self._limits.max_header_bytes} bytes together.",
+            )
+        super().on_header(name, value)
+
     def on_headers_complete(self) -> None:
         # RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host header
         # or with more than one; uvicorn serves it. Which host was meant decides which site,
         # cache entry or absolute link the request belongs to, so none is guessed.
-        # One pass over the headers (uvicorn has lowered their names) for everything below: a
-        # Python call per header, as the header limit was once counted, cost more than the pass.
-        header_bytes, hosts, transfer_codings = 0, 0, []
+        # One pass over the headers (uvicorn has lowered their names) for both checks below.
+        hosts, transfer_codings = 0, []
         for name, value in self.headers:
-            header_bytes += len(name) + len(value) + 4
             if name == b"host":
                 hosts += 1
             elif name == b"transfer-encoding":
                 transfer_codings.append(value)
-        if header_bytes > self._limits.max_header_bytes:
-            raise self._headers_too_large()
         if self.parser.get_http_version() == "1.1":
             if hosts != 1:
                 raise _Refused(
@@ -274,24 +286,8 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         super()._start_asgi_task(cycle, app)
 
     def data_received(self, data: bytes) -> None:
-        if self._refusal is not None:  # after a refusal nothing more is read
-            return
-        super().data_received(data)
-        if self._in_head and not self.transport.is_closing() and self._refusal is None:
-            # A head still arriving: its complete headers so far are held, and answered 431 as
-            # soon as they pass the limit, not when (if ever) the head is complete.
-            held = sum(len(name) + len(value) + 4 for name, value in self.headers)
-            if held > self._limits.max_header_bytes:
-                refused = self._headers_too_large()
-                self._send_problem(refused.status, refused.title, refused.detail)
-
-    def _headers_too_large(self) -> _Refused:
-        # Counted as sent on the wire ("name: value\r\n"), so the limit reads like a proxy's.
-        return _Refused(
-            431,
-            "Request header fields too large",
-            f"The headers are over {self._limits.max_header_bytes} bytes together.",
-        )
+        if self._refusal is None:  # after a refusal nothing more is read
+            super().data_received(data)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

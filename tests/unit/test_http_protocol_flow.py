@@ -134,3 +134,16 @@ async def test_a_deadline_later_than_where_the_timer_stands_is_kept() -> None:
     assert answer.startswith(b"HTTP/1.1 408"), answer
     assert at >= began + 0.2
     protocol.connection_lost(None)
+
+
+async def test_headers_padded_with_trailing_whitespace_count_as_sent() -> None:
+    # uvicorn strips a value's trailing spaces before keeping the header, so a limit counted
+    # over the kept headers would let a head made mostly of padding through.
+    protocol, wire = _protocol()
+    padding = b"".join(b"x-pad-%d: a%s\r\n" % (i, b" " * 8000) for i in range(8))
+    protocol.data_received(b"GET / HTTP/1.1\r\nhost: x\r\n" + padding + b"\r\n")
+    for _ in range(20):
+        await asyncio.sleep(0)
+    answers = [data.split(b"\r\n")[0] for _, data in wire.out if data.startswith(b"HTTP/")]
+    assert answers == [b"HTTP/1.1 431 Request Header Fields Too Large"], answers
+    protocol.connection_lost(None)
