@@ -1,14 +1,16 @@
 """Intake benchmark: partner webhook ingest (verify, validate, archive, outbox, commit) per
 partner format, beside a bare FastAPI endpoint measured in the same run on the same machine.
 
-Both apps run under uvicorn in their own subprocess on a free port, with the same settings; the
-driver is httpx in this process. Three measurements per target:
+Both apps run under uvicorn in their own subprocess on a free port: intake as `disputedesk run`
+serves it (BENCH_INTAKE_SERVE, below), the bare endpoint as uvicorn serves an app out of the box;
+the driver is httpx in this process. Three measurements per target:
   saturation   closed loop, fixed concurrency, bounded count → requests/s (ratio to bare);
   fixed rate   open loop at one offered rate → p50/p99 latency, timed from each request's
                scheduled send time so that queueing is counted;
   batch        rapidroute batches of 500 events, one at a time → p99 latency (goal < 1 s).
 
-The outbox relay's poll is held off unless BENCH_INTAKE_RELAY=1 (see WITH_RELAY). Run alone:
+With BENCH_INTAKE_SERVE=stock, intake is served as the bare endpoint is and its outbox relay's
+poll is held off unless BENCH_INTAKE_RELAY=1 (see WITH_RELAY). Run alone:
 `PYTHONPATH=$PWD python bench/intake.py` (brings up the local stack from the DISPUTEDESK_*
 environment), or through `python -m bench intake`.
 """
@@ -45,7 +47,7 @@ FIXED_RATE_SECONDS = float(os.environ.get("BENCH_INTAKE_SECONDS", 3))
 BATCHES = int(os.environ.get("BENCH_INTAKE_BATCHES", 15))
 BATCH_SIZE = 500
 # What is measured is ingest up to the commit (verify, validate, archive, outbox, commit).
-# Publishing the outbox is the backbone benchmark's subject; by default the relay's periodic
+# Publishing the outbox is the backbone benchmark's subject; served stock, the relay's periodic
 # poll is held off here. It still wakes when a request commits events (and on the outbox's
 # NOTIFY), so with announced returns (below) the measured process publishes what it accepts.
 # BENCH_INTAKE_RELAY=1 also restores the relay's own poll interval.
@@ -96,26 +98,66 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# How intake is served. `production` (the default): the command `disputedesk run` starts it with
+# (`ServiceSpec.command`: our HTTP protocol, uvicorn's own loop and log settings) and the
+# settings it has there, so that what is measured is what is deployed. `stock` serves it as the
+# bare endpoint is served (uvicorn's own protocol, the relay's poll held off, warnings only), as
+# these benchmarks did before 2026-12-05: a ratio of that kind leaves out our protocol's work per
+# request. The bare endpoint is always served stock: it is the floor.
+SERVE = os.environ.get("BENCH_INTAKE_SERVE", "production")
+if SERVE not in ("production", "stock"):
+    raise SystemExit(f"BENCH_INTAKE_SERVE={SERVE!r}: production or stock")
+
+
+def stock_settings(*, hold_relay: bool = True) -> dict[str, str]:
+    """What a stock-served process is given beyond its service's settings (none in production:
+    `make run` gives it none)."""
+    if SERVE == "production":
+        return {}
+    return {
+        "LOG_LEVEL": "WARNING",
+        **({"INTAKE_OUTBOX_POLL_INTERVAL_S": "3600"} if hold_relay else {}),
+    }
+
+
+def _stock_command(factory: str, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        factory,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
+def _production_command(port: int) -> list[str]:
+    from disputedesk.stack.supervisor import ServiceSpec
+
+    return ServiceSpec("intake", port).command(sys.executable)
+
+
 class Server:
-    def __init__(self, factory: str, env: dict[str, str], root: Path = ROOT) -> None:
+    def __init__(
+        self, factory: str, env: dict[str, str], root: Path = ROOT, *, stock: bool = False
+    ) -> None:
         # `root` is the checkout served: bench/intake_ab.py serves two of them side by side.
+        # Intake (`services.intake.app:create_app`) is served as BENCH_INTAKE_SERVE says, any
+        # other app (the bare endpoint) or `stock=True` as uvicorn serves it out of the box.
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        production = (
+            not stock and SERVE == "production" and factory == "services.intake.app:create_app"
+        )
+        self.served = "production" if production else "stock"
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                factory,
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
+            _production_command(self.port) if production else _stock_command(factory, self.port),
             env={**os.environ, **env, "PYTHONPATH": str(root)},
             cwd=root,
         )
@@ -501,8 +543,7 @@ async def measure(env: dict[str, str], log: Callable[[str], None]) -> dict[str, 
     server_env = {
         "INTAKE_DATABASE_URL": url,
         "KAFKA_BOOTSTRAP_SERVERS": env["KAFKA_BOOTSTRAP_SERVERS"],
-        "LOG_LEVEL": "WARNING",
-        **({} if WITH_RELAY else {"INTAKE_OUTBOX_POLL_INTERVAL_S": "3600"}),
+        **stock_settings(hold_relay=not WITH_RELAY),
         # The keys the partners were seeded with.
         **credentials.at_rest_environment(os.environ, secrets),
     }

@@ -6,7 +6,8 @@ load, more than a single cut changes it; alternating the variants inside one run
 that load. Each variant is a checkout (`git archive <rev> | tar -x -C DIR`) and optional
 settings, all served at once, each on a fresh database of its own (`bench_intake_ab_<label>`,
 so that each relay publishes its own variant's events); the driver and the bare endpoint are
-this tree's (`bench/intake.py`).
+this tree's (`bench/intake.py`). Intake is served as `disputedesk run` serves it (its HTTP
+protocol and settings), or as the bare endpoint is with BENCH_INTAKE_SERVE=stock.
 
     BENCH_AB_VARIANTS='base=/tmp/base;cut=.:INTAKE_X=1' python bench/intake_ab.py
 
@@ -152,10 +153,15 @@ def _variants(
         label, rest = item.split("=", 1)
         root, _, extra = rest.partition(":")
         settings = dict(kv.split("=", 1) for kv in extra.split(",") if kv)
+        # `label=ROOT:BENCH_INTAKE_SERVE=stock` serves that variant stock in a production run:
+        # the same code both ways in one run says what our protocol and settings cost.
+        stock = settings.pop("BENCH_INTAKE_SERVE", bench_intake.SERVE) == "stock"
+        held = {"LOG_LEVEL": "WARNING", "INTAKE_OUTBOX_POLL_INTERVAL_S": "3600"} if stock else {}
         out[label] = bench_intake.Server(
             "services.intake.app:create_app",
-            {**server_env, "INTAKE_DATABASE_URL": urls[label], **settings},
+            {**server_env, "INTAKE_DATABASE_URL": urls[label], **held, **settings},
             Path(root).resolve(),
+            stock=stock,
         )
     return out
 
@@ -181,8 +187,8 @@ async def measure() -> dict[str, Any]:
     server_env = {
         "DISPUTEDESK_KEYRING_FILE": str(keyring_file),
         "KAFKA_BOOTSTRAP_SERVERS": env["KAFKA_BOOTSTRAP_SERVERS"],
-        "LOG_LEVEL": "WARNING",
-        "INTAKE_OUTBOX_POLL_INTERVAL_S": "3600",
+        # As `make run` sets them (BENCH_INTAKE_SERVE=production) or held off (stock).
+        **bench_intake.stock_settings(),
         # The feed's and the agent's keys get room above the load, as in the end-to-end
         # benchmark: a 429 would measure the limit, not the request (the limiter still runs).
         "RATE_LIMIT_OVERRIDES": json.dumps(
@@ -338,6 +344,8 @@ async def measure() -> dict[str, Any]:
         },
         "not_accepted": {f"{a}/{b}": failed[(a, b)] for a, b in keys},
         "relay_rounds": rounds,
+        # How each variant was served (bench/intake.py, BENCH_INTAKE_SERVE): production or stock.
+        "served": {label: server.served for label, server in variants.items()},
         "load_average": os.getloadavg(),
         "rounds": ROUNDS,
         "requests_per_round": REQUESTS,

@@ -123,8 +123,12 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         self._in_head = False
         # A refusal waiting for the answers to the requests pipelined before it.
         self._refusal: bytes | None = None
-        # The header or body deadline running now, if any, and whether it is the whole body's.
-        self._deadline: asyncio.TimerHandle | None = None
+        # The header or body deadline running now (the loop's time it falls due), if any, and
+        # whether it is the whole body's. One timer stands for it, set to go off no later than
+        # the deadline and moved only when a deadline comes sooner than it (see `_arm`).
+        self._due: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         self._whole_body_due = False
         # When the body began (its headers' end), less the paused time before that.
         self._body_began = 0.0
@@ -137,11 +141,36 @@ class ProblemHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._too_slow)
+        # Deadlines are armed three times a request (its head, its body, each piece of it) and
+        # almost never met. Scheduling and cancelling a timer each time was a third of what
+        # this protocol added to uvicorn's per request; now a deadline is a number, and the
+        # timer is scheduled again only when the deadline is sooner than where it stands. A
+        # timer that goes off before the deadline (a later one replaced the earlier) is set
+        # again for the deadline; one that finds none armed does nothing.
+        due = self.loop.time() + seconds
+        self._due = due
+        if self._timer is None or due < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self.loop.call_at(due, self._timer_went_off)
+            self._timer_at = due
+
+    def _timer_went_off(self) -> None:
+        self._timer = None
+        due = self._due
+        if due is None:
+            return
+        if self.loop.time() < due:
+            self._timer = self.loop.call_at(due, self._timer_went_off)
+            self._timer_at = due
+            return
+        self._too_slow()
 
     def _arm_body(self) -> None:
         """The sooner of the body's deadlines: its pause's, and its whole time's."""
@@ -152,12 +181,10 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         self._whole_body_due = left <= self._limits.body_timeout_s
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._due = None
 
     def _too_slow(self) -> None:
-        self._deadline = None
+        self._due = None
         if self.transport.is_closing() or self._refusal is not None:
             return
         in_body = not self._in_head and self.cycle is not None
@@ -194,7 +221,10 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        # Counted as sent on the wire ("name: value\r\n"), so the limit reads like a proxy's.
+        # Counted here, as sent on the wire ("name: value\r\n") so the limit reads like a
+        # proxy's: uvicorn strips a value's trailing whitespace before keeping it, so a count
+        # of the kept headers would let a head of padding through, and each header is counted
+        # once, as it arrives, so a head trickled in many pieces costs no more to check.
         self._header_bytes += len(name) + len(value) + 4
         if self._header_bytes > self._limits.max_header_bytes:
             raise _Refused(
@@ -208,8 +238,14 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         # RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host header
         # or with more than one; uvicorn serves it. Which host was meant decides which site,
         # cache entry or absolute link the request belongs to, so none is guessed.
+        # One pass over the headers (uvicorn has lowered their names) for both checks below.
+        hosts, transfer_codings = 0, []
+        for name, value in self.headers:
+            if name == b"host":
+                hosts += 1
+            elif name == b"transfer-encoding":
+                transfer_codings.append(value)
         if self.parser.get_http_version() == "1.1":
-            hosts = sum(1 for name, _ in self.headers if name == b"host")
             if hosts != 1:
                 raise _Refused(
                     400,
@@ -219,8 +255,7 @@ class ProblemHttpProtocol(HttpToolsProtocol):
                 )
         codings = [
             coding.strip().lower()
-            for name, value in self.headers
-            if name == b"transfer-encoding"
+            for value in transfer_codings
             for coding in value.decode("latin-1").split(",")
         ]
         if codings and codings != ["chunked"]:
