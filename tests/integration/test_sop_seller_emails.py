@@ -234,7 +234,8 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
     r = await recon.client.post(
         f"/v1/cases/{case['case_id']}/appeal-decision",
-        json={"overturn": False, "reason": "The scans show no loss in the partner's custody"},
+        # As a manager types it: lower case, no full stop.
+        json={"overturn": False, "reason": "the scans show no loss in the partner's custody"},
         headers=harness.key(MANAGER),
     )
     assert r.status_code == 200, r.text
@@ -242,6 +243,13 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     [outcome] = await _mails(harness, rid, "The result of your appeal")
     assert outcome["To"] == to and case["case_id"] in outcome["Subject"]
     _in_both(outcome, "keep the original decision", inr(75_000), "stands")
+    # The manager's words a quoted sentence of their own, not run on after a colon
+    # ("stands: The scans ...").
+    assert (
+        "the earlier decision stands. The manager's reason, in their own words: "
+        "“The scans show no loss in the partner's custody.” We are paying you"
+    ) in " ".join(text_part(outcome).split()), text_part(outcome)
+    assert "stands: " not in text_part(outcome), text_part(outcome)
     assert "successful" not in text_part(outcome)
     # The appeal decision is final: the original paragraph's offer of an appeal is not repeated.
     assert "appeal within" not in text_part(outcome), text_part(outcome)

@@ -458,9 +458,25 @@ def decision_reason(
 
 # The shapes of `policy/explain.py`'s paragraphs of a person's decision: `explain_manual` quotes
 # the person's reason before "In short", `dismissed_appeal` the manager's before the original
-# decision's own paragraph.
-_DESK_WORDS = re.compile(r"our desk decided: (.*?)\. In short, ", re.S)
-_DISMISSED = re.compile(r"the earlier decision stands: (.*?)\. (\S.*)$", re.S)
+# decision's own paragraph. Each as written now (the reason a quoted sentence of its own) and as
+# records written before that read (the reason joined after a colon).
+_DESK_WORDS = re.compile(
+    r"our desk decided(?:, in its own words: “(.*?)[.!?]?” |: (.*?)\. )In short, ", re.S
+)
+_DISMISSED = re.compile(
+    r"the earlier decision stands(?:\. The manager's reason, in their own words: “(.*?)[.!?]?” "
+    r"|: (.*?)\. )(\S.*)$",
+    re.S,
+)
+
+
+def _quoted(pattern: re.Pattern[str], text: str) -> tuple[str, ...] | None:
+    """A person's words (either shape's group) and whatever the pattern reads after them."""
+    found = pattern.search(text)
+    if found is None:
+        return None
+    new, old, *rest = found.groups()
+    return (new if new is not None else old, *rest)
 
 
 def _body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -> str | None:
@@ -468,14 +484,14 @@ def _body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -> st
     the record (a manager approving the SOP's proposal signs the SOP's paragraph)."""
     if decision.reason_code == "APPEAL_UPHELD_ORIGINAL":
         return _dismissed_body(decision, english, seller_claimed=seller_claimed)
-    words = _group(_DESK_WORDS, english)
+    words = _quoted(_DESK_WORDS, english)
     if words is not None:
         return _desk_body(decision, english, words[0], seller_claimed=seller_claimed)
     return _sop_body(decision, english, seller_claimed=seller_claimed)
 
 
 def _dismissed_body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -> str | None:
-    found = _group(_DISMISSED, english)
+    found = _quoted(_DISMISSED, english)
     if found is None:
         return None
     words, original = found

@@ -59,13 +59,25 @@ ABOVE_CAP_PENDING = (
 ABOVE_CAP_APPROVED = " Because the amount is above our approval limit, a manager has confirmed it."
 
 
+def persons_words(reason: str) -> str:
+    """A person's reason as a sentence of its own, quoted: the paragraph around it is the
+    desk's, and a reason joined into it after a colon read "stands: The scans show ..." (a
+    capital mid-sentence, or a lower-case sentence when the person began with one). Said as
+    written otherwise: only its first letter raised and a closing full stop added if missing."""
+    words = " ".join(reason.split())
+    if words[-1:] not in (".", "!", "?"):
+        words += "."
+    return f"“{words[:1].upper()}{words[1:]}”"
+
+
 def dismissed_appeal(original: str, *, return_id: str, reason: str) -> str:
     """The paragraph of an appeal dismissed: the manager's reason, then the original decision's
     own reasons (its payout included), without its offer of an appeal."""
     rest = without_appeal_offer(original.split(": ", 1)[-1])
     return (
         f"About your return {return_id}: we looked at your appeal again and the earlier decision "
-        f"stands: {reason.strip().rstrip('.')}. {rest[:1].upper()}{rest[1:]}"
+        f"stands. The manager's reason, in their own words: {persons_words(reason)} "
+        f"{rest[:1].upper()}{rest[1:]}"
     ).strip()
 
 
@@ -300,8 +312,7 @@ def explain_manual(
     A case the desk opened itself (P1-P3, `seller_claimed` false) had no claim to review. An
     appeal's own decision (`appealable` false) is final: no appeal is offered."""
     subject = "your claim" if seller_claimed else "the case we opened for this return ourselves"
-    opening = f"About your return {return_id}: after reviewing {subject}, our desk decided: "
-    reason = reason.strip().rstrip(".")
+    opening = f"About your return {return_id}: after reviewing {subject}, our desk decided, "
     if payout == 0:
         money = "this means no payment is due on this " + ("claim" if seller_claimed else "case")
     else:
@@ -322,4 +333,6 @@ def explain_manual(
         if appealable
         else ""
     )
-    return f"{opening}{reason}. In short, {money}.{no_action}{appeal}"
+    return (
+        f"{opening}in its own words: {persons_words(reason)} In short, {money}.{no_action}{appeal}"
+    )
