@@ -316,10 +316,12 @@ def plural(count: int, one: str, many: str) -> str:
 # A person's decision quotes the person's own words (None here).
 
 _SHARE = re.compile(r"\((\d+) % of (?:the item value, )?(₹[\d,]+\.\d\d)")
-_DAYS_AFTER_DELIVERY = re.compile(r"more than (\d+) days after the parcel was delivered")
+# The claim window after delivery is the policy's hours, said in days when whole (`span_of_hours`
+# in `policy/explain.py`): read with its unit, so the Hindi end is the English one to the minute.
+_SPAN_AFTER_DELIVERY = re.compile(r"more than (\d+) (days?|hours?) after the parcel was delivered")
 _EARLIEST_DAYS = re.compile(r"can only be filed (\d+) days after pickup")
 _LATEST_DAYS = re.compile(r"within (\d+) days of pickup")
-_WINDOW_DAYS = re.compile(r"within (\d+) days of the parcel's delivery")
+_WINDOW_SPAN = re.compile(r"within (\d+) (days?|hours?) of the parcel's delivery")
 _NO_DELIVERY_DAYS = re.compile(r"no delivery record after more than (\d+) days")
 _WEIGHTS = re.compile(
     r"weighed (\d+) g at pickup and (\d+) g on delivery, a drop of (\d+) g, which is more than "
@@ -343,6 +345,13 @@ def _group(pattern: re.Pattern[str], text: str) -> tuple[str, ...] | None:
     return found.groups() if found else None
 
 
+def _span(count: str, unit: str) -> tuple[timedelta, str]:
+    """A window the English paragraph states (`7 days`, `36 hours`): its length and its Hindi."""
+    if unit.startswith("hour"):
+        return timedelta(hours=int(count)), f"{count} {'घंटा' if count == '1' else 'घंटे'}"
+    return timedelta(days=int(count)), f"{count} दिन"
+
+
 def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
     claim_of = _OBJECT.get(str(facts.get("claim_type") or ""), "इस")
     pickup, delivered, filed = (
@@ -350,12 +359,12 @@ def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
     )
     if rule_id == "E2b":
         return "इस वापसी पर पहले से एक तय मामला है, और उसी वापसी पर दूसरा दावा नहीं खोला जा सकता"
-    if rule_id == "E3" and filed and delivered and (g := _group(_DAYS_AFTER_DELIVERY, english)):
-        until = delivered + timedelta(days=int(g[0]))
+    if rule_id == "E3" and filed and delivered and (g := _group(_SPAN_AFTER_DELIVERY, english)):
+        window, span = _span(*g)
         return (
             f"{claim_of} का दावा {time_hi(filed)} को दर्ज हुआ, यानी {date_hi(delivered)} को आपको "
-            f"पार्सल की डिलीवरी के {g[0]} दिन से ज़्यादा बाद: दावे का समय {time_hi(until)} को "
-            "ख़त्म हो गया था"
+            f"पार्सल की डिलीवरी के {span} से ज़्यादा बाद: दावे का समय "
+            f"{time_hi(delivered + window)} को ख़त्म हो गया था"
         )
     if rule_id == "E3b" and pickup and (g := _group(_EARLIEST_DAYS, english)):
         earliest = pickup + timedelta(days=int(g[0]))
@@ -373,11 +382,11 @@ def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
         )
     if rule_id == "E4":
         return "इस प्रकार के दावे के लिए ज़रूरी सबूत जवाब की समय-सीमा तक हमें नहीं मिला"
-    if rule_id == "P2" and delivered and (g := _group(_WINDOW_DAYS, english)):
-        until = delivered + timedelta(days=int(g[0]))
+    if rule_id == "P2" and delivered and (g := _group(_WINDOW_SPAN, english)):
+        window, span = _span(*g)
         return (
-            f"हमने जो सबूत माँगा था, वह पार्सल की डिलीवरी के {g[0]} दिन के भीतर, यानी "
-            f"{time_hi(until)} तक, हमें नहीं मिला"
+            f"हमने जो सबूत माँगा था, वह पार्सल की डिलीवरी के {span} के भीतर, यानी "
+            f"{time_hi(delivered + window)} तक, हमें नहीं मिला"
         )
     if rule_id == "L3" and pickup and (g := _group(_NO_DELIVERY_DAYS, english)):
         return (

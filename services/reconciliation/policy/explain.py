@@ -103,6 +103,15 @@ def _who_bears(party: LiableParty, payout: int, partner_debit: int, *, verb: str
     return f"the cost {verb}from {words}"
 
 
+def span_of_hours(hours: int) -> str:
+    """A policy window as the seller reads it: in days when it is whole days (`7 days`), else in
+    hours (`36 hours`), so the span said is the one the window's end is computed from."""
+    if hours % 24 == 0:
+        days = hours // 24
+        return f"{days} day" if days == 1 else f"{days} days"
+    return f"{hours} hour" if hours == 1 else f"{hours} hours"
+
+
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
     claim = f.claim_type.value.replace("_", " ").lower() if f.claim_type else "return"
     drop = weight_drop_g(f)
@@ -131,7 +140,7 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
         # last day a few hours late.
         "E3": lambda: (
             f"the {claim} claim was filed on {_moment(f.filed_at)}, more than "
-            f"{p.windows.claim_window_h // 24} days after the parcel was delivered to you on "
+            f"{span_of_hours(p.windows.claim_window_h)} after the parcel was delivered to you on "
             f"{_day(f.delivered_at)}: the time to claim ended at {_moment(window_end)}"
         ),
         "E3b": lambda: (
@@ -151,8 +160,8 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
         "E4": lambda: "the evidence this claim type needs did not reach us by the reply-by time",
         "P2": lambda: (
             "the evidence we asked for did not reach us within "
-            f"{p.windows.claim_window_h // 24} days of the parcel's delivery to you, that is by "
-            f"{_moment(window_end)}"
+            f"{span_of_hours(p.windows.claim_window_h)} of the parcel's delivery to you, that is "
+            f"by {_moment(window_end)}"
         ),
         "E5": lambda: "the claim needs a closer look by our review team before any payment",
         "E5b": lambda: (
@@ -263,13 +272,13 @@ def explain(
         )
     if step == "AWAIT_EVIDENCE" and verdict.rule_id == "P2":
         # P2's reply-by is the claim window from delivery, not the 72-hour evidence reply time.
-        window_days = p.windows.claim_window_h // 24
         by = f.delivered_at + timedelta(hours=p.windows.claim_window_h) if f.delivered_at else None
         return (
             f"{opening}the partner's records show the parcel reached you lighter than it was "
             "picked up. To decide it we need: "
             + "; ".join(verdict.checklist)
-            + f". Please send it within {window_days} days of the delivery to you, "
+            + f". Please send it within {span_of_hours(p.windows.claim_window_h)} of the delivery "
+            "to you, "
             f"by {_moment(by)}; the case waits for you in the meantime."
         )
     if step == "AWAIT_EVIDENCE":
