@@ -645,6 +645,18 @@ class CaseUpdated(CaseEventBase):
         "for that request, which says the claim joined the case, instead of saying the request "
         "may follow once awaited records are in.",
     )
+    awaiting_return_until: AwareDatetime | None = Field(
+        default=None,
+        description="On `ESCALATION_MERGED` into a case waiting for the return's record (SOP "
+        "E1, as `CaseOpened.awaiting_return_until`): the end of that wait, when the desk takes "
+        "the case over if the record has not come.",
+    )
+    awaiting_delivery_until: AwareDatetime | None = Field(
+        default=None,
+        description="On `ESCALATION_MERGED` into a case waiting for the partner's scan of the "
+        "return's delivery to the seller (SOP E1, as `CaseOpened.awaiting_delivery_until`): the "
+        "end of that wait, when the desk takes the case over if the scan has not come.",
+    )
     settlement_waits: list[SettlementWait] = Field(
         default_factory=list,
         description="The teams a decided payment still waits for, each with its due time: on "

@@ -1846,6 +1846,47 @@ async def test_e1_a_claim_waiting_for_the_delivery_scan_is_told_so_and_until_whe
     assert "marketplace's record" not in text_part(changed), text_part(changed)
 
 
+async def test_e1_a_filing_joining_the_wait_for_the_delivery_scan_is_told_the_waits_end(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A claim waits for the delivery scan (E1) and the seller writes again (E2: merged). The
+    merge acknowledgement gave the decision's latest date (the wait's end plus a review) with
+    no word of the wait: it says, as the first acknowledgement did, which record is awaited and
+    the moment a person takes the case over if it never comes (the case's own timer)."""
+    filed = await filed_case(
+        harness,
+        pipeline,
+        delivered_weight_kg=None,
+        until=lambda c: c["waiting_for"] == "PENDING_FACTS",
+    )
+    due = await scalar(
+        pipeline["reconciliation"],
+        "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'FACTS_WAIT'",
+        c=filed.case["case_id"],
+    )
+    r = await pipeline["intake"].client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            filed.rid,
+            seller_id=filed.seller,
+            channel="EMAIL",
+            claimed_amount=150_000,
+            seller_email=filed.to,
+            description="Writing again: the screen is cracked.",
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    [merged] = await _mails(harness, filed.rid, "joins the case already open")
+    _in_both(
+        merged,
+        JOINED,
+        "has not yet sent us its scan of the return being delivered",
+        "if it has not reached us by",
+        india_time(due),
+    )
+
+
 @pytest.fixture(scope="module")
 async def clocked(harness: Harness) -> AsyncIterator[Engine]:
     """A reconciliation of its own on a manual clock: a case the desk opened stays waiting for
@@ -1915,6 +1956,14 @@ async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_noth
             headers=harness.key(AGENT),
         )
         assert r.status_code == 202, r.text
+    case = await _case(
+        harness, pipeline["reconciliation"], rid, lambda c: c["waiting_for"] == "PENDING_FACTS"
+    )
+    due = await scalar(
+        pipeline["reconciliation"],
+        "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'FACTS_WAIT'",
+        c=case["case_id"],
+    )
     [merged] = await _mails(harness, rid, "joins the case already open")
     _in_both(
         merged,
@@ -1922,6 +1971,10 @@ async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_noth
         "still without the evidence",
         "An unboxing video of the returned parcel",
         "If your claim goes ahead once the records we are waiting for are in",
+        # The record awaited and the wait's own end, as the first acknowledgement said.
+        "We have not yet received the marketplace's record of this return",
+        "if it has not reached us by",
+        india_time(due),
     )
     assert "do not need to do anything" not in text_part(merged), text_part(merged)
 

@@ -351,6 +351,10 @@ def _filing_answer(
         # The SOP asks for the claim's checklist in the same moment (E4): that request says the
         # claim joined and lists what to send; this one, if it goes at all, says it follows.
         asks_for_evidence=event.asks_for_evidence,
+        # A filing joining E1's wait: what is awaited and the wait's own end, as the first
+        # filing's acknowledgement said (the decision date alone hid why it is that far).
+        awaiting_return_until=event.awaiting_return_until,
+        awaiting_delivery_until=event.awaiting_delivery_until,
         # A decided case whose payment still waits for a team: the filing is told so, and by
         # when, not just "decided".
         **_settlement_wait(event),

@@ -4,6 +4,7 @@ says; a decision is settled in the ledger in the same transaction and the case c
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -529,18 +530,8 @@ async def start(
         now=now,
         expected_decision_by=expected_decision_by(verdict, now, p),
         trigger_rule=case.trigger_rule,
-        awaiting_return_until=(
-            None if facts.return_known else now + timedelta(hours=p.timers.facts_wait_h)
-        ),
-        # The return is known but not its delivery: the seller is told that scan is awaited,
-        # and until when, not that the scans are being checked "now".
-        awaiting_delivery_until=(
-            now + timedelta(hours=p.timers.facts_wait_h)
-            if facts.return_known
-            and verdict.reason_code == "PENDING_FACTS"
-            and "DELIVERY_SCAN" in missing_facts(facts)
-            else None
-        ),
+        # The wait starts now (its timer is armed with the same `now`).
+        **facts_awaited(facts, verdict, until=now + timedelta(hours=p.timers.facts_wait_h)),
         asks_for_evidence=asks_for_evidence(case, facts, verdict, p),
         # E1 first: the request follows only if the facts, once in, let the claim go on.
         asks_once_facts_are_in=verdict.step is Step.WAIT_FACTS
@@ -548,6 +539,22 @@ async def start(
         data={"trigger_rule": case.trigger_rule},
     )
     await apply_verdict(session, case, verdict, facts, now=now, p=p)
+
+
+def facts_awaited(facts: Facts, verdict: Verdict, *, until: datetime) -> dict[str, Any]:
+    """E1's wait as a seller is told it, on the case's opening (`CaseOpened`) and on a filing
+    that joins the case during the wait (`CaseUpdated`): which record is awaited, the
+    return's (no scan can be matched without it) or else its delivery scan (the claim window
+    counts from it), and `until`, the wait's end, when a person takes the case over. Neither
+    while the case waits for nothing of the sort."""
+    waiting = verdict.step is Step.WAIT_FACTS and verdict.reason_code == "PENDING_FACTS"
+    missing = missing_facts(facts) if waiting else []
+    return {
+        "awaiting_return_until": until if "RETURN" in missing else None,
+        "awaiting_delivery_until": (
+            until if "RETURN" not in missing and "DELIVERY_SCAN" in missing else None
+        ),
+    }
 
 
 def _missing_records(facts: Facts) -> list[str]:
