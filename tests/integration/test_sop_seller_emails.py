@@ -1896,16 +1896,16 @@ async def clocked(harness: Harness) -> AsyncIterator[Engine]:
         yield eng
 
 
-async def test_a_claim_adopted_by_a_case_the_desk_opened_is_asked_for_its_evidence_once(
+async def test_a_claim_on_a_case_the_desk_opened_is_not_asked_for_what_its_email_said_was_not_needed(
     harness: Harness, pipeline: dict[str, Any], clocked: Engine
 ) -> None:
-    """The partner declares a parcel damaged in transit (P1): the desk's case waits for its
-    fraud check. The seller files a damage claim without evidence meanwhile: the case adopts it
-    (E2) and E4 asks for the checklist at once. The merge acknowledgement said "If your claim
-    goes ahead once the records we are waiting for are in, we will also write and tell you by
-    when" beside that request, though nothing was awaited. Reconciliation's events, as it
-    wrote them, are played to the notifications service: the seller gets one email, the
-    request, saying the claim joined the case, and no acknowledgement promising a later one."""
+    """The partner declares a parcel damaged in transit (P1): the desk's case, whose first email
+    told the seller no action is needed, waits for its fraud check. The seller files a damage
+    claim without evidence meanwhile: it joins the case (E2). E4 used to ask for the checklist at
+    once, contradicting the first email. A claim joining a case the desk opened and told the
+    seller needs nothing from them is an update of that case (SOP E2, P1): decided by its
+    liability rule after the fraud gate, with no evidence request; the merge acknowledgement
+    says nothing more is needed, and lists no checklist."""
     rid, now = uid("RET-P1AD"), datetime.now(UTC)
     clocked.clock.set(now)  # the dates the seller reads are ahead, as in production
     await clocked.send(
@@ -1915,21 +1915,25 @@ async def test_a_claim_adopted_by_a_case_the_desk_opened_is_asked_for_its_eviden
     )
     await clocked.wait_case(rid, lambda c: c["waiting_for"] == "FRAUD_ASSESSMENT")
     await clocked.send(escalation(rid, items=[], filed_at=now))
-    case = await clocked.wait_case(rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+
+    case = await clocked.wait_case(rid, lambda c: c["primary_escalation_id"] is not None)
+    # Still the desk's case waiting for its fraud check, not waiting for the seller.
+    assert (case["state"], case["waiting_for"]) == ("OPEN", "FRAUD_ASSESSMENT"), case
     events = [
         MODEL_OF_TYPE[e["ce_type"]].model_validate(e["payload"])
         for e in await clocked.events(case["case_id"])
     ]
+    assert not any(type(e).__name__ == "EvidenceRequested" for e in events), events
     [merged] = [e for e in events if getattr(e, "change", None) == "ESCALATION_MERGED"]
     assert isinstance(merged, CaseUpdated)
-    assert merged.asks_for_evidence and merged.evidence_missing == [], merged
+    assert not merged.asks_for_evidence and merged.evidence_missing == [], merged
     await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], *(envelope(e) for e in events))
-    [request] = await _mails(harness, rid, "Please send evidence")
-    _in_both(request, JOINED)
+    [ack] = await _mails(harness, rid, "joins the case already open")
+    _in_both(ack, JOINED, "which we opened ourselves", "You do not need to do anything else")
     await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
-    assert _about(harness, rid, "joins the case already open") == []
+    assert _about(harness, rid, "Please send evidence") == []
     for mail in messages_mentioning(harness.mail_dir, rid):
-        assert "records we are waiting for" not in text_part(mail), text_part(mail)
+        assert "evidence" not in text_part(mail).lower(), text_part(mail)
 
 
 async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_nothing_is_needed(

@@ -23,6 +23,7 @@ from services.reconciliation.policy import service as policies
 from services.reconciliation.policy.explain import explain
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import (
+    TOLD_NO_ACTION,
     Amounts,
     Step,
     Verdict,
@@ -399,7 +400,7 @@ async def apply_verdict(
 
 
 def verdict_for(case: Case, facts: Facts, now: datetime, p: Policy) -> Verdict:
-    if case.primary_escalation_id:
+    if case.primary_escalation_id and case.trigger_rule not in TOLD_NO_ACTION:
         reply_by_passed = (
             case.reply_by is not None
             and case.evidence_requested_by == SYSTEM
@@ -577,7 +578,12 @@ def evidence_missing(case: Case, facts: Facts, p: Policy) -> list[str]:
     facts wait comes before E4 asks for it): the seller is told the person deciding can use it.
     Empty for a case the desk opened itself (no claim of the seller's to prove) and for a claim
     whose checklist is met."""
-    if case.claim_type is None or not seller_claimed(case) or evidence_satisfied(facts, p):
+    if (
+        case.claim_type is None
+        or not seller_claimed(case)
+        or case.trigger_rule in TOLD_NO_ACTION  # decided without it (`rules.TOLD_NO_ACTION`)
+        or evidence_satisfied(facts, p)
+    ):
         return []
     return list(p.evidence[ClaimType(case.claim_type)].checklist)
 
