@@ -466,6 +466,14 @@ class EvidenceRequested(CaseEventBase):
         description="The weight the seller stated for the parcel as received, when the SOP asks "
         "again (see `received`).",
     )
+    claim_window_h: int | None = Field(
+        default=None,
+        ge=0,
+        description="On the request of a case the desk opened for a weight drop (SOP P2): the "
+        "claim window from delivery, in hours (the case's policy), whose end is `reply_by`; the "
+        "seller's email states it. None otherwise, and in events published before it was "
+        "recorded.",
+    )
 
 
 class CaseUnderReview(CaseEventBase):
@@ -502,6 +510,13 @@ class CaseUnderReview(CaseEventBase):
         "(the marketplace's record of the return; no scan can be matched without it) or "
         "`DELIVERY_SCAN` (the partner's scan of its delivery to the seller), so the seller is "
         "told which one. Empty otherwise, and in events published before it was recorded.",
+    )
+    facts_wait_h: int | None = Field(
+        default=None,
+        ge=0,
+        description="On `MISSING_FACTS`: how long the case waited for the missing record (the "
+        "case's policy, E1), which the seller's email states. None in events published before "
+        "it was recorded.",
     )
 
 

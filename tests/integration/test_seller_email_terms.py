@@ -16,7 +16,7 @@ from services.reconciliation.policy.explain import explain
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import evaluate_claim
 from services.reconciliation.policy.sop_v1 import SOP_V1
-from shared.events import CaseState, ClaimType, FraudBand, Outcome
+from shared.events import CaseOrigin, CaseState, ClaimType, FraudBand, Outcome
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import _about, _address, _profile, _put_seller
 from tests.support.factories import uid
@@ -114,3 +114,54 @@ async def test_a_late_claim_under_a_window_of_hours_ends_at_the_same_minute_in_b
             assert f"डिलीवरी के {WINDOW_H} घंटे से ज़्यादा बाद" in body, body
             assert f"दावे का समय {time_hi(window_end)} को ख़त्म हो गया था" in body, body
             assert time_hi(delivered + timedelta(days=WINDOW_H // 24)) not in body, body
+
+
+async def test_the_facts_wait_and_the_p2_window_are_the_policys_in_both_languages(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E1's wait ("has not reached us within 48 hours") and P2's window ("open for 7 days from
+    its delivery") were written into the wording: a case under a policy of 36 hours was told
+    48 hours and 7 days. Reconciliation now states both on the event (`facts_wait_h`,
+    `claim_window_h`, from the case's policy) and the emails say those, in English and Hindi."""
+    at = datetime.now(UTC).replace(microsecond=0)
+    for language in ("en", "hi"):
+        seller, to = uid("S-TERMS"), _address()
+        await _put_seller(
+            harness, pipeline["notifications"], seller, _profile(to, language=language)
+        )
+        review = samples.case_under_review(
+            uid("CASE-E1T"),
+            at,
+            return_id=uid("RET-E1T"),
+            seller_id=seller,
+            seller_email=to,
+        ).model_copy(
+            update={
+                "previous_state": CaseState.OPEN,
+                "reason_code": "MISSING_FACTS",
+                "facts_missing": ["DELIVERY_SCAN"],
+                "facts_wait_h": 36,
+            }
+        )
+        request = samples.evidence_requested(
+            uid("CASE-P2T"),
+            at,
+            return_id=uid("RET-P2T"),
+            seller_id=seller,
+            seller_email=None,
+            origin=CaseOrigin.PROACTIVE,
+            claim_type=ClaimType.MISSING_ITEM,
+            claimed_amount=None,
+        ).model_copy(update={"reply_by": at + timedelta(hours=20), "claim_window_h": 36})
+        await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(review), envelope(request))
+        reviewed = " ".join(text_part(await _only_mail(harness, review.return_id)).split())
+        asked = " ".join(text_part(await _only_mail(harness, request.return_id)).split())
+        if language == "en":
+            assert "has not reached us within 36 hours" in reviewed, reviewed
+            assert "open for 36 hours from its delivery to you" in asked, asked
+        else:
+            assert "36 घंटे में हम तक नहीं" in reviewed, reviewed
+            assert "डिलीवरी के 36 घंटे तक" in asked, asked
+        for body in (reviewed, asked):
+            assert "48 hours" not in body and "48 घंटे" not in body, body
+            assert "7 days" not in body and "7 दिन" not in body, body

@@ -256,7 +256,9 @@ def test_a_late_claim_is_told_the_one_window_its_type_has() -> None:
     expected = {
         ClaimType.DAMAGED: ("counts from the return's delivery to you", "डिलीवरी से गिनी"),
         ClaimType.NOT_RECEIVED: ("the window counts from its pickup", "पिकअप से गिनी"),
-        None: ("or 45 days from pickup", "पिकअप से 45 दिन"),
+        # No window lengths in these words: they are the case's policy, which the paragraph
+        # below them states.
+        None: ("or from pickup for a return that never arrived", "पिकअप से।"),
     }
     for claim_type, (english_words, hindi_words) in expected.items():
         event = late.model_copy(update={"claim_type": claim_type})

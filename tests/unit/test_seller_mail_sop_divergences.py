@@ -117,11 +117,20 @@ def test_messages_composed_before_these_fields_existed_still_render() -> None:
 
 def test_the_p2_evidence_request_states_the_7_day_window_from_delivery() -> None:
     # SOP P2: email the seller the evidence checklist and the 7-day window.
-    request = samples.evidence_requested("C-P2", AT, origin=CaseOrigin.PROACTIVE)
-    draft = compose_case_event(request, SETTINGS, now=AT, seller_address=TO).drafts[0]
-    assert draft.context["first_word"] is True
-    out = render(draft.template, draft.context)
-    for part in (out.text, out.html):
-        assert "7 days from its delivery to you" in part
-        assert india_time(request.reply_by) in part
-    assert "डिलीवरी के 7 दिन" in render(draft.template, draft.context, language="hi").text
+    # The window is the case's policy's (`claim_window_h`), said in its own unit; an event
+    # from before it was recorded gives the window's end alone, never a guessed length.
+    for window_h, english, hindi in (
+        (168, "open for 7 days from its delivery to you", "डिलीवरी के 7 दिन तक"),
+        (36, "open for 36 hours from its delivery to you", "डिलीवरी के 36 घंटे तक"),
+        (None, "The time to claim about this return ends at", "दावे का समय"),
+    ):
+        request = samples.evidence_requested(
+            "C-P2", AT, origin=CaseOrigin.PROACTIVE, claim_window_h=window_h
+        )
+        draft = compose_case_event(request, SETTINGS, now=AT, seller_address=TO).drafts[0]
+        assert draft.context["first_word"] is True
+        out = render(draft.template, draft.context)
+        for part in (out.text, out.html):
+            assert english in part, part
+            assert india_time(request.reply_by) in part
+        assert hindi in render(draft.template, draft.context, language="hi").text

@@ -17,6 +17,7 @@ from services.notifications.digests.lessons import Lesson
 from services.notifications.messages import wording, wording_hi
 from services.notifications.settings import NotificationsSettings
 from shared import decision_wording
+from shared.decision_wording import span_of_hours
 from shared.events import (
     AppealWithoutCase,
     CaseAppealed,
@@ -655,6 +656,12 @@ def compose_case_event(
         context = _case_context(event, settings)
         context["checklist"] = [wording.checklist_item(item) for item in event.checklist]
         context["reply_by"] = event.reply_by
+        # P2's window, as the case's policy has it (None: an event from before it was recorded,
+        # and the email then gives the window's end alone).
+        context["claim_window_h"] = event.claim_window_h
+        context["claim_window"] = (
+            None if event.claim_window_h is None else span_of_hours(event.claim_window_h)
+        )
         # Asked again after evidence that does not complete the list: what reached us, so the
         # seller sees what is still missing (the same reply-by).
         context["received"] = wording.received_evidence(event.received, event.received_weight_g)
@@ -738,11 +745,15 @@ def compose_case_event(
         context = _case_context(event, settings)
         context.update(
             review_reason=wording.review_reason(
-                event.previous_state, event.reason_code, event.facts_missing
+                event.previous_state,
+                event.reason_code,
+                event.facts_missing,
+                facts_wait_h=event.facts_wait_h,
             ),
             # The code, so a translation gives the same reason (not the English words).
             review_reason_code=event.reason_code,
             facts_missing=list(event.facts_missing),
+            facts_wait_h=event.facts_wait_h,
             decision_due_by=event.decision_due_by,
             previous_state=event.previous_state.value if event.previous_state else None,
             # A claim that reaches a person still without its checklist (E1's review): what

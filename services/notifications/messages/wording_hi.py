@@ -88,15 +88,15 @@ PROACTIVE_TRIGGER = {
 REJECTION = {
     "EVIDENCE_NOT_PROVIDED": "जवाब की समय-सीमा तक हमें माँगा गया सबूत नहीं मिला, इसलिए हम दावे का "
     "आकलन नहीं कर सके।",
-    "CLAIM_WINDOW_EXPIRED": "दावा दावे की समय-सीमा बीतने के बाद पहुँचा: वापसी की डिलीवरी से 7 दिन, "
-    "या जो वापसी कभी नहीं पहुँची उसके लिए पिकअप से 45 दिन।",
-    "PREMATURE_CLAIM": "पिकअप के बाद वापसी को पहुँचने में 10 दिन तक लग सकते हैं, इसलिए इसे अभी खोया "
+    "CLAIM_WINDOW_EXPIRED": "दावा दावे की समय-सीमा बीतने के बाद पहुँचा: यह समय वापसी की डिलीवरी से "
+    "गिना जाता है, या जो वापसी कभी नहीं पहुँची उसके लिए पिकअप से।",
+    "PREMATURE_CLAIM": "पिकअप के बाद वापसी को पहुँचने में कई दिन लग सकते हैं, इसलिए इसे अभी खोया "
     "हुआ मानना जल्दी है।",
     "SELLER_MISMATCH": "इस वापसी का मार्केटप्लेस रिकॉर्ड, जो आपके दावे के बाद हमें मिला, इसे आपकी "
     "वापसियों में नहीं दिखाता, इसलिए हम इस पर दावे का भुगतान आपके खाते में नहीं कर सकते। कृपया वापसी "
     "आईडी जाँचें: अगर वह ग़लत लिखी गई थी, तो सही वापसी आईडी के साथ फिर से दावा दर्ज करें।",
-    "PROACTIVE_WINDOW_PASSED": "हमने इस वापसी के बारे में सबूत माँगा था, और वह आपको डिलीवरी के 7 दिन "
-    "के भीतर हम तक नहीं पहुँचा, इसलिए हम मामले का आकलन नहीं कर सके।",
+    "PROACTIVE_WINDOW_PASSED": "हमने इस वापसी के बारे में सबूत माँगा था, और वह आपको डिलीवरी के बाद "
+    "दावे के समय के भीतर हम तक नहीं पहुँचा, इसलिए हम मामले का आकलन नहीं कर सके।",
     "DUPLICATE_CLAIM": "इस वापसी पर हम एक दावा पहले ही तय कर चुके हैं। अगर आप उस फ़ैसले से असहमत "
     "हैं, तो नया दावा करने के बजाय अपील करें।",
     "CLAIM_WINDOW_EXPIRED_AFTER_DELIVERY": "दावा दावे की समय-सीमा बीतने के बाद पहुँचा: लौटे हुए सामान "
@@ -123,8 +123,8 @@ EDUCATION = {
     ),
 }
 ESCALATION = {
-    "SLA_BREACHED": "आपके मामले में हमारे 48 घंटे के समीक्षा लक्ष्य से ज़्यादा समय लग गया है, और इस "
-    "देरी के लिए हमें खेद है। अब डेस्क का एक वरिष्ठ सदस्य इसे देख रहा है।",
+    "SLA_BREACHED": "हमने आपको जो तारीख दी थी, उस तक आपका मामला तय नहीं हुआ है, और इस देरी के "
+    "लिए हमें खेद है। अब डेस्क का एक वरिष्ठ सदस्य इसे देख रहा है।",
     "ABOVE_APPROVAL_CAP": "राशि के कारण, भुगतान जारी होने से पहले डेस्क मैनेजर उसे स्वीकृत करते हैं। यह "
     "बड़े भुगतानों की सामान्य जाँच है, आपके मामले में किसी समस्या का संकेत नहीं।",
 }
@@ -183,13 +183,27 @@ MISSING_RECORD = {
 }
 
 
+def span_hi(hours: int) -> str:
+    """`decision_wording.span_of_hours` in Hindi: `7 दिन`, `36 घंटे`."""
+    if hours % 24 == 0:
+        return f"{hours // 24} दिन"
+    return f"{hours} {'घंटा' if hours == 1 else 'घंटे'}"
+
+
+def _within(facts_wait_h: int | None) -> str:
+    if facts_wait_h is None:
+        return "हमारे इंतज़ार के समय में"
+    return f"{facts_wait_h} {'घंटा' if facts_wait_h == 1 else 'घंटे'} में"
+
+
 def review_reason(
     previous_state: str | None,
     reason_code: str | None = None,
     facts_missing: Sequence[str] = (),
+    facts_wait_h: int | None = None,
 ) -> str:
-    """`wording.review_reason` in Hindi: the same reason, fact for fact (the 48 hours, which
-    record is missing), so a Hindi reader learns what an English one does."""
+    """`wording.review_reason` in Hindi: the same reason, fact for fact (how long the case
+    waited, which record is missing), so a Hindi reader learns what an English one does."""
     if reason_code == "DECISION_OVERDUE":
         return (
             "हमें खेद है: हमने आपको जो तारीख दी थी, उस तक हम आपका मामला तय नहीं कर पाए। डेस्क "
@@ -204,14 +218,15 @@ def review_reason(
     if reason_code == "MISSING_FACTS" and named:
         many = len(named) > 1
         return (
-            f"आपके दावे को तय करने के लिए ज़रूरी {' और '.join(named)} 48 घंटे में हम तक नहीं "
+            f"आपके दावे को तय करने के लिए ज़रूरी {' और '.join(named)} {_within(facts_wait_h)} हम तक नहीं "
             f"{'पहुँचे' if many else 'पहुँचा'}, इसलिए {'उनका' if many else 'उसका'} इंतज़ार करने "
             "के बजाय अब डेस्क का एक सदस्य यह मामला स्वयं सँभालेगा।"
         )
     if reason_code == "MISSING_FACTS":
         return (
             "आपके दावे को तय करने के लिए ज़रूरी एक रिकॉर्ड (इस वापसी का मार्केटप्लेस रिकॉर्ड, या "
-            "लॉजिस्टिक्स पार्टनर का डिलीवरी स्कैन) 48 घंटे में हम तक नहीं पहुँचा, इसलिए उसका इंतज़ार "
+            f"लॉजिस्टिक्स पार्टनर का डिलीवरी स्कैन) {_within(facts_wait_h)} हम तक नहीं पहुँचा, "
+            "इसलिए उसका इंतज़ार "
             "करने के बजाय अब डेस्क का एक सदस्य यह मामला स्वयं सँभालेगा।"
         )
     if reason_code == "FRAUD_ASSESSMENT_MISSING":

@@ -299,6 +299,12 @@ async def apply_verdict(
             reason_code=verdict.reason_code,
             checklist=list(verdict.checklist),
             reply_by=reply_by,
+            # P2's reply-by is the claim window's end: the email states the window.
+            claim_window_h=(
+                p.windows.claim_window_h
+                if verdict.rule_id == "P2" and facts.delivered_at is not None
+                else None
+            ),
         )
         case.reply_by = reply_by
         case.evidence_requested_by = SYSTEM
@@ -321,6 +327,7 @@ async def apply_verdict(
             # Without the return's record no scan can be matched to the return (intake holds
             # them), so that record alone is named then.
             facts_missing=_missing_records(facts) if verdict.reason_code == "MISSING_FACTS" else [],
+            facts_wait_h=p.timers.facts_wait_h if verdict.reason_code == "MISSING_FACTS" else None,
         )
     elif step is Step.REJECT:
         record = decision_record(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import Verdict, weight_drop_g
 from services.reconciliation.policy.sop_v1 import Policy
-from shared.decision_wording import without_appeal_offer
+from shared.decision_wording import span_of_hours, without_appeal_offer
 from shared.events import LiableParty
 from shared.money import rupees
 
@@ -101,15 +101,6 @@ def _who_bears(party: LiableParty, payout: int, partner_debit: int, *, verb: str
     if party is LiableParty.MARKETPLACE:
         return "the marketplace bears the cost itself"
     return f"the cost {verb}from {words}"
-
-
-def span_of_hours(hours: int) -> str:
-    """A policy window as the seller reads it: in days when it is whole days (`7 days`), else in
-    hours (`36 hours`), so the span said is the one the window's end is computed from."""
-    if hours % 24 == 0:
-        days = hours // 24
-        return f"{days} day" if days == 1 else f"{days} days"
-    return f"{hours} hour" if hours == 1 else f"{hours} hours"
 
 
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
