@@ -98,7 +98,9 @@ def test_an_appeal_with_nothing_to_hear_is_answered_with_where_the_case_stands()
     assert "no decision to appeal" in mails["before"].text
     assert "has not used up anything" in mails["before"].text
     assert india_time(unheard.next_step_by) in mails["before"].text
-    assert "within 7 days" in mails["before"].text
+    # The appeal window is the case's policy's: the decision's email dates it; no length here.
+    assert "until the date that email gives" in mails["before"].text
+    assert "7 days" not in mails["before"].text
     assert "already with a manager" in mails["open"].subject
     assert india_time(due) in mails["open"].text and "final" not in mails["open"].text
     assert "decision is final" in mails["final"].text
