@@ -1896,7 +1896,7 @@ async def clocked(harness: Harness) -> AsyncIterator[Engine]:
         yield eng
 
 
-async def test_a_claim_on_a_case_the_desk_opened_is_not_asked_for_what_its_email_said_was_not_needed(
+async def test_a_claim_on_a_desk_case_is_not_asked_for_what_its_email_said_was_not_needed(
     harness: Harness, pipeline: dict[str, Any], clocked: Engine
 ) -> None:
     """The partner declares a parcel damaged in transit (P1): the desk's case, whose first email
