@@ -643,7 +643,9 @@ class CaseUpdated(CaseEventBase):
         "for management's or an appeal's decision passed): the new date; on "
         "`DECISION_STILL_OVERDUE` (management's daily alert while that new date still holds): "
         "the date the seller holds. On `SETTLEMENT_OVERDUE` (a held payment missed the date the "
-        "seller was given): the new date. None while no deadline runs.",
+        "seller was given): the new date. On `REOPENED` (a filing after a premature claim): the "
+        "latest the reopened claim is decided, the review SLA of the case's policy (since "
+        "2026-12-05). None while no deadline runs.",
     )
     evidence_missing: list[str] = Field(
         default_factory=list,

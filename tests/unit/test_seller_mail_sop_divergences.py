@@ -86,17 +86,28 @@ def test_a_duplicate_filing_inside_the_appeal_window_gives_the_appeal_by_time() 
 def test_a_filing_that_reopens_a_premature_claim_is_acknowledged() -> None:
     # E3b told the seller to file again after the waiting period; that filing reopens the case
     # (CaseUpdated REOPENED, no CaseOpened), and the seller is owed an acknowledgement for it.
-    reopened = samples.escalation_merged("C-REOPEN", AT, origin=CaseOrigin.SELLER).model_copy(
-        update={"change": "REOPENED", "claimed_amount": 90_000, "state": CaseState.OPEN}
-    )
-    drafts = compose_case_event(reopened, SETTINGS, now=AT, seller_address=TO).drafts
-    assert [d.template for d in drafts] == ["acknowledgement"]
-    out = render(drafts[0].template, drafts[0].context)
-    assert "reopened case C-REOPEN" in out.text
-    assert "reopened case <strong>C-REOPEN</strong>" in out.html
-    for part in (out.text, out.html):
-        assert "₹900.00" in part
-        assert india_time(AT + timedelta(hours=48)) in part
+    # The latest decision date is the one reconciliation states from the case's policy (here a
+    # review SLA of 36 hours); an event from before it did falls back on sop-v1's 48 hours.
+    for next_step_by, expected in (
+        (AT + timedelta(hours=36), AT + timedelta(hours=36)),
+        (None, AT + timedelta(hours=48)),
+    ):
+        reopened = samples.escalation_merged("C-REOPEN", AT, origin=CaseOrigin.SELLER).model_copy(
+            update={
+                "change": "REOPENED",
+                "claimed_amount": 90_000,
+                "state": CaseState.OPEN,
+                "next_step_by": next_step_by,
+            }
+        )
+        drafts = compose_case_event(reopened, SETTINGS, now=AT, seller_address=TO).drafts
+        assert [d.template for d in drafts] == ["acknowledgement"]
+        out = render(drafts[0].template, drafts[0].context)
+        assert "reopened case C-REOPEN" in out.text
+        assert "reopened case <strong>C-REOPEN</strong>" in out.html
+        for part in (out.text, out.html):
+            assert "₹900.00" in part
+            assert india_time(expected) in part
     assert "C-REOPEN" in out.subject
     hindi = render(drafts[0].template, drafts[0].context, language="hi")
     assert "C-REOPEN" in hindi.text and "फिर से खोला" in hindi.text

@@ -93,6 +93,10 @@ APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
 # An escalation event published before reconciliation stated when management acts: the
 # management team's hours in SOP v1's policy, so such an email still gives the seller a date.
 ESCALATION_DUE_FALLBACK = timedelta(hours=24)
+# The same for a date a person's review is held to (sop-v1's review SLA), in events published
+# before reconciliation stated it (`CaseOpened.expected_decision_by`, a reopened case's
+# `CaseUpdated.next_step_by`).
+REVIEW_SLA_FALLBACK = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -629,7 +633,7 @@ def compose_case_event(
     if isinstance(event, CaseOpened) and owed and event.trigger_rule not in PROACTIVE_ASKING:
         context = _case_context(event, settings)
         context["expected_decision_by"] = event.expected_decision_by or (
-            event.occurred_at + timedelta(hours=48)
+            event.occurred_at + REVIEW_SLA_FALLBACK
         )
         context["reopened"] = False
         context["awaiting_return_until"] = event.awaiting_return_until
@@ -649,7 +653,11 @@ def compose_case_event(
     elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
         context = _case_context(event, settings)
         # The review target is the latest a reopened claim waits; most are decided at once.
-        context["expected_decision_by"] = event.occurred_at + timedelta(hours=48)
+        # Reconciliation states it from the case's policy; an event from before it did falls
+        # back on sop-v1's 48 hours.
+        context["expected_decision_by"] = event.next_step_by or (
+            event.occurred_at + REVIEW_SLA_FALLBACK
+        )
         context["reopened"] = True
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, EvidenceRequested) and owed:

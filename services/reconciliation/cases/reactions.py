@@ -419,6 +419,9 @@ async def _place_escalation(
             now=now,
             reason=f"The seller filed again ({label}) after a premature claim; the case reopens.",
             change="REOPENED",
+            # The latest the reopened claim waits (the review SLA, the case's policy): the date
+            # its acknowledgement gives; most are decided at once.
+            next_step_by=now + timedelta(hours=p.timers.review_sla_h),
         )
         # Cleared after the move: the table's guard reads the E3b decision being reopened.
         case.decision = None
