@@ -30,3 +30,13 @@ _WHO_BEARS = re.compile(r"\brecovered from (?:the|a) \w|\bthe marketplace bears\
 def states_who_bears(paragraph: str | None) -> bool:
     """Whether a decision's paragraph already says who bears the payout."""
     return bool(paragraph) and _WHO_BEARS.search(str(paragraph)) is not None
+
+
+def span_of_hours(hours: int) -> str:
+    """A policy window as a seller reads it: in days when it is whole days (`7 days`), else in
+    hours (`36 hours`), so the span said is the one its end is computed from. Reconciliation's
+    paragraphs and notifications' sentences both say a window this way."""
+    if hours % 24 == 0:
+        days = hours // 24
+        return f"{days} day" if days == 1 else f"{days} days"
+    return f"{hours} hour" if hours == 1 else f"{hours} hours"

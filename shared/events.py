@@ -466,6 +466,14 @@ class EvidenceRequested(CaseEventBase):
         description="The weight the seller stated for the parcel as received, when the SOP asks "
         "again (see `received`).",
     )
+    claim_window_h: int | None = Field(
+        default=None,
+        ge=0,
+        description="On the request of a case the desk opened for a weight drop (SOP P2): the "
+        "claim window from delivery, in hours (the case's policy), whose end is `reply_by`; the "
+        "seller's email states it. None otherwise, and in events published before it was "
+        "recorded.",
+    )
 
 
 class CaseUnderReview(CaseEventBase):
@@ -502,6 +510,13 @@ class CaseUnderReview(CaseEventBase):
         "(the marketplace's record of the return; no scan can be matched without it) or "
         "`DELIVERY_SCAN` (the partner's scan of its delivery to the seller), so the seller is "
         "told which one. Empty otherwise, and in events published before it was recorded.",
+    )
+    facts_wait_h: int | None = Field(
+        default=None,
+        ge=0,
+        description="On `MISSING_FACTS`: how long the case waited for the missing record (the "
+        "case's policy, E1), which the seller's email states. None in events published before "
+        "it was recorded.",
     )
 
 
@@ -628,7 +643,9 @@ class CaseUpdated(CaseEventBase):
         "for management's or an appeal's decision passed): the new date; on "
         "`DECISION_STILL_OVERDUE` (management's daily alert while that new date still holds): "
         "the date the seller holds. On `SETTLEMENT_OVERDUE` (a held payment missed the date the "
-        "seller was given): the new date. None while no deadline runs.",
+        "seller was given): the new date. On `REOPENED` (a filing after a premature claim): the "
+        "latest the reopened claim is decided, the review SLA of the case's policy (since "
+        "2026-12-05). None while no deadline runs.",
     )
     evidence_missing: list[str] = Field(
         default_factory=list,
@@ -644,6 +661,18 @@ class CaseUpdated(CaseEventBase):
         "the desk opened, or one held for the fraud check). The filing's acknowledgement waits "
         "for that request, which says the claim joined the case, instead of saying the request "
         "may follow once awaited records are in.",
+    )
+    awaiting_return_until: AwareDatetime | None = Field(
+        default=None,
+        description="On `ESCALATION_MERGED` into a case waiting for the return's record (SOP "
+        "E1, as `CaseOpened.awaiting_return_until`): the end of that wait, when the desk takes "
+        "the case over if the record has not come.",
+    )
+    awaiting_delivery_until: AwareDatetime | None = Field(
+        default=None,
+        description="On `ESCALATION_MERGED` into a case waiting for the partner's scan of the "
+        "return's delivery to the seller (SOP E1, as `CaseOpened.awaiting_delivery_until`): the "
+        "end of that wait, when the desk takes the case over if the scan has not come.",
     )
     settlement_waits: list[SettlementWait] = Field(
         default_factory=list,

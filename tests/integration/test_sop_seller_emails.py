@@ -234,7 +234,8 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
     r = await recon.client.post(
         f"/v1/cases/{case['case_id']}/appeal-decision",
-        json={"overturn": False, "reason": "The scans show no loss in the partner's custody"},
+        # As a manager types it: lower case, no full stop.
+        json={"overturn": False, "reason": "the scans show no loss in the partner's custody"},
         headers=harness.key(MANAGER),
     )
     assert r.status_code == 200, r.text
@@ -242,6 +243,13 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     [outcome] = await _mails(harness, rid, "The result of your appeal")
     assert outcome["To"] == to and case["case_id"] in outcome["Subject"]
     _in_both(outcome, "keep the original decision", inr(75_000), "stands")
+    # The manager's words a quoted sentence of their own, not run on after a colon
+    # ("stands: The scans ...").
+    assert (
+        "the earlier decision stands. The manager's reason, in their own words: "
+        "“The scans show no loss in the partner's custody.” We are paying you"
+    ) in " ".join(text_part(outcome).split()), text_part(outcome)
+    assert "stands: " not in text_part(outcome), text_part(outcome)
     assert "successful" not in text_part(outcome)
     # The appeal decision is final: the original paragraph's offer of an appeal is not repeated.
     assert "appeal within" not in text_part(outcome), text_part(outcome)
@@ -1838,6 +1846,47 @@ async def test_e1_a_claim_waiting_for_the_delivery_scan_is_told_so_and_until_whe
     assert "marketplace's record" not in text_part(changed), text_part(changed)
 
 
+async def test_e1_a_filing_joining_the_wait_for_the_delivery_scan_is_told_the_waits_end(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A claim waits for the delivery scan (E1) and the seller writes again (E2: merged). The
+    merge acknowledgement gave the decision's latest date (the wait's end plus a review) with
+    no word of the wait: it says, as the first acknowledgement did, which record is awaited and
+    the moment a person takes the case over if it never comes (the case's own timer)."""
+    filed = await filed_case(
+        harness,
+        pipeline,
+        delivered_weight_kg=None,
+        until=lambda c: c["waiting_for"] == "PENDING_FACTS",
+    )
+    due = await scalar(
+        pipeline["reconciliation"],
+        "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'FACTS_WAIT'",
+        c=filed.case["case_id"],
+    )
+    r = await pipeline["intake"].client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            filed.rid,
+            seller_id=filed.seller,
+            channel="EMAIL",
+            claimed_amount=150_000,
+            seller_email=filed.to,
+            description="Writing again: the screen is cracked.",
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    [merged] = await _mails(harness, filed.rid, "joins the case already open")
+    _in_both(
+        merged,
+        JOINED,
+        "has not yet sent us its scan of the return being delivered",
+        "if it has not reached us by",
+        india_time(due),
+    )
+
+
 @pytest.fixture(scope="module")
 async def clocked(harness: Harness) -> AsyncIterator[Engine]:
     """A reconciliation of its own on a manual clock: a case the desk opened stays waiting for
@@ -1847,16 +1896,16 @@ async def clocked(harness: Harness) -> AsyncIterator[Engine]:
         yield eng
 
 
-async def test_a_claim_adopted_by_a_case_the_desk_opened_is_asked_for_its_evidence_once(
+async def test_a_claim_on_a_desk_case_is_not_asked_for_what_its_email_said_was_not_needed(
     harness: Harness, pipeline: dict[str, Any], clocked: Engine
 ) -> None:
-    """The partner declares a parcel damaged in transit (P1): the desk's case waits for its
-    fraud check. The seller files a damage claim without evidence meanwhile: the case adopts it
-    (E2) and E4 asks for the checklist at once. The merge acknowledgement said "If your claim
-    goes ahead once the records we are waiting for are in, we will also write and tell you by
-    when" beside that request, though nothing was awaited. Reconciliation's events, as it
-    wrote them, are played to the notifications service: the seller gets one email, the
-    request, saying the claim joined the case, and no acknowledgement promising a later one."""
+    """The partner declares a parcel damaged in transit (P1): the desk's case, whose first email
+    told the seller no action is needed, waits for its fraud check. The seller files a damage
+    claim without evidence meanwhile: it joins the case (E2). E4 used to ask for the checklist at
+    once, contradicting the first email. A claim joining a case the desk opened and told the
+    seller needs nothing from them is an update of that case (SOP E2, P1): decided by its
+    liability rule after the fraud gate, with no evidence request; the merge acknowledgement
+    says nothing more is needed, and lists no checklist."""
     rid, now = uid("RET-P1AD"), datetime.now(UTC)
     clocked.clock.set(now)  # the dates the seller reads are ahead, as in production
     await clocked.send(
@@ -1866,21 +1915,25 @@ async def test_a_claim_adopted_by_a_case_the_desk_opened_is_asked_for_its_eviden
     )
     await clocked.wait_case(rid, lambda c: c["waiting_for"] == "FRAUD_ASSESSMENT")
     await clocked.send(escalation(rid, items=[], filed_at=now))
-    case = await clocked.wait_case(rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+
+    case = await clocked.wait_case(rid, lambda c: c["primary_escalation_id"] is not None)
+    # Still the desk's case waiting for its fraud check, not waiting for the seller.
+    assert (case["state"], case["waiting_for"]) == ("OPEN", "FRAUD_ASSESSMENT"), case
     events = [
         MODEL_OF_TYPE[e["ce_type"]].model_validate(e["payload"])
         for e in await clocked.events(case["case_id"])
     ]
+    assert not any(type(e).__name__ == "EvidenceRequested" for e in events), events
     [merged] = [e for e in events if getattr(e, "change", None) == "ESCALATION_MERGED"]
     assert isinstance(merged, CaseUpdated)
-    assert merged.asks_for_evidence and merged.evidence_missing == [], merged
+    assert not merged.asks_for_evidence and merged.evidence_missing == [], merged
     await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], *(envelope(e) for e in events))
-    [request] = await _mails(harness, rid, "Please send evidence")
-    _in_both(request, JOINED)
+    [ack] = await _mails(harness, rid, "joins the case already open")
+    _in_both(ack, JOINED, "which we opened ourselves", "You do not need to do anything else")
     await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
-    assert _about(harness, rid, "joins the case already open") == []
+    assert _about(harness, rid, "Please send evidence") == []
     for mail in messages_mentioning(harness.mail_dir, rid):
-        assert "records we are waiting for" not in text_part(mail), text_part(mail)
+        assert "evidence" not in text_part(mail).lower(), text_part(mail)
 
 
 async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_nothing_is_needed(
@@ -1907,6 +1960,14 @@ async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_noth
             headers=harness.key(AGENT),
         )
         assert r.status_code == 202, r.text
+    case = await _case(
+        harness, pipeline["reconciliation"], rid, lambda c: c["waiting_for"] == "PENDING_FACTS"
+    )
+    due = await scalar(
+        pipeline["reconciliation"],
+        "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'FACTS_WAIT'",
+        c=case["case_id"],
+    )
     [merged] = await _mails(harness, rid, "joins the case already open")
     _in_both(
         merged,
@@ -1914,6 +1975,10 @@ async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_noth
         "still without the evidence",
         "An unboxing video of the returned parcel",
         "If your claim goes ahead once the records we are waiting for are in",
+        # The record awaited and the wait's own end, as the first acknowledgement said.
+        "We have not yet received the marketplace's record of this return",
+        "if it has not reached us by",
+        india_time(due),
     )
     assert "do not need to do anything" not in text_part(merged), text_part(merged)
 

@@ -238,7 +238,14 @@ def test_every_seller_email_states_a_time_in_india_time_with_the_utc_beside_it()
 def test_a_review_after_the_sop_could_not_decide_says_why_in_the_sellers_terms() -> None:
     from services.notifications.messages.wording import review_reason
 
-    assert "has not reached us within 48 hours" in review_reason("OPEN", "MISSING_FACTS")
+    # How long the case waited is the case's policy's (`facts_wait_h`), not a written 48.
+    assert "has not reached us within 48 hours" in review_reason(
+        "OPEN", "MISSING_FACTS", facts_wait_h=48
+    )
+    assert "has not reached us within 36 hours" in review_reason(
+        "OPEN", "MISSING_FACTS", facts_wait_h=36
+    )
+    assert "48" not in review_reason("OPEN", "MISSING_FACTS")
     assert "routine checks" in review_reason("OPEN", "FRAUD_ASSESSMENT_MISSING")
     assert "standard rules" in review_reason("OPEN", "NO_RULE_MATCHED")
     # A fraud review is never named to the seller.

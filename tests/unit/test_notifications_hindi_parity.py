@@ -75,6 +75,14 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         "ack-awaiting-delivery",
         samples.case_opened("C-E1D", AT, awaiting_delivery_until=AT + timedelta(hours=48)),
     )
+    # A filing merged into E1's wait: the record awaited and the wait's own end.
+    for field in ("awaiting_return_until", "awaiting_delivery_until"):
+        yield (
+            f"merged-{field}",
+            samples.escalation_merged("C-E1M", AT, origin=CaseOrigin.SELLER).model_copy(
+                update={field: AT + timedelta(hours=40), "state": CaseState.OPEN}
+            ),
+        )
     yield (
         "ack-reopened",
         samples.escalation_merged("C-RE", AT, origin=CaseOrigin.SELLER).model_copy(

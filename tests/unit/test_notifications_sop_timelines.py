@@ -120,7 +120,12 @@ def test_a_hindi_timeline_change_gives_the_same_reason_as_the_english(
     reason_code: str, english: str, hindi: str
 ) -> None:
     event = samples.case_under_review("C-TL", AT).model_copy(
-        update={"reason_code": reason_code, "decision_due_by": AT + timedelta(hours=48)}
+        update={
+            "reason_code": reason_code,
+            "decision_due_by": AT + timedelta(hours=48),
+            # The wait the case's policy gave (reconciliation sets it on MISSING_FACTS).
+            "facts_wait_h": 48 if reason_code == "MISSING_FACTS" else None,
+        }
     )
     text, hindi_text, _ = _seller_mail(event, "timeline_change")
     assert english in text
@@ -227,9 +232,9 @@ def test_a_p2_case_closed_unanswered_does_not_say_a_claim_arrived_late() -> None
     )
     english, hindi, subject = _seller_mail(event, "decision")
     assert "The claim reached us after" not in english
-    assert "did not reach us within the 7 days after its delivery to you" in english
+    assert "did not reach us within the time to claim after its delivery to you" in english
     assert "दावा दावे की समय-सीमा बीतने के बाद पहुँचा" not in hindi
-    assert "डिलीवरी के 7 दिन के भीतर" in hindi
+    assert "डिलीवरी के बाद दावे के समय के भीतर" in hindi
     assert "claim" not in subject.lower()
 
 

@@ -48,7 +48,8 @@ def test_a_dismissed_appeal_keeps_the_reasons_and_drops_the_appeal_offer() -> No
     )
     assert text == (
         "About your return RET-1: we looked at your appeal again and the earlier decision "
-        "stands: The scans show no loss in the partner's custody. We are paying you ₹750.00 "
+        "stands. The manager's reason, in their own words: “The scans show no loss in the "
+        "partner's custody.” We are paying you ₹750.00 "
         "(50 % of ₹1,500.00, the lower of your claimed amount and the item value) because there "
         "was no quality check at pickup. The cost is recovered from the buyer who sent the item "
         "back; you do not need to do anything else."
@@ -60,3 +61,31 @@ def test_a_dismissed_appeal_keeps_the_reasons_and_drops_the_appeal_offer() -> No
         "within 7 days if you think we got this wrong.",
     ):
         assert "appeal within" not in dismissed_appeal(rejected, return_id="RET-1", reason="No")
+
+
+def test_a_persons_reason_is_a_sentence_of_its_own_whatever_its_case_and_stop() -> None:
+    """The manager's or agent's words are quoted as a sentence: never run into the desk's
+    sentence after a colon ("stands: The scans ..."), never a lower-case sentence start."""
+    original = "About your return RET-1: we could not accept this claim because x."
+    for reason, quoted in (
+        ("the scans show no loss", "“The scans show no loss.”"),
+        ("The scans show no loss.  ", "“The scans show no loss.”"),
+        ("Is the label yours?", "“Is the label yours?”"),
+    ):
+        text = dismissed_appeal(original, return_id="RET-1", reason=reason)
+        assert (
+            "the earlier decision stands. The manager's reason, in their own words: "
+            f"{quoted} We could not" in text
+        ), text
+        manual = explain_manual(
+            return_id="RET-1",
+            reason=reason,
+            payout=0,
+            base=150_000,
+            payout_pct=0,
+            liable_party=LiableParty.SELLER,
+            p=SOP_V1,
+        )
+        assert f"our desk decided, in its own words: {quoted} In short, this means" in manual, (
+            manual
+        )

@@ -98,7 +98,9 @@ def test_an_appeal_with_nothing_to_hear_is_answered_with_where_the_case_stands()
     assert "no decision to appeal" in mails["before"].text
     assert "has not used up anything" in mails["before"].text
     assert india_time(unheard.next_step_by) in mails["before"].text
-    assert "within 7 days" in mails["before"].text
+    # The appeal window is the case's policy's: the decision's email dates it; no length here.
+    assert "until the date that email gives" in mails["before"].text
+    assert "7 days" not in mails["before"].text
     assert "already with a manager" in mails["open"].subject
     assert india_time(due) in mails["open"].text and "final" not in mails["open"].text
     assert "decision is final" in mails["final"].text
@@ -256,7 +258,9 @@ def test_a_late_claim_is_told_the_one_window_its_type_has() -> None:
     expected = {
         ClaimType.DAMAGED: ("counts from the return's delivery to you", "डिलीवरी से गिनी"),
         ClaimType.NOT_RECEIVED: ("the window counts from its pickup", "पिकअप से गिनी"),
-        None: ("or 45 days from pickup", "पिकअप से 45 दिन"),
+        # No window lengths in these words: they are the case's policy, which the paragraph
+        # below them states.
+        None: ("or from pickup for a return that never arrived", "पिकअप से।"),
     }
     for claim_type, (english_words, hindi_words) in expected.items():
         event = late.model_copy(update={"claim_type": claim_type})

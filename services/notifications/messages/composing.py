@@ -17,6 +17,7 @@ from services.notifications.digests.lessons import Lesson
 from services.notifications.messages import wording, wording_hi
 from services.notifications.settings import NotificationsSettings
 from shared import decision_wording
+from shared.decision_wording import span_of_hours
 from shared.events import (
     AppealWithoutCase,
     CaseAppealed,
@@ -92,6 +93,10 @@ APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
 # An escalation event published before reconciliation stated when management acts: the
 # management team's hours in SOP v1's policy, so such an email still gives the seller a date.
 ESCALATION_DUE_FALLBACK = timedelta(hours=24)
+# The same for a date a person's review is held to (sop-v1's review SLA), in events published
+# before reconciliation stated it (`CaseOpened.expected_decision_by`, a reopened case's
+# `CaseUpdated.next_step_by`).
+REVIEW_SLA_FALLBACK = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +356,10 @@ def _filing_answer(
         # The SOP asks for the claim's checklist in the same moment (E4): that request says the
         # claim joined and lists what to send; this one, if it goes at all, says it follows.
         asks_for_evidence=event.asks_for_evidence,
+        # A filing joining E1's wait: what is awaited and the wait's own end, as the first
+        # filing's acknowledgement said (the decision date alone hid why it is that far).
+        awaiting_return_until=event.awaiting_return_until,
+        awaiting_delivery_until=event.awaiting_delivery_until,
         # A decided case whose payment still waits for a team: the filing is told so, and by
         # when, not just "decided".
         **_settlement_wait(event),
@@ -624,7 +633,7 @@ def compose_case_event(
     if isinstance(event, CaseOpened) and owed and event.trigger_rule not in PROACTIVE_ASKING:
         context = _case_context(event, settings)
         context["expected_decision_by"] = event.expected_decision_by or (
-            event.occurred_at + timedelta(hours=48)
+            event.occurred_at + REVIEW_SLA_FALLBACK
         )
         context["reopened"] = False
         context["awaiting_return_until"] = event.awaiting_return_until
@@ -644,13 +653,23 @@ def compose_case_event(
     elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
         context = _case_context(event, settings)
         # The review target is the latest a reopened claim waits; most are decided at once.
-        context["expected_decision_by"] = event.occurred_at + timedelta(hours=48)
+        # Reconciliation states it from the case's policy; an event from before it did falls
+        # back on sop-v1's 48 hours.
+        context["expected_decision_by"] = event.next_step_by or (
+            event.occurred_at + REVIEW_SLA_FALLBACK
+        )
         context["reopened"] = True
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, EvidenceRequested) and owed:
         context = _case_context(event, settings)
         context["checklist"] = [wording.checklist_item(item) for item in event.checklist]
         context["reply_by"] = event.reply_by
+        # P2's window, as the case's policy has it (None: an event from before it was recorded,
+        # and the email then gives the window's end alone).
+        context["claim_window_h"] = event.claim_window_h
+        context["claim_window"] = (
+            None if event.claim_window_h is None else span_of_hours(event.claim_window_h)
+        )
         # Asked again after evidence that does not complete the list: what reached us, so the
         # seller sees what is still missing (the same reply-by).
         context["received"] = wording.received_evidence(event.received, event.received_weight_g)
@@ -734,11 +753,15 @@ def compose_case_event(
         context = _case_context(event, settings)
         context.update(
             review_reason=wording.review_reason(
-                event.previous_state, event.reason_code, event.facts_missing
+                event.previous_state,
+                event.reason_code,
+                event.facts_missing,
+                facts_wait_h=event.facts_wait_h,
             ),
             # The code, so a translation gives the same reason (not the English words).
             review_reason_code=event.reason_code,
             facts_missing=list(event.facts_missing),
+            facts_wait_h=event.facts_wait_h,
             decision_due_by=event.decision_due_by,
             previous_state=event.previous_state.value if event.previous_state else None,
             # A claim that reaches a person still without its checklist (E1's review): what

@@ -83,9 +83,11 @@ def liability_sentence(
 REJECTION_REASON = {
     "EVIDENCE_NOT_PROVIDED": "We did not receive the evidence we asked for before the reply-by "
     "time, so we could not assess the claim on its merits.",
-    "CLAIM_WINDOW_EXPIRED": "The claim reached us after the claim window had closed: 7 days "
-    "from the return's delivery to you, or 45 days from pickup for a return that never arrived.",
-    "PREMATURE_CLAIM": "A return can take up to 10 days after pickup to reach you, so it is too "
+    # No window lengths here: they are the case's policy, which the decision's paragraph below
+    # these words states with the window's end (these words stay true under any policy).
+    "CLAIM_WINDOW_EXPIRED": "The claim reached us after the claim window had closed: it counts "
+    "from the return's delivery to you, or from pickup for a return that never arrived.",
+    "PREMATURE_CLAIM": "A return can take several days after pickup to reach you, so it is too "
     "early to treat this one as lost.",
     "SELLER_MISMATCH": "The marketplace's record of this return, which reached us after your "
     "claim, does not list it among your returns, so we cannot pay a claim on it to your account. "
@@ -99,8 +101,8 @@ REJECTION_REASON = {
 # REJECTION_REASON by the code the composer picks (`rejection_code`).
 PROACTIVE_WINDOW_PASSED = "PROACTIVE_WINDOW_PASSED"
 REJECTION_REASON[PROACTIVE_WINDOW_PASSED] = (
-    "We asked for evidence about this return and it did not reach us within the 7 days after "
-    "its delivery to you, so we could not assess the case on its merits."
+    "We asked for evidence about this return and it did not reach us within the time to claim "
+    "after its delivery to you, so we could not assess the case on its merits."
 )
 
 
@@ -169,7 +171,9 @@ CHECKLIST_WORDS = {
 }
 
 ESCALATION_FOR_SELLER = {
-    "SLA_BREACHED": "Your case has taken longer than our 48-hour review target, and we are sorry "
+    # The date the seller was given passed (the review's SLA, the case's policy): said by that
+    # date, not by a number of hours the policy may not have.
+    "SLA_BREACHED": "Your case has not been decided by the date we gave you, and we are sorry "
     "for the wait. A senior member of the desk now owns it and is working to close it.",
     "ABOVE_APPROVAL_CAP": "Because of the amount involved, a desk manager approves the payout "
     "before it is released. This is a routine check on larger payouts, not a sign of a problem "
@@ -284,10 +288,21 @@ def _sentence_start(words: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+def _within(facts_wait_h: int | None) -> str:
+    """How long E1 waited, from the case's policy (`CaseUnderReview.facts_wait_h`); an event
+    from before it was recorded says it without a number rather than guess one."""
+    if facts_wait_h is None:
+        return "in the time we wait for it"
+    # In hours, as the policy and the SOP state this wait ("after 48 h").
+    return f"within {facts_wait_h} {'hour' if facts_wait_h == 1 else 'hours'}"
+
+
 def review_reason(
     previous_state: str | None,
     reason_code: str | None = None,
     facts_missing: Sequence[str] = (),
+    *,
+    facts_wait_h: int | None = None,
 ) -> str:
     """Why the date moves, in the seller's terms (no rule ids; a fraud review is not named)."""
     if reason_code == "DECISION_OVERDUE":
@@ -304,15 +319,16 @@ def review_reason(
     if reason_code == "MISSING_FACTS" and named:
         return (
             f"{_sentence_start(' and '.join(named))} {'have' if len(named) > 1 else 'has'} not "
-            f"reached us within 48 hours, and we need {'them' if len(named) > 1 else 'it'} to "
+            f"reached us {_within(facts_wait_h)}, and we need "
+            f"{'them' if len(named) > 1 else 'it'} to "
             "decide your claim, so a member of the desk now takes the case over personally "
             "instead of waiting for it."
         )
     if reason_code == "MISSING_FACTS":
         return (
             "A record we need to decide your claim (the marketplace's record of this return, or "
-            "the logistics partner's delivery scan) has not reached us within 48 hours, so a "
-            "member of the desk now takes the case over personally instead of waiting for it."
+            f"the logistics partner's delivery scan) has not reached us {_within(facts_wait_h)}, "
+            "so a member of the desk now takes the case over personally instead of waiting for it."
         )
     if reason_code == "FRAUD_ASSESSMENT_MISSING":
         return (

@@ -88,15 +88,15 @@ PROACTIVE_TRIGGER = {
 REJECTION = {
     "EVIDENCE_NOT_PROVIDED": "जवाब की समय-सीमा तक हमें माँगा गया सबूत नहीं मिला, इसलिए हम दावे का "
     "आकलन नहीं कर सके।",
-    "CLAIM_WINDOW_EXPIRED": "दावा दावे की समय-सीमा बीतने के बाद पहुँचा: वापसी की डिलीवरी से 7 दिन, "
-    "या जो वापसी कभी नहीं पहुँची उसके लिए पिकअप से 45 दिन।",
-    "PREMATURE_CLAIM": "पिकअप के बाद वापसी को पहुँचने में 10 दिन तक लग सकते हैं, इसलिए इसे अभी खोया "
+    "CLAIM_WINDOW_EXPIRED": "दावा दावे की समय-सीमा बीतने के बाद पहुँचा: यह समय वापसी की डिलीवरी से "
+    "गिना जाता है, या जो वापसी कभी नहीं पहुँची उसके लिए पिकअप से।",
+    "PREMATURE_CLAIM": "पिकअप के बाद वापसी को पहुँचने में कई दिन लग सकते हैं, इसलिए इसे अभी खोया "
     "हुआ मानना जल्दी है।",
     "SELLER_MISMATCH": "इस वापसी का मार्केटप्लेस रिकॉर्ड, जो आपके दावे के बाद हमें मिला, इसे आपकी "
     "वापसियों में नहीं दिखाता, इसलिए हम इस पर दावे का भुगतान आपके खाते में नहीं कर सकते। कृपया वापसी "
     "आईडी जाँचें: अगर वह ग़लत लिखी गई थी, तो सही वापसी आईडी के साथ फिर से दावा दर्ज करें।",
-    "PROACTIVE_WINDOW_PASSED": "हमने इस वापसी के बारे में सबूत माँगा था, और वह आपको डिलीवरी के 7 दिन "
-    "के भीतर हम तक नहीं पहुँचा, इसलिए हम मामले का आकलन नहीं कर सके।",
+    "PROACTIVE_WINDOW_PASSED": "हमने इस वापसी के बारे में सबूत माँगा था, और वह आपको डिलीवरी के बाद "
+    "दावे के समय के भीतर हम तक नहीं पहुँचा, इसलिए हम मामले का आकलन नहीं कर सके।",
     "DUPLICATE_CLAIM": "इस वापसी पर हम एक दावा पहले ही तय कर चुके हैं। अगर आप उस फ़ैसले से असहमत "
     "हैं, तो नया दावा करने के बजाय अपील करें।",
     "CLAIM_WINDOW_EXPIRED_AFTER_DELIVERY": "दावा दावे की समय-सीमा बीतने के बाद पहुँचा: लौटे हुए सामान "
@@ -123,8 +123,8 @@ EDUCATION = {
     ),
 }
 ESCALATION = {
-    "SLA_BREACHED": "आपके मामले में हमारे 48 घंटे के समीक्षा लक्ष्य से ज़्यादा समय लग गया है, और इस "
-    "देरी के लिए हमें खेद है। अब डेस्क का एक वरिष्ठ सदस्य इसे देख रहा है।",
+    "SLA_BREACHED": "हमने आपको जो तारीख दी थी, उस तक आपका मामला तय नहीं हुआ है, और इस देरी के "
+    "लिए हमें खेद है। अब डेस्क का एक वरिष्ठ सदस्य इसे देख रहा है।",
     "ABOVE_APPROVAL_CAP": "राशि के कारण, भुगतान जारी होने से पहले डेस्क मैनेजर उसे स्वीकृत करते हैं। यह "
     "बड़े भुगतानों की सामान्य जाँच है, आपके मामले में किसी समस्या का संकेत नहीं।",
 }
@@ -183,13 +183,27 @@ MISSING_RECORD = {
 }
 
 
+def span_hi(hours: int) -> str:
+    """`decision_wording.span_of_hours` in Hindi: `7 दिन`, `36 घंटे`."""
+    if hours % 24 == 0:
+        return f"{hours // 24} दिन"
+    return f"{hours} {'घंटा' if hours == 1 else 'घंटे'}"
+
+
+def _within(facts_wait_h: int | None) -> str:
+    if facts_wait_h is None:
+        return "हमारे इंतज़ार के समय में"
+    return f"{facts_wait_h} {'घंटा' if facts_wait_h == 1 else 'घंटे'} में"
+
+
 def review_reason(
     previous_state: str | None,
     reason_code: str | None = None,
     facts_missing: Sequence[str] = (),
+    facts_wait_h: int | None = None,
 ) -> str:
-    """`wording.review_reason` in Hindi: the same reason, fact for fact (the 48 hours, which
-    record is missing), so a Hindi reader learns what an English one does."""
+    """`wording.review_reason` in Hindi: the same reason, fact for fact (how long the case
+    waited, which record is missing), so a Hindi reader learns what an English one does."""
     if reason_code == "DECISION_OVERDUE":
         return (
             "हमें खेद है: हमने आपको जो तारीख दी थी, उस तक हम आपका मामला तय नहीं कर पाए। डेस्क "
@@ -204,14 +218,15 @@ def review_reason(
     if reason_code == "MISSING_FACTS" and named:
         many = len(named) > 1
         return (
-            f"आपके दावे को तय करने के लिए ज़रूरी {' और '.join(named)} 48 घंटे में हम तक नहीं "
+            f"आपके दावे को तय करने के लिए ज़रूरी {' और '.join(named)} {_within(facts_wait_h)} हम तक नहीं "
             f"{'पहुँचे' if many else 'पहुँचा'}, इसलिए {'उनका' if many else 'उसका'} इंतज़ार करने "
             "के बजाय अब डेस्क का एक सदस्य यह मामला स्वयं सँभालेगा।"
         )
     if reason_code == "MISSING_FACTS":
         return (
             "आपके दावे को तय करने के लिए ज़रूरी एक रिकॉर्ड (इस वापसी का मार्केटप्लेस रिकॉर्ड, या "
-            "लॉजिस्टिक्स पार्टनर का डिलीवरी स्कैन) 48 घंटे में हम तक नहीं पहुँचा, इसलिए उसका इंतज़ार "
+            f"लॉजिस्टिक्स पार्टनर का डिलीवरी स्कैन) {_within(facts_wait_h)} हम तक नहीं पहुँचा, "
+            "इसलिए उसका इंतज़ार "
             "करने के बजाय अब डेस्क का एक सदस्य यह मामला स्वयं सँभालेगा।"
         )
     if reason_code == "FRAUD_ASSESSMENT_MISSING":
@@ -316,10 +331,12 @@ def plural(count: int, one: str, many: str) -> str:
 # A person's decision quotes the person's own words (None here).
 
 _SHARE = re.compile(r"\((\d+) % of (?:the item value, )?(₹[\d,]+\.\d\d)")
-_DAYS_AFTER_DELIVERY = re.compile(r"more than (\d+) days after the parcel was delivered")
+# The claim window after delivery is the policy's hours, said in days when whole (`span_of_hours`
+# in `policy/explain.py`): read with its unit, so the Hindi end is the English one to the minute.
+_SPAN_AFTER_DELIVERY = re.compile(r"more than (\d+) (days?|hours?) after the parcel was delivered")
 _EARLIEST_DAYS = re.compile(r"can only be filed (\d+) days after pickup")
 _LATEST_DAYS = re.compile(r"within (\d+) days of pickup")
-_WINDOW_DAYS = re.compile(r"within (\d+) days of the parcel's delivery")
+_WINDOW_SPAN = re.compile(r"within (\d+) (days?|hours?) of the parcel's delivery")
 _NO_DELIVERY_DAYS = re.compile(r"no delivery record after more than (\d+) days")
 _WEIGHTS = re.compile(
     r"weighed (\d+) g at pickup and (\d+) g on delivery, a drop of (\d+) g, which is more than "
@@ -343,6 +360,13 @@ def _group(pattern: re.Pattern[str], text: str) -> tuple[str, ...] | None:
     return found.groups() if found else None
 
 
+def _span(count: str, unit: str) -> tuple[timedelta, str]:
+    """A window the English paragraph states (`7 days`, `36 hours`): its length and its Hindi."""
+    if unit.startswith("hour"):
+        return timedelta(hours=int(count)), f"{count} {'घंटा' if count == '1' else 'घंटे'}"
+    return timedelta(days=int(count)), f"{count} दिन"
+
+
 def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
     claim_of = _OBJECT.get(str(facts.get("claim_type") or ""), "इस")
     pickup, delivered, filed = (
@@ -350,12 +374,12 @@ def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
     )
     if rule_id == "E2b":
         return "इस वापसी पर पहले से एक तय मामला है, और उसी वापसी पर दूसरा दावा नहीं खोला जा सकता"
-    if rule_id == "E3" and filed and delivered and (g := _group(_DAYS_AFTER_DELIVERY, english)):
-        until = delivered + timedelta(days=int(g[0]))
+    if rule_id == "E3" and filed and delivered and (g := _group(_SPAN_AFTER_DELIVERY, english)):
+        window, span = _span(*g)
         return (
             f"{claim_of} का दावा {time_hi(filed)} को दर्ज हुआ, यानी {date_hi(delivered)} को आपको "
-            f"पार्सल की डिलीवरी के {g[0]} दिन से ज़्यादा बाद: दावे का समय {time_hi(until)} को "
-            "ख़त्म हो गया था"
+            f"पार्सल की डिलीवरी के {span} से ज़्यादा बाद: दावे का समय "
+            f"{time_hi(delivered + window)} को ख़त्म हो गया था"
         )
     if rule_id == "E3b" and pickup and (g := _group(_EARLIEST_DAYS, english)):
         earliest = pickup + timedelta(days=int(g[0]))
@@ -373,11 +397,11 @@ def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
         )
     if rule_id == "E4":
         return "इस प्रकार के दावे के लिए ज़रूरी सबूत जवाब की समय-सीमा तक हमें नहीं मिला"
-    if rule_id == "P2" and delivered and (g := _group(_WINDOW_DAYS, english)):
-        until = delivered + timedelta(days=int(g[0]))
+    if rule_id == "P2" and delivered and (g := _group(_WINDOW_SPAN, english)):
+        window, span = _span(*g)
         return (
-            f"हमने जो सबूत माँगा था, वह पार्सल की डिलीवरी के {g[0]} दिन के भीतर, यानी "
-            f"{time_hi(until)} तक, हमें नहीं मिला"
+            f"हमने जो सबूत माँगा था, वह पार्सल की डिलीवरी के {span} के भीतर, यानी "
+            f"{time_hi(delivered + window)} तक, हमें नहीं मिला"
         )
     if rule_id == "L3" and pickup and (g := _group(_NO_DELIVERY_DAYS, english)):
         return (
@@ -458,9 +482,25 @@ def decision_reason(
 
 # The shapes of `policy/explain.py`'s paragraphs of a person's decision: `explain_manual` quotes
 # the person's reason before "In short", `dismissed_appeal` the manager's before the original
-# decision's own paragraph.
-_DESK_WORDS = re.compile(r"our desk decided: (.*?)\. In short, ", re.S)
-_DISMISSED = re.compile(r"the earlier decision stands: (.*?)\. (\S.*)$", re.S)
+# decision's own paragraph. Each as written now (the reason a quoted sentence of its own) and as
+# records written before that read (the reason joined after a colon).
+_DESK_WORDS = re.compile(
+    r"our desk decided(?:, in its own words: “(.*?)[.!?]?” |: (.*?)\. )In short, ", re.S
+)
+_DISMISSED = re.compile(
+    r"the earlier decision stands(?:\. The manager's reason, in their own words: “(.*?)[.!?]?” "
+    r"|: (.*?)\. )(\S.*)$",
+    re.S,
+)
+
+
+def _quoted(pattern: re.Pattern[str], text: str) -> tuple[str, ...] | None:
+    """A person's words (either shape's group) and whatever the pattern reads after them."""
+    found = pattern.search(text)
+    if found is None:
+        return None
+    new, old, *rest = found.groups()
+    return (new if new is not None else old, *rest)
 
 
 def _body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -> str | None:
@@ -468,14 +508,14 @@ def _body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -> st
     the record (a manager approving the SOP's proposal signs the SOP's paragraph)."""
     if decision.reason_code == "APPEAL_UPHELD_ORIGINAL":
         return _dismissed_body(decision, english, seller_claimed=seller_claimed)
-    words = _group(_DESK_WORDS, english)
+    words = _quoted(_DESK_WORDS, english)
     if words is not None:
         return _desk_body(decision, english, words[0], seller_claimed=seller_claimed)
     return _sop_body(decision, english, seller_claimed=seller_claimed)
 
 
 def _dismissed_body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -> str | None:
-    found = _group(_DISMISSED, english)
+    found = _quoted(_DISMISSED, english)
     if found is None:
         return None
     words, original = found

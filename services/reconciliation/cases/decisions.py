@@ -4,6 +4,7 @@ says; a decision is settled in the ledger in the same transaction and the case c
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from services.reconciliation.policy import service as policies
 from services.reconciliation.policy.explain import explain
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import (
+    TOLD_NO_ACTION,
     Amounts,
     Step,
     Verdict,
@@ -297,6 +299,12 @@ async def apply_verdict(
             reason_code=verdict.reason_code,
             checklist=list(verdict.checklist),
             reply_by=reply_by,
+            # P2's reply-by is the claim window's end: the email states the window.
+            claim_window_h=(
+                p.windows.claim_window_h
+                if verdict.rule_id == "P2" and facts.delivered_at is not None
+                else None
+            ),
         )
         case.reply_by = reply_by
         case.evidence_requested_by = SYSTEM
@@ -319,6 +327,7 @@ async def apply_verdict(
             # Without the return's record no scan can be matched to the return (intake holds
             # them), so that record alone is named then.
             facts_missing=_missing_records(facts) if verdict.reason_code == "MISSING_FACTS" else [],
+            facts_wait_h=p.timers.facts_wait_h if verdict.reason_code == "MISSING_FACTS" else None,
         )
     elif step is Step.REJECT:
         record = decision_record(
@@ -398,7 +407,7 @@ async def apply_verdict(
 
 
 def verdict_for(case: Case, facts: Facts, now: datetime, p: Policy) -> Verdict:
-    if case.primary_escalation_id:
+    if case.primary_escalation_id and case.trigger_rule not in TOLD_NO_ACTION:
         reply_by_passed = (
             case.reply_by is not None
             and case.evidence_requested_by == SYSTEM
@@ -529,18 +538,8 @@ async def start(
         now=now,
         expected_decision_by=expected_decision_by(verdict, now, p),
         trigger_rule=case.trigger_rule,
-        awaiting_return_until=(
-            None if facts.return_known else now + timedelta(hours=p.timers.facts_wait_h)
-        ),
-        # The return is known but not its delivery: the seller is told that scan is awaited,
-        # and until when, not that the scans are being checked "now".
-        awaiting_delivery_until=(
-            now + timedelta(hours=p.timers.facts_wait_h)
-            if facts.return_known
-            and verdict.reason_code == "PENDING_FACTS"
-            and "DELIVERY_SCAN" in missing_facts(facts)
-            else None
-        ),
+        # The wait starts now (its timer is armed with the same `now`).
+        **facts_awaited(facts, verdict, until=now + timedelta(hours=p.timers.facts_wait_h)),
         asks_for_evidence=asks_for_evidence(case, facts, verdict, p),
         # E1 first: the request follows only if the facts, once in, let the claim go on.
         asks_once_facts_are_in=verdict.step is Step.WAIT_FACTS
@@ -548,6 +547,22 @@ async def start(
         data={"trigger_rule": case.trigger_rule},
     )
     await apply_verdict(session, case, verdict, facts, now=now, p=p)
+
+
+def facts_awaited(facts: Facts, verdict: Verdict, *, until: datetime) -> dict[str, Any]:
+    """E1's wait as a seller is told it, on the case's opening (`CaseOpened`) and on a filing
+    that joins the case during the wait (`CaseUpdated`): which record is awaited, the
+    return's (no scan can be matched without it) or else its delivery scan (the claim window
+    counts from it), and `until`, the wait's end, when a person takes the case over. Neither
+    while the case waits for nothing of the sort."""
+    waiting = verdict.step is Step.WAIT_FACTS and verdict.reason_code == "PENDING_FACTS"
+    missing = missing_facts(facts) if waiting else []
+    return {
+        "awaiting_return_until": until if "RETURN" in missing else None,
+        "awaiting_delivery_until": (
+            until if "RETURN" not in missing and "DELIVERY_SCAN" in missing else None
+        ),
+    }
 
 
 def _missing_records(facts: Facts) -> list[str]:
@@ -570,7 +585,12 @@ def evidence_missing(case: Case, facts: Facts, p: Policy) -> list[str]:
     facts wait comes before E4 asks for it): the seller is told the person deciding can use it.
     Empty for a case the desk opened itself (no claim of the seller's to prove) and for a claim
     whose checklist is met."""
-    if case.claim_type is None or not seller_claimed(case) or evidence_satisfied(facts, p):
+    if (
+        case.claim_type is None
+        or not seller_claimed(case)
+        or case.trigger_rule in TOLD_NO_ACTION  # decided without it (`rules.TOLD_NO_ACTION`)
+        or evidence_satisfied(facts, p)
+    ):
         return []
     return list(p.evidence[ClaimType(case.claim_type)].checklist)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reconciliation import metrics
 from services.reconciliation.cases import repository, settlement
 from services.reconciliation.cases.deadlines import (
+    TimerKind,
     appeal_due_by,
     next_step_by,
     review_due_by,
@@ -23,6 +24,7 @@ from services.reconciliation.cases.decisions import (
     decision_of,
     decision_record,
     evidence_missing,
+    facts_awaited,
     open_case,
     reevaluable,
     reevaluate,
@@ -353,12 +355,21 @@ async def _place_escalation(
         # same moment and the acknowledgement says it follows, not "once the records are in".
         asks_now = False
         missing: list[str] = []
+        awaited: dict[str, Any] = {}
         if state is not CaseState.AWAITING_EVIDENCE:
             facts = await refresh_facts(session, case)
-            asks_now = (
-                reevaluable(case) and verdict_for(case, facts, now, p).step is Step.AWAIT_EVIDENCE
-            )
+            verdict = verdict_for(case, facts, now, p) if reevaluable(case) else None
+            asks_now = verdict is not None and verdict.step is Step.AWAIT_EVIDENCE
             missing = [] if asks_now else evidence_missing(case, facts, p)
+            if verdict is not None:
+                # A filing joining E1's wait is told what is awaited and the wait's own end,
+                # as the first filing was: the wait's timer when it runs, else the wait that
+                # starts now (a claim adopted by a case that waited for nothing of the sort).
+                running = case.timer_kind == TimerKind.FACTS_WAIT and case.timer_due_at
+                until = case.timer_due_at if running else None
+                awaited = facts_awaited(
+                    facts, verdict, until=until or now + timedelta(hours=p.timers.facts_wait_h)
+                )
         emit(
             session,
             case,
@@ -378,6 +389,7 @@ async def _place_escalation(
             else next_step_by(case, p),
             evidence_missing=missing,
             asks_for_evidence=asks_now,
+            **awaited,
         )
         if adopt and state in (CaseState.AWAITING_EVIDENCE, CaseState.OPEN):
             case.evidence_requested_by = SYSTEM if state is CaseState.AWAITING_EVIDENCE else None
@@ -407,6 +419,9 @@ async def _place_escalation(
             now=now,
             reason=f"The seller filed again ({label}) after a premature claim; the case reopens.",
             change="REOPENED",
+            # The latest the reopened claim waits (the review SLA, the case's policy): the date
+            # its acknowledgement gives; most are decided at once.
+            next_step_by=now + timedelta(hours=p.timers.review_sla_h),
         )
         # Cleared after the move: the table's guard reads the E3b decision being reopened.
         case.decision = None

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import Verdict, weight_drop_g
 from services.reconciliation.policy.sop_v1 import Policy
-from shared.decision_wording import without_appeal_offer
+from shared.decision_wording import span_of_hours, without_appeal_offer
 from shared.events import LiableParty
 from shared.money import rupees
 
@@ -59,13 +59,25 @@ ABOVE_CAP_PENDING = (
 ABOVE_CAP_APPROVED = " Because the amount is above our approval limit, a manager has confirmed it."
 
 
+def persons_words(reason: str) -> str:
+    """A person's reason as a sentence of its own, quoted: the paragraph around it is the
+    desk's, and a reason joined into it after a colon read "stands: The scans show ..." (a
+    capital mid-sentence, or a lower-case sentence when the person began with one). Said as
+    written otherwise: only its first letter raised and a closing full stop added if missing."""
+    words = " ".join(reason.split())
+    if words[-1:] not in (".", "!", "?"):
+        words += "."
+    return f"“{words[:1].upper()}{words[1:]}”"
+
+
 def dismissed_appeal(original: str, *, return_id: str, reason: str) -> str:
     """The paragraph of an appeal dismissed: the manager's reason, then the original decision's
     own reasons (its payout included), without its offer of an appeal."""
     rest = without_appeal_offer(original.split(": ", 1)[-1])
     return (
         f"About your return {return_id}: we looked at your appeal again and the earlier decision "
-        f"stands: {reason.strip().rstrip('.')}. {rest[:1].upper()}{rest[1:]}"
+        f"stands. The manager's reason, in their own words: {persons_words(reason)} "
+        f"{rest[:1].upper()}{rest[1:]}"
     ).strip()
 
 
@@ -119,7 +131,7 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
         # last day a few hours late.
         "E3": lambda: (
             f"the {claim} claim was filed on {_moment(f.filed_at)}, more than "
-            f"{p.windows.claim_window_h // 24} days after the parcel was delivered to you on "
+            f"{span_of_hours(p.windows.claim_window_h)} after the parcel was delivered to you on "
             f"{_day(f.delivered_at)}: the time to claim ended at {_moment(window_end)}"
         ),
         "E3b": lambda: (
@@ -139,8 +151,8 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
         "E4": lambda: "the evidence this claim type needs did not reach us by the reply-by time",
         "P2": lambda: (
             "the evidence we asked for did not reach us within "
-            f"{p.windows.claim_window_h // 24} days of the parcel's delivery to you, that is by "
-            f"{_moment(window_end)}"
+            f"{span_of_hours(p.windows.claim_window_h)} of the parcel's delivery to you, that is "
+            f"by {_moment(window_end)}"
         ),
         "E5": lambda: "the claim needs a closer look by our review team before any payment",
         "E5b": lambda: (
@@ -251,13 +263,13 @@ def explain(
         )
     if step == "AWAIT_EVIDENCE" and verdict.rule_id == "P2":
         # P2's reply-by is the claim window from delivery, not the 72-hour evidence reply time.
-        window_days = p.windows.claim_window_h // 24
         by = f.delivered_at + timedelta(hours=p.windows.claim_window_h) if f.delivered_at else None
         return (
             f"{opening}the partner's records show the parcel reached you lighter than it was "
             "picked up. To decide it we need: "
             + "; ".join(verdict.checklist)
-            + f". Please send it within {window_days} days of the delivery to you, "
+            + f". Please send it within {span_of_hours(p.windows.claim_window_h)} of the delivery "
+            "to you, "
             f"by {_moment(by)}; the case waits for you in the meantime."
         )
     if step == "AWAIT_EVIDENCE":
@@ -300,8 +312,7 @@ def explain_manual(
     A case the desk opened itself (P1-P3, `seller_claimed` false) had no claim to review. An
     appeal's own decision (`appealable` false) is final: no appeal is offered."""
     subject = "your claim" if seller_claimed else "the case we opened for this return ourselves"
-    opening = f"About your return {return_id}: after reviewing {subject}, our desk decided: "
-    reason = reason.strip().rstrip(".")
+    opening = f"About your return {return_id}: after reviewing {subject}, our desk decided, "
     if payout == 0:
         money = "this means no payment is due on this " + ("claim" if seller_claimed else "case")
     else:
@@ -322,4 +333,6 @@ def explain_manual(
         if appealable
         else ""
     )
-    return f"{opening}{reason}. In short, {money}.{no_action}{appeal}"
+    return (
+        f"{opening}in its own words: {persons_words(reason)} In short, {money}.{no_action}{appeal}"
+    )

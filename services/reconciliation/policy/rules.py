@@ -387,6 +387,15 @@ def evaluate_claim(
     return liability_verdict(f, p)
 
 
+# Proactive cases whose first email tells the seller no action is needed (P1: "email the seller
+# that no action is needed"; P3 is decided the same way, by its liability rule after the fraud
+# gate). A claim the seller files while such a case is open joins it as an update (E2) and the
+# case stays the desk's: no filing window or evidence checklist of its own, so no email asks the
+# seller for what the first one said was not needed. The claim's type and amount still count in
+# liability and amounts. P2 asks for evidence from its first email and adopts the claim whole.
+TOLD_NO_ACTION = frozenset({"P1", "P3"})
+
+
 def evaluate_proactive(f: Facts, p: Policy, *, fraud_wait_over: bool = False) -> Verdict:
     """A case the desk opened itself (P1/P3): no seller filing, so no windows or evidence;
     the fraud gate still applies before anything is paid."""
