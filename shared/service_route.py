@@ -25,8 +25,8 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from shared.access import walk_dependencies
-from shared.auth import RoleCheck, authenticate
+from shared.access import MUTATING, walk_dependencies
+from shared.auth import RoleCheck, authenticate, refuse_outside_team
 from shared.validation import refuse_non_utf8_json, refuse_unknown_query, unambiguous_json_body
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -38,6 +38,9 @@ class ServiceRoute(APIRoute):
         calls = [dep.call for dep in walk_dependencies(self.dependant)]
         checks = [call for call in calls if isinstance(call, RoleCheck)]
         authenticated = bool(checks) or authenticate in calls
+        # A key bound to a team changes things only through routes marked as a team's work.
+        changes = bool((self.methods or set()) & MUTATING)
+        team_work = any(check.team_work for check in checks)
         takes_body = self.body_field is not None
         known_query = frozenset(
             param.alias for dep in walk_dependencies(self.dependant) for param in dep.query_params
@@ -48,6 +51,7 @@ class ServiceRoute(APIRoute):
                 principal = await authenticate(request)
                 for check in checks:
                     await check(principal)
+                refuse_outside_team(principal, changes=changes, team_work=team_work)
                 refuse_unknown_query(request, known_query)
             if takes_body:
                 await refuse_non_utf8_json(request)

@@ -527,7 +527,9 @@ async def test_a_ruling_is_sent_to_the_partner_signed_under_a_message_id_of_its_
     keys = {
         "swiftship": harness.key(SWIFTSHIP),
         "rapidroute": harness.key(RAPIDROUTE),
-        "desipost": add_key(harness.env, uid("partner:desipost"), ["partner"], partner_id="desipost"),
+        "desipost": add_key(
+            harness.env, uid("partner:desipost"), ["partner"], partner_id="desipost"
+        ),
     }
     contest = {"reason": "Our hub weighed the parcel", "evidence": []}
     rulings = {
