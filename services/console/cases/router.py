@@ -19,9 +19,10 @@ from services.console.upstream import UpstreamProblem, UpstreamUnavailable
 from services.console.web import Desk, Form, render, upstream_of
 from shared.auth import Role
 from shared.events import LiableParty
+from shared.service_route import ReadRoute
 from shared.validation import ascii_digits
 
-router = APIRouter(prefix="/cases", tags=["case"])
+router = APIRouter(route_class=ReadRoute, prefix="/cases", tags=["case"])
 
 RULES = ["MANUAL", "OVERRIDE", *(f"L{n}" for n in range(1, 13))]
 DECIDABLE = {"OPEN", "AWAITING_EVIDENCE", "UNDER_REVIEW", "ESCALATED"}
