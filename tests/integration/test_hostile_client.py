@@ -28,8 +28,8 @@ from disputedesk import cli
 from disputedesk.stack.supervisor import ServiceSpec
 from services.console.app import create_app as create_console
 from services.console.settings import ConsoleSettings
-from shared.access import RouteAccess, route_access
-from shared.auth import Role
+from shared.access import RouteAccess, route_access, walk_dependencies
+from shared.auth import Role, RoleCheck
 from shared.http_protocol import HTTP_PROTOCOL, http_limits
 from tests.conftest import Harness
 from tests.support.console import RoutingTransport, upstream_urls
@@ -698,6 +698,37 @@ async def test_a_key_without_the_duty_answers_403_whatever_the_body(
         headers = {**harness.key(DUTY_KEYS[other]), "content-type": "application/json"}
         r = await client.request(route.method, _nothing(route.path), headers=headers, content=body)
         assert_refused(r, {403}, f"{other} {what}")
+
+
+def _team_work(route: RouteAccess) -> bool:
+    return any(
+        isinstance(dep.call, RoleCheck) and dep.call.team_work
+        for dep in walk_dependencies(route.route.dependant)
+    )
+
+
+TEAM_BOUND = [x for x in ROUTES if x[1].mutating and not _team_work(x[1])]
+
+
+@pytest.mark.parametrize("service, route", TEAM_BOUND, ids=[_route_id(x) for x in TEAM_BOUND])
+async def test_a_key_bound_to_a_team_changes_nothing_outside_its_teams_work(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    """A key holding the route's own roles but bound to a team (a person of the warehouse) is
+    refused on every changing route of the four services that is not a team's task work,
+    whatever the body, before the body is read."""
+    client = pipeline[service].client
+    roles = sorted(route.roles or ())
+    headers = add_key(harness.env, f"warehouse.{uuid.uuid4().hex[:8]}", roles, team="warehouse")
+    for what, body in PROBING_BODIES.items():
+        r = await client.request(
+            route.method,
+            _nothing(route.path),
+            headers={**headers, "content-type": "application/json"},
+            content=body,
+        )
+        doc = assert_refused(r, {403}, what)
+        assert "warehouse" in doc["detail"], doc
 
 
 CHARSETS = {
