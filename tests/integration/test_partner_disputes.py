@@ -585,6 +585,14 @@ async def test_a_ruling_is_sent_to_the_partner_signed_under_a_message_id_of_its_
         )
         if partner == "swiftship":
             assert sent[0]["headers"]["webhook-id"] != sent[-1]["headers"]["webhook-id"]
+        # The partner's key reads the same ruling on the notice, without who ruled.
+        r = await eng.client.get(
+            f"/v1/partner/notices/{notice['notice_id']}", headers=keys[partner]
+        )
+        assert r.status_code == 200, r.text
+        contest_seen = r.json()["contest"]
+        assert contest_seen["outcome"] == body["outcome"], contest_seen
+        assert "decided_by" not in contest_seen, contest_seen
     # Sent once: more rounds send nothing further.
     eng.clock.advance(timedelta(hours=2))
     await asyncio.sleep(1.0)
