@@ -537,6 +537,16 @@ async def test_a_ruling_is_sent_to_the_partner_signed_under_a_message_id_of_its_
         "rapidroute": {"outcome": "REVERSED", "reason": "Your pickup photo shows the item"},
         "desipost": {"outcome": "PARTIAL", "reversed_amount": 30_000, "reason": "Shared"},
     }
+    # An amount beside a whole outcome is refused, naming it: REVERSED with an amount took the
+    # whole debit off before, UPHELD with one dropped it.
+    for outcome in ("REVERSED", "UPHELD"):
+        r = await eng.client.post(
+            f"/v1/partner-notices/{notices['swiftship']['notice_id']}/ruling",
+            json={"outcome": outcome, "reversed_amount": 30_000, "reason": "Half of it"},
+            headers=manager,
+        )
+        assert r.status_code == 422, (outcome, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == ["body.reversed_amount"], r.text
     for partner, notice in notices.items():
         r = await eng.client.post(
             f"/v1/partner/notices/{notice['notice_id']}/contest",
