@@ -35,7 +35,7 @@ from shared.rate_limit import TABLE as RATE_LIMIT_TABLE
 from shared.rate_limit import RateLimiter
 from shared.request_path import ServiceRequests
 from shared.retention import Retention, retention_loop
-from shared.service_route import ServiceRoute
+from shared.service_route import ReadRoute, ServiceRoute
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
 from shared.wakeups import OUTBOX_CHANNEL, Wakeups, run_when_due
@@ -297,6 +297,8 @@ def create_service_app(
         # reading the environment).
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    # The app's own pages (health, metrics, docs) answer HEAD as their GET, like the routers'.
+    app.router.route_class = ReadRoute
     install_openapi(app)
     # What the service consumes, for the AsyncAPI document's contract test (shared/asyncapi.py).
     app.state.consumer_specs = list(consumers)

@@ -2,7 +2,8 @@
 
 Keys are random tokens handed to clients once; services hold only their SHA-256 hashes, in a
 keyring file (`DISPUTEDESK_KEYRING_FILE`). SHA-256 without salt is sound here because the keys are
-256-bit random, not passwords. A `seller_portal` key is bound to exactly one seller. A key ends
+256-bit random, not passwords. A `seller_portal` key is bound to exactly one seller; a key with a
+`team` (one of the teams tasks are asked of) works that team's tasks and nothing else. A key ends
 when its entry is marked `revoked`, or at its optional `not_after` (an ISO 8601 instant with an
 offset): from then on it answers 401 like an unknown key.
 """
@@ -45,6 +46,9 @@ class Principal:
     roles: frozenset[str]
     seller_id: str | None = None
     partner_id: str | None = None
+    # The team whose tasks this key works (a person of the warehouse, of finance …); None for
+    # the desk itself, which works every case.
+    team: str | None = None
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -59,6 +63,20 @@ class Principal:
     def is_partner(self, partner_id: str) -> bool:
         """A partner key is bound to exactly one partner; no other role acts as a partner."""
         return self.has(Role.PARTNER) and self.partner_id == partner_id
+
+
+# The teams a key may be bound to: the owners of cross-team tasks
+# (services/reconciliation/tasks/teams.py keeps the same names for the tasks themselves).
+TEAMS = frozenset(
+    {
+        "logistics_partner_ops",
+        "warehouse",
+        "finance",
+        "brand_management",
+        "technology",
+        "management",
+    }
+)
 
 
 def hash_key(key: str) -> str:
@@ -151,11 +169,21 @@ def _parse(entries: list[dict[str, Any]]) -> tuple[dict[str, Principal], dict[st
     for e in entries:
         if e.get("revoked"):
             continue
+        team = e.get("team")
+        if team is not None and team not in TEAMS:
+            # Fails closed, as an unreadable end does: a mistyped team must not make a team's
+            # person the whole desk.
+            log.warning(
+                "keyring entry with an unknown team refused",
+                extra={"client_id": e.get("client_id")},
+            )
+            continue
         principals[e["key_hash"]] = Principal(
             client_id=e["client_id"],
             roles=frozenset(e["roles"]),
             seller_id=e.get("seller_id"),
             partner_id=e.get("partner_id"),
+            team=team,
         )
         until = _not_after(e)
         if until is not None:
@@ -233,9 +261,12 @@ async def authenticate(request: Request) -> Principal:
 @dataclass(frozen=True, slots=True)
 class RoleCheck:
     """The dependency `require` builds; it keeps its roles so the route tables can list them
-    (`shared/access.py`, the matrix in docs/security.md)."""
+    (`shared/access.py`, the matrix in docs/security.md), and whether the route is a team's
+    own work (`team_work`: a key bound to a team may call it; the route checks the object's
+    team)."""
 
     roles: frozenset[str]
+    team_work: bool = False
 
     # async: a plain function would be run on the thread pool, a hop per request for nothing.
     async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
@@ -246,10 +277,24 @@ class RoleCheck:
         return principal
 
 
-def require(*roles: str) -> Any:
+def require(*roles: str, team_work: bool = False) -> Any:
     """Dependency: the caller must hold one of `roles`, named. Roles are separate duties: no role
     implies another, and `admin` (keys, partners) is no exception (docs/security.md has the
-    matrix of every endpoint)."""
+    matrix of every endpoint). `team_work` marks a route a key bound to a team may change
+    things through (its team's tasks); every other changing route refuses such a key."""
     if not roles:
         raise ValueError("require() needs at least one role")
-    return Depends(RoleCheck(frozenset(str(r) for r in roles)))
+    return Depends(RoleCheck(frozenset(str(r) for r in roles), team_work=team_work))
+
+
+def refuse_outside_team(principal: Principal, *, changes: bool, team_work: bool) -> None:
+    """A key bound to a team reads what its roles may read, and changes things only through its
+    team's own work: the desk's case work (decisions, notes, evidence requests, labels,
+    messages…) is the desk's, not the warehouse's person's."""
+    if principal.team is not None and changes and not team_work:
+        raise Problem(
+            403,
+            "Forbidden",
+            f"This key is bound to the {principal.team} team: it works that team's tasks "
+            "(GET /v1/tasks) and reads; this change is the desk's.",
+        )

@@ -24,20 +24,48 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
-from shared.access import walk_dependencies
-from shared.auth import RoleCheck, authenticate
+from shared.access import MUTATING, walk_dependencies
+from shared.auth import RoleCheck, authenticate, refuse_outside_team
 from shared.validation import refuse_non_utf8_json, refuse_unknown_query, unambiguous_json_body
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-class ServiceRoute(APIRoute):
+def _head_of_get(scope: Scope, methods: set[str] | None) -> bool:
+    return scope.get("method") == "HEAD" and "GET" in (methods or ())
+
+
+class ReadRoute(APIRoute):
+    """An API route that answers HEAD wherever it answers GET, as RFC 9110 §9.3.2 asks of
+    every server: the same status and headers, no content (the server drops the body of a
+    HEAD answer). FastAPI's routes answer HEAD 405 (Starlette's own routes add it), so a
+    monitor or a proxy checking `/healthz` with HEAD saw the service refuse. OpenAPI lists the
+    GET alone; HEAD is implied."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if _head_of_get(scope, self.methods):
+            scope = {**scope, "method": "GET"}
+        return super().matches(scope)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if _head_of_get(scope, self.methods):
+            await self.app(scope, receive, send)  # the route's method check would refuse it
+            return
+        await super().handle(scope, receive, send)
+
+
+class ServiceRoute(ReadRoute):
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
         calls = [dep.call for dep in walk_dependencies(self.dependant)]
         checks = [call for call in calls if isinstance(call, RoleCheck)]
         authenticated = bool(checks) or authenticate in calls
+        # A key bound to a team changes things only through routes marked as a team's work.
+        changes = bool((self.methods or set()) & MUTATING)
+        team_work = any(check.team_work for check in checks)
         takes_body = self.body_field is not None
         known_query = frozenset(
             param.alias for dep in walk_dependencies(self.dependant) for param in dep.query_params
@@ -48,6 +76,7 @@ class ServiceRoute(APIRoute):
                 principal = await authenticate(request)
                 for check in checks:
                     await check(principal)
+                refuse_outside_team(principal, changes=changes, team_work=team_work)
                 refuse_unknown_query(request, known_query)
             if takes_body:
                 await refuse_non_utf8_json(request)

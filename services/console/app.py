@@ -29,6 +29,7 @@ from services.console.upstream import Upstream, UpstreamProblem, UpstreamUnavail
 from services.console.web import HERE, CsrfRefused, SignInRequired, render
 from shared.auth import Keyring
 from shared.request_path import ServiceRequests
+from shared.service_route import ReadRoute
 
 # No inline script or style anywhere: everything the page runs comes from /static. Evidence
 # thumbnails may come from any https host the seller's evidence points at.
@@ -78,6 +79,8 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
+    # Its own pages answer HEAD as their GET, like the services' (shared/service_route.py).
+    app.router.route_class = ReadRoute
     app.state.settings = settings
     app.state.sessions = SessionStore(settings.idle_timeout_s)
     app.state.upstream = Upstream(settings, transport=transport)

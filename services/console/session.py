@@ -35,8 +35,18 @@ class DeskSession:
         return self.principal.has(*roles)
 
     @property
+    def team(self) -> str | None:
+        """The team a person's key is bound to (None: the desk's own key)."""
+        return self.principal.team
+
+    @property
     def can_work_cases(self) -> bool:
-        return self.is_(Role.OPS_AGENT, Role.OPS_MANAGER)
+        # A person of another team works that team's tasks, not the desk's cases.
+        return self.is_(Role.OPS_AGENT, Role.OPS_MANAGER) and self.team is None
+
+    def can_close(self, task: dict[str, object]) -> bool:
+        """A task this person may mark done: its own team's, if its key is bound to one."""
+        return task.get("status") == "OPEN" and self.team in (None, task.get("team"))
 
     @property
     def is_manager(self) -> bool:

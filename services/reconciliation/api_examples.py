@@ -301,7 +301,10 @@ NOTICE_DETAIL = {
     ],
     "contest": CONTEST,
 }
-PARTNER_NOTICE = {key: value for key, value in NOTICE_DETAIL.items() if key != "attempts_log"}
+PARTNER_NOTICE = {
+    **{key: value for key, value in NOTICE_DETAIL.items() if key != "attempts_log"},
+    "contest": {key: value for key, value in CONTEST.items() if key != "decided_by"},
+}
 DEBIT_STATEMENT = {
     "partner_id": "swiftship",
     "month": "2026-11",

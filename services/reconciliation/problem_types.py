@@ -38,6 +38,7 @@ from services.reconciliation.tasks.errors import (
     ManagementMustClose,
     TaskNotFound,
     TaskNotOpen,
+    TaskOfAnotherTeam,
 )
 from shared.errors import DomainError, ProblemType
 
@@ -76,4 +77,5 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     DeskMustConfirm: FORBIDDEN,
     AlreadyWithManagement: CONFLICT,
     ManagementMustClose: FORBIDDEN,
+    TaskOfAnotherTeam: FORBIDDEN,
 }

@@ -31,6 +31,7 @@ from shared.money import rupees as inr
 from shared.wakeups import TASKS_CHANNEL
 from tests.conftest import Harness
 from tests.support.factories import uid
+from tests.support.keys import add_key
 from tests.support.reconciliation import (
     T0,
     Engine,
@@ -331,6 +332,75 @@ async def test_a_management_task_is_closed_by_a_manager_not_by_whoever_escalated
         headers=harness.key(AGENT),
     )
     assert r.status_code == 201 and r.json()["task_id"] != task_id, r.text
+
+
+async def test_a_key_bound_to_a_team_works_its_teams_tasks_and_nothing_else(
+    desk: Engine, harness: Harness
+) -> None:
+    """A person of the warehouse holds an agent key bound to the warehouse team: its task list
+    is the warehouse's, it comments on and completes the warehouse's task, and it reads the
+    case; another team's task, another team's list and the desk's own case work answer 403
+    problem+json. A team the product does not know in the keyring ends the key (401). Before,
+    a key had no team: any agent acted on every team's task and on every case."""
+    case = await wrong_item_case(desk)
+    cid = case["case_id"]
+    r = await desk.client.get(f"/v1/cases/{cid}/tasks", headers=harness.key(AGENT))
+    tasks = {t["team"]: t["task_id"] for t in r.json()["items"]}
+    assert set(tasks) == {"finance", "warehouse"}
+    warehouse = add_key(harness.env, uid("warehouse.anil"), ["ops_agent"], team="warehouse")
+    brand = add_key(harness.env, uid("brand.lata"), ["ops_agent"], team="brand_management")
+
+    def refused(r: Any, what: str) -> None:
+        assert r.status_code == 403, (what, r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json"), what
+
+    r = await desk.client.get("/v1/tasks", params={"status": "OPEN"}, headers=warehouse)
+    assert r.status_code == 200, r.text
+    assert r.json()["items"] and {t["team"] for t in r.json()["items"]} == {"warehouse"}
+    refused(
+        await desk.client.get("/v1/tasks", params={"team": "finance"}, headers=warehouse),
+        "another team's list",
+    )
+    for action, body in (("comments", {"body": "seen"}), ("complete", {"resolution": "ok"})):
+        refused(
+            await desk.client.post(
+                f"/v1/tasks/{tasks['warehouse']}/{action}", json=body, headers=brand
+            ),
+            f"brand on the warehouse's task: {action}",
+        )
+    refused(
+        await desk.client.post(
+            f"/v1/tasks/{tasks['finance']}/comments", json={"body": "x"}, headers=warehouse
+        ),
+        "warehouse on finance's task",
+    )
+    for path, body in (
+        (f"/v1/cases/{cid}/notes", {"note": "I looked at it"}),
+        (f"/v1/cases/{cid}/tasks", {"team": "warehouse", "ask": "Check again"}),
+        (f"/v1/cases/{cid}/escalate-to-management", {"reason": "Odd"}),
+    ):
+        refused(await desk.client.post(path, json=body, headers=warehouse), path)
+    r = await desk.client.get(f"/v1/cases/{cid}", headers=warehouse)
+    assert r.status_code == 200, r.text
+    r = await desk.client.post(
+        f"/v1/tasks/{tasks['warehouse']}/comments",
+        json={"body": "Box opened: a phone case, not a phone"},
+        headers=warehouse,
+    )
+    assert r.status_code == 201, r.text
+    r = await desk.client.post(
+        f"/v1/tasks/{tasks['warehouse']}/complete",
+        json={"resolution": "Received: wrong item confirmed"},
+        headers=warehouse,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "DONE", r.text
+    # Nothing the refusals touched changed: the case still waits for finance only.
+    r = await desk.client.get(f"/v1/cases/{cid}/tasks", headers=harness.key(AGENT))
+    statuses = {t["team"]: t["status"] for t in r.json()["items"]}
+    assert statuses == {"finance": "OPEN", "warehouse": "DONE"}, statuses
+    mistyped = add_key(harness.env, uid("ware.house"), ["ops_agent"], team="Warehouse ")
+    r = await desk.client.get("/v1/tasks", headers=mistyped)
+    assert r.status_code == 401, r.text
 
 
 async def test_blocking_tasks_the_desk_opened_before_the_decision_hold_its_payment(

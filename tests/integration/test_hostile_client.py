@@ -28,8 +28,8 @@ from disputedesk import cli
 from disputedesk.stack.supervisor import ServiceSpec
 from services.console.app import create_app as create_console
 from services.console.settings import ConsoleSettings
-from shared.access import RouteAccess, route_access
-from shared.auth import Role
+from shared.access import RouteAccess, route_access, walk_dependencies
+from shared.auth import Role, RoleCheck
 from shared.http_protocol import HTTP_PROTOCOL, http_limits
 from tests.conftest import Harness
 from tests.support.console import RoutingTransport, upstream_urls
@@ -312,6 +312,34 @@ def test_every_way_we_run_uvicorn_names_the_protocol() -> None:
     assert issubclass(import_from_string(HTTP_PROTOCOL), HttpToolsProtocol)
 
 
+async def test_head_is_answered_as_get_on_the_wire(wire: int, harness: Harness) -> None:
+    """RFC 9110 §9.3.2: a server answers HEAD as it answers GET, without the content. Every
+    GET of ours answered HEAD 405 (`Allow: GET`), `/healthz` included, which a monitor or a
+    proxy may check with HEAD."""
+    key = harness.key(DUTY_KEYS[Role.OPS_AGENT])["Authorization"].encode()
+    for target, auth in ((b"/healthz", b""), (b"/v1/escalations?limit=1", key)):
+        get = b"GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n\r\n" % (target, auth)
+        status, headers, body = await _exchange(wire, get)
+        assert status == 200, body
+        reader, writer = await asyncio.open_connection("127.0.0.1", wire)
+        try:
+            writer.write(b"HEAD" + get[3:])
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            writer.write(get)  # the same connection goes on: no body was left in it
+            await writer.drain()
+            after, _, _ = await _response(reader)
+        finally:
+            writer.close()
+        lines = head.decode("latin-1").split("\r\n")
+        fields = {
+            k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)
+        }
+        assert int(lines[0].split()[1]) == 200, (target, head)
+        assert fields["content-type"] == headers["content-type"], (target, fields)
+        assert after == 200, target
+
+
 # --- every route of the four route tables ---------------------------------------------------
 
 ROUTES = [
@@ -429,6 +457,27 @@ async def test_a_read_of_an_id_that_names_nothing_answers_404(
     client = pipeline[service].client
     r = await client.get(_nothing(route.path), headers=_key(harness, route))
     assert_refused(r, {404}, "an id that names nothing")
+
+
+READS = [
+    (name, r)
+    for name, app in service_apps().items()
+    for r in route_access(app)
+    if r.method == "GET"
+]
+
+
+@pytest.mark.parametrize("service, route", READS, ids=[_route_id(x) for x in READS])
+async def test_every_read_answers_head_as_its_get(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    client = pipeline[service].client
+    headers = _key(harness, route) if route.roles else {}
+    url = _nothing(route.path)
+    get = await client.get(url, headers=headers)
+    head = await client.head(url, headers=headers)
+    assert head.status_code == get.status_code, (url, head.status_code, get.status_code)
+    assert head.headers["content-type"] == get.headers["content-type"], url
 
 
 # Digits of other scripts, where a month or a number is written in ASCII ones: `\\d` in a
@@ -651,6 +700,37 @@ async def test_a_key_without_the_duty_answers_403_whatever_the_body(
         assert_refused(r, {403}, f"{other} {what}")
 
 
+def _team_work(route: RouteAccess) -> bool:
+    return any(
+        isinstance(dep.call, RoleCheck) and dep.call.team_work
+        for dep in walk_dependencies(route.route.dependant)
+    )
+
+
+TEAM_BOUND = [x for x in ROUTES if x[1].mutating and not _team_work(x[1])]
+
+
+@pytest.mark.parametrize("service, route", TEAM_BOUND, ids=[_route_id(x) for x in TEAM_BOUND])
+async def test_a_key_bound_to_a_team_changes_nothing_outside_its_teams_work(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    """A key holding the route's own roles but bound to a team (a person of the warehouse) is
+    refused on every changing route of the four services that is not a team's task work,
+    whatever the body, before the body is read."""
+    client = pipeline[service].client
+    roles = sorted(route.roles or ())
+    headers = add_key(harness.env, f"warehouse.{uuid.uuid4().hex[:8]}", roles, team="warehouse")
+    for what, body in PROBING_BODIES.items():
+        r = await client.request(
+            route.method,
+            _nothing(route.path),
+            headers={**headers, "content-type": "application/json"},
+            content=body,
+        )
+        doc = assert_refused(r, {403}, what)
+        assert "warehouse" in doc["detail"], doc
+
+
 CHARSETS = {
     "UTF-16 without a charset": (
         "application/json",
@@ -738,6 +818,12 @@ CONSOLE_REFUSALS = [
     # More fields than the form parser reads, before any CSRF or key check.
     ("POST", "/sign-in", {"data": {f"f{i}": "x" for i in range(1001)}}, 400),
 ]
+
+
+async def test_the_console_answers_head_as_get(console: httpx.AsyncClient) -> None:
+    for url in ("/sign-in", "/healthz", "/no-such-page"):
+        get, head = await console.get(url), await console.head(url)
+        assert head.status_code == get.status_code, (url, head.status_code, get.status_code)
 
 
 @pytest.mark.parametrize("method, url, kw, status", CONSOLE_REFUSALS)

@@ -496,3 +496,121 @@ async def test_contests_upheld_reversed_partial_window_and_statement(
     add_key(harness.env, f"partner:{keyed}", ["partner"], partner_id=keyed)
     r = await eng.client.get(f"/v1/partner-statements/{keyed}/{month}", headers=finance)
     assert r.status_code == 200 and r.json()["lines"] == [], r.text
+
+
+RULED_TYPE = "partner.debit_notice_ruled.v1"
+
+
+async def test_a_ruling_is_sent_to_the_partner_signed_under_a_message_id_of_its_own(
+    disputes: Engine, receiver: Receiver, harness: Harness
+) -> None:
+    """A partner that contests learns the ruling the way it got the notice: pushed to its
+    endpoint, signed with its own scheme, under a message id other than the notice's. A notice
+    still waiting for a retry when it is ruled (rapidroute, contested before it arrived) is not
+    sent after the ruling: the ruling names it. Before, the partner was told nothing and had to
+    poll its notices to find the outcome."""
+    eng, manager = disputes, harness.key(MANAGER)
+    receiver.script["/rapidroute"] = [500]
+    cases = {p: await partner_debit_case(eng, p) for p in SECRETS}
+    notices = {
+        "swiftship": await notice_of(
+            eng, cases["swiftship"]["case_id"], lambda n: n["delivery"] == "DELIVERED"
+        ),
+        "desipost": await notice_of(
+            eng, cases["desipost"]["case_id"], lambda n: n["delivery"] == "DELIVERED"
+        ),
+        "rapidroute": await notice_of(
+            eng, cases["rapidroute"]["case_id"], lambda n: n["attempts"] == 1
+        ),
+    }
+    assert notices["rapidroute"]["delivery"] == "PENDING"  # the 500; next try in 600 s
+    keys = {
+        "swiftship": harness.key(SWIFTSHIP),
+        "rapidroute": harness.key(RAPIDROUTE),
+        "desipost": add_key(
+            harness.env, uid("partner:desipost"), ["partner"], partner_id="desipost"
+        ),
+    }
+    contest = {"reason": "Our hub weighed the parcel", "evidence": []}
+    rulings = {
+        "swiftship": {"outcome": "UPHELD", "reason": "The QC scan stands"},
+        "rapidroute": {"outcome": "REVERSED", "reason": "Your pickup photo shows the item"},
+        "desipost": {"outcome": "PARTIAL", "reversed_amount": 30_000, "reason": "Shared"},
+    }
+    # An amount beside a whole outcome is refused, naming it: REVERSED with an amount took the
+    # whole debit off before, UPHELD with one dropped it.
+    for outcome in ("REVERSED", "UPHELD"):
+        r = await eng.client.post(
+            f"/v1/partner-notices/{notices['swiftship']['notice_id']}/ruling",
+            json={"outcome": outcome, "reversed_amount": 30_000, "reason": "Half of it"},
+            headers=manager,
+        )
+        assert r.status_code == 422, (outcome, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == ["body.reversed_amount"], r.text
+    for partner, notice in notices.items():
+        r = await eng.client.post(
+            f"/v1/partner/notices/{notice['notice_id']}/contest",
+            json=contest,
+            headers=keys[partner],
+        )
+        assert r.status_code == 201, r.text
+        r = await eng.client.post(
+            f"/v1/partner-notices/{notice['notice_id']}/ruling",
+            json=rulings[partner],
+            headers=manager,
+        )
+        assert r.status_code == 200, r.text
+    eng.clock.advance(timedelta(seconds=601))  # past rapidroute's backoff
+    for partner, notice in notices.items():
+        ruled = await notice_of(
+            eng,
+            notice["case_id"],
+            lambda n: n["dispute"] != "CONTESTED" and n["delivery"] == "DELIVERED",
+        )
+        # The ruling's delivery leaves the notice's own delivery time and window alone.
+        assert ruled["delivered_at"] == notice["delivered_at"], (partner, ruled)
+        assert ruled["contest_by"] == notice["contest_by"], (partner, ruled)
+        sent = [
+            r
+            for r in receiver.of(partner)
+            if json.loads(r["body"])["notice_id"] == str(notice["notice_id"])
+        ]
+        kinds = [json.loads(r["body"])["type"] for r in sent]
+        # rapidroute's notice answered 500 once and is not sent after its ruling.
+        assert kinds == ["partner.debit_notice.v1", RULED_TYPE], (partner, kinds)
+        body = json.loads(sent[-1]["body"])
+        reversed_amount = {"swiftship": 0, "rapidroute": 100_000, "desipost": 30_000}[partner]
+        assert body["outcome"] == rulings[partner]["outcome"], body
+        assert body["reversed_amount"] == reversed_amount, body
+        assert body["amount_due"] == 100_000 - reversed_amount, body
+        assert body["ruling"] == rulings[partner]["reason"], body
+        assert body["case_id"] == notice["case_id"] and body["amount"] == 100_000, body
+        assert "decided_by" not in body, body
+        ADAPTERS[partner].authenticate(
+            headers=sent[-1]["headers"],
+            body=sent[-1]["body"],
+            credentials=[PartnerCredential(SECRETS[partner], hash_key(SECRETS[partner]), None)],
+            now=eng.clock.now(),
+            tolerance_s=900,
+        )
+        if partner == "swiftship":
+            assert sent[0]["headers"]["webhook-id"] != sent[-1]["headers"]["webhook-id"]
+        # The partner's key reads the same ruling on the notice, without who ruled.
+        r = await eng.client.get(
+            f"/v1/partner/notices/{notice['notice_id']}", headers=keys[partner]
+        )
+        assert r.status_code == 200, r.text
+        contest_seen = r.json()["contest"]
+        assert contest_seen["outcome"] == body["outcome"], contest_seen
+        assert "decided_by" not in contest_seen, contest_seen
+    # Sent once: more rounds send nothing further.
+    eng.clock.advance(timedelta(hours=2))
+    await asyncio.sleep(1.0)
+    for partner, notice in notices.items():
+        ruled_sent = [
+            r
+            for r in receiver.of(partner)
+            if json.loads(r["body"])["notice_id"] == str(notice["notice_id"])
+            and json.loads(r["body"])["type"] == RULED_TYPE
+        ]
+        assert len(ruled_sent) == 1, partner

@@ -30,13 +30,17 @@ def add_key(
     seller_id: str | None = None,
     partner_id: str | None = None,
     not_after: datetime | str | None = None,
+    team: str | None = None,
 ) -> dict[str, str]:
     """A fresh key for `client_id` with `roles` (ending at `not_after`, if given: an instant, or
-    the text to write as it); the Authorization header that presents it."""
+    the text to write as it; bound to `team`, if given); the Authorization header that presents
+    it."""
     path = Path(env["DISPUTEDESK_KEYRING_FILE"])
     ring: dict[str, Any] = json.loads(path.read_text())
     key = new_key("test")
     entry: dict[str, Any] = {"key_hash": hash_key(key), "client_id": client_id, "roles": roles}
+    if team is not None:
+        entry["team"] = team
     if not_after is not None:
         entry["not_after"] = not_after.isoformat() if isinstance(not_after, datetime) else not_after
     ring["keys"].append({**entry, "seller_id": seller_id, "partner_id": partner_id})

@@ -215,3 +215,29 @@ async def test_a_guessing_client_is_throttled_with_an_html_page_even_for_a_valid
         token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
         ok = await client.post("/sign-in", data={"key": good, "csrf_token": token})
     assert ok.status_code == 303
+
+
+def test_a_person_of_one_team_is_offered_its_teams_tasks_and_no_desk_work() -> None:
+    """A button never leads to a certain refusal: a key bound to the warehouse is offered the
+    warehouse's open task and nothing of the desk's (the services refuse those with 403)."""
+    from services.console.cases.router import _offers
+
+    store = SessionStore(idle_timeout_s=60)
+    manager = Principal("wh.lead", frozenset({"ops_agent", "ops_manager"}), team="warehouse")
+    desk = store.open("ddk_w", manager)
+    case = {"state": "APPEALED", "proposal": None, "seller_unread_since": "2026-12-05T00:00Z"}
+    tasks = [
+        {"task_id": "t1", "team": "finance", "status": "OPEN"},
+        {"task_id": "t2", "team": "warehouse", "status": "DONE"},
+    ]
+    notices = [{"dispute": "CONTESTED"}]
+    offers = _offers(desk, case, tasks, notices)
+    assert not any(offers.values()), offers
+    tasks.append({"task_id": "t3", "team": "warehouse", "status": "OPEN"})
+    offers = _offers(desk, case, tasks, notices)
+    assert [k for k, v in offers.items() if v] == ["task_done"], offers
+    assert [t["task_id"] for t in tasks if desk.can_close(t)] == ["t3"]
+    # The desk's own manager (no team) keeps every offer it had.
+    desk = store.open("ddk_m", Principal("manager.ravi", frozenset({"ops_manager"})))
+    offers = _offers(desk, case, tasks, notices)
+    assert offers["appeal"] and offers["ruling"] and offers["task_done"] and offers["note"]

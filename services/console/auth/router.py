@@ -12,8 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 from services.console.auth.throttle import SignInThrottle
 from services.console.session import DESK_ROLES
 from services.console.web import Form, render, settings_of, store_of
+from shared.service_route import ReadRoute
 
-router = APIRouter(tags=["session"])
+router = APIRouter(route_class=ReadRoute, tags=["session"])
 
 PRE_SIGN_IN_COOKIE = "dd_console_signin"
 

@@ -19,9 +19,10 @@ from services.console.upstream import UpstreamProblem, UpstreamUnavailable
 from services.console.web import Desk, Form, render, upstream_of
 from shared.auth import Role
 from shared.events import LiableParty
+from shared.service_route import ReadRoute
 from shared.validation import ascii_digits
 
-router = APIRouter(prefix="/cases", tags=["case"])
+router = APIRouter(route_class=ReadRoute, prefix="/cases", tags=["case"])
 
 RULES = ["MANUAL", "OVERRIDE", *(f"L{n}" for n in range(1, 13))]
 DECIDABLE = {"OPEN", "AWAITING_EVIDENCE", "UNDER_REVIEW", "ESCALATED"}
@@ -65,6 +66,7 @@ def _offers(
     """What this person may do to this case now: the API's role and four-eyes rules, so a
     button never leads to a certain refusal."""
     worker = desk.can_work_cases
+    desk_work = desk.team is None  # approvals, appeals and rulings are the desk's too
     state = case["state"]
     proposal_waiting = state == "ESCALATED" and case.get("proposal") is not None
     return {
@@ -74,9 +76,13 @@ def _offers(
         "evidence": worker and state in {"OPEN", "UNDER_REVIEW"},
         "decide": worker and state in DECIDABLE,
         "escalate": worker and state in {"OPEN", "UNDER_REVIEW", "AWAITING_EVIDENCE"},
-        "approve": desk.is_manager and proposal_waiting and case.get("proposed_by") != desk.actor,
+        "approve": desk_work
+        and desk.is_manager
+        and proposal_waiting
+        and case.get("proposed_by") != desk.actor,
         "own_proposal": proposal_waiting and case.get("proposed_by") == desk.actor,
-        "appeal": desk.is_manager
+        "appeal": desk_work
+        and desk.is_manager
         and state == "APPEALED"
         and desk.actor not in {case.get("decided_by"), case.get("proposed_by")},
         # An appeal goes to management as a task with the case report; whoever cannot decide
@@ -86,10 +92,12 @@ def _offers(
         "read": worker and case.get("seller_unread_since") is not None,
         # Tasks: the desk opens them; whoever the task asks (finance too) marks them done.
         "task": worker,
-        "task_done": (worker or desk.is_(Role.FINANCE))
-        and any(t["status"] == "OPEN" for t in tasks or []),
+        "task_done": desk.is_(Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
+        and any(desk.can_close(t) for t in tasks or []),
         # Only an ops manager rules on a partner's contest.
-        "ruling": desk.is_manager and any(n["dispute"] == "CONTESTED" for n in notices or []),
+        "ruling": desk_work
+        and desk.is_manager
+        and any(n["dispute"] == "CONTESTED" for n in notices or []),
     }
 
 

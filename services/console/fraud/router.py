@@ -11,8 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console.upstream import UpstreamProblem
 from services.console.web import Desk, Form, render, upstream_of
+from shared.service_route import ReadRoute
 
-router = APIRouter(prefix="/fraud", tags=["fraud"])
+router = APIRouter(route_class=ReadRoute, prefix="/fraud", tags=["fraud"])
 
 ENTITY_TYPES = ("seller", "buyer", "partner", "hub", "agent")
 ALERT_STATUSES = ("open", "acknowledged", "closed")

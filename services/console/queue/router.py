@@ -13,9 +13,10 @@ from services.console.session import DeskSession
 from services.console.upstream import Upstream
 from services.console.web import Desk, render, settings_of, upstream_of
 from shared.events import CaseState, ClaimType, FraudBand
+from shared.service_route import ReadRoute
 from shared.validation import ascii_digits
 
-router = APIRouter(tags=["queue"])
+router = APIRouter(route_class=ReadRoute, tags=["queue"])
 
 PARTNERS = ("swiftship", "rapidroute", "desipost")
 SLA_CHOICES = {

@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse, Response
 
 from services.console.upstream import UpstreamProblem
 from services.console.web import Desk, render, upstream_of
+from shared.service_route import ReadRoute
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(route_class=ReadRoute, prefix="/reports", tags=["reports"])
 
 CHARTS = (
     ("escalations", "Escalations per day"),

@@ -22,8 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.reconciliation import metrics
 from services.reconciliation.disputes import repository
 from services.reconciliation.disputes.service import (
+    RULED,
     contest_by,
     endpoint_secret,
+    ruling_payload,
     withdrawal_payload,
 )
 from services.reconciliation.models import DebitNotice, NoticeAttempt
@@ -32,6 +34,10 @@ from shared.partner_signing import SigningScheme, signed_headers
 from shared.wakeups import NOTICES_CHANNEL
 
 log = logging.getLogger(__name__)
+
+# Disputes in which the partner is owed a message after the notice (sent in its place if the
+# notice never reached it).
+FOLLOW_UPS = RULED | {"WITHDRAWN"}
 
 
 def backoff(attempts: int, *, base_s: float, max_s: float) -> timedelta:
@@ -64,18 +70,27 @@ class NoticeHttp:
             self._client = None
 
 
-def notice_body(notice: DebitNotice) -> bytes:
-    """What the partner is owed: the notice, or once withdrawn its withdrawal instead."""
-    payload = withdrawal_payload(notice) if notice.dispute == "WITHDRAWN" else notice.payload
+async def notice_body(session: AsyncSession, notice: DebitNotice) -> bytes:
+    """What the partner is owed: the notice, or once ruled its ruling, or once withdrawn its
+    withdrawal instead."""
+    if notice.dispute == "WITHDRAWN":
+        payload = withdrawal_payload(notice)
+    elif notice.dispute in RULED:
+        payload = ruling_payload(notice, await repository.contest_of(session, notice.notice_id))
+    else:
+        payload = notice.payload
     # Signed bytes are exactly the bytes sent: one canonical serialisation.
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 
 def message_id(notice: DebitNotice) -> str:
-    """Stable across retries, so the partner deduplicates our retries by it; the withdrawal is
-    another message than the notice, or a partner that has the notice would drop it."""
+    """Stable across retries, so the partner deduplicates our retries by it; the ruling and the
+    withdrawal are other messages than the notice, or a partner that has the notice would drop
+    them."""
     if notice.dispute == "WITHDRAWN":
         return f"msg_{uuid5(notice.notice_id, 'withdrawn').hex}"
+    if notice.dispute in RULED:
+        return f"msg_{uuid5(notice.notice_id, 'ruled').hex}"
     return f"msg_{notice.notice_id.hex}"
 
 
@@ -92,7 +107,7 @@ async def _deliver_one(
         notice.delivery, notice.next_attempt_at = "PARKED", None
         metrics.notice_attempt(session, notice.partner_id, "parked")
         return
-    body = notice_body(notice)
+    body = await notice_body(session, notice)
     headers = signed_headers(
         SigningScheme(endpoint.scheme),
         secret=endpoint_secret(endpoint),
@@ -120,8 +135,9 @@ async def _deliver_one(
         )
     )
     notice.attempts += 1
-    if status is not None and 200 <= status < 300 and notice.dispute == "WITHDRAWN":
-        # The withdrawal reached the partner; `delivered_at` stays the notice's own (or none).
+    if status is not None and 200 <= status < 300 and notice.dispute in FOLLOW_UPS:
+        # The ruling or withdrawal reached the partner; `delivered_at` and the contest window
+        # stay the notice's own (or none).
         notice.delivery, notice.next_attempt_at = "DELIVERED", None
         metrics.notice_attempt(session, notice.partner_id, "delivered")
         return

@@ -457,6 +457,9 @@ async def my_notice(
     row = await service.owned_notice(session, notice_id, partner_id=_own_partner(principal))
     detail = await _detail(session, row)
     detail.pop("attempts_log")  # our delivery log is ours; the partner saw the requests
+    if detail["contest"] is not None:
+        # Who ruled is a person at the marketplace, as in the ruling message: not the partner's.
+        detail["contest"].pop("decided_by")
     return detail
 
 

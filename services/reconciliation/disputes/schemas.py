@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
 
 from shared.partner_signing import SigningScheme
 from shared.validation import EmailAddress, Paise, RequestModel
@@ -43,8 +43,37 @@ class ContestIn(RequestModel):
 
 
 class RulingIn(RequestModel):
+    # The published example names an amount, so it is a PARTIAL ruling: the example made from
+    # the fields alone was UPHELD with an amount, which no ruling takes.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "outcome": "PARTIAL",
+                    "reversed_amount": 10_000,
+                    "reason": "The handover weight supports part of the partner's contest",
+                }
+            ]
+        }
+    )
+
     outcome: Literal["UPHELD", "REVERSED", "PARTIAL"]
     reversed_amount: Paise | None = Field(
         default=None, description="PARTIAL only: how much comes off the partner's debit."
     )
-    reason: str = Field(min_length=3, max_length=4000)
+    reason: str = Field(
+        min_length=3,
+        max_length=4000,
+        description="Why: sent to the partner with the ruling (partner.debit_notice_ruled.v1).",
+    )
+
+    @field_validator("reversed_amount")
+    @classmethod
+    def _partial_only(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # An amount beside UPHELD or REVERSED was dropped: REVERSED with an amount took the
+        # whole debit off, which is not what a client naming an amount meant.
+        if value is not None and info.data.get("outcome") in ("UPHELD", "REVERSED"):
+            raise ValueError(
+                f"only a PARTIAL ruling takes an amount; {info.data['outcome']} takes none"
+            )
+        return value

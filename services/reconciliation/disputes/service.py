@@ -44,6 +44,9 @@ from shared.secretbox import SecretBox
 
 NOTICE_TYPE = "partner.debit_notice.v1"
 WITHDRAWAL_TYPE = "partner.debit_notice_withdrawn.v1"
+RULING_TYPE = "partner.debit_notice_ruled.v1"
+# A ruled notice's dispute: what the partner is owed after the ruling is the ruling itself.
+RULED = frozenset({"UPHELD", "REVERSED", "PARTIAL"})
 # The disputes in which some of the debit still stands: an overturn takes it off, so the notice
 # is withdrawn and the partner told (after PARTIAL, the contest keeps its ruling). One REVERSED
 # left the partner owing nothing already; the overturn posts back what the ruling took off.
@@ -328,6 +331,9 @@ async def rule(
     notice.dispute = outcome
     notice.reversed_amount = amount
     notice.final_at = now
+    # The partner contested through its own key; it learns the ruling the way it got the
+    # notice, pushed to its endpoint and signed (its key still reads it on the notice too).
+    _owe_message(notice, now)
     await _close_contest_review(
         session, notice, "DONE", actor=actor, resolution=f"Ruled {outcome}: {reason}", now=now
     )
@@ -364,7 +370,7 @@ async def withdraw_notices(session: AsyncSession, *, case: Case, now: datetime) 
             # still open or contested ends with the withdrawal.
             notice.dispute, notice.withdrawn_at = "WITHDRAWN", now
             notice.final_at = notice.final_at or now
-            _owe_withdrawal(notice, now)
+            _owe_message(notice, now)
             if contest_row is not None and contest_row.outcome is None:
                 # The contest is moot, not pending: the partner's statement shows it closed.
                 contest_row.outcome, contest_row.reversed_amount = "WITHDRAWN", 0
@@ -400,11 +406,13 @@ async def withdraw_notices(session: AsyncSession, *, case: Case, now: datetime) 
             )
 
 
-def _owe_withdrawal(notice: DebitNotice, now: datetime) -> None:
-    """What the partner is owed now is the withdrawal, not the notice: a notice not delivered
-    yet is never sent (the delivery loop sends the withdrawal in its place, which names the
-    notice and its amount), and one already delivered is followed by the withdrawal. A parked
-    notice stays parked (its endpoint is off); enabling the endpoint sends the withdrawal."""
+def _owe_message(notice: DebitNotice, now: datetime) -> None:
+    """What the partner is owed now is the ruling or the withdrawal, not the notice: a notice
+    not delivered yet is never sent (the delivery loop sends the later message in its place,
+    which names the notice and its amount), and one already delivered is followed by it. A
+    parked notice stays parked (its endpoint is off); enabling the endpoint sends the message.
+    Only the latest is owed: a ruling not delivered yet when an overturn withdraws the notice
+    gives way to the withdrawal."""
     if notice.delivery == "PARKED":
         return
     notice.delivery, notice.attempts, notice.next_attempt_at = "PENDING", 0, now
@@ -429,6 +437,30 @@ def withdrawal_payload(notice: DebitNotice) -> dict[str, Any]:
         "withdrawn_at": (notice.withdrawn_at or notice.final_at or notice.created_at).isoformat(),
         "reason": "The decision that made this debit was overturned on appeal: the debit is "
         "reversed on your account and nothing is owed for this case.",
+    }
+
+
+def ruling_payload(notice: DebitNotice, contest_row: NoticeContest | None) -> dict[str, Any]:
+    """The message that tells a partner how its contest was ruled: the notice it names (id,
+    case, return, amount, issue time, so it matches even if the notice itself never reached
+    the partner), the outcome, what comes off its account and what it still owes. The desk's
+    reason is the partner's to read; who ruled is not (a person at the marketplace)."""
+    decided_at = contest_row.decided_at if contest_row is not None else None
+    return {
+        "type": RULING_TYPE,
+        "notice_id": str(notice.notice_id),
+        "partner_id": notice.partner_id,
+        "case_id": notice.case_id,
+        "return_id": notice.payload.get("return_id"),
+        "amount": notice.amount,
+        "currency": "INR",
+        "amounts_in": "paise",
+        "issued_at": notice.payload.get("issued_at"),
+        "outcome": notice.dispute,
+        "reversed_amount": notice.reversed_amount,
+        "amount_due": notice.amount - notice.reversed_amount,
+        "ruling": contest_row.ruling if contest_row is not None else None,
+        "ruled_at": (decided_at or notice.final_at or notice.created_at).isoformat(),
     }
 
 

@@ -53,3 +53,10 @@ class ManagementMustClose(TaskError):
             "A management task is completed or cancelled by an ops_manager: whoever escalated "
             "the case does not answer for management."
         )
+
+
+class TaskOfAnotherTeam(TaskError):
+    def __init__(self, bound_to: str, team: str) -> None:
+        super().__init__(
+            f"This key is bound to the {bound_to} team; this is the {team} team's task."
+        )

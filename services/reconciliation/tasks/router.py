@@ -142,6 +142,10 @@ async def list_tasks(
     cursor: Cursor = None,
     principal: Principal = require(*WORKERS),
 ) -> TaskPage:
+    if principal.team is not None:
+        # A key bound to a team reads its team's queue: by default, and only that one.
+        service.require_team(principal.team, team.value if team else principal.team)
+        team = Team(principal.team)
     rows = await repository.listing(
         session,
         team=team.value if team else None,
@@ -182,12 +186,17 @@ async def add_comment(
     request: Request,
     session: DbSession,
     clock: RequestClock,
-    principal: Principal = require(*WORKERS),
+    principal: Principal = require(*WORKERS, team_work=True),
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
         row = await service.comment(
-            session, task_id=task_id, body=body.body, actor=principal.client_id, now=clock.now()
+            session,
+            task_id=task_id,
+            body=body.body,
+            actor=principal.client_id,
+            team=principal.team,
+            now=clock.now(),
         )
         return {"task_id": str(task_id), "author": row.author, "body": row.body}
 
@@ -216,6 +225,7 @@ async def _close(
             is_finance=principal.has(Role.FINANCE),
             is_desk=principal.has(*DESK),
             is_manager=principal.has(Role.OPS_MANAGER),
+            team=principal.team,
             now=clock.now(),
         )
         return _task(task)
@@ -235,7 +245,7 @@ async def complete(
     request: Request,
     session: DbSession,
     clock: RequestClock,
-    principal: Principal = require(*WORKERS),
+    principal: Principal = require(*WORKERS, team_work=True),
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     return await _close(True, task_id, body, request, session, clock, principal, idempotency_key)
@@ -253,7 +263,7 @@ async def cancel(
     request: Request,
     session: DbSession,
     clock: RequestClock,
-    principal: Principal = require(*DESK),
+    principal: Principal = require(*DESK, team_work=True),
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     return await _close(False, task_id, body, request, session, clock, principal, idempotency_key)

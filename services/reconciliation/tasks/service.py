@@ -27,6 +27,7 @@ from services.reconciliation.tasks.errors import (
     ManagementMustClose,
     TaskNotFound,
     TaskNotOpen,
+    TaskOfAnotherTeam,
 )
 from services.reconciliation.tasks.holds import (
     DESK_HOLD,
@@ -92,10 +93,22 @@ async def _task(session: AsyncSession, task_id: UUID) -> CaseTask:
     return task
 
 
+def require_team(bound_to: str | None, team: str) -> None:
+    """A key bound to a team works that team's tasks only (the desk's keys are bound to none)."""
+    if bound_to is not None and bound_to != team:
+        raise TaskOfAnotherTeam(bound_to, team)
+
+
 async def comment(
-    session: AsyncSession, *, task_id: UUID, body: str, actor: str, now: datetime
+    session: AsyncSession,
+    *,
+    task_id: UUID,
+    body: str,
+    actor: str,
+    now: datetime,
+    team: str | None = None,
 ) -> TaskComment:
-    await _task(session, task_id)
+    require_team(team, (await _task(session, task_id)).team)
     row = TaskComment(task_id=task_id, author=actor, body=body, at=now)
     session.add(row)
     return row
@@ -112,6 +125,7 @@ async def close(
     is_desk: bool,
     is_manager: bool,
     now: datetime,
+    team: str | None = None,
 ) -> CaseTask:
     """DONE or CANCELLED. The case is locked before the task, so two teams finishing the last
     two blocking tasks at once settle the case exactly once.
@@ -120,8 +134,11 @@ async def close(
     (the desk confirms for the teams that hold none). A finance key alone confirming the
     warehouse's receipt too would let one person release a payout past both of its holds.
     A management task is closed by an ops_manager: the agent who escalated a case to
-    management does not answer for management, by completing or by cancelling."""
-    case_id = (await _task(session, task_id)).case_id
+    management does not answer for management, by completing or by cancelling. A key bound to
+    a team closes that team's tasks only."""
+    found = await _task(session, task_id)
+    require_team(team, found.team)
+    case_id = found.case_id
     case = await cases.lock(session, case_id)
     task = await repository.get(session, task_id, lock=True)
     if case is None or task is None:
