@@ -357,18 +357,8 @@ def seller_findings(
     return out
 
 
-# The fewest sellers with a few deliveries each (5, `stats.peer_spread`'s least) the other
-# categories must hold for the spread a category's sellers are judged by to be theirs alone
-# (`pooled_concentration`'s `leave_out`).
-OTHER_CATEGORIES_MIN_SELLERS = 10
-
-
 def pooled_concentration(
-    categories: Mapping[str, Sequence[tuple[int, int]]],
-    t: Thresholds,
-    *,
-    prior_rate: float,
-    leave_out: str | None = None,
+    categories: Mapping[str, Sequence[tuple[int, int]]], t: Thresholds, *, prior_rate: float
 ) -> tuple[dict[str, RobustBaseline], float]:
     """Each category's robust baseline of sellers' (claims, deliveries), and how alike honest
     sellers are, estimated from every category's sellers together.
@@ -380,17 +370,7 @@ def pooled_concentration(
     small share. Sellers are standardised by their category's rate first (indirect
     standardisation, as agents are by their hub-mates): deliveries rescaled so that a seller
     running exactly at its category's rate runs at the market's, so categories that differ
-    in their honest rate do not pass for a wide spread.
-
-    `leave_out`: the category whose sellers are being judged, whose own sellers then stay out
-    of the spread (as a hub is judged against the other hubs without itself) where the other
-    categories hold at least `OTHER_CATEGORIES_MIN_SELLERS` sellers with a few deliveries.
-    Many abusers in one category (four of six in wide-low world 5014's beauty, beside 18 honest
-    sellers) widened the very spread they were judged by until none stood out; judged by the
-    other categories' sellers they do, and the category's rate falls back to its ordinary
-    sellers' (`honest_population`). The honest sellers of a category are judged by the same
-    kind of spread, estimated from other sellers: where categories' honest sellers differ
-    alike, as the pooling already takes them to, nothing is read narrower than it is."""
+    in their honest rate do not pass for a wide spread."""
     bases = {
         category: robust_baseline(list(peers), t, prior_rate=prior_rate)
         for category, peers in categories.items()
@@ -404,20 +384,12 @@ def pooled_concentration(
     total_n = sum(max(n, 0) * m for pairs in distinct.values() for (_, n), m in pairs.items())
     reference = peer_rate(total_k, total_n, prior_rate, t.prior_strength)
     standardised: list[tuple[int, int]] = []
-    others: list[tuple[int, int]] = []
     for category, pairs in distinct.items():
         spread = bases[category].spread
         rate = spread.rate if spread is not None else reference
         for (k, n), m in pairs.items():
             if n > 0 or k > 0:
-                seller = [(k, max(round(n * rate / reference), k))] * m
-                standardised += seller
-                if category != leave_out:
-                    others += seller
-    if leave_out is not None and (
-        sum(1 for _, n in others if n >= 5) >= OTHER_CATEGORIES_MIN_SELLERS
-    ):
-        standardised = others
+                standardised += [(k, max(round(n * rate / reference), k))] * m
     market = robust_baseline(standardised, t, prior_rate=prior_rate).spread
     concentration = market.concentration if market is not None else t.max_concentration
     return bases, concentration

@@ -610,7 +610,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             return None
         prior = claim_abuse.RATES[0][4]
         bases, concentration = claim_abuse.pooled_concentration(
-            by_category, self.t, prior_rate=prior, leave_out=category
+            by_category, self.t, prior_rate=prior
         )
         return claim_abuse.honest_population(
             bases[category],
