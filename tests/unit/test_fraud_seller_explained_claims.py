@@ -58,13 +58,18 @@ def test_a_pilferers_parcels_are_explained_only_where_they_lost_weight() -> None
     assert explained_by(replace(PLAIN, lost_weight=True), FLAGGED) is None
 
 
-def test_a_flagged_qc_pass_explains_its_return() -> None:
-    passed = replace(PLAIN, qc_passed=True, qc_agent_id="AG-2", qc_hub_id="H-2")
+def test_a_flagged_qc_pass_explains_the_claim_that_contradicts_it() -> None:
+    passed = replace(
+        PLAIN, qc_passed=True, qc_agent_id="AG-2", qc_hub_id="H-2", contradicts_qc=True
+    )
     assert explained_by(passed, FLAGGED) is None
     assert explained_by(replace(passed, qc_agent_id="AG-QC"), FLAGGED) == "qc"
     assert explained_by(replace(passed, qc_hub_id="H-QC"), FLAGGED) == "qc"
+    # A flagged hub's other passes (unclaimed, or claimed as damaged) stay the seller's: a QC
+    # hub passes a large share of every seller's returns.
+    assert explained_by(replace(passed, qc_hub_id="H-QC", contradicts_qc=False), FLAGGED) is None
     # A flagged QC agent's name on a return it did not pass says nothing.
-    assert explained_by(replace(PLAIN, qc_agent_id="AG-QC"), FLAGGED) is None
+    assert explained_by(replace(PLAIN, qc_agent_id="AG-QC", contradicts_qc=True), FLAGGED) is None
 
 
 def test_no_flag_explains_nothing() -> None:

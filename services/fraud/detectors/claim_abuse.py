@@ -477,6 +477,8 @@ class SellerReturn:
     claimed_on: date | None = None
     missing_intact: bool = False
     late: bool = False
+    # Claimed as a wrong or used item: what a QC pass contradicts.
+    contradicts_qc: bool = False
 
 
 def explained_by(r: SellerReturn, flagged: FlaggedParties) -> str | None:
@@ -486,10 +488,16 @@ def explained_by(r: SellerReturn, flagged: FlaggedParties) -> str | None:
     A seller is not a claim abuser for claims another party's fraud caused: a wrong/used
     buyer's returns (every one of them, claimed or not), a parcel that lost weight in transit
     at a pickup agent or hub under a pilferage alert, a return whose QC pass was by an agent or
-    hub under a QC-contradiction alert. Which returns leave is decided by who handled them and
-    what happened on the way, never by whether the seller claimed: under the honest
-    population the returns left are the seller's ordinary trials, so its test's stated rate is
-    kept, and a seller whose claims are its own loses nothing but a few trials."""
+    hub under a QC-contradiction alert and claimed as the wrong or used item the pass
+    contradicts. A buyer's and a pilferer's returns leave by who handled them and what
+    happened on the way, not by whether the seller claimed: the returns left are ordinary
+    trials of the seller's own rate, so its test's stated rate is kept, and a seller whose
+    claims are its own loses nothing but a few trials. A QC pass leaves only with the claim
+    that contradicts it: a QC hub passes a large share of every seller's returns, and all of
+    them left out took a fifth of an abuser's record with them (an honest hub under a false QC
+    alert in dev-alone world 101 took a goal abuser below the alert). Leaving out claimed
+    trials only lowers a seller's evidence wherever the honest population's predictive rate
+    for it lies below the alternative's, so it raises no alarm on an honest seller."""
     if r.buyer_id and r.buyer_id in flagged.buyers:
         return "buyer"
     if r.lost_weight and (
@@ -497,9 +505,13 @@ def explained_by(r: SellerReturn, flagged: FlaggedParties) -> str | None:
         or any(h in flagged.pilfering_hubs for h in r.hubs)
     ):
         return "pilferage"
-    if r.qc_passed and (
-        (r.qc_agent_id and r.qc_agent_id in flagged.qc_agents)
-        or (r.qc_hub_id and r.qc_hub_id in flagged.qc_hubs)
+    if (
+        r.contradicts_qc
+        and r.qc_passed
+        and (
+            (r.qc_agent_id and r.qc_agent_id in flagged.qc_agents)
+            or (r.qc_hub_id and r.qc_hub_id in flagged.qc_hubs)
+        )
     ):
         return "qc"
     return None

@@ -555,6 +555,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     missing_intact=f.claim_type == "MISSING_ITEM"
                     and weight_drop(f.pickup_weight_g, f.delivered_weight_g) is False,
                     late=h is not None and late_from <= h <= cfg.claim_window_h,
+                    contradicts_qc=f.claim_type in QC_CONTRADICTING_CLAIMS,
                 )
             )
         return claim_abuse.explained_counts(returns, flagged, since, self.day)
