@@ -559,6 +559,34 @@ def unexplained(counts: Mapping[str, int], explained: Mapping[str, int]) -> dict
     }
 
 
+def explained_rate_factor(claims: int, delivered: int, explained: Mapping[str, int]) -> float:
+    """How much the peers' claim rate falls without the returns other parties' fraud explains
+    (`explained`, `explained_counts` of the category's other sellers) from their `claims` in
+    `delivered`: a seller's record read without its explained returns is weighed against its
+    peers read the same way. 1 where nothing is explained or the counts say nothing."""
+    if claims <= 0 or delivered <= 0:
+        return 1.0
+    k = claims - explained.get("claims", 0)
+    n = delivered - explained.get("delivered", 0)
+    if k <= 0 or n <= 0:
+        return 1.0
+    return min(1.0, (k / n) / (claims / delivered))
+
+
+def peers_scaled(
+    peers: Mapping[str, tuple[int, int]] | None, factor: float
+) -> dict[str, tuple[int, int]] | None:
+    """The peers' robust baseline with their claim count scaled by `factor`
+    (`explained_rate_factor`); the other metrics as they are."""
+    if peers is None:
+        return None
+    out = dict(peers)
+    if "claims" in out:
+        k, n = out["claims"]
+        out["claims"] = (round(k * factor), n)
+    return out
+
+
 # The findings on the seller's claim rate that a spell's end stands down (`after_spell`); the
 # share tests (high-value claims, the claims' signs) are about what the claims are, not how
 # many, and stay.

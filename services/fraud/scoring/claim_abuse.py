@@ -426,8 +426,30 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             # costs no query. Read at every scoring from the alerts open then, so a party's
             # flag cleared puts its returns back at the seller's next claim or delivery, and
             # the revisions follow the seller's alert as they follow any.
-            less = await self.explained(seller, since)
+            less = await self.explained(since, seller=seller)
             if less:
+                # The peers without theirs alike: claims on a wrong/used buyer's returns or on
+                # pilfered parcels are in every seller's counts, and left out of this seller's
+                # alone they would lower its rate against its peers' by their share (an
+                # abuser's evidence with it).
+                everyone = await self.explained(since, category=facts.category)
+                others = {m: max(0, everyone.get(m, 0) - less.get(m, 0)) for m in everyone}
+                factor = claim_abuse.explained_rate_factor(
+                    category.get("claims", 0) - own.get("claims", 0),
+                    category.get("delivered", 0) - own.get("delivered", 0),
+                    others,
+                )
+                record = partial(
+                    self.seller_record,
+                    seller,
+                    category=category,
+                    peers=claim_abuse.peers_scaled(peers, factor),
+                    spreads={
+                        m: PeerSpread(v.rate * factor, v.concentration) if m == "claims" else v
+                        for m, v in spreads.items()
+                    },
+                    min_delivered=min_delivered,
+                )
                 found = record(
                     claim_abuse.unexplained(own, less),
                     None if mine is None else claim_abuse.unexplained(mine, less),
@@ -511,11 +533,14 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             ]
         return found
 
-    async def explained(self, seller: str, since: date) -> dict[str, int]:
-        """What the returns other parties' fraud explains add to the seller's window totals
-        since `since` (`claim_abuse.explained_counts`), from the alerts open now: buyers under
-        a wrong/used alert, pickup agents and hubs under a pilferage alert, QC agents and hubs
-        under a QC-contradiction alert. Nothing is read when no such party is flagged."""
+    async def explained(
+        self, since: date, *, seller: str | None = None, category: str | None = None
+    ) -> dict[str, int]:
+        """What the returns other parties' fraud explains add to a seller's (or a category's
+        sellers') window totals since `since` (`claim_abuse.explained_counts`), from the alerts
+        open now: buyers under a wrong/used alert, pickup agents and hubs under a pilferage
+        alert, QC agents and hubs under a QC-contradiction alert. Nothing is read when no such
+        party is flagged."""
         session, cfg = self.session, self.config
         flagged = claim_abuse.FlaggedParties(
             buyers=frozenset(await alerted(session, "buyer", (returns_abuse.PATTERN,))),
@@ -526,9 +551,10 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         )
         if not flagged:
             return {}
-        rows = await features.seller_returns_touched(
+        rows = await features.returns_touched(
             session,
-            seller,
+            seller_id=seller,
+            category=category,
             delivered_since=datetime.combine(since, time(), tzinfo=UTC),
             buyers=sorted(flagged.buyers),
             agents=sorted(flagged.pilfering_agents | flagged.qc_agents),
