@@ -11,12 +11,17 @@ import hashlib
 import math
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from statistics import NormalDist
 from typing import Any
 
-from disputedesk.simulate.marketplace import Category, Marketplace, PartnerNetwork
+from disputedesk.simulate.marketplace import (
+    ALONE_CATEGORY,
+    Category,
+    Marketplace,
+    PartnerNetwork,
+)
 from disputedesk.simulate.partners import partner_time
 
 # The claims that name the buyer (`fraud.md`: wrong/used returns).
@@ -293,6 +298,7 @@ class _Generator:
             + f.qc_agents
             + f.agent_buyer_rings
         ]
+        self._crowd_abusers(seed)
         for s in self.sellers:
             if s.seller_id in self.claim_abusers:
                 self.truth.entities["claim_abuse"].add(("seller", s.seller_id))
@@ -394,6 +400,30 @@ class _Generator:
         if not weight:
             return rate
         return rate * sum(self.hub_share[h] * self.hub_factor[h] for h in others) / weight
+
+    def _crowd_abusers(self, seed: int) -> None:
+        """Claim abusers moved out of the categories they were drawn in (`FraudPlan`'s
+        `crowded_abusers`, `abusers_alone`): after every other draw, from a stream of their own,
+        so a world without them is drawn as before and one with them differs only by where its
+        abusers sell."""
+        f = self.m.fraud
+        if not f.crowded_abusers and not f.abusers_alone:
+            return
+        crowd = random.Random(f"crowded/{seed}/{self.stream}")
+        abusers = sorted(
+            (s for s in self.sellers if s.seller_id in self.claim_abusers),
+            key=lambda s: s.seller_id,
+        )
+        crowd.shuffle(abusers)
+        alone = abusers[: f.abusers_alone]
+        if alone:
+            like = crowd.choice(self.m.categories)
+            own = replace(like, name=ALONE_CATEGORY)
+            for s in alone:
+                s.category = own
+        target = crowd.choice(self.m.categories)
+        for s in abusers[len(alone) : len(alone) + f.crowded_abusers]:
+            s.category = target
 
     def _category_claim_rate(self) -> float:
         """What an honest seller's claims per delivered return come to, roughly: its own

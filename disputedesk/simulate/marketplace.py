@@ -165,6 +165,12 @@ class FraudPlan:
     # from this span (None: from the first day). Before it the entity is honest.
     pilferage_onset: tuple[float, float] | None = None
     qc_intensity: tuple[float, float] | None = None
+    # Since 2026-12-05 (0: every abuser sells in the category it was drawn in): this many claim
+    # abusers moved into one category (drawn from a stream of their own), crowding its honest
+    # sellers; and this many moved into a category of their own that no honest seller sells in
+    # (`ALONE_CATEGORY`), where no peer is honest.
+    crowded_abusers: int = 0
+    abusers_alone: int = 0
 
 
 SWIFTSHIP_ONLY: tuple[PartnerNetwork, ...] = (
@@ -177,6 +183,10 @@ THREE_PARTNERS: tuple[PartnerNetwork, ...] = (
     PartnerNetwork("rapidroute", hubs=4, agents_per_hub=3, format="rapidroute"),
     PartnerNetwork("desipost", hubs=3, agents_per_hub=2, format="desipost"),
 )
+
+
+# The category a world's `FraudPlan.abusers_alone` claim abusers sell in, and no honest seller.
+ALONE_CATEGORY = "collectibles"
 
 
 def default_categories() -> tuple[Category, ...]:

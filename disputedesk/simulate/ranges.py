@@ -140,6 +140,11 @@ class WorldRanges:
     # (log-uniformly), so that it makes most of the honest claims (a marketplace whose claims
     # are mostly MISSING_ITEM, or mostly DAMAGED).
     dominant_claim_factor: Span | None = None
+    # The crowded sets' dimensions (None: not drawn), from the stream `ranges/crowded/{seed}`
+    # (since 2026-12-05): how many of the world's claim abusers sell in one category beside its
+    # honest sellers, and how many in a category of their own that no honest seller sells in.
+    crowded_abusers: tuple[int, int] | None = None
+    abusers_alone: tuple[int, int] | None = None
 
 
 # What a marketplace built from the product's fraud description alone could be, beyond the
@@ -211,6 +216,14 @@ BEYOND_RANGES = replace(
 # span, so each world is the marketplace it was, only its abusers claim less.
 LOW_INTENSITY = (2.5, 2.5)
 
+# Many abusers in one category (since 2026-12-05): the dev worlds with 6-9 claim abusers, 4-6 of
+# them selling in one category beside its honest sellers (a planted share that widens the
+# category's spread and lifts its rate), and with 2-3 of them in a category of their own, where
+# no seller is honest and no peer rate exists. The marketplaces are the dev worlds' (every
+# other draw as it was), only the abusers are more and sell elsewhere.
+CROWDED_RANGES = WorldRanges(claim_abusers=(6, 9), crowded_abusers=(4, 6))
+ALONE_RANGES = WorldRanges(abusers_alone=(2, 3))
+
 RANGE_SETS: dict[str, tuple[tuple[int, ...], WorldRanges]] = {
     "dev": (DEV_SEEDS, WorldRanges()),
     "held-out": (HELD_OUT_SEEDS, WorldRanges()),
@@ -219,6 +232,8 @@ RANGE_SETS: dict[str, tuple[tuple[int, ...], WorldRanges]] = {
     "dev-low": (DEV_SEEDS, WorldRanges(claim_abuse_intensity=LOW_INTENSITY)),
     "held-out-low": (HELD_OUT_SEEDS, WorldRanges(claim_abuse_intensity=LOW_INTENSITY)),
     "wide-low": (WIDE_SEEDS, replace(WIDE_RANGES, claim_abuse_intensity=LOW_INTENSITY)),
+    "dev-crowded": (DEV_SEEDS, CROWDED_RANGES),
+    "dev-alone": (DEV_SEEDS, ALONE_RANGES),
 }
 
 
@@ -331,7 +346,7 @@ def draw_market(seed: int, ranges: WorldRanges | None = None) -> Marketplace:
         honest=honest,
         fraud=fraud,
     )
-    return _beyond(_widened(market, seed, r), seed, r)
+    return _crowded(_beyond(_widened(market, seed, r), seed, r), seed, r)
 
 
 def _widened(market: Marketplace, seed: int, r: WorldRanges) -> Marketplace:
@@ -387,6 +402,22 @@ def _beyond(market: Marketplace, seed: int, r: WorldRanges) -> Marketplace:
     )
 
 
+def _crowded(market: Marketplace, seed: int, r: WorldRanges) -> Marketplace:
+    """The crowded sets' dimensions, drawn from a stream of their own (neither set: the
+    marketplace as drawn)."""
+    if r.crowded_abusers is None and r.abusers_alone is None:
+        return market
+    crowd = random.Random(f"ranges/crowded/{seed}")
+    return replace(
+        market,
+        fraud=replace(
+            market.fraud,
+            crowded_abusers=crowd.randint(*r.crowded_abusers) if r.crowded_abusers else 0,
+            abusers_alone=crowd.randint(*r.abusers_alone) if r.abusers_alone else 0,
+        ),
+    )
+
+
 def describe(market: Marketplace) -> dict[str, float | int | str]:
     """The drawn parameters a report shows beside each world's figures."""
     h = market.honest
@@ -403,6 +434,8 @@ def describe(market: Marketplace) -> dict[str, float | int | str]:
             f"{p.partner_id} {p.hubs}x{p.agents_per_hub}" for p in market.partners
         ),
         "claim_abusers": market.fraud.claim_abusers,
+        "crowded_abusers": market.fraud.crowded_abusers,
+        "abusers_alone": market.fraud.abusers_alone,
         "planted_seller_returns": market.fraud.planted_seller_returns,
         "abuser_red_flags": round(market.fraud.abuser_red_flags, 2),
         "abuser_high_value": round(market.fraud.abuser_high_value, 2),

@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.sequential import demoted
@@ -435,6 +436,155 @@ def honest_population(
             break
         kept, rate = ordinary, rate_of(ordinary)
     return PeerSpread(rate, concentration)
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedParties:
+    """The other parties under an open alert whose fraud explains what happened to a return:
+    buyers under a wrong/used alert, pickup agents and hubs under a pilferage alert, QC agents
+    and hubs under a QC-contradiction alert (`explained_by`)."""
+
+    buyers: frozenset[str] = frozenset()
+    pilfering_agents: frozenset[str] = frozenset()
+    pilfering_hubs: frozenset[str] = frozenset()
+    qc_agents: frozenset[str] = frozenset()
+    qc_hubs: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.buyers
+            or self.pilfering_agents
+            or self.pilfering_hubs
+            or self.qc_agents
+            or self.qc_hubs
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SellerReturn:
+    """One delivered return of the seller's as its record counts it (`features.service`: a
+    delivery, and the claim on it if any, with the claim's signs as they were counted)."""
+
+    buyer_id: str | None
+    pickup_agent_id: str | None
+    hubs: tuple[str, ...]
+    lost_weight: bool  # the parcel arrived lighter than it left (an incident in transit)
+    qc_passed: bool
+    qc_agent_id: str | None
+    qc_hub_id: str | None
+    delivered_on: date
+    dear: bool
+    claimed_on: date | None = None
+    missing_intact: bool = False
+    late: bool = False
+    # Claimed as a wrong or used item: what a QC pass contradicts.
+    contradicts_qc: bool = False
+
+
+def explained_by(r: SellerReturn, flagged: FlaggedParties) -> str | None:
+    """Which flagged party's fraud explains this return, if any (None: the return is the
+    seller's evidence like any other).
+
+    A seller is not a claim abuser for claims another party's fraud caused: a wrong/used
+    buyer's returns (every one of them, claimed or not), a parcel that lost weight in transit
+    at a pickup agent or hub under a pilferage alert, a return whose QC pass was by an agent or
+    hub under a QC-contradiction alert and claimed as the wrong or used item the pass
+    contradicts. A buyer's and a pilferer's returns leave by who handled them and what
+    happened on the way, not by whether the seller claimed: the returns left are ordinary
+    trials of the seller's own rate, so its test's stated rate is kept, and a seller whose
+    claims are its own loses nothing but a few trials. A QC pass leaves only with the claim
+    that contradicts it: a QC hub passes a large share of every seller's returns, and all of
+    them left out took a fifth of an abuser's record with them (an honest hub under a false QC
+    alert in dev-alone world 101 took a goal abuser below the alert). Leaving out claimed
+    trials only lowers a seller's evidence wherever the honest population's predictive rate
+    for it lies below the alternative's, so it raises no alarm on an honest seller."""
+    if r.buyer_id and r.buyer_id in flagged.buyers:
+        return "buyer"
+    if r.lost_weight and (
+        (r.pickup_agent_id and r.pickup_agent_id in flagged.pilfering_agents)
+        or any(h in flagged.pilfering_hubs for h in r.hubs)
+    ):
+        return "pilferage"
+    if (
+        r.contradicts_qc
+        and r.qc_passed
+        and (
+            (r.qc_agent_id and r.qc_agent_id in flagged.qc_agents)
+            or (r.qc_hub_id and r.qc_hub_id in flagged.qc_hubs)
+        )
+    ):
+        return "qc"
+    return None
+
+
+# The seller's counts that an explained return takes out of its record: the delivery, and its
+# claim with the claim's signs.
+EXPLAINED_METRICS = (
+    "delivered",
+    "delivered_high_value",
+    "claims",
+    "claims_high_value",
+    "claims_missing_intact",
+    "claims_late",
+)
+
+
+def explained_counts(
+    returns: Sequence[SellerReturn], flagged: FlaggedParties, since: date, until: date
+) -> dict[str, int]:
+    """What the returns flagged parties explain add to the seller's window totals (days
+    `since` to `until`, a delivery counted on its day and a claim on its own, as the counters
+    count them)."""
+    out: Counter[str] = Counter()
+    for r in returns:
+        if explained_by(r, flagged) is None:
+            continue
+        if since <= r.delivered_on <= until:
+            out["delivered"] += 1
+            out["delivered_high_value"] += r.dear
+        if r.claimed_on is not None and since <= r.claimed_on <= until:
+            out["claims"] += 1
+            out["claims_high_value"] += r.dear
+            out["claims_missing_intact"] += r.missing_intact
+            out["claims_late"] += r.late
+    return {metric: out[metric] for metric in EXPLAINED_METRICS if out[metric]}
+
+
+def unexplained(counts: Mapping[str, int], explained: Mapping[str, int]) -> dict[str, int]:
+    """The seller's counts without the returns flagged parties explain (clamped at 0: a
+    return's delivery and claim may fall on either side of a window's edge)."""
+    return {
+        metric: max(0, n - explained.get(metric, 0)) if metric in EXPLAINED_METRICS else n
+        for metric, n in counts.items()
+    }
+
+
+def explained_rate_factor(claims: int, delivered: int, explained: Mapping[str, int]) -> float:
+    """How much the peers' claim rate falls without the returns other parties' fraud explains
+    (`explained`, `explained_counts` of the category's other sellers) from their `claims` in
+    `delivered`: a seller's record read without its explained returns is weighed against its
+    peers read the same way. 1 where nothing is explained or the counts say nothing."""
+    if claims <= 0 or delivered <= 0:
+        return 1.0
+    k = claims - explained.get("claims", 0)
+    n = delivered - explained.get("delivered", 0)
+    if k <= 0 or n <= 0:
+        return 1.0
+    return min(1.0, (k / n) / (claims / delivered))
+
+
+def peers_scaled(
+    peers: Mapping[str, tuple[int, int]] | None, factor: float
+) -> dict[str, tuple[int, int]] | None:
+    """The peers' robust baseline with their claim count scaled by `factor`
+    (`explained_rate_factor`); the other metrics as they are."""
+    if peers is None:
+        return None
+    out = dict(peers)
+    if "claims" in out:
+        k, n = out["claims"]
+        out["claims"] = (round(k * factor), n)
+    return out
 
 
 # The findings on the seller's claim rate that a spell's end stands down (`after_spell`); the

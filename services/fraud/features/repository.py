@@ -81,6 +81,63 @@ async def get_facts(session: AsyncSession, return_id: str) -> ReturnFacts | None
     return facts
 
 
+async def returns_touched(
+    session: AsyncSession,
+    *,
+    seller_id: str | None = None,
+    category: str | None = None,
+    delivered_since: datetime,
+    buyers: Sequence[str],
+    agents: Sequence[str],
+    hubs: Sequence[str],
+) -> list[ReturnFacts]:
+    """The returns of a seller (`seller_id`) or of a category's sellers (`category`) delivered
+    since `delivered_since` that one of `buyers` returned, one of `agents` picked up or passed
+    at QC, or that passed one of `hubs`: the returns other parties' fraud may explain
+    (`detectors.claim_abuse.explained_by` decides). One statement; the batch's rows not written
+    yet come from the session's cache, as `get_facts` finds them."""
+    touched = []
+    if buyers:
+        touched.append(ReturnFacts.buyer_id == any_(bindparam("buyers", type_=ARRAY(String))))
+    if agents:
+        array = bindparam("agents", type_=ARRAY(String))
+        touched += [
+            ReturnFacts.pickup_agent_id == any_(array),
+            ReturnFacts.qc_agent_id == any_(array),
+        ]
+    if hubs:
+        touched += [
+            ReturnFacts.qc_hub_id == any_(bindparam("hubs", type_=ARRAY(String))),
+            ReturnFacts.hubs.op("?|")(bindparam("hub_keys", type_=ARRAY(String))),
+        ]
+    if not touched or (seller_id is None and category is None):
+        return []
+    whose = (
+        ReturnFacts.seller_id == seller_id
+        if seller_id is not None
+        else ReturnFacts.category == category
+    )
+    found = {
+        f.return_id: f
+        for f in await session.scalars(
+            select(ReturnFacts).where(
+                whose, ReturnFacts.terminal_at >= delivered_since, or_(*touched)
+            ),
+            {
+                "buyers": list(buyers),
+                "agents": list(agents),
+                "hubs": list(hubs),
+                "hub_keys": list(hubs),
+            },
+        )
+    }
+    for facts in unit_of(session).get(_KnownFacts).facts.values():
+        mine = facts.seller_id == seller_id if seller_id is not None else facts.category == category
+        if mine and facts.return_id not in found:
+            found[facts.return_id] = facts
+    return list(found.values())
+
+
 def add_facts(session: AsyncSession, facts: ReturnFacts) -> None:
     session.add(facts)
     unit_of(session).get(_KnownFacts).facts[facts.return_id] = facts

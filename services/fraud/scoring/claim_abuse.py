@@ -5,10 +5,18 @@ shared identities' (`detectors.collusion`) counts, then the QC and evidence read
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
-from services.fraud.detectors import claim_abuse, collusion, returns_abuse
+from services.fraud.alerts.repository import alerted
+from services.fraud.detectors import (
+    claim_abuse,
+    collusion,
+    pilferage,
+    qc_contradiction,
+    returns_abuse,
+)
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.sequential import stronger_of
 from services.fraud.detectors.stats import PeerSpread, peer_rate, sequential_test
@@ -30,7 +38,14 @@ from services.fraud.scoring.baselines import Counts
 from services.fraud.scoring.evidence_reuse import EvidenceInputs
 from services.fraud.scoring.qc_contradiction import QcInputs
 from services.fraud.scoring.returns_abuse import ReturnsInputs
-from shared.events import EvidenceItem
+from shared.events import EvidenceItem, ShipmentEventType
+
+# The other parties' alerts whose fraud explains a seller's returns (`ClaimInputs.explained`).
+PILFERAGE_AGENT = (f"{pilferage.PATTERN_PREFIX}AGENT",)
+PILFERAGE_HUB = (f"{pilferage.PATTERN_PREFIX}HUB",)
+QC_AGENT = (f"{qc_contradiction.PATTERN_PREFIX}AGENT",)
+QC_HUB = (f"{qc_contradiction.PATTERN_PREFIX}HUB",)
+DELIVERED = ShipmentEventType.DELIVERED_TO_SELLER.value
 
 # What a claim reads of its parties over the long window (`claim_windows`).
 CLAIM_METRICS = (
@@ -393,17 +408,85 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         elif peers is not None:
             claims_rate = peer_rate(*peers["claims"], prior, t.prior_strength)
         min_delivered = claim_abuse.min_deliveries(claims_rate, cfg.seller_min_expected_claims)
+        own = totals.get(("seller", seller), {})
+        mine = totals.get(("category_seller", own_key), {}) if own_key else None
+        record = partial(
+            self.seller_record,
+            seller,
+            category=category,
+            peers=peers,
+            spreads=spreads,
+            min_delivered=min_delivered,
+        )
+        found = record(own, mine)
+        whole = self.sequential.get((claim_abuse.PATTERN, "seller", seller))
+        if whole is not None and whole.log_bf > 0:
+            # A record that leans towards abuse is read again without the returns other
+            # parties' fraud explains (`claim_abuse.explained_by`); an ordinary seller's claim
+            # costs no query. Read at every scoring from the alerts open then, so a party's
+            # flag cleared puts its returns back at the seller's next claim or delivery, and
+            # the revisions follow the seller's alert as they follow any.
+            less = await self.explained(since, seller=seller)
+            if less:
+                # The peers without theirs alike: claims on a wrong/used buyer's returns or on
+                # pilfered parcels are in every seller's counts, and left out of this seller's
+                # alone they would lower its rate against its peers' by their share (an
+                # abuser's evidence with it).
+                everyone = await self.explained(since, category=facts.category)
+                others = {m: max(0, everyone.get(m, 0) - less.get(m, 0)) for m in everyone}
+                factor = claim_abuse.explained_rate_factor(
+                    category.get("claims", 0) - own.get("claims", 0),
+                    category.get("delivered", 0) - own.get("delivered", 0),
+                    others,
+                )
+                record = partial(
+                    self.seller_record,
+                    seller,
+                    category=category,
+                    peers=claim_abuse.peers_scaled(peers, factor),
+                    spreads={
+                        m: PeerSpread(v.rate * factor, v.concentration) if m == "claims" else v
+                        for m, v in spreads.items()
+                    },
+                    min_delivered=min_delivered,
+                )
+                found = record(
+                    claim_abuse.unexplained(own, less),
+                    None if mine is None else claim_abuse.unexplained(mine, less),
+                    explained=less.get("claims", 0),
+                )
+        if peers is not None and own_key:
+            found = await self.recent_weeks(own_key, ("seller", seller), found)
+        return found, peers
+
+    def seller_record(
+        self,
+        seller: str,
+        own: Mapping[str, int],
+        mine: Mapping[str, int] | None,
+        *,
+        category: Mapping[str, int],
+        peers: Mapping[str, tuple[int, int]] | None,
+        spreads: Mapping[str, PeerSpread],
+        min_delivered: float,
+        explained: int = 0,
+    ) -> list[Finding]:
+        """The seller's claim-abuse findings from its counts (`own`: the seller's, `mine`: the
+        seller's in its category), against its category's peers (`peers`, robust baseline per
+        metric) and the honest sellers' spread (`spreads`). `explained`: the claims left out
+        of the counts as other parties' fraud (`claim_abuse.explained_by`), named in the
+        findings' numbers."""
+        cfg, t = self.config, self.t
         found = claim_abuse.seller_findings(
             seller,
-            totals.get(("seller", seller), {}),
+            own,
             category,
             t,
             peers=peers,
             min_events=cfg.sequential.min_events,
             min_delivered=min_delivered,
         )
-        if peers is not None and own_key:
-            mine = totals.get(("category_seller", own_key), {})
+        if peers is not None and mine is not None:
             # The claims' own signs, each a share of the seller's claims against the
             # category's ordinary sellers' share (the robust baseline's counts), and its
             # high-value claims against its own high-value deliveries.
@@ -443,8 +526,65 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 s=cfg.seller_sequential,
             )
             found = stronger_of(found, "SELLER_CLAIM_RATE_HIGH", "SELLER_CLAIM_RATE_SEQUENTIAL")
-            found = await self.recent_weeks(own_key, ("seller", seller), found)
-        return found, peers
+        if explained:
+            found = [
+                replace(f, numbers=f.numbers | {"claims_explained_by_others": explained})
+                for f in found
+            ]
+        return found
+
+    async def explained(
+        self, since: date, *, seller: str | None = None, category: str | None = None
+    ) -> dict[str, int]:
+        """What the returns other parties' fraud explains add to a seller's (or a category's
+        sellers') window totals since `since` (`claim_abuse.explained_counts`), from the alerts
+        open now: buyers under a wrong/used alert, pickup agents and hubs under a pilferage
+        alert, QC agents and hubs under a QC-contradiction alert. Nothing is read when no such
+        party is flagged."""
+        session, cfg = self.session, self.config
+        flagged = claim_abuse.FlaggedParties(
+            buyers=frozenset(await alerted(session, "buyer", (returns_abuse.PATTERN,))),
+            pilfering_agents=frozenset(await alerted(session, "agent", PILFERAGE_AGENT)),
+            pilfering_hubs=frozenset(await alerted(session, "hub", PILFERAGE_HUB)),
+            qc_agents=frozenset(await alerted(session, "agent", QC_AGENT)),
+            qc_hubs=frozenset(await alerted(session, "hub", QC_HUB)),
+        )
+        if not flagged:
+            return {}
+        rows = await features.returns_touched(
+            session,
+            seller_id=seller,
+            category=category,
+            delivered_since=datetime.combine(since, time(), tzinfo=UTC),
+            buyers=sorted(flagged.buyers),
+            agents=sorted(flagged.pilfering_agents | flagged.qc_agents),
+            hubs=sorted(flagged.pilfering_hubs | flagged.qc_hubs),
+        )
+        late_from = cfg.claim_window_h - cfg.late_margin_h
+        returns = []
+        for f in rows:
+            if f.terminal != DELIVERED or f.terminal_at is None:
+                continue
+            h = hours_after_delivery(f, f.claimed_at) if f.claimed_at else None
+            returns.append(
+                claim_abuse.SellerReturn(
+                    buyer_id=f.buyer_id,
+                    pickup_agent_id=f.pickup_agent_id,
+                    hubs=tuple(f.hubs or ()),
+                    lost_weight=bool(f.incident),
+                    qc_passed=f.qc_result == "PASSED",
+                    qc_agent_id=f.qc_agent_id,
+                    qc_hub_id=f.qc_hub_id,
+                    delivered_on=f.terminal_at.date(),
+                    dear=bool(f.dear),
+                    claimed_on=f.claimed_at.date() if f.claimed_at else None,
+                    missing_intact=f.claim_type == "MISSING_ITEM"
+                    and weight_drop(f.pickup_weight_g, f.delivered_weight_g) is False,
+                    late=h is not None and late_from <= h <= cfg.claim_window_h,
+                    contradicts_qc=f.claim_type in QC_CONTRADICTING_CLAIMS,
+                )
+            )
+        return claim_abuse.explained_counts(returns, flagged, since, self.day)
 
     async def recent_weeks(
         self, own_key: str, entity: tuple[str, str], found: list[Finding]

@@ -1,0 +1,101 @@
+"""A seller's claims that another party's fraud explains leave its claim-abuse record, on real
+PostgreSQL through fraud's scoring: an honest seller whose claims pile up on the returns of a
+buyer under a wrong/used alert is not alerted for them, and once that buyer's flag is closed
+the seller's record is read whole again at its next claim."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from services.fraud.detectors import returns_abuse
+from services.fraud.models import Alert
+from shared.events import EventPayload
+from tests.support.factories import uid
+from tests.support.fraud import (
+    claim_abuse_alerts,
+    intact_journey,
+    score_events,
+    score_ordinary_category,
+    seller_journey,
+)
+
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
+
+
+async def flag_buyer(fraud: Any, buyer: str) -> None:
+    """An open wrong/used alert on `buyer`, as fraud's buyer test raises one."""
+    async with fraud.runtime.sessionmaker() as session, session.begin():
+        session.add(
+            Alert(
+                alert_id=uuid.uuid4(),
+                pattern=returns_abuse.PATTERN,
+                entity_type="buyer",
+                entity_id=buyer,
+                subject_key=f"buyer:{buyer}",
+                status="open",
+                severity="HIGH",
+                summary="wrong/used returns",
+                evidence={},
+                suggested_action=returns_abuse.ACTION,
+                raised_at=datetime.now(UTC),
+            )
+        )
+
+
+def record(seller: str, category: str, buyer: str) -> list[EventPayload]:
+    """16 unclaimed deliveries, then 4 claims of the seller's own and 5 WRONG_ITEM claims on
+    returns of `buyer`: 9 claims in 25 deliveries in a 5 % category, an abuser's count."""
+    events: list[EventPayload] = []
+    for i in range(16):
+        events += seller_journey(seller, category, START + timedelta(days=20 + i * 0.2), None)
+    for i in range(4):
+        events += seller_journey(seller, category, START + timedelta(days=24 + i * 0.2), "DAMAGED")
+    for i in range(5):
+        events += intact_journey(
+            uid("R"),
+            seller,
+            buyer,
+            START + timedelta(days=25 + i * 0.2),
+            "WRONG_ITEM",
+            uid("AG"),
+            hub=uid("H"),
+            category=category,
+            item_value=90_000,
+            description="not the item sold",
+        )
+    return events
+
+
+async def test_claims_on_a_flagged_buyers_returns_do_not_make_the_seller_an_abuser(
+    pipeline: dict[str, Any],
+) -> None:
+    fraud = pipeline["fraud"]
+    category = uid("cat")
+    await score_ordinary_category(fraud, category, START)
+
+    # The same record twice: once with its buyer under a wrong/used alert, once without.
+    explained, alone = uid("S-EXPLAINED"), uid("S-ALONE")
+    flagged, ordinary = uid("B-WRONG"), uid("B-ORDINARY")
+    await flag_buyer(fraud, flagged)
+    await score_events(fraud, record(explained, category, flagged))
+    await score_events(fraud, record(alone, category, ordinary))
+
+    assert len(await claim_abuse_alerts(fraud, alone)) == 1
+    assert await claim_abuse_alerts(fraud, explained) == []
+
+    # The buyer's flag closed: at the seller's next claim its whole record counts again.
+    async with fraud.runtime.sessionmaker() as session, session.begin():
+        await session.execute(
+            text("UPDATE alerts SET status = 'closed', closed_at = now() WHERE entity_id = :b"),
+            {"b": flagged},
+        )
+    await score_events(
+        fraud,
+        seller_journey(explained, category, START + timedelta(days=27), "DAMAGED"),
+    )
+    found = await claim_abuse_alerts(fraud, explained)
+    assert len(found) == 1
