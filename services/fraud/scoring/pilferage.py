@@ -343,7 +343,29 @@ class PilferageInputs(AssessorBase):
                 ],
             )
             if etype == "agent" and mates is not None:
-                found = self.held_by_hub(found, pattern, eid, at_hub, mates, all_hubs, ref)
+                # The record the agent's strongest test weighed: from one of the candidate
+                # onsets, or the whole window (None).
+                best = self.sequential.get((pattern, etype, eid))
+                onset = next(
+                    (
+                        o
+                        for o, r, h in zip(onsets, records[1:], histories, strict=True)
+                        if best is not None and (best.k, best.n, best.history) == (*r, h)
+                    ),
+                    None,
+                )
+                found = self.held_by_hub(
+                    found,
+                    pattern,
+                    eid,
+                    at_hub,
+                    mates,
+                    all_hubs,
+                    ref,
+                    from_onset=self.mates_from_onset(recent, days, at_hub, eid, onset, since)
+                    if onset is not None and onset > since
+                    else None,
+                )
             if etype == "hub":
                 # A hub's alert only when its excess is not one agent's: it must stay telling
                 # without its worst remaining agent, unless its other agents show the excess
@@ -391,21 +413,38 @@ class PilferageInputs(AssessorBase):
         mates: DayCount,
         all_hubs: Mapping[str, Mapping[str, DayCount]],
         ref: float,
+        *,
+        from_onset: tuple[date, DayCount, DayCount] | None = None,
     ) -> list[Finding]:
         """An agent's alert-worthy findings, held to MEDIUM when its excess is its hub's
-        (`pilferage.carried_by_hub`): its mates run high and it does not run above them."""
+        (`pilferage.carried_by_hub`): its mates run high and it does not run above them, over
+        the window or, when its strongest record runs from an onset (`from_onset`: the onset,
+        the agent's and its mates' counts from it on), over the same days.
+
+        A hub that starts pilfering partway through the window lifts its agents from that day
+        on: an honest agent's record from the hub's onset runs at the hub's new rate, while its
+        mates' whole window is diluted by the honest weeks before it, so the agent read as
+        running above its mates and alerted in the hub's place (held-out AG-s9002-0403: 9 in 49
+        from its onset, its mates 6 in 140 over the window, p = 0.008 against its share; from
+        the same onset they run nearly as high as it). Weighed from the same day, the agent
+        and its mates are compared like with like."""
         if not any(f.pattern == pattern and (f.alert or f.contribution >= 0.8) for f in found):
             return found
         own = [agents[agent] for agents in at_hub.values() if agent in agents]
         mine = pilferage.DayCount(sum(c.handled for c in own), sum(c.incidents for c in own))
         ordinary = pilferage.ordinary_agents_rate(all_hubs, self.t, ref)
         p = pilferage.carried_by_hub(mine, mates, ordinary, self.t)
+        since = ""
+        if p is None and from_onset is not None:
+            onset, mine, mates = from_onset
+            p = pilferage.carried_by_hub(mine, mates, ordinary, self.t)
+            since = f" since {onset.isoformat()}, the onset its record is weighed from"
         if p is None:
             return found
         why = (
-            f"its hub-mates run high too ({mates.incidents}/{mates.handled} against an "
+            f"its hub-mates run high too ({mates.incidents}/{mates.handled}{since} against an "
             f"ordinary hub's {ordinary:.3f}) and it does not stand out against them "
-            f"(p={fmt_p(p)})"
+            f"({mine.incidents}/{mine.handled}, p={fmt_p(p)})"
         )
         numbers = {"p_vs_hub_mates_exact": float(f"{p:.3g}"), "ordinary_hub_rate": ordinary}
         return [
@@ -414,6 +453,36 @@ class PilferageInputs(AssessorBase):
             else f
             for f in found
         ]
+
+    @staticmethod
+    def mates_from_onset(
+        recent: Mapping[date, DayCount],
+        days: Mapping[features.Entity, Mapping[date, Mapping[str, int]]],
+        at_hub: Mapping[str, Mapping[str, DayCount]],
+        agent: str,
+        onset: date,
+        since: date,
+    ) -> tuple[date, DayCount, DayCount] | None:
+        """The agent's and its hub-mates' counts from `onset` on, at this return's hubs that
+        name it (`pilferage.from_onset_at_hubs`); None where no such hub was read."""
+        hubs = [h for h, agents in at_hub.items() if agent in agents and ("hub", h) in days]
+        if not hubs:
+            return None
+        counted = pilferage.from_onset_at_hubs(
+            recent,
+            {
+                h: {
+                    d: DayCount(v.get("handled", 0), v.get("incidents", 0))
+                    for d, v in days[("hub", h)].items()
+                }
+                for h in hubs
+            },
+            {h: at_hub[h] for h in hubs},
+            agent,
+            onset,
+            since,
+        )
+        return (onset, *counted)
 
 
 async def _hubs_explained(
