@@ -18,7 +18,7 @@ from services.fraud.detectors.sequential import (
     strongest_of,
     without_worst_part,
 )
-from services.fraud.detectors.stats import PeerSpread, fmt_p
+from services.fraud.detectors.stats import PeerSpread, SequentialTest, fmt_p
 from services.fraud.features import repository as features
 from services.fraud.features.service import counted_hubs
 from services.fraud.models import ReturnFacts
@@ -343,17 +343,6 @@ class PilferageInputs(AssessorBase):
                 ],
             )
             if etype == "agent" and mates is not None:
-                # The record the agent's strongest test weighed: from one of the candidate
-                # onsets, or the whole window (None).
-                best = self.sequential.get((pattern, etype, eid))
-                onset = next(
-                    (
-                        o
-                        for o, r, h in zip(onsets, records[1:], histories, strict=True)
-                        if best is not None and (best.k, best.n, best.history) == (*r, h)
-                    ),
-                    None,
-                )
                 found = self.held_by_hub(
                     found,
                     pattern,
@@ -362,9 +351,18 @@ class PilferageInputs(AssessorBase):
                     mates,
                     all_hubs,
                     ref,
-                    from_onset=self.mates_from_onset(recent, days, at_hub, eid, onset, since)
-                    if onset is not None and onset > since
-                    else None,
+                    from_onset=partial(
+                        self.mates_from_onset,
+                        self.sequential.get((pattern, etype, eid)),
+                        onsets,
+                        records[1:],
+                        histories,
+                        recent,
+                        days,
+                        at_hub,
+                        eid,
+                        since,
+                    ),
                 )
             if etype == "hub":
                 # A hub's alert only when its excess is not one agent's: it must stay telling
@@ -414,12 +412,13 @@ class PilferageInputs(AssessorBase):
         all_hubs: Mapping[str, Mapping[str, DayCount]],
         ref: float,
         *,
-        from_onset: tuple[date, DayCount, DayCount] | None = None,
+        from_onset: Callable[[], tuple[date, DayCount, DayCount] | None] | None = None,
     ) -> list[Finding]:
         """An agent's alert-worthy findings, held to MEDIUM when its excess is its hub's
         (`pilferage.carried_by_hub`): its mates run high and it does not run above them, over
-        the window or, when its strongest record runs from an onset (`from_onset`: the onset,
-        the agent's and its mates' counts from it on), over the same days.
+        the window or, when its strongest record runs from an onset (`from_onset`, asked only
+        for an alert-worthy finding: the onset, the agent's and its mates' counts from it on),
+        over the same days.
 
         A hub that starts pilfering partway through the window lifts its agents from that day
         on: an honest agent's record from the hub's onset runs at the hub's new rate, while its
@@ -435,8 +434,9 @@ class PilferageInputs(AssessorBase):
         ordinary = pilferage.ordinary_agents_rate(all_hubs, self.t, ref)
         p = pilferage.carried_by_hub(mine, mates, ordinary, self.t)
         since = ""
-        if p is None and from_onset is not None:
-            onset, mine, mates = from_onset
+        counted = from_onset() if p is None and from_onset is not None else None
+        if counted is not None:
+            onset, mine, mates = counted
             p = pilferage.carried_by_hub(mine, mates, ordinary, self.t)
             since = f" since {onset.isoformat()}, the onset its record is weighed from"
         if p is None:
@@ -456,19 +456,25 @@ class PilferageInputs(AssessorBase):
 
     @staticmethod
     def mates_from_onset(
+        best: SequentialTest | None,
+        onsets: list[date],
+        records: list[tuple[int, int]],
+        histories: list[tuple[int, int]],
         recent: Mapping[date, DayCount],
         days: Mapping[features.Entity, Mapping[date, Mapping[str, int]]],
         at_hub: Mapping[str, Mapping[str, DayCount]],
         agent: str,
-        onset: date,
         since: date,
     ) -> tuple[date, DayCount, DayCount] | None:
-        """The agent's and its hub-mates' counts from `onset` on, at this return's hubs that
-        name it (`pilferage.from_onset_at_hubs`); None where no such hub was read."""
+        """The onset the agent's strongest record runs from (`best`, its strongest test; each
+        onset's record and history as its tests weighed them), with the agent's and its hub-mates'
+        counts from it on at this return's hubs that name it (`pilferage.from_onset_at_hubs`);
+        None where its strongest record is the whole window's or no such hub was read."""
+        onset = _weighed_from(best, onsets, records, histories)
         hubs = [h for h, agents in at_hub.items() if agent in agents and ("hub", h) in days]
-        if not hubs:
+        if onset is None or onset <= since or not hubs:
             return None
-        counted = pilferage.from_onset_at_hubs(
+        mine, mates = pilferage.from_onset_at_hubs(
             recent,
             {
                 h: {
@@ -482,7 +488,27 @@ class PilferageInputs(AssessorBase):
             onset,
             since,
         )
-        return (onset, *counted)
+        return onset, mine, mates
+
+
+def _weighed_from(
+    best: SequentialTest | None,
+    onsets: list[date],
+    records: list[tuple[int, int]],
+    histories: list[tuple[int, int]],
+) -> date | None:
+    """The onset whose record (and history) the entity's strongest sequential test weighed
+    (`best`, the test kept for its pattern), None for the whole window's."""
+    if best is None:
+        return None
+    return next(
+        (
+            onset
+            for onset, record, history in zip(onsets, records, histories, strict=True)
+            if (best.k, best.n, best.history) == (*record, history)
+        ),
+        None,
+    )
 
 
 async def _hubs_explained(
