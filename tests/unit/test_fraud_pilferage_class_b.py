@@ -1,13 +1,12 @@
 """An honest agent of a pilfering hub is not alerted in its hub's place (class B): its alert is
 held to its hub (`pilferage.carried_by_hub`) whenever its mates run above an ordinary hub's
-agents and it does not stand out against them, and, when its record is weighed from an onset,
-the mates are counted from the same onset (`pilferage.from_onset_at_hubs`)."""
+agents and it does not stand out against them."""
 
 from __future__ import annotations
 
 import math
 import random
-from datetime import date, timedelta
+from datetime import date
 
 from services.fraud.detectors import pilferage
 from services.fraud.detectors.pilferage import DayCount
@@ -40,44 +39,6 @@ def test_an_agent_is_its_own_where_its_mates_run_ordinary_or_it_stands_out() -> 
     assert pilferage.carried_by_hub(DayCount(94, 9), DayCount(20, 0), 0.02, T) is None
     # Mates above ordinary, but the agent far above them.
     assert pilferage.carried_by_hub(DayCount(94, 14), DayCount(106, 3), 0.02, T) is None
-
-
-def _days(per_day: list[tuple[int, int]]) -> dict[date, DayCount]:
-    return {START + timedelta(days=i): DayCount(n, k) for i, (n, k) in enumerate(per_day)}
-
-
-def test_the_mates_are_counted_from_the_agents_onset() -> None:
-    # Held-out AG-s9002-0403 on the day it alerted: its hub (naming every agent) ran 0 in 100
-    # parcels, then started pilfering (15 in 97); the agent handled 7 of the first 100 and 49
-    # of the rest, with 9 of the 15 incidents: 9 in 49 from the onset its record tells most.
-    hub = _days([(10, 0)] * 10 + [(10, 2 if i < 6 else 1) for i in range(9)] + [(7, 0)])
-    agent = _days([(1, 0)] * 7 + [(0, 0)] * 3 + [(5, 1) for _ in range(9)] + [(4, 0)])
-    onset = START + timedelta(days=10)
-    at_hub = {"H": {"me": DayCount(56, 9), "mate": DayCount(141, 6)}}
-    assert sum(c.handled for c in hub.values()) == 197
-    mine, mates = pilferage.from_onset_at_hubs(agent, {"H": hub}, at_hub, "me", onset, START)
-    assert mine == DayCount(49, 9)
-    assert mates == DayCount(48, 6)
-    # Over the window it stands out against its mates (their honest weeks dilute them: the
-    # rule before could not hold it); from the onset the two run alike and the excess is its
-    # hub's.
-    assert pilferage.carried_by_hub(at_hub["H"]["me"], at_hub["H"]["mate"], 0.025, T) is None
-    assert pilferage.carried_by_hub(mine, mates, 0.025, T) is not None
-
-
-def test_a_hub_naming_few_parcels_counts_only_its_named_part_as_mates() -> None:
-    # Two parcels in three name no agent: the mates are the named third of the hub less the
-    # agent (the unnamed parcels are anyone's, the pilferer's among them).
-    hub = _days([(30, 3)] * 10)
-    agent = _days([(5, 1)] * 10)
-    at_hub = {"H": {"me": DayCount(50, 10), "mate": DayCount(50, 0)}}
-    mine, mates = pilferage.from_onset_at_hubs(
-        agent, {"H": hub}, at_hub, "me", START + timedelta(days=5), START
-    )
-    assert mine == DayCount(25, 5)
-    # The hub's 150 parcels from the onset, a third of them named (100 of 300), less the
-    # agent's 25; its 15 incidents, a third named (10 of 30), less the agent's 5.
-    assert mates == DayCount(25, 0)
 
 
 def test_a_pilferer_at_an_honest_hub_is_seldom_held() -> None:

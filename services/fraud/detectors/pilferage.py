@@ -323,51 +323,6 @@ def carried_by_hub(
     return p if p > t.alpha_medium else None
 
 
-def from_onset_at_hubs(
-    agent_days: Mapping[date, DayCount],
-    hub_days: Mapping[str, Mapping[date, DayCount]],
-    at_hubs: Mapping[str, Mapping[str, DayCount]],
-    agent: str,
-    onset: date,
-    since: date,
-) -> tuple[DayCount, DayCount]:
-    """An agent's (handled, incidents) from `onset` on at the hubs of `hub_days`, and its
-    hub-mates' over the same days: what `carried_by_hub` weighs when the agent's record is
-    weighed from an onset. `agent_days` and `hub_days` are day by day from `since` (the
-    window's first day) on and earlier; `at_hubs` is the window's counts per hub and agent
-    (the part of each hub's record naming an agent).
-
-    The agents' counts per hub are kept for the window only, not by day, so the split is
-    estimated from the window's: the agent's record from the onset is taken at these hubs by
-    its window's share there, and each hub's record from the onset is its named part by the
-    window's share of named parcels and incidents (a hub naming every agent keeps it whole).
-    The mates are that named part less the agent's."""
-
-    def total(days: Mapping[date, DayCount], first: date) -> DayCount:
-        picked = [c for d, c in days.items() if d >= first]
-        return DayCount(sum(c.handled for c in picked), sum(c.incidents for c in picked))
-
-    def share(part: int, whole: int) -> float:
-        return min(part / whole, 1.0) if whole > 0 else 1.0
-
-    window = total(agent_days, since)
-    here = _total([agents[agent] for agents in at_hubs.values() if agent in agents])
-    mine_from = total(agent_days, onset)
-    mine = DayCount(
-        round(mine_from.handled * share(here.handled, window.handled)),
-        round(mine_from.incidents * share(here.incidents, window.incidents)),
-    )
-    named_n = named_k = 0.0
-    for hub, days in hub_days.items():
-        whole = total(days, since)
-        named = _total(list(at_hubs.get(hub, {}).values()))
-        from_onset = total(days, onset)
-        named_n += from_onset.handled * share(named.handled, whole.handled)
-        named_k += from_onset.incidents * share(named.incidents, whole.incidents)
-    mates = DayCount(max(round(named_n) - mine.handled, 0), max(round(named_k) - mine.incidents, 0))
-    return mine, mates
-
-
 def stands_apart(
     day: DayCount, other_days: DayCount, t: Thresholds, *, min_other: int = 30
 ) -> bool:

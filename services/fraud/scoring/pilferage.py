@@ -18,7 +18,7 @@ from services.fraud.detectors.sequential import (
     strongest_of,
     without_worst_part,
 )
-from services.fraud.detectors.stats import PeerSpread, SequentialTest, fmt_p
+from services.fraud.detectors.stats import PeerSpread, fmt_p
 from services.fraud.features import repository as features
 from services.fraud.features.service import counted_hubs
 from services.fraud.models import ReturnFacts
@@ -343,27 +343,7 @@ class PilferageInputs(AssessorBase):
                 ],
             )
             if etype == "agent" and mates is not None:
-                found = self.held_by_hub(
-                    found,
-                    pattern,
-                    eid,
-                    at_hub,
-                    mates,
-                    all_hubs,
-                    ref,
-                    from_onset=partial(
-                        self.mates_from_onset,
-                        self.sequential.get((pattern, etype, eid)),
-                        onsets,
-                        records[1:],
-                        histories,
-                        recent,
-                        days,
-                        at_hub,
-                        eid,
-                        since,
-                    ),
-                )
+                found = self.held_by_hub(found, pattern, eid, at_hub, mates, all_hubs, ref)
             if etype == "hub":
                 # A hub's alert only when its excess is not one agent's: it must stay telling
                 # without its worst remaining agent, unless its other agents show the excess
@@ -411,38 +391,19 @@ class PilferageInputs(AssessorBase):
         mates: DayCount,
         all_hubs: Mapping[str, Mapping[str, DayCount]],
         ref: float,
-        *,
-        from_onset: Callable[[], tuple[date, DayCount, DayCount] | None] | None = None,
     ) -> list[Finding]:
         """An agent's alert-worthy findings, held to MEDIUM when its excess is its hub's
-        (`pilferage.carried_by_hub`): its mates run high and it does not run above them, over
-        the window or, when its strongest record runs from an onset (`from_onset`, asked only
-        for an alert-worthy finding: the onset, the agent's and its mates' counts from it on),
-        over the same days.
-
-        A hub that starts pilfering partway through the window lifts its agents from that day
-        on: an honest agent's record from the hub's onset runs at the hub's new rate, while its
-        mates' whole window is diluted by the honest weeks before it, so the agent read as
-        running above its mates and alerted in the hub's place (held-out AG-s9002-0403: 9 in 49
-        from its onset, its mates 6 in 140 over the window, p = 0.008 against its share; from
-        the same onset they run nearly as high as it). Weighed from the same day, the agent
-        and its mates are compared like with like."""
+        (`pilferage.carried_by_hub`): its mates run high and it does not run above them."""
         if not any(f.pattern == pattern and (f.alert or f.contribution >= 0.8) for f in found):
             return found
         own = [agents[agent] for agents in at_hub.values() if agent in agents]
         mine = pilferage.DayCount(sum(c.handled for c in own), sum(c.incidents for c in own))
         ordinary = pilferage.ordinary_agents_rate(all_hubs, self.t, ref)
         p = pilferage.carried_by_hub(mine, mates, ordinary, self.t)
-        since = ""
-        counted = from_onset() if p is None and from_onset is not None else None
-        if counted is not None:
-            onset, mine, mates = counted
-            p = pilferage.carried_by_hub(mine, mates, ordinary, self.t)
-            since = f" since {onset.isoformat()}, the onset its record is weighed from"
         if p is None:
             return found
         why = (
-            f"its hub-mates run high too ({mates.incidents}/{mates.handled}{since} against an "
+            f"its hub-mates run high too ({mates.incidents}/{mates.handled} against an "
             f"ordinary hub's {ordinary:.3f}) and it does not stand out against them "
             f"({mine.incidents}/{mine.handled}, p={fmt_p(p)})"
         )
@@ -453,62 +414,6 @@ class PilferageInputs(AssessorBase):
             else f
             for f in found
         ]
-
-    @staticmethod
-    def mates_from_onset(
-        best: SequentialTest | None,
-        onsets: list[date],
-        records: list[tuple[int, int]],
-        histories: list[tuple[int, int]],
-        recent: Mapping[date, DayCount],
-        days: Mapping[features.Entity, Mapping[date, Mapping[str, int]]],
-        at_hub: Mapping[str, Mapping[str, DayCount]],
-        agent: str,
-        since: date,
-    ) -> tuple[date, DayCount, DayCount] | None:
-        """The onset the agent's strongest record runs from (`best`, its strongest test; each
-        onset's record and history as its tests weighed them), with the agent's and its hub-mates'
-        counts from it on at this return's hubs that name it (`pilferage.from_onset_at_hubs`);
-        None where its strongest record is the whole window's or no such hub was read."""
-        onset = _weighed_from(best, onsets, records, histories)
-        hubs = [h for h, agents in at_hub.items() if agent in agents and ("hub", h) in days]
-        if onset is None or onset <= since or not hubs:
-            return None
-        mine, mates = pilferage.from_onset_at_hubs(
-            recent,
-            {
-                h: {
-                    d: DayCount(v.get("handled", 0), v.get("incidents", 0))
-                    for d, v in days[("hub", h)].items()
-                }
-                for h in hubs
-            },
-            {h: at_hub[h] for h in hubs},
-            agent,
-            onset,
-            since,
-        )
-        return onset, mine, mates
-
-
-def _weighed_from(
-    best: SequentialTest | None,
-    onsets: list[date],
-    records: list[tuple[int, int]],
-    histories: list[tuple[int, int]],
-) -> date | None:
-    """The onset whose record (and history) the entity's strongest sequential test weighed
-    (`best`, the test kept for its pattern), None for the whole window's."""
-    if best is None:
-        return None
-    return next(
-        (
-            onset
-            for onset, record, history in zip(onsets, records, histories, strict=True)
-            if (best.k, best.n, best.history) == (*record, history)
-        ),
-        None,
-    )
 
 
 async def _hubs_explained(
