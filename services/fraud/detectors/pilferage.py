@@ -292,27 +292,17 @@ def carried_by_hub(
     agent: DayCount, mates: DayCount, ordinary_rate: float, t: Thresholds
 ) -> float | None:
     """The p-value of an agent's excess over its hub-mates (one-sided, exact: of the parcels
-    they handled together, the agent's hold this many of their incidents), when that excess may
-    be its hub's: the mates run above an ordinary hub's agents (`ordinary_rate`) and the agent
-    does not stand out against them (alpha_medium). None otherwise.
+    they handled together, the agent's hold this many of their incidents), when that excess is
+    its hub's: the mates run above an ordinary hub's agents (`ordinary_rate`, alpha_medium)
+    and the agent does not stand out against them (alpha_medium). None otherwise.
 
     A pilfering hub's incidents fall on every agent feeding it, and an honest agent with a
     lucky share of them runs well above the ordinary rate: what it does not do is run above
     its own mates. A pilfering agent at an honest hub runs above mates that run like any
-    hub's, and is not touched.
-
-    Mates above an ordinary hub at all, not significantly (alpha_medium, until 2026-12-05):
-    that is where an agent's expected rate is its mates' (`hub_effect` lifts it at once), and
-    a few mates' parcels tell that rate poorly. The agent's test takes the expectation as known,
-    so an honest agent beside two lucky-low mates of a hub pilfering at 3.7x read 3.4x (AG-
-    s109-0103: 9 in 94, its mates 3 in 106, 2.8 % against an ordinary hub's 2 %: binomial p =
-    0.35, never significant) and alerted in its hub's place; the exact comparison with its mates
-    counts how little they tell (p = 0.04). A pilfering agent at an honest hub whose mates ran
-    above ordinary by luck waits until it stands out against them, which its excess makes it
-    do; where they run at or below ordinary it is judged as before."""
+    hub's, and is not touched."""
     if mates.handled <= 0 or agent.incidents <= 0:
         return None
-    if mates.incidents <= mates.handled * ordinary_rate:
+    if binomial_sf(mates.incidents, mates.handled, ordinary_rate) > t.alpha_medium:
         return None
     p = hypergeometric_sf(
         agent.incidents,

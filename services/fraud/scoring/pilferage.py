@@ -405,7 +405,7 @@ class PilferageInputs(AssessorBase):
         why = (
             f"its hub-mates run high too ({mates.incidents}/{mates.handled} against an "
             f"ordinary hub's {ordinary:.3f}) and it does not stand out against them "
-            f"({mine.incidents}/{mine.handled}, p={fmt_p(p)})"
+            f"(p={fmt_p(p)})"
         )
         numbers = {"p_vs_hub_mates_exact": float(f"{p:.3g}"), "ordinary_hub_rate": ordinary}
         return [
