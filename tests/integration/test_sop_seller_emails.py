@@ -243,11 +243,11 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     [outcome] = await _mails(harness, rid, "The result of your appeal")
     assert outcome["To"] == to and case["case_id"] in outcome["Subject"]
     _in_both(outcome, "keep the original decision", inr(75_000), "stands")
-    # The manager's words a quoted sentence of their own, not run on after a colon
+    # The manager's words a quoted sentence of their own, as typed, not run on after a colon
     # ("stands: The scans ...").
     assert (
         "the earlier decision stands. The manager's reason, in their own words: "
-        "“The scans show no loss in the partner's custody.” We are paying you"
+        "“the scans show no loss in the partner's custody.” We are paying you"
     ) in " ".join(text_part(outcome).split()), text_part(outcome)
     assert "stands: " not in text_part(outcome), text_part(outcome)
     assert "successful" not in text_part(outcome)

@@ -201,3 +201,32 @@ def test_every_hindi_template_in_the_catalogue_is_hindi(template: str) -> None:
         if isinstance(free, str) and free:
             text = text.replace(free, " ")
     assert _english_left(text, signature=SETTINGS.desk_signature) == [], text
+
+
+@pytest.mark.parametrize(
+    ("reason", "quoted"),
+    [
+        # Typed with curly quotes (a phone does): the Hindi must not close the quote early.
+        (
+            "The seller wrote “broken” but the video shows it intact",
+            "“The seller wrote ‘broken’ but the video shows it intact”",
+        ),
+        ("is the label yours?", "“is the label yours?”"),  # the person's own case and mark
+    ],
+)
+def test_a_dismissal_reason_reaches_the_hindi_email_whole(reason: str, quoted: str) -> None:
+    original = sop_record("L11")
+    dismissed = original.model_copy(
+        update={
+            "decided_by": "ops.manager",
+            "reason_code": "APPEAL_UPHELD_ORIGINAL",
+            "explanation": dismissed_appeal(
+                original.explanation, return_id=RETURN_ID, reason=reason
+            ),
+        }
+    )
+    [(_, _, hindi)] = [
+        m for m in _seller_mails(_decided(dismissed, appeal=True)) if m[0] == "appeal_outcome"
+    ]
+    assert quoted in hindi, hindi
+    assert _english_left(hindi, signature=SETTINGS.desk_signature) == [], hindi

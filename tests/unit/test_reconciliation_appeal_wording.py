@@ -64,13 +64,17 @@ def test_a_dismissed_appeal_keeps_the_reasons_and_drops_the_appeal_offer() -> No
 
 
 def test_a_persons_reason_is_a_sentence_of_its_own_whatever_its_case_and_stop() -> None:
-    """The manager's or agent's words are quoted as a sentence: never run into the desk's
-    sentence after a colon ("stands: The scans ..."), never a lower-case sentence start."""
+    """The manager's or agent's words are quoted as a sentence of their own, as typed (a
+    reader looking for them finds them): never run into the desk's sentence after a colon
+    ("stands: The scans ..."); double quotes inside them become single ones, so the quote
+    closes only where they end."""
     original = "About your return RET-1: we could not accept this claim because x."
     for reason, quoted in (
-        ("the scans show no loss", "“The scans show no loss.”"),
+        ("the scans show no loss", "“the scans show no loss.”"),
         ("The scans show no loss.  ", "“The scans show no loss.”"),
         ("Is the label yours?", "“Is the label yours?”"),
+        ("iPhone box\nwas empty", "“iPhone box was empty.”"),
+        ("The seller wrote “broken” but it is intact", "“The seller wrote ‘broken’ but it is intact.”"),
     ):
         text = dismissed_appeal(original, return_id="RET-1", reason=reason)
         assert (

@@ -485,10 +485,10 @@ def decision_reason(
 # decision's own paragraph. Each as written now (the reason a quoted sentence of its own) and as
 # records written before that read (the reason joined after a colon).
 _DESK_WORDS = re.compile(
-    r"our desk decided(?:, in its own words: “(.*?)[.!?]?” |: (.*?)\. )In short, ", re.S
+    r"our desk decided(?:, in its own words: “(.*?)” |: (.*?)\. )In short, ", re.S
 )
 _DISMISSED = re.compile(
-    r"the earlier decision stands(?:\. The manager's reason, in their own words: “(.*?)[.!?]?” "
+    r"the earlier decision stands(?:\. The manager's reason, in their own words: “(.*?)” "
     r"|: (.*?)\. )(\S.*)$",
     re.S,
 )
@@ -500,7 +500,8 @@ def _quoted(pattern: re.Pattern[str], text: str) -> tuple[str, ...] | None:
     if found is None:
         return None
     new, old, *rest = found.groups()
-    return (new if new is not None else old, *rest)
+    # The quoted words keep the person's own ? or !; a closing full stop gives way to the "।".
+    return (new.removesuffix(".") if new is not None else old, *rest)
 
 
 def _body(decision: DecisionRecord, english: str, *, seller_claimed: bool) -> str | None:

@@ -63,11 +63,16 @@ def persons_words(reason: str) -> str:
     """A person's reason as a sentence of its own, quoted: the paragraph around it is the
     desk's, and a reason joined into it after a colon read "stands: The scans show ..." (a
     capital mid-sentence, or a lower-case sentence when the person began with one). Said as
-    written otherwise: only its first letter raised and a closing full stop added if missing."""
-    words = " ".join(reason.split())
+    written, its case kept: only its spacing made one line and a closing full stop added if it
+    ends without one. Double quotes inside become single ones, so the only closing double
+    quote is ours (the Hindi email reads the words back up to it)."""
+    words = " ".join(reason.split()).translate(_INNER_QUOTES)
     if words[-1:] not in (".", "!", "?"):
         words += "."
-    return f"“{words[:1].upper()}{words[1:]}”"
+    return f"“{words}”"
+
+
+_INNER_QUOTES = str.maketrans({"“": "‘", "”": "’"})
 
 
 def dismissed_appeal(original: str, *, return_id: str, reason: str) -> str:
