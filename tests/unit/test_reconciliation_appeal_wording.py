@@ -74,7 +74,7 @@ def test_a_persons_reason_is_a_sentence_of_its_own_whatever_its_case_and_stop() 
         ("The scans show no loss.  ", "“The scans show no loss.”"),
         ("Is the label yours?", "“Is the label yours?”"),
         ("iPhone box\nwas empty", "“iPhone box was empty.”"),
-        ("The seller wrote “broken” but it is intact", "“The seller wrote ‘broken’ but it is intact.”"),
+        ("He wrote “broken” but it is intact", "“He wrote ‘broken’ but it is intact.”"),
     ):
         text = dismissed_appeal(original, return_id="RET-1", reason=reason)
         assert (
