@@ -263,10 +263,12 @@ class RoleCheck:
     """The dependency `require` builds; it keeps its roles so the route tables can list them
     (`shared/access.py`, the matrix in docs/security.md), and whether the route is a team's
     own work (`team_work`: a key bound to a team may call it; the route checks the object's
-    team)."""
+    team), and whether a POST only reads (`reads`: a query whose body does not belong in a URL,
+    which a key bound to a team may send as it reads anything its roles may read)."""
 
     roles: frozenset[str]
     team_work: bool = False
+    reads: bool = False
 
     # async: a plain function would be run on the thread pool, a hop per request for nothing.
     async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
@@ -277,14 +279,15 @@ class RoleCheck:
         return principal
 
 
-def require(*roles: str, team_work: bool = False) -> Any:
+def require(*roles: str, team_work: bool = False, reads: bool = False) -> Any:
     """Dependency: the caller must hold one of `roles`, named. Roles are separate duties: no role
     implies another, and `admin` (keys, partners) is no exception (docs/security.md has the
     matrix of every endpoint). `team_work` marks a route a key bound to a team may change
-    things through (its team's tasks); every other changing route refuses such a key."""
+    things through (its team's tasks); every other changing route refuses such a key. `reads`
+    marks a POST that changes nothing (a what-if, a lookup by a private value): it is a read."""
     if not roles:
         raise ValueError("require() needs at least one role")
-    return Depends(RoleCheck(frozenset(str(r) for r in roles), team_work=team_work))
+    return Depends(RoleCheck(frozenset(str(r) for r in roles), team_work=team_work, reads=reads))
 
 
 def refuse_outside_team(principal: Principal, *, changes: bool, team_work: bool) -> None:

@@ -64,7 +64,7 @@ class ServiceRoute(ReadRoute):
         checks = [call for call in calls if isinstance(call, RoleCheck)]
         authenticated = bool(checks) or authenticate in calls
         # A key bound to a team changes things only through routes marked as a team's work.
-        changes = bool((self.methods or set()) & MUTATING)
+        changes = bool((self.methods or set()) & MUTATING) and not any(c.reads for c in checks)
         team_work = any(check.team_work for check in checks)
         takes_body = self.body_field is not None
         known_query = frozenset(

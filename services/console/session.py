@@ -52,6 +52,11 @@ class DeskSession:
     def is_manager(self) -> bool:
         return self.is_(Role.OPS_MANAGER)
 
+    @property
+    def manages_policy(self) -> bool:
+        # A manager bound to a team works that team's tasks; the policy's lifecycle is the desk's.
+        return self.is_manager and self.team is None
+
     def csrf_ok(self, presented: str | None) -> bool:
         return presented is not None and hmac.compare_digest(presented, self.csrf_token)
 

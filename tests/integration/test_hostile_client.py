@@ -701,13 +701,48 @@ async def test_a_key_without_the_duty_answers_403_whatever_the_body(
 
 
 def _team_work(route: RouteAccess) -> bool:
+    """A team's own work, or a POST that only reads: a key bound to a team may call both."""
     return any(
-        isinstance(dep.call, RoleCheck) and dep.call.team_work
+        isinstance(dep.call, RoleCheck) and (dep.call.team_work or dep.call.reads)
         for dep in walk_dependencies(route.route.dependant)
     )
 
 
 TEAM_BOUND = [x for x in ROUTES if x[1].mutating and not _team_work(x[1])]
+READING_POSTS = [
+    x
+    for x in ROUTES
+    if x[1].mutating
+    and any(
+        isinstance(dep.call, RoleCheck) and dep.call.reads
+        for dep in walk_dependencies(x[1].route.dependant)
+    )
+]
+
+
+def test_the_posts_that_only_read_are_named() -> None:
+    assert sorted(route.path for _, route in READING_POSTS) == [
+        "/v1/policies/{version}/what-if",
+        "/v1/suppressions/lookup",
+    ]
+
+
+@pytest.mark.parametrize("service, route", READING_POSTS, ids=[_route_id(x) for x in READING_POSTS])
+async def test_a_key_bound_to_a_team_may_send_a_post_that_only_reads(
+    harness: Harness, pipeline: dict[str, RunningService], service: str, route: RouteAccess
+) -> None:
+    """A what-if or a lookup changes nothing: a key bound to a team reads through it as it reads
+    anything its roles may read (its body is judged, not its team)."""
+    roles = sorted(route.roles or ())
+    headers = add_key(harness.env, f"warehouse.{uuid.uuid4().hex[:8]}", roles, team="warehouse")
+    r = await pipeline[service].client.request(
+        route.method,
+        _nothing(route.path),
+        headers={**headers, "content-type": "application/json"},
+        content=b"{}",
+    )
+    assert r.status_code != 403, r.text
+    assert r.status_code in (404, 422), r.text
 
 
 @pytest.mark.parametrize("service, route", TEAM_BOUND, ids=[_route_id(x) for x in TEAM_BOUND])

@@ -108,7 +108,7 @@ def _lifecycle_offers(desk: DeskSession, policy: dict[str, Any]) -> dict[str, bo
     """The policy API's lifecycle rules, so the page offers only what it would accept: only
     ops managers act; the proposer never approves their own proposal (four eyes); the version
     in force is not retired (its successor is adopted first)."""
-    manager, status = desk.is_manager, policy.get("status")
+    manager, status = desk.manages_policy, policy.get("status")
     own = policy.get("proposed_by") == desk.actor
     return {
         "propose": manager and status == "DRAFT",

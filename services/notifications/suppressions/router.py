@@ -120,7 +120,7 @@ async def lookup_suppression(
     data: SuppressionIn,
     request: Request,
     session: DbSession,
-    principal: Principal = require(*MANAGERS),
+    principal: Principal = require(*MANAGERS, reads=True),
 ) -> SuppressionOut:
     digest = address_hash(data.address, request.app.state.runtime.settings.address_hash_key)
     row = await repository.get(session, digest)

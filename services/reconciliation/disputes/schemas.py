@@ -59,7 +59,8 @@ class RulingIn(RequestModel):
 
     outcome: Literal["UPHELD", "REVERSED", "PARTIAL"]
     reversed_amount: Paise | None = Field(
-        default=None, description="PARTIAL only: how much comes off the partner's debit."
+        default=None,
+        description="PARTIAL only: how much comes off the partner's debit (UPHELD may say 0).",
     )
     reason: str = Field(
         min_length=3,
@@ -71,8 +72,12 @@ class RulingIn(RequestModel):
     @classmethod
     def _partial_only(cls, value: int | None, info: ValidationInfo) -> int | None:
         # An amount beside UPHELD or REVERSED was dropped: REVERSED with an amount took the
-        # whole debit off, which is not what a client naming an amount meant.
-        if value is not None and info.data.get("outcome") in ("UPHELD", "REVERSED"):
+        # whole debit off, which is not what a client naming an amount meant. UPHELD with 0
+        # says what UPHELD says (nothing comes off), as the earlier example put it: accepted.
+        outcome = info.data.get("outcome")
+        if value == 0 and outcome == "UPHELD":
+            return None
+        if value is not None and outcome in ("UPHELD", "REVERSED"):
             raise ValueError(
                 f"only a PARTIAL ruling takes an amount; {info.data['outcome']} takes none"
             )

@@ -186,7 +186,7 @@ async def what_if(
     body: WhatIfIn,
     session: DbSession,
     clock: RequestClock,
-    principal: Principal = require(*READERS),
+    principal: Principal = require(*READERS, reads=True),
 ) -> dict[str, Any]:
     row = await repository.get(session, version)
     if row is None:
