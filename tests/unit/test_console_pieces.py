@@ -241,3 +241,18 @@ def test_a_person_of_one_team_is_offered_its_teams_tasks_and_no_desk_work() -> N
     desk = store.open("ddk_m", Principal("manager.ravi", frozenset({"ops_manager"})))
     offers = _offers(desk, case, tasks, notices)
     assert offers["appeal"] and offers["ruling"] and offers["task_done"] and offers["note"]
+
+
+def test_a_manager_of_one_team_is_offered_no_policy_lifecycle() -> None:
+    """The policy's lifecycle (store a draft, propose, approve, retire) is the desk's: a manager
+    bound to a team is offered none of it, as the service refuses it."""
+    from services.console.sop.router import _lifecycle_offers
+
+    store = SessionStore(idle_timeout_s=60)
+    policy = {"status": "PROPOSED", "proposed_by": "someone.else", "in_force": False}
+    team = store.open("ddk_t", Principal("wh.lead", frozenset({"ops_manager"}), team="warehouse"))
+    assert not team.manages_policy
+    assert not any(_lifecycle_offers(team, policy).values())
+    desk = store.open("ddk_d", Principal("manager.ravi", frozenset({"ops_manager"})))
+    assert desk.manages_policy
+    assert _lifecycle_offers(desk, policy)["approve"] and _lifecycle_offers(desk, policy)["retire"]
