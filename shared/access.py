@@ -4,12 +4,13 @@ tests that hold every mutating route to the same rules."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from shared.auth import RoleCheck, authenticate
 
@@ -52,16 +53,21 @@ def _roles(dependant: Dependant) -> frozenset[str] | None:
     return roles
 
 
-def _api_routes(app: FastAPI) -> Iterator[APIRoute]:
+def api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
+    """The API routes of a router's `routes`, those of the routers it includes among them."""
     try:
         from fastapi.routing import iter_route_contexts
     except ImportError:  # FastAPI before route contexts: included routes are the app's own
-        routes = list(app.router.routes)
+        flat = list(routes)
     else:
-        routes = [ctx.route for ctx in iter_route_contexts(app.router.routes)]
-    for route in routes:
+        flat = [ctx.route for ctx in iter_route_contexts(list(routes))]
+    for route in flat:
         if isinstance(route, APIRoute):
             yield route
+
+
+def _api_routes(app: FastAPI) -> Iterator[APIRoute]:
+    return api_routes(app.router.routes)
 
 
 def route_access(app: FastAPI) -> list[RouteAccess]:

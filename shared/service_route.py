@@ -24,10 +24,11 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
-from shared.access import MUTATING, walk_dependencies
+from shared.access import MUTATING, api_routes, walk_dependencies
 from shared.auth import RoleCheck, authenticate, refuse_outside_team
 from shared.validation import refuse_non_utf8_json, refuse_unknown_query, unambiguous_json_body
 
@@ -54,7 +55,22 @@ class ReadRoute(APIRoute):
         if _head_of_get(scope, self.methods):
             await self.app(scope, receive, send)  # the route's method check would refuse it
             return
+        if self.methods and scope.get("method") not in self.methods:
+            # The router hands a method no route of the path takes to the first route of the
+            # path, whose 405 named its own methods alone (`Allow: GET` where a POST is also
+            # taken). RFC 9110 §15.5.6: Allow lists what the resource supports, HEAD included.
+            raise HTTPException(405, headers={"Allow": _allowed_at(scope)})
         await super().handle(scope, receive, send)
+
+
+def _allowed_at(scope: Scope) -> str:
+    methods: set[str] = set()
+    for route in api_routes(getattr(scope.get("router"), "routes", ())):
+        if route.matches(scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 class ServiceRoute(ReadRoute):

@@ -434,6 +434,38 @@ def _nothing(path: str) -> str:
     return re.sub(r"\{([^}]+)\}", value, path)
 
 
+def _methods_by_path() -> list[tuple[str, str, frozenset[str]]]:
+    """Each path of a service, with every method a request to it reaches: its own routes' and
+    those of routes whose pattern takes it too (`/v1/suppressions/lookup` is also an
+    `/v1/suppressions/{address_hash}`)."""
+    out = []
+    for name, app in service_apps().items():
+        routes = route_access(app)
+        for path in dict.fromkeys(r.path for r in routes if r.path.startswith("/v1/")):
+            url = _nothing(path).split("?")[0]
+            reached = {r.method for r in routes if r.route.path_regex.match(url)}
+            out.append((name, path, frozenset(reached)))
+    return out
+
+
+PATHS = _methods_by_path()
+
+
+@pytest.mark.parametrize("service, path, methods", PATHS, ids=[f"{s} {p}" for s, p, _ in PATHS])
+async def test_a_method_the_path_does_not_take_is_answered_405_naming_every_one_it_does(
+    pipeline: dict[str, RunningService], service: str, path: str, methods: frozenset[str]
+) -> None:
+    """RFC 9110 §15.5.6: a 405 lists the methods the resource supports. The first route of a
+    path answered with its own alone (`Allow: GET` where the path also takes POST), and never
+    HEAD, which every GET answers."""
+    other = next(m for m in ("PATCH", "PUT", "DELETE", "POST") if m not in methods)
+    r = await pipeline[service].client.request(other, _nothing(path))
+    assert r.status_code == 405, r.text
+    assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+    allowed = {m.strip() for m in r.headers["allow"].split(",")}
+    assert allowed == set(methods) | ({"HEAD"} if "GET" in methods else set()), r.headers
+
+
 # Reads by id, less those answering for any id and those whose query names what they read (a
 # period: refused as 422 without one, which the query tests cover).
 READS_BY_ID = [
