@@ -19,6 +19,12 @@ REVISIONS_LOWERED = Counter(
     "Assessments lowered from HIGH when the alert they rested on was cleared, by pattern.",
     ["pattern"],
 )
+LATE_FACT_REVISIONS = Counter(
+    "disputedesk_fraud_late_fact_revisions_total",
+    "Claims' assessments revised when a scan that reached fraud after the claim changed their "
+    "band, by the band revised to.",
+    ["band"],
+)
 ALERTS_CLEARED = Counter(
     "disputedesk_fraud_alerts_cleared_total",
     "Alerts closed by fraud itself when their entity's record proved ordinary, by pattern.",
