@@ -21,7 +21,7 @@ partitions), the earlier one's arrival revises it (`revise_claim`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -235,19 +235,27 @@ async def revise_for_alert(
 # as it arrives, and an alert's finding joined the claim's reasons when the alert was raised
 # (`revise`), which a closed alert no longer brings back through `Assessor.open_alerts`.
 CARRIED_PATTERNS = ("EVIDENCE_REUSE",)
+# The first reason of a claim's revision on a late scan (`service.reassess_claim`).
+LATE_SCAN = "LATE_SCAN"
 
 
-def carried_reasons(latest: Sequence[ReasonCode], fresh: Sequence[ReasonCode]) -> list[ReasonCode]:
+def carried_reasons(
+    latest: Sequence[ReasonCode], fresh: Sequence[ReasonCode], open_alerts: Collection[str]
+) -> list[ReasonCode]:
     """Of a claim's latest reasons, those its re-assessment keeps beside the fresh ones: the
     evidence reuse found on it, and the findings revisions joined to it (an alert's, a later
-    claim's reuse), unless the fresh reasons hold the same code about the same entity."""
+    claim's reuse), unless the fresh reasons hold the same code about the same entity. An
+    alert still open among `open_alerts` (ids) is the fresh run's to judge: it carries its
+    floor onto the claim while the claim is what it is about (`is_about`), and not once a late
+    scan shows it is not (a parcel that lost weight in transit is no seller's claim abuse)."""
     fresh_keys = {(r.code, r.numbers.get("entity")) for r in fresh}
     return [
         r
         for r in latest
-        if r.code != "ALERT_CLEARED"
+        if r.code not in ("ALERT_CLEARED", LATE_SCAN)
         and (r.numbers.get("pattern") in CARRIED_PATTERNS or "revised_on_event_time" in r.numbers)
         and (r.code, r.numbers.get("entity")) not in fresh_keys
+        and str(r.numbers.get("alert_id", "")) not in open_alerts
     ]
 
 
@@ -263,6 +271,7 @@ def revised_claim(
     latest: Sequence[ReasonCode],
     fresh_score: float,
     fresh: Sequence[ReasonCode],
+    open_alerts: Collection[str] = (),
 ) -> Revised | None:
     """A claim scored again with what its return's scans say now (a QC pass, a weight, the
     delivery, a loss that reached fraud after the claim): the revision to publish, or None when
@@ -275,7 +284,7 @@ def revised_claim(
     evidence about the claim, joined by noisy-OR as at first assessment), and a cleared alert's
     clearing is applied again (`lowered_score`): the alert's HIGH finding, which the fresh run
     may find live again as of the claim's time, stays out."""
-    kept = carried_reasons(latest, fresh)
+    kept = carried_reasons(latest, fresh, open_alerts)
     score = combine([fresh_score, *(r.contribution for r in kept)])
     reasons = [*kept, *fresh]
     for cleared in (r for r in latest if r.code == "ALERT_CLEARED"):

@@ -665,10 +665,12 @@ async def reassess_claim(
     )
     score, _, reasons = scored_event(a, keys, known.risks, known.watches)
     old = [ReasonCode.model_validate(r) for r in latest.reasons]
-    revised = revisions.revised_claim(latest.band, old, score, reasons)
+    revised = revisions.revised_claim(
+        latest.band, old, score, reasons, {str(x.alert_id) for x in known.alerts}
+    )
     if revised is not None:
         why = ReasonCode(
-            code="LATE_SCAN",
+            code=revisions.LATE_SCAN,
             detail=(
                 f"re-assessed when the return's {scan.event_type.value} scan of "
                 f"{scan.occurred_at.isoformat()} reached fraud after the claim"
