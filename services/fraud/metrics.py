@@ -19,11 +19,11 @@ REVISIONS_LOWERED = Counter(
     "Assessments lowered from HIGH when the alert they rested on was cleared, by pattern.",
     ["pattern"],
 )
-LATE_FACT_REVISIONS = Counter(
-    "disputedesk_fraud_late_fact_revisions_total",
-    "Claims' assessments revised when a scan that reached fraud after the claim changed their "
-    "band, by the band revised to.",
-    ["band"],
+LATE_SCAN_REASSESSMENTS = Counter(
+    "disputedesk_fraud_late_scan_reassessments_total",
+    "Claims scored again because a scan that reached fraud after the claim changed what it "
+    "read of the journey, by outcome: its band raised or lowered (a revision), or unchanged.",
+    ["outcome"],
 )
 ALERTS_CLEARED = Counter(
     "disputedesk_fraud_alerts_cleared_total",

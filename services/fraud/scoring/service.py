@@ -690,7 +690,13 @@ async def reassess_claim(
             reasons=[why, *revised.reasons],
             entities=entities,
         )
-        metrics.LATE_FACT_REVISIONS.labels(revised.band.value).inc()
+    metrics.LATE_SCAN_REASSESSMENTS.labels(
+        "unchanged"
+        if revised is None
+        else "raised"
+        if BANDS.index(revised.band) > BANDS.index(FraudBand(latest.band))
+        else "lowered"
+    ).inc()
     # After the revision is recorded: an alert's own revisions read it as the claim's latest.
     named = newly_named(before, ScansRead.of(facts))
     a.scored = [s for s in a.scored if (s.finding.entity_type, s.finding.entity_id) in named]
