@@ -448,9 +448,13 @@ async def _assess(
     claim_event = terminal_scan = False
     evidence: list[EvidenceItem] = []
 
-    # What a claim already assessed read of the journey: a scan that changes it re-assesses the
-    # claim (`reassess_claim`).
-    claim_read = ScansRead.of(facts)
+    # What the return's claim, already assessed, read of the journey: a scan that changes it
+    # re-assesses the claim (`reassess_claim`). Read only for a scan after a claim.
+    claim_read = (
+        ScansRead.of(facts)
+        if isinstance(payload, ReturnShipmentEvent) and facts.escalation_id
+        else None
+    )
     if isinstance(payload, ReturnInitiated):
         record_return(facts, payload, inc)
     elif isinstance(payload, ReturnShipmentEvent):
@@ -537,8 +541,8 @@ async def _assess(
     assessments.record(session, assessment, event_time=a.at)
     metrics.ASSESSMENTS.labels(band.value).inc()
     if (
-        isinstance(payload, ReturnShipmentEvent)
-        and facts.escalation_id
+        claim_read is not None
+        and isinstance(payload, ReturnShipmentEvent)
         and ScansRead.of(facts) != claim_read
     ):
         await reassess_claim(session, payload, facts, cfg, before=claim_read)
