@@ -19,6 +19,12 @@ REVISIONS_LOWERED = Counter(
     "Assessments lowered from HIGH when the alert they rested on was cleared, by pattern.",
     ["pattern"],
 )
+LATE_SCAN_REASSESSMENTS = Counter(
+    "disputedesk_fraud_late_scan_reassessments_total",
+    "Claims scored again because a scan that reached fraud after the claim changed what it "
+    "read of the journey, by outcome: its band raised or lowered (a revision), or unchanged.",
+    ["outcome"],
+)
 ALERTS_CLEARED = Counter(
     "disputedesk_fraud_alerts_cleared_total",
     "Alerts closed by fraud itself when their entity's record proved ordinary, by pattern.",

@@ -24,7 +24,8 @@ class AssessmentOut(BaseModel):
     model_version: str
     assessed_at: datetime
     event_time: datetime | None
-    # 0 at arrival; higher when a later alert on a party re-assessed the event.
+    # 0 at arrival; higher when a later alert on a party, or a scan that reached fraud after
+    # the claim, re-assessed the event.
     revision: int
 
 

@@ -21,7 +21,7 @@ partitions), the earlier one's arrival revises it (`revise_claim`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -230,6 +230,89 @@ async def revise_for_alert(
     return sum([revise(session, row, finding, why=why, at=at, alert_id=alert_id) for row in rows])
 
 
+# A claim's reasons the claim's own re-assessment (`revised_claim`) cannot derive again and
+# carries from its latest revision: evidence reuse is found on the claim's evidence, read once
+# as it arrives, and an alert's finding joined the claim's reasons when the alert was raised
+# (`revise`), which a closed alert no longer brings back through `Assessor.open_alerts`.
+CARRIED_PATTERNS = ("EVIDENCE_REUSE",)
+# The first reason of a claim's revision on a late scan (`service.reassess_claim`).
+LATE_SCAN = "LATE_SCAN"
+
+
+def carried_reasons(
+    latest: Sequence[ReasonCode], fresh: Sequence[ReasonCode], open_alerts: Collection[str]
+) -> list[ReasonCode]:
+    """Of a claim's latest reasons, those its re-assessment keeps beside the fresh ones: the
+    evidence reuse found on it, and the findings revisions joined to it (an alert's, a later
+    claim's reuse), unless the fresh reasons hold the same code about the same entity. An
+    alert still open among `open_alerts` (ids) is the fresh run's to judge: it carries its
+    floor onto the claim while the claim is what it is about (`is_about`), and not once a late
+    scan shows it is not (a parcel that lost weight in transit is no seller's claim abuse)."""
+    fresh_keys = {(r.code, r.numbers.get("entity")) for r in fresh}
+    return [
+        r
+        for r in latest
+        if r.code not in ("ALERT_CLEARED", LATE_SCAN)
+        and (r.numbers.get("pattern") in CARRIED_PATTERNS or "revised_on_event_time" in r.numbers)
+        and (r.code, r.numbers.get("entity")) not in fresh_keys
+        and str(r.numbers.get("alert_id", "")) not in open_alerts
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Revised:
+    score: float
+    band: FraudBand
+    reasons: list[ReasonCode]
+
+
+def revised_claim(
+    latest_band: str,
+    latest: Sequence[ReasonCode],
+    fresh_score: float,
+    fresh: Sequence[ReasonCode],
+    open_alerts: Collection[str] = (),
+) -> Revised | None:
+    """A claim scored again with what its return's scans say now (a QC pass, a weight, the
+    delivery, a loss that reached fraud after the claim): the revision to publish, or None when
+    its band stays what its latest revision says. Only a changed band is published: the desk
+    and SOP v1 act on the band, and a late scan that moves a score within its band would
+    otherwise revise most claims of a batched partner once per scan.
+
+    The fresh score is the claim's as its first assessment computes it. To it are added what
+    the latest revision holds that the fresh run cannot derive (`carried_reasons`: direct
+    evidence about the claim, joined by noisy-OR as at first assessment), and a cleared alert's
+    clearing is applied again (`lowered_score`): the alert's HIGH finding, which the fresh run
+    may find live again as of the claim's time, stays out."""
+    kept = carried_reasons(latest, fresh, open_alerts)
+    score = combine([fresh_score, *(r.contribution for r in kept)])
+    reasons = [*kept, *fresh]
+    for cleared in (r for r in latest if r.code == "ALERT_CLEARED"):
+        entity_type, _, entity_id = str(cleared.numbers.get("entity", "")).partition(":")
+        lowered, without = lowered_score(
+            reasons, str(cleared.numbers.get("pattern", "")), entity_type, entity_id
+        )
+        if len(without) < len(reasons):
+            score, reasons = min(score, lowered), without
+        reasons = [cleared, *reasons]
+    band = band_of(score)
+    if band.value == latest_band:
+        return None
+    return Revised(score, band, reasons)
+
+
+async def latest_claim_assessment(session: AsyncSession, escalation_id: str) -> Assessment | None:
+    """The latest revision of a claim's assessment, this transaction's unwritten ones too."""
+    await session.flush()
+    await assessments.write_pending(session)
+    return await session.scalar(
+        select(Assessment)
+        .where(Assessment.escalation_id == escalation_id, Assessment.subject_type == CLAIM_TYPE)
+        .order_by(Assessment.revision.desc())
+        .limit(1)
+    )
+
+
 async def revise_claim(
     session: AsyncSession,
     escalation_id: str,
@@ -240,14 +323,7 @@ async def revise_claim(
 ) -> bool:
     """Revise one claim's assessment with a finding about the claim itself that only a later
     arrival revealed (its evidence reused an earlier claim's that arrived after it)."""
-    await session.flush()
-    await assessments.write_pending(session)
-    row = await session.scalar(
-        select(Assessment)
-        .where(Assessment.escalation_id == escalation_id, Assessment.subject_type == CLAIM_TYPE)
-        .order_by(Assessment.revision.desc())
-        .limit(1)
-    )
+    row = await latest_claim_assessment(session, escalation_id)
     if row is None:
         return False
     return revise(
@@ -407,15 +483,17 @@ def publish_revision(
     score: float,
     band: FraudBand,
     reasons: list[ReasonCode],
+    entities: InvolvedEntities | None = None,
 ) -> None:
-    """Record (and publish, through the outbox) the next revision of `row`."""
+    """Record (and publish, through the outbox) the next revision of `row` (naming `entities`
+    when the event's parties are better known now than at its first assessment)."""
     assessment = FraudAssessed(
         assessment_id=uuid4(),
         subject_event_id=row.subject_event_id,
         subject_type=row.subject_type,
         return_id=row.return_id,
         escalation_id=row.escalation_id,
-        entities=InvolvedEntities.model_validate(row.entities),
+        entities=entities or InvolvedEntities.model_validate(row.entities),
         score=score,
         band=band,
         reasons=reasons,

@@ -27,6 +27,7 @@ from services.fraud.features import repository as features
 from services.fraud.features.service import (
     TERMINAL,
     Increments,
+    ScansRead,
     record_claim,
     record_return,
     record_scan,
@@ -35,6 +36,7 @@ from services.fraud.models import EntityRiskHistory, Outbox, ReturnFacts
 from services.fraud.risk import repository as risk_repo
 from services.fraud.risk.repository import OpenAlert, StoredRisk, Watch
 from services.fraud.scoring import repository as assessments
+from services.fraud.scoring import revisions
 from services.fraud.scoring.base import (
     Scored,
     ScoringConfig,
@@ -60,6 +62,7 @@ from services.fraud.scoring.qc_contradiction import (
 )
 from services.fraud.scoring.revisions import (
     is_about,
+    publish_revision,
     revise_after_clearing,
     revise_claim,
     revise_for_alert,
@@ -126,13 +129,19 @@ class Assessor(PilferageInputs, ClaimInputs):
     open alerts carried onto the event."""
 
     def open_alerts(
-        self, facts: ReturnFacts, alerts: list[OpenAlert], *, terminal_scan: bool
+        self,
+        facts: ReturnFacts,
+        alerts: list[OpenAlert],
+        *,
+        terminal_scan: bool,
+        subject_type: str | None = None,
     ) -> None:
         """An open alert's finding stands for the events of its pattern that follow it, as it
         does for those just before it (revisions), until an analyst closes it: the live test
         may weaken meanwhile (a hub's excess re-attributed to one of its agents, a window
         moving on), the finding does not. Where it is stronger, it replaces the live finding
-        of the same code."""
+        of the same code. `subject_type`: the event assessed, when not this assessor's own (a
+        claim re-assessed on a late scan)."""
         for alert in alerts:
             numbers = dict((alert.evidence or {}).get("numbers") or {})
             buyer = numbers.get("buyer_id")
@@ -142,7 +151,7 @@ class Assessor(PilferageInputs, ClaimInputs):
                 alert.entity_id,
                 str(buyer) if buyer else None,
                 facts,
-                self.payload.ce_type,
+                subject_type or self.payload.ce_type,
                 terminal_scan=terminal_scan,
             ):
                 continue
@@ -439,6 +448,13 @@ async def _assess(
     claim_event = terminal_scan = False
     evidence: list[EvidenceItem] = []
 
+    # What the return's claim, already assessed, read of the journey: a scan that changes it
+    # re-assesses the claim (`reassess_claim`). Read only for a scan after a claim.
+    claim_read = (
+        ScansRead.of(facts)
+        if isinstance(payload, ReturnShipmentEvent) and facts.escalation_id
+        else None
+    )
     if isinstance(payload, ReturnInitiated):
         record_return(facts, payload, inc)
     elif isinstance(payload, ReturnShipmentEvent):
@@ -495,6 +511,52 @@ async def _assess(
         [x for x in known.alerts if x.alert_id not in cleared.alert_ids],
         terminal_scan=terminal_scan,
     )
+    score, band, reasons = scored_event(a, keys, stored, watched)
+
+    await refresh_risk(session, a, stored, subject_event_id)
+    alert_ids = await raise_alerts(session, a, subject_event_id)
+    for escalation, finding in a.late_reuses:
+        await revise_claim(
+            session,
+            escalation,
+            finding,
+            at=a.at,
+            alert_id=alert_ids.get((finding.pattern, subject_key(finding))),
+        )
+
+    assessed_at = datetime.now(UTC)
+    assessment = FraudAssessed(
+        assessment_id=uuid4(),
+        subject_event_id=subject_event_id,
+        subject_type=payload.ce_type,
+        return_id=return_id,
+        escalation_id=escalation_id,
+        entities=entities,
+        score=score,
+        band=band,
+        reasons=reasons,
+        model_version=MODEL_VERSION,
+        assessed_at=assessed_at,
+    )
+    assessments.record(session, assessment, event_time=a.at)
+    metrics.ASSESSMENTS.labels(band.value).inc()
+    if (
+        claim_read is not None
+        and isinstance(payload, ReturnShipmentEvent)
+        and ScansRead.of(facts) != claim_read
+    ):
+        await reassess_claim(session, payload, facts, cfg, before=claim_read)
+    return assessment
+
+
+def scored_event(
+    a: Assessor,
+    keys: list[tuple[str, str]],
+    stored: Mapping[tuple[str, str], StoredRisk],
+    watched: list[Watch],
+) -> tuple[float, FraudBand, list[ReasonCode]]:
+    """The event's score, band and reasons from its findings, the stored risk of its entities
+    that no detector re-evaluated, and their watchlist entries."""
     # Entities not re-evaluated by this event still colour it through their stored risk.
     for key in keys:
         if key in a.evaluated or key not in stored:
@@ -537,35 +599,114 @@ async def _assess(
     if watched:
         score, band, extra = apply_watchlist(score, band, watched)
         reasons += extra
+    return score, band, reasons
 
-    await refresh_risk(session, a, stored, subject_event_id)
-    alert_ids = await raise_alerts(session, a, subject_event_id)
-    for escalation, finding in a.late_reuses:
-        await revise_claim(
-            session,
-            escalation,
-            finding,
-            at=a.at,
-            alert_id=alert_ids.get((finding.pattern, subject_key(finding))),
-        )
 
-    assessed_at = datetime.now(UTC)
-    assessment = FraudAssessed(
-        assessment_id=uuid4(),
-        subject_event_id=subject_event_id,
-        subject_type=payload.ce_type,
-        return_id=return_id,
-        escalation_id=escalation_id,
-        entities=entities,
-        score=score,
-        band=band,
-        reasons=reasons,
-        model_version=MODEL_VERSION,
-        assessed_at=assessed_at,
+def claim_entities(facts: ReturnFacts) -> InvolvedEntities:
+    """A claim's entities as its return's facts name them (a claim names only its seller)."""
+    hubs = facts.hubs or []
+    return InvolvedEntities(
+        seller_id=facts.seller_id,
+        buyer_id=facts.buyer_id,
+        partner_id=facts.partner_id,
+        hub_id=hubs[-1] if hubs else None,
+        agent_id=facts.pickup_agent_id,
     )
-    assessments.record(session, assessment, event_time=a.at)
-    metrics.ASSESSMENTS.labels(band.value).inc()
-    return assessment
+
+
+def newly_named(before: ScansRead, after: ScansRead) -> set[tuple[str, str]]:
+    """The handlers a scan named that the journey's scans did not name before it: its QC agent
+    and hub, its pickup agent, its pickup hub."""
+    return {
+        (etype, now)
+        for etype, was, now in (
+            ("agent", before.qc_agent, after.qc_agent),
+            ("hub", before.qc_hub, after.qc_hub),
+            ("agent", before.pickup_agent, after.pickup_agent),
+            ("hub", before.hub, after.hub),
+        )
+        if now and now != was
+    }
+
+
+async def reassess_claim(
+    session: AsyncSession,
+    scan: ReturnShipmentEvent,
+    facts: ReturnFacts,
+    cfg: ScoringConfig,
+    *,
+    before: ScansRead,
+) -> bool:
+    """Score a return's claim again when a scan that reached fraud after the claim changed what
+    the claim read of the journey (`ScansRead`: the delivery and whether the parcel came to
+    harm, the weights, the QC pass with its agent and hub, the pickup agent and hub), and
+    publish a revision when its band changes (`revisions.revised_claim`).
+
+    Partners send late: a rapidroute batch hours after its scans, a desipost snapshot, a loss
+    declared days on; and a claim goes ahead of a backlog. The claim is judged as of its own
+    time, as its first assessment would have judged it with every scan in hand: the counts
+    the scan changed are already recounted (`features.service.recount_late`), the alerts open
+    now on the entities the scan named (its QC agent, its hub) carry their floor onto it, and
+    an alert its detectors find due on a handler the scan newly named (a QC agent whose pass
+    the claim contradicts) is raised as the claim would have raised it. No other alert is
+    raised or cleared here: a test run as of the claim's time does not see the entity's record
+    since, and would raise again a seller's alert cleared since. A redelivered scan changes
+    nothing read, so it revises nothing."""
+    assert facts.escalation_id is not None and facts.claim_type and facts.claimed_at
+    latest = await revisions.latest_claim_assessment(session, facts.escalation_id)
+    if latest is None:
+        return False
+    a = Assessor(session, scan, cfg)
+    with a.as_of(facts.claimed_at):
+        await a.claim_context(facts, facts.claim_type, [], facts.escalation_id)
+    entities = claim_entities(facts)
+    keys = entity_keys(entities)
+    known = await risk_repo.standing(
+        session, set(keys) | set(a.evaluated) | concerned_entities(facts, keys)
+    )
+    a.open_alerts(
+        facts, known.alerts, terminal_scan=False, subject_type=SellerEscalationFiled.ce_type
+    )
+    score, _, reasons = scored_event(a, keys, known.risks, known.watches)
+    old = [ReasonCode.model_validate(r) for r in latest.reasons]
+    revised = revisions.revised_claim(
+        latest.band, old, score, reasons, {str(x.alert_id) for x in known.alerts}
+    )
+    if revised is not None:
+        why = ReasonCode(
+            code=revisions.LATE_SCAN,
+            detail=(
+                f"re-assessed when the return's {scan.event_type.value} scan of "
+                f"{scan.occurred_at.isoformat()} reached fraud after the claim"
+            )[:500],
+            contribution=0.0,
+            numbers={
+                "pattern": "LATE_FACT",
+                "entity": f"return:{facts.return_id}",
+                "revised_on_event_time": a.at.isoformat(),
+            },
+        )
+        publish_revision(
+            session,
+            latest,
+            score=revised.score,
+            band=revised.band,
+            reasons=[why, *revised.reasons],
+            entities=entities,
+        )
+    metrics.LATE_SCAN_REASSESSMENTS.labels(
+        "unchanged"
+        if revised is None
+        else "raised"
+        if BANDS.index(revised.band) > BANDS.index(FraudBand(latest.band))
+        else "lowered"
+    ).inc()
+    # After the revision is recorded: an alert's own revisions read it as the claim's latest.
+    named = newly_named(before, ScansRead.of(facts))
+    a.scored = [s for s in a.scored if (s.finding.entity_type, s.finding.entity_id) in named]
+    if a.scored:
+        await raise_alerts(session, a, latest.subject_event_id)
+    return revised is not None
 
 
 def flagged_seller_delivered(facts: ReturnFacts, alerts: list[OpenAlert]) -> bool:
