@@ -96,3 +96,42 @@ def test_newly_named_handlers_are_those_the_scan_added() -> None:
         ("agent", "AG-P"),
         ("hub", "H-1"),
     }
+
+
+def test_a_floor_the_claim_took_from_an_alert_open_then_stays_once_a_person_closes_it() -> None:
+    # Floored at its first assessment by alert X (no revision time: X was open already), X
+    # closed by an analyst since: as for a claim X revised, what X showed stands.
+    floor = reason(
+        "SELLER_CLAIM_RATE_SEQUENTIAL", 0.88, pattern="CLAIM_ABUSE", entity=SELLER, alert_id="x"
+    )
+    assert revised_claim("HIGH", [floor, BUYER_WEAK], 0.3, [BUYER_WEAK], set()) is None
+
+
+def test_an_older_alerts_clearing_does_not_take_out_a_newer_alerts_floor() -> None:
+    # Alert A on the seller cleared (the claim lowered), a later alert B on the same seller and
+    # pattern raised it again; a late scan's re-run must not strip B's floor with A's clearing.
+    cleared_a = reason(
+        "ALERT_CLEARED",
+        0.0,
+        pattern="CLAIM_ABUSE",
+        entity=SELLER,
+        alert_id="A",
+        revised_on_event_time="2026-11-28T10:00:00+00:00",
+    )
+    b_floor = reason(
+        "SELLER_CLAIM_RATE_SEQUENTIAL",
+        0.88,
+        pattern="CLAIM_ABUSE",
+        entity=SELLER,
+        alert_id="B",
+        revised_on_event_time="2026-11-30T10:00:00+00:00",
+    )
+    latest = [b_floor, cleared_a, BUYER_WEAK]
+    # B still open: the fresh run brings its floor.
+    assert revised_claim("HIGH", latest, 0.88, [b_floor, BUYER_WEAK], {"B"}) is None
+    # B closed by a person: its revision is carried, and A's clearing leaves it.
+    assert revised_claim("HIGH", latest, 0.3, [BUYER_WEAK], set()) is None
+    # A's own floor, or the live test found again as of the claim's time, still leaves.
+    live = reason("SELLER_CLAIM_RATE_SEQUENTIAL", 0.88, pattern="CLAIM_ABUSE", entity=SELLER)
+    revised = revised_claim("LOW", [cleared_a, BUYER_WEAK], 0.88, [live, BUYER_WEAK], set())
+    assert revised is None or revised.band is not FraudBand.HIGH

@@ -245,6 +245,9 @@ def carried_reasons(
     """Of a claim's latest reasons, those its re-assessment keeps beside the fresh ones: the
     evidence reuse found on it, and the findings revisions joined to it (an alert's, a later
     claim's reuse), unless the fresh reasons hold the same code about the same entity. An
+    alert's floor the first assessment took from an alert open then is kept once that alert is
+    closed (a person closing an alert does not take back what it showed; an alert fraud
+    clears is taken out by its `ALERT_CLEARED`, below). An
     alert still open among `open_alerts` (ids) is the fresh run's to judge: it carries its
     floor onto the claim while the claim is what it is about (`is_about`), and not once a late
     scan shows it is not (a parcel that lost weight in transit is no seller's claim abuse)."""
@@ -253,7 +256,11 @@ def carried_reasons(
         r
         for r in latest
         if r.code not in ("ALERT_CLEARED", LATE_SCAN)
-        and (r.numbers.get("pattern") in CARRIED_PATTERNS or "revised_on_event_time" in r.numbers)
+        and (
+            r.numbers.get("pattern") in CARRIED_PATTERNS
+            or "revised_on_event_time" in r.numbers
+            or r.numbers.get("alert_id")  # an alert's floor from the first assessment
+        )
         and (r.code, r.numbers.get("entity")) not in fresh_keys
         and str(r.numbers.get("alert_id", "")) not in open_alerts
     ]
@@ -290,7 +297,11 @@ def revised_claim(
     for cleared in (r for r in latest if r.code == "ALERT_CLEARED"):
         entity_type, _, entity_id = str(cleared.numbers.get("entity", "")).partition(":")
         lowered, without = lowered_score(
-            reasons, str(cleared.numbers.get("pattern", "")), entity_type, entity_id
+            reasons,
+            str(cleared.numbers.get("pattern", "")),
+            entity_type,
+            entity_id,
+            alert_id=str(cleared.numbers.get("alert_id") or "") or None,
         )
         if len(without) < len(reasons):
             score, reasons = min(score, lowered), without
@@ -343,14 +354,22 @@ _HIGH_FLOOR = 0.8
 
 
 def lowered_score(
-    old: Sequence[ReasonCode], pattern: str, entity_type: str, entity_id: str
+    old: Sequence[ReasonCode],
+    pattern: str,
+    entity_type: str,
+    entity_id: str,
+    *,
+    alert_id: str | None = None,
 ) -> tuple[float, list[ReasonCode]]:
     """An event's score without what a cleared alert of `pattern` on the entity gave it: its
     reasons of that pattern about that entity at HIGH strength (the alert's floor, the live
     test at its alert level) leave; weaker ones, facts about the event itself (a claim filed
     as the window closes), stay. As at first assessment (`scoring.service.corroborated`), the
     event stays HIGH only when a remaining piece of direct evidence is HIGH on its own; risk
-    carried from other entities counts as much as the strongest of it and never corroborates."""
+    carried from other entities counts as much as the strongest of it and never corroborates.
+    Given the cleared alert's id, a reason another alert gave (a later alert on the same entity
+    and pattern, still open or closed by a person) stays: only that alert's, and the live
+    test's own, leave."""
     entity = f"{entity_type}:{entity_id}"
     kept = [
         r
@@ -359,6 +378,7 @@ def lowered_score(
             r.numbers.get("pattern") == pattern
             and r.numbers.get("entity") == entity
             and r.contribution >= _HIGH_FLOOR
+            and (alert_id is None or str(r.numbers.get("alert_id") or "") in ("", alert_id))
         )
     ]
     carried = [r.contribution for r in kept if r.code.endswith("_RISK_ELEVATED")]

@@ -660,6 +660,11 @@ async def reassess_claim(
     with a.as_of(facts.claimed_at):
         await a.claim_context(facts, facts.claim_type, [], facts.escalation_id)
     entities = claim_entities(facts)
+    # The hub the claim already named stays: the return's hubs are kept in the order their
+    # scans arrived, so a late scan at the origin would otherwise become the claim's hub.
+    named_hub = (latest.entities or {}).get("hub_id")
+    if named_hub:
+        entities = entities.model_copy(update={"hub_id": named_hub})
     keys = entity_keys(entities)
     known = await risk_repo.standing(
         session, set(keys) | set(a.evaluated) | concerned_entities(facts, keys)
