@@ -630,12 +630,7 @@ def information_spread(
         share = _truncated_variance(reach) if len(kept) < len(used) else 1.0
         rho = _scatter_root(kept, share * _chi_square_median(count - 1), lowest)
         rate = _information_mean(kept, rho, prior_rate)
-        sd = math.sqrt(rate * (1 - rate))
-        staying = [
-            (k, n, m)
-            for k, n, m in used
-            if k / n - rate <= reach * sd * math.sqrt((1 + (n - 1) * rho) / n)
-        ]
+        staying = _within_reach(used, rate, rho, reach)
         if len(staying) == len(kept):
             break
         kept = staying
@@ -690,16 +685,24 @@ def proven_alike(
         share = _truncated_variance(reach) if len(kept) < len(used) else 1.0
         rho = _scatter_root(kept, share * quantile, lowest)
         rate = _information_mean(kept, rho, prior_rate)
-        sd = math.sqrt(rate * (1 - rate))
-        staying = [
-            (k, n, m)
-            for k, n, m in used
-            if k / n - rate <= reach * sd * math.sqrt((1 + (n - 1) * rho) / n)
-        ]
+        staying = _within_reach(used, rate, rho, reach)
         if len(staying) == len(kept):
             break
         kept = staying
     return most if rho <= lowest else 1.0 / rho - 1.0
+
+
+def _within_reach(
+    peers: Sequence[tuple[int, int, int]], rate: float, rho: float, reach: float
+) -> list[tuple[int, int, int]]:
+    """The peers no more than `reach` of their own standard deviations (binomial, widened by the
+    spread rho) above `rate`: a trimming round's honest-looking bulk."""
+    sd = math.sqrt(rate * (1 - rate))
+    return [
+        (k, n, m)
+        for k, n, m in peers
+        if k / n - rate <= reach * sd * math.sqrt((1 + (n - 1) * rho) / n)
+    ]
 
 
 def _information_mean(

@@ -418,12 +418,10 @@ def _owe_message(notice: DebitNotice, now: datetime) -> None:
     notice.delivery, notice.attempts, notice.next_attempt_at = "PENDING", 0, now
 
 
-def withdrawal_payload(notice: DebitNotice) -> dict[str, Any]:
-    """The message that tells a partner its debit is withdrawn: enough to match it to the
-    notice (its id, case, return, amount, when it was issued) even if the notice itself never
-    reached the partner."""
+def _names_the_notice(notice: DebitNotice) -> dict[str, Any]:
+    """What a later message about a notice repeats of it, so the partner can match it even if
+    the notice itself never reached it: its id, case, return, amount and when it was issued."""
     return {
-        "type": WITHDRAWAL_TYPE,
         "notice_id": str(notice.notice_id),
         "partner_id": notice.partner_id,
         "case_id": notice.case_id,
@@ -432,6 +430,16 @@ def withdrawal_payload(notice: DebitNotice) -> dict[str, Any]:
         "currency": "INR",
         "amounts_in": "paise",
         "issued_at": notice.payload.get("issued_at"),
+    }
+
+
+def withdrawal_payload(notice: DebitNotice) -> dict[str, Any]:
+    """The message that tells a partner its debit is withdrawn: enough to match it to the
+    notice (its id, case, return, amount, when it was issued) even if the notice itself never
+    reached the partner."""
+    return {
+        "type": WITHDRAWAL_TYPE,
+        **_names_the_notice(notice),
         # A notice withdrawn by a process older than `withdrawn_at` (during a rolling upgrade)
         # has its withdrawal in `final_at`, as that code wrote it.
         "withdrawn_at": (notice.withdrawn_at or notice.final_at or notice.created_at).isoformat(),
@@ -448,14 +456,7 @@ def ruling_payload(notice: DebitNotice, contest_row: NoticeContest | None) -> di
     decided_at = contest_row.decided_at if contest_row is not None else None
     return {
         "type": RULING_TYPE,
-        "notice_id": str(notice.notice_id),
-        "partner_id": notice.partner_id,
-        "case_id": notice.case_id,
-        "return_id": notice.payload.get("return_id"),
-        "amount": notice.amount,
-        "currency": "INR",
-        "amounts_in": "paise",
-        "issued_at": notice.payload.get("issued_at"),
+        **_names_the_notice(notice),
         "outcome": notice.dispute,
         "reversed_amount": notice.reversed_amount,
         "amount_due": notice.amount - notice.reversed_amount,
