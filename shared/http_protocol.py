@@ -6,8 +6,9 @@ uvicorn answers a request it cannot parse (an invalid method token, a header wit
 two Content-Length headers, TLS sent to the plain port) with a plain-text 400, and it buffers a
 request line and headers of any size: the URL grows by concatenation, chunk by chunk. Here the
 same 400 is a problem document naming what the parser refused, a URL over `max_url_bytes`
-answers 414 and headers over `max_header_bytes` answer 431, both as soon as the limit is passed,
-and an HTTP/1.1 request without exactly one Host header answers 400 (uvicorn serves it). A
+answers 414 and headers over `max_header_bytes` answer 431, both as soon as the limit is passed
+(a header line that never ends too, once the head has taken more bytes than any head within both
+limits could), and an HTTP/1.1 request without exactly one Host header answers 400 (uvicorn serves it). A
 request too slow to arrive answers 408: headers not complete within `header_timeout_s`, a body
 pausing for over `body_timeout_s`, or a whole body taking over `body_deadline_s` (uvicorn waits
 for ever).
@@ -116,6 +117,7 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         self._limits = http_limits()
         self._url_bytes = 0
         self._header_bytes = 0
+        self._head_bytes = 0  # the head's bytes read after the read it began in
         # The request whose app is running, which uvicorn does not keep: `self.cycle` is the
         # last one parsed, and pipelined ones wait in `self.pipeline`.
         self._running: RequestResponseCycle | None = None
@@ -209,6 +211,7 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._url_bytes = 0
         self._header_bytes = 0
+        self._head_bytes = 0
         self._in_head = True
         self._arm(self._limits.header_timeout_s)
 
@@ -286,8 +289,21 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         super()._start_asgi_task(cycle, app)
 
     def data_received(self, data: bytes) -> None:
-        if self._refusal is None:  # after a refusal nothing more is read
-            super().data_received(data)
+        if self._refusal is not None:  # after a refusal nothing more is read
+            return
+        if self._in_head:
+            # The head's bytes as they arrive: a header line not finished yet (no line end)
+            # reaches no callback, and the parser would hold it, however long, until the header
+            # deadline. No head within the URL and header limits is this long.
+            self._head_bytes += len(data)
+            if self._head_bytes > self._limits.max_url_bytes + self._limits.max_header_bytes + 1024:
+                self._send_problem(
+                    431,
+                    "Request header fields too large",
+                    f"The headers are over {self._limits.max_header_bytes} bytes together.",
+                )
+                return
+        super().data_received(data)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

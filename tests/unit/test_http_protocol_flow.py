@@ -147,3 +147,20 @@ async def test_headers_padded_with_trailing_whitespace_count_as_sent() -> None:
     answers = [data.split(b"\r\n")[0] for _, data in wire.out if data.startswith(b"HTTP/")]
     assert answers == [b"HTTP/1.1 431 Request Header Fields Too Large"], answers
     protocol.connection_lost(None)
+
+
+async def test_a_header_line_that_never_ends_is_refused_once_no_head_could_be_that_long() -> None:
+    # One header value sent in pieces without its line end reaches no header callback: the
+    # bytes the head has taken are counted as they arrive, so it cannot grow until the deadline.
+    protocol, wire = _protocol()
+    protocol.data_received(b"GET / HTTP/1.1\r\nhost: x\r\nx-long: ")
+    for _ in range(40):
+        if wire.closed:
+            break
+        protocol.data_received(b"a" * 4096)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    answers = [data.split(b"\r\n")[0] for _, data in wire.out if data.startswith(b"HTTP/")]
+    assert answers == [b"HTTP/1.1 431 Request Header Fields Too Large"], answers
+    assert wire.closed
+    protocol.connection_lost(None)
