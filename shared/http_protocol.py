@@ -8,10 +8,10 @@ request line and headers of any size: the URL grows by concatenation, chunk by c
 same 400 is a problem document naming what the parser refused, a URL over `max_url_bytes`
 answers 414 and headers over `max_header_bytes` answer 431, both as soon as the limit is passed
 (a header line that never ends too, once the head has taken more bytes than any head within both
-limits could), and an HTTP/1.1 request without exactly one Host header answers 400 (uvicorn serves it). A
-request too slow to arrive answers 408: headers not complete within `header_timeout_s`, a body
-pausing for over `body_timeout_s`, or a whole body taking over `body_deadline_s` (uvicorn waits
-for ever).
+limits could), and an HTTP/1.1 request without exactly one Host header answers 400 (uvicorn
+serves it). A request too slow to arrive answers 408: headers not complete within
+`header_timeout_s`, a body pausing for over `body_timeout_s`, or a whole body taking over
+`body_deadline_s` (uvicorn waits for ever).
 
 Every way we run uvicorn names this class: `disputedesk serve` and the supervisor's command
 (`disputedesk run`, the drills' fleet), via `HTTP_PROTOCOL`.
