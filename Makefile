@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # stays the source of what the project needs; `make lock` derives this file from it.
 LOCK   := requirements.lock
 
-.PHONY: run test bench drills stack-up stack-down lint lock clean help
+.PHONY: run test bench drills fraud-world stack-up stack-down lint lock clean help
 
 help:
 	@echo "make run    — start the local stack and all four services (Ctrl-C stops the services)"
@@ -17,6 +17,8 @@ help:
 	@echo "make test   — run the whole test suite against a real Kafka, PostgreSQL and SMTP server"
 	@echo "make bench  — benchmarks, each against a baseline measured in the same run"
 	@echo "make drills — fault drills: broker, database and service crashes under traffic"
+	@echo "make fraud-world — a fraud world written from the specification, through the APIs"
+	@echo "              of a real stack, scored per pattern (FWORLD_ARGS='--seed 101 --out …')"
 	@echo "make lint   — ruff check, ruff format --check, mypy --strict on shared/ and services/"
 	@echo "make lock   — refresh $(LOCK) from pyproject.toml (UPGRADE=1: newest versions)"
 
@@ -42,6 +44,9 @@ bench: $(STAMP)
 
 drills: $(STAMP)
 	@bash scripts/drills.sh $(DRILL_ARGS)
+
+fraud-world: $(STAMP)
+	$(PY) -m disputedesk.cli fraud-world $(FWORLD_ARGS)
 
 stack-up: $(STAMP)
 	$(PY) -m disputedesk.cli stack up

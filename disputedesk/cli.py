@@ -348,6 +348,43 @@ def preview_email(
     sys.stdout.write(f"Subject: {rendered.subject}\n\n{rendered.html if html else rendered.text}")
 
 
+@app.command("fraud-world")
+def fraud_world(
+    seed: Annotated[
+        list[int] | None,
+        typer.Option(help="World seed (repeatable); 101 and 202 by default."),
+    ] = None,
+    scale: Annotated[
+        float, typer.Option(min=0.02, max=4.0, help="Volume: 1.0 is about 5,000 returns.")
+    ] = 1.0,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for each seed's table and JSON report.")
+    ] = None,
+    port_base: Annotated[
+        int | None,
+        typer.Option(
+            help="The services listen on this + 1 (intake) … + 5 (console); without it on "
+            "<NAME>_PORT or free ports."
+        ),
+    ] = None,
+    settle_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the pipeline to settle.")
+    ] = 1800.0,
+) -> None:
+    """A fraud world written from the specification alone, through the public APIs of a real
+    stack, scored per pattern (docs/fraud-detection.md, "A world written from the
+    specification alone")."""
+    from disputedesk.fraudworld.runner import run_seeds
+
+    run_seeds(
+        seed or [101, 202],
+        scale=scale,
+        out=out,
+        port_base=port_base,
+        settle_timeout_s=settle_timeout,
+    )
+
+
 @app.command("fraud-eval")
 def fraud_eval(
     seeds: Annotated[int, typer.Option(help="How many seeds (1, 2, … n) to simulate.")] = 3,

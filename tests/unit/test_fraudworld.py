@@ -1,0 +1,101 @@
+"""Pure parts of the specification-only fraud world: its signatures against the published test
+vectors, each partner's rendering, the world's ground truth and the reason-code attribution."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from disputedesk.fraudworld.score import pattern_of
+from disputedesk.fraudworld.traffic import (
+    desipost_snapshot,
+    plan,
+    rapidroute_event,
+    sign_rapidroute,
+    sign_swiftship,
+    swiftship_scan,
+)
+from disputedesk.fraudworld.world import PATTERNS, build_world
+
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "partners"
+END = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def test_signatures_match_the_partners_published_vectors() -> None:
+    body = (SAMPLES / "swiftship-qc-passed.json").read_bytes()
+    assert (
+        sign_swiftship(
+            "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            "msg_2Lx9J0qQ8v1",
+            1795687380,
+            body,
+        )
+        == "v1,4Z0YXcFGy+AgMxOXqptjxhylSRiKbO44+uteenosdf4="
+    )
+    batch = (SAMPLES / "rapidroute-batch.json").read_bytes()
+    assert sign_rapidroute("rr_live_5f2c9a7e41d04b8a", 1795690005, batch) == (
+        "t=1795690005,v1=306ea38f3bea1b6cd7606e6180414400e7cbe752935dc285f33bf1ac3d414fdc"
+    )
+
+
+def test_a_seed_is_a_world_and_the_world_has_the_asked_shape() -> None:
+    one, again = build_world(5, end=END), build_world(5, end=END)
+    assert [r.return_id for r in one.returns] == [r.return_id for r in again.returns]
+    assert [r.claim.amount for r in one.returns if r.claim] == [
+        r.claim.amount for r in again.returns if r.claim
+    ]
+    assert 4_500 <= len(one.returns) <= 5_500
+    assert 380 <= len(one.claims) <= 520
+    assert {r.partner for r in one.returns} == {"swiftship", "rapidroute", "desipost"}
+    planted = Counter(p for _, c in one.claims for p in c.patterns)
+    assert all(planted[p] > 0 for p in PATTERNS), planted
+    # Every planted entity is in the traffic and has a first planted event to time from.
+    for by_type in one.truth.values():
+        for etype, ids in by_type.items():
+            assert ids <= one.entities[etype]
+    assert {k for k in one.first_planted} <= {
+        (t, e) for by in one.truth.values() for t, ids in by.items() for e in ids
+    }
+
+
+def test_the_household_claims_two_returns_of_one_order_with_one_invoice() -> None:
+    world = build_world(9, scale=0.2, end=END)
+    household = [r for r in world.returns if r.seller.endswith("-S-HOME") and r.claim]
+    by_order: dict[str, list[str]] = {}
+    for r in household:
+        assert r.claim is not None
+        invoices = [e.sha256 for e in r.claim.evidence if e.kind == "INVOICE"]
+        by_order.setdefault(r.order_id, []).extend(invoices)
+    shared = [o for o, hashes in by_order.items() if len(hashes) == 2 and len(set(hashes)) == 1]
+    assert shared
+    assert not any(r.claim and r.claim.patterns for r in household if r.order_id in shared)
+
+
+def test_each_partner_speaks_its_own_format() -> None:
+    world = build_world(3, scale=0.1, end=END)
+    ss = next(r for r in world.returns if r.partner == "swiftship")
+    msg_id, body = swiftship_scan(ss, ss.scans[0], 0)
+    assert msg_id and json.loads(body)["event"].startswith("return.")
+    assert json.loads(body)["at"].endswith("+05:30")
+    rr = next(r for r in world.returns if r.partner == "rapidroute")
+    event = rapidroute_event(rr, rr.scans[-1], len(rr.scans) - 1)
+    assert event["status_code"].startswith("R") and isinstance(event["ts"], int)
+    dp = next(r for r in world.returns if r.partner == "desipost" and len(r.scans) > 4)
+    snapshot = json.loads(desipost_snapshot(dp, len(dp.scans) - 1))
+    assert len(snapshot["scans"]) == len(dp.scans)
+    weights = [s["weight"] for s in snapshot["scans"] if "weight" in s]
+    assert weights and all(w.endswith((" kg", " g")) for w in weights)
+    # A desipost return is sent as a snapshot on its way and again whole: earlier scans twice.
+    steps = [s for s in plan(world) if s.ret is dp]
+    assert [s.kind for s in steps].count("desipost") == 2
+
+
+def test_reason_codes_are_attributed_to_their_pattern() -> None:
+    assert pattern_of("SELLER_CLAIM_RATE_HIGH") == "claim_abuse"
+    assert pattern_of("EVIDENCE_REUSED_EXACT") == "evidence_reuse"
+    assert pattern_of("BUYER_WRONG_USED_RATE_HIGH") == "wrong_used"
+    assert pattern_of("PILFERAGE_HUB") == "pilferage"
+    assert pattern_of("HUB_QC_CONTRADICTION_SEQUENTIAL") == "qc_contradiction"
+    assert pattern_of("COLLUSION_SELLER_BUYER") == "collusion"
