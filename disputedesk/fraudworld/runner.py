@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
@@ -196,6 +197,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_seeds(
     seeds: list[int],
     *,
@@ -205,6 +210,8 @@ def run_seeds(
     settle_timeout_s: float,
     blatant: bool = False,
 ) -> list[dict[str, Any]]:
+    # A SIGTERM ends the run the way Ctrl-C does, so the services it started are stopped too.
+    signal.signal(signal.SIGTERM, _interrupted)
     reports = []
     for seed in seeds:
         world = build_world(seed, scale=scale, blatant=blatant)

@@ -53,21 +53,24 @@ LABELS = {
 
 
 def pattern_of(code: str) -> str | None:
-    """The pattern a reason code (or an alert's pattern) speaks of, by its words."""
+    """The pattern a reason code (or an alert's pattern) speaks of, by its words. Codes that
+    speak of no pattern (a watchlist, an entity's risk carried over) are None."""
     c = code.upper()
-    if "EVIDENCE" in c or "HASH" in c:
+    if "EVIDENCE" in c:
         return "evidence_reuse"
-    if "COLLU" in c or "SHARED_" in c or "CONCENTRAT" in c or "RING" in c:
+    if "COLLU" in c or "SHARED_" in c:
         return "collusion"
     if "QC" in c:
         return "qc_contradiction"
-    if any(w in c for w in ("PILF", "WEIGHT", "LOSS", "LOST", "DAMAGE", "TRANSIT")):
+    if "PILF" in c:
         return "pilferage"
-    if c.startswith("BUYER") or "WRONG" in c or "USED" in c or "RETURNS_ABUSE" in c:
-        return "wrong_used"
-    if "CLAIM" in c or "HIGH_VALUE" in c or "WINDOW" in c or "MISSING" in c or "SELLER" in c:
+    # A seller's or a claim's own signs (a MISSING_ITEM claim whose weight arrived intact is
+    # the seller's sign, not a weight drop).
+    if c.startswith(("SELLER_", "CLAIM_")):
         return "claim_abuse"
-    if c.startswith(("HUB", "AGENT")):
+    if c.startswith("BUYER_") or "WRONG_USED" in c:
+        return "wrong_used"
+    if any(w in c for w in ("WEIGHT_DROP", "LOSS", "LOST", "DAMAGE", "TRANSIT")):
         return "pilferage"
     return None
 
@@ -332,7 +335,28 @@ async def score(
         for eid, what in by.items()
         if (t, eid) in states
     }
+    raw = {
+        "claims": {
+            r: {
+                "band": a.get("band"),
+                "codes": sorted(set(_codes(a.get("reasons")))),
+                "planted": sorted(claims[r][1].patterns),
+            }
+            for r, a in assessed.items()
+        },
+        "entities": {
+            f"{k[0]} {k[1]}": {
+                "band": s["band"],
+                "flagged": s["flagged"],
+                "ever": s["ever"],
+                "codes": sorted(set(s["codes"])),
+            }
+            for k, s in states.items()
+            if s["band"] != "LOW" or s["ever"] or s["codes"]
+        },
+    }
     return {
+        "raw": raw,
         "events": events,
         "entities": entities,
         "honest_escalations": {

@@ -99,3 +99,12 @@ def test_reason_codes_are_attributed_to_their_pattern() -> None:
     assert pattern_of("PILFERAGE_HUB") == "pilferage"
     assert pattern_of("HUB_QC_CONTRADICTION_SEQUENTIAL") == "qc_contradiction"
     assert pattern_of("COLLUSION_SELLER_BUYER") == "collusion"
+    assert pattern_of("COLLUSION_SHARED_IDENTITY") == "collusion"
+    # The seller's sign, though it speaks of weight; and a carried-over risk is no pattern.
+    assert pattern_of("CLAIM_MISSING_ITEM_WEIGHT_INTACT") == "claim_abuse"
+    assert pattern_of("SELLER_MISSING_ITEM_WEIGHT_INTACT") == "claim_abuse"
+    assert pattern_of("SELLER_HIGH_VALUE_CLAIMS") == "claim_abuse"
+    assert pattern_of("AGENT_QC_CONTRADICTION_SEQUENTIAL") == "qc_contradiction"
+    assert pattern_of("PILFERAGE_AGENT") == "pilferage"
+    assert pattern_of("WATCHLIST_AUTOMATIC") is None
+    assert pattern_of("AGENT_RISK_ELEVATED") is None
