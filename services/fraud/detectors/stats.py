@@ -220,7 +220,6 @@ def robust_baseline(
     by_information: bool = False,
     spread: bool = True,
     alike_level: float | None = None,
-    masked: bool = False,
 ) -> RobustBaseline:
     """The pooled counts of the peers that themselves look like peers (and, unless `spread` is
     False, how much they differ: `sequential_peers`, most of a baseline's cost, which a caller
@@ -277,7 +276,6 @@ def robust_baseline(
             leave_out=leave_out,
             by_information=by_information,
             alike_level=alike_level,
-            masked=masked,
         )
         if spread
         else None,
@@ -293,7 +291,6 @@ def sequential_peers(
     leave_out: bool = False,
     by_information: bool = False,
     alike_level: float | None = None,
-    masked: bool = False,
 ) -> PeerSpread:
     """The honest population a sequential test weighs an entity against: the rate and spread
     of the kept peers, less those whose own sequential evidence is telling (MEDIUM).
@@ -320,18 +317,7 @@ def sequential_peers(
 
     `alike_level` (QC agents, since 2026-12-05): how alike honest peers are taken to be at most
     is no longer `t.max_concentration` alone: where the peers' own scatter shows them more
-    alike than that at this confidence (`proven_alike`), the bound is what it shows.
-
-    `masked` (hubs for pilferage, since 2026-12-05; with `leave_out`): a leaning peer is weighed
-    without itself and without every peer whose evidence leans further than its own. Left out
-    one at a time, two or three pilfering hubs still hide each other: each is weighed against a
-    spread the others widen and a rate they lift, none reaches MEDIUM, and all stay in (held-out
-    world 9003's rapidroute pilferer read against a + b 206 and 3.4 % where the honest hubs
-    alone, as counted, are 360 and 2.8 %). Weighed without the peers above it, the least
-    telling of them is judged against the honest bulk, leaves, and the next round weighs the
-    rest without it. An honest population has few peers above any honest one, so it is trimmed
-    nearly as before: simulated (`tests/unit/test_fraud_pilferage_masked_peers.py`), honest hubs
-    beside pilfering ones alert no more often than honest hubs alone do."""
+    alike than that at this confidence (`proven_alike`), the bound is what it shows."""
     s = Sequential(max_concentration=t.max_concentration)
     peers = list(kept)
 
@@ -357,11 +343,10 @@ def sequential_peers(
     current = estimate(peers)
     for _ in range(rounds):
         against = _HonestPopulation.of(current, s)
-        leaning = [against.log_bf(k, n) for k, n, _ in peers] if masked else None
         trimmed = [
             (k, n, m)
             for i, (k, n, m) in enumerate(peers)
-            if k == 0 or not _telling_peer(i, peers, against, s, estimate, leave_out, leaning)
+            if k == 0 or not _telling_peer(i, peers, against, s, estimate, leave_out)
         ]
         if len(trimmed) == len(peers):
             break
@@ -378,24 +363,15 @@ def _telling_peer(
     s: Sequential,
     estimate: Callable[[Sequence[tuple[int, int, int]]], PeerSpread],
     leave_out: bool,
-    leaning: Sequence[float] | None = None,
 ) -> bool:
     """Whether peer `i`'s own sequential evidence is MEDIUM against the current estimate, or
-    (`leave_out`, its evidence leaning to the alternative) against the others without it, and
-    (`leaning`: each peer's log Bayes factor against the current estimate) without the peers
-    leaning further than it (`sequential_peers`' `masked`)."""
+    (`leave_out`, its evidence leaning to the alternative) against the others without it."""
     k, n, m = peers[i]
     medium = math.log(1 / s.alpha_medium)
     log_bf = current.log_bf(k, n)
     if log_bf >= medium or not leave_out or log_bf <= 0:
         return log_bf >= medium
     others = [*peers[:i], *([(k, n, m - 1)] if m > 1 else []), *peers[i + 1 :]]
-    if leaning is not None:
-        others = [
-            *(p for j, p in enumerate(peers[:i]) if leaning[j] < log_bf),
-            *([(k, n, m - 1)] if m > 1 else []),
-            *(p for j, p in enumerate(peers[i + 1 :], i + 1) if leaning[j] < log_bf),
-        ]
     return sequential_log_bf(k, n, estimate(others), s) >= medium
 
 

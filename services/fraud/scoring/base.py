@@ -262,15 +262,13 @@ class AssessorBase:
         by_information: bool = False,
         spread_of: Collection[str] | None = None,
         alike_level: float | None = None,
-        masked: bool = False,
     ) -> dict[str, tuple[int, int]]:
         """The robust baseline of each rate among the population's other members (and, into
         `spreads`, how much those peers differ, for the rates of `spread_of` or all of them;
         `leave_out`: each peer of the spread weighed without itself; `by_information`: the
         spread's rate weighed by each peer's information, see `stats.sequential_peers`;
         `alike_level`: how alike the peers are read may go past the configured bound as far
-        as their scatter shows at this confidence, `stats.proven_alike`; `masked`: a leaning
-        peer of the spread weighed without the peers leaning further, `stats.sequential_peers`)."""
+        as their scatter shows at this confidence, `stats.proven_alike`)."""
         return await peer_baselines(
             self.session,
             population=population,
@@ -286,7 +284,6 @@ class AssessorBase:
             by_information=by_information,
             spread_of=spread_of,
             alike_level=alike_level,
-            masked=masked,
         )
 
     def telling(

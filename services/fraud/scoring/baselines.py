@@ -80,7 +80,6 @@ async def peer_baselines(
     by_information: bool = False,
     spread_of: Collection[str] | None = None,
     alike_level: float | None = None,
-    masked: bool = False,
 ) -> dict[str, tuple[int, int]]:
     """The robust baseline (count, trials) of each rate among the population's other members.
 
@@ -98,9 +97,7 @@ async def peer_baselines(
     most of a baseline's cost. A kept one has every rate's, for whichever event reuses it.
     `alike_level`: the bound on how alike the peers are read is lifted to what their own
     scatter shows at this confidence (`stats.proven_alike`; QC agents). A population read
-    with it names it in `population`, so a kept baseline is never shared with one without.
-    `masked`: a leaning peer of the spread is weighed without the peers leaning further
-    (`stats.sequential_peers`; hubs for pilferage), named in `population` as well."""
+    with it names it in `population`, so a kept baseline is never shared with one without."""
     cache = _cache_of(session)
     key = (*population, *(num for num, _, _ in rates))
     kept = cache.get(key) if cache is not None else None
@@ -128,7 +125,6 @@ async def peer_baselines(
                 leave_out=leave_out,
                 by_information=by_information,
                 alike_level=alike_level,
-                masked=masked,
             )
             for num, den, prior in rates
         }
@@ -151,7 +147,6 @@ async def peer_baselines(
                 by_information=by_information,
                 spread=spreads is not None and (spread_of is None or num in spread_of),
                 alike_level=alike_level,
-                masked=masked,
             )
             _spreads(spreads, {num: b})
             out[num] = (b.k, b.n)

@@ -259,7 +259,7 @@ class PilferageInputs(AssessorBase):
                         # hub being scored is.
                         (etype, "", "short")
                         if etype == "agent"
-                        else (etype, "", "short", "explained", "masked"),
+                        else (etype, "", "short", "explained"),
                         [("incidents", "handled", pilferage.PRIOR_RATE)],
                         own_id=eid,
                         own={
@@ -287,9 +287,6 @@ class PilferageInputs(AssessorBase):
                         spreads=spreads,
                         leave_out=True,
                         by_information=True,
-                        # Two or three pilfering hubs hide each other when each is left out
-                        # alone: each is weighed without the hubs leaning further than it.
-                        masked=etype == "hub",
                     )
                 )["incidents"]
                 peers = pilferage.DayCount(handled=n, incidents=k)
