@@ -734,7 +734,7 @@ async def test_a_key_without_the_duty_answers_403_whatever_the_body(
 
 def _check(route: RouteAccess, flag: str) -> bool:
     return any(
-        isinstance(dep.call, RoleCheck) and getattr(dep.call, flag)
+        isinstance(dep.call, RoleCheck) and getattr(dep.call, flag, False)
         for dep in walk_dependencies(route.route.dependant)
     )
 
