@@ -468,6 +468,35 @@ async def test_contests_upheld_reversed_partial_window_and_statement(
     )
     assert r.status_code == 200
     assert "xl/worksheets/sheet1.xml" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    # Nothing the partner reads names an id of our ledger or the person who ruled: a reversal
+    # id on the contest and the transaction ids (and descriptions naming others) on the
+    # statement's lines were shown before.
+    said = [statement, r.content.decode("latin-1")]
+    book = zipfile.ZipFile(io.BytesIO(r.content))
+    said += [book.read(name).decode() for name in book.namelist() if name.endswith(".xml")]
+    r = await eng.client.get(
+        f"/v1/partner/statements/{month}", params={"format": "csv"}, headers=swift
+    )
+    said.append(r.text)
+    r = await eng.client.get("/v1/partner/notices", headers=swift)
+    said.append(r.json())
+    for notice_id in ids:
+        r = await eng.client.get(f"/v1/partner/notices/{notice_id}", headers=swift)
+        assert r.status_code == 200, r.text
+        said.append(r.json())
+        contest_seen = r.json()["contest"]
+        if contest_seen is not None:
+            assert not {"reversal_id", "decided_by"} & set(contest_seen), contest_seen
+    ledger_ids = {
+        str(row["transaction_id"])
+        for row in await eng.sql("SELECT transaction_id FROM ledger_transactions")
+    }
+    text = json.dumps(said)
+    assert not {i for i in ledger_ids if i in text}, "a ledger id reached the partner"
+    manager_id = (
+        await eng.sql("SELECT decided_by FROM notice_contests WHERE decided_by IS NOT NULL LIMIT 1")
+    )[0]["decided_by"]
+    assert manager_id not in text
     r = await eng.client.get(f"/v1/partner/statements/{month}", headers=rapid)
     assert r.json()["partner_id"] == "rapidroute"
     assert not {line["case_id"] for line in r.json()["lines"]} & mine
