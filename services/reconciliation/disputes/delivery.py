@@ -192,6 +192,23 @@ async def deliver_due(
     return done
 
 
+async def owe_unsent_rulings(
+    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime
+) -> int:
+    """A partner learns a ruling from its endpoint, the channel it reads notices from; notices
+    ruled before rulings were sent got none. Rather than leave those partners to find the
+    ruling by reading each notice with their key (one that reads its webhooks only never
+    would), the delivery loop queues every ruling not attempted since it was made, as a new
+    ruling is queued; it is sent under the ruling's own message id."""
+    async with sessionmaker() as session, session.begin():
+        owed = await repository.owe_unsent_rulings(session, rulings=RULED, now=now)
+    if owed:
+        log.info(
+            "rulings made before they were sent queued for their partners", extra={"notices": owed}
+        )
+    return owed
+
+
 async def notice_loop(runtime: ServiceRuntime) -> None:
     """Background loop of the app: deliver due notices and close expired contest windows, then
     sleep until the next attempt or window's end, or until a notice is written (the table's
@@ -199,8 +216,15 @@ async def notice_loop(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     timeout = float(getattr(settings, "notice_timeout_s", 10.0))
     http = NoticeHttp(timeout_s=timeout)
+    rulings_owed_checked = False
 
     async def deliver() -> bool:
+        nonlocal rulings_owed_checked
+        if not rulings_owed_checked:
+            # Once a process, in its first round (so a database not up yet is retried like
+            # any round): rulings made before they were sent are sent now.
+            await owe_unsent_rulings(runtime.sessionmaker, now=runtime.clock.now())
+            rulings_owed_checked = True
         return bool(
             await deliver_due(
                 runtime.sessionmaker, http=http, now=runtime.clock.now(), settings=settings
