@@ -289,3 +289,20 @@ async def test_a_person_of_one_team_reads_its_teams_cases_in_the_console(
         assert "Your role may not do this" not in page.text
         other = await person.request("GET", f"/cases/{theirs}")
         assert other.status_code == 404, other.text[:300]
+        # The desk's pages answer the person as the console answers a refusal, never a 5xx.
+        for path in (
+            "/queue/rows",
+            "/queue/counts",
+            "/fraud",
+            "/fraud/risk",
+            "/fraud/risk/seller/S-DEMO-1",
+            "/reports",
+            "/reports/kpis.json",
+            "/reports/pack",
+            "/reports/statement?partner_id=swiftship&month=2026-11",
+            "/sop",
+            "/sop/sop-v1",
+        ):
+            r = await person.request("GET", path)
+            _never_failed(r, path)
+            assert "Traceback" not in r.text, path
