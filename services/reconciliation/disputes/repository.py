@@ -143,9 +143,10 @@ async def owe_unsent_rulings(
     session: AsyncSession, *, rulings: frozenset[str], now: datetime
 ) -> int:
     """Notices ruled while rulings were not sent (before 2026-12-05) are owed their ruling:
-    ruled, delivered, and never attempted since the ruling (a ruling made since goes back to
-    the queue and is attempted after it). Put back in the delivery queue, as a ruling made
-    now is; the ruling's message id is stable, so a partner that somehow has it drops it."""
+    ruled, delivered (or dead-lettered, which a ruling made now revives), and never attempted
+    since the ruling (a ruling made since goes back to the queue and is attempted after it).
+    Put back in the delivery queue, as a ruling made now is; the ruling's message id is
+    stable, so a partner that somehow has it drops it."""
     since_ruling = exists().where(
         NoticeAttempt.notice_id == DebitNotice.notice_id,
         NoticeAttempt.attempted_at >= NoticeContest.decided_at,
@@ -154,7 +155,7 @@ async def owe_unsent_rulings(
         update(DebitNotice)
         .where(
             DebitNotice.dispute.in_(sorted(rulings)),
-            DebitNotice.delivery == "DELIVERED",
+            DebitNotice.delivery.in_(("DELIVERED", "DEAD")),
             NoticeContest.notice_id == DebitNotice.notice_id,
             and_(NoticeContest.decided_at.is_not(None), ~since_ruling),
         )
