@@ -47,8 +47,9 @@ STATEMENT = {
         {
             "posted_at": "2026-11-26T09:30:00+00:00",
             "case_id": "CASE-RET-1001",
-            "kind": "SETTLEMENT",
-            "description": "Debit: the case was decided with your company liable",
+            "transaction_id": "3f1c2e8a-5b7d-4c1e-9a2f-6d8b0e4c7a15",
+            "kind": "DECISION",
+            "description": "L6: damaged in transit, partner liable",
             "amount": 249_900,
         }
     ],

@@ -35,6 +35,9 @@ from shared.wakeups import NOTICES_CHANNEL
 
 log = logging.getLogger(__name__)
 
+# How many rounds a process tries to find the rulings it owes before it gives up.
+_RULINGS_OWED_TRIES = 3
+
 # Disputes in which the partner is owed a message after the notice (sent in its place if the
 # notice never reached it).
 FOLLOW_UPS = RULED | {"WITHDRAWN"}
@@ -216,15 +219,20 @@ async def notice_loop(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     timeout = float(getattr(settings, "notice_timeout_s", 10.0))
     http = NoticeHttp(timeout_s=timeout)
-    rulings_owed_checked = False
+    rulings_owed_tries = 0
 
     async def deliver() -> bool:
-        nonlocal rulings_owed_checked
-        if not rulings_owed_checked:
-            # Once a process, in its first round (so a database not up yet is retried like
-            # any round): rulings made before they were sent are sent now.
-            await owe_unsent_rulings(runtime.sessionmaker, now=runtime.clock.now())
-            rulings_owed_checked = True
+        nonlocal rulings_owed_tries
+        if 0 <= rulings_owed_tries < _RULINGS_OWED_TRIES:
+            # Once a process, in its first rounds: rulings made before they were sent are sent
+            # now. A check that keeps failing is given up after a few rounds (and logged), never
+            # holding every notice's delivery behind it.
+            rulings_owed_tries += 1
+            try:
+                await owe_unsent_rulings(runtime.sessionmaker, now=runtime.clock.now())
+                rulings_owed_tries = -1
+            except Exception:
+                log.warning("checking for rulings not yet sent failed", exc_info=True)
         return bool(
             await deliver_due(
                 runtime.sessionmaker, http=http, now=runtime.clock.now(), settings=settings

@@ -516,7 +516,7 @@ async def my_notice(
     status_code=201,
     response_model=dict[str, Any],
     summary="Contest a debit within the window, with a reason and evidence",
-    responses=json_example(ex.CONTEST, status=201),
+    responses=json_example(ex.PARTNER_NOTICE["contest"], status=201),
 )
 async def contest(
     notice_id: UUID,
@@ -537,7 +537,10 @@ async def contest(
             actor=principal.client_id,
             now=clock.now(),
         )
-        return _contest(row) or {}
+        filed = _contest(row) or {}
+        # The partner's fields alone, as on its notice: who rules and the ledger's reversal
+        # are the marketplace's (both empty at filing, but the shape is the partner's).
+        return {key: filed[key] for key in PARTNER_CONTEST if key in filed}
 
     return await idempotent(
         request, session, principal=principal, key=idempotency_key, action=run, status_code=201
