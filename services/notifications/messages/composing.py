@@ -652,13 +652,17 @@ def compose_case_event(
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
         context = _case_context(event, settings)
-        # The review target is the latest a reopened claim waits; most are decided at once.
-        # Reconciliation states it from the case's policy; an event from before it did falls
-        # back on sop-v1's 48 hours.
+        # The latest the reopened claim is decided, from its first verdict (reconciliation
+        # states it from the case's policy; an event from before it did falls back on sop-v1's
+        # 48 hours), and what that verdict waits for or asks, as a first filing is told.
         context["expected_decision_by"] = event.next_step_by or (
             event.occurred_at + REVIEW_SLA_FALLBACK
         )
         context["reopened"] = True
+        context["awaiting_return_until"] = event.awaiting_return_until
+        context["awaiting_delivery_until"] = event.awaiting_delivery_until
+        context["asks_for_evidence"] = event.asks_for_evidence
+        context["asks_once_facts_are_in"] = event.asks_once_facts_are_in
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, EvidenceRequested) and owed:
         context = _case_context(event, settings)
@@ -781,7 +785,7 @@ def compose_case_event(
             seller_address
             and isinstance(event, CaseRejected)
             and not appeal
-            and reason_code in wording.EDUCATION
+            and reason_code in wording.EDUCATION_TITLES
         ):
             out.lessons.append(
                 Lesson(
@@ -793,7 +797,9 @@ def compose_case_event(
                     context={
                         "case_id": event.case_id,
                         "return_id": event.return_id,
-                        **wording.EDUCATION[reason_code],
+                        # In both languages now, from the policy that closed the claim.
+                        **wording.education(reason_code, event.claim_terms),
+                        **wording_hi.education(reason_code, event.claim_terms),
                     },
                 )
             )
@@ -1045,6 +1051,13 @@ def digest_context(
                 "topic": lesson["topic"],
                 "title": lesson["title"],
                 "tip": lesson["tip"],
+                # Lessons stored before the Hindi was written with them take the Hindi words
+                # without the policy's numbers.
+                **(
+                    {"title_hi": lesson["title_hi"], "tip_hi": lesson["tip_hi"]}
+                    if "tip_hi" in lesson
+                    else wording_hi.education(lesson["topic"], None)
+                ),
                 "case_ids": [],
             },
         )
