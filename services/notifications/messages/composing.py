@@ -90,13 +90,6 @@ SETTLEMENT_OVERDUE = "SETTLEMENT_OVERDUE"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
 APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
-# An escalation event published before reconciliation stated when management acts: the
-# management team's hours in SOP v1's policy, so such an email still gives the seller a date.
-ESCALATION_DUE_FALLBACK = timedelta(hours=24)
-# The same for a date a person's review is held to (sop-v1's review SLA), in events published
-# before reconciliation stated it (`CaseOpened.expected_decision_by`, a reopened case's
-# `CaseUpdated.next_step_by`).
-REVIEW_SLA_FALLBACK = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -632,9 +625,9 @@ def compose_case_event(
     to = NO_ADDRESS if seller_address is None else seller_address
     if isinstance(event, CaseOpened) and owed and event.trigger_rule not in PROACTIVE_ASKING:
         context = _case_context(event, settings)
-        context["expected_decision_by"] = event.expected_decision_by or (
-            event.occurred_at + REVIEW_SLA_FALLBACK
-        )
+        # Stated by reconciliation from the case's policy. An event from before it was (none
+        # is published without it now) gets no date rather than one sop-v1 would have given.
+        context["expected_decision_by"] = event.expected_decision_by
         context["reopened"] = False
         context["awaiting_return_until"] = event.awaiting_return_until
         context["awaiting_delivery_until"] = event.awaiting_delivery_until
@@ -652,12 +645,10 @@ def compose_case_event(
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
         context = _case_context(event, settings)
-        # The latest the reopened claim is decided, from its first verdict (reconciliation
-        # states it from the case's policy; an event from before it did falls back on sop-v1's
-        # 48 hours), and what that verdict waits for or asks, as a first filing is told.
-        context["expected_decision_by"] = event.next_step_by or (
-            event.occurred_at + REVIEW_SLA_FALLBACK
-        )
+        # The latest the reopened claim is decided, from its first verdict and the case's
+        # policy (no date in an event from before it was stated), and what that verdict waits
+        # for or asks, as a first filing is told.
+        context["expected_decision_by"] = event.next_step_by
         context["reopened"] = True
         context["awaiting_return_until"] = event.awaiting_return_until
         context["awaiting_delivery_until"] = event.awaiting_delivery_until
@@ -813,8 +804,9 @@ def compose_case_event(
             ),
             reason=event.reason,
             escalated_at=event.occurred_at,
-            # The next step's date: every seller email says when the seller hears from us next.
-            decision_due_by=event.decision_due_by or event.occurred_at + ESCALATION_DUE_FALLBACK,
+            # The next step's date: every seller email says when the seller hears from us next
+            # (every escalation states it; an event from before it did gets no invented date).
+            decision_due_by=event.decision_due_by,
             payout=event.decision.payout if event.decision else None,
             explanation=event.decision.explanation if event.decision else None,
             rule_id=event.decision.rule_id if event.decision else None,
