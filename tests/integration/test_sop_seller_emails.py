@@ -605,6 +605,33 @@ async def test_a_p2_weight_drop_email_gives_the_checklist_and_the_7_day_window(
     )
 
 
+async def test_a_p2_case_closed_unanswered_is_no_claim_of_the_sellers_in_the_digest(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """P2 asked for evidence of a weight drop, and the window passed without it: the case the
+    desk opened closes, and its email says the case (not "your claim") is closed. The digest
+    gathered a lesson from it too ("We closed a claim of yours recently … file any claim within
+    7 days"), for a claim the seller never made: it teaches from the seller's own claims only."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = await directory_seller(harness, pipeline, "S-P2L")
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    # Delivered a week ago less 20 s: the window from delivery ends 20 s from now.
+    delivered = datetime.now(UTC) - timedelta(days=7) + timedelta(seconds=20)
+    await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", delivered, 0.9)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    assert case["decision"]["rule_id"] == "P2", case["decision"]
+    [closed] = await _mails(harness, rid, "was closed")
+    assert closed["To"] == to and "The case about return" in str(closed["Subject"])
+    # The lesson, if any, is gathered in the transaction that queued this email.
+    lessons = await scalar(
+        pipeline["notifications"],
+        "SELECT count(*) FROM digest_items WHERE case_id = :c",
+        c=case["case_id"],
+    )
+    assert lessons == 0
+
+
 async def test_a_p1_decision_says_the_partner_declared_it_lost_not_that_the_seller_claimed(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:

@@ -777,6 +777,9 @@ def compose_case_event(
             and isinstance(event, CaseRejected)
             and not appeal
             and reason_code in wording.EDUCATION_TITLES
+            # A case the desk opened and the seller never claimed on (P2's window passed) is
+            # not "a claim of yours" the digest could teach from; its email says so.
+            and context["seller_claimed"]
         ):
             out.lessons.append(
                 Lesson(

@@ -136,10 +136,10 @@ def rejection_code(
     return reason_code
 
 
-# Rejections a seller can avoid next time; each becomes a short lesson in the daily digest.
-# The daily digest's lessons, one per closure reason it teaches from. The numbers are the
-# policy's that closed the claim (`CaseRejected.claim_terms`), never a version's written into
-# words: an event from before they were recorded gets a lesson that states none.
+# Rejections of a seller's claim that the seller can avoid next time; each becomes a short
+# lesson in the daily digest, one per closure reason. The numbers are the policy's that closed
+# the claim (`CaseRejected.claim_terms`), never a version's written into words: an event from
+# before they were recorded gets a lesson that states none.
 EDUCATION_TITLES = {
     "EVIDENCE_NOT_PROVIDED": "Keep an unboxing video for every return",
     "CLAIM_WINDOW_EXPIRED": "Check returns on the day they arrive",
