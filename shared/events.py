@@ -569,6 +569,18 @@ class ClaimTerms(BaseModel):
     not_received_earliest_days: int = Field(ge=0, description="E3b: days after pickup.")
     not_received_latest_days: int = Field(ge=0, description="E3c: days after pickup.")
     evidence_reply_h: int = Field(ge=0, description="E4: hours to send requested evidence.")
+    evidence_checklist: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        examples=[
+            [
+                "An unboxing video of the returned parcel",
+                "The weight of the parcel as you received it, in grams",
+            ]
+        ],
+        description="E4: the closed claim type's evidence checklist in the policy's words (an "
+        "item ending ', or' is one alternative); empty for a claim type that needs none.",
+    )
 
 
 class CaseRejected(CaseEventBase):

@@ -198,6 +198,8 @@ async def test_the_digests_lessons_state_the_windows_of_the_policy_that_closed_t
         not_received_earliest_days=12,
         not_received_latest_days=30,
         evidence_reply_h=20,
+        # The closed claim was a missing-item claim: a video and the weight, no photos.
+        evidence_checklist=list(SOP_V1.evidence[ClaimType.MISSING_ITEM].checklist),
     )
     notifications = pipeline["notifications"]
     for language in ("en", "hi"):
@@ -253,12 +255,14 @@ async def test_the_digests_lessons_state_the_windows_of_the_policy_that_closed_t
                 "you have 20 hours to send it",
                 "within 36 hours of delivery (or within 30 days of pickup",
                 "up to 12 days after pickup",
+                "the weight of the parcel as you received it, in grams",
             ):
                 assert said in body, body
-            unsaid = ("72 hours", "7 days", "45 days", "10 days")
+            unsaid = ("72 hours", "7 days", "45 days", "10 days", "photos")
         else:
             for said in ("20 घंटे होते हैं", "डिलीवरी के 36 घंटे के भीतर", "पिकअप के 30 दिन", "12 दिन तक"):
                 assert said in body, body
-            unsaid = ("72 घंटे", "7 दिन", "45 दिन", "10 दिन")
+            assert "पार्सल मिलने के समय उसका वज़न" in body, body
+            unsaid = ("72 घंटे", "7 दिन", "45 दिन", "10 दिन", "फ़ोटो")
         for number in unsaid:
             assert number not in body, body

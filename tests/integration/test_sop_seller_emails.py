@@ -549,7 +549,16 @@ async def test_a_reopened_claim_is_told_the_date_and_the_request_its_first_verdi
     )
     r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
     assert r.status_code == 201, r.text
-    await _case(harness, recon, rid, lambda c: c["reason_code"] == "PREMATURE_CLAIM")
+    premature = await _case(harness, recon, rid, lambda c: c["reason_code"] == "PREMATURE_CLAIM")
+    # The closure carries the policy's windows, which the seller's digest lesson states.
+    [rejected] = [t["data"]["event"] for t in premature["timeline"] if t["kind"] == "CaseRejected"]
+    assert rejected["claim_terms"] == {
+        "claim_window_h": 168,
+        "not_received_earliest_days": 10,
+        "not_received_latest_days": 45,
+        "evidence_reply_h": 72,
+        "evidence_checklist": [],  # a not-received claim needs none
+    }, rejected
     await _mails(harness, rid, "was closed")
 
     body = {**body, "claim_type": "DAMAGED"}

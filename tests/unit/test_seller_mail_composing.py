@@ -15,6 +15,7 @@ from services.notifications.messages.composing import (
 )
 from services.notifications.messages.rendering import india_time, render, utc_time
 from services.notifications.settings import NotificationsSettings
+from services.reconciliation.policy.sop_v1 import SOP_V1
 from shared.events import (
     CaseOrigin,
     CaseState,
@@ -352,3 +353,20 @@ def test_a_digest_lesson_states_the_closing_policys_windows_or_none() -> None:
     assert "30 days of pickup" in wording.education("CLAIM_WINDOW_EXPIRED", terms)["tip"]
     assert "12 days after pickup" in wording.education("PREMATURE_CLAIM", terms)["tip"]
     assert "12 दिन" in wording_hi.education("PREMATURE_CLAIM", terms)["tip_hi"]
+    # A missing-item claim's checklist is a video and the weight: the lesson used to offer two
+    # photos and a label photo instead, as for a damage claim.
+    missing = terms.model_copy(
+        update={"evidence_checklist": list(SOP_V1.evidence[ClaimType.MISSING_ITEM].checklist)}
+    )
+    english = wording.education("EVIDENCE_NOT_PROVIDED", missing)["tip"]
+    hindi = wording_hi.education("EVIDENCE_NOT_PROVIDED", missing)["tip_hi"]
+    assert "video of the returned parcel and the weight of the parcel as you received it" in english
+    assert "photo" not in english.lower(), english
+    assert "वज़न" in hindi and "फ़ोटो" not in hindi, hindi
+    damaged = terms.model_copy(
+        update={"evidence_checklist": list(SOP_V1.evidence[ClaimType.DAMAGED].checklist)}
+    )
+    assert (
+        "video of the returned parcel or at least 2 photos of the item and 1 photo"
+        in (wording.education("EVIDENCE_NOT_PROVIDED", damaged)["tip"])
+    )

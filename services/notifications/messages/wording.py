@@ -153,14 +153,22 @@ def education(code: str, terms: ClaimTerms | None) -> dict[str, str]:
         reply = (
             "send it by the time our request gives"
             if terms is None
-            else f"you have {decision_wording.span_of_hours(terms.evidence_reply_h)} to send it"
+            # In hours, as the SOP and the closing paragraph say the reply time ("72 hours").
+            else f"you have {_hours(terms.evidence_reply_h)} to send it"
+        )
+        # What the closed claim's type needs, in the policy's words: "two photos and a label
+        # photo also work" is untrue of a missing-item claim (a video and the weight).
+        needs = (
+            ""
+            if terms is None or not terms.evidence_checklist
+            else " A claim like the one we closed needs "
+            f"{checklist_sentence(terms.evidence_checklist)}."
         )
         tip = (
             "Record one continuous video when you open each return, starting with the sealed "
             "parcel and its shipping label in view and ending with the item itself. With that "
-            "video, most damage, wrong-item and used-item claims are decided within minutes. If "
-            "a video is not possible, two clear photos of the item and one of the shipping label "
-            f"also work. When we ask for evidence, {reply}."
+            f"video, most claims are decided within minutes.{needs} When we ask for evidence, "
+            f"{reply}."
         )
     elif code == "CLAIM_WINDOW_EXPIRED":
         within = (
@@ -188,6 +196,25 @@ def education(code: str, terms: ClaimTerms | None) -> dict[str, str]:
             "the logistics partner at once."
         )
     return {"title": EDUCATION_TITLES[code], "tip": tip}
+
+
+def checklist_sentence(items: Sequence[str]) -> str:
+    """A policy checklist as one phrase: an item ending ", or" is an alternative to the next,
+    the others are all needed ("an unboxing video of the returned parcel and the weight of the
+    parcel as you received it, in grams")."""
+    out = ""
+    joiner = ""
+    for item in items:
+        text = item.strip()
+        alternative = text.endswith(", or")
+        text = text.removesuffix(", or").strip()
+        out += joiner + text[:1].lower() + text[1:]
+        joiner = " or " if alternative else " and "
+    return out
+
+
+def _hours(hours: int) -> str:
+    return "1 hour" if hours == 1 else f"{hours} hours"
 
 
 def _days(days: int) -> str:

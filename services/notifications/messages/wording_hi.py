@@ -118,12 +118,19 @@ def education(code: str, terms: ClaimTerms | None) -> dict[str, str]:
         reply = (
             "तो हमारे अनुरोध में दिए गए समय तक भेजें।"
             if terms is None
-            else f"तो आपके पास भेजने के लिए {span_hi(terms.evidence_reply_h)} होते हैं।"
+            else f"तो आपके पास भेजने के लिए {terms.evidence_reply_h} "
+            f"{'घंटा' if terms.evidence_reply_h == 1 else 'घंटे'} होते हैं।"
+        )
+        needs = (
+            ""
+            if terms is None or not terms.evidence_checklist
+            else " जिस तरह का दावा हमने बंद किया, उसके लिए चाहिए: "
+            f"{checklist_sentence(terms.evidence_checklist)}।"
         )
         tip = (
             "हर वापसी खोलते समय एक लगातार वीडियो बनाएँ: सील पार्सल और उसका शिपिंग लेबल दिखाते "
             "हुए शुरू करें और सामान पर खत्म करें। ऐसे वीडियो से ज़्यादातर दावे मिनटों में तय हो "
-            f"जाते हैं। जब हम सबूत माँगें, {reply}"
+            f"जाते हैं।{needs} जब हम सबूत माँगें, {reply}"
         )
     elif code == "CLAIM_WINDOW_EXPIRED":
         within = (
@@ -308,6 +315,19 @@ def received_evidence(counts: dict[str, int], weight_g: int | None) -> list[str]
     if weight_g is not None:
         items.append(f"आपको मिले पार्सल का वज़न ({weight_g} ग्राम)")
     return items
+
+
+def checklist_sentence(items: Sequence[str]) -> str:
+    """`wording.checklist_sentence` in Hindi: each item translated, alternatives joined by
+    "या", the rest by "और"."""
+    out = ""
+    joiner = ""
+    for item in items:
+        alternative = item.strip().upper().endswith(", OR")
+        words = checklist_item(item.strip().removesuffix(", or").removesuffix(", OR"))
+        out += joiner + words
+        joiner = " या " if alternative else " और "
+    return out
 
 
 def checklist_item(item: str) -> str:

@@ -364,6 +364,9 @@ async def apply_verdict(
                 not_received_earliest_days=p.windows.not_received_earliest_days,
                 not_received_latest_days=p.windows.not_received_latest_days,
                 evidence_reply_h=p.timers.evidence_reply_h,
+                evidence_checklist=list(p.evidence[ClaimType(case.claim_type)].checklist)
+                if case.claim_type
+                else [],
             ),
         )
         metrics.decision_made(session, verdict.rule_id, None)
