@@ -524,6 +524,73 @@ async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_
     _in_both(decided, inr(90_000), case["case_id"])
 
 
+async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in_the_digest(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E3b closes a premature 'not received' claim, and the evening digest gathers a lesson
+    from it ("We closed a claim of yours recently … you can still appeal it"). The seller files
+    again once the 10 days are over; the case reopens and is paid (L3). The digest used to go
+    out anyway, hours after the payment, telling the seller the claim was closed: the lesson
+    is withdrawn when the closure is undone, and an emptied digest sends nothing."""
+    intake, recon, notifications = (
+        pipeline[n] for n in ("intake", "reconciliation", "notifications")
+    )
+    seller, to = await directory_seller(harness, pipeline, "S-E3BD")
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    picked_up = datetime.now(UTC) - timedelta(days=10) + timedelta(seconds=30)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    body = escalation_body(
+        rid,
+        seller_id=seller,
+        channel="EMAIL",
+        claim_type="NOT_RECEIVED",
+        claimed_amount=90_000,
+        evidence=[],
+        seller_email=to,
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["reason_code"] == "PREMATURE_CLAIM")
+    await _mails(harness, rid, "was closed")
+    lessons = "SELECT count(*) FROM digest_items WHERE case_id = :c"
+    assert await scalar(notifications, lessons, c=case["case_id"]) == 1
+
+    await asyncio.sleep(
+        max(0.0, (picked_up + timedelta(days=10) - datetime.now(UTC)).total_seconds()) + 2
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["payout"] == 90_000  # L3
+    await _mails(harness, rid, "approved in full")
+    assert await scalar(notifications, lessons, c=case["case_id"]) == 0
+
+    # The digest's hour comes: nothing is left to teach, so nothing is sent.
+    await execute(
+        notifications,
+        "UPDATE digests SET flush_at = now() WHERE seller_id = :s AND flushed_at IS NULL",
+        s=seller,
+    )
+    await eventually(
+        lambda: scalar(
+            notifications,
+            "SELECT count(*) FROM digests WHERE seller_id = :s AND flushed_at IS NULL",
+            s=seller,
+        ),
+        until=lambda n: n == 0,
+        timeout=90,
+        what="the seller's digest flushed",
+    )
+    await asyncio.sleep(2)
+    for mail in messages_mentioning(harness.mail_dir, case["case_id"]):
+        assert (
+            "was closed" not in text_part(mail)
+            or "reopened" in text_part(mail)
+            or ("Subject" in mail and "was closed" in str(mail["Subject"]))
+        )
+        assert "tip" not in str(mail["Subject"]).lower(), mail["Subject"]
+
+
 async def test_a_reopened_claim_is_told_the_date_and_the_request_its_first_verdict_leads_to(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:

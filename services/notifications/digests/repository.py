@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,3 +74,14 @@ async def items_of(session: AsyncSession, digest_id: UUID) -> list[DigestItem]:
             select(DigestItem).where(DigestItem.digest_id == digest_id).order_by(DigestItem.id)
         )
     )
+
+
+async def withdraw_case_lessons(session: AsyncSession, case_id: str) -> int:
+    """Take the case's lessons out of every digest not yet sent; how many were taken."""
+    result = await session.execute(
+        delete(DigestItem).where(
+            DigestItem.case_id == case_id,
+            DigestItem.digest_id.in_(select(Digest.digest_id).where(Digest.flushed_at.is_(None))),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

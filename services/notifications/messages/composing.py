@@ -563,6 +563,20 @@ def _evidence_reminder(
     )
 
 
+def undoes_closure(event: CaseEventBase) -> bool:
+    """The closure a digest lesson taught from no longer stands: the seller filed again after
+    a premature claim (the case reopened), or an appeal overturned it. A lesson still waiting
+    for the digest would tell the seller the claim was closed, after an email saying it was
+    reopened or decided."""
+    if isinstance(event, CaseUpdated):
+        return event.change == REOPENED
+    return (
+        isinstance(event, CaseDecided)
+        and event.previous_state == CaseState.APPEALED
+        and (event.decision is None or event.decision.reason_code != APPEAL_UPHELD_ORIGINAL)
+    )
+
+
 def cancels_reminder(event: CaseEventBase) -> bool:
     """The case left the wait for evidence, the seller sent some, or the desk asked anew:
     a pending reminder of the earlier request would be wrong or noise. An update leaves the
