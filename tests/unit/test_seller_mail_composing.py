@@ -12,6 +12,7 @@ from services.notifications.messages.composing import (
     NO_ADDRESS,
     compose_appeal_without_case,
     compose_case_event,
+    digest_context,
 )
 from services.notifications.messages.rendering import india_time, render, utc_time
 from services.notifications.settings import NotificationsSettings
@@ -370,3 +371,27 @@ def test_a_digest_lesson_states_the_closing_policys_windows_or_none() -> None:
         "video of the returned parcel or at least 2 photos of the item and 1 photo"
         in (wording.education("EVIDENCE_NOT_PROVIDED", damaged)["tip"])
     )
+
+
+def test_a_digest_keeps_apart_lessons_of_one_topic_whose_tips_differ() -> None:
+    """Two evidence closures, a damage claim and a missing-item one, teach different
+    checklists: each case is listed under its own, never under the other's."""
+
+    def lesson(case_id: str, tip: str) -> dict[str, object]:
+        return {
+            "topic": "EVIDENCE_NOT_PROVIDED",
+            "title": "Send the evidence with the claim",
+            "tip": tip,
+            "case_id": case_id,
+        }
+
+    damage = "A damage claim needs 2 photos of the item and 1 of the shipping label."
+    missing = "A missing-item claim needs an unboxing video and the weight received."
+    context = digest_context(
+        "S-1",
+        [lesson("CASE-1", damage), lesson("CASE-2", missing), lesson("CASE-3", damage)],
+        SETTINGS,
+    )
+    taught = {entry["tip"]: entry["case_ids"] for entry in context["lessons"]}
+    assert taught == {damage: ["CASE-1", "CASE-3"], missing: ["CASE-2"]}
+    assert context["case_ids"] == ["CASE-1", "CASE-2", "CASE-3"]

@@ -1051,11 +1051,13 @@ def compose_feedback(
 def digest_context(
     seller_id: str, lessons: list[dict[str, Any]], settings: NotificationsSettings
 ) -> dict[str, Any]:
-    # One lesson per topic: three rejections for the same reason teach one thing.
-    by_topic: dict[str, dict[str, Any]] = {}
+    # One lesson per topic and tip: three rejections for the same reason teach one thing, but
+    # a tip states its claim type's checklist and its policy's numbers, so two closures whose
+    # tips differ (a damage claim and a missing-item one) each keep their own.
+    by_topic: dict[tuple[str, str], dict[str, Any]] = {}
     for lesson in lessons:
         entry = by_topic.setdefault(
-            lesson["topic"],
+            (lesson["topic"], lesson["tip"]),
             {
                 "topic": lesson["topic"],
                 "title": lesson["title"],
