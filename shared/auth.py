@@ -263,12 +263,14 @@ class RoleCheck:
     """The dependency `require` builds; it keeps its roles so the route tables can list them
     (`shared/access.py`, the matrix in docs/security.md), and whether the route is a team's
     own work (`team_work`: a key bound to a team may call it; the route checks the object's
-    team), and whether a POST only reads (`reads`: a query whose body does not belong in a URL,
-    which a key bound to a team may send as it reads anything its roles may read)."""
+    team), whether a POST only reads (`reads`: a query whose body does not belong in a URL),
+    and whether a read answers a key bound to a team with its team's share alone (`team_reads`:
+    the route scopes its answer to the team's cases and tasks, or holds no case at all)."""
 
     roles: frozenset[str]
     team_work: bool = False
     reads: bool = False
+    team_reads: bool = False
 
     # async: a plain function would be run on the thread pool, a hop per request for nothing.
     async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
@@ -279,25 +281,50 @@ class RoleCheck:
         return principal
 
 
-def require(*roles: str, team_work: bool = False, reads: bool = False) -> Any:
+def require(
+    *roles: str, team_work: bool = False, reads: bool = False, team_reads: bool = False
+) -> Any:
     """Dependency: the caller must hold one of `roles`, named. Roles are separate duties: no role
     implies another, and `admin` (keys, partners) is no exception (docs/security.md has the
     matrix of every endpoint). `team_work` marks a route a key bound to a team may change
     things through (its team's tasks); every other changing route refuses such a key. `reads`
-    marks a POST that changes nothing (a what-if, a lookup by a private value): it is a read."""
+    marks a POST that changes nothing (a what-if, a lookup by a private value): it is a read.
+    `team_reads` marks a read a key bound to a team may make, because the route answers it
+    with its team's cases, tasks and rows alone (or the answer names no case); every other
+    read refuses such a key, so a new read is closed to the teams until it is scoped."""
     if not roles:
         raise ValueError("require() needs at least one role")
-    return Depends(RoleCheck(frozenset(str(r) for r in roles), team_work=team_work, reads=reads))
+    return Depends(
+        RoleCheck(
+            frozenset(str(r) for r in roles),
+            team_work=team_work,
+            reads=reads,
+            team_reads=team_reads,
+        )
+    )
 
 
-def refuse_outside_team(principal: Principal, *, changes: bool, team_work: bool) -> None:
-    """A key bound to a team reads what its roles may read, and changes things only through its
-    team's own work: the desk's case work (decisions, notes, evidence requests, labels,
-    messages…) is the desk's, not the warehouse's person's."""
-    if principal.team is not None and changes and not team_work:
+def refuse_outside_team(
+    principal: Principal, *, changes: bool, team_work: bool, team_reads: bool
+) -> None:
+    """A key bound to a team works its team's share and nothing else: it changes things only
+    through its team's own work (the desk's case work — decisions, notes, evidence requests,
+    labels, messages — is the desk's, not the warehouse's person's), and it reads only through
+    routes that scope their answer to its team's cases and tasks: another team's case, the
+    desk's whole queue, fraud's alerts, the sellers' emails and the ledger are not its team's."""
+    if principal.team is None:
+        return
+    if changes and not team_work:
         raise Problem(
             403,
             "Forbidden",
             f"This key is bound to the {principal.team} team: it works that team's tasks "
-            "(GET /v1/tasks) and reads; this change is the desk's.",
+            "(GET /v1/tasks) and reads its cases; this change is the desk's.",
+        )
+    if not changes and not team_reads:
+        raise Problem(
+            403,
+            "Forbidden",
+            f"This key is bound to the {principal.team} team: it reads that team's tasks "
+            "(GET /v1/tasks) and the cases they are on; this read is the desk's.",
         )

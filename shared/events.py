@@ -559,6 +559,30 @@ class CaseDecided(CaseEventBase):
     )
 
 
+class ClaimTerms(BaseModel):
+    """The filing windows and the evidence reply time of the policy that decided a case: the
+    numbers a seller is taught from when a claim is closed for one of them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    claim_window_h: int = Field(ge=0, description="E3: hours after delivery to the seller.")
+    not_received_earliest_days: int = Field(ge=0, description="E3b: days after pickup.")
+    not_received_latest_days: int = Field(ge=0, description="E3c: days after pickup.")
+    evidence_reply_h: int = Field(ge=0, description="E4: hours to send requested evidence.")
+    evidence_checklist: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        examples=[
+            [
+                "An unboxing video of the returned parcel",
+                "The weight of the parcel as you received it, in grams",
+            ]
+        ],
+        description="E4: the closed claim type's evidence checklist in the policy's words (an "
+        "item ending ', or' is one alternative); empty for a claim type that needs none.",
+    )
+
+
 class CaseRejected(CaseEventBase):
     type: Literal["disputedesk.reconciliation.case_rejected.v1"] = (
         "disputedesk.reconciliation.case_rejected.v1"
@@ -568,6 +592,12 @@ class CaseRejected(CaseEventBase):
         default=None,
         description="On `EVIDENCE_NOT_PROVIDED`: the evidence reply-by time that passed, which "
         "the seller's email restates.",
+    )
+    claim_terms: ClaimTerms | None = Field(
+        default=None,
+        description="On a rejection by the SOP: the windows and the evidence reply time of the "
+        "case's policy, which the seller's digest lesson on the closure states. None on a "
+        "closure for another seller's return, and in events published before it was recorded.",
     )
 
 
@@ -644,8 +674,8 @@ class CaseUpdated(CaseEventBase):
         "`DECISION_STILL_OVERDUE` (management's daily alert while that new date still holds): "
         "the date the seller holds. On `SETTLEMENT_OVERDUE` (a held payment missed the date the "
         "seller was given): the new date. On `REOPENED` (a filing after a premature claim): the "
-        "latest the reopened claim is decided, the review SLA of the case's policy (since "
-        "2026-12-05). None while no deadline runs.",
+        "latest the reopened claim is decided, from the first verdict on the new filing, as "
+        "`CaseOpened.expected_decision_by` (since 2026-12-05). None while no deadline runs.",
     )
     evidence_missing: list[str] = Field(
         default_factory=list,
@@ -660,19 +690,28 @@ class CaseUpdated(CaseEventBase):
         "the seller for the claim's checklist in the same moment (E4: a claim adopted by a case "
         "the desk opened, or one held for the fraud check). The filing's acknowledgement waits "
         "for that request, which says the claim joined the case, instead of saying the request "
-        "may follow once awaited records are in.",
+        "may follow once awaited records are in. On `REOPENED`: the reopened claim's checklist "
+        "is unmet and the SOP asks for it (as `CaseOpened.asks_for_evidence`).",
+    )
+    asks_once_facts_are_in: bool = Field(
+        default=False,
+        description="On `REOPENED`, with `asks_for_evidence`: the SOP first waits for facts the "
+        "reopened claim needs (E1), and asks for the evidence only if the claim goes on once "
+        "they are in (as `CaseOpened.asks_once_facts_are_in`).",
     )
     awaiting_return_until: AwareDatetime | None = Field(
         default=None,
         description="On `ESCALATION_MERGED` into a case waiting for the return's record (SOP "
-        "E1, as `CaseOpened.awaiting_return_until`): the end of that wait, when the desk takes "
-        "the case over if the record has not come.",
+        "E1, as `CaseOpened.awaiting_return_until`), and on `REOPENED` when the reopened claim "
+        "waits for it: the end of that wait, when the desk takes the case over if the record has "
+        "not come.",
     )
     awaiting_delivery_until: AwareDatetime | None = Field(
         default=None,
         description="On `ESCALATION_MERGED` into a case waiting for the partner's scan of the "
-        "return's delivery to the seller (SOP E1, as `CaseOpened.awaiting_delivery_until`): the "
-        "end of that wait, when the desk takes the case over if the scan has not come.",
+        "return's delivery to the seller (SOP E1, as `CaseOpened.awaiting_delivery_until`), and "
+        "on `REOPENED` when the reopened claim waits for it: the end of that wait, when the desk "
+        "takes the case over if the scan has not come.",
     )
     settlement_waits: list[SettlementWait] = Field(
         default_factory=list,

@@ -79,9 +79,11 @@ class ServiceRoute(ReadRoute):
         calls = [dep.call for dep in walk_dependencies(self.dependant)]
         checks = [call for call in calls if isinstance(call, RoleCheck)]
         authenticated = bool(checks) or authenticate in calls
-        # A key bound to a team changes things only through routes marked as a team's work.
+        # A key bound to a team changes things only through routes marked as a team's work,
+        # and reads only through routes that scope their answer to its team.
         changes = bool((self.methods or set()) & MUTATING) and not any(c.reads for c in checks)
         team_work = any(check.team_work for check in checks)
+        team_reads = any(check.team_reads for check in checks)
         takes_body = self.body_field is not None
         known_query = frozenset(
             param.alias for dep in walk_dependencies(self.dependant) for param in dep.query_params
@@ -92,7 +94,9 @@ class ServiceRoute(ReadRoute):
                 principal = await authenticate(request)
                 for check in checks:
                     await check(principal)
-                refuse_outside_team(principal, changes=changes, team_work=team_work)
+                refuse_outside_team(
+                    principal, changes=changes, team_work=team_work, team_reads=team_reads
+                )
                 refuse_unknown_query(request, known_query)
             if takes_body:
                 await refuse_non_utf8_json(request)

@@ -78,7 +78,10 @@ class NotificationsSettings(ServiceSettings):
     dispatch_batch_size: int = 200
     dispatch_connections: int = 1
     dispatch_workers: int = 2
-    dispatch_lease_s: float = 300.0
+    # How long a claimed message stays with its dispatcher. A live dispatcher renews it every
+    # third while it sends, so the length only bounds how long a killed replica's messages
+    # wait before another sends them: a minute, not the five a seller would notice.
+    dispatch_lease_s: float = 60.0
 
     # Temporary failures: exponential backoff with jitter, persisted on the message row.
     retry_base_delay_s: float = 60.0

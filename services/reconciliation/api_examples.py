@@ -303,7 +303,11 @@ NOTICE_DETAIL = {
 }
 PARTNER_NOTICE = {
     **{key: value for key, value in NOTICE_DETAIL.items() if key != "attempts_log"},
-    "contest": {key: value for key, value in CONTEST.items() if key != "decided_by"},
+    # Who ruled (a person at the marketplace) and the ledger's reversal id are not the
+    # partner's (disputes/router.py, PARTNER_CONTEST).
+    "contest": {
+        key: value for key, value in CONTEST.items() if key not in ("decided_by", "reversal_id")
+    },
 }
 DEBIT_STATEMENT = {
     "partner_id": "swiftship",
@@ -319,9 +323,8 @@ DEBIT_STATEMENT = {
         {
             "posted_at": "2026-11-26T09:30:00+00:00",
             "case_id": "CASE-RET-1001",
-            "transaction_id": "3f1c2e8a-5b7d-4c1e-9a2f-6d8b0e4c7a15",
-            "kind": "DECISION",
-            "description": "L6: damaged in transit, partner liable",
+            "kind": "SETTLEMENT",
+            "description": "Debit: the case was decided with your company liable",
             "amount": 249_900,
         }
     ],
@@ -340,9 +343,9 @@ DEBIT_STATEMENT_CSV = (
     "partner,swiftship,month,2026-11,amounts in paise\r\n"
     "opening balance,0\r\n"
     "\r\n"
-    "posted_at,case_id,transaction_id,kind,description,amount\r\n"
-    "2026-11-26T09:30:00+00:00,CASE-RET-1001,3f1c2e8a-5b7d-4c1e-9a2f-6d8b0e4c7a15,DECISION,"
-    '"L6: damaged in transit, partner liable",249900\r\n'
+    "posted_at,case_id,kind,description,amount\r\n"
+    "2026-11-26T09:30:00+00:00,CASE-RET-1001,SETTLEMENT,"
+    "Debit: the case was decided with your company liable,249900\r\n"
     "\r\n"
     "debits,249900\r\n"
     "contests filed,1\r\n"

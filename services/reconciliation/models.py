@@ -374,16 +374,23 @@ class LedgerEntry(Base):
     transaction_id: Mapped[UUID] = mapped_column(
         ForeignKey("ledger_transactions.transaction_id"), index=True
     )
-    case_id: Mapped[str] = mapped_column(String(64), index=True)
-    account: Mapped[str] = mapped_column(String(120), index=True)
+    case_id: Mapped[str] = mapped_column(String(64))
+    account: Mapped[str] = mapped_column(String(120))
     account_type: Mapped[str] = mapped_column(String(40))
     counterparty_id: Mapped[str | None] = mapped_column(String(64))
     amount: Mapped[int] = mapped_column(BigInteger)
-    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Only here so the unit of work orders INSERTs (transaction before its entries).
     transaction: Mapped[LedgerTransaction] = relationship(lazy="raise", viewonly=False)
 
-    __table_args__ = (CheckConstraint("amount <> 0", name="ck_ledger_entries_nonzero"),)
+    # Every decision writes four lines, so a line carries only the indexes a query reads
+    # (b5e9d3c7a1f8): its id, its transaction (above), and an account's lines over a period (a
+    # partner statement, its opening balance, a receivable's first posting). No query reads
+    # lines by case.
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="ck_ledger_entries_nonzero"),
+        Index("ix_ledger_entries_account_posted_at", "account", "posted_at"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -403,6 +403,62 @@ async def test_a_key_bound_to_a_team_works_its_teams_tasks_and_nothing_else(
     assert r.status_code == 401, r.text
 
 
+async def test_a_key_bound_to_a_team_reads_only_its_teams_cases_tasks_and_figures(
+    desk: Engine, harness: Harness
+) -> None:
+    """A team's cases are those the desk asked it something on. A person of brand management
+    reads none of a wrong-item case's story until the desk asks brand management something on
+    it: the case, its tasks and its report answer 404 like an unknown case, the queue and its
+    counts leave it out, whatever the filters name. The warehouse's person reads the case, its
+    own team's task of it (not finance's) and its own team's figures. Before, a key bound to a
+    team read every case, every team's task and every team's figures."""
+    case = await wrong_item_case(desk)
+    cid, rid = case["case_id"], case["return_id"]
+    warehouse = add_key(harness.env, uid("warehouse.ravi"), ["ops_agent"], team="warehouse")
+    brand = add_key(harness.env, uid("brand.meera"), ["ops_agent"], team="brand_management")
+
+    for path in (f"/v1/cases/{cid}", f"/v1/cases/{cid}/tasks", f"/v1/cases/{cid}/report"):
+        r = await desk.client.get(path, headers=brand)
+        assert r.status_code == 404, (path, r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json"), path
+        r = await desk.client.get(path, headers=warehouse)
+        assert r.status_code == 200, (path, r.text)
+    for params in ({"return_id": rid}, {"return_id": rid, "state": case["state"]}):
+        r = await desk.client.get("/v1/cases", params=params, headers=brand)
+        assert r.status_code == 200 and r.json()["items"] == [], r.text
+        r = await desk.client.get("/v1/cases", params=params, headers=warehouse)
+        assert [c["case_id"] for c in r.json()["items"]] == [cid], r.text
+
+    r = await desk.client.get(f"/v1/cases/{cid}/tasks", headers=warehouse)
+    assert {t["team"] for t in r.json()["items"]} == {"warehouse"}, r.text
+    r = await desk.client.get("/v1/tasks/metrics", headers=warehouse)
+    assert [row["team"] for row in r.json()["teams"]] == ["warehouse"], r.text
+    r = await desk.client.get("/v1/tasks/metrics", headers=harness.key(AGENT))
+    assert len(r.json()["teams"]) == 6, r.text
+
+    async def counted(headers: dict[str, str]) -> int:
+        r = await desk.client.get("/v1/cases/counts", headers=headers)
+        assert r.status_code == 200, r.text
+        return sum(r.json()["by_state"].values())
+
+    teams_cases = """SELECT count(DISTINCT case_id) AS n FROM case_tasks WHERE team = :t"""
+    brand_before = await counted(brand)
+    assert brand_before == (await desk.sql(teams_cases, t="brand_management"))[0]["n"]
+    assert await counted(warehouse) == (await desk.sql(teams_cases, t="warehouse"))[0]["n"]
+    assert await counted(harness.key(AGENT)) > brand_before
+
+    # Asked something on the case, brand management reads it.
+    r = await desk.client.post(
+        f"/v1/cases/{cid}/tasks",
+        json={"team": "brand_management", "ask": "Is this the brand's packaging?"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    r = await desk.client.get(f"/v1/cases/{cid}", headers=brand)
+    assert r.status_code == 200 and r.json()["case_id"] == cid, r.text
+    assert await counted(brand) == brand_before + 1
+
+
 async def test_blocking_tasks_the_desk_opened_before_the_decision_hold_its_payment(
     desk: Engine, harness: Harness
 ) -> None:

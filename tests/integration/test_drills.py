@@ -16,18 +16,11 @@ from rich.console import Console
 from disputedesk.drills.checks import Verdict
 from disputedesk.drills.runner import DrillPlan, DrillRunner, render_report
 from disputedesk.stack import Stack
+from tests.support.stacks import own_stack
 
-ROOT = Path(__file__).resolve().parents[2]
-
-# Below the kernel's ephemeral range (see runner.ports_at_risk) and apart from `make drills`.
-DRILL_STACK = {
-    "DISPUTEDESK_STATE_DIR": os.environ.get(
-        "DISPUTEDESK_DRILL_STATE_DIR", str(ROOT / ".state" / "drills-test")
-    ),
-    "DISPUTEDESK_KAFKA_PORT": os.environ.get("DISPUTEDESK_DRILL_KAFKA_PORT", "26092"),
-    "DISPUTEDESK_PG_PORT": os.environ.get("DISPUTEDESK_DRILL_PG_PORT", "26432"),
-    "DISPUTEDESK_SMTP_PORT": os.environ.get("DISPUTEDESK_DRILL_SMTP_PORT", "26025"),
-}
+# Its own stack, 100 ports above the test stack's (below the kernel's ephemeral range, see
+# runner.ports_at_risk).
+DRILL_STACK = own_stack("DRILL", "drills-test", step=100)
 
 
 async def test_short_drill_loses_and_duplicates_nothing(tmp_path: Path) -> None:

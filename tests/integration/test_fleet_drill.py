@@ -7,7 +7,6 @@ on a stack of its own: a cluster needs six Kafka ports and its own state folder.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -15,17 +14,12 @@ from rich.console import Console
 from disputedesk.drills.checks import Verdict
 from disputedesk.drills.runner import DrillPlan, DrillRunner, render_report
 from disputedesk.stack import Stack
+from tests.support.stacks import own_stack
 
-ROOT = Path(__file__).resolve().parents[2]
-
-# Below the kernel's ephemeral range; Kafka takes six ports from its own upward.
+# Its own stack, 200 ports above the test stack's (below the kernel's ephemeral range, see
+# runner.ports_at_risk), Kafka taking six ports from its own upward.
 FLEET_DRILL_STACK = {
-    "DISPUTEDESK_STATE_DIR": os.environ.get(
-        "DISPUTEDESK_FLEET_DRILL_STATE_DIR", str(ROOT / ".state" / "fleet-drill-test")
-    ),
-    "DISPUTEDESK_KAFKA_PORT": os.environ.get("DISPUTEDESK_FLEET_DRILL_KAFKA_PORT", "25092"),
-    "DISPUTEDESK_PG_PORT": os.environ.get("DISPUTEDESK_FLEET_DRILL_PG_PORT", "25432"),
-    "DISPUTEDESK_SMTP_PORT": os.environ.get("DISPUTEDESK_FLEET_DRILL_SMTP_PORT", "25025"),
+    **own_stack("FLEET_DRILL", "fleet-drill-test", step=200),
     "DISPUTEDESK_KAFKA_BROKERS": "3",
 }
 

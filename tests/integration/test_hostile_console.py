@@ -24,6 +24,7 @@ from tests.conftest import Harness
 from tests.support.console import RoutingTransport, upstream_urls
 from tests.support.factories import escalation_body
 from tests.support.feed import feed_return
+from tests.support.keys import add_key
 from tests.support.services import RunningService
 from tests.support.waiting import eventually
 
@@ -248,3 +249,60 @@ async def test_every_field_of_every_form_takes_the_classics(
         _never_failed(r, f"{page} after the forms")
     r = await console.request("GET", f"/cases/{case_id}")
     assert unescape(SCRIPT) in unescape(r.text)  # the markup was stored and is shown, as text
+
+
+async def test_a_person_of_one_team_reads_its_teams_cases_in_the_console(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    """A warehouse person signed in sees, in the queue, the cases the desk asked the warehouse
+    something on and no other; its case page shows the case and the warehouse's task, and
+    says the seller's emails and the partner's notices are the desk's (the services refuse
+    them such a key: the page no longer asks); another case's page is the console's 404."""
+    ours, theirs = await _a_case(harness, pipeline), await _a_case(harness, pipeline)
+    r = await pipeline["reconciliation"].client.post(
+        f"/v1/cases/{ours}/tasks",
+        json={"team": "warehouse", "ask": "Open the box and photograph what came back"},
+        headers=harness.key("DISPUTEDESK_KEY_OPS_AGENT"),
+    )
+    assert r.status_code == 201, r.text
+    bearer = add_key(
+        harness.env, f"warehouse.{uuid.uuid4().hex[:8]}", ["ops_agent"], team="warehouse"
+    )
+    key = bearer["Authorization"].removeprefix("Bearer ")
+    apps = {name: svc.app for name, svc in pipeline.items()}
+    settings = ConsoleSettings(
+        **upstream_urls(list(apps)), keyring_file=harness.env["DISPUTEDESK_KEYRING_FILE"]
+    )
+    app = create_console(settings, transport=RoutingTransport(apps))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://console.test") as client:
+        person = Console(client)
+        token = await person.csrf("/sign-in")
+        r = await person.request("POST", "/sign-in", data={"key": key, "csrf_token": token})
+        assert r.status_code == 303, r.text[:300]
+        queue = await person.request("GET", "/")
+        assert queue.status_code == 200, queue.text[:300]
+        assert ours in queue.text and theirs not in queue.text
+        page = await person.request("GET", f"/cases/{ours}")
+        assert page.status_code == 200, page.text[:300]
+        assert "Open the box" in page.text and "The desk keeps these" in page.text
+        assert "Your role may not do this" not in page.text
+        other = await person.request("GET", f"/cases/{theirs}")
+        assert other.status_code == 404, other.text[:300]
+        # The desk's pages answer the person as the console answers a refusal, never a 5xx.
+        for path in (
+            "/queue/rows",
+            "/queue/counts",
+            "/fraud",
+            "/fraud/risk",
+            "/fraud/risk/seller/S-DEMO-1",
+            "/reports",
+            "/reports/kpis.json",
+            "/reports/pack",
+            "/reports/statement?partner_id=swiftship&month=2026-11",
+            "/sop",
+            "/sop/sop-v1",
+        ):
+            r = await person.request("GET", path)
+            _never_failed(r, path)
+            assert "Traceback" not in r.text, path

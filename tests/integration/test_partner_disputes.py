@@ -18,11 +18,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from services.intake.partners.adapter import AuthenticationFailed, PartnerCredential
 from services.intake.partners.desipost import DesipostAdapter
 from services.intake.partners.rapidroute import RapidRouteAdapter
 from services.intake.partners.swiftship import SwiftshipAdapter
+from services.reconciliation.disputes.delivery import owe_unsent_rulings
 from shared.auth import hash_key
 from shared.envelope import Envelope
 from shared.wakeups import NOTICES_CHANNEL
@@ -468,6 +470,35 @@ async def test_contests_upheld_reversed_partial_window_and_statement(
     )
     assert r.status_code == 200
     assert "xl/worksheets/sheet1.xml" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    # Nothing the partner reads names an id of our ledger or the person who ruled: a reversal
+    # id on the contest and the transaction ids (and descriptions naming others) on the
+    # statement's lines were shown before.
+    said = [statement, r.content.decode("latin-1")]
+    book = zipfile.ZipFile(io.BytesIO(r.content))
+    said += [book.read(name).decode() for name in book.namelist() if name.endswith(".xml")]
+    r = await eng.client.get(
+        f"/v1/partner/statements/{month}", params={"format": "csv"}, headers=swift
+    )
+    said.append(r.text)
+    r = await eng.client.get("/v1/partner/notices", headers=swift)
+    said.append(r.json())
+    for notice_id in ids:
+        r = await eng.client.get(f"/v1/partner/notices/{notice_id}", headers=swift)
+        assert r.status_code == 200, r.text
+        said.append(r.json())
+        contest_seen = r.json()["contest"]
+        if contest_seen is not None:
+            assert not {"reversal_id", "decided_by"} & set(contest_seen), contest_seen
+    ledger_ids = {
+        str(row["transaction_id"])
+        for row in await eng.sql("SELECT transaction_id FROM ledger_transactions")
+    }
+    text = json.dumps(said)
+    assert not {i for i in ledger_ids if i in text}, "a ledger id reached the partner"
+    manager_id = (
+        await eng.sql("SELECT decided_by FROM notice_contests WHERE decided_by IS NOT NULL LIMIT 1")
+    )[0]["decided_by"]
+    assert manager_id not in text
     r = await eng.client.get(f"/v1/partner/statements/{month}", headers=rapid)
     assert r.json()["partner_id"] == "rapidroute"
     assert not {line["case_id"] for line in r.json()["lines"]} & mine
@@ -614,3 +645,53 @@ async def test_a_ruling_is_sent_to_the_partner_signed_under_a_message_id_of_its_
             and json.loads(r["body"])["type"] == RULED_TYPE
         ]
         assert len(ruled_sent) == 1, partner
+
+    # A notice ruled before rulings were sent: delivered, ruled, never attempted since. The
+    # delivery loop's first round queues its ruling (before, it was never sent: the partner
+    # had to read it on the notice); the rulings already sent are not sent again, and a second
+    # check (another process starting) queues nothing.
+    old = notices["swiftship"]["notice_id"]
+    # Its ruling is made a second after its last attempt, as one was before rulings were sent.
+    async with eng.sessionmaker() as session, session.begin():
+        forgotten = (
+            await session.execute(
+                text(
+                    "UPDATE notice_contests SET decided_at = (SELECT max(attempted_at)"
+                    " FROM notice_attempts WHERE notice_id = :n) + interval '1 second'"
+                    " WHERE notice_id = :n RETURNING notice_id"
+                ),
+                {"n": old},
+            )
+        ).all()
+    assert len(forgotten) == 1, forgotten
+    first = [
+        r
+        for r in receiver.of("swiftship")
+        if json.loads(r["body"])["notice_id"] == str(old)
+        and json.loads(r["body"])["type"] == RULED_TYPE
+    ]
+    assert await owe_unsent_rulings(eng.sessionmaker, now=eng.clock.now()) == 1
+
+    def ruled_of(partner: str) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in receiver.of(partner)
+            if json.loads(r["body"])["notice_id"] == str(notices[partner]["notice_id"])
+            and json.loads(r["body"])["type"] == RULED_TYPE
+        ]
+
+    await eventually(
+        lambda: asyncio.sleep(0, ruled_of("swiftship")),
+        until=lambda sent: len(sent) == 2,
+        what="the owed ruling sent",
+    )
+    again = ruled_of("swiftship")[-1]
+    # The same ruling (its time is the one the emulation gave it), under the same message id.
+    sent_again, sent_first = json.loads(again["body"]), json.loads(first[0]["body"])
+    assert sent_again.pop("ruled_at") > sent_first.pop("ruled_at")
+    assert sent_again == sent_first
+    assert again["headers"]["webhook-id"] == first[0]["headers"]["webhook-id"]
+    assert await owe_unsent_rulings(eng.sessionmaker, now=eng.clock.now()) == 0
+    eng.clock.advance(timedelta(hours=2))
+    await asyncio.sleep(1.0)
+    assert [len(ruled_of(p)) for p in ("swiftship", "rapidroute", "desipost")] == [2, 1, 1]

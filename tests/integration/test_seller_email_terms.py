@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from email.message import Message
+from functools import partial
 from typing import Any
+
+from sqlalchemy import text
 
 from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time
@@ -16,11 +19,12 @@ from services.reconciliation.policy.explain import explain
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import evaluate_claim
 from services.reconciliation.policy.sop_v1 import SOP_V1
-from shared.events import CaseOrigin, CaseState, ClaimType, FraudBand, Outcome
+from shared.events import CaseOrigin, CaseState, ClaimTerms, ClaimType, FraudBand, Outcome
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import _about, _address, _profile, _put_seller
+from tests.support.db import scalar
 from tests.support.factories import uid
-from tests.support.mail import text_part
+from tests.support.mail import messages_mentioning, text_part
 from tests.support.notifications import envelope, publish
 from tests.support.waiting import eventually
 
@@ -165,3 +169,100 @@ async def test_the_facts_wait_and_the_p2_window_are_the_policys_in_both_language
         for body in (reviewed, asked):
             assert "48 hours" not in body and "48 घंटे" not in body, body
             assert "7 days" not in body and "7 दिन" not in body, body
+
+
+async def _lessons(notifications: Any, seller: str) -> Any:
+    return await scalar(
+        notifications,
+        "SELECT count(*) FROM digest_items i JOIN digests d USING (digest_id) "
+        "WHERE d.seller_id = :s",
+        s=seller,
+    )
+
+
+def _digests(harness: Harness, first: str, second: str) -> list[Message]:
+    """The emails naming both cases: the digest (each decision email names its own)."""
+    return [m for m in messages_mentioning(harness.mail_dir, first) if second in text_part(m)]
+
+
+async def test_the_digests_lessons_state_the_windows_of_the_policy_that_closed_the_claims(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The daily digest teaches from each avoidable closure (E4, E3/E3c, E3b). Its tips said
+    "72 hours", "7 days", "45 days" and "10 days" whatever policy closed the claim. The closing
+    event now carries the policy's windows (`CaseRejected.claim_terms`) and each lesson states
+    those, in English and Hindi."""
+    at = datetime.now(UTC).replace(microsecond=0)
+    terms = ClaimTerms(
+        claim_window_h=WINDOW_H,
+        not_received_earliest_days=12,
+        not_received_latest_days=30,
+        evidence_reply_h=20,
+        # The closed claim was a missing-item claim: a video and the weight, no photos.
+        evidence_checklist=list(SOP_V1.evidence[ClaimType.MISSING_ITEM].checklist),
+    )
+    notifications = pipeline["notifications"]
+    for language in ("en", "hi"):
+        seller, to = uid("S-LESSON"), _address()
+        await _put_seller(harness, notifications, seller, _profile(to, language=language))
+        events = []
+        for rule, code in (
+            ("E4", "EVIDENCE_NOT_PROVIDED"),
+            ("E3", "CLAIM_WINDOW_EXPIRED"),
+            ("E3b", "PREMATURE_CLAIM"),
+        ):
+            event = samples.case_rejected(
+                uid("CASE-LESSON"),
+                at,
+                return_id=uid("RET-LESSON"),
+                seller_id=seller,
+                seller_email=to,
+                previous_state=CaseState.OPEN,
+            )
+            decision = event.decision
+            assert decision is not None
+            events.append(
+                event.model_copy(
+                    update={
+                        "decision": decision.model_copy(
+                            update={"rule_id": rule, "reason_code": code}
+                        ),
+                        "claim_terms": terms,
+                    }
+                )
+            )
+        await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], *(envelope(e) for e in events))
+        await eventually(
+            partial(_lessons, notifications, seller),
+            until=lambda n: n == 3,
+            what="three lessons gathered for the digest",
+        )
+        # The digest's hour, now.
+        async with notifications.runtime.sessionmaker() as session, session.begin():
+            await session.execute(
+                text("UPDATE digests SET flush_at = now() WHERE seller_id = :s"), {"s": seller}
+            )
+        [digest] = await eventually(
+            partial(asyncio.to_thread, _digests, harness, events[0].case_id, events[1].case_id),
+            until=lambda found: len(found) >= 1,
+            timeout=90,
+            what="the digest",
+        )
+        assert digest["To"] == to
+        body = " ".join(text_part(digest).split())
+        if language == "en":
+            for said in (
+                "you have 20 hours to send it",
+                "within 36 hours of delivery (or within 30 days of pickup",
+                "up to 12 days after pickup",
+                "the weight of the parcel as you received it, in grams",
+            ):
+                assert said in body, body
+            unsaid = ("72 hours", "7 days", "45 days", "10 days", "photos")
+        else:
+            for said in ("20 घंटे होते हैं", "डिलीवरी के 36 घंटे के भीतर", "पिकअप के 30 दिन", "12 दिन तक"):
+                assert said in body, body
+            assert "पार्सल मिलने के समय उसका वज़न" in body, body
+            unsaid = ("72 घंटे", "7 दिन", "45 दिन", "10 दिन", "फ़ोटो")
+        for number in unsaid:
+            assert number not in body, body

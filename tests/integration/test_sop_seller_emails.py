@@ -44,7 +44,13 @@ from tests.support.db import rows, scalar
 from tests.support.factories import escalation_body, return_body, uid
 from tests.support.mail import html_part, messages_mentioning, text_part
 from tests.support.notifications import envelope, publish
-from tests.support.reconciliation import Engine, engine, escalation, return_initiated
+from tests.support.reconciliation import (
+    Engine,
+    assessed,
+    engine,
+    escalation,
+    return_initiated,
+)
 from tests.support.waiting import eventually
 
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
@@ -518,6 +524,136 @@ async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_
     _in_both(decided, inr(90_000), case["case_id"])
 
 
+async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in_the_digest(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E3b closes a premature 'not received' claim, and the evening digest gathers a lesson
+    from it ("We closed a claim of yours recently … you can still appeal it"). The seller files
+    again once the 10 days are over; the case reopens and is paid (L3). The digest used to go
+    out anyway, hours after the payment, telling the seller the claim was closed: the lesson
+    is withdrawn when the closure is undone, and an emptied digest sends nothing."""
+    intake, recon, notifications = (
+        pipeline[n] for n in ("intake", "reconciliation", "notifications")
+    )
+    seller, to = await directory_seller(harness, pipeline, "S-E3BD")
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    picked_up = datetime.now(UTC) - timedelta(days=10) + timedelta(seconds=30)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    body = escalation_body(
+        rid,
+        seller_id=seller,
+        channel="EMAIL",
+        claim_type="NOT_RECEIVED",
+        claimed_amount=90_000,
+        evidence=[],
+        seller_email=to,
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["reason_code"] == "PREMATURE_CLAIM")
+    await _mails(harness, rid, "was closed")
+    lessons = "SELECT count(*) FROM digest_items WHERE case_id = :c"
+    assert await scalar(notifications, lessons, c=case["case_id"]) == 1
+
+    await asyncio.sleep(
+        max(0.0, (picked_up + timedelta(days=10) - datetime.now(UTC)).total_seconds()) + 2
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["payout"] == 90_000  # L3
+    await _mails(harness, rid, "approved in full")
+    assert await scalar(notifications, lessons, c=case["case_id"]) == 0
+
+    # The digest's hour comes: nothing is left to teach, so nothing is sent.
+    await execute(
+        notifications,
+        "UPDATE digests SET flush_at = now() WHERE seller_id = :s AND flushed_at IS NULL",
+        s=seller,
+    )
+    await eventually(
+        lambda: scalar(
+            notifications,
+            "SELECT count(*) FROM digests WHERE seller_id = :s AND flushed_at IS NULL",
+            s=seller,
+        ),
+        until=lambda n: n == 0,
+        timeout=90,
+        what="the seller's digest flushed",
+    )
+    digests = await rows(
+        notifications, "SELECT message_id FROM digests WHERE seller_id = :s", s=seller
+    )
+    assert [d.message_id for d in digests] == [None], digests
+    await asyncio.sleep(2)
+    for mail in messages_mentioning(harness.mail_dir, case["case_id"]):
+        assert "paid faster" not in str(mail["Subject"]), mail["Subject"]
+
+
+async def test_a_reopened_claim_is_told_the_date_and_the_request_its_first_verdict_leads_to(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A premature 'not received' claim (E3b) on a return picked up but not delivered; the
+    seller then files a damage claim on it, without evidence. The case reopens, and the new
+    claim waits for the delivery scan it needs (E1, 48 h), then a person's review (48 h), and
+    it will be asked for its checklist if it goes on. The reopened acknowledgement gave the
+    review SLA from the reopening (48 h, a date the wait alone reaches) and said there was
+    nothing to do: it now says what the first verdict on the new filing says, as a first
+    filing's acknowledgement does."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    await _scan(harness, intake, rid, "return.picked_up", datetime.now(UTC) - timedelta(days=3))
+    body = escalation_body(
+        rid,
+        seller_id=seller,
+        channel="EMAIL",
+        claim_type="NOT_RECEIVED",
+        claimed_amount=90_000,
+        evidence=[],
+        seller_email=to,
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
+    assert r.status_code == 201, r.text
+    premature = await _case(harness, recon, rid, lambda c: c["reason_code"] == "PREMATURE_CLAIM")
+    # The closure carries the policy's windows, which the seller's digest lesson states.
+    [rejected] = [t["data"]["event"] for t in premature["timeline"] if t["kind"] == "CaseRejected"]
+    assert rejected["claim_terms"] == {
+        "claim_window_h": 168,
+        "not_received_earliest_days": 10,
+        "not_received_latest_days": 45,
+        "evidence_reply_h": 72,
+        "evidence_checklist": [],  # a not-received claim needs none
+    }, rejected
+    await _mails(harness, rid, "was closed")
+
+    body = {**body, "claim_type": "DAMAGED"}
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    [reopened_at] = [
+        _at(t["occurred_at"])
+        for t in case["timeline"]
+        if t["kind"] == "CaseUpdated"
+        and (t["data"] or {}).get("event", {}).get("change") == "REOPENED"
+    ]
+    # The premature claim's acknowledgement, then the reopened one's.
+    acks = await _mails(harness, rid, "We have your claim", count=2)
+    [ack] = [m for m in acks if "reopened case" in text_part(m)]
+    assert ack["To"] == to
+    wait_ends = india_time(reopened_at + timedelta(hours=48))
+    decided_by = india_time(reopened_at + timedelta(hours=48 + 48))
+    _in_both(
+        ack,
+        case["case_id"],
+        "has not yet sent us its scan of the return being delivered",
+        wait_ends,
+        decided_by,
+        "if your claim goes ahead, we will write and tell you exactly what to send",
+    )
+    assert "You do not need to do anything else" not in text_part(ack), text_part(ack)
+
+
 async def test_a_p2_weight_drop_email_gives_the_checklist_and_the_7_day_window(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
@@ -542,6 +678,33 @@ async def test_a_p2_weight_drop_email_gives_the_checklist_and_the_7_day_window(
         "An unboxing video",
         "The weight of the parcel as you received it",
     )
+
+
+async def test_a_p2_case_closed_unanswered_is_no_claim_of_the_sellers_in_the_digest(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """P2 asked for evidence of a weight drop, and the window passed without it: the case the
+    desk opened closes, and its email says the case (not "your claim") is closed. The digest
+    gathered a lesson from it too ("We closed a claim of yours recently … file any claim within
+    7 days"), for a claim the seller never made: it teaches from the seller's own claims only."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = await directory_seller(harness, pipeline, "S-P2L")
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    # Delivered a week ago less 20 s: the window from delivery ends 20 s from now.
+    delivered = datetime.now(UTC) - timedelta(days=7) + timedelta(seconds=20)
+    await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", delivered, 0.9)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    assert case["decision"]["rule_id"] == "P2", case["decision"]
+    [closed] = await _mails(harness, rid, "was closed")
+    assert closed["To"] == to and "The case about return" in str(closed["Subject"])
+    # The lesson, if any, is gathered in the transaction that queued this email.
+    lessons = await scalar(
+        pipeline["notifications"],
+        "SELECT count(*) FROM digest_items WHERE case_id = :c",
+        c=case["case_id"],
+    )
+    assert lessons == 0
 
 
 async def test_a_p1_decision_says_the_partner_declared_it_lost_not_that_the_seller_claimed(
@@ -1934,6 +2097,64 @@ async def test_a_claim_on_a_desk_case_is_not_asked_for_what_its_email_said_was_n
     assert _about(harness, rid, "Please send evidence") == []
     for mail in messages_mentioning(harness.mail_dir, rid):
         assert "evidence" not in text_part(mail).lower(), text_part(mail)
+
+
+async def _publish_case_events(
+    harness: Harness, clocked: Engine, case_id: str
+) -> list[CaseEventBase]:
+    """The case's events so far, published to notifications as reconciliation's relay would
+    (a redelivery of those already sent changes nothing)."""
+    events = [
+        MODEL_OF_TYPE[e["ce_type"]].model_validate(e["payload"])
+        for e in await clocked.events(case_id)
+    ]
+    await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], *(envelope(e) for e in events))
+    return events
+
+
+async def test_a_claim_on_a_p3_case_is_decided_by_its_rule_after_the_fraud_check(
+    harness: Harness, pipeline: dict[str, Any], clocked: Engine
+) -> None:
+    """The quality check failed at pickup and the partner took the parcel anyway (P3): the
+    desk's case, told the seller needs nothing, waits for its fraud check. The seller files a
+    wrong-item claim for less than the item's value, without evidence: it becomes the case's
+    claim (E2) and keeps the case's path. Once assessed, L7 decides it: the partner is liable,
+    the payout is the claim (not the item value), no evidence is asked for, and the seller's
+    decision email speaks of their claim and its amount."""
+    rid, now = uid("RET-P3AD"), datetime.now(UTC)
+    clocked.clock.set(now)
+    await clocked.send(
+        return_initiated(rid, qc_required=True, item_value=60_000),
+        recon_support.scan(rid, "QC_FAILED", now - timedelta(days=2), weight=1000),
+        recon_support.scan(rid, "PICKED_UP", now - timedelta(days=2, hours=-1), weight=1000),
+    )
+    await clocked.wait_case(rid, lambda c: c["waiting_for"] == "FRAUD_ASSESSMENT")
+    [filed] = await clocked.send(
+        escalation(rid, claim="WRONG_ITEM", amount=45_000, items=[], filed_at=now)
+    )
+    case = await clocked.wait_case(rid, lambda c: c["primary_escalation_id"] is not None)
+    assert (case["state"], case["waiting_for"]) == ("OPEN", "FRAUD_ASSESSMENT"), case
+    # The seller hears of the merge while the case waits for its fraud check.
+    await _publish_case_events(harness, clocked, case["case_id"])
+    [ack] = await _mails(harness, rid, "joins the case already open")
+    _in_both(ack, JOINED, "You do not need to do anything else")
+
+    await clocked.send(assessed(filed, "LOW", at=now))
+    case = await clocked.wait_case(rid, lambda c: c["state"] == "CLOSED")
+    decision = case["decision"]
+    assert decision["rule_id"] == "L7", decision
+    assert decision["liable_party"] == "PARTNER" and decision["payout"] == 45_000, decision
+    assert decision["partner_debit"] == 45_000 and decision["marketplace_cost"] == 0, decision
+    events = await _publish_case_events(harness, clocked, case["case_id"])
+    assert not any(type(e).__name__ == "EvidenceRequested" for e in events), events
+    [decided] = await _mails(harness, rid, "approved in full")
+    [paid] = await _mails(harness, rid, "is settled")
+    assert decided["To"] == ack["To"] == paid["To"] == recon_support.SOP_SELLER_EMAIL
+    _in_both(decided, case["case_id"], inr(45_000), "quality check at pickup failed")
+    _in_both(paid, inr(45_000))
+    assert inr(60_000) not in text_part(decided), text_part(decided)
+    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 2)
+    assert _about(harness, rid, "Please send evidence") == []
 
 
 async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_nothing_is_needed(

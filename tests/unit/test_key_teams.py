@@ -34,9 +34,20 @@ def test_an_unknown_team_fails_closed() -> None:
 def test_a_bound_key_changes_things_only_through_its_teams_work() -> None:
     bound, desk = _ring(team="finance").lookup("k"), _ring().lookup("k")
     assert bound is not None and desk is not None
-    refuse_outside_team(bound, changes=False, team_work=False)  # reads
-    refuse_outside_team(bound, changes=True, team_work=True)  # its tasks
-    refuse_outside_team(desk, changes=True, team_work=False)  # the desk's case work
+    refuse_outside_team(bound, changes=False, team_work=False, team_reads=True)  # scoped reads
+    refuse_outside_team(bound, changes=True, team_work=True, team_reads=False)  # its tasks
+    refuse_outside_team(desk, changes=True, team_work=False, team_reads=False)  # the desk's work
     with pytest.raises(Problem) as refused:
-        refuse_outside_team(bound, changes=True, team_work=False)
+        refuse_outside_team(bound, changes=True, team_work=False, team_reads=False)
     assert refused.value.status == 403 and "finance" in str(refused.value)
+
+
+def test_a_bound_key_reads_only_through_reads_scoped_to_its_team() -> None:
+    """A read that does not scope its answer to the team (fraud's alerts, the ledger, the
+    sellers' emails) is the desk's; the desk's own key reads it."""
+    bound, desk = _ring(team="warehouse").lookup("k"), _ring().lookup("k")
+    assert bound is not None and desk is not None
+    refuse_outside_team(desk, changes=False, team_work=False, team_reads=False)
+    with pytest.raises(Problem) as refused:
+        refuse_outside_team(bound, changes=False, team_work=False, team_reads=False)
+    assert refused.value.status == 403 and "warehouse" in str(refused.value)

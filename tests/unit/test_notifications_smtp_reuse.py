@@ -19,6 +19,7 @@ from services.notifications.channels import smtp
 from services.notifications.channels.base import OutgoingMessage
 from services.notifications.channels.smtp import SmtpChannel
 from services.notifications.settings import NotificationsSettings
+from tests.support.notifications import free_port
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -51,6 +52,7 @@ class ScriptedServer:
         self.quit_reply: bytes | None = b"221 bye"  # None: QUIT is never answered
         self.delivered: list[tuple[int, bytes]] = []  # (connection number, RCPT line)
         self.writers: list[asyncio.StreamWriter] = []
+        self.port = 0  # set by `scripted` once it listens
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -95,9 +97,12 @@ class ScriptedServer:
 
 
 @asynccontextmanager
-async def scripted(port: int) -> AsyncIterator[ScriptedServer]:
+async def scripted() -> AsyncIterator[ScriptedServer]:
+    """A scripted server on a port the kernel picks (`server.port`): a fixed port collides
+    when two checkouts run the suite at once."""
     server = ScriptedServer()
-    listener = await asyncio.start_server(server.handle, "127.0.0.1", port)
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    server.port = int(listener.sockets[0].getsockname()[1])
     try:
         yield server
     finally:
@@ -109,8 +114,8 @@ async def scripted(port: int) -> AsyncIterator[ScriptedServer]:
 
 
 async def test_a_kept_connection_gone_half_open_costs_the_message_no_attempt() -> None:
-    async with scripted(26111) as server:
-        channel = SmtpChannel(_settings(26111))
+    async with scripted() as server:
+        channel = SmtpChannel(_settings(server.port))
         try:
             assert await channel.send_many([_message("one@x.dev")]) == [None]
             server.silent = True  # the kept connection now hears nothing back, and no FIN
@@ -155,9 +160,10 @@ class CappedHandler:
 
 async def test_a_per_connection_message_limit_costs_no_message_an_attempt() -> None:
     handler = CappedHandler(cap=2)
-    controller = Controller(handler, hostname="127.0.0.1", port=26112)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    channel = SmtpChannel(_settings(26112))
+    channel = SmtpChannel(_settings(port))
     try:
         rounds = [await channel.send_many([_message(f"r{i}@x.dev")]) for i in range(3)]
         assert rounds == [[None]] * 3
@@ -170,8 +176,8 @@ async def test_a_per_connection_message_limit_costs_no_message_an_attempt() -> N
 
 
 async def test_a_message_whose_data_went_out_is_never_sent_twice() -> None:
-    async with scripted(26113) as server:
-        channel = SmtpChannel(_settings(26113))
+    async with scripted() as server:
+        channel = SmtpChannel(_settings(server.port))
         try:
             assert await channel.send_many([_message("one@x.dev")]) == [None]
             server.drop_after_dot = True  # the message arrived; its 250 never does
@@ -183,8 +189,8 @@ async def test_a_message_whose_data_went_out_is_never_sent_twice() -> None:
 
 
 async def test_stopping_with_unresponsive_kept_connections_is_quick() -> None:
-    async with scripted(26114) as server:
-        channel = SmtpChannel(_settings(26114, smtp_timeout_s=3.0))
+    async with scripted() as server:
+        channel = SmtpChannel(_settings(server.port, smtp_timeout_s=3.0))
         await asyncio.gather(*(channel.send_many([_message(f"a{i}@x.dev")]) for i in range(4)))
         clients = [client for client, _ in channel._kept]
         assert len(clients) == 4
@@ -197,9 +203,9 @@ async def test_stopping_with_unresponsive_kept_connections_is_quick() -> None:
 
 
 async def test_close_while_the_idle_closer_waits_on_quit_leaves_no_transport_open() -> None:
-    async with scripted(26115) as server:
+    async with scripted() as server:
         server.quit_reply = None
-        channel = SmtpChannel(_settings(26115, smtp_keepalive_s=0.1, smtp_timeout_s=3.0))
+        channel = SmtpChannel(_settings(server.port, smtp_keepalive_s=0.1, smtp_timeout_s=3.0))
         assert await channel.send_many([_message("one@x.dev")]) == [None]
         [(client, _)] = channel._kept
         await asyncio.sleep(0.3)  # the idle closer has said QUIT and waits for the answer
@@ -210,9 +216,9 @@ async def test_close_while_the_idle_closer_waits_on_quit_leaves_no_transport_ope
 
 
 async def test_a_quit_answered_with_an_error_still_closes_the_transport() -> None:
-    async with scripted(26116) as server:
+    async with scripted() as server:
         server.quit_reply = b"500 no"
-        channel = SmtpChannel(_settings(26116))
+        channel = SmtpChannel(_settings(server.port))
         assert await channel.send_many([_message("one@x.dev")]) == [None]
         [(client, _)] = channel._kept
         await channel.close()
@@ -220,8 +226,8 @@ async def test_a_quit_answered_with_an_error_still_closes_the_transport() -> Non
 
 
 async def test_a_failed_rset_closes_the_connection_it_drops() -> None:
-    async with scripted(26117) as server:
-        channel = SmtpChannel(_settings(26117))
+    async with scripted() as server:
+        channel = SmtpChannel(_settings(server.port))
         try:
             assert await channel.send_many([_message("one@x.dev")]) == [None]
             [(client, _)] = channel._kept
@@ -240,8 +246,8 @@ async def test_a_connection_retires_after_its_message_cap_and_its_age(
 ) -> None:
     monkeypatch.setattr(smtp, "MAX_MESSAGES_PER_CONNECTION", 2)
     monkeypatch.setattr(smtp, "MAX_CONNECTION_AGE_S", 0.3)
-    async with scripted(26118) as server:
-        channel = SmtpChannel(_settings(26118))
+    async with scripted() as server:
+        channel = SmtpChannel(_settings(server.port))
         try:
             batch = [_message(f"b{i}@x.dev") for i in range(5)]
             assert await channel.send_many(batch) == [None] * 5

@@ -81,13 +81,15 @@ def test_an_escalation_update_gives_the_date_of_the_next_step(reason: str) -> No
     assert time_hi(due) in hindi
 
 
-def test_an_escalation_from_before_the_due_date_existed_still_gives_a_date() -> None:
-    # Events published before reconciliation stated the date: the management team's 24 hours.
+def test_an_escalation_from_before_the_due_date_existed_gets_no_invented_date() -> None:
+    # Every escalation states management's date; one published before it did used to be given
+    # sop-v1's 24 hours, a date no timer held. It now gets no date at all.
     event = samples.case_escalated("C-OLD", AT, escalation_reason="SLA_BREACHED")
     event = event.model_copy(update={"decision_due_by": None})
     english, hindi, _ = _seller_mail(event, "escalation_update")
-    assert india_time(AT + timedelta(hours=24)) in english
-    assert time_hi(AT + timedelta(hours=24)) in hindi
+    assert india_time(AT + timedelta(hours=24)) not in english
+    assert time_hi(AT + timedelta(hours=24)) not in hindi
+    assert "as soon as it is decided" in english and "जितनी जल्दी हो सके" in hindi
 
 
 def test_an_approval_cap_update_states_the_proposed_amount_in_both_languages() -> None:

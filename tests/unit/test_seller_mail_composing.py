@@ -7,14 +7,24 @@ from datetime import UTC, datetime, timedelta
 
 from services.notifications.catalogue import samples
 from services.notifications.catalogue.registry import TEMPLATES, preview
+from services.notifications.messages import wording, wording_hi
 from services.notifications.messages.composing import (
     NO_ADDRESS,
     compose_appeal_without_case,
     compose_case_event,
+    digest_context,
 )
 from services.notifications.messages.rendering import india_time, render, utc_time
 from services.notifications.settings import NotificationsSettings
-from shared.events import CaseOrigin, CaseState, ClaimType, SettlementWait
+from services.reconciliation.policy.sop_v1 import SOP_V1
+from shared.events import (
+    CaseOrigin,
+    CaseState,
+    CaseUpdated,
+    ClaimTerms,
+    ClaimType,
+    SettlementWait,
+)
 from shared.money import rupees as inr
 from tests.unit.test_notifications_hindi_reasons import sop_record
 
@@ -277,3 +287,111 @@ def test_a_late_claim_is_told_the_one_window_its_type_has() -> None:
             assert other not in english, (claim_type, english)
         hindi = render(draft.template, draft.context, language="hi").text
         assert hindi_words in hindi, (claim_type, hindi)
+
+
+def test_an_event_without_its_date_gets_no_invented_date_in_either_language() -> None:
+    """Every opening, reopening and escalation reconciliation publishes states its date. One
+    published before it did used to be given sop-v1's 48 h (review) or 24 h (management) from
+    the event, a date no timer held: the email now says the seller hears once it is decided,
+    with no date at all."""
+    opened = samples.case_opened("C-1", AT).model_copy(update={"expected_decision_by": None})
+    reopened = samples.case_opened("C-1", AT)
+    escalations = [
+        samples.case_escalated("C-1", AT, reason).model_copy(update={"decision_due_by": None})
+        for reason in ("SLA_BREACHED", "ABOVE_APPROVAL_CAP")
+    ]
+    reopened_update = CaseUpdated(
+        **{
+            k: v
+            for k, v in reopened.model_dump().items()
+            if k in CaseUpdated.model_fields and k != "type"
+        },
+        change="REOPENED",
+    )
+    for event in (opened, reopened_update, *escalations):
+        drafts = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+        assert drafts, event
+        for draft in drafts:
+            for language in ("en", "hi"):
+                out = render(draft.template, draft.context, language)
+                for later in (AT + timedelta(hours=24), AT + timedelta(hours=48)):
+                    assert india_time(later) not in out.text, out.text
+                    assert utc_time(later) not in out.text, out.text
+                    assert india_time(later) not in out.html, out.html
+                if draft.audience == "seller":
+                    assert (
+                        "as soon as" in out.text
+                        or "फ़ैसला होते ही" in out.text
+                        or ("जितनी जल्दी" in out.text)
+                    ), out.text
+
+
+def test_a_digest_lesson_states_the_closing_policys_windows_or_none() -> None:
+    """The lessons said sop-v1's 72 hours, 7 days, 45 days and 10 days whatever policy closed
+    the claim; they now say the closing policy's (`CaseRejected.claim_terms`), and none for an
+    event from before the policy's windows were carried."""
+    terms = ClaimTerms(
+        claim_window_h=36,
+        not_received_earliest_days=12,
+        not_received_latest_days=30,
+        evidence_reply_h=20,
+    )
+    for code in ("EVIDENCE_NOT_PROVIDED", "CLAIM_WINDOW_EXPIRED", "PREMATURE_CLAIM"):
+        rejected = samples.case_rejected("C-1", AT).model_copy(update={"claim_terms": terms})
+        decision = rejected.decision
+        assert decision is not None
+        rejected = rejected.model_copy(
+            update={"decision": decision.model_copy(update={"reason_code": code})}
+        )
+        [lesson] = compose_case_event(rejected, SETTINGS, now=AT, seller_address=TO).lessons
+        said = lesson.context["tip"] + lesson.context["tip_hi"]
+        for old in ("72 hours", "7 days", "45 days", "10 days", "72 घंटे", "7 दिन", "45 दिन"):
+            assert old not in said, said
+        for bare in (wording.education(code, None), wording_hi.education(code, None)):
+            assert not any(ch.isdigit() for ch in " ".join(bare.values())), bare
+    assert "20 hours" in wording.education("EVIDENCE_NOT_PROVIDED", terms)["tip"]
+    assert "36 hours of delivery" in wording.education("CLAIM_WINDOW_EXPIRED", terms)["tip"]
+    assert "30 days of pickup" in wording.education("CLAIM_WINDOW_EXPIRED", terms)["tip"]
+    assert "12 days after pickup" in wording.education("PREMATURE_CLAIM", terms)["tip"]
+    assert "12 दिन" in wording_hi.education("PREMATURE_CLAIM", terms)["tip_hi"]
+    # A missing-item claim's checklist is a video and the weight: the lesson used to offer two
+    # photos and a label photo instead, as for a damage claim.
+    missing = terms.model_copy(
+        update={"evidence_checklist": list(SOP_V1.evidence[ClaimType.MISSING_ITEM].checklist)}
+    )
+    english = wording.education("EVIDENCE_NOT_PROVIDED", missing)["tip"]
+    hindi = wording_hi.education("EVIDENCE_NOT_PROVIDED", missing)["tip_hi"]
+    assert "video of the returned parcel and the weight of the parcel as you received it" in english
+    assert "photo" not in english.lower(), english
+    assert "वज़न" in hindi and "फ़ोटो" not in hindi, hindi
+    damaged = terms.model_copy(
+        update={"evidence_checklist": list(SOP_V1.evidence[ClaimType.DAMAGED].checklist)}
+    )
+    assert (
+        "video of the returned parcel or at least 2 photos of the item and 1 photo"
+        in (wording.education("EVIDENCE_NOT_PROVIDED", damaged)["tip"])
+    )
+
+
+def test_a_digest_keeps_apart_lessons_of_one_topic_whose_tips_differ() -> None:
+    """Two evidence closures, a damage claim and a missing-item one, teach different
+    checklists: each case is listed under its own, never under the other's."""
+
+    def lesson(case_id: str, tip: str) -> dict[str, object]:
+        return {
+            "topic": "EVIDENCE_NOT_PROVIDED",
+            "title": "Send the evidence with the claim",
+            "tip": tip,
+            "case_id": case_id,
+        }
+
+    damage = "A damage claim needs 2 photos of the item and 1 of the shipping label."
+    missing = "A missing-item claim needs an unboxing video and the weight received."
+    context = digest_context(
+        "S-1",
+        [lesson("CASE-1", damage), lesson("CASE-2", missing), lesson("CASE-3", damage)],
+        SETTINGS,
+    )
+    taught = {entry["tip"]: entry["case_ids"] for entry in context["lessons"]}
+    assert taught == {damage: ["CASE-1", "CASE-3"], missing: ["CASE-2"]}
+    assert context["case_ids"] == ["CASE-1", "CASE-2", "CASE-3"]

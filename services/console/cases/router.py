@@ -143,14 +143,21 @@ async def _case_page(
     case = await upstream.get(desk, "reconciliation", f"/v1/cases/{quote(case_id, safe='')}")
     # The rest of the story comes from other APIs, side by side; each may fail on its own
     # (a role that may not read it, or a slow service) and says so in its own section.
+    # A person of a team reads its team's tasks on the case; the seller's emails and the
+    # partner's notices are the desk's, which the services refuse such a key: not asked.
+    team_bound = desk.team is not None
     (messages, messages_note), (tasks, tasks_note), (notices, notices_note) = await asyncio.gather(
-        _items(upstream.get(desk, "notifications", "/v1/messages", case_id=case_id, limit=100)),
+        _desks_own()
+        if team_bound
+        else _items(
+            upstream.get(desk, "notifications", "/v1/messages", case_id=case_id, limit=100)
+        ),
         _items(
             upstream.get(
                 desk, "reconciliation", f"/v1/cases/{quote(case_id, safe='')}/tasks", limit=100
             )
         ),
-        _notices(request, desk, case),
+        _desks_own() if team_bound else _notices(request, desk, case),
     )
     if notices:
         details = await asyncio.gather(
@@ -212,6 +219,10 @@ async def _notices(
             desk, "reconciliation", "/v1/partner-notices", case_id=case["case_id"], limit=20
         )
     )
+
+
+async def _desks_own() -> tuple[Any, str | None]:
+    return None, "The desk keeps these; a key bound to a team reads its team's tasks."
 
 
 async def _items(call: Awaitable[Any]) -> tuple[Any, str | None]:

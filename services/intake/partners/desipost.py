@@ -164,11 +164,19 @@ class DesipostAdapter:
         except ValidationError as exc:
             raise PayloadInvalid(validation_errors(exc)) from exc
         qc, pod = snapshot.qc, snapshot.pod
+        # The shipment's weight, given once for the whole snapshot, is what was weighed at
+        # pickup (the sample's 0.45 kg, its delivery 310 g): a pickup scan that carries no
+        # weight of its own takes it, or a weight drop at delivery has nothing to be read
+        # against and pilferage never counts it.
+        shipment_g = weight_to_grams(snapshot.weight) if snapshot.weight else None
         scans: list[ParsedScan] = []
         for scan in snapshot.scans:
             event_type = STATUS_MAP.get(scan.status)
             is_qc = event_type in (ShipmentEventType.QC_PASSED, ShipmentEventType.QC_FAILED)
             delivered = event_type is ShipmentEventType.DELIVERED_TO_SELLER
+            weighed = weight_to_grams(scan.weight) if scan.weight else None
+            if weighed is None and (is_qc or event_type is ShipmentEventType.PICKED_UP):
+                weighed = shipment_g
             scans.append(
                 ParsedScan(
                     partner_event_id=scan_identity(snapshot.awb, scan.status, scan.date),
@@ -178,7 +186,7 @@ class DesipostAdapter:
                     event_type=event_type,
                     occurred_at=india_time_to_utc(scan.date),
                     hub_id=scan.location,
-                    weight_g=weight_to_grams(scan.weight) if scan.weight else None,
+                    weight_g=weighed,
                     images=[qc.image] if is_qc and qc and qc.image else [],
                     pod_otp_verified=(
                         (pod.status == "OTP Based Delivery" if pod.status else None)

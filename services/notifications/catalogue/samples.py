@@ -25,6 +25,7 @@ from shared.events import (
     CaseTaskOverdue,
     CaseUnderReview,
     CaseUpdated,
+    ClaimTerms,
     ClaimType,
     DecisionRecord,
     EvidenceRequested,
@@ -160,6 +161,17 @@ def case_rejected(case_id: str, at: datetime, **over: object) -> CaseRejected:
         ),
         appeal_by=at + timedelta(days=7),
         reply_by=at,  # the evidence timer fires at the reply-by
+        # SOP v1's windows and a damage claim's checklist, as reconciliation states them.
+        claim_terms=ClaimTerms(
+            claim_window_h=168,
+            not_received_earliest_days=10,
+            not_received_latest_days=45,
+            evidence_reply_h=72,
+            evidence_checklist=[
+                "An unboxing video of the returned parcel, or",
+                "At least 2 photos of the item and 1 photo of the shipping label",
+            ],
+        ),
     )
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,3 +74,27 @@ async def items_of(session: AsyncSession, digest_id: UUID) -> list[DigestItem]:
             select(DigestItem).where(DigestItem.digest_id == digest_id).order_by(DigestItem.id)
         )
     )
+
+
+async def withdraw_case_lessons(session: AsyncSession, case_id: str) -> int:
+    """Take the case's lessons out of every digest not yet sent; how many were taken.
+
+    The digests are locked first: a flush running now holds its digest, so this waits for it
+    and then finds the digest sent (and leaves it), instead of deleting a lesson the flush has
+    already read into its email."""
+    open_digests = list(
+        await session.scalars(
+            select(Digest.digest_id)
+            .join(DigestItem, DigestItem.digest_id == Digest.digest_id)
+            .where(DigestItem.case_id == case_id, Digest.flushed_at.is_(None))
+            .with_for_update(of=Digest)
+        )
+    )
+    if not open_digests:
+        return 0
+    result = await session.execute(
+        delete(DigestItem).where(
+            DigestItem.case_id == case_id, DigestItem.digest_id.in_(open_digests)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -90,13 +90,6 @@ SETTLEMENT_OVERDUE = "SETTLEMENT_OVERDUE"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
 APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
-# An escalation event published before reconciliation stated when management acts: the
-# management team's hours in SOP v1's policy, so such an email still gives the seller a date.
-ESCALATION_DUE_FALLBACK = timedelta(hours=24)
-# The same for a date a person's review is held to (sop-v1's review SLA), in events published
-# before reconciliation stated it (`CaseOpened.expected_decision_by`, a reopened case's
-# `CaseUpdated.next_step_by`).
-REVIEW_SLA_FALLBACK = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -570,6 +563,20 @@ def _evidence_reminder(
     )
 
 
+def undoes_closure(event: CaseEventBase) -> bool:
+    """The closure a digest lesson taught from no longer stands: the seller filed again after
+    a premature claim (the case reopened), or an appeal overturned it. A lesson still waiting
+    for the digest would tell the seller the claim was closed, after an email saying it was
+    reopened or decided."""
+    if isinstance(event, CaseUpdated):
+        return event.change == REOPENED
+    return (
+        isinstance(event, CaseDecided)
+        and event.previous_state == CaseState.APPEALED
+        and (event.decision is None or event.decision.reason_code != APPEAL_UPHELD_ORIGINAL)
+    )
+
+
 def cancels_reminder(event: CaseEventBase) -> bool:
     """The case left the wait for evidence, the seller sent some, or the desk asked anew:
     a pending reminder of the earlier request would be wrong or noise. An update leaves the
@@ -632,9 +639,9 @@ def compose_case_event(
     to = NO_ADDRESS if seller_address is None else seller_address
     if isinstance(event, CaseOpened) and owed and event.trigger_rule not in PROACTIVE_ASKING:
         context = _case_context(event, settings)
-        context["expected_decision_by"] = event.expected_decision_by or (
-            event.occurred_at + REVIEW_SLA_FALLBACK
-        )
+        # Stated by reconciliation from the case's policy. An event from before it was (none
+        # is published without it now) gets no date rather than one sop-v1 would have given.
+        context["expected_decision_by"] = event.expected_decision_by
         context["reopened"] = False
         context["awaiting_return_until"] = event.awaiting_return_until
         context["awaiting_delivery_until"] = event.awaiting_delivery_until
@@ -652,13 +659,15 @@ def compose_case_event(
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, CaseUpdated) and owed and event.change == REOPENED:
         context = _case_context(event, settings)
-        # The review target is the latest a reopened claim waits; most are decided at once.
-        # Reconciliation states it from the case's policy; an event from before it did falls
-        # back on sop-v1's 48 hours.
-        context["expected_decision_by"] = event.next_step_by or (
-            event.occurred_at + REVIEW_SLA_FALLBACK
-        )
+        # The latest the reopened claim is decided, from its first verdict and the case's
+        # policy (no date in an event from before it was stated), and what that verdict waits
+        # for or asks, as a first filing is told.
+        context["expected_decision_by"] = event.next_step_by
         context["reopened"] = True
+        context["awaiting_return_until"] = event.awaiting_return_until
+        context["awaiting_delivery_until"] = event.awaiting_delivery_until
+        context["asks_for_evidence"] = event.asks_for_evidence
+        context["asks_once_facts_are_in"] = event.asks_once_facts_are_in
         out.drafts.append(_seller_draft("acknowledgement", event, context, to))
     elif isinstance(event, EvidenceRequested) and owed:
         context = _case_context(event, settings)
@@ -781,7 +790,10 @@ def compose_case_event(
             seller_address
             and isinstance(event, CaseRejected)
             and not appeal
-            and reason_code in wording.EDUCATION
+            and reason_code in wording.EDUCATION_TITLES
+            # A case the desk opened and the seller never claimed on (P2's window passed) is
+            # not "a claim of yours" the digest could teach from; its email says so.
+            and context["seller_claimed"]
         ):
             out.lessons.append(
                 Lesson(
@@ -793,7 +805,9 @@ def compose_case_event(
                     context={
                         "case_id": event.case_id,
                         "return_id": event.return_id,
-                        **wording.EDUCATION[reason_code],
+                        # In both languages now, from the policy that closed the claim.
+                        **wording.education(reason_code, event.claim_terms),
+                        **wording_hi.education(reason_code, event.claim_terms),
                     },
                 )
             )
@@ -807,8 +821,9 @@ def compose_case_event(
             ),
             reason=event.reason,
             escalated_at=event.occurred_at,
-            # The next step's date: every seller email says when the seller hears from us next.
-            decision_due_by=event.decision_due_by or event.occurred_at + ESCALATION_DUE_FALLBACK,
+            # The next step's date: every seller email says when the seller hears from us next
+            # (every escalation states it; an event from before it did gets no invented date).
+            decision_due_by=event.decision_due_by,
             payout=event.decision.payout if event.decision else None,
             explanation=event.decision.explanation if event.decision else None,
             rule_id=event.decision.rule_id if event.decision else None,
@@ -1036,15 +1051,24 @@ def compose_feedback(
 def digest_context(
     seller_id: str, lessons: list[dict[str, Any]], settings: NotificationsSettings
 ) -> dict[str, Any]:
-    # One lesson per topic: three rejections for the same reason teach one thing.
-    by_topic: dict[str, dict[str, Any]] = {}
+    # One lesson per topic and tip: three rejections for the same reason teach one thing, but
+    # a tip states its claim type's checklist and its policy's numbers, so two closures whose
+    # tips differ (a damage claim and a missing-item one) each keep their own.
+    by_topic: dict[tuple[str, str], dict[str, Any]] = {}
     for lesson in lessons:
         entry = by_topic.setdefault(
-            lesson["topic"],
+            (lesson["topic"], lesson["tip"]),
             {
                 "topic": lesson["topic"],
                 "title": lesson["title"],
                 "tip": lesson["tip"],
+                # Lessons stored before the Hindi was written with them take the Hindi words
+                # without the policy's numbers.
+                **(
+                    {"title_hi": lesson["title_hi"], "tip_hi": lesson["tip_hi"]}
+                    if "tip_hi" in lesson
+                    else wording_hi.education(lesson["topic"], None)
+                ),
                 "case_ids": [],
             },
         )

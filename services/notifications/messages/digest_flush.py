@@ -26,6 +26,11 @@ async def flush_due(
     digests = await repository.claim_due(session, now=now, limit=limit)
     for digest in digests:
         items = await repository.items_of(session, digest.digest_id)
+        if not items:
+            # Every lesson was withdrawn (the closures they taught from were undone): nothing
+            # to send, and the seller's next lesson opens a new digest.
+            digest.flushed_at = now
+            continue
         lessons = [{"topic": i.topic, "case_id": i.case_id, **i.context} for i in items]
         case_ids = {i.case_id for i in items if i.case_id}
         message_id = await queue_draft(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from services.notifications.addresses import address_hash, open_contact
+from services.notifications.digests import repository as digests_repository
 from services.notifications.digests import service as digests
 from services.notifications.messages import repository
 from services.notifications.messages.composing import (
@@ -39,6 +40,7 @@ from services.notifications.messages.composing import (
     may_compose,
     refreshed_acknowledgement,
     replaces_acknowledgement,
+    undoes_closure,
 )
 from services.notifications.messages.rendering import INDIA, render
 from services.notifications.messages.repository import EVIDENCE_REQUEST
@@ -280,7 +282,7 @@ def acts_on_case_event(event: CaseEventBase) -> bool:
     """Whether `handle_case_event` would write anything for this event: a message, a lesson,
     a logged call with the seller, or a reminder it cancels. The consumer skips the others
     before opening a transaction (`EventHandlers.on(..., acts_on=...)`)."""
-    if cancels_reminder(event):
+    if cancels_reminder(event) or undoes_closure(event):
         return True
     if isinstance(event, CaseNoteAdded):
         return event.call_counterpart == CALL_WITH_SELLER
@@ -350,6 +352,11 @@ async def handle_case_event(
             summary=event.note,
             logged_at=event.occurred_at,
         )
+    if undoes_closure(event):
+        # The closure a lesson taught from was undone (the claim reopened, or decided after
+        # all): a digest still to go out would tell the seller it was closed.
+        await flush_pending(session)
+        await digests_repository.withdraw_case_lessons(session, event.case_id)
     composition = compose_case_event(event, settings, now=now, seller_address=address)
     if outdated_due is not None:
         # Before the case's own news, due with it when it goes now (a decision, a review's

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shared import decision_wording
+from shared.events import ClaimTerms
 
 CLAIM_TYPE_WORDS = {
     "DAMAGED": "the item came back damaged",
@@ -135,29 +136,90 @@ def rejection_code(
     return reason_code
 
 
-# Rejections a seller can avoid next time; each becomes a short lesson in the daily digest.
-EDUCATION = {
-    "EVIDENCE_NOT_PROVIDED": {
-        "title": "Keep an unboxing video for every return",
-        "tip": "Record one continuous video when you open each return, starting with the sealed "
-        "parcel and its shipping label in view and ending with the item itself. With that "
-        "video, most damage, wrong-item and used-item claims are decided within minutes. If a "
-        "video is not possible, two clear photos of the item and one of the shipping label also "
-        "work. When we ask for evidence, you have 72 hours to send it.",
-    },
-    "CLAIM_WINDOW_EXPIRED": {
-        "title": "Check returns on the day they arrive",
-        "tip": "Open and check each return on the day it reaches you, and file any claim within "
-        "7 days of delivery (or within 45 days of pickup if a return never arrives). Claims "
-        "filed in time are assessed on their merits.",
-    },
-    "PREMATURE_CLAIM": {
-        "title": "When to report a return as not received",
-        "tip": "A return can take up to 10 days after pickup to reach you. If it has not arrived "
-        "by then, file a 'not received' claim and we will take it up with the logistics partner "
-        "at once.",
-    },
+# Rejections of a seller's claim that the seller can avoid next time; each becomes a short
+# lesson in the daily digest, one per closure reason. The numbers are the policy's that closed
+# the claim (`CaseRejected.claim_terms`), never a version's written into words: an event from
+# before they were recorded gets a lesson that states none.
+EDUCATION_TITLES = {
+    "EVIDENCE_NOT_PROVIDED": "Keep an unboxing video for every return",
+    "CLAIM_WINDOW_EXPIRED": "Check returns on the day they arrive",
+    "PREMATURE_CLAIM": "When to report a return as not received",
 }
+
+
+def education(code: str, terms: ClaimTerms | None) -> dict[str, str]:
+    """A lesson's title and tip for the closure reason `code` (a key of `EDUCATION_TITLES`)."""
+    if code == "EVIDENCE_NOT_PROVIDED":
+        reply = (
+            "send it by the time our request gives"
+            if terms is None
+            # In hours, as the SOP and the closing paragraph say the reply time ("72 hours").
+            else f"you have {_hours(terms.evidence_reply_h)} to send it"
+        )
+        # What the closed claim's type needs, in the policy's words: "two photos and a label
+        # photo also work" is untrue of a missing-item claim (a video and the weight).
+        needs = (
+            ""
+            if terms is None or not terms.evidence_checklist
+            else " A claim like the one we closed needs "
+            f"{checklist_sentence(terms.evidence_checklist)}."
+        )
+        tip = (
+            "Record one continuous video when you open each return, starting with the sealed "
+            "parcel and its shipping label in view and ending with the item itself. With that "
+            f"video, most claims are decided within minutes.{needs} When we ask for evidence, "
+            f"{reply}."
+        )
+    elif code == "CLAIM_WINDOW_EXPIRED":
+        within = (
+            "as soon as you find a problem: the time to claim counts from the return's delivery "
+            "to you (or from its pickup if it never arrives), and each decision email gives it"
+            if terms is None
+            else f"within {decision_wording.span_of_hours(terms.claim_window_h)} of delivery "
+            f"(or within {_days(terms.not_received_latest_days)} of pickup if a return never "
+            "arrives)"
+        )
+        tip = (
+            "Open and check each return on the day it reaches you, and file any claim "
+            f"{within}. Claims filed in time are assessed on their merits."
+        )
+    else:
+        wait = (
+            "some days after pickup to reach you. If it has not arrived by the time our email "
+            "about the closed claim gave"
+            if terms is None
+            else f"up to {_days(terms.not_received_earliest_days)} after pickup to reach you. "
+            "If it has not arrived by then"
+        )
+        tip = (
+            f"A return can take {wait}, file a 'not received' claim and we will take it up with "
+            "the logistics partner at once."
+        )
+    return {"title": EDUCATION_TITLES[code], "tip": tip}
+
+
+def checklist_sentence(items: Sequence[str]) -> str:
+    """A policy checklist as one phrase: an item ending ", or" is an alternative to the next,
+    the others are all needed ("an unboxing video of the returned parcel and the weight of the
+    parcel as you received it, in grams")."""
+    out = ""
+    joiner = ""
+    for item in items:
+        text = item.strip()
+        alternative = text.endswith(", or")
+        text = text.removesuffix(", or").strip()
+        out += joiner + text[:1].lower() + text[1:]
+        joiner = " or " if alternative else " and "
+    return out
+
+
+def _hours(hours: int) -> str:
+    return "1 hour" if hours == 1 else f"{hours} hours"
+
+
+def _days(days: int) -> str:
+    return "1 day" if days == 1 else f"{days} days"
+
 
 CHECKLIST_WORDS = {
     "UNBOXING_VIDEO": "An unboxing video: one continuous clip from the sealed parcel, with its "

@@ -13,7 +13,7 @@ from typing import Any
 from services.notifications.messages import wording
 from services.notifications.messages.wording import CHECKLIST_WORDS
 from services.notifications.settings import INDIA
-from shared.events import DecisionRecord
+from shared.events import ClaimTerms, DecisionRecord
 from shared.money import rupees
 
 MONTHS = (
@@ -104,24 +104,54 @@ REJECTION = {
     "CLAIM_WINDOW_EXPIRED_AFTER_PICKUP": "दावा दावे की समय-सीमा बीतने के बाद पहुँचा: जो वापसी कभी नहीं "
     "पहुँची, उसके लिए यह समय-सीमा उसके पिकअप से गिनी जाती है।",
 }
-EDUCATION = {
-    "EVIDENCE_NOT_PROVIDED": (
-        "हर वापसी का अनबॉक्सिंग वीडियो रखें",
-        "हर वापसी खोलते समय एक लगातार वीडियो बनाएँ: सील पार्सल और उसका शिपिंग लेबल दिखाते हुए "
-        "शुरू करें और सामान पर खत्म करें। ऐसे वीडियो से ज़्यादातर दावे मिनटों में तय हो जाते हैं। "
-        "जब हम सबूत माँगें, तो आपके पास भेजने के लिए 72 घंटे होते हैं।",
-    ),
-    "CLAIM_WINDOW_EXPIRED": (
-        "वापसी उसी दिन जाँचें जिस दिन वह पहुँचे",
-        "हर वापसी उसी दिन खोलकर जाँचें और कोई भी दावा डिलीवरी के 7 दिन के भीतर करें (जो वापसी "
-        "कभी न पहुँचे, उसके लिए पिकअप के 45 दिन के भीतर)।",
-    ),
-    "PREMATURE_CLAIM": (
-        "वापसी न मिलने की शिकायत कब करें",
-        "पिकअप के बाद वापसी को पहुँचने में 10 दिन तक लग सकते हैं। तब तक न पहुँचे, तो 'नहीं मिला' "
-        "दावा दर्ज करें और हम तुरंत लॉजिस्टिक्स पार्टनर से बात करेंगे।",
-    ),
+# `wording.education` in Hindi: the numbers are the policy's that closed the claim, or none.
+EDUCATION_TITLES = {
+    "EVIDENCE_NOT_PROVIDED": "हर वापसी का अनबॉक्सिंग वीडियो रखें",
+    "CLAIM_WINDOW_EXPIRED": "वापसी उसी दिन जाँचें जिस दिन वह पहुँचे",
+    "PREMATURE_CLAIM": "वापसी न मिलने की शिकायत कब करें",
 }
+
+
+def education(code: str, terms: ClaimTerms | None) -> dict[str, str]:
+    """A lesson's Hindi title and tip (`wording.education`)."""
+    if code == "EVIDENCE_NOT_PROVIDED":
+        reply = (
+            "तो हमारे अनुरोध में दिए गए समय तक भेजें।"
+            if terms is None
+            else f"तो आपके पास भेजने के लिए {terms.evidence_reply_h} "
+            f"{'घंटा' if terms.evidence_reply_h == 1 else 'घंटे'} होते हैं।"
+        )
+        needs = (
+            ""
+            if terms is None or not terms.evidence_checklist
+            else " जिस तरह का दावा हमने बंद किया, उसके लिए चाहिए: "
+            f"{checklist_sentence(terms.evidence_checklist)}।"
+        )
+        tip = (
+            "हर वापसी खोलते समय एक लगातार वीडियो बनाएँ: सील पार्सल और उसका शिपिंग लेबल दिखाते "
+            "हुए शुरू करें और सामान पर खत्म करें। ऐसे वीडियो से ज़्यादातर दावे मिनटों में तय हो "
+            f"जाते हैं।{needs} जब हम सबूत माँगें, {reply}"
+        )
+    elif code == "CLAIM_WINDOW_EXPIRED":
+        within = (
+            "समस्या दिखते ही करें: दावे का समय आपको वापसी की डिलीवरी से गिना जाता है (जो वापसी "
+            "कभी न पहुँचे, उसके लिए पिकअप से), और हर फ़ैसले का ईमेल उसे बताता है।"
+            if terms is None
+            else f"डिलीवरी के {span_hi(terms.claim_window_h)} के भीतर करें (जो वापसी कभी न "
+            f"पहुँचे, उसके लिए पिकअप के {terms.not_received_latest_days} दिन के भीतर)।"
+        )
+        tip = f"हर वापसी उसी दिन खोलकर जाँचें और कोई भी दावा {within}"
+    else:
+        wait = (
+            "पिकअप के बाद वापसी को पहुँचने में कुछ दिन लग सकते हैं। बंद किए गए दावे के ईमेल में दिए गए समय तक न पहुँचे"
+            if terms is None
+            else f"पिकअप के बाद वापसी को पहुँचने में {terms.not_received_earliest_days} दिन तक "
+            "लग सकते हैं। तब तक न पहुँचे"
+        )
+        tip = f"{wait}, तो 'नहीं मिला' दावा दर्ज करें और हम तुरंत लॉजिस्टिक्स पार्टनर से बात करेंगे।"
+    return {"title_hi": EDUCATION_TITLES[code], "tip_hi": tip}
+
+
 ESCALATION = {
     "SLA_BREACHED": "हमने आपको जो तारीख दी थी, उस तक आपका मामला तय नहीं हुआ है, और इस देरी के "
     "लिए हमें खेद है। अब डेस्क का एक वरिष्ठ सदस्य इसे देख रहा है।",
@@ -285,6 +315,19 @@ def received_evidence(counts: dict[str, int], weight_g: int | None) -> list[str]
     if weight_g is not None:
         items.append(f"आपको मिले पार्सल का वज़न ({weight_g} ग्राम)")
     return items
+
+
+def checklist_sentence(items: Sequence[str]) -> str:
+    """`wording.checklist_sentence` in Hindi: each item translated, alternatives joined by
+    "या", the rest by "और"."""
+    out = ""
+    joiner = ""
+    for item in items:
+        alternative = item.strip().upper().endswith(", OR")
+        words = checklist_item(item.strip().removesuffix(", or").removesuffix(", OR"))
+        out += joiner + words
+        joiner = " या " if alternative else " और "
+    return out
 
 
 def checklist_item(item: str) -> str:

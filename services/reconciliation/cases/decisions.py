@@ -43,6 +43,7 @@ from shared.events import (
     CaseState,
     CaseUnderReview,
     CaseUpdated,
+    ClaimTerms,
     ClaimType,
     DecisionRecord,
     EvidenceRequested,
@@ -357,6 +358,16 @@ async def apply_verdict(
             appeal_by=appeal_by,
             # The reply-by that passed (E4), for the seller's email: read before the move clears it.
             reply_by=case.reply_by if verdict.reason_code == "EVIDENCE_NOT_PROVIDED" else None,
+            # The policy's own windows, for the lesson the seller's digest draws from this.
+            claim_terms=ClaimTerms(
+                claim_window_h=p.windows.claim_window_h,
+                not_received_earliest_days=p.windows.not_received_earliest_days,
+                not_received_latest_days=p.windows.not_received_latest_days,
+                evidence_reply_h=p.timers.evidence_reply_h,
+                evidence_checklist=list(p.evidence[ClaimType(case.claim_type)].checklist)
+                if case.claim_type
+                else [],
+            ),
         )
         metrics.decision_made(session, verdict.rule_id, None)
     elif step is Step.PROPOSE:

@@ -21,9 +21,11 @@ from services.reconciliation.cases.deadlines import (
     sync_timers,
 )
 from services.reconciliation.cases.decisions import (
+    asks_for_evidence,
     decision_of,
     decision_record,
     evidence_missing,
+    expected_decision_by,
     facts_awaited,
     open_case,
     reevaluable,
@@ -410,6 +412,15 @@ async def _place_escalation(
         case.claimed_amount = record.claimed_amount
         case.seller_contact = record.seller_contact or case.seller_contact
         await _cancel_primary(session, case)
+        case.facts_wait_over = False
+        case.fraud_wait_over = False
+        # The new filing is judged afresh, as a first filing is: its acknowledgement gives the
+        # date, the waits and the evidence request its first verdict leads to (a refiling of
+        # another claim type may wait for a scan or need evidence: a flat review SLA promised
+        # a date the wait or the reply-by then overran, and "nothing to do" before a request).
+        facts = await refresh_facts(session, case)
+        verdict = verdict_for(case, facts, now, p)
+        asks = asks_for_evidence(case, facts, verdict, p)
         emit(
             session,
             case,
@@ -419,16 +430,15 @@ async def _place_escalation(
             now=now,
             reason=f"The seller filed again ({label}) after a premature claim; the case reopens.",
             change="REOPENED",
-            # The latest the reopened claim waits (the review SLA, the case's policy): the date
-            # its acknowledgement gives; most are decided at once.
-            next_step_by=now + timedelta(hours=p.timers.review_sla_h),
+            next_step_by=expected_decision_by(verdict, now, p),
+            **facts_awaited(facts, verdict, until=now + timedelta(hours=p.timers.facts_wait_h)),
+            asks_for_evidence=asks,
+            asks_once_facts_are_in=asks and verdict.step is Step.WAIT_FACTS,
         )
         # Cleared after the move: the table's guard reads the E3b decision being reopened.
         case.decision = None
         case.decided_at = None
         case.appeal_by = None
-        case.facts_wait_over = False
-        case.fraud_wait_over = False
         await reevaluate(session, case, now=now, p=p)
         return
 

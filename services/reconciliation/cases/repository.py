@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.facts import batch
-from services.reconciliation.models import Case, TimelineEntry
+from services.reconciliation.models import Case, CaseTask, TimelineEntry
 
 # The case that stands for its return: not one closed because the return is another seller's.
 LIVE = Case.ownership_refused_at.is_(None)
@@ -65,9 +65,27 @@ async def timeline(session: AsyncSession, case_id: str) -> list[TimelineEntry]:
     return list(rows)
 
 
-async def count_by_state(session: AsyncSession) -> dict[str, int]:
-    """How many cases are in each state (one grouped scan of the cases table)."""
-    rows = await session.execute(select(Case.state, func.count()).group_by(Case.state))
+def worked_by(team: str) -> ColumnElement[bool]:
+    """A case is a team's when the desk asked that team something on it (a task, whatever its
+    status): the team's share of the desk's cases, as its task list is its share of the tasks.
+    Read on the tasks' `case_id` index."""
+    return exists().where(CaseTask.case_id == Case.case_id, CaseTask.team == team)
+
+
+async def is_teams(session: AsyncSession, case_id: str, team: str) -> bool:
+    found = await session.scalar(
+        select(CaseTask.task_id).where(CaseTask.case_id == case_id, CaseTask.team == team).limit(1)
+    )
+    return found is not None
+
+
+async def count_by_state(session: AsyncSession, *, team: str | None = None) -> dict[str, int]:
+    """How many cases are in each state (one grouped scan of the cases table); a team's cases
+    alone when `team` is given."""
+    stmt = select(Case.state, func.count()).group_by(Case.state)
+    if team is not None:
+        stmt = stmt.where(worked_by(team))
+    rows = await session.execute(stmt)
     return {state: int(n) for state, n in rows.all()}
 
 
@@ -79,9 +97,13 @@ async def queue(
     opened_after: datetime | None,
     after: tuple[datetime, str] | None,
     limit: int,
+    team: str | None = None,
 ) -> list[Case]:
-    """Oldest first, keyset-paginated on (opened_at, case_id)."""
+    """Oldest first, keyset-paginated on (opened_at, case_id); a team's cases alone when
+    `team` is given."""
     stmt: Select[tuple[Case]] = select(Case)
+    if team is not None:
+        stmt = stmt.where(worked_by(team))
     for column in (
         "return_id",
         "seller_id",

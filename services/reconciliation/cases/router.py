@@ -96,7 +96,7 @@ async def list_cases(
     response: Response,
     clock: RequestClock,
     session: DbSession,
-    principal: Principal = require(*READERS),
+    principal: Principal = require(*READERS, team_reads=True),
     state: CaseState | None = None,
     return_id: str | None = Query(default=None, max_length=64),
     seller_id: str | None = Query(default=None, max_length=64),
@@ -133,6 +133,9 @@ async def list_cases(
         opened_after=now - timedelta(hours=max_age_hours) if max_age_hours is not None else None,
         after=paging.decode_cursor(cursor, (datetime, str)) if cursor else None,
         limit=limit + 1,
+        # A key bound to a team reads the cases its team was asked something on, whatever the
+        # filters name: another team's case is not in its queue.
+        team=principal.team,
     )
     items, next_cursor = paging.page(rows, limit, lambda c: (c.opened_at, c.case_id))
     link_next(request, response, next_cursor)
@@ -140,9 +143,17 @@ async def list_cases(
 
 
 @router.get("/counts", response_model=CaseCounts, summary="How many cases are in each state")
-async def count_cases(session: DbSession, principal: Principal = require(*READERS)) -> CaseCounts:
-    counts = await repository.count_by_state(session)
+async def count_cases(
+    session: DbSession, principal: Principal = require(*READERS, team_reads=True)
+) -> CaseCounts:
+    counts = await repository.count_by_state(session, team=principal.team)
     return CaseCounts(by_state={s.value: counts.get(s.value, 0) for s in CaseState})
+
+
+async def _teams(session: DbSession, principal: Principal, case_id: str) -> bool:
+    """Whether this key may read the case: the desk's keys every case, a key bound to a team
+    the cases its team was asked something on."""
+    return principal.team is None or await repository.is_teams(session, case_id, principal.team)
 
 
 async def _detail(session: DbSession, case: Case, now: datetime) -> CaseDetail:
@@ -194,10 +205,15 @@ async def _detail(session: DbSession, case: Case, now: datetime) -> CaseDetail:
 
 @router.get("/{case_id}", response_model=CaseDetail, summary="A case with its whole timeline")
 async def get_case(
-    case_id: str, clock: RequestClock, session: DbSession, principal: Principal = require(*READERS)
+    case_id: str,
+    clock: RequestClock,
+    session: DbSession,
+    principal: Principal = require(*READERS, team_reads=True),
 ) -> CaseDetail:
     case = await repository.get(session, case_id)
-    if case is None:
+    if case is None or not await _teams(session, principal, case_id):
+        # Another team's case answers as an unknown one: a key bound to a team learns nothing
+        # of the cases it was not asked about.
         raise Problem(404, "Not found", f"No case {case_id}.")
     return await _detail(session, case, clock.now())
 

@@ -35,6 +35,9 @@ from shared.wakeups import NOTICES_CHANNEL
 
 log = logging.getLogger(__name__)
 
+# How many rounds a process tries to find the rulings it owes before it gives up.
+_RULINGS_OWED_TRIES = 3
+
 # Disputes in which the partner is owed a message after the notice (sent in its place if the
 # notice never reached it).
 FOLLOW_UPS = RULED | {"WITHDRAWN"}
@@ -192,6 +195,23 @@ async def deliver_due(
     return done
 
 
+async def owe_unsent_rulings(
+    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime
+) -> int:
+    """A partner learns a ruling from its endpoint, the channel it reads notices from; notices
+    ruled before rulings were sent got none. Rather than leave those partners to find the
+    ruling by reading each notice with their key (one that reads its webhooks only never
+    would), the delivery loop queues every ruling not attempted since it was made, as a new
+    ruling is queued; it is sent under the ruling's own message id."""
+    async with sessionmaker() as session, session.begin():
+        owed = await repository.owe_unsent_rulings(session, rulings=RULED, now=now)
+    if owed:
+        log.info(
+            "rulings made before they were sent queued for their partners", extra={"notices": owed}
+        )
+    return owed
+
+
 async def notice_loop(runtime: ServiceRuntime) -> None:
     """Background loop of the app: deliver due notices and close expired contest windows, then
     sleep until the next attempt or window's end, or until a notice is written (the table's
@@ -199,8 +219,20 @@ async def notice_loop(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     timeout = float(getattr(settings, "notice_timeout_s", 10.0))
     http = NoticeHttp(timeout_s=timeout)
+    rulings_owed_tries = 0
 
     async def deliver() -> bool:
+        nonlocal rulings_owed_tries
+        if 0 <= rulings_owed_tries < _RULINGS_OWED_TRIES:
+            # Once a process, in its first rounds: rulings made before they were sent are sent
+            # now. A check that keeps failing is given up after a few rounds (and logged), never
+            # holding every notice's delivery behind it.
+            rulings_owed_tries += 1
+            try:
+                await owe_unsent_rulings(runtime.sessionmaker, now=runtime.clock.now())
+                rulings_owed_tries = -1
+            except Exception:
+                log.warning("checking for rulings not yet sent failed", exc_info=True)
         return bool(
             await deliver_due(
                 runtime.sessionmaker, http=http, now=runtime.clock.now(), settings=settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -135,6 +135,32 @@ async def finalize_expired(session: AsyncSession, *, now: datetime) -> int:
         update(DebitNotice)
         .where(DebitNotice.dispute == "OPEN", DebitNotice.contest_by <= now)
         .values(dispute="FINAL", final_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def owe_unsent_rulings(
+    session: AsyncSession, *, rulings: frozenset[str], now: datetime
+) -> int:
+    """Notices ruled while rulings were not sent (before 2026-12-05) are owed their ruling:
+    ruled, delivered (or dead-lettered, which a ruling made now revives), and never attempted
+    since the ruling (a ruling made since goes back to the queue and is attempted after it).
+    Put back in the delivery queue, as a ruling made now is; the ruling's message id is
+    stable, so a partner that somehow has it drops it."""
+    since_ruling = exists().where(
+        NoticeAttempt.notice_id == DebitNotice.notice_id,
+        NoticeAttempt.attempted_at >= NoticeContest.decided_at,
+    )
+    result = await session.execute(
+        update(DebitNotice)
+        .where(
+            DebitNotice.dispute.in_(sorted(rulings)),
+            DebitNotice.delivery.in_(("DELIVERED", "DEAD")),
+            NoticeContest.notice_id == DebitNotice.notice_id,
+            and_(NoticeContest.decided_at.is_not(None), ~since_ruling),
+        )
+        .values(delivery="PENDING", attempts=0, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

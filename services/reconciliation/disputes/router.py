@@ -126,6 +126,44 @@ def _contest(row: NoticeContest | None) -> dict[str, Any] | None:
     }
 
 
+# What a partner's key reads of a notice and of its contest: named here, field by field, so a
+# field added for the desk (a ledger id, who ruled, our delivery log) never reaches a partner
+# by default.
+PARTNER_NOTICE = (
+    "notice_id",
+    "case_id",
+    "partner_id",
+    "amount",
+    "rule_id",
+    "policy_version",
+    "delivery",
+    "attempts",
+    "next_attempt_at",
+    "delivered_at",
+    "dispute",
+    "contest_by",
+    "final_at",
+    "withdrawn_at",
+    "reversed_amount",
+    "created_at",
+)
+PARTNER_CONTEST = (
+    "contest_id",
+    "reason",
+    "evidence",
+    "filed_by",
+    "filed_at",
+    "outcome",
+    "reversed_amount",
+    "ruling",
+    "decided_at",
+)
+
+
+def _partner_notice(notice: dict[str, Any]) -> dict[str, Any]:
+    return {key: notice[key] for key in PARTNER_NOTICE}
+
+
 async def _detail(session: Any, row: DebitNotice) -> dict[str, Any]:
     return {
         **_notice(row),
@@ -260,6 +298,7 @@ async def _notice_page(
     delivery: str | None = None,
     dispute: str | None = None,
     case_id: str | None = None,
+    for_partner: bool = False,
 ) -> NoticePage:
     rows = await repository.notices(
         session,
@@ -272,7 +311,8 @@ async def _notice_page(
     )
     items, next_cursor = paging.page(rows, limit, lambda n: (n.created_at, n.notice_id))
     link_next(request, response, next_cursor)
-    return NoticePage(items=[_notice(r) for r in items], next=next_cursor)
+    shape = (lambda r: _partner_notice(_notice(r))) if for_partner else _notice
+    return NoticePage(items=[shape(r) for r in items], next=next_cursor)
 
 
 # --- the desk ---------------------------------------------------------------------------------
@@ -442,7 +482,13 @@ async def my_notices(
     principal: Principal = require(Role.PARTNER),
 ) -> NoticePage:
     return await _notice_page(
-        request, response, session, limit=limit, cursor=cursor, partner_id=_own_partner(principal)
+        request,
+        response,
+        session,
+        limit=limit,
+        cursor=cursor,
+        partner_id=_own_partner(principal),
+        for_partner=True,
     )
 
 
@@ -455,12 +501,14 @@ async def my_notice(
     notice_id: UUID, session: DbSession, principal: Principal = require(Role.PARTNER)
 ) -> dict[str, Any]:
     row = await service.owned_notice(session, notice_id, partner_id=_own_partner(principal))
-    detail = await _detail(session, row)
-    detail.pop("attempts_log")  # our delivery log is ours; the partner saw the requests
-    if detail["contest"] is not None:
-        # Who ruled is a person at the marketplace, as in the ruling message: not the partner's.
-        detail["contest"].pop("decided_by")
-    return detail
+    contest = _contest(await repository.contest_of(session, row.notice_id))
+    # Our delivery log is ours (the partner saw the requests); who ruled is a person at the
+    # marketplace, as in the ruling message; the reversal is a ledger transaction of ours.
+    return {
+        **_partner_notice(_notice(row)),
+        "payload": row.payload,
+        "contest": None if contest is None else {key: contest[key] for key in PARTNER_CONTEST},
+    }
 
 
 @router.post(
@@ -468,7 +516,7 @@ async def my_notice(
     status_code=201,
     response_model=dict[str, Any],
     summary="Contest a debit within the window, with a reason and evidence",
-    responses=json_example(ex.CONTEST, status=201),
+    responses=json_example(ex.PARTNER_NOTICE["contest"], status=201),
 )
 async def contest(
     notice_id: UUID,
@@ -489,7 +537,10 @@ async def contest(
             actor=principal.client_id,
             now=clock.now(),
         )
-        return _contest(row) or {}
+        filed = _contest(row) or {}
+        # The partner's fields alone, as on its notice: who rules and the ledger's reversal
+        # are the marketplace's (both empty at filing, but the shape is the partner's).
+        return {key: filed[key] for key in PARTNER_CONTEST if key in filed}
 
     return await idempotent(
         request, session, principal=principal, key=idempotency_key, action=run, status_code=201

@@ -77,13 +77,15 @@ async def build(session: AsyncSession, partner_id: str, month: str) -> MonthlySt
         partner_id, month, await repository.balance_before(session, account, start)
     )
     for entry, tx in await ledger.account_entries(session, account=account, start=start, end=end):
+        # The statement is the partner's (its key reads it, finance emails it): the ledger's
+        # own transaction ids and descriptions (which name other transactions) stay in the
+        # ledger's statement (`/v1/ledger/partners/{id}/statement`, finance's).
         statement.lines.append(
             {
                 "posted_at": entry.posted_at.isoformat(),
                 "case_id": entry.case_id,
-                "transaction_id": str(tx.transaction_id),
                 "kind": tx.kind,
-                "description": tx.description,
+                "description": partner_wording(tx.kind, entry.amount),
                 "amount": entry.amount,
             }
         )
@@ -101,7 +103,23 @@ async def build(session: AsyncSession, partner_id: str, month: str) -> MonthlySt
     return statement
 
 
-_LINE_COLUMNS = ("posted_at", "case_id", "transaction_id", "kind", "description", "amount")
+_LINE_COLUMNS = ("posted_at", "case_id", "kind", "description", "amount")
+
+
+def partner_wording(kind: str, amount: int) -> str:
+    """What a line of its account means, in the partner's words (a debit is positive)."""
+    if kind == "SETTLEMENT":
+        return "Debit: the case was decided with your company liable"
+    if kind == "CONTEST_REVERSAL":
+        return "Your contest was ruled: this part of the debit is taken off"
+    if kind == "REVERSAL" and amount < 0:
+        return "Debit reversed: the case's decision was overturned on appeal"
+    if kind == "REVERSAL":
+        return (
+            "A contest's reversal undone: the case's decision was overturned on appeal and "
+            "its debit reversed as a whole"
+        )
+    return kind.replace("_", " ").capitalize()
 
 
 def to_csv(s: MonthlyStatement) -> str:
@@ -129,16 +147,17 @@ def to_xlsx(s: MonthlyStatement) -> bytes:
     money = book.add_format({"num_format": "#,##0.00"})
     bold_money = book.add_format({"num_format": "#,##0.00", "bold": True})
     sheet.write(0, 0, f"Debit statement — {s.partner_id} — {s.month}", bold)
+    header = ("Posted at (UTC)", "Case", "Kind", "Description", "Amount (₹)")
+    amount_col = len(header) - 1
     sheet.write(2, 0, "Opening balance (₹)", bold)
-    sheet.write_number(2, 5, s.opening / 100, bold_money)
-    header = ("Posted at (UTC)", "Case", "Transaction", "Kind", "Description", "Amount (₹)")
+    sheet.write_number(2, amount_col, s.opening / 100, bold_money)
     for col, title in enumerate(header):
         sheet.write(4, col, title, bold)
     row = 5
     for line in s.lines:
-        for col, key in enumerate(_LINE_COLUMNS[:5]):
+        for col, key in enumerate(_LINE_COLUMNS[:amount_col]):
             sheet.write(row, col, line[key])
-        sheet.write_number(row, 5, line["amount"] / 100, money)
+        sheet.write_number(row, amount_col, line["amount"] / 100, money)
         row += 1
     row += 1
     for label, value in (
@@ -146,15 +165,15 @@ def to_xlsx(s: MonthlyStatement) -> bytes:
         ("Reversals", s.reversals),
         ("Closing balance", s.closing),
     ):
-        sheet.write(row, 4, label, bold)
-        sheet.write_number(row, 5, value / 100, bold_money)
+        sheet.write(row, amount_col - 1, label, bold)
+        sheet.write_number(row, amount_col, value / 100, bold_money)
         row += 1
-    sheet.write(row, 4, "Contests filed", bold)
-    sheet.write_number(row, 5, len(s.contests))
+    sheet.write(row, amount_col - 1, "Contests filed", bold)
+    sheet.write_number(row, amount_col, len(s.contests))
     sheet.set_column(0, 0, 26)
-    sheet.set_column(1, 2, 38)
-    sheet.set_column(4, 4, 50)
-    sheet.set_column(5, 5, 14)
+    sheet.set_column(1, 1, 38)
+    sheet.set_column(3, 3, 50)
+    sheet.set_column(4, 4, 14)
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     book.close()

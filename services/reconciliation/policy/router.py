@@ -41,7 +41,9 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _summary(p: PolicyVersion, in_force: str | None) -> dict[str, Any]:
+def _summary(p: PolicyVersion, in_force: str | None, *, desk: bool = True) -> dict[str, Any]:
+    """A version as listed; `desk` False for a key bound to a team, which reads the rules but
+    not the what-if (its money and partners over every team's past cases are the desk's)."""
     return {
         "version": p.version,
         "status": p.status,
@@ -53,7 +55,7 @@ def _summary(p: PolicyVersion, in_force: str | None) -> dict[str, Any]:
         "approved_by": p.approved_by,
         "adopted_at": _iso(p.adopted_at),
         "retired_at": _iso(p.retired_at),
-        "what_if_summary": (p.what_if or {}).get("summary"),
+        "what_if_summary": (p.what_if or {}).get("summary") if desk else None,
     }
 
 
@@ -70,10 +72,12 @@ async def list_policies(
     clock: RequestClock,
     limit: int = Limit(100, 500),
     cursor: Cursor = None,
-    principal: Principal = require(*READERS),
+    # The rules in force name no case: every team reads what the desk decides by.
+    principal: Principal = require(*READERS, team_reads=True),
 ) -> PolicyPage:
     in_force = await repository.in_force_version(session, clock.now())
-    versions = [_summary(p, in_force) for p in await repository.all_versions(session)]
+    desk = principal.team is None
+    versions = [_summary(p, in_force, desk=desk) for p in await repository.all_versions(session)]
     items, next_cursor = paging.page_of_list(
         versions, limit=limit, cursor=cursor, key=lambda p: (str(p["version"]),)
     )
@@ -124,16 +128,17 @@ async def get_policy(
     version: str,
     session: DbSession,
     clock: RequestClock,
-    principal: Principal = require(*READERS),
+    principal: Principal = require(*READERS, team_reads=True),
 ) -> dict[str, Any]:
     policy = await repository.get(session, version)
     if policy is None:
         raise Problem(404, "Not found", f"No policy version {version}.")
     in_force = await repository.in_force_version(session, clock.now())
     return {
-        **_summary(policy, in_force),
+        **_summary(policy, in_force, desk=principal.team is None),
         "definition": policy.definition,
-        "what_if": policy.what_if,
+        # The what-if names past cases of every team (its samples): the desk's to read.
+        "what_if": policy.what_if if principal.team is None else None,
         "changes": [_change(c) for c in await repository.changes(session, version)],
     }
 

@@ -18,10 +18,14 @@ async def of_case(
     *,
     after: tuple[datetime, UUID] | None = None,
     limit: int | None = None,
+    team: str | None = None,
 ) -> list[CaseTask]:
-    """Oldest first, keyset-paginated on (created_at, task_id); every task without a limit."""
+    """Oldest first, keyset-paginated on (created_at, task_id); every task without a limit;
+    one team's alone when `team` is given."""
     order = [(CaseTask.created_at, False), (CaseTask.task_id, False)]
     query = select(CaseTask).where(CaseTask.case_id == case_id).order_by(*paging.order_by(order))
+    if team is not None:
+        query = query.where(CaseTask.team == team)
     if after is not None:
         query = query.where(paging.after(order, after))
     if limit is not None:

@@ -112,13 +112,14 @@ async def case_tasks(
     session: DbSession,
     limit: int = Limit(100, 500),
     cursor: Cursor = None,
-    principal: Principal = require(*WORKERS),
+    principal: Principal = require(*WORKERS, team_reads=True),
 ) -> TaskPage:
     rows = await service.of_case(
         session,
         case_id=case_id,
         after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
         limit=limit + 1,
+        team=principal.team,
     )
     items, next_cursor = paging.page(rows, limit, lambda t: (t.created_at, t.task_id))
     comments = await repository.comments(session, [t.task_id for t in items])
@@ -140,7 +141,7 @@ async def list_tasks(
     status: Literal["OPEN", "DONE", "CANCELLED"] | None = None,
     limit: int = Limit(100, 500),
     cursor: Cursor = None,
-    principal: Principal = require(*WORKERS),
+    principal: Principal = require(*WORKERS, team_reads=True),
 ) -> TaskPage:
     if principal.team is not None:
         # A key bound to a team reads its team's queue: by default, and only that one.
@@ -164,12 +165,16 @@ async def list_tasks(
     responses=json_example(ex.TASK_METRICS),
 )
 async def metrics(
-    session: DbSession, clock: RequestClock, principal: Principal = require(*WORKERS)
+    session: DbSession,
+    clock: RequestClock,
+    principal: Principal = require(*WORKERS, team_reads=True),
 ) -> dict[str, Any]:
     now = clock.now()
     return {
         "as_of": now.isoformat(),
-        "teams": service.team_metrics(await repository.all_tasks(session), now),
+        "teams": service.team_metrics(
+            await repository.all_tasks(session), now, only=principal.team
+        ),
     }
 
 
@@ -307,8 +312,9 @@ async def report(
     session: DbSession,
     clock: RequestClock,
     reason: Annotated[str, Query(max_length=500)] = "On request",
-    principal: Principal = require(*WORKERS),
+    principal: Principal = require(*WORKERS, team_reads=True),
 ) -> HTMLResponse:
+    await service.require_case_of(session, case_id, principal.team)
     html = await case_report(
         session, case_id=case_id, reason=reason, actor=principal.client_id, now=clock.now()
     )

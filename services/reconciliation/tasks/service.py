@@ -77,13 +77,27 @@ async def open_task(
 
 
 async def of_case(
-    session: AsyncSession, *, case_id: str, after: tuple[datetime, UUID] | None, limit: int
+    session: AsyncSession,
+    *,
+    case_id: str,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+    team: str | None = None,
 ) -> list[CaseTask]:
     """A case's tasks; an id that names no case is refused rather than shown an empty list,
-    as every other route under /v1/cases/{case_id} refuses it."""
-    if await cases.get(session, case_id) is None:
+    as every other route under /v1/cases/{case_id} refuses it. A key bound to a team reads its
+    team's tasks of its team's cases: another team's case answers as an unknown one."""
+    await require_case_of(session, case_id, team)
+    return await repository.of_case(session, case_id, after=after, limit=limit, team=team)
+
+
+async def require_case_of(session: AsyncSession, case_id: str, team: str | None) -> None:
+    """The case exists and, for a key bound to a team, is its team's (a task of the team on it);
+    otherwise the same 404 as an unknown case."""
+    if await cases.get(session, case_id) is None or (
+        team is not None and not await cases.is_teams(session, case_id, team)
+    ):
         raise CaseNotFound(case_id)
-    return await repository.of_case(session, case_id, after=after, limit=limit)
 
 
 async def _task(session: AsyncSession, task_id: UUID) -> CaseTask:
@@ -228,12 +242,18 @@ async def alert_overdue(
     return alerted
 
 
-def team_metrics(tasks: list[CaseTask], now: datetime) -> list[dict[str, Any]]:
+def team_metrics(
+    tasks: list[CaseTask], now: datetime, *, only: str | None = None
+) -> list[dict[str, Any]]:
+    """Per team: open, overdue, done, time to close; the row of team `only` alone when given
+    (a key bound to a team reads its own team's figures, not the others')."""
     by_team: dict[str, list[CaseTask]] = defaultdict(list)
     for task in tasks:
         by_team[task.team].append(task)
     out = []
     for team in Team:
+        if only is not None and team.value != only:
+            continue
         rows = by_team.get(team.value, [])
         hours = [
             (t.closed_at - t.created_at).total_seconds() / 3600
