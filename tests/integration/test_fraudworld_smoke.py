@@ -6,22 +6,14 @@ fault drill, since they use the same consumer groups as the in-process pipeline 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from disputedesk.fraudworld.runner import WorldRun
 from disputedesk.fraudworld.world import build_world
 from disputedesk.stack import Stack
+from tests.support.stacks import own_stack
 
-ROOT = Path(__file__).resolve().parents[2]
-
-WORLD_STACK = {
-    "DISPUTEDESK_STATE_DIR": os.environ.get(
-        "DISPUTEDESK_FWORLD_STATE_DIR", str(ROOT / ".state" / "fworld-test")
-    ),
-    "DISPUTEDESK_KAFKA_PORT": os.environ.get("DISPUTEDESK_FWORLD_KAFKA_PORT", "26192"),
-    "DISPUTEDESK_PG_PORT": os.environ.get("DISPUTEDESK_FWORLD_PG_PORT", "26532"),
-    "DISPUTEDESK_SMTP_PORT": os.environ.get("DISPUTEDESK_FWORLD_SMTP_PORT", "26125"),
-}
+# Its own stack, 300 ports above the test stack's (the drills take 100 and 200 above it).
+WORLD_STACK = own_stack("FWORLD", "fworld-test", step=300)
 
 
 async def test_a_tiny_world_is_scored_a_blatant_abuser_found_an_honest_seller_not() -> None:
