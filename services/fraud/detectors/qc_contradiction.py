@@ -193,8 +193,9 @@ ORDINARY_AGENTS = "ordinary_agents"
 
 def with_ordinary_agents(findings: list[Finding], ordinary: Collection[str]) -> list[Finding]:
     """A hub's findings, each naming the hub's agents whose own passes at the hub look ordinary
-    (`ORDINARY_AGENTS`): agents that neither explain the hub's excess nor are telling against
-    their peers.
+    (`ORDINARY_AGENTS`): agents that do not explain the hub's excess and whose record there
+    favours their peers' rate (a Bayes factor of at most 1), not merely short of telling: an
+    agent a little above its peers may be the excess the hub is alerted for.
 
     A hub is alerted on what remains of its excess once the agents that explain it are left out;
     it does not say that every pass at the hub is suspect. Two cheating agents at one hub keep

@@ -128,8 +128,8 @@ class QcInputs(AssessorBase):
         for etype, eid in entities:
             own = dict(totals.get((etype, eid), {}))
             parts: dict[str, tuple[int, int]] = {}
-            # The hub's agents whose passes here look ordinary (neither explaining its excess
-            # nor telling on their own): its findings do not speak for their passes.
+            # The hub's agents whose passes here show no excess (`favours_peers`): its
+            # findings do not speak for their passes.
             ordinary: set[str] = set()
             if etype == "hub":
                 # The agents that explain the hub's excess: their passes leave its counts.
@@ -185,7 +185,20 @@ class QcInputs(AssessorBase):
                     for a, v in at_hub_per_buyer.items()
                     if a not in explaining
                 }
-                ordinary = set(at_hub) - explaining
+                # Agents whose record at the hub favours their peers' rate: an agent a little
+                # above it, not yet telling, may be the hub's excess and stays in its reach.
+                ordinary = {
+                    a
+                    for a, v in at_hub_per_buyer.items()
+                    if a not in explaining
+                    and self.favours_peers(
+                        v.get("qc_contradictions", 0),
+                        v.get("qc_passed", 0),
+                        agents_baseline,
+                        agents_spread,
+                        prior_rate=qc_contradiction.PRIOR_RATE,
+                    )
+                }
             own = per_buyer(etype, eid, own)
             k, n = await baseline(etype, eid)
             found = qc_contradiction.qc_findings(
