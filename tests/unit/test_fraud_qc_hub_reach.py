@@ -93,3 +93,15 @@ def test_the_revisions_select_what_the_open_alert_reaches() -> None:
     # Without ordinary agents, the hub's claims as before: no condition on the agent.
     plain = selector_for(hub_finding())
     assert plain is not None and len(plain.conditions) == len(selector.conditions) - 1
+
+
+def test_an_agent_is_ordinary_only_when_its_record_favours_its_peers() -> None:
+    # Agents at 2.5 %, as alike as the bound allows: one contradiction in forty passes is
+    # their rate; three in forty, or one in five, is above it though short of telling.
+    from services.fraud.scoring.base import _favours_peers, default_config
+
+    s = default_config().sequential
+    assert _favours_peers(1, 40, 0.025, 1000.0, s)
+    assert _favours_peers(0, 3, 0.025, 1000.0, s)
+    assert not _favours_peers(3, 40, 0.025, 1000.0, s)
+    assert not _favours_peers(1, 5, 0.025, 1000.0, s)
