@@ -63,9 +63,9 @@ async def test_a_hub_alert_leaves_its_ordinary_agents_passes_alone(
     sessions: async_sessionmaker[Any],
 ) -> None:
     await ordinary_network(sessions, hubs=4, per_agent=50)
-    # One claim on an ordinary agent's pass early (one in its forty passes, as its peers);
-    # then every other pass naming no agent claimed (ten of twenty).
-    events = passes_at_h_x(0, 100, {0} | {i for i in range(4, 100, 5) if i % 10 == 4})
+    # Fifty passes as ordinary as the other hubs' but for one claim on AG-Xa's pass (one in
+    # its twenty-odd passes, about its peers' rate); then every pass naming no agent claimed.
+    events = passes_at_h_x(0, 100, {50} | {i for i in range(54, 100, 5)})
     # After the hub's alert: an honest claim on AG-Xb's pass (its first), and one on a pass
     # naming no agent.
     events += passes_at_h_x(100, 105, {101, 104})
