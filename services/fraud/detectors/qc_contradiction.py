@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.sequential import demoted
@@ -183,3 +184,44 @@ def held_without_named_agents(
         else f
         for f in findings
     ]
+
+
+# A hub's QC-contradiction finding names the agents it does not speak for (below), one string
+# since reason numbers are scalars.
+ORDINARY_AGENTS = "ordinary_agents"
+
+
+def with_ordinary_agents(findings: list[Finding], ordinary: Collection[str]) -> list[Finding]:
+    """A hub's findings, each naming the hub's agents whose own passes at the hub look ordinary
+    (`ORDINARY_AGENTS`): agents that do not explain the hub's excess and whose record there
+    favours their peers' rate (a Bayes factor of at most 1), not merely short of telling: an
+    agent a little above its peers may be the excess the hub is alerted for.
+
+    A hub is alerted on what remains of its excess once the agents that explain it are left out;
+    it does not say that every pass at the hub is suspect. Two cheating agents at one hub keep
+    its alert standing without the worst of them, and its floor then reached the wrong items
+    claimed on the honest agents' passes beside them: an honest claim made HIGH on a
+    pass by an agent whose own record is ordinary, which the hub's alert cannot have touched. A
+    pass naming no agent, or naming an agent that is telling, is still the hub's to answer for
+    (`covers`)."""
+    if not ordinary:
+        return findings
+    names = ",".join(sorted(ordinary))
+    return [
+        replace(f, numbers=f.numbers | {ORDINARY_AGENTS: names})
+        if f.pattern == f"{PATTERN_PREFIX}HUB"
+        else f
+        for f in findings
+    ]
+
+
+def ordinary_agents(numbers: Mapping[str, object]) -> frozenset[str]:
+    """The agents a hub's finding (or its alert's evidence) names as ordinary."""
+    names = numbers.get(ORDINARY_AGENTS)
+    return frozenset(str(names).split(",")) if names else frozenset()
+
+
+def covers(numbers: Mapping[str, object], qc_agent_id: str | None) -> bool:
+    """Whether a hub's QC finding speaks for a pass by `qc_agent_id` at the hub: a pass naming
+    no agent, or an agent the finding does not name as ordinary."""
+    return qc_agent_id is None or qc_agent_id not in ordinary_agents(numbers)

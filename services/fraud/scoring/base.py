@@ -194,6 +194,12 @@ def _telling(k: int, n: int, rate: float, concentration: float, s: Sequential) -
     return test.log_bf >= math.log(1 / s.alpha_medium)
 
 
+@lru_cache(maxsize=65536)
+def _favours_peers(k: int, n: int, rate: float, concentration: float, s: Sequential) -> bool:
+    """`AssessorBase.favours_peers`'s test, kept by its numbers as `_telling`'s is."""
+    return sequential_test(k, n, PeerSpread(rate, concentration), s).log_bf <= 0
+
+
 class AssessorBase:
     """One event's assessment; holds what the steps share."""
 
@@ -299,6 +305,20 @@ class AssessorBase:
         enough to say a part explains its place's excess."""
         baseline = _peer_spread(self.config, peers, spread, prior_rate)
         return _telling(k, n, baseline.rate, baseline.concentration, self.config.sequential)
+
+    def favours_peers(
+        self,
+        k: int,
+        n: int,
+        peers: tuple[int, int],
+        spread: PeerSpread | None,
+        *,
+        prior_rate: float,
+    ) -> bool:
+        """Whether k of n is evidence for the peers' rate rather than against it (a Bayes factor
+        of at most 1): a record that shows no excess at all, however few its events."""
+        baseline = _peer_spread(self.config, peers, spread, prior_rate)
+        return _favours_peers(k, n, baseline.rate, baseline.concentration, self.config.sequential)
 
     def sequential_test(
         self,

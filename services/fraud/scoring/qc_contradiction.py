@@ -128,6 +128,9 @@ class QcInputs(AssessorBase):
         for etype, eid in entities:
             own = dict(totals.get((etype, eid), {}))
             parts: dict[str, tuple[int, int]] = {}
+            # The hub's agents whose passes here show no excess (`favours_peers`): its
+            # findings do not speak for their passes.
+            ordinary: set[str] = set()
             if etype == "hub":
                 # The agents that explain the hub's excess: their passes leave its counts.
                 at_hub = {
@@ -182,6 +185,20 @@ class QcInputs(AssessorBase):
                     for a, v in at_hub_per_buyer.items()
                     if a not in explaining
                 }
+                # Agents whose record at the hub favours their peers' rate: an agent a little
+                # above it, not yet telling, may be the hub's excess and stays in its reach.
+                ordinary = {
+                    a
+                    for a, v in at_hub_per_buyer.items()
+                    if a not in explaining
+                    and self.favours_peers(
+                        v.get("qc_contradictions", 0),
+                        v.get("qc_passed", 0),
+                        agents_baseline,
+                        agents_spread,
+                        prior_rate=qc_contradiction.PRIOR_RATE,
+                    )
+                }
             own = per_buyer(etype, eid, own)
             k, n = await baseline(etype, eid)
             found = qc_contradiction.qc_findings(
@@ -224,6 +241,10 @@ class QcInputs(AssessorBase):
                     found = qc_contradiction.held_without_named_agents(
                         found, test, self.config.qc_unnamed_hub_seq_alpha
                     )
+                found = qc_contradiction.with_ordinary_agents(found, ordinary)
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
-            self.add(found, direct=True)
+            # A hub's finding about a pass by one of its ordinary agents is carried onto the
+            # claim as the hub's risk (MEDIUM at most), not as evidence about the claim: the
+            # hub's excess lies in its other passes (`qc_contradiction.with_ordinary_agents`).
+            self.add(found, direct=etype == "agent" or facts.qc_agent_id not in ordinary)

@@ -21,19 +21,20 @@ partitions), the earlier one's arrival revises it (`revise_claim`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.fraud import metrics
 from services.fraud.detectors import pilferage
+from services.fraud.detectors import qc_contradiction as qc
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.features import repository as features
 from services.fraud.features.service import NAMING_CLAIMS, QC_CONTRADICTING_CLAIMS
@@ -106,10 +107,17 @@ def selector_for(f: Finding) -> Selector | None:
         return _claims(facts.buyer_id.in_(accounts))
     if p.startswith("QC_CONTRADICTION_"):
         column = facts.qc_agent_id if f.entity_type == "agent" else facts.qc_hub_id
+        # A hub's finding does not speak for its ordinary agents' passes (`qc.covers`).
+        ordinary = sorted(qc.ordinary_agents(f.numbers)) if f.entity_type == "hub" else []
         return _claims(
             column == eid,
             facts.qc_result == "PASSED",
             facts.claim_type.in_(QC_CONTRADICTING_CLAIMS),
+            *(
+                [or_(facts.qc_agent_id.is_(None), facts.qc_agent_id.not_in(ordinary))]
+                if ordinary
+                else []
+            ),
         )
     if p.startswith(pilferage.PATTERN_PREFIX):
         where = (
@@ -128,9 +136,11 @@ def is_about(
     subject_type: str,
     *,
     terminal_scan: bool,
+    numbers: Mapping[str, object] | None = None,
 ) -> bool:
     """Whether one event is among those a finding is about: `selector_for` for a single event
-    already in hand (the two must agree), used for the events that follow an open alert."""
+    already in hand (the two must agree), used for the events that follow an open alert.
+    `numbers`: the finding's (an alert's evidence), which may narrow what it speaks for."""
     claim = subject_type == CLAIM_TYPE and facts.claim_type is not None
     naming = facts.claim_type in NAMING_CLAIMS
     if pattern == "CLAIM_ABUSE":
@@ -156,12 +166,13 @@ def is_about(
     if pattern == "COLLUSION_SHARED_IDENTITY":
         return claim and facts.buyer_id == entity_id
     if pattern.startswith("QC_CONTRADICTION_"):
-        qc = facts.qc_agent_id if entity_type == "agent" else facts.qc_hub_id
+        passed_by = facts.qc_agent_id if entity_type == "agent" else facts.qc_hub_id
         return (
             claim
-            and qc == entity_id
+            and passed_by == entity_id
             and facts.qc_result == "PASSED"
             and facts.claim_type in QC_CONTRADICTING_CLAIMS
+            and (entity_type != "hub" or qc.covers(numbers or {}, facts.qc_agent_id))
         )
     if pattern.startswith(pilferage.PATTERN_PREFIX):
         at = (
@@ -491,6 +502,7 @@ async def _about_another_open_alert(session: AsyncSession, row: Assessment, aler
             facts,
             row.subject_type,
             terminal_scan=row.subject_type == SCAN_TYPE,
+            numbers=(alert.evidence or {}).get("numbers") or {},
         ):
             return True
     return False

@@ -153,6 +153,7 @@ class Assessor(PilferageInputs, ClaimInputs):
                 facts,
                 subject_type or self.payload.ce_type,
                 terminal_scan=terminal_scan,
+                numbers=numbers,
             ):
                 continue
             p = numbers.get("p_value")
