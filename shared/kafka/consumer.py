@@ -317,18 +317,22 @@ class ConsumerRunner:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
             finally:
-                if self._stopping and self._pending:
-                    # Stopping: what was handled since the last commit is not handed out again
-                    # at the next start (the inbox would skip it, at the cost of its reading).
-                    try:
-                        await asyncio.wait_for(self.commit_pending(), 5)
-                    except Exception:  # the broker away or the group rebalancing: redelivered
-                        log.debug("offset commit on stop failed", exc_info=True)
-                self.consumer = None
                 try:
-                    await consumer.stop()
-                except Exception:  # the consumer is being discarded; a failed close changes nothing
-                    log.debug("consumer stop failed", exc_info=True)
+                    if self._stopping and self._pending:
+                        # Stopping: what was handled since the last commit is not handed out
+                        # again at the next start (the inbox would skip it, after reading it).
+                        try:
+                            await asyncio.wait_for(self.commit_pending(), 5)
+                        except Exception:  # the broker away, the group rebalancing: redelivered
+                            log.debug("offset commit on stop failed", exc_info=True)
+                finally:
+                    # Whatever the commit did (a cancellation included), the consumer leaves
+                    # the group: one left behind keeps its partitions until its session ends.
+                    self.consumer = None
+                    try:
+                        await consumer.stop()
+                    except Exception:  # being discarded; a failed close changes nothing
+                        log.debug("consumer stop failed", exc_info=True)
 
     def stop(self) -> None:
         self._stopping = True
