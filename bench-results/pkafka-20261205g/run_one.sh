@@ -3,11 +3,11 @@
 # branch's bench stack (Kafka 26092), brought up from that checkout (its broker settings) and
 # down after. The broker is sampled meanwhile: requests by API and CPU per thread through JMX
 # (BrokerMeter.java, every 2 s), CPU per native thread (threads.py, every second).
-# The state folder is named through a symlink without "kafka" in its path (/tmp/pkb-state ->
-# .state/bench): the e2e benchmark finds the stack's processes by the state folder in their
-# command lines and calls any with "kafka" in it the broker, so under this worktree's own path
-# (wt-pkafka) PostgreSQL was counted as Kafka (base-0, client-1, base-1: their e2e Kafka column
-# is Kafka + PostgreSQL; the broker's own CPU is the samplers').
+# The state folder is named through a symlink (/tmp/pkb-state -> .state/bench), meant to keep
+# "kafka" out of the stack's command lines (the e2e benchmark called any process with the word
+# the broker); it did not help: PostgreSQL runs from this worktree's virtualenv (wt-pkafka), so
+# in every run here the e2e's Kafka column is Kafka + PostgreSQL. The broker's own CPU is the
+# samplers' (analyze.py); bench/e2e/cpu.py now finds the broker by its main class.
 # usage: run_one.sh CHECKOUT LABEL
 dir=$1; label=$2
 out=/work/wt-pkafka/bench-results/pkafka-20261205g

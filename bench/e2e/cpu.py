@@ -28,7 +28,8 @@ def _stack_processes_cpu() -> dict[str, float]:
                 continue
             name = proc.info["name"] or ""
             # The broker by its main class: "kafka" anywhere in the command line also matched
-            # every process of a stack whose state folder's path has the word in it.
+            # PostgreSQL, whose server runs from the virtualenv, in a checkout whose path has
+            # the word in it.
             kind = (
                 "kafka"
                 if "kafka.Kafka" in args
