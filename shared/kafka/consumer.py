@@ -227,11 +227,15 @@ class ConsumerRunner:
     # How long an empty poll waits for records. Records end the wait at once, so this only
     # sets how often an idle consumer's loop turns (commits, the lag gauge): once a second.
     POLL_TIMEOUT_MS = 1000
-    # How long the broker holds a fetch that finds no records. Records end the wait at once
-    # (fetch_min_bytes is 1), so this costs no latency: it only sets how often an idle
-    # consumer's fetch comes back empty and is sent again, twice a second per consumer at
-    # aiokafka's default of 500 ms, half of the broker's requests at the benchmark's ×1 step.
-    FETCH_MAX_WAIT_MS = 5000
+    # How long the broker holds a fetch that finds no records: aiokafka's default is 500 ms,
+    # so an idle consumer's fetch came back empty twice a second, half of the broker's
+    # requests at the benchmark's ×1 step. Records end the wait at once (fetch_min_bytes is
+    # 1), but not always for every partition: a fetch sent while the runner still holds one
+    # partition's records leaves that partition out, and its next record waits for the held
+    # fetch to come back; so does an offsets request on the same connection (fraud's read of
+    # the other replicas' marks) and the first fetch after a rebalance. A second bounds that
+    # wait and still halves the idle fetches.
+    FETCH_MAX_WAIT_MS = 1000
     # Offsets are committed at most this often: an OffsetCommit per poll was a quarter of the
     # broker's requests and most of its group coordinator's CPU. Nothing handled is lost or
     # handled twice by waiting (the transaction committed, the inbox skips a redelivery); a
