@@ -22,13 +22,17 @@ def _stack_processes_cpu() -> dict[str, float]:
         return {}
     for proc in psutil.process_iter(["cmdline", "name"]):
         try:
-            cmdline = " ".join(proc.info["cmdline"] or [])
+            args = proc.info["cmdline"] or []
+            cmdline = " ".join(args)
             if state not in cmdline:
                 continue
             name = proc.info["name"] or ""
+            # The broker by its main class: "kafka" anywhere in the command line also matched
+            # PostgreSQL, whose server runs from the virtualenv, in a checkout whose path has
+            # the word in it.
             kind = (
                 "kafka"
-                if "kafka" in cmdline
+                if "kafka.Kafka" in args
                 else "postgres"
                 if name.startswith("postgres")
                 else "mailsink"

@@ -44,6 +44,11 @@ _JARS_MARKER = ".fetched-from-pom"
 _HEAP_OPTIONS = ("-Xms256m", "-Xmx1g")
 # Three brokers on a developer's machine: each gets less, the cluster still fits in 2 GB.
 _CLUSTER_HEAP_OPTIONS = ("-Xms128m", "-Xmx512m")
+# The client compiler (C1) only. A local broker lives for a test run, a benchmark or a working
+# day and carries a few hundred requests a second; the optimising compiler's warm-up was about
+# half of all the CPU a freshly started broker used through the end-to-end benchmark's ×1 run
+# (docs/cpu.md, "Kafka"). A cluster this stack does not start keeps its own JVM options.
+_JIT_OPTIONS = ("-XX:TieredStopAtLevel=1",)
 # The nodes of a cluster start in parallel threads; one Maven fetch and one cluster id for all.
 _SHARED_FILES_LOCK = threading.Lock()
 
@@ -337,6 +342,7 @@ class LocalKafka(LocalComponent):
 
     def _jvm_options(self) -> list[str]:
         return [
+            *_JIT_OPTIONS,
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.log4j_config}",
             f"-Dkafka.logs.dir={self.logs_dir}",

@@ -180,8 +180,9 @@ class ReadAheadRunner(ConsumerRunner):
                 await self._fetch(consumer)
                 await self._handle_round(consumer)
                 self._advance()
-                await self.commit_pending()
-                await self.export_lag_if_due(consumer, now=asyncio.get_running_loop().time())
+                now = asyncio.get_running_loop().time()
+                await self.commit_if_due(now)
+                await self.export_lag_if_due(consumer, now=now)
         finally:
             await self._close_admin()
 
@@ -192,7 +193,8 @@ class ReadAheadRunner(ConsumerRunner):
         records waiting, no poll timeout between two transactions."""
         while self.buffered < self.read_ahead:
             polled = await consumer.getmany(
-                timeout_ms=0 if self.buffered else self.POLL_TIMEOUT_MS, max_records=self.batch_size
+                timeout_ms=0 if self.buffered else self.poll_timeout_ms(),
+                max_records=self.batch_size,
             )
             if not any(polled.values()):
                 return
