@@ -207,3 +207,20 @@ async def test_items_of_one_order_share_its_invoice_and_another_order_may_not(
     other = await score(sessions, claim_with_invoice("R-C", "O-2", invoice, 2))
     assert other.reasons[0].code == "EVIDENCE_REUSED_EXACT"
     assert other.band is FraudBand.HIGH
+
+
+async def test_a_claim_ahead_of_its_feed_entry_keeps_its_order_for_the_next_items_claim(
+    sessions: async_sessionmaker[Any],
+) -> None:
+    """Intake emits a claim at once, before the feed names its return: fraud then records the
+    claim's evidence without an order. The feed entry that follows gives it the order, so the
+    order's next item claimed with the same invoice is not reuse; another order's still is."""
+    invoice = "e" * 64
+    feed_a, claim_a = claim_with_invoice("R-EARLY", "O-7", invoice, 1)
+    first = await score(sessions, [claim_a])
+    assert all(not r.code.startswith("EVIDENCE_") for r in first.reasons)
+    await score(sessions, [feed_a])
+    second = await score(sessions, claim_with_invoice("R-LATER", "O-7", invoice, 2))
+    assert all(not r.code.startswith("EVIDENCE_") for r in second.reasons), second.reasons
+    other = await score(sessions, claim_with_invoice("R-OTHER", "O-8", invoice, 3))
+    assert other.reasons[0].code == "EVIDENCE_REUSED_EXACT"

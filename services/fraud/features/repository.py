@@ -16,7 +16,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import String, TextClause, any_, bindparam, func, insert, or_, select, text, tuple_
+from sqlalchemy import (
+    String,
+    TextClause,
+    any_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -1145,6 +1157,20 @@ async def add_evidence(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     # as parameters, not VALUES literals: one cached statement whatever their number.
     if rows:
         await session.execute(insert(table_of(EvidenceFingerprintRow)), list(rows))
+
+
+async def order_evidence(session: AsyncSession, return_id: str, order_id: str) -> None:
+    """Give a return's evidence recorded before the feed named its order (a claim intake emits
+    ahead of the feed entry) that order: evidence reuse tells the order's own items from
+    another order's by it (`detectors.evidence_reuse.EvidenceFingerprint.same_order`)."""
+    await session.execute(
+        update(EvidenceFingerprintRow)
+        .where(
+            EvidenceFingerprintRow.return_id == return_id,
+            EvidenceFingerprintRow.order_id.is_(None),
+        )
+        .values(order_id=order_id)
+    )
 
 
 def to_signed64(value: int) -> int:

@@ -457,7 +457,13 @@ async def _assess(
         else None
     )
     if isinstance(payload, ReturnInitiated):
+        claimed_first = facts.escalation_id is not None
         record_return(facts, payload, inc)
+        if claimed_first:
+            # The claim reached fraud ahead of the feed entry (intake emits it at once): its
+            # evidence was recorded without the order, which would make the order's other
+            # items' claims on the same invoice look like reuse.
+            await features.order_evidence(session, return_id, payload.order_id)
     elif isinstance(payload, ReturnShipmentEvent):
         terminal = record_scan(
             facts, payload, inc, dear_from=await dear_from(session, facts, payload, cfg)
