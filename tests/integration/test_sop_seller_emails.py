@@ -568,7 +568,8 @@ async def test_filing_again_while_still_premature_keeps_the_case_closed_with_one
     assert len([s for s in subjects if "was closed" in s]) == 1, subjects
     assert len([s for s in subjects if "still too early" in s]) == 1, subjects
     assert len([s for s in subjects if "We have your claim" in s]) == 1, subjects  # the first
-    assert not [m for m in messages_mentioning(harness.mail_dir, rid) if "reopened case" in text_part(m)]
+    mails = messages_mentioning(harness.mail_dir, rid)
+    assert not [m for m in mails if "reopened case" in text_part(m)]
 
 
 async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in_the_digest(

@@ -708,10 +708,15 @@ def compose_case_event(
         reminder = _evidence_reminder(event, settings, context, to, now=now)
         if reminder is not None:
             out.drafts.append(reminder)
-    elif isinstance(event, CaseUpdated) and owed and event.change in (
-        MERGED,
-        DUPLICATE,
-        REFILED_TOO_EARLY,
+    elif (
+        isinstance(event, CaseUpdated)
+        and owed
+        and event.change
+        in (
+            MERGED,
+            DUPLICATE,
+            REFILED_TOO_EARLY,
+        )
     ):
         out.drafts.append(_filing_answer(event, settings, to, now=now))
     elif isinstance(event, CaseUpdated) and owed and event.change == APPEAL_LATE:
