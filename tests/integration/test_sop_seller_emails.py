@@ -572,6 +572,38 @@ async def test_filing_again_while_still_premature_keeps_the_case_closed_with_one
     assert not [m for m in mails if "reopened case" in text_part(m)]
 
 
+async def test_filing_again_once_the_return_is_delivered_reopens_the_premature_claim(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The other side of the still-premature refiling: once the partner records the delivery,
+    the waiting period no longer applies, and a refiling inside the 10 days reopens the case
+    (the SOP judges it afresh) instead of being told it is too early."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to = _address()
+    seller = _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    assert case["reason_code"] == "PREMATURE_CLAIM"
+    await _mails(harness, rid, "was closed")
+
+    await _scan(harness, intake, rid, "return.delivered", picked_up + timedelta(days=2), 1.2)
+    await asyncio.sleep(2)  # the scan reaches reconciliation before the refiling
+    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
+    assert r.status_code == 201, r.text
+    after = await _case(harness, recon, rid, lambda c: c["version"] > case["version"])
+    assert any(
+        t["kind"] == "CaseUpdated" and t["data"]["event"].get("change") == "REOPENED"
+        for t in after["timeline"]
+    ), [t["kind"] for t in after["timeline"]]
+    acks = await _mails(harness, rid, "We have your claim", count=2)
+    assert len([m for m in acks if "reopened case" in text_part(m)]) == 1
+    assert not _about(harness, rid, "still too early")
+
+
 async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in_the_digest(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
