@@ -661,8 +661,10 @@ class CaseUpdated(CaseEventBase):
     )
     appeal_by: AwareDatetime | None = Field(
         default=None,
-        description="On a duplicate filing of a decided case: until when the first case's "
-        "decision may still be appealed (the seller's next date).",
+        description="On a duplicate filing of a decided case, and on `REFILED_TOO_EARLY` (a "
+        "filing after a premature claim that is itself still premature, SOP E3b; the case stays "
+        "closed and `decision` carries the E3b paragraph for the new filing): until when the "
+        "first case's decision may still be appealed (the seller's next date).",
     )
     next_step_by: AwareDatetime | None = Field(
         default=None,

@@ -148,7 +148,8 @@ class EscalationRecord(Base):
     filed_by: Mapped[str] = mapped_column(String(200))
     # Sealed for notifications (shared/pii.py); reconciliation cannot read it, only pass it on.
     seller_contact: Mapped[str | None] = mapped_column(String(MAX_TOKEN_LENGTH))
-    # PRIMARY (the case's claim), MERGED (E2), DUPLICATE (E2b), REFUSED (not the return's seller)
+    # PRIMARY (the case's claim), MERGED (E2), DUPLICATE (E2b), REFUSED (not the return's seller),
+    # PREMATURE (a refiling after E3b that E3b would close again: the case stays closed)
     disposition: Mapped[str | None] = mapped_column(String(20))
     case_id: Mapped[str | None] = mapped_column(String(64))
 

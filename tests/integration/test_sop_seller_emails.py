@@ -524,6 +524,86 @@ async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_
     _in_both(decided, inr(90_000), case["case_id"])
 
 
+async def test_filing_again_while_still_premature_keeps_the_case_closed_with_one_email(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E3b closes a premature 'not received' claim; the seller files again three minutes later,
+    the return still undelivered and still inside the 10 days. The case used to reopen and
+    close again at once: a "reopened case" acknowledgement, then a second closure email, one
+    saying the opposite of the other. The refiling now leaves the case closed, and the seller
+    gets one email saying it is still too early and from when to file."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to = _address()
+    seller = _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    assert case["reason_code"] == "PREMATURE_CLAIM"
+    await _mails(harness, rid, "was closed")
+    first_version = case["version"]
+
+    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
+    assert r.status_code == 201, r.text
+    [early] = await _mails(harness, rid, "still too early")
+    assert early["To"] == to and case["case_id"] in early["Subject"]
+    _in_both(
+        early,
+        "we have not reopened it",
+        f"from {india_time(picked_up + timedelta(days=10))}",
+        "as soon as the delivery is recorded",
+    )
+    # The first closure's dated appeal stands, as the closure email gave it.
+    _in_both(early, india_time(_at(case["appeal_by"])), 'choose "Appeal"')
+
+    after = await _case(harness, recon, rid, lambda c: c["version"] > first_version)
+    assert (after["state"], after["reason_code"]) == ("REJECTED", "PREMATURE_CLAIM")
+    assert after["appeal_by"] == case["appeal_by"]
+    assert not [t for t in after["timeline"] if t["kind"] == "CaseRejected"][1:]
+    # One email for the refiling: no "reopened" acknowledgement, no second closure.
+    await asyncio.sleep(3)
+    subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, rid)]
+    assert len([s for s in subjects if "was closed" in s]) == 1, subjects
+    assert len([s for s in subjects if "still too early" in s]) == 1, subjects
+    assert len([s for s in subjects if "We have your claim" in s]) == 1, subjects  # the first
+    mails = messages_mentioning(harness.mail_dir, rid)
+    assert not [m for m in mails if "reopened case" in text_part(m)]
+
+
+async def test_filing_again_once_the_return_is_delivered_reopens_the_premature_claim(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The other side of the still-premature refiling: once the partner records the delivery,
+    the waiting period no longer applies, and a refiling inside the 10 days reopens the case
+    (the SOP judges it afresh) instead of being told it is too early."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to = _address()
+    seller = _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    assert case["reason_code"] == "PREMATURE_CLAIM"
+    await _mails(harness, rid, "was closed")
+
+    await _scan(harness, intake, rid, "return.delivered", picked_up + timedelta(days=2), 1.2)
+    await asyncio.sleep(2)  # the scan reaches reconciliation before the refiling
+    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
+    assert r.status_code == 201, r.text
+    after = await _case(harness, recon, rid, lambda c: c["version"] > case["version"])
+    assert any(
+        t["kind"] == "CaseUpdated" and t["data"]["event"].get("change") == "REOPENED"
+        for t in after["timeline"]
+    ), [t["kind"] for t in after["timeline"]]
+    acks = await _mails(harness, rid, "We have your claim", count=2)
+    assert len([m for m in acks if "reopened case" in text_part(m)]) == 1
+    assert not _about(harness, rid, "still too early")
+
+
 async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in_the_digest(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:

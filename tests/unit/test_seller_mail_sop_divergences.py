@@ -150,3 +150,36 @@ def test_the_p2_evidence_request_states_the_7_day_window_from_delivery() -> None
             assert english in part, part
             assert india_time(request.reply_by) in part
         assert hindi in render(draft.template, draft.context, language="hi").text
+
+
+def test_a_refiling_still_too_early_is_told_so_once_in_english_and_hindi() -> None:
+    """A filing after an E3b closure that is itself premature (`REFILED_TOO_EARLY`): the case
+    stays closed. The one email says so, gives the E3b paragraph's time to file from and the
+    first closure's appeal-by, and never says the claim was reopened or that a second case
+    was refused (the duplicate-filing words)."""
+    from services.notifications.messages.wording_hi import time_hi
+    from tests.unit.test_notifications_hindi_reasons import PICKUP, sop_record
+
+    event = samples.duplicate_filing("C-E3B", AT).model_copy(
+        update={
+            "change": "REFILED_TOO_EARLY",
+            "state": CaseState.REJECTED,
+            "decision": sop_record("E3b"),
+            "appeal_by": AT + timedelta(days=5),
+        }
+    )
+    [draft] = compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+    assert draft.template == "duplicate_filing" and draft.recipient == TO
+    earliest = PICKUP + timedelta(days=10)
+    english = render(draft.template, draft.context)
+    assert "still too early" in english.subject and "already has a case" not in english.subject
+    for body in (english.text, english.html):
+        assert "we have not reopened it" in body
+        assert india_time(earliest) in body and india_time(AT + timedelta(days=5)) in body
+        assert "so we have not opened a second one" not in body
+    hindi = render(draft.template, draft.context, language="hi")
+    assert "अभी बहुत जल्दी" in hindi.subject
+    assert "दोबारा नहीं खोला" in hindi.text and time_hi(earliest) in hindi.text
+    assert time_hi(AT + timedelta(days=5)) in hindi.text
+    assert "दूसरा मामला नहीं खोला" not in hindi.text
+    assert "we have not reopened" not in hindi.text

@@ -55,9 +55,10 @@ TEMPLATES: dict[str, TemplateInfo] = {
         TemplateInfo(
             "duplicate_filing",
             "A second filing about a decided case: the first case's number, state and "
-            "appeal-by date.",
+            "appeal-by date; or a refiling after a premature claim that is still premature: "
+            "not reopened, from when to file, the appeal-by.",
             SELLER,
-            "CaseUpdated (DUPLICATE_CLAIM_REJECTED)",
+            "CaseUpdated (DUPLICATE_CLAIM_REJECTED, REFILED_TOO_EARLY)",
         ),
         TemplateInfo(
             "appeal_late",

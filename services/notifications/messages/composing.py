@@ -70,6 +70,9 @@ ANSWERS_FILING = (EvidenceRequested, CaseDecided, CaseRejected)
 # The seller filed again after a premature claim (E3b) and the case reopened: a new filing,
 # owed an acknowledgement like the first.
 REOPENED = "REOPENED"
+# ... unless that filing was itself still premature (E3b again): the case stays closed, and the
+# seller hears once that it is still too early and from when to file (never "reopened").
+REFILED_TOO_EARLY = "REFILED_TOO_EARLY"
 EVIDENCE_REMINDER = "evidence_reminder"
 # An appeal filed after the window: the decision stands, and the seller is told when the window
 # closed rather than hearing nothing.
@@ -356,6 +359,9 @@ def _filing_answer(
         # A decided case whose payment still waits for a team: the filing is told so, and by
         # when, not just "decided".
         **_settlement_wait(event),
+        # A refiling after a premature claim that is still premature: the claim stays closed,
+        # and the paragraph says from when to file (not "this return already has a case").
+        too_early=event.change == REFILED_TOO_EARLY,
     )
     if event.change != MERGED:
         return _seller_draft("duplicate_filing", event, context, seller_address)
@@ -601,6 +607,7 @@ def may_compose(event: CaseEventBase) -> bool:
     if isinstance(event, CaseUpdated):
         return event.change in (
             REOPENED,
+            REFILED_TOO_EARLY,
             MERGED,
             DUPLICATE,
             APPEAL_LATE,
@@ -701,7 +708,16 @@ def compose_case_event(
         reminder = _evidence_reminder(event, settings, context, to, now=now)
         if reminder is not None:
             out.drafts.append(reminder)
-    elif isinstance(event, CaseUpdated) and owed and event.change in (MERGED, DUPLICATE):
+    elif (
+        isinstance(event, CaseUpdated)
+        and owed
+        and event.change
+        in (
+            MERGED,
+            DUPLICATE,
+            REFILED_TOO_EARLY,
+        )
+    ):
         out.drafts.append(_filing_answer(event, settings, to, now=now))
     elif isinstance(event, CaseUpdated) and owed and event.change == APPEAL_LATE:
         context = _case_context(event, settings)

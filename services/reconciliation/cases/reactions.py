@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
@@ -41,10 +42,12 @@ from services.reconciliation.facts.service import HELD, REFUSED, load_facts, own
 from services.reconciliation.models import Case, EscalationRecord
 from services.reconciliation.policy import service as policies
 from services.reconciliation.policy.explain import explain
+from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import (
     FINISHED_STATES,
     OPEN_STATES,
     Step,
+    Verdict,
     e2_merge_into_open_case,
     e2b_duplicate_claim,
     proactive_trigger,
@@ -405,7 +408,24 @@ async def _place_escalation(
         and state in (CaseState.REJECTED, CaseState.CLOSED)
     ):
         # E3b told the seller to file again once the waiting period is over: that new filing
-        # reopens the case instead of being turned away as a duplicate.
+        # reopens the case instead of being turned away as a duplicate. A refiling that is
+        # itself still premature (E3b again: no delivery, still inside the waiting period)
+        # does not: reopening would acknowledge it and close it again in the same moment, two
+        # emails saying opposite things. The case stays closed and the seller is told once
+        # that it is still too early, and from when to file.
+        facts = await refresh_facts(session, case)
+        refiled = replace(
+            facts,
+            claim_type=ClaimType(record.claim_type),
+            claimed_amount=record.claimed_amount,
+            filed_at=record.filed_at,
+        )
+        again = verdict_for(case, refiled, now, p)
+        if again.rule_id == "E3b":
+            _refuse_premature_refiling(
+                session, case, record, again, refiled, now=now, p=p, label=label
+            )
+            return
         record.disposition = "PRIMARY"
         case.primary_escalation_id = record.escalation_id
         case.claim_type = record.claim_type
@@ -480,6 +500,52 @@ async def _place_escalation(
             data={"escalation_id": record.escalation_id},
         )
         metrics.decision_made(session, "E2b", None)
+
+
+def _refuse_premature_refiling(
+    session: AsyncSession,
+    case: Case,
+    record: EscalationRecord,
+    verdict: Verdict,
+    facts: Facts,
+    *,
+    now: datetime,
+    p: Policy,
+    label: str,
+) -> None:
+    """A filing after an E3b closure that E3b would close again: kept on record (never the
+    case's claim), answered with the E3b paragraph for this filing (its pickup day and the
+    moment from which a not-received claim can be filed). The closed case and its decision,
+    appeal-by included, stand."""
+    record.disposition = "PREMATURE"
+    if case.seller_contact is None:
+        case.seller_contact = record.seller_contact
+    explanation = explain(verdict, facts, p, return_id=case.return_id)
+    emit(
+        session,
+        case,
+        CaseUpdated,
+        move=Move.REFUSE_PREMATURE_REFILING,
+        actor=SYSTEM,
+        reason=f"The seller filed again ({label}) before the return could be claimed as not "
+        "received; the premature claim's closure stands.",
+        now=now,
+        waiting_for=case.waiting_for,
+        reason_code=case.reason_code,
+        decision=decision_record(
+            p=p,
+            rule_id=verdict.rule_id,
+            facts=facts,
+            explanation=explanation,
+            decided_by=SYSTEM,
+            now=now,
+            reason_code=verdict.reason_code,
+        ),
+        change="REFILED_TOO_EARLY",
+        appeal_by=case.appeal_by,
+        data={"escalation_id": record.escalation_id},
+    )
+    metrics.decision_made(session, "E3b", None)
 
 
 async def _payment_waits(

@@ -66,6 +66,9 @@ class Move(StrEnum):
     REOPEN = "REOPEN"  # the seller files again after a premature claim (CaseUpdated REOPENED)
     MERGE_ESCALATION = "MERGE_ESCALATION"  # E2 (CaseUpdated ESCALATION_MERGED)
     ADD_EVIDENCE = "ADD_EVIDENCE"  # the seller adds evidence (CaseUpdated EVIDENCE_ADDED)
+    # a refiling after a premature claim that is itself still premature (E3b again): the case
+    # stays closed (CaseUpdated REFILED_TOO_EARLY)
+    REFUSE_PREMATURE_REFILING = "REFUSE_PREMATURE_REFILING"
     REFUSE_DUPLICATE = "REFUSE_DUPLICATE"  # E2b (CaseUpdated DUPLICATE_CLAIM_REJECTED)
     REFUSE_LATE_APPEAL = "REFUSE_LATE_APPEAL"  # appeal after the window (CaseUpdated APPEAL_LATE)
     # An appeal with nothing to hear: no decision yet, or the case's one appeal already made
@@ -94,6 +97,7 @@ EVENT_OF: dict[Move, type[CaseEventBase]] = {
     Move.CLOSE_UNAPPEALED: CaseUpdated,
     Move.APPEAL: CaseAppealed,
     Move.REOPEN: CaseUpdated,
+    Move.REFUSE_PREMATURE_REFILING: CaseUpdated,
     Move.MERGE_ESCALATION: CaseUpdated,
     Move.ADD_EVIDENCE: CaseUpdated,
     Move.REFUSE_DUPLICATE: CaseUpdated,
@@ -163,6 +167,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(REJECTED, Move.CLOSE_UNAPPEALED, CLOSED),
     *_to((DECIDED, REJECTED, CLOSED), Move.APPEAL, APPEALED, WAS_DECIDED),
     *_to((REJECTED, CLOSED), Move.REOPEN, OPEN, PREMATURE_CLAIM),
+    Transition(REJECTED, Move.REFUSE_PREMATURE_REFILING, REJECTED, PREMATURE_CLAIM),
+    Transition(CLOSED, Move.REFUSE_PREMATURE_REFILING, CLOSED, PREMATURE_CLAIM),
     *_stays(_WORKING, Move.MERGE_ESCALATION),
     *_stays(_WORKING, Move.ADD_EVIDENCE),
     *_stays(_FINISHED, Move.REFUSE_DUPLICATE),
