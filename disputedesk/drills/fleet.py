@@ -11,9 +11,11 @@ import socket
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
+from disputedesk.drills.observe import SERVICES
 from disputedesk.stack.ports import is_free
 from disputedesk.stack.supervisor import (
     DEFAULT_SERVICE_PORTS,
@@ -21,6 +23,26 @@ from disputedesk.stack.supervisor import (
     SupervisedService,
     service_specs,
 )
+
+if TYPE_CHECKING:
+    from disputedesk.stack.local_stack import Stack
+
+
+def fresh_service_databases(stack: Stack, prefix: str) -> dict[str, str]:
+    """Each service's database `<prefix><service>` dropped, created and migrated on the
+    stack's PostgreSQL: a drill or an evaluation world starts from nothing and never touches
+    `make run`'s databases. Returns the services' `<SERVICE>_DATABASE_URL` settings."""
+    from shared.migrations import upgrade  # alembic: only for the commands that need it
+
+    urls: dict[str, str] = {}
+    for service in SERVICES:
+        database = f"{prefix}{service}"
+        stack.postgres.drop_database(database)
+        stack.postgres.create_database(database)
+        url = stack.postgres.database_url(database)
+        urls[f"{service.upper()}_DATABASE_URL"] = url
+        upgrade(service, url)
+    return urls
 
 
 def free_port(*, below: int | None, rng: random.Random | None = None) -> int:

@@ -30,7 +30,7 @@ from disputedesk.drills.checks import (
 )
 from disputedesk.drills.desk import CaseFollowUp
 from disputedesk.drills.faults import DrillTargets, Fault, fault_sequence, fleet_sequence
-from disputedesk.drills.fleet import ServiceFleet, drill_service_specs
+from disputedesk.drills.fleet import ServiceFleet, drill_service_specs, fresh_service_databases
 from disputedesk.drills.observe import (
     SERVICES,
     ServiceDatabases,
@@ -260,17 +260,10 @@ class DrillRunner:
     def _prepare(self) -> tuple[dict[str, str], dict[str, str], Path]:
         """Stack up, fresh drill databases at head, credentials, partners. Blocking."""
         from services.intake.partners.seeding import seed_dev_partners
-        from shared.migrations import upgrade
 
         stack_env = dict(self.stack.up())
         self.stack.apply_topics(stack_env)
-        for service in SERVICES:
-            database = f"{DRILL_DATABASE_PREFIX}{service}"
-            self.stack.postgres.drop_database(database)
-            self.stack.postgres.create_database(database)
-            url = self.stack.postgres.database_url(database)
-            stack_env[f"{service.upper()}_DATABASE_URL"] = url
-            upgrade(service, url)
+        stack_env.update(fresh_service_databases(self.stack, DRILL_DATABASE_PREFIX))
         folder = self.stack.settings.state_dir / CREDENTIALS_FOLDER
         # Fresh each run: the development clients plus a portal key for each drill seller.
         credentials.ensure(

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from disputedesk import credentials
-from disputedesk.drills.fleet import ServiceFleet, drill_service_specs
+from disputedesk.drills.fleet import ServiceFleet, drill_service_specs, fresh_service_databases
 from disputedesk.drills.observe import (
     SERVICES,
     ServiceDatabases,
@@ -65,17 +65,10 @@ class WorldRun:
         """Stack up, fresh databases at head, credentials with a portal key per seller of the
         world, partners seeded. Blocking."""
         from services.intake.partners.seeding import seed_dev_partners
-        from shared.migrations import upgrade
 
         stack_env = dict(self.stack.up())
         self.stack.apply_topics(stack_env)
-        for service in SERVICES:
-            database = f"{DATABASE_PREFIX}{service}"
-            self.stack.postgres.drop_database(database)
-            self.stack.postgres.create_database(database)
-            url = self.stack.postgres.database_url(database)
-            stack_env[f"{service.upper()}_DATABASE_URL"] = url
-            upgrade(service, url)
+        stack_env.update(fresh_service_databases(self.stack, DATABASE_PREFIX))
         folder = self.stack.settings.state_dir / CREDENTIALS_FOLDER
         sellers = sorted({r.seller for r in self.world.returns})
         credentials.ensure(
