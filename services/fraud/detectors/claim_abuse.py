@@ -395,52 +395,6 @@ def pooled_concentration(
     return bases, concentration
 
 
-def _honest_peers(
-    baseline: RobustBaseline,
-    peers: Sequence[tuple[int, int]],
-    concentration: float,
-    t: Thresholds,
-    s: Sequential,
-    *,
-    prior_rate: float,
-    rounds: int,
-) -> tuple[dict[tuple[int, int], int], float]:
-    """`honest_population`'s ordinary peers (distinct (claims, deliveries) with their
-    multiplicity) and their rate."""
-    # Sellers with the same counts are kept or left together: the tests run once per distinct
-    # (claims, deliveries), a few dozen however many sellers, each standing for its sellers.
-    kept = {(k, n): m for (k, n), m in Counter(peers).items() if n > 0 and baseline.keeps(k, n, t)}
-
-    def rate_of(group: Mapping[tuple[int, int], int]) -> float:
-        return peer_rate(
-            sum(k * m for (k, _), m in group.items()),
-            sum(n * m for (_, n), m in group.items()),
-            prior_rate,
-            t.prior_strength,
-        )
-
-    rate = rate_of(kept)
-    for _ in range(rounds):
-        ordinary = _ordinary(kept, PeerSpread(rate, concentration), s)
-        if len(ordinary) == len(kept):
-            break
-        kept, rate = ordinary, rate_of(ordinary)
-    return kept, rate
-
-
-def _ordinary(
-    peers: Mapping[tuple[int, int], int], population: PeerSpread, s: Sequential
-) -> dict[tuple[int, int], int]:
-    """The peers whose own sequential evidence against `population` is not telling (a Bayes
-    factor below 1/alpha_medium)."""
-    telling = math.log(1 / s.alpha_medium)
-    return {
-        (k, n): m
-        for (k, n), m in peers.items()
-        if k == 0 or sequential_test(k, n, population, s).log_bf < telling
-    }
-
-
 def honest_population(
     baseline: RobustBaseline,
     peers: Sequence[tuple[int, int]],
@@ -458,74 +412,30 @@ def honest_population(
     hide each other; against the market's they leave, and the category's rate falls back to
     its ordinary sellers'. An honest peer leaves with probability at most alpha_medium, as
     in `stats.sequential_peers`."""
-    _, rate = _honest_peers(
-        baseline, peers, concentration, t, s, prior_rate=prior_rate, rounds=rounds
-    )
-    return PeerSpread(rate, concentration)
-
-
-# A category's honest rate counts towards the market's spread of categories
-# (`market_population`) once its ordinary sellers hold this many deliveries.
-MARKET_MIN_DELIVERIES = 100
-# Fewest such categories from which the market's spread of categories is read.
-MARKET_MIN_CATEGORIES = 3
-# A category whose ordinary sellers (against the market) expect fewer claims than this, at
-# the market's rate, has no honest rate of its own to weigh a seller against
-# (`without_honest_peers`).
-LONE_EXPECTED_CLAIMS = 5.0
-
-
-def market_population(
-    bases: Mapping[str, RobustBaseline],
-    categories: Mapping[str, Sequence[tuple[int, int]]],
-    concentration: float,
-    t: Thresholds,
-    s: Sequential,
-    *,
-    prior_rate: float,
-    leave_out: str,
-) -> PeerSpread | None:
-    """The honest population of a seller in a category of unknown honest rate: an honest
-    category's rate drawn from the market's categories (their honest rates, `leave_out`'s
-    left out), and the seller's from the honest spread about it (`concentration`). One Beta
-    with the two variances added: the mean of the categories' honest rates (each category
-    one draw, whatever its size), the variance of those rates between categories (their
-    sampling noise left in, so it errs wide) plus the spread within one. None where fewer
-    than `MARKET_MIN_CATEGORIES` categories hold `MARKET_MIN_DELIVERIES` ordinary deliveries:
-    the market's categories then say too little of how much categories differ."""
-    rates = []
-    for category, peers in categories.items():
-        if category == leave_out or category not in bases:
-            continue
-        kept, rate = _honest_peers(
-            bases[category], peers, concentration, t, s, prior_rate=prior_rate, rounds=5
-        )
-        if sum(n * m for (_, n), m in kept.items()) >= MARKET_MIN_DELIVERIES:
-            rates.append(rate)
-    if len(rates) < MARKET_MIN_CATEGORIES:
-        return None
-    mean = sum(rates) / len(rates)
-    between = sum((r - mean) ** 2 for r in rates) / (len(rates) - 1)
-    within = sum(r * (1 - r) for r in rates) / len(rates) / (concentration + 1)
-    combined = mean * (1 - mean) / max(between + within, 1e-12) - 1
-    return PeerSpread(mean, min(max(combined, 1.0), concentration))
-
-
-def without_honest_peers(
-    baseline: RobustBaseline,
-    peers: Sequence[tuple[int, int]],
-    market: PeerSpread,
-    t: Thresholds,
-    s: Sequential,
-) -> bool:
-    """Whether a category's other sellers (`peers`) leave it without an honest rate of its own:
-    those the robust baseline keeps, less those whose own evidence against the market's
-    population (`market_population`) is telling, expect fewer than `LONE_EXPECTED_CLAIMS`
-    claims at the market's rate. A category only claim abusers sell in is such a one: its
-    sellers stand out against the market, and against each other none does."""
+    # Sellers with the same counts are kept or left together: the tests run once per distinct
+    # (claims, deliveries), a few dozen however many sellers, each standing for its sellers.
     kept = {(k, n): m for (k, n), m in Counter(peers).items() if n > 0 and baseline.keeps(k, n, t)}
-    delivered = sum(n * m for (_, n), m in _ordinary(kept, market, s).items())
-    return delivered * market.rate < LONE_EXPECTED_CLAIMS
+
+    def rate_of(group: Mapping[tuple[int, int], int]) -> float:
+        return peer_rate(
+            sum(k * m for (k, _), m in group.items()),
+            sum(n * m for (_, n), m in group.items()),
+            prior_rate,
+            t.prior_strength,
+        )
+
+    rate = rate_of(kept)
+    telling = math.log(1 / s.alpha_medium)
+    for _ in range(rounds):
+        ordinary = {
+            (k, n): m
+            for (k, n), m in kept.items()
+            if k == 0 or sequential_test(k, n, PeerSpread(rate, concentration), s).log_bf < telling
+        }
+        if len(ordinary) == len(kept):
+            break
+        kept, rate = ordinary, rate_of(ordinary)
+    return PeerSpread(rate, concentration)
 
 
 @dataclass(frozen=True, slots=True)

@@ -620,12 +620,8 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
     async def honest_sellers(self, category: str, own_key: str) -> PeerSpread | None:
         """The honest population of the category's claim rates for the sequential test
         (`claim_abuse.honest_population`): the category's ordinary sellers' rate, with the
-        spread of every category's sellers pooled. Where the category's other sellers leave it
-        no honest rate of its own (none of them, or all standing out against the market: a
-        category only claim abusers sell in), the market's population of categories instead
-        (`claim_abuse.market_population`). One read of every seller's claims and deliveries in
-        the window; None before the category has other sellers and the market enough
-        categories."""
+        spread of every category's sellers pooled. One read of every seller's claims and
+        deliveries in the window; None before the category has other sellers."""
         since, until = self.window(self.config.long_window)
         everyone = await features.entity_totals(
             self.session, "category_seller", ["claims", "delivered"], since, until
@@ -637,40 +633,20 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             by_category.setdefault(key.split("|", 1)[0], []).append(
                 (counts.get("claims", 0), counts.get("delivered", 0))
             )
+        if not by_category.get(category):
+            return None
         prior = claim_abuse.RATES[0][4]
         bases, concentration = claim_abuse.pooled_concentration(
             by_category, self.t, prior_rate=prior
         )
-        s = self.config.sequential
-        own = by_category.get(category, [])
-
-        def market() -> PeerSpread | None:
-            return claim_abuse.market_population(
-                bases, by_category, concentration, self.t, s, prior_rate=prior, leave_out=category
-            )
-
-        if not own:
-            return market()
-        honest = claim_abuse.honest_population(
-            bases[category], own, concentration, self.t, s, prior_rate=prior
+        return claim_abuse.honest_population(
+            bases[category],
+            by_category[category],
+            concentration,
+            self.t,
+            self.config.sequential,
+            prior_rate=prior,
         )
-        # The market's categories are read only where the category's honest rate lies above
-        # the market's pooled one: a category of claim abusers alone does, and a claim in any
-        # other costs nothing more.
-        pooled = peer_rate(
-            sum(k for peers in by_category.values() for k, _ in peers),
-            sum(n for peers in by_category.values() for _, n in peers),
-            prior,
-            self.t.prior_strength,
-        )
-        if honest.rate <= pooled:
-            return honest
-        wider = market()
-        if wider is not None and claim_abuse.without_honest_peers(
-            bases[category], own, wider, self.t, s
-        ):
-            return wider
-        return honest
 
     async def reexamine_seller(self, facts: ReturnFacts) -> None:
         """A flagged seller's record read again on a delivery to it, not only on its claims:
