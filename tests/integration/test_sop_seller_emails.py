@@ -572,6 +572,40 @@ async def test_filing_again_while_still_premature_keeps_the_case_closed_with_one
     assert not [m for m in mails if "reopened case" in text_part(m)]
 
 
+async def test_a_refiling_too_early_after_a_dismissed_appeal_offers_no_appeal_again(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The closure's one appeal was made and dismissed; a refiling still too early is told so,
+    without offering the appeal the seller has already used."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to = _address()
+    seller = _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    r = await intake.client.post(
+        f"/v1/returns/{rid}/appeal", json={"reason": "It never came."}, headers=harness.key(AGENT)
+    )
+    assert r.status_code == 201, r.text
+    await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
+    r = await recon.client.post(
+        f"/v1/cases/{case['case_id']}/appeal-decision",
+        json={"overturn": False, "reason": "the return is still on its way"},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    await _mails(harness, rid, "The result of your appeal")
+
+    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
+    assert r.status_code == 201, r.text
+    [early] = await _mails(harness, rid, "still too early")
+    _in_both(early, "we have not reopened it")
+    assert 'choose "Appeal"' not in text_part(early), text_part(early)
+
+
 async def test_filing_again_once_the_return_is_delivered_reopens_the_premature_claim(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:

@@ -50,6 +50,7 @@ from services.reconciliation.policy.rules import (
     Verdict,
     e2_merge_into_open_case,
     e2b_duplicate_claim,
+    evaluate_claim,
     proactive_trigger,
 )
 from services.reconciliation.policy.sop_v1 import Policy
@@ -420,10 +421,22 @@ async def _place_escalation(
             claimed_amount=record.claimed_amount,
             filed_at=record.filed_at,
         )
-        again = verdict_for(case, refiled, now, p)
+        # Judged as the reopened case would judge it: its waits start afresh (the closed
+        # case's spent waits would skip the wait for a delivery scan still on its way).
+        again = evaluate_claim(refiled, p)
         if again.rule_id == "E3b":
+            # An appeal already decided on the closure cannot be offered again.
+            appeal_by = None if await _appeal_decided(session, case) else case.appeal_by
             _refuse_premature_refiling(
-                session, case, record, again, refiled, now=now, p=p, label=label
+                session,
+                case,
+                record,
+                again,
+                refiled,
+                now=now,
+                p=p,
+                label=label,
+                appeal_by=appeal_by,
             )
             return
         record.disposition = "PRIMARY"
@@ -512,14 +525,15 @@ def _refuse_premature_refiling(
     now: datetime,
     p: Policy,
     label: str,
+    appeal_by: datetime | None,
 ) -> None:
     """A filing after an E3b closure that E3b would close again: kept on record (never the
     case's claim), answered with the E3b paragraph for this filing (its pickup day and the
-    moment from which a not-received claim can be filed). The closed case and its decision,
-    appeal-by included, stand."""
+    moment from which a not-received claim can be filed) at the address it came from, as a
+    reopening would be. The closed case and its decision, appeal-by included, stand; the
+    answer offers the appeal only while it is still the seller's to make (`appeal_by`)."""
     record.disposition = "PREMATURE"
-    if case.seller_contact is None:
-        case.seller_contact = record.seller_contact
+    case.seller_contact = record.seller_contact or case.seller_contact
     explanation = explain(verdict, facts, p, return_id=case.return_id)
     emit(
         session,
@@ -542,7 +556,7 @@ def _refuse_premature_refiling(
             reason_code=verdict.reason_code,
         ),
         change="REFILED_TOO_EARLY",
-        appeal_by=case.appeal_by,
+        appeal_by=appeal_by,
         data={"escalation_id": record.escalation_id},
     )
     metrics.decision_made(session, "E3b", None)
