@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud import SOURCE, metrics
 from services.fraud.alerts import repository as alerts_repo
-from services.fraud.detectors import claim_abuse
+from services.fraud.detectors import claim_abuse, qc_contradiction
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, fisher_combined
@@ -143,7 +143,7 @@ class Assessor(PilferageInputs, ClaimInputs):
         of the same code. `subject_type`: the event assessed, when not this assessor's own (a
         claim re-assessed on a late scan)."""
         for alert in alerts:
-            numbers = dict((alert.evidence or {}).get("numbers") or {})
+            numbers = self._as_of_now(alert, dict((alert.evidence or {}).get("numbers") or {}))
             buyer = numbers.get("buyer_id")
             if not is_about(
                 alert.pattern,
@@ -183,6 +183,27 @@ class Assessor(PilferageInputs, ClaimInputs):
                 )
             ]
             self.scored.append(Scored(finding, strength))
+
+    def _as_of_now(self, alert: OpenAlert, numbers: dict[str, Any]) -> dict[str, Any]:
+        """An open hub alert's QC evidence with the agents it named ordinary narrowed to those
+        the hub's live finding on this event still names: an agent ordinary when the alert
+        was raised and telling since is the hub's to answer for again
+        (`qc_contradiction.covers`). Without a live finding the alert's own list stands."""
+        if alert.entity_type != "hub" or not alert.pattern.startswith(
+            qc_contradiction.PATTERN_PREFIX
+        ):
+            return numbers
+        live = [
+            f
+            for f in self.evaluated.get(("hub", alert.entity_id), [])
+            if f.pattern == alert.pattern
+        ]
+        if not live:
+            return numbers
+        still = qc_contradiction.ordinary_agents(numbers) & frozenset().union(
+            *(qc_contradiction.ordinary_agents(f.numbers) for f in live)
+        )
+        return numbers | {qc_contradiction.ORDINARY_AGENTS: ",".join(sorted(still))}
 
 
 def involved(payload: EventPayload, facts: ReturnFacts) -> InvolvedEntities:
