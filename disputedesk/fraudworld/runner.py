@@ -57,7 +57,12 @@ class WorldRun:
         if port_base is not None:
             for k, name in enumerate((*DEFAULT_SERVICE_PORTS, "console"), start=1):
                 self.environ.setdefault(f"{name.upper()}_PORT", str(port_base + k))
-        self.stack = Stack.from_env(self.environ)
+        # The stack's own settings only (state folder, ports), as the drill takes them: an
+        # endpoint in the environment (a test session's Kafka and databases) is not the world's,
+        # whose services must not join another pipeline's consumer groups.
+        self.stack = Stack.from_env(
+            {k: v for k, v in self.environ.items() if k.startswith("DISPUTEDESK_")}
+        )
         self.settle_timeout_s = settle_timeout_s
         self.say = say
 

@@ -77,6 +77,18 @@ async def test_an_escalation_is_one_trace_from_the_request_to_the_smtp_send(
         return [s for s in in_trace() if s.name == "smtp send"]
 
     await eventually(smtp_sends, timeout=60, what="the acknowledgement's SMTP send in the trace")
+
+    async def services_in_trace() -> set[str]:
+        return {_service(s) for s in in_trace()}
+
+    # Fraud scores the escalation beside the acknowledgement's path, not on it: its span may
+    # finish after the email went out.
+    await eventually(
+        services_in_trace,
+        until=lambda found: found == {"intake", "fraud", "reconciliation", "notifications"},
+        timeout=60,
+        what="every service's span in the trace",
+    )
     found = in_trace()
     by_id = {s.context.span_id: s for s in found}
     assert {_service(s) for s in found} == {"intake", "fraud", "reconciliation", "notifications"}
