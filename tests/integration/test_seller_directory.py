@@ -62,10 +62,13 @@ async def _feed(harness: Harness, intake: Any, seller_id: str, **over: Any) -> s
 async def _scan(
     harness: Harness, intake: Any, rid: str, event: str, at: datetime, weight_kg: float = 1.2
 ) -> None:
-    # Each return its own pickup agent: these tests' losses and damages are not one agent's
-    # record (fraud, sharing the session's database, would alert a shared agent as a pilferer
-    # once enough of them had passed its hands, and hold later tests' claims for review).
-    body = swiftship_event(rid, event, at=at.isoformat(), weight_kg=weight_kg, agent=f"AG-{rid}")
+    # Each return its own pickup agent and hub: these tests' losses and damages are not one
+    # handler's record (fraud, sharing the session's database, alerts a shared agent or hub as
+    # a pilferer once enough of them have passed its hands, and holds later tests' claims for
+    # review).
+    body = swiftship_event(
+        rid, event, at=at.isoformat(), weight_kg=weight_kg, agent=f"AG-{rid}", hub=f"H-{rid}"
+    )
     r = await intake.client.post(
         "/v1/webhooks/swiftship",
         content=body,
