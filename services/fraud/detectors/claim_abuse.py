@@ -19,6 +19,8 @@ from services.fraud.detectors.stats import (
     SequentialTest,
     Thresholds,
     contribution_from_p,
+    information_spread,
+    proven_alike,
     odds_multiple,
     peer_rate,
     rate_test,
@@ -357,9 +359,46 @@ def seller_findings(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class SellerSpread:
+    """How much honest sellers' claim rates differ within a category, read from every
+    category's sellers standardised to the market's rate (`pooled_concentration`): the
+    concentration a + b of a Beta of honest rates at the market's `reference` rate."""
+
+    reference: float
+    concentration: float
+
+    def at(self, rate: float, most: float) -> float:
+        """The concentration of honest sellers' rates in a category whose ordinary rate is
+        `rate`, at most `most`.
+
+        Sellers were standardised by scaling their category's rate to the market's, which
+        keeps how far a seller runs from its category as a multiple of the category's rate:
+        the spread read is a relative one (a coefficient of variation cv, with
+        cv^2 = (1 - r) / (r (a + b + 1)) at the reference rate r). Carried to a category at
+        another rate m as the same a + b, a category claiming three times the market's rate
+        got a spread a third as wide, relatively, as the market's: a world drawing a + b = 150
+        around 7.6 % and a category at twice that (a relative spread of 28 %) was read at
+        a + b 1,000 around 18 % (8 %), and its honest sellers in the tail were alerted. The same
+        relative spread at m is a + b = (1 - m) / (m cv^2) - 1. Which of the two a marketplace
+        follows (honest rates scaled by a category's factor, or drawn with the same a + b
+        around each category's mean) the counts of four or five categories cannot tell, so a
+        category gets the wider of the two: above the reference rate the relative one, below
+        it the market's a + b, as before."""
+        r = min(max(self.reference, 1e-6), 0.5)
+        m = min(max(rate, 1e-6), 0.5)
+        relative = (self.concentration + 1.0) * r * (1.0 - m) / (m * (1.0 - r)) - 1.0
+        return min(max(min(self.concentration, relative), 2.0), most)
+
+
+SPREAD_LEVEL: float | None = 0.75
+SPREAD_MODE = "kept"
+SPREAD_UNKNOWN = 100.0
+
+
 def pooled_concentration(
     categories: Mapping[str, Sequence[tuple[int, int]]], t: Thresholds, *, prior_rate: float
-) -> tuple[dict[str, RobustBaseline], float]:
+) -> tuple[dict[str, RobustBaseline], SellerSpread]:
     """Each category's robust baseline of sellers' (claims, deliveries), and how alike honest
     sellers are, estimated from every category's sellers together.
 
@@ -370,29 +409,88 @@ def pooled_concentration(
     small share. Sellers are standardised by their category's rate first (indirect
     standardisation, as agents are by their hub-mates): deliveries rescaled so that a seller
     running exactly at its category's rate runs at the market's, so categories that differ
-    in their honest rate do not pass for a wide spread."""
+    in their honest rate do not pass for a wide spread.
+
+    The spread is read from every standardised seller, each weighed by its information
+    (`stats.information_spread`: median-unbiased, a busy seller counting at most 1 / rho
+    deliveries' worth, sellers more than three of their own standard deviations above the
+    rest left out and the others read as the truncated sample they are). Until 2026-12-05
+    it was read from the sellers the robust baseline's 2x rule kept, after a three-MAD trim
+    and with the sellers telling against it left out (`stats.sequential_peers`): each of those
+    takes honest sellers' own upper tail out with the planted ones, and on honest sellers
+    alone it read a + b of 150 and 439 at its cap of 1,000, against which honest sellers in
+    their category's tail reached the alert. An abuser's own influence is bounded the same
+    way: far above the rest it leaves the estimate; at 2.5x on a short record it weighs what
+    its few deliveries tell."""
     bases = {
         category: robust_baseline(list(peers), t, prior_rate=prior_rate)
         for category, peers in categories.items()
     }
     # Every seller of the market is a pair of counts, and sellers share their counts (most have
     # a few deliveries): the work below runs once per distinct pair of a category, each
-    # standing for its sellers. The market's baseline counts the same pairs in the same order
-    # of first appearance as a list of every seller would give it.
+    # standing for its sellers.
     distinct = {category: Counter(peers) for category, peers in categories.items()}
     total_k = sum(max(k, 0) * m for pairs in distinct.values() for (k, _), m in pairs.items())
     total_n = sum(max(n, 0) * m for pairs in distinct.values() for (_, n), m in pairs.items())
     reference = peer_rate(total_k, total_n, prior_rate, t.prior_strength)
-    standardised: list[tuple[int, int]] = []
+    standardised: Counter[tuple[int, int]] = Counter()
     for category, pairs in distinct.items():
         spread = bases[category].spread
         rate = spread.rate if spread is not None else reference
         for (k, n), m in pairs.items():
-            if n > 0 or k > 0:
-                standardised += [(k, max(round(n * rate / reference), k))] * m
-    market = robust_baseline(standardised, t, prior_rate=prior_rate).spread
-    concentration = market.concentration if market is not None else t.max_concentration
-    return bases, concentration
+            if n > 0:
+                standardised[(max(k, 0), max(round(n * rate / reference), k, 1))] += m
+    sellers = [(k, n, m) for (k, n), m in standardised.items()]
+    if SPREAD_MODE == "kept":
+        as_is = robust_baseline(
+            [pair for pair, m in standardised.items() for _ in range(m)], t, prior_rate=prior_rate
+        )
+        spread = as_is.spread
+        market = spread.concentration if spread is not None else t.max_concentration
+        if spread is not None and SPREAD_LEVEL is not None:
+            s = Sequential(max_concentration=t.max_concentration)
+            telling = math.log(1 / s.alpha_medium)
+            kept = [
+                (k, n, m)
+                for k, n, m in sellers
+                if as_is.keeps(k, n, t) and sequential_test(k, n, spread, s).log_bf < telling
+            ]
+            shown = proven_alike(kept, prior_rate=reference, level=SPREAD_LEVEL)
+            if shown > 0:
+                market = min(market, shown)
+    elif SPREAD_LEVEL is None:
+        market = information_spread(
+            sellers, prior_rate=reference, max_concentration=t.max_concentration
+        ).concentration
+    else:
+        shown = proven_alike(sellers, prior_rate=reference, level=SPREAD_LEVEL)
+        market = min(shown, t.max_concentration) if shown > 0 else SPREAD_UNKNOWN
+    return bases, SellerSpread(reference, market)
+
+
+def category_population(
+    categories: Mapping[str, Sequence[tuple[int, int]]],
+    category: str,
+    t: Thresholds,
+    s: Sequential,
+    *,
+    prior_rate: float,
+) -> PeerSpread:
+    """The honest population a seller of `category` is weighed against, from every category's
+    other sellers (`categories`, the seller's own counts left out): the market's spread
+    (`pooled_concentration`) at the category's rate (`SellerSpread.at`), and the category's
+    ordinary sellers' rate with it (`honest_population`)."""
+    bases, market = pooled_concentration(categories, t, prior_rate=prior_rate)
+    base = bases[category]
+    rate = base.spread.rate if base.spread is not None else market.reference
+    return honest_population(
+        base,
+        categories[category],
+        market.at(rate, t.max_concentration),
+        t,
+        s,
+        prior_rate=prior_rate,
+    )
 
 
 def honest_population(
