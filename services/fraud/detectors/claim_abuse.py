@@ -19,8 +19,6 @@ from services.fraud.detectors.stats import (
     SequentialTest,
     Thresholds,
     contribution_from_p,
-    information_spread,
-    proven_alike,
     odds_multiple,
     peer_rate,
     rate_test,
@@ -391,11 +389,6 @@ class SellerSpread:
         return min(max(min(self.concentration, relative), 2.0), most)
 
 
-SPREAD_LEVEL: float | None = 0.75
-SPREAD_MODE = "kept"
-SPREAD_UNKNOWN = 100.0
-
-
 def pooled_concentration(
     categories: Mapping[str, Sequence[tuple[int, int]]], t: Thresholds, *, prior_rate: float
 ) -> tuple[dict[str, RobustBaseline], SellerSpread]:
@@ -411,60 +404,31 @@ def pooled_concentration(
     running exactly at its category's rate runs at the market's, so categories that differ
     in their honest rate do not pass for a wide spread.
 
-    The spread is read from every standardised seller, each weighed by its information
-    (`stats.information_spread`: median-unbiased, a busy seller counting at most 1 / rho
-    deliveries' worth, sellers more than three of their own standard deviations above the
-    rest left out and the others read as the truncated sample they are). Until 2026-12-05
-    it was read from the sellers the robust baseline's 2x rule kept, after a three-MAD trim
-    and with the sellers telling against it left out (`stats.sequential_peers`): each of those
-    takes honest sellers' own upper tail out with the planted ones, and on honest sellers
-    alone it read a + b of 150 and 439 at its cap of 1,000, against which honest sellers in
-    their category's tail reached the alert. An abuser's own influence is bounded the same
-    way: far above the rest it leaves the estimate; at 2.5x on a short record it weighs what
-    its few deliveries tell."""
+    What is read is a relative spread (how far an honest seller runs from its category's
+    rate, as a multiple of it), so it is returned with the rate it was read at
+    (`SellerSpread`), and each category takes it at its own rate (`SellerSpread.at`).
+    """
     bases = {
         category: robust_baseline(list(peers), t, prior_rate=prior_rate)
         for category, peers in categories.items()
     }
     # Every seller of the market is a pair of counts, and sellers share their counts (most have
     # a few deliveries): the work below runs once per distinct pair of a category, each
-    # standing for its sellers.
+    # standing for its sellers. The market's baseline counts the same pairs in the same order
+    # of first appearance as a list of every seller would give it.
     distinct = {category: Counter(peers) for category, peers in categories.items()}
     total_k = sum(max(k, 0) * m for pairs in distinct.values() for (k, _), m in pairs.items())
     total_n = sum(max(n, 0) * m for pairs in distinct.values() for (_, n), m in pairs.items())
     reference = peer_rate(total_k, total_n, prior_rate, t.prior_strength)
-    standardised: Counter[tuple[int, int]] = Counter()
+    standardised: list[tuple[int, int]] = []
     for category, pairs in distinct.items():
         spread = bases[category].spread
         rate = spread.rate if spread is not None else reference
         for (k, n), m in pairs.items():
-            if n > 0:
-                standardised[(max(k, 0), max(round(n * rate / reference), k, 1))] += m
-    sellers = [(k, n, m) for (k, n), m in standardised.items()]
-    if SPREAD_MODE == "kept":
-        as_is = robust_baseline(
-            [pair for pair, m in standardised.items() for _ in range(m)], t, prior_rate=prior_rate
-        )
-        spread = as_is.spread
-        market = spread.concentration if spread is not None else t.max_concentration
-        if spread is not None and SPREAD_LEVEL is not None:
-            s = Sequential(max_concentration=t.max_concentration)
-            telling = math.log(1 / s.alpha_medium)
-            kept = [
-                (k, n, m)
-                for k, n, m in sellers
-                if as_is.keeps(k, n, t) and sequential_test(k, n, spread, s).log_bf < telling
-            ]
-            shown = proven_alike(kept, prior_rate=reference, level=SPREAD_LEVEL)
-            if shown > 0:
-                market = min(market, shown)
-    elif SPREAD_LEVEL is None:
-        market = information_spread(
-            sellers, prior_rate=reference, max_concentration=t.max_concentration
-        ).concentration
-    else:
-        shown = proven_alike(sellers, prior_rate=reference, level=SPREAD_LEVEL)
-        market = min(shown, t.max_concentration) if shown > 0 else SPREAD_UNKNOWN
+            if n > 0 or k > 0:
+                standardised += [(k, max(round(n * rate / reference), k))] * m
+    read = robust_baseline(standardised, t, prior_rate=prior_rate).spread
+    market = read.concentration if read is not None else t.max_concentration
     return bases, SellerSpread(reference, market)
 
 
