@@ -47,7 +47,7 @@ def drawn_categories(rng: random.Random) -> dict[str, list[tuple[int, int]]]:
 
 def pooled_peer_by_peer(
     categories: Mapping[str, Sequence[tuple[int, int]]], prior_rate: float
-) -> tuple[dict[str, RobustBaseline], claim_abuse.SellerSpread]:
+) -> tuple[dict[str, RobustBaseline], float]:
     """`pooled_concentration` as it was written first: every seller one by one."""
     bases = {c: robust_baseline(list(p), T, prior_rate=prior_rate) for c, p in categories.items()}
     total_k = sum(max(k, 0) for p in categories.values() for k, _ in p)
@@ -59,9 +59,7 @@ def pooled_peer_by_peer(
         rate = spread.rate if spread is not None else reference
         standardised += [(k, max(round(n * rate / reference), k)) for k, n in p if n > 0 or k > 0]
     market = robust_baseline(standardised, T, prior_rate=prior_rate).spread
-    return bases, claim_abuse.SellerSpread(
-        reference, market.concentration if market is not None else T.max_concentration
-    )
+    return bases, market.concentration if market is not None else T.max_concentration
 
 
 def honest_peer_by_peer(
@@ -101,16 +99,13 @@ def test_a_claims_seller_statistics_over_distinct_counts_are_the_peer_by_peer_nu
     rng = random.Random(5)
     for _ in range(60):
         categories = drawn_categories(rng)
-        bases, market = claim_abuse.pooled_concentration(categories, T, prior_rate=0.05)
-        expected_bases, expected_market = pooled_peer_by_peer(categories, 0.05)
+        bases, concentration = claim_abuse.pooled_concentration(categories, T, prior_rate=0.05)
+        expected_bases, expected_concentration = pooled_peer_by_peer(categories, 0.05)
         assert repr(bases) == repr(expected_bases)
-        assert market == expected_market
+        assert concentration == expected_concentration
         for category, peers in categories.items():
-            spread = bases[category].spread
-            rate = spread.rate if spread is not None else market.reference
-            concentration = market.at(rate, T.max_concentration)
-            assert claim_abuse.category_population(
-                categories, category, T, S, prior_rate=0.05
+            assert claim_abuse.honest_population(
+                bases[category], peers, concentration, T, S, prior_rate=0.05
             ) == honest_peer_by_peer(bases[category], peers, concentration)
 
 

@@ -295,9 +295,11 @@ def test_planted_sellers_crowding_one_category_weigh_less_on_the_pooled_spread()
     abuser = (16, 56)
     own_only = robust_baseline(WORLD_108["home"], T, prior_rate=0.05).spread
     assert own_only is not None
-    bases, market = claim_abuse.pooled_concentration(WORLD_108, T, prior_rate=0.05)
-    assert market.concentration >= 4 * own_only.concentration
-    honest = claim_abuse.category_population(WORLD_108, "home", T, S, prior_rate=0.05)
+    bases, concentration = claim_abuse.pooled_concentration(WORLD_108, T, prior_rate=0.05)
+    assert concentration >= 4 * own_only.concentration
+    honest = claim_abuse.honest_population(
+        bases["home"], WORLD_108["home"], concentration, T, S, prior_rate=0.05
+    )
     assert honest.rate <= own_only.rate
     before = sequential_test(*abuser, own_only, S).log_bf
     after = sequential_test(*abuser, honest, S).log_bf
@@ -311,18 +313,16 @@ def test_honest_sellers_against_the_pooled_population_stay_within_the_stated_rat
     rng = random.Random(5)
     means = (0.03, 0.04, 0.05, 0.06, 0.07, 0.08)
     categories = {f"c{i}": _category(rng, m, 300.0, 40) for i, m in enumerate(means)}
-    bases, market = claim_abuse.pooled_concentration(categories, T, prior_rate=0.05)
-    assert 100 <= market.concentration <= 1000
+    bases, concentration = claim_abuse.pooled_concentration(categories, T, prior_rate=0.05)
+    assert 100 <= concentration <= 1000
     alerted = total = 0
     for sellers in categories.values():
         for i, seller in enumerate(sellers):
             others = sellers[:i] + sellers[i + 1 :]
-            baseline = robust_baseline(others, T, prior_rate=0.05)
-            assert baseline.spread is not None
             honest = claim_abuse.honest_population(
-                baseline,
+                robust_baseline(others, T, prior_rate=0.05),
                 others,
-                market.at(baseline.spread.rate, T.max_concentration),
+                concentration,
                 T,
                 S,
                 prior_rate=0.05,

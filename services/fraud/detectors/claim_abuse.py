@@ -357,41 +357,9 @@ def seller_findings(
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class SellerSpread:
-    """How much honest sellers' claim rates differ within a category, read from every
-    category's sellers standardised to the market's rate (`pooled_concentration`): the
-    concentration a + b of a Beta of honest rates at the market's `reference` rate."""
-
-    reference: float
-    concentration: float
-
-    def at(self, rate: float, most: float) -> float:
-        """The concentration of honest sellers' rates in a category whose ordinary rate is
-        `rate`, at most `most`.
-
-        Sellers were standardised by scaling their category's rate to the market's, which
-        keeps how far a seller runs from its category as a multiple of the category's rate:
-        the spread read is a relative one (a coefficient of variation cv, with
-        cv^2 = (1 - r) / (r (a + b + 1)) at the reference rate r). Carried to a category at
-        another rate m as the same a + b, a category claiming three times the market's rate
-        got a spread a third as wide, relatively, as the market's: a world drawing a + b = 150
-        around 7.6 % and a category at twice that (a relative spread of 28 %) was read at
-        a + b 1,000 around 18 % (8 %), and its honest sellers in the tail were alerted. The same
-        relative spread at m is a + b = (1 - m) / (m cv^2) - 1. Which of the two a marketplace
-        follows (honest rates scaled by a category's factor, or drawn with the same a + b
-        around each category's mean) the counts of four or five categories cannot tell, so a
-        category gets the wider of the two: above the reference rate the relative one, below
-        it the market's a + b, as before."""
-        r = min(max(self.reference, 1e-6), 0.5)
-        m = min(max(rate, 1e-6), 0.5)
-        relative = (self.concentration + 1.0) * r * (1.0 - m) / (m * (1.0 - r)) - 1.0
-        return min(max(min(self.concentration, relative), 2.0), most)
-
-
 def pooled_concentration(
     categories: Mapping[str, Sequence[tuple[int, int]]], t: Thresholds, *, prior_rate: float
-) -> tuple[dict[str, RobustBaseline], SellerSpread]:
+) -> tuple[dict[str, RobustBaseline], float]:
     """Each category's robust baseline of sellers' (claims, deliveries), and how alike honest
     sellers are, estimated from every category's sellers together.
 
@@ -402,12 +370,7 @@ def pooled_concentration(
     small share. Sellers are standardised by their category's rate first (indirect
     standardisation, as agents are by their hub-mates): deliveries rescaled so that a seller
     running exactly at its category's rate runs at the market's, so categories that differ
-    in their honest rate do not pass for a wide spread.
-
-    What is read is a relative spread (how far an honest seller runs from its category's
-    rate, as a multiple of it), so it is returned with the rate it was read at
-    (`SellerSpread`), and each category takes it at its own rate (`SellerSpread.at`).
-    """
+    in their honest rate do not pass for a wide spread."""
     bases = {
         category: robust_baseline(list(peers), t, prior_rate=prior_rate)
         for category, peers in categories.items()
@@ -427,34 +390,9 @@ def pooled_concentration(
         for (k, n), m in pairs.items():
             if n > 0 or k > 0:
                 standardised += [(k, max(round(n * rate / reference), k))] * m
-    read = robust_baseline(standardised, t, prior_rate=prior_rate).spread
-    market = read.concentration if read is not None else t.max_concentration
-    return bases, SellerSpread(reference, market)
-
-
-def category_population(
-    categories: Mapping[str, Sequence[tuple[int, int]]],
-    category: str,
-    t: Thresholds,
-    s: Sequential,
-    *,
-    prior_rate: float,
-) -> PeerSpread:
-    """The honest population a seller of `category` is weighed against, from every category's
-    other sellers (`categories`, the seller's own counts left out): the market's spread
-    (`pooled_concentration`) at the category's rate (`SellerSpread.at`), and the category's
-    ordinary sellers' rate with it (`honest_population`)."""
-    bases, market = pooled_concentration(categories, t, prior_rate=prior_rate)
-    base = bases[category]
-    rate = base.spread.rate if base.spread is not None else market.reference
-    return honest_population(
-        base,
-        categories[category],
-        market.at(rate, t.max_concentration),
-        t,
-        s,
-        prior_rate=prior_rate,
-    )
+    market = robust_baseline(standardised, t, prior_rate=prior_rate).spread
+    concentration = market.concentration if market is not None else t.max_concentration
+    return bases, concentration
 
 
 def honest_population(

@@ -635,12 +635,17 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             )
         if not by_category.get(category):
             return None
-        return claim_abuse.category_population(
-            by_category,
-            category,
+        prior = claim_abuse.RATES[0][4]
+        bases, concentration = claim_abuse.pooled_concentration(
+            by_category, self.t, prior_rate=prior
+        )
+        return claim_abuse.honest_population(
+            bases[category],
+            by_category[category],
+            concentration,
             self.t,
             self.config.sequential,
-            prior_rate=claim_abuse.RATES[0][4],
+            prior_rate=prior,
         )
 
     async def reexamine_seller(self, facts: ReturnFacts) -> None:
