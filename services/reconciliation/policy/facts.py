@@ -35,7 +35,6 @@ class ScanFact:
     occurred_at: datetime
     weight_g: int | None = None
     pod_otp_verified: bool | None = None
-    ce_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
