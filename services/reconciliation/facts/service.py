@@ -102,9 +102,7 @@ async def load_facts(session: AsyncSession, *, case: Case | None, return_id: str
         if ret
         else None,
         scans=[
-            ScanFact(
-                ShipmentEventType(s.event_type), s.occurred_at, s.weight_g, s.pod_otp_verified
-            )
+            ScanFact(ShipmentEventType(s.event_type), s.occurred_at, s.weight_g, s.pod_otp_verified)
             for s in scans
         ],
         claim=claim,
