@@ -319,6 +319,9 @@ async def run() -> dict[str, Any]:
         # A case the SOP leaves open (waiting for a fact the backlog does not carry) is never
         # decided: once every event is handled and no decision came for STALL_S, stop waiting.
         progress = (-1, time.perf_counter())
+        # The process's CPU once the app has started: what start-up cost (the app's connections,
+        # the collector's one full pass over the start-up heap) is left out of the figure below.
+        cpu_after_start, started_at = time.process_time(), datetime.now(UTC)
         while time.perf_counter() < deadline:
             closed, handled = await watcher.fetchrow(_PROGRESS)
             if closed == CASES:
@@ -408,6 +411,14 @@ async def run() -> dict[str, Any]:
         # made of, less noisy than the rate on a shared machine. PostgreSQL's share is not in it.
         "process_cpu_seconds": round(cpu_s, 3),
         "process_cpu_ms_per_decision": round(1000 * cpu_s / closed, 3) if closed else None,
+        # The same from the app's start on (the consumers have not joined their group yet):
+        # the decisions' own CPU, the app's start-up left out.
+        "process_cpu_ms_per_decision_after_start": (
+            round(1000 * (cpu_started + cpu_s - cpu_after_start) / closed, 3)
+            # Only if no batch was handled before: otherwise its decisions' CPU is left out too.
+            if closed and first_batch_at is not None and first_batch_at > started_at
+            else None
+        ),
         # The PostgreSQL server's CPU over the same time (every backend: the engine's, the
         # progress query's, the relay's, and the server's own helpers), per decision. With the
         # process's, the CPU the decisions cost; against the wall time, how much of it the two
@@ -467,9 +478,10 @@ class _GcTime:
         return report
 
 
-def _start_profile() -> tuple[Any, Path] | None:
+def _start_profile() -> tuple[list[Any], Path] | None:
     """With BENCH_RECON_PROFILE=LABEL, py-spy samples this process while the engine runs
-    (bench-results/profiles/LABEL/reconciliation-engine.txt, its summary beside it)."""
+    (bench-results/profiles/LABEL/reconciliation-engine.txt, its summary and its flame graph,
+    `.svg`, beside it: a second sampler, as py-spy writes one format a run)."""
     label = os.environ.get("BENCH_RECON_PROFILE")
     if not label:
         return None
@@ -477,17 +489,24 @@ def _start_profile() -> tuple[Any, Path] | None:
 
     out = RESULTS / "profiles" / label / "reconciliation-engine.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
-    command = [_py_spy(), "record", "--pid", str(os.getpid()), "--rate", "100"]
-    command += ["--nonblocking", "--format", "raw", "--output", str(out)]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out
+    samplers = []
+    for form, path in (("raw", out), ("flamegraph", out.with_suffix(".svg"))):
+        command = [_py_spy(), "record", "--pid", str(os.getpid()), "--rate", "100"]
+        command += ["--nonblocking", "--format", form, "--output", str(path)]
+        samplers.append(
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
+    return samplers, out
 
 
-def _finish_profile(profiler: tuple[Any, Path] | None) -> dict[str, Any] | None:
+def _finish_profile(profiler: tuple[list[Any], Path] | None) -> dict[str, Any] | None:
     if profiler is None:
         return None
-    process, out = profiler
-    process.send_signal(signal.SIGINT)  # py-spy writes what it sampled and exits
-    process.wait(timeout=60)
+    samplers, out = profiler
+    for process in samplers:
+        process.send_signal(signal.SIGINT)  # py-spy writes what it sampled and exits
+    for process in samplers:
+        process.wait(timeout=60)
     from bench.profile import summarise
 
     summary = summarise(out.read_text()) if out.exists() else None

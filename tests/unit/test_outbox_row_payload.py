@@ -12,7 +12,7 @@ import pytest
 
 from shared.events import MODEL_OF_TYPE
 from shared.examples import example
-from shared.outbox import outbox_envelope_columns, outbox_row
+from shared.outbox import outbox_columns, outbox_envelope_columns, outbox_row
 
 
 @pytest.mark.parametrize("ce_type", sorted(MODEL_OF_TYPE))
@@ -35,3 +35,19 @@ def test_the_envelope_columns_are_the_rows_own_without_its_payload(ce_type: str)
     _, columns = outbox_envelope_columns(payload, source="test", subject="R-1", **fixed)
     assert "payload" not in columns
     assert columns == {k: v for k, v in row.items() if k != "payload"}
+
+
+@pytest.mark.parametrize("ce_type", sorted(MODEL_OF_TYPE))
+def test_the_columns_without_an_envelope_are_the_envelopes(ce_type: str) -> None:
+    """Reconciliation's batch writes `outbox_columns` rows: the same columns as the envelope's."""
+    model = MODEL_OF_TYPE[ce_type]
+    schema = model.model_json_schema()
+    payload = model.model_validate(example(schema, schema.get("$defs", {})))
+    fixed = {"ce_id": uuid4(), "time": datetime(2026, 12, 3, tzinfo=UTC)}
+    envelope, columns = outbox_envelope_columns(payload, source="test", subject="R-1", **fixed)
+    assert outbox_columns(payload, source="test", subject="R-1", **fixed) == columns
+    assert columns["ce_id"] == envelope.id and columns["ce_time"] == envelope.time
+    assert (columns["ce_type"], columns["key"]) == (envelope.type, envelope.key)
+    fresh = outbox_columns(payload, source="test")
+    assert fresh["ce_id"] != outbox_columns(payload, source="test")["ce_id"]
+    assert fresh["ce_time"].tzinfo is not None

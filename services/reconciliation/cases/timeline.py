@@ -25,7 +25,7 @@ from shared.events import (
     DecisionRecord,
     EventPayload,
 )
-from shared.outbox import note_enqueued, outbox_envelope_columns
+from shared.outbox import note_enqueued, outbox_columns
 from shared.unit_of_work import unit_of
 
 SOURCE = "disputedesk/reconciliation"
@@ -215,7 +215,7 @@ def publish(
 ) -> dict[str, Any]:
     """Enqueue an event on the outbox, with the batch's rows when a consumer batch is open.
     Returns the event's JSON document (do not change it: the outbox row holds it)."""
-    row = outbox_envelope_columns(payload, source=SOURCE, subject=subject, time=now)[1]
+    row = outbox_columns(payload, source=SOURCE, subject=subject, time=now)
     row["payload"] = document = event_document(session, payload)
     view = batch.current(session)
     if view is None:
@@ -230,7 +230,7 @@ def _enqueue(
     view: batch.BatchView, payload: EventPayload, *, subject: str, now: datetime, text: bytes
 ) -> None:
     """`publish` on a consumer batch, of an event whose JSON text the caller encoded."""
-    row = outbox_envelope_columns(payload, source=SOURCE, subject=subject, time=now)[1]
+    row = outbox_columns(payload, source=SOURCE, subject=subject, time=now)
     row["payload"] = JsonText(text.decode())
     view.outbox.append(row)
 

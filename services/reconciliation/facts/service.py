@@ -102,13 +102,7 @@ async def load_facts(session: AsyncSession, *, case: Case | None, return_id: str
         if ret
         else None,
         scans=[
-            ScanFact(
-                ShipmentEventType(s.event_type),
-                s.occurred_at,
-                s.weight_g,
-                s.pod_otp_verified,
-                str(s.ce_id),
-            )
+            ScanFact(ShipmentEventType(s.event_type), s.occurred_at, s.weight_g, s.pod_otp_verified)
             for s in scans
         ],
         claim=claim,
@@ -137,18 +131,17 @@ async def fraud_band(
         subject_ids=[e.ce_id for e in escalations]
         + ([case.trigger_ce_id] if case.trigger_ce_id else []),
     )
-    per_subject: dict[str, list[AssessmentFact]] = {}
+    # An assessment of an escalation's own event counts as the escalation's (the last such
+    # escalation's, as the list is ordered); any other by its escalation, else by its subject.
+    escalation_of_event = {e.ce_id: e.escalation_id for e in escalations}
+    per_subject: dict[Any, list[AssessmentFact]] = {}
     for row in rows:
-        subject = row.escalation_id or str(row.subject_event_id)
-        for e in escalations:
-            if row.subject_event_id == e.ce_id:
-                subject = e.escalation_id
-        per_subject.setdefault(subject, []).append(
+        subject = escalation_of_event.get(row.subject_event_id) or row.escalation_id
+        per_subject.setdefault(subject or row.subject_event_id, []).append(
             AssessmentFact(FraudBand(row.band), row.assessed_at)
         )
-    primary_subject = case.primary_escalation_id or (
-        str(case.trigger_ce_id) if case.trigger_ce_id else None
-    )
+    # A subject named by its event is keyed by the UUID itself, not its text: same grouping.
+    primary_subject = case.primary_escalation_id or case.trigger_ce_id
     if primary_subject is None or primary_subject not in per_subject:
         return None
     return worst_band(band_of(v) for v in per_subject.values())

@@ -6,7 +6,6 @@ times), never on the order in which they arrived, so every delivery order gives 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,7 +34,6 @@ class ScanFact:
     occurred_at: datetime
     weight_g: int | None = None
     pod_otp_verified: bool | None = None
-    ce_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,9 +181,11 @@ def build_facts(
     deliveries = by_type.get(ShipmentEventType.DELIVERED_TO_SELLER, [])
     delivery = deliveries[-1] if deliveries else None
 
-    # The same file uploaded twice is one piece of evidence.
-    unique = {(e.kind, e.sha256) for e in evidence}
-    counts = Counter(kind for kind, _ in unique)
+    # The same file uploaded twice is one piece of evidence. Counted by hand: `Counter` asks
+    # whether its argument is a `Mapping` (an ABC check) on every decision's facts.
+    counts: dict[str, int] = {}
+    for kind, _ in {(e.kind, e.sha256) for e in evidence}:
+        counts[kind] = counts.get(kind, 0) + 1
     weights = sorted(received_weights)
 
     return Facts(
