@@ -201,6 +201,63 @@ async def _email_claim(
     )
 
 
+@dataclass(frozen=True)
+class Premature:
+    """A 'not received' claim by email, without evidence, on a return picked up at `picked_up`
+    and not delivered, closed as premature (E3b): the filing (to file again) and the case."""
+
+    rid: str
+    seller: str
+    to: str
+    picked_up: datetime
+    body: dict[str, Any]
+    case: dict[str, Any]
+
+    def fileable_in(self) -> float:
+        """Seconds until the waiting period is over (and a refiling is no longer premature)."""
+        return max(
+            0.0, (self.picked_up + timedelta(days=10) - datetime.now(UTC)).total_seconds() + 2
+        )
+
+
+async def premature_claim(
+    harness: Harness,
+    pipeline: dict[str, Any],
+    *,
+    picked_up: datetime,
+    seller: str | None = None,
+    to: str | None = None,
+) -> Premature:
+    """E3b: the seller files 'not received' on a return picked up at `picked_up` (before the
+    10 days are over) and never delivered; the case once rejected as premature."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = to or _address(), seller or _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    body = escalation_body(
+        rid,
+        seller_id=seller,
+        channel="EMAIL",
+        claim_type="NOT_RECEIVED",
+        claimed_amount=90_000,
+        evidence=[],
+        seller_email=to,
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    assert case["reason_code"] == "PREMATURE_CLAIM"
+    return Premature(rid, seller, to, picked_up, body, case)
+
+
+async def file_again(harness: Harness, intake: Any, claim: Premature, **over: Any) -> None:
+    """The seller files the premature claim again (by the same email unless `over` says)."""
+    r = await intake.client.post(
+        "/v1/escalations", json={**claim.body, **over}, headers=harness.key(AGENT)
+    )
+    assert r.status_code == 201, r.text
+
+
 async def _fall_due(recon: Any, case_id: str, kind: str) -> None:
     """The case's pending `kind` timer falls due now (the timer loop polls every second;
     reconciliation's clock is the real one). Time moved to the timer's: the decision date the
@@ -442,16 +499,9 @@ async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
 async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_filed(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
-    assert case["reason_code"] == "PREMATURE_CLAIM"
+    claim = await premature_claim(harness, pipeline, picked_up=picked_up)
+    rid, to, case = claim.rid, claim.to, claim.case
 
     [closed] = await _mails(harness, rid, "was closed")
     assert closed["To"] == to and case["case_id"] in closed["Subject"]
@@ -487,32 +537,15 @@ async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     # Picked up 10 days ago less 30 s: a claim now is premature (E3b), one a minute later is not.
-    picked_up = datetime.now(UTC) - timedelta(days=10) + timedelta(seconds=30)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    body = escalation_body(
-        rid,
-        seller_id=seller,
-        channel="EMAIL",
-        claim_type="NOT_RECEIVED",
-        claimed_amount=90_000,
-        evidence=[],
-        seller_email=to,
+    claim = await premature_claim(
+        harness, pipeline, picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-30)
     )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
-    assert case["reason_code"] == "PREMATURE_CLAIM"
+    rid, to = claim.rid, claim.to
     await _mails(harness, rid, "was closed")
 
-    await asyncio.sleep(
-        max(0.0, (picked_up + timedelta(days=10) - datetime.now(UTC)).total_seconds()) + 2
-    )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 201, r.text
+    await asyncio.sleep(claim.fileable_in())
+    await file_again(harness, intake, claim)
     case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
     assert case["payout"] == 90_000  # L3: picked up, never delivered, filed after 10 days
 
@@ -533,20 +566,13 @@ async def test_filing_again_while_still_premature_keeps_the_case_closed_with_one
     saying the opposite of the other. The refiling now leaves the case closed, and the seller
     gets one email saying it is still too early and from when to file."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
-    assert case["reason_code"] == "PREMATURE_CLAIM"
+    claim = await premature_claim(harness, pipeline, picked_up=picked_up)
+    rid, to, case = claim.rid, claim.to, claim.case
     await _mails(harness, rid, "was closed")
     first_version = case["version"]
 
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
+    await file_again(harness, intake, claim)
     [early] = await _mails(harness, rid, "still too early")
     assert early["To"] == to and case["case_id"] in early["Subject"]
     _in_both(
@@ -572,20 +598,35 @@ async def test_filing_again_while_still_premature_keeps_the_case_closed_with_one
     assert not [m for m in mails if "reopened case" in text_part(m)]
 
 
+async def test_a_refiling_too_early_from_another_address_is_answered_there(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The seller files again, still too early, writing from another address than the first
+    claim's. The answer goes where the refiling came from, as a reopening's acknowledgement
+    would: the seller who wrote is the one waiting for it."""
+    intake = pipeline["intake"]
+    claim = await premature_claim(
+        harness, pipeline, picked_up=datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    )
+    await _mails(harness, claim.rid, "was closed")
+
+    new_address = _address()
+    await file_again(harness, intake, claim, seller_email=new_address)
+    [early] = await _mails(harness, claim.rid, "still too early")
+    assert early["To"] == new_address, early["To"]
+    _in_both(early, "we have not reopened it", claim.case["case_id"])
+
+
 async def test_a_refiling_too_early_after_a_dismissed_appeal_offers_no_appeal_again(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     """The closure's one appeal was made and dismissed; a refiling still too early is told so,
     without offering the appeal the seller has already used."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    claim = await premature_claim(
+        harness, pipeline, picked_up=datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    )
+    rid, case = claim.rid, claim.case
     r = await intake.client.post(
         f"/v1/returns/{rid}/appeal", json={"reason": "It never came."}, headers=harness.key(AGENT)
     )
@@ -599,8 +640,7 @@ async def test_a_refiling_too_early_after_a_dismissed_appeal_offers_no_appeal_ag
     assert r.status_code == 200, r.text
     await _mails(harness, rid, "The result of your appeal")
 
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
+    await file_again(harness, intake, claim)
     [early] = await _mails(harness, rid, "still too early")
     _in_both(early, "we have not reopened it")
     assert 'choose "Appeal"' not in text_part(early), text_part(early)
@@ -613,21 +653,14 @@ async def test_filing_again_once_the_return_is_delivered_reopens_the_premature_c
     the waiting period no longer applies, and a refiling inside the 10 days reopens the case
     (the SOP judges it afresh) instead of being told it is too early."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
-    assert case["reason_code"] == "PREMATURE_CLAIM"
+    claim = await premature_claim(harness, pipeline, picked_up=picked_up)
+    rid, case = claim.rid, claim.case
     await _mails(harness, rid, "was closed")
 
     await _scan(harness, intake, rid, "return.delivered", picked_up + timedelta(days=2), 1.2)
     await asyncio.sleep(2)  # the scan reaches reconciliation before the refiling
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
+    await file_again(harness, intake, claim)
     after = await _case(harness, recon, rid, lambda c: c["version"] > case["version"])
     assert any(
         t["kind"] == "CaseUpdated" and t["data"]["event"].get("change") == "REOPENED"
@@ -650,36 +683,38 @@ async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in
         pipeline[n] for n in ("intake", "reconciliation", "notifications")
     )
     seller, to = await directory_seller(harness, pipeline, "S-E3BD")
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    picked_up = datetime.now(UTC) - timedelta(days=10) + timedelta(seconds=30)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    body = escalation_body(
-        rid,
-        seller_id=seller,
-        channel="EMAIL",
-        claim_type="NOT_RECEIVED",
-        claimed_amount=90_000,
-        evidence=[],
-        seller_email=to,
+    claim = await premature_claim(
+        harness,
+        pipeline,
+        picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-30),
+        seller=seller,
+        to=to,
     )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["reason_code"] == "PREMATURE_CLAIM")
-    await _mails(harness, rid, "was closed")
+    case = claim.case
+    await _mails(harness, claim.rid, "was closed")
     lessons = "SELECT count(*) FROM digest_items WHERE case_id = :c"
     assert await scalar(notifications, lessons, c=case["case_id"]) == 1
 
-    await asyncio.sleep(
-        max(0.0, (picked_up + timedelta(days=10) - datetime.now(UTC)).total_seconds()) + 2
-    )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    await asyncio.sleep(claim.fileable_in())
+    await file_again(harness, intake, claim)
+    case = await _case(harness, recon, claim.rid, lambda c: c["state"] == "CLOSED")
     assert case["payout"] == 90_000  # L3
-    await _mails(harness, rid, "approved in full")
+    await _mails(harness, claim.rid, "approved in full")
     assert await scalar(notifications, lessons, c=case["case_id"]) == 0
 
     # The digest's hour comes: nothing is left to teach, so nothing is sent.
+    await _digest_hour(notifications, seller)
+    digests = await rows(
+        notifications, "SELECT message_id FROM digests WHERE seller_id = :s", s=seller
+    )
+    assert [d.message_id for d in digests] == [None], digests
+    await asyncio.sleep(2)
+    for mail in messages_mentioning(harness.mail_dir, case["case_id"]):
+        assert "paid faster" not in str(mail["Subject"]), mail["Subject"]
+
+
+async def _digest_hour(notifications: Any, seller: str) -> None:
+    """The seller's open digest falls due now, and is flushed (into a message, or none)."""
     await execute(
         notifications,
         "UPDATE digests SET flush_at = now() WHERE seller_id = :s AND flushed_at IS NULL",
@@ -695,13 +730,84 @@ async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in
         timeout=90,
         what="the seller's digest flushed",
     )
-    digests = await rows(
-        notifications, "SELECT message_id FROM digests WHERE seller_id = :s", s=seller
+
+
+async def test_a_digest_held_for_the_next_day_loses_the_lessons_of_claims_reopened_meanwhile(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """Two premature claims of one seller are closed (E3b) and their lessons gathered in the
+    seller's digest. At the digest's hour the seller has had the day's non-essential emails
+    already, so the rendered digest waits for the next morning. Meanwhile the seller files
+    both again once the 10 days are over, and both are paid. The digest used to go out the
+    next morning as rendered, teaching two closures that no longer stood: it is rendered again
+    without the first claim once that is reopened, and cancelled once the second is."""
+    intake, recon, notifications = (
+        pipeline[n] for n in ("intake", "reconciliation", "notifications")
     )
-    assert [d.message_id for d in digests] == [None], digests
-    await asyncio.sleep(2)
-    for mail in messages_mentioning(harness.mail_dir, case["case_id"]):
-        assert "paid faster" not in str(mail["Subject"]), mail["Subject"]
+    seller, to = await directory_seller(harness, pipeline, "S-E3BH")
+    picked_up = datetime.now(UTC) - timedelta(days=10, seconds=-40)
+    first, second = [
+        await premature_claim(harness, pipeline, picked_up=picked_up, seller=seller, to=to)
+        for _ in range(2)
+    ]
+    first_case, second_case = first.case["case_id"], second.case["case_id"]
+    # The seller's two non-essential emails of this India day (the daily limit) already went.
+    for n in range(2):
+        await execute(
+            notifications,
+            "INSERT INTO messages (message_id, dedup_key, template, audience, essential,"
+            " seller_id, recipient, subject, body_text, body_html, status, attempts,"
+            " next_attempt_at, sent_at) VALUES (gen_random_uuid(), :k, 'feedback_outreach',"
+            " 'seller', false, :s, :to, 'earlier today', '', '', 'sent', 1, now(), now())",
+            k=uid(f"earlier-{n}"),
+            s=seller,
+            to=to,
+        )
+    await eventually(
+        lambda: scalar(
+            notifications,
+            "SELECT count(*) FROM digest_items i JOIN digests d USING (digest_id)"
+            " WHERE d.seller_id = :s",
+            s=seller,
+        ),
+        until=lambda n: n == 2,
+        timeout=60,
+        what="both lessons in the seller's digest",
+    )
+    await _digest_hour(notifications, seller)
+    held = (
+        "SELECT m.message_id, m.status, m.subject, m.body_text, m.next_attempt_at > now() AS later"
+        " FROM messages m JOIN digests d ON d.message_id = m.message_id WHERE d.seller_id = :s"
+    )
+    [digest] = await rows(notifications, held, s=seller)
+    assert digest.status == "pending" and digest.later, digest
+    assert first_case in digest.body_text and second_case in digest.body_text
+
+    await asyncio.sleep(first.fileable_in())
+    await file_again(harness, intake, first)
+    await _case(harness, recon, first.rid, lambda c: c["state"] == "CLOSED")
+    await _mails(harness, first.rid, "approved in full")
+    [digest] = await rows(notifications, held, s=seller)
+    assert digest.status == "pending" and digest.later, digest
+    assert first_case not in digest.body_text + digest.subject, digest.body_text
+    assert second_case in digest.body_text and second_case in digest.subject
+
+    await file_again(harness, intake, second)
+    await _case(harness, recon, second.rid, lambda c: c["state"] == "CLOSED")
+    await _mails(harness, second.rid, "approved in full")
+    [digest] = await rows(notifications, held, s=seller)
+    assert digest.status == "cancelled", digest
+
+    # Its morning comes: nothing goes out.
+    await execute(
+        notifications,
+        "UPDATE messages SET next_attempt_at = now() WHERE message_id = :m",
+        m=digest.message_id,
+    )
+    await asyncio.sleep(3)
+    for case_id in (first_case, second_case):
+        for mail in messages_mentioning(harness.mail_dir, case_id):
+            assert "paid faster" not in str(mail["Subject"]), mail["Subject"]
 
 
 async def test_a_reopened_claim_is_told_the_date_and_the_request_its_first_verdict_leads_to(
