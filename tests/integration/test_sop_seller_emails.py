@@ -41,7 +41,7 @@ from tests.integration.test_seller_directory import (
 )
 from tests.support import reconciliation as recon_support
 from tests.support.db import rows, scalar
-from tests.support.factories import escalation_body, return_body, uid
+from tests.support.factories import escalation_body, return_body, swiftship_event, uid
 from tests.support.mail import html_part, messages_mentioning, text_part
 from tests.support.notifications import envelope, publish
 from tests.support.reconciliation import (
@@ -51,6 +51,7 @@ from tests.support.reconciliation import (
     escalation,
     return_initiated,
 )
+from tests.support.signing import swiftship_headers
 from tests.support.waiting import eventually
 
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
@@ -446,6 +447,35 @@ async def test_an_appeal_on_a_return_without_a_case_is_told_there_is_nothing_to_
             "was closed",
             "after the claim window had closed",
         ),
+        # Delivered without an OTP-verified proof, 'not received' claimed: the partner pays.
+        (
+            "L5",
+            {"claim_type": "NOT_RECEIVED", "evidence": []},
+            150_000,
+            "approved in full",
+            "without an OTP-verified proof of delivery",
+        ),
+        # QC passed at pickup, a wrong item claimed: the partner's custody, the partner pays.
+        (
+            "L8",
+            {"claim_type": "WRONG_ITEM", "qc_passed": True},
+            150_000,
+            "approved in full",
+            "quality check at pickup passed",
+        ),
+        # 'Not received' 45 days and a minute after a pickup never delivered: too late.
+        (
+            "E3c",
+            {
+                "claim_type": "NOT_RECEIVED",
+                "evidence": [],
+                "delivered_weight_kg": None,
+                "delivered_ago": timedelta(days=45),
+            },
+            0,
+            "was closed",
+            "within 45 days of pickup",
+        ),
     ],
 )
 async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
@@ -458,7 +488,9 @@ async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
     reason: str,
 ) -> None:
     """SOP L6 (weight drop: the partner pays), L10 (wrong item, no QC: the buyer's, paid from
-    the fund) and E3 (filed after 7 days: closed): the case's rule and amount, and the seller's
+    the fund), L5 (delivered without OTP proof, not received: the partner's), L8 (QC passed, a
+    wrong item: the partner's), E3 (filed after 7 days: closed) and E3c (not received, filed
+    after 45 days: closed): the case's rule and amount, and the seller's
     emails: one acknowledgement, one decision with the amount, the reason and the appeal-by,
     and one settlement with its reference when money moves."""
     settled_state = "CLOSED" if payout else "REJECTED"
@@ -494,6 +526,21 @@ async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
             f"the time to claim ended at {india_time(window_end)}",
             f"filed on {india_time(_at(facts['filed_at']))}",
         )
+    if rule == "E3c":
+        # Counted from the pickup, the only scan: the window's end to the minute.
+        facts = case["decision"]["facts"]
+        window_end = _at(facts["pickup_at"]) + timedelta(days=45)
+        _in_both(
+            decided,
+            f"that is by {india_time(window_end)}",
+            f"filed on {india_time(_at(facts['filed_at']))}",
+        )
+    # The partner's rules debit the partner the whole payout (within swiftship's ₹10,000 cap);
+    # the buyer's (L10) recover it from the buyer instead.
+    decision = case["decision"]
+    partner_pays = rule in ("L5", "L6", "L8")
+    assert decision["partner_debit"] == (payout if partner_pays else 0), decision
+    assert decision["buyer_receivable"] == (payout if rule == "L10" else 0), decision
 
 
 async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_filed(
@@ -2469,3 +2516,49 @@ async def test_a_filing_that_completes_the_evidence_ends_the_wait_and_its_remind
     }
     # Written for the wait (3), reworded for the fraud check (4), then for the decision (5).
     assert acks == {3: "superseded", 4: "superseded", 5: "sent"}, acks
+
+
+async def test_l4_a_not_received_claim_on_an_otp_verified_delivery_is_denied_and_appealable(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """SOP L4: the partner delivered the return with an OTP-verified proof of delivery and the
+    seller claims it never arrived. The claim is denied (nothing paid, nobody debited); the
+    seller is told it was decided, why (the OTP-verified delivery and its date), that nothing
+    is paid, and how to appeal by when; no settlement follows."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=3), 1.2)
+    delivered = now - timedelta(days=1)
+    body = swiftship_event(
+        rid,
+        "return.delivered",
+        at=delivered.isoformat(),
+        weight_kg=1.2,
+        agent=f"AG-{rid}",
+        hub=f"H-{rid}",
+        otp_verified=True,
+    )
+    r = await intake.client.post(
+        "/v1/webhooks/swiftship",
+        content=body,
+        headers=swiftship_headers(harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=uid("msg")),
+    )
+    assert r.status_code in (200, 202), r.text
+    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] in ("DECIDED", "CLOSED"))
+    decision = case["decision"]
+    assert (decision["rule_id"], decision["outcome"], case["payout"]) == ("L4", "DENIED", 0)
+    assert decision["partner_debit"] == 0 and decision["buyer_receivable"] == 0, decision
+
+    [ack] = await _mails(harness, rid, "We have your claim")
+    assert ack["To"] == to
+    mails = await _mails(harness, rid, case["case_id"], count=2)
+    [decided] = [m for m in mails if "We have your claim" not in str(m["Subject"])]
+    assert decided["To"] == to
+    _in_both(decided, case["case_id"], "OTP", india_time(_at(case["appeal_by"])), 'choose "Appeal"')
+    assert inr(150_000) not in str(decided["Subject"]), decided["Subject"]
+    await asyncio.sleep(3)
+    assert not _about(harness, rid, "is settled")
