@@ -2562,3 +2562,56 @@ async def test_l4_a_not_received_claim_on_an_otp_verified_delivery_is_denied_and
     assert inr(150_000) not in str(decided["Subject"]), decided["Subject"]
     await asyncio.sleep(3)
     assert not _about(harness, rid, "is settled")
+
+
+async def test_two_items_of_one_order_returned_and_claimed_are_decided_and_told_apart(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """Two items of one order come back as two returns of the same seller, both damaged, both
+    claimed, each with its own unboxing video. Each return is its own case with its own
+    decision (L11: half, the buyer's) on its own amount, and each email names its own return
+    and case and states that return's amounts, never the other's."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, order = _address(), _new_seller(), uid("ORD")
+    now = datetime.now(UTC)
+    filed = []
+    for value, claimed in ((180_000, 150_000), (90_000, 60_000)):
+        rid = await _feed(
+            harness, intake, seller, qc_required=False, item_value=value, order_id=order
+        )
+        await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+        await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+        r = await intake.client.post(
+            "/v1/escalations",
+            json=escalation_body(
+                rid,
+                seller_id=seller,
+                channel="EMAIL",
+                seller_email=to,
+                claimed_amount=claimed,
+            ),
+            headers=harness.key(AGENT),
+        )
+        assert r.status_code == 201, r.text
+        filed.append((rid, claimed))
+    cases = {}
+    for rid, claimed in filed:
+        case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+        assert (case["decision"]["rule_id"], case["payout"]) == ("L11", claimed // 2), case
+        cases[rid] = case
+    assert len({c["case_id"] for c in cases.values()}) == 2
+    for rid, claimed in filed:
+        other_rid, other_claimed = next(f for f in filed if f[0] != rid)
+        other_case = cases[other_rid]["case_id"]
+        mails = await _mails(harness, rid, cases[rid]["case_id"], count=3)
+        for mail in mails:
+            body = text_part(mail) + str(mail["Subject"])
+            assert mail["To"] == to
+            assert other_rid not in body and other_case not in body, body
+            assert inr(other_claimed // 2) not in body, body
+        [decided] = [
+            m
+            for m in mails
+            if not any(w in str(m["Subject"]) for w in ("We have your claim", "is settled"))
+        ]
+        _in_both(decided, rid, inr(claimed // 2), inr(claimed))
