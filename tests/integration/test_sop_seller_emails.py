@@ -41,7 +41,7 @@ from tests.integration.test_seller_directory import (
 )
 from tests.support import reconciliation as recon_support
 from tests.support.db import rows, scalar
-from tests.support.factories import escalation_body, return_body, uid
+from tests.support.factories import escalation_body, return_body, swiftship_event, uid
 from tests.support.mail import html_part, messages_mentioning, text_part
 from tests.support.notifications import envelope, publish
 from tests.support.reconciliation import (
@@ -51,6 +51,7 @@ from tests.support.reconciliation import (
     escalation,
     return_initiated,
 )
+from tests.support.signing import swiftship_headers
 from tests.support.waiting import eventually
 
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
@@ -199,6 +200,63 @@ async def _email_claim(
         ),
         headers=harness.key(AGENT),
     )
+
+
+@dataclass(frozen=True)
+class Premature:
+    """A 'not received' claim by email, without evidence, on a return picked up at `picked_up`
+    and not delivered, closed as premature (E3b): the filing (to file again) and the case."""
+
+    rid: str
+    seller: str
+    to: str
+    picked_up: datetime
+    body: dict[str, Any]
+    case: dict[str, Any]
+
+    def fileable_in(self) -> float:
+        """Seconds until the waiting period is over (and a refiling is no longer premature)."""
+        return max(
+            0.0, (self.picked_up + timedelta(days=10) - datetime.now(UTC)).total_seconds() + 2
+        )
+
+
+async def premature_claim(
+    harness: Harness,
+    pipeline: dict[str, Any],
+    *,
+    picked_up: datetime,
+    seller: str | None = None,
+    to: str | None = None,
+) -> Premature:
+    """E3b: the seller files 'not received' on a return picked up at `picked_up` (before the
+    10 days are over) and never delivered; the case once rejected as premature."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = to or _address(), seller or _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    body = escalation_body(
+        rid,
+        seller_id=seller,
+        channel="EMAIL",
+        claim_type="NOT_RECEIVED",
+        claimed_amount=90_000,
+        evidence=[],
+        seller_email=to,
+    )
+    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    assert case["reason_code"] == "PREMATURE_CLAIM"
+    return Premature(rid, seller, to, picked_up, body, case)
+
+
+async def file_again(harness: Harness, intake: Any, claim: Premature, **over: Any) -> None:
+    """The seller files the premature claim again (by the same email unless `over` says)."""
+    r = await intake.client.post(
+        "/v1/escalations", json={**claim.body, **over}, headers=harness.key(AGENT)
+    )
+    assert r.status_code == 201, r.text
 
 
 async def _fall_due(recon: Any, case_id: str, kind: str) -> None:
@@ -389,6 +447,35 @@ async def test_an_appeal_on_a_return_without_a_case_is_told_there_is_nothing_to_
             "was closed",
             "after the claim window had closed",
         ),
+        # Delivered without an OTP-verified proof, 'not received' claimed: the partner pays.
+        (
+            "L5",
+            {"claim_type": "NOT_RECEIVED", "evidence": []},
+            150_000,
+            "approved in full",
+            "without an OTP-verified proof of delivery",
+        ),
+        # QC passed at pickup, a wrong item claimed: the partner's custody, the partner pays.
+        (
+            "L8",
+            {"claim_type": "WRONG_ITEM", "qc_passed": True},
+            150_000,
+            "approved in full",
+            "quality check at pickup passed",
+        ),
+        # 'Not received' 45 days and a minute after a pickup never delivered: too late.
+        (
+            "E3c",
+            {
+                "claim_type": "NOT_RECEIVED",
+                "evidence": [],
+                "delivered_weight_kg": None,
+                "delivered_ago": timedelta(days=45),
+            },
+            0,
+            "was closed",
+            "within 45 days of pickup",
+        ),
     ],
 )
 async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
@@ -401,7 +488,9 @@ async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
     reason: str,
 ) -> None:
     """SOP L6 (weight drop: the partner pays), L10 (wrong item, no QC: the buyer's, paid from
-    the fund) and E3 (filed after 7 days: closed): the case's rule and amount, and the seller's
+    the fund), L5 (delivered without OTP proof, not received: the partner's), L8 (QC passed, a
+    wrong item: the partner's), E3 (filed after 7 days: closed) and E3c (not received, filed
+    after 45 days: closed): the case's rule and amount, and the seller's
     emails: one acknowledgement, one decision with the amount, the reason and the appeal-by,
     and one settlement with its reference when money moves."""
     settled_state = "CLOSED" if payout else "REJECTED"
@@ -437,21 +526,29 @@ async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
             f"the time to claim ended at {india_time(window_end)}",
             f"filed on {india_time(_at(facts['filed_at']))}",
         )
+    if rule == "E3c":
+        # Counted from the pickup, the only scan: the window's end to the minute.
+        facts = case["decision"]["facts"]
+        window_end = _at(facts["pickup_at"]) + timedelta(days=45)
+        _in_both(
+            decided,
+            f"that is by {india_time(window_end)}",
+            f"filed on {india_time(_at(facts['filed_at']))}",
+        )
+    # The partner's rules debit the partner the whole payout (within swiftship's ₹10,000 cap);
+    # the buyer's (L10) recover it from the buyer instead.
+    decision = case["decision"]
+    partner_pays = rule in ("L5", "L6", "L8")
+    assert decision["partner_debit"] == (payout if partner_pays else 0), decision
+    assert decision["buyer_receivable"] == (payout if rule == "L10" else 0), decision
 
 
 async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_filed(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
-    assert case["reason_code"] == "PREMATURE_CLAIM"
+    claim = await premature_claim(harness, pipeline, picked_up=picked_up)
+    rid, to, case = claim.rid, claim.to, claim.case
 
     [closed] = await _mails(harness, rid, "was closed")
     assert closed["To"] == to and case["case_id"] in closed["Subject"]
@@ -487,32 +584,15 @@ async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     # Picked up 10 days ago less 30 s: a claim now is premature (E3b), one a minute later is not.
-    picked_up = datetime.now(UTC) - timedelta(days=10) + timedelta(seconds=30)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    body = escalation_body(
-        rid,
-        seller_id=seller,
-        channel="EMAIL",
-        claim_type="NOT_RECEIVED",
-        claimed_amount=90_000,
-        evidence=[],
-        seller_email=to,
+    claim = await premature_claim(
+        harness, pipeline, picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-30)
     )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
-    assert case["reason_code"] == "PREMATURE_CLAIM"
+    rid, to = claim.rid, claim.to
     await _mails(harness, rid, "was closed")
 
-    await asyncio.sleep(
-        max(0.0, (picked_up + timedelta(days=10) - datetime.now(UTC)).total_seconds()) + 2
-    )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 201, r.text
+    await asyncio.sleep(claim.fileable_in())
+    await file_again(harness, intake, claim)
     case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
     assert case["payout"] == 90_000  # L3: picked up, never delivered, filed after 10 days
 
@@ -533,20 +613,13 @@ async def test_filing_again_while_still_premature_keeps_the_case_closed_with_one
     saying the opposite of the other. The refiling now leaves the case closed, and the seller
     gets one email saying it is still too early and from when to file."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
-    assert case["reason_code"] == "PREMATURE_CLAIM"
+    claim = await premature_claim(harness, pipeline, picked_up=picked_up)
+    rid, to, case = claim.rid, claim.to, claim.case
     await _mails(harness, rid, "was closed")
     first_version = case["version"]
 
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
+    await file_again(harness, intake, claim)
     [early] = await _mails(harness, rid, "still too early")
     assert early["To"] == to and case["case_id"] in early["Subject"]
     _in_both(
@@ -572,20 +645,35 @@ async def test_filing_again_while_still_premature_keeps_the_case_closed_with_one
     assert not [m for m in mails if "reopened case" in text_part(m)]
 
 
+async def test_a_refiling_too_early_from_another_address_is_answered_there(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The seller files again, still too early, writing from another address than the first
+    claim's. The answer goes where the refiling came from, as a reopening's acknowledgement
+    would: the seller who wrote is the one waiting for it."""
+    intake = pipeline["intake"]
+    claim = await premature_claim(
+        harness, pipeline, picked_up=datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    )
+    await _mails(harness, claim.rid, "was closed")
+
+    new_address = _address()
+    await file_again(harness, intake, claim, seller_email=new_address)
+    [early] = await _mails(harness, claim.rid, "still too early")
+    assert early["To"] == new_address, early["To"]
+    _in_both(early, "we have not reopened it", claim.case["case_id"])
+
+
 async def test_a_refiling_too_early_after_a_dismissed_appeal_offers_no_appeal_again(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     """The closure's one appeal was made and dismissed; a refiling still too early is told so,
     without offering the appeal the seller has already used."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    claim = await premature_claim(
+        harness, pipeline, picked_up=datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    )
+    rid, case = claim.rid, claim.case
     r = await intake.client.post(
         f"/v1/returns/{rid}/appeal", json={"reason": "It never came."}, headers=harness.key(AGENT)
     )
@@ -599,8 +687,7 @@ async def test_a_refiling_too_early_after_a_dismissed_appeal_offers_no_appeal_ag
     assert r.status_code == 200, r.text
     await _mails(harness, rid, "The result of your appeal")
 
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
+    await file_again(harness, intake, claim)
     [early] = await _mails(harness, rid, "still too early")
     _in_both(early, "we have not reopened it")
     assert 'choose "Appeal"' not in text_part(early), text_part(early)
@@ -613,21 +700,14 @@ async def test_filing_again_once_the_return_is_delivered_reopens_the_premature_c
     the waiting period no longer applies, and a refiling inside the 10 days reopens the case
     (the SOP judges it afresh) instead of being told it is too early."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to = _address()
-    seller = _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
     picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
-    assert case["reason_code"] == "PREMATURE_CLAIM"
+    claim = await premature_claim(harness, pipeline, picked_up=picked_up)
+    rid, case = claim.rid, claim.case
     await _mails(harness, rid, "was closed")
 
     await _scan(harness, intake, rid, "return.delivered", picked_up + timedelta(days=2), 1.2)
     await asyncio.sleep(2)  # the scan reaches reconciliation before the refiling
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
+    await file_again(harness, intake, claim)
     after = await _case(harness, recon, rid, lambda c: c["version"] > case["version"])
     assert any(
         t["kind"] == "CaseUpdated" and t["data"]["event"].get("change") == "REOPENED"
@@ -650,36 +730,38 @@ async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in
         pipeline[n] for n in ("intake", "reconciliation", "notifications")
     )
     seller, to = await directory_seller(harness, pipeline, "S-E3BD")
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    picked_up = datetime.now(UTC) - timedelta(days=10) + timedelta(seconds=30)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    body = escalation_body(
-        rid,
-        seller_id=seller,
-        channel="EMAIL",
-        claim_type="NOT_RECEIVED",
-        claimed_amount=90_000,
-        evidence=[],
-        seller_email=to,
+    claim = await premature_claim(
+        harness,
+        pipeline,
+        picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-30),
+        seller=seller,
+        to=to,
     )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["reason_code"] == "PREMATURE_CLAIM")
-    await _mails(harness, rid, "was closed")
+    case = claim.case
+    await _mails(harness, claim.rid, "was closed")
     lessons = "SELECT count(*) FROM digest_items WHERE case_id = :c"
     assert await scalar(notifications, lessons, c=case["case_id"]) == 1
 
-    await asyncio.sleep(
-        max(0.0, (picked_up + timedelta(days=10) - datetime.now(UTC)).total_seconds()) + 2
-    )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    await asyncio.sleep(claim.fileable_in())
+    await file_again(harness, intake, claim)
+    case = await _case(harness, recon, claim.rid, lambda c: c["state"] == "CLOSED")
     assert case["payout"] == 90_000  # L3
-    await _mails(harness, rid, "approved in full")
+    await _mails(harness, claim.rid, "approved in full")
     assert await scalar(notifications, lessons, c=case["case_id"]) == 0
 
     # The digest's hour comes: nothing is left to teach, so nothing is sent.
+    await _digest_hour(notifications, seller)
+    digests = await rows(
+        notifications, "SELECT message_id FROM digests WHERE seller_id = :s", s=seller
+    )
+    assert [d.message_id for d in digests] == [None], digests
+    await asyncio.sleep(2)
+    for mail in messages_mentioning(harness.mail_dir, case["case_id"]):
+        assert "paid faster" not in str(mail["Subject"]), mail["Subject"]
+
+
+async def _digest_hour(notifications: Any, seller: str) -> None:
+    """The seller's open digest falls due now, and is flushed (into a message, or none)."""
     await execute(
         notifications,
         "UPDATE digests SET flush_at = now() WHERE seller_id = :s AND flushed_at IS NULL",
@@ -695,13 +777,84 @@ async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in
         timeout=90,
         what="the seller's digest flushed",
     )
-    digests = await rows(
-        notifications, "SELECT message_id FROM digests WHERE seller_id = :s", s=seller
+
+
+async def test_a_digest_held_for_the_next_day_loses_the_lessons_of_claims_reopened_meanwhile(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """Two premature claims of one seller are closed (E3b) and their lessons gathered in the
+    seller's digest. At the digest's hour the seller has had the day's non-essential emails
+    already, so the rendered digest waits for the next morning. Meanwhile the seller files
+    both again once the 10 days are over, and both are paid. The digest used to go out the
+    next morning as rendered, teaching two closures that no longer stood: it is rendered again
+    without the first claim once that is reopened, and cancelled once the second is."""
+    intake, recon, notifications = (
+        pipeline[n] for n in ("intake", "reconciliation", "notifications")
     )
-    assert [d.message_id for d in digests] == [None], digests
-    await asyncio.sleep(2)
-    for mail in messages_mentioning(harness.mail_dir, case["case_id"]):
-        assert "paid faster" not in str(mail["Subject"]), mail["Subject"]
+    seller, to = await directory_seller(harness, pipeline, "S-E3BH")
+    picked_up = datetime.now(UTC) - timedelta(days=10, seconds=-40)
+    first, second = [
+        await premature_claim(harness, pipeline, picked_up=picked_up, seller=seller, to=to)
+        for _ in range(2)
+    ]
+    first_case, second_case = first.case["case_id"], second.case["case_id"]
+    # The seller's two non-essential emails of this India day (the daily limit) already went.
+    for n in range(2):
+        await execute(
+            notifications,
+            "INSERT INTO messages (message_id, dedup_key, template, audience, essential,"
+            " seller_id, recipient, subject, body_text, body_html, status, attempts,"
+            " next_attempt_at, sent_at) VALUES (gen_random_uuid(), :k, 'feedback_outreach',"
+            " 'seller', false, :s, :to, 'earlier today', '', '', 'sent', 1, now(), now())",
+            k=uid(f"earlier-{n}"),
+            s=seller,
+            to=to,
+        )
+    await eventually(
+        lambda: scalar(
+            notifications,
+            "SELECT count(*) FROM digest_items i JOIN digests d USING (digest_id)"
+            " WHERE d.seller_id = :s",
+            s=seller,
+        ),
+        until=lambda n: n == 2,
+        timeout=60,
+        what="both lessons in the seller's digest",
+    )
+    await _digest_hour(notifications, seller)
+    held = (
+        "SELECT m.message_id, m.status, m.subject, m.body_text, m.next_attempt_at > now() AS later"
+        " FROM messages m JOIN digests d ON d.message_id = m.message_id WHERE d.seller_id = :s"
+    )
+    [digest] = await rows(notifications, held, s=seller)
+    assert digest.status == "pending" and digest.later, digest
+    assert first_case in digest.body_text and second_case in digest.body_text
+
+    await asyncio.sleep(first.fileable_in())
+    await file_again(harness, intake, first)
+    await _case(harness, recon, first.rid, lambda c: c["state"] == "CLOSED")
+    await _mails(harness, first.rid, "approved in full")
+    [digest] = await rows(notifications, held, s=seller)
+    assert digest.status == "pending" and digest.later, digest
+    assert first_case not in digest.body_text + digest.subject, digest.body_text
+    assert second_case in digest.body_text and second_case in digest.subject
+
+    await file_again(harness, intake, second)
+    await _case(harness, recon, second.rid, lambda c: c["state"] == "CLOSED")
+    await _mails(harness, second.rid, "approved in full")
+    [digest] = await rows(notifications, held, s=seller)
+    assert digest.status == "cancelled", digest
+
+    # Its morning comes: nothing goes out.
+    await execute(
+        notifications,
+        "UPDATE messages SET next_attempt_at = now() WHERE message_id = :m",
+        m=digest.message_id,
+    )
+    await asyncio.sleep(3)
+    for case_id in (first_case, second_case):
+        for mail in messages_mentioning(harness.mail_dir, case_id):
+            assert "paid faster" not in str(mail["Subject"]), mail["Subject"]
 
 
 async def test_a_reopened_claim_is_told_the_date_and_the_request_its_first_verdict_leads_to(
@@ -2363,3 +2516,102 @@ async def test_a_filing_that_completes_the_evidence_ends_the_wait_and_its_remind
     }
     # Written for the wait (3), reworded for the fraud check (4), then for the decision (5).
     assert acks == {3: "superseded", 4: "superseded", 5: "sent"}, acks
+
+
+async def test_l4_a_not_received_claim_on_an_otp_verified_delivery_is_denied_and_appealable(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """SOP L4: the partner delivered the return with an OTP-verified proof of delivery and the
+    seller claims it never arrived. The claim is denied (nothing paid, nobody debited); the
+    seller is told it was decided, why (the OTP-verified delivery and its date), that nothing
+    is paid, and how to appeal by when; no settlement follows."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=3), 1.2)
+    delivered = now - timedelta(days=1)
+    body = swiftship_event(
+        rid,
+        "return.delivered",
+        at=delivered.isoformat(),
+        weight_kg=1.2,
+        agent=f"AG-{rid}",
+        hub=f"H-{rid}",
+        otp_verified=True,
+    )
+    r = await intake.client.post(
+        "/v1/webhooks/swiftship",
+        content=body,
+        headers=swiftship_headers(harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=uid("msg")),
+    )
+    assert r.status_code in (200, 202), r.text
+    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] in ("DECIDED", "CLOSED"))
+    decision = case["decision"]
+    assert (decision["rule_id"], decision["outcome"], case["payout"]) == ("L4", "DENIED", 0)
+    assert decision["partner_debit"] == 0 and decision["buyer_receivable"] == 0, decision
+
+    [ack] = await _mails(harness, rid, "We have your claim")
+    assert ack["To"] == to
+    mails = await _mails(harness, rid, case["case_id"], count=2)
+    [decided] = [m for m in mails if "We have your claim" not in str(m["Subject"])]
+    assert decided["To"] == to
+    _in_both(decided, case["case_id"], "OTP", india_time(_at(case["appeal_by"])), 'choose "Appeal"')
+    assert inr(150_000) not in str(decided["Subject"]), decided["Subject"]
+    await asyncio.sleep(3)
+    assert not _about(harness, rid, "is settled")
+
+
+async def test_two_items_of_one_order_returned_and_claimed_are_decided_and_told_apart(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """Two items of one order come back as two returns of the same seller, both damaged, both
+    claimed, each with its own unboxing video. Each return is its own case with its own
+    decision (L11: half, the buyer's) on its own amount, and each email names its own return
+    and case and states that return's amounts, never the other's."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, order = _address(), _new_seller(), uid("ORD")
+    now = datetime.now(UTC)
+    filed = []
+    for value, claimed in ((180_000, 150_000), (90_000, 60_000)):
+        rid = await _feed(
+            harness, intake, seller, qc_required=False, item_value=value, order_id=order
+        )
+        await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+        await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+        r = await intake.client.post(
+            "/v1/escalations",
+            json=escalation_body(
+                rid,
+                seller_id=seller,
+                channel="EMAIL",
+                seller_email=to,
+                claimed_amount=claimed,
+            ),
+            headers=harness.key(AGENT),
+        )
+        assert r.status_code == 201, r.text
+        filed.append((rid, claimed))
+    cases = {}
+    for rid, claimed in filed:
+        case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+        assert (case["decision"]["rule_id"], case["payout"]) == ("L11", claimed // 2), case
+        cases[rid] = case
+    assert len({c["case_id"] for c in cases.values()}) == 2
+    for rid, claimed in filed:
+        other_rid, other_claimed = next(f for f in filed if f[0] != rid)
+        other_case = cases[other_rid]["case_id"]
+        mails = await _mails(harness, rid, cases[rid]["case_id"], count=3)
+        for mail in mails:
+            body = text_part(mail) + str(mail["Subject"])
+            assert mail["To"] == to
+            assert other_rid not in body and other_case not in body, body
+            assert inr(other_claimed // 2) not in body, body
+        [decided] = [
+            m
+            for m in mails
+            if not any(w in str(m["Subject"]) for w in ("We have your claim", "is settled"))
+        ]
+        _in_both(decided, rid, inr(claimed // 2), inr(claimed))

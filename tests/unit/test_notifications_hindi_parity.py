@@ -4,6 +4,7 @@ hours, for each outcome the SOP can give (pure: compose, then render both langua
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,9 +17,10 @@ from services.notifications.messages.composing import (
     SELLER,
     compose_appeal_without_case,
     compose_case_event,
+    digest_context,
 )
 from services.notifications.messages.rendering import india_date, render, seller_time
-from services.notifications.messages.wording_hi import date_hi, time_hi
+from services.notifications.messages.wording_hi import MONTHS, date_hi, time_hi
 from services.notifications.settings import NotificationsSettings
 from services.reconciliation.policy.sop_v1 import SOP_V1
 from shared.events import (
@@ -278,6 +280,23 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
             update={"state": CaseState.OPEN, "next_step_by": None, "asks_for_evidence": True}
         ),
     )
+    # A refiling after E3b still too early: the case stays closed, from when to file, and the
+    # closure's appeal while it is still the seller's (the SOP's own E3b record; imported here,
+    # that module imports this one's patterns).
+    from tests.unit.test_notifications_hindi_reasons import sop_record
+
+    for name, appeal_by in (("appealable", AT + timedelta(days=5)), ("appeal-used", None)):
+        yield (
+            f"refiled-too-early-{name}",
+            samples.duplicate_filing("C-E3B", AT).model_copy(
+                update={
+                    "change": "REFILED_TOO_EARLY",
+                    "state": CaseState.REJECTED,
+                    "decision": sop_record("E3b"),
+                    "appeal_by": appeal_by,
+                }
+            ),
+        )
     for days in (3, -3):
         event = samples.duplicate_filing("C-DUP", AT).model_copy(
             update={"appeal_by": AT + timedelta(days=days)}
@@ -311,9 +330,27 @@ def _moments(value: Any) -> Iterator[datetime]:
             yield from _moments(item)
 
 
+# A calendar date in either language (`20 Nov 2026`, `20 नवंबर 2026`), without its year's
+# punctuation deciding whether the year reads as a count.
+DATE = re.compile(
+    rf"\b(\d{{1,2}}) ({'|'.join(calendar.month_abbr[1:] + list(MONTHS))}) (\d{{4}})(?!\d)"
+)
+
+
+def _dates(text: str) -> list[str]:
+    """The dates the text states outside UTC stamps, as `day-month-year` in numbers."""
+    text = UTC_STAMP.sub(" ", text)
+    return sorted(f"{d}-{_month(m)}-{y}" for d, m, y in DATE.findall(text))
+
+
+def _month(name: str) -> int:
+    return MONTHS.index(name) + 1 if name in MONTHS else list(calendar.month_abbr).index(name)
+
+
 def _numbers(text: str) -> list[str]:
-    """Counts the text states (days, hours, grams, items), without amounts, UTC stamps, ids."""
-    for pattern in (AMOUNT, UTC_STAMP, IDENTIFIER):
+    """Counts the text states (days, hours, grams, items), without amounts, UTC stamps, ids
+    and dates (compared as dates, `_dates`)."""
+    for pattern in (AMOUNT, UTC_STAMP, IDENTIFIER, DATE):
         text = pattern.sub(" ", text)
     return sorted(NUMBER.findall(text))
 
@@ -364,6 +401,7 @@ def _assert_same_facts(template: str, context: dict[str, Any]) -> None:
         if identifier is not None:
             assert (identifier in en) == (identifier in hi), identifier
     assert _numbers(hi) == _numbers(en)
+    assert _dates(hi) == _dates(en)
 
 
 def test_the_parity_check_covers_every_seller_template_composed_from_a_case_event() -> None:
@@ -402,3 +440,51 @@ def test_the_html_part_states_the_same_facts_as_the_text_part(
         assert (seller_time(moment) in english.text) == (seller_time(moment) in html), moment
     # A numbered list is an <ol> in HTML: its numbers are not facts.
     assert _numbers(html) == _numbers(re.sub(r"(?m)^\d+\. ", "", english.text))
+
+
+REJECTIONS = ("EVIDENCE_NOT_PROVIDED", "CLAIM_WINDOW_EXPIRED", "PREMATURE_CLAIM")
+
+
+def _lessons(code: str, *, terms: bool) -> list[dict[str, Any]]:
+    """The digest lessons a closure for `code` teaches, as the digest stores them (with the
+    policy's numbers, or as an event from before they were recorded: none)."""
+    event = _rejection(code, **({} if terms else {"claim_terms": None}))
+    composition = compose_case_event(event, SETTINGS, now=AT, seller_address=TO)
+    assert composition.lessons, code
+    return [
+        {"topic": lesson.topic, "case_id": lesson.case_id, **lesson.context}
+        for lesson in composition.lessons
+    ]
+
+
+DIGESTS = [
+    pytest.param(codes, terms, id=f"{'+'.join(codes)}:{'terms' if terms else 'no-terms'}")
+    for terms in (True, False)
+    for codes in [(code,) for code in REJECTIONS] + [REJECTIONS]
+]
+
+
+@pytest.mark.parametrize(("codes", "terms"), DIGESTS)
+def test_the_hindi_digest_states_the_same_facts_as_the_english(
+    codes: tuple[str, ...], terms: bool
+) -> None:
+    lessons = [lesson for code in codes for lesson in _lessons(code, terms=terms)]
+    context = digest_context("S-1", lessons, SETTINGS)
+    _assert_same_facts("policy_education", context)
+
+
+# A sentence ends at a full stop (English), or a danda or full stop (Hindi), before a space or
+# the end; not inside "Rs." amounts or decimals, which the tips do not hold.
+EN_SENTENCE = re.compile(r"[.?!](?:\s|$)")
+HI_SENTENCE = re.compile(r"[।.?!](?:\s|$)")
+
+
+@pytest.mark.parametrize("terms", [True, False])
+@pytest.mark.parametrize("code", REJECTIONS)
+def test_a_lessons_hindi_tip_says_as_many_things_as_the_english(code: str, terms: bool) -> None:
+    """A lesson is a handful of sentences, each one piece of advice or one promise ("claims
+    filed in time are assessed on their merits"): the Hindi says each of them, so it has as
+    many sentences as the English."""
+    [lesson] = _lessons(code, terms=terms)
+    english, hindi = lesson["tip"], lesson["tip_hi"]
+    assert len(HI_SENTENCE.findall(hindi)) == len(EN_SENTENCE.findall(english)), (english, hindi)

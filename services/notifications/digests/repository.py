@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifications.models import Digest, DigestItem
+from services.notifications.models import Digest, DigestItem, Message
 
 
 async def open_digest(
@@ -98,3 +98,35 @@ async def withdraw_case_lessons(session: AsyncSession, case_id: str) -> int:
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def unsent_digests_teaching(session: AsyncSession, case_id: str) -> list[Digest]:
+    """Digests already turned into a message that teaches from this case but has not gone out
+    (waiting for the seller's next day with room under the daily limit, or held for an
+    address); their messages row-locked.
+
+    A dispatcher claims a message by marking it `sending` under the row's lock: one it holds
+    is waited for and then no longer matches, so it goes out as rendered; one not yet claimed
+    stays locked here until this transaction commits."""
+    return list(
+        await session.scalars(
+            select(Digest)
+            .join(Message, Message.message_id == Digest.message_id)
+            .where(
+                Digest.flushed_at.is_not(None),
+                Message.status.in_(("pending", "held")),
+                Digest.digest_id.in_(
+                    select(DigestItem.digest_id).where(DigestItem.case_id == case_id)
+                ),
+            )
+            .with_for_update(of=Message)
+        )
+    )
+
+
+async def remove_case_items(session: AsyncSession, case_id: str, digest_ids: list[UUID]) -> None:
+    await session.execute(
+        delete(DigestItem).where(
+            DigestItem.case_id == case_id, DigestItem.digest_id.in_(digest_ids)
+        )
+    )

@@ -9,9 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notifications.digests import repository
-from services.notifications.messages.composing import Draft, digest_context
-from services.notifications.messages.service import queue_draft
-from services.notifications.sellers import service as sellers
+from services.notifications.messages.service import digest_draft, queue_draft
 from services.notifications.settings import NotificationsSettings
 from shared.clock import Clock
 from shared.db import fetch_autocommitted
@@ -31,21 +29,9 @@ async def flush_due(
             # to send, and the seller's next lesson opens a new digest.
             digest.flushed_at = now
             continue
-        lessons = [{"topic": i.topic, "case_id": i.case_id, **i.context} for i in items]
-        case_ids = {i.case_id for i in items if i.case_id}
         message_id = await queue_draft(
             session,
-            draft=Draft(
-                template="policy_education",
-                recipient=digest.recipient,
-                dedup_key=f"digest:{digest.digest_id}",
-                context=digest_context(digest.seller_id, lessons, settings),
-                case_id=next(iter(case_ids)) if len(case_ids) == 1 else None,
-                return_id=items[0].context.get("return_id") if len(items) == 1 else None,
-                seller_id=digest.seller_id,
-                subject_key=digest.seller_id,
-                language=await sellers.language(session, digest.seller_id),
-            ),
+            draft=await digest_draft(session, digest, items, settings),
             settings=settings,
             now=now,
         )

@@ -36,6 +36,7 @@ from services.notifications.messages.composing import (
     compose_fraud_alert,
     compose_partner_statement,
     compose_task_event,
+    digest_context,
     in_language,
     may_compose,
     refreshed_acknowledgement,
@@ -45,7 +46,7 @@ from services.notifications.messages.composing import (
 from services.notifications.messages.rendering import INDIA, render
 from services.notifications.messages.repository import EVIDENCE_REQUEST
 from services.notifications.metrics import SELLER_UNTOLD
-from services.notifications.models import Message, Outbox
+from services.notifications.models import Digest, DigestItem, Message, Outbox
 from services.notifications.sellers import service as sellers
 from services.notifications.sellers.service import CALL_SUMMARIES, EDUCATION, OUTREACH
 from services.notifications.settings import NotificationsSettings
@@ -72,6 +73,10 @@ SOURCE = "disputedesk/notifications"
 UNTOLD = (
     "seller could not be told: no reply address on the case and the seller is not in the "
     "seller directory; the message is held and goes out once the directory has an address"
+)
+# Said on a digest's message every lesson of which was withdrawn before it went out.
+LESSONS_WITHDRAWN = (
+    "not sent: the claims it taught from were reopened or decided on appeal before it went out"
 )
 # Logged calls with this counterpart are summarised to the seller (CaseNoteAdded.call_counterpart).
 CALL_WITH_SELLER = "SELLER"
@@ -356,7 +361,7 @@ async def handle_case_event(
         # The closure a lesson taught from was undone (the claim reopened, or decided after
         # all): a digest still to go out would tell the seller it was closed.
         await flush_pending(session)
-        await digests_repository.withdraw_case_lessons(session, event.case_id)
+        await withdraw_case_lessons(session, case_id=event.case_id, settings=settings)
     composition = compose_case_event(event, settings, now=now, seller_address=address)
     if outdated_due is not None:
         # Before the case's own news, due with it when it goes now (a decision, a review's
@@ -392,6 +397,56 @@ async def handle_case_event(
             dedup_key=summarised.dedup_key,
         )
     return queued
+
+
+async def digest_draft(
+    session: AsyncSession, digest: Digest, items: list[DigestItem], settings: NotificationsSettings
+) -> Draft:
+    """The `policy_education` message of a digest's lessons: when it falls due, and again
+    when lessons are withdrawn from it before it went out (`withdraw_case_lessons`)."""
+    lessons = [{"topic": i.topic, "case_id": i.case_id, **i.context} for i in items]
+    case_ids = {i.case_id for i in items if i.case_id}
+    return Draft(
+        template="policy_education",
+        recipient=digest.recipient,
+        dedup_key=f"digest:{digest.digest_id}",
+        context=digest_context(digest.seller_id, lessons, settings),
+        case_id=next(iter(case_ids)) if len(case_ids) == 1 else None,
+        return_id=items[0].context.get("return_id") if len(items) == 1 else None,
+        seller_id=digest.seller_id,
+        subject_key=digest.seller_id,
+        language=await sellers.language(session, digest.seller_id),
+    )
+
+
+async def withdraw_case_lessons(
+    session: AsyncSession, *, case_id: str, settings: NotificationsSettings
+) -> None:
+    """The closure a case's lessons taught from was undone (the claim reopened, or an appeal
+    overturned it): take them out of every digest the seller has not been sent.
+
+    An open digest simply loses them. A digest already rendered but not sent (the seller's
+    daily limit of non-essential mail moved it to a later day, or it waits for an address)
+    is rendered again from the lessons left, in the same message, keeping its place in the
+    seller's day; with none left, the message is cancelled."""
+    await digests_repository.withdraw_case_lessons(session, case_id)
+    rendered = await digests_repository.unsent_digests_teaching(session, case_id)
+    if not rendered:
+        return
+    await digests_repository.remove_case_items(session, case_id, [d.digest_id for d in rendered])
+    for digest in rendered:
+        message = await repository.get(session, digest.message_id) if digest.message_id else None
+        if message is None:
+            continue
+        items = await digests_repository.items_of(session, digest.digest_id)
+        if not items:
+            message.status = "cancelled"
+            message.last_error = LESSONS_WITHDRAWN
+            continue
+        draft = await digest_draft(session, digest, items, settings)
+        page = render(draft.template, draft.context, draft.language)
+        message.subject, message.body_text, message.body_html = page.subject, page.text, page.html
+        message.case_id, message.return_id = draft.case_id, draft.return_id
 
 
 async def _supersede_outdated_acknowledgements(
