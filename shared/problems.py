@@ -84,6 +84,14 @@ def problem_response(
         "status": status,
         "instance": request.url.path,
     }
+    errors = extra.get("errors")
+    if status == 422 and isinstance(errors, list) and errors:
+        # A 422's detail names what it refuses, whichever check raised it: a sentence written
+        # for one route ("say which") gets the fields its `errors` name.
+        fields = [str(e.get("field")) for e in errors if isinstance(e, dict) and e.get("field")]
+        if fields and not any(f in (detail or "") for f in fields):
+            named = f"Invalid field(s): {', '.join(fields[:10])}."
+            detail = f"{detail.rstrip()} {named}" if detail else named
     if detail:
         body["detail"] = detail
     body.update(extra)
