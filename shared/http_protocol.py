@@ -20,7 +20,6 @@ Every way we run uvicorn names this class: `disputedesk serve` and the superviso
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from collections import deque
 from collections.abc import Callable
@@ -37,7 +36,7 @@ from uvicorn.protocols.http.httptools_impl import (
     RequestResponseCycle,
 )
 
-from shared.problems import PROBLEM_JSON, TYPE_BASE
+from shared.problems import PROBLEM_JSON, TYPE_BASE, problem_bytes
 
 # For uvicorn's `--http` option and `uvicorn.Config(http=...)`.
 HTTP_PROTOCOL = "shared.http_protocol:ProblemHttpProtocol"
@@ -334,14 +333,14 @@ class ProblemHttpProtocol(HttpToolsProtocol):
         return running is not None and running is not refused and not running.response_complete
 
     def _send_problem(self, status: int, title: str, detail: str) -> None:
-        body = json.dumps(
+        body = problem_bytes(
             {
                 "type": f"{TYPE_BASE}{title.lower().replace(' ', '-')}",
                 "title": title,
                 "status": status,
                 "detail": detail,
             }
-        ).encode()
+        )
         content = [STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:
             content.extend([name, b": ", value, b"\r\n"])

@@ -92,12 +92,15 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
                 out.append(kind(part))
         return tuple(out)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        # The parser's own words (a byte offset, a codec's name) say nothing a caller can act
+        # on: a cursor is opaque, and the fix is always the `next` this API handed out.
         raise Problem(
             422,
             "Validation failed",
-            "The cursor is not one this API returned.",
+            "Invalid field(s): query.cursor (not a cursor this API returned; pass a page's "
+            "`next` as it came, or no cursor for the first page).",
             type_=f"{TYPE_BASE}validation-failed",
-            errors=[{"field": "query.cursor", "message": str(exc)}],
+            errors=[{"field": "query.cursor", "message": "not a cursor this API returned"}],
         ) from exc
 
 

@@ -6,6 +6,7 @@ fix the request without reading our code. Nothing escapes as an HTML or bare 500
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -24,6 +25,25 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://disputedesk.dev/problems/"
+
+
+def problem_bytes(document: dict[str, Any]) -> bytes:
+    """A problem document as every answer of ours writes it: the one serialisation, whoever
+    answers (a route, the URL check before routing, the body limit, the HTTP protocol before any
+    app runs), so that two refusals of one type never differ by their spacing or escaping. The
+    same as Starlette's `JSONResponse` renders: compact, UTF-8, no NaN. A lone surrogate in a
+    message (a value decoded from bytes that were not UTF-8) is written as its JSON escape
+    instead of failing the answer."""
+    return json.dumps(
+        document, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8", "backslashreplace")
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_JSON
+
+    def render(self, content: Any) -> bytes:
+        return problem_bytes(content)
 
 
 class Problem(Exception):
@@ -64,6 +84,14 @@ def problem_response(
         "status": status,
         "instance": request.url.path,
     }
+    errors = extra.get("errors")
+    if status == 422 and isinstance(errors, list) and errors:
+        # A 422's detail names what it refuses, whichever check raised it: a sentence written
+        # for one route ("say which") gets the fields its `errors` name.
+        fields = [str(e.get("field")) for e in errors if isinstance(e, dict) and e.get("field")]
+        if fields and not any(f in (detail or "") for f in fields):
+            named = f"Invalid field(s): {', '.join(fields[:10])}."
+            detail = f"{detail.rstrip()} {named}" if detail else named
     if detail:
         body["detail"] = detail
     body.update(extra)
@@ -71,7 +99,7 @@ def problem_response(
     trace_id = current_trace_id() or request.scope.get(SCOPE_TRACE_ID)
     if trace_id:
         body["trace_id"] = trace_id
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return ProblemResponse(body, status_code=status, headers=headers)
 
 
 def field_errors(errors: list[dict[str, Any]] | Any) -> list[dict[str, str]]:

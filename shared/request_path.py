@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import tracing
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from shared.problems import PROBLEM_JSON
+from shared.problems import PROBLEM_JSON, TYPE_BASE, problem_bytes
 from shared.validation import send_url_refusal, url_errors
 
 # The methods HTTP defines keep their own metric label; any other is `OTHER`. The client
@@ -61,11 +61,13 @@ class ServiceRequests:
         # (method, route, status) → the counter's and the histogram's children: prometheus'
         # `labels` validates, locks and builds a key at every call.
         self._red: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-        self._too_large = (
-            b'{"type":"https://disputedesk.dev/problems/payload-too-large",'
-            b'"title":"Payload too large","status":413,"detail":"The body is over '
-            + str(max_bytes).encode()
-            + b' bytes."}'
+        self._too_large = problem_bytes(
+            {
+                "type": f"{TYPE_BASE}payload-too-large",
+                "title": "Payload too large",
+                "status": 413,
+                "detail": f"The body is over {max_bytes} bytes.",
+            }
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

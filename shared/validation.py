@@ -374,9 +374,9 @@ def _visible(text: str) -> str:
 
 async def send_url_refusal(scope: Scope, send: Send, errors: list[dict[str, str]]) -> None:
     """The 422 problem document for `url_errors`, sent before any route ran."""
-    from shared.problems import PROBLEM_JSON, TYPE_BASE
+    from shared.problems import PROBLEM_JSON, TYPE_BASE, problem_bytes
 
-    body = json.dumps(
+    body = problem_bytes(
         {
             "type": f"{TYPE_BASE}validation-failed",
             "title": "Validation failed",
@@ -386,7 +386,7 @@ async def send_url_refusal(scope: Scope, send: Send, errors: list[dict[str, str]
             "instance": _visible(scope.get("path", "")),
             "errors": errors,
         }
-    ).encode()
+    )
     await send(
         {
             "type": "http.response.start",

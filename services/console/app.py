@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
@@ -31,19 +32,28 @@ from shared.auth import Keyring
 from shared.request_path import ServiceRequests
 from shared.service_route import ReadRoute
 
-# No inline script or style anywhere: everything the page runs comes from /static. Evidence
-# thumbnails may come from any https host the seller's evidence points at.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
-    "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
-    "frame-ancestors 'none'"
-)
+
+def content_security_policy(settings: ConsoleSettings) -> str:
+    """No inline script or style anywhere: everything the page runs comes from /static. Images
+    come from the console itself (and `data:` for its own icons) and from the evidence stores
+    named in `CONSOLE_EVIDENCE_IMAGE_SOURCES` alone, not from whatever https host a seller's
+    evidence names: the browser refuses any other, even one injected into a page."""
+    images = " ".join(["'self'", "data:", *sorted(settings.image_origins())])
+    return (
+        f"default-src 'none'; script-src 'self'; style-src 'self'; img-src {images}; "
+        "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
+    def __init__(self, app: Any, *, policy: str) -> None:
+        super().__init__(app)
+        self.policy = policy
+
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["Content-Security-Policy"] = self.policy
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
@@ -86,7 +96,7 @@ def create_app(
     app.state.upstream = Upstream(settings, transport=transport)
     app.state.keyring = Keyring(settings.keyring_file)
     app.state.sign_in_throttle = SignInThrottle(settings.sign_in_failures_per_min)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, policy=content_security_policy(settings))
     # The services' request layer: the body limit, and URLs with control characters refused
     # before any page sees them (both answered as problem+json: no page is involved yet).
     app.add_middleware(ServiceRequests, service="console", max_bytes=settings.max_body_bytes)

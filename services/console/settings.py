@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,3 +52,39 @@ class ConsoleSettings(BaseSettings):
     page_size: int = 25
     refresh_s: int = 15
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
+
+    # The https origins evidence images are shown from, space-separated (CSP's own syntax): the
+    # evidence stores the marketplace and notifications write to. A seller names its evidence by
+    # any https address it likes; a thumbnail from anywhere else would have each desk person's
+    # browser fetch it, telling that host who opened the case and when. Other evidence is a link.
+    evidence_image_sources: str = "https://notifications.disputedesk.dev"
+
+    @field_validator("evidence_image_sources")
+    @classmethod
+    def _origins_only(cls, value: str) -> str:
+        origins = []
+        for source in value.split():
+            parts = urlsplit(source)
+            if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
+                raise ValueError(f"{source!r} is not an https origin (https://host[:port])")
+            if parts.query or parts.fragment or parts.username or "*" in source:
+                raise ValueError(f"{source!r} is not an https origin (https://host[:port])")
+            origins.append(f"https://{parts.netloc.lower()}")
+        return " ".join(origins)
+
+    def image_origins(self) -> frozenset[str]:
+        return frozenset(self.evidence_image_sources.split())
+
+
+def image_origin(uri: str) -> str | None:
+    """The origin a thumbnail of this evidence address would be fetched from, as CSP compares
+    it (scheme, host, port; the host in lower case); None for an address that is not https."""
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() != "https" or not host or parts.username or parts.password:
+        return None
+    return f"https://{host}" if port in (None, 443) else f"https://{host}:{port}"

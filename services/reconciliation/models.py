@@ -488,6 +488,8 @@ class CaseTask(Base):
     __tablename__ = "case_tasks"
     __table_args__ = (
         Index("ix_case_tasks_open_due", "due_at", postgresql_where=text("status = 'OPEN'")),
+        # A team's queue in its paging order, and its prefix a team's cases (`worked_by`).
+        Index("ix_case_tasks_team_due", "team", "due_at", "task_id"),
     )
 
     task_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,7 +23,12 @@ import pytest
 from services.console.app import create_app
 from services.console.settings import ConsoleSettings
 from services.notifications.models import InboundEmail
-from shared.events import SellerEscalationFiled, SellerRepliesRead, SellerReplyReceived
+from shared.events import (
+    EvidenceItem,
+    SellerEscalationFiled,
+    SellerRepliesRead,
+    SellerReplyReceived,
+)
 from tests.conftest import Harness
 from tests.integration.test_case_tasks import adopt_holds
 from tests.integration.test_partner_disputes import notice_of, partner_debit_case
@@ -43,6 +49,7 @@ from tests.support.reconciliation import (
     assessed,
     engine,
     escalation,
+    evidence,
     return_initiated,
     scan,
 )
@@ -593,6 +600,61 @@ async def test_the_queue_refreshes_itself_without_a_reload_under_the_strict_csp(
     seen = await in_browser(wait_for_row)
     assert seen["same"] is True
     assert not [m for m in seen["log"] if "Content Security Policy" in m], seen["log"]
+
+
+STORED = "https://notifications.disputedesk.dev/v1/inbound/attachments/a1.jpg"
+ELSEWHERE = "https://tracker.example/pixel.jpg"
+
+
+async def test_evidence_images_are_shown_only_from_the_evidence_stores_the_csp_allows(
+    desk: Desk, browser: Any
+) -> None:
+    """A seller names its evidence by any https address; a thumbnail of one elsewhere would have
+    every desk person's browser fetch it (telling that host who opened the case, and when).
+    The page shows thumbnails from the configured evidence stores alone, and the browser itself
+    refuses any other image source, even one put into the page (the CSP's `img-src`)."""
+    rid = uid("RET-CSP")
+    photos = [
+        EvidenceItem.model_validate({**evidence(kind).model_dump(), "uri": uri})
+        for kind, uri in (("PHOTO", STORED), ("LABEL_PHOTO", ELSEWHERE))
+    ]
+    filed = desk.recon.envelope(escalation(rid).model_copy(update={"evidence": photos}))
+    await desk.recon.send(filed, return_initiated(rid), assessed(filed, "HIGH"))
+    case = await desk.recon.wait_case(rid, lambda c: c["fraud_band"] == "HIGH")
+    url = desk.console.url
+
+    def scenario() -> dict[str, Any]:
+        from selenium.webdriver.common.by import By
+
+        browser.delete_all_cookies()
+        sign_in(browser, url, desk.key(AGENT))
+        browser.get(f"{url}/cases/{case['case_id']}")
+        thumbs = [
+            e.get_attribute("src") for e in browser.find_elements(By.CSS_SELECTOR, "img.thumb")
+        ]
+        links = [e.get_attribute("href") for e in browser.find_elements(By.TAG_NAME, "a")]
+        browser.get_log("browser")  # the page's own loading is not what is asked
+        browser.execute_script(
+            "for (const src of arguments) {"
+            " const img = document.createElement('img'); img.src = src;"
+            " document.body.appendChild(img); }",
+            ELSEWHERE,
+            STORED.replace("a1.jpg", "a2.jpg"),
+        )
+        time.sleep(1)
+        return {
+            "thumbs": thumbs,
+            "links": links,
+            "log": [e["message"] for e in browser.get_log("browser")],
+        }
+
+    seen = await in_browser(scenario)
+    assert seen["thumbs"] == [STORED], seen
+    assert ELSEWHERE in seen["links"], seen  # still there to open, as a link
+    refused = [m for m in seen["log"] if "Content Security Policy" in m]
+    assert any("tracker.example" in m for m in refused), seen["log"]
+    # (each refusal quotes the directive, which names the allowed store: the image is asked)
+    assert not any("a2.jpg" in m for m in refused), seen["log"]
 
 
 async def test_kpi_trends_are_drawn_in_the_browser_from_the_kpi_api(

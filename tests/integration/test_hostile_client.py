@@ -769,6 +769,7 @@ def test_the_reads_open_to_a_key_bound_to_a_team_are_named() -> None:
         "reconciliation /v1/cases/{case_id}/report",
         "reconciliation /v1/cases/{case_id}/tasks",
         "reconciliation /v1/policies",
+        "reconciliation /v1/policies/changes",
         "reconciliation /v1/policies/{version}",
         "reconciliation /v1/tasks",
         "reconciliation /v1/tasks/metrics",

@@ -9,14 +9,15 @@ import re
 import uuid
 from collections.abc import Awaitable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.console.session import DeskSession
+from services.console.settings import image_origin
 from services.console.upstream import UpstreamProblem, UpstreamUnavailable
-from services.console.web import Desk, Form, render, upstream_of
+from services.console.web import Desk, Form, render, settings_of, upstream_of
 from shared.auth import Role
 from shared.events import LiableParty
 from shared.service_route import ReadRoute
@@ -101,7 +102,9 @@ def _offers(
     }
 
 
-def _evidence(case: dict[str, Any]) -> list[dict[str, Any]]:
+def _evidence(case: dict[str, Any], image_origins: frozenset[str]) -> list[dict[str, Any]]:
+    """The case's evidence, each item a thumbnail only when it is an image on an evidence store
+    the console's CSP allows (`CONSOLE_EVIDENCE_IMAGE_SOURCES`); any other is a link."""
     items: list[dict[str, Any]] = []
     for esc in case["facts"].get("escalations", []):
         for item in esc.get("evidence") or []:
@@ -111,7 +114,9 @@ def _evidence(case: dict[str, Any]) -> list[dict[str, Any]]:
             items.append({**item, "source": "added later", "at": added.get("added_at")})
     for item in items:
         uri = str(item.get("uri", ""))
-        item["image"] = uri.startswith("https://") and uri.lower().endswith(IMAGE_SUFFIXES)
+        item["image"] = image_origin(uri) in image_origins and urlsplit(uri).path.lower().endswith(
+            IMAGE_SUFFIXES
+        )
     return items
 
 
@@ -180,7 +185,7 @@ async def _case_page(
         case=case,
         facts=case["facts"],
         scans=_legs(case["facts"].get("partner_scans", [])),
-        evidence=_evidence(case),
+        evidence=_evidence(case, settings_of(request).image_origins()),
         notes=[t for t in case["timeline"] if t["kind"] in ("NOTE", "CALL_LOGGED")],
         messages=messages,
         messages_note=messages_note,

@@ -24,7 +24,7 @@ from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import IdempotencyKeyHeader, idempotent
 from shared.paging import Cursor, Limit, link_next
-from shared.problems import Problem
+from shared.problems import TYPE_BASE, Problem
 from shared.service_route import ServiceRoute
 
 router = APIRouter(route_class=ServiceRoute, tags=["messages"])
@@ -83,11 +83,16 @@ async def list_messages(
     principal: Principal = require(*OPS),
 ) -> MessageListOut:
     if seller_id is None and case_id is None:
+        # The one refusal title and type of every invalid request (shared/problems.py).
         raise Problem(
             422,
-            "Unprocessable Entity",
-            "Filter by seller_id or case_id.",
-            errors=[{"field": "query.seller_id", "message": "give seller_id or case_id"}],
+            "Validation failed",
+            "Invalid field(s): query.seller_id, query.case_id (filter by one of them).",
+            type_=f"{TYPE_BASE}validation-failed",
+            errors=[
+                {"field": "query.seller_id", "message": "give seller_id or case_id"},
+                {"field": "query.case_id", "message": "give seller_id or case_id"},
+            ],
         )
     rows = await repository.search(
         session,

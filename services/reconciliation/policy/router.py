@@ -97,7 +97,9 @@ async def list_changes(
     session: DbSession,
     limit: int = Limit(100, 500),
     cursor: Cursor = None,
-    principal: Principal = require(*READERS),
+    # The same log each version's page shows every team (`get_policy`): who changed the rules,
+    # why, and which rule fields moved; it names no case.
+    principal: Principal = require(*READERS, team_reads=True),
 ) -> PolicyPage:
     changes = [_change(c) for c in await repository.changes(session)]
     items, next_cursor = paging.page_of_list(
