@@ -78,6 +78,8 @@ async def test_a_new_return_is_one_call_and_writes_what_the_transaction_writes(
     def as_twin(value: Any) -> Any:
         if isinstance(value, dict):
             return {k: as_twin(v) for k, v in value.items()}
+        if isinstance(value, tuple | list):
+            return type(value)(as_twin(v) for v in value)
         return swap.get(value, value) if isinstance(value, str) else value
 
     for table in ("returns", "outbox", "return_events"):
