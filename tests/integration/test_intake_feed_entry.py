@@ -1,7 +1,9 @@
-"""A feed entry of a new return is one statement (`returns.repository.store_new_return`): the
+"""A feed entry of a new return in the request's transaction (a keyed request, a resend, a return
+something waits for) stores it with one statement (`returns.repository.store_new_return`): the
 return, its event's outbox row and its history line, written only when the return is new, with
 the held check in the same round trip (binding what was held is
-`test_return_ownership.py`'s). A refund's feed entry is one statement too
+`test_return_ownership.py`'s; the common entry, one call outside any transaction, is
+`test_feed_entry_one_call.py`'s). A refund's feed entry is one statement too
 (`store_new_refund`). On the real stack, through intake's public API."""
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ RETURN_INITIATED = "disputedesk.intake.return_initiated.v1"
 REFUND_ISSUED = "disputedesk.intake.refund_issued.v1"
 
 
-async def post_feed(intake: Any, harness: Harness, body: dict[str, Any]) -> dict[str, Any]:
-    r = await intake.client.post(
-        "/v1/returns", json=body, headers=harness.key("DISPUTEDESK_KEY_MARKETPLACE")
-    )
+async def post_feed(
+    intake: Any, harness: Harness, body: dict[str, Any], *, key: str | None = None
+) -> dict[str, Any]:
+    headers = harness.key("DISPUTEDESK_KEY_MARKETPLACE")
+    if key is not None:
+        headers = {**headers, "Idempotency-Key": key}
+    r = await intake.client.post("/v1/returns", json=body, headers=headers)
     assert r.status_code == 202, r.text
     answer: dict[str, Any] = r.json()
     return answer
@@ -34,7 +39,8 @@ async def test_a_new_return_is_stored_with_its_event_and_history_once(
     body = return_body(uid("RET"))
     rid = body["return_id"]
     with statements_sent(intake) as statements:
-        first = await post_feed(intake, harness, body)
+        # Keyed: the transaction's path (an unkeyed new return is one call of its own).
+        first = await post_feed(intake, harness, body, key=uid("K"))
     assert first["duplicate"] is False
 
     # One statement for the return, its outbox row, its history line and the held check: no

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
+from asyncpg import Connection
 from sqlalchemy import Boolean, func, select, text
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,6 +88,46 @@ async def store_new_return(
         )
     ).one()
     return StoredReturn(row.ce_id, bool(row.anything_held))
+
+
+# The feed entry's common case in one call (migration d3a8f1c6b2e4): the return's lock, the
+# check for anything held, and the writes of `_STORE_NEW_RETURN`, as one autocommitted
+# transaction. Its answer: "stored", or "held" / "known" with nothing written.
+_STORE_NEW_RETURN_ALONE = (
+    "SELECT intake_store_new_return($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+    "$14, $15, $16)"
+)
+
+
+async def store_new_return_alone(
+    connection: Connection, *, owner: Owner, return_id: str, recorded: dict[str, object]
+) -> bool:
+    """A new return for which nothing is held, stored with its outbox row and history line in
+    one autocommitted call on asyncpg's `connection` (outside any transaction: the call is its
+    own, and holds the return's lock to its end). False when it wrote nothing: the return is
+    known already, or something waits for it; the caller then takes the transaction
+    (`store_new_return` after `lock_return_id`), which binds what is held or answers the resend.
+    `recorded` as for `store_new_return`."""
+    outcome = await connection.fetchval(
+        _STORE_NEW_RETURN_ALONE,
+        return_id,
+        owner.seller_id,
+        owner.partner_id,
+        owner.awb,
+        recorded["payload"],
+        recorded["ce_id"],
+        recorded["ce_type"],
+        recorded["ce_source"],
+        recorded["ce_time"],
+        recorded["ce_subject"],
+        recorded["topic"],
+        recorded["key"],
+        recorded["traceparent"],
+        recorded["occurred_at"],
+        recorded["recorded_at"],
+        recorded["logged"],
+    )
+    return bool(outcome == "stored")
 
 
 async def get_return(session: AsyncSession, return_id: str) -> ReturnRecord | None:

@@ -6,11 +6,14 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
 
 from services.intake.api_docs import PROBLEM_RESPONSES
-from services.intake.connection_gate import GatedSession
+from services.intake.connection_gate import GatedSession, connection_gate
 from services.intake.returns import service
 from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
+from shared.app import ServiceRuntime
 from shared.auth import Principal, Role, require
+from shared.db import request_session
 from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.pooled import driver_connection
 from shared.service_route import ServiceRoute
 
 router = APIRouter(route_class=ServiceRoute, tags=["marketplace feed"], responses=PROBLEM_RESPONSES)
@@ -29,18 +32,29 @@ async def post_return(
     request: Request,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(Role.MARKETPLACE),
-    *,
-    session: GatedSession,  # after the caller's key: a request refused there takes no slot
 ) -> ReturnAccepted | Response:
-    now = request.app.state.runtime.clock.now()
-    return await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        status_code=202,
-        action=lambda: service.accept_return(session, data=data, now=now),
-    )
+    runtime: ServiceRuntime = request.app.state.runtime
+    now = runtime.clock.now()
+    # Gated after the caller's key, so a request refused there takes no slot.
+    if idempotency_key is None:
+        # The common entry, a new return nothing waits for, is one autocommitted call: no
+        # session, no BEGIN or COMMIT of the request's (`service.accept_new_return`).
+        async with connection_gate(request), driver_connection(runtime.engine) as connection:
+            accepted = await service.accept_new_return(connection, data=data, now=now)
+        if accepted is not None:
+            runtime.relay.wake()  # committed already: the call was its own transaction
+            return accepted
+    # A keyed request (its answer is stored with the effect), a resend, or a return something
+    # waits for: the request's transaction, as `GatedSession` gives it.
+    async with connection_gate(request), request_session(request) as session:
+        return await idempotent(
+            request,
+            session,
+            principal=principal,
+            key=idempotency_key,
+            status_code=202,
+            action=lambda: service.accept_return(session, data=data, now=now),
+        )
 
 
 @router.post(

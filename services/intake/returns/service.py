@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+from asyncpg import Connection
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,6 +81,28 @@ async def accept_return(session: AsyncSession, *, data: ReturnIn, now: datetime)
         session, return_id=data.return_id, owner=owner, now=now, anything_held=stored.anything_held
     )
     return ReturnAccepted(return_id=data.return_id, event_id=str(stored.ce_id), duplicate=False)
+
+
+async def accept_new_return(
+    connection: Connection, *, data: ReturnIn, now: datetime
+) -> ReturnAccepted | None:
+    """The common feed entry, a new return nothing waits for, as one autocommitted call on
+    asyncpg's `connection` (`repository.store_new_return_alone`): what `accept_return` writes
+    for it, without a transaction of the request's. None when it wrote nothing (the return is
+    known, or something is held for it): then `accept_return` decides, in the transaction."""
+    event = ReturnInitiated(**data.model_dump())
+    ce_id = uuid4()
+    stored = await repository.store_new_return_alone(
+        connection,
+        owner=repository.Owner(data.seller_id, data.partner_id, data.awb),
+        return_id=data.return_id,
+        recorded=history.recorded_columns(
+            event, occurred_at=data.initiated_at, recorded_at=now, ce_id=ce_id
+        ),
+    )
+    if not stored:
+        return None
+    return ReturnAccepted(return_id=data.return_id, event_id=str(ce_id), duplicate=False)
 
 
 async def accept_refund(session: AsyncSession, *, data: RefundIn, now: datetime) -> RefundAccepted:

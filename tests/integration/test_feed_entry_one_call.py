@@ -1,0 +1,140 @@
+"""The common feed entry, a new return nothing waits for, is one autocommitted call
+(`intake_store_new_return`, `returns.repository.store_new_return_alone`): no session, no
+BEGIN, lock statement or COMMIT of the request's. What it writes is what the transactional path
+writes; a return something is held for, a resend and a keyed request take the transaction, and
+the call wrote nothing before it. On the real stack, through intake's public API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import Harness
+from tests.integration.test_webhook_round_trips import StatementLog
+from tests.support.db import rows, scalar
+from tests.support.factories import escalation_body, return_body, uid
+
+
+def marketplace(harness: Harness, **extra: str) -> dict[str, str]:
+    return {**harness.key("DISPUTEDESK_KEY_MARKETPLACE"), **extra}
+
+
+async def stored_rows(intake: Any, rid: str) -> dict[str, Any]:
+    """The rows a feed entry writes, less what differs between two entries by nature (ids,
+    instants of writing, the return's own id inside the documents)."""
+    ret = await rows(
+        intake,
+        "SELECT seller_id, partner_id, awb, payload FROM returns WHERE return_id = :r",
+        r=rid,
+    )
+    out = await rows(
+        intake,
+        "SELECT ce_type, ce_source, ce_subject, topic, key, payload, traceparent IS NULL"
+        " FROM outbox WHERE key = :r",
+        r=rid,
+    )
+    logged = await rows(
+        intake,
+        "SELECT ce_type, occurred_at, payload FROM return_events WHERE return_id = :r",
+        r=rid,
+    )
+    # Every id the documents carry is the return's own; the comparison is of the shapes.
+    return {
+        "returns": [tuple(r) for r in ret],
+        "outbox": [tuple(r) for r in out],
+        "return_events": [tuple(r) for r in logged],
+    }
+
+
+async def test_a_new_return_is_one_call_and_writes_what_the_transaction_writes(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake = pipeline["intake"]
+    log = StatementLog(intake.runtime.engine)
+    rid = uid("RET")
+    body = return_body(rid)
+    with log.counting() as statements:
+        r = await intake.client.post("/v1/returns", json=body, headers=marketplace(harness))
+    assert r.status_code == 202, r.text
+    first = r.json()
+    assert first["duplicate"] is False
+    # One statement, sent to asyncpg itself outside a transaction: no lock statement, no
+    # separate insert, no held read (main sent the lock and the storing statement, in a
+    # transaction of the request's).
+    assert statements == log.through_driver, statements
+    assert len(statements) == 1 and "intake_store_new_return" in statements[0], statements
+
+    # The same return's twin through the transaction (an Idempotency-Key takes it): the same rows.
+    twin = rid + "-T"
+    twin_body = {**body, "return_id": twin, "awb": body["awb"] + "-T"}
+    r = await intake.client.post(
+        "/v1/returns", json=twin_body, headers=marketplace(harness, **{"Idempotency-Key": uid("K")})
+    )
+    assert r.status_code == 202, r.text
+    one, other = await stored_rows(intake, rid), await stored_rows(intake, twin)
+    for table in ("returns", "outbox", "return_events"):
+        assert len(one[table]) == 1 and len(other[table]) == 1, table
+    swap = {rid: twin, body["awb"]: twin_body["awb"]}
+
+    def as_twin(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: as_twin(v) for k, v in value.items()}
+        if isinstance(value, tuple | list):
+            return type(value)(as_twin(v) for v in value)
+        return swap.get(value, value) if isinstance(value, str) else value
+
+    for table in ("returns", "outbox", "return_events"):
+        assert as_twin(one[table][0]) == other[table][0], table
+    ce_id = await scalar(intake, "SELECT ce_id FROM returns WHERE return_id = :r", r=rid)
+    assert str(ce_id) == first["event_id"]
+    assert await scalar(intake, "SELECT count(*) FROM outbox WHERE ce_id = :c", c=ce_id) == 1
+    assert await scalar(intake, "SELECT count(*) FROM return_events WHERE ce_id = :c", c=ce_id) == 1
+
+    # A resend writes nothing new and answers the first event (the call wrote nothing; the
+    # transaction answered it), and one with another value is still refused by name.
+    again = await intake.client.post("/v1/returns", json=body, headers=marketplace(harness))
+    assert again.status_code == 202 and again.json() == {**first, "duplicate": True}
+    changed = await intake.client.post(
+        "/v1/returns", json={**body, "item_value": 1}, headers=marketplace(harness)
+    )
+    assert changed.status_code == 409, changed.text
+    assert "item_value" in changed.json()["detail"]
+    assert await scalar(intake, "SELECT count(*) FROM outbox WHERE key = :r", r=rid) == 1
+
+
+async def test_a_return_with_a_held_escalation_is_bound_by_the_transaction(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    intake = pipeline["intake"]
+    rid = uid("RET")
+    held = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(rid),
+        headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL"),
+    )
+    assert held.status_code == 202 and held.json()["state"] == "pending_return", held.text
+    log = StatementLog(intake.runtime.engine)
+    with log.counting() as statements:
+        r = await intake.client.post(
+            "/v1/returns", json=return_body(rid), headers=marketplace(harness)
+        )
+    assert r.status_code == 202, r.text
+    # The call saw the hold under the lock and wrote nothing; the transaction then stored the
+    # return and bound the escalation.
+    assert "intake_store_new_return" in statements[0], statements
+    assert any("INSERT INTO returns" in s for s in statements[1:]), statements
+    assert await scalar(intake, "SELECT count(*) FROM returns WHERE return_id = :r", r=rid) == 1
+    assert (
+        await scalar(
+            intake,
+            "SELECT count(*) FROM outbox WHERE key = :r AND ce_type = "
+            "'disputedesk.intake.return_initiated.v1'",
+            r=rid,
+        )
+        == 1
+    )
+    state = await scalar(
+        intake,
+        "SELECT state FROM escalations WHERE escalation_id = :e",
+        e=held.json()["escalation_id"],
+    )
+    assert state == "filed"
