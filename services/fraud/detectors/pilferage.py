@@ -514,6 +514,73 @@ def with_unnamed_share(part: DayCount, hub: DayCount, named: DayCount) -> DayCou
     )
 
 
+# A hub's parcels by the part of the journey it held (`features.service.pilferage_counts`): the
+# journey's only hub, the last of several (where a loss or damage on the way is declared and
+# the delivery weighed), and an earlier one (the rest of `handled` and `incidents`).
+ROLE_METRICS = ("handled_only", "incidents_only", "handled_last", "incidents_last")
+
+
+def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[str, float]:
+    """Per hub, what one of its parcels weighs in parcels of the network's average exposure:
+    its parcels' expected incidents at the network's rate for the part of the journey it held
+    (only hub, last of several, earlier), over its parcels at the network's pooled rate. An
+    honest hub's incidents are then a multiple of its weighed parcels whatever its place in
+    the journeys, and hubs of differently shaped networks are peers.
+
+    An incident is counted for the hub where it happened (`features.custody`): a loss or transit
+    damage where it is declared, the journey's last hub; a weight drop by lot among the hubs
+    since the last intact weighing. So a hub that passes parcels on to another hub carries a
+    fraction of the incidents a journey's only or last hub does. Counted raw, a partner whose
+    journeys name two hubs had hubs running at half the rate of a partner's naming one: the
+    hubs looked far less alike than they are, an honest one-hub partner's hubs ran at twice
+    the two-hub partner's as if pilfering, and a two-hub partner's hub pilfering at 3x on the
+    parcels it received stood no higher than an honest one-hub hub. Rates by part are pooled
+    over all hubs (shrunk to the pooled rate while a part holds few parcels); a hub without
+    the parts counted (counters from before they were kept) weighs its parcels as they are."""
+    parts: dict[str, tuple[int, int]] = {}
+    split: dict[str, dict[str, tuple[int, int]]] = {}
+    for hub, row in hubs.items():
+        n, k = row.get("handled", 0), row.get("incidents", 0)
+        n_only, k_only = row.get("handled_only", 0), row.get("incidents_only", 0)
+        n_last, k_last = row.get("handled_last", 0), row.get("incidents_last", 0)
+        split[hub] = {
+            "only": (k_only, n_only),
+            "last": (k_last, n_last),
+            "earlier": (max(k - k_only - k_last, 0), max(n - n_only - n_last, 0)),
+        }
+        for part, (k_, n_) in split[hub].items():
+            pk, pn = parts.get(part, (0, 0))
+            parts[part] = (pk + k_, pn + n_)
+    total_k = sum(k for k, _ in parts.values())
+    total_n = sum(n for _, n in parts.values())
+    ref = peer_rate(total_k, total_n, PRIOR_RATE, t.prior_strength)
+    # Each part's rate is an ordinary hub's there (the parcel-weighted median over hubs, as
+    # `ordinary_hub_rate`), not the pooled one: a pilferer's excess on the parcels it receives
+    # must not lift what receiving parcels is expected to cost, and so its own expectation.
+    rate = {
+        part: shrunk_rate(
+            round(ordinary_hub_rate([by[part] for by in split.values()], ref) * n),
+            n,
+            ref,
+            t.prior_strength,
+        )
+        for part, (_, n) in parts.items()
+    }
+    ref = sum(rate[part] * n for part, (_, n) in parts.items()) / total_n if total_n else ref
+    out: dict[str, float] = {}
+    for hub, by_part in split.items():
+        n = sum(n_ for _, n_ in by_part.values())
+        expected = sum(n_ * rate[part] for part, (_, n_) in by_part.items())
+        out[hub] = expected / (n * ref) if n > 0 else 1.0
+    return out
+
+
+def weighed(handled: int, incidents: int, scale: float) -> int:
+    """`handled` parcels in parcels of the network's average exposure (`exposure_scales`), never
+    fewer than the incidents they hold."""
+    return max(round(handled * scale), incidents)
+
+
 def hubs_without_explaining(
     hubs: Mapping[str, Mapping[str, int]],
     agents_at: Mapping[str, Mapping[str, DayCount]],
