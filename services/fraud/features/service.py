@@ -236,13 +236,13 @@ def pilferage_counts(facts: ReturnFacts) -> PilferageCounts:
         out[("hub", hub, "handled")] += 1
         out[(NETWORK, "hub", "handled")] += 1
         # The part of the journey the hub held: the only hub, the last of several (where a
-        # loss on the way is declared), or an earlier one (the rest): hubs are weighed by how
-        # exposed their parcels were (`pilferage.exposure_scales`).
-        part = "only" if len(hubs) == 1 else "last" if hub == hubs[-1] else None
-        if part:
-            out[("hub", hub, f"handled_{part}")] += 1
-            if at_fault:
-                out[("hub", hub, f"incidents_{part}")] += 1
+        # loss on the way is declared), or an earlier one, each counted (parcels in none were
+        # counted before the parts were kept): hubs are weighed by how exposed their parcels
+        # were (`pilferage.exposure_scales`).
+        part = "only" if len(hubs) == 1 else "last" if hub == hubs[-1] else "earlier"
+        out[("hub", hub, f"handled_{part}")] += 1
+        if at_fault:
+            out[("hub", hub, f"incidents_{part}")] += 1
         # Each agent's share of each hub: a hub's and its agents' incidents are the same
         # parcels, so telling which of them is the cause needs the agent's counts within it.
         pair = hub_agent(hub, agent)
