@@ -62,6 +62,38 @@ def test_each_hub_counts_the_part_of_the_journey_it_held() -> None:
     assert c[("H-1", "handled_only")] == 1 and c[("H-1", "incidents_only")] == 1
 
 
+def late_scan(parts_counted: bool | None) -> Counter[tuple[str, str]]:
+    """What a late scan at another hub revises on a journey that ended at one hub,
+    counted with the parts (True) or before they were kept (None)."""
+    f = ReturnFacts(return_id="R-9", hubs=[], custody=[], incident=False, pair_counted=False)
+    for s in (
+        scan(S.PICKED_UP, 0, "Dest", weight=1000, return_id="R-9"),
+        scan(S.AT_HUB, 10, "Dest", return_id="R-9"),
+        scan(S.DELIVERED_TO_SELLER, 50, "Dest", weight=1000, return_id="R-9"),
+    ):
+        record_scan(f, s, Increments(), dear_from=None)
+    assert f.parts_counted is True
+    f.parts_counted = parts_counted
+    inc = Increments()
+    record_scan(f, scan(S.IN_TRANSIT, 5, "Origin", return_id="R-9"), inc, dear_from=None)
+    out: Counter[tuple[str, str]] = Counter()
+    for (etype, eid, metric, _), n in inc.counts.items():
+        if etype == "hub" and n:
+            out[(eid, metric)] += n
+    return out
+
+
+def test_a_late_scan_revises_only_the_counters_its_end_wrote() -> None:
+    # Ended with the parts: Dest was the only hub and is now the last; Origin an earlier one.
+    c = late_scan(True)
+    assert c[("Dest", "handled_only")] == -1 and c[("Dest", "handled_last")] == 1
+    assert c[("Origin", "handled")] == 1 and c[("Origin", "handled_earlier")] == 1
+    # Ended before the parts were kept: only the totals, never a part it did not store.
+    c = late_scan(None)
+    assert c[("Origin", "handled")] == 1
+    assert not [key for key in c if key[1] in pilferage.ROLE_METRICS], c
+
+
 def network(rng: random.Random, pilferer: str | None = None) -> dict[str, dict[str, int]]:
     """Four hubs of one-hub journeys and four of two-hub journeys (each receiving 400 parcels
     from the next), every honest parcel lost with 3 % on its last hub; `pilferer` loses 3x
@@ -188,3 +220,19 @@ def test_negative_counters_weigh_as_none() -> None:
     }
     assert all(s >= 0 for s in pilferage.exposure_scales(rows, T).values())
     assert pilferage.weighed(-3, 0, 1.0) == 0 and pilferage.weighed(10, -1, -0.5) == 0
+
+
+def test_the_last_hub_is_where_the_journey_ended() -> None:
+    # A -> B -> A after the pickup: the journey ends at A, first seen first; B held an earlier
+    # part (counted as B's last while the last hub was the one first seen last).
+    c = counted(
+        [
+            scan(S.PICKED_UP, 0, "AREA", weight=1000, return_id="R-4"),
+            scan(S.AT_HUB, 5, "A", return_id="R-4"),
+            scan(S.AT_HUB, 10, "B", return_id="R-4"),
+            scan(S.AT_HUB, 20, "A", return_id="R-4"),
+            scan(S.LOST, 30, "A", return_id="R-4"),
+        ]
+    )
+    assert c[("A", "handled_last")] == c[("A", "incidents_last")] == 1
+    assert c[("B", "handled_earlier")] == 1 and c[("B", "handled_last")] == 0
