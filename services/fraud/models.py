@@ -100,6 +100,10 @@ class ReturnFacts(Base):
     # [time, hub, weight in grams, kind] each, kind "pickup", "scan" or "end". None on a return
     # first seen before this was kept: it is counted as before, every hub named.
     custody: Mapped[list[list[Any]] | None] = mapped_column(JSONB)
+    # True once the journey's end was counted with the hubs' parts of it (only, last, earlier:
+    # `features.service.pilferage_counts`); None on a journey ended before they were kept, whose
+    # late scans revise only the counters its end wrote.
+    parts_counted: Mapped[bool | None] = mapped_column(Boolean)
     terminal: Mapped[str | None] = mapped_column(String(32))
     terminal_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_weight_g: Mapped[int | None] = mapped_column(Integer)

@@ -9,10 +9,12 @@ days with two thefts) is no accident, and the whole window counts.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from itertools import accumulate
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import (
@@ -512,6 +514,109 @@ def with_unnamed_share(part: DayCount, hub: DayCount, named: DayCount) -> DayCou
         part.handled + round(unnamed_n * parcels),
         part.incidents + round(unnamed_k * incidents),
     )
+
+
+# A hub's parcels by the part of the journey it held (`features.service.pilferage_counts`): the
+# journey's only hub, the last of several (where a loss or damage on the way is declared and
+# the delivery weighed), and an earlier one. Parcels of `handled` in none of them (journeys
+# counted before the parts were kept) are weighed as they are.
+PARTS = ("only", "last", "earlier")
+ROLE_METRICS = tuple(f"{m}_{p}" for p in PARTS for m in ("handled", "incidents"))
+
+
+def _medians_without(cells: Mapping[str, tuple[int, int]], default: float) -> dict[str, float]:
+    """Per hub, `ordinary_hub_rate` over the other hubs' (incidents, parcels) (`default` where
+    no other hub has any), in one pass over the sorted rates."""
+    rates = sorted((k / n, n, hub) for hub, (k, n) in cells.items() if n > 0)
+    cum = list(accumulate(n for _, n, _ in rates))
+    total = cum[-1] if cum else 0
+    at = {hub: i for i, (_, _, hub) in enumerate(rates)}
+    out: dict[str, float] = {}
+    for hub in cells:
+        j = at.get(hub)
+        own = rates[j][1] if j is not None else 0
+        half = (total - own) / 2
+        if total - own <= 0:
+            out[hub] = default
+            continue
+        i = bisect_left(cum, half)
+        if j is None or i < j:
+            out[hub] = max(rates[i][0], 1e-4)
+            continue
+        # Past the hub itself, the other hubs' running total is `own` short.
+        i = bisect_left(cum, half + own, lo=j + 1)
+        out[hub] = max(rates[i][0], 1e-4) if i < len(rates) else default
+    return out
+
+
+def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[str, float]:
+    """Per hub, what one of its parcels weighs in parcels of the network's average exposure:
+    its parcels' expected incidents at the network's rate for the part of the journey it held
+    (only hub, last of several, earlier), over its parcels at the network's average rate. An
+    honest hub's incidents are then a multiple of its weighed parcels whatever its place in
+    the journeys, and hubs of differently shaped networks are peers.
+
+    An incident is counted for the hub where it happened (`features.custody`): a loss or transit
+    damage where it is declared, the journey's last hub; a weight drop by lot among the hubs
+    since the last intact weighing. So a hub that passes parcels on to another hub carries a
+    fraction of the incidents a journey's only or last hub does. Counted raw, a partner whose
+    journeys name two hubs had hubs running at half the rate of a partner's naming one: the
+    hubs looked far less alike than they are, an honest one-hub partner's hubs ran at twice
+    the two-hub partner's as if pilfering, and a two-hub partner's hub pilfering at 3x on the
+    parcels it received stood no higher than an honest one-hub hub.
+
+    A part's rate for a hub is an ordinary other hub's there (the parcel-weighted median of the
+    other hubs' rates in that part, as `ordinary_hub_rate`, shrunk to the pooled rate while
+    they hold few parcels; the network's average where no other hub holds any): a pilferer
+    holding half a part's parcels set the median itself and was weighed at its own rate. A
+    hub's parcels in no part (counted before the parts were kept) weigh as they are, scale 1:
+    counted as `earlier`, the cheapest part, an old-counters hub read near 100 %."""
+    split: dict[str, dict[str, tuple[int, int]]] = {}
+    unsplit: dict[str, int] = {}
+    for hub, row in hubs.items():
+        by_part = {
+            p: (max(row.get(f"incidents_{p}", 0), 0), max(row.get(f"handled_{p}", 0), 0))
+            for p in PARTS
+        }
+        split[hub] = by_part
+        unsplit[hub] = max(row.get("handled", 0) - sum(n for _, n in by_part.values()), 0)
+    total_k = sum(max(row.get("incidents", 0), 0) for row in hubs.values())
+    total_n = sum(max(row.get("handled", 0), 0) for row in hubs.values())
+    pooled = peer_rate(total_k, total_n, PRIOR_RATE, t.prior_strength)
+    part_n = {p: sum(by[p][1] for by in split.values()) for p in PARTS}
+    split_n = sum(part_n.values())
+    if split_n <= 0:
+        return {hub: 1.0 for hub in hubs}
+
+    def rate_of(median: float, n: int) -> float:
+        return shrunk_rate(round(median * n), n, pooled, t.prior_strength)
+
+    # The network's average exposure: every hub's parts at an ordinary hub's rate there.
+    network = {
+        p: rate_of(ordinary_hub_rate([by[p] for by in split.values()], pooled), n)
+        for p, n in part_n.items()
+        if n > 0
+    }
+    ref = sum(network[p] * n for p, n in part_n.items() if n > 0) / split_n
+    without = {p: _medians_without({h: by[p] for h, by in split.items()}, pooled) for p in PARTS}
+    out: dict[str, float] = {}
+    for hub, by_part in split.items():
+        n = sum(n_ for _, n_ in by_part.values()) + unsplit[hub]
+        if n <= 0:
+            out[hub] = 1.0
+            continue
+        expected = unsplit[hub] * ref
+        for p, (_, n_) in by_part.items():
+            others = part_n[p] - n_
+            expected += n_ * (rate_of(without[p][hub], others) if others > 0 else ref)
+        out[hub] = expected / (n * ref)
+    return out
+
+
+def weighed(handled: int, incidents: int, scale: float) -> int:
+    """`handled` parcels in parcels of the network's average exposure (`exposure_scales`), never
+    fewer than the incidents they hold (neither below 0)."""
+    return max(round(max(handled, 0) * max(scale, 0.0)), incidents, 0)
 
 
 def hubs_without_explaining(

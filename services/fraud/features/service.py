@@ -50,6 +50,10 @@ NETWORK = "network"
 # by the hub they were picked up at: such a parcel at another hub than an agent's is certainly
 # not that agent's (collusion's agent-buyer test reads it as the buyer's record elsewhere).
 UNNAMED_HUB_BUYER = "unnamed_hub_buyer"
+# A hub's parcels and incidents by the part of the journey it held (`pilferage_counts`).
+PART_METRICS = frozenset(
+    f"{m}_{p}" for m in ("handled", "incidents") for p in ("only", "last", "earlier")
+)
 # A journey's pilferage counts by (entity type, entity id, metric), all on its end's day.
 PilferageCounts = Counter[tuple[str, str, str]]
 
@@ -192,6 +196,7 @@ def _count_scan(
         count_delivery_scans(facts, ScansRead.of(facts), inc)
     else:
         facts.incident = True
+    facts.parts_counted = True
     for (etype, eid, metric), n in pilferage_counts(facts).items():
         inc.add(etype, eid, metric, day, n)
     return True
@@ -222,6 +227,17 @@ def counted_hubs(facts: ReturnFacts) -> tuple[list[str], str | None]:
     return list(found.handled), found.incident_hub
 
 
+def ended_at(facts: ReturnFacts, hubs: list[str]) -> str | None:
+    """The journey's last hub: where it ended (delivered, declared lost or damaged), not the hub
+    first seen last (a journey A -> B -> A ends at A; a late scan may name a hub after the end
+    was seen). The hub last named where the end's hub is not known or not counted."""
+    for row in facts.custody or ():
+        seen = Seen.of(row)
+        if seen.kind == END and seen.hub in hubs:
+            return seen.hub
+    return hubs[-1] if hubs else None
+
+
 def pilferage_counts(facts: ReturnFacts) -> PilferageCounts:
     """Everything the ended journey adds to the pilferage counters, as its scans now stand: each
     hub that handled it (and its incident at the hub where it happened), its pickup agent, the
@@ -230,11 +246,23 @@ def pilferage_counts(facts: ReturnFacts) -> PilferageCounts:
     out: PilferageCounts = Counter()
     incident = incident_kind(facts) is not None
     hubs, incident_hub = counted_hubs(facts)
+    last = ended_at(facts, hubs)
     agent = facts.pickup_agent_id
     for hub in hubs:
         at_fault = incident and (incident_hub is None or hub == incident_hub)
         out[("hub", hub, "handled")] += 1
         out[(NETWORK, "hub", "handled")] += 1
+        # The part of the journey the hub held: the only hub, the last of several (where a
+        # loss on the way is declared), or an earlier one, each counted (parcels in none were
+        # counted before the parts were kept): hubs are weighed by how exposed their parcels
+        # were (`pilferage.exposure_scales`).
+        # A journey whose scans were not kept (first seen before `custody`) tells neither where
+        # it ended nor, whatever order its scans came in, which hub held which part: none.
+        part = "only" if len(hubs) == 1 else "last" if hub == last else "earlier"
+        if facts.custody is not None:
+            out[("hub", hub, f"handled_{part}")] += 1
+            if at_fault:
+                out[("hub", hub, f"incidents_{part}")] += 1
         # Each agent's share of each hub: a hub's and its agents' incidents are the same
         # parcels, so telling which of them is the cause needs the agent's counts within it.
         pair = hub_agent(hub, agent)
@@ -266,11 +294,19 @@ def count_late(facts: ReturnFacts, before: PilferageCounts, inc: Increments) -> 
     day = facts.terminal_at.date()
     facts.incident = facts.incident or incident_kind(facts) is not None
     after = pilferage_counts(facts)
+    if not facts.parts_counted:
+        # Its end was counted before the hubs' parts were kept: revising a part would take
+        # back what was never added (a hub's `handled_only` at -1).
+        before, after = _without_parts(before), _without_parts(after)
     for key in before.keys() | after.keys():
         n = after[key] - before[key]
         if n:
             inc.add(*key, day, n)
             inc.completed_end = True
+
+
+def _without_parts(counts: PilferageCounts) -> PilferageCounts:
+    return Counter({key: n for key, n in counts.items() if key[2] not in PART_METRICS})
 
 
 def hours_after_delivery(facts: ReturnFacts, filed_at: datetime) -> float | None:

@@ -3,7 +3,7 @@ and incident counts it tests, read from the features."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from functools import partial
 
@@ -26,6 +26,8 @@ from services.fraud.scoring.base import AssessorBase, ScoringConfig
 
 # What the step counts per hub and agent.
 METRICS = ("handled", "incidents")
+# A hub's window totals, with its parcels by the part of the journey it held.
+HUB_METRICS = (*METRICS, *pilferage.ROLE_METRICS)
 
 
 def days_read(at: datetime, config: ScoringConfig) -> tuple[date, date]:
@@ -191,6 +193,17 @@ class PilferageInputs(AssessorBase):
                 }
             return out
 
+        # Every hub's window totals, and what one of its parcels weighs by the part of the
+        # journeys it held (`pilferage.exposure_scales`): hubs are weighed in parcels of the
+        # network's average exposure, their peers too.
+        hub_rows: Mapping[str, Mapping[str, int]] = {}
+        exposure: dict[str, float] = {}
+        if any(etype == "hub" for etype, _ in entities):
+            hub_rows = await features.entity_totals(
+                self.session, "hub", list(HUB_METRICS), since, until
+            )
+            exposure = pilferage.exposure_scales(hub_rows, self.t)
+
         s = self.config.sequential
         # The candidate onsets are calendar days, the same for every entity of the scan.
         step = self.config.pilferage_onset_step_days
@@ -251,7 +264,12 @@ class PilferageInputs(AssessorBase):
                 peers = pilferage.DayCount(handled=round(n / scale) if scale else n, incidents=k)
                 seq_peers, seq_spread = std_peers, std_spread
             else:
-                # Peers are every other hub (agent) in the window, outliers left out.
+                # Peers are every other hub (agent) in the window, outliers left out; a hub's
+                # parcels weighed by their exposure, its peers' too.
+                scale = exposure.get(eid, 1.0) if etype == "hub" else 1.0
+                own_k_raw = sum(c.incidents for c in recent.values()) - (
+                    excluded.incidents if excluded else 0
+                )
                 spreads: dict[str, PeerSpread] = {}
                 k, n = (
                     await self.peers(
@@ -259,38 +277,28 @@ class PilferageInputs(AssessorBase):
                         # hub being scored is.
                         (etype, "", "short")
                         if etype == "agent"
-                        else (etype, "", "short", "explained"),
+                        else (etype, "", "short", "explained", "exposure"),
                         [("incidents", "handled", pilferage.PRIOR_RATE)],
                         own_id=eid,
                         own={
-                            "incidents": sum(c.incidents for c in recent.values())
-                            - (excluded.incidents if excluded else 0),
-                            "handled": raw_n - (excluded.handled if excluded else 0),
+                            "incidents": own_k_raw,
+                            "handled": pilferage.weighed(
+                                raw_n - (excluded.handled if excluded else 0), own_k_raw, scale
+                            ),
                         },
                         load=(
                             partial(_loaded, agent_counts)
                             if etype == "agent"
-                            else partial(
-                                _hubs_explained,
-                                partial(
-                                    features.entity_totals,
-                                    self.session,
-                                    etype,
-                                    ["handled", "incidents"],
-                                    since,
-                                    until,
-                                ),
-                                all_hubs,
-                                explaining,
-                            )
+                            else partial(_hubs_explained, hub_rows, all_hubs, explaining, exposure)
                         ),
                         spreads=spreads,
                         leave_out=True,
                         by_information=True,
                     )
                 )["incidents"]
-                peers = pilferage.DayCount(handled=n, incidents=k)
-                scale, seq_peers, seq_spread = 1.0, (k, n), spreads.get("incidents")
+                # The rate test reads the peers in the hub's own parcels (as an agent's above).
+                peers = pilferage.DayCount(handled=round(n / scale) if scale else n, incidents=k)
+                seq_peers, seq_spread = (k, n), spreads.get("incidents")
             found = pilferage.pilferage_findings(
                 etype, eid, recent, peers, baseline, self.t, mates=mates, excluded=excluded
             )
@@ -362,16 +370,23 @@ class PilferageInputs(AssessorBase):
                     a: pilferage.with_unnamed_share(pilferage.DayCount(n_, k_), whole_hub, named)
                     for a, (k_, n_) in parts.items()
                 }
+                # In weighed parcels, as the hub's test weighs its record.
                 worst, rest = without_worst_part(
                     own_k,
-                    own_n,
-                    {a: (c.incidents, c.handled) for a, c in whole.items()},
+                    pilferage.weighed(own_n, own_k, scale),
+                    {
+                        a: (c.incidents, pilferage.weighed(c.handled, c.incidents, scale))
+                        for a, c in whole.items()
+                    },
                     PeerSpread(test.peer, test.concentration),
                     s,
                 )
+                weighed_parts = {
+                    a: (k_, pilferage.weighed(n_, k_, scale)) for a, (k_, n_) in parts.items()
+                }
                 if worst is None or pilferage.one_agents_excess(
-                    parts[worst],
-                    [c for a, c in parts.items() if a != worst],
+                    weighed_parts[worst],
+                    [c for a, c in weighed_parts.items() if a != worst],
                     rest.log_bf,
                     PeerSpread(test.peer, test.concentration),
                     s,
@@ -417,12 +432,20 @@ class PilferageInputs(AssessorBase):
 
 
 async def _hubs_explained(
-    hubs: Callable[[], Awaitable[Mapping[str, Mapping[str, int]]]],
+    hubs: Mapping[str, Mapping[str, int]],
     agents_at: Mapping[str, Mapping[str, pilferage.DayCount]],
     explaining: Callable[[str], set[str]],
+    exposure: Mapping[str, float],
 ) -> dict[str, dict[str, int]]:
-    """Every hub's counts as a hub is weighed (`pilferage.hubs_without_explaining`)."""
-    return pilferage.hubs_without_explaining(await hubs(), agents_at, explaining)
+    """Every hub's counts as a hub is weighed: without its explaining agents
+    (`pilferage.hubs_without_explaining`), its parcels weighed by their exposure
+    (`pilferage.exposure_scales`)."""
+    out = pilferage.hubs_without_explaining(hubs, agents_at, explaining)
+    for hub, row in out.items():
+        row["handled"] = pilferage.weighed(
+            row.get("handled", 0), row.get("incidents", 0), exposure.get(hub, 1.0)
+        )
+    return out
 
 
 async def _loaded(counts: Mapping[str, Mapping[str, int]]) -> Mapping[str, Mapping[str, int]]:
