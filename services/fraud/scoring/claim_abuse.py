@@ -374,10 +374,10 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         # The honest sellers' spread, where the category has other sellers, is the claim
         # rate's; the peers' own spread is estimated only where it is not (no other rate's
         # spread is read).
-        honest = (
-            await self.honest_sellers(facts.category, own_key)
+        honest, rates, cells = (
+            await self.honest_sellers(facts.category, own_key, seller)
             if facts.category and own_key
-            else None
+            else (None, {}, {})
         )
         if facts.category and own_key:
             # The category's other sellers one by one, outliers left out: a claim abuser in
@@ -410,6 +410,16 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         min_delivered = claim_abuse.min_deliveries(claims_rate, cfg.seller_min_expected_claims)
         own = totals.get(("seller", seller), {})
         mine = totals.get(("category_seller", own_key), {}) if own_key else None
+        # The seller's record in every category it sells in, its own category's counts as this
+        # claim reads them (`claim_abuse.whole_record`).
+        across = (
+            claim_abuse.whole_record(
+                {**cells, facts.category: (mine.get("claims", 0), mine.get("delivered", 0))},
+                rates,
+            )
+            if mine is not None and facts.category and honest is not None
+            else None
+        )
         record = partial(
             self.seller_record,
             seller,
@@ -417,6 +427,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             peers=peers,
             spreads=spreads,
             min_delivered=min_delivered,
+            across=across,
         )
         found = record(own, mine)
         whole = self.sequential.get((claim_abuse.PATTERN, "seller", seller))
@@ -449,6 +460,14 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                         for m, v in spreads.items()
                     },
                     min_delivered=min_delivered,
+                    across=None
+                    if across is None
+                    else claim_abuse.WholeRecord(
+                        claims=max(0, across.claims - less.get("claims", 0)),
+                        delivered=max(0, across.delivered - less.get("delivered", 0)),
+                        rate=across.rate * factor,
+                        categories=across.categories,
+                    ),
                 )
                 found = record(
                     claim_abuse.unexplained(own, less),
@@ -456,7 +475,12 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     explained=less.get("claims", 0),
                 )
         if peers is not None and own_key:
-            found = await self.recent_weeks(own_key, ("seller", seller), found)
+            keys = (
+                [own_key]
+                if across is None
+                else [category_seller(c, seller) or own_key for c, _ in across.categories]
+            )
+            found = await self.recent_weeks(keys, ("seller", seller), found)
         return found, peers
 
     def seller_record(
@@ -470,12 +494,15 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         spreads: Mapping[str, PeerSpread],
         min_delivered: float,
         explained: int = 0,
+        across: claim_abuse.WholeRecord | None = None,
     ) -> list[Finding]:
         """The seller's claim-abuse findings from its counts (`own`: the seller's, `mine`: the
         seller's in its category), against its category's peers (`peers`, robust baseline per
         metric) and the honest sellers' spread (`spreads`). `explained`: the claims left out
         of the counts as other parties' fraud (`claim_abuse.explained_by`), named in the
-        findings' numbers."""
+        findings' numbers. `across`: the seller's record in all its categories against the
+        honest rate of its mix (`claim_abuse.whole_record`), which the claim-rate sequential
+        test weighs instead of the one category's where the honest sellers' spread is known."""
         cfg, t = self.config, self.t
         found = claim_abuse.seller_findings(
             seller,
@@ -510,18 +537,32 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     *peers.get("claims_high_value", (0, 0)), *peers["claims"]
                 ),
             )
+            k, n, spread, min_trials = (
+                mine.get("claims", 0),
+                mine.get("delivered", 0),
+                spreads.get("claims"),
+                min_delivered,
+            )
+            what = "claim rate in the category"
+            if across is not None and spread is not None and len(across.categories) > 1:
+                # A seller of several categories holds a few deliveries in each: its claims are
+                # weighed together, against the honest rate of its own mix of categories.
+                k, n = across.claims, across.delivered
+                spread = PeerSpread(across.rate, spread.concentration)
+                min_trials = claim_abuse.min_deliveries(across.rate, cfg.seller_min_expected_claims)
+                what = f"claim rate in its {len(across.categories)} categories"
             found += self.sequential_test(
                 code="SELLER_CLAIM_RATE_SEQUENTIAL",
-                what="claim rate in the category",
+                what=what,
                 pattern=claim_abuse.PATTERN,
                 entity=("seller", seller),
-                k=mine.get("claims", 0),
-                n=mine.get("delivered", 0),
+                k=k,
+                n=n,
                 peers=peers["claims"],
-                spread=spreads.get("claims"),
+                spread=spread,
                 prior_rate=claim_abuse.RATES[0][4],
                 action=claim_abuse.ACTION,
-                min_trials=min_delivered,
+                min_trials=min_trials,
                 extra_log_bf=signs,
                 s=cfg.seller_sequential,
             )
@@ -587,7 +628,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         return claim_abuse.explained_counts(returns, flagged, since, self.day)
 
     async def recent_weeks(
-        self, own_key: str, entity: tuple[str, str], found: list[Finding]
+        self, keys: list[str], entity: tuple[str, str], found: list[Finding]
     ) -> list[Finding]:
         """The seller's claim-rate findings read against its recent weeks
         (`claim_abuse.after_spell`): a spell that is over stands the flag down. Read only when
@@ -599,11 +640,19 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         if not days or whole is None or whole.log_bf <= 0:
             return found
         since, until = self.window(timedelta(days=days))
-        recent = (
-            await features.window_totals(
-                self.session, [("category_seller", own_key)], list(RECENT_METRICS), since, until
-            )
-        ).get(("category_seller", own_key), {})
+        # The seller's recent weeks in the categories its whole record counts (`keys`, each a
+        # `category_seller`), against the rate that record was weighed against.
+        read = await features.window_totals(
+            self.session,
+            [("category_seller", key) for key in keys],
+            list(RECENT_METRICS),
+            since,
+            until,
+        )
+        recent = {
+            metric: sum(read.get(("category_seller", key), {}).get(metric, 0) for key in keys)
+            for metric in RECENT_METRICS
+        }
         test = sequential_test(
             recent.get("claims", 0),
             recent.get("delivered", 0),
@@ -617,36 +666,56 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             self.sequential[key] = test
         return found
 
-    async def honest_sellers(self, category: str, own_key: str) -> PeerSpread | None:
+    async def honest_sellers(
+        self, category: str, own_key: str, seller: str
+    ) -> tuple[PeerSpread | None, dict[str, float], dict[str, tuple[int, int]]]:
         """The honest population of the category's claim rates for the sequential test
         (`claim_abuse.honest_population`): the category's ordinary sellers' rate, with the
-        spread of every category's sellers pooled. One read of every seller's claims and
-        deliveries in the window; None before the category has other sellers."""
+        spread of every category's sellers pooled; the honest rate of each other category the
+        seller sells in (its other sellers' population there, with the same spread), and the
+        seller's (claims, deliveries) in those categories (`claim_abuse.whole_record`). One
+        read of every seller's claims and deliveries in the window; no population before the
+        category has other sellers."""
         since, until = self.window(self.config.long_window)
         everyone = await features.entity_totals(
             self.session, "category_seller", ["claims", "delivered"], since, until
         )
         by_category: dict[str, list[tuple[int, int]]] = {}
+        cells: dict[str, tuple[int, int]] = {}
         for key, counts in everyone.items():
             if key == own_key:
                 continue
-            by_category.setdefault(key.split("|", 1)[0], []).append(
-                (counts.get("claims", 0), counts.get("delivered", 0))
-            )
+            name = key.split("|", 1)[0]
+            pair = (counts.get("claims", 0), counts.get("delivered", 0))
+            if key == category_seller(name, seller):
+                cells[name] = pair
+            by_category.setdefault(name, []).append(pair)
         if not by_category.get(category):
-            return None
+            return None, {}, {}
         prior = claim_abuse.RATES[0][4]
         bases, concentration = claim_abuse.pooled_concentration(
             by_category, self.t, prior_rate=prior
         )
-        return claim_abuse.honest_population(
-            bases[category],
-            by_category[category],
-            concentration,
-            self.t,
-            self.config.sequential,
-            prior_rate=prior,
-        )
+
+        def population(name: str, peers: list[tuple[int, int]]) -> PeerSpread:
+            return claim_abuse.honest_population(
+                bases[name],
+                peers,
+                concentration,
+                self.t,
+                self.config.sequential,
+                prior_rate=prior,
+            )
+
+        honest = population(category, by_category[category])
+        rates = {category: honest.rate}
+        for name, pair in cells.items():
+            # The category's sellers but this one: the seller is not its own peer there.
+            others = list(by_category[name])
+            others.remove(pair)
+            if others:
+                rates[name] = population(name, others).rate
+        return honest, rates, cells
 
     async def reexamine_seller(self, facts: ReturnFacts) -> None:
         """A flagged seller's record read again on a delivery to it, not only on its claims:
