@@ -448,6 +448,9 @@ class WholeRecord:
     rate: float
     # The categories counted, each with its honest sellers' rate.
     categories: tuple[tuple[str, float], ...]
+    # How alike honest sellers' whole records are (`whole_records_concentration`); 0: not
+    # read, the categories' pooled spread stands.
+    concentration: float = 0.0
 
 
 def whole_record(
@@ -483,6 +486,41 @@ def whole_record(
         rate=sum(n * rates[category] for category, (_, n) in kept.items()) / delivered,
         categories=tuple(sorted((category, rates[category]) for category in kept)),
     )
+
+
+def whole_records_concentration(
+    sellers: Sequence[Mapping[str, tuple[int, int]]],
+    bases: Mapping[str, RobustBaseline],
+    t: Thresholds,
+    *,
+    prior_rate: float,
+) -> float:
+    """How alike honest sellers are on their whole records (`whole_record`): each seller's
+    (claims, deliveries) per category summed, its deliveries standardised by its categories'
+    rates as `pooled_concentration` standardises one category's record.
+
+    A seller claiming a little above its peers does so in every category it sells in, but a
+    shop's few deliveries per category hide that: the spread read from the categories one
+    seller at a time comes out narrower than the sellers' own (simulated, a + b read as 1,000
+    where sellers were drawn at 120-200), and a test of the whole record against it would
+    take an honest seller's own level for evidence. The whole record's test weighs against the
+    wider of the two (`ClaimInputs.honest_sellers`)."""
+    pairs = [(k, n) for cells in sellers for k, n in cells.values()]
+    total_k = sum(max(k, 0) for k, _ in pairs)
+    total_n = sum(max(n, 0) for _, n in pairs)
+    reference = peer_rate(total_k, total_n, prior_rate, t.prior_strength)
+    standardised: list[tuple[int, int]] = []
+    for cells in sellers:
+        k = sum(max(c, 0) for c, _ in cells.values())
+        expected = 0.0
+        for category, (_, n) in cells.items():
+            base = bases.get(category)
+            spread = base.spread if base is not None else None
+            expected += max(n, 0) * (spread.rate if spread is not None else reference)
+        if k > 0 or expected > 0:
+            standardised.append((k, max(round(expected / reference), k)))
+    market = robust_baseline(standardised, t, prior_rate=prior_rate).spread
+    return market.concentration if market is not None else t.max_concentration
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ shared identities' (`detectors.collusion`) counts, then the QC and evidence read
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
@@ -115,6 +115,22 @@ def recent_read(facts: ReturnFacts, config: ScoringConfig) -> list[features.Enti
     seller in its category."""
     own_key = category_seller(facts.category, facts.seller_id)
     return [("category_seller", own_key)] if own_key and config.seller_recent_days else []
+
+
+@dataclass(frozen=True, slots=True)
+class HonestSellers:
+    """What `ClaimInputs.honest_sellers` reads of the category's sellers and the market's."""
+
+    # The category's honest population (None before it has other sellers).
+    population: PeerSpread | None = None
+    # The honest rate of each category the seller sells in that has other sellers.
+    rates: dict[str, float] = field(default_factory=dict)
+    # The seller's (claims, deliveries) in its categories other than the claim's.
+    cells: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # How alike honest sellers' whole records are, where the seller sells in several
+    # categories (`claim_abuse.whole_records_concentration`, never narrower than the
+    # categories' pooled spread); 0 where not read.
+    whole_concentration: float = 0.0
 
 
 class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
@@ -374,11 +390,12 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         # The honest sellers' spread, where the category has other sellers, is the claim
         # rate's; the peers' own spread is estimated only where it is not (no other rate's
         # spread is read).
-        honest, rates, cells = (
+        read = (
             await self.honest_sellers(facts.category, own_key, seller)
             if facts.category and own_key
-            else (None, {}, {})
+            else HonestSellers()
         )
+        honest = read.population
         if facts.category and own_key:
             # The category's other sellers one by one, outliers left out: a claim abuser in
             # the category does not raise the bar for the next one.
@@ -414,12 +431,14 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         # claim reads them (`claim_abuse.whole_record`).
         across = (
             claim_abuse.whole_record(
-                {**cells, facts.category: (mine.get("claims", 0), mine.get("delivered", 0))},
-                rates,
+                {**read.cells, facts.category: (mine.get("claims", 0), mine.get("delivered", 0))},
+                read.rates,
             )
             if mine is not None and facts.category and honest is not None
             else None
         )
+        if across is not None:
+            across = replace(across, concentration=read.whole_concentration)
         record = partial(
             self.seller_record,
             seller,
@@ -467,6 +486,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                         delivered=max(0, across.delivered - less.get("delivered", 0)),
                         rate=across.rate * factor,
                         categories=across.categories,
+                        concentration=across.concentration,
                     ),
                 )
                 found = record(
@@ -548,7 +568,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 # A seller of several categories holds a few deliveries in each: its claims are
                 # weighed together, against the honest rate of its own mix of categories.
                 k, n = across.claims, across.delivered
-                spread = PeerSpread(across.rate, spread.concentration)
+                spread = PeerSpread(across.rate, across.concentration or spread.concentration)
                 min_trials = claim_abuse.min_deliveries(across.rate, cfg.seller_min_expected_claims)
                 what = f"claim rate in its {len(across.categories)} categories"
             found += self.sequential_test(
@@ -666,9 +686,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             self.sequential[key] = test
         return found
 
-    async def honest_sellers(
-        self, category: str, own_key: str, seller: str
-    ) -> tuple[PeerSpread | None, dict[str, float], dict[str, tuple[int, int]]]:
+    async def honest_sellers(self, category: str, own_key: str, seller: str) -> HonestSellers:
         """The honest population of the category's claim rates for the sequential test
         (`claim_abuse.honest_population`): the category's ordinary sellers' rate, with the
         spread of every category's sellers pooled; the honest rate of each other category the
@@ -691,7 +709,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 cells[name] = pair
             by_category.setdefault(name, []).append(pair)
         if not by_category.get(category):
-            return None, {}, {}
+            return HonestSellers()
         prior = claim_abuse.RATES[0][4]
         bases, concentration = claim_abuse.pooled_concentration(
             by_category, self.t, prior_rate=prior
@@ -715,7 +733,23 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             others.remove(pair)
             if others:
                 rates[name] = population(name, others).rate
-        return honest, rates, cells
+        if len(rates) > 1:
+            # The whole record is weighed against the sellers' whole records' spread where it
+            # is wider than the categories' (`claim_abuse.whole_records_concentration`).
+            sellers: dict[str, dict[str, tuple[int, int]]] = {}
+            for key, counts in everyone.items():
+                if key == own_key:
+                    continue
+                name, _, who = key.partition("|")
+                sellers.setdefault(who, {})[name] = (
+                    counts.get("claims", 0),
+                    counts.get("delivered", 0),
+                )
+            whole = claim_abuse.whole_records_concentration(
+                list(sellers.values()), bases, self.t, prior_rate=prior
+            )
+            return HonestSellers(honest, rates, cells, min(concentration, whole))
+        return HonestSellers(honest, rates, cells)
 
     async def reexamine_seller(self, facts: ReturnFacts) -> None:
         """A flagged seller's record read again on a delivery to it, not only on its claims:
