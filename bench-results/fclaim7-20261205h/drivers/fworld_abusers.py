@@ -26,6 +26,7 @@ def at_of(r):
     return next(s.at for s in r.scans if s.kind == "DELIVERED_TO_SELLER")
 
 
+goal = []  # (seed, abuser, days one category, days whole) of abusers at >= 2.5x with >= 15 claims
 for seed in map(int, sys.argv[1:]):
     w = build_world(seed, end=datetime(2026, 12, 5, 12, tzinfo=UTC))
     abusers = w.truth["claim_abuse"]["seller"]
@@ -68,3 +69,16 @@ for seed in map(int, sys.argv[1:]):
               f"log BF {sequential_test(k[top], n[top], PeerSpread(rate[top], CONC), S).log_bf:.1f}; "
               f"whole record log BF {sequential_test(K, N, PeerSpread(pbar, CONC), S).log_bf:.1f}; "
               f"days to {LEVEL:.1f}: one category {cell_day and round(cell_day, 1)}, whole {whole_day and round(whole_day, 1)}")
+        if K / N / pbar >= 2.5 and K >= 15:
+            goal.append((seed, a, cell_day, whole_day))
+
+
+def median(xs):
+    xs = sorted(xs)
+    return (xs[(len(xs) - 1) // 2] + xs[len(xs) // 2]) / 2 if xs else None
+
+
+for label, i in (("one category at a time", 2), ("whole record", 3)):
+    days = [g[i] for g in goal if g[i] is not None]
+    print(f"goal abusers (>= 2.5x shown, >= 15 claims) reaching the alert, {label}: "
+          f"{len(days)}/{len(goal)}, median days {median(days) and round(median(days), 1)}")
