@@ -6,9 +6,15 @@ deliveries per category never reach the test's five events or its alert."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 from collections import defaultdict
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
 
 from services.fraud.detectors import claim_abuse
 from services.fraud.detectors.stats import PeerSpread, Sequential, Thresholds, sequential_test
@@ -160,3 +166,140 @@ def test_honest_shops_with_a_high_claiming_category_stay_within_the_stated_rate(
             alerted += ever
             high += ever and "c7" in final
     assert alerted / total <= S.alpha, (alerted, total, high)
+
+
+# --- On review: the whole record read whatever the event's category, in the recent weeks'
+# own mix, and its spread read once per session (`scoring.claim_abuse`).
+
+
+def _assessor(
+    everyone: dict[str, dict[str, int]],
+    monkeypatch: Any,
+    recent: dict[str, dict[str, int]] | None = None,
+) -> Any:
+    """A claim assessor reading `everyone` (`category_seller` window totals), with no
+    database: the category's peers are empty, the recent weeks and explained claims none."""
+    from services.fraud.features import repository as features
+    from services.fraud.scoring import claim_abuse as scoring
+    from services.fraud.scoring.base import default_config
+
+    async def entity_totals(session, entity_type, metrics, since, until, *, id_prefix=""):  # type: ignore[no-untyped-def]
+        return {k: v for k, v in everyone.items() if k.startswith(id_prefix)}
+
+    async def window_totals(session, keys, metrics, since, until):  # type: ignore[no-untyped-def]
+        weeks = everyone if recent is None else recent
+        return {key: weeks.get(key[1], {}) for key in keys if key[0] == "category_seller"}
+
+    monkeypatch.setattr(features, "entity_totals", entity_totals)
+    monkeypatch.setattr(features, "window_totals", window_totals)
+    a = scoring.ClaimInputs.__new__(scoring.ClaimInputs)
+    a.session = SimpleNamespace(info={})
+    a.config = default_config()
+    a.t = a.config.thresholds
+    a.at = datetime(2026, 6, 1, tzinfo=UTC)
+    a.day = a.at.date()
+    a.sequential = {}
+    a.looked_back = set()
+    a.evaluated = {}
+
+    async def peers(*args: Any, **kwargs: Any) -> dict[str, tuple[int, int]]:
+        return {num: (0, 0) for _, _, num, _, _ in claim_abuse.RATES}
+
+    async def explained(*args: Any, **kwargs: Any) -> dict[str, int]:
+        return {}
+
+    a.peers = peers
+    a.explained = explained
+    return a
+
+
+def _market() -> dict[str, dict[str, int]]:
+    """Two categories of twenty honest sellers each (1 claim in 30), and a shop claiming at
+    five times that in both, which also sells in a category where it is alone."""
+    everyone = {f"{c}|s{i}": {"claims": 1, "delivered": 30} for c in ("A", "B") for i in range(20)}
+    everyone |= {
+        "A|shop": {"claims": 8, "delivered": 45},
+        "B|shop": {"claims": 8, "delivered": 45},
+        "L|shop": {"claims": 0, "delivered": 40},
+    }
+    return everyone
+
+
+def _scored(a: Any, category: str, market: dict[str, dict[str, int]] | None = None) -> Any:
+    facts = SimpleNamespace(seller_id="shop", category=category)
+    key = ("category_seller", f"{category}|shop")
+    totals = {key: dict((market or _market())[f"{category}|shop"])}
+    asyncio.run(a.seller_tests(facts, totals))
+    return a.sequential.get((claim_abuse.PATTERN, "seller", "shop"))
+
+
+def test_a_delivery_in_a_lone_category_tests_the_shop_on_its_whole_record(
+    monkeypatch: Any,
+) -> None:
+    from services.fraud.detectors.sequential import clears
+
+    on_a = _scored(_assessor(_market(), monkeypatch), "A")
+    on_lone = _scored(_assessor(_market(), monkeypatch), "L")
+    assert on_a is not None and on_lone is not None
+    # Alerted on its whole record (16 claims in 90 deliveries of A and B, about 3 % honest)...
+    assert on_a.log_bf >= ALERT_AT
+    # ...and a delivery where it has no peer weighs the same record, not 0 of 40 against the
+    # prior: it does not clear what the whole record found.
+    assert (on_lone.k, on_lone.n) == (on_a.k, on_a.n)
+    # (The categories' spread read without the event's own record differs a little.)
+    assert on_lone.log_bf >= ALERT_AT
+    s = default_config_sequential()
+    assert not clears(claim_abuse.PATTERN, on_lone, [], s)
+
+
+def default_config_sequential() -> Sequential:
+    from services.fraud.scoring.base import default_config
+
+    return default_config().sequential
+
+
+def test_the_whole_records_spread_is_read_once_per_session(monkeypatch: Any) -> None:
+    calls = []
+    real = claim_abuse.whole_records_concentration
+
+    def counted(*args: Any, **kwargs: Any) -> float:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(claim_abuse, "whole_records_concentration", counted)
+    a = _assessor(_market(), monkeypatch)
+    _scored(a, "A")
+    _scored(a, "B")
+    _scored(a, "L")
+    assert len(calls) == 1
+
+
+def test_the_recent_weeks_are_weighed_at_their_own_mix_of_categories() -> None:
+    from services.fraud.scoring.claim_abuse import recent_rate
+
+    rates = {"A|s": 0.02, "B|s": 0.12}
+    mix = (100 * 0.02 + 100 * 0.12) / 200  # the long window's mix: 7 %
+    # Recent weeks all in the low-claim category: its 2 %, not the 7 % mix.
+    assert recent_rate({"A|s": 50, "B|s": 0}, rates, mix, mix) == pytest.approx(0.02)
+    # In the long window's mix: its rate; scaled as the test scaled the mix (explained claims).
+    assert recent_rate({"A|s": 10, "B|s": 10}, rates, mix, mix) == pytest.approx(mix)
+    assert recent_rate({"A|s": 50, "B|s": 0}, rates, mix, mix / 2) == pytest.approx(0.01)
+    # One category (no mix): the test's own rate.
+    assert recent_rate({"A|s": 50}, {"A|s": 0.0}, 0.0, 0.04) == 0.04
+
+
+def test_recent_weeks_in_the_low_claim_category_are_read_at_its_rate(monkeypatch: Any) -> None:
+    from services.fraud.detectors.sequential import clears
+
+    # A claims 1 in 50 (2 %), B 6 in 50 (12 %); the shop at about twice both (mix 7 %).
+    market = {f"A|s{i}": {"claims": 1, "delivered": 50} for i in range(20)}
+    market |= {f"B|s{i}": {"claims": 6, "delivered": 50} for i in range(20)}
+    market |= {
+        "A|shop": {"claims": 8, "delivered": 100},
+        "B|shop": {"claims": 26, "delivered": 100},
+    }
+    # Its recent weeks all in A, still at twice A's rate: 8 of 200 (4 %), under the 7 % mix.
+    recent = {"A|shop": {"claims": 8, "delivered": 200}}
+    test = _scored(_assessor(market, monkeypatch, recent), "A", market)
+    assert test is not None
+    assert not clears(claim_abuse.PATTERN, test, [], default_config_sequential())

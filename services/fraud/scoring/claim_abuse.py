@@ -4,7 +4,7 @@ shared identities' (`detectors.collusion`) counts, then the QC and evidence read
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -19,7 +19,14 @@ from services.fraud.detectors import (
 )
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.sequential import stronger_of
-from services.fraud.detectors.stats import PeerSpread, peer_rate, sequential_test
+from services.fraud.detectors.stats import (
+    PeerSpread,
+    RobustBaseline,
+    Sequential,
+    Thresholds,
+    peer_rate,
+    sequential_test,
+)
 from services.fraud.features import repository as features
 from services.fraud.features.custody import weight_drop
 from services.fraud.features.service import (
@@ -39,6 +46,7 @@ from services.fraud.scoring.evidence_reuse import EvidenceInputs
 from services.fraud.scoring.qc_contradiction import QcInputs
 from services.fraud.scoring.returns_abuse import ReturnsInputs
 from shared.events import EvidenceItem, ShipmentEventType
+from shared.unit_of_work import unit_of
 
 # The other parties' alerts whose fraud explains a seller's returns (`ClaimInputs.explained`).
 PILFERAGE_AGENT = (f"{pilferage.PATTERN_PREFIX}AGENT",)
@@ -131,6 +139,8 @@ class HonestSellers:
     # categories (`claim_abuse.whole_records_concentration`, never narrower than the
     # categories' pooled spread); 0 where not read.
     whole_concentration: float = 0.0
+    # The categories' pooled spread (0: not read).
+    pooled: float = 0.0
 
 
 class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
@@ -434,11 +444,14 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 {**read.cells, facts.category: (mine.get("claims", 0), mine.get("delivered", 0))},
                 read.rates,
             )
-            if mine is not None and facts.category and honest is not None
+            if mine is not None and facts.category and read.rates
             else None
         )
         if across is not None:
-            across = replace(across, concentration=read.whole_concentration)
+            across = replace(across, concentration=read.whole_concentration or read.pooled)
+            if [c for c, _ in across.categories] == [facts.category]:
+                # The seller's one category with other sellers is this one: its own test.
+                across = None
         record = partial(
             self.seller_record,
             seller,
@@ -495,12 +508,15 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     explained=less.get("claims", 0),
                 )
         if peers is not None and own_key:
-            keys = (
-                [own_key]
+            # The recent weeks read the categories the test weighed, each at its rate.
+            rates = (
+                {own_key: 0.0}
                 if across is None
-                else [category_seller(c, seller) or own_key for c, _ in across.categories]
+                else {category_seller(c, seller) or own_key: r for c, r in across.categories}
             )
-            found = await self.recent_weeks(keys, ("seller", seller), found)
+            found = await self.recent_weeks(
+                rates, ("seller", seller), found, mix=across.rate if across else 0.0
+            )
         return found, peers
 
     def seller_record(
@@ -564,13 +580,23 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 min_delivered,
             )
             what = "claim rate in the category"
-            if across is not None and spread is not None and len(across.categories) > 1:
+            if across is not None:
                 # A seller of several categories holds a few deliveries in each: its claims are
                 # weighed together, against the honest rate of its own mix of categories.
                 k, n = across.claims, across.delivered
-                spread = PeerSpread(across.rate, across.concentration or spread.concentration)
+                # Where the event's category has no other seller, its record is left out of
+                # the whole record (`claim_abuse.whole_record`), which is tested all the same:
+                # the one category's test against the prior would replace it, and clear it.
+                spread = PeerSpread(
+                    across.rate,
+                    across.concentration or (spread.concentration if spread else 0.0),
+                )
                 min_trials = claim_abuse.min_deliveries(across.rate, cfg.seller_min_expected_claims)
-                what = f"claim rate in its {len(across.categories)} categories"
+                what = (
+                    f"claim rate in its {len(across.categories)} categories"
+                    if len(across.categories) > 1
+                    else f"claim rate in category {across.categories[0][0]}"
+                )
             found += self.sequential_test(
                 code="SELLER_CLAIM_RATE_SEQUENTIAL",
                 what=what,
@@ -648,20 +674,28 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         return claim_abuse.explained_counts(returns, flagged, since, self.day)
 
     async def recent_weeks(
-        self, keys: list[str], entity: tuple[str, str], found: list[Finding]
+        self,
+        rates: Mapping[str, float],
+        entity: tuple[str, str],
+        found: list[Finding],
+        *,
+        mix: float = 0.0,
     ) -> list[Finding]:
         """The seller's claim-rate findings read against its recent weeks
         (`claim_abuse.after_spell`): a spell that is over stands the flag down. Read only when
         the whole record leans towards abuse (otherwise there is nothing to stand down), so an
-        ordinary seller's claim costs no query."""
+        ordinary seller's claim costs no query. `rates`: the `category_seller` keys the test
+        weighed, each with its category's honest rate, and `mix` the rate of the whole record's
+        mix of them (0: one category, read at the test's rate)."""
         days = self.config.seller_recent_days
         key = (claim_abuse.PATTERN, *entity)
         whole = self.sequential.get(key)
         if not days or whole is None or whole.log_bf <= 0:
             return found
         since, until = self.window(timedelta(days=days))
-        # The seller's recent weeks in the categories its whole record counts (`keys`, each a
-        # `category_seller`), against the rate that record was weighed against.
+        # The seller's recent weeks in the categories its whole record counts, against the
+        # honest rate of the recent weeks' own mix (`recent_rate`).
+        keys = list(rates)
         read = await features.window_totals(
             self.session,
             [("category_seller", key) for key in keys],
@@ -673,10 +707,16 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             metric: sum(read.get(("category_seller", key), {}).get(metric, 0) for key in keys)
             for metric in RECENT_METRICS
         }
+        rate = recent_rate(
+            {key: read.get(("category_seller", key), {}).get("delivered", 0) for key in keys},
+            rates,
+            mix,
+            whole.peer,
+        )
         test = sequential_test(
             recent.get("claims", 0),
             recent.get("delivered", 0),
-            PeerSpread(whole.peer, whole.concentration),
+            PeerSpread(rate, whole.concentration),
             self.config.sequential,
         )
         found, over = claim_abuse.after_spell(found, test, self.config.sequential)
@@ -687,69 +727,27 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         return found
 
     async def honest_sellers(self, category: str, own_key: str, seller: str) -> HonestSellers:
-        """The honest population of the category's claim rates for the sequential test
-        (`claim_abuse.honest_population`): the category's ordinary sellers' rate, with the
-        spread of every category's sellers pooled; the honest rate of each other category the
-        seller sells in (its other sellers' population there, with the same spread), and the
-        seller's (claims, deliveries) in those categories (`claim_abuse.whole_record`). One
-        read of every seller's claims and deliveries in the window; no population before the
-        category has other sellers."""
+        """The honest population of the category's claim rates for the sequential test, the
+        honest rate of each other category the seller sells in and its record there
+        (`honest_sellers_of`). One read of every seller's claims and deliveries in the window,
+        kept for the session, as is the whole records' spread read from it."""
         since, until = self.window(self.config.long_window)
         everyone = await features.entity_totals(
             self.session, "category_seller", ["claims", "delivered"], since, until
         )
-        by_category: dict[str, list[tuple[int, int]]] = {}
-        cells: dict[str, tuple[int, int]] = {}
-        for key, counts in everyone.items():
-            if key == own_key:
-                continue
-            name = key.split("|", 1)[0]
-            pair = (counts.get("claims", 0), counts.get("delivered", 0))
-            if key == category_seller(name, seller):
-                cells[name] = pair
-            by_category.setdefault(name, []).append(pair)
-        if not by_category.get(category):
-            return HonestSellers()
-        prior = claim_abuse.RATES[0][4]
-        bases, concentration = claim_abuse.pooled_concentration(
-            by_category, self.t, prior_rate=prior
+        kept = unit_of(self.session).get(_WholeSpreads).by_window
+
+        def whole(bases: Mapping[str, RobustBaseline]) -> float:
+            # Once per session (a consumer poll): every seller's whole record, this one's
+            # included (docs: an abuser can only widen the spread, which loses detection and
+            # raises no false alarm). Recomputed per claim it cost 0.13 s at 3,000 sellers.
+            if (since, until) not in kept:
+                kept[(since, until)] = whole_records_spread(everyone, bases, self.t)
+            return kept[(since, until)]
+
+        return honest_sellers_of(
+            everyone, category, own_key, seller, self.t, self.config.sequential, whole
         )
-
-        def population(name: str, peers: list[tuple[int, int]]) -> PeerSpread:
-            return claim_abuse.honest_population(
-                bases[name],
-                peers,
-                concentration,
-                self.t,
-                self.config.sequential,
-                prior_rate=prior,
-            )
-
-        honest = population(category, by_category[category])
-        rates = {category: honest.rate}
-        for name, pair in cells.items():
-            # The category's sellers but this one: the seller is not its own peer there.
-            others = list(by_category[name])
-            others.remove(pair)
-            if others:
-                rates[name] = population(name, others).rate
-        if len(rates) > 1:
-            # The whole record is weighed against the sellers' whole records' spread where it
-            # is wider than the categories' (`claim_abuse.whole_records_concentration`).
-            sellers: dict[str, dict[str, tuple[int, int]]] = {}
-            for key, counts in everyone.items():
-                if key == own_key:
-                    continue
-                name, _, who = key.partition("|")
-                sellers.setdefault(who, {})[name] = (
-                    counts.get("claims", 0),
-                    counts.get("delivered", 0),
-                )
-            whole = claim_abuse.whole_records_concentration(
-                list(sellers.values()), bases, self.t, prior_rate=prior
-            )
-            return HonestSellers(honest, rates, cells, min(concentration, whole))
-        return HonestSellers(honest, rates, cells)
 
     async def reexamine_seller(self, facts: ReturnFacts) -> None:
         """A flagged seller's record read again on a delivery to it, not only on its claims:
@@ -774,3 +772,97 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         found, _ = await self.seller_tests(facts, totals)
         self.evaluated_entity("seller", seller)
         self.evaluated[("seller", seller)].extend(found)
+
+
+@dataclass(slots=True)
+class _WholeSpreads:
+    """The session's whole records' spread (`ClaimInputs.honest_sellers`), by window: read
+    once per consumer batch, as the all-sellers read it comes from is kept
+    (`features.entity_totals`)."""
+
+    by_window: dict[tuple[date, date], float] = field(default_factory=dict)
+
+
+def whole_records_spread(
+    everyone: Mapping[str, Mapping[str, int]],
+    bases: Mapping[str, RobustBaseline],
+    t: Thresholds,
+) -> float:
+    """`claim_abuse.whole_records_concentration` of every seller's whole record in `everyone`
+    (`category_seller` window totals)."""
+    sellers: dict[str, dict[str, tuple[int, int]]] = {}
+    for key, counts in everyone.items():
+        name, _, who = key.partition("|")
+        sellers.setdefault(who, {})[name] = (counts.get("claims", 0), counts.get("delivered", 0))
+    return claim_abuse.whole_records_concentration(
+        list(sellers.values()), bases, t, prior_rate=claim_abuse.RATES[0][4]
+    )
+
+
+def honest_sellers_of(
+    everyone: Mapping[str, Mapping[str, int]],
+    category: str,
+    own_key: str,
+    seller: str,
+    t: Thresholds,
+    s: Sequential,
+    whole: Callable[[Mapping[str, RobustBaseline]], float],
+) -> HonestSellers:
+    """The honest population of the category's claim rates for the sequential test
+    (`claim_abuse.honest_population`): the category's ordinary sellers' rate, with the spread
+    of every category's sellers pooled; the honest rate of each other category the seller
+    sells in (its other sellers' population there, with the same spread), and the seller's
+    (claims, deliveries) in those categories (`claim_abuse.whole_record`). No population
+    before the category has other sellers, but the seller's other categories are read all the
+    same: a seller whose whole record is tested is tested on it whatever category its event
+    is in (a lone category's event does not replace that test with its own). `whole`: the
+    whole records' spread from the categories' baselines."""
+    by_category: dict[str, list[tuple[int, int]]] = {}
+    cells: dict[str, tuple[int, int]] = {}
+    for key, counts in everyone.items():
+        if key == own_key:
+            continue
+        name = key.split("|", 1)[0]
+        pair = (counts.get("claims", 0), counts.get("delivered", 0))
+        if key == category_seller(name, seller):
+            cells[name] = pair
+        by_category.setdefault(name, []).append(pair)
+    if not by_category:
+        return HonestSellers()
+    prior = claim_abuse.RATES[0][4]
+    bases, concentration = claim_abuse.pooled_concentration(by_category, t, prior_rate=prior)
+
+    def population(name: str, peers: list[tuple[int, int]]) -> PeerSpread:
+        return claim_abuse.honest_population(
+            bases[name], peers, concentration, t, s, prior_rate=prior
+        )
+
+    honest = population(category, by_category[category]) if by_category.get(category) else None
+    rates = {category: honest.rate} if honest is not None else {}
+    for name, pair in cells.items():
+        # The category's sellers but this one: the seller is not its own peer there.
+        others = list(by_category[name])
+        others.remove(pair)
+        if others:
+            rates[name] = population(name, others).rate
+    if len(rates) > 1 or (rates and honest is None):
+        # The whole record is weighed against the sellers' whole records' spread where it is
+        # wider than the categories' (`claim_abuse.whole_records_concentration`).
+        return HonestSellers(honest, rates, cells, min(concentration, whole(bases)), concentration)
+    return HonestSellers(honest, rates, cells, pooled=concentration)
+
+
+def recent_rate(
+    delivered: Mapping[str, float], rates: Mapping[str, float], mix: float, peer: float
+) -> float:
+    """The honest rate of a seller's recent weeks (`ClaimInputs.recent_weeks`): its recent
+    deliveries in each category (`delivered`) weighed by that category's rate (`rates`), scaled
+    as the whole record's test scaled its mix's rate (`mix`) to its own (`peer`: the claims
+    other parties' fraud explains, left out, lower it). A shop whose recent weeks lie in its
+    low-claim categories is read against their rate, not the long window's mix. `mix` 0: the
+    test's own rate (one category)."""
+    total = sum(max(n, 0) for n in delivered.values())
+    if mix <= 0 or total <= 0:
+        return peer
+    recent = sum(max(n, 0) * rates.get(key, mix) for key, n in delivered.items()) / total
+    return peer * recent / mix
