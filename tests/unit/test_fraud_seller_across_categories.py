@@ -303,3 +303,30 @@ def test_recent_weeks_in_the_low_claim_category_are_read_at_its_rate(monkeypatch
     test = _scored(_assessor(market, monkeypatch, recent), "A", market)
     assert test is not None
     assert not clears(claim_abuse.PATTERN, test, [], default_config_sequential())
+
+
+def test_the_sellers_own_other_categories_do_not_make_their_honest_population() -> None:
+    from services.fraud.scoring.base import default_config
+    from services.fraud.scoring.claim_abuse import honest_sellers_of
+
+    config = default_config()
+
+    def read(shop_in_b: int) -> Any:
+        claims = [0, 1, 2, 3, 1, 0, 2, 1, 3, 0, 1, 2, 0, 1, 2, 3, 1, 0, 2, 1]
+        market = {f"A|s{i}": {"claims": k, "delivered": 30} for i, k in enumerate(claims)}
+        market |= {f"B|s{i}": {"claims": k, "delivered": 40} for i, k in enumerate([1, 2, 3, 3])}
+        market |= {
+            "A|shop": {"claims": 8, "delivered": 45},
+            "B|shop": {"claims": shop_in_b, "delivered": 40},
+        }
+        return honest_sellers_of(
+            market, "A", "A|shop", "shop", config.thresholds, config.sequential, lambda b: 0.0
+        )
+
+    # The shop's record in B, ordinary or high, is weighed, not its own peer there: B's honest
+    # rate and the categories' pooled spread are its other sellers' (a high record in B widened
+    # the spread its whole record is weighed against).
+    ordinary, high = read(1), read(9)
+    assert ordinary.rates == high.rates
+    assert ordinary.pooled == high.pooled
+    assert high.cells["B"] == (9, 40)

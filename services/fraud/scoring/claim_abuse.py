@@ -825,7 +825,10 @@ def honest_sellers_of(
         name = key.split("|", 1)[0]
         pair = (counts.get("claims", 0), counts.get("delivered", 0))
         if key == category_seller(name, seller):
+            # The seller's record in its other categories: weighed, not its own peer there
+            # (in the categories' baselines and pooled spread as in their honest rates).
             cells[name] = pair
+            continue
         by_category.setdefault(name, []).append(pair)
     if not by_category:
         return HonestSellers()
@@ -839,12 +842,10 @@ def honest_sellers_of(
 
     honest = population(category, by_category[category]) if by_category.get(category) else None
     rates = {category: honest.rate} if honest is not None else {}
-    for name, pair in cells.items():
-        # The category's sellers but this one: the seller is not its own peer there.
-        others = list(by_category[name])
-        others.remove(pair)
-        if others:
-            rates[name] = population(name, others).rate
+    for name in cells:
+        # The category's sellers but this one (none: no honest rate, left out).
+        if by_category.get(name):
+            rates[name] = population(name, by_category[name]).rate
     if len(rates) > 1 or (rates and honest is None):
         # The whole record is weighed against the sellers' whole records' spread where it is
         # wider than the categories' (`claim_abuse.whole_records_concentration`).
