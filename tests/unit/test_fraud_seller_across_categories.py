@@ -330,3 +330,27 @@ def test_the_sellers_own_other_categories_do_not_make_their_honest_population() 
     assert ordinary.rates == high.rates
     assert ordinary.pooled == high.pooled
     assert high.cells["B"] == (9, 40)
+
+
+def test_a_claim_in_a_category_without_deliveries_weighs_the_record_the_recent_weeks_read(
+    monkeypatch: Any,
+) -> None:
+    # The shop's claim in A, where it has no delivery in the window; its record is B's.
+    market = _market() | {"A|shop": {"claims": 1, "delivered": 0}}
+    market.pop("L|shop")
+    read: list[list[str]] = []
+    a = _assessor(market, monkeypatch)
+    from services.fraud.features import repository as features
+
+    inner = features.window_totals
+
+    async def recorded(session, keys, metrics, since, until):  # type: ignore[no-untyped-def]
+        read.append([key[1] for key in keys])
+        return await inner(session, keys, metrics, since, until)
+
+    monkeypatch.setattr(features, "window_totals", recorded)
+    test = _scored(a, "A", market)
+    # Weighed on B, the record it has, and its recent weeks read there: one record, not A's
+    # claim without a delivery tested while the recent weeks read B.
+    assert (test.k, test.n) == (8, 45)
+    assert read == [["B|shop"]]
