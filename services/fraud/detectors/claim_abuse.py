@@ -439,6 +439,91 @@ def honest_population(
 
 
 @dataclass(frozen=True, slots=True)
+class WholeRecord:
+    """A seller's claims and deliveries in every category it sells in whose honest population
+    is known, and the honest rate its own mix of categories makes (`whole_record`)."""
+
+    claims: int
+    delivered: int
+    rate: float
+    # The categories counted, each with its honest sellers' rate.
+    categories: tuple[tuple[str, float], ...]
+    # How alike honest sellers' whole records are (`whole_records_concentration`); 0: not
+    # read, the categories' pooled spread stands.
+    concentration: float = 0.0
+
+
+def whole_record(
+    cells: Mapping[str, tuple[int, int]], rates: Mapping[str, float]
+) -> WholeRecord | None:
+    """The seller's record over all its categories (`cells`: its claims and deliveries per
+    category), each delivery weighed by its category's honest rate (`rates`): indirect
+    standardisation, as the pooled spread standardises sellers (`pooled_concentration`).
+
+    A seller of many categories (a marketplace where sellers are shops, not specialists) holds
+    a few deliveries in each; its claims, counted one category at a time, never reach the
+    test's five events or its alert, however far above every category it claims. Summed, they
+    are one record: an honest seller of the honest population claims about its categories'
+    rates times its own factor on each, so its claims in all are about `rate` times that factor
+    per delivery, `rate` the mean of its categories' rates weighed by its deliveries, and the
+    sequential test of the whole record against `rate` with the pooled spread keeps its stated
+    false-alarm rate (the sum of binomials of different rates is less spread than one binomial
+    at their mean, so the null errs wide). An abuser at r times each category is at r times
+    `rate`, the test's alternative. Where the seller sells in one category this is that
+    category's record and rate. A category without an honest rate (no other seller there) is
+    left out, with its claims: what is not weighed against an honest population says nothing."""
+    kept = {
+        category: (min(max(k, 0), n), n)
+        for category, (k, n) in cells.items()
+        if n > 0 and category in rates
+    }
+    if not kept:
+        return None
+    delivered = sum(n for _, n in kept.values())
+    return WholeRecord(
+        claims=sum(k for k, _ in kept.values()),
+        delivered=delivered,
+        rate=sum(n * rates[category] for category, (_, n) in kept.items()) / delivered,
+        categories=tuple(sorted((category, rates[category]) for category in kept)),
+    )
+
+
+def whole_records_concentration(
+    sellers: Sequence[Mapping[str, tuple[int, int]]],
+    bases: Mapping[str, RobustBaseline],
+    t: Thresholds,
+    *,
+    prior_rate: float,
+) -> float:
+    """How alike honest sellers are on their whole records (`whole_record`): each seller's
+    (claims, deliveries) per category summed, its deliveries standardised by its categories'
+    rates as `pooled_concentration` standardises one category's record.
+
+    A seller claiming a little above its peers does so in every category it sells in, but a
+    shop's few deliveries per category hide that: the spread read from the categories one
+    seller at a time comes out narrower than the sellers' own (simulated, a + b read as 1,000
+    where sellers were drawn at 120-200), and a test of the whole record against it would
+    take an honest seller's own level for evidence. The whole record's test weighs against the
+    wider of the two (`ClaimInputs.honest_sellers`)."""
+    pairs = [(k, n) for cells in sellers for k, n in cells.values()]
+    total_k = sum(max(k, 0) for k, _ in pairs)
+    total_n = sum(max(n, 0) for _, n in pairs)
+    reference = peer_rate(total_k, total_n, prior_rate, t.prior_strength)
+    standardised: list[tuple[int, int]] = []
+    for cells in sellers:
+        k = sum(max(c, 0) for c, _ in cells.values())
+        expected = 0.0
+        for category, (_, n) in cells.items():
+            base = bases.get(category)
+            spread = base.spread if base is not None else None
+            expected += max(n, 0) * (spread.rate if spread is not None else reference)
+        if k > 0 or expected > 0:
+            standardised.append((k, max(round(expected / reference), k)))
+    market = robust_baseline(standardised, t, prior_rate=prior_rate).spread
+    return market.concentration if market is not None else t.max_concentration
+
+
+@dataclass(frozen=True, slots=True)
 class FlaggedParties:
     """The other parties under an open alert whose fraud explains what happened to a return:
     buyers under a wrong/used alert, pickup agents and hubs under a pilferage alert, QC agents

@@ -4,8 +4,8 @@ shared identities' (`detectors.collusion`) counts, then the QC and evidence read
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
@@ -19,7 +19,14 @@ from services.fraud.detectors import (
 )
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.sequential import stronger_of
-from services.fraud.detectors.stats import PeerSpread, peer_rate, sequential_test
+from services.fraud.detectors.stats import (
+    PeerSpread,
+    RobustBaseline,
+    Sequential,
+    Thresholds,
+    peer_rate,
+    sequential_test,
+)
 from services.fraud.features import repository as features
 from services.fraud.features.custody import weight_drop
 from services.fraud.features.service import (
@@ -39,6 +46,7 @@ from services.fraud.scoring.evidence_reuse import EvidenceInputs
 from services.fraud.scoring.qc_contradiction import QcInputs
 from services.fraud.scoring.returns_abuse import ReturnsInputs
 from shared.events import EvidenceItem, ShipmentEventType
+from shared.unit_of_work import unit_of
 
 # The other parties' alerts whose fraud explains a seller's returns (`ClaimInputs.explained`).
 PILFERAGE_AGENT = (f"{pilferage.PATTERN_PREFIX}AGENT",)
@@ -115,6 +123,24 @@ def recent_read(facts: ReturnFacts, config: ScoringConfig) -> list[features.Enti
     seller in its category."""
     own_key = category_seller(facts.category, facts.seller_id)
     return [("category_seller", own_key)] if own_key and config.seller_recent_days else []
+
+
+@dataclass(frozen=True, slots=True)
+class HonestSellers:
+    """What `ClaimInputs.honest_sellers` reads of the category's sellers and the market's."""
+
+    # The category's honest population (None before it has other sellers).
+    population: PeerSpread | None = None
+    # The honest rate of each category the seller sells in that has other sellers.
+    rates: dict[str, float] = field(default_factory=dict)
+    # The seller's (claims, deliveries) in its categories other than the claim's.
+    cells: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # How alike honest sellers' whole records are, where the seller sells in several
+    # categories (`claim_abuse.whole_records_concentration`, never narrower than the
+    # categories' pooled spread); 0 where not read.
+    whole_concentration: float = 0.0
+    # The categories' pooled spread (0: not read).
+    pooled: float = 0.0
 
 
 class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
@@ -374,11 +400,12 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         # The honest sellers' spread, where the category has other sellers, is the claim
         # rate's; the peers' own spread is estimated only where it is not (no other rate's
         # spread is read).
-        honest = (
-            await self.honest_sellers(facts.category, own_key)
+        read = (
+            await self.honest_sellers(facts.category, own_key, seller)
             if facts.category and own_key
-            else None
+            else HonestSellers()
         )
+        honest = read.population
         if facts.category and own_key:
             # The category's other sellers one by one, outliers left out: a claim abuser in
             # the category does not raise the bar for the next one.
@@ -410,6 +437,21 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         min_delivered = claim_abuse.min_deliveries(claims_rate, cfg.seller_min_expected_claims)
         own = totals.get(("seller", seller), {})
         mine = totals.get(("category_seller", own_key), {}) if own_key else None
+        # The seller's record in every category it sells in, its own category's counts as this
+        # claim reads them (`claim_abuse.whole_record`).
+        across = (
+            claim_abuse.whole_record(
+                {**read.cells, facts.category: (mine.get("claims", 0), mine.get("delivered", 0))},
+                read.rates,
+            )
+            if mine is not None and facts.category and read.rates
+            else None
+        )
+        if across is not None:
+            across = replace(across, concentration=read.whole_concentration or read.pooled)
+            if [c for c, _ in across.categories] == [facts.category]:
+                # The seller's one category with other sellers is this one: its own test.
+                across = None
         record = partial(
             self.seller_record,
             seller,
@@ -417,6 +459,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             peers=peers,
             spreads=spreads,
             min_delivered=min_delivered,
+            across=across,
         )
         found = record(own, mine)
         whole = self.sequential.get((claim_abuse.PATTERN, "seller", seller))
@@ -449,6 +492,15 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                         for m, v in spreads.items()
                     },
                     min_delivered=min_delivered,
+                    across=None
+                    if across is None
+                    else claim_abuse.WholeRecord(
+                        claims=max(0, across.claims - less.get("claims", 0)),
+                        delivered=max(0, across.delivered - less.get("delivered", 0)),
+                        rate=across.rate * factor,
+                        categories=across.categories,
+                        concentration=across.concentration,
+                    ),
                 )
                 found = record(
                     claim_abuse.unexplained(own, less),
@@ -456,7 +508,15 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     explained=less.get("claims", 0),
                 )
         if peers is not None and own_key:
-            found = await self.recent_weeks(own_key, ("seller", seller), found)
+            # The recent weeks read the categories the test weighed, each at its rate.
+            rates = (
+                {own_key: 0.0}
+                if across is None
+                else {category_seller(c, seller) or own_key: r for c, r in across.categories}
+            )
+            found = await self.recent_weeks(
+                rates, ("seller", seller), found, mix=across.rate if across else 0.0
+            )
         return found, peers
 
     def seller_record(
@@ -470,12 +530,15 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         spreads: Mapping[str, PeerSpread],
         min_delivered: float,
         explained: int = 0,
+        across: claim_abuse.WholeRecord | None = None,
     ) -> list[Finding]:
         """The seller's claim-abuse findings from its counts (`own`: the seller's, `mine`: the
         seller's in its category), against its category's peers (`peers`, robust baseline per
         metric) and the honest sellers' spread (`spreads`). `explained`: the claims left out
         of the counts as other parties' fraud (`claim_abuse.explained_by`), named in the
-        findings' numbers."""
+        findings' numbers. `across`: the seller's record in all its categories against the
+        honest rate of its mix (`claim_abuse.whole_record`), which the claim-rate sequential
+        test weighs instead of the one category's where the honest sellers' spread is known."""
         cfg, t = self.config, self.t
         found = claim_abuse.seller_findings(
             seller,
@@ -510,18 +573,42 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     *peers.get("claims_high_value", (0, 0)), *peers["claims"]
                 ),
             )
+            k, n, spread, min_trials = (
+                mine.get("claims", 0),
+                mine.get("delivered", 0),
+                spreads.get("claims"),
+                min_delivered,
+            )
+            what = "claim rate in the category"
+            if across is not None:
+                # A seller of several categories holds a few deliveries in each: its claims are
+                # weighed together, against the honest rate of its own mix of categories.
+                k, n = across.claims, across.delivered
+                # Where the event's category has no other seller, its record is left out of
+                # the whole record (`claim_abuse.whole_record`), which is tested all the same:
+                # the one category's test against the prior would replace it, and clear it.
+                spread = PeerSpread(
+                    across.rate,
+                    across.concentration or (spread.concentration if spread else 0.0),
+                )
+                min_trials = claim_abuse.min_deliveries(across.rate, cfg.seller_min_expected_claims)
+                what = (
+                    f"claim rate in its {len(across.categories)} categories"
+                    if len(across.categories) > 1
+                    else f"claim rate in category {across.categories[0][0]}"
+                )
             found += self.sequential_test(
                 code="SELLER_CLAIM_RATE_SEQUENTIAL",
-                what="claim rate in the category",
+                what=what,
                 pattern=claim_abuse.PATTERN,
                 entity=("seller", seller),
-                k=mine.get("claims", 0),
-                n=mine.get("delivered", 0),
+                k=k,
+                n=n,
                 peers=peers["claims"],
-                spread=spreads.get("claims"),
+                spread=spread,
                 prior_rate=claim_abuse.RATES[0][4],
                 action=claim_abuse.ACTION,
-                min_trials=min_delivered,
+                min_trials=min_trials,
                 extra_log_bf=signs,
                 s=cfg.seller_sequential,
             )
@@ -587,27 +674,49 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         return claim_abuse.explained_counts(returns, flagged, since, self.day)
 
     async def recent_weeks(
-        self, own_key: str, entity: tuple[str, str], found: list[Finding]
+        self,
+        rates: Mapping[str, float],
+        entity: tuple[str, str],
+        found: list[Finding],
+        *,
+        mix: float = 0.0,
     ) -> list[Finding]:
         """The seller's claim-rate findings read against its recent weeks
         (`claim_abuse.after_spell`): a spell that is over stands the flag down. Read only when
         the whole record leans towards abuse (otherwise there is nothing to stand down), so an
-        ordinary seller's claim costs no query."""
+        ordinary seller's claim costs no query. `rates`: the `category_seller` keys the test
+        weighed, each with its category's honest rate, and `mix` the rate of the whole record's
+        mix of them (0: one category, read at the test's rate)."""
         days = self.config.seller_recent_days
         key = (claim_abuse.PATTERN, *entity)
         whole = self.sequential.get(key)
         if not days or whole is None or whole.log_bf <= 0:
             return found
         since, until = self.window(timedelta(days=days))
-        recent = (
-            await features.window_totals(
-                self.session, [("category_seller", own_key)], list(RECENT_METRICS), since, until
-            )
-        ).get(("category_seller", own_key), {})
+        # The seller's recent weeks in the categories its whole record counts, against the
+        # honest rate of the recent weeks' own mix (`recent_rate`).
+        keys = list(rates)
+        read = await features.window_totals(
+            self.session,
+            [("category_seller", key) for key in keys],
+            list(RECENT_METRICS),
+            since,
+            until,
+        )
+        recent = {
+            metric: sum(read.get(("category_seller", key), {}).get(metric, 0) for key in keys)
+            for metric in RECENT_METRICS
+        }
+        rate = recent_rate(
+            {key: read.get(("category_seller", key), {}).get("delivered", 0) for key in keys},
+            rates,
+            mix,
+            whole.peer,
+        )
         test = sequential_test(
             recent.get("claims", 0),
             recent.get("delivered", 0),
-            PeerSpread(whole.peer, whole.concentration),
+            PeerSpread(rate, whole.concentration),
             self.config.sequential,
         )
         found, over = claim_abuse.after_spell(found, test, self.config.sequential)
@@ -617,35 +726,27 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             self.sequential[key] = test
         return found
 
-    async def honest_sellers(self, category: str, own_key: str) -> PeerSpread | None:
-        """The honest population of the category's claim rates for the sequential test
-        (`claim_abuse.honest_population`): the category's ordinary sellers' rate, with the
-        spread of every category's sellers pooled. One read of every seller's claims and
-        deliveries in the window; None before the category has other sellers."""
+    async def honest_sellers(self, category: str, own_key: str, seller: str) -> HonestSellers:
+        """The honest population of the category's claim rates for the sequential test, the
+        honest rate of each other category the seller sells in and its record there
+        (`honest_sellers_of`). One read of every seller's claims and deliveries in the window,
+        kept for the session, as is the whole records' spread read from it."""
         since, until = self.window(self.config.long_window)
         everyone = await features.entity_totals(
             self.session, "category_seller", ["claims", "delivered"], since, until
         )
-        by_category: dict[str, list[tuple[int, int]]] = {}
-        for key, counts in everyone.items():
-            if key == own_key:
-                continue
-            by_category.setdefault(key.split("|", 1)[0], []).append(
-                (counts.get("claims", 0), counts.get("delivered", 0))
-            )
-        if not by_category.get(category):
-            return None
-        prior = claim_abuse.RATES[0][4]
-        bases, concentration = claim_abuse.pooled_concentration(
-            by_category, self.t, prior_rate=prior
-        )
-        return claim_abuse.honest_population(
-            bases[category],
-            by_category[category],
-            concentration,
-            self.t,
-            self.config.sequential,
-            prior_rate=prior,
+        kept = unit_of(self.session).get(_WholeSpreads).by_window
+
+        def whole(bases: Mapping[str, RobustBaseline]) -> float:
+            # Once per session (a consumer poll): every seller's whole record, this one's
+            # included (docs: an abuser can only widen the spread, which loses detection and
+            # raises no false alarm). Recomputed per claim it cost 0.13 s at 3,000 sellers.
+            if (since, until) not in kept:
+                kept[(since, until)] = whole_records_spread(everyone, bases, self.t)
+            return kept[(since, until)]
+
+        return honest_sellers_of(
+            everyone, category, own_key, seller, self.t, self.config.sequential, whole
         )
 
     async def reexamine_seller(self, facts: ReturnFacts) -> None:
@@ -671,3 +772,98 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         found, _ = await self.seller_tests(facts, totals)
         self.evaluated_entity("seller", seller)
         self.evaluated[("seller", seller)].extend(found)
+
+
+@dataclass(slots=True)
+class _WholeSpreads:
+    """The session's whole records' spread (`ClaimInputs.honest_sellers`), by window: read
+    once per consumer batch, as the all-sellers read it comes from is kept
+    (`features.entity_totals`)."""
+
+    by_window: dict[tuple[date, date], float] = field(default_factory=dict)
+
+
+def whole_records_spread(
+    everyone: Mapping[str, Mapping[str, int]],
+    bases: Mapping[str, RobustBaseline],
+    t: Thresholds,
+) -> float:
+    """`claim_abuse.whole_records_concentration` of every seller's whole record in `everyone`
+    (`category_seller` window totals)."""
+    sellers: dict[str, dict[str, tuple[int, int]]] = {}
+    for key, counts in everyone.items():
+        name, _, who = key.partition("|")
+        sellers.setdefault(who, {})[name] = (counts.get("claims", 0), counts.get("delivered", 0))
+    return claim_abuse.whole_records_concentration(
+        list(sellers.values()), bases, t, prior_rate=claim_abuse.RATES[0][4]
+    )
+
+
+def honest_sellers_of(
+    everyone: Mapping[str, Mapping[str, int]],
+    category: str,
+    own_key: str,
+    seller: str,
+    t: Thresholds,
+    s: Sequential,
+    whole: Callable[[Mapping[str, RobustBaseline]], float],
+) -> HonestSellers:
+    """The honest population of the category's claim rates for the sequential test
+    (`claim_abuse.honest_population`): the category's ordinary sellers' rate, with the spread
+    of every category's sellers pooled; the honest rate of each other category the seller
+    sells in (its other sellers' population there, with the same spread), and the seller's
+    (claims, deliveries) in those categories (`claim_abuse.whole_record`). No population
+    before the category has other sellers, but the seller's other categories are read all the
+    same: a seller whose whole record is tested is tested on it whatever category its event
+    is in (a lone category's event does not replace that test with its own). `whole`: the
+    whole records' spread from the categories' baselines."""
+    by_category: dict[str, list[tuple[int, int]]] = {}
+    cells: dict[str, tuple[int, int]] = {}
+    for key, counts in everyone.items():
+        if key == own_key:
+            continue
+        name = key.split("|", 1)[0]
+        pair = (counts.get("claims", 0), counts.get("delivered", 0))
+        if key == category_seller(name, seller):
+            # The seller's record in its other categories: weighed, not its own peer there
+            # (in the categories' baselines and pooled spread as in their honest rates).
+            cells[name] = pair
+            continue
+        by_category.setdefault(name, []).append(pair)
+    if not by_category:
+        return HonestSellers()
+    prior = claim_abuse.RATES[0][4]
+    bases, concentration = claim_abuse.pooled_concentration(by_category, t, prior_rate=prior)
+
+    def population(name: str, peers: list[tuple[int, int]]) -> PeerSpread:
+        return claim_abuse.honest_population(
+            bases[name], peers, concentration, t, s, prior_rate=prior
+        )
+
+    honest = population(category, by_category[category]) if by_category.get(category) else None
+    rates = {category: honest.rate} if honest is not None else {}
+    for name in cells:
+        # The category's sellers but this one (none: no honest rate, left out).
+        if by_category.get(name):
+            rates[name] = population(name, by_category[name]).rate
+    if len(rates) > 1 or (rates and honest is None):
+        # The whole record is weighed against the sellers' whole records' spread where it is
+        # wider than the categories' (`claim_abuse.whole_records_concentration`).
+        return HonestSellers(honest, rates, cells, min(concentration, whole(bases)), concentration)
+    return HonestSellers(honest, rates, cells, pooled=concentration)
+
+
+def recent_rate(
+    delivered: Mapping[str, float], rates: Mapping[str, float], mix: float, peer: float
+) -> float:
+    """The honest rate of a seller's recent weeks (`ClaimInputs.recent_weeks`): its recent
+    deliveries in each category (`delivered`) weighed by that category's rate (`rates`), scaled
+    as the whole record's test scaled its mix's rate (`mix`) to its own (`peer`: the claims
+    other parties' fraud explains, left out, lower it). A shop whose recent weeks lie in its
+    low-claim categories is read against their rate, not the long window's mix. `mix` 0: the
+    test's own rate (one category)."""
+    total = sum(max(n, 0) for n in delivered.values())
+    if mix <= 0 or total <= 0:
+        return peer
+    recent = sum(max(n, 0) * rates.get(key, mix) for key, n in delivered.items()) / total
+    return peer * recent / mix
