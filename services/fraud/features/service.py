@@ -106,6 +106,10 @@ def hub_agent(hub_id: str | None, agent_id: str | None) -> str | None:
 
 
 def record_return(facts: ReturnFacts, event: ReturnInitiated, inc: Increments) -> None:
+    if facts.buyer_id is None and facts.qc_result == "FAILED":
+        # The QC failure reached fraud ahead of the feed entry naming the buyer: counted now,
+        # on the day the return began (its pickup is a day or two later, inside any window).
+        count_qc_failure(event.buyer_id, event.seller_id, inc, event.initiated_at.date())
     facts.order_id = event.order_id
     facts.seller_id = event.seller_id
     facts.buyer_id = event.buyer_id
@@ -116,6 +120,20 @@ def record_return(facts: ReturnFacts, event: ReturnInitiated, inc: Increments) -
     facts.address_hash = event.buyer_address_hash
     for kind, value in identity_entities(facts):
         inc.identities.append((kind, value, event.buyer_id))
+
+
+def count_qc_failure(buyer_id: str, seller_id: str | None, inc: Increments, day: date) -> None:
+    """A return that failed QC at pickup: the partner's agent found the item not the one sold
+    or not unused, at the buyer's door. It is the buyer's wrong/used return named by the
+    partner instead of the seller (the return stops there, so no seller ever claims on it), and
+    the buyer's wrong/used test counts it beside its named claims (`qc_failed`; the return a
+    trial beside its delivered ones), with the seller it was for among those naming the buyer
+    (`seller_buyer`/`qc_failed`). Any reason counts: partners word it freely, and what a QC at
+    pickup checks is the item against the order; the buyers' own baseline holds how often
+    honest returns fail it."""
+    inc.add("buyer", buyer_id, "qc_failed", day)
+    inc.add(NETWORK, "buyer", "qc_failed", day)
+    inc.pair("seller_buyer", seller_id, buyer_id, "qc_failed")
 
 
 def record_scan(
@@ -155,6 +173,8 @@ def _count_scan(
         facts.qc_result = "PASSED" if t == ShipmentEventType.QC_PASSED else "FAILED"
         facts.qc_agent_id = event.agent_id
         facts.qc_hub_id = event.hub_id
+        if t == ShipmentEventType.QC_FAILED and facts.buyer_id:
+            count_qc_failure(facts.buyer_id, facts.seller_id, inc, day)
         if t == ShipmentEventType.QC_PASSED:
             for etype, eid in (("agent", event.agent_id), ("hub", event.hub_id)):
                 if eid:
