@@ -159,7 +159,7 @@ async def test_returns_refused_at_pickup_by_each_partner_count_for_the_buyer(
         return any(x.get("numbers", {}).get("qc_failed") == 3 for x in current["reasons"])
 
     # In the end each partner's refusal is counted, once: five of five, by five sellers.
-    current = await eventually(risk, until=every_refusal, what="three refusals counted")
+    current = await eventually(risk, until=every_refusal, what="three refusals counted", timeout=90)
     assert current["band"] == "HIGH"
     reason = next(x for x in current["reasons"] if x.get("numbers", {}).get("qc_failed") == 3)
     assert reason["numbers"]["count"] == 5 and reason["numbers"]["trials"] == 5, reason
