@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.conftest import Harness
+from tests.support.db import rows
 from tests.support.factories import (
     escalation_body,
     rapidroute_batch,
@@ -164,3 +165,80 @@ async def test_returns_refused_at_pickup_by_each_partner_count_for_the_buyer(
     reason = next(x for x in current["reasons"] if x.get("numbers", {}).get("qc_failed") == 3)
     assert reason["numbers"]["count"] == 5 and reason["numbers"]["trials"] == 5, reason
     assert reason["numbers"]["distinct_sellers"] == 5, reason
+
+
+async def test_a_refusal_picked_up_after_all_is_not_the_scans_suspect_and_is_taken_back(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A P3-style return of an alerted buyer: refused at pickup, then picked up after all (SOP
+    P3; the desk opens a case on the refusal scan, the seller not the suspect). The buyer's
+    test on the refusal updates the buyer's alert and risk, not the scan's band (rule E5 would
+    hold the honest seller's payout); once picked up, the refusal is no longer counted."""
+    intake, fraud = pipeline["intake"], pipeline["fraud"]
+    now = datetime.now(UTC)
+    buyer = uid("B-WUP")
+    for k in range(2):
+        await _claimed_wrong_item(harness, intake, buyer, now, k)
+    for k in range(2):
+        body = await feed_return(
+            intake, harness, buyer_id=buyer, seller_id=uid("S-WUP"),
+            initiated_at=(now - timedelta(days=3)).isoformat(),
+        )  # fmt: skip
+        await _swiftship(
+            harness, intake, body["return_id"], "return.qc_failed", hub=uid("H-WUP"),
+            agent=uid("AG-WUP"), weight_kg=0.45,
+            at=(now - timedelta(days=1, minutes=k)).isoformat(), qc_failure_reason="WRONG_ITEM",
+        )  # fmt: skip
+
+    async def risk() -> dict[str, Any]:
+        r = await fraud.client.get(
+            f"/v1/risk/buyer/{buyer}", headers=harness.key("DISPUTEDESK_KEY_OPS_MANAGER")
+        )
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    def refusals(n: int) -> Any:
+        def counted(current: dict[str, Any]) -> bool:
+            return any(x.get("numbers", {}).get("qc_failed") == n for x in current["reasons"])
+
+        return counted
+
+    await eventually(risk, until=refusals(2), what="the buyer's two refusals", timeout=90)
+
+    # The P3-style return: refused at the door, then picked up after all.
+    body = await feed_return(
+        intake, harness, buyer_id=buyer, seller_id=uid("S-WUP"),
+        initiated_at=(now - timedelta(days=2)).isoformat(),
+    )  # fmt: skip
+    rid = body["return_id"]
+    failed_at = now - timedelta(hours=2)
+    hub, agent = uid("H-WUP"), uid("AG-WUP")
+    await _swiftship(
+        harness, intake, rid, "return.qc_failed", hub=hub, agent=agent, weight_kg=0.45,
+        at=failed_at.isoformat(), qc_failure_reason="WRONG_ITEM",
+    )  # fmt: skip
+    await eventually(risk, until=refusals(3), what="the third refusal counted", timeout=90)
+
+    async def refusal_scan() -> list[Any]:
+        return await rows(
+            fraud,
+            "SELECT band, reasons FROM assessments WHERE return_id = :r AND revision = 0 "
+            "AND event_time BETWEEN :a AND :b",
+            r=rid,
+            a=failed_at - timedelta(seconds=1),
+            b=failed_at + timedelta(seconds=1),
+        )
+
+    scanned = await eventually(refusal_scan, until=bool, what="the refusal scan's assessment")
+    band, reasons = scanned[0]
+    assert band != "HIGH", reasons
+    assert not any(
+        x["numbers"].get("pattern") == PATTERN and x["contribution"] >= 0.8 for x in reasons
+    ), reasons
+
+    await _swiftship(
+        harness, intake, rid, "return.picked_up", hub=hub, agent=agent, weight_kg=0.45,
+        at=(failed_at + timedelta(minutes=30)).isoformat(),
+    )  # fmt: skip
+    # Picked up after all: counted as what it becomes, no longer as a refusal.
+    await eventually(risk, until=refusals(2), what="the refusal taken back", timeout=90)

@@ -67,3 +67,57 @@ def test_a_claim_reads_the_buyers_refusals_with_its_named_claims() -> None:
 
     # The claim's window read (prefetched per batch) carries what the buyer's test weighs.
     assert set(BUYER_METRICS) <= set(CLAIM_METRICS)
+
+
+PICKED_UP = ShipmentEventType.PICKED_UP
+PASSED = ShipmentEventType.QC_PASSED
+DELIVERED = ShipmentEventType.DELIVERED_TO_SELLER
+
+
+def net_failed(inc: Increments) -> tuple[dict[tuple[str, str, str], int], int]:
+    counts = {k: n for k, n in failed_counts(inc).items() if n}
+    pair = inc.pairs.get(("seller_buyer", "S-1", "B-1", "qc_failed"), 0)
+    return counts, pair
+
+
+def test_a_refusal_the_return_moves_on_from_is_taken_back_in_any_order() -> None:
+    """SOP P3 picks up a return after its QC failure (or it passes on a second look): it is
+    counted as what it became (delivered, claimed), not also as a refusal, so one item is not
+    two wrong of two. Whatever order the scans and the feed entry arrive in, and redelivered."""
+    day1, day2 = T0 + timedelta(days=1), T0 + timedelta(days=1, hours=2)
+    sequences = [
+        ["ret", (FAILED, day1), (PICKED_UP, day2)],
+        ["ret", (PICKED_UP, day2), (FAILED, day1)],
+        [(FAILED, day1), "ret", (PICKED_UP, day2)],
+        [(FAILED, day1), (PICKED_UP, day2), "ret"],
+        ["ret", (FAILED, day1), (PASSED, day2)],
+        ["ret", (FAILED, day1), (DELIVERED, T0 + timedelta(days=3))],
+        ["ret", (FAILED, day1), (FAILED, day1), "ret", (PICKED_UP, day2), (PICKED_UP, day2)],
+    ]
+    for seq in sequences:
+        f, inc = facts(), Increments()
+        for step in seq:
+            if step == "ret":
+                record_return(f, ret(), inc)
+            else:
+                kind, at = step
+                record_scan(f, scan(kind, at, 450), inc, dear_from=DEAR_FROM)
+        assert net_failed(inc) == ({}, 0), seq
+        assert f.refusal_day is None, seq
+
+
+def test_a_refusal_that_stands_stays_counted_once_under_its_day() -> None:
+    f, inc = facts(), Increments()
+    record_return(f, ret(), inc)
+    day1 = T0 + timedelta(days=1)
+    record_scan(f, scan(FAILED, day1, 450), inc, dear_from=DEAR_FROM)
+    # An ordinary scan without a pickup (an update of the status) does not move it on.
+    record_return(f, ret(), inc)
+    assert f.refusal_day == day1.date()
+    assert net_failed(inc) == (
+        {("buyer", "B-1", "qc_failed"): 1, (NETWORK, "buyer", "qc_failed"): 1},
+        1,
+    )
+    # Picked up days later: taken back from the day it was counted under.
+    record_scan(f, scan(PICKED_UP, day1 + timedelta(days=2), 450), inc, dear_from=DEAR_FROM)
+    assert inc.counts[("buyer", "B-1", "qc_failed", day1.date())] == 0

@@ -25,7 +25,7 @@ UNTRUSTED_QC = (f"{qc_contradiction.PATTERN_PREFIX}AGENT",)
 
 
 # What the buyer's test reads of it over the long window: its named claims and its returns
-# that failed QC at pickup, each against its returns (`features.service.count_qc_failure`).
+# that failed QC at pickup, each against its returns (`features.service.count_refusal`).
 BUYER_METRICS = ("named_claims", "delivered", "qc_failed")
 
 
@@ -34,7 +34,12 @@ class ReturnsInputs(AssessorBase):
     named claims explained by alerted sellers and QC agents."""
 
     async def buyer_tests(
-        self, buyer: str, totals: Mapping[tuple[str, str], Counts], *, direct: bool
+        self,
+        buyer: str,
+        totals: Mapping[tuple[str, str], Counts],
+        *,
+        direct: bool,
+        onto_event: bool = True,
     ) -> None:
         """The buyer's wrong/used findings: its named claims and its returns that failed QC at
         pickup (each a return the partner found wrong or used at the door) out of its delivered
@@ -98,17 +103,22 @@ class ReturnsInputs(AssessorBase):
             found = [replace(f, numbers=f.numbers | failed) for f in found]
         self.evaluated_entity("buyer", buyer)
         self.evaluated[("buyer", buyer)].extend(found)
-        self.add(found, direct=direct)
+        if onto_event:
+            self.add(found, direct=direct)
 
     async def buyer_at_qc_failure(self, buyer: str) -> None:
-        """A return of the buyer's failed QC at pickup: no claim will follow it (the return
-        stops), so the buyer's test runs on the scan, and a buyer whose fourth wrong or used
-        return is one the partner caught is found then, not at its next claim."""
+        """A return of the buyer's refused at pickup (or, moving on, no longer a refusal): no
+        claim will follow a refusal, so the buyer's test runs on the scan, and a buyer whose
+        fourth wrong or used return is one the partner caught is found then, not at its next
+        claim. The finding raises or updates the buyer's alert and risk only: it is not the
+        scan's own score, since the scan is the subject of any case the desk opens on the
+        return (SOP P3 after a refusal), whose seller is not the suspect (rule E5's hold). The
+        buyer's alert reaches its claims through their revisions and explanations."""
         since, until = self.window(self.config.long_window)
         totals = await features.window_totals(
             self.session, [("buyer", buyer), (NETWORK, "buyer")], list(BUYER_METRICS), since, until
         )
-        await self.buyer_tests(buyer, totals, direct=True)
+        await self.buyer_tests(buyer, totals, direct=True, onto_event=False)
 
     async def explained_naming(self) -> tuple[list[str], dict[str, dict[str, int]]]:
         """The claims that say nothing of the buyers they name: those of sellers under an
