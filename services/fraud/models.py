@@ -115,6 +115,11 @@ class ReturnFacts(Base):
     escalation_id: Mapped[str | None] = mapped_column(String(64))
     # Counted once into the pair counters, whichever of delivery and claim came first.
     pair_counted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The return went on past its pickup (picked up, QC passed, ended): a refusal at pickup
+    # does not stand (`features.service.count_refusal`).
+    moved_on: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The day its refusal at pickup is counted under for its buyer; None while not counted.
+    refusal_day: Mapped[date | None] = mapped_column(Date)
 
     # An alert looks up the recent events of its entity (scoring.revisions).
     __table_args__ = (

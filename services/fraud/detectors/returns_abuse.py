@@ -113,7 +113,10 @@ def _rate_findings(
     return [
         Finding(
             code=RATE_CODE,
-            detail=f"named in claims {test.detail()}, by {distinct_sellers} sellers",
+            detail=(
+                f"named in claims or refused at pickup {test.detail()}, "
+                f"by {distinct_sellers} sellers"
+            ),
             contribution=contribution,
             pattern=PATTERN,
             entity_type="buyer",
@@ -138,7 +141,7 @@ def _sequential_findings(
     k, n = own.get("named_claims", 0), own.get("delivered", 0)
     _, found = sequential_findings(
         code=SEQUENTIAL_CODE,
-        what="named in claims",
+        what="named in claims or refused at pickup",
         pattern=PATTERN,
         entity_type="buyer",
         entity_id=buyer_id,

@@ -774,6 +774,23 @@ async def distinct_lefts(
     """How many distinct left entities (other than `except_lefts`) have this pair metric with
     `right_id` (e.g. how many sellers named this buyer in a claim). In a deferred batch a
     right's lefts read up front (`prefetch_pairs_and_lefts`) serve every call."""
+    return len(
+        await lefts_of_right(
+            session, kind=kind, right_id=right_id, metric=metric, except_lefts=except_lefts
+        )
+    )
+
+
+async def lefts_of_right(
+    session: AsyncSession,
+    *,
+    kind: str,
+    right_id: str,
+    metric: str,
+    except_lefts: Sequence[str] = (),
+) -> set[str]:
+    """The left entities (other than `except_lefts`) with a count of this pair metric above 0
+    with `right_id`, the batch's pending counts included (`distinct_lefts` counts them)."""
     pending = _pending(session)
     kept = pending.kept_lefts.get((kind, right_id, metric)) if pending is not None else None
     if kept is not None:
@@ -791,15 +808,14 @@ async def distinct_lefts(
                 },
             )
         }
-    counted = sum(1 for n in stored.values() if n > 0)
     if pending is None:
-        return counted
+        return {left for left, n in stored.items() if n > 0}
     # A left counts when its stored count plus the pending one is above 0.
+    totals = dict(stored)
     for (k, left, right, m), n in pending.pairs.items():
         if k == kind and right == right_id and m == metric and left not in except_lefts and n:
-            before = stored.get(left, 0)
-            counted += int(before + n > 0) - int(before > 0)
-    return counted
+            totals[left] = totals.get(left, 0) + n
+    return {left for left, n in totals.items() if n > 0}
 
 
 # The lefts' pairs with every right, for one metric: their repeats and, for a batch's pending

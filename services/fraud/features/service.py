@@ -120,6 +120,42 @@ def record_return(facts: ReturnFacts, event: ReturnInitiated, inc: Increments) -
     facts.address_hash = event.buyer_address_hash
     for kind, value in identity_entities(facts):
         inc.identities.append((kind, value, event.buyer_id))
+    # The QC failure may have reached fraud ahead of the feed entry naming the buyer: counted
+    # now, on the day the return began (its pickup is a day or two later, inside any window).
+    count_refusal(facts, inc, event.initiated_at.date())
+
+
+def refusal_stands(facts: ReturnFacts) -> bool:
+    """The return failed QC at pickup (its first QC result), its buyer is known, and it went
+    no further: no pickup, no QC pass, no end (SOP rule P3 picks up a return after a failure;
+    a failure can be followed by a pass)."""
+    return bool(facts.buyer_id) and facts.qc_result == "FAILED" and not facts.moved_on
+
+
+def count_refusal(facts: ReturnFacts, inc: Increments, day: date) -> None:
+    """A return refused at pickup: the partner's agent found the item not the one sold or not
+    unused, at the buyer's door. While the return stops there it is the buyer's wrong/used
+    return named by the partner instead of the seller (no seller ever claims on it), and the
+    buyer's wrong/used test counts it beside its named claims (`qc_failed`; the return a trial
+    beside its delivered ones), with the seller it was for among those naming the buyer
+    (`seller_buyer`/`qc_failed`). Any reason counts: partners word it freely, and what a QC at
+    pickup checks is the item against the order; the buyers' own baseline holds how often
+    honest returns fail it.
+
+    A return that moves on (picked up after all, a pass, delivered) is counted as what it
+    became, not as a refusal: its count is taken back, on the day it was counted under
+    (`facts.refusal_day`). The count follows `refusal_stands` as the facts now stand, so a
+    redelivered event counts nothing more and any arrival order ends at the same count."""
+    counted = facts.refusal_day is not None
+    if refusal_stands(facts) == counted:
+        return
+    n = -1 if counted else 1
+    on = facts.refusal_day if counted else day
+    assert on is not None
+    inc.add("buyer", facts.buyer_id, "qc_failed", on, n)
+    inc.add(NETWORK, "buyer", "qc_failed", on, n)
+    inc.pair("seller_buyer", facts.seller_id, facts.buyer_id, "qc_failed", n)
+    facts.refusal_day = None if counted else day
 
 
 def record_scan(
@@ -165,6 +201,9 @@ def _count_scan(
                     inc.add(etype, eid, "qc_passed", day)
                     inc.add(NETWORK, etype, "qc_passed", day)
             inc.add("hub_agent", hub_agent(event.hub_id, event.agent_id), "qc_passed", day)
+    if t in (ShipmentEventType.PICKED_UP, ShipmentEventType.QC_PASSED) or t in TERMINAL:
+        facts.moved_on = True
+    count_refusal(facts, inc, day)
     if before is not None and t not in TERMINAL:
         count_late(facts, before, inc)
         return False

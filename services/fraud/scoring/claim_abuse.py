@@ -64,6 +64,7 @@ CLAIM_METRICS = (
     "claims_missing_intact",
     "claims_late",
     "named_claims",
+    "qc_failed",
     "handled",
     "disputed",
 )
@@ -196,54 +197,9 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         hub = pickup_hub(facts)
         pairs = await features.pair_counts(self.session, claim_pairs(facts))
         if buyer:
-            abusers, explained = await self.explained_naming()
-            distinct = await features.distinct_lefts(
-                self.session,
-                kind="seller_buyer",
-                right_id=buyer,
-                metric="named",
-                except_lefts=abusers,
-            )
-
-            def unexplained(buyer_id: str, counts: Counts) -> dict[str, int]:
-                less = explained.get(buyer_id, {})
-                return {
-                    "named_claims": max(0, counts.get("named_claims", 0) - less.get("named", 0)),
-                    "delivered": max(0, counts.get("delivered", 0) - less.get("delivered", 0)),
-                }
-
-            async def every_buyer() -> Mapping[str, Counts]:
-                rows = await features.entity_totals(
-                    self.session, "buyer", ["named_claims", "delivered"], since, until
-                )
-                return {other: unexplained(other, v) for other, v in rows.items()}
-
-            own = unexplained(buyer, totals.get(("buyer", buyer), {}))
-            buyer_spread: dict[str, PeerSpread] = {}
-            k, n = (
-                await self.peers(
-                    ("buyer", "", "long", "unexplained"),
-                    [("named_claims", "delivered", returns_abuse.PRIOR_RATE)],
-                    own_id=buyer,
-                    own=own,
-                    load=every_buyer,
-                    spreads=buyer_spread,
-                )
-            )["named_claims"]
-            found = returns_abuse.buyer_findings(
-                buyer,
-                own,
-                {"named_claims": k, "delivered": n},
-                distinct,
-                t,
-                spread=buyer_spread.get("named_claims"),
-                s=returns_abuse.buyer_sequential(cfg.sequential, cfg.buyer_seq_alpha),
-            )
-            self.evaluated_entity("buyer", buyer)
-            self.evaluated[("buyer", buyer)].extend(found)
             # A naming claim on a parcel that lost weight in transit names the partner's
             # handling: the buyer's record colours it but does not make it HIGH.
-            self.add(found, direct=naming and not facts.incident)
+            await self.buyer_tests(buyer, totals, direct=naming and not facts.incident)
         if seller and buyer:
             pc = pairs.get(("seller_buyer", seller, buyer), {})
             # The yardstick is the category's ordinary sellers (robust baseline), not the pooled

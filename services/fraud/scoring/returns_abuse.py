@@ -3,17 +3,122 @@ say nothing of the buyers they name, left out of each buyer's counts and baselin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from services.fraud.alerts import repository as alerts_repo
-from services.fraud.detectors import claim_abuse, collusion, evidence_reuse, qc_contradiction
+from services.fraud.detectors import (
+    claim_abuse,
+    collusion,
+    evidence_reuse,
+    qc_contradiction,
+    returns_abuse,
+)
+from services.fraud.detectors.stats import PeerSpread
 from services.fraud.features import repository as features
+from services.fraud.features.service import NETWORK
 from services.fraud.scoring.base import AssessorBase
+from services.fraud.scoring.baselines import Counts
 
 # QC agents whose passes are not evidence that the buyer returned the item sold, while alerted.
 UNTRUSTED_QC = (f"{qc_contradiction.PATTERN_PREFIX}AGENT",)
 
 
+# What the buyer's test reads of it over the long window: its named claims and its returns
+# that failed QC at pickup, each against its returns (`features.service.count_refusal`).
+BUYER_METRICS = ("named_claims", "delivered", "qc_failed")
+
+
 class ReturnsInputs(AssessorBase):
-    """Reads which named claims are explained by alerted sellers and QC agents."""
+    """The buyer's wrong/used test, on a claim naming it or a QC failure at its door, and the
+    named claims explained by alerted sellers and QC agents."""
+
+    async def buyer_tests(
+        self,
+        buyer: str,
+        totals: Mapping[tuple[str, str], Counts],
+        *,
+        direct: bool,
+        onto_event: bool = True,
+    ) -> None:
+        """The buyer's wrong/used findings: its named claims and its returns that failed QC at
+        pickup (each a return the partner found wrong or used at the door) out of its delivered
+        and QC-failed returns, against every other buyer counted alike. `totals` holds the
+        buyer's `BUYER_METRICS` over the long window. The sellers naming it are those whose
+        claims named it (alerted abusers' aside) and those whose returns from it failed QC."""
+        cfg = self.config
+        since, until = self.window(cfg.long_window)
+        abusers, explained = await self.explained_naming()
+        namers = await features.lefts_of_right(
+            self.session,
+            kind="seller_buyer",
+            right_id=buyer,
+            metric="named",
+            except_lefts=abusers,
+        )
+        own_counts = totals.get(("buyer", buyer), {})
+        if own_counts.get("qc_failed", 0):
+            namers |= await features.lefts_of_right(
+                self.session, kind="seller_buyer", right_id=buyer, metric="qc_failed"
+            )
+
+        def unexplained(buyer_id: str, counts: Counts) -> dict[str, int]:
+            less = explained.get(buyer_id, {})
+            failed = counts.get("qc_failed", 0)
+            return {
+                "named_claims": max(0, counts.get("named_claims", 0) - less.get("named", 0))
+                + failed,
+                "delivered": max(0, counts.get("delivered", 0) - less.get("delivered", 0)) + failed,
+            }
+
+        async def every_buyer() -> Mapping[str, Counts]:
+            rows = await features.entity_totals(
+                self.session, "buyer", list(BUYER_METRICS), since, until
+            )
+            return {other: unexplained(other, v) for other, v in rows.items()}
+
+        own = unexplained(buyer, own_counts)
+        buyer_spread: dict[str, PeerSpread] = {}
+        k, n = (
+            await self.peers(
+                ("buyer", "", "long", "unexplained"),
+                [("named_claims", "delivered", returns_abuse.PRIOR_RATE)],
+                own_id=buyer,
+                own=own,
+                load=every_buyer,
+                spreads=buyer_spread,
+            )
+        )["named_claims"]
+        found = returns_abuse.buyer_findings(
+            buyer,
+            own,
+            {"named_claims": k, "delivered": n},
+            len(namers),
+            self.t,
+            spread=buyer_spread.get("named_claims"),
+            s=returns_abuse.buyer_sequential(cfg.sequential, cfg.buyer_seq_alpha),
+        )
+        if own_counts.get("qc_failed", 0):
+            failed = {"qc_failed": own_counts["qc_failed"]}
+            found = [replace(f, numbers=f.numbers | failed) for f in found]
+        self.evaluated_entity("buyer", buyer)
+        self.evaluated[("buyer", buyer)].extend(found)
+        if onto_event:
+            self.add(found, direct=direct)
+
+    async def buyer_at_qc_failure(self, buyer: str) -> None:
+        """A return of the buyer's refused at pickup (or, moving on, no longer a refusal): no
+        claim will follow a refusal, so the buyer's test runs on the scan, and a buyer whose
+        fourth wrong or used return is one the partner caught is found then, not at its next
+        claim. The finding raises or updates the buyer's alert and risk only: it is not the
+        scan's own score, since the scan is the subject of any case the desk opens on the
+        return (SOP P3 after a refusal), whose seller is not the suspect (rule E5's hold). The
+        buyer's alert reaches its claims through their revisions and explanations."""
+        since, until = self.window(self.config.long_window)
+        totals = await features.window_totals(
+            self.session, [("buyer", buyer), (NETWORK, "buyer")], list(BUYER_METRICS), since, until
+        )
+        await self.buyer_tests(buyer, totals, direct=True, onto_event=False)
 
     async def explained_naming(self) -> tuple[list[str], dict[str, dict[str, int]]]:
         """The claims that say nothing of the buyers they name: those of sellers under an

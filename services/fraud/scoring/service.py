@@ -462,13 +462,21 @@ async def _assess(
     facts = await features.get_facts(session, return_id)
     if facts is None:
         facts = ReturnFacts(
-            return_id=return_id, hubs=[], custody=[], incident=False, pair_counted=False
+            return_id=return_id,
+            hubs=[],
+            custody=[],
+            incident=False,
+            pair_counted=False,
+            moved_on=False,
         )
         features.add_facts(session, facts)
     inc = Increments()
     escalation_id: str | None = getattr(payload, "escalation_id", None)
     claim_event = terminal_scan = False
     evidence: list[EvidenceItem] = []
+    # Whether the return's refusal at pickup was counted for its buyer before this event (its
+    # buyer's test runs on the event that counts it or takes it back, `count_refusal`).
+    refused_before = facts.refusal_day is not None
 
     # What the return's claim, already assessed, read of the journey: a scan that changes it
     # re-assesses the claim (`reassess_claim`). Read only for a scan after a claim.
@@ -523,6 +531,8 @@ async def _assess(
     await flush(session, inc)
     if claim_event and facts.claim_type:
         await a.claim_context(facts, facts.claim_type, evidence, escalation_id)
+    elif refused_before != (facts.refusal_day is not None) and facts.buyer_id:
+        await a.buyer_at_qc_failure(facts.buyer_id)
 
     entities = involved(payload, facts)
     keys = entity_keys(entities)
