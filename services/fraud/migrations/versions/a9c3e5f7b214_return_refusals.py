@@ -3,7 +3,7 @@ return moved on (picked up, QC passed, ended) and the day its refusal is counted
 count is taken back, once, when it moves on, whatever order the scans came in.
 
 Revision ID: a9c3e5f7b214
-Revises: f2c8a4d7e915
+Revises: a3e5c7f19b42
 Create Date: 2026-12-05 22:00:00+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a9c3e5f7b214"
-down_revision = "f2c8a4d7e915"
+down_revision = "a3e5c7f19b42"
 branch_labels = None
 depends_on = None
 
