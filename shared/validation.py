@@ -27,9 +27,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     Strict,
     field_validator,
 )
+from pydantic_core import CoreSchema, PydanticCustomError
 from starlette.requests import Request
 from starlette.types import Scope, Send
 
@@ -159,12 +161,89 @@ EmailAddress = Annotated[
 ]
 
 
-class RequestModel(BaseModel):
-    """Base of every HTTP request body: unknown fields refused (a misspelt optional field would
-    otherwise vanish), no NaN, and every string — nested in lists and free-form dicts too — free
-    of control characters other than tab and line breaks."""
+# Core-schema kinds that JSON carries as a string (an instant, a day, an enum's value, an id) or
+# as an array (a tuple, a set): strict Python validation would want the Python object itself,
+# which parsed JSON never holds. Their items stay strict.
+_JSON_CARRIED = frozenset(
+    {"datetime", "date", "time", "timedelta", "uuid", "enum", "decimal", "url", "multi-host-url"}
+    | {"tuple", "set", "frozenset"}
+)
+_TEXT_ONLY = frozenset({"datetime", "date", "time"})
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+def _text_not_number(value: Any) -> Any:
+    if isinstance(value, bool | int | float):
+        raise PydanticCustomError("json_type", "Input should be text, not a JSON number or boolean")
+    return value
+
+
+_NOT_SCHEMAS = frozenset({"serialization", "metadata", "ref", "schema_ref", "cls", "function"})
+
+
+def _read_as_json(schema: Any, handler: GetCoreSchemaHandler) -> None:
+    """Every JSON-carried kind in `schema` read from its string or array, in place; the rest stay
+    strict.
+    A kind shared between models (an enum) is a reference to one definition: it is followed."""
+    stack, seen = [schema], set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            kind = node.get("type")
+            if kind in _JSON_CARRIED and node.get("strict") is not False:
+                node["strict"] = False
+                if kind in _TEXT_ONLY:
+                    # Lax reading would take a number as seconds since 1970; JSON's strict
+                    # reading takes text only.
+                    inner = {k: v for k, v in node.items() if k != "ref"}
+                    ref = node.get("ref")
+                    node.clear()
+                    node.update(
+                        type="function-before",
+                        function={"type": "no-info", "function": _text_not_number},
+                        schema=inner,
+                    )
+                    if ref is not None:
+                        node["ref"] = ref
+            elif node.get("type") == "definition-ref":
+                try:
+                    stack.append(handler.resolve_ref_schema(node))
+                except LookupError:
+                    pass  # a model still being defined (a cycle): it relaxes its own kinds
+            stack.extend(v for k, v in node.items() if k not in _NOT_SCHEMAS)
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+
+
+class JsonTypes(BaseModel):
+    """A model read from parsed JSON with JSON's own types, as `model_validate_json(strict=True)`
+    would: `"12"` is not an integer, `12.0` is not an integer, `"true"` and `1` are not booleans,
+    `12` is not a string. FastAPI validates bodies in Python mode, where pydantic's default lax
+    reading coerces all of these; strict Python mode would in turn refuse the instants, days,
+    enums and ids that JSON can only carry as strings (and tuples it carries as arrays), so
+    those kinds alone are read as JSON carries them.
+    A number where a float is asked for is still taken (JSON has one number type)."""
+
+    model_config = ConfigDict(strict=True)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[BaseModel], handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        schema = handler(source)
+        _read_as_json(schema, handler)
+        return schema
+
+
+class RequestModel(JsonTypes):
+    """Base of every HTTP request body: unknown fields refused (a misspelt optional field would
+    otherwise vanish), JSON's own types (no `"12"` read as 12, see `JsonTypes`), no NaN, and
+    every string — nested in lists and free-form dicts too — free of control characters other
+    than tab and line breaks."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     @field_validator("*", mode="after")
     @classmethod

@@ -8,13 +8,16 @@ compared field by field.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.events import ClaimType, EvidenceKind, LiableParty
+from shared.validation import JsonTypes
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen(JsonTypes):
+    # JSON's own types: a draft's `changes` arrive as free-form JSON and are read through this
+    # definition, so `"120"` for a window in hours is refused there as in any request body.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 class EvidenceRequirement(_Frozen):
