@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from services.intake.partners.adapter import (
     AuthenticationFailed,
@@ -16,6 +16,7 @@ from services.intake.partners.adapter import (
     PayloadInvalid,
 )
 from services.intake.partners.parsing import (
+    PartnerBody,
     PartnerEventId,
     Reason,
     ShortText,
@@ -49,30 +50,22 @@ _MIN_TS_MS = 946_684_800_000
 _MAX_TS_MS = 4_102_444_800_000
 
 
-class Shipment(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Shipment(PartnerBody):
     awb: Id
     ref: Id
 
 
-class Location(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Location(PartnerBody):
     hub: ShortText | None = None
     city: ShortText | None = None
 
 
-class ProofOfDelivery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ProofOfDelivery(PartnerBody):
     method: Literal["OTP", "SIGNATURE", "NONE"]
     verified: bool = False
 
 
-class RapidRouteEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class RapidRouteEvent(PartnerBody):
     id: PartnerEventId
     shipment: Shipment
     status_code: Status
@@ -85,9 +78,7 @@ class RapidRouteEvent(BaseModel):
     qc_failure_reason: Reason | None = None
 
 
-class RapidRouteBatch(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class RapidRouteBatch(PartnerBody):
     events: list[RapidRouteEvent] = Field(min_length=1, max_length=MAX_BATCH)
 
 

@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from services.intake.partners.adapter import (
     AuthenticationFailed,
@@ -16,6 +16,7 @@ from services.intake.partners.adapter import (
     PayloadInvalid,
 )
 from services.intake.partners.parsing import (
+    PartnerBody,
     PartnerEventId,
     Reason,
     ShortText,
@@ -43,9 +44,7 @@ STATUS_MAP: dict[str, ShipmentEventType] = {
 }
 
 
-class SwiftshipEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class SwiftshipEvent(PartnerBody):
     event: Status
     awb: Id
     return_ref: Id
