@@ -30,7 +30,13 @@ from starlette.types import Receive, Scope, Send
 
 from shared.access import MUTATING, api_routes, walk_dependencies
 from shared.auth import RoleCheck, authenticate, refuse_outside_team
-from shared.validation import refuse_non_utf8_json, refuse_unknown_query, unambiguous_json_body
+from shared.validation import (
+    query_kind,
+    refuse_lax_query,
+    refuse_non_utf8_json,
+    refuse_unknown_query,
+    unambiguous_json_body,
+)
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -85,9 +91,13 @@ class ServiceRoute(ReadRoute):
         team_work = any(check.team_work for check in checks)
         team_reads = any(check.team_reads for check in checks)
         takes_body = self.body_field is not None
-        known_query = frozenset(
-            param.alias for dep in walk_dependencies(self.dependant) for param in dep.query_params
-        )
+        query = [p for dep in walk_dependencies(self.dependant) for p in dep.query_params]
+        known_query = frozenset(param.alias for param in query)
+        query_kinds = {
+            param.alias: kind
+            for param in query
+            if (kind := query_kind(param.field_info.annotation)) is not None
+        }
 
         async def answered_in_order(request: Request) -> Response:
             if authenticated:
@@ -98,6 +108,7 @@ class ServiceRoute(ReadRoute):
                     principal, changes=changes, team_work=team_work, team_reads=team_reads
                 )
                 refuse_unknown_query(request, known_query)
+            refuse_lax_query(request, query_kinds)
             if takes_body:
                 await refuse_non_utf8_json(request)
                 await unambiguous_json_body(request)

@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import math
 import re
+import types
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from enum import Enum
+from typing import Annotated, Any, Union, get_args, get_origin
 from urllib.parse import parse_qsl, quote
 
 from fastapi.exceptions import RequestValidationError
@@ -500,3 +502,86 @@ def refuse_unknown_query(request: Request, known: frozenset[str]) -> None:
             for name in unknown[:10]
         ],
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Query values: one spelling per value
+# ---------------------------------------------------------------------------------------------
+
+# A query value is text, so an integer is read from its digits; but FastAPI's lax reading also
+# takes `1.0`, `+5`, ` 5` and `1_0` for integers, `yes`, `on`, `t` and `1` for booleans, `inf`
+# and `1_0` for numbers. Each value has one spelling here, JSON's: a client learns at once
+# that it sent something else, and a proxy or log reading the URL sees what the service read.
+_QUERY_SPELLING = {
+    "integer": (re.compile(r"-?[0-9]+"), "an integer in ASCII digits, e.g. 20"),
+    "number": (
+        re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"),
+        "a number in ASCII digits, e.g. 24 or 1.5",
+    ),
+    "boolean": (re.compile(r"true|false"), "true or false"),
+}
+# An instant or a day is text: a bare number would be read as seconds since 1970.
+_NUMBER = _QUERY_SPELLING["number"][0]
+_TEXT_SPELLING = {
+    "instant": "an instant with its offset, e.g. 2026-11-24T10:00:00Z, not a number",
+    "day": "a day, e.g. 2026-11-30, not a number",
+}
+
+
+def query_kind(annotation: Any) -> str | None:
+    """`integer`, `number`, `boolean`, `instant` or `day` for a query parameter of that type
+    (optional or annotated too); None for text, enums and the rest, which take text as sent."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            kinds = {query_kind(a) for a in get_args(annotation) if a is not type(None)}
+            return kinds.pop() if len(kinds) == 1 else None
+        else:
+            break
+    if annotation is AwareDatetime:
+        return "instant"
+    if not isinstance(annotation, type) or issubclass(annotation, Enum):
+        return None
+    if issubclass(annotation, datetime):
+        return "instant"
+    if issubclass(annotation, date):
+        return "day"
+    if issubclass(annotation, bool):
+        return "boolean"
+    if issubclass(annotation, int):
+        return "integer"
+    if issubclass(annotation, float):
+        return "number"
+    return None
+
+
+def refuse_lax_query(request: Request, kinds: dict[str, str]) -> None:
+    """A query integer, number or boolean spelt otherwise than JSON spells it, or an instant or
+    day sent as a number, answers 422 naming it (`?limit=1.0`, `?seller_replied=yes`,
+    `?as_of=1795690000`). Runs before FastAPI reads the values."""
+    if not kinds or not request.scope.get("query_string"):
+        return
+    errors = []
+    for name, value in request.query_params.multi_items():
+        kind = kinds.get(name)
+        if kind is None:
+            continue
+        if kind in _TEXT_SPELLING:
+            if _NUMBER.fullmatch(value.strip()):
+                errors.append(
+                    {"field": f"query.{name}", "message": f"must be {_TEXT_SPELLING[kind]}"}
+                )
+            continue
+        pattern, spelling = _QUERY_SPELLING[kind]
+        if not pattern.fullmatch(value):
+            errors.append({"field": f"query.{name}", "message": f"must be {spelling}"})
+    if errors:
+        raise Problem(
+            422,
+            "Validation failed",
+            f"Invalid field(s): {', '.join(e['field'] for e in errors[:10])}",
+            type_=f"{TYPE_BASE}validation-failed",
+            errors=errors[:10],
+        )

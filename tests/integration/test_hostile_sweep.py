@@ -205,6 +205,42 @@ RAW_BODIES: dict[str, tuple[str, bytes]] = {
     "no type": ("", b"{}"),
 }
 
+# Spellings a lax reader takes for a query value of the type, and JSON's spelling does not: each
+# answers 422 naming the parameter, before the route reads anything.
+LAX_QUERY: dict[str, list[str]] = {
+    "integer": ["1.0", "%2B5", "%205", "1_0", "true"],
+    "number": ["1_0", "inf", "%202", "true"],
+    "boolean": ["yes", "on", "1", "t", "TRUE"],
+    "date-time": ["1795690000", "1795690000.5"],
+}
+
+# Values of another JSON type that a lax reader would coerce into the field's type ("12" read as
+# 12, 12.0 as 12, "true" and 1 as true, a number as an instant): each refused naming the field.
+LAX_BODY: dict[str, list[Any]] = {
+    "integer": ["12", 12.0],
+    "number": ["1.5"],
+    "boolean": ["true", 1],
+    "date-time": [1795690000],
+}
+
+
+def _query_kind(schema: dict[str, Any]) -> str | None:
+    text = json.dumps(schema)
+    for kind in ("boolean", "integer", "number", "date-time"):
+        if f'"{kind}"' in text:
+            return kind
+    return None
+
+
+def _body_kind(schema: Any) -> str | None:
+    if not isinstance(schema, dict):
+        return None
+    alts = [schema, *(a for a in schema.get("anyOf", []) if isinstance(a, dict))]
+    if any(a.get("format") == "date-time" for a in alts):
+        return "date-time"
+    return _type_of(schema)
+
+
 # Values no lax reading turns into the type ("12" would be read as 12, "yes" as true).
 WRONG_TYPES: dict[str, Any] = {
     "string": 12,
@@ -280,6 +316,12 @@ async def test_every_operation_refuses_generated_bad_input_with_a_named_problem(
             client, op.method, f"{_url(op)}?{name}=1&{name}=2", headers=json_headers, content=body
         )
         check(r, f"query {name} twice")
+        for value in LAX_QUERY.get(_query_kind(schema) or "", []) if op.roles else []:
+            r = await _send(
+                client, op.method, f"{_url(op)}?{name}={value}", headers=json_headers, content=body
+            )
+            check(r, f"query {name}={value} (a lax spelling)", named=f"query.{name}")
+            assert r.status_code == 422, (op.id, name, value, r.status_code, r.text[:300])
     r = await _send(
         client, op.method, f"{_url(op)}?no_such_param=1", headers=json_headers, content=body
     )
@@ -304,6 +346,17 @@ async def test_every_operation_refuses_generated_bad_input_with_a_named_problem(
         doc = check(r, f"body.{name} of the wrong type")
         if r.status_code == 422:
             assert doc is not None and any(name in e["field"] for e in doc["errors"]), (name, doc)
+    # Each top-level field given a value a lax reader would coerce into its type.
+    for name, schema in (op.body.get("properties") or {}).items():
+        for value in LAX_BODY.get(_body_kind(schema) or "", []):
+            sent = {**base, name: value}
+            r = await _send(client, op.method, _url(op), headers=json_headers, json=sent)
+            doc = check(r, f"body.{name}={value!r} (coercible)")
+            assert r.status_code >= 400, (op.id, name, value, r.status_code, r.text[:300])
+            if r.status_code == 422:
+                assert doc is not None and any(
+                    e["field"] == f"body.{name}" for e in doc["errors"]
+                ), (op.id, name, value, doc)
 
 
 def test_the_sweep_reaches_every_service() -> None:
