@@ -210,6 +210,14 @@ async def authenticate(request: Request) -> Principal:
     known: Principal | None = request.scope.get(SCOPE_PRINCIPAL)
     if known is not None:
         return known
+    if "authorization" in request.headers and "x-api-key" in request.headers:
+        # Two credentials: which one a proxy, a log or this service reads would be a guess.
+        raise Problem(
+            401,
+            "Unauthorized",
+            "Send one API key: both Authorization and X-Api-Key were sent.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     keyring: Keyring = request.app.state.keyring
     key = _presented_key(request)
     principal = keyring.lookup(key) if key else None

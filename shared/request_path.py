@@ -31,24 +31,69 @@ _METHODS = frozenset(
 )
 
 
+# Headers that say who is calling, what the body is, or which request this is. Sent twice,
+# each reader would pick its own copy: Starlette's `headers.get` the first, a dict built from
+# the headers the last, a proxy or log either. The request is refused instead, naming it.
+SINGLETON_HEADERS: dict[bytes, str] = {
+    name.lower().encode(): name
+    for name in (
+        "Authorization",
+        "X-Api-Key",
+        "Idempotency-Key",
+        "Content-Type",
+        "Content-Encoding",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "RapidRoute-Signature",
+    )
+}
+
+
+async def _refuse_repeated(send: Send, header: str) -> None:
+    body = problem_bytes(
+        {
+            "type": f"{TYPE_BASE}bad-request",
+            "title": "Bad request",
+            "status": 400,
+            "detail": f"The {header} header was sent more than once; send it once.",
+            "errors": [{"field": f"header.{header}", "message": "sent more than once"}],
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class ServiceRequests:
     """In order, as the request meets them:
 
     1. **URL characters**: a path segment or query name or value holding a control character
        answers 422 naming the field, before routing, so that no route, dependency, log line or
        metric label ever sees it (`shared.validation.url_errors`).
-    2. **Trace**: the request's span continues the caller's `traceparent` header or starts a
+    2. **One of each deciding header**: `Authorization`, `X-Api-Key`, `Idempotency-Key`,
+       `Content-Type`, `Content-Encoding` and the partners' signature headers sent twice answer
+       400 naming the header (`SINGLETON_HEADERS`): the copies could disagree.
+    3. **Trace**: the request's span continues the caller's `traceparent` header or starts a
        trace; the answer names it in its own `traceparent` header, and problem documents
        handled outside the span find its id in the scope (`tracing.SCOPE_TRACE_ID`). An SDK
        span is made only when someone records it; otherwise the span is a context of its own
        with the same ids (`tracing.unrecorded_span`).
-    3. **Body limit** (`max_bytes`): 413 for a body over the limit, declared or streamed,
+    4. **Body limit** (`max_bytes`): 413 for a body over the limit, declared or streamed,
        before any parsing. A body sent without Content-Length (chunked) is counted as it
        arrives; when it passes the limit, the 413 goes out from here at once and the app below
        is told the client left, so whatever it does with that (an exception, a 400) never
        reaches the wire. A declared length within the limit needs no counting: the server
        reads no more than it declares.
-    4. **RED metrics**: every request counted and timed by its route's template (the one
+    5. **RED metrics**: every request counted and timed by its route's template (the one
        FastAPI matched and left in the scope; `unmatched` for none), the method (`OTHER` for
        one HTTP does not define) and the status sent; a request whose handler raised counts as
        500.
@@ -80,11 +125,17 @@ class ServiceRequests:
             return
         traceparent: str | None = None
         declared: bytes | None = None
+        singletons: set[bytes] = set()
         for name, value in scope["headers"]:
             if name == b"traceparent":
                 traceparent = value.decode("latin-1")
             elif name == b"content-length":
                 declared = value
+            elif name in SINGLETON_HEADERS:
+                if name in singletons:
+                    await _refuse_repeated(send, SINGLETON_HEADERS[name])
+                    return
+                singletons.add(name)
         if not tracing.recorded(self.service):
             span: Span = tracing.unrecorded_span(traceparent)
             token = otel_context.attach(trace.set_span_in_context(span))

@@ -1,0 +1,78 @@
+"""A header that decides who calls, what the body is or which request this is, sent twice,
+answers 400 problem+json naming it on every service and the console, before anything reads
+either copy (shared/request_path.py); two credentials in two headers answer 401."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import httpx
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from services.console.app import create_app as create_console
+from shared.problems import problem_bytes
+from shared.request_path import SINGLETON_HEADERS, ServiceRequests
+from tests.support.routes import service_apps
+
+VALUES = {
+    "authorization": ("Bearer dd_test_one", "Bearer dd_test_two"),
+    "content-type": ("application/json", "text/plain"),
+}
+
+
+@cache
+def _apps() -> dict[str, object]:
+    return {**service_apps(), "console": create_console()}
+
+
+SERVICES = ["intake", "fraud", "reconciliation", "notifications", "console"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("header", sorted(SINGLETON_HEADERS.values()))
+async def test_a_deciding_header_sent_twice_is_refused_naming_it(service: str, header: str) -> None:
+    app = _apps()[service]
+    first, second = VALUES.get(header.lower(), ("a1", "b2"))
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        r = await client.post(
+            "/v1/anything", headers=[(header, first), (header, second)], content=b"{}"
+        )
+    assert r.status_code == 400, (service, header, r.status_code, r.text[:200])
+    assert r.headers["content-type"].startswith("application/problem+json")
+    doc = r.json()
+    assert r.content == problem_bytes(doc)
+    assert doc["errors"] == [{"field": f"header.{header}", "message": "sent more than once"}]
+    assert header in doc["detail"]
+
+
+async def test_one_of_each_passes_the_layer() -> None:
+    reached: list[list[tuple[bytes, bytes]]] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(list(scope["headers"]))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    transport = httpx.ASGITransport(app=ServiceRequests(app, service="intake"))
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        headers = [(name, "v") for name in SINGLETON_HEADERS.values()]
+        r = await client.post(
+            "/v1/escalations", headers=headers + [("Accept", "a"), ("Accept", "b")]
+        )
+    assert r.status_code == 204 and len(reached) == 1
+
+
+@pytest.mark.parametrize("service", SERVICES[:4])
+async def test_two_credentials_in_two_headers_are_refused(service: str) -> None:
+    transport = httpx.ASGITransport(app=_apps()[service])  # type: ignore[arg-type]
+    path = {"intake": "/v1/escalations", "fraud": "/v1/alerts"}.get(service, "/v1/messages")
+    if service == "reconciliation":
+        path = "/v1/cases"
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        r = await client.get(
+            path, headers={"Authorization": "Bearer dd_test_one", "X-Api-Key": "dd_test_two"}
+        )
+    assert r.status_code == 401, (service, r.status_code, r.text[:200])
+    assert "X-Api-Key" in r.json()["detail"]
