@@ -73,6 +73,36 @@ async def _refuse_repeated(send: Send, header: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def _refuse_encoded(send: Send, coding: bytes) -> None:
+    # No route decodes a compressed body: read as it stands, gzip's bytes were refused as
+    # "not UTF-8", and a plain body labelled gzip was read as if the label were not there.
+    shown = coding.decode("latin-1")[:40].encode("unicode_escape").decode("ascii")
+    body = problem_bytes(
+        {
+            "type": f"{TYPE_BASE}unsupported-media-type",
+            "title": "Unsupported media type",
+            "status": 415,
+            "detail": f"Bodies are taken without a content coding; Content-Encoding {shown!r} "
+            "is not accepted. Send the JSON itself.",
+            "errors": [
+                {"field": "header.Content-Encoding", "message": "only identity is accepted"}
+            ],
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 415,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"accept-encoding", b"identity"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class ServiceRequests:
     """In order, as the request meets them:
 
@@ -81,7 +111,9 @@ class ServiceRequests:
        metric label ever sees it (`shared.validation.url_errors`).
     2. **One of each deciding header**: `Authorization`, `X-Api-Key`, `Idempotency-Key`,
        `Content-Type`, `Content-Encoding` and the partners' signature headers sent twice answer
-       400 naming the header (`SINGLETON_HEADERS`): the copies could disagree.
+       400 naming the header (`SINGLETON_HEADERS`): the copies could disagree. A
+       `Content-Encoding` other than `identity` answers 415 with `Accept-Encoding: identity`
+       (RFC 9110 §12.5.3): no route decodes a compressed body.
     3. **Trace**: the request's span continues the caller's `traceparent` header or starts a
        trace; the answer names it in its own `traceparent` header, and problem documents
        handled outside the span find its id in the scope (`tracing.SCOPE_TRACE_ID`). An SDK
@@ -136,6 +168,9 @@ class ServiceRequests:
                     await _refuse_repeated(send, SINGLETON_HEADERS[name])
                     return
                 singletons.add(name)
+                if name == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
+                    await _refuse_encoded(send, value)
+                    return
         if not tracing.recorded(self.service):
             span: Span = tracing.unrecorded_span(traceparent)
             token = otel_context.attach(trace.set_span_in_context(span))

@@ -4,6 +4,7 @@ either copy (shared/request_path.py); two credentials in two headers answer 401.
 
 from __future__ import annotations
 
+import gzip
 from functools import cache
 
 import httpx
@@ -18,6 +19,7 @@ from tests.support.routes import service_apps
 VALUES = {
     "authorization": ("Bearer dd_test_one", "Bearer dd_test_two"),
     "content-type": ("application/json", "text/plain"),
+    "content-encoding": ("identity", "identity"),
 }
 
 
@@ -57,7 +59,9 @@ async def test_one_of_each_passes_the_layer() -> None:
 
     transport = httpx.ASGITransport(app=ServiceRequests(app, service="intake"))
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
-        headers = [(name, "v") for name in SINGLETON_HEADERS.values()]
+        headers = [
+            (name, VALUES.get(name.lower(), ("v",))[0]) for name in SINGLETON_HEADERS.values()
+        ]
         r = await client.post(
             "/v1/escalations", headers=headers + [("Accept", "a"), ("Accept", "b")]
         )
@@ -76,3 +80,36 @@ async def test_two_credentials_in_two_headers_are_refused(service: str) -> None:
         )
     assert r.status_code == 401, (service, r.status_code, r.text[:200])
     assert "X-Api-Key" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "GZIP", "gzip, identity"])
+async def test_a_compressed_body_is_refused_naming_the_coding(service: str, coding: str) -> None:
+    """No route decodes a compressed body: it was read as it stood (gzip's bytes "not UTF-8",
+    a plain body labelled gzip taken as if unlabelled)."""
+    transport = httpx.ASGITransport(app=_apps()[service])  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        r = await client.post(
+            "/v1/escalations",
+            headers={"Content-Type": "application/json", "Content-Encoding": coding},
+            content=gzip.compress(b'{"return_id": "RET-1"}'),
+        )
+    assert r.status_code == 415, (service, coding, r.status_code, r.text[:200])
+    assert r.headers["accept-encoding"] == "identity"
+    doc = r.json()
+    assert r.content == problem_bytes(doc)
+    assert doc["errors"][0]["field"] == "header.Content-Encoding"
+
+
+async def test_identity_passes_the_layer() -> None:
+    reached: list[int] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(1)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    transport = httpx.ASGITransport(app=ServiceRequests(app, service="intake"))
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        r = await client.post("/v1/x", headers={"Content-Encoding": "identity"}, content=b"{}")
+    assert r.status_code == 204 and reached == [1]
