@@ -148,3 +148,37 @@ def test_a_policy_drafts_changes_are_read_with_json_types() -> None:
         with pytest.raises(Problem) as caught:
             build_draft(SOP_V1, version="v-probe", changes={"windows": {"claim_window_h": lax}})
         assert "changes.windows.claim_window_h" in str(caught.value.detail), lax
+
+
+def test_every_scalar_query_parameter_has_one_spelling() -> None:
+    """Each query parameter published as an integer, number, boolean or date(-time) is checked
+    by its kind (`refuse_lax_query`): a parameter whose type the classifier missed would be read
+    laxly again."""
+    from shared.access import walk_dependencies
+    from shared.validation import query_kind
+
+    expected = {"integer": "integer", "number": "number", "boolean": "boolean"}
+    seen = 0
+    for app in service_apps().values():
+        doc = app.openapi()
+        for route in api_routes(app.router.routes):
+            for method in route.methods or ():
+                op = doc["paths"].get(route.path, {}).get(method.lower())
+                if not op:
+                    continue
+                published = {
+                    p["name"]: json.dumps(p.get("schema", {}))
+                    for p in op.get("parameters", [])
+                    if p["in"] == "query"
+                }
+                for dep in walk_dependencies(route.dependant):
+                    for param in dep.query_params:
+                        text = published[param.alias]
+                        kind = query_kind(param.field_info.annotation)
+                        for json_type, want in expected.items():
+                            if f'"type": "{json_type}"' in text:
+                                assert kind == want, (route.path, param.alias, kind, text)
+                                seen += 1
+                        if '"date-time"' in text:
+                            assert kind == "instant", (route.path, param.alias, kind)
+    assert seen >= 20
