@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from services.intake.partners.adapter import PartnerAdapter, PayloadInvalid
+from services.intake.partners.adapter import PayloadInvalid
 from services.intake.partners.desipost import DesipostAdapter
 from services.intake.partners.rapidroute import RapidRouteAdapter
 from services.intake.partners.swiftship import SwiftshipAdapter
 from tests.support.factories import FIXTURES
 
-SAMPLES: dict[str, tuple[PartnerAdapter, str]] = {
+SAMPLES = {
     "swiftship": (SwiftshipAdapter(), "swiftship-qc-passed.json"),
     "rapidroute": (RapidRouteAdapter(), "rapidroute-batch.json"),
     "desipost": (DesipostAdapter(), "desipost-snapshot.json"),
