@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from services.intake.partners.adapter import (
     AuthenticationFailed,
@@ -22,14 +22,7 @@ from services.intake.partners.adapter import (
     PartnerCredential,
     PayloadInvalid,
 )
-from services.intake.partners.parsing import (
-    PartnerBody,
-    Reason,
-    ShortText,
-    Status,
-    Url,
-    validation_errors,
-)
+from services.intake.partners.parsing import Reason, ShortText, Status, Url, validation_errors
 from services.intake.validation import EARLIEST_YEAR, LATEST_YEAR
 from shared.auth import hash_key
 from shared.events import Id, ShipmentEventType
@@ -95,24 +88,32 @@ IndiaTime = Annotated[str, Field(max_length=19), AfterValidator(_check_date)]
 Weight = Annotated[str, Field(max_length=32), AfterValidator(_check_weight)]
 
 
-class Scan(PartnerBody):
+class Scan(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     status: Status
     date: IndiaTime
     location: ShortText | None = None
     weight: Weight | None = None
 
 
-class QualityCheck(PartnerBody):
+class QualityCheck(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     status: Literal["PASSED", "FAILED", "NOT_REQUIRED"]
     failure_reason: Reason | None = None
     image: Url | None = None
 
 
-class ProofOfDelivery(PartnerBody):
+class ProofOfDelivery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     status: Literal["OTP Based Delivery", "Signature"] | None = None
 
 
-class Snapshot(PartnerBody):
+class Snapshot(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     awb: Id
     order_ref: Id
     is_return: bool | None = None

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 from services.intake.validation import no_nul
-from shared.validation import JsonTypes
 
 # Partner-supplied strings are bounded so that nothing they send can overflow a column, and
 # free of NUL characters, which PostgreSQL text and JSONB refuse.
@@ -17,15 +16,6 @@ Status = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(no_n
 Reason = Annotated[str, Field(max_length=500), AfterValidator(no_nul)]
 # A partner's own event or message id; canonical `partner_event_id` holds up to 200 characters.
 PartnerEventId = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(no_nul)]
-
-
-class PartnerBody(JsonTypes):
-    """A partner's JSON, read with the JSON types its format documents (docs/partners.md): epoch
-    milliseconds and grams are integers, `weight_kg` a number, the flags booleans, desipost's
-    weight and date strings; `"1795690000000"` or `"true"` is refused naming the field rather
-    than guessed at. Fields a partner adds without asking are ignored."""
-
-    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[str, str]]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.intake.partners.adapter import (
     AuthenticationFailed,
@@ -16,7 +16,6 @@ from services.intake.partners.adapter import (
     PayloadInvalid,
 )
 from services.intake.partners.parsing import (
-    PartnerBody,
     PartnerEventId,
     Reason,
     ShortText,
@@ -50,22 +49,30 @@ _MIN_TS_MS = 946_684_800_000
 _MAX_TS_MS = 4_102_444_800_000
 
 
-class Shipment(PartnerBody):
+class Shipment(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     awb: Id
     ref: Id
 
 
-class Location(PartnerBody):
+class Location(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     hub: ShortText | None = None
     city: ShortText | None = None
 
 
-class ProofOfDelivery(PartnerBody):
+class ProofOfDelivery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     method: Literal["OTP", "SIGNATURE", "NONE"]
     verified: bool = False
 
 
-class RapidRouteEvent(PartnerBody):
+class RapidRouteEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     id: PartnerEventId
     shipment: Shipment
     status_code: Status
@@ -78,7 +85,9 @@ class RapidRouteEvent(PartnerBody):
     qc_failure_reason: Reason | None = None
 
 
-class RapidRouteBatch(PartnerBody):
+class RapidRouteBatch(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     events: list[RapidRouteEvent] = Field(min_length=1, max_length=MAX_BATCH)
 
 

@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from services.intake.partners.adapter import (
     AuthenticationFailed,
@@ -16,7 +16,6 @@ from services.intake.partners.adapter import (
     PayloadInvalid,
 )
 from services.intake.partners.parsing import (
-    PartnerBody,
     PartnerEventId,
     Reason,
     ShortText,
@@ -44,7 +43,9 @@ STATUS_MAP: dict[str, ShipmentEventType] = {
 }
 
 
-class SwiftshipEvent(PartnerBody):
+class SwiftshipEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     event: Status
     awb: Id
     return_ref: Id
