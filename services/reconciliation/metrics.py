@@ -56,20 +56,36 @@ NOTICE_ATTEMPTS = Counter(
 
 @dataclass(slots=True)
 class _PendingUpdates:
-    """Metric updates of a transaction: counted once it commits, forgotten if it rolls back."""
+    """Metric updates of a transaction: counted once it commits, forgotten if it rolls back.
+    Counter increments are summed per counter and label values (`counts`), so a consumer batch
+    of 500 decisions looks up each label set once at commit instead of four times a decision
+    (a `labels()` lookup and its lock cost about as much as the decision's whole metrics)."""
 
     updates: list[Callable[[], Any]] = field(default_factory=list)
+    counts: dict[tuple[Counter, tuple[str, ...]], float] = field(default_factory=dict)
 
 
 def after_commit(session: AsyncSession, update: Callable[[], Any]) -> None:
     unit_of(session).get(_PendingUpdates).updates.append(update)
 
 
+def _count(session: AsyncSession, counter: Counter, *labels: str, amount: float = 1) -> None:
+    """`counter` (with `labels`, if it has labels) increased by `amount` once the transaction
+    commits."""
+    counts = unit_of(session).get(_PendingUpdates).counts
+    key = (counter, labels)
+    counts[key] = counts.get(key, 0) + amount
+
+
 @event.listens_for(Session, "after_commit")
 def _apply(session: Session) -> None:
     pending = unit_of(session).pop(_PendingUpdates)
-    for update in pending.updates if pending else ():
+    if pending is None:
+        return
+    for update in pending.updates:
         update()
+    for (counter, labels), amount in pending.counts.items():
+        (counter.labels(*labels) if labels else counter).inc(amount)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -78,28 +94,28 @@ def _discard(session: Session) -> None:
 
 
 def case_entered(session: AsyncSession, state: str) -> None:
-    after_commit(session, lambda: CASES.labels(state).inc())
+    _count(session, CASES, state)
 
 
 def decision_made(session: AsyncSession, rule_id: str, liable_party: str | None) -> None:
-    after_commit(session, lambda: DECISIONS.labels(rule_id, liable_party or "NONE").inc())
+    _count(session, DECISIONS, rule_id, liable_party or "NONE")
 
 
 def paid_out(session: AsyncSession, paise: int) -> None:
     if paise > 0:
-        after_commit(session, lambda: PAYOUT.inc(paise))
+        _count(session, PAYOUT, amount=paise)
 
 
 def sla_breached(session: AsyncSession) -> None:
-    after_commit(session, SLA_BREACHED.inc)
+    _count(session, SLA_BREACHED)
 
 
 def fact_refused(session: AsyncSession, kind: str, reason: str) -> None:
-    after_commit(session, lambda: REFUSED_FACTS.labels(kind, reason).inc())
+    _count(session, REFUSED_FACTS, kind, reason)
 
 
 def task_opened(session: AsyncSession, team: str) -> None:
-    after_commit(session, lambda: TASKS_OPENED.labels(team).inc())
+    _count(session, TASKS_OPENED, team)
 
 
 def task_closed(session: AsyncSession, team: str, status: str, hours: float) -> None:
@@ -112,8 +128,8 @@ def task_closed(session: AsyncSession, team: str, status: str, hours: float) -> 
 
 
 def task_overdue(session: AsyncSession, team: str) -> None:
-    after_commit(session, lambda: TASKS_OVERDUE.labels(team).inc())
+    _count(session, TASKS_OVERDUE, team)
 
 
 def notice_attempt(session: AsyncSession, partner_id: str, outcome: str) -> None:
-    after_commit(session, lambda: NOTICE_ATTEMPTS.labels(partner_id, outcome).inc())
+    _count(session, NOTICE_ATTEMPTS, partner_id, outcome)
