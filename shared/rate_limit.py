@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 from sqlalchemy import Boolean, DateTime, Float, String
@@ -111,6 +112,21 @@ UPDATE {TABLE} AS b
  WHERE b.bucket = l.bucket
 RETURNING l.granted, b.tokens
 """
+# A caller's lease (`spend_caller`): the lease above and, in the same round trip, whether the
+# caller's address is throttled for failed authentication (as `_SPEND_AND_PEEK` reads it).
+_LEASE_AND_PEEK = f"""
+WITH leased AS ({_LEASE})
+SELECT leased.granted, leased.tokens,
+       (SELECT LEAST($8::float8, f.tokens + $7::float8
+                     * EXTRACT(EPOCH FROM now() - f.updated_at)::float8)
+          FROM {TABLE} f WHERE f.bucket = $6) AS address_tokens
+  FROM leased
+"""
+_PEEK = f"""
+SELECT LEAST($3::float8, f.tokens + $2::float8
+             * EXTRACT(EPOCH FROM now() - f.updated_at)::float8) AS address_tokens
+  FROM {TABLE} f WHERE f.bucket = $1
+"""
 _LEASE_FIRST = f"""
 INSERT INTO {TABLE} (bucket, tokens, allowed, updated_at)
 SELECT $1, $2::float8 - g.granted, g.granted >= 1, now()
@@ -139,6 +155,9 @@ class Limit:
 class _Lease:
     left: int
     until: float  # monotonic
+    # A caller's lease only: the addresses found not throttled, each until when that answer
+    # stands (monotonic). A request from any other address asks the database.
+    cleared: dict[str, float] | None = None
 
     def take(self, now: float) -> bool:
         if self.left < 1 or now >= self.until:
@@ -288,26 +307,134 @@ class RateLimiter:
             log.warning("rate limiter unavailable, letting the request through: %r", exc)
             return None
 
+    async def spend_auth_failure(self, address: str, failures: Limit) -> None:
+        """A request that presented no valid key spends its address's bucket. The address's
+        answer kept for callers' leases is dropped first, so that a key presented from it next
+        asks the database whether the address is throttled."""
+        for held in self._leases.values():
+            if held.cleared is not None:
+                held.cleared.pop(address, None)
+        await self.spend(f"auth-failures:{address}", failures, kind="auth_failures")
+
     async def spend_caller(
-        self, client_id: str, limit: Limit, *, address: str, failures: Limit
+        self,
+        client_id: str,
+        limit: Limit,
+        *,
+        address: str,
+        failures: Limit,
+        lease_s: float = 0.0,
     ) -> None:
         """A caller with a valid key: its address must not be throttled, and its own bucket
-        must hold a token. One round trip."""
-        row = await self._fetch(
-            _SPEND_AND_PEEK,
-            f"client:{client_id}",
-            limit.per_s,
-            limit.burst,
-            f"auth-failures:{address}",
-            failures.per_s,
-            failures.burst,
-        )
-        if row is None:
+        must hold a token. One round trip, or none while this process holds a lease of the
+        caller's tokens (`lease_s` > 0) and has found the address not throttled within it.
+
+        The address's answer is kept per caller's lease, never for the caller alone: a key the
+        process has not seen from an address asks the database, so an address throttled for
+        failed authentication learns nothing about keys it has not used (a refusal of the key
+        for its rate would tell it the key is valid). An address throttled meanwhile on another
+        replica is refused here once the answer kept for it expires, within `lease_s`."""
+        bucket = f"client:{client_id}"
+        size = limit.lease(lease_s)
+        if size <= 1:
+            row = await self._fetch(
+                _SPEND_AND_PEEK,
+                bucket,
+                limit.per_s,
+                limit.burst,
+                f"auth-failures:{address}",
+                failures.per_s,
+                failures.burst,
+            )
+            if row is None:
+                return
+            if _throttled(row["address_tokens"]):
+                RATE_LIMITED.labels(self.service, "auth_failures").inc()
+                raise RateLimitExceeded(failures.wait_s(row["address_tokens"]), "auth_failures")
+            if not row["allowed"]:
+                RATE_LIMITED.labels(self.service, "caller").inc()
+                raise RateLimitExceeded(limit.wait_s(row["tokens"]), "caller")
             return
-        address_tokens = row["address_tokens"]
-        if address_tokens is not None and address_tokens < 1:
-            RATE_LIMITED.labels(self.service, "auth_failures").inc()
-            raise RateLimitExceeded(failures.wait_s(address_tokens), "auth_failures")
-        if not row["allowed"]:
+        if self._caller_held_or_refused(bucket, address):
+            return
+        lock = self._lease_locks.setdefault(bucket, asyncio.Lock())
+        async with lock:
+            if self._caller_held_or_refused(bucket, address):
+                return  # leased by the request this one waited for
+            held = self._leases.pop(bucket, None)  # its unspent tokens go back below
+            unspent = held.left if held is not None else 0
+            row = await self._take_caller_lease(bucket, limit, size, unspent, address, failures)
+            if row is None:
+                return  # the database did not answer: let through (module docstring)
+            now = self._monotonic()
+            # Answers about other addresses that still stand carry over to the new lease.
+            cleared = {
+                a: until
+                for a, until in ((held.cleared or {}) if held is not None else {}).items()
+                if until > now
+            }
+            throttled = _throttled(row["address_tokens"])
+            if throttled:
+                cleared.pop(address, None)
+            else:
+                cleared[address] = now + lease_s
+            granted = int(row["granted"])
+            # Tokens taken are held even when this request is refused: none is lost.
+            self._leases[bucket] = lease = _Lease(granted, now + lease_s, cleared)
+            if throttled:
+                RATE_LIMITED.labels(self.service, "auth_failures").inc()
+                raise RateLimitExceeded(failures.wait_s(row["address_tokens"]), "auth_failures")
+            if granted < 1:
+                token_at = now + max(0.0, 1.0 - row["tokens"]) / limit.per_s
+                self._refusals[bucket] = _Refusal(min(token_at, now + lease_s), token_at)
+                RATE_LIMITED.labels(self.service, "caller").inc()
+                raise RateLimitExceeded(limit.wait_s(row["tokens"]), "caller")
+            self._refusals.pop(bucket, None)
+            lease.left -= 1
+
+    def _caller_held_or_refused(self, bucket: str, address: str) -> bool:
+        """As `_held_or_refused`, for a caller's lease and only for an address found not
+        throttled within it; False (ask the database) for any other address."""
+        now = self._monotonic()
+        held = self._leases.get(bucket)
+        if held is None or held.cleared is None or held.cleared.get(address, 0.0) <= now:
+            return False
+        if held.take(now):
+            return True
+        refusal = self._refusals.get(bucket)
+        if refusal is not None and now < refusal.until:
             RATE_LIMITED.labels(self.service, "caller").inc()
-            raise RateLimitExceeded(limit.wait_s(row["tokens"]), "caller")
+            raise RateLimitExceeded(refusal.retry_after_s(now), "caller")
+        return False
+
+    async def _take_caller_lease(
+        self, bucket: str, limit: Limit, size: int, unspent: int, address: str, failures: Limit
+    ) -> asyncpg.Record | dict[str, Any] | None:
+        if self._pool is None:
+            return None
+        lease = (bucket, limit.per_s, limit.burst, float(size), float(unspent))
+        peek = (f"auth-failures:{address}", failures.per_s, failures.burst)
+        try:
+            async with self._pool.acquire() as conn:
+                row = await conn.fetchrow(_LEASE_AND_PEEK, *lease, *peek)
+                if row is not None:
+                    return row
+                # A new bucket (or one the retention loop deleted).
+                first = await conn.fetchrow(_LEASE_FIRST, bucket, limit.burst, float(size))
+                if first is None:  # another replica created it meanwhile
+                    return await conn.fetchrow(_LEASE_AND_PEEK, *lease, *peek)
+                address_tokens = await conn.fetchval(_PEEK, *peek)
+                return {
+                    "granted": first["granted"],
+                    "tokens": first["tokens"],
+                    "address_tokens": address_tokens,
+                }
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            RATE_LIMIT_ERRORS.labels(self.service).inc()
+            log.warning("rate limiter unavailable, letting the request through: %r", exc)
+            return None
+
+
+def _throttled(address_tokens: float | None) -> bool:
+    """Whether the caller's address is throttled for failed authentication (no bucket: not)."""
+    return address_tokens is not None and address_tokens < 1
