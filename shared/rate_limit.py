@@ -13,15 +13,19 @@ holds a row lock for the length of a request. Times are the database's, so repli
 clocks still share one budget. If the database does not answer, the request is let through: the
 request itself will meet the same database and say so.
 
-Leases, for a caller that asks (`spend(..., lease_s=...)`): one round trip takes up to
-`lease_s` seconds' worth of the bucket's rate (whole tokens, never more than it holds) into the
-process, and the next requests spend them there without a round trip until they run out or the
-lease's `lease_s` has passed; the rest goes back to the bucket with the process's next lease
+Leases, for a caller that asks (`spend` or `spend_caller` with `lease_s`): one round trip takes
+up to `lease_s` seconds' worth of the bucket's rate (whole tokens, never more than it holds)
+into the process, and the next requests spend them there without a round trip until they run out
+or the lease's `lease_s` has passed; the rest goes back to the bucket with the process's next lease
 (not spent in a later burst, and not lost: dropping it would let replicas with light traffic
 drain the bucket at several times the rate they use, refusing a partner below its limit). Every
 token still comes out of the one shared bucket, so replicas together never admit more than the
 limit; what a lease costs is the other way round: a replica may sit on up to `lease_s` of the
 rate that another replica could have used. A lease of one token or less is the plain statement.
+
+A caller's lease (`spend_caller`) also keeps, per address, that the address was not throttled
+for failed authentication when the process last asked: only those addresses spend it without a
+round trip (see `spend_caller`).
 
 A refused lease is remembered in the process until the bucket can hold a whole token again (at
 most `lease_s`): during a flood the requests after it are refused without a round trip, instead
@@ -203,7 +207,8 @@ class RateLimiter:
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._monotonic = monotonic
-        # Per leased bucket (few: callers lease only buckets of their own, such as partners'):
+        # Per leased bucket (a partner's or a calling client's, so as many as the registry and
+        # the keyring name):
         # the tokens held, and one lock so that concurrent requests wait for one round trip
         # instead of each taking a lease of its own.
         self._leases: dict[str, _Lease] = {}
