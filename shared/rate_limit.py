@@ -14,11 +14,12 @@ clocks still share one budget. If the database does not answer, the request is l
 request itself will meet the same database and say so.
 
 Leases, for a caller that asks (`spend` or `spend_caller` with `lease_s`): one round trip takes
-up to `lease_s` seconds' worth of the bucket's rate (whole tokens, never more than it holds)
-into the process, and the next requests spend them there without a round trip until they run out
-or the lease's `lease_s` has passed; the rest goes back to the bucket with the process's next lease
-(not spent in a later burst, and not lost: dropping it would let replicas with light traffic
-drain the bucket at several times the rate they use, refusing a partner below its limit). Every
+up to `lease_s` seconds' worth of the bucket's rate (whole tokens, at most a quarter of the
+burst, never more than it holds) into the process, and the next requests spend them there
+without a round trip until they run out or the lease's `lease_s` has passed; the rest goes
+back to the bucket with the process's next lease (not spent in a later burst, and not lost:
+dropping it would let replicas with light traffic drain the bucket at several times the rate
+they use, refusing a partner below its limit). Every
 token still comes out of the one shared bucket, so replicas together never admit more than the
 limit; what a lease costs is the other way round: a replica may sit on up to `lease_s` of the
 rate that another replica could have used. A lease of one token or less is the plain statement.
@@ -150,9 +151,10 @@ class Limit:
         return max(1, math.ceil((1.0 - tokens) / self.per_s))
 
     def lease(self, lease_s: float) -> int:
-        """Tokens one round trip takes for `lease_s` seconds of the rate: whole, within the
-        burst, at least one."""
-        return max(1, math.floor(min(self.burst, self.per_s * lease_s)))
+        """Tokens one round trip takes for `lease_s` seconds of the rate: whole, at least one,
+        and at most a quarter of the burst, so that the leases of several replicas cannot hold
+        the whole bucket between them and refuse a caller that is under its limit."""
+        return max(1, math.floor(min(self.burst / 4, self.per_s * lease_s)))
 
 
 @dataclass(slots=True)
@@ -214,6 +216,10 @@ class RateLimiter:
         self._leases: dict[str, _Lease] = {}
         self._refusals: dict[str, _Refusal] = {}
         self._lease_locks: dict[str, asyncio.Lock] = {}
+        # Per bucket whose caller's lease is being taken (a round trip in flight, at most one per
+        # bucket under its lock): the addresses that failed authentication meanwhile. Their
+        # answers are not kept in the new lease, whether carried over or read by the round trip.
+        self._failed_meanwhile: dict[str, set[str]] = {}
 
     async def start(self) -> None:
         # min_size=0: nothing connects until the first request, so a database that is down at
@@ -265,20 +271,37 @@ class RateLimiter:
         async with lock:
             if self._held_or_refused(bucket, kind):
                 return  # leased by the request this one waited for
-            held = self._leases.pop(bucket, None)  # its unspent tokens go back below
-            unspent = held.left if held is not None else 0
-            row = await self._take_lease(bucket, limit, size, unspent)
-            if row is None:
-                return  # the database did not answer: let through (module docstring)
+            held, unspent = self._set_aside(bucket)  # its unspent tokens go back below
+            answered = False
+            try:
+                row = await self._take_lease(bucket, limit, size, unspent)
+                if row is None:
+                    return  # the database did not answer: let through (module docstring)
+                answered = True
+            finally:
+                if not answered and held is not None:
+                    held.left = unspent  # not given back: still this process's to spend
             granted = int(row["granted"])
             now = self._monotonic()
             if granted < 1:
+                self._leases.pop(bucket, None)
                 token_at = now + max(0.0, 1.0 - row["tokens"]) / limit.per_s
                 self._refusals[bucket] = _Refusal(min(token_at, now + lease_s), token_at)
                 RATE_LIMITED.labels(self.service, kind).inc()
                 raise RateLimitExceeded(limit.wait_s(row["tokens"]), kind)
             self._refusals.pop(bucket, None)
             self._leases[bucket] = _Lease(granted - 1, now + lease_s)
+
+    def _set_aside(self, bucket: str) -> tuple[_Lease | None, int]:
+        """The lease held for `bucket` and its unspent tokens, which the next round trip gives
+        back. The lease stays in place with none left for that round trip: a failed
+        authentication meanwhile still finds its answers there to drop, and if the round trip
+        never answers (the database fails, the request is cancelled) the tokens are put back."""
+        held = self._leases.get(bucket)
+        if held is None:
+            return None, 0
+        unspent, held.left = held.left, 0
+        return held, unspent
 
     def _held_or_refused(self, bucket: str, kind: str) -> bool:
         """True when a token of this process's lease was taken; raises while a refusal holds;
@@ -319,6 +342,8 @@ class RateLimiter:
         for held in self._leases.values():
             if held.cleared is not None:
                 held.cleared.pop(address, None)
+        for failed in self._failed_meanwhile.values():
+            failed.add(address)
         await self.spend(f"auth-failures:{address}", failures, kind="auth_failures")
 
     async def spend_caller(
@@ -366,20 +391,29 @@ class RateLimiter:
         async with lock:
             if self._caller_held_or_refused(bucket, address):
                 return  # leased by the request this one waited for
-            held = self._leases.pop(bucket, None)  # its unspent tokens go back below
-            unspent = held.left if held is not None else 0
-            row = await self._take_caller_lease(bucket, limit, size, unspent, address, failures)
-            if row is None:
-                return  # the database did not answer: let through (module docstring)
+            held, unspent = self._set_aside(bucket)  # its unspent tokens go back below
+            failed = self._failed_meanwhile[bucket] = set()
+            answered = False
+            try:
+                row = await self._take_caller_lease(bucket, limit, size, unspent, address, failures)
+                if row is None:
+                    return  # the database did not answer: let through (module docstring)
+                answered = True
+            finally:
+                del self._failed_meanwhile[bucket]
+                if not answered and held is not None:
+                    held.left = unspent  # not given back: still this process's to spend
             now = self._monotonic()
-            # Answers about other addresses that still stand carry over to the new lease.
+            # Answers about other addresses that still stand carry over to the new lease, but
+            # for an address that failed authentication during the round trip: the database's
+            # answer about it may predate the failure, and "at once" means the next request.
             cleared = {
                 a: until
                 for a, until in ((held.cleared or {}) if held is not None else {}).items()
-                if until > now
+                if until > now and a not in failed
             }
             throttled = _throttled(row["address_tokens"])
-            if throttled:
+            if throttled or address in failed:
                 cleared.pop(address, None)
             else:
                 cleared[address] = now + lease_s

@@ -38,9 +38,10 @@ async def _tokens(harness: Harness, bucket: str) -> float:
     return float(await _bucket_column(harness, bucket, "tokens"))
 
 
-def test_a_lease_is_whole_tokens_within_the_burst() -> None:
+def test_a_lease_is_whole_tokens_within_a_quarter_of_the_burst() -> None:
     assert Limit(per_s=100, burst=100).lease(0.1) == 10
-    assert Limit(per_s=100, burst=4).lease(0.1) == 4
+    assert Limit(per_s=100, burst=8).lease(0.1) == 2
+    assert Limit(per_s=100, burst=4).lease(0.1) == 1
     assert Limit(per_s=3, burst=3).lease(0.1) == 1  # a slow partner: token by token, as before
     assert Limit(per_s=50, burst=50).lease(0.0) == 1
 
@@ -72,7 +73,7 @@ async def test_leases_of_two_replicas_never_admit_more_than_the_bucket(harness: 
     for limiter in replicas:
         await limiter.start()
     bucket = f"partner:shared-{uuid.uuid4().hex[:8]}"
-    limit, lease_s = Limit(per_s=0.01, burst=12), 500.0  # leases of 5: 5 + 5, then the last 2
+    limit, lease_s = Limit(per_s=0.01, burst=12), 500.0  # leases of 3 (a quarter of the burst)
     admitted = refused = 0
     try:
         for i in range(30):
@@ -214,10 +215,10 @@ async def test_a_refusal_is_answered_in_the_process_until_a_token_can_be_there(
     limiter = RateLimiter("intake", harness.env["INTAKE_DATABASE_URL"], monotonic=clock)
     await limiter.start()
     bucket = f"partner:flood-{uuid.uuid4().hex[:8]}"
-    # A lease of 2 empties the bucket; the next token is 100 s away (0.01 tokens/s).
-    limit, lease_s = Limit(per_s=0.01, burst=2), 500.0
+    # Four leases of 2 empty the bucket; the next token is 100 s away (0.01 tokens/s).
+    limit, lease_s = Limit(per_s=0.01, burst=8), 500.0
     try:
-        for _ in range(2):
+        for _ in range(8):
             await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
         with pytest.raises(RateLimitExceeded):
             await limiter.spend(bucket, limit, kind="partner", lease_s=lease_s)
@@ -323,6 +324,68 @@ async def test_a_throttled_address_is_refused_whatever_the_lease_holds(harness: 
         with pytest.raises(RateLimitExceeded) as refused:
             await limiter.spend_caller(
                 client, limit, address=user, failures=failures, lease_s=lease_s
+            )
+        assert refused.value.reason == "auth_failures"
+    finally:
+        await limiter.close()
+
+
+async def test_an_addresses_answer_expires_with_the_lease(harness: Harness) -> None:
+    """An address throttled on another replica keeps its answer here only until the lease's
+    time has passed: the next request after that asks the database and is refused."""
+    clock = Clock()
+    url = harness.env["INTAKE_DATABASE_URL"]
+    here, there = RateLimiter("intake", url, monotonic=clock), RateLimiter("intake", url)
+    await here.start()
+    await there.start()
+    client = f"expire-{uuid.uuid4().hex[:8]}"
+    limit, lease_s = Limit(per_s=0.01, burst=100), 500.0  # leases of 5 tokens
+    failures = Limit(per_s=0.01, burst=2)
+    user = _address()
+    try:
+        await here.spend_caller(client, limit, address=user, failures=failures, lease_s=lease_s)
+        for _ in range(2):
+            await there.spend_auth_failure(user, failures)
+        clock.now += lease_s - 1  # the answer stands: the lease is spent without a round trip
+        await here.spend_caller(client, limit, address=user, failures=failures, lease_s=lease_s)
+        clock.now += 1
+        with pytest.raises(RateLimitExceeded) as refused:
+            await here.spend_caller(client, limit, address=user, failures=failures, lease_s=lease_s)
+        assert refused.value.reason == "auth_failures"
+    finally:
+        await here.close()
+        await there.close()
+
+
+@pytest.mark.parametrize("lease_s", [500.0, 0.0])
+async def test_a_throttled_address_learns_nothing_from_an_exhausted_key(
+    harness: Harness, lease_s: float
+) -> None:
+    """A valid key whose bucket is empty, presented from a throttled address, gets the address's
+    refusal, never the key's (that would tell the address the key is valid): with leases, even
+    while the process remembers the key's own refusal."""
+    clock = Clock()
+    limiter = RateLimiter("intake", harness.env["INTAKE_DATABASE_URL"], monotonic=clock)
+    await limiter.start()
+    client = f"empty-{uuid.uuid4().hex[:8]}"
+    limit = Limit(per_s=0.01, burst=8)  # leases of 2; nothing refills during the test
+    failures = Limit(per_s=0.01, burst=2)
+    user, attacker = _address(), _address()
+    try:
+        for _ in range(8):
+            await limiter.spend_caller(
+                client, limit, address=user, failures=failures, lease_s=lease_s
+            )
+        with pytest.raises(RateLimitExceeded) as refused:
+            await limiter.spend_caller(
+                client, limit, address=user, failures=failures, lease_s=lease_s
+            )
+        assert refused.value.reason == "caller"  # the key's own bucket is empty
+        for _ in range(2):
+            await limiter.spend_auth_failure(attacker, failures)
+        with pytest.raises(RateLimitExceeded) as refused:
+            await limiter.spend_caller(
+                client, limit, address=attacker, failures=failures, lease_s=lease_s
             )
         assert refused.value.reason == "auth_failures"
     finally:
