@@ -205,8 +205,9 @@ SCOPE_PRINCIPAL = "disputedesk.principal"
 
 async def authenticate(request: Request) -> Principal:
     """The caller's principal, within its rate limit (shared/rate_limit.py): one shared-bucket
-    statement per request. An address that failed authentication too often is answered 429
-    before its key counts, valid or not."""
+    statement per request, or none while the process holds a lease of the caller's tokens and
+    has found its address not throttled (`rate_limit_lease_s`). An address that failed
+    authentication too often is answered 429 before its key counts, valid or not."""
     known: Principal | None = request.scope.get(SCOPE_PRINCIPAL)
     if known is not None:
         return known
@@ -228,13 +229,14 @@ async def authenticate(request: Request) -> Principal:
         failures = settings.auth_failure_limit()
         try:
             if principal is None:
-                await limiter.spend(f"auth-failures:{address}", failures, kind="auth_failures")
+                await limiter.spend_auth_failure(address, failures)
             else:
                 await limiter.spend_caller(
                     principal.client_id,
                     settings.caller_limit(principal.client_id),
                     address=address,
                     failures=failures,
+                    lease_s=settings.rate_limit_lease_s,
                 )
         except RateLimitExceeded as exc:
             detail = (

@@ -13,15 +13,20 @@ holds a row lock for the length of a request. Times are the database's, so repli
 clocks still share one budget. If the database does not answer, the request is let through: the
 request itself will meet the same database and say so.
 
-Leases, for a caller that asks (`spend(..., lease_s=...)`): one round trip takes up to
-`lease_s` seconds' worth of the bucket's rate (whole tokens, never more than it holds) into the
-process, and the next requests spend them there without a round trip until they run out or the
-lease's `lease_s` has passed; the rest goes back to the bucket with the process's next lease
-(not spent in a later burst, and not lost: dropping it would let replicas with light traffic
-drain the bucket at several times the rate they use, refusing a partner below its limit). Every
+Leases, for a caller that asks (`spend` or `spend_caller` with `lease_s`): one round trip takes
+up to `lease_s` seconds' worth of the bucket's rate (whole tokens, at most a quarter of the
+burst, never more than it holds) into the process, and the next requests spend them there
+without a round trip until they run out or the lease's `lease_s` has passed; the rest goes
+back to the bucket with the process's next lease (not spent in a later burst, and not lost:
+dropping it would let replicas with light traffic drain the bucket at several times the rate
+they use, refusing a partner below its limit). Every
 token still comes out of the one shared bucket, so replicas together never admit more than the
 limit; what a lease costs is the other way round: a replica may sit on up to `lease_s` of the
 rate that another replica could have used. A lease of one token or less is the plain statement.
+
+A caller's lease (`spend_caller`) also keeps, per address, that the address was not throttled
+for failed authentication when the process last asked: only those addresses spend it without a
+round trip (see `spend_caller`).
 
 A refused lease is remembered in the process until the bucket can hold a whole token again (at
 most `lease_s`): during a flood the requests after it are refused without a round trip, instead
@@ -38,6 +43,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 from sqlalchemy import Boolean, DateTime, Float, String
@@ -111,6 +117,21 @@ UPDATE {TABLE} AS b
  WHERE b.bucket = l.bucket
 RETURNING l.granted, b.tokens
 """
+# A caller's lease (`spend_caller`): the lease above and, in the same round trip, whether the
+# caller's address is throttled for failed authentication (as `_SPEND_AND_PEEK` reads it).
+_LEASE_AND_PEEK = f"""
+WITH leased AS ({_LEASE})
+SELECT leased.granted, leased.tokens,
+       (SELECT LEAST($8::float8, f.tokens + $7::float8
+                     * EXTRACT(EPOCH FROM now() - f.updated_at)::float8)
+          FROM {TABLE} f WHERE f.bucket = $6) AS address_tokens
+  FROM leased
+"""
+_PEEK = f"""
+SELECT LEAST($3::float8, f.tokens + $2::float8
+             * EXTRACT(EPOCH FROM now() - f.updated_at)::float8) AS address_tokens
+  FROM {TABLE} f WHERE f.bucket = $1
+"""
 _LEASE_FIRST = f"""
 INSERT INTO {TABLE} (bucket, tokens, allowed, updated_at)
 SELECT $1, $2::float8 - g.granted, g.granted >= 1, now()
@@ -130,15 +151,19 @@ class Limit:
         return max(1, math.ceil((1.0 - tokens) / self.per_s))
 
     def lease(self, lease_s: float) -> int:
-        """Tokens one round trip takes for `lease_s` seconds of the rate: whole, within the
-        burst, at least one."""
-        return max(1, math.floor(min(self.burst, self.per_s * lease_s)))
+        """Tokens one round trip takes for `lease_s` seconds of the rate: whole, at least one,
+        and at most a quarter of the burst, so that the leases of several replicas cannot hold
+        the whole bucket between them and refuse a caller that is under its limit."""
+        return max(1, math.floor(min(self.burst / 4, self.per_s * lease_s)))
 
 
 @dataclass(slots=True)
 class _Lease:
     left: int
     until: float  # monotonic
+    # A caller's lease only: the addresses found not throttled, each until when that answer
+    # stands (monotonic). A request from any other address asks the database.
+    cleared: dict[str, float] | None = None
 
     def take(self, now: float) -> bool:
         if self.left < 1 or now >= self.until:
@@ -184,12 +209,17 @@ class RateLimiter:
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._monotonic = monotonic
-        # Per leased bucket (few: callers lease only buckets of their own, such as partners'):
+        # Per leased bucket (a partner's or a calling client's, so as many as the registry and
+        # the keyring name):
         # the tokens held, and one lock so that concurrent requests wait for one round trip
         # instead of each taking a lease of its own.
         self._leases: dict[str, _Lease] = {}
         self._refusals: dict[str, _Refusal] = {}
         self._lease_locks: dict[str, asyncio.Lock] = {}
+        # Per bucket whose caller's lease is being taken (a round trip in flight, at most one per
+        # bucket under its lock): the addresses that failed authentication meanwhile. Their
+        # answers are not kept in the new lease, whether carried over or read by the round trip.
+        self._failed_meanwhile: dict[str, set[str]] = {}
 
     async def start(self) -> None:
         # min_size=0: nothing connects until the first request, so a database that is down at
@@ -241,20 +271,37 @@ class RateLimiter:
         async with lock:
             if self._held_or_refused(bucket, kind):
                 return  # leased by the request this one waited for
-            held = self._leases.pop(bucket, None)  # its unspent tokens go back below
-            unspent = held.left if held is not None else 0
-            row = await self._take_lease(bucket, limit, size, unspent)
-            if row is None:
-                return  # the database did not answer: let through (module docstring)
+            held, unspent = self._set_aside(bucket)  # its unspent tokens go back below
+            answered = False
+            try:
+                row = await self._take_lease(bucket, limit, size, unspent)
+                if row is None:
+                    return  # the database did not answer: let through (module docstring)
+                answered = True
+            finally:
+                if not answered and held is not None:
+                    held.left = unspent  # not given back: still this process's to spend
             granted = int(row["granted"])
             now = self._monotonic()
             if granted < 1:
+                self._leases.pop(bucket, None)
                 token_at = now + max(0.0, 1.0 - row["tokens"]) / limit.per_s
                 self._refusals[bucket] = _Refusal(min(token_at, now + lease_s), token_at)
                 RATE_LIMITED.labels(self.service, kind).inc()
                 raise RateLimitExceeded(limit.wait_s(row["tokens"]), kind)
             self._refusals.pop(bucket, None)
             self._leases[bucket] = _Lease(granted - 1, now + lease_s)
+
+    def _set_aside(self, bucket: str) -> tuple[_Lease | None, int]:
+        """The lease held for `bucket` and its unspent tokens, which the next round trip gives
+        back. The lease stays in place with none left for that round trip: a failed
+        authentication meanwhile still finds its answers there to drop, and if the round trip
+        never answers (the database fails, the request is cancelled) the tokens are put back."""
+        held = self._leases.get(bucket)
+        if held is None:
+            return None, 0
+        unspent, held.left = held.left, 0
+        return held, unspent
 
     def _held_or_refused(self, bucket: str, kind: str) -> bool:
         """True when a token of this process's lease was taken; raises while a refusal holds;
@@ -288,26 +335,145 @@ class RateLimiter:
             log.warning("rate limiter unavailable, letting the request through: %r", exc)
             return None
 
+    async def spend_auth_failure(self, address: str, failures: Limit) -> None:
+        """A request that presented no valid key spends its address's bucket. The address's
+        answer kept for callers' leases is dropped first, so that a key presented from it next
+        asks the database whether the address is throttled."""
+        for held in self._leases.values():
+            if held.cleared is not None:
+                held.cleared.pop(address, None)
+        for failed in self._failed_meanwhile.values():
+            failed.add(address)
+        await self.spend(f"auth-failures:{address}", failures, kind="auth_failures")
+
     async def spend_caller(
-        self, client_id: str, limit: Limit, *, address: str, failures: Limit
+        self,
+        client_id: str,
+        limit: Limit,
+        *,
+        address: str,
+        failures: Limit,
+        lease_s: float = 0.0,
     ) -> None:
         """A caller with a valid key: its address must not be throttled, and its own bucket
-        must hold a token. One round trip."""
-        row = await self._fetch(
-            _SPEND_AND_PEEK,
-            f"client:{client_id}",
-            limit.per_s,
-            limit.burst,
-            f"auth-failures:{address}",
-            failures.per_s,
-            failures.burst,
-        )
-        if row is None:
+        must hold a token. One round trip, or none while this process holds a lease of the
+        caller's tokens (`lease_s` > 0) and has found the address not throttled within it.
+
+        The address's answer is kept per caller's lease, never for the caller alone: a key the
+        process has not seen from an address asks the database, so an address throttled for
+        failed authentication learns nothing about keys it has not used (a refusal of the key
+        for its rate would tell it the key is valid). An address throttled meanwhile on another
+        replica is refused here once the answer kept for it expires, within `lease_s`."""
+        bucket = f"client:{client_id}"
+        size = limit.lease(lease_s)
+        if size <= 1:
+            row = await self._fetch(
+                _SPEND_AND_PEEK,
+                bucket,
+                limit.per_s,
+                limit.burst,
+                f"auth-failures:{address}",
+                failures.per_s,
+                failures.burst,
+            )
+            if row is None:
+                return
+            if _throttled(row["address_tokens"]):
+                RATE_LIMITED.labels(self.service, "auth_failures").inc()
+                raise RateLimitExceeded(failures.wait_s(row["address_tokens"]), "auth_failures")
+            if not row["allowed"]:
+                RATE_LIMITED.labels(self.service, "caller").inc()
+                raise RateLimitExceeded(limit.wait_s(row["tokens"]), "caller")
             return
-        address_tokens = row["address_tokens"]
-        if address_tokens is not None and address_tokens < 1:
-            RATE_LIMITED.labels(self.service, "auth_failures").inc()
-            raise RateLimitExceeded(failures.wait_s(address_tokens), "auth_failures")
-        if not row["allowed"]:
+        if self._caller_held_or_refused(bucket, address):
+            return
+        lock = self._lease_locks.setdefault(bucket, asyncio.Lock())
+        async with lock:
+            if self._caller_held_or_refused(bucket, address):
+                return  # leased by the request this one waited for
+            held, unspent = self._set_aside(bucket)  # its unspent tokens go back below
+            failed = self._failed_meanwhile[bucket] = set()
+            answered = False
+            try:
+                row = await self._take_caller_lease(bucket, limit, size, unspent, address, failures)
+                if row is None:
+                    return  # the database did not answer: let through (module docstring)
+                answered = True
+            finally:
+                del self._failed_meanwhile[bucket]
+                if not answered and held is not None:
+                    held.left = unspent  # not given back: still this process's to spend
+            now = self._monotonic()
+            # Answers about other addresses that still stand carry over to the new lease, but
+            # for an address that failed authentication during the round trip: the database's
+            # answer about it may predate the failure, and "at once" means the next request.
+            cleared = {
+                a: until
+                for a, until in ((held.cleared or {}) if held is not None else {}).items()
+                if until > now and a not in failed
+            }
+            throttled = _throttled(row["address_tokens"])
+            if throttled or address in failed:
+                cleared.pop(address, None)
+            else:
+                cleared[address] = now + lease_s
+            granted = int(row["granted"])
+            # Tokens taken are held even when this request is refused: none is lost.
+            self._leases[bucket] = lease = _Lease(granted, now + lease_s, cleared)
+            if throttled:
+                RATE_LIMITED.labels(self.service, "auth_failures").inc()
+                raise RateLimitExceeded(failures.wait_s(row["address_tokens"]), "auth_failures")
+            if granted < 1:
+                token_at = now + max(0.0, 1.0 - row["tokens"]) / limit.per_s
+                self._refusals[bucket] = _Refusal(min(token_at, now + lease_s), token_at)
+                RATE_LIMITED.labels(self.service, "caller").inc()
+                raise RateLimitExceeded(limit.wait_s(row["tokens"]), "caller")
+            self._refusals.pop(bucket, None)
+            lease.left -= 1
+
+    def _caller_held_or_refused(self, bucket: str, address: str) -> bool:
+        """As `_held_or_refused`, for a caller's lease and only for an address found not
+        throttled within it; False (ask the database) for any other address."""
+        now = self._monotonic()
+        held = self._leases.get(bucket)
+        if held is None or held.cleared is None or held.cleared.get(address, 0.0) <= now:
+            return False
+        if held.take(now):
+            return True
+        refusal = self._refusals.get(bucket)
+        if refusal is not None and now < refusal.until:
             RATE_LIMITED.labels(self.service, "caller").inc()
-            raise RateLimitExceeded(limit.wait_s(row["tokens"]), "caller")
+            raise RateLimitExceeded(refusal.retry_after_s(now), "caller")
+        return False
+
+    async def _take_caller_lease(
+        self, bucket: str, limit: Limit, size: int, unspent: int, address: str, failures: Limit
+    ) -> asyncpg.Record | dict[str, Any] | None:
+        if self._pool is None:
+            return None
+        lease = (bucket, limit.per_s, limit.burst, float(size), float(unspent))
+        peek = (f"auth-failures:{address}", failures.per_s, failures.burst)
+        try:
+            async with self._pool.acquire() as conn:
+                row = await conn.fetchrow(_LEASE_AND_PEEK, *lease, *peek)
+                if row is not None:
+                    return row
+                # A new bucket (or one the retention loop deleted).
+                first = await conn.fetchrow(_LEASE_FIRST, bucket, limit.burst, float(size))
+                if first is None:  # another replica created it meanwhile
+                    return await conn.fetchrow(_LEASE_AND_PEEK, *lease, *peek)
+                address_tokens = await conn.fetchval(_PEEK, *peek)
+                return {
+                    "granted": first["granted"],
+                    "tokens": first["tokens"],
+                    "address_tokens": address_tokens,
+                }
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            RATE_LIMIT_ERRORS.labels(self.service).inc()
+            log.warning("rate limiter unavailable, letting the request through: %r", exc)
+            return None
+
+
+def _throttled(address_tokens: float | None) -> bool:
+    """Whether the caller's address is throttled for failed authentication (no bucket: not)."""
+    return address_tokens is not None and address_tokens < 1

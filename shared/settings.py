@@ -91,6 +91,13 @@ class ServiceSettings(BaseSettings):
     rate_limit_overrides: dict[str, CallerLimit] = Field(
         default_factory=dict, validation_alias=_shared("RATE_LIMIT_OVERRIDES")
     )
+    # A caller's tokens are leased for this long (shared/rate_limit.py, `spend_caller`): one
+    # round trip takes this many seconds of the caller's rate into the process, so a busy key's
+    # requests do not each pay the limiter's round trip; replicas together still never admit
+    # more than the bucket. 0 sends the statement for every request.
+    rate_limit_lease_s: float = Field(
+        default=0.1, ge=0, le=1, validation_alias=_shared("RATE_LIMIT_LEASE_S")
+    )
     auth_failures_per_minute: float = Field(
         default=100.0, ge=1, validation_alias=_shared("AUTH_FAILURE_LIMIT_PER_MIN")
     )

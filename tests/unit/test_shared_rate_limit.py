@@ -29,3 +29,19 @@ def test_retry_after_is_whole_seconds_until_a_token() -> None:
     assert limit.wait_s(0.9) == 1  # 0.2 s, rounded up to a whole second
     assert limit.wait_s(0.0) == 2
     assert limit.wait_s(-0.5) == 3
+
+
+def test_a_callers_lease_comes_from_the_environment_and_stays_short(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The lease of a caller's tokens: 0.1 s by default (ten tokens at the default 100/s), set by
+    RATE_LIMIT_LEASE_S, 0 for token by token, never longer than a second."""
+    import pytest
+    from pydantic import ValidationError
+
+    settings = ServiceSettings()
+    assert settings.rate_limit_lease_s == 0.1
+    assert settings.caller_limit("anyone").lease(settings.rate_limit_lease_s) == 10
+    monkeypatch.setenv("RATE_LIMIT_LEASE_S", "0")
+    assert ServiceSettings().caller_limit("anyone").lease(ServiceSettings().rate_limit_lease_s) == 1
+    monkeypatch.setenv("RATE_LIMIT_LEASE_S", "5")
+    with pytest.raises(ValidationError):
+        ServiceSettings()
