@@ -243,6 +243,29 @@ def test_the_part_named_is_one_whose_leaving_out_weakens_the_test() -> None:
     assert rest.log_bf < whole.log_bf
 
 
+def test_a_hub_whose_every_incident_comes_through_one_agent_is_that_agents() -> None:
+    # Against peers read near the floor the hub's own factor is far below 1 and leaving its one
+    # agent out (nothing left) "strengthens" it to 1: yet nothing is left to alert on, and a
+    # rate alert on the hub is held as the agent's.
+    spread = PeerSpread(0.0001, 1000)
+    whole = sequential_test(12, 60, spread, S)
+    assert whole.log_bf < 0
+    worst, rest = without_worst_part(12, 60, {"only": (12, 60)}, spread, S)
+    assert worst == "only" and rest.k == 0
+    [held] = held_by_one_part([_finding(True, 0.95)], "PILFERAGE_HUB", worst, rest, S)
+    assert not held.alert and held.numbers["worst_part"] == "only"
+
+
+def test_an_agent_leaving_too_few_incidents_is_named_before_a_weaker_rest() -> None:
+    # Leaving "most" out leaves 3 incidents, on which nothing alerts, though its factor is high.
+    spread = PeerSpread(0.02, 1000)
+    parts = {"most": (17, 60), "some": (3, 60)}
+    worst, rest = without_worst_part(20, 120, parts, spread, S)
+    assert worst == "most" and rest.k == 3
+    [held] = held_by_one_part([_finding(True, 0.95)], "PILFERAGE_HUB", worst, rest, S)
+    assert not held.alert
+
+
 def test_without_named_parts_the_place_is_judged_whole() -> None:
     # desipost never names the agent: no part to leave out.
     spread = PeerSpread(0.02, 1000)

@@ -120,12 +120,20 @@ def without_worst_part(
     leaving any one of them out. A part whose leaving out makes the evidence stronger carries
     none of it: against peers read near the floor, every agent of a hub at 34 % lifted the
     factor by leaving, yet the least lift was named, and the hub's rate alert (p = 1.5e-10)
-    was held as one agent's."""
-    best: tuple[str | None, SequentialTest] = (None, sequential_test(k, n, spread, s))
+    was held as one agent's. A part without which fewer than `s.min_events` of the place's
+    incidents remain carries it whatever the factors say: no test alerts on so few (a hub
+    whose every incident comes through one agent is that agent's record)."""
+    whole = sequential_test(k, n, spread, s)
+    best: tuple[str | None, SequentialTest] = (None, whole)
+    best_key = (False, whole.log_bf)
     for name, (k_a, n_a) in parts.items():
         rest = sequential_test(max(k - k_a, 0), max(n - n_a, 0), spread, s)
-        if rest.log_bf < best[1].log_bf:
-            best = (name, rest)
+        # Leaving too few incidents outranks any factor; then the weakest rest.
+        key = (rest.k >= s.min_events, rest.log_bf)
+        if (rest.k < s.min_events or rest.log_bf < whole.log_bf) and (
+            best[0] is None or key < best_key
+        ):
+            best, best_key = (name, rest), key
     return best
 
 
@@ -138,9 +146,10 @@ def held_by_one_part(
 ) -> list[Finding]:
     """A place's alert-worthy findings of `pattern`, demoted to MEDIUM (no alert) when without
     its worst part (`without_worst_part`) the evidence is no longer telling (a Bayes factor
-    below 1/alpha_medium). The alert itself still needs its own test at its false-alarm rate;
-    this only adds a condition, so the stated rate still bounds it."""
-    if worst is None or rest.log_bf >= math.log(1 / s.alpha_medium):
+    below 1/alpha_medium, or fewer than `s.min_events` incidents left, on which no test
+    alerts). The alert itself still needs its own test at its false-alarm rate; this only adds
+    a condition, so the stated rate still bounds it."""
+    if worst is None or (rest.log_bf >= math.log(1 / s.alpha_medium) and rest.k >= s.min_events):
         return findings
     out = []
     for f in findings:
