@@ -223,8 +223,7 @@ def test_no_agent_is_named_when_leaving_every_one_out_makes_the_evidence_stronge
     parts = {"a": (9, 25), "b": (8, 25), "c": (9, 25), "d": (8, 25)}
     whole = sequential_test(34, 100, spread, S)
     assert all(
-        sequential_test(34 - k, 100 - n, spread, S).log_bf > whole.log_bf
-        for k, n in parts.values()
+        sequential_test(34 - k, 100 - n, spread, S).log_bf > whole.log_bf for k, n in parts.values()
     )
     worst, rest = without_worst_part(34, 100, parts, spread, S)
     assert worst is None
