@@ -125,15 +125,12 @@ def without_worst_part(
     whose every incident comes through one agent is that agent's record)."""
     whole = sequential_test(k, n, spread, s)
     best: tuple[str | None, SequentialTest] = (None, whole)
-    best_key = (False, whole.log_bf)
     for name, (k_a, n_a) in parts.items():
         rest = sequential_test(max(k - k_a, 0), max(n - n_a, 0), spread, s)
-        # Leaving too few incidents outranks any factor; then the weakest rest.
-        key = (rest.k >= s.min_events, rest.log_bf)
-        if (rest.k < s.min_events or rest.log_bf < whole.log_bf) and (
-            best[0] is None or key < best_key
-        ):
-            best, best_key = (name, rest), key
+        carries = rest.log_bf < whole.log_bf or rest.k < s.min_events
+        # Of the parts that carry some of it, the one whose leaving out leaves the weakest rest.
+        if carries and (best[0] is None or rest.log_bf < best[1].log_bf):
+            best = (name, rest)
     return best
 
 
@@ -146,10 +143,9 @@ def held_by_one_part(
 ) -> list[Finding]:
     """A place's alert-worthy findings of `pattern`, demoted to MEDIUM (no alert) when without
     its worst part (`without_worst_part`) the evidence is no longer telling (a Bayes factor
-    below 1/alpha_medium, or fewer than `s.min_events` incidents left, on which no test
-    alerts). The alert itself still needs its own test at its false-alarm rate; this only adds
-    a condition, so the stated rate still bounds it."""
-    if worst is None or (rest.log_bf >= math.log(1 / s.alpha_medium) and rest.k >= s.min_events):
+    below 1/alpha_medium). The alert itself still needs its own test at its false-alarm rate;
+    this only adds a condition, so the stated rate still bounds it."""
+    if worst is None or rest.log_bf >= math.log(1 / s.alpha_medium):
         return findings
     out = []
     for f in findings:
