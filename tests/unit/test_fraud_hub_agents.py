@@ -214,6 +214,55 @@ def test_an_agent_alone_at_its_hub_carries_the_hubs_excess() -> None:
     assert pilferage.one_agents_excess((12, 200), [(0, 0)], 1.0, spread, S, T)
 
 
+def test_no_agent_is_named_when_leaving_every_one_out_makes_the_evidence_stronger() -> None:
+    # Peers read near the floor (thousands of one-parcel hubs): against them a hub at 34 %
+    # over four alike agents is nothing the sequential test's alternatives allow, and each
+    # agent's leaving out lifts the factor. No agent carries what leaving it out strengthens,
+    # so none is named and the hub's rate alert is not held as "carried by one agent".
+    spread = PeerSpread(0.0001, 1000)
+    parts = {"a": (9, 25), "b": (8, 25), "c": (9, 25), "d": (8, 25)}
+    whole = sequential_test(34, 100, spread, S)
+    assert all(
+        sequential_test(34 - k, 100 - n, spread, S).log_bf > whole.log_bf for k, n in parts.values()
+    )
+    worst, rest = without_worst_part(34, 100, parts, spread, S)
+    assert worst is None
+    assert rest == whole
+    assert held_by_one_part([_finding(True, 0.95)], "PILFERAGE_HUB", worst, rest, S)[0].alert
+
+
+def test_the_part_named_is_one_whose_leaving_out_weakens_the_test() -> None:
+    # One agent's leaving out weakens the hub's evidence, another's strengthens it: the first
+    # is named, never the second.
+    spread = PeerSpread(0.02, 1000)
+    parts = {"bad": (20, 100), "quiet": (0, 400)}
+    whole = sequential_test(26, 900, spread, S)
+    worst, rest = without_worst_part(26, 900, parts, spread, S)
+    assert worst == "bad"
+    assert rest.log_bf < whole.log_bf
+
+
+def test_a_hub_whose_every_incident_comes_through_one_agent_is_that_agents() -> None:
+    # Against peers read near the floor the hub's own factor is far below 1 and leaving its one
+    # agent out (nothing left) "strengthens" it to 1: yet nothing is left to alert on, and a
+    # rate alert on the hub is held as the agent's.
+    spread = PeerSpread(0.0001, 1000)
+    whole = sequential_test(12, 60, spread, S)
+    assert whole.log_bf < 0
+    worst, rest = without_worst_part(12, 60, {"only": (12, 60)}, spread, S)
+    assert worst == "only" and rest.k == 0
+    [held] = held_by_one_part([_finding(True, 0.95)], "PILFERAGE_HUB", worst, rest, S)
+    assert not held.alert and held.numbers["worst_part"] == "only"
+
+
+def test_an_agent_leaving_too_few_incidents_is_named_before_a_weaker_rest() -> None:
+    # Leaving "most" out leaves 3 incidents, on which nothing alerts: it is the part named.
+    spread = PeerSpread(0.02, 1000)
+    parts = {"most": (17, 60), "some": (3, 60)}
+    worst, rest = without_worst_part(20, 120, parts, spread, S)
+    assert worst == "most" and rest.k == 3
+
+
 def test_without_named_parts_the_place_is_judged_whole() -> None:
     # desipost never names the agent: no part to leave out.
     spread = PeerSpread(0.02, 1000)

@@ -17,11 +17,13 @@ from services.fraud.detectors.stats import (
     fisher_combined,
     hamming64,
     information_rate,
+    peer_rate,
     phash_chunks,
     poisson_sf,
     rate_test,
     robust_baseline,
     robust_peer_counts,
+    sequential_test,
     shrunk_rate,
     tolerance_null,
 )
@@ -237,13 +239,54 @@ def test_information_weighted_rate_is_moved_less_by_busy_peers_running_high() ->
 def test_information_weighted_rate_is_the_pooled_rate_when_peers_are_alike() -> None:
     t = Thresholds()
     peers = [(4, 200, 1), (30, 1500, 2), (1, 50, 3)]
+    # Shrunk to the pooled rate itself (the rate test's peer rate), so alike peers read it.
     pooled = shrunk_rate(4 + 60 + 3, 200 + 3000 + 150, 0.03, t.prior_strength)
-    assert information_rate(peers, 1e9, t, 0.03) == pytest.approx(pooled)
+    assert information_rate(peers, 1e9, t, 0.03) == pytest.approx(
+        shrunk_rate(4 + 60 + 3, 200 + 3000 + 150, pooled, t.prior_strength)
+    )
+    assert information_rate(peers, 1e9, t, 0.03) == pytest.approx(pooled, rel=5e-3)
     # Peers that differ widely: each counts about once, whatever its trials.
+    network = shrunk_rate(42, 1100, 0.03, t.prior_strength)
     assert information_rate([(2, 100, 1), (40, 1000, 1)], 1.0, t, 0.03) == pytest.approx(
-        (0.02 * 100 / 50.5 + 0.04 * 1000 / 500.5 + t.prior_strength * 0.03)
+        (0.02 * 100 / 50.5 + 0.04 * 1000 / 500.5 + t.prior_strength * network)
         / (100 / 50.5 + 1000 / 500.5 + t.prior_strength)
     )
+
+
+# Hubs with a record (rates 1.5-6.7 %), and the same among thousands of one-parcel hubs
+# without an incident (a test database's factories each make a hub of one parcel).
+HUBS_WITH_A_RECORD = [(6, 400), (0, 30), (2, 30), (3, 60), (1, 25)]
+
+
+def test_one_parcel_peers_do_not_read_the_honest_mean_near_nothing() -> None:
+    t = Thresholds()
+    busy = [(k, n, 1) for k, n in HUBS_WITH_A_RECORD]
+    alone = information_rate(busy, 124.0, t, 0.03)
+    crowded = information_rate([*busy, (0, 1, 30_000), (0, 2, 200)], 124.0, t, 0.03)
+    assert 0.01 <= crowded <= alone
+    # Before, every one-parcel hub weighed once and the mean read 0.0002.
+    assert crowded >= 0.5 * alone
+
+
+def test_without_a_peer_of_five_parcels_the_honest_mean_is_the_rate_tests() -> None:
+    t = Thresholds()
+    peers = [(0, 1, 500), (1, 2, 10), (1, 4, 3)]
+    assert information_rate(peers, 124.0, t, 0.03) == pytest.approx(
+        peer_rate(13, 500 + 20 + 12, 0.03, t.prior_strength)
+    )
+
+
+def test_a_hub_the_rate_test_finds_is_not_cleared_by_its_sequential_test() -> None:
+    # 10 of 30 parcels lost among hubs read near the floor: the rate test's p is 2.6e-10, and
+    # the sequential test, weighing the same peers, now reaches its alert too (it read e^-27).
+    from services.fraud.scoring.base import default_config
+
+    t, s = Thresholds(), default_config().sequential
+    peers = [(0, 1)] * 30_000 + [(0, 2)] * 200 + HUBS_WITH_A_RECORD
+    b = robust_baseline(peers, t, prior_rate=0.03, leave_out=True, by_information=True)
+    assert b.spread is not None
+    assert rate_test(10, 30, b.k, b.n, t, prior_rate=0.03).p <= t.alpha_high
+    assert sequential_test(10, 30, b.spread, s).log_bf >= math.log(1 / s.alpha)
 
 
 def test_the_share_test_takes_a_part_with_more_events_than_trials_as_it_will_be() -> None:

@@ -388,7 +388,12 @@ def _peer_pool_rate(
 
 
 def information_rate(
-    peers: Sequence[tuple[int, int, int]], concentration: float, t: Thresholds, prior_rate: float
+    peers: Sequence[tuple[int, int, int]],
+    concentration: float,
+    t: Thresholds,
+    prior_rate: float,
+    *,
+    min_trials: int = 5,
 ) -> float:
     """The honest mean of peers given as (count, trials, multiplicity) whose own rates are
     drawn from a Beta of this concentration: each peer's rate weighed by its information about
@@ -401,15 +406,28 @@ def information_rate(
     no more than its own draw from the Beta, however many trials it holds (weight at most
     1 / rho). Both are unbiased for the honest mean (any fixed weights are), so an honest
     population is not read lower; one or two busy peers running high move it far less. With
-    peers alike (rho near 0) it is the pooled rate."""
+    peers alike (rho near 0) it is the pooled rate.
+
+    The peers weighed are those the spread is read from (`min_trials` trials or more), and the
+    mean is shrunk to the pooled rate of every peer (parcel-weighted, itself shrunk to
+    `prior_rate`: the rate test's peer rate), not to `prior_rate`. A peer of one or two parcels
+    says nothing of how its rate sits in the spread, yet weighed at least once each, thousands
+    of one-parcel hubs without an incident (a test database's) read the honest mean at 0.0002
+    where the peers with a record ran at 1-3 %; the sequential test's alternatives, 2.5-6 times
+    that, then fitted a hub at 34 % worse than the honest spread did, and its Bayes factor fell
+    to e^-27 while the rate test found p = 2.6e-10. Their parcels still count, through the
+    pooled rate: with no peer of `min_trials` the mean is the rate test's."""
     rho = 1.0 / (max(concentration, 0.0) + 1.0)
+    all_k = sum(max(k, 0) * m for k, n, m in peers if n > 0)
+    all_n = sum(n * m for _, n, m in peers if n > 0)
+    network = peer_rate(all_k, all_n, prior_rate, t.prior_strength)
     num = den = 0.0
     for k, n, m in peers:
-        if n <= 0:
+        if n < max(min_trials, 1):
             continue
         w = m * n / (1.0 + (n - 1) * rho)
         num, den = num + w * k / n, den + w
-    return (num + t.prior_strength * prior_rate) / (den + t.prior_strength)
+    return (num + t.prior_strength * network) / (den + t.prior_strength)
 
 
 def stands_out(
