@@ -857,6 +857,93 @@ async def test_a_digest_held_for_the_next_day_loses_the_lessons_of_claims_reopen
             assert "paid faster" not in str(mail["Subject"]), mail["Subject"]
 
 
+async def _earlier_non_essential(
+    notifications: Any, seller: str, to: str, *, status: str, at: str = "now()"
+) -> str:
+    """A non-essential email of the seller's planned at `at` (SQL), as the daily limit left it."""
+    key = uid("outreach")
+    await execute(
+        notifications,
+        "INSERT INTO messages (message_id, dedup_key, template, audience, essential,"
+        " seller_id, recipient, subject, body_text, body_html, status, attempts,"
+        f" next_attempt_at, sent_at) VALUES (gen_random_uuid(), :k, 'feedback_outreach',"
+        f" 'seller', false, :s, :to, 'outreach', '', '', :status, :attempts, {at},"
+        f" {'now()' if status == 'sent' else 'NULL'})",
+        k=key,
+        s=seller,
+        to=to,
+        status=status,
+        attempts=1 if status == "sent" else 0,
+    )
+    return key
+
+
+async def test_a_withdrawn_digest_gives_its_place_in_the_sellers_day_back(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A seller gets at most two non-essential emails a day. The digest of a premature claim's
+    closure (E3b) is held for the next morning (two went today), beside one more email planned
+    for that morning; a third, planned after them, waits for the day after. The seller files
+    again once the 10 days are over, is paid, and the digest is withdrawn (cancelled). It used
+    to keep its place in that morning all the same: the throttle counted every message
+    planned, withdrawn or not, so the third still waited a day longer. It now takes the freed
+    place, and a withdrawn message counts for nothing."""
+    intake, recon, notifications = (
+        pipeline[n] for n in ("intake", "reconciliation", "notifications")
+    )
+    seller, to = await directory_seller(harness, pipeline, "S-E3BW")
+    claim = await premature_claim(
+        harness,
+        pipeline,
+        picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-30),
+        seller=seller,
+        to=to,
+    )
+    for _ in range(2):
+        await _earlier_non_essential(notifications, seller, to, status="sent")
+    await eventually(
+        lambda: scalar(
+            notifications,
+            "SELECT count(*) FROM digest_items i JOIN digests d USING (digest_id)"
+            " WHERE d.seller_id = :s",
+            s=seller,
+        ),
+        until=lambda n: n == 1,
+        timeout=60,
+        what="the closure's lesson in the seller's digest",
+    )
+    await _digest_hour(notifications, seller)
+    held = (
+        "SELECT m.message_id, m.status, m.next_attempt_at FROM messages m"
+        " JOIN digests d ON d.message_id = m.message_id WHERE d.seller_id = :s"
+    )
+    [digest] = await rows(notifications, held, s=seller)
+    morning = digest.next_attempt_at
+    assert digest.status == "pending" and morning > datetime.now(UTC), digest
+    # That morning's other email, and one the limit moved to the morning after.
+    await _earlier_non_essential(
+        notifications, seller, to, status="pending", at=f"'{morning.isoformat()}'"
+    )
+    later = await _earlier_non_essential(
+        notifications,
+        seller,
+        to,
+        status="pending",
+        at=f"'{(morning + timedelta(days=1)).isoformat()}'",
+    )
+
+    await asyncio.sleep(claim.fileable_in())
+    await file_again(harness, intake, claim)
+    await _case(harness, recon, claim.rid, lambda c: c["state"] == "CLOSED")
+    await _mails(harness, claim.rid, "approved in full")
+    [digest] = await rows(notifications, held, s=seller)
+    assert digest.status == "cancelled", digest
+    moved = await scalar(
+        notifications, "SELECT next_attempt_at FROM messages WHERE dedup_key = :k", k=later
+    )
+    assert moved == morning, (moved, morning)
+
+
 async def test_a_reopened_claim_is_told_the_date_and_the_request_its_first_verdict_leads_to(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
