@@ -2702,3 +2702,72 @@ async def test_two_items_of_one_order_returned_and_claimed_are_decided_and_told_
             if not any(w in str(m["Subject"]) for w in ("We have your claim", "is settled"))
         ]
         _in_both(decided, rid, inr(claimed // 2), inr(claimed))
+
+
+async def _held_for_review_then_denied_by_the_desk(
+    harness: Harness, pipeline: dict[str, Any], clocked: Engine, language: str
+) -> tuple[str, list[Any]]:
+    """A damage claim with its video on a delivered return, assessed HIGH (E5): the case goes
+    to a person (`FRAUD_REVIEW`); the desk denies it in its own words. The seller's emails, in
+    the order sent: the acknowledgement, the review's new date, the decision."""
+    rid, now = uid("RET-E5D"), datetime.now(UTC)
+    seller = uid("S-E5D")
+    await _put_seller(
+        harness,
+        pipeline["notifications"],
+        seller,
+        _profile(recon_support.SOP_SELLER_EMAIL, language=language),
+    )
+    clocked.clock.set(now)
+    await clocked.send(
+        return_initiated(rid, item_value=180_000, seller=seller),
+        recon_support.scan(rid, "PICKED_UP", now - timedelta(days=2), weight=1000),
+        recon_support.scan(rid, "DELIVERED_TO_SELLER", now - timedelta(days=1), weight=1000),
+    )
+    [filed] = await clocked.send(escalation(rid, amount=150_000, filed_at=now, seller=seller))
+    await clocked.send(assessed(filed, "HIGH", at=now))
+    case = await clocked.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")
+    await _publish_case_events(harness, clocked, case["case_id"])
+    review_subject = "नई तारीख" if language == "hi" else "A new date for the decision"
+    [review] = await _mails(harness, rid, review_subject)
+    r = await clocked.client.post(
+        f"/v1/cases/{case['case_id']}/decision",
+        headers=harness.key(AGENT),
+        json={
+            "liable_party": "SELLER",
+            "payout_pct": 0,
+            "reason": "The unboxing video shows another item than the one sold",
+        },
+    )
+    assert r.status_code == 200, r.text
+    case = await clocked.wait_case(rid, lambda c: c["state"] == "CLOSED")
+    assert case["decision"]["outcome"] == "DENIED" and case["payout"] == 0, case["decision"]
+    await _publish_case_events(harness, clocked, case["case_id"])
+    decision_subject = "पर हमारा फ़ैसला" if language == "hi" else "Our decision on your claim"
+    [decided] = await _mails(harness, rid, decision_subject)
+    return case["case_id"], [review, decided]
+
+
+async def test_a_claim_held_for_review_and_denied_by_the_desk_is_told_only_the_desks_reason(
+    harness: Harness, pipeline: dict[str, Any], clocked: Engine
+) -> None:
+    """E5: the fraud check says HIGH, a person decides. The review's email told the seller
+    twice in two sentences that nothing was needed; the desk's denial, whose paragraph quotes
+    the desk's own reason, got the SOP's L4 sentence beside it ("The delivery and scan records
+    do not show a loss that another party is responsible for"), a reason the desk never gave.
+    Now: said once; the desk's reason alone, in English and in Hindi."""
+    for language, nothing_needed, records in (
+        ("en", ("You do not need to do anything", "Nothing is needed from you"), "scan records"),
+        ("hi", ("करने की ज़रूरत नहीं है",), "स्कैन रिकॉर्ड"),
+    ):
+        _, (review, decided) = await _held_for_review_then_denied_by_the_desk(
+            harness, pipeline, clocked, language
+        )
+        said = sum(text_part(review).count(words) for words in nothing_needed)
+        assert said == 1, text_part(review)
+        assert "fraud" not in text_part(review).lower(), text_part(review)
+        body = text_part(decided)
+        assert "another item than the one sold" in body, body
+        assert records not in body, body
+        assert records not in html_part(decided), html_part(decided)
+        assert inr(150_000) in body, body

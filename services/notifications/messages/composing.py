@@ -245,6 +245,16 @@ def _decision_context(
     bears_stated = bool(
         decision and decision.payout > 0 and decision_wording.states_who_bears(decision.explanation)
     )
+    liable = decision.liable_party.value if decision and decision.liable_party else None
+    # "The delivery and scan records do not show a loss another party is responsible for" is
+    # the SOP's reason for a denial (L4: a delivery proven by OTP). A person who denies a claim
+    # gives their own reason, quoted in the paragraph; adding the records' sentence would put a
+    # reason in the desk's mouth it never gave (a video of another item is not a scan record).
+    sentence_party = (
+        None
+        if liable == "SELLER" and decision is not None and decision.decided_by != SYSTEM_ACTOR
+        else liable
+    )
     context.update(
         rejected=rejected,
         outcome=outcome,
@@ -257,11 +267,12 @@ def _decision_context(
         # What an overturned appeal's payout replaces (reversed in the ledger), if anything.
         paid_before=getattr(event, "paid_before", 0),
         payout_pct=decision.payout_pct if decision else 0,
-        liable_party=decision.liable_party.value if decision and decision.liable_party else None,
+        liable_party=liable,
+        liability_party=sentence_party,
         liability_sentence=""
         if bears_stated
         else wording.liability_sentence(
-            decision.liable_party.value if decision and decision.liable_party else None,
+            sentence_party,
             debit_words,
             rest_words,
             capped=partner_capped,

@@ -402,8 +402,7 @@ def review_reason(
         # check would tell a seller how claims are scored and accuse an honest one.
         return (
             "Your claim needs a closer look by a member of the desk before we can decide it, "
-            "which takes a little longer than our automatic checks. Nothing is needed from you "
-            "for it."
+            "which takes a little longer than our automatic checks."
         )
     if reason_code == "NO_RULE_MATCHED":
         return (
