@@ -2771,3 +2771,27 @@ async def test_a_claim_held_for_review_and_denied_by_the_desk_is_told_only_the_d
         assert records not in body, body
         assert records not in html_part(decided), html_part(decided)
         assert inr(150_000) in body, body
+
+
+async def test_a_hindi_evidence_request_subject_keeps_the_space_before_its_deadline_word(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4 for a seller who reads Hindi: the request's subject ends "… 23:55 UTC) तक भेजें". It
+    went out as "UTC)=?utf-8?…?=", an encoded word glued to the text before it, which the
+    seller's mail program showed as "UTC)तक" (or not decoded at all). The subject read back
+    from the mail sink is the one rendered, space and all (to the address the claim came from)."""
+    seller = uid("S-HI-E4")
+    await _put_seller(
+        harness, pipeline["notifications"], seller, _profile(_address(), language="hi")
+    )
+    filed = await filed_case(
+        harness,
+        pipeline,
+        seller=seller,
+        evidence=[_photo("PHOTO", 1)],
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+    )
+    [request] = await _mails(harness, filed.rid, "के लिए सबूत")
+    subject = str(request["Subject"])
+    assert filed.case["case_id"] in subject and request["To"] == filed.to
+    assert re.search(r"\d\d:\d\d UTC\) तक भेजें$", subject), subject
