@@ -2795,3 +2795,27 @@ async def test_a_hindi_evidence_request_subject_keeps_the_space_before_its_deadl
     subject = str(request["Subject"])
     assert filed.case["case_id"] in subject and request["To"] == filed.to
     assert re.search(r"\d\d:\d\d UTC\) तक भेजें$", subject), subject
+
+
+async def test_every_email_of_a_case_names_the_cases_thread(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A seller's emails about one case (acknowledgement, decision, payment) each stood alone:
+    no `References`, and every subject says something else, so the seller's mail program
+    showed three conversations for one claim and a reply to the decision started a fourth.
+    Each names the case's thread now, the same for the case and another for the next case."""
+    first = await filed_case(harness, pipeline)
+    second = await filed_case(harness, pipeline)
+    threads = []
+    for filed in (first, second):
+        mails = [
+            *await _mails(harness, filed.rid, "We have your claim"),
+            *await _mails(harness, filed.rid, "partly approved"),
+            *await _mails(harness, filed.rid, "is settled"),
+        ]
+        refs = {str(m["References"]) for m in mails}
+        assert len(refs) == 1 and None not in [m["References"] for m in mails], refs
+        [ref] = refs
+        assert filed.case["case_id"].lower() in ref, ref
+        threads.append(ref)
+    assert threads[0] != threads[1], threads

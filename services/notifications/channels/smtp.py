@@ -32,6 +32,15 @@ def message_id_header(message: OutgoingMessage) -> str:
     return f"<{message.message_id}@{MESSAGE_ID_DOMAIN}>"
 
 
+def thread_header(case_id: str) -> str:
+    """The anchor every email of a case refers to (`References`): mail programs that thread by
+    references (not by subject alone, and each of our subjects says something else) show the
+    acknowledgement, the requests, the decision and the payment as one conversation. No
+    message carries this id itself; a reference to an anchor is how a thread is named before
+    its first message is known, and a seller's reply quotes it back."""
+    return f"<{case_id.lower()}.thread@{MESSAGE_ID_DOMAIN}>"
+
+
 def attachment_filename(name: str) -> str:
     """A filename safe inside a quoted header parameter: ASCII letters, digits, `.-_` only."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100]
@@ -220,6 +229,7 @@ class SmtpChannel:
             f"Subject: {subject_header(message.subject).encode()}",
             f"Message-ID: {message_id_header(message)}",
             *([f"Reply-To: {message.reply_to}"] if message.reply_to else []),
+            *([f"References: {thread_header(message.thread)}"] if message.thread else []),
             f"Date: {formatdate(usegmt=True)}",
             "MIME-Version: 1.0",
             f'Content-Type: multipart/mixed; boundary="{mixed}"'
