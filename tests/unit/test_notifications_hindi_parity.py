@@ -130,6 +130,38 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
             update={"received": {"PHOTO": 1, "LABEL_PHOTO": 1}, "received_weight_g": 900}
         ),
     )
+    # A first request naming what came with the claim, and asking only for the rest of each
+    # acceptable set (and the same for an answer, and a missing item's video and weight).
+    yield (
+        "evidence-first-with-claim-evidence",
+        samples.evidence_requested("C-EVF", AT).model_copy(
+            update={
+                "received": {"PHOTO": 1},
+                "answers_evidence": False,
+                "still_needed": [{"UNBOXING_VIDEO": 1}, {"PHOTO": 1, "LABEL_PHOTO": 1}],
+            }
+        ),
+    )
+    yield (
+        "evidence-asked-again-for-the-rest",
+        samples.evidence_requested("C-EVR", AT, case_version=5).model_copy(
+            update={
+                "received": {"PHOTO": 2, "INVOICE": 1},
+                "answers_evidence": True,
+                "still_needed": [{"UNBOXING_VIDEO": 1}, {"LABEL_PHOTO": 1}],
+            }
+        ),
+    )
+    yield (
+        "evidence-first-missing-item",
+        samples.evidence_requested("C-EVM", AT).model_copy(
+            update={
+                "received": {"PHOTO": 3},
+                "answers_evidence": False,
+                "still_needed": [{"UNBOXING_VIDEO": 1, "RECEIVED_WEIGHT_G": 1}],
+            }
+        ),
+    )
     yield "evidence-desk", samples.evidence_requested("C-EVD", AT, actor="agent-3")
     for claim_type, checklist in SOP_V1.evidence.items():
         if checklist.checklist:

@@ -320,6 +320,27 @@ def received_evidence(counts: dict[str, int], weight_g: int | None) -> list[str]
     return items
 
 
+def still_needed(shortfall: list[dict[str, int]], received: dict[str, int]) -> list[str]:
+    """`wording.still_needed` in Hindi: "1 और सामान की फ़ोटो तथा एक शिपिंग लेबल की फ़ोटो", the
+    alternatives but the last ending ", या"."""
+    lines = []
+    for lacks in shortfall:
+        parts = []
+        for kind, words in RECEIVED_KIND.items():
+            n = lacks.get(kind, 0)
+            if n > 0 and received.get(kind, 0) > 0:
+                parts.append(f"{n} और {words}")
+            elif n == 1:
+                parts.append(f"एक {words}")
+            elif n > 1:
+                parts.append(f"{n} {words}")
+        if lacks.get("RECEIVED_WEIGHT_G"):
+            parts.append("आपको मिले पार्सल का वज़न, ग्राम में")
+        if parts:
+            lines.append(" तथा ".join(parts))
+    return [f"{line}, या" for line in lines[:-1]] + lines[-1:]
+
+
 def checklist_sentence(items: Sequence[str]) -> str:
     """`wording.checklist_sentence` in Hindi: each item translated, alternatives joined by
     "या", the rest by "और"."""
