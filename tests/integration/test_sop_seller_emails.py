@@ -1949,7 +1949,7 @@ async def test_evidence_that_does_not_complete_the_checklist_is_answered_with_wh
         evidence=[_photo("PHOTO", 1)],
     )
     [first] = await _mails(harness, filed.rid, "Please send evidence")
-    assert "So far we have received" not in text_part(first)
+    assert ANSWERED not in text_part(first)
     r = await intake.client.post(
         f"/v1/escalations/{filed.escalation_id}/evidence",
         json={"evidence": [_photo("LABEL_PHOTO", 2)]},
@@ -1957,15 +1957,69 @@ async def test_evidence_that_does_not_complete_the_checklist_is_answered_with_wh
     )
     assert r.status_code in (200, 201, 202), r.text
     mails = await _mails(harness, filed.rid, "Please send evidence", count=2)
-    [again] = [m for m in mails if "So far we have received" in text_part(m)]
+    [again] = [m for m in mails if ANSWERED in text_part(m)]
     assert again["To"] == filed.to
     reply_by = india_time(datetime.fromisoformat(filed.case["reply_by"]))
     _in_both(
         again,
         "So far we have received: 1 photo of the item, 1 photo of the shipping label.",
-        "At least 2 photos of the item and 1 photo of the shipping label",
+        "An unboxing video, or",
+        "1 more photo of the item",
         reply_by,
     )
+    assert "At least 2 photos" not in text_part(again)
+
+
+# How an answer to evidence that leaves the checklist unmet begins (a first request, which may
+# also say what came with the claim, does not thank for evidence).
+ANSWERED = "Thank you for the evidence you have sent"
+
+
+async def test_the_first_request_names_what_came_with_the_claim_and_asks_only_for_the_rest(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4: a damage claim filed with one photo. The first request says the photo reached us and
+    asks only for what is still missing: an unboxing video, or one more photo and a label photo
+    (it used to ask for "at least 2 photos and 1 label photo" as if nothing had come). It is
+    still the first request, sent once: nothing arrived since, so nothing is answered."""
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+        evidence=[_photo("PHOTO", 31)],
+    )
+    [first] = await _mails(harness, filed.rid, "Please send evidence")
+    assert first["To"] == filed.to
+    _in_both(
+        first,
+        "So far we have received: 1 photo of the item.",
+        "An unboxing video, or",
+        "1 more photo of the item and a photo of the shipping label",
+        india_time(datetime.fromisoformat(filed.case["reply_by"])),
+    )
+    text = text_part(first)
+    assert ANSWERED not in text and "At least 2 photos" not in text, text
+    # The same for a seller who reads Hindi.
+    seller = uid("S-HI-E4F")
+    await _put_seller(
+        harness, pipeline["notifications"], seller, _profile(_address(), language="hi")
+    )
+    in_hindi = await filed_case(
+        harness,
+        pipeline,
+        seller=seller,
+        evidence=[_photo("PHOTO", 32)],
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+    )
+    [request] = await _mails(harness, in_hindi.rid, "के लिए सबूत")
+    hindi = text_part(request)
+    assert "अब तक हमें यह मिला है: 1 सामान की फ़ोटो।" in hindi, hindi
+    assert "1 और सामान की फ़ोटो तथा एक शिपिंग लेबल की फ़ोटो" in hindi, hindi
+    assert "भेजे गए सबूत के लिए धन्यवाद" not in hindi, hindi
+    # One request each: a first request, not an answer that a later one would follow.
+    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    assert len(_about(harness, filed.rid, "Please send evidence")) == 1
+    assert len(_about(harness, in_hindi.rid, "के लिए सबूत")) == 1
 
 
 async def test_evidence_sent_one_file_at_a_time_is_answered_once_when_the_uploads_settle(
@@ -1991,12 +2045,12 @@ async def test_evidence_sent_one_file_at_a_time_is_answered_once_when_the_upload
         )
         assert r.status_code in (200, 201, 202), r.text
     mails = await _mails(harness, filed.rid, "Please send evidence", count=2)
-    [answer] = [m for m in mails if "So far we have received" in text_part(m)]
+    [answer] = [m for m in mails if ANSWERED in text_part(m)]
     _in_both(
         answer,
         "So far we have received: 1 photo of the item, 1 photo of the shipping label, "
         "1 invoice, 1 other file.",
-        "At least 2 photos of the item and 1 photo of the shipping label",
+        "1 more photo of the item",
         india_time(datetime.fromisoformat(filed.case["reply_by"])),
     )
     # Settled: nothing more comes; the answers the later uploads overtook were never sent.
@@ -2042,9 +2096,7 @@ async def test_evidence_sent_further_apart_than_the_settle_time_is_not_answered_
     await _mails(harness, filed.rid, "Please send evidence", count=3, timeout=spacing + 60)
     await asyncio.sleep(settle + 4)
     answers = [
-        m
-        for m in _about(harness, filed.rid, "Please send evidence")
-        if "So far we have received" in text_part(m)
+        m for m in _about(harness, filed.rid, "Please send evidence") if ANSWERED in text_part(m)
     ]
     assert len(answers) == 2, [text_part(m) for m in answers]
     assert any(
