@@ -457,14 +457,32 @@ class EvidenceRequested(CaseEventBase):
     received: dict[str, int] = Field(
         default_factory=dict,
         description="Evidence that reached the case before this request, by kind (`PHOTO`: 1): "
-        "set when the SOP asks again because what the seller sent does not complete the "
-        "checklist (the reply-by is the first request's); empty on a first request.",
+        "what the seller sent so far, on the SOP's first request (what came with the claim) as "
+        "on the one it makes again when what the seller sent does not complete the checklist "
+        "(the reply-by is the first request's). In events published before `answers_evidence` "
+        "was recorded, set only on a request made again.",
     )
     received_weight_g: int | None = Field(
         default=None,
         ge=0,
-        description="The weight the seller stated for the parcel as received, when the SOP asks "
-        "again (see `received`).",
+        description="The weight the seller stated for the parcel as received, so far (see "
+        "`received`).",
+    )
+    answers_evidence: bool | None = Field(
+        default=None,
+        description="True when the SOP asks again because evidence arrived that does not "
+        "complete the checklist (an answer to that evidence); False on a first request, which "
+        "may still name what came with the claim in `received`. None in events published before "
+        "it was recorded, where a non-empty `received` meant an answer.",
+    )
+    still_needed: list[dict[str, int]] = Field(
+        default_factory=list,
+        examples=[[{"UNBOXING_VIDEO": 1}, {"PHOTO": 1, "LABEL_PHOTO": 1}]],
+        description="On the SOP's checklist requests (E4, P2): what each acceptable set of "
+        "evidence still lacks given `received`, one entry per alternative (any one completes "
+        "the checklist), by kind and how many more; `RECEIVED_WEIGHT_G`: 1 for the parcel's "
+        "weight as received. Empty on a desk's request and in events published before it was "
+        "recorded (the email then lists `checklist`).",
     )
     claim_window_h: int | None = Field(
         default=None,

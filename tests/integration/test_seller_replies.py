@@ -312,7 +312,7 @@ async def test_evidence_that_leaves_a_weight_drop_checklist_unmet_is_answered(
     await asyncio.to_thread(_send_through_the_sink, harness, mail)
     # The first request, the seller's reply (kept by the sink too), and the answer.
     mails = await _mails(harness, rid, "Please send evidence", count=3, timeout=90)
-    [answer] = [m for m in mails if "So far we have received" in text_part(m)]
+    [answer] = [m for m in mails if "Thank you for the evidence you have sent" in text_part(m)]
     assert answer["To"] == address
     text = text_part(answer)
     assert "So far we have received: 1 photo of the item." in text, text

@@ -857,6 +857,93 @@ async def test_a_digest_held_for_the_next_day_loses_the_lessons_of_claims_reopen
             assert "paid faster" not in str(mail["Subject"]), mail["Subject"]
 
 
+async def _earlier_non_essential(
+    notifications: Any, seller: str, to: str, *, status: str, at: str = "now()"
+) -> str:
+    """A non-essential email of the seller's planned at `at` (SQL), as the daily limit left it."""
+    key = uid("outreach")
+    await execute(
+        notifications,
+        "INSERT INTO messages (message_id, dedup_key, template, audience, essential,"
+        " seller_id, recipient, subject, body_text, body_html, status, attempts,"
+        f" next_attempt_at, sent_at) VALUES (gen_random_uuid(), :k, 'feedback_outreach',"
+        f" 'seller', false, :s, :to, 'outreach', '', '', :status, :attempts, {at},"
+        f" {'now()' if status == 'sent' else 'NULL'})",
+        k=key,
+        s=seller,
+        to=to,
+        status=status,
+        attempts=1 if status == "sent" else 0,
+    )
+    return key
+
+
+async def test_a_withdrawn_digest_gives_its_place_in_the_sellers_day_back(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A seller gets at most two non-essential emails a day. The digest of a premature claim's
+    closure (E3b) is held for the next morning (two went today), beside one more email planned
+    for that morning; a third, planned after them, waits for the day after. The seller files
+    again once the 10 days are over, is paid, and the digest is withdrawn (cancelled). It used
+    to keep its place in that morning all the same: the throttle counted every message
+    planned, withdrawn or not, so the third still waited a day longer. It now takes the freed
+    place, and a withdrawn message counts for nothing."""
+    intake, recon, notifications = (
+        pipeline[n] for n in ("intake", "reconciliation", "notifications")
+    )
+    seller, to = await directory_seller(harness, pipeline, "S-E3BW")
+    claim = await premature_claim(
+        harness,
+        pipeline,
+        picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-30),
+        seller=seller,
+        to=to,
+    )
+    for _ in range(2):
+        await _earlier_non_essential(notifications, seller, to, status="sent")
+    await eventually(
+        lambda: scalar(
+            notifications,
+            "SELECT count(*) FROM digest_items i JOIN digests d USING (digest_id)"
+            " WHERE d.seller_id = :s",
+            s=seller,
+        ),
+        until=lambda n: n == 1,
+        timeout=60,
+        what="the closure's lesson in the seller's digest",
+    )
+    await _digest_hour(notifications, seller)
+    held = (
+        "SELECT m.message_id, m.status, m.next_attempt_at FROM messages m"
+        " JOIN digests d ON d.message_id = m.message_id WHERE d.seller_id = :s"
+    )
+    [digest] = await rows(notifications, held, s=seller)
+    morning = digest.next_attempt_at
+    assert digest.status == "pending" and morning > datetime.now(UTC), digest
+    # That morning's other email, and one the limit moved to the morning after.
+    await _earlier_non_essential(
+        notifications, seller, to, status="pending", at=f"'{morning.isoformat()}'"
+    )
+    later = await _earlier_non_essential(
+        notifications,
+        seller,
+        to,
+        status="pending",
+        at=f"'{(morning + timedelta(days=1)).isoformat()}'",
+    )
+
+    await asyncio.sleep(claim.fileable_in())
+    await file_again(harness, intake, claim)
+    await _case(harness, recon, claim.rid, lambda c: c["state"] == "CLOSED")
+    await _mails(harness, claim.rid, "approved in full")
+    [digest] = await rows(notifications, held, s=seller)
+    assert digest.status == "cancelled", digest
+    moved = await scalar(
+        notifications, "SELECT next_attempt_at FROM messages WHERE dedup_key = :k", k=later
+    )
+    assert moved == morning, (moved, morning)
+
+
 async def test_a_reopened_claim_is_told_the_date_and_the_request_its_first_verdict_leads_to(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
@@ -1862,7 +1949,7 @@ async def test_evidence_that_does_not_complete_the_checklist_is_answered_with_wh
         evidence=[_photo("PHOTO", 1)],
     )
     [first] = await _mails(harness, filed.rid, "Please send evidence")
-    assert "So far we have received" not in text_part(first)
+    assert ANSWERED not in text_part(first)
     r = await intake.client.post(
         f"/v1/escalations/{filed.escalation_id}/evidence",
         json={"evidence": [_photo("LABEL_PHOTO", 2)]},
@@ -1870,15 +1957,69 @@ async def test_evidence_that_does_not_complete_the_checklist_is_answered_with_wh
     )
     assert r.status_code in (200, 201, 202), r.text
     mails = await _mails(harness, filed.rid, "Please send evidence", count=2)
-    [again] = [m for m in mails if "So far we have received" in text_part(m)]
+    [again] = [m for m in mails if ANSWERED in text_part(m)]
     assert again["To"] == filed.to
     reply_by = india_time(datetime.fromisoformat(filed.case["reply_by"]))
     _in_both(
         again,
         "So far we have received: 1 photo of the item, 1 photo of the shipping label.",
-        "At least 2 photos of the item and 1 photo of the shipping label",
+        "An unboxing video, or",
+        "1 more photo of the item",
         reply_by,
     )
+    assert "At least 2 photos" not in text_part(again)
+
+
+# How an answer to evidence that leaves the checklist unmet begins (a first request, which may
+# also say what came with the claim, does not thank for evidence).
+ANSWERED = "Thank you for the evidence you have sent"
+
+
+async def test_the_first_request_names_what_came_with_the_claim_and_asks_only_for_the_rest(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4: a damage claim filed with one photo. The first request says the photo reached us and
+    asks only for what is still missing: an unboxing video, or one more photo and a label photo
+    (it used to ask for "at least 2 photos and 1 label photo" as if nothing had come). It is
+    still the first request, sent once: nothing arrived since, so nothing is answered."""
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+        evidence=[_photo("PHOTO", 31)],
+    )
+    [first] = await _mails(harness, filed.rid, "Please send evidence")
+    assert first["To"] == filed.to
+    _in_both(
+        first,
+        "So far we have received: 1 photo of the item.",
+        "An unboxing video, or",
+        "1 more photo of the item and a photo of the shipping label",
+        india_time(datetime.fromisoformat(filed.case["reply_by"])),
+    )
+    text = text_part(first)
+    assert ANSWERED not in text and "At least 2 photos" not in text, text
+    # The same for a seller who reads Hindi.
+    seller = uid("S-HI-E4F")
+    await _put_seller(
+        harness, pipeline["notifications"], seller, _profile(_address(), language="hi")
+    )
+    in_hindi = await filed_case(
+        harness,
+        pipeline,
+        seller=seller,
+        evidence=[_photo("PHOTO", 32)],
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+    )
+    [request] = await _mails(harness, in_hindi.rid, "के लिए सबूत")
+    hindi = text_part(request)
+    assert "अब तक हमें यह मिला है: 1 सामान की फ़ोटो।" in hindi, hindi
+    assert "1 और सामान की फ़ोटो तथा एक शिपिंग लेबल की फ़ोटो" in hindi, hindi
+    assert "भेजे गए सबूत के लिए धन्यवाद" not in hindi, hindi
+    # One request each: a first request, not an answer that a later one would follow.
+    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    assert len(_about(harness, filed.rid, "Please send evidence")) == 1
+    assert len(_about(harness, in_hindi.rid, "के लिए सबूत")) == 1
 
 
 async def test_evidence_sent_one_file_at_a_time_is_answered_once_when_the_uploads_settle(
@@ -1904,12 +2045,12 @@ async def test_evidence_sent_one_file_at_a_time_is_answered_once_when_the_upload
         )
         assert r.status_code in (200, 201, 202), r.text
     mails = await _mails(harness, filed.rid, "Please send evidence", count=2)
-    [answer] = [m for m in mails if "So far we have received" in text_part(m)]
+    [answer] = [m for m in mails if ANSWERED in text_part(m)]
     _in_both(
         answer,
         "So far we have received: 1 photo of the item, 1 photo of the shipping label, "
         "1 invoice, 1 other file.",
-        "At least 2 photos of the item and 1 photo of the shipping label",
+        "1 more photo of the item",
         india_time(datetime.fromisoformat(filed.case["reply_by"])),
     )
     # Settled: nothing more comes; the answers the later uploads overtook were never sent.
@@ -1955,9 +2096,7 @@ async def test_evidence_sent_further_apart_than_the_settle_time_is_not_answered_
     await _mails(harness, filed.rid, "Please send evidence", count=3, timeout=spacing + 60)
     await asyncio.sleep(settle + 4)
     answers = [
-        m
-        for m in _about(harness, filed.rid, "Please send evidence")
-        if "So far we have received" in text_part(m)
+        m for m in _about(harness, filed.rid, "Please send evidence") if ANSWERED in text_part(m)
     ]
     assert len(answers) == 2, [text_part(m) for m in answers]
     assert any(
@@ -2615,3 +2754,120 @@ async def test_two_items_of_one_order_returned_and_claimed_are_decided_and_told_
             if not any(w in str(m["Subject"]) for w in ("We have your claim", "is settled"))
         ]
         _in_both(decided, rid, inr(claimed // 2), inr(claimed))
+
+
+async def _held_for_review_then_denied_by_the_desk(
+    harness: Harness, pipeline: dict[str, Any], clocked: Engine, language: str
+) -> tuple[str, list[Any]]:
+    """A damage claim with its video on a delivered return, assessed HIGH (E5): the case goes
+    to a person (`FRAUD_REVIEW`); the desk denies it in its own words. The seller's emails, in
+    the order sent: the acknowledgement, the review's new date, the decision."""
+    rid, now = uid("RET-E5D"), datetime.now(UTC)
+    seller = uid("S-E5D")
+    await _put_seller(
+        harness,
+        pipeline["notifications"],
+        seller,
+        _profile(recon_support.SOP_SELLER_EMAIL, language=language),
+    )
+    clocked.clock.set(now)
+    await clocked.send(
+        return_initiated(rid, item_value=180_000, seller=seller),
+        recon_support.scan(rid, "PICKED_UP", now - timedelta(days=2), weight=1000),
+        recon_support.scan(rid, "DELIVERED_TO_SELLER", now - timedelta(days=1), weight=1000),
+    )
+    [filed] = await clocked.send(escalation(rid, amount=150_000, filed_at=now, seller=seller))
+    await clocked.send(assessed(filed, "HIGH", at=now))
+    case = await clocked.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")
+    await _publish_case_events(harness, clocked, case["case_id"])
+    review_subject = "नई तारीख" if language == "hi" else "A new date for the decision"
+    [review] = await _mails(harness, rid, review_subject)
+    r = await clocked.client.post(
+        f"/v1/cases/{case['case_id']}/decision",
+        headers=harness.key(AGENT),
+        json={
+            "liable_party": "SELLER",
+            "payout_pct": 0,
+            "reason": "The unboxing video shows another item than the one sold",
+        },
+    )
+    assert r.status_code == 200, r.text
+    case = await clocked.wait_case(rid, lambda c: c["state"] == "CLOSED")
+    assert case["decision"]["outcome"] == "DENIED" and case["payout"] == 0, case["decision"]
+    await _publish_case_events(harness, clocked, case["case_id"])
+    decision_subject = "पर हमारा फ़ैसला" if language == "hi" else "Our decision on your claim"
+    [decided] = await _mails(harness, rid, decision_subject)
+    return case["case_id"], [review, decided]
+
+
+async def test_a_claim_held_for_review_and_denied_by_the_desk_is_told_only_the_desks_reason(
+    harness: Harness, pipeline: dict[str, Any], clocked: Engine
+) -> None:
+    """E5: the fraud check says HIGH, a person decides. The review's email told the seller
+    twice in two sentences that nothing was needed; the desk's denial, whose paragraph quotes
+    the desk's own reason, got the SOP's L4 sentence beside it ("The delivery and scan records
+    do not show a loss that another party is responsible for"), a reason the desk never gave.
+    Now: said once; the desk's reason alone, in English and in Hindi."""
+    for language, nothing_needed, records in (
+        ("en", ("You do not need to do anything", "Nothing is needed from you"), "scan records"),
+        ("hi", ("करने की ज़रूरत नहीं है",), "स्कैन रिकॉर्ड"),
+    ):
+        _, (review, decided) = await _held_for_review_then_denied_by_the_desk(
+            harness, pipeline, clocked, language
+        )
+        said = sum(text_part(review).count(words) for words in nothing_needed)
+        assert said == 1, text_part(review)
+        assert "fraud" not in text_part(review).lower(), text_part(review)
+        body = text_part(decided)
+        assert "another item than the one sold" in body, body
+        assert records not in body, body
+        assert records not in html_part(decided), html_part(decided)
+        assert inr(150_000) in body, body
+
+
+async def test_a_hindi_evidence_request_subject_keeps_the_space_before_its_deadline_word(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4 for a seller who reads Hindi: the request's subject ends "… 23:55 UTC) तक भेजें". It
+    went out as "UTC)=?utf-8?…?=", an encoded word glued to the text before it, which the
+    seller's mail program showed as "UTC)तक" (or not decoded at all). The subject read back
+    from the mail sink is the one rendered, space and all (to the address the claim came from)."""
+    seller = uid("S-HI-E4")
+    await _put_seller(
+        harness, pipeline["notifications"], seller, _profile(_address(), language="hi")
+    )
+    filed = await filed_case(
+        harness,
+        pipeline,
+        seller=seller,
+        evidence=[_photo("PHOTO", 1)],
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+    )
+    [request] = await _mails(harness, filed.rid, "के लिए सबूत")
+    subject = str(request["Subject"])
+    assert filed.case["case_id"] in subject and request["To"] == filed.to
+    assert re.search(r"\d\d:\d\d UTC\) तक भेजें$", subject), subject
+
+
+async def test_every_email_of_a_case_names_the_cases_thread(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A seller's emails about one case (acknowledgement, decision, payment) each stood alone:
+    no `References`, and every subject says something else, so the seller's mail program
+    showed three conversations for one claim and a reply to the decision started a fourth.
+    Each names the case's thread now, the same for the case and another for the next case."""
+    first = await filed_case(harness, pipeline)
+    second = await filed_case(harness, pipeline)
+    threads = []
+    for filed in (first, second):
+        mails = [
+            *await _mails(harness, filed.rid, "We have your claim"),
+            *await _mails(harness, filed.rid, "partly approved"),
+            *await _mails(harness, filed.rid, "is settled"),
+        ]
+        refs = {str(m["References"]) for m in mails}
+        assert len(refs) == 1 and None not in [m["References"] for m in mails], refs
+        [ref] = refs
+        assert filed.case["case_id"].lower() in ref, ref
+        threads.append(ref)
+    assert threads[0] != threads[1], threads

@@ -8,11 +8,13 @@ import calendar
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
 
 from services.notifications.catalogue import samples
+from services.notifications.channels.smtp import subject_header
 from services.notifications.messages.composing import (
     SELLER,
     compose_appeal_without_case,
@@ -126,6 +128,38 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         "evidence-asked-again",
         samples.evidence_requested("C-EVA", AT, case_version=5).model_copy(
             update={"received": {"PHOTO": 1, "LABEL_PHOTO": 1}, "received_weight_g": 900}
+        ),
+    )
+    # A first request naming what came with the claim, and asking only for the rest of each
+    # acceptable set (and the same for an answer, and a missing item's video and weight).
+    yield (
+        "evidence-first-with-claim-evidence",
+        samples.evidence_requested("C-EVF", AT).model_copy(
+            update={
+                "received": {"PHOTO": 1},
+                "answers_evidence": False,
+                "still_needed": [{"UNBOXING_VIDEO": 1}, {"PHOTO": 1, "LABEL_PHOTO": 1}],
+            }
+        ),
+    )
+    yield (
+        "evidence-asked-again-for-the-rest",
+        samples.evidence_requested("C-EVR", AT, case_version=5).model_copy(
+            update={
+                "received": {"PHOTO": 2, "INVOICE": 1},
+                "answers_evidence": True,
+                "still_needed": [{"UNBOXING_VIDEO": 1}, {"LABEL_PHOTO": 1}],
+            }
+        ),
+    )
+    yield (
+        "evidence-first-missing-item",
+        samples.evidence_requested("C-EVM", AT).model_copy(
+            update={
+                "received": {"PHOTO": 3},
+                "answers_evidence": False,
+                "still_needed": [{"UNBOXING_VIDEO": 1, "RECEIVED_WEIGHT_G": 1}],
+            }
         ),
     )
     yield "evidence-desk", samples.evidence_requested("C-EVD", AT, actor="agent-3")
@@ -488,3 +522,28 @@ def test_a_lessons_hindi_tip_says_as_many_things_as_the_english(code: str, terms
     [lesson] = _lessons(code, terms=terms)
     english, hindi = lesson["tip"], lesson["tip_hi"]
     assert len(HI_SENTENCE.findall(hindi)) == len(EN_SENTENCE.findall(english)), (english, hindi)
+
+
+# An encoded word (RFC 2047) stands apart: whitespace or the header's edge on both sides.
+_ENCODED_WORD = r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?="
+_GLUED_ENCODED_WORD = re.compile(rf"\S{_ENCODED_WORD}|{_ENCODED_WORD}\S")
+
+
+@pytest.mark.parametrize(("event", "template"), CASES)
+def test_every_subject_reaches_the_seller_as_written_in_both_languages(
+    event: CaseEventBase, template: str
+) -> None:
+    """The subject as the SMTP channel encodes it decodes to the words rendered, spaces and
+    all. A Hindi subject whose ASCII part ended in ")" before Hindi words ("… 23:55 UTC) तक
+    भेजें") was written "UTC)=?utf-8?…?=": an encoded word glued to the text, which readers
+    decode without the space ("UTC)तक")."""
+    [draft] = [
+        d
+        for d in compose_case_event(event, SETTINGS, now=AT, seller_address=TO).drafts
+        if d.template == template
+    ]
+    for language in ("en", "hi"):
+        subject = render(template, draft.context, language=language).subject
+        raw = subject_header(subject).encode().replace("\n", "")  # unfolded, as readers do
+        assert _GLUED_ENCODED_WORD.search(raw) is None, raw
+        assert str(make_header(decode_header(raw))) == subject, raw

@@ -27,6 +27,7 @@ from services.reconciliation.policy.rules import (
     e2b_duplicate_claim,
     evaluate_claim,
     evaluate_proactive,
+    evidence_shortfall,
     has_weight_drop,
     liability_verdict,
     proactive_trigger,
@@ -610,3 +611,34 @@ def _type(name: str) -> Any:
     from shared.events import ShipmentEventType
 
     return ShipmentEventType(name)
+
+
+@pytest.mark.parametrize(
+    ("over", "expected"),
+    [
+        ({"evidence_counts": {}}, [{"UNBOXING_VIDEO": 1}, {"PHOTO": 2, "LABEL_PHOTO": 1}]),
+        (
+            {"evidence_counts": {"PHOTO": 1}},
+            [{"UNBOXING_VIDEO": 1}, {"PHOTO": 1, "LABEL_PHOTO": 1}],
+        ),
+        (
+            {"evidence_counts": {"PHOTO": 2, "INVOICE": 1}},
+            [{"UNBOXING_VIDEO": 1}, {"LABEL_PHOTO": 1}],
+        ),
+        ({"evidence_counts": {"UNBOXING_VIDEO": 1}}, []),  # met: nothing to ask
+        (
+            {"claim_type": ClaimType.MISSING_ITEM, "evidence_counts": {"PHOTO": 3}},
+            [{"UNBOXING_VIDEO": 1, "RECEIVED_WEIGHT_G": 1}],
+        ),
+        (
+            {"claim_type": ClaimType.MISSING_ITEM, "evidence_counts": {"UNBOXING_VIDEO": 1}},
+            [{"RECEIVED_WEIGHT_G": 1}],
+        ),
+        ({"claim_type": ClaimType.NOT_RECEIVED, "evidence_counts": {}}, []),
+    ],
+)
+def test_the_evidence_shortfall_is_what_each_acceptable_set_still_lacks(
+    over: dict[str, Any], expected: list[dict[str, int]]
+) -> None:
+    """E4: what the first request (and each one after) asks for, given what reached the case."""
+    assert evidence_shortfall(facts(**over), P) == expected

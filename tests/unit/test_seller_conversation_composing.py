@@ -163,3 +163,35 @@ def test_an_answer_to_part_of_a_weight_drop_checklist_asks_for_the_rest_of_a_cas
         assert "विकल्पों में से किसी एक" not in out.text
     english = render("evidence_request", answer.context).text
     assert "what we need to decide the case, so please send what is still missing" in english
+
+
+def test_a_first_request_names_what_came_with_the_claim_and_asks_only_for_the_rest() -> None:
+    """E4 on a damage claim filed with one photo: the first request says the photo reached us
+    and lists what each acceptable set still lacks (a video, or one more photo and a label
+    photo), in English and Hindi. It is still a first request: sent at once, not an answer to
+    evidence (which waits for uploads to settle and spaces the next answer)."""
+    event = samples.evidence_requested("C-FIRST", AT).model_copy(
+        update={
+            "checklist": [
+                "An unboxing video of the returned parcel, or",
+                "At least 2 photos of the item and 1 photo of the shipping label",
+            ],
+            "received": {"PHOTO": 1},
+            "answers_evidence": False,
+            "still_needed": [{"UNBOXING_VIDEO": 1}, {"PHOTO": 1, "LABEL_PHOTO": 1}],
+        }
+    )
+    drafts = compose_case_event(event, SETTINGS, now=AT, seller_address="s@example.com").drafts
+    [request] = [d for d in drafts if d.template == "evidence_request"]
+    assert request.send_at is None and not request.answers_evidence
+    english = render("evidence_request", request.context)
+    for out in (english.text, english.html):
+        assert "So far we have received: 1 photo of the item." in out
+        assert "An unboxing video, or" in out
+        assert "1 more photo of the item and a photo of the shipping label" in out
+        assert "At least 2 photos" not in out
+        assert "Thank you for the evidence" not in out
+    hindi = render("evidence_request", request.context, "hi").text
+    assert "अब तक हमें यह मिला है: 1 सामान की फ़ोटो।" in hindi
+    assert "1. एक अनबॉक्सिंग वीडियो, या" in hindi
+    assert "1 और सामान की फ़ोटो तथा एक शिपिंग लेबल की फ़ोटो" in hindi

@@ -27,6 +27,9 @@ class OutgoingMessage:
     # W3C trace context of the event that asked for this message (shared/tracing.py).
     traceparent: str | None = None
     reply_to: str | None = None  # the signed reply address of seller mail about a case
+    # The case a seller email is about: every email of one case names the same thread, so the
+    # seller's mail program shows the case's conversation together, whatever each subject says.
+    thread: str | None = None
     attachments: tuple[Attachment, ...] = ()
 
 

@@ -32,6 +32,15 @@ def message_id_header(message: OutgoingMessage) -> str:
     return f"<{message.message_id}@{MESSAGE_ID_DOMAIN}>"
 
 
+def thread_header(case_id: str) -> str:
+    """The anchor every email of a case refers to (`References`): mail programs that thread by
+    references (not by subject alone, and each of our subjects says something else) show the
+    acknowledgement, the requests, the decision and the payment as one conversation. No
+    message carries this id itself; a reference to an anchor is how a thread is named before
+    its first message is known, and a seller's reply quotes it back."""
+    return f"<{case_id.lower()}.thread@{MESSAGE_ID_DOMAIN}>"
+
+
 def attachment_filename(name: str) -> str:
     """A filename safe inside a quoted header parameter: ASCII letters, digits, `.-_` only."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100]
@@ -42,13 +51,41 @@ def attachment_filename(name: str) -> str:
 EOL = "\n"
 
 
+# Characters `Header` takes for a separator at the edge of ASCII text: it puts no space between
+# such text and an encoded word beside it.
+_HEADER_SEPARATORS = ("(", ")", "\\")
+
+
+def _plain_words(words: list[str]) -> list[bool]:
+    """Which words go out as they are (the rest encoded). `Header` writes an encoded word
+    straight after ASCII text ending in ")" (or before text starting with "("): "UTC)=?utf-8?…",
+    which RFC 2047 does not allow and every reader decodes without the space ("UTC)तक"). Such a
+    word beside an encoded one is encoded with it, until no plain word touches an encoded one
+    at a separator."""
+    plain = [word.isascii() for word in words]
+    changed = True
+    while changed:
+        changed = False
+        for i, word in enumerate(words):
+            if not plain[i] or not word:
+                continue
+            after_encoded = i > 0 and not plain[i - 1] and word.startswith(_HEADER_SEPARATORS)
+            before_encoded = (
+                i + 1 < len(words) and not plain[i + 1] and word.endswith(_HEADER_SEPARATORS)
+            )
+            if after_encoded or before_encoded:
+                plain[i] = False
+                changed = True
+    return plain
+
+
 def subject_header(subject: str) -> Header:
     """Encode only the words that need it, so `[CASE-…]` stays readable in the raw header."""
     header = Header(charset="us-ascii")
     run: list[str] = []
     run_ascii = True
-    for word in subject.split(" "):
-        word_ascii = word.isascii()
+    words = subject.split(" ")
+    for word, word_ascii in zip(words, _plain_words(words), strict=True):
         if run and word_ascii != run_ascii:
             # Header puts one space between chunks itself.
             header.append(" ".join(run), "us-ascii" if run_ascii else "utf-8")
@@ -192,6 +229,7 @@ class SmtpChannel:
             f"Subject: {subject_header(message.subject).encode()}",
             f"Message-ID: {message_id_header(message)}",
             *([f"Reply-To: {message.reply_to}"] if message.reply_to else []),
+            *([f"References: {thread_header(message.thread)}"] if message.thread else []),
             f"Date: {formatdate(usegmt=True)}",
             "MIME-Version: 1.0",
             f'Content-Type: multipart/mixed; boundary="{mixed}"'

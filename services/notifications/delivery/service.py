@@ -59,6 +59,7 @@ def _outgoing(message: Message, settings: NotificationsSettings) -> OutgoingMess
         message.body_html,
         message.traceparent,
         reply_to=reply_to,
+        thread=message.case_id if message.audience == "seller" else None,
         attachments=tuple(
             Attachment(a["filename"], a["content_type"], a["content"])
             for a in message.attachments or ()

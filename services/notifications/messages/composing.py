@@ -245,6 +245,16 @@ def _decision_context(
     bears_stated = bool(
         decision and decision.payout > 0 and decision_wording.states_who_bears(decision.explanation)
     )
+    liable = decision.liable_party.value if decision and decision.liable_party else None
+    # "The delivery and scan records do not show a loss another party is responsible for" is
+    # the SOP's reason for a denial (L4: a delivery proven by OTP). A person who denies a claim
+    # gives their own reason, quoted in the paragraph; adding the records' sentence would put a
+    # reason in the desk's mouth it never gave (a video of another item is not a scan record).
+    sentence_party = (
+        None
+        if liable == "SELLER" and decision is not None and decision.decided_by != SYSTEM_ACTOR
+        else liable
+    )
     context.update(
         rejected=rejected,
         outcome=outcome,
@@ -257,11 +267,12 @@ def _decision_context(
         # What an overturned appeal's payout replaces (reversed in the ledger), if anything.
         paid_before=getattr(event, "paid_before", 0),
         payout_pct=decision.payout_pct if decision else 0,
-        liable_party=decision.liable_party.value if decision and decision.liable_party else None,
+        liable_party=liable,
+        liability_party=sentence_party,
         liability_sentence=""
         if bears_stated
         else wording.liability_sentence(
-            decision.liable_party.value if decision and decision.liable_party else None,
+            sentence_party,
             debit_words,
             rest_words,
             capped=partner_capped,
@@ -518,8 +529,11 @@ def reminder_time(
 
 def answers_evidence(event: EvidenceRequested) -> bool:
     """Whether the request answers evidence the seller sent (the SOP asks again, saying what
-    reached us), rather than asking anew: a claim's first request, a desk's, a P2 case's, or
-    one after a reopened case name nothing received."""
+    reached us), rather than asking anew: a claim's first request (which names what came with
+    the claim), a desk's, a P2 case's, or one after a reopened case. The event says so; one
+    published before it did named what was received only when it answered."""
+    if event.answers_evidence is not None:
+        return event.answers_evidence
     return bool(event.received) or event.received_weight_g is not None
 
 
@@ -686,11 +700,20 @@ def compose_case_event(
         context["claim_window"] = (
             None if event.claim_window_h is None else span_of_hours(event.claim_window_h)
         )
-        # Asked again after evidence that does not complete the list: what reached us, so the
-        # seller sees what is still missing (the same reply-by).
+        # What reached us so far (with the claim, or since), so the seller sees it counted and
+        # is asked only for what is still missing; an answer to evidence thanks for it first.
         context["received"] = wording.received_evidence(event.received, event.received_weight_g)
         context["received_counts"] = dict(event.received)
         context["received_weight_g"] = event.received_weight_g
+        context["answers"] = answers_evidence(event)
+        # The rest of each acceptable set, listed instead of the whole checklist once something
+        # reached us (a request with nothing received lists the policy's own checklist).
+        context["still_needed_counts"] = (
+            [dict(lacks) for lacks in event.still_needed] if context["received"] else []
+        )
+        context["still_needed"] = wording.still_needed(
+            context["still_needed_counts"], dict(event.received)
+        )
         context["reason"] = event.reason
         # A person asked (not the SOP's E4 checklist): a reply-by that passes hands the case to
         # the desk for a decision on what it has (UNDER_REVIEW); only the SOP's request closes it.

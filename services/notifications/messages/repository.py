@@ -45,23 +45,60 @@ async def insert_once(session: AsyncSession, values: dict[str, Any]) -> UUID | N
     )
 
 
+# Statuses of messages withdrawn before they went out: nothing reached the seller, so they take
+# no place in the seller's day (a digest whose every lesson was withdrawn, a message a later one
+# replaced).
+WITHDRAWN = ("cancelled", SUPERSEDED)
+
+
 async def count_non_essential(
-    session: AsyncSession, *, seller_id: str, start: datetime, end: datetime
+    session: AsyncSession,
+    *,
+    seller_id: str,
+    start: datetime,
+    end: datetime,
+    excluding: UUID | None = None,
 ) -> int:
-    """Non-essential messages to a seller planned in [start, end), whatever became of them."""
-    return (
-        await session.scalar(
-            select(func.count())
-            .select_from(Message)
+    """Non-essential messages to a seller planned in [start, end), sent or still to go (also
+    those that failed: the seller may have had them); not those withdrawn before they went
+    out, and not `excluding` (a message being timed again)."""
+    query = (
+        select(func.count())
+        .select_from(Message)
+        .where(
+            Message.seller_id == seller_id,
+            Message.essential.is_(False),
+            Message.resend_of.is_(None),
+            Message.status.not_in(WITHDRAWN),
+            Message.next_attempt_at >= start,
+            Message.next_attempt_at < end,
+        )
+    )
+    if excluding is not None:
+        query = query.where(Message.message_id != excluding)
+    return await session.scalar(query) or 0
+
+
+async def deferred_non_essential(
+    session: AsyncSession, *, seller_id: str, after: datetime
+) -> list[Message]:
+    """The seller's non-essential messages the daily limit moved to a later time than `after`
+    and not yet tried (a retry's later time is its backoff's, not the limit's), earliest
+    first; row-locked, so a dispatcher cannot claim one while it is timed again."""
+    return list(
+        await session.scalars(
+            select(Message)
             .where(
                 Message.seller_id == seller_id,
                 Message.essential.is_(False),
                 Message.resend_of.is_(None),
-                Message.next_attempt_at >= start,
-                Message.next_attempt_at < end,
+                Message.status == "pending",
+                Message.attempts == 0,
+                Message.next_attempt_at > after,
             )
+            .order_by(Message.next_attempt_at, Message.message_id)
+            .with_for_update()
         )
-        or 0
     )
 
 

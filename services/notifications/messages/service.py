@@ -90,16 +90,26 @@ def india_day_start(when: datetime) -> datetime:
 
 
 async def throttled_send_time(
-    session: AsyncSession, *, seller_id: str, now: datetime, settings: NotificationsSettings
+    session: AsyncSession,
+    *,
+    seller_id: str,
+    now: datetime,
+    settings: NotificationsSettings,
+    excluding: UUID | None = None,
 ) -> datetime:
     """When a non-essential message to this seller may go: now, or the first India day that
-    still has room under the per-seller daily limit."""
+    still has room under the per-seller daily limit (`excluding` a message timed again, which
+    would otherwise hold a place against itself)."""
     limit = settings.seller_daily_non_essential_limit
     day = india_day_start(now)
     candidate = now
     for _ in range(60):
         count = await repository.count_non_essential(
-            session, seller_id=seller_id, start=day, end=day + timedelta(days=1)
+            session,
+            seller_id=seller_id,
+            start=day,
+            end=day + timedelta(days=1),
+            excluding=excluding,
         )
         if count < limit:
             return candidate
@@ -361,7 +371,7 @@ async def handle_case_event(
         # The closure a lesson taught from was undone (the claim reopened, or decided after
         # all): a digest still to go out would tell the seller it was closed.
         await flush_pending(session)
-        await withdraw_case_lessons(session, case_id=event.case_id, settings=settings)
+        await withdraw_case_lessons(session, case_id=event.case_id, settings=settings, now=now)
     composition = compose_case_event(event, settings, now=now, seller_address=address)
     if outdated_due is not None:
         # Before the case's own news, due with it when it goes now (a decision, a review's
@@ -419,8 +429,27 @@ async def digest_draft(
     )
 
 
+async def release_deferred_non_essential(
+    session: AsyncSession, *, seller_id: str, now: datetime, settings: NotificationsSettings
+) -> None:
+    """A non-essential message was withdrawn before it went out: the place it held in the
+    seller's day is free again. Each message the daily limit moved to a later day is timed
+    again, earliest first, to the first day that has room now (never later than it was)."""
+    for message in await repository.deferred_non_essential(session, seller_id=seller_id, after=now):
+        send_at = await throttled_send_time(
+            session,
+            seller_id=seller_id,
+            now=now,
+            settings=settings,
+            excluding=message.message_id,
+        )
+        if send_at < message.next_attempt_at:
+            message.next_attempt_at = send_at
+            await session.flush()  # the next message's count sees this one's new day
+
+
 async def withdraw_case_lessons(
-    session: AsyncSession, *, case_id: str, settings: NotificationsSettings
+    session: AsyncSession, *, case_id: str, settings: NotificationsSettings, now: datetime
 ) -> None:
     """The closure a case's lessons taught from was undone (the claim reopened, or an appeal
     overturned it): take them out of every digest the seller has not been sent.
@@ -442,6 +471,11 @@ async def withdraw_case_lessons(
         if not items:
             message.status = "cancelled"
             message.last_error = LESSONS_WITHDRAWN
+            if digest.seller_id:
+                await session.flush()
+                await release_deferred_non_essential(
+                    session, seller_id=digest.seller_id, now=now, settings=settings
+                )
             continue
         draft = await digest_draft(session, digest, items, settings)
         page = render(draft.template, draft.context, draft.language)

@@ -301,6 +301,41 @@ def received_evidence(counts: dict[str, int], weight_g: int | None) -> list[str]
     return items
 
 
+# The seller's stated weight in `EvidenceRequested.still_needed`.
+NEEDED_WEIGHT = "RECEIVED_WEIGHT_G"
+# One of a kind none of which reached us yet, as a seller asks for it ("an unboxing video").
+NEEDED_ONE = {
+    "UNBOXING_VIDEO": "an unboxing video",
+    "PHOTO": "a photo of the item",
+    "LABEL_PHOTO": "a photo of the shipping label",
+    "INVOICE": "an invoice",
+    "OTHER": "one other file",
+}
+
+
+def still_needed(shortfall: list[dict[str, int]], received: dict[str, int]) -> list[str]:
+    """What each acceptable set of evidence still lacks, as checklist lines: "1 more photo of
+    the item and a photo of the shipping label" (more of a kind some of which reached us), the
+    alternatives but the last ending ", or" as the policy's checklist does."""
+    lines = []
+    for lacks in shortfall:
+        parts = []
+        for kind, words in RECEIVED_KIND.items():
+            n = lacks.get(kind, 0)
+            if n > 0 and received.get(kind, 0) > 0:
+                parts.append(f"{n} more {words[0] if n == 1 else words[1]}")
+            elif n == 1:
+                parts.append(NEEDED_ONE.get(kind, f"1 {words[0]}"))
+            elif n > 1:
+                parts.append(f"{n} {words[1]}")
+        if lacks.get(NEEDED_WEIGHT):
+            parts.append("the weight of the parcel as you received it, in grams")
+        if parts:
+            line = " and ".join(parts)
+            lines.append(line[:1].upper() + line[1:])
+    return [f"{line}, or" for line in lines[:-1]] + lines[-1:]
+
+
 def checklist_item(item: str) -> str:
     return CHECKLIST_WORDS.get(item.strip().upper(), item)
 
@@ -402,8 +437,7 @@ def review_reason(
         # check would tell a seller how claims are scored and accuse an honest one.
         return (
             "Your claim needs a closer look by a member of the desk before we can decide it, "
-            "which takes a little longer than our automatic checks. Nothing is needed from you "
-            "for it."
+            "which takes a little longer than our automatic checks."
         )
     if reason_code == "NO_RULE_MATCHED":
         return (

@@ -270,7 +270,7 @@ def review_reason(
     if reason_code == "FRAUD_REVIEW":
         return (
             "फ़ैसले से पहले आपके दावे को डेस्क के एक सदस्य द्वारा ध्यान से देखा जाना ज़रूरी है, जिसमें "
-            "हमारी स्वचालित जाँच से थोड़ा ज़्यादा समय लगता है। इसके लिए आपको कुछ करने की ज़रूरत नहीं है।"
+            "हमारी स्वचालित जाँच से थोड़ा ज़्यादा समय लगता है।"
         )
     if reason_code == "NO_RULE_MATCHED":
         return (
@@ -318,6 +318,27 @@ def received_evidence(counts: dict[str, int], weight_g: int | None) -> list[str]
     if weight_g is not None:
         items.append(f"आपको मिले पार्सल का वज़न ({weight_g} ग्राम)")
     return items
+
+
+def still_needed(shortfall: list[dict[str, int]], received: dict[str, int]) -> list[str]:
+    """`wording.still_needed` in Hindi: "1 और सामान की फ़ोटो तथा एक शिपिंग लेबल की फ़ोटो", the
+    alternatives but the last ending ", या"."""
+    lines = []
+    for lacks in shortfall:
+        parts = []
+        for kind, words in RECEIVED_KIND.items():
+            n = lacks.get(kind, 0)
+            if n > 0 and received.get(kind, 0) > 0:
+                parts.append(f"{n} और {words}")
+            elif n == 1:
+                parts.append(f"एक {words}")
+            elif n > 1:
+                parts.append(f"{n} {words}")
+        if lacks.get("RECEIVED_WEIGHT_G"):
+            parts.append("आपको मिले पार्सल का वज़न, ग्राम में")
+        if parts:
+            lines.append(" तथा ".join(parts))
+    return [f"{line}, या" for line in lines[:-1]] + lines[-1:]
 
 
 def checklist_sentence(items: Sequence[str]) -> str:

@@ -30,6 +30,7 @@ from services.reconciliation.policy.rules import (
     evaluate_claim,
     evaluate_proactive,
     evidence_satisfied,
+    evidence_shortfall,
     missing_facts,
 )
 from services.reconciliation.policy.sop_v1 import Policy
@@ -300,6 +301,13 @@ async def apply_verdict(
             reason_code=verdict.reason_code,
             checklist=list(verdict.checklist),
             reply_by=reply_by,
+            # What came with the claim already counts: the seller is told it reached us and
+            # asked for the rest only. A first request, not an answer to evidence: it goes at
+            # once and counts as one (`answers_evidence`).
+            received=dict(facts.evidence_counts),
+            received_weight_g=facts.received_weight_g,
+            answers_evidence=False,
+            still_needed=evidence_shortfall(facts, p),
             # P2's reply-by is the claim window's end: the email states the window.
             claim_window_h=(
                 p.windows.claim_window_h

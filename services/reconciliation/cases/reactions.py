@@ -51,6 +51,7 @@ from services.reconciliation.policy.rules import (
     e2_merge_into_open_case,
     e2b_duplicate_claim,
     evaluate_claim,
+    evidence_shortfall,
     proactive_trigger,
 )
 from services.reconciliation.policy.sop_v1 import Policy
@@ -713,6 +714,8 @@ async def _ask_for_the_rest(
         reply_by=case.reply_by,
         received=dict(facts.evidence_counts),
         received_weight_g=facts.received_weight_g,
+        answers_evidence=True,
+        still_needed=evidence_shortfall(facts, p),
     )
 
 

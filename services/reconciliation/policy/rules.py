@@ -173,6 +173,31 @@ def evidence_satisfied(f: Facts, p: Policy) -> bool:
     return False
 
 
+# The key of `EvidenceRequested.still_needed` for the seller's stated weight of the parcel.
+RECEIVED_WEIGHT = "RECEIVED_WEIGHT_G"
+
+
+def evidence_shortfall(f: Facts, p: Policy) -> list[dict[str, int]]:
+    """What each acceptable set of the claim type's evidence still lacks, given what reached
+    the case: how many more of each kind, and the received weight if it is needed and not
+    stated. One entry per alternative, in the policy's order; empty when the checklist is met
+    (or the claim type needs none)."""
+    checklist = p.evidence.get(f.claim_type) if f.claim_type is not None else None
+    if checklist is None or evidence_satisfied(f, p):
+        return []
+    out: list[dict[str, int]] = []
+    for option in checklist.alternatives:
+        lacks = {
+            kind.value: need - f.evidence_counts.get(kind.value, 0)
+            for kind, need in option.min_counts.items()
+            if f.evidence_counts.get(kind.value, 0) < need
+        }
+        if option.needs_received_weight and f.received_weight_g is None:
+            lacks[RECEIVED_WEIGHT] = 1
+        out.append(lacks)
+    return out
+
+
 def e4_evidence(f: Facts, p: Policy, *, reply_by_passed: bool = False) -> Verdict | None:
     """E4: the claim type's evidence checklist; missing → ask, reply-by passed → reject."""
     if evidence_satisfied(f, p):
