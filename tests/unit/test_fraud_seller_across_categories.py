@@ -354,3 +354,37 @@ def test_a_claim_in_a_category_without_deliveries_weighs_the_record_the_recent_w
     # claim without a delivery tested while the recent weeks read B.
     assert (test.k, test.n) == (8, 45)
     assert read == [["B|shop"]]
+
+
+def test_each_seller_of_a_batch_reads_the_whole_records_spread_of_its_own_baselines(
+    monkeypatch: Any,
+) -> None:
+    """The whole records' spread is standardised by the categories' rates without the seller
+    scored; kept once per session, it was read with the first scored seller's rates for every
+    seller after it."""
+    rng = random.Random(5)
+    market = {f"A|s{i}": {"claims": rng.randint(0, 3), "delivered": 30} for i in range(20)}
+    market |= {f"B|s{i}": {"claims": rng.randint(0, 2), "delivered": 30} for i in range(20)}
+    market |= {f"C|s{i}": {"claims": rng.randint(0, 2), "delivered": 30} for i in range(3)}
+    market |= {f"A|w{i}": {"claims": rng.randint(0, 3), "delivered": 20} for i in range(10)}
+    market |= {f"C|w{i}": {"claims": rng.randint(0, 2), "delivered": 20} for i in range(10)}
+    # "one" claims heavily in the small category C, which "two" does not sell in: left out of
+    # C's rate for "one", in it for "two".
+    market |= {
+        "A|one": {"claims": 4, "delivered": 30},
+        "C|one": {"claims": 12, "delivered": 30},
+        "A|two": {"claims": 2, "delivered": 30},
+        "B|two": {"claims": 2, "delivered": 30},
+    }
+
+    def read(*shops: str) -> Any:
+        a = _assessor(market, monkeypatch)
+        return [asyncio.run(a.honest_sellers("A", f"A|{s}", s)) for s in shops]
+
+    (alone,) = read("two")
+    (one_alone,) = read("one")
+    first, after = read("one", "two")
+    assert first.whole_concentration == one_alone.whole_concentration
+    assert alone.whole_concentration != one_alone.whole_concentration
+    # "two" after "one" in one batch reads what it reads alone (before: "one"'s 558 for 657).
+    assert after.whole_concentration == alone.whole_concentration

@@ -694,12 +694,16 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         kept = unit_of(self.session).get(_WholeSpreads).by_window
 
         def whole(bases: Mapping[str, RobustBaseline]) -> float:
-            # Once per session (a consumer poll): every seller's whole record, this one's
-            # included (docs: an abuser can only widen the spread, which loses detection and
-            # raises no false alarm). Recomputed per claim it cost 0.13 s at 3,000 sellers.
-            if (since, until) not in kept:
-                kept[(since, until)] = whole_records_spread(everyone, bases, self.t)
-            return kept[(since, until)]
+            # Every seller's whole record, this one's included (docs: an abuser can only widen
+            # the spread, which loses detection and raises no false alarm), standardised by the
+            # categories' rates without this seller. Those rates are this seller's own (its
+            # records in its categories left out of them), so the spread is kept by them:
+            # several events of one seller in a consumer poll read it once, another seller's
+            # event reads its own (recomputed per claim it cost 0.13 s at 3,000 sellers).
+            key = (since, until, _standardising_rates(bases))
+            if key not in kept:
+                kept[key] = whole_records_spread(everyone, bases, self.t)
+            return kept[key]
 
         return honest_sellers_of(
             everyone, category, own_key, seller, self.t, self.config.sequential, whole
@@ -730,13 +734,26 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         self.evaluated[("seller", seller)].extend(found)
 
 
+# What the whole records' spread depends on besides the sellers' records: each category's
+# honest rate that standardises them (`claim_abuse.whole_records_concentration`), None where a
+# category's baseline has no spread.
+StandardisingRates = tuple[tuple[str, float | None], ...]
+
+
+def _standardising_rates(bases: Mapping[str, RobustBaseline]) -> StandardisingRates:
+    return tuple(
+        sorted((c, b.spread.rate if b.spread is not None else None) for c, b in bases.items())
+    )
+
+
 @dataclass(slots=True)
 class _WholeSpreads:
-    """The session's whole records' spread (`ClaimInputs.honest_sellers`), by window: read
-    once per consumer batch, as the all-sellers read it comes from is kept
+    """The session's whole records' spread (`ClaimInputs.honest_sellers`), by window and by
+    the categories' rates it was standardised with: read once per consumer batch for each
+    seller's baselines, as the all-sellers read it comes from is kept
     (`features.entity_totals`)."""
 
-    by_window: dict[tuple[date, date], float] = field(default_factory=dict)
+    by_window: dict[tuple[date, date, StandardisingRates], float] = field(default_factory=dict)
 
 
 def whole_records_spread(
