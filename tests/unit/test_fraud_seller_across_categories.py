@@ -320,7 +320,7 @@ def test_the_sellers_own_other_categories_do_not_make_their_honest_population() 
             "B|shop": {"claims": shop_in_b, "delivered": 40},
         }
         return honest_sellers_of(
-            market, "A", "A|shop", "shop", config.thresholds, config.sequential, lambda b: 0.0
+            market, "A", "A|shop", "shop", config.thresholds, config.sequential, lambda b, _: 0.0
         )
 
     # The shop's record in B, ordinary or high, is weighed, not its own peer there: B's honest
@@ -388,3 +388,63 @@ def test_each_seller_of_a_batch_reads_the_whole_records_spread_of_its_own_baseli
     assert alone.whole_concentration != one_alone.whole_concentration
     # "two" after "one" in one batch reads what it reads alone (before: "one"'s 558 for 657).
     assert after.whole_concentration == alone.whole_concentration
+
+
+def _shops_market(abusers: int) -> dict[str, dict[str, int]]:
+    """Twenty honest shops selling in A, B and C (0-2 claims in 30 deliveries each), `abusers`
+    shops claiming 4 in 30 in each (about 4x), and the scored shop in A and B."""
+    rng = random.Random(3)
+    market = {
+        f"{c}|s{i}": {"claims": rng.choice([0, 1, 1, 2]), "delivered": 30}
+        for i in range(20)
+        for c in "ABC"
+    }
+    market |= {f"{c}|a{i}": {"claims": 4, "delivered": 30} for i in range(abusers) for c in "ABC"}
+    return market | {
+        "A|shop": {"claims": 1, "delivered": 30},
+        "B|shop": {"claims": 1, "delivered": 30},
+    }
+
+
+def test_shops_telling_on_their_whole_record_leave_the_honest_population() -> None:
+    from services.fraud.scoring.base import default_config
+    from services.fraud.scoring.claim_abuse import honest_sellers_of, whole_records_spread
+
+    config = default_config()
+
+    def read(abusers: int) -> Any:
+        market = _shops_market(abusers)
+        return honest_sellers_of(
+            market,
+            "A",
+            "A|shop",
+            "shop",
+            config.thresholds,
+            config.sequential,
+            lambda bases, out: whole_records_spread(
+                market, bases, config.thresholds, leave_out=out
+            ),
+        )
+
+    honest, with_abusers = read(0), read(3)
+    # Three shops at 4x, never telling in one category (4 of 30), are on their whole record
+    # (12 of 90): the categories' honest rates, the pooled spread and the whole records'
+    # spread are the honest shops' (before: A 0.051 for 0.039, both spreads 526 for 1,000).
+    assert with_abusers.rates == honest.rates
+    assert with_abusers.pooled == honest.pooled
+    assert with_abusers.whole_concentration == honest.whole_concentration
+
+
+def test_telling_shops_reads_whole_records_of_several_categories_only() -> None:
+    rates = {"A": 0.04, "B": 0.04, "C": 0.04}
+    sellers = {
+        "abuser": {"A": (4, 30), "B": (4, 30), "C": (4, 30)},
+        "honest": {"A": (1, 30), "B": (2, 30), "C": (1, 30)},
+        # One category: `honest_population`'s to tell, however high.
+        "specialist": {"A": (12, 30)},
+        # Its second category has no honest rate: one category in all.
+        "lone": {"A": (12, 30), "Z": (9, 30)},
+    }
+    assert claim_abuse.telling_shops(sellers, rates, 1000.0, default_config_sequential()) == {
+        "abuser"
+    }
