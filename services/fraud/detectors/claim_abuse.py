@@ -509,7 +509,13 @@ def telling_shops(
     out = set()
     for who, cells in sellers.items():
         record = whole_record(cells, rates)
-        if record is None or len(record.categories) < 2 or record.claims <= 0:
+        # A shop claiming at most its mix's rate is not telling and costs no test (its factor
+        # stays under 1.8 at any rate and spread a + b of 5 or more, far from 20).
+        if (
+            record is None
+            or len(record.categories) < 2
+            or record.claims <= record.delivered * record.rate
+        ):
             continue
         spread = PeerSpread(record.rate, concentration)
         if sequential_test(record.claims, record.delivered, spread, s).log_bf >= telling:
