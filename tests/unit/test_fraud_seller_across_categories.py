@@ -320,7 +320,7 @@ def test_the_sellers_own_other_categories_do_not_make_their_honest_population() 
             "B|shop": {"claims": shop_in_b, "delivered": 40},
         }
         return honest_sellers_of(
-            market, "A", "A|shop", "shop", config.thresholds, config.sequential, lambda b, _: 0.0
+            market, "A", "A|shop", "shop", config.thresholds, config.sequential, lambda b: 0.0
         )
 
     # The shop's record in B, ordinary or high, is weighed, not its own peer there: B's honest
@@ -421,18 +421,16 @@ def test_shops_telling_on_their_whole_record_leave_the_honest_population() -> No
             "shop",
             config.thresholds,
             config.sequential,
-            lambda bases, out: whole_records_spread(
-                market, bases, config.thresholds, leave_out=out
-            ),
+            lambda bases: whole_records_spread(market, bases, config.thresholds),
         )
 
     honest, with_abusers = read(0), read(3)
     # Three shops at 4x, never telling in one category (4 of 30), are on their whole record
-    # (12 of 90): the categories' honest rates, the pooled spread and the whole records'
-    # spread are the honest shops' (before: A 0.051 for 0.039, both spreads 526 for 1,000).
+    # (12 of 90): the categories' honest rates are the honest shops' (before: A 0.051 for
+    # 0.039). The spreads keep them (wider, never narrower than the honest shops' own).
     assert with_abusers.rates == honest.rates
-    assert with_abusers.pooled == honest.pooled
-    assert with_abusers.whole_concentration == honest.whole_concentration
+    assert with_abusers.pooled <= honest.pooled
+    assert with_abusers.whole_concentration <= honest.whole_concentration
 
 
 def test_telling_shops_reads_whole_records_of_several_categories_only() -> None:

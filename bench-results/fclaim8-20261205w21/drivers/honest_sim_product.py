@@ -64,8 +64,11 @@ def alerted(everyone, cat, who):
 
 rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
 ever = total = 0
+first = int(sys.argv[3]) if len(sys.argv) > 3 else 0  # markets before it drawn, not watched
 for m in range(int(sys.argv[1])):
     sellers, conc = market(rng)
+    if m < first:
+        continue
     finals = defaultdict(lambda: {"claims": 0, "delivered": 0})
     for i, seq in enumerate(sellers):
         for c, claimed in seq:
