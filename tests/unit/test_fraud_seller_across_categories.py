@@ -354,3 +354,95 @@ def test_a_claim_in_a_category_without_deliveries_weighs_the_record_the_recent_w
     # claim without a delivery tested while the recent weeks read B.
     assert (test.k, test.n) == (8, 45)
     assert read == [["B|shop"]]
+
+
+def test_each_seller_of_a_batch_reads_the_whole_records_spread_of_its_own_baselines(
+    monkeypatch: Any,
+) -> None:
+    """The whole records' spread is standardised by the categories' rates without the seller
+    scored; kept once per session, it was read with the first scored seller's rates for every
+    seller after it."""
+    rng = random.Random(5)
+    market = {f"A|s{i}": {"claims": rng.randint(0, 3), "delivered": 30} for i in range(20)}
+    market |= {f"B|s{i}": {"claims": rng.randint(0, 2), "delivered": 30} for i in range(20)}
+    market |= {f"C|s{i}": {"claims": rng.randint(0, 2), "delivered": 30} for i in range(3)}
+    market |= {f"A|w{i}": {"claims": rng.randint(0, 3), "delivered": 20} for i in range(10)}
+    market |= {f"C|w{i}": {"claims": rng.randint(0, 2), "delivered": 20} for i in range(10)}
+    # "one" claims heavily in the small category C, which "two" does not sell in: left out of
+    # C's rate for "one", in it for "two".
+    market |= {
+        "A|one": {"claims": 4, "delivered": 30},
+        "C|one": {"claims": 12, "delivered": 30},
+        "A|two": {"claims": 2, "delivered": 30},
+        "B|two": {"claims": 2, "delivered": 30},
+    }
+
+    def read(*shops: str) -> Any:
+        a = _assessor(market, monkeypatch)
+        return [asyncio.run(a.honest_sellers("A", f"A|{s}", s)) for s in shops]
+
+    (alone,) = read("two")
+    (one_alone,) = read("one")
+    first, after = read("one", "two")
+    assert first.whole_concentration == one_alone.whole_concentration
+    assert alone.whole_concentration != one_alone.whole_concentration
+    # "two" after "one" in one batch reads what it reads alone (before: "one"'s 558 for 657).
+    assert after.whole_concentration == alone.whole_concentration
+
+
+def _shops_market(abusers: int) -> dict[str, dict[str, int]]:
+    """Twenty honest shops selling in A, B and C (0-2 claims in 30 deliveries each), `abusers`
+    shops claiming 4 in 30 in each (about 4x), and the scored shop in A and B."""
+    rng = random.Random(3)
+    market = {
+        f"{c}|s{i}": {"claims": rng.choice([0, 1, 1, 2]), "delivered": 30}
+        for i in range(20)
+        for c in "ABC"
+    }
+    market |= {f"{c}|a{i}": {"claims": 4, "delivered": 30} for i in range(abusers) for c in "ABC"}
+    return market | {
+        "A|shop": {"claims": 1, "delivered": 30},
+        "B|shop": {"claims": 1, "delivered": 30},
+    }
+
+
+def test_shops_telling_on_their_whole_record_leave_the_honest_population() -> None:
+    from services.fraud.scoring.base import default_config
+    from services.fraud.scoring.claim_abuse import honest_sellers_of, whole_records_spread
+
+    config = default_config()
+
+    def read(abusers: int) -> Any:
+        market = _shops_market(abusers)
+        return honest_sellers_of(
+            market,
+            "A",
+            "A|shop",
+            "shop",
+            config.thresholds,
+            config.sequential,
+            lambda bases: whole_records_spread(market, bases, config.thresholds),
+        )
+
+    honest, with_abusers = read(0), read(3)
+    # Three shops at 4x, never telling in one category (4 of 30), are on their whole record
+    # (12 of 90): the categories' honest rates are the honest shops' (before: A 0.051 for
+    # 0.039). The spreads keep them (wider, never narrower than the honest shops' own).
+    assert with_abusers.rates == honest.rates
+    assert with_abusers.pooled <= honest.pooled
+    assert with_abusers.whole_concentration <= honest.whole_concentration
+
+
+def test_telling_shops_reads_whole_records_of_several_categories_only() -> None:
+    rates = {"A": 0.04, "B": 0.04, "C": 0.04}
+    sellers = {
+        "abuser": {"A": (4, 30), "B": (4, 30), "C": (4, 30)},
+        "honest": {"A": (1, 30), "B": (2, 30), "C": (1, 30)},
+        # One category: `honest_population`'s to tell, however high.
+        "specialist": {"A": (12, 30)},
+        # Its second category has no honest rate: one category in all.
+        "lone": {"A": (12, 30), "Z": (9, 30)},
+    }
+    assert claim_abuse.telling_shops(sellers, rates, 1000.0, default_config_sequential()) == {
+        "abuser"
+    }

@@ -488,6 +488,41 @@ def whole_record(
     )
 
 
+def telling_shops(
+    sellers: Mapping[str, Mapping[str, tuple[int, int]]],
+    rates: Mapping[str, float],
+    concentration: float,
+    s: Sequential,
+) -> set[str]:
+    """The shops (sellers of two or more categories with an honest rate) whose whole record
+    (`whole_record`) is telling against the honest population: a Bayes factor of
+    1/alpha_medium for the alternative, against their mix's rate with the categories' pooled
+    spread, as `honest_population` tells a category's sellers.
+
+    A shop abusing at 3x every category holds a few claims in each, never telling in one, so
+    each category's honest population kept it, and its claims lifted the honest rate of every
+    category it sells in. Read on its whole record it leaves them; an honest shop leaves with
+    probability at most alpha_medium (the factor is a martingale under the honest
+    population), as an honest seller leaves one category's. Sellers of one category are
+    `honest_population`'s to tell, as before."""
+    telling = math.log(1 / s.alpha_medium)
+    out = set()
+    for who, cells in sellers.items():
+        record = whole_record(cells, rates)
+        # A shop claiming at most its mix's rate is not telling and costs no test (its factor
+        # stays under 1.8 at any rate and spread a + b of 5 or more, far from 20).
+        if (
+            record is None
+            or len(record.categories) < 2
+            or record.claims <= record.delivered * record.rate
+        ):
+            continue
+        spread = PeerSpread(record.rate, concentration)
+        if sequential_test(record.claims, record.delivered, spread, s).log_bf >= telling:
+            out.add(who)
+    return out
+
+
 def whole_records_concentration(
     sellers: Sequence[Mapping[str, tuple[int, int]]],
     bases: Mapping[str, RobustBaseline],
