@@ -40,6 +40,7 @@ from services.fraud.features import repository as features
 from services.fraud.features.service import NAMING_CLAIMS, QC_CONTRADICTING_CLAIMS
 from services.fraud.models import Assessment, IdentityLink, ReturnFacts
 from services.fraud.risk import repository as risk_repo
+from services.fraud.scoring import claim_band
 from services.fraud.scoring import repository as assessments
 from shared.events import (
     FraudAssessed,
@@ -317,6 +318,7 @@ def revised_claim(
         if len(without) < len(reasons):
             score, reasons = min(score, lowered), without
         reasons = [cleared, *reasons]
+    score = claim_band.kept_below_high(score, reasons)
     band = band_of(score)
     if band.value == latest_band:
         return None
@@ -552,9 +554,6 @@ def revise(
         return False
     old = [ReasonCode.model_validate(r) for r in row.reasons]
     score, kept = revised_score(old, finding)
-    band = band_of(score)
-    if _SEVERITY[band.value] <= _SEVERITY[row.band]:
-        return False
     numbers = finding.numbers | {
         "pattern": finding.pattern,
         "entity": f"{finding.entity_type}:{finding.entity_id}",
@@ -571,6 +570,12 @@ def revise(
         ),
         *kept,
     ]
+    # A seller's claim-rate evidence short of its claims' HIGH level lifts them to MEDIUM at
+    # most, whatever weak signs they carry beside it (`claim_band`).
+    score = claim_band.kept_below_high(score, reasons)
+    band = band_of(score)
+    if _SEVERITY[band.value] <= _SEVERITY[row.band]:
+        return False
     publish_revision(session, row, score=score, band=band, reasons=reasons)
     metrics.REVISIONS.labels(finding.pattern).inc()
     return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID, uuid4
@@ -35,8 +36,8 @@ from services.fraud.features.service import (
 from services.fraud.models import EntityRiskHistory, Outbox, ReturnFacts
 from services.fraud.risk import repository as risk_repo
 from services.fraud.risk.repository import OpenAlert, StoredRisk, Watch
+from services.fraud.scoring import claim_band, revisions
 from services.fraud.scoring import repository as assessments
-from services.fraud.scoring import revisions
 from services.fraud.scoring.base import (
     Scored,
     ScoringConfig,
@@ -544,15 +545,13 @@ async def _assess(
         await a.reexamine_seller(facts)
     cleared = await clear_alerts(session, a, known.alerts)
     watched = [w for w in watched if (w.entity_type, w.entity_id) not in cleared.unwatched]
-    a.open_alerts(
-        facts,
-        [x for x in known.alerts if x.alert_id not in cleared.alert_ids],
-        terminal_scan=terminal_scan,
-    )
+    still_open = [x for x in known.alerts if x.alert_id not in cleared.alert_ids]
+    a.open_alerts(facts, still_open, terminal_scan=terminal_scan)
     score, band, reasons = scored_event(a, keys, stored, watched)
 
     await refresh_risk(session, a, stored, subject_event_id)
     alert_ids = await raise_alerts(session, a, subject_event_id)
+    await lift_when_sure(session, a, still_open)
     for escalation, finding in a.late_reuses:
         await revise_claim(
             session,
@@ -587,6 +586,11 @@ async def _assess(
     return assessment
 
 
+def hold(s: Scored, high_log_bf: float) -> Scored:
+    finding, weight = claim_band.held(s.finding, s.weight, high_log_bf)
+    return s if finding is s.finding else Scored(finding, weight, s.direct)
+
+
 def scored_event(
     a: Assessor,
     keys: list[tuple[str, str]],
@@ -618,6 +622,9 @@ def scored_event(
                 )
             )
 
+    # A seller's claim-rate evidence short of its claims' HIGH level speaks at MEDIUM at most,
+    # live or as its alert's floor (`claim_band`).
+    a.scored = [hold(s, a.config.seller_claim_high_log_bf) for s in a.scored]
     score = corroborated(event_score(a.scored), a.scored, a.t)
     band = band_of(score)
     reasons = [
@@ -1090,11 +1097,45 @@ async def raise_alerts(
             subject=f.entity_id,
         )
         metrics.ALERTS.labels(f.pattern).inc()
+        # A seller's claim-rate evidence short of its claims' HIGH level lifts them to MEDIUM.
+        held, _ = claim_band.held(f, f.contribution, a.config.seller_claim_high_log_bf)
         await revise_for_alert(
             session,
-            f,
+            held,
             alert_id=alert_id,
             at=a.alert_at,
             window=a.config.revision_window(f.pattern),
         )
     return raised
+
+
+async def lift_when_sure(session: AsyncSession, a: Assessor, alerts: list[OpenAlert]) -> None:
+    """A seller's claim-abuse alert raised on evidence short of its claims' HIGH level lifted
+    them to MEDIUM (`claim_band`). Once the seller's live evidence reaches that level, the alert
+    lifts its claims in the window to HIGH, and its evidence becomes the live one's, so that it
+    does so once and its floor makes the seller's later claims HIGH."""
+    high = a.config.seller_claim_high_log_bf
+    for alert in alerts:
+        numbers = (alert.evidence or {}).get("numbers") or {}
+        if not claim_band.short_of_high(alert.pattern, alert.entity_type, numbers, high):
+            continue
+        sure = [
+            f
+            for f in a.evaluated.get((alert.entity_type, alert.entity_id), [])
+            if f.pattern == alert.pattern
+            and f.alert
+            and not claim_band.short_of_high(f.pattern, f.entity_type, f.numbers, high)
+        ]
+        if not sure:
+            continue
+        f = max(sure, key=lambda f: f.contribution)
+        evidence = alert.evidence | {"code": f.code, "detail": f.detail, "numbers": f.numbers}
+        await alerts_repo.update_evidence(session, alert.alert_id, evidence)
+        risk_repo.refresh_alert(session, dataclass_replace(alert, evidence=evidence))
+        await revise_for_alert(
+            session,
+            f,
+            alert_id=alert.alert_id,
+            at=a.alert_at,
+            window=a.config.revision_window(f.pattern),
+        )

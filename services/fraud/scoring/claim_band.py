@@ -1,0 +1,87 @@
+"""What a seller's claim-rate evidence makes of one of its claims: HIGH, or MEDIUM held for review.
+
+A seller's claim-rate sequential test alerts at a Bayes factor of 1/`seller_seq_alpha` (100): by
+Ville's inequality at most 1 % of honest sellers ever get there, which is the honest-seller goal's
+own figure, and the alert sends the seller to an analyst. Its claims are another matter. The
+honest seller so alerted is the one claiming most often by luck, its claims are 5-8 % of a thin
+world's honest escalations, and the alert's revisions (its earlier claims) and floor (its later
+ones) made every one of them HIGH: one false alarm in a hundred sellers became many honest
+escalations sent to an analyst as probable fraud.
+
+So the claim-rate evidence makes a claim HIGH only once it reaches 1/`seller_claim_high_alpha`
+(1,000 by default). By the same bound at most 0.1 % of honest sellers ever get there, and because
+the bound holds for every honest seller, it bounds the share of honest claims lifted to HIGH this
+way by 0.1 % too, however large a share of the claims the alerted seller holds (the expected
+share is the sum over honest sellers of their share times their chance, at most the largest
+chance). Between the alert and that level the evidence stops at MEDIUM (`BELOW_HIGH`): the case
+is reviewed and its money held, the seller's alert stands, and it cannot be lifted across into
+HIGH by weak signs combined with it. Once the seller's evidence reaches the level, its alert
+lifts its earlier claims to HIGH (`service.lift_when_sure`), and its floor makes its later ones
+HIGH.
+
+A rate test's finding (`SELLER_CLAIM_RATE_HIGH`, p at most 1e-4) is already past that level and
+is left alone, and so are the other patterns' findings, whose alerts are at 1/`seq_alpha` or
+beyond.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from services.fraud.detectors import claim_abuse
+from services.fraud.detectors.findings import Finding, combine
+from shared.events import ReasonCode
+
+# The highest MEDIUM score (as scoring.service.BELOW_HIGH).
+BELOW_HIGH = 0.79
+_HIGH_FLOOR = 0.8
+SEQUENTIAL_CODE = "SELLER_CLAIM_RATE_SEQUENTIAL"
+# Named in a held finding's numbers (and so in the claim's reasons): the Bayes factor a claim
+# would need to be HIGH on this evidence, as a log.
+HELD = "claim_high_log_bayes_factor"
+
+
+def short_of_high(
+    pattern: str, entity_type: str, numbers: Mapping[str, object], high_log_bf: float
+) -> bool:
+    """Whether a finding (or an alert's evidence) is a seller's claim-rate sequential evidence
+    short of what makes one of its claims HIGH."""
+    if pattern != claim_abuse.PATTERN or entity_type != "seller":
+        return False
+    if numbers.get("test") != "sequential":
+        return False
+    log_bf = numbers.get("log_bayes_factor")
+    return isinstance(log_bf, int | float) and float(log_bf) < high_log_bf
+
+
+def held(f: Finding, weight: float, high: float) -> tuple[Finding, float]:
+    """The finding and its weight on a claim: unchanged, or at most MEDIUM and marked held when
+    it is a seller's claim-rate evidence short of `high` (a log Bayes factor)."""
+    if weight < _HIGH_FLOOR or not short_of_high(f.pattern, f.entity_type, f.numbers, high):
+        return f, weight
+    capped = min(weight, BELOW_HIGH)
+    numbers = f.numbers | {HELD: round(high, 3)}
+    return replace(f, contribution=min(f.contribution, capped), numbers=numbers), capped
+
+
+def is_held(numbers: Mapping[str, object]) -> bool:
+    """Whether a claim's reason is a seller's claim-rate evidence held at MEDIUM (`held`)."""
+    return HELD in numbers
+
+
+def kept_below_high(score: float, reasons: Sequence[ReasonCode]) -> float:
+    """A claim's combined score, held at MEDIUM when it reaches HIGH only with a held reason's
+    help: evidence short of the level makes no claim HIGH, alone or with weak signs beside it.
+    Risk carried from other entities counts as much as the strongest of it (as at first
+    assessment, `service.event_score`)."""
+    if score < _HIGH_FLOOR:
+        return score
+    rest = [r for r in reasons if not is_held(r.numbers)]
+    if len(rest) == len(reasons):
+        return score
+    carried = [r.contribution for r in rest if r.code.endswith("_RISK_ELEVATED")]
+    direct = [r.contribution for r in rest if not r.code.endswith("_RISK_ELEVATED")]
+    if combine([*direct, max(carried, default=0.0)]) >= _HIGH_FLOOR:
+        return score
+    return BELOW_HIGH

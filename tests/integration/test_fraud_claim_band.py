@@ -1,0 +1,122 @@
+"""What a seller's claim-abuse alert makes of its claims, on real PostgreSQL through fraud's
+scoring (`scoring.claim_band`): an honest seller on a lucky run, alerted as its claim-rate
+evidence just reaches the alert, has its earlier ordinary claims lifted to MEDIUM (reviewed,
+money held), not HIGH; an abuser whose evidence goes far beyond the alert has every claim of
+its window HIGH, the earlier ones lifted by the alert once its evidence gets there."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from services.fraud.scoring.service import assess_event
+from services.fraud.settings import FraudSettings
+from shared.events import EventPayload, FraudBand, SellerEscalationFiled
+from tests.support.db import rows
+from tests.support.factories import uid
+from tests.support.fraud import seller_journey
+
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=62)
+HIGH_LOG_BF = math.log(1 / FraudSettings().seller_claim_high_alpha)
+
+
+def journeys(seller: str, category: str, days: list[float], claimed: set[int]) -> list[Any]:
+    """One delivery a day in `days`, the ones whose index is in `claimed` claimed DAMAGED."""
+    out: list[EventPayload] = []
+    for i, day in enumerate(days):
+        out += seller_journey(
+            seller, category, START + timedelta(days=day), "DAMAGED" if i in claimed else None
+        )
+    return out
+
+
+def spaced(first: float, count: int, per_day: float) -> list[float]:
+    return [first + i / per_day for i in range(count)]
+
+
+@pytest.mark.timeout(900)
+async def test_an_honest_sellers_alert_holds_its_claims_at_medium_and_an_abusers_are_high(
+    pipeline: dict[str, Any],
+) -> None:
+    fraud = pipeline["fraud"]
+    category = uid("cat")
+
+    async def score(events: list[EventPayload]) -> list[Any]:
+        out = []
+        async with fraud.runtime.sessionmaker() as session, session.begin():
+            for e in events:
+                assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+                if isinstance(e, SellerEscalationFiled):
+                    out.append(assessed)
+        return out
+
+    async def alert(seller: str) -> list[Any]:
+        return await rows(
+            fraud,
+            "SELECT status, evidence, alert_id FROM alerts WHERE pattern = 'CLAIM_ABUSE' "
+            "AND entity_id = :s ORDER BY raised_at",
+            s=seller,
+        )
+
+    async def latest_bands(seller: str) -> list[tuple[str, int, Any]]:
+        found = await rows(
+            fraud,
+            "SELECT DISTINCT ON (a.escalation_id) a.band, a.revision, a.reasons "
+            "FROM assessments a JOIN return_facts f USING (return_id) "
+            "WHERE f.seller_id = :s AND a.escalation_id IS NOT NULL "
+            "ORDER BY a.escalation_id, a.revision DESC",
+            s=seller,
+        )
+        return [(str(b), int(r), reasons) for b, r, reasons in found]
+
+    # The category: eight sellers, each claiming on one return in twenty (5 %).
+    for s in range(8):
+        await score(journeys(f"{category}-peer{s}", category, spaced(0, 40, 2), {7, 27}))
+
+    lucky, abuser = uid("S-LUCKY"), uid("S-ABUSER")
+    for seller in (lucky, abuser):
+        # Twenty ordinary days: 2 claims in 40 deliveries.
+        await score(journeys(seller, category, spaced(0, 40, 2), {10, 30}))
+
+    # The lucky seller claims on one delivery in three until it is alerted, and then no more:
+    # its evidence has just reached the alert (a Bayes factor of 100), far from 1,000.
+    day = 20.0
+    for i in range(60):
+        await score(journeys(lucky, category, [day], {0} if i % 3 == 0 else set()))
+        day += 1 / 3
+        if await alert(lucky):
+            break
+    [(status, evidence, _)] = await alert(lucky)
+    assert status == "open"
+    assert evidence["numbers"]["test"] == "sequential"
+    assert evidence["numbers"]["log_bayes_factor"] < HIGH_LOG_BF
+    claims = await latest_bands(lucky)
+    assert len(claims) >= 5
+    # Its claims, the earlier ordinary ones too, are under review (MEDIUM), none HIGH.
+    assert {band for band, _, _ in claims} == {FraudBand.MEDIUM.value}, claims
+    # The alert did revise its earlier claims, to MEDIUM.
+    revised = [reasons for band, revision, reasons in claims if revision > 0]
+    assert revised
+    assert all(r[0]["numbers"].get("alert_id") for r in revised)
+
+    # The abuser claims on every other delivery for five weeks: far beyond the alert.
+    abuser_claims: list[Any] = []
+    for i in range(70):
+        abuser_claims += await score(
+            journeys(abuser, category, [20 + i / 2], {0} if i % 2 == 0 else set())
+        )
+    [(status, evidence, alert_id)] = await alert(abuser)
+    assert status == "open"
+    # The alert now stands on the evidence that makes the seller's claims HIGH.
+    assert evidence["numbers"]["log_bayes_factor"] >= HIGH_LOG_BF
+    assert abuser_claims[-1].band is FraudBand.HIGH
+    claims = await latest_bands(abuser)
+    assert len(claims) == 2 + 35
+    # Every claim of its window is HIGH, the two ordinary ones before its run too.
+    assert {band for band, _, _ in claims} == {FraudBand.HIGH.value}, claims
+    lifted = [reasons for band, revision, reasons in claims if revision > 0]
+    assert any(r[0]["numbers"].get("alert_id") == str(alert_id) for r in lifted)

@@ -1,0 +1,121 @@
+"""What a seller's claim-rate evidence makes of one claim (`scoring.claim_band`): HIGH only at
+the claims' own level (a Bayes factor of 1/`seller_claim_high_alpha`), MEDIUM from the alert up
+to there, alone, beside weak signs, as an alert's revision or after a late scan."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from services.fraud.detectors.findings import Finding
+from services.fraud.scoring.base import default_config
+from services.fraud.scoring.claim_band import held, is_held, kept_below_high, short_of_high
+from services.fraud.scoring.revisions import revised_claim
+from services.fraud.settings import FraudSettings
+from shared.events import FraudBand, ReasonCode
+
+HIGH = math.log(1000)
+
+
+def seller_rate(log_bf: float, contribution: float = 0.85, **extra: Any) -> Finding:
+    return Finding(
+        code="SELLER_CLAIM_RATE_SEQUENTIAL",
+        detail="claim rate",
+        contribution=contribution,
+        pattern="CLAIM_ABUSE",
+        entity_type="seller",
+        entity_id="S-1",
+        numbers={"test": "sequential", "log_bayes_factor": log_bf, **extra},
+        alert=True,
+    )
+
+
+def reason(f: Finding, weight: float) -> ReasonCode:
+    return ReasonCode(
+        code=f.code,
+        detail=f.detail,
+        contribution=weight,
+        numbers=f.numbers | {"pattern": f.pattern, "entity": f"{f.entity_type}:{f.entity_id}"},
+    )
+
+
+MISSING_INTACT = ReasonCode(
+    code="CLAIM_MISSING_ITEM_WEIGHT_INTACT",
+    detail="intact",
+    contribution=0.35,
+    numbers={"pattern": "CLAIM_ABUSE", "entity": "seller:S-1"},
+)
+
+
+def test_the_claims_high_level_is_a_bayes_factor_of_a_thousand_by_default() -> None:
+    assert FraudSettings().seller_claim_high_alpha == 1e-3
+    # Ten times the seller's alert (1/seller_seq_alpha): an alerted seller's claims are
+    # reviewed before any of them is HIGH on its record alone.
+    assert FraudSettings().seller_seq_alpha == 1e-2
+    assert math.isclose(default_config().seller_claim_high_log_bf, HIGH)
+
+
+def test_a_sellers_evidence_at_its_alert_holds_its_claim_at_medium() -> None:
+    f = seller_rate(math.log(150))
+    assert short_of_high(f.pattern, f.entity_type, f.numbers, HIGH)
+    g, weight = held(f, 0.85, HIGH)
+    assert weight == 0.79 and g.contribution == 0.79
+    assert g.alert, "the seller's alert stands"
+    assert is_held(g.numbers)
+
+
+def test_evidence_far_beyond_the_alert_makes_the_claim_high() -> None:
+    f = seller_rate(math.log(2000), contribution=0.93)
+    assert held(f, 0.93, HIGH) == (f, 0.93)
+
+
+def test_other_findings_and_the_rate_test_are_left_alone() -> None:
+    rate_test = Finding(
+        "SELLER_CLAIM_RATE_HIGH", "p", 0.9, "CLAIM_ABUSE", "seller", "S-1", {"p_value": 1e-5}
+    )
+    buyer = Finding(
+        "BUYER_WRONG_USED_SEQUENTIAL",
+        "b",
+        0.9,
+        "WRONG_USED_RETURNS",
+        "buyer",
+        "B-1",
+        {"test": "sequential", "log_bayes_factor": 5.0},
+    )
+    assert held(rate_test, 0.9, HIGH) == (rate_test, 0.9)
+    assert held(buyer, 0.9, HIGH) == (buyer, 0.9)
+    # An alert's floor whose evidence names no sequential test stays the floor.
+    bare = Finding("SELLER_CLAIM_RATE_HIGH", "3/3", 0.8, "CLAIM_ABUSE", "seller", "S-1", {})
+    assert held(bare, 0.8, HIGH) == (bare, 0.8)
+
+
+def test_weak_signs_beside_held_evidence_do_not_make_the_claim_high() -> None:
+    g, weight = held(seller_rate(math.log(150)), 0.85, HIGH)
+    reasons = [reason(g, weight), MISSING_INTACT]
+    # Noisy-OR of 0.79 and 0.35 is 0.86: HIGH, but only with the held evidence's help.
+    assert kept_below_high(0.86, reasons) == 0.79
+    # Direct evidence HIGH on its own keeps the claim HIGH.
+    reuse = ReasonCode(
+        code="EVIDENCE_REUSED_EXACT",
+        detail="reuse",
+        contribution=0.95,
+        numbers={"pattern": "EVIDENCE_REUSE", "entity": "seller:S-1"},
+    )
+    assert kept_below_high(0.99, [*reasons, reuse]) == 0.99
+    # Without a held reason nothing changes.
+    assert kept_below_high(0.86, [MISSING_INTACT]) == 0.86
+
+
+def test_a_late_scan_does_not_lift_a_claim_held_at_medium_to_high() -> None:
+    g, weight = held(seller_rate(math.log(150)), 0.85, HIGH)
+    revised_floor = reason(g, weight).model_copy(
+        update={
+            "numbers": reason(g, weight).numbers
+            | {"alert_id": "a-1", "revised_on_event_time": "2026-03-01T00:00:00+00:00"}
+        }
+    )
+    # The scan shows a MISSING_ITEM's parcel intact: the fresh run scores 0.35 on its own.
+    revised = revised_claim("MEDIUM", [revised_floor], 0.35, [MISSING_INTACT], set())
+    assert revised is None, "still MEDIUM"
+    revised = revised_claim("LOW", [revised_floor], 0.35, [MISSING_INTACT], set())
+    assert revised is not None and revised.band is FraudBand.MEDIUM
