@@ -119,3 +119,17 @@ def test_a_late_scan_does_not_lift_a_claim_held_at_medium_to_high() -> None:
     assert revised is None, "still MEDIUM"
     revised = revised_claim("LOW", [revised_floor], 0.35, [MISSING_INTACT], set())
     assert revised is not None and revised.band is FraudBand.MEDIUM
+
+
+def test_a_colluding_sellers_claim_abuse_evidence_lifts_none_of_its_claims_to_high() -> None:
+    # Far beyond the claims' level, but the seller is in a seller-buyer ring: the ring's claims
+    # are HIGH on the ring's alert, its claims with other buyers MEDIUM at most.
+    f = seller_rate(math.log(5000), contribution=0.95)
+    g, weight = held(f, 0.95, HIGH, {"S-1"})
+    assert weight == 0.79 and is_held(g.numbers)
+    assert held(f, 0.95, HIGH, {"S-2"}) == (f, 0.95)
+    # Whatever claim-abuse finding it is, the rate test's too.
+    rate_test = Finding(
+        "SELLER_CLAIM_RATE_HIGH", "p", 0.9, "CLAIM_ABUSE", "seller", "S-1", {"p_value": 1e-6}
+    )
+    assert held(rate_test, 0.9, HIGH, {"S-1"})[1] == 0.79

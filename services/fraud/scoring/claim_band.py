@@ -19,6 +19,11 @@ HIGH by weak signs combined with it. Once the seller's evidence reaches the leve
 lifts its earlier claims to HIGH (`service.lift_when_sure`), and its floor makes its later ones
 HIGH.
 
+A seller in a seller-buyer collusion ring (an open alert on one of its pairs) is alerted for
+claim abuse on the claims its ring made: those claims are HIGH on the ring's alert, and its
+claim-abuse evidence lifts none of its claims to HIGH, so its claims with buyers outside the
+ring stay MEDIUM at most.
+
 A rate test's finding (`SELLER_CLAIM_RATE_HIGH`, p at most 1e-4) is already past that level and
 is left alone, and so are the other patterns' findings, whose alerts are at 1/`seq_alpha` or
 beyond.
@@ -26,7 +31,7 @@ beyond.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 from services.fraud.detectors import claim_abuse
@@ -55,10 +60,29 @@ def short_of_high(
     return isinstance(log_bf, int | float) and float(log_bf) < high_log_bf
 
 
-def held(f: Finding, weight: float, high: float) -> tuple[Finding, float]:
+def in_ring(f: Finding, ring_sellers: Collection[str]) -> bool:
+    """Whether a finding is a seller's claim-abuse evidence while the seller is in a
+    seller-buyer collusion ring (an open alert on one of its pairs)."""
+    return (
+        f.pattern == claim_abuse.PATTERN
+        and f.entity_type == "seller"
+        and (f.entity_id in ring_sellers)
+    )
+
+
+def held(
+    f: Finding, weight: float, high: float, ring_sellers: Collection[str] = ()
+) -> tuple[Finding, float]:
     """The finding and its weight on a claim: unchanged, or at most MEDIUM and marked held when
-    it is a seller's claim-rate evidence short of `high` (a log Bayes factor)."""
-    if weight < _HIGH_FLOOR or not short_of_high(f.pattern, f.entity_type, f.numbers, high):
+    it is a seller's claim-rate evidence short of `high` (a log Bayes factor), or any claim-
+    abuse evidence of a seller in a collusion ring (`ring_sellers`): the claims the ring made
+    are what lifts its record, they are HIGH on the ring's own alert, and the seller's claims
+    with other buyers carry nothing of their own."""
+    if weight < _HIGH_FLOOR:
+        return f, weight
+    if not in_ring(f, ring_sellers) and not short_of_high(
+        f.pattern, f.entity_type, f.numbers, high
+    ):
         return f, weight
     capped = min(weight, BELOW_HIGH)
     numbers = f.numbers | {HELD: round(high, 3)}

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud import SOURCE, metrics
 from services.fraud.alerts import repository as alerts_repo
-from services.fraud.detectors import claim_abuse, qc_contradiction
+from services.fraud.detectors import claim_abuse, collusion, qc_contradiction
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, fisher_combined
@@ -143,6 +143,11 @@ class Assessor(PilferageInputs, ClaimInputs):
         moving on), the finding does not. Where it is stronger, it replaces the live finding
         of the same code. `subject_type`: the event assessed, when not this assessor's own (a
         claim re-assessed on a late scan)."""
+        self.colluding_sellers = {
+            alert.entity_id
+            for alert in alerts
+            if alert.pattern == collusion.SELLER_BUYER and alert.entity_type == "seller"
+        }
         for alert in alerts:
             numbers = self._as_of_now(alert, dict((alert.evidence or {}).get("numbers") or {}))
             buyer = numbers.get("buyer_id")
@@ -586,8 +591,8 @@ async def _assess(
     return assessment
 
 
-def hold(s: Scored, high_log_bf: float) -> Scored:
-    finding, weight = claim_band.held(s.finding, s.weight, high_log_bf)
+def hold(s: Scored, high_log_bf: float, ring_sellers: set[str]) -> Scored:
+    finding, weight = claim_band.held(s.finding, s.weight, high_log_bf, ring_sellers)
     return s if finding is s.finding else Scored(finding, weight, s.direct)
 
 
@@ -624,7 +629,7 @@ def scored_event(
 
     # A seller's claim-rate evidence short of its claims' HIGH level speaks at MEDIUM at most,
     # live or as its alert's floor (`claim_band`).
-    a.scored = [hold(s, a.config.seller_claim_high_log_bf) for s in a.scored]
+    a.scored = [hold(s, a.config.seller_claim_high_log_bf, a.colluding_sellers) for s in a.scored]
     score = corroborated(event_score(a.scored), a.scored, a.t)
     band = band_of(score)
     reasons = [
@@ -1098,7 +1103,9 @@ async def raise_alerts(
         )
         metrics.ALERTS.labels(f.pattern).inc()
         # A seller's claim-rate evidence short of its claims' HIGH level lifts them to MEDIUM.
-        held, _ = claim_band.held(f, f.contribution, a.config.seller_claim_high_log_bf)
+        held, _ = claim_band.held(
+            f, f.contribution, a.config.seller_claim_high_log_bf, await ring_sellers(session, f)
+        )
         await revise_for_alert(
             session,
             held,
@@ -1129,6 +1136,8 @@ async def lift_when_sure(session: AsyncSession, a: Assessor, alerts: list[OpenAl
         if not sure:
             continue
         f = max(sure, key=lambda f: f.contribution)
+        if await ring_sellers(session, f):
+            continue
         evidence = alert.evidence | {"code": f.code, "detail": f.detail, "numbers": f.numbers}
         await alerts_repo.update_evidence(session, alert.alert_id, evidence)
         risk_repo.refresh_alert(session, dataclass_replace(alert, evidence=evidence))
@@ -1139,3 +1148,13 @@ async def lift_when_sure(session: AsyncSession, a: Assessor, alerts: list[OpenAl
             at=a.alert_at,
             window=a.config.revision_window(f.pattern),
         )
+
+
+async def ring_sellers(session: AsyncSession, f: Finding) -> set[str]:
+    """The finding's seller, when its finding is claim abuse and the seller is in a seller-buyer
+    collusion ring (`claim_band.in_ring`)."""
+    if f.pattern != claim_abuse.PATTERN or f.entity_type != "seller":
+        return set()
+    standing = await risk_repo.standing(session, {("seller", f.entity_id)})
+    ringed = any(x.pattern == collusion.SELLER_BUYER for x in standing.alerts)
+    return {f.entity_id} if ringed else set()
