@@ -1,8 +1,9 @@
 """What a seller's claim-abuse alert makes of its claims, on real PostgreSQL through fraud's
 scoring (`scoring.claim_band`): an honest seller on a lucky run, alerted as its claim-rate
-evidence just reaches the alert, has its earlier ordinary claims lifted to MEDIUM (reviewed,
-money held), not HIGH; an abuser whose evidence goes far beyond the alert has every claim of
-its window HIGH, the earlier ones lifted by the alert once its evidence gets there."""
+evidence just reaches the alert, has its earlier ordinary claims lifted to MEDIUM,
+not HIGH (SOP v1 decides it on its facts); an abuser whose evidence goes far beyond the alert has
+every claim of its window HIGH, the earlier ones lifted by the alert once its evidence gets
+there; a seller in a collusion ring has none of its claims with other buyers lifted to HIGH."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from services.fraud.models import Alert
 from services.fraud.scoring.service import assess_event
 from services.fraud.settings import FraudSettings
 from shared.events import EventPayload, FraudBand, SellerEscalationFiled
@@ -120,3 +122,70 @@ async def test_an_honest_sellers_alert_holds_its_claims_at_medium_and_an_abusers
     assert {band for band, _, _ in claims} == {FraudBand.HIGH.value}, claims
     lifted = [reasons for band, revision, reasons in claims if revision > 0]
     assert any(r[0]["numbers"].get("alert_id") == str(alert_id) for r in lifted)
+
+
+@pytest.mark.timeout(900)
+async def test_a_colluding_sellers_claims_outside_its_ring_are_not_lifted_to_high(
+    pipeline: dict[str, Any],
+) -> None:
+    fraud = pipeline["fraud"]
+    category, seller = uid("cat"), uid("S-RING")
+
+    async def score(events: list[EventPayload]) -> list[Any]:
+        out = []
+        async with fraud.runtime.sessionmaker() as session, session.begin():
+            for e in events:
+                assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+                if isinstance(e, SellerEscalationFiled):
+                    out.append(assessed)
+        return out
+
+    for s in range(8):
+        await score(journeys(f"{category}-peer{s}", category, spaced(0, 40, 2), {7, 27}))
+    async with fraud.runtime.sessionmaker() as session, session.begin():
+        # The seller is in a ring with one buyer (its pair's alert, as collusion raises it).
+        session.add(
+            Alert(
+                alert_id=uuid.uuid4(),
+                pattern="COLLUSION_SELLER_BUYER",
+                entity_type="seller",
+                entity_id=seller,
+                subject_key=f"seller:{seller}|buyer:{uid('B-RING')}",
+                status="open",
+                severity="HIGH",
+                summary=f"COLLUSION_SELLER_BUYER on seller {seller}",
+                suggested_action="hold claims",
+                evidence={"code": "PAIR_CLAIMS", "detail": "ring", "numbers": {}},
+                raised_at=START,
+                event_time=START,
+            )
+        )
+    # Claims on every other delivery, each with a buyer of its own, none of the ring's: the
+    # seller's claim-rate evidence goes far beyond the claims' level.
+    claims: list[Any] = []
+    for i in range(60):
+        claims += await score(journeys(seller, category, [i / 2], {0} if i % 2 == 0 else set()))
+    [(status, evidence)] = await rows(
+        fraud,
+        "SELECT status, evidence FROM alerts WHERE pattern = 'CLAIM_ABUSE' AND entity_id = :s",
+        s=seller,
+    )
+    assert status == "open", "the seller's claim-abuse alert stands"
+    assert (
+        max(
+            r["numbers"].get("log_bayes_factor", 0)
+            for c in claims
+            for r in (x.model_dump() for x in c.reasons)
+            if r["code"] == "SELLER_CLAIM_RATE_SEQUENTIAL"
+        )
+        >= HIGH_LOG_BF
+    )
+    latest = await rows(
+        fraud,
+        "SELECT DISTINCT ON (a.escalation_id) a.band FROM assessments a "
+        "JOIN return_facts f USING (return_id) WHERE f.seller_id = :s "
+        "AND a.escalation_id IS NOT NULL ORDER BY a.escalation_id, a.revision DESC",
+        s=seller,
+    )
+    assert len(latest) == 30
+    assert FraudBand.HIGH.value not in {band for (band,) in latest}

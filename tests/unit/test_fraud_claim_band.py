@@ -104,6 +104,21 @@ def test_weak_signs_beside_held_evidence_do_not_make_the_claim_high() -> None:
     assert kept_below_high(0.99, [*reasons, reuse]) == 0.99
     # Without a held reason nothing changes.
     assert kept_below_high(0.86, [MISSING_INTACT]) == 0.86
+    # Weak findings that together pass 0.8 beside it do not corroborate it either (a rate test
+    # short of its own HIGH and a pair's claims: 0.72 and 0.29 make 0.80 by noisy-OR).
+    rate = ReasonCode(
+        code="SELLER_CLAIM_RATE_HIGH",
+        detail="rate",
+        contribution=0.719,
+        numbers={"pattern": "CLAIM_ABUSE", "entity": "seller:S-1"},
+    )
+    pair = ReasonCode(
+        code="COLLUSION_SELLER_BUYER",
+        detail="pair",
+        contribution=0.293,
+        numbers={"pattern": "COLLUSION_SELLER_BUYER", "entity": "seller:S-1"},
+    )
+    assert kept_below_high(0.958, [reasons[0], rate, pair]) == 0.79
 
 
 def test_a_late_scan_does_not_lift_a_claim_held_at_medium_to_high() -> None:

@@ -35,7 +35,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 from services.fraud.detectors import claim_abuse
-from services.fraud.detectors.findings import Finding, combine
+from services.fraud.detectors.findings import Finding
 from shared.events import ReasonCode
 
 # The highest MEDIUM score (as scoring.service.BELOW_HIGH).
@@ -95,17 +95,17 @@ def is_held(numbers: Mapping[str, object]) -> bool:
 
 
 def kept_below_high(score: float, reasons: Sequence[ReasonCode]) -> float:
-    """A claim's combined score, held at MEDIUM when it reaches HIGH only with a held reason's
-    help: evidence short of the level makes no claim HIGH, alone or with weak signs beside it.
-    Risk carried from other entities counts as much as the strongest of it (as at first
-    assessment, `service.event_score`)."""
-    if score < _HIGH_FLOOR:
+    """A claim's combined score, held at MEDIUM when it carries a held reason and no other
+    piece of direct evidence HIGH on its own: as at first assessment (`service.corroborated`),
+    weak findings beside it (a claim filed as the window closes, the seller's rate test short
+    of its own HIGH, a pair's claims) add up to MEDIUM at most, and risk carried from other
+    entities never corroborates."""
+    if score < _HIGH_FLOOR or not any(is_held(r.numbers) for r in reasons):
         return score
-    rest = [r for r in reasons if not is_held(r.numbers)]
-    if len(rest) == len(reasons):
-        return score
-    carried = [r.contribution for r in rest if r.code.endswith("_RISK_ELEVATED")]
-    direct = [r.contribution for r in rest if not r.code.endswith("_RISK_ELEVATED")]
-    if combine([*direct, max(carried, default=0.0)]) >= _HIGH_FLOOR:
+    if any(
+        r.contribution >= _HIGH_FLOOR
+        for r in reasons
+        if not is_held(r.numbers) and not r.code.endswith("_RISK_ELEVATED")
+    ):
         return score
     return BELOW_HIGH
