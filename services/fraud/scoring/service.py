@@ -1113,6 +1113,15 @@ async def raise_alerts(
             at=a.alert_at,
             window=a.config.revision_window(f.pattern),
         )
+        if f.pattern == collusion.SELLER_BUYER and f.entity_type == "seller":
+            await revisions.lower_outside_ring(
+                session,
+                seller=f.entity_id,
+                ring_buyers=await ring_buyers(session, f),
+                alert_id=alert_id,
+                at=a.alert_at,
+                window=a.config.revision_window(claim_abuse.PATTERN),
+            )
     return raised
 
 
@@ -1158,3 +1167,14 @@ async def ring_sellers(session: AsyncSession, f: Finding) -> set[str]:
     standing = await risk_repo.standing(session, {("seller", f.entity_id)})
     ringed = any(x.pattern == collusion.SELLER_BUYER for x in standing.alerts)
     return {f.entity_id} if ringed else set()
+
+
+async def ring_buyers(session: AsyncSession, f: Finding) -> set[str]:
+    """The buyers of a seller's open seller-buyer collusion alerts, the one `f` raises too."""
+    standing = await risk_repo.standing(session, {("seller", f.entity_id)})
+    buyers = {
+        str(((x.evidence or {}).get("numbers") or {}).get("buyer_id"))
+        for x in standing.alerts
+        if x.pattern == collusion.SELLER_BUYER
+    }
+    return buyers | {str(f.numbers.get("buyer_id"))}
