@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from services.fraud.models import Alert
+from services.fraud.scoring.revisions import lower_outside_ring
 from services.fraud.scoring.service import assess_event
 from services.fraud.settings import FraudSettings
 from shared.events import EventPayload, FraudBand, SellerEscalationFiled
@@ -189,3 +190,58 @@ async def test_a_colluding_sellers_claims_outside_its_ring_are_not_lifted_to_hig
     )
     assert len(latest) == 30
     assert FraudBand.HIGH.value not in {band for (band,) in latest}
+
+
+@pytest.mark.timeout(900)
+async def test_a_ring_alerted_after_its_sellers_claims_went_high_takes_back_the_others(
+    pipeline: dict[str, Any],
+) -> None:
+    fraud = pipeline["fraud"]
+    category, seller = uid("cat"), uid("S-LATE-RING")
+
+    async def score(events: list[EventPayload]) -> list[Any]:
+        out = []
+        async with fraud.runtime.sessionmaker() as session, session.begin():
+            for e in events:
+                assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+                if isinstance(e, SellerEscalationFiled):
+                    out.append(assessed)
+        return out
+
+    for s in range(8):
+        await score(journeys(f"{category}-peer{s}", category, spaced(0, 40, 2), {7, 27}))
+    # Claims on every other delivery: far beyond the claims' level, every claim HIGH.
+    claims: list[Any] = []
+    for i in range(60):
+        claims += await score(journeys(seller, category, [i / 2], {0} if i % 2 == 0 else set()))
+
+    async def latest() -> dict[str, tuple[str, Any]]:
+        found = await rows(
+            fraud,
+            "SELECT DISTINCT ON (a.escalation_id) a.escalation_id, a.band, a.reasons "
+            "FROM assessments a JOIN return_facts f USING (return_id) WHERE f.seller_id = :s "
+            "AND a.escalation_id IS NOT NULL ORDER BY a.escalation_id, a.revision DESC",
+            s=seller,
+        )
+        return {str(e): (str(b), r) for e, b, r in found}
+
+    before = await latest()
+    assert {b for b, _ in before.values()} == {FraudBand.HIGH.value}
+    # Then one of its buyers is found to be its ring (as collusion raises the pair's alert).
+    ring = claims[-1]
+    at = START + timedelta(days=30)
+    async with fraud.runtime.sessionmaker() as session, session.begin():
+        lowered = await lower_outside_ring(
+            session,
+            seller=seller,
+            ring_buyers={str(ring.entities.buyer_id)},
+            alert_id=uuid.uuid4(),
+            at=at,
+            window=timedelta(days=120),
+        )
+    after = await latest()
+    assert lowered == len(after) - 1 == 29
+    assert after[str(ring.escalation_id)][0] == FraudBand.HIGH.value
+    others = [v for e, v in after.items() if e != str(ring.escalation_id)]
+    assert FraudBand.HIGH.value not in {b for b, _ in others}
+    assert all(r[0]["code"] == "RING_EXPLAINS" for _, r in others)
