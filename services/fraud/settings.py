@@ -60,8 +60,8 @@ class FraudSettings(ServiceSettings):
     # window, the honest-seller goal's own figure.
     seller_seq_alpha: float = 1e-2
     # A seller's claim-rate evidence makes one of its claims HIGH only at a Bayes factor of
-    # 1/seller_claim_high_alpha; from its alert up to there the claim is MEDIUM (reviewed, money
-    # held). At most 0.1 % of honest sellers ever get there, which bounds the share of honest
+    # 1/seller_claim_high_alpha; from its alert up to there the claim is MEDIUM (SOP v1 decides
+    # it on its facts; the seller's alert waits for an analyst). At most 0.1 % of honest sellers ever get there, which bounds the share of honest
     # claims so lifted by the same 0.1 % however many claims an alerted seller holds
     # (`scoring.claim_band`; docs/fraud-detection.md, "What makes an escalation HIGH").
     seller_claim_high_alpha: float = 1e-3

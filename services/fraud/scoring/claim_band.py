@@ -13,9 +13,9 @@ So the claim-rate evidence makes a claim HIGH only once it reaches 1/`seller_cla
 the bound holds for every honest seller, it bounds the share of honest claims lifted to HIGH this
 way by 0.1 % too, however large a share of the claims the alerted seller holds (the expected
 share is the sum over honest sellers of their share times their chance, at most the largest
-chance). Between the alert and that level the evidence stops at MEDIUM (`BELOW_HIGH`): the case
-is reviewed and its money held, the seller's alert stands, and it cannot be lifted across into
-HIGH by weak signs combined with it. Once the seller's evidence reaches the level, its alert
+chance). Between the alert and that level the evidence stops at MEDIUM (`BELOW_HIGH`): SOP v1
+decides the claim on its facts (only HIGH is reviewed, E5) while the seller's alert waits for an
+analyst, and weak signs combined with it cannot lift it across into HIGH. Once the seller's evidence reaches the level, its alert
 lifts its earlier claims to HIGH (`service.lift_when_sure`), and its floor makes its later ones
 HIGH.
 
