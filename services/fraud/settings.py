@@ -61,9 +61,10 @@ class FraudSettings(ServiceSettings):
     seller_seq_alpha: float = 1e-2
     # A seller's claim-rate evidence makes one of its claims HIGH only at a Bayes factor of
     # 1/seller_claim_high_alpha; from its alert up to there the claim is MEDIUM (SOP v1 decides
-    # it on its facts; the seller's alert waits for an analyst). At most 0.1 % of honest sellers ever get there, which bounds the share of honest
-    # claims so lifted by the same 0.1 % however many claims an alerted seller holds
-    # (`scoring.claim_band`; docs/fraud-detection.md, "What makes an escalation HIGH").
+    # it on its facts; the seller's alert waits for an analyst). At most 0.1 % of honest sellers
+    # ever get there, which bounds the share of honest claims so lifted by the same 0.1 %
+    # however many claims an alerted seller holds (`scoring.claim_band`;
+    # docs/fraud-detection.md, "What makes an escalation HIGH").
     seller_claim_high_alpha: float = 1e-3
     # A hub whose partner names no agents (desipost) is QC-alerted at a Bayes factor of
     # 1/qc_unnamed_hub_seq_alpha, not 1/seq_alpha: it cannot be held to the named hubs' second

@@ -15,9 +15,9 @@ way by 0.1 % too, however large a share of the claims the alerted seller holds (
 share is the sum over honest sellers of their share times their chance, at most the largest
 chance). Between the alert and that level the evidence stops at MEDIUM (`BELOW_HIGH`): SOP v1
 decides the claim on its facts (only HIGH is reviewed, E5) while the seller's alert waits for an
-analyst, and weak signs combined with it cannot lift it across into HIGH. Once the seller's evidence reaches the level, its alert
-lifts its earlier claims to HIGH (`service.lift_when_sure`), and its floor makes its later ones
-HIGH.
+analyst, and weak signs combined with it cannot lift it across into HIGH. Once the seller's
+evidence reaches the level, its alert lifts its earlier claims to HIGH
+(`service.lift_when_sure`), and its floor makes its later ones HIGH.
 
 A seller in a seller-buyer collusion ring (an open alert on one of its pairs) is alerted for
 claim abuse on the claims its ring made: those claims are HIGH on the ring's alert, and its
