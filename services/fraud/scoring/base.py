@@ -54,7 +54,7 @@ class ScoringConfig:
     seller_seq_alpha: float = 1e-2
     # The Bayes factor at which a seller's claim-rate evidence makes its claims HIGH is
     # 1/this (see settings, `scoring.claim_band`).
-    seller_claim_high_alpha: float = 1e-3
+    seller_claim_high_alpha: float = 1e-2
     # The Bayes factor a QC hub without named agents alerts at is 1/this (see settings).
     qc_unnamed_hub_seq_alpha: float = 1e-3
     # The Bayes factor a buyer's wrong/used sequential test alerts at is 1/this (see settings).
