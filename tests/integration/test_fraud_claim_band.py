@@ -1,30 +1,36 @@
 """What a seller's claim-abuse alert makes of its claims, on real PostgreSQL through fraud's
-scoring (`scoring.claim_band`): an honest seller on a lucky run, alerted as its claim-rate
-evidence just reaches the alert, has its earlier ordinary claims lifted to MEDIUM,
-not HIGH (SOP v1 decides it on its facts); an abuser whose evidence goes far beyond the alert has
-every claim of its window HIGH, the earlier ones lifted by the alert once its evidence gets
-there; a seller in a collusion ring has none of its claims with other buyers lifted to HIGH."""
+scoring (`scoring.claim_band`). By default (the claims' level is the seller's alert) a moderate
+abuser alerted as its claim-rate evidence just reaches the alert has its claims HIGH, the earlier
+ones lifted by the alert. With the claims' level set above the alert
+(FRAUD_SELLER_CLAIM_HIGH_ALPHA=1e-3) a seller so alerted has its claims lifted to MEDIUM, not
+HIGH (SOP v1 decides them on their facts); an abuser whose evidence goes far beyond the alert
+has every claim of its window HIGH, the earlier ones lifted by the alert once its evidence gets
+there. At either level, a seller in a collusion ring has none of its claims with other buyers
+lifted to HIGH."""
 
 from __future__ import annotations
 
-import math
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from services.fraud.models import Alert
+from services.fraud.scoring.base import default_config
 from services.fraud.scoring.revisions import lower_outside_ring
 from services.fraud.scoring.service import assess_event
-from services.fraud.settings import FraudSettings
 from shared.events import EventPayload, FraudBand, SellerEscalationFiled
 from tests.support.db import rows
 from tests.support.factories import uid
 from tests.support.fraud import seller_journey
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=62)
-HIGH_LOG_BF = math.log(1 / FraudSettings().seller_claim_high_alpha)
+# The rule as a setting: claims HIGH on a seller's claim-rate evidence only at a Bayes factor of
+# 1,000, ten times its alert.
+ABOVE_ALERT = replace(default_config(), seller_claim_high_alpha=1e-3)
+HIGH_LOG_BF = ABOVE_ALERT.seller_claim_high_log_bf
 
 
 def journeys(seller: str, category: str, days: list[float], claimed: set[int]) -> list[Any]:
@@ -42,7 +48,7 @@ def spaced(first: float, count: int, per_day: float) -> list[float]:
 
 
 @pytest.mark.timeout(900)
-async def test_an_honest_sellers_alert_holds_its_claims_at_medium_and_an_abusers_are_high(
+async def test_a_level_above_the_alert_holds_a_lucky_sellers_claims_at_medium(
     pipeline: dict[str, Any],
 ) -> None:
     fraud = pipeline["fraud"]
@@ -52,7 +58,9 @@ async def test_an_honest_sellers_alert_holds_its_claims_at_medium_and_an_abusers
         out = []
         async with fraud.runtime.sessionmaker() as session, session.begin():
             for e in events:
-                assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+                assessed = await assess_event(
+                    session, payload=e, subject_event_id=uuid.uuid4(), config=ABOVE_ALERT
+                )
                 if isinstance(e, SellerEscalationFiled):
                     out.append(assessed)
         return out
@@ -123,6 +131,61 @@ async def test_an_honest_sellers_alert_holds_its_claims_at_medium_and_an_abusers
     assert {band for band, _, _ in claims} == {FraudBand.HIGH.value}, claims
     lifted = [reasons for band, revision, reasons in claims if revision > 0]
     assert any(r[0]["numbers"].get("alert_id") == str(alert_id) for r in lifted)
+
+
+@pytest.mark.timeout(900)
+async def test_by_default_an_abuser_alerted_short_of_a_thousand_has_its_claims_high(
+    pipeline: dict[str, Any],
+) -> None:
+    # The default level is the seller's alert: a moderate abuser's claims go to an analyst (only
+    # HIGH is reviewed, SOP v1 E5), not decided on their facts and paid.
+    fraud = pipeline["fraud"]
+    category, abuser = uid("cat"), uid("S-MODERATE")
+
+    async def score(events: list[EventPayload]) -> list[Any]:
+        out = []
+        async with fraud.runtime.sessionmaker() as session, session.begin():
+            for e in events:
+                assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+                if isinstance(e, SellerEscalationFiled):
+                    out.append(assessed)
+        return out
+
+    async def alert() -> list[Any]:
+        return await rows(
+            fraud,
+            "SELECT status, evidence FROM alerts WHERE pattern = 'CLAIM_ABUSE' AND entity_id = :s",
+            s=abuser,
+        )
+
+    for s in range(8):
+        await score(journeys(f"{category}-peer{s}", category, spaced(0, 40, 2), {7, 27}))
+    await score(journeys(abuser, category, spaced(0, 40, 2), {10, 30}))
+    # One claim in three until alerted, then one more claim: its evidence is just past the
+    # alert, short of a Bayes factor of 1,000.
+    day = 20.0
+    for i in range(60):
+        await score(journeys(abuser, category, [day], {0} if i % 3 == 0 else set()))
+        day += 1 / 3
+        if await alert():
+            break
+    [last] = await score(journeys(abuser, category, [day], {0}))
+    [(status, evidence)] = await alert()
+    assert status == "open"
+    assert evidence["numbers"]["test"] == "sequential"
+    assert evidence["numbers"]["log_bayes_factor"] < HIGH_LOG_BF
+    assert last.band is FraudBand.HIGH
+    claims = await rows(
+        fraud,
+        "SELECT DISTINCT ON (a.escalation_id) a.band, a.revision FROM assessments a "
+        "JOIN return_facts f USING (return_id) WHERE f.seller_id = :s "
+        "AND a.escalation_id IS NOT NULL ORDER BY a.escalation_id, a.revision DESC",
+        s=abuser,
+    )
+    assert len(claims) >= 6
+    # Every claim of its window is HIGH, the earlier ones lifted by the alert's revisions.
+    assert {str(band) for band, _ in claims} == {FraudBand.HIGH.value}, claims
+    assert any(revision > 0 for _, revision in claims)
 
 
 @pytest.mark.timeout(900)

@@ -1,6 +1,8 @@
 """What a seller's claim-rate evidence makes of one claim (`scoring.claim_band`): HIGH only at
 the claims' own level (a Bayes factor of 1/`seller_claim_high_alpha`), MEDIUM from the alert up
-to there, alone, beside weak signs, as an alert's revision or after a late scan."""
+to there, alone, beside weak signs, as an alert's revision or after a late scan. By default the
+level is the alert's own (an alerted seller's claims are HIGH); the rule is tested here at the
+level of a setting above it (1e-3, a Bayes factor of 1,000)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ from services.fraud.scoring.revisions import revised_claim
 from services.fraud.settings import FraudSettings
 from shared.events import FraudBand, ReasonCode
 
+# The claims' level as set by FRAUD_SELLER_CLAIM_HIGH_ALPHA=1e-3, ten times the seller's alert.
 HIGH = math.log(1000)
+# The default level: the seller's alert (FRAUD_SELLER_SEQ_ALPHA=0.01).
+DEFAULT = math.log(100)
 
 
 def seller_rate(log_bf: float, contribution: float = 0.85, **extra: Any) -> Finding:
@@ -47,15 +52,25 @@ MISSING_INTACT = ReasonCode(
 )
 
 
-def test_the_claims_high_level_is_a_bayes_factor_of_a_thousand_by_default() -> None:
-    assert FraudSettings().seller_claim_high_alpha == 1e-3
-    # Ten times the seller's alert (1/seller_seq_alpha): an alerted seller's claims are
-    # reviewed before any of them is HIGH on its record alone.
+def test_the_claims_high_level_is_the_sellers_alert_by_default() -> None:
+    # Only HIGH is reviewed (SOP v1, E5): a level above the alert would leave an alerted
+    # abuser's claims MEDIUM, decided on their facts and paid.
+    assert FraudSettings().seller_claim_high_alpha == 1e-2
     assert FraudSettings().seller_seq_alpha == 1e-2
-    assert math.isclose(default_config().seller_claim_high_log_bf, HIGH)
+    assert math.isclose(default_config().seller_claim_high_log_bf, DEFAULT)
 
 
-def test_a_sellers_evidence_at_its_alert_holds_its_claim_at_medium() -> None:
+def test_by_default_a_sellers_evidence_at_its_alert_keeps_its_claim_high() -> None:
+    # An abuser alerted at a Bayes factor of 150, short of 1,000: its claim stays HIGH.
+    f = seller_rate(math.log(150))
+    high = default_config().seller_claim_high_log_bf
+    assert not short_of_high(f.pattern, f.entity_type, f.numbers, high)
+    assert held(f, 0.85, high) == (f, 0.85)
+    # The ring's rule holds at the default too: a ringed seller's evidence lifts nothing.
+    assert held(f, 0.85, high, {"S-1"})[1] == 0.79
+
+
+def test_a_sellers_evidence_at_its_alert_holds_its_claim_at_medium_under_a_higher_level() -> None:
     f = seller_rate(math.log(150))
     assert short_of_high(f.pattern, f.entity_type, f.numbers, HIGH)
     g, weight = held(f, 0.85, HIGH)

@@ -8,21 +8,23 @@ world's honest escalations, and the alert's revisions (its earlier claims) and f
 ones) made every one of them HIGH: one false alarm in a hundred sellers became many honest
 escalations sent to an analyst as probable fraud.
 
-So the claim-rate evidence makes a claim HIGH only once it reaches 1/`seller_claim_high_alpha`
-(1,000 by default). By the same bound at most 0.1 % of honest sellers ever get there, and because
+So the claim-rate evidence makes a claim HIGH only once it reaches 1/`seller_claim_high_alpha`.
+By default that is the alert's own level (100), and an alerted seller's claims are HIGH: SOP v1
+reviews only HIGH (E5), and a level above the alert holds a moderate abuser's claims at MEDIUM,
+decided on their facts and paid while its alert waits for an analyst. Set above the alert (1e-3,
+a factor of 1,000), by the same bound at most 0.1 % of honest sellers ever get there, and because
 the bound holds for every honest seller, it bounds the share of honest claims lifted to HIGH this
 way by 0.1 % too, however large a share of the claims the alerted seller holds (the expected
 share is the sum over honest sellers of their share times their chance, at most the largest
-chance). Between the alert and that level the evidence stops at MEDIUM (`BELOW_HIGH`): SOP v1
-decides the claim on its facts (only HIGH is reviewed, E5) while the seller's alert waits for an
-analyst, and weak signs combined with it cannot lift it across into HIGH. Once the seller's
-evidence reaches the level, its alert lifts its earlier claims to HIGH
-(`service.lift_when_sure`), and its floor makes its later ones HIGH.
+chance). Between the alert and that level the evidence stops at MEDIUM (`BELOW_HIGH`), and weak
+signs combined with it cannot lift it across into HIGH. Once the seller's evidence reaches the
+level, its alert lifts its earlier claims to HIGH (`service.lift_when_sure`), and its floor makes
+its later ones HIGH.
 
 A seller in a seller-buyer collusion ring (an open alert on one of its pairs) is alerted for
 claim abuse on the claims its ring made: those claims are HIGH on the ring's alert, and its
 claim-abuse evidence lifts none of its claims to HIGH, so its claims with buyers outside the
-ring stay MEDIUM at most.
+ring stay MEDIUM at most, whatever the level.
 
 A rate test's finding (`SELLER_CLAIM_RATE_HIGH`, p at most 1e-4) is already past that level and
 is left alone, and so are the other patterns' findings, whose alerts are at 1/`seq_alpha` or
