@@ -59,6 +59,15 @@ class FraudSettings(ServiceSettings):
     # "Claim abuse: where the days go"). At most 1 % of honest sellers ever alert on it per
     # window, the honest-seller goal's own figure.
     seller_seq_alpha: float = 1e-2
+    # A seller's claim-rate evidence makes one of its claims HIGH only at a Bayes factor of
+    # 1/seller_claim_high_alpha; from its alert up to there the claim is MEDIUM (SOP v1 decides
+    # it on its facts; the seller's alert waits for an analyst). The default is the alert's own
+    # level (seller_seq_alpha), so an alerted seller's claims are HIGH: only HIGH is reviewed
+    # (SOP v1, E5), and 1e-3 held a moderate abuser's claims at MEDIUM, paid on their facts
+    # (claim-abuse claims HIGH 62 -> 41 of 67 on dev 101, 13 -> 0 of 23 on dev-alone 102) for
+    # 22 -> 7 of 300 honest HIGH (`scoring.claim_band`; docs/fraud-detection.md, "What makes an
+    # escalation HIGH").
+    seller_claim_high_alpha: float = 1e-2
     # A hub whose partner names no agents (desipost) is QC-alerted at a Bayes factor of
     # 1/qc_unnamed_hub_seq_alpha, not 1/seq_alpha: it cannot be held to the named hubs' second
     # condition (telling without its worst agent), and this level holds it to their false-alarm

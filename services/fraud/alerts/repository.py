@@ -128,6 +128,12 @@ async def clear(
     return True
 
 
+async def update_evidence(session: AsyncSession, alert_id: UUID, evidence: dict[str, Any]) -> None:
+    """Replace an alert's evidence with stronger evidence of the same finding (a seller's
+    claim-rate evidence that has since reached its claims' HIGH level)."""
+    await session.execute(update(Alert).where(Alert.alert_id == alert_id).values(evidence=evidence))
+
+
 def close(alert: Alert, *, at: datetime) -> None:
     alert.status = "closed"
     alert.closed_at = at

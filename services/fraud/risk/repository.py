@@ -193,6 +193,16 @@ def remember_alert(session: AsyncSession, alert: OpenAlert) -> None:
         known.alerts[key].append(alert)
 
 
+def refresh_alert(session: AsyncSession, alert: OpenAlert) -> None:
+    """An open alert whose evidence this session replaced, for its later `standing` reads."""
+    known = _known(session)
+    key = (alert.entity_type, alert.entity_id)
+    if key in known.alerts:
+        known.alerts[key] = [
+            alert if a.alert_id == alert.alert_id else a for a in known.alerts[key]
+        ]
+
+
 def forget_alert(session: AsyncSession, alert_id: UUID, key: Key) -> None:
     """An alert this session closed, out of its later `standing` reads."""
     known = _known(session)

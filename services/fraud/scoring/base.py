@@ -52,6 +52,9 @@ class ScoringConfig:
     seller_recent_days: int = 14
     # The Bayes factor a seller's claim-rate sequential test alerts at is 1/this (see settings).
     seller_seq_alpha: float = 1e-2
+    # The Bayes factor at which a seller's claim-rate evidence makes its claims HIGH is
+    # 1/this (see settings, `scoring.claim_band`).
+    seller_claim_high_alpha: float = 1e-2
     # The Bayes factor a QC hub without named agents alerts at is 1/this (see settings).
     qc_unnamed_hub_seq_alpha: float = 1e-3
     # The Bayes factor a buyer's wrong/used sequential test alerts at is 1/this (see settings).
@@ -103,6 +106,7 @@ class ScoringConfig:
             seller_sign_floor=s.seller_sign_floor,
             seller_recent_days=s.seller_recent_days,
             seller_seq_alpha=s.seller_seq_alpha,
+            seller_claim_high_alpha=s.seller_claim_high_alpha,
             qc_unnamed_hub_seq_alpha=s.qc_unnamed_hub_seq_alpha,
             buyer_seq_alpha=s.buyer_seq_alpha,
             pilferage_onset_step_days=s.pilferage_onset_step_days,
@@ -117,6 +121,11 @@ class ScoringConfig:
         """The sequential test of a seller's claim rate: the shared one, alerting (and HIGH)
         at 1/`seller_seq_alpha`."""
         return replace(self.sequential, alpha=self.seller_seq_alpha)
+
+    @property
+    def seller_claim_high_log_bf(self) -> float:
+        """The log Bayes factor of a seller's claim-rate evidence that makes its claims HIGH."""
+        return math.log(1 / self.seller_claim_high_alpha)
 
     def revision_window(self, pattern: str) -> timedelta:
         """How far back an alert of `pattern` re-assesses its entity's events: the window its
@@ -219,6 +228,9 @@ class AssessorBase:
         self.evaluated: dict[tuple[str, str], list[Finding]] = {}
         # Alerts from an entity's combined risk (see refresh_risk).
         self.entity_alerts: list[Finding] = []
+        # Sellers with an open seller-buyer collusion alert (`open_alerts`): their claim-rate
+        # evidence is their ring's, and lifts none of their claims to HIGH (`claim_band`).
+        self.colluding_sellers: set[str] = set()
         # Reuse of this claim's evidence by claims assessed before it: (escalation, finding).
         self.late_reuses: list[tuple[str, Finding]] = []
         # The sequential tests run for this event, by (pattern, entity type, entity id): what

@@ -40,6 +40,7 @@ from services.fraud.features import repository as features
 from services.fraud.features.service import NAMING_CLAIMS, QC_CONTRADICTING_CLAIMS
 from services.fraud.models import Assessment, IdentityLink, ReturnFacts
 from services.fraud.risk import repository as risk_repo
+from services.fraud.scoring import claim_band
 from services.fraud.scoring import repository as assessments
 from shared.events import (
     FraudAssessed,
@@ -317,6 +318,7 @@ def revised_claim(
         if len(without) < len(reasons):
             score, reasons = min(score, lowered), without
         reasons = [cleared, *reasons]
+    score = claim_band.kept_below_high(score, reasons)
     band = band_of(score)
     if band.value == latest_band:
         return None
@@ -473,6 +475,64 @@ async def revise_after_clearing(
     return lowered
 
 
+async def lower_outside_ring(
+    session: AsyncSession,
+    *,
+    seller: str,
+    ring_buyers: Collection[str],
+    alert_id: UUID,
+    at: datetime,
+    window: timedelta,
+) -> int:
+    """When a seller-buyer collusion alert is raised on `seller`, publish a lowered revision of
+    each of its claims in the window before `at` with a buyer outside the ring (`ring_buyers`)
+    that is HIGH on the seller's claim-abuse evidence: that evidence is the ring's claims
+    (`claim_band.in_ring`), and the claims the ring did not make carry nothing of their own.
+    A claim HIGH on other direct evidence stays HIGH (`lowered_score`). Returns how many were
+    lowered."""
+    finding = Finding(
+        code="RING_EXPLAINS",
+        detail="",
+        contribution=0.0,
+        pattern="CLAIM_ABUSE",
+        entity_type="seller",
+        entity_id=seller,
+    )
+    selector = selector_for(finding)
+    if selector is None or window <= timedelta(0):
+        return 0
+    await session.flush()
+    await assessments.write_pending(session)
+    rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
+    lowered = 0
+    for row in rows:
+        if row.band != FraudBand.HIGH.value or (row.entities or {}).get("buyer_id") in ring_buyers:
+            continue
+        old = [ReasonCode.model_validate(r) for r in row.reasons]
+        score, kept = lowered_score(old, "CLAIM_ABUSE", "seller", seller)
+        band = band_of(score)
+        if band is FraudBand.HIGH or len(kept) == len(old):
+            continue
+        why = ReasonCode(
+            code="RING_EXPLAINS",
+            detail=(
+                f"re-assessed when seller {seller} was alerted for collusion with other buyers: "
+                "its claim-abuse evidence is its ring's claims"
+            ),
+            contribution=0.0,
+            numbers={
+                "pattern": "CLAIM_ABUSE",
+                "entity": f"seller:{seller}",
+                "alert_id": str(alert_id),
+                "revised_on_event_time": at.isoformat(),
+            },
+        )
+        publish_revision(session, row, score=score, band=band, reasons=[why, *kept])
+        metrics.REVISIONS_LOWERED.labels("CLAIM_ABUSE").inc()
+        lowered += 1
+    return lowered
+
+
 async def _about_another_open_alert(session: AsyncSession, row: Assessment, alert_id: UUID) -> bool:
     """Whether an open alert other than `alert_id` is about the event `row` assesses (on any of
     the return's parties and handlers), as `is_about` decides for an alert's floor."""
@@ -552,9 +612,6 @@ def revise(
         return False
     old = [ReasonCode.model_validate(r) for r in row.reasons]
     score, kept = revised_score(old, finding)
-    band = band_of(score)
-    if _SEVERITY[band.value] <= _SEVERITY[row.band]:
-        return False
     numbers = finding.numbers | {
         "pattern": finding.pattern,
         "entity": f"{finding.entity_type}:{finding.entity_id}",
@@ -571,6 +628,12 @@ def revise(
         ),
         *kept,
     ]
+    # A seller's claim-rate evidence short of its claims' HIGH level lifts them to MEDIUM at
+    # most, whatever weak signs they carry beside it (`claim_band`).
+    score = claim_band.kept_below_high(score, reasons)
+    band = band_of(score)
+    if _SEVERITY[band.value] <= _SEVERITY[row.band]:
+        return False
     publish_revision(session, row, score=score, band=band, reasons=reasons)
     metrics.REVISIONS.labels(finding.pattern).inc()
     return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID, uuid4
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud import SOURCE, metrics
 from services.fraud.alerts import repository as alerts_repo
-from services.fraud.detectors import claim_abuse, qc_contradiction
+from services.fraud.detectors import claim_abuse, collusion, qc_contradiction
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, fisher_combined
@@ -35,8 +36,8 @@ from services.fraud.features.service import (
 from services.fraud.models import EntityRiskHistory, Outbox, ReturnFacts
 from services.fraud.risk import repository as risk_repo
 from services.fraud.risk.repository import OpenAlert, StoredRisk, Watch
+from services.fraud.scoring import claim_band, revisions
 from services.fraud.scoring import repository as assessments
-from services.fraud.scoring import revisions
 from services.fraud.scoring.base import (
     Scored,
     ScoringConfig,
@@ -142,6 +143,11 @@ class Assessor(PilferageInputs, ClaimInputs):
         moving on), the finding does not. Where it is stronger, it replaces the live finding
         of the same code. `subject_type`: the event assessed, when not this assessor's own (a
         claim re-assessed on a late scan)."""
+        self.colluding_sellers = {
+            alert.entity_id
+            for alert in alerts
+            if alert.pattern == collusion.SELLER_BUYER and alert.entity_type == "seller"
+        }
         for alert in alerts:
             numbers = self._as_of_now(alert, dict((alert.evidence or {}).get("numbers") or {}))
             buyer = numbers.get("buyer_id")
@@ -544,15 +550,13 @@ async def _assess(
         await a.reexamine_seller(facts)
     cleared = await clear_alerts(session, a, known.alerts)
     watched = [w for w in watched if (w.entity_type, w.entity_id) not in cleared.unwatched]
-    a.open_alerts(
-        facts,
-        [x for x in known.alerts if x.alert_id not in cleared.alert_ids],
-        terminal_scan=terminal_scan,
-    )
+    still_open = [x for x in known.alerts if x.alert_id not in cleared.alert_ids]
+    a.open_alerts(facts, still_open, terminal_scan=terminal_scan)
     score, band, reasons = scored_event(a, keys, stored, watched)
 
     await refresh_risk(session, a, stored, subject_event_id)
     alert_ids = await raise_alerts(session, a, subject_event_id)
+    await lift_when_sure(session, a, still_open)
     for escalation, finding in a.late_reuses:
         await revise_claim(
             session,
@@ -587,6 +591,11 @@ async def _assess(
     return assessment
 
 
+def hold(s: Scored, high_log_bf: float, ring_sellers: set[str]) -> Scored:
+    finding, weight = claim_band.held(s.finding, s.weight, high_log_bf, ring_sellers)
+    return s if finding is s.finding else Scored(finding, weight, s.direct)
+
+
 def scored_event(
     a: Assessor,
     keys: list[tuple[str, str]],
@@ -618,6 +627,9 @@ def scored_event(
                 )
             )
 
+    # A seller's claim-rate evidence short of its claims' HIGH level speaks at MEDIUM at most,
+    # live or as its alert's floor (`claim_band`).
+    a.scored = [hold(s, a.config.seller_claim_high_log_bf, a.colluding_sellers) for s in a.scored]
     score = corroborated(event_score(a.scored), a.scored, a.t)
     band = band_of(score)
     reasons = [
@@ -1090,11 +1102,79 @@ async def raise_alerts(
             subject=f.entity_id,
         )
         metrics.ALERTS.labels(f.pattern).inc()
+        # A seller's claim-rate evidence short of its claims' HIGH level lifts them to MEDIUM.
+        held, _ = claim_band.held(
+            f, f.contribution, a.config.seller_claim_high_log_bf, await ring_sellers(session, f)
+        )
         await revise_for_alert(
             session,
-            f,
+            held,
             alert_id=alert_id,
             at=a.alert_at,
             window=a.config.revision_window(f.pattern),
         )
+        if f.pattern == collusion.SELLER_BUYER and f.entity_type == "seller":
+            await revisions.lower_outside_ring(
+                session,
+                seller=f.entity_id,
+                ring_buyers=await ring_buyers(session, f),
+                alert_id=alert_id,
+                at=a.alert_at,
+                window=a.config.revision_window(claim_abuse.PATTERN),
+            )
     return raised
+
+
+async def lift_when_sure(session: AsyncSession, a: Assessor, alerts: list[OpenAlert]) -> None:
+    """A seller's claim-abuse alert raised on evidence short of its claims' HIGH level lifted
+    them to MEDIUM (`claim_band`). Once the seller's live evidence reaches that level, the alert
+    lifts its claims in the window to HIGH, and its evidence becomes the live one's, so that it
+    does so once and its floor makes the seller's later claims HIGH."""
+    high = a.config.seller_claim_high_log_bf
+    for alert in alerts:
+        numbers = (alert.evidence or {}).get("numbers") or {}
+        if not claim_band.short_of_high(alert.pattern, alert.entity_type, numbers, high):
+            continue
+        sure = [
+            f
+            for f in a.evaluated.get((alert.entity_type, alert.entity_id), [])
+            if f.pattern == alert.pattern
+            and f.alert
+            and not claim_band.short_of_high(f.pattern, f.entity_type, f.numbers, high)
+        ]
+        if not sure:
+            continue
+        f = max(sure, key=lambda f: f.contribution)
+        if await ring_sellers(session, f):
+            continue
+        evidence = alert.evidence | {"code": f.code, "detail": f.detail, "numbers": f.numbers}
+        await alerts_repo.update_evidence(session, alert.alert_id, evidence)
+        risk_repo.refresh_alert(session, dataclass_replace(alert, evidence=evidence))
+        await revise_for_alert(
+            session,
+            f,
+            alert_id=alert.alert_id,
+            at=a.alert_at,
+            window=a.config.revision_window(f.pattern),
+        )
+
+
+async def ring_sellers(session: AsyncSession, f: Finding) -> set[str]:
+    """The finding's seller, when its finding is claim abuse and the seller is in a seller-buyer
+    collusion ring (`claim_band.in_ring`)."""
+    if f.pattern != claim_abuse.PATTERN or f.entity_type != "seller":
+        return set()
+    standing = await risk_repo.standing(session, {("seller", f.entity_id)})
+    ringed = any(x.pattern == collusion.SELLER_BUYER for x in standing.alerts)
+    return {f.entity_id} if ringed else set()
+
+
+async def ring_buyers(session: AsyncSession, f: Finding) -> set[str]:
+    """The buyers of a seller's open seller-buyer collusion alerts, the one `f` raises too."""
+    standing = await risk_repo.standing(session, {("seller", f.entity_id)})
+    buyers = {
+        str(((x.evidence or {}).get("numbers") or {}).get("buyer_id"))
+        for x in standing.alerts
+        if x.pattern == collusion.SELLER_BUYER
+    }
+    return buyers | {str(f.numbers.get("buyer_id"))}
