@@ -446,3 +446,82 @@ def test_telling_shops_reads_whole_records_of_several_categories_only() -> None:
     assert claim_abuse.telling_shops(sellers, rates, 1000.0, default_config_sequential()) == {
         "abuser"
     }
+
+
+# --- The honest market kept per consumer batch (`scoring.claim_abuse.HonestReads`).
+
+
+def _batch_market() -> dict[str, dict[str, int]]:
+    """Sixty shops over four categories, some in one, some in several, three claiming at 4x
+    everywhere (telling on their whole record only) and one category holding a separator."""
+    rng = random.Random(11)
+    rates = {"A": 0.03, "B": 0.04, "C": 0.12, "D|x": 0.03}
+    market: dict[str, dict[str, int]] = {}
+    for i in range(60):
+        factor = 4.0 if i < 3 else rng.uniform(0.6, 1.5)
+        for c in rng.sample(sorted(rates), rng.randint(1, 4)):
+            n = rng.randint(20, 120)
+            k = sum(rng.random() < min(0.9, rates[c] * factor) for _ in range(n))
+            market[f"{c}|s{i}"] = {"claims": k, "delivered": n}
+    return market
+
+
+def _claims_of(market: dict[str, dict[str, int]]) -> list[tuple[str, str]]:
+    """Every (seller, category) cell of the market, a shop's cells apart from each other."""
+    cells = [(key.rpartition("|")[2], key.rpartition("|")[0]) for key in market]
+    return cells[::2] + cells[1::2]
+
+
+def _findings(a: Any, seller: str, category: str, market: dict[str, dict[str, int]]) -> Any:
+    facts = SimpleNamespace(seller_id=seller, category=category)
+    key = ("category_seller", f"{category}|{seller}")
+    found, _ = asyncio.run(a.seller_tests(facts, {key: dict(market[key[1]])}))
+    test = a.sequential.get((claim_abuse.PATTERN, "seller", seller))
+    read = asyncio.run(a.honest_sellers(category, key[1], seller))
+    return found, test, read
+
+
+def test_a_batch_reads_each_sellers_honest_market_as_a_fresh_read_would(
+    monkeypatch: Any,
+) -> None:
+    """Every claim of a batch scored through the kept honest markets finds what it finds
+    scored alone (a fresh session): each seller's own market, whatever category its claim is
+    in and whoever was scored before it; and a count that changes in the batch is read."""
+    from services.fraud.scoring import claim_abuse as scoring
+
+    market = _batch_market()
+    batch = _assessor(market, monkeypatch)
+    computed = []
+    real = scoring.honest_market
+
+    def counted(rows: Any, *args: Any) -> Any:
+        market = real(rows, *args)
+        computed.append(len(rows) - sum(map(len, market.by_category.values())))
+        return market
+
+    monkeypatch.setattr(scoring, "honest_market", counted)
+    claims = _claims_of(market)
+    assert len({c for _, c in claims}) == 4 and len({s for s, _ in claims}) == 60
+    for seller, category in claims:
+        kept = _findings(batch, seller, category, market)
+        alone = _findings(_assessor(market, monkeypatch), seller, category, market)
+        assert kept == alone, (seller, category)
+    # Shops telling on their whole record were left out of the markets read...
+    assert min(computed) > 0
+    # ...once for each seller in the batch (its cell in "D|x" is apart: split as "D", it is
+    # another seller's in D), once per fresh session.
+    keys = {scoring.market_key(f"{c}|{s}", s) for s, c in claims}
+    assert len(keys) > 60
+    assert len(computed) == len(keys) + len(claims)
+    # A count of the read changes within the batch: every seller's market is read again.
+    market["A|s5"] = {"claims": 40, "delivered": 60}
+    view = batch.session.info["disputedesk.unit_of_work"]
+    from services.fraud.features.repository import _TotalsRead
+
+    for views in view.get(_TotalsRead).views.values():
+        for kept_view in views.values():
+            kept_view.update("A|s5", market["A|s5"])
+    for seller, category in claims[:10]:
+        kept = _findings(batch, seller, category, market)
+        alone = _findings(_assessor(market, monkeypatch), seller, category, market)
+        assert kept == alone, (seller, category)

@@ -46,7 +46,6 @@ from services.fraud.scoring.evidence_reuse import EvidenceInputs
 from services.fraud.scoring.qc_contradiction import QcInputs
 from services.fraud.scoring.returns_abuse import ReturnsInputs
 from shared.events import EvidenceItem, ShipmentEventType
-from shared.unit_of_work import unit_of
 
 # The other parties' alerts whose fraud explains a seller's returns (`ClaimInputs.explained`).
 PILFERAGE_AGENT = (f"{pilferage.PATTERN_PREFIX}AGENT",)
@@ -686,12 +685,17 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         """The honest population of the category's claim rates for the sequential test, the
         honest rate of each other category the seller sells in and its record there
         (`honest_sellers_of`). One read of every seller's claims and deliveries in the window,
-        kept for the session, as is the whole records' spread read from it."""
+        kept for the session, as are what is read from it for each seller: its honest market
+        (`HonestMarket`, the telling shops left out) and the whole records' spread, both
+        forgotten when a count of the read changes (`HonestReads`)."""
         since, until = self.window(self.config.long_window)
+        metrics = ["claims", "delivered"]
         everyone = await features.entity_totals(
-            self.session, "category_seller", ["claims", "delivered"], since, until
+            self.session, "category_seller", metrics, since, until
         )
-        kept = unit_of(self.session).get(_WholeSpreads).by_window
+        kept = await features.entity_totals_view(
+            self.session, HonestReads, "category_seller", metrics, since, until
+        )
 
         def whole(bases: Mapping[str, RobustBaseline]) -> float:
             # Every seller's whole record, this one's included (docs: an abuser can only widen
@@ -700,13 +704,20 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             # records in its categories left out of them), so the spread is kept by them:
             # several events of one seller in a consumer poll read it once, another seller's
             # event reads its own (recomputed per claim it cost 0.13 s at 3,000 sellers).
-            key = (since, until, _standardising_rates(bases))
-            if key not in kept:
-                kept[key] = whole_records_spread(everyone, bases, self.t)
-            return kept[key]
+            key = _standardising_rates(bases)
+            if key not in kept.whole:
+                kept.whole[key] = whole_records_spread(everyone, bases, self.t)
+            return kept.whole[key]
 
         return honest_sellers_of(
-            everyone, category, own_key, seller, self.t, self.config.sequential, whole
+            everyone,
+            category,
+            own_key,
+            seller,
+            self.t,
+            self.config.sequential,
+            whole,
+            markets=kept.markets,
         )
 
     async def reexamine_seller(self, facts: ReturnFacts) -> None:
@@ -747,13 +758,55 @@ def _standardising_rates(bases: Mapping[str, RobustBaseline]) -> StandardisingRa
 
 
 @dataclass(slots=True)
-class _WholeSpreads:
-    """The session's whole records' spread (`ClaimInputs.honest_sellers`), by window and by
-    the categories' rates it was standardised with: read once per consumer batch for each
-    seller's baselines, as the all-sellers read it comes from is kept
-    (`features.entity_totals`)."""
+class HonestReads:
+    """What the session read of its `category_seller` read for the sellers it scored
+    (`ClaimInputs.honest_sellers`): each seller's honest market (`HonestMarket`, by
+    `market_key`) and the whole records' spread by the categories' rates it was standardised
+    with. Read once per consumer batch for all of a seller's events, as the all-sellers read
+    they come from is kept (`features.entity_totals_view`), and forgotten whenever a count of
+    that read changes: every seller's counts move every other seller's honest market."""
 
-    by_window: dict[tuple[date, date, StandardisingRates], float] = field(default_factory=dict)
+    markets: dict[tuple[str, str | None], HonestMarket | None] = field(default_factory=dict)
+    whole: dict[StandardisingRates, float] = field(default_factory=dict)
+
+    def update(self, entity_id: str, totals: Mapping[str, int]) -> None:
+        self.markets.clear()
+        self.whole.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class HonestMarket:
+    """The other sellers of a scored seller's market as its honest populations read them: each
+    category's sellers (the scored seller and the telling shops left out), their baselines and
+    the categories' pooled spread. It does not depend on the category of the event scored, so
+    one seller's events in a batch read it once (`honest_sellers_of`)."""
+
+    by_category: dict[str, list[tuple[int, int]]]
+    bases: dict[str, RobustBaseline]
+    concentration: float
+    # Each category's honest population, read when first asked.
+    populations: dict[str, PeerSpread] = field(default_factory=dict)
+
+    def population(self, name: str, t: Thresholds, s: Sequential) -> PeerSpread:
+        found = self.populations.get(name)
+        if found is None:
+            found = self.populations[name] = claim_abuse.honest_population(
+                self.bases[name],
+                self.by_category[name],
+                self.concentration,
+                t,
+                s,
+                prior_rate=claim_abuse.RATES[0][4],
+            )
+        return found
+
+
+def market_key(own_key: str, seller: str) -> tuple[str, str | None]:
+    """What a seller's honest market depends on besides the read: the seller, whose every
+    cell leaves it, and the event's own key where that is not one of the seller's cells as the
+    read's keys are split (a category whose name holds the separator)."""
+    name = own_key.partition("|")[0]
+    return (seller, None if own_key == category_seller(name, seller) else own_key)
 
 
 def whole_records_spread(
@@ -780,6 +833,8 @@ def honest_sellers_of(
     t: Thresholds,
     s: Sequential,
     whole: Callable[[Mapping[str, RobustBaseline]], float],
+    *,
+    markets: dict[tuple[str, str | None], HonestMarket | None] | None = None,
 ) -> HonestSellers:
     """The honest population of the category's claim rates for the sequential test
     (`claim_abuse.honest_population`): the category's ordinary sellers' rate, with the spread
@@ -789,22 +844,57 @@ def honest_sellers_of(
     before the category has other sellers, but the seller's other categories are read all the
     same: a seller whose whole record is tested is tested on it whatever category its event
     is in (a lone category's event does not replace that test with its own). `whole`: the
-    whole records' spread from the categories' baselines."""
-    rows: list[tuple[str, str, tuple[int, int]]] = []
+    whole records' spread from the categories' baselines. `markets`: the seller's honest
+    market kept by `market_key` for its next events on the same read (`HonestReads`)."""
     cells: dict[str, tuple[int, int]] = {}
-    for key, counts in everyone.items():
-        if key == own_key:
+    rows: list[tuple[str, str, tuple[int, int]]] = []
+    key = market_key(own_key, seller)
+    cached = markets is not None and key in markets
+    for cell, counts in everyone.items():
+        if cell == own_key:
             continue
-        name, _, who = key.partition("|")
-        pair = (counts.get("claims", 0), counts.get("delivered", 0))
-        if key == category_seller(name, seller):
+        name, _, who = cell.partition("|")
+        if cell == category_seller(name, seller):
             # The seller's record in its other categories: weighed, not its own peer there
             # (in the categories' baselines and pooled spread as in their honest rates).
-            cells[name] = pair
-            continue
-        rows.append((name, who, pair))
-    if not rows:
+            cells[name] = (counts.get("claims", 0), counts.get("delivered", 0))
+        elif not cached:
+            rows.append((name, who, (counts.get("claims", 0), counts.get("delivered", 0))))
+    if markets is None:
+        market = honest_market(rows, t, s)
+    elif cached:
+        market = markets[key]
+    else:
+        market = markets[key] = honest_market(rows, t, s)
+    if market is None:
         return HonestSellers()
+    by_category, concentration = market.by_category, market.concentration
+    honest = market.population(category, t, s) if by_category.get(category) else None
+    rates = {category: honest.rate} if honest is not None else {}
+    for name in cells:
+        # The category's sellers but this one (none: no honest rate, left out).
+        if by_category.get(name):
+            rates[name] = market.population(name, t, s).rate
+    if len(rates) > 1 or (rates and honest is None):
+        # The whole record is weighed against the sellers' whole records' spread where it is
+        # wider than the categories' (`claim_abuse.whole_records_concentration`).
+        return HonestSellers(
+            honest,
+            rates,
+            cells,
+            min(concentration, whole(market.bases)),
+            concentration,
+        )
+    return HonestSellers(honest, rates, cells, pooled=concentration)
+
+
+def honest_market(
+    rows: list[tuple[str, str, tuple[int, int]]], t: Thresholds, s: Sequential
+) -> HonestMarket | None:
+    """The other sellers' (category, seller, (claims, deliveries)) `rows` as the honest
+    populations read them (`HonestMarket`); None where there are none left."""
+    if not rows:
+        return None
     prior = claim_abuse.RATES[0][4]
     by_category = _by_category(rows)
     bases, concentration = claim_abuse.pooled_concentration(by_category, t, prior_rate=prior)
@@ -838,27 +928,10 @@ def honest_sellers_of(
         telling |= more
         by_category = _by_category([r for r in rows if r[1] not in telling])
         if not by_category:
-            return HonestSellers()
+            return None
         trimmed, _ = claim_abuse.pooled_concentration(by_category, t, prior_rate=prior)
         bases = {**bases, **trimmed}
-
-    honest = population(category, by_category[category]) if by_category.get(category) else None
-    rates = {category: honest.rate} if honest is not None else {}
-    for name in cells:
-        # The category's sellers but this one (none: no honest rate, left out).
-        if by_category.get(name):
-            rates[name] = population(name, by_category[name]).rate
-    if len(rates) > 1 or (rates and honest is None):
-        # The whole record is weighed against the sellers' whole records' spread where it is
-        # wider than the categories' (`claim_abuse.whole_records_concentration`).
-        return HonestSellers(
-            honest,
-            rates,
-            cells,
-            min(concentration, whole(bases)),
-            concentration,
-        )
-    return HonestSellers(honest, rates, cells, pooled=concentration)
+    return HonestMarket(by_category, bases, concentration)
 
 
 def _by_category(
