@@ -513,15 +513,27 @@ def test_a_batch_reads_each_sellers_honest_market_as_a_fresh_read_would(
     keys = {scoring.market_key(f"{c}|{s}", s) for s, c in claims}
     assert len(keys) > 60
     assert len(computed) == len(keys) + len(claims)
-    # A count of the read changes within the batch: every seller's market is read again.
-    market["A|s5"] = {"claims": 40, "delivered": 60}
-    view = batch.session.info["disputedesk.unit_of_work"]
+    # Counts of the read change within the batch: a seller's own keep its market, another
+    # seller's make it read again.
     from services.fraud.features.repository import _TotalsRead
 
-    for views in view.get(_TotalsRead).views.values():
-        for kept_view in views.values():
-            kept_view.update("A|s5", market["A|s5"])
-    for seller, category in claims[:10]:
+    reads = batch.session.info["disputedesk.unit_of_work"].get(_TotalsRead)
+
+    def counted_in(cell: str, counts: dict[str, int]) -> None:
+        market[cell] = counts
+        for views in reads.views.values():
+            for view in views.values():
+                view.update(cell, market[cell])
+
+    before = len(computed)
+    counted_in("A|s5", {"claims": 3, "delivered": 61})
+    counted_in("Z|s5", {"claims": 0, "delivered": 1})
+    assert _findings(batch, "s5", "A", market) == _findings(
+        _assessor(market, monkeypatch), "s5", "A", market
+    )
+    assert len(computed) == before + 1
+    counted_in("A|s7", {"claims": 40, "delivered": 60})
+    for seller, category in claims[:12]:
         kept = _findings(batch, seller, category, market)
         alone = _findings(_assessor(market, monkeypatch), seller, category, market)
         assert kept == alone, (seller, category)

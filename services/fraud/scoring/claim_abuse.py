@@ -764,14 +764,22 @@ class HonestReads:
     `market_key`) and the whole records' spread by the categories' rates it was standardised
     with. Read once per consumer batch for all of a seller's events, as the all-sellers read
     they come from is kept (`features.entity_totals_view`), and forgotten whenever a count of
-    that read changes: every seller's counts move every other seller's honest market."""
+    that read changes: a seller's counts move every other seller's honest market (not its
+    own, which leaves them out) and the whole records' spread."""
 
     markets: dict[tuple[str, str | None], HonestMarket | None] = field(default_factory=dict)
     whole: dict[StandardisingRates, float] = field(default_factory=dict)
 
     def update(self, entity_id: str, totals: Mapping[str, int]) -> None:
-        self.markets.clear()
         self.whole.clear()
+        # Kept: the markets that leave this cell out (`honest_sellers_of`), so a seller's own
+        # claims and deliveries in the batch keep its market.
+        name = entity_id.partition("|")[0]
+        self.markets = {
+            key: market
+            for key, market in self.markets.items()
+            if entity_id in (key[1], category_seller(name, key[0]))
+        }
 
 
 @dataclass(frozen=True, slots=True)
