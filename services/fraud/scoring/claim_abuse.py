@@ -771,6 +771,10 @@ class HonestReads:
     whole: dict[StandardisingRates, float] = field(default_factory=dict)
 
     def update(self, entity_id: str, totals: Mapping[str, int]) -> None:
+        if not self.markets:
+            # The view's build tells it of every seller of the read: nothing kept yet.
+            self.whole.clear()
+            return
         self.whole.clear()
         # Kept: the markets that leave this cell out (`honest_sellers_of`), so a seller's own
         # claims and deliveries in the batch keep its market.
