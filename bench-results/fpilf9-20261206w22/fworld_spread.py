@@ -36,11 +36,9 @@ def truth(own, honest):
     return sp.rate, sp.concentration, stats.sequential_log_bf(*own, sp, SEQ)
 
 
-def world(seed):
-    w = build_world(seed)
-    planted = w.truth["pilferage"]
-    lookalikes = {**w.lookalikes.get("hub", {}), **w.lookalikes.get("agent", {})}
+def counts_of(w):
     partner_of, rows = {}, defaultdict(Counter)
+    pairs: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)  # (hub, agent), as hub_agent
     agents, agents_clean, planted_on = defaultdict(Counter), defaultdict(Counter), Counter()
     for r in w.returns:
         scans = [s for s in r.scans if r.partner != "swiftship" or s.kind in MILESTONES]
@@ -58,6 +56,9 @@ def world(seed):
             partner_of[h] = r.partner
             row = rows[h]
             row["handled"] += 1
+            if r.agent and r.partner != "desipost":
+                pairs[(h, r.agent)]["n"] += 1
+                pairs[(h, r.agent)]["k"] += bool(inc and h == c.incident_hub)
             part = "only" if len(c.handled) == 1 else "last" if h == c.handled[-1] else "earlier"
             row[f"handled_{part}"] += 1
             if inc and h == c.incident_hub:
@@ -65,6 +66,10 @@ def world(seed):
                 row[f"incidents_{part}"] += 1
                 if bad:
                     row["planted"] += 1
+                    # whose: the planted hub's (received there, the lot gave it to another hub
+                    # of the journey) or a planted agent's (picked up by it)
+                    hub_planted = r.dest_hub in w.truth["pilferage"]["hub"]
+                    row["planted_by_hub" if hub_planted else "planted_by_agent"] += 1
         if r.agent and r.partner != "desipost":
             agents[r.agent]["n"] += 1
             agents[r.agent]["k"] += inc is not None
@@ -72,6 +77,33 @@ def world(seed):
     scales = pilferage.exposure_scales({h: dict(r) for h, r in rows.items()}, T)
     hubs = {h: (r["incidents"], pilferage.weighed(r["handled"], r["incidents"], scales.get(h, 1.0))) for h, r in rows.items()}
     ags = {a: (c["k"], c["n"]) for a, c in agents.items()}
+    return {"hub": hubs, "agent": ags, "rows": rows, "agents": agents, "partner_of": partner_of, "pairs": pairs, "scales": scales}
+
+
+def hubs_as_scored(c, medium=3.0):
+    """Every hub's weighed record less the parcels of the agents telling (MEDIUM, log BF >= 3)
+    against the other agents, at every hub their parcels passed: what scoring's
+    `hubs_without_explaining` takes off a hub's peer record (its agents are read raw here, not
+    standardised by their hub-mates; no agents standing out at one hub)."""
+    ags = c["agent"]
+    telling = {a for a, own in ags.items() if read(own, [v for o, v in ags.items() if o != a])[2] >= medium}
+    out = {}
+    for h, r in c["rows"].items():
+        k, n = r["incidents"], r["handled"]
+        for a in telling:
+            p = c["pairs"].get((h, a))
+            if p:
+                k, n = k - p["k"], n - p["n"]
+        out[h] = (max(k, 0), pilferage.weighed(max(n, 0), max(k, 0), c["scales"].get(h, 1.0)))
+    return out, telling
+
+
+def world(seed):
+    w = build_world(seed)
+    planted = w.truth["pilferage"]
+    lookalikes = {**w.lookalikes.get("hub", {}), **w.lookalikes.get("agent", {})}
+    c = counts_of(w)
+    hubs, ags, rows, agents, partner_of = c["hub"], c["agent"], c["rows"], c["agents"], c["partner_of"]
     print(f"world {seed}: planted {sorted(planted['hub'])} {sorted(planted['agent'])}; look-alikes {lookalikes}")
     for kind, counts, raw in (("hub", hubs, rows), ("agent", ags, agents)):
         honest = {e: c for e, c in counts.items() if e not in planted[kind]}
@@ -99,5 +131,6 @@ def world(seed):
                   f"truth {tm:.4f} c{tc:5.0f} BF {tbf:6.2f} | honest mean, read spread {mbf:6.2f}; read mean, no spread {sbf:6.2f} {tag}")
 
 
-for seed in map(int, sys.argv[1:]):
-    world(seed)
+if __name__ == "__main__":
+    for seed in map(int, sys.argv[1:]):
+        world(seed)
