@@ -2022,6 +2022,48 @@ async def test_the_first_request_names_what_came_with_the_claim_and_asks_only_fo
     assert len(_about(harness, in_hindi.rid, "के लिए सबूत")) == 1
 
 
+async def test_the_reminder_of_a_claim_with_part_of_its_evidence_asks_only_for_the_rest(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4: a damage claim filed with one photo is asked for the rest; 24 hours before the
+    reply-by the reminder goes. It said "what you have sent so far (1 photo of the item) does
+    not yet complete the evidence" and then listed the whole checklist under "What we need"
+    ("At least 2 photos of the item and 1 photo of the shipping label"), as if nothing had
+    come: it lists only what is still missing, as the request it reminds of did."""
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+        evidence=[_photo("PHOTO", 41)],
+    )
+    await _mails(harness, filed.rid, "Please send evidence")
+    notifications = pipeline["notifications"]
+    # The reminder's time (reply-by − 24 h) comes now.
+    pending = (
+        "SELECT message_id FROM messages WHERE case_id = :c"
+        " AND template = 'evidence_reminder' AND status = 'pending'"
+    )
+    reminder_id = await eventually(
+        lambda: scalar(notifications, pending, c=filed.case["case_id"]),
+        until=lambda found: found is not None,
+        what="the reminder stored with the request",
+    )
+    await execute(
+        notifications,
+        "UPDATE messages SET next_attempt_at = now() WHERE message_id = :m",
+        m=reminder_id,
+    )
+    [reminder] = await _mails(harness, filed.rid, "Reminder: evidence")
+    _in_both(
+        reminder,
+        "what you have sent so far (1 photo of the item)",
+        "What is still missing",
+        "An unboxing video, or",
+        "1 more photo of the item and a photo of the shipping label",
+    )
+    assert "At least 2 photos" not in text_part(reminder) + html_part(reminder), text_part(reminder)
+
+
 async def test_evidence_sent_one_file_at_a_time_is_answered_once_when_the_uploads_settle(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
