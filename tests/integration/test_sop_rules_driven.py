@@ -13,10 +13,16 @@ from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import AGENT, _address, _case, _in_both, _mails
 from tests.integration.test_sop_seller_emails import _new_seller, _photo, filed_case
-from tests.support.factories import desipost_snapshot, escalation_body, uid
+from tests.support.factories import (
+    desipost_snapshot,
+    escalation_body,
+    rapidroute_batch,
+    rapidroute_event,
+    uid,
+)
 from tests.support.feed import feed_return
 from tests.support.mail import messages_mentioning, text_part
-from tests.support.signing import desipost_headers
+from tests.support.signing import desipost_headers, rapidroute_headers
 
 IST = timedelta(hours=5, minutes=30)
 
@@ -149,3 +155,68 @@ async def test_l10_a_missing_item_claim_weighed_by_the_partner_at_delivery_is_no
     assert decided["To"] == filed.to
     _in_both(decided, inr(150_000))
     assert "logistics partner" not in text_part(decided).split("Why:")[-1].split("\n\n")[0]
+
+
+async def test_l9_on_rapidroute_debits_the_partners_own_cap_and_the_marketplace_bears_the_rest(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """L9 on a rapidroute return: the quality check passed at pickup (`RQP` in a batch), a
+    damage claim of ₹8,000 with its video, delivered at the pickup weight. The partner is
+    liable for all of it; rapidroute's cap is ₹5,000 a shipment, so the partner is debited
+    ₹5,000 and the marketplace bears ₹3,000. Paid in full, the split said once."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-RRL9")
+    await feed_return(
+        intake,
+        harness,
+        rid,
+        partner_id="rapidroute",
+        seller_id=seller,
+        qc_required=True,
+        item_value=800_000,
+    )
+    now = datetime.now(UTC)
+    raw = rapidroute_batch(
+        [
+            # Its own agent and hub: fraud, sharing the session's database, would read a
+            # shared one's record of other tests' claims.
+            rapidroute_event(
+                rid,
+                code,
+                ts=now - ago,
+                weight_g=900,
+                agent=f"AG-{rid}",
+                location={"hub": f"H-{rid}", "city": "New Delhi"},
+            )
+            for code, ago in (
+                ("RQP", timedelta(days=2, hours=1)),
+                ("RPU", timedelta(days=2)),
+                ("RDL", timedelta(days=1)),
+            )
+        ]
+    )
+    r = await intake.client.post(
+        "/v1/webhooks/rapidroute",
+        content=raw,
+        headers=rapidroute_headers(harness.secrets["RAPIDROUTE_SECRET"], raw),
+    )
+    assert r.status_code == 202, r.text
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=800_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    decision = case["decision"]
+    assert decision["rule_id"] == "L9", decision
+    assert (decision["liable_party"], decision["payout"]) == ("PARTNER", 800_000), decision
+    assert (decision["partner_debit"], decision["marketplace_cost"]) == (500_000, 300_000)
+    [decided] = await _mails(harness, rid, "approved in full")
+    assert decided["To"] == to
+    _in_both(decided, inr(800_000), inr(500_000), inr(300_000))
+    assert text_part(decided).count(inr(300_000)) == 1, text_part(decided)
+    await _mails(harness, rid, "payment reference")
+    assert len(messages_mentioning(harness.mail_dir, rid)) == 3
