@@ -448,6 +448,37 @@ class CaseOpened(CaseEventBase):
     )
 
 
+def _evidence_received_field() -> Any:
+    return Field(
+        default_factory=dict,
+        examples=[{"PHOTO": 1}],
+        description="With `evidence_missing`: the evidence that reached the case so far, by "
+        "kind, so the seller is told what was received and asked only for the rest (as "
+        "`EvidenceRequested.received`). Empty otherwise, and in events published before it "
+        "was recorded (the email then lists `evidence_missing`).",
+    )
+
+
+def _evidence_received_weight_field() -> Any:
+    return Field(
+        default=None,
+        ge=0,
+        description="With `evidence_missing`: the weight the seller stated for the parcel as "
+        "received, so far (see `evidence_received`).",
+    )
+
+
+def _evidence_still_needed_field() -> Any:
+    return Field(
+        default_factory=list,
+        examples=[[{"UNBOXING_VIDEO": 1}, {"PHOTO": 1, "LABEL_PHOTO": 1}]],
+        description="With `evidence_missing`: what each acceptable set of the checklist still "
+        "lacks given `evidence_received`, one entry per alternative (as "
+        "`EvidenceRequested.still_needed`). Empty otherwise, and in events published before it "
+        "was recorded.",
+    )
+
+
 class EvidenceRequested(CaseEventBase):
     type: Literal["disputedesk.reconciliation.evidence_requested.v1"] = (
         "disputedesk.reconciliation.evidence_requested.v1"
@@ -521,6 +552,9 @@ class CaseUnderReview(CaseEventBase):
         "person still without it (E1's review comes before E4 asks): the seller is told what "
         "the person deciding can still use. Empty otherwise.",
     )
+    evidence_received: dict[str, int] = _evidence_received_field()
+    evidence_received_weight_g: int | None = _evidence_received_weight_field()
+    evidence_still_needed: list[dict[str, int]] = _evidence_still_needed_field()
     facts_missing: list[str] = Field(
         default_factory=list,
         examples=[["DELIVERY_SCAN"], ["RETURN"]],
@@ -704,6 +738,9 @@ class CaseUpdated(CaseEventBase):
         "facts, E1, or a person decides). The filing's acknowledgement lists it as what may "
         "still be asked for or used, not 'nothing to do'. Empty otherwise.",
     )
+    evidence_received: dict[str, int] = _evidence_received_field()
+    evidence_received_weight_g: int | None = _evidence_received_weight_field()
+    evidence_still_needed: list[dict[str, int]] = _evidence_still_needed_field()
     asks_for_evidence: bool = Field(
         default=False,
         description="On `ESCALATION_MERGED` into a case not waiting for evidence: the SOP asks "

@@ -2022,6 +2022,48 @@ async def test_the_first_request_names_what_came_with_the_claim_and_asks_only_fo
     assert len(_about(harness, in_hindi.rid, "के लिए सबूत")) == 1
 
 
+async def test_the_reminder_of_a_claim_with_part_of_its_evidence_asks_only_for_the_rest(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4: a damage claim filed with one photo is asked for the rest; 24 hours before the
+    reply-by the reminder goes. It said "what you have sent so far (1 photo of the item) does
+    not yet complete the evidence" and then listed the whole checklist under "What we need"
+    ("At least 2 photos of the item and 1 photo of the shipping label"), as if nothing had
+    come: it lists only what is still missing, as the request it reminds of did."""
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+        evidence=[_photo("PHOTO", 41)],
+    )
+    await _mails(harness, filed.rid, "Please send evidence")
+    notifications = pipeline["notifications"]
+    # The reminder's time (reply-by − 24 h) comes now.
+    pending = (
+        "SELECT message_id FROM messages WHERE case_id = :c"
+        " AND template = 'evidence_reminder' AND status = 'pending'"
+    )
+    reminder_id = await eventually(
+        lambda: scalar(notifications, pending, c=filed.case["case_id"]),
+        until=lambda found: found is not None,
+        what="the reminder stored with the request",
+    )
+    await execute(
+        notifications,
+        "UPDATE messages SET next_attempt_at = now() WHERE message_id = :m",
+        m=reminder_id,
+    )
+    [reminder] = await _mails(harness, filed.rid, "Reminder: evidence")
+    _in_both(
+        reminder,
+        "what you have sent so far (1 photo of the item)",
+        "What is still missing",
+        "An unboxing video, or",
+        "1 more photo of the item and a photo of the shipping label",
+    )
+    assert "At least 2 photos" not in text_part(reminder) + html_part(reminder), text_part(reminder)
+
+
 async def test_evidence_sent_one_file_at_a_time_is_answered_once_when_the_uploads_settle(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
@@ -2608,6 +2650,47 @@ async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_noth
         india_time(due),
     )
     assert "do not need to do anything" not in text_part(merged), text_part(merged)
+
+
+async def test_e1_a_claim_with_part_of_its_evidence_is_told_what_arrived_and_only_the_rest(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A damage claim with one photo waits for the return's record (E1); the seller writes
+    again with nothing more (E2: merged), and the record never comes (E1's review). The merge
+    acknowledgement and the review's email listed the claim type's whole checklist ("At least 2
+    photos of the item and 1 photo of the shipping label") as if nothing had come, where the
+    evidence request says what reached us and asks only for the rest: both now do the same."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-E1PT")
+    for n, description in enumerate(("It arrived broken.", "Writing again: still broken.")):
+        r = await intake.client.post(
+            "/v1/escalations",
+            json=escalation_body(
+                rid,
+                seller_id=seller,
+                channel="EMAIL",
+                claimed_amount=90_000,
+                # The same photo both times: one photo of the item reached the case.
+                evidence=[_photo("PHOTO", 1)] if n == 0 else [],
+                seller_email=to,
+                description=description,
+            ),
+            headers=harness.key(AGENT),
+        )
+        assert r.status_code == 202, r.text
+    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    so_far = "So far we have received: 1 photo of the item."
+    rest = ("An unboxing video, or", "1 more photo of the item and a photo of the shipping label")
+    [merged] = await _mails(harness, rid, "joins the case already open")
+    _in_both(merged, JOINED, so_far, *rest)
+    assert "At least 2 photos" not in text_part(merged) + html_part(merged), text_part(merged)
+
+    await _fire_facts_wait(recon, case["case_id"])
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    assert case["reason_code"] == "MISSING_FACTS", case
+    [changed] = await _mails(harness, rid, "new date")
+    _in_both(changed, so_far, "can still use the rest", *rest)
+    assert "At least 2 photos" not in text_part(changed) + html_part(changed), text_part(changed)
 
 
 async def test_a_filing_that_completes_the_evidence_ends_the_wait_and_its_reminder(

@@ -283,6 +283,43 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
                 }
             ),
         )
+    # The same with part of the checklist received: what reached us, and only what is missing.
+    partial = {
+        "evidence_received": {"PHOTO": 1},
+        "evidence_received_weight_g": None,
+        "evidence_still_needed": [{"UNBOXING_VIDEO": 1}, {"PHOTO": 1, "LABEL_PHOTO": 1}],
+    }
+    yield (
+        "review-MISSING_FACTS-part-evidence",
+        samples.case_under_review("C-URP", AT, reason_code="MISSING_FACTS").model_copy(
+            update={"evidence_missing": list(SOP_V1.evidence[ClaimType.DAMAGED].checklist)}
+            | partial
+        ),
+    )
+    yield (
+        "review-MISSING_FACTS-part-evidence-weight",
+        samples.case_under_review("C-URW", AT, reason_code="MISSING_FACTS").model_copy(
+            update={
+                "claim_type": ClaimType.MISSING_ITEM,
+                "evidence_missing": list(SOP_V1.evidence[ClaimType.MISSING_ITEM].checklist),
+                "evidence_received": {"UNBOXING_VIDEO": 1},
+                "evidence_received_weight_g": None,
+                "evidence_still_needed": [{"RECEIVED_WEIGHT_G": 1}],
+            }
+        ),
+    )
+    for state in (CaseState.OPEN, CaseState.UNDER_REVIEW):
+        yield (
+            f"merged-part-evidence-{state.value}",
+            samples.escalation_merged("C-MGP", AT, origin=CaseOrigin.SELLER).model_copy(
+                update={
+                    "state": state,
+                    "next_step_by": AT + timedelta(days=4),
+                    "evidence_missing": list(SOP_V1.evidence[ClaimType.DAMAGED].checklist),
+                }
+                | partial
+            ),
+        )
     yield "settled", samples.case_settled("C-ST", AT)
     yield "merged", samples.escalation_merged("C-MG", AT)
     for state in (CaseState.OPEN, CaseState.UNDER_REVIEW, CaseState.ESCALATED):

@@ -358,8 +358,9 @@ def _filing_answer(
         ),
         next_step_by=event.next_step_by,
         # A claim still without its checklist on a case not asking for it yet (E1) or with a
-        # person: what may still be asked for or used, instead of "nothing to do".
-        evidence_missing=[wording.checklist_item(item) for item in event.evidence_missing],
+        # person: what reached us and what may still be asked for or used, instead of "nothing
+        # to do".
+        **evidence_so_far(event),
         # The SOP asks for the claim's checklist in the same moment (E4): that request says the
         # claim joined and lists what to send; this one, if it goes at all, says it follows.
         asks_for_evidence=event.asks_for_evidence,
@@ -378,6 +379,24 @@ def _filing_answer(
         return _seller_draft("duplicate_filing", event, context, seller_address)
     draft = _seller_draft(MERGE_ACKNOWLEDGEMENT, event, context, seller_address)
     return replace(draft, send_at=acknowledge_after_the_case_answers(event, settings, now=now))
+
+
+def evidence_so_far(event: CaseUpdated | CaseUnderReview) -> dict[str, Any]:
+    """The words for a claim still short of its checklist while nobody asks for it yet (E1's
+    wait, a person's review): what reached us, counted, and only what each acceptable set still
+    lacks, as the SOP's evidence request says it. An event from before the counts were recorded,
+    or a claim with nothing received, lists the claim type's whole checklist
+    (`evidence_missing`)."""
+    received = wording.received_evidence(event.evidence_received, event.evidence_received_weight_g)
+    counts = [dict(lacks) for lacks in event.evidence_still_needed] if received else []
+    return {
+        "evidence_missing": [wording.checklist_item(item) for item in event.evidence_missing],
+        "evidence_received": received if event.evidence_missing else [],
+        "evidence_received_counts": dict(event.evidence_received),
+        "evidence_received_weight_g": event.evidence_received_weight_g,
+        "evidence_still_needed_counts": counts,
+        "evidence_still_needed": wording.still_needed(counts, dict(event.evidence_received)),
+    }
 
 
 def acknowledge_after_the_case_answers(
@@ -442,12 +461,7 @@ def refreshed_acknowledgement(
         else None,
         # A case that left the wait for E1's facts, or for a person, with the claim's checklist
         # still unmet: the filing is told what may still be asked for or used.
-        evidence_missing=[
-            wording.checklist_item(item)
-            for item in (
-                event.evidence_missing if isinstance(event, CaseUpdated | CaseUnderReview) else []
-            )
-        ],
+        **(evidence_so_far(event) if isinstance(event, CaseUpdated | CaseUnderReview) else {}),
     )
     draft = _seller_draft(MERGE_ACKNOWLEDGEMENT, event, context, to)
     return replace(draft, send_at=send_at)
@@ -813,8 +827,8 @@ def compose_case_event(
             decision_due_by=event.decision_due_by,
             previous_state=event.previous_state.value if event.previous_state else None,
             # A claim that reaches a person still without its checklist (E1's review): what
-            # the person deciding can still use, rather than "nothing to do".
-            evidence_missing=[wording.checklist_item(item) for item in event.evidence_missing],
+            # reached us and what the person deciding can still use, rather than "nothing to do".
+            **evidence_so_far(event),
         )
         out.drafts.append(_seller_draft("timeline_change", event, context, to))
     elif isinstance(event, CaseDecided | CaseRejected):

@@ -276,7 +276,7 @@ async def apply_verdict(
             change=f"WAITING_FOR_{waiting}",
             # A claim leaving the evidence wait for E1 still lacks its checklist: a merged
             # filing's acknowledgement reworded for this move must not say "nothing to do".
-            evidence_missing=evidence_missing(case, facts, p),
+            **evidence_told(case, facts, p),
         )
     elif step is Step.AWAIT_EVIDENCE:
         if state is CaseState.AWAITING_EVIDENCE and case.reason_code == verdict.reason_code:
@@ -331,7 +331,7 @@ async def apply_verdict(
             reason_code=verdict.reason_code,
             data={"rule_id": verdict.rule_id},
             decision_due_by=review_due_by(case, now, p),
-            evidence_missing=evidence_missing(case, facts, p),
+            **evidence_told(case, facts, p),
             # Which record never came, so the seller is told that one, not "one or the other".
             # Without the return's record no scan can be matched to the return (intake holds
             # them), so that record alone is named then.
@@ -612,6 +612,22 @@ def evidence_missing(case: Case, facts: Facts, p: Policy) -> list[str]:
     ):
         return []
     return list(p.evidence[ClaimType(case.claim_type)].checklist)
+
+
+def evidence_told(case: Case, facts: Facts, p: Policy) -> dict[str, Any]:
+    """What a seller's claim still lacks as the case goes on without asking for it (E1's wait,
+    a person's review), told as the SOP's own requests tell it: the checklist, what reached the
+    case so far, and what each acceptable set still lacks. A seller who sent one photo is told
+    it arrived and asked for the rest, not handed the whole checklist as if nothing had come."""
+    missing = evidence_missing(case, facts, p)
+    if not missing:
+        return {"evidence_missing": []}
+    return {
+        "evidence_missing": missing,
+        "evidence_received": dict(facts.evidence_counts),
+        "evidence_received_weight_g": facts.received_weight_g,
+        "evidence_still_needed": evidence_shortfall(facts, p),
+    }
 
 
 def decision_of(case: Case) -> DecisionRecord | None:

@@ -25,7 +25,7 @@ from services.reconciliation.cases.decisions import (
     asks_for_evidence,
     decision_of,
     decision_record,
-    evidence_missing,
+    evidence_told,
     expected_decision_by,
     facts_awaited,
     open_case,
@@ -361,13 +361,13 @@ async def _place_escalation(
         # the SOP handed to a person for want of an assessment): the request goes out in the
         # same moment and the acknowledgement says it follows, not "once the records are in".
         asks_now = False
-        missing: list[str] = []
+        told: dict[str, Any] = {}
         awaited: dict[str, Any] = {}
         if state is not CaseState.AWAITING_EVIDENCE:
             facts = await refresh_facts(session, case)
             verdict = verdict_for(case, facts, now, p) if reevaluable(case) else None
             asks_now = verdict is not None and verdict.step is Step.AWAIT_EVIDENCE
-            missing = [] if asks_now else evidence_missing(case, facts, p)
+            told = {} if asks_now else evidence_told(case, facts, p)
             if verdict is not None:
                 # A filing joining E1's wait is told what is awaited and the wait's own end,
                 # as the first filing was: the wait's timer when it runs, else the wait that
@@ -394,7 +394,7 @@ async def _place_escalation(
             next_step_by=None
             if (adopt and state is CaseState.AWAITING_EVIDENCE) or asks_now
             else next_step_by(case, p),
-            evidence_missing=missing,
+            **told,
             asks_for_evidence=asks_now,
             **awaited,
         )
