@@ -235,7 +235,7 @@ class Case(Base):
     # The seller's address sealed for notifications, carried on every case event; opaque here.
     seller_contact: Mapped[str | None] = mapped_column(String(MAX_TOKEN_LENGTH))
     fraud_band: Mapped[str | None] = mapped_column(String(10))
-    assignee: Mapped[str | None] = mapped_column(String(200), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(200))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # E4 / desk evidence requests; `evidence_requested_by` is "system" for the SOP's own request.
@@ -291,6 +291,10 @@ class Case(Base):
             "case_id",
             postgresql_where=text("seller_unread_since IS NOT NULL"),
         ),
+        # The queue's assignee filter asks for one person's cases: an unassigned case (most
+        # are, and every case the SOP decides alone) has no entry to find, so its insert and
+        # every rewrite of its row (a state change is never HOT) skip this index.
+        Index("ix_cases_assignee", "assignee", postgresql_where=text("assignee IS NOT NULL")),
     )
 
 
