@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -38,7 +39,11 @@ class Base(DeclarativeBase):
 
 
 class Outbox(OutboxMixin, Base):
-    pass
+    # Kept as the text the process encoded (`json`, not `jsonb`): nothing reads inside a
+    # reconciliation event's row, the relay sends `payload::text` as the message. As `jsonb`
+    # each case event (two a decision, 2-2.5 KB) was parsed into the binary form on insert
+    # and printed back to text when published; `json` only checks it and gives it back.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class RateLimitBucket(RateLimitBucketMixin, Base):
