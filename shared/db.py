@@ -25,7 +25,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -146,7 +146,10 @@ def _unnest_columns(table: Table, columns: Sequence[str]) -> tuple[set[str], lis
         )
         sql_type = "text" if textual else column_type.compile(dialect)
         arrays.append(f"CAST(:{name} AS {sql_type}[])")
-        selected.append(f"r.{name}::jsonb" if name in json_columns else f"r.{name}")
+        # A `json` column keeps the text as sent; cast to `jsonb` first it would be parsed into
+        # the binary form only to be printed back.
+        cast_to = "jsonb" if isinstance(column_type, JSONB) else "json"
+        selected.append(f"r.{name}::{cast_to}" if name in json_columns else f"r.{name}")
     return json_columns, arrays, selected
 
 

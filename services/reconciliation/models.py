@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -38,7 +39,11 @@ class Base(DeclarativeBase):
 
 
 class Outbox(OutboxMixin, Base):
-    pass
+    # Kept as the text the process encoded (`json`, not `jsonb`): nothing reads inside a
+    # reconciliation event's row, the relay sends `payload::text` as the message. As `jsonb`
+    # each case event (two a decision, 2-2.5 KB) was parsed into the binary form on insert
+    # and printed back to text when published; `json` only checks it and gives it back.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class RateLimitBucket(RateLimitBucketMixin, Base):
@@ -235,7 +240,7 @@ class Case(Base):
     # The seller's address sealed for notifications, carried on every case event; opaque here.
     seller_contact: Mapped[str | None] = mapped_column(String(MAX_TOKEN_LENGTH))
     fraud_band: Mapped[str | None] = mapped_column(String(10))
-    assignee: Mapped[str | None] = mapped_column(String(200), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(200))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # E4 / desk evidence requests; `evidence_requested_by` is "system" for the SOP's own request.
@@ -291,6 +296,10 @@ class Case(Base):
             "case_id",
             postgresql_where=text("seller_unread_since IS NOT NULL"),
         ),
+        # The queue's assignee filter asks for one person's cases: an unassigned case (most
+        # are, and every case the SOP decides alone) has no entry to find, so its insert and
+        # every rewrite of its row (a state change is never HOT) skip this index.
+        Index("ix_cases_assignee", "assignee", postgresql_where=text("assignee IS NOT NULL")),
     )
 
 

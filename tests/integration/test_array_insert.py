@@ -82,11 +82,12 @@ async def test_json_is_stored_as_the_engine_writes_it(database: tuple[Any, list[
     documents = [None, {"nested": {"amount": 199_900, "tags": ["a", "ü"]}}, [1, "two"], "text"]
     async with sessionmaker() as session, session.begin():
         await INSERT.execute(session, [_row(n, d) for n, d in enumerate(documents)])
-        # A Python None is JSON null, as SQLAlchemy's JSONB parameter writes it, not SQL NULL.
+        # A Python None is JSON null, as SQLAlchemy's JSON parameter writes it, not SQL NULL.
+        # (Reconciliation's outbox payload is `json`: kept as the text sent.)
         kinds = (
             await session.execute(
                 text(
-                    "SELECT payload IS NULL, jsonb_typeof(payload), payload FROM outbox ORDER BY id"
+                    "SELECT payload IS NULL, json_typeof(payload), payload FROM outbox ORDER BY id"
                 )
             )
         ).all()
