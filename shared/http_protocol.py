@@ -206,6 +206,18 @@ class ProblemHttpProtocol(HttpToolsProtocol):
             detail = f"The request's body paused for over {self._limits.body_timeout_s:g} s."
         self._send_problem(408, "Request timeout", detail)
 
+    def _should_upgrade_to_ws(self) -> bool:
+        # No route of ours speaks WebSocket. Upgraded, the request reached the app as a
+        # websocket scope no route takes, and uvicorn answered a plain-text 403; an upgrade
+        # request is served as the HTTP/1.1 request it also is instead (a server may ignore
+        # Upgrade, RFC 9110 §7.8), whatever `--ws` says or whichever library is installed.
+        return False
+
+    def _unsupported_upgrade_warning(self) -> None:
+        # uvicorn logs two warnings for every such request (one blaming a missing library): a
+        # client could fill the log with them. Ignoring Upgrade is the intended answer.
+        pass
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._url_bytes = 0

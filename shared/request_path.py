@@ -73,6 +73,13 @@ async def _refuse_repeated(send: Send, header: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _identity(value: bytes) -> bool:
+    """Whether a Content-Encoding value names no coding but identity. It is a list (RFC 9110
+    §8.4): empty elements are ignored (§5.6.1.2), so "" and "identity, " say the same as
+    "identity"; any other element is a coding no route decodes."""
+    return all(element.strip().lower() in (b"", b"identity") for element in value.split(b","))
+
+
 async def _refuse_encoded(send: Send, coding: bytes) -> None:
     # No route decodes a compressed body: read as it stands, gzip's bytes were refused as
     # "not UTF-8", and a plain body labelled gzip was read as if the label were not there.
@@ -111,9 +118,11 @@ class ServiceRequests:
        metric label ever sees it (`shared.validation.url_errors`).
     2. **One of each deciding header**: `Authorization`, `X-Api-Key`, `Idempotency-Key`,
        `Content-Type`, `Content-Encoding` and the partners' signature headers sent twice answer
-       400 naming the header (`SINGLETON_HEADERS`): the copies could disagree. A
-       `Content-Encoding` other than `identity` answers 415 with `Accept-Encoding: identity`
-       (RFC 9110 §12.5.3): no route decodes a compressed body.
+       400 naming the header (`SINGLETON_HEADERS`): the copies could disagree. A request
+       with content (a `Content-Length` other than 0, or a `Transfer-Encoding`) whose
+       `Content-Encoding` lists a coding other than `identity` answers 415 with
+       `Accept-Encoding: identity` (RFC 9110 §12.5.3): no route decodes a compressed body. A
+       bodiless request's coding describes nothing and is ignored.
     3. **Trace**: the request's span continues the caller's `traceparent` header or starts a
        trace; the answer names it in its own `traceparent` header, and problem documents
        handled outside the span find its id in the scope (`tracing.SCOPE_TRACE_ID`). An SDK
@@ -157,20 +166,29 @@ class ServiceRequests:
             return
         traceparent: str | None = None
         declared: bytes | None = None
+        chunked = False
+        coding: bytes | None = None
         singletons: set[bytes] = set()
         for name, value in scope["headers"]:
             if name == b"traceparent":
                 traceparent = value.decode("latin-1")
             elif name == b"content-length":
                 declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
             elif name in SINGLETON_HEADERS:
                 if name in singletons:
                     await _refuse_repeated(send, SINGLETON_HEADERS[name])
                     return
                 singletons.add(name)
-                if name == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
-                    await _refuse_encoded(send, value)
-                    return
+                if name == b"content-encoding" and not _identity(value):
+                    coding = value
+        if coding is not None and (chunked or (declared is not None and declared != b"0")):
+            # Only a request with content is refused for its coding: RFC 9110 §8.4 has
+            # Content-Encoding describe the content, and 415 (§15.5.16) refuses content in a
+            # format not supported. A bodiless GET has no content to be in any format.
+            await _refuse_encoded(send, coding)
+            return
         if not tracing.recorded(self.service):
             span: Span = tracing.unrecorded_span(traceparent)
             token = otel_context.attach(trace.set_span_in_context(span))

@@ -113,3 +113,40 @@ async def test_identity_passes_the_layer() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
         r = await client.post("/v1/x", headers={"Content-Encoding": "identity"}, content=b"{}")
     assert r.status_code == 204 and reached == [1]
+
+
+async def _reached_with(method: str, headers: dict[str, str], content: object = None) -> int:
+    """The status of one request through the layer alone, 204 when it reached the app."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    transport = httpx.ASGITransport(app=ServiceRequests(app, service="intake"))
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        r = await client.request(method, "/v1/x", headers=headers, content=content)  # type: ignore[arg-type]
+    return r.status_code
+
+
+@pytest.mark.parametrize("coding", ["", "identity, ", ", identity", "Identity,,identity", " "])
+async def test_a_list_naming_only_identity_passes_the_layer(coding: str) -> None:
+    # Content-Encoding is a list (RFC 9110 §8.4) whose empty elements are ignored (§5.6.1.2):
+    # "identity, " was refused 415 as if it named a coding.
+    assert await _reached_with("POST", {"Content-Encoding": coding}, b"{}") == 204
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "DELETE", "POST"])
+async def test_a_coding_on_a_request_without_content_is_ignored(method: str) -> None:
+    # No content, nothing in an unsupported format (RFC 9110 §15.5.16): a bodiless GET carrying
+    # Content-Encoding: gzip answered 415.
+    headers = {"Content-Encoding": "gzip"}
+    if method == "POST":
+        headers["Content-Length"] = "0"
+    assert await _reached_with(method, headers) == 204
+
+
+async def test_a_chunked_body_with_a_coding_is_refused() -> None:
+    async def chunks() -> object:
+        yield gzip.compress(b"{}")
+
+    assert await _reached_with("POST", {"Content-Encoding": "gzip"}, chunks()) == 415
