@@ -128,6 +128,11 @@ def _completion(model: type[IdempotencyKeyMixin]) -> Update:
     return built
 
 
+def _route(request: Request) -> str:
+    """The concrete path: the same key on another case is a different request."""
+    return f"{request.method} {request.url.path}"
+
+
 def request_fingerprint(route: str, body: bytes) -> str:
     return hashlib.sha256(route.encode() + b"\n" + body).hexdigest()
 
@@ -204,6 +209,26 @@ async def claim(
         return IdempotencyClaim(m, client_id, key)
 
 
+@dataclass(frozen=True, slots=True)
+class KeyedRequest:
+    """What a claim of `key` records of its request, for a path that writes the key's row
+    itself, completed, in the same call as the effect (intake's escalation filing): the row
+    is then the one `claim` and `IdempotencyClaim.complete` would have left."""
+
+    client_id: str
+    key: str
+    route: str
+    request_hash: str
+
+
+async def keyed_request(request: Request, principal: Principal, key: str) -> KeyedRequest:
+    """The key's row fields for this request, as `idempotent` claims them."""
+    route = _route(request)
+    return KeyedRequest(
+        principal.client_id, key, route, request_fingerprint(route, await request.body())
+    )
+
+
 def replay(stored: StoredResponse) -> Response:
     headers = {"Idempotent-Replayed": "true"}
     if stored.body is None:
@@ -244,8 +269,7 @@ async def idempotent(
         request.app.state.idempotency_model,
         client_id=principal.client_id,
         key=key,
-        # The concrete path: the same key on another case is a different request.
-        route=f"{request.method} {request.url.path}",
+        route=_route(request),
         body=await request.body(),
     )
     if isinstance(guard, StoredResponse):
