@@ -1,4 +1,5 @@
-"""A seller escalation on a named return as one autocommitted call: `intake_file_escalation`.
+"""A seller escalation on a named return as one autocommitted call (`intake_file_escalation`), and
+a keyed feed entry as one (`intake_store_new_return_keyed`).
 
 A keyed escalation took five round trips: the `Idempotency-Key`'s claim (autocommitted), then
 BEGIN, the filing (the escalation with its outbox row and history line, the owner's check in the
@@ -19,6 +20,12 @@ transactional path sends (`escalations.repository._FILE_ON_NAMED_RETURN`,
 `shared.idempotency`) write the same rows, and
 `tests/integration/test_escalation_one_call.py` holds the two to the same rows.
 
+A feed entry with an `Idempotency-Key` took the key's claim, BEGIN, the return's lock, the
+storing statement, the completion and COMMIT; `intake_store_new_return_keyed` writes the key's
+row completed with the answer and then does what `intake_store_new_return` (d3a8f1c6b2e4) does
+for a keyless entry, in one transaction; when that writes nothing, the key's row is deleted
+again and the caller takes the transaction (`tests/integration/test_feed_entry_one_call.py`).
+
 Revision ID: e5b2c9d4a716
 Revises: d3a8f1c6b2e4
 Create Date: 2026-12-06 03:00:00+00:00
@@ -38,6 +45,13 @@ _ARGUMENTS = """
     p_claimed_amount bigint, p_description text, p_evidence jsonb, p_received_weight_g integer,
     p_channel varchar, p_filed_by varchar, p_filed_at timestamptz, p_seller_contact text,
     p_state varchar,
+    p_payload jsonb, p_ce_id uuid, p_ce_type varchar, p_ce_source varchar,
+    p_ce_time timestamptz, p_ce_subject varchar, p_topic varchar, p_event_key varchar,
+    p_traceparent varchar, p_occurred_at timestamptz, p_recorded_at timestamptz,
+    p_logged jsonb
+"""
+_RETURN_ARGUMENTS = """
+    p_return_id varchar, p_seller_id varchar, p_partner_id varchar, p_awb varchar,
     p_payload jsonb, p_ce_id uuid, p_ce_type varchar, p_ce_source varchar,
     p_ce_time timestamptz, p_ce_subject varchar, p_topic varchar, p_event_key varchar,
     p_traceparent varchar, p_occurred_at timestamptz, p_recorded_at timestamptz,
@@ -86,8 +100,49 @@ $$
 """
     )
 
+    # A keyed feed entry: the key's row first (a twin in flight waits for this call to end),
+    # then the keyless entry's call; when that writes nothing (the return is held for or known)
+    # the key's row goes too, so the call leaves nothing and the transaction answers.
+    op.execute(
+        f"""
+CREATE FUNCTION intake_store_new_return_keyed(
+    p_client_id varchar, p_key varchar, p_route varchar, p_request_hash varchar,
+    p_response_status integer, p_response_body jsonb, p_completed_at timestamptz,
+    {_RETURN_ARGUMENTS}
+) RETURNS text
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_outcome text;
+BEGIN
+    INSERT INTO idempotency_keys (client_id, key, route, request_hash, response_status,
+                                  response_body, completed_at)
+    VALUES (p_client_id, p_key, p_route, p_request_hash, p_response_status, p_response_body,
+            p_completed_at)
+    ON CONFLICT (client_id, key) DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN 'key_taken';
+    END IF;
+    v_outcome := intake_store_new_return(
+        p_return_id, p_seller_id, p_partner_id, p_awb, p_payload, p_ce_id, p_ce_type,
+        p_ce_source, p_ce_time, p_ce_subject, p_topic, p_event_key, p_traceparent,
+        p_occurred_at, p_recorded_at, p_logged);
+    IF v_outcome <> 'stored' THEN
+        DELETE FROM idempotency_keys WHERE client_id = p_client_id AND key = p_key;
+    END IF;
+    RETURN v_outcome;
+END
+$$
+"""
+    )
+
 
 def downgrade() -> None:
+    op.execute(
+        "DROP FUNCTION intake_store_new_return_keyed(varchar, varchar, varchar, varchar, "
+        "integer, jsonb, timestamptz, varchar, varchar, varchar, varchar, jsonb, uuid, varchar, "
+        "varchar, timestamptz, varchar, varchar, varchar, varchar, timestamptz, timestamptz, "
+        "jsonb)"
+    )
     op.execute(
         "DROP FUNCTION intake_file_escalation(varchar, varchar, varchar, varchar, integer, "
         "jsonb, timestamptz, varchar, varchar, varchar, varchar, bigint, text, jsonb, integer, "
