@@ -10,6 +10,10 @@ The key is claimed in its own short transaction (so a concurrent retry sees "in 
 instead of blocking), and the response is stored in the request's own transaction, so it is kept
 exactly when the effect is. A claim whose request died is reclaimable after `stale_after`. A
 request that fails (4xx or 5xx) releases its claim: nothing happened, so a retry may run.
+
+A path whose effect is one call of its own (intake's escalation and keyed feed entry) may write
+the key's row itself, completed with the answer, in that call (`KeyedRequest`); when the call
+finds the key taken it writes nothing, and the request goes through `idempotent` as any other.
 """
 
 from __future__ import annotations
