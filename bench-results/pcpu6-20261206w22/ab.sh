@@ -5,7 +5,7 @@
 # driver and the bare endpoint from the worktree. Bring the stack down after the last run.
 # usage: [CUT=DIR] ab.sh LABEL TARGETS [ROUNDS] [REQUESTS] [PROFILE=1]
 # ab-1: cut = 34735db0..ca0611ef (the escalation's call; the keyed feed still transactional)
-# ab-2: CUT=/tmp/pcpu6-cut2 = 214e2c02 (the keyed feed's call too)
+# ab-2 (with PROFILE=1), ab-3: CUT=/tmp/pcpu6-cut2 = 214e2c02 (the keyed feed's call too)
 here=/work/wt/pcpu6/bench-results/pcpu6-20261206w22; label=$1; targets=$2
 rounds=${3:-3}; requests=${4:-400}
 export DISPUTEDESK_STATE_DIR=/work/wt/pcpu6/.state/bench DISPUTEDESK_KAFKA_PORT=24192 \
