@@ -48,7 +48,7 @@ async def stored_rows(intake: Any, rid: str, key: str | None) -> dict[str, Any]:
     logged += " WHERE return_id = :r AND ce_type LIKE '%escalation%'"
     keys = (
         "SELECT client_id, route, request_hash IS NOT NULL, response_status, response_body,"
-        " created_at IS NOT NULL, completed_at IS NOT NULL FROM idempotency_keys WHERE key = :k"
+        " created_at IS NOT NULL, completed_at >= created_at FROM idempotency_keys WHERE key = :k"
     )
     return {
         "escalations": [tuple(r) for r in await rows(intake, ESCALATIONS, r=rid)],
@@ -120,6 +120,7 @@ async def test_a_keyed_filing_is_one_call_and_writes_what_the_transaction_writes
         assert as_other(one[table][0], swap) == other[table][0], table
     # The stored answer is the answer given, and the row's instants are the filing's.
     assert one["idempotency_keys"][0][3:5] == (201, first)
+    assert one["idempotency_keys"][0][6] is True  # completed no earlier than created
     assert row[0] == first["escalation_id"] and row[10].isoformat() == first["filed_at"].replace(
         "Z", "+00:00"
     )

@@ -196,11 +196,12 @@ async def test_a_keyed_return_is_one_call_with_its_key_and_writes_what_the_trans
         assert as_twin(one[table][0]) == other[table][0], table
     keys = (
         "SELECT client_id, route, response_status, response_body, created_at IS NOT NULL,"
-        " completed_at IS NOT NULL FROM idempotency_keys WHERE key = :k"
+        " completed_at >= created_at FROM idempotency_keys WHERE key = :k"
     )
     mine, theirs = await rows(intake, keys, k=key), await rows(intake, keys, k=twin_key)
     assert len(mine) == 1 and as_twin(tuple(mine[0])) == tuple(theirs[0])
     assert tuple(mine[0])[2:4] == (202, first)
+    assert tuple(mine[0])[5] is True  # completed no earlier than created
 
     # Resent under the key: the stored answer; with another body: 422 naming the key.
     again = await intake.client.post(

@@ -107,7 +107,7 @@ async def file_on_named_return(
 # stored completed with the answer, and the writes of `_FILE_ON_NAMED_RETURN`, as one
 # autocommitted transaction. Its answer: "filed", or "not_named" / "key_taken" with nothing
 # written.
-_FILE_ALONE = "SELECT intake_file_escalation(" + ", ".join(f"${i}" for i in range(1, 33)) + ")"
+_FILE_ALONE = "SELECT intake_file_escalation(" + ", ".join(f"${i}" for i in range(1, 32)) + ")"
 
 
 async def file_alone(
@@ -118,14 +118,14 @@ async def file_alone(
     recorded: dict[str, object],
     keyed: KeyedRequest | None,
     answer_status: int,
-    answer: str,
-    completed_at: datetime,
+    answer: str | None,
 ) -> bool:
     """An escalation on a return the feed named as its seller's, stored with its outbox row
     and history line, and with its `Idempotency-Key`'s row completed with `answer` (JSON) and
-    `answer_status` when `keyed`, in one autocommitted call on asyncpg's `connection` (outside
-    any transaction). False when it wrote nothing: the return is not named or is another
-    seller's, or the key is taken; the caller then takes the transaction. Other arguments as
+    `answer_status` when `keyed` (completed at the call's transaction time, the clock of the
+    row's `created_at`), in one autocommitted call on asyncpg's `connection` (outside any
+    transaction). False when it wrote nothing: the return is not named or is another seller's,
+    or the key is taken; the caller then takes the transaction. Other arguments as
     `store_filed`'s."""
     outcome = await connection.fetchval(
         _FILE_ALONE,
@@ -135,7 +135,6 @@ async def file_alone(
         keyed.request_hash if keyed is not None else None,
         answer_status,
         answer,
-        completed_at,
         escalation.escalation_id,
         escalation.return_id,
         escalation.seller_id,

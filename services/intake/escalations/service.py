@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
@@ -225,7 +225,6 @@ async def file_escalation_alone(
         keyed=keyed,
         answer_status=status_of(out),
         answer=json_text(jsonable_encoder(out)),
-        completed_at=datetime.now(UTC),
     )
     return out if filed else None
 

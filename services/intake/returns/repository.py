@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
 from asyncpg import Connection
@@ -105,7 +104,7 @@ _STORE_NEW_RETURN_ALONE = (
 # the answer, first; deleted again in the same call when the entry writes nothing, or
 # "key_taken" with nothing written when the key was used before.
 _STORE_NEW_RETURN_KEYED = (
-    "SELECT intake_store_new_return_keyed(" + ", ".join(f"${i}" for i in range(1, 24)) + ")"
+    "SELECT intake_store_new_return_keyed(" + ", ".join(f"${i}" for i in range(1, 23)) + ")"
 )
 
 
@@ -118,7 +117,6 @@ async def store_new_return_alone(
     keyed: KeyedRequest | None = None,
     answer: str | None = None,
     answer_status: int | None = None,
-    completed_at: datetime | None = None,
 ) -> bool:
     """A new return for which nothing is held, stored with its outbox row and history line in
     one autocommitted call on asyncpg's `connection` (outside any transaction: the call is its
@@ -126,7 +124,8 @@ async def store_new_return_alone(
     known already, or something waits for it; the caller then takes the transaction
     (`store_new_return` after `lock_return_id`), which binds what is held or answers the resend.
     `recorded` as for `store_new_return`. `keyed`: the request's `Idempotency-Key`, whose row
-    is stored with `answer` (JSON), `answer_status` and `completed_at` when the entry is, and
+    is stored with `answer` (JSON) and `answer_status`, completed at the call's transaction
+    time (the clock of its `created_at`), when the entry is, and
     which makes the call write nothing when it was used before."""
     key_row: tuple[object, ...] = ()
     if keyed is not None:
@@ -137,7 +136,6 @@ async def store_new_return_alone(
             keyed.request_hash,
             answer_status,
             answer,
-            completed_at,
         )
     outcome = await connection.fetchval(
         _STORE_NEW_RETURN_ALONE if keyed is None else _STORE_NEW_RETURN_KEYED,

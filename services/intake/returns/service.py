@@ -8,7 +8,7 @@ it (escalations, partner scans), in the same transaction.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
@@ -113,7 +113,6 @@ async def accept_new_return(
         keyed=keyed,
         answer=None if keyed is None else json_text(jsonable_encoder(accepted)),
         answer_status=answer_status,
-        completed_at=None if keyed is None else datetime.now(UTC),
     )
     return accepted if stored else None
 

@@ -40,7 +40,7 @@ depends_on = None
 
 _ARGUMENTS = """
     p_client_id varchar, p_key varchar, p_route varchar, p_request_hash varchar,
-    p_response_status integer, p_response_body jsonb, p_completed_at timestamptz,
+    p_response_status integer, p_response_body jsonb,
     p_escalation_id varchar, p_return_id varchar, p_seller_id varchar, p_claim_type varchar,
     p_claimed_amount bigint, p_description text, p_evidence jsonb, p_received_weight_g integer,
     p_channel varchar, p_filed_by varchar, p_filed_at timestamptz, p_seller_contact text,
@@ -76,7 +76,7 @@ BEGIN
         INSERT INTO idempotency_keys (client_id, key, route, request_hash, response_status,
                                       response_body, completed_at)
         VALUES (p_client_id, p_key, p_route, p_request_hash, p_response_status,
-                p_response_body, p_completed_at)
+                p_response_body, now())
         ON CONFLICT (client_id, key) DO NOTHING;
         IF NOT FOUND THEN
             RETURN 'key_taken';  -- the transaction answers it from the key's row
@@ -107,7 +107,7 @@ $$
         f"""
 CREATE FUNCTION intake_store_new_return_keyed(
     p_client_id varchar, p_key varchar, p_route varchar, p_request_hash varchar,
-    p_response_status integer, p_response_body jsonb, p_completed_at timestamptz,
+    p_response_status integer, p_response_body jsonb,
     {_RETURN_ARGUMENTS}
 ) RETURNS text
 LANGUAGE plpgsql VOLATILE AS $$
@@ -117,7 +117,7 @@ BEGIN
     INSERT INTO idempotency_keys (client_id, key, route, request_hash, response_status,
                                   response_body, completed_at)
     VALUES (p_client_id, p_key, p_route, p_request_hash, p_response_status, p_response_body,
-            p_completed_at)
+            now())
     ON CONFLICT (client_id, key) DO NOTHING;
     IF NOT FOUND THEN
         RETURN 'key_taken';
@@ -139,13 +139,13 @@ $$
 def downgrade() -> None:
     op.execute(
         "DROP FUNCTION intake_store_new_return_keyed(varchar, varchar, varchar, varchar, "
-        "integer, jsonb, timestamptz, varchar, varchar, varchar, varchar, jsonb, uuid, varchar, "
+        "integer, jsonb, varchar, varchar, varchar, varchar, jsonb, uuid, varchar, "
         "varchar, timestamptz, varchar, varchar, varchar, varchar, timestamptz, timestamptz, "
         "jsonb)"
     )
     op.execute(
         "DROP FUNCTION intake_file_escalation(varchar, varchar, varchar, varchar, integer, "
-        "jsonb, timestamptz, varchar, varchar, varchar, varchar, bigint, text, jsonb, integer, "
+        "jsonb, varchar, varchar, varchar, varchar, bigint, text, jsonb, integer, "
         "varchar, varchar, timestamptz, text, varchar, jsonb, uuid, varchar, varchar, "
         "timestamptz, varchar, varchar, varchar, varchar, timestamptz, timestamptz, jsonb)"
     )
