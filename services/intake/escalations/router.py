@@ -68,26 +68,30 @@ async def post_escalation(
         if idempotency_key is None
         else await keyed_request(request, principal, idempotency_key)
     )
+    # The one call's rows and answer are built first, so no pooled connection waits on that.
+    prepared = service.prepare_filing(
+        data=data,
+        principal=principal,
+        now=now,
+        sealer=sealer,
+        keyed=keyed,
+        status_of=_filing_status,
+    )
     # Gated after the caller's key, so a request refused there takes no slot. The common
     # filing, on a return the feed named as this seller's under a new key (or none), is one
     # autocommitted call: the key's row, the filing and its answer, with no session, BEGIN or
     # COMMIT of the request's (`service.file_escalation_alone`).
-    async with connection_gate(request), driver_connection(runtime.engine) as connection:
-        filed = await service.file_escalation_alone(
-            connection,
-            data=data,
-            principal=principal,
-            now=now,
-            sealer=sealer,
-            keyed=keyed,
-            status_of=_filing_status,
-        )
-    if filed is not None:
-        runtime.relay.wake()  # committed already: the call was its own transaction
-        response.status_code = _filing_status(filed)
-        return filed
+    if prepared is not None:
+        async with connection_gate(request), driver_connection(runtime.engine) as connection:
+            filed = await service.file_escalation_alone(connection, prepared, keyed=keyed)
+        if filed is not None:
+            runtime.relay.wake()  # committed already: the call was its own transaction
+            response.status_code = prepared.answer_status
+            return filed
     # A filing held for the feed or refused, or a key used before: the request's transaction,
-    # the key claimed first (its earlier answer, 422 or 409 as `idempotent` says).
+    # the key claimed first (its earlier answer, 422 or 409 as `idempotent` says). The rows
+    # built for the call, which wrote nothing, are the ones filed.
+    filing = None if prepared is None else prepared.filing
     async with connection_gate(request), request_session(request) as session:
         return await idempotent(
             request,
@@ -97,7 +101,7 @@ async def post_escalation(
             status_code=_filing_status,
             response=response,
             action=lambda: service.file_escalation(
-                session, data=data, principal=principal, now=now, sealer=sealer
+                session, data=data, principal=principal, now=now, sealer=sealer, filing=filing
             ),
         )
 

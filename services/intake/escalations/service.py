@@ -195,8 +195,18 @@ def _filing(
     return _Filing(escalation, json.dumps(escalation.evidence), recorded)
 
 
-async def file_escalation_alone(
-    connection: Connection,
+@dataclass(frozen=True, slots=True)
+class PreparedFiling:
+    """A filing ready for the one call: its rows, the answer it gives, and that answer as the
+    key's row stores it (`answer` None when the request has no key: nothing stores it)."""
+
+    filing: _Filing
+    out: EscalationOut
+    answer_status: int
+    answer: str | None
+
+
+def prepare_filing(
     *,
     data: EscalationIn,
     principal: Principal,
@@ -204,29 +214,41 @@ async def file_escalation_alone(
     sealer: ContactSealer,
     keyed: KeyedRequest | None,
     status_of: Callable[[EscalationOut], int],
+) -> PreparedFiling | None:
+    """Everything the one call sends, built before any connection is taken from the pool (so
+    none is held while it is built). None when the filing is refused before any read: the
+    transactional path answers it, after the key's claim (a key reused answers 422 first)."""
+    try:
+        filing = _filing(data=data, principal=principal, now=now, sealer=sealer)
+    except Problem:
+        return None
+    out = _out(filing.escalation, principal)
+    answer = None if keyed is None else json_text(jsonable_encoder(out))
+    return PreparedFiling(filing, out, status_of(out), answer)
+
+
+async def file_escalation_alone(
+    connection: Connection, prepared: PreparedFiling, *, keyed: KeyedRequest | None
 ) -> EscalationOut | None:
     """The common filing, on a return the feed named as the filing's seller's under a key not
     used before (or none), as one autocommitted call on asyncpg's `connection`
     (`repository.file_alone`): what `file_escalation` and the key's claim and completion write
     for it, the answer stored on the key's row, without a transaction of the request's. None
-    when it wrote nothing (a refused filing, a return not named or another seller's, a key
-    used before): then the transactional path (`shared.idempotency.idempotent` around
-    `file_escalation`) answers, after the key's claim, as it answers every such request."""
-    try:
-        filing = _filing(data=data, principal=principal, now=now, sealer=sealer)
-    except Problem:
-        return None  # answered after the key's claim: a key reused answers 422 first
-    out = _out(filing.escalation, principal)
+    when it wrote nothing (a return not named or another seller's, a key used before): then
+    the transactional path (`shared.idempotency.idempotent` around `file_escalation`, given
+    the same `prepared.filing`) answers, after the key's claim, as it answers every such
+    request."""
+    filing = prepared.filing
     filed = await repository.file_alone(
         connection,
         filing.escalation,
         evidence=filing.evidence,
         recorded=filing.recorded,
         keyed=keyed,
-        answer_status=status_of(out),
-        answer=json_text(jsonable_encoder(out)),
+        answer_status=prepared.answer_status,
+        answer=prepared.answer,
     )
-    return out if filed else None
+    return prepared.out if filed else None
 
 
 async def file_escalation(
@@ -236,8 +258,12 @@ async def file_escalation(
     principal: Principal,
     now: datetime,
     sealer: ContactSealer,
+    filing: _Filing | None = None,
 ) -> EscalationOut:
-    filing = _filing(data=data, principal=principal, now=now, sealer=sealer)
+    """`filing`: the rows `prepare_filing` built for a one call that wrote nothing (written
+    by nobody, so they are used as they are rather than built again)."""
+    if filing is None:
+        filing = _filing(data=data, principal=principal, now=now, sealer=sealer)
     escalation, evidence, recorded = filing.escalation, filing.evidence, filing.recorded
     # The common filing: the return is named, and the same statement checks its seller.
     owner_seller_id = await repository.file_on_named_return(
