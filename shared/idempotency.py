@@ -216,8 +216,9 @@ async def claim(
 @dataclass(frozen=True, slots=True)
 class KeyedRequest:
     """What a claim of `key` records of its request, for a path that writes the key's row
-    itself, completed, in the same call as the effect (intake's escalation filing): the row
-    is then the one `claim` and `IdempotencyClaim.complete` would have left."""
+    itself, completed, in the same call as the effect (intake's escalation filing and keyed
+    feed entry): the row is then the one `claim` and `IdempotencyClaim.complete` would have
+    left."""
 
     client_id: str
     key: str

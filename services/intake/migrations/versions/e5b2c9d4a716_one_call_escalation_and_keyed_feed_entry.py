@@ -1,19 +1,24 @@
-"""A seller escalation on a named return as one autocommitted call (`intake_file_escalation`), and
-a keyed feed entry as one (`intake_store_new_return_keyed`).
+"""Two functions: a seller escalation on a named return as one autocommitted call
+(`intake_file_escalation`), and a keyed feed entry as one (`intake_store_new_return_keyed`).
 
 A keyed escalation took five round trips: the `Idempotency-Key`'s claim (autocommitted), then
 BEGIN, the filing (the escalation with its outbox row and history line, the owner's check in the
 same statement), the completion (the answer stored on the claim) and COMMIT; an unkeyed one the
-middle three. The call does the same work in one transaction of its own, in the same order as
-far as anyone else can see: the owner's check first (a return's seller never changes once the
-feed named it), then the key's row, inserted already completed with the answer, and the filing.
-It writes only when the return is named and is the filing's seller's and the key is new;
-otherwise it writes nothing and says so, and the caller takes the transactional path, which
-holds the filing for the feed, refuses another seller's return, or answers the key's earlier
-request (stored answer, 422, 409) exactly as before (`services/intake/escalations/`).
+middle three. The call does the same work in one transaction of its own, in another order: the
+owner's check first (a return's seller never changes once the feed named it, so reading it
+before the key changes no answer), then the key's row, inserted already completed with the
+answer, and the filing. The key's row is seen by others only when the call commits, with the
+filing, where the transactional path's claim is seen before the owner is read: a twin meanwhile
+waits for the call rather than being told the key is in flight. The call writes only when the
+return is named and is the filing's seller's and the key is new; otherwise it writes nothing
+and says so, and the caller takes the transactional path, which holds the filing for the feed,
+refuses another seller's return, or answers the key's earlier request (stored answer, 422, 409)
+exactly as before (`services/intake/escalations/`).
 
 A concurrent twin under the same key waits on the key's primary key for the call to end, then
-finds the key taken and is answered the stored answer: one escalation.
+finds the key taken and is answered the stored answer: one escalation. The key's row is
+completed at `now()`, the clock of its `created_at` default, so it is never completed before it
+was created.
 
 The texts of the writes are frozen here, as a migration's must be; the statements the
 transactional path sends (`escalations.repository._FILE_ON_NAMED_RETURN`,
@@ -22,9 +27,12 @@ transactional path sends (`escalations.repository._FILE_ON_NAMED_RETURN`,
 
 A feed entry with an `Idempotency-Key` took the key's claim, BEGIN, the return's lock, the
 storing statement, the completion and COMMIT; `intake_store_new_return_keyed` writes the key's
-row completed with the answer and then does what `intake_store_new_return` (d3a8f1c6b2e4) does
-for a keyless entry, in one transaction; when that writes nothing, the key's row is deleted
+row completed with the answer and then calls `intake_store_new_return` (d3a8f1c6b2e4) as a
+keyless entry does, in one transaction; when that writes nothing, the key's row is deleted
 again and the caller takes the transaction (`tests/integration/test_feed_entry_one_call.py`).
+The call names `intake_store_new_return` unqualified and by its argument list: the two change
+together (a later migration replacing that function, or changing its arguments, replaces this
+one in the same revision).
 
 Revision ID: e5b2c9d4a716
 Revises: d3a8f1c6b2e4
