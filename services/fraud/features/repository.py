@@ -1136,6 +1136,23 @@ async def buyers_sharing(
     return {(k, v): int(n) for k, v, n in rows}
 
 
+async def accounts_sharing(
+    session: AsyncSession, hashes: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], list[str]]:
+    """The buyer accounts seen with each contact or address hash (`buyers_sharing`'s, by name)."""
+    if not hashes:
+        return {}
+    rows = await session.execute(
+        select(IdentityLink.hash_kind, IdentityLink.hash_value, IdentityLink.buyer_id)
+        .where(tuple_(IdentityLink.hash_kind, IdentityLink.hash_value).in_(list(hashes)))
+        .order_by(IdentityLink.buyer_id)
+    )
+    out: dict[tuple[str, str], list[str]] = {}
+    for k, v, b in rows:
+        out.setdefault((k, v), []).append(str(b))
+    return out
+
+
 async def evidence_candidates(
     session: AsyncSession, *, shas: Sequence[str], phashes: Sequence[int]
 ) -> list[EvidenceFingerprintRow]:

@@ -40,6 +40,7 @@ from services.fraud.features.service import (
     pickup_hub,
 )
 from services.fraud.models import ReturnFacts
+from services.fraud.risk import repository as risk_repo
 from services.fraud.scoring.base import Scored, ScoringConfig
 from services.fraud.scoring.baselines import Counts
 from services.fraud.scoring.evidence_reuse import EvidenceInputs
@@ -195,6 +196,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             )
         hub = pickup_hub(facts)
         pairs = await features.pair_counts(self.session, claim_pairs(facts))
+        pair_found: list[Finding] = []
         if buyer:
             # A naming claim on a parcel that lost weight in transit names the partner's
             # handling: the buyer's record colours it but does not make it HIGH.
@@ -248,6 +250,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 )
             self.evaluated[("seller", seller)].extend(found)
             self.add(found, direct=True)
+            pair_found = found
         if agent and buyer and naming:
             pc = pairs.get(("agent_buyer", agent, buyer), {})
             net = totals.get((NETWORK, "agent_buyer"), {})
@@ -336,9 +339,68 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 self.evaluated_entity("buyer", buyer)
                 self.evaluated[("buyer", buyer)].extend(found)
                 self.add(found, direct=True)
+            shared = [key for key in idents if sharing.get(key, 1) >= 2]
+            if seller and shared:
+                await self.ring_accounts(seller, buyer, shared, pair_found)
         if claim_type in QC_CONTRADICTING_CLAIMS and facts.qc_result == "PASSED":
             await self.qc(facts)
         await self.evidence(facts, new_evidence, escalation_id)
+
+    async def ring_accounts(
+        self, seller: str, buyer: str, shared: list[tuple[str, str]], pair_found: list[Finding]
+    ) -> None:
+        """The accounts behind a contact or address the claim's buyer shares, where one of
+        them is the buyer of the seller's alerted seller-buyer ring: each account the seller
+        claimed against is the ring's (`collusion.ring_account_findings`). The claim's own
+        buyer is judged on this claim; when this claim's pair is the one alerting, the other
+        accounts are judged now too, since they may never claim again and the alert names
+        only this one. Read only for a buyer sharing an identity (a few in a hundred)."""
+
+        def p_of(numbers: Mapping[str, object]) -> float:
+            p = numbers.get("p_value")
+            return float(p) if isinstance(p, int | float) else self.t.alpha_high
+
+        standing = await risk_repo.standing(self.session, {("seller", seller)})
+        ring: dict[str, float] = {}
+        for alert in standing.alerts:
+            numbers = (alert.evidence or {}).get("numbers") or {}
+            if alert.pattern == collusion.SELLER_BUYER and numbers.get("buyer_id"):
+                ring[str(numbers["buyer_id"])] = p_of(numbers)
+        for f in pair_found:
+            if f.alert and f.pattern == collusion.SELLER_BUYER:
+                ring[buyer] = p_of(f.numbers)
+        if not ring:
+            return
+        accounts = await features.accounts_sharing(self.session, shared)
+        for (kind, _value), members in accounts.items():
+            ring_here = [m for m in members if m in ring]
+            if not ring_here:
+                continue
+            # Whom to judge: the claim's buyer against a ring account it lives with; and, when
+            # the claim's buyer is itself the ring's, the accounts living with it.
+            judged = [buyer] if buyer not in ring else [m for m in members if m not in ring]
+            if not judged:
+                continue
+            counts = await features.pair_counts(
+                self.session, [("seller_buyer", seller, m) for m in judged]
+            )
+            for m in judged:
+                ring_buyer = buyer if buyer in ring else min(ring_here, key=lambda r: ring[r])
+                found = collusion.ring_account_findings(
+                    m,
+                    seller,
+                    ring_buyer,
+                    kind,
+                    ring[ring_buyer],
+                    counts.get(("seller_buyer", seller, m), {}).get("claims", 0),
+                    self.t,
+                )
+                if m == buyer:
+                    self.evaluated[("buyer", buyer)].extend(found)
+                    self.add(found, direct=True)
+                else:
+                    # Another account's: raised as its alert, not scored on this claim.
+                    self.entity_alerts.extend(found)
 
     async def seller_tests(
         self, facts: ReturnFacts, totals: Mapping[tuple[str, str], Counts]
