@@ -132,3 +132,58 @@ async def test_the_accounts_a_ring_seller_claims_against_at_its_buyers_address_a
     assert not any(a.entity_id == spared for a in alerts)
     # A household that shares an address with no ring: nothing.
     assert not any(a.entity_id in household for a in alerts)
+
+
+async def test_a_ring_spread_over_a_households_accounts_is_found_as_one_buyer(
+    harness: Harness,
+) -> None:
+    """Four accounts at one address, the seller claiming on each of their two returns: no
+    account's pair stands out on two claims, the household's eight do, and every account the
+    seller claimed against is alerted. Two honest accounts at another address, claimed on
+    once each by the same kind of seller, are not."""
+    ring = [uid(f"B-SPREAD{n}") for n in range(4)]
+    household = (uid("B-H1"), uid("B-H2"))
+    events: list[EventPayload] = []
+    for i in range(300):
+        seller = RING_SELLER if i % 10 == 0 else f"S-OK-{i % 9}"
+        claim = "MISSING_ITEM" if i % 20 == 3 else None
+        events += journey(
+            uid("R-OK"), seller, uid("B-OK"), START + timedelta(hours=2 * i), claim, f"AG-{i % 6}"
+        )
+    ring_at = START + timedelta(days=26)
+    for n in range(8):
+        events += at_home(
+            journey(
+                uid("R-SPREAD"),
+                RING_SELLER,
+                ring[n % 4],
+                ring_at + timedelta(days=n),
+                "MISSING_ITEM",
+                f"AG-{n % 3}",
+            ),
+            RING_HOME,
+        )
+    for n, account in enumerate(household):
+        events += at_home(
+            journey(
+                uid("R-HOME"), "S-OK-4", account, ring_at + timedelta(days=n), "DAMAGED", "AG-4"
+            ),
+            HONEST_HOME,
+        )
+    events.sort(key=when)
+    async with fresh_fraud_db(harness, "test_fraud_ring_household") as sessions:
+        async with sessions() as session, session.begin():
+            for e in events:
+                await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+        async with sessions() as session:
+            alerts = list((await session.scalars(select(Alert))).all())
+
+    pair = [
+        a for a in alerts if a.entity_id == RING_SELLER and a.pattern == "COLLUSION_SELLER_BUYER"
+    ]
+    # Alerted on the household's claims (one alert per account the seller's claims name).
+    assert pair
+    assert all((a.evidence.get("numbers") or {}).get("household_accounts", 0) >= 2 for a in pair)
+    for account in ring:
+        assert any(a.entity_id == account for a in alerts), account
+    assert not any(a.entity_id in household for a in alerts)

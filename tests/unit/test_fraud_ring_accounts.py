@@ -28,3 +28,10 @@ def test_nothing_for_an_account_never_claimed_against_the_ring_buyer_or_a_pair_s
     assert collusion.ring_account_findings("B-2", "S-1", "B-1", "address", 1e-6, 0, T) == []
     assert collusion.ring_account_findings("B-1", "S-1", "B-1", "address", 1e-6, 3, T) == []
     assert collusion.ring_account_findings("B-2", "S-1", "B-1", "address", 1e-3, 3, T) == []
+
+
+def test_a_household_alert_names_its_own_account_as_one_of_the_ring() -> None:
+    [f] = collusion.ring_account_findings(
+        "B-1", "S-1", "B-1", "address", 1e-6, 2, T, household=True
+    )
+    assert f.entity_id == "B-1" and f.alert

@@ -275,6 +275,8 @@ def ring_account_findings(
     ring_p: float,
     pair_claims: int,
     t: Thresholds,
+    *,
+    household: bool = False,
 ) -> list[Finding]:
     """A buyer account behind the same contact or address as a buyer whose claims with
     `seller_id` are an alerted seller-buyer ring (`ring_p`, the pair's p), claimed against by
@@ -282,8 +284,12 @@ def ring_account_findings(
     account of it. The pair's test counts account by account, and a ring spread over three
     accounts at one address leaves each with two or three claims, too few for its own pair
     or the address's test, while the seller's alert names one account only. An account the
-    seller never claimed against is no part of what the alert found, and gets nothing."""
-    if pair_claims < 1 or buyer_id == ring_buyer_id or ring_p > t.alpha_high:
+    seller never claimed against is no part of what the alert found, and gets nothing.
+    `household`: the alert was raised on the household's claims together (the accounts as one
+    buyer), so the account it names is one of them too; otherwise that account is the pair's."""
+    if pair_claims < 1 or ring_p > t.alpha_high:
+        return []
+    if buyer_id == ring_buyer_id and not household:
         return []
     c = contribution_from_p(ring_p, t)
     return [
