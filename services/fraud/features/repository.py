@@ -1123,23 +1123,10 @@ async def link_identity(session: AsyncSession, links: Sequence[tuple[str, str, s
     )
 
 
-async def buyers_sharing(
-    session: AsyncSession, hashes: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
-    if not hashes:
-        return {}
-    rows = await session.execute(
-        select(IdentityLink.hash_kind, IdentityLink.hash_value, func.count())
-        .where(tuple_(IdentityLink.hash_kind, IdentityLink.hash_value).in_(list(hashes)))
-        .group_by(IdentityLink.hash_kind, IdentityLink.hash_value)
-    )
-    return {(k, v): int(n) for k, v, n in rows}
-
-
 async def accounts_sharing(
     session: AsyncSession, hashes: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], list[str]]:
-    """The buyer accounts seen with each contact or address hash (`buyers_sharing`'s, by name)."""
+    """The buyer accounts seen with each contact or address hash: how many share it, and who."""
     if not hashes:
         return {}
     rows = await session.execute(
