@@ -10,6 +10,10 @@ The key is claimed in its own short transaction (so a concurrent retry sees "in 
 instead of blocking), and the response is stored in the request's own transaction, so it is kept
 exactly when the effect is. A claim whose request died is reclaimable after `stale_after`. A
 request that fails (4xx or 5xx) releases its claim: nothing happened, so a retry may run.
+
+A path whose effect is one call of its own (intake's escalation and keyed feed entry) may write
+the key's row itself, completed with the answer, in that call (`KeyedRequest`); when the call
+finds the key taken it writes nothing, and the request goes through `idempotent` as any other.
 """
 
 from __future__ import annotations
@@ -128,6 +132,11 @@ def _completion(model: type[IdempotencyKeyMixin]) -> Update:
     return built
 
 
+def _route(request: Request) -> str:
+    """The concrete path: the same key on another case is a different request."""
+    return f"{request.method} {request.url.path}"
+
+
 def request_fingerprint(route: str, body: bytes) -> str:
     return hashlib.sha256(route.encode() + b"\n" + body).hexdigest()
 
@@ -204,6 +213,27 @@ async def claim(
         return IdempotencyClaim(m, client_id, key)
 
 
+@dataclass(frozen=True, slots=True)
+class KeyedRequest:
+    """What a claim of `key` records of its request, for a path that writes the key's row
+    itself, completed, in the same call as the effect (intake's escalation filing and keyed
+    feed entry): the row is then the one `claim` and `IdempotencyClaim.complete` would have
+    left."""
+
+    client_id: str
+    key: str
+    route: str
+    request_hash: str
+
+
+async def keyed_request(request: Request, principal: Principal, key: str) -> KeyedRequest:
+    """The key's row fields for this request, as `idempotent` claims them."""
+    route = _route(request)
+    return KeyedRequest(
+        principal.client_id, key, route, request_fingerprint(route, await request.body())
+    )
+
+
 def replay(stored: StoredResponse) -> Response:
     headers = {"Idempotent-Replayed": "true"}
     if stored.body is None:
@@ -244,8 +274,7 @@ async def idempotent(
         request.app.state.idempotency_model,
         client_id=principal.client_id,
         key=key,
-        # The concrete path: the same key on another case is a different request.
-        route=f"{request.method} {request.url.path}",
+        route=_route(request),
         body=await request.body(),
     )
     if isinstance(guard, StoredResponse):

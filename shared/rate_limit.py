@@ -88,14 +88,25 @@ ON CONFLICT (bucket) DO UPDATE SET
     updated_at = now()
 RETURNING allowed, tokens
 """
+
+
+def _peek(first: int) -> str:
+    """The address's failure bucket, refilled to now (no bucket: NULL), read without a lock;
+    its bucket, rate and burst are the parameters from `$first` on, so the one subquery serves
+    alone and after a spend's or a lease's own parameters."""
+    bucket, per_s, burst = (f"${first + i}" for i in range(3))
+    return (
+        f"SELECT LEAST({burst}::float8, f.tokens + {per_s}::float8"
+        f" * EXTRACT(EPOCH FROM now() - f.updated_at)::float8)"
+        f" FROM {TABLE} f WHERE f.bucket = {bucket}"
+    )
+
+
 # A caller with a valid key: spend from its bucket and, in the same round trip, read whether its
 # address is throttled for failed authentication.
 _SPEND_AND_PEEK = f"""
 WITH spent AS ({_SPEND})
-SELECT spent.allowed, spent.tokens,
-       (SELECT LEAST($6::float8, f.tokens + $5::float8
-                     * EXTRACT(EPOCH FROM now() - f.updated_at)::float8)
-          FROM {TABLE} f WHERE f.bucket = $4) AS address_tokens
+SELECT spent.allowed, spent.tokens, ({_peek(4)}) AS address_tokens
   FROM spent
 """
 
@@ -121,17 +132,10 @@ RETURNING l.granted, b.tokens
 # caller's address is throttled for failed authentication (as `_SPEND_AND_PEEK` reads it).
 _LEASE_AND_PEEK = f"""
 WITH leased AS ({_LEASE})
-SELECT leased.granted, leased.tokens,
-       (SELECT LEAST($8::float8, f.tokens + $7::float8
-                     * EXTRACT(EPOCH FROM now() - f.updated_at)::float8)
-          FROM {TABLE} f WHERE f.bucket = $6) AS address_tokens
+SELECT leased.granted, leased.tokens, ({_peek(6)}) AS address_tokens
   FROM leased
 """
-_PEEK = f"""
-SELECT LEAST($3::float8, f.tokens + $2::float8
-             * EXTRACT(EPOCH FROM now() - f.updated_at)::float8) AS address_tokens
-  FROM {TABLE} f WHERE f.bucket = $1
-"""
+_PEEK = _peek(1)
 _LEASE_FIRST = f"""
 INSERT INTO {TABLE} (bucket, tokens, allowed, updated_at)
 SELECT $1, $2::float8 - g.granted, g.granted >= 1, now()

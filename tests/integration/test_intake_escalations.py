@@ -369,14 +369,15 @@ async def test_a_filing_is_stored_with_its_event_and_history_in_one_statement(
 ) -> None:
     """`escalations.repository`: the escalation, its event's outbox row and its history line
     in one statement, for a filed escalation and a held one alike. A filing on a named return
-    checks the return's seller in that same statement (no read of the return before it); a held
-    one is stored after that statement found no return (and wrote nothing) and the return's
-    lock was taken."""
+    is one call sent to asyncpg itself, the return's seller checked in it
+    (`test_escalation_one_call.py`), so SQLAlchemy sends no statement for it; a held one is
+    stored by the transaction, after its statement checking the return's seller found no return
+    (and wrote nothing) and the return's lock was taken."""
     intake = pipeline["intake"]
     fed = (await feed_return(intake, harness))["return_id"]
     unfed = uid("RET")
     for return_id, status, state, attempts in (
-        (fed, 201, "filed", 1),
+        (fed, 201, "filed", 0),
         (unfed, 202, "pending_return", 2),
     ):
         body = escalation_body(

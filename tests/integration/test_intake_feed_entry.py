@@ -1,5 +1,5 @@
-"""A feed entry of a new return in the request's transaction (a keyed request, a resend, a return
-something waits for) stores it with one statement (`returns.repository.store_new_return`): the
+"""A feed entry of a new return in the request's transaction (a resend, a return something waits
+for, a key used before) stores it with one statement (`returns.repository.store_new_return`): the
 return, its event's outbox row and its history line, written only when the return is new, with
 the held check in the same round trip (binding what was held is
 `test_return_ownership.py`'s; the common entry, one call outside any transaction, is
@@ -12,6 +12,9 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from services.intake.returns import service as feed
 from tests.conftest import Harness
 from tests.support.db import pool_checkouts, rows, scalar, statements_sent
 from tests.support.factories import escalation_body, return_body, uid
@@ -33,13 +36,19 @@ async def post_feed(
 
 
 async def test_a_new_return_is_stored_with_its_event_and_history_once(
-    harness: Harness, pipeline: dict[str, Any]
+    harness: Harness, pipeline: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     intake = pipeline["intake"]
     body = return_body(uid("RET"))
     rid = body["return_id"]
-    with statements_sent(intake) as statements:
-        # Keyed: the transaction's path (an unkeyed new return is one call of its own).
+
+    async def declined(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    with statements_sent(intake) as statements, monkeypatch.context() as patched:
+        # The transaction's path, the one call declining (a new return, keyed or not, is one
+        # call of its own: test_feed_entry_one_call.py).
+        patched.setattr(feed, "accept_new_return", declined)
         first = await post_feed(intake, harness, body, key=uid("K"))
     assert first["duplicate"] is False
 

@@ -265,3 +265,56 @@ def shared_identity_findings(
             ),
         )
     ]
+
+
+def ring_account_findings(
+    buyer_id: str,
+    seller_id: str,
+    ring_buyer_id: str,
+    hash_kind: str,
+    ring_p: float,
+    pair_claims: int,
+    t: Thresholds,
+    *,
+    household: bool = False,
+) -> list[Finding]:
+    """A buyer account behind the same contact or address as a buyer whose claims with
+    `seller_id` are an alerted seller-buyer ring (`ring_p`, the pair's p), claimed against by
+    that seller (`pair_claims` times): the ring is the seller and the household, not one
+    account of it. The pair's test counts account by account, and a ring spread over three
+    accounts at one address leaves each with two or three claims, too few for its own pair
+    or the address's test, while the seller's alert names one account only. An account the
+    seller never claimed against is no part of what the alert found, and gets nothing.
+    `household`: the alert was raised on the household's claims together (the accounts as one
+    buyer), so the account it names is one of them too; otherwise that account is the pair's."""
+    if pair_claims < 1 or ring_p > t.alpha_high:
+        return []
+    if buyer_id == ring_buyer_id and not household:
+        return []
+    c = contribution_from_p(ring_p, t)
+    return [
+        Finding(
+            code="COLLUSION_RING_ACCOUNT",
+            detail=(
+                f"shares one {hash_kind} hash with buyer {ring_buyer_id}, whose claims with "
+                f"seller {seller_id} are an alerted ring (p={fmt_p(ring_p)}); "
+                f"the seller claimed against this account {pair_claims} times"
+            ),
+            contribution=c,
+            pattern=SHARED_IDENTITY,
+            entity_type="buyer",
+            entity_id=buyer_id,
+            numbers={
+                "hash_kind": hash_kind,
+                "ring_seller_id": seller_id,
+                "ring_buyer_id": ring_buyer_id,
+                "p_value": float(f"{ring_p:.3g}"),
+                "pair_claims": pair_claims,
+            },
+            alert=True,
+            suggested_action=(
+                "Link the accounts to the seller's ring, hold their refunds and review the "
+                "seller's claims on them."
+            ),
+        )
+    ]

@@ -1123,17 +1123,21 @@ async def link_identity(session: AsyncSession, links: Sequence[tuple[str, str, s
     )
 
 
-async def buyers_sharing(
+async def accounts_sharing(
     session: AsyncSession, hashes: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
+) -> dict[tuple[str, str], list[str]]:
+    """The buyer accounts seen with each contact or address hash: how many share it, and who."""
     if not hashes:
         return {}
     rows = await session.execute(
-        select(IdentityLink.hash_kind, IdentityLink.hash_value, func.count())
+        select(IdentityLink.hash_kind, IdentityLink.hash_value, IdentityLink.buyer_id)
         .where(tuple_(IdentityLink.hash_kind, IdentityLink.hash_value).in_(list(hashes)))
-        .group_by(IdentityLink.hash_kind, IdentityLink.hash_value)
+        .order_by(IdentityLink.buyer_id)
     )
-    return {(k, v): int(n) for k, v, n in rows}
+    out: dict[tuple[str, str], list[str]] = {}
+    for k, v, b in rows:
+        out.setdefault((k, v), []).append(str(b))
+    return out
 
 
 async def evidence_candidates(

@@ -40,6 +40,7 @@ from services.fraud.features.service import (
     pickup_hub,
 )
 from services.fraud.models import ReturnFacts
+from services.fraud.risk import repository as risk_repo
 from services.fraud.scoring.base import Scored, ScoringConfig
 from services.fraud.scoring.baselines import Counts
 from services.fraud.scoring.evidence_reuse import EvidenceInputs
@@ -143,6 +144,15 @@ class HonestSellers:
     pooled: float = 0.0
 
 
+def stronger_pair(own: list[Finding], household: list[Finding]) -> list[Finding]:
+    """The pair's finding, or the household's where it is the stronger (`household_pair`)."""
+    if household and (
+        not own or max(f.contribution for f in household) > max(f.contribution for f in own)
+    ):
+        return household
+    return own
+
+
 class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
     """Builds a claim's context from the features and runs the detectors that concern it."""
 
@@ -195,6 +205,9 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             )
         hub = pickup_hub(facts)
         pairs = await features.pair_counts(self.session, claim_pairs(facts))
+        pair_found: list[Finding] = []
+        # The accounts seen with each contact or address hash of the buyer's.
+        accounts = await features.accounts_sharing(self.session, idents) if idents and buyer else {}
         if buyer:
             # A naming claim on a parcel that lost weight in transit names the partner's
             # handling: the buyer's record colours it but does not make it HIGH.
@@ -246,8 +259,16 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                         max(0, everywhere.get("delivered", 0) - pc.get("delivered", 0)),
                     )
                 )
+            if accounts and not any(f.alert for f in found):
+                found = stronger_pair(
+                    found,
+                    await self.household_pair(
+                        seller, buyer, accounts, pc, (peer_claims, peer_delivered)
+                    ),
+                )
             self.evaluated[("seller", seller)].extend(found)
             self.add(found, direct=True)
+            pair_found = found
         if agent and buyer and naming:
             pc = pairs.get(("agent_buyer", agent, buyer), {})
             net = totals.get((NETWORK, "agent_buyer"), {})
@@ -299,7 +320,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             self.evaluated[("agent", agent)].extend(found)
             self.add(found, direct=True)
         if idents and buyer:
-            sharing = await features.buyers_sharing(self.session, idents)
+            sharing = {key: len(members) for key, members in accounts.items()}
             for kind, value in idents:
                 if sharing.get((kind, value), 1) < 2:
                     continue
@@ -336,9 +357,134 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 self.evaluated_entity("buyer", buyer)
                 self.evaluated[("buyer", buyer)].extend(found)
                 self.add(found, direct=True)
+            shared = [key for key in idents if sharing.get(key, 1) >= 2]
+            if seller and shared:
+                await self.ring_accounts(
+                    seller, buyer, {key: accounts[key] for key in shared}, pair_found
+                )
         if claim_type in QC_CONTRADICTING_CLAIMS and facts.qc_result == "PASSED":
             await self.qc(facts)
         await self.evidence(facts, new_evidence, escalation_id)
+
+    async def household_pair(
+        self,
+        seller: str,
+        buyer: str,
+        accounts: Mapping[tuple[str, str], list[str]],
+        own: Counts,
+        peers: tuple[int, int],
+    ) -> list[Finding]:
+        """The seller's claims on every account behind a contact or address the buyer shares,
+        as one buyer: a ring spread over a household's accounts leaves each account's pair
+        with two or three claims, short of the pair's test, while the seller claims on the
+        household as often as on one ring buyer. The same test as the pair's, on the summed
+        counts, and the household's claims and deliveries with every other seller as its
+        record elsewhere; the buyer's own loyalty is not asked (the accounts' returns spread
+        over sellers as the household shops). Nothing when the other accounts add no claim."""
+        household = sorted(
+            {m for members in accounts.values() if len(members) >= 2 for m in members} | {buyer}
+        )
+        if len(household) < 2:
+            return []
+        pairs = await features.pair_counts(
+            self.session, [("seller_buyer", seller, m) for m in household]
+        )
+        claims = sum(c.get("claims", 0) for c in pairs.values())
+        delivered = sum(c.get("delivered", 0) for c in pairs.values())
+        if claims <= own.get("claims", 0):
+            return []
+        k_else = n_else = 0
+        for m in household:
+            everywhere = await features.right_totals(
+                self.session, kind="seller_buyer", right_id=m, metrics=["claims", "delivered"]
+            )
+            mine = pairs.get(("seller_buyer", seller, m), {})
+            k_else += max(0, everywhere.get("claims", 0) - mine.get("claims", 0))
+            n_else += max(0, everywhere.get("delivered", 0) - mine.get("delivered", 0))
+        found = collusion.seller_buyer_findings(
+            seller,
+            buyer,
+            claims,
+            max(delivered, claims),
+            *peers,
+            self.t,
+            buyer_elsewhere=(k_else, n_else),
+        )
+        return [
+            replace(
+                f,
+                detail=f"{len(household)} accounts at the buyer's contact or address: {f.detail}",
+                numbers=f.numbers | {"household_accounts": len(household)},
+            )
+            for f in found
+        ]
+
+    async def ring_accounts(
+        self,
+        seller: str,
+        buyer: str,
+        accounts: Mapping[tuple[str, str], list[str]],
+        pair_found: list[Finding],
+    ) -> None:
+        """The accounts behind a contact or address the claim's buyer shares, where one of
+        them is the buyer of the seller's alerted seller-buyer ring: each account the seller
+        claimed against is the ring's (`collusion.ring_account_findings`). The claim's own
+        buyer is judged on this claim; when this claim's pair is the one alerting, the other
+        accounts are judged now too, since they may never claim again and the alert names
+        only this one. Read only for a buyer sharing an identity (a few in a hundred)."""
+
+        def p_of(numbers: Mapping[str, object]) -> float:
+            p = numbers.get("p_value")
+            return float(p) if isinstance(p, int | float) else self.t.alpha_high
+
+        standing = await risk_repo.standing(self.session, {("seller", seller)})
+        ring: dict[str, float] = {}
+        for alert in standing.alerts:
+            numbers = (alert.evidence or {}).get("numbers") or {}
+            if alert.pattern == collusion.SELLER_BUYER and numbers.get("buyer_id"):
+                ring[str(numbers["buyer_id"])] = p_of(numbers)
+        household = False
+        for f in pair_found:
+            if f.alert and f.pattern == collusion.SELLER_BUYER:
+                ring[buyer] = p_of(f.numbers)
+                household = "household_accounts" in f.numbers
+        if not ring:
+            return
+        for (kind, _value), members in accounts.items():
+            ring_here = [m for m in members if m in ring]
+            if not ring_here:
+                continue
+            # Whom to judge: the claim's buyer against a ring account it lives with; and, when
+            # the claim's buyer is itself the ring's, the accounts living with it.
+            # A household's alert (`household_pair`) names its claim's account as one of them.
+            judged = (
+                [buyer]
+                if buyer not in ring
+                else [m for m in members if m not in ring or (household and m == buyer)]
+            )
+            if not judged:
+                continue
+            counts = await features.pair_counts(
+                self.session, [("seller_buyer", seller, m) for m in judged]
+            )
+            for m in judged:
+                ring_buyer = buyer if buyer in ring else min(ring_here, key=lambda r: ring[r])
+                found = collusion.ring_account_findings(
+                    m,
+                    seller,
+                    ring_buyer,
+                    kind,
+                    ring[ring_buyer],
+                    counts.get(("seller_buyer", seller, m), {}).get("claims", 0),
+                    self.t,
+                    household=household,
+                )
+                if m == buyer:
+                    self.evaluated[("buyer", buyer)].extend(found)
+                    self.add(found, direct=True)
+                else:
+                    # Another account's: raised as its alert, not scored on this claim.
+                    self.entity_alerts.extend(found)
 
     async def seller_tests(
         self, facts: ReturnFacts, totals: Mapping[tuple[str, str], Counts]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from asyncpg import Connection
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.history.repository import published_and_logged
 from services.intake.models import Escalation, ReturnRecord
 from shared import paging
+from shared.idempotency import KeyedRequest
 
 # Newest first; the id breaks ties, so that a cursor names one position.
 ORDER = ((Escalation.filed_at, True), (Escalation.escalation_id, False))
@@ -99,6 +101,67 @@ async def file_on_named_return(
         _FILE_ON_NAMED_RETURN, _parameters(escalation, evidence=evidence, recorded=recorded)
     )
     return owner_seller_id
+
+
+# The common filing in one call (migration e5b2c9d4a716): the owner's check, the key's row
+# stored completed with the answer, and the writes of `_FILE_ON_NAMED_RETURN`, as one
+# autocommitted transaction. Its answer: "filed", or "not_named" / "key_taken" with nothing
+# written.
+_FILE_ALONE = "SELECT intake_file_escalation(" + ", ".join(f"${i}" for i in range(1, 32)) + ")"
+
+
+async def file_alone(
+    connection: Connection,
+    escalation: Escalation,
+    *,
+    evidence: str,
+    recorded: dict[str, object],
+    keyed: KeyedRequest | None,
+    answer_status: int,
+    answer: str | None,
+) -> bool:
+    """An escalation on a return the feed named as its seller's, stored with its outbox row
+    and history line, and with its `Idempotency-Key`'s row completed with `answer` (JSON) and
+    `answer_status` when `keyed` (completed at the call's transaction time, the clock of the
+    row's `created_at`), in one autocommitted call on asyncpg's `connection` (outside any
+    transaction). False when it wrote nothing: the return is not named or is another seller's,
+    or the key is taken; the caller then takes the transaction. Other arguments as
+    `store_filed`'s."""
+    outcome = await connection.fetchval(
+        _FILE_ALONE,
+        keyed.client_id if keyed is not None else None,
+        keyed.key if keyed is not None else None,
+        keyed.route if keyed is not None else None,
+        keyed.request_hash if keyed is not None else None,
+        answer_status,
+        answer,
+        escalation.escalation_id,
+        escalation.return_id,
+        escalation.seller_id,
+        escalation.claim_type,
+        escalation.claimed_amount,
+        escalation.description,
+        evidence,
+        escalation.received_weight_g,
+        escalation.channel,
+        escalation.filed_by,
+        escalation.filed_at,
+        escalation.seller_contact,
+        escalation.state,
+        recorded["payload"],
+        recorded["ce_id"],
+        recorded["ce_type"],
+        recorded["ce_source"],
+        recorded["ce_time"],
+        recorded["ce_subject"],
+        recorded["topic"],
+        recorded["key"],
+        recorded["traceparent"],
+        recorded["occurred_at"],
+        recorded["recorded_at"],
+        recorded["logged"],
+    )
+    return bool(outcome == "filed")
 
 
 async def get(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from services.intake.api_docs import PROBLEM_RESPONSES
-from services.intake.connection_gate import GatedSession
+from services.intake.connection_gate import connection_gate
 from services.intake.escalations import service
 from services.intake.escalations.schemas import (
     AppealAccepted,
@@ -19,11 +19,13 @@ from services.intake.escalations.schemas import (
     EvidenceAccepted,
     EvidenceIn,
 )
+from shared.app import ServiceRuntime
 from shared.auth import Principal, Role, require
-from shared.db import DbSession
+from shared.db import DbSession, request_session
 from shared.events import Id
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import IdempotencyKeyHeader, idempotent, keyed_request
 from shared.paging import Cursor, Limit, link_next
+from shared.pooled import driver_connection
 from shared.service_route import ServiceRoute
 
 router = APIRouter(
@@ -57,26 +59,51 @@ async def post_escalation(
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
     principal: Principal = require(*SELLER_SIDE),
-    *,
-    session: GatedSession,  # after the caller's key: a request refused there takes no slot
 ) -> EscalationOut | Response:
-    now = request.app.state.runtime.clock.now()
-    out = await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        status_code=_filing_status,
-        response=response,
-        action=lambda: service.file_escalation(
-            session,
-            data=data,
-            principal=principal,
-            now=now,
-            sealer=request.app.state.contact_sealer,
-        ),
+    runtime: ServiceRuntime = request.app.state.runtime
+    now = runtime.clock.now()
+    sealer = request.app.state.contact_sealer
+    keyed = (
+        None
+        if idempotency_key is None
+        else await keyed_request(request, principal, idempotency_key)
     )
-    return out
+    # The one call's rows and answer are built first, so no pooled connection waits on that.
+    prepared = service.prepare_filing(
+        data=data,
+        principal=principal,
+        now=now,
+        sealer=sealer,
+        keyed=keyed,
+        status_of=_filing_status,
+    )
+    # Gated after the caller's key, so a request refused there takes no slot. The common
+    # filing, on a return the feed named as this seller's under a new key (or none), is one
+    # autocommitted call: the key's row, the filing and its answer, with no session, BEGIN or
+    # COMMIT of the request's (`service.file_escalation_alone`).
+    if prepared is not None:
+        async with connection_gate(request), driver_connection(runtime.engine) as connection:
+            filed = await service.file_escalation_alone(connection, prepared, keyed=keyed)
+        if filed is not None:
+            runtime.relay.wake()  # committed already: the call was its own transaction
+            response.status_code = prepared.answer_status
+            return filed
+    # A filing held for the feed or refused, or a key used before: the request's transaction,
+    # the key claimed first (its earlier answer, 422 or 409 as `idempotent` says). The rows
+    # built for the call, which wrote nothing, are the ones filed.
+    filing = None if prepared is None else prepared.filing
+    async with connection_gate(request), request_session(request) as session:
+        return await idempotent(
+            request,
+            session,
+            principal=principal,
+            key=idempotency_key,
+            status_code=_filing_status,
+            response=response,
+            action=lambda: service.file_escalation(
+                session, data=data, principal=principal, now=now, sealer=sealer, filing=filing
+            ),
+        )
 
 
 @router.get(

@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+from asyncpg import Connection
+from fastapi.encoders import jsonable_encoder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import metrics
@@ -38,6 +42,7 @@ from services.intake.models import Escalation
 from services.intake.returns import repository as returns
 from shared import paging
 from shared.auth import Principal, Role
+from shared.db import json_text
 from shared.events import (
     AppealFiled,
     ClaimType,
@@ -46,6 +51,7 @@ from shared.events import (
     EvidenceItem,
     SellerEscalationFiled,
 )
+from shared.idempotency import KeyedRequest
 from shared.outbox import note_enqueued
 from shared.pii import ContactSealer
 from shared.problems import Problem
@@ -142,14 +148,20 @@ def _refuse(e: Escalation, *, reason: str, now: datetime) -> None:
     )
 
 
-async def file_escalation(
-    session: AsyncSession,
-    *,
-    data: EscalationIn,
-    principal: Principal,
-    now: datetime,
-    sealer: ContactSealer,
-) -> EscalationOut:
+@dataclass(frozen=True, slots=True)
+class _Filing:
+    """A filing as it is written: the row (never added to a session), its evidence as JSON, and
+    its event's JSON, outbox row and history line (`history.recorded_columns`)."""
+
+    escalation: Escalation
+    evidence: str
+    recorded: dict[str, object]
+
+
+def _filing(
+    *, data: EscalationIn, principal: Principal, now: datetime, sealer: ContactSealer
+) -> _Filing:
+    """The filing's rows, or the Problem that refuses it before any is read."""
     if not principal.can_act_for_seller(data.seller_id):
         raise Problem(403, "Forbidden", "This key may not file escalations for that seller.")
     channel = _channel(principal, data.channel)
@@ -177,10 +189,82 @@ async def file_escalation(
     # claimant the feed has named, and closes the case unpaid if the feed names another.
     # Stored with its event's outbox row and history line in one statement; the event is the
     # same whether the escalation is filed or held.
-    evidence = json.dumps(escalation.evidence)
     recorded = history.recorded_columns(
         _filed_event(escalation), occurred_at=now, recorded_at=now, ce_id=uuid4()
     )
+    return _Filing(escalation, json.dumps(escalation.evidence), recorded)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedFiling:
+    """A filing ready for the one call: its rows, the answer it gives, and that answer as the
+    key's row stores it (`answer` None when the request has no key: nothing stores it)."""
+
+    filing: _Filing
+    out: EscalationOut
+    answer_status: int
+    answer: str | None
+
+
+def prepare_filing(
+    *,
+    data: EscalationIn,
+    principal: Principal,
+    now: datetime,
+    sealer: ContactSealer,
+    keyed: KeyedRequest | None,
+    status_of: Callable[[EscalationOut], int],
+) -> PreparedFiling | None:
+    """Everything the one call sends, built before any connection is taken from the pool (so
+    none is held while it is built). None when the filing is refused before any read: the
+    transactional path answers it, after the key's claim (a key reused answers 422 first)."""
+    try:
+        filing = _filing(data=data, principal=principal, now=now, sealer=sealer)
+    except Problem:
+        return None
+    out = _out(filing.escalation, principal)
+    answer = None if keyed is None else json_text(jsonable_encoder(out))
+    return PreparedFiling(filing, out, status_of(out), answer)
+
+
+async def file_escalation_alone(
+    connection: Connection, prepared: PreparedFiling, *, keyed: KeyedRequest | None
+) -> EscalationOut | None:
+    """The common filing, on a return the feed named as the filing's seller's under a key not
+    used before (or none), as one autocommitted call on asyncpg's `connection`
+    (`repository.file_alone`): what `file_escalation` and the key's claim and completion write
+    for it, the answer stored on the key's row, without a transaction of the request's. None
+    when it wrote nothing (a return not named or another seller's, a key used before): then
+    the transactional path (`shared.idempotency.idempotent` around `file_escalation`, given
+    the same `prepared.filing`) answers, after the key's claim, as it answers every such
+    request."""
+    filing = prepared.filing
+    filed = await repository.file_alone(
+        connection,
+        filing.escalation,
+        evidence=filing.evidence,
+        recorded=filing.recorded,
+        keyed=keyed,
+        answer_status=prepared.answer_status,
+        answer=prepared.answer,
+    )
+    return prepared.out if filed else None
+
+
+async def file_escalation(
+    session: AsyncSession,
+    *,
+    data: EscalationIn,
+    principal: Principal,
+    now: datetime,
+    sealer: ContactSealer,
+    filing: _Filing | None = None,
+) -> EscalationOut:
+    """`filing`: the rows `prepare_filing` built for a one call that wrote nothing (written
+    by nobody, so they are used as they are rather than built again)."""
+    if filing is None:
+        filing = _filing(data=data, principal=principal, now=now, sealer=sealer)
+    escalation, evidence, recorded = filing.escalation, filing.evidence, filing.recorded
     # The common filing: the return is named, and the same statement checks its seller.
     owner_seller_id = await repository.file_on_named_return(
         session, escalation, evidence=evidence, recorded=recorded

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.history.repository import published_and_logged
 from services.intake.holds.repository import ANYTHING_HELD_SQL
 from services.intake.models import RefundRecord, ReturnRecord
+from shared.idempotency import KeyedRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +100,46 @@ _STORE_NEW_RETURN_ALONE = (
 )
 
 
+# The same with an `Idempotency-Key` (migration e5b2c9d4a716): the key's row, completed with
+# the answer, first; deleted again in the same call when the entry writes nothing, or
+# "key_taken" with nothing written when the key was used before.
+_STORE_NEW_RETURN_KEYED = (
+    "SELECT intake_store_new_return_keyed(" + ", ".join(f"${i}" for i in range(1, 23)) + ")"
+)
+
+
 async def store_new_return_alone(
-    connection: Connection, *, owner: Owner, return_id: str, recorded: dict[str, object]
+    connection: Connection,
+    *,
+    owner: Owner,
+    return_id: str,
+    recorded: dict[str, object],
+    keyed: KeyedRequest | None = None,
+    answer: str | None = None,
+    answer_status: int | None = None,
 ) -> bool:
     """A new return for which nothing is held, stored with its outbox row and history line in
     one autocommitted call on asyncpg's `connection` (outside any transaction: the call is its
     own, and holds the return's lock to its end). False when it wrote nothing: the return is
     known already, or something waits for it; the caller then takes the transaction
     (`store_new_return` after `lock_return_id`), which binds what is held or answers the resend.
-    `recorded` as for `store_new_return`."""
+    `recorded` as for `store_new_return`. `keyed`: the request's `Idempotency-Key`, whose row
+    is stored with `answer` (JSON) and `answer_status`, completed at the call's transaction
+    time (the clock of its `created_at`), when the entry is, and
+    which makes the call write nothing when it was used before."""
+    key_row: tuple[object, ...] = ()
+    if keyed is not None:
+        key_row = (
+            keyed.client_id,
+            keyed.key,
+            keyed.route,
+            keyed.request_hash,
+            answer_status,
+            answer,
+        )
     outcome = await connection.fetchval(
-        _STORE_NEW_RETURN_ALONE,
+        _STORE_NEW_RETURN_ALONE if keyed is None else _STORE_NEW_RETURN_KEYED,
+        *key_row,
         return_id,
         owner.seller_id,
         owner.partner_id,

@@ -12,7 +12,7 @@ from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAcce
 from shared.app import ServiceRuntime
 from shared.auth import Principal, Role, require
 from shared.db import request_session
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import IdempotencyKeyHeader, idempotent, keyed_request
 from shared.pooled import driver_connection
 from shared.service_route import ServiceRoute
 
@@ -35,17 +35,21 @@ async def post_return(
 ) -> ReturnAccepted | Response:
     runtime: ServiceRuntime = request.app.state.runtime
     now = runtime.clock.now()
-    # Gated after the caller's key, so a request refused there takes no slot.
-    if idempotency_key is None:
-        # The common entry, a new return nothing waits for, is one autocommitted call: no
-        # session, no BEGIN or COMMIT of the request's (`service.accept_new_return`).
-        async with connection_gate(request), driver_connection(runtime.engine) as connection:
-            accepted = await service.accept_new_return(connection, data=data, now=now)
-        if accepted is not None:
-            runtime.relay.wake()  # committed already: the call was its own transaction
-            return accepted
-    # A keyed request (its answer is stored with the effect), a resend, or a return something
-    # waits for: the request's transaction, as `GatedSession` gives it.
+    keyed = None
+    if idempotency_key is not None:
+        keyed = await keyed_request(request, principal, idempotency_key)
+    # Gated after the caller's key, so a request refused there takes no slot. The common entry,
+    # a new return nothing waits for under a new key (or none), is one autocommitted call: no
+    # session, no BEGIN or COMMIT of the request's (`service.accept_new_return`).
+    async with connection_gate(request), driver_connection(runtime.engine) as connection:
+        accepted = await service.accept_new_return(
+            connection, data=data, now=now, keyed=keyed, answer_status=status.HTTP_202_ACCEPTED
+        )
+    if accepted is not None:
+        runtime.relay.wake()  # committed already: the call was its own transaction
+        return accepted
+    # A resend, a return something waits for, or a key used before: the request's
+    # transaction, the key claimed first, as `GatedSession` gives it.
     async with connection_gate(request), request_session(request) as session:
         return await idempotent(
             request,

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import uuid4
 
 from asyncpg import Connection
+from fastapi.encoders import jsonable_encoder
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +21,9 @@ from services.intake.history import service as history
 from services.intake.holds import service as holds
 from services.intake.returns import repository
 from services.intake.returns.schemas import RefundAccepted, RefundIn, ReturnAccepted, ReturnIn
+from shared.db import json_text
 from shared.events import EventPayload, RefundIssued, ReturnInitiated
+from shared.idempotency import KeyedRequest
 from shared.outbox import note_enqueued
 from shared.problems import Problem
 
@@ -84,14 +87,22 @@ async def accept_return(session: AsyncSession, *, data: ReturnIn, now: datetime)
 
 
 async def accept_new_return(
-    connection: Connection, *, data: ReturnIn, now: datetime
+    connection: Connection,
+    *,
+    data: ReturnIn,
+    now: datetime,
+    keyed: KeyedRequest | None = None,
+    answer_status: int = 202,
 ) -> ReturnAccepted | None:
     """The common feed entry, a new return nothing waits for, as one autocommitted call on
     asyncpg's `connection` (`repository.store_new_return_alone`): what `accept_return` writes
-    for it, without a transaction of the request's. None when it wrote nothing (the return is
-    known, or something is held for it): then `accept_return` decides, in the transaction."""
+    for it, and with `keyed` what the key's claim and completion write (the answer stored with
+    `answer_status`), without a transaction of the request's. None when it wrote nothing (the
+    return is known, something is held for it, or the key was used before): then
+    `accept_return` decides, in the transaction, after the key's claim."""
     event = ReturnInitiated(**data.model_dump())
     ce_id = uuid4()
+    accepted = ReturnAccepted(return_id=data.return_id, event_id=str(ce_id), duplicate=False)
     stored = await repository.store_new_return_alone(
         connection,
         owner=repository.Owner(data.seller_id, data.partner_id, data.awb),
@@ -99,10 +110,11 @@ async def accept_new_return(
         recorded=history.recorded_columns(
             event, occurred_at=data.initiated_at, recorded_at=now, ce_id=ce_id
         ),
+        keyed=keyed,
+        answer=None if keyed is None else json_text(jsonable_encoder(accepted)),
+        answer_status=answer_status,
     )
-    if not stored:
-        return None
-    return ReturnAccepted(return_id=data.return_id, event_id=str(ce_id), duplicate=False)
+    return accepted if stored else None
 
 
 async def accept_refund(session: AsyncSession, *, data: RefundIn, now: datetime) -> RefundAccepted:

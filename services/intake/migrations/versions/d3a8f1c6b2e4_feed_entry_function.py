@@ -13,6 +13,10 @@ The text of the writes is frozen here, as a migration's must be; the statement t
 path sends (`returns.repository._STORE_NEW_RETURN`) writes the same rows, and
 `tests/integration/test_feed_entry_one_call.py` holds the two to the same rows.
 
+`intake_store_new_return_keyed` (e5b2c9d4a716) calls this function unqualified and by its
+argument list: the two change together (a migration replacing this one, or changing its
+arguments, replaces that one in the same revision).
+
 Revision ID: d3a8f1c6b2e4
 Revises: 6b7d09a08350
 Create Date: 2026-12-05 21:00:00+00:00
