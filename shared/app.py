@@ -28,6 +28,7 @@ from shared.kafka.admin import MissingTopicsError, missing_topics, registry_topi
 from shared.kafka.consumer import ConsumerRunner, EventHandlers
 from shared.kafka.producer import make_producer
 from shared.logging import configure_logging
+from shared.migrations import code_heads, database_revisions, schema_verdict
 from shared.openapi import install_docs, install_openapi
 from shared.outbox import OutboxMixin, OutboxRelay
 from shared.problems import install_problem_handlers
@@ -83,6 +84,10 @@ class ServiceRuntime:
     wakeups: Wakeups | None = None
     # Topics the start-up check found missing (reported by /readyz until they exist).
     missing_topics: list[str] = field(default_factory=list)
+    # The revisions this code's migrations end at (None: no migrations of its own). /readyz
+    # holds the database to them: code ahead of its schema fails every request that touches
+    # what the schema lacks, and an operator should see why before the requests do.
+    code_heads: frozenset[str] | None = None
 
     async def run_when_due(
         self,
@@ -135,6 +140,25 @@ async def _start_producer(runtime: ServiceRuntime, topics: list[str]) -> None:
             log.warning("kafka not reachable yet, retrying in %.1fs: %r", backoff, exc)
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, 10.0)
+
+
+async def _check_schema(runtime: ServiceRuntime) -> None:
+    """Say once, at start-up, when the database is not at this code's schema (the service still
+    starts: /readyz reports it until someone migrates, and requests that need what is missing
+    are answered 503)."""
+    if runtime.code_heads is None:
+        return
+    for _ in range(30):
+        try:
+            async with runtime.engine.connect() as connection:
+                found = await database_revisions(connection)
+        except Exception:
+            await asyncio.sleep(1.0)  # the database is not up yet: its own check reports that
+            continue
+        verdict = schema_verdict(runtime.name, runtime.code_heads, found)
+        if verdict != "ok":
+            log.error("schema check: %s", verdict)
+        return
 
 
 async def _after_producer(runtime: ServiceRuntime, coro: Callable[[], Awaitable[None]]) -> None:
@@ -209,6 +233,8 @@ def create_service_app(
             name, settings, engine, sessionmaker, producer, relay, clock=clock or SystemClock()
         )
         app.state.runtime = runtime
+        runtime.code_heads = await asyncio.to_thread(code_heads, name)
+        runtime.tasks.append(asyncio.create_task(_check_schema(runtime), name="schema-check"))
         runtime.wakeups = Wakeups(settings.database_url)
         # Any replica's committed event wakes every replica's relay (one of them publishes).
         runtime.wakeups.on(OUTBOX_CHANNEL, relay.wake)
@@ -336,6 +362,13 @@ def create_service_app(
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unreachable: {type(exc).__name__}"
+        if runtime.code_heads is not None and checks["database"] == "ok":
+            try:
+                async with runtime.engine.connect() as connection:
+                    found = await asyncio.wait_for(database_revisions(connection), 2)
+                checks["schema"] = schema_verdict(runtime.name, runtime.code_heads, found)
+            except Exception as exc:
+                checks["schema"] = f"unknown: {type(exc).__name__}"
         if runtime.producer_ready.is_set():
             try:
                 await asyncio.wait_for(runtime.producer.client.fetch_all_metadata(), 2)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
 
@@ -20,6 +20,37 @@ def alembic_config(service: str, database_url: str) -> Config:
     cfg.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return cfg
+
+
+def code_heads(service: str) -> frozenset[str] | None:
+    """The revisions this code's migrations end at (one per branch; one in practice), or None
+    for a name without a migrations folder (an app assembled by a test)."""
+    from alembic.script import ScriptDirectory
+
+    if not (SERVICES_DIR / service / "migrations").is_dir():
+        return None
+    script = ScriptDirectory.from_config(alembic_config(service, "postgresql://unused"))
+    return frozenset(script.get_heads())
+
+
+async def database_revisions(connection: AsyncConnection) -> frozenset[str]:
+    """The revisions the database was migrated to; none when it never was."""
+    exists = await connection.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+    if not exists:
+        return frozenset()
+    rows = await connection.scalars(text("SELECT version_num FROM alembic_version"))
+    return frozenset(rows)
+
+
+def schema_verdict(service: str, code: frozenset[str], database: frozenset[str]) -> str:
+    """What /readyz says of the schema: "ok", or where the database is against the code."""
+    if database == code:
+        return "ok"
+    at = ", ".join(sorted(database)) or "never migrated"
+    return (
+        f"database at {at}, code needs {', '.join(sorted(code))}: "
+        f"run `disputedesk migrate` (or `alembic upgrade head` for {service})"
+    )
 
 
 def upgrade(service: str, database_url: str, revision: str = "head") -> None:

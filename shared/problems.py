@@ -19,7 +19,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from shared.tracing import SCOPE_TRACE_ID, current_trace_id
-from shared.transient import concurrent_duplicate_constraint, is_transient, refused_value
+from shared.transient import (
+    concurrent_duplicate_constraint,
+    is_transient,
+    refused_value,
+    schema_behind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +227,23 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if sqlstate := schema_behind(exc):
+            # Not the caller's fault and not a crash of this request: the database lacks what
+            # the code needs. An error, so that someone migrates; /readyz says the same.
+            log.error(
+                "database schema behind the code on %s %s: SQLSTATE %s; run `disputedesk migrate`",
+                request.method,
+                request.url.path,
+                sqlstate,
+            )
+            return problem_response(
+                request,
+                503,
+                "Service unavailable",
+                "This service's database is not yet migrated to the schema its code needs; "
+                "nothing was stored. Retry once it is.",
+                headers={"Retry-After": "30"},
+            )
         if is_transient(exc):
             # The database (or broker) is away for a moment: nothing was stored, and the same
             # request (same Idempotency-Key or partner delivery id) will succeed on a retry.

@@ -40,6 +40,10 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if isinstance(exc, OperationalError | InterfaceError):
         return True
+    # Code ahead of its schema: a consumer waits for the migration (retrying with backoff)
+    # rather than dead-lettering every event that meets the missing table or function.
+    if schema_behind(exc):
+        return True
     # Every pooled connection busy for the whole checkout timeout: the service is overloaded
     # for a moment, nothing was stored, and the same request will succeed later.
     if isinstance(exc, PoolTimeoutError):
@@ -63,6 +67,22 @@ def is_transient(exc: BaseException) -> bool:
         }:
             return True
     return False
+
+
+# A table, column or function the statement names is not in the database (42P01, 42703, 42883):
+# the code runs ahead of its schema (deployed before `disputedesk migrate`, or the schema rolled
+# back under it). Nothing was stored, the caller's request was fine, and it will succeed once the
+# operator migrates.
+_SCHEMA_BEHIND_SQLSTATES = frozenset({"42P01", "42703", "42883"})
+
+
+def schema_behind(exc: BaseException) -> str | None:
+    """The SQLSTATE of a statement that needs schema the database lacks, or None."""
+    for error in _database_errors(exc):
+        sqlstate = getattr(error, "sqlstate", None)
+        if sqlstate in _SCHEMA_BEHIND_SQLSTATES:
+            return str(sqlstate)
+    return None
 
 
 # Unique and exclusion violations (23505, 23P01): two requests stored the same thing at the same

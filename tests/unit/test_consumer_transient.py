@@ -52,13 +52,20 @@ def test_a_refused_connection_inside_a_wrapper_is_retried() -> None:
     "error",
     [
         _as_sqlalchemy_raises_it(asyncpg.exceptions.UniqueViolationError("duplicate key")),
-        _as_sqlalchemy_raises_it(asyncpg.exceptions.UndefinedTableError("no such table")),
+        _as_sqlalchemy_raises_it(asyncpg.exceptions.PostgresSyntaxError("syntax error")),
         ValueError("handler bug"),
     ],
-    ids=["unique-violation", "undefined-table", "value-error"],
+    ids=["unique-violation", "syntax-error", "value-error"],
 )
 def test_a_failure_of_the_handler_itself_is_not_retried(error: BaseException) -> None:
     assert not is_transient(error)
+
+
+def test_a_schema_behind_the_code_is_waited_for_not_dead_lettered() -> None:
+    # Every event would meet the missing table: dead-lettering them all would empty the stream
+    # into the DLQ until someone migrated. The consumer retries with backoff instead.
+    missing = asyncpg.exceptions.UndefinedTableError('relation "cases" does not exist')
+    assert is_transient(_as_sqlalchemy_raises_it(missing))
 
 
 def test_a_permanent_error_is_never_retried_whatever_caused_it() -> None:
