@@ -209,6 +209,21 @@ def _latest_assessments(selector: Selector, since: datetime, until: datetime) ->
     return select(row).order_by(row.event_time.desc()).limit(MAX_REVISIONS_PER_ALERT)
 
 
+async def _window_events(
+    session: AsyncSession, finding: Finding, *, at: datetime, window: timedelta
+) -> Sequence[Assessment]:
+    """The latest assessment of each event `finding` is about (`selector_for`) in the window
+    before `at`, most recent first; none when the finding is about no events or the window is
+    empty."""
+    selector = selector_for(finding)
+    if selector is None or window <= timedelta(0):
+        return ()
+    # Assessments and facts of earlier events in this consumer batch are still in the session.
+    await session.flush()
+    await assessments.write_pending(session)
+    return (await session.scalars(_latest_assessments(selector, at - window, at))).all()
+
+
 def revised_score(old: Sequence[ReasonCode], finding: Finding) -> tuple[float, list[ReasonCode]]:
     """The event's reasons with the alert's finding in place of any weaker reason of the same
     code about the same entity; risk carried from other entities counts as much as the
@@ -231,13 +246,7 @@ async def revise_for_alert(
 ) -> int:
     """Publish a raised revision of each of the finding's events in the window before `at`.
     Returns how many were revised."""
-    selector = selector_for(finding)
-    if selector is None or window <= timedelta(0):
-        return 0
-    # Assessments and facts of earlier events in this consumer batch are still in the session.
-    await session.flush()
-    await assessments.write_pending(session)
-    rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
+    rows = await _window_events(session, finding, at=at, window=window)
     why = f"re-assessed after alert on {finding.entity_type} {finding.entity_id}"
     return sum([revise(session, row, finding, why=why, at=at, alert_id=alert_id) for row in rows])
 
@@ -498,14 +507,8 @@ async def lower_outside_ring(
         entity_type="seller",
         entity_id=seller,
     )
-    selector = selector_for(finding)
-    if selector is None or window <= timedelta(0):
-        return 0
-    await session.flush()
-    await assessments.write_pending(session)
-    rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
     lowered = 0
-    for row in rows:
+    for row in await _window_events(session, finding, at=at, window=window):
         if row.band != FraudBand.HIGH.value or (row.entities or {}).get("buyer_id") in ring_buyers:
             continue
         old = [ReasonCode.model_validate(r) for r in row.reasons]
