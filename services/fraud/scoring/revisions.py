@@ -14,9 +14,11 @@ alert's events exceed `MAX_REVISIONS_PER_ALERT`.
 
 An alert's revisions only raise a band; when fraud clears a seller's claim-abuse alert (the
 seller proved ordinary, `scoring.service.clear_alerts`), the claims that alert made HIGH are
-revised down (`revise_after_clearing`). Evidence reuse is found on the claim that reuses;
-when that claim was assessed before the earlier one arrived (the two travel on different
-partitions), the earlier one's arrival revises it (`revise_claim`).
+revised down (`revise_after_clearing`), and while it stays open, those HIGH on the seller's
+claim-rate evidence are lowered to MEDIUM when that evidence falls back below the level they
+were lifted at (`lower_to_held`, `scoring.service.follow_evidence`). Evidence reuse is found
+on the claim that reuses; when that claim was assessed before the earlier one arrived (the two
+travel on different partitions), the earlier one's arrival revises it (`revise_claim`).
 """
 
 from __future__ import annotations
@@ -532,6 +534,61 @@ async def lower_outside_ring(
         )
         publish_revision(session, row, score=score, band=band, reasons=[why, *kept])
         metrics.REVISIONS_LOWERED.labels("CLAIM_ABUSE").inc()
+        lowered += 1
+    return lowered
+
+
+async def lower_to_held(
+    session: AsyncSession,
+    held: Finding,
+    *,
+    alert_id: UUID,
+    at: datetime,
+    window: timedelta,
+) -> int:
+    """When a seller's claim-rate evidence falls back below a level its claims were HIGH on
+    while its alert stays open (`service.follow_evidence`), publish a lowered revision of each
+    of its claims in the window before `at` that is HIGH on that evidence (the alert's floor or
+    revisions, or the live test at the level): `held`, the evidence as it reads now, held at
+    MEDIUM (`claim_band.held`), takes its place, so the claim is MEDIUM, as a claim the alert
+    lifts to MEDIUM is. A claim HIGH on other direct evidence stays HIGH (`lowered_score`).
+    Returns how many were lowered."""
+    lowered = 0
+    entity = f"{held.entity_type}:{held.entity_id}"
+    for row in await _window_events(session, held, at=at, window=window):
+        if row.band != FraudBand.HIGH.value:
+            continue
+        old = [ReasonCode.model_validate(r) for r in row.reasons]
+        _, kept = lowered_score(
+            old, held.pattern, held.entity_type, held.entity_id, alert_id=str(alert_id)
+        )
+        if len(kept) == len(old):
+            continue
+        score, kept = revised_score(kept, held)
+        reasons = [
+            ReasonCode(
+                code=held.code,
+                detail=(
+                    f"re-assessed when the evidence on {held.entity_type} {held.entity_id} fell "
+                    f"below its claims' HIGH level: {held.detail}"
+                )[:500],
+                contribution=round(held.contribution, 4),
+                numbers=held.numbers
+                | {
+                    "pattern": held.pattern,
+                    "entity": entity,
+                    "alert_id": str(alert_id),
+                    "revised_on_event_time": at.isoformat(),
+                },
+            ),
+            *kept,
+        ]
+        score = claim_band.kept_below_high(score, reasons)
+        band = band_of(score)
+        if band is FraudBand.HIGH:
+            continue
+        publish_revision(session, row, score=score, band=band, reasons=reasons)
+        metrics.REVISIONS_LOWERED.labels(held.pattern).inc()
         lowered += 1
     return lowered
 
