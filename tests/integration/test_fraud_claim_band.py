@@ -134,7 +134,7 @@ async def test_a_level_above_the_alert_holds_a_lucky_sellers_claims_at_medium(
 
 
 @pytest.mark.timeout(900)
-async def test_by_default_an_abuser_alerted_short_of_a_thousand_has_its_claims_since_high(
+async def test_by_default_an_abuser_alerted_short_of_a_thousand_has_its_claims_high(
     pipeline: dict[str, Any],
 ) -> None:
     # The default level is the seller's alert: a moderate abuser's claims go to an analyst (only
@@ -183,12 +183,9 @@ async def test_by_default_an_abuser_alerted_short_of_a_thousand_has_its_claims_s
         s=abuser,
     )
     assert len(claims) >= 6
-    # The claims from its alert on are HIGH; those before it, the run the test was crossed on,
-    # are lifted to MEDIUM only (a Bayes factor of 1,000 lifts them to HIGH,
-    # `seller_claim_lift_alpha`): the alert's revisions raised them.
-    assert FraudBand.HIGH.value in {str(band) for band, _ in claims}
-    assert FraudBand.LOW.value not in {str(band) for band, _ in claims}, claims
-    assert any(revision > 0 and str(band) == FraudBand.MEDIUM.value for band, revision in claims)
+    # Every claim of its window is HIGH, the earlier ones lifted by the alert's revisions.
+    assert {str(band) for band, _ in claims} == {FraudBand.HIGH.value}, claims
+    assert any(revision > 0 for _, revision in claims)
 
 
 @pytest.mark.timeout(900)
@@ -317,19 +314,22 @@ async def test_a_ring_alerted_after_its_sellers_claims_went_high_takes_back_the_
 async def test_a_sellers_claims_come_down_when_its_evidence_falls_back_and_an_abusers_stay(
     pipeline: dict[str, Any],
 ) -> None:
-    # What an alert makes of a seller's claims follows its evidence down as well as up: a seller
-    # in its category's tail whose claims then slow to its peers' rate has its HIGH claims
-    # lowered to MEDIUM while its alert stays open; an abuser far beyond keeps every claim HIGH.
+    # Set to (FRAUD_SELLER_CLAIM_FOLLOW_DOWN, FRAUD_SELLER_CLAIM_LIFT_ALPHA=1e-3), what an
+    # alert makes of a seller's claims follows its evidence down as well as up: a seller in its
+    # category's tail whose claims then slow to its peers' rate has its HIGH claims lowered to
+    # MEDIUM while its alert stays open; an abuser far beyond keeps every claim HIGH.
     fraud = pipeline["fraud"]
     category = uid("cat")
-    config = default_config()
+    config = replace(default_config(), seller_claim_lift_alpha=1e-3, seller_claim_follow_down=True)
     high, lift = config.seller_claim_high_log_bf, config.seller_claim_lift_log_bf
 
     async def score(events: list[EventPayload]) -> list[Any]:
         out = []
         async with fraud.runtime.sessionmaker() as session, session.begin():
             for e in events:
-                assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+                assessed = await assess_event(
+                    session, payload=e, subject_event_id=uuid.uuid4(), config=config
+                )
                 if isinstance(e, SellerEscalationFiled):
                     out.append(assessed)
         return out

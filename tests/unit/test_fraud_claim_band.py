@@ -179,11 +179,17 @@ def test_a_colluding_sellers_claim_abuse_evidence_lifts_none_of_its_claims_to_hi
 LIFT = math.log(1000)
 
 
-def test_the_claims_before_an_alert_are_high_only_at_ten_times_the_alert() -> None:
-    # The claims before the alert are the run the test crossed on: where an honest seller's
-    # luck lies. By Ville's bound at most 0.1 % of honest sellers ever get them lifted.
-    assert FraudSettings().seller_claim_lift_alpha == 1e-3
-    assert math.isclose(default_config().seller_claim_lift_log_bf, LIFT)
+def test_the_claims_before_an_alert_are_lifted_at_the_claims_level_by_default() -> None:
+    # Set at 1e-3, the claims before the alert (the run the test was crossed on, where an
+    # honest seller's luck lies) need a Bayes factor of 1,000; by default they need the
+    # claims' own level, and the levels are not followed down (a moderate abuser's evidence
+    # hovers about its alert as an honest seller's does).
+    assert FraudSettings().seller_claim_lift_alpha == 1e-2
+    assert FraudSettings().seller_claim_follow_down is False
+    assert math.isclose(default_config().seller_claim_lift_log_bf, DEFAULT)
+    assert math.isclose(
+        replace(default_config(), seller_claim_lift_alpha=1e-3).seller_claim_lift_log_bf, LIFT
+    )
     # Never below the claims' own level.
     loose = replace(default_config(), seller_claim_high_alpha=1e-4, seller_claim_lift_alpha=1e-2)
     assert math.isclose(loose.seller_claim_lift_log_bf, math.log(1e4))

@@ -56,8 +56,9 @@ class ScoringConfig:
     # 1/this (see settings, `scoring.claim_band`).
     seller_claim_high_alpha: float = 1e-2
     # The Bayes factor at which it makes its claims filed before its alert HIGH is 1/this, at
-    # least 1/seller_claim_high_alpha (see settings).
-    seller_claim_lift_alpha: float = 1e-3
+    # least 1/seller_claim_high_alpha; whether those levels are followed down (see settings).
+    seller_claim_lift_alpha: float = 1e-2
+    seller_claim_follow_down: bool = False
     # The Bayes factor a QC hub without named agents alerts at is 1/this (see settings).
     qc_unnamed_hub_seq_alpha: float = 1e-3
     # The Bayes factor a buyer's wrong/used sequential test alerts at is 1/this (see settings).
@@ -111,6 +112,7 @@ class ScoringConfig:
             seller_seq_alpha=s.seller_seq_alpha,
             seller_claim_high_alpha=s.seller_claim_high_alpha,
             seller_claim_lift_alpha=s.seller_claim_lift_alpha,
+            seller_claim_follow_down=s.seller_claim_follow_down,
             qc_unnamed_hub_seq_alpha=s.qc_unnamed_hub_seq_alpha,
             buyer_seq_alpha=s.buyer_seq_alpha,
             pilferage_onset_step_days=s.pilferage_onset_step_days,

@@ -18,15 +18,15 @@ way by 0.1 % too, however large a share of the claims the alerted seller holds (
 share is the sum over honest sellers of their share times their chance, at most the largest
 chance). Between the alert and that level the evidence stops at MEDIUM (`BELOW_HIGH`), and weak
 signs combined with it cannot lift it across into HIGH. Once the seller's evidence reaches the
-level, its floor makes its claims filed from then on HIGH. Its claims filed before the alert,
-which its revisions reach, are HIGH only from a second level, 1/`seller_claim_lift_alpha` (1e-3,
-a factor of 1,000, by default): they are the run the test was crossed on, the very claims an
-honest seller's luck is made of, while the claims after the alert come at whatever rate the
-seller has; by Ville's bound at most 0.1 % of honest sellers ever have them lifted. Both levels
-are followed down as well as up: when the seller's evidence, read again on its claims and
-deliveries, falls back below a level its claims were HIGH on, those claims go back to MEDIUM
-(`service.follow_evidence`, `stage`, `crossed`) while the alert waits for an analyst or for the
-seller to prove ordinary.
+level, its floor makes its claims filed from then on HIGH, and its revisions lift the claims
+filed before the alert to HIGH from a second level, 1/`seller_claim_lift_alpha` (by default the
+same): those are the run the test was crossed on, the very claims an honest seller's luck is
+made of; set at 1e-3, by Ville's bound at most 0.1 % of honest sellers ever have them lifted.
+With `seller_claim_follow_down` both levels are followed down as well as up: when the seller's
+evidence, read again on its claims and deliveries, falls back below a level its claims were HIGH
+on, those claims go back to MEDIUM while the alert stays open (`service.follow_evidence`,
+`stage`, `crossed`). Neither is the default: a moderate abuser's evidence hovers about its alert
+as an honest seller's does, and is found late, so its claims went down with the honest ones.
 
 A seller in a seller-buyer collusion ring (an open alert on one of its pairs) is alerted for
 claim abuse on the claims its ring made: those claims are HIGH on the ring's alert, and its

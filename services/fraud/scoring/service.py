@@ -1130,19 +1130,22 @@ async def raise_alerts(
 async def follow_evidence(session: AsyncSession, a: Assessor, alerts: list[OpenAlert]) -> None:
     """What a seller's open claim-abuse alert makes of the seller's claims follows the seller's
     claim-rate evidence as it is read again on this event (its claim, or a delivery of a
-    flagged seller), up and down (`claim_band.stage`): below the claims' HIGH level they are
-    MEDIUM; from there the claims filed since the alert are HIGH (its floor); from the lift
-    level on, those filed before it too (its revisions). When the evidence crosses a level the
-    alert takes the reading as its evidence (so that its floor follows, and it acts once per
-    crossing) and revises the claims of the range it crossed: raised to HIGH on the way up
-    (`revise_for_alert`), lowered to MEDIUM on the way down (`revisions.lower_to_held`). The
-    alert itself stays open until the seller proves ordinary (`clear_alerts`).
+    flagged seller) (`claim_band.stage`): below the claims' HIGH level they are MEDIUM; from
+    there the claims filed since the alert are HIGH (its floor); from the lift level on, those
+    filed before it too (its revisions). When the evidence crosses a level upwards the alert
+    takes the reading as its evidence (so that its floor follows, and it acts once per
+    crossing) and raises the claims of the range the level governs to HIGH
+    (`revise_for_alert`). At the default levels (both the alert's) this is the alert lifting
+    its window once its evidence reaches the claims' level.
 
-    Why down too: the claims' HIGH says the seller's evidence is at a level few honest sellers
-    ever reach (Ville's bound is on the evidence's maximum); a run of luck reaches a maximum
-    and falls back, and without this an honest seller lifted there by luck kept its claims HIGH
-    for as long as its alert stayed open. A rate test's finding (p at most 1e-4) is past every
-    level and is left alone, as is a seller in a collusion ring (`claim_band.in_ring`)."""
+    With `seller_claim_follow_down` it follows the evidence down too: a crossing downwards
+    lowers the claims of the range to MEDIUM (`revisions.lower_to_held`) while the alert stays
+    open (until the seller proves ordinary, `clear_alerts`). Why one might: the claims' HIGH
+    says the seller's evidence is at a level few honest sellers ever reach, and a run of luck
+    reaches a maximum and falls back. Why it is not the default: a moderate abuser's evidence
+    hovers about the alert as an honest seller's does, and its claims went down with it (see
+    settings). A rate test's finding (p at most 1e-4) is past every level and is left alone,
+    as is a seller in a collusion ring (`claim_band.in_ring`)."""
     high, lift = a.config.seller_claim_high_log_bf, a.config.seller_claim_lift_log_bf
     for alert in alerts:
         if alert.pattern != claim_abuse.PATTERN or alert.entity_type != "seller":
@@ -1155,20 +1158,25 @@ async def follow_evidence(session: AsyncSession, a: Assessor, alerts: list[OpenA
             for f in a.evaluated.get((alert.entity_type, alert.entity_id), [])
             if f.pattern == alert.pattern and f.alert
         ]
-        if was is None or key in a.looked_back or (test is None and not sure):
+        if was is None or (test is None and not sure):
             continue
         # A live rate-test finding is past every level (stage None: taken as the top one).
         readings = [claim_band.stage(f.numbers, high, lift) for f in sure]
         now = max(2 if r is None else r for r in readings) if readings else None
         if test is not None:
             now = max(now or 0, claim_band.stage(test.numbers(), high, lift) or 0)
-        if now is None or now == was:
+        if now is None or now == was or (now < was and not a.config.seller_claim_follow_down):
             continue
         if now > was:
             # Raised on an alert-worthy finding of the pattern at the level reached.
-            f = max(sure, key=lambda f: f.contribution, default=None)
-            if f is None or (claim_band.stage(f.numbers, high, lift) or 2) < now:
+            at_level = [f for f in sure if (claim_band.stage(f.numbers, high, lift) or 2) >= now]
+            if not at_level:
                 continue
+            f = max(at_level, key=lambda f: f.contribution)
+        elif key in a.looked_back:
+            # A late scan's test ends at its journey's end, days before the seller's latest
+            # record: it can lift, not lower (as it can add to an alert, not clear it).
+            continue
         elif test is not None:
             f = Finding(
                 claim_band.SEQUENTIAL_CODE,
