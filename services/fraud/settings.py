@@ -74,8 +74,9 @@ class FraudSettings(ServiceSettings):
     # seller_claim_follow_down, the claims HIGH on a seller's claim-rate evidence are lowered to
     # MEDIUM when it falls back below the level they were lifted at while the alert stays open.
     # Neither is the default: on dev 101, 1e-3 with following down took honest escalations HIGH
-    # 21 -> 13 of 300 and claim-abuse claims HIGH 62 -> 33 of 67 (moderate abusers are alerted
-    # late, and their evidence hovers about the alert as an honest seller's does;
+    # 21 -> 13 of 300 and claim-abuse claims HIGH 62 -> 33 of 67, following down alone 21 -> 21
+    # and 62 -> 41 (moderate abusers are alerted late, and their evidence hovers about the alert
+    # as an honest seller's does;
     # `scoring.service.follow_evidence`; docs/fraud-detection.md, "What makes an escalation
     # HIGH").
     seller_claim_lift_alpha: float = 1e-2
