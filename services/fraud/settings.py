@@ -68,6 +68,19 @@ class FraudSettings(ServiceSettings):
     # 22 -> 7 of 300 honest HIGH (`scoring.claim_band`; docs/fraud-detection.md, "What makes an
     # escalation HIGH").
     seller_claim_high_alpha: float = 1e-2
+    # The claims a seller filed before its alert (its revisions) are HIGH only at a Bayes factor
+    # of 1/seller_claim_lift_alpha, never below the claims' level (MEDIUM from there up to it):
+    # they are the run the test was crossed on, where an honest seller's luck lies. With
+    # seller_claim_follow_down, the claims HIGH on a seller's claim-rate evidence are lowered to
+    # MEDIUM when it falls back below the level they were lifted at while the alert stays open.
+    # Neither is the default: on dev 101, 1e-3 with following down took honest escalations HIGH
+    # 21 -> 13 of 300 and claim-abuse claims HIGH 62 -> 33 of 67, following down alone 21 -> 21
+    # and 62 -> 41 (moderate abusers are alerted late, and their evidence hovers about the alert
+    # as an honest seller's does;
+    # `scoring.service.follow_evidence`; docs/fraud-detection.md, "What makes an escalation
+    # HIGH").
+    seller_claim_lift_alpha: float = 1e-2
+    seller_claim_follow_down: bool = False
     # A hub whose partner names no agents (desipost) is QC-alerted at a Bayes factor of
     # 1/qc_unnamed_hub_seq_alpha, not 1/seq_alpha: it cannot be held to the named hubs' second
     # condition (telling without its worst agent), and this level holds it to their false-alarm

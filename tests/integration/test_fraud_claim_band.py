@@ -308,3 +308,90 @@ async def test_a_ring_alerted_after_its_sellers_claims_went_high_takes_back_the_
     others = [v for e, v in after.items() if e != str(ring.escalation_id)]
     assert FraudBand.HIGH.value not in {b for b, _ in others}
     assert all(r[0]["code"] == "RING_EXPLAINS" for _, r in others)
+
+
+@pytest.mark.timeout(900)
+async def test_a_sellers_claims_come_down_when_its_evidence_falls_back_and_an_abusers_stay(
+    pipeline: dict[str, Any],
+) -> None:
+    # Set to (FRAUD_SELLER_CLAIM_FOLLOW_DOWN, FRAUD_SELLER_CLAIM_LIFT_ALPHA=1e-3), what an
+    # alert makes of a seller's claims follows its evidence down as well as up: a seller in its
+    # category's tail whose claims then slow to its peers' rate has its HIGH claims lowered to
+    # MEDIUM while its alert stays open; an abuser far beyond keeps every claim HIGH.
+    fraud = pipeline["fraud"]
+    category = uid("cat")
+    config = replace(default_config(), seller_claim_lift_alpha=1e-3, seller_claim_follow_down=True)
+    high, lift = config.seller_claim_high_log_bf, config.seller_claim_lift_log_bf
+
+    async def score(events: list[EventPayload]) -> list[Any]:
+        out = []
+        async with fraud.runtime.sessionmaker() as session, session.begin():
+            for e in events:
+                assessed = await assess_event(
+                    session, payload=e, subject_event_id=uuid.uuid4(), config=config
+                )
+                if isinstance(e, SellerEscalationFiled):
+                    out.append(assessed)
+        return out
+
+    async def alert(seller: str) -> list[Any]:
+        return await rows(
+            fraud,
+            "SELECT status, evidence FROM alerts WHERE pattern = 'CLAIM_ABUSE' "
+            "AND entity_id = :s ORDER BY raised_at",
+            s=seller,
+        )
+
+    async def latest(seller: str) -> list[tuple[str, Any]]:
+        found = await rows(
+            fraud,
+            "SELECT DISTINCT ON (a.escalation_id) a.band, a.reasons FROM assessments a "
+            "JOIN return_facts f USING (return_id) WHERE f.seller_id = :s "
+            "AND a.escalation_id IS NOT NULL ORDER BY a.escalation_id, a.revision DESC",
+            s=seller,
+        )
+        return [(str(b), r) for b, r in found]
+
+    for s in range(8):
+        await score(journeys(f"{category}-peer{s}", category, spaced(0, 40, 2), {7, 27}))
+    tail, abuser = uid("S-TAIL"), uid("S-ABUSER")
+    for seller in (tail, abuser):
+        await score(journeys(seller, category, spaced(0, 40, 2), {10, 30}))
+
+    # The seller in the tail claims on one delivery in three until alerted, and twice more.
+    day = 20.0
+    for i in range(60):
+        await score(journeys(tail, category, [day], {0} if i % 3 == 0 else set()))
+        day += 1 / 3
+        if await alert(tail):
+            break
+    for _ in range(2):
+        await score(journeys(tail, category, [day], {0}))
+        day += 1 / 3
+    [(status, evidence)] = await alert(tail)
+    assert status == "open" and evidence["numbers"]["log_bayes_factor"] >= high
+    bands = [b for b, _ in await latest(tail)]
+    assert FraudBand.HIGH.value in bands, bands
+
+    # Then it claims as its peers do (one in twenty): its evidence falls below the alert, not
+    # so far that it proves ordinary.
+    fell = False
+    for i in range(200):
+        await score(journeys(tail, category, [day], {0} if i % 20 == 19 else set()))
+        day += 1 / 3
+        [(status, evidence)] = await alert(tail)
+        if evidence["numbers"]["log_bayes_factor"] < high:
+            fell = status == "open"
+            break
+    assert fell, evidence
+    after = await latest(tail)
+    assert FraudBand.HIGH.value not in {b for b, _ in after}, after
+    lowered = [b for b, r in after if "fell below" in r[0]["detail"]]
+    assert lowered and set(lowered) == {FraudBand.MEDIUM.value}, after
+
+    # The abuser claims on every other delivery: far beyond the lift level, every claim HIGH.
+    for i in range(70):
+        await score(journeys(abuser, category, [20 + i / 2], {0} if i % 2 == 0 else set()))
+    [(status, evidence)] = await alert(abuser)
+    assert status == "open" and evidence["numbers"]["log_bayes_factor"] >= lift
+    assert {b for b, _ in await latest(abuser)} == {FraudBand.HIGH.value}

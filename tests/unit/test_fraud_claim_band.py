@@ -7,11 +7,19 @@ level of a setting above it (1e-3, a Bayes factor of 1,000)."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.scoring.base import default_config
-from services.fraud.scoring.claim_band import held, is_held, kept_below_high, short_of_high
+from services.fraud.scoring.claim_band import (
+    crossed,
+    held,
+    is_held,
+    kept_below_high,
+    short_of_high,
+    stage,
+)
 from services.fraud.scoring.revisions import revised_claim
 from services.fraud.settings import FraudSettings
 from shared.events import FraudBand, ReasonCode
@@ -163,3 +171,58 @@ def test_a_colluding_sellers_claim_abuse_evidence_lifts_none_of_its_claims_to_hi
         "SELLER_CLAIM_RATE_HIGH", "p", 0.9, "CLAIM_ABUSE", "seller", "S-1", {"p_value": 1e-6}
     )
     assert held(rate_test, 0.9, HIGH, {"S-1"})[1] == 0.79
+
+
+# What an alert makes of a seller's claims follows its evidence, up and down, at two levels:
+# the claims' HIGH level for the claims filed since the alert, the lift level (a Bayes factor of
+# 1,000 by default) for those filed before it (`claim_band.stage`, `service.follow_evidence`).
+LIFT = math.log(1000)
+
+
+def test_the_claims_before_an_alert_are_lifted_at_the_claims_level_by_default() -> None:
+    # Set at 1e-3, the claims before the alert (the run the test was crossed on, where an
+    # honest seller's luck lies) need a Bayes factor of 1,000; by default they need the
+    # claims' own level, and the levels are not followed down (a moderate abuser's evidence
+    # hovers about its alert as an honest seller's does).
+    assert FraudSettings().seller_claim_lift_alpha == 1e-2
+    assert FraudSettings().seller_claim_follow_down is False
+    assert math.isclose(default_config().seller_claim_lift_log_bf, DEFAULT)
+    assert math.isclose(
+        replace(default_config(), seller_claim_lift_alpha=1e-3).seller_claim_lift_log_bf, LIFT
+    )
+    # Never below the claims' own level.
+    loose = replace(default_config(), seller_claim_high_alpha=1e-4, seller_claim_lift_alpha=1e-2)
+    assert math.isclose(loose.seller_claim_lift_log_bf, math.log(1e4))
+
+
+def test_a_sellers_evidence_reads_as_a_stage() -> None:
+    assert stage(seller_rate(DEFAULT - 0.1).numbers, DEFAULT, LIFT) == 0
+    assert stage(seller_rate(DEFAULT).numbers, DEFAULT, LIFT) == 1
+    assert stage(seller_rate(LIFT - 0.01).numbers, DEFAULT, LIFT) == 1
+    assert stage(seller_rate(LIFT).numbers, DEFAULT, LIFT) == 2
+    # A rate test's finding is no sequential evidence: left alone.
+    assert stage({"test": "rate", "p": 1e-5}, DEFAULT, LIFT) is None
+    assert stage({"test": "sequential"}, DEFAULT, LIFT) is None
+
+
+def test_the_claims_that_change_band_as_the_evidence_moves() -> None:
+    # (since the alert, before it)
+    assert crossed(1, 2) == (False, True)
+    assert crossed(2, 1) == (False, True)
+    assert crossed(2, 0) == (True, True)
+    assert crossed(0, 2) == (True, True)
+    assert crossed(0, 1) == (True, False)
+    assert crossed(1, 0) == (True, False)
+    assert crossed(1, 1) == (False, False)
+
+
+def test_evidence_at_the_alert_holds_the_claims_before_it_at_medium() -> None:
+    at_alert = seller_rate(5.0)
+    # Filed since the alert: HIGH at the claims' level.
+    same, weight = held(at_alert, 0.85, DEFAULT)
+    assert same is at_alert and weight == 0.85
+    # Filed before it: held at MEDIUM short of the lift level.
+    before, weight = held(at_alert, 0.85, LIFT)
+    assert weight < 0.8 and is_held(before.numbers)
+    beyond = seller_rate(LIFT + 0.5)
+    assert held(beyond, 0.9, LIFT)[0] is beyond

@@ -55,6 +55,10 @@ class ScoringConfig:
     # The Bayes factor at which a seller's claim-rate evidence makes its claims HIGH is
     # 1/this (see settings, `scoring.claim_band`).
     seller_claim_high_alpha: float = 1e-2
+    # The Bayes factor at which it makes its claims filed before its alert HIGH is 1/this, at
+    # least 1/seller_claim_high_alpha; whether those levels are followed down (see settings).
+    seller_claim_lift_alpha: float = 1e-2
+    seller_claim_follow_down: bool = False
     # The Bayes factor a QC hub without named agents alerts at is 1/this (see settings).
     qc_unnamed_hub_seq_alpha: float = 1e-3
     # The Bayes factor a buyer's wrong/used sequential test alerts at is 1/this (see settings).
@@ -107,6 +111,8 @@ class ScoringConfig:
             seller_recent_days=s.seller_recent_days,
             seller_seq_alpha=s.seller_seq_alpha,
             seller_claim_high_alpha=s.seller_claim_high_alpha,
+            seller_claim_lift_alpha=s.seller_claim_lift_alpha,
+            seller_claim_follow_down=s.seller_claim_follow_down,
             qc_unnamed_hub_seq_alpha=s.qc_unnamed_hub_seq_alpha,
             buyer_seq_alpha=s.buyer_seq_alpha,
             pilferage_onset_step_days=s.pilferage_onset_step_days,
@@ -126,6 +132,12 @@ class ScoringConfig:
     def seller_claim_high_log_bf(self) -> float:
         """The log Bayes factor of a seller's claim-rate evidence that makes its claims HIGH."""
         return math.log(1 / self.seller_claim_high_alpha)
+
+    @property
+    def seller_claim_lift_log_bf(self) -> float:
+        """The log Bayes factor of a seller's claim-rate evidence that makes its claims filed
+        before its alert HIGH (never below `seller_claim_high_log_bf`)."""
+        return max(math.log(1 / self.seller_claim_lift_alpha), self.seller_claim_high_log_bf)
 
     def revision_window(self, pattern: str) -> timedelta:
         """How far back an alert of `pattern` re-assesses its entity's events: the window its

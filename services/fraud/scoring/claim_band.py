@@ -18,8 +18,15 @@ way by 0.1 % too, however large a share of the claims the alerted seller holds (
 share is the sum over honest sellers of their share times their chance, at most the largest
 chance). Between the alert and that level the evidence stops at MEDIUM (`BELOW_HIGH`), and weak
 signs combined with it cannot lift it across into HIGH. Once the seller's evidence reaches the
-level, its alert lifts its earlier claims to HIGH (`service.lift_when_sure`), and its floor makes
-its later ones HIGH.
+level, its floor makes its claims filed from then on HIGH, and its revisions lift the claims
+filed before the alert to HIGH from a second level, 1/`seller_claim_lift_alpha` (by default the
+same): those are the run the test was crossed on, the very claims an honest seller's luck is
+made of; set at 1e-3, by Ville's bound at most 0.1 % of honest sellers ever have them lifted.
+With `seller_claim_follow_down` both levels are followed down as well as up: when the seller's
+evidence, read again on its claims and deliveries, falls back below a level its claims were HIGH
+on, those claims go back to MEDIUM while the alert stays open (`service.follow_evidence`,
+`stage`, `crossed`). Neither is the default: a moderate abuser's evidence hovers about its alert
+as an honest seller's does, and is found late, so its claims went down with the honest ones.
 
 A seller in a seller-buyer collusion ring (an open alert on one of its pairs) is alerted for
 claim abuse on the claims its ring made: those claims are HIGH on the ring's alert, and its
@@ -60,6 +67,25 @@ def short_of_high(
         return False
     log_bf = numbers.get("log_bayes_factor")
     return isinstance(log_bf, int | float) and float(log_bf) < high_log_bf
+
+
+def stage(numbers: Mapping[str, object], high_log_bf: float, lift_log_bf: float) -> int | None:
+    """How far a seller's claim-rate sequential evidence (a finding's or an alert's numbers)
+    reaches: 0 short of its claims' HIGH level (`high_log_bf`), so its claims are MEDIUM; 1 from
+    there, so the claims filed since its alert are HIGH; 2 from the lift level (`lift_log_bf`)
+    on, so those filed before the alert are HIGH too. None for other evidence (a rate test)."""
+    if numbers.get("test") != "sequential":
+        return None
+    log_bf = numbers.get("log_bayes_factor")
+    if not isinstance(log_bf, int | float):
+        return None
+    return 0 if log_bf < high_log_bf else 1 if log_bf < lift_log_bf else 2
+
+
+def crossed(was: int, now: int) -> tuple[bool, bool]:
+    """Which of an alerted seller's claims change band as its evidence moves from stage `was`
+    to stage `now` (`stage`): those filed since its alert, those filed before it."""
+    return (was >= 1) != (now >= 1), (was >= 2) != (now >= 2)
 
 
 def in_ring(f: Finding, ring_sellers: Collection[str]) -> bool:

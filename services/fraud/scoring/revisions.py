@@ -14,9 +14,11 @@ alert's events exceed `MAX_REVISIONS_PER_ALERT`.
 
 An alert's revisions only raise a band; when fraud clears a seller's claim-abuse alert (the
 seller proved ordinary, `scoring.service.clear_alerts`), the claims that alert made HIGH are
-revised down (`revise_after_clearing`). Evidence reuse is found on the claim that reuses;
-when that claim was assessed before the earlier one arrived (the two travel on different
-partitions), the earlier one's arrival revises it (`revise_claim`).
+revised down (`revise_after_clearing`), and while it stays open, those HIGH on the seller's
+claim-rate evidence are lowered to MEDIUM when that evidence falls back below the level they
+were lifted at (`lower_to_held`, `scoring.service.follow_evidence`). Evidence reuse is found
+on the claim that reuses; when that claim was assessed before the earlier one arrived (the two
+travel on different partitions), the earlier one's arrival revises it (`revise_claim`).
 """
 
 from __future__ import annotations
@@ -209,6 +211,21 @@ def _latest_assessments(selector: Selector, since: datetime, until: datetime) ->
     return select(row).order_by(row.event_time.desc()).limit(MAX_REVISIONS_PER_ALERT)
 
 
+async def _window_events(
+    session: AsyncSession, finding: Finding, *, at: datetime, window: timedelta
+) -> Sequence[Assessment]:
+    """The latest assessment of each event `finding` is about (`selector_for`) in the window
+    before `at`, most recent first; none when the finding is about no events or the window is
+    empty."""
+    selector = selector_for(finding)
+    if selector is None or window <= timedelta(0):
+        return ()
+    # Assessments and facts of earlier events in this consumer batch are still in the session.
+    await session.flush()
+    await assessments.write_pending(session)
+    return (await session.scalars(_latest_assessments(selector, at - window, at))).all()
+
+
 def revised_score(old: Sequence[ReasonCode], finding: Finding) -> tuple[float, list[ReasonCode]]:
     """The event's reasons with the alert's finding in place of any weaker reason of the same
     code about the same entity; risk carried from other entities counts as much as the
@@ -231,13 +248,7 @@ async def revise_for_alert(
 ) -> int:
     """Publish a raised revision of each of the finding's events in the window before `at`.
     Returns how many were revised."""
-    selector = selector_for(finding)
-    if selector is None or window <= timedelta(0):
-        return 0
-    # Assessments and facts of earlier events in this consumer batch are still in the session.
-    await session.flush()
-    await assessments.write_pending(session)
-    rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
+    rows = await _window_events(session, finding, at=at, window=window)
     why = f"re-assessed after alert on {finding.entity_type} {finding.entity_id}"
     return sum([revise(session, row, finding, why=why, at=at, alert_id=alert_id) for row in rows])
 
@@ -498,14 +509,8 @@ async def lower_outside_ring(
         entity_type="seller",
         entity_id=seller,
     )
-    selector = selector_for(finding)
-    if selector is None or window <= timedelta(0):
-        return 0
-    await session.flush()
-    await assessments.write_pending(session)
-    rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
     lowered = 0
-    for row in rows:
+    for row in await _window_events(session, finding, at=at, window=window):
         if row.band != FraudBand.HIGH.value or (row.entities or {}).get("buyer_id") in ring_buyers:
             continue
         old = [ReasonCode.model_validate(r) for r in row.reasons]
@@ -529,6 +534,61 @@ async def lower_outside_ring(
         )
         publish_revision(session, row, score=score, band=band, reasons=[why, *kept])
         metrics.REVISIONS_LOWERED.labels("CLAIM_ABUSE").inc()
+        lowered += 1
+    return lowered
+
+
+async def lower_to_held(
+    session: AsyncSession,
+    held: Finding,
+    *,
+    alert_id: UUID,
+    at: datetime,
+    window: timedelta,
+) -> int:
+    """When a seller's claim-rate evidence falls back below a level its claims were HIGH on
+    while its alert stays open (`service.follow_evidence`), publish a lowered revision of each
+    of its claims in the window before `at` that is HIGH on that evidence (the alert's floor or
+    revisions, or the live test at the level): `held`, the evidence as it reads now, held at
+    MEDIUM (`claim_band.held`), takes its place, so the claim is MEDIUM, as a claim the alert
+    lifts to MEDIUM is. A claim HIGH on other direct evidence stays HIGH (`lowered_score`).
+    Returns how many were lowered."""
+    lowered = 0
+    entity = f"{held.entity_type}:{held.entity_id}"
+    for row in await _window_events(session, held, at=at, window=window):
+        if row.band != FraudBand.HIGH.value:
+            continue
+        old = [ReasonCode.model_validate(r) for r in row.reasons]
+        _, kept = lowered_score(
+            old, held.pattern, held.entity_type, held.entity_id, alert_id=str(alert_id)
+        )
+        if len(kept) == len(old):
+            continue
+        score, kept = revised_score(kept, held)
+        reasons = [
+            ReasonCode(
+                code=held.code,
+                detail=(
+                    f"re-assessed when the evidence on {held.entity_type} {held.entity_id} fell "
+                    f"below its claims' HIGH level: {held.detail}"
+                )[:500],
+                contribution=round(held.contribution, 4),
+                numbers=held.numbers
+                | {
+                    "pattern": held.pattern,
+                    "entity": entity,
+                    "alert_id": str(alert_id),
+                    "revised_on_event_time": at.isoformat(),
+                },
+            ),
+            *kept,
+        ]
+        score = claim_band.kept_below_high(score, reasons)
+        band = band_of(score)
+        if band is FraudBand.HIGH:
+            continue
+        publish_revision(session, row, score=score, band=band, reasons=reasons)
+        metrics.REVISIONS_LOWERED.labels(held.pattern).inc()
         lowered += 1
     return lowered
 

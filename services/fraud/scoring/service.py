@@ -556,7 +556,7 @@ async def _assess(
 
     await refresh_risk(session, a, stored, subject_event_id)
     alert_ids = await raise_alerts(session, a, subject_event_id)
-    await lift_when_sure(session, a, still_open)
+    await follow_evidence(session, a, still_open)
     for escalation, finding in a.late_reuses:
         await revise_claim(
             session,
@@ -1103,8 +1103,10 @@ async def raise_alerts(
         )
         metrics.ALERTS.labels(f.pattern).inc()
         # A seller's claim-rate evidence short of its claims' HIGH level lifts them to MEDIUM.
+        # A seller's claim-rate evidence lifts its claims filed before the alert to HIGH only
+        # at the lift level, and to MEDIUM short of it (`follow_evidence`).
         held, _ = claim_band.held(
-            f, f.contribution, a.config.seller_claim_high_log_bf, await ring_sellers(session, f)
+            f, f.contribution, a.config.seller_claim_lift_log_bf, await ring_sellers(session, f)
         )
         await revise_for_alert(
             session,
@@ -1125,38 +1127,104 @@ async def raise_alerts(
     return raised
 
 
-async def lift_when_sure(session: AsyncSession, a: Assessor, alerts: list[OpenAlert]) -> None:
-    """A seller's claim-abuse alert raised on evidence short of its claims' HIGH level lifted
-    them to MEDIUM (`claim_band`). Once the seller's live evidence reaches that level, the alert
-    lifts its claims in the window to HIGH, and its evidence becomes the live one's, so that it
-    does so once and its floor makes the seller's later claims HIGH."""
-    high = a.config.seller_claim_high_log_bf
+async def follow_evidence(session: AsyncSession, a: Assessor, alerts: list[OpenAlert]) -> None:
+    """What a seller's open claim-abuse alert makes of the seller's claims follows the seller's
+    claim-rate evidence as it is read again on this event (its claim, or a delivery of a
+    flagged seller) (`claim_band.stage`): below the claims' HIGH level they are MEDIUM; from
+    there the claims filed since the alert are HIGH (its floor); from the lift level on, those
+    filed before it too (its revisions). When the evidence crosses a level upwards the alert
+    takes the reading as its evidence (so that its floor follows, and it acts once per
+    crossing) and raises the claims of the range the level governs to HIGH
+    (`revise_for_alert`). At the default levels (both the alert's) this is the alert lifting
+    its window once its evidence reaches the claims' level.
+
+    With `seller_claim_follow_down` it follows the evidence down too: a crossing downwards
+    lowers the claims of the range to MEDIUM (`revisions.lower_to_held`) while the alert stays
+    open (until the seller proves ordinary, `clear_alerts`). Why one might: the claims' HIGH
+    says the seller's evidence is at a level few honest sellers ever reach, and a run of luck
+    reaches a maximum and falls back. Why it is not the default: a moderate abuser's evidence
+    hovers about the alert as an honest seller's does, and its claims went down with it (see
+    settings). A rate test's finding (p at most 1e-4) is past every level and is left alone,
+    as is a seller in a collusion ring (`claim_band.in_ring`)."""
+    high, lift = a.config.seller_claim_high_log_bf, a.config.seller_claim_lift_log_bf
     for alert in alerts:
-        numbers = (alert.evidence or {}).get("numbers") or {}
-        if not claim_band.short_of_high(alert.pattern, alert.entity_type, numbers, high):
+        if alert.pattern != claim_abuse.PATTERN or alert.entity_type != "seller":
             continue
+        key = (alert.pattern, alert.entity_type, alert.entity_id)
+        was = claim_band.stage((alert.evidence or {}).get("numbers") or {}, high, lift)
+        test = a.sequential.get(key)
         sure = [
             f
             for f in a.evaluated.get((alert.entity_type, alert.entity_id), [])
-            if f.pattern == alert.pattern
-            and f.alert
-            and not claim_band.short_of_high(f.pattern, f.entity_type, f.numbers, high)
+            if f.pattern == alert.pattern and f.alert
         ]
-        if not sure:
+        if was is None or (test is None and not sure):
             continue
-        f = max(sure, key=lambda f: f.contribution)
+        # A live rate-test finding is past every level (stage None: taken as the top one).
+        readings = [claim_band.stage(f.numbers, high, lift) for f in sure]
+        now = max(2 if r is None else r for r in readings) if readings else None
+        if test is not None:
+            now = max(now or 0, claim_band.stage(test.numbers(), high, lift) or 0)
+        if now is None or now == was or (now < was and not a.config.seller_claim_follow_down):
+            continue
+        if now > was:
+            # Raised on an alert-worthy finding of the pattern at the level reached.
+            at_level = [f for f in sure if (claim_band.stage(f.numbers, high, lift) or 2) >= now]
+            if not at_level:
+                continue
+            f = max(at_level, key=lambda f: f.contribution)
+        elif key in a.looked_back:
+            # A late scan's test ends at its journey's end, days before the seller's latest
+            # record: it can lift, not lower (as it can add to an alert, not clear it).
+            continue
+        elif test is not None:
+            f = Finding(
+                claim_band.SEQUENTIAL_CODE,
+                f"the seller's claim-rate evidence now: {test.detail()}",
+                claim_band.BELOW_HIGH,
+                *key,
+                numbers=test.numbers(),
+            )
+        else:
+            f = max(sure, key=lambda f: f.contribution)
         if await ring_sellers(session, f):
             continue
-        evidence = alert.evidence | {"code": f.code, "detail": f.detail, "numbers": f.numbers}
+        strength = max(f.contribution, _HIGH)
+        since_alert, _ = claim_band.held(f, strength, high)
+        before_alert, _ = claim_band.held(f, strength, lift)
+        evidence = alert.evidence | {
+            "code": since_alert.code,
+            "detail": since_alert.detail,
+            "numbers": since_alert.numbers,
+        }
         await alerts_repo.update_evidence(session, alert.alert_id, evidence)
         risk_repo.refresh_alert(session, dataclass_replace(alert, evidence=evidence))
-        await revise_for_alert(
-            session,
-            f,
-            alert_id=alert.alert_id,
-            at=a.alert_at,
-            window=a.config.revision_window(f.pattern),
-        )
+        # The claims filed since the alert, then those before it in the detector's window;
+        # each range is revised when the evidence crossed its level.
+        raised = min(alert.event_time or a.alert_at, a.alert_at)
+        window = a.config.revision_window(alert.pattern)
+        moved_since, moved_before = claim_band.crossed(was, now)
+        ranges = [
+            (since_alert, a.alert_at, a.alert_at - raised, moved_since),
+            (before_alert, raised - _JUST_BEFORE, window - (a.alert_at - raised), moved_before),
+        ]
+        for finding, at, span, crossed in ranges:
+            if not crossed:
+                continue
+            if now > was:
+                await revise_for_alert(
+                    session, finding, alert_id=alert.alert_id, at=at, window=span
+                )
+            else:
+                await revisions.lower_to_held(
+                    session, finding, alert_id=alert.alert_id, at=at, window=span
+                )
+
+
+# A seller's claim-rate evidence at an alert speaks at HIGH strength before it is held.
+_HIGH = 0.8
+# The claims before an alert end just before it: the claim that raised it is the alert's own.
+_JUST_BEFORE = timedelta(microseconds=1)
 
 
 async def ring_sellers(session: AsyncSession, f: Finding) -> set[str]:
