@@ -297,3 +297,34 @@ def test_a_duplicate_filing_on_a_case_under_appeal_is_told_when_the_appeal_is_de
     assert "you can appeal it until" not in english
     assert "अपील कर सकते हैं" not in hindi
     assert india_time(due) in english and time_hi(due) in hindi
+
+
+@pytest.mark.parametrize(
+    ("claim_type", "english_regret", "hindi_regret", "untrue_hindi"),
+    [
+        # A return that never reached the seller did not "come back" in any condition.
+        (
+            "NOT_RECEIVED",
+            "We are sorry it has not reached you",
+            "हमें खेद है कि यह आप तक नहीं पहुँची",
+            "लौटी",
+        ),
+        # An item claim: the Hindi says what the English says, not "in good condition" (a wrong
+        # item may come back in perfect condition).
+        (
+            "WRONG_ITEM",
+            "We are sorry it did not come back the way it should have",
+            "हमें खेद है कि यह वैसी नहीं लौटी जैसी लौटनी चाहिए थी",
+            "ठीक हालत में",
+        ),
+    ],
+)
+def test_an_acknowledgement_is_sorry_for_what_the_claim_says_happened(
+    claim_type: str, english_regret: str, hindi_regret: str, untrue_hindi: str
+) -> None:
+    event = samples.case_opened("C-ACK", AT, claim_type=claim_type)
+    english, hindi, _ = _seller_mail(event, "acknowledgement")
+    assert english.count(english_regret) == 2  # the text part and the HTML part
+    assert "come back" not in english or claim_type != "NOT_RECEIVED", english
+    assert hindi_regret in hindi, hindi
+    assert untrue_hindi not in hindi, hindi

@@ -137,6 +137,7 @@ def _case_context(event: CaseEventBase, settings: NotificationsSettings) -> dict
         "seller_id": event.seller_id,
         "claim_type": event.claim_type.value if event.claim_type else None,
         "claim_words": wording.claim_words(event.claim_type.value if event.claim_type else None),
+        "ack_regret": wording.ack_regret(event.claim_type.value if event.claim_type else None),
         "claimed_amount": event.claimed_amount,
         "proactive": event.origin == CaseOrigin.PROACTIVE,
         # Reconciliation leaves the claimed amount out of a proactive case's events until the
