@@ -137,6 +137,8 @@ async def test_l2_a_parcel_the_partner_declared_damaged_is_paid_and_the_seller_t
             assert said in body, (said, body)
         assert appeal_by in body, body
         assert "आपका दावा" not in body, body
+        # The Hindi paragraph says who bears the cost: no sentence again (said once).
+        assert "सीधे उनसे वसूल करेंगे" not in body, body
         assert inr(90_000) in text_part(settled) and "भुगतान संदर्भ" in text_part(settled)
     # The cost's bearer said once, in the reason.
     assert text_part(decided).count(inr(90_000)) >= 1
