@@ -297,3 +297,61 @@ def test_a_duplicate_filing_on_a_case_under_appeal_is_told_when_the_appeal_is_de
     assert "you can appeal it until" not in english
     assert "अपील कर सकते हैं" not in hindi
     assert india_time(due) in english and time_hi(due) in hindi
+
+
+@pytest.mark.parametrize(
+    ("claim_type", "english_regret", "hindi_regret", "untrue_hindi"),
+    [
+        # A return that never reached the seller did not "come back" in any condition.
+        (
+            "NOT_RECEIVED",
+            "We are sorry it has not reached you",
+            "हमें खेद है कि यह आप तक नहीं पहुँची",
+            "लौटी",
+        ),
+        # An item claim: the Hindi says what the English says, not "in good condition" (a wrong
+        # item may come back in perfect condition).
+        (
+            "WRONG_ITEM",
+            "We are sorry it did not come back the way it should have",
+            "हमें खेद है कि यह वैसी नहीं लौटी जैसी लौटनी चाहिए थी",
+            "ठीक हालत में",
+        ),
+    ],
+)
+def test_an_acknowledgement_is_sorry_for_what_the_claim_says_happened(
+    claim_type: str, english_regret: str, hindi_regret: str, untrue_hindi: str
+) -> None:
+    event = samples.case_opened("C-ACK", AT, claim_type=claim_type)
+    english, hindi, _ = _seller_mail(event, "acknowledgement")
+    assert english.count(english_regret) == 2  # the text part and the HTML part
+    assert "come back" not in english or claim_type != "NOT_RECEIVED", english
+    assert hindi_regret in hindi, hindi
+    assert untrue_hindi not in hindi, hindi
+
+
+def test_who_bears_a_payout_is_said_once_in_the_language_the_seller_reads() -> None:
+    """One rule for both languages (`composing.liability_sentence` and `_hi`): the email adds
+    the sentence on who bears the cost unless the paragraph the seller reads already says it in
+    the email's language. A person's reason is quoted as written (English): the English email
+    adds nothing, the Hindi one says it in Hindi, once. (The SOP's paragraph, given in Hindi,
+    gets no sentence in either: `test_l2_…` in `test_sop_rules_driven_seller.py`.)"""
+    explanation = (
+        "About your return RET-C-WB: we are paying you ₹1,500.00 because the partner lost the "
+        "item, and the cost is recovered from the logistics partner that carried the return."
+    )
+    decision = samples.decision_record(
+        AT,
+        rule_id="MANUAL",
+        payout=150_000,
+        partner_debit=150_000,
+        marketplace_cost=0,
+        decided_by="agent.asha",
+        explanation=explanation,
+    )
+    event = samples.case_decided("C-WB", AT).model_copy(update={"decision": decision})
+    english, hindi, _ = _seller_mail(event, "decision")
+    assert "We will recover it from them directly" not in english, english
+    assert english.count("recovered from the logistics partner") == 2  # text and HTML, once each
+    assert "डेस्क के शब्दों में" in hindi, hindi  # the person's reason, quoted
+    assert hindi.count("सीधे उनसे वसूल करेंगे") == 1, hindi

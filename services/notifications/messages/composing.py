@@ -137,6 +137,7 @@ def _case_context(event: CaseEventBase, settings: NotificationsSettings) -> dict
         "seller_id": event.seller_id,
         "claim_type": event.claim_type.value if event.claim_type else None,
         "claim_words": wording.claim_words(event.claim_type.value if event.claim_type else None),
+        "ack_regret": wording.ack_regret(event.claim_type.value if event.claim_type else None),
         "claimed_amount": event.claimed_amount,
         "proactive": event.origin == CaseOrigin.PROACTIVE,
         # Reconciliation leaves the claimed amount out of a proactive case's events until the
@@ -210,6 +211,41 @@ def _management_drafts(
     ]
 
 
+def liability_sentence(
+    party: str | None,
+    debit: str,
+    rest: str,
+    *,
+    capped: bool,
+    split_stated: bool,
+    bears_stated: bool,
+) -> str:
+    """Who bears a payout, in English: none when the decision's paragraph, which the English
+    email gives as it is, already says it (said once)."""
+    if bears_stated:
+        return ""
+    return wording.liability_sentence(party, debit, rest, capped=capped, stated=split_stated)
+
+
+def liability_sentence_hi(
+    party: str | None,
+    debit: str,
+    rest: str,
+    *,
+    capped: bool,
+    split_stated: bool,
+    bears_stated: bool,
+    reason_in_hindi: bool,
+) -> str:
+    """Who bears a payout, in Hindi, by the English rule: none when the paragraph the seller
+    reads says it in the email's language. A Hindi email gives the SOP's paragraph in Hindi,
+    but a person's reason as they wrote it (in English): that quote tells a Hindi reader
+    nothing in Hindi, so the Hindi sentence says who bears the cost."""
+    if bears_stated and reason_in_hindi:
+        return ""
+    return wording_hi.liability(party, debit, rest, capped=capped, stated=split_stated)
+
+
 def _decision_context(
     event: CaseDecided | CaseRejected, settings: NotificationsSettings
 ) -> dict[str, Any]:
@@ -246,6 +282,10 @@ def _decision_context(
         decision and decision.payout > 0 and decision_wording.states_who_bears(decision.explanation)
     )
     liable = decision.liable_party.value if decision and decision.liable_party else None
+    # The SOP's reason in Hindi for a Hindi email (None: a person's words, quoted as given).
+    explanation_hi = wording_hi.decision_reason(
+        decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
+    )
     # "The delivery and scan records do not show a loss another party is responsible for" is
     # the SOP's reason for a denial (L4: a delivery proven by OTP). A person who denies a claim
     # gives their own reason, quoted in the paragraph; adding the records' sentence would put a
@@ -269,14 +309,22 @@ def _decision_context(
         payout_pct=decision.payout_pct if decision else 0,
         liable_party=liable,
         liability_party=sentence_party,
-        liability_sentence=""
-        if bears_stated
-        else wording.liability_sentence(
+        liability_sentence=liability_sentence(
             sentence_party,
             debit_words,
             rest_words,
             capped=partner_capped,
-            stated=stated,
+            split_stated=stated,
+            bears_stated=bears_stated,
+        ),
+        liability_sentence_hi=liability_sentence_hi(
+            sentence_party,
+            debit_words,
+            rest_words,
+            capped=partner_capped,
+            split_stated=stated,
+            bears_stated=bears_stated,
+            reason_in_hindi=bool(explanation_hi),
         ),
         split_stated=stated,
         bears_stated=bears_stated,
@@ -288,9 +336,7 @@ def _decision_context(
         if decision
         else event.reason,
         # The SOP's reason in Hindi for a Hindi email (None: a person's words, quoted).
-        explanation_hi=wording_hi.decision_reason(
-            decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
-        ),
+        explanation_hi=explanation_hi,
         reason_code=reason_code,
         rejection_code=rejection,
         # A claim closed as premature (E3b): filing again from the time its paragraph gives is

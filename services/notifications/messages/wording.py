@@ -15,6 +15,17 @@ CLAIM_TYPE_WORDS = {
     "NOT_RECEIVED": "the return never reached you",
 }
 
+# The acknowledgement's regret, by claim type: "it did not come back the way it should have"
+# told a seller whose return never reached them (NOT_RECEIVED) that it had come back.
+ACK_REGRET_NOT_RECEIVED = "We are sorry it has not reached you"
+ACK_REGRET = "We are sorry it did not come back the way it should have"
+
+
+def ack_regret(claim_type: str | None) -> str:
+    """The acknowledgement's sorry-sentence (without its full stop) for the claim's type."""
+    return ACK_REGRET_NOT_RECEIVED if claim_type == "NOT_RECEIVED" else ACK_REGRET
+
+
 OUTCOME_HEADLINE = {
     "GRANTED": "approved in full",
     "PARTIAL": "partly approved",

@@ -28,6 +28,18 @@ CLAIM = {
     "USED_ITEM": "सामान इस्तेमाल किया हुआ लौटा",
     "NOT_RECEIVED": "वापसी आप तक पहुँची ही नहीं",
 }
+# `wording.ack_regret` in Hindi. The one sentence for every claim type said "it did not come
+# back in good condition", untrue of a return that never reached the seller, and narrower than
+# the English for the others ("not the way it should have").
+ACK_REGRET_NOT_RECEIVED = "हमें खेद है कि यह आप तक नहीं पहुँची"
+ACK_REGRET = "हमें खेद है कि यह वैसी नहीं लौटी जैसी लौटनी चाहिए थी"
+
+
+def ack_regret(claim_type: str | None) -> str:
+    """The acknowledgement's sorry-sentence in Hindi, as `wording.ack_regret` says it."""
+    return ACK_REGRET_NOT_RECEIVED if claim_type == "NOT_RECEIVED" else ACK_REGRET
+
+
 STATE = {
     "OPEN": "खुला है, और हम तथ्यों की जाँच कर रहे हैं",
     "AWAITING_EVIDENCE": "उस सबूत की प्रतीक्षा में है जो हमने आपसे माँगा है",
