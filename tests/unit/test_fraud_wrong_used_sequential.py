@@ -10,8 +10,8 @@ from dataclasses import replace as dataclass_replace
 import pytest
 
 from services.fraud.detectors import returns_abuse
-from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.findings import FraudBand, band_of, combine
+from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.stats import PeerSpread, Sequential, Thresholds, sequential_test
 
 T = Thresholds()
