@@ -536,17 +536,7 @@ async def _assess(
         pass
     await flush(session, inc)
     if claim_event and facts.claim_type:
-        if weighed_as_of_claim(payload, facts, a.at):
-            assert facts.claimed_at is not None
-            # A case's transition or an appeal is stamped when it happens (reconciliation's or
-            # intake's clock), not when the claim was filed: read at its own time, the claim's
-            # tests counted whatever the consumer had reached by then, so their answer (and an
-            # alert raised on it) followed how far fraud lagged. Weighed as of the claim, as a
-            # late scan's revision weighs it (`reassess_claim`), it reads the claim's record.
-            with a.as_of(facts.claimed_at):
-                await a.claim_context(facts, facts.claim_type, evidence, escalation_id)
-        else:
-            await a.claim_context(facts, facts.claim_type, evidence, escalation_id)
+        await a.claim_context(facts, facts.claim_type, evidence, escalation_id)
     elif refused_before != (facts.refusal_day is not None) and facts.buyer_id:
         await a.buyer_at_qc_failure(facts.buyer_id)
 
@@ -599,17 +589,6 @@ async def _assess(
     ):
         await reassess_claim(session, payload, facts, cfg, before=claim_read)
     return assessment
-
-
-def weighed_as_of_claim(payload: EventPayload, facts: ReturnFacts, at: datetime) -> bool:
-    """Whether a claimed return's event runs the claim's tests as of the claim's filing, not
-    its own time: a case's transitions and an appeal, which bring the claim no new evidence
-    (evidence added later is weighed at its own time: its reuse is ordered by it)."""
-    return (
-        isinstance(payload, CaseEventBase | AppealFiled)
-        and facts.claimed_at is not None
-        and facts.claimed_at < at
-    )
 
 
 def hold(s: Scored, high_log_bf: float, ring_sellers: set[str]) -> Scored:
