@@ -34,8 +34,44 @@ def arrival(world: Any, overtake_h: float) -> list[tuple[int, Any]]:
     )
 
 
+def with_decisions(world: Any, events: list[tuple[Any, Any]], lag: int) -> list[tuple[Any, Any]]:
+    """`events` with a case decision for each escalation, `lag` events after it, stamped an
+    hour after the world's last action: what reconciliation's clock stamps in a replay (a
+    world's history sent in minutes), reaching fraud where its consumer's lag puts it."""
+    from uuid import NAMESPACE_URL, uuid5
+
+    from shared.events import CaseDecided, CaseOrigin, CaseState, SellerEscalationFiled
+
+    stamp = max(a.at for a in world.actions) + timedelta(hours=1)
+    inserts: dict[int, list[tuple[Any, Any]]] = {}
+    for n, (event_id, payload) in enumerate(events):
+        if isinstance(payload, SellerEscalationFiled):
+            decided = CaseDecided(
+                case_id=f"CASE-{payload.return_id}",
+                case_version=2,
+                return_id=payload.return_id,
+                seller_id=payload.seller_id,
+                claim_type=payload.claim_type,
+                origin=CaseOrigin.SELLER,
+                state=CaseState.DECIDED,
+                previous_state=CaseState.OPEN,
+                actor="system",
+                reason="decided",
+                occurred_at=stamp,
+            )
+            target = min(n + lag, len(events) - 1)
+            inserts.setdefault(target, []).append(
+                (uuid5(NAMESPACE_URL, f"sim/{world.seed}/decided/{event_id}"), decided)
+            )
+    out: list[tuple[Any, Any]] = []
+    for n, event in enumerate(events):
+        out.append(event)
+        out += inserts.get(n, [])
+    return out
+
+
 async def _score(
-    world: Any, database_url: str, batch: int, overtake_h: float = 0.0
+    world: Any, database_url: str, batch: int, overtake_h: float = 0.0, lag: int | None = None
 ) -> dict[str, Any]:
     from sqlalchemy import select
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -50,9 +86,11 @@ async def _score(
     started = time.monotonic()
     order: dict[str, int] = {}
     try:
-        actions = arrival(world, overtake_h)
-        for start in range(0, len(actions), batch):
-            events = [canonical_event(world, i, a) for i, a in actions[start : start + batch]]
+        every = [canonical_event(world, i, a) for i, a in arrival(world, overtake_h)]
+        if lag is not None:
+            every = with_decisions(world, every, lag)
+        for start in range(0, len(every), batch):
+            events = every[start : start + batch]
             for n, (event_id, _) in enumerate(events):
                 order[str(event_id)] = start + n
             async with sessionmaker() as session, session.begin():
@@ -93,7 +131,7 @@ async def _score(
         for r in rows
     }
     return {
-        "batch": f"{batch}/{overtake_h:g}h",
+        "batch": f"{batch}/{overtake_h:g}h" + (f"+d{lag}" if lag is not None else ""),
         "seconds": round(time.monotonic() - started, 1),
         "assessments": assessments,
         "alerts": sorted(f"{a.pattern}/{a.entity_type}/{a.entity_id}/{a.status}" for a in alerts),
@@ -106,13 +144,30 @@ def _stable(reason: dict[str, Any]) -> dict[str, Any]:
     return {**reason, "numbers": numbers}
 
 
+def _decided(assessed: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What fraud decided of an event, without where in the arrival it was scored."""
+    return None if assessed is None else {k: v for k, v in assessed.items() if k != "at"}
+
+
+def _by_type(differing: list[dict[str, Any]], a: str, b: str) -> dict[str, list[int]]:
+    """Per event type (revisions apart): [assessments differing, of them bands differing]."""
+    out: dict[str, list[int]] = {}
+    for d in differing:
+        x, y = d[a] or {}, d[b] or {}
+        kind = (x or y)["type"].rsplit(".", 2)[-2] + ("" if d["key"].endswith("/0") else "/rev")
+        counts = out.setdefault(kind, [0, 0])
+        counts[0] += 1
+        counts[1] += x.get("band") != y.get("band")
+    return out
+
+
 def diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """What differs between two batchings: assessments (by event and revision, in the order
     they were scored) and alerts."""
     xa, xb = a["assessments"], b["assessments"]
     differing = []
     for key in sorted(set(xa) | set(xb), key=lambda k: (xa.get(k) or xb[k])["at"]):
-        if xa.get(key) != xb.get(key):
+        if _decided(xa.get(key)) != _decided(xb.get(key)):
             differing.append({"key": key, a["batch"]: xa.get(key), b["batch"]: xb.get(key)})
     return {
         "batches": [a["batch"], b["batch"]],
@@ -123,6 +178,7 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             for d in differing
             if (d[a["batch"]] or {}).get("band") != (d[b["batch"]] or {}).get("band")
         ),
+        "by_type": _by_type(differing, a["batch"], b["batch"]),
         "first": differing[:5],
         "alerts_only_in": {
             a["batch"]: sorted(set(a["alerts"]) - set(b["alerts"])),
@@ -141,7 +197,10 @@ async def main() -> None:
     p.add_argument("--ranges", default="dev")
     p.add_argument("--days", type=int, default=21)
     p.add_argument(
-        "--batches", default="1,400", help="batch sizes, each optionally /H: escalations H h ahead"
+        "--batches",
+        default="1,400",
+        help="batch sizes, each optionally /H (escalations H h ahead) and +dL (a case "
+        "decision stamped after the world, L events after each escalation)",
     )
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args()
@@ -154,10 +213,15 @@ async def main() -> None:
     world = generate(market, args.seed)
     runs = []
     for shape in args.batches.split(","):
+        shape, _, decisions = shape.partition("+d")
         size, _, hours = shape.partition("/")
         await asyncio.to_thread(prepare)
         run = await _score(
-            world, os.environ["FRAUD_DATABASE_URL"], int(size), float(hours.rstrip("h") or 0)
+            world,
+            os.environ["FRAUD_DATABASE_URL"],
+            int(size),
+            float(hours.rstrip("h") or 0),
+            int(decisions) if decisions else None,
         )
         print(f"batch {run['batch']}: {len(run['assessments'])} assessments, {run['seconds']} s")
         runs.append(run)
