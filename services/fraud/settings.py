@@ -142,10 +142,10 @@ class FraudSettings(ServiceSettings):
     # offsets of a fraud service on the same broker.
     consumer_group: str = "fraud"
     # A population of at least this many peers (all buyers, all agents) has its robust baseline
-    # reused between events until it is this old or the event time has moved this far from it;
-    # smaller ones are read for every event (see scoring.baselines).
+    # reused between events until the event time has moved this far from it (event time only,
+    # so that the answer does not depend on how fast events are scored); smaller ones are read
+    # for every event (see scoring.baselines).
     peer_cache_min_peers: int = 1000
-    peer_cache_max_age_s: float = 60.0
     peer_cache_max_drift_h: float = 1.0
 
     @field_validator("seq_stronger")

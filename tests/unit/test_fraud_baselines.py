@@ -13,7 +13,7 @@ from services.fraud.scoring.baselines import BaselinePolicy, peer_baselines
 
 T = Thresholds()
 AT = datetime(2026, 6, 1, 12, tzinfo=UTC)
-POLICY = BaselinePolicy(min_peers=50, max_age=timedelta(seconds=60), max_drift=timedelta(hours=1))
+POLICY = BaselinePolicy(min_peers=50, max_drift=timedelta(hours=1))
 RATES = [("claims", "delivered", 0.05)]
 
 
@@ -95,3 +95,20 @@ def test_a_small_population_is_read_for_every_event_and_engines_never_share() ->
     ask(engine, large, "B1")
     ask(Engine(), large, "B1")
     assert large.reads == 2
+
+
+def test_a_kept_baseline_is_the_same_however_long_scoring_takes(monkeypatch: Any) -> None:
+    """Whether a baseline is read again depends on event time alone: the same events scored
+    fast (a batch at a time) or slowly (one event a transaction, a loaded machine) get the same
+    peers. With a wall-clock expiry, a consumer further behind read the population at other
+    events and the same world was scored differently."""
+    clock = [1000.0]
+    monkeypatch.setattr("time.monotonic", lambda: clock[0])
+    answers = []
+    for pause in (0.0, 600.0):  # seconds of wall time between two events
+        engine, pop = Engine(), Population(100)
+        ask(engine, pop, "B1")
+        pop.counts["B1"] = {"claims": 3, "delivered": 80}
+        clock[0] += pause
+        answers.append((ask(engine, pop, "B2", AT + timedelta(minutes=30)), pop.reads))
+    assert answers[0] == answers[1], answers

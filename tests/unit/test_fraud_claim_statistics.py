@@ -139,7 +139,7 @@ def baselines(population: Mapping[str, Mapping[str, int]], **kwargs: Any) -> dic
             own=population["C|S0"],
             at=datetime(2026, 6, 1, tzinfo=UTC),
             t=T,
-            policy=BaselinePolicy(1000, timedelta(seconds=60), timedelta(hours=1)),
+            policy=BaselinePolicy(1000, timedelta(hours=1)),
             load=load,
             spreads=spreads,
             **kwargs,

@@ -142,9 +142,7 @@ def _agents_spread(size: int, level: float | None) -> float:
             own={},
             at=datetime(2026, 6, 1, tzinfo=UTC),
             t=T,
-            policy=BaselinePolicy(
-                min_peers=100, max_age=timedelta(seconds=60), max_drift=timedelta(hours=1)
-            ),
+            policy=BaselinePolicy(min_peers=100, max_drift=timedelta(hours=1)),
             load=load,
             spreads=spreads,
             leave_out=True,

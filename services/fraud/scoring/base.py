@@ -94,7 +94,6 @@ class ScoringConfig:
             ),
             baselines=BaselinePolicy(
                 min_peers=s.peer_cache_min_peers,
-                max_age=timedelta(seconds=s.peer_cache_max_age_s),
                 max_drift=timedelta(hours=s.peer_cache_max_drift_h),
             ),
             sequential=Sequential(

@@ -4,9 +4,11 @@ Every rate test weighs an entity against the robust rate of its peers: all other
 other agents, the category's other sellers. Reading every peer's window totals for every event
 costs time linear in the population: at 600,000 buyers, 0.7 s per claim. One event moves the
 baseline of such a population by a negligible share, so a population of at least `min_peers`
-has its robust baseline computed once and reused until it is `max_age` old (wall clock) or the
-event time has moved `max_drift` from it. The entity being scored is taken out of a reused
-baseline when it was among the kept peers (`RobustBaseline.without`).
+has its robust baseline computed once and reused until the event time has moved `max_drift`
+from it. Event time alone, not the wall clock: with an expiry in wall time, the events at which
+a baseline was read again depended on how fast the consumer went (a backlog, a loaded machine),
+and the same world scored twice gave different answers. The entity being scored is taken out
+of a reused baseline when it was among the kept peers (`RobustBaseline.without`).
 
 Smaller populations are read for every event, exactly, so a young network and every crafted
 test sequence see the same numbers as before. The cache belongs to the database engine, not to
@@ -15,7 +17,6 @@ the process: two databases scored in one process (tests, the evaluation) never s
 
 from __future__ import annotations
 
-import time
 import weakref
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -40,7 +41,6 @@ Rate = tuple[str, str, float]
 @dataclass(frozen=True, slots=True)
 class BaselinePolicy:
     min_peers: int
-    max_age: timedelta
     max_drift: timedelta
 
 
@@ -48,7 +48,6 @@ class BaselinePolicy:
 class _Kept:
     by_rate: dict[str, RobustBaseline]
     population: int
-    wall: float
     event_time: datetime
 
 
@@ -104,7 +103,6 @@ async def peer_baselines(
     if (
         kept is not None
         and kept.population >= policy.min_peers
-        and time.monotonic() - kept.wall <= policy.max_age.total_seconds()
         and abs(at - kept.event_time) <= policy.max_drift
     ):
         metrics.PEER_BASELINES.labels(population[0], "reused").inc()
@@ -128,7 +126,7 @@ async def peer_baselines(
             )
             for num, den, prior in rates
         }
-        cache[key] = _Kept(by_rate, len(everyone), time.monotonic(), at)
+        cache[key] = _Kept(by_rate, len(everyone), at)
         _spreads(spreads, by_rate)
         out = {
             num: by_rate[num].without(own.get(num, 0), own.get(den, 0), t) for num, den, _ in rates
