@@ -9,7 +9,7 @@ from asyncpg import Connection
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.history.repository import published_and_logged
+from services.intake.history.repository import published_and_logged, recorded_arguments
 from services.intake.models import Escalation, ReturnRecord
 from shared import paging
 from shared.idempotency import KeyedRequest
@@ -148,18 +148,7 @@ async def file_alone(
         escalation.filed_at,
         escalation.seller_contact,
         escalation.state,
-        recorded["payload"],
-        recorded["ce_id"],
-        recorded["ce_type"],
-        recorded["ce_source"],
-        recorded["ce_time"],
-        recorded["ce_subject"],
-        recorded["topic"],
-        recorded["key"],
-        recorded["traceparent"],
-        recorded["occurred_at"],
-        recorded["recorded_at"],
-        recorded["logged"],
+        *recorded_arguments(recorded),
     )
     return bool(outcome == "filed")
 

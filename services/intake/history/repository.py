@@ -81,3 +81,27 @@ async def for_return(
     if after is not None:
         query = query.where(paging.after(order, after))
     return (await session.execute(query)).all()
+
+
+# The order in which intake's storing functions (`intake_store_new_return`,
+# `intake_file_escalation`, their keyed forms) take `history.service.recorded_columns`' values,
+# after their own.
+RECORDED_ORDER = (
+    "payload",
+    "ce_id",
+    "ce_type",
+    "ce_source",
+    "ce_time",
+    "ce_subject",
+    "topic",
+    "key",
+    "traceparent",
+    "occurred_at",
+    "recorded_at",
+    "logged",
+)
+
+
+def recorded_arguments(recorded: dict[str, object]) -> tuple[object, ...]:
+    """`recorded_columns`' values as a storing function's trailing arguments."""
+    return tuple(recorded[name] for name in RECORDED_ORDER)

@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, func, select, text
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.history.repository import published_and_logged
+from services.intake.history.repository import published_and_logged, recorded_arguments
 from services.intake.holds.repository import ANYTHING_HELD_SQL
 from services.intake.models import RefundRecord, ReturnRecord
 from shared.idempotency import KeyedRequest
@@ -144,18 +144,7 @@ async def store_new_return_alone(
         owner.seller_id,
         owner.partner_id,
         owner.awb,
-        recorded["payload"],
-        recorded["ce_id"],
-        recorded["ce_type"],
-        recorded["ce_source"],
-        recorded["ce_time"],
-        recorded["ce_subject"],
-        recorded["topic"],
-        recorded["key"],
-        recorded["traceparent"],
-        recorded["occurred_at"],
-        recorded["recorded_at"],
-        recorded["logged"],
+        *recorded_arguments(recorded),
     )
     return bool(outcome == "stored")
 
