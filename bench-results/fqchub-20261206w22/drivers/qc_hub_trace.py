@@ -26,6 +26,7 @@ from disputedesk.simulate.generator import World, generate  # noqa: E402
 from disputedesk.simulate.ranges import RANGE_SETS, draw_market  # noqa: E402
 from disputedesk.stack import Stack  # noqa: E402
 from services.fraud.detectors import qc_contradiction as dqc  # noqa: E402
+from services.fraud.detectors.sequential import demoted  # noqa: E402
 from services.fraud.detectors.stats import PeerSpread, sequential_test  # noqa: E402
 from services.fraud.scoring.base import _peer_spread  # noqa: E402
 from shared.migrations import upgrade  # noqa: E402
@@ -71,7 +72,7 @@ def telling(self: Any, k: int, n: int, peers: Any, spread: Any, *, prior_rate: f
         base = _peer_spread(self.config, peers, spread, prior_rate)
         c["agent_spread"] = base
         hub_rate = LAST_HUB_RATE.get(c["facts"].qc_hub_id)
-        if VARIANT == "hubscale" and hub_rate is not None and hub_rate < base.rate:
+        if VARIANT in ("hubscale", "full") and hub_rate is not None and hub_rate < base.rate:
             spread = PeerSpread(hub_rate, base.concentration)
     return orig_telling(self, k, n, peers, spread, prior_rate=prior_rate)
 
@@ -84,8 +85,42 @@ def www(k: int, n: int, parts: Any, spread: PeerSpread, s: Any) -> Any:
     return worst, rest
 
 
+def leaning_out(findings: Any, pattern: str, s: Any) -> Any:
+    """QCHUB_VARIANT=full: besides hubscale, a hub held at MEDIUM while it stops telling without
+    its agents leaning against the peers at the hub (factor above 1) when they are one or two,
+    each taking its share of the passes naming no agent (pilferage's `with_unnamed_share`)."""
+    c = CTX.get()
+    parts, spread = c.get("parts", {}), c.get("agent_spread")
+    hub_rate = LAST_HUB_RATE.get(c["facts"].qc_hub_id)
+    if not parts or spread is None:
+        return findings
+    if hub_rate is not None and hub_rate < spread.rate:
+        spread = PeerSpread(hub_rate, spread.concentration)
+    leaning = [a for a, (k, n) in parts.items() if sequential_test(k, n, spread, s).log_bf > 0]
+    if not 1 <= len(leaning) <= 2:
+        return findings
+    nk = sum(k for k, _ in parts.values())
+    nn = sum(n for _, n in parts.values())
+    uk, un = max(c["hub_k"] - nk, 0), max(c["hub_n"] - nn, 0)
+    gk = gn = 0.0
+    for a in leaning:
+        k, n = parts[a]
+        gk += k + (uk * max(k / nk if nk else 0, n / nn if nn else 0))
+        gn += n + (un * n / nn if nn else 0)
+    rk, rn = max(round(c["hub_k"] - gk), 0), max(round(c["hub_n"] - gn), 0)
+    rest = sequential_test(rk, rn, c["hub_spread"], s)
+    if rest.log_bf >= math.log(1 / s.alpha_medium):
+        return findings
+    return [
+        demoted(f, "carried by its leaning agents", {}) if f.pattern == pattern and (f.alert or f.contribution >= 0.8) else f
+        for f in findings
+    ]
+
+
 def hbop(findings: Any, pattern: str, worst: Any, rest: Any, s: Any) -> Any:
     outf = orig_hbop(findings, pattern, worst, rest, s)
+    if VARIANT == "full":
+        outf = leaning_out(outf, pattern, s)
     c = CTX.get()
     alerting = [f for f in outf if f.pattern == pattern and f.alert]
     hub = c["facts"].qc_hub_id
