@@ -1,7 +1,6 @@
 """Sequential evidence against an entity: the finding of a sequential test (see
 `stats.sequential_test`), shared by the rate patterns (claim abuse, pilferage, QC
-contradictions, wrong/used returns), and the rule that clears an alert once its entity proves
-ordinary."""
+contradictions), and the rule that clears an alert once its entity proves ordinary."""
 
 from __future__ import annotations
 
@@ -19,10 +18,8 @@ from services.fraud.detectors.stats import (
 )
 
 # The patterns whose alerts rest on a rate, and so may be cleared when the rate proves
-# ordinary; evidence reuse and collusion rest on facts that do not go away. A wrong/used
-# buyer's alert rests on its named claims per return like any rate: a household flagged on
-# its first few returns, claimed as wrong items, is as ordinary as its later returns show.
-CLEARABLE_PREFIXES = ("CLAIM_ABUSE", "PILFERAGE_", "QC_CONTRADICTION_", "WRONG_USED_RETURNS")
+# ordinary; evidence reuse and collusion rest on facts that do not go away.
+CLEARABLE_PREFIXES = ("CLAIM_ABUSE", "PILFERAGE_", "QC_CONTRADICTION_")
 
 
 def sequential_findings(
