@@ -1,31 +1,44 @@
 """A buyer alerted for wrong/used returns on a small sample is re-examined as its ordinary
-returns accumulate, through fraud's own consumer on real Kafka and PostgreSQL: once its later
-returns reach their sellers unclaimed, the alert is cleared on a delivery (no claim prompts it)
-and a later claim on one of its returns is not HIGH for that alert. A buyer who keeps returning
-wrong items stays alerted."""
+returns accumulate, through fraud's own scoring (`assess_event`, what the consumer calls per
+event) on real PostgreSQL: once its later returns reach their sellers unclaimed, the alert is
+cleared on a delivery (no claim prompts it), and a later claim on one of its returns is not HIGH
+for that alert. A buyer who keeps returning wrong items stays alerted.
+
+The buyers' peer baseline is every buyer the database holds, so the test scores on a database
+of its own (`fresh_fraud_db`) and knows every peer: on a shared one, the rest of a run's buyers
+set the baseline the household is judged against."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from services.fraud.models import Alert, Assessment, Outbox
 from services.fraud.scoring.service import assess_event
-from shared.envelope import Envelope
-from shared.events import INTAKE_RETURNS, EventPayload, FraudAssessed, FraudBand
+from shared.events import EventPayload, FraudAssessed, FraudBand, ReturnInitiated
 from tests.conftest import Harness
-from tests.support.db import rows
 from tests.support.factories import uid
-from tests.support.fraud import intact_journey
-from tests.support.waiting import eventually
+from tests.support.fraud import fresh_fraud_db, intact_journey
 
+DB = "test_fraud_wu_cleared"
 PATTERN = "WRONG_USED_RETURNS"
-START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=70)
+START = datetime(2026, 6, 1, 9, tzinfo=UTC)
+CATEGORY = "home"
 
 
-def journey(buyer: str, category: str, day: float, claim: str | None) -> list[EventPayload]:
+@pytest.fixture
+async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
+    async with fresh_fraud_db(harness, DB) as sessions:
+        yield sessions
+
+
+def journey(buyer: str, day: float, claim: str | None) -> list[EventPayload]:
     """One return of `buyer`'s to a seller of its own, delivered intact, claimed or not."""
     return intact_journey(
         uid("R-WUC"),
@@ -35,118 +48,138 @@ def journey(buyer: str, category: str, day: float, claim: str | None) -> list[Ev
         claim,
         uid("AG-WUC"),
         hub=uid("H-WUC"),
-        category=category,
+        category=CATEGORY,
         item_value=90_000,
         description="not the item sold",
     )
 
 
-async def test_a_buyer_alerted_on_a_few_returns_is_cleared_as_its_ordinary_returns_accumulate(
-    harness: Harness, pipeline: dict[str, Any]
-) -> None:
-    fraud = pipeline["fraud"]
-    category = uid("cat-wuc")
-    household, planted = uid("B-HOUSE"), uid("B-WRONG")
+def when(e: EventPayload) -> datetime:
+    if isinstance(e, ReturnInitiated):
+        return e.initiated_at
+    at: datetime = getattr(e, "filed_at", None) or e.occurred_at  # type: ignore[union-attr]
+    return at
 
-    async def score(events: list[EventPayload]) -> list[FraudAssessed]:
-        out = []
-        async with fraud.runtime.sessionmaker() as session, session.begin():
-            for e in events:
-                out.append(await assess_event(session, payload=e, subject_event_id=uuid.uuid4()))
-        return out
 
-    # Buyers at large: sixty, ten returns each, one in twenty-five claimed as a wrong item.
-    peers: list[EventPayload] = []
-    for b in range(60):
-        for i in range(10):
-            claimed = (b * 10 + i) % 25 == 3
-            peers += journey(
-                f"{household}-peer{b}", category, i * 0.5, "WRONG_ITEM" if claimed else None
+async def score(sessions: async_sessionmaker[Any], events: list[EventPayload]) -> FraudAssessed:
+    """Score `events` in order, in one transaction (as one consumer batch); the last one's
+    assessment."""
+    last: FraudAssessed | None = None
+    async with sessions() as session, session.begin():
+        for e in events:
+            last = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+    assert last is not None
+    return last
+
+
+async def alert_of(sessions: async_sessionmaker[Any], buyer: str) -> Alert | None:
+    async with sessions() as session:
+        return (
+            await session.scalars(
+                select(Alert)
+                .where(Alert.pattern == PATTERN, Alert.entity_id == buyer)
+                .order_by(Alert.raised_at.desc())
+                .limit(1)
             )
-    await score(peers)
+        ).first()
+
+
+async def latest(sessions: async_sessionmaker[Any], escalation_id: str) -> Assessment:
+    async with sessions() as session:
+        row = await session.scalar(
+            select(Assessment)
+            .where(Assessment.escalation_id == escalation_id)
+            .order_by(Assessment.revision.desc())
+            .limit(1)
+        )
+    assert row is not None
+    return row
+
+
+async def published(sessions: async_sessionmaker[Any], assessment_id: uuid.UUID) -> dict[str, Any]:
+    """The assessment's document as fraud's outbox publishes it."""
+    async with sessions() as session:
+        payloads = (
+            await session.scalars(
+                select(Outbox.payload).where(Outbox.ce_type == FraudAssessed.ce_type)
+            )
+        ).all()
+    found = [p for p in payloads if p.get("assessment_id") == str(assessment_id)]
+    assert len(found) == 1, f"assessment {assessment_id} published {len(found)} times"
+    return found[0]
+
+
+def escalations(events: list[EventPayload]) -> list[str]:
+    return [e.escalation_id for e in events if hasattr(e, "escalation_id")]  # type: ignore[attr-defined]
+
+
+async def test_a_buyer_alerted_on_a_few_returns_is_cleared_as_its_ordinary_returns_accumulate(
+    sessions: async_sessionmaker[Any],
+) -> None:
+    household, planted = "B-HOUSE", "B-WRONG"
+
+    # Buyers at large: sixty, ten returns each, one in twenty-five claimed as a wrong item
+    # (4 %). With the two below, every buyer the detector compares with.
+    for b in range(6):
+        peers: list[EventPayload] = []
+        for p in range(b * 10, b * 10 + 10):
+            for i in range(10):
+                claimed = (p * 10 + i) % 25 == 3
+                peers += journey(f"B-PEER-{p:02d}", i * 0.5, "WRONG_ITEM" if claimed else None)
+        await score(sessions, sorted(peers, key=when))
 
     # The household's first six returns, four claimed as wrong items by four sellers; the
     # planted buyer's six, five claimed. Both alerted on the small sample.
+    early: dict[str, list[str]] = {household: [], planted: []}
     for buyer, claimed in ((household, 4), (planted, 5)):
         for i in range(6):
-            await score(
-                journey(buyer, category, 10 + i * 0.5, "WRONG_ITEM" if i < claimed else None)
-            )
-
-    async def alert(buyer: str) -> tuple[str, Any] | None:
-        found = await rows(
-            fraud,
-            "SELECT status, evidence FROM alerts WHERE pattern = :p AND entity_id = :b "
-            "ORDER BY raised_at DESC LIMIT 1",
-            p=PATTERN,
-            b=buyer,
-        )
-        return (str(found[0][0]), found[0][1]) if found else None
-
+            events = journey(buyer, 10 + i * 0.5, "WRONG_ITEM" if i < claimed else None)
+            early[buyer] += escalations(events)
+            await score(sessions, events)
+    alerts: dict[str, uuid.UUID] = {}
     for buyer in (household, planted):
-        raised = await alert(buyer)
-        assert raised is not None and raised[0] == "open", f"{buyer} was not alerted"
+        raised = await alert_of(sessions, buyer)
+        assert raised is not None and raised.status == "open", f"{buyer} was not alerted"
+        alerts[buyer] = raised.alert_id
+    # The alert lifted the household's claims to HIGH (its floor on the last, a raised revision
+    # of the earlier ones).
+    for escalation in early[household]:
+        assert (await latest(sessions, escalation)).band == FraudBand.HIGH.value, escalation
 
-    producer = AIOKafkaProducer(bootstrap_servers=harness.env["KAFKA_BOOTSTRAP_SERVERS"])
-    await producer.start()
+    # The planted buyer goes on: eight more returns, seven claimed as used items. The
+    # household's next fifty returns reach their sellers unclaimed. In the order they happen,
+    # a few days' events per transaction.
+    later: list[EventPayload] = []
+    for i in range(8):
+        later += journey(planted, 14 + i * 0.5, "USED_ITEM" if i else None)
+    for i in range(50):
+        later += journey(household, 14 + i * 0.4, None)
+    later.sort(key=when)
+    for start in range(0, len(later), 20):
+        await score(sessions, later[start : start + 20])
 
-    async def send(events: list[EventPayload]) -> None:
-        for e in events:
-            env = Envelope(e, source="test")
-            await producer.send(
-                INTAKE_RETURNS.name, env.value(), key=env.key.encode(), headers=env.headers()
-            )
-        await producer.flush()
+    cleared = await alert_of(sessions, household)
+    assert cleared is not None and cleared.status == "closed", "the household stayed alerted"
+    assert "cleared" in cleared.evidence
+    assert cleared.evidence["cleared"]["numbers"]["log_bayes_factor"] <= -2.302
+    still = await alert_of(sessions, planted)
+    assert still is not None and still.status == "open", "the planted buyer's alert was cleared"
 
-    async def delivered(buyer: str) -> int:
-        found = await rows(
-            fraud,
-            "SELECT count(*) FROM return_facts WHERE buyer_id = :b AND terminal IS NOT NULL",
-            b=buyer,
-        )
-        return int(found[0][0])
-
-    try:
-        # The planted buyer goes on: eight more returns, seven claimed as wrong or used.
-        batch: list[EventPayload] = []
-        for i in range(8):
-            batch += journey(planted, category, 14 + i * 0.5, "USED_ITEM" if i else None)
-        # The household's next fifty returns reach their sellers unclaimed.
-        for i in range(50):
-            batch += journey(household, category, 14 + i * 0.4, None)
-        await send(batch)
-        await eventually(
-            lambda: delivered(household), until=lambda n: n == 56, what="household's deliveries",
-            timeout=240,
-        )  # fmt: skip
-        await eventually(
-            lambda: delivered(planted), until=lambda n: n == 14, what="planted deliveries",
-            timeout=120,
-        )  # fmt: skip
-        cleared = await eventually(
-            lambda: alert(household),
-            until=lambda a: a is not None and a[0] == "closed",
-            what="the household's alert cleared",
-            timeout=120,
-        )
-    finally:
-        await producer.stop()
-    assert cleared is not None and "cleared" in cleared[1]
-    assert cleared[1]["cleared"]["numbers"]["log_bayes_factor"] <= -2.302
-    still = await alert(planted)
-    assert still is not None and still[0] == "open", "the planted buyer's alert was cleared"
+    # The planted buyer's claims stay HIGH on its open alert.
+    for escalation in early[planted][-3:]:
+        assert (await latest(sessions, escalation)).band == FraudBand.HIGH.value, escalation
 
     # A later wrong-item claim on the household's return: its fifth named claim in 57 returns is
     # no alert's matter, and nothing lifts the claim to HIGH for the buyer.
-    later = (await score(journey(household, category, 40, "WRONG_ITEM")))[-1]
-    assert later.band is not FraudBand.HIGH
+    after = await score(sessions, journey(household, 40, "WRONG_ITEM"))
+    assert after.band is not FraudBand.HIGH
     assert not any(
         r.numbers.get("alert_id")
         or (r.numbers.get("entity") == f"buyer:{household}" and r.contribution >= 0.8)
-        for r in later.reasons
-    ), [r.code for r in later.reasons]
-    reopened = await alert(household)
-    assert reopened is not None and reopened[0] == "closed"
+        for r in after.reasons
+    ), [r.code for r in after.reasons]
+    reopened = await alert_of(sessions, household)
+    assert reopened is not None and reopened.status == "closed"
     # The planted buyer's next claim is HIGH on its open alert.
-    planted_claim = (await score(journey(planted, category, 40, "WRONG_ITEM")))[-1]
+    planted_claim = await score(sessions, journey(planted, 40, "WRONG_ITEM"))
     assert planted_claim.band is FraudBand.HIGH
