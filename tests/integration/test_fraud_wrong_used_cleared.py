@@ -165,6 +165,20 @@ async def test_a_buyer_alerted_on_a_few_returns_is_cleared_as_its_ordinary_retur
     still = await alert_of(sessions, planted)
     assert still is not None and still.status == "open", "the planted buyer's alert was cleared"
 
+    # The claims the household's alert made HIGH are revised down on the delivery that cleared
+    # it, and published so.
+    for escalation in early[household]:
+        row = await latest(sessions, escalation)
+        assert row.revision >= 1 and row.band != FraudBand.HIGH.value, (escalation, row.reasons)
+        first = row.reasons[0]
+        assert first["code"] == "ALERT_CLEARED"
+        assert first["numbers"]["alert_id"] == str(alerts[household])
+        assert first["numbers"]["entity"] == f"buyer:{household}"
+        revised_on = datetime.fromisoformat(first["numbers"]["revised_on_event_time"])
+        assert START + timedelta(days=14) <= revised_on <= START + timedelta(days=34)
+        assert all(r["numbers"].get("alert_id") != str(alerts[household]) for r in row.reasons[1:])
+        document = await published(sessions, row.assessment_id)
+        assert document["revision"] == row.revision and document["band"] == row.band
     # The planted buyer's claims stay HIGH on its open alert.
     for escalation in early[planted][-3:]:
         assert (await latest(sessions, escalation)).band == FraudBand.HIGH.value, escalation
