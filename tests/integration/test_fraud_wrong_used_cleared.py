@@ -21,7 +21,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.fraud.models import Alert, Assessment, Outbox
 from services.fraud.scoring.service import assess_event
-from shared.events import EventPayload, FraudAssessed, FraudBand, ReturnInitiated
+from shared.events import (
+    EventPayload,
+    FraudAssessed,
+    FraudBand,
+    ReturnInitiated,
+    SellerEscalationFiled,
+)
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.fraud import fresh_fraud_db, intact_journey
@@ -113,13 +119,9 @@ def escalations(events: list[EventPayload]) -> list[str]:
     return [e.escalation_id for e in events if hasattr(e, "escalation_id")]  # type: ignore[attr-defined]
 
 
-async def test_a_buyer_alerted_on_a_few_returns_is_cleared_as_its_ordinary_returns_accumulate(
-    sessions: async_sessionmaker[Any],
-) -> None:
-    household, planted = "B-HOUSE", "B-WRONG"
-
-    # Buyers at large: sixty, ten returns each, one in twenty-five claimed as a wrong item
-    # (4 %). With the two below, every buyer the detector compares with.
+async def score_peers(sessions: async_sessionmaker[Any]) -> None:
+    """Buyers at large: sixty, ten returns each, one in twenty-five claimed as a wrong item
+    (4 %)."""
     for b in range(6):
         peers: list[EventPayload] = []
         for p in range(b * 10, b * 10 + 10):
@@ -127,6 +129,14 @@ async def test_a_buyer_alerted_on_a_few_returns_is_cleared_as_its_ordinary_retur
                 claimed = (p * 10 + i) % 25 == 3
                 peers += journey(f"B-PEER-{p:02d}", i * 0.5, "WRONG_ITEM" if claimed else None)
         await score(sessions, sorted(peers, key=when))
+
+
+async def test_a_buyer_alerted_on_a_few_returns_is_cleared_as_its_ordinary_returns_accumulate(
+    sessions: async_sessionmaker[Any],
+) -> None:
+    household, planted = "B-HOUSE", "B-WRONG"
+    # With the two below, every buyer the detector compares with.
+    await score_peers(sessions)
 
     # The household's first six returns, four claimed as wrong items by four sellers; the
     # planted buyer's six, five claimed. Both alerted on the small sample.
@@ -197,3 +207,56 @@ async def test_a_buyer_alerted_on_a_few_returns_is_cleared_as_its_ordinary_retur
     # The planted buyer's next claim is HIGH on its open alert.
     planted_claim = await score(sessions, journey(planted, 40, "WRONG_ITEM"))
     assert planted_claim.band is FraudBand.HIGH
+
+
+async def test_a_claim_another_open_alert_is_about_stays_high_when_the_buyer_clears(
+    sessions: async_sessionmaker[Any],
+) -> None:
+    """A claim HIGH on the buyer's alert whose seller is alerted for claim abuse afterwards
+    (that alert's revisions skip a claim HIGH already) stays HIGH when the buyer is cleared:
+    the seller's open alert is about it. The buyer's other claims are lowered."""
+    household = "B-HOUSE"
+    await score_peers(sessions)
+    claims: list[SellerEscalationFiled] = []
+    for i in range(6):
+        events = journey(household, 10 + i * 0.5, "WRONG_ITEM" if i < 4 else None)
+        claims += [e for e in events if isinstance(e, SellerEscalationFiled)]
+        await score(sessions, events)
+    raised = await alert_of(sessions, household)
+    assert raised is not None and raised.status == "open", "the household was not alerted"
+    for c in claims:
+        assert (await latest(sessions, c.escalation_id)).band == FraudBand.HIGH.value
+    # The seller of the household's first claim is alerted for claim abuse now.
+    abuser = claims[0].seller_id
+    async with sessions() as session, session.begin():
+        session.add(
+            Alert(
+                alert_id=uuid.uuid4(),
+                pattern="CLAIM_ABUSE",
+                entity_type="seller",
+                entity_id=abuser,
+                subject_key=f"seller:{abuser}",
+                status="open",
+                severity="HIGH",
+                summary=f"CLAIM_ABUSE on seller {abuser}",
+                suggested_action="hold claims",
+                evidence={"code": "SELLER_CLAIM_RATE_HIGH", "detail": "", "numbers": {}},
+                raised_at=START + timedelta(days=13),
+                event_time=START + timedelta(days=13),
+            )
+        )
+
+    later: list[EventPayload] = []
+    for i in range(50):
+        later += journey(household, 14 + i * 0.4, None)
+    for start in range(0, len(later), 20):
+        await score(sessions, later[start : start + 20])
+
+    cleared = await alert_of(sessions, household)
+    assert cleared is not None and cleared.status == "closed", "the household stayed alerted"
+    kept = await latest(sessions, claims[0].escalation_id)
+    assert kept.band == FraudBand.HIGH.value
+    assert all(r["code"] != "ALERT_CLEARED" for r in kept.reasons), kept.reasons
+    for c in claims[1:]:
+        row = await latest(sessions, c.escalation_id)
+        assert row.band != FraudBand.HIGH.value and row.reasons[0]["code"] == "ALERT_CLEARED"
