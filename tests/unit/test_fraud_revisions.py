@@ -133,14 +133,15 @@ def test_an_alert_revises_the_window_its_detector_counted_at_most_the_cap() -> N
     assert off.revision_window("CLAIM_ABUSE") == timedelta(0)
 
 
-def test_only_a_cleared_sellers_alert_takes_its_high_back() -> None:
+def test_only_a_cleared_sellers_or_buyers_alert_takes_its_high_back() -> None:
     # A hub's or agent's evidence passes between them (a hub cleared because its excess is its
     # agents'; an agent cleared while a second pilferer lifts its mates' rate): their clearing
     # says "not this one", not "nothing happened", and the incidents stay HIGH. A seller's claim
-    # rate has no one to pass to.
+    # rate has no one to pass to, nor has a wrong/used buyer's named-claim rate.
     from services.fraud.scoring.revisions import lowers_on_clearing
 
     assert lowers_on_clearing("CLAIM_ABUSE")
+    assert lowers_on_clearing("WRONG_USED_RETURNS")
     for pattern in (
         "PILFERAGE_HUB",
         "PILFERAGE_AGENT",

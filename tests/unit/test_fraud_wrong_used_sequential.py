@@ -5,11 +5,13 @@ within the stated rate however often they are looked at."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace as dataclass_replace
 
 import pytest
 
 from services.fraud.detectors import returns_abuse
 from services.fraud.detectors.findings import FraudBand, band_of, combine
+from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.stats import PeerSpread, Sequential, Thresholds, sequential_test
 
 T = Thresholds()
@@ -96,3 +98,65 @@ def test_honest_buyers_ever_alerted_stay_within_the_stated_rate(spread: PeerSpre
     # claim naming it) for up to 40 returns, far more than a buyer has in a window.
     for returns in (6, 12, 40):
         assert _ever_alerted(spread, returns, S) <= S.alpha
+
+
+# --- clearing a buyer's alert -------------------------------------------------------------------
+
+
+def evidence(named: int, delivered: int, sellers: int = 3) -> returns_abuse.BuyerEvidence:
+    own = {"named_claims": named, "delivered": delivered}
+    return returns_abuse.buyer_evidence("B-1", own, NETWORK, sellers, T, COMMON, S)
+
+
+def test_a_buyer_alerted_on_a_small_sample_is_cleared_once_its_ordinary_returns_accumulate() -> (
+    None
+):
+    # A household whose first returns were claimed as wrong items: four of six, alerted.
+    flagged = evidence(4, 6)
+    assert any(f.alert for f in flagged.findings)
+    assert flagged.sequential is not None
+    assert not clears(returns_abuse.PATTERN, flagged.sequential, flagged.findings, S)
+    # Its later returns reach their sellers unclaimed: the same four named claims in 45
+    # returns favour an ordinary buyer ten to one and more.
+    later = evidence(4, 45)
+    assert later.sequential is not None
+    assert later.sequential.log_bf <= math.log(S.clear_at)
+    assert clears(returns_abuse.PATTERN, later.sequential, later.findings, S)
+
+
+@pytest.mark.parametrize(("named", "delivered"), [(4, 6), (6, 20), (10, 14), (8, 30)])
+def test_a_buyer_still_at_its_alerts_evidence_is_not_cleared(named: int, delivered: int) -> None:
+    # A buyer who keeps returning wrong items stays far above the clearing level, however
+    # many returns it has, and so does one whose ordinary returns have only begun to count.
+    found = evidence(named, delivered)
+    assert found.sequential is not None
+    assert not clears(returns_abuse.PATTERN, found.sequential, found.findings, S)
+
+
+def test_an_alert_worthy_rate_finding_keeps_the_alert_whatever_the_sequential_test() -> None:
+    drained = evidence(4, 45)
+    assert drained.sequential is not None
+    # A live alert-worthy finding of the pattern (the rate test's, read on other counts).
+    alerting = [dataclass_replace(findings(10, 10, 4)[0], alert=True)]
+    assert alerting[0].pattern == returns_abuse.PATTERN
+    assert not clears(returns_abuse.PATTERN, drained.sequential, alerting, S)
+
+
+def test_without_a_measured_spread_no_sequential_test_is_kept_and_nothing_clears() -> None:
+    own = {"named_claims": 4, "delivered": 45}
+    read = returns_abuse.buyer_evidence("B-1", own, NETWORK, 3, T)
+    assert read.sequential is None
+    assert not clears(returns_abuse.PATTERN, read.sequential, read.findings, S)
+
+
+def test_the_buyer_test_clears_at_the_configured_level() -> None:
+    shared = Sequential(clear_at=0.01)
+    s = returns_abuse.buyer_sequential(shared, 1e-3)
+    assert s.clear_at == 0.01
+    # Ten to one for an ordinary buyer is not enough at a stricter setting.
+    read = returns_abuse.buyer_evidence(
+        "B-1", {"named_claims": 4, "delivered": 45}, NETWORK, 3, T, COMMON, s
+    )
+    assert read.sequential is not None
+    assert math.log(0.01) < read.sequential.log_bf <= math.log(0.1)
+    assert not clears(returns_abuse.PATTERN, read.sequential, read.findings, s)

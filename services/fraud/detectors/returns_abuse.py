@@ -4,7 +4,7 @@ claims far more often than buyers at large, across several sellers."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from services.fraud.detectors.findings import Finding
@@ -12,6 +12,7 @@ from services.fraud.detectors.sequential import sequential_findings, stronger_of
 from services.fraud.detectors.stats import (
     PeerSpread,
     Sequential,
+    SequentialTest,
     Thresholds,
     beta_binomial_sf,
     contribution_from_p,
@@ -39,15 +40,26 @@ BUYER_SEQUENTIAL = Sequential(ratio=8.0, stronger=((16.0, 0.3), (32.0, 0.2)), mi
 @lru_cache(maxsize=8)
 def buyer_sequential(shared: Sequential, alpha: float) -> Sequential:
     """The buyer's sequential test: its own alternative and guard (`BUYER_SEQUENTIAL`), the
-    shared MEDIUM level and honest spread bound, alerting at a Bayes factor of 1/`alpha`.
+    shared MEDIUM level, clearing level and honest spread bound, alerting at a Bayes factor of
+    1/`alpha`.
     One object per setting (cached): the test's alternatives are worked out once per object
     (`stats._alternatives`), and a buyer is tested on every claim naming it."""
     return replace(
         BUYER_SEQUENTIAL,
         alpha=alpha,
         alpha_medium=shared.alpha_medium,
+        clear_at=shared.clear_at,
         max_concentration=shared.max_concentration,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerEvidence:
+    """A buyer's wrong/used findings, and its sequential test when one was read: what decides
+    whether an open alert on the buyer is cleared (`sequential.clears`)."""
+
+    findings: list[Finding]
+    sequential: SequentialTest | None
 
 
 def buyer_findings(
@@ -78,11 +90,27 @@ def buyer_findings(
     weighs what a wrong/used buyer looks like (named several times as often as buyers at
     large) instead of only how unlikely the count is, which finds buyers with four or five
     named claims in six to ten returns that the rate test leaves at p of 1e-4 to 1e-3."""
+    return buyer_evidence(buyer_id, own, peers, distinct_sellers, t, spread, s).findings
+
+
+def buyer_evidence(
+    buyer_id: str,
+    own: Mapping[str, int],
+    peers: Mapping[str, int],
+    distinct_sellers: int,
+    t: Thresholds,
+    spread: PeerSpread | None = None,
+    s: Sequential | None = None,
+) -> BuyerEvidence:
+    """`buyer_findings`, with the buyer's sequential test kept beside them (None without
+    `spread` and `s`): a buyer flagged on a few early claims is re-examined on the same test
+    as its ordinary returns accumulate, as sellers, hubs and agents are."""
     findings = _rate_findings(buyer_id, own, peers, distinct_sellers, t, spread)
     if spread is None or s is None:
-        return findings
-    findings += _sequential_findings(buyer_id, own, distinct_sellers, spread, s)
-    return stronger_of(findings, RATE_CODE, SEQUENTIAL_CODE)
+        return BuyerEvidence(findings, None)
+    test, found = _sequential_findings(buyer_id, own, distinct_sellers, spread, s)
+    findings += found
+    return BuyerEvidence(stronger_of(findings, RATE_CODE, SEQUENTIAL_CODE), test)
 
 
 def _rate_findings(
@@ -134,12 +162,12 @@ def _sequential_findings(
     distinct_sellers: int,
     spread: PeerSpread,
     s: Sequential,
-) -> list[Finding]:
+) -> tuple[SequentialTest, list[Finding]]:
     """The buyer's named claims per delivered return, weighed sequentially against the honest
-    buyers' spread; no alert (nor HIGH) on fewer than `MIN_NAMED` named claims
+    buyers' spread, and the test; no alert (nor HIGH) on fewer than `MIN_NAMED` named claims
     (`s.min_events`) or from one seller alone, as for the rate test."""
     k, n = own.get("named_claims", 0), own.get("delivered", 0)
-    _, found = sequential_findings(
+    test, found = sequential_findings(
         code=SEQUENTIAL_CODE,
         what="named in claims or refused at pickup",
         pattern=PATTERN,
@@ -158,4 +186,4 @@ def _sequential_findings(
         if distinct_sellers < 2:
             f = replace(f, alert=False, contribution=min(f.contribution, 0.79))
         out.append(replace(f, numbers=numbers, detail=detail))
-    return out
+    return test, out

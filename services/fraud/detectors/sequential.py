@@ -1,6 +1,7 @@
 """Sequential evidence against an entity: the finding of a sequential test (see
 `stats.sequential_test`), shared by the rate patterns (claim abuse, pilferage, QC
-contradictions), and the rule that clears an alert once its entity proves ordinary."""
+contradictions, wrong/used returns), and the rule that clears an alert once its entity proves
+ordinary."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from services.fraud.detectors.stats import (
 )
 
 # The patterns whose alerts rest on a rate, and so may be cleared when the rate proves
-# ordinary; evidence reuse and collusion rest on facts that do not go away.
-CLEARABLE_PREFIXES = ("CLAIM_ABUSE", "PILFERAGE_", "QC_CONTRADICTION_")
+# ordinary; evidence reuse and collusion rest on facts that do not go away. A wrong/used
+# buyer's alert rests on its named claims per return like any rate: a household flagged on
+# its first few returns, claimed as wrong items, is as ordinary as its later returns show.
+CLEARABLE_PREFIXES = ("CLAIM_ABUSE", "PILFERAGE_", "QC_CONTRADICTION_", "WRONG_USED_RETURNS")
 
 
 def sequential_findings(

@@ -89,7 +89,7 @@ class ReturnsInputs(AssessorBase):
                 spreads=buyer_spread,
             )
         )["named_claims"]
-        found = returns_abuse.buyer_findings(
+        evidence = returns_abuse.buyer_evidence(
             buyer,
             own,
             {"named_claims": k, "delivered": n},
@@ -98,6 +98,11 @@ class ReturnsInputs(AssessorBase):
             spread=buyer_spread.get("named_claims"),
             s=returns_abuse.buyer_sequential(cfg.sequential, cfg.buyer_seq_alpha),
         )
+        found = evidence.findings
+        if evidence.sequential is not None:
+            # Kept for the clearing rule (`service.clear_alerts`), as the other rate
+            # patterns' tests are (`AssessorBase.sequential_test`).
+            self.sequential[(returns_abuse.PATTERN, "buyer", buyer)] = evidence.sequential
         if own_counts.get("qc_failed", 0):
             failed = {"qc_failed": own_counts["qc_failed"]}
             found = [replace(f, numbers=f.numbers | failed) for f in found]
@@ -113,7 +118,18 @@ class ReturnsInputs(AssessorBase):
         claim. The finding raises or updates the buyer's alert and risk only: it is not the
         scan's own score, since the scan is the subject of any case the desk opens on the
         return (SOP P3 after a refusal), whose seller is not the suspect (rule E5's hold). The
-        buyer's alert reaches its claims through their revisions and explanations."""
+        buyer's alert reaches its claims through their revisions and explanations. A refusal
+        taken back is an ordinary return again, and may clear the buyer's alert here."""
+        await self.reexamine_buyer(buyer)
+
+    async def reexamine_buyer(self, buyer: str) -> None:
+        """The buyer's wrong/used test read on an event that changes its trials but names no
+        one: a refusal at pickup counted or taken back, or, while the buyer is under an open
+        wrong/used alert, a return of its delivered to the seller. A buyer flagged on its first
+        few returns whose later returns arrive unclaimed proves ordinary on them, and is
+        cleared there (`service.clear_alerts`) without waiting for a claim that an ordinary
+        buyer's returns never bring. The findings refresh the buyer's risk and alert; they
+        are not the event's own evidence, so they do not score it."""
         since, until = self.window(self.config.long_window)
         totals = await features.window_totals(
             self.session, [("buyer", buyer), (NETWORK, "buyer")], list(BUYER_METRICS), since, until

@@ -12,13 +12,14 @@ case on the latest band, and a decided one keeps its decision while the desk see
 timeline, a claim it may want to revisit or recover. The most recent events come first when an
 alert's events exceed `MAX_REVISIONS_PER_ALERT`.
 
-An alert's revisions only raise a band; when fraud clears a seller's claim-abuse alert (the
-seller proved ordinary, `scoring.service.clear_alerts`), the claims that alert made HIGH are
-revised down (`revise_after_clearing`), and while it stays open, those HIGH on the seller's
-claim-rate evidence are lowered to MEDIUM when that evidence falls back below the level they
-were lifted at (`lower_to_held`, `scoring.service.follow_evidence`). Evidence reuse is found
-on the claim that reuses; when that claim was assessed before the earlier one arrived (the two
-travel on different partitions), the earlier one's arrival revises it (`revise_claim`).
+An alert's revisions only raise a band; when fraud clears a seller's claim-abuse alert or a
+buyer's wrong/used alert (the entity proved ordinary, `scoring.service.clear_alerts`), the
+claims that alert made HIGH are revised down (`revise_after_clearing`), and while a seller's
+alert stays open, its claims HIGH on its claim-rate evidence are lowered to MEDIUM when that
+evidence falls back below the level they were lifted at (`lower_to_held`,
+`scoring.service.follow_evidence`). Evidence reuse is found on the claim that reuses; when that
+claim was assessed before the earlier one arrived (the two travel on different partitions), the
+earlier one's arrival revises it (`revise_claim`).
 """
 
 from __future__ import annotations
@@ -417,8 +418,14 @@ def lowered_score(
 # passes between them (a hub cleared because its excess is its agents'; an agent cleared while
 # a second pilferer at its hub lifts its mates' rate and raised again later), so their
 # clearing says "not this one", and lowering their incidents lost a held-out world's planted
-# ones; a seller's claim rate has no one to pass to.
-LOWERED_ON_CLEARING = ("CLAIM_ABUSE",)
+# ones; a seller's claim rate has no one to pass to. Nor has a wrong/used buyer's: it is
+# cleared on its own named claims per return; the claims that leave its count for another
+# party are mostly about that party's open alert (an abusing seller's; a wrong or used item
+# after an alerted QC agent's pass), which keeps them HIGH (`_about_another_open_alert`), and
+# the rest fall to what they would be had the buyer never been alerted. What it lowers is
+# sellers' claims HIGH only because the buyer they named was alerted, held from payment
+# (SOP E5) on a suspicion the buyer's record has since answered.
+LOWERED_ON_CLEARING = ("CLAIM_ABUSE", "WRONG_USED_RETURNS")
 
 
 def lowers_on_clearing(pattern: str) -> bool:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud import SOURCE, metrics
 from services.fraud.alerts import repository as alerts_repo
-from services.fraud.detectors import claim_abuse, collusion, qc_contradiction
+from services.fraud.detectors import claim_abuse, collusion, qc_contradiction, returns_abuse
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, fisher_combined
@@ -548,6 +548,8 @@ async def _assess(
     stored, watched = known.risks, known.watches
     if terminal_scan and flagged_seller_delivered(facts, known.alerts):
         await a.reexamine_seller(facts)
+    if terminal_scan and flagged_buyer_delivered(facts, known.alerts) and facts.buyer_id:
+        await a.reexamine_buyer(facts.buyer_id)
     cleared = await clear_alerts(session, a, known.alerts)
     watched = [w for w in watched if (w.entity_type, w.entity_id) not in cleared.unwatched]
     still_open = [x for x in known.alerts if x.alert_id not in cleared.alert_ids]
@@ -775,6 +777,23 @@ def flagged_seller_delivered(facts: ReturnFacts, alerts: list[OpenAlert]) -> boo
         x.pattern == claim_abuse.PATTERN
         and x.entity_type == "seller"
         and x.entity_id == facts.seller_id
+        for x in alerts
+    )
+
+
+def flagged_buyer_delivered(facts: ReturnFacts, alerts: list[OpenAlert]) -> bool:
+    """Whether this terminal scan delivered to its seller a return of a buyer under an open
+    wrong/used alert: the buyer's ordinary returns are those that reach the seller and are not
+    claimed as wrong, used or missing, and nothing else of the buyer's happens on them, so its
+    flag is re-examined on their deliveries (`reexamine_buyer`). A return lost or damaged in
+    transit never reached the seller and says nothing of the buyer. Only then: an unflagged
+    buyer's deliveries read nothing."""
+    if facts.terminal != ShipmentEventType.DELIVERED_TO_SELLER.value or not facts.buyer_id:
+        return False
+    return any(
+        x.pattern == returns_abuse.PATTERN
+        and x.entity_type == "buyer"
+        and x.entity_id == facts.buyer_id
         for x in alerts
     )
 
