@@ -4,7 +4,9 @@ here as bytes, so that what uvicorn and its parser do to them first (merge, fold
 refuse) is part of what is tested: deciding headers sent twice, folded headers, the request
 smuggling shapes, content codings, upgrades, odd methods and targets, pipelining and
 `Expect: 100-continue`, with every answer problem+json, nothing stored twice, and the process
-serving afterwards.
+serving afterwards. Each conversation ends on the answer to a sentinel request sent behind the
+case's bytes, or on the server closing (`tests.support.wire`), so an answer nobody asked for
+still shows.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from shared.request_path import SINGLETON_HEADERS
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.services import RunningService
+from tests.support.wire import Answer, conversation, read_answer
 
 PROBLEM = "application/problem+json"
 SERVICES = ["intake", "reconciliation", "fraud", "notifications", "console"]
@@ -59,7 +62,10 @@ async def _served(app: Any) -> AsyncIterator[int]:
         sock.close()
 
 
-@pytest.fixture(params=SERVICES)
+# One server per process for the whole file, as in production, where one long-lived process takes
+# every client's bytes: each case still ends by checking that the process serves afterwards.
+# (Starting and stopping uvicorn for each of the ~200 cases cost about 0.2 s apiece.)
+@pytest.fixture(scope="module", params=SERVICES)
 async def port(
     request: pytest.FixtureRequest, pipeline: dict[str, RunningService]
 ) -> AsyncIterator[int]:
@@ -82,36 +88,6 @@ async def intake(pipeline: dict[str, RunningService]) -> AsyncIterator[int]:
         yield bound
 
 
-Answer = tuple[int, dict[str, str], bytes]
-
-
-async def _read_answer(reader: asyncio.StreamReader) -> Answer:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
-    body = await reader.readexactly(int(headers.get("content-length", "0")))
-    return int(lines[0].split()[1]), headers, body
-
-
-async def _conversation(port: int, request: bytes, *, interim: bool = False) -> list[Answer]:
-    """Every answer on one connection to `request`, until the server closes it or falls
-    silent; `interim` keeps 1xx answers (their head alone)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    answers: list[Answer] = []
-    try:
-        writer.write(request)
-        await writer.drain()
-        while True:
-            try:
-                answer = await asyncio.wait_for(_read_answer(reader), timeout=3)
-            except (TimeoutError, asyncio.IncompleteReadError, ConnectionResetError):
-                return answers
-            if answer[0] >= 200 or interim:
-                answers.append(answer)
-    finally:
-        writer.close()
-
-
 def _assert_problem(answer: Answer, status: int, named: str) -> dict[str, Any]:
     got, headers, body = answer
     assert got == status, (got, body[:300])
@@ -123,7 +99,7 @@ def _assert_problem(answer: Answer, status: int, named: str) -> dict[str, Any]:
 
 
 async def _healthy(port: int) -> None:
-    answers = await _conversation(
+    answers = await conversation(
         port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     )
     assert [a[0] for a in answers] == [200]
@@ -150,7 +126,7 @@ async def test_a_deciding_header_sent_twice_on_the_wire_is_refused_naming_it(
         b"POST /v1/anything HTTP/1.1\r\nHost: x\r\n%s: %s\r\nX-Between: 1\r\n%s: %s\r\n"
         b"Content-Length: 2\r\n\r\n{}" % (name, first, name.lower(), second)
     )
-    answers = await _conversation(port, request)
+    answers = await conversation(port, request)
     doc = _assert_problem(answers[0], 400, f"header.{header}")
     assert doc["errors"] == [{"field": f"header.{header}", "message": "sent more than once"}]
     await _healthy(port)
@@ -173,7 +149,7 @@ FOLDED = {
 async def test_headers_no_reader_could_agree_on_are_refused_before_any_app(
     port: int, request_bytes: bytes
 ) -> None:
-    answers = await _conversation(port, request_bytes)
+    answers = await conversation(port, request_bytes)
     assert len(answers) == 1
     _assert_problem(answers[0], 400, "not valid HTTP/1.1")
     assert answers[0][1]["connection"] == "close"
@@ -209,7 +185,7 @@ SMUGGLING = {
 async def test_framing_read_two_ways_is_refused_and_nothing_behind_it_is_answered(
     port: int, request_bytes: bytes
 ) -> None:
-    answers = await _conversation(port, request_bytes + SMUGGLED)
+    answers = await conversation(port, request_bytes + SMUGGLED)
     assert len(answers) == 1, [a[0] for a in answers]
     _assert_problem(answers[0], 400, "HTTP/1.1")
     assert answers[0][1]["connection"] == "close"
@@ -218,7 +194,7 @@ async def test_framing_read_two_ways_is_refused_and_nothing_behind_it_is_answere
 
 async def test_a_transfer_coding_we_do_not_decode_answers_501(port: int) -> None:
     request = b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n"
-    answers = await _conversation(port, request + SMUGGLED)
+    answers = await conversation(port, request + SMUGGLED)
     assert len(answers) == 1
     _assert_problem(answers[0], 501, "xchunked")
 
@@ -234,28 +210,32 @@ async def test_content_codings_on_the_wire(port: int) -> None:
         )
 
     compressed = gzip.compress(b"{}")
-    [answer] = await _conversation(port, post(b"gzip", compressed))
+    [answer] = await conversation(port, post(b"gzip", compressed))
     _assert_problem(answer, 415, "header.Content-Encoding")
     assert answer[1]["accept-encoding"] == "identity"
-    [answer] = await _conversation(port, post(b", br", b"{}"))
+    [answer] = await conversation(port, post(b", br", b"{}"))
     _assert_problem(answer, 415, "br")
     # A list of identity alone names no coding (empty elements are ignored): the request goes
     # on to routing, which knows no such address.
-    [answer] = await _conversation(port, post(b"identity, ", b"{}"))
+    [answer] = await conversation(port, post(b"identity, ", b"{}"))
     assert answer[0] == 404, answer
     # A request without content has nothing to decode: served, not 415.
     bodiless = b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n\r\n"
-    [answer] = await _conversation(port, bodiless)
+    [answer] = await conversation(port, bodiless)
     assert answer[0] == 200, answer
     chunked = (
         b"POST /v1/anything HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
         b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(compressed), compressed)
     )
-    [answer] = await _conversation(port, chunked)
+    [answer] = await conversation(port, chunked)
     _assert_problem(answer, 415, "gzip")
 
 
 # --- methods, targets, upgrades --------------------------------------------------------------
+
+
+# A second answer to one request would come from its own request cycle, right behind the first.
+UPGRADE_QUIET_S = 0.5
 
 
 async def test_a_websocket_upgrade_is_served_as_the_http_request_it_also_is(
@@ -267,11 +247,14 @@ async def test_a_websocket_upgrade_is_served_as_the_http_request_it_also_is(
         b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )
-    answers = await _conversation(port, upgrade)
+    # After a request asking to upgrade, the parser reads nothing more from the connection (it
+    # stays in its upgrade state), so a sentinel would go unanswered until the keep-alive
+    # timeout: the read ends on a short quiet after the answer instead.
+    answers = await conversation(port, upgrade, quiet_s=UPGRADE_QUIET_S)
     assert [a[0] for a in answers] == [200], answers
     assert answers[0][1]["content-type"] == "application/json"
     upgrade = upgrade.replace(b"GET /healthz", b"GET /v1/nothing-here")
-    [answer] = await _conversation(port, upgrade)
+    [answer] = await conversation(port, upgrade, quiet_s=UPGRADE_QUIET_S)
     assert answer[0] == 404
     assert answer[1]["content-type"].startswith(_answered_by_app(request))
     await _healthy(port)
@@ -299,7 +282,7 @@ ODD = {
 async def test_odd_methods_and_targets_answer_problem_json(
     port: int, request_bytes: bytes, statuses: set[int], request: pytest.FixtureRequest
 ) -> None:
-    answers = await _conversation(port, request_bytes)
+    answers = await conversation(port, request_bytes)
     assert answers, "no answer"
     got, headers, body = answers[0]
     assert got < 500, (got, body[:300])
@@ -319,7 +302,7 @@ async def test_http_1_0_is_answered_once_and_the_connection_closed(port: int) ->
     request = (
         b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /nothing HTTP/1.0\r\n\r\n"
     )
-    answers = await _conversation(port, request)
+    answers = await conversation(port, request)
     assert [a[0] for a in answers] == [200]
     assert answers[0][1].get("connection", "close") != "keep-alive"
     await _healthy(port)
@@ -367,7 +350,7 @@ async def test_pipelined_writes_are_each_stored_once_and_answered_in_order(
         + _post_return(key, one)
         + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
     )
-    answers = await _conversation(intake, request)
+    answers = await conversation(intake, request)
     assert [a[0] for a in answers] == [202, 202, 202, 200], answers
     docs = [json.loads(a[2]) for a in answers[:3]]
     assert [d["return_id"] for d in docs] == [first, second, first]
@@ -390,11 +373,11 @@ async def test_expect_100_continue_with_a_key_stores_the_body_once(
         assert interim.startswith(b"HTTP/1.1 100 "), interim
         writer.write(rest)
         await writer.drain()
-        status, _, answer = await asyncio.wait_for(_read_answer(reader), timeout=10)
+        status, _, answer = await asyncio.wait_for(read_answer(reader), timeout=10)
     finally:
         writer.close()
     assert status == 202, answer
     assert json.loads(answer)["duplicate"] is False
     # The same again, body sent at once without waiting: the one already stored is named.
-    [again] = await _conversation(intake, _post_return(key, body, b"Expect: 100-continue\r\n"))
+    [again] = await conversation(intake, _post_return(key, body, b"Expect: 100-continue\r\n"))
     assert again[0] == 202 and json.loads(again[2])["duplicate"] is True
