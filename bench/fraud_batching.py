@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -109,6 +110,8 @@ async def _score(
                         Assessment.band,
                         Assessment.score,
                         Assessment.reasons,
+                        Assessment.escalation_id,
+                        Assessment.assessed_at,
                     )
                 )
             ).all()
@@ -134,8 +137,26 @@ async def _score(
         "batch": f"{batch}/{overtake_h:g}h" + (f"+d{lag}" if lag is not None else ""),
         "seconds": round(time.monotonic() - started, 1),
         "assessments": assessments,
+        "gate": gate_bands(rows),
         "alerts": sorted(f"{a.pattern}/{a.entity_type}/{a.entity_id}/{a.status}" for a in alerts),
     }
+
+
+_SEVERITY = {"LOW": 0, "MEDIUM": 1, "HIGH": 2}
+
+
+def gate_bands(rows: Any) -> dict[str, str]:
+    """Per escalation, the band reconciliation's fraud gate reads once every assessment is in:
+    the latest by `assessed_at` of those naming the escalation (its own, its revisions, and the
+    events about its claim), the more severe at equal times (`policy.facts.band_of`)."""
+    latest: dict[str, tuple[Any, int, str]] = {}
+    for r in rows:
+        if r.escalation_id is None:
+            continue
+        key = (r.assessed_at, _SEVERITY[r.band], r.band)
+        if r.escalation_id not in latest or key > latest[r.escalation_id]:
+            latest[r.escalation_id] = key
+    return {e: band for e, (_, _, band) in latest.items()}
 
 
 def _stable(reason: dict[str, Any]) -> dict[str, Any]:
@@ -179,7 +200,15 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             if (d[a["batch"]] or {}).get("band") != (d[b["batch"]] or {}).get("band")
         ),
         "by_type": _by_type(differing, a["batch"], b["batch"]),
+        # What a lag leaves of it where it matters: the bands the fraud gate reads in the end.
+        "gate_bands_differing": sum(
+            1 for e in set(a["gate"]) | set(b["gate"]) if a["gate"].get(e) != b["gate"].get(e)
+        ),
         "first": differing[:5],
+        "alerts_by_pattern": {
+            r["batch"]: dict(sorted(Counter(x.split("/")[0] for x in r["alerts"]).items()))
+            for r in (a, b)
+        },
         "alerts_only_in": {
             a["batch"]: sorted(set(a["alerts"]) - set(b["alerts"])),
             b["batch"]: sorted(set(b["alerts"]) - set(a["alerts"])),

@@ -93,6 +93,20 @@ async def get_facts(session: AsyncSession, return_id: str) -> ReturnFacts | None
     return facts
 
 
+async def latest_claim_naming(session: AsyncSession, buyer_id: str) -> datetime | None:
+    """When the latest claim on a return of the buyer's was filed, this transaction's claims
+    (kept in the session's facts, not flushed) among them; None when it has none."""
+    stored = await session.scalar(
+        select(func.max(ReturnFacts.claimed_at)).where(ReturnFacts.buyer_id == buyer_id)
+    )
+    pending = [
+        f.claimed_at
+        for f in unit_of(session).get(_KnownFacts).facts.values()
+        if f.buyer_id == buyer_id and f.claimed_at is not None
+    ]
+    return max([*pending, *([stored] if stored is not None else [])], default=None)
+
+
 async def returns_touched(
     session: AsyncSession,
     *,

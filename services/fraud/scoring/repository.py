@@ -13,19 +13,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from services.fraud import SOURCE
 from services.fraud.models import Assessment, Outbox
 from shared.db import table_of
-from shared.events import FraudAssessed
+from shared.events import FraudAssessed, SellerEscalationFiled
 from shared.outbox import outbox_row
 from shared.unit_of_work import unit_of
 
 _ASSESSMENTS = table_of(Assessment)
 _OUTBOX = table_of(Outbox)
+_CLAIM_TYPE = SellerEscalationFiled.ce_type
 
 
 @dataclass(slots=True)
@@ -87,3 +88,43 @@ def _write_sync(sync_session: Session) -> None:
     # INSERT (insertmanyvalues), whatever their number.
     sync_session.execute(insert(_ASSESSMENTS), assessments)
     sync_session.execute(insert(_OUTBOX), outbox)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAssessment:
+    """A claim's latest assessment as recorded: what a case event of its return carries."""
+
+    score: float
+    band: str
+    reasons: list[dict[str, Any]]
+    revision: int
+
+
+async def latest_of_claim(session: AsyncSession, escalation_id: str) -> ClaimAssessment | None:
+    """The latest revision of a claim's assessment, this transaction's unwritten ones first.
+
+    A revision is always recorded after the one it revises, so the last pending row of the
+    claim, when there is one, is the latest; only otherwise is the table read. Unlike
+    `revisions.latest_claim_assessment`, this writes nothing early: a poll of case events keeps
+    its rows for the one multi-row INSERT at commit."""
+    pending = unit_of(session).find(_Pending)
+    for row in reversed(pending.assessments if pending is not None else []):
+        if row["escalation_id"] == escalation_id and row["subject_type"] == _CLAIM_TYPE:
+            return ClaimAssessment(row["score"], row["band"], row["reasons"], row["revision"])
+    found = (
+        await session.execute(
+            select(
+                _ASSESSMENTS.c.score,
+                _ASSESSMENTS.c.band,
+                _ASSESSMENTS.c.reasons,
+                _ASSESSMENTS.c.revision,
+            )
+            .where(
+                _ASSESSMENTS.c.escalation_id == escalation_id,
+                _ASSESSMENTS.c.subject_type == _CLAIM_TYPE,
+            )
+            .order_by(_ASSESSMENTS.c.revision.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if found is None else ClaimAssessment(*found)

@@ -110,6 +110,10 @@ class ReturnsInputs(AssessorBase):
         self.evaluated[("buyer", buyer)].extend(found)
         if onto_event:
             self.add(found, direct=direct)
+        else:
+            # Read on an event that is not the buyer's act (a refusal at pickup, a delivery of
+            # its return): an alert-worthy finding is raised as the buyer's alert all the same.
+            self.entity_alerts.extend(f for f in found if f.alert)
 
     async def buyer_at_qc_failure(self, buyer: str) -> None:
         """A return of the buyer's refused at pickup (or, moving on, no longer a refusal): no
@@ -119,8 +123,21 @@ class ReturnsInputs(AssessorBase):
         scan's own score, since the scan is the subject of any case the desk opens on the
         return (SOP P3 after a refusal), whose seller is not the suspect (rule E5's hold). The
         buyer's alert reaches its claims through their revisions and explanations. A refusal
-        taken back is an ordinary return again, and may clear the buyer's alert here."""
-        await self.reexamine_buyer(buyer)
+        taken back is an ordinary return again, and may clear the buyer's alert here.
+
+        A refusal reaches fraud in any order with the buyer's claims (a partner's batch or
+        snapshot hours late, a claim expedited ahead of a backlog). When a claim naming the
+        buyer lies later in event time, its own test ran without this refusal, and a test at
+        the refusal's time does not count that claim: the buyer is then read as of its latest
+        claim, as that claim would have read it with the refusal in hand (to raise, not to
+        clear: `as_of`). Without it the buyer's later claims were found only if a case's
+        decision on one of them happened to test the claim again after the refusal arrived."""
+        latest = await features.latest_claim_naming(self.session, buyer)
+        if latest is None or latest <= self.at:
+            await self.reexamine_buyer(buyer)
+            return
+        with self.as_of(latest):
+            await self.reexamine_buyer(buyer)
 
     async def reexamine_buyer(self, buyer: str) -> None:
         """The buyer's wrong/used test read on an event that changes its trials but names no

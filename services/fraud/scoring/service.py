@@ -391,7 +391,9 @@ def _claims(
             sketch.seller_id = sketch.seller_id or p.seller_id
             sketch.claim_type = sketch.claim_type or p.claim_type.value
             out.append((sketch, event_time(p), sketch.claim_type))
-        elif isinstance(p, EvidenceAdded | AppealFiled | CaseEventBase) and sketch.claim_type:
+        elif isinstance(p, EvidenceAdded) and sketch.claim_type:
+            # A case event or an appeal carries its claim's assessment (`carry_claim`): it
+            # reads nothing of the claim's parties.
             out.append((sketch, event_time(p), sketch.claim_type))
     return out
 
@@ -463,9 +465,13 @@ async def assess_event(
 async def _assess(
     session: AsyncSession, *, payload: EventPayload, subject_event_id: UUID, cfg: ScoringConfig
 ) -> FraudAssessed:
-    a = Assessor(session, payload, cfg)
     return_id = str(cast(Any, payload).return_id)  # every scored event is about a return
     facts = await features.get_facts(session, return_id)
+    if isinstance(payload, CaseEventBase | AppealFiled) and facts is not None and facts.claim_type:
+        carried = await carry_claim(session, payload, facts, subject_event_id)
+        if carried is not None:
+            return carried
+    a = Assessor(session, payload, cfg)
     if facts is None:
         facts = ReturnFacts(
             return_id=return_id,
@@ -526,10 +532,13 @@ async def _assess(
         claim_event = True
         evidence = list(payload.evidence)
     elif isinstance(payload, EvidenceAdded | AppealFiled):
+        # An appeal reaches here only when its claim has no assessment yet (`carry_claim`).
         claim_event = facts.claim_type is not None
         if isinstance(payload, EvidenceAdded):
             evidence = list(payload.evidence)
     elif isinstance(payload, CaseEventBase):
+        # A case event of a claimed return reaches here only when its claim has no assessment
+        # yet (`carry_claim`).
         escalation_id = escalation_id or facts.escalation_id
         claim_event = facts.claim_type is not None
     elif isinstance(payload, RefundIssued):
@@ -590,6 +599,62 @@ async def _assess(
         and ScansRead.of(facts) != claim_read
     ):
         await reassess_claim(session, payload, facts, cfg, before=claim_read)
+    return assessment
+
+
+async def carry_claim(
+    session: AsyncSession,
+    payload: CaseEventBase | AppealFiled,
+    facts: ReturnFacts,
+    subject_event_id: UUID,
+) -> FraudAssessed | None:
+    """A case's transition or an appeal, assessed as its claim stands: the claim's latest
+    assessment (band, score, reasons, its latest revision where there are revisions) with this
+    event as its subject. None when the claim has no assessment to carry.
+
+    Neither kind of event is new input to any detector: nothing is counted for them (no
+    `record_*`), an appeal brings only the seller's words, and a transition is the desk's or
+    the SOP's act on the claim. Reconciliation stamps a transition when it happens and intake
+    an appeal when it arrives, after the claim and, in a replay, after the whole history: a
+    fresh run of the claim's tests at that time read whatever fraud's consumer had counted by
+    then, so the same claim took another band, stored other entity risks and raised or cleared
+    other alerts depending on the consumer's lag (and cost a whole claim's test per
+    transition). What fraud learns of the claim later reaches it through the revisions that
+    exist for that (an alert's, a late scan's, a clearing's), each revising the claim's own
+    assessment, which the next transition then carries. So nothing is stored of the entities
+    and no alert is raised or cleared here. New evidence is new input and is tested
+    (`EvidenceAdded`)."""
+    # A transition names no escalation; it is its return's claim's. An appeal names the claim
+    # it appeals (another escalation merged into the case has its own assessment).
+    escalation_id = getattr(payload, "escalation_id", None) or facts.escalation_id
+    if escalation_id is None:
+        return None
+    latest = await assessments.latest_of_claim(session, escalation_id)
+    if latest is None and facts.escalation_id and escalation_id != facts.escalation_id:
+        # An appeal under an id fraud holds no assessment of (an `APL-...` id) on a return a
+        # claim was filed on: the return's claim stands for it.
+        latest = await assessments.latest_of_claim(session, facts.escalation_id)
+    if latest is None:
+        # The claim is counted but has no assessment: not reached in practice (a claim's
+        # counts and its assessment are written in one transaction, and this poll's are found
+        # pending); the caller then tests the claim as its own assessment would, which is
+        # better than a band made up without it.
+        return None
+    assessment = FraudAssessed(
+        assessment_id=uuid4(),
+        subject_event_id=subject_event_id,
+        subject_type=payload.ce_type,
+        return_id=facts.return_id,
+        escalation_id=escalation_id,
+        entities=involved(payload, facts),
+        score=latest.score,
+        band=FraudBand(latest.band),
+        reasons=[ReasonCode.model_validate(r) for r in latest.reasons],
+        model_version=MODEL_VERSION,
+        assessed_at=datetime.now(UTC),
+    )
+    assessments.record(session, assessment, event_time=event_time(payload))
+    metrics.ASSESSMENTS.labels(assessment.band.value).inc()
     return assessment
 
 
