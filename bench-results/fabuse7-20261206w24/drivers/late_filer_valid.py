@@ -53,6 +53,7 @@ for path in [a for a in sys.argv[1:] if not a.startswith("--")]:
         mine = [v for v in w["returns"].values() if v.get("seller") == s and "delivered" in v]
         e = ents.get(s, {"intensity": None, "events": 0})
         t_act = t_base = t_new = None
+        top_base = top_new = -1e9
         for r in d["records"]:
             if r["seller"] != s or "seq" not in r:
                 continue
@@ -110,17 +111,26 @@ for path in [a for a in sys.argv[1:] if not a.startswith("--")]:
             new = top + math.log(sum(math.exp(t - top) for t in terms)) - null + other_signs
             at = q["alert_at"]
             ok = q["k"] >= 5 and q["n"] >= q["min_trials"] and not r.get("recent", {}).get("demoted", False)
+            top_base, top_new = max(top_base, base), max(top_new, new)
             if t_base is None and ok and base >= at:
                 t_base = day
             if t_new is None and ok and new >= at:
                 t_new = day
-        rows.append((d["seed"], s, e["intensity"], e["events"], t_act, t_base, t_new))
+        rows.append((d["seed"], s, e["intensity"], e["events"], t_act, t_base, t_new, top_base, top_new))
 if "--honest" in sys.argv:
     print("honest sellers scored:", len(rows), "ever alerted: pipeline", sum(r[4] is not None for r in rows),
           "test as read", sum(r[5] is not None for r in rows), "open windows", sum(r[6] is not None for r in rows))
     for r in rows:
         if r[4] is not None or r[5] is not None or r[6] is not None:
-            print(*r)
+            print(*r[:7])
+    diffs = [r[8] - r[7] for r in rows if r[7] > -1e8]
+    print("honest sellers' highest log factor, open windows minus as read: median %.3f, mean %.3f, "
+          "share higher %.2f, of %d" % (statistics.median(diffs), statistics.mean(diffs),
+          sum(x > 0 for x in diffs) / len(diffs), len(diffs)))
+    hi = [r for r in rows if r[7] > 2.0]
+    d2 = [r[8] - r[7] for r in hi]
+    if d2:
+        print("  those above e^2 as read: median %.3f, mean %.3f, %d" % (statistics.median(d2), statistics.mean(d2), len(d2)))
     sys.exit()
 print("seed seller shown events actual world_counts delays_and_open_windows")
 for r in rows:
