@@ -73,7 +73,7 @@ async def add_partner(
         lambda: service.add_partner(
             change.session,
             data=data,
-            now=_now(change.request),
+            now=change.now(),
             secrets=change.request.app.state.partner_secrets,
         ),
         status_code=201,
@@ -115,7 +115,7 @@ async def rotate_secret(
             change.session,
             partner_id=partner_id,
             data=data,
-            now=_now(change.request),
+            now=change.now(),
             secrets=change.request.app.state.partner_secrets,
         ),
         status_code=200,
@@ -198,7 +198,7 @@ async def replay(
 ) -> ReplayOut | Response:
     async def run() -> ReplayOut:
         result = await partners_service.replay_unmapped(
-            change.session, partner_id=data.partner_id, now=_now(change.request)
+            change.session, partner_id=data.partner_id, now=change.now()
         )
         return ReplayOut(
             requests_replayed=result.requests_replayed,
