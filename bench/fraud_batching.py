@@ -77,10 +77,8 @@ async def _score(
     from sqlalchemy import select
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    from disputedesk.simulate.direct import canonical_event
-    from services.fraud.features.repository import deferred_counters
+    from disputedesk.simulate.direct import canonical_event, score_batch
     from services.fraud.models import Alert, Assessment
-    from services.fraud.scoring.service import assess_event, prepare_batch
 
     engine = create_async_engine(database_url)
     sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
@@ -94,11 +92,7 @@ async def _score(
             events = every[start : start + batch]
             for n, (event_id, _) in enumerate(events):
                 order[str(event_id)] = start + n
-            async with sessionmaker() as session, session.begin():
-                async with deferred_counters(session):
-                    await prepare_batch(session, [p for _, p in events])
-                    for event_id, payload in events:
-                        await assess_event(session, payload=payload, subject_event_id=event_id)
+            await score_batch(sessionmaker, events)
         async with sessionmaker() as session:
             rows = (
                 await session.execute(

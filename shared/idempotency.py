@@ -14,6 +14,10 @@ request that fails (4xx or 5xx) releases its claim: nothing happened, so a retry
 A path whose effect is one call of its own (intake's escalation and keyed feed entry) may write
 the key's row itself, completed with the answer, in that call (`KeyedRequest`); when the call
 finds the key taken it writes nothing, and the request goes through `idempotent` as any other.
+
+An endpoint that changes something takes `change: Change`: the request, its transaction, its
+clock, its caller and its key under one name, and `change.once(...)` runs the effect under the
+key. The endpoint keeps its own `require(...)`: who may make a change is the route's duty.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Header, Request
+from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import DateTime, Integer, String, Update, bindparam, delete, func, select, update
@@ -33,8 +37,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.auth import Principal
-from shared.db import table_of
+from shared.auth import Principal, authenticate
+from shared.clock import Clock, RequestClock
+from shared.db import DbSession, table_of
 from shared.problems import Problem
 
 T = TypeVar("T")
@@ -290,3 +295,51 @@ async def idempotent(
     body = None if out is None else jsonable_encoder(out)
     await guard.complete(session, answer(out), body)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeContext:
+    """What an endpoint that changes something works with: its request, its transaction, the
+    service's clock, the authenticated caller and the request's `Idempotency-Key`, if any."""
+
+    request: Request
+    session: AsyncSession
+    clock: Clock
+    principal: Principal
+    key: str | None
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    async def once(
+        self,
+        action: Callable[[], Awaitable[T]],
+        *,
+        status_code: int | Callable[[T], int] = 200,
+        response: Response | None = None,
+    ) -> T | Response:
+        """`action` run at most once under the request's key (`idempotent`)."""
+        return await idempotent(
+            self.request,
+            self.session,
+            principal=self.principal,
+            key=self.key,
+            action=action,
+            status_code=status_code,
+            response=response,
+        )
+
+
+async def change_context(
+    request: Request,
+    session: DbSession,
+    clock: RequestClock,
+    # The same principal the route's `require(...)` checks: FastAPI solves `authenticate` once
+    # per request, and the route class has already put it in the scope.
+    principal: Annotated[Principal, Depends(authenticate)],
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ChangeContext:
+    return ChangeContext(request, session, clock, principal, idempotency_key)
+
+
+Change = Annotated[ChangeContext, Depends(change_context)]

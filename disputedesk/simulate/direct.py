@@ -9,12 +9,12 @@ change needs; `fraud-eval` through the real pipeline remains the measure that co
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from disputedesk.simulate.evaluation import AlertRow, AssessmentRow, score_world
+from disputedesk.simulate.evaluation import read_results, score_world
 from disputedesk.simulate.generator import Action, World
 from disputedesk.simulate.marketplace import Marketplace
 from disputedesk.simulate.partners import partner_time
@@ -25,6 +25,9 @@ from shared.events import (
     SellerEscalationFiled,
     ShipmentEventType,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 def canonical_event(world: World, i: int, action: Action) -> tuple[UUID, EventPayload]:
@@ -59,15 +62,26 @@ def canonical_event(world: World, i: int, action: Action) -> tuple[UUID, EventPa
     )
 
 
+async def score_batch(
+    sessionmaker: async_sessionmaker[AsyncSession], events: Sequence[tuple[UUID, EventPayload]]
+) -> None:
+    """Assess `events` in one transaction, as fraud's consumer handles one batch: prepared
+    together, then each in order, the counters written at the batch's end (the batch's reads
+    are the consumer's: kept reads, pending increments)."""
+    from services.fraud.features.repository import deferred_counters
+    from services.fraud.scoring.service import assess_event, prepare_batch
+
+    async with sessionmaker() as session, session.begin():
+        async with deferred_counters(session):
+            await prepare_batch(session, [p for _, p in events])
+            for event_id, payload in events:
+                await assess_event(session, payload=payload, subject_event_id=event_id)
+
+
 async def score_directly(world: World, database_url: str, *, batch: int = 50) -> dict[str, Any]:
     """Assess every action of `world` against a fresh fraud database at `database_url` and
     score the result as fraud-eval does."""
-    from sqlalchemy import select
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    from services.fraud.features.repository import deferred_counters
-    from services.fraud.models import Alert, Assessment
-    from services.fraud.scoring.service import assess_event, prepare_batch
 
     engine = create_async_engine(database_url)
     sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
@@ -75,48 +89,14 @@ async def score_directly(world: World, database_url: str, *, batch: int = 50) ->
     try:
         actions = list(enumerate(world.actions))
         for start in range(0, len(actions), batch):
-            # One transaction per batch, prepared as fraud's consumer prepares its batches.
-            events = [
-                canonical_event(world, i, action) for i, action in actions[start : start + batch]
-            ]
-            async with sessionmaker() as session, session.begin():
-                # Counters written at the batch's end, as the consumer writes them: the batch's
-                # reads are the consumer's (kept reads, pending increments).
-                async with deferred_counters(session):
-                    await prepare_batch(session, [p for _, p in events])
-                    for event_id, payload in events:
-                        await assess_event(session, payload=payload, subject_event_id=event_id)
-        async with sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    select(
-                        Assessment.subject_type,
-                        Assessment.return_id,
-                        Assessment.escalation_id,
-                        Assessment.band,
-                        Assessment.reasons,
-                        Assessment.event_time,
-                        Assessment.assessed_at,
-                        Assessment.revision,
-                    )
-                )
-            ).all()
-            alerts = (
-                await session.execute(
-                    select(
-                        Alert.pattern,
-                        Alert.entity_type,
-                        Alert.entity_id,
-                        Alert.evidence,
-                        Alert.event_time,
-                        Alert.status,
-                    )
-                )
-            ).all()
+            await score_batch(
+                sessionmaker,
+                [canonical_event(world, i, a) for i, a in actions[start : start + batch]],
+            )
+        assessments, alerts = await read_results(sessionmaker)
     finally:
         await engine.dispose()
-    assessments = [AssessmentRow(*r) for r in rows]
-    table = score_world(world, assessments, [AlertRow(*a) for a in alerts])
+    table = score_world(world, assessments, alerts)
     table["_run"] = {
         "seed": world.seed,
         "actions": len(world.actions),

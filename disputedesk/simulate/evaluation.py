@@ -537,12 +537,13 @@ def pool(tables: list[dict[str, Any]]) -> dict[str, Any]:
 # --- running it ------------------------------------------------------------------------------
 
 
-async def _read_results(fraud: Any) -> tuple[list[AssessmentRow], list[AlertRow]]:
+async def read_results(sessionmaker: Any) -> tuple[list[AssessmentRow], list[AlertRow]]:
+    """What a fraud database holds that `score_world` scores: every assessment and alert."""
     from sqlalchemy import select
 
     from services.fraud.models import Alert, Assessment
 
-    async with fraud.runtime.sessionmaker() as session:
+    async with sessionmaker() as session:
         rows = (
             await session.execute(
                 select(
@@ -651,7 +652,7 @@ async def run_seed(
             if await _count_assessments(_Svc) >= result.accepted_events:
                 break
             await asyncio.sleep(0.5)
-        assessments, alerts = await _read_results(_Svc)
+        assessments, alerts = await read_results(fraud.state.runtime.sessionmaker)
     table = score_world(world, assessments, alerts)
     table["_run"] = {
         "seed": seed,

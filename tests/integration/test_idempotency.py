@@ -23,7 +23,7 @@ import pytest
 from disputedesk.credentials import DEV_CLIENTS
 from services.fraud.models import Alert
 from services.notifications.models import Message
-from shared.access import route_access
+from shared.access import route_access, walk_dependencies
 from shared.idempotency import HEADER, claim
 from tests.conftest import Harness
 from tests.support.db import scalar
@@ -113,7 +113,10 @@ def test_every_mutating_route_takes_the_shared_header_and_has_a_scenario() -> No
         for r in route_access(app):
             if not r.mutating or (name, r.method, r.path) in EXEMPT:
                 continue
-            headers = {p.alias: p for p in r.route.dependant.header_params}
+            # The header is the route's own parameter or its `Change` dependency's.
+            headers = {
+                p.alias: p for d in walk_dependencies(r.route.dependant) for p in d.header_params
+            }
             assert HEADER in headers, (name, r.method, r.path)
             spec = app.openapi()["paths"][r.path][r.method.lower()]
             (param,) = [p for p in spec["parameters"] if p["name"] == HEADER]

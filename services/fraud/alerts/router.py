@@ -14,7 +14,7 @@ from services.fraud.alerts.schemas import AcknowledgeIn, AlertOut, AlertPage
 from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change
 from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
@@ -59,13 +59,11 @@ async def list_alerts(
 async def acknowledge_alert(
     alert_id: UUID,
     data: AcknowledgeIn,
-    request: Request,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(Role.OPS_AGENT, Role.OPS_MANAGER),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> AlertOut | Response:
     async def run() -> AlertOut:
-        alert = await repository.get_for_update(session, alert_id)
+        alert = await repository.get_for_update(change.session, alert_id)
         if alert is None:
             raise Problem(404, "Not found", f"No alert {alert_id}.")
         if alert.status == "closed":
@@ -78,7 +76,7 @@ async def acknowledge_alert(
                 alert.status = "closed"
         else:
             repository.acknowledge(alert, by=principal.client_id, at=now)
-        await session.flush()
+        await change.session.flush()
         return AlertOut.model_validate(alert, from_attributes=True)
 
-    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+    return await change.once(run)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from fastapi.responses import Response
 
 from services.fraud.labels import repository
@@ -13,7 +13,7 @@ from services.fraud.labels.service import precision_of
 from services.fraud.models import Label
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change
 from shared.service_route import ServiceRoute
 
 router = APIRouter(route_class=ServiceRoute, tags=["fraud labels"])
@@ -27,10 +27,8 @@ router = APIRouter(route_class=ServiceRoute, tags=["fraud labels"])
 )
 async def add_label(
     data: LabelIn,
-    request: Request,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(Role.OPS_AGENT, Role.OPS_MANAGER),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> LabelOut | Response:
     async def run() -> LabelOut:
         label = Label(
@@ -42,13 +40,11 @@ async def add_label(
             labelled_by=principal.client_id,
             labelled_at=datetime.now(UTC),
         )
-        repository.add(session, label)
-        await session.flush()
+        repository.add(change.session, label)
+        await change.session.flush()
         return LabelOut.model_validate(label, from_attributes=True)
 
-    return await idempotent(
-        request, session, principal=principal, key=idempotency_key, action=run, status_code=201
-    )
+    return await change.once(run, status_code=201)
 
 
 @router.get(

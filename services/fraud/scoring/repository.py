@@ -9,9 +9,10 @@ for rows nothing in the batch changes after writing them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,33 +93,40 @@ def _write_sync(sync_session: Session) -> None:
 
 @dataclass(frozen=True, slots=True)
 class ClaimAssessment:
-    """A claim's latest assessment as recorded: what a case event of its return carries."""
+    """A claim's latest assessment as recorded: what a case event of its return carries, and
+    what a revision of the claim revises."""
 
+    assessment_id: UUID
+    subject_event_id: UUID
+    revision: int
+    subject_type: str
+    return_id: str
+    escalation_id: str | None
     score: float
     band: str
     reasons: list[dict[str, Any]]
-    revision: int
+    entities: dict[str, Any]
+    model_version: str
+    event_time: datetime | None
+
+
+_CLAIM_COLUMNS = [_ASSESSMENTS.c[f.name] for f in fields(ClaimAssessment)]
 
 
 async def latest_of_claim(session: AsyncSession, escalation_id: str) -> ClaimAssessment | None:
     """The latest revision of a claim's assessment, this transaction's unwritten ones first.
 
     A revision is always recorded after the one it revises, so the last pending row of the
-    claim, when there is one, is the latest; only otherwise is the table read. Unlike
-    `revisions.latest_claim_assessment`, this writes nothing early: a poll of case events keeps
-    its rows for the one multi-row INSERT at commit."""
+    claim, when there is one, is the latest; only otherwise is the table read. Nothing is
+    written early: a poll of case events keeps its rows for the one multi-row INSERT at
+    commit."""
     pending = unit_of(session).find(_Pending)
     for row in reversed(pending.assessments if pending is not None else []):
         if row["escalation_id"] == escalation_id and row["subject_type"] == _CLAIM_TYPE:
-            return ClaimAssessment(row["score"], row["band"], row["reasons"], row["revision"])
+            return ClaimAssessment(**{f.name: row[f.name] for f in fields(ClaimAssessment)})
     found = (
         await session.execute(
-            select(
-                _ASSESSMENTS.c.score,
-                _ASSESSMENTS.c.band,
-                _ASSESSMENTS.c.reasons,
-                _ASSESSMENTS.c.revision,
-            )
+            select(*_CLAIM_COLUMNS)
             .where(
                 _ASSESSMENTS.c.escalation_id == escalation_id,
                 _ASSESSMENTS.c.subject_type == _CLAIM_TYPE,

@@ -337,16 +337,17 @@ def revised_claim(
     return Revised(score, band, reasons)
 
 
-async def latest_claim_assessment(session: AsyncSession, escalation_id: str) -> Assessment | None:
-    """The latest revision of a claim's assessment, this transaction's unwritten ones too."""
+async def latest_claim_assessment(
+    session: AsyncSession, escalation_id: str
+) -> assessments.ClaimAssessment | None:
+    """The latest revision of a claim's assessment (`latest_of_claim`), for a revision of it.
+
+    The transaction's changes and assessment rows are written first, so the outbox rows of
+    the batch's earlier assessments take their ids (the order of publication) ahead of what
+    the revision path enqueues next, its alerts included."""
     await session.flush()
     await assessments.write_pending(session)
-    return await session.scalar(
-        select(Assessment)
-        .where(Assessment.escalation_id == escalation_id, Assessment.subject_type == CLAIM_TYPE)
-        .order_by(Assessment.revision.desc())
-        .limit(1)
-    )
+    return await assessments.latest_of_claim(session, escalation_id)
 
 
 async def revise_claim(
@@ -637,7 +638,7 @@ async def _about_another_open_alert(session: AsyncSession, row: Assessment, aler
 
 def publish_revision(
     session: AsyncSession,
-    row: Assessment,
+    row: Assessment | assessments.ClaimAssessment,
     *,
     score: float,
     band: FraudBand,
@@ -666,7 +667,7 @@ def publish_revision(
 
 def revise(
     session: AsyncSession,
-    row: Assessment,
+    row: Assessment | assessments.ClaimAssessment,
     finding: Finding,
     *,
     why: str,

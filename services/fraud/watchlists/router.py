@@ -13,7 +13,7 @@ from services.fraud.watchlists.schemas import WatchIn, WatchOut, WatchPage
 from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change
 from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
@@ -56,14 +56,12 @@ async def list_watchlist(
 )
 async def add_to_watchlist(
     data: WatchIn,
-    request: Request,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(*EDITORS),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> WatchOut | Response:
     async def run() -> WatchOut:
         entry = await repository.add_once(
-            session,
+            change.session,
             entity_type=data.entity_type,
             entity_id=data.entity_id,
             source="manual",
@@ -77,9 +75,7 @@ async def add_to_watchlist(
             )
         return WatchOut.model_validate(entry, from_attributes=True)
 
-    return await idempotent(
-        request, session, principal=principal, key=idempotency_key, action=run, status_code=201
-    )
+    return await change.once(run, status_code=201)
 
 
 @router.delete(
@@ -87,19 +83,17 @@ async def add_to_watchlist(
 )
 async def remove_from_watchlist(
     entry_id: RowId,
-    request: Request,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(*EDITORS),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> WatchOut | Response:
     async def run() -> WatchOut:
-        entry = await repository.get_for_update(session, entry_id)
+        entry = await repository.get_for_update(change.session, entry_id)
         if entry is None or not entry.active:
             raise Problem(404, "Not found", f"No active watchlist entry {entry_id}.")
         entry.active = False
         entry.removed_by = principal.client_id
         entry.removed_at = datetime.now(UTC)
-        await session.flush()
+        await change.session.flush()
         return WatchOut.model_validate(entry, from_attributes=True)
 
-    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+    return await change.once(run)

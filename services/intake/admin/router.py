@@ -32,7 +32,7 @@ from shared.app import ServiceRuntime
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.events import Id
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change
 from shared.paging import Cursor, Limit, link_next
 from shared.service_route import ServiceRoute
 
@@ -64,22 +64,19 @@ def _registry_changed(request: Request, background: BackgroundTasks, partner_id:
 )
 async def add_partner(
     data: PartnerIn,
-    request: Request,
-    session: DbSession,
     background: BackgroundTasks,
-    idempotency_key: IdempotencyKeyHeader = None,
+    change: Change,
     principal: Principal = require(Role.ADMIN),
 ) -> PartnerOut | Response:
-    _registry_changed(request, background, data.partner_id)
-    return await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        status_code=201,
-        action=lambda: service.add_partner(
-            session, data=data, now=_now(request), secrets=request.app.state.partner_secrets
+    _registry_changed(change.request, background, data.partner_id)
+    return await change.once(
+        lambda: service.add_partner(
+            change.session,
+            data=data,
+            now=change.now(),
+            secrets=change.request.app.state.partner_secrets,
         ),
+        status_code=201,
     )
 
 
@@ -108,26 +105,20 @@ async def list_partners(
 async def rotate_secret(
     partner_id: PartnerId,
     data: SecretRotation,
-    request: Request,
-    session: DbSession,
     background: BackgroundTasks,
-    idempotency_key: IdempotencyKeyHeader = None,
+    change: Change,
     principal: Principal = require(Role.ADMIN),
 ) -> PartnerOut | Response:
-    _registry_changed(request, background, partner_id)
-    return await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        status_code=200,
-        action=lambda: service.rotate_secret(
-            session,
+    _registry_changed(change.request, background, partner_id)
+    return await change.once(
+        lambda: service.rotate_secret(
+            change.session,
             partner_id=partner_id,
             data=data,
-            now=_now(request),
-            secrets=request.app.state.partner_secrets,
+            now=change.now(),
+            secrets=change.request.app.state.partner_secrets,
         ),
+        status_code=200,
     )
 
 
@@ -140,20 +131,14 @@ async def rotate_secret(
 async def add_status_mapping(
     partner_id: PartnerId,
     data: StatusMappingIn,
-    request: Request,
-    session: DbSession,
-    idempotency_key: IdempotencyKeyHeader = None,
+    change: Change,
     principal: Principal = require(Role.ADMIN),
 ) -> StatusMappingOut | Response:
-    return await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        status_code=201,
-        action=lambda: service.add_mapping(
-            session, partner_id=partner_id, data=data, actor=principal.client_id
+    return await change.once(
+        lambda: service.add_mapping(
+            change.session, partner_id=partner_id, data=data, actor=principal.client_id
         ),
+        status_code=201,
     )
 
 
@@ -208,14 +193,12 @@ async def list_unmapped_statuses(
 )
 async def replay(
     data: ReplayIn,
-    request: Request,
-    session: DbSession,
-    idempotency_key: IdempotencyKeyHeader = None,
+    change: Change,
     principal: Principal = require(Role.ADMIN),
 ) -> ReplayOut | Response:
     async def run() -> ReplayOut:
         result = await partners_service.replay_unmapped(
-            session, partner_id=data.partner_id, now=_now(request)
+            change.session, partner_id=data.partner_id, now=change.now()
         )
         return ReplayOut(
             requests_replayed=result.requests_replayed,
@@ -223,9 +206,7 @@ async def replay(
             scans_resolved=result.scans_resolved,
         )
 
-    return await idempotent(
-        request, session, principal=principal, key=idempotency_key, status_code=200, action=run
-    )
+    return await change.once(run, status_code=200)
 
 
 @router.get(

@@ -23,7 +23,7 @@ from shared.app import ServiceRuntime
 from shared.auth import Principal, Role, require
 from shared.db import DbSession, request_session
 from shared.events import Id
-from shared.idempotency import IdempotencyKeyHeader, idempotent, keyed_request
+from shared.idempotency import Change, IdempotencyKeyHeader, idempotent, keyed_request
 from shared.paging import Cursor, Limit, link_next
 from shared.pooled import driver_connection
 from shared.service_route import ServiceRoute
@@ -153,21 +153,15 @@ async def get_escalation(
 async def post_evidence(
     escalation_id: EscalationId,
     data: EvidenceIn,
-    request: Request,
-    session: DbSession,
-    idempotency_key: IdempotencyKeyHeader = None,
+    change: Change,
     principal: Principal = require(*SELLER_SIDE),
 ) -> EvidenceAccepted | Response:
-    now = request.app.state.runtime.clock.now()
-    return await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        status_code=201,
-        action=lambda: service.add_evidence(
-            session, escalation_id=escalation_id, data=data, principal=principal, now=now
+    now = change.now()
+    return await change.once(
+        lambda: service.add_evidence(
+            change.session, escalation_id=escalation_id, data=data, principal=principal, now=now
         ),
+        status_code=201,
     )
 
 
@@ -180,21 +174,15 @@ async def post_evidence(
 async def post_appeal(
     escalation_id: EscalationId,
     data: AppealIn,
-    request: Request,
-    session: DbSession,
-    idempotency_key: IdempotencyKeyHeader = None,
+    change: Change,
     principal: Principal = require(*SELLER_SIDE),
 ) -> AppealAccepted | Response:
-    now = request.app.state.runtime.clock.now()
-    return await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        status_code=201,
-        action=lambda: service.file_appeal(
-            session, escalation_id=escalation_id, data=data, principal=principal, now=now
+    now = change.now()
+    return await change.once(
+        lambda: service.file_appeal(
+            change.session, escalation_id=escalation_id, data=data, principal=principal, now=now
         ),
+        status_code=201,
     )
 
 
@@ -212,19 +200,13 @@ async def post_appeal(
 async def post_return_appeal(
     return_id: Annotated[Id, Path()],
     data: AppealIn,
-    request: Request,
-    session: DbSession,
-    idempotency_key: IdempotencyKeyHeader = None,
+    change: Change,
     principal: Principal = require(*SELLER_SIDE),
 ) -> AppealAccepted | Response:
-    now = request.app.state.runtime.clock.now()
-    return await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        status_code=201,
-        action=lambda: service.file_return_appeal(
-            session, return_id=return_id, data=data, principal=principal, now=now
+    now = change.now()
+    return await change.once(
+        lambda: service.file_return_appeal(
+            change.session, return_id=return_id, data=data, principal=principal, now=now
         ),
+        status_code=201,
     )

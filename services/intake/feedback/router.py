@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from fastapi.responses import Response
 
 from services.intake.api_docs import PROBLEM_RESPONSES
 from services.intake.feedback import service
 from services.intake.feedback.schemas import FeedbackAccepted, FeedbackIn
 from shared.auth import Principal, Role, require
-from shared.db import DbSession
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change
 from shared.service_route import ServiceRoute
 
 router = APIRouter(route_class=ServiceRoute, tags=["seller feedback"], responses=PROBLEM_RESPONSES)
@@ -24,25 +23,19 @@ router = APIRouter(route_class=ServiceRoute, tags=["seller feedback"], responses
 )
 async def post_feedback(
     data: FeedbackIn,
-    request: Request,
-    session: DbSession,
-    idempotency_key: IdempotencyKeyHeader = None,
+    change: Change,
     principal: Principal = require(
         Role.SELLER_PORTAL, Role.OPS_AGENT, Role.OPS_MANAGER, Role.MARKETPLACE
     ),
 ) -> FeedbackAccepted | Response:
-    now = request.app.state.runtime.clock.now()
-    return await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        status_code=201,
-        action=lambda: service.receive_feedback(
-            session,
+    now = change.now()
+    return await change.once(
+        lambda: service.receive_feedback(
+            change.session,
             data=data,
             principal=principal,
             now=now,
-            sealer=request.app.state.contact_sealer,
+            sealer=change.request.app.state.contact_sealer,
         ),
+        status_code=201,
     )

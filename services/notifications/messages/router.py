@@ -22,7 +22,7 @@ from services.notifications.models import DeliveryAttempt, Message
 from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change
 from shared.paging import Cursor, Limit, link_next
 from shared.problems import TYPE_BASE, Problem
 from shared.service_route import ServiceRoute
@@ -132,31 +132,22 @@ async def get_message(
 )
 async def resend_message(
     message_id: UUID,
-    request: Request,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(*OPS),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> MessageOut | Response:
     async def run() -> MessageOut:
-        original = await repository.get(session, message_id)
+        original = await repository.get(change.session, message_id)
         if original is None:
             raise Problem(404, "Not found", f"No message {message_id}.")
-        if await suppressed_hashes(session, {original.recipient_hash}):
+        if await suppressed_hashes(change.session, {original.recipient_hash}):
             raise Problem(
                 409,
                 "Conflict",
                 "The recipient is on the suppression list; remove the address from it first.",
             )
-        now = request.app.state.runtime.clock.now()
-        message = await service.resend(session, original=original, now=now)
-        attempts = await repository.attempts_of(session, [message.message_id])
+        now = change.now()
+        message = await service.resend(change.session, original=original, now=now)
+        attempts = await repository.attempts_of(change.session, [message.message_id])
         return _out(message, attempts[message.message_id])  # type: ignore[no-any-return]
 
-    return await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        action=run,
-        status_code=status.HTTP_201_CREATED,
-    )
+    return await change.once(run, status_code=status.HTTP_201_CREATED)

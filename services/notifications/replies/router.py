@@ -23,7 +23,7 @@ from services.notifications.replies.schemas import (
 from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change
 from shared.openapi import problem_response_doc
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
@@ -225,24 +225,22 @@ async def conversation(
 )
 async def mark_read(
     case_id: CaseId,
-    request: Request,
-    session: DbSession,
-    idempotency_key: IdempotencyKeyHeader = None,
+    change: Change,
     principal: Principal = require(*DESK),
 ) -> ReadOut | Response:
     async def run() -> ReadOut:
-        if not await repository.has_conversation(session, case_id):
+        if not await repository.has_conversation(change.session, case_id):
             # As the conversation's page answers: nothing to mark is not "0 marked".
             raise Problem(404, "Not found", f"No conversation for case {case_id}.")
         count = await service.mark_read(
-            session,
+            change.session,
             case_id=case_id,
             by=principal.client_id,
-            now=request.app.state.runtime.clock.now(),
+            now=change.now(),
         )
         return ReadOut(case_id=case_id, marked_read=count)
 
-    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+    return await change.once(run)
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from services.notifications.addresses import mask
 from services.notifications.models import SellerProfile
@@ -17,7 +17,7 @@ from services.notifications.sellers.schemas import (
 )
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
 
@@ -63,19 +63,17 @@ async def _out(
 async def put_seller(
     seller_id: SellerIdPath,
     data: SellerProfileIn,
-    request: Request,
     response: Response,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(Role.MARKETPLACE),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> SellerProfileOut | Response:
-    runtime = request.app.state.runtime
+    runtime = change.request.app.state.runtime
     created = False
 
     async def run() -> SellerProfileOut:
         nonlocal created
         saved = await service.save(
-            session,
+            change.session,
             seller_id=seller_id,
             data=data,
             actor=principal.client_id,
@@ -83,14 +81,10 @@ async def put_seller(
             hash_key=runtime.settings.address_hash_key,
         )
         created = saved.created
-        return await _out(session, saved.profile, full=True, released=saved.released)
+        return await _out(change.session, saved.profile, full=True, released=saved.released)
 
-    out = await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        action=run,
+    out = await change.once(
+        run,
         status_code=lambda _: status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         response=response,
     )

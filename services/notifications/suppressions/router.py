@@ -19,7 +19,7 @@ from services.notifications.suppressions.schemas import (
 from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change
 from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
@@ -72,20 +72,18 @@ async def list_suppressions(
 )
 async def add_suppression(
     data: SuppressionIn,
-    request: Request,
     response: Response,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(*MANAGERS),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> SuppressionOut | Response:
-    key = request.app.state.runtime.settings.address_hash_key
+    key = change.request.app.state.runtime.settings.address_hash_key
     digest = address_hash(data.address, key)
     created = False
 
     async def run() -> SuppressionOut:
         nonlocal created
         created = await repository.add(
-            session,
+            change.session,
             {
                 "address_hash": digest,
                 "reason": data.reason,
@@ -93,16 +91,12 @@ async def add_suppression(
                 "created_by": principal.client_id,
             },
         )
-        row = await repository.get(session, digest)
+        row = await repository.get(change.session, digest)
         assert row is not None
         return _out(row)
 
-    out = await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        action=run,
+    out = await change.once(
+        run,
         # Already suppressed: nothing changed, so 200 rather than 201.
         status_code=lambda _: status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         response=response,
@@ -136,23 +130,14 @@ async def lookup_suppression(
 )
 async def remove_suppression(
     address_hash: HashPath,
-    request: Request,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(*MANAGERS),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     async def run() -> None:
-        if not await repository.remove(session, address_hash):
+        if not await repository.remove(change.session, address_hash):
             raise Problem(404, "Not found", "No suppression with that hash.")
 
-    out = await idempotent(
-        request,
-        session,
-        principal=principal,
-        key=idempotency_key,
-        action=run,
-        status_code=status.HTTP_204_NO_CONTENT,
-    )
+    out = await change.once(run, status_code=status.HTTP_204_NO_CONTENT)
     if isinstance(out, Response):
         return out
     return Response(status_code=status.HTTP_204_NO_CONTENT)

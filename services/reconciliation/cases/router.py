@@ -31,10 +31,10 @@ from services.reconciliation.ledger import repository as ledger
 from services.reconciliation.models import Case
 from shared import paging
 from shared.auth import Principal, Role, require
-from shared.clock import Clock, RequestClock
+from shared.clock import RequestClock
 from shared.db import DbSession
 from shared.events import CaseState, ClaimType, FraudBand
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change
 from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
@@ -46,20 +46,13 @@ DESK = (Role.OPS_AGENT, Role.OPS_MANAGER)
 READERS = (Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE)
 
 
-async def _once(
-    request: Request,
-    clock: Clock,
-    session: DbSession,
-    principal: Principal,
-    key: str | None,
-    action: Callable[[], Awaitable[Case]],
-) -> CaseSummary | Response:
-    """Run a desk action at most once per Idempotency-Key (shared/idempotency.py)."""
+async def _once(change: Change, action: Callable[[], Awaitable[Case]]) -> CaseSummary | Response:
+    """Run a desk action at most once per Idempotency-Key, answering the case's summary."""
 
     async def run() -> CaseSummary:
-        return CaseSummary(**_summary(await action(), clock.now()))
+        return CaseSummary(**_summary(await action(), change.now()))
 
-    return await idempotent(request, session, principal=principal, key=key, action=run)
+    return await change.once(run)
 
 
 def _summary(case: Case, now: datetime) -> dict[str, Any]:
@@ -222,24 +215,17 @@ async def get_case(
 async def assign(
     case_id: str,
     body: AssignIn,
-    request: Request,
-    clock: RequestClock,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(*DESK),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
-        request,
-        clock,
-        session,
-        principal,
-        idempotency_key,
+        change,
         lambda: service.assign(
-            session,
+            change.session,
             case_id=case_id,
             assignee=body.assignee,
             actor=principal.client_id,
-            now=clock.now(),
+            now=change.now(),
         ),
     )
 
@@ -248,20 +234,17 @@ async def assign(
 async def note(
     case_id: str,
     body: NoteIn,
-    request: Request,
-    clock: RequestClock,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(*DESK),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
-        request,
-        clock,
-        session,
-        principal,
-        idempotency_key,
+        change,
         lambda: service.add_note(
-            session, case_id=case_id, note=body.note, actor=principal.client_id, now=clock.now()
+            change.session,
+            case_id=case_id,
+            note=body.note,
+            actor=principal.client_id,
+            now=change.now(),
         ),
     )
 
@@ -270,28 +253,21 @@ async def note(
 async def log_call(
     case_id: str,
     body: CallIn,
-    request: Request,
-    clock: RequestClock,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(*DESK),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     text = (
         f"{body.direction.title()} call with the {body.counterpart.lower()} "
         f"({body.duration_s // 60} min {body.duration_s % 60} s): {body.summary}"
     )
     return await _once(
-        request,
-        clock,
-        session,
-        principal,
-        idempotency_key,
+        change,
         lambda: service.add_note(
-            session,
+            change.session,
             case_id=case_id,
             note=text,
             actor=principal.client_id,
-            now=clock.now(),
+            now=change.now(),
             kind="CALL_LOGGED",
             data=body.model_dump(),
         ),
@@ -306,25 +282,18 @@ async def log_call(
 async def request_evidence(
     case_id: str,
     body: EvidenceRequestIn,
-    request: Request,
-    clock: RequestClock,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(*DESK),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
-        request,
-        clock,
-        session,
-        principal,
-        idempotency_key,
+        change,
         lambda: service.request_evidence(
-            session,
+            change.session,
             case_id=case_id,
             checklist=body.checklist,
             reason=body.reason,
             actor=principal.client_id,
-            now=clock.now(),
+            now=change.now(),
         ),
     )
 
@@ -337,27 +306,20 @@ async def request_evidence(
 async def decide(
     case_id: str,
     body: DecisionIn,
-    request: Request,
-    clock: RequestClock,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(*DESK),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
-        request,
-        clock,
-        session,
-        principal,
-        idempotency_key,
+        change,
         lambda: service.decide(
-            session,
+            change.session,
             case_id=case_id,
             rule_id=body.rule_id,
             liable_party=body.liable_party,
             payout_pct=body.payout_pct,
             reason=body.reason,
             actor=principal.client_id,
-            now=clock.now(),
+            now=change.now(),
         ),
     )
 
@@ -366,24 +328,17 @@ async def decide(
 async def escalate(
     case_id: str,
     body: EscalateIn,
-    request: Request,
-    clock: RequestClock,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(*DESK),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
-        request,
-        clock,
-        session,
-        principal,
-        idempotency_key,
+        change,
         lambda: service.escalate(
-            session,
+            change.session,
             case_id=case_id,
             reason=body.reason,
             actor=principal.client_id,
-            now=clock.now(),
+            now=change.now(),
         ),
     )
 
@@ -396,24 +351,17 @@ async def escalate(
 async def approve(
     case_id: str,
     body: ApproveIn,
-    request: Request,
-    clock: RequestClock,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(Role.OPS_MANAGER),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
-        request,
-        clock,
-        session,
-        principal,
-        idempotency_key,
+        change,
         lambda: service.approve(
-            session,
+            change.session,
             case_id=case_id,
             reason=body.reason,
             actor=principal.client_id,
-            now=clock.now(),
+            now=change.now(),
         ),
     )
 
@@ -426,25 +374,18 @@ async def approve(
 async def decide_appeal(
     case_id: str,
     body: AppealDecisionIn,
-    request: Request,
-    clock: RequestClock,
-    session: DbSession,
+    change: Change,
     principal: Principal = require(Role.OPS_MANAGER),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> CaseSummary | Response:
     return await _once(
-        request,
-        clock,
-        session,
-        principal,
-        idempotency_key,
+        change,
         lambda: service.decide_appeal(
-            session,
+            change.session,
             case_id=case_id,
             overturn=body.overturn,
             reason=body.reason,
             actor=principal.client_id,
-            now=clock.now(),
+            now=change.now(),
             liable_party=body.liable_party,
             payout_pct=body.payout_pct,
         ),

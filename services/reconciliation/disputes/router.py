@@ -18,9 +18,8 @@ from services.reconciliation.ledger.statements import require_known_partner
 from services.reconciliation.models import DebitNotice, NoticeContest, PartnerEndpoint
 from shared import paging
 from shared.auth import Principal, Role, require
-from shared.clock import RequestClock
 from shared.db import DbSession
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
@@ -219,26 +218,23 @@ async def _statement_response(session: Any, partner_id: str, month: str, format:
 async def put_endpoint(
     partner_id: PartnerId,
     body: EndpointIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(Role.ADMIN),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
         row = await service.register_endpoint(
-            session,
+            change.session,
             partner_id=partner_id,
             url=str(body.url),
             scheme=body.scheme,
             secret=body.secret,
             enabled=body.enabled,
             finance_contact=body.finance_contact,
-            now=clock.now(),
+            now=change.now(),
         )
         return _endpoint(row)
 
-    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+    return await change.once(run)
 
 
 @router.post(
@@ -250,19 +246,16 @@ async def put_endpoint(
 async def set_enabled(
     partner_id: PartnerId,
     body: EnabledIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(Role.ADMIN),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
         row = await service.set_enabled(
-            session, partner_id=partner_id, enabled=body.enabled, now=clock.now()
+            change.session, partner_id=partner_id, enabled=body.enabled, now=change.now()
         )
         return _endpoint(row)
 
-    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+    return await change.once(run)
 
 
 @router.get(
@@ -371,16 +364,15 @@ async def get_notice(
 )
 async def redeliver(
     notice_id: UUID,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(*RULERS),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
-        return _notice(await service.redeliver(session, notice_id=notice_id, now=clock.now()))
+        return _notice(
+            await service.redeliver(change.session, notice_id=notice_id, now=change.now())
+        )
 
-    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+    return await change.once(run)
 
 
 @router.post(
@@ -392,25 +384,22 @@ async def redeliver(
 async def rule(
     notice_id: UUID,
     body: RulingIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(*RULERS),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
         row = await service.rule(
-            session,
+            change.session,
             notice_id=notice_id,
             outcome=body.outcome,
             reversed_amount=body.reversed_amount,
             reason=body.reason,
             actor=principal.client_id,
-            now=clock.now(),
+            now=change.now(),
         )
         return _contest(row) or {}
 
-    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+    return await change.once(run)
 
 
 @router.get(
@@ -442,26 +431,21 @@ async def desk_statement(
 async def issue_statement(
     partner_id: PartnerId,
     month: Month,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(Role.FINANCE),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
         event = await statements.issue(
-            session,
+            change.session,
             partner_id=partner_id,
             month=month,
             actor=principal.client_id,
-            now=clock.now(),
-            keyed=request.app.state.keyring.partner_ids(),
+            now=change.now(),
+            keyed=change.request.app.state.keyring.partner_ids(),
         )
         return event.model_dump(mode="json", exclude={"statement_csv", "type"})
 
-    return await idempotent(
-        request, session, principal=principal, key=idempotency_key, action=run, status_code=202
-    )
+    return await change.once(run, status_code=202)
 
 
 # --- the partner's own view -------------------------------------------------------------------
@@ -521,30 +505,25 @@ async def my_notice(
 async def contest(
     notice_id: UUID,
     body: ContestIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(Role.PARTNER),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
         row = await service.contest(
-            session,
+            change.session,
             notice_id=notice_id,
             partner_id=_own_partner(principal),
             reason=body.reason,
             evidence=[e.model_dump(mode="json") for e in body.evidence],
             actor=principal.client_id,
-            now=clock.now(),
+            now=change.now(),
         )
         filed = _contest(row) or {}
         # The partner's fields alone, as on its notice: who rules and the ledger's reversal
         # are the marketplace's (both empty at filing, but the shape is the partner's).
         return {key: filed[key] for key in PARTNER_CONTEST if key in filed}
 
-    return await idempotent(
-        request, session, principal=principal, key=idempotency_key, action=run, status_code=201
-    )
+    return await change.once(run, status_code=201)
 
 
 @router.get(

@@ -19,7 +19,7 @@ from shared import paging
 from shared.auth import Principal, Role, require
 from shared.clock import RequestClock
 from shared.db import DbSession
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
@@ -154,21 +154,18 @@ async def get_policy(
 )
 async def create_draft(
     body: DraftIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(*AUTHORS),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
         base, draft = await service.create_draft(
-            session,
+            change.session,
             version=body.version,
             based_on=body.based_on,
             changes=body.changes,
             actor=principal.client_id,
             reason=body.reason,
-            now=clock.now(),
+            now=change.now(),
         )
         return {
             "version": draft.version,
@@ -178,9 +175,7 @@ async def create_draft(
             "definition": draft.model_dump(mode="json"),
         }
 
-    return await idempotent(
-        request, session, principal=principal, key=idempotency_key, action=run, status_code=201
-    )
+    return await change.once(run, status_code=201)
 
 
 @router.post(
@@ -218,28 +213,25 @@ async def what_if(
 async def propose(
     version: str,
     body: ProposeIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(*AUTHORS),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
-    settings = request.app.state.runtime.settings
+    settings = change.request.app.state.runtime.settings
 
     async def run() -> dict[str, Any]:
         row = await lifecycle.propose(
-            session,
+            change.session,
             version=version,
             effective_at=body.effective_at,
             reason=body.reason,
             actor=principal.client_id,
-            now=clock.now(),
+            now=change.now(),
             what_if_days=settings.policy_what_if_days,
             what_if_limit=settings.policy_what_if_limit,
         )
         return {**_summary(row, None), "what_if": row.what_if}
 
-    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+    return await change.once(run)
 
 
 @router.post(
@@ -251,20 +243,17 @@ async def propose(
 async def approve(
     version: str,
     body: ApproveIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(*AUTHORS),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
-        now = clock.now()
+        now = change.now()
         row = await lifecycle.approve(
-            session, version=version, reason=body.reason, actor=principal.client_id, now=now
+            change.session, version=version, reason=body.reason, actor=principal.client_id, now=now
         )
-        return _summary(row, await repository.in_force_version(session, now))
+        return _summary(row, await repository.in_force_version(change.session, now))
 
-    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+    return await change.once(run)
 
 
 @router.post(
@@ -276,17 +265,14 @@ async def approve(
 async def retire(
     version: str,
     body: RetireIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(*AUTHORS),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
-        now = clock.now()
+        now = change.now()
         row = await lifecycle.retire(
-            session, version=version, reason=body.reason, actor=principal.client_id, now=now
+            change.session, version=version, reason=body.reason, actor=principal.client_id, now=now
         )
-        return _summary(row, await repository.in_force_version(session, now))
+        return _summary(row, await repository.in_force_version(change.session, now))
 
-    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+    return await change.once(run)

@@ -21,7 +21,7 @@ from shared import paging
 from shared.auth import Principal, Role, require
 from shared.clock import RequestClock
 from shared.db import DbSession
-from shared.idempotency import IdempotencyKeyHeader, idempotent
+from shared.idempotency import Change, ChangeContext
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.service_route import ServiceRoute
 
@@ -75,28 +75,23 @@ def _task(t: CaseTask, comments: list[TaskComment] | None = None) -> dict[str, A
 async def create_task(
     case_id: str,
     body: TaskIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(*DESK),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
         task = await service.open_task(
-            session,
+            change.session,
             case_id=case_id,
             team=body.team,
             ask=body.ask,
             owner=body.owner,
             blocks_settlement=body.blocks_settlement,
             actor=principal.client_id,
-            now=clock.now(),
+            now=change.now(),
         )
         return _task(task, [])
 
-    return await idempotent(
-        request, session, principal=principal, key=idempotency_key, action=run, status_code=201
-    )
+    return await change.once(run, status_code=201)
 
 
 @router.get(
@@ -188,41 +183,29 @@ async def metrics(
 async def add_comment(
     task_id: UUID,
     body: CommentIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(*WORKERS, team_work=True),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
         row = await service.comment(
-            session,
+            change.session,
             task_id=task_id,
             body=body.body,
             actor=principal.client_id,
             team=principal.team,
-            now=clock.now(),
+            now=change.now(),
         )
         return {"task_id": str(task_id), "author": row.author, "body": row.body}
 
-    return await idempotent(
-        request, session, principal=principal, key=idempotency_key, action=run, status_code=201
-    )
+    return await change.once(run, status_code=201)
 
 
 async def _close(
-    done: bool,
-    task_id: UUID,
-    body: CloseIn,
-    request: Request,
-    session: Any,
-    clock: Any,
-    principal: Principal,
-    idempotency_key: str | None,
+    done: bool, task_id: UUID, body: CloseIn, change: ChangeContext, principal: Principal
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
         task = await service.close(
-            session,
+            change.session,
             task_id=task_id,
             done=done,
             resolution=body.resolution,
@@ -231,11 +214,11 @@ async def _close(
             is_desk=principal.has(*DESK),
             is_manager=principal.has(Role.OPS_MANAGER),
             team=principal.team,
-            now=clock.now(),
+            now=change.now(),
         )
         return _task(task)
 
-    return await idempotent(request, session, principal=principal, key=idempotency_key, action=run)
+    return await change.once(run)
 
 
 @router.post(
@@ -247,13 +230,10 @@ async def _close(
 async def complete(
     task_id: UUID,
     body: CloseIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(*WORKERS, team_work=True),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
-    return await _close(True, task_id, body, request, session, clock, principal, idempotency_key)
+    return await _close(True, task_id, body, change, principal)
 
 
 @router.post(
@@ -265,13 +245,10 @@ async def complete(
 async def cancel(
     task_id: UUID,
     body: CloseIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(*DESK, team_work=True),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
-    return await _close(False, task_id, body, request, session, clock, principal, idempotency_key)
+    return await _close(False, task_id, body, change, principal)
 
 
 @router.post(
@@ -284,21 +261,20 @@ async def cancel(
 async def escalate_to_management(
     case_id: str,
     body: EscalateIn,
-    request: Request,
-    session: DbSession,
-    clock: RequestClock,
+    change: Change,
     principal: Principal = require(*DESK),
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any] | Response:
     async def run() -> dict[str, Any]:
         task = await service.escalate_to_management(
-            session, case_id=case_id, reason=body.reason, actor=principal.client_id, now=clock.now()
+            change.session,
+            case_id=case_id,
+            reason=body.reason,
+            actor=principal.client_id,
+            now=change.now(),
         )
         return {**_task(task, []), "report": f"/v1/cases/{case_id}/report"}
 
-    return await idempotent(
-        request, session, principal=principal, key=idempotency_key, action=run, status_code=201
-    )
+    return await change.once(run, status_code=201)
 
 
 @router.get(
