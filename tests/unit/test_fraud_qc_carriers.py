@@ -96,3 +96,20 @@ def test_passes_naming_no_agent_and_a_quiet_hub_stay_the_hubs() -> None:
     # A carrier that does not lean on its own (2 of 25): the hub without it no longer tells
     # (its other 2 of 5 passes name no agent), yet it is no cheating agent.
     assert qc.agents_carrying_hub(4, 30, {"AG-a": (2, 25)}, spread, S) is None
+
+
+def test_a_carrier_takes_its_share_of_the_passes_naming_no_agent() -> None:
+    # H-s101-07 on 2026-02-05, after AG-0701 explained it and left: 7 of 43 against hubs at
+    # 1.67 %, AG-0702 3 of 14, the other 4 of 29 passes naming no agent (the planted agents'
+    # passes with the agent left off). Kept whole, those read as the hub's excess and alerted
+    # it; shared out as the named passes are, they go with the agent that holds them.
+    spread = PeerSpread(0.0167, 1000.0)
+    carriers = qc.agents_carrying_hub(7, 43, {"AG-0702": (3, 14)}, spread, S)
+    assert carriers is not None and set(carriers.agents) == {"AG-0702"}
+    assert qc.with_unnamed_share((3, 14), (7, 43), (3, 14)) == (7, 43)
+    # Two agents: each takes the unnamed passes as its share of the named passes, and their
+    # contradictions as its share of the named contradictions, never less.
+    assert qc.with_unnamed_share((3, 10), (10, 40), (4, 20)) == (3 + 4, 10 + 10)
+    assert qc.with_unnamed_share((1, 10), (10, 40), (4, 20)) == (1 + 3, 10 + 10)
+    # Ordinary named agents beside an excess in the unnamed passes do not lean: no carrier.
+    assert qc.agents_carrying_hub(11, 100, {"AG-a": (1, 40), "AG-b": (0, 40)}, spread, S) is None

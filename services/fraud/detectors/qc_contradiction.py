@@ -273,7 +273,9 @@ def agents_carrying_hub(
     lift, and on its few passes at this hub); the hub, weighed on all their passes together,
     was then the only entity alerted, an honest one, and the agents were found by nothing.
     Each carrier is weighed on the scale the hub's excess was read on (the honest hubs'), so a
-    part and the place it carries are judged alike. `sequential.without_worst_part` asks the
+    part and the place it carries are judged alike, and leaves the hub with its share of the
+    passes naming no agent (`with_unnamed_share`); whether it leans is read on its own named
+    passes alone. `sequential.without_worst_part` asks the
     same of the one worst part; this asks it of a few, so two cheating agents no longer hide
     each other. Honest agents are protected twice: only a hub whose own test tells is
     attributed (the hub's stated false-alarm rate bounds how often an honest hub's agents are
@@ -285,6 +287,8 @@ def agents_carrying_hub(
     left = dict(parts)
     carriers: dict[str, SequentialTest] = {}
     rest_k, rest_n = k, n
+    named_k = sum(k_a for k_a, _ in parts.values())
+    named_n = sum(n_a for _, n_a in parts.values())
 
     def excess(agent: str) -> float:
         k_a, n_a = left[agent]
@@ -297,7 +301,8 @@ def agents_carrying_hub(
         agent = max(ahead, key=excess)
         k_a, n_a = left.pop(agent)
         carriers[agent] = sequential_test(k_a, n_a, spread, s)
-        rest_k, rest_n = max(rest_k - k_a, 0), max(rest_n - n_a, 0)
+        out_k, out_n = with_unnamed_share((k_a, n_a), (k, n), (named_k, named_n))
+        rest_k, rest_n = max(rest_k - out_k, 0), max(rest_n - out_n, 0)
         rest = sequential_test(rest_k, rest_n, spread, s)
     if any(t.log_bf < CARRIER_LEANS_AT for t in carriers.values()):
         return None
@@ -309,6 +314,29 @@ def agents_carrying_hub(
     ):
         return None
     return Carriers(carriers, hub, rest)
+
+
+def with_unnamed_share(
+    part: tuple[int, int], hub: tuple[int, int], named: tuple[int, int]
+) -> tuple[int, int]:
+    """An agent's (contradictions, passes) at a hub grown by its share of the hub's passes that
+    name no agent: `hub` is the hub's whole record, `named` the part of it naming an agent.
+
+    A partner may leave the agent off a scan (rapidroute does, some of the time): the pass is
+    still some agent's, and so is its contradiction. The unnamed passes are shared out as the
+    named ones are, and their contradictions as the named contradictions are (never less than
+    as the passes are): pilferage's rule (`pilferage.with_unnamed_share`). Without it, two
+    cheating agents left out of an honest hub left their unnamed passes behind, which then read
+    as the hub's own excess and alerted it."""
+    (k_a, n_a), (k, n), (named_k, named_n) = part, hub, named
+    if named_n <= 0 or n <= named_n:
+        return part
+    passes = n_a / named_n
+    contradictions = max(k_a / named_k, passes) if named_k else passes
+    return (
+        k_a + round(max(k - named_k, 0) * contradictions),
+        n_a + round((n - named_n) * passes),
+    )
 
 
 # The code of an agent's finding that it carries its hub's QC excess (`carried_by_agents`).
