@@ -177,6 +177,15 @@ class QcInputs(AssessorBase):
                         prior_rate=qc_contradiction.PRIOR_RATE,
                     )
                 }
+                # And those already alerted for QC contradictions, on their own test or as
+                # carriers of a hub's excess: that excess is theirs now. Kept in, a hub whose
+                # excess was given to its cheating agents was alerted again on the same passes
+                # once its honest agents' luck added to them (three agents carrying it).
+                explaining |= set(at_hub) & set(
+                    await alerts_repo.alerted(
+                        self.session, "agent", (f"{qc_contradiction.PATTERN_PREFIX}AGENT",)
+                    )
+                )
                 for a in explaining:
                     k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
                     own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
