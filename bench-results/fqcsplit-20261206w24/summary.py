@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 PATTERNS = ("claim_abuse", "evidence_reuse", "wrong_used_returns", "pilferage", "collusion")
 
@@ -14,9 +15,24 @@ def fmt(x: object) -> str:
     return "—" if x is None else f"{x:.2f}" if isinstance(x, float) else str(x)
 
 
+def load(d: Path) -> dict[str, Any]:
+    """`fraud-eval --direct`'s results, or the trace driver's tables (`drivers/`) in its form."""
+    if (d / "fraud-eval-direct.json").exists():
+        data: dict[str, Any] = json.loads((d / "fraud-eval-direct.json").read_text())
+        return data
+    seeds, per_seed, entities = [], [], []
+    for t in sorted(d.glob("*-table.json")):
+        table = json.loads(t.read_text())
+        seed = table["_run"]["seed"]
+        seeds.append(seed)
+        per_seed.append({**table, "honest": table["_honest"]})
+        entities += [{**e, "seed": seed} for e in table["_entities"]]
+    return {"seeds": seeds, "per_seed": per_seed, "entities": entities, "pooled": None}
+
+
 def main(dirs: list[str]) -> None:
     for d in dirs:
-        data = json.loads((Path(d) / "fraud-eval-direct.json").read_text())
+        data = load(Path(d))
         print(f"== {d}")
         for seed, world in zip(data["seeds"], data["per_seed"], strict=True):
             qc = world["qc_contradiction"]
@@ -57,6 +73,8 @@ def main(dirs: list[str]) -> None:
                 + f"; sellers ever {h['sellers_ever_flagged']}, buyers ever"
                 f" {h['buyers_ever_flagged']}"
             )
+        if not data["pooled"]:
+            continue
         p = data["pooled"]["qc_contradiction"]
         print(
             f"pooled QC: event P/R {fmt(p['event_precision'])}/{fmt(p['event_recall'])}, entity"

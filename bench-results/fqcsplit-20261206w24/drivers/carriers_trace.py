@@ -107,7 +107,8 @@ async def main() -> None:
             return original_score(w, assessments, alerts)
 
         direct.score_world = score
-        await direct.score_directly(world, url)
+        table = await direct.score_directly(world, url)
+        (out / f"{name}-{seed}-table.json").write_text(json.dumps(table, indent=1, default=str))
         first: dict[str, list[dict[str, Any]]] = {}
         for c in CALLS:
             first.setdefault(c["hub"], [])
