@@ -4,7 +4,9 @@ concentrated on one agent (or hub) compared with its peers.
 A QC pass is an agent's act, so a hub is judged on what its agents do not explain: the passes of
 agents that stand out (against the hub's other agents, or on their own against all agents) are
 left out of the hub's counts. A hub is the cause when what is left still runs high: many agents
-each a little off, none enough to blame (a hub's QC practice, not one agent's).
+each a little off, none enough to blame (a hub's QC practice, not one agent's). When what is
+left is carried by one or two of its agents, none telling on its own yet, the hub's finding
+and its alert are theirs (`agents_carrying_hub`, `carried_by_agents`).
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.sequential import demoted
 from services.fraud.detectors.stats import (
+    PeerSpread,
+    Sequential,
     SequentialTest,
     Thresholds,
     contribution_from_p,
     parts_standing_out,
     rate_test,
+    sequential_test,
     stands_out,
 )
 
@@ -225,3 +230,174 @@ def covers(numbers: Mapping[str, object], qc_agent_id: str | None) -> bool:
     """Whether a hub's QC finding speaks for a pass by `qc_agent_id` at the hub: a pass naming
     no agent, or an agent the finding does not name as ordinary."""
     return qc_agent_id is None or qc_agent_id not in ordinary_agents(numbers)
+
+
+# At most this many of a hub's agents may carry its QC excess for the hub's finding to be
+# theirs (`agents_carrying_hub`): a hub's own practice shows on the passes of several agents,
+# and a hub of two high agents of two is the agents' record.
+MOST_CARRIERS = 2
+# How far each carrier's own passes at the hub, and how little the hub's other named agents'
+# passes (with one contradiction fewer), may lean to the alternative, as a log Bayes factor
+# against the honest hubs (3.5 times): pilferage's `MATES_LEAN_AT`, the level at which an
+# excess is taken to show on a part of a place and not to be luck.
+CARRIER_LEANS_AT = 1.25
+
+
+@dataclass(frozen=True, slots=True)
+class Carriers:
+    """The agents that carry a hub's QC excess: each one's own test at the hub, the hub's test,
+    and the hub's test without them."""
+
+    agents: dict[str, SequentialTest]
+    hub: SequentialTest
+    rest: SequentialTest
+
+
+def agents_carrying_hub(
+    k: int,
+    n: int,
+    parts: Mapping[str, tuple[int, int]],
+    spread: PeerSpread,
+    s: Sequential,
+) -> Carriers | None:
+    """The hub's agents that carry its telling excess (k of n against the honest hubs,
+    `spread`), when at most `MOST_CARRIERS` do: agents left out one by one, largest excess
+    over the hubs' honest rate first, until the hub without them is no longer telling (a
+    Bayes factor below 1/alpha_medium). None when the hub is not telling, when more agents
+    (or passes naming no agent, which are no part to leave out) would be needed, when a
+    carrier does not lean to the alternative on its own (`CARRIER_LEANS_AT`), or when the
+    hub's other named agents lean to it too (the excess is spread, the hub's).
+
+    Why: one or two cheating agents at an honest hub make its excess, each short of its own
+    alert (an agent's test reads it against an agents' rate that the world's cheating agents
+    lift, and on its few passes at this hub); the hub, weighed on all their passes together,
+    was then the only entity alerted, an honest one, and the agents were found by nothing.
+    Each carrier is weighed on the scale the hub's excess was read on (the honest hubs'), so a
+    part and the place it carries are judged alike, and leaves the hub with its share of the
+    passes naming no agent (`with_unnamed_share`); whether it leans is read on its own named
+    passes alone. `sequential.without_worst_part` asks the
+    same of the one worst part; this asks it of a few, so two cheating agents no longer hide
+    each other. Honest agents are protected twice: only a hub whose own test tells is
+    attributed (the hub's stated false-alarm rate bounds how often an honest hub's agents are
+    named), and an agent joins only while the hub without the carriers so far still tells."""
+    telling = math.log(1 / s.alpha_medium)
+    hub = rest = sequential_test(k, n, spread, s)
+    if rest.log_bf < telling:
+        return None
+    left = dict(parts)
+    carriers: dict[str, SequentialTest] = {}
+    rest_k, rest_n = k, n
+    named_k = sum(k_a for k_a, _ in parts.values())
+    named_n = sum(n_a for _, n_a in parts.values())
+
+    def excess(agent: str) -> float:
+        k_a, n_a = left[agent]
+        return k_a - n_a * spread.rate
+
+    while rest.log_bf >= telling:
+        ahead = [a for a in sorted(left) if excess(a) > 0]
+        if not ahead or len(carriers) == MOST_CARRIERS:
+            return None
+        agent = max(ahead, key=excess)
+        k_a, n_a = left.pop(agent)
+        carriers[agent] = sequential_test(k_a, n_a, spread, s)
+        out_k, out_n = with_unnamed_share((k_a, n_a), (k, n), (named_k, named_n))
+        rest_k, rest_n = max(rest_k - out_k, 0), max(rest_n - out_n, 0)
+        rest = sequential_test(rest_k, rest_n, spread, s)
+    if any(t.log_bf < CARRIER_LEANS_AT for t in carriers.values()):
+        return None
+    mates_k = sum(k_a for k_a, _ in left.values())
+    mates_n = sum(n_a for _, n_a in left.values())
+    # With one contradiction fewer: on a few passes one contradiction leans to anything.
+    if mates_n and sequential_test(max(mates_k - 1, 0), mates_n, spread, s).log_bf > (
+        CARRIER_LEANS_AT
+    ):
+        return None
+    return Carriers(carriers, hub, rest)
+
+
+def with_unnamed_share(
+    part: tuple[int, int], hub: tuple[int, int], named: tuple[int, int]
+) -> tuple[int, int]:
+    """An agent's (contradictions, passes) at a hub grown by its share of the hub's passes that
+    name no agent: `hub` is the hub's whole record, `named` the part of it naming an agent.
+
+    A partner may leave the agent off a scan (rapidroute does, some of the time): the pass is
+    still some agent's, and so is its contradiction. The unnamed passes are shared out as the
+    named ones are, and their contradictions as the named contradictions are (never less than
+    as the passes are): pilferage's rule (`pilferage.with_unnamed_share`). Without it, two
+    cheating agents left out of an honest hub left their unnamed passes behind, which then read
+    as the hub's own excess and alerted it."""
+    (k_a, n_a), (k, n), (named_k, named_n) = part, hub, named
+    if named_n <= 0 or n <= named_n:
+        return part
+    passes = n_a / named_n
+    contradictions = max(k_a / named_k, passes) if named_k else passes
+    return (
+        k_a + round(max(k - named_k, 0) * contradictions),
+        n_a + round((n - named_n) * passes),
+    )
+
+
+# The code of an agent's finding that it carries its hub's QC excess (`carried_by_agents`).
+AGENT_AT_HUB = "AGENT_QC_CONTRADICTION_AT_HUB"
+
+
+def carried_by_agents(
+    findings: list[Finding], hub_id: str, carriers: Carriers
+) -> tuple[list[Finding], list[Finding]]:
+    """A hub's findings with its alert-worthy QC finding held to MEDIUM (no alert, no HIGH),
+    naming the agents that carry it, and the finding about each of those agents: the hub's
+    strength and alert, the pattern an agent's, its evidence the hub's excess it carries.
+
+    The alert goes where the excess is: a claim on a carrier's pass takes the carrier's
+    finding (HIGH, as the hub's was), a claim on another agent's pass no longer takes the
+    hub's HIGH, and the carrier's own alert re-assesses its passes (revisions)."""
+    pattern = f"{PATTERN_PREFIX}HUB"
+    top = max(
+        (f for f in findings if f.pattern == pattern and (f.alert or f.contribution >= 0.8)),
+        key=lambda f: f.contribution,
+        default=None,
+    )
+    if top is None:
+        return findings, []
+    names = ",".join(sorted(carriers.agents))
+    held = [
+        demoted(
+            f,
+            f"carried by agents {names}: without them Bayes factor "
+            f"{carriers.rest.bayes_factor:.3g}",
+            {
+                "carried_by": names,
+                "log_bayes_factor_without_carriers": round(carriers.rest.log_bf, 3),
+            },
+        )
+        if f.pattern == pattern and (f.alert or f.contribution >= 0.8)
+        else f
+        for f in findings
+    ]
+    agents = [
+        Finding(
+            code=AGENT_AT_HUB,
+            detail=(
+                f"carries hub {hub_id}'s QC contradiction excess ({top.code}, with {names}): "
+                f"{own.detail()} at the hub against honest hubs; the hub without them "
+                f"{carriers.rest.detail()}"
+            ),
+            contribution=top.contribution,
+            pattern=f"{PATTERN_PREFIX}AGENT",
+            entity_type="agent",
+            entity_id=agent,
+            numbers=own.numbers()
+            | {
+                "hub_id": hub_id,
+                "carried_with": names,
+                "hub_log_bayes_factor": round(carriers.hub.log_bf, 3),
+                "log_bayes_factor_hub_without_carriers": round(carriers.rest.log_bf, 3),
+            },
+            alert=top.alert,
+            suggested_action=ACTION["agent"],
+        )
+        for agent, own in sorted(carriers.agents.items())
+    ]
+    return held, agents

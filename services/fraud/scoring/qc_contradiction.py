@@ -8,6 +8,7 @@ from functools import partial
 
 from services.fraud.alerts import repository as alerts_repo
 from services.fraud.detectors import qc_contradiction, returns_abuse
+from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.sequential import (
     held_by_one_part,
     stronger_of,
@@ -176,6 +177,15 @@ class QcInputs(AssessorBase):
                         prior_rate=qc_contradiction.PRIOR_RATE,
                     )
                 }
+                # And those already alerted for QC contradictions, on their own test or as
+                # carriers of a hub's excess: that excess is theirs now. Kept in, a hub whose
+                # excess was given to its cheating agents was alerted again on the same passes
+                # once its honest agents' luck added to them (three agents carrying it).
+                explaining |= set(at_hub) & set(
+                    await alerts_repo.alerted(
+                        self.session, "agent", (f"{qc_contradiction.PATTERN_PREFIX}AGENT",)
+                    )
+                )
                 for a in explaining:
                     k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
                     own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
@@ -221,20 +231,23 @@ class QcInputs(AssessorBase):
                 f"{etype.upper()}_QC_CONTRADICTION_RATE_HIGH",
                 f"{etype.upper()}_QC_CONTRADICTION_SEQUENTIAL",
             )
+            carried: list[Finding] = []
             if etype == "hub":
-                # A hub's alert only when its excess is not one agent's: it must stay telling
-                # without its worst remaining agent. (An agent's repeated buyers are counted
-                # over all its hubs, so leaving one out may take out a little more or less than
-                # it added here; the alert still needs its own test at its false-alarm rate.)
                 pattern = f"{qc_contradiction.PATTERN_PREFIX}HUB"
                 test = self.sequential[(pattern, etype, eid)]
-                worst, rest = without_worst_part(
-                    own.get("qc_contradictions", 0),
-                    own.get("qc_passed", 0),
-                    parts,
-                    PeerSpread(test.peer, test.concentration),
-                    s,
-                )
+                hub_spread = PeerSpread(test.peer, test.concentration)
+                k_h, n_h = own.get("qc_contradictions", 0), own.get("qc_passed", 0)
+                # A telling excess carried by one or two of the hub's agents is theirs: the
+                # hub's finding and alert go to them (`qc_contradiction.agents_carrying_hub`).
+                carriers = qc_contradiction.agents_carrying_hub(k_h, n_h, parts, hub_spread, s)
+                if carriers is not None:
+                    found, carried = qc_contradiction.carried_by_agents(found, eid, carriers)
+                # Otherwise a hub's alert only when its excess is not one agent's: it must
+                # stay telling without its worst remaining agent. (An agent's repeated buyers
+                # are counted over all its hubs, so leaving one out may take out a little more
+                # or less than it added here; the alert still needs its own test at its
+                # false-alarm rate.)
+                worst, rest = without_worst_part(k_h, n_h, parts, hub_spread, s)
                 found = held_by_one_part(found, pattern, worst, rest, s)
                 if not at_hub:
                     # No agent of the hub is named: the condition above cannot be asked.
@@ -248,3 +261,12 @@ class QcInputs(AssessorBase):
             # claim as the hub's risk (MEDIUM at most), not as evidence about the claim: the
             # hub's excess lies in its other passes (`qc_contradiction.with_ordinary_agents`).
             self.add(found, direct=etype == "agent" or facts.qc_agent_id not in ordinary)
+            for f in carried:
+                if f.entity_id == facts.qc_agent_id:
+                    # A claim on a carrier's pass: the carrier's finding is evidence about it.
+                    self.evaluated.setdefault(("agent", f.entity_id), []).append(f)
+                    self.add([f], direct=True)
+                else:
+                    # Another carrier's: its alert is raised now, and its own passes are
+                    # re-assessed by it (revisions); this claim's pass is not its.
+                    self.entity_alerts.append(f)

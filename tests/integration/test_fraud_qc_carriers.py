@@ -1,0 +1,95 @@
+"""A hub whose QC-contradiction excess two of its agents carry, neither telling on its own, in
+fraud's own scoring on real PostgreSQL: the alert goes to the two agents (the hub's finding,
+naming the hub), not to the hub, and the claims on their passes are HIGH.
+
+The agents' honest rate (2 %) runs above the hubs' (1 %: the ordinary hubs' passes naming no
+agent are rarely claimed), as a world's cheating agents lift the agents' rate: each agent's 3
+contradictions in 24 passes are short of MEDIUM against the agents, and too few for an agent's
+own alert, while the hub's 6 in 48 are well past its alert."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from services.fraud.detectors import qc_contradiction as qc
+from services.fraud.models import Alert
+from services.fraud.scoring.service import assess_event
+from shared.events import EventPayload
+from tests.conftest import Harness
+from tests.integration.test_fraud_qc_hub_reach import latest_bands
+from tests.integration.test_fraud_qc_per_buyer import ordinary_network, qc_journey, score
+from tests.support.factories import uid
+from tests.support.fraud import fresh_fraud_db
+
+DB = "test_fraud_qc_carriers"
+
+
+@pytest.fixture
+async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
+    async with fresh_fraud_db(harness, DB) as sessions:
+        yield sessions
+
+
+def unnamed_passes(hubs: int, per_hub: int) -> list[EventPayload]:
+    """`per_hub` passes naming no agent at each ordinary hub, none claimed."""
+    return [
+        e
+        for h in range(1, hubs + 1)
+        for i in range(per_hub)
+        for e in qc_journey(
+            seller=f"S-{i % 12:02d}",
+            buyer=uid("B"),
+            hub=f"H-{h}",
+            agent=None,
+            day=i * 0.2,
+            claim=None,
+        )
+    ]
+
+
+async def test_two_agents_carrying_a_hub_are_alerted_in_its_place(
+    sessions: async_sessionmaker[Any],
+) -> None:
+    await ordinary_network(sessions, hubs=4, per_agent=50)
+    await score(sessions, unnamed_passes(4, 100))
+    # H-X: AG-Xa and AG-Xb in turn, 48 passes from day 25; three of each one's claimed as a
+    # wrong item, each by another buyer.
+    claimed = {6, 22, 38, 11, 27, 43}
+    events: list[EventPayload] = []
+    for i in range(48):
+        events += qc_journey(
+            seller=f"S-{i % 12:02d}",
+            buyer=uid("B"),
+            hub="H-X",
+            agent=("AG-Xa", "AG-Xb")[i % 2],
+            day=25 + i * 0.5,
+            claim="WRONG_ITEM" if i in claimed else None,
+        )
+    escalations = {}
+    async with sessions() as session, session.begin():
+        for e in events:
+            assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+            if assessed.escalation_id:
+                escalations[assessed.escalation_id] = assessed
+    async with sessions() as session:
+        alerts = (
+            await session.execute(
+                select(Alert.entity_type, Alert.entity_id, Alert.evidence).where(
+                    Alert.pattern.like("QC_CONTRADICTION_%")
+                )
+            )
+        ).all()
+    assert {(t, i) for t, i, _ in alerts} == {("agent", "AG-Xa"), ("agent", "AG-Xb")}
+    for _, _, evidence in alerts:
+        assert evidence["code"] == qc.AGENT_AT_HUB
+        assert evidence["numbers"]["hub_id"] == "H-X"
+    # Every claim on their passes is HIGH once they are alerted (revisions).
+    bands = await latest_bands(sessions)
+    assert len(escalations) == 6
+    assert {bands[e] for e in escalations} == {"HIGH"}
