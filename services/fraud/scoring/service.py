@@ -829,11 +829,21 @@ async def reassess_claim(
     ).inc()
     # After the revision is recorded: an alert's own revisions read it as the claim's latest.
     named = newly_named(before, ScansRead.of(facts))
+    # An alert open on the entity already stands for its finding (a pair's alert is per buyer):
+    # no need to ask whether the entity's record ends at the claim.
+    standing = {(x.pattern, x.entity_type, x.entity_id) for x in known.alerts}
     due = [
         s
         for s in a.scored
         if (s.finding.entity_type, s.finding.entity_id) in named
-        or (s.finding.alert and await record_ends_at_claim(session, facts, s.finding))
+        or (
+            s.finding.alert
+            and (
+                "buyer_id" in s.finding.numbers
+                or (s.finding.pattern, s.finding.entity_type, s.finding.entity_id) not in standing
+            )
+            and await record_ends_at_claim(session, facts, s.finding)
+        )
     ]
     a.scored = due
     if a.scored:
