@@ -111,7 +111,13 @@ async def _score(
             ).all()
             alerts = (
                 await session.execute(
-                    select(Alert.pattern, Alert.entity_type, Alert.entity_id, Alert.status)
+                    select(
+                        Alert.pattern,
+                        Alert.entity_type,
+                        Alert.entity_id,
+                        Alert.status,
+                        Alert.event_time,
+                    )
                 )
             ).all()
     finally:
@@ -133,7 +139,38 @@ async def _score(
         "assessments": assessments,
         "gate": gate_bands(rows),
         "alerts": sorted(f"{a.pattern}/{a.entity_type}/{a.entity_id}/{a.status}" for a in alerts),
+        "first_alerted": first_alerted(alerts),
     }
+
+
+def first_alerted(alerts: Any) -> dict[str, str]:
+    """Per alerted subject (pattern/entity type/entity id), the event time of its first alert:
+    when fraud found it, in the world's time."""
+    first: dict[str, Any] = {}
+    for a in alerts:
+        key = f"{a.pattern}/{a.entity_type}/{a.entity_id}"
+        if a.event_time is not None and (key not in first or a.event_time < first[key]):
+            first[key] = a.event_time
+    return {k: v.isoformat() for k, v in sorted(first.items())}
+
+
+def alerted_later(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Per pattern, the subjects both runs alerted whose first alert came at another event time
+    in `b` than in `a`: how many came later, how many earlier, and the hours of each."""
+    from datetime import datetime
+
+    xa, xb = a.get("first_alerted", {}), b.get("first_alerted", {})
+    out: dict[str, Any] = {}
+    for key in sorted(set(xa) & set(xb)):
+        hours = (
+            datetime.fromisoformat(xb[key]) - datetime.fromisoformat(xa[key])
+        ).total_seconds() / 3600
+        if abs(hours) < 1e-6:
+            continue
+        row = out.setdefault(key.split("/")[0], {"later": 0, "earlier": 0, "hours": {}})
+        row["later" if hours > 0 else "earlier"] += 1
+        row["hours"][key.split("/", 1)[1]] = round(hours, 1)
+    return out
 
 
 _SEVERITY = {"LOW": 0, "MEDIUM": 1, "HIGH": 2}
@@ -207,6 +244,9 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             a["batch"]: sorted(set(a["alerts"]) - set(b["alerts"])),
             b["batch"]: sorted(set(b["alerts"]) - set(a["alerts"])),
         },
+        # When each subject was first alerted, in event time: an arrival order that delays an
+        # alert shows here though the final alerts are the same.
+        "first_alert_moved": alerted_later(a, b),
     }
 
 

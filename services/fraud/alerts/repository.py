@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import cast, select, text, update
+from sqlalchemy import DateTime, cast, or_, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -126,6 +126,29 @@ async def clear(
     # `alerted`'s reads may count the entity under this alert: read them again when asked.
     unit_of(session).pop(_Alerted)
     return True
+
+
+async def closed_since(
+    session: AsyncSession, pattern: str, entity_type: str, entity_id: str, at: datetime
+) -> bool:
+    """Whether an alert of the pattern on the entity was closed at or after event time `at`:
+    cleared by fraud then (its `cleared` stamp), or closed by a person, whose act carries no
+    event time and is taken as later than any time asked about (a person's close stands)."""
+    found = await session.scalar(
+        select(Alert.alert_id)
+        .where(
+            Alert.pattern == pattern,
+            Alert.entity_type == entity_type,
+            Alert.entity_id == entity_id,
+            Alert.status == "closed",
+            or_(
+                ~Alert.evidence.has_key("cleared"),
+                Alert.evidence["cleared"]["event_time"].astext.cast(DateTime(timezone=True)) >= at,
+            ),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def update_evidence(session: AsyncSession, alert_id: UUID, evidence: dict[str, Any]) -> None:

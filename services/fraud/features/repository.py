@@ -41,6 +41,7 @@ from services.fraud.models import (
     ReturnFacts,
 )
 from shared.db import table_of, write_changes
+from shared.events import ShipmentEventType
 from shared.unit_of_work import unit_of
 
 Entity = tuple[str, str]
@@ -105,6 +106,26 @@ async def latest_claim_naming(session: AsyncSession, buyer_id: str) -> datetime 
         if f.buyer_id == buyer_id and f.claimed_at is not None
     ]
     return max([*pending, *([stored] if stored is not None else [])], default=None)
+
+
+async def counted_claim_after(session: AsyncSession, seller_id: str, at: datetime) -> bool:
+    """Whether a claim of the seller's filed after `at` counts in its rates (its return
+    delivered to it, `service.count_claim_scans`), this transaction's facts (kept in the
+    session, not flushed) among them. The seller's claims after `at` are few: the rows are
+    read whole and judged as the session holds them (a delivery counted in this batch)."""
+    rows = await session.scalars(
+        select(ReturnFacts).where(ReturnFacts.seller_id == seller_id, ReturnFacts.claimed_at > at)
+    )
+    candidates = {f.return_id: f for f in rows}
+    for f in unit_of(session).get(_KnownFacts).facts.values():
+        candidates.setdefault(f.return_id, f)
+    return any(
+        f.seller_id == seller_id
+        and f.claimed_at is not None
+        and f.claimed_at > at
+        and f.terminal == ShipmentEventType.DELIVERED_TO_SELLER.value
+        for f in candidates.values()
+    )
 
 
 async def returns_touched(

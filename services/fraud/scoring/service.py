@@ -765,10 +765,14 @@ async def reassess_claim(
     the scan changed are already recounted (`features.service.recount_late`), the alerts open
     now on the entities the scan named (its QC agent, its hub) carry their floor onto it, and
     an alert its detectors find due on a handler the scan newly named (a QC agent whose pass
-    the claim contradicts) is raised as the claim would have raised it. No other alert is
-    raised or cleared here: a test run as of the claim's time does not see the entity's record
-    since, and would raise again a seller's alert cleared since. A redelivered scan changes
-    nothing read, so it revises nothing."""
+    the claim contradicts) is raised as the claim would have raised it. So is an alert due on
+    the claim's seller or buyer whose record ends at the claim (`record_ends_at_claim`): a
+    claim filed before its delivery scan reached fraud counts for its seller only with that
+    scan, so its first assessment read the seller without it, and an abuser whose alert-worthy
+    evidence the claim completes would otherwise wait for its next claim, days on. No other
+    alert is raised, and none is cleared here: a test run as of the claim's time does not see
+    the entity's record since, and would raise again a seller's alert cleared since. A
+    redelivered scan changes nothing read, so it revises nothing."""
     assert facts.escalation_id is not None and facts.claim_type and facts.claimed_at
     latest = await revisions.latest_claim_assessment(session, facts.escalation_id)
     if latest is None:
@@ -825,10 +829,50 @@ async def reassess_claim(
     ).inc()
     # After the revision is recorded: an alert's own revisions read it as the claim's latest.
     named = newly_named(before, ScansRead.of(facts))
-    a.scored = [s for s in a.scored if (s.finding.entity_type, s.finding.entity_id) in named]
+    # An alert open on the entity already stands for its finding (a pair's alert is per buyer):
+    # no need to ask whether the entity's record ends at the claim.
+    standing = {(x.pattern, x.entity_type, x.entity_id) for x in known.alerts}
+    due = [
+        s
+        for s in a.scored
+        if (s.finding.entity_type, s.finding.entity_id) in named
+        or (
+            s.finding.alert
+            and (
+                "buyer_id" in s.finding.numbers
+                or (s.finding.pattern, s.finding.entity_type, s.finding.entity_id) not in standing
+            )
+            and await record_ends_at_claim(session, facts, s.finding)
+        )
+    ]
+    a.scored = due
     if a.scored:
         await raise_alerts(session, a, latest.subject_event_id)
     return revised is not None
+
+
+async def record_ends_at_claim(session: AsyncSession, facts: ReturnFacts, f: Finding) -> bool:
+    """Whether the alert-worthy finding `f` of a claim re-assessed on a late scan may raise its
+    alert: it is about the claim's seller or named buyer, and nothing of that entity's record
+    lies after the claim's time. For the seller, no claim of its filed later counts in its
+    rates (a later claim's own test read the seller at its time, and its next test will read
+    this claim too); for the buyer, no later claim on a return of its. And no alert of the
+    pattern on the entity was closed at or after the claim's time (`alerts_repo.closed_since`):
+    the test, run as of the claim's time, does not see what cleared the entity since, nor an
+    analyst's close. Then the claim's first assessment, had its scans been in hand, would have
+    raised the alert at the claim's time, as the late scan now does (stamped there, `as_of`)."""
+    at = facts.claimed_at
+    assert at is not None
+    if f.entity_type == "seller" and f.entity_id == facts.seller_id:
+        if await features.counted_claim_after(session, f.entity_id, at):
+            return False
+    elif f.entity_type == "buyer" and f.entity_id == facts.buyer_id:
+        latest = await features.latest_claim_naming(session, f.entity_id)
+        if latest is not None and latest > at:
+            return False
+    else:
+        return False
+    return not await alerts_repo.closed_since(session, f.pattern, f.entity_type, f.entity_id, at)
 
 
 def flagged_seller_delivered(facts: ReturnFacts, alerts: list[OpenAlert]) -> bool:
