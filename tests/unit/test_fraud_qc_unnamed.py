@@ -99,3 +99,13 @@ def test_an_open_alert_read_at_its_floor_keeps_high_at_a_full_share() -> None:
     agents = carriers_of_h07(6)
     said = qc.unnamed_pass(agents[0], "H-07", 0.8)
     assert said is not None and said.contribution == 0.8
+
+
+def test_a_carrier_found_after_another_counts_the_one_already_alerted() -> None:
+    # The two carriers of a hub are often found one at a time: the second's share holds the
+    # first's contradictions too (it is under an alert for this hub).
+    carriers = qc.agents_carrying_hub(8, 33, PARTS, SPREAD, S)
+    assert carriers is not None
+    one = qc.Carriers({"AG-0702": carriers.agents["AG-0702"]}, carriers.hub, carriers.rest)
+    assert qc.carriers_share(one, 6) == 0.5
+    assert qc.carriers_share(one, 6, alerted_contradictions=3) == 1.0

@@ -344,7 +344,11 @@ AGENT_AT_HUB = "AGENT_QC_CONTRADICTION_AT_HUB"
 
 
 def carried_by_agents(
-    findings: list[Finding], hub_id: str, carriers: Carriers, named_contradictions: int = 0
+    findings: list[Finding],
+    hub_id: str,
+    carriers: Carriers,
+    named_contradictions: int = 0,
+    alerted_contradictions: int = 0,
 ) -> tuple[list[Finding], list[Finding]]:
     """A hub's findings with its alert-worthy QC finding held to MEDIUM (no alert, no HIGH),
     naming the agents that carry it, and the finding about each of those agents: the hub's
@@ -355,8 +359,10 @@ def carried_by_agents(
     hub's HIGH, and the carrier's own alert re-assesses its passes (revisions).
 
     `named_contradictions`: the hub's contradictions on passes naming any of its agents (each
-    buyer's once, as the carriers' are counted); the carriers' share of them is kept on each
-    carrier's finding (`CARRIERS_SHARE`) for the passes naming no agent (`unnamed_pass`)."""
+    buyer's once, as the carriers' are counted), `alerted_contradictions` those of them by its
+    other agents already under a QC alert (carriers found before); the share of them these
+    suspects hold is kept on each carrier's finding (`CARRIERS_SHARE`) for the passes naming
+    no agent (`unnamed_pass`)."""
     pattern = f"{PATTERN_PREFIX}HUB"
     top = max(
         (f for f in findings if f.pattern == pattern and (f.alert or f.contribution >= 0.8)),
@@ -398,7 +404,9 @@ def carried_by_agents(
                 "carried_with": names,
                 "hub_log_bayes_factor": round(carriers.hub.log_bf, 3),
                 "log_bayes_factor_hub_without_carriers": round(carriers.rest.log_bf, 3),
-                CARRIERS_SHARE: carriers_share(carriers, named_contradictions),
+                CARRIERS_SHARE: carriers_share(
+                    carriers, named_contradictions, alerted_contradictions
+                ),
             },
             alert=top.alert,
             suggested_action=ACTION["agent"],
@@ -419,9 +427,13 @@ UNNAMED_HIGH_SHARE = 0.8
 _BELOW_HIGH = 0.79
 
 
-def carriers_share(carriers: Carriers, named_contradictions: int) -> float:
-    """The share of the hub's contradictions on passes naming an agent that the carriers hold:
-    how likely a contradicted pass at the hub naming no agent is one of theirs.
+def carriers_share(
+    carriers: Carriers, named_contradictions: int, alerted_contradictions: int = 0
+) -> float:
+    """The share of the hub's contradictions on passes naming an agent that the carriers hold,
+    with the hub's other agents already under a QC alert (`alerted_contradictions`: carriers
+    found on an earlier claim, one at a time as each leans): how likely a contradicted pass at
+    the hub naming no agent is a suspect's.
 
     Why this share: a partner leaves the agent off a scan whoever the agent is (rapidroute
     does, some of the time), so the passes naming no agent are drawn from the hub's agents as
@@ -430,7 +442,7 @@ def carriers_share(carriers: Carriers, named_contradictions: int) -> float:
     passes: an honest agent holding most of the hub's passes at an honest rate holds few of
     its contradictions. Read on the named passes alone (the unnamed are what is asked about);
     0.0 when none is named (nothing to read it on)."""
-    held = sum(t.k for t in carriers.agents.values())
+    held = sum(t.k for t in carriers.agents.values()) + max(alerted_contradictions, 0)
     whole = max(named_contradictions, held)
     return round(held / whole, 3) if whole else 0.0
 

@@ -183,11 +183,12 @@ class QcInputs(AssessorBase):
                 # carriers of a hub's excess: that excess is theirs now. Kept in, a hub whose
                 # excess was given to its cheating agents was alerted again on the same passes
                 # once its honest agents' luck added to them (three agents carrying it).
-                explaining |= set(at_hub) & set(
+                alerted_here = set(at_hub) & set(
                     await alerts_repo.alerted(
                         self.session, "agent", (f"{qc_contradiction.PATTERN_PREFIX}AGENT",)
                     )
                 )
+                explaining |= alerted_here
                 for a in explaining:
                     k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
                     own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
@@ -243,11 +244,19 @@ class QcInputs(AssessorBase):
                 # hub's finding and alert go to them (`qc_contradiction.agents_carrying_hub`).
                 carriers = qc_contradiction.agents_carrying_hub(k_h, n_h, parts, hub_spread, s)
                 if carriers is not None:
+                    # The hub's named contradictions, and those of its agents under a QC
+                    # alert already (a carrier found earlier): how likely a pass naming no
+                    # agent is a suspect's (`qc_contradiction.carriers_share`).
                     found, carried = qc_contradiction.carried_by_agents(
                         found,
                         eid,
                         carriers,
                         sum(v.get("qc_contradictions", 0) for v in at_hub_per_buyer.values()),
+                        sum(
+                            at_hub_per_buyer[a].get("qc_contradictions", 0)
+                            for a in alerted_here
+                            if a not in carriers.agents
+                        ),
                     )
                 # Otherwise a hub's alert only when its excess is not one agent's: it must
                 # stay telling without its worst remaining agent. (An agent's repeated buyers
