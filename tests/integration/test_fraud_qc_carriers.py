@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.fraud.detectors import qc_contradiction as qc
 from services.fraud.models import Alert, Assessment, ReturnFacts
+from services.fraud.scoring.base import default_config
 from services.fraud.scoring.service import assess_event
 from shared.events import EventPayload
 from tests.conftest import Harness
@@ -102,7 +104,8 @@ async def test_a_carriers_alert_reaches_its_hubs_passes_naming_no_agent(
     agent off) and an ordinary third agent, AG-Xc: the claim on an unnamed pass before the
     carriers' alert is revised to HIGH when it is raised, the one after it is HIGH on its
     first assessment (the carriers hold every named contradiction), and AG-Xc's claim is not
-    lifted. Before, both unnamed claims stayed at the hub's MEDIUM."""
+    lifted. Before, both unnamed claims stayed at the hub's MEDIUM (as they do with
+    `qc_unnamed_carrier_reach` off, the default)."""
     await ordinary_network(sessions, hubs=4, per_agent=50)
     await score(sessions, unnamed_passes(4, 100))
     claimed = {6, 22, 38, 11, 27, 43}
@@ -135,10 +138,13 @@ async def test_a_carriers_alert_reaches_its_hubs_passes_naming_no_agent(
                 day=25 + i * 0.5 + 0.1,
                 claim="WRONG_ITEM" if i == 46 else None,
             )
+    reach = replace(default_config(), qc_unnamed_carrier_reach=True)
     escalations: list[str] = []
     async with sessions() as session, session.begin():
         for e in events:
-            assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+            assessed = await assess_event(
+                session, payload=e, subject_event_id=uuid.uuid4(), config=reach
+            )
             if assessed.escalation_id:
                 escalations.append(assessed.escalation_id)
     async with sessions() as session:

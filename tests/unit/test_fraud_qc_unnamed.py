@@ -109,3 +109,24 @@ def test_a_carrier_found_after_another_counts_the_one_already_alerted() -> None:
     one = qc.Carriers({"AG-0702": carriers.agents["AG-0702"]}, carriers.hub, carriers.rest)
     assert qc.carriers_share(one, 6) == 0.5
     assert qc.carriers_share(one, 6, alerted_contradictions=3) == 1.0
+
+
+def test_off_by_default_no_share_is_kept_and_nothing_reaches_the_unnamed_passes() -> None:
+    assert default_config().qc_unnamed_carrier_reach is False
+    _, hub_found = sequential_findings(
+        code="HUB_QC_CONTRADICTION_SEQUENTIAL",
+        what="QC passes later contradicted by claims",
+        pattern="QC_CONTRADICTION_HUB",
+        entity_type="hub",
+        entity_id="H-07",
+        k=8,
+        n=33,
+        spread=SPREAD,
+        s=S,
+        action=qc.ACTION["hub"],
+    )
+    carriers = qc.agents_carrying_hub(8, 33, PARTS, SPREAD, S)
+    assert carriers is not None
+    _, agents = qc.carried_by_agents(hub_found, "H-07", carriers)
+    assert agents and all(qc.CARRIERS_SHARE not in f.numbers for f in agents)
+    assert all(qc.unnamed_pass(f, "H-07", f.contribution) is None for f in agents)

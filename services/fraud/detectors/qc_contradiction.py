@@ -347,7 +347,7 @@ def carried_by_agents(
     findings: list[Finding],
     hub_id: str,
     carriers: Carriers,
-    named_contradictions: int = 0,
+    named_contradictions: int | None = None,
     alerted_contradictions: int = 0,
 ) -> tuple[list[Finding], list[Finding]]:
     """A hub's findings with its alert-worthy QC finding held to MEDIUM (no alert, no HIGH),
@@ -362,7 +362,8 @@ def carried_by_agents(
     buyer's once, as the carriers' are counted), `alerted_contradictions` those of them by its
     other agents already under a QC alert (carriers found before); the share of them these
     suspects hold is kept on each carrier's finding (`CARRIERS_SHARE`) for the passes naming
-    no agent (`unnamed_pass`)."""
+    no agent (`unnamed_pass`). None: no share is kept, and the findings say nothing of those
+    passes (`qc_unnamed_carrier_reach` off)."""
     pattern = f"{PATTERN_PREFIX}HUB"
     top = max(
         (f for f in findings if f.pattern == pattern and (f.alert or f.contribution >= 0.8)),
@@ -404,10 +405,16 @@ def carried_by_agents(
                 "carried_with": names,
                 "hub_log_bayes_factor": round(carriers.hub.log_bf, 3),
                 "log_bayes_factor_hub_without_carriers": round(carriers.rest.log_bf, 3),
-                CARRIERS_SHARE: carriers_share(
-                    carriers, named_contradictions, alerted_contradictions
-                ),
-            },
+            }
+            | (
+                {}
+                if named_contradictions is None
+                else {
+                    CARRIERS_SHARE: carriers_share(
+                        carriers, named_contradictions, alerted_contradictions
+                    )
+                }
+            ),
             alert=top.alert,
             suggested_action=ACTION["agent"],
         )

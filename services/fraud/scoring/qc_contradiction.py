@@ -243,7 +243,7 @@ class QcInputs(AssessorBase):
                 # A telling excess carried by one or two of the hub's agents is theirs: the
                 # hub's finding and alert go to them (`qc_contradiction.agents_carrying_hub`).
                 carriers = qc_contradiction.agents_carrying_hub(k_h, n_h, parts, hub_spread, s)
-                if carriers is not None:
+                if carriers is not None and self.config.qc_unnamed_carrier_reach:
                     # The hub's named contradictions, and those of its agents under a QC
                     # alert already (a carrier found earlier): how likely a pass naming no
                     # agent is a suspect's (`qc_contradiction.carriers_share`).
@@ -258,6 +258,10 @@ class QcInputs(AssessorBase):
                             if a not in carriers.agents
                         ),
                     )
+                elif carriers is not None:
+                    # No share kept: the carriers' findings and alerts say nothing of the
+                    # hub's passes naming no agent (`qc_contradiction.unnamed_pass`).
+                    found, carried = qc_contradiction.carried_by_agents(found, eid, carriers)
                 # Otherwise a hub's alert only when its excess is not one agent's: it must
                 # stay telling without its worst remaining agent. (An agent's repeated buyers
                 # are counted over all its hubs, so leaving one out may take out a little more
@@ -286,7 +290,11 @@ class QcInputs(AssessorBase):
                     # Another carrier's: its alert is raised now, and its own passes are
                     # re-assessed by it (revisions); this claim's pass is not its.
                     self.entity_alerts.append(f)
-            if etype == "hub" and facts.qc_agent_id is None:
+            if (
+                etype == "hub"
+                and facts.qc_agent_id is None
+                and self.config.qc_unnamed_carrier_reach
+            ):
                 await self.unnamed_at_carried_hub(eid, carried)
 
     async def unnamed_at_carried_hub(self, hub_id: str, carried: list[Finding]) -> None:
