@@ -100,6 +100,27 @@ async def alerted(session: AsyncSession, entity_type: str, patterns: Collection[
     return sorted(kept[key])
 
 
+async def carrying_hub(
+    session: AsyncSession, pattern: str, code: str, hub_id: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """The agents under an open alert of `pattern` raised on a finding `code` naming `hub_id`
+    (an agent carrying its hub's QC excess), each with the alert's evidence. Read afresh: an
+    alert this transaction raised on an earlier event of its batch is already in the table
+    (`insert_if_none_open` runs at once)."""
+    rows = await session.execute(
+        select(Alert.entity_id, Alert.evidence)
+        .where(
+            Alert.pattern == pattern,
+            Alert.entity_type == "agent",
+            Alert.status.in_(OPEN_STATUSES),
+            Alert.evidence["code"].astext == code,
+            Alert.evidence["numbers"]["hub_id"].astext == hub_id,
+        )
+        .order_by(Alert.entity_id)
+    )
+    return [(entity_id, dict(evidence or {})) for entity_id, evidence in rows]
+
+
 async def get_for_update(session: AsyncSession, alert_id: UUID) -> Alert | None:
     return await session.scalar(select(Alert).where(Alert.alert_id == alert_id).with_for_update())
 

@@ -344,7 +344,11 @@ AGENT_AT_HUB = "AGENT_QC_CONTRADICTION_AT_HUB"
 
 
 def carried_by_agents(
-    findings: list[Finding], hub_id: str, carriers: Carriers
+    findings: list[Finding],
+    hub_id: str,
+    carriers: Carriers,
+    named_contradictions: int | None = None,
+    alerted_contradictions: int = 0,
 ) -> tuple[list[Finding], list[Finding]]:
     """A hub's findings with its alert-worthy QC finding held to MEDIUM (no alert, no HIGH),
     naming the agents that carry it, and the finding about each of those agents: the hub's
@@ -352,7 +356,14 @@ def carried_by_agents(
 
     The alert goes where the excess is: a claim on a carrier's pass takes the carrier's
     finding (HIGH, as the hub's was), a claim on another agent's pass no longer takes the
-    hub's HIGH, and the carrier's own alert re-assesses its passes (revisions)."""
+    hub's HIGH, and the carrier's own alert re-assesses its passes (revisions).
+
+    `named_contradictions`: the hub's contradictions on passes naming any of its agents (each
+    buyer's once, as the carriers' are counted), `alerted_contradictions` those of them by its
+    other agents already under a QC alert (carriers found before); the share of them these
+    suspects hold is kept on each carrier's finding (`CARRIERS_SHARE`) for the passes naming
+    no agent (`unnamed_pass`). None: no share is kept, and the findings say nothing of those
+    passes (`qc_unnamed_carrier_reach` off)."""
     pattern = f"{PATTERN_PREFIX}HUB"
     top = max(
         (f for f in findings if f.pattern == pattern and (f.alert or f.contribution >= 0.8)),
@@ -394,10 +405,93 @@ def carried_by_agents(
                 "carried_with": names,
                 "hub_log_bayes_factor": round(carriers.hub.log_bf, 3),
                 "log_bayes_factor_hub_without_carriers": round(carriers.rest.log_bf, 3),
-            },
+            }
+            | (
+                {}
+                if named_contradictions is None
+                else {
+                    CARRIERS_SHARE: carriers_share(
+                        carriers, named_contradictions, alerted_contradictions
+                    )
+                }
+            ),
             alert=top.alert,
             suggested_action=ACTION["agent"],
         )
         for agent, own in sorted(carriers.agents.items())
     ]
     return held, agents
+
+
+# A carrier's finding's share of its hub's named contradictions that the carriers hold
+# (`carriers_share`), and the finding a claim on the hub's pass naming no agent takes from it
+# (`unnamed_pass`).
+CARRIERS_SHARE = "carriers_share_of_hub_contradictions"
+UNNAMED_AT_HUB = "QC_UNNAMED_PASS_AT_CARRIED_HUB"
+# How likely a contradicted pass naming no agent must be one of the carriers' for it to take
+# their HIGH: the band's own floor, four in five.
+UNNAMED_HIGH_SHARE = 0.8
+_BELOW_HIGH = 0.79
+
+
+def carriers_share(
+    carriers: Carriers, named_contradictions: int, alerted_contradictions: int = 0
+) -> float:
+    """The share of the hub's contradictions on passes naming an agent that the carriers hold,
+    with the hub's other agents already under a QC alert (`alerted_contradictions`: carriers
+    found on an earlier claim, one at a time as each leans): how likely a contradicted pass at
+    the hub naming no agent is a suspect's.
+
+    Why this share: a partner leaves the agent off a scan whoever the agent is (rapidroute
+    does, some of the time), so the passes naming no agent are drawn from the hub's agents as
+    the named ones are, and so are their contradictions. Given that a pass was contradicted,
+    the chance it is the carriers' is their part of the hub's contradictions, not of its
+    passes: an honest agent holding most of the hub's passes at an honest rate holds few of
+    its contradictions. Read on the named passes alone (the unnamed are what is asked about);
+    0.0 when none is named (nothing to read it on)."""
+    held = sum(t.k for t in carriers.agents.values()) + max(alerted_contradictions, 0)
+    whole = max(named_contradictions, held)
+    return round(held / whole, 3) if whole else 0.0
+
+
+def unnamed_pass(carrier: Finding, hub_id: str, strength: float) -> Finding | None:
+    """What a carrier's finding (or its open alert's evidence, `strength` its floor) says of
+    a claim contradicting a pass at its hub that names no agent: the carrier's strength where
+    the carriers hold at least `UNNAMED_HIGH_SHARE` of the hub's named contradictions (the
+    pass is probably theirs), else that strength times the share, below HIGH (MEDIUM where
+    the pass is likelier theirs than not, little or nothing below). None for a finding that
+    carries no hub's excess, or one read before the share was kept.
+
+    The finding is about the hub (its pattern the agents', `QC_CONTRADICTION_AGENT`): two
+    carriers of one hub say the same thing of its unnamed passes and must count once
+    (a revision replaces a reason of the same code and entity). It never alerts."""
+    share = carrier.numbers.get(CARRIERS_SHARE)
+    if (
+        carrier.code != AGENT_AT_HUB
+        or str(carrier.numbers.get("hub_id", "")) != hub_id
+        or not isinstance(share, int | float)
+        or share <= 0
+    ):
+        return None
+    contribution = (
+        strength if share >= UNNAMED_HIGH_SHARE else min(strength * float(share), _BELOW_HIGH)
+    )
+    names = str(carrier.numbers.get("carried_with") or carrier.entity_id)
+    return Finding(
+        code=UNNAMED_AT_HUB,
+        detail=(
+            f"a pass naming no agent at hub {hub_id}, whose QC excess agents {names} carry: "
+            f"they hold {share:.0%} of its contradictions on passes naming an agent"
+        ),
+        contribution=contribution,
+        pattern=f"{PATTERN_PREFIX}AGENT",
+        entity_type="hub",
+        entity_id=hub_id,
+        numbers={
+            "hub_id": hub_id,
+            "carried_with": names,
+            CARRIERS_SHARE: float(share),
+            "carrier_strength": round(strength, 4),
+        },
+        suggested_action=ACTION["agent"],
+    )

@@ -61,6 +61,8 @@ class ScoringConfig:
     seller_claim_follow_down: bool = False
     # The Bayes factor a QC hub without named agents alerts at is 1/this (see settings).
     qc_unnamed_hub_seq_alpha: float = 1e-3
+    # Whether a QC carrier reaches its hub's passes naming no agent (see settings).
+    qc_unnamed_carrier_reach: bool = False
     # The Bayes factor a buyer's wrong/used sequential test alerts at is 1/this (see settings).
     buyer_seq_alpha: float = 1e-3
     # Days between a hub's or agent's candidate pilferage onsets (see settings).
@@ -113,6 +115,7 @@ class ScoringConfig:
             seller_claim_lift_alpha=s.seller_claim_lift_alpha,
             seller_claim_follow_down=s.seller_claim_follow_down,
             qc_unnamed_hub_seq_alpha=s.qc_unnamed_hub_seq_alpha,
+            qc_unnamed_carrier_reach=s.qc_unnamed_carrier_reach,
             buyer_seq_alpha=s.buyer_seq_alpha,
             pilferage_onset_step_days=s.pilferage_onset_step_days,
             pilferage_history_days=s.pilferage_history_days,

@@ -14,7 +14,7 @@ from services.fraud.detectors.sequential import (
     stronger_of,
     without_worst_part,
 )
-from services.fraud.detectors.stats import PeerSpread
+from services.fraud.detectors.stats import PeerSpread, contribution_from_p
 from services.fraud.features import repository as features
 from services.fraud.models import ReturnFacts
 from services.fraud.scoring.base import AssessorBase
@@ -24,6 +24,8 @@ from services.fraud.scoring.baselines import Rate
 # each buyer's named claims fell (`features.contradicting_buyers`).
 CONTRADICTED_KINDS = ("qc_agent_buyer", "qc_hub_buyer")
 NAMED_BY = "seller_buyer"
+# An open alert's floor on the events it is about (`scoring.service.ALERT_FLOOR`).
+OPEN_ALERT_FLOOR = 0.8
 
 
 def contradicted_pairs(facts: ReturnFacts) -> list[tuple[str, str, str]]:
@@ -181,11 +183,12 @@ class QcInputs(AssessorBase):
                 # carriers of a hub's excess: that excess is theirs now. Kept in, a hub whose
                 # excess was given to its cheating agents was alerted again on the same passes
                 # once its honest agents' luck added to them (three agents carrying it).
-                explaining |= set(at_hub) & set(
+                alerted_here = set(at_hub) & set(
                     await alerts_repo.alerted(
                         self.session, "agent", (f"{qc_contradiction.PATTERN_PREFIX}AGENT",)
                     )
                 )
+                explaining |= alerted_here
                 for a in explaining:
                     k_a, n_a = at_hub[a].get("qc_contradictions", 0), at_hub[a].get("qc_passed", 0)
                     own["qc_contradictions"] = max(0, own.get("qc_contradictions", 0) - k_a)
@@ -240,7 +243,24 @@ class QcInputs(AssessorBase):
                 # A telling excess carried by one or two of the hub's agents is theirs: the
                 # hub's finding and alert go to them (`qc_contradiction.agents_carrying_hub`).
                 carriers = qc_contradiction.agents_carrying_hub(k_h, n_h, parts, hub_spread, s)
-                if carriers is not None:
+                if carriers is not None and self.config.qc_unnamed_carrier_reach:
+                    # The hub's named contradictions, and those of its agents under a QC
+                    # alert already (a carrier found earlier): how likely a pass naming no
+                    # agent is a suspect's (`qc_contradiction.carriers_share`).
+                    found, carried = qc_contradiction.carried_by_agents(
+                        found,
+                        eid,
+                        carriers,
+                        sum(v.get("qc_contradictions", 0) for v in at_hub_per_buyer.values()),
+                        sum(
+                            at_hub_per_buyer[a].get("qc_contradictions", 0)
+                            for a in alerted_here
+                            if a not in carriers.agents
+                        ),
+                    )
+                elif carriers is not None:
+                    # No share kept: the carriers' findings and alerts say nothing of the
+                    # hub's passes naming no agent (`qc_contradiction.unnamed_pass`).
                     found, carried = qc_contradiction.carried_by_agents(found, eid, carriers)
                 # Otherwise a hub's alert only when its excess is not one agent's: it must
                 # stay telling without its worst remaining agent. (An agent's repeated buyers
@@ -270,3 +290,44 @@ class QcInputs(AssessorBase):
                     # Another carrier's: its alert is raised now, and its own passes are
                     # re-assessed by it (revisions); this claim's pass is not its.
                     self.entity_alerts.append(f)
+            if (
+                etype == "hub"
+                and facts.qc_agent_id is None
+                and self.config.qc_unnamed_carrier_reach
+            ):
+                await self.unnamed_at_carried_hub(eid, carried)
+
+    async def unnamed_at_carried_hub(self, hub_id: str, carried: list[Finding]) -> None:
+        """A claim on a pass at the hub naming no agent, where one or two of the hub's agents
+        carry its excess (found now, or under an open alert taken from the hub): the pass is
+        probably theirs as far as their share of the hub's named contradictions says
+        (`qc_contradiction.unnamed_pass`), and the claim takes that as direct evidence, once
+        however many carriers say it. An open alert is read at its floor, as an open alert on
+        a claim's own entity is (`Assessor.open_alerts`): the carrier is not among the
+        claim's entities, so the floor cannot reach the claim there."""
+        said = [qc_contradiction.unnamed_pass(f, hub_id, f.contribution) for f in carried]
+        for entity_id, evidence in await alerts_repo.carrying_hub(
+            self.session,
+            f"{qc_contradiction.PATTERN_PREFIX}AGENT",
+            qc_contradiction.AGENT_AT_HUB,
+            hub_id,
+        ):
+            numbers = dict(evidence.get("numbers") or {})
+            p = numbers.get("p_value")
+            strength = max(
+                OPEN_ALERT_FLOOR,
+                contribution_from_p(float(p), self.t) if isinstance(p, int | float) else 0.0,
+            )
+            carrier = Finding(
+                code=str(evidence.get("code") or ""),
+                detail="",
+                contribution=strength,
+                pattern=f"{qc_contradiction.PATTERN_PREFIX}AGENT",
+                entity_type="agent",
+                entity_id=entity_id,
+                numbers=numbers,
+            )
+            said.append(qc_contradiction.unnamed_pass(carrier, hub_id, strength))
+        strongest = max((f for f in said if f), key=lambda f: f.contribution, default=None)
+        if strongest is not None:
+            self.add([strongest], direct=True)

@@ -251,7 +251,48 @@ async def revise_for_alert(
     Returns how many were revised."""
     rows = await _window_events(session, finding, at=at, window=window)
     why = f"re-assessed after alert on {finding.entity_type} {finding.entity_id}"
-    return sum([revise(session, row, finding, why=why, at=at, alert_id=alert_id) for row in rows])
+    revised = sum(
+        [revise(session, row, finding, why=why, at=at, alert_id=alert_id) for row in rows]
+    )
+    return revised + await _revise_unnamed_at_hub(
+        session, finding, alert_id=alert_id, at=at, window=window
+    )
+
+
+def unnamed_at_hub(hub_id: str) -> Selector:
+    """The claims contradicting a QC pass at the hub that names no agent."""
+    facts = ReturnFacts
+    return _claims(
+        facts.qc_hub_id == hub_id,
+        facts.qc_agent_id.is_(None),
+        facts.qc_result == "PASSED",
+        facts.claim_type.in_(QC_CONTRADICTING_CLAIMS),
+    )
+
+
+async def _revise_unnamed_at_hub(
+    session: AsyncSession, finding: Finding, *, alert_id: UUID, at: datetime, window: timedelta
+) -> int:
+    """A carrier of a hub's QC excess, alerted: the claims on the hub's passes naming no agent
+    in the window are re-assessed with what its finding says of them (`qc.unnamed_pass`: the
+    carrier's strength where the carriers hold most of the hub's named contradictions, less
+    where they hold less). A second carrier of the same hub says the same and adds nothing."""
+    hub_id = str(finding.numbers.get("hub_id", ""))
+    said = qc.unnamed_pass(finding, hub_id, finding.contribution) if hub_id else None
+    if said is None or window <= timedelta(0):
+        return 0
+    await session.flush()
+    await assessments.write_pending(session)
+    rows = (
+        await session.scalars(_latest_assessments(unnamed_at_hub(hub_id), at - window, at))
+    ).all()
+    why = f"re-assessed after alert on {finding.entity_type} {finding.entity_id}"
+    return sum(
+        [
+            revise(session, row, said, why=why, at=at, alert_id=alert_id, corroborate=True)
+            for row in rows
+        ]
+    )
 
 
 # A claim's reasons the claim's own re-assessment (`revised_claim`) cannot derive again and
@@ -673,9 +714,13 @@ def revise(
     why: str,
     at: datetime,
     alert_id: UUID | None,
+    corroborate: bool = False,
 ) -> bool:
     """Publish the next revision of `row` with `finding` among its reasons, if that raises its
-    band."""
+    band. `corroborate`: a finding that may be short of HIGH lifts the event to HIGH only
+    where it, or another direct reason, is HIGH on its own (as at first assessment,
+    `scoring.service.corroborated`): its noisy-OR with the hub's MEDIUM is no evidence that
+    either alone holds."""
     if row.band == FraudBand.HIGH.value:
         return False
     old = [ReasonCode.model_validate(r) for r in row.reasons]
@@ -699,6 +744,14 @@ def revise(
     # A seller's claim-rate evidence short of its claims' HIGH level lifts them to MEDIUM at
     # most, whatever weak signs they carry beside it (`claim_band`).
     score = claim_band.kept_below_high(score, reasons)
+    if (
+        corroborate
+        and score >= _HIGH_FLOOR
+        and not any(
+            r.contribution >= _HIGH_FLOOR for r in reasons if not r.code.endswith("_RISK_ELEVATED")
+        )
+    ):
+        score = BELOW_HIGH
     band = band_of(score)
     if _SEVERITY[band.value] <= _SEVERITY[row.band]:
         return False
