@@ -88,11 +88,13 @@ class FraudSettings(ServiceSettings):
     qc_unnamed_hub_seq_alpha: float = 1e-3
     # Whether an agent carrying its hub's QC excess reaches the hub's passes naming no agent
     # (`qc_contradiction.unnamed_pass`: HIGH where the carriers hold >= 0.8 of the hub's named
-    # contradictions, less below). Off: on dev world 101 it restores QC event recall 9 -> 17 of
-    # 27, every claim it lifts on a carrier's own pass, but two of them honest sellers' claims,
-    # and honest escalations HIGH were not to rise (docs/fraud-detection.md, "QC
-    # contradictions: a carrier's alert and its hub's passes naming no agent").
-    qc_unnamed_carrier_reach: bool = False
+    # contradictions, less below). On: a partner that names no agent (desipost never does)
+    # would otherwise leave the carriers' contradictions there at the hub's MEDIUM; on dev
+    # world 101 it restores QC event recall 9 -> 17 of 27, every claim it lifts on a carrier's
+    # own pass, two of them honest sellers' claims, as claims on a carrier's named passes
+    # already are (docs/fraud-detection.md, "QC contradictions: a carrier's alert and its
+    # hub's passes naming no agent"). Off keeps those passes at the hub's MEDIUM.
+    qc_unnamed_carrier_reach: bool = True
     # A buyer's wrong/used sequential test (`returns_abuse.buyer_sequential`: named 8-32 times as
     # often as honest buyers) alerts at a Bayes factor of 1/buyer_seq_alpha: at most 0.1 % of
     # honest buyers ever alert on it per 120-day window (0.025 % per buyer-month; Ville), on

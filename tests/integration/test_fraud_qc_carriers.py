@@ -105,7 +105,7 @@ async def test_a_carriers_alert_reaches_its_hubs_passes_naming_no_agent(
     carriers' alert is revised to HIGH when it is raised, the one after it is HIGH on its
     first assessment (the carriers hold every named contradiction), and AG-Xc's claim is not
     lifted. Before, both unnamed claims stayed at the hub's MEDIUM (as they do with
-    `qc_unnamed_carrier_reach` off, the default)."""
+    `qc_unnamed_carrier_reach` off; it is on by default)."""
     await ordinary_network(sessions, hubs=4, per_agent=50)
     await score(sessions, unnamed_passes(4, 100))
     claimed = {6, 22, 38, 11, 27, 43}

@@ -111,8 +111,9 @@ def test_a_carrier_found_after_another_counts_the_one_already_alerted() -> None:
     assert qc.carriers_share(one, 6, alerted_contradictions=3) == 1.0
 
 
-def test_off_by_default_no_share_is_kept_and_nothing_reaches_the_unnamed_passes() -> None:
-    assert default_config().qc_unnamed_carrier_reach is False
+def test_on_by_default_and_off_no_share_is_kept_and_nothing_reaches_the_unnamed_passes() -> None:
+    assert default_config().qc_unnamed_carrier_reach is True
+    # Off (`FRAUD_QC_UNNAMED_CARRIER_REACH=false`), scoring passes no named contradictions:
     _, hub_found = sequential_findings(
         code="HUB_QC_CONTRADICTION_SEQUENTIAL",
         what="QC passes later contradicted by claims",

@@ -62,7 +62,7 @@ class ScoringConfig:
     # The Bayes factor a QC hub without named agents alerts at is 1/this (see settings).
     qc_unnamed_hub_seq_alpha: float = 1e-3
     # Whether a QC carrier reaches its hub's passes naming no agent (see settings).
-    qc_unnamed_carrier_reach: bool = False
+    qc_unnamed_carrier_reach: bool = True
     # The Bayes factor a buyer's wrong/used sequential test alerts at is 1/this (see settings).
     buyer_seq_alpha: float = 1e-3
     # Days between a hub's or agent's candidate pilferage onsets (see settings).
