@@ -1,14 +1,15 @@
 """A seller's claims' own signs add to its claim-rate evidence, on real PostgreSQL through
 fraud's scoring: of two sellers with the same claims in the same deliveries, the one whose
 claims are MISSING_ITEM with the weight intact is alerted; the other, whose claims look like
-its peers', is not (yet). On a database of the test's own (`fresh_fraud_db`): the category's
-peers are every seller the detector compares with, and no outbox is relayed to the other
-services while the record is built."""
+its peers', is not (yet). On a database of the test's own, copied from the session's ordinary
+category (`fraud_db_with_ordinary_category`): the category's peers are every seller the
+detector compares with, and no outbox is relayed to the other services while the record is
+built."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,21 +19,22 @@ from shared.events import EventPayload
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.fraud import (
+    ORDINARY_CATEGORY,
+    ORDINARY_START,
     claim_abuse_alerts,
-    fresh_fraud_db,
+    fraud_db_with_ordinary_category,
     score_events,
-    score_ordinary_category,
     seller_journey,
 )
 
 DB = "test_fraud_claim_signs"
 
-START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
+START = ORDINARY_START
 
 
 @pytest.fixture
 async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
-    async with fresh_fraud_db(harness, DB) as sessions:
+    async with fraud_db_with_ordinary_category(harness, DB) as sessions:
         yield sessions
 
 
@@ -43,9 +45,8 @@ def journey(seller: str, category: str, day: float, claim: str | None) -> list[E
 async def test_claims_missing_items_of_intact_weight_bring_the_alert_sooner(
     sessions: async_sessionmaker[Any],
 ) -> None:
-    category = uid("cat")
-
-    await score_ordinary_category(sessions, category, START)
+    # Weighed against the ordinary category: twenty sellers, one claim in twenty (5 %).
+    category = ORDINARY_CATEGORY
     signed, plain = uid("S-SIGNED"), uid("S-PLAIN")
     for seller, kinds in (
         (signed, ["MISSING_ITEM", "DAMAGED", "MISSING_ITEM", "DAMAGED", "MISSING_ITEM"]),

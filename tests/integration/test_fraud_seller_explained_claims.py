@@ -1,9 +1,10 @@
 """A seller's claims that another party's fraud explains leave its claim-abuse record, on real
 PostgreSQL through fraud's scoring: an honest seller whose claims pile up on the returns of a
 buyer under a wrong/used alert is not alerted for them, and once that buyer's flag is closed
-the seller's record is read whole again at its next claim. On a database of the test's own
-(`fresh_fraud_db`): the category's peers are every seller the detector compares with, and no
-outbox is relayed to the other services while the record is built."""
+the seller's record is read whole again at its next claim. On a database of the test's own,
+copied from the session's ordinary category (`fraud_db_with_ordinary_category`): the
+category's peers are every seller the detector compares with, and no outbox is relayed to the
+other services while the record is built."""
 
 from __future__ import annotations
 
@@ -22,21 +23,22 @@ from shared.events import EventPayload
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.fraud import (
+    ORDINARY_CATEGORY,
+    ORDINARY_START,
     claim_abuse_alerts,
-    fresh_fraud_db,
+    fraud_db_with_ordinary_category,
     intact_journey,
     score_events,
-    score_ordinary_category,
     seller_journey,
 )
 
 DB = "test_fraud_explained_claims"
-START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
+START = ORDINARY_START
 
 
 @pytest.fixture
 async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
-    async with fresh_fraud_db(harness, DB) as sessions:
+    async with fraud_db_with_ordinary_category(harness, DB) as sessions:
         yield sessions
 
 
@@ -87,8 +89,8 @@ def record(seller: str, category: str, buyer: str) -> list[EventPayload]:
 async def test_claims_on_a_flagged_buyers_returns_do_not_make_the_seller_an_abuser(
     sessions: async_sessionmaker[Any],
 ) -> None:
-    category = uid("cat")
-    await score_ordinary_category(sessions, category, START)
+    # Weighed against the ordinary category: twenty sellers, one claim in twenty (5 %).
+    category = ORDINARY_CATEGORY
 
     # The same record twice: once with its buyer under a wrong/used alert, once without.
     explained, alone = uid("S-EXPLAINED"), uid("S-ALONE")
