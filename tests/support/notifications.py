@@ -21,7 +21,9 @@ from shared.envelope import Envelope as CloudEvent
 from shared.events import EventPayload, topic_for
 from shared.keys import PII_PRIVATE_KEYS, PII_PUBLIC_KEY, load_key_list
 from shared.pii import ContactOpener, ContactSealer
+from tests.support.db import scalar
 from tests.support.services import RunningService
+from tests.support.waiting import eventually
 
 
 async def publish(bootstrap: str, *envelopes: CloudEvent) -> None:
@@ -155,9 +157,6 @@ async def nothing_due(
     nothing more. Reminders due days later are not this test's business. The test must first
     have seen the effect of the last event it caused (an email composed after it), so that no
     event is still on its way to notifications."""
-    from tests.support.db import scalar
-    from tests.support.waiting import eventually
-
     ids = list(return_ids)
     drafted = await scalar(
         notifications, "SELECT count(*) FROM messages WHERE return_id = ANY(:r)", r=ids
