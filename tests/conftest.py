@@ -87,6 +87,10 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     env.setdefault("NOTIFICATIONS_EVIDENCE_SETTLE_S", "8")
     # Answers spaced (off by default): on here, for half a minute, so the spacing is exercised.
     env.setdefault("NOTIFICATIONS_EVIDENCE_ANSWER_SPACING_S", "30")
+    # Tests bring a seller's digest hour forward by writing its flush time; the flusher sleeps
+    # until the digest it knows of falls due (hours away) or this long: a second here, not the
+    # half minute in use, or each such test waits up to that half minute for the flush.
+    env.setdefault("NOTIFICATIONS_DIGEST_POLL_INTERVAL_S", "1")
     os.environ.update(env)
 
     from services.intake.partners.seeding import seed_dev_partners

@@ -2,42 +2,44 @@
 on its whole record through fraud's scoring on real PostgreSQL: three claims in twelve
 deliveries per category never reach the test's five events in any one of them, but 21 claims
 in 84 deliveries against its categories' honest rates do (`claim_abuse.whole_record`). A shop
-claiming one in twelve everywhere, a little above its peers, is not."""
+claiming one in twelve everywhere, a little above its peers, is not. On a database of the
+test's own (`fresh_fraud_db`): its categories' peers are every seller the detector compares
+with, and no outbox is relayed to the other services while the record is built."""
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.fraud.scoring.service import assess_event
-from shared.events import EventPayload, FraudBand, SellerEscalationFiled
-from tests.support.db import rows
+from shared.events import EventPayload, FraudBand
+from tests.conftest import Harness
 from tests.support.factories import uid
-from tests.support.fraud import seller_journey
+from tests.support.fraud import claims_scored, fresh_fraud_db, rows_of, seller_journey
 
+DB = "test_fraud_across_categories"
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=40)
+
+
+@pytest.fixture
+async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
+    async with fresh_fraud_db(harness, DB) as sessions:
+        yield sessions
 
 
 # About 600 deliveries scored one by one: more than the default five minutes on a loaded
 # two-core machine.
 @pytest.mark.timeout(900)
 async def test_a_shop_abusing_in_every_category_is_alerted_on_its_whole_record(
-    pipeline: dict[str, Any],
+    sessions: async_sessionmaker[Any],
 ) -> None:
-    fraud = pipeline["fraud"]
     categories = [uid(f"cat{i}") for i in range(7)]
 
     async def score(events: list[EventPayload]) -> list[Any]:
-        out = []
-        async with fraud.runtime.sessionmaker() as session, session.begin():
-            for e in events:
-                assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
-                if isinstance(e, SellerEscalationFiled):
-                    out.append(assessed)
-        return out
+        return await claims_scored(sessions, events)
 
     # Each category: two ordinary sellers, two claims in thirty deliveries each (6.7 %).
     for category in categories:
@@ -64,8 +66,8 @@ async def test_a_shop_abusing_in_every_category_is_alerted_on_its_whole_record(
             await score(seller_journey(honest, category, at, "DAMAGED" if i == 5 else None))
 
     async def alerts(seller: str) -> list[Any]:
-        return await rows(
-            fraud,
+        return await rows_of(
+            sessions,
             "SELECT status, evidence FROM alerts WHERE pattern = 'CLAIM_ABUSE' AND entity_id = :s",
             s=seller,
         )

@@ -2,23 +2,32 @@
 sellers with the same record until one of them is alerted on a run of claims; the one whose
 claims then fall back to its category's rate is cleared once its recent weeks prove it
 ordinary (its whole record still leans towards abuse) and the claims the alert made HIGH are
-revised down; the one that keeps claiming at its rate stays flagged."""
+revised down; the one that keeps claiming at its rate stays flagged. On a database of the test's own
+(`fresh_fraud_db`): the category's peers are every seller the detector compares with, and no
+outbox is relayed to the other services while the record is built."""
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.fraud.scoring.service import assess_event
-from shared.events import EventPayload, FraudBand, SellerEscalationFiled
-from tests.support.db import rows
+from shared.events import EventPayload, FraudBand
+from tests.conftest import Harness
 from tests.support.factories import uid
-from tests.support.fraud import seller_journey
+from tests.support.fraud import claims_scored, fresh_fraud_db, rows_of, seller_journey
 
+DB = "test_fraud_seller_spell"
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=62)
+
+
+@pytest.fixture
+async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
+    async with fresh_fraud_db(harness, DB) as sessions:
+        yield sessions
 
 
 def journeys(seller: str, category: str, days: list[float], claimed: set[int]) -> list[Any]:
@@ -39,19 +48,12 @@ def spaced(first: float, count: int, per_day: float) -> list[float]:
 # default five minutes on a loaded two-core machine.
 @pytest.mark.timeout(900)
 async def test_a_seller_whose_spell_is_over_is_cleared_and_an_abuser_is_not(
-    pipeline: dict[str, Any],
+    sessions: async_sessionmaker[Any],
 ) -> None:
-    fraud = pipeline["fraud"]
     category = uid("cat")
 
     async def score(events: list[EventPayload]) -> list[Any]:
-        out = []
-        async with fraud.runtime.sessionmaker() as session, session.begin():
-            for e in events:
-                assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
-                if isinstance(e, SellerEscalationFiled):
-                    out.append(assessed)
-        return out
+        return await claims_scored(sessions, events)
 
     # The category: eight sellers, each claiming on one return in twenty (5 %).
     for s in range(8):
@@ -63,8 +65,8 @@ async def test_a_seller_whose_spell_is_over_is_cleared_and_an_abuser_is_not(
         await score(journeys(seller, category, spaced(20, 20, 3), {0, 2, 4, 6, 8, 10, 12, 14, 16}))
 
     async def alert(seller: str) -> tuple[str, Any]:
-        found = await rows(
-            fraud,
+        found = await rows_of(
+            sessions,
             "SELECT status, evidence FROM alerts WHERE pattern = 'CLAIM_ABUSE' "
             "AND entity_id = :s ORDER BY raised_at",
             s=seller,
@@ -95,8 +97,8 @@ async def test_a_seller_whose_spell_is_over_is_cleared_and_an_abuser_is_not(
     assert (await alert(abuser))[0] == "open"
     assert abuser_claims[-1].band is FraudBand.HIGH
     # What the alert made HIGH went with it: the spell's claims are no longer HIGH.
-    latest = await rows(
-        fraud,
+    latest = await rows_of(
+        sessions,
         "SELECT DISTINCT ON (a.escalation_id) a.band FROM assessments a "
         "JOIN return_facts f USING (return_id) "
         "WHERE f.seller_id = :s AND a.escalation_id IS NOT NULL "

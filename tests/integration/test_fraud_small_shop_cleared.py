@@ -3,41 +3,44 @@ categories it sells in (the honest look-alike of the specification's world), thr
 scoring on real PostgreSQL: its three claims are under the test's five-event guard (no alert,
 no HIGH), a flag raised on it all the same is cleared as its ordinary deliveries accumulate
 without claims (its record summed over its categories proves it ordinary), and a later
-ordinary claim of its is not HIGH."""
+ordinary claim of its is not HIGH. On a database of the test's own (`fresh_fraud_db`): its
+categories' peers are every seller the detector compares with, and no outbox is relayed to the
+other services while the record is built."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.fraud.models import Alert
-from services.fraud.scoring.service import assess_event
-from shared.events import EventPayload, FraudBand, SellerEscalationFiled
-from tests.support.db import rows
+from shared.events import EventPayload, FraudBand
+from tests.conftest import Harness
 from tests.support.factories import uid
-from tests.support.fraud import seller_journey
+from tests.support.fraud import claims_scored, fresh_fraud_db, rows_of, seller_journey
 
+DB = "test_fraud_small_shop_cleared"
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
+
+
+@pytest.fixture
+async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
+    async with fresh_fraud_db(harness, DB) as sessions:
+        yield sessions
 
 
 @pytest.mark.timeout(900)
 async def test_a_small_shop_flagged_on_its_first_three_claims_is_cleared_as_it_delivers(
-    pipeline: dict[str, Any],
+    sessions: async_sessionmaker[Any],
 ) -> None:
-    fraud = pipeline["fraud"]
     categories = [uid(f"cat{i}") for i in range(3)]
 
     async def score(events: list[EventPayload]) -> list[Any]:
-        out = []
-        async with fraud.runtime.sessionmaker() as session, session.begin():
-            for e in events:
-                assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
-                if isinstance(e, SellerEscalationFiled):
-                    out.append(assessed)
-        return out
+        return await claims_scored(sessions, events)
 
     # Each category: three ordinary sellers, two claims in thirty deliveries each (6.7 %).
     for category in categories:
@@ -57,8 +60,8 @@ async def test_a_small_shop_flagged_on_its_first_three_claims_is_cleared_as_it_d
     async def alerts() -> list[tuple[str, Any]]:
         return [
             (str(status), evidence)
-            for status, evidence in await rows(
-                fraud,
+            for status, evidence in await rows_of(
+                sessions,
                 "SELECT status, evidence FROM alerts WHERE entity_type = 'seller' "
                 "AND entity_id = :s",
                 s=shop,
@@ -78,7 +81,7 @@ async def test_a_small_shop_flagged_on_its_first_three_claims_is_cleared_as_it_d
     # Flagged all the same (as a rate test did once on such a start, or an analyst would):
     # the flag is re-examined on its record in all its categories as it delivers.
     alert_id = uuid.uuid4()
-    async with fraud.runtime.sessionmaker() as session, session.begin():
+    async with sessions() as session, session.begin():
         session.add(
             Alert(
                 alert_id=alert_id,
@@ -110,8 +113,8 @@ async def test_a_small_shop_flagged_on_its_first_three_claims_is_cleared_as_it_d
     assert [status for status, _ in await alerts()] == ["closed"]
     # The claims the flag stood over: none of them HIGH.
     for claim in early:
-        latest = await rows(
-            fraud,
+        latest = await rows_of(
+            sessions,
             "SELECT band FROM assessments WHERE escalation_id = :e ORDER BY revision DESC LIMIT 1",
             e=claim.escalation_id,
         )

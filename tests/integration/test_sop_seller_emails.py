@@ -43,7 +43,7 @@ from tests.support import reconciliation as recon_support
 from tests.support.db import rows, scalar
 from tests.support.factories import escalation_body, return_body, swiftship_event, uid
 from tests.support.mail import html_part, messages_mentioning, text_part
-from tests.support.notifications import envelope, publish
+from tests.support.notifications import envelope, nothing_due, publish
 from tests.support.reconciliation import (
     Engine,
     assessed,
@@ -584,9 +584,11 @@ async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    # Picked up 10 days ago less 30 s: a claim now is premature (E3b), one a minute later is not.
+    # Picked up 10 days ago less 10 s: a claim now is premature (E3b), one filed 10 s later is
+    # not. E3b reads the filing's time, which intake stamps on receipt: the margin need only
+    # cover the return's feed and pickup scan before the claim, not the pipeline's reaction.
     claim = await premature_claim(
-        harness, pipeline, picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-30)
+        harness, pipeline, picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-10)
     )
     rid, to = claim.rid, claim.to
     await _mails(harness, rid, "was closed")
@@ -635,8 +637,10 @@ async def test_filing_again_while_still_premature_keeps_the_case_closed_with_one
     assert (after["state"], after["reason_code"]) == ("REJECTED", "PREMATURE_CLAIM")
     assert after["appeal_by"] == case["appeal_by"]
     assert not [t for t in after["timeline"] if t["kind"] == "CaseRejected"][1:]
-    # One email for the refiling: no "reopened" acknowledgement, no second closure.
-    await asyncio.sleep(3)
+    # One email for the refiling: no "reopened" acknowledgement, no second closure. The
+    # refiling's one case event made the "still too early" email, so it has reached
+    # notifications: what could still come is a draft.
+    await nothing_due(pipeline["notifications"], rid)
     subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, rid)]
     assert len([s for s in subjects if "was closed" in s]) == 1, subjects
     assert len([s for s in subjects if "still too early" in s]) == 1, subjects
@@ -733,7 +737,8 @@ async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in
     claim = await premature_claim(
         harness,
         pipeline,
-        picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-30),
+        # Premature for 10 s (E3b reads the filing's time, stamped by intake on receipt).
+        picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-10),
         seller=seller,
         to=to,
     )
@@ -895,7 +900,8 @@ async def test_a_withdrawn_digest_gives_its_place_in_the_sellers_day_back(
     claim = await premature_claim(
         harness,
         pipeline,
-        picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-30),
+        # Premature for 10 s (E3b reads the filing's time, stamped by intake on receipt).
+        picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-10),
         seller=seller,
         to=to,
     )
@@ -1591,7 +1597,7 @@ async def test_a_claim_joining_a_p2_case_gets_one_reply_by_not_two(
     # and no acknowledgement goes out a moment before it (it used to, milliseconds apart).
     [answer] = [m for m in requests if "joins" in text_part(m) or "Your claim and" in text_part(m)]
     _in_both(answer, "Your claim and anything you sent with it are now part of that case")
-    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    await nothing_due(pipeline["notifications"], rid)
     assert not _about(harness, rid, "joins the case already open")
     r = await pipeline["notifications"].client.get(
         f"/v1/cases/{case['case_id']}/conversation", headers=harness.key(AGENT)
@@ -1661,7 +1667,7 @@ async def test_a_merged_filing_is_told_it_joined_when_its_answer_is_overtaken_by
         what=f"an email telling the seller of {rid} that the filing joined the case",
     )
     assert all(m["To"] == to for m in told)
-    await asyncio.sleep(settle + 4)
+    await nothing_due(pipeline["notifications"], rid)
     out = await _conversation(harness, pipeline, case_id)
     [ack] = [e for e in out if e["template"] == "merge_acknowledgement"]
     if ack["delivery"] != "sent":
@@ -2017,7 +2023,7 @@ async def test_the_first_request_names_what_came_with_the_claim_and_asks_only_fo
     assert "1 और सामान की फ़ोटो तथा एक शिपिंग लेबल की फ़ोटो" in hindi, hindi
     assert "भेजे गए सबूत के लिए धन्यवाद" not in hindi, hindi
     # One request each: a first request, not an answer that a later one would follow.
-    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    await nothing_due(pipeline["notifications"], filed.rid, in_hindi.rid)
     assert len(_about(harness, filed.rid, "Please send evidence")) == 1
     assert len(_about(harness, in_hindi.rid, "के लिए सबूत")) == 1
 
@@ -2096,7 +2102,7 @@ async def test_evidence_sent_one_file_at_a_time_is_answered_once_when_the_upload
         india_time(datetime.fromisoformat(filed.case["reply_by"])),
     )
     # Settled: nothing more comes; the answers the later uploads overtook were never sent.
-    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    await nothing_due(notifications, filed.rid)
     assert len(await _mails(harness, filed.rid, "Please send evidence", count=2)) == 2
     r = await notifications.client.get(
         f"/v1/cases/{filed.case['case_id']}/conversation", headers=harness.key(AGENT)
@@ -2136,7 +2142,7 @@ async def test_evidence_sent_further_apart_than_the_settle_time_is_not_answered_
         assert r.status_code in (200, 201, 202), r.text
         await asyncio.sleep(settle + 4)  # longer apart than the settle time
     await _mails(harness, filed.rid, "Please send evidence", count=3, timeout=spacing + 60)
-    await asyncio.sleep(settle + 4)
+    await nothing_due(notifications, filed.rid)
     answers = [
         m for m in _about(harness, filed.rid, "Please send evidence") if ANSWERED in text_part(m)
     ]
@@ -2290,7 +2296,7 @@ async def test_a_filing_that_completes_the_evidence_is_not_asked_for_it_in_its_a
     [merged] = await _mails(harness, filed.rid, "joins the case already open")
     _in_both(merged, JOINED)
     assert STALE_ASK not in text_part(merged) + html_part(merged), text_part(merged)
-    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    await nothing_due(pipeline["notifications"], filed.rid)
     assert len(_about(harness, filed.rid, "joins the case already open")) == 1
     acks = [
         e
@@ -2326,7 +2332,7 @@ async def test_a_decision_within_the_wait_replaces_the_acknowledgement_written_f
     [ack] = await _mails(harness, rid, "joins the case already open")
     _in_both(ack, JOINED, "is in the email we are sending with this one")
     assert STALE_ASK not in text_part(ack) + html_part(ack), text_part(ack)
-    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    await nothing_due(pipeline["notifications"], rid)
     assert len(_about(harness, rid, "joins the case already open")) == 1
     acks = {
         e["case_version"]: e["delivery"]
@@ -2541,7 +2547,7 @@ async def test_a_claim_on_a_desk_case_is_not_asked_for_what_its_email_said_was_n
     await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], *(envelope(e) for e in events))
     [ack] = await _mails(harness, rid, "joins the case already open")
     _in_both(ack, JOINED, "which we opened ourselves", "You do not need to do anything else")
-    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    await nothing_due(pipeline["notifications"], rid)
     assert _about(harness, rid, "Please send evidence") == []
     for mail in messages_mentioning(harness.mail_dir, rid):
         assert "evidence" not in text_part(mail).lower(), text_part(mail)
@@ -2601,7 +2607,7 @@ async def test_a_claim_on_a_p3_case_is_decided_by_its_rule_after_the_fraud_check
     _in_both(decided, case["case_id"], inr(45_000), "quality check at pickup failed")
     _in_both(paid, inr(45_000))
     assert inr(60_000) not in text_part(decided), text_part(decided)
-    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 2)
+    await nothing_due(pipeline["notifications"], rid)
     assert _about(harness, rid, "Please send evidence") == []
 
 
@@ -2728,7 +2734,7 @@ async def test_a_filing_that_completes_the_evidence_ends_the_wait_and_its_remind
     [ack] = await _mails(harness, rid, "joins the case already open")
     _in_both(ack, JOINED, "is in the email we are sending with this one")
     assert STALE_ASK not in text_part(ack) + html_part(ack), text_part(ack)
-    await asyncio.sleep(float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"]) + 4)
+    await nothing_due(pipeline["notifications"], rid)
     assert len(_about(harness, rid, "joins the case already open")) == 1
     out = await _conversation(harness, pipeline, case_id)
     reminders = [e["delivery"] for e in out if e["template"] == "evidence_reminder"]

@@ -7,10 +7,10 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from shared.events import (
@@ -21,9 +21,7 @@ from shared.events import (
     ShipmentEventType,
 )
 from tests.conftest import Harness
-from tests.support.db import rows
 from tests.support.factories import uid
-from tests.support.services import RunningService
 
 
 @contextmanager
@@ -172,16 +170,35 @@ def seller_journey(
     )
 
 
-async def score_events(fraud: RunningService, events: list[EventPayload]) -> None:
-    """Score `events` in order through fraud's own scoring, in one transaction."""
+async def score_events(sessions: async_sessionmaker[Any], events: list[EventPayload]) -> list[Any]:
+    """Score `events` in order through fraud's own scoring, in one transaction (as the consumer
+    commits a batch); their assessments."""
     from services.fraud.scoring.service import assess_event
 
-    async with fraud.runtime.sessionmaker() as session, session.begin():
+    out: list[Any] = []
+    async with sessions() as session, session.begin():
         for e in events:
-            await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+            out.append(await assess_event(session, payload=e, subject_event_id=uuid.uuid4()))
+    return out
 
 
-async def score_ordinary_category(fraud: RunningService, category: str, start: datetime) -> None:
+async def claims_scored(sessions: async_sessionmaker[Any], events: list[EventPayload]) -> list[Any]:
+    """Score `events` as `score_events` does; the assessments of the claims among them."""
+    assessed = await score_events(sessions, events)
+    return [
+        a for e, a in zip(events, assessed, strict=True) if isinstance(e, SellerEscalationFiled)
+    ]
+
+
+async def rows_of(sessions: async_sessionmaker[Any], sql: str, **params: Any) -> list[Any]:
+    """The rows `sql` reads from the test's own fraud database."""
+    async with sessions() as session:
+        return list((await session.execute(text(sql), params)).all())
+
+
+async def score_ordinary_category(
+    sessions: async_sessionmaker[Any], category: str, start: datetime
+) -> None:
     """A category of twenty ordinary sellers, each with forty deliveries half a day apart from
     `start` and one DAMAGED claim in twenty (5 %): the peers a seller's claims are weighed
     against."""
@@ -194,13 +211,45 @@ async def score_ordinary_category(fraud: RunningService, category: str, start: d
                 start + timedelta(days=i * 0.5),
                 "DAMAGED" if i % 20 == 7 else None,
             )
-        await score_events(fraud, events)
+        await score_events(sessions, events)
 
 
-async def claim_abuse_alerts(fraud: RunningService, seller: str) -> list[Any]:
+# One ordinary category (`score_ordinary_category`) scored once a session into a template
+# database: the claim-abuse tests that weigh a seller against it copy the template (a second)
+# instead of scoring its 800 deliveries again (twenty seconds each on a loaded machine).
+ORDINARY_CATEGORY = "cat-ordinary"
+ORDINARY_START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
+_ORDINARY_TEMPLATE = "test_fraud_ordinary_template"
+_templates_built: set[str] = set()
+
+
+@asynccontextmanager
+async def fraud_db_with_ordinary_category(
+    harness: Harness, name: str
+) -> AsyncIterator[async_sessionmaker[Any]]:
+    """A new fraud database (as `fresh_fraud_db`) holding the ordinary category
+    `ORDINARY_CATEGORY`, its deliveries from `ORDINARY_START`, and nothing else."""
+    stack: Any = harness.stack
+    if _ORDINARY_TEMPLATE not in _templates_built:
+        async with fresh_fraud_db(harness, _ORDINARY_TEMPLATE) as sessions:
+            await score_ordinary_category(sessions, ORDINARY_CATEGORY, ORDINARY_START)
+        # Disposed: PostgreSQL copies a template no session is connected to.
+        _templates_built.add(_ORDINARY_TEMPLATE)
+    stack.postgres.drop_database(name)
+    await asyncio.to_thread(
+        stack.postgres.psql, f'CREATE DATABASE "{name}" TEMPLATE "{_ORDINARY_TEMPLATE}"'
+    )
+    engine = create_async_engine(stack.postgres.database_url(name))
+    try:
+        yield async_sessionmaker(engine, expire_on_commit=False)
+    finally:
+        await engine.dispose()
+
+
+async def claim_abuse_alerts(sessions: async_sessionmaker[Any], seller: str) -> list[Any]:
     """The evidence of every claim-abuse alert raised on `seller`."""
-    return await rows(
-        fraud,
+    return await rows_of(
+        sessions,
         "SELECT evidence FROM alerts WHERE pattern = 'CLAIM_ABUSE' AND entity_id = :s",
         s=seller,
     )

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import email
+import os
 from email.message import Message
 from email.policy import default
 from pathlib import Path
 
+# The sink's files, read once each: it renames a message into place whole and never changes
+# it, while a test waiting for an email looks ten times a second and the suite's folder holds
+# thousands of messages, each look reading all of them (`bench-results/tslow-20261206w24`).
+_read: dict[Path, dict[str, bytes]] = {}
+
 
 def messages_mentioning(mail_dir: Path, needle: str) -> list[Message]:
-    found = []
-    for path in sorted(mail_dir.glob("*.eml")):
-        raw = path.read_bytes()
-        if needle.encode() in raw:
+    found: list[Message] = []
+    if not mail_dir.is_dir():
+        return found
+    wanted = needle.encode()
+    seen = _read.setdefault(mail_dir, {})
+    # Hidden names are the sink's messages still being written.
+    for name in sorted(n for n in os.listdir(mail_dir) if n.endswith(".eml") and n[0] != "."):
+        raw = seen.get(name)
+        if raw is None:
+            try:
+                raw = seen[name] = (mail_dir / name).read_bytes()
+            except FileNotFoundError:  # removed since listed
+                continue
+        if wanted in raw:
             found.append(email.message_from_bytes(raw, policy=default))
     return found
 

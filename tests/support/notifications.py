@@ -21,7 +21,9 @@ from shared.envelope import Envelope as CloudEvent
 from shared.events import EventPayload, topic_for
 from shared.keys import PII_PRIVATE_KEYS, PII_PUBLIC_KEY, load_key_list
 from shared.pii import ContactOpener, ContactSealer
+from tests.support.db import scalar
 from tests.support.services import RunningService
+from tests.support.waiting import eventually
 
 
 async def publish(bootstrap: str, *envelopes: CloudEvent) -> None:
@@ -141,3 +143,37 @@ def contact_opener() -> ContactOpener:
 def seal_contact(address: str) -> str:
     """An address sealed as intake seals it, with the harness's keys."""
     return ContactSealer.from_keys(load_key_list(PII_PUBLIC_KEY, purpose="tests")).seal(address)
+
+
+async def nothing_due(
+    notifications: RunningService, *return_ids: str, within_s: float = 60
+) -> None:
+    """Wait until no email about `return_ids` is still due to go out within `within_s`: every
+    message notifications drafted for them sent, superseded or cancelled, none being sent.
+
+    The quiet period a test needs to prove that a second email does not come: a later email
+    can only come from a draft (an answer held until the uploads settle, an acknowledgement
+    held for the case's answer), so once none is left a blind sleep of the settle time proves
+    nothing more. Reminders due days later are not this test's business. The test must first
+    have seen the effect of the last event it caused (an email composed after it), so that no
+    event is still on its way to notifications."""
+    ids = list(return_ids)
+    drafted = await scalar(
+        notifications, "SELECT count(*) FROM messages WHERE return_id = ANY(:r)", r=ids
+    )
+    # Messages of these returns are found by their return: none at all means a wrong key, and
+    # the wait below would prove nothing.
+    assert drafted, f"no message about {ids} to wait on"
+    await eventually(
+        lambda: scalar(
+            notifications,
+            "SELECT count(*) FROM messages WHERE return_id = ANY(:r)"
+            " AND (status = 'sending' OR (status = 'pending'"
+            " AND next_attempt_at < now() + make_interval(secs => :w)))",
+            r=ids,
+            w=within_s,
+        ),
+        until=lambda n: n == 0,
+        timeout=within_s + 60,
+        what=f"no email about {ids} left to send",
+    )
