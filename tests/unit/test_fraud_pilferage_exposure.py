@@ -281,18 +281,3 @@ def test_a_part_its_other_hubs_cannot_tell_yet_weighs_as_the_network() -> None:
     assert log_bf(rows, "D-1", weigh=True) < math.log(200)
     # The one-hub hubs' own part holds enough parcels to be read, as before.
     assert scales["O-0"] != 1.0
-
-
-def test_hubs_of_one_part_weigh_alike_where_honest_hubs_differ_widely() -> None:
-    # A wide world's one-hub hubs after two weeks: honest hubs differ by up to 3x, and their
-    # rates gather around 2 % and 6 %. The other hubs' median jumped between the two as each
-    # hub left it: the careful hubs were weighed at 2.2 times their parcels (at 0.9 % they
-    # set the honest population's rate) and the careless ones at 0.9.
-    counts = [(3, 124), (2, 93), (14, 240), (14, 201), (2, 117), (1, 83), (13, 236), (5, 261)]
-    counts += [(5, 224)]
-    rows = {
-        f"O-{i}": {"handled": n, "incidents": k, "handled_only": n, "incidents_only": k}
-        for i, (k, n) in enumerate(counts)
-    }
-    scales = pilferage.exposure_scales(rows, T)
-    assert max(scales.values()) - min(scales.values()) < 0.01, scales

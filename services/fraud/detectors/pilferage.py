@@ -572,15 +572,10 @@ def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dic
     the two-hub partner's as if pilfering, and a two-hub partner's hub pilfering at 3x on the
     parcels it received stood no higher than an honest one-hub hub.
 
-    A part's rate is an ordinary hub's there, the same for every hub of the part (the
-    parcel-weighted median of its hubs' rates, as `ordinary_hub_rate`, shrunk to the pooled
-    rate while they hold few parcels); a hub holding half a part's parcels or more takes the
-    other hubs' median instead, so that a pilferer there does not set its own rate. Until
-    2026-12-06 every hub took the other hubs' median: where honest hubs differ widely their
-    rates gather in clusters, and the median jumped from one cluster to the next as the hub
-    weighed left it, so hubs of one part were weighed 0.74 to 2.2 times their parcels (a wide
-    world: careful hubs and a pilferer before its onset weighed at twice their parcels read
-    the honest population at half the honest hubs' rate, and four honest hubs alerted). A
+    A part's rate for a hub is an ordinary other hub's there (the parcel-weighted median of the
+    other hubs' rates in that part, as `ordinary_hub_rate`, shrunk to the pooled rate while
+    they hold few parcels; the network's average where no other hub holds any): a pilferer
+    holding half a part's parcels set the median itself and was weighed at its own rate. A
     hub's parcels in no part (counted before the parts were kept) weigh as they are, scale 1:
     counted as `earlier`, the cheapest part, an old-counters hub read near 100 %.
 
@@ -627,12 +622,8 @@ def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dic
         expected = unsplit[hub] * ref
         for p, (_, n_) in by_part.items():
             others = part_n[p] - n_
-            if not (others > 0 and others * pooled >= PART_MIN_EXPECTED):
-                expected += n_ * ref
-            elif 2 * n_ >= part_n[p]:
-                expected += n_ * rate_of(without[p][hub], others)
-            else:
-                expected += n_ * network[p]
+            told = others > 0 and others * pooled >= PART_MIN_EXPECTED
+            expected += n_ * (rate_of(without[p][hub], others) if told else ref)
         out[hub] = expected / (n * ref)
     return out
 
