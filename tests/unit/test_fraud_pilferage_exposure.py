@@ -236,3 +236,48 @@ def test_the_last_hub_is_where_the_journey_ended() -> None:
     )
     assert c[("A", "handled_last")] == c[("A", "incidents_last")] == 1
     assert c[("B", "handled_earlier")] == 1 and c[("B", "handled_last")] == 0
+
+
+def early_two_hub_partner() -> dict[str, dict[str, int]]:
+    """A wide world's first week as counted: nine hubs of one-hub journeys, and a partner of
+    three hubs whose journeys pass two of them. D-1 is honest and careless (its own incidents
+    and its partners' drops by lot: 9 in 87); its partner hubs have few incidents yet, D-2
+    none in its 73 two-hub parcels."""
+
+    def one(k: int, n: int) -> dict[str, int]:
+        return {"handled": n, "incidents": k, "handled_only": n, "incidents_only": k}
+
+    rows = {
+        f"O-{i}": one(k, n)
+        for i, (k, n) in enumerate(
+            [(2, 28), (1, 28), (5, 35), (1, 9), (0, 16), (0, 16), (0, 25), (3, 22), (1, 21)]
+        )
+    }
+    for hub, (only, last, earlier) in {
+        "D-1": ((3, 3), (5, 43), (1, 41)),
+        "D-2": ((1, 1), (0, 35), (0, 38)),
+        "D-3": ((1, 1), (4, 33), (0, 32)),
+    }.items():
+        parts = {"only": only, "last": last, "earlier": earlier}
+        rows[hub] = {
+            "handled": sum(n for _, n in parts.values()),
+            "incidents": sum(k for k, _ in parts.values()),
+        } | {
+            f"{m}_{p}": c[i]
+            for p, c in parts.items()
+            for i, m in ((0, "incidents"), (1, "handled"))
+        }
+    return rows
+
+
+def test_a_part_its_other_hubs_cannot_tell_yet_weighs_as_the_network() -> None:
+    # The other hubs of D-1's parts expect about four incidents there: a rate read from them
+    # (D-2's none in 35 parcels) weighed D-1's 87 parcels as 25 (scale 0.28), and scoring read
+    # its honest 9 incidents at a Bayes factor of e^5.4, past the alert. Until the part can
+    # tell its rate (`PART_MIN_EXPECTED`), its parcels weigh as the network's average.
+    rows = early_two_hub_partner()
+    scales = pilferage.exposure_scales(rows, T)
+    assert scales["D-1"] > 0.8, scales["D-1"]
+    assert log_bf(rows, "D-1", weigh=True) < math.log(200)
+    # The one-hub hubs' own part holds enough parcels to be read, as before.
+    assert scales["O-0"] != 1.0

@@ -522,6 +522,13 @@ def with_unnamed_share(part: DayCount, hub: DayCount, named: DayCount) -> DayCou
 # counted before the parts were kept) are weighed as they are.
 PARTS = ("only", "last", "earlier")
 ROLE_METRICS = tuple(f"{m}_{p}" for p in PARTS for m in ("handled", "incidents"))
+# How many incidents the other hubs' parcels in a part must lead one to expect, at the network's
+# rate, before the part's own rate is read from them (`exposure_scales`). A rate read from a
+# record expecting fewer is a guess within a factor of two or three (a Poisson count of 4 is
+# 0-8 at 95 %), and a hub's parcels weighed by it carry that error into its evidence: on a wide
+# world, a desipost hub whose one partner hub had no incident in its first 35 parcels was
+# weighed at 0.31 of its parcels and alerted on its 8 honest incidents in 83 on day 7.
+PART_MIN_EXPECTED = 10.0
 
 
 def _medians_without(cells: Mapping[str, tuple[int, int]], default: float) -> dict[str, float]:
@@ -570,7 +577,14 @@ def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dic
     they hold few parcels; the network's average where no other hub holds any): a pilferer
     holding half a part's parcels set the median itself and was weighed at its own rate. A
     hub's parcels in no part (counted before the parts were kept) weigh as they are, scale 1:
-    counted as `earlier`, the cheapest part, an old-counters hub read near 100 %."""
+    counted as `earlier`, the cheapest part, an old-counters hub read near 100 %.
+
+    A part whose other hubs' parcels lead one to expect fewer than `PART_MIN_EXPECTED`
+    incidents at the pooled rate tells no rate of its own yet: its parcels weigh as the
+    network's average (scale 1, as counted raw). Early in a window, or at a partner of two or
+    three hubs, the median there was one hub's handful of parcels, and a partner hub with no
+    incident yet weighed a hub's parcels at a quarter of their number, so four times its
+    honest rate."""
     split: dict[str, dict[str, tuple[int, int]]] = {}
     unsplit: dict[str, int] = {}
     for hub, row in hubs.items():
@@ -608,7 +622,8 @@ def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dic
         expected = unsplit[hub] * ref
         for p, (_, n_) in by_part.items():
             others = part_n[p] - n_
-            expected += n_ * (rate_of(without[p][hub], others) if others > 0 else ref)
+            told = others > 0 and others * pooled >= PART_MIN_EXPECTED
+            expected += n_ * (rate_of(without[p][hub], others) if told else ref)
         out[hub] = expected / (n * ref)
     return out
 
