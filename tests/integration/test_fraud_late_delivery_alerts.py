@@ -139,6 +139,51 @@ async def first_alerted(
     return None
 
 
+async def alerted_with_delivery_after_next_claim(
+    sessions: async_sessionmaker[Any], *, held: int, upto: int
+) -> tuple[int | None, list[Alert]]:
+    """Score the abuser's returns one by one, the delivery scan of return `held` (a claimed
+    one) reaching fraud only after the seller's next claimed return is scored whole; the index
+    of the return whose events (or the held delivery after them) first alerted the seller, and
+    the alerts."""
+    pending: list[EventPayload] = []
+    for i in range(upto):
+        events = journey(ABUSER, i, claimed(i))
+        if i == held:
+            first, pending = delivered_late(events)
+            await score(sessions, first)
+        else:
+            await score(sessions, events)
+        if pending and i > held and claimed(i):
+            await score(sessions, pending)
+            pending = []
+        if claimed(i) and (alerts := await seller_alerts(sessions)):
+            return i, alerts
+    return None, []
+
+
+async def test_a_delivery_scan_after_the_sellers_next_claim_alerts_at_that_claim(
+    worlds: Callable[[str], Any],
+) -> None:
+    async with worlds("in_order_next") as sessions:
+        in_order = await first_alerted(sessions, late=False)
+        alerts = await seller_alerts(sessions)
+    assert in_order is not None, "the abuser was never alerted with its scans in order"
+    # The claim before the one that alerts in order: its delivery scan reaches fraud after that
+    # claim was counted, so that claim read the seller one claim and one delivery short.
+    held = max(i for i in range(in_order) if claimed(i))
+    async with worlds("late_next") as sessions:
+        late, late_alerts = await alerted_with_delivery_after_next_claim(
+            sessions, held=held, upto=in_order + 20
+        )
+    # The late scan reads the seller as of its latest claim, with the held claim counted: the
+    # alert is raised there, as in order, not at the seller's claim after (days later).
+    assert late == in_order, (late, in_order)
+    assert len(late_alerts) == 1
+    assert late_alerts[0].event_time == alerts[0].event_time
+    assert late_alerts[0].evidence["code"] == alerts[0].evidence["code"]
+
+
 async def test_a_late_delivery_scan_raises_the_alert_its_claim_completes(
     worlds: Callable[[str], Any],
 ) -> None:
