@@ -864,50 +864,47 @@ async def raise_at_latest_claims(
     standing: set[tuple[str, str, str]],
     subject: assessments.ClaimAssessment,
 ) -> None:
-    """The claim's seller and named buyer read as of their latest claim when a late scan moved
-    what their rates count of this claim and their record goes on after it.
+    """The claim's seller read as of its latest counted claim when a late scan moved what the
+    seller's rates count of this claim and the seller's record goes on after it.
 
-    The claim's own re-run reads the party as of the claim's time, and may raise only when
-    nothing of the party's record lies after it (`record_ends_at_claim`). Otherwise the party's
-    later claims were each tested without this claim's counts (a claim counts for its seller
-    once its delivery is known, `count_claim_scans`), and the evidence the scan completes
-    stood at the party's latest claim, not at this one: read there, with every scan in hand,
-    as that claim would have read it, its alert is raised there (stamped at its time, `as_of`)
-    instead of waiting for the party's next claim, days on. As late refusals read a buyer
-    (`returns_abuse.buyer_at_qc_failure`). To raise only: the reading is looked back, so it
-    clears nothing, and an alert of the pattern on the party closed at or after that claim's
-    time (cleared by fraud since, or by a person) keeps it from raising again."""
+    The claim's own re-run reads the seller as of the claim's time, and may raise only when
+    nothing of the seller's record lies after it (`record_ends_at_claim`). Otherwise the
+    seller's later claims were each tested without this claim's counts (a claim counts for its
+    seller once its delivery is known, `count_claim_scans`), and the evidence the scan
+    completes stood at the seller's latest counted claim, not at this one: read there, with
+    every scan in hand, as that claim would have read it, its alert is raised there (stamped at
+    its time, `as_of`) instead of waiting for the seller's next claim, days on, as late
+    refusals read a buyer as of its latest claim (`returns_abuse.buyer_at_qc_failure`). To
+    raise only: the reading is looked back, so it clears nothing, and an alert of the pattern
+    closed at or after that claim's time (cleared by fraud since, or by a person) keeps it from
+    raising again.
+
+    Not the named buyer: a late scan never adds to a buyer's wrong/used evidence. The buyer's
+    named claims count on the claim itself, whatever its scans (`count_claim_scans`); a scan
+    adds a delivered return (a trial, and never fewer trials than named claims are read,
+    `stats.rate_test`) or takes a named claim away (a parcel that came to harm), so the buyer's
+    latest claim already read at least the evidence the scan leaves."""
     after = ScansRead.of(facts)
+    seller = facts.seller_id
     assert facts.claimed_at is not None
-    seller, buyer = facts.seller_id, facts.buyer_id
     # The seller's rates count the claim once delivered, with its weight's verdict.
-    seller_moved = before.seller_claim != after.seller_claim or (
+    moved = before.seller_claim != after.seller_claim or (
         after.seller_claim and before.drop != after.drop
     )
-    # The buyer's count its delivered returns, and its named claims unless the parcel came to
-    # harm in transit.
-    buyer_moved = before.ended != after.ended or before.incident != after.incident
-    if seller and seller_moved and (claim_abuse.PATTERN, "seller", seller) not in standing:
-        later = await features.latest_counted_claim(session, seller)
-        if later is not None and later.claimed_at and later.claimed_at > facts.claimed_at:
-            ahead = Assessor(session, scan, cfg)
-            with ahead.as_of(later.claimed_at):
-                await ahead.reexamine_seller(later)
-            found = [
-                f
-                for f in ahead.evaluated.get(("seller", seller), [])
-                if f.alert and f.pattern == claim_abuse.PATTERN
-            ]
-            await raise_ahead(session, ahead, found, later.escalation_id, subject)
-    if buyer and buyer_moved and (returns_abuse.PATTERN, "buyer", buyer) not in standing:
-        latest_naming = await features.latest_claim_naming(session, buyer)
-        if latest_naming is not None and latest_naming > facts.claimed_at:
-            ahead = Assessor(session, scan, cfg)
-            with ahead.as_of(latest_naming):
-                await ahead.reexamine_buyer(buyer)
-            found = [f for f in ahead.entity_alerts if f.pattern == returns_abuse.PATTERN]
-            ahead.entity_alerts = []
-            await raise_ahead(session, ahead, found, None, subject)
+    if not seller or not moved or (claim_abuse.PATTERN, "seller", seller) in standing:
+        return
+    later = await features.latest_counted_claim(session, seller)
+    if later is None or later.claimed_at is None or later.claimed_at <= facts.claimed_at:
+        return
+    ahead = Assessor(session, scan, cfg)
+    with ahead.as_of(later.claimed_at):
+        await ahead.reexamine_seller(later)
+    found = [
+        f
+        for f in ahead.evaluated.get(("seller", seller), [])
+        if f.alert and f.pattern == claim_abuse.PATTERN
+    ]
+    await raise_ahead(session, ahead, found, later.escalation_id, subject)
 
 
 async def raise_ahead(
