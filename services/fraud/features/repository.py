@@ -128,6 +128,35 @@ async def counted_claim_after(session: AsyncSession, seller_id: str, at: datetim
     )
 
 
+async def latest_counted_claim(session: AsyncSession, seller_id: str) -> ReturnFacts | None:
+    """The seller's latest claim by filing time that counts in its rates (its return delivered
+    to it, `service.count_claim_scans`), this transaction's facts among them; None when none
+    counts yet. A claim whose delivery is still unknown counts for nothing, so the seller's
+    record as its rates hold it ends at this one."""
+    delivered = ShipmentEventType.DELIVERED_TO_SELLER.value
+    stored = await session.scalar(
+        select(ReturnFacts)
+        .where(
+            ReturnFacts.seller_id == seller_id,
+            ReturnFacts.claimed_at.is_not(None),
+            ReturnFacts.terminal == delivered,
+        )
+        .order_by(ReturnFacts.claimed_at.desc())
+        .limit(1)
+    )
+    # The session's own facts may be newer than the row read (a delivery counted in this
+    # batch, not flushed): they are judged as the session holds them.
+    candidates = [
+        f
+        for f in [*unit_of(session).get(_KnownFacts).facts.values(), stored]
+        if f is not None
+        and f.seller_id == seller_id
+        and f.claimed_at is not None
+        and f.terminal == delivered
+    ]
+    return max(candidates, key=lambda f: f.claimed_at or datetime.min, default=None)
+
+
 async def returns_touched(
     session: AsyncSession,
     *,
