@@ -108,6 +108,62 @@ async def latest_claim_naming(session: AsyncSession, buyer_id: str) -> datetime 
     return max([*pending, *([stored] if stored is not None else [])], default=None)
 
 
+async def deliveries_since(
+    session: AsyncSession, seller_id: str, since: datetime
+) -> list[ReturnFacts]:
+    """The seller's returns delivered to it since `since` (a claim window's length back: a
+    few days of one seller's deliveries), this transaction's facts (kept in the session, not
+    flushed) among them, as `returns_touched` reads them."""
+    delivered = ShipmentEventType.DELIVERED_TO_SELLER.value
+    found = {
+        f.return_id: f
+        for f in await session.scalars(
+            select(ReturnFacts).where(
+                ReturnFacts.seller_id == seller_id,
+                ReturnFacts.terminal == delivered,
+                ReturnFacts.terminal_at >= since,
+            )
+        )
+    }
+    for f in unit_of(session).get(_KnownFacts).facts.values():
+        if (
+            f.seller_id == seller_id
+            and f.terminal == delivered
+            and f.terminal_at is not None
+            and f.terminal_at >= since
+        ):
+            found.setdefault(f.return_id, f)
+    return list(found.values())
+
+
+async def claim_delays(
+    session: AsyncSession, since: datetime, until: datetime, *, leave_out: Sequence[str]
+) -> list[float]:
+    """The hours after delivery of every claim filed from `since` to `until` on a return
+    delivered to its seller, but those of the sellers in `leave_out`: when the market's
+    claims come. One statement over the window's claims; rows not written yet are left out
+    (a batch's few among thousands)."""
+    delivered = ShipmentEventType.DELIVERED_TO_SELLER.value
+    where = [
+        ReturnFacts.terminal == delivered,
+        ReturnFacts.claimed_at >= since,
+        ReturnFacts.claimed_at <= until,
+        ReturnFacts.claimed_at >= ReturnFacts.terminal_at,
+    ]
+    if leave_out:
+        where.append(
+            or_(
+                ReturnFacts.seller_id.is_(None),
+                ~(ReturnFacts.seller_id == any_(bindparam("leave_out", type_=ARRAY(String)))),
+            )
+        )
+    rows = await session.execute(
+        select(ReturnFacts.terminal_at, ReturnFacts.claimed_at).where(*where),
+        {"leave_out": list(leave_out)} if leave_out else {},
+    )
+    return [(c - d).total_seconds() / 3600 for d, c in rows if d is not None and c is not None]
+
+
 async def counted_claim_after(session: AsyncSession, seller_id: str, at: datetime) -> bool:
     """Whether a claim of the seller's filed after `at` counts in its rates (its return
     delivered to it, `service.count_claim_scans`), this transaction's facts (kept in the
