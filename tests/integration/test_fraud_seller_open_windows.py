@@ -9,14 +9,16 @@ longer hide the claims, and the seller is alerted; counted whole they do, and it
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from services.fraud.features.repository import deferred_counters
 from services.fraud.scoring.base import default_config
-from services.fraud.scoring.service import assess_event
+from services.fraud.scoring.service import assess_event, prepare_batch
 from shared.events import EventPayload, SellerEscalationFiled
 from tests.conftest import Harness
 from tests.support.factories import uid
@@ -51,14 +53,28 @@ def record(seller: str) -> list[EventPayload]:
     return [*events, claim]
 
 
-async def scored_alerts(harness: Harness, seller: str, *, open_windows: bool) -> list[Any]:
+async def scored_alerts(
+    harness: Harness, seller: str, *, open_windows: bool, batch: int = 0
+) -> list[Any]:
+    """The seller's claim-abuse alerts after its record is scored event by event in one
+    transaction, or (`batch`) as fraud's consumer scores it: batches of that many events,
+    each read up front (`prepare_batch`) with its counters deferred, as `fraud-eval --direct`
+    does."""
     config = replace(default_config(), seller_open_windows=open_windows)
-    name = f"test_fraud_open_windows_{'on' if open_windows else 'off'}"
+    name = f"test_fraud_open_windows_{'on' if open_windows else 'off'}_{batch}"
+    events = record(seller)
     async with fraud_db_with_ordinary_category(harness, name) as sessions:
         sessions_: async_sessionmaker[Any] = sessions
-        async with sessions_() as session, session.begin():
-            for e in record(seller):
-                await assess_event(session, payload=e, subject_event_id=uuid.uuid4(), config=config)
+        for start in range(0, len(events), batch or len(events)):
+            part = events[start : start + (batch or len(events))]
+            async with sessions_() as session, session.begin():
+                async with deferred_counters(session) if batch else nullcontext():
+                    if batch:
+                        await prepare_batch(session, part, config)
+                    for e in part:
+                        await assess_event(
+                            session, payload=e, subject_event_id=uuid.uuid4(), config=config
+                        )
         return await claim_abuse_alerts(sessions_, seller)
 
 
@@ -72,3 +88,14 @@ async def test_deliveries_of_the_last_hour_do_not_hide_a_sellers_claims(harness:
     # The alert names the open deliveries it read: the fourteen of the last hour, and the
     # twelve unclaimed ones of the week before (past the market's delays: whole trials).
     assert evidence["numbers"]["open_deliveries"] == 26
+
+
+async def test_a_batch_reads_its_claims_sellers_open_deliveries_up_front(harness: Harness) -> None:
+    # Scored as the consumer scores it, in batches of 25 events (the last hour's deliveries
+    # and the claim in the last batch, not yet written when the claim reads them): the same
+    # alert on the same open deliveries, read from the batch's read of its sellers.
+    seller = uid("S-OPEN-BATCH")
+    found = await scored_alerts(harness, seller, open_windows=True, batch=25)
+    assert len(found) == 1
+    assert found[0][0]["code"] == "SELLER_CLAIM_RATE_SEQUENTIAL"
+    assert found[0][0]["numbers"]["open_deliveries"] == 26

@@ -108,22 +108,62 @@ async def latest_claim_naming(session: AsyncSession, buyer_id: str) -> datetime 
     return max([*pending, *([stored] if stored is not None else [])], default=None)
 
 
+async def prefetch_deliveries(session: AsyncSession, sellers: Mapping[str, datetime]) -> None:
+    """Read, in one statement, the returns delivered to each of a deferred batch's claims'
+    sellers since the time given for it (a claim window back from its earliest claim), kept
+    for `deliveries_since`. Outside a deferred batch nothing is kept."""
+    pending = _pending(session)
+    if pending is None or not sellers:
+        return
+    wanted = {
+        s: at
+        for s, at in sellers.items()
+        if s not in pending.kept_deliveries or pending.kept_deliveries[s][0] > at
+    }
+    if not wanted:
+        return
+    kept: dict[str, list[ReturnFacts]] = {s: [] for s in wanted}
+    for f in await session.scalars(
+        select(ReturnFacts).where(
+            ReturnFacts.seller_id == any_(bindparam("sellers", type_=ARRAY(String))),
+            ReturnFacts.terminal == ShipmentEventType.DELIVERED_TO_SELLER.value,
+            ReturnFacts.terminal_at >= min(wanted.values()),
+        ),
+        {"sellers": sorted(wanted)},
+    ):
+        if f.seller_id in kept:
+            kept[f.seller_id].append(f)
+    for s, at in wanted.items():
+        pending.kept_deliveries[s] = (at, kept[s])
+
+
 async def deliveries_since(
     session: AsyncSession, seller_id: str, since: datetime
 ) -> list[ReturnFacts]:
     """The seller's returns delivered to it since `since` (a claim window's length back: a
     few days of one seller's deliveries), this transaction's facts (kept in the session, not
-    flushed) among them, as `returns_touched` reads them."""
+    flushed) among them, as `returns_touched` reads them. In a deferred batch whose claims'
+    sellers were read up front (`prefetch_deliveries`), from that read: the stored rows are
+    the session's own objects, so what the batch changed in them is seen."""
     delivered = ShipmentEventType.DELIVERED_TO_SELLER.value
-    found = {
-        f.return_id: f
-        for f in await session.scalars(
-            select(ReturnFacts).where(
-                ReturnFacts.seller_id == seller_id,
-                ReturnFacts.terminal == delivered,
-                ReturnFacts.terminal_at >= since,
+    pending = _pending(session)
+    kept = pending.kept_deliveries.get(seller_id) if pending is not None else None
+    if kept is not None and kept[0] <= since:
+        stored = kept[1]
+    else:
+        stored = list(
+            await session.scalars(
+                select(ReturnFacts).where(
+                    ReturnFacts.seller_id == seller_id,
+                    ReturnFacts.terminal == delivered,
+                    ReturnFacts.terminal_at >= since,
+                )
             )
         )
+    found = {
+        f.return_id: f
+        for f in stored
+        if f.terminal == delivered and f.terminal_at is not None and f.terminal_at >= since
     }
     for f in unit_of(session).get(_KnownFacts).facts.values():
         if (
@@ -323,6 +363,9 @@ class _Pending:
         self.kept_repeats: dict[tuple[str, str, str], dict[str, int]] = {}
         # Each right's lefts with a metric (`distinct_lefts`), by (kind, right, metric).
         self.kept_lefts: dict[tuple[str, str, str], dict[str, int]] = {}
+        # The batch's claims' sellers' deliveries read up front (`prefetch_deliveries`): each
+        # seller's returns delivered since the time kept with them.
+        self.kept_deliveries: dict[str, tuple[datetime, list[ReturnFacts]]] = {}
 
     def add(self, increments: Mapping[CountKey, int]) -> None:
         for key, n in increments.items():
