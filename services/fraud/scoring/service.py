@@ -317,7 +317,15 @@ async def prefetch_claims(
     contradicted: list[tuple[str, str, str]] = []
     pairs: list[tuple[str, str, str]] = []
     buyers: set[str] = set()
+    # Each claim's seller's deliveries of a claim window back from its earliest claim, read
+    # with the open claim windows on (`ClaimInputs.open_windows`).
+    delivered_since: dict[str, datetime] = {}
     for facts, at, claim_type in _claims(payloads, known):
+        if cfg.seller_open_windows and facts.seller_id:
+            opened = at - timedelta(hours=cfg.claim_window_h)
+            delivered_since[facts.seller_id] = min(
+                opened, delivered_since.get(facts.seller_id, opened)
+            )
         since, until = (at - cfg.long_window).date(), at.date()
         windows += [(e, since, until) for e in claim_windows(facts)]
         qc = qc_read(facts, claim_type)
@@ -344,6 +352,9 @@ async def prefetch_claims(
     await features.prefetch_pairs_and_lefts(
         session, pairs, kind="seller_buyer", right_ids=buyers, metric="named"
     )
+    # A leaning seller's record reads its open claim windows: the batch's claims' sellers'
+    # last week of deliveries, in one statement (only with the setting on).
+    await features.prefetch_deliveries(session, delivered_since)
     if contradicted:
         # The QC-contradicting claims' step reads the stored contradicting pairs, and each
         # pair its claim contradicts anew: all of them here, in one statement.
