@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -22,6 +22,9 @@ from shared.events import (
 )
 from tests.conftest import Harness
 from tests.support.factories import uid
+
+if TYPE_CHECKING:
+    from services.fraud.scoring.base import ScoringConfig
 
 
 @contextmanager
@@ -170,21 +173,32 @@ def seller_journey(
     )
 
 
-async def score_events(sessions: async_sessionmaker[Any], events: list[EventPayload]) -> list[Any]:
-    """Score `events` in order through fraud's own scoring, in one transaction (as the consumer
-    commits a batch); their assessments."""
+async def score_events(
+    sessions: async_sessionmaker[Any],
+    events: list[EventPayload],
+    config: ScoringConfig | None = None,
+) -> list[Any]:
+    """Score `events` in order through fraud's own scoring (with `config`, or the default
+    one), in one transaction (as the consumer commits a batch); their
+    assessments."""
     from services.fraud.scoring.service import assess_event
 
     out: list[Any] = []
     async with sessions() as session, session.begin():
         for e in events:
-            out.append(await assess_event(session, payload=e, subject_event_id=uuid.uuid4()))
+            out.append(
+                await assess_event(session, payload=e, subject_event_id=uuid.uuid4(), config=config)
+            )
     return out
 
 
-async def claims_scored(sessions: async_sessionmaker[Any], events: list[EventPayload]) -> list[Any]:
+async def claims_scored(
+    sessions: async_sessionmaker[Any],
+    events: list[EventPayload],
+    config: ScoringConfig | None = None,
+) -> list[Any]:
     """Score `events` as `score_events` does; the assessments of the claims among them."""
-    assessed = await score_events(sessions, events)
+    assessed = await score_events(sessions, events, config)
     return [
         a for e, a in zip(events, assessed, strict=True) if isinstance(e, SellerEscalationFiled)
     ]
