@@ -23,7 +23,7 @@ from services.fraud.models import Alert
 from services.fraud.scoring.service import assess_event
 from shared.events import EventPayload, SellerEscalationFiled, ShipmentEventType
 from tests.conftest import Harness
-from tests.support.fraud import intact_journey, new_fraud_db
+from tests.support.fraud import intact_journey, new_fraud_db, planted_alert
 
 PEERS = "test_fraud_late_delivery_peers"
 START = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -227,16 +227,14 @@ async def test_a_seller_cleared_since_the_claim_is_not_alerted_again_by_its_late
             # claim's time (its deliveries since proved it ordinary).
             async with sessions() as session, session.begin():
                 session.add(
-                    Alert(
-                        alert_id=uuid.uuid4(),
-                        pattern="CLAIM_ABUSE",
-                        entity_type="seller",
-                        entity_id=ABUSER,
-                        subject_key=f"seller:{ABUSER}",
+                    planted_alert(
+                        "CLAIM_ABUSE",
+                        "seller",
+                        ABUSER,
+                        raised_at=START,
+                        event_time=claimed_at - timedelta(days=3),
                         status="closed",
-                        severity="HIGH",
-                        summary=f"CLAIM_ABUSE on seller {ABUSER}",
-                        suggested_action="hold claims",
+                        closed_at=START,
                         evidence={
                             "code": "SELLER_CLAIM_RATE_SEQUENTIAL",
                             "detail": "earlier flag",
@@ -247,9 +245,6 @@ async def test_a_seller_cleared_since_the_claim_is_not_alerted_again_by_its_late
                                 "detail": "the entity's record now looks ordinary",
                             },
                         },
-                        raised_at=START,
-                        event_time=claimed_at - timedelta(days=3),
-                        closed_at=START,
                     )
                 )
 
