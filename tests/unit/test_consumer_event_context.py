@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,23 +16,9 @@ from shared.envelope import Envelope
 from shared.events import ReturnInitiated
 from shared.kafka.consumer import EventHandlers, HandlerContext
 from shared.logging import configure_logging
+from tests.support.factories import return_initiated
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-
-
-def _event(rid: str) -> ReturnInitiated:
-    return ReturnInitiated(
-        return_id=rid,
-        order_id=f"O-{rid}",
-        seller_id="S-1",
-        buyer_id="B-1",
-        category="toys",
-        item_value=1000,
-        qc_required=False,
-        partner_id="swiftship",
-        awb=f"AWB-{rid}",
-        initiated_at=datetime(2026, 11, 26, tzinfo=UTC),
-    )
 
 
 def _context(envelope: Envelope) -> HandlerContext:
@@ -60,14 +45,14 @@ def test_a_handled_event_names_its_log_lines_and_runs_in_its_publishers_trace(
         if event.return_id == "RET-FAIL":
             raise RuntimeError("refused")
 
-    traced = Envelope(_event("RET-1"), source="t", traceparent=TRACEPARENT)
-    untraced = Envelope(_event("RET-2"), source="t")
+    traced = return_initiated("RET-1", TRACEPARENT)
+    untraced = return_initiated("RET-2")
     asyncio.run(handlers.dispatch(_context(traced)))
     assert seen["traceparent"] == TRACEPARENT  # what the handler enqueues carries it
     assert "ce_id" not in seen["bound"] and "return_id" not in seen["bound"]
     asyncio.run(handlers.dispatch(_context(untraced)))
     assert seen["traceparent"] is None
-    failing = Envelope(_event("RET-FAIL"), source="t", traceparent=TRACEPARENT)
+    failing = return_initiated("RET-FAIL", TRACEPARENT)
     with pytest.raises(RuntimeError):
         asyncio.run(handlers.dispatch(_context(failing)))
 
