@@ -343,7 +343,7 @@ async def case_timelines(ev: DrillEvidence) -> CheckResult:
     rows = await ev.dbs.rows(
         "reconciliation",
         "SELECT case_id, case_version, kind, actor, data FROM case_timeline "
-        "WHERE case_id = ANY(:ids) AND data ? 'event' ORDER BY id",
+        "WHERE case_id = ANY(:ids) AND data -> 'event' IS NOT NULL ORDER BY id",
         ids=case_ids,
     )
     timeline = [TimelineRow(r[0], r[1], r[2], r[3], (r[4] or {}).get("event") or {}) for r in rows]

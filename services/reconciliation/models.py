@@ -317,7 +317,11 @@ class TimelineEntry(Base):
     kind: Mapped[str] = mapped_column(String(60))
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Kept as the text the process wrote (`json`, not `jsonb`): nothing reads inside an entry in
+    # SQL but whether it carries an event (`data -> 'event'`); readers take the whole document.
+    # A decision's two entries are its case events (2-2.5 KB each), which `jsonb` parsed into
+    # its binary form on every insert.
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     occurred_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

@@ -192,7 +192,8 @@ def emit(
         text = _case_event_text(session, payload)
         contact = b'"seller_contact":' + to_json(payload.seller_contact)
         _enqueue(view, payload, subject=case.case_id, now=now, text=_with_members(text, contact))
-        # `data` after the event, as in the dict above: jsonb keeps the last of a repeated key.
+        # `data` after the event, as in the dict above: a reader decoding the text keeps the
+        # last of a repeated key.
         members = to_json(data)[1:-1] if data else b""
         entry = JsonText(_with_members(b'{"event":' + text + b"}", members).decode())
     timeline(
