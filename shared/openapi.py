@@ -37,6 +37,11 @@ class ProblemDocument(BaseModel):
     instance: str | None = None
     # Each failing field as {"field": "body.events.3.ts", "message": ...}.
     errors: list[dict[str, str]] | None = None
+    errors_total: int | None = Field(
+        default=None,
+        description="Present when more fields failed than `errors` lists (at most 50): "
+        "how many failed in all.",
+    )
     trace_id: str | None = Field(
         default=None,
         description="The request's trace (32 hex digits): its spans and log lines carry it.",

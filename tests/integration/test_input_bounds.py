@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from shared.paging import encode_cursor
 from tests.conftest import Harness
 from tests.support.factories import escalation_body, return_body, uid
+from tests.support.feed import feed_return
 
 PROBLEM = "application/problem+json"
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
@@ -411,6 +413,91 @@ async def test_evidence_added_later_has_the_same_bounds(
     assert_problem(r, 422, "body.evidence.0.captured_at")
 
 
+def _days_ahead(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+# Plausible instants (2000…2099) that lie ahead: a file sent as evidence was made before it was
+# sent, so its capture time is a past fact, as a return's initiation and a refund's issue are.
+FUTURE_PAST_FACTS = [
+    (
+        "/v1/returns",
+        MARKETPLACE,
+        lambda: {**return_body(), "initiated_at": _days_ahead(3)},
+        "initiated_at",
+    ),
+    (
+        "/v1/refunds",
+        MARKETPLACE,
+        lambda: {**_refund(), "issued_at": "2099-01-01T00:00:00Z"},
+        "issued_at",
+    ),
+    (
+        "/v1/escalations",
+        PORTAL,
+        lambda: _with_captured_at(_days_ahead(3)),
+        "evidence.0.captured_at",
+    ),
+    (
+        "/v1/escalations",
+        PORTAL,
+        lambda: _with_captured_at("2099-01-01T00:00:00Z"),
+        "evidence.0.captured_at",
+    ),
+]
+
+
+@pytest.mark.parametrize("url, key, make, field", FUTURE_PAST_FACTS)
+async def test_a_past_fact_dated_ahead_answers_422_naming_it(
+    harness: Harness, pipeline: dict[str, Any], url: str, key: str, make: Any, field: str
+) -> None:
+    r = await _call(harness, pipeline, "intake", "POST", url, key, make())
+    doc = assert_problem(r, 422, f"body.{field}")
+    assert "future" in json.dumps(doc["errors"]), doc
+
+
+async def test_evidence_captured_ahead_is_refused_and_nothing_is_added(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """Was 201: an item \"captured\" in 2099 (or days ahead) was stored and published with the
+    escalation, the desk shown a capture after the delivery it disputes."""
+    return_id = uid("RET")
+    await feed_return(pipeline["intake"], harness, return_id)
+    filed = await _call(
+        harness, pipeline, "intake", "POST", "/v1/escalations", PORTAL, escalation_body(return_id)
+    )
+    assert filed.status_code == 201, filed.text
+    escalation_id = filed.json()["escalation_id"]
+    for at in ("2099-01-01T00:00:00Z", _days_ahead(2)):
+        item = {**escalation_body(return_id)["evidence"][0], "captured_at": at}
+        r = await _call(
+            harness,
+            pipeline,
+            "intake",
+            "POST",
+            f"/v1/escalations/{escalation_id}/evidence",
+            PORTAL,
+            {"evidence": [item]},
+        )
+        assert_problem(r, 422, "body.evidence.0.captured_at")
+    # Within the day of clock skew every past fact allows, an item is taken.
+    item = {**escalation_body(return_id)["evidence"][0], "captured_at": _days_ahead(0)}
+    r = await _call(
+        harness,
+        pipeline,
+        "intake",
+        "POST",
+        f"/v1/escalations/{escalation_id}/evidence",
+        PORTAL,
+        {"evidence": [item]},
+    )
+    assert r.status_code == 201, r.text
+    read = await _call(
+        harness, pipeline, "intake", "GET", f"/v1/escalations/{escalation_id}", PORTAL
+    )
+    assert [e["captured_at"] < "2027" for e in read.json()["evidence"]] == [True, True]
+
+
 # --- unknown fields -------------------------------------------------------------------------
 
 UNKNOWN = [
@@ -429,6 +516,24 @@ async def test_unknown_fields_answer_422(
     doc = assert_problem(r, 422)
     unknown = next(k for k in body if k not in ("address",))
     assert f"body.{unknown}" in [e["field"] for e in doc["errors"]], doc
+
+
+@pytest.mark.parametrize("service, url, body", UNKNOWN)
+async def test_a_body_of_thousands_of_unknown_keys_is_answered_with_a_bounded_list(
+    harness: Harness, pipeline: dict[str, Any], service: str, url: str, body: dict[str, Any]
+) -> None:
+    """Was 422 listing every key: 80,000 unknown keys (0.87 MB) answered 5.3 MB, on every
+    service. Now at most MAX_LISTED_ERRORS are listed and `errors_total` counts them all."""
+    from shared.problems import MAX_LISTED_ERRORS
+
+    many = {**body, **{f"k{i}": 1 for i in range(5000)}}
+    r = await _call(harness, pipeline, service, "POST", url, MANAGER, many)
+    doc = assert_problem(r, 422)
+    assert len(doc["errors"]) == MAX_LISTED_ERRORS, len(doc["errors"])
+    assert doc["errors_total"] >= 5000, doc["errors_total"]
+    assert f"{doc['errors_total']} failing fields in all" in doc["detail"], doc["detail"]
+    assert "body.k0" in doc["detail"], doc["detail"]
+    assert len(r.content) < 16_000, len(r.content)
 
 
 # --- free-form data -------------------------------------------------------------------------

@@ -9,7 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events import ClaimType, EscalationChannel, EvidenceItem, Grams, Id
 from shared.paging import PageOf
-from shared.validation import EmailAddress, Paise, RequestModel
+from shared.validation import EmailAddress, Paise, PastInstant, RequestModel
+
+
+class EvidenceItemIn(EvidenceItem):
+    """An evidence item as a seller (or an agent for one) sends it. The event contract bounds
+    `captured_at` to a plausible instant only; a file sent as evidence was made before it was
+    sent, so here it is a past fact, and a capture time in the future (a clock set ahead, or a
+    time chosen to sit after the delivery it disputes) is refused naming the item's field."""
+
+    captured_at: PastInstant
 
 
 class EscalationIn(RequestModel):
@@ -46,7 +55,7 @@ class EscalationIn(RequestModel):
     claim_type: ClaimType
     claimed_amount: Paise
     description: str = Field(min_length=1, max_length=5000)
-    evidence: list[EvidenceItem] = Field(default_factory=list, max_length=50)
+    evidence: list[EvidenceItemIn] = Field(default_factory=list, max_length=50)
     received_weight_g: Grams | None = None
     channel: EscalationChannel | None = Field(
         default=None,
@@ -92,7 +101,7 @@ class EscalationList(PageOf):
 
 
 class EvidenceIn(RequestModel):
-    evidence: list[EvidenceItem] = Field(default_factory=list, max_length=50)
+    evidence: list[EvidenceItemIn] = Field(default_factory=list, max_length=50)
     received_weight_g: Grams | None = None
 
     @model_validator(mode="after")

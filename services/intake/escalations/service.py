@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,7 +90,7 @@ def _channel(principal: Principal, asked: EscalationChannel | None) -> Escalatio
     return EscalationChannel.PORTAL
 
 
-def _evidence_json(items: list[EvidenceItem]) -> list[dict[str, Any]]:
+def _evidence_json(items: Sequence[EvidenceItem]) -> list[dict[str, Any]]:
     return json.loads(json.dumps([e.model_dump(mode="json") for e in items]))  # type: ignore[no-any-return]
 
 
