@@ -61,6 +61,12 @@ class FraudSettings(ServiceSettings):
     # goal's abusers sooner (median 8.9 -> 6.7 days) but alerted one honest seller more
     # (docs/fraud-detection.md, "Claim abuse: deliveries whose claim window is still open").
     seller_open_windows: bool = False
+    # A seller's returns of one order (a multi-item order returned together) count as one trial
+    # in its claim-rate evidence, each item 1/m of it and its claim 1/m of a claim
+    # (`claim_abuse.OrderTrials`): the order's items were sold, shipped and found faulty
+    # together, so their claims are not independent trials. Read for a seller whose record
+    # leans to abuse, with the open claim windows alike. Off: every item a trial of its own.
+    seller_order_trials: bool = True
     # A seller's claim-rate sequential test alerts at a Bayes factor of 1/seller_seq_alpha,
     # not 1/seq_alpha: its evidence arrives a claim every few days, and even a test that
     # knew the abuser's ratio needs weeks to reach 1/seq_alpha (docs/fraud-detection-journal.md,
