@@ -192,6 +192,7 @@ def _assessor(
         return {key: weeks.get(key[1], {}) for key in keys if key[0] == "category_seller"}
 
     monkeypatch.setattr(features, "entity_totals", entity_totals)
+
     async def shared_orders(session, seller_id, since):  # type: ignore[no-untyped-def]
         return []
 
