@@ -53,7 +53,7 @@ class ScoringConfig:
     # Whether a seller's open claim windows are read as part-trials (see settings).
     seller_open_windows: bool = False
     # Whether a seller's returns of one order count as one trial (see settings).
-    seller_order_trials: bool = True
+    seller_order_trials: bool = False
     # The Bayes factor a seller's claim-rate sequential test alerts at is 1/this (see settings).
     seller_seq_alpha: float = 1e-2
     # The Bayes factor at which a seller's claim-rate evidence makes its claims HIGH is
