@@ -351,6 +351,10 @@ def score_world(
     table["_honest"] = {
         **per_type,
         **honest_high_sources(views[""], honest_parties & high),
+        # Every honest HIGH escalation's source, those with a planted party among them, and
+        # which planted parties those are: the honest HIGH a change adds or takes, traced.
+        **honest_high_sources(views[""], honest_escalations & high, "honest_any_high"),
+        **_planted_parties(honest_escalations & high - honest_parties, parties, fraud_entities),
         "escalations_honest_parties": len(honest_parties),
         "escalations_honest_parties_high": len(honest_parties & high),
         "sellers": len(honest_sellers),
@@ -364,20 +368,39 @@ def score_world(
 
 
 def honest_high_sources(
-    rows: Mapping[tuple[str, str], AssessmentRow], keys: Iterable[tuple[str, str]]
+    rows: Mapping[tuple[str, str], AssessmentRow],
+    keys: Iterable[tuple[str, str]],
+    prefix: str = "honest_high",
 ) -> dict[str, int]:
     """Where honest HIGH escalations come from: counts by their strongest reason's code
-    (`honest_high_by_reason:<code>`) and by the entity it is about
-    (`honest_high_by_entity:<type>:<id>`), summed like the other honest counts when pooled."""
+    (`<prefix>_by_reason:<code>`) and by the entity it is about
+    (`<prefix>_by_entity:<type>:<id>`), summed like the other honest counts when pooled."""
     out: dict[str, int] = defaultdict(int)
     for key in keys:
         best = max(rows[key].reasons, key=lambda r: r.get("contribution", 0), default=None)
         if best is None:
             continue
-        out[f"honest_high_by_reason:{best.get('code')}"] += 1
+        out[f"{prefix}_by_reason:{best.get('code')}"] += 1
         entity = (best.get("numbers") or {}).get("entity")
         if entity:
-            out[f"honest_high_by_entity:{entity}"] += 1
+            out[f"{prefix}_by_entity:{entity}"] += 1
+    return dict(out)
+
+
+def _planted_parties(
+    keys: Iterable[tuple[str, str]],
+    parties: Mapping[tuple[str, str], EventParties],
+    fraud_entities: set[tuple[str, str]],
+) -> dict[str, int]:
+    """The planted parties of honest (not planted) escalations scored HIGH, each counted once
+    per escalation (`honest_high_planted_party:<type>:<id>`): a planted party's own ordinary
+    claims, HIGH on its evidence."""
+    out: dict[str, int] = defaultdict(int)
+    for key in keys:
+        if key not in parties:
+            continue
+        for etype, eid in sorted(set(parties[key].parties) & fraud_entities):
+            out[f"honest_high_planted_party:{etype}:{eid}"] += 1
     return dict(out)
 
 

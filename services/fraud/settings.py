@@ -61,6 +61,17 @@ class FraudSettings(ServiceSettings):
     # goal's abusers sooner (median 8.9 -> 6.7 days) but alerted one honest seller more
     # (docs/fraud-detection.md, "Claim abuse: deliveries whose claim window is still open").
     seller_open_windows: bool = False
+    # A seller's returns of one order (a multi-item order returned together) count as one trial
+    # in its claim-rate evidence, each item 1/m of it and its claim 1/m of a claim
+    # (`claim_abuse.OrderTrials`): the order's items were sold, shipped and found faulty
+    # together, so their claims are not independent trials. Read for a seller whose record
+    # leans to abuse, with the open claim windows alike. Off: every item a trial of its own.
+    # Off by default: on the wide worlds it took two multi-item look-alikes off the honest
+    # sellers alerted (3 -> 1 of 322) but alerted a collusion seller on claim abuse, whose six
+    # unplanted claims went HIGH (honest escalations HIGH 17 -> 23), and found one abuser whose
+    # claims fell on whole orders a day later; it does not clear the open claim windows' honest
+    # seller (docs/fraud-detection.md, "Claim abuse: a multi-item order as one trial").
+    seller_order_trials: bool = False
     # A seller's claim-rate sequential test alerts at a Bayes factor of 1/seller_seq_alpha,
     # not 1/seq_alpha: its evidence arrives a claim every few days, and even a test that
     # knew the abuser's ratio needs weeks to reach 1/seq_alpha (docs/fraud-detection-journal.md,

@@ -178,7 +178,8 @@ def _assessor(
     recent: dict[str, dict[str, int]] | None = None,
 ) -> Any:
     """A claim assessor reading `everyone` (`category_seller` window totals), with no
-    database: the category's peers are empty, the recent weeks and explained claims none."""
+    database: the category's peers are empty, the recent weeks and explained claims none, and
+    every order one item (no multi-item orders to read by)."""
     from services.fraud.features import repository as features
     from services.fraud.scoring import claim_abuse as scoring
     from services.fraud.scoring.base import default_config
@@ -191,7 +192,12 @@ def _assessor(
         return {key: weeks.get(key[1], {}) for key in keys if key[0] == "category_seller"}
 
     monkeypatch.setattr(features, "entity_totals", entity_totals)
+
+    async def shared_orders(session, seller_id, since):  # type: ignore[no-untyped-def]
+        return []
+
     monkeypatch.setattr(features, "window_totals", window_totals)
+    monkeypatch.setattr(features, "shared_orders", shared_orders)
     a = scoring.ClaimInputs.__new__(scoring.ClaimInputs)
     a.session = SimpleNamespace(info={})
     a.config = default_config()

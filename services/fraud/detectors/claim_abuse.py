@@ -8,7 +8,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.sequential import demoted
@@ -194,12 +194,85 @@ class OpenDelivery:
     # is the alternative's; a delivery of the seller's other categories (a shop's whole
     # record, `whole_record`) is read at the honest delays on both sides.
     weighed: bool = True
+    # The part of a trial it is (`OrderTrials.share`): an item of a multi-item order is 1/m.
+    share: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class OrderItem:
+    """A return delivered to the seller whose order holds others of its delivered returns."""
+
+    return_id: str
+    order_id: str
+    category: str | None
+    delivered_at: datetime
+    # Claimed by the event's time (a claim the seller's counts hold).
+    claimed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTrials:
+    """A seller's multi-item orders as its claim-rate record weighs them: one trial each.
+
+    The items of one order were sold, shipped and returned together, and are found faulty
+    together (one box dropped, one batch bad, one buyer unhappy with all of it): their claims
+    are not independent trials, and counted one by one an honest seller of multi-item orders
+    reads as many claims in few deliveries. So each delivered item of an order of m is 1/m of a
+    trial and its claim 1/m of a claim: the order is one trial whose outcome is the share of its
+    items claimed. That share has the item's own claim rate as its mean whether the items'
+    claims come together or apart, so the rate the test reads is unchanged and only the number
+    of trials it holds is the orders' (an abuser claiming one item of each order claims at the
+    same rate as claiming each of separate orders; it holds less evidence per claim, as an
+    honest seller's claims of one order do)."""
+
+    items: tuple[OrderItem, ...] = ()
+
+    @classmethod
+    def of(cls, items: Sequence[OrderItem]) -> OrderTrials:
+        """The items of the orders with at least two of them (each return once)."""
+        unique = {i.return_id: i for i in items}
+        per_order = Counter(i.order_id for i in unique.values())
+        return cls(tuple(i for i in unique.values() if per_order[i.order_id] > 1))
+
+    @property
+    def orders(self) -> int:
+        return len({i.order_id for i in self.items})
+
+    def share(self, return_id: str) -> float:
+        """The part of a trial the return is: 1/m in an order of m delivered items, else 1."""
+        of = {i.return_id: i.order_id for i in self.items}
+        if return_id not in of:
+            return 1.0
+        return 1.0 / sum(1 for i in self.items if i.order_id == of[return_id])
+
+    def read(
+        self,
+        k: float,
+        n: float,
+        categories: Sequence[str] | None = None,
+        since: datetime | None = None,
+    ) -> tuple[float, float]:
+        """`k` claims in `n` deliveries (the counts, each item a trial) read by orders: the
+        items in `categories` (None: all) delivered from `since` on weigh 1/m each."""
+        per_order = Counter(i.order_id for i in self.items)
+        claims_less = delivered_less = 0.0
+        for i in self.items:
+            if categories is not None and i.category not in categories:
+                continue
+            if since is not None and i.delivered_at < since:
+                continue
+            less = 1.0 - 1.0 / per_order[i.order_id]
+            delivered_less += less
+            if i.claimed:
+                claims_less += less
+        read_k = max(k - claims_less, 0.0)
+        return read_k, max(n - delivered_less, read_k)
 
 
 def open_windows_log_bf(
-    k: int,
+    k: float,
     late: int,
-    n: int,
+    n: float,
     opened: Sequence[OpenDelivery],
     spread: PeerSpread,
     s: Sequential,
@@ -227,13 +300,21 @@ def open_windows_log_bf(
     leaves it out of the signs). `late_share` None (a share at which lateness is no sign,
     `SIGN_CEILING`) leaves only the honest delays' manner. The whole record's deliveries in
     other categories (`OpenDelivery.weighed` false) are read at G0 on both sides, and only
-    the `timed` claims (default all `k`: the claim's category's) have their delays weighed."""
+    the `timed` claims (default all `k`: the claim's category's) have their delays weighed.
+    `k` and `n` may count parts of trials, as an open delivery may be one (`OrderTrials`)."""
     n = max(n, k)
     # The counters and the facts may disagree by a delivery at a window's edge: no more
     # open deliveries than unclaimed ones, the youngest kept (the likeliest counted).
-    young = sorted(opened, key=lambda d: d.age_h)[: max(n - k, 0)]
+    young: list[OpenDelivery] = []
+    room = n - k
+    for d in sorted(opened, key=lambda d: d.age_h):
+        if d.share > room + 1e-9:
+            break
+        young.append(d)
+        room -= d.share
     manners = LATE_FILERS if late_share is not None else ((0.0, 1.0),)
-    timed = k if timed is None else min(max(timed, 0), k)
+    # The claims' timing is weighed claim by claim (`timed` counts them, not their orders').
+    timed = round(k) if timed is None else max(timed, 0)
     late = min(max(late, 0), timed)
     p0 = late_share if late_share is not None else 0.0
     timing = []
@@ -260,9 +341,10 @@ def open_windows_log_bf(
                 alternative=tuple(
                     (1 - lam) * g + lam * passed if d.weighed else g for lam, _ in manners
                 ),
+                share=d.share,
             )
         )
-    return open_record_log_bf(k, n - k - len(young), trials, spread, s, timing)
+    return open_record_log_bf(k, n - k - sum(d.share for d in young), trials, spread, s, timing)
 
 
 def high_value_odds(

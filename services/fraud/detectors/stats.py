@@ -932,11 +932,14 @@ class OpenTrial:
 
     honest: float
     alternative: tuple[float, ...]
+    # The part of a whole trial it is: an item of an order of m items returned together is
+    # 1/m of one (`claim_abuse.OrderItems`).
+    share: float = 1.0
 
 
 def open_record_log_bf(
-    k: int,
-    closed: int,
+    k: float,
+    closed: float,
     open_trials: Sequence[OpenTrial],
     spread: PeerSpread,
     s: Sequential,
@@ -954,11 +957,12 @@ def open_record_log_bf(
     honest side reads an open trial as `honest` of a trial (beta-binomial on fractional
     trials: (1 - p)^G is at least 1 - p G, so the honest side is given at least its due and
     the factor errs low). Without open trials and with one manner of weight 1 and ratio 1
-    this is `sequential_test`'s factor."""
+    this is `sequential_test`'s factor. An open trial that is part of a trial (`share`) weighs
+    that part of it on both sides, as do `k` and `closed` when they count parts of trials."""
     p = min(max(spread.rate, 1e-6), 0.5)
     a, b = p * spread.concentration, (1 - p) * spread.concentration
     closed = max(closed, 0)
-    exposure = sum(min(max(t.honest, 0.0), 1.0) for t in open_trials)
+    exposure = sum(t.share * min(max(t.honest, 0.0), 1.0) for t in open_trials)
     null = _log_beta(k + a, closed + exposure + b) - _log_beta(a, b)
     terms = []
     for ratio, log_weight in _alternatives(s):
@@ -969,14 +973,15 @@ def open_record_log_bf(
                 continue
             ll = base + math.log(manner_weight) + timing
             for t in open_trials:
-                ll += math.log1p(-q * min(max(t.alternative[m], 0.0), 1.0))
+                ll += t.share * math.log1p(-q * min(max(t.alternative[m], 0.0), 1.0))
             terms.append(ll)
     top = max(terms)
     return top + math.log(sum(math.exp(t - top) for t in terms)) - null
 
 
-def sequential_log_bf(k: int, n: int, spread: PeerSpread, s: Sequential) -> float:
-    """`sequential_test(k, n, spread, s).log_bf`, without the test's record."""
+def sequential_log_bf(k: float, n: float, spread: PeerSpread, s: Sequential) -> float:
+    """`sequential_test(k, n, spread, s).log_bf`, without the test's record. `k` and `n` may
+    count parts of trials (`claim_abuse.OrderItems`)."""
     return _HonestPopulation.of(spread, s).log_bf(k, n)
 
 
@@ -1013,7 +1018,7 @@ class _HonestPopulation:
     def of(cls, spread: PeerSpread, s: Sequential) -> _HonestPopulation:
         return cls(min(max(spread.rate, 1e-6), 0.5), spread.concentration, 0, 0, s)
 
-    def log_bf(self, k: int, n: int) -> float:
+    def log_bf(self, k: float, n: float) -> float:
         """k events in n trials (n below k is taken as k, as the test does)."""
         n = max(n, k)
         terms = [lw + k * log_q + (n - k) * log_1q for lw, log_q, log_1q in self.alternatives]

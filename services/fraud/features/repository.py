@@ -176,6 +176,54 @@ async def deliveries_since(
     return list(found.values())
 
 
+async def shared_orders(
+    session: AsyncSession, seller_id: str, since: datetime
+) -> list[ReturnFacts]:
+    """The seller's returns delivered to it since `since` whose order holds another of its
+    returns delivered since then (a multi-item order returned together), this transaction's
+    facts (kept in the session, not flushed) among them. One statement over the seller's
+    orders in the window; a seller's multi-item orders are few of its returns."""
+    delivered = ShipmentEventType.DELIVERED_TO_SELLER.value
+    pending = [
+        f
+        for f in unit_of(session).get(_KnownFacts).facts.values()
+        if f.seller_id == seller_id
+        and f.order_id is not None
+        and f.terminal == delivered
+        and f.terminal_at is not None
+        and f.terminal_at >= since
+    ]
+    mine = [
+        ReturnFacts.seller_id == seller_id,
+        ReturnFacts.terminal == delivered,
+        ReturnFacts.terminal_at >= since,
+        ReturnFacts.order_id.is_not(None),
+    ]
+    shared = (
+        select(ReturnFacts.order_id)
+        .where(*mine)
+        .group_by(ReturnFacts.order_id)
+        .having(func.count() > 1)
+    )
+    # An order one of whose items this transaction delivered may have one stored item only.
+    wanted = or_(
+        ReturnFacts.order_id.in_(shared),
+        ReturnFacts.order_id == any_(bindparam("pending_orders", type_=ARRAY(String))),
+    )
+    stored = await session.scalars(
+        select(ReturnFacts).where(*mine, wanted),
+        {"pending_orders": sorted({f.order_id for f in pending if f.order_id})},
+    )
+    found = {
+        f.return_id: f
+        for f in stored
+        if f.terminal == delivered and f.terminal_at is not None and f.terminal_at >= since
+    }
+    for f in pending:
+        found[f.return_id] = f
+    return list(found.values())
+
+
 async def claim_delays(
     session: AsyncSession, since: datetime, until: datetime, *, leave_out: Sequence[str]
 ) -> list[float]:

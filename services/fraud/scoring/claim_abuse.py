@@ -27,6 +27,7 @@ from services.fraud.detectors.stats import (
     Sequential,
     Thresholds,
     peer_rate,
+    sequential_log_bf,
     sequential_test,
 )
 from services.fraud.features import repository as features
@@ -646,19 +647,36 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 explained_claims = less.get("claims", 0)
                 found = record(*counted, explained=explained_claims)
         opened: OpenWindows | None = None
-        if cfg.seller_open_windows and peers is not None and mine is not None and facts.category:
+        orders: claim_abuse.OrderTrials | None = None
+        if (
+            (cfg.seller_open_windows or cfg.seller_order_trials)
+            and peers is not None
+            and mine is not None
+            and facts.category
+        ):
             whole = self.sequential.get((claim_abuse.PATTERN, "seller", seller))
             if whole is not None and whole.log_bf > 0:
-                # Read as it stands: the deliveries whose claims may not have come yet weigh
-                # what the market's claims by their age would have shown. Only a record that
-                # leans to abuse is read again (an ordinary seller's claim costs no query):
-                # that only ever takes alerts away, so the stated rate holds.
-                opened = await self.open_windows(
-                    seller,
-                    facts.category,
-                    [c for c, _ in across.categories] if across is not None else [facts.category],
+                # Only a record that leans to abuse is read again (an ordinary seller's claim
+                # costs no query). By orders: the items of a multi-item order are one trial.
+                # As it stands: the deliveries whose claims may not have come yet weigh what
+                # the market's claims by their age would have shown.
+                weighed = (
+                    [c for c, _ in across.categories] if across is not None else [facts.category]
                 )
-                found = record(*counted, explained=explained_claims, open_windows=opened)
+                if cfg.seller_order_trials:
+                    orders = await self.order_trials(seller)
+                    if not orders.items:
+                        orders = None
+                if cfg.seller_open_windows:
+                    opened = await self.open_windows(seller, facts.category, weighed, orders)
+                if orders is not None or opened is not None:
+                    found = record(
+                        *counted,
+                        explained=explained_claims,
+                        open_windows=opened,
+                        orders=orders,
+                        weighed=weighed,
+                    )
         if peers is not None and own_key:
             # The recent weeks read the categories the test weighed, each at its rate.
             rates = (
@@ -672,8 +690,32 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 found,
                 mix=across.rate if across else 0.0,
                 opened=opened,
+                orders=orders,
+                categories=[c for c, _ in across.categories] if across else [facts.category or ""],
             )
         return found, peers
+
+    async def order_trials(self, seller: str) -> claim_abuse.OrderTrials:
+        """The seller's multi-item orders delivered over the long window, each item with its
+        order, category and whether it is claimed by the event's time
+        (`claim_abuse.OrderTrials`)."""
+        since, _ = self.window(self.config.long_window)
+        rows = await features.shared_orders(
+            self.session, seller, datetime.combine(since, time(), tzinfo=UTC)
+        )
+        return claim_abuse.OrderTrials.of(
+            [
+                claim_abuse.OrderItem(
+                    return_id=f.return_id,
+                    order_id=f.order_id,
+                    category=f.category,
+                    delivered_at=f.terminal_at,
+                    claimed=f.claimed_at is not None and f.claimed_at <= self.at,
+                )
+                for f in rows
+                if f.order_id is not None and f.terminal_at is not None
+            ]
+        )
 
     async def honest_delays(self) -> claim_abuse.HonestDelays:
         """When the market's honest claims come: the hours after delivery of the claims filed
@@ -695,11 +737,18 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             _DELAYS[engine] = (self.at, delays)
         return delays
 
-    async def open_windows(self, seller: str, category: str, categories: list[str]) -> OpenWindows:
+    async def open_windows(
+        self,
+        seller: str,
+        category: str,
+        categories: list[str],
+        orders: claim_abuse.OrderTrials | None = None,
+    ) -> OpenWindows:
         """The seller's deliveries in `categories` not claimed yet whose claim window is still
         open at the event's time, with their ages (those in `category`, the claim's, have
-        their late filing weighed: `claim_abuse.OpenDelivery.weighed`), and the market's
-        claims' delays they are read at."""
+        their late filing weighed: `claim_abuse.OpenDelivery.weighed`; an item of a
+        multi-item order in `orders` is its part of a trial), and the market's claims'
+        delays they are read at."""
         window = timedelta(hours=self.config.claim_window_h)
         wanted = set(categories)
         deliveries = []
@@ -710,7 +759,13 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 continue
             age = (self.at - f.terminal_at).total_seconds() / 3600
             if 0 <= age < self.config.claim_window_h:
-                deliveries.append(claim_abuse.OpenDelivery(age, weighed=f.category == category))
+                deliveries.append(
+                    claim_abuse.OpenDelivery(
+                        age,
+                        weighed=f.category == category,
+                        share=orders.share(f.return_id) if orders is not None else 1.0,
+                    )
+                )
         return OpenWindows(await self.honest_delays(), tuple(deliveries))
 
     def seller_record(
@@ -726,6 +781,8 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         explained: int = 0,
         across: claim_abuse.WholeRecord | None = None,
         open_windows: OpenWindows | None = None,
+        orders: claim_abuse.OrderTrials | None = None,
+        weighed: list[str] | None = None,
     ) -> list[Finding]:
         """The seller's claim-abuse findings from its counts (`own`: the seller's, `mine`: the
         seller's in its category), against its category's peers (`peers`, robust baseline per
@@ -736,7 +793,9 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         test weighs instead of the one category's where the honest sellers' spread is known.
         `open_windows`: the record is read as it stands, its open claim windows part-trials and
         its late claims in the same likelihood (`claim_abuse.open_windows_log_bf`), the late
-        sign no longer added on its own."""
+        sign no longer added on its own. `orders`: the seller's multi-item orders, each one
+        trial in the claim-rate test's record (`claim_abuse.OrderTrials`), its items in the
+        `weighed` categories (the test's) read at 1/m each."""
         cfg, t = self.config, self.t
         found = claim_abuse.seller_findings(
             seller,
@@ -797,15 +856,18 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     if len(across.categories) > 1
                     else f"claim rate in category {across.categories[0][0]}"
                 )
-            as_it_stands = None
+            as_it_stands: Callable[[PeerSpread], float] | None = None
+            read_k, read_n = float(k), float(n)
+            if orders is not None:
+                read_k, read_n = orders.read(k, n, weighed)
             if open_windows is not None:
                 flagged, of = peers.get("claims_late", (0, 0))
                 late_share = max(flagged / of if of else 0.0, cfg.seller_sign_floor)
                 as_it_stands = partial(
                     claim_abuse.open_windows_log_bf,
-                    k,
+                    read_k,
                     mine.get("claims_late", 0),
-                    n,
+                    read_n,
                     open_windows.deliveries,
                     s=cfg.seller_sequential,
                     delays=open_windows.delays,
@@ -814,6 +876,8 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     late_margin_h=cfg.late_margin_h,
                     timed=mine.get("claims", 0),
                 )
+            elif orders is not None and (read_k, read_n) != (k, n):
+                as_it_stands = partial(_by_orders_log_bf, read_k, read_n, s=cfg.seller_sequential)
             found += self.sequential_test(
                 code="SELLER_CLAIM_RATE_SEQUENTIAL",
                 what=what,
@@ -830,10 +894,19 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 s=cfg.seller_sequential,
                 as_it_stands=as_it_stands,
             )
+            noted: dict[str, float | int | str] = {}
             if open_windows is not None:
-                opened = {"open_deliveries": len(open_windows.deliveries)}
+                noted["open_deliveries"] = len(open_windows.deliveries)
+            if orders is not None and (read_k, read_n) != (k, n):
+                # What the test read: the claims and deliveries counted by orders.
+                noted |= {
+                    "orders_shared": orders.orders,
+                    "claims_by_orders": round(read_k, 2),
+                    "delivered_by_orders": round(read_n, 2),
+                }
+            if noted:
                 found = [
-                    replace(f, numbers=f.numbers | opened)
+                    replace(f, numbers=f.numbers | noted)
                     if f.code == "SELLER_CLAIM_RATE_SEQUENTIAL"
                     else f
                     for f in found
@@ -907,6 +980,8 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         *,
         mix: float = 0.0,
         opened: OpenWindows | None = None,
+        orders: claim_abuse.OrderTrials | None = None,
+        categories: list[str] | None = None,
     ) -> list[Finding]:
         """The seller's claim-rate findings read against its recent weeks
         (`claim_abuse.after_spell`): a spell that is over stands the flag down. Read only when
@@ -915,7 +990,9 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         weighed, each with its category's honest rate, and `mix` the rate of the whole record's
         mix of them (0: one category, read at the test's rate). `opened`: the seller's open
         claim windows, which the recent weeks (where they all lie) read as the whole record
-        did, at the honest delays (the recent counts hold no late claims to weigh)."""
+        did, at the honest delays (the recent counts hold no late claims to weigh). `orders`:
+        the seller's multi-item orders, read in the recent weeks' `categories` as the whole
+        record read them (one trial each)."""
         days = self.config.seller_recent_days
         key = (claim_abuse.PATTERN, *entity)
         whole = self.sequential.get(key)
@@ -948,14 +1025,19 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             PeerSpread(rate, whole.concentration),
             self.config.sequential,
         )
+        read_k, read_n = float(test.k), float(test.n)
+        if orders is not None:
+            read_k, read_n = orders.read(
+                test.k, test.n, categories, datetime.combine(since, time(), tzinfo=UTC)
+            )
         if opened is not None:
             cfg = self.config
             test = replace(
                 test,
                 log_bf=claim_abuse.open_windows_log_bf(
-                    test.k,
+                    read_k,
                     0,
-                    test.n,
+                    read_n,
                     opened.deliveries,
                     PeerSpread(rate, whole.concentration),
                     cfg.sequential,
@@ -963,6 +1045,13 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     late_share=None,
                     window_h=cfg.claim_window_h,
                     late_margin_h=cfg.late_margin_h,
+                ),
+            )
+        elif (read_k, read_n) != (test.k, test.n):
+            test = replace(
+                test,
+                log_bf=sequential_log_bf(
+                    read_k, read_n, PeerSpread(rate, whole.concentration), self.config.sequential
                 ),
             )
         found, over = claim_abuse.after_spell(found, test, self.config.sequential)
@@ -1040,6 +1129,12 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
 # honest rate that standardises them (`claim_abuse.whole_records_concentration`), None where a
 # category's baseline has no spread.
 StandardisingRates = tuple[tuple[str, float | None], ...]
+
+
+def _by_orders_log_bf(k: float, n: float, honest: PeerSpread, *, s: Sequential) -> float:
+    """The claim-rate test's log Bayes factor on a record counted by orders
+    (`claim_abuse.OrderTrials.read`), against the honest population read."""
+    return sequential_log_bf(k, n, honest, s)
 
 
 def _standardising_rates(bases: Mapping[str, RobustBaseline]) -> StandardisingRates:
