@@ -351,7 +351,19 @@ class PilferageInputs(AssessorBase):
                 ],
             )
             if etype == "agent" and mates is not None:
-                found = self.held_by_hub(found, pattern, eid, at_hub, mates, all_hubs, ref)
+                # Weighed on the span its finding rests on: from its onset for an onset
+                # finding, the whole window otherwise.
+                onset = next(
+                    (
+                        pilferage.onset_of(f.numbers, onsets, records[1:], histories)
+                        for f in found
+                        if f.code == f"{etype.upper()}_PILFERAGE_ONSET"
+                    ),
+                    None,
+                )
+                found = await self.held_by_hub(
+                    found, pattern, eid, at_hub, standing_out, all_hubs, ref, onset
+                )
             if etype == "hub":
                 # A hub's alert only when its excess is not one agent's: it must stay telling
                 # without its worst remaining agent, unless its other agents show the excess
@@ -397,32 +409,82 @@ class PilferageInputs(AssessorBase):
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=facts.incident)
 
-    def held_by_hub(
+    async def held_by_hub(
         self,
         found: list[Finding],
         pattern: str,
         agent: str,
         at_hub: Mapping[str, Mapping[str, DayCount]],
-        mates: DayCount,
+        standing_out: Mapping[str, set[str]],
         all_hubs: Mapping[str, Mapping[str, DayCount]],
         ref: float,
+        onset: date | None,
     ) -> list[Finding]:
         """An agent's alert-worthy findings, held to MEDIUM when its excess is its hub's
-        (`pilferage.carried_by_hub`): its mates run high and it does not run above them."""
+        (`pilferage.carried_by_hub`): its mates (the hub's other agents, those standing out
+        left out) run high and it does not run above them.
+
+        Both over the span the finding rests on: the window, or from the onset an onset
+        finding reports. A hub whose pilferage starts partway shows it on the mates' parcels
+        from then on; over the whole window its honest weeks dilute it, and until 2026-12-06
+        an honest agent carrying a pilfering hub's recent excess (21 of 158 parcels since its
+        onset, its mates 11 of 81 against an ordinary hub's 5 %) was read against mates
+        running ordinary over eight weeks (14 of 200) and kept its alert."""
         if not any(f.pattern == pattern and (f.alert or f.contribution >= 0.8) for f in found):
             return found
-        own = [agents[agent] for agents in at_hub.values() if agent in agents]
+        mates_of = [
+            (h, a)
+            for h, agents in at_hub.items()
+            for a in agents
+            if a != agent and a not in standing_out[h]
+        ]
+        # The family the agent is the luckiest of: every agent with parcels at its hubs.
+        family = len({a for agents in at_hub.values() for a, c in agents.items() if c.handled > 0})
+        if onset is None:
+            own = [agents[agent] for agents in at_hub.values() if agent in agents]
+            mates = [at_hub[h][a] for h, a in mates_of]
+        else:
+            pairs = [(h, a) for h, agents in at_hub.items() for a in agents]
+            days = await features.window_days(
+                self.session,
+                [("hub_agent", f"{h}|{a}") for h, a in pairs],
+                list(METRICS),
+                onset,
+                self.at.date(),
+            )
+
+            def since_onset(h: str, a: str) -> DayCount:
+                counted = [
+                    v for d, v in days.get(("hub_agent", f"{h}|{a}"), {}).items() if d >= onset
+                ]
+                return DayCount(
+                    sum(v.get("handled", 0) for v in counted),
+                    sum(v.get("incidents", 0) for v in counted),
+                )
+
+            own = [since_onset(h, agent) for h, agents in at_hub.items() if agent in agents]
+            mates = [since_onset(h, a) for h, a in mates_of]
         mine = pilferage.DayCount(sum(c.handled for c in own), sum(c.incidents for c in own))
+        mates_total = pilferage.DayCount(
+            sum(c.handled for c in mates), sum(c.incidents for c in mates)
+        )
         ordinary = pilferage.ordinary_agents_rate(all_hubs, self.t, ref)
-        p = pilferage.carried_by_hub(mine, mates, ordinary, self.t)
+        p = pilferage.carried_by_hub(mine, mates_total, ordinary, self.t, agents=family)
         if p is None:
             return found
+        span = "" if onset is None else f" since {onset.isoformat()}"
         why = (
-            f"its hub-mates run high too ({mates.incidents}/{mates.handled} against an "
-            f"ordinary hub's {ordinary:.3f}) and it does not stand out against them "
-            f"(p={fmt_p(p)})"
+            f"its hub-mates run high too{span} ({mates_total.incidents}/{mates_total.handled} "
+            f"against an ordinary hub's {ordinary:.3f}) and it does not stand out against them "
+            f"(p={fmt_p(p)}, one of {family} agents)"
         )
-        numbers = {"p_vs_hub_mates_exact": float(f"{p:.3g}"), "ordinary_hub_rate": ordinary}
+        numbers: dict[str, float | int | str] = {
+            "p_vs_hub_mates_exact": float(f"{p:.3g}"),
+            "ordinary_hub_rate": ordinary,
+            "agents_at_hub": family,
+        }
+        if onset is not None:
+            numbers["mates_since"] = onset.isoformat()
         return [
             demoted(f, why, numbers)
             if f.pattern == pattern and (f.alert or f.contribution >= 0.8)
