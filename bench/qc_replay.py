@@ -230,7 +230,8 @@ def _named_elsewhere(named: dict[str, list]) -> Excluded:
     """A buyer's contradiction leaves an entity's counts once the buyer is named away from it:
     on a return the entity did not pass and, for an agent, did not pick up either (its own
     pickups without QC are its own parcels: the rule tried on 2026-12-05 and not adopted by the
-    product, docs/fraud-detection.md, "QC contradictions on a marketplace we did not simulate")."""
+    product, docs/fraud-detection-journal.md, "QC contradictions on a marketplace we did not
+    simulate")."""
 
     def out(entity: str, who: str, until: datetime) -> bool:
         return any(

@@ -372,7 +372,7 @@ def fraud_world(
     ] = 1800.0,
 ) -> None:
     """A fraud world written from the specification alone, through the public APIs of a real
-    stack, scored per pattern (docs/fraud-detection.md, "A world written from the
+    stack, scored per pattern (docs/fraud-detection-journal.md, "A world written from the
     specification alone")."""
     from disputedesk.fraudworld.runner import run_seeds
 

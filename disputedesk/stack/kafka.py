@@ -47,7 +47,8 @@ _CLUSTER_HEAP_OPTIONS = ("-Xms128m", "-Xmx512m")
 # The client compiler (C1) only. A local broker lives for a test run, a benchmark or a working
 # day and carries a few hundred requests a second; the optimising compiler's warm-up was about
 # half of all the CPU a freshly started broker used through the end-to-end benchmark's ×1 run
-# (docs/cpu.md, "Kafka"). A cluster this stack does not start keeps its own JVM options.
+# (docs/cpu-journal.md, "Kafka: what the broker is asked"). A cluster this stack does not start
+# keeps its own JVM options.
 _JIT_OPTIONS = ("-XX:TieredStopAtLevel=1",)
 # The nodes of a cluster start in parallel threads; one Maven fetch and one cluster id for all.
 _SHARED_FILES_LOCK = threading.Lock()

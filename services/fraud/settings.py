@@ -53,9 +53,17 @@ class FraudSettings(ServiceSettings):
     # cleared once they favour an ordinary seller ten to one (seq_clear_at): a spell of a few
     # bad weeks that is over (`claim_abuse.after_spell`). 0 turns the rule off.
     seller_recent_days: int = 14
+    # A seller's claim-rate evidence reads its deliveries whose claim window is still open as
+    # the part of a trial an honest claim would have come by (the market's claims' delays), and
+    # its late claims in the same likelihood, against an abuser claiming with honest delays or
+    # filing late (`claim_abuse.open_windows_log_bf`). Off: every delivery a whole trial and
+    # the late claims a sign of their own. Off by default: on the wide worlds it found the
+    # goal's abusers sooner (median 8.9 -> 6.7 days) but alerted one honest seller more
+    # (docs/fraud-detection.md, "Claim abuse: deliveries whose claim window is still open").
+    seller_open_windows: bool = False
     # A seller's claim-rate sequential test alerts at a Bayes factor of 1/seller_seq_alpha,
     # not 1/seq_alpha: its evidence arrives a claim every few days, and even a test that
-    # knew the abuser's ratio needs weeks to reach 1/seq_alpha (docs/fraud-detection.md,
+    # knew the abuser's ratio needs weeks to reach 1/seq_alpha (docs/fraud-detection-journal.md,
     # "Claim abuse: where the days go"). At most 1 % of honest sellers ever alert on it per
     # window, the honest-seller goal's own figure.
     seller_seq_alpha: float = 1e-2
@@ -65,8 +73,8 @@ class FraudSettings(ServiceSettings):
     # level (seller_seq_alpha), so an alerted seller's claims are HIGH: only HIGH is reviewed
     # (SOP v1, E5), and 1e-3 held a moderate abuser's claims at MEDIUM, paid on their facts
     # (claim-abuse claims HIGH 62 -> 41 of 67 on dev 101, 13 -> 0 of 23 on dev-alone 102) for
-    # 22 -> 7 of 300 honest HIGH (`scoring.claim_band`; docs/fraud-detection.md, "What makes an
-    # escalation HIGH").
+    # 22 -> 7 of 300 honest HIGH (`scoring.claim_band`; docs/fraud-detection-journal.md,
+    # "What makes an escalation HIGH").
     seller_claim_high_alpha: float = 1e-2
     # The claims a seller filed before its alert (its revisions) are HIGH only at a Bayes factor
     # of 1/seller_claim_lift_alpha, never below the claims' level (MEDIUM from there up to it):
@@ -77,14 +85,15 @@ class FraudSettings(ServiceSettings):
     # 21 -> 13 of 300 and claim-abuse claims HIGH 62 -> 33 of 67, following down alone 21 -> 21
     # and 62 -> 41 (moderate abusers are alerted late, and their evidence hovers about the alert
     # as an honest seller's does;
-    # `scoring.service.follow_evidence`; docs/fraud-detection.md, "What makes an escalation
-    # HIGH").
+    # `scoring.service.follow_evidence`; docs/fraud-detection-journal.md, "What makes an
+    # escalation HIGH").
     seller_claim_lift_alpha: float = 1e-2
     seller_claim_follow_down: bool = False
     # A hub whose partner names no agents (desipost) is QC-alerted at a Bayes factor of
     # 1/qc_unnamed_hub_seq_alpha, not 1/seq_alpha: it cannot be held to the named hubs' second
     # condition (telling without its worst agent), and this level holds it to their false-alarm
-    # rate instead (docs/fraud-detection.md, "QC contradictions: a hub without named agents").
+    # rate instead (docs/fraud-detection-journal.md, "QC contradictions: a hub without named
+    # agents").
     qc_unnamed_hub_seq_alpha: float = 1e-3
     # Whether an agent carrying its hub's QC excess reaches the hub's passes naming no agent
     # (`qc_contradiction.unnamed_pass`: HIGH where the carriers hold >= 0.8 of the hub's named
@@ -92,13 +101,13 @@ class FraudSettings(ServiceSettings):
     # would otherwise leave the carriers' contradictions there at the hub's MEDIUM; on dev
     # world 101 it restores QC event recall 9 -> 17 of 27, every claim it lifts on a carrier's
     # own pass, two of them honest sellers' claims, as claims on a carrier's named passes
-    # already are (docs/fraud-detection.md, "QC contradictions: a carrier's alert and its
-    # hub's passes naming no agent"). Off keeps those passes at the hub's MEDIUM.
+    # already are (docs/fraud-detection-journal.md, "QC contradictions: a carrier's alert and
+    # its hub's passes naming no agent"). Off keeps those passes at the hub's MEDIUM.
     qc_unnamed_carrier_reach: bool = True
     # A buyer's wrong/used sequential test (`returns_abuse.buyer_sequential`: named 8-32 times as
     # often as honest buyers) alerts at a Bayes factor of 1/buyer_seq_alpha: at most 0.1 % of
     # honest buyers ever alert on it per 120-day window (0.025 % per buyer-month; Ville), on
-    # four or more named claims by two or more sellers (docs/fraud-detection.md, "Wrong/used
+    # four or more named claims by two or more sellers (docs/fraud-detection-journal.md, "Wrong/used
     # buyers: a sequential test").
     buyer_seq_alpha: float = 1e-3
     seq_max_concentration: float = 1000.0

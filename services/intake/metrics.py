@@ -23,7 +23,7 @@ SECURITY_EVENTS = Counter(
     "disputedesk_intake_security_events",
     "Escalations and partner scans refused because the return is not theirs (or never came).",
     # kind: escalation | scan; partner: the reporting partner of a scan, `none` for escalations;
-    # reason: seller_mismatch | return_unknown | partner_mismatch | awb_mismatch
+    # reason: seller_mismatch | partner_mismatch | awb_mismatch
     #         | unknown_shipment
     ["kind", "partner", "reason"],
 )

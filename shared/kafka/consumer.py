@@ -38,7 +38,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid5
 
-import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from opentelemetry.trace import SpanKind
@@ -52,6 +51,7 @@ from shared import metrics
 from shared.envelope import Envelope, EnvelopeError, decode_envelope, header_map
 from shared.events import MODEL_OF_TYPE, EventPayload, UnknownEventType
 from shared.inbox import InboxMixin
+from shared.logging import HANDLED_EVENT
 from shared.tracing import continuing, recorded, span_from
 from shared.transient import PermanentError, is_transient
 from shared.unit_of_work import UnitOfWork, unit_of
@@ -171,34 +171,32 @@ class EventHandlers:
         handler = self.handler_for(envelope.type)
         if handler is None:
             return
-        # A CONSUMER span continuing the publisher's trace: what the handler enqueues or logs
-        # belongs to that trace (batch handlers dispatch each event through here too). When no
-        # span is recorded, the publisher's context alone, which keeps the trace as well.
-        traced = (
-            span_from(
-                ctx.service,
-                f"consume {envelope.type}",
-                envelope.traceparent,
-                kind=SpanKind.CONSUMER,
-                attributes={
-                    "messaging.system": "kafka",
-                    "messaging.source.name": ctx.topic,
-                    "messaging.message.id": str(envelope.id),
-                    "cloudevents.event_type": envelope.type,
-                },
-            )
-            if recorded(ctx.service)
-            else continuing(envelope.traceparent)
-        )
-        with (
-            traced,
-            structlog.contextvars.bound_contextvars(
-                ce_id=str(envelope.id),
-                ce_type=envelope.type,
-                return_id=getattr(envelope.payload, "return_id", None),
-            ),
-        ):
-            await handler(envelope.payload, ctx)
+        # The event names every line the handler logs (`shared.logging.add_handled_event`, at
+        # the line's writing, not here), and it runs in the publisher's trace: what it enqueues
+        # or logs belongs to that trace (batch handlers dispatch each event through here too).
+        # A CONSUMER span only when someone records it; otherwise the publisher's context alone,
+        # which keeps the trace as well.
+        handled = HANDLED_EVENT.set(envelope)
+        try:
+            if recorded(ctx.service):
+                with span_from(
+                    ctx.service,
+                    f"consume {envelope.type}",
+                    envelope.traceparent,
+                    kind=SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.source.name": ctx.topic,
+                        "messaging.message.id": str(envelope.id),
+                        "cloudevents.event_type": envelope.type,
+                    },
+                ):
+                    await handler(envelope.payload, ctx)
+            else:
+                with continuing(envelope.traceparent):
+                    await handler(envelope.payload, ctx)
+        finally:
+            HANDLED_EVENT.reset(handled)
 
 
 @dataclass(slots=True)

@@ -17,14 +17,13 @@ from typing import Any
 
 import pytest
 
-from services.fraud.models import Alert
 from services.fraud.scoring.base import default_config
 from services.fraud.scoring.revisions import lower_outside_ring
 from services.fraud.scoring.service import assess_event
 from shared.events import EventPayload, FraudBand, SellerEscalationFiled
 from tests.support.db import rows
 from tests.support.factories import uid
-from tests.support.fraud import seller_journey
+from tests.support.fraud import planted_alert, seller_journey
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=62)
 # The rule as a setting: claims HIGH on a seller's claim-rate evidence only at a Bayes factor of
@@ -209,19 +208,13 @@ async def test_a_colluding_sellers_claims_outside_its_ring_are_not_lifted_to_hig
     async with fraud.runtime.sessionmaker() as session, session.begin():
         # The seller is in a ring with one buyer (its pair's alert, as collusion raises it).
         session.add(
-            Alert(
-                alert_id=uuid.uuid4(),
-                pattern="COLLUSION_SELLER_BUYER",
-                entity_type="seller",
-                entity_id=seller,
-                subject_key=f"seller:{seller}|buyer:{uid('B-RING')}",
-                status="open",
-                severity="HIGH",
-                summary=f"COLLUSION_SELLER_BUYER on seller {seller}",
-                suggested_action="hold claims",
-                evidence={"code": "PAIR_CLAIMS", "detail": "ring", "numbers": {}},
+            planted_alert(
+                "COLLUSION_SELLER_BUYER",
+                "seller",
+                seller,
                 raised_at=START,
-                event_time=START,
+                subject_key=f"seller:{seller}|buyer:{uid('B-RING')}",
+                evidence={"code": "PAIR_CLAIMS", "detail": "ring", "numbers": {}},
             )
         )
     # Claims on every other delivery, each with a buyer of its own, none of the ring's: the

@@ -18,7 +18,7 @@ from services.fraud.scoring.service import assess_event
 from shared.events import EventPayload, FraudAssessed, FraudBand
 from tests.conftest import Harness
 from tests.support.factories import uid
-from tests.support.fraud import fresh_fraud_db, intact_journey
+from tests.support.fraud import fresh_fraud_db, intact_journey, planted_alert
 
 DB = "test_fraud_clearing_revisions"
 START = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -79,23 +79,17 @@ async def test_claims_an_alert_made_high_are_re_assessed_down_when_it_clears(
     async with sessions() as session, session.begin():
         # Flagged (as on its first deliveries, all claimed) before its claims arrive.
         session.add(
-            Alert(
+            planted_alert(
+                "CLAIM_ABUSE",
+                "seller",
+                "S-SMALL",
+                raised_at=START,
                 alert_id=alert_id,
-                pattern="CLAIM_ABUSE",
-                entity_type="seller",
-                entity_id="S-SMALL",
-                subject_key="seller:S-SMALL",
-                status="open",
-                severity="HIGH",
-                summary="CLAIM_ABUSE on seller S-SMALL",
-                suggested_action="hold claims",
                 evidence={
                     "code": "SELLER_CLAIM_RATE_HIGH",
                     "detail": "3/3",
                     "numbers": {"p_value": 5e-5},
                 },
-                raised_at=START,
-                event_time=START,
             )
         )
     early = [await score(sessions, returns_of("S-SMALL", i * 0.1, "DAMAGED")) for i in range(3)]
@@ -179,19 +173,8 @@ async def test_a_claim_another_open_alert_is_about_stays_high_when_one_clears(
     async def open_alert(alert_id: uuid.UUID, pattern: str, etype: str, eid: str) -> None:
         async with sessions() as session, session.begin():
             session.add(
-                Alert(
-                    alert_id=alert_id,
-                    pattern=pattern,
-                    entity_type=etype,
-                    entity_id=eid,
-                    subject_key=f"{etype}:{eid}",
-                    status="open",
-                    severity="HIGH",
-                    summary=f"{pattern} on {etype} {eid}",
-                    suggested_action="review",
-                    evidence={"code": f"{pattern}_TEST", "detail": "", "numbers": {}},
-                    raised_at=START,
-                    event_time=START,
+                planted_alert(
+                    pattern, etype, eid, raised_at=START, alert_id=alert_id, action="review"
                 )
             )
 

@@ -23,7 +23,7 @@ from services.fraud.models import Alert
 from services.fraud.scoring.service import assess_event
 from shared.events import EventPayload, SellerEscalationFiled, ShipmentEventType
 from tests.conftest import Harness
-from tests.support.fraud import intact_journey, new_fraud_db
+from tests.support.fraud import intact_journey, new_fraud_db, planted_alert
 
 PEERS = "test_fraud_late_delivery_peers"
 START = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -139,6 +139,58 @@ async def first_alerted(
     return None
 
 
+async def alerted_with_delivery_after_next_claim(
+    sessions: async_sessionmaker[Any],
+    *,
+    held: int,
+    upto: int,
+    before_release: Callable[[datetime], Any] | None = None,
+) -> tuple[int | None, list[Alert]]:
+    """Score the abuser's returns one by one, the delivery scan of return `held` (a claimed
+    one) reaching fraud only after the seller's next claimed return is scored whole
+    (`before_release` called then with that claim's time); the index of the return whose
+    events (or the held delivery after them) first alerted the seller, and the alerts."""
+    pending: list[EventPayload] = []
+    for i in range(upto):
+        events = journey(ABUSER, i, claimed(i))
+        if i == held:
+            first, pending = delivered_late(events)
+            await score(sessions, first)
+        else:
+            await score(sessions, events)
+        if pending and i > held and claimed(i):
+            if before_release is not None:
+                claim = next(e for e in events if isinstance(e, SellerEscalationFiled))
+                await before_release(claim.filed_at)
+            await score(sessions, pending)
+            pending = []
+        if claimed(i) and (alerts := await seller_alerts(sessions)):
+            return i, alerts
+    return None, []
+
+
+async def test_a_delivery_scan_after_the_sellers_next_claim_alerts_at_that_claim(
+    worlds: Callable[[str], Any],
+) -> None:
+    async with worlds("in_order_next") as sessions:
+        in_order = await first_alerted(sessions, late=False)
+        alerts = await seller_alerts(sessions)
+    assert in_order is not None, "the abuser was never alerted with its scans in order"
+    # The claim before the one that alerts in order: its delivery scan reaches fraud after that
+    # claim was counted, so that claim read the seller one claim and one delivery short.
+    held = max(i for i in range(in_order) if claimed(i))
+    async with worlds("late_next") as sessions:
+        late, late_alerts = await alerted_with_delivery_after_next_claim(
+            sessions, held=held, upto=in_order + 20
+        )
+    # The late scan reads the seller as of its latest claim, with the held claim counted: the
+    # alert is raised there, as in order, not at the seller's claim after (days later).
+    assert late == in_order, (late, in_order)
+    assert len(late_alerts) == 1
+    assert late_alerts[0].event_time == alerts[0].event_time
+    assert late_alerts[0].evidence["code"] == alerts[0].evidence["code"]
+
+
 async def test_a_late_delivery_scan_raises_the_alert_its_claim_completes(
     worlds: Callable[[str], Any],
 ) -> None:
@@ -175,16 +227,14 @@ async def test_a_seller_cleared_since_the_claim_is_not_alerted_again_by_its_late
             # claim's time (its deliveries since proved it ordinary).
             async with sessions() as session, session.begin():
                 session.add(
-                    Alert(
-                        alert_id=uuid.uuid4(),
-                        pattern="CLAIM_ABUSE",
-                        entity_type="seller",
-                        entity_id=ABUSER,
-                        subject_key=f"seller:{ABUSER}",
+                    planted_alert(
+                        "CLAIM_ABUSE",
+                        "seller",
+                        ABUSER,
+                        raised_at=START,
+                        event_time=claimed_at - timedelta(days=3),
                         status="closed",
-                        severity="HIGH",
-                        summary=f"CLAIM_ABUSE on seller {ABUSER}",
-                        suggested_action="hold claims",
+                        closed_at=START,
                         evidence={
                             "code": "SELLER_CLAIM_RATE_SEQUENTIAL",
                             "detail": "earlier flag",
@@ -195,9 +245,6 @@ async def test_a_seller_cleared_since_the_claim_is_not_alerted_again_by_its_late
                                 "detail": "the entity's record now looks ordinary",
                             },
                         },
-                        raised_at=START,
-                        event_time=claimed_at - timedelta(days=3),
-                        closed_at=START,
                     )
                 )
 
@@ -215,3 +262,66 @@ async def test_a_seller_cleared_since_the_claim_is_not_alerted_again_by_its_late
         before = await seller_alerts(sessions)
     # An alert cleared before the claim is no record after it: the claim's alert is raised.
     assert alerted == in_order and len(before) == 1
+
+
+def closed_alert(at: datetime) -> Alert:
+    """A claim-abuse alert on the abuser that fraud cleared at event time `at`."""
+    return Alert(
+        alert_id=uuid.uuid4(),
+        pattern="CLAIM_ABUSE",
+        entity_type="seller",
+        entity_id=ABUSER,
+        subject_key=f"seller:{ABUSER}",
+        status="closed",
+        severity="HIGH",
+        summary=f"CLAIM_ABUSE on seller {ABUSER}",
+        suggested_action="hold claims",
+        evidence={
+            "code": "SELLER_CLAIM_RATE_SEQUENTIAL",
+            "detail": "earlier flag",
+            "numbers": {},
+            "cleared": {
+                "event_time": at.isoformat(),
+                "numbers": {},
+                "detail": "the entity's record now looks ordinary",
+            },
+        },
+        raised_at=START,
+        event_time=at - timedelta(days=3),
+        closed_at=START,
+    )
+
+
+async def test_a_seller_cleared_since_its_latest_claim_is_not_alerted_by_an_earlier_claims_scan(
+    worlds: Callable[[str], Any],
+) -> None:
+    async with worlds("in_order_cleared") as sessions:
+        in_order = await first_alerted(sessions, late=False)
+    assert in_order is not None
+    held = max(i for i in range(in_order) if claimed(i))
+
+    async def seller_cleared(sessions: async_sessionmaker[Any], shift: timedelta) -> Any:
+        async def clear(latest_claim_at: datetime) -> None:
+            async with sessions() as session, session.begin():
+                session.add(closed_alert(latest_claim_at + shift))
+
+        return clear
+
+    async with worlds("late_cleared_after") as sessions:
+        late, _ = await alerted_with_delivery_after_next_claim(
+            sessions,
+            held=held,
+            upto=in_order + 1,
+            before_release=await seller_cleared(sessions, timedelta(hours=2)),
+        )
+    # Read as of the latest claim, the test does not see what cleared the seller after it.
+    assert late is None
+    async with worlds("late_cleared_before") as sessions:
+        late, alerts = await alerted_with_delivery_after_next_claim(
+            sessions,
+            held=held,
+            upto=in_order + 1,
+            before_release=await seller_cleared(sessions, -timedelta(hours=2)),
+        )
+    # Cleared before the latest claim: that claim's reading stands and raises the alert.
+    assert late == in_order and len(alerts) == 1

@@ -6,14 +6,13 @@ assessed before the scans that judge it: here the QC pass of an agent under an o
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.fraud.models import Alert
 from tests.conftest import Harness
 from tests.support.db import rows
 from tests.support.factories import escalation_body, return_body, swiftship_event, uid
+from tests.support.fraud import qc_agent_alert
 from tests.support.signing import swiftship_headers
 from tests.support.waiting import eventually
 
@@ -40,26 +39,7 @@ async def test_a_late_qc_pass_by_an_alerted_agent_revises_the_claim_once(
     # The QC agent is under an open alert: a QC pass of theirs that a wrong item contradicts is
     # what the alert is about.
     async with fraud.runtime.sessionmaker() as session, session.begin():
-        session.add(
-            Alert(
-                alert_id=uuid.uuid4(),
-                pattern="QC_CONTRADICTION_AGENT",
-                entity_type="agent",
-                entity_id=qc_agent,
-                subject_key=f"agent:{qc_agent}",
-                status="open",
-                severity="HIGH",
-                summary=f"QC_CONTRADICTION_AGENT on agent {qc_agent}",
-                suggested_action="audit the agent's QC",
-                evidence={
-                    "code": "AGENT_QC_CONTRADICTION_RATE_HIGH",
-                    "detail": "passes contradicted at 5x the peers' rate",
-                    "numbers": {"p_value": 1e-6},
-                },
-                raised_at=now - timedelta(days=5),
-                event_time=now - timedelta(days=5),
-            )
-        )
+        session.add(qc_agent_alert(qc_agent, raised_at=now - timedelta(days=5)))
     body = return_body(seller_id=seller, initiated_at=(now - timedelta(days=4)).isoformat())
     rid = body["return_id"]
     r = await intake.client.post(

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.fraud.features.repository import deferred_counters
-from services.fraud.models import Alert, Assessment
+from services.fraud.models import Assessment
 from services.fraud.scoring.service import assess_event, prepare_batch
 from shared.events import (
     EventPayload,
@@ -25,7 +25,7 @@ from shared.events import (
 )
 from tests.conftest import Harness
 from tests.support.factories import uid
-from tests.support.fraud import fresh_fraud_db
+from tests.support.fraud import fresh_fraud_db, qc_agent_alert
 
 DB = "test_fraud_late_scans_batched"
 START = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -36,26 +36,7 @@ HUB, PICKER, QC_AGENT = "H-B", "AG-B-PICK", "AG-B-QC"
 async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
     async with fresh_fraud_db(harness, DB) as sessions:
         async with sessions() as session, session.begin():
-            session.add(
-                Alert(
-                    alert_id=uuid.uuid4(),
-                    pattern="QC_CONTRADICTION_AGENT",
-                    entity_type="agent",
-                    entity_id=QC_AGENT,
-                    subject_key=f"agent:{QC_AGENT}",
-                    status="open",
-                    severity="HIGH",
-                    summary=f"QC_CONTRADICTION_AGENT on agent {QC_AGENT}",
-                    suggested_action="audit the agent's QC",
-                    evidence={
-                        "code": "AGENT_QC_CONTRADICTION_RATE_HIGH",
-                        "detail": "passes contradicted at 5x the peers' rate",
-                        "numbers": {"p_value": 1e-6},
-                    },
-                    raised_at=START,
-                    event_time=START,
-                )
-            )
+            session.add(qc_agent_alert(QC_AGENT, raised_at=START))
         yield sessions
 
 

@@ -24,7 +24,7 @@ from shared.events import (
 )
 from tests.conftest import Harness
 from tests.support.factories import uid
-from tests.support.fraud import fresh_fraud_db
+from tests.support.fraud import fresh_fraud_db, planted_alert
 
 DB = "test_fraud_open_alerts"
 START = datetime(2026, 5, 4, 9, tzinfo=UTC)
@@ -92,23 +92,18 @@ async def test_an_open_pilferage_alert_makes_the_hubs_next_incidents_high_until_
     alert_id = uuid.uuid4()
     async with sessions() as session, session.begin():
         session.add(
-            Alert(
+            planted_alert(
+                "PILFERAGE_HUB",
+                "hub",
+                HUB,
+                raised_at=START,
                 alert_id=alert_id,
-                pattern="PILFERAGE_HUB",
-                entity_type="hub",
-                entity_id=HUB,
-                subject_key=f"hub:{HUB}",
-                status="open",
-                severity="HIGH",
-                summary=f"PILFERAGE_HUB on hub {HUB}",
-                suggested_action="audit the hub",
+                action="audit the hub",
                 evidence={
                     "code": "HUB_PILFERAGE_RATE_HIGH",
                     "detail": "incident rate 0.30",
                     "numbers": {"p_value": 1e-6},
                 },
-                raised_at=START,
-                event_time=START,
             )
         )
     # One parcel delivered light: on its own, a hub with one incident is nobody special.

@@ -9,7 +9,6 @@ own alert, while the hub's 6 in 48 are well past its alert."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
@@ -19,15 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.fraud.detectors import qc_contradiction as qc
-from services.fraud.models import Alert, Assessment, ReturnFacts
+from services.fraud.models import Assessment, ReturnFacts
 from services.fraud.scoring.base import default_config
-from services.fraud.scoring.service import assess_event
 from shared.events import EventPayload
 from tests.conftest import Harness
-from tests.integration.test_fraud_qc_hub_reach import latest_bands
-from tests.integration.test_fraud_qc_per_buyer import ordinary_network, qc_journey, score
-from tests.support.factories import uid
-from tests.support.fraud import fresh_fraud_db
+from tests.support.fraud import claims_scored, fresh_fraud_db, score_events
+from tests.support.fraud_qc import (
+    hub_passes,
+    latest_bands,
+    ordinary_network,
+    qc_alert_rows,
+    qc_alerts,
+    qc_pass,
+)
 
 DB = "test_fraud_qc_carriers"
 
@@ -43,54 +46,31 @@ def unnamed_passes(hubs: int, per_hub: int) -> list[EventPayload]:
     return [
         e
         for h in range(1, hubs + 1)
-        for i in range(per_hub)
-        for e in qc_journey(
-            seller=f"S-{i % 12:02d}",
-            buyer=uid("B"),
-            hub=f"H-{h}",
-            agent=None,
-            day=i * 0.2,
-            claim=None,
-        )
+        for e in hub_passes(f"H-{h}", [None], range(per_hub), from_day=0, apart=0.2)
     ]
+
+
+# H-X's named passes: AG-Xa and AG-Xb in turn, 48 passes two a day from day 25; three of each
+# one's claimed as a wrong item, each by another buyer.
+CARRIERS = ("AG-Xa", "AG-Xb")
+CARRIED = {6, 22, 38, 11, 27, 43}
 
 
 async def test_two_agents_carrying_a_hub_are_alerted_in_its_place(
     sessions: async_sessionmaker[Any],
 ) -> None:
     await ordinary_network(sessions, hubs=4, per_agent=50)
-    await score(sessions, unnamed_passes(4, 100))
-    # H-X: AG-Xa and AG-Xb in turn, 48 passes from day 25; three of each one's claimed as a
-    # wrong item, each by another buyer.
-    claimed = {6, 22, 38, 11, 27, 43}
-    events: list[EventPayload] = []
-    for i in range(48):
-        events += qc_journey(
-            seller=f"S-{i % 12:02d}",
-            buyer=uid("B"),
-            hub="H-X",
-            agent=("AG-Xa", "AG-Xb")[i % 2],
-            day=25 + i * 0.5,
-            claim="WRONG_ITEM" if i in claimed else None,
-        )
-    escalations = {}
-    async with sessions() as session, session.begin():
-        for e in events:
-            assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
-            if assessed.escalation_id:
-                escalations[assessed.escalation_id] = assessed
-    async with sessions() as session:
-        alerts = (
-            await session.execute(
-                select(Alert.entity_type, Alert.entity_id, Alert.evidence).where(
-                    Alert.pattern.like("QC_CONTRADICTION_%")
-                )
-            )
-        ).all()
-    assert {(t, i) for t, i, _ in alerts} == {("agent", "AG-Xa"), ("agent", "AG-Xb")}
-    for _, _, evidence in alerts:
-        assert evidence["code"] == qc.AGENT_AT_HUB
-        assert evidence["numbers"]["hub_id"] == "H-X"
+    await score_events(sessions, unnamed_passes(4, 100))
+    events = hub_passes("H-X", CARRIERS, range(48), from_day=25, apart=0.5, claimed=CARRIED)
+    escalations = {a.escalation_id: a for a in await claims_scored(sessions, events)}
+    alerts = await qc_alert_rows(sessions)
+    assert {(a.entity_type, a.entity_id) for a in alerts} == {
+        ("agent", "AG-Xa"),
+        ("agent", "AG-Xb"),
+    }
+    for a in alerts:
+        assert a.evidence["code"] == qc.AGENT_AT_HUB
+        assert a.evidence["numbers"]["hub_id"] == "H-X"
     # Every claim on their passes is HIGH once they are alerted (revisions).
     bands = await latest_bands(sessions)
     assert len(escalations) == 6
@@ -107,54 +87,22 @@ async def test_a_carriers_alert_reaches_its_hubs_passes_naming_no_agent(
     lifted. Before, both unnamed claims stayed at the hub's MEDIUM (as they do with
     `qc_unnamed_carrier_reach` off; it is on by default)."""
     await ordinary_network(sessions, hubs=4, per_agent=50)
-    await score(sessions, unnamed_passes(4, 100))
-    claimed = {6, 22, 38, 11, 27, 43}
+    await score_events(sessions, unnamed_passes(4, 100))
     unnamed_claimed = {4, 44}
     events: list[EventPayload] = []
     for i in range(48):
-        events += qc_journey(
-            seller=f"S-{i % 12:02d}",
-            buyer=uid("B"),
-            hub="H-X",
-            agent=("AG-Xa", "AG-Xb")[i % 2],
-            day=25 + i * 0.5,
-            claim="WRONG_ITEM" if i in claimed else None,
-        )
+        day = 25 + i * 0.5
+        events += qc_pass(i, hub="H-X", agent=CARRIERS[i % 2], day=day, claimed=i in CARRIED)
         if i % 4 == 0:
-            events += qc_journey(
-                seller=f"S-{i % 12:02d}",
-                buyer=uid("B"),
-                hub="H-X",
-                agent=None,
-                day=25 + i * 0.5 + 0.25,
-                claim="WRONG_ITEM" if i in unnamed_claimed else None,
+            events += qc_pass(
+                i, hub="H-X", agent=None, day=day + 0.25, claimed=i in unnamed_claimed
             )
         if i % 2 == 0:
-            events += qc_journey(
-                seller=f"S-{i % 12:02d}",
-                buyer=uid("B"),
-                hub="H-X",
-                agent="AG-Xc",
-                day=25 + i * 0.5 + 0.1,
-                claim="WRONG_ITEM" if i == 46 else None,
-            )
+            events += qc_pass(i, hub="H-X", agent="AG-Xc", day=day + 0.1, claimed=i == 46)
     reach = replace(default_config(), qc_unnamed_carrier_reach=True)
-    escalations: list[str] = []
-    async with sessions() as session, session.begin():
-        for e in events:
-            assessed = await assess_event(
-                session, payload=e, subject_event_id=uuid.uuid4(), config=reach
-            )
-            if assessed.escalation_id:
-                escalations.append(assessed.escalation_id)
+    escalations = [a.escalation_id for a in await claims_scored(sessions, events, reach)]
+    assert await qc_alerts(sessions) == {("agent", "AG-Xa"), ("agent", "AG-Xb")}
     async with sessions() as session:
-        alerts = (
-            await session.execute(
-                select(Alert.entity_type, Alert.entity_id).where(
-                    Alert.pattern.like("QC_CONTRADICTION_%")
-                )
-            )
-        ).all()
         reasons = {
             esc: [r["code"] for r in rs]
             for esc, rs in (
@@ -163,9 +111,8 @@ async def test_a_carriers_alert_reaches_its_hubs_passes_naming_no_agent(
                     .where(Assessment.escalation_id.is_not(None))
                     .order_by(Assessment.escalation_id, Assessment.revision)
                 )
-            ).tuples()
+            )
         }
-    assert {(t, i) for t, i in alerts} == {("agent", "AG-Xa"), ("agent", "AG-Xb")}
     bands = await latest_bands(sessions)
     facts = await returns_of(sessions, escalations)
     on_unnamed = [e for e in escalations if facts[e] is None]
@@ -188,4 +135,4 @@ async def returns_of(
                 ReturnFacts.escalation_id.in_(escalations)
             )
         )
-        return {str(e): a for e, a in rows.tuples()}
+        return {str(e): a for e, a in rows}

@@ -5,22 +5,17 @@ what the alert found. The claims on the passes naming no agent stay HIGH."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.fraud.detectors import qc_contradiction as qc
-from services.fraud.models import Alert, Assessment
-from services.fraud.scoring.service import assess_event
 from shared.events import EventPayload
 from tests.conftest import Harness
-from tests.integration.test_fraud_qc_per_buyer import ordinary_network, qc_journey
-from tests.support.factories import uid
-from tests.support.fraud import fresh_fraud_db
+from tests.support.fraud import claims_scored, fresh_fraud_db
+from tests.support.fraud_qc import hub_passes, latest_bands, ordinary_network, qc_alert_rows
 
 DB = "test_fraud_qc_hub_reach"
 
@@ -35,28 +30,8 @@ def passes_at_h_x(first: int, last: int, claimed: set[int]) -> list[EventPayload
     """H-X's passes `first`..`last - 1`, two a day from day 33, in turn by AG-Xa, AG-Xb, AG-Xa,
     AG-Xb and by no named agent (a partner that leaves the agent off); those in `claimed` are
     later claimed as a wrong item, each by another buyer."""
-    events: list[EventPayload] = []
-    for i in range(first, last):
-        events += qc_journey(
-            seller=f"S-{i % 12:02d}",
-            buyer=uid("B"),
-            hub="H-X",
-            agent=("AG-Xa", "AG-Xb", "AG-Xa", "AG-Xb", None)[i % 5],
-            day=33 + i * 0.5,
-            claim="WRONG_ITEM" if i in claimed else None,
-        )
-    return events
-
-
-async def latest_bands(sessions: async_sessionmaker[Any]) -> dict[str, str]:
-    """Each claim's band in its latest revision, by escalation id."""
-    async with sessions() as session:
-        rows = await session.execute(
-            select(Assessment.escalation_id, Assessment.band)
-            .where(Assessment.escalation_id.is_not(None))
-            .order_by(Assessment.escalation_id, Assessment.revision)
-        )
-        return dict(rows.tuples().all())
+    agents = ("AG-Xa", "AG-Xb", "AG-Xa", "AG-Xb", None)
+    return hub_passes("H-X", agents, range(first, last), from_day=33, apart=0.5, claimed=claimed)
 
 
 async def test_a_hub_alert_leaves_its_ordinary_agents_passes_alone(
@@ -69,23 +44,11 @@ async def test_a_hub_alert_leaves_its_ordinary_agents_passes_alone(
     # After the hub's alert: an honest claim on AG-Xb's pass (its first), and one on a pass
     # naming no agent.
     events += passes_at_h_x(100, 105, {101, 104})
-    escalations = {}
-    async with sessions() as session, session.begin():
-        for e in events:
-            assessed = await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
-            if assessed.escalation_id:
-                escalations[assessed.escalation_id] = assessed
-    async with sessions() as session:
-        alerts = (
-            await session.execute(
-                select(Alert.entity_id, Alert.evidence).where(
-                    Alert.pattern == "QC_CONTRADICTION_HUB"
-                )
-            )
-        ).all()
+    escalations = {a.escalation_id: a for a in await claims_scored(sessions, events)}
+    alerts = [a for a in await qc_alert_rows(sessions) if a.pattern == "QC_CONTRADICTION_HUB"]
     # The hub is alerted (its excess is not one agent's), naming its two agents as ordinary.
-    assert [a for a, _ in alerts] == ["H-X"]
-    assert qc.ordinary_agents(alerts[0][1]["numbers"]) == {"AG-Xa", "AG-Xb"}
+    assert [a.entity_id for a in alerts] == ["H-X"]
+    assert qc.ordinary_agents(alerts[0].evidence["numbers"]) == {"AG-Xa", "AG-Xb"}
     bands = await latest_bands(sessions)
     early, late_named, late_unnamed = (
         [eid for eid, a in escalations.items() if a.entities.agent_id == agent][k]

@@ -14,14 +14,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.events import EventPayload
 from tests.conftest import Harness
-from tests.integration.test_fraud_qc_per_buyer import (
+from tests.support.fraud import fresh_fraud_db, score_events
+from tests.support.fraud_qc import (
+    AGENTS,
     agent_5b_passes,
     ordinary_network,
     qc_journey,
-    score,
+    wrong_used_alerts,
 )
-from tests.integration.test_fraud_qc_wrong_used_buyers import AGENTS, wrong_used_alerts
-from tests.support.fraud import fresh_fraud_db
 
 DB = "test_fraud_qc_named_elsewhere"
 
@@ -52,7 +52,7 @@ async def test_a_qc_agent_is_found_though_buyers_named_elsewhere_lift_every_agen
                 day=30 + b * 0.5 + i * 0.2,
                 claim="WRONG_ITEM",
             )
-    await score(sessions, events)
+    await score_events(sessions, events)
     assert not await wrong_used_alerts(sessions)
     # AG-5b passes 100 more, one in seven later claimed as a wrong item, each by another buyer
     # named nowhere else: 16 of 180 without the twice-named buyers (three times its ordinary

@@ -13,13 +13,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.events import EventPayload
 from tests.conftest import Harness
-from tests.integration.test_fraud_qc_per_buyer import (
-    agent_5b_passes,
-    ordinary_network,
-    qc_journey,
-    score,
-)
-from tests.support.fraud import fresh_fraud_db
+from tests.support.fraud import fresh_fraud_db, score_events
+from tests.support.fraud_qc import agent_5b_passes, ordinary_network, qc_journey
 
 DB = "test_fraud_qc_peers_per_buyer"
 
@@ -49,7 +44,7 @@ async def test_a_qc_agent_is_found_though_repeating_buyers_lift_the_raw_baseline
                 day=33 + i * 0.5,
                 claim="WRONG_ITEM",
             )
-    await score(sessions, events)
+    await score_events(sessions, events)
     # AG-5b passes 100 more, one in six later claimed as a wrong item, each by another buyer:
     # 18 of 180, three times its ordinary peers but under twice the raw rate.
     alerted = await agent_5b_passes(sessions, 100, from_day=36, apart=0.2, claimed=(6, 3))

@@ -9,36 +9,26 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.fraud.models import Alert
 from shared.events import EventPayload
 from tests.conftest import Harness
-from tests.integration.test_fraud_qc_per_buyer import (
+from tests.support.fraud import fresh_fraud_db, score_events
+from tests.support.fraud_qc import (
+    AGENTS,
     agent_5b_passes,
     ordinary_network,
     qc_journey,
-    score,
+    wrong_used_alerts,
 )
-from tests.support.fraud import fresh_fraud_db
 
 DB = "test_fraud_qc_wrong_used_buyers"
-AGENTS = [f"AG-{h}{a}" for h in range(1, 6) for a in ("a", "b")]
 
 
 @pytest.fixture
 async def sessions(harness: Harness) -> AsyncIterator[async_sessionmaker[Any]]:
     async with fresh_fraud_db(harness, DB) as sessions:
         yield sessions
-
-
-async def wrong_used_alerts(sessions: async_sessionmaker[Any]) -> set[str]:
-    async with sessions() as session:
-        rows = await session.scalars(
-            select(Alert.entity_id).where(Alert.pattern == "WRONG_USED_RETURNS")
-        )
-        return set(rows)
 
 
 async def test_a_qc_agent_is_found_though_wrong_used_buyers_lift_every_agent(
@@ -61,7 +51,7 @@ async def test_a_qc_agent_is_found_though_wrong_used_buyers_lift_every_agent(
                 day=30 + b + i * 0.2,
                 claim="WRONG_ITEM",
             )
-    await score(sessions, events)
+    await score_events(sessions, events)
     assert await wrong_used_alerts(sessions) == {f"B-WU-{b}" for b in range(5)}
     # AG-5b passes 100 more, one in seven later claimed as a wrong item, each by another
     # buyer: 16 of 180 without the alerted buyers (three times its ordinary peers' 1 in 40),

@@ -11,14 +11,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from services.fraud.models import Alert
 from services.fraud.scoring.service import assess_event
 from shared.envelope import Envelope
 from shared.events import INTAKE_RETURNS, EventPayload, FraudBand
 from tests.conftest import Harness
 from tests.support.db import rows, scalar
 from tests.support.factories import uid
-from tests.support.fraud import seller_journey
+from tests.support.fraud import planted_alert, seller_journey
 from tests.support.waiting import eventually
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
@@ -53,19 +52,13 @@ async def test_a_flagged_seller_whose_deliveries_go_unclaimed_is_cleared_on_them
     async with fraud.runtime.sessionmaker() as session, session.begin():
         # Flagged on its first deliveries, all claimed (as the rate test did before wave 4).
         session.add(
-            Alert(
-                alert_id=alert_id,
-                pattern="CLAIM_ABUSE",
-                entity_type="seller",
-                entity_id=seller,
-                subject_key=f"seller:{seller}",
-                status="open",
-                severity="HIGH",
-                summary=f"CLAIM_ABUSE on seller {seller}",
-                suggested_action="hold claims",
-                evidence={"code": "SELLER_CLAIM_RATE_HIGH", "detail": "3/3", "numbers": {}},
+            planted_alert(
+                "CLAIM_ABUSE",
+                "seller",
+                seller,
                 raised_at=START,
-                event_time=START,
+                alert_id=alert_id,
+                evidence={"code": "SELLER_CLAIM_RATE_HIGH", "detail": "3/3", "numbers": {}},
             )
         )
     early = [

@@ -25,7 +25,7 @@ from shared.events import (
 )
 from tests.conftest import Harness
 from tests.support.factories import uid
-from tests.support.fraud import fresh_fraud_db, intact_journey
+from tests.support.fraud import fresh_fraud_db, intact_journey, planted_alert
 
 DB = "test_fraud_sequential"
 START = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -110,23 +110,17 @@ async def test_a_flag_on_a_small_sellers_first_claims_is_cleared_when_it_proves_
     async with sessions() as session, session.begin():
         # Flagged on its first three deliveries, all claimed.
         session.add(
-            Alert(
+            planted_alert(
+                "CLAIM_ABUSE",
+                "seller",
+                "S-SMALL",
+                raised_at=START,
                 alert_id=alert_id,
-                pattern="CLAIM_ABUSE",
-                entity_type="seller",
-                entity_id="S-SMALL",
-                subject_key="seller:S-SMALL",
-                status="open",
-                severity="HIGH",
-                summary="CLAIM_ABUSE on seller S-SMALL",
-                suggested_action="hold claims",
                 evidence={
                     "code": "SELLER_CLAIM_RATE_HIGH",
                     "detail": "3/3",
                     "numbers": {"p_value": 5e-5},
                 },
-                raised_at=START,
-                event_time=START,
             )
         )
         session.add(

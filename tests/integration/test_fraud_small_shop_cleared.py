@@ -17,11 +17,16 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.fraud.models import Alert
 from shared.events import EventPayload, FraudBand
 from tests.conftest import Harness
 from tests.support.factories import uid
-from tests.support.fraud import claims_scored, fresh_fraud_db, rows_of, seller_journey
+from tests.support.fraud import (
+    claims_scored,
+    fresh_fraud_db,
+    planted_alert,
+    rows_of,
+    seller_journey,
+)
 
 DB = "test_fraud_small_shop_cleared"
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
@@ -83,19 +88,13 @@ async def test_a_small_shop_flagged_on_its_first_three_claims_is_cleared_as_it_d
     alert_id = uuid.uuid4()
     async with sessions() as session, session.begin():
         session.add(
-            Alert(
-                alert_id=alert_id,
-                pattern="CLAIM_ABUSE",
-                entity_type="seller",
-                entity_id=shop,
-                subject_key=f"seller:{shop}",
-                status="open",
-                severity="HIGH",
-                summary=f"CLAIM_ABUSE on seller {shop}",
-                suggested_action="hold claims",
-                evidence={"code": "SELLER_CLAIM_RATE_HIGH", "detail": "3/3", "numbers": {}},
+            planted_alert(
+                "CLAIM_ABUSE",
+                "seller",
+                shop,
                 raised_at=START + timedelta(days=19),
-                event_time=START + timedelta(days=19),
+                alert_id=alert_id,
+                evidence={"code": "SELLER_CLAIM_RATE_HIGH", "detail": "3/3", "numbers": {}},
             )
         )
     # Then ordinary deliveries in its three categories, none claimed: 3 claims in 3 + 75,

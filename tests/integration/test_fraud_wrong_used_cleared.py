@@ -30,7 +30,7 @@ from shared.events import (
 )
 from tests.conftest import Harness
 from tests.support.factories import uid
-from tests.support.fraud import fresh_fraud_db, intact_journey
+from tests.support.fraud import fresh_fraud_db, intact_journey, planted_alert
 
 DB = "test_fraud_wu_cleared"
 PATTERN = "WRONG_USED_RETURNS"
@@ -230,19 +230,12 @@ async def test_a_claim_another_open_alert_is_about_stays_high_when_the_buyer_cle
     abuser = claims[0].seller_id
     async with sessions() as session, session.begin():
         session.add(
-            Alert(
-                alert_id=uuid.uuid4(),
-                pattern="CLAIM_ABUSE",
-                entity_type="seller",
-                entity_id=abuser,
-                subject_key=f"seller:{abuser}",
-                status="open",
-                severity="HIGH",
-                summary=f"CLAIM_ABUSE on seller {abuser}",
-                suggested_action="hold claims",
-                evidence={"code": "SELLER_CLAIM_RATE_HIGH", "detail": "", "numbers": {}},
+            planted_alert(
+                "CLAIM_ABUSE",
+                "seller",
+                abuser,
                 raised_at=START + timedelta(days=13),
-                event_time=START + timedelta(days=13),
+                evidence={"code": "SELLER_CLAIM_RATE_HIGH", "detail": "", "numbers": {}},
             )
         )
 

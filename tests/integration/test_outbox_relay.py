@@ -103,6 +103,19 @@ async def _record(engine: AsyncEngine, topic: str, rids: list[str]) -> list[dict
     return rows
 
 
+async def _record_worded(engine: AsyncEngine, topic: str, rids: list[str]) -> list[dict[str, Any]]:
+    """As `_record`, each document with a member in words beyond ASCII (as a decision's
+    explanation has: the relay publishes documents as stored, whatever their members)."""
+    rows = []
+    for rid in rids:
+        _, row = outbox_row(_opened(rid), source="test", subject=rid)
+        row["payload"]["wording"] = f"₹2,499 for Zoë ({rid})"
+        rows.append({**row, "topic": topic, "traceparent": TRACEPARENT})
+    async with engine.begin() as conn:
+        await conn.execute(insert(RelayOutbox), rows)
+    return rows
+
+
 async def _consume(bootstrap: str, topic: str, n: int) -> list[Any]:
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
@@ -327,6 +340,50 @@ async def test_a_topic_prefix_sends_every_row_to_its_prefixed_topic_and_none_to_
     finally:
         await producer.stop()
         await engine.dispose()
+
+
+async def test_the_claim_hands_each_payload_over_as_its_utf8_bytes(harness: Harness) -> None:
+    """The claim reads each document as its UTF-8 bytes, which the message carries as they are:
+    read as text, the driver decoded every document into a str only for the relay to encode it
+    back (a decision's ₹ make that decoding slow). The bytes are the document's, non-ASCII
+    characters included, in both of the relay's ways of sending (batches, and a span per row
+    while someone records)."""
+    engine, topic, producer = await _setup(harness)
+    claimed: list[Any] = []
+    original_fetch = asyncpg.Connection.fetch
+
+    async def noted_fetch(conn: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        rows = await original_fetch(conn, query, *args, **kwargs)
+        if "FOR UPDATE SKIP LOCKED" in query:
+            claimed.extend(rows)
+        return rows
+
+    exporter = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(exporter)
+    asyncpg.Connection.fetch = noted_fetch  # type: ignore[method-assign]
+    try:
+        recorded = await _record_worded(engine, topic, ["U-1", "U-2"])
+        relay = _relay(engine, producer, f"relay-test-{uuid.uuid4().hex[:6]}")
+        assert await relay.publish_batch() == 2
+        tracing.add_listener(processor)  # now a span per row: the other way of sending
+        try:
+            recorded += await _record_worded(engine, topic, ["U-3"])
+            assert await relay.publish_batch() == 1
+        finally:
+            tracing.remove_listener(processor)
+        got = await _consume(harness.env["KAFKA_BOOTSTRAP_SERVERS"], topic, 3)
+    finally:
+        asyncpg.Connection.fetch = original_fetch  # type: ignore[method-assign]
+        await producer.stop()
+        await engine.dispose()
+    payloads = [row["payload"] for row in claimed if row["id"] is not None]
+    assert len(payloads) == 3 and all(type(p) is bytes for p in payloads), payloads
+    by_key = {r.key.decode(): r.value for r in got}
+    for row in recorded:
+        value = by_key[row["key"]]
+        assert json.loads(value) == row["payload"]
+        assert "₹2,499 for Zoë".encode() in value  # as UTF-8, not escaped
+    assert len([s for s in exporter.get_finished_spans() if s.kind is SpanKind.PRODUCER]) == 1
 
 
 async def test_a_round_sends_one_batch_per_partition_keeping_each_keys_order(

@@ -40,10 +40,16 @@ from tests.integration.test_seller_directory import (
     _scan,
 )
 from tests.support import reconciliation as recon_support
-from tests.support.db import rows, scalar
+from tests.support.db import execute, rows, scalar
 from tests.support.factories import escalation_body, return_body, swiftship_event, uid
 from tests.support.mail import html_part, messages_mentioning, text_part
-from tests.support.notifications import envelope, nothing_due, publish
+from tests.support.notifications import (
+    case_events_handled,
+    dispatcher_caught_up,
+    envelope,
+    nothing_due,
+    publish,
+)
 from tests.support.reconciliation import (
     Engine,
     assessed,
@@ -214,11 +220,27 @@ class Premature:
     body: dict[str, Any]
     case: dict[str, Any]
 
-    def fileable_in(self) -> float:
-        """Seconds until the waiting period is over (and a refiling is no longer premature)."""
-        return max(
-            0.0, (self.picked_up + timedelta(days=10) - datetime.now(UTC)).total_seconds() + 2
-        )
+    async def wait_over(self, recon: Any) -> None:
+        """The 10 days after the pickup are over now, without waiting for them: reconciliation's
+        record of the pickup scan is moved back to 10 days and a second ago. E3b weighs the
+        filing's time (stamped by intake on receipt) against the pickup scan reconciliation
+        recorded, so a refiling from now on is judged as one after the days had passed."""
+        async with recon.runtime.sessionmaker() as session, session.begin():
+            moved = await session.execute(
+                text(
+                    "UPDATE shipment_events"
+                    " SET occurred_at = now() - interval '10 days 1 second'"
+                    " WHERE return_id = :r AND event_type = 'PICKED_UP'"
+                ),
+                {"r": self.rid},
+            )
+        assert moved.rowcount == 1, f"no pickup of {self.rid} recorded by reconciliation"
+
+
+# How long before the 10 days after the pickup are over a premature claim is filed: ample for
+# the return's feed, its pickup scan and the filing on a loaded machine, and never waited out
+# (`Premature.wait_over`).
+PREMATURE_FOR = timedelta(minutes=2)
 
 
 async def premature_claim(
@@ -584,16 +606,15 @@ async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    # Picked up 10 days ago less 10 s: a claim now is premature (E3b), one filed 10 s later is
-    # not. E3b reads the filing's time, which intake stamps on receipt: the margin need only
-    # cover the return's feed and pickup scan before the claim, not the pipeline's reaction.
+    # Picked up not quite 10 days ago: a claim now is premature (E3b), one filed once the 10
+    # days are over is not.
     claim = await premature_claim(
-        harness, pipeline, picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-10)
+        harness, pipeline, picked_up=datetime.now(UTC) - timedelta(days=10) + PREMATURE_FOR
     )
     rid, to = claim.rid, claim.to
     await _mails(harness, rid, "was closed")
 
-    await asyncio.sleep(claim.fileable_in())
+    await claim.wait_over(recon)
     await file_again(harness, intake, claim)
     case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
     assert case["payout"] == 90_000  # L3: picked up, never delivered, filed after 10 days
@@ -710,7 +731,18 @@ async def test_filing_again_once_the_return_is_delivered_reopens_the_premature_c
     await _mails(harness, rid, "was closed")
 
     await _scan(harness, intake, rid, "return.delivered", picked_up + timedelta(days=2), 1.2)
-    await asyncio.sleep(2)  # the scan reaches reconciliation before the refiling
+    # The scan reaches reconciliation before the refiling (they travel on different topics).
+    await eventually(
+        lambda: scalar(
+            recon,
+            "SELECT count(*) FROM shipment_events"
+            " WHERE return_id = :r AND event_type = 'DELIVERED_TO_SELLER'",
+            r=rid,
+        ),
+        until=lambda n: n == 1,
+        timeout=60,
+        what=f"the delivery of {rid} recorded by reconciliation",
+    )
     await file_again(harness, intake, claim)
     after = await _case(harness, recon, rid, lambda c: c["version"] > case["version"])
     assert any(
@@ -737,8 +769,7 @@ async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in
     claim = await premature_claim(
         harness,
         pipeline,
-        # Premature for 10 s (E3b reads the filing's time, stamped by intake on receipt).
-        picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-10),
+        picked_up=datetime.now(UTC) - timedelta(days=10) + PREMATURE_FOR,
         seller=seller,
         to=to,
     )
@@ -747,7 +778,7 @@ async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in
     lessons = "SELECT count(*) FROM digest_items WHERE case_id = :c"
     assert await scalar(notifications, lessons, c=case["case_id"]) == 1
 
-    await asyncio.sleep(claim.fileable_in())
+    await claim.wait_over(recon)
     await file_again(harness, intake, claim)
     case = await _case(harness, recon, claim.rid, lambda c: c["state"] == "CLOSED")
     assert case["payout"] == 90_000  # L3
@@ -760,7 +791,10 @@ async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in
         notifications, "SELECT message_id FROM digests WHERE seller_id = :s", s=seller
     )
     assert [d.message_id for d in digests] == [None], digests
-    await asyncio.sleep(2)
+    # The flush queued no message (a digest's message is queued in the flush's transaction),
+    # and only a queued message is ever sent: no sleep can show more than this.
+    digest_messages = "SELECT count(*) FROM messages WHERE seller_id = :s AND template = :t"
+    assert await scalar(notifications, digest_messages, s=seller, t="policy_education") == 0
     for mail in messages_mentioning(harness.mail_dir, case["case_id"]):
         assert "paid faster" not in str(mail["Subject"]), mail["Subject"]
 
@@ -797,7 +831,7 @@ async def test_a_digest_held_for_the_next_day_loses_the_lessons_of_claims_reopen
         pipeline[n] for n in ("intake", "reconciliation", "notifications")
     )
     seller, to = await directory_seller(harness, pipeline, "S-E3BH")
-    picked_up = datetime.now(UTC) - timedelta(days=10, seconds=-40)
+    picked_up = datetime.now(UTC) - timedelta(days=10) + PREMATURE_FOR
     first, second = [
         await premature_claim(harness, pipeline, picked_up=picked_up, seller=seller, to=to)
         for _ in range(2)
@@ -835,7 +869,8 @@ async def test_a_digest_held_for_the_next_day_loses_the_lessons_of_claims_reopen
     assert digest.status == "pending" and digest.later, digest
     assert first_case in digest.body_text and second_case in digest.body_text
 
-    await asyncio.sleep(first.fileable_in())
+    await first.wait_over(recon)
+    await second.wait_over(recon)
     await file_again(harness, intake, first)
     await _case(harness, recon, first.rid, lambda c: c["state"] == "CLOSED")
     await _mails(harness, first.rid, "approved in full")
@@ -856,7 +891,9 @@ async def test_a_digest_held_for_the_next_day_loses_the_lessons_of_claims_reopen
         "UPDATE messages SET next_attempt_at = now() WHERE message_id = :m",
         m=digest.message_id,
     )
-    await asyncio.sleep(3)
+    await dispatcher_caught_up(notifications)
+    [digest] = await rows(notifications, held, s=seller)
+    assert digest.status == "cancelled", digest
     for case_id in (first_case, second_case):
         for mail in messages_mentioning(harness.mail_dir, case_id):
             assert "paid faster" not in str(mail["Subject"]), mail["Subject"]
@@ -900,8 +937,7 @@ async def test_a_withdrawn_digest_gives_its_place_in_the_sellers_day_back(
     claim = await premature_claim(
         harness,
         pipeline,
-        # Premature for 10 s (E3b reads the filing's time, stamped by intake on receipt).
-        picked_up=datetime.now(UTC) - timedelta(days=10, seconds=-10),
+        picked_up=datetime.now(UTC) - timedelta(days=10) + PREMATURE_FOR,
         seller=seller,
         to=to,
     )
@@ -938,7 +974,7 @@ async def test_a_withdrawn_digest_gives_its_place_in_the_sellers_day_back(
         at=f"'{(morning + timedelta(days=1)).isoformat()}'",
     )
 
-    await asyncio.sleep(claim.fileable_in())
+    await claim.wait_over(recon)
     await file_again(harness, intake, claim)
     await _case(harness, recon, claim.rid, lambda c: c["state"] == "CLOSED")
     await _mails(harness, claim.rid, "approved in full")
@@ -1183,11 +1219,6 @@ async def test_a_late_appeal_is_told_kindly_when_the_window_closed(
     assert "will review the appeal" not in text_part(mail)
     after = await _case(harness, recon, rid, lambda c: True)
     assert after["state"] == "CLOSED"  # the decision stands; nothing reopened
-
-
-async def execute(service: Any, sql: str, **params: Any) -> None:
-    async with service.runtime.sessionmaker() as session, session.begin():
-        await session.execute(text(sql), params)
 
 
 async def _feed_as(harness: Harness, intake: Any, rid: str, seller: str, **over: Any) -> None:
@@ -2788,7 +2819,11 @@ async def test_l4_a_not_received_claim_on_an_otp_verified_delivery_is_denied_and
     assert decided["To"] == to
     _in_both(decided, case["case_id"], "OTP", india_time(_at(case["appeal_by"])), 'choose "Appeal"')
     assert inr(150_000) not in str(decided["Subject"]), decided["Subject"]
-    await asyncio.sleep(3)
+    # The settlement (paying nothing) has reached notifications, and left nothing to send.
+    await case_events_handled(
+        harness.env["KAFKA_BOOTSTRAP_SERVERS"], recon, pipeline["notifications"], case["case_id"]
+    )
+    await nothing_due(pipeline["notifications"], rid)
     assert not _about(harness, rid, "is settled")
 
 

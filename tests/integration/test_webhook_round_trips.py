@@ -1,6 +1,6 @@
-"""The round trips a partner webhook costs (docs/cpu.md, "Intake's webhook"): each statement is
-a driver call, an event-loop wake-up and PostgreSQL's own work, so the hot path's count is held
-here, on the real database."""
+"""The round trips a partner webhook costs (docs/cpu-journal.md, "Intake's webhook: …"): each
+statement is a driver call, an event-loop wake-up and PostgreSQL's own work, so the hot path's
+count is held here, on the real database."""
 
 from __future__ import annotations
 

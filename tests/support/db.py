@@ -25,6 +25,12 @@ async def rows(service: RunningService, sql: str, **params: Any) -> list[Any]:
         return list((await session.execute(text(sql), params)).all())
 
 
+async def execute(service: RunningService, sql: str, **params: Any) -> None:
+    """Write to the service's database behind its back, as a test setting the scene does."""
+    async with service.runtime.sessionmaker() as session, session.begin():
+        await session.execute(text(sql), params)
+
+
 @contextmanager
 def statements_sent(service: RunningService) -> Iterator[list[str]]:
     """The SQL texts the service's engine sends while the block runs (its background loops'

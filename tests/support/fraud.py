@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -22,6 +22,10 @@ from shared.events import (
 )
 from tests.conftest import Harness
 from tests.support.factories import uid
+
+if TYPE_CHECKING:
+    from services.fraud.models import Alert
+    from services.fraud.scoring.base import ScoringConfig
 
 
 @contextmanager
@@ -170,21 +174,32 @@ def seller_journey(
     )
 
 
-async def score_events(sessions: async_sessionmaker[Any], events: list[EventPayload]) -> list[Any]:
-    """Score `events` in order through fraud's own scoring, in one transaction (as the consumer
-    commits a batch); their assessments."""
+async def score_events(
+    sessions: async_sessionmaker[Any],
+    events: list[EventPayload],
+    config: ScoringConfig | None = None,
+) -> list[Any]:
+    """Score `events` in order through fraud's own scoring (with `config`, or the default
+    one), in one transaction (as the consumer commits a batch); their
+    assessments."""
     from services.fraud.scoring.service import assess_event
 
     out: list[Any] = []
     async with sessions() as session, session.begin():
         for e in events:
-            out.append(await assess_event(session, payload=e, subject_event_id=uuid.uuid4()))
+            out.append(
+                await assess_event(session, payload=e, subject_event_id=uuid.uuid4(), config=config)
+            )
     return out
 
 
-async def claims_scored(sessions: async_sessionmaker[Any], events: list[EventPayload]) -> list[Any]:
+async def claims_scored(
+    sessions: async_sessionmaker[Any],
+    events: list[EventPayload],
+    config: ScoringConfig | None = None,
+) -> list[Any]:
     """Score `events` as `score_events` does; the assessments of the claims among them."""
-    assessed = await score_events(sessions, events)
+    assessed = await score_events(sessions, events, config)
     return [
         a for e, a in zip(events, assessed, strict=True) if isinstance(e, SellerEscalationFiled)
     ]
@@ -252,4 +267,60 @@ async def claim_abuse_alerts(sessions: async_sessionmaker[Any], seller: str) -> 
         sessions,
         "SELECT evidence FROM alerts WHERE pattern = 'CLAIM_ABUSE' AND entity_id = :s",
         s=seller,
+    )
+
+
+def planted_alert(
+    pattern: str,
+    entity_type: str,
+    entity_id: str,
+    *,
+    raised_at: datetime,
+    event_time: datetime | None = None,
+    evidence: dict[str, Any] | None = None,
+    status: str = "open",
+    closed_at: datetime | None = None,
+    action: str = "hold claims",
+    alert_id: uuid.UUID | None = None,
+    subject_key: str | None = None,
+) -> Alert:
+    """A HIGH alert on `entity_type` `entity_id` as fraud raises one, for a test that starts
+    from an entity already alerted (or once alerted and cleared): raised at `raised_at`, about
+    events up to `event_time` (by default the same), on its own subject unless `subject_key`
+    says (a pair's), its evidence a finding of `pattern` without numbers unless given."""
+    from services.fraud.models import Alert
+
+    return Alert(
+        alert_id=alert_id or uuid.uuid4(),
+        pattern=pattern,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        subject_key=subject_key or f"{entity_type}:{entity_id}",
+        status=status,
+        severity="HIGH",
+        summary=f"{pattern} on {entity_type} {entity_id}",
+        suggested_action=action,
+        evidence={"code": f"{pattern}_TEST", "detail": "", "numbers": {}}
+        if evidence is None
+        else evidence,
+        raised_at=raised_at,
+        event_time=raised_at if event_time is None else event_time,
+        closed_at=closed_at,
+    )
+
+
+def qc_agent_alert(agent: str, *, raised_at: datetime) -> Alert:
+    """`agent` alerted (raised at `raised_at`) for QC passes contradicted at five times its
+    peers' rate."""
+    return planted_alert(
+        "QC_CONTRADICTION_AGENT",
+        "agent",
+        agent,
+        raised_at=raised_at,
+        action="audit the agent's QC",
+        evidence={
+            "code": "AGENT_QC_CONTRADICTION_RATE_HIGH",
+            "detail": "passes contradicted at 5x the peers' rate",
+            "numbers": {"p_value": 1e-6},
+        },
     )

@@ -4,6 +4,7 @@ misbehave on cue, and a notifications instance with its own database and setting
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -18,10 +19,10 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from disputedesk.stack.mailsink import MailDirHandler, list_messages
 from shared.envelope import Envelope as CloudEvent
-from shared.events import EventPayload, topic_for
+from shared.events import CaseEventBase, EventPayload, decode_payload, topic_for
 from shared.keys import PII_PRIVATE_KEYS, PII_PUBLIC_KEY, load_key_list
 from shared.pii import ContactOpener, ContactSealer
-from tests.support.db import scalar
+from tests.support.db import execute, rows, scalar
 from tests.support.services import RunningService
 from tests.support.waiting import eventually
 
@@ -176,4 +177,81 @@ async def nothing_due(
         until=lambda n: n == 0,
         timeout=within_s + 60,
         what=f"no email about {ids} left to send",
+    )
+
+
+async def dispatcher_caught_up(notifications: RunningService) -> None:
+    """Wait until notifications' dispatcher has claimed everything due by now.
+
+    A message queued now, due at once, to a recipient of its own: the dispatcher claims due
+    messages oldest first, so once it has sent this one, any message due before it that it
+    could claim has been claimed too. A test that proves a message due now is never sent (one
+    cancelled, say) waits for this instead of for a guess at the dispatcher's next round."""
+    marker = f"dispatcher-caught-up-{uuid.uuid4().hex}"
+    await execute(
+        notifications,
+        "INSERT INTO messages (message_id, dedup_key, template, audience, essential,"
+        " recipient, subject, body_text, body_html, status, attempts, next_attempt_at)"
+        " VALUES (gen_random_uuid(), :k, 'fraud_alert', 'management', true,"
+        " :to, :subject, :body, :body, 'pending', 0, clock_timestamp())",
+        k=marker,
+        to=f"{marker}@example.com",
+        subject=marker,
+        body=marker,
+    )
+    await eventually(
+        lambda: scalar(notifications, "SELECT status FROM messages WHERE dedup_key = :k", k=marker),
+        until=lambda status: status == "sent",
+        timeout=60,
+        what="the dispatcher to send a message queued after the one under test fell due",
+    )
+
+
+async def case_events_handled(
+    bootstrap: str,
+    reconciliation: RunningService,
+    notifications: RunningService,
+    case_id: str,
+) -> None:
+    """Wait until notifications has handled every event reconciliation has recorded about
+    `case_id` so far, those it drafts nothing for (and so leaves no trace of) included.
+
+    Once reconciliation's outbox has published them all, the case's latest event that
+    notifications acts on goes again under a new id, on their partition (the key is the case's)
+    behind them: notifications records its id in its inbox, and drafts nothing new (one message
+    per case, template and version). Its id in the inbox means every event before it on the
+    partition has been handled. A test that proves an event sent no email waits for this."""
+    from services.notifications.messages.composing import may_compose
+
+    recorded = await eventually(
+        lambda: rows(
+            reconciliation,
+            "SELECT ce_type, topic, key, payload, published_at FROM outbox"
+            " WHERE payload->>'case_id' = :c ORDER BY id",
+            c=case_id,
+        ),
+        until=lambda rs: bool(rs) and all(r.published_at is not None for r in rs),
+        timeout=60,
+        what=f"every event about {case_id} published",
+    )
+    # One partition holds them all, in order: the one the event sent again goes to.
+    assert len({(r.topic, r.key) for r in recorded}) == 1, recorded
+    payloads = [decode_payload(r.ce_type, json.dumps(r.payload).encode()) for r in recorded]
+    acted_on = [p for p in payloads if isinstance(p, CaseEventBase) and may_compose(p)]
+    assert acted_on, f"no event about {case_id} that notifications acts on"
+    again = envelope(acted_on[-1])
+    assert (topic_for(again.payload).name, again.key) == (recorded[0].topic, recorded[0].key)
+    await publish(bootstrap, again)
+    await handled(notifications, again)
+
+
+async def handled(notifications: RunningService, event: CloudEvent) -> None:
+    """Wait until notifications has handled `event` (its id is in the inbox): every event
+    before it on its partition, with the same key, has been handled by then, those it did
+    nothing with included. `event` must be one it acts on (an event it skips leaves no id)."""
+    await eventually(
+        lambda: scalar(notifications, "SELECT count(*) FROM inbox WHERE ce_id = :i", i=event.id),
+        until=lambda n: n == 1,
+        timeout=60,
+        what=f"notifications to handle {event.type} {event.id}",
     )

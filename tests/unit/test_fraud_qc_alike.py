@@ -4,8 +4,8 @@
 The class fixed: a careless agent at 3-4x its peers with 11-13 contradicting buyers in about
 240 passes, among agents whose scatter is no more than chance gives (wide world 5018's agents
 AG-s5018-0304, -0401 and -0501; the first two now found, replayed), stayed below the alert only
-because the spread was held to a + b of 1,000 (docs/fraud-detection.md, "QC agents: how alike
-honest agents are, read from the agents")."""
+because the spread was held to a + b of 1,000 (docs/fraud-detection-journal.md, "QC agents:
+how alike honest agents are, read from the agents")."""
 
 from __future__ import annotations
 

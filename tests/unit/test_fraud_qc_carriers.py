@@ -8,11 +8,9 @@ from __future__ import annotations
 import math
 
 from services.fraud.detectors import qc_contradiction as qc
-from services.fraud.detectors.sequential import sequential_findings
 from services.fraud.detectors.stats import PeerSpread
-from services.fraud.scoring.base import default_config
+from tests.support.fraud_qc_findings import S, h07_carriers, h07_hub_findings
 
-S = default_config().sequential
 TELLING = math.log(1 / S.alpha_medium)
 
 
@@ -21,32 +19,16 @@ def test_two_planted_agents_of_an_honest_hub_carry_it() -> None:
     # hubs alerted for their planted agents"): 8 contradicting buyers in 33 passes against hubs
     # at 2.35 %, its two named agents, both planted, at 3 of 9 and 3 of 10, neither telling
     # against the agents' rate; the other 2 of 14 passes name no agent.
-    spread = PeerSpread(0.0235, 1000.0)
-    carriers = qc.agents_carrying_hub(8, 33, {"AG-0701": (3, 9), "AG-0702": (3, 10)}, spread, S)
-    assert carriers is not None
+    carriers = h07_carriers()
     assert set(carriers.agents) == {"AG-0701", "AG-0702"}
     assert carriers.hub.log_bf >= math.log(1 / S.alpha)
     assert carriers.rest.log_bf < TELLING
 
 
 def test_the_alert_goes_to_the_carriers_and_the_hub_is_held() -> None:
-    spread = PeerSpread(0.0235, 1000.0)
-    _, hub_found = sequential_findings(
-        code="HUB_QC_CONTRADICTION_SEQUENTIAL",
-        what="QC passes later contradicted by claims",
-        pattern="QC_CONTRADICTION_HUB",
-        entity_type="hub",
-        entity_id="H-07",
-        k=8,
-        n=33,
-        spread=spread,
-        s=S,
-        action=qc.ACTION["hub"],
-    )
+    hub_found = h07_hub_findings()
     assert hub_found[0].alert
-    carriers = qc.agents_carrying_hub(8, 33, {"AG-0701": (3, 9), "AG-0702": (3, 10)}, spread, S)
-    assert carriers is not None
-    held, agents = qc.carried_by_agents(hub_found, "H-07", carriers)
+    held, agents = qc.carried_by_agents(hub_found, "H-07", h07_carriers())
     assert not any(f.alert for f in held) and all(f.contribution < 0.8 for f in held)
     assert held[0].numbers["carried_by"] == "AG-0701,AG-0702"
     assert {f.entity_id for f in agents} == {"AG-0701", "AG-0702"}

@@ -7,33 +7,16 @@ from __future__ import annotations
 
 from services.fraud.detectors import qc_contradiction as qc
 from services.fraud.detectors.findings import Finding
-from services.fraud.detectors.sequential import sequential_findings
-from services.fraud.detectors.stats import PeerSpread
 from services.fraud.scoring.base import default_config
-
-S = default_config().sequential
-SPREAD = PeerSpread(0.0235, 1000.0)
-PARTS = {"AG-0701": (3, 9), "AG-0702": (3, 10)}
+from tests.support.fraud_qc_findings import h07_carriers, h07_hub_findings
 
 
-def carriers_of_h07(named_contradictions: int) -> list[Finding]:
-    # Development world 101's H-s101-07 at its alert: 8 contradicting buyers in 33 passes, its
-    # planted agents 3 of 9 and 3 of 10, the other 14 passes naming no agent.
-    _, hub_found = sequential_findings(
-        code="HUB_QC_CONTRADICTION_SEQUENTIAL",
-        what="QC passes later contradicted by claims",
-        pattern="QC_CONTRADICTION_HUB",
-        entity_type="hub",
-        entity_id="H-07",
-        k=8,
-        n=33,
-        spread=SPREAD,
-        s=S,
-        action=qc.ACTION["hub"],
+def carriers_of_h07(named_contradictions: int | None) -> list[Finding]:
+    """H-s101-07's carriers' findings, told that the hub's named passes hold
+    `named_contradictions` (None: scoring kept no count, as with the reach off)."""
+    _, agents = qc.carried_by_agents(
+        h07_hub_findings(), "H-07", h07_carriers(), named_contradictions
     )
-    carriers = qc.agents_carrying_hub(8, 33, PARTS, SPREAD, S)
-    assert carriers is not None
-    _, agents = qc.carried_by_agents(hub_found, "H-07", carriers, named_contradictions)
     return agents
 
 
@@ -104,8 +87,7 @@ def test_an_open_alert_read_at_its_floor_keeps_high_at_a_full_share() -> None:
 def test_a_carrier_found_after_another_counts_the_one_already_alerted() -> None:
     # The two carriers of a hub are often found one at a time: the second's share holds the
     # first's contradictions too (it is under an alert for this hub).
-    carriers = qc.agents_carrying_hub(8, 33, PARTS, SPREAD, S)
-    assert carriers is not None
+    carriers = h07_carriers()
     one = qc.Carriers({"AG-0702": carriers.agents["AG-0702"]}, carriers.hub, carriers.rest)
     assert qc.carriers_share(one, 6) == 0.5
     assert qc.carriers_share(one, 6, alerted_contradictions=3) == 1.0
@@ -114,20 +96,6 @@ def test_a_carrier_found_after_another_counts_the_one_already_alerted() -> None:
 def test_on_by_default_and_off_no_share_is_kept_and_nothing_reaches_the_unnamed_passes() -> None:
     assert default_config().qc_unnamed_carrier_reach is True
     # Off (`FRAUD_QC_UNNAMED_CARRIER_REACH=false`), scoring passes no named contradictions:
-    _, hub_found = sequential_findings(
-        code="HUB_QC_CONTRADICTION_SEQUENTIAL",
-        what="QC passes later contradicted by claims",
-        pattern="QC_CONTRADICTION_HUB",
-        entity_type="hub",
-        entity_id="H-07",
-        k=8,
-        n=33,
-        spread=SPREAD,
-        s=S,
-        action=qc.ACTION["hub"],
-    )
-    carriers = qc.agents_carrying_hub(8, 33, PARTS, SPREAD, S)
-    assert carriers is not None
-    _, agents = qc.carried_by_agents(hub_found, "H-07", carriers)
+    agents = carriers_of_h07(None)
     assert agents and all(qc.CARRIERS_SHARE not in f.numbers for f in agents)
     assert all(qc.unnamed_pass(f, "H-07", f.contribution) is None for f in agents)

@@ -113,3 +113,41 @@ def test_compose_sends_every_service_s_spans_through_a_collector_to_jaeger() -> 
     pipeline = config["service"]["pipelines"]["traces"]
     assert pipeline["receivers"] == ["otlp"]
     assert config["exporters"][pipeline["exporters"][0]]["endpoint"] == "jaeger:4317"
+
+
+def test_a_traceparent_is_read_as_the_w3c_propagator_reads_it() -> None:
+    """`context_from` reads the header itself (the propagator's pattern and checks, without its
+    carrier): the same span context as the propagator for valid and malformed headers alike."""
+    from opentelemetry import trace
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    propagator = TraceContextTextMapPropagator()
+    trace_id, span_id = TRACEPARENT.split("-")[1:3]
+    headers = [
+        TRACEPARENT,
+        f"00-{trace_id}-{span_id}-00",
+        f"  00-{trace_id}-{span_id}-01\t",
+        f"00-{trace_id}-{span_id}-01\n",
+        f"01-{trace_id}-{span_id}-01-future",
+        f"00-{trace_id}-{span_id}-01-future",
+        f"ff-{trace_id}-{span_id}-01",
+        f"00-{'0' * 32}-{span_id}-01",
+        f"00-{trace_id}-{'0' * 16}-01",
+        f"00-{trace_id.upper()}-{span_id}-01",
+        f"00-{trace_id[:-1]}-{span_id}-01",
+        f"00-{trace_id}-{span_id}-1",
+        "00-" + "a" * 600,
+        "not-a-traceparent",
+        "",
+        None,
+    ]
+    for header in headers:
+        expected = None
+        if header:
+            extracted = trace.get_current_span(propagator.extract({"traceparent": header}))
+            if extracted.get_span_context().is_valid:
+                expected = extracted.get_span_context()
+        ctx = tracing.context_from(header)
+        got = None if ctx is None else trace.get_current_span(ctx).get_span_context()
+        assert got == expected, header
+        assert got is None or got.is_remote

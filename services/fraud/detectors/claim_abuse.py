@@ -4,6 +4,7 @@ claims whose weight was intact, claims filed just before the window closes, repe
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from datetime import date
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.sequential import demoted
 from services.fraud.detectors.stats import (
+    OpenTrial,
     PeerSpread,
     RateTest,
     RobustBaseline,
@@ -20,6 +22,7 @@ from services.fraud.detectors.stats import (
     Thresholds,
     contribution_from_p,
     odds_multiple,
+    open_record_log_bf,
     peer_rate,
     rate_test,
     robust_baseline,
@@ -158,6 +161,108 @@ def signs_log_bf(
     return _mixture_log_bf(
         flagged, claims, p0, [max(share, lifted) for share in shares], ordinary_weight
     )
+
+
+# How an abuser may file (`open_windows_log_bf`): (share of its claims filed in the window's
+# last hours, prior weight): with honest delays, or half or nine in ten of its claims as the
+# window closes (the specification's late filer).
+LATE_FILERS: tuple[tuple[float, float], ...] = ((0.0, 0.5), (0.5, 0.25), (0.9, 0.25))
+
+
+@dataclass(frozen=True, slots=True)
+class HonestDelays:
+    """When honest claims come: the market's claims' hours after delivery, sorted
+    (`ClaimInputs.honest_delays`)."""
+
+    hours: tuple[float, ...]
+
+    def by(self, age_h: float) -> float:
+        """The share of honest claims filed within `age_h` hours of their delivery (G0): the
+        part of a trial a delivery that old, not claimed yet, has shown. 1 without claims to
+        read (every delivery a whole trial, as the counts read it)."""
+        if not self.hours:
+            return 1.0
+        return bisect_right(self.hours, age_h) / len(self.hours)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenDelivery:
+    """A delivery of the seller's not claimed yet whose claim window is still open."""
+
+    age_h: float
+    # In the record whose claims' delays are weighed (the claim's category): its late filing
+    # is the alternative's; a delivery of the seller's other categories (a shop's whole
+    # record, `whole_record`) is read at the honest delays on both sides.
+    weighed: bool = True
+
+
+def open_windows_log_bf(
+    k: int,
+    late: int,
+    n: int,
+    opened: Sequence[OpenDelivery],
+    spread: PeerSpread,
+    s: Sequential,
+    delays: HonestDelays,
+    *,
+    late_share: float | None,
+    window_h: float,
+    late_margin_h: float,
+    timed: int | None = None,
+) -> float:
+    """The claim-rate sequential test's log Bayes factor on a seller's record read as it
+    stands: `k` claims (`late` of them in the window's last `late_margin_h` hours) in `n`
+    deliveries, of which `opened` are not claimed yet and still inside the `window_h` claim
+    window.
+
+    Counted whole, a delivery made yesterday is a trial without a claim, though most honest
+    claims on it have not come yet (the market's claims' delays, `delays`), and most of a late
+    filer's never do before the window's last hours. Here each open delivery is the share of
+    a trial an honest claim would have shown by its age (G0) on the honest side, and on the
+    alternative's, at rate q and late share lam, 1 - q ((1 - lam) G0 + lam U) of being still
+    unclaimed (U: the share of the late hours passed). The late claims are weighed in the same
+    likelihood: a claim lies in the late hours with probability `late_share` for an honest
+    seller (its peers' share, at least the signs' floor) and lam + (1 - lam) `late_share` for
+    the alternative, so the late sign is part of the mixture, not added on top (the caller
+    leaves it out of the signs). `late_share` None (a share at which lateness is no sign,
+    `SIGN_CEILING`) leaves only the honest delays' manner. The whole record's deliveries in
+    other categories (`OpenDelivery.weighed` false) are read at G0 on both sides, and only
+    the `timed` claims (default all `k`: the claim's category's) have their delays weighed."""
+    n = max(n, k)
+    # The counters and the facts may disagree by a delivery at a window's edge: no more
+    # open deliveries than unclaimed ones, the youngest kept (the likeliest counted).
+    young = sorted(opened, key=lambda d: d.age_h)[: max(n - k, 0)]
+    manners = LATE_FILERS if late_share is not None else ((0.0, 1.0),)
+    timed = k if timed is None else min(max(timed, 0), k)
+    late = min(max(late, 0), timed)
+    p0 = late_share if late_share is not None else 0.0
+    timing = []
+    for lam, weight in manners:
+        if lam <= 0:
+            timing.append((weight, 0.0))
+        elif lam >= 1:
+            timing.append((weight, -math.inf if timed > late else late * math.log(1 / p0)))
+        else:
+            timing.append(
+                (
+                    weight,
+                    late * math.log(lam / p0 + 1 - lam) + (timed - late) * math.log1p(-lam),
+                )
+            )
+    late_from = window_h - late_margin_h
+    trials = []
+    for d in young:
+        g = delays.by(d.age_h)
+        passed = min(max((d.age_h - late_from) / late_margin_h, 0.0), 1.0) if late_margin_h else 0.0
+        trials.append(
+            OpenTrial(
+                honest=g,
+                alternative=tuple(
+                    (1 - lam) * g + lam * passed if d.weighed else g for lam, _ in manners
+                ),
+            )
+        )
+    return open_record_log_bf(k, n - k - len(young), trials, spread, s, timing)
 
 
 def high_value_odds(

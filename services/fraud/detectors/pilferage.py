@@ -164,9 +164,10 @@ def _less_excluded_and_bad_day(
 
 def onsets(since: date, until: date, step_days: int) -> list[date]:
     """The candidate onsets of a practice in the window from `since` to `until`: the days after
-    `since` on a calendar grid `step_days` apart (counted from 1970-01-01, so every entity and
-    every scan shares them). Fixed days, not "the last week": a record from a fixed day on is a
-    martingale under the honest population, a sliding one is not (`stats.onset_sequential_test`).
+    `since` on a calendar grid `step_days` apart (counted from `date.toordinal`'s day 1, 0001-01-01,
+    so every entity and every scan shares them; with a step of 7 they fall on Sundays). Fixed
+    days, not "the last week": a record from a fixed day on is a martingale under the honest
+    population, a sliding one is not (`stats.onset_sequential_test`).
     The window's first day is the whole-window test's."""
     step = max(step_days, 1)
     first = since + timedelta(days=1)

@@ -39,7 +39,7 @@ PRIOR_RATE = 0.03
 # too few, and keep the shared bound. Simulated on honest agents drawn alike and drawn
 # differing (a + b 300 to unbounded), the share ever alerted stays within the stated rate at
 # 0.5, 0.75 and 0.9 alike; 0.75 reads the spread narrower than the truth at most a quarter of
-# the time (docs/fraud-detection.md, "QC agents: how alike honest agents are, read from the
+# the time (docs/fraud-detection-journal.md, "QC agents: how alike honest agents are, read from the
 # agents").
 AGENT_ALIKE_LEVEL = 0.75
 ACTION = {
@@ -156,7 +156,7 @@ def named_elsewhere(
     (a QC agent's own victims) stays in, so a careless agent cannot hide behind the buyers its
     passes wronged. The rule is the same for every QC entity, the one weighed and its peers,
     so the honest population is counted as the entity is (see "QC contradictions: where the
-    evidence is lost" in docs/fraud-detection.md for the false-alarm argument)."""
+    evidence is lost" in docs/fraud-detection-journal.md for the false-alarm argument)."""
     wanted = set(alerted)
     return Counter(
         entity
@@ -177,7 +177,7 @@ def held_without_named_agents(
     to the alert is not. A hub whose agents are unknown cannot be held to that, so the one
     condition it can meet is made as hard as the two are together: simulated on honest hubs
     of two agents, both rules alert about as rarely, and on hubs whose every agent runs at
-    2.5-4x their recall is about the same (`bench.qc_hub_sim`; docs/fraud-detection.md, "QC
+    2.5-4x their recall is about the same (`bench.qc_hub_sim`; docs/fraud-detection-journal.md, "QC
     contradictions: a hub without named agents"). It only adds a condition to an alert that
     meets its own level, so the stated false-alarm rate (now `alpha`) bounds it."""
     if test.log_bf >= math.log(1 / alpha):

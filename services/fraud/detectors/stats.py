@@ -922,6 +922,59 @@ def sequential_test(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class OpenTrial:
+    """A trial whose event may still come (a delivery whose claim window is open), as each
+    side of `open_record_log_bf` weighs it: the probability that an event would have come by
+    now, given that it comes at all, under the honest population (`honest`) and under each
+    of the alternative's manners (`alternative`, one per manner, in `open_record_log_bf`'s
+    order)."""
+
+    honest: float
+    alternative: tuple[float, ...]
+
+
+def open_record_log_bf(
+    k: int,
+    closed: int,
+    open_trials: Sequence[OpenTrial],
+    spread: PeerSpread,
+    s: Sequential,
+    manners: Sequence[tuple[float, float]],
+) -> float:
+    """`sequential_test`'s log Bayes factor on a record whose last trials may still have
+    their event to come: `k` events, `closed` trials without one that can no longer have it,
+    and `open_trials` without one so far.
+
+    The alternative is `sequential_test`'s mixture of rates, each crossed with `manners`:
+    (log prior weight, log likelihood ratio of the events' own timing against the honest
+    timing), the manners' weights summing to 1 (an entity at the alternative's rate whose
+    events come when honest ones do, or later). An open trial weighs 1 - q F(age) on the
+    alternative at rate q, F the manner's probability of an event having come by now. The
+    honest side reads an open trial as `honest` of a trial (beta-binomial on fractional
+    trials: (1 - p)^G is at least 1 - p G, so the honest side is given at least its due and
+    the factor errs low). Without open trials and with one manner of weight 1 and ratio 1
+    this is `sequential_test`'s factor."""
+    p = min(max(spread.rate, 1e-6), 0.5)
+    a, b = p * spread.concentration, (1 - p) * spread.concentration
+    closed = max(closed, 0)
+    exposure = sum(min(max(t.honest, 0.0), 1.0) for t in open_trials)
+    null = _log_beta(k + a, closed + exposure + b) - _log_beta(a, b)
+    terms = []
+    for ratio, log_weight in _alternatives(s):
+        q = alternative_rate(p, ratio)
+        base = log_weight + k * math.log(q) + closed * math.log1p(-q)
+        for m, (manner_weight, timing) in enumerate(manners):
+            if manner_weight <= 0:
+                continue
+            ll = base + math.log(manner_weight) + timing
+            for t in open_trials:
+                ll += math.log1p(-q * min(max(t.alternative[m], 0.0), 1.0))
+            terms.append(ll)
+    top = max(terms)
+    return top + math.log(sum(math.exp(t - top) for t in terms)) - null
+
+
 def sequential_log_bf(k: int, n: int, spread: PeerSpread, s: Sequential) -> float:
     """`sequential_test(k, n, spread, s).log_bf`, without the test's record."""
     return _HonestPopulation.of(spread, s).log_bf(k, n)

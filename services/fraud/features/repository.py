@@ -108,6 +108,102 @@ async def latest_claim_naming(session: AsyncSession, buyer_id: str) -> datetime 
     return max([*pending, *([stored] if stored is not None else [])], default=None)
 
 
+async def prefetch_deliveries(session: AsyncSession, sellers: Mapping[str, datetime]) -> None:
+    """Read, in one statement, the returns delivered to each of a deferred batch's claims'
+    sellers since the time given for it (a claim window back from its earliest claim), kept
+    for `deliveries_since`. Outside a deferred batch nothing is kept."""
+    pending = _pending(session)
+    if pending is None or not sellers:
+        return
+    wanted = {
+        s: at
+        for s, at in sellers.items()
+        if s not in pending.kept_deliveries or pending.kept_deliveries[s][0] > at
+    }
+    if not wanted:
+        return
+    kept: dict[str, list[ReturnFacts]] = {s: [] for s in wanted}
+    for f in await session.scalars(
+        select(ReturnFacts).where(
+            ReturnFacts.seller_id == any_(bindparam("sellers", type_=ARRAY(String))),
+            ReturnFacts.terminal == ShipmentEventType.DELIVERED_TO_SELLER.value,
+            ReturnFacts.terminal_at >= min(wanted.values()),
+        ),
+        {"sellers": sorted(wanted)},
+    ):
+        if f.seller_id in kept:
+            kept[f.seller_id].append(f)
+    for s, at in wanted.items():
+        pending.kept_deliveries[s] = (at, kept[s])
+
+
+async def deliveries_since(
+    session: AsyncSession, seller_id: str, since: datetime
+) -> list[ReturnFacts]:
+    """The seller's returns delivered to it since `since` (a claim window's length back: a
+    few days of one seller's deliveries), this transaction's facts (kept in the session, not
+    flushed) among them, as `returns_touched` reads them. In a deferred batch whose claims'
+    sellers were read up front (`prefetch_deliveries`), from that read: the stored rows are
+    the session's own objects, so what the batch changed in them is seen."""
+    delivered = ShipmentEventType.DELIVERED_TO_SELLER.value
+    pending = _pending(session)
+    kept = pending.kept_deliveries.get(seller_id) if pending is not None else None
+    if kept is not None and kept[0] <= since:
+        stored = kept[1]
+    else:
+        stored = list(
+            await session.scalars(
+                select(ReturnFacts).where(
+                    ReturnFacts.seller_id == seller_id,
+                    ReturnFacts.terminal == delivered,
+                    ReturnFacts.terminal_at >= since,
+                )
+            )
+        )
+    found = {
+        f.return_id: f
+        for f in stored
+        if f.terminal == delivered and f.terminal_at is not None and f.terminal_at >= since
+    }
+    for f in unit_of(session).get(_KnownFacts).facts.values():
+        if (
+            f.seller_id == seller_id
+            and f.terminal == delivered
+            and f.terminal_at is not None
+            and f.terminal_at >= since
+        ):
+            found.setdefault(f.return_id, f)
+    return list(found.values())
+
+
+async def claim_delays(
+    session: AsyncSession, since: datetime, until: datetime, *, leave_out: Sequence[str]
+) -> list[float]:
+    """The hours after delivery of every claim filed from `since` to `until` on a return
+    delivered to its seller, but those of the sellers in `leave_out`: when the market's
+    claims come. One statement over the window's claims; rows not written yet are left out
+    (a batch's few among thousands)."""
+    delivered = ShipmentEventType.DELIVERED_TO_SELLER.value
+    where = [
+        ReturnFacts.terminal == delivered,
+        ReturnFacts.claimed_at >= since,
+        ReturnFacts.claimed_at <= until,
+        ReturnFacts.claimed_at >= ReturnFacts.terminal_at,
+    ]
+    if leave_out:
+        where.append(
+            or_(
+                ReturnFacts.seller_id.is_(None),
+                ~(ReturnFacts.seller_id == any_(bindparam("leave_out", type_=ARRAY(String)))),
+            )
+        )
+    rows = await session.execute(
+        select(ReturnFacts.terminal_at, ReturnFacts.claimed_at).where(*where),
+        {"leave_out": list(leave_out)} if leave_out else {},
+    )
+    return [(c - d).total_seconds() / 3600 for d, c in rows if d is not None and c is not None]
+
+
 async def counted_claim_after(session: AsyncSession, seller_id: str, at: datetime) -> bool:
     """Whether a claim of the seller's filed after `at` counts in its rates (its return
     delivered to it, `service.count_claim_scans`), this transaction's facts (kept in the
@@ -126,6 +222,35 @@ async def counted_claim_after(session: AsyncSession, seller_id: str, at: datetim
         and f.terminal == ShipmentEventType.DELIVERED_TO_SELLER.value
         for f in candidates.values()
     )
+
+
+async def latest_counted_claim(session: AsyncSession, seller_id: str) -> ReturnFacts | None:
+    """The seller's latest claim by filing time that counts in its rates (its return delivered
+    to it, `service.count_claim_scans`), this transaction's facts among them; None when none
+    counts yet. A claim whose delivery is still unknown counts for nothing, so the seller's
+    record as its rates hold it ends at this one."""
+    delivered = ShipmentEventType.DELIVERED_TO_SELLER.value
+    stored = await session.scalar(
+        select(ReturnFacts)
+        .where(
+            ReturnFacts.seller_id == seller_id,
+            ReturnFacts.claimed_at.is_not(None),
+            ReturnFacts.terminal == delivered,
+        )
+        .order_by(ReturnFacts.claimed_at.desc())
+        .limit(1)
+    )
+    # The session's own facts may be newer than the row read (a delivery counted in this
+    # batch, not flushed): they are judged as the session holds them.
+    candidates = [
+        f
+        for f in [*unit_of(session).get(_KnownFacts).facts.values(), stored]
+        if f is not None
+        and f.seller_id == seller_id
+        and f.claimed_at is not None
+        and f.terminal == delivered
+    ]
+    return max(candidates, key=lambda f: f.claimed_at or datetime.min, default=None)
 
 
 async def returns_touched(
@@ -267,6 +392,9 @@ class _Pending:
         self.kept_repeats: dict[tuple[str, str, str], dict[str, int]] = {}
         # Each right's lefts with a metric (`distinct_lefts`), by (kind, right, metric).
         self.kept_lefts: dict[tuple[str, str, str], dict[str, int]] = {}
+        # The batch's claims' sellers' deliveries read up front (`prefetch_deliveries`): each
+        # seller's returns delivered since the time kept with them.
+        self.kept_deliveries: dict[str, tuple[datetime, list[ReturnFacts]]] = {}
 
     def add(self, increments: Mapping[CountKey, int]) -> None:
         for key, n in increments.items():

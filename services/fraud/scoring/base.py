@@ -50,6 +50,8 @@ class ScoringConfig:
     seller_sign_floor: float = 0.05
     # The recent weeks a seller's claim-rate flag is read against (see settings).
     seller_recent_days: int = 14
+    # Whether a seller's open claim windows are read as part-trials (see settings).
+    seller_open_windows: bool = False
     # The Bayes factor a seller's claim-rate sequential test alerts at is 1/this (see settings).
     seller_seq_alpha: float = 1e-2
     # The Bayes factor at which a seller's claim-rate evidence makes its claims HIGH is
@@ -110,6 +112,7 @@ class ScoringConfig:
             seller_min_expected_claims=s.seller_min_expected_claims,
             seller_sign_floor=s.seller_sign_floor,
             seller_recent_days=s.seller_recent_days,
+            seller_open_windows=s.seller_open_windows,
             seller_seq_alpha=s.seller_seq_alpha,
             seller_claim_high_alpha=s.seller_claim_high_alpha,
             seller_claim_lift_alpha=s.seller_claim_lift_alpha,
@@ -363,15 +366,22 @@ class AssessorBase:
         min_trials: float = 0.0,
         extra_log_bf: float = 0.0,
         s: Sequential | None = None,
+        as_it_stands: Callable[[PeerSpread], float] | None = None,
     ) -> list[Finding]:
         """Run one entity's sequential test against its peers' robust rate (at least
         `floor_rate`) and their honest spread; keep the test for the clearing rule. No alert
         before the entity has `min_trials` trials (`sequential_findings`). `s` replaces the
-        configured test (a seller's claim rate alerts at its own level)."""
+        configured test (a seller's claim rate alerts at its own level). `as_it_stands`, given
+        the honest population read, is the log Bayes factor of the record read with the trials
+        whose event may still come (`claim_abuse.open_windows_log_bf`), which replaces the
+        counts' own."""
         s = s or self.config.sequential
         baseline = _peer_spread(self.config, peers, spread, prior_rate)
         rate = max(baseline.rate, floor_rate)
         concentration = baseline.concentration
+        if as_it_stands is not None:
+            honest = PeerSpread(rate, concentration)
+            extra_log_bf += as_it_stands(honest) - sequential_test(k, n, honest, s).log_bf
         test, found = sequential_findings(
             code=code,
             what=what,

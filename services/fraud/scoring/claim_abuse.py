@@ -4,10 +4,12 @@ shared identities' (`detectors.collusion`) counts, then the QC and evidence read
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
+from typing import Any
 
 from services.fraud.alerts.repository import alerted
 from services.fraud.detectors import (
@@ -124,6 +126,38 @@ def recent_read(facts: ReturnFacts, config: ScoringConfig) -> list[features.Enti
     seller in its category."""
     own_key = category_seller(facts.category, facts.seller_id)
     return [("category_seller", own_key)] if own_key and config.seller_recent_days else []
+
+
+@dataclass(frozen=True, slots=True)
+class OpenWindows:
+    """What a seller's record reads of its claim windows still open (`ClaimInputs.open_windows`):
+    when the market's claims come, and the seller's deliveries not claimed yet inside their
+    window, as the record tested weighs them."""
+
+    delays: claim_abuse.HonestDelays
+    deliveries: tuple[claim_abuse.OpenDelivery, ...]
+
+
+# The market's claims' delays are read again once the event time has moved this far from the
+# read kept (`ClaimInputs.honest_delays`): they change with the market's mix, over weeks.
+DELAYS_MAX_DRIFT = timedelta(hours=24)
+# One read kept per database engine (weakly held, as `baselines.peer_baselines`' are): (event
+# time read at, the delays).
+_DELAYS: weakref.WeakKeyDictionary[Any, tuple[datetime, claim_abuse.HonestDelays]] = (
+    weakref.WeakKeyDictionary()
+)
+# At most this many of the market's delays are kept, evenly over their order: the CDF to a
+# tenth of a percent.
+DELAYS_KEPT = 1000
+
+
+def kept_delays(hours: list[float]) -> claim_abuse.HonestDelays:
+    """The market's claims' delays, sorted and thinned to `DELAYS_KEPT` quantiles."""
+    ordered = sorted(hours)
+    if len(ordered) > DELAYS_KEPT:
+        step = len(ordered) / DELAYS_KEPT
+        ordered = [ordered[int(i * step)] for i in range(DELAYS_KEPT)]
+    return claim_abuse.HonestDelays(tuple(ordered))
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,6 +597,8 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             across=across,
         )
         found = record(own, mine)
+        counted: tuple[Mapping[str, int], Mapping[str, int] | None] = (own, mine)
+        explained_claims = 0
         whole = self.sequential.get((claim_abuse.PATTERN, "seller", seller))
         if whole is not None and whole.log_bf > 0:
             # A record that leans towards abuse is read again without the returns other
@@ -603,11 +639,26 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                         concentration=across.concentration,
                     ),
                 )
-                found = record(
+                counted = (
                     claim_abuse.unexplained(own, less),
                     None if mine is None else claim_abuse.unexplained(mine, less),
-                    explained=less.get("claims", 0),
                 )
+                explained_claims = less.get("claims", 0)
+                found = record(*counted, explained=explained_claims)
+        opened: OpenWindows | None = None
+        if cfg.seller_open_windows and peers is not None and mine is not None and facts.category:
+            whole = self.sequential.get((claim_abuse.PATTERN, "seller", seller))
+            if whole is not None and whole.log_bf > 0:
+                # Read as it stands: the deliveries whose claims may not have come yet weigh
+                # what the market's claims by their age would have shown. Only a record that
+                # leans to abuse is read again (an ordinary seller's claim costs no query):
+                # that only ever takes alerts away, so the stated rate holds.
+                opened = await self.open_windows(
+                    seller,
+                    facts.category,
+                    [c for c, _ in across.categories] if across is not None else [facts.category],
+                )
+                found = record(*counted, explained=explained_claims, open_windows=opened)
         if peers is not None and own_key:
             # The recent weeks read the categories the test weighed, each at its rate.
             rates = (
@@ -616,9 +667,51 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 else {category_seller(c, seller) or own_key: r for c, r in across.categories}
             )
             found = await self.recent_weeks(
-                rates, ("seller", seller), found, mix=across.rate if across else 0.0
+                rates,
+                ("seller", seller),
+                found,
+                mix=across.rate if across else 0.0,
+                opened=opened,
             )
         return found, peers
+
+    async def honest_delays(self) -> claim_abuse.HonestDelays:
+        """When the market's honest claims come: the hours after delivery of the claims filed
+        over the long window, but those of sellers under a claim-abuse alert (a late filer's
+        delays would make lateness ordinary). One read of the window's claims, kept for the
+        database engine until the event time has moved `DELAYS_MAX_DRIFT` (by event time, as
+        the peers' baselines are: how fast events are scored does not change what they read)."""
+        bind = self.session.bind
+        engine = getattr(bind, "sync_engine", bind)
+        kept = _DELAYS.get(engine) if engine is not None else None
+        if kept is not None and abs(self.at - kept[0]) <= DELAYS_MAX_DRIFT:
+            return kept[1]
+        abusers = sorted(await alerted(self.session, "seller", (claim_abuse.PATTERN,)))
+        hours = await features.claim_delays(
+            self.session, self.at - self.config.long_window, self.at, leave_out=abusers
+        )
+        delays = kept_delays(hours)
+        if engine is not None:
+            _DELAYS[engine] = (self.at, delays)
+        return delays
+
+    async def open_windows(self, seller: str, category: str, categories: list[str]) -> OpenWindows:
+        """The seller's deliveries in `categories` not claimed yet whose claim window is still
+        open at the event's time, with their ages (those in `category`, the claim's, have
+        their late filing weighed: `claim_abuse.OpenDelivery.weighed`), and the market's
+        claims' delays they are read at."""
+        window = timedelta(hours=self.config.claim_window_h)
+        wanted = set(categories)
+        deliveries = []
+        for f in await features.deliveries_since(self.session, seller, self.at - window):
+            if f.terminal_at is None or f.category not in wanted:
+                continue
+            if f.claimed_at is not None and f.claimed_at <= self.at:
+                continue
+            age = (self.at - f.terminal_at).total_seconds() / 3600
+            if 0 <= age < self.config.claim_window_h:
+                deliveries.append(claim_abuse.OpenDelivery(age, weighed=f.category == category))
+        return OpenWindows(await self.honest_delays(), tuple(deliveries))
 
     def seller_record(
         self,
@@ -632,6 +725,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         min_delivered: float,
         explained: int = 0,
         across: claim_abuse.WholeRecord | None = None,
+        open_windows: OpenWindows | None = None,
     ) -> list[Finding]:
         """The seller's claim-abuse findings from its counts (`own`: the seller's, `mine`: the
         seller's in its category), against its category's peers (`peers`, robust baseline per
@@ -639,7 +733,10 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         of the counts as other parties' fraud (`claim_abuse.explained_by`), named in the
         findings' numbers. `across`: the seller's record in all its categories against the
         honest rate of its mix (`claim_abuse.whole_record`), which the claim-rate sequential
-        test weighs instead of the one category's where the honest sellers' spread is known."""
+        test weighs instead of the one category's where the honest sellers' spread is known.
+        `open_windows`: the record is read as it stands, its open claim windows part-trials and
+        its late claims in the same likelihood (`claim_abuse.open_windows_log_bf`), the late
+        sign no longer added on its own."""
         cfg, t = self.config, self.t
         found = claim_abuse.seller_findings(
             seller,
@@ -656,6 +753,8 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             # high-value claims against its own high-value deliveries.
             signs = 0.0
             for num, _ in claim_abuse.SIGNS:
+                if open_windows is not None and num == "claims_late":
+                    continue  # weighed with the open windows, below
                 flagged, of = peers.get(num, (0, 0))
                 signs += claim_abuse.signs_log_bf(
                     mine.get(num, 0),
@@ -698,6 +797,23 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     if len(across.categories) > 1
                     else f"claim rate in category {across.categories[0][0]}"
                 )
+            as_it_stands = None
+            if open_windows is not None:
+                flagged, of = peers.get("claims_late", (0, 0))
+                late_share = max(flagged / of if of else 0.0, cfg.seller_sign_floor)
+                as_it_stands = partial(
+                    claim_abuse.open_windows_log_bf,
+                    k,
+                    mine.get("claims_late", 0),
+                    n,
+                    open_windows.deliveries,
+                    s=cfg.seller_sequential,
+                    delays=open_windows.delays,
+                    late_share=late_share if late_share < claim_abuse.SIGN_CEILING else None,
+                    window_h=cfg.claim_window_h,
+                    late_margin_h=cfg.late_margin_h,
+                    timed=mine.get("claims", 0),
+                )
             found += self.sequential_test(
                 code="SELLER_CLAIM_RATE_SEQUENTIAL",
                 what=what,
@@ -712,7 +828,16 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 min_trials=min_trials,
                 extra_log_bf=signs,
                 s=cfg.seller_sequential,
+                as_it_stands=as_it_stands,
             )
+            if open_windows is not None:
+                opened = {"open_deliveries": len(open_windows.deliveries)}
+                found = [
+                    replace(f, numbers=f.numbers | opened)
+                    if f.code == "SELLER_CLAIM_RATE_SEQUENTIAL"
+                    else f
+                    for f in found
+                ]
             found = stronger_of(found, "SELLER_CLAIM_RATE_HIGH", "SELLER_CLAIM_RATE_SEQUENTIAL")
         if explained:
             found = [
@@ -781,13 +906,16 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         found: list[Finding],
         *,
         mix: float = 0.0,
+        opened: OpenWindows | None = None,
     ) -> list[Finding]:
         """The seller's claim-rate findings read against its recent weeks
         (`claim_abuse.after_spell`): a spell that is over stands the flag down. Read only when
         the whole record leans towards abuse (otherwise there is nothing to stand down), so an
         ordinary seller's claim costs no query. `rates`: the `category_seller` keys the test
         weighed, each with its category's honest rate, and `mix` the rate of the whole record's
-        mix of them (0: one category, read at the test's rate)."""
+        mix of them (0: one category, read at the test's rate). `opened`: the seller's open
+        claim windows, which the recent weeks (where they all lie) read as the whole record
+        did, at the honest delays (the recent counts hold no late claims to weigh)."""
         days = self.config.seller_recent_days
         key = (claim_abuse.PATTERN, *entity)
         whole = self.sequential.get(key)
@@ -820,6 +948,23 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             PeerSpread(rate, whole.concentration),
             self.config.sequential,
         )
+        if opened is not None:
+            cfg = self.config
+            test = replace(
+                test,
+                log_bf=claim_abuse.open_windows_log_bf(
+                    test.k,
+                    0,
+                    test.n,
+                    opened.deliveries,
+                    PeerSpread(rate, whole.concentration),
+                    cfg.sequential,
+                    opened.delays,
+                    late_share=None,
+                    window_h=cfg.claim_window_h,
+                    late_margin_h=cfg.late_margin_h,
+                ),
+            )
         found, over = claim_abuse.after_spell(found, test, self.config.sequential)
         if over:
             # The clearing rule (`service.clear_alerts`) reads the evidence that proves the

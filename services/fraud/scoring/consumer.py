@@ -46,7 +46,7 @@ escalation goes ahead, also behind a backlog and among late scans (a partner's b
 entry for a return initiated days ago); behind a backlog of days of event time (a replay, a
 marketplace's history sent in minutes, a long outage), on any replica, an escalation waits for
 the events before it, in offset order, until the consumer has counted to within `overtake` of
-it. Measured on a drawn world sent through intake: docs/fraud-detection.md, "Through the
+it. Measured on a drawn world sent through intake: docs/fraud-detection-journal.md, "Through the
 pipeline".
 
 Exactly once and in order per key as before: a key's events are all in one partition, a

@@ -317,7 +317,15 @@ async def prefetch_claims(
     contradicted: list[tuple[str, str, str]] = []
     pairs: list[tuple[str, str, str]] = []
     buyers: set[str] = set()
+    # Each claim's seller's deliveries of a claim window back from its earliest claim, read
+    # with the open claim windows on (`ClaimInputs.open_windows`).
+    delivered_since: dict[str, datetime] = {}
     for facts, at, claim_type in _claims(payloads, known):
+        if cfg.seller_open_windows and facts.seller_id:
+            opened = at - timedelta(hours=cfg.claim_window_h)
+            delivered_since[facts.seller_id] = min(
+                opened, delivered_since.get(facts.seller_id, opened)
+            )
         since, until = (at - cfg.long_window).date(), at.date()
         windows += [(e, since, until) for e in claim_windows(facts)]
         qc = qc_read(facts, claim_type)
@@ -344,6 +352,9 @@ async def prefetch_claims(
     await features.prefetch_pairs_and_lefts(
         session, pairs, kind="seller_buyer", right_ids=buyers, metric="named"
     )
+    # A leaning seller's record reads its open claim windows: the batch's claims' sellers'
+    # last week of deliveries, in one statement (only with the setting on).
+    await features.prefetch_deliveries(session, delivered_since)
     if contradicted:
         # The QC-contradicting claims' step reads the stored contradicting pairs, and each
         # pair its claim contradicts anew: all of them here, in one statement.
@@ -848,7 +859,90 @@ async def reassess_claim(
     a.scored = due
     if a.scored:
         await raise_alerts(session, a, latest.subject_event_id)
+    await raise_at_latest_claims(
+        session, scan, facts, cfg, before=before, standing=standing, subject=latest
+    )
     return revised is not None
+
+
+async def raise_at_latest_claims(
+    session: AsyncSession,
+    scan: ReturnShipmentEvent,
+    facts: ReturnFacts,
+    cfg: ScoringConfig,
+    *,
+    before: ScansRead,
+    standing: set[tuple[str, str, str]],
+    subject: assessments.ClaimAssessment,
+) -> None:
+    """The claim's seller read as of its latest counted claim when a late scan moved what the
+    seller's rates count of this claim and the seller's record goes on after it.
+
+    The claim's own re-run reads the seller as of the claim's time, and may raise only when
+    nothing of the seller's record lies after it (`record_ends_at_claim`). Otherwise the
+    seller's later claims were each tested without this claim's counts (a claim counts for its
+    seller once its delivery is known, `count_claim_scans`), and the evidence the scan
+    completes stood at the seller's latest counted claim, not at this one: read there, with
+    every scan in hand, as that claim would have read it, its alert is raised there (stamped at
+    its time, `as_of`) instead of waiting for the seller's next claim, days on, as late
+    refusals read a buyer as of its latest claim (`returns_abuse.buyer_at_qc_failure`). To
+    raise only: the reading is looked back, so it clears nothing, and an alert of the pattern
+    closed at or after that claim's time (cleared by fraud since, or by a person) keeps it from
+    raising again.
+
+    Not the named buyer: a late scan never adds to a buyer's wrong/used evidence. The buyer's
+    named claims count on the claim itself, whatever its scans (`count_claim_scans`); a scan
+    adds a delivered return (a trial, and never fewer trials than named claims are read,
+    `stats.rate_test`) or takes a named claim away (a parcel that came to harm), so the buyer's
+    latest claim already read at least the evidence the scan leaves."""
+    after = ScansRead.of(facts)
+    seller = facts.seller_id
+    assert facts.claimed_at is not None
+    # The seller's rates count the claim once delivered, with its weight's verdict.
+    moved = before.seller_claim != after.seller_claim or (
+        after.seller_claim and before.drop != after.drop
+    )
+    if not seller or not moved or (claim_abuse.PATTERN, "seller", seller) in standing:
+        return
+    later = await features.latest_counted_claim(session, seller)
+    if later is None or later.claimed_at is None or later.claimed_at <= facts.claimed_at:
+        return
+    ahead = Assessor(session, scan, cfg)
+    with ahead.as_of(later.claimed_at):
+        await ahead.reexamine_seller(later)
+    found = [
+        f
+        for f in ahead.evaluated.get(("seller", seller), [])
+        if f.alert and f.pattern == claim_abuse.PATTERN
+    ]
+    await raise_ahead(session, ahead, found, later.escalation_id, subject)
+
+
+async def raise_ahead(
+    session: AsyncSession,
+    ahead: Assessor,
+    found: list[Finding],
+    escalation_id: str | None,
+    subject: assessments.ClaimAssessment,
+) -> None:
+    """Raise the alerts `found` on a party read as of its latest claim (`ahead.at` is back at
+    the scan's time; `ahead.alert_at` holds that claim's), unless an alert of the pattern on
+    the party was closed at or after that time. The alert names that claim's assessment as
+    its subject where it has one, else the re-assessed claim's."""
+    due = [
+        f
+        for f in found
+        if not await alerts_repo.closed_since(
+            session, f.pattern, f.entity_type, f.entity_id, ahead.alert_at
+        )
+    ]
+    if not due:
+        return
+    named = (
+        await assessments.latest_of_claim(session, escalation_id) if escalation_id else None
+    ) or subject
+    ahead.scored = [Scored(f, f.contribution, True) for f in due]
+    await raise_alerts(session, ahead, named.subject_event_id)
 
 
 async def record_ends_at_claim(session: AsyncSession, facts: ReturnFacts, f: Finding) -> bool:

@@ -39,7 +39,8 @@ class OwnedScanStatements:
 
     Each lane has one statement in flight. A small request never waits behind a large one: a
     500-scan batch's statement takes many times a single scan's, and with one lane every
-    webhook arriving meanwhile waited for all of it (docs/cpu.md, "webhooks behind a batch").
+    webhook arriving meanwhile waited for all of it (docs/cpu-journal.md, "Webhooks behind a
+    batch").
     The small requests keep sharing their statements as before; the large ones share theirs.
     """
 

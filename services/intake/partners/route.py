@@ -4,8 +4,8 @@ A partner webhook is the request intake serves most, and FastAPI's generic handl
 for it that the route does not need: it solved the route's dependencies (a pass over every
 kind of parameter, the `Request` found by its annotation, a context for error messages, an
 exit stack), then validated the model the endpoint had just built before serialising it. That
-was about 30 µs of a webhook's in-process 80 µs outside the endpoint (`docs/cpu.md`, "Intake's
-webhook: a handler of its own").
+was about 30 µs of a webhook's in-process 80 µs outside the endpoint (`docs/cpu-journal.md`,
+"Intake's webhook: a handler of its own").
 
 The route takes no body parameter, no query, header or cookie parameter and no dependency:
 its endpoint reads the partner's bytes itself (`request.body()`) and authenticates by the
