@@ -86,3 +86,6 @@ async def test_an_agent_carrying_its_hubs_recent_pilferage_is_held_as_the_hubs(
     assert ("PILFERAGE_AGENT", "AG-0-0") not in alerts
     # Nor is any honest agent of the honest hubs alerted.
     assert not {e for p, e in alerts if p == "PILFERAGE_AGENT"}
+    # The excess is the hub's, and the hub carries the alert: it is not held as its busy
+    # agent's while that agent is held as its.
+    assert {e for p, e in alerts if p == "PILFERAGE_HUB"} == {"H-0"}
