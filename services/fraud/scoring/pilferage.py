@@ -554,7 +554,7 @@ class PilferageInputs(AssessorBase):
 
         One question for both sides of a hub and its agent: an agent's alert asks it on its
         finding's span, a hub's one-agent rule on the hub's, of the agent it would be held as
-        (`one_agent_or_hub`)."""
+        (`held_by_one_agent`)."""
         mates_of = [
             (h, a)
             for h, agents in at_hub.items()
