@@ -17,6 +17,7 @@ from services.fraud.detectors.pilferage import (
     counted_from_each,
     histories_before,
     looks_per_window,
+    onset_of,
     onsets,
 )
 from services.fraud.detectors.stats import (
@@ -172,6 +173,31 @@ def test_a_pilfering_agent_at_an_honest_hub_is_its_own() -> None:
     assert carried_by_hub(DayCount(200, 14), DayCount(300, 6), 0.02, T) is None
     # Mates running high, but the agent far above them: its own.
     assert carried_by_hub(DayCount(200, 30), DayCount(300, 15), 0.02, T) is None
+
+
+def test_the_luckiest_of_a_hubs_agents_stands_out_only_past_their_number() -> None:
+    # Wide world 5003, day 48: an honest agent at a pilfering hub of four agents holds 16 of
+    # the 95 incidents on 82 of the 947 parcels (p = 0.005 that one agent's share runs so
+    # high). One of four shares runs so high about four times as often: the hub's excess.
+    agent, mates = DayCount(82, 16), DayCount(865, 79)
+    assert carried_by_hub(agent, mates, 0.0526, T) is None
+    assert carried_by_hub(agent, mates, 0.0526, T, agents=4) is not None
+    # A pilfering agent at a pilfering hub, far above its mates, is its own however many.
+    assert carried_by_hub(DayCount(200, 40), DayCount(300, 15), 0.02, T, agents=4) is None
+    # And one at an honest hub: mates like any hub's.
+    assert carried_by_hub(DayCount(200, 14), DayCount(300, 6), 0.02, T, agents=4) is None
+
+
+def test_an_onset_finding_names_the_onset_its_record_is_counted_from() -> None:
+    grid = [START + timedelta(days=7 * i) for i in range(4)]
+    records = [(9, 300), (9, 220), (8, 150), (3, 40)]
+    histories = [(0, 0), (0, 80), (1, 150), (6, 260)]
+    numbers = {"count": 8, "trials": 150, "history_count": 1, "history_trials": 150}
+    assert onset_of(numbers, grid, records, histories) == grid[2]
+    # No history is reported when the onset has none before it.
+    assert onset_of({"count": 9, "trials": 300}, grid, records, histories) == grid[0]
+    # A whole-window finding's record is no onset's.
+    assert onset_of({"count": 12, "trials": 400}, grid, records, histories) is None
 
 
 def test_each_onsets_history_is_the_fixed_span_of_days_before_it() -> None:

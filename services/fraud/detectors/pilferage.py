@@ -292,17 +292,31 @@ def one_agents_excess(
 
 
 def carried_by_hub(
-    agent: DayCount, mates: DayCount, ordinary_rate: float, t: Thresholds
+    agent: DayCount,
+    mates: DayCount,
+    ordinary_rate: float,
+    t: Thresholds,
+    *,
+    agents: int = 1,
 ) -> float | None:
     """The p-value of an agent's excess over its hub-mates (one-sided, exact: of the parcels
     they handled together, the agent's hold this many of their incidents), when that excess is
     its hub's: the mates run above an ordinary hub's agents (`ordinary_rate`, alpha_medium)
-    and the agent does not stand out against them (alpha_medium). None otherwise.
+    and the agent does not stand out against them (alpha_medium over the `agents` of its hubs,
+    itself among them). None otherwise.
 
     A pilfering hub's incidents fall on every agent feeding it, and an honest agent with a
     lucky share of them runs well above the ordinary rate: what it does not do is run above
     its own mates. A pilfering agent at an honest hub runs above mates that run like any
-    hub's, and is not touched."""
+    hub's, and is not touched.
+
+    The agent asked about is not any agent of the hub: it is the one whose record drew an
+    alert, the luckiest of the hub's agents' shares. Of `agents` honest shares of one hub's
+    excess, the largest stands out at alpha_medium by chance up to `agents` times as often as
+    one share does, so it must stand out at alpha_medium / `agents` (Bonferroni) to be its
+    own. Until 2026-12-06 it was held to alpha_medium: at a pilfering hub of four agents an
+    honest agent holding 16 of 95 incidents on 82 of 947 parcels (p = 0.005) stood out and
+    kept an alert that was its hub's."""
     if mates.handled <= 0 or agent.incidents <= 0:
         return None
     if binomial_sf(mates.incidents, mates.handled, ordinary_rate) > t.alpha_medium:
@@ -313,7 +327,25 @@ def carried_by_hub(
         agent.incidents + mates.incidents,
         agent.handled + mates.handled,
     )
-    return p if p > t.alpha_medium else None
+    return p if p > t.alpha_medium / max(agents, 1) else None
+
+
+def onset_of(
+    numbers: Mapping[str, object],
+    onsets: list[date],
+    records: list[tuple[int, int]],
+    histories: list[tuple[int, int]],
+) -> date | None:
+    """The candidate onset whose record an onset finding reports (`numbers`: its count and
+    trials, and the history before it), of `onsets` with their `records` and `histories` as
+    the test weighed them; the first, as the test picks the first of equal records. None when
+    none matches (the finding is not an onset test's)."""
+    record = (numbers.get("count"), numbers.get("trials"))
+    history = (numbers.get("history_count", 0), numbers.get("history_trials", 0))
+    for onset, rec, past in zip(onsets, records, histories, strict=True):
+        if rec == record and past == history:
+            return onset
+    return None
 
 
 def stands_apart(

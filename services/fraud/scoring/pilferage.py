@@ -3,7 +3,9 @@ and incident counts it tests, read from the features."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
 
@@ -18,7 +20,7 @@ from services.fraud.detectors.sequential import (
     strongest_of,
     without_worst_part,
 )
-from services.fraud.detectors.stats import PeerSpread, fmt_p
+from services.fraud.detectors.stats import PeerSpread, SequentialTest, fmt_p
 from services.fraud.features import repository as features
 from services.fraud.features.service import counted_hubs
 from services.fraud.models import ReturnFacts
@@ -205,6 +207,9 @@ class PilferageInputs(AssessorBase):
             exposure = pilferage.exposure_scales(hub_rows, self.t)
 
         s = self.config.sequential
+        # Each hub's agents standing out against its ordinary agents, before a hub's own
+        # scoring adds the agents explaining it: the mates an agent is weighed against.
+        standing_alone = {h: set(a) for h, a in standing_out.items()}
         # The candidate onsets are calendar days, the same for every entity of the scan.
         step = self.config.pilferage_onset_step_days
         onsets = pilferage.onsets(since, until, step)
@@ -350,8 +355,20 @@ class PilferageInputs(AssessorBase):
                     f"{etype.upper()}_PILFERAGE_RATE_HIGH",
                 ],
             )
+            # The span the entity's finding rests on: from its onset for an onset finding,
+            # the whole window otherwise.
+            onset = next(
+                (
+                    pilferage.onset_of(f.numbers, onsets, records[1:], histories)
+                    for f in found
+                    if f.code == f"{etype.upper()}_PILFERAGE_ONSET"
+                ),
+                None,
+            )
             if etype == "agent" and mates is not None:
-                found = self.held_by_hub(found, pattern, eid, at_hub, mates, all_hubs, ref)
+                found = await self.held_by_hub(
+                    found, pattern, eid, at_hub, standing_out, all_hubs, ref, onset
+                )
             if etype == "hub":
                 # A hub's alert only when its excess is not one agent's: it must stay telling
                 # without its worst remaining agent, unless its other agents show the excess
@@ -392,43 +409,193 @@ class PilferageInputs(AssessorBase):
                     s,
                     self.t,
                 ):
-                    found = held_by_one_part(found, pattern, worst, rest, s)
+                    found = await self.held_by_one_agent(
+                        found,
+                        pattern,
+                        eid,
+                        worst,
+                        rest,
+                        at_hub,
+                        standing_alone,
+                        all_hubs,
+                        ref,
+                        onset,
+                    )
             self.evaluated_entity(etype, eid)
             self.evaluated[(etype, eid)].extend(found)
             self.add(found, direct=facts.incident)
 
-    def held_by_hub(
+    async def held_by_hub(
         self,
         found: list[Finding],
         pattern: str,
         agent: str,
         at_hub: Mapping[str, Mapping[str, DayCount]],
-        mates: DayCount,
+        standing_out: Mapping[str, set[str]],
         all_hubs: Mapping[str, Mapping[str, DayCount]],
         ref: float,
+        onset: date | None,
     ) -> list[Finding]:
         """An agent's alert-worthy findings, held to MEDIUM when its excess is its hub's
-        (`pilferage.carried_by_hub`): its mates run high and it does not run above them."""
+        (`carried`)."""
         if not any(f.pattern == pattern and (f.alert or f.contribution >= 0.8) for f in found):
             return found
-        own = [agents[agent] for agents in at_hub.values() if agent in agents]
-        mine = pilferage.DayCount(sum(c.handled for c in own), sum(c.incidents for c in own))
-        ordinary = pilferage.ordinary_agents_rate(all_hubs, self.t, ref)
-        p = pilferage.carried_by_hub(mine, mates, ordinary, self.t)
-        if p is None:
+        carried = await self.carried(agent, at_hub, standing_out, all_hubs, ref, onset)
+        if carried is None:
             return found
+        p, mates, ordinary, family = carried
+        span = "" if onset is None else f" since {onset.isoformat()}"
         why = (
-            f"its hub-mates run high too ({mates.incidents}/{mates.handled} against an "
-            f"ordinary hub's {ordinary:.3f}) and it does not stand out against them "
-            f"(p={fmt_p(p)})"
+            f"its hub-mates run high too{span} ({mates.incidents}/{mates.handled} "
+            f"against an ordinary hub's {ordinary:.3f}) and it does not stand out against them "
+            f"(p={fmt_p(p)}, one of {family} agents)"
         )
-        numbers = {"p_vs_hub_mates_exact": float(f"{p:.3g}"), "ordinary_hub_rate": ordinary}
+        numbers: dict[str, float | int | str] = {
+            "p_vs_hub_mates_exact": float(f"{p:.3g}"),
+            "ordinary_hub_rate": ordinary,
+            "agents_at_hub": family,
+        }
+        if onset is not None:
+            numbers["mates_since"] = onset.isoformat()
         return [
             demoted(f, why, numbers)
             if f.pattern == pattern and (f.alert or f.contribution >= 0.8)
             else f
             for f in found
         ]
+
+    async def held_by_one_agent(
+        self,
+        found: list[Finding],
+        pattern: str,
+        hub: str,
+        worst: str | None,
+        rest: SequentialTest,
+        at_hub: Mapping[str, Mapping[str, DayCount]],
+        standing_out: Mapping[str, set[str]],
+        all_hubs: Mapping[str, Mapping[str, DayCount]],
+        ref: float,
+        onset: date | None,
+    ) -> list[Finding]:
+        """A hub's alert-worthy findings held as one agent's (`sequential.held_by_one_part`),
+        unless that agent, weighed on the span the hub's finding rests on, is itself held as
+        the hub's (`carried`): its hub-mates run high too and it does not stand out against
+        them.
+
+        The hub's rule and the agent's ask one question of the pair, whose excess it is, by
+        two tests: the hub's whether the excess survives without the agent, the agent's
+        whether its mates show it. Where one busy agent handles most of a pilfering hub's
+        parcels, the rest of the hub is too thin to stay telling without it, while its mates
+        since the hub's onset run as high as it does: each rule held the pair as the other's,
+        and neither alerted. The agent's answer, that its mates show the excess, is the
+        evidence about the hub's other parcels; the hub's, that it does not survive without
+        the agent, is only that those parcels are few. So the agent's answer decides: read on
+        one span, the pair cannot hold each other, and where both records are alert-worthy one
+        of the two alerts. A pair whose findings rest on different spans (the hub's from one
+        onset, the agent's from another, or one over the window) asks it on each, and may
+        still answer twice."""
+        if worst is None or rest.log_bf >= math.log(1 / self.config.sequential.alpha_medium):
+            return held_by_one_part(found, pattern, worst, rest, self.config.sequential)
+        if not any(f.pattern == pattern and (f.alert or f.contribution >= 0.8) for f in found):
+            return found
+        theirs = await self.carried(
+            worst,
+            {hub: at_hub.get(hub, {})},
+            {hub: standing_out.get(hub, set())},
+            all_hubs,
+            ref,
+            onset,
+        )
+        if theirs is None:
+            return held_by_one_part(found, pattern, worst, rest, self.config.sequential)
+        p, mates, ordinary, family = theirs
+        span = "" if onset is None else f" since {onset.isoformat()}"
+        why = (
+            f"not held as one agent's ({worst}, without it Bayes factor "
+            f"{rest.bayes_factor:.3g}): its hub-mates run high too{span} "
+            f"({mates.incidents}/{mates.handled} against an ordinary hub's {ordinary:.3f}) "
+            f"and it does not stand out against them (p={fmt_p(p)}, one of {family} agents)"
+        )
+        numbers: dict[str, float | int | str] = {
+            "worst_part": worst,
+            "worst_part_carried_by_hub_p": float(f"{p:.3g}"),
+            "ordinary_hub_rate": ordinary,
+        }
+        if onset is not None:
+            numbers["mates_since"] = onset.isoformat()
+        return [
+            replace(f, detail=f"{f.detail}; {why}", numbers=f.numbers | numbers)
+            if f.pattern == pattern and (f.alert or f.contribution >= 0.8)
+            else f
+            for f in found
+        ]
+
+    async def carried(
+        self,
+        agent: str,
+        at_hub: Mapping[str, Mapping[str, DayCount]],
+        standing_out: Mapping[str, set[str]],
+        all_hubs: Mapping[str, Mapping[str, DayCount]],
+        ref: float,
+        onset: date | None,
+    ) -> tuple[float, DayCount, float, int] | None:
+        """Whether an agent's excess at `at_hub` is its hubs' (`pilferage.carried_by_hub`): its
+        mates (the hubs' other agents, those standing out left out) run high and it does not
+        run above them. The p-value of its excess over them, their counts, an ordinary hub's
+        agents' rate and the number of agents it is the luckiest of; None when the excess is
+        its own or there is none.
+
+        Read over the span a finding rests on: the window, or from the onset an onset finding
+        reports. A hub whose pilferage starts partway shows it on the mates' parcels from then
+        on; over the whole window its honest weeks dilute it, and until 2026-12-06 an honest
+        agent carrying a pilfering hub's recent excess (21 of 158 parcels since its onset, its
+        mates 11 of 81 against an ordinary hub's 5 %) was read against mates running ordinary
+        over eight weeks (14 of 200) and kept its alert.
+
+        One question for both sides of a hub and its agent: an agent's alert asks it on its
+        finding's span, a hub's one-agent rule on the hub's, of the agent it would be held as
+        (`held_by_one_agent`)."""
+        mates_of = [
+            (h, a)
+            for h, agents in at_hub.items()
+            for a in agents
+            if a != agent and a not in standing_out.get(h, set())
+        ]
+        # The family the agent is the luckiest of: every agent with parcels at its hubs.
+        family = len({a for agents in at_hub.values() for a, c in agents.items() if c.handled > 0})
+        if onset is None:
+            own = [agents[agent] for agents in at_hub.values() if agent in agents]
+            mates = [at_hub[h][a] for h, a in mates_of]
+        else:
+            pairs = [(h, a) for h, agents in at_hub.items() for a in agents]
+            days = await features.window_days(
+                self.session,
+                [("hub_agent", f"{h}|{a}") for h, a in pairs],
+                list(METRICS),
+                onset,
+                self.at.date(),
+            )
+
+            def since_onset(h: str, a: str) -> DayCount:
+                counted = [
+                    v for d, v in days.get(("hub_agent", f"{h}|{a}"), {}).items() if d >= onset
+                ]
+                return DayCount(
+                    sum(v.get("handled", 0) for v in counted),
+                    sum(v.get("incidents", 0) for v in counted),
+                )
+
+            own = [since_onset(h, agent) for h, agents in at_hub.items() if agent in agents]
+            mates = [since_onset(h, a) for h, a in mates_of]
+        mine = pilferage.DayCount(sum(c.handled for c in own), sum(c.incidents for c in own))
+        mates_total = pilferage.DayCount(
+            sum(c.handled for c in mates), sum(c.incidents for c in mates)
+        )
+        ordinary = pilferage.ordinary_agents_rate(all_hubs, self.t, ref)
+        p = pilferage.carried_by_hub(mine, mates_total, ordinary, self.t, agents=family)
+        if p is None:
+            return None
+        return p, mates_total, ordinary, family
 
 
 async def _hubs_explained(
