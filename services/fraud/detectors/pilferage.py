@@ -1,12 +1,10 @@
 """Pilferage at a hub or pickup agent: weight drops and `LOST`/`DAMAGED_IN_TRANSIT` concentrated
 at one place compared with its peers and with its own baseline.
 
-Robust to one bad day: when the worst day, or the worst day with the worse of its neighbours
-(`bad_spells`: one event's incidents across a midnight), stands apart from the entity's other
-days, the excess must stay significant without it, so a single truck accident, a storm or a
-mis-calibrated scale for a day does not brand a hub. A worst day like the others (an agent
-stealing from one parcel in four has days with two thefts) is no accident, and the whole window
-counts.
+Robust to one bad day: when the worst day stands apart from the entity's other days, the excess
+must stay significant without it, so a single truck accident or a mis-calibrated scale for a day
+does not brand a hub. A worst day like the others (an agent stealing from one parcel in four has
+days with two thefts) is no accident, and the whole window counts.
 """
 
 from __future__ import annotations
@@ -82,8 +80,7 @@ def pilferage_findings(
     if n == 0 or k == 0:
         return []
     test = rate_test(k, n, peers.incidents, peers.handled, t, prior_rate=PRIOR_RATE)
-    spells = bad_spells(days)
-    worst = next((s for s in spells if _apart(s, n, k, t)), spells[-1])
+    worst = max(days.values(), key=lambda d: d.incidents)
     k_rest, n_rest = max(0, k - worst.incidents), max(0, n - worst.handled)
     robust = rate_test(k_rest, n_rest, peers.incidents, peers.handled, t, prior_rate=PRIOR_RATE)
     bad_day = stands_apart(worst, DayCount(n_rest, k_rest), t)
@@ -142,71 +139,26 @@ def counted(
     days: Mapping[date, DayCount], excluded: DayCount | None, t: Thresholds
 ) -> tuple[int, int]:
     """The (incidents, handled) a sequential test weighs: the window's, less the parcels of
-    agents explaining the hub (`excluded`), less the bad spell (`bad_spells`) when it stands
-    apart from the entity's other days (one bad day is an accident, not a practice)."""
+    agents explaining the hub (`excluded`), less the worst day when it stands apart from the
+    entity's other days (one bad day is an accident, not a practice)."""
     n = sum(d.handled for d in days.values())
     k = sum(d.incidents for d in days.values())
-    return _less_excluded_and_bad_day(n, k, bad_spells(days), excluded, t)
-
-
-def bad_spells(days: Mapping[date, DayCount]) -> tuple[DayCount, ...]:
-    """The spells one bad day may have left in a record (none without days): its worst day (the
-    first of equally bad ones in `days`' order) with the worse of the two days next to it in
-    the record (the earlier of equally bad ones) when that day had an incident, then the worst
-    day alone. The first that
-    stands apart from the record's other days is set aside.
-
-    An incident is counted on the day its journey's end is scanned
-    (`features.service.pilferage_counts`): the parcels one storm or one accident harmed reach
-    their hub and are declared over the hours after it, each on its own journey's clock, and
-    the days are UTC days, so one event lands on two days whenever a midnight falls within
-    it (India's own midnight is 18:30 UTC). On the world written from the specification a
-    storm's eight damages were declared over 16-23 hours across a UTC midnight, the worst day
-    held six or seven of them and the rest stayed in the record. The neighbour goes only with
-    a day that is itself the worst, and only while the two together still stand apart: a
-    practice spread over the days gives no spell a share apart from the rest."""
-    if not days:
-        return ()
-    worst_day = max(days, key=lambda d: days[d].incidents)
-    return _spells_at(days, worst_day, None)
-
-
-def _spells_at(
-    days: Mapping[date, DayCount], worst_day: date, since: date | None
-) -> tuple[DayCount, ...]:
-    """`bad_spells` of the record of `days` from `since` on (None: all of them), whose worst
-    day is `worst_day`."""
-    worst = days[worst_day]
-    near = [
-        days[d]
-        for d in (worst_day - timedelta(days=1), worst_day + timedelta(days=1))
-        if d in days and (since is None or d >= since)
-    ]
-    other = max(near, key=lambda c: c.incidents, default=None)
-    if other is None or other.incidents == 0:
-        # A clean neighbour adds no incident of the event, only parcels whose leaving would
-        # lift the rest of the record.
-        return (worst,)
-    return (DayCount(worst.handled + other.handled, worst.incidents + other.incidents), worst)
-
-
-def _apart(spell: DayCount, n: int, k: int, t: Thresholds) -> bool:
-    rest = DayCount(max(0, n - spell.handled), max(0, k - spell.incidents))
-    return stands_apart(spell, rest, t)
+    worst = max(days.values(), key=lambda d: d.incidents) if days else None
+    return _less_excluded_and_bad_day(n, k, worst, excluded, t)
 
 
 def _less_excluded_and_bad_day(
-    n: int, k: int, spells: tuple[DayCount, ...], excluded: DayCount | None, t: Thresholds
+    n: int, k: int, worst: DayCount | None, excluded: DayCount | None, t: Thresholds
 ) -> tuple[int, int]:
-    """`counted` of a record whose days total (n, k) and whose candidate bad spells are
-    `spells` (`bad_spells`; none: no days)."""
+    """`counted` of a record whose days total (n, k) and whose worst day is `worst` (None: no
+    days)."""
     if excluded is not None:
         n, k = max(0, n - excluded.handled), max(0, k - excluded.incidents)
-    if k == 0:
+    if worst is None or k == 0:
         return k, n
-    for spell in spells:
-        if _apart(spell, n, k, t):
-            return max(0, k - spell.incidents), max(0, n - spell.handled)
+    rest = DayCount(max(0, n - worst.handled), max(0, k - worst.incidents))
+    if stands_apart(worst, rest, t):
+        return rest.incidents, rest.handled
     return k, n
 
 
@@ -244,14 +196,13 @@ def counted_from_each(
     every scan weighs a hub and an agent from each of the window's onsets, and counting each
     record afresh went over the window's days once per onset. The same numbers: each record's
     totals, and its worst day the first of its days (in `days`' order) with the most
-    incidents, as `max` picks it in `counted`, with its neighbours within the record
-    (`bad_spells`)."""
+    incidents, as `max` picks it in `counted`."""
     whole = sum(c.handled for c in days.values())
     position = {d: i for i, d in enumerate(days)}
     latest_first = sorted(days, reverse=True)
     out: dict[date, tuple[int, int]] = {}
     n = k = seen = 0
-    worst: date | None = None
+    worst: DayCount | None = None
     worst_key = (-1, 0)
     for onset in sorted(set(onsets), reverse=True):
         while seen < len(latest_first) and latest_first[seen] >= onset:
@@ -260,13 +211,12 @@ def counted_from_each(
             n, k, seen = n + c.handled, k + c.incidents, seen + 1
             key = (c.incidents, -position[day])
             if key > worst_key:
-                worst, worst_key = day, key
+                worst, worst_key = c, key
         part_excluded = excluded
         if excluded is not None and excluded.handled:
             share = n / whole if whole else 0.0
             part_excluded = DayCount(round(excluded.handled * share), excluded.incidents)
-        spells = _spells_at(days, worst, onset) if worst is not None else ()
-        out[onset] = _less_excluded_and_bad_day(n, k, spells, part_excluded, t)
+        out[onset] = _less_excluded_and_bad_day(n, k, worst, part_excluded, t)
     return [out[o] for o in onsets]
 
 
