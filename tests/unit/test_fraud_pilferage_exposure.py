@@ -281,3 +281,45 @@ def test_a_part_its_other_hubs_cannot_tell_yet_weighs_as_the_network() -> None:
     assert log_bf(rows, "D-1", weigh=True) < math.log(200)
     # The one-hub hubs' own part holds enough parcels to be read, as before.
     assert scales["O-0"] != 1.0
+
+
+
+# One partner's four hubs on the specification's world (seed 4242), drawing one rate: two ran
+# high by luck and two low (incidents, parcels).
+FOUR = [(23, 359), (19, 372), (8, 358), (4, 350)]
+
+
+def one_partner_of_four(counts: list[tuple[int, int]]) -> dict[str, dict[str, int]]:
+    """Four hubs of two-hub journeys (`network`) beside one partner's hubs of one-hub journeys
+    with these (incidents, parcels): the only hubs of the `only` part."""
+    rows = {h: r for h, r in network(random.Random(4)).items() if h.startswith("T-")}
+    for i, (k, n) in enumerate(counts):
+        rows[f"S-{i}"] = {"handled": n, "incidents": k, "handled_only": n, "incidents_only": k}
+    return rows
+
+
+def pooled_without(i: int) -> float:
+    return sum(k for j, (k, _) in enumerate(FOUR) if j != i) / sum(
+        n for j, (_, n) in enumerate(FOUR) if j != i
+    )
+
+
+def test_a_part_few_hubs_hold_is_read_from_their_pooled_rate_not_one_of_them() -> None:
+    # Each hub's part rate was the middle of its three others: a hot hub read a cold one's rate
+    # (scale 0.85 against 1.95), so its luck was weighed hotter still, and the ordinary S-1
+    # (19 of 372) read at e^2.7. Read from the others' pooled parcels, the hubs' scales differ
+    # no more than the others' pooled rates do, and S-1 reads as no pilferer.
+    rows = one_partner_of_four(FOUR)
+    scales = pilferage.exposure_scales(rows, T)
+    hot, cold = min(scales["S-0"], scales["S-1"]), max(scales["S-2"], scales["S-3"])
+    assert cold / hot < 1.1 * pooled_without(3) / pooled_without(0), scales
+    assert log_bf(rows, "S-1", weigh=True) < 0
+
+
+def test_a_part_many_hubs_hold_is_still_read_from_their_median() -> None:
+    # Among five or more other hubs a pilferer there does not lift an honest hub's part rate:
+    # the median holds where a pooled rate would weigh the honest hub cooler.
+    honest = one_partner_of_four([(12, 360)] * 7)
+    with_pilferer = one_partner_of_four([(12, 360)] * 6 + [(40, 360)])
+    a, b = pilferage.exposure_scales(honest, T), pilferage.exposure_scales(with_pilferer, T)
+    assert abs(a["S-0"] - b["S-0"]) < 0.02, (a["S-0"], b["S-0"])
