@@ -283,7 +283,6 @@ def test_a_part_its_other_hubs_cannot_tell_yet_weighs_as_the_network() -> None:
     assert scales["O-0"] != 1.0
 
 
-
 # One partner's four hubs on the specification's world (seed 4242), drawing one rate: two ran
 # high by luck and two low (incidents, parcels).
 FOUR = [(23, 359), (19, 372), (8, 358), (4, 350)]

@@ -636,7 +636,9 @@ def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dic
     A part's rate for a hub is an ordinary other hub's there (the parcel-weighted median of the
     other hubs' rates in that part, as `ordinary_hub_rate`, shrunk to the pooled rate while
     they hold few parcels; the network's average where no other hub holds any): a pilferer
-    holding half a part's parcels set the median itself and was weighed at its own rate. A
+    holding half a part's parcels set the median itself and was weighed at its own rate.
+    Where fewer than `PART_MEDIAN_MIN_HUBS` other hubs hold the part, their pooled rate: the
+    median of two or three is one of them, picked by rank (`_part_rates_without`). A
     hub's parcels in no part (counted before the parts were kept) weigh as they are, scale 1:
     counted as `earlier`, the cheapest part, an old-counters hub read near 100 %.
 
@@ -673,9 +675,7 @@ def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dic
         if n > 0
     }
     ref = sum(network[p] * n for p, n in part_n.items() if n > 0) / split_n
-    without = {
-        p: _part_rates_without({h: by[p] for h, by in split.items()}, pooled) for p in PARTS
-    }
+    without = {p: _part_rates_without({h: by[p] for h, by in split.items()}, pooled) for p in PARTS}
     out: dict[str, float] = {}
     for hub, by_part in split.items():
         n = sum(n_ for _, n_ in by_part.values()) + unsplit[hub]
