@@ -1,8 +1,7 @@
 import random, math
 from services.fraud.detectors import pilferage
 from tests.unit.test_fraud_pilferage_exposure import log_bf, T
-import importlib.util, sys
-spec=importlib.util.spec_from_file_location("p1","/tmp/fexpo_probe.py")
+import sys
 POOLED=pilferage._part_rates_without; MED=pilferage._medians_without
 from collections import Counter
 def net(rng, per=360, rate=0.0375):
