@@ -589,34 +589,6 @@ def _medians_without(cells: Mapping[str, tuple[int, int]], default: float) -> di
     return out
 
 
-# How many other hubs must hold parcels in a part before its rate is read as their median
-# (`_part_rates_without`). The median of two or three hubs is one of them, picked by rank: with
-# the four hubs of one partner's one-hub journeys drawing one rate, a hub running high by luck
-# had two low hubs among its three others and read the low one's rate (scale 0.81), a hub
-# running low read a high one's (1.85), so the honest hot hub was weighed hotter still and
-# alerted. Among five or more, one hub's luck moves the median by a rank among several
-# near it; among fewer the others' pooled rate is read, which a pilferer among them can only
-# raise (an honest hub then weighs cooler: a miss at worst, never a false alarm).
-PART_MEDIAN_MIN_HUBS = 5
-
-
-def _part_rates_without(cells: Mapping[str, tuple[int, int]], default: float) -> dict[str, float]:
-    """Per hub, the rate of the part read from the other hubs holding parcels in it: their
-    median (`_medians_without`) when at least `PART_MEDIAN_MIN_HUBS` of them hold it, their
-    pooled rate otherwise (`default` where none does)."""
-    holding = sum(1 for _, n in cells.values() if n > 0)
-    if holding - 1 >= PART_MEDIAN_MIN_HUBS:
-        return _medians_without(cells, default)
-    total_k = sum(k for k, n in cells.values() if n > 0)
-    total_n = sum(n for _, n in cells.values() if n > 0)
-    out: dict[str, float] = {}
-    for hub, (k, n) in cells.items():
-        own_k, own_n = (k, n) if n > 0 else (0, 0)
-        others = total_n - own_n
-        out[hub] = max((total_k - own_k) / others, 1e-4) if others > 0 else default
-    return out
-
-
 def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[str, float]:
     """Per hub, what one of its parcels weighs in parcels of the network's average exposure:
     its parcels' expected incidents at the network's rate for the part of the journey it held
@@ -636,9 +608,7 @@ def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dic
     A part's rate for a hub is an ordinary other hub's there (the parcel-weighted median of the
     other hubs' rates in that part, as `ordinary_hub_rate`, shrunk to the pooled rate while
     they hold few parcels; the network's average where no other hub holds any): a pilferer
-    holding half a part's parcels set the median itself and was weighed at its own rate.
-    Where fewer than `PART_MEDIAN_MIN_HUBS` other hubs hold the part, their pooled rate: the
-    median of two or three is one of them, picked by rank (`_part_rates_without`). A
+    holding half a part's parcels set the median itself and was weighed at its own rate. A
     hub's parcels in no part (counted before the parts were kept) weigh as they are, scale 1:
     counted as `earlier`, the cheapest part, an old-counters hub read near 100 %.
 
@@ -675,7 +645,7 @@ def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dic
         if n > 0
     }
     ref = sum(network[p] * n for p, n in part_n.items() if n > 0) / split_n
-    without = {p: _part_rates_without({h: by[p] for h, by in split.items()}, pooled) for p in PARTS}
+    without = {p: _medians_without({h: by[p] for h, by in split.items()}, pooled) for p in PARTS}
     out: dict[str, float] = {}
     for hub, by_part in split.items():
         n = sum(n_ for _, n_ in by_part.values()) + unsplit[hub]
