@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from shared.events import FraudBand, ReasonCode
 
+# The score from which an assessment is HIGH.
+HIGH_FROM = 0.8
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -21,6 +24,12 @@ class Finding:
     alert: bool = False
     suggested_action: str = ""
 
+    def alert_worthy(self, pattern: str) -> bool:
+        """Whether this finding of `pattern` would raise an alert or band its entity HIGH: the
+        findings the rules that hold an alert as another party's (a hub's, an agent's, a
+        carrier's) act on."""
+        return self.pattern == pattern and (self.alert or self.contribution >= HIGH_FROM)
+
     def reason(self) -> ReasonCode:
         return ReasonCode(
             code=self.code,
@@ -31,7 +40,7 @@ class Finding:
 
 
 def band_of(score: float) -> FraudBand:
-    if score >= 0.8:
+    if score >= HIGH_FROM:
         return FraudBand.HIGH
     if score >= 0.5:
         return FraudBand.MEDIUM

@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from services.fraud.detectors.findings import Finding
-from services.fraud.detectors.sequential import demoted
+from services.fraud.detectors.sequential import demoted_where
 from services.fraud.detectors.stats import (
     PeerSpread,
     Sequential,
@@ -183,12 +183,9 @@ def held_without_named_agents(
     if test.log_bf >= math.log(1 / alpha):
         return findings
     why = f"no agents named: an alert needs a Bayes factor of {1 / alpha:g}"
-    return [
-        demoted(f, why, {"alert_bayes_factor": round(1 / alpha)})
-        if f.pattern == f"{PATTERN_PREFIX}HUB" and (f.alert or f.contribution >= 0.8)
-        else f
-        for f in findings
-    ]
+    return demoted_where(
+        findings, f"{PATTERN_PREFIX}HUB", why, {"alert_bayes_factor": round(1 / alpha)}
+    )
 
 
 # A hub's QC-contradiction finding names the agents it does not speak for (below), one string
@@ -366,27 +363,22 @@ def carried_by_agents(
     passes (`qc_unnamed_carrier_reach` off)."""
     pattern = f"{PATTERN_PREFIX}HUB"
     top = max(
-        (f for f in findings if f.pattern == pattern and (f.alert or f.contribution >= 0.8)),
+        (f for f in findings if f.alert_worthy(pattern)),
         key=lambda f: f.contribution,
         default=None,
     )
     if top is None:
         return findings, []
     names = ",".join(sorted(carriers.agents))
-    held = [
-        demoted(
-            f,
-            f"carried by agents {names}: without them Bayes factor "
-            f"{carriers.rest.bayes_factor:.3g}",
-            {
-                "carried_by": names,
-                "log_bayes_factor_without_carriers": round(carriers.rest.log_bf, 3),
-            },
-        )
-        if f.pattern == pattern and (f.alert or f.contribution >= 0.8)
-        else f
-        for f in findings
-    ]
+    held = demoted_where(
+        findings,
+        pattern,
+        f"carried by agents {names}: without them Bayes factor {carriers.rest.bayes_factor:.3g}",
+        {
+            "carried_by": names,
+            "log_bayes_factor_without_carriers": round(carriers.rest.log_bf, 3),
+        },
+    )
     agents = [
         Finding(
             code=AGENT_AT_HUB,

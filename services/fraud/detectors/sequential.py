@@ -150,19 +150,19 @@ def held_by_one_part(
     this only adds a condition, so the stated rate still bounds it."""
     if worst is None or rest.log_bf >= math.log(1 / s.alpha_medium):
         return findings
-    out = []
-    for f in findings:
-        if f.pattern == pattern and (f.alert or f.contribution >= 0.8):
-            f = demoted(
-                f,
-                f"carried by one agent ({worst}): without it Bayes factor {rest.bayes_factor:.3g}",
-                {
-                    "worst_part": worst,
-                    "log_bayes_factor_without_worst_part": round(rest.log_bf, 3),
-                },
-            )
-        out.append(f)
-    return out
+    return demoted_where(
+        findings,
+        pattern,
+        f"carried by one agent ({worst}): without it Bayes factor {rest.bayes_factor:.3g}",
+        {"worst_part": worst, "log_bayes_factor_without_worst_part": round(rest.log_bf, 3)},
+    )
+
+
+def demoted_where(
+    findings: list[Finding], pattern: str, why: str, numbers: Mapping[str, float | int | str]
+) -> list[Finding]:
+    """The findings, those alert-worthy for `pattern` held to MEDIUM (`demoted`)."""
+    return [demoted(f, why, numbers) if f.alert_worthy(pattern) else f for f in findings]
 
 
 def demoted(finding: Finding, why: str, numbers: Mapping[str, float | int | str]) -> Finding:

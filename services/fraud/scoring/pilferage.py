@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +16,7 @@ from services.fraud.detectors import pilferage
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.pilferage import DayCount
 from services.fraud.detectors.sequential import (
-    demoted,
+    demoted_where,
     held_by_one_part,
     strongest_of,
     without_worst_part,
@@ -25,6 +26,33 @@ from services.fraud.features import repository as features
 from services.fraud.features.service import counted_hubs
 from services.fraud.models import ReturnFacts
 from services.fraud.scoring.base import AssessorBase, ScoringConfig
+
+
+class Carried(NamedTuple):
+    """An agent's excess read as its hub's (`PilferageScoring.carried`): the p-value of the
+    agent's excess over its mates, their counts, an ordinary hub's agents' rate, the number of
+    agents it is the luckiest of, and the span read (from `since`, or the window)."""
+
+    p: float
+    mates: DayCount
+    ordinary: float
+    family: int
+    since: date | None
+
+    def why(self) -> str:
+        span = "" if self.since is None else f" since {self.since.isoformat()}"
+        return (
+            f"its hub-mates run high too{span} ({self.mates.incidents}/{self.mates.handled} "
+            f"against an ordinary hub's {self.ordinary:.3f}) and it does not stand out against "
+            f"them (p={fmt_p(self.p)}, one of {self.family} agents)"
+        )
+
+    def numbers(self) -> dict[str, float | int | str]:
+        out: dict[str, float | int | str] = {"ordinary_hub_rate": self.ordinary}
+        if self.since is not None:
+            out["mates_since"] = self.since.isoformat()
+        return out
+
 
 # What the step counts per hub and agent.
 METRICS = ("handled", "incidents")
@@ -438,31 +466,18 @@ class PilferageInputs(AssessorBase):
     ) -> list[Finding]:
         """An agent's alert-worthy findings, held to MEDIUM when its excess is its hub's
         (`carried`)."""
-        if not any(f.pattern == pattern and (f.alert or f.contribution >= 0.8) for f in found):
+        if not any(f.alert_worthy(pattern) for f in found):
             return found
         carried = await self.carried(agent, at_hub, standing_out, all_hubs, ref, onset)
         if carried is None:
             return found
-        p, mates, ordinary, family = carried
-        span = "" if onset is None else f" since {onset.isoformat()}"
-        why = (
-            f"its hub-mates run high too{span} ({mates.incidents}/{mates.handled} "
-            f"against an ordinary hub's {ordinary:.3f}) and it does not stand out against them "
-            f"(p={fmt_p(p)}, one of {family} agents)"
-        )
         numbers: dict[str, float | int | str] = {
-            "p_vs_hub_mates_exact": float(f"{p:.3g}"),
-            "ordinary_hub_rate": ordinary,
-            "agents_at_hub": family,
+            "p_vs_hub_mates_exact": float(f"{carried.p:.3g}"),
+            "ordinary_hub_rate": carried.ordinary,
+            "agents_at_hub": carried.family,
         }
-        if onset is not None:
-            numbers["mates_since"] = onset.isoformat()
-        return [
-            demoted(f, why, numbers)
-            if f.pattern == pattern and (f.alert or f.contribution >= 0.8)
-            else f
-            for f in found
-        ]
+        numbers |= carried.numbers()
+        return demoted_where(found, pattern, carried.why(), numbers)
 
     async def held_by_one_agent(
         self,
@@ -496,7 +511,7 @@ class PilferageInputs(AssessorBase):
         still answer twice."""
         if worst is None or rest.log_bf >= math.log(1 / self.config.sequential.alpha_medium):
             return held_by_one_part(found, pattern, worst, rest, self.config.sequential)
-        if not any(f.pattern == pattern and (f.alert or f.contribution >= 0.8) for f in found):
+        if not any(f.alert_worthy(pattern) for f in found):
             return found
         theirs = await self.carried(
             worst,
@@ -508,24 +523,18 @@ class PilferageInputs(AssessorBase):
         )
         if theirs is None:
             return held_by_one_part(found, pattern, worst, rest, self.config.sequential)
-        p, mates, ordinary, family = theirs
-        span = "" if onset is None else f" since {onset.isoformat()}"
         why = (
             f"not held as one agent's ({worst}, without it Bayes factor "
-            f"{rest.bayes_factor:.3g}): its hub-mates run high too{span} "
-            f"({mates.incidents}/{mates.handled} against an ordinary hub's {ordinary:.3f}) "
-            f"and it does not stand out against them (p={fmt_p(p)}, one of {family} agents)"
+            f"{rest.bayes_factor:.3g}): {theirs.why()}"
         )
         numbers: dict[str, float | int | str] = {
             "worst_part": worst,
-            "worst_part_carried_by_hub_p": float(f"{p:.3g}"),
-            "ordinary_hub_rate": ordinary,
+            "worst_part_carried_by_hub_p": float(f"{theirs.p:.3g}"),
         }
-        if onset is not None:
-            numbers["mates_since"] = onset.isoformat()
+        numbers |= theirs.numbers()
         return [
             replace(f, detail=f"{f.detail}; {why}", numbers=f.numbers | numbers)
-            if f.pattern == pattern and (f.alert or f.contribution >= 0.8)
+            if f.alert_worthy(pattern)
             else f
             for f in found
         ]
@@ -538,7 +547,7 @@ class PilferageInputs(AssessorBase):
         all_hubs: Mapping[str, Mapping[str, DayCount]],
         ref: float,
         onset: date | None,
-    ) -> tuple[float, DayCount, float, int] | None:
+    ) -> Carried | None:
         """Whether an agent's excess at `at_hub` is its hubs' (`pilferage.carried_by_hub`): its
         mates (the hubs' other agents, those standing out left out) run high and it does not
         run above them. The p-value of its excess over them, their counts, an ordinary hub's
@@ -595,7 +604,7 @@ class PilferageInputs(AssessorBase):
         p = pilferage.carried_by_hub(mine, mates_total, ordinary, self.t, agents=family)
         if p is None:
             return None
-        return p, mates_total, ordinary, family
+        return Carried(p, mates_total, ordinary, family, onset)
 
 
 async def _hubs_explained(
