@@ -11,7 +11,7 @@ from services.fraud.alerts.router import router as alerts_router
 from services.fraud.labels.router import router as labels_router
 from services.fraud.models import IdempotencyKey, Inbox, Outbox
 from services.fraud.risk.router import router as risk_router
-from services.fraud.scoring.base import fact_time
+from services.fraud.scoring.base import counted_time, fact_time
 from services.fraud.scoring.consumer import ReadAheadRunner
 from services.fraud.scoring.handlers import handlers as scoring_handlers
 from services.fraud.settings import FraudSettings
@@ -48,6 +48,9 @@ def create_app(settings: FraudSettings | None = None, clock: Clock | None = None
                     ),
                     # A fact's own time (a case event's: when reconciliation stamped it).
                     event_time=fact_time,
+                    # A partition's mark: how far its facts are counted in the time they are
+                    # counted in (a claim or evidence stamped on arrival tells nothing of it).
+                    mark_time=counted_time,
                 ),
             )
         ],

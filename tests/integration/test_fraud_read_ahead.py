@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import BigInteger, String, insert, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.fraud.scoring.base import fact_time
+from services.fraud.scoring.base import counted_time, fact_time
 from services.fraud.scoring.consumer import ReadAheadRunner
 from services.fraud.settings import FraudSettings
 from shared.db import make_engine, make_sessionmaker
@@ -23,6 +23,7 @@ from shared.envelope import Envelope
 from shared.events import (
     ClaimType,
     EscalationChannel,
+    EvidenceAdded,
     ReturnInitiated,
     SellerEscalationFiled,
 )
@@ -78,8 +79,15 @@ def _handlers() -> EventHandlers:
 
     @handlers.on(ReturnInitiated)
     @handlers.on(SellerEscalationFiled)
+    @handlers.on(EvidenceAdded)
     async def write(event: Any, ctx: HandlerContext) -> None:
-        kind = "escalation" if isinstance(event, SellerEscalationFiled) else "return"
+        kind = (
+            "escalation"
+            if isinstance(event, SellerEscalationFiled)
+            else "evidence"
+            if isinstance(event, EvidenceAdded)
+            else "return"
+        )
         await ctx.session.execute(insert(Handled).values(return_id=event.return_id, kind=kind))
 
     return handlers
@@ -168,6 +176,7 @@ def _runner(
             "read_ahead": 5000,
             "overtake": timedelta(seconds=overtake),
             "event_time": fact_time,
+            "mark_time": counted_time,
         } | ahead
     return cls(**kwargs)
 
@@ -235,6 +244,62 @@ async def test_an_escalation_waits_for_a_backlog_of_days_before_it(harness: Harn
         )
         assert rows.index((escalated, "escalation")) == BACKLOG
         assert len(rows) == len(set(rows)) == BACKLOG + 1
+    finally:
+        await engine.dispose()
+
+
+async def test_evidence_stamped_on_arrival_does_not_let_a_claim_ahead_of_a_replay(
+    harness: Harness,
+) -> None:
+    """A replay again, as intake publishes it: the returns carry the world's time, three days
+    ago, but intake stamps evidence (and claims) with its own clock as it arrives, so evidence
+    sent early in the replay sits among the backlog with today's time. Read as a mark, it told
+    the consumer it had counted to today and the claim went ahead of the days before it
+    (main's runner: every fact time is a mark); fraud's marks are the sender-timed facts."""
+    engine = await _database(harness)
+    bootstrap, topic = await _topic(harness)
+    escalated = f"RET-AHEAD-{uuid.uuid4().hex[:6]}"
+    age = timedelta(days=3)
+    events = [_initiated(escalated, age)]
+    events += [_initiated(f"RET-BACKLOG-{i:05d}", age) for i in range(100)]
+    events.append(
+        Envelope(
+            EvidenceAdded(
+                escalation_id="ESC-EARLIER",
+                return_id="RET-BACKLOG-00000",
+                seller_id="S-1",
+                added_at=datetime.now(UTC),
+            ),
+            source="test",
+        )
+    )
+    events += [_initiated(f"RET-BACKLOG-{i:05d}", age) for i in range(100, BACKLOG - 1)]
+    events.append(_escalated(escalated))
+    await _send(bootstrap, topic, events)
+    try:
+        fraud = await _run_until_all_handled(
+            _runner(ReadAheadRunner, engine, bootstrap, topic, f"marks-{uuid.uuid4().hex[:6]}"),
+            engine,
+            count=BACKLOG + 2,
+        )
+        assert fraud.index((escalated, "escalation")) == BACKLOG + 1
+        assert len(fraud) == len(set(fraud)) == BACKLOG + 2
+        async with engine.begin() as conn:
+            await conn.execute(text("TRUNCATE ahead_handled, ahead_inbox"))
+        # Marks read from every fact time: the claim goes ahead of most of the backlog.
+        every = await _run_until_all_handled(
+            _runner(
+                ReadAheadRunner,
+                engine,
+                bootstrap,
+                topic,
+                f"every-{uuid.uuid4().hex[:6]}",
+                mark_time=None,
+            ),
+            engine,
+            count=BACKLOG + 2,
+        )
+        assert every.index((escalated, "escalation")) < BACKLOG // 2
     finally:
         await engine.dispose()
 

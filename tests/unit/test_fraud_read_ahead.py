@@ -8,10 +8,16 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
-from services.fraud.scoring.base import fact_time
+from services.fraud.scoring.base import counted_time, fact_time
 from services.fraud.scoring.consumer import UNKNOWN, ReadAheadRunner, Stage, mark_of
 from shared.envelope import Envelope
-from shared.events import ClaimType, EscalationChannel, ReturnInitiated, SellerEscalationFiled
+from shared.events import (
+    ClaimType,
+    EscalationChannel,
+    EvidenceAdded,
+    ReturnInitiated,
+    SellerEscalationFiled,
+)
 from shared.kafka.consumer import EventHandlers
 from shared.kafka.records import consumer_record
 
@@ -58,12 +64,26 @@ def _record(
     )
 
 
-def _runner(chunk: int = 3, overtake: timedelta | None = None) -> ReadAheadRunner:
+def _evidence(
+    rid: str, offset: int, at: datetime, partition: int = 0
+) -> ConsumerRecord[bytes, bytes]:
+    payload = EvidenceAdded(escalation_id=f"ESC-{rid}", return_id=rid, seller_id="S-1", added_at=at)
+    return consumer_record(
+        Envelope(payload, source="test"), topic=TOPIC, offset=offset, partition=partition
+    )
+
+
+def _runner(
+    chunk: int = 3, overtake: timedelta | None = None, *, as_fraud: bool = False
+) -> ReadAheadRunner:
+    """`as_fraud`: marks moved as fraud's app moves them (`counted_time`); otherwise by the
+    event time alone (the runner's default)."""
     handlers = EventHandlers()
     handlers.expedite(SellerEscalationFiled)
 
     @handlers.on(ReturnInitiated)
     @handlers.on(SellerEscalationFiled)
+    @handlers.on(EvidenceAdded)
     async def handled(event: object, ctx: object) -> None:
         return None
 
@@ -71,6 +91,7 @@ def _runner(chunk: int = 3, overtake: timedelta | None = None) -> ReadAheadRunne
         chunk_size=chunk,
         overtake=overtake,
         event_time=fact_time,
+        mark_time=counted_time if as_fraud else None,
         service="t",
         group_id="g",
         topics=[TOPIC],
@@ -476,3 +497,57 @@ def test_a_mark_is_committed_with_its_offset_and_read_back() -> None:
     # Another tool's commit (no mark, or not ours) is no mark.
     assert mark_of(OffsetAndMetadata(7, "")) is None
     assert mark_of(OffsetAndMetadata(7, "counted_to=yesterday")) is None
+
+
+async def test_facts_stamped_on_arrival_do_not_carry_a_mark_past_what_is_counted() -> None:
+    """A replay sends days of a world in minutes: its returns and scans carry the world's
+    times, but intake stamps a claim and its evidence with its own clock as they arrive, days
+    ahead of the facts around them. Handled in offset order, or waiting at a partition's head,
+    an evidence item stood for its partition's mark, and then every claim went ahead of days
+    of scans with its return's own (a hub's claimed losses counted before the ordinary
+    deliveries of the same days). Fraud's marks are read from the facts timed by their sender
+    only."""
+    world = datetime(2026, 11, 13, 12, tzinfo=UTC)
+    wall = world + timedelta(days=23)
+    p0, p1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+    broker = Broker({p0, p1})
+
+    def backlog(runner: ReadAheadRunner) -> None:
+        runner._take(
+            {
+                p0: [
+                    _record("A", 0, at=world - timedelta(days=2)),
+                    _evidence("A", 1, at=wall),
+                    _record("B", 2, at=world),
+                    _record("C", 3, escalation=True, at=wall),
+                ],
+                p1: [
+                    _record("E", 0, partition=1, at=world - timedelta(days=1)),
+                    _evidence("E", 1, partition=1, at=wall),
+                    _record("G", 2, partition=1, at=world),
+                ],
+            }
+        )
+
+    fraud = _runner(chunk=2, overtake=timedelta(hours=6), as_fraud=True)
+    backlog(fraud)
+    assert _committed(fraud, fraud._take_oldest()) == ["A@0", "E@0"]
+    # Both partitions' heads are evidence stamped now: they stand for nothing, the marks are
+    # the scans counted.
+    assert await _bound(fraud, broker) == world - timedelta(days=2) + timedelta(hours=6)
+    assert _names(fraud._take_expedited(await _bound(fraud, broker))) == []
+    assert _committed(fraud, fraud._take_oldest()) == ["A@1", "E@1"]
+    # Handled in offset order, the evidence left the marks at the scans' times.
+    assert fraud._counted == {p0: world - timedelta(days=2), p1: world - timedelta(days=1)}
+    assert await _bound(fraud, broker) == world + timedelta(hours=6)
+    # The claim C waits for the scans before it (B, the world's day), in offset order.
+    assert _names(fraud._take_expedited(await _bound(fraud, broker))) == []
+    assert _names(fraud._take_oldest().records) == ["B@2", "G@2"]
+
+    # Read from every fact time (the runner's default), the evidence at the heads carried
+    # both partitions to the present, and the claim went ahead of B.
+    plain = _runner(chunk=2, overtake=timedelta(hours=6))
+    backlog(plain)
+    _committed(plain, plain._take_oldest())
+    assert await _bound(plain, broker) == wall + timedelta(hours=6)
+    assert _names(plain._take_expedited(await _bound(plain, broker))) == ["C@3"]

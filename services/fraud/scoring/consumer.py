@@ -41,7 +41,13 @@ this replica's and the others':
 
 A mark moves only once the transaction that handled its records has committed, to the latest
 fact time among them (a partition is not in event time order: a partner's late batch, a
-redelivery). Live, every partition has counted up to seconds or minutes ago and every
+redelivery). Only facts timed by their sender move it or stand for it at a partition's head
+(`mark_time`; fraud's: `scoring.base.counted_time`): a claim, its evidence or an appeal is
+stamped by intake as it arrives, and behind a replay of days sent in minutes that stamp runs
+days ahead of the scans around it. Counted as a mark, the first evidence handled carried its
+partition to the present, every claim then went ahead with its return's scans, and a hub's
+claimed losses were counted days before the ordinary deliveries of the same days.
+Live, every partition has counted up to seconds or minutes ago and every
 escalation goes ahead, also behind a backlog and among late scans (a partner's batch, a feed
 entry for a return initiated days ago); behind a backlog of days of event time (a replay, a
 marketplace's history sent in minutes, a long outage), on any replica, an escalation waits for
@@ -127,6 +133,7 @@ class ReadAheadRunner(ConsumerRunner):
         read_ahead: int = 20000,
         overtake: timedelta | None = None,
         event_time: Callable[[EventPayload], datetime | None] | None = None,
+        mark_time: Callable[[EventPayload], datetime | None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -136,6 +143,10 @@ class ReadAheadRunner(ConsumerRunner):
         # any (bounded only by `read_ahead`).
         self.overtake = overtake if event_time is not None else None
         self.event_time = event_time
+        # The time an event handled in offset order moves its partition's mark to (and a
+        # record at a partition's head reads as): its event time unless told otherwise. None
+        # for an event: it shows nothing of how far the partition has counted.
+        self.mark_time = mark_time or event_time
         # Per partition: fetched records not handled yet, in offset order, each with whether it
         # is of an expedited type (decided once, from its headers) and then its event time.
         self._buffered: dict[TopicPartition, deque[Buffered]] = {}
@@ -297,12 +308,10 @@ class ReadAheadRunner(ConsumerRunner):
         return counted if counted is not None else UNKNOWN
 
     def _head_time(self, tp: TopicPartition, head: Buffered) -> datetime | None:
-        record, fast, at = head
-        if fast:
-            return at
+        record = head[0]
         cached = self._head_times.get(tp)
         if cached is None or cached[0] != record.offset:
-            cached = (record.offset, self._event_time_of(record))
+            cached = (record.offset, self._mark_time_of(record))
             self._head_times[tp] = cached
         return cached[1]
 
@@ -457,6 +466,12 @@ class ReadAheadRunner(ConsumerRunner):
         envelope = self._decode(record).envelope
         return self.event_time(envelope.payload) if envelope is not None else None
 
+    def _mark_time_of(self, record: Record) -> datetime | None:
+        if self.mark_time is None:
+            return None
+        envelope = self._decode(record).envelope
+        return self.mark_time(envelope.payload) if envelope is not None else None
+
     # -- one round's transactions ------------------------------------------------------------
 
     async def _handle_round(self, consumer: AIOKafkaConsumer) -> None:
@@ -561,12 +576,12 @@ class ReadAheadRunner(ConsumerRunner):
     ) -> None:
         """Each partition's mark moves to the latest fact time among its events handled in
         offset order (its latest, not its last: a partition is not in event time order)."""
-        assert self.event_time is not None
+        assert self.mark_time is not None
         latest: dict[int, datetime] = {}
         for d in decoded:
             if d.envelope is None or id(d.record) not in in_order:
                 continue
-            at = self.event_time(d.envelope.payload)
+            at = self.mark_time(d.envelope.payload)
             partition = d.record.partition
             if at is not None and (partition not in latest or at > latest[partition]):
                 latest[partition] = at
@@ -580,7 +595,7 @@ class ReadAheadRunner(ConsumerRunner):
         }
         for r in records:
             if r.partition in unmarked and id(r) in in_order:
-                at = self._event_time_of(r)
+                at = self._mark_time_of(r)
                 if at is not None and (r.partition not in latest or at > latest[r.partition]):
                     latest[r.partition] = at
         for partition, at in latest.items():
