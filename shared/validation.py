@@ -30,6 +30,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    HttpUrl,
     Strict,
     field_validator,
 )
@@ -39,8 +40,13 @@ from starlette.types import Scope, Send
 
 from shared.problems import TYPE_BASE, Problem
 
-# ₹100 billion: above any claim, refund or cap, and well inside a BIGINT.
+# ₹100 billion: the bound of the event contracts, whose sums (a partner's monthly debits) may
+# gather many amounts; well inside a BIGINT.
 MAX_PAISE = 10**13
+# ₹10 crore: above any single item, claim, refund, ruling or cap a caller names to this desk.
+# A caller's amount above it is a typo or a probe (10^11 paise claimed on an item of 249,900),
+# and refused naming the field before it reaches a case, a ledger or an email.
+MAX_SENT_PAISE = 10**10
 # No return, scan, payment or report of this desk predates 2000; nothing is scheduled past 2099.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -144,10 +150,55 @@ def plausible_day(value: date) -> date:
 Paise = Annotated[
     int, Strict(), Field(ge=0, le=MAX_PAISE, description="Integer paise (1 rupee = 100 paise).")
 ]
+# Money a caller sends: a cap, a threshold, a value (0 may mean "nothing", e.g. a partner that
+# bears no liability), never beyond what one item or shipment of this desk can be worth.
+SentPaise = Annotated[
+    int,
+    Strict(),
+    Field(ge=0, le=MAX_SENT_PAISE, description="Integer paise (1 rupee = 100 paise)."),
+]
+# An amount claimed, owed, paid or valued by a caller: at least one paisa. A claim of nothing
+# (or an item worth nothing) has nothing to decide, and was accepted, opened a case and emailed
+# the seller about ₹0.00.
+PositivePaise = Annotated[
+    int,
+    Strict(),
+    Field(
+        ge=1,
+        le=MAX_SENT_PAISE,
+        description="Integer paise (1 rupee = 100 paise), at least one paisa.",
+    ),
+]
 # A timezone-aware instant between 2000 and 2099, sent as text.
 Instant = Annotated[
     AwareDatetime, BeforeValidator(_timestamp_text), AfterValidator(plausible_instant)
 ]
+
+
+def _no_credentials(url: HttpUrl) -> HttpUrl:
+    # `https://user:pw@host/…`: the password would be stored, published on Kafka and shown on
+    # the desk console to everyone who opens the case, and a link carrying it logs its holder
+    # in wherever it is followed.
+    if url.username or url.password:
+        raise ValueError("must not carry a user name or password (user:password@host)")
+    return url
+
+
+def _https_only(url: HttpUrl) -> HttpUrl:
+    # Evidence is fetched by people on the desk: a plain http address can be read and changed
+    # on its way, and the file's sha256 would no longer vouch for what they see.
+    if url.scheme != "https":
+        raise ValueError(f"must be an https URL, not {url.scheme}")
+    return url
+
+
+# An address a caller gives for a file (evidence, a contest's documents): https, without
+# credentials. The event contracts keep `HttpUrl`, so that events published before this rule
+# still read.
+EvidenceUrl = Annotated[HttpUrl, AfterValidator(_https_only), AfterValidator(_no_credentials)]
+# An address the desk calls back (a partner's endpoint for debit notices): without credentials;
+# the signing secret travels beside it, encrypted at rest.
+CallbackUrl = Annotated[HttpUrl, AfterValidator(_no_credentials)]
 # Something that has already happened (a return initiated, a refund issued, a photo taken).
 PastInstant = Annotated[Instant, AfterValidator(not_in_future)]
 Day = Annotated[date, AfterValidator(plausible_day)]
