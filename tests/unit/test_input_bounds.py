@@ -96,6 +96,12 @@ def test_an_address_carries_no_credentials_and_evidence_is_https(
     plain = _errors(route, _with(example, path, "http://files.example/a.jpg"))
     if path[-1] == "uri":
         assert _names(plain, path), (name, path, "http evidence accepted")
+        for inward in (
+            "https://127.0.0.1:8004/metrics",
+            "https://[::1]/a.jpg",
+            "https://localhost/a",
+        ):
+            assert _names(_errors(route, _with(example, path, inward)), path), (name, inward)
     else:
         # A partner's receiver may be inside the operator's network; the notice is signed.
         assert plain == [], (name, path, plain)
@@ -152,3 +158,52 @@ def test_the_console_links_only_https_evidence_without_credentials() -> None:
     items = _evidence(case, frozenset({"https://files.example"}))
     assert [i["link"] for i in items] == [uris[0], None, None, None]
     assert [i["image"] for i in items] == [True, False, False, False]
+
+
+EMAILS = [
+    (name, route, example, path)
+    for name, route, example in BODIES
+    for path, value in _leaves(example)
+    if isinstance(value, str) and "@" in value and "email" in ".".join(map(str, path))
+]
+IDS = [
+    (name, route, example, path)
+    for name, route, example in BODIES
+    for path, value in _leaves(example)
+    if path and str(path[-1]).endswith("_id") and isinstance(value, str)
+]
+
+
+def test_the_examples_hold_addresses_and_ids() -> None:
+    assert {str(p[0]) for *_, p in EMAILS} >= {"seller_email", "emails"}, EMAILS
+    assert {"return_id", "seller_id"} <= {str(p[-1]) for *_, p in IDS}
+
+
+@pytest.mark.parametrize(
+    ("name", "route", "example", "path"),
+    EMAILS,
+    ids=[f"{a[0]} {'.'.join(map(str, a[3]))}" for a in EMAILS],
+)
+def test_an_email_address_names_a_reachable_domain(
+    name: str, route: Any, example: Any, path: tuple[Any, ...]
+) -> None:
+    for fine in ("seller@example.com", "a.b+c@mail-1.example.in", "user@exämple.भारत"):
+        assert _errors(route, _with(example, path, fine)) == [], (name, fine)
+    for refused in ("a@b..c", "a@b.c.", "a@-b.c", "a@b-.c", "a@.b.c", "a@b"):
+        assert _names(_errors(route, _with(example, path, refused)), path), (name, refused)
+
+
+@pytest.mark.parametrize(
+    ("name", "route", "example", "path"),
+    IDS,
+    ids=[f"{a[0]} {'.'.join(map(str, a[3]))}" for a in IDS],
+)
+def test_an_id_of_dots_alone_is_refused(
+    name: str, route: Any, example: Any, path: tuple[Any, ...]
+) -> None:
+    """`..` as a return id was accepted and held for a return no URL path can name."""
+    for refused in ("..", "."):
+        assert _names(_errors(route, _with(example, path, refused)), path), (name, refused)
+    # An id whose own form is narrower (a rule id `L11`) keeps it; the others take dots inside.
+    if path[-1] != "rule_id":
+        assert _errors(route, _with(example, path, "RET-1.2")) == [], name
