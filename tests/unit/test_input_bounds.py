@@ -207,3 +207,11 @@ def test_an_id_of_dots_alone_is_refused(
     # An id whose own form is narrower (a rule id `L11`) keeps it; the others take dots inside.
     if path[-1] != "rule_id":
         assert _errors(route, _with(example, path, "RET-1.2")) == [], name
+
+
+def test_a_what_if_window_ending_before_it_starts_is_refused_naming_to() -> None:
+    [(_, route, example)] = [b for b in BODIES if b[0].endswith("/what-if")]
+    body = {**example, "from": "2026-12-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
+    errors = _errors(route, body)
+    assert [e["loc"] for e in errors] == [("body", "to")], errors
+    assert _errors(route, {**body, "to": "2026-12-02T00:00:00Z"}) == []
