@@ -471,15 +471,18 @@ async def refuse_non_utf8_json(request: Request) -> None:
             content_type = value
     media_type = content_type.decode("latin-1").split(";")[0].strip().lower()
     body = await request.body()
-    if body and media_type and not _is_json_media_type(media_type):
-        # FastAPI reads such a body as bytes and answers "Input should be a valid dictionary",
-        # which says nothing of the header the client got wrong (a form, `text/plain`).
-        # Without a Content-Type the body is read as JSON, as FastAPI does.
+    if body and not _is_json_media_type(media_type):
+        # FastAPI reads such a body as bytes (one without a Content-Type too: its strict content
+        # type) and answers "Input should be a valid dictionary", which says nothing of the
+        # header the client got wrong (a form, `text/plain`, none).
+        declared = f"declared as {media_type}" if media_type else "sent without a Content-Type"
         raise Problem(
             415,
             "Unsupported media type",
-            f"The body is declared as {media_type}; send it as application/json.",
-            errors=[{"field": "header.Content-Type", "message": f"{media_type}, not JSON"}],
+            f"The body is {declared}; send it as application/json.",
+            errors=[
+                {"field": "header.Content-Type", "message": f"{media_type or 'none'}, not JSON"}
+            ],
         )
     for param in content_type.decode("latin-1").split(";")[1:]:
         key, _, raw = param.partition("=")

@@ -52,7 +52,16 @@ class RetireIn(RequestModel):
 
 
 class WhatIfIn(RequestModel):
-    model_config = ConfigDict(populate_by_name=True)
+    # A window that starts before it ends: the example made from the fields alone had `from`
+    # and `to` at one instant, a window holding nothing.
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {"from": "2026-11-01T00:00:00Z", "to": "2026-11-24T10:00:00Z", "limit": 20_000}
+            ]
+        },
+    )
 
     decided_from: Instant | None = Field(
         default=None, alias="from", description="Cases decided at or after this instant."
