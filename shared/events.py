@@ -25,7 +25,14 @@ from shared.pii import MAX_TOKEN_LENGTH
 from shared.validation import Instant, Paise
 
 Grams = Annotated[int, Field(ge=0, le=1_000_000, description="Weight in whole grams.")]
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
+# At least one character that is not a dot: `.` and `..` are no id a URL path can carry (a
+# client resolves them as path steps), yet `RET-..` is fine.
+Id = Annotated[
+    str,
+    Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]*[A-Za-z0-9_:\-][A-Za-z0-9._:\-]*$"
+    ),
+]
 # A seller's address sealed for notifications (shared/pii.py): opaque to every other service.
 SealedContact = Annotated[
     str,

@@ -12,6 +12,7 @@ Path and query strings are checked by `url_errors` before routing; bodies by the
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import re
@@ -30,6 +31,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    HttpUrl,
     Strict,
     field_validator,
 )
@@ -39,8 +41,13 @@ from starlette.types import Scope, Send
 
 from shared.problems import TYPE_BASE, Problem
 
-# ₹100 billion: above any claim, refund or cap, and well inside a BIGINT.
+# ₹100 billion: the bound of the event contracts, whose sums (a partner's monthly debits) may
+# gather many amounts; well inside a BIGINT.
 MAX_PAISE = 10**13
+# ₹10 crore: above any single item, claim, refund, ruling or cap a caller names to this desk.
+# A caller's amount above it is a typo or a probe (10^11 paise claimed on an item of 249,900),
+# and refused naming the field before it reaches a case, a ledger or an email.
+MAX_SENT_PAISE = 10**10
 # No return, scan, payment or report of this desk predates 2000; nothing is scheduled past 2099.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -144,10 +151,65 @@ def plausible_day(value: date) -> date:
 Paise = Annotated[
     int, Strict(), Field(ge=0, le=MAX_PAISE, description="Integer paise (1 rupee = 100 paise).")
 ]
+# Money a caller sends: a cap, a threshold, a value (0 may mean "nothing", e.g. a partner that
+# bears no liability), never beyond what one item or shipment of this desk can be worth.
+SentPaise = Annotated[
+    int,
+    Strict(),
+    Field(ge=0, le=MAX_SENT_PAISE, description="Integer paise (1 rupee = 100 paise)."),
+]
+# An amount claimed, owed, paid or valued by a caller: at least one paisa. A claim of nothing
+# (or an item worth nothing) has nothing to decide, and was accepted, opened a case and emailed
+# the seller about ₹0.00.
+PositivePaise = Annotated[
+    int,
+    Strict(),
+    Field(
+        ge=1,
+        le=MAX_SENT_PAISE,
+        description="Integer paise (1 rupee = 100 paise), at least one paisa.",
+    ),
+]
 # A timezone-aware instant between 2000 and 2099, sent as text.
 Instant = Annotated[
     AwareDatetime, BeforeValidator(_timestamp_text), AfterValidator(plausible_instant)
 ]
+
+
+def _no_credentials(url: HttpUrl) -> HttpUrl:
+    # `https://user:pw@host/…`: the password would be stored, published on Kafka and shown on
+    # the desk console to everyone who opens the case, and a link carrying it logs its holder
+    # in wherever it is followed.
+    if url.username or url.password:
+        raise ValueError("must not carry a user name or password (user:password@host)")
+    return url
+
+
+def _https_only(url: HttpUrl) -> HttpUrl:
+    # Evidence is fetched by people on the desk: a plain http address can be read and changed
+    # on its way, and the file's sha256 would no longer vouch for what they see.
+    if url.scheme != "https":
+        raise ValueError(f"must be an https URL, not {url.scheme}")
+    # A file store is a named host on the web: an address (`https://127.0.0.1:8004/metrics`,
+    # `https://[::1]/`) or a bare name (`https://localhost/`) points into the network of
+    # whoever opens the link on the desk.
+    host = (url.host or "").strip("[]")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if "." not in host.strip("."):
+            raise ValueError("must name a host on the web (e.g. files.example.com)") from None
+        return url
+    raise ValueError("must name a host, not an IP address")
+
+
+# An address a caller gives for a file (evidence, a contest's documents): https, without
+# credentials. The event contracts keep `HttpUrl`, so that events published before this rule
+# still read.
+EvidenceUrl = Annotated[HttpUrl, AfterValidator(_https_only), AfterValidator(_no_credentials)]
+# An address the desk calls back (a partner's endpoint for debit notices): without credentials;
+# the signing secret travels beside it, encrypted at rest.
+CallbackUrl = Annotated[HttpUrl, AfterValidator(_no_credentials)]
 # Something that has already happened (a return initiated, a refund issued, a photo taken).
 PastInstant = Annotated[Instant, AfterValidator(not_in_future)]
 Day = Annotated[date, AfterValidator(plausible_day)]
@@ -155,12 +217,17 @@ Hours = Annotated[float, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False)]
 RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
 # Where the desk writes to the seller. Non-ASCII is allowed (RFC 6531 addresses travel over
 # SMTPUTF8); whitespace and control characters are not: no mail server takes them, and a
-# message that can never be sent should be refused here, naming the field.
+# message that can never be sent should be refused here, naming the field. The domain is two
+# labels or more, none empty or starting or ending with a hyphen (`a@b..c`, `a@b.c.`, `a@-b.c`
+# name no host a mail server can reach).
+_MAIL_CHAR = r"[^@\s\x00-\x1f\x7f.]"
+_MAIL_EDGE = r"[^@\s\x00-\x1f\x7f.\-]"
+_MAIL_LABEL = f"{_MAIL_EDGE}(?:{_MAIL_CHAR}*{_MAIL_EDGE})?"
 EmailAddress = Annotated[
     str,
     Field(
         max_length=254,
-        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$",
+        pattern=rf"^[^@\s\x00-\x1f\x7f]+@{_MAIL_LABEL}(?:\.{_MAIL_LABEL})+$",
         examples=["seller@example.com"],
     ),
     AfterValidator(plain_token),
@@ -384,16 +451,39 @@ async def unambiguous_json_body(request: Request) -> None:
 _UTF8 = frozenset({"utf-8", "utf8"})
 
 
+def _is_json_media_type(media_type: str) -> bool:
+    """`application/json` or a JSON-based `application/…+json` (RFC 6839), as FastAPI reads."""
+    kind, _, subtype = media_type.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
 async def refuse_non_utf8_json(request: Request) -> None:
-    """A body declared in another charset, or sent as UTF-16 or UTF-32, answers 415 naming the
-    charset: JSON between systems is UTF-8 (RFC 8259 §8.1). Python's `json.loads` would guess
-    UTF-16/32 from the first bytes and accept it, so what a proxy or a log reads as text and
-    what we store would differ. Runs before the body is parsed (shared/service_route.py)."""
+    """A body declared as another media type than JSON (`text/plain`, a form) answers 415
+    naming `header.Content-Type`. A body declared in another charset, or sent as UTF-16 or
+    UTF-32, answers 415 naming the charset: JSON between systems is UTF-8 (RFC 8259 §8.1).
+    Python's `json.loads` would guess UTF-16/32 from the first bytes and accept it, so what a
+    proxy or a log reads as text and what we store would differ. Runs before the body is
+    parsed (shared/service_route.py)."""
     # The raw header, not `request.headers`: building that mapping costs more than the check.
     content_type = b""
     for name, value in request.scope["headers"]:
         if name == b"content-type":
             content_type = value
+    media_type = content_type.decode("latin-1").split(";")[0].strip().lower()
+    body = await request.body()
+    if body and not _is_json_media_type(media_type):
+        # FastAPI reads such a body as bytes (one without a Content-Type too: its strict content
+        # type) and answers "Input should be a valid dictionary", which says nothing of the
+        # header the client got wrong (a form, `text/plain`, none).
+        declared = f"declared as {media_type}" if media_type else "sent without a Content-Type"
+        raise Problem(
+            415,
+            "Unsupported media type",
+            f"The body is {declared}; send it as application/json.",
+            errors=[
+                {"field": "header.Content-Type", "message": f"{media_type or 'none'}, not JSON"}
+            ],
+        )
     for param in content_type.decode("latin-1").split(";")[1:]:
         key, _, raw = param.partition("=")
         charset = raw.strip().strip('"')
@@ -405,7 +495,6 @@ async def refuse_non_utf8_json(request: Request) -> None:
                 "without a charset parameter or with charset=utf-8.",
                 errors=[{"field": "header.Content-Type", "message": f"charset {charset}"}],
             )
-    body = await request.body()
     # The stdlib's own guess: what `json.loads` would decode the bytes as. A UTF-8 BOM is
     # tolerated (RFC 8259 lets a parser ignore it); UTF-16 and UTF-32 are not.
     encoding = json.detect_encoding(body[:4]) if body else "utf-8"

@@ -83,6 +83,19 @@ class RawRequest(Base):
     """Every webhook request exactly as received, with what intake made of it."""
 
     __tablename__ = "raw_requests"
+    # One archived copy per partner and request identity (`request_key`): a partner's retries
+    # of a request that carried unmapped, held, foreign or unreadable scans are the same
+    # request, archived once for replay, not once per delivery. The common request (every scan
+    # mapped and owned, `partners/batching.py`) is archived without a key.
+    __table_args__ = (
+        Index(
+            "uq_raw_requests_partner_request_key",
+            "partner_id",
+            "request_key",
+            unique=True,
+            postgresql_where=text("request_key IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
     partner_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -94,6 +107,9 @@ class RawRequest(Base):
     verdict: Mapped[str] = mapped_column(String(40))
     events_emitted: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Hex SHA-256 of the partner's own request id (swiftship's `webhook-id`; empty for a partner
+    # without one), a NUL byte and the body: `partners.service.request_key`.
+    request_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class StatusMapping(Base):

@@ -581,6 +581,10 @@ async def test_a_body_that_is_not_the_json_object_asked_for_is_refused(
             headers["content-type"] = content_type
         r = await client.request(route.method, path, headers=headers, content=body)
         doc = assert_refused(r, {400, 415, 422}, what)
+        if what in ("no content type", "text/plain", "a form", "broken multipart"):
+            # The header is what the client got wrong: answered "not a valid dictionary" (422).
+            assert r.status_code == 415, (what, r.status_code, doc)
+            assert [e["field"] for e in doc["errors"]] == ["header.Content-Type"], doc
         if what in ("bytes that are not UTF-8", "nested deeper than a parser goes"):
             assert [e["field"] for e in doc["errors"]] == ["body"], doc
             assert ("UTF-8" if "UTF-8" in what else "nested") in doc["detail"], doc

@@ -313,13 +313,14 @@ async def test_unknown_status_then_mapping_then_replay_emits_once(
         assert r.status_code == 202, r.text
         assert r.json()["accepted"] == 0 and r.json()["unmapped"] == [status]
         raw_refs.append(r.json()["raw_ref"])
-    for raw_ref in raw_refs:  # both deliveries are archived
-        assert (
-            await scalar(
-                intake, "SELECT verdict FROM raw_requests WHERE id = :i", i=uuid.UUID(raw_ref)
-            )
-            == "unmapped"
+    # The retry is the same request: archived once, both answers naming that copy.
+    assert raw_refs[0] == raw_refs[1]
+    assert (
+        await scalar(
+            intake, "SELECT verdict FROM raw_requests WHERE id = :i", i=uuid.UUID(raw_refs[0])
         )
+        == "unmapped"
+    )
     assert unmapped_count("swiftship", status) == before + 1
     assert await outbox_types(intake, rid) == []
 
@@ -374,6 +375,61 @@ async def test_unknown_status_then_mapping_then_replay_emits_once(
         headers=swiftship_headers(secret, body2, webhook_id=uid("msg")),
     )
     assert r.json()["accepted"] == 1
+
+
+async def test_the_same_unmapped_webhook_sent_20_times_at_once_is_archived_once(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """partners.md: an unmapped status is archived for replay. Twenty copies of one request
+    (same partner, same webhook-id, same body) at once were archived twenty times though the
+    scan was counted once; another body under a new id is another request."""
+    intake = pipeline["intake"]
+    secret = harness.secrets["SWIFTSHIP_SECRET"]
+    rid = (await feed_return(intake, harness))["return_id"]
+    status = f"return.odd_{uuid.uuid4().hex[:6]}"
+    webhook_id = uid("msg")
+    body = swiftship_event(rid, status)
+
+    async def send() -> Any:
+        return await intake.client.post(
+            "/v1/webhooks/swiftship",
+            content=body,
+            headers=swiftship_headers(secret, body, webhook_id=webhook_id),
+        )
+
+    answers = await asyncio.gather(*(send() for _ in range(20)))
+    assert [a.status_code for a in answers] == [202] * 20, [a.text for a in answers]
+    assert {a.json()["raw_ref"] for a in answers} == {answers[0].json()["raw_ref"]}
+    archived = await rows(
+        intake,
+        "SELECT id, verdict FROM raw_requests WHERE partner_id = 'swiftship' "
+        "AND headers->>'webhook-id' = :w",
+        w=webhook_id,
+    )
+    assert [(str(r[0]), r[1]) for r in archived] == [(answers[0].json()["raw_ref"], "unmapped")]
+
+    # Another request (a new webhook-id and body) is archived on its own: the key is the
+    # partner's id and the bytes together.
+    other = swiftship_event(rid, status)
+    r = await intake.client.post(
+        "/v1/webhooks/swiftship",
+        content=other,
+        headers=swiftship_headers(secret, other, webhook_id=uid("msg")),
+    )
+    assert r.status_code == 202 and r.json()["raw_ref"] != answers[0].json()["raw_ref"]
+
+    # The mapping added, the archived copy is replayed once: one event, naming that copy.
+    r = await intake.client.post(
+        "/v1/admin/partners/swiftship/status-mappings",
+        json={"status": status, "event_type": "AT_HUB"},
+        headers=admin(harness),
+    )
+    assert r.status_code == 201, r.text
+    r = await intake.client.post(
+        "/v1/admin/replay", json={"partner_id": "swiftship"}, headers=admin(harness)
+    )
+    assert r.status_code == 200, r.text
+    assert await outbox_types(intake, rid) == ["AT_HUB", "AT_HUB"]
 
 
 async def test_desipost_unmapped_scan_in_a_snapshot_is_replayed_once(

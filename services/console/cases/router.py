@@ -104,7 +104,10 @@ def _offers(
 
 def _evidence(case: dict[str, Any], image_origins: frozenset[str]) -> list[dict[str, Any]]:
     """The case's evidence, each item a thumbnail only when it is an image on an evidence store
-    the console's CSP allows (`CONSOLE_EVIDENCE_IMAGE_SOURCES`); any other is a link."""
+    the console's CSP allows (`CONSOLE_EVIDENCE_IMAGE_SOURCES`); any other is a link, when it is
+    an https address without credentials. An item stored before intake refused the others
+    (`http://…`, `https://user:pw@…`) is shown as not linked, its address withheld: a
+    credential is not put on screen, and no scheme but https reaches an `href`."""
     items: list[dict[str, Any]] = []
     for esc in case["facts"].get("escalations", []):
         for item in esc.get("evidence") or []:
@@ -114,6 +117,7 @@ def _evidence(case: dict[str, Any], image_origins: frozenset[str]) -> list[dict[
             items.append({**item, "source": "added later", "at": added.get("added_at")})
     for item in items:
         uri = str(item.get("uri", ""))
+        item["link"] = uri if image_origin(uri) is not None else None
         item["image"] = image_origin(uri) in image_origins and urlsplit(uri).path.lower().endswith(
             IMAGE_SUFFIXES
         )

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shared.events import Id, ShipmentEventType
 from shared.paging import PageOf
-from shared.validation import Instant, Paise, RequestModel
+from shared.validation import Instant, RequestModel, SentPaise
 
 # A secret of the swiftship scheme (Standard Webhooks: `whsec_` and base64 of 16 bytes or
 # more), so that the documents' examples are bodies the routes accept.
@@ -28,7 +28,7 @@ class PartnerIn(RequestModel):
         description="swiftship | rapidroute | desipost",
         examples=["swiftship"],
     )
-    liability_cap: Paise = Field(description="Per shipment, in paise.")
+    liability_cap: SentPaise = Field(description="Per shipment, in paise.")
     rate_limit_per_s: int = Field(default=50, ge=1, le=10_000)
     secret: str = Field(
         min_length=16,

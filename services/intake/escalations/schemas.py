@@ -9,16 +9,21 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events import ClaimType, EscalationChannel, EvidenceItem, Grams, Id
 from shared.paging import PageOf
-from shared.validation import EmailAddress, Paise, PastInstant, RequestModel
+from shared.validation import EmailAddress, EvidenceUrl, PastInstant, PositivePaise, RequestModel
 
 
 class EvidenceItemIn(EvidenceItem):
     """An evidence item as a seller (or an agent for one) sends it. The event contract bounds
     `captured_at` to a plausible instant only; a file sent as evidence was made before it was
     sent, so here it is a past fact, and a capture time in the future (a clock set ahead, or a
-    time chosen to sit after the delivery it disputes) is refused naming the item's field."""
+    time chosen to sit after the delivery it disputes) is refused naming the item's field.
+    Its `uri` is https without credentials here too, which the contract's `HttpUrl` let through
+    (`http://…`, `https://user:pw@host/…`), to be stored, published and shown on the console."""
 
     captured_at: PastInstant
+    uri: EvidenceUrl = Field(
+        description="https URI where the evidence is stored, without user name or password."
+    )
 
 
 class EscalationIn(RequestModel):
@@ -53,7 +58,7 @@ class EscalationIn(RequestModel):
     return_id: Id
     seller_id: Id
     claim_type: ClaimType
-    claimed_amount: Paise
+    claimed_amount: PositivePaise
     description: str = Field(min_length=1, max_length=5000)
     evidence: list[EvidenceItemIn] = Field(default_factory=list, max_length=50)
     received_weight_g: Grams | None = None

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from asyncpg import Connection
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,27 +61,39 @@ async def status_mappings(
 
 
 # Built once: a statement object made per request would pay SQLAlchemy's cache-key walk each time.
-_ARCHIVE = insert(table_of(RawRequest))
+_ARCHIVE_ONCE = (
+    pg_insert(table_of(RawRequest))
+    .on_conflict_do_nothing(
+        index_elements=["partner_id", "request_key"], index_where=text("request_key IS NOT NULL")
+    )
+    .returning(table_of(RawRequest).c.id)
+)
 
 
-async def archive(
+async def archive_once(
     session: AsyncSession,
     *,
     raw_id: UUID,
     partner_id: str,
+    request_key: str,
     received_at: datetime,
     headers: dict[str, str],
     body: bytes,
     verdict: str,
     events_emitted: int,
     detail: dict[str, Any] | None,
-) -> None:
-    """One INSERT, sent now: no ORM object and no unit-of-work flush at commit."""
-    await session.execute(
-        _ARCHIVE,
+) -> UUID | None:
+    """Archive the request under `raw_id` unless this partner's request with this key is
+    archived already: None when stored now, else the id of the copy stored before.
+
+    The unique index on (partner_id, request_key) decides, not a read first: a twin sent at the
+    same moment waits on the index for this transaction, then finds the row and takes its id."""
+    stored = await session.execute(
+        _ARCHIVE_ONCE,
         {
             "id": raw_id,
             "partner_id": partner_id,
+            "request_key": request_key,
             "received_at": received_at,
             "headers": headers,
             "body": body,
@@ -89,6 +101,30 @@ async def archive(
             "events_emitted": events_emitted,
             "detail": detail,
         },
+    )
+    if stored.scalar_one_or_none() is not None:
+        return None
+    earlier = await session.execute(
+        select(RawRequest.id).where(
+            RawRequest.partner_id == partner_id, RawRequest.request_key == request_key
+        )
+    )
+    return earlier.scalar_one()
+
+
+async def record_verdict(
+    session: AsyncSession,
+    raw_id: UUID,
+    *,
+    verdict: str,
+    events_emitted: int,
+    detail: dict[str, Any] | None,
+) -> None:
+    """What intake made of the request archived (by `archive_once`) before it was judged."""
+    await session.execute(
+        update(RawRequest)
+        .where(RawRequest.id == raw_id)
+        .values(verdict=verdict, events_emitted=events_emitted, detail=detail)
     )
 
 

@@ -18,6 +18,7 @@ feed entry arrives (`bind_held`), or refused `unknown_shipment` after the hold w
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -132,28 +133,54 @@ async def ingest_owned(statements: OwnedScanStatements, delivery: Delivery) -> I
     return await _ingest_owned(statements, delivery)
 
 
+def request_key(headers: Mapping[str, str], body: bytes) -> str:
+    """The request's identity for its archive: the partner's own request id where its format
+    has one (swiftship's `webhook-id`, among the archived headers; no other partner archives
+    that header) and the exact body. A retry resends both, so it is the same request; another
+    body under the same id is not. Migration f6c1a8e2d5b3 computes the same in SQL."""
+    own_id = headers.get("webhook-id", "")
+    return hashlib.sha256(own_id.encode() + b"\0" + body).hexdigest()
+
+
 async def ingest(session: AsyncSession, delivery: Delivery) -> IngestResult:
     """Any request in the session's transaction: mappings read, scans held or refused, events
-    and the archive stored together when the session commits."""
+    and the archive stored together when the session commits.
+
+    The request is archived first, once per partner and `request_key`: a retry of a request
+    archived before (its scans unmapped, held or foreign; twenty copies sent at once) is
+    judged against that copy, so the scans it emits now name the copy (`raw_ref`) and add to
+    its count, and no second copy is kept."""
+    earlier = await repository.archive_once(
+        session,
+        raw_id=delivery.raw_id,
+        partner_id=delivery.partner_id,
+        request_key=request_key(delivery.headers, delivery.body),
+        received_at=delivery.received_at,
+        headers=delivery.headers,
+        body=delivery.body,
+        verdict="received",
+        events_emitted=0,
+        detail=None,
+    )
     result = await _emit(
         session,
         partner_id=delivery.partner_id,
         scans=delivery.scans,
-        raw_id=delivery.raw_id,
+        raw_id=earlier or delivery.raw_id,
         now=delivery.received_at,
-        built=delivery.built,
+        # The events built beforehand name this delivery's id: made again, naming the copy.
+        built=delivery.built if earlier is None else None,
     )
-    await repository.archive(
-        session,
-        raw_id=delivery.raw_id,
-        partner_id=delivery.partner_id,
-        received_at=delivery.received_at,
-        headers=delivery.headers,
-        body=delivery.body,
-        verdict=result.verdict,
-        events_emitted=result.accepted,
-        detail=_detail(result),
-    )
+    if earlier is None:
+        await repository.record_verdict(
+            session,
+            delivery.raw_id,
+            verdict=result.verdict,
+            events_emitted=result.accepted,
+            detail=_detail(result),
+        )
+    elif result.accepted:
+        await repository.count_emitted(session, earlier, result.accepted)
     return result
 
 
@@ -316,20 +343,23 @@ async def archive_invalid(
     received_at: datetime,
     errors: list[dict[str, str]],
 ) -> str:
-    """Keep an authenticated but unreadable request, so the partner's mistake can be shown."""
+    """Keep an authenticated but unreadable request, so the partner's mistake can be shown; once
+    per partner and `request_key`, its retries answered with the same `raw_ref`."""
     raw_id = uuid4()
-    await repository.archive(
+    kept = archived_headers(adapter, headers)
+    earlier = await repository.archive_once(
         session,
         raw_id=raw_id,
         partner_id=partner_id,
+        request_key=request_key(kept, body),
         received_at=received_at,
-        headers=archived_headers(adapter, headers),
+        headers=kept,
         body=body,
         verdict="invalid",
         events_emitted=0,
         detail={"errors": errors[:50]},
     )
-    return str(raw_id)
+    return str(earlier or raw_id)
 
 
 async def _resolve_types(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from shared.events import Id
-from shared.validation import Paise, PastInstant, RequestModel
+from shared.validation import PastInstant, PositivePaise, RequestModel
 
 
 class ReturnIn(RequestModel):
@@ -14,7 +14,7 @@ class ReturnIn(RequestModel):
     seller_id: Id
     buyer_id: Id
     category: str = Field(min_length=1, max_length=64)
-    item_value: Paise
+    item_value: PositivePaise
     qc_required: bool
     partner_id: Id
     awb: Id
@@ -33,7 +33,7 @@ class RefundIn(RequestModel):
     refund_id: Id
     return_id: Id
     order_id: Id
-    amount: Paise
+    amount: PositivePaise
     issued_at: PastInstant
 
 

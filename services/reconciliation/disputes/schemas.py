@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from shared.partner_signing import SigningScheme
-from shared.validation import EmailAddress, Paise, RequestModel
+from shared.validation import CallbackUrl, EmailAddress, EvidenceUrl, RequestModel, SentPaise
 
 
 class EndpointIn(RequestModel):
-    url: HttpUrl = Field(description="Where the partner receives debit notices (POST).")
+    url: CallbackUrl = Field(
+        description="Where the partner receives debit notices (POST); no credentials in it."
+    )
     scheme: SigningScheme = Field(
         description="How notices are signed: the partner's own scheme (standard_webhooks for "
         "swiftship, timestamped_hmac for rapidroute, api_key for desipost)."
@@ -33,7 +35,7 @@ class EnabledIn(RequestModel):
 
 
 class EvidenceRef(RequestModel):
-    uri: HttpUrl
+    uri: EvidenceUrl = Field(description="https URI of the document, without credentials.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
@@ -58,7 +60,7 @@ class RulingIn(RequestModel):
     )
 
     outcome: Literal["UPHELD", "REVERSED", "PARTIAL"]
-    reversed_amount: Paise | None = Field(
+    reversed_amount: SentPaise | None = Field(
         default=None,
         description="PARTIAL only: how much comes off the partner's debit (UPHELD may say 0).",
     )

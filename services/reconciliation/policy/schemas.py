@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from shared.validation import Instant, RequestModel
 
@@ -51,7 +52,16 @@ class RetireIn(RequestModel):
 
 
 class WhatIfIn(RequestModel):
-    model_config = ConfigDict(populate_by_name=True)
+    # A window that starts before it ends: the example made from the fields alone had `from`
+    # and `to` at one instant, a window holding nothing.
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {"from": "2026-11-01T00:00:00Z", "to": "2026-11-24T10:00:00Z", "limit": 20_000}
+            ]
+        },
+    )
 
     decided_from: Instant | None = Field(
         default=None, alias="from", description="Cases decided at or after this instant."
@@ -60,3 +70,13 @@ class WhatIfIn(RequestModel):
         default=None, alias="to", description="Cases decided before this instant."
     )
     limit: int = Field(default=20_000, ge=1, le=200_000, description="At most this many cases.")
+
+    @field_validator("decided_to")
+    @classmethod
+    def _after_from(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        # A window ending before it starts holds no case: it was answered 200 with nothing
+        # in it, which reads as "the draft changes nothing" rather than as a typo.
+        start = info.data.get("decided_from")
+        if value is not None and start is not None and value <= start:
+            raise ValueError("must be after `from`")
+        return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from shared.events import ClaimType, EvidenceKind, LiableParty
-from shared.validation import JsonTypes
+from shared.validation import JsonTypes, SentPaise
 
 
 class _Frozen(JsonTypes):
@@ -99,8 +99,8 @@ class SettlementHolds(_Frozen):
     """Decisions a team must confirm before they are settled; none in a version stored before
     holds existed."""
 
-    finance_confirmation_above_paise: int | None = Field(
-        default=None, ge=0, description="Finance confirms any payout above this."
+    finance_confirmation_above_paise: SentPaise | None = Field(
+        default=None, description="Finance confirms any payout above this."
     )
     warehouse_receipt_claim_types: tuple[ClaimType, ...] = Field(
         default=(), description="The warehouse confirms receipt of returns claimed as these."
@@ -114,9 +114,11 @@ class Policy(_Frozen):
     weight_drop: WeightDrop
     evidence: dict[ClaimType, EvidenceChecklist]
     liability: dict[str, LiabilityRule]
-    approval_cap_paise: int = Field(description="Payout above this needs an ops_manager.")
-    partner_caps_paise: dict[str, int] = Field(description="Liability cap per shipment.")
-    unknown_partner_cap_paise: int = Field(
+    # Caps in paise, bounded as any paise a caller sends (a draft's `changes`): a negative cap
+    # or one of 10^18 was taken and would have decided cases.
+    approval_cap_paise: SentPaise = Field(description="Payout above this needs an ops_manager.")
+    partner_caps_paise: dict[str, SentPaise] = Field(description="Liability cap per shipment.")
+    unknown_partner_cap_paise: SentPaise = Field(
         description="Cap for a partner without a contract entry: nothing is recoverable."
     )
     settlement_holds: SettlementHolds = Field(default_factory=SettlementHolds)
