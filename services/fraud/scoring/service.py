@@ -613,6 +613,7 @@ async def _assess(
         await reassess_claim(session, payload, facts, cfg, before=claim_read)
     if (
         terminal_scan
+        and isinstance(payload, ReturnShipmentEvent)
         and facts.escalation_id is None
         and not flagged_seller_delivered(facts, still_open)
     ):
