@@ -26,7 +26,7 @@ from tests.support.fraud import fresh_fraud_db, intact_journey
 
 START = datetime(2026, 6, 1, 9, tzinfo=UTC)
 ABUSER = "S-AHEAD-ABUSER"
-PEERS = [f"S-AHEAD-{s:02d}" for s in range(20)]
+PEERS = [f"S-AHEAD-{s:02d}" for s in range(12)]
 
 
 def journeys(seller: str, n: int, spacing: float, claimed: Iterable[int]) -> list[list[Any]]:
@@ -81,7 +81,7 @@ async def test_an_abuser_whose_deliveries_reach_fraud_after_its_claims_is_alerte
     behind: list[list[EventPayload]] = []
     for s, seller_journeys in enumerate(peers.values()):
         for i, j in enumerate(seller_journeys):
-            (ahead if has_claim(j) or i < 40 * s / 38 else behind).append(j)
+            (ahead if has_claim(j) or i < 20 * s / (len(PEERS) - 1) else behind).append(j)
     for i, j in enumerate(abuser):
         (ahead if has_claim(j) or i % 3 != 2 else behind).append(j)
     async with fresh_fraud_db(harness, "test_fraud_claims_ahead") as sessions:
