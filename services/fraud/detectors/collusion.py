@@ -4,6 +4,8 @@ claims."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from services.fraud.detectors.findings import Finding
@@ -41,6 +43,35 @@ class Loyalty:
     pair_delivered: int
     buyer_delivered: int
     seller_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class PairItem:
+    """One of a seller-buyer pair's returns that shares its order with another of theirs."""
+
+    order_id: str
+    delivered: bool
+    claimed: bool
+
+
+def counted_by_order(claims: int, delivered: int, items: Iterable[PairItem]) -> tuple[int, int]:
+    """A pair's (claims, deliveries), counted item by item, read as orders: the items of one
+    order were bought, returned and claimed together, one decision of one buyer, so the order
+    is one delivery, and one claimed item makes it one claim. Counted item by item, an honest
+    seller's one two-item order claimed as a whole reads as the buyer's every return to it
+    claimed twice over. A ring claims on separate orders and keeps its count.
+
+    `items` are the pair's returns whose order holds another of its returns (any others are
+    already one order each)."""
+    per_order: dict[str, list[PairItem]] = defaultdict(list)
+    for item in items:
+        per_order[item.order_id].append(item)
+    claims_less = delivered_less = 0
+    for order in per_order.values():
+        delivered_less += max(sum(i.delivered for i in order) - 1, 0)
+        claims_less += max(sum(i.claimed for i in order) - 1, 0)
+    read_claims = max(claims - claims_less, 0)
+    return read_claims, max(delivered - delivered_less, 0)
 
 
 def seller_buyer_findings(

@@ -176,6 +176,26 @@ async def deliveries_since(
     return list(found.values())
 
 
+async def pair_orders(session: AsyncSession, seller_id: str, buyer_id: str) -> list[ReturnFacts]:
+    """The returns of one buyer to one seller whose order holds another of them (a multi-item
+    order returned together), over their whole history as the pair's counts are kept, this
+    transaction's facts (kept in the session, not flushed) among them. Read by the buyer's
+    index; a buyer's returns to one seller are few."""
+    stored = await session.scalars(
+        select(ReturnFacts).where(
+            ReturnFacts.buyer_id == buyer_id,
+            ReturnFacts.seller_id == seller_id,
+            ReturnFacts.order_id.is_not(None),
+        )
+    )
+    found = {f.return_id: f for f in stored}
+    for f in unit_of(session).get(_KnownFacts).facts.values():
+        if f.seller_id == seller_id and f.buyer_id == buyer_id and f.order_id is not None:
+            found[f.return_id] = f
+    per_order = Counter(f.order_id for f in found.values())
+    return [f for f in found.values() if per_order[f.order_id] > 1]
+
+
 async def shared_orders(
     session: AsyncSession, seller_id: str, since: datetime
 ) -> list[ReturnFacts]:

@@ -258,18 +258,23 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             network = totals.get((NETWORK, "buyer"), {}).get("delivered", 0)
             seller_delivered = totals.get(("seller", seller), {}).get("delivered", 0)
 
+            # The pair's claims and deliveries as the test reads them: by orders once the pair
+            # stands out (`by_order`), item by item until then.
+            pair_claims, pair_delivered = pc.get("claims", 0), pc.get("delivered", 0)
+            buyer_delivered = totals.get(("buyer", buyer), {}).get("delivered", 0)
+
             def pair_findings(elsewhere: tuple[int, int] | None) -> list[Finding]:
                 return collusion.seller_buyer_findings(
                     seller,
                     buyer,
-                    pc.get("claims", 0),
-                    max(pc.get("delivered", 0), pc.get("claims", 0)),
+                    pair_claims,
+                    max(pair_delivered, pair_claims),
                     peer_claims,
                     peer_delivered,
                     t,
                     loyalty=collusion.Loyalty(
-                        pair_delivered=pc.get("delivered", 0),
-                        buyer_delivered=totals.get(("buyer", buyer), {}).get("delivered", 0),
+                        pair_delivered=pair_delivered,
+                        buyer_delivered=buyer_delivered,
                         seller_share=seller_delivered / network,
                     )
                     if network
@@ -278,6 +283,14 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 )
 
             found = pair_findings(None)
+            if found:
+                # The items of one order, returned and claimed together, are one trial of the
+                # buyer's, not two (`collusion.counted_by_order`); read only when the pair
+                # stands out, so an ordinary claim costs no query. The buyer's returns in all
+                # lose what the pair's lose: its returns elsewhere stay as counted.
+                pair_claims, pair_delivered = await self.by_order(seller, buyer, pc)
+                buyer_delivered -= pc.get("delivered", 0) - pair_delivered
+                found = pair_findings(None)
             if found:
                 # The buyer's claims and deliveries with every seller (lifetime pair counts, as
                 # the pair's own), less this pair's: the buyer's record elsewhere. Read only
@@ -400,6 +413,21 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         if claim_type in QC_CONTRADICTING_CLAIMS and facts.qc_result == "PASSED":
             await self.qc(facts)
         await self.evidence(facts, new_evidence, escalation_id)
+
+    async def by_order(self, seller: str, buyer: str, pc: Counts) -> tuple[int, int]:
+        """The pair's (claims, deliveries), `pc` item by item, with each of their multi-item
+        orders counted once (`collusion.counted_by_order`)."""
+        delivered_to_seller = ShipmentEventType.DELIVERED_TO_SELLER.value
+        items = [
+            collusion.PairItem(
+                order_id=f.order_id,
+                delivered=f.terminal == delivered_to_seller,
+                claimed=f.claimed_at is not None,
+            )
+            for f in await features.pair_orders(self.session, seller, buyer)
+            if f.order_id is not None
+        ]
+        return collusion.counted_by_order(pc.get("claims", 0), pc.get("delivered", 0), items)
 
     async def household_pair(
         self,

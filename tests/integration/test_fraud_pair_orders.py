@@ -1,0 +1,107 @@
+"""The seller-buyer pair test counts a multi-item order once: an honest seller whose one buyer
+returned and claimed the two items of one order is not a ring, while a seller claiming on
+every one of a buyer's separate orders still is (real PostgreSQL, fraud's own scoring, a
+database per run)."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from services.fraud.models import Assessment
+from services.fraud.scoring.service import assess_event
+from shared.events import EventPayload, ReturnInitiated
+from tests.conftest import Harness
+from tests.support.factories import uid
+from tests.support.fraud import fresh_fraud_db, intact_journey
+
+START = datetime(2026, 4, 6, 9, tzinfo=UTC)
+HONEST_SELLER = "S-ONE-ORDER"
+RING_SELLER = "S-RING-ORDERS"
+
+journey = functools.partial(
+    intact_journey,
+    hub="H-PAIR",
+    category="apparel",
+    item_value=150_000,
+    description="not the item sold",
+)
+
+
+def in_order(events: list[EventPayload], order_id: str) -> list[EventPayload]:
+    """The journey's return initiated as an item of `order_id`."""
+    return [
+        e.model_copy(update={"order_id": order_id}) if isinstance(e, ReturnInitiated) else e
+        for e in events
+    ]
+
+
+def when(e: EventPayload) -> datetime:
+    at = getattr(e, "filed_at", None) or getattr(e, "occurred_at", None)
+    return at or e.initiated_at  # type: ignore[attr-defined, no-any-return]
+
+
+async def test_one_multi_item_order_is_one_trial_of_the_pair_and_separate_orders_are_not(
+    harness: Harness,
+) -> None:
+    honest_buyer, ring_buyer = uid("B-ORDER"), uid("B-RING")
+    events: list[EventPayload] = []
+    # An ordinary marketplace: 300 deliveries to nine sellers, one in twenty claimed, each by
+    # its own buyer.
+    for i in range(300):
+        claim = "WRONG_ITEM" if i % 20 == 3 else None
+        events += journey(
+            uid("R-OK"), f"S-OK-{i % 9}", uid("B-OK"), START + timedelta(hours=2 * i), claim, None
+        )
+    day = START + timedelta(days=26)
+    # The honest seller's first deliveries: another buyer's return, then the two items of one
+    # order of one buyer, both claimed together; that buyer's third return went elsewhere.
+    events += journey(uid("R-ONE"), HONEST_SELLER, uid("B-OK"), day, None, None)
+    events += journey(uid("R-ELSE"), "S-OK-1", honest_buyer, day, None, None)
+    order = uid("O-TWO")
+    for n in range(2):
+        events += in_order(
+            journey(
+                uid("R-TWO"),
+                HONEST_SELLER,
+                honest_buyer,
+                day + timedelta(hours=3, minutes=n),
+                "WRONG_ITEM",
+                None,
+            ),
+            order,
+        )
+    # The ring: three separate orders of one buyer, every one claimed.
+    events += journey(uid("R-RING-OK"), RING_SELLER, uid("B-OK"), day, None, None)
+    for n in range(3):
+        events += journey(
+            uid("R-RING"), RING_SELLER, ring_buyer, day + timedelta(days=1 + n), "WRONG_ITEM", None
+        )
+    events.sort(key=when)
+    async with fresh_fraud_db(harness, "test_fraud_pair_orders") as sessions:
+        async with sessions() as session, session.begin():
+            for e in events:
+                await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+        async with sessions() as session:
+            assessed = list((await session.scalars(select(Assessment))).all())
+
+    def pair_strength(buyer: str) -> float:
+        """The strongest seller-buyer pair finding on the buyer's claims."""
+        return max(
+            (
+                float(r["contribution"])
+                for a in assessed
+                for r in a.reasons
+                if r["code"] == "COLLUSION_SELLER_BUYER"
+                and (r.get("numbers") or {}).get("buyer_id") == buyer
+            ),
+            default=0.0,
+        )
+
+    # One order claimed as a whole: one claimed trial, not a pair claiming on every return.
+    assert pair_strength(honest_buyer) < 0.5
+    # Three orders, three claims: the pair still stands out.
+    assert pair_strength(ring_buyer) >= 0.5
