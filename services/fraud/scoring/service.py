@@ -9,7 +9,7 @@ escalation's assessment follows it within milliseconds of its arrival.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -87,6 +87,7 @@ from shared.events import (
     ShipmentEventType,
 )
 from shared.outbox import enqueue
+from shared.unit_of_work import unit_of
 
 MODEL_VERSION = "stat-1"
 # An open alert's finding carries at least the HIGH floor onto the events it is about.
@@ -610,6 +611,13 @@ async def _assess(
         and ScansRead.of(facts) != claim_read
     ):
         await reassess_claim(session, payload, facts, cfg, before=claim_read)
+    if (
+        terminal_scan
+        and isinstance(payload, ReturnShipmentEvent)
+        and facts.escalation_id is None
+        and not flagged_seller_delivered(facts, still_open)
+    ):
+        await read_at_latest_claim(session, payload, facts, cfg)
     return assessment
 
 
@@ -916,6 +924,72 @@ async def raise_at_latest_claims(
         if f.alert and f.pattern == claim_abuse.PATTERN
     ]
     await raise_ahead(session, ahead, found, later.escalation_id, subject)
+
+
+@dataclass(slots=True)
+class _ReadAtLatestClaim:
+    """The sellers this transaction (a consumer batch) has read as of their latest counted
+    claim on a delivery that reached fraud after it (`read_at_latest_claim`)."""
+
+    sellers: set[str] = field(default_factory=set)
+
+
+async def read_at_latest_claim(
+    session: AsyncSession,
+    scan: ReturnShipmentEvent,
+    facts: ReturnFacts,
+    cfg: ScoringConfig,
+) -> None:
+    """The seller read as of its latest counted claim when a delivery of an unclaimed return
+    reaches fraud after that claim (its time before the claim's), and the alert raised there if
+    its record, with the delivery in hand, is due one.
+
+    A seller's claims are read against the deliveries fraud has counted when each is scored.
+    Behind a backlog (a marketplace's history sent in minutes, partners' late batches) the
+    claims of a seller, taken with their own returns' scans, are scored while much of the
+    market's deliveries before them still waits: every seller then reads a rate of claims per
+    delivery well above its own, by how far its deliveries lag, and the sellers' spread reads
+    wide (a + b of 9-60 where honest shops scatter as binomial chance; on the specification's
+    worlds through the product, 4242's abusers read 14 claims in 33 deliveries at their last
+    claim where 91 were theirs). No later event of the seller read it again, so the abuser
+    whose full record is due an alert was never alerted. Its late deliveries are those events:
+    each reads the seller at its latest claim with what has been counted since, as
+    `raise_at_latest_claims` does for a claimed return's late scan, once per seller per
+    transaction. To raise only: the reading is looked back, so it clears nothing, and an
+    alert of the pattern closed at or after that claim's time keeps it from raising again
+    (`raise_ahead`). A seller under an open alert is read on each delivery anyway
+    (`reexamine_seller`)."""
+    seller = facts.seller_id
+    delivered_at = facts.terminal_at
+    read = unit_of(session).get(_ReadAtLatestClaim).sellers
+    if (
+        not seller
+        or facts.terminal != ShipmentEventType.DELIVERED_TO_SELLER.value
+        or delivered_at is None
+        or seller in read
+    ):
+        return
+    later = await features.latest_counted_claim(session, seller)
+    if later is None or later.claimed_at is None or later.claimed_at <= delivered_at:
+        return
+    read.add(seller)
+    subject = (
+        await assessments.latest_of_claim(session, later.escalation_id)
+        if later.escalation_id
+        else None
+    )
+    if subject is None:
+        return
+    ahead = Assessor(session, scan, cfg)
+    with ahead.as_of(later.claimed_at):
+        await ahead.reexamine_seller(later)
+    found = [
+        f
+        for f in ahead.evaluated.get(("seller", seller), [])
+        if f.alert and f.pattern == claim_abuse.PATTERN
+    ]
+    if found:
+        await raise_ahead(session, ahead, found, later.escalation_id, subject)
 
 
 async def raise_ahead(
