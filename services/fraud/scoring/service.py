@@ -915,15 +915,31 @@ async def raise_at_latest_claims(
     later = await features.latest_counted_claim(session, seller)
     if later is None or later.claimed_at is None or later.claimed_at <= facts.claimed_at:
         return
+    ahead, found = await seller_alerts_at(session, scan, cfg, seller, later, later.claimed_at)
+    await raise_ahead(session, ahead, found, later.escalation_id, subject)
+
+
+async def seller_alerts_at(
+    session: AsyncSession,
+    scan: ReturnShipmentEvent,
+    cfg: ScoringConfig,
+    seller: str,
+    later: ReturnFacts,
+    at: datetime,
+) -> tuple[Assessor, list[Finding]]:
+    """The seller read as of its later claim `later`, at that claim's time `at` (`as_of`: looked
+    back, with everything counted since), and its claim-abuse findings due an alert there: the
+    one reading both late paths make (a claimed return's late scan, a late delivery of an
+    unclaimed one)."""
     ahead = Assessor(session, scan, cfg)
-    with ahead.as_of(later.claimed_at):
+    with ahead.as_of(at):
         await ahead.reexamine_seller(later)
     found = [
         f
         for f in ahead.evaluated.get(("seller", seller), [])
         if f.alert and f.pattern == claim_abuse.PATTERN
     ]
-    await raise_ahead(session, ahead, found, later.escalation_id, subject)
+    return ahead, found
 
 
 @dataclass(slots=True)
@@ -980,14 +996,7 @@ async def read_at_latest_claim(
     )
     if subject is None:
         return
-    ahead = Assessor(session, scan, cfg)
-    with ahead.as_of(later.claimed_at):
-        await ahead.reexamine_seller(later)
-    found = [
-        f
-        for f in ahead.evaluated.get(("seller", seller), [])
-        if f.alert and f.pattern == claim_abuse.PATTERN
-    ]
+    ahead, found = await seller_alerts_at(session, scan, cfg, seller, later, later.claimed_at)
     if found:
         await raise_ahead(session, ahead, found, later.escalation_id, subject)
 
