@@ -135,7 +135,11 @@ async def test_a_prepared_batch_reads_facts_and_standing_once_for_all_its_events
                 for e in (picked_up, delivered):
                     await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
             assessed = statements[prepared:]
-    assert prepared == 2  # the facts, then the standing of seller, buyer, partner, hub, agent
+    # The facts, the seller's latest counted claim (the batch delivers a return not claimed,
+    # and a delivery that reaches fraud after a later claim of its seller reads the seller at
+    # that claim, `read_at_latest_claim`: one statement for all the batch's sellers, not one
+    # per delivery), then the standing of seller, buyer, partner, hub, agent.
+    assert prepared == 3
     assert not [s for s in assessed if "FROM return_facts" in s or "AS kind" in s]
 
 

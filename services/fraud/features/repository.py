@@ -292,22 +292,65 @@ async def counted_claim_after(session: AsyncSession, seller_id: str, at: datetim
     )
 
 
+@dataclass(slots=True)
+class _LatestCountedClaims:
+    """Each seller's latest counted claim as stored when the transaction read it up front
+    (`prefetch_latest_counted_claims`), None for a seller with none."""
+
+    stored: dict[str, ReturnFacts | None] = field(default_factory=dict)
+
+
+# Per seller, the index on (seller_id, claimed_at) walked back to its first delivered claim.
+_LATEST_COUNTED_OF = select(ReturnFacts).from_statement(
+    text("""
+SELECT c.* FROM unnest(:sellers) AS s(seller_id)
+CROSS JOIN LATERAL (
+    SELECT * FROM return_facts r
+    WHERE r.seller_id = s.seller_id AND r.claimed_at IS NOT NULL AND r.terminal = :delivered
+    ORDER BY r.claimed_at DESC
+    LIMIT 1
+) AS c""").bindparams(
+        bindparam("sellers", type_=ARRAY(String)),
+        bindparam("delivered", value=ShipmentEventType.DELIVERED_TO_SELLER.value),
+    )
+)
+
+
+async def prefetch_latest_counted_claims(session: AsyncSession, sellers: Iterable[str]) -> None:
+    """Read, in one statement, the latest counted claim of each of `sellers` as stored, kept for
+    the transaction's `latest_counted_claim`: a consumer batch's deliveries then find their
+    sellers' there instead of one read each. The rows are the session's own objects, and the
+    session's facts are judged with them, so what the batch counts after this read is seen."""
+    kept = unit_of(session).get(_LatestCountedClaims).stored
+    wanted = sorted({s for s in sellers if s and s not in kept})
+    if not wanted:
+        return
+    found = {f.seller_id: f for f in await session.scalars(_LATEST_COUNTED_OF, {"sellers": wanted})}
+    for s in wanted:
+        kept[s] = found.get(s)
+
+
 async def latest_counted_claim(session: AsyncSession, seller_id: str) -> ReturnFacts | None:
     """The seller's latest claim by filing time that counts in its rates (its return delivered
     to it, `service.count_claim_scans`), this transaction's facts among them; None when none
     counts yet. A claim whose delivery is still unknown counts for nothing, so the seller's
-    record as its rates hold it ends at this one."""
+    record as its rates hold it ends at this one. A seller read up front
+    (`prefetch_latest_counted_claims`) is not read again."""
     delivered = ShipmentEventType.DELIVERED_TO_SELLER.value
-    stored = await session.scalar(
-        select(ReturnFacts)
-        .where(
-            ReturnFacts.seller_id == seller_id,
-            ReturnFacts.claimed_at.is_not(None),
-            ReturnFacts.terminal == delivered,
+    kept = unit_of(session).get(_LatestCountedClaims).stored
+    if seller_id in kept:
+        stored = kept[seller_id]
+    else:
+        stored = await session.scalar(
+            select(ReturnFacts)
+            .where(
+                ReturnFacts.seller_id == seller_id,
+                ReturnFacts.claimed_at.is_not(None),
+                ReturnFacts.terminal == delivered,
+            )
+            .order_by(ReturnFacts.claimed_at.desc())
+            .limit(1)
         )
-        .order_by(ReturnFacts.claimed_at.desc())
-        .limit(1)
-    )
     # The session's own facts may be newer than the row read (a delivery counted in this
     # batch, not flushed): they are judged as the session holds them.
     candidates = [

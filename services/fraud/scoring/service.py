@@ -275,10 +275,13 @@ async def prepare_batch(
     of reading its own; what an event adds or changes reaches the next through the session.
     Inside `features.deferred_counters`, a third reads the days of the hubs and agents the
     batch's terminal scans weigh (`pilferage.prefetch_days`), and, when the batch holds claims,
-    two more read what its claims weigh (`prefetch_claims`)."""
+    two more read what its claims weigh (`prefetch_claims`). When the batch delivers returns
+    not claimed, one more reads those sellers' latest counted claims, where each delivery
+    looks for a later claim to read its seller at (`read_at_latest_claim`)."""
     cfg = config or default_config()
     return_ids = [str(rid) for p in payloads if (rid := getattr(p, "return_id", None))]
     known = await features.prefetch_facts(session, return_ids)
+    await features.prefetch_latest_counted_claims(session, _unclaimed_delivered(payloads, known))
     await prefetch_days(session, _terminal_scans(payloads, known), cfg)
     await prefetch_claims(session, payloads, known, cfg)
     keys: set[tuple[str, str]] = set()
@@ -407,6 +410,37 @@ def _claims(
             # A case event or an appeal carries its claim's assessment (`carry_claim`): it
             # reads nothing of the claim's parties.
             out.append((sketch, event_time(p), sketch.claim_type))
+    return out
+
+
+def _unclaimed_delivered(
+    payloads: Sequence[EventPayload], known: Mapping[str, ReturnFacts]
+) -> set[str]:
+    """The sellers of the batch's deliveries that may read their seller at its latest claim
+    (`read_at_latest_claim`): a delivery scan of a return neither ended nor claimed by then,
+    as its stored facts and the batch's earlier events leave it. The seller is the facts' or,
+    for a return the batch begins, its feed entry's."""
+    sellers: dict[str, str | None] = {}
+    passed: set[str] = set()  # claimed or ended: its delivery reads nothing
+    out: set[str] = set()
+    for p in payloads:
+        return_id = getattr(p, "return_id", None)
+        if not return_id:
+            continue
+        if return_id not in sellers:
+            facts = known.get(return_id)
+            sellers[return_id] = facts.seller_id if facts is not None else None
+            if facts is not None and (facts.escalation_id or facts.terminal):
+                passed.add(return_id)
+        if isinstance(p, ReturnInitiated):
+            sellers[return_id] = sellers[return_id] or p.seller_id
+        elif isinstance(p, SellerEscalationFiled):
+            passed.add(return_id)
+        elif isinstance(p, ReturnShipmentEvent) and return_id not in passed:
+            if p.event_type == ShipmentEventType.DELIVERED_TO_SELLER and sellers[return_id]:
+                out.add(cast(str, sellers[return_id]))
+            if p.event_type in TERMINAL:
+                passed.add(return_id)
     return out
 
 
