@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from services.fraud.features import repository as features
 from services.fraud.models import Alert
+from services.fraud.scoring import service
 from services.fraud.scoring.service import assess_event
 from shared.events import EventPayload, SellerEscalationFiled
 from tests.conftest import Harness
-from tests.support.fraud import fresh_fraud_db, intact_journey
+from tests.support.fraud import fresh_fraud_db, intact_journey, statements_of
 
 START = datetime(2026, 6, 1, 9, tzinfo=UTC)
 ABUSER = "S-AHEAD-ABUSER"
@@ -67,9 +69,8 @@ async def claim_abuse_alerts(sessions: async_sessionmaker[Any]) -> list[Alert]:
         )
 
 
-async def test_an_abuser_whose_deliveries_reach_fraud_after_its_claims_is_alerted(
-    harness: Harness,
-) -> None:
+def market() -> tuple[list[list[Any]], list[list[Any]], list[list[Any]]]:
+    """The abuser's journeys, and the market's split in those scored ahead and behind."""
     # Peers: one delivery in twenty claimed, over twenty days. The abuser: three in twenty
     # (three times its category), twelve claims over the same days.
     peers = {s: journeys(s, 40, 0.5, (7, 27)) for s in PEERS}
@@ -84,14 +85,10 @@ async def test_an_abuser_whose_deliveries_reach_fraud_after_its_claims_is_alerte
             (ahead if has_claim(j) or i < 20 * s / (len(PEERS) - 1) else behind).append(j)
     for i, j in enumerate(abuser):
         (ahead if has_claim(j) or i % 3 != 2 else behind).append(j)
-    async with fresh_fraud_db(harness, "test_fraud_claims_ahead") as sessions:
-        for j in ahead:
-            await score(sessions, j)
-        early = await claim_abuse_alerts(sessions)
-        assert not early, [(a.entity_id, a.evidence.get("numbers")) for a in early]
-        for j in behind:
-            await score(sessions, j)
-        alerts = await claim_abuse_alerts(sessions)
+    return abuser, ahead, behind
+
+
+def assert_abuser_alone_alerted(alerts: list[Alert], abuser: list[list[Any]]) -> None:
     alerted = {a.entity_id for a in alerts}
     # Fail before: nothing read the abuser again once its deliveries were in.
     assert ABUSER in alerted, alerted
@@ -101,3 +98,53 @@ async def test_an_abuser_whose_deliveries_reach_fraud_after_its_claims_is_alerte
     (raised,) = [a for a in alerts if a.entity_id == ABUSER]
     assert raised.event_time == last_claim
     assert raised.evidence["numbers"]["count"] == 12
+
+
+async def test_an_abuser_whose_deliveries_reach_fraud_after_its_claims_is_alerted(
+    harness: Harness,
+) -> None:
+    abuser, ahead, behind = market()
+    async with fresh_fraud_db(harness, "test_fraud_claims_ahead") as sessions:
+        for j in ahead:
+            await score(sessions, j)
+        early = await claim_abuse_alerts(sessions)
+        assert not early, [(a.entity_id, a.evidence.get("numbers")) for a in early]
+        for j in behind:
+            await score(sessions, j)
+        alerts = await claim_abuse_alerts(sessions)
+    assert_abuser_alone_alerted(alerts, abuser)
+
+
+# The statement `latest_counted_claim` sends for a seller the batch did not read up front.
+_ONE_SELLERS_LATEST_CLAIM = "ORDER BY return_facts.claimed_at DESC"
+
+
+async def test_late_deliveries_in_consumer_batches_read_their_sellers_latest_claims_up_front(
+    harness: Harness,
+) -> None:
+    """The late deliveries scored as the consumer scores them, in batches prepared up front
+    (`prepare_batch` inside `deferred_counters`): each batch reads its sellers' latest counted
+    claims in one statement with its facts, no delivery reads its seller's own, and the
+    abuser is alerted as when each journey was a transaction of its own."""
+    abuser, ahead, behind = market()
+    late = [e for j in behind for e in j]
+    size = 150
+    async with fresh_fraud_db(harness, "test_fraud_claims_ahead_batched") as sessions:
+        for j in ahead:
+            await score(sessions, j)
+        per_event: list[str] = []
+        for start in range(0, len(late), size):
+            batch = late[start : start + size]
+            async with sessions() as session, session.begin():
+                async with features.deferred_counters(session):
+                    with statements_of(session) as statements:
+                        await service.prepare_batch(session, batch)
+                        prepared = len(statements)
+                        for e in batch:
+                            await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+                    per_event += [
+                        s for s in statements[prepared:] if _ONE_SELLERS_LATEST_CLAIM in s
+                    ]
+        alerts = await claim_abuse_alerts(sessions)
+    assert not per_event
+    assert_abuser_alone_alerted(alerts, abuser)
