@@ -2,8 +2,10 @@
 passes so far, contradicting buyers so far, fraud's sequential test at a given honest rate and
 a + b, and an oracle (a point alternative at the agent's realised ratio against a binomial at
 the honest agents' own per-buyer rate)."""
+
 import math
 import sys
+
 from disputedesk.fraudworld.world import build_world
 from services.fraud.detectors.stats import PeerSpread, Sequential, sequential_test
 
@@ -24,7 +26,9 @@ for r in w.returns:
             contra.append((c.filed_at, r.buyer, r.return_id, "qc_contradiction" in c.patterns))
 first = w.first_planted.get(("agent", agent))
 k_all, n_all = len({b for _, b, _, _ in contra}), len(passes)
-print(f"{agent}: {n_all} passes, {k_all} contradicting buyers; world {w.start:%m-%d} to {w.end:%m-%d}; first planted {first}")
+print(
+    f"{agent}: {n_all} passes, {k_all} contradicting buyers; world {w.start:%m-%d} to {w.end:%m-%d}; first planted {first}"
+)
 ratio_real = None
 seen = set()
 for at, buyer, rid, pl in sorted(contra):
@@ -35,4 +39,6 @@ for at, buyer, rid, pl in sorted(contra):
     p1 = k_all / n_all
     oracle = k * math.log(p1 / rate) + (n - k) * math.log((1 - p1) / (1 - rate))
     day = (at - first).total_seconds() / 86400 if first else float("nan")
-    print(f"  {at:%m-%d %H:%M} +{day:5.1f}d {rid} planted={int(pl)} {k:2d}/{n:3d} fraud-test logBF {t.log_bf:5.2f}  oracle {oracle:5.2f}  (alert 5.30)")
+    print(
+        f"  {at:%m-%d %H:%M} +{day:5.1f}d {rid} planted={int(pl)} {k:2d}/{n:3d} fraud-test logBF {t.log_bf:5.2f}  oracle {oracle:5.2f}  (alert 5.30)"
+    )
