@@ -146,6 +146,32 @@ def plausible_day(value: date) -> date:
     return value
 
 
+def _words(value: Any) -> Any:
+    # Trimmed before its length is counted: "   " is no description, and "  ok  " is "ok" to
+    # every reader (a case note, the email quoting a seller's words, the console). Only the
+    # ends are trimmed; the lines and spacing inside stay as written.
+    if not isinstance(value, str):
+        return value  # the strict str schema names the wrong type
+    trimmed = value.strip()
+    if not trimmed:
+        raise PydanticCustomError("blank_text", "must hold text, not only whitespace")
+    return trimmed
+
+
+def _words_or_nothing(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+# Free text a caller must write (a claim's description, an appeal's reason, a note, a ruling's
+# reason, a name): trimmed at both ends, then refused when nothing is left, naming the field;
+# the field's own `min_length`/`max_length` count what is kept. Ids, secrets and e-mail
+# addresses have their own types and are never trimmed.
+Text = Annotated[str, BeforeValidator(_words), Field(json_schema_extra={"pattern": r"\S"})]
+# Free text that may be left out (its default is ""): trimmed at both ends, so whitespace alone
+# is the same as sending none.
+OptionalText = Annotated[str, BeforeValidator(_words_or_nothing)]
+
+
 # Integer paise, strictly: `true`, `"249900"` and `249900.0` are refused rather than coerced, so
 # a client that sends rupees as a float or a string learns it at once.
 Paise = Annotated[
@@ -169,6 +195,16 @@ PositivePaise = Annotated[
         le=MAX_SENT_PAISE,
         description="Integer paise (1 rupee = 100 paise), at least one paisa.",
     ),
+]
+# A parcel's weight as a person measured it (a seller's `received_weight_g`): at least one gram.
+# A parcel that arrived weighs its packaging at least; 0 g says nothing arrived (a NOT_RECEIVED
+# claim) or that nothing was weighed (leave the field out), and read as a weight it is a drop of
+# the whole pickup weight, which SOP L6 charges to the partner in full. Partners' scans keep
+# their tolerance: their 0 g is read as no reading (services/intake/partners/service.py).
+MeasuredGrams = Annotated[
+    int,
+    Strict(),
+    Field(ge=1, le=1_000_000, description="Weight in whole grams, at least one gram."),
 ]
 # A timezone-aware instant between 2000 and 2099, sent as text.
 Instant = Annotated[
