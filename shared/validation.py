@@ -17,6 +17,7 @@ import json
 import math
 import re
 import types
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -146,14 +147,28 @@ def plausible_day(value: date) -> date:
     return value
 
 
+# Characters that show nothing though Python's `str.isspace` says they are not space: the
+# Hangul fillers and the blank Braille pattern (format characters, category Cf, such as the
+# zero-width space U+200B and the byte-order mark, are found by their category).
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
+def _shows_something(text: str) -> bool:
+    return any(
+        not ch.isspace() and ch not in _BLANK_GLYPHS and unicodedata.category(ch) != "Cf"
+        for ch in text
+    )
+
+
 def _words(value: Any) -> Any:
     # Trimmed before its length is counted: "   " is no description, and "  ok  " is "ok" to
     # every reader (a case note, the email quoting a seller's words, the console). Only the
-    # ends are trimmed; the lines and spacing inside stay as written.
+    # ends are trimmed; the lines and spacing inside stay as written. Text that shows nothing
+    # (zero-width spaces alone) is as blank as spaces are.
     if not isinstance(value, str):
         return value  # the strict str schema names the wrong type
     trimmed = value.strip()
-    if not trimmed:
+    if not _shows_something(trimmed):
         raise PydanticCustomError("blank_text", "must hold text, not only whitespace")
     return trimmed
 

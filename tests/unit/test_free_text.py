@@ -17,7 +17,7 @@ from pydantic.fields import FieldInfo
 import services
 from services.intake.partners.parsing import Url
 from services.notifications.replies.parsing import InboundEmail
-from shared.validation import MeasuredGrams, RequestModel
+from shared.validation import MeasuredGrams, RequestModel, Text
 
 # Strings that are not free text, and why they are neither trimmed nor refused when blank.
 NOT_TEXT = {
@@ -109,6 +109,15 @@ def test_free_text_is_trimmed_at_both_ends(
     value = [sent] if "list" in repr(info.annotation) else sent
     kept = _adapter(info).validate_python(value)
     assert kept in ("Cracked screen\n  and box", ["Cracked screen\n  and box"])
+
+
+@pytest.mark.parametrize(
+    "blank", ["\u200b\u200b", "\ufeff", " \u2060 ", "\u3164", "\u2800", "\u00a0\u2003"]
+)
+def test_text_that_shows_nothing_is_blank(blank: str) -> None:
+    assert TypeAdapter(Text).validate_python("\u200bok") == "\u200bok"
+    with pytest.raises(ValidationError, match="whitespace"):
+        TypeAdapter(Text).validate_python(blank)
 
 
 def test_the_exemptions_still_name_fields_that_exist() -> None:
