@@ -671,6 +671,43 @@ def refuse_unknown_query(request: Request, known: frozenset[str]) -> None:
     )
 
 
+def takes_many(annotation: Any) -> bool:
+    """Whether a query parameter of this type takes several values (`?status=A&status=B`)."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(takes_many(a) for a in get_args(annotation) if a is not type(None))
+    return get_origin(annotation) in (list, set, frozenset, tuple)
+
+
+def refuse_repeated_query(request: Request, single: frozenset[str]) -> None:
+    """A query parameter of one value sent twice (`?limit=20&limit=30`,
+    `?seller_id=S-1&seller_id=S-2`) answers 422 naming it, as a JSON key sent twice does
+    (`unambiguous_json_body`): the route read the last copy silently, while a proxy, a cache
+    or the client's own code may read the first, so the request meant two things at once.
+    Runs after the caller is authenticated (shared/service_route.py)."""
+    if not request.scope.get("query_string"):
+        return
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for name, _ in request.query_params.multi_items():
+        if name in single and name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if not repeated:
+        return
+    raise Problem(
+        422,
+        "Validation failed",
+        f"Invalid field(s): {', '.join(f'query.{name}' for name in repeated[:10])}",
+        type_=f"{TYPE_BASE}validation-failed",
+        errors=[
+            {"field": f"query.{name}", "message": "given more than once; send it once"}
+            for name in repeated[:10]
+        ],
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Query values: one spelling per value
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pydantic.fields import FieldInfo
 import services
 from services.intake.partners.parsing import Url
 from services.notifications.replies.parsing import InboundEmail
-from shared.validation import MeasuredGrams, RequestModel, Text
+from shared.validation import MeasuredGrams, RequestModel, Text, takes_many
 
 # Strings that are not free text, and why they are neither trimmed nor refused when blank.
 NOT_TEXT = {
@@ -161,3 +161,11 @@ def test_a_partner_photo_link_is_held_to_the_evidence_rule(link: str) -> None:
 def test_a_partner_photo_link_on_the_web_is_kept() -> None:
     link = "https://cdn.swiftship.example/qc/SS100200300-1.jpg"
     assert TypeAdapter(Url).validate_python(link) == link
+
+
+def test_a_query_parameter_of_lists_takes_many() -> None:
+    from fastapi import Query
+
+    assert takes_many(Annotated[list[str] | None, Query()])
+    assert not takes_many(Annotated[int | None, Query(ge=1)])
+    assert not takes_many(str)
