@@ -34,7 +34,9 @@ from shared.validation import (
     query_kind,
     refuse_lax_query,
     refuse_non_utf8_json,
+    refuse_repeated_query,
     refuse_unknown_query,
+    takes_many,
     unambiguous_json_body,
 )
 
@@ -93,6 +95,9 @@ class ServiceRoute(ReadRoute):
         takes_body = self.body_field is not None
         query = [p for dep in walk_dependencies(self.dependant) for p in dep.query_params]
         known_query = frozenset(param.alias for param in query)
+        single_query = frozenset(
+            param.alias for param in query if not takes_many(param.field_info.annotation)
+        )
         query_kinds = {
             param.alias: kind
             for param in query
@@ -108,6 +113,7 @@ class ServiceRoute(ReadRoute):
                     principal, changes=changes, team_work=team_work, team_reads=team_reads
                 )
                 refuse_unknown_query(request, known_query)
+            refuse_repeated_query(request, single_query)
             refuse_lax_query(request, query_kinds)
             if takes_body:
                 await refuse_non_utf8_json(request)

@@ -17,6 +17,7 @@ import json
 import math
 import re
 import types
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -146,6 +147,46 @@ def plausible_day(value: date) -> date:
     return value
 
 
+# Characters that show nothing though Python's `str.isspace` says they are not space: the
+# Hangul fillers and the blank Braille pattern (format characters, category Cf, such as the
+# zero-width space U+200B and the byte-order mark, are found by their category).
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
+def _shows_something(text: str) -> bool:
+    return any(
+        not ch.isspace() and ch not in _BLANK_GLYPHS and unicodedata.category(ch) != "Cf"
+        for ch in text
+    )
+
+
+def _words(value: Any) -> Any:
+    # Trimmed before its length is counted: "   " is no description, and "  ok  " is "ok" to
+    # every reader (a case note, the email quoting a seller's words, the console). Only the
+    # ends are trimmed; the lines and spacing inside stay as written. Text that shows nothing
+    # (zero-width spaces alone) is as blank as spaces are.
+    if not isinstance(value, str):
+        return value  # the strict str schema names the wrong type
+    trimmed = value.strip()
+    if not _shows_something(trimmed):
+        raise PydanticCustomError("blank_text", "must hold text, not only whitespace")
+    return trimmed
+
+
+def _words_or_nothing(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+# Free text a caller must write (a claim's description, an appeal's reason, a note, a ruling's
+# reason, a name): trimmed at both ends, then refused when nothing is left, naming the field;
+# the field's own `min_length`/`max_length` count what is kept. Ids, secrets and e-mail
+# addresses have their own types and are never trimmed.
+Text = Annotated[str, BeforeValidator(_words), Field(json_schema_extra={"pattern": r"\S"})]
+# Free text that may be left out (its default is ""): trimmed at both ends, so whitespace alone
+# is the same as sending none.
+OptionalText = Annotated[str, BeforeValidator(_words_or_nothing)]
+
+
 # Integer paise, strictly: `true`, `"249900"` and `249900.0` are refused rather than coerced, so
 # a client that sends rupees as a float or a string learns it at once.
 Paise = Annotated[
@@ -169,6 +210,16 @@ PositivePaise = Annotated[
         le=MAX_SENT_PAISE,
         description="Integer paise (1 rupee = 100 paise), at least one paisa.",
     ),
+]
+# A parcel's weight as a person measured it (a seller's `received_weight_g`): at least one gram.
+# A parcel that arrived weighs its packaging at least; 0 g says nothing arrived (a NOT_RECEIVED
+# claim) or that nothing was weighed (leave the field out), and read as a weight it is a drop of
+# the whole pickup weight, which SOP L6 charges to the partner in full. Partners' scans keep
+# their tolerance: their 0 g is read as no reading (services/intake/partners/service.py).
+MeasuredGrams = Annotated[
+    int,
+    Strict(),
+    Field(ge=1, le=1_000_000, description="Weight in whole grams, at least one gram."),
 ]
 # A timezone-aware instant between 2000 and 2099, sent as text.
 Instant = Annotated[
@@ -616,6 +667,43 @@ def refuse_unknown_query(request: Request, known: frozenset[str]) -> None:
         errors=[
             {"field": f"query.{name}", "message": f"not a query parameter of this route; {takes}"}
             for name in unknown[:10]
+        ],
+    )
+
+
+def takes_many(annotation: Any) -> bool:
+    """Whether a query parameter of this type takes several values (`?status=A&status=B`)."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(takes_many(a) for a in get_args(annotation) if a is not type(None))
+    return get_origin(annotation) in (list, set, frozenset, tuple)
+
+
+def refuse_repeated_query(request: Request, single: frozenset[str]) -> None:
+    """A query parameter of one value sent twice (`?limit=20&limit=30`,
+    `?seller_id=S-1&seller_id=S-2`) answers 422 naming it, as a JSON key sent twice does
+    (`unambiguous_json_body`): the route read the last copy silently, while a proxy, a cache
+    or the client's own code may read the first, so the request meant two things at once.
+    Runs after the caller is authenticated (shared/service_route.py)."""
+    if not request.scope.get("query_string"):
+        return
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for name, _ in request.query_params.multi_items():
+        if name in single and name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if not repeated:
+        return
+    raise Problem(
+        422,
+        "Validation failed",
+        f"Invalid field(s): {', '.join(f'query.{name}' for name in repeated[:10])}",
+        type_=f"{TYPE_BASE}validation-failed",
+        errors=[
+            {"field": f"query.{name}", "message": "given more than once; send it once"}
+            for name in repeated[:10]
         ],
     )
 

@@ -581,3 +581,24 @@ async def test_nan_in_free_form_data_answers_422(
         headers={**harness.key(MANAGER), "content-type": "application/json"},
     )
     assert_problem(r, 422, "body.changes")
+
+
+# --- a query parameter of one value sent twice ----------------------------------------------
+
+REPEATED = [
+    ("reconciliation", "/v1/cases?limit=20&limit=30", MANAGER, "query.limit"),
+    ("reconciliation", "/v1/cases?seller_id=S-1&seller_id=S-2", MANAGER, "query.seller_id"),
+    ("intake", "/v1/escalations?return_id=R-1&return_id=R-2", MANAGER, "query.return_id"),
+    ("fraud", "/v1/alerts?entity_id=E-1&entity_id=E-2", MANAGER, "query.entity_id"),
+    ("notifications", "/v1/messages?case_id=C-1&case_id=C-1", MANAGER, "query.case_id"),
+]
+
+
+@pytest.mark.parametrize("service, url, key, field", REPEATED)
+async def test_a_query_parameter_sent_twice_answers_422(
+    harness: Harness, pipeline: dict[str, Any], service: str, url: str, key: str, field: str
+) -> None:
+    # The route read the last copy; a proxy or the client's own code may read the first.
+    r = await _call(harness, pipeline, service, "GET", url, key)
+    doc = assert_problem(r, 422, field)
+    assert "more than once" in doc["errors"][0]["message"]

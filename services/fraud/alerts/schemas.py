@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from shared.paging import PageOf
-from shared.validation import RequestModel
+from shared.validation import OptionalText, RequestModel
 
 
 class AlertOut(BaseModel):
@@ -36,5 +36,5 @@ class AlertPage(PageOf):
 
 
 class AcknowledgeIn(RequestModel):
-    note: str = Field(default="", max_length=2000)
+    note: OptionalText = Field(default="", max_length=2000)
     close: bool = Field(default=False, description="Close the alert instead of acknowledging it.")

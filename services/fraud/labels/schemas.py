@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, model_validator
 
 from shared.events import Id
-from shared.validation import RequestModel
+from shared.validation import OptionalText, RequestModel
 
 Verdict = Literal["confirmed_fraud", "legitimate"]
 
@@ -20,7 +20,7 @@ class LabelIn(RequestModel):
     # The example labels an entity, so it names no event (a label is one or the other).
     event_id: UUID | None = Field(default=None, examples=[None])
     verdict: Verdict
-    note: str = Field(default="", max_length=2000)
+    note: OptionalText = Field(default="", max_length=2000)
 
     @model_validator(mode="after")
     def one_target(self) -> Self:

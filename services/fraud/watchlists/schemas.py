@@ -9,13 +9,13 @@ from pydantic import BaseModel, Field
 
 from shared.events import Id
 from shared.paging import PageOf
-from shared.validation import RequestModel
+from shared.validation import RequestModel, Text
 
 
 class WatchIn(RequestModel):
     entity_type: Literal["seller", "buyer", "partner", "hub", "agent"]
     entity_id: Id
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class WatchOut(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shared.events import Id, ShipmentEventType
 from shared.paging import PageOf
-from shared.validation import Instant, RequestModel, SentPaise
+from shared.validation import Instant, RequestModel, SentPaise, Text
 
 # A secret of the swiftship scheme (Standard Webhooks: `whsec_` and base64 of 16 bytes or
 # more), so that the documents' examples are bodies the routes accept.
@@ -21,7 +21,7 @@ _SECRET_EXAMPLES = [
 
 class PartnerIn(RequestModel):
     partner_id: Id = Field(examples=["fastlane"])
-    display_name: str = Field(min_length=1, max_length=200, examples=["FastLane Logistics"])
+    display_name: Text = Field(min_length=1, max_length=200, examples=["FastLane Logistics"])
     scheme: str = Field(
         min_length=1,
         max_length=40,

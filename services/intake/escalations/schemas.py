@@ -7,9 +7,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.events import ClaimType, EscalationChannel, EvidenceItem, Grams, Id
+from shared.events import ClaimType, EscalationChannel, EvidenceItem, Id
 from shared.paging import PageOf
-from shared.validation import EmailAddress, EvidenceUrl, PastInstant, PositivePaise, RequestModel
+from shared.validation import (
+    EmailAddress,
+    EvidenceUrl,
+    MeasuredGrams,
+    PastInstant,
+    PositivePaise,
+    RequestModel,
+    Text,
+)
 
 
 class EvidenceItemIn(EvidenceItem):
@@ -59,9 +67,9 @@ class EscalationIn(RequestModel):
     seller_id: Id
     claim_type: ClaimType
     claimed_amount: PositivePaise
-    description: str = Field(min_length=1, max_length=5000)
+    description: Text = Field(min_length=1, max_length=5000)
     evidence: list[EvidenceItemIn] = Field(default_factory=list, max_length=50)
-    received_weight_g: Grams | None = None
+    received_weight_g: MeasuredGrams | None = None
     channel: EscalationChannel | None = Field(
         default=None,
         description="PORTAL for the seller portal (the default there); CALL or EMAIL when an "
@@ -107,7 +115,7 @@ class EscalationList(PageOf):
 
 class EvidenceIn(RequestModel):
     evidence: list[EvidenceItemIn] = Field(default_factory=list, max_length=50)
-    received_weight_g: Grams | None = None
+    received_weight_g: MeasuredGrams | None = None
 
     @model_validator(mode="after")
     def _something_to_add(self) -> EvidenceIn:
@@ -125,7 +133,7 @@ class EvidenceAccepted(BaseModel):
 
 
 class AppealIn(RequestModel):
-    reason: str = Field(min_length=1, max_length=5000)
+    reason: Text = Field(min_length=1, max_length=5000)
 
 
 class AppealAccepted(BaseModel):

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Id
-from shared.validation import EmailAddress, RequestModel
+from shared.validation import EmailAddress, OptionalText, RequestModel
 
 
 class FeedbackIn(RequestModel):
@@ -27,7 +27,7 @@ class FeedbackIn(RequestModel):
 
     seller_id: Id
     rating: int = Field(ge=1, le=5, examples=[5])
-    text: str = Field(default="", max_length=5000, examples=["Quick and fair resolution"])
+    text: OptionalText = Field(default="", max_length=5000, examples=["Quick and fair resolution"])
     return_id: Id | None = None
     seller_email: EmailAddress | None = Field(
         default=None,

@@ -259,7 +259,12 @@ def _canonical(
             occurred_at=scan.occurred_at,
             hub_id=scan.hub_id,
             agent_id=scan.agent_id,
-            weight_g=scan.weight_g,
+            # A scale reading of 0 g is no reading: a parcel in a partner's hands weighs its
+            # packaging at least. Read as a weight, 0 g at delivery is a drop of the whole
+            # pickup weight (SOP L6, the partner liable in full; pilferage counted at the hub),
+            # and 0 g at pickup hides every later drop. The scan itself is kept, unweighed
+            # (partners keep their tolerance); the raw request keeps what was sent.
+            weight_g=scan.weight_g or None,
             images=scan.images,
             pod_otp_verified=scan.pod_otp_verified,
             qc_failure_reason=scan.qc_failure_reason,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from shared.events import Id
-from shared.validation import PastInstant, PositivePaise, RequestModel
+from shared.validation import PastInstant, PositivePaise, RequestModel, Text
 
 
 class ReturnIn(RequestModel):
@@ -13,7 +13,7 @@ class ReturnIn(RequestModel):
     order_id: Id
     seller_id: Id
     buyer_id: Id
-    category: str = Field(min_length=1, max_length=64)
+    category: Text = Field(min_length=1, max_length=64)
     item_value: PositivePaise
     qc_required: bool
     partner_id: Id

@@ -57,7 +57,10 @@ class InboundEmail:
         number, unit = found[0]
         value = float(number.replace(",", "."))
         grams = value * 1000 if unit.lower().startswith("k") else value
-        return round(grams) if 0 < grams <= 1_000_000 else None
+        # At least one whole gram, as a seller's weight sent by the API (`MeasuredGrams`):
+        # "0.3 g" rounds to nothing, which no parcel weighs.
+        weighed = round(grams)
+        return weighed if 1 <= weighed <= 1_000_000 else None
 
     def case_numbers(self) -> list[str]:
         found = CASE_NUMBER.findall(f"{self.subject}\n{self.text}")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.validation import EmailAddress, RequestModel
+from shared.validation import EmailAddress, RequestModel, Text
 
 Phone = Annotated[
     str,
@@ -39,7 +39,7 @@ class SellerProfileIn(RequestModel):
 
     emails: list[EmailAddress] = Field(min_length=1, max_length=5)
     # RequestModel checks every string of the body (control characters refused).
-    display_name: str | None = Field(default=None, max_length=200)
+    display_name: Text | None = Field(default=None, max_length=200)
     language: Language = "en"
     phone: Phone | None = None
     preferences: NotificationPreferences = Field(default_factory=NotificationPreferences)

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from shared.paging import PageOf
-from shared.validation import EmailAddress, RequestModel
+from shared.validation import EmailAddress, RequestModel, Text
 
 
 class SuppressionIn(RequestModel):
@@ -17,7 +17,7 @@ class SuppressionIn(RequestModel):
         description="The address to suppress. Stored only as a keyed hash."
     )
     reason: Literal["manual", "complaint", "hard_bounce"] = "manual"
-    detail: str | None = Field(default=None, max_length=500)
+    detail: Text | None = Field(default=None, max_length=500)
 
 
 class SuppressionOut(BaseModel):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from shared.events import LiableParty
 from shared.paging import PageOf
-from shared.validation import RequestModel
+from shared.validation import OptionalText, RequestModel, Text
 
 Reason = Field(min_length=3, max_length=5000, description="Why, in plain words (mandatory).")
 
@@ -85,29 +85,29 @@ class _In(RequestModel):
 
 
 class AssignIn(_In):
-    assignee: str = Field(min_length=1, max_length=200)
+    assignee: Text = Field(min_length=1, max_length=200)
 
 
 class NoteIn(_In):
-    note: str = Field(min_length=1, max_length=5000)
+    note: Text = Field(min_length=1, max_length=5000)
 
 
 class CallIn(_In):
     direction: Literal["INBOUND", "OUTBOUND"]
     counterpart: Literal["SELLER", "PARTNER", "BUYER", "INTERNAL"] = "SELLER"
     duration_s: int = Field(ge=0, le=24 * 3600)
-    summary: str = Field(min_length=1, max_length=5000)
+    summary: Text = Field(min_length=1, max_length=5000)
 
 
 class EvidenceRequestIn(_In):
-    checklist: list[str] = Field(min_length=1, max_length=20)
-    reason: str = Reason
+    checklist: list[Annotated[Text, Field(max_length=500)]] = Field(min_length=1, max_length=20)
+    reason: Text = Reason
 
 
 class DecisionIn(_In):
     liable_party: LiableParty
     payout_pct: int = Field(ge=0, le=100)
-    reason: str = Reason
+    reason: Text = Reason
     rule_id: str = Field(
         default="MANUAL",
         pattern=r"^(MANUAL|OVERRIDE|L([1-9]|1[0-2]))$",
@@ -116,15 +116,15 @@ class DecisionIn(_In):
 
 
 class EscalateIn(_In):
-    reason: str = Reason
+    reason: Text = Reason
 
 
 class ApproveIn(_In):
-    reason: str = Field(default="", max_length=5000)
+    reason: OptionalText = Field(default="", max_length=5000)
 
 
 class AppealDecisionIn(_In):
     overturn: bool
-    reason: str = Reason
+    reason: Text = Reason
     liable_party: LiableParty | None = None
     payout_pct: int | None = Field(default=None, ge=0, le=100)

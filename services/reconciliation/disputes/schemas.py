@@ -7,7 +7,14 @@ from typing import Literal
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from shared.partner_signing import SigningScheme
-from shared.validation import CallbackUrl, EmailAddress, EvidenceUrl, RequestModel, SentPaise
+from shared.validation import (
+    CallbackUrl,
+    EmailAddress,
+    EvidenceUrl,
+    RequestModel,
+    SentPaise,
+    Text,
+)
 
 
 class EndpointIn(RequestModel):
@@ -40,7 +47,7 @@ class EvidenceRef(RequestModel):
 
 
 class ContestIn(RequestModel):
-    reason: str = Field(min_length=5, max_length=4000)
+    reason: Text = Field(min_length=5, max_length=4000)
     evidence: list[EvidenceRef] = Field(default_factory=list, max_length=20)
 
 
@@ -64,7 +71,7 @@ class RulingIn(RequestModel):
         default=None,
         description="PARTIAL only: how much comes off the partner's debit (UPHELD may say 0).",
     )
-    reason: str = Field(
+    reason: Text = Field(
         min_length=3,
         max_length=4000,
         description="Why: sent to the partner with the ruling (partner.debit_notice_ruled.v1).",

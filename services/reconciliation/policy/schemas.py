@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
-from shared.validation import Instant, RequestModel
+from shared.validation import Instant, OptionalText, RequestModel, Text
 
 
 class DraftIn(RequestModel):
@@ -28,7 +28,7 @@ class DraftIn(RequestModel):
         description="Only what changes, nested as in the definition, e.g. "
         '`{"windows": {"claim_window_h": 120}, "liability": {"L11": {"payout_pct": 40}}}`.',
     )
-    reason: str = Field(
+    reason: OptionalText = Field(
         default="",
         max_length=2000,
         description="Why the SOP should change; kept forever.",
@@ -40,15 +40,15 @@ class ProposeIn(RequestModel):
     effective_at: Instant = Field(
         description="From this instant new decisions use the version; not in the past."
     )
-    reason: str = Field(min_length=3, max_length=2000, description="Why adopt it; kept forever.")
+    reason: Text = Field(min_length=3, max_length=2000, description="Why adopt it; kept forever.")
 
 
 class ApproveIn(RequestModel):
-    reason: str = Field(default="", max_length=2000)
+    reason: OptionalText = Field(default="", max_length=2000)
 
 
 class RetireIn(RequestModel):
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: Text = Field(min_length=3, max_length=2000)
 
 
 class WhatIfIn(RequestModel):

@@ -24,6 +24,7 @@ from shared.db import DbSession
 from shared.idempotency import Change, ChangeContext
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.service_route import ServiceRoute
+from shared.validation import Text
 
 router = APIRouter(route_class=ServiceRoute, tags=["tasks"])
 
@@ -287,7 +288,7 @@ async def report(
     case_id: str,
     session: DbSession,
     clock: RequestClock,
-    reason: Annotated[str, Query(max_length=500)] = "On request",
+    reason: Annotated[Text, Query(max_length=500)] = "On request",
     principal: Principal = require(*WORKERS, team_reads=True),
 ) -> HTMLResponse:
     await service.require_case_of(session, case_id, principal.team)
