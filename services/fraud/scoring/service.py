@@ -1146,7 +1146,7 @@ async def refresh_risk(
         for f in found:
             if f.code not in best or f.contribution > best[f.code].contribution:
                 best[f.code] = f
-        score = combine([f.contribution for f in best.values()])
+        score = entity_score(best.values(), a.t)
         band = band_of(score).value
         reasons = [
             f.reason().model_dump(mode="json")
@@ -1195,6 +1195,31 @@ async def refresh_risk(
                 )
             )
     await risk_repo.upsert_risks(session, upserts)
+
+
+def entity_score(findings: Iterable[Finding], t: Thresholds) -> float:
+    """An entity's risk from its strongest finding per code: their noisy-OR, held at MEDIUM
+    (`BELOW_HIGH`) unless the alert rules would raise on them: a finding HIGH alone or alerting,
+    or one pattern's findings that together meet an alert's false-alarm rate
+    (`combined_alert`).
+
+    The noisy-OR of findings the alert rules will not combine (a test on too few events to
+    speak, a sequential test beside its own rate test, findings of different patterns that
+    rest on the same claims) passed 0.8 for honest sellers no alert was raised on: a seller
+    whose claims all fell on one buyer read MEDIUM on the pair and MEDIUM on its claim rate,
+    the same few claims twice, and its risk read HIGH. HIGH is what the risk API and an
+    analyst read as probable fraud, so it needs what an alert needs; below that, weak
+    findings lift the score within MEDIUM. An event's band is held the same way
+    (`corroborated`)."""
+    found = list(findings)
+    score = combine([f.contribution for f in found])
+    if score < BAND_FLOOR[FraudBand.HIGH]:
+        return score
+    if any(f.alert or f.contribution >= BAND_FLOOR[FraudBand.HIGH] for f in found):
+        return score
+    if combined_alert(found, t) is not None:
+        return score
+    return min(score, BELOW_HIGH)
 
 
 def combined_alert(findings: Iterable[Finding], t: Thresholds) -> list[Finding] | None:
