@@ -464,15 +464,33 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             mine = pairs.get(("seller_buyer", seller, m), {})
             k_else += max(0, everywhere.get("claims", 0) - mine.get("claims", 0))
             n_else += max(0, everywhere.get("delivered", 0) - mine.get("delivered", 0))
-        found = collusion.seller_buyer_findings(
-            seller,
-            buyer,
-            claims,
-            max(delivered, claims),
-            *peers,
-            self.t,
-            buyer_elsewhere=(k_else, n_else),
-        )
+
+        def household_findings(claims: int, delivered: int) -> list[Finding]:
+            return collusion.seller_buyer_findings(
+                seller,
+                buyer,
+                claims,
+                max(delivered, claims),
+                *peers,
+                self.t,
+                buyer_elsewhere=(k_else, n_else),
+            )
+
+        found = household_findings(claims, delivered)
+        if found:
+            # As the pair's own test: the items of one order, returned and claimed together,
+            # are one trial of the account that ordered them (`collusion.counted_by_order`),
+            # read only when the household stands out. An order is one account's, so each
+            # account's pair is read by its orders and the household's counts are their sum.
+            by_order = [
+                await self.by_order(seller, m, pairs.get(("seller_buyer", seller, m), {}))
+                for m in household
+            ]
+            own_claims = by_order[household.index(buyer)][0]
+            claims = sum(c for c, _ in by_order)
+            if claims <= own_claims:
+                return []
+            found = household_findings(claims, sum(d for _, d in by_order))
         return [
             replace(
                 f,
