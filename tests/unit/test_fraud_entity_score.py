@@ -74,3 +74,13 @@ def test_high_where_the_alert_rules_raise() -> None:
     ]
     assert entity_score(together, T) == combine([0.72, 0.55])
     assert band_of(entity_score(together, T)) is FraudBand.HIGH
+
+
+def test_an_entity_under_an_open_alert_keeps_its_noisy_or() -> None:
+    # The rules raised on it already: its findings, whatever they are now, read as before.
+    found = [
+        finding("SELLER_CLAIM_RATE_SEQUENTIAL", 0.75, "CLAIM_ABUSE", test="sequential"),
+        finding("SELLER_CLAIM_RATE_HIGH", 0.5, "CLAIM_ABUSE", p_value=0.004),
+    ]
+    assert entity_score(found, T) == BELOW_HIGH
+    assert entity_score(found, T, under_alert=True) == combine([0.75, 0.5])
