@@ -198,3 +198,101 @@ async def test_a_households_multi_item_order_is_one_trial_of_the_household(
     assert household_strength(HOUSEHOLD_SELLER) < 0.5
     assert not any(a.entity_id in (HOUSEHOLD_SELLER, home, mate) for a in alerts)
     assert household_strength(HOUSEHOLD_RING_SELLER) >= 0.5
+
+
+AGENT = "AG-ORDERS"
+RING_AGENT = "AG-RING-ORDERS"
+
+
+def picked_up(
+    rid: str, seller: str, buyer: str, delivered: datetime, claim: str | None, agent: str
+) -> list[EventPayload]:
+    """A return picked up and passed at QC by `agent`, delivered intact, claimed an hour later
+    if `claim`."""
+    return intact_journey(
+        rid,
+        seller,
+        buyer,
+        delivered,
+        claim,
+        agent,
+        hub="H-AGENT",
+        category="home",
+        item_value=180_000,
+        description="not the item we sold",
+        partner="rapidroute",
+        passed_qc=True,
+        weight_g=900,
+        photo=False,
+    )
+
+
+async def test_an_orders_items_picked_up_together_are_one_trial_of_the_agent_buyer_pair(
+    harness: Harness,
+) -> None:
+    """A buyer whose two-item order and one more return, all picked up by one agent, were
+    claimed as the wrong item: 3 of 3 disputed by item, 2 of 2 by order. A buyer whose three
+    separate orders with another agent were all disputed still stands out."""
+    honest_buyer, ring_buyer = uid("B-AG-ORDER"), uid("B-AG-RING")
+    events: list[EventPayload] = []
+    for i in range(240):
+        claim = "WRONG_ITEM" if i % 21 == 1 else None
+        events += picked_up(
+            uid("R-OK"),
+            f"S-OK-{i % 9}",
+            uid("B-OK"),
+            START + timedelta(hours=3 * i),
+            claim,
+            f"AG-OK-{i % 6}",
+        )
+    day = START + timedelta(days=31)
+    events += picked_up(uid("R-AG-OK"), "S-OK-1", uid("B-OK"), day, None, AGENT)
+    events += picked_up(uid("R-AG-OK"), "S-OK-2", uid("B-OK"), day, None, RING_AGENT)
+    order = uid("O-AG-TWO")
+    for n in range(2):
+        events += in_order(
+            picked_up(
+                uid("R-AG-TWO"),
+                "S-OK-3",
+                honest_buyer,
+                day + timedelta(hours=3, minutes=n),
+                "WRONG_ITEM",
+                AGENT,
+            ),
+            order,
+        )
+    events += picked_up(
+        uid("R-AG-ONE"), "S-OK-4", honest_buyer, day + timedelta(days=2), "WRONG_ITEM", AGENT
+    )
+    for n in range(3):
+        events += picked_up(
+            uid("R-AG-RING"),
+            f"S-OK-{5 + n}",
+            ring_buyer,
+            day + timedelta(days=n),
+            "WRONG_ITEM",
+            RING_AGENT,
+        )
+    events.sort(key=when)
+    async with fresh_fraud_db(harness, "test_fraud_agent_orders") as sessions:
+        async with sessions() as session, session.begin():
+            for e in events:
+                await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+        async with sessions() as session:
+            assessed = list((await session.scalars(select(Assessment))).all())
+
+    def agent_pair_strength(buyer: str) -> float:
+        """The strongest agent-buyer pair finding on the buyer's claims."""
+        return max(
+            (
+                float(r["contribution"])
+                for a in assessed
+                for r in a.reasons
+                if r["code"] == "COLLUSION_AGENT_BUYER"
+                and (r.get("numbers") or {}).get("buyer_id") == buyer
+            ),
+            default=0.0,
+        )
+
+    assert agent_pair_strength(honest_buyer) < 0.5
+    assert agent_pair_strength(ring_buyer) >= 0.5
