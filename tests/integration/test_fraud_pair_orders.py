@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from services.fraud.models import Assessment
+from services.fraud.models import Alert, Assessment
 from services.fraud.scoring.service import assess_event
 from shared.events import EventPayload, ReturnInitiated
 from tests.conftest import Harness
@@ -105,3 +105,194 @@ async def test_one_multi_item_order_is_one_trial_of_the_pair_and_separate_orders
     assert pair_strength(honest_buyer) < 0.5
     # Three orders, three claims: the pair still stands out.
     assert pair_strength(ring_buyer) >= 0.5
+
+
+HONEST_HOME = "c" * 64
+RING_HOME = "d" * 64
+HOUSEHOLD_SELLER = "S-HOUSE-ORDER"
+HOUSEHOLD_RING_SELLER = "S-HOUSE-RING"
+
+
+def at_home(events: list[EventPayload], home: str) -> list[EventPayload]:
+    """The journey's return initiated by a buyer seen at `home` (an address hash)."""
+    return [
+        e.model_copy(update={"buyer_address_hash": home}) if isinstance(e, ReturnInitiated) else e
+        for e in events
+    ]
+
+
+async def test_a_households_multi_item_order_is_one_trial_of_the_household(
+    harness: Harness,
+) -> None:
+    """Two accounts at one address: one claims the two items of one order together, the other
+    one return, all to one honest seller. Counted by item the household claimed on 3 of 3
+    returns, a ring's record; by order 2 of 2, which is not. A household claiming on three
+    separate orders still stands out."""
+    home, mate = uid("B-HOME"), uid("B-MATE")
+    ring, ring_mate = uid("B-RHOME"), uid("B-RMATE")
+    events: list[EventPayload] = []
+    for i in range(300):
+        claim = "WRONG_ITEM" if i % 20 == 3 else None
+        events += journey(
+            uid("R-OK"), f"S-OK-{i % 9}", uid("B-OK"), START + timedelta(hours=2 * i), claim, None
+        )
+    day = START + timedelta(days=26)
+    events += journey(uid("R-ONE"), HOUSEHOLD_SELLER, uid("B-OK"), day, None, None)
+    order = uid("O-TWO")
+    for n in range(2):
+        events += at_home(
+            in_order(
+                journey(
+                    uid("R-TWO"),
+                    HOUSEHOLD_SELLER,
+                    home,
+                    day + timedelta(hours=3, minutes=n),
+                    "WRONG_ITEM",
+                    None,
+                ),
+                order,
+            ),
+            HONEST_HOME,
+        )
+    events += at_home(
+        journey(uid("R-MATE"), HOUSEHOLD_SELLER, mate, day + timedelta(days=2), "WRONG_ITEM", None),
+        HONEST_HOME,
+    )
+    # The ring: the same household's shape, three separate orders.
+    events += journey(uid("R-RING-OK"), HOUSEHOLD_RING_SELLER, uid("B-OK"), day, None, None)
+    for n, account in enumerate((ring, ring, ring_mate)):
+        events += at_home(
+            journey(
+                uid("R-RING"),
+                HOUSEHOLD_RING_SELLER,
+                account,
+                day + timedelta(days=n),
+                "WRONG_ITEM",
+                None,
+            ),
+            RING_HOME,
+        )
+    events.sort(key=when)
+    async with fresh_fraud_db(harness, "test_fraud_household_orders") as sessions:
+        async with sessions() as session, session.begin():
+            for e in events:
+                await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+        async with sessions() as session:
+            assessed = list((await session.scalars(select(Assessment))).all())
+            alerts = list((await session.scalars(select(Alert))).all())
+
+    def household_strength(seller: str) -> float:
+        """The strongest household pair finding on the seller's claims."""
+        return max(
+            (
+                float(r["contribution"])
+                for a in assessed
+                for r in a.reasons
+                if r["code"] == "COLLUSION_SELLER_BUYER"
+                and (r.get("numbers") or {}).get("household_accounts")
+                and (r.get("numbers") or {}).get("entity") == f"seller:{seller}"
+            ),
+            default=0.0,
+        )
+
+    assert household_strength(HOUSEHOLD_SELLER) < 0.5
+    assert not any(a.entity_id in (HOUSEHOLD_SELLER, home, mate) for a in alerts)
+    assert household_strength(HOUSEHOLD_RING_SELLER) >= 0.5
+
+
+AGENT = "AG-ORDERS"
+RING_AGENT = "AG-RING-ORDERS"
+
+
+def picked_up(
+    rid: str, seller: str, buyer: str, delivered: datetime, claim: str | None, agent: str
+) -> list[EventPayload]:
+    """A return picked up and passed at QC by `agent`, delivered intact, claimed an hour later
+    if `claim`."""
+    return intact_journey(
+        rid,
+        seller,
+        buyer,
+        delivered,
+        claim,
+        agent,
+        hub="H-AGENT",
+        category="home",
+        item_value=180_000,
+        description="not the item we sold",
+        partner="rapidroute",
+        passed_qc=True,
+        weight_g=900,
+        photo=False,
+    )
+
+
+async def test_an_orders_items_picked_up_together_are_one_trial_of_the_agent_buyer_pair(
+    harness: Harness,
+) -> None:
+    """A buyer whose two-item order and one more return, all picked up by one agent, were
+    claimed as the wrong item: 3 of 3 disputed by item, 2 of 2 by order. A buyer whose three
+    separate orders with another agent were all disputed still stands out."""
+    honest_buyer, ring_buyer = uid("B-AG-ORDER"), uid("B-AG-RING")
+    events: list[EventPayload] = []
+    for i in range(240):
+        claim = "WRONG_ITEM" if i % 21 == 1 else None
+        events += picked_up(
+            uid("R-OK"),
+            f"S-OK-{i % 9}",
+            uid("B-OK"),
+            START + timedelta(hours=3 * i),
+            claim,
+            f"AG-OK-{i % 6}",
+        )
+    day = START + timedelta(days=31)
+    events += picked_up(uid("R-AG-OK"), "S-OK-1", uid("B-OK"), day, None, AGENT)
+    events += picked_up(uid("R-AG-OK"), "S-OK-2", uid("B-OK"), day, None, RING_AGENT)
+    order = uid("O-AG-TWO")
+    for n in range(2):
+        events += in_order(
+            picked_up(
+                uid("R-AG-TWO"),
+                "S-OK-3",
+                honest_buyer,
+                day + timedelta(hours=3, minutes=n),
+                "WRONG_ITEM",
+                AGENT,
+            ),
+            order,
+        )
+    events += picked_up(
+        uid("R-AG-ONE"), "S-OK-4", honest_buyer, day + timedelta(days=2), "WRONG_ITEM", AGENT
+    )
+    for n in range(3):
+        events += picked_up(
+            uid("R-AG-RING"),
+            f"S-OK-{5 + n}",
+            ring_buyer,
+            day + timedelta(days=n),
+            "WRONG_ITEM",
+            RING_AGENT,
+        )
+    events.sort(key=when)
+    async with fresh_fraud_db(harness, "test_fraud_agent_orders") as sessions:
+        async with sessions() as session, session.begin():
+            for e in events:
+                await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+        async with sessions() as session:
+            assessed = list((await session.scalars(select(Assessment))).all())
+
+    def agent_pair_strength(buyer: str) -> float:
+        """The strongest agent-buyer pair finding on the buyer's claims."""
+        return max(
+            (
+                float(r["contribution"])
+                for a in assessed
+                for r in a.reasons
+                if r["code"] == "COLLUSION_AGENT_BUYER"
+                and (r.get("numbers") or {}).get("buyer_id") == buyer
+            ),
+            default=0.0,
+        )
+
+    assert agent_pair_strength(honest_buyer) < 0.5
+    assert agent_pair_strength(ring_buyer) >= 0.5

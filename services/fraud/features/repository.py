@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from services.fraud.models import (
     EvidenceFingerprintRow,
@@ -181,16 +182,30 @@ async def pair_orders(session: AsyncSession, seller_id: str, buyer_id: str) -> l
     order returned together), over their whole history as the pair's counts are kept, this
     transaction's facts (kept in the session, not flushed) among them. Read by the buyer's
     index; a buyer's returns to one seller are few."""
+    return await _shared_orders_of(session, buyer_id, ReturnFacts.seller_id, seller_id)
+
+
+async def agent_pair_orders(
+    session: AsyncSession, agent_id: str, buyer_id: str
+) -> list[ReturnFacts]:
+    """`pair_orders` for a pickup agent and a buyer: the buyer's returns the agent picked up
+    whose order holds another of them."""
+    return await _shared_orders_of(session, buyer_id, ReturnFacts.pickup_agent_id, agent_id)
+
+
+async def _shared_orders_of(
+    session: AsyncSession, buyer_id: str, column: InstrumentedAttribute[str | None], value: str
+) -> list[ReturnFacts]:
     stored = await session.scalars(
         select(ReturnFacts).where(
             ReturnFacts.buyer_id == buyer_id,
-            ReturnFacts.seller_id == seller_id,
+            column == value,
             ReturnFacts.order_id.is_not(None),
         )
     )
     found = {f.return_id: f for f in stored}
     for f in unit_of(session).get(_KnownFacts).facts.values():
-        if f.seller_id == seller_id and f.buyer_id == buyer_id and f.order_id is not None:
+        if f.buyer_id == buyer_id and getattr(f, column.key) == value and f.order_id is not None:
             found[f.return_id] = f
     per_order = Counter(f.order_id for f in found.values())
     return [f for f in found.values() if per_order[f.order_id] > 1]

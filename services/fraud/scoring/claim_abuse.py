@@ -320,13 +320,16 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         if agent and buyer and naming:
             pc = pairs.get(("agent_buyer", agent, buyer), {})
             net = totals.get((NETWORK, "agent_buyer"), {})
+            # The pair's disputes and pickups as the test reads them: by orders once the pair
+            # stands out, item by item until then (as the seller-buyer pair's).
+            disputed, handled = pc.get("disputed", 0), pc.get("handled", 0)
 
             def agent_pair_findings(elsewhere: tuple[int, int] | None) -> list[Finding]:
                 return collusion.agent_buyer_findings(
                     agent,
                     buyer,
-                    pc.get("disputed", 0),
-                    max(pc.get("handled", 0), pc.get("disputed", 0)),
+                    disputed,
+                    max(handled, disputed),
                     net.get("disputed", 0) - pc.get("disputed", 0),
                     net.get("handled", 0) - pc.get("handled", 0),
                     t,
@@ -335,6 +338,11 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 )
 
             found = agent_pair_findings(None)
+            if found:
+                # The items of one order, picked up together and disputed together, are one
+                # trial of the buyer's with the agent, not two (`collusion.counted_by_order`).
+                disputed, handled = await self.agent_by_order(agent, buyer, pc)
+                found = agent_pair_findings(None)
             if found:
                 # The buyer's record elsewhere: its returns and disputes through every other
                 # named agent, and on parcels naming no agent at other hubs than this one. A
@@ -429,6 +437,23 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         ]
         return collusion.counted_by_order(pc.get("claims", 0), pc.get("delivered", 0), items)
 
+    async def agent_by_order(self, agent: str, buyer: str, pc: Counts) -> tuple[int, int]:
+        """The agent-buyer pair's (disputes, pickups), `pc` item by item, with each of their
+        multi-item orders counted once (`collusion.counted_by_order`): a pickup counts once
+        delivered (`count_delivery_scans`), a dispute is a claim naming the buyer
+        (`count_claim_scans`)."""
+        delivered_to_seller = ShipmentEventType.DELIVERED_TO_SELLER.value
+        items = [
+            collusion.PairItem(
+                order_id=f.order_id,
+                delivered=f.terminal == delivered_to_seller,
+                claimed=f.claimed_at is not None and f.claim_type in NAMING_CLAIMS,
+            )
+            for f in await features.agent_pair_orders(self.session, agent, buyer)
+            if f.order_id is not None
+        ]
+        return collusion.counted_by_order(pc.get("disputed", 0), pc.get("handled", 0), items)
+
     async def household_pair(
         self,
         seller: str,
@@ -464,15 +489,33 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             mine = pairs.get(("seller_buyer", seller, m), {})
             k_else += max(0, everywhere.get("claims", 0) - mine.get("claims", 0))
             n_else += max(0, everywhere.get("delivered", 0) - mine.get("delivered", 0))
-        found = collusion.seller_buyer_findings(
-            seller,
-            buyer,
-            claims,
-            max(delivered, claims),
-            *peers,
-            self.t,
-            buyer_elsewhere=(k_else, n_else),
-        )
+
+        def household_findings(claims: int, delivered: int) -> list[Finding]:
+            return collusion.seller_buyer_findings(
+                seller,
+                buyer,
+                claims,
+                max(delivered, claims),
+                *peers,
+                self.t,
+                buyer_elsewhere=(k_else, n_else),
+            )
+
+        found = household_findings(claims, delivered)
+        if found:
+            # As the pair's own test: the items of one order, returned and claimed together,
+            # are one trial of the account that ordered them (`collusion.counted_by_order`),
+            # read only when the household stands out. An order is one account's, so each
+            # account's pair is read by its orders and the household's counts are their sum.
+            by_order = [
+                await self.by_order(seller, m, pairs.get(("seller_buyer", seller, m), {}))
+                for m in household
+            ]
+            own_claims = by_order[household.index(buyer)][0]
+            claims = sum(c for c, _ in by_order)
+            if claims <= own_claims:
+                return []
+            found = household_findings(claims, sum(d for _, d in by_order))
         return [
             replace(
                 f,

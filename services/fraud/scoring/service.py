@@ -611,7 +611,9 @@ async def _assess(
     a.open_alerts(facts, still_open, terminal_scan=terminal_scan)
     score, band, reasons = scored_event(a, keys, stored, watched)
 
-    await refresh_risk(session, a, stored, subject_event_id)
+    await refresh_risk(
+        session, a, stored, subject_event_id, {(x.entity_type, x.entity_id) for x in still_open}
+    )
     alert_ids = await raise_alerts(session, a, subject_event_id)
     await follow_evidence(session, a, still_open)
     for escalation, finding in a.late_reuses:
@@ -1255,7 +1257,11 @@ async def refresh_risk(
     a: Assessor,
     stored: dict[tuple[str, str], StoredRisk],
     subject_event_id: UUID,
+    alerted: set[tuple[str, str]],
 ) -> None:
+    """Store the risk of each entity a detector evaluated on this event (`entity_score`;
+    `alerted`: the entities under an open alert, whose alert the rules have raised already)
+    and note the combined findings that make an alert (`combined_alert`)."""
     upserts = []
     for (etype, eid), found in a.evaluated.items():
         # Per entity, the strongest finding of each code counts once.
@@ -1263,7 +1269,7 @@ async def refresh_risk(
         for f in found:
             if f.code not in best or f.contribution > best[f.code].contribution:
                 best[f.code] = f
-        score = combine([f.contribution for f in best.values()])
+        score = entity_score(best.values(), a.t, under_alert=(etype, eid) in alerted)
         band = band_of(score).value
         reasons = [
             f.reason().model_dump(mode="json")
@@ -1312,6 +1318,32 @@ async def refresh_risk(
                 )
             )
     await risk_repo.upsert_risks(session, upserts)
+
+
+def entity_score(findings: Iterable[Finding], t: Thresholds, *, under_alert: bool = False) -> float:
+    """An entity's risk from its strongest finding per code: their noisy-OR, held at MEDIUM
+    (`BELOW_HIGH`) unless the alert rules would raise on them: a finding HIGH alone or alerting,
+    or one pattern's findings that together meet an alert's false-alarm rate
+    (`combined_alert`). An entity under an open alert (`under_alert`) has had the rules raise
+    on it, and its noisy-OR stands as it was until the alert is closed.
+
+    The noisy-OR of findings the alert rules will not combine (a test on too few events to
+    speak, a sequential test beside its own rate test, findings of different patterns that
+    rest on the same claims) passed 0.8 for honest sellers no alert was raised on: a seller
+    whose claims all fell on one buyer read MEDIUM on the pair and MEDIUM on its claim rate,
+    the same few claims twice, and its risk read HIGH. HIGH is what the risk API and an
+    analyst read as probable fraud, so it needs what an alert needs; below that, weak
+    findings lift the score within MEDIUM. An event's band is held the same way
+    (`corroborated`)."""
+    found = list(findings)
+    score = combine([f.contribution for f in found])
+    if score < BAND_FLOOR[FraudBand.HIGH] or under_alert:
+        return score
+    if any(f.alert or f.contribution >= BAND_FLOOR[FraudBand.HIGH] for f in found):
+        return score
+    if combined_alert(found, t) is not None:
+        return score
+    return min(score, BELOW_HIGH)
 
 
 def combined_alert(findings: Iterable[Finding], t: Thresholds) -> list[Finding] | None:
