@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.fraud.models import Alert
+from services.fraud.models import Alert, EntityRisk
 from services.fraud.scoring.service import assess_event
 from shared.events import (
     EventPayload,
@@ -24,7 +24,7 @@ from shared.events import (
 )
 from tests.conftest import Harness
 from tests.support.factories import uid
-from tests.support.fraud import fresh_fraud_db, planted_alert
+from tests.support.fraud import fresh_fraud_db, planted_alert, qc_agent_alert
 
 DB = "test_fraud_open_alerts"
 START = datetime(2026, 5, 4, 9, tzinfo=UTC)
@@ -131,3 +131,37 @@ async def test_an_open_pilferage_alert_makes_the_hubs_next_incidents_high_until_
         assert (
             await session.scalar(select(Alert.status).where(Alert.alert_id == alert_id)) == "closed"
         )
+
+
+async def agent_risk(sessions: async_sessionmaker[Any]) -> EntityRisk | None:
+    async with sessions() as session:
+        risk: EntityRisk | None = await session.get(EntityRisk, ("agent", "AG-1"))
+    return risk
+
+
+async def test_an_open_alert_stands_in_its_entitys_risk_whatever_the_next_event_reads(
+    sessions: async_sessionmaker[Any],
+) -> None:
+    """An agent alerted on its QC passes is read on its next deliveries for their losses, a
+    test that finds nothing: its risk stays HIGH with the alert as its reason until the alert
+    is closed (before: LOW, the alert still open in the queue)."""
+    async with sessions() as session, session.begin():
+        alert = qc_agent_alert("AG-1", raised_at=START)
+        session.add(alert)
+    await delivery(sessions, 1, 995)
+    risk = await agent_risk(sessions)
+    assert risk is not None
+    assert risk.band == FraudBand.HIGH.value
+    assert risk.reasons[0]["code"] == "AGENT_QC_CONTRADICTION_RATE_HIGH"
+    assert risk.reasons[0]["numbers"]["alert_id"] == str(alert.alert_id)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Alert)
+            .where(Alert.alert_id == alert.alert_id)
+            .values(status="closed", closed_at=START + timedelta(days=2))
+        )
+    await delivery(sessions, 3, 995)
+    risk = await agent_risk(sessions)
+    assert risk is not None
+    assert risk.band == FraudBand.LOW.value
+    assert all(r["numbers"].get("alert_id") != str(alert.alert_id) for r in risk.reasons)

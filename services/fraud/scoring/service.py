@@ -163,33 +163,40 @@ class Assessor(PilferageInputs, ClaimInputs):
                 numbers=numbers,
             ):
                 continue
-            p = numbers.get("p_value")
-            strength = max(
-                ALERT_FLOOR,
-                contribution_from_p(float(p), self.t) if isinstance(p, int | float) else 0.0,
-            )
-            code = str(alert.evidence.get("code") or alert.pattern)
-            since = alert.event_time.isoformat() if alert.event_time else "earlier"
-            finding = Finding(
-                code=code,
-                detail=f"open alert since {since}: {alert.summary}"[:500],
-                contribution=strength,
-                pattern=alert.pattern,
-                entity_type=alert.entity_type,
-                entity_id=alert.entity_id,
-                numbers=numbers | {"alert_id": str(alert.alert_id)},
-            )
+            finding = self.standing_finding(alert, numbers)
+            strength = finding.contribution
             self.scored = [
                 s
                 for s in self.scored
                 if not (
-                    s.finding.code == code
+                    s.finding.code == finding.code
                     and s.finding.entity_type == alert.entity_type
                     and s.finding.entity_id == alert.entity_id
                     and s.weight <= strength
                 )
             ]
             self.scored.append(Scored(finding, strength))
+
+    def standing_finding(self, alert: OpenAlert, numbers: dict[str, Any] | None = None) -> Finding:
+        """An open alert's finding as it stands: at least the alert floor, or what its p-value
+        was worth when raised. `numbers`: the alert's evidence as of this event (`_as_of_now`)."""
+        if numbers is None:
+            numbers = self._as_of_now(alert, dict((alert.evidence or {}).get("numbers") or {}))
+        p = numbers.get("p_value")
+        strength = max(
+            ALERT_FLOOR,
+            contribution_from_p(float(p), self.t) if isinstance(p, int | float) else 0.0,
+        )
+        since = alert.event_time.isoformat() if alert.event_time else "earlier"
+        return Finding(
+            code=str(alert.evidence.get("code") or alert.pattern),
+            detail=f"open alert since {since}: {alert.summary}"[:500],
+            contribution=strength,
+            pattern=alert.pattern,
+            entity_type=alert.entity_type,
+            entity_id=alert.entity_id,
+            numbers=numbers | {"alert_id": str(alert.alert_id)},
+        )
 
     def _as_of_now(self, alert: OpenAlert, numbers: dict[str, Any]) -> dict[str, Any]:
         """An open hub alert's QC evidence with the agents it named ordinary narrowed to those
@@ -611,9 +618,7 @@ async def _assess(
     a.open_alerts(facts, still_open, terminal_scan=terminal_scan)
     score, band, reasons = scored_event(a, keys, stored, watched)
 
-    await refresh_risk(
-        session, a, stored, subject_event_id, {(x.entity_type, x.entity_id) for x in still_open}
-    )
+    await refresh_risk(session, a, stored, subject_event_id, still_open)
     alert_ids = await raise_alerts(session, a, subject_event_id)
     await follow_evidence(session, a, still_open)
     for escalation, finding in a.late_reuses:
@@ -1257,11 +1262,21 @@ async def refresh_risk(
     a: Assessor,
     stored: dict[tuple[str, str], StoredRisk],
     subject_event_id: UUID,
-    alerted: set[tuple[str, str]],
+    still_open: Sequence[OpenAlert],
 ) -> None:
-    """Store the risk of each entity a detector evaluated on this event (`entity_score`;
-    `alerted`: the entities under an open alert, whose alert the rules have raised already)
-    and note the combined findings that make an alert (`combined_alert`)."""
+    """Store the risk of each entity a detector evaluated on this event (`entity_score`) and
+    note the combined findings that make an alert (`combined_alert`).
+
+    `still_open`: the open alerts of the event's entities. Each stands in its entity's risk
+    until it is closed, whatever this event evaluated: the tests an event runs are the event's
+    (a missing-item claim reads an agent's losses, not its QC passes), so without them an agent
+    alerted on its QC contradictions read LOW on its next missing-item claim while its alert
+    stood open, and the risk API said the opposite of the alert queue."""
+    standing: dict[tuple[str, str], list[Finding]] = {}
+    for alert in still_open:
+        key = (alert.entity_type, alert.entity_id)
+        if key in a.evaluated:
+            standing.setdefault(key, []).append(a.standing_finding(alert))
     upserts = []
     for (etype, eid), found in a.evaluated.items():
         # Per entity, the strongest finding of each code counts once.
@@ -1269,7 +1284,12 @@ async def refresh_risk(
         for f in found:
             if f.code not in best or f.contribution > best[f.code].contribution:
                 best[f.code] = f
-        score = entity_score(best.values(), a.t, under_alert=(etype, eid) in alerted)
+        # An alert combines only the findings of this event's tests (`combined_alert` below).
+        live = list(best.values())
+        for f in standing.get((etype, eid), []):
+            if f.code not in best or f.contribution > best[f.code].contribution:
+                best[f.code] = f
+        score = entity_score(best.values(), a.t, under_alert=(etype, eid) in standing)
         band = band_of(score).value
         reasons = [
             f.reason().model_dump(mode="json")
@@ -1288,7 +1308,7 @@ async def refresh_risk(
                 "as_of": a.at,
             }
         )
-        together = combined_alert(best.values(), a.t)
+        together = combined_alert(live, a.t)
         if together is not None:
             top = max(together, key=lambda f: f.contribution)
             a.entity_alerts.append(
