@@ -9,6 +9,7 @@ days with two thefts) is no accident, and the whole window counts.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -589,7 +590,29 @@ def _medians_without(cells: Mapping[str, tuple[int, int]], default: float) -> di
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """What one of a hub's parcels weighs (`scale`, in parcels of the network's average
+    exposure) and how uncertain that weight is (`rel_var`: the relative variance of the hub's
+    expected incidents that comes from reading its parts' rates off other hubs' few
+    incidents; 0 where nothing of it is a guess)."""
+
+    scale: float
+    rel_var: float = 0.0
+
+
 def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[str, float]:
+    """Per hub, `exposure_of`'s scale."""
+    return {hub: e.scale for hub, e in exposure_of(hubs, t).items()}
+
+
+# A weighted median's sampling variance over a mean's (asymptotically pi / 2; 1.35 for the
+# median of three): a part's rate is read as the other hubs' median, which rests on fewer of
+# their incidents than their total.
+MEDIAN_VARIANCE_FACTOR = math.pi / 2
+
+
+def exposure_of(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[str, Exposure]:
     """Per hub, what one of its parcels weighs in parcels of the network's average exposure:
     its parcels' expected incidents at the network's rate for the part of the journey it held
     (only hub, last of several, earlier), over its parcels at the network's average rate. An
@@ -617,7 +640,21 @@ def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dic
     network's average (scale 1, as counted raw). Early in a window, or at a partner of two or
     three hubs, the median there was one hub's handful of parcels, and a partner hub with no
     incident yet weighed a hub's parcels at a quarter of their number, so four times its
-    honest rate."""
+    honest rate.
+
+    The weight is an estimate, and `rel_var` says how good: a part's rate read off the other
+    hubs' K incidents there is known to a relative variance of about 1 / K (Poisson), or more
+    where the other hubs scatter more than that among themselves (`_scatter_without`: three
+    hubs at one rate drew 1, 2 and 8 incidents in about 160 parcels each), times
+    `MEDIAN_VARIANCE_FACTOR` for a median; a part too thin to tell is taken as uncertain as
+    the thinnest one told (`PART_MIN_EXPECTED` incidents). Only the part's rate *relative to
+    the network's* weighs a hub against its peers, and a part that makes up the network's
+    exposure moves both alike: each part's variance counts by (1 - its share of the network's
+    expected incidents) squared (none where one part is the whole network), and by the square
+    of its share of the hub's own expected incidents. On the world written from the
+    specification four hubs alone held one-hub journeys: each read its part's rate off the
+    other three's 11 incidents, a hot honest hub off a cold one's 2 in 136, weighed its 160
+    parcels as 92, and was alerted on a point weight its evidence did not carry."""
     split: dict[str, dict[str, tuple[int, int]]] = {}
     unsplit: dict[str, int] = {}
     for hub, row in hubs.items():
@@ -631,9 +668,10 @@ def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dic
     total_n = sum(max(row.get("handled", 0), 0) for row in hubs.values())
     pooled = peer_rate(total_k, total_n, PRIOR_RATE, t.prior_strength)
     part_n = {p: sum(by[p][1] for by in split.values()) for p in PARTS}
+    part_k = {p: sum(by[p][0] for by in split.values()) for p in PARTS}
     split_n = sum(part_n.values())
     if split_n <= 0:
-        return {hub: 1.0 for hub in hubs}
+        return {hub: Exposure(1.0) for hub in hubs}
 
     def rate_of(median: float, n: int) -> float:
         return shrunk_rate(round(median * n), n, pooled, t.prior_strength)
@@ -644,21 +682,72 @@ def exposure_scales(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dic
         for p, n in part_n.items()
         if n > 0
     }
-    ref = sum(network[p] * n for p, n in part_n.items() if n > 0) / split_n
+    expected_all = sum(network[p] * n for p, n in part_n.items() if n > 0)
+    ref = expected_all / split_n
+    # Each part's share of the network's expected incidents (parcels in no part count too).
+    whole = expected_all + sum(unsplit.values()) * ref
+    share = {p: network[p] * n / whole for p, n in part_n.items() if n > 0}
     without = {p: _medians_without({h: by[p] for h, by in split.items()}, pooled) for p in PARTS}
-    out: dict[str, float] = {}
+    out: dict[str, Exposure] = {}
     for hub, by_part in split.items():
         n = sum(n_ for _, n_ in by_part.values()) + unsplit[hub]
         if n <= 0:
-            out[hub] = 1.0
+            out[hub] = Exposure(1.0)
             continue
         expected = unsplit[hub] * ref
-        for p, (_, n_) in by_part.items():
+        guesses: list[tuple[float, float]] = []  # (expected incidents, relative variance)
+        for p, (k_, n_) in by_part.items():
+            if n_ <= 0:
+                continue
             others = part_n[p] - n_
             told = others > 0 and others * pooled >= PART_MIN_EXPECTED
-            expected += n_ * (rate_of(without[p][hub], others) if told else ref)
-        out[hub] = expected / (n * ref)
+            part = n_ * (rate_of(without[p][hub], others) if told else ref)
+            expected += part
+            if told:
+                others_k = max(part_k[p] - k_, 1)
+                scatter = _scatter_without(
+                    [by[p] for h, by in split.items() if h != hub], without[p][hub]
+                )
+                known = max(1 / others_k, scatter)
+            else:
+                known = 1 / PART_MIN_EXPECTED
+            relative = (1 - share.get(p, 0.0)) ** 2 * MEDIAN_VARIANCE_FACTOR * known
+            guesses.append((part, relative))
+        rel_var = sum(e * e * v for e, v in guesses) / (expected * expected) if expected else 0.0
+        out[hub] = Exposure(expected / (n * ref), rel_var)
     return out
+
+
+def _scatter_without(cells: list[tuple[int, int]], rate: float) -> float:
+    """The relative variance of a part's rate read off other hubs' (incidents, parcels), as
+    their own scatter shows it: the parcel-weighted mean's variance estimated from each hub's
+    distance to their pooled rate (with the small-sample correction m / (m - 1)), over `rate`
+    squared. Their scatter holds their binomial noise and how much they really differ; 0 with
+    fewer than two hubs (nothing to see it from)."""
+    held = [(k, n) for k, n in cells if n > 0]
+    if len(held) < 2 or rate <= 0:
+        return 0.0
+    total_n = sum(n for _, n in held)
+    pooled = sum(k for k, _ in held) / total_n
+    m = len(held)
+    spread = sum(n * n * (k / n - pooled) ** 2 for k, n in held) / (total_n * total_n)
+    return m / (m - 1) * spread / (rate * rate)
+
+
+def with_exposure_uncertainty(spread: PeerSpread, rel_var: float) -> PeerSpread:
+    """The honest population a hub is weighed against when its weighed parcels are known only
+    to a relative variance `rel_var` (`exposure_of`): the hub's honest rate per weighed parcel
+    is a peer's rate (the Beta of `spread`) times its weight's error (mean 1, relative variance
+    `rel_var`), so the Beta is widened to that product's relative variance, its mean kept. The
+    sequential test then weighs the hub's record by the beta-binomial predictive of an
+    expectation read off a few incidents, not a point: a hub is not alerted on a peer rate
+    that a handful of incidents set."""
+    if rel_var <= 0:
+        return spread
+    mean = min(max(spread.rate, 1e-6), 0.5)
+    peers = (1 - mean) / (mean * (spread.concentration + 1))
+    combined = (1 + peers) * (1 + rel_var) - 1
+    return PeerSpread(spread.rate, max((1 - mean) / (mean * combined) - 1, 1.0))
 
 
 def weighed(handled: int, incidents: int, scale: float) -> int:
