@@ -642,19 +642,18 @@ def exposure_of(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[st
     incident yet weighed a hub's parcels at a quarter of their number, so four times its
     honest rate.
 
-    The weight is an estimate, and `rel_var` says how good: a part's rate read off the other
-    hubs' K incidents there is known to a relative variance of about 1 / K (Poisson), or more
-    where the other hubs scatter more than that among themselves (`_scatter_without`: three
-    hubs at one rate drew 1, 2 and 8 incidents in about 160 parcels each), times
-    `MEDIAN_VARIANCE_FACTOR` for a median; a part too thin to tell is taken as uncertain as
-    the thinnest one told (`PART_MIN_EXPECTED` incidents). Only the part's rate *relative to
-    the network's* weighs a hub against its peers, and a part that makes up the network's
-    exposure moves both alike: each part's variance counts by (1 - its share of the network's
-    expected incidents) squared (none where one part is the whole network), and by the square
-    of its share of the hub's own expected incidents. On the world written from the
-    specification four hubs alone held one-hub journeys: each read its part's rate off the
-    other three's 11 incidents, a hot honest hub off a cold one's 2 in 136, weighed its 160
-    parcels as 92, and was alerted on a point weight its evidence did not carry."""
+    The weight is an estimate, and `rel_var` says how far it is from known where the other
+    hubs of a part disagree beyond binomial chance (`_disagreement`), times
+    `MEDIAN_VARIANCE_FACTOR` for a median. Only the part's rate *relative to the network's*
+    weighs a hub against its peers, and a part that makes up the network's exposure moves both
+    alike: each part's variance counts by (1 - its share of the network's expected incidents)
+    squared (none where one part is the whole network), and by the square of its share of the
+    hub's own expected incidents. The binomial noise of a part's rate read off agreeing hubs
+    is left to the peers' spread, as every peer rate's is (the sequential tests read the
+    peers' mean as known). On the world written from the specification four honest hubs alone
+    held one-hub journeys and drew 1, 2, 8 and 15 incidents in about 175 parcels: a hot hub
+    read its part's rate off a cold one's 2, weighed its parcels at 0.55 of their number, and
+    was alerted on a point weight that its evidence did not carry."""
     split: dict[str, dict[str, tuple[int, int]]] = {}
     unsplit: dict[str, int] = {}
     for hub, row in hubs.items():
@@ -668,7 +667,6 @@ def exposure_of(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[st
     total_n = sum(max(row.get("handled", 0), 0) for row in hubs.values())
     pooled = peer_rate(total_k, total_n, PRIOR_RATE, t.prior_strength)
     part_n = {p: sum(by[p][1] for by in split.values()) for p in PARTS}
-    part_k = {p: sum(by[p][0] for by in split.values()) for p in PARTS}
     split_n = sum(part_n.values())
     if split_n <= 0:
         return {hub: Exposure(1.0) for hub in hubs}
@@ -696,7 +694,7 @@ def exposure_of(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[st
             continue
         expected = unsplit[hub] * ref
         guesses: list[tuple[float, float]] = []  # (expected incidents, relative variance)
-        for p, (k_, n_) in by_part.items():
+        for p, (_, n_) in by_part.items():
             if n_ <= 0:
                 continue
             others = part_n[p] - n_
@@ -704,34 +702,33 @@ def exposure_of(hubs: Mapping[str, Mapping[str, int]], t: Thresholds) -> dict[st
             part = n_ * (rate_of(without[p][hub], others) if told else ref)
             expected += part
             if told:
-                others_k = max(part_k[p] - k_, 1)
-                scatter = _scatter_without(
+                disagreement = _disagreement(
                     [by[p] for h, by in split.items() if h != hub], without[p][hub]
                 )
-                known = max(1 / others_k, scatter)
-            else:
-                known = 1 / PART_MIN_EXPECTED
-            relative = (1 - share.get(p, 0.0)) ** 2 * MEDIAN_VARIANCE_FACTOR * known
-            guesses.append((part, relative))
+                relative = (1 - share.get(p, 0.0)) ** 2 * MEDIAN_VARIANCE_FACTOR * disagreement
+                guesses.append((part, relative))
         rel_var = sum(e * e * v for e, v in guesses) / (expected * expected) if expected else 0.0
         out[hub] = Exposure(expected / (n * ref), rel_var)
     return out
 
 
-def _scatter_without(cells: list[tuple[int, int]], rate: float) -> float:
-    """The relative variance of a part's rate read off other hubs' (incidents, parcels), as
-    their own scatter shows it: the parcel-weighted mean's variance estimated from each hub's
-    distance to their pooled rate (with the small-sample correction m / (m - 1)), over `rate`
-    squared. Their scatter holds their binomial noise and how much they really differ; 0 with
-    fewer than two hubs (nothing to see it from)."""
+def _disagreement(cells: list[tuple[int, int]], rate: float) -> float:
+    """How far a part's rate read off other hubs' (incidents, parcels) is from known, beyond
+    the binomial noise every rate carries: the variance of their parcel-weighted mean as their
+    own scatter about their pooled rate shows it (with the small-sample correction
+    m / (m - 1)), less what binomial chance alone would scatter them by, over `rate` squared;
+    0 where they agree as chance allows, or with fewer than two hubs (nothing to see it from).
+    Hubs at one rate drawn 1, 2 and 8 incidents in about 160 parcels each disagree; three at
+    4 in 120 do not."""
     held = [(k, n) for k, n in cells if n > 0]
     if len(held) < 2 or rate <= 0:
         return 0.0
     total_n = sum(n for _, n in held)
     pooled = sum(k for k, _ in held) / total_n
     m = len(held)
-    spread = sum(n * n * (k / n - pooled) ** 2 for k, n in held) / (total_n * total_n)
-    return m / (m - 1) * spread / (rate * rate)
+    scatter = m / (m - 1) * sum(n * n * (k / n - pooled) ** 2 for k, n in held) / total_n**2
+    chance = pooled * (1 - pooled) / total_n
+    return max(scatter - chance, 0.0) / (rate * rate)
 
 
 def with_exposure_uncertainty(spread: PeerSpread, rel_var: float) -> PeerSpread:
