@@ -594,8 +594,8 @@ def _medians_without(cells: Mapping[str, tuple[int, int]], default: float) -> di
 class Exposure:
     """What one of a hub's parcels weighs (`scale`, in parcels of the network's average
     exposure) and how uncertain that weight is (`rel_var`: the relative variance of the hub's
-    expected incidents that comes from reading its parts' rates off other hubs' few
-    incidents; 0 where nothing of it is a guess)."""
+    expected incidents that comes from reading its parts' rates off other hubs that disagree
+    beyond binomial chance; 0 where they agree, or where a part is the whole network)."""
 
     scale: float
     rel_var: float = 0.0
