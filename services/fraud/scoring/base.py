@@ -350,6 +350,13 @@ class AssessorBase:
             alike_level=alike_level,
         )
 
+    def population(
+        self, peers: tuple[int, int], spread: PeerSpread | None, *, prior_rate: float
+    ) -> PeerSpread:
+        """The honest population a sequential test of these peers weighs against: their
+        spread where it was read, else their pooled rate at the widest spread allowed."""
+        return _peer_spread(self.config, peers, spread, prior_rate)
+
     def telling(
         self,
         k: int,

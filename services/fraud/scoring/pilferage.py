@@ -228,11 +228,14 @@ class PilferageInputs(AssessorBase):
         # network's average exposure, their peers too.
         hub_rows: Mapping[str, Mapping[str, int]] = {}
         exposure: dict[str, float] = {}
+        weight_rel_var: dict[str, float] = {}
         if any(etype == "hub" for etype, _ in entities):
             hub_rows = await features.entity_totals(
                 self.session, "hub", list(HUB_METRICS), since, until
             )
-            exposure = pilferage.exposure_scales(hub_rows, self.t)
+            exposures = pilferage.exposure_of(hub_rows, self.t)
+            exposure = {h: e.scale for h, e in exposures.items()}
+            weight_rel_var = {h: e.rel_var for h, e in exposures.items()}
 
         s = self.config.sequential
         # Each hub's agents standing out against its ordinary agents, before a hub's own
@@ -332,6 +335,13 @@ class PilferageInputs(AssessorBase):
                 # The rate test reads the peers in the hub's own parcels (as an agent's above).
                 peers = pilferage.DayCount(handled=round(n / scale) if scale else n, incidents=k)
                 seq_peers, seq_spread = (k, n), spreads.get("incidents")
+                if etype == "hub" and weight_rel_var.get(eid, 0.0) > 0:
+                    # A hub's weighed parcels read off other hubs' few incidents carry that
+                    # uncertainty into its honest population (`with_exposure_uncertainty`).
+                    seq_spread = pilferage.with_exposure_uncertainty(
+                        self.population(seq_peers, seq_spread, prior_rate=pilferage.PRIOR_RATE),
+                        weight_rel_var[eid],
+                    )
             found = pilferage.pilferage_findings(
                 etype, eid, recent, peers, baseline, self.t, mates=mates, excluded=excluded
             )
