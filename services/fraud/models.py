@@ -128,6 +128,10 @@ class ReturnFacts(Base):
         Index("ix_return_facts_qc_agent_claimed", "qc_agent_id", "claimed_at"),
         Index("ix_return_facts_qc_hub_claimed", "qc_hub_id", "claimed_at"),
         Index("ix_return_facts_agent_terminal", "pickup_agent_id", "terminal_at"),
+        # The returns behind a contact or address that stands out, read by order
+        # (`features.identity_orders`).
+        Index("ix_return_facts_contact_hash", "contact_hash"),
+        Index("ix_return_facts_address_hash", "address_hash"),
         Index(
             "ix_return_facts_hubs",
             "hubs",

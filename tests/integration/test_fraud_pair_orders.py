@@ -296,3 +296,97 @@ async def test_an_orders_items_picked_up_together_are_one_trial_of_the_agent_buy
 
     assert agent_pair_strength(honest_buyer) < 0.5
     assert agent_pair_strength(ring_buyer) >= 0.5
+
+
+SHARED_HOME = "e" * 64
+SHARED_RING_HOME = "f" * 64
+
+
+async def test_a_households_multi_item_orders_are_one_trial_each_of_its_address(
+    harness: Harness,
+) -> None:
+    """Two accounts at one address, each with two returns kept and one multi-item order claimed
+    as a whole (three items, two items), each with its own seller: counted by item the address
+    claimed on 5 of 9 returns, a ring's record; by order 2 of 6, which is not. Two accounts at
+    another address claiming on four separate orders are still found."""
+    home, mate = uid("B-SHOME"), uid("B-SMATE")
+    ring, ring_mate = uid("B-SRING"), uid("B-SRMATE")
+    events: list[EventPayload] = []
+    # The ordinary addresses the two are measured against: one buyer each, one in twenty
+    # returns claimed.
+    for i in range(300):
+        claim = "WRONG_ITEM" if i % 20 == 3 else None
+        events += at_home(
+            journey(
+                uid("R-OK"),
+                f"S-OK-{i % 9}",
+                uid("B-OK"),
+                START + timedelta(hours=2 * i),
+                claim,
+                None,
+            ),
+            f"{i:064x}",
+        )
+    day = START + timedelta(days=26)
+    for n, account in enumerate((home, home, mate, mate)):
+        events += at_home(
+            journey(uid("R-KEPT"), f"S-OK-{n}", account, day + timedelta(hours=n), None, None),
+            SHARED_HOME,
+        )
+    for account, seller, items in ((home, "S-OK-5", 3), (mate, "S-OK-6", 2)):
+        order = uid("O-HOME")
+        for n in range(items):
+            events += at_home(
+                in_order(
+                    journey(
+                        uid("R-ITEM"),
+                        seller,
+                        account,
+                        day + timedelta(days=1, minutes=n),
+                        "WRONG_ITEM",
+                        None,
+                    ),
+                    order,
+                ),
+                SHARED_HOME,
+            )
+    for n, account in enumerate((ring, ring_mate, ring, ring_mate)):
+        events += at_home(
+            journey(
+                uid("R-SRING"),
+                f"S-OK-{n}",
+                account,
+                day + timedelta(days=n),
+                "WRONG_ITEM",
+                None,
+            ),
+            SHARED_RING_HOME,
+        )
+    events.sort(key=when)
+    async with fresh_fraud_db(harness, "test_fraud_identity_orders") as sessions:
+        async with sessions() as session, session.begin():
+            for e in events:
+                await assess_event(session, payload=e, subject_event_id=uuid.uuid4())
+        async with sessions() as session:
+            assessed = list((await session.scalars(select(Assessment))).all())
+            alerts = list((await session.scalars(select(Alert))).all())
+
+    def identity_strength(address: str) -> float:
+        """The strongest shared-identity finding on the address's accounts' claims."""
+        return max(
+            (
+                float(r["contribution"])
+                for a in assessed
+                for r in a.reasons
+                if r["code"] == "COLLUSION_SHARED_IDENTITY"
+                and (r.get("numbers") or {}).get("hash_prefix") == address[:8]
+            ),
+            default=0.0,
+        )
+
+    assert identity_strength(SHARED_HOME) < 0.5
+    assert not any(a.entity_id in (home, mate) for a in alerts)
+    assert identity_strength(SHARED_RING_HOME) >= 0.5
+    assert {ring, ring_mate} & {
+        a.entity_id for a in alerts if a.pattern == "COLLUSION_SHARED_IDENTITY"
+    }

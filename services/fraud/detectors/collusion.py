@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from services.fraud.detectors.findings import Finding
 from services.fraud.detectors.stats import (
@@ -72,6 +73,39 @@ def counted_by_order(claims: int, delivered: int, items: Iterable[PairItem]) -> 
         claims_less += max(sum(i.claimed for i in order) - 1, 0)
     read_claims = max(claims - claims_less, 0)
     return read_claims, max(delivered - delivered_less, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityReturn:
+    """One of the returns behind a contact or address hash that shares its order with another
+    of them: the days its delivery and its claim were counted under (None: not yet)."""
+
+    order_id: str
+    delivered_on: date | None
+    claimed_on: date | None
+
+
+def identity_counted_by_order(
+    claims: int, delivered: int, returns: Iterable[IdentityReturn], since: date, until: date
+) -> tuple[int, int]:
+    """The (claims, deliveries) of the accounts behind one contact or address over the days
+    `since` to `until`, counted item by item, read as orders (`counted_by_order`): a household
+    returning and claiming the items of one order together made one decision, not several. Only
+    what the window counted is taken back, so an order delivered before it leaves its items'
+    claims in it as they were counted.
+
+    `returns` are the hash's returns whose order holds another of them."""
+
+    def counted(day: date | None) -> bool:
+        return day is not None and since <= day <= until
+
+    items = [
+        PairItem(
+            order_id=r.order_id, delivered=counted(r.delivered_on), claimed=counted(r.claimed_on)
+        )
+        for r in returns
+    ]
+    return counted_by_order(claims, delivered, items)
 
 
 def seller_buyer_findings(

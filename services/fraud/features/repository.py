@@ -211,6 +211,29 @@ async def _shared_orders_of(
     return [f for f in found.values() if per_order[f.order_id] > 1]
 
 
+async def identity_orders(
+    session: AsyncSession, hash_kind: str, hash_value: str, since: datetime
+) -> list[ReturnFacts]:
+    """The returns behind one contact or address hash (`hash_kind` "contact" or "address"),
+    delivered or claimed at `since` or later, whose order holds another of them (a multi-item
+    order returned together), this transaction's facts (kept in the session, not flushed) among
+    them. Read by the hash's own index: an address may stand behind many accounts."""
+    column = ReturnFacts.contact_hash if hash_kind == "contact" else ReturnFacts.address_hash
+    stored = await session.scalars(
+        select(ReturnFacts).where(
+            column == hash_value,
+            ReturnFacts.order_id.is_not(None),
+            or_(ReturnFacts.terminal_at >= since, ReturnFacts.claimed_at >= since),
+        )
+    )
+    found = {f.return_id: f for f in stored}
+    for f in unit_of(session).get(_KnownFacts).facts.values():
+        if getattr(f, column.key) == hash_value and f.order_id is not None:
+            found[f.return_id] = f
+    per_order = Counter(f.order_id for f in found.values())
+    return [f for f in found.values() if per_order[f.order_id] > 1]
+
+
 async def shared_orders(
     session: AsyncSession, seller_id: str, since: datetime
 ) -> list[ReturnFacts]:

@@ -399,17 +399,23 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                         ),
                     )
                 )["claims"]
-                found = collusion.shared_identity_findings(
+                # The accounts' claims and deliveries as the test reads them: by orders once
+                # they stand out, item by item until then (as the pairs').
+                claims, delivered = own.get("claims", 0), own.get("delivered", 0)
+                identity_test = partial(
+                    collusion.shared_identity_findings,
                     kind,
                     value,
                     buyer,
                     sharing.get((kind, value), 1),
-                    own.get("claims", 0),
-                    max(own.get("delivered", 0), own.get("claims", 0)),
-                    peer_k,
-                    peer_n,
-                    t,
                 )
+                found = identity_test(claims, max(delivered, claims), peer_k, peer_n, t)
+                if found:
+                    # A household's multi-item order, returned and claimed together, is one
+                    # trial of the household's, not one per item; read only when the accounts
+                    # stand out, so an ordinary claim costs no query.
+                    claims, delivered = await self.identity_by_order(kind, value, own, since, until)
+                    found = identity_test(claims, max(delivered, claims), peer_k, peer_n, t)
                 self.evaluated_entity("buyer", buyer)
                 self.evaluated[("buyer", buyer)].extend(found)
                 self.add(found, direct=True)
@@ -436,6 +442,33 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             if f.order_id is not None
         ]
         return collusion.counted_by_order(pc.get("claims", 0), pc.get("delivered", 0), items)
+
+    async def identity_by_order(
+        self, kind: str, value: str, own: Counts, since: date, until: date
+    ) -> tuple[int, int]:
+        """The (claims, deliveries) of the accounts behind one contact or address hash over
+        `since`..`until`, `own` item by item, with each of their multi-item orders counted once
+        (`collusion.identity_counted_by_order`): a delivery counts on its delivery's day, a
+        claim of any type on its filing's (`record_claim`)."""
+        delivered_to_seller = ShipmentEventType.DELIVERED_TO_SELLER.value
+
+        def day(at: datetime | None) -> date | None:
+            return at.astimezone(UTC).date() if at is not None else None
+
+        returns = [
+            collusion.IdentityReturn(
+                order_id=f.order_id,
+                delivered_on=day(f.terminal_at) if f.terminal == delivered_to_seller else None,
+                claimed_on=day(f.claimed_at),
+            )
+            for f in await features.identity_orders(
+                self.session, kind, value, datetime.combine(since, time.min, tzinfo=UTC)
+            )
+            if f.order_id is not None
+        ]
+        return collusion.identity_counted_by_order(
+            own.get("claims", 0), own.get("delivered", 0), returns, since, until
+        )
 
     async def agent_by_order(self, agent: str, buyer: str, pc: Counts) -> tuple[int, int]:
         """The agent-buyer pair's (disputes, pickups), `pc` item by item, with each of their
