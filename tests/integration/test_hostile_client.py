@@ -43,6 +43,43 @@ PROBLEM = "application/problem+json"
 # --- on the wire ----------------------------------------------------------------------------
 
 
+class _Patient(httpx.AsyncBaseTransport):
+    """A patient client: the services' rate limit (per key) answers a probe this fast 429 with a
+    Retry-After on a quiet machine; what is under test is the answer the input gets, so a 429
+    is waited out and the request sent again (as test_hostile_sweep's `_send` does)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for _ in range(20):
+            response = await self.inner.handle_async_request(request)
+            if response.status_code != 429:
+                return response
+            await response.aread()
+            await asyncio.sleep(float(response.headers.get("retry-after") or 1))
+        return response
+
+
+@pytest.fixture
+async def pipeline(pipeline: dict[str, RunningService]) -> AsyncIterator[dict[str, RunningService]]:
+    """The session's services, each reached through a patient client (`_Patient`)."""
+    patient = {
+        name: RunningService(
+            app=svc.app,
+            client=httpx.AsyncClient(
+                transport=_Patient(svc.client._transport),
+                base_url=svc.client.base_url,
+                headers=svc.client.headers,
+            ),
+        )
+        for name, svc in pipeline.items()
+    }
+    yield patient
+    for svc in patient.values():
+        await svc.client.aclose()  # the shared transport stays open: `_Patient` does not close it
+
+
 @pytest.fixture
 async def wire(pipeline: dict[str, RunningService]) -> AsyncIterator[int]:
     """Intake's app behind a real uvicorn with the protocol every process of ours runs with."""
