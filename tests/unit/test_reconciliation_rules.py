@@ -593,6 +593,26 @@ def test_facts_do_not_depend_on_arrival_order() -> None:
     assert one.evidence_counts == {"PHOTO": 2}  # the same file twice counts once
 
 
+def test_a_repeated_delivery_scan_is_the_same_delivery() -> None:
+    """E3 counts from the parcel's delivery: a partner's repeated delivery scan (a resend, a
+    re-scan days later) neither restarts the window nor erases the first scan's OTP proof or
+    weight."""
+    ret = ReturnFact("R", "S", "B", "swiftship", "toys", 1000, False)
+    first = T0 + timedelta(days=2)
+    scans = [
+        ScanFact(_type("PICKED_UP"), T0, 1000),
+        ScanFact(_type("DELIVERED_TO_SELLER"), first, 990, True),
+        ScanFact(_type("DELIVERED_TO_SELLER"), first + timedelta(days=6), None, False),
+    ]
+    claim = ClaimFact(ClaimType.DAMAGED, 1000, first + timedelta(days=8))
+    f = build_facts(
+        ret=ret, scans=scans, claim=claim, evidence=[EvidenceFact("UNBOXING_VIDEO", "a" * 64)]
+    )
+    assert (f.delivered_at, f.delivered_weight_g, f.pod_otp_verified) == (first, 990, True)
+    verdict = evaluate_claim(replace(f, fraud_band=FraudBand.LOW), P)
+    assert (verdict.rule_id, verdict.reason_code) == ("E3", "CLAIM_WINDOW_EXPIRED")
+
+
 def test_latest_assessment_band_wins() -> None:
     assert (
         band_of(

@@ -178,8 +178,14 @@ def build_facts(
     qc_result = None
     if qc_scans:
         qc_result = "FAILED" if qc_scans[-1].event_type is ShipmentEventType.QC_FAILED else "PASSED"
+    # The parcel reached the seller at the first delivery scan: a partner's repeated delivery
+    # scan (a resend, a re-scan days later) is the same delivery, and read from the latest the
+    # claim window (E3, P2) would start again with each repeat. Its weight is the first weighed
+    # delivery scan's, as the pickup's is; an OTP proof on any of them is the delivery's proof.
     deliveries = by_type.get(ShipmentEventType.DELIVERED_TO_SELLER, [])
-    delivery = deliveries[-1] if deliveries else None
+    delivered_weight = next((s.weight_g for s in deliveries if s.weight_g is not None), None)
+    proofs = {s.pod_otp_verified for s in deliveries} - {None}
+    pod_otp_verified = (True in proofs) if proofs else None
 
     # The same file uploaded twice is one piece of evidence. Counted by hand: `Counter` asks
     # whether its argument is a `Mapping` (an ABC check) on every decision's facts.
@@ -204,9 +210,9 @@ def build_facts(
         pickup_at=pickups[0].occurred_at if pickups else None,
         pickup_weight_g=pickup_weight,
         qc_result=qc_result,
-        delivered_at=delivery.occurred_at if delivery else None,
-        delivered_weight_g=delivery.weight_g if delivery else None,
-        pod_otp_verified=delivery.pod_otp_verified if delivery else None,
+        delivered_at=deliveries[0].occurred_at if deliveries else None,
+        delivered_weight_g=delivered_weight,
+        pod_otp_verified=pod_otp_verified,
         declared_lost=ShipmentEventType.LOST in by_type,
         declared_damaged_in_transit=ShipmentEventType.DAMAGED_IN_TRANSIT in by_type,
         fraud_band=fraud_band,

@@ -1,0 +1,191 @@
+"""SOP v1 combinations a scenario writer tries beside the rule-by-rule paths: a partner's repeated
+terminal scans, a scan arriving after the decision, amounts in odd paise and at the approval cap.
+Each is driven through intake's HTTP API and the partner's webhook on the test stack; the case,
+its ledger and every email the seller receives are read back and checked against `sop-v1.md`."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.notifications.messages.rendering import india_time
+from shared.money import rupees as inr
+from tests.conftest import Harness
+from tests.integration.test_seller_directory import (
+    AGENT,
+    _address,
+    _case,
+    _feed,
+    _in_both,
+    _mails,
+    _scan,
+)
+from tests.integration.test_sop_seller_emails import (
+    _new_seller,
+    _photo,
+    directory_seller,
+    filed_case,
+)
+from tests.support.factories import escalation_body
+from tests.support.mail import messages_mentioning, text_part
+
+FINANCE = "DISPUTEDESK_KEY_FINANCE"
+
+
+async def _ledger(harness: Harness, recon: Any, case_id: str) -> list[dict[str, Any]]:
+    r = await recon.client.get(f"/v1/ledger/cases/{case_id}", headers=harness.key(FINANCE))
+    assert r.status_code == 200, r.text
+    return list(r.json()["transactions"])
+
+
+def _posted(transaction: dict[str, Any]) -> dict[str, int]:
+    return {line["account"]: line["amount"] for line in transaction["lines"]}
+
+
+async def test_a_repeated_delivery_scan_does_not_move_the_claim_window(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E3 counts 168 hours from DELIVERED_TO_SELLER. The partner delivered the return 9 days
+    ago and sent a delivery scan again yesterday (a new event, a later time, the same parcel):
+    the seller has had the parcel for 9 days, so a damage claim filed now is out of the window.
+    Read from the latest scan, the window would start again with every repeated scan and the
+    claim would be paid."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
+    now = datetime.now(UTC)
+    delivered = now - timedelta(days=9)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=10), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", delivered, 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] in ("REJECTED", "CLOSED"))
+    assert (case["state"], case["reason_code"]) == ("REJECTED", "CLAIM_WINDOW_EXPIRED"), case
+    assert case["decision"]["rule_id"] == "E3", case["decision"]
+    assert case["payout"] in (0, None), case
+    [closed] = await _mails(harness, rid, "was closed")
+    assert closed["To"] == to
+    # The window's end is the first delivery's 168 hours, not the repeated scan's.
+    _in_both(closed, "after the claim window had closed", india_time(delivered + timedelta(days=7)))
+    assert not await _ledger(harness, recon, case["case_id"])
+
+
+async def test_a_repeated_lost_scan_opens_one_case_paid_once(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """P1 then L1: the partner declares the return lost and, a day later, declares it lost
+    again (a new event). One proactive case, one decision, one settlement, one email of each
+    kind; a third declaration after the settlement changes nothing."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = await directory_seller(harness, pipeline, "S-LOST2")
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_001)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=3), 1.2)
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1), 1.2)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["decision"]["rule_id"] == "L1", case["decision"]
+    assert (case["decision"]["payout"], case["decision"]["partner_debit"]) == (90_001, 90_001)
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(hours=1), 1.2)
+    await asyncio.sleep(3)
+    r = await recon.client.get("/v1/cases", params={"return_id": rid}, headers=harness.key(AGENT))
+    assert len(r.json()["items"]) == 1, r.json()
+    again = await _case(harness, recon, rid, lambda c: True)
+    assert again["version"] == case["version"], again["timeline"][-3:]
+    [settlement] = await _ledger(harness, recon, case["case_id"])
+    assert sum(line["amount"] for line in settlement["lines"]) == 0
+    posted = _posted(settlement)
+    assert posted[f"seller_payable:{seller}"] == -90_001, posted
+    assert posted["partner_receivable:swiftship"] == 90_001, posted
+    [noticed] = await _mails(harness, rid, "We spotted a problem")
+    [decided] = await _mails(harness, rid, "approved in full")
+    [settled] = await _mails(harness, rid, "payment reference")
+    assert {m["To"] for m in (noticed, decided, settled)} == {to}
+    _in_both(decided, inr(90_001))
+    await asyncio.sleep(2)
+    assert len(messages_mentioning(harness.mail_dir, rid)) == 3
+
+
+async def test_a_late_loss_declaration_after_a_decision_moves_no_money(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """L11 decided and settled (no QC at pickup, a damage claim: the buyer liable for half);
+    the partner then declares the return lost. The decision is not re-judged after it was
+    settled (sop.md: facts are stored for the desk), no proactive case opens beside it, and
+    the seller gets no further email: one acknowledgement, one decision, one settlement."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    filed = await filed_case(harness, pipeline)
+    decision = filed.case["decision"]
+    assert (decision["rule_id"], decision["payout"]) == ("L11", 75_000), decision
+    await _mails(harness, filed.rid, "payment reference")
+    await _scan(harness, intake, filed.rid, "return.lost", datetime.now(UTC), 1.2)
+    await asyncio.sleep(3)
+    r = await recon.client.get(
+        "/v1/cases", params={"return_id": filed.rid}, headers=harness.key(AGENT)
+    )
+    assert len(r.json()["items"]) == 1, r.json()
+    case = await _case(harness, recon, filed.rid, lambda c: True)
+    assert case["decision"]["rule_id"] == "L11" and case["payout"] == 75_000, case
+    assert len(await _ledger(harness, recon, case["case_id"])) == 1
+    assert len(messages_mentioning(harness.mail_dir, filed.rid)) == 3
+
+
+async def test_an_odd_paise_claim_is_halved_down_to_the_paisa_and_posted_as_decided(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """L11 on a claim of ₹1,234.57 (123,457 paise, under the ₹1,800 item value): payout =
+    123,457 × 50 // 100 = 61,728 paise (floor), all of it the buyer's to repay. The ledger posts
+    exactly that, balanced, and the seller's emails state ₹617.28 and the claim's ₹1,234.57."""
+    recon = pipeline["reconciliation"]
+    filed = await filed_case(harness, pipeline, claimed_amount=123_457)
+    d = filed.case["decision"]
+    assert (d["rule_id"], d["outcome"], d["liable_party"]) == ("L11", "PARTIAL", "BUYER"), d
+    assert (d["base"] if "base" in d else 123_457) == 123_457
+    assert (d["payout"], d["buyer_receivable"], d["partner_debit"]) == (61_728, 61_728, 0), d
+    assert d["marketplace_cost"] == 0, d
+    [settlement] = await _ledger(harness, recon, filed.case["case_id"])
+    lines = settlement["lines"]
+    assert sum(line["amount"] for line in lines) == 0
+    by_account: dict[str, int] = {}
+    for line in lines:
+        by_account[line["account"]] = by_account.get(line["account"], 0) + line["amount"]
+    assert by_account[f"seller_payable:{filed.seller}"] == -61_728, lines
+    assert by_account[f"buyer_receivable:{d['facts']['buyer_id']}"] == 61_728, lines
+    [decided] = await _mails(harness, filed.rid, "partly approved")
+    _in_both(decided, inr(61_728))
+    assert inr(61_729) not in text_part(decided)
+    [settled] = await _mails(harness, filed.rid, "payment reference")
+    _in_both(settled, inr(61_728))
+    assert len(messages_mentioning(harness.mail_dir, filed.rid)) == 3
+
+
+async def test_a_payout_exactly_at_the_approval_cap_is_settled_without_a_manager(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """Step 3: only a payout *above* ₹25,000 needs an ops_manager. A wrong-item claim of
+    exactly ₹25,000 with no QC at pickup (L10, the buyer liable in full) is decided and paid at
+    once: one acknowledgement, one decision, one settlement; no escalation email."""
+    filed = await filed_case(
+        harness,
+        pipeline,
+        item_value=2_600_000,
+        claim_type="WRONG_ITEM",
+        claimed_amount=2_500_000,
+        evidence=[_photo("UNBOXING_VIDEO", 77)],
+    )
+    d = filed.case["decision"]
+    assert (d["rule_id"], d["payout"], d["buyer_receivable"]) == ("L10", 2_500_000, 2_500_000), d
+    assert filed.case["payout"] == 2_500_000
+    assert not [t for t in filed.case["timeline"] if t["kind"] == "CaseEscalated"]
+    [decided] = await _mails(harness, filed.rid, "approved in full")
+    _in_both(decided, inr(2_500_000))
+    await _mails(harness, filed.rid, "payment reference")
+    assert len(messages_mentioning(harness.mail_dir, filed.rid)) == 3
