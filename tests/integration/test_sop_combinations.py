@@ -26,6 +26,7 @@ from tests.integration.test_sop_seller_emails import (
     _photo,
     directory_seller,
     filed_case,
+    premature_claim,
 )
 from tests.support.factories import escalation_body
 from tests.support.mail import messages_mentioning, text_part
@@ -189,3 +190,40 @@ async def test_a_payout_exactly_at_the_approval_cap_is_settled_without_a_manager
     _in_both(decided, inr(2_500_000))
     await _mails(harness, filed.rid, "payment reference")
     assert len(messages_mentioning(harness.mail_dir, filed.rid)) == 3
+
+
+async def test_a_loss_declared_after_a_premature_claim_is_decided_without_a_new_filing(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E3b closed a 'not received' claim filed 3 days after pickup (wait for the 10 days). The
+    next day the partner declares the parcel lost: there is nothing left to wait for (E3b does
+    not apply once the partner admits the loss), and P1 says the desk acts on a declared loss
+    without the seller. The case reopens and L1 pays the seller in full, the partner liable;
+    the seller is not left waiting to file again for money the partner already owes."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    now = datetime.now(UTC)
+    claim = await premature_claim(harness, pipeline, picked_up=now - timedelta(days=3))
+    [closed] = await _mails(harness, claim.rid, "was closed")
+    await _scan(harness, intake, claim.rid, "return.lost", now - timedelta(hours=1), 1.2)
+    case = await _case(
+        harness,
+        recon,
+        claim.rid,
+        lambda c: c["state"] == "CLOSED" and c["decision"] and c["decision"]["rule_id"] == "L1",
+    )
+    d = case["decision"]
+    assert (d["liable_party"], d["payout"], d["partner_debit"]) == ("PARTNER", 90_000, 90_000), d
+    [settlement] = await _ledger(harness, recon, case["case_id"])
+    assert _posted(settlement)[f"seller_payable:{claim.seller}"] == -90_000
+    [decided] = await _mails(harness, claim.rid, "approved in full")
+    assert decided["To"] == claim.to
+    _in_both(decided, inr(90_000), "declared the parcel lost")
+    assert "file again" not in text_part(decided), text_part(decided)
+    await _mails(harness, claim.rid, "payment reference")
+    await asyncio.sleep(2)
+    # The first filing's acknowledgement and closure, then the decision and its settlement:
+    # no acknowledgement of a filing the seller did not make.
+    subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, claim.rid)]
+    assert len(subjects) == 4, subjects
+    assert "We have your claim" in subjects[0] and "was closed" in subjects[1], subjects
+    assert "approved in full" in subjects[2] and closed["Subject"] == subjects[1], subjects

@@ -70,6 +70,10 @@ ANSWERS_FILING = (EvidenceRequested, CaseDecided, CaseRejected)
 # The seller filed again after a premature claim (E3b) and the case reopened: a new filing,
 # owed an acknowledgement like the first.
 REOPENED = "REOPENED"
+# The partner declared the parcel of a premature claim lost or damaged: the case reopened with
+# no filing to acknowledge (the decision that follows is the seller's next email), and the
+# closure no longer stands.
+REOPENED_ON_DECLARATION = "REOPENED_ON_DECLARATION"
 # ... unless that filing was itself still premature (E3b again): the case stays closed, and the
 # seller hears once that it is still too early and from when to file (never "reopened").
 REFILED_TOO_EARLY = "REFILED_TOO_EARLY"
@@ -649,7 +653,7 @@ def undoes_closure(event: CaseEventBase) -> bool:
     for the digest would tell the seller the claim was closed, after an email saying it was
     reopened or decided."""
     if isinstance(event, CaseUpdated):
-        return event.change == REOPENED
+        return event.change in (REOPENED, REOPENED_ON_DECLARATION)
     return (
         isinstance(event, CaseDecided)
         and event.previous_state == CaseState.APPEALED

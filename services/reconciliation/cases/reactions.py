@@ -88,7 +88,8 @@ async def on_return_fact(
     if await _release_held_claims(session, return_id=return_id, now=now, p=p):
         return
     if case is not None:
-        await reevaluate(session, case, now=now, p=p)
+        if not await _reopen_premature_on_declared_loss(session, case, now=now, p=p):
+            await reevaluate(session, case, now=now, p=p)
         return
     p = p or await policies.in_force(session, now)
     facts = await load_facts(session, case=None, return_id=return_id)
@@ -128,6 +129,53 @@ async def on_return_fact(
     await start(
         session, case, reason=f"{trigger.rule_id}: {reasons[trigger.rule_id]}", now=now, p=p
     )
+
+
+# The case of a premature claim reopened by the partner's own declaration (no filing, so no
+# acknowledgement of one: the decision that follows is the seller's next email).
+REOPENED_ON_DECLARATION = "REOPENED_ON_DECLARATION"
+
+
+async def _reopen_premature_on_declared_loss(
+    session: AsyncSession, case: Case, *, now: datetime, p: Policy | None
+) -> bool:
+    """A 'not received' claim closed as premature (E3b: wait for the days after pickup) whose
+    partner then declares the parcel lost or damaged in transit: there is nothing left to wait
+    for (E3b does not apply to a declared loss), and P1 has the desk act on a declaration
+    without the seller. The case reopens and the SOP judges the claim again (L1/L2 after the
+    fraud gate), rather than leaving money the partner owes until the seller files again."""
+    previous = decision_of(case)
+    state = CaseState(case.state)
+    if previous is None or previous.rule_id != "E3b":
+        return False
+    if state not in (CaseState.REJECTED, CaseState.CLOSED):
+        return False
+    facts = await refresh_facts(session, case)
+    if not (facts.declared_lost or facts.declared_damaged_in_transit):
+        return False
+    p = p or await policies.for_case(session, case, now)
+    case.facts_wait_over = False
+    case.fraud_wait_over = False
+    verdict = verdict_for(case, facts, now, p)
+    declared = "lost" if facts.declared_lost else "damaged in transit"
+    emit(
+        session,
+        case,
+        CaseUpdated,
+        move=Move.REOPEN,
+        actor=SYSTEM,
+        now=now,
+        reason=f"The partner declared the parcel {declared}; the premature claim's case "
+        "reopens without waiting for the seller to file again.",
+        change=REOPENED_ON_DECLARATION,
+        next_step_by=expected_decision_by(verdict, now, p),
+    )
+    # Cleared after the move: the table's guard reads the E3b decision being reopened.
+    case.decision = None
+    case.decided_at = None
+    case.appeal_by = None
+    await reevaluate(session, case, now=now, p=p)
+    return True
 
 
 async def _release_held_claims(
