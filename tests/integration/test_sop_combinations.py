@@ -227,3 +227,46 @@ async def test_a_loss_declared_after_a_premature_claim_is_decided_without_a_new_
     assert len(subjects) == 4, subjects
     assert "We have your claim" in subjects[0] and "was closed" in subjects[1], subjects
     assert "approved in full" in subjects[2] and closed["Subject"] == subjects[1], subjects
+
+
+async def test_a_weight_drop_reported_after_the_window_closed_leaves_the_claim_to_e3(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The partner's delivery scan, with a weight drop (1.2 kg picked up, 0.8 kg delivered),
+    says the return was delivered 8 days ago. P2 would ask the seller for evidence within the
+    7 days after delivery, which are over: a case opened for it would ask by a time already
+    passed and close at once. No case opens and the seller hears nothing of it; the seller's
+    own missing-item claim, filed now, is then E3's (CLAIM_WINDOW_EXPIRED, with the window's
+    end), not a duplicate of a case the seller never saw."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
+    now = datetime.now(UTC)
+    delivered = now - timedelta(days=8)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=9), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", delivered, 0.8)
+    await asyncio.sleep(3)
+    r = await recon.client.get("/v1/cases", params={"return_id": rid}, headers=harness.key(AGENT))
+    assert r.json()["items"] == [], r.json()
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claim_type="MISSING_ITEM",
+            claimed_amount=150_000,
+            received_weight_g=800,
+            evidence=[_photo("UNBOXING_VIDEO", 88)],
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] in ("REJECTED", "CLOSED"))
+    assert (case["state"], case["reason_code"]) == ("REJECTED", "CLAIM_WINDOW_EXPIRED"), case
+    assert case["decision"]["rule_id"] == "E3", case["decision"]
+    [closed] = await _mails(harness, rid, "was closed")
+    _in_both(closed, india_time(delivered + timedelta(days=7)))
+    subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, rid)]
+    assert len(subjects) == 2 and "We have your claim" in subjects[0], subjects

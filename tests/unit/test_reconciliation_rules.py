@@ -551,6 +551,22 @@ def test_p2_delivered_with_weight_drop_awaits_evidence() -> None:
     assert trigger is not None and trigger.rule_id == "P2" and trigger.awaits_evidence
 
 
+def test_p2_does_not_open_once_its_window_after_delivery_has_closed() -> None:
+    """P2 asks for evidence within the claim window after delivery: a weight drop reported
+    after the window closed opens no case asking by a time already passed (the seller's own
+    claim is then E3's). Exactly the window's end is still in it, as for E3."""
+    f = facts(claim_type=None, delivered_weight_g=700)
+    end = T0 + timedelta(days=2, hours=168)
+    assert f.delivered_at == T0 + timedelta(days=2)
+    trigger = proactive_trigger(f, P, at=end)
+    assert trigger is not None and trigger.rule_id == "P2"
+    assert proactive_trigger(f, P, at=end + timedelta(seconds=1)) is None
+    # A failed quality check at pickup still opens its own case (P3) then.
+    failed = replace(f, qc_result="FAILED")
+    trigger = proactive_trigger(failed, P, at=end + timedelta(days=1))
+    assert trigger is not None and trigger.rule_id == "P3"
+
+
 def test_p3_picked_up_after_qc_failed_is_decided_by_l7() -> None:
     f = facts(claim_type=None, qc_result="FAILED", delivered_at=None, delivered_weight_g=None)
     trigger = proactive_trigger(f, P)

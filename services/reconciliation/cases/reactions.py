@@ -93,7 +93,7 @@ async def on_return_fact(
         return
     p = p or await policies.in_force(session, now)
     facts = await load_facts(session, case=None, return_id=return_id)
-    trigger = proactive_trigger(facts, p)
+    trigger = proactive_trigger(facts, p, at=now)
     if trigger is None or facts.seller_id is None:
         return
     ret = await facts_repository.get_return(session, return_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.reconciliation.policy.facts import Facts
@@ -455,6 +455,14 @@ def p1_partner_declared_loss(f: Facts, p: Policy) -> ProactiveTrigger | None:
     return None
 
 
+def p2_window_closed(f: Facts, p: Policy, at: datetime) -> bool:
+    """P2 asks for the evidence within the claim window after delivery (E3's): a delivery scan
+    that reaches us after the window closed leaves nothing to ask for by a time still ahead."""
+    return f.delivered_at is not None and at > f.delivered_at + timedelta(
+        hours=p.windows.claim_window_h
+    )
+
+
 def p2_delivered_with_weight_drop(f: Facts, p: Policy) -> ProactiveTrigger | None:
     if f.delivered and f.delivered_weight_g is not None and has_weight_drop(f, p):
         return ProactiveTrigger("P2", ClaimType.MISSING_ITEM, awaits_evidence=True)
@@ -467,8 +475,11 @@ def p3_picked_up_after_qc_failed(f: Facts, p: Policy) -> ProactiveTrigger | None
     return None
 
 
-def proactive_trigger(f: Facts, p: Policy) -> ProactiveTrigger | None:
-    """Which proactive rule, if any, opens a case for a return nobody has escalated yet."""
+def proactive_trigger(
+    f: Facts, p: Policy, *, at: datetime | None = None
+) -> ProactiveTrigger | None:
+    """Which proactive rule, if any, opens a case for a return nobody has escalated yet, at
+    `at` (P2 only while its window is open; None: any time)."""
     if not f.return_known:
         return None
     for rule in (
@@ -477,6 +488,9 @@ def proactive_trigger(f: Facts, p: Policy) -> ProactiveTrigger | None:
         p3_picked_up_after_qc_failed,
     ):
         trigger = rule(f, p)
+        if trigger is not None and trigger.rule_id == "P2" and at is not None:
+            if p2_window_closed(f, p, at):
+                continue
         if trigger is not None:
             return trigger
     return None
