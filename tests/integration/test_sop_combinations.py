@@ -22,12 +22,14 @@ from tests.integration.test_seller_directory import (
     _scan,
 )
 from tests.integration.test_sop_seller_emails import (
+    _fall_due,
     _new_seller,
     _photo,
     directory_seller,
     filed_case,
     premature_claim,
 )
+from tests.support.db import execute
 from tests.support.factories import escalation_body
 from tests.support.mail import messages_mentioning, text_part
 
@@ -270,3 +272,78 @@ async def test_a_weight_drop_reported_after_the_window_closed_leaves_the_claim_t
     _in_both(closed, india_time(delivered + timedelta(days=7)))
     subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, rid)]
     assert len(subjects) == 2 and "We have your claim" in subjects[0], subjects
+
+
+async def test_l3_a_parcel_never_delivered_ten_days_after_pickup_is_the_partners(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """L3: 'not received', no delivery scan, filed 11 days after pickup (E3b's 10 days are
+    over, E3c's 45 are not). The partner is liable for all of it; the seller is paid in full
+    and told why (the pickup day, no delivery record after more than 10 days): one
+    acknowledgement, one decision, one settlement, in that order."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    picked = datetime.now(UTC) - timedelta(days=11)
+    await _scan(harness, intake, rid, "return.picked_up", picked, 1.2)
+    await _scan(harness, intake, rid, "return.in_transit", picked + timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claim_type="NOT_RECEIVED",
+            claimed_amount=95_000,
+            evidence=[],
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    d = case["decision"]
+    assert (d["rule_id"], d["liable_party"], d["outcome"]) == ("L3", "PARTNER", "GRANTED"), d
+    # The base is the lower of the claim (₹950) and the item value (₹900).
+    assert (d["payout"], d["partner_debit"], d["marketplace_cost"]) == (90_000, 90_000, 0), d
+    [decided] = await _mails(harness, rid, "approved in full")
+    assert decided["To"] == to
+    _in_both(decided, inr(90_000), "no delivery record after more than 10 days")
+    await _mails(harness, rid, "payment reference")
+    subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, rid)]
+    assert len(subjects) == 3, subjects
+    assert "We have your claim" in subjects[0] and "approved in full" in subjects[1], subjects
+    assert "payment reference" in subjects[2].lower() or "credited" in subjects[2], subjects
+
+
+async def test_e4_evidence_not_sent_by_the_reply_by_closes_the_claim_unpaid_with_that_time(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4: a damage claim filed without evidence is asked for the checklist with a reply-by
+    72 hours ahead; nothing comes and the reply-by passes: REJECTED, EVIDENCE_NOT_PROVIDED,
+    nothing paid or posted. The seller's emails: the acknowledgement, the request, then the
+    closure, which restates the reply-by and offers the dated appeal."""
+    recon = pipeline["reconciliation"]
+    filed = await filed_case(
+        harness, pipeline, until=lambda c: c["state"] == "AWAITING_EVIDENCE", evidence=[]
+    )
+    case_id = filed.case["case_id"]
+    requested_by = datetime.fromisoformat(filed.case["reply_by"])
+    opened = datetime.fromisoformat(filed.case["opened_at"])
+    assert timedelta(hours=71, minutes=59) < requested_by - opened <= timedelta(hours=72), (
+        filed.case
+    )
+    await _mails(harness, filed.rid, "Please send evidence")
+    # The 72 hours pass: the case's reply-by and its timer are now.
+    await execute(recon, "UPDATE cases SET reply_by = now() WHERE case_id = :c", c=case_id)
+    await _fall_due(recon, case_id, "EVIDENCE_REPLY")
+    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "REJECTED")
+    assert case["reason_code"] == "EVIDENCE_NOT_PROVIDED", case
+    assert case["decision"]["rule_id"] == "E4" and case["payout"] in (0, None), case
+    assert not await _ledger(harness, recon, case_id)
+    [closed] = await _mails(harness, filed.rid, "was closed")
+    assert closed["To"] == filed.to
+    _in_both(closed, 'choose "Appeal"', india_time(datetime.fromisoformat(case["appeal_by"])))
+    subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, filed.rid)]
+    assert len(subjects) == 3, subjects
+    assert "We have your claim" in subjects[0] and "Please send evidence" in subjects[1]
