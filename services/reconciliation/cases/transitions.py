@@ -63,7 +63,9 @@ class Move(StrEnum):
     SETTLE = "SETTLE"  # the decision is settled and the case closes (CaseSettled)
     CLOSE_UNAPPEALED = "CLOSE_UNAPPEALED"  # the appeal window ended (CaseUpdated CLOSED)
     APPEAL = "APPEAL"  # the seller appeals in time (CaseAppealed)
-    REOPEN = "REOPEN"  # the seller files again after a premature claim (CaseUpdated REOPENED)
+    # the seller files again after a premature claim (CaseUpdated REOPENED), or its partner
+    # declares the parcel lost or damaged in transit (CaseUpdated REOPENED_ON_DECLARATION)
+    REOPEN = "REOPEN"
     MERGE_ESCALATION = "MERGE_ESCALATION"  # E2 (CaseUpdated ESCALATION_MERGED)
     ADD_EVIDENCE = "ADD_EVIDENCE"  # the seller adds evidence (CaseUpdated EVIDENCE_ADDED)
     # a refiling after a premature claim that is itself still premature (E3b again): the case
