@@ -347,3 +347,37 @@ async def test_e4_evidence_not_sent_by_the_reply_by_closes_the_claim_unpaid_with
     subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, filed.rid)]
     assert len(subjects) == 3, subjects
     assert "We have your claim" in subjects[0] and "Please send evidence" in subjects[1]
+
+
+async def test_evidence_completing_the_request_is_decided_without_another_request(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4 then evidence: a damage claim filed with one photo is asked for the rest; the seller
+    sends another photo and the label photo, which complete the checklist (2 photos + 1 label).
+    The case is decided by its rule (L11, half, the buyer liable) with no second request: the
+    seller's emails are the acknowledgement, the request, the decision, the settlement."""
+    intake = pipeline["intake"]
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+        evidence=[_photo("PHOTO", 301)],
+    )
+    await _mails(harness, filed.rid, "Please send evidence")
+    r = await intake.client.post(
+        f"/v1/escalations/{filed.escalation_id}/evidence",
+        json={"evidence": [_photo("PHOTO", 302), _photo("LABEL_PHOTO", 303)]},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code in (200, 201, 202), r.text
+    recon = pipeline["reconciliation"]
+    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "CLOSED")
+    d = case["decision"]
+    assert (d["rule_id"], d["payout"], d["buyer_receivable"]) == ("L11", 75_000, 75_000), d
+    assert d["facts"]["evidence_counts"] == {"LABEL_PHOTO": 1, "PHOTO": 2}, d["facts"]
+    await _mails(harness, filed.rid, "partly approved")
+    await _mails(harness, filed.rid, "payment reference")
+    await asyncio.sleep(3)
+    subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, filed.rid)]
+    assert len(subjects) == 4, subjects
+    assert sum("Please send evidence" in s for s in subjects) == 1, subjects
