@@ -65,14 +65,43 @@ MAX_NESTING = 32
 # unknown member (80,000 members cost two seconds of CPU to list).
 MAX_MEMBERS = 1000
 
+# Format characters that make text display otherwise than it is stored ("Trojan Source"): the
+# bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and marks
+# (U+200E, U+200F, U+061C) reorder what follows them, so a note, a reason or a name shows the
+# desk one thing while the record, the email and the report hold another; the deprecated
+# shaping controls (U+206A–U+206F) and the interlinear annotation marks (U+FFF9–U+FFFB) hide or
+# alter text in the same way. No script needs them to be written: Hindi, Tamil or Arabic words
+# lay themselves out by their own letters' direction. The joiners (U+200C, U+200D) stay: Indic
+# conjuncts and emoji sequences are built with them.
+FORMAT_CHARACTERS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u206a-\u206f\ufff9-\ufffb"
 # Free text may hold tabs and line breaks; ids, paths and query values hold no control character.
 # Lone surrogates (JSON "\ud800") are refused too: they cannot be stored as UTF-8.
-_TEXT_REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_TOKEN_REFUSED = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_TEXT_REFUSED = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff{FORMAT_CHARACTERS}]")
+_TOKEN_REFUSED = re.compile(rf"[\x00-\x1f\x7f\ud800-\udfff{FORMAT_CHARACTERS}]")
+_FORMAT = re.compile(f"[{FORMAT_CHARACTERS}]")
+
+
+def format_refusal(char: str) -> str:
+    """Why a bidirectional or invisible format character is refused, naming its code point."""
+    name = unicodedata.name(char, "format character")
+    return (
+        f"format character U+{ord(char):04X} ({name}) is not accepted: it makes text display "
+        "otherwise than it is stored"
+    )
 
 
 def _refusal(match: re.Match[str]) -> str:
+    if _FORMAT.match(match.group()):
+        return format_refusal(match.group())
     return f"control or unencodable character U+{ord(match.group()):04X} is not accepted"
+
+
+def no_format_characters(value: str) -> str:
+    """A string free of the format characters above (a partner's ids and text, an email reply
+    is cleaned of them instead)."""
+    if found := _FORMAT.search(value):
+        raise ValueError(format_refusal(found.group()))
+    return value
 
 
 def plain_text(value: str) -> str:
@@ -565,7 +594,7 @@ async def refuse_non_utf8_json(request: Request) -> None:
 
 # In a URL also U+FFFD: the server and `parse_qsl` decode percent-encoded bytes that are not
 # UTF-8 (`%ff`) to it, so a route would otherwise see an id the client never sent.
-_URL_REFUSED = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffd]")
+_URL_REFUSED = re.compile(rf"[\x00-\x1f\x7f\ud800-\udfff\ufffd{FORMAT_CHARACTERS}]")
 
 
 def _url_refusal(match: re.Match[str]) -> str:
