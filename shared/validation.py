@@ -196,14 +196,22 @@ def _words(value: Any) -> Any:
     # (zero-width spaces alone) is as blank as spaces are.
     if not isinstance(value, str):
         return value  # the strict str schema names the wrong type
-    trimmed = value.strip()
+    trimmed = _without_format_characters(value).strip()
     if not _shows_something(trimmed):
         raise PydanticCustomError("blank_text", "must hold text, not only whitespace")
     return trimmed
 
 
 def _words_or_nothing(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    return _without_format_characters(value).strip() if isinstance(value, str) else value
+
+
+def _without_format_characters(value: str) -> str:
+    # Refused here as well as by `RequestModel`'s walk, so that the error names the very item
+    # (`body.checklist.1`) rather than the list holding it.
+    if found := _FORMAT.search(value):
+        raise PydanticCustomError("format_character", format_refusal(found.group()))
+    return value
 
 
 # Free text a caller must write (a claim's description, an appeal's reason, a note, a ruling's
