@@ -18,6 +18,7 @@ finer than a microsecond.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -390,3 +391,49 @@ async def test_nanoseconds_are_cut_to_the_microsecond_the_same_way_everywhere(
     again = swiftship_event(sret["return_id"], at="2026-11-25T08:00:00.999999001+05:30")
     r = await _webhook(harness, intake, "swiftship", again, webhook_id=msg)
     assert r.status_code == 202 and r.json()["duplicates"] == 1, r.text
+
+
+# --- 5. a redelivery does not grow the archive ----------------------------------------------
+
+
+async def test_a_redelivered_request_is_archived_once(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    intake = pipeline["intake"]
+    ret = await feed_return(intake, harness)
+    msg = uid("msg")
+    body = swiftship_event(ret["return_id"], event="return.picked_up")
+    answers = [await _webhook(harness, intake, "swiftship", body, webhook_id=msg)]
+    # Retried one after another, then twenty at once (each request signed anew).
+    for _ in range(4):
+        answers.append(await _webhook(harness, intake, "swiftship", body, webhook_id=msg))
+    answers += await asyncio.gather(
+        *(_webhook(harness, intake, "swiftship", body, webhook_id=msg) for _ in range(20))
+    )
+    assert all(r.status_code == 202 for r in answers), [r.text for r in answers]
+    assert [r.json()["accepted"] for r in answers] == [1] + [0] * 24
+    assert {r.json()["raw_ref"] for r in answers} == {answers[0].json()["raw_ref"]}
+    archived = await rows(
+        intake,
+        "SELECT verdict, events_emitted FROM raw_requests "
+        "WHERE partner_id = 'swiftship' AND headers->>'webhook-id' = :m",
+        m=msg,
+    )
+    assert archived == [("accepted", 1)], archived
+
+    # rapidroute has no request id of its own: the same body, signed again, is the same request.
+    rret = await feed_return(intake, harness, partner_id="rapidroute", awb=uid("RR"))
+    batch = rapidroute_batch([rapidroute_event(rret["return_id"], "RPU", awb=rret["awb"])])
+    refs = {(await _webhook(harness, intake, "rapidroute", batch)).json()["raw_ref"] for _ in "abc"}
+    assert len(refs) == 1, refs
+    count = await scalar(
+        intake,
+        "SELECT count(*) FROM raw_requests WHERE partner_id = 'rapidroute' AND body = :b",
+        b=batch,
+    )
+    assert count == 1
+
+    # Another body under the same id is another request (a partner's correction): kept.
+    other = swiftship_event(ret["return_id"], event="return.picked_up", hub="BLR-HSR-02")
+    r = await _webhook(harness, intake, "swiftship", other, webhook_id=msg)
+    assert r.status_code == 202 and r.json()["raw_ref"] != answers[0].json()["raw_ref"], r.text

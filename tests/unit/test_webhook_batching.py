@@ -25,6 +25,7 @@ def _request(scans: int = 1) -> OwnedScans:
         rows=[{"partner_event_id": f"{raw_id}-{n}", "raw_ref": raw_id} for n in range(scans)],
         raw_id=raw_id,
         partner_id="swiftship",
+        request_key=raw_id.hex,
         received_at=datetime.now(UTC),
         headers={},
         body=b"{}",

@@ -221,35 +221,50 @@ async def record_events_with_outbox_once(
 # the statement only picks. The rows carry their request's archive id as `raw_ref`; the outbox
 # rows are joined to the events recorded by `event_id`, so two requests of one statement that
 # carry the same partner event record it once and publish it once.
+# The archive keeps each request once per partner and `request_key` (the partner's request id
+# and the exact body), as the transactional path does: a redelivery of a request archived
+# before, or its twin later in the same statement, is not taken here (not `owned`), and the
+# transactional path judges it against the copy archived first, answering with that copy's
+# `raw_ref`. Archived on each delivery, a partner resending one payload grew the archive by its
+# whole body every time, without bound.
 _OWNED_SCANS = "incoming i JOIN owned o ON o.raw_id = i.raw_ref AND o.every_scan"
 _RECORD_OWNED = text(
     f"""
 WITH {_INCOMING}, requests AS (
     SELECT * FROM unnest(CAST(:raw_ids AS uuid[]), CAST(:partner_ids AS varchar[]),
+                         CAST(:request_keys AS varchar[]),
                          CAST(:received_ats AS timestamptz[]), CAST(:headers AS text[]),
                          CAST(:bodies AS bytea[]), CAST(:outcomes AS text[]))
-           WITH ORDINALITY AS q(raw_id, partner_id, received_at, headers, body, outcomes,
-                                position)
+           WITH ORDINALITY AS q(raw_id, partner_id, request_key, received_at, headers, body,
+                                outcomes, position)
 ), owned AS (
-    SELECT q.raw_id, q.position, bool_and(r.return_id IS NOT NULL) AS every_scan
+    SELECT q.raw_id, q.position,
+           bool_and(r.return_id IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM raw_requests a
+                            WHERE a.partner_id = q.partner_id AND a.request_key = q.request_key)
+           AND NOT EXISTS (SELECT 1 FROM requests t
+                            WHERE t.partner_id = q.partner_id AND t.request_key = q.request_key
+                              AND t.position < q.position) AS every_scan
       FROM requests q
       JOIN incoming i ON i.raw_ref = q.raw_id
       LEFT JOIN returns r
         ON r.return_id = i.return_id AND r.partner_id = i.partner_id AND r.awb = i.awb
-     GROUP BY q.raw_id, q.position
+     GROUP BY q.raw_id, q.position, q.partner_id, q.request_key
 ), {_recorded_and_published(_OWNED_SCANS, "o.position, i.ordinal")}, tally AS (
     SELECT raw_ref, count(*)::int AS fresh, array_agg(partner_event_id) AS ids
       FROM recorded GROUP BY raw_ref
 ), archived AS (
-    INSERT INTO raw_requests (id, partner_id, received_at, headers, body, verdict,
+    INSERT INTO raw_requests (id, partner_id, request_key, received_at, headers, body, verdict,
                               events_emitted, detail)
-    SELECT q.raw_id, q.partner_id, q.received_at, CAST(q.headers AS jsonb), q.body,
-           picked.outcome->>'verdict', coalesce(t.fresh, 0), picked.outcome->'detail'
+    SELECT q.raw_id, q.partner_id, q.request_key, q.received_at, CAST(q.headers AS jsonb),
+           q.body, picked.outcome->>'verdict', coalesce(t.fresh, 0), picked.outcome->'detail'
       FROM requests q
       JOIN owned o ON o.raw_id = q.raw_id AND o.every_scan
       LEFT JOIN tally t ON t.raw_ref = q.raw_id
      CROSS JOIN LATERAL (SELECT CAST(q.outcomes AS jsonb) -> coalesce(t.fresh, 0) AS outcome)
            picked
+    -- A twin archived by another process's statement at the same moment: kept once.
+    ON CONFLICT (partner_id, request_key) WHERE request_key IS NOT NULL DO NOTHING
 )
 SELECT o.raw_id, o.every_scan AS owned, coalesce(t.ids, '{{}}') AS recorded
   FROM owned o
@@ -274,6 +289,7 @@ class OwnedScans:
     rows: Sequence[dict[str, Any]]
     raw_id: UUID
     partner_id: str
+    request_key: str
     received_at: datetime
     headers: dict[str, str]
     body: bytes
@@ -301,6 +317,7 @@ async def record_owned_scans(
         ),
         "raw_ids": [request.raw_id for request in requests],
         "partner_ids": [request.partner_id for request in requests],
+        "request_keys": [request.request_key for request in requests],
         "received_ats": [request.received_at for request in requests],
         "headers": [json_text(request.headers) for request in requests],
         "bodies": [request.body for request in requests],

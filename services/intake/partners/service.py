@@ -227,6 +227,7 @@ async def _ingest_owned(statements: OwnedScanStatements, delivery: Delivery) -> 
             rows=rows,
             raw_id=delivery.raw_id,
             partner_id=delivery.partner_id,
+            request_key=request_key(delivery.headers, delivery.body),
             received_at=delivery.received_at,
             headers=delivery.headers,
             body=delivery.body,
