@@ -222,11 +222,14 @@ async def record_events_with_outbox_once(
 # rows are joined to the events recorded by `event_id`, so two requests of one statement that
 # carry the same partner event record it once and publish it once.
 # The archive keeps each request once per partner and `request_key` (the partner's request id
-# and the exact body), as the transactional path does: a redelivery of a request archived
-# before, or its twin later in the same statement, is not taken here (not `owned`), and the
-# transactional path judges it against the copy archived first, answering with that copy's
-# `raw_ref`. Archived on each delivery, a partner resending one payload grew the archive by its
-# whole body every time, without bound.
+# and the exact body), as the transactional path does; archived on each delivery, a partner
+# resending one payload grew the archive by its whole body every time, without bound. A
+# redelivery of a request archived before, whose every scan is recorded already (the common
+# retry), is still answered here: nothing is written, and its answer names the copy archived
+# first (`archive_id`). One that would record a scan now (its copy went the transactional way,
+# its scans held or refused then), or the twin of a request earlier in the same statement, is
+# not taken here (not `owned`): the transactional path judges it against the copy archived
+# first.
 _OWNED_SCANS = "incoming i JOIN owned o ON o.raw_id = i.raw_ref AND o.every_scan"
 _RECORD_OWNED = text(
     f"""
@@ -237,19 +240,27 @@ WITH {_INCOMING}, requests AS (
                          CAST(:bodies AS bytea[]), CAST(:outcomes AS text[]))
            WITH ORDINALITY AS q(raw_id, partner_id, request_key, received_at, headers, body,
                                 outcomes, position)
-), owned AS (
+), judged AS (
     SELECT q.raw_id, q.position,
-           bool_and(r.return_id IS NOT NULL)
-           AND NOT EXISTS (SELECT 1 FROM raw_requests a
-                            WHERE a.partner_id = q.partner_id AND a.request_key = q.request_key)
-           AND NOT EXISTS (SELECT 1 FROM requests t
-                            WHERE t.partner_id = q.partner_id AND t.request_key = q.request_key
-                              AND t.position < q.position) AS every_scan
+           bool_and(r.return_id IS NOT NULL) AS every_scan_owned,
+           bool_and(s.event_id IS NOT NULL) AS every_scan_known,
+           (SELECT a.id FROM raw_requests a
+             WHERE a.partner_id = q.partner_id AND a.request_key = q.request_key) AS earlier,
+           EXISTS (SELECT 1 FROM requests t
+                    WHERE t.partner_id = q.partner_id AND t.request_key = q.request_key
+                      AND t.position < q.position) AS twin_ahead
       FROM requests q
       JOIN incoming i ON i.raw_ref = q.raw_id
       LEFT JOIN returns r
         ON r.return_id = i.return_id AND r.partner_id = i.partner_id AND r.awb = i.awb
+      LEFT JOIN shipment_events s
+        ON s.partner_id = i.partner_id AND s.partner_event_id = i.partner_event_id
      GROUP BY q.raw_id, q.position, q.partner_id, q.request_key
+), owned AS (
+    SELECT raw_id, position, earlier,
+           every_scan_owned AND NOT twin_ahead
+           AND (earlier IS NULL OR every_scan_known) AS every_scan
+      FROM judged
 ), {_recorded_and_published(_OWNED_SCANS, "o.position, i.ordinal")}, tally AS (
     SELECT raw_ref, count(*)::int AS fresh, array_agg(partner_event_id) AS ids
       FROM recorded GROUP BY raw_ref
@@ -259,14 +270,15 @@ WITH {_INCOMING}, requests AS (
     SELECT q.raw_id, q.partner_id, q.request_key, q.received_at, CAST(q.headers AS jsonb),
            q.body, picked.outcome->>'verdict', coalesce(t.fresh, 0), picked.outcome->'detail'
       FROM requests q
-      JOIN owned o ON o.raw_id = q.raw_id AND o.every_scan
+      JOIN owned o ON o.raw_id = q.raw_id AND o.every_scan AND o.earlier IS NULL
       LEFT JOIN tally t ON t.raw_ref = q.raw_id
      CROSS JOIN LATERAL (SELECT CAST(q.outcomes AS jsonb) -> coalesce(t.fresh, 0) AS outcome)
            picked
     -- A twin archived by another process's statement at the same moment: kept once.
     ON CONFLICT (partner_id, request_key) WHERE request_key IS NOT NULL DO NOTHING
 )
-SELECT o.raw_id, o.every_scan AS owned, coalesce(t.ids, '{{}}') AS recorded
+SELECT o.raw_id, o.every_scan AS owned, coalesce(t.ids, '{{}}') AS recorded,
+       coalesce(o.earlier, o.raw_id) AS archive_id
   FROM owned o
   LEFT JOIN tally t ON t.raw_ref = o.raw_id
  ORDER BY o.position
@@ -278,6 +290,15 @@ SELECT o.raw_id, o.every_scan AS owned, coalesce(t.ids, '{{}}') AS recorded
 _RECORD_OWNED_COMPILED = _RECORD_OWNED.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
 _RECORD_OWNED_SQL = str(_RECORD_OWNED_COMPILED)
 _RECORD_OWNED_ORDER = tuple(_RECORD_OWNED_COMPILED.positiontup or ())
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedRecord:
+    """What the statement did for one request it took: the partner event ids recorded now, and
+    the archived copy that answers for the request (its own, or the one archived before)."""
+
+    events: frozenset[str]
+    raw_ref: UUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,9 +319,10 @@ class OwnedScans:
 
 async def record_owned_scans(
     connection: Connection, requests: Sequence[OwnedScans]
-) -> list[set[str] | None]:
-    """The statement above, for each request in order: the partner event ids it recorded now,
-    or None if any of its scans is not of a return this partner owns under its AWB (then
+) -> list[OwnedRecord | None]:
+    """The statement above, for each request in order: the partner event ids it recorded now
+    and the archived copy answering for it, or None if any of its scans is not of a return this
+    partner owns under its AWB, or it is to be judged against a copy archived before (then
     nothing of that request was written).
 
     Sent to asyncpg itself on a connection the caller checked out of the pool
@@ -328,7 +350,9 @@ async def record_owned_scans(
     )
     by_request = {answer["raw_id"]: answer for answer in answers}
     return [
-        set(by_request[r.raw_id]["recorded"]) if by_request[r.raw_id]["owned"] else None
+        OwnedRecord(frozenset(answer["recorded"]), answer["archive_id"])
+        if (answer := by_request[r.raw_id])["owned"]
+        else None
         for r in requests
     ]
 

@@ -236,8 +236,9 @@ async def _ingest_owned(statements: OwnedScanStatements, delivery: Delivery) -> 
     )
     if recorded is None:
         return None
-    known = len(built) - len(recorded)
-    return IngestResult(raw_ref, len(recorded), known, [], known=known)
+    known = len(built) - len(recorded.events)
+    # A redelivery is answered with the copy archived first (nothing of it was stored now).
+    return IngestResult(str(recorded.raw_ref), len(recorded.events), known, [], known=known)
 
 
 def _canonical(
