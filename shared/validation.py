@@ -97,8 +97,8 @@ def _refusal(match: re.Match[str]) -> str:
 
 
 def no_format_characters(value: str) -> str:
-    """A string free of the format characters above (a partner's ids and text, an email reply
-    is cleaned of them instead)."""
+    """The string, unless it holds a format character above: then a ValueError naming it (a
+    partner's strings; an emailed reply is cleaned of them instead, as it cannot be refused)."""
     if found := _FORMAT.search(value):
         raise ValueError(format_refusal(found.group()))
     return value
@@ -196,17 +196,17 @@ def _words(value: Any) -> Any:
     # (zero-width spaces alone) is as blank as spaces are.
     if not isinstance(value, str):
         return value  # the strict str schema names the wrong type
-    trimmed = _without_format_characters(value).strip()
+    trimmed = _refuse_format_characters(value).strip()
     if not _shows_something(trimmed):
         raise PydanticCustomError("blank_text", "must hold text, not only whitespace")
     return trimmed
 
 
 def _words_or_nothing(value: Any) -> Any:
-    return _without_format_characters(value).strip() if isinstance(value, str) else value
+    return _refuse_format_characters(value).strip() if isinstance(value, str) else value
 
 
-def _without_format_characters(value: str) -> str:
+def _refuse_format_characters(value: str) -> str:
     # Refused here as well as by `RequestModel`'s walk, so that the error names the very item
     # (`body.checklist.1`) rather than the list holding it.
     if found := _FORMAT.search(value):
