@@ -437,3 +437,25 @@ async def test_a_redelivered_request_is_archived_once(
     other = swiftship_event(ret["return_id"], event="return.picked_up", hub="BLR-HSR-02")
     r = await _webhook(harness, intake, "swiftship", other, webhook_id=msg)
     assert r.status_code == 202 and r.json()["raw_ref"] != answers[0].json()["raw_ref"], r.text
+
+
+async def test_a_request_first_held_then_resent_is_answered_with_its_first_copy(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    """The first copy went the transactional way (its return not announced yet: the scan held);
+    once the feed binds it, a resend of the same request is the same request."""
+    intake = pipeline["intake"]
+    rid = uid("RET")
+    msg = uid("msg")
+    body = swiftship_event(rid, event="return.picked_up")
+    first = await _webhook(harness, intake, "swiftship", body, webhook_id=msg)
+    assert first.status_code == 202 and first.json()["accepted"] == 0, first.text
+    await feed_return(intake, harness, rid)  # binds the held scan
+    again = await _webhook(harness, intake, "swiftship", body, webhook_id=msg)
+    assert again.status_code == 202, again.text
+    assert again.json()["raw_ref"] == first.json()["raw_ref"], again.text
+    assert (again.json()["accepted"], again.json()["duplicates"]) == (0, 1), again.text
+    count = await scalar(
+        intake, "SELECT count(*) FROM raw_requests WHERE headers->>'webhook-id' = :m", m=msg
+    )
+    assert count == 1

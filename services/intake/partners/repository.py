@@ -243,7 +243,6 @@ WITH {_INCOMING}, requests AS (
 ), judged AS (
     SELECT q.raw_id, q.position,
            bool_and(r.return_id IS NOT NULL) AS every_scan_owned,
-           bool_and(s.event_id IS NOT NULL) AS every_scan_known,
            (SELECT a.id FROM raw_requests a
              WHERE a.partner_id = q.partner_id AND a.request_key = q.request_key) AS earlier,
            EXISTS (SELECT 1 FROM requests t
@@ -253,14 +252,22 @@ WITH {_INCOMING}, requests AS (
       JOIN incoming i ON i.raw_ref = q.raw_id
       LEFT JOIN returns r
         ON r.return_id = i.return_id AND r.partner_id = i.partner_id AND r.awb = i.awb
-      LEFT JOIN shipment_events s
-        ON s.partner_id = i.partner_id AND s.partner_event_id = i.partner_event_id
      GROUP BY q.raw_id, q.position, q.partner_id, q.request_key
 ), owned AS (
-    SELECT raw_id, position, earlier,
-           every_scan_owned AND NOT twin_ahead
-           AND (earlier IS NULL OR every_scan_known) AS every_scan
-      FROM judged
+    -- Whether every scan is recorded already is asked of a redelivery only (CASE evaluates
+    -- the subquery for it alone): a first delivery's scans are probed once, by the insert.
+    SELECT j.raw_id, j.position, j.earlier,
+           j.every_scan_owned AND NOT j.twin_ahead
+           AND CASE WHEN j.earlier IS NULL THEN true
+                    ELSE NOT EXISTS (
+                        SELECT 1 FROM incoming i
+                         WHERE i.raw_ref = j.raw_id
+                           AND NOT EXISTS (
+                               SELECT 1 FROM shipment_events s
+                                WHERE s.partner_id = i.partner_id
+                                  AND s.partner_event_id = i.partner_event_id))
+               END AS every_scan
+      FROM judged j
 ), {_recorded_and_published(_OWNED_SCANS, "o.position, i.ordinal")}, tally AS (
     SELECT raw_ref, count(*)::int AS fresh, array_agg(partner_event_id) AS ids
       FROM recorded GROUP BY raw_ref
