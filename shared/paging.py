@@ -13,13 +13,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 from sqlalchemy import and_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -32,13 +34,33 @@ T = TypeVar("T")
 # outside the Basic Multilingual Plane is 1,200 bytes of JSON escapes, 1,600 of base64. Room
 # for that and more, still well within a URL's limit (8 KiB).
 CURSOR_MAX_LENGTH = 4000
+# Every cursor this API hands out is unpadded URL-safe base64 (`encode_cursor`). Anything else,
+# the empty `?cursor=` included, is no cursor: read as "no cursor" it served the first page to a
+# client whose paging had lost its place, and base64's decoder skips characters outside its
+# alphabet, so a cursor padded or spliced with them read as the one it was made from.
+_CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]+")
+NOT_A_CURSOR = "not a cursor this API returned"
+
+
+def _handed_out(value: str | None) -> str | None:
+    if value is not None and not _CURSOR_TEXT.fullmatch(value):
+        raise PydanticCustomError(
+            "cursor",
+            NOT_A_CURSOR + "; pass a page's `next` as it came, or leave `cursor` out for the first "
+            "page",
+        )
+    return value
+
+
 Cursor = Annotated[
     str | None,
     Query(
         max_length=CURSOR_MAX_LENGTH,
         description="Where the page starts: the `next` of the previous page (opaque). Leave "
-        "it out for the first page.",
+        "it out for the first page; an empty `cursor=` is no cursor and is refused.",
+        json_schema_extra={"minLength": 1, "pattern": "^[A-Za-z0-9_-]+$"},
     ),
+    AfterValidator(_handed_out),
 ]
 
 
@@ -69,6 +91,8 @@ def encode_cursor(key: Sequence[KeyPart]) -> str:
 def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
     """The key a cursor holds, typed as `kinds`; 422 for anything this API did not hand out."""
     try:
+        if not _CURSOR_TEXT.fullmatch(cursor):
+            raise ValueError("not unpadded URL-safe base64")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         parts = json.loads(raw)
         if not isinstance(parts, list) or len(parts) != len(kinds):
@@ -100,7 +124,7 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> tuple[Any, ...]:
             "Invalid field(s): query.cursor (not a cursor this API returned; pass a page's "
             "`next` as it came, or no cursor for the first page).",
             type_=f"{TYPE_BASE}validation-failed",
-            errors=[{"field": "query.cursor", "message": "not a cursor this API returned"}],
+            errors=[{"field": "query.cursor", "message": NOT_A_CURSOR}],
         ) from exc
 
 

@@ -65,14 +65,43 @@ MAX_NESTING = 32
 # unknown member (80,000 members cost two seconds of CPU to list).
 MAX_MEMBERS = 1000
 
+# Format characters that make text display otherwise than it is stored ("Trojan Source"): the
+# bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and marks
+# (U+200E, U+200F, U+061C) reorder what follows them, so a note, a reason or a name shows the
+# desk one thing while the record, the email and the report hold another; the deprecated
+# shaping controls (U+206A–U+206F) and the interlinear annotation marks (U+FFF9–U+FFFB) hide or
+# alter text in the same way. No script needs them to be written: Hindi, Tamil or Arabic words
+# lay themselves out by their own letters' direction. The joiners (U+200C, U+200D) stay: Indic
+# conjuncts and emoji sequences are built with them.
+FORMAT_CHARACTERS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u206a-\u206f\ufff9-\ufffb"
 # Free text may hold tabs and line breaks; ids, paths and query values hold no control character.
 # Lone surrogates (JSON "\ud800") are refused too: they cannot be stored as UTF-8.
-_TEXT_REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_TOKEN_REFUSED = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_TEXT_REFUSED = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff{FORMAT_CHARACTERS}]")
+_TOKEN_REFUSED = re.compile(rf"[\x00-\x1f\x7f\ud800-\udfff{FORMAT_CHARACTERS}]")
+_FORMAT = re.compile(f"[{FORMAT_CHARACTERS}]")
+
+
+def format_refusal(char: str) -> str:
+    """Why a bidirectional or invisible format character is refused, naming its code point."""
+    name = unicodedata.name(char, "format character")
+    return (
+        f"format character U+{ord(char):04X} ({name}) is not accepted: it makes text display "
+        "otherwise than it is stored"
+    )
 
 
 def _refusal(match: re.Match[str]) -> str:
+    if _FORMAT.match(match.group()):
+        return format_refusal(match.group())
     return f"control or unencodable character U+{ord(match.group()):04X} is not accepted"
+
+
+def no_format_characters(value: str) -> str:
+    """The string, unless it holds a format character above: then a ValueError naming it (a
+    partner's strings; an emailed reply is cleaned of them instead, as it cannot be refused)."""
+    if found := _FORMAT.search(value):
+        raise ValueError(format_refusal(found.group()))
+    return value
 
 
 def plain_text(value: str) -> str:
@@ -167,14 +196,22 @@ def _words(value: Any) -> Any:
     # (zero-width spaces alone) is as blank as spaces are.
     if not isinstance(value, str):
         return value  # the strict str schema names the wrong type
-    trimmed = value.strip()
+    trimmed = _refuse_format_characters(value).strip()
     if not _shows_something(trimmed):
         raise PydanticCustomError("blank_text", "must hold text, not only whitespace")
     return trimmed
 
 
 def _words_or_nothing(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    return _refuse_format_characters(value).strip() if isinstance(value, str) else value
+
+
+def _refuse_format_characters(value: str) -> str:
+    # Refused here as well as by `RequestModel`'s walk, so that the error names the very item
+    # (`body.checklist.1`) rather than the list holding it.
+    if found := _FORMAT.search(value):
+        raise PydanticCustomError("format_character", format_refusal(found.group()))
+    return value
 
 
 # Free text a caller must write (a claim's description, an appeal's reason, a note, a ruling's
@@ -565,7 +602,7 @@ async def refuse_non_utf8_json(request: Request) -> None:
 
 # In a URL also U+FFFD: the server and `parse_qsl` decode percent-encoded bytes that are not
 # UTF-8 (`%ff`) to it, so a route would otherwise see an id the client never sent.
-_URL_REFUSED = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffd]")
+_URL_REFUSED = re.compile(rf"[\x00-\x1f\x7f\ud800-\udfff\ufffd{FORMAT_CHARACTERS}]")
 
 
 def _url_refusal(match: re.Match[str]) -> str:

@@ -67,6 +67,19 @@ def test_machine_written_mail_is_recognised_and_carries_no_attachments() -> None
     assert parse(_mail(From="MAILER-DAEMON@mx.example")).auto == "bounce"
 
 
+def test_a_reply_keeps_the_sellers_words_without_bidirectional_controls() -> None:
+    """An email cannot be refused 422 as a request is: the right-to-left override and its kin
+    are taken out, so the desk reads what the record holds; scripts and joiners stay."""
+    mail = EmailMessage()
+    mail["From"] = "seller@example.com"
+    mail["To"] = f"reply+case-abc123def456.aaaaaaaaaaaaaaaa@{DOMAIN}"
+    mail["Subject"] = "Re: [CASE-ABC123DEF456] \u202eecnedive"
+    mail.set_content("Box was open \u2066\u202efdp.exe\u2069. डिब्बा खुला था 👩\u200d💻\n")
+    parsed = parse(mail.as_bytes())
+    assert parsed.text == "Box was open fdp.exe. डिब्बा खुला था 👩\u200d💻"
+    assert parsed.subject == "Re: [CASE-ABC123DEF456] ecnedive"
+
+
 def _png(colour: tuple[int, int, int], size: tuple[int, int] = (40, 30)) -> bytes:
     out = io.BytesIO()
     image = Image.new("RGB", size, colour)

@@ -16,7 +16,7 @@ import pytest
 
 from services.intake.partners import batching, repository
 from services.intake.partners.batching import OwnedScanStatements
-from services.intake.partners.repository import OwnedScans
+from services.intake.partners.repository import OwnedRecord, OwnedScans
 
 
 def _request(scans: int = 1) -> OwnedScans:
@@ -25,6 +25,7 @@ def _request(scans: int = 1) -> OwnedScans:
         rows=[{"partner_event_id": f"{raw_id}-{n}", "raw_ref": raw_id} for n in range(scans)],
         raw_id=raw_id,
         partner_id="swiftship",
+        request_key=raw_id.hex,
         received_at=datetime.now(UTC),
         headers={},
         body=b"{}",
@@ -40,13 +41,16 @@ class FakeStatement:
         self.sent: list[list[uuid.UUID]] = []
         self.fail: dict[uuid.UUID, BaseException] = {}
 
-    async def __call__(self, engine: Any, requests: list[OwnedScans]) -> list[set[str] | None]:
+    async def __call__(self, engine: Any, requests: list[OwnedScans]) -> list[OwnedRecord | None]:
         self.sent.append([r.raw_id for r in requests])
         await asyncio.sleep(0)  # in flight: the loop runs others meanwhile
         for r in requests:
             if r.raw_id in self.fail:
                 raise self.fail[r.raw_id]
-        return [{row["partner_event_id"] for row in r.rows} for r in requests]
+        return [
+            OwnedRecord(frozenset(row["partner_event_id"] for row in r.rows), r.raw_id)
+            for r in requests
+        ]
 
 
 @asynccontextmanager
@@ -67,7 +71,7 @@ def statement(monkeypatch: pytest.MonkeyPatch) -> FakeStatement:
 async def test_an_idle_sender_sends_a_request_at_once_alone(statement: FakeStatement) -> None:
     sender = OwnedScanStatements(engine=None)  # type: ignore[arg-type]
     one = _request()
-    assert await sender.record(one) == {f"{one.raw_id}-0"}
+    assert (await sender.record(one)).events == {f"{one.raw_id}-0"}
     assert statement.sent == [[one.raw_id]]
 
 
@@ -82,7 +86,7 @@ async def test_requests_arriving_while_one_is_in_flight_go_together_next(
     later = [_request() for _ in range(3)]
     answers = await asyncio.gather(first, *(sender.record(r) for r in later))
     assert statement.sent[1] == [r.raw_id for r in later]
-    assert answers[1:] == [{f"{r.raw_id}-0"} for r in later]
+    assert [a.events for a in answers[1:] if a] == [{f"{r.raw_id}-0"} for r in later]
 
 
 async def test_the_scan_bound_splits_what_waits_but_never_holds_back_a_large_request(
@@ -112,8 +116,8 @@ async def test_a_refused_statement_is_retried_request_by_request(
     gate.release()
     answers = await asyncio.gather(*tasks, return_exceptions=True)
     assert isinstance(answers[1], asyncpg.DeadlockDetectedError)
-    assert answers[0] == {f"{requests[0].raw_id}-0"}
-    assert answers[2] == {f"{requests[2].raw_id}-0"}
+    assert answers[0] == OwnedRecord(frozenset({f"{requests[0].raw_id}-0"}), requests[0].raw_id)
+    assert answers[2] == OwnedRecord(frozenset({f"{requests[2].raw_id}-0"}), requests[2].raw_id)
     assert [len(s) for s in statement.sent] == [3, 1, 1, 1]
 
 
@@ -133,7 +137,7 @@ async def test_a_lost_connection_fails_its_statement_requests_and_the_next_still
     answers = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(a, ConnectionResetError) for a in answers)
     after = _request()
-    assert await sender.record(after) == {f"{after.raw_id}-0"}
+    assert (await sender.record(after)).events == {f"{after.raw_id}-0"}
     assert [len(s) for s in statement.sent] == [2, 1]
 
 
@@ -150,7 +154,7 @@ async def test_a_request_gone_away_leaves_its_neighbours_answered(
     gate.release()
     answers = await asyncio.gather(*tasks, return_exceptions=True)
     assert isinstance(answers[0], asyncio.CancelledError)
-    assert answers[1:] == [{f"{r.raw_id}-0"} for r in requests[1:]]
+    assert [a.events for a in answers[1:]] == [{f"{r.raw_id}-0"} for r in requests[1:]]
 
 
 async def test_a_small_request_never_waits_for_a_large_ones_statement(
@@ -160,7 +164,7 @@ async def test_a_small_request_never_waits_for_a_large_ones_statement(
     while it is in flight goes in a statement of its own at once."""
     released = asyncio.Event()
 
-    async def slow_for_large(engine: Any, requests: list[OwnedScans]) -> list[set[str] | None]:
+    async def slow_for_large(engine: Any, requests: list[OwnedScans]) -> list[OwnedRecord | None]:
         if any(len(r.rows) > 2 for r in requests):
             await released.wait()  # the large statement, still in flight
         return await statement(engine, requests)
@@ -170,7 +174,7 @@ async def test_a_small_request_never_waits_for_a_large_ones_statement(
     large = asyncio.create_task(sender.record(_request(3)))
     await asyncio.sleep(0)
     small = _request()
-    assert await asyncio.wait_for(sender.record(small), 1) == {f"{small.raw_id}-0"}
+    assert (await asyncio.wait_for(sender.record(small), 1)).events == {f"{small.raw_id}-0"}
     assert not large.done()
     # Small requests still share their statements with each other.
     first = asyncio.create_task(sender.record(_request()))
@@ -180,4 +184,4 @@ async def test_a_small_request_never_waits_for_a_large_ones_statement(
     await asyncio.gather(first, *(sender.record(r) for r in together))
     assert statement.sent[-1] == [r.raw_id for r in together]
     released.set()
-    assert len(await large) == 3
+    assert len((await large).events) == 3

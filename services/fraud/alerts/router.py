@@ -42,7 +42,7 @@ async def list_alerts(
         entity_type=entity_type,
         entity_id=entity_id,
         limit=limit + 1,
-        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
+        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor is not None else None,
     )
     items, next_cursor = paging.page(rows, limit, lambda r: (r.raised_at, r.alert_id))
     link_next(request, response, next_cursor)

@@ -39,7 +39,7 @@ async def list_watchlist(
         entity_type=entity_type,
         active=active,
         limit=limit + 1,
-        after=paging.decode_cursor(cursor, (int,)) if cursor else None,
+        after=paging.decode_cursor(cursor, (int,)) if cursor is not None else None,
     )
     items, next_cursor = paging.page(rows, limit, lambda r: (r.id,))
     link_next(request, response, next_cursor)

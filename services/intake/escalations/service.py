@@ -348,7 +348,7 @@ async def list_escalations(
         seller_id=seller_id,
         return_id=return_id,
         limit=limit + 1,
-        after=paging.decode_cursor(cursor, (datetime, str)) if cursor else None,
+        after=paging.decode_cursor(cursor, (datetime, str)) if cursor is not None else None,
     )
     items, next_cursor = paging.page(rows, limit, lambda r: (r.filed_at, r.escalation_id))
     return EscalationList(items=[_out(r, principal) for r in items], next=next_cursor)

@@ -81,7 +81,9 @@ async def history(
         session,
         return_id=return_id,
         limit=limit + 1,
-        after=paging.decode_cursor(cursor, (datetime, datetime, UUID)) if cursor else None,
+        after=(
+            None if cursor is None else paging.decode_cursor(cursor, (datetime, datetime, UUID))
+        ),
     )
     if not rows and cursor is None:
         # Every return intake knows has a first event (its feed entry, a claim or a scan):

@@ -26,11 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.connection_gate import connection_gate
 from services.intake.partners import repository
-from services.intake.partners.repository import OwnedScans
+from services.intake.partners.repository import OwnedRecord, OwnedScans
 from shared.app import ServiceRuntime
 from shared.pooled import driver_connection
 
-Recorded = set[str] | None
+Recorded = OwnedRecord | None
 
 
 class OwnedScanStatements:
@@ -58,8 +58,9 @@ class OwnedScanStatements:
         self._bulk_scans = bulk_scans
 
     async def record(self, scans: OwnedScans) -> Recorded:
-        """The partner event ids recorded now, or None if a scan is not owned (nothing of this
-        request written); raises what the statement raised."""
+        """The partner event ids recorded now and the archived copy answering for the request,
+        or None if the statement did not take it (nothing of this request written); raises
+        what the statement raised."""
         lane = self._bulk if len(scans.rows) > self._bulk_scans else self._small
         return await lane.record(scans)
 

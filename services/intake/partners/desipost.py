@@ -22,10 +22,17 @@ from services.intake.partners.adapter import (
     PartnerCredential,
     PayloadInvalid,
 )
-from services.intake.partners.parsing import Reason, ShortText, Status, Url, validation_errors
+from services.intake.partners.parsing import (
+    PartnerCode,
+    PartnerRef,
+    Reason,
+    Status,
+    Url,
+    validation_errors,
+)
 from services.intake.validation import EARLIEST_YEAR, LATEST_YEAR
 from shared.auth import hash_key
-from shared.events import Id, ShipmentEventType
+from shared.events import ShipmentEventType
 
 HEADER = "x-api-key"
 INDIA = ZoneInfo("Asia/Kolkata")
@@ -93,7 +100,7 @@ class Scan(BaseModel):
 
     status: Status
     date: IndiaTime
-    location: ShortText | None = None
+    location: PartnerCode | None = None
     weight: Weight | None = None
 
 
@@ -114,8 +121,8 @@ class ProofOfDelivery(BaseModel):
 class Snapshot(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    awb: Id
-    order_ref: Id
+    awb: PartnerRef
+    order_ref: PartnerRef
     is_return: bool | None = None
     current_status: Status | None = None
     weight: Weight | None = None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 
 from services.intake.validation import no_nul
-from shared.validation import EvidenceUrl
+from shared.events import Id
+from shared.validation import EvidenceUrl, no_format_characters
 
 _EVIDENCE_URL: TypeAdapter[object] = TypeAdapter(EvidenceUrl)
 
@@ -27,16 +29,58 @@ def web_link(value: str) -> str:
         raise ValueError(error["msg"].removeprefix("Value error, ")) from None
 
 
-# Partner-supplied strings are bounded so that nothing they send can overflow a column, and
-# free of NUL characters, which PostgreSQL text and JSONB refuse.
+def _partner_id(value: object) -> object:
+    """A partner's identifier, trimmed at both ends: fixed-width partner systems pad their
+    fields, and `"AWB1 "` names the shipment `"AWB1"` does, so the padded copy of a scan is the
+    same scan, not a second one. An id of whitespace alone names nothing and is refused naming
+    its field (partners.md: schema violations answer 422 with the field's path)."""
+    if not isinstance(value, str):
+        return value  # the str schema names the wrong type
+    trimmed = value.strip()
+    if not trimmed:
+        raise PydanticCustomError("blank_id", "must name something, not only whitespace")
+    return trimmed
+
+
+# Partner-supplied strings are bounded so that nothing they send can overflow a column, free of
+# NUL characters, which PostgreSQL text and JSONB refuse, and of the format characters that make
+# text display otherwise than it is stored (U+202E and the like, `shared.validation`): a hub, an
+# agent or a QC reason is shown to the desk and quoted in reports.
 Url = Annotated[
     str, Field(min_length=1, max_length=2000), AfterValidator(no_nul), AfterValidator(web_link)
 ]
-ShortText = Annotated[str, Field(max_length=64), AfterValidator(no_nul)]
-Status = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(no_nul)]
-Reason = Annotated[str, Field(max_length=500), AfterValidator(no_nul)]
-# A partner's own event or message id; canonical `partner_event_id` holds up to 200 characters.
-PartnerEventId = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(no_nul)]
+ShortText = Annotated[
+    str, Field(max_length=64), AfterValidator(no_nul), AfterValidator(no_format_characters)
+]
+# Status strings are matched byte for byte against the partner's table (partners.md), so they
+# are never trimmed: `"DELIVERED "` is a status of its own, held as unmapped for an admin.
+Status = Annotated[
+    str,
+    Field(min_length=1, max_length=100),
+    AfterValidator(no_nul),
+    AfterValidator(no_format_characters),
+]
+Reason = Annotated[
+    str, Field(max_length=500), AfterValidator(no_nul), AfterValidator(no_format_characters)
+]
+# Identifiers a partner assigns (its event or message id, a hub, an agent), trimmed and never
+# blank. A shipment's `awb` and our `return_id` (`PartnerRef`) keep the id pattern of the event
+# contracts, after the same trimming.
+PartnerEventId = Annotated[
+    str,
+    BeforeValidator(_partner_id),
+    Field(min_length=1, max_length=120),
+    AfterValidator(no_nul),
+    AfterValidator(no_format_characters),
+]
+PartnerCode = Annotated[
+    str,
+    BeforeValidator(_partner_id),
+    Field(max_length=64),
+    AfterValidator(no_nul),
+    AfterValidator(no_format_characters),
+]
+PartnerRef = Annotated[Id, BeforeValidator(_partner_id)]
 
 
 def validation_errors(exc: ValidationError, prefix: str = "body") -> list[dict[str, str]]:

@@ -16,14 +16,16 @@ from services.intake.partners.adapter import (
     PayloadInvalid,
 )
 from services.intake.partners.parsing import (
+    PartnerCode,
     PartnerEventId,
+    PartnerRef,
     Reason,
     ShortText,
     Status,
     Url,
     validation_errors,
 )
-from shared.events import Grams, Id, ShipmentEventType
+from shared.events import Grams, ShipmentEventType
 from shared.partner_signing import timestamped_hmac, timestamped_hmac_header
 from shared.validation import ascii_digits
 
@@ -52,14 +54,14 @@ _MAX_TS_MS = 4_102_444_800_000
 class Shipment(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    awb: Id
-    ref: Id
+    awb: PartnerRef
+    ref: PartnerRef
 
 
 class Location(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    hub: ShortText | None = None
+    hub: PartnerCode | None = None
     city: ShortText | None = None
 
 
@@ -78,7 +80,7 @@ class RapidRouteEvent(BaseModel):
     status_code: Status
     ts: int = Field(ge=_MIN_TS_MS, le=_MAX_TS_MS, description="Epoch milliseconds, UTC.")
     location: Location | None = None
-    agent: ShortText | None = None
+    agent: PartnerCode | None = None
     weight_g: Grams | None = None
     images: list[Url] = Field(default_factory=list, max_length=20)
     pod: ProofOfDelivery | None = None

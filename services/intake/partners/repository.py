@@ -221,37 +221,71 @@ async def record_events_with_outbox_once(
 # the statement only picks. The rows carry their request's archive id as `raw_ref`; the outbox
 # rows are joined to the events recorded by `event_id`, so two requests of one statement that
 # carry the same partner event record it once and publish it once.
+# The archive keeps each request once per partner and `request_key` (the partner's request id
+# and the exact body), as the transactional path does; archived on each delivery, a partner
+# resending one payload grew the archive by its whole body every time, without bound. A
+# redelivery of a request archived before, whose every scan is recorded already (the common
+# retry), is still answered here: nothing is written, and its answer names the copy archived
+# first (`archive_id`). One that would record a scan now (its copy went the transactional way,
+# its scans held or refused then), or the twin of a request earlier in the same statement, is
+# not taken here (not `owned`): the transactional path judges it against the copy archived
+# first.
 _OWNED_SCANS = "incoming i JOIN owned o ON o.raw_id = i.raw_ref AND o.every_scan"
 _RECORD_OWNED = text(
     f"""
 WITH {_INCOMING}, requests AS (
     SELECT * FROM unnest(CAST(:raw_ids AS uuid[]), CAST(:partner_ids AS varchar[]),
+                         CAST(:request_keys AS varchar[]),
                          CAST(:received_ats AS timestamptz[]), CAST(:headers AS text[]),
                          CAST(:bodies AS bytea[]), CAST(:outcomes AS text[]))
-           WITH ORDINALITY AS q(raw_id, partner_id, received_at, headers, body, outcomes,
-                                position)
-), owned AS (
-    SELECT q.raw_id, q.position, bool_and(r.return_id IS NOT NULL) AS every_scan
+           WITH ORDINALITY AS q(raw_id, partner_id, request_key, received_at, headers, body,
+                                outcomes, position)
+), judged AS (
+    SELECT q.raw_id, q.position,
+           bool_and(r.return_id IS NOT NULL) AS every_scan_owned,
+           (SELECT a.id FROM raw_requests a
+             WHERE a.partner_id = q.partner_id AND a.request_key = q.request_key) AS earlier,
+           EXISTS (SELECT 1 FROM requests t
+                    WHERE t.partner_id = q.partner_id AND t.request_key = q.request_key
+                      AND t.position < q.position) AS twin_ahead
       FROM requests q
       JOIN incoming i ON i.raw_ref = q.raw_id
       LEFT JOIN returns r
         ON r.return_id = i.return_id AND r.partner_id = i.partner_id AND r.awb = i.awb
-     GROUP BY q.raw_id, q.position
+     GROUP BY q.raw_id, q.position, q.partner_id, q.request_key
+), owned AS (
+    -- Whether every scan is recorded already is asked of a redelivery only (CASE evaluates
+    -- the subquery for it alone): a first delivery's scans are probed once, by the insert.
+    SELECT j.raw_id, j.position, j.earlier,
+           j.every_scan_owned AND NOT j.twin_ahead
+           AND CASE WHEN j.earlier IS NULL THEN true
+                    ELSE NOT EXISTS (
+                        SELECT 1 FROM incoming i
+                         WHERE i.raw_ref = j.raw_id
+                           AND NOT EXISTS (
+                               SELECT 1 FROM shipment_events s
+                                WHERE s.partner_id = i.partner_id
+                                  AND s.partner_event_id = i.partner_event_id))
+               END AS every_scan
+      FROM judged j
 ), {_recorded_and_published(_OWNED_SCANS, "o.position, i.ordinal")}, tally AS (
     SELECT raw_ref, count(*)::int AS fresh, array_agg(partner_event_id) AS ids
       FROM recorded GROUP BY raw_ref
 ), archived AS (
-    INSERT INTO raw_requests (id, partner_id, received_at, headers, body, verdict,
+    INSERT INTO raw_requests (id, partner_id, request_key, received_at, headers, body, verdict,
                               events_emitted, detail)
-    SELECT q.raw_id, q.partner_id, q.received_at, CAST(q.headers AS jsonb), q.body,
-           picked.outcome->>'verdict', coalesce(t.fresh, 0), picked.outcome->'detail'
+    SELECT q.raw_id, q.partner_id, q.request_key, q.received_at, CAST(q.headers AS jsonb),
+           q.body, picked.outcome->>'verdict', coalesce(t.fresh, 0), picked.outcome->'detail'
       FROM requests q
-      JOIN owned o ON o.raw_id = q.raw_id AND o.every_scan
+      JOIN owned o ON o.raw_id = q.raw_id AND o.every_scan AND o.earlier IS NULL
       LEFT JOIN tally t ON t.raw_ref = q.raw_id
      CROSS JOIN LATERAL (SELECT CAST(q.outcomes AS jsonb) -> coalesce(t.fresh, 0) AS outcome)
            picked
+    -- A twin archived by another process's statement at the same moment: kept once.
+    ON CONFLICT (partner_id, request_key) WHERE request_key IS NOT NULL DO NOTHING
 )
-SELECT o.raw_id, o.every_scan AS owned, coalesce(t.ids, '{{}}') AS recorded
+SELECT o.raw_id, o.every_scan AS owned, coalesce(t.ids, '{{}}') AS recorded,
+       coalesce(o.earlier, o.raw_id) AS archive_id
   FROM owned o
   LEFT JOIN tally t ON t.raw_ref = o.raw_id
  ORDER BY o.position
@@ -266,6 +300,15 @@ _RECORD_OWNED_ORDER = tuple(_RECORD_OWNED_COMPILED.positiontup or ())
 
 
 @dataclass(frozen=True, slots=True)
+class OwnedRecord:
+    """What the statement did for one request it took: the partner event ids recorded now, and
+    the archived copy that answers for the request (its own, or the one archived before)."""
+
+    events: frozenset[str]
+    raw_ref: UUID
+
+
+@dataclass(frozen=True, slots=True)
 class OwnedScans:
     """One request for the statement above. `rows` as for `record_events_with_outbox_once`,
     each with the scan's `awb` and `raw_ref` (the request's `raw_id`); `outcomes` what to
@@ -274,6 +317,7 @@ class OwnedScans:
     rows: Sequence[dict[str, Any]]
     raw_id: UUID
     partner_id: str
+    request_key: str
     received_at: datetime
     headers: dict[str, str]
     body: bytes
@@ -282,9 +326,10 @@ class OwnedScans:
 
 async def record_owned_scans(
     connection: Connection, requests: Sequence[OwnedScans]
-) -> list[set[str] | None]:
-    """The statement above, for each request in order: the partner event ids it recorded now,
-    or None if any of its scans is not of a return this partner owns under its AWB (then
+) -> list[OwnedRecord | None]:
+    """The statement above, for each request in order: the partner event ids it recorded now
+    and the archived copy answering for it, or None if any of its scans is not of a return this
+    partner owns under its AWB, or it is to be judged against a copy archived before (then
     nothing of that request was written).
 
     Sent to asyncpg itself on a connection the caller checked out of the pool
@@ -301,6 +346,7 @@ async def record_owned_scans(
         ),
         "raw_ids": [request.raw_id for request in requests],
         "partner_ids": [request.partner_id for request in requests],
+        "request_keys": [request.request_key for request in requests],
         "received_ats": [request.received_at for request in requests],
         "headers": [json_text(request.headers) for request in requests],
         "bodies": [request.body for request in requests],
@@ -311,7 +357,9 @@ async def record_owned_scans(
     )
     by_request = {answer["raw_id"]: answer for answer in answers}
     return [
-        set(by_request[r.raw_id]["recorded"]) if by_request[r.raw_id]["owned"] else None
+        OwnedRecord(frozenset(answer["recorded"]), answer["archive_id"])
+        if (answer := by_request[r.raw_id])["owned"]
+        else None
         for r in requests
     ]
 

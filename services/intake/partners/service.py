@@ -227,6 +227,7 @@ async def _ingest_owned(statements: OwnedScanStatements, delivery: Delivery) -> 
             rows=rows,
             raw_id=delivery.raw_id,
             partner_id=delivery.partner_id,
+            request_key=request_key(delivery.headers, delivery.body),
             received_at=delivery.received_at,
             headers=delivery.headers,
             body=delivery.body,
@@ -235,8 +236,9 @@ async def _ingest_owned(statements: OwnedScanStatements, delivery: Delivery) -> 
     )
     if recorded is None:
         return None
-    known = len(built) - len(recorded)
-    return IngestResult(raw_ref, len(recorded), known, [], known=known)
+    known = len(built) - len(recorded.events)
+    # A redelivery is answered with the copy archived first (nothing of it was stored now).
+    return IngestResult(str(recorded.raw_ref), len(recorded.events), known, [], known=known)
 
 
 def _canonical(

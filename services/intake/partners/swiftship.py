@@ -16,15 +16,16 @@ from services.intake.partners.adapter import (
     PayloadInvalid,
 )
 from services.intake.partners.parsing import (
+    PartnerCode,
     PartnerEventId,
+    PartnerRef,
     Reason,
-    ShortText,
     Status,
     Url,
     validation_errors,
 )
 from services.intake.validation import Instant
-from shared.events import Id, ShipmentEventType
+from shared.events import ShipmentEventType
 from shared.partner_signing import standard_webhooks_signature
 from shared.validation import ascii_digits
 
@@ -47,11 +48,11 @@ class SwiftshipEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     event: Status
-    awb: Id
-    return_ref: Id
+    awb: PartnerRef
+    return_ref: PartnerRef
     at: Instant
-    hub: ShortText | None = None
-    agent: ShortText | None = None
+    hub: PartnerCode | None = None
+    agent: PartnerCode | None = None
     weight_kg: float | None = Field(default=None, ge=0, le=1000)
     photos: list[Url] = Field(default_factory=list, max_length=20)
     otp_verified: bool | None = None
@@ -118,7 +119,8 @@ class SwiftshipAdapter:
 
     def parse(self, *, headers: Mapping[str, str], body: bytes) -> list[ParsedScan]:
         try:
-            _WEBHOOK_ID.validate_python(headers.get("webhook-id"))
+            # Trimmed as every partner id is (parsing.py), so a padded copy is the same message.
+            webhook_id = _WEBHOOK_ID.validate_python(headers.get("webhook-id"))
         except ValidationError as exc:
             raise PayloadInvalid(validation_errors(exc, "header.webhook-id")) from exc
         try:
@@ -127,7 +129,7 @@ class SwiftshipAdapter:
             raise PayloadInvalid(validation_errors(exc)) from exc
         return [
             ParsedScan(
-                partner_event_id=headers["webhook-id"],
+                partner_event_id=webhook_id,
                 return_id=event.return_ref,
                 awb=event.awb,
                 status=event.event,

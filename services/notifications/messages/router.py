@@ -99,7 +99,7 @@ async def list_messages(
         seller_id=seller_id,
         case_id=case_id,
         limit=limit + 1,
-        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
+        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor is not None else None,
     )
     messages, next_cursor = paging.page(rows, limit, lambda m: (m.created_at, m.message_id))
     attempts = await repository.attempts_of(session, [m.message_id for m in messages])

@@ -11,6 +11,8 @@ from email.message import EmailMessage, MIMEPart
 from email.policy import default
 from email.utils import getaddresses, parseaddr
 
+from shared.validation import FORMAT_CHARACTERS
+
 # Our own Message-IDs (channels/smtp.py): a delivery report quoting one is a bounce of our mail.
 OUR_MESSAGE_ID = re.compile(r"<([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@")
 CASE_NUMBER = re.compile(r"\bCASE-[0-9A-F]{12}\b", re.IGNORECASE)
@@ -67,11 +69,15 @@ class InboundEmail:
         return list(dict.fromkeys(number.upper() for number in found))
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# With the format characters that make text display otherwise than it is stored (U+202E and the
+# like, `shared.validation`): an email cannot be answered 422 as a request is, so a reply keeps
+# the seller's words without them, and the desk reads what the record holds.
+_CONTROL = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{FORMAT_CHARACTERS}]")
 
 
 def clean(text: str) -> str:
-    """Control characters out (a NUL cannot be stored as text, and none belongs in a reply)."""
+    """Control and bidirectional format characters out (a NUL cannot be stored as text, and
+    none belongs in a reply)."""
     return _CONTROL.sub("", text)
 
 

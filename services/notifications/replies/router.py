@@ -141,7 +141,7 @@ async def triage(
     rows = await repository.triage(
         session,
         limit=limit,
-        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
+        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor is not None else None,
     )
     replies, next_cursor = paging.page(rows, limit, lambda r: (r.received_at, r.reply_id))
     link_next(request, response, next_cursor)
@@ -164,7 +164,7 @@ async def unread(
     rows = await repository.unread_by_case(
         session,
         limit=limit,
-        after=paging.decode_cursor(cursor, (datetime, str)) if cursor else None,
+        after=paging.decode_cursor(cursor, (datetime, str)) if cursor is not None else None,
     )
     cases, next_cursor = paging.page(rows, limit, lambda r: (r[2], r[0]))
     link_next(request, response, next_cursor)

@@ -56,7 +56,7 @@ async def list_suppressions(
     rows = await repository.list_all(
         session,
         limit=limit + 1,
-        after=paging.decode_cursor(cursor, (datetime, str)) if cursor else None,
+        after=paging.decode_cursor(cursor, (datetime, str)) if cursor is not None else None,
     )
     items, next_cursor = paging.page(rows, limit, lambda r: (r.created_at, r.address_hash))
     link_next(request, response, next_cursor)

@@ -124,7 +124,7 @@ async def list_cases(
         },
         opened_before=now - timedelta(hours=min_age_hours) if min_age_hours is not None else None,
         opened_after=now - timedelta(hours=max_age_hours) if max_age_hours is not None else None,
-        after=paging.decode_cursor(cursor, (datetime, str)) if cursor else None,
+        after=paging.decode_cursor(cursor, (datetime, str)) if cursor is not None else None,
         limit=limit + 1,
         # A key bound to a team reads the cases its team was asked something on, whatever the
         # filters name: another team's case is not in its queue.

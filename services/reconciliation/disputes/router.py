@@ -299,7 +299,7 @@ async def _notice_page(
         delivery=delivery,
         dispute=dispute,
         case_id=case_id,
-        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
+        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor is not None else None,
         limit=limit + 1,
     )
     items, next_cursor = paging.page(rows, limit, lambda n: (n.created_at, n.notice_id))

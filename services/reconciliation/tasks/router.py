@@ -113,7 +113,7 @@ async def case_tasks(
     rows = await service.of_case(
         session,
         case_id=case_id,
-        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
+        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor is not None else None,
         limit=limit + 1,
         team=principal.team,
     )
@@ -147,7 +147,7 @@ async def list_tasks(
         session,
         team=team.value if team else None,
         status=status,
-        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor else None,
+        after=paging.decode_cursor(cursor, (datetime, UUID)) if cursor is not None else None,
         limit=limit + 1,
     )
     items, next_cursor = paging.page(rows, limit, lambda t: (t.due_at, t.task_id))
