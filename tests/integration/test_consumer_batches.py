@@ -121,12 +121,12 @@ async def test_batch_handler_gets_each_new_event_once_in_partition_order(
         )
         # a1 arrives twice in the same poll (a producer retry), a2 and b1 once.
         records = [_record(e, i) for i, e in enumerate([a1, b1, a1, a2])]
-        await runner._handle_together(TOPIC, [runner._decode(r) for r in records])
+        await runner._handle_together([runner._decode(r) for r in records])
         assert batches == [["RET-A-1", "RET-B-1", "RET-A-2"]]
         assert await _effects(engine) == ["RET-A-1", "RET-B-1", "RET-A-2"]
 
         # The whole poll redelivered (offsets not committed): nothing new, no handler call.
-        await runner._handle_together(TOPIC, [runner._decode(r) for r in records])
+        await runner._handle_together([runner._decode(r) for r in records])
         assert len(batches) == 1
         assert await _effects(engine) == ["RET-A-1", "RET-B-1", "RET-A-2"]
     finally:
@@ -157,7 +157,7 @@ async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(harness: Harness
             return_initiated("RET-GOOD-2"),
         ]
         records = [_record(e, i) for i, e in enumerate(events)]
-        await runner._handle_together(TOPIC, [runner._decode(r) for r in records])
+        await runner._handle_together([runner._decode(r) for r in records])
 
         # The batch ran once and rolled back; then each event alone, the poison one failing.
         assert calls == [3]
@@ -198,11 +198,11 @@ async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
     runner.on_committed = wake
     try:
         first = [_record(return_initiated("RET-W-1"), 0), _record(return_initiated("RET-W-2"), 1)]
-        await runner._handle_together(TOPIC, [runner._decode(r) for r in first])
+        await runner._handle_together([runner._decode(r) for r in first])
         await asyncio.gather(*wakes)
         assert seen_at_wake == [["RET-W-1", "RET-W-2"]]
         # Redelivered: nothing new was committed, so nothing to wake the relay for.
-        await runner._handle_together(TOPIC, [runner._decode(r) for r in first])
+        await runner._handle_together([runner._decode(r) for r in first])
         assert len(wakes) == 1
         # The one-by-one path (after a failed batch) wakes it too.
         await runner._handle_alone(TOPIC, runner._decode(_record(return_initiated("RET-W-3"), 2)))
@@ -286,12 +286,15 @@ async def test_a_poll_is_one_batch_per_topic_with_expedited_keys_first(
         await engine.dispose()
 
 
-async def test_expedited_keys_of_every_topic_go_before_the_rest_of_any_topic(
+async def test_expedited_keys_of_every_topic_go_before_the_rest_of_the_poll_in_one_batch(
     harness: Harness,
 ) -> None:
     """A poll of two topics: the second topic's expedited keys are not held behind the first
     topic's ordinary events (reconciliation's decision on an escalation waits for the fraud
-    assessment on its own topic, not for a poll's worth of scans on the returns topic)."""
+    assessment on its own topic, not for a poll's worth of scans on the returns topic), and
+    the rest of the poll, of both topics, is one transaction: each topic's events after the
+    previous topic's, as a transaction per topic handled them. Each inbox row names its
+    event's own topic."""
     handlers = EventHandlers()
     handlers.expedite(SellerEscalationFiled)
     batches: list[list[str]] = []
@@ -322,10 +325,12 @@ async def test_expedited_keys_of_every_topic_go_before_the_rest_of_any_topic(
         )
         assert batches == [
             [f"{other}:E"],  # the expedited key, though its topic came second in the poll
-            [f"{TOPIC}:A", f"{TOPIC}:B", f"{TOPIC}:C"],
-            [f"{other}:D"],
+            [f"{TOPIC}:A", f"{TOPIC}:B", f"{TOPIC}:C", f"{other}:D"],
         ]
         assert runner._pending == {busy: 3, quick: 2}
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT topic, count(*) FROM batch_inbox GROUP BY 1"))
+            assert dict(rows.all()) == {TOPIC: 3, other: 2}
     finally:
         await engine.dispose()
 
