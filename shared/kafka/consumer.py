@@ -52,6 +52,7 @@ from shared.envelope import Envelope, EnvelopeError, decode_envelope, header_map
 from shared.events import MODEL_OF_TYPE, EventPayload, UnknownEventType
 from shared.inbox import InboxMixin
 from shared.logging import HANDLED_EVENT
+from shared.outbox import took_enqueued
 from shared.tracing import continuing, recorded, span_from
 from shared.transient import PermanentError, is_transient
 from shared.unit_of_work import UnitOfWork, unit_of
@@ -266,7 +267,8 @@ class ConsumerRunner:
         self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
         self.max_backoff_s = max_backoff_s
-        # Called after a transaction that handled new events commits (the outbox relay's wake).
+        # Called after a transaction whose handlers enqueued events commits (the outbox relay's
+        # wake; `shared.outbox.took_enqueued`).
         self.on_committed = on_committed
         self.consumer: AIOKafkaConsumer | None = None
         self._claim_statement: TextualSelect | None = None
@@ -592,7 +594,10 @@ class ConsumerRunner:
 
     async def _handle_together(self, items: list[_Decoded]) -> None:
         """Fast path: the whole batch (of any topics) in one transaction. Falls back to one by
-        one on failure."""
+        one on failure. The relay is woken after the commit only when a handler enqueued an
+        event: a wake for a transaction that wrote no outbox row (reconciliation's scans of
+        returns without a case, notifications' messages to send) gave the relay a round that
+        claimed nothing, three round trips on a pooled connection."""
         try:
             async with self.sessionmaker() as session, session.begin():
                 new_ids = await self._claim(session, items)
@@ -612,6 +617,7 @@ class ConsumerRunner:
                 else:
                     for ctx in contexts:
                         await self.handlers.dispatch(ctx)
+                enqueued = took_enqueued(session)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -627,7 +633,7 @@ class ConsumerRunner:
         handled = _per_topic(ctx.topic for ctx in contexts)
         for topic, count in received.items():
             self._count(topic, count, handled.get(topic, 0))
-        if contexts and self.on_committed is not None:
+        if enqueued and self.on_committed is not None:
             self.on_committed()
 
     async def _handle_alone(self, topic: str, item: _Decoded) -> None:
@@ -638,8 +644,9 @@ class ConsumerRunner:
                     await self.handlers.dispatch(
                         HandlerContext(session, item.envelope, topic, self.service)
                     )
+                enqueued = took_enqueued(session)
             self._count(topic, 1, len(new_ids))
-            if new_ids and self.on_committed is not None:
+            if enqueued and self.on_committed is not None:
                 self.on_committed()
         except Exception as exc:
             if is_transient(exc):

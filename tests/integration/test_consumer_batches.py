@@ -20,6 +20,7 @@ from shared.events import ReturnInitiated, SellerEscalationFiled
 from shared.inbox import InboxMixin
 from shared.kafka.consumer import ConsumerRunner, EventHandlers, HandlerContext
 from shared.kafka.records import consumer_record
+from shared.outbox import note_enqueued
 from tests.conftest import Harness
 from tests.support.factories import return_initiated
 
@@ -180,12 +181,27 @@ async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(harness: Harness
         await engine.dispose()
 
 
-async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
+def _enqueuing_effects() -> EventHandlers:
+    """One Effect row per ReturnInitiated handled; those of returns named "RET-W-…" are said to
+    have enqueued an event (as `shared.outbox.enqueue` says), the others not."""
+    handlers = EventHandlers()
+
+    @handlers.on(ReturnInitiated)
+    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
+        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
+        if event.return_id.startswith("RET-W-"):
+            note_enqueued(ctx.session)
+
+    return handlers
+
+
+async def test_the_commit_hook_runs_after_a_batch_that_enqueued_events_commits(
     harness: Harness,
 ) -> None:
     # The services pass their outbox relay's wake: it must run once the effects are visible to
-    # another connection (the relay's), and not for a batch of duplicates only.
-    runner, engine = await _runner(harness, _writing_effects())
+    # another connection (the relay's), and not for a batch of duplicates only, nor for one
+    # whose handlers enqueued nothing (the relay's round would claim nothing).
+    runner, engine = await _runner(harness, _enqueuing_effects())
     seen_at_wake: list[list[str]] = []
     wakes: list[asyncio.Task[None]] = []
 
@@ -208,6 +224,12 @@ async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
         await runner._handle_alone(TOPIC, runner._decode(_record(return_initiated("RET-W-3"), 2)))
         await asyncio.gather(*wakes)
         assert seen_at_wake[-1] == ["RET-W-1", "RET-W-2", "RET-W-3"]
+        # New events whose handlers enqueued nothing, in a batch and alone: no wake.
+        quiet = [_record(return_initiated("RET-Q-1"), 3), _record(return_initiated("RET-Q-2"), 4)]
+        await runner._handle_together([runner._decode(r) for r in quiet])
+        await runner._handle_alone(TOPIC, runner._decode(_record(return_initiated("RET-Q-3"), 5)))
+        assert len(wakes) == 2
+        assert (await _effects(engine))[-3:] == ["RET-Q-1", "RET-Q-2", "RET-Q-3"]
     finally:
         await engine.dispose()
 
