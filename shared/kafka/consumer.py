@@ -435,11 +435,12 @@ class ConsumerRunner:
     ) -> None:
         """A poll's records in one transaction, every topic's and partition's together: a
         transaction costs the same for ten events as for a hundred, and topics and partitions
-        only multiply them (a transaction per topic was one in three of reconciliation's and
-        two in five of fraud's, most of them for a few events). The expedited keys of every
-        topic go first, in a transaction of their own: what waits on them (a case's decision on
-        its fraud assessment) does not wait for another topic's backlog. Records are decoded
-        once, before the split, since an expedited type may be narrowed by its payload."""
+        only multiply them (with a transaction per topic, fraud's case events came 1.4 to a
+        transaction at the e2e's x0.5, reconciliation's deliveries 3.9). The expedited keys of
+        every topic go first, in a transaction of their own: what waits on them (a case's
+        decision on its fraud assessment) does not wait for another topic's backlog. Records
+        are decoded once, before the split, since an expedited type may be narrowed by its
+        payload."""
         by_topic: dict[str, list[tuple[TopicPartition, list[ConsumerRecord[bytes, bytes]]]]] = {}
         for tp, records in batches.items():
             if records:
