@@ -20,6 +20,7 @@ from shared.events import ReturnInitiated, SellerEscalationFiled
 from shared.inbox import InboxMixin
 from shared.kafka.consumer import ConsumerRunner, EventHandlers, HandlerContext
 from shared.kafka.records import consumer_record
+from shared.outbox import note_enqueued
 from tests.conftest import Harness
 from tests.support.factories import return_initiated
 
@@ -121,12 +122,12 @@ async def test_batch_handler_gets_each_new_event_once_in_partition_order(
         )
         # a1 arrives twice in the same poll (a producer retry), a2 and b1 once.
         records = [_record(e, i) for i, e in enumerate([a1, b1, a1, a2])]
-        await runner._handle_together(TOPIC, [runner._decode(r) for r in records])
+        await runner._handle_together([runner._decode(r) for r in records])
         assert batches == [["RET-A-1", "RET-B-1", "RET-A-2"]]
         assert await _effects(engine) == ["RET-A-1", "RET-B-1", "RET-A-2"]
 
         # The whole poll redelivered (offsets not committed): nothing new, no handler call.
-        await runner._handle_together(TOPIC, [runner._decode(r) for r in records])
+        await runner._handle_together([runner._decode(r) for r in records])
         assert len(batches) == 1
         assert await _effects(engine) == ["RET-A-1", "RET-B-1", "RET-A-2"]
     finally:
@@ -157,7 +158,7 @@ async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(harness: Harness
             return_initiated("RET-GOOD-2"),
         ]
         records = [_record(e, i) for i, e in enumerate(events)]
-        await runner._handle_together(TOPIC, [runner._decode(r) for r in records])
+        await runner._handle_together([runner._decode(r) for r in records])
 
         # The batch ran once and rolled back; then each event alone, the poison one failing.
         assert calls == [3]
@@ -180,12 +181,27 @@ async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(harness: Harness
         await engine.dispose()
 
 
-async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
+def _enqueuing_effects() -> EventHandlers:
+    """One Effect row per ReturnInitiated handled; those of returns named "RET-W-…" are said to
+    have enqueued an event (as `shared.outbox.enqueue` says), the others not."""
+    handlers = EventHandlers()
+
+    @handlers.on(ReturnInitiated)
+    async def write(event: ReturnInitiated, ctx: HandlerContext) -> None:
+        await ctx.session.execute(insert(Effect).values(return_id=event.return_id))
+        if event.return_id.startswith("RET-W-"):
+            note_enqueued(ctx.session)
+
+    return handlers
+
+
+async def test_the_commit_hook_runs_after_a_batch_that_enqueued_events_commits(
     harness: Harness,
 ) -> None:
     # The services pass their outbox relay's wake: it must run once the effects are visible to
-    # another connection (the relay's), and not for a batch of duplicates only.
-    runner, engine = await _runner(harness, _writing_effects())
+    # another connection (the relay's), and not for a batch of duplicates only, nor for one
+    # whose handlers enqueued nothing (the relay's round would claim nothing).
+    runner, engine = await _runner(harness, _enqueuing_effects())
     seen_at_wake: list[list[str]] = []
     wakes: list[asyncio.Task[None]] = []
 
@@ -198,16 +214,22 @@ async def test_the_commit_hook_runs_after_a_batch_with_new_events_commits(
     runner.on_committed = wake
     try:
         first = [_record(return_initiated("RET-W-1"), 0), _record(return_initiated("RET-W-2"), 1)]
-        await runner._handle_together(TOPIC, [runner._decode(r) for r in first])
+        await runner._handle_together([runner._decode(r) for r in first])
         await asyncio.gather(*wakes)
         assert seen_at_wake == [["RET-W-1", "RET-W-2"]]
         # Redelivered: nothing new was committed, so nothing to wake the relay for.
-        await runner._handle_together(TOPIC, [runner._decode(r) for r in first])
+        await runner._handle_together([runner._decode(r) for r in first])
         assert len(wakes) == 1
         # The one-by-one path (after a failed batch) wakes it too.
         await runner._handle_alone(TOPIC, runner._decode(_record(return_initiated("RET-W-3"), 2)))
         await asyncio.gather(*wakes)
         assert seen_at_wake[-1] == ["RET-W-1", "RET-W-2", "RET-W-3"]
+        # New events whose handlers enqueued nothing, in a batch and alone: no wake.
+        quiet = [_record(return_initiated("RET-Q-1"), 3), _record(return_initiated("RET-Q-2"), 4)]
+        await runner._handle_together([runner._decode(r) for r in quiet])
+        await runner._handle_alone(TOPIC, runner._decode(_record(return_initiated("RET-Q-3"), 5)))
+        assert len(wakes) == 2
+        assert (await _effects(engine))[-3:] == ["RET-Q-1", "RET-Q-2", "RET-Q-3"]
     finally:
         await engine.dispose()
 
@@ -286,12 +308,15 @@ async def test_a_poll_is_one_batch_per_topic_with_expedited_keys_first(
         await engine.dispose()
 
 
-async def test_expedited_keys_of_every_topic_go_before_the_rest_of_any_topic(
+async def test_expedited_keys_of_every_topic_go_before_the_rest_of_the_poll_in_one_batch(
     harness: Harness,
 ) -> None:
     """A poll of two topics: the second topic's expedited keys are not held behind the first
     topic's ordinary events (reconciliation's decision on an escalation waits for the fraud
-    assessment on its own topic, not for a poll's worth of scans on the returns topic)."""
+    assessment on its own topic, not for a poll's worth of scans on the returns topic), and
+    the rest of the poll, of both topics, is one transaction: each topic's events after the
+    previous topic's, as a transaction per topic handled them. Each inbox row names its
+    event's own topic."""
     handlers = EventHandlers()
     handlers.expedite(SellerEscalationFiled)
     batches: list[list[str]] = []
@@ -322,10 +347,12 @@ async def test_expedited_keys_of_every_topic_go_before_the_rest_of_any_topic(
         )
         assert batches == [
             [f"{other}:E"],  # the expedited key, though its topic came second in the poll
-            [f"{TOPIC}:A", f"{TOPIC}:B", f"{TOPIC}:C"],
-            [f"{other}:D"],
+            [f"{TOPIC}:A", f"{TOPIC}:B", f"{TOPIC}:C", f"{other}:D"],
         ]
         assert runner._pending == {busy: 3, quick: 2}
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT topic, count(*) FROM batch_inbox GROUP BY 1"))
+            assert dict(rows.all()) == {TOPIC: 3, other: 2}
     finally:
         await engine.dispose()
 

@@ -12,10 +12,10 @@ waiting. Each round:
    earlier events still buffered, each partition's in order) are handled first, as the
    shared runner's expedited stage, in transactions of about `chunk_size` events (each key
    whole in one), in the order their keys were first fetched;
-2. then the oldest `chunk_size` buffered records, one transaction per topic: the bound on how
-   long a newly fetched escalation waits for the transaction in progress. Behind a backlog
-   they are committed after the escalations' transactions, never with them, and the
-   escalations fetched while those ran go before them too (one more fetch, from the
+2. then the oldest `chunk_size` buffered records, of every topic, in one transaction: the
+   bound on how long a newly fetched escalation waits for the transaction in progress.
+   Behind a backlog they are committed after the escalations' transactions, never with them,
+   and the escalations fetched while those ran go before them too (one more fetch, from the
    fetcher's buffer); once the consumer has caught up, the few left join the last of the
    escalations' transactions (each transaction has fixed costs).
 
@@ -560,16 +560,17 @@ class ReadAheadRunner(ConsumerRunner):
         return stage
 
     async def _handle_stage(self, stage: Stage) -> None:
-        """One transaction per topic, each partition's records in order; once it has
-        committed, its partitions' marks move on with what it counted."""
+        """One transaction for the stage's topics together (each topic's records after the
+        previous topic's, each partition's in order), as the shared runner handles a poll;
+        once it has committed, its partitions' marks move on with what it counted."""
         by_topic: dict[str, list[Record]] = {}
         for r in stage.records:
             by_topic.setdefault(r.topic, []).append(r)
-        for topic, rs in by_topic.items():
-            decoded = self._decode_wanted(topic, rs)
-            await self._handle_decoded(topic, decoded)
-            if stage.in_order:
-                self._count_handled(topic, rs, decoded, stage.in_order)
+        decoded = {topic: self._decode_wanted(topic, rs) for topic, rs in by_topic.items()}
+        await self._handle_decoded([d for ds in decoded.values() for d in ds])
+        if stage.in_order:
+            for topic, rs in by_topic.items():
+                self._count_handled(topic, rs, decoded[topic], stage.in_order)
 
     def _count_handled(
         self, topic: str, records: list[Record], decoded: list[_Decoded], in_order: set[int]

@@ -43,6 +43,7 @@ from services.reconciliation.models import (
     Timer,
 )
 from shared.db import ArrayInsert, ArrayUpdate, among, table_of, write_changes
+from shared.outbox import note_enqueued
 from shared.unit_of_work import unit_of
 
 # The fact tables a batch inserts up front, with the column that identifies a fact. Appeals and
@@ -173,6 +174,8 @@ class BatchView:
         # of changed columns, where the flush sent one UPDATE per row.
         await write_changes(session, self._changed_rows())
         await session.flush()  # cases opened by the batch: timeline rows and timers refer to them
+        if self.outbox:
+            note_enqueued(session)  # the runner wakes the relay once the batch has committed
         for statement, rows in (
             (_INSERT_LEDGER_TRANSACTIONS, self.ledger_transactions),
             (_INSERT_LEDGER_ENTRIES, self.ledger_entries),
