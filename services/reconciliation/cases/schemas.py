@@ -73,6 +73,11 @@ class TimelineItem(BaseModel):
 class CaseDetail(CaseSummary):
     decision: dict[str, Any] | None
     proposal: dict[str, Any] | None
+    proposal_id: str | None = Field(
+        default=None,
+        description="The name of the proposal awaiting approval, to approve it by "
+        "(`POST /v1/cases/{case_id}/approve`); a new one when a fact changes the proposal.",
+    )
     proposed_by: str | None
     decided_by: str | None
     facts: dict[str, Any]
@@ -121,6 +126,13 @@ class EscalateIn(_In):
 
 class ApproveIn(_In):
     reason: OptionalText = Field(default="", max_length=5000)
+    proposal_id: str | None = Field(
+        default=None,
+        pattern=r"^PROP-[0-9A-F]{16}$",
+        description="The proposal approved, as the case names it (`proposal_id`). A proposal "
+        "replaced since (a new fact re-judged the case) is refused with 409 naming the current "
+        "one. Without it, the proposal the case holds now is approved.",
+    )
 
 
 class AppealDecisionIn(_In):
