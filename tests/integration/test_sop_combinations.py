@@ -528,3 +528,43 @@ async def test_a_delivery_proof_arriving_while_a_proposal_awaits_approval_decide
     assert "We have your claim" in subjects[0] and "An update" in subjects[1], subjects
     assert "approved" not in subjects[2] and "payment reference" not in subjects[2], subjects
     assert mails
+
+
+async def test_a_qc_failed_on_reinspection_after_the_pickup_is_not_p3_and_a_claim_goes_to_a_person(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """P3/L7 are `PICKED_UP` after `QC_FAILED` ("picked up anyway"), by the scans' own times.
+    Here the partner picked the return up and its hub's re-inspection failed it six hours later,
+    the failed QC arriving after the pickup scan: no proactive case opens (before, P3 opened and
+    L7 paid at once). The seller's damage claim then finds no SOP rule that reads a QC failed
+    after the pickup (L8/L9 need it passed, L10/L11 none): L12, a person reviews it; nothing is
+    paid and the seller is not told the partner picked up a parcel that failed its check."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=True, item_value=60_000)
+    now = datetime.now(UTC)
+    picked_up = now - timedelta(days=2)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    await _scan(harness, intake, rid, "return.qc_failed", picked_up + timedelta(hours=6), 1.2)
+    await asyncio.sleep(4)
+    r = await recon.client.get("/v1/cases", params={"return_id": rid}, headers=harness.key(AGENT))
+    assert r.json()["items"] == [], r.json()
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=60_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    assert case["reason_code"] == "NO_RULE_MATCHED", case
+    assert case["payout"] in (0, None) and case["decision"] is None, case
+    assert not await _ledger(harness, recon, case["case_id"])
+    opened = next(t for t in case["timeline"] if t["kind"] == "CaseOpened")
+    assert opened["data"]["trigger_rule"] is None, opened  # the seller's claim, not P3
+    [ack] = await _mails(harness, rid, "We have your claim")
+    assert ack["To"] == to
+    for mail in messages_mentioning(harness.mail_dir, rid):
+        assert "quality check at pickup failed" not in text_part(mail), mail["Subject"]
