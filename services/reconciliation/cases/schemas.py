@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.events import LiableParty
+from shared.events import Id, LiableParty
 from shared.paging import PageOf
 from shared.validation import OptionalText, RequestModel, Text
 
@@ -126,9 +126,9 @@ class EscalateIn(_In):
 
 class ApproveIn(_In):
     reason: OptionalText = Field(default="", max_length=5000)
-    proposal_id: str | None = Field(
+    proposal_id: Id | None = Field(
         default=None,
-        pattern=r"^PROP-[0-9A-F]{16}$",
+        examples=["PROP-3F9A0C12B7E4D856"],
         description="The proposal approved, as the case names it (`proposal_id`). A proposal "
         "replaced since (a new fact re-judged the case) is refused with 409 naming the current "
         "one. Without it, the proposal the case holds now is approved.",
