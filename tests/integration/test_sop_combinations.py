@@ -435,6 +435,13 @@ async def test_a_transit_damage_declared_while_a_proposal_awaits_approval_replac
     assert (proposal["liable_party"], proposal["payout"]) == ("PARTNER", 3_000_000), proposal
     assert (proposal["partner_debit"], proposal["buyer_receivable"]) == (1_000_000, 0), proposal
     assert proposal["marketplace_cost"] == 2_000_000, proposal
+    [replaced] = [
+        t["data"]
+        for t in case["timeline"]
+        if t["kind"] == "CaseUpdated" and t["data"]["event"]["change"] == "PROPOSAL_REPLACED"
+    ]
+    assert replaced["replaced_proposal_id"] == first, replaced
+    assert replaced["proposal_id"] == case["proposal_id"], replaced
 
     stale = await _approve(recon, harness, case_id, first)
     assert stale.status_code == 409, stale.text
