@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Id, LiableParty
 from shared.paging import PageOf
@@ -125,6 +125,10 @@ class EscalateIn(_In):
 
 
 class ApproveIn(_In):
+    # The published example names no proposal: a client copying it approves the case's
+    # current proposal; a proposal's name is read from the case it belongs to.
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Checked the scans"}]})
+
     reason: OptionalText = Field(default="", max_length=5000)
     proposal_id: Id | None = Field(
         default=None,
