@@ -10,6 +10,7 @@ from services.reconciliation.cases.errors import (
     IllegalTransition,
     OverturnIncomplete,
     OwnershipUnverified,
+    ProposalSuperseded,
     ProposerCannotApprove,
 )
 from services.reconciliation.disputes.errors import (
@@ -54,6 +55,7 @@ PROBLEM_TYPES: dict[type[DomainError], ProblemType] = {
     # Refused before anything was written; the case moved under the caller's feet.
     IllegalTransition: CONFLICT,
     ProposerCannotApprove: FORBIDDEN,
+    ProposalSuperseded: CONFLICT,
     AppealNeedsAnotherDecider: FORBIDDEN,
     OverturnIncomplete: VALIDATION_FAILED,
     PolicyNotFound: NOT_FOUND,

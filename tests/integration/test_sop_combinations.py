@@ -30,8 +30,9 @@ from tests.integration.test_sop_seller_emails import (
     premature_claim,
 )
 from tests.support.db import execute
-from tests.support.factories import escalation_body
+from tests.support.factories import escalation_body, swiftship_event, uid
 from tests.support.mail import messages_mentioning, text_part
+from tests.support.signing import swiftship_headers
 
 FINANCE = "DISPUTEDESK_KEY_FINANCE"
 
@@ -381,3 +382,196 @@ async def test_evidence_completing_the_request_is_decided_without_another_reques
     subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, filed.rid)]
     assert len(subjects) == 4, subjects
     assert sum("Please send evidence" in s for s in subjects) == 1, subjects
+
+
+MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
+
+
+def _seller_subjects(harness: Harness, rid: str, to: str) -> list[str]:
+    """The seller's emails about the return, oldest first (management's alerts left out)."""
+    mails = [m for m in messages_mentioning(harness.mail_dir, rid) if m["To"] == to]
+    return [" ".join(str(m["Subject"]).split()) for m in mails]
+
+
+async def _approve(recon: Any, harness: Harness, case_id: str, proposal_id: str) -> Any:
+    return await recon.client.post(
+        f"/v1/cases/{case_id}/approve",
+        json={"reason": "Checked the scans", "proposal_id": proposal_id},
+        headers=harness.key(MANAGER),
+    )
+
+
+async def test_a_transit_damage_declared_while_a_proposal_awaits_approval_replaces_it(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A wrong-item claim of ₹30,000 with no QC at pickup: L10 proposes the full amount from
+    the buyer, above the approval cap, and the seller is told it awaits a manager. Before any
+    manager acts, the partner's scan declaring the parcel damaged in transit arrives: the case
+    is not decided yet, so it re-evaluates (L2, the partner liable). The new proposal replaces
+    the old; approving the old one by its name answers 409 naming the new one; approving the
+    new one posts the partner's debit (swiftship's ₹10,000 cap) and the rest as the
+    marketplace's cost, not a receivable from the buyer. The seller hears nothing of the
+    re-proposal: acknowledgement, one escalation update, the decision, the settlement."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "ESCALATED",
+        item_value=3_000_000,
+        claim_type="WRONG_ITEM",
+        claimed_amount=3_000_000,
+    )
+    case_id, first = filed.case["case_id"], filed.case["proposal_id"]
+    assert filed.case["proposal"]["rule_id"] == "L10" and first, filed.case
+    assert filed.case["proposal"]["liable_party"] == "BUYER", filed.case["proposal"]
+    await _mails(harness, filed.rid, "An update on your claim")
+    picked_up = datetime.now(UTC) - timedelta(days=2)
+    await _scan(harness, intake, filed.rid, "return.damaged", picked_up + timedelta(hours=6), 1.2)
+    case = await _case(
+        harness, recon, filed.rid, lambda c: (c["proposal"] or {}).get("rule_id") == "L2"
+    )
+    assert case["state"] == "ESCALATED" and case["proposal_id"] not in (None, first), case
+    proposal = case["proposal"]
+    assert (proposal["liable_party"], proposal["payout"]) == ("PARTNER", 3_000_000), proposal
+    assert (proposal["partner_debit"], proposal["buyer_receivable"]) == (1_000_000, 0), proposal
+    assert proposal["marketplace_cost"] == 2_000_000, proposal
+    [replaced] = [
+        t["data"]
+        for t in case["timeline"]
+        if t["kind"] == "CaseUpdated" and t["data"]["event"]["change"] == "PROPOSAL_REPLACED"
+    ]
+    assert replaced["replaced_proposal_id"] == first, replaced
+    assert replaced["proposal_id"] == case["proposal_id"], replaced
+
+    stale = await _approve(recon, harness, case_id, first)
+    assert stale.status_code == 409, stale.text
+    assert stale.headers["content-type"].startswith("application/problem+json")
+    problem = stale.json()
+    assert problem["current_proposal_id"] == case["proposal_id"], problem
+    assert case["proposal_id"] in problem["detail"] and first in problem["detail"], problem
+    assert [e["field"] for e in problem["errors"]] == ["proposal_id"], problem
+
+    ok = await _approve(recon, harness, case_id, case["proposal_id"])
+    assert ok.status_code == 200, ok.text
+    closed = await _case(harness, recon, filed.rid, lambda c: c["state"] == "CLOSED")
+    assert closed["decision"]["rule_id"] == "L2" and closed["payout"] == 3_000_000, closed
+    [settlement] = await _ledger(harness, recon, case_id)
+    assert sum(line["amount"] for line in settlement["lines"]) == 0
+    posted = _posted(settlement)
+    assert posted["partner_receivable:swiftship"] == 1_000_000, posted
+    assert not [a for a in posted if a.startswith("buyer_receivable")], posted
+    [decided] = await _mails(harness, filed.rid, "approved in full")
+    _in_both(decided, inr(3_000_000))
+    await _mails(harness, filed.rid, "payment reference")
+    await asyncio.sleep(2)
+    subjects = _seller_subjects(harness, filed.rid, filed.to)
+    assert len(subjects) == 4, subjects
+    assert "We have your claim" in subjects[0] and "An update" in subjects[1], subjects
+
+
+async def test_a_delivery_proof_arriving_while_a_proposal_awaits_approval_decides_it(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """'Not received' 12 days after pickup with no delivery scan: L3 proposes ₹30,000 from the
+    partner, above the cap. The partner's delivery scan then arrives, with OTP-verified proof
+    (delivered 8 days ago): re-evaluated, L4 denies the claim, which is under the cap, so the
+    SOP decides it at once as usual. The withdrawn proposal cannot be approved (409, no
+    current proposal); nothing is paid or posted; the seller gets the decision after the
+    acknowledgement and the escalation update, and no settlement email."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=3_000_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=12), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claim_type="NOT_RECEIVED",
+            claimed_amount=3_000_000,
+            evidence=[],
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
+    proposed = case["proposal_id"]
+    assert (case["proposal"]["rule_id"], case["proposal"]["payout"]) == ("L3", 3_000_000)
+    await _mails(harness, rid, "An update on your claim")
+    body = swiftship_event(
+        rid,
+        "return.delivered",
+        at=(now - timedelta(days=8)).isoformat(),
+        weight_kg=1.2,
+        otp_verified=True,
+        agent=f"AG-{rid}",
+        hub=f"H-{rid}",
+    )
+    r = await intake.client.post(
+        "/v1/webhooks/swiftship",
+        content=body,
+        headers=swiftship_headers(harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=uid("msg")),
+    )
+    assert r.status_code == 202, r.text
+    decided_case = await _case(harness, recon, rid, lambda c: c["state"] in ("DECIDED", "CLOSED"))
+    d = decided_case["decision"]
+    assert (d["rule_id"], d["outcome"], d["payout"]) == ("L4", "DENIED", 0), d
+    assert decided_case["proposal"] is None and decided_case["proposal_id"] is None
+    stale = await _approve(recon, harness, case["case_id"], proposed)
+    assert stale.status_code == 409, stale.text
+    assert stale.json()["current_proposal_id"] is None, stale.json()
+    assert decided_case["payout"] in (0, None)
+    assert all(
+        sum(line["amount"] for line in tx["lines"]) == 0
+        for tx in await _ledger(harness, recon, case["case_id"])
+    )
+    mails = await _mails(harness, rid, case["case_id"], count=3)
+    await asyncio.sleep(2)
+    subjects = _seller_subjects(harness, rid, to)
+    assert len(subjects) == 3, subjects
+    assert "We have your claim" in subjects[0] and "An update" in subjects[1], subjects
+    assert "approved" not in subjects[2] and "payment reference" not in subjects[2], subjects
+    assert mails
+
+
+async def test_a_qc_failed_on_reinspection_after_the_pickup_is_not_p3_and_a_claim_goes_to_a_person(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """P3/L7 are `PICKED_UP` after `QC_FAILED` ("picked up anyway"), by the scans' own times.
+    Here the partner picked the return up and its hub's re-inspection failed it six hours later,
+    the failed QC arriving after the pickup scan: no proactive case opens (before, P3 opened and
+    L7 paid at once). The seller's damage claim then finds no SOP rule that reads a QC failed
+    after the pickup (L8/L9 need it passed, L10/L11 none): L12, a person reviews it; nothing is
+    paid and the seller is not told the partner picked up a parcel that failed its check."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=True, item_value=60_000)
+    now = datetime.now(UTC)
+    picked_up = now - timedelta(days=2)
+    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
+    await _scan(harness, intake, rid, "return.qc_failed", picked_up + timedelta(hours=6), 1.2)
+    await asyncio.sleep(4)
+    r = await recon.client.get("/v1/cases", params={"return_id": rid}, headers=harness.key(AGENT))
+    assert r.json()["items"] == [], r.json()
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid, seller_id=seller, channel="EMAIL", claimed_amount=60_000, seller_email=to
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    assert case["reason_code"] == "NO_RULE_MATCHED", case
+    assert case["payout"] in (0, None) and case["decision"] is None, case
+    assert not await _ledger(harness, recon, case["case_id"])
+    opened = next(t for t in case["timeline"] if t["kind"] == "CaseOpened")
+    assert opened["data"]["trigger_rule"] is None, opened  # the seller's claim, not P3
+    [ack] = await _mails(harness, rid, "We have your claim")
+    assert ack["To"] == to
+    for mail in messages_mentioning(harness.mail_dir, rid):
+        assert "quality check at pickup failed" not in text_part(mail), mail["Subject"]

@@ -58,7 +58,7 @@ SCENARIOS = {
     "L4": {"claim_type": ClaimType.NOT_RECEIVED, "evidence_counts": {}, "pod_otp_verified": True},
     "L5": {"claim_type": ClaimType.NOT_RECEIVED, "evidence_counts": {}},
     "L6": {"delivered_weight_g": 600},
-    "L7": {"qc_result": "FAILED", "qc_required": True},
+    "L7": {"qc_result": "FAILED", "qc_required": True, "picked_up_after_qc": True},
     "L8": {"qc_result": "PASSED", "claim_type": ClaimType.WRONG_ITEM},
     "L9": {"qc_result": "PASSED", "item_value": 3_000_000, "claimed_amount": 2_000_000},
     "L10": {"claim_type": ClaimType.USED_ITEM},

@@ -24,7 +24,11 @@ SOURCES: list[CaseState | None] = [None, *CaseState]
 
 def _satisfying(t: transitions.Transition) -> Any:
     """A case for which every guard of the table holds (E3b's decision satisfies them all)."""
-    return SimpleNamespace(decision={"rule_id": "E3b"}, decided_at=datetime(2026, 1, 1, tzinfo=UTC))
+    return SimpleNamespace(
+        decision={"rule_id": "E3b"},
+        decided_at=datetime(2026, 1, 1, tzinfo=UTC),
+        proposal={"rule_id": "L1"},
+    )
 
 
 def _reachable() -> set[CaseState]:
@@ -60,7 +64,11 @@ def test_the_table_mirrors_the_lifecycle_the_sop_describes() -> None:
     assert (CaseState.CLOSED, Move.DECIDE) not in TABLE  # a closed case is appealed, not decided
     assert TABLE[(CaseState.DECIDED, Move.SETTLE)].target is CaseState.CLOSED
     assert TABLE[(CaseState.APPEALED, Move.DECIDE)].target is CaseState.DECIDED
-    assert (CaseState.ESCALATED, Move.REJECT) not in TABLE  # the SOP no longer owns it
+    # The SOP still owns its own proposal awaiting approval (`decisions.reevaluable`): a fact
+    # arriving then may close the claim; a case a person escalated it never touches.
+    assert TABLE[(CaseState.ESCALATED, Move.REJECT)].target is CaseState.REJECTED
+    assert TABLE[(CaseState.ESCALATED, Move.REPROPOSE)].target is CaseState.ESCALATED
+    assert (CaseState.UNDER_REVIEW, Move.REPROPOSE) not in TABLE
     assert all(TABLE[(s, Move.NOTE)].target is s for s in CaseState)
 
 

@@ -29,6 +29,7 @@ from services.reconciliation.policy.rules import (
     evaluate_proactive,
     evidence_shortfall,
     has_weight_drop,
+    l7_qc_failed_but_picked_up,
     liability_verdict,
     proactive_trigger,
 )
@@ -57,6 +58,7 @@ def facts(**over: Any) -> Facts:
         pickup_at=T0,
         pickup_weight_g=1000,
         qc_result=None,
+        picked_up_after_qc=True,  # a QC result, when a test sets one, came before the pickup
         delivered_at=T0 + timedelta(days=2),
         delivered_weight_g=1000,
         pod_otp_verified=False,
@@ -678,3 +680,52 @@ def test_the_evidence_shortfall_is_what_each_acceptable_set_still_lacks(
 ) -> None:
     """E4: what the first request (and each one after) asks for, given what reached the case."""
     assert evidence_shortfall(facts(**over), P) == expected
+
+
+def _qc_story(qc_at: datetime, *, pickups: tuple[datetime, ...] = (T0,)) -> Facts:
+    """A damage claim on a return that required QC: a failed QC at `qc_at`, the pickups."""
+    scans = [ScanFact(_type("QC_FAILED"), qc_at, 1000)]
+    scans += [ScanFact(_type("PICKED_UP"), at, 1000) for at in pickups]
+    scans.append(ScanFact(_type("DELIVERED_TO_SELLER"), T0 + timedelta(days=2), 1000, False))
+    ret = ReturnFact("R", "S", "B", "swiftship", "toys", 100_000, True)
+    claim = ClaimFact(ClaimType.DAMAGED, 100_000, T0 + timedelta(days=3))
+    built = build_facts(ret=ret, scans=scans, claim=claim)
+    # Arrival order says nothing: the scans reversed give the same facts.
+    assert build_facts(ret=ret, scans=list(reversed(scans)), claim=claim) == built
+    return replace(built, fraud_band=FraudBand.LOW, evidence_counts={"UNBOXING_VIDEO": 1})
+
+
+@pytest.mark.parametrize(
+    ("qc_at", "pickups", "l7"),
+    [
+        (T0 - timedelta(minutes=5), (T0,), True),  # failed at the door, taken anyway
+        (T0, (T0,), True),  # the same instant: the QC at pickup
+        (T0 + timedelta(hours=6), (T0,), False),  # failed on re-inspection after the pickup
+        # picked up, failed on re-inspection, then picked up again (a re-pickup): anyway
+        (T0 + timedelta(hours=6), (T0, T0 + timedelta(hours=7)), True),
+    ],
+)
+def test_l7_and_p3_need_the_pickup_at_or_after_the_failed_qc(
+    qc_at: datetime, pickups: tuple[datetime, ...], l7: bool
+) -> None:
+    f = _qc_story(qc_at, pickups=pickups)
+    assert f.qc_result == "FAILED"
+    assert l7_qc_failed_but_picked_up(f, P) is l7
+    if l7:
+        assert evaluate_claim(f, P).rule_id == "L7"
+    else:
+        # No rule reads a QC that failed only after the parcel was taken: a person decides.
+        verdict = evaluate_claim(f, P)
+        assert (verdict.step, verdict.rule_id) == (Step.REVIEW, "L12")
+    proactive = replace(f, claim_type=None, claimed_amount=None, filed_at=None)
+    trigger = proactive_trigger(proactive, P)
+    assert (trigger is not None and trigger.rule_id == "P3") is l7
+
+
+def test_a_decision_recorded_before_the_pickup_order_was_read_is_judged_as_it_was() -> None:
+    """The what-if reads decisions' stored facts back: one stored before `picked_up_after_qc`
+    existed took any pickup with a failed QC as L7, and still does."""
+    record = facts(qc_result="FAILED").as_record()
+    del record["picked_up_after_qc"]
+    assert l7_qc_failed_but_picked_up(Facts.from_record(record), P)
+    assert not Facts.from_record({**record, "picked_up_after_qc": False}).picked_up_after_qc

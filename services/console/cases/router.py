@@ -333,7 +333,12 @@ def _body(action: str, form: dict[str, str]) -> tuple[str, dict[str, Any]]:
             "rule_id": form.get("rule_id", "MANUAL") or "MANUAL",
         }
     if action == "approve":
-        return "approve", {"reason": form.get("reason", "")}
+        # The proposal the page showed: one a fact replaced since is refused, not approved.
+        named = form.get("proposal_id", "").strip()
+        return "approve", {
+            "reason": form.get("reason", ""),
+            **({"proposal_id": named} if named else {}),
+        }
     if action == "escalate":
         return "escalate", {"reason": form.get("reason", "")}
     if action == "appeal":

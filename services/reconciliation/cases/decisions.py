@@ -3,6 +3,8 @@ says; a decision is settled in the ledger in the same transaction and the case c
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -254,6 +256,12 @@ async def apply_verdict(
         verdict, facts, p, return_id=case.return_id, seller_claimed=seller_claimed(case)
     )
     step = verdict.step
+    if state is CaseState.ESCALATED and step is not Step.PROPOSE:
+        if step in (Step.WAIT_FACTS, Step.WAIT_FRAUD):
+            return  # facts only accumulate: a proposal's waits are over and stay over
+        # The facts now lead elsewhere (decided under the cap, a review, a rejection): the
+        # proposal is withdrawn and can no longer be approved.
+        case.proposal = None
     if step in (Step.WAIT_FACTS, Step.WAIT_FRAUD):
         # E1 waits for PENDING_FACTS or PENDING_SCANS (each its own timer), E5b for fraud.
         waiting = (
@@ -379,8 +387,6 @@ async def apply_verdict(
         )
         metrics.decision_made(session, verdict.rule_id, None)
     elif step is Step.PROPOSE:
-        if state is CaseState.ESCALATED and case.proposal is not None:
-            return
         record = decision_record(
             p=p,
             rule_id=verdict.rule_id,
@@ -392,6 +398,9 @@ async def apply_verdict(
             liable_party=verdict.liable_party,
             reason_code="ABOVE_APPROVAL_CAP",
         )
+        if state is CaseState.ESCALATED and case.proposal is not None:
+            await _replace_proposal(session, case, record, now=now)
+            return
         case.proposal = decision_document(session, record)
         case.proposed_by = SYSTEM
         emit(
@@ -423,6 +432,66 @@ async def apply_verdict(
         )
         return
     await sync_timers(session, case, now, p)
+
+
+def proposal_id(proposal: dict[str, Any] | None) -> str | None:
+    """The name a manager approves a proposal by: drawn from its whole record (rule, party,
+    amounts, facts, when it was made), so a proposal replaced by another no longer answers to
+    the name the manager read."""
+    if proposal is None:
+        return None
+    digest = hashlib.sha256(json.dumps(proposal, sort_keys=True, default=str).encode())
+    return f"PROP-{digest.hexdigest()[:16].upper()}"
+
+
+# What a proposal pays and who pays it: a new proposal that differs in none of these (only in
+# its time or wording) is the same proposal and replaces nothing.
+_PROPOSAL_TERMS = (
+    "rule_id",
+    "liable_party",
+    "payout_pct",
+    "payout",
+    "partner_debit",
+    "buyer_receivable",
+    "marketplace_cost",
+)
+
+
+async def _replace_proposal(
+    session: AsyncSession, case: Case, record: DecisionRecord, *, now: datetime
+) -> None:
+    """A fact arrived while the SOP's proposal awaits approval and the SOP, run again, proposes
+    other terms (another liable party, another amount), still above the cap: the new proposal
+    replaces the old, which can then no longer be approved (`desk.approve`). Internal to the
+    desk: the seller was told an amount awaits a manager and when; that date stands (the
+    decision timer is not re-armed) and the decision's email says what was decided."""
+    old = DecisionRecord.model_validate(case.proposal)
+    if all(getattr(old, term) == getattr(record, term) for term in _PROPOSAL_TERMS):
+        return
+    replaced = proposal_id(case.proposal)
+    case.proposal = decision_document(session, record)
+    case.proposed_by = SYSTEM
+    emit(
+        session,
+        case,
+        CaseUpdated,
+        move=Move.REPROPOSE,
+        actor=SYSTEM,
+        reason=f"A new fact changed the proposal awaiting approval ({old.rule_id}, "
+        f"{old.payout} paise, {old.liable_party.value if old.liable_party else 'nobody'} "
+        f"liable → {record.rule_id}, {record.payout} paise, "
+        f"{record.liable_party.value if record.liable_party else 'nobody'} liable); "
+        f"{replaced} can no longer be approved. {record.explanation}",
+        now=now,
+        waiting_for=case.waiting_for,
+        reason_code=case.reason_code,
+        change=PROPOSAL_REPLACED,
+        decision=record,
+        data={"replaced_proposal_id": replaced, "proposal_id": proposal_id(case.proposal)},
+    )
+
+
+PROPOSAL_REPLACED = "PROPOSAL_REPLACED"
 
 
 def verdict_for(case: Case, facts: Facts, now: datetime, p: Policy) -> Verdict:
@@ -458,6 +527,10 @@ def reevaluable(case: Case) -> bool:
         return True
     if state is CaseState.AWAITING_EVIDENCE:
         return case.evidence_requested_by == SYSTEM
+    if state is CaseState.ESCALATED:
+        # The SOP's own proposal awaiting approval is not a decision yet: a fact it depends on
+        # re-judges it. A person's proposal, or an escalation by hand or by SLA, is the desk's.
+        return case.proposal is not None and case.proposed_by == SYSTEM
     # Once someone owns the review, facts no longer move the case under their feet.
     return (
         state is CaseState.UNDER_REVIEW

@@ -14,6 +14,7 @@ from services.reconciliation.cases.decisions import (
     decide_and_settle,
     decision_record,
     ensure_owner_verified,
+    proposal_id,
     refresh_facts,
     settle_unless_held,
 )
@@ -22,6 +23,7 @@ from services.reconciliation.cases.errors import (
     CaseNotFound,
     CaseStateConflict,
     OverturnIncomplete,
+    ProposalSuperseded,
     ProposerCannotApprove,
 )
 from services.reconciliation.cases.timeline import decision_document, emit, seller_claimed
@@ -291,9 +293,16 @@ async def approve(
     actor: str,
     now: datetime,
     p: Policy | None = None,
+    approving: str | None = None,
 ) -> Case:
+    """Approve the proposal awaiting it. `approving` names the proposal the manager read
+    (`proposal_id` on the case): one replaced since (a fact re-judged it, or a person proposed
+    anew) is refused with the current one named, never approved in its stead."""
     case = await _locked(session, case_id)
     p = p or await policies.for_case(session, case, now)
+    current = proposal_id(case.proposal) if CaseState(case.state) is CaseState.ESCALATED else None
+    if approving is not None and approving != current:
+        raise ProposalSuperseded(case.case_id, approving, current)
     if CaseState(case.state) is not CaseState.ESCALATED or case.proposal is None:
         raise _conflict(case, "approve (no proposal awaits approval)")
     if case.proposed_by == actor:

@@ -33,6 +33,21 @@ class ProposerCannotApprove(CaseError):
         super().__init__("Four eyes: the person who proposed a decision cannot approve it.")
 
 
+class ProposalSuperseded(CaseError):
+    """The approval names a proposal the case no longer holds: a fact that arrived since (or a
+    person's new proposal) replaced it, and approving it would pay what the facts no longer
+    support. The current proposal is named so the manager can read it and approve that one."""
+
+    def __init__(self, case_id: str, named: str, current: str | None) -> None:
+        now = f"the current one is {current}" if current else "no proposal awaits approval now"
+        super().__init__(
+            f"Case {case_id}: proposal {named} was replaced; {now}.",
+            errors=[{"field": "proposal_id", "message": f"superseded; {now}"}],
+            current_proposal_id=current,
+        )
+        self.case_id = case_id
+
+
 class AppealNeedsAnotherDecider(CaseError):
     """Whoever decided (or proposed) the decision cannot decide its appeal."""
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.reconciliation.cases import repository, service
-from services.reconciliation.cases.decisions import paid_and_pending
+from services.reconciliation.cases.decisions import paid_and_pending, proposal_id
 from services.reconciliation.cases.schemas import (
     AppealDecisionIn,
     ApproveIn,
@@ -175,6 +175,7 @@ async def _detail(session: DbSession, case: Case, now: datetime) -> CaseDetail:
         **_summary(case, now),
         decision=case.decision,
         proposal=case.proposal,
+        proposal_id=proposal_id(case.proposal),
         proposed_by=case.proposed_by,
         decided_by=case.decided_by,
         facts={
@@ -362,6 +363,7 @@ async def approve(
             reason=body.reason,
             actor=principal.client_id,
             now=change.now(),
+            approving=body.proposal_id,
         ),
     )
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events import LiableParty
+from shared.events import Id, LiableParty
 from shared.paging import PageOf
 from shared.validation import OptionalText, RequestModel, Text
 
@@ -73,6 +73,11 @@ class TimelineItem(BaseModel):
 class CaseDetail(CaseSummary):
     decision: dict[str, Any] | None
     proposal: dict[str, Any] | None
+    proposal_id: str | None = Field(
+        default=None,
+        description="The name of the proposal awaiting approval, to approve it by "
+        "(`POST /v1/cases/{case_id}/approve`); a new one when a fact changes the proposal.",
+    )
     proposed_by: str | None
     decided_by: str | None
     facts: dict[str, Any]
@@ -120,7 +125,18 @@ class EscalateIn(_In):
 
 
 class ApproveIn(_In):
+    # The published example names no proposal: a client copying it approves the case's
+    # current proposal; a proposal's name is read from the case it belongs to.
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Checked the scans"}]})
+
     reason: OptionalText = Field(default="", max_length=5000)
+    proposal_id: Id | None = Field(
+        default=None,
+        examples=["PROP-3F9A0C12B7E4D856"],
+        description="The proposal approved, as the case names it (`proposal_id`). A proposal "
+        "replaced since (a new fact re-judged the case) is refused with 409 naming the current "
+        "one. Without it, the proposal the case holds now is approved.",
+    )
 
 
 class AppealDecisionIn(_In):

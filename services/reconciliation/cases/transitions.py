@@ -56,6 +56,9 @@ class Move(StrEnum):
     REQUEST_EVIDENCE = "REQUEST_EVIDENCE"  # the SOP or the desk asks the seller (EvidenceRequested)
     SEND_TO_REVIEW = "SEND_TO_REVIEW"  # to the desk (CaseUnderReview)
     ESCALATE = "ESCALATE"  # above the cap, SLA breached, or by hand (CaseEscalated)
+    # A fact changed the SOP's proposal awaiting approval: the new one replaces it
+    # (CaseUpdated PROPOSAL_REPLACED)
+    REPROPOSE = "REPROPOSE"
     REJECT = "REJECT"  # the SOP rejects the claim (CaseRejected)
     # The return's feed entry named another seller than the claimant's (CaseRejected)
     REFUSE_CLAIMANT = "REFUSE_CLAIMANT"
@@ -92,6 +95,7 @@ EVENT_OF: dict[Move, type[CaseEventBase]] = {
     Move.REQUEST_EVIDENCE: EvidenceRequested,
     Move.SEND_TO_REVIEW: CaseUnderReview,
     Move.ESCALATE: CaseEscalated,
+    Move.REPROPOSE: CaseUpdated,
     Move.REJECT: CaseRejected,
     Move.REFUSE_CLAIMANT: CaseRejected,
     Move.DECIDE: CaseDecided,
@@ -121,6 +125,9 @@ class CaseView(Protocol):
     @property
     def decided_at(self) -> object | None: ...
 
+    @property
+    def proposal(self) -> dict[str, object] | None: ...
+
 
 @dataclass(frozen=True)
 class Guard:
@@ -132,6 +139,7 @@ class Guard:
 
 HAS_DECISION = Guard("decision recorded", lambda case: case.decision is not None)
 WAS_DECIDED = Guard("has a decision", lambda case: case.decided_at is not None)
+HAS_PROPOSAL = Guard("proposal recorded", lambda case: case.proposal is not None)
 PREMATURE_CLAIM = Guard(
     "decided by E3b",
     lambda case: case.decision is not None and case.decision.get("rule_id") == "E3b",
@@ -162,7 +170,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     *_to(_WORKING, Move.REQUEST_EVIDENCE, AWAITING_EVIDENCE),
     *_to(_WORKING, Move.SEND_TO_REVIEW, UNDER_REVIEW),
     *_to(_WORKING, Move.ESCALATE, ESCALATED),
-    *_to(_SOP_OWNED, Move.REJECT, REJECTED, HAS_DECISION),
+    # ESCALATED too: the SOP's own proposal awaiting approval is re-judged on a new fact.
+    *_to((*_SOP_OWNED, ESCALATED), Move.REJECT, REJECTED, HAS_DECISION),
     *_to(_WORKING, Move.REFUSE_CLAIMANT, REJECTED, HAS_DECISION),
     *_to((*_WORKING, APPEALED), Move.DECIDE, DECIDED, HAS_DECISION),
     Transition(DECIDED, Move.SETTLE, CLOSED, HAS_DECISION),
@@ -178,6 +187,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     *_stays(tuple(CaseState), Move.ANSWER_UNHEARD_APPEAL),
     *_stays(tuple(CaseState), Move.ASSIGN),
     *_stays((ESCALATED, APPEALED), Move.DECISION_OVERDUE),
+    Transition(ESCALATED, Move.REPROPOSE, ESCALATED, HAS_PROPOSAL),
     Transition(DECIDED, Move.SETTLEMENT_OVERDUE, DECIDED),
     *_stays(tuple(CaseState), Move.NOTE),
 )

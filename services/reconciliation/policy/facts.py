@@ -74,6 +74,9 @@ class Facts:
     pickup_at: datetime | None = None
     pickup_weight_g: int | None = None
     qc_result: str | None = None  # "PASSED" | "FAILED" | None
+    # A PICKED_UP scan at or after the QC scan that gave `qc_result` (by the scans' own times):
+    # L7/P3's "picked up anyway" after a failed QC, not a failure found on a later inspection.
+    picked_up_after_qc: bool = False
     delivered_at: datetime | None = None
     delivered_weight_g: int | None = None
     pod_otp_verified: bool | None = None
@@ -120,6 +123,10 @@ class Facts:
             elif name == "evidence_counts":
                 value = dict(value)
             values[name] = value
+        if "picked_up_after_qc" not in record:
+            # Recorded before the order was read: those decisions took any pickup with a QC
+            # result as after it, and the what-if judges them on what they were decided on.
+            values["picked_up_after_qc"] = "qc_result" in values and "pickup_at" in values
         return cls(**values)
 
 
@@ -176,8 +183,11 @@ def build_facts(
     if pickup_weight is None:
         pickup_weight = next((s.weight_g for s in qc_scans if s.weight_g is not None), None)
     qc_result = None
+    picked_up_after_qc = False
     if qc_scans:
         qc_result = "FAILED" if qc_scans[-1].event_type is ShipmentEventType.QC_FAILED else "PASSED"
+        # The same instant counts as after: the QC is done at the door, then the agent takes it.
+        picked_up_after_qc = any(s.occurred_at >= qc_scans[-1].occurred_at for s in pickups)
     # The parcel reached the seller at the first delivery scan: a partner's repeated delivery
     # scan (a resend, a re-scan days later) is the same delivery, and read from the latest the
     # claim window (E3, P2) would start again with each repeat. Its weight is the first weighed
@@ -210,6 +220,7 @@ def build_facts(
         pickup_at=pickups[0].occurred_at if pickups else None,
         pickup_weight_g=pickup_weight,
         qc_result=qc_result,
+        picked_up_after_qc=picked_up_after_qc,
         delivered_at=deliveries[0].occurred_at if deliveries else None,
         delivered_weight_g=delivered_weight,
         pod_otp_verified=pod_otp_verified,

@@ -279,8 +279,17 @@ def l6_weight_drop(f: Facts, p: Policy) -> bool:
     return f.claim_type is not ClaimType.NOT_RECEIVED and has_weight_drop(f, p)
 
 
+def qc_failed_then_picked_up(f: Facts) -> bool:
+    """L7 and P3: the QC failed and the parcel was picked up anyway, at or after the failed
+    check by the scans' own times (arrival order says nothing). A QC that failed only after
+    the pickup (a re-inspection at the hub) is not this: the partner did not take a parcel it
+    knew had failed, and no other liability rule reads a failed QC, so a claim goes to a person
+    (L12) and no proactive case opens."""
+    return f.qc_result == "FAILED" and f.pickup_at is not None and f.picked_up_after_qc
+
+
 def l7_qc_failed_but_picked_up(f: Facts, p: Policy) -> bool:
-    return f.qc_result == "FAILED" and f.pickup_at is not None
+    return qc_failed_then_picked_up(f)
 
 
 def l8_qc_passed_content_claim(f: Facts, p: Policy) -> bool:
@@ -470,7 +479,7 @@ def p2_delivered_with_weight_drop(f: Facts, p: Policy) -> ProactiveTrigger | Non
 
 
 def p3_picked_up_after_qc_failed(f: Facts, p: Policy) -> ProactiveTrigger | None:
-    if f.qc_result == "FAILED" and f.pickup_at is not None:
+    if qc_failed_then_picked_up(f):
         return ProactiveTrigger("P3", None, awaits_evidence=False)
     return None
 
