@@ -13,7 +13,7 @@ import pytest
 import xlsxwriter  # noqa: F401  (the statement's writer; imported to fail early if missing)
 
 from services.reconciliation.policy.sop_v1 import SOP_V1, Policy
-from shared.events import NotificationSent, RefundIssued
+from shared.events import NotificationSent, ReasonCode, RefundIssued
 from tests.conftest import Harness
 from tests.support.factories import uid
 from tests.support.paging import next_link
@@ -248,6 +248,72 @@ async def test_decide_with_reason_within_the_cap(desk: Engine, harness: Harness)
         json={"liable_party": "PARTNER", "payout_pct": 100, "reason": "again please"},
     )
     assert r.status_code == 409
+
+
+async def test_a_claim_on_a_pilfered_return_held_for_review_is_settled_as_the_sop_would(
+    desk: Engine, harness: Harness
+) -> None:
+    """A seller's claim on a parcel that lost weight at a hub alerted for pilferage is HIGH
+    (fraud's `PILFERAGE_AT_HUB`): the SOP holds it for the desk (E5) instead of paying it on
+    L6. Reviewed and decided on L6, the seller is paid and the partner debited exactly as the
+    SOP pays and debits the same claim found LOW: the review delays the payout, it loses
+    neither."""
+
+    async def claim_through_the_hub(band: str) -> str:
+        rid = uid("RET-PILF")
+        filed = eng.envelope(escalation(rid, amount=120_000))
+        high = assessed(filed, band)
+        if band == "HIGH":
+            high = high.model_copy(
+                update={
+                    "reasons": [
+                        ReasonCode(
+                            code="PILFERAGE_AT_HUB",
+                            detail="the return came to harm in the custody of hub H-7",
+                            contribution=0.9,
+                            numbers={"pattern": "PILFERAGE_HUB", "entity": "hub:H-7"},
+                        )
+                    ]
+                }
+            )
+        await eng.send(
+            filed,
+            return_initiated(rid, partner="desipost", item_value=120_000),
+            scan(rid, "PICKED_UP", T0, weight=1000, partner="desipost"),
+            scan(
+                rid, "DELIVERED_TO_SELLER", T0 + timedelta(days=2), weight=400, partner="desipost"
+            ),
+            high,
+        )
+        return rid
+
+    eng = desk
+    paid_rid = await claim_through_the_hub("LOW")
+    paid = await eng.wait_case(paid_rid, lambda c: c["state"] == "CLOSED")
+    held_rid = await claim_through_the_hub("HIGH")
+    held = await eng.wait_case(held_rid, lambda c: c["state"] == "UNDER_REVIEW")
+    assert held["reason_code"] == "FRAUD_REVIEW" and held.get("decision") is None
+    r = await eng.client.post(
+        f"/v1/cases/{held['case_id']}/decision",
+        headers=harness.key(AGENT),
+        json={
+            "liable_party": "PARTNER",
+            "payout_pct": 100,
+            "rule_id": "L6",
+            "reason": "weighed short at the alerted hub; the partner's liability",
+        },
+    )
+    assert r.status_code == 200, r.text
+    decided = await eng.case(held_rid)
+    assert decided is not None
+    auto, desk_decision = paid["decision"], decided["decision"]
+    assert auto["rule_id"] == "L6" and auto["liable_party"] == "PARTNER"
+    assert (desk_decision["rule_id"], desk_decision["liable_party"]) == ("L6", "PARTNER")
+    assert (desk_decision["payout"], desk_decision["partner_debit"]) == (
+        auto["payout"],
+        auto["partner_debit"],
+    )
+    assert auto["payout"] == 120_000 and auto["partner_debit"] > 0
 
 
 async def test_four_eyes_above_the_approval_cap(desk: Engine, harness: Harness) -> None:
