@@ -34,6 +34,7 @@ from shared.http_protocol import HTTP_PROTOCOL, http_limits
 from tests.conftest import Harness
 from tests.support.console import RoutingTransport, upstream_urls
 from tests.support.keys import DUTY_KEYS, add_key, revoke_key
+from tests.support.patient import PatientTransport
 from tests.support.routes import service_apps
 from tests.support.services import RunningService
 
@@ -43,32 +44,14 @@ PROBLEM = "application/problem+json"
 # --- on the wire ----------------------------------------------------------------------------
 
 
-class _Patient(httpx.AsyncBaseTransport):
-    """A patient client: the services' rate limit (per key) answers a probe this fast 429 with a
-    Retry-After on a quiet machine; what is under test is the answer the input gets, so a 429
-    is waited out and the request sent again (as test_hostile_sweep's `_send` does)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        for _ in range(20):
-            response = await self.inner.handle_async_request(request)
-            if response.status_code != 429:
-                return response
-            await response.aread()
-            await asyncio.sleep(float(response.headers.get("retry-after") or 1))
-        return response
-
-
 @pytest.fixture
 async def pipeline(pipeline: dict[str, RunningService]) -> AsyncIterator[dict[str, RunningService]]:
-    """The session's services, each reached through a patient client (`_Patient`)."""
+    """The session's services, each reached through a patient client (`PatientTransport`)."""
     patient = {
         name: RunningService(
             app=svc.app,
             client=httpx.AsyncClient(
-                transport=_Patient(svc.client._transport),
+                transport=PatientTransport(svc.client._transport),
                 base_url=svc.client.base_url,
                 headers=svc.client.headers,
             ),
@@ -76,8 +59,9 @@ async def pipeline(pipeline: dict[str, RunningService]) -> AsyncIterator[dict[st
         for name, svc in pipeline.items()
     }
     yield patient
+    # The shared transport stays open: `PatientTransport` does not close what it wraps.
     for svc in patient.values():
-        await svc.client.aclose()  # the shared transport stays open: `_Patient` does not close it
+        await svc.client.aclose()
 
 
 @pytest.fixture

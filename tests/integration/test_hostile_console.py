@@ -7,7 +7,6 @@ changes which service route the console calls, and what a page shows of the inpu
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -25,6 +24,7 @@ from tests.support.console import RoutingTransport, upstream_urls
 from tests.support.factories import escalation_body
 from tests.support.feed import feed_return
 from tests.support.keys import add_key
+from tests.support.patient import patiently
 from tests.support.services import RunningService
 from tests.support.waiting import eventually
 
@@ -82,15 +82,14 @@ class Console:
         headers.update(headers_extra or {})
         # The probe sends hundreds of requests a second on one person's key; on a quiet machine
         # that passes the services' rate limit (100/s), and the console says so (429, "retry in
-        # 1 s"). A patient client waits as told and asks again: the answer under test is the
-        # one the input gets, not the limit's.
-        for _ in range(10):
+        # 1 s"): it waits as told (`patiently`), keeping every answer's cookies.
+
+        async def send() -> httpx.Response:
             response = await self.client.request(method, url, headers=headers, **kw)
             self.cookies.update(response.cookies.items())
-            if response.status_code != 429:
-                break
-            await asyncio.sleep(float(response.headers.get("retry-after") or 1))
-        return response
+            return response
+
+        return await patiently(send, tries=10)
 
     async def submit(self, method: str, url: str, form: dict[str, str]) -> httpx.Response:
         """A form as a hostile client encodes it: a lone surrogate as its UTF-8 bytes too."""

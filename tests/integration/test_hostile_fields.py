@@ -33,6 +33,7 @@ from tests.support.factories import (
 )
 from tests.support.feed import feed_return
 from tests.support.keys import DUTY_KEYS, add_key
+from tests.support.patient import patiently
 from tests.support.routes import service_apps
 from tests.support.services import RunningService
 from tests.support.signing import desipost_headers, rapidroute_headers, swiftship_headers
@@ -240,15 +241,9 @@ def _path(service: str, route: RouteAccess, world: dict[str, str]) -> str:
 
 
 async def _patiently(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
-    """One probe's answer, waiting as told when the services' rate limit (100/s a key) answers
-    429: on a quiet machine the probe sends faster than that, and the answer under test is the
-    one its input gets. A request that gets no answer in 30 s raises TimeoutError."""
-    for _ in range(10):
-        r = await asyncio.wait_for(send(), timeout=30)
-        if r.status_code != 429:
-            return r
-        await asyncio.sleep(float(r.headers.get("retry-after") or 1))
-    return r
+    """One probe's answer, waiting out the rate limit's 429s (`patiently`). A request that gets
+    no answer in 30 s raises TimeoutError."""
+    return await patiently(send, tries=10, timeout_s=30)
 
 
 async def _send(

@@ -38,6 +38,7 @@ from tests.support.console import RoutingTransport, upstream_urls
 from tests.support.factories import escalation_body
 from tests.support.feed import feed_return
 from tests.support.keys import DUTY_KEYS, add_key
+from tests.support.patient import patiently
 from tests.support.routes import service_apps
 from tests.support.services import RunningService
 
@@ -122,14 +123,8 @@ def _key(harness: Harness, op: Operation) -> dict[str, str]:
 
 
 async def _send(client: httpx.AsyncClient, method: str, url: str, **kw: Any) -> httpx.Response:
-    """A patient client: the services' rate limit (per key) answers a sweep this fast 429 with
-    a Retry-After; what is under test is the answer the input gets."""
-    for _ in range(20):
-        r = await client.request(method, url, **kw)
-        if r.status_code != 429:
-            return r
-        await asyncio.sleep(float(r.headers.get("retry-after") or 1))
-    return r
+    """A sweep's request, sent patiently (`patiently`): the answer under test is its input's."""
+    return await patiently(lambda: client.request(method, url, **kw))
 
 
 def check(r: httpx.Response, what: str, *, named: str | None = None) -> dict[str, Any] | None:
