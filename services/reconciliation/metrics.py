@@ -47,6 +47,13 @@ TASK_HOURS_TO_CLOSE = Histogram(
     ["team"],
     buckets=(1, 4, 8, 24, 48, 72, 168, 336),
 )
+# A parcel paid as lost or never delivered that then reached the seller (the decision's rule:
+# L1, L3 or L5), counted once per case when the desk is asked to recover or confirm the money.
+DELIVERED_AFTER_LOSS_PAYOUT = Counter(
+    "disputedesk_delivered_after_loss_payout_total",
+    "Cases paid as a lost or undelivered parcel whose parcel was then delivered to the seller.",
+    ["rule"],
+)
 NOTICE_ATTEMPTS = Counter(
     "disputedesk_partner_notice_attempts_total",
     "Debit notice deliveries to partners, by result (delivered, retried, dead, parked).",
@@ -116,6 +123,10 @@ def fact_refused(session: AsyncSession, kind: str, reason: str) -> None:
 
 def task_opened(session: AsyncSession, team: str) -> None:
     _count(session, TASKS_OPENED, team)
+
+
+def delivered_after_loss_payout(session: AsyncSession, rule_id: str) -> None:
+    _count(session, DELIVERED_AFTER_LOSS_PAYOUT, rule_id)
 
 
 def task_closed(session: AsyncSession, team: str, status: str, hours: float) -> None:

@@ -575,3 +575,111 @@ async def test_a_qc_failed_on_reinspection_after_the_pickup_is_not_p3_and_a_clai
     assert ack["To"] == to
     for mail in messages_mentioning(harness.mail_dir, rid):
         assert "quality check at pickup failed" not in text_part(mail), mail["Subject"]
+
+
+async def _tasks(harness: Harness, recon: Any, case_id: str) -> list[dict[str, Any]]:
+    r = await recon.client.get(f"/v1/cases/{case_id}/tasks", headers=harness.key(AGENT))
+    assert r.status_code == 200, r.text
+    return list(r.json()["items"])
+
+
+def _changes(case: dict[str, Any], change: str) -> list[dict[str, Any]]:
+    return [
+        t
+        for t in case["timeline"]
+        if t["kind"] == "CaseUpdated" and t["data"]["event"].get("change") == change
+    ]
+
+
+async def _delivered_after_payout(
+    harness: Harness, recon: Any, case: dict[str, Any]
+) -> dict[str, Any]:
+    """The case once its delivery-after-payout task is open; that task alone of its kind."""
+    flagged = await _case(
+        harness,
+        recon,
+        case["return_id"],
+        lambda c: bool(_changes(c, "DELIVERED_AFTER_LOSS_PAYOUT")),
+    )
+    tasks = await _tasks(harness, recon, case["case_id"])
+    [task] = [t for t in tasks if t["hold_kind"] == "DELIVERED_AFTER_LOSS_PAYOUT"]
+    assert (task["team"], task["status"], task["blocks_settlement"]) == ("finance", "OPEN", False)
+    return {"case": flagged, "task": task}
+
+
+async def test_a_parcel_paid_as_lost_then_delivered_asks_finance_once_and_moves_no_money(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """P1 then L1: the partner declares the return lost, the seller is paid in full and the
+    partner debited. Then the partner delivers it to the seller, and sends the delivery scan
+    again: the seller holds both the payout and the parcel. The decision stands (no re-judging
+    after a decision) and no money moves by itself, but the desk gets one finance task naming
+    the payout and the debit to recover or confirm, and the timeline says why. The seller hears
+    nothing beyond the L1 path's three emails."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = await directory_seller(harness, pipeline, "S-LOSTDLV")
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=84_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=4), 1.2)
+    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=2), 1.2)
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["decision"]["rule_id"] == "L1", case["decision"]
+    await _mails(harness, rid, "payment reference")
+    [before] = await _ledger(harness, recon, case["case_id"])
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(hours=2), 1.2)
+    flagged = await _delivered_after_payout(harness, recon, case)
+    task, after = flagged["task"], flagged["case"]
+    assert "84000 paise" in task["ask"] and "swiftship" in task["ask"], task["ask"]
+    assert "Recover or confirm the payout" in task["ask"], task["ask"]
+    [update] = _changes(after, "DELIVERED_AFTER_LOSS_PAYOUT")
+    assert (update["data"]["payout"], update["data"]["partner_debit"]) == (84_000, 84_000)
+    assert after["state"] == "CLOSED" and after["decision"] == case["decision"], after
+    # A repeated delivery scan (a new event, a later time) is the same delivery: no second ask.
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(hours=1), 1.2)
+    await asyncio.sleep(3)
+    again = await _case(harness, recon, rid, lambda c: True)
+    assert len(_changes(again, "DELIVERED_AFTER_LOSS_PAYOUT")) == 1, again["timeline"][-4:]
+    tasks = await _tasks(harness, recon, case["case_id"])
+    assert [t["hold_kind"] for t in tasks].count("DELIVERED_AFTER_LOSS_PAYOUT") == 1, tasks
+    assert await _ledger(harness, recon, case["case_id"]) == [before]
+    await asyncio.sleep(2)
+    subjects = _seller_subjects(harness, rid, to)
+    assert len(subjects) == 3, subjects
+
+
+async def test_a_parcel_paid_as_not_received_under_l3_then_delivered_asks_finance(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """L3 (no delivery record ten days after pickup) paid the seller in full; the partner then
+    delivers the parcel. As after L1: one finance task, the ledger as settled, no seller email
+    beyond the acknowledgement, the decision and the settlement."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=60_000)
+    picked = datetime.now(UTC) - timedelta(days=11)
+    await _scan(harness, intake, rid, "return.picked_up", picked, 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claim_type="NOT_RECEIVED",
+            claimed_amount=60_000,
+            evidence=[],
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["decision"]["rule_id"] == "L3", case["decision"]
+    await _mails(harness, rid, "payment reference")
+    before = await _ledger(harness, recon, case["case_id"])
+    await _scan(harness, intake, rid, "return.delivered", datetime.now(UTC), 1.2)
+    flagged = await _delivered_after_payout(harness, recon, case)
+    assert "60000 paise" in flagged["task"]["ask"], flagged["task"]
+    assert flagged["case"]["decision"] == case["decision"]
+    assert await _ledger(harness, recon, case["case_id"]) == before
+    await asyncio.sleep(2)
+    assert len(_seller_subjects(harness, rid, to)) == 3, _seller_subjects(harness, rid, to)

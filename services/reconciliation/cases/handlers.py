@@ -150,6 +150,8 @@ def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
         if await service.refuse_foreign_scan(ctx.session, event=event, now=now()):
             return
         if await facts.store_scan(ctx.session, event, ctx.ce_id):
+            # Before the case is re-run: a delivery judged against the decision it came after.
+            await service.on_delivery_after_payout(ctx.session, event=event, now=now())
             await service.on_return_fact(ctx.session, return_id=event.return_id, now=now())
 
     @handlers.on(SellerEscalationFiled)

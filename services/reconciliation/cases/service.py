@@ -5,6 +5,7 @@ lifecycle lives in rooms of its own, one responsibility each:
 - `timeline.py`: `emit`, the one function that moves a case, and `note`;
 - `decisions.py`: the SOP applied to a case, decisions and settlement;
 - `reactions.py`: facts arriving from Kafka;
+- `delivered_after_payout.py`: a parcel paid as undelivered that then reaches the seller;
 - `desk.py`: the review desk's actions;
 - `deadlines.py` and `timer_loop.py`: the timer each state needs, and what a due timer does.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from services.reconciliation.cases.deadlines import TimerKind
 from services.reconciliation.cases.decisions import decision_of, outcome_of, reevaluate
+from services.reconciliation.cases.delivered_after_payout import on_delivery_after_payout
 from services.reconciliation.cases.desk import (
     DESK_DECIDABLE,
     add_note,
@@ -52,6 +54,7 @@ __all__ = [
     "escalate",
     "on_appeal",
     "on_assessment",
+    "on_delivery_after_payout",
     "on_escalation",
     "on_evidence",
     "on_refund",

@@ -85,6 +85,10 @@ class Move(StrEnum):
     # A decided payment held for a team missed the date the seller was given
     # (CaseUpdated SETTLEMENT_OVERDUE)
     SETTLEMENT_OVERDUE = "SETTLEMENT_OVERDUE"
+    # A parcel the decision paid as lost or never delivered reached the seller: the decision
+    # stands, the desk is asked to recover or confirm the money (CaseUpdated
+    # DELIVERED_AFTER_LOSS_PAYOUT)
+    FLAG_DELIVERY_AFTER_PAYOUT = "FLAG_DELIVERY_AFTER_PAYOUT"
     NOTE = "NOTE"  # a note or logged call (CaseNoteAdded)
 
 
@@ -112,6 +116,7 @@ EVENT_OF: dict[Move, type[CaseEventBase]] = {
     Move.ASSIGN: CaseUpdated,
     Move.DECISION_OVERDUE: CaseUpdated,
     Move.SETTLEMENT_OVERDUE: CaseUpdated,
+    Move.FLAG_DELIVERY_AFTER_PAYOUT: CaseUpdated,
     Move.NOTE: CaseNoteAdded,
 }
 
@@ -189,6 +194,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     *_stays((ESCALATED, APPEALED), Move.DECISION_OVERDUE),
     Transition(ESCALATED, Move.REPROPOSE, ESCALATED, HAS_PROPOSAL),
     Transition(DECIDED, Move.SETTLEMENT_OVERDUE, DECIDED),
+    *(
+        Transition(s, Move.FLAG_DELIVERY_AFTER_PAYOUT, s, HAS_DECISION)
+        for s in (DECIDED, APPEALED, CLOSED)
+    ),
     *_stays(tuple(CaseState), Move.NOTE),
 )
 

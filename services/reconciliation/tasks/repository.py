@@ -54,6 +54,14 @@ async def open_holds(
     return int(await session.scalar(query) or 0)
 
 
+async def ever_of_kind(session: AsyncSession, case_id: str, *, hold_kind: str) -> bool:
+    """Whether the case ever had a task of this kind, open, done or cancelled."""
+    query = select(CaseTask.task_id).where(
+        CaseTask.case_id == case_id, CaseTask.hold_kind == hold_kind
+    )
+    return await session.scalar(query.limit(1)) is not None
+
+
 async def listing(
     session: AsyncSession,
     *,
