@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.reconciliation.cases import settlement
 from services.reconciliation.disputes.service import issue_notice, withdraw_notices
 from services.reconciliation.tasks.holds import hold_settlement, settlement_waits
+from services.reconciliation.tasks.recovery import ask_recovery
 
 
 def install() -> None:
@@ -15,5 +16,6 @@ def install() -> None:
             waits=settlement_waits,
             notify_partner_debit=issue_notice,
             withdraw_partner_debits=withdraw_notices,
+            ask_recovery=ask_recovery,
         )
     )

@@ -5,24 +5,23 @@ the seller holds both the payout and the parcel, the partner is debited for a pa
 delivered. The desk gets one finance task naming the payout and the debit to recover or
 confirm, a `CaseUpdated` on the timeline and a counter. Nothing is posted and the seller is not
 written to: recovering a payout is a seller-facing act the SOP does not define, so a person
-decides it."""
+decides it. The task is opened through a case hook (`settlement.RecoveryAsk`, installed by
+`wiring.py`): the tasks build on the cases, so the cases may not import them."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation import metrics
-from services.reconciliation.cases import repository
+from services.reconciliation.cases import repository, settlement
 from services.reconciliation.cases.decisions import decision_of
 from services.reconciliation.cases.timeline import SYSTEM, emit
 from services.reconciliation.cases.transitions import Move
-from services.reconciliation.models import Case, CaseTask
+from services.reconciliation.models import Case
 from services.reconciliation.policy import service as policies
-from services.reconciliation.tasks import repository as tasks
-from services.reconciliation.tasks.holds import new_task
-from services.reconciliation.tasks.teams import Team
 from shared.events import CaseState, CaseUpdated, DecisionRecord, ReturnShipmentEvent
 from shared.events import ShipmentEventType as Scan
 
@@ -38,7 +37,7 @@ STANDING = (CaseState.DECIDED, CaseState.APPEALED, CaseState.CLOSED)
 
 async def on_delivery_after_payout(
     session: AsyncSession, *, event: ReturnShipmentEvent, now: datetime
-) -> CaseTask | None:
+) -> UUID | None:
     """A delivery scan just stored: when its return's case was paid as undelivered, ask the
     desk to recover or confirm the money (once per case). Called before the case is re-run on
     the scan, so it judges the decision that stood when the parcel was delivered."""
@@ -52,21 +51,12 @@ async def on_delivery_after_payout(
         return None
     if record.payout <= 0 and record.partner_debit <= 0:
         return None
-    if await _asked_before(session, case):
-        return None
     p = await policies.for_case(session, case, now)
-    task = new_task(
-        session,
-        case=case,
-        team=Team.FINANCE,
-        ask=_ask(case, record, event),
-        owner=None,
-        blocks_settlement=False,
-        hold_kind=DELIVERED_AFTER_LOSS_PAYOUT,
-        actor=SYSTEM,
-        now=now,
-        p=p,
+    task_id = await settlement.hooks().ask_recovery(
+        session, case=case, ask=_ask(case, record, event), p=p, now=now
     )
+    if task_id is None:
+        return None  # asked before: a repeated delivery scan is the same delivery
     emit(
         session,
         case,
@@ -83,7 +73,7 @@ async def on_delivery_after_payout(
         decision=record,
         change=DELIVERED_AFTER_LOSS_PAYOUT,
         data={
-            "task_id": str(task.task_id),
+            "task_id": str(task_id),
             "rule_id": record.rule_id,
             "payout": record.payout,
             "partner_debit": record.partner_debit,
@@ -92,22 +82,7 @@ async def on_delivery_after_payout(
         },
     )
     metrics.delivered_after_loss_payout(session, record.rule_id)
-    return task
-
-
-async def _asked_before(session: AsyncSession, case: Case) -> bool:
-    """Once per case, whatever became of the first task. A consumer batch does not flush
-    between its events, so a second delivery scan in the same batch finds the first one's task
-    among the session's pending objects rather than in the table."""
-    pending = any(
-        isinstance(obj, CaseTask)
-        and obj.case_id == case.case_id
-        and obj.hold_kind == DELIVERED_AFTER_LOSS_PAYOUT
-        for obj in session.new
-    )
-    return pending or await tasks.ever_of_kind(
-        session, case.case_id, hold_kind=DELIVERED_AFTER_LOSS_PAYOUT
-    )
+    return task_id
 
 
 def _ask(case: Case, record: DecisionRecord, event: ReturnShipmentEvent) -> str:

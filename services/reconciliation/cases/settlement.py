@@ -73,12 +73,23 @@ class PartnerDebitWithdrawer(Protocol):
     async def __call__(self, session: AsyncSession, *, case: Case, now: datetime) -> object: ...
 
 
+class RecoveryAsk(Protocol):
+    """Asks finance, once per case, to recover or confirm the money a decision moved on a fact
+    since contradicted (`ask` says what); the task's id, or None when the case was asked
+    before (whatever became of that task)."""
+
+    async def __call__(
+        self, session: AsyncSession, *, case: Case, ask: str, p: Policy, now: datetime
+    ) -> UUID | None: ...
+
+
 @dataclass(frozen=True)
 class SettlementHooks:
     hold: SettlementHold
     waits: SettlementWaits
     notify_partner_debit: PartnerDebitNotifier
     withdraw_partner_debits: PartnerDebitWithdrawer
+    ask_recovery: RecoveryAsk
 
 
 _installed: SettlementHooks | None = None
