@@ -683,3 +683,62 @@ async def test_a_parcel_paid_as_not_received_under_l3_then_delivered_asks_financ
     assert await _ledger(harness, recon, case["case_id"]) == before
     await asyncio.sleep(2)
     assert len(_seller_subjects(harness, rid, to)) == 3, _seller_subjects(harness, rid, to)
+
+
+async def test_an_l5_payout_is_questioned_by_a_delivery_proven_by_otp_not_by_a_rescan(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """L5 paid a 'not received' claim on a delivery made without OTP proof. The partner scanning
+    that delivery again tells the decision nothing new: no task. A delivery scan with the
+    seller's OTP (what L4 would have denied the claim on) contradicts it: one finance task, the
+    ledger as settled, and the seller's three emails only."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller = _address(), _new_seller()
+    rid = await _feed(harness, intake, seller, qc_required=False, item_value=70_000)
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=5), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=3), 1.2)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claim_type="NOT_RECEIVED",
+            claimed_amount=70_000,
+            evidence=[],
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    assert case["decision"]["rule_id"] == "L5", case["decision"]
+    await _mails(harness, rid, "payment reference")
+    before = await _ledger(harness, recon, case["case_id"])
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(hours=3), 1.2)
+    await asyncio.sleep(3)
+    rescanned = await _case(harness, recon, rid, lambda c: True)
+    assert not _changes(rescanned, "DELIVERED_AFTER_LOSS_PAYOUT"), rescanned["timeline"][-3:]
+    assert not await _tasks(harness, recon, case["case_id"])
+    body = swiftship_event(
+        rid,
+        "return.delivered",
+        at=(now - timedelta(hours=2)).isoformat(),
+        weight_kg=1.2,
+        agent=f"AG-{rid}",
+        hub=f"H-{rid}",
+        otp_verified=True,
+    )
+    r = await intake.client.post(
+        "/v1/webhooks/swiftship",
+        content=body,
+        headers=swiftship_headers(harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=uid("msg")),
+    )
+    assert r.status_code == 202, r.text
+    flagged = await _delivered_after_payout(harness, recon, case)
+    assert "70000 paise" in flagged["task"]["ask"], flagged["task"]
+    assert flagged["case"]["decision"] == case["decision"]
+    assert await _ledger(harness, recon, case["case_id"]) == before
+    await asyncio.sleep(2)
+    assert len(_seller_subjects(harness, rid, to)) == 3, _seller_subjects(harness, rid, to)

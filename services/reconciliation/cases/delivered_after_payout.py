@@ -28,7 +28,7 @@ from shared.events import ShipmentEventType as Scan
 # The CaseUpdated change code, and the kind of the task it opens (one per case).
 DELIVERED_AFTER_LOSS_PAYOUT = "DELIVERED_AFTER_LOSS_PAYOUT"
 # The rules that pay because the parcel did not reach the seller: declared lost (L1), no delivery
-# record ten days after pickup (L3), a delivery without proof the seller disputes (L5).
+# record ten days after pickup (L3), a delivery without OTP proof the seller disputes (L5).
 PAID_AS_UNDELIVERED = {"L1": "lost", "L3": "not received", "L5": "not received"}
 # A decision that stands: decided (settled or waiting for a team), closed, or under appeal (the
 # appeal's decider sees the task; an upheld decision would otherwise keep the money unasked).
@@ -50,6 +50,8 @@ async def on_delivery_after_payout(
     if record is None or record.rule_id not in PAID_AS_UNDELIVERED:
         return None
     if record.payout <= 0 and record.partner_debit <= 0:
+        return None
+    if not _news_to(record, event):
         return None
     p = await policies.for_case(session, case, now)
     task_id = await settlement.hooks().ask_recovery(
@@ -83,6 +85,17 @@ async def on_delivery_after_payout(
     )
     metrics.delivered_after_loss_payout(session, record.rule_id)
     return task_id
+
+
+def _news_to(record: DecisionRecord, event: ReturnShipmentEvent) -> bool:
+    """Whether the delivery contradicts what the decision rested on. L1 and L3 knew of no
+    delivery: any delivery scan is news. L5 paid a delivery made without OTP proof: the same
+    delivery scanned again is not, a delivery with the seller's OTP (what L4 would have denied
+    the claim on) is."""
+    known = record.facts
+    if known.get("delivered_at") is None:
+        return True
+    return event.pod_otp_verified is True and known.get("pod_otp_verified") is not True
 
 
 def _ask(case: Case, record: DecisionRecord, event: ReturnShipmentEvent) -> str:
