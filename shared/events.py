@@ -781,7 +781,37 @@ class CaseUpdated(CaseEventBase):
         default_factory=list,
         description="The teams a decided payment still waits for, each with its due time: on "
         "`SETTLEMENT_OVERDUE`, and on a duplicate filing of a decided case whose payment waits "
-        "(`DUPLICATE_CLAIM_REJECTED`). Empty otherwise.",
+        "(`DUPLICATE_CLAIM_REJECTED`, `SELLER_WROTE`). Empty otherwise.",
+    )
+    message_evidence: dict[str, int] = Field(
+        default_factory=dict,
+        examples=[{"PHOTO": 2, "UNBOXING_VIDEO": 1}],
+        description="On `SELLER_WROTE` (a seller's message the case answers: evidence or a "
+        "reply after the decision, a text reply to an open case): the evidence that message "
+        "brought, counted by kind (`EvidenceKind`); empty for a message of text alone.",
+    )
+    message_weight_g: int | None = Field(
+        default=None,
+        ge=0,
+        description="On `SELLER_WROTE`: the received weight that message stated, if any.",
+    )
+    replaced_decision: DecisionRecord | None = Field(
+        default=None,
+        description="On `PROPOSAL_REPLACED` (since 2026-12-07): the proposal awaiting approval "
+        "that the new one (`decision`) replaced; it can no longer be approved. Management is "
+        "alerted with both; the seller, told the earlier amount, hears the new one when it "
+        "differs.",
+    )
+    proposal_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="On `PROPOSAL_REPLACED`: the name of the proposal now awaiting approval "
+        "(`POST /v1/cases/{id}/approve` `proposal_id`).",
+    )
+    replaced_proposal_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="On `PROPOSAL_REPLACED`: the name of the proposal it replaced.",
     )
 
 
@@ -990,6 +1020,13 @@ class SellerReplyReceived(EventPayload):
     text: str = Field(max_length=5000)
     attachments: list[ReplyAttachment] = Field(default_factory=list, max_length=20)
     received_at: AwareDatetime
+    evidence_added: bool | None = Field(
+        default=None,
+        description="Whether the reply also became evidence (an `EvidenceAdded` follows it: an "
+        "accepted attachment or a stated weight), which the case answers as evidence; a reply "
+        "that did not is answered as a message (`CaseUpdated` `SELLER_WROTE`). None from "
+        "before 2026-12-07: read from the accepted attachments.",
+    )
 
 
 class SellerRepliesRead(EventPayload):

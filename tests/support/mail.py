@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email
 import os
-from email.message import Message
+import smtplib
+import uuid
+from email.message import EmailMessage, Message
 from email.policy import default
 from pathlib import Path
 
@@ -41,3 +43,29 @@ def text_part(message: Message) -> str:
 def html_part(message: Message) -> str:
     part = message.get_body(preferencelist=("html",))  # type: ignore[attr-defined]
     return str(part.get_content()) if part else ""
+
+
+def seller_reply(
+    answering: Message,
+    sender: str,
+    text: str,
+    *,
+    attachments: tuple[tuple[bytes, str, str, str], ...] = (),
+) -> EmailMessage:
+    """A seller's answer to one of our emails, to its signed Reply-To address: `text` as the
+    seller typed it, and files as (content, maintype, subtype, filename)."""
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = str(answering["Reply-To"])
+    mail["Subject"] = f"Re: {answering['Subject']}"
+    mail["Message-ID"] = f"<{uuid.uuid4().hex}@seller.example>"
+    mail.set_content(text)
+    for content, maintype, subtype, filename in attachments:
+        mail.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return mail
+
+
+def send_through_the_sink(smtp_port: int, mail: EmailMessage) -> None:
+    """Hand the mail to the local sink, which relays replies to notifications' listener."""
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as client:
+        client.send_message(mail)

@@ -9,6 +9,7 @@ from typing import Any
 from services.notifications.catalogue import samples
 from services.notifications.messages.composing import (
     MANAGEMENT,
+    MESSAGE_RECEIVED,
     NON_ESSENTIAL,
     PARTNER,
     SELLER,
@@ -61,6 +62,15 @@ TEMPLATES: dict[str, TemplateInfo] = {
             "CaseUpdated (DUPLICATE_CLAIM_REJECTED, REFILED_TOO_EARLY)",
         ),
         TemplateInfo(
+            MESSAGE_RECEIVED,
+            "A seller's message nothing else answers: evidence or a reply after the decision "
+            "(kept on the case; the appeal-by and how, the appeal's result date, or that the "
+            "case is final and why), or a reply of text alone to an open case (where it "
+            "stands, its next date, what the evidence still lacks). One per message.",
+            SELLER,
+            "CaseUpdated (SELLER_WROTE)",
+        ),
+        TemplateInfo(
             "appeal_late",
             "An appeal filed after the appeal window: the decision stands, and when the window "
             "closed.",
@@ -111,9 +121,10 @@ TEMPLATES: dict[str, TemplateInfo] = {
         TemplateInfo(
             "escalation_update",
             "The case moved to a senior person or a manager's "
-            "approval; nothing is needed from the seller.",
+            "approval; nothing is needed from the seller. Again when a new fact changed the "
+            "amount proposed for approval: the new amount, the same date.",
             SELLER,
-            "CaseEscalated",
+            "CaseEscalated; CaseUpdated (PROPOSAL_REPLACED, the amount changed)",
         ),
         TemplateInfo(
             "settlement",
@@ -161,9 +172,10 @@ TEMPLATES: dict[str, TemplateInfo] = {
         ),
         TemplateInfo(
             "approval_cap_alert",
-            "A payout above the approval cap waits for a manager.",
+            "A payout above the approval cap waits for a manager; when a new fact replaces "
+            "the proposal, both proposals (the earlier can no longer be approved).",
             MANAGEMENT,
-            "CaseEscalated (ABOVE_APPROVAL_CAP)",
+            "CaseEscalated (ABOVE_APPROVAL_CAP), CaseUpdated (PROPOSAL_REPLACED)",
         ),
         TemplateInfo(
             "fraud_alert", "A network-level fraud finding.", MANAGEMENT, "FraudAlertRaised"
@@ -215,6 +227,9 @@ def _sample_composition(name: str, settings: NotificationsSettings) -> Compositi
         ),
         "duplicate_filing": lambda: compose_case_event(
             samples.duplicate_filing(case_id, at), settings, now=at, seller_address=seller
+        ),
+        MESSAGE_RECEIVED: lambda: compose_case_event(
+            samples.seller_wrote(case_id, at), settings, now=at, seller_address=seller
         ),
         "appeal_late": lambda: compose_case_event(
             samples.appeal_late(case_id, at), settings, now=at, seller_address=seller

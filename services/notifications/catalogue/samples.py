@@ -253,6 +253,62 @@ def appeal_late(case_id: str, at: datetime, **over: object) -> CaseUpdated:
     )
 
 
+def seller_wrote(case_id: str, at: datetime, **over: object) -> CaseUpdated:
+    """Evidence the seller sent after its case was decided and paid, inside the appeal window:
+    kept on the case and answered (the decision stands; how to appeal and until when)."""
+    return CaseUpdated(
+        **_base(
+            case_id,
+            7,
+            CaseState.CLOSED,
+            at,
+            **{
+                "reason": "Evidence added after the decision (PHOTO).",
+                "decision": decision_record(at - timedelta(days=1)),
+                **over,
+            },
+        ),
+        change="SELLER_WROTE",
+        appeal_by=at + timedelta(days=6),
+        message_evidence={"PHOTO": 2},
+    )
+
+
+def proposal_replaced(case_id: str, at: datetime, **over: object) -> CaseUpdated:
+    """A partner's transit-damage declaration replaced the SOP's proposal awaiting approval:
+    L11's half of the claim became L2's whole."""
+    return CaseUpdated(
+        **_base(
+            case_id,
+            5,
+            CaseState.ESCALATED,
+            at,
+            **{
+                "reason": "A new fact changed the proposal awaiting approval.",
+                "decision": decision_record(
+                    at, rule_id="L2", payout=6_000_000, marketplace_cost=5_000_000
+                ),
+                **over,
+            },
+        ),
+        change="PROPOSAL_REPLACED",
+        replaced_decision=decision_record(
+            at - timedelta(hours=1),
+            rule_id="L11",
+            outcome=Outcome.PARTIAL,
+            liable_party=LiableParty.BUYER,
+            payout_pct=50,
+            payout=3_000_000,
+            partner_debit=0,
+            buyer_receivable=3_000_000,
+            marketplace_cost=0,
+        ),
+        proposal_id="PROP-0123456789ABCDEF",
+        replaced_proposal_id="PROP-FEDCBA9876543210",
+        next_step_by=at + timedelta(hours=23),
+    )
+
+
 def appeal_not_heard(case_id: str, at: datetime, **over: object) -> CaseUpdated:
     """An appeal sent while the claim still waits for evidence: nothing to appeal yet."""
     return CaseUpdated(

@@ -37,6 +37,7 @@ from shared.events import (
     CaseUpdated,
     EvidenceRequested,
     FraudAlertRaised,
+    Outcome,
     PartnerStatementIssued,
     SellerFeedbackReceived,
 )
@@ -94,6 +95,13 @@ DECISION_STILL_OVERDUE = "DECISION_STILL_OVERDUE"
 # A decided payment held for a team missed the date the seller's email gave: the seller gets an
 # apology, what still waits and the new date (once per date broken).
 SETTLEMENT_OVERDUE = "SETTLEMENT_OVERDUE"
+# A seller's message nothing else on the case answers (evidence or a reply after the decision,
+# a text reply to an open case): answered once per message (`message_received`).
+SELLER_WROTE = "SELLER_WROTE"
+MESSAGE_RECEIVED = "message_received"
+# The SOP's proposal awaiting approval was replaced by a new fact: management is alerted with
+# both; the seller, told the earlier amount, hears the new one when it differs.
+PROPOSAL_REPLACED = "PROPOSAL_REPLACED"
 # An appeal dismissed: the decision record is the original one (its payout included), so only
 # this code tells the seller that the appeal failed.
 APPEAL_UPHELD_ORIGINAL = "APPEAL_UPHELD_ORIGINAL"
@@ -431,6 +439,89 @@ def _filing_answer(
     return replace(draft, send_at=acknowledge_after_the_case_answers(event, settings, now=now))
 
 
+def _message_answer(event: CaseUpdated, settings: NotificationsSettings, to: str) -> Draft:
+    """The answer to a seller's message nothing else answers: that it reached the case (and
+    what it brought), where the case stands, and the seller's next step and date. After the
+    decision: the decision is not re-judged by it; the appeal-by while ahead (an appeal's
+    manager reads what was sent), the appeal's result date, or that the case is final and
+    why. On an open case: the date the seller holds, and what the evidence still lacks."""
+    context = _case_context(event, settings)
+    decision = event.decision
+    state = event.state.value
+    context.update(
+        state=state,
+        state_words=wording.STATE_FOR_SELLER.get(state, "being worked on"),
+        decided=state in wording.DECIDED_STATES,
+        finished=state in wording.DECIDED_STATES or event.state == CaseState.APPEALED,
+        appeal_by=(
+            event.appeal_by
+            if event.appeal_by is not None and event.appeal_by > event.occurred_at
+            else None
+        ),
+        appeal_window_passed=event.appeal_by is not None and event.appeal_by <= event.occurred_at,
+        payout=decision.payout if decision else None,
+        # A claim paid in full is not told we are sorry the decision stands.
+        full=decision is not None and decision.outcome == Outcome.GRANTED,
+        explanation=wording.without_appeal_offer(decision.explanation) if decision else None,
+        explanation_hi=wording_hi.decision_reason(
+            decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
+        ),
+        next_step_by=event.next_step_by,
+        message_evidence=wording.received_evidence(event.message_evidence, event.message_weight_g),
+        message_evidence_counts=dict(event.message_evidence),
+        message_weight_g=event.message_weight_g,
+        **evidence_so_far(event),
+        **_settlement_wait(event),
+    )
+    return _seller_draft(MESSAGE_RECEIVED, event, context, to)
+
+
+def _proposal_replaced(
+    event: CaseUpdated, settings: NotificationsSettings, seller_address: str | None
+) -> list[Draft]:
+    """Management's alert naming both proposals (the earlier one can no longer be approved),
+    and, when the amount the seller was told changed, the seller's escalation update with the
+    new amount and the same date."""
+    new, old = event.decision, event.replaced_decision
+    context = _case_context(event, settings)
+    context.update(
+        escalation_reason="ABOVE_APPROVAL_CAP",
+        seller_explanation=wording.ESCALATION_FOR_SELLER.get(
+            "ABOVE_APPROVAL_CAP",
+            "A senior member of the desk is now looking at your case personally.",
+        ),
+        reason=event.reason,
+        escalated_at=event.occurred_at,
+        decision_due_by=event.next_step_by,
+        payout=new.payout if new else None,
+        explanation=new.explanation if new else None,
+        rule_id=new.rule_id if new else None,
+        liable_party=new.liable_party.value if new and new.liable_party else None,
+        partner_id=event.partner_id,
+        replaced=True,
+        proposal_id=event.proposal_id,
+        replaced_proposal_id=event.replaced_proposal_id,
+        earlier_payout=old.payout if old else None,
+        earlier_rule_id=old.rule_id if old else None,
+        earlier_liable_party=old.liable_party.value if old and old.liable_party else None,
+    )
+    drafts = []
+    amount_changed = new is not None and (old is None or old.payout != new.payout)
+    if seller_address is not None and amount_changed:
+        drafts.append(_seller_draft("escalation_update", event, context, seller_address))
+    drafts.extend(
+        _management_drafts(
+            "approval_cap_alert",
+            f"{event.case_id}:{event.case_version}",
+            context,
+            settings,
+            event=event,
+            subject_key=event.return_id,
+        )
+    )
+    return drafts
+
+
 def evidence_so_far(event: CaseUpdated | CaseUnderReview) -> dict[str, Any]:
     """The words for a claim still short of its checklist while nobody asks for it yet (E1's
     wait, a person's review): what reached us, counted, and only what each acceptable set still
@@ -694,6 +785,8 @@ def may_compose(event: CaseEventBase) -> bool:
             DECISION_OVERDUE,
             DECISION_STILL_OVERDUE,
             SETTLEMENT_OVERDUE,
+            SELLER_WROTE,
+            PROPOSAL_REPLACED,
         )
     if isinstance(event, CaseSettled):
         return _pays(event)
@@ -836,6 +929,10 @@ def compose_case_event(
         DECISION_STILL_OVERDUE,
     ):
         out.drafts.extend(_decision_overdue(event, settings, seller_address))
+    elif isinstance(event, CaseUpdated) and owed and event.change == SELLER_WROTE:
+        out.drafts.append(_message_answer(event, settings, to))
+    elif isinstance(event, CaseUpdated) and event.change == PROPOSAL_REPLACED:
+        out.drafts.extend(_proposal_replaced(event, settings, seller_address))
     elif isinstance(event, CaseUpdated) and owed and event.change == SETTLEMENT_OVERDUE:
         context = _case_context(event, settings)
         context.update(

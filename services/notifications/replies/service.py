@@ -182,6 +182,8 @@ async def receive(
             )
         )
     return_id = ref.return_id or ref.case_id
+    weight = parsed.stated_weight_g()
+    becomes_evidence = bool(evidence or weight is not None) and bool(ref.return_id)
     enqueue(
         session,
         Outbox,
@@ -193,11 +195,11 @@ async def receive(
             text=row.body,
             attachments=[_attachment_out(c) for c in checked],
             received_at=now,
+            evidence_added=becomes_evidence,
         ),
         source=SOURCE,
     )
-    weight = parsed.stated_weight_g()
-    if (evidence or weight is not None) and ref.return_id:
+    if becomes_evidence and ref.return_id:
         enqueue(
             session,
             Outbox,

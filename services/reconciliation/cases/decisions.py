@@ -462,9 +462,10 @@ async def _replace_proposal(
 ) -> None:
     """A fact arrived while the SOP's proposal awaits approval and the SOP, run again, proposes
     other terms (another liable party, another amount), still above the cap: the new proposal
-    replaces the old, which can then no longer be approved (`desk.approve`). Internal to the
-    desk: the seller was told an amount awaits a manager and when; that date stands (the
-    decision timer is not re-armed) and the decision's email says what was decided."""
+    replaces the old, which can then no longer be approved (`desk.approve`). The date
+    management is held to stands (the decision timer is not re-armed); management is alerted
+    with both proposals, and the seller, told the earlier amount, hears the new one when the
+    amount changed (notifications decides that from the event's `replaced_decision`)."""
     old = DecisionRecord.model_validate(case.proposal)
     if all(getattr(old, term) == getattr(record, term) for term in _PROPOSAL_TERMS):
         return
@@ -487,6 +488,12 @@ async def _replace_proposal(
         reason_code=case.reason_code,
         change=PROPOSAL_REPLACED,
         decision=record,
+        # Both, so management is alerted with what changed and the seller, told the earlier
+        # amount, hears the new one; the date management is held to stands.
+        replaced_decision=old,
+        proposal_id=proposal_id(case.proposal),
+        replaced_proposal_id=replaced,
+        next_step_by=case.decision_promised_by,
         data={"replaced_proposal_id": replaced, "proposal_id": proposal_id(case.proposal)},
     )
 

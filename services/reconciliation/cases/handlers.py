@@ -123,6 +123,14 @@ def _about_a_claim(assessment: FraudAssessed) -> bool:
     return assessment.escalation_id is not None
 
 
+def _became_evidence(reply: SellerReplyReceived) -> bool:
+    """Whether an `EvidenceAdded` follows the reply (notifications says so; a reply from before
+    it did is read from its accepted attachments)."""
+    if reply.evidence_added is not None:
+        return reply.evidence_added
+    return any(a.accepted for a in reply.attachments)
+
+
 def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
     handlers = _QuietHandlers()
     # A case opens on its escalation and is decided on its claim's fraud assessment: those go
@@ -227,6 +235,17 @@ def build_handlers(clock: Callable[[], Clock]) -> EventHandlers:
             },
         )
         service.seller_replied(case, received_at=event.received_at)
+        if not _became_evidence(event):
+            # A reply that became evidence is answered as evidence is (the case moves on, or
+            # the decided case's answer); one of text alone would otherwise hear nothing.
+            await service.answer_seller_message(
+                ctx.session,
+                case,
+                actor=event.seller_id,
+                now=now(),
+                what=f"The seller replied by email (reply {event.reply_id}); the reply is "
+                "answered.",
+            )
 
     @handlers.on(SellerRepliesRead)
     async def on_replies_read(event: SellerRepliesRead, ctx: HandlerContext) -> None:

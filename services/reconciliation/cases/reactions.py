@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -680,13 +681,17 @@ async def on_evidence(
     state = CaseState(case.state)
     kinds = ", ".join(sorted({e.kind.value for e in event.evidence})) or "a received weight"
     if state not in OPEN_STATES:
-        note(
+        # Decided cases are not re-judged by a fact; the seller who sent it is still answered:
+        # kept on the case, and what may still change the decision (an appeal) or that it is
+        # final.
+        await answer_seller_message(
             session,
             case,
-            kind="EVIDENCE_ADDED",
             actor=event.seller_id,
             now=now,
-            reason=f"Evidence added after the decision ({kinds}).",
+            what=f"Evidence added after the decision ({kinds}).",
+            evidence=dict(Counter(e.kind.value for e in event.evidence)),
+            weight_g=event.received_weight_g,
         )
         return
     emit(
@@ -983,6 +988,54 @@ def _answer_appeal_without_case(
         ),
         subject=event.return_id,
         now=now,
+    )
+
+
+SELLER_WROTE = "SELLER_WROTE"
+
+
+async def answer_seller_message(
+    session: AsyncSession,
+    case: Case,
+    *,
+    actor: str,
+    now: datetime,
+    what: str,
+    evidence: dict[str, int] | None = None,
+    weight_g: int | None = None,
+) -> None:
+    """A seller's message that nothing else on the case answers (evidence or a reply after
+    the decision; a reply of text alone to an open case) gets its answer: one `CaseUpdated`
+    `SELLER_WROTE` per message (the consumer's inbox keeps a redelivery from making a second),
+    carrying what the seller's next step and date are, as a duplicate filing's answer does:
+    the appeal-by while it is ahead, the appeal's result date, a payment still waiting, or on
+    an open case the date the seller holds and what the evidence still lacks."""
+    state = CaseState(case.state)
+    p = await policies.for_case(session, case, now)
+    told: dict[str, Any] = {}
+    if state in OPEN_STATES:
+        facts = await load_facts(session, case=case, return_id=case.return_id)
+        told = evidence_told(case, facts, p)
+    emit(
+        session,
+        case,
+        CaseUpdated,
+        move=Move.ANSWER_SELLER_MESSAGE,
+        actor=actor,
+        reason=what,
+        now=now,
+        waiting_for=case.waiting_for,
+        reason_code=case.reason_code,
+        decision=decision_of(case) if state in FINISHED_STATES else None,
+        change=SELLER_WROTE,
+        appeal_by=None
+        if state in OPEN_STATES or await _appeal_decided(session, case)
+        else case.appeal_by,
+        next_step_by=next_step_by(case, p),
+        settlement_waits=await _payment_waits(session, case, now=now),
+        message_evidence=evidence or {},
+        message_weight_g=weight_g,
+        **told,
     )
 
 

@@ -26,6 +26,7 @@ from services.reconciliation.cases.desk import (
     request_evidence,
 )
 from services.reconciliation.cases.reactions import (
+    answer_seller_message,
     on_appeal,
     on_assessment,
     on_escalation,
@@ -46,6 +47,7 @@ __all__ = [
     "SYSTEM",
     "TimerKind",
     "add_note",
+    "answer_seller_message",
     "approve",
     "assign",
     "decide",

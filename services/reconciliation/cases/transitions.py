@@ -89,6 +89,9 @@ class Move(StrEnum):
     # stands, the desk is asked to recover or confirm the money (CaseUpdated
     # DELIVERED_AFTER_LOSS_PAYOUT)
     FLAG_DELIVERY_AFTER_PAYOUT = "FLAG_DELIVERY_AFTER_PAYOUT"
+    # A seller's message nothing else on the case answers (evidence or a reply after the
+    # decision, a text reply to an open case) is answered (CaseUpdated SELLER_WROTE)
+    ANSWER_SELLER_MESSAGE = "ANSWER_SELLER_MESSAGE"
     NOTE = "NOTE"  # a note or logged call (CaseNoteAdded)
 
 
@@ -117,6 +120,7 @@ EVENT_OF: dict[Move, type[CaseEventBase]] = {
     Move.DECISION_OVERDUE: CaseUpdated,
     Move.SETTLEMENT_OVERDUE: CaseUpdated,
     Move.FLAG_DELIVERY_AFTER_PAYOUT: CaseUpdated,
+    Move.ANSWER_SELLER_MESSAGE: CaseUpdated,
     Move.NOTE: CaseNoteAdded,
 }
 
@@ -198,6 +202,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         Transition(s, Move.FLAG_DELIVERY_AFTER_PAYOUT, s, HAS_DECISION)
         for s in (DECIDED, APPEALED, CLOSED)
     ),
+    *_stays(tuple(CaseState), Move.ANSWER_SELLER_MESSAGE),
     *_stays(tuple(CaseState), Move.NOTE),
 )
 
