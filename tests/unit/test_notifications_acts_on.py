@@ -73,8 +73,15 @@ def _variants() -> list[CaseEventBase]:
             "APPEAL_LATE",
             "DECISION_OVERDUE",
             "DECISION_STILL_OVERDUE",
+            "SELLER_WROTE",
         ):
             out.append(CaseUpdated(**base | over | {"change": change}))
+        out.append(samples.proposal_replaced("CASE-ACTS", AT).model_copy(update=over))
+        out.append(
+            samples.proposal_replaced("CASE-ACTS", AT).model_copy(
+                update=over | {"decision": samples.decision_record(AT, payout=3_000_000)}
+            )
+        )
         for counterpart in (None, CALL_WITH_SELLER, "PARTNER"):
             out.append(
                 CaseNoteAdded(**base | over | {"note": "called", "call_counterpart": counterpart})

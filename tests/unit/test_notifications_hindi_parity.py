@@ -231,6 +231,43 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
     yield "granted-desk-held", samples.case_decided("C-HLDD", AT, settlement_waits=desk_held)
     # The held payment missed the seller's date: an apology, what waits, the new date.
     yield "payment-delayed", samples.settlement_overdue("C-PDL", AT)
+    # A seller's message answered: after the decision (in the appeal window, past it, under
+    # appeal, final), and a text reply to an open case (waiting for evidence, with a person).
+    wrote = samples.seller_wrote("C-MSG", AT)
+    yield "message-after-decision", wrote
+    yield (
+        "message-window-passed",
+        wrote.model_copy(update={"appeal_by": AT - timedelta(days=1), "message_evidence": {}}),
+    )
+    yield (
+        "message-under-appeal",
+        wrote.model_copy(
+            update={"state": CaseState.APPEALED, "next_step_by": AT + timedelta(hours=48)}
+        ),
+    )
+    yield "message-final", wrote.model_copy(update={"appeal_by": None})
+    yield "message-payment-waits", wrote.model_copy(
+        update={"state": CaseState.DECIDED, "settlement_waits": held}
+    )
+    waiting = wrote.model_copy(
+        update={
+            "state": CaseState.AWAITING_EVIDENCE,
+            "decision": None,
+            "appeal_by": None,
+            "message_evidence": {},
+            "next_step_by": AT + timedelta(hours=50),
+            "evidence_missing": ["UNBOXING_VIDEO_OR_PHOTOS"],
+            "evidence_received": {"PHOTO": 1},
+            "evidence_still_needed": [{"PHOTO": 1, "LABEL_PHOTO": 1}, {"UNBOXING_VIDEO": 1}],
+        }
+    )
+    yield "message-open-awaiting-evidence", waiting
+    yield (
+        "message-open-under-review",
+        waiting.model_copy(update={"state": CaseState.UNDER_REVIEW, "evidence_missing": []}),
+    )
+    # The proposal awaiting approval was replaced by one of another amount.
+    yield "proposal-replaced", samples.proposal_replaced("C-PRR", AT)
     yield (
         "duplicate-payment-waits",
         samples.duplicate_filing("C-DPW", AT).model_copy(
@@ -492,6 +529,7 @@ def test_the_parity_check_covers_every_seller_template_composed_from_a_case_even
         "appeal_received",
         "appeal_not_heard",
         "payment_delayed",
+        "message_received",
     }
 
 

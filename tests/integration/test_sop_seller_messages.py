@@ -1,0 +1,227 @@
+"""A seller who writes hears back, on the real stack: evidence or a reply sent after the case
+was decided (the decision stands; the appeal-by and how, the appeal's result date, or that the
+case is final), a reply of text alone to an open case (where it stands, what the evidence still
+lacks and by when), one answer per message whatever is sent twice. And a proposal awaiting
+approval that a new fact replaced: management is alerted with both, the seller hears the new
+amount when it differs from the one it was told. Every email is read from the SMTP sink."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+from typing import Any
+
+from services.notifications.messages.rendering import india_time
+from shared.money import rupees as inr
+from tests.conftest import Harness
+from tests.integration.test_seller_directory import AGENT, _case, _in_both, _mails, _scan
+from tests.integration.test_seller_replies import MP4
+from tests.integration.test_sop_seller_emails import MANAGER, _at, _photo, filed_case
+from tests.support.mail import (
+    messages_mentioning,
+    seller_reply,
+    send_through_the_sink,
+    text_part,
+)
+
+HEARD = "we have your message"
+
+
+def _seller_subjects(harness: Harness, rid: str, to: str) -> list[str]:
+    """The seller's emails about the return, oldest first (management's alerts left out)."""
+    mails = [m for m in messages_mentioning(harness.mail_dir, rid) if m["To"] == to]
+    return [" ".join(str(m["Subject"]).split()) for m in mails]
+
+
+def _flat(mail: Message) -> str:
+    return " ".join(text_part(mail).split())
+
+
+async def _reply(harness: Harness, answering: Message, sender: str, text: str) -> None:
+    mail = seller_reply(answering, sender, text)
+    await asyncio.to_thread(send_through_the_sink, int(harness.env["SMTP_PORT"]), mail)
+
+
+async def test_evidence_sent_after_the_decision_is_answered_once_with_the_appeal_by(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """L11 paid half and closed the case; the seller then uploads two photos in the portal
+    (sent twice with the same Idempotency-Key, as a client retrying does). The decision is not
+    re-judged, and the seller is answered once: what arrived, that it does not reopen the
+    decision, the appeal-by and how to appeal, the manager hearing it sees what was sent."""
+    intake = pipeline["intake"]
+    filed = await filed_case(harness, pipeline)
+    case = filed.case
+    assert case["payout"] == 75_000, case
+    await _mails(harness, filed.rid, "payment reference")
+    body = {"evidence": [_photo("PHOTO", 1), _photo("PHOTO", 2)]}
+    headers = {**harness.key(AGENT), "Idempotency-Key": f"late-{filed.rid}"}
+    for _ in range(2):
+        r = await intake.client.post(
+            f"/v1/escalations/{filed.escalation_id}/evidence", json=body, headers=headers
+        )
+        assert r.status_code in (200, 201, 202), r.text
+
+    [answer] = await _mails(harness, filed.rid, HEARD)
+    assert answer["To"] == filed.to and case["case_id"] in str(answer["Subject"])
+    appeal_by = india_time(_at(case["appeal_by"]))
+    _in_both(answer, "2 photos of the item", appeal_by, 'choose "Appeal"', inr(75_000))
+    said = _flat(answer)
+    assert "does not reopen a decided case" in said, said
+    assert "The desk manager who hears the appeal sees what you sent" in said, said
+    await asyncio.sleep(3)
+    subjects = _seller_subjects(harness, filed.rid, filed.to)
+    assert len(subjects) == 4, subjects
+    assert sum(HEARD in s for s in subjects) == 1, subjects
+    after = await _case(harness, pipeline["reconciliation"], filed.rid, lambda c: True)
+    assert after["state"] == "CLOSED" and after["payout"] == 75_000, after
+
+
+async def test_replies_after_the_decision_are_answered_as_the_appeal_moves_on(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A text reply to our last email on a closed case (the settlement): the appeal-by. The
+    seller appeals; a reply while the appeal is open: the appeal's result date. The appeal is
+    dismissed; a reply then: the decision is final. One answer per reply, each to the
+    seller."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    filed = await filed_case(harness, pipeline)
+    case, cid = filed.case, filed.case["case_id"]
+    [decision] = await _mails(harness, filed.rid, "payment reference")
+
+    await _reply(harness, decision, filed.to, "Why only half? The buyer broke it.")
+    [first] = await _mails(harness, filed.rid, HEARD)
+    _in_both(first, india_time(_at(case["appeal_by"])), 'choose "Appeal"')
+    assert "It is on the case's record now." in _flat(first), _flat(first)
+
+    r = await intake.client.post(
+        f"/v1/escalations/{filed.escalation_id}/appeal",
+        json={"reason": "The buyer broke it; I should get the whole amount."},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    appealed = await _case(harness, recon, filed.rid, lambda c: c["state"] == "APPEALED")
+    [received] = await _mails(harness, filed.rid, "We have your appeal")
+    await _reply(harness, received, filed.to, "Any news on my appeal?")
+    second = (await _mails(harness, filed.rid, HEARD, count=2))[1]
+    due = next(
+        t["data"]["event"]["decision_due_by"]
+        for t in reversed(appealed["timeline"])
+        if t["kind"] == "CaseAppealed"
+    )
+    said = _flat(second)
+    assert "Your appeal on this case is with a desk manager" in said, said
+    assert india_time(_at(due)) in said, said
+    assert 'choose "Appeal"' not in said, said
+
+    r = await recon.client.post(
+        f"/v1/cases/{cid}/appeal-decision",
+        json={"overturn": False, "reason": "the scans show no loss in the partner's custody"},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    [outcome] = await _mails(harness, filed.rid, "The result of your appeal")
+    await _reply(harness, outcome, filed.to, "I still disagree.")
+    third = (await _mails(harness, filed.rid, HEARD, count=3))[2]
+    said = _flat(third)
+    assert "The decision on this case is final" in said, said
+    assert 'choose "Appeal"' not in said and "appeal it until" not in said, said
+    await asyncio.sleep(3)
+    assert sum(HEARD in s for s in _seller_subjects(harness, filed.rid, filed.to)) == 3
+
+
+async def test_a_text_reply_to_a_claim_waiting_for_evidence_is_told_what_is_still_missing(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E4: a damage claim with one photo waits for the rest. The seller replies to the request
+    with words alone ("I will send the video tomorrow"): nothing moves, and the seller hears
+    that the message is on the case, that a message does not complete the evidence, what is
+    still missing and the same reply-by. Its photos, sent by a reply afterwards, are answered
+    as evidence is (not also as a message)."""
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "AWAITING_EVIDENCE",
+        evidence=[_photo("PHOTO", 1)],
+    )
+    [request] = await _mails(harness, filed.rid, "Please send evidence")
+    await _reply(harness, request, filed.to, "I will send the unboxing video tomorrow.")
+    [answer] = await _mails(harness, filed.rid, HEARD)
+    said = _flat(answer)
+    assert "A message on its own does not complete the evidence" in said, said
+    assert "So far we have received: 1 photo of the item" in said, said
+    assert "An unboxing video" in said, said
+    _in_both(answer, india_time(_at(filed.case["reply_by"])))
+    case = await _case(harness, pipeline["reconciliation"], filed.rid, lambda c: True)
+    assert case["state"] == "AWAITING_EVIDENCE" and case["reply_by"] == filed.case["reply_by"]
+
+    video = seller_reply(
+        request,
+        filed.to,
+        "Here it is.",
+        attachments=((MP4, "video", "mp4", "box.mp4"),),
+    )
+    await asyncio.to_thread(send_through_the_sink, int(harness.env["SMTP_PORT"]), video)
+    await _mails(harness, filed.rid, "payment reference")
+    await asyncio.sleep(3)
+    subjects = _seller_subjects(harness, filed.rid, filed.to)
+    assert sum(HEARD in s for s in subjects) == 1, subjects
+
+
+async def test_a_replaced_proposal_of_another_amount_tells_management_both_and_the_seller(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A damage claim of ₹60,000 with no QC at pickup: L11 proposes half, ₹30,000, above the
+    approval cap, and the seller is told that amount awaits a manager. The partner then
+    declares the parcel damaged in transit: L2 proposes the whole ₹60,000, replacing the first.
+    Management gets an alert naming both proposals (the new one to approve); the seller, told
+    ₹30,000, hears the new amount with the same date. Approved: decision and settlement."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    filed = await filed_case(
+        harness,
+        pipeline,
+        until=lambda c: c["state"] == "ESCALATED",
+        item_value=6_000_000,
+        claimed_amount=6_000_000,
+    )
+    first = filed.case["proposal_id"]
+    assert filed.case["proposal"]["rule_id"] == "L11", filed.case
+    [update] = await _mails(harness, filed.rid, "An update on your claim")
+    _in_both(update, inr(3_000_000))
+    picked_up = datetime.now(UTC) - timedelta(days=2)
+    await _scan(harness, intake, filed.rid, "return.damaged", picked_up + timedelta(hours=6), 1.2)
+    case = await _case(
+        harness, recon, filed.rid, lambda c: (c["proposal"] or {}).get("rule_id") == "L2"
+    )
+    assert case["proposal"]["payout"] == 6_000_000 and case["state"] == "ESCALATED", case
+
+    [changed] = await _mails(harness, filed.rid, "has changed")
+    assert changed["To"] == filed.to
+    _in_both(changed, inr(6_000_000), inr(3_000_000))
+    said = _flat(changed)
+    assert f"it is now {inr(6_000_000)}, not the {inr(3_000_000)}" in said, said
+    # The date management is held to stands, and the seller is given it again.
+    escalated = next(t for t in case["timeline"] if t["kind"] == "CaseEscalated")
+    assert india_time(_at(escalated["data"]["event"]["decision_due_by"])) in said, said
+
+    [alert] = [
+        m for m in await _mails(harness, filed.rid, "proposal replaced") if m["To"] != filed.to
+    ]
+    text = _flat(alert)
+    assert case["proposal_id"] in text and first in text, text
+    assert f"Earlier proposal: {inr(3_000_000)}, rule L11, BUYER liable" in text, text
+    assert f"New proposal: {inr(6_000_000)}, rule L2, PARTNER liable" in text, text
+
+    r = await recon.client.post(
+        f"/v1/cases/{case['case_id']}/approve",
+        json={"reason": "Checked the scans", "proposal_id": case["proposal_id"]},
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    await _mails(harness, filed.rid, "payment reference")
+    await asyncio.sleep(3)
+    subjects = _seller_subjects(harness, filed.rid, filed.to)
+    assert len(subjects) == 5, subjects
+    assert "We have your claim" in subjects[0] and "An update" in subjects[1], subjects
+    assert "has changed" in subjects[2], subjects
