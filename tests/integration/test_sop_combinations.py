@@ -410,8 +410,9 @@ async def test_a_transit_damage_declared_while_a_proposal_awaits_approval_replac
     is not decided yet, so it re-evaluates (L2, the partner liable). The new proposal replaces
     the old; approving the old one by its name answers 409 naming the new one; approving the
     new one posts the partner's debit (swiftship's ₹10,000 cap) and the rest as the
-    marketplace's cost, not a receivable from the buyer. The seller hears nothing of the
-    re-proposal: acknowledgement, one escalation update, the decision, the settlement."""
+    marketplace's cost, not a receivable from the buyer. Management is alerted that the
+    proposal was replaced, naming both; the seller, whose amount did not change, hears nothing
+    of it: acknowledgement, one escalation update, the decision, the settlement."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
     filed = await filed_case(
         harness,
@@ -442,6 +443,11 @@ async def test_a_transit_damage_declared_while_a_proposal_awaits_approval_replac
     ]
     assert replaced["replaced_proposal_id"] == first, replaced
     assert replaced["proposal_id"] == case["proposal_id"], replaced
+    [alert] = await _mails(harness, filed.rid, "proposal replaced")
+    assert alert["To"] != filed.to
+    said = " ".join(text_part(alert).split())
+    assert first in said and case["proposal_id"] in said, said
+    assert "The amount the seller was told is unchanged" in said, said
 
     stale = await _approve(recon, harness, case_id, first)
     assert stale.status_code == 409, stale.text

@@ -17,7 +17,13 @@ from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import AGENT, _case, _in_both, _mails, _scan
 from tests.integration.test_seller_replies import MP4
-from tests.integration.test_sop_seller_emails import MANAGER, _at, _photo, filed_case
+from tests.integration.test_sop_seller_emails import (
+    MANAGER,
+    _at,
+    _photo,
+    filed_case,
+    unknown_return_under_review,
+)
 from tests.support.mail import (
     messages_mentioning,
     seller_reply,
@@ -225,3 +231,33 @@ async def test_a_replaced_proposal_of_another_amount_tells_management_both_and_t
     assert len(subjects) == 5, subjects
     assert "We have your claim" in subjects[0] and "An update" in subjects[1], subjects
     assert "has changed" in subjects[2], subjects
+
+
+async def test_evidence_sent_while_a_person_decides_is_answered_with_the_date_held(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E1: a claim on a return the feed never named goes to a person after its wait. The seller
+    then uploads a photo: nothing moves (a person decides), and the seller hears that it is on
+    the case for the person deciding, and the date the review is held to, once."""
+    intake = pipeline["intake"]
+    filed = await unknown_return_under_review(harness, pipeline, "RET-MSGREV")
+    await _mails(harness, filed.rid, "", count=2)  # the acknowledgement, the review's date
+    due = next(
+        t["data"]["event"]["decision_due_by"]
+        for t in reversed(filed.case["timeline"])
+        if t["kind"] == "CaseUnderReview"
+    )
+    r = await intake.client.post(
+        f"/v1/escalations/{filed.escalation_id}/evidence",
+        json={"evidence": [_photo("PHOTO", 7)]},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code in (200, 201, 202), r.text
+    [answer] = await _mails(harness, filed.rid, HEARD)
+    said = _flat(answer)
+    assert "We received: 1 photo of the item" in said, said
+    assert "the person handling your case will read it" in said, said
+    assert "being reviewed by the desk" in said, said
+    _in_both(answer, india_time(_at(due)))
+    await asyncio.sleep(3)
+    assert sum(HEARD in s for s in _seller_subjects(harness, filed.rid, filed.to)) == 1

@@ -725,9 +725,27 @@ async def on_evidence(
     # Asked already before this evidence came: a request this very evaluation makes (a case
     # that was OPEN) is the first one, not to be followed by a second in the same breath.
     asked_before = state is CaseState.AWAITING_EVIDENCE and case.reason_code in CHECKLIST_REQUESTS
+    added = case.version
     await reevaluate(session, case, now=now, p=p)
     if asked_before:
         await _ask_for_the_rest(session, case, now=now, p=p)
+    if case.version == added and CaseState(case.state) in WITH_A_PERSON:
+        # Nothing moved: a person decides (a review, management), and the seller who sent
+        # evidence would hear nothing until that decision, maybe days later.
+        await answer_seller_message(
+            session,
+            case,
+            actor=event.seller_id,
+            now=now,
+            what=f"The seller added evidence ({kinds}) while a person decides the case.",
+            evidence=dict(Counter(e.kind.value for e in event.evidence)),
+            weight_g=event.received_weight_g,
+        )
+
+
+# States in which a person, not the SOP, decides next: evidence that moves nothing there is
+# answered on its own (`answer_seller_message`).
+WITH_A_PERSON = (CaseState.UNDER_REVIEW, CaseState.ESCALATED)
 
 
 # The SOP's own evidence requests, answered when evidence leaves them unmet: a claim's (E4) and
