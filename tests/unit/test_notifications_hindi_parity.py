@@ -246,8 +246,30 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         ),
     )
     yield "message-final", wrote.model_copy(update={"appeal_by": None})
-    yield "message-payment-waits", wrote.model_copy(
-        update={"state": CaseState.DECIDED, "settlement_waits": held}
+    yield (
+        "message-seller-mismatch",
+        wrote.model_copy(
+            update={
+                "state": CaseState.REJECTED,
+                "appeal_by": None,
+                "decision": samples.decision_record(
+                    AT,
+                    rule_id="E1",
+                    outcome=None,
+                    liable_party=None,
+                    payout_pct=0,
+                    payout=0,
+                    partner_debit=0,
+                    marketplace_cost=0,
+                    reason_code="SELLER_MISMATCH",
+                    explanation="The marketplace's record of this return names another seller.",
+                ),
+            }
+        ),
+    )
+    yield (
+        "message-payment-waits",
+        wrote.model_copy(update={"state": CaseState.DECIDED, "settlement_waits": held}),
     )
     waiting = wrote.model_copy(
         update={

@@ -99,6 +99,9 @@ SETTLEMENT_OVERDUE = "SETTLEMENT_OVERDUE"
 # a text reply to an open case): answered once per message (`message_received`).
 SELLER_WROTE = "SELLER_WROTE"
 MESSAGE_RECEIVED = "message_received"
+# A claim closed because the return's record names another seller (no appeal window; its
+# email asks the seller to reply to have the record checked).
+SELLER_MISMATCH = "SELLER_MISMATCH"
 # The SOP's proposal awaiting approval was replaced by a new fact: management is alerted with
 # both; the seller, told the earlier amount, hears the new one when it differs.
 PROPOSAL_REPLACED = "PROPOSAL_REPLACED"
@@ -462,6 +465,9 @@ def _message_answer(event: CaseUpdated, settings: NotificationsSettings, to: str
         payout=decision.payout if decision else None,
         # A claim paid in full is not told we are sorry the decision stands.
         full=decision is not None and decision.outcome == Outcome.GRANTED,
+        # Closed because the return is another seller's: its email invited a reply to have the
+        # record checked, so the reply is not told the decision is final.
+        seller_mismatch=decision is not None and decision.reason_code == SELLER_MISMATCH,
         explanation=wording.without_appeal_offer(decision.explanation) if decision else None,
         explanation_hi=wording_hi.decision_reason(
             decision, return_id=event.return_id, seller_claimed=context["seller_claimed"]
