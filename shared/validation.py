@@ -74,11 +74,25 @@ MAX_MEMBERS = 1000
 # lay themselves out by their own letters' direction. The joiners (U+200C, U+200D) stay: Indic
 # conjuncts and emoji sequences are built with them.
 FORMAT_CHARACTERS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u206a-\u206f\ufff9-\ufffb"
+# Invisible characters no text needs inside it, which hide what it says: the word joiner and
+# the invisible mathematical operators (U+2060–U+2064), and U+FEFF, a byte-order mark that
+# belongs before a file, never inside a string ("em\u2060pty box" reads "empty box" to the desk
+# and to nobody's keyword search). The zero-width space (U+200B: Thai, Khmer, Lao and Burmese
+# mark word breaks with it) and the joiners U+200C/U+200D (Indic conjuncts, emoji sequences)
+# stay accepted in free text; identifiers refuse every invisible character (`plain_token`).
+INVISIBLE_CHARACTERS = "\u2060-\u2064\ufeff"
 # Free text may hold tabs and line breaks; ids, paths and query values hold no control character.
-# Lone surrogates (JSON "\ud800") are refused too: they cannot be stored as UTF-8.
-_TEXT_REFUSED = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff{FORMAT_CHARACTERS}]")
-_TOKEN_REFUSED = re.compile(rf"[\x00-\x1f\x7f\ud800-\udfff{FORMAT_CHARACTERS}]")
+# The C1 controls (U+0080–U+009F) are controls too: no text is written with them, and a
+# terminal or log viewer obeys some of them. Lone surrogates (JSON "\ud800") are refused too:
+# they cannot be stored as UTF-8.
+_TEXT_REFUSED = re.compile(
+    rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{FORMAT_CHARACTERS}{INVISIBLE_CHARACTERS}]"
+)
+_TOKEN_REFUSED = re.compile(
+    rf"[\x00-\x1f\x7f-\x9f\ud800-\udfff{FORMAT_CHARACTERS}{INVISIBLE_CHARACTERS}]"
+)
 _FORMAT = re.compile(f"[{FORMAT_CHARACTERS}]")
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARACTERS}]")
 
 
 def format_refusal(char: str) -> str:
@@ -90,10 +104,32 @@ def format_refusal(char: str) -> str:
     )
 
 
+def invisible_refusal(char: str, *, where: str = "text") -> str:
+    """Why an invisible character is refused, naming its code point."""
+    name = unicodedata.name(char, "format character")
+    return (
+        f"invisible character U+{ord(char):04X} ({name}) is not accepted in {where}: "
+        "it hides what the value says"
+    )
+
+
 def _refusal(match: re.Match[str]) -> str:
     if _FORMAT.match(match.group()):
         return format_refusal(match.group())
+    if _INVISIBLE.match(match.group()):
+        return invisible_refusal(match.group())
     return f"control or unencodable character U+{ord(match.group()):04X} is not accepted"
+
+
+def _invisible_in_identifier(value: str) -> str | None:
+    """The first character an identifier may not hold beyond `_TOKEN_REFUSED`: any format
+    character (Unicode category Cf: zero-width space, joiners, soft hyphen, tags…). An id,
+    an e-mail address, a partner's status or hub with one looks the same as the id without
+    it on every screen, yet is another value to every lookup, dedupe and peer statistic."""
+    for ch in value:
+        if ch >= "\xad" and unicodedata.category(ch) == "Cf":
+            return ch
+    return None
 
 
 def no_format_characters(value: str) -> str:
@@ -112,9 +148,24 @@ def plain_text(value: str) -> str:
 
 
 def plain_token(value: str) -> str:
-    """An id, a name, a filter value: no control character at all."""
+    """An id, a name, a filter value: no control character at all, and no invisible one."""
     if found := _TOKEN_REFUSED.search(value):
         raise ValueError(_refusal(found))
+    if (char := _invisible_in_identifier(value)) is not None:
+        raise ValueError(invisible_refusal(char, where="an identifier"))
+    return value
+
+
+def no_invisible_in_identifier(value: str) -> str:
+    """A partner's identifier (an event id, a hub, an agent, a status matched byte for byte):
+    no control character (C0 or C1) and no format character, bidirectional or invisible."""
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Cs"):
+            raise ValueError(f"control or unencodable character U+{ord(ch):04X} is not accepted")
+    if found := _FORMAT.search(value):
+        raise ValueError(format_refusal(found.group()))
+    if (char := _invisible_in_identifier(value)) is not None:
+        raise ValueError(invisible_refusal(char, where="an identifier"))
     return value
 
 
@@ -199,11 +250,18 @@ def _words(value: Any) -> Any:
     trimmed = _refuse_format_characters(value).strip()
     if not _shows_something(trimmed):
         raise PydanticCustomError("blank_text", "must hold text, not only whitespace")
-    return trimmed
+    return _refuse_invisible_characters(trimmed)
 
 
 def _words_or_nothing(value: Any) -> Any:
-    return _refuse_format_characters(value).strip() if isinstance(value, str) else value
+    # Text that shows nothing (a byte-order mark, a word joiner and spaces) is the same as
+    # sending none, as whitespace alone is.
+    if not isinstance(value, str):
+        return value
+    trimmed = _refuse_format_characters(value).strip()
+    if not _shows_something(trimmed):
+        return ""
+    return _refuse_invisible_characters(trimmed)
 
 
 def _refuse_format_characters(value: str) -> str:
@@ -211,6 +269,14 @@ def _refuse_format_characters(value: str) -> str:
     # (`body.checklist.1`) rather than the list holding it.
     if found := _FORMAT.search(value):
         raise PydanticCustomError("format_character", format_refusal(found.group()))
+    return value
+
+
+def _refuse_invisible_characters(value: str) -> str:
+    # After the blank check: text of nothing but a byte-order mark is blank, not a misplaced
+    # character; inside text that shows something, U+2060–U+2064 and U+FEFF hide what it says.
+    if found := _INVISIBLE.search(value):
+        raise PydanticCustomError("invisible_character", invisible_refusal(found.group()))
     return value
 
 
@@ -602,7 +668,9 @@ async def refuse_non_utf8_json(request: Request) -> None:
 
 # In a URL also U+FFFD: the server and `parse_qsl` decode percent-encoded bytes that are not
 # UTF-8 (`%ff`) to it, so a route would otherwise see an id the client never sent.
-_URL_REFUSED = re.compile(rf"[\x00-\x1f\x7f\ud800-\udfff\ufffd{FORMAT_CHARACTERS}]")
+_URL_REFUSED = re.compile(
+    rf"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffd{FORMAT_CHARACTERS}{INVISIBLE_CHARACTERS}]"
+)
 
 
 def _url_refusal(match: re.Match[str]) -> str:
