@@ -121,15 +121,45 @@ def _refusal(match: re.Match[str]) -> str:
     return f"control or unencodable character U+{ord(match.group()):04X} is not accepted"
 
 
+# Where Unicode keeps its format characters (category Cf); scanning these blocks rather than
+# all of Unicode keeps the import quick. tests/unit/test_invisible_characters.py checks that the
+# set equals a scan of every code point under the running Python's Unicode version.
+_FORMAT_BLOCKS = ((0x00AD, 0x2070), (0xFEFF, 0xFFFC), (0x110BD, 0x13440))
+_FORMAT_BLOCKS += ((0x1BCA0, 0x1D17B), (0xE0000, 0xE0080))
+IDENTIFIER_INVISIBLE = "".join(
+    chr(c)
+    for start, end in _FORMAT_BLOCKS
+    for c in range(start, end)
+    if unicodedata.category(chr(c)) == "Cf"
+)
+
+
+def _as_ranges(chars: str) -> str:
+    """A regex class body of `chars` as ranges (`\u200b-\u200f`): a class of single
+    characters, several astral, is searched several times slower."""
+    out, codes = [], sorted(map(ord, chars))
+    start = prev = codes[0]
+    for code in [*codes[1:], -1]:
+        if code == prev + 1:
+            prev = code
+            continue
+        out.append(f"\\U{start:08x}" + (f"-\\U{prev:08x}" if prev != start else ""))
+        start = prev = code
+    return "".join(out)
+
+
+_IDENTIFIER_INVISIBLE = re.compile(f"[{_as_ranges(IDENTIFIER_INVISIBLE)}]")
+
+
 def _invisible_in_identifier(value: str) -> str | None:
     """The first character an identifier may not hold beyond `_TOKEN_REFUSED`: any format
     character (Unicode category Cf: zero-width space, joiners, soft hyphen, tags…). An id,
     an e-mail address, a partner's status or hub with one looks the same as the id without
     it on every screen, yet is another value to every lookup, dedupe and peer statistic."""
-    for ch in value:
-        if ch >= "\xad" and unicodedata.category(ch) == "Cf":
-            return ch
-    return None
+    if value.isascii():  # every format character lies above U+00AC; a str knows it is ASCII
+        return None
+    found = _IDENTIFIER_INVISIBLE.search(value)
+    return found.group() if found else None
 
 
 def no_format_characters(value: str) -> str:
@@ -681,14 +711,20 @@ def _url_refusal(match: re.Match[str]) -> str:
 
 def url_errors(scope: Scope) -> list[dict[str, str]]:
     """What a path segment or a query name or value holds that no route may see: a control
-    character (percent-encoded or not) or bytes that are not UTF-8, each error naming the path
-    parameter or query field. Checked by `shared.request_path.ServiceRequests` before routing."""
+    character (percent-encoded or not) or bytes that are not UTF-8, and in a path segment (an
+    id) any invisible character, each error naming the path parameter or query field. Checked
+    by `shared.request_path.ServiceRequests` before routing."""
     errors: list[dict[str, str]] = []
     path: str = scope.get("path", "")
     if found := _URL_REFUSED.search(path):
-        names = _path_params_refused(scope)
+        names = _path_params_refused(scope, _URL_REFUSED)
         for name in names or ["path"]:
             errors.append({"field": name, "message": _url_refusal(found)})
+    elif not path.isascii() and (found := _IDENTIFIER_INVISIBLE.search(path)):
+        # A path segment is an id: it refuses every invisible character, as an id does.
+        names = _path_params_refused(scope, _IDENTIFIER_INVISIBLE)
+        message = invisible_refusal(found.group(), where="an identifier")
+        errors.extend({"field": name, "message": message} for name in names or ["path"])
     raw_query: bytes = scope.get("query_string", b"")
     if raw_query:
         for name, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True):
@@ -702,7 +738,7 @@ def url_errors(scope: Scope) -> list[dict[str, str]]:
 _TEMPLATE_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
 
-def _path_params_refused(scope: Scope) -> list[str]:
+def _path_params_refused(scope: Scope, refused: re.Pattern[str]) -> list[str]:
     """The parameters of the documented path template that hold the refused characters."""
     app = scope.get("app")
     openapi = getattr(app, "openapi", None)
@@ -717,7 +753,7 @@ def _path_params_refused(scope: Scope) -> list[str]:
             for i, piece in enumerate(pieces)
         )
         if found := re.fullmatch(pattern, path):
-            return [f"path.{k}" for k, v in found.groupdict().items() if _URL_REFUSED.search(v)]
+            return [f"path.{k}" for k, v in found.groupdict().items() if refused.search(v)]
     return []
 
 

@@ -5,6 +5,7 @@ deciding header holds visible ASCII only."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 import httpx
@@ -17,6 +18,7 @@ from services.intake.partners.parsing import PartnerCode, PartnerEventId, Status
 from shared.problems import problem_bytes
 from shared.request_path import SINGLETON_HEADERS, ServiceRequests
 from shared.validation import (
+    IDENTIFIER_INVISIBLE,
     EmailAddress,
     OptionalText,
     RequestModel,
@@ -24,6 +26,7 @@ from shared.validation import (
     no_invisible_in_identifier,
     url_errors,
 )
+from tests.support.routes import service_apps
 
 
 class _Note(RequestModel):
@@ -159,3 +162,17 @@ async def test_visible_ascii_spaces_and_tabs_pass_and_other_headers_are_not_read
             ],
         )
     assert r.status_code == 204, r.text
+
+
+def test_the_identifier_refusal_holds_every_format_character_of_this_unicode() -> None:
+    every = "".join(chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf")
+    assert IDENTIFIER_INVISIBLE == every
+
+
+@pytest.mark.parametrize("char", ["%E2%80%8B", "%C2%AD", "%E2%80%8D", "%F3%A0%80%81"])
+async def test_a_path_id_with_an_invisible_character_is_refused_naming_it(char: str) -> None:
+    transport = httpx.ASGITransport(app=service_apps()["reconciliation"])  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        r = await client.get(f"/v1/cases/C-1{char}")
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["path.case_id"], r.text
