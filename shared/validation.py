@@ -124,8 +124,13 @@ def _refusal(match: re.Match[str]) -> str:
 # Where Unicode keeps its format characters (category Cf); scanning these blocks rather than
 # all of Unicode keeps the import quick. tests/unit/test_invisible_characters.py checks that the
 # set equals a scan of every code point under the running Python's Unicode version.
-_FORMAT_BLOCKS = ((0x00AD, 0x2070), (0xFEFF, 0xFFFC), (0x110BD, 0x13440))
-_FORMAT_BLOCKS += ((0x1BCA0, 0x1D17B), (0xE0000, 0xE0080))
+_FORMAT_BLOCKS: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x2070),
+    (0xFEFF, 0xFFFC),
+    (0x110BD, 0x13440),
+    (0x1BCA0, 0x1D17B),
+    (0xE0000, 0xE0080),
+)
 IDENTIFIER_INVISIBLE = "".join(
     chr(c)
     for start, end in _FORMAT_BLOCKS
