@@ -11,7 +11,9 @@ bounds the body, the metric children looked up once per (method, route, status).
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -73,6 +75,55 @@ async def _refuse_repeated(send: Send, header: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# What a deciding header's value may hold: visible ASCII, spaces and tabs. Every one of them is
+# ASCII by its own definition (a key, a token, a media type, a coding, a signature, a partner's
+# message id); anything else is a control character or the bytes of a non-ASCII one, such as
+# U+202E or U+200B in UTF-8, which Starlette would hand on decoded as Latin-1 (`â\x80®`): a
+# partner's `webhook-id` was stored so as its event id.
+_HEADER_REFUSED = re.compile(rb"[^\t\x20-\x7e]")
+
+
+def _header_character(value: bytes, at: int) -> str:
+    """The refused character at `at` of a header value, as a client would have meant it."""
+    byte = value[at]
+    if byte >= 0x80:
+        char = value[at : at + 4].decode("utf-8", errors="replace")[0]
+        if char == "\ufffd":
+            return f"byte 0x{byte:02X}, which is not ASCII"
+        name = unicodedata.name(char, "")
+        return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
+    return f"control character U+{byte:04X}"
+
+
+async def _refuse_header_characters(send: Send, header: str, value: bytes, at: int) -> None:
+    found = _header_character(value, at)
+    body = problem_bytes(
+        {
+            "type": f"{TYPE_BASE}validation-failed",
+            "title": "Validation failed",
+            "status": 422,
+            "detail": f"Invalid field(s): header.{header}",
+            "errors": [
+                {
+                    "field": f"header.{header}",
+                    "message": f"{found} is not accepted: the header holds visible ASCII only",
+                }
+            ],
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 def _identity(value: bytes) -> bool:
     """Whether a Content-Encoding value names no coding but identity. It is a list (RFC 9110
     §8.4): empty elements are ignored (§5.6.1.2), so "" and "identity, " say the same as
@@ -118,7 +169,9 @@ class ServiceRequests:
        metric label ever sees it (`shared.validation.url_errors`).
     2. **One of each deciding header**: `Authorization`, `X-Api-Key`, `Idempotency-Key`,
        `Content-Type`, `Content-Encoding` and the partners' signature headers sent twice answer
-       400 naming the header (`SINGLETON_HEADERS`): the copies could disagree. A request
+       400 naming the header (`SINGLETON_HEADERS`): the copies could disagree. One holding
+       anything but visible ASCII, spaces and tabs (a control character, the UTF-8 bytes of
+       U+202E or U+200B) answers 422 naming the header and the character. A request
        with content (a `Content-Length` other than 0, or a `Transfer-Encoding`) whose
        `Content-Encoding` lists a coding other than `identity` answers 415 with
        `Accept-Encoding: identity` (RFC 9110 §12.5.3): no route decodes a compressed body. A
@@ -181,6 +234,11 @@ class ServiceRequests:
                     await _refuse_repeated(send, SINGLETON_HEADERS[name])
                     return
                 singletons.add(name)
+                if refused := _HEADER_REFUSED.search(value):
+                    await _refuse_header_characters(
+                        send, SINGLETON_HEADERS[name], value, refused.start()
+                    )
+                    return
                 if name == b"content-encoding" and not _identity(value):
                     coding = value
         if coding is not None and (chunked or (declared is not None and declared != b"0")):

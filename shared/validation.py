@@ -74,11 +74,25 @@ MAX_MEMBERS = 1000
 # lay themselves out by their own letters' direction. The joiners (U+200C, U+200D) stay: Indic
 # conjuncts and emoji sequences are built with them.
 FORMAT_CHARACTERS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u206a-\u206f\ufff9-\ufffb"
+# Invisible characters no text needs inside it, which hide what it says: the word joiner and
+# the invisible mathematical operators (U+2060–U+2064), and U+FEFF, a byte-order mark that
+# belongs before a file, never inside a string ("em\u2060pty box" reads "empty box" to the desk
+# and to nobody's keyword search). The zero-width space (U+200B: Thai, Khmer, Lao and Burmese
+# mark word breaks with it) and the joiners U+200C/U+200D (Indic conjuncts, emoji sequences)
+# stay accepted in free text; identifiers refuse every invisible character (`plain_token`).
+INVISIBLE_CHARACTERS = "\u2060-\u2064\ufeff"
 # Free text may hold tabs and line breaks; ids, paths and query values hold no control character.
-# Lone surrogates (JSON "\ud800") are refused too: they cannot be stored as UTF-8.
-_TEXT_REFUSED = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff{FORMAT_CHARACTERS}]")
-_TOKEN_REFUSED = re.compile(rf"[\x00-\x1f\x7f\ud800-\udfff{FORMAT_CHARACTERS}]")
+# The C1 controls (U+0080–U+009F) are controls too: no text is written with them, and a
+# terminal or log viewer obeys some of them. Lone surrogates (JSON "\ud800") are refused too:
+# they cannot be stored as UTF-8.
+_TEXT_REFUSED = re.compile(
+    rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{FORMAT_CHARACTERS}{INVISIBLE_CHARACTERS}]"
+)
+_TOKEN_REFUSED = re.compile(
+    rf"[\x00-\x1f\x7f-\x9f\ud800-\udfff{FORMAT_CHARACTERS}{INVISIBLE_CHARACTERS}]"
+)
 _FORMAT = re.compile(f"[{FORMAT_CHARACTERS}]")
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARACTERS}]")
 
 
 def format_refusal(char: str) -> str:
@@ -90,10 +104,67 @@ def format_refusal(char: str) -> str:
     )
 
 
+def invisible_refusal(char: str, *, where: str = "text") -> str:
+    """Why an invisible character is refused, naming its code point."""
+    name = unicodedata.name(char, "format character")
+    return (
+        f"invisible character U+{ord(char):04X} ({name}) is not accepted in {where}: "
+        "it hides what the value says"
+    )
+
+
 def _refusal(match: re.Match[str]) -> str:
     if _FORMAT.match(match.group()):
         return format_refusal(match.group())
+    if _INVISIBLE.match(match.group()):
+        return invisible_refusal(match.group())
     return f"control or unencodable character U+{ord(match.group()):04X} is not accepted"
+
+
+# Where Unicode keeps its format characters (category Cf); scanning these blocks rather than
+# all of Unicode keeps the import quick. tests/unit/test_invisible_characters.py checks that the
+# set equals a scan of every code point under the running Python's Unicode version.
+_FORMAT_BLOCKS: tuple[tuple[int, int], ...] = (
+    (0x00AD, 0x2070),
+    (0xFEFF, 0xFFFC),
+    (0x110BD, 0x13440),
+    (0x1BCA0, 0x1D17B),
+    (0xE0000, 0xE0080),
+)
+IDENTIFIER_INVISIBLE = "".join(
+    chr(c)
+    for start, end in _FORMAT_BLOCKS
+    for c in range(start, end)
+    if unicodedata.category(chr(c)) == "Cf"
+)
+
+
+def _as_ranges(chars: str) -> str:
+    """A regex class body of `chars` as ranges (`\u200b-\u200f`): a class of single
+    characters, several astral, is searched several times slower."""
+    out, codes = [], sorted(map(ord, chars))
+    start = prev = codes[0]
+    for code in [*codes[1:], -1]:
+        if code == prev + 1:
+            prev = code
+            continue
+        out.append(f"\\U{start:08x}" + (f"-\\U{prev:08x}" if prev != start else ""))
+        start = prev = code
+    return "".join(out)
+
+
+_IDENTIFIER_INVISIBLE = re.compile(f"[{_as_ranges(IDENTIFIER_INVISIBLE)}]")
+
+
+def _invisible_in_identifier(value: str) -> str | None:
+    """The first character an identifier may not hold beyond `_TOKEN_REFUSED`: any format
+    character (Unicode category Cf: zero-width space, joiners, soft hyphen, tags…). An id,
+    an e-mail address, a partner's status or hub with one looks the same as the id without
+    it on every screen, yet is another value to every lookup, dedupe and peer statistic."""
+    if value.isascii():  # every format character lies above U+00AC; a str knows it is ASCII
+        return None
+    found = _IDENTIFIER_INVISIBLE.search(value)
+    return found.group() if found else None
 
 
 def no_format_characters(value: str) -> str:
@@ -112,9 +183,24 @@ def plain_text(value: str) -> str:
 
 
 def plain_token(value: str) -> str:
-    """An id, a name, a filter value: no control character at all."""
+    """An id, a name, a filter value: no control character at all, and no invisible one."""
     if found := _TOKEN_REFUSED.search(value):
         raise ValueError(_refusal(found))
+    if (char := _invisible_in_identifier(value)) is not None:
+        raise ValueError(invisible_refusal(char, where="an identifier"))
+    return value
+
+
+def no_invisible_in_identifier(value: str) -> str:
+    """A partner's identifier (an event id, a hub, an agent, a status matched byte for byte):
+    no control character (C0 or C1) and no format character, bidirectional or invisible."""
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Cs"):
+            raise ValueError(f"control or unencodable character U+{ord(ch):04X} is not accepted")
+    if found := _FORMAT.search(value):
+        raise ValueError(format_refusal(found.group()))
+    if (char := _invisible_in_identifier(value)) is not None:
+        raise ValueError(invisible_refusal(char, where="an identifier"))
     return value
 
 
@@ -199,11 +285,18 @@ def _words(value: Any) -> Any:
     trimmed = _refuse_format_characters(value).strip()
     if not _shows_something(trimmed):
         raise PydanticCustomError("blank_text", "must hold text, not only whitespace")
-    return trimmed
+    return _refuse_invisible_characters(trimmed)
 
 
 def _words_or_nothing(value: Any) -> Any:
-    return _refuse_format_characters(value).strip() if isinstance(value, str) else value
+    # Text that shows nothing (a byte-order mark, a word joiner and spaces) is the same as
+    # sending none, as whitespace alone is.
+    if not isinstance(value, str):
+        return value
+    trimmed = _refuse_format_characters(value).strip()
+    if not _shows_something(trimmed):
+        return ""
+    return _refuse_invisible_characters(trimmed)
 
 
 def _refuse_format_characters(value: str) -> str:
@@ -211,6 +304,14 @@ def _refuse_format_characters(value: str) -> str:
     # (`body.checklist.1`) rather than the list holding it.
     if found := _FORMAT.search(value):
         raise PydanticCustomError("format_character", format_refusal(found.group()))
+    return value
+
+
+def _refuse_invisible_characters(value: str) -> str:
+    # After the blank check: text of nothing but a byte-order mark is blank, not a misplaced
+    # character; inside text that shows something, U+2060–U+2064 and U+FEFF hide what it says.
+    if found := _INVISIBLE.search(value):
+        raise PydanticCustomError("invisible_character", invisible_refusal(found.group()))
     return value
 
 
@@ -602,7 +703,9 @@ async def refuse_non_utf8_json(request: Request) -> None:
 
 # In a URL also U+FFFD: the server and `parse_qsl` decode percent-encoded bytes that are not
 # UTF-8 (`%ff`) to it, so a route would otherwise see an id the client never sent.
-_URL_REFUSED = re.compile(rf"[\x00-\x1f\x7f\ud800-\udfff\ufffd{FORMAT_CHARACTERS}]")
+_URL_REFUSED = re.compile(
+    rf"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffd{FORMAT_CHARACTERS}{INVISIBLE_CHARACTERS}]"
+)
 
 
 def _url_refusal(match: re.Match[str]) -> str:
@@ -613,14 +716,20 @@ def _url_refusal(match: re.Match[str]) -> str:
 
 def url_errors(scope: Scope) -> list[dict[str, str]]:
     """What a path segment or a query name or value holds that no route may see: a control
-    character (percent-encoded or not) or bytes that are not UTF-8, each error naming the path
-    parameter or query field. Checked by `shared.request_path.ServiceRequests` before routing."""
+    character (percent-encoded or not) or bytes that are not UTF-8, and in a path segment (an
+    id) any invisible character, each error naming the path parameter or query field. Checked
+    by `shared.request_path.ServiceRequests` before routing."""
     errors: list[dict[str, str]] = []
     path: str = scope.get("path", "")
     if found := _URL_REFUSED.search(path):
-        names = _path_params_refused(scope)
+        names = _path_params_refused(scope, _URL_REFUSED)
         for name in names or ["path"]:
             errors.append({"field": name, "message": _url_refusal(found)})
+    elif not path.isascii() and (found := _IDENTIFIER_INVISIBLE.search(path)):
+        # A path segment is an id: it refuses every invisible character, as an id does.
+        names = _path_params_refused(scope, _IDENTIFIER_INVISIBLE)
+        message = invisible_refusal(found.group(), where="an identifier")
+        errors.extend({"field": name, "message": message} for name in names or ["path"])
     raw_query: bytes = scope.get("query_string", b"")
     if raw_query:
         for name, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True):
@@ -634,7 +743,7 @@ def url_errors(scope: Scope) -> list[dict[str, str]]:
 _TEMPLATE_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
 
-def _path_params_refused(scope: Scope) -> list[str]:
+def _path_params_refused(scope: Scope, refused: re.Pattern[str]) -> list[str]:
     """The parameters of the documented path template that hold the refused characters."""
     app = scope.get("app")
     openapi = getattr(app, "openapi", None)
@@ -649,7 +758,7 @@ def _path_params_refused(scope: Scope) -> list[str]:
             for i, piece in enumerate(pieces)
         )
         if found := re.fullmatch(pattern, path):
-            return [f"path.{k}" for k, v in found.groupdict().items() if _URL_REFUSED.search(v)]
+            return [f"path.{k}" for k, v in found.groupdict().items() if refused.search(v)]
     return []
 
 

@@ -356,6 +356,104 @@ async def test_every_operation_refuses_generated_bad_input_with_a_named_problem(
                 ), (op.id, name, value, doc)
 
 
+# Raw JSON numbers no JSON reader of ours may take for a number field: beyond int64, beyond a
+# double (Python reads it as infinity), and the NaN/Infinity literals Python's reader accepts.
+RAW_NUMBERS = ["18446744073709551616", "1e400", "-1e400", "NaN", "Infinity", "-Infinity"]
+# Free-form nesting far deeper than any document of ours, under a field.
+DEEP = "[" * 200 + "]" * 200
+
+
+def _nullable(schema: Any) -> bool:
+    return isinstance(schema, dict) and any(
+        isinstance(a, dict) and a.get("type") == "null" for a in schema.get("anyOf", [])
+    )
+
+
+def _with_raw(base: dict[str, Any], name: str, raw: str) -> bytes:
+    """The body with `name` set to `raw` as JSON text, which json.dumps could not write."""
+    marker = f"__raw_{uuid.uuid4().hex}__"
+    return json.dumps({**base, name: marker}).replace(f'"{marker}"', raw).encode()
+
+
+@pytest.mark.parametrize(
+    "op", [o for o in OPERATIONS if o.body is not None], ids=lambda o: str(o.id)
+)
+async def test_every_body_field_null_missing_unknown_huge_or_deep_is_refused_naming_it(
+    harness: Harness, pipeline: dict[str, RunningService], op: Operation
+) -> None:
+    """Each top-level field of the operation's body, from its schema: null where it may not be,
+    left out where it is required, a member the schema does not have beside it (and inside it,
+    when it is an object), numbers no column holds, nesting no document has. Each answers 422
+    naming the field; nothing is a 5xx."""
+    client = pipeline[op.service].client
+    headers = {**_key(harness, op), "content-type": "application/json"}
+    base = copy.deepcopy(op.example) if isinstance(op.example, dict) else {}
+    assert op.body is not None
+    properties: dict[str, Any] = op.body.get("properties") or {}
+    required = set(op.body.get("required") or [])
+
+    async def refused(what: str, content: bytes, named: str) -> None:
+        r = await _send(client, op.method, _url(op), headers=headers, content=content)
+        doc = check(r, what, named=named)
+        assert r.status_code == 422, (op.id, what, r.status_code, r.text[:300])
+        assert doc is not None
+
+    for name, schema in properties.items():
+        sent = {**base, name: None}
+        r = await _send(client, op.method, _url(op), headers=headers, json=sent)
+        assert r.status_code < 500, (op.id, name, "null", r.status_code, r.text[:300])
+        if r.status_code >= 400:  # an acceptance echoes what was sent (the example's address)
+            check(r, f"body.{name} null")
+        if not _nullable(schema):
+            assert r.status_code == 422, (op.id, name, "null", r.status_code, r.text[:300])
+            check(r, f"body.{name} null", named=f"body.{name}")
+        if name in required:
+            rest = {k: v for k, v in base.items() if k != name}
+            await refused(f"body.{name} left out", json.dumps(rest).encode(), f"body.{name}")
+        kind = _type_of(schema) if isinstance(schema, dict) else None
+        if kind in ("integer", "number"):
+            for raw in RAW_NUMBERS:
+                await refused(f"body.{name}={raw}", _with_raw(base, name, raw), f"body.{name}")
+        if kind in ("object", "array"):
+            r = await _send(
+                client, op.method, _url(op), headers=headers, content=_with_raw(base, name, DEEP)
+            )
+            check(r, f"body.{name} nested 200 deep")
+            assert r.status_code >= 400, (op.id, name, "deep", r.status_code, r.text[:300])
+        if kind == "object" and isinstance(base.get(name), dict):
+            inner = {**base, name: {**base[name], "no_such_member": 1}}
+            r = await _send(client, op.method, _url(op), headers=headers, json=inner)
+            check(r, f"body.{name}.no_such_member")
+    await refused(
+        "an unknown member", json.dumps({**base, "no_such_member": 1}).encode(), "no_such_member"
+    )
+
+
+GET_OPS = [o for o in OPERATIONS if o.method == "GET" and o.roles]
+
+
+@pytest.mark.parametrize("op", GET_OPS, ids=[o.id for o in GET_OPS])
+async def test_a_body_on_a_read_changes_nothing_of_its_answer(
+    harness: Harness, pipeline: dict[str, RunningService], op: Operation
+) -> None:
+    """A GET has no body to read (RFC 9110 §9.3.1): sent one anyway, of any kind, the read is
+    answered as without it, never a 5xx."""
+    client = pipeline[op.service].client
+    key = _key(harness, op)
+    plain = await _send(client, "GET", _url(op), headers=key)
+    check(plain, "a read")
+    for content_type, raw in (
+        ("application/json", b'{"a": 1}'),
+        ("application/json", b"[" * 5000),
+        ("text/plain", b"\xff\xfe"),
+    ):
+        r = await _send(
+            client, "GET", _url(op), headers={**key, "content-type": content_type}, content=raw
+        )
+        check(r, f"a read with a {content_type} body")
+        assert r.status_code < 500, (op.id, r.status_code)
+
+
 def test_the_sweep_reaches_every_service() -> None:
     """The document walk found routes of each service, bodies and query parameters: a broken
     walk would sweep nothing and pass."""

@@ -80,6 +80,19 @@ def test_a_reply_keeps_the_sellers_words_without_bidirectional_controls() -> Non
     assert parsed.subject == "Re: [CASE-ABC123DEF456] ecnedive"
 
 
+def test_a_reply_keeps_the_sellers_words_without_invisible_characters() -> None:
+    """A word joiner, a byte-order mark inside the text and a C1 control are taken out as the
+    bidirectional controls are; Thai's zero-width space stays (free text keeps it too)."""
+    mail = EmailMessage()
+    mail["From"] = "seller@example.com"
+    mail["To"] = f"reply+case-abc123def456.aaaaaaaaaaaaaaaa@{DOMAIN}"
+    mail["Subject"] = "Re: [CASE-ABC123DEF456] em\u2060pty"
+    mail.set_content("It weighed 4\u206000 g\ufeff, box\x85 open. กล่อง\u200bแตก\n")
+    parsed = parse(mail.as_bytes())
+    assert parsed.text == "It weighed 400 g, box open. กล่อง\u200bแตก"
+    assert parsed.subject == "Re: [CASE-ABC123DEF456] empty"
+
+
 def _png(colour: tuple[int, int, int], size: tuple[int, int] = (40, 30)) -> bytes:
     out = io.BytesIO()
     image = Image.new("RGB", size, colour)

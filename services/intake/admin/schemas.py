@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from shared.events import Id, ShipmentEventType
 from shared.paging import PageOf
-from shared.validation import Instant, RequestModel, SentPaise, Text
+from shared.validation import Instant, RequestModel, SentPaise, Text, plain_token
 
 # A secret of the swiftship scheme (Standard Webhooks: `whsec_` and base64 of 16 bytes or
 # more), so that the documents' examples are bodies the routes accept.
@@ -76,7 +76,9 @@ class SecretRotation(RequestModel):
 
 
 class StatusMappingIn(RequestModel):
-    status: str = Field(
+    # An identifier matched byte for byte against scans, which refuse invisible characters
+    # in a status (services/intake/partners/parsing.py): a mapping holding one would match none.
+    status: Annotated[str, AfterValidator(plain_token)] = Field(
         min_length=1,
         max_length=100,
         description="The partner's status string.",

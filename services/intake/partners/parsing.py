@@ -9,7 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from services.intake.validation import no_nul
 from shared.events import Id
-from shared.validation import EvidenceUrl, no_format_characters
+from shared.validation import EvidenceUrl, no_format_characters, no_invisible_in_identifier
 
 _EVIDENCE_URL: TypeAdapter[object] = TypeAdapter(EvidenceUrl)
 
@@ -58,27 +58,29 @@ Status = Annotated[
     str,
     Field(min_length=1, max_length=100),
     AfterValidator(no_nul),
-    AfterValidator(no_format_characters),
+    AfterValidator(no_invisible_in_identifier),
 ]
 Reason = Annotated[
     str, Field(max_length=500), AfterValidator(no_nul), AfterValidator(no_format_characters)
 ]
 # Identifiers a partner assigns (its event or message id, a hub, an agent), trimmed and never
 # blank. A shipment's `awb` and our `return_id` (`PartnerRef`) keep the id pattern of the event
-# contracts, after the same trimming.
+# contracts, after the same trimming. They are identifiers, so no invisible character either
+# (a zero-width space, a joiner, a C1 control): `"HUB\u200b1"` shows as `"HUB1"` on the desk yet
+# is another hub to fraud's peer statistics, and another event id to the dedupe.
 PartnerEventId = Annotated[
     str,
     BeforeValidator(_partner_id),
     Field(min_length=1, max_length=120),
     AfterValidator(no_nul),
-    AfterValidator(no_format_characters),
+    AfterValidator(no_invisible_in_identifier),
 ]
 PartnerCode = Annotated[
     str,
     BeforeValidator(_partner_id),
     Field(max_length=64),
     AfterValidator(no_nul),
-    AfterValidator(no_format_characters),
+    AfterValidator(no_invisible_in_identifier),
 ]
 PartnerRef = Annotated[Id, BeforeValidator(_partner_id)]
 

@@ -11,7 +11,7 @@ from email.message import EmailMessage, MIMEPart
 from email.policy import default
 from email.utils import getaddresses, parseaddr
 
-from shared.validation import FORMAT_CHARACTERS
+from shared.validation import FORMAT_CHARACTERS, INVISIBLE_CHARACTERS
 
 # Our own Message-IDs (channels/smtp.py): a delivery report quoting one is a bounce of our mail.
 OUR_MESSAGE_ID = re.compile(r"<([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@")
@@ -70,14 +70,19 @@ class InboundEmail:
 
 
 # With the format characters that make text display otherwise than it is stored (U+202E and the
-# like, `shared.validation`): an email cannot be answered 422 as a request is, so a reply keeps
-# the seller's words without them, and the desk reads what the record holds.
-_CONTROL = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{FORMAT_CHARACTERS}]")
+# like, `shared.validation`), the invisible ones free text refuses (a word joiner, a byte-order
+# mark inside the text) and the C1 controls: an email cannot be answered 422 as a request is,
+# so a reply keeps the seller's words without them, and the desk reads what the record holds
+# ("4\u206000 g" is a weight of 400 g to the reader and to the weight finder alike). The
+# zero-width space and the joiners stay, as in free text.
+_CONTROL = re.compile(
+    rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{FORMAT_CHARACTERS}{INVISIBLE_CHARACTERS}]"
+)
 
 
 def clean(text: str) -> str:
-    """Control and bidirectional format characters out (a NUL cannot be stored as text, and
-    none belongs in a reply)."""
+    """Control, bidirectional and invisible format characters out (a NUL cannot be stored as
+    text, and none belongs in a reply)."""
     return _CONTROL.sub("", text)
 
 
