@@ -17,7 +17,7 @@ sellers, not their claims: Ville's inequality holds for a seller drawn from the 
 population, and the chance of reaching a level is largest for the sellers that hold most claims
 (busy, and claiming in the upper part of their population), so the share of honest claims whose
 seller reaches a level is several times the share of sellers that do. Simulated on the
-development worlds' markets at the alert's level, 0.1-0.3 % of honest sellers and 0.9-2.9 % of
+development worlds' markets at the alert's level, 0.06-0.3 % of honest sellers and 0.9-2.9 % of
 honest claims; at 1,000, 0.45 % of honest claims (docs/fraud-detection-journal.md, "Honest
 escalations: a seller's false alarm counted in claims"). One honest seller's false alarm is
 what most of the development worlds' honest escalations HIGH are. Between the alert and that
