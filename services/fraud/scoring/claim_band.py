@@ -12,12 +12,17 @@ So the claim-rate evidence makes a claim HIGH only once it reaches 1/`seller_cla
 By default that is the alert's own level (100), and an alerted seller's claims are HIGH: SOP v1
 reviews only HIGH (E5), and a level above the alert holds a moderate abuser's claims at MEDIUM,
 decided on their facts and paid while its alert waits for an analyst. Set above the alert (1e-3,
-a factor of 1,000), by the same bound at most 0.1 % of honest sellers ever get there, and because
-the bound holds for every honest seller, it bounds the share of honest claims lifted to HIGH this
-way by 0.1 % too, however large a share of the claims the alerted seller holds (the expected
-share is the sum over honest sellers of their share times their chance, at most the largest
-chance). Between the alert and that level the evidence stops at MEDIUM (`BELOW_HIGH`), and weak
-signs combined with it cannot lift it across into HIGH. Once the seller's evidence reaches the
+a factor of 1,000), by the same bound at most 0.1 % of honest sellers ever get there. That bounds
+sellers, not their claims: Ville's inequality holds for a seller drawn from the honest
+population, and the chance of reaching a level is largest for the sellers that hold most claims
+(busy, and claiming in the upper part of their population), so the share of honest claims whose
+seller reaches a level is several times the share of sellers that do. Simulated on the
+development worlds' markets at the alert's level, 0.06-0.3 % of honest sellers and 0.9-2.9 % of
+honest claims; at 1,000, 0.45 % of honest claims (docs/fraud-detection-journal.md, "Honest
+escalations: a seller's false alarm counted in claims"). One honest seller's false alarm is
+what most of the development worlds' honest escalations HIGH are. Between the alert and that
+level the evidence stops at MEDIUM (`BELOW_HIGH`), and weak signs combined with it cannot lift
+it across into HIGH. Once the seller's evidence reaches the
 level, its floor makes its claims filed from then on HIGH, and its revisions lift the claims
 filed before the alert to HIGH from a second level, 1/`seller_claim_lift_alpha` (by default the
 same): those are the run the test was crossed on, the very claims an honest seller's luck is
