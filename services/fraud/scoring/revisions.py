@@ -25,7 +25,7 @@ earlier one's arrival revises it (`revise_claim`).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -40,7 +40,11 @@ from services.fraud.detectors import pilferage
 from services.fraud.detectors import qc_contradiction as qc
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.features import repository as features
-from services.fraud.features.service import NAMING_CLAIMS, QC_CONTRADICTING_CLAIMS
+from services.fraud.features.service import (
+    NAMING_CLAIMS,
+    QC_CONTRADICTING_CLAIMS,
+    incident_at,
+)
 from services.fraud.models import Assessment, IdentityLink, ReturnFacts
 from services.fraud.risk import repository as risk_repo
 from services.fraud.scoring import claim_band
@@ -69,6 +73,9 @@ class Selector:
 
     subject_type: str
     conditions: tuple[Any, ...]
+    # Claims placed in the window by their return's incident (its terminal scan's time), not by
+    # their filing: a claim on a pilfered parcel is about the incident the alert counted.
+    by_incident: bool = False
 
 
 def _claims(*conditions: Any) -> Selector:
@@ -179,6 +186,11 @@ def is_about(
             and (entity_type != "hub" or qc.covers(numbers or {}, facts.qc_agent_id))
         )
     if pattern.startswith(pilferage.PATTERN_PREFIX):
+        if subject_type != SCAN_TYPE and facts.claim_type is not None:
+            # The seller's claim on a return whose incident the entity held (`claims_at`), and
+            # the claim's other scored events (evidence added, a case event read afresh): the
+            # desk reads a case's band from its latest assessment.
+            return incident_at(facts, entity_type, entity_id)
         at = (
             facts.pickup_agent_id == entity_id
             if entity_type == "agent"
@@ -188,10 +200,60 @@ def is_about(
     return False
 
 
+def claims_at(finding: Finding) -> Selector:
+    """The claims on the returns whose incident a pilferage finding's hub or agent may have
+    held: those through it that ended in an incident, narrowed (`of_incidents_at`) to where the
+    scans place the incident (`features.service.incident_at`, as `is_about` decides for one)."""
+    facts, eid = ReturnFacts, finding.entity_id
+    where = (
+        facts.pickup_agent_id == eid
+        if finding.entity_type == "agent"
+        else facts.hubs.contains([eid])
+    )
+    # In the window by the incident's time, which the alert's window counts: a claim is filed
+    # at intake's clock and may be scored ahead of the scan that raises the alert (claims go
+    # ahead of a backlog) while filed after that scan's time.
+    return Selector(CLAIM_TYPE, (where, facts.incident.is_(True)), by_incident=True)
+
+
+async def of_incidents_at(
+    session: AsyncSession, finding: Finding, rows: Sequence[Assessment]
+) -> list[Assessment]:
+    """Of claims' assessments (`claims_at`), those whose return's incident the finding's hub or
+    agent held; their facts read in one statement."""
+    known = await features.prefetch_facts(session, {row.return_id for row in rows})
+    return [
+        row
+        for row in rows
+        if (facts := known.get(row.return_id)) is not None
+        and incident_at(facts, finding.entity_type, finding.entity_id)
+    ]
+
+
+def at_pilferer(finding: Finding) -> Finding:
+    """What a pilferage finding on a hub or agent says on the seller's claim of a return whose
+    incident it held: the parcel came to harm in the custody of a hub or agent alerted for
+    pilferage, so the claim is the partner's liability to settle with that alert in front of
+    the desk (SOP E5: HIGH goes to review, never paid on its own). At least the HIGH floor,
+    as the alert's own is on the incident; it raises no alert of its own."""
+    what = "hub" if finding.entity_type == "hub" else "agent"
+    return replace(
+        finding,
+        code=f"PILFERAGE_AT_{what.upper()}",
+        detail=(
+            f"the return came to harm in the custody of {what} {finding.entity_id}, under a "
+            f"pilferage alert: {finding.code} {finding.detail}"
+        )[:500],
+        contribution=max(finding.contribution, _HIGH_FLOOR),
+        alert=False,
+    )
+
+
 def _latest_assessments(selector: Selector, since: datetime, until: datetime) -> Select[Any]:
     facts = ReturnFacts
     if selector.subject_type == CLAIM_TYPE:
-        when, same_event = facts.claimed_at, Assessment.escalation_id == facts.escalation_id
+        when = facts.terminal_at if selector.by_incident else facts.claimed_at
+        same_event = Assessment.escalation_id == facts.escalation_id
     else:
         when, same_event = facts.terminal_at, Assessment.event_time == facts.terminal_at
     latest = (
@@ -254,9 +316,43 @@ async def revise_for_alert(
     revised = sum(
         [revise(session, row, finding, why=why, at=at, alert_id=alert_id) for row in rows]
     )
+    if finding.pattern.startswith(pilferage.PATTERN_PREFIX):
+        revised += await _revise_claims_at_pilferer(
+            session, finding, why=why, alert_id=alert_id, at=at, window=window
+        )
     return revised + await _revise_unnamed_at_hub(
         session, finding, alert_id=alert_id, at=at, window=window
     )
+
+
+async def _claims_at_pilferer(
+    session: AsyncSession, finding: Finding, *, since: datetime, until: datetime
+) -> list[Assessment]:
+    """The latest assessment of each claim on a return whose incident, from `since` to `until`,
+    the finding's hub or agent held (`claims_at`, `of_incidents_at`), most recent first."""
+    if until <= since:
+        return []
+    await session.flush()
+    await assessments.write_pending(session)
+    rows = (await session.scalars(_latest_assessments(claims_at(finding), since, until))).all()
+    return await of_incidents_at(session, finding, rows)
+
+
+async def _revise_claims_at_pilferer(
+    session: AsyncSession,
+    finding: Finding,
+    *,
+    why: str,
+    alert_id: UUID,
+    at: datetime,
+    window: timedelta,
+) -> int:
+    """A hub or agent alerted for pilferage: the claims on the returns whose incident it held in
+    the window carry the finding (`at_pilferer`), as the incidents themselves do; a claim on a
+    return it handled without harm is no part of its evidence and is left as it was."""
+    said = at_pilferer(finding)
+    rows = await _claims_at_pilferer(session, finding, since=at - window, until=at)
+    return sum([revise(session, row, said, why=why, at=at, alert_id=alert_id) for row in rows])
 
 
 def unnamed_at_hub(hub_id: str) -> Selector:
@@ -474,6 +570,16 @@ def lowers_on_clearing(pattern: str) -> bool:
     return pattern in LOWERED_ON_CLEARING
 
 
+def lowers_claims_on_clearing(pattern: str) -> bool:
+    """Whether a cleared alert of `pattern` lowers the sellers' claims it made HIGH though it
+    lowers none of its own events: a hub's or agent's pilferage alert lifted the claims on the
+    returns whose incident it held (`at_pilferer`) only to put the partner's alert in front of
+    the desk; cleared, the hub or agent reads as ordinary and the claim is paid on its facts.
+    A claim the other party's alert is about (the hub's pilfering agent, alerted since) stays
+    HIGH on that one (`_about_another_open_alert`)."""
+    return pattern.startswith(pilferage.PATTERN_PREFIX)
+
+
 async def revise_after_clearing(
     session: AsyncSession,
     *,
@@ -484,12 +590,18 @@ async def revise_after_clearing(
     at: datetime,
     window: timedelta,
     detail: str,
+    raised_at: datetime | None = None,
 ) -> int:
     """When fraud clears an alert (its entity proved ordinary), publish a lowered revision of
     each event in the window before `at` that is HIGH on the alert's pattern about the entity:
     the evidence those events were HIGH on has been read again and no longer holds, and an
     undecided case should not be decided on it. SOP v1 keeps a decided case's decision (the
-    desk sees the note). Returns how many were lowered."""
+    desk sees the note). Returns how many were lowered.
+
+    A pilferage alert's claims (`lowers_claims_on_clearing`) are those it lifted, from the
+    window before it was raised (`raised_at`, the alert's event time) on: a hub proves ordinary
+    only once its honest days fill a window, by when the claims its alert revised lie before
+    the window before `at`."""
     finding = Finding(
         code="ALERT_CLEARED",
         detail=detail,
@@ -498,11 +610,16 @@ async def revise_after_clearing(
         entity_type=entity_type,
         entity_id=entity_id,
     )
-    selector = selector_for(finding)
-    if selector is None or window <= timedelta(0) or not lowers_on_clearing(pattern):
-        return 0
-    await session.flush()
-    rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
+    rows: Sequence[Assessment]
+    if lowers_claims_on_clearing(pattern):
+        since = min(at, raised_at or at) - window
+        rows = await _claims_at_pilferer(session, finding, since=since, until=at)
+    else:
+        selector = selector_for(finding)
+        if selector is None or window <= timedelta(0) or not lowers_on_clearing(pattern):
+            return 0
+        await session.flush()
+        rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
     lowered = 0
     for row in rows:
         if row.band != FraudBand.HIGH.value:

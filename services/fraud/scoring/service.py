@@ -19,7 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud import SOURCE, metrics
 from services.fraud.alerts import repository as alerts_repo
-from services.fraud.detectors import claim_abuse, collusion, qc_contradiction, returns_abuse
+from services.fraud.detectors import (
+    claim_abuse,
+    collusion,
+    pilferage,
+    qc_contradiction,
+    returns_abuse,
+)
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, fisher_combined
@@ -149,6 +155,7 @@ class Assessor(PilferageInputs, ClaimInputs):
             for alert in alerts
             if alert.pattern == collusion.SELLER_BUYER and alert.entity_type == "seller"
         }
+        subject = subject_type or self.payload.ce_type
         for alert in alerts:
             numbers = self._as_of_now(alert, dict((alert.evidence or {}).get("numbers") or {}))
             buyer = numbers.get("buyer_id")
@@ -158,12 +165,18 @@ class Assessor(PilferageInputs, ClaimInputs):
                 alert.entity_id,
                 str(buyer) if buyer else None,
                 facts,
-                subject_type or self.payload.ce_type,
+                subject,
                 terminal_scan=terminal_scan,
                 numbers=numbers,
             ):
                 continue
             finding = self.standing_finding(alert, numbers)
+            if subject != ReturnShipmentEvent.ce_type and alert.pattern.startswith(
+                pilferage.PATTERN_PREFIX
+            ):
+                # A claim (or another event of it) on a return whose incident the alerted hub
+                # or agent held.
+                finding = revisions.at_pilferer(finding)
             strength = finding.contribution
             self.scored = [
                 s
@@ -1173,6 +1186,7 @@ async def clear_alerts(session: AsyncSession, a: Assessor, alerts: list[OpenAler
             at=a.at,
             window=a.config.revision_window(alert.pattern),
             detail=str(why["cleared"]["detail"]),
+            raised_at=alert.event_time,
         )
         entity = (alert.entity_type, alert.entity_id)
         risk_repo.forget_alert(session, alert.alert_id, entity)
