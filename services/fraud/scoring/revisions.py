@@ -187,10 +187,11 @@ def is_about(
         )
     if pattern.startswith(pilferage.PATTERN_PREFIX):
         if subject_type != SCAN_TYPE and facts.claim_type is not None:
-            # The seller's claim on a return whose incident the entity held (`claims_at`), and
-            # the claim's other scored events (evidence added, a case event read afresh): the
-            # desk reads a case's band from its latest assessment.
-            return incident_at(facts, entity_type, entity_id)
+            # The seller's claim on a return whose incident the alerted agent held
+            # (`claims_at`), and the claim's other scored events (evidence added, a case event
+            # read afresh): the desk reads a case's band from its latest assessment. A hub's
+            # alert is about its incidents only (`lifts_claims`).
+            return lifts_claims(pattern) and incident_at(facts, entity_type, entity_id)
         at = (
             facts.pickup_agent_id == entity_id
             if entity_type == "agent"
@@ -198,6 +199,17 @@ def is_about(
         )
         return terminal_scan and at and facts.incident is True
     return False
+
+
+def lifts_claims(pattern: str) -> bool:
+    """Whether an open alert of `pattern` lifts the sellers' claims on the returns whose incident
+    its entity held (`at_pilferer`): an agent's pilferage alert does, a hub's does not. A hub
+    counts every parcel of every agent through it, and an honest hub's false alert (a bad day,
+    a pilfering agent's parcels through it) would send tens of honest sellers' claims to review
+    until it clears, where an agent's incidents are the parcels it picked up itself (the
+    measurements: `docs/fraud-detection-journal.md`, "Pilferage: an alerted agent's pilfered
+    parcels' claims go to review")."""
+    return pattern == f"{pilferage.PATTERN_PREFIX}AGENT"
 
 
 def claims_at(finding: Finding) -> Selector:
@@ -316,7 +328,7 @@ async def revise_for_alert(
     revised = sum(
         [revise(session, row, finding, why=why, at=at, alert_id=alert_id) for row in rows]
     )
-    if finding.pattern.startswith(pilferage.PATTERN_PREFIX):
+    if lifts_claims(finding.pattern):
         revised += await _revise_claims_at_pilferer(
             session, finding, why=why, alert_id=alert_id, at=at, window=window
         )
@@ -577,7 +589,7 @@ def lowers_claims_on_clearing(pattern: str) -> bool:
     the desk; cleared, the hub or agent reads as ordinary and the claim is paid on its facts.
     A claim the other party's alert is about (the hub's pilfering agent, alerted since) stays
     HIGH on that one (`_about_another_open_alert`)."""
-    return pattern.startswith(pilferage.PATTERN_PREFIX)
+    return lifts_claims(pattern)
 
 
 async def revise_after_clearing(
