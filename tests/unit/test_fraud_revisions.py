@@ -151,13 +151,14 @@ def test_only_a_cleared_sellers_or_buyers_alert_takes_its_high_back() -> None:
         assert not lowers_on_clearing(pattern)
 
 
-def test_a_pilferage_alert_is_about_the_claims_on_the_incidents_its_entity_held() -> None:
-    """A claim carries a hub's or agent's pilferage alert when its return's incident happened
-    in that entity's custody as the scans place it (`features.custody`), never for a parcel
-    the hub handled without harm or harmed only elsewhere."""
+def test_an_agents_pilferage_alert_is_about_the_claims_on_the_incidents_it_picked_up() -> None:
+    """A claim carries an agent's pilferage alert when its return's incident (a weight drop, a
+    declared loss or transit damage) happened on a parcel the agent picked up; never a hub's
+    alert (`lifts_claims`: a hub's false alert would lift every claim of its incidents)."""
     from services.fraud.features.custody import END, PICKUP, SCAN
+    from services.fraud.features.service import incident_at
     from services.fraud.models import ReturnFacts
-    from services.fraud.scoring.revisions import CLAIM_TYPE, is_about
+    from services.fraud.scoring.revisions import CLAIM_TYPE, is_about, lifts_claims
 
     def facts(scans: list[list[object]] | None, **kw: object) -> ReturnFacts:
         base: dict[str, object] = {
@@ -174,36 +175,47 @@ def test_a_pilferage_alert_is_about_the_claims_on_the_incidents_its_entity_held(
         }
         return ReturnFacts(**(base | kw))
 
-    def at(f: ReturnFacts) -> set[str]:
+    everyone = (("hub", "H-1"), ("hub", "H-2"), ("agent", "AG-1"), ("agent", "AG-2"))
+
+    def about(f: ReturnFacts) -> set[str]:
         return {
             eid
-            for etype, eid in (("hub", "H-1"), ("hub", "H-2"), ("agent", "AG-1"), ("agent", "AG-2"))
+            for etype, eid in everyone
             if is_about(
                 f"PILFERAGE_{etype.upper()}", etype, eid, None, f, CLAIM_TYPE, terminal_scan=False
             )
         }
 
+    def held(f: ReturnFacts) -> set[str]:
+        return {eid for etype, eid in everyone if incident_at(f, etype, eid)}
+
     def seen(hub: str | None, grams: int | None, kind: str, day: int) -> list[object]:
         return [f"2026-03-0{day}T10:00:00+00:00", hub, grams, kind]
 
+    assert lifts_claims("PILFERAGE_AGENT") and not lifts_claims("PILFERAGE_HUB")
     # Weighed only at pickup and delivery: either hub may have held the parcel when it lost
-    # its weight.
+    # its weight; the claim carries only the pickup agent's alert.
     two_hubs = [
         seen(None, 1000, PICKUP, 1),
         seen("H-1", None, SCAN, 2),
         seen("H-2", 400, END, 3),
     ]
-    assert at(facts(two_hubs)) == {"H-1", "H-2", "AG-1"}
+    assert held(facts(two_hubs)) == {"H-1", "H-2", "AG-1"}
+    assert about(facts(two_hubs)) == {"AG-1"}
     # H-1 weighed it intact: the weight went at H-2.
     weighed_at_h1 = [*two_hubs[:1], seen("H-1", 1000, SCAN, 2), two_hubs[2]]
-    assert at(facts(weighed_at_h1)) == {"H-2", "AG-1"}
-    # A loss is the declaring hub's.
+    assert held(facts(weighed_at_h1)) == {"H-2", "AG-1"}
+    # A loss is the declaring hub's, and the pickup agent's as pilferage counts it.
     lost = [*two_hubs[:2], seen("H-1", None, END, 3)]
-    assert at(facts(lost, terminal="LOST", delivered_weight_g=None)) == {"H-1", "AG-1"}
-    # Delivered intact: no one's incident, whatever alert stands on its hubs.
-    assert at(facts(two_hubs, delivered_weight_g=990, incident=False)) == set()
+    lost_facts = facts(lost, terminal="LOST", delivered_weight_g=None)
+    assert held(lost_facts) == {"H-1", "AG-1"}
+    assert about(lost_facts) == {"AG-1"}
+    # Delivered intact: no one's incident, whatever alert stands on its agent.
+    intact = facts(two_hubs, delivered_weight_g=990, incident=False)
+    assert held(intact) == set() and about(intact) == set()
     # A return first seen before its scans were kept: every hub named, as it was counted.
-    assert at(facts(None)) == {"H-1", "H-2", "AG-1"}
+    assert held(facts(None)) == {"H-1", "H-2", "AG-1"}
+    assert about(facts(None)) == {"AG-1"}
     # The claim's other scored events carry it too: a case's band is its latest assessment's.
     assert is_about(
         "PILFERAGE_AGENT",
@@ -230,7 +242,7 @@ def test_a_cleared_pilferage_alert_takes_back_only_the_claims_it_lifted() -> Non
     from services.fraud.detectors.findings import Finding
     from services.fraud.scoring.revisions import at_pilferer, lowers_claims_on_clearing
 
-    assert lowers_claims_on_clearing("PILFERAGE_HUB")
+    assert not lowers_claims_on_clearing("PILFERAGE_HUB")  # it lifted none
     assert lowers_claims_on_clearing("PILFERAGE_AGENT")
     assert not lowers_claims_on_clearing("CLAIM_ABUSE")
     sequential = Finding(
