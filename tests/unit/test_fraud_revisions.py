@@ -152,11 +152,11 @@ def test_only_a_cleared_sellers_or_buyers_alert_takes_its_high_back() -> None:
 
 
 def test_an_agents_pilferage_alert_is_about_the_claims_on_the_incidents_it_picked_up() -> None:
-    """A claim carries an agent's pilferage alert when its return's incident (a weight drop, a
-    declared loss or transit damage) happened on a parcel the agent picked up; never a hub's
-    alert (`lifts_claims`: a hub's false alert would lift every claim of its incidents)."""
+    """A claim carries an agent's pilferage alert when its return came to harm (a weight drop, a
+    declared loss or transit damage) after the agent picked it up, wherever the harm was found;
+    never a hub's alert (`lifts_claims`: a hub's false alert would lift every claim of its
+    incidents)."""
     from services.fraud.features.custody import END, PICKUP, SCAN
-    from services.fraud.features.service import incident_at
     from services.fraud.models import ReturnFacts
     from services.fraud.scoring.revisions import CLAIM_TYPE, is_about, lifts_claims
 
@@ -175,46 +175,34 @@ def test_an_agents_pilferage_alert_is_about_the_claims_on_the_incidents_it_picke
         }
         return ReturnFacts(**(base | kw))
 
-    everyone = (("hub", "H-1"), ("hub", "H-2"), ("agent", "AG-1"), ("agent", "AG-2"))
-
     def about(f: ReturnFacts) -> set[str]:
         return {
             eid
-            for etype, eid in everyone
+            for etype, eid in (("hub", "H-1"), ("hub", "H-2"), ("agent", "AG-1"), ("agent", "AG-2"))
             if is_about(
                 f"PILFERAGE_{etype.upper()}", etype, eid, None, f, CLAIM_TYPE, terminal_scan=False
             )
         }
 
-    def held(f: ReturnFacts) -> set[str]:
-        return {eid for etype, eid in everyone if incident_at(f, etype, eid)}
-
     def seen(hub: str | None, grams: int | None, kind: str, day: int) -> list[object]:
         return [f"2026-03-0{day}T10:00:00+00:00", hub, grams, kind]
 
     assert lifts_claims("PILFERAGE_AGENT") and not lifts_claims("PILFERAGE_HUB")
-    # Weighed only at pickup and delivery: either hub may have held the parcel when it lost
-    # its weight; the claim carries only the pickup agent's alert.
+    # Weighed short at delivery: the pickup agent's incident, never a hub's claim to carry.
     two_hubs = [
         seen(None, 1000, PICKUP, 1),
         seen("H-1", None, SCAN, 2),
         seen("H-2", 400, END, 3),
     ]
-    assert held(facts(two_hubs)) == {"H-1", "H-2", "AG-1"}
     assert about(facts(two_hubs)) == {"AG-1"}
-    # H-1 weighed it intact: the weight went at H-2.
-    weighed_at_h1 = [*two_hubs[:1], seen("H-1", 1000, SCAN, 2), two_hubs[2]]
-    assert held(facts(weighed_at_h1)) == {"H-2", "AG-1"}
-    # A loss is the declaring hub's, and the pickup agent's as pilferage counts it.
+    # A loss declared at a hub is the pickup agent's incident too, as pilferage counts it.
     lost = [*two_hubs[:2], seen("H-1", None, END, 3)]
-    lost_facts = facts(lost, terminal="LOST", delivered_weight_g=None)
-    assert held(lost_facts) == {"H-1", "AG-1"}
-    assert about(lost_facts) == {"AG-1"}
-    # Delivered intact: no one's incident, whatever alert stands on its agent.
-    intact = facts(two_hubs, delivered_weight_g=990, incident=False)
-    assert held(intact) == set() and about(intact) == set()
-    # A return first seen before its scans were kept: every hub named, as it was counted.
-    assert held(facts(None)) == {"H-1", "H-2", "AG-1"}
+    assert about(facts(lost, terminal="LOST", delivered_weight_g=None)) == {"AG-1"}
+    # Delivered intact: no one's incident, whatever alert stands on its agent; the stored flag
+    # a late pickup weight undid does not count (`incident_after_pickup` reads the weights).
+    assert about(facts(two_hubs, delivered_weight_g=990, incident=False)) == set()
+    assert about(facts(two_hubs, delivered_weight_g=990, incident=True)) == set()
+    # A return first seen before its scans were kept: still its pickup agent's.
     assert about(facts(None)) == {"AG-1"}
     # The claim's other scored events carry it too: a case's band is its latest assessment's.
     assert is_about(
@@ -246,9 +234,15 @@ def test_a_cleared_pilferage_alert_takes_back_only_the_claims_it_lifted() -> Non
     assert lowers_claims_on_clearing("PILFERAGE_AGENT")
     assert not lowers_claims_on_clearing("CLAIM_ABUSE")
     sequential = Finding(
-        "HUB_PILFERAGE_SEQUENTIAL", "factor 300", 0.7, "PILFERAGE_HUB", "hub", "H-1", alert=True
+        "AGENT_PILFERAGE_SEQUENTIAL",
+        "factor 300",
+        0.7,
+        "PILFERAGE_AGENT",
+        "agent",
+        "AG-1",
+        alert=True,
     )
     said = at_pilferer(sequential)
-    assert said.code == "PILFERAGE_AT_HUB" and "hub H-1" in said.detail
+    assert said.code == "PILFERAGE_AT_AGENT" and "agent AG-1" in said.detail
     assert said.contribution == 0.8 and not said.alert  # HIGH on its own, raises nothing
-    assert (said.pattern, said.entity_type, said.entity_id) == ("PILFERAGE_HUB", "hub", "H-1")
+    assert (said.pattern, said.entity_type, said.entity_id) == ("PILFERAGE_AGENT", "agent", "AG-1")

@@ -266,33 +266,11 @@ def counted_hubs(facts: ReturnFacts) -> tuple[list[str], str | None]:
     return list(found.handled), found.incident_hub
 
 
-def incident_hubs(facts: ReturnFacts) -> tuple[str, ...]:
-    """The hubs where the ended journey's incident may have happened as far as its scans tell
-    (`features.custody`'s candidates: the hub a loss or transit damage was declared at, the hubs
-    that held the parcel since it was last weighed intact; the hub the lot counts it for is one
-    of them), every hub named for a return whose scans were not kept, and none when the journey
-    has not ended in an incident."""
-    kind = incident_kind(facts)
-    if kind is None:
-        return ()
-    if facts.custody is None:
-        return tuple(facts.hubs or [])
-    return custody(
-        facts.return_id,
-        [Seen.of(row) for row in facts.custody],
-        pickup_weight_g=facts.pickup_weight_g,
-        incident=kind,
-    ).candidates
-
-
-def incident_at(facts: ReturnFacts, entity_type: str, entity_id: str) -> bool:
-    """Whether the ended journey's incident (a delivery weighed short, a declared loss or
-    transit damage) happened in the custody of the hub or agent, as pilferage counts it: the
-    pickup agent's every incident, a hub's where the scans place it (`incident_hubs`). A
-    return that only passed through the hub, or whose parcel came to no harm, is not."""
-    if entity_type == "agent":
-        return facts.pickup_agent_id == entity_id and incident_kind(facts) is not None
-    return entity_type == "hub" and entity_id in incident_hubs(facts)
+def incident_after_pickup(facts: ReturnFacts, agent_id: str) -> bool:
+    """Whether the ended journey came to harm (a delivery weighed short, a declared loss or
+    transit damage) on a parcel `agent_id` picked up: the agent's incident as pilferage counts
+    it, wherever along the journey the harm was found."""
+    return facts.pickup_agent_id == agent_id and incident_kind(facts) is not None
 
 
 def ended_at(facts: ReturnFacts, hubs: list[str]) -> str | None:

@@ -43,7 +43,7 @@ from services.fraud.features import repository as features
 from services.fraud.features.service import (
     NAMING_CLAIMS,
     QC_CONTRADICTING_CLAIMS,
-    incident_at,
+    incident_after_pickup,
 )
 from services.fraud.models import Assessment, IdentityLink, ReturnFacts
 from services.fraud.risk import repository as risk_repo
@@ -191,7 +191,7 @@ def is_about(
             # (`claims_at`), and the claim's other scored events (evidence added, a case event
             # read afresh): the desk reads a case's band from its latest assessment. A hub's
             # alert is about its incidents only (`lifts_claims`).
-            return lifts_claims(pattern) and incident_at(facts, entity_type, entity_id)
+            return lifts_claims(pattern) and incident_after_pickup(facts, entity_id)
         at = (
             facts.pickup_agent_id == entity_id
             if entity_type == "agent"
@@ -213,47 +213,44 @@ def lifts_claims(pattern: str) -> bool:
 
 
 def claims_at(finding: Finding) -> Selector:
-    """The claims on the returns whose incident a pilferage finding's hub or agent may have
-    held: those through it that ended in an incident, narrowed (`of_incidents_at`) to where the
-    scans place the incident (`features.service.incident_at`, as `is_about` decides for one)."""
-    facts, eid = ReturnFacts, finding.entity_id
-    where = (
-        facts.pickup_agent_id == eid
-        if finding.entity_type == "agent"
-        else facts.hubs.contains([eid])
-    )
+    """The claims on the returns that came to harm on a parcel a pilferage finding's agent
+    picked up (`features.service.incident_after_pickup`, as `is_about` decides for one)."""
+    facts = ReturnFacts
     # In the window by the incident's time, which the alert's window counts: a claim is filed
     # at intake's clock and may be scored ahead of the scan that raises the alert (claims go
     # ahead of a backlog) while filed after that scan's time.
-    return Selector(CLAIM_TYPE, (where, facts.incident.is_(True)), by_incident=True)
+    return Selector(
+        CLAIM_TYPE,
+        (facts.pickup_agent_id == finding.entity_id, facts.incident.is_(True)),
+        by_incident=True,
+    )
 
 
 async def of_incidents_at(
     session: AsyncSession, finding: Finding, rows: Sequence[Assessment]
 ) -> list[Assessment]:
-    """Of claims' assessments (`claims_at`), those whose return's incident the finding's hub or
-    agent held; their facts read in one statement."""
+    """Of claims' assessments (`claims_at`), those whose return came to harm after the finding's
+    agent picked it up as `is_about` reads it (the stored incident flag may outlive a late
+    pickup weight that undid it); their facts read in one statement."""
     known = await features.prefetch_facts(session, {row.return_id for row in rows})
     return [
         row
         for row in rows
         if (facts := known.get(row.return_id)) is not None
-        and incident_at(facts, finding.entity_type, finding.entity_id)
+        and incident_after_pickup(facts, finding.entity_id)
     ]
 
 
 def at_pilferer(finding: Finding) -> Finding:
-    """What a pilferage finding on a hub or agent says on the seller's claim of a return whose
-    incident it held: the parcel came to harm in the custody of a hub or agent alerted for
-    pilferage, so the claim is the partner's liability to settle with that alert in front of
-    the desk (SOP E5: HIGH goes to review, never paid on its own). At least the HIGH floor,
-    as the alert's own is on the incident; it raises no alert of its own."""
-    what = "hub" if finding.entity_type == "hub" else "agent"
+    """What an agent's pilferage finding says on the seller's claim of a return that came to
+    harm after the agent picked it up: the claim is the partner's liability to settle with the
+    alert in front of the desk (SOP E5: HIGH goes to review, never paid on its own). At least
+    the HIGH floor, as the alert's own is on the incident; it raises no alert of its own."""
     return replace(
         finding,
-        code=f"PILFERAGE_AT_{what.upper()}",
+        code="PILFERAGE_AT_AGENT",
         detail=(
-            f"the return came to harm in the custody of {what} {finding.entity_id}, under a "
+            f"the return came to harm after a pickup by agent {finding.entity_id}, under a "
             f"pilferage alert: {finding.code} {finding.detail}"
         )[:500],
         contribution=max(finding.contribution, _HIGH_FLOOR),
@@ -341,7 +338,7 @@ async def _claims_at_pilferer(
     session: AsyncSession, finding: Finding, *, since: datetime, until: datetime
 ) -> list[Assessment]:
     """The latest assessment of each claim on a return whose incident, from `since` to `until`,
-    the finding's hub or agent held (`claims_at`, `of_incidents_at`), most recent first."""
+    the finding's agent held (`claims_at`, `of_incidents_at`), most recent first."""
     if until <= since:
         return []
     await session.flush()
@@ -359,9 +356,10 @@ async def _revise_claims_at_pilferer(
     at: datetime,
     window: timedelta,
 ) -> int:
-    """A hub or agent alerted for pilferage: the claims on the returns whose incident it held in
-    the window carry the finding (`at_pilferer`), as the incidents themselves do; a claim on a
-    return it handled without harm is no part of its evidence and is left as it was."""
+    """An agent alerted for pilferage: the claims on the returns that came to harm after its
+    pickups in the window carry the finding (`at_pilferer`), as the incidents themselves do; a
+    claim on a parcel it picked up that came to no harm is no part of its evidence and is left
+    as it was."""
     said = at_pilferer(finding)
     rows = await _claims_at_pilferer(session, finding, since=at - window, until=at)
     return sum([revise(session, row, said, why=why, at=at, alert_id=alert_id) for row in rows])
@@ -584,11 +582,10 @@ def lowers_on_clearing(pattern: str) -> bool:
 
 def lowers_claims_on_clearing(pattern: str) -> bool:
     """Whether a cleared alert of `pattern` lowers the sellers' claims it made HIGH though it
-    lowers none of its own events: a hub's or agent's pilferage alert lifted the claims on the
-    returns whose incident it held (`at_pilferer`) only to put the partner's alert in front of
-    the desk; cleared, the hub or agent reads as ordinary and the claim is paid on its facts.
-    A claim the other party's alert is about (the hub's pilfering agent, alerted since) stays
-    HIGH on that one (`_about_another_open_alert`)."""
+    lowers none of its own events: an agent's pilferage alert lifted the claims on the returns
+    that came to harm after its pickups (`at_pilferer`) only to put the partner's alert in front
+    of the desk; cleared, the agent reads as ordinary and the claim is paid on its facts. A
+    claim another open alert is about stays HIGH on that one (`_about_another_open_alert`)."""
     return lifts_claims(pattern)
 
 
@@ -610,10 +607,10 @@ async def revise_after_clearing(
     undecided case should not be decided on it. SOP v1 keeps a decided case's decision (the
     desk sees the note). Returns how many were lowered.
 
-    A pilferage alert's claims (`lowers_claims_on_clearing`) are those it lifted, from the
-    window before it was raised (`raised_at`, the alert's event time) on: a hub proves ordinary
-    only once its honest days fill a window, by when the claims its alert revised lie before
-    the window before `at`."""
+    An agent's pilferage alert's claims (`lowers_claims_on_clearing`) are those it lifted, from
+    the window before it was raised (`raised_at`, the alert's event time) on: an entity proves
+    ordinary only once its honest days fill a window, by when the claims its alert revised lie
+    before the window before `at`."""
     finding = Finding(
         code="ALERT_CLEARED",
         detail=detail,

@@ -19,13 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.fraud import SOURCE, metrics
 from services.fraud.alerts import repository as alerts_repo
-from services.fraud.detectors import (
-    claim_abuse,
-    collusion,
-    pilferage,
-    qc_contradiction,
-    returns_abuse,
-)
+from services.fraud.detectors import claim_abuse, collusion, qc_contradiction, returns_abuse
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.detectors.sequential import clears
 from services.fraud.detectors.stats import Thresholds, contribution_from_p, fisher_combined
@@ -171,11 +165,9 @@ class Assessor(PilferageInputs, ClaimInputs):
             ):
                 continue
             finding = self.standing_finding(alert, numbers)
-            if subject != ReturnShipmentEvent.ce_type and alert.pattern.startswith(
-                pilferage.PATTERN_PREFIX
-            ):
-                # A claim (or another event of it) on a return whose incident the alerted hub
-                # or agent held.
+            if subject != ReturnShipmentEvent.ce_type and revisions.lifts_claims(alert.pattern):
+                # A claim (or another event of it) on a return that came to harm after the
+                # alerted agent picked it up.
                 finding = revisions.at_pilferer(finding)
             strength = finding.contribution
             self.scored = [
