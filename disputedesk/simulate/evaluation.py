@@ -346,6 +346,14 @@ def score_world(
         for k in honest_escalations
         if k in parties and not set(parties[k].parties) & fraud_entities
     }
+    # The simulator plants pilferage on the incident's terminal scan only, so an honest-labelled
+    # escalation may be a seller's claim on a parcel its planted hub or agent pilfered: counted
+    # apart, so that a change lifting those claims is told from one lifting honest custody's.
+    pilfered = {
+        ("escalation", rid)
+        for kind, rid in truth.events.get("pilferage", set())
+        if kind == "terminal"
+    }
     high = highs[""]  # honest figures are judged on each event's latest assessment
     table["_entities"] = planted_entities(truth, alerts)
     table["_honest"] = {
@@ -363,6 +371,8 @@ def score_world(
         "buyers_flagged": len(honest_buyers & any_alert),
         "escalations": len(honest_escalations),
         "escalations_high": len(honest_escalations & high),
+        "escalations_on_pilfered_returns": len(honest_escalations & pilfered),
+        "escalations_on_pilfered_returns_high": len(honest_escalations & pilfered & high),
     }
     return table
 

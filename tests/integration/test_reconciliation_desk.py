@@ -253,13 +253,13 @@ async def test_decide_with_reason_within_the_cap(desk: Engine, harness: Harness)
 async def test_a_claim_on_a_pilfered_return_held_for_review_is_settled_as_the_sop_would(
     desk: Engine, harness: Harness
 ) -> None:
-    """A seller's claim on a parcel that lost weight at a hub alerted for pilferage is HIGH
-    (fraud's `PILFERAGE_AT_HUB`): the SOP holds it for the desk (E5) instead of paying it on
-    L6. Reviewed and decided on L6, the seller is paid and the partner debited exactly as the
-    SOP pays and debits the same claim found LOW: the review delays the payout, it loses
-    neither."""
+    """A seller's claim on a parcel that lost weight after a pickup by an agent alerted for
+    pilferage is HIGH (fraud's `PILFERAGE_AT_AGENT`): the SOP holds it for the desk (E5) instead
+    of paying it on L6. Reviewed and decided on L6, the seller is paid and the partner debited
+    exactly as the SOP pays and debits the same claim found LOW: the review delays the payout,
+    it loses neither."""
 
-    async def claim_through_the_hub(band: str) -> str:
+    async def claim_after_the_pickup(band: str) -> str:
         rid = uid("RET-PILF")
         filed = eng.envelope(escalation(rid, amount=120_000))
         high = assessed(filed, band)
@@ -268,10 +268,10 @@ async def test_a_claim_on_a_pilfered_return_held_for_review_is_settled_as_the_so
                 update={
                     "reasons": [
                         ReasonCode(
-                            code="PILFERAGE_AT_HUB",
-                            detail="the return came to harm in the custody of hub H-7",
+                            code="PILFERAGE_AT_AGENT",
+                            detail="the return came to harm after a pickup by agent AG-7",
                             contribution=0.9,
-                            numbers={"pattern": "PILFERAGE_HUB", "entity": "hub:H-7"},
+                            numbers={"pattern": "PILFERAGE_AGENT", "entity": "agent:AG-7"},
                         )
                     ]
                 }
@@ -288,9 +288,9 @@ async def test_a_claim_on_a_pilfered_return_held_for_review_is_settled_as_the_so
         return rid
 
     eng = desk
-    paid_rid = await claim_through_the_hub("LOW")
+    paid_rid = await claim_after_the_pickup("LOW")
     paid = await eng.wait_case(paid_rid, lambda c: c["state"] == "CLOSED")
-    held_rid = await claim_through_the_hub("HIGH")
+    held_rid = await claim_after_the_pickup("HIGH")
     held = await eng.wait_case(held_rid, lambda c: c["state"] == "UNDER_REVIEW")
     assert held["reason_code"] == "FRAUD_REVIEW" and held.get("decision") is None
     r = await eng.client.post(
@@ -300,7 +300,7 @@ async def test_a_claim_on_a_pilfered_return_held_for_review_is_settled_as_the_so
             "liable_party": "PARTNER",
             "payout_pct": 100,
             "rule_id": "L6",
-            "reason": "weighed short at the alerted hub; the partner's liability",
+            "reason": "weighed short after the alerted agent's pickup; the partner's liability",
         },
     )
     assert r.status_code == 200, r.text

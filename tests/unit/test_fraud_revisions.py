@@ -149,3 +149,100 @@ def test_only_a_cleared_sellers_or_buyers_alert_takes_its_high_back() -> None:
         "QC_CONTRADICTION_AGENT",
     ):
         assert not lowers_on_clearing(pattern)
+
+
+def test_an_agents_pilferage_alert_is_about_the_claims_on_the_incidents_it_picked_up() -> None:
+    """A claim carries an agent's pilferage alert when its return came to harm (a weight drop, a
+    declared loss or transit damage) after the agent picked it up, wherever the harm was found;
+    never a hub's alert (`lifts_claims`: a hub's false alert would lift every claim of its
+    incidents)."""
+    from services.fraud.features.custody import END, PICKUP, SCAN
+    from services.fraud.models import ReturnFacts
+    from services.fraud.scoring.revisions import CLAIM_TYPE, is_about, lifts_claims
+
+    def facts(scans: list[list[object]] | None, **kw: object) -> ReturnFacts:
+        base: dict[str, object] = {
+            "return_id": "R-1",
+            "seller_id": "S-1",
+            "hubs": ["H-1", "H-2"],
+            "pickup_agent_id": "AG-1",
+            "pickup_weight_g": 1000,
+            "terminal": "DELIVERED_TO_SELLER",
+            "delivered_weight_g": 400,
+            "incident": True,
+            "claim_type": "MISSING_ITEM",
+            "custody": scans,
+        }
+        return ReturnFacts(**(base | kw))
+
+    def about(f: ReturnFacts) -> set[str]:
+        return {
+            eid
+            for etype, eid in (("hub", "H-1"), ("hub", "H-2"), ("agent", "AG-1"), ("agent", "AG-2"))
+            if is_about(
+                f"PILFERAGE_{etype.upper()}", etype, eid, None, f, CLAIM_TYPE, terminal_scan=False
+            )
+        }
+
+    def seen(hub: str | None, grams: int | None, kind: str, day: int) -> list[object]:
+        return [f"2026-03-0{day}T10:00:00+00:00", hub, grams, kind]
+
+    assert lifts_claims("PILFERAGE_AGENT") and not lifts_claims("PILFERAGE_HUB")
+    # Weighed short at delivery: the pickup agent's incident, never a hub's claim to carry.
+    two_hubs = [
+        seen(None, 1000, PICKUP, 1),
+        seen("H-1", None, SCAN, 2),
+        seen("H-2", 400, END, 3),
+    ]
+    assert about(facts(two_hubs)) == {"AG-1"}
+    # A loss declared at a hub is the pickup agent's incident too, as pilferage counts it.
+    lost = [*two_hubs[:2], seen("H-1", None, END, 3)]
+    assert about(facts(lost, terminal="LOST", delivered_weight_g=None)) == {"AG-1"}
+    # Delivered intact: no one's incident, whatever alert stands on its agent; the stored flag
+    # a late pickup weight undid does not count (`incident_after_pickup` reads the weights).
+    assert about(facts(two_hubs, delivered_weight_g=990, incident=False)) == set()
+    assert about(facts(two_hubs, delivered_weight_g=990, incident=True)) == set()
+    # A return first seen before its scans were kept: still its pickup agent's.
+    assert about(facts(None)) == {"AG-1"}
+    # The claim's other scored events carry it too: a case's band is its latest assessment's.
+    assert is_about(
+        "PILFERAGE_AGENT",
+        "agent",
+        "AG-1",
+        None,
+        facts(two_hubs),
+        "disputedesk.intake.evidence_added.v1",
+        terminal_scan=False,
+    )
+    # Its terminal scan is not its claim: the scan's own rule stands (`test_an_open_alert_...`).
+    assert not is_about(
+        "PILFERAGE_HUB",
+        "hub",
+        "H-1",
+        None,
+        facts(two_hubs, claim_type=None),
+        CLAIM_TYPE,
+        terminal_scan=False,
+    )
+
+
+def test_a_cleared_pilferage_alert_takes_back_only_the_claims_it_lifted() -> None:
+    from services.fraud.detectors.findings import Finding
+    from services.fraud.scoring.revisions import at_pilferer, lowers_claims_on_clearing
+
+    assert not lowers_claims_on_clearing("PILFERAGE_HUB")  # it lifted none
+    assert lowers_claims_on_clearing("PILFERAGE_AGENT")
+    assert not lowers_claims_on_clearing("CLAIM_ABUSE")
+    sequential = Finding(
+        "AGENT_PILFERAGE_SEQUENTIAL",
+        "factor 300",
+        0.7,
+        "PILFERAGE_AGENT",
+        "agent",
+        "AG-1",
+        alert=True,
+    )
+    said = at_pilferer(sequential)
+    assert said.code == "PILFERAGE_AT_AGENT" and "agent AG-1" in said.detail
+    assert said.contribution == 0.8 and not said.alert  # HIGH on its own, raises nothing
+    assert (said.pattern, said.entity_type, said.entity_id) == ("PILFERAGE_AGENT", "agent", "AG-1")

@@ -266,6 +266,13 @@ def counted_hubs(facts: ReturnFacts) -> tuple[list[str], str | None]:
     return list(found.handled), found.incident_hub
 
 
+def incident_after_pickup(facts: ReturnFacts, agent_id: str) -> bool:
+    """Whether the ended journey came to harm (a delivery weighed short, a declared loss or
+    transit damage) on a parcel `agent_id` picked up: the agent's incident as pilferage counts
+    it, wherever along the journey the harm was found."""
+    return facts.pickup_agent_id == agent_id and incident_kind(facts) is not None
+
+
 def ended_at(facts: ReturnFacts, hubs: list[str]) -> str | None:
     """The journey's last hub: where it ended (delivered, declared lost or damaged), not the hub
     first seen last (a journey A -> B -> A ends at A; a late scan may name a hub after the end

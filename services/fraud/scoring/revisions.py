@@ -25,7 +25,7 @@ earlier one's arrival revises it (`revise_claim`).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -40,7 +40,11 @@ from services.fraud.detectors import pilferage
 from services.fraud.detectors import qc_contradiction as qc
 from services.fraud.detectors.findings import Finding, band_of, combine
 from services.fraud.features import repository as features
-from services.fraud.features.service import NAMING_CLAIMS, QC_CONTRADICTING_CLAIMS
+from services.fraud.features.service import (
+    NAMING_CLAIMS,
+    QC_CONTRADICTING_CLAIMS,
+    incident_after_pickup,
+)
 from services.fraud.models import Assessment, IdentityLink, ReturnFacts
 from services.fraud.risk import repository as risk_repo
 from services.fraud.scoring import claim_band
@@ -69,6 +73,9 @@ class Selector:
 
     subject_type: str
     conditions: tuple[Any, ...]
+    # Claims placed in the window by their return's incident (its terminal scan's time), not by
+    # their filing: a claim on a pilfered parcel is about the incident the alert counted.
+    by_incident: bool = False
 
 
 def _claims(*conditions: Any) -> Selector:
@@ -179,6 +186,12 @@ def is_about(
             and (entity_type != "hub" or qc.covers(numbers or {}, facts.qc_agent_id))
         )
     if pattern.startswith(pilferage.PATTERN_PREFIX):
+        if subject_type != SCAN_TYPE and facts.claim_type is not None:
+            # The seller's claim on a return whose incident the alerted agent held
+            # (`claims_at`), and the claim's other scored events (evidence added, a case event
+            # read afresh): the desk reads a case's band from its latest assessment. A hub's
+            # alert is about its incidents only (`lifts_claims`).
+            return lifts_claims(pattern) and incident_after_pickup(facts, entity_id)
         at = (
             facts.pickup_agent_id == entity_id
             if entity_type == "agent"
@@ -188,10 +201,68 @@ def is_about(
     return False
 
 
+def lifts_claims(pattern: str) -> bool:
+    """Whether an open alert of `pattern` lifts the sellers' claims on the returns whose incident
+    its entity held (`at_pilferer`): an agent's pilferage alert does, a hub's does not. A hub
+    counts every parcel of every agent through it, and an honest hub's false alert (a bad day,
+    a pilfering agent's parcels through it) would send tens of honest sellers' claims to review
+    until it clears, where an agent's incidents are the parcels it picked up itself (the
+    measurements: `docs/fraud-detection-journal.md`, "Pilferage: an alerted agent's pilfered
+    parcels' claims go to review")."""
+    return pattern == f"{pilferage.PATTERN_PREFIX}AGENT"
+
+
+def claims_at(finding: Finding) -> Selector:
+    """The claims on the returns that came to harm on a parcel a pilferage finding's agent
+    picked up (`features.service.incident_after_pickup`, as `is_about` decides for one)."""
+    facts = ReturnFacts
+    # In the window by the incident's time, which the alert's window counts: a claim is filed
+    # at intake's clock and may be scored ahead of the scan that raises the alert (claims go
+    # ahead of a backlog) while filed after that scan's time.
+    return Selector(
+        CLAIM_TYPE,
+        (facts.pickup_agent_id == finding.entity_id, facts.incident.is_(True)),
+        by_incident=True,
+    )
+
+
+async def of_incidents_at(
+    session: AsyncSession, finding: Finding, rows: Sequence[Assessment]
+) -> list[Assessment]:
+    """Of claims' assessments (`claims_at`), those whose return came to harm after the finding's
+    agent picked it up as `is_about` reads it (the stored incident flag may outlive a late
+    pickup weight that undid it); their facts read in one statement."""
+    known = await features.prefetch_facts(session, {row.return_id for row in rows})
+    return [
+        row
+        for row in rows
+        if (facts := known.get(row.return_id)) is not None
+        and incident_after_pickup(facts, finding.entity_id)
+    ]
+
+
+def at_pilferer(finding: Finding) -> Finding:
+    """What an agent's pilferage finding says on the seller's claim of a return that came to
+    harm after the agent picked it up: the claim is the partner's liability to settle with the
+    alert in front of the desk (SOP E5: HIGH goes to review, never paid on its own). At least
+    the HIGH floor, as the alert's own is on the incident; it raises no alert of its own."""
+    return replace(
+        finding,
+        code="PILFERAGE_AT_AGENT",
+        detail=(
+            f"the return came to harm after a pickup by agent {finding.entity_id}, under a "
+            f"pilferage alert: {finding.code} {finding.detail}"
+        )[:500],
+        contribution=max(finding.contribution, _HIGH_FLOOR),
+        alert=False,
+    )
+
+
 def _latest_assessments(selector: Selector, since: datetime, until: datetime) -> Select[Any]:
     facts = ReturnFacts
     if selector.subject_type == CLAIM_TYPE:
-        when, same_event = facts.claimed_at, Assessment.escalation_id == facts.escalation_id
+        when = facts.terminal_at if selector.by_incident else facts.claimed_at
+        same_event = Assessment.escalation_id == facts.escalation_id
     else:
         when, same_event = facts.terminal_at, Assessment.event_time == facts.terminal_at
     latest = (
@@ -254,9 +325,44 @@ async def revise_for_alert(
     revised = sum(
         [revise(session, row, finding, why=why, at=at, alert_id=alert_id) for row in rows]
     )
+    if lifts_claims(finding.pattern):
+        revised += await _revise_claims_at_pilferer(
+            session, finding, why=why, alert_id=alert_id, at=at, window=window
+        )
     return revised + await _revise_unnamed_at_hub(
         session, finding, alert_id=alert_id, at=at, window=window
     )
+
+
+async def _claims_at_pilferer(
+    session: AsyncSession, finding: Finding, *, since: datetime, until: datetime
+) -> list[Assessment]:
+    """The latest assessment of each claim on a return whose incident, from `since` to `until`,
+    the finding's agent held (`claims_at`, `of_incidents_at`), most recent first."""
+    if until <= since:
+        return []
+    await session.flush()
+    await assessments.write_pending(session)
+    rows = (await session.scalars(_latest_assessments(claims_at(finding), since, until))).all()
+    return await of_incidents_at(session, finding, rows)
+
+
+async def _revise_claims_at_pilferer(
+    session: AsyncSession,
+    finding: Finding,
+    *,
+    why: str,
+    alert_id: UUID,
+    at: datetime,
+    window: timedelta,
+) -> int:
+    """An agent alerted for pilferage: the claims on the returns that came to harm after its
+    pickups in the window carry the finding (`at_pilferer`), as the incidents themselves do; a
+    claim on a parcel it picked up that came to no harm is no part of its evidence and is left
+    as it was."""
+    said = at_pilferer(finding)
+    rows = await _claims_at_pilferer(session, finding, since=at - window, until=at)
+    return sum([revise(session, row, said, why=why, at=at, alert_id=alert_id) for row in rows])
 
 
 def unnamed_at_hub(hub_id: str) -> Selector:
@@ -474,6 +580,15 @@ def lowers_on_clearing(pattern: str) -> bool:
     return pattern in LOWERED_ON_CLEARING
 
 
+def lowers_claims_on_clearing(pattern: str) -> bool:
+    """Whether a cleared alert of `pattern` lowers the sellers' claims it made HIGH though it
+    lowers none of its own events: an agent's pilferage alert lifted the claims on the returns
+    that came to harm after its pickups (`at_pilferer`) only to put the partner's alert in front
+    of the desk; cleared, the agent reads as ordinary and the claim is paid on its facts. A
+    claim another open alert is about stays HIGH on that one (`_about_another_open_alert`)."""
+    return lifts_claims(pattern)
+
+
 async def revise_after_clearing(
     session: AsyncSession,
     *,
@@ -484,12 +599,18 @@ async def revise_after_clearing(
     at: datetime,
     window: timedelta,
     detail: str,
+    raised_at: datetime | None = None,
 ) -> int:
     """When fraud clears an alert (its entity proved ordinary), publish a lowered revision of
     each event in the window before `at` that is HIGH on the alert's pattern about the entity:
     the evidence those events were HIGH on has been read again and no longer holds, and an
     undecided case should not be decided on it. SOP v1 keeps a decided case's decision (the
-    desk sees the note). Returns how many were lowered."""
+    desk sees the note). Returns how many were lowered.
+
+    An agent's pilferage alert's claims (`lowers_claims_on_clearing`) are those it lifted, from
+    the window before it was raised (`raised_at`, the alert's event time) on: an entity proves
+    ordinary only once its honest days fill a window, by when the claims its alert revised lie
+    before the window before `at`."""
     finding = Finding(
         code="ALERT_CLEARED",
         detail=detail,
@@ -498,11 +619,16 @@ async def revise_after_clearing(
         entity_type=entity_type,
         entity_id=entity_id,
     )
-    selector = selector_for(finding)
-    if selector is None or window <= timedelta(0) or not lowers_on_clearing(pattern):
-        return 0
-    await session.flush()
-    rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
+    rows: Sequence[Assessment]
+    if lowers_claims_on_clearing(pattern):
+        since = min(at, raised_at or at) - window
+        rows = await _claims_at_pilferer(session, finding, since=since, until=at)
+    else:
+        selector = selector_for(finding)
+        if selector is None or window <= timedelta(0) or not lowers_on_clearing(pattern):
+            return 0
+        await session.flush()
+        rows = (await session.scalars(_latest_assessments(selector, at - window, at))).all()
     lowered = 0
     for row in rows:
         if row.band != FraudBand.HIGH.value:

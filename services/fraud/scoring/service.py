@@ -149,6 +149,7 @@ class Assessor(PilferageInputs, ClaimInputs):
             for alert in alerts
             if alert.pattern == collusion.SELLER_BUYER and alert.entity_type == "seller"
         }
+        subject = subject_type or self.payload.ce_type
         for alert in alerts:
             numbers = self._as_of_now(alert, dict((alert.evidence or {}).get("numbers") or {}))
             buyer = numbers.get("buyer_id")
@@ -158,12 +159,16 @@ class Assessor(PilferageInputs, ClaimInputs):
                 alert.entity_id,
                 str(buyer) if buyer else None,
                 facts,
-                subject_type or self.payload.ce_type,
+                subject,
                 terminal_scan=terminal_scan,
                 numbers=numbers,
             ):
                 continue
             finding = self.standing_finding(alert, numbers)
+            if subject != ReturnShipmentEvent.ce_type and revisions.lifts_claims(alert.pattern):
+                # A claim (or another event of it) on a return that came to harm after the
+                # alerted agent picked it up.
+                finding = revisions.at_pilferer(finding)
             strength = finding.contribution
             self.scored = [
                 s
@@ -1173,6 +1178,7 @@ async def clear_alerts(session: AsyncSession, a: Assessor, alerts: list[OpenAler
             at=a.at,
             window=a.config.revision_window(alert.pattern),
             detail=str(why["cleared"]["detail"]),
+            raised_at=alert.event_time,
         )
         entity = (alert.entity_type, alert.entity_id)
         risk_repo.forget_alert(session, alert.alert_id, entity)
