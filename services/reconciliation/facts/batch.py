@@ -5,8 +5,8 @@ the case, read the return, its scans, escalations, evidence and assessments, can
 A `BatchView` does the same work per batch instead:
 
 1. every fact of the batch is inserted up front, one statement per table;
-2. the cases of the batch's returns are locked, and every stored fact of those returns is read,
-   one query per table;
+2. the cases of the batch's returns are locked, and every stored fact of those returns is read:
+   the escalations as ORM objects, the other four tables in one statement (`_read_facts`);
 3. the per-event handlers then run in partition order exactly as they do alone, but the
    repositories answer from the view, and timer changes are queued and written together at the
    end, as are the rows the handlers queued and the changes they made to the locked cases and
