@@ -251,7 +251,7 @@ def _plain_rows(records: list[Any] | None) -> list[Any]:
     columns = tuple(records[0].keys())
     row_class = _ROW_CLASSES.get(columns)
     if row_class is None:
-        row_class = _ROW_CLASSES[columns] = namedtuple("FactRow", columns)  # type: ignore[misc]
+        row_class = _ROW_CLASSES[columns] = namedtuple("FactRow", columns)
     return [row_class(*record.values()) for record in records]
 
 
