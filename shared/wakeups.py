@@ -151,8 +151,13 @@ class Wakeups:
             backoff = 0.5
             connection.add_termination_listener(lambda _conn, lost=lost: lost.set())
             try:
-                for channel in self._channels():
-                    await self._listen(connection, channel)
+                # Until no channel is left unlistened: one subscribed while these LISTENs were
+                # sent saw no connection to listen on, and nothing after this would listen to it.
+                listened: set[str] = set()
+                while pending := [c for c in self._channels() if c not in listened]:
+                    for channel in pending:
+                        await self._listen(connection, channel)
+                        listened.add(channel)
                 self._connection = connection
                 self.connected.set()
                 # Whatever was written while nobody listened is found by one round now.
