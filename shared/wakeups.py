@@ -28,6 +28,9 @@ TIMERS_CHANNEL = "disputedesk_timers"
 # and its cross-team tasks (open and not yet alerted as overdue).
 NOTICES_CHANNEL = "disputedesk_notices"
 TASKS_CHANNEL = "disputedesk_tasks"
+# Intake's partner registry (partners and their secrets): each replica's partner directory
+# forgets its cached entries when it hears this.
+PARTNERS_CHANNEL = "disputedesk_partners"
 
 # One trigger function for every table: it notifies the channel given as trigger argument.
 _FUNCTION = "disputedesk_notify_channel"
@@ -108,7 +111,7 @@ class Wakeups:
     def _subscribe(self, channel: str) -> None:
         new = channel not in self._events and channel not in self._callbacks
         if new and self._connection is not None and not self._connection.is_closed():
-            asyncio.get_running_loop().create_task(self._listen(self._connection, channel))
+            asyncio.get_running_loop().create_task(self._listen_late(self._connection, channel))
 
     def _channels(self) -> list[str]:
         return list(dict.fromkeys([*self._events, *self._callbacks]))
@@ -124,6 +127,12 @@ class Wakeups:
 
     async def _listen(self, connection: asyncpg.Connection, channel: str) -> None:
         await connection.add_listener(channel, self._notified)
+
+    async def _listen_late(self, connection: asyncpg.Connection, channel: str) -> None:
+        """A channel subscribed to while connected: listened to, then fired once, as at a
+        (re)connection, for what was written before the LISTEN took effect."""
+        await self._listen(connection, channel)
+        self._fire(channel)
 
     async def run(self) -> None:
         """Keep a LISTEN connection open, reconnecting with backoff while the database is away."""
@@ -142,8 +151,13 @@ class Wakeups:
             backoff = 0.5
             connection.add_termination_listener(lambda _conn, lost=lost: lost.set())
             try:
-                for channel in self._channels():
-                    await self._listen(connection, channel)
+                # Until no channel is left unlistened: one subscribed while these LISTENs were
+                # sent saw no connection to listen on, and nothing after this would listen to it.
+                listened: set[str] = set()
+                while pending := [c for c in self._channels() if c not in listened]:
+                    for channel in pending:
+                        await self._listen(connection, channel)
+                        listened.add(channel)
                 self._connection = connection
                 self.connected.set()
                 # Whatever was written while nobody listened is found by one round now.

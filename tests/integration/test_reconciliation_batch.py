@@ -235,3 +235,80 @@ async def test_a_batch_leaves_what_its_events_leave_one_by_one(harness: Harness)
 
     for part in ("cases", "timeline", "outbox", "ledger", "timers", "escalations", "facts"):
         assert together[part] == one_by_one[part], part
+
+
+async def test_a_batch_reads_its_returns_facts_in_one_statement_as_the_tables_hold_them(
+    harness: Harness,
+) -> None:
+    """`batch.prepare` reads the returns, scans, evidence and assessments of a batch's returns in
+    one statement (the cases' lock and the escalations, ORM objects the handlers change, are
+    two more), and each row carries what a statement of its own table gives, with its types and
+    in its order."""
+    from sqlalchemy import event, select
+
+    from services.reconciliation.facts import batch
+    from services.reconciliation.models import (
+        AssessmentRecord,
+        EvidenceAddition,
+        ReturnRecord,
+        ShipmentEventRecord,
+    )
+
+    first, second = _scenario()
+    url = await _migrate(harness, "test_recon_batch_read")
+    await _run(url, [first, second], together=True)
+    ids = sorted({e.payload.return_id for e in first + second})
+    engine = make_engine(url)
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        sent.append(sql)
+
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            event.listen(engine.sync_engine, "before_cursor_execute", note)
+            try:
+                view = await batch.prepare(session, [], set(ids))
+            finally:
+                event.remove(engine.sync_engine, "before_cursor_execute", note)
+            tables: list[tuple[Any, Any, list[Any]]] = [
+                (ReturnRecord, [], [view.returns[r] for r in ids if r in view.returns]),
+                (
+                    ShipmentEventRecord,
+                    [ShipmentEventRecord.occurred_at, ShipmentEventRecord.event_id],
+                    [s for r in ids for s in view.scans.get(r, [])],
+                ),
+                (
+                    EvidenceAddition,
+                    [EvidenceAddition.added_at],
+                    [a for r in ids for a in view.additions.get(r, [])],
+                ),
+                (
+                    AssessmentRecord,
+                    [AssessmentRecord.assessed_at],
+                    [a for r in ids for a in view.assessments.get(r, [])],
+                ),
+            ]
+            for model, order, got in tables:
+                table = model.__table__
+                expected = [
+                    row._asdict()
+                    for row in await session.execute(
+                        select(table)
+                        .where(table.c.return_id.in_(ids))
+                        .order_by(table.c.return_id, *(table.c[c.key] for c in order))
+                    )
+                ]
+                assert expected, model  # the scenario stores some of each
+                rows = [r._asdict() for r in got]
+                assert rows == expected, model
+                for row, want in zip(rows, expected, strict=True):
+                    assert {k: type(v) for k, v in row.items()} == {
+                        k: type(v) for k, v in want.items()
+                    }, model
+                    assert list(row) == list(want), model  # the models' attribute names
+    finally:
+        await engine.dispose()
+    # The cases' lock and the escalations through the session; the four tables through the
+    # driver in one statement.
+    assert len(sent) == 2, sent

@@ -24,6 +24,7 @@ class FakeRegistry:
         self.reads = 0
         self.release = asyncio.Event()
         self.fail_next = False
+        self.secrets: list[Any] = []
 
     async def get_partner(self, session: Any, partner_id: str) -> Any:
         self.reads += 1
@@ -38,7 +39,7 @@ class FakeRegistry:
         )
 
     async def all_secrets(self, session: Any, *, partner_id: str) -> list[Any]:
-        return []
+        return list(self.secrets)
 
 
 @pytest.fixture
@@ -132,3 +133,74 @@ def test_a_secret_made_with_a_key_no_longer_listed_is_skipped_not_an_error() -> 
     assert SECRETS.credential(lost) is None
     assert SECRETS.credential(kept).secret == "whsec_kept"  # type: ignore[union-attr]
     assert SECRETS.credential(hashed).secret_hash == "ab" * 32  # type: ignore[union-attr]
+
+
+class CountingSecrets(PartnerSecrets):
+    def __init__(self) -> None:
+        super().__init__(SECRETS.box)
+        self.opened = 0
+
+    def credential(self, row: Any) -> Any:
+        self.opened += 1
+        return super().credential(row)
+
+
+def _secret_row(row_id: int, plain: str) -> Any:
+    from services.intake.models import PartnerSecret
+
+    return PartnerSecret(
+        id=row_id,
+        partner_id="swiftship",
+        secret_encrypted=SECRETS.encrypt(partner_id="swiftship", secret=plain),
+    )
+
+
+async def test_a_reload_decrypts_only_the_secrets_it_has_not_opened(
+    registry: FakeRegistry,
+) -> None:
+    registry.release.set()
+    counting = CountingSecrets()
+    directory = PartnerDirectory(counting)
+    registry.secrets = [_secret_row(1, "whsec_a"), _secret_row(2, "whsec_b")]
+    entry = await directory.get(None, "swiftship")  # type: ignore[arg-type]
+    assert entry is not None and {c.secret for c in entry.credentials} == {"whsec_a", "whsec_b"}
+    assert counting.opened == 2
+    directory.invalidate()
+    await directory.get(None, "swiftship")  # type: ignore[arg-type]
+    assert counting.opened == 2  # nothing changed: nothing decrypted
+    registry.secrets = [registry.secrets[1], _secret_row(3, "whsec_c")]  # a rotation
+    directory.invalidate()
+    entry = await directory.get(None, "swiftship")  # type: ignore[arg-type]
+    assert entry is not None and {c.secret for c in entry.credentials} == {"whsec_b", "whsec_c"}
+    assert counting.opened == 3
+    assert len(directory._opened["swiftship"]) == 2  # the retired secret is forgotten
+
+
+async def test_a_watched_directory_keeps_entries_while_it_hears_the_registry(
+    registry: FakeRegistry,
+) -> None:
+    now = [100.0]
+    listening = [True]
+    directory = PartnerDirectory(SECRETS, ttl_s=2.0, watched_ttl_s=60.0, monotonic=lambda: now[0])
+    changed = directory.watch(lambda: listening[0])
+    registry.release.set()
+    entry = await directory.get(None, "swiftship")  # type: ignore[arg-type]
+    now[0] += 3.0
+    assert directory.cached("swiftship") is None  # subscribed, not heard yet: the short interval
+    changed()  # the LISTEN took effect (a subscription fires its channel once)
+    entry = await directory.get(None, "swiftship")  # type: ignore[arg-type]
+    now[0] += 30.0
+    assert directory.cached("swiftship") is entry
+    assert registry.reads == 2
+    changed()  # the registry changed
+    assert directory.cached("swiftship") is None
+    entry = await directory.get(None, "swiftship")  # type: ignore[arg-type]
+    listening[0] = False  # the LISTEN connection lost: the short interval again
+    now[0] += 3.0
+    assert directory.cached("swiftship") is None
+    listening[0] = True
+    changed()  # the connection's return fires the channel: what changed meanwhile is forgotten
+    assert directory.cached("swiftship") is None
+    entry = await directory.get(None, "swiftship")  # type: ignore[arg-type]
+    now[0] += 60.0  # the safety interval
+    assert directory.cached("swiftship") is None

@@ -1,22 +1,31 @@
-"""The partner registry as the webhook path reads it: cached in-process for a couple of seconds.
+"""The partner registry as the webhook path reads it: cached in-process.
 
 Every webhook needs its partner's scheme, limit and secrets; reading them from PostgreSQL on
 each request would cost two round trips. Admin changes made through this process invalidate the
-cache at once; other replicas see them within `ttl_s`. Secrets are cached with their not-after
-times and filtered against the request's own clock, so rotation windows stay exact. They are
-decrypted when read (services/intake/partners/secrets.py) and held in memory only.
+cache at once. Every write to the registry's tables NOTIFYs `disputedesk_partners` (intake
+migration e7b3c9a1f5d2), and a directory that hears it (`watch`) forgets every entry, so while
+the process's LISTEN connection is up an entry is kept for `watched_ttl_s` (a safety net, not
+the path changes take) and every replica sees a change as soon as it commits. Without the LISTEN
+connection (not started, or lost) entries live `ttl_s`, as they always did; the connection's
+return fires the channel, which forgets what may have changed meanwhile.
+
+Secrets are cached with their not-after times and filtered against the request's own clock, so
+rotation windows stay exact. They are decrypted when first read (services/intake/partners/
+secrets.py) and held in memory only; a reload keeps the credential made from a ciphertext it
+has seen, so only a new or changed secret is decrypted again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake.models import PartnerSecret
 from services.intake.partners import repository
 from services.intake.partners.adapter import PartnerCredential
 from services.intake.partners.secrets import PartnerSecrets
@@ -40,10 +49,18 @@ class PartnerDirectory:
         secrets: PartnerSecrets,
         ttl_s: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
+        watched_ttl_s: float = 60.0,
     ) -> None:
         self._secrets = secrets
         self.ttl_s = ttl_s
+        self.watched_ttl_s = watched_ttl_s
         self._monotonic = monotonic
+        # Whether the registry's NOTIFY reaches this directory now (`watch`), and whether it has
+        # been heard since the directory subscribed: only then can a change not go unnoticed.
+        self._listening: Callable[[], bool] = _never
+        self._heard = False
+        # Each partner's credentials by the stored row they were made from, as of its last read.
+        self._opened: dict[str, dict[_StoredSecret, PartnerCredential]] = {}
         self._entries: dict[str, tuple[float, PartnerEntry]] = {}
         # One read per partner at a time. When the entry expires under load, every webhook
         # arriving before the first read returns would otherwise send the same two queries;
@@ -51,18 +68,31 @@ class PartnerDirectory:
         self._loading: dict[str, asyncio.Future[PartnerEntry | None | _Failed]] = {}
         self._generation = 0
 
+    def watch(self, listening: Callable[[], bool]) -> Callable[[], None]:
+        """The callback to run at each notification of the registry's channel; `listening`
+        says whether the process's LISTEN connection is up (notifications can arrive)."""
+        self._listening = listening
+        return self._changed
+
+    def _changed(self) -> None:
+        self._heard = True
+        self.invalidate()
+
+    def _ttl(self) -> float:
+        return self.watched_ttl_s if self._heard and self._listening() else self.ttl_s
+
     def cached(self, partner_id: str) -> PartnerEntry | None:
         """The entry if it is cached and fresh, without a session: a webhook opens one only to
         read the registry when this says None."""
         cached = self._entries.get(partner_id)
-        if cached is not None and self._monotonic() - cached[0] < self.ttl_s:
+        if cached is not None and self._monotonic() - cached[0] < self._ttl():
             return cached[1]
         return None
 
     async def get(self, session: AsyncSession, partner_id: str) -> PartnerEntry | None:
         now = self._monotonic()
         cached = self._entries.get(partner_id)
-        if cached is not None and now - cached[0] < self.ttl_s:
+        if cached is not None and now - cached[0] < self._ttl():
             return cached[1]
         loading = self._loading.get(partner_id)
         if loading is not None:
@@ -93,6 +123,7 @@ class PartnerDirectory:
         if partner is None:
             # Unknown ids are not cached: callers choose them, and the cache must stay bounded.
             self._entries.pop(partner_id, None)
+            self._opened.pop(partner_id, None)
             return None
         stored = await repository.all_secrets(session, partner_id=partner_id)
         entry = PartnerEntry(
@@ -100,11 +131,27 @@ class PartnerDirectory:
             partner.scheme,
             partner.active,
             partner.rate_limit_per_s,
-            tuple(c for c in map(self._secrets.credential, stored) if c is not None),
+            self._credentials(partner.partner_id, stored),
         )
         if generation == self._generation:  # not read across an admin change
             self._entries[partner_id] = (now, entry)
         return entry
+
+    def _credentials(
+        self, partner_id: str, stored: Sequence[PartnerSecret]
+    ) -> tuple[PartnerCredential, ...]:
+        """The partner's usable credentials; a row read before as it is now is not decrypted
+        again (the operator's keys do not change while the process runs). What the partner
+        no longer stores is forgotten, so the cache holds one read's secrets."""
+        known = self._opened.get(partner_id, {})
+        opened: dict[_StoredSecret, PartnerCredential] = {}
+        for row in stored:
+            key = (row.id, row.partner_id, row.secret_encrypted, row.secret_hash, row.not_after)
+            credential = known.get(key) or self._secrets.credential(row)
+            if credential is not None:  # one that cannot be opened is tried (and logged) again
+                opened[key] = credential
+        self._opened[partner_id] = opened
+        return tuple(opened.values())
 
     def invalidate(self, partner_id: str | None = None) -> None:
         self._generation += 1
@@ -112,6 +159,14 @@ class PartnerDirectory:
             self._entries.clear()
         else:
             self._entries.pop(partner_id, None)
+
+
+# A stored secret as a reload reads it: a credential made from it stays valid while it is unchanged.
+_StoredSecret = tuple[int, str, str | None, str | None, datetime | None]
+
+
+def _never() -> bool:
+    return False
 
 
 class _Failed:

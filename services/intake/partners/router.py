@@ -21,6 +21,7 @@ from shared.app import ServiceRuntime
 from shared.db import request_session
 from shared.problems import Problem, problem_response
 from shared.rate_limit import Limit, RateLimiter, RateLimitExceeded
+from shared.wakeups import PARTNERS_CHANNEL
 
 # Served by a handler of its own, not FastAPI's generic one (route.py says what it does).
 router = APIRouter(route_class=PartnerWebhookRoute, tags=["partner webhooks"])
@@ -35,6 +36,10 @@ def partner_directory(request: Request) -> PartnerDirectory:
         directory = runtime.extras["partner_directory"] = PartnerDirectory(
             request.app.state.partner_secrets
         )
+        if runtime.wakeups is not None:
+            # Any replica's change to the registry reaches this one as it commits.
+            wakeups = runtime.wakeups
+            wakeups.on(PARTNERS_CHANNEL, directory.watch(lambda: wakeups.connected.is_set()))
     assert isinstance(directory, PartnerDirectory)
     return directory
 
