@@ -766,16 +766,17 @@ class CaseUpdated(CaseEventBase):
     awaiting_return_until: AwareDatetime | None = Field(
         default=None,
         description="On `ESCALATION_MERGED` into a case waiting for the return's record (SOP "
-        "E1, as `CaseOpened.awaiting_return_until`), and on `REOPENED` when the reopened claim "
-        "waits for it: the end of that wait, when the desk takes the case over if the record has "
-        "not come.",
+        "E1, as `CaseOpened.awaiting_return_until`), on `REOPENED` when the reopened claim "
+        "waits for it, and on `SELLER_WROTE` answering a message sent during that wait: the end "
+        "of that wait, when the desk takes the case over if the record has not come.",
     )
     awaiting_delivery_until: AwareDatetime | None = Field(
         default=None,
         description="On `ESCALATION_MERGED` into a case waiting for the partner's scan of the "
         "return's delivery to the seller (SOP E1, as `CaseOpened.awaiting_delivery_until`), and "
-        "on `REOPENED` when the reopened claim waits for it: the end of that wait, when the desk "
-        "takes the case over if the scan has not come.",
+        "on `REOPENED` when the reopened claim waits for it, and on `SELLER_WROTE` answering a "
+        "message sent during that wait: the end of that wait, when the desk takes the case over "
+        "if the scan has not come.",
     )
     settlement_waits: list[SettlementWait] = Field(
         default_factory=list,

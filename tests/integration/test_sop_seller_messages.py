@@ -11,19 +11,31 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
+from uuid import uuid4
 
 from services.notifications.messages.rendering import india_time
 from shared.money import rupees as inr
 from tests.conftest import Harness
-from tests.integration.test_seller_directory import AGENT, _case, _in_both, _mails, _scan
+from tests.integration.test_seller_directory import (
+    AGENT,
+    _address,
+    _case,
+    _in_both,
+    _mails,
+    _scan,
+)
 from tests.integration.test_seller_replies import MP4
 from tests.integration.test_sop_seller_emails import (
     MANAGER,
     _at,
+    _feed_as,
+    _fire_facts_wait,
+    _new_seller,
     _photo,
     filed_case,
     unknown_return_under_review,
 )
+from tests.support.factories import escalation_body, uid
 from tests.support.mail import (
     messages_mentioning,
     seller_reply,
@@ -265,3 +277,122 @@ async def test_evidence_sent_while_a_person_decides_is_answered_with_the_date_he
     _in_both(answer, india_time(_at(due)))
     await asyncio.sleep(3)
     assert sum(HEARD in s for s in _seller_subjects(harness, filed.rid, filed.to)) == 1
+
+
+async def _e1_claim_with_one_photo(
+    harness: Harness, pipeline: dict[str, Any], prefix: str, photo: int
+) -> tuple[str, str, str, str, dict[str, Any]]:
+    """A damage claim with one photo on a return the feed has not named (E1: OPEN, waiting
+    for the return's record for 48 hours), its acknowledgement read: (rid, seller, address,
+    escalation id, case)."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid(prefix)
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claimed_amount=90_000,
+            evidence=[_photo("PHOTO", photo)],
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202 and r.json()["state"] == "pending_return", r.text
+    case = await _case(
+        harness, recon, rid, lambda c: (c["state"], c["waiting_for"]) == ("OPEN", "PENDING_FACTS")
+    )
+    await _mails(harness, rid, "We have your claim")
+    return rid, seller, to, r.json()["escalation_id"], case
+
+
+async def test_evidence_sent_while_e1_waits_for_the_records_is_answered_then_asked_for_the_rest(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """E1 can wait 48 hours for the return's record, and the acknowledgement invites evidence
+    meanwhile. A second photo uploaded then (sent twice with one Idempotency-Key) was met with
+    silence until the wait ended: it is now answered once, with the record awaited, the wait's
+    end, what reached us and what is still missing, and the date held. The record then comes:
+    the E4 request asks only for the rest (the label photo), counting both photos."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    base = uuid4().int % 10**9
+    rid, seller, to, escalation_id, case = await _e1_claim_with_one_photo(
+        harness, pipeline, "RET-MSGE1", base
+    )
+    wait_ends = india_time(_at(case["opened_at"]) + timedelta(hours=48))
+    headers = {**harness.key(AGENT), "Idempotency-Key": f"e1-{rid}"}
+    body = {"evidence": [_photo("PHOTO", base + 1)]}
+    for _ in range(2):
+        r = await intake.client.post(
+            f"/v1/escalations/{escalation_id}/evidence", json=body, headers=headers
+        )
+        assert r.status_code in (200, 201, 202), r.text
+
+    [answer] = await _mails(harness, rid, HEARD)
+    assert answer["To"] == to and case["case_id"] in str(answer["Subject"])
+    _in_both(
+        answer,
+        "We received: 1 photo of the item",
+        "not yet received the marketplace's record of this return",
+        wait_ends,
+        "So far we have received: 2 photos of the item",
+        "A photo of the shipping label",
+        # The date the acknowledgement gave: the wait's end and a review after it.
+        india_time(_at(case["opened_at"]) + timedelta(hours=48 + 48)),
+    )
+    said = _flat(answer)
+    assert "the person handling your case" not in said, said
+    assert "You do not need to do anything else" not in said, said
+    await asyncio.sleep(3)
+    assert sum(HEARD in s for s in _seller_subjects(harness, rid, to)) == 1
+
+    # The feed names the return (picked up and delivered back, same weight): E4 asks for the
+    # label photo alone, by its own reply-by, counting what came during the wait.
+    now = datetime.now(UTC)
+    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
+    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
+    await _feed_as(harness, intake, rid, seller, qc_required=False, item_value=180_000)
+    await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+    [request] = await _mails(harness, rid, "Please send evidence")
+    _in_both(request, "2 photos of the item", "A photo of the shipping label", case["case_id"])
+    subjects = _seller_subjects(harness, rid, to)
+    assert len(subjects) == 3, subjects  # acknowledgement, the answer, the request
+
+
+async def test_evidence_completing_the_checklist_during_e1_is_answered_then_the_wait_ends(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """An unboxing video uploaded while E1 waits for the return's record completes the
+    checklist: the answer says nothing more is needed, with the wait's end and the date held.
+    The record never comes: after the 48 hours a person decides, and the review's email gives
+    the new date without asking for evidence already sent."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    base = uuid4().int % 10**9
+    rid, _seller, to, escalation_id, case = await _e1_claim_with_one_photo(
+        harness, pipeline, "RET-MSGE1V", base
+    )
+    r = await intake.client.post(
+        f"/v1/escalations/{escalation_id}/evidence",
+        json={"evidence": [_photo("UNBOXING_VIDEO", base + 1)]},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code in (200, 201, 202), r.text
+    [answer] = await _mails(harness, rid, HEARD)
+    _in_both(
+        answer,
+        "not yet received the marketplace's record of this return",
+        india_time(_at(case["opened_at"]) + timedelta(hours=48)),
+        "you do not need to send anything else",
+    )
+    assert "What is still missing" not in _flat(answer), _flat(answer)
+
+    await _fire_facts_wait(recon, case["case_id"])
+    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    assert case["reason_code"] == "MISSING_FACTS", case
+    [moved] = await _mails(harness, rid, "A new date for the decision")
+    _in_both(moved, "record of this return", case["case_id"])
+    assert "still missing" not in _flat(moved), _flat(moved)
+    await asyncio.sleep(3)
+    subjects = _seller_subjects(harness, rid, to)
+    assert len(subjects) == 3, subjects  # acknowledgement, the answer, the new date

@@ -476,6 +476,10 @@ def _message_answer(event: CaseUpdated, settings: NotificationsSettings, to: str
         message_evidence=wording.received_evidence(event.message_evidence, event.message_weight_g),
         message_evidence_counts=dict(event.message_evidence),
         message_weight_g=event.message_weight_g,
+        # E1's wait (the return's records, up to days): what is awaited and the wait's end, as
+        # the acknowledgement said; nobody handles the case yet.
+        awaiting_return_until=event.awaiting_return_until,
+        awaiting_delivery_until=event.awaiting_delivery_until,
         **evidence_so_far(event),
         **_settlement_wait(event),
     )

@@ -729,18 +729,33 @@ async def on_evidence(
     await reevaluate(session, case, now=now, p=p)
     if asked_before:
         await _ask_for_the_rest(session, case, now=now, p=p)
-    if case.version == added and CaseState(case.state) in WITH_A_PERSON:
-        # Nothing moved: a person decides (a review, management), and the seller who sent
-        # evidence would hear nothing until that decision, maybe days later.
+    if case.version == added and (
+        CaseState(case.state) in WITH_A_PERSON or waits_for_records(case)
+    ):
+        # Nothing moved: a person decides (a review, management), or E1 waits for the return's
+        # records (up to its 48 hours), and the seller who sent evidence, invited to by the
+        # acknowledgement, would hear nothing until that decision or the wait's end, days later.
         await answer_seller_message(
             session,
             case,
             actor=event.seller_id,
             now=now,
-            what=f"The seller added evidence ({kinds}) while a person decides the case.",
+            what=f"The seller added evidence ({kinds}) while "
+            + (
+                "the case waits for the return's records."
+                if waits_for_records(case)
+                else "a person decides the case."
+            ),
             evidence=dict(Counter(e.kind.value for e in event.evidence)),
             weight_g=event.received_weight_g,
         )
+
+
+def waits_for_records(case: Case) -> bool:
+    """E1's wait for the return's record or its delivery scan (`PENDING_FACTS`, up to the
+    facts wait's hours), not the minutes-long waits for scans or the fraud check, which end
+    in the case's own next email."""
+    return CaseState(case.state) is CaseState.OPEN and case.waiting_for == "PENDING_FACTS"
 
 
 # States in which a person, not the SOP, decides next: evidence that moves nothing there is
@@ -1034,6 +1049,12 @@ async def answer_seller_message(
     if state in OPEN_STATES:
         facts = await load_facts(session, case=case, return_id=case.return_id)
         told = evidence_told(case, facts, p)
+        if waits_for_records(case) and case.timer_kind == TimerKind.FACTS_WAIT:
+            # E1's wait: which record is awaited and the wait's end, as the acknowledgement
+            # said, so the answer does not read as if a person were already on the case.
+            told |= facts_awaited(
+                facts, verdict_for(case, facts, now, p), until=case.timer_due_at or now
+            )
     emit(
         session,
         case,
