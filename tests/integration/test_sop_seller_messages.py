@@ -14,6 +14,7 @@ from typing import Any
 from uuid import uuid4
 
 from services.notifications.messages.rendering import india_time
+from services.notifications.messages.wording_hi import time_hi
 from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import (
@@ -22,6 +23,8 @@ from tests.integration.test_seller_directory import (
     _case,
     _in_both,
     _mails,
+    _profile,
+    _put_seller,
     _scan,
 )
 from tests.integration.test_seller_replies import MP4
@@ -44,6 +47,7 @@ from tests.support.mail import (
 )
 
 HEARD = "we have your message"
+HEARD_HI = "आपका संदेश हमें मिल गया है"
 
 
 def _seller_subjects(harness: Harness, rid: str, to: str) -> list[str]:
@@ -383,7 +387,7 @@ async def test_evidence_completing_the_checklist_during_e1_is_answered_then_the_
         answer,
         "not yet received the marketplace's record of this return",
         india_time(_at(case["opened_at"]) + timedelta(hours=48)),
-        "you do not need to send anything else",
+        "You do not need to send anything else for your claim",
     )
     assert "What is still missing" not in _flat(answer), _flat(answer)
 
@@ -396,3 +400,61 @@ async def test_evidence_completing_the_checklist_during_e1_is_answered_then_the_
     await asyncio.sleep(3)
     subjects = _seller_subjects(harness, rid, to)
     assert len(subjects) == 3, subjects  # acknowledgement, the answer, the new date
+
+
+async def test_a_hindi_seller_writing_during_e1_is_answered_in_hindi_once_per_message(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """A Hindi-speaking seller's damage claim with one photo waits for the return's record
+    (E1). The seller replies to the acknowledgement with words alone, then uploads a photo:
+    two messages, two answers, each in Hindi, each with the record awaited, the wait's end in
+    India time, what reached us and what is still missing, and the date held; a text reply
+    there used to be told "nothing to do" and the upload nothing at all."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    to, seller, rid = _address(), _new_seller(), uid("RET-MSGE1H")
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to, language="hi"))
+    base = uuid4().int % 10**9
+    r = await intake.client.post(
+        "/v1/escalations",
+        json=escalation_body(
+            rid,
+            seller_id=seller,
+            channel="EMAIL",
+            claimed_amount=90_000,
+            evidence=[_photo("PHOTO", base)],
+            seller_email=to,
+        ),
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 202, r.text
+    case = await _case(
+        harness, recon, rid, lambda c: (c["state"], c["waiting_for"]) == ("OPEN", "PENDING_FACTS")
+    )
+    [ack] = await _mails(harness, rid, "दावा हमें मिल गया है")
+    opened = _at(case["opened_at"])
+    wait_ends, held = time_hi(opened + timedelta(hours=48)), time_hi(opened + timedelta(hours=96))
+
+    await _reply(harness, ack, to, "मेरा दावा कब तक तय होगा?")
+    [first] = await _mails(harness, rid, HEARD_HI)
+    r = await intake.client.post(
+        f"/v1/escalations/{r.json()['escalation_id']}/evidence",
+        json={"evidence": [_photo("PHOTO", base + 1)]},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code in (200, 201, 202), r.text
+    first, second = await _mails(harness, rid, HEARD_HI, count=2)
+    for answer, so_far in ((first, "1 सामान की फ़ोटो"), (second, "2 सामान की फ़ोटो")):
+        assert answer["To"] == to and case["case_id"] in str(answer["Subject"])
+        body = " ".join(text_part(answer).split())
+        for said in (
+            "मार्केटप्लेस रिकॉर्ड हमें अभी तक नहीं मिला",
+            wait_ends,
+            f"अब तक हमें यह मिला है: {so_far}",
+            "शिपिंग लेबल की फ़ोटो",
+            held,
+        ):
+            assert said in body, (said, body)
+        assert "So far" not in body and "आपको और कुछ करने की ज़रूरत नहीं है" not in body, body
+    assert "हमें यह मिला: 1 सामान की फ़ोटो" in " ".join(text_part(second).split())
+    await asyncio.sleep(3)
+    assert len(_seller_subjects(harness, rid, to)) == 3  # acknowledgement, two answers

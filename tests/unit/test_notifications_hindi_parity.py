@@ -288,6 +288,29 @@ def _events() -> Iterator[tuple[str, CaseEventBase]]:
         "message-open-under-review",
         waiting.model_copy(update={"state": CaseState.UNDER_REVIEW, "evidence_missing": []}),
     )
+    # Evidence sent while E1 waits for the return's record (or its delivery scan): the record
+    # awaited and the wait's end, what is still missing, or that nothing more is needed.
+    in_e1 = waiting.model_copy(
+        update={
+            "state": CaseState.OPEN,
+            "message_evidence": {"PHOTO": 1},
+            "next_step_by": AT + timedelta(hours=96),
+            "awaiting_return_until": AT + timedelta(hours=48),
+        }
+    )
+    yield "message-e1-awaiting-return", in_e1
+    yield (
+        "message-e1-awaiting-delivery-complete",
+        in_e1.model_copy(
+            update={
+                "awaiting_return_until": None,
+                "awaiting_delivery_until": AT + timedelta(hours=40),
+                "evidence_missing": [],
+                "evidence_received": {},
+                "evidence_still_needed": [],
+            }
+        ),
+    )
     # The proposal awaiting approval was replaced by one of another amount.
     yield "proposal-replaced", samples.proposal_replaced("C-PRR", AT)
     yield (
