@@ -458,3 +458,68 @@ async def test_a_hindi_seller_writing_during_e1_is_answered_in_hindi_once_per_me
     assert "हमें यह मिला: 1 सामान की फ़ोटो" in " ".join(text_part(second).split())
     await asyncio.sleep(3)
     assert len(_seller_subjects(harness, rid, to)) == 3  # acknowledgement, two answers
+
+
+async def test_a_hindi_sellers_appeal_is_acknowledged_decided_and_paid_in_hindi(
+    harness: Harness, pipeline: dict[str, Any]
+) -> None:
+    """The appeal path read in Hindi on the real stack (it was checked in Hindi by the unit
+    parity checks alone): L11 pays a Hindi-speaking seller half (₹750.00 of ₹1,500.00) with the
+    appeal-by in India time; the seller appeals; the acknowledgement gives the result's date;
+    a manager overturns it to the whole claim, the partner liable: the outcome says it
+    succeeded, ₹1,500.00 replacing ₹750.00 (₹750.00 more), that the appeal's decision is final
+    and offers no second appeal; the settlement gives the amount and its reference. Every email
+    names the same case in its subject, and no English sentence is left in the Hindi."""
+    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    seller, to = _new_seller(), _address()
+    await _put_seller(harness, pipeline["notifications"], seller, _profile(to, language="hi"))
+    filed = await filed_case(harness, pipeline, seller=seller)
+    case, cid = filed.case, filed.case["case_id"]
+    assert case["payout"] == 75_000, case
+    [decision] = await _mails(harness, filed.rid, "आंशिक")
+    body = " ".join(text_part(decision).split())
+    for said in (inr(75_000), time_hi(_at(case["appeal_by"]))):
+        assert said in body, (said, body)
+
+    r = await intake.client.post(
+        f"/v1/escalations/{filed.escalation_id}/appeal",
+        json={"reason": "खरीदार ने इसे तोड़ा; पूरी राशि मिलनी चाहिए।"},
+        headers=harness.key(AGENT),
+    )
+    assert r.status_code == 201, r.text
+    appealed = await _case(harness, recon, filed.rid, lambda c: c["state"] == "APPEALED")
+    due = next(
+        t["data"]["event"]["decision_due_by"]
+        for t in reversed(appealed["timeline"])
+        if t["kind"] == "CaseAppealed"
+    )
+    [received] = await _mails(harness, filed.rid, "आपकी अपील हमें मिल गई है")
+    assert time_hi(_at(due)) in " ".join(text_part(received).split()), text_part(received)
+
+    r = await recon.client.post(
+        f"/v1/cases/{cid}/appeal-decision",
+        json={
+            "overturn": True,
+            "reason": "The buyer's own video shows the parcel crushed before it was opened.",
+            "liable_party": "PARTNER",
+            "payout_pct": 100,
+        },
+        headers=harness.key(MANAGER),
+    )
+    assert r.status_code == 200, r.text
+    [outcome] = await _mails(harness, filed.rid, "अपील का नतीजा")
+    said = " ".join(text_part(outcome).split())
+    for words in ("आपकी अपील सफल रही", inr(150_000), inr(75_000), "अंतिम है"):
+        assert words in said, (words, said)
+    assert "अपील कर सकते" not in said and "Appeal" not in said, said
+    # The first decision's settlement (₹750.00), then the overturn's.
+    settled = (await _mails(harness, filed.rid, "भुगतान संदर्भ", count=2))[-1]
+    assert inr(150_000) in text_part(settled), text_part(settled)
+    await asyncio.sleep(3)
+    mails = [m for m in messages_mentioning(harness.mail_dir, filed.rid) if m["To"] == filed.to]
+    assert all(f"[{cid}]" in " ".join(str(m["Subject"]).split()) for m in mails), [
+        m["Subject"] for m in mails
+    ]
+    for mail in mails:
+        for english in ("We have", "Your appeal", "Thank you", "Hello"):
+            assert english not in text_part(mail), (english, text_part(mail))
