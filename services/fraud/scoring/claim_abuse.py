@@ -695,13 +695,9 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 )
 
             peers = await self.peers(
-                # Named by what is left out, so a kept baseline serves only the same alerts.
-                (
-                    "category_seller",
-                    f"{facts.category}|",
-                    "long",
-                    f"honest:{hash((dishonest, flagged)):x}",
-                ),
+                # A kept baseline follows the alerts as it follows the counts: read again once
+                # the event time has moved (`BaselinePolicy.max_drift`), one kept per category.
+                ("category_seller", f"{facts.category}|", "long", "honest"),
                 [(num, den, prior) for _, _, num, den, prior in claim_abuse.RATES],
                 own_id=own_key,
                 own=own_peer,
