@@ -214,16 +214,8 @@ def _assessor(
     async def explained(*args: Any, **kwargs: Any) -> dict[str, int]:
         return {}
 
-    async def dishonest_sellers() -> frozenset[str]:
-        return frozenset()
-
-    async def flagged_parties() -> claim_abuse.FlaggedParties:
-        return claim_abuse.FlaggedParties()
-
     a.peers = peers
     a.explained = explained
-    a.dishonest_sellers = dishonest_sellers
-    a.flagged_parties = flagged_parties
     return a
 
 

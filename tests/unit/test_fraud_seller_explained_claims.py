@@ -15,6 +15,7 @@ from services.fraud.detectors.claim_abuse import (
     explained_by,
     explained_counts,
     explained_rate_factor,
+    peers_scaled,
     unexplained,
 )
 from services.fraud.detectors.stats import PeerSpread, Sequential, sequential_test
@@ -157,14 +158,17 @@ def test_leaving_out_returns_chosen_without_the_claims_keeps_the_stated_rate() -
 def test_the_peers_are_read_without_their_explained_returns_alike() -> None:
     """Other parties' fraud lands on every seller's returns: left out of one seller's record
     alone it would lower that seller's rate against its peers' by its share (an abuser's
-    evidence with it), so the peers' rate is scaled by what leaving theirs out does to it
-    (the honest population's; the peers' robust baselines read each peer without its own,
-    `honest_peer_totals`)."""
+    evidence with it), so the peers' rate is scaled by what leaving theirs out does to it."""
     # Peers: 100 claims in 1,000 deliveries, 20 of the claims (and 25 deliveries) explained.
     factor = explained_rate_factor(100, 1000, {"claims": 20, "delivered": 25})
     assert math.isclose(factor, (80 / 975) / 0.1)
+    assert peers_scaled({"claims": (100, 1000), "claims_late": (4, 100)}, factor) == {
+        "claims": (82, 1000),
+        "claims_late": (4, 100),
+    }
     # Nothing explained, or explained returns that were mostly unclaimed: the peers as they are
     # (never read harsher than their counts).
     assert explained_rate_factor(100, 1000, {}) == 1.0
     assert explained_rate_factor(100, 1000, {"claims": 1, "delivered": 200}) == 1.0
     assert explained_rate_factor(0, 0, {"claims": 1}) == 1.0
+    assert peers_scaled(None, 0.5) is None

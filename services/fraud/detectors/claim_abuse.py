@@ -866,32 +866,6 @@ def unexplained(counts: Mapping[str, int], explained: Mapping[str, int]) -> dict
     }
 
 
-def honest_peer_totals(
-    everyone: Mapping[str, Mapping[str, int]],
-    dishonest: frozenset[str],
-    explained: Mapping[str, Mapping[str, int]],
-) -> dict[str, Mapping[str, int]]:
-    """The category's sellers' window totals (`category_seller` keys, "category|seller") as
-    the seller test's peer baselines read them: the sellers under an open alert of a fraud of
-    their own claims (`dishonest`) left out, and each other seller's returns that other
-    parties' fraud explains (`explained`, by seller: `explained_counts`) taken out of its
-    counts (`unexplained`), as they are out of the claim rate's.
-
-    The robust baseline keeps peers whose share of a sign is low, so an abuser whose claims
-    carry no sign stayed among the sign's peers and pulled its share down: an honest seller's
-    `MISSING_ITEM` claims on intact parcels were read against a share an alerted abuser's
-    claims had diluted (dev 101: 3 of 44, against 18.6 % on the world's honest claims), which
-    alone lifted one honest seller past the alert."""
-    out: dict[str, Mapping[str, int]] = {}
-    for key, counts in everyone.items():
-        who = key.partition("|")[2]
-        if who in dishonest:
-            continue
-        less = explained.get(who)
-        out[key] = unexplained(counts, less) if less else counts
-    return out
-
-
 def explained_rate_factor(claims: int, delivered: int, explained: Mapping[str, int]) -> float:
     """How much the peers' claim rate falls without the returns other parties' fraud explains
     (`explained`, `explained_counts` of the category's other sellers) from their `claims` in
@@ -904,6 +878,20 @@ def explained_rate_factor(claims: int, delivered: int, explained: Mapping[str, i
     if k <= 0 or n <= 0:
         return 1.0
     return min(1.0, (k / n) / (claims / delivered))
+
+
+def peers_scaled(
+    peers: Mapping[str, tuple[int, int]] | None, factor: float
+) -> dict[str, tuple[int, int]] | None:
+    """The peers' robust baseline with their claim count scaled by `factor`
+    (`explained_rate_factor`); the other metrics as they are."""
+    if peers is None:
+        return None
+    out = dict(peers)
+    if "claims" in out:
+        k, n = out["claims"]
+        out["claims"] = (round(k * factor), n)
+    return out
 
 
 # The findings on the seller's claim rate that a spell's end stands down (`after_spell`); the

@@ -15,7 +15,6 @@ from services.fraud.alerts.repository import alerted
 from services.fraud.detectors import (
     claim_abuse,
     collusion,
-    evidence_reuse,
     pilferage,
     qc_contradiction,
     returns_abuse,
@@ -58,10 +57,6 @@ PILFERAGE_HUB = (f"{pilferage.PATTERN_PREFIX}HUB",)
 QC_AGENT = (f"{qc_contradiction.PATTERN_PREFIX}AGENT",)
 QC_HUB = (f"{qc_contradiction.PATTERN_PREFIX}HUB",)
 DELIVERED = ShipmentEventType.DELIVERED_TO_SELLER.value
-# The seller alerts whose fraud is in the seller's own claims: a seller under one is no honest
-# peer of another seller's claims (`claim_abuse.honest_peer_totals`), as its claims are no
-# evidence against the buyers they name (`ReturnsInputs.explained_naming`).
-OWN_CLAIMS_FRAUD = (claim_abuse.PATTERN, evidence_reuse.PATTERN, collusion.SELLER_BUYER)
 
 # What a claim reads of its parties over the long window (`claim_windows`).
 CLAIM_METRICS = (
@@ -653,55 +648,21 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
         honest = read.population
         if facts.category and own_key:
             # The category's other sellers one by one, outliers left out: a claim abuser in
-            # the category does not raise the bar for the next one. Read without the sellers
-            # under an alert of their own claims' fraud and without the returns other parties'
-            # fraud explains (`claim_abuse.honest_peer_totals`): a sign's robust baseline keeps
-            # the peers whose share is low, so an abuser whose claims carry no sign would stay
-            # in it and lower the share an honest seller's claims are read against.
-            category_name = facts.category
-            dishonest = await self.dishonest_sellers()
-            flagged = await self.flagged_parties()
-            own_peer: Mapping[str, int] = totals.get(("category_seller", own_key), {})
-            if seller in dishonest:
-                own_peer = {}  # not in the baseline, so nothing of it comes out
-            elif flagged:
-                own_peer = claim_abuse.unexplained(
-                    own_peer,
-                    claim_abuse.explained_counts(
-                        [
-                            r
-                            for _, c, r in await self.touched_returns(since, flagged, seller=seller)
-                            if c == category_name
-                        ],
-                        flagged,
-                        since,
-                        self.day,
-                    ),
-                )
-
-            async def honest_peers() -> Mapping[str, Counts]:
-                everyone = await features.entity_totals(
+            # the category does not raise the bar for the next one.
+            peers = await self.peers(
+                ("category_seller", f"{facts.category}|", "long"),
+                [(num, den, prior) for _, _, num, den, prior in claim_abuse.RATES],
+                own_id=own_key,
+                own=totals.get(("category_seller", own_key), {}),
+                load=partial(
+                    features.entity_totals,
                     self.session,
                     "category_seller",
                     sorted({m for _, _, num, den, _ in claim_abuse.RATES for m in (num, den)}),
                     since,
                     until,
-                    id_prefix=f"{category_name}|",
-                )
-                return claim_abuse.honest_peer_totals(
-                    everyone,
-                    dishonest,
-                    await self.explained_by_seller(since, flagged, category_name),
-                )
-
-            peers = await self.peers(
-                # A kept baseline follows the alerts as it follows the counts: read again once
-                # the event time has moved (`BaselinePolicy.max_drift`), one kept per category.
-                ("category_seller", f"{facts.category}|", "long", "honest"),
-                [(num, den, prior) for _, _, num, den, prior in claim_abuse.RATES],
-                own_id=own_key,
-                own=own_peer,
-                load=honest_peers,
+                    id_prefix=f"{facts.category}|",
+                ),
                 spreads=spreads,
                 spread_of=() if honest is not None else ("claims",),
             )
@@ -767,8 +728,7 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                     self.seller_record,
                     seller,
                     category=category,
-                    # The peers' baseline is read without their explained returns already.
-                    peers=peers,
+                    peers=claim_abuse.peers_scaled(peers, factor),
                     spreads={
                         m: PeerSpread(v.rate * factor, v.concentration) if m == "claims" else v
                         for m, v in spreads.items()
@@ -1063,64 +1023,26 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
             ]
         return found
 
-    async def dishonest_sellers(self) -> frozenset[str]:
-        """The sellers under an open alert of a fraud of their own claims (`OWN_CLAIMS_FRAUD`):
-        no honest peers of another seller's claims."""
-        return frozenset(await alerted(self.session, "seller", OWN_CLAIMS_FRAUD))
-
-    async def flagged_parties(self) -> claim_abuse.FlaggedParties:
-        """The other parties under an open alert whose fraud explains a seller's returns
-        (`claim_abuse.explained_by`): buyers under a wrong/used alert, pickup agents and hubs
-        under a pilferage alert, QC agents and hubs under a QC-contradiction alert."""
-        session = self.session
-        return claim_abuse.FlaggedParties(
+    async def explained(
+        self, since: date, *, seller: str | None = None, category: str | None = None
+    ) -> dict[str, int]:
+        """What the returns other parties' fraud explains add to a seller's (or a category's
+        sellers') window totals since `since` (`claim_abuse.explained_counts`), from the alerts
+        open now: buyers under a wrong/used alert, pickup agents and hubs under a pilferage
+        alert, QC agents and hubs under a QC-contradiction alert. Nothing is read when no such
+        party is flagged."""
+        session, cfg = self.session, self.config
+        flagged = claim_abuse.FlaggedParties(
             buyers=frozenset(await alerted(session, "buyer", (returns_abuse.PATTERN,))),
             pilfering_agents=frozenset(await alerted(session, "agent", PILFERAGE_AGENT)),
             pilfering_hubs=frozenset(await alerted(session, "hub", PILFERAGE_HUB)),
             qc_agents=frozenset(await alerted(session, "agent", QC_AGENT)),
             qc_hubs=frozenset(await alerted(session, "hub", QC_HUB)),
         )
-
-    async def explained(
-        self, since: date, *, seller: str | None = None, category: str | None = None
-    ) -> dict[str, int]:
-        """What the returns other parties' fraud explains add to a seller's (or a category's
-        sellers') window totals since `since` (`claim_abuse.explained_counts`), from the alerts
-        open now (`flagged_parties`). Nothing is read when no such party is flagged."""
-        flagged = await self.flagged_parties()
-        returns = await self.touched_returns(since, flagged, seller=seller, category=category)
-        return claim_abuse.explained_counts([r for _, _, r in returns], flagged, since, self.day)
-
-    async def explained_by_seller(
-        self, since: date, flagged: claim_abuse.FlaggedParties, category: str
-    ) -> dict[str, dict[str, int]]:
-        """`explained` for each of the category's sellers, by seller (only the sellers with
-        an explained return)."""
-        by_seller: dict[str, list[claim_abuse.SellerReturn]] = {}
-        for who, _, r in await self.touched_returns(since, flagged, category=category):
-            by_seller.setdefault(who, []).append(r)
-        out = {
-            who: claim_abuse.explained_counts(returns, flagged, since, self.day)
-            for who, returns in by_seller.items()
-        }
-        return {who: counts for who, counts in out.items() if counts}
-
-    async def touched_returns(
-        self,
-        since: date,
-        flagged: claim_abuse.FlaggedParties,
-        *,
-        seller: str | None = None,
-        category: str | None = None,
-    ) -> list[tuple[str, str | None, claim_abuse.SellerReturn]]:
-        """The delivered returns of a seller (or a category's sellers) since `since` that a
-        flagged party touched, each with its seller and category, as the seller's record
-        counts them (`claim_abuse.SellerReturn`). None read when no party is flagged."""
         if not flagged:
-            return []
-        cfg = self.config
+            return {}
         rows = await features.returns_touched(
-            self.session,
+            session,
             seller_id=seller,
             category=category,
             delivered_since=datetime.combine(since, time(), tzinfo=UTC),
@@ -1135,28 +1057,24 @@ class ClaimInputs(ReturnsInputs, QcInputs, EvidenceInputs):
                 continue
             h = hours_after_delivery(f, f.claimed_at) if f.claimed_at else None
             returns.append(
-                (
-                    f.seller_id or "",
-                    f.category,
-                    claim_abuse.SellerReturn(
-                        buyer_id=f.buyer_id,
-                        pickup_agent_id=f.pickup_agent_id,
-                        hubs=tuple(f.hubs or ()),
-                        lost_weight=bool(f.incident),
-                        qc_passed=f.qc_result == "PASSED",
-                        qc_agent_id=f.qc_agent_id,
-                        qc_hub_id=f.qc_hub_id,
-                        delivered_on=f.terminal_at.date(),
-                        dear=bool(f.dear),
-                        claimed_on=f.claimed_at.date() if f.claimed_at else None,
-                        missing_intact=f.claim_type == "MISSING_ITEM"
-                        and weight_drop(f.pickup_weight_g, f.delivered_weight_g) is False,
-                        late=h is not None and late_from <= h <= cfg.claim_window_h,
-                        contradicts_qc=f.claim_type in QC_CONTRADICTING_CLAIMS,
-                    ),
+                claim_abuse.SellerReturn(
+                    buyer_id=f.buyer_id,
+                    pickup_agent_id=f.pickup_agent_id,
+                    hubs=tuple(f.hubs or ()),
+                    lost_weight=bool(f.incident),
+                    qc_passed=f.qc_result == "PASSED",
+                    qc_agent_id=f.qc_agent_id,
+                    qc_hub_id=f.qc_hub_id,
+                    delivered_on=f.terminal_at.date(),
+                    dear=bool(f.dear),
+                    claimed_on=f.claimed_at.date() if f.claimed_at else None,
+                    missing_intact=f.claim_type == "MISSING_ITEM"
+                    and weight_drop(f.pickup_weight_g, f.delivered_weight_g) is False,
+                    late=h is not None and late_from <= h <= cfg.claim_window_h,
+                    contradicts_qc=f.claim_type in QC_CONTRADICTING_CLAIMS,
                 )
             )
-        return returns
+        return claim_abuse.explained_counts(returns, flagged, since, self.day)
 
     async def recent_weeks(
         self,
