@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 
 from tests.conftest import Harness
 from tests.integration.test_hostile_client import _nothing
-from tests.integration.test_hostile_sweep import OPERATIONS, Operation, _key, _send, check
+from tests.integration.test_hostile_sweep import (  # noqa: F401 - `console` is a fixture
+    CONSOLE_ROUTES,
+    OPERATIONS,
+    Operation,
+    _key,
+    _send,
+    check,
+    console,
+)
 from tests.support.services import RunningService
 from tests.unit.test_lookup_parameters import constrained
 
@@ -65,3 +74,34 @@ async def test_a_malformed_lookup_is_refused_naming_its_parameter(
     doc = check(r, f"{where}.{name}={MALFORMED[:8]}…", named=f"{where}.{name}")
     assert r.status_code == 422 and doc is not None, (op.id, name, r.status_code, r.text[:300])
     assert re.search(rf"\b{where}\.{name}\b", doc["detail"]), doc
+
+
+# --- the desk console ----------------------------------------------------------------------
+
+CONSOLE_PAGES = [
+    (path, name)
+    for method, path in CONSOLE_ROUTES
+    if method == "GET"
+    for name in re.findall(r"\{([^}]+)\}", path)
+]
+
+
+def test_the_console_pages_with_ids_are_reached() -> None:
+    assert {name for _, name in CONSOLE_PAGES} >= {"case_id", "entity_id", "version"}
+
+
+@pytest.mark.parametrize(
+    ("path", "name"), CONSOLE_PAGES, ids=[f"{p} {n}" for p, n in CONSOLE_PAGES]
+)
+async def test_a_console_page_of_a_malformed_id_is_refused_naming_it(
+    console: tuple[httpx.AsyncClient, dict[str, str]],  # noqa: F811 - the sweep's fixture
+    path: str,
+    name: str,
+) -> None:
+    """The console's pages take the ids its services take: a malformed one is the console's
+    own 422 page naming the address's part, before any service is asked."""
+    client, cookie = console
+    url = _nothing(path.replace("{" + name + "}", MALFORMED))
+    r = await _send(client, "GET", url, headers=cookie)
+    assert r.status_code == 422, (url, r.status_code, r.text[:300])
+    assert f"path.{name}" in r.text, r.text[:600]
