@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from shared.events import Id
+from shared.validation import no_invisible_in_identifier
 
 # Ids the desk hands out or that came in as an `Id` (cases, returns, sellers, partners).
 IdPath = Annotated[Id, Path()]
@@ -21,9 +22,15 @@ IdQuery = Annotated[Id | None, Query()]
 
 # A hub's or an agent's code is what the partner sent (a `PartnerCode`: up to 64 characters, no
 # control or invisible character, spaces allowed), so an entity's id is looked up as such;
-# sellers and buyers are narrower `Id`s, which this includes.
-ENTITY_ID_PATTERN = r"^[^\p{Cc}\p{Cf}]+$"
-EntityId = Annotated[str, Field(min_length=1, max_length=64, pattern=ENTITY_ID_PATTERN)]
+# sellers and buyers are narrower `Id`s, which this includes. The pattern states the controls
+# in a form every reader of the document takes (Python's `re` has no `\p{Cc}`); the format
+# characters, scattered over Unicode, are refused by the partners' own rule.
+ENTITY_ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]+$"
+EntityId = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=ENTITY_ID_PATTERN),
+    AfterValidator(no_invisible_in_identifier),
+]
 EntityIdPath = Annotated[EntityId, Path()]
 EntityIdQuery = Annotated[EntityId | None, Query()]
 
