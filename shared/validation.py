@@ -175,6 +175,16 @@ def no_format_characters(value: str) -> str:
     return value
 
 
+def no_invisible_in_text(value: str) -> str:
+    """The string, unless it holds U+2060–U+2064 or U+FEFF: then a ValueError naming it. A
+    partner's free text (a city, a QC reason) is held to the rule of the desk's own (`Text`):
+    `em\u2060pty box` reads "empty box" to the desk and to a partner reading its dispute, and is
+    no "empty box" to any search. The zero-width space and the joiners stay (Thai, Indic)."""
+    if found := _INVISIBLE.search(value):
+        raise ValueError(invisible_refusal(found.group()))
+    return value
+
+
 def plain_text(value: str) -> str:
     """Free text: printable, with tabs and line breaks allowed."""
     if found := _TEXT_REFUSED.search(value):

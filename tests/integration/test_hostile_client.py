@@ -437,6 +437,9 @@ NOTHING = {
     "month": "2031-01",
     "entity_type": "seller",
     "entry_id": "987654321",
+    # The template catalogue is fixed when notifications is built (an enum in its document):
+    # a well-formed name names a template, any other is a bad parameter (422).
+    "name": "acknowledgement",
 }
 # A read whose id names nothing that still answers 200, and why.
 ANSWERS_FOR_ANY_ID = {
@@ -445,6 +448,8 @@ ANSWERS_FOR_ANY_ID = {
     # A partner's own statement of a month without postings is a statement of zeros: its key
     # names the partner, which the path does not.
     ("reconciliation", "/v1/partner/statements/{month}"),
+    # Every name the document allows is a template of the catalogue (`NOTHING`).
+    ("notifications", "/v1/templates/{name}/preview"),
 }
 
 

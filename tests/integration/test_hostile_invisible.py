@@ -237,3 +237,64 @@ async def test_a_partner_identifier_with_an_invisible_character_is_refused_namin
         assert r.status_code == 422, (partner, field, r.text)
         fields = {e["field"]: e["message"] for e in r.json()["errors"]}
         assert field in fields and f"U+{ord(char):04X}" in fields[field], (partner, field, r.text)
+
+
+# --- a partner's free text in its scans --------------------------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\u2060", "\ufeff"], ids=["WJ", "BOM"])
+async def test_a_partner_free_text_with_a_hiding_character_is_refused_naming_it(
+    harness: Harness, pipeline: dict[str, RunningService], char: str
+) -> None:
+    """A city and a QC reason are free text held to the desk's own rule: U+2060–U+2064 and
+    U+FEFF inside are refused (`em⁠pty box` is shown to the desk and quoted to the partner in a
+    dispute as "empty box", yet is no "empty box" to a search); before, they were kept."""
+    intake = pipeline["intake"]
+    rid = uid("RET")
+    cases: list[tuple[str, bytes, str]] = [
+        (
+            "swiftship",
+            swiftship_event(rid, qc_failure_reason=f"em{char}pty box"),
+            "body.qc_failure_reason",
+        ),
+        (
+            "rapidroute",
+            rapidroute_batch(
+                [
+                    rapidroute_event(rid, "RPU"),
+                    rapidroute_event(rid, "RQF", qc_failure_reason=f"em{char}pty box"),
+                ]
+            ),
+            "body.events.1.qc_failure_reason",
+        ),
+        (
+            "rapidroute",
+            rapidroute_batch(
+                [rapidroute_event(rid, location={"hub": "DEL-1", "city": f"New{char} Delhi"})]
+            ),
+            "body.events.0.location.city",
+        ),
+    ]
+    for partner, body, field in cases:
+        if partner == "swiftship":
+            headers = swiftship_headers(
+                harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=uid("msg")
+            )
+        else:
+            headers = rapidroute_headers(harness.secrets["RAPIDROUTE_SECRET"], body)
+        r = await intake.client.post(f"/v1/webhooks/{partner}", content=body, headers=headers)
+        assert r.status_code == 422, (partner, field, r.text)
+        fields = {e["field"]: e["message"] for e in r.json()["errors"]}
+        assert field in fields and f"U+{ord(char):04X}" in fields[field], (partner, field, r.text)
+
+
+async def test_a_partner_free_text_keeps_the_zero_width_space_of_thai(
+    harness: Harness, pipeline: dict[str, RunningService]
+) -> None:
+    intake = pipeline["intake"]
+    rid = uid("RET")
+    reason = f"กล่อง{ZWSP}ว่าง"  # "empty box", its word break marked as Thai marks it
+    body = rapidroute_batch([rapidroute_event(rid, "RQF", qc_failure_reason=reason)])
+    headers = rapidroute_headers(harness.secrets["RAPIDROUTE_SECRET"], body)
+    r = await intake.client.post("/v1/webhooks/rapidroute", content=body, headers=headers)
+    assert r.status_code < 300, r.text

@@ -57,8 +57,11 @@ async def test_templates_list_and_preview(harness: Harness, pipeline: dict[str, 
     assert "&amp;" in r.json()["body_html"]  # the sample seller text is escaped in HTML
 
     r = await client.get("/v1/templates/nope/preview", headers=agent)
-    assert r.status_code == 404
+    # The catalogue is a fixed list (an enum in the document): another name is a bad parameter.
+    assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in r.json()["errors"]] == ["path.name"], r.text
+    assert "acknowledgement" in r.json()["errors"][0]["message"], r.text
     assert (await client.get("/v1/templates")).status_code == 401
     r = await client.get("/v1/templates", headers=harness.key("DISPUTEDESK_KEY_SELLER_PORTAL"))
     assert r.status_code == 403

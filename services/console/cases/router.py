@@ -20,6 +20,7 @@ from services.console.upstream import UpstreamProblem, UpstreamUnavailable
 from services.console.web import Desk, Form, render, settings_of, upstream_of
 from shared.auth import Role
 from shared.events import LiableParty
+from shared.lookups import IdPath
 from shared.service_route import ReadRoute
 from shared.validation import ascii_digits
 
@@ -244,7 +245,7 @@ async def _items(call: Awaitable[Any]) -> tuple[Any, str | None]:
 
 
 @router.get("/{case_id}")
-async def case_page(request: Request, case_id: str, desk: Desk) -> Response:
+async def case_page(request: Request, case_id: IdPath, desk: Desk) -> Response:
     return await _case_page(request, desk, case_id)
 
 
@@ -360,7 +361,7 @@ _FIELD_ALIASES = {"duration_s": "duration_min"}
 
 @router.post("/{case_id}/{action}")
 async def case_action(
-    request: Request, case_id: str, action: str, desk: Desk, form: Form
+    request: Request, case_id: IdPath, action: str, desk: Desk, form: Form
 ) -> Response:
     if action not in DONE:
         return render(

@@ -3,7 +3,7 @@ analyst labels, all through the fraud service's API with the person's key."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
@@ -11,11 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console.upstream import UpstreamProblem
 from services.console.web import Desk, Form, render, upstream_of
+from shared.lookups import EntityIdPath
 from shared.service_route import ReadRoute
 
 router = APIRouter(route_class=ReadRoute, prefix="/fraud", tags=["fraud"])
 
-ENTITY_TYPES = ("seller", "buyer", "partner", "hub", "agent")
+EntityType = Literal["seller", "buyer", "partner", "hub", "agent"]
+ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
 ALERT_STATUSES = ("open", "acknowledged", "closed")
 
 
@@ -79,7 +81,9 @@ async def label(request: Request, desk: Desk, form: Form) -> Response:
 
 
 @router.get("/risk/{entity_type}/{entity_id}")
-async def entity_risk(request: Request, entity_type: str, entity_id: str, desk: Desk) -> Response:
+async def entity_risk(
+    request: Request, entity_type: EntityType, entity_id: EntityIdPath, desk: Desk
+) -> Response:
     risk = await upstream_of(request).get(
         desk, "fraud", f"/v1/risk/{quote(entity_type, safe='')}/{quote(entity_id, safe='')}"
     )

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from services.console.session import DeskSession
 from services.console.upstream import UpstreamProblem
 from services.console.web import Desk, Form, render, upstream_of
+from shared.lookups import PolicyVersionPath
 from shared.service_route import ReadRoute
 
 router = APIRouter(route_class=ReadRoute, prefix="/sop", tags=["sop"])
@@ -131,7 +132,7 @@ def _effective_at(raw: str) -> str:
 
 
 @router.get("/{version}")
-async def sop_version(request: Request, version: str, desk: Desk) -> Response:
+async def sop_version(request: Request, version: PolicyVersionPath, desk: Desk) -> Response:
     return await _version_page(request, desk, version)
 
 
@@ -145,7 +146,9 @@ def _instant(raw: str, *, end: bool) -> str | None:
 
 
 @router.post("/{version}/what-if")
-async def run_what_if(request: Request, version: str, desk: Desk, form: Form) -> Response:
+async def run_what_if(
+    request: Request, version: PolicyVersionPath, desk: Desk, form: Form
+) -> Response:
     try:
         body: dict[str, Any] = {
             "from": _instant(form.get("from", ""), end=False),
@@ -217,7 +220,7 @@ async def create_draft(request: Request, desk: Desk, form: Form) -> Response:
 # Last: the fixed paths above (what-if) must match before this catch-all of steps.
 @router.post("/{version}/{step}")
 async def lifecycle_step(
-    request: Request, version: str, step: str, desk: Desk, form: Form
+    request: Request, version: PolicyVersionPath, step: str, desk: Desk, form: Form
 ) -> Response:
     if step not in LIFECYCLE_DONE:
         return render(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.fraud.alerts import repository
@@ -15,6 +15,7 @@ from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
 from shared.idempotency import Change
+from shared.lookups import EntityIdQuery, FindingPatternQuery
 from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
@@ -28,9 +29,9 @@ async def list_alerts(
     response: Response,
     session: DbSession,
     status: Literal["open", "acknowledged", "closed"] | None = None,
-    pattern: str | None = Query(None, max_length=40),
+    pattern: FindingPatternQuery = None,
     entity_type: Literal["seller", "buyer", "partner", "hub", "agent"] | None = None,
-    entity_id: str | None = Query(None, max_length=64),
+    entity_id: EntityIdQuery = None,
     limit: int = Limit(50, 500),
     cursor: Cursor = None,
     principal: Principal = require(Role.OPS_AGENT, Role.OPS_MANAGER, Role.FINANCE),

@@ -13,6 +13,7 @@ from services.fraud.risk.schemas import AssessmentOut, EntityRiskOut, EntityType
 from services.fraud.watchlists import repository as watch_repo
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.lookups import EntityIdPath
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
 
@@ -42,7 +43,7 @@ async def get_assessment(
 )
 async def get_entity_risk(
     entity_type: EntityType,
-    entity_id: str,
+    entity_id: EntityIdPath,
     session: DbSession,
     history_limit: int = Query(50, ge=1, le=500),
     principal: Principal = require(*READERS),

@@ -9,7 +9,12 @@ from pydantic_core import PydanticCustomError
 
 from services.intake.validation import no_nul
 from shared.events import Id
-from shared.validation import EvidenceUrl, no_format_characters, no_invisible_in_identifier
+from shared.validation import (
+    EvidenceUrl,
+    no_format_characters,
+    no_invisible_in_identifier,
+    no_invisible_in_text,
+)
 
 _EVIDENCE_URL: TypeAdapter[object] = TypeAdapter(EvidenceUrl)
 
@@ -45,12 +50,17 @@ def _partner_id(value: object) -> object:
 # Partner-supplied strings are bounded so that nothing they send can overflow a column, free of
 # NUL characters, which PostgreSQL text and JSONB refuse, and of the format characters that make
 # text display otherwise than it is stored (U+202E and the like, `shared.validation`): a hub, an
-# agent or a QC reason is shown to the desk and quoted in reports.
+# agent or a QC reason is shown to the desk and quoted in reports. Free text (a city, a QC reason)
+# also refuses the invisible characters the desk's own free text refuses (U+2060–U+2064, U+FEFF).
 Url = Annotated[
     str, Field(min_length=1, max_length=2000), AfterValidator(no_nul), AfterValidator(web_link)
 ]
 ShortText = Annotated[
-    str, Field(max_length=64), AfterValidator(no_nul), AfterValidator(no_format_characters)
+    str,
+    Field(max_length=64),
+    AfterValidator(no_nul),
+    AfterValidator(no_format_characters),
+    AfterValidator(no_invisible_in_text),
 ]
 # Status strings are matched byte for byte against the partner's table (partners.md), so they
 # are never trimmed: `"DELIVERED "` is a status of its own, held as unmapped for an admin.
@@ -61,7 +71,11 @@ Status = Annotated[
     AfterValidator(no_invisible_in_identifier),
 ]
 Reason = Annotated[
-    str, Field(max_length=500), AfterValidator(no_nul), AfterValidator(no_format_characters)
+    str,
+    Field(max_length=500),
+    AfterValidator(no_nul),
+    AfterValidator(no_format_characters),
+    AfterValidator(no_invisible_in_text),
 ]
 # Identifiers a partner assigns (its event or message id, a hub, an agent), trimmed and never
 # blank. A shipment's `awb` and our `return_id` (`PartnerRef`) keep the id pattern of the event

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from services.intake import metrics
@@ -19,6 +17,7 @@ from services.intake.partners.route import PartnerWebhookRoute
 from services.intake.partners.schemas import WebhookAccepted
 from shared.app import ServiceRuntime
 from shared.db import request_session
+from shared.lookups import IdPath
 from shared.problems import Problem, problem_response
 from shared.rate_limit import Limit, RateLimiter, RateLimitExceeded
 from shared.wakeups import PARTNERS_CHANNEL
@@ -26,7 +25,7 @@ from shared.wakeups import PARTNERS_CHANNEL
 # Served by a handler of its own, not FastAPI's generic one (route.py says what it does).
 router = APIRouter(route_class=PartnerWebhookRoute, tags=["partner webhooks"])
 
-PartnerId = Annotated[str, Path(min_length=1, max_length=64)]
+PartnerId = IdPath
 
 
 def partner_directory(request: Request) -> PartnerDirectory:

@@ -35,6 +35,7 @@ from shared.clock import RequestClock
 from shared.db import DbSession
 from shared.events import CaseState, ClaimType, FraudBand
 from shared.idempotency import Change
+from shared.lookups import IdPath, IdQuery
 from shared.paging import Cursor, Limit, link_next
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
@@ -91,9 +92,9 @@ async def list_cases(
     session: DbSession,
     principal: Principal = require(*READERS, team_reads=True),
     state: CaseState | None = None,
-    return_id: str | None = Query(default=None, max_length=64),
-    seller_id: str | None = Query(default=None, max_length=64),
-    partner_id: str | None = Query(default=None, max_length=64),
+    return_id: IdQuery = None,
+    seller_id: IdQuery = None,
+    partner_id: IdQuery = None,
     claim_type: ClaimType | None = None,
     fraud_band: FraudBand | None = None,
     sla_breached: bool | None = None,
@@ -199,7 +200,7 @@ async def _detail(session: DbSession, case: Case, now: datetime) -> CaseDetail:
 
 @router.get("/{case_id}", response_model=CaseDetail, summary="A case with its whole timeline")
 async def get_case(
-    case_id: str,
+    case_id: IdPath,
     clock: RequestClock,
     session: DbSession,
     principal: Principal = require(*READERS, team_reads=True),
@@ -214,7 +215,7 @@ async def get_case(
 
 @router.post("/{case_id}/assign", response_model=CaseSummary, summary="Assign an owner")
 async def assign(
-    case_id: str,
+    case_id: IdPath,
     body: AssignIn,
     change: Change,
     principal: Principal = require(*DESK),
@@ -233,7 +234,7 @@ async def assign(
 
 @router.post("/{case_id}/notes", response_model=CaseSummary, summary="Add a note")
 async def note(
-    case_id: str,
+    case_id: IdPath,
     body: NoteIn,
     change: Change,
     principal: Principal = require(*DESK),
@@ -252,7 +253,7 @@ async def note(
 
 @router.post("/{case_id}/calls", response_model=CaseSummary, summary="Log a call")
 async def log_call(
-    case_id: str,
+    case_id: IdPath,
     body: CallIn,
     change: Change,
     principal: Principal = require(*DESK),
@@ -281,7 +282,7 @@ async def log_call(
     summary="Ask the seller for evidence (the SLA clock pauses)",
 )
 async def request_evidence(
-    case_id: str,
+    case_id: IdPath,
     body: EvidenceRequestIn,
     change: Change,
     principal: Principal = require(*DESK),
@@ -305,7 +306,7 @@ async def request_evidence(
     summary="Decide or override, with a reason (above the approval cap: a proposal)",
 )
 async def decide(
-    case_id: str,
+    case_id: IdPath,
     body: DecisionIn,
     change: Change,
     principal: Principal = require(*DESK),
@@ -327,7 +328,7 @@ async def decide(
 
 @router.post("/{case_id}/escalate", response_model=CaseSummary, summary="Escalate to management")
 async def escalate(
-    case_id: str,
+    case_id: IdPath,
     body: EscalateIn,
     change: Change,
     principal: Principal = require(*DESK),
@@ -350,7 +351,7 @@ async def escalate(
     summary="Approve a proposal above the cap (ops_manager, not the proposer)",
 )
 async def approve(
-    case_id: str,
+    case_id: IdPath,
     body: ApproveIn,
     change: Change,
     principal: Principal = require(Role.OPS_MANAGER),
@@ -374,7 +375,7 @@ async def approve(
     summary="Decide an appeal (ops_manager, not the original decider)",
 )
 async def decide_appeal(
-    case_id: str,
+    case_id: IdPath,
     body: AppealDecisionIn,
     change: Change,
     principal: Principal = require(Role.OPS_MANAGER),

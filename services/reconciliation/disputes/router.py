@@ -19,7 +19,9 @@ from services.reconciliation.models import DebitNotice, NoticeContest, PartnerEn
 from shared import paging
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.events import Id
 from shared.idempotency import Change
+from shared.lookups import IdQuery
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
@@ -321,13 +323,11 @@ async def list_notices(
     request: Request,
     response: Response,
     session: DbSession,
-    partner_id: Annotated[str | None, Query(max_length=64)] = None,
+    partner_id: IdQuery = None,
     delivery: Literal["PENDING", "DELIVERED", "PARKED", "DEAD"] | None = None,
     dispute: Literal["OPEN", "CONTESTED", "FINAL", "UPHELD", "REVERSED", "PARTIAL", "WITHDRAWN"]
     | None = None,
-    case_id: Annotated[
-        str | None, Query(max_length=64, description="The notices of one case (its page).")
-    ] = None,
+    case_id: Annotated[Id | None, Query(description="The notices of one case (its page).")] = None,
     limit: int = Limit(100, 500),
     cursor: Cursor = None,
     principal: Principal = require(*DESK_READERS),

@@ -12,6 +12,7 @@ from services.reconciliation.api_examples import json_example
 from services.reconciliation.ledger import repository, statements
 from shared.auth import Principal, Role, require
 from shared.db import DbSession
+from shared.lookups import IdPath
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
 from shared.validation import Instant
@@ -46,7 +47,7 @@ async def balances(session: DbSession, principal: Principal = require(*FINANCE))
     responses=json_example(ex.CASE_POSTINGS),
 )
 async def case_postings(
-    case_id: str, session: DbSession, principal: Principal = require(*FINANCE)
+    case_id: IdPath, session: DbSession, principal: Principal = require(*FINANCE)
 ) -> dict[str, Any]:
     if not await repository.case_exists(session, case_id):
         # Not an empty list: an id that names no case is refused, as under /v1/cases/{case_id}.
@@ -82,7 +83,7 @@ async def case_postings(
     },
 )
 async def partner_statement(
-    partner_id: str,
+    partner_id: IdPath,
     session: DbSession,
     request: Request,
     period_start: Annotated[Instant, Query(description="Inclusive, timezone-aware.")],

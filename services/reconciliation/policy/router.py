@@ -20,6 +20,7 @@ from shared.auth import Principal, Role, require
 from shared.clock import RequestClock
 from shared.db import DbSession
 from shared.idempotency import Change
+from shared.lookups import PolicyVersionPath
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.problems import Problem
 from shared.service_route import ServiceRoute
@@ -127,7 +128,7 @@ def _change(c: Any) -> dict[str, Any]:
     responses=json_example(ex.POLICY),
 )
 async def get_policy(
-    version: str,
+    version: PolicyVersionPath,
     session: DbSession,
     clock: RequestClock,
     principal: Principal = require(*READERS, team_reads=True),
@@ -184,7 +185,7 @@ async def create_draft(
     responses=json_example(ex.WHAT_IF),
 )
 async def what_if(
-    version: str,
+    version: PolicyVersionPath,
     body: WhatIfIn,
     session: DbSession,
     clock: RequestClock,
@@ -211,7 +212,7 @@ async def what_if(
     responses=json_example(ex.PROPOSED),
 )
 async def propose(
-    version: str,
+    version: PolicyVersionPath,
     body: ProposeIn,
     change: Change,
     principal: Principal = require(*AUTHORS),
@@ -241,7 +242,7 @@ async def propose(
     responses=json_example(ex.ADOPTED),
 )
 async def approve(
-    version: str,
+    version: PolicyVersionPath,
     body: ApproveIn,
     change: Change,
     principal: Principal = require(*AUTHORS),
@@ -263,7 +264,7 @@ async def approve(
     responses=json_example(ex.RETIRED),
 )
 async def retire(
-    version: str,
+    version: PolicyVersionPath,
     body: RetireIn,
     change: Change,
     principal: Principal = require(*AUTHORS),

@@ -22,6 +22,7 @@ from shared.auth import Principal, Role, require
 from shared.clock import RequestClock
 from shared.db import DbSession
 from shared.idempotency import Change, ChangeContext
+from shared.lookups import IdPath
 from shared.paging import Cursor, Limit, PageOf, link_next
 from shared.service_route import ServiceRoute
 from shared.validation import Text
@@ -74,7 +75,7 @@ def _task(t: CaseTask, comments: list[TaskComment] | None = None) -> dict[str, A
     responses=json_example(ex.TASK, status=201),
 )
 async def create_task(
-    case_id: str,
+    case_id: IdPath,
     body: TaskIn,
     change: Change,
     principal: Principal = require(*DESK),
@@ -102,7 +103,7 @@ async def create_task(
     responses=json_example({"items": [ex.TASK_WITH_COMMENTS], "next": None}),
 )
 async def case_tasks(
-    case_id: str,
+    case_id: IdPath,
     request: Request,
     response: Response,
     session: DbSession,
@@ -260,7 +261,7 @@ async def cancel(
     responses=json_example(ex.MANAGEMENT_TASK, status=201),
 )
 async def escalate_to_management(
-    case_id: str,
+    case_id: IdPath,
     body: EscalateIn,
     change: Change,
     principal: Principal = require(*DESK),
@@ -285,7 +286,7 @@ async def escalate_to_management(
     responses={200: {"content": {"text/html": {"example": ex.CASE_REPORT_HTML}}}},
 )
 async def report(
-    case_id: str,
+    case_id: IdPath,
     session: DbSession,
     clock: RequestClock,
     reason: Annotated[Text, Query(max_length=500)] = "On request",
