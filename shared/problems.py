@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.types import Send
 
 from shared.tracing import SCOPE_TRACE_ID, current_trace_id
 from shared.transient import (
@@ -47,6 +48,24 @@ def problem_bytes(document: dict[str, Any]) -> bytes:
     return json.dumps(
         document, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
     ).encode("utf-8", "backslashreplace")
+
+
+async def send_problem(send: Send, status: int, body: bytes, *headers: tuple[bytes, bytes]) -> None:
+    """Answer a problem document (`problem_bytes`) straight on the ASGI channel: for the
+    refusals made before any route runs (a header, the URL, the content coding, the body's
+    size), where there is no Response object to return."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class ProblemResponse(JSONResponse):

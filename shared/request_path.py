@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import tracing
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from shared.problems import PROBLEM_JSON, TYPE_BASE, problem_bytes
+from shared.problems import TYPE_BASE, problem_bytes, send_problem
 from shared.validation import send_url_refusal, url_errors
 
 # The methods HTTP defines keep their own metric label; any other is `OTHER`. The client
@@ -62,17 +62,7 @@ async def _refuse_repeated(send: Send, header: str) -> None:
             "errors": [{"field": f"header.{header}", "message": "sent more than once"}],
         }
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 400,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(send, 400, body)
 
 
 # What a deciding header's value may hold: visible ASCII, spaces and tabs. Every one of them is
@@ -111,17 +101,7 @@ async def _refuse_header_characters(send: Send, header: str, value: bytes, at: i
             ],
         }
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 422,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(send, 422, body)
 
 
 def _identity(value: bytes) -> bool:
@@ -147,18 +127,7 @@ async def _refuse_encoded(send: Send, coding: bytes) -> None:
             ],
         }
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 415,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-                (b"accept-encoding", b"identity"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(send, 415, body, (b"accept-encoding", b"identity"))
 
 
 class ServiceRequests:
@@ -343,17 +312,5 @@ class ServiceRequests:
         children[1].observe(time.perf_counter() - started)
 
     async def _reject(self, respond: Send) -> None:
-        body = self._too_large
-        await respond(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    # The rest of the body is never read: the connection cannot be reused.
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await respond({"type": "http.response.body", "body": body})
+        # The rest of the body is never read: the connection cannot be reused.
+        await send_problem(respond, 413, self._too_large, (b"connection", b"close"))

@@ -778,7 +778,7 @@ def _visible(text: str) -> str:
 
 async def send_url_refusal(scope: Scope, send: Send, errors: list[dict[str, str]]) -> None:
     """The 422 problem document for `url_errors`, sent before any route ran."""
-    from shared.problems import PROBLEM_JSON, TYPE_BASE, problem_bytes
+    from shared.problems import TYPE_BASE, problem_bytes, send_problem
 
     body = problem_bytes(
         {
@@ -791,17 +791,7 @@ async def send_url_refusal(scope: Scope, send: Send, errors: list[dict[str, str]
             "errors": errors,
         }
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 422,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(send, 422, body)
 
 
 def refuse_unknown_query(request: Request, known: frozenset[str]) -> None:
