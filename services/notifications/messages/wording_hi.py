@@ -13,6 +13,7 @@ from typing import Any
 from services.notifications.messages import wording
 from services.notifications.messages.wording import CHECKLIST_WORDS
 from services.notifications.settings import INDIA
+from shared import decision_wording
 from shared.events import ClaimTerms, DecisionRecord
 from shared.money import rupees
 
@@ -461,7 +462,7 @@ def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
             f"{time_hi(delivered + window)} को ख़त्म हो गया था"
         )
     if rule_id == "E3b" and pickup and (g := _group(_EARLIEST_DAYS, english)):
-        earliest = pickup + timedelta(days=int(g[0]))
+        earliest = decision_wording.from_whole_minute(pickup + timedelta(days=int(g[0])))
         return (
             f"पार्सल {date_hi(pickup)} को पिकअप हुआ था, और वापसी न मिलने का दावा पिकअप के {g[0]} "
             f"दिन बाद, {time_hi(earliest)} से ही दर्ज किया जा सकता है — अगर तब तक पार्सल न "

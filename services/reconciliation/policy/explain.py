@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import Verdict, weight_drop_g
 from services.reconciliation.policy.sop_v1 import Policy
-from shared.decision_wording import span_of_hours, without_appeal_offer
+from shared.decision_wording import from_whole_minute, span_of_hours, without_appeal_offer
 from shared.events import LiableParty
 from shared.money import rupees
 
@@ -111,8 +111,11 @@ def _who_bears(party: LiableParty, payout: int, partner_debit: int, *, verb: str
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
     claim = f.claim_type.value.replace("_", " ").lower() if f.claim_type else "return"
     drop = weight_drop_g(f)
+    # The moment a new filing is in time, as the minute the seller can act on (E3b).
     earliest = (
-        f.pickup_at + timedelta(days=p.windows.not_received_earliest_days) if f.pickup_at else None
+        from_whole_minute(f.pickup_at + timedelta(days=p.windows.not_received_earliest_days))
+        if f.pickup_at
+        else None
     )
     window_end = (
         f.delivered_at + timedelta(hours=p.windows.claim_window_h) if f.delivered_at else None
