@@ -50,3 +50,9 @@ def from_whole_minute(when: datetime) -> datetime:
     premature; a deadline ("by ...") is shown as it falls, rounded down, which is never late."""
     whole = when.replace(second=0, microsecond=0)
     return whole if whole == when else whole + timedelta(minutes=1)
+
+
+def same_minute(a: datetime, b: datetime) -> bool:
+    """Whether two moments read the same when stated to the minute (in any one time zone: the
+    offsets in use are whole minutes)."""
+    return a.replace(second=0, microsecond=0) == b.replace(second=0, microsecond=0)

@@ -285,3 +285,24 @@ def test_e3b_on_a_whole_minute_is_shown_as_it_is() -> None:
     f = replace(not_received(timedelta(days=5)), pickup_at=pickup)
     text = explain(evaluate_claim(f, P), f, P, return_id="RET-1")
     assert "from 11 Nov 2026, 11:59 PM IST (11 Nov 2026, 18:29 UTC)" in text, text
+
+
+def test_e3_filed_seconds_late_gives_both_moments_to_the_second() -> None:
+    """Filed 20 seconds after the 168 hours: to the minute, "filed on … 12:10 AM" beside "ended
+    at … 12:10 AM" gives no reason for the closure; both are then stated to the second."""
+    end = DELIVERED + WEEK
+    f = facts(filed_at=end + timedelta(seconds=20))
+    text = explain(evaluate_claim(f, P), f, P, return_id="RET-1")
+    assert "filed on 10 Nov 2026, 11:59:50 PM IST (10 Nov 2026, 18:29:50 UTC)" in text, text
+    assert "ended at 10 Nov 2026, 11:59:30 PM IST (10 Nov 2026, 18:29:30 UTC)" in text, text
+    # A minute or more apart, the minute says it: no seconds.
+    later = facts(filed_at=end + timedelta(minutes=1))
+    text = explain(evaluate_claim(later, P), later, P, return_id="RET-1")
+    assert "filed on 11 Nov 2026, 12:00 AM IST" in text and ":30 PM" not in text, text
+
+
+def test_e3c_filed_seconds_late_gives_both_moments_to_the_second() -> None:
+    f = not_received(timedelta(days=45, seconds=10))
+    text = explain(evaluate_claim(f, P), f, P, return_id="RET-1")
+    assert "that is by 16 Dec 2026, 11:59:30 PM IST (16 Dec 2026, 18:29:30 UTC)" in text, text
+    assert "was filed on 16 Dec 2026, 11:59:40 PM IST (16 Dec 2026, 18:29:40 UTC)" in text, text
