@@ -266,3 +266,38 @@ async def test_the_evidence_reply_by_is_72_hours_to_the_second(edges: Engine) ->
     await edges.advance(SECOND)
     case = await edges.wait_case(silent, lambda c: c["state"] == "REJECTED")
     assert case["reason_code"] == "EVIDENCE_NOT_PROVIDED"
+
+
+async def test_the_facts_wait_ends_at_48_hours_to_the_second(edges: Engine) -> None:
+    """E1: the delivery scan never comes. One second before the 48 hours the case still waits;
+    at the 48 hours a person reviews it (`MISSING_FACTS`)."""
+    rid = uid("RET-EDGE-E1")
+    filed = edges.envelope(escalation(rid, filed_at=edges.clock.now()))
+    await edges.send(filed, return_initiated(rid), assessed(filed))
+    case = await edges.wait_case(
+        rid, lambda c: c["waiting_for"] == "PENDING_FACTS" and c["fraud_band"] is not None
+    )
+    assert case["timer_kind"] == "FACTS_WAIT"
+    assert case["timer_due_at"] - case["opened_at"] == timedelta(hours=48), case
+    await edges.advance(case["timer_due_at"] - SECOND - edges.clock.now())
+    await asyncio.sleep(0.3)  # timer rounds one second before the end of the wait
+    assert (await edges.case(rid) or {})["state"] == "OPEN"
+    await edges.advance(SECOND)
+    case = await edges.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")
+    assert case["reason_code"] == "MISSING_FACTS"
+
+
+async def test_the_fraud_wait_ends_at_5_minutes_to_the_second(edges: Engine) -> None:
+    """E5b: no assessment. Decidable at once (every fact known), the case waits 5 minutes for
+    fraud's score: one second before, still waiting; at 5 minutes, a person reviews it."""
+    rid = uid("RET-EDGE-E5B")
+    filed = edges.envelope(escalation(rid, filed_at=DELIVERED + timedelta(days=1)))
+    await edges.send(filed, *_delivered(rid), return_initiated(rid))
+    case = await edges.wait_case(rid, lambda c: c["waiting_for"] == "FRAUD_ASSESSMENT")
+    assert case["timer_due_at"] - case["updated_at"] == timedelta(minutes=5), case
+    await edges.advance(case["timer_due_at"] - SECOND - edges.clock.now())
+    await asyncio.sleep(0.3)
+    assert (await edges.case(rid) or {})["state"] == "OPEN"
+    await edges.advance(SECOND)
+    case = await edges.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")
+    assert (case["reason_code"], case["payout"]) == ("FRAUD_ASSESSMENT_MISSING", 0)
