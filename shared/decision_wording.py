@@ -11,6 +11,7 @@ in a sentence of its own (`states_who_bears`)."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 _APPEAL_OFFER = re.compile(
     r"\s*(?:If you believe this is wrong, you|You) can appeal within \d+ days[^.]*\."
@@ -40,3 +41,18 @@ def span_of_hours(hours: int) -> str:
         days = hours // 24
         return f"{days} day" if days == 1 else f"{days} days"
     return f"{hours} hour" if hours == 1 else f"{hours} hours"
+
+
+def from_whole_minute(when: datetime) -> datetime:
+    """A moment from which the seller may act, as the minute an email can state: rounded up to
+    the next whole minute unless it is one. Emails give times to the minute, and a window that
+    opens at 23:59:30 shown as 11:59 PM would invite an action 30 seconds early, refused as
+    premature; a deadline ("by ...") is shown as it falls, rounded down, which is never late."""
+    whole = when.replace(second=0, microsecond=0)
+    return whole if whole == when else whole + timedelta(minutes=1)
+
+
+def same_minute(a: datetime, b: datetime) -> bool:
+    """Whether two moments read the same when stated to the minute (in any one time zone: the
+    offsets in use are whole minutes)."""
+    return a.replace(second=0, microsecond=0) == b.replace(second=0, microsecond=0)

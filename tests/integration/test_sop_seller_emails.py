@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time
+from shared.decision_wording import from_whole_minute
 from shared.events import (
     MODEL_OF_TYPE,
     AppealFiled,
@@ -568,14 +569,18 @@ async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
 async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_filed(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    # Half a minute past a whole one: the 10 days end at hh:mm:30.
+    picked_up = datetime.now(UTC).replace(second=30, microsecond=0) - timedelta(days=3)
     claim = await premature_claim(harness, pipeline, picked_up=picked_up)
     rid, to, case = claim.rid, claim.to, claim.case
 
     [closed] = await _mails(harness, rid, "was closed")
     assert closed["To"] == to and case["case_id"] in closed["Subject"]
-    # E3b: the seller may file again 10 days after pickup, to the minute, in India time.
-    _in_both(closed, f"from {india_time(picked_up + timedelta(days=10))}", case["case_id"])
+    # E3b: the seller may file again 10 days after pickup, in India time, from the first whole
+    # minute inside the window (the pickup's seconds would otherwise make it 1-59 s early).
+    earliest = from_whole_minute(picked_up + timedelta(days=10))
+    assert earliest == picked_up + timedelta(days=10, seconds=30)
+    _in_both(closed, f"from {india_time(earliest)}", case["case_id"])
     # Filing again is the usual way on; the SOP still gives the rejection its dated appeal
     # (sop-v1 Step 4), which reconciliation accepts: the email offers both.
     _in_both(closed, "file the claim again from the time above")
@@ -648,7 +653,7 @@ async def test_filing_again_while_still_premature_keeps_the_case_closed_with_one
     _in_both(
         early,
         "we have not reopened it",
-        f"from {india_time(picked_up + timedelta(days=10))}",
+        f"from {india_time(from_whole_minute(picked_up + timedelta(days=10)))}",
         "as soon as the delivery is recorded",
     )
     # The first closure's dated appeal stands, as the closure email gave it.

@@ -147,3 +147,60 @@ def test_a_desk_members_own_words_are_still_quoted_as_written() -> None:
     _, hindi, _ = _rendered(event)
     assert "Photos show tape cut open." in hindi
     assert Outcome.GRANTED  # the outcome itself is still given in Hindi (template)
+
+
+def test_the_hindi_e3b_gives_the_same_minute_from_which_to_file_again() -> None:
+    """The 10 days after a pickup at 18:29:30 UTC end at 23:59:30 in India: both languages give
+    the first whole minute after it (12:00 AM the next day), from which a new filing is in time,
+    not 11:59 PM, 30 seconds too early."""
+    pickup = datetime(2026, 11, 1, 18, 29, 30, tzinfo=UTC)
+    f = _facts(**NOT_DELIVERED, pickup_at=pickup, filed_at=pickup + timedelta(days=3))
+    verdict = evaluate_claim(f, SOP_V1)
+    assert verdict.rule_id == "E3b"
+    record = sop_record("E3b").model_copy(
+        update={
+            "facts": f.as_record(),
+            "explanation": explain(verdict, f, SOP_V1, return_id="RET-C-HI"),
+        }
+    )
+    event = samples.case_rejected("C-HI", AT).model_copy(
+        update={"decision": record, "appeal_by": AT + timedelta(days=7)}
+    )
+    english, hindi, _ = _rendered(event)
+    assert "from 12 Nov 2026, 12:00 AM IST (11 Nov 2026, 18:30 UTC)" in english, english
+    assert "12 नवंबर 2026, 12:00 पूर्वाह्न IST (11 Nov 2026, 18:30 UTC) से" in hindi, hindi
+    assert "11:59" not in english + hindi
+
+
+@pytest.mark.parametrize(
+    ("rule", "over", "filed", "ended"),
+    [
+        ("E3", {"filed_at": DELIVERED + timedelta(days=7, seconds=20)}, "01:30:20", "01:30:00"),
+        (
+            "E3c",
+            {**NOT_DELIVERED, "filed_at": PICKUP + timedelta(days=45, seconds=20)},
+            "01:30:20",
+            "01:30:00",
+        ),
+    ],
+)
+def test_the_hindi_window_closure_gives_seconds_where_the_english_does(
+    rule: str, over: dict[str, object], filed: str, ended: str
+) -> None:
+    """Filed 20 seconds after the window: both languages state both moments to the second."""
+    f = _facts(**over)
+    verdict = evaluate_claim(f, SOP_V1)
+    assert verdict.rule_id == rule
+    record = sop_record(rule).model_copy(
+        update={
+            "facts": f.as_record(),
+            "explanation": explain(verdict, f, SOP_V1, return_id="RET-C-HI"),
+        }
+    )
+    event = samples.case_rejected("C-HI", AT).model_copy(
+        update={"decision": record, "appeal_by": AT + timedelta(days=7)}
+    )
+    english, hindi, _ = _rendered(event)
+    for text in (english, hindi):
+        assert f"1:30:{filed[-2:]} " in text and f"1:30:{ended[-2:]} " in text, text
+    assert _counts(hindi) == _counts(english), (hindi, english)

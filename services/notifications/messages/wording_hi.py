@@ -13,6 +13,7 @@ from typing import Any
 from services.notifications.messages import wording
 from services.notifications.messages.wording import CHECKLIST_WORDS
 from services.notifications.settings import INDIA
+from shared import decision_wording
 from shared.events import ClaimTerms, DecisionRecord
 from shared.money import rupees
 
@@ -377,16 +378,19 @@ def checklist_item(item: str) -> str:
     return f"{words}, या" if alternative else words
 
 
-def time_hi(value: datetime) -> str:
-    """`28 नवंबर 2026, 3:05 अपराह्न IST` in India time."""
+def time_hi(value: datetime, seconds: bool = False) -> str:
+    """`28 नवंबर 2026, 3:05 अपराह्न IST` in India time; `seconds`: to the second, as the
+    English paragraph gives two moments that share a minute."""
     local = value.astimezone(INDIA)
     half = "पूर्वाह्न" if local.hour < 12 else "अपराह्न"
     hour = local.hour % 12 or 12
     at = value.astimezone(UTC)
+    local_s = f":{local.second:02d}" if seconds else ""
+    utc_s = f":{at.second:02d}" if seconds else ""
     # The same moment in UTC beside India time, as in every English email.
     return (
-        f"{date_hi(value)}, {hour}:{local.minute:02d} {half} IST "
-        f"({at.day} {at.strftime('%b %Y, %H:%M')} UTC)"
+        f"{date_hi(value)}, {hour}:{local.minute:02d}{local_s} {half} IST "
+        f"({at.day} {at.strftime('%b %Y, %H:%M')}{utc_s} UTC)"
     )
 
 
@@ -455,13 +459,14 @@ def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
         return "इस वापसी पर पहले से एक तय मामला है, और उसी वापसी पर दूसरा दावा नहीं खोला जा सकता"
     if rule_id == "E3" and filed and delivered and (g := _group(_SPAN_AFTER_DELIVERY, english)):
         window, span = _span(*g)
+        close = decision_wording.same_minute(filed, delivered + window)
         return (
-            f"{claim_of} का दावा {time_hi(filed)} को दर्ज हुआ, यानी {date_hi(delivered)} को आपको "
-            f"पार्सल की डिलीवरी के {span} से ज़्यादा बाद: दावे का समय "
-            f"{time_hi(delivered + window)} को ख़त्म हो गया था"
+            f"{claim_of} का दावा {time_hi(filed, close)} को दर्ज हुआ, यानी {date_hi(delivered)} को "
+            f"आपको पार्सल की डिलीवरी के {span} से ज़्यादा बाद: दावे का समय "
+            f"{time_hi(delivered + window, close)} को ख़त्म हो गया था"
         )
     if rule_id == "E3b" and pickup and (g := _group(_EARLIEST_DAYS, english)):
-        earliest = pickup + timedelta(days=int(g[0]))
+        earliest = decision_wording.from_whole_minute(pickup + timedelta(days=int(g[0])))
         return (
             f"पार्सल {date_hi(pickup)} को पिकअप हुआ था, और वापसी न मिलने का दावा पिकअप के {g[0]} "
             f"दिन बाद, {time_hi(earliest)} से ही दर्ज किया जा सकता है — अगर तब तक पार्सल न "
@@ -469,10 +474,11 @@ def _why(rule_id: str, facts: dict[str, Any], english: str) -> str | None:
         )
     if rule_id == "E3c" and pickup and (g := _group(_LATEST_DAYS, english)):
         latest = pickup + timedelta(days=int(g[0]))
-        filed_words = f", और यह दावा {time_hi(filed)} को दर्ज हुआ" if filed else ""
+        close = filed is not None and decision_wording.same_minute(filed, latest)
+        filed_words = f", और यह दावा {time_hi(filed, close)} को दर्ज हुआ" if filed else ""
         return (
             f"वापसी न मिलने का दावा पिकअप ({date_hi(pickup)}) के {g[0]} दिन के भीतर, यानी "
-            f"{time_hi(latest)} तक, दर्ज करना होता है{filed_words}"
+            f"{time_hi(latest, close)} तक, दर्ज करना होता है{filed_words}"
         )
     if rule_id == "E4":
         return "इस प्रकार के दावे के लिए ज़रूरी सबूत जवाब की समय-सीमा तक हमें नहीं मिला"

@@ -9,7 +9,12 @@ from zoneinfo import ZoneInfo
 from services.reconciliation.policy.facts import Facts
 from services.reconciliation.policy.rules import Verdict, weight_drop_g
 from services.reconciliation.policy.sop_v1 import Policy
-from shared.decision_wording import span_of_hours, without_appeal_offer
+from shared.decision_wording import (
+    from_whole_minute,
+    same_minute,
+    span_of_hours,
+    without_appeal_offer,
+)
 from shared.events import LiableParty
 from shared.money import rupees
 
@@ -36,19 +41,30 @@ def _day(when: datetime | None) -> str:
     return f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
 
 
-def _moment(when: datetime | None) -> str:
-    """`1 Dec 2026, 1:30 AM IST`: where a day alone would let the seller act too early."""
+def _moment(when: datetime | None, *, seconds: bool = False) -> str:
+    """`1 Dec 2026, 1:30 AM IST`: where a day alone would let the seller act too early.
+    `seconds`: to the second (`1:30:45 AM`), where two moments set side by side share a minute."""
     if when is None:
         return "an unknown time"
     local = when.astimezone(SELLER_TIME_ZONE)
     hour = local.hour % 12 or 12
     noon = "AM" if local.hour < 12 else "PM"
     at = when.astimezone(UTC)
+    local_s = f":{local.second:02d}" if seconds else ""
+    utc_s = f":{at.second:02d}" if seconds else ""
     # With the same moment in UTC, as every seller email states a time.
     return (
-        f"{_day(when)}, {hour}:{local.minute:02d} {noon} IST "
-        f"({at.day} {_MONTHS[at.month - 1]} {at.year}, {at.hour:02d}:{at.minute:02d} UTC)"
+        f"{_day(when)}, {hour}:{local.minute:02d}{local_s} {noon} IST "
+        f"({at.day} {_MONTHS[at.month - 1]} {at.year}, {at.hour:02d}:{at.minute:02d}{utc_s} UTC)"
     )
+
+
+def _filed_and_ended(filed: datetime | None, end: datetime | None) -> tuple[str, str]:
+    """A filing and the end of the window it missed, as the paragraph states them: to the
+    minute, or to the second when they fall in the same minute (filed 20 seconds late, "filed
+    at 12:10 AM" beside "ended at 12:10 AM" would show no reason for the closure)."""
+    close = filed is not None and end is not None and same_minute(filed, end)
+    return _moment(filed, seconds=close), _moment(end, seconds=close)
 
 
 # A proposal above the approval cap says a manager will confirm it; the approved decision reuses
@@ -111,8 +127,11 @@ def _who_bears(party: LiableParty, payout: int, partner_debit: int, *, verb: str
 def _why(rule_id: str, f: Facts, p: Policy) -> str:
     claim = f.claim_type.value.replace("_", " ").lower() if f.claim_type else "return"
     drop = weight_drop_g(f)
+    # The moment a new filing is in time, as the minute the seller can act on (E3b).
     earliest = (
-        f.pickup_at + timedelta(days=p.windows.not_received_earliest_days) if f.pickup_at else None
+        from_whole_minute(f.pickup_at + timedelta(days=p.windows.not_received_earliest_days))
+        if f.pickup_at
+        else None
     )
     window_end = (
         f.delivered_at + timedelta(hours=p.windows.claim_window_h) if f.delivered_at else None
@@ -135,9 +154,13 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
         # the 4th, delivered on the 27th) read as exactly 7 days to a seller who filed on the
         # last day a few hours late.
         "E3": lambda: (
-            f"the {claim} claim was filed on {_moment(f.filed_at)}, more than "
-            f"{span_of_hours(p.windows.claim_window_h)} after the parcel was delivered to you on "
-            f"{_day(f.delivered_at)}: the time to claim ended at {_moment(window_end)}"
+            "the {claim} claim was filed on {0}, more than {span} after the parcel was "
+            "delivered to you on {day}: the time to claim ended at {1}"
+        ).format(
+            *_filed_and_ended(f.filed_at, window_end),
+            claim=claim,
+            span=span_of_hours(p.windows.claim_window_h),
+            day=_day(f.delivered_at),
         ),
         "E3b": lambda: (
             "the parcel was picked up on "
@@ -149,9 +172,12 @@ def _why(rule_id: str, f: Facts, p: Policy) -> str:
         # The filing time and the window's end, both to the minute (sop-v1's window rule): a
         # date alone would not show a seller who filed on the last day why it was too late.
         "E3c": lambda: (
-            f"a not-received claim must be filed within {p.windows.not_received_latest_days} "
-            f"days of pickup ({_day(f.pickup_at)}), that is by {_moment(latest)}, and this one "
-            f"was filed on {_moment(f.filed_at)}"
+            "a not-received claim must be filed within {days} days of pickup ({day}), that is "
+            "by {1}, and this one was filed on {0}"
+        ).format(
+            *_filed_and_ended(f.filed_at, latest),
+            days=p.windows.not_received_latest_days,
+            day=_day(f.pickup_at),
         ),
         "E4": lambda: "the evidence this claim type needs did not reach us by the reply-by time",
         "P2": lambda: (
