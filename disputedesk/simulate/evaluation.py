@@ -6,8 +6,8 @@ rate on honest sellers and buyers, and the median (simulated) time from a frauds
 planted event to the alert. Definitions:
 - per event: the scored events are escalations and terminal partner scans (a parcel a planted
   hub or agent pilfered is two pilferage events: its terminal scan and the seller's claim on it,
-  as an outside evaluation counts it). Recall = planted
-  events of the pattern that were HIGH when assessed (in real time, on what was known then).
+  as an outside evaluation counts it). Recall = planted events of the pattern that were HIGH
+  when assessed (in real time, on what was known then).
   Precision = HIGH events whose strongest reason belongs to the pattern that are planted fraud.
 - per entity: an entity is flagged by an alert. Recall = planted entities (collusion: rings) with
   an alert of the pattern; precision = alerted entities of the pattern that are planted fraudsters.
