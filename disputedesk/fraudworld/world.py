@@ -77,6 +77,8 @@ P_WEIGHT_DROP = 0.014
 P_LOST = 0.006
 P_DAMAGED = 0.011
 PILFER_FACTOR = 3.0
+# What `ship` returns for a parcel harmed in transit: the outcomes pilferage is made of.
+HARMED_OUTCOMES = frozenset({"lost", "damaged", "drop"})
 # A buyer who is not a planted one sends a wrong or used item now and then.
 P_HONEST_WRONG_USED = 0.012
 P_PLANTED_WRONG_USED = 0.75
@@ -465,11 +467,18 @@ class _Builder:
         rate: float,
         patterns: Iterable[str] = (),
     ) -> None:
-        """What an honest seller claims for what happened to the return."""
+        """What an honest seller claims for what happened to the return.
+
+        A claim on a parcel a planted hub or agent harmed is a pilferage event whoever the
+        seller is (the specification's evaluation counts the seller's claim), so the return's
+        pilferage label goes onto the claim here, for every caller, not only the honest
+        sellers' path."""
         rng = self.rng
         cat = next(c for c in CATEGORIES if c.name == ret.category)
         if outcome == "qc_failed":
             return
+        if outcome in HARMED_OUTCOMES:
+            patterns = {*patterns, *(ret.patterns & {"pilferage"})}
         if outcome == "lost":
             if rng.random() < 0.9:
                 self.claim(ret, "NOT_RECEIVED", delay_days=(1.0, 6.0), patterns=patterns)
@@ -598,7 +607,7 @@ def build_world(
 
     def route(ret: Return, outcome: str) -> None:
         """Label the planted transit trouble of a return and when each culprit first acted."""
-        if outcome not in ("lost", "damaged", "drop"):
+        if outcome not in HARMED_OUTCOMES:
             return
         for etype, eid in (("hub", ret.dest_hub), ("agent", ret.agent)):
             if eid is not None and eid in b.truth["pilferage"][etype]:

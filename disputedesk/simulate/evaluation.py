@@ -4,8 +4,10 @@
 Per pattern: precision and recall of the HIGH band per event and per entity, the false-positive
 rate on honest sellers and buyers, and the median (simulated) time from a fraudster's first
 planted event to the alert. Definitions:
-- per event: the scored events are escalations and terminal partner scans. Recall = planted
-  events of the pattern that were HIGH when assessed (in real time, on what was known then).
+- per event: the scored events are escalations and terminal partner scans (a parcel a planted
+  hub or agent pilfered is two pilferage events: its terminal scan and the seller's claim on it,
+  as an outside evaluation counts it). Recall = planted events of the pattern that were HIGH
+  when assessed (in real time, on what was known then).
   Precision = HIGH events whose strongest reason belongs to the pattern that are planted fraud.
 - per entity: an entity is flagged by an alert. Recall = planted entities (collusion: rings) with
   an alert of the pattern; precision = alerted entities of the pattern that are planted fraudsters.
@@ -346,14 +348,6 @@ def score_world(
         for k in honest_escalations
         if k in parties and not set(parties[k].parties) & fraud_entities
     }
-    # The simulator plants pilferage on the incident's terminal scan only, so an honest-labelled
-    # escalation may be a seller's claim on a parcel its planted hub or agent pilfered: counted
-    # apart, so that a change lifting those claims is told from one lifting honest custody's.
-    pilfered = {
-        ("escalation", rid)
-        for kind, rid in truth.events.get("pilferage", set())
-        if kind == "terminal"
-    }
     high = highs[""]  # honest figures are judged on each event's latest assessment
     table["_entities"] = planted_entities(truth, alerts)
     table["_honest"] = {
@@ -371,8 +365,6 @@ def score_world(
         "buyers_flagged": len(honest_buyers & any_alert),
         "escalations": len(honest_escalations),
         "escalations_high": len(honest_escalations & high),
-        "escalations_on_pilfered_returns": len(honest_escalations & pilfered),
-        "escalations_on_pilfered_returns_high": len(honest_escalations & pilfered & high),
     }
     return table
 

@@ -56,7 +56,8 @@ class Action:
 class GroundTruth:
     # pattern -> planted entities ("seller", id) ...; collusion rings list all members.
     entities: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
-    # pattern -> planted events: ("escalation", return_id) or ("terminal", return_id)
+    # pattern -> planted events: ("escalation", return_id) or ("terminal", return_id); a
+    # pilfered parcel's terminal scan and the seller's claim on it are both pilferage events.
     events: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
     # (pattern, entity) -> event time of its first planted event
     first_event: dict[tuple[str, str, str], datetime] = field(default_factory=dict)
@@ -876,6 +877,11 @@ class _Generator:
                 },
             )
         )
+        # The seller's claim on a parcel its planted hub or agent pilfered is a pilferage event
+        # too, whoever the seller is: an outside evaluation (fraud.md's) counts the claim, and
+        # the claim is what the desk pays. The terminal scan was planted when it was emitted.
+        if ("terminal", j.return_id) in self.truth.events["pilferage"]:
+            self.truth.events["pilferage"].add(("escalation", j.return_id))
         for pattern in planted or []:
             entity = {
                 "claim_abuse": ("seller", j.seller.seller_id),

@@ -108,3 +108,21 @@ def test_reason_codes_are_attributed_to_their_pattern() -> None:
     assert pattern_of("PILFERAGE_AGENT") == "pilferage"
     assert pattern_of("WATCHLIST_AUTOMATIC") is None
     assert pattern_of("AGENT_RISK_ELEVATED") is None
+
+
+def test_a_claim_on_a_parcel_a_planted_pilferer_harmed_is_a_pilferage_event() -> None:
+    # The specification's evaluation counts the seller's claim on a parcel harmed at a planted
+    # hub or agent as pilferage, whoever the seller is: the planted sellers' ordinary claims
+    # (a claim abuser's, an evidence reuser's, the ring seller's) too.
+    world = build_world(4242, end=END)
+    harmed = [r for r in world.returns if "pilferage" in r.patterns and r.claim is not None]
+    assert all(r.claim is not None and "pilferage" in r.claim.patterns for r in harmed)
+    planted = {s for by_type in world.truth.values() for s in by_type.get("seller", set())}
+    planted_sellers = [r for r in harmed if r.seller in planted]
+    assert planted_sellers, "the world should hold planted sellers' claims on pilfered parcels"
+    # An intact parcel's claim is never pilferage, even where a pilferer handled it.
+    assert not any(
+        "pilferage" in r.claim.patterns
+        for r in world.returns
+        if r.claim is not None and "pilferage" not in r.patterns
+    )

@@ -252,3 +252,36 @@ def test_honest_high_escalations_are_told_by_their_strongest_reason() -> None:
     assert h["honest_high_by_entity:seller:S-x"] == 3
     pooled = report_of([3, 3], [table, table], seconds=0.0)["pooled"]["honest"]
     assert pooled["honest_high_by_reason:SELLER_CLAIM_RATE_SEQUENTIAL"] == 6
+
+
+def test_a_claim_on_a_pilfered_parcel_is_a_pilferage_event_whoever_the_seller() -> None:
+    # fraud.md's evaluation counts the seller's claim on a parcel a planted hub or agent
+    # pilfered as pilferage; the simulator planted only the incident's terminal scan, so such a
+    # claim counted as an honest escalation (and a pilferage alert on it as a false one).
+    world = generate(Marketplace(), 1)
+    pilferage = world.truth.events["pilferage"]
+    claimed = {a.return_id for a in world.actions if a.kind == "escalation"}
+    pilfered = {rid for kind, rid in pilferage if kind == "terminal"}
+    assert pilfered & claimed
+    assert {("escalation", rid) for rid in pilfered & claimed} <= pilferage
+    # Nothing else: an intact parcel's claim is no pilferage event.
+    assert {rid for kind, rid in pilferage if kind == "escalation"} <= pilfered
+    # The planted sellers' claims on pilfered parcels are among them (an abuser's too).
+    sellers = {a.return_id: a.body["seller_id"] for a in world.actions if a.kind == "escalation"}
+    planted_sellers = {e for t, e in world.truth.fraud_entities() if t == "seller"}
+    assert any(sellers[rid] in planted_sellers for rid in pilfered & claimed)
+    rows = [
+        AssessmentRow(
+            subject_type="disputedesk.intake.seller_escalation_filed.v1",
+            return_id=rid,
+            escalation_id=None,
+            band="HIGH",
+            reasons=[{"contribution": 0.9, "numbers": {"pattern": "PILFERAGE_AGENT"}}],
+            event_time=None,
+            assessed_at=datetime.now(UTC),
+        )
+        for rid in pilfered & claimed
+    ]
+    table = score_world(world, rows, [])
+    assert table["_honest"]["escalations_high"] == 0
+    assert table["pilferage"]["_counts"]["ev_tp"] == len(rows)
