@@ -12,16 +12,16 @@ from typing import Any
 from services.notifications.messages.rendering import india_time
 from shared.money import rupees as inr
 from tests.conftest import Harness
-from tests.integration.test_sop_seller_emails import (
-    _fall_due,
-    _photo,
-    filed_case,
-    premature_claim,
-)
 from tests.support.db import execute
 from tests.support.factories import uid
 from tests.support.mail import messages_mentioning, text_part
 from tests.support.scenario import AGENT, Scenario, case_of, in_both, mails_about
+from tests.support.stories import (
+    evidence_photo,
+    fall_due,
+    filed_case,
+    premature_claim,
+)
 
 FINANCE = "DISPUTEDESK_KEY_FINANCE"
 
@@ -161,7 +161,7 @@ async def test_a_payout_exactly_at_the_approval_cap_is_settled_without_a_manager
         item_value=2_600_000,
         claim_type="WRONG_ITEM",
         claimed_amount=2_500_000,
-        evidence=[_photo("UNBOXING_VIDEO", 77)],
+        evidence=[evidence_photo("UNBOXING_VIDEO", 77)],
     )
     d = filed.case["decision"]
     assert (d["rule_id"], d["payout"], d["buyer_receivable"]) == ("L10", 2_500_000, 2_500_000), d
@@ -228,7 +228,7 @@ async def test_a_weight_drop_reported_after_the_window_closed_leaves_the_claim_t
         claim_type="MISSING_ITEM",
         claimed_amount=150_000,
         received_weight_g=800,
-        evidence=[_photo("UNBOXING_VIDEO", 88)],
+        evidence=[evidence_photo("UNBOXING_VIDEO", 88)],
     )
     case = await story.case(lambda c: c["state"] in ("REJECTED", "CLOSED"))
     assert (case["state"], case["reason_code"]) == ("REJECTED", "CLAIM_WINDOW_EXPIRED"), case
@@ -285,7 +285,7 @@ async def test_e4_evidence_not_sent_by_the_reply_by_closes_the_claim_unpaid_with
     await mails_about(harness, filed.rid, "Please send evidence")
     # The 72 hours pass: the case's reply-by and its timer are now.
     await execute(recon, "UPDATE cases SET reply_by = now() WHERE case_id = :c", c=case_id)
-    await _fall_due(recon, case_id, "EVIDENCE_REPLY")
+    await fall_due(recon, case_id, "EVIDENCE_REPLY")
     case = await case_of(harness, recon, filed.rid, lambda c: c["state"] == "REJECTED")
     assert case["reason_code"] == "EVIDENCE_NOT_PROVIDED", case
     assert case["decision"]["rule_id"] == "E4" and case["payout"] in (0, None), case
@@ -310,12 +310,12 @@ async def test_evidence_completing_the_request_is_decided_without_another_reques
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 301)],
+        evidence=[evidence_photo("PHOTO", 301)],
     )
     await mails_about(harness, filed.rid, "Please send evidence")
     r = await intake.client.post(
         f"/v1/escalations/{filed.escalation_id}/evidence",
-        json={"evidence": [_photo("PHOTO", 302), _photo("LABEL_PHOTO", 303)]},
+        json={"evidence": [evidence_photo("PHOTO", 302), evidence_photo("LABEL_PHOTO", 303)]},
         headers=harness.key(AGENT),
     )
     assert r.status_code in (200, 201, 202), r.text

@@ -11,10 +11,13 @@ from typing import Any
 from services.notifications.messages.rendering import india_time
 from shared.money import rupees as inr
 from tests.conftest import Harness
-from tests.integration.test_sop_seller_emails import _photo, filed_case
 from tests.support.factories import uid
 from tests.support.mail import messages_mentioning, text_part
 from tests.support.scenario import Scenario, in_both, mails_about
+from tests.support.stories import (
+    evidence_photo,
+    filed_case,
+)
 
 
 async def test_l8_on_desipost_debits_the_partners_own_cap_and_the_marketplace_bears_the_rest(
@@ -95,7 +98,7 @@ async def test_l10_a_missing_item_claim_weighed_by_the_partner_at_delivery_is_no
         pipeline,
         claim_type="MISSING_ITEM",
         received_weight_g=700,
-        evidence=[_photo("UNBOXING_VIDEO", 51)],
+        evidence=[evidence_photo("UNBOXING_VIDEO", 51)],
     )
     decision = filed.case["decision"]
     assert decision["rule_id"] == "L10", decision

@@ -21,9 +21,7 @@ from services.notifications.messages.wording_hi import time_hi
 from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.integration.test_sop_seller_emails import (
-    _fall_due,
     _publish_case_events,
-    filed_case,
 )
 from tests.support import reconciliation as recon_support
 from tests.support.factories import uid
@@ -37,6 +35,10 @@ from tests.support.scenario import (
     mails_about,
     put_seller,
     seller_profile,
+)
+from tests.support.stories import (
+    fall_due,
+    filed_case,
 )
 from tests.support.waiting import eventually
 
@@ -204,7 +206,7 @@ async def test_l12_a_claim_no_rule_fits_goes_to_a_person_who_decides_it_and_the_
     case = await story.case(lambda c: c["waiting_for"] == "PENDING_SCANS")
     rid, to = story.rid, story.to
     await mails_about(harness, rid, "RET-")  # the acknowledgement first
-    await _fall_due(recon, case["case_id"], "SCAN_WAIT")
+    await fall_due(recon, case["case_id"], "SCAN_WAIT")
     case = await case_of(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
     assert case["reason_code"] == "NO_RULE_MATCHED" and case["payout"] == 0, case
     [review] = [t for t in case["timeline"] if t["kind"] == "CaseUnderReview"]

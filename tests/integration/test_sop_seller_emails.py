@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time
@@ -57,184 +55,23 @@ from tests.support.scenario import (
     seller_address,
     seller_profile,
 )
+from tests.support.stories import (
+    PREMATURE_FOR,
+    directory_seller,
+    escalated_by_the_desk,
+    evidence_photo,
+    fall_due,
+    file_again,
+    filed_case,
+    fire_facts_wait,
+    lost_in_transit,
+    premature_claim,
+    unknown_return_under_review,
+)
 from tests.support.waiting import eventually
 
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
 MARKETPLACE = "DISPUTEDESK_KEY_MARKETPLACE"
-
-
-@dataclass(frozen=True)
-class Filed:
-    """A seller's claim as the test set it up: who filed it, where the seller's mail goes, and
-    the case once it reached the state the test waits for."""
-
-    rid: str
-    seller: str
-    to: str
-    escalation_id: str
-    case: dict[str, Any]
-    story: Scenario
-
-
-async def filed_case(
-    harness: Harness,
-    pipeline: dict[str, Any],
-    *,
-    until: Any = lambda c: c["state"] == "CLOSED",
-    item_value: int = 180_000,
-    qc_required: bool = False,
-    delivered_weight_kg: float | None = 1.2,
-    delivered_ago: timedelta = timedelta(days=1),
-    seller: str | None = None,
-    qc_passed: bool = False,
-    **claim: Any,
-) -> Filed:
-    """The usual story: the feed names a seller of the test's own, the partner picks the return
-    up two days ago (1.2 kg) and delivers it a day ago (same weight, unless told), and a desk
-    agent files the seller's claim by email (a damage claim of ₹1,500 with the checklist met,
-    unless told). With no QC at pickup and no weight drop, that is L11: half, the buyer liable."""
-    story = Scenario(harness, pipeline, **({"seller": seller} if seller else {}))
-    story.return_(qc_required=qc_required or qc_passed, item_value=item_value)
-    picked_up = story.now - delivered_ago - timedelta(days=1)
-    if qc_passed:
-        story.qc_passed(at=picked_up - timedelta(hours=1))
-    story.picked_up(at=picked_up)
-    if delivered_weight_kg is not None:
-        story.delivered(ago=delivered_ago, weight_g=round(delivered_weight_kg * 1000))
-    story.escalate(**{"claimed_amount": 150_000, **claim})
-    case = await story.case(until)
-    return Filed(story.rid, story.seller, story.to, story.escalation_id, case, story)
-
-
-async def unknown_return_under_review(
-    harness: Harness, pipeline: dict[str, Any], rid_prefix: str
-) -> Filed:
-    """A claim on a return the feed never named (E1), its 48 hours over: UNDER_REVIEW,
-    MISSING_FACTS, a person's to decide."""
-    # No `return_`: the feed never names it, so intake holds the claim (202).
-    story = Scenario(harness, pipeline, rid=uid(rid_prefix))
-    story.escalate(claimed_amount=90_000, expect=202)
-    case = await story.case(lambda c: c["waiting_for"] == "PENDING_FACTS")
-    await _fire_facts_wait(story.recon, case["case_id"])
-    case = await story.case(lambda c: c["state"] == "UNDER_REVIEW")
-    return Filed(story.rid, story.seller, story.to, story.escalation_id, case, story)
-
-
-async def escalated_by_the_desk(
-    harness: Harness, recon: Any, filed: Filed, reason: str
-) -> dict[str, Any]:
-    """An agent escalates the filed claim's case to management; the case once ESCALATED."""
-    r = await recon.client.post(
-        f"/v1/cases/{filed.case['case_id']}/escalate",
-        json={"reason": reason},
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 200, r.text
-    return await case_of(harness, recon, filed.rid, lambda c: c["state"] == "ESCALATED")
-
-
-async def directory_seller(
-    harness: Harness, pipeline: dict[str, Any], prefix: str
-) -> tuple[str, str]:
-    """A seller the directory knows (id, address): for cases the desk opens before any filing,
-    which carries no address."""
-    story = await Scenario(harness, pipeline, seller=uid(prefix)).in_directory().run()
-    return story.seller, story.to
-
-
-async def lost_in_transit(
-    harness: Harness, pipeline: dict[str, Any], prefix: str
-) -> tuple[str, str, str, dict[str, Any]]:
-    """P1: a directory seller's return (₹900) picked up two days ago and declared lost by the
-    partner a day ago, decided by L1 and closed. (return id, seller, address, case)"""
-    story = Scenario(harness, pipeline, seller=uid(prefix)).in_directory()
-    story.return_(qc_required=False, item_value=90_000)
-    story.picked_up(ago=timedelta(days=2)).lost(ago=timedelta(days=1))
-    case = await story.case()
-    return story.rid, story.seller, story.to, case
-
-
-@dataclass(frozen=True)
-class Premature:
-    """A 'not received' claim by email, without evidence, on a return picked up at `picked_up`
-    and not delivered, closed as premature (E3b): the filing (to file again) and the case."""
-
-    rid: str
-    seller: str
-    to: str
-    picked_up: datetime
-    body: dict[str, Any]
-    case: dict[str, Any]
-    story: Scenario
-
-    async def wait_over(self, recon: Any) -> None:
-        """The 10 days after the pickup are over now, without waiting for them: reconciliation's
-        record of the pickup scan is moved back to 10 days and a second ago. E3b weighs the
-        filing's time (stamped by intake on receipt) against the pickup scan reconciliation
-        recorded, so a refiling from now on is judged as one after the days had passed."""
-        async with recon.runtime.sessionmaker() as session, session.begin():
-            moved = await session.execute(
-                text(
-                    "UPDATE shipment_events"
-                    " SET occurred_at = now() - interval '10 days 1 second'"
-                    " WHERE return_id = :r AND event_type = 'PICKED_UP'"
-                ),
-                {"r": self.rid},
-            )
-        assert moved.rowcount == 1, f"no pickup of {self.rid} recorded by reconciliation"
-
-
-# How long before the 10 days after the pickup are over a premature claim is filed: ample for
-# the return's feed, its pickup scan and the filing on a loaded machine, and never waited out
-# (`Premature.wait_over`).
-PREMATURE_FOR = timedelta(minutes=2)
-
-
-async def premature_claim(
-    harness: Harness,
-    pipeline: dict[str, Any],
-    *,
-    picked_up: datetime,
-    seller: str | None = None,
-    to: str | None = None,
-) -> Premature:
-    """E3b: the seller files 'not received' on a return picked up at `picked_up` (before the
-    10 days are over) and never delivered; the case once rejected as premature."""
-    story = Scenario(harness, pipeline, **{k: v for k, v in (("seller", seller), ("to", to)) if v})
-    story.return_(qc_required=False, item_value=90_000).picked_up(at=picked_up)
-    story.escalate(claim_type="NOT_RECEIVED", claimed_amount=90_000, evidence=[])
-    case = await story.case(lambda c: c["state"] == "REJECTED")
-    assert case["reason_code"] == "PREMATURE_CLAIM"
-    return Premature(story.rid, story.seller, story.to, picked_up, story.filing, case, story)
-
-
-async def file_again(harness: Harness, intake: Any, claim: Premature, **over: Any) -> None:
-    """The seller files the premature claim again (by the same email unless `over` says)."""
-    r = await intake.client.post(
-        "/v1/escalations", json={**claim.body, **over}, headers=harness.key(AGENT)
-    )
-    assert r.status_code == 201, r.text
-
-
-async def _fall_due(recon: Any, case_id: str, kind: str) -> None:
-    """The case's pending `kind` timer falls due now (the timer loop polls every second;
-    reconciliation's clock is the real one). Time moved to the timer's: the decision date the
-    seller holds passes with it when it was not later."""
-    await execute(
-        recon,
-        "UPDATE cases SET decision_promised_by = now() WHERE case_id = :c "
-        "AND decision_promised_by <= (SELECT due_at FROM timers WHERE case_id = :c "
-        "AND kind = :k AND fired_at IS NULL AND cancelled_at IS NULL)",
-        c=case_id,
-        k=kind,
-    )
-    await execute(
-        recon,
-        "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = :k "
-        "AND fired_at IS NULL AND cancelled_at IS NULL",
-        c=case_id,
-        k=kind,
-    )
 
 
 async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed(
@@ -1157,12 +994,6 @@ async def _case_where(harness: Harness, recon: Any, rid: str, until: Any) -> dic
     return found
 
 
-async def _fire_facts_wait(recon: Any, case_id: str) -> None:
-    """The 48 hours of E1 pass: the case's pending FACTS_WAIT timer falls due now (the timer
-    loop polls every second; reconciliation's clock is the real one)."""
-    await _fall_due(recon, case_id, "FACTS_WAIT")
-
-
 async def test_e1_a_claim_before_its_return_is_acknowledged_waits_then_decides_for_its_seller(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
@@ -1205,7 +1036,7 @@ async def test_e1_a_claim_before_its_return_is_acknowledged_waits_then_decides_f
     assert r.status_code == 409, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
 
-    await _fire_facts_wait(recon, case["case_id"])
+    await fire_facts_wait(recon, case["case_id"])
     case = await case_of(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
     assert case["reason_code"] == "MISSING_FACTS"
     # The seller is told why the date moves (the return's record never came) and the new date.
@@ -1368,7 +1199,7 @@ async def test_a_review_past_its_sla_tells_the_seller_the_new_date(
     filed = await unknown_return_under_review(harness, pipeline, "RET-SLA")
     rid, to = filed.rid, filed.to
     # The 48 hours of review pass without a decision.
-    await _fall_due(recon, filed.case["case_id"], "REVIEW_SLA")
+    await fall_due(recon, filed.case["case_id"], "REVIEW_SLA")
     case = await case_of(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
     assert case["reason_code"] == "SLA_BREACHED"
     escalated_at = datetime.fromisoformat(case["updated_at"])
@@ -1686,7 +1517,7 @@ async def test_an_escalated_case_past_managements_date_is_flagged_and_the_seller
     await mails_about(harness, filed.rid, "An update on your claim")
 
     # Management's 24 hours pass with no decision.
-    await _fall_due(recon, case_id, "DECISION_DUE")
+    await fall_due(recon, case_id, "DECISION_DUE")
     case = await case_of(harness, recon, filed.rid, lambda c: c["sla_breached"])
     assert case["state"] == "ESCALATED"  # still management's, now flagged in the queue
     r = await recon.client.get(
@@ -1730,7 +1561,7 @@ async def test_an_overdue_case_alerts_management_daily_and_the_seller_once_per_b
         """Fire the case's DECISION_DUE timer; wait for the `count`-th overdue alert to be
         drafted (an event's seller email and alert are stored in one transaction); the moment
         the case was found overdue."""
-        await _fall_due(recon, case_id, "DECISION_DUE")
+        await fall_due(recon, case_id, "DECISION_DUE")
         await eventually(
             lambda: scalar(
                 notifications,
@@ -1799,7 +1630,7 @@ async def test_an_appeal_past_its_date_is_flagged_and_the_seller_told(
     await mails_about(harness, filed.rid, "We have your appeal")
 
     # The 48 hours promised for the appeal's result pass without a manager's decision.
-    await _fall_due(recon, case["case_id"], "DECISION_DUE")
+    await fall_due(recon, case["case_id"], "DECISION_DUE")
     case = await case_of(harness, recon, filed.rid, lambda c: c["sla_breached"])
     assert case["state"] == "APPEALED"
     overdue_at = datetime.fromisoformat(case["updated_at"])
@@ -1830,15 +1661,6 @@ async def test_a_paid_decision_above_the_partners_cap_says_who_bears_what_then_c
     assert case["decision"]["explanation"] not in text_part(settled)
 
 
-def _photo(kind: str, n: int) -> dict[str, str]:
-    return {
-        "kind": kind,
-        "uri": f"https://evidence.example/{kind.lower()}/{n}.jpg",
-        "sha256": f"{n:064x}",
-        "captured_at": datetime.now(UTC).isoformat(),
-    }
-
-
 async def test_evidence_that_does_not_complete_the_checklist_is_answered_with_what_is_missing(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
@@ -1851,13 +1673,13 @@ async def test_evidence_that_does_not_complete_the_checklist_is_answered_with_wh
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 1)],
+        evidence=[evidence_photo("PHOTO", 1)],
     )
     [first] = await mails_about(harness, filed.rid, "Please send evidence")
     assert ANSWERED not in text_part(first)
     r = await intake.client.post(
         f"/v1/escalations/{filed.escalation_id}/evidence",
-        json={"evidence": [_photo("LABEL_PHOTO", 2)]},
+        json={"evidence": [evidence_photo("LABEL_PHOTO", 2)]},
         headers=harness.key(AGENT),
     )
     assert r.status_code in (200, 201, 202), r.text
@@ -1891,7 +1713,7 @@ async def test_the_first_request_names_what_came_with_the_claim_and_asks_only_fo
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 31)],
+        evidence=[evidence_photo("PHOTO", 31)],
     )
     [first] = await mails_about(harness, filed.rid, "Please send evidence")
     assert first["To"] == filed.to
@@ -1913,7 +1735,7 @@ async def test_the_first_request_names_what_came_with_the_claim_and_asks_only_fo
         harness,
         pipeline,
         seller=seller,
-        evidence=[_photo("PHOTO", 32)],
+        evidence=[evidence_photo("PHOTO", 32)],
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
     )
     [request] = await mails_about(harness, in_hindi.rid, "के लिए सबूत")
@@ -1939,7 +1761,7 @@ async def test_the_reminder_of_a_claim_with_part_of_its_evidence_asks_only_for_t
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 41)],
+        evidence=[evidence_photo("PHOTO", 41)],
     )
     await mails_about(harness, filed.rid, "Please send evidence")
     notifications = pipeline["notifications"]
@@ -1981,13 +1803,13 @@ async def test_evidence_sent_one_file_at_a_time_is_answered_once_when_the_upload
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 11)],
+        evidence=[evidence_photo("PHOTO", 11)],
     )
     await mails_about(harness, filed.rid, "Please send evidence")
     for n, kind in enumerate(("LABEL_PHOTO", "INVOICE", "OTHER"), start=12):
         r = await intake.client.post(
             f"/v1/escalations/{filed.escalation_id}/evidence",
-            json={"evidence": [_photo(kind, n)]},
+            json={"evidence": [evidence_photo(kind, n)]},
             headers=harness.key(AGENT),
         )
         assert r.status_code in (200, 201, 202), r.text
@@ -2029,13 +1851,13 @@ async def test_evidence_sent_further_apart_than_the_settle_time_is_not_answered_
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 21)],
+        evidence=[evidence_photo("PHOTO", 21)],
     )
     await mails_about(harness, filed.rid, "Please send evidence")
     for n, kind in enumerate(("LABEL_PHOTO", "INVOICE", "OTHER"), start=22):
         r = await intake.client.post(
             f"/v1/escalations/{filed.escalation_id}/evidence",
-            json={"evidence": [_photo(kind, n)]},
+            json={"evidence": [evidence_photo(kind, n)]},
             headers=harness.key(AGENT),
         )
         assert r.status_code in (200, 201, 202), r.text
@@ -2304,7 +2126,7 @@ async def test_e1_a_claim_without_its_evidence_is_not_promised_a_request_the_sop
     in_both(ack, "if your claim goes ahead", "You can also send it now")
     assert "our next email" not in text_part(ack) + html_part(ack), text_part(ack)
 
-    await _fire_facts_wait(recon, case["case_id"])
+    await fire_facts_wait(recon, case["case_id"])
     case = await case_of(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
     assert case["reason_code"] == "MISSING_FACTS", case
     [changed] = await mails_about(harness, rid, "new date")
@@ -2342,7 +2164,7 @@ async def test_e1_a_claim_waiting_for_the_delivery_scan_is_told_so_and_until_whe
 
     # The scan never comes: the review's email names that record, not "the return's record,
     # or the delivery scan" (the seller's return record was never missing).
-    await _fire_facts_wait(pipeline["reconciliation"], filed.case["case_id"])
+    await fire_facts_wait(pipeline["reconciliation"], filed.case["case_id"])
     [changed] = await mails_about(harness, filed.rid, "new date")
     in_both(changed, "scan of its delivery to you has not reached us within 48 hours")
     assert "marketplace's record" not in text_part(changed), text_part(changed)
@@ -2533,7 +2355,7 @@ async def test_e1_a_claim_with_part_of_its_evidence_is_told_what_arrived_and_onl
         story.escalate(
             claimed_amount=90_000,
             # The same photo both times: one photo of the item reached the case.
-            evidence=[_photo("PHOTO", 1)] if n == 0 else [],
+            evidence=[evidence_photo("PHOTO", 1)] if n == 0 else [],
             description=description,
             expect=202,
         )
@@ -2545,7 +2367,7 @@ async def test_e1_a_claim_with_part_of_its_evidence_is_told_what_arrived_and_onl
     in_both(merged, JOINED, so_far, *rest)
     assert "At least 2 photos" not in text_part(merged) + html_part(merged), text_part(merged)
 
-    await _fire_facts_wait(recon, case["case_id"])
+    await fire_facts_wait(recon, case["case_id"])
     case = await case_of(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
     assert case["reason_code"] == "MISSING_FACTS", case
     [changed] = await mails_about(harness, rid, "new date")
@@ -2756,7 +2578,7 @@ async def test_a_hindi_evidence_request_subject_keeps_the_space_before_its_deadl
         harness,
         pipeline,
         seller=seller,
-        evidence=[_photo("PHOTO", 1)],
+        evidence=[evidence_photo("PHOTO", 1)],
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
     )
     [request] = await mails_about(harness, filed.rid, "के लिए सबूत")

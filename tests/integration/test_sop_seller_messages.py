@@ -21,11 +21,7 @@ from tests.integration.test_seller_replies import MP4
 from tests.integration.test_sop_seller_emails import (
     MANAGER,
     _at,
-    _fire_facts_wait,
-    _photo,
-    filed_case,
     new_seller,
-    unknown_return_under_review,
 )
 from tests.support.factories import uid
 from tests.support.mail import (
@@ -43,6 +39,12 @@ from tests.support.scenario import (
     put_seller,
     seller_address,
     seller_profile,
+)
+from tests.support.stories import (
+    evidence_photo,
+    filed_case,
+    fire_facts_wait,
+    unknown_return_under_review,
 )
 
 HEARD = "we have your message"
@@ -76,7 +78,7 @@ async def test_evidence_sent_after_the_decision_is_answered_once_with_the_appeal
     case = filed.case
     assert case["payout"] == 75_000, case
     await mails_about(harness, filed.rid, "payment reference")
-    body = {"evidence": [_photo("PHOTO", 1), _photo("PHOTO", 2)]}
+    body = {"evidence": [evidence_photo("PHOTO", 1), evidence_photo("PHOTO", 2)]}
     headers = {**harness.key(AGENT), "Idempotency-Key": f"late-{filed.rid}"}
     for _ in range(2):
         r = await intake.client.post(
@@ -164,7 +166,7 @@ async def test_a_text_reply_to_a_claim_waiting_for_evidence_is_told_what_is_stil
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 1)],
+        evidence=[evidence_photo("PHOTO", 1)],
     )
     [request] = await mails_about(harness, filed.rid, "Please send evidence")
     await _reply(harness, request, filed.to, "I will send the unboxing video tomorrow.")
@@ -267,7 +269,7 @@ async def test_evidence_sent_while_a_person_decides_is_answered_with_the_date_he
     )
     r = await intake.client.post(
         f"/v1/escalations/{filed.escalation_id}/evidence",
-        json={"evidence": [_photo("PHOTO", 7)]},
+        json={"evidence": [evidence_photo("PHOTO", 7)]},
         headers=harness.key(AGENT),
     )
     assert r.status_code in (200, 201, 202), r.text
@@ -288,7 +290,7 @@ async def _e1_claim_with_one_photo(
     for the return's record for 48 hours), its acknowledgement read: (rid, seller, address,
     escalation id, case)."""
     story = Scenario(harness, pipeline, rid=uid(prefix))
-    story.escalate(claimed_amount=90_000, evidence=[_photo("PHOTO", photo)], expect=202)
+    story.escalate(claimed_amount=90_000, evidence=[evidence_photo("PHOTO", photo)], expect=202)
     case = await story.case(lambda c: (c["state"], c["waiting_for"]) == ("OPEN", "PENDING_FACTS"))
     assert story.filed.json()["state"] == "pending_return", story.filed.text
     await story.seller_mails("We have your claim")
@@ -310,7 +312,7 @@ async def test_evidence_sent_while_e1_waits_for_the_records_is_answered_then_ask
     )
     wait_ends = india_time(_at(case["opened_at"]) + timedelta(hours=48))
     headers = {**harness.key(AGENT), "Idempotency-Key": f"e1-{rid}"}
-    body = {"evidence": [_photo("PHOTO", base + 1)]}
+    body = {"evidence": [evidence_photo("PHOTO", base + 1)]}
     for _ in range(2):
         r = await intake.client.post(
             f"/v1/escalations/{escalation_id}/evidence", json=body, headers=headers
@@ -361,7 +363,7 @@ async def test_evidence_completing_the_checklist_during_e1_is_answered_then_the_
     )
     r = await intake.client.post(
         f"/v1/escalations/{escalation_id}/evidence",
-        json={"evidence": [_photo("UNBOXING_VIDEO", base + 1)]},
+        json={"evidence": [evidence_photo("UNBOXING_VIDEO", base + 1)]},
         headers=harness.key(AGENT),
     )
     assert r.status_code in (200, 201, 202), r.text
@@ -374,7 +376,7 @@ async def test_evidence_completing_the_checklist_during_e1_is_answered_then_the_
     )
     assert "What is still missing" not in _flat(answer), _flat(answer)
 
-    await _fire_facts_wait(recon, case["case_id"])
+    await fire_facts_wait(recon, case["case_id"])
     case = await case_of(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
     assert case["reason_code"] == "MISSING_FACTS", case
     [moved] = await mails_about(harness, rid, "A new date for the decision")
@@ -397,7 +399,7 @@ async def test_a_hindi_seller_writing_during_e1_is_answered_in_hindi_once_per_me
     story = Scenario(harness, pipeline, rid=uid("RET-MSGE1H")).in_directory(language="hi")
     rid, to = story.rid, story.to
     base = uuid4().int % 10**9
-    story.escalate(claimed_amount=90_000, evidence=[_photo("PHOTO", base)], expect=202)
+    story.escalate(claimed_amount=90_000, evidence=[evidence_photo("PHOTO", base)], expect=202)
     case = await story.case(lambda c: (c["state"], c["waiting_for"]) == ("OPEN", "PENDING_FACTS"))
     [ack] = await mails_about(harness, rid, "दावा हमें मिल गया है")
     opened = _at(case["opened_at"])
@@ -407,7 +409,7 @@ async def test_a_hindi_seller_writing_during_e1_is_answered_in_hindi_once_per_me
     [first] = await mails_about(harness, rid, HEARD_HI)
     r = await intake.client.post(
         f"/v1/escalations/{story.escalation_id}/evidence",
-        json={"evidence": [_photo("PHOTO", base + 1)]},
+        json={"evidence": [evidence_photo("PHOTO", base + 1)]},
         headers=harness.key(AGENT),
     )
     assert r.status_code in (200, 201, 202), r.text
