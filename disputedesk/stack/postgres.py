@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -470,19 +471,12 @@ class LocalPostgres(LocalComponent):
         account = self.server_account()
         env = self._client_env()
         env["HOME"] = str(self.home)
-        if account is None:
-            return subprocess.run(
-                argv,
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=timeout,
-                env=env,
-                cwd=self.home,
-                stdin=subprocess.DEVNULL,
-                start_new_session=new_session,
-            )
-        env["USER"] = env["LOGNAME"] = account.name
+        # Run as the server's account when we are root (initdb and the postmaster refuse root);
+        # otherwise as ourselves, with nothing to switch.
+        as_account: dict[str, Any] = {}
+        if account is not None:
+            env["USER"] = env["LOGNAME"] = account.name
+            as_account = {"user": account.uid, "group": account.gid, "extra_groups": []}
         return subprocess.run(
             argv,
             capture_output=True,
@@ -493,9 +487,7 @@ class LocalPostgres(LocalComponent):
             cwd=self.home,
             stdin=subprocess.DEVNULL,
             start_new_session=new_session,
-            user=account.uid,
-            group=account.gid,
-            extra_groups=[],
+            **as_account,
         )
 
     def _client_env(self) -> dict[str, str]:

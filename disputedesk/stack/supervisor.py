@@ -200,19 +200,9 @@ class SupervisedService:
     _log_offset: int = field(default=0, repr=False)
 
     def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.spec.command(),
-                cwd=self.cwd,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Its own process group: the terminal's Ctrl-C reaches only the runner, which
-                # then stops every service in order instead of all dying at once.
-                start_new_session=True,
-            )
+        self.process = _spawn_logged(
+            self.spec.command(), cwd=self.cwd, env=self.env, log_path=self.log_path
+        )
         self.started_at = time.monotonic()
         self.restart_at = None
         self.healthy = False
@@ -233,14 +223,39 @@ class SupervisedService:
     def stop(self) -> None:
         """SIGTERM the service's process group (uvicorn finishes requests and lifespan),
         SIGKILL it if it is still there after the timeout."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        _signal_group(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            _signal_group(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        _stop_group(self.process, signal.SIGTERM)
+
+
+def _spawn_logged(
+    command: list[str], *, cwd: Path, env: Mapping[str, str], log_path: Path
+) -> subprocess.Popen[bytes]:
+    """A child whose output goes to the end of its log file, in its own process group: the
+    terminal's Ctrl-C reaches only the runner, which then stops every child in order instead
+    of all dying at once."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _stop_group(process: subprocess.Popen[bytes] | None, first: signal.Signals) -> None:
+    """Send `first` to a running child's process group, SIGKILL it if it is still there after
+    the timeout."""
+    if process is None or process.poll() is not None:
+        return
+    _signal_group(process.pid, first)
+    try:
+        process.wait(timeout=_STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        _signal_group(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def _signal_group(pid: int, signal_number: signal.Signals) -> None:
@@ -286,27 +301,13 @@ class DemoTraffic:
     def start(self) -> None:
         if self.process is not None:
             return
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command(),
-                cwd=self.cwd,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = _spawn_logged(
+            self.command(), cwd=self.cwd, env=self.env, log_path=self.log_path
+        )
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        _signal_group(self.process.pid, signal.SIGINT)
-        try:
-            self.process.wait(timeout=_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            _signal_group(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        # SIGINT, not SIGTERM: the simulator prints its summary when interrupted.
+        _stop_group(self.process, signal.SIGINT)
 
 
 class _StopRequest:

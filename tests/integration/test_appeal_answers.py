@@ -10,11 +10,14 @@ from typing import Any
 from shared.events import AppealFiled
 from tests.conftest import Harness
 from tests.integration import test_seller_directory as directory
-from tests.integration.test_sop_seller_emails import directory_seller, lost_in_transit
 from tests.support.db import rows, scalar
 from tests.support.factories import uid
 from tests.support.mail import html_part, messages_mentioning, text_part
 from tests.support.notifications import envelope, publish
+from tests.support.stories import (
+    directory_seller,
+    lost_in_transit,
+)
 from tests.support.waiting import eventually
 
 

@@ -21,7 +21,6 @@ import pytest
 
 from tests.conftest import Harness
 from tests.integration.test_seller_directory import _address, _case, _feed, _scan
-from tests.integration.test_sop_seller_emails import _photo, filed_case
 from tests.support.db import scalar
 from tests.support.factories import escalation_body
 from tests.support.keys import add_key
@@ -36,6 +35,10 @@ from tests.support.reconciliation import (
     scan,
 )
 from tests.support.services import RunningService
+from tests.support.stories import (
+    evidence_photo,
+    filed_case,
+)
 
 PROBLEM = "application/problem+json"
 ROUNDS = 4
@@ -432,13 +435,15 @@ async def test_two_uploads_completing_a_checklist_at_once_decide_once(
             harness,
             pipeline,
             until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-            evidence=[_photo("PHOTO", base)],
+            evidence=[evidence_photo("PHOTO", base)],
         )
         path = f"/v1/escalations/{filed.escalation_id}/evidence"
         rs = await _at_once(
-            intake.client.post(path, json={"evidence": [_photo("PHOTO", base + 1)]}, headers=agent),
             intake.client.post(
-                path, json={"evidence": [_photo("LABEL_PHOTO", base + 2)]}, headers=agent
+                path, json={"evidence": [evidence_photo("PHOTO", base + 1)]}, headers=agent
+            ),
+            intake.client.post(
+                path, json={"evidence": [evidence_photo("LABEL_PHOTO", base + 2)]}, headers=agent
             ),
         )
         assert all(r.status_code in (200, 201, 202) for r in rs), [r.text for r in rs]

@@ -14,67 +14,42 @@ from typing import Any
 from services.notifications.messages.rendering import india_time
 from services.notifications.metrics import SELLER_UNTOLD
 from tests.conftest import Harness
-from tests.support.factories import escalation_body, return_body, swiftship_event, uid
-from tests.support.mail import html_part, messages_mentioning, text_part
-from tests.support.signing import swiftship_headers
+from tests.support.factories import escalation_body, return_body, uid
+from tests.support.mail import messages_mentioning, text_part
+from tests.support.scenario import (
+    AGENT,
+    case_of,
+    feed_return_body,
+    in_both,
+    mails_about,
+    mails_saying,
+    put_seller,
+    seller_address,
+    seller_profile,
+    send_swiftship_scan,
+)
 from tests.support.waiting import eventually
 
 MARKETPLACE = "DISPUTEDESK_KEY_MARKETPLACE"
-AGENT = "DISPUTEDESK_KEY_OPS_AGENT"
 PORTAL = "DISPUTEDESK_KEY_SELLER_PORTAL"
 PORTAL_SELLER = "S-DEMO-1"  # the development seller-portal key acts for this seller only
 PROBLEM = "application/problem+json"
 
-
-def _address() -> str:
-    return f"{uid('seller').lower()}@example.com"
-
-
-def _profile(email: str, **over: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "emails": [email],
-        "display_name": "Asha Electronics",
-        "language": "en",
-        "phone": "+919876543210",
-        "preferences": {"education_digest": True},
-    }
-    body.update(over)
-    return body
-
-
-async def _put_seller(
-    harness: Harness, notifications: Any, seller_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
-    r = await notifications.client.put(
-        f"/v1/sellers/{seller_id}", json=body, headers=harness.key(MARKETPLACE)
-    )
-    assert r.status_code in (200, 201), r.text
-    return dict(r.json())
+# The SOP tests' story steps, under the names this file's tests use.
+_address = seller_address
+_profile = seller_profile
+_put_seller = put_seller
+_scan = send_swiftship_scan
+_case = case_of
+_about = mails_saying
+_mails = mails_about
+_in_both = in_both
 
 
 async def _feed(harness: Harness, intake: Any, seller_id: str, **over: Any) -> str:
     ret = return_body(seller_id=seller_id, partner_id="swiftship", **over)
-    r = await intake.client.post("/v1/returns", json=ret, headers=harness.key(MARKETPLACE))
-    assert r.status_code == 202, r.text
+    await feed_return_body(harness, intake, ret)
     return str(ret["return_id"])
-
-
-async def _scan(
-    harness: Harness, intake: Any, rid: str, event: str, at: datetime, weight_kg: float = 1.2
-) -> None:
-    # Each return its own pickup agent and hub: these tests' losses and damages are not one
-    # handler's record (fraud, sharing the session's database, alerts a shared agent or hub as
-    # a pilferer once enough of them have passed its hands, and holds later tests' claims for
-    # review).
-    body = swiftship_event(
-        rid, event, at=at.isoformat(), weight_kg=weight_kg, agent=f"AG-{rid}", hub=f"H-{rid}"
-    )
-    r = await intake.client.post(
-        "/v1/webhooks/swiftship",
-        content=body,
-        headers=swiftship_headers(harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=uid("msg")),
-    )
-    assert r.status_code == 202, r.text
 
 
 async def _file(harness: Harness, intake: Any, rid: str, **over: Any) -> None:
@@ -89,43 +64,6 @@ async def _file(harness: Harness, intake: Any, rid: str, **over: Any) -> None:
     assert r.status_code == 201, r.text
 
 
-async def _case(harness: Harness, recon: Any, rid: str, until: Any) -> dict[str, Any]:
-    async def probe() -> dict[str, Any] | None:
-        r = await recon.client.get(
-            "/v1/cases", params={"return_id": rid}, headers=harness.key(AGENT)
-        )
-        items = r.json()["items"]
-        if not items:
-            return None
-        r = await recon.client.get(f"/v1/cases/{items[0]['case_id']}", headers=harness.key(AGENT))
-        return dict(r.json())
-
-    found = await eventually(
-        probe, until=lambda c: c is not None and until(c), timeout=60, what=f"case of {rid}"
-    )
-    assert found is not None
-    return found
-
-
-def _about(harness: Harness, rid: str, subject_part: str) -> list[Message]:
-    """Emails about a return whose subject says `subject_part` (a raw search could miss a
-    folded or encoded subject line)."""
-    return [
-        m for m in messages_mentioning(harness.mail_dir, rid) if subject_part in str(m["Subject"])
-    ]
-
-
-async def _mails(
-    harness: Harness, rid: str, subject_part: str, count: int = 1, timeout: float = 60
-) -> list[Message]:
-    return await eventually(
-        lambda: asyncio.to_thread(_about, harness, rid, subject_part),
-        until=lambda found: len(found) >= count,
-        timeout=timeout,
-        what=f"{count} emails about {rid} saying {subject_part!r}",
-    )
-
-
 def _trigger(case: dict[str, Any]) -> str:
     opened = next(t for t in case["timeline"] if t["kind"] == "CaseOpened")
     return str(opened["data"]["trigger_rule"])
@@ -133,13 +71,6 @@ def _trigger(case: dict[str, Any]) -> str:
 
 def _subjects(mails: list[Message]) -> list[str]:
     return [str(m["Subject"]) for m in mails]
-
-
-def _in_both(mail: Message, *needles: str) -> None:
-    text, html = text_part(mail), html_part(mail)
-    for needle in needles:
-        assert needle in text, f"{needle!r} missing from the text part:\n{text}"
-        assert needle in html, f"{needle!r} missing from the HTML part:\n{html}"
 
 
 async def test_p1_lost_parcel_tells_the_directory_seller_no_action_is_needed(

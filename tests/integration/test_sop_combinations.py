@@ -12,27 +12,16 @@ from typing import Any
 from services.notifications.messages.rendering import india_time
 from shared.money import rupees as inr
 from tests.conftest import Harness
-from tests.integration.test_seller_directory import (
-    AGENT,
-    _address,
-    _case,
-    _feed,
-    _in_both,
-    _mails,
-    _scan,
-)
-from tests.integration.test_sop_seller_emails import (
-    _fall_due,
-    _new_seller,
-    _photo,
-    directory_seller,
+from tests.support.db import execute
+from tests.support.factories import uid
+from tests.support.mail import messages_mentioning, text_part
+from tests.support.scenario import AGENT, Scenario, case_of, in_both, mails_about
+from tests.support.stories import (
+    evidence_photo,
+    fall_due,
     filed_case,
     premature_claim,
 )
-from tests.support.db import execute
-from tests.support.factories import escalation_body, swiftship_event, uid
-from tests.support.mail import messages_mentioning, text_part
-from tests.support.signing import swiftship_headers
 
 FINANCE = "DISPUTEDESK_KEY_FINANCE"
 
@@ -55,30 +44,21 @@ async def test_a_repeated_delivery_scan_does_not_move_the_claim_window(
     the seller has had the parcel for 9 days, so a damage claim filed now is out of the window.
     Read from the latest scan, the window would start again with every repeated scan and the
     claim would be paid."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
-    now = datetime.now(UTC)
-    delivered = now - timedelta(days=9)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=10), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", delivered, 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] in ("REJECTED", "CLOSED"))
+    recon = pipeline["reconciliation"]
+    story = Scenario(harness, pipeline).return_(qc_required=False, item_value=180_000)
+    delivered = story.now - timedelta(days=9)
+    story.picked_up(ago=timedelta(days=10)).delivered(at=delivered)
+    story.delivered(ago=timedelta(days=1))
+    story.escalate(claimed_amount=150_000)
+    case = await story.case(lambda c: c["state"] in ("REJECTED", "CLOSED"))
+    rid, to = story.rid, story.to
     assert (case["state"], case["reason_code"]) == ("REJECTED", "CLAIM_WINDOW_EXPIRED"), case
     assert case["decision"]["rule_id"] == "E3", case["decision"]
     assert case["payout"] in (0, None), case
-    [closed] = await _mails(harness, rid, "was closed")
+    [closed] = await mails_about(harness, rid, "was closed")
     assert closed["To"] == to
     # The window's end is the first delivery's 168 hours, not the repeated scan's.
-    _in_both(closed, "after the claim window had closed", india_time(delivered + timedelta(days=7)))
+    in_both(closed, "after the claim window had closed", india_time(delivered + timedelta(days=7)))
     assert not await _ledger(harness, recon, case["case_id"])
 
 
@@ -88,32 +68,30 @@ async def test_a_repeated_lost_scan_opens_one_case_paid_once(
     """P1 then L1: the partner declares the return lost and, a day later, declares it lost
     again (a new event). One proactive case, one decision, one settlement, one email of each
     kind; a third declaration after the settlement changes nothing."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = await directory_seller(harness, pipeline, "S-LOST2")
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_001)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=3), 1.2)
-    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1), 1.2)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    recon = pipeline["reconciliation"]
+    story = Scenario(harness, pipeline, seller=uid("S-LOST2")).in_directory()
+    story.return_(qc_required=False, item_value=90_001).picked_up(ago=timedelta(days=3))
+    story.lost(ago=timedelta(days=2)).lost(ago=timedelta(days=1))
+    case = await story.case()
+    rid, seller, to = story.rid, story.seller, story.to
     assert case["decision"]["rule_id"] == "L1", case["decision"]
     assert (case["decision"]["payout"], case["decision"]["partner_debit"]) == (90_001, 90_001)
-    await _scan(harness, intake, rid, "return.lost", now - timedelta(hours=1), 1.2)
+    await story.lost(ago=timedelta(hours=1)).run()
     await asyncio.sleep(3)
     r = await recon.client.get("/v1/cases", params={"return_id": rid}, headers=harness.key(AGENT))
     assert len(r.json()["items"]) == 1, r.json()
-    again = await _case(harness, recon, rid, lambda c: True)
+    again = await case_of(harness, recon, rid, lambda c: True)
     assert again["version"] == case["version"], again["timeline"][-3:]
     [settlement] = await _ledger(harness, recon, case["case_id"])
     assert sum(line["amount"] for line in settlement["lines"]) == 0
     posted = _posted(settlement)
     assert posted[f"seller_payable:{seller}"] == -90_001, posted
     assert posted["partner_receivable:swiftship"] == 90_001, posted
-    [noticed] = await _mails(harness, rid, "We spotted a problem")
-    [decided] = await _mails(harness, rid, "approved in full")
-    [settled] = await _mails(harness, rid, "payment reference")
+    [noticed] = await mails_about(harness, rid, "We spotted a problem")
+    [decided] = await mails_about(harness, rid, "approved in full")
+    [settled] = await mails_about(harness, rid, "payment reference")
     assert {m["To"] for m in (noticed, decided, settled)} == {to}
-    _in_both(decided, inr(90_001))
+    in_both(decided, inr(90_001))
     await asyncio.sleep(2)
     assert len(messages_mentioning(harness.mail_dir, rid)) == 3
 
@@ -125,18 +103,18 @@ async def test_a_late_loss_declaration_after_a_decision_moves_no_money(
     the partner then declares the return lost. The decision is not re-judged after it was
     settled (sop.md: facts are stored for the desk), no proactive case opens beside it, and
     the seller gets no further email: one acknowledgement, one decision, one settlement."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    recon = pipeline["reconciliation"]
     filed = await filed_case(harness, pipeline)
     decision = filed.case["decision"]
     assert (decision["rule_id"], decision["payout"]) == ("L11", 75_000), decision
-    await _mails(harness, filed.rid, "payment reference")
-    await _scan(harness, intake, filed.rid, "return.lost", datetime.now(UTC), 1.2)
+    await filed.story.seller_mails("payment reference")
+    await filed.story.lost(at=datetime.now(UTC)).run()
     await asyncio.sleep(3)
     r = await recon.client.get(
         "/v1/cases", params={"return_id": filed.rid}, headers=harness.key(AGENT)
     )
     assert len(r.json()["items"]) == 1, r.json()
-    case = await _case(harness, recon, filed.rid, lambda c: True)
+    case = await case_of(harness, recon, filed.rid, lambda c: True)
     assert case["decision"]["rule_id"] == "L11" and case["payout"] == 75_000, case
     assert len(await _ledger(harness, recon, case["case_id"])) == 1
     assert len(messages_mentioning(harness.mail_dir, filed.rid)) == 3
@@ -163,11 +141,11 @@ async def test_an_odd_paise_claim_is_halved_down_to_the_paisa_and_posted_as_deci
         by_account[line["account"]] = by_account.get(line["account"], 0) + line["amount"]
     assert by_account[f"seller_payable:{filed.seller}"] == -61_728, lines
     assert by_account[f"buyer_receivable:{d['facts']['buyer_id']}"] == 61_728, lines
-    [decided] = await _mails(harness, filed.rid, "partly approved")
-    _in_both(decided, inr(61_728))
+    [decided] = await mails_about(harness, filed.rid, "partly approved")
+    in_both(decided, inr(61_728))
     assert inr(61_729) not in text_part(decided)
-    [settled] = await _mails(harness, filed.rid, "payment reference")
-    _in_both(settled, inr(61_728))
+    [settled] = await mails_about(harness, filed.rid, "payment reference")
+    in_both(settled, inr(61_728))
     assert len(messages_mentioning(harness.mail_dir, filed.rid)) == 3
 
 
@@ -183,15 +161,15 @@ async def test_a_payout_exactly_at_the_approval_cap_is_settled_without_a_manager
         item_value=2_600_000,
         claim_type="WRONG_ITEM",
         claimed_amount=2_500_000,
-        evidence=[_photo("UNBOXING_VIDEO", 77)],
+        evidence=[evidence_photo("UNBOXING_VIDEO", 77)],
     )
     d = filed.case["decision"]
     assert (d["rule_id"], d["payout"], d["buyer_receivable"]) == ("L10", 2_500_000, 2_500_000), d
     assert filed.case["payout"] == 2_500_000
     assert not [t for t in filed.case["timeline"] if t["kind"] == "CaseEscalated"]
-    [decided] = await _mails(harness, filed.rid, "approved in full")
-    _in_both(decided, inr(2_500_000))
-    await _mails(harness, filed.rid, "payment reference")
+    [decided] = await mails_about(harness, filed.rid, "approved in full")
+    in_both(decided, inr(2_500_000))
+    await mails_about(harness, filed.rid, "payment reference")
     assert len(messages_mentioning(harness.mail_dir, filed.rid)) == 3
 
 
@@ -203,26 +181,22 @@ async def test_a_loss_declared_after_a_premature_claim_is_decided_without_a_new_
     not apply once the partner admits the loss), and P1 says the desk acts on a declared loss
     without the seller. The case reopens and L1 pays the seller in full, the partner liable;
     the seller is not left waiting to file again for money the partner already owes."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    recon = pipeline["reconciliation"]
     now = datetime.now(UTC)
     claim = await premature_claim(harness, pipeline, picked_up=now - timedelta(days=3))
-    [closed] = await _mails(harness, claim.rid, "was closed")
-    await _scan(harness, intake, claim.rid, "return.lost", now - timedelta(hours=1), 1.2)
-    case = await _case(
-        harness,
-        recon,
-        claim.rid,
+    [closed] = await claim.story.seller_mails("was closed")
+    case = await claim.story.lost(at=now - timedelta(hours=1)).case(
         lambda c: c["state"] == "CLOSED" and c["decision"] and c["decision"]["rule_id"] == "L1",
     )
     d = case["decision"]
     assert (d["liable_party"], d["payout"], d["partner_debit"]) == ("PARTNER", 90_000, 90_000), d
     [settlement] = await _ledger(harness, recon, case["case_id"])
     assert _posted(settlement)[f"seller_payable:{claim.seller}"] == -90_000
-    [decided] = await _mails(harness, claim.rid, "approved in full")
+    [decided] = await mails_about(harness, claim.rid, "approved in full")
     assert decided["To"] == claim.to
-    _in_both(decided, inr(90_000), "declared the parcel lost")
+    in_both(decided, inr(90_000), "declared the parcel lost")
     assert "file again" not in text_part(decided), text_part(decided)
-    await _mails(harness, claim.rid, "payment reference")
+    await mails_about(harness, claim.rid, "payment reference")
     await asyncio.sleep(2)
     # The first filing's acknowledgement and closure, then the decision and its settlement:
     # no acknowledgement of a filing the seller did not make.
@@ -241,36 +215,26 @@ async def test_a_weight_drop_reported_after_the_window_closed_leaves_the_claim_t
     passed and close at once. No case opens and the seller hears nothing of it; the seller's
     own missing-item claim, filed now, is then E3's (CLAIM_WINDOW_EXPIRED, with the window's
     end), not a duplicate of a case the seller never saw."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
-    now = datetime.now(UTC)
-    delivered = now - timedelta(days=8)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=9), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", delivered, 0.8)
+    recon = pipeline["reconciliation"]
+    story = Scenario(harness, pipeline).return_(qc_required=False, item_value=180_000)
+    delivered = story.now - timedelta(days=8)
+    story.picked_up(ago=timedelta(days=9)).delivered(at=delivered, weight_g=800)
+    await story.run()
+    rid = story.rid
     await asyncio.sleep(3)
     r = await recon.client.get("/v1/cases", params={"return_id": rid}, headers=harness.key(AGENT))
     assert r.json()["items"] == [], r.json()
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claim_type="MISSING_ITEM",
-            claimed_amount=150_000,
-            received_weight_g=800,
-            evidence=[_photo("UNBOXING_VIDEO", 88)],
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
+    story.escalate(
+        claim_type="MISSING_ITEM",
+        claimed_amount=150_000,
+        received_weight_g=800,
+        evidence=[evidence_photo("UNBOXING_VIDEO", 88)],
     )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] in ("REJECTED", "CLOSED"))
+    case = await story.case(lambda c: c["state"] in ("REJECTED", "CLOSED"))
     assert (case["state"], case["reason_code"]) == ("REJECTED", "CLAIM_WINDOW_EXPIRED"), case
     assert case["decision"]["rule_id"] == "E3", case["decision"]
-    [closed] = await _mails(harness, rid, "was closed")
-    _in_both(closed, india_time(delivered + timedelta(days=7)))
+    [closed] = await mails_about(harness, rid, "was closed")
+    in_both(closed, india_time(delivered + timedelta(days=7)))
     subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, rid)]
     assert len(subjects) == 2 and "We have your claim" in subjects[0], subjects
 
@@ -282,35 +246,19 @@ async def test_l3_a_parcel_never_delivered_ten_days_after_pickup_is_the_partners
     over, E3c's 45 are not). The partner is liable for all of it; the seller is paid in full
     and told why (the pickup day, no delivery record after more than 10 days): one
     acknowledgement, one decision, one settlement, in that order."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    picked = datetime.now(UTC) - timedelta(days=11)
-    await _scan(harness, intake, rid, "return.picked_up", picked, 1.2)
-    await _scan(harness, intake, rid, "return.in_transit", picked + timedelta(days=1), 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claim_type="NOT_RECEIVED",
-            claimed_amount=95_000,
-            evidence=[],
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    story = Scenario(harness, pipeline).return_(qc_required=False, item_value=90_000)
+    story.picked_up(ago=timedelta(days=11)).in_transit(ago=timedelta(days=10))
+    story.escalate(claim_type="NOT_RECEIVED", claimed_amount=95_000, evidence=[])
+    case = await story.case()
+    rid, to = story.rid, story.to
     d = case["decision"]
     assert (d["rule_id"], d["liable_party"], d["outcome"]) == ("L3", "PARTNER", "GRANTED"), d
     # The base is the lower of the claim (₹950) and the item value (₹900).
     assert (d["payout"], d["partner_debit"], d["marketplace_cost"]) == (90_000, 90_000, 0), d
-    [decided] = await _mails(harness, rid, "approved in full")
+    [decided] = await mails_about(harness, rid, "approved in full")
     assert decided["To"] == to
-    _in_both(decided, inr(90_000), "no delivery record after more than 10 days")
-    await _mails(harness, rid, "payment reference")
+    in_both(decided, inr(90_000), "no delivery record after more than 10 days")
+    await mails_about(harness, rid, "payment reference")
     subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, rid)]
     assert len(subjects) == 3, subjects
     assert "We have your claim" in subjects[0] and "approved in full" in subjects[1], subjects
@@ -334,17 +282,17 @@ async def test_e4_evidence_not_sent_by_the_reply_by_closes_the_claim_unpaid_with
     assert timedelta(hours=71, minutes=59) < requested_by - opened <= timedelta(hours=72), (
         filed.case
     )
-    await _mails(harness, filed.rid, "Please send evidence")
+    await mails_about(harness, filed.rid, "Please send evidence")
     # The 72 hours pass: the case's reply-by and its timer are now.
     await execute(recon, "UPDATE cases SET reply_by = now() WHERE case_id = :c", c=case_id)
-    await _fall_due(recon, case_id, "EVIDENCE_REPLY")
-    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "REJECTED")
+    await fall_due(recon, case_id, "EVIDENCE_REPLY")
+    case = await case_of(harness, recon, filed.rid, lambda c: c["state"] == "REJECTED")
     assert case["reason_code"] == "EVIDENCE_NOT_PROVIDED", case
     assert case["decision"]["rule_id"] == "E4" and case["payout"] in (0, None), case
     assert not await _ledger(harness, recon, case_id)
-    [closed] = await _mails(harness, filed.rid, "was closed")
+    [closed] = await mails_about(harness, filed.rid, "was closed")
     assert closed["To"] == filed.to
-    _in_both(closed, 'choose "Appeal"', india_time(datetime.fromisoformat(case["appeal_by"])))
+    in_both(closed, 'choose "Appeal"', india_time(datetime.fromisoformat(case["appeal_by"])))
     subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, filed.rid)]
     assert len(subjects) == 3, subjects
     assert "We have your claim" in subjects[0] and "Please send evidence" in subjects[1]
@@ -362,22 +310,22 @@ async def test_evidence_completing_the_request_is_decided_without_another_reques
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 301)],
+        evidence=[evidence_photo("PHOTO", 301)],
     )
-    await _mails(harness, filed.rid, "Please send evidence")
+    await mails_about(harness, filed.rid, "Please send evidence")
     r = await intake.client.post(
         f"/v1/escalations/{filed.escalation_id}/evidence",
-        json={"evidence": [_photo("PHOTO", 302), _photo("LABEL_PHOTO", 303)]},
+        json={"evidence": [evidence_photo("PHOTO", 302), evidence_photo("LABEL_PHOTO", 303)]},
         headers=harness.key(AGENT),
     )
     assert r.status_code in (200, 201, 202), r.text
     recon = pipeline["reconciliation"]
-    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "CLOSED")
+    case = await case_of(harness, recon, filed.rid, lambda c: c["state"] == "CLOSED")
     d = case["decision"]
     assert (d["rule_id"], d["payout"], d["buyer_receivable"]) == ("L11", 75_000, 75_000), d
     assert d["facts"]["evidence_counts"] == {"LABEL_PHOTO": 1, "PHOTO": 2}, d["facts"]
-    await _mails(harness, filed.rid, "partly approved")
-    await _mails(harness, filed.rid, "payment reference")
+    await mails_about(harness, filed.rid, "partly approved")
+    await mails_about(harness, filed.rid, "payment reference")
     await asyncio.sleep(3)
     subjects = [str(m["Subject"]) for m in messages_mentioning(harness.mail_dir, filed.rid)]
     assert len(subjects) == 4, subjects
@@ -413,7 +361,7 @@ async def test_a_transit_damage_declared_while_a_proposal_awaits_approval_replac
     marketplace's cost, not a receivable from the buyer. Management is alerted that the
     proposal was replaced, naming both; the seller, whose amount did not change, hears nothing
     of it: acknowledgement, one escalation update, the decision, the settlement."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    recon = pipeline["reconciliation"]
     filed = await filed_case(
         harness,
         pipeline,
@@ -425,11 +373,10 @@ async def test_a_transit_damage_declared_while_a_proposal_awaits_approval_replac
     case_id, first = filed.case["case_id"], filed.case["proposal_id"]
     assert filed.case["proposal"]["rule_id"] == "L10" and first, filed.case
     assert filed.case["proposal"]["liable_party"] == "BUYER", filed.case["proposal"]
-    await _mails(harness, filed.rid, "An update on your claim")
+    await mails_about(harness, filed.rid, "An update on your claim")
     picked_up = datetime.now(UTC) - timedelta(days=2)
-    await _scan(harness, intake, filed.rid, "return.damaged", picked_up + timedelta(hours=6), 1.2)
-    case = await _case(
-        harness, recon, filed.rid, lambda c: (c["proposal"] or {}).get("rule_id") == "L2"
+    case = await filed.story.damaged(at=picked_up + timedelta(hours=6)).case(
+        lambda c: (c["proposal"] or {}).get("rule_id") == "L2"
     )
     assert case["state"] == "ESCALATED" and case["proposal_id"] not in (None, first), case
     proposal = case["proposal"]
@@ -443,7 +390,7 @@ async def test_a_transit_damage_declared_while_a_proposal_awaits_approval_replac
     ]
     assert replaced["replaced_proposal_id"] == first, replaced
     assert replaced["proposal_id"] == case["proposal_id"], replaced
-    [alert] = await _mails(harness, filed.rid, "proposal replaced")
+    [alert] = await mails_about(harness, filed.rid, "proposal replaced")
     assert alert["To"] != filed.to
     said = " ".join(text_part(alert).split())
     assert first in said and case["proposal_id"] in said, said
@@ -459,16 +406,16 @@ async def test_a_transit_damage_declared_while_a_proposal_awaits_approval_replac
 
     ok = await _approve(recon, harness, case_id, case["proposal_id"])
     assert ok.status_code == 200, ok.text
-    closed = await _case(harness, recon, filed.rid, lambda c: c["state"] == "CLOSED")
+    closed = await case_of(harness, recon, filed.rid, lambda c: c["state"] == "CLOSED")
     assert closed["decision"]["rule_id"] == "L2" and closed["payout"] == 3_000_000, closed
     [settlement] = await _ledger(harness, recon, case_id)
     assert sum(line["amount"] for line in settlement["lines"]) == 0
     posted = _posted(settlement)
     assert posted["partner_receivable:swiftship"] == 1_000_000, posted
     assert not [a for a in posted if a.startswith("buyer_receivable")], posted
-    [decided] = await _mails(harness, filed.rid, "approved in full")
-    _in_both(decided, inr(3_000_000))
-    await _mails(harness, filed.rid, "payment reference")
+    [decided] = await mails_about(harness, filed.rid, "approved in full")
+    in_both(decided, inr(3_000_000))
+    await mails_about(harness, filed.rid, "payment reference")
     await asyncio.sleep(2)
     subjects = _seller_subjects(harness, filed.rid, filed.to)
     assert len(subjects) == 4, subjects
@@ -484,45 +431,17 @@ async def test_a_delivery_proof_arriving_while_a_proposal_awaits_approval_decide
     SOP decides it at once as usual. The withdrawn proposal cannot be approved (409, no
     current proposal); nothing is paid or posted; the seller gets the decision after the
     acknowledgement and the escalation update, and no settlement email."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=3_000_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=12), 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claim_type="NOT_RECEIVED",
-            claimed_amount=3_000_000,
-            evidence=[],
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
+    recon = pipeline["reconciliation"]
+    story = Scenario(harness, pipeline).return_(qc_required=False, item_value=3_000_000)
+    story.picked_up(ago=timedelta(days=12))
+    story.escalate(claim_type="NOT_RECEIVED", claimed_amount=3_000_000, evidence=[])
+    case = await story.case(lambda c: c["state"] == "ESCALATED")
+    rid, to = story.rid, story.to
     proposed = case["proposal_id"]
     assert (case["proposal"]["rule_id"], case["proposal"]["payout"]) == ("L3", 3_000_000)
-    await _mails(harness, rid, "An update on your claim")
-    body = swiftship_event(
-        rid,
-        "return.delivered",
-        at=(now - timedelta(days=8)).isoformat(),
-        weight_kg=1.2,
-        otp_verified=True,
-        agent=f"AG-{rid}",
-        hub=f"H-{rid}",
-    )
-    r = await intake.client.post(
-        "/v1/webhooks/swiftship",
-        content=body,
-        headers=swiftship_headers(harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=uid("msg")),
-    )
-    assert r.status_code == 202, r.text
-    decided_case = await _case(harness, recon, rid, lambda c: c["state"] in ("DECIDED", "CLOSED"))
+    await story.seller_mails("An update on your claim")
+    story.delivered(ago=timedelta(days=8), otp_verified=True)
+    decided_case = await story.case(lambda c: c["state"] in ("DECIDED", "CLOSED"))
     d = decided_case["decision"]
     assert (d["rule_id"], d["outcome"], d["payout"]) == ("L4", "DENIED", 0), d
     assert decided_case["proposal"] is None and decided_case["proposal_id"] is None
@@ -534,7 +453,7 @@ async def test_a_delivery_proof_arriving_while_a_proposal_awaits_approval_decide
         sum(line["amount"] for line in tx["lines"]) == 0
         for tx in await _ledger(harness, recon, case["case_id"])
     )
-    mails = await _mails(harness, rid, case["case_id"], count=3)
+    mails = await mails_about(harness, rid, case["case_id"], count=3)
     await asyncio.sleep(2)
     subjects = _seller_subjects(harness, rid, to)
     assert len(subjects) == 3, subjects
@@ -552,32 +471,22 @@ async def test_a_qc_failed_on_reinspection_after_the_pickup_is_not_p3_and_a_clai
     L7 paid at once). The seller's damage claim then finds no SOP rule that reads a QC failed
     after the pickup (L8/L9 need it passed, L10/L11 none): L12, a person reviews it; nothing is
     paid and the seller is not told the partner picked up a parcel that failed its check."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=True, item_value=60_000)
-    now = datetime.now(UTC)
-    picked_up = now - timedelta(days=2)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    await _scan(harness, intake, rid, "return.qc_failed", picked_up + timedelta(hours=6), 1.2)
+    recon = pipeline["reconciliation"]
+    story = Scenario(harness, pipeline).return_(qc_required=True, item_value=60_000)
+    picked_up = story.now - timedelta(days=2)
+    await story.picked_up(at=picked_up).qc_failed(at=picked_up + timedelta(hours=6)).run()
+    rid, to = story.rid, story.to
     await asyncio.sleep(4)
     r = await recon.client.get("/v1/cases", params={"return_id": rid}, headers=harness.key(AGENT))
     assert r.json()["items"] == [], r.json()
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=60_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    story.delivered(ago=timedelta(days=1)).escalate(claimed_amount=60_000)
+    case = await story.case(lambda c: c["state"] == "UNDER_REVIEW")
     assert case["reason_code"] == "NO_RULE_MATCHED", case
     assert case["payout"] in (0, None) and case["decision"] is None, case
     assert not await _ledger(harness, recon, case["case_id"])
     opened = next(t for t in case["timeline"] if t["kind"] == "CaseOpened")
     assert opened["data"]["trigger_rule"] is None, opened  # the seller's claim, not P3
-    [ack] = await _mails(harness, rid, "We have your claim")
+    [ack] = await mails_about(harness, rid, "We have your claim")
     assert ack["To"] == to
     for mail in messages_mentioning(harness.mail_dir, rid):
         assert "quality check at pickup failed" not in text_part(mail), mail["Subject"]
@@ -601,7 +510,7 @@ async def _delivered_after_payout(
     harness: Harness, recon: Any, case: dict[str, Any]
 ) -> dict[str, Any]:
     """The case once its delivery-after-payout task is open; that task alone of its kind."""
-    flagged = await _case(
+    flagged = await case_of(
         harness,
         recon,
         case["return_id"],
@@ -622,17 +531,16 @@ async def test_a_parcel_paid_as_lost_then_delivered_asks_finance_once_and_moves_
     after a decision) and no money moves by itself, but the desk gets one finance task naming
     the payout and the debit to recover or confirm, and the timeline says why. The seller hears
     nothing beyond the L1 path's three emails."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = await directory_seller(harness, pipeline, "S-LOSTDLV")
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=84_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=4), 1.2)
-    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=2), 1.2)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    recon = pipeline["reconciliation"]
+    story = Scenario(harness, pipeline, seller=uid("S-LOSTDLV")).in_directory()
+    story.return_(qc_required=False, item_value=84_000)
+    story.picked_up(ago=timedelta(days=4)).lost(ago=timedelta(days=2))
+    case = await story.case()
+    rid, to = story.rid, story.to
     assert case["decision"]["rule_id"] == "L1", case["decision"]
-    await _mails(harness, rid, "payment reference")
+    await story.seller_mails("payment reference")
     [before] = await _ledger(harness, recon, case["case_id"])
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(hours=2), 1.2)
+    await story.delivered(ago=timedelta(hours=2)).run()
     flagged = await _delivered_after_payout(harness, recon, case)
     task, after = flagged["task"], flagged["case"]
     assert "84000 paise" in task["ask"] and "swiftship" in task["ask"], task["ask"]
@@ -641,9 +549,9 @@ async def test_a_parcel_paid_as_lost_then_delivered_asks_finance_once_and_moves_
     assert (update["data"]["payout"], update["data"]["partner_debit"]) == (84_000, 84_000)
     assert after["state"] == "CLOSED" and after["decision"] == case["decision"], after
     # A repeated delivery scan (a new event, a later time) is the same delivery: no second ask.
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(hours=1), 1.2)
+    await story.delivered(ago=timedelta(hours=1)).run()
     await asyncio.sleep(3)
-    again = await _case(harness, recon, rid, lambda c: True)
+    again = await case_of(harness, recon, rid, lambda c: True)
     assert len(_changes(again, "DELIVERED_AFTER_LOSS_PAYOUT")) == 1, again["timeline"][-4:]
     tasks = await _tasks(harness, recon, case["case_id"])
     assert [t["hold_kind"] for t in tasks].count("DELIVERED_AFTER_LOSS_PAYOUT") == 1, tasks
@@ -659,30 +567,16 @@ async def test_a_parcel_paid_as_not_received_under_l3_then_delivered_asks_financ
     """L3 (no delivery record ten days after pickup) paid the seller in full; the partner then
     delivers the parcel. As after L1: one finance task, the ledger as settled, no seller email
     beyond the acknowledgement, the decision and the settlement."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=60_000)
-    picked = datetime.now(UTC) - timedelta(days=11)
-    await _scan(harness, intake, rid, "return.picked_up", picked, 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claim_type="NOT_RECEIVED",
-            claimed_amount=60_000,
-            evidence=[],
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    recon = pipeline["reconciliation"]
+    story = Scenario(harness, pipeline).return_(qc_required=False, item_value=60_000)
+    story.picked_up(ago=timedelta(days=11))
+    story.escalate(claim_type="NOT_RECEIVED", claimed_amount=60_000, evidence=[])
+    case = await story.case()
+    rid, to = story.rid, story.to
     assert case["decision"]["rule_id"] == "L3", case["decision"]
-    await _mails(harness, rid, "payment reference")
+    await story.seller_mails("payment reference")
     before = await _ledger(harness, recon, case["case_id"])
-    await _scan(harness, intake, rid, "return.delivered", datetime.now(UTC), 1.2)
+    await story.delivered(at=datetime.now(UTC)).run()
     flagged = await _delivered_after_payout(harness, recon, case)
     assert "60000 paise" in flagged["task"]["ask"], flagged["task"]
     assert flagged["case"]["decision"] == case["decision"]
@@ -698,50 +592,21 @@ async def test_an_l5_payout_is_questioned_by_a_delivery_proven_by_otp_not_by_a_r
     that delivery again tells the decision nothing new: no task. A delivery scan with the
     seller's OTP (what L4 would have denied the claim on) contradicts it: one finance task, the
     ledger as settled, and the seller's three emails only."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=70_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=5), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=3), 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claim_type="NOT_RECEIVED",
-            claimed_amount=70_000,
-            evidence=[],
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    recon = pipeline["reconciliation"]
+    story = Scenario(harness, pipeline).return_(qc_required=False, item_value=70_000)
+    story.picked_up(ago=timedelta(days=5)).delivered(ago=timedelta(days=3))
+    story.escalate(claim_type="NOT_RECEIVED", claimed_amount=70_000, evidence=[])
+    case = await story.case()
+    rid, to = story.rid, story.to
     assert case["decision"]["rule_id"] == "L5", case["decision"]
-    await _mails(harness, rid, "payment reference")
+    await story.seller_mails("payment reference")
     before = await _ledger(harness, recon, case["case_id"])
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(hours=3), 1.2)
+    await story.delivered(ago=timedelta(hours=3)).run()
     await asyncio.sleep(3)
-    rescanned = await _case(harness, recon, rid, lambda c: True)
+    rescanned = await case_of(harness, recon, rid, lambda c: True)
     assert not _changes(rescanned, "DELIVERED_AFTER_LOSS_PAYOUT"), rescanned["timeline"][-3:]
     assert not await _tasks(harness, recon, case["case_id"])
-    body = swiftship_event(
-        rid,
-        "return.delivered",
-        at=(now - timedelta(hours=2)).isoformat(),
-        weight_kg=1.2,
-        agent=f"AG-{rid}",
-        hub=f"H-{rid}",
-        otp_verified=True,
-    )
-    r = await intake.client.post(
-        "/v1/webhooks/swiftship",
-        content=body,
-        headers=swiftship_headers(harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=uid("msg")),
-    )
-    assert r.status_code == 202, r.text
+    await story.delivered(ago=timedelta(hours=2), otp_verified=True).run()
     flagged = await _delivered_after_payout(harness, recon, case)
     assert "70000 paise" in flagged["task"]["ask"], flagged["task"]
     assert flagged["case"]["decision"] == case["decision"]

@@ -5,31 +5,19 @@ clause against `sop-v1.md`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.notifications.messages.rendering import india_time
 from shared.money import rupees as inr
 from tests.conftest import Harness
-from tests.integration.test_seller_directory import AGENT, _address, _case, _in_both, _mails
-from tests.integration.test_sop_seller_emails import _new_seller, _photo, filed_case
-from tests.support.factories import (
-    desipost_snapshot,
-    escalation_body,
-    rapidroute_batch,
-    rapidroute_event,
-    uid,
-)
-from tests.support.feed import feed_return
+from tests.support.factories import uid
 from tests.support.mail import messages_mentioning, text_part
-from tests.support.signing import desipost_headers, rapidroute_headers
-
-IST = timedelta(hours=5, minutes=30)
-
-
-def _desipost_time(at: datetime) -> str:
-    """desipost writes India time, "DD-MM-YYYY HH:MM:SS"."""
-    return (at.astimezone(UTC) + IST).strftime("%d-%m-%Y %H:%M:%S")
+from tests.support.scenario import Scenario, in_both, mails_about
+from tests.support.stories import (
+    evidence_photo,
+    filed_case,
+)
 
 
 async def test_l8_on_desipost_debits_the_partners_own_cap_and_the_marketplace_bears_the_rest(
@@ -40,64 +28,29 @@ async def test_l8_on_desipost_debits_the_partners_own_cap_and_the_marketplace_be
     ₹2,500 a shipment (swiftship's ₹10,000 is the only cap the sweep drove), so the partner is
     debited ₹2,500 and the marketplace bears ₹1,500. The seller is paid in full and told the
     split once, in rupees; one acknowledgement, one decision, one settlement."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid, awb = _address(), _new_seller(), uid("RET-DPL8"), uid("DP")
-    await feed_return(
-        intake,
-        harness,
-        rid,
-        partner_id="desipost",
-        awb=awb,
-        seller_id=seller,
-        qc_required=True,
-        item_value=400_000,
+    story = Scenario(harness, pipeline).return_(
+        uid("RET-DPL8"), partner="desipost", awb=uid("DP"), qc_required=True, item_value=400_000
     )
-    now = datetime.now(UTC)
     # The quality check is a scan of its own, as in partners.md's vector (the `qc` object
-    # only sums it up: intake reads the scan).
-    checked = [("QC PASSED", _desipost_time(now - timedelta(days=2, hours=1)))]
-    snapshot = desipost_snapshot(
-        rid,
-        awb,
-        [
-            *checked,
-            ("PICKED UP", _desipost_time(now - timedelta(days=2))),
-            ("DELIVERED", _desipost_time(now - timedelta(days=1))),
-        ],
-    )
-    r = await intake.client.post(
-        "/v1/webhooks/desipost",
-        content=snapshot,
-        headers=desipost_headers(harness.secrets["DESIPOST_API_KEY"]),
-    )
-    assert r.status_code == 202, r.text
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claim_type="WRONG_ITEM",
-            claimed_amount=400_000,
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    # only sums it up: intake reads the scan); desipost sends the three in one snapshot.
+    story.qc_passed(ago=timedelta(days=2, hours=1))
+    story.picked_up(ago=timedelta(days=2)).delivered(ago=timedelta(days=1))
+    story.escalate(claim_type="WRONG_ITEM", claimed_amount=400_000)
+    case = await story.case()
+    rid, to = story.rid, story.to
     decision = case["decision"]
     assert decision["rule_id"] == "L8", decision
     assert (decision["liable_party"], decision["payout"]) == ("PARTNER", 400_000), decision
     assert (decision["partner_debit"], decision["marketplace_cost"]) == (250_000, 150_000)
 
-    [ack] = await _mails(harness, rid, "We have your claim")
-    [decided] = await _mails(harness, rid, "approved in full")
-    [settled] = await _mails(harness, rid, "payment reference")
+    [ack] = await story.seller_mails("We have your claim")
+    [decided] = await story.seller_mails("approved in full")
+    [settled] = await story.seller_mails("payment reference")
     assert {m["To"] for m in (ack, decided, settled)} == {to}
-    _in_both(decided, inr(400_000), inr(250_000), inr(150_000))
+    in_both(decided, inr(400_000), inr(250_000), inr(150_000))
     # The split is said once: the cap's ₹2,500 and the marketplace's ₹1,500 once each.
     assert text_part(decided).count(inr(150_000)) == 1, text_part(decided)
-    _in_both(settled, "has been credited", inr(400_000))
+    in_both(settled, "has been credited", inr(400_000))
     assert len(messages_mentioning(harness.mail_dir, rid)) == 3
 
 
@@ -117,9 +70,9 @@ async def test_e3_a_damage_claim_filed_after_the_7_day_window_is_closed_with_the
     case = filed.case
     assert (case["state"], case["reason_code"]) == ("REJECTED", "CLAIM_WINDOW_EXPIRED"), case
     assert case["payout"] in (0, None), case
-    [closed] = await _mails(harness, filed.rid, "was closed")
+    [closed] = await mails_about(harness, filed.rid, "was closed")
     assert closed["To"] == filed.to
-    _in_both(
+    in_both(
         closed,
         "close it without a payout",
         "after the claim window had closed",
@@ -129,7 +82,7 @@ async def test_e3_a_damage_claim_filed_after_the_7_day_window_is_closed_with_the
     appeal_by = datetime.fromisoformat(case["appeal_by"])
     rejected_at = datetime.fromisoformat(case["updated_at"])
     assert timedelta(days=6, hours=23) < appeal_by - rejected_at <= timedelta(days=7, minutes=1)
-    _in_both(closed, india_time(appeal_by))
+    in_both(closed, india_time(appeal_by))
     assert "approved" not in text_part(closed)
 
 
@@ -145,15 +98,15 @@ async def test_l10_a_missing_item_claim_weighed_by_the_partner_at_delivery_is_no
         pipeline,
         claim_type="MISSING_ITEM",
         received_weight_g=700,
-        evidence=[_photo("UNBOXING_VIDEO", 51)],
+        evidence=[evidence_photo("UNBOXING_VIDEO", 51)],
     )
     decision = filed.case["decision"]
     assert decision["rule_id"] == "L10", decision
     assert (decision["liable_party"], decision["payout"]) == ("BUYER", 150_000), decision
     assert decision["buyer_receivable"] == 150_000, decision
-    [decided] = await _mails(harness, filed.rid, "approved in full")
+    [decided] = await mails_about(harness, filed.rid, "approved in full")
     assert decided["To"] == filed.to
-    _in_both(decided, inr(150_000))
+    in_both(decided, inr(150_000))
     assert "logistics partner" not in text_part(decided).split("Why:")[-1].split("\n\n")[0]
 
 
@@ -164,59 +117,24 @@ async def test_l9_on_rapidroute_debits_the_partners_own_cap_and_the_marketplace_
     damage claim of ₹8,000 with its video, delivered at the pickup weight. The partner is
     liable for all of it; rapidroute's cap is ₹5,000 a shipment, so the partner is debited
     ₹5,000 and the marketplace bears ₹3,000. Paid in full, the split said once."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid("RET-RRL9")
-    await feed_return(
-        intake,
-        harness,
-        rid,
-        partner_id="rapidroute",
-        seller_id=seller,
-        qc_required=True,
-        item_value=800_000,
+    story = Scenario(harness, pipeline).return_(
+        uid("RET-RRL9"), partner="rapidroute", qc_required=True, item_value=800_000
     )
-    now = datetime.now(UTC)
-    raw = rapidroute_batch(
-        [
-            # Its own agent and hub: fraud, sharing the session's database, would read a
-            # shared one's record of other tests' claims.
-            rapidroute_event(
-                rid,
-                code,
-                ts=now - ago,
-                weight_g=900,
-                agent=f"AG-{rid}",
-                location={"hub": f"H-{rid}", "city": "New Delhi"},
-            )
-            for code, ago in (
-                ("RQP", timedelta(days=2, hours=1)),
-                ("RPU", timedelta(days=2)),
-                ("RDL", timedelta(days=1)),
-            )
-        ]
-    )
-    r = await intake.client.post(
-        "/v1/webhooks/rapidroute",
-        content=raw,
-        headers=rapidroute_headers(harness.secrets["RAPIDROUTE_SECRET"], raw),
-    )
-    assert r.status_code == 202, r.text
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=800_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    # One batch, each scan at 900 g and the return's own agent and hub: fraud, sharing the
+    # session's database, would read a shared one's record of other tests' claims.
+    story.qc_passed(ago=timedelta(days=2, hours=1), weight_g=900)
+    story.picked_up(ago=timedelta(days=2), weight_g=900)
+    story.delivered(ago=timedelta(days=1), weight_g=900)
+    story.escalate(claimed_amount=800_000)
+    case = await story.case()
+    rid, to = story.rid, story.to
     decision = case["decision"]
     assert decision["rule_id"] == "L9", decision
     assert (decision["liable_party"], decision["payout"]) == ("PARTNER", 800_000), decision
     assert (decision["partner_debit"], decision["marketplace_cost"]) == (500_000, 300_000)
-    [decided] = await _mails(harness, rid, "approved in full")
+    [decided] = await story.seller_mails("approved in full")
     assert decided["To"] == to
-    _in_both(decided, inr(800_000), inr(500_000), inr(300_000))
+    in_both(decided, inr(800_000), inr(500_000), inr(300_000))
     assert text_part(decided).count(inr(300_000)) == 1, text_part(decided)
-    await _mails(harness, rid, "payment reference")
+    await story.seller_mails("payment reference")
     assert len(messages_mentioning(harness.mail_dir, rid)) == 3

@@ -20,28 +20,28 @@ from services.notifications.messages.rendering import india_time
 from services.notifications.messages.wording_hi import time_hi
 from shared.money import rupees as inr
 from tests.conftest import Harness
-from tests.integration.test_seller_directory import (
-    _case,
-    _feed,
-    _in_both,
-    _mails,
-    _profile,
-    _put_seller,
-    _scan,
-)
 from tests.integration.test_sop_seller_emails import (
-    _fall_due,
     _publish_case_events,
-    directory_seller,
-    filed_case,
 )
 from tests.support import reconciliation as recon_support
-from tests.support.factories import escalation_body, uid
+from tests.support.factories import uid
 from tests.support.mail import html_part, messages_mentioning, text_part
 from tests.support.reconciliation import Engine, engine, escalation, return_initiated
+from tests.support.scenario import (
+    AGENT,
+    Scenario,
+    case_of,
+    in_both,
+    mails_about,
+    put_seller,
+    seller_profile,
+)
+from tests.support.stories import (
+    fall_due,
+    filed_case,
+)
 from tests.support.waiting import eventually
 
-AGENT = "DISPUTEDESK_KEY_OPS_AGENT"
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
 SWIFTSHIP = "DISPUTEDESK_KEY_PARTNER_SWIFTSHIP"
 
@@ -73,12 +73,11 @@ def _subject_with(mails: list[Message], part: str) -> Message:
     return found
 
 
-async def _language_seller(
+def _language_seller(
     harness: Harness, pipeline: dict[str, Any], prefix: str, language: str
-) -> tuple[str, str]:
-    seller, to = await directory_seller(harness, pipeline, prefix)
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to, language=language))
-    return seller, to
+) -> Scenario:
+    """A story of a seller the directory knows, speaking `language`."""
+    return Scenario(harness, pipeline, seller=uid(prefix)).in_directory(language=language)
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +98,11 @@ async def test_l2_a_parcel_the_partner_declared_damaged_is_paid_and_the_seller_t
     the directory's address: no action needed; approved in full with the amount, the reason
     (the partner's declaration, not a claim of theirs) and the appeal-by date; the settlement
     with its reference."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = await _language_seller(harness, pipeline, "S-L2D", language)
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    now = datetime.now(recon_support.T0.tzinfo)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.damaged", now - timedelta(days=1), 1.2)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    story = _language_seller(harness, pipeline, "S-L2D", language)
+    story.return_(qc_required=False, item_value=90_000)
+    story.picked_up(ago=timedelta(days=2)).damaged(ago=timedelta(days=1))
+    case = await story.case()
+    rid, to = story.rid, story.to
     decision = case["decision"]
     assert (decision["rule_id"], decision["outcome"]) == ("L2", "GRANTED"), decision
     assert (decision["liable_party"], decision["payout"]) == ("PARTNER", 90_000), decision
@@ -117,9 +114,9 @@ async def test_l2_a_parcel_the_partner_declared_damaged_is_paid_and_the_seller_t
     assert _at(case["appeal_by"]) - _at(decision["decided_at"]) == timedelta(days=7)
     if language == "en":
         assert "no action needed" in str(ack["Subject"])
-        _in_both(ack, "declared the parcel damaged in transit")
+        in_both(ack, "declared the parcel damaged in transit")
         assert "approved in full" in str(decided["Subject"])
-        _in_both(
+        in_both(
             decided,
             inr(90_000),
             "declared the parcel damaged in transit",
@@ -129,7 +126,7 @@ async def test_l2_a_parcel_the_partner_declared_damaged_is_paid_and_the_seller_t
         )
         # The desk opened the case: nothing the seller did not claim is put in their mouth.
         assert "you claimed" not in text_part(decided), text_part(decided)
-        _in_both(settled, inr(90_000), "has been credited", "Payment reference")
+        in_both(settled, inr(90_000), "has been credited", "Payment reference")
     else:
         assert "रास्ते में क्षतिग्रस्त" in text_part(ack), text_part(ack)
         body = text_part(decided)
@@ -154,8 +151,8 @@ async def test_a_used_item_claim_without_qc_at_pickup_is_paid_from_the_fund(
     the buyer's receivable recorded. Three emails: the acknowledgement (sorry it did not come
     back as it should), the decision (the amount, the lower of claim and value, the reason and
     the appeal-by date), the settlement."""
-    seller, _ = await _language_seller(harness, pipeline, "S-USED", language)
-    filed = await filed_case(harness, pipeline, seller=seller, claim_type="USED_ITEM")
+    known = await _language_seller(harness, pipeline, "S-USED", language).run()
+    filed = await filed_case(harness, pipeline, seller=known.seller, claim_type="USED_ITEM")
     decision = filed.case["decision"]
     assert (decision["rule_id"], decision["outcome"]) == ("L10", "GRANTED"), decision
     assert (decision["liable_party"], decision["payout"]) == ("BUYER", 150_000), decision
@@ -166,9 +163,9 @@ async def test_a_used_item_claim_without_qc_at_pickup_is_paid_from_the_fund(
     assert {m["To"] for m in (ack, decided, settled)} == {filed.to}
     appeal_by = _when(_at(filed.case["appeal_by"]), language)
     if language == "en":
-        _in_both(ack, "We are sorry it did not come back the way it should have", inr(150_000))
+        in_both(ack, "We are sorry it did not come back the way it should have", inr(150_000))
         assert "approved in full" in str(decided["Subject"])
-        _in_both(
+        in_both(
             decided,
             inr(150_000),
             "the lower of your claimed amount and the item value",
@@ -177,7 +174,7 @@ async def test_a_used_item_claim_without_qc_at_pickup_is_paid_from_the_fund(
             appeal_by,
         )
         assert text_part(decided).count("seller protection fund") == 1, text_part(decided)
-        _in_both(settled, inr(150_000), "Payment reference")
+        in_both(settled, inr(150_000), "Payment reference")
     else:
         assert "हमें खेद है कि यह वैसी नहीं लौटी जैसी लौटनी चाहिए थी" in text_part(ack)
         body = text_part(decided)
@@ -197,28 +194,20 @@ async def test_l12_a_claim_no_rule_fits_goes_to_a_person_who_decides_it_and_the_
     hears: the acknowledgement (sorry it has not reached them, not that it 'came back'); the
     new date and why; then the desk's decision with the desk's reason and the appeal-by date,
     and the settlement. Four emails."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = await _language_seller(harness, pipeline, "S-L12", language)
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claim_type="NOT_RECEIVED",
-            claimed_amount=90_000,
-            description="The return never reached me.",
-            evidence=[],
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
+    recon = pipeline["reconciliation"]
+    story = _language_seller(harness, pipeline, "S-L12", language)
+    story.return_(qc_required=False, item_value=90_000)
+    story.escalate(
+        claim_type="NOT_RECEIVED",
+        claimed_amount=90_000,
+        description="The return never reached me.",
+        evidence=[],
     )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_SCANS")
-    await _mails(harness, rid, "RET-")  # the acknowledgement first
-    await _fall_due(recon, case["case_id"], "SCAN_WAIT")
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    case = await story.case(lambda c: c["waiting_for"] == "PENDING_SCANS")
+    rid, to = story.rid, story.to
+    await mails_about(harness, rid, "RET-")  # the acknowledgement first
+    await fall_due(recon, case["case_id"], "SCAN_WAIT")
+    case = await case_of(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
     assert case["reason_code"] == "NO_RULE_MATCHED" and case["payout"] == 0, case
     [review] = [t for t in case["timeline"] if t["kind"] == "CaseUnderReview"]
     assert review["data"]["rule_id"] == "L12"
@@ -227,10 +216,10 @@ async def test_l12_a_claim_no_rule_fits_goes_to_a_person_who_decides_it_and_the_
     ack, moved = await _all_mail(harness, rid, 2)
     assert {ack["To"], moved["To"]} == {to}
     if language == "en":
-        _in_both(ack, "We are sorry it has not reached you", inr(90_000))
+        in_both(ack, "We are sorry it has not reached you", inr(90_000))
         assert "come back" not in text_part(ack), text_part(ack)
         assert "A new date for the decision" in str(moved["Subject"])
-        _in_both(moved, "does not fit any of our standard rules", india_time(due))
+        in_both(moved, "does not fit any of our standard rules", india_time(due))
     else:
         assert "हमें खेद है कि यह आप तक नहीं पहुँची" in text_part(ack), text_part(ack)
         assert "लौटी" not in text_part(ack), text_part(ack)
@@ -244,7 +233,7 @@ async def test_l12_a_claim_no_rule_fits_goes_to_a_person_who_decides_it_and_the_
         headers=harness.key(AGENT),
     )
     assert r.status_code == 200, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    case = await case_of(harness, recon, rid, lambda c: c["state"] == "CLOSED")
     decision = case["decision"]
     assert (decision["outcome"], decision["payout"], decision["partner_debit"]) == (
         "GRANTED",
@@ -260,7 +249,7 @@ async def test_l12_a_claim_no_rule_fits_goes_to_a_person_who_decides_it_and_the_
     if language == "en":
         assert "approved in full" in str(decided["Subject"])
         assert reason in html_part(decided)
-        _in_both(settled, inr(90_000), "Payment reference")
+        in_both(settled, inr(90_000), "Payment reference")
     else:
         assert "पूरा स्वीकृत" in body, body
         assert "भुगतान संदर्भ" in text_part(settled)
@@ -277,11 +266,11 @@ async def test_e5b_a_claim_without_a_fraud_assessment_goes_to_a_person_then_deci
     buyer liable. Four emails: acknowledgement, new date, decision, settlement."""
     rid, now = uid("RET-E5BD"), datetime.now(recon_support.T0.tzinfo)
     seller = uid("S-E5BD")
-    await _put_seller(
+    await put_seller(
         harness,
         pipeline["notifications"],
         seller,
-        _profile(recon_support.SOP_SELLER_EMAIL, language=language),
+        seller_profile(recon_support.SOP_SELLER_EMAIL, language=language),
     )
     clocked.clock.set(now)
     await clocked.send(
@@ -314,7 +303,7 @@ async def test_e5b_a_claim_without_a_fraud_assessment_goes_to_a_person_then_deci
     assert {ack["To"], moved["To"]} == {recon_support.SOP_SELLER_EMAIL}
     if language == "en":
         assert "A new date for the decision" in str(moved["Subject"])
-        _in_both(moved, "did not finish in time", india_time(due))
+        in_both(moved, "did not finish in time", india_time(due))
     else:
         assert time_hi(due) in text_part(moved), text_part(moved)
     for mail in (ack, moved):
@@ -385,5 +374,5 @@ async def test_a_partner_contesting_the_debit_of_a_paid_claim_sends_the_seller_n
         # (The desk signs "Seller Dispute Desk": the word alone says nothing.)
         for word in ("contest", "debit notice", "reversed", "partner disputed"):
             assert word not in text_part(mail).lower(), (word, text_part(mail))
-    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "CLOSED")
+    case = await case_of(harness, recon, filed.rid, lambda c: c["state"] == "CLOSED")
     assert (case["payout"], case["decision"]["outcome"]) == (150_000, "GRANTED"), case

@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from services.notifications.catalogue import samples
 from services.notifications.messages.rendering import india_time
@@ -28,21 +26,9 @@ from shared.events import (
 from shared.money import rupees as inr
 from tests.conftest import Harness
 from tests.integration.test_return_ownership import security_events
-from tests.integration.test_seller_directory import (
-    AGENT,
-    _about,
-    _address,
-    _case,
-    _feed,
-    _in_both,
-    _mails,
-    _profile,
-    _put_seller,
-    _scan,
-)
 from tests.support import reconciliation as recon_support
 from tests.support.db import execute, rows, scalar
-from tests.support.factories import escalation_body, return_body, swiftship_event, uid
+from tests.support.factories import escalation_body, uid
 from tests.support.mail import html_part, messages_mentioning, text_part
 from tests.support.notifications import (
     case_events_handled,
@@ -58,249 +44,35 @@ from tests.support.reconciliation import (
     escalation,
     return_initiated,
 )
-from tests.support.signing import swiftship_headers
+from tests.support.scenario import (
+    AGENT,
+    Scenario,
+    case_of,
+    in_both,
+    mails_about,
+    mails_saying,
+    new_seller,
+    put_seller,
+    seller_address,
+    seller_profile,
+)
+from tests.support.stories import (
+    PREMATURE_FOR,
+    directory_seller,
+    escalated_by_the_desk,
+    evidence_photo,
+    fall_due,
+    file_again,
+    filed_case,
+    fire_facts_wait,
+    lost_in_transit,
+    premature_claim,
+    unknown_return_under_review,
+)
 from tests.support.waiting import eventually
 
 MANAGER = "DISPUTEDESK_KEY_OPS_MANAGER"
 MARKETPLACE = "DISPUTEDESK_KEY_MARKETPLACE"
-
-
-def _new_seller() -> str:
-    """A seller of the test's own, filed for by the desk agent: the development portal seller
-    has filed claims all through the suite, and its claim rate alone would send these cases
-    to fraud review instead of the SOP outcome under test."""
-    return uid("S-SOP")
-
-
-@dataclass(frozen=True)
-class Filed:
-    """A seller's claim as the test set it up: who filed it, where the seller's mail goes, and
-    the case once it reached the state the test waits for."""
-
-    rid: str
-    seller: str
-    to: str
-    escalation_id: str
-    case: dict[str, Any]
-
-
-async def filed_case(
-    harness: Harness,
-    pipeline: dict[str, Any],
-    *,
-    until: Any = lambda c: c["state"] == "CLOSED",
-    item_value: int = 180_000,
-    qc_required: bool = False,
-    delivered_weight_kg: float | None = 1.2,
-    delivered_ago: timedelta = timedelta(days=1),
-    seller: str | None = None,
-    qc_passed: bool = False,
-    **claim: Any,
-) -> Filed:
-    """The usual story: the feed names a seller of the test's own, the partner picks the return
-    up two days ago (1.2 kg) and delivers it a day ago (same weight, unless told), and a desk
-    agent files the seller's claim by email (a damage claim of ₹1,500 with the checklist met,
-    unless told). With no QC at pickup and no weight drop, that is L11: half, the buyer liable."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), seller or _new_seller()
-    rid = await _feed(
-        harness, intake, seller, qc_required=qc_required or qc_passed, item_value=item_value
-    )
-    now = datetime.now(UTC)
-    picked_up = now - delivered_ago - timedelta(days=1)
-    if qc_passed:
-        await _scan(harness, intake, rid, "return.qc_passed", picked_up - timedelta(hours=1), 1.2)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    if delivered_weight_kg is not None:
-        await _scan(
-            harness, intake, rid, "return.delivered", now - delivered_ago, delivered_weight_kg
-        )
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            seller_email=to,
-            **{"claimed_amount": 150_000, **claim},
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, until)
-    return Filed(rid, seller, to, r.json()["escalation_id"], case)
-
-
-async def unknown_return_under_review(
-    harness: Harness, pipeline: dict[str, Any], rid_prefix: str
-) -> Filed:
-    """A claim on a return the feed never named (E1), its 48 hours over: UNDER_REVIEW,
-    MISSING_FACTS, a person's to decide."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid(rid_prefix)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=90_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 202, r.text
-    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
-    await _fire_facts_wait(recon, case["case_id"])
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
-    return Filed(rid, seller, to, r.json()["escalation_id"], case)
-
-
-async def escalated_by_the_desk(
-    harness: Harness, recon: Any, filed: Filed, reason: str
-) -> dict[str, Any]:
-    """An agent escalates the filed claim's case to management; the case once ESCALATED."""
-    r = await recon.client.post(
-        f"/v1/cases/{filed.case['case_id']}/escalate",
-        json={"reason": reason},
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 200, r.text
-    return await _case(harness, recon, filed.rid, lambda c: c["state"] == "ESCALATED")
-
-
-async def directory_seller(
-    harness: Harness, pipeline: dict[str, Any], prefix: str
-) -> tuple[str, str]:
-    """A seller the directory knows (id, address): for cases the desk opens before any filing,
-    which carries no address."""
-    seller, to = uid(prefix), _address()
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to))
-    return seller, to
-
-
-async def lost_in_transit(
-    harness: Harness, pipeline: dict[str, Any], prefix: str
-) -> tuple[str, str, str, dict[str, Any]]:
-    """P1: a directory seller's return (₹900) picked up two days ago and declared lost by the
-    partner a day ago, decided by L1 and closed. (return id, seller, address, case)"""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = await directory_seller(harness, pipeline, prefix)
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1), 1.2)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
-    return rid, seller, to, case
-
-
-async def _email_claim(
-    harness: Harness, intake: Any, rid: str, seller: str, to: str, claim_type: str
-) -> Any:
-    """A seller's claim that came in by email with no evidence, filed by the desk's agent."""
-    return await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claim_type=claim_type,
-            claimed_amount=90_000,
-            evidence=[],
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
-    )
-
-
-@dataclass(frozen=True)
-class Premature:
-    """A 'not received' claim by email, without evidence, on a return picked up at `picked_up`
-    and not delivered, closed as premature (E3b): the filing (to file again) and the case."""
-
-    rid: str
-    seller: str
-    to: str
-    picked_up: datetime
-    body: dict[str, Any]
-    case: dict[str, Any]
-
-    async def wait_over(self, recon: Any) -> None:
-        """The 10 days after the pickup are over now, without waiting for them: reconciliation's
-        record of the pickup scan is moved back to 10 days and a second ago. E3b weighs the
-        filing's time (stamped by intake on receipt) against the pickup scan reconciliation
-        recorded, so a refiling from now on is judged as one after the days had passed."""
-        async with recon.runtime.sessionmaker() as session, session.begin():
-            moved = await session.execute(
-                text(
-                    "UPDATE shipment_events"
-                    " SET occurred_at = now() - interval '10 days 1 second'"
-                    " WHERE return_id = :r AND event_type = 'PICKED_UP'"
-                ),
-                {"r": self.rid},
-            )
-        assert moved.rowcount == 1, f"no pickup of {self.rid} recorded by reconciliation"
-
-
-# How long before the 10 days after the pickup are over a premature claim is filed: ample for
-# the return's feed, its pickup scan and the filing on a loaded machine, and never waited out
-# (`Premature.wait_over`).
-PREMATURE_FOR = timedelta(minutes=2)
-
-
-async def premature_claim(
-    harness: Harness,
-    pipeline: dict[str, Any],
-    *,
-    picked_up: datetime,
-    seller: str | None = None,
-    to: str | None = None,
-) -> Premature:
-    """E3b: the seller files 'not received' on a return picked up at `picked_up` (before the
-    10 days are over) and never delivered; the case once rejected as premature."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = to or _address(), seller or _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    await _scan(harness, intake, rid, "return.picked_up", picked_up, 1.2)
-    body = escalation_body(
-        rid,
-        seller_id=seller,
-        channel="EMAIL",
-        claim_type="NOT_RECEIVED",
-        claimed_amount=90_000,
-        evidence=[],
-        seller_email=to,
-    )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
-    assert case["reason_code"] == "PREMATURE_CLAIM"
-    return Premature(rid, seller, to, picked_up, body, case)
-
-
-async def file_again(harness: Harness, intake: Any, claim: Premature, **over: Any) -> None:
-    """The seller files the premature claim again (by the same email unless `over` says)."""
-    r = await intake.client.post(
-        "/v1/escalations", json={**claim.body, **over}, headers=harness.key(AGENT)
-    )
-    assert r.status_code == 201, r.text
-
-
-async def _fall_due(recon: Any, case_id: str, kind: str) -> None:
-    """The case's pending `kind` timer falls due now (the timer loop polls every second;
-    reconciliation's clock is the real one). Time moved to the timer's: the decision date the
-    seller holds passes with it when it was not later."""
-    await execute(
-        recon,
-        "UPDATE cases SET decision_promised_by = now() WHERE case_id = :c "
-        "AND decision_promised_by <= (SELECT due_at FROM timers WHERE case_id = :c "
-        "AND kind = :k AND fired_at IS NULL AND cancelled_at IS NULL)",
-        c=case_id,
-        k=kind,
-    )
-    await execute(
-        recon,
-        "UPDATE timers SET due_at = now() WHERE case_id = :c AND kind = :k "
-        "AND fired_at IS NULL AND cancelled_at IS NULL",
-        c=case_id,
-        k=kind,
-    )
 
 
 async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed(
@@ -318,7 +90,7 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
         headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
-    await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
+    await case_of(harness, recon, rid, lambda c: c["state"] == "APPEALED")
     r = await recon.client.post(
         f"/v1/cases/{case['case_id']}/appeal-decision",
         # As a manager types it: lower case, no full stop.
@@ -327,9 +99,9 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
     )
     assert r.status_code == 200, r.text
 
-    [outcome] = await _mails(harness, rid, "The result of your appeal")
+    [outcome] = await mails_about(harness, rid, "The result of your appeal")
     assert outcome["To"] == to and case["case_id"] in outcome["Subject"]
-    _in_both(outcome, "keep the original decision", inr(75_000), "stands")
+    in_both(outcome, "keep the original decision", inr(75_000), "stands")
     # The manager's words a quoted sentence of their own, as typed, not run on after a colon
     # ("stands: The scans ...").
     assert (
@@ -356,21 +128,20 @@ async def test_a_dismissed_appeal_of_a_partial_payout_tells_the_seller_it_failed
         filed_at=datetime.now(UTC),
     )
     await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(second))
-    repeated = await _case(
+    repeated = await case_of(
         harness,
         recon,
         rid,
         lambda c: sum(t["kind"] == "APPEAL_REPEATED" for t in c["timeline"]) == 2,
     )
     assert repeated["state"] == "CLOSED"
-    for final in await _mails(harness, rid, "the appeal was decided and is final", count=2):
-        _in_both(final, "that decision is final")
+    for final in await mails_about(harness, rid, "the appeal was decided and is final", count=2):
+        in_both(final, "that decision is final")
         assert 'choose "Appeal"' not in text_part(final), text_part(final)
-    r = await _email_claim(harness, intake, rid, filed.seller, to, "DAMAGED")
-    assert r.status_code == 201, r.text
-    [answer] = await _mails(harness, rid, "already has a case")
+    await filed.story.escalate(claim_type="DAMAGED", claimed_amount=90_000, evidence=[]).run()
+    [answer] = await mails_about(harness, rid, "already has a case")
     # Final because its appeal was decided, not because a window ran out (it had not).
-    _in_both(answer, "The decision on this case is final, and there is no further appeal.")
+    in_both(answer, "The decision on this case is final, and there is no further appeal.")
     assert "the time for an appeal has passed" not in text_part(answer), text_part(answer)
     assert "can appeal it until" not in text_part(answer), text_part(answer)
 
@@ -390,27 +161,27 @@ async def test_an_appeal_sent_before_the_decision_leaves_the_seller_their_appeal
     for path in (f"/v1/escalations/{esc}/appeal", f"/v1/returns/{rid}/appeal"):
         r = await intake.client.post(path, json=early, headers=harness.key(AGENT))
         assert r.status_code == 201, r.text
-    waiting = await _case(
+    waiting = await case_of(
         harness,
         recon,
         rid,
         lambda c: sum(t["kind"] == "APPEAL_IGNORED" for t in c["timeline"]) == 2,
     )
     assert waiting["state"] == "AWAITING_EVIDENCE"
-    answers = await _mails(harness, rid, "no decision to appeal yet", count=2)
+    answers = await mails_about(harness, rid, "no decision to appeal yet", count=2)
     assert len(answers) == 2 and {m["To"] for m in answers} == {filed.to}
     for answer in answers:
-        _in_both(answer, "has not used up anything", india_time(_at(waiting["reply_by"])))
+        in_both(answer, "has not used up anything", india_time(_at(waiting["reply_by"])))
 
     video = escalation_body(rid)["evidence"]
     r = await intake.client.post(
         f"/v1/escalations/{esc}/evidence", json={"evidence": video}, headers=harness.key(AGENT)
     )
     assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    case = await case_of(harness, recon, rid, lambda c: c["state"] == "CLOSED")
     assert (case["decision"]["rule_id"], case["payout"]) == ("L11", 75_000)
-    [decided] = await _mails(harness, rid, "partly approved")
-    _in_both(decided, india_time(_at(case["appeal_by"])))
+    [decided] = await mails_about(harness, rid, "partly approved")
+    in_both(decided, india_time(_at(case["appeal_by"])))
 
     r = await intake.client.post(
         f"/v1/escalations/{esc}/appeal",
@@ -418,10 +189,10 @@ async def test_an_appeal_sent_before_the_decision_leaves_the_seller_their_appeal
         headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
-    appealed = await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
-    [received] = await _mails(harness, rid, "We have your appeal")
+    appealed = await case_of(harness, recon, rid, lambda c: c["state"] == "APPEALED")
+    [received] = await mails_about(harness, rid, "We have your appeal")
     assert received["To"] == filed.to
-    _in_both(received, india_time(_at(appealed["updated_at"]) + timedelta(hours=48)))
+    in_both(received, india_time(_at(appealed["updated_at"]) + timedelta(hours=48)))
 
 
 async def test_an_appeal_on_a_return_without_a_case_is_told_there_is_nothing_to_appeal(
@@ -432,17 +203,18 @@ async def test_an_appeal_on_a_return_without_a_case_is_told_there_is_nothing_to_
     (at the directory's address, as no filing names one) that there is no decision on it to
     appeal and that the appeal is not used up."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = await directory_seller(harness, pipeline, "S-NOCASE")
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    story = Scenario(harness, pipeline, seller=uid("S-NOCASE")).in_directory()
+    await story.return_(qc_required=False, item_value=90_000).run()
+    rid, to = story.rid, story.to
     r = await intake.client.post(
         f"/v1/returns/{rid}/appeal",
         json={"reason": "I disagree with the refund to the buyer."},
         headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
-    [answer] = await _mails(harness, rid, "there is no decision on this return to appeal")
+    [answer] = await mails_about(harness, rid, "there is no decision on this return to appeal")
     assert answer["To"] == to
-    _in_both(answer, f"There is no decision on return {rid} to appeal", "has not used up anything")
+    in_both(answer, f"There is no decision on return {rid} to appeal", "has not used up anything")
     assert "case" not in str(answer["Subject"]).lower(), answer["Subject"]
     assert (
         await scalar(recon, "SELECT disposition FROM appeals WHERE return_id = :r", r=rid)
@@ -523,11 +295,11 @@ async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
     rid, case = filed.rid, filed.case
     assert (case["decision"]["rule_id"], case["payout"]) == (rule, payout)
 
-    [ack] = await _mails(harness, rid, "We have your claim")
+    [ack] = await mails_about(harness, rid, "We have your claim")
     assert ack["To"] == filed.to
-    [decided] = await _mails(harness, rid, subject)
+    [decided] = await mails_about(harness, rid, subject)
     assert decided["To"] == filed.to
-    _in_both(decided, reason, india_time(_at(case["appeal_by"])), 'choose "Appeal"')
+    in_both(decided, reason, india_time(_at(case["appeal_by"])), 'choose "Appeal"')
     # The appeal offered once, dated: not also by the paragraph's undated "within 7 days".
     assert "can appeal within" not in text_part(decided) + html_part(decided)
     # No rule ids for sellers: as a word, since a random claim id (E-…AE3B1) may hold the letters.
@@ -535,8 +307,8 @@ async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
     settled_in_timeline = [t for t in case["timeline"] if t["kind"] == "CaseSettled"]
     if payout:
         assert inr(payout) in str(decided["Subject"])
-        [settled] = await _mails(harness, rid, f"{inr(payout)} for return")
-        _in_both(settled, "has been credited", "Payment reference")
+        [settled] = await mails_about(harness, rid, f"{inr(payout)} for return")
+        in_both(settled, "has been credited", "Payment reference")
         assert len(settled_in_timeline) == 1
     else:
         assert not settled_in_timeline  # nothing paid, so no settlement and no such email
@@ -544,7 +316,7 @@ async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
         # The window's end and the filing time to the minute, not two dates 8 days apart.
         facts = case["decision"]["facts"]
         window_end = _at(facts["delivered_at"]) + timedelta(hours=168)
-        _in_both(
+        in_both(
             decided,
             f"the time to claim ended at {india_time(window_end)}",
             f"filed on {india_time(_at(facts['filed_at']))}",
@@ -553,7 +325,7 @@ async def test_a_claim_decided_by_its_rule_gets_one_email_of_each_kind(
         # Counted from the pickup, the only scan: the window's end to the minute.
         facts = case["decision"]["facts"]
         window_end = _at(facts["pickup_at"]) + timedelta(days=45)
-        _in_both(
+        in_both(
             decided,
             f"that is by {india_time(window_end)}",
             f"filed on {india_time(_at(facts['filed_at']))}",
@@ -574,18 +346,18 @@ async def test_a_premature_not_received_claim_is_told_the_exact_time_it_may_be_f
     claim = await premature_claim(harness, pipeline, picked_up=picked_up)
     rid, to, case = claim.rid, claim.to, claim.case
 
-    [closed] = await _mails(harness, rid, "was closed")
+    [closed] = await mails_about(harness, rid, "was closed")
     assert closed["To"] == to and case["case_id"] in closed["Subject"]
     # E3b: the seller may file again 10 days after pickup, in India time, from the first whole
     # minute inside the window (the pickup's seconds would otherwise make it 1-59 s early).
     earliest = from_whole_minute(picked_up + timedelta(days=10))
     assert earliest == picked_up + timedelta(days=10, seconds=30)
-    _in_both(closed, f"from {india_time(earliest)}", case["case_id"])
+    in_both(closed, f"from {india_time(earliest)}", case["case_id"])
     # Filing again is the usual way on; the SOP still gives the rejection its dated appeal
     # (sop-v1 Step 4), which reconciliation accepts: the email offers both.
-    _in_both(closed, "file the claim again from the time above")
+    in_both(closed, "file the claim again from the time above")
     appeal_by = india_time(_at(case["appeal_by"]))
-    _in_both(closed, appeal_by, 'choose "Appeal"')
+    in_both(closed, appeal_by, 'choose "Appeal"')
     assert f"appeal this decision until {appeal_by}" in text_part(closed), text_part(closed)
 
 
@@ -595,15 +367,15 @@ async def test_a_duplicate_filing_after_the_appeal_window_is_told_the_case_is_fi
     # E2b as reconciliation publishes it ten days after the first decision: the first case's
     # appeal-by is past. The seller must not read that an appeal is still open.
     at = datetime.now(UTC).replace(microsecond=0)
-    to = _address()
+    to = seller_address()
     event = samples.duplicate_filing(
         uid("CASE"), at, seller_email=to, return_id=uid("RET")
     ).model_copy(update={"appeal_by": at - timedelta(days=3)})
     await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(event))
 
-    [mail] = await _mails(harness, event.return_id, "already has a case")
+    [mail] = await mails_about(harness, event.return_id, "already has a case")
     assert mail["To"] == to and event.case_id in mail["Subject"]
-    _in_both(mail, "the time for an appeal has passed", event.case_id)
+    in_both(mail, "the time for an appeal has passed", event.case_id)
     assert "you can appeal it until" not in text_part(mail)
 
 
@@ -617,19 +389,19 @@ async def test_filing_again_after_a_premature_claim_reopens_it_acknowledged_and_
         harness, pipeline, picked_up=datetime.now(UTC) - timedelta(days=10) + PREMATURE_FOR
     )
     rid, to = claim.rid, claim.to
-    await _mails(harness, rid, "was closed")
+    await mails_about(harness, rid, "was closed")
 
     await claim.wait_over(recon)
     await file_again(harness, intake, claim)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    case = await case_of(harness, recon, rid, lambda c: c["state"] == "CLOSED")
     assert case["payout"] == 90_000  # L3: picked up, never delivered, filed after 10 days
 
-    acks = await _mails(harness, rid, "We have your claim", count=2)
+    acks = await mails_about(harness, rid, "We have your claim", count=2)
     reopened = [m for m in acks if "reopened case" in text_part(m)]
     assert len(reopened) == 1 and reopened[0]["To"] == to
-    _in_both(reopened[0], case["case_id"], inr(90_000))
-    [decided] = await _mails(harness, rid, "approved in full")
-    _in_both(decided, inr(90_000), case["case_id"])
+    in_both(reopened[0], case["case_id"], inr(90_000))
+    [decided] = await mails_about(harness, rid, "approved in full")
+    in_both(decided, inr(90_000), case["case_id"])
 
 
 async def test_filing_again_while_still_premature_keeps_the_case_closed_with_one_email(
@@ -644,22 +416,22 @@ async def test_filing_again_while_still_premature_keeps_the_case_closed_with_one
     picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     claim = await premature_claim(harness, pipeline, picked_up=picked_up)
     rid, to, case = claim.rid, claim.to, claim.case
-    await _mails(harness, rid, "was closed")
+    await mails_about(harness, rid, "was closed")
     first_version = case["version"]
 
     await file_again(harness, intake, claim)
-    [early] = await _mails(harness, rid, "still too early")
+    [early] = await mails_about(harness, rid, "still too early")
     assert early["To"] == to and case["case_id"] in early["Subject"]
-    _in_both(
+    in_both(
         early,
         "we have not reopened it",
         f"from {india_time(from_whole_minute(picked_up + timedelta(days=10)))}",
         "as soon as the delivery is recorded",
     )
     # The first closure's dated appeal stands, as the closure email gave it.
-    _in_both(early, india_time(_at(case["appeal_by"])), 'choose "Appeal"')
+    in_both(early, india_time(_at(case["appeal_by"])), 'choose "Appeal"')
 
-    after = await _case(harness, recon, rid, lambda c: c["version"] > first_version)
+    after = await case_of(harness, recon, rid, lambda c: c["version"] > first_version)
     assert (after["state"], after["reason_code"]) == ("REJECTED", "PREMATURE_CLAIM")
     assert after["appeal_by"] == case["appeal_by"]
     assert not [t for t in after["timeline"] if t["kind"] == "CaseRejected"][1:]
@@ -685,13 +457,13 @@ async def test_a_refiling_too_early_from_another_address_is_answered_there(
     claim = await premature_claim(
         harness, pipeline, picked_up=datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     )
-    await _mails(harness, claim.rid, "was closed")
+    await mails_about(harness, claim.rid, "was closed")
 
-    new_address = _address()
+    new_address = seller_address()
     await file_again(harness, intake, claim, seller_email=new_address)
-    [early] = await _mails(harness, claim.rid, "still too early")
+    [early] = await mails_about(harness, claim.rid, "still too early")
     assert early["To"] == new_address, early["To"]
-    _in_both(early, "we have not reopened it", claim.case["case_id"])
+    in_both(early, "we have not reopened it", claim.case["case_id"])
 
 
 async def test_a_refiling_too_early_after_a_dismissed_appeal_offers_no_appeal_again(
@@ -708,18 +480,18 @@ async def test_a_refiling_too_early_after_a_dismissed_appeal_offers_no_appeal_ag
         f"/v1/returns/{rid}/appeal", json={"reason": "It never came."}, headers=harness.key(AGENT)
     )
     assert r.status_code == 201, r.text
-    await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
+    await case_of(harness, recon, rid, lambda c: c["state"] == "APPEALED")
     r = await recon.client.post(
         f"/v1/cases/{case['case_id']}/appeal-decision",
         json={"overturn": False, "reason": "the return is still on its way"},
         headers=harness.key(MANAGER),
     )
     assert r.status_code == 200, r.text
-    await _mails(harness, rid, "The result of your appeal")
+    await mails_about(harness, rid, "The result of your appeal")
 
     await file_again(harness, intake, claim)
-    [early] = await _mails(harness, rid, "still too early")
-    _in_both(early, "we have not reopened it")
+    [early] = await mails_about(harness, rid, "still too early")
+    in_both(early, "we have not reopened it")
     assert 'choose "Appeal"' not in text_part(early), text_part(early)
 
 
@@ -733,9 +505,9 @@ async def test_filing_again_once_the_return_is_delivered_reopens_the_premature_c
     picked_up = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     claim = await premature_claim(harness, pipeline, picked_up=picked_up)
     rid, case = claim.rid, claim.case
-    await _mails(harness, rid, "was closed")
+    await mails_about(harness, rid, "was closed")
 
-    await _scan(harness, intake, rid, "return.delivered", picked_up + timedelta(days=2), 1.2)
+    await claim.story.delivered(at=picked_up + timedelta(days=2)).run()
     # The scan reaches reconciliation before the refiling (they travel on different topics).
     await eventually(
         lambda: scalar(
@@ -749,14 +521,14 @@ async def test_filing_again_once_the_return_is_delivered_reopens_the_premature_c
         what=f"the delivery of {rid} recorded by reconciliation",
     )
     await file_again(harness, intake, claim)
-    after = await _case(harness, recon, rid, lambda c: c["version"] > case["version"])
+    after = await case_of(harness, recon, rid, lambda c: c["version"] > case["version"])
     assert any(
         t["kind"] == "CaseUpdated" and t["data"]["event"].get("change") == "REOPENED"
         for t in after["timeline"]
     ), [t["kind"] for t in after["timeline"]]
-    acks = await _mails(harness, rid, "We have your claim", count=2)
+    acks = await mails_about(harness, rid, "We have your claim", count=2)
     assert len([m for m in acks if "reopened case" in text_part(m)]) == 1
-    assert not _about(harness, rid, "still too early")
+    assert not mails_saying(harness, rid, "still too early")
 
 
 async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in_the_digest(
@@ -779,15 +551,15 @@ async def test_a_premature_claim_filed_again_and_paid_is_not_taught_as_closed_in
         to=to,
     )
     case = claim.case
-    await _mails(harness, claim.rid, "was closed")
+    await mails_about(harness, claim.rid, "was closed")
     lessons = "SELECT count(*) FROM digest_items WHERE case_id = :c"
     assert await scalar(notifications, lessons, c=case["case_id"]) == 1
 
     await claim.wait_over(recon)
     await file_again(harness, intake, claim)
-    case = await _case(harness, recon, claim.rid, lambda c: c["state"] == "CLOSED")
+    case = await case_of(harness, recon, claim.rid, lambda c: c["state"] == "CLOSED")
     assert case["payout"] == 90_000  # L3
-    await _mails(harness, claim.rid, "approved in full")
+    await mails_about(harness, claim.rid, "approved in full")
     assert await scalar(notifications, lessons, c=case["case_id"]) == 0
 
     # The digest's hour comes: nothing is left to teach, so nothing is sent.
@@ -877,16 +649,16 @@ async def test_a_digest_held_for_the_next_day_loses_the_lessons_of_claims_reopen
     await first.wait_over(recon)
     await second.wait_over(recon)
     await file_again(harness, intake, first)
-    await _case(harness, recon, first.rid, lambda c: c["state"] == "CLOSED")
-    await _mails(harness, first.rid, "approved in full")
+    await case_of(harness, recon, first.rid, lambda c: c["state"] == "CLOSED")
+    await mails_about(harness, first.rid, "approved in full")
     [digest] = await rows(notifications, held, s=seller)
     assert digest.status == "pending" and digest.later, digest
     assert first_case not in digest.body_text + digest.subject, digest.body_text
     assert second_case in digest.body_text and second_case in digest.subject
 
     await file_again(harness, intake, second)
-    await _case(harness, recon, second.rid, lambda c: c["state"] == "CLOSED")
-    await _mails(harness, second.rid, "approved in full")
+    await case_of(harness, recon, second.rid, lambda c: c["state"] == "CLOSED")
+    await mails_about(harness, second.rid, "approved in full")
     [digest] = await rows(notifications, held, s=seller)
     assert digest.status == "cancelled", digest
 
@@ -981,8 +753,8 @@ async def test_a_withdrawn_digest_gives_its_place_in_the_sellers_day_back(
 
     await claim.wait_over(recon)
     await file_again(harness, intake, claim)
-    await _case(harness, recon, claim.rid, lambda c: c["state"] == "CLOSED")
-    await _mails(harness, claim.rid, "approved in full")
+    await case_of(harness, recon, claim.rid, lambda c: c["state"] == "CLOSED")
+    await mails_about(harness, claim.rid, "approved in full")
     [digest] = await rows(notifications, held, s=seller)
     assert digest.status == "cancelled", digest
     moved = await scalar(
@@ -1001,22 +773,11 @@ async def test_a_reopened_claim_is_told_the_date_and_the_request_its_first_verdi
     review SLA from the reopening (48 h, a date the wait alone reaches) and said there was
     nothing to do: it now says what the first verdict on the new filing says, as a first
     filing's acknowledgement does."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    await _scan(harness, intake, rid, "return.picked_up", datetime.now(UTC) - timedelta(days=3))
-    body = escalation_body(
-        rid,
-        seller_id=seller,
-        channel="EMAIL",
-        claim_type="NOT_RECEIVED",
-        claimed_amount=90_000,
-        evidence=[],
-        seller_email=to,
-    )
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 201, r.text
-    premature = await _case(harness, recon, rid, lambda c: c["reason_code"] == "PREMATURE_CLAIM")
+    story = Scenario(harness, pipeline).return_(qc_required=False, item_value=90_000)
+    story.picked_up(ago=timedelta(days=3))
+    story.escalate(claim_type="NOT_RECEIVED", claimed_amount=90_000, evidence=[])
+    premature = await story.case(lambda c: c["reason_code"] == "PREMATURE_CLAIM")
+    rid, to = story.rid, story.to
     # The closure carries the policy's windows, which the seller's digest lesson states.
     [rejected] = [t["data"]["event"] for t in premature["timeline"] if t["kind"] == "CaseRejected"]
     assert rejected["claim_terms"] == {
@@ -1026,12 +787,10 @@ async def test_a_reopened_claim_is_told_the_date_and_the_request_its_first_verdi
         "evidence_reply_h": 72,
         "evidence_checklist": [],  # a not-received claim needs none
     }, rejected
-    await _mails(harness, rid, "was closed")
+    await mails_about(harness, rid, "was closed")
 
-    body = {**body, "claim_type": "DAMAGED"}
-    r = await intake.client.post("/v1/escalations", json=body, headers=harness.key(AGENT))
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    story.escalate(claim_type="DAMAGED", claimed_amount=90_000, evidence=[])
+    case = await story.case(lambda c: c["waiting_for"] == "PENDING_FACTS")
     [reopened_at] = [
         _at(t["occurred_at"])
         for t in case["timeline"]
@@ -1039,12 +798,12 @@ async def test_a_reopened_claim_is_told_the_date_and_the_request_its_first_verdi
         and (t["data"] or {}).get("event", {}).get("change") == "REOPENED"
     ]
     # The premature claim's acknowledgement, then the reopened one's.
-    acks = await _mails(harness, rid, "We have your claim", count=2)
+    acks = await mails_about(harness, rid, "We have your claim", count=2)
     [ack] = [m for m in acks if "reopened case" in text_part(m)]
     assert ack["To"] == to
     wait_ends = india_time(reopened_at + timedelta(hours=48))
     decided_by = india_time(reopened_at + timedelta(hours=48 + 48))
-    _in_both(
+    in_both(
         ack,
         case["case_id"],
         "has not yet sent us its scan of the return being delivered",
@@ -1058,20 +817,19 @@ async def test_a_reopened_claim_is_told_the_date_and_the_request_its_first_verdi
 async def test_a_p2_weight_drop_email_gives_the_checklist_and_the_7_day_window(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
     # The desk writes first (no filing, so no address on it): the seller directory has one.
-    seller, to = await directory_seller(harness, pipeline, "S-P2")
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    delivered = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
-    await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", delivered, 0.9)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+    story = Scenario(harness, pipeline, seller=uid("S-P2")).in_directory()
+    story.return_(qc_required=False, item_value=90_000)
+    delivered = story.now.replace(microsecond=0) - timedelta(days=1)
+    story.picked_up(at=delivered - timedelta(days=1)).delivered(at=delivered, weight_g=900)
+    case = await story.case(lambda c: c["state"] == "AWAITING_EVIDENCE")
+    rid, to = story.rid, story.to
 
-    [request] = await _mails(harness, rid, "Please send evidence")
+    [request] = await mails_about(harness, rid, "Please send evidence")
     window_end = india_time(delivered + timedelta(days=7))
     assert request["To"] == to and case["case_id"] in request["Subject"]
     assert window_end in request["Subject"]
-    _in_both(
+    in_both(
         request,
         "reached you lighter",
         "7 days from its delivery to you",
@@ -1088,16 +846,15 @@ async def test_a_p2_case_closed_unanswered_is_no_claim_of_the_sellers_in_the_dig
     desk opened closes, and its email says the case (not "your claim") is closed. The digest
     gathered a lesson from it too ("We closed a claim of yours recently … file any claim within
     7 days"), for a claim the seller never made: it teaches from the seller's own claims only."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = await directory_seller(harness, pipeline, "S-P2L")
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
+    story = Scenario(harness, pipeline, seller=uid("S-P2L")).in_directory()
+    story.return_(qc_required=False, item_value=90_000)
     # Delivered a week ago less 20 s: the window from delivery ends 20 s from now.
-    delivered = datetime.now(UTC) - timedelta(days=7) + timedelta(seconds=20)
-    await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", delivered, 0.9)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "REJECTED")
+    delivered = story.now - timedelta(days=7) + timedelta(seconds=20)
+    story.picked_up(at=delivered - timedelta(days=1)).delivered(at=delivered, weight_g=900)
+    case = await story.case(lambda c: c["state"] == "REJECTED")
+    rid, to = story.rid, story.to
     assert case["decision"]["rule_id"] == "P2", case["decision"]
-    [closed] = await _mails(harness, rid, "was closed")
+    [closed] = await mails_about(harness, rid, "was closed")
     assert closed["To"] == to and "The case about return" in str(closed["Subject"])
     # The lesson, if any, is gathered in the transaction that queued this email.
     lessons = await scalar(
@@ -1114,10 +871,10 @@ async def test_a_p1_decision_says_the_partner_declared_it_lost_not_that_the_sell
     rid, _, to, case = await lost_in_transit(harness, pipeline, "S-P1")
     assert case["decision"]["rule_id"] == "L1" and case["payout"] == 90_000
 
-    [decided] = await _mails(harness, rid, "approved in full")
+    [decided] = await mails_about(harness, rid, "approved in full")
     assert decided["To"] == to and case["case_id"] in decided["Subject"]
     # No seller claim exists: the email says what happened and that nothing is asked of them.
-    _in_both(decided, inr(90_000), "declared the parcel lost", "no action is needed")
+    in_both(decided, inr(90_000), "declared the parcel lost", "no action is needed")
     assert "claim" not in str(decided["Subject"]).lower(), decided["Subject"]
     for wrong in ("you claimed", "your claim", "your claimed amount"):
         assert wrong not in text_part(decided).lower(), text_part(decided)
@@ -1130,9 +887,9 @@ async def test_the_seller_of_a_case_the_desk_opened_can_appeal_as_its_decision_s
     route reaches that case, for the seller the feed names and no one else."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
     rid, _, to, case = await lost_in_transit(harness, pipeline, "S-P1-APL")
-    [decided] = await _mails(harness, rid, "approved in full")
+    [decided] = await mails_about(harness, rid, "approved in full")
     # The email names the way in the API offers: the return, then "Appeal".
-    _in_both(decided, f"Open return {rid}", '"Appeal"', india_time(_at(case["appeal_by"])))
+    in_both(decided, f"Open return {rid}", '"Appeal"', india_time(_at(case["appeal_by"])))
 
     appeal = {"reason": "The parcel held two units; the item value is wrong."}
     # The development portal key is another seller's: the return is not theirs to appeal.
@@ -1154,7 +911,7 @@ async def test_the_seller_of_a_case_the_desk_opened_can_appeal_as_its_decision_s
     )
     assert again.status_code == 201, again.text
 
-    appealed = await _case(
+    appealed = await case_of(
         harness,
         recon,
         rid,
@@ -1164,13 +921,13 @@ async def test_the_seller_of_a_case_the_desk_opened_can_appeal_as_its_decision_s
     assert appealed["case_id"] == case["case_id"]
     [appeal_at] = [t["occurred_at"] for t in appealed["timeline"] if t["kind"] == "CaseAppealed"]
     result_by = india_time(_at(appeal_at) + timedelta(hours=48))
-    [received] = await _mails(harness, rid, "We have your appeal")
+    [received] = await mails_about(harness, rid, "We have your appeal")
     assert received["To"] == to
-    _in_both(received, result_by)
+    in_both(received, result_by)
     # The second is answered with the first's result date, the one the acknowledgement gave.
-    [already] = await _mails(harness, rid, "is already with a manager")
+    [already] = await mails_about(harness, rid, "is already with a manager")
     assert already["To"] == to
-    _in_both(already, result_by, "changes nothing")
+    in_both(already, result_by, "changes nothing")
 
 
 def _at(value: str) -> datetime:
@@ -1180,18 +937,16 @@ def _at(value: str) -> datetime:
 async def test_a_p3_decision_says_the_quality_check_failed_at_pickup(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = await directory_seller(harness, pipeline, "S-P3")
-    rid = await _feed(harness, intake, seller, qc_required=True, item_value=60_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.qc_failed", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2, hours=-1), 1.2)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    story = Scenario(harness, pipeline, seller=uid("S-P3")).in_directory()
+    story.return_(qc_required=True, item_value=60_000)
+    story.qc_failed(ago=timedelta(days=2)).picked_up(ago=timedelta(days=2, hours=-1))
+    case = await story.case()
+    rid, to = story.rid, story.to
     assert case["decision"]["rule_id"] == "L7" and case["payout"] == 60_000
 
-    [decided] = await _mails(harness, rid, "approved in full")
+    [decided] = await mails_about(harness, rid, "approved in full")
     assert decided["To"] == to and case["case_id"] in decided["Subject"]
-    _in_both(decided, inr(60_000), "quality check at pickup failed", "no action is needed")
+    in_both(decided, inr(60_000), "quality check at pickup failed", "no action is needed")
     assert "claim" not in str(decided["Subject"]).lower(), decided["Subject"]
     for wrong in ("you claimed", "your claim", "your claimed amount"):
         assert wrong not in text_part(decided).lower(), text_part(decided)
@@ -1217,20 +972,13 @@ async def test_a_late_appeal_is_told_kindly_when_the_window_closed(
     )
     await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(late))
 
-    [mail] = await _mails(harness, rid, "appeal")
+    [mail] = await mails_about(harness, rid, "appeal")
     assert mail["To"] == to and case["case_id"] in mail["Subject"]
     # The window's end in India time with its UTC, and no promise of a review.
-    _in_both(mail, india_time(appeal_by), "closed", case["case_id"], "sorry")
+    in_both(mail, india_time(appeal_by), "closed", case["case_id"], "sorry")
     assert "will review the appeal" not in text_part(mail)
-    after = await _case(harness, recon, rid, lambda c: True)
+    after = await case_of(harness, recon, rid, lambda c: True)
     assert after["state"] == "CLOSED"  # the decision stands; nothing reopened
-
-
-async def _feed_as(harness: Harness, intake: Any, rid: str, seller: str, **over: Any) -> None:
-    """The marketplace feed entry of a return whose id a seller already used."""
-    body = return_body(rid, seller_id=seller, partner_id="swiftship", **over)
-    r = await intake.client.post("/v1/returns", json=body, headers=harness.key(MARKETPLACE))
-    assert r.status_code == 202, r.text
 
 
 async def _case_where(harness: Harness, recon: Any, rid: str, until: Any) -> dict[str, Any]:
@@ -1251,32 +999,22 @@ async def _case_where(harness: Harness, recon: Any, rid: str, until: Any) -> dic
     return found
 
 
-async def _fire_facts_wait(recon: Any, case_id: str) -> None:
-    """The 48 hours of E1 pass: the case's pending FACTS_WAIT timer falls due now (the timer
-    loop polls every second; reconciliation's clock is the real one)."""
-    await _fall_due(recon, case_id, "FACTS_WAIT")
-
-
 async def test_e1_a_claim_before_its_return_is_acknowledged_waits_then_decides_for_its_seller(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid("RET-E1")
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=150_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 202 and r.json()["state"] == "pending_return", r.text
+    # No `return_` yet: the claim comes before the marketplace's record of the return.
+    story = Scenario(harness, pipeline, rid=uid("RET-E1"))
+    r = (await story.escalate(claimed_amount=150_000, expect=202).run()).filed
+    assert r.json()["state"] == "pending_return", r.text
+    rid, to = story.rid, story.to
     filed_at, escalation_id = (
         datetime.fromisoformat(r.json()["filed_at"]),
         r.json()["escalation_id"],
     )
 
     # E1: the return itself is not known: OPEN, waiting PENDING_FACTS, for 48 hours.
-    case = await _case(
+    case = await case_of(
         harness, recon, rid, lambda c: (c["state"], c["waiting_for"]) == ("OPEN", "PENDING_FACTS")
     )
     due = await scalar(
@@ -1285,10 +1023,10 @@ async def test_e1_a_claim_before_its_return_is_acknowledged_waits_then_decides_f
         c=case["case_id"],
     )
     assert abs(due - (filed_at + timedelta(hours=48))) < timedelta(minutes=1)
-    [ack] = await _mails(harness, rid, "We have your claim")
+    [ack] = await mails_about(harness, rid, "We have your claim")
     assert ack["To"] == to and case["case_id"] in ack["Subject"]
     # The acknowledgement says what the case waits for, and for how long before the desk acts.
-    _in_both(
+    in_both(
         ack,
         "not yet received the marketplace's record of this return",
         india_time(datetime.fromisoformat(case["opened_at"]) + timedelta(hours=48)),
@@ -1303,25 +1041,23 @@ async def test_e1_a_claim_before_its_return_is_acknowledged_waits_then_decides_f
     assert r.status_code == 409, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
 
-    await _fire_facts_wait(recon, case["case_id"])
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    await fire_facts_wait(recon, case["case_id"])
+    case = await case_of(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
     assert case["reason_code"] == "MISSING_FACTS"
     # The seller is told why the date moves (the return's record never came) and the new date.
-    [moved] = await _mails(harness, rid, "A new date for the decision")
-    _in_both(moved, "record of this return", "has not reached us", case["case_id"])
+    [moved] = await mails_about(harness, rid, "A new date for the decision")
+    in_both(moved, "record of this return", "has not reached us", case["case_id"])
     assert "delivery" not in text_part(moved), text_part(moved)  # that record alone
 
     # The feed names this seller: the case re-evaluates normally (held scans come with it).
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
-    await _feed_as(harness, intake, rid, seller, qc_required=False, item_value=180_000)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    story.now = datetime.now(UTC)
+    story.picked_up(ago=timedelta(days=2)).delivered(ago=timedelta(days=1))
+    case = await story.return_(rid, qc_required=False, item_value=180_000).case()
     assert case["payout"] == 75_000  # L11: half of the lower of claim and item value
     r = await intake.client.get(f"/v1/escalations/{escalation_id}", headers=harness.key(AGENT))
     assert r.json()["state"] == "filed"
-    [decided] = await _mails(harness, rid, "partly approved")
-    _in_both(decided, inr(75_000), case["case_id"])
+    [decided] = await mails_about(harness, rid, "partly approved")
+    in_both(decided, inr(75_000), case["case_id"])
 
 
 async def test_e1_a_claim_on_a_return_the_feed_gives_another_seller_is_closed_unpaid(
@@ -1330,39 +1066,28 @@ async def test_e1_a_claim_on_a_return_the_feed_gives_another_seller_is_closed_un
     intake, recon, notifications = (
         pipeline[n] for n in ("intake", "reconciliation", "notifications")
     )
-    claimant, claimant_to, rid = _new_seller(), _address(), uid("RET-E1X")
-    owner, owner_to = uid("S-OWNER"), _address()
-    await _put_seller(harness, notifications, owner, _profile(owner_to))
+    story = Scenario(harness, pipeline, rid=uid("RET-E1X"))
+    rid, claimant_to = story.rid, story.to
+    owner, owner_to = uid("S-OWNER"), seller_address()
+    await put_seller(harness, notifications, owner, seller_profile(owner_to))
     before = security_events("escalation", "seller_mismatch")
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=claimant,
-            channel="EMAIL",
-            claimed_amount=90_000,
-            seller_email=claimant_to,
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 202, r.text
-    escalation_id = r.json()["escalation_id"]
-    claim = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
-    await _mails(harness, rid, "We have your claim")
+    story.escalate(claimed_amount=90_000, expect=202)
+    claim = await story.case(lambda c: c["waiting_for"] == "PENDING_FACTS")
+    escalation_id = story.escalation_id
+    await story.seller_mails("We have your claim")
 
     # The feed names another seller; that seller's partner then declares the parcel lost.
-    now = datetime.now(UTC)
-    await _feed_as(harness, intake, rid, owner, qc_required=False, item_value=90_000)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.lost", now - timedelta(days=1), 1.2)
+    story.now = datetime.now(UTC)
+    story.return_(rid, seller_id=owner, qc_required=False, item_value=90_000)
+    await story.picked_up(ago=timedelta(days=2)).lost(ago=timedelta(days=1)).run()
 
     closed = await _case_where(
         harness, recon, rid, lambda c: c["case_id"] == claim["case_id"] and c["state"] == "REJECTED"
     )
     assert (closed["reason_code"], closed["payout"]) == ("SELLER_MISMATCH", 0)
-    [told] = await _mails(harness, rid, "was closed")
+    [told] = await mails_about(harness, rid, "was closed")
     assert told["To"] == claimant_to and claim["case_id"] in told["Subject"]
-    _in_both(told, "does not list it among your returns", "check the record with the marketplace")
+    in_both(told, "does not list it among your returns", "check the record with the marketplace")
     # No appeal window exists for a return that is not the claimant's, and the return is not
     # "theirs" in any sentence.
     for wrong in ("within 7 days", "appeal", f"your return {rid}"):
@@ -1378,7 +1103,7 @@ async def test_e1_a_claim_on_a_return_the_feed_gives_another_seller_is_closed_un
     assert owners["case_id"] != claim["case_id"] and owners["payout"] == 90_000
     r = await recon.client.get(f"/v1/ledger/cases/{claim['case_id']}", headers=harness.key(MANAGER))
     assert r.json()["transactions"] == []
-    await _mails(harness, rid, "approved in full")
+    await mails_about(harness, rid, "approved in full")
     for mail in messages_mentioning(harness.mail_dir, rid):
         if mail["To"] == owner_to:
             assert claim["case_id"] not in text_part(mail) + str(mail["Subject"])
@@ -1389,15 +1114,19 @@ async def test_e1_a_claim_on_a_return_the_feed_gives_another_seller_is_closed_un
 async def test_e1_two_sellers_claim_an_unknown_return_and_the_feed_decides_whose_it_is(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    first, first_to = _new_seller(), _address()
-    owner, owner_to = _new_seller(), _address()
+    recon = pipeline["reconciliation"]
     rid = uid("RET-E1Y")
-    for seller, to in ((first, first_to), (owner, owner_to)):
-        r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-        assert r.status_code == 202, r.text
-        if seller == first:
-            claim = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    # Two sellers' stories of one return the feed has not named yet.
+    first, ours = Scenario(harness, pipeline, rid=rid), Scenario(harness, pipeline, rid=rid)
+    first_to, owner, owner_to = first.to, ours.seller, ours.to
+    not_received: dict[str, Any] = {
+        "claim_type": "NOT_RECEIVED",
+        "claimed_amount": 90_000,
+        "evidence": [],
+        "expect": 202,
+    }
+    claim = await first.escalate(**not_received).case(lambda c: c["waiting_for"] == "PENDING_FACTS")
+    await ours.escalate(**not_received).run()
     # The second filing joins nothing, and neither seller hears of the other.
     held = await eventually(
         lambda: scalar(
@@ -1411,9 +1140,8 @@ async def test_e1_two_sellers_claim_an_unknown_return_and_the_feed_decides_whose
     )
     assert held == "HELD"
 
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=12), 1.2)
-    await _feed_as(harness, intake, rid, owner, qc_required=False, item_value=90_000)
+    ours.picked_up(ago=timedelta(days=12))
+    await ours.return_(rid, qc_required=False, item_value=90_000).run()
     owners = await _case_where(
         harness, recon, rid, lambda c: c["seller_id"] == owner and c["state"] == "CLOSED"
     )
@@ -1424,7 +1152,7 @@ async def test_e1_two_sellers_claim_an_unknown_return_and_the_feed_decides_whose
         "SELLER_MISMATCH",
         0,
     )
-    await _mails(harness, rid, "approved in full")
+    await mails_about(harness, rid, "approved in full")
     for mail in messages_mentioning(harness.mail_dir, rid):
         assert mail["To"] in (first_to, owner_to)
         other = owners["case_id"] if mail["To"] == first_to else claim["case_id"]
@@ -1449,11 +1177,11 @@ async def test_a_payout_above_the_approval_cap_tells_the_seller_the_amount_and_w
     assert case["reason_code"] == "ABOVE_APPROVAL_CAP"
     escalated_at = datetime.fromisoformat(case["updated_at"])
 
-    [update] = await _mails(harness, rid, "An update on your claim")
+    [update] = await mails_about(harness, rid, "An update on your claim")
     assert update["To"] == to and case["case_id"] in update["Subject"]
     # The proposed amount, and the date the seller hears next (management's 24 hours), in India
     # time with its UTC.
-    _in_both(update, inr(3_000_000), india_time(escalated_at + timedelta(hours=24)))
+    in_both(update, inr(3_000_000), india_time(escalated_at + timedelta(hours=24)))
 
     # A manager approves (four eyes: the proposer was the SOP): the decision email says it is
     # paid, not that a manager "will confirm it" as the proposal's paragraph did.
@@ -1463,9 +1191,9 @@ async def test_a_payout_above_the_approval_cap_tells_the_seller_the_amount_and_w
         headers=harness.key(MANAGER),
     )
     assert r.status_code == 200, r.text
-    [decided] = await _mails(harness, rid, "approved in full")
+    [decided] = await mails_about(harness, rid, "approved in full")
     assert decided["To"] == to
-    _in_both(decided, inr(3_000_000), "a manager has confirmed it")
+    in_both(decided, inr(3_000_000), "a manager has confirmed it")
     assert "will confirm it before it is paid" not in text_part(decided)
 
 
@@ -1476,14 +1204,14 @@ async def test_a_review_past_its_sla_tells_the_seller_the_new_date(
     filed = await unknown_return_under_review(harness, pipeline, "RET-SLA")
     rid, to = filed.rid, filed.to
     # The 48 hours of review pass without a decision.
-    await _fall_due(recon, filed.case["case_id"], "REVIEW_SLA")
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
+    await fall_due(recon, filed.case["case_id"], "REVIEW_SLA")
+    case = await case_of(harness, recon, rid, lambda c: c["state"] == "ESCALATED")
     assert case["reason_code"] == "SLA_BREACHED"
     escalated_at = datetime.fromisoformat(case["updated_at"])
 
-    [update] = await _mails(harness, rid, "An update on your claim")
+    [update] = await mails_about(harness, rid, "An update on your claim")
     assert update["To"] == to and case["case_id"] in update["Subject"]
-    _in_both(update, "sorry", india_time(escalated_at + timedelta(hours=24)))
+    in_both(update, "sorry", india_time(escalated_at + timedelta(hours=24)))
 
 
 async def test_a_desk_evidence_request_says_the_desk_decides_if_nothing_arrives(
@@ -1498,13 +1226,13 @@ async def test_a_desk_evidence_request_says_the_desk_decides_if_nothing_arrives(
         headers=harness.key(AGENT),
     )
     assert r.status_code == 200, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+    case = await case_of(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
 
-    [request] = await _mails(harness, rid, "Please send evidence")
+    [request] = await mails_about(harness, rid, "Please send evidence")
     assert request["To"] == to
     # SOP: a request the desk made ends, unanswered, in a person's decision (UNDER_REVIEW), not
     # in a closure without payout (that is E4's, the SOP's own checklist).
-    _in_both(
+    in_both(
         request,
         "decide your case with what we have",
         india_time(datetime.fromisoformat(case["reply_by"])),
@@ -1524,13 +1252,13 @@ async def test_an_appeal_is_acknowledged_with_the_date_of_its_result(
         headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "APPEALED")
+    case = await case_of(harness, recon, rid, lambda c: c["state"] == "APPEALED")
     appealed_at = datetime.fromisoformat(case["updated_at"])
 
-    [received] = await _mails(harness, rid, "We have your appeal")
+    [received] = await mails_about(harness, rid, "We have your appeal")
     assert received["To"] == to and case["case_id"] in received["Subject"]
     # SOP: a manager decides the appeal; the seller is told by when (the 48-hour review SLA).
-    _in_both(received, india_time(appealed_at + timedelta(hours=48)))
+    in_both(received, india_time(appealed_at + timedelta(hours=48)))
 
     # Overturned in full: the outcome pays the difference's whole amount and, being final,
     # offers no further appeal.
@@ -1545,14 +1273,14 @@ async def test_an_appeal_is_acknowledged_with_the_date_of_its_result(
         headers=harness.key(MANAGER),
     )
     assert r.status_code == 200, r.text
-    [outcome] = await _mails(harness, rid, "The result of your appeal")
-    _in_both(outcome, "your appeal is successful", inr(150_000))
+    [outcome] = await mails_about(harness, rid, "The result of your appeal")
+    in_both(outcome, "your appeal is successful", inr(150_000))
     assert "appeal within" not in text_part(outcome), text_part(outcome)
     # The first decision's ₹750 was paid and is reversed: the seller is told the ₹1,500 replaces
     # it, so ₹750 more arrives, which is what the ledger moves on the seller's account.
-    _in_both(outcome, f"replaces the {inr(75_000)}", "more reaches your account")
-    [settled] = await _mails(harness, rid, f"{inr(150_000)} for return")
-    _in_both(settled, f"replaces the {inr(75_000)}", "your account gains")
+    in_both(outcome, f"replaces the {inr(75_000)}", "more reaches your account")
+    [settled] = await mails_about(harness, rid, f"{inr(150_000)} for return")
+    in_both(settled, f"replaces the {inr(75_000)}", "your account gains")
     assert f"your account gains {inr(75_000)}" in text_part(settled), text_part(settled)
     r = await recon.client.get(
         f"/v1/ledger/cases/{case['case_id']}", headers=harness.key("DISPUTEDESK_KEY_FINANCE")
@@ -1569,7 +1297,7 @@ async def test_an_appeal_is_acknowledged_with_the_date_of_its_result(
 async def test_a_filing_merged_into_a_case_under_review_is_told_when_it_is_decided(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    recon = pipeline["reconciliation"]
     filed = await unknown_return_under_review(harness, pipeline, "RET-MERGE")
     rid, to, case = filed.rid, filed.to, filed.case
     review_due = await eventually(
@@ -1584,57 +1312,50 @@ async def test_a_filing_merged_into_a_case_under_review_is_told_when_it_is_decid
     )
 
     # The seller writes again about the same return (E2: merged into the open case).
-    again = escalation_body(
-        rid,
-        seller_id=filed.seller,
-        channel="EMAIL",
-        claimed_amount=90_000,
-        seller_email=to,
-        description="Writing again: the box was crushed as well.",
+    filed.story.escalate(
+        claimed_amount=90_000, description="Writing again: the box was crushed as well.", expect=202
     )
-    r = await intake.client.post("/v1/escalations", json=again, headers=harness.key(AGENT))
-    assert r.status_code == 202, r.text
-    [merged] = await _mails(harness, rid, "joins the case already open")
+    await filed.story.run()
+    [merged] = await mails_about(harness, rid, "joins the case already open")
     assert merged["To"] == to and case["case_id"] in merged["Subject"]
-    _in_both(merged, india_time(review_due))
+    in_both(merged, india_time(review_due))
 
 
 async def test_a_claim_joining_a_p2_case_gets_one_reply_by_not_two(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = await directory_seller(harness, pipeline, "S-P2M")
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=90_000)
-    delivered = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
-    await _scan(harness, intake, rid, "return.picked_up", delivered - timedelta(days=1), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", delivered, 0.9)
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
+    recon = pipeline["reconciliation"]
+    story = Scenario(harness, pipeline, seller=uid("S-P2M")).in_directory()
+    story.return_(qc_required=False, item_value=90_000)
+    delivered = story.now.replace(microsecond=0) - timedelta(days=1)
+    story.picked_up(at=delivered - timedelta(days=1)).delivered(at=delivered, weight_g=900)
+    case = await story.case(lambda c: c["state"] == "AWAITING_EVIDENCE")
+    rid = story.rid
     p2_reply_by = datetime.fromisoformat(case["reply_by"])
-    await _mails(harness, rid, "Please send evidence")
+    await mails_about(harness, rid, "Please send evidence")
 
     # The seller files a claim of its own, without the evidence: the claim becomes the case's
     # (E2) and the SOP asks for its checklist (E4). Its 72 hours would end before the P2 window
     # the seller already holds (six days left): the seller keeps the later date, never a
     # shorter one.
-    r = await _email_claim(harness, intake, rid, seller, to, "MISSING_ITEM")
-    assert r.status_code == 201, r.text
-    case = await _case(
+    await story.escalate(claim_type="MISSING_ITEM", claimed_amount=90_000, evidence=[]).run()
+    case = await case_of(
         harness,
         recon,
         rid,
         lambda c: c["state"] == "AWAITING_EVIDENCE" and c["reason_code"] == "EVIDENCE_MISSING",
     )
     assert datetime.fromisoformat(case["reply_by"]) == p2_reply_by
-    requests = await _mails(harness, rid, "Please send evidence", count=2)
+    requests = await mails_about(harness, rid, "Please send evidence", count=2)
     assert all(india_time(p2_reply_by) in text_part(m) for m in requests), [
         text_part(m) for m in requests
     ]
     # One email for the filing: the request that answers it says the claim joined the case,
     # and no acknowledgement goes out a moment before it (it used to, milliseconds apart).
     [answer] = [m for m in requests if "joins" in text_part(m) or "Your claim and" in text_part(m)]
-    _in_both(answer, "Your claim and anything you sent with it are now part of that case")
+    in_both(answer, "Your claim and anything you sent with it are now part of that case")
     await nothing_due(pipeline["notifications"], rid)
-    assert not _about(harness, rid, "joins the case already open")
+    assert not mails_saying(harness, rid, "joins the case already open")
     r = await pipeline["notifications"].client.get(
         f"/v1/cases/{case['case_id']}/conversation", headers=harness.key(AGENT)
     )
@@ -1663,7 +1384,7 @@ async def test_a_merged_filing_is_told_it_joined_when_its_answer_is_overtaken_by
     told the seller. The acknowledgement now stays unless an answer goes out no later, and
     an answer that said it hands it on to the one that overtakes it."""
     at = datetime.now(UTC).replace(microsecond=0)
-    case_id, rid, to = uid("CASE-JOIN"), uid("RET-JOIN"), _address()
+    case_id, rid, to = uid("CASE-JOIN"), uid("RET-JOIN"), seller_address()
     waiting = {
         "return_id": rid,
         "seller_email": to,
@@ -1696,7 +1417,7 @@ async def test_a_merged_filing_is_told_it_joined_when_its_answer_is_overtaken_by
     settle = float(harness.env["NOTIFICATIONS_EVIDENCE_SETTLE_S"])
     told = await eventually(
         lambda: asyncio.to_thread(
-            lambda: [m for m in _about(harness, rid, "") if JOINED in text_part(m)]
+            lambda: [m for m in mails_saying(harness, rid, "") if JOINED in text_part(m)]
         ),
         until=lambda found: len(found) >= 1,
         timeout=2 * settle + 60,
@@ -1726,7 +1447,7 @@ async def test_only_answers_to_evidence_space_the_next_answer(
     waited the whole spacing instead of the uploads' settle time. Only messages composed as
     answers to evidence count now (marked `answers_evidence`)."""
     at = datetime.now(UTC).replace(microsecond=0)
-    case_id, rid, to = uid("CASE-SPACE"), uid("RET-SPACE"), _address()
+    case_id, rid, to = uid("CASE-SPACE"), uid("RET-SPACE"), seller_address()
     waiting = {"return_id": rid, "seller_email": to}
     first = samples.evidence_requested(case_id, at, **waiting)
     desk = samples.evidence_requested(
@@ -1766,39 +1487,28 @@ async def test_only_answers_to_evidence_space_the_next_answer(
     # Due once the upload settles, not a spacing after the desk's request.
     assert due - created <= timedelta(seconds=settle + 3), stored
     assert [(r[0], r[1]) for r in stored] == [(2, False), (3, False), (4, True)], stored
-    await _mails(harness, rid, "Please send evidence", count=3, timeout=settle + 30)
+    await mails_about(harness, rid, "Please send evidence", count=3, timeout=settle + 30)
 
 
 async def test_a_filing_merged_into_an_escalated_case_is_told_managements_date(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    recon, intake = pipeline["reconciliation"], pipeline["intake"]
+    recon = pipeline["reconciliation"]
     filed = await unknown_return_under_review(harness, pipeline, "RET-MERGE-ESC")
     case_id = filed.case["case_id"]
     case = await escalated_by_the_desk(
         harness, recon, filed, "The seller called twice; a manager should look"
     )
     due = india_time(datetime.fromisoformat(case["updated_at"]) + timedelta(hours=24))
-    [update] = await _mails(harness, filed.rid, "An update on your claim")
-    _in_both(update, due)
+    [update] = await mails_about(harness, filed.rid, "An update on your claim")
+    in_both(update, due)
 
     # E2: the seller writes again; the answer gives the date management is held to.
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            filed.rid,
-            seller_id=filed.seller,
-            channel="EMAIL",
-            claimed_amount=90_000,
-            seller_email=filed.to,
-            description="Writing again: any news?",
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 202, r.text
-    [merged] = await _mails(harness, filed.rid, "joins the case already open")
+    filed.story.escalate(claimed_amount=90_000, description="Writing again: any news?", expect=202)
+    await filed.story.run()
+    [merged] = await mails_about(harness, filed.rid, "joins the case already open")
     assert merged["To"] == filed.to and case_id in merged["Subject"]
-    _in_both(merged, due)
+    in_both(merged, due)
 
 
 async def test_an_escalated_case_past_managements_date_is_flagged_and_the_seller_told(
@@ -1808,12 +1518,12 @@ async def test_an_escalated_case_past_managements_date_is_flagged_and_the_seller
     filed = await unknown_return_under_review(harness, pipeline, "RET-ESC-LATE")
     case_id = filed.case["case_id"]
     await escalated_by_the_desk(harness, recon, filed, "Needs a manager")
-    assert (await _case(harness, recon, filed.rid, lambda c: True))["sla_breached"] is False
-    await _mails(harness, filed.rid, "An update on your claim")
+    assert (await case_of(harness, recon, filed.rid, lambda c: True))["sla_breached"] is False
+    await mails_about(harness, filed.rid, "An update on your claim")
 
     # Management's 24 hours pass with no decision.
-    await _fall_due(recon, case_id, "DECISION_DUE")
-    case = await _case(harness, recon, filed.rid, lambda c: c["sla_breached"])
+    await fall_due(recon, case_id, "DECISION_DUE")
+    case = await case_of(harness, recon, filed.rid, lambda c: c["sla_breached"])
     assert case["state"] == "ESCALATED"  # still management's, now flagged in the queue
     r = await recon.client.get(
         "/v1/cases",
@@ -1825,10 +1535,10 @@ async def test_an_escalated_case_past_managements_date_is_flagged_and_the_seller
 
     # The seller is not left holding a date gone by: an apology and the new date (after the
     # date E1's review gave, the second email with that subject).
-    dates = await _mails(harness, filed.rid, "A new date for the decision", count=2)
+    dates = await mails_about(harness, filed.rid, "A new date for the decision", count=2)
     [late] = [m for m in dates if "sorry" in text_part(m)]
     assert late["To"] == filed.to and case_id in late["Subject"]
-    _in_both(late, "sorry", india_time(overdue_at + timedelta(hours=24)))
+    in_both(late, "sorry", india_time(overdue_at + timedelta(hours=24)))
     # The new date is held as the first was: a pending DECISION_DUE timer at it.
     rearmed = await scalar(
         recon,
@@ -1856,7 +1566,7 @@ async def test_an_overdue_case_alerts_management_daily_and_the_seller_once_per_b
         """Fire the case's DECISION_DUE timer; wait for the `count`-th overdue alert to be
         drafted (an event's seller email and alert are stored in one transaction); the moment
         the case was found overdue."""
-        await _fall_due(recon, case_id, "DECISION_DUE")
+        await fall_due(recon, case_id, "DECISION_DUE")
         await eventually(
             lambda: scalar(
                 notifications,
@@ -1921,59 +1631,39 @@ async def test_an_appeal_past_its_date_is_flagged_and_the_seller_told(
         headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
-    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "APPEALED")
-    await _mails(harness, filed.rid, "We have your appeal")
+    case = await case_of(harness, recon, filed.rid, lambda c: c["state"] == "APPEALED")
+    await mails_about(harness, filed.rid, "We have your appeal")
 
     # The 48 hours promised for the appeal's result pass without a manager's decision.
-    await _fall_due(recon, case["case_id"], "DECISION_DUE")
-    case = await _case(harness, recon, filed.rid, lambda c: c["sla_breached"])
+    await fall_due(recon, case["case_id"], "DECISION_DUE")
+    case = await case_of(harness, recon, filed.rid, lambda c: c["sla_breached"])
     assert case["state"] == "APPEALED"
     overdue_at = datetime.fromisoformat(case["updated_at"])
-    [late] = await _mails(harness, filed.rid, "A new date for the decision")
-    _in_both(late, "sorry", "appeal", india_time(overdue_at + timedelta(hours=24)))
+    [late] = await mails_about(harness, filed.rid, "A new date for the decision")
+    in_both(late, "sorry", "appeal", india_time(overdue_at + timedelta(hours=24)))
 
 
 async def test_a_paid_decision_above_the_partners_cap_says_who_bears_what_then_confirms(
     harness: Harness, pipeline: dict[str, Any]
 ) -> None:
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
     # QC passed at pickup, damage claimed: L9, the partner liable for ₹18,000; swiftship owes at
     # most ₹10,000 a shipment, so the marketplace bears ₹8,000.
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=True, item_value=2_000_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.qc_passed", now - timedelta(days=2, hours=1), 1.2)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid, seller_id=seller, channel="EMAIL", claimed_amount=1_800_000, seller_email=to
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+    story = Scenario(harness, pipeline).return_(qc_required=True, item_value=2_000_000)
+    story.qc_passed(ago=timedelta(days=2, hours=1)).picked_up(ago=timedelta(days=2))
+    story.delivered(ago=timedelta(days=1)).escalate(claimed_amount=1_800_000)
+    case = await story.case()
+    rid, to = story.rid, story.to
     assert (case["decision"]["rule_id"], case["payout"]) == ("L9", 1_800_000)
 
-    [decided] = await _mails(harness, rid, "approved in full")
+    [decided] = await mails_about(harness, rid, "approved in full")
     assert decided["To"] == to
-    _in_both(decided, inr(1_800_000), inr(1_000_000), inr(800_000), "payment reference")
+    in_both(decided, inr(1_800_000), inr(1_000_000), inr(800_000), "payment reference")
     assert "recovered from the logistics partner that carried the return;" not in text_part(decided)
     # The decision promised the reference; the settlement gives it, without the reasons again.
     assert "next settlement" not in text_part(decided)
-    [settled] = await _mails(harness, rid, "payment reference")
-    _in_both(settled, "has been credited", inr(1_800_000))
+    [settled] = await mails_about(harness, rid, "payment reference")
+    in_both(settled, "has been credited", inr(1_800_000))
     assert case["decision"]["explanation"] not in text_part(settled)
-
-
-def _photo(kind: str, n: int) -> dict[str, str]:
-    return {
-        "kind": kind,
-        "uri": f"https://evidence.example/{kind.lower()}/{n}.jpg",
-        "sha256": f"{n:064x}",
-        "captured_at": datetime.now(UTC).isoformat(),
-    }
 
 
 async def test_evidence_that_does_not_complete_the_checklist_is_answered_with_what_is_missing(
@@ -1988,21 +1678,21 @@ async def test_evidence_that_does_not_complete_the_checklist_is_answered_with_wh
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 1)],
+        evidence=[evidence_photo("PHOTO", 1)],
     )
-    [first] = await _mails(harness, filed.rid, "Please send evidence")
+    [first] = await mails_about(harness, filed.rid, "Please send evidence")
     assert ANSWERED not in text_part(first)
     r = await intake.client.post(
         f"/v1/escalations/{filed.escalation_id}/evidence",
-        json={"evidence": [_photo("LABEL_PHOTO", 2)]},
+        json={"evidence": [evidence_photo("LABEL_PHOTO", 2)]},
         headers=harness.key(AGENT),
     )
     assert r.status_code in (200, 201, 202), r.text
-    mails = await _mails(harness, filed.rid, "Please send evidence", count=2)
+    mails = await mails_about(harness, filed.rid, "Please send evidence", count=2)
     [again] = [m for m in mails if ANSWERED in text_part(m)]
     assert again["To"] == filed.to
     reply_by = india_time(datetime.fromisoformat(filed.case["reply_by"]))
-    _in_both(
+    in_both(
         again,
         "So far we have received: 1 photo of the item, 1 photo of the shipping label.",
         "An unboxing video, or",
@@ -2028,11 +1718,11 @@ async def test_the_first_request_names_what_came_with_the_claim_and_asks_only_fo
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 31)],
+        evidence=[evidence_photo("PHOTO", 31)],
     )
-    [first] = await _mails(harness, filed.rid, "Please send evidence")
+    [first] = await mails_about(harness, filed.rid, "Please send evidence")
     assert first["To"] == filed.to
-    _in_both(
+    in_both(
         first,
         "So far we have received: 1 photo of the item.",
         "An unboxing video, or",
@@ -2043,25 +1733,25 @@ async def test_the_first_request_names_what_came_with_the_claim_and_asks_only_fo
     assert ANSWERED not in text and "At least 2 photos" not in text, text
     # The same for a seller who reads Hindi.
     seller = uid("S-HI-E4F")
-    await _put_seller(
-        harness, pipeline["notifications"], seller, _profile(_address(), language="hi")
+    await put_seller(
+        harness, pipeline["notifications"], seller, seller_profile(seller_address(), language="hi")
     )
     in_hindi = await filed_case(
         harness,
         pipeline,
         seller=seller,
-        evidence=[_photo("PHOTO", 32)],
+        evidence=[evidence_photo("PHOTO", 32)],
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
     )
-    [request] = await _mails(harness, in_hindi.rid, "के लिए सबूत")
+    [request] = await mails_about(harness, in_hindi.rid, "के लिए सबूत")
     hindi = text_part(request)
     assert "अब तक हमें यह मिला है: 1 सामान की फ़ोटो।" in hindi, hindi
     assert "1 और सामान की फ़ोटो तथा एक शिपिंग लेबल की फ़ोटो" in hindi, hindi
     assert "भेजे गए सबूत के लिए धन्यवाद" not in hindi, hindi
     # One request each: a first request, not an answer that a later one would follow.
     await nothing_due(pipeline["notifications"], filed.rid, in_hindi.rid)
-    assert len(_about(harness, filed.rid, "Please send evidence")) == 1
-    assert len(_about(harness, in_hindi.rid, "के लिए सबूत")) == 1
+    assert len(mails_saying(harness, filed.rid, "Please send evidence")) == 1
+    assert len(mails_saying(harness, in_hindi.rid, "के लिए सबूत")) == 1
 
 
 async def test_the_reminder_of_a_claim_with_part_of_its_evidence_asks_only_for_the_rest(
@@ -2076,9 +1766,9 @@ async def test_the_reminder_of_a_claim_with_part_of_its_evidence_asks_only_for_t
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 41)],
+        evidence=[evidence_photo("PHOTO", 41)],
     )
-    await _mails(harness, filed.rid, "Please send evidence")
+    await mails_about(harness, filed.rid, "Please send evidence")
     notifications = pipeline["notifications"]
     # The reminder's time (reply-by − 24 h) comes now.
     pending = (
@@ -2095,8 +1785,8 @@ async def test_the_reminder_of_a_claim_with_part_of_its_evidence_asks_only_for_t
         "UPDATE messages SET next_attempt_at = now() WHERE message_id = :m",
         m=reminder_id,
     )
-    [reminder] = await _mails(harness, filed.rid, "Reminder: evidence")
-    _in_both(
+    [reminder] = await mails_about(harness, filed.rid, "Reminder: evidence")
+    in_both(
         reminder,
         "what you have sent so far (1 photo of the item)",
         "What is still missing",
@@ -2118,19 +1808,19 @@ async def test_evidence_sent_one_file_at_a_time_is_answered_once_when_the_upload
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 11)],
+        evidence=[evidence_photo("PHOTO", 11)],
     )
-    await _mails(harness, filed.rid, "Please send evidence")
+    await mails_about(harness, filed.rid, "Please send evidence")
     for n, kind in enumerate(("LABEL_PHOTO", "INVOICE", "OTHER"), start=12):
         r = await intake.client.post(
             f"/v1/escalations/{filed.escalation_id}/evidence",
-            json={"evidence": [_photo(kind, n)]},
+            json={"evidence": [evidence_photo(kind, n)]},
             headers=harness.key(AGENT),
         )
         assert r.status_code in (200, 201, 202), r.text
-    mails = await _mails(harness, filed.rid, "Please send evidence", count=2)
+    mails = await mails_about(harness, filed.rid, "Please send evidence", count=2)
     [answer] = [m for m in mails if ANSWERED in text_part(m)]
-    _in_both(
+    in_both(
         answer,
         "So far we have received: 1 photo of the item, 1 photo of the shipping label, "
         "1 invoice, 1 other file.",
@@ -2139,7 +1829,7 @@ async def test_evidence_sent_one_file_at_a_time_is_answered_once_when_the_upload
     )
     # Settled: nothing more comes; the answers the later uploads overtook were never sent.
     await nothing_due(notifications, filed.rid)
-    assert len(await _mails(harness, filed.rid, "Please send evidence", count=2)) == 2
+    assert len(await mails_about(harness, filed.rid, "Please send evidence", count=2)) == 2
     r = await notifications.client.get(
         f"/v1/cases/{filed.case['case_id']}/conversation", headers=harness.key(AGENT)
     )
@@ -2166,21 +1856,23 @@ async def test_evidence_sent_further_apart_than_the_settle_time_is_not_answered_
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 21)],
+        evidence=[evidence_photo("PHOTO", 21)],
     )
-    await _mails(harness, filed.rid, "Please send evidence")
+    await mails_about(harness, filed.rid, "Please send evidence")
     for n, kind in enumerate(("LABEL_PHOTO", "INVOICE", "OTHER"), start=22):
         r = await intake.client.post(
             f"/v1/escalations/{filed.escalation_id}/evidence",
-            json={"evidence": [_photo(kind, n)]},
+            json={"evidence": [evidence_photo(kind, n)]},
             headers=harness.key(AGENT),
         )
         assert r.status_code in (200, 201, 202), r.text
         await asyncio.sleep(settle + 4)  # longer apart than the settle time
-    await _mails(harness, filed.rid, "Please send evidence", count=3, timeout=spacing + 60)
+    await mails_about(harness, filed.rid, "Please send evidence", count=3, timeout=spacing + 60)
     await nothing_due(notifications, filed.rid)
     answers = [
-        m for m in _about(harness, filed.rid, "Please send evidence") if ANSWERED in text_part(m)
+        m
+        for m in mails_saying(harness, filed.rid, "Please send evidence")
+        if ANSWERED in text_part(m)
     ]
     assert len(answers) == 2, [text_part(m) for m in answers]
     assert any(
@@ -2220,7 +1912,9 @@ async def test_a_paid_decision_says_once_who_bears_the_cost(
     """The decision's paragraph says whom the cost is recovered from; the email used to say it
     again in a sentence of its own (and L10's reason said it too), in English and Hindi."""
     seller, to = await directory_seller(harness, pipeline, "S-ONCE")
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to, language=language))
+    await put_seller(
+        harness, pipeline["notifications"], seller, seller_profile(to, language=language)
+    )
     filed = await filed_case(harness, pipeline, seller=seller, **story)
     assert filed.case["decision"]["rule_id"] == rule, filed.case["decision"]
     [body] = await eventually(
@@ -2247,11 +1941,11 @@ async def test_a_claim_filed_without_its_evidence_is_not_told_it_has_nothing_to_
     filed = await filed_case(
         harness, pipeline, evidence=[], until=lambda c: c["state"] == "AWAITING_EVIDENCE"
     )
-    [ack] = await _mails(harness, filed.rid, "We have your claim")
-    [request] = await _mails(harness, filed.rid, "Please send evidence")
-    _in_both(ack, "we need some evidence from you", "our next email about this case lists")
+    [ack] = await mails_about(harness, filed.rid, "We have your claim")
+    [request] = await mails_about(harness, filed.rid, "Please send evidence")
+    in_both(ack, "we need some evidence from you", "our next email about this case lists")
     assert "do not need to do anything" not in text_part(ack) + html_part(ack), text_part(ack)
-    _in_both(request, india_time(datetime.fromisoformat(filed.case["reply_by"])))
+    in_both(request, india_time(datetime.fromisoformat(filed.case["reply_by"])))
 
 
 async def test_a_claim_held_for_its_scans_without_its_evidence_is_told_the_request_follows(
@@ -2266,8 +1960,8 @@ async def test_a_claim_held_for_its_scans_without_its_evidence_is_told_the_reque
         harness, pipeline, evidence=[], qc_required=True, until=lambda c: c["state"] == "OPEN"
     )
     assert filed.case["reason_code"] == "PENDING_SCANS", filed.case
-    [ack] = await _mails(harness, filed.rid, "We have your claim")
-    _in_both(ack, "Your claim came without all the evidence", "if your claim goes ahead")
+    [ack] = await mails_about(harness, filed.rid, "We have your claim")
+    in_both(ack, "Your claim came without all the evidence", "if your claim goes ahead")
     assert "our next email" not in text_part(ack) + html_part(ack), text_part(ack)
     assert "do not need to do anything" not in text_part(ack) + html_part(ack), text_part(ack)
 
@@ -2276,9 +1970,9 @@ async def test_a_claim_held_for_its_scans_without_its_evidence_is_told_the_reque
     ("scans", "said"),
     [
         # P1: the partner declares the parcel damaged on the way; nothing "came back" yet.
-        (("return.picked_up", "return.damaged"), "declared the parcel damaged in transit"),
+        (("picked_up", "damaged"), "declared the parcel damaged in transit"),
         # P3: the quality check failed at pickup and the partner took the parcel anyway.
-        (("return.qc_failed", "return.picked_up"), "quality check at pickup failed"),
+        (("qc_failed", "picked_up"), "quality check at pickup failed"),
     ],
 )
 async def test_a_case_the_desk_opens_says_what_the_partners_record_showed(
@@ -2287,16 +1981,15 @@ async def test_a_case_the_desk_opens_says_what_the_partners_record_showed(
     """The acknowledgement of a case the desk opened itself said why in a claim's words: "the
     item came back damaged" for a parcel the partner declared damaged on its way, and "there
     was a problem with the return" for a failed quality check. It says what the record showed."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = await directory_seller(harness, pipeline, "S-P13")
-    rid = await _feed(harness, intake, seller, qc_required=True, item_value=90_000)
-    now = datetime.now(UTC)
+    story = Scenario(harness, pipeline, seller=uid("S-P13")).in_directory()
+    story.return_(qc_required=True, item_value=90_000)
     for n, scan in enumerate(scans):
-        await _scan(harness, intake, rid, scan, now - timedelta(days=2) + timedelta(hours=n), 1.2)
-    await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
-    [ack] = await _mails(harness, rid, "We spotted a problem")
+        story.scan(scan, ago=timedelta(days=2) - timedelta(hours=n))
+    await story.case()
+    rid, to = story.rid, story.to
+    [ack] = await mails_about(harness, rid, "We spotted a problem")
     assert ack["To"] == to
-    _in_both(ack, said)
+    in_both(ack, said)
     for wrong in ("came back damaged", "there was a problem with the return"):
         assert wrong not in text_part(ack), text_part(ack)
 
@@ -2312,28 +2005,22 @@ async def test_a_filing_that_completes_the_evidence_is_not_asked_for_it_in_its_a
     few seconds for the case's answer, and then sent with the decision still saying "If you have
     not sent everything on the checklist ..., please do so by ...". The case left the wait before
     it went: the acknowledgement the seller gets says where the case stands."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    recon = pipeline["reconciliation"]
     filed = await filed_case(
         harness, pipeline, evidence=[], until=lambda c: c["state"] == "AWAITING_EVIDENCE"
     )
-    again = escalation_body(
-        filed.rid,
-        seller_id=filed.seller,
-        channel="EMAIL",
-        claimed_amount=150_000,
-        seller_email=filed.to,
-        description="Writing again, with the unboxing video this time.",
+    filed.story.escalate(
+        claimed_amount=150_000, description="Writing again, with the unboxing video this time."
     )
-    r = await intake.client.post("/v1/escalations", json=again, headers=harness.key(AGENT))
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, filed.rid, lambda c: c["state"] == "CLOSED")
+    await filed.story.run()
+    case = await case_of(harness, recon, filed.rid, lambda c: c["state"] == "CLOSED")
     assert (case["decision"]["rule_id"], case["payout"]) == ("L11", 75_000), case
-    [decided] = await _mails(harness, filed.rid, "partly approved")
-    [merged] = await _mails(harness, filed.rid, "joins the case already open")
-    _in_both(merged, JOINED)
+    [decided] = await mails_about(harness, filed.rid, "partly approved")
+    [merged] = await mails_about(harness, filed.rid, "joins the case already open")
+    in_both(merged, JOINED)
     assert STALE_ASK not in text_part(merged) + html_part(merged), text_part(merged)
     await nothing_due(pipeline["notifications"], filed.rid)
-    assert len(_about(harness, filed.rid, "joins the case already open")) == 1
+    assert len(mails_saying(harness, filed.rid, "joins the case already open")) == 1
     acks = [
         e
         for e in await _conversation(harness, pipeline, case["case_id"])
@@ -2354,7 +2041,7 @@ async def test_a_decision_within_the_wait_replaces_the_acknowledgement_written_f
     due. One acknowledgement reaches the seller, with the decision, saying the decision is in
     the email sent with it; the one written for the wait is superseded, never sent."""
     at = datetime.now(UTC).replace(microsecond=0)
-    case_id, rid, to = uid("CASE-MVD"), uid("RET-MVD"), _address()
+    case_id, rid, to = uid("CASE-MVD"), uid("RET-MVD"), seller_address()
     waiting = {"return_id": rid, "seller_email": to, "origin": "SELLER"}
     merged = samples.escalation_merged(case_id, at, previous_state="AWAITING_EVIDENCE", **waiting)
     decided = samples.case_decided(
@@ -2365,11 +2052,11 @@ async def test_a_decision_within_the_wait_replaces_the_acknowledgement_written_f
         **waiting,
     )
     await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], envelope(merged), envelope(decided))
-    [ack] = await _mails(harness, rid, "joins the case already open")
-    _in_both(ack, JOINED, "is in the email we are sending with this one")
+    [ack] = await mails_about(harness, rid, "joins the case already open")
+    in_both(ack, JOINED, "is in the email we are sending with this one")
     assert STALE_ASK not in text_part(ack) + html_part(ack), text_part(ack)
     await nothing_due(pipeline["notifications"], rid)
-    assert len(_about(harness, rid, "joins the case already open")) == 1
+    assert len(mails_saying(harness, rid, "joins the case already open")) == 1
     acks = {
         e["case_version"]: e["delivery"]
         for e in await _conversation(harness, pipeline, case_id)
@@ -2387,13 +2074,13 @@ async def test_a_decision_replacing_the_acknowledgement_still_carries_the_calls_
     first in line and took the call summary, which belongs with the case's own news: the
     decision carries it now, and the acknowledgement does not repeat it."""
     at = datetime.now(UTC).replace(microsecond=0)
-    case_id, rid, to = uid("CASE-MVC"), uid("RET-MVC"), _address()
+    case_id, rid, to = uid("CASE-MVC"), uid("RET-MVC"), seller_address()
     seller = uid("S-MVC")
-    await _put_seller(
+    await put_seller(
         harness,
         pipeline["notifications"],
         seller,
-        _profile(to, preferences={"call_summaries": True}),
+        seller_profile(to, preferences={"call_summaries": True}),
     )
     waiting = {"return_id": rid, "seller_id": seller, "seller_email": to, "origin": "SELLER"}
     merged = samples.escalation_merged(case_id, at, previous_state="AWAITING_EVIDENCE", **waiting)
@@ -2420,9 +2107,9 @@ async def test_a_decision_replacing_the_acknowledgement_still_carries_the_calls_
     await publish(
         harness.env["KAFKA_BOOTSTRAP_SERVERS"], *(envelope(e) for e in (merged, call, decided))
     )
-    [decision] = await _mails(harness, rid, "approved in full")
-    [ack] = await _mails(harness, rid, "joins the case already open")
-    _in_both(decision, "Your calls with us about this case", "crushed on one corner")
+    [decision] = await mails_about(harness, rid, "approved in full")
+    [ack] = await mails_about(harness, rid, "joins the case already open")
+    in_both(decision, "Your calls with us about this case", "crushed on one corner")
     assert "crushed on one corner" not in text_part(ack) + html_part(ack), text_part(ack)
 
 
@@ -2435,31 +2122,20 @@ async def test_e1_a_claim_without_its_evidence_is_not_promised_a_request_the_sop
     says the request follows if the claim goes ahead. When the record never comes, the seller
     was never told again: the review's email said "You do not need to do anything". It now says
     what the person deciding can still use, and how to send it."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid("RET-E1EV")
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claimed_amount=90_000,
-            evidence=[],
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 202, r.text
-    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
-    [ack] = await _mails(harness, rid, "We have your claim")
-    _in_both(ack, "if your claim goes ahead", "You can also send it now")
+    recon = pipeline["reconciliation"]
+    story = Scenario(harness, pipeline, rid=uid("RET-E1EV"))
+    story.escalate(claimed_amount=90_000, evidence=[], expect=202)
+    case = await story.case(lambda c: c["waiting_for"] == "PENDING_FACTS")
+    rid = story.rid
+    [ack] = await mails_about(harness, rid, "We have your claim")
+    in_both(ack, "if your claim goes ahead", "You can also send it now")
     assert "our next email" not in text_part(ack) + html_part(ack), text_part(ack)
 
-    await _fire_facts_wait(recon, case["case_id"])
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    await fire_facts_wait(recon, case["case_id"])
+    case = await case_of(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
     assert case["reason_code"] == "MISSING_FACTS", case
-    [changed] = await _mails(harness, rid, "new date")
-    _in_both(
+    [changed] = await mails_about(harness, rid, "new date")
+    in_both(
         changed,
         "can still use it",
         "An unboxing video of the returned parcel",
@@ -2487,15 +2163,15 @@ async def test_e1_a_claim_waiting_for_the_delivery_scan_is_told_so_and_until_whe
         "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'FACTS_WAIT'",
         c=filed.case["case_id"],
     )
-    [ack] = await _mails(harness, filed.rid, "We have your claim")
-    _in_both(ack, "has not yet sent us its scan of the return being delivered", india_time(due))
+    [ack] = await mails_about(harness, filed.rid, "We have your claim")
+    in_both(ack, "has not yet sent us its scan of the return being delivered", india_time(due))
     assert "checking the logistics partner's scans" not in text_part(ack), text_part(ack)
 
     # The scan never comes: the review's email names that record, not "the return's record,
     # or the delivery scan" (the seller's return record was never missing).
-    await _fire_facts_wait(pipeline["reconciliation"], filed.case["case_id"])
-    [changed] = await _mails(harness, filed.rid, "new date")
-    _in_both(changed, "scan of its delivery to you has not reached us within 48 hours")
+    await fire_facts_wait(pipeline["reconciliation"], filed.case["case_id"])
+    [changed] = await mails_about(harness, filed.rid, "new date")
+    in_both(changed, "scan of its delivery to you has not reached us within 48 hours")
     assert "marketplace's record" not in text_part(changed), text_part(changed)
 
 
@@ -2517,21 +2193,12 @@ async def test_e1_a_filing_joining_the_wait_for_the_delivery_scan_is_told_the_wa
         "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'FACTS_WAIT'",
         c=filed.case["case_id"],
     )
-    r = await pipeline["intake"].client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            filed.rid,
-            seller_id=filed.seller,
-            channel="EMAIL",
-            claimed_amount=150_000,
-            seller_email=filed.to,
-            description="Writing again: the screen is cracked.",
-        ),
-        headers=harness.key(AGENT),
+    filed.story.escalate(
+        claimed_amount=150_000, description="Writing again: the screen is cracked."
     )
-    assert r.status_code == 201, r.text
-    [merged] = await _mails(harness, filed.rid, "joins the case already open")
-    _in_both(
+    await filed.story.run()
+    [merged] = await mails_about(harness, filed.rid, "joins the case already open")
+    in_both(
         merged,
         JOINED,
         "has not yet sent us its scan of the return being delivered",
@@ -2581,10 +2248,10 @@ async def test_a_claim_on_a_desk_case_is_not_asked_for_what_its_email_said_was_n
     assert isinstance(merged, CaseUpdated)
     assert not merged.asks_for_evidence and merged.evidence_missing == [], merged
     await publish(harness.env["KAFKA_BOOTSTRAP_SERVERS"], *(envelope(e) for e in events))
-    [ack] = await _mails(harness, rid, "joins the case already open")
-    _in_both(ack, JOINED, "which we opened ourselves", "You do not need to do anything else")
+    [ack] = await mails_about(harness, rid, "joins the case already open")
+    in_both(ack, JOINED, "which we opened ourselves", "You do not need to do anything else")
     await nothing_due(pipeline["notifications"], rid)
-    assert _about(harness, rid, "Please send evidence") == []
+    assert mails_saying(harness, rid, "Please send evidence") == []
     for mail in messages_mentioning(harness.mail_dir, rid):
         assert "evidence" not in text_part(mail).lower(), text_part(mail)
 
@@ -2626,8 +2293,8 @@ async def test_a_claim_on_a_p3_case_is_decided_by_its_rule_after_the_fraud_check
     assert (case["state"], case["waiting_for"]) == ("OPEN", "FRAUD_ASSESSMENT"), case
     # The seller hears of the merge while the case waits for its fraud check.
     await _publish_case_events(harness, clocked, case["case_id"])
-    [ack] = await _mails(harness, rid, "joins the case already open")
-    _in_both(ack, JOINED, "You do not need to do anything else")
+    [ack] = await mails_about(harness, rid, "joins the case already open")
+    in_both(ack, JOINED, "You do not need to do anything else")
 
     await clocked.send(assessed(filed, "LOW", at=now))
     case = await clocked.wait_case(rid, lambda c: c["state"] == "CLOSED")
@@ -2637,14 +2304,14 @@ async def test_a_claim_on_a_p3_case_is_decided_by_its_rule_after_the_fraud_check
     assert decision["partner_debit"] == 45_000 and decision["marketplace_cost"] == 0, decision
     events = await _publish_case_events(harness, clocked, case["case_id"])
     assert not any(type(e).__name__ == "EvidenceRequested" for e in events), events
-    [decided] = await _mails(harness, rid, "approved in full")
-    [paid] = await _mails(harness, rid, "is settled")
+    [decided] = await mails_about(harness, rid, "approved in full")
+    [paid] = await mails_about(harness, rid, "is settled")
     assert decided["To"] == ack["To"] == paid["To"] == recon_support.SOP_SELLER_EMAIL
-    _in_both(decided, case["case_id"], inr(45_000), "quality check at pickup failed")
-    _in_both(paid, inr(45_000))
+    in_both(decided, case["case_id"], inr(45_000), "quality check at pickup failed")
+    in_both(paid, inr(45_000))
     assert inr(60_000) not in text_part(decided), text_part(decided)
     await nothing_due(pipeline["notifications"], rid)
-    assert _about(harness, rid, "Please send evidence") == []
+    assert mails_saying(harness, rid, "Please send evidence") == []
 
 
 async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_nothing_is_needed(
@@ -2654,33 +2321,18 @@ async def test_e1_a_filing_joining_a_claim_without_its_evidence_is_not_told_noth
     again, still without it (E2: merged). The merge acknowledgement said "You do not need to do
     anything else for now", though the SOP asks for the checklist if the claim goes ahead once
     the record is in: it lists what is still missing and how to send it."""
-    intake = pipeline["intake"]
-    to, seller, rid = _address(), _new_seller(), uid("RET-E1MG")
+    story = Scenario(harness, pipeline, rid=uid("RET-E1MG"))
     for description in ("It arrived broken.", "Writing again: still broken."):
-        r = await intake.client.post(
-            "/v1/escalations",
-            json=escalation_body(
-                rid,
-                seller_id=seller,
-                channel="EMAIL",
-                claimed_amount=90_000,
-                evidence=[],
-                seller_email=to,
-                description=description,
-            ),
-            headers=harness.key(AGENT),
-        )
-        assert r.status_code == 202, r.text
-    case = await _case(
-        harness, pipeline["reconciliation"], rid, lambda c: c["waiting_for"] == "PENDING_FACTS"
-    )
+        story.escalate(claimed_amount=90_000, evidence=[], description=description, expect=202)
+    case = await story.case(lambda c: c["waiting_for"] == "PENDING_FACTS")
+    rid = story.rid
     due = await scalar(
         pipeline["reconciliation"],
         "SELECT due_at FROM timers WHERE case_id = :c AND kind = 'FACTS_WAIT'",
         c=case["case_id"],
     )
-    [merged] = await _mails(harness, rid, "joins the case already open")
-    _in_both(
+    [merged] = await mails_about(harness, rid, "joins the case already open")
+    in_both(
         merged,
         JOINED,
         "still without the evidence",
@@ -2702,36 +2354,29 @@ async def test_e1_a_claim_with_part_of_its_evidence_is_told_what_arrived_and_onl
     acknowledgement and the review's email listed the claim type's whole checklist ("At least 2
     photos of the item and 1 photo of the shipping label") as if nothing had come, where the
     evidence request says what reached us and asks only for the rest: both now do the same."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid("RET-E1PT")
+    recon = pipeline["reconciliation"]
+    story = Scenario(harness, pipeline, rid=uid("RET-E1PT"))
     for n, description in enumerate(("It arrived broken.", "Writing again: still broken.")):
-        r = await intake.client.post(
-            "/v1/escalations",
-            json=escalation_body(
-                rid,
-                seller_id=seller,
-                channel="EMAIL",
-                claimed_amount=90_000,
-                # The same photo both times: one photo of the item reached the case.
-                evidence=[_photo("PHOTO", 1)] if n == 0 else [],
-                seller_email=to,
-                description=description,
-            ),
-            headers=harness.key(AGENT),
+        story.escalate(
+            claimed_amount=90_000,
+            # The same photo both times: one photo of the item reached the case.
+            evidence=[evidence_photo("PHOTO", 1)] if n == 0 else [],
+            description=description,
+            expect=202,
         )
-        assert r.status_code == 202, r.text
-    case = await _case(harness, recon, rid, lambda c: c["waiting_for"] == "PENDING_FACTS")
+    case = await story.case(lambda c: c["waiting_for"] == "PENDING_FACTS")
+    rid = story.rid
     so_far = "So far we have received: 1 photo of the item."
     rest = ("An unboxing video, or", "1 more photo of the item and a photo of the shipping label")
-    [merged] = await _mails(harness, rid, "joins the case already open")
-    _in_both(merged, JOINED, so_far, *rest)
+    [merged] = await mails_about(harness, rid, "joins the case already open")
+    in_both(merged, JOINED, so_far, *rest)
     assert "At least 2 photos" not in text_part(merged) + html_part(merged), text_part(merged)
 
-    await _fire_facts_wait(recon, case["case_id"])
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    await fire_facts_wait(recon, case["case_id"])
+    case = await case_of(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
     assert case["reason_code"] == "MISSING_FACTS", case
-    [changed] = await _mails(harness, rid, "new date")
-    _in_both(changed, so_far, "can still use the rest", *rest)
+    [changed] = await mails_about(harness, rid, "new date")
+    in_both(changed, so_far, "can still use the rest", *rest)
     assert "At least 2 photos" not in text_part(changed) + html_part(changed), text_part(changed)
 
 
@@ -2745,7 +2390,7 @@ async def test_a_filing_that_completes_the_evidence_ends_the_wait_and_its_remind
     ask two days later for evidence already sent on a decided claim; and the acknowledgement,
     written for the wait, went with the decision asking for the rest of the checklist."""
     at = datetime.now(UTC).replace(microsecond=0)
-    case_id, rid, to = uid("CASE-MVW"), uid("RET-MVW"), _address()
+    case_id, rid, to = uid("CASE-MVW"), uid("RET-MVW"), seller_address()
     seller = {"return_id": rid, "seller_email": to, "origin": "SELLER"}
     requested = samples.evidence_requested(case_id, at - timedelta(minutes=5), **seller)
     merged = samples.escalation_merged(case_id, at, previous_state="AWAITING_EVIDENCE", **seller)
@@ -2766,12 +2411,12 @@ async def test_a_filing_that_completes_the_evidence_ends_the_wait_and_its_remind
         harness.env["KAFKA_BOOTSTRAP_SERVERS"],
         *(envelope(e) for e in (requested, merged, fraud_wait, decided)),
     )
-    await _mails(harness, rid, "approved in full")
-    [ack] = await _mails(harness, rid, "joins the case already open")
-    _in_both(ack, JOINED, "is in the email we are sending with this one")
+    await mails_about(harness, rid, "approved in full")
+    [ack] = await mails_about(harness, rid, "joins the case already open")
+    in_both(ack, JOINED, "is in the email we are sending with this one")
     assert STALE_ASK not in text_part(ack) + html_part(ack), text_part(ack)
     await nothing_due(pipeline["notifications"], rid)
-    assert len(_about(harness, rid, "joins the case already open")) == 1
+    assert len(mails_saying(harness, rid, "joins the case already open")) == 1
     out = await _conversation(harness, pipeline, case_id)
     reminders = [e["delivery"] for e in out if e["template"] == "evidence_reminder"]
     assert reminders == ["cancelled"], out
@@ -2789,47 +2434,30 @@ async def test_l4_a_not_received_claim_on_an_otp_verified_delivery_is_denied_and
     seller claims it never arrived. The claim is denied (nothing paid, nobody debited); the
     seller is told it was decided, why (the OTP-verified delivery and its date), that nothing
     is paid, and how to appeal by when; no settlement follows."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller = _address(), _new_seller()
-    rid = await _feed(harness, intake, seller, qc_required=False, item_value=180_000)
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=3), 1.2)
-    delivered = now - timedelta(days=1)
-    body = swiftship_event(
-        rid,
-        "return.delivered",
-        at=delivered.isoformat(),
-        weight_kg=1.2,
-        agent=f"AG-{rid}",
-        hub=f"H-{rid}",
-        otp_verified=True,
-    )
-    r = await intake.client.post(
-        "/v1/webhooks/swiftship",
-        content=body,
-        headers=swiftship_headers(harness.secrets["SWIFTSHIP_SECRET"], body, webhook_id=uid("msg")),
-    )
-    assert r.status_code in (200, 202), r.text
-    r = await _email_claim(harness, intake, rid, seller, to, "NOT_RECEIVED")
-    assert r.status_code == 201, r.text
-    case = await _case(harness, recon, rid, lambda c: c["state"] in ("DECIDED", "CLOSED"))
+    recon = pipeline["reconciliation"]
+    story = Scenario(harness, pipeline).return_(qc_required=False, item_value=180_000)
+    delivered = story.now - timedelta(days=1)
+    story.picked_up(ago=timedelta(days=3)).delivered(at=delivered, otp_verified=True)
+    story.escalate(claim_type="NOT_RECEIVED", claimed_amount=90_000, evidence=[])
+    case = await story.case(lambda c: c["state"] in ("DECIDED", "CLOSED"))
+    rid, to = story.rid, story.to
     decision = case["decision"]
     assert (decision["rule_id"], decision["outcome"], case["payout"]) == ("L4", "DENIED", 0)
     assert decision["partner_debit"] == 0 and decision["buyer_receivable"] == 0, decision
 
-    [ack] = await _mails(harness, rid, "We have your claim")
+    [ack] = await mails_about(harness, rid, "We have your claim")
     assert ack["To"] == to
-    mails = await _mails(harness, rid, case["case_id"], count=2)
+    mails = await mails_about(harness, rid, case["case_id"], count=2)
     [decided] = [m for m in mails if "We have your claim" not in str(m["Subject"])]
     assert decided["To"] == to
-    _in_both(decided, case["case_id"], "OTP", india_time(_at(case["appeal_by"])), 'choose "Appeal"')
+    in_both(decided, case["case_id"], "OTP", india_time(_at(case["appeal_by"])), 'choose "Appeal"')
     assert inr(150_000) not in str(decided["Subject"]), decided["Subject"]
     # The settlement (paying nothing) has reached notifications, and left nothing to send.
     await case_events_handled(
         harness.env["KAFKA_BOOTSTRAP_SERVERS"], recon, pipeline["notifications"], case["case_id"]
     )
     await nothing_due(pipeline["notifications"], rid)
-    assert not _about(harness, rid, "is settled")
+    assert not mails_saying(harness, rid, "is settled")
 
 
 async def test_two_items_of_one_order_returned_and_claimed_are_decided_and_told_apart(
@@ -2839,39 +2467,25 @@ async def test_two_items_of_one_order_returned_and_claimed_are_decided_and_told_
     claimed, each with its own unboxing video. Each return is its own case with its own
     decision (L11: half, the buyer's) on its own amount, and each email names its own return
     and case and states that return's amounts, never the other's."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, order = _address(), _new_seller(), uid("ORD")
-    now = datetime.now(UTC)
+    recon = pipeline["reconciliation"]
+    seller, to, order = new_seller(), seller_address(), uid("ORD")
     filed = []
     for value, claimed in ((180_000, 150_000), (90_000, 60_000)):
-        rid = await _feed(
-            harness, intake, seller, qc_required=False, item_value=value, order_id=order
-        )
-        await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-        await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
-        r = await intake.client.post(
-            "/v1/escalations",
-            json=escalation_body(
-                rid,
-                seller_id=seller,
-                channel="EMAIL",
-                seller_email=to,
-                claimed_amount=claimed,
-            ),
-            headers=harness.key(AGENT),
-        )
-        assert r.status_code == 201, r.text
-        filed.append((rid, claimed))
+        story = Scenario(harness, pipeline, seller=seller, to=to)
+        story.return_(qc_required=False, item_value=value, order_id=order)
+        story.picked_up(ago=timedelta(days=2)).delivered(ago=timedelta(days=1))
+        await story.escalate(claimed_amount=claimed).run()
+        filed.append((story.rid, claimed))
     cases = {}
     for rid, claimed in filed:
-        case = await _case(harness, recon, rid, lambda c: c["state"] == "CLOSED")
+        case = await case_of(harness, recon, rid, lambda c: c["state"] == "CLOSED")
         assert (case["decision"]["rule_id"], case["payout"]) == ("L11", claimed // 2), case
         cases[rid] = case
     assert len({c["case_id"] for c in cases.values()}) == 2
     for rid, claimed in filed:
         other_rid, other_claimed = next(f for f in filed if f[0] != rid)
         other_case = cases[other_rid]["case_id"]
-        mails = await _mails(harness, rid, cases[rid]["case_id"], count=3)
+        mails = await mails_about(harness, rid, cases[rid]["case_id"], count=3)
         for mail in mails:
             body = text_part(mail) + str(mail["Subject"])
             assert mail["To"] == to
@@ -2882,7 +2496,7 @@ async def test_two_items_of_one_order_returned_and_claimed_are_decided_and_told_
             for m in mails
             if not any(w in str(m["Subject"]) for w in ("We have your claim", "is settled"))
         ]
-        _in_both(decided, rid, inr(claimed // 2), inr(claimed))
+        in_both(decided, rid, inr(claimed // 2), inr(claimed))
 
 
 async def _held_for_review_then_denied_by_the_desk(
@@ -2893,11 +2507,11 @@ async def _held_for_review_then_denied_by_the_desk(
     the order sent: the acknowledgement, the review's new date, the decision."""
     rid, now = uid("RET-E5D"), datetime.now(UTC)
     seller = uid("S-E5D")
-    await _put_seller(
+    await put_seller(
         harness,
         pipeline["notifications"],
         seller,
-        _profile(recon_support.SOP_SELLER_EMAIL, language=language),
+        seller_profile(recon_support.SOP_SELLER_EMAIL, language=language),
     )
     clocked.clock.set(now)
     await clocked.send(
@@ -2910,7 +2524,7 @@ async def _held_for_review_then_denied_by_the_desk(
     case = await clocked.wait_case(rid, lambda c: c["state"] == "UNDER_REVIEW")
     await _publish_case_events(harness, clocked, case["case_id"])
     review_subject = "नई तारीख" if language == "hi" else "A new date for the decision"
-    [review] = await _mails(harness, rid, review_subject)
+    [review] = await mails_about(harness, rid, review_subject)
     r = await clocked.client.post(
         f"/v1/cases/{case['case_id']}/decision",
         headers=harness.key(AGENT),
@@ -2925,7 +2539,7 @@ async def _held_for_review_then_denied_by_the_desk(
     assert case["decision"]["outcome"] == "DENIED" and case["payout"] == 0, case["decision"]
     await _publish_case_events(harness, clocked, case["case_id"])
     decision_subject = "पर हमारा फ़ैसला" if language == "hi" else "Our decision on your claim"
-    [decided] = await _mails(harness, rid, decision_subject)
+    [decided] = await mails_about(harness, rid, decision_subject)
     return case["case_id"], [review, decided]
 
 
@@ -2962,17 +2576,17 @@ async def test_a_hindi_evidence_request_subject_keeps_the_space_before_its_deadl
     seller's mail program showed as "UTC)तक" (or not decoded at all). The subject read back
     from the mail sink is the one rendered, space and all (to the address the claim came from)."""
     seller = uid("S-HI-E4")
-    await _put_seller(
-        harness, pipeline["notifications"], seller, _profile(_address(), language="hi")
+    await put_seller(
+        harness, pipeline["notifications"], seller, seller_profile(seller_address(), language="hi")
     )
     filed = await filed_case(
         harness,
         pipeline,
         seller=seller,
-        evidence=[_photo("PHOTO", 1)],
+        evidence=[evidence_photo("PHOTO", 1)],
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
     )
-    [request] = await _mails(harness, filed.rid, "के लिए सबूत")
+    [request] = await mails_about(harness, filed.rid, "के लिए सबूत")
     subject = str(request["Subject"])
     assert filed.case["case_id"] in subject and request["To"] == filed.to
     assert re.search(r"\d\d:\d\d UTC\) तक भेजें$", subject), subject
@@ -2990,9 +2604,9 @@ async def test_every_email_of_a_case_names_the_cases_thread(
     threads = []
     for filed in (first, second):
         mails = [
-            *await _mails(harness, filed.rid, "We have your claim"),
-            *await _mails(harness, filed.rid, "partly approved"),
-            *await _mails(harness, filed.rid, "is settled"),
+            *await mails_about(harness, filed.rid, "We have your claim"),
+            *await mails_about(harness, filed.rid, "partly approved"),
+            *await mails_about(harness, filed.rid, "is settled"),
         ]
         refs = {str(m["References"]) for m in mails}
         assert len(refs) == 1 and None not in [m["References"] for m in mails], refs

@@ -17,33 +17,34 @@ from services.notifications.messages.rendering import india_time
 from services.notifications.messages.wording_hi import time_hi
 from shared.money import rupees as inr
 from tests.conftest import Harness
-from tests.integration.test_seller_directory import (
-    AGENT,
-    _address,
-    _case,
-    _in_both,
-    _mails,
-    _profile,
-    _put_seller,
-    _scan,
-)
 from tests.integration.test_seller_replies import MP4
 from tests.integration.test_sop_seller_emails import (
     MANAGER,
     _at,
-    _feed_as,
-    _fire_facts_wait,
-    _new_seller,
-    _photo,
-    filed_case,
-    unknown_return_under_review,
+    new_seller,
 )
-from tests.support.factories import escalation_body, uid
+from tests.support.factories import uid
 from tests.support.mail import (
     messages_mentioning,
     seller_reply,
     send_through_the_sink,
     text_part,
+)
+from tests.support.scenario import (
+    AGENT,
+    Scenario,
+    case_of,
+    in_both,
+    mails_about,
+    put_seller,
+    seller_address,
+    seller_profile,
+)
+from tests.support.stories import (
+    evidence_photo,
+    filed_case,
+    fire_facts_wait,
+    unknown_return_under_review,
 )
 
 HEARD = "we have your message"
@@ -76,8 +77,8 @@ async def test_evidence_sent_after_the_decision_is_answered_once_with_the_appeal
     filed = await filed_case(harness, pipeline)
     case = filed.case
     assert case["payout"] == 75_000, case
-    await _mails(harness, filed.rid, "payment reference")
-    body = {"evidence": [_photo("PHOTO", 1), _photo("PHOTO", 2)]}
+    await mails_about(harness, filed.rid, "payment reference")
+    body = {"evidence": [evidence_photo("PHOTO", 1), evidence_photo("PHOTO", 2)]}
     headers = {**harness.key(AGENT), "Idempotency-Key": f"late-{filed.rid}"}
     for _ in range(2):
         r = await intake.client.post(
@@ -85,10 +86,10 @@ async def test_evidence_sent_after_the_decision_is_answered_once_with_the_appeal
         )
         assert r.status_code in (200, 201, 202), r.text
 
-    [answer] = await _mails(harness, filed.rid, HEARD)
+    [answer] = await mails_about(harness, filed.rid, HEARD)
     assert answer["To"] == filed.to and case["case_id"] in str(answer["Subject"])
     appeal_by = india_time(_at(case["appeal_by"]))
-    _in_both(answer, "2 photos of the item", appeal_by, 'choose "Appeal"', inr(75_000))
+    in_both(answer, "2 photos of the item", appeal_by, 'choose "Appeal"', inr(75_000))
     said = _flat(answer)
     assert "does not reopen a decided case" in said, said
     assert "The desk manager who hears the appeal sees what you sent" in said, said
@@ -96,7 +97,7 @@ async def test_evidence_sent_after_the_decision_is_answered_once_with_the_appeal
     subjects = _seller_subjects(harness, filed.rid, filed.to)
     assert len(subjects) == 4, subjects
     assert sum(HEARD in s for s in subjects) == 1, subjects
-    after = await _case(harness, pipeline["reconciliation"], filed.rid, lambda c: True)
+    after = await case_of(harness, pipeline["reconciliation"], filed.rid, lambda c: True)
     assert after["state"] == "CLOSED" and after["payout"] == 75_000, after
 
 
@@ -110,11 +111,11 @@ async def test_replies_after_the_decision_are_answered_as_the_appeal_moves_on(
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
     filed = await filed_case(harness, pipeline)
     case, cid = filed.case, filed.case["case_id"]
-    [decision] = await _mails(harness, filed.rid, "payment reference")
+    [decision] = await mails_about(harness, filed.rid, "payment reference")
 
     await _reply(harness, decision, filed.to, "Why only half? The buyer broke it.")
-    [first] = await _mails(harness, filed.rid, HEARD)
-    _in_both(first, india_time(_at(case["appeal_by"])), 'choose "Appeal"')
+    [first] = await mails_about(harness, filed.rid, HEARD)
+    in_both(first, india_time(_at(case["appeal_by"])), 'choose "Appeal"')
     assert "It is on the case's record now." in _flat(first), _flat(first)
 
     r = await intake.client.post(
@@ -123,10 +124,10 @@ async def test_replies_after_the_decision_are_answered_as_the_appeal_moves_on(
         headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
-    appealed = await _case(harness, recon, filed.rid, lambda c: c["state"] == "APPEALED")
-    [received] = await _mails(harness, filed.rid, "We have your appeal")
+    appealed = await case_of(harness, recon, filed.rid, lambda c: c["state"] == "APPEALED")
+    [received] = await mails_about(harness, filed.rid, "We have your appeal")
     await _reply(harness, received, filed.to, "Any news on my appeal?")
-    second = (await _mails(harness, filed.rid, HEARD, count=2))[1]
+    second = (await mails_about(harness, filed.rid, HEARD, count=2))[1]
     due = next(
         t["data"]["event"]["decision_due_by"]
         for t in reversed(appealed["timeline"])
@@ -143,9 +144,9 @@ async def test_replies_after_the_decision_are_answered_as_the_appeal_moves_on(
         headers=harness.key(MANAGER),
     )
     assert r.status_code == 200, r.text
-    [outcome] = await _mails(harness, filed.rid, "The result of your appeal")
+    [outcome] = await mails_about(harness, filed.rid, "The result of your appeal")
     await _reply(harness, outcome, filed.to, "I still disagree.")
-    third = (await _mails(harness, filed.rid, HEARD, count=3))[2]
+    third = (await mails_about(harness, filed.rid, HEARD, count=3))[2]
     said = _flat(third)
     assert "The decision on this case is final" in said, said
     assert 'choose "Appeal"' not in said and "appeal it until" not in said, said
@@ -165,17 +166,17 @@ async def test_a_text_reply_to_a_claim_waiting_for_evidence_is_told_what_is_stil
         harness,
         pipeline,
         until=lambda c: c["state"] == "AWAITING_EVIDENCE",
-        evidence=[_photo("PHOTO", 1)],
+        evidence=[evidence_photo("PHOTO", 1)],
     )
-    [request] = await _mails(harness, filed.rid, "Please send evidence")
+    [request] = await mails_about(harness, filed.rid, "Please send evidence")
     await _reply(harness, request, filed.to, "I will send the unboxing video tomorrow.")
-    [answer] = await _mails(harness, filed.rid, HEARD)
+    [answer] = await mails_about(harness, filed.rid, HEARD)
     said = _flat(answer)
     assert "A message on its own does not complete the evidence" in said, said
     assert "So far we have received: 1 photo of the item" in said, said
     assert "An unboxing video" in said, said
-    _in_both(answer, india_time(_at(filed.case["reply_by"])))
-    case = await _case(harness, pipeline["reconciliation"], filed.rid, lambda c: True)
+    in_both(answer, india_time(_at(filed.case["reply_by"])))
+    case = await case_of(harness, pipeline["reconciliation"], filed.rid, lambda c: True)
     assert case["state"] == "AWAITING_EVIDENCE" and case["reply_by"] == filed.case["reply_by"]
 
     video = seller_reply(
@@ -187,7 +188,7 @@ async def test_a_text_reply_to_a_claim_waiting_for_evidence_is_told_what_is_stil
     )
     await asyncio.to_thread(send_through_the_sink, int(harness.env["SMTP_PORT"]), video)
     # Answered as evidence: the checklist met, the case leaves the wait (to its decision).
-    await _case(
+    await case_of(
         harness, pipeline["reconciliation"], filed.rid, lambda c: c["state"] != "AWAITING_EVIDENCE"
     )
     await asyncio.sleep(3)
@@ -203,7 +204,7 @@ async def test_a_replaced_proposal_of_another_amount_tells_management_both_and_t
     declares the parcel damaged in transit: L2 proposes the whole ₹60,000, replacing the first.
     Management gets an alert naming both proposals (the new one to approve); the seller, told
     ₹30,000, hears the new amount with the same date. Approved: decision and settlement."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    recon = pipeline["reconciliation"]
     filed = await filed_case(
         harness,
         pipeline,
@@ -213,18 +214,17 @@ async def test_a_replaced_proposal_of_another_amount_tells_management_both_and_t
     )
     first = filed.case["proposal_id"]
     assert filed.case["proposal"]["rule_id"] == "L11", filed.case
-    [update] = await _mails(harness, filed.rid, "An update on your claim")
-    _in_both(update, inr(3_000_000))
+    [update] = await mails_about(harness, filed.rid, "An update on your claim")
+    in_both(update, inr(3_000_000))
     picked_up = datetime.now(UTC) - timedelta(days=2)
-    await _scan(harness, intake, filed.rid, "return.damaged", picked_up + timedelta(hours=6), 1.2)
-    case = await _case(
-        harness, recon, filed.rid, lambda c: (c["proposal"] or {}).get("rule_id") == "L2"
+    case = await filed.story.damaged(at=picked_up + timedelta(hours=6)).case(
+        lambda c: (c["proposal"] or {}).get("rule_id") == "L2"
     )
     assert case["proposal"]["payout"] == 6_000_000 and case["state"] == "ESCALATED", case
 
-    [changed] = await _mails(harness, filed.rid, "has changed")
+    [changed] = await mails_about(harness, filed.rid, "has changed")
     assert changed["To"] == filed.to
-    _in_both(changed, inr(6_000_000), inr(3_000_000))
+    in_both(changed, inr(6_000_000), inr(3_000_000))
     said = _flat(changed)
     assert f"it is now {inr(6_000_000)}, not the {inr(3_000_000)}" in said, said
     # The date management is held to stands, and the seller is given it again.
@@ -232,7 +232,7 @@ async def test_a_replaced_proposal_of_another_amount_tells_management_both_and_t
     assert india_time(_at(escalated["data"]["event"]["decision_due_by"])) in said, said
 
     [alert] = [
-        m for m in await _mails(harness, filed.rid, "proposal replaced") if m["To"] != filed.to
+        m for m in await mails_about(harness, filed.rid, "proposal replaced") if m["To"] != filed.to
     ]
     text = _flat(alert)
     assert case["proposal_id"] in text and first in text, text
@@ -245,7 +245,7 @@ async def test_a_replaced_proposal_of_another_amount_tells_management_both_and_t
         headers=harness.key(MANAGER),
     )
     assert r.status_code == 200, r.text
-    await _mails(harness, filed.rid, "payment reference")
+    await mails_about(harness, filed.rid, "payment reference")
     await asyncio.sleep(3)
     subjects = _seller_subjects(harness, filed.rid, filed.to)
     assert len(subjects) == 5, subjects
@@ -261,7 +261,7 @@ async def test_evidence_sent_while_a_person_decides_is_answered_with_the_date_he
     the case for the person deciding, and the date the review is held to, once."""
     intake = pipeline["intake"]
     filed = await unknown_return_under_review(harness, pipeline, "RET-MSGREV")
-    await _mails(harness, filed.rid, "", count=2)  # the acknowledgement, the review's date
+    await mails_about(harness, filed.rid, "", count=2)  # the acknowledgement, the review's date
     due = next(
         t["data"]["event"]["decision_due_by"]
         for t in reversed(filed.case["timeline"])
@@ -269,16 +269,16 @@ async def test_evidence_sent_while_a_person_decides_is_answered_with_the_date_he
     )
     r = await intake.client.post(
         f"/v1/escalations/{filed.escalation_id}/evidence",
-        json={"evidence": [_photo("PHOTO", 7)]},
+        json={"evidence": [evidence_photo("PHOTO", 7)]},
         headers=harness.key(AGENT),
     )
     assert r.status_code in (200, 201, 202), r.text
-    [answer] = await _mails(harness, filed.rid, HEARD)
+    [answer] = await mails_about(harness, filed.rid, HEARD)
     said = _flat(answer)
     assert "We received: 1 photo of the item" in said, said
     assert "the person handling your case will read it" in said, said
     assert "being reviewed by the desk" in said, said
-    _in_both(answer, india_time(_at(due)))
+    in_both(answer, india_time(_at(due)))
     await asyncio.sleep(3)
     assert sum(HEARD in s for s in _seller_subjects(harness, filed.rid, filed.to)) == 1
 
@@ -289,26 +289,12 @@ async def _e1_claim_with_one_photo(
     """A damage claim with one photo on a return the feed has not named (E1: OPEN, waiting
     for the return's record for 48 hours), its acknowledgement read: (rid, seller, address,
     escalation id, case)."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid(prefix)
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claimed_amount=90_000,
-            evidence=[_photo("PHOTO", photo)],
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 202 and r.json()["state"] == "pending_return", r.text
-    case = await _case(
-        harness, recon, rid, lambda c: (c["state"], c["waiting_for"]) == ("OPEN", "PENDING_FACTS")
-    )
-    await _mails(harness, rid, "We have your claim")
-    return rid, seller, to, r.json()["escalation_id"], case
+    story = Scenario(harness, pipeline, rid=uid(prefix))
+    story.escalate(claimed_amount=90_000, evidence=[evidence_photo("PHOTO", photo)], expect=202)
+    case = await story.case(lambda c: (c["state"], c["waiting_for"]) == ("OPEN", "PENDING_FACTS"))
+    assert story.filed.json()["state"] == "pending_return", story.filed.text
+    await story.seller_mails("We have your claim")
+    return story.rid, story.seller, story.to, story.escalation_id, case
 
 
 async def test_evidence_sent_while_e1_waits_for_the_records_is_answered_then_asked_for_the_rest(
@@ -319,23 +305,23 @@ async def test_evidence_sent_while_e1_waits_for_the_records_is_answered_then_ask
     silence until the wait ended: it is now answered once, with the record awaited, the wait's
     end, what reached us and what is still missing, and the date held. The record then comes:
     the E4 request asks only for the rest (the label photo), counting both photos."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
+    intake = pipeline["intake"]
     base = uuid4().int % 10**9
     rid, seller, to, escalation_id, case = await _e1_claim_with_one_photo(
         harness, pipeline, "RET-MSGE1", base
     )
     wait_ends = india_time(_at(case["opened_at"]) + timedelta(hours=48))
     headers = {**harness.key(AGENT), "Idempotency-Key": f"e1-{rid}"}
-    body = {"evidence": [_photo("PHOTO", base + 1)]}
+    body = {"evidence": [evidence_photo("PHOTO", base + 1)]}
     for _ in range(2):
         r = await intake.client.post(
             f"/v1/escalations/{escalation_id}/evidence", json=body, headers=headers
         )
         assert r.status_code in (200, 201, 202), r.text
 
-    [answer] = await _mails(harness, rid, HEARD)
+    [answer] = await mails_about(harness, rid, HEARD)
     assert answer["To"] == to and case["case_id"] in str(answer["Subject"])
-    _in_both(
+    in_both(
         answer,
         "We received: 1 photo of the item",
         "not yet received the marketplace's record of this return",
@@ -353,13 +339,12 @@ async def test_evidence_sent_while_e1_waits_for_the_records_is_answered_then_ask
 
     # The feed names the return (picked up and delivered back, same weight): E4 asks for the
     # label photo alone, by its own reply-by, counting what came during the wait.
-    now = datetime.now(UTC)
-    await _scan(harness, intake, rid, "return.picked_up", now - timedelta(days=2), 1.2)
-    await _scan(harness, intake, rid, "return.delivered", now - timedelta(days=1), 1.2)
-    await _feed_as(harness, intake, rid, seller, qc_required=False, item_value=180_000)
-    await _case(harness, recon, rid, lambda c: c["state"] == "AWAITING_EVIDENCE")
-    [request] = await _mails(harness, rid, "Please send evidence")
-    _in_both(request, "2 photos of the item", "A photo of the shipping label", case["case_id"])
+    story = Scenario(harness, pipeline, seller=seller, rid=rid)
+    story.picked_up(ago=timedelta(days=2)).delivered(ago=timedelta(days=1))
+    story.return_(rid, qc_required=False, item_value=180_000)
+    await story.case(lambda c: c["state"] == "AWAITING_EVIDENCE")
+    [request] = await mails_about(harness, rid, "Please send evidence")
+    in_both(request, "2 photos of the item", "A photo of the shipping label", case["case_id"])
     subjects = _seller_subjects(harness, rid, to)
     assert len(subjects) == 3, subjects  # acknowledgement, the answer, the request
 
@@ -378,12 +363,12 @@ async def test_evidence_completing_the_checklist_during_e1_is_answered_then_the_
     )
     r = await intake.client.post(
         f"/v1/escalations/{escalation_id}/evidence",
-        json={"evidence": [_photo("UNBOXING_VIDEO", base + 1)]},
+        json={"evidence": [evidence_photo("UNBOXING_VIDEO", base + 1)]},
         headers=harness.key(AGENT),
     )
     assert r.status_code in (200, 201, 202), r.text
-    [answer] = await _mails(harness, rid, HEARD)
-    _in_both(
+    [answer] = await mails_about(harness, rid, HEARD)
+    in_both(
         answer,
         "not yet received the marketplace's record of this return",
         india_time(_at(case["opened_at"]) + timedelta(hours=48)),
@@ -391,11 +376,11 @@ async def test_evidence_completing_the_checklist_during_e1_is_answered_then_the_
     )
     assert "What is still missing" not in _flat(answer), _flat(answer)
 
-    await _fire_facts_wait(recon, case["case_id"])
-    case = await _case(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
+    await fire_facts_wait(recon, case["case_id"])
+    case = await case_of(harness, recon, rid, lambda c: c["state"] == "UNDER_REVIEW")
     assert case["reason_code"] == "MISSING_FACTS", case
-    [moved] = await _mails(harness, rid, "A new date for the decision")
-    _in_both(moved, "record of this return", case["case_id"])
+    [moved] = await mails_about(harness, rid, "A new date for the decision")
+    in_both(moved, "record of this return", case["case_id"])
     assert "still missing" not in _flat(moved), _flat(moved)
     await asyncio.sleep(3)
     subjects = _seller_subjects(harness, rid, to)
@@ -410,39 +395,25 @@ async def test_a_hindi_seller_writing_during_e1_is_answered_in_hindi_once_per_me
     two messages, two answers, each in Hindi, each with the record awaited, the wait's end in
     India time, what reached us and what is still missing, and the date held; a text reply
     there used to be told "nothing to do" and the upload nothing at all."""
-    intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    to, seller, rid = _address(), _new_seller(), uid("RET-MSGE1H")
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to, language="hi"))
+    intake = pipeline["intake"]
+    story = Scenario(harness, pipeline, rid=uid("RET-MSGE1H")).in_directory(language="hi")
+    rid, to = story.rid, story.to
     base = uuid4().int % 10**9
-    r = await intake.client.post(
-        "/v1/escalations",
-        json=escalation_body(
-            rid,
-            seller_id=seller,
-            channel="EMAIL",
-            claimed_amount=90_000,
-            evidence=[_photo("PHOTO", base)],
-            seller_email=to,
-        ),
-        headers=harness.key(AGENT),
-    )
-    assert r.status_code == 202, r.text
-    case = await _case(
-        harness, recon, rid, lambda c: (c["state"], c["waiting_for"]) == ("OPEN", "PENDING_FACTS")
-    )
-    [ack] = await _mails(harness, rid, "दावा हमें मिल गया है")
+    story.escalate(claimed_amount=90_000, evidence=[evidence_photo("PHOTO", base)], expect=202)
+    case = await story.case(lambda c: (c["state"], c["waiting_for"]) == ("OPEN", "PENDING_FACTS"))
+    [ack] = await mails_about(harness, rid, "दावा हमें मिल गया है")
     opened = _at(case["opened_at"])
     wait_ends, held = time_hi(opened + timedelta(hours=48)), time_hi(opened + timedelta(hours=96))
 
     await _reply(harness, ack, to, "मेरा दावा कब तक तय होगा?")
-    [first] = await _mails(harness, rid, HEARD_HI)
+    [first] = await mails_about(harness, rid, HEARD_HI)
     r = await intake.client.post(
-        f"/v1/escalations/{r.json()['escalation_id']}/evidence",
-        json={"evidence": [_photo("PHOTO", base + 1)]},
+        f"/v1/escalations/{story.escalation_id}/evidence",
+        json={"evidence": [evidence_photo("PHOTO", base + 1)]},
         headers=harness.key(AGENT),
     )
     assert r.status_code in (200, 201, 202), r.text
-    first, second = await _mails(harness, rid, HEARD_HI, count=2)
+    first, second = await mails_about(harness, rid, HEARD_HI, count=2)
     for answer, so_far in ((first, "1 सामान की फ़ोटो"), (second, "2 सामान की फ़ोटो")):
         assert answer["To"] == to and case["case_id"] in str(answer["Subject"])
         body = " ".join(text_part(answer).split())
@@ -471,12 +442,12 @@ async def test_a_hindi_sellers_appeal_is_acknowledged_decided_and_paid_in_hindi(
     and offers no second appeal; the settlement gives the amount and its reference. Every email
     names the same case in its subject, and no English sentence is left in the Hindi."""
     intake, recon = pipeline["intake"], pipeline["reconciliation"]
-    seller, to = _new_seller(), _address()
-    await _put_seller(harness, pipeline["notifications"], seller, _profile(to, language="hi"))
+    seller, to = new_seller(), seller_address()
+    await put_seller(harness, pipeline["notifications"], seller, seller_profile(to, language="hi"))
     filed = await filed_case(harness, pipeline, seller=seller)
     case, cid = filed.case, filed.case["case_id"]
     assert case["payout"] == 75_000, case
-    [decision] = await _mails(harness, filed.rid, "आंशिक")
+    [decision] = await mails_about(harness, filed.rid, "आंशिक")
     body = " ".join(text_part(decision).split())
     for said in (inr(75_000), time_hi(_at(case["appeal_by"]))):
         assert said in body, (said, body)
@@ -487,13 +458,13 @@ async def test_a_hindi_sellers_appeal_is_acknowledged_decided_and_paid_in_hindi(
         headers=harness.key(AGENT),
     )
     assert r.status_code == 201, r.text
-    appealed = await _case(harness, recon, filed.rid, lambda c: c["state"] == "APPEALED")
+    appealed = await case_of(harness, recon, filed.rid, lambda c: c["state"] == "APPEALED")
     due = next(
         t["data"]["event"]["decision_due_by"]
         for t in reversed(appealed["timeline"])
         if t["kind"] == "CaseAppealed"
     )
-    [received] = await _mails(harness, filed.rid, "आपकी अपील हमें मिल गई है")
+    [received] = await mails_about(harness, filed.rid, "आपकी अपील हमें मिल गई है")
     assert time_hi(_at(due)) in " ".join(text_part(received).split()), text_part(received)
 
     r = await recon.client.post(
@@ -507,13 +478,13 @@ async def test_a_hindi_sellers_appeal_is_acknowledged_decided_and_paid_in_hindi(
         headers=harness.key(MANAGER),
     )
     assert r.status_code == 200, r.text
-    [outcome] = await _mails(harness, filed.rid, "अपील का नतीजा")
+    [outcome] = await mails_about(harness, filed.rid, "अपील का नतीजा")
     said = " ".join(text_part(outcome).split())
     for words in ("आपकी अपील सफल रही", inr(150_000), inr(75_000), "अंतिम है"):
         assert words in said, (words, said)
     assert "अपील कर सकते" not in said and "Appeal" not in said, said
     # The first decision's settlement (₹750.00), then the overturn's.
-    settled = (await _mails(harness, filed.rid, "भुगतान संदर्भ", count=2))[-1]
+    settled = (await mails_about(harness, filed.rid, "भुगतान संदर्भ", count=2))[-1]
     assert inr(150_000) in text_part(settled), text_part(settled)
     await asyncio.sleep(3)
     mails = [m for m in messages_mentioning(harness.mail_dir, filed.rid) if m["To"] == filed.to]

@@ -276,13 +276,7 @@ class Dispatcher:
                 session,
                 Outbox,
                 NotificationSent(
-                    message_id=message.message_id,
-                    subject_key=_subject_key(message),
-                    case_id=message.case_id,
-                    return_id=message.return_id,
-                    seller_id=message.seller_id,
-                    template=message.template,
-                    case_version=message.case_version,
+                    **_outcome_fields(message),
                     subject=message.subject,
                     attempts=message.attempts,
                     sent_at=at,
@@ -377,13 +371,7 @@ class Dispatcher:
             session,
             Outbox,
             NotificationFailed(
-                message_id=message.message_id,
-                subject_key=_subject_key(message),
-                case_id=message.case_id,
-                return_id=message.return_id,
-                seller_id=message.seller_id,
-                template=message.template,
-                case_version=message.case_version,
+                **_outcome_fields(message),
                 attempts=max(message.attempts, 1),
                 error=error,
                 permanent=permanent,
@@ -391,6 +379,20 @@ class Dispatcher:
             ),
             source=SOURCE,
         )
+
+
+def _outcome_fields(message: Message) -> dict[str, Any]:
+    """What a sent and a failed delivery both say of their message (NotificationEventBase but
+    `attempts`, which each counts its own way)."""
+    return {
+        "message_id": message.message_id,
+        "subject_key": _subject_key(message),
+        "case_id": message.case_id,
+        "return_id": message.return_id,
+        "seller_id": message.seller_id,
+        "template": message.template,
+        "case_version": message.case_version,
+    }
 
 
 def _subject_key(message: Message) -> str:

@@ -10,13 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-import xlsxwriter  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reconciliation.disputes import repository
 from services.reconciliation.disputes.errors import StatementMonthNotOver
 from services.reconciliation.ledger import repository as ledger
-from services.reconciliation.ledger.statements import require_known_partner
+from services.reconciliation.ledger.statements import require_known_partner, statement_workbook
 from services.reconciliation.models import Outbox
 from shared.events import STATEMENT_CSV_MAX_CHARS, PartnerStatementIssued
 from shared.outbox import enqueue
@@ -140,44 +139,21 @@ def to_csv(s: MonthlyStatement) -> str:
 
 
 def to_xlsx(s: MonthlyStatement) -> bytes:
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = book.add_worksheet("Statement")
-    bold = book.add_format({"bold": True})
-    money = book.add_format({"num_format": "#,##0.00"})
-    bold_money = book.add_format({"num_format": "#,##0.00", "bold": True})
-    sheet.write(0, 0, f"Debit statement — {s.partner_id} — {s.month}", bold)
-    header = ("Posted at (UTC)", "Case", "Kind", "Description", "Amount (₹)")
-    amount_col = len(header) - 1
-    sheet.write(2, 0, "Opening balance (₹)", bold)
-    sheet.write_number(2, amount_col, s.opening / 100, bold_money)
-    for col, title in enumerate(header):
-        sheet.write(4, col, title, bold)
-    row = 5
-    for line in s.lines:
-        for col, key in enumerate(_LINE_COLUMNS[:amount_col]):
-            sheet.write(row, col, line[key])
-        sheet.write_number(row, amount_col, line["amount"] / 100, money)
-        row += 1
-    row += 1
-    for label, value in (
-        ("Debits", s.debits),
-        ("Reversals", s.reversals),
-        ("Closing balance", s.closing),
-    ):
-        sheet.write(row, amount_col - 1, label, bold)
-        sheet.write_number(row, amount_col, value / 100, bold_money)
-        row += 1
-    sheet.write(row, amount_col - 1, "Contests filed", bold)
-    sheet.write_number(row, amount_col, len(s.contests))
-    sheet.set_column(0, 0, 26)
-    sheet.set_column(1, 1, 38)
-    sheet.set_column(3, 3, 50)
-    sheet.set_column(4, 4, 14)
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
-    book.close()
-    return out.getvalue()
+    return statement_workbook(
+        title=f"Debit statement — {s.partner_id} — {s.month}",
+        opening=s.opening,
+        columns=(
+            ("Posted at (UTC)", "posted_at"),
+            ("Case", "case_id"),
+            ("Kind", "kind"),
+            ("Description", "description"),
+        ),
+        lines=s.lines,
+        totals=(("Debits", s.debits), ("Reversals", s.reversals), ("Closing balance", s.closing)),
+        counts=(("Contests filed", len(s.contests)),),
+        widths=((0, 0, 26), (1, 1, 38), (3, 3, 50), (4, 4, 14)),
+        landscape=True,
+    )
 
 
 async def issue(

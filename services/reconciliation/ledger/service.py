@@ -64,6 +64,42 @@ async def reverse_transaction(
     second call posts nothing); the mirror's id, or None."""
     if await repository.is_reversed(session, transaction_id):
         return None
+    return await _post_mirror(
+        session, case_id=case_id, transaction_id=transaction_id, now=now, description=description
+    )
+
+
+async def has_settlement_in_force(session: AsyncSession, *, case_id: str) -> bool:
+    """Whether a settlement of the case is posted and not reversed."""
+    return bool(await repository.unreversed_settlements(session, case_id))
+
+
+async def reverse_settlements(session: AsyncSession, *, case_id: str, now: datetime) -> list[UUID]:
+    """Post the mirror of every settlement of the case that is still in force."""
+    return [
+        await _post_mirror(
+            session,
+            case_id=case_id,
+            transaction_id=tx.transaction_id,
+            now=now,
+            description=f"Reversal of {tx.transaction_id} ({case_id}): decision overturned",
+            policy_version=tx.policy_version,
+        )
+        for tx in await repository.unreversed_settlements(session, case_id)
+    ]
+
+
+async def _post_mirror(
+    session: AsyncSession,
+    *,
+    case_id: str,
+    transaction_id: UUID,
+    now: datetime,
+    description: str,
+    policy_version: str | None = None,
+) -> UUID:
+    """Post the REVERSAL of one transaction: its entries with their signs turned, linked to it
+    by `reverses`, so the ledger shows what was undone rather than losing it."""
     entries = await repository.entries_of(session, transaction_id)
     reversal_id = uuid4()
     await repository.add_transaction(
@@ -76,35 +112,7 @@ async def reverse_transaction(
         ),
         posted_at=now,
         description=description,
+        policy_version=policy_version,
         reverses=transaction_id,
     )
     return reversal_id
-
-
-async def has_settlement_in_force(session: AsyncSession, *, case_id: str) -> bool:
-    """Whether a settlement of the case is posted and not reversed."""
-    return bool(await repository.unreversed_settlements(session, case_id))
-
-
-async def reverse_settlements(session: AsyncSession, *, case_id: str, now: datetime) -> list[UUID]:
-    """Post the mirror of every settlement of the case that is still in force."""
-    reversed_ids: list[UUID] = []
-    for tx in await repository.unreversed_settlements(session, case_id):
-        entries = await repository.entries_of(session, tx.transaction_id)
-        lines = reversal_postings(
-            [Posting(e.account, e.account_type, e.counterparty_id, e.amount) for e in entries]
-        )
-        reversal_id = uuid4()
-        await repository.add_transaction(
-            session,
-            transaction_id=reversal_id,
-            case_id=case_id,
-            kind="REVERSAL",
-            lines=lines,
-            posted_at=now,
-            description=f"Reversal of {tx.transaction_id} ({case_id}): decision overturned",
-            policy_version=tx.policy_version,
-            reverses=tx.transaction_id,
-        )
-        reversed_ids.append(reversal_id)
-    return reversed_ids

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -86,43 +87,80 @@ def to_csv(statement: Statement) -> str:
 
 
 def to_xlsx(statement: Statement) -> bytes:
-    """Amounts in rupees with two decimals for people; the JSON and CSV keep exact paise."""
+    totals, start, end = statement.totals, statement.period_start, statement.period_end
+    return statement_workbook(
+        title=f"Partner statement — {statement.partner_id}",
+        subtitle=f"Period {start:%d %b %Y} to {end:%d %b %Y} (UTC)",
+        columns=(
+            ("Posted at (UTC)", "posted_at"),
+            ("Case", "case_id"),
+            ("Transaction", "transaction_id"),
+            ("Kind", "kind"),
+            ("Description", "description"),
+        ),
+        lines=statement.lines,
+        totals=(
+            ("Total debits", totals["debits"]),
+            ("Total credits", totals["credits"]),
+            ("Net receivable", totals["net_receivable"]),
+        ),
+        widths=((0, 0, 26), (1, 2, 38), (4, 4, 50), (5, 5, 14)),
+    )
+
+
+def statement_workbook(
+    *,
+    title: str,
+    columns: Sequence[tuple[str, str]],
+    lines: Sequence[Mapping[str, Any]],
+    totals: Sequence[tuple[str, int]],
+    widths: Sequence[tuple[int, int, int]],
+    subtitle: str | None = None,
+    opening: int | None = None,
+    counts: Sequence[tuple[str, int]] = (),
+    landscape: bool = False,
+) -> bytes:
+    """A partner statement as one sheet for people: the title (and subtitle), the opening
+    balance if any, a row per line (`columns` as (heading, key), then its amount), and the
+    totals and counts under the amounts. Amounts in rupees with two decimals for people; the
+    JSON and CSV keep exact paise. `widths`: (first column, last column, width)."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     sheet = book.add_worksheet("Statement")
     bold = book.add_format({"bold": True})
     money = book.add_format({"num_format": "#,##0.00"})
     bold_money = book.add_format({"num_format": "#,##0.00", "bold": True})
-    sheet.write(0, 0, f"Partner statement — {statement.partner_id}", bold)
-    sheet.write(
-        1, 0, f"Period {statement.period_start:%d %b %Y} to {statement.period_end:%d %b %Y} (UTC)"
-    )
-    header = ("Posted at (UTC)", "Case", "Transaction", "Kind", "Description", "Amount (₹)")
-    for col, title in enumerate(header):
-        sheet.write(3, col, title, bold)
-    row = 4
-    for line in statement.lines:
-        sheet.write(row, 0, line["posted_at"])
-        sheet.write(row, 1, line["case_id"])
-        sheet.write(row, 2, line["transaction_id"])
-        sheet.write(row, 3, line["kind"])
-        sheet.write(row, 4, line["description"])
-        sheet.write_number(row, 5, line["amount"] / 100, money)
+    amount_col = len(columns)
+    sheet.write(0, 0, title, bold)
+    if subtitle is not None:
+        sheet.write(1, 0, subtitle)
+    header_row = 3
+    if opening is not None:
+        sheet.write(2, 0, "Opening balance (₹)", bold)
+        sheet.write_number(2, amount_col, opening / 100, bold_money)
+        header_row = 4
+    for col, heading in enumerate([heading for heading, _ in columns] + ["Amount (₹)"]):
+        sheet.write(header_row, col, heading, bold)
+    row = header_row + 1
+    for line in lines:
+        for col, (_, key) in enumerate(columns):
+            sheet.write(row, col, line[key])
+        sheet.write_number(row, amount_col, line["amount"] / 100, money)
         row += 1
-    totals = statement.totals
     row += 1
-    for label, key in (
-        ("Total debits", "debits"),
-        ("Total credits", "credits"),
-        ("Net receivable", "net_receivable"),
-    ):
-        sheet.write(row, 4, label, bold)
-        sheet.write_number(row, 5, totals[key] / 100, bold_money)
+    for label, amount in totals:
+        sheet.write(row, amount_col - 1, label, bold)
+        sheet.write_number(row, amount_col, amount / 100, bold_money)
         row += 1
-    sheet.set_column(0, 0, 26)
-    sheet.set_column(1, 2, 38)
-    sheet.set_column(4, 4, 50)
-    sheet.set_column(5, 5, 14)
+    for label, count in counts:
+        sheet.write(row, amount_col - 1, label, bold)
+        sheet.write_number(row, amount_col, count)
+        row += 1
+    for first, last, width in widths:
+        sheet.set_column(first, last, width)
+    if landscape:
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
     book.close()
     return out.getvalue()
 
