@@ -3,9 +3,12 @@ the decided and settled events on a consumer batch (`emit`: the event, its text,
 timeline rows, each outbox row's traceparent inside a span) and the case row's `decision` column
 text (`json_text`), as `decide_and_settle` and the batch's write do them; no database.
 Process CPU per decision over ITER decisions, in a subprocess per code checkout.
-Usage: python micro_emit.py DIR [ITER]   (prints µs per decision)"""
+Usage: python micro_emit.py DIR [ITER]   (prints µs per decision)
+With LEAN5_PLAIN set, the case is plain_case.py's plain copy of the ORM case (cut (1)'s
+prototype): the same work without SQLAlchemy's instrumented attributes."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -25,6 +28,13 @@ from services.reconciliation.models import Case  # noqa: E402
 from shared.db import json_text  # noqa: E402
 from shared.events import CaseDecided, CaseSettled, DecisionRecord, LiableParty, Outcome  # noqa: E402
 from shared.unit_of_work import unit_of  # noqa: E402
+
+if os.environ.get("LEAN5_PLAIN"):
+    sys.path.append(os.path.dirname(os.path.abspath(__file__)))
+    from plain_case import PlainCase  # noqa: E402
+else:
+    PlainCase = None
+COLUMNS = tuple(attr.key for attr in Case.__mapper__.column_attrs)
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 FACTS = {"return_known": True, "seller_id": "S-SOP", "buyer_id": "B-SOP", "partner_id": "desipost",
@@ -46,6 +56,10 @@ def one(i: int) -> None:
                 claimed_amount=249900, origin="SELLER", state="OPEN", version=2,
                 seller_contact="sc1.dev1.c2VhbGVkY29udGFjdA", opened_at=NOW, updated_at=NOW, sla_used_s=0,
                 payout=0, partner_id="desipost")
+    for name in COLUMNS:  # every column present, as on a loaded case (None where unset)
+        case.__dict__.setdefault(name, None)
+    if PlainCase is not None:
+        case = PlainCase(case)
     record = DecisionRecord(policy_version="sop-v1", rule_id="L11", outcome=Outcome.PARTIAL,
                             liable_party=LiableParty.BUYER, payout_pct=50, payout=124950, buyer_receivable=124950,
                             facts=FACTS, explanation=EXPLANATION, decided_by=SYSTEM, decided_at=NOW)
